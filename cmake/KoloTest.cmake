@@ -1,0 +1,13 @@
+# kolo_test(<name> LABEL <label> SOURCES <files...> [LIBS <libs...>])
+# One cmocka program registered with ctest under its tier label.
+function(kolo_test name)
+  cmake_parse_arguments(T "" "LABEL;TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_compile_options(${name} PRIVATE ${KOLO_WARNINGS})
+  target_link_libraries(${name} PRIVATE kolo PkgConfig::CMOCKA ${T_LIBS})
+  add_test(NAME ${name} COMMAND ${name})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT})
+endfunction()

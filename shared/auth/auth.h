@@ -1,0 +1,75 @@
+/* auth: Ed25519 JWTs (alg EdDSA), signing keyrings and service tokens.
+ *
+ * Every service verifies a user's access token itself against the public
+ * keys it is configured with (several at once, picked by `kid`, so keys
+ * can rotate). Only identity signs. */
+#ifndef KOLO_AUTH_H
+#define KOLO_AUTH_H
+
+#include <sodium.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err/err.h"
+
+#define AUTH_KID_MAX 64
+#define AUTH_MAX_KEYS 8
+#define AUTH_ID_MAX 64
+#define AUTH_JWT_MAX 2048
+
+typedef struct auth_key {
+	char kid[AUTH_KID_MAX];
+	unsigned char public_key[crypto_sign_PUBLICKEYBYTES];
+} auth_key;
+
+/* The public keys a verifier accepts. Plain data: copy it freely. */
+typedef struct auth_keyring {
+	auth_key keys[AUTH_MAX_KEYS];
+	size_t n_keys;
+} auth_keyring;
+
+typedef struct auth_claims {
+	char sub[AUTH_ID_MAX]; /* user id */
+	char jti[AUTH_ID_MAX];
+	int64_t iat;
+	int64_t exp;
+} auth_claims;
+
+/* Initialises libsodium once; ERR_INTERNAL if it cannot. */
+KOLO_MUST_CHECK int auth_init(void);
+
+/* Parses "kid:base64url(public key),kid2:..." (the format of
+ * KOLO_JWT_PUBLIC_KEYS) into out. ERR_INVALID_ARGUMENT on a malformed
+ * entry, a duplicate kid or more than AUTH_MAX_KEYS keys. */
+KOLO_MUST_CHECK int auth_keyring_parse(auth_keyring *out, const char *spec);
+
+/* Verifies a compact JWS: header alg EdDSA with a known kid, a valid
+ * signature, claims sub/jti/iat/exp present, now < exp and iat not in the
+ * future (60 s leeway). ERR_UNAUTHENTICATED (reason "invalid_token" or
+ * "token_expired") on any failure; out is filled only on success. */
+KOLO_MUST_CHECK int auth_jwt_verify(auth_claims *out,
+				    const auth_keyring *ring,
+				    const char *token, int64_t now);
+
+/* Signs claims with secret_key (libsodium's 64-byte Ed25519 secret key)
+ * under kid. *out is a NUL-terminated token owned by the caller (free()). */
+KOLO_MUST_CHECK int auth_jwt_sign(char **out, const char *kid,
+				  const unsigned char *secret_key,
+				  const auth_claims *claims);
+
+/* base64url without padding. auth_b64url_encode writes a NUL-terminated
+ * string into out (cap >= auth_b64url_len(n) + 1). auth_b64url_decode
+ * returns 0 and the byte count in *out_len, or ERR_INVALID_ARGUMENT. */
+size_t auth_b64url_len(size_t n);
+KOLO_MUST_CHECK int auth_b64url_encode(char *out, size_t cap,
+				       const unsigned char *bin, size_t n);
+KOLO_MUST_CHECK int auth_b64url_decode(unsigned char *out, size_t cap,
+				       size_t *out_len, const char *text,
+				       size_t text_len);
+
+/* 1 when the secrets are equal: lengths first, then a constant-time
+ * compare of the bytes. */
+int auth_secret_equal(const char *a, size_t a_len, const char *b,
+		      size_t b_len);
+
+#endif

@@ -1,0 +1,77 @@
+/* db: libpq access for the services.
+ *
+ * One connection per worker thread (db_thread_conn), parameterised
+ * statements only, transactions that retry serialization failures and
+ * deadlocks, SQLSTATE mapped to err_code, statement_timeout from the
+ * caller's deadline, and reconnection after a lost connection. */
+#ifndef KOLO_DB_H
+#define KOLO_DB_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include "err/err.h"
+
+typedef struct db_conn db_conn;
+
+/* How many times db_tx() runs a transaction that failed with a retryable
+ * error (serialization failure, deadlock, connection lost before COMMIT). */
+#define DB_TX_ATTEMPTS 5
+
+/* Sets the libpq conninfo that db_thread_conn() uses on every thread.
+ * The string is copied. Call once at start-up, before any worker runs. */
+KOLO_MUST_CHECK int db_configure(const char *conninfo);
+
+/* Frees what db_configure() kept. */
+void db_unconfigure(void);
+
+/* Opens a connection. *out is owned by the caller: db_close() it.
+ * ERR_UNAVAILABLE when the server cannot be reached. */
+KOLO_MUST_CHECK int db_connect(db_conn **out, const char *conninfo);
+
+/* Closes and frees a connection (NULL is fine). */
+void db_close(db_conn *conn);
+
+/* The calling thread's connection, opened on first use with the configured
+ * conninfo and reopened if it was lost. Borrowed: it is closed when the
+ * thread exits or on db_thread_close(). */
+KOLO_MUST_CHECK int db_thread_conn(db_conn **out);
+
+/* Closes the calling thread's connection now. */
+void db_thread_close(void);
+
+/* The libpq handle (borrowed), for PQ* accessors on results. */
+PGconn *db_pg(db_conn *conn);
+
+/* Runs one parameterised statement. params are text (NULL = SQL NULL).
+ * On success *out is a result the caller must PQclear(); on failure *out is
+ * NULL and the error (mapped from SQLSTATE) is recorded with err_set(). */
+KOLO_MUST_CHECK int db_exec(db_conn *conn, PGresult **out, const char *sql,
+			    int nparams, const char *const *params);
+
+/* Like db_exec() for a statement whose rows are not needed. */
+KOLO_MUST_CHECK int db_run(db_conn *conn, const char *sql, int nparams,
+			   const char *const *params);
+
+/* Body of a transaction: runs its statements on conn and returns 0 or an
+ * err_code. It may run more than once (retries), so it must not have side
+ * effects outside the database before it returns success. */
+typedef int (*db_tx_fn)(db_conn *conn, void *arg);
+
+/* Runs fn between BEGIN and COMMIT. timeout_ms > 0 sets a LOCAL
+ * statement_timeout for the transaction (pass the call's remaining
+ * deadline). Serialization failures, deadlocks and a connection lost before
+ * COMMIT are retried up to DB_TX_ATTEMPTS times; a connection lost during
+ * COMMIT is ERR_UNAVAILABLE with reason "commit_outcome_unknown" and is not
+ * retried. fn's own error rolls back and is returned as is. */
+KOLO_MUST_CHECK int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
+			  void *arg);
+
+/* The err_code for a SQLSTATE (five characters; NULL -> ERR_UNAVAILABLE):
+ * 23505 unique -> ALREADY_EXISTS, 23503 foreign key -> FAILED_PRECONDITION,
+ * 23502/23514/22xxx -> INVALID_ARGUMENT, 40001/40P01 -> ABORTED,
+ * 57014 -> DEADLINE_EXCEEDED, 08xxx/57P0x/53xxx -> UNAVAILABLE,
+ * 55P03 -> UNAVAILABLE, anything else INTERNAL. */
+err_code db_err_from_sqlstate(const char *sqlstate);
+
+#endif

@@ -1,0 +1,64 @@
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local err_info last_error;
+
+static const char *const default_reasons[] = {
+	"ok",		      "cancelled",	   "unknown",
+	"invalid_argument",   "deadline_exceeded", "not_found",
+	"already_exists",     "permission_denied", "resource_exhausted",
+	"failed_precondition", "aborted",	   "out_of_range",
+	"unimplemented",      "internal",	   "unavailable",
+	"data_loss",	      "unauthenticated",
+};
+
+const char *err_default_reason(err_code code)
+{
+	int idx = -(int)code;
+
+	if (idx < 0 || idx > 16)
+		return "unknown";
+	return default_reasons[idx];
+}
+
+err_code err_set(err_code code, const char *reason, const char *fmt, ...)
+{
+	va_list ap;
+
+	last_error.code = code;
+	snprintf(last_error.reason, sizeof(last_error.reason), "%s",
+		 reason ? reason : err_default_reason(code));
+	va_start(ap, fmt);
+	vsnprintf(last_error.message, sizeof(last_error.message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void err_clear(void)
+{
+	memset(&last_error, 0, sizeof(last_error));
+}
+
+const err_info *err_last(void)
+{
+	return &last_error;
+}
+
+int err_to_grpc(err_code code)
+{
+	int status = -(int)code;
+
+	if (status < 0 || status > 16)
+		return 2; /* UNKNOWN */
+	return status;
+}
+
+err_code err_from_grpc(int grpc_status)
+{
+	if (grpc_status < 0 || grpc_status > 16)
+		return ERR_UNKNOWN;
+	return (err_code)(-grpc_status);
+}

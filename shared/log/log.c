@@ -1,0 +1,117 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_LINE_MAX 4096
+
+static char log_service[64] = "kolo";
+static log_level log_min = LOG_LVL_INFO;
+
+static const char *const log_level_names[] = { "debug", "info", "warn",
+					       "error" };
+
+void log_init(const char *service, log_level min_level)
+{
+	snprintf(log_service, sizeof(log_service), "%s", service);
+	log_min = min_level;
+}
+
+int log_level_parse(const char *text)
+{
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(text, log_level_names[i]) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static void log_append(char *buf, size_t cap, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (*len + n >= cap)
+		n = cap - *len - 1;
+	memcpy(buf + *len, s, n);
+	*len += n;
+	buf[*len] = '\0';
+}
+
+void log_json_string(char *buf, size_t cap, size_t *len, const char *s)
+{
+	char esc[8];
+
+	log_append(buf, cap, len, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)*p;
+			esc[2] = '\0';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+		} else {
+			esc[0] = (char)*p;
+			esc[1] = '\0';
+		}
+		log_append(buf, cap, len, esc);
+	}
+	log_append(buf, cap, len, "\"");
+}
+
+static void log_timestamp(char *out, size_t cap)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+}
+
+void log_event(log_level level, const char *msg, ...)
+{
+	char line[LOG_LINE_MAX];
+	char ts[40];
+	size_t len = 0;
+	const char *key, *value;
+	va_list ap;
+
+	if (level < log_min)
+		return;
+	log_timestamp(ts, sizeof(ts));
+	line[0] = '\0';
+	log_append(line, sizeof(line) - 1, &len, "{\"ts\":\"");
+	log_append(line, sizeof(line) - 1, &len, ts);
+	log_append(line, sizeof(line) - 1, &len, "\",\"level\":\"");
+	log_append(line, sizeof(line) - 1, &len, log_level_names[level]);
+	log_append(line, sizeof(line) - 1, &len, "\",\"service\":");
+	log_json_string(line, sizeof(line) - 1, &len, log_service);
+	log_append(line, sizeof(line) - 1, &len, ",\"msg\":");
+	log_json_string(line, sizeof(line) - 1, &len, msg);
+	va_start(ap, msg);
+	for (;;) {
+		key = va_arg(ap, const char *);
+		if (!key)
+			break;
+		value = va_arg(ap, const char *);
+		log_append(line, sizeof(line) - 1, &len, ",");
+		log_json_string(line, sizeof(line) - 1, &len, key);
+		log_append(line, sizeof(line) - 1, &len, ":");
+		if (value)
+			log_json_string(line, sizeof(line) - 1, &len, value);
+		else
+			log_append(line, sizeof(line) - 1, &len, "null");
+	}
+	va_end(ap);
+	log_append(line, sizeof(line) - 1, &len, "}");
+	/* The buffer kept one byte back for the newline, so a truncated line
+	 * still ends the record. */
+	line[len++] = '\n';
+	if (write(STDERR_FILENO, line, len) < 0)
+		return; /* nowhere left to report it */
+}

@@ -1,0 +1,157 @@
+/* rpc: a thin unary-RPC layer on the gRPC C core and protobuf-c.
+ *
+ * Server: a service is its protoc-c descriptor plus one static method
+ * table {name, handler, auth}. Before a handler runs, the layer has checked
+ * auth, unpacked the request into the call's arena and checked the
+ * deadline; after it returns, the layer packs the reply or sends the error
+ * recorded with err_set() as status + message + `kolo-error` trailer.
+ * grpc.health.v1.Health/Check is served for every service.
+ *
+ * Client: one channel per target, shared by all threads; rpc_call() is a
+ * synchronous unary call that always has a deadline. */
+#ifndef KOLO_RPC_H
+#define KOLO_RPC_H
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "err/err.h"
+#include "mem/mem.h"
+
+/* Trailing metadata key carrying the machine reason of a failed call. */
+#define RPC_REASON_KEY "kolo-error"
+/* Request metadata key carrying the internal service token. */
+#define RPC_INTERNAL_TOKEN_KEY "kolo-internal-token"
+/* Default cap on a request or reply message. */
+#define RPC_DEFAULT_MAX_MESSAGE (4 * 1024 * 1024)
+/* Deadline of a client call whose options name none. */
+#define RPC_DEFAULT_TIMEOUT_MS 5000
+
+/* Who may call a method (flags; several mean "any of them"). */
+enum {
+	RPC_AUTH_NONE = 0,     /* anyone, e.g. Login, Health */
+	RPC_AUTH_USER = 1,     /* a valid access token in `authorization` */
+	RPC_AUTH_INTERNAL = 2, /* the service token in kolo-internal-token */
+};
+
+typedef struct rpc_ctx rpc_ctx;
+
+/* A handler reads req, fills resp (already initialised) and returns 0, or
+ * returns the err_code it recorded with err_set(). Allocate anything the
+ * reply points to in the call's arena (rpc_ctx_arena()). */
+typedef int (*rpc_handler)(rpc_ctx *ctx, const ProtobufCMessage *req,
+			   ProtobufCMessage *resp);
+
+typedef struct rpc_method {
+	const char *name;    /* RPC name as in the .proto, e.g. "GetBalance" */
+	rpc_handler handler; /* NULL: answered UNIMPLEMENTED */
+	unsigned auth;	     /* RPC_AUTH_* flags */
+} rpc_method;
+
+typedef struct rpc_service {
+	const ProtobufCServiceDescriptor *descriptor;
+	const rpc_method *methods;
+	size_t n_methods;
+} rpc_service;
+
+typedef struct rpc_server_config {
+	const char *addr;		/* "host:port"; port 0 picks one */
+	int workers;			/* worker threads (<= 0: 2) */
+	size_t max_message_bytes;	/* 0: RPC_DEFAULT_MAX_MESSAGE */
+	const char *tls_cert_file;	/* PEM; NULL = plaintext */
+	const char *tls_key_file;	/* PEM private key of the cert */
+	const char *tls_client_ca_file; /* PEM; set = mutual TLS required */
+	const auth_keyring *keys;	/* for RPC_AUTH_USER; copied */
+	const char *internal_token;	/* for RPC_AUTH_INTERNAL; copied */
+	int64_t grace_ms;		/* shutdown grace (<= 0: 10 s) */
+} rpc_server_config;
+
+typedef struct rpc_server rpc_server;
+
+/* Process-wide set-up and tear-down of the gRPC core. rpc_shutdown()
+ * waits until the core has stopped; call it last. */
+void rpc_init(void);
+void rpc_shutdown(void);
+
+/* Binds, registers the methods and starts the workers. *out is owned by
+ * the caller: rpc_server_stop(). ERR_UNAVAILABLE if the address cannot be
+ * bound, ERR_INVALID_ARGUMENT for a bad table or unreadable TLS files. */
+KOLO_MUST_CHECK int rpc_server_start(rpc_server **out,
+				     const rpc_service *service,
+				     const rpc_server_config *config);
+
+/* The bound TCP port. */
+int rpc_server_port(const rpc_server *server);
+
+/* Graceful stop: refuses new calls, lets in-flight calls finish within
+ * the grace period (then cancels them), joins the workers, frees. */
+void rpc_server_stop(rpc_server *server);
+
+/* The caller's user id from a verified access token; NULL when the call
+ * carried none (an internal or anonymous call). Borrowed. */
+const char *rpc_ctx_user_id(const rpc_ctx *ctx);
+
+/* 1 when the call carried a valid internal service token. */
+int rpc_ctx_is_internal(const rpc_ctx *ctx);
+
+/* A request metadata value, NUL-terminated in the arena; NULL if absent. */
+const char *rpc_ctx_metadata(rpc_ctx *ctx, const char *key);
+
+/* Milliseconds left before the call's deadline (INT64_MAX: none). */
+int64_t rpc_ctx_remaining_ms(const rpc_ctx *ctx);
+
+/* The call's arena (borrowed; freed by the layer after the reply). */
+mem_arena *rpc_ctx_arena(rpc_ctx *ctx);
+
+/* The full method path, e.g. "/kolo.ledger.v1.LedgerService/GetBalance". */
+const char *rpc_ctx_method(const rpc_ctx *ctx);
+
+typedef struct rpc_channel rpc_channel;
+
+typedef struct rpc_client_tls {
+	const char *ca_file;		  /* PEM roots; required for TLS */
+	const char *cert_file;		  /* client cert for mutual TLS */
+	const char *key_file;
+	const char *target_name_override; /* when dialing an IP */
+} rpc_client_tls;
+
+/* Opens a channel to target ("host:port") for one service. tls NULL =
+ * plaintext. *out is owned by the caller: rpc_channel_close(). Connection
+ * happens lazily, on the first call. */
+KOLO_MUST_CHECK int rpc_channel_open(rpc_channel **out, const char *target,
+				     const ProtobufCServiceDescriptor *service,
+				     const rpc_client_tls *tls);
+
+void rpc_channel_close(rpc_channel *channel);
+
+typedef struct rpc_metadata {
+	const char *key; /* lower case */
+	const char *value;
+} rpc_metadata;
+
+typedef struct rpc_call_opts {
+	int64_t timeout_ms;	    /* <= 0: RPC_DEFAULT_TIMEOUT_MS */
+	const rpc_metadata *metadata;
+	size_t n_metadata;
+	int wait_for_ready;	    /* wait for the channel instead of failing */
+} rpc_call_opts;
+
+/* Calls method (its .proto name) with req and waits for the reply. On
+ * success *resp_out is the unpacked reply allocated with alloc (use an
+ * arena's allocator, or NULL for malloc and then
+ * protobuf_c_message_free_unpacked(*resp_out, NULL)). On failure returns
+ * the negated gRPC status and records message and reason (the server's
+ * kolo-error trailer, or the code's default) with err_set(). */
+KOLO_MUST_CHECK int rpc_call(rpc_channel *channel, const char *method,
+			     const ProtobufCMessage *req,
+			     ProtobufCMessage **resp_out,
+			     ProtobufCAllocator *alloc,
+			     const rpc_call_opts *opts);
+
+/* Frees the calling thread's client completion queue now (threads that
+ * exit free theirs; the main thread calls this before rpc_shutdown()). */
+void rpc_client_thread_done(void);
+
+#endif

@@ -1,0 +1,680 @@
+/* The server half of shared/rpc: registered methods served by worker
+ * threads, each with its own notification queue and call queue. */
+#include "rpc.h"
+#include "rpc_internal.h"
+
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "grpc/health/v1/health.pb-c.h"
+#include "log/log.h"
+
+#define RPC_DEFAULT_WORKERS 2
+#define RPC_DEFAULT_GRACE_MS 10000
+#define RPC_HEALTH_SERVICE "grpc.health.v1.Health"
+
+typedef struct rpc_server rpc_server;
+
+/* One method the server answers: its path, descriptors and handler. */
+typedef struct rpc_bound {
+	char *path; /* owned */
+	const ProtobufCMethodDescriptor *desc;
+	rpc_handler handler;
+	unsigned auth;
+	void *handle; /* grpc_server_register_method's */
+} rpc_bound;
+
+struct rpc_worker;
+
+/* A call slot: one outstanding request per bound method per worker, plus
+ * one (bound == -1) for methods no one registered. */
+typedef struct rpc_pending {
+	struct rpc_worker *worker;
+	int bound;
+	grpc_call *call;
+	gpr_timespec deadline;
+	grpc_metadata_array metadata;
+	grpc_byte_buffer *payload;
+	grpc_call_details details;
+} rpc_pending;
+
+typedef struct rpc_worker {
+	rpc_server *server;
+	pthread_t thread;
+	grpc_completion_queue *cq;	/* new-call notifications (next) */
+	grpc_completion_queue *call_cq; /* each call's own batch (pluck) */
+	rpc_pending *pending;		/* n_bound + 1 slots */
+	mem_arena *arena;
+} rpc_worker;
+
+struct rpc_server {
+	grpc_server *grpc;
+	grpc_completion_queue *shutdown_cq;
+	const char *service_name;
+	rpc_bound *bound;
+	size_t n_bound;
+	rpc_worker *workers;
+	int n_workers;
+	auth_keyring keys;
+	char *internal_token;
+	size_t max_message;
+	int64_t grace_ms;
+	int port;
+	atomic_int stopping;
+};
+
+struct rpc_ctx {
+	rpc_pending *pending;
+	const rpc_bound *bound;
+	mem_arena *arena;
+	const char *user_id;
+	int internal;
+};
+
+/* --- context accessors -------------------------------------------------- */
+
+const char *rpc_ctx_user_id(const rpc_ctx *ctx)
+{
+	return ctx->user_id;
+}
+
+int rpc_ctx_is_internal(const rpc_ctx *ctx)
+{
+	return ctx->internal;
+}
+
+mem_arena *rpc_ctx_arena(rpc_ctx *ctx)
+{
+	return ctx->arena;
+}
+
+const char *rpc_ctx_method(const rpc_ctx *ctx)
+{
+	return ctx->bound->path;
+}
+
+int64_t rpc_ctx_remaining_ms(const rpc_ctx *ctx)
+{
+	return rpc_remaining_ms(ctx->pending->deadline);
+}
+
+const char *rpc_ctx_metadata(rpc_ctx *ctx, const char *key)
+{
+	const grpc_metadata_array *md = &ctx->pending->metadata;
+
+	for (size_t i = 0; i < md->count; i++) {
+		if (grpc_slice_str_cmp(md->metadata[i].key, key) == 0)
+			return mem_arena_strndup(
+				ctx->arena,
+				(const char *)GRPC_SLICE_START_PTR(
+					md->metadata[i].value),
+				GRPC_SLICE_LENGTH(md->metadata[i].value));
+	}
+	return NULL;
+}
+
+/* --- replies -------------------------------------------------------------- */
+
+/* Sends status (and msg when not NULL) and waits for the batch. */
+static void rpc_reply(rpc_pending *p, grpc_status_code status,
+		      const char *message, const char *reason,
+		      grpc_byte_buffer *msg)
+{
+	grpc_op ops[4];
+	grpc_metadata trailer;
+	grpc_slice details = grpc_slice_from_copied_string(message);
+	int cancelled = 0;
+	size_t n = 0;
+	grpc_call_error rc;
+
+	memset(ops, 0, sizeof(ops));
+	memset(&trailer, 0, sizeof(trailer));
+	ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+	if (msg) {
+		ops[n].op = GRPC_OP_SEND_MESSAGE;
+		ops[n++].data.send_message.send_message = msg;
+	}
+	ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
+	ops[n].data.send_status_from_server.status = status;
+	ops[n].data.send_status_from_server.status_details = &details;
+	if (reason) {
+		trailer.key = grpc_slice_from_static_string(RPC_REASON_KEY);
+		trailer.value = grpc_slice_from_copied_string(reason);
+		ops[n].data.send_status_from_server.trailing_metadata_count = 1;
+		ops[n].data.send_status_from_server.trailing_metadata = &trailer;
+	}
+	n++;
+	ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+	ops[n++].data.recv_close_on_server.cancelled = &cancelled;
+	rc = grpc_call_start_batch(p->call, ops, n, p, NULL);
+	if (rc == GRPC_CALL_OK)
+		grpc_completion_queue_pluck(p->worker->call_cq, p,
+					    gpr_inf_future(GPR_CLOCK_REALTIME),
+					    NULL);
+	else
+		log_event(LOG_LVL_ERROR, "reply batch refused", "method",
+			  p->bound >= 0 ? p->worker->server->bound[p->bound].path
+					: "?",
+			  NULL);
+	grpc_slice_unref(details);
+	if (reason)
+		grpc_slice_unref(trailer.value);
+}
+
+/* Sends the error recorded on this thread. */
+static void rpc_reply_error(rpc_pending *p, int rc)
+{
+	const err_info *e = err_last();
+	const char *reason = e->code == rc && e->reason[0]
+				     ? e->reason
+				     : err_default_reason((err_code)rc);
+	const char *message = e->code == rc && e->message[0]
+				      ? e->message
+				      : err_default_reason((err_code)rc);
+
+	if (!rpc_reason_valid(reason))
+		reason = err_default_reason((err_code)rc);
+	rpc_reply(p, (grpc_status_code)err_to_grpc((err_code)rc), message,
+		  reason, NULL);
+}
+
+/* --- one call --------------------------------------------------------------- */
+
+static int rpc_unpack(ProtobufCMessage **out, rpc_ctx *ctx)
+{
+	ProtobufCAllocator alloc = mem_arena_allocator(ctx->arena);
+	grpc_byte_buffer_reader reader;
+	grpc_slice slice;
+
+	if (!ctx->pending->payload)
+		return err_set(ERR_INVALID_ARGUMENT, "missing_message",
+			       "the call carried no request message");
+	if (!grpc_byte_buffer_reader_init(&reader, ctx->pending->payload))
+		return err_set(ERR_INVALID_ARGUMENT, "malformed_message",
+			       "the request message cannot be read");
+	slice = grpc_byte_buffer_reader_readall(&reader);
+	grpc_byte_buffer_reader_destroy(&reader);
+	*out = protobuf_c_message_unpack(ctx->bound->desc->input, &alloc,
+					 GRPC_SLICE_LENGTH(slice),
+					 GRPC_SLICE_START_PTR(slice));
+	grpc_slice_unref(slice);
+	if (!*out)
+		return err_set(ERR_INVALID_ARGUMENT, "malformed_message",
+			       "the request message is not a valid %s",
+			       ctx->bound->desc->input->name);
+	return 0;
+}
+
+static int rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg,
+		    size_t max_bytes)
+{
+	size_t size = protobuf_c_message_get_packed_size(msg);
+	grpc_slice slice;
+
+	if (size > max_bytes)
+		return err_set(ERR_RESOURCE_EXHAUSTED, "reply_too_large",
+			       "the reply is larger than %zu bytes", max_bytes);
+	slice = grpc_slice_malloc(size);
+	protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(slice));
+	*out = grpc_raw_byte_buffer_create(&slice, 1);
+	grpc_slice_unref(slice);
+	return 0;
+}
+
+static int rpc_check_user(rpc_ctx *ctx)
+{
+	rpc_server *s = ctx->pending->worker->server;
+	const char *header = rpc_ctx_metadata(ctx, "authorization");
+	auth_claims claims;
+	int rc;
+
+	if (!header || strncmp(header, "Bearer ", 7) != 0)
+		return err_set(ERR_UNAUTHENTICATED, "missing_token",
+			       "an access token is required");
+	if (s->keys.n_keys == 0)
+		return err_set(ERR_UNAUTHENTICATED, "invalid_token",
+			       "this service verifies no access tokens");
+	rc = auth_jwt_verify(&claims, &s->keys, header + 7,
+			     (int64_t)time(NULL));
+	if (rc < 0)
+		return rc;
+	ctx->user_id = mem_arena_strdup(ctx->arena, claims.sub);
+	return 0;
+}
+
+static int rpc_check_internal(rpc_ctx *ctx)
+{
+	rpc_server *s = ctx->pending->worker->server;
+	const char *token = rpc_ctx_metadata(ctx, RPC_INTERNAL_TOKEN_KEY);
+
+	if (!token || !s->internal_token ||
+	    !auth_secret_equal(token, strlen(token), s->internal_token,
+			       strlen(s->internal_token)))
+		return err_set(ERR_UNAUTHENTICATED, "service_token_required",
+			       "this method is internal");
+	ctx->internal = 1;
+	return 0;
+}
+
+/* Runs the checks of the method's auth flags: any one that passes lets
+ * the call in. A user token, when present, is always verified so that an
+ * internal call made for a user also names the user. */
+static int rpc_authenticate(rpc_ctx *ctx)
+{
+	unsigned auth = ctx->bound->auth;
+	int user_rc = ERR_UNAUTHENTICATED, internal_rc = ERR_UNAUTHENTICATED;
+	err_info user_err;
+
+	if (auth == RPC_AUTH_NONE)
+		return 0;
+	if (auth & RPC_AUTH_INTERNAL)
+		internal_rc = rpc_check_internal(ctx);
+	if (auth & RPC_AUTH_USER) {
+		user_rc = rpc_check_user(ctx);
+		user_err = *err_last();
+	}
+	if (internal_rc == 0 || user_rc == 0)
+		return 0;
+	if (auth & RPC_AUTH_USER)
+		return err_set(user_err.code, user_err.reason, "%s",
+			       user_err.message);
+	return internal_rc;
+}
+
+static void rpc_serve(rpc_pending *p)
+{
+	rpc_server *s = p->worker->server;
+	const rpc_bound *b = &s->bound[p->bound];
+	rpc_ctx ctx = { .pending = p, .bound = b, .arena = p->worker->arena };
+	ProtobufCMessage *req = NULL, *resp = NULL;
+	grpc_byte_buffer *out = NULL;
+	int rc;
+
+	err_clear();
+	rc = rpc_authenticate(&ctx);
+	if (rc == 0)
+		rc = rpc_unpack(&req, &ctx);
+	if (rc == 0 && rpc_ctx_remaining_ms(&ctx) <= 0)
+		rc = err_set(ERR_DEADLINE_EXCEEDED, NULL,
+			     "deadline passed before the call started");
+	if (rc == 0) {
+		resp = mem_arena_alloc(ctx.arena, b->desc->output->sizeof_message);
+		if (!resp)
+			rc = err_set(ERR_RESOURCE_EXHAUSTED, "too_large",
+				     "the call needs too much memory");
+	}
+	if (rc == 0) {
+		b->desc->output->message_init(resp);
+		rc = b->handler(&ctx, req, resp);
+	}
+	if (rc == 0)
+		rc = rpc_pack(&out, resp, s->max_message);
+	if (rc == 0) {
+		rpc_reply(p, GRPC_STATUS_OK, "", NULL, out);
+		grpc_byte_buffer_destroy(out);
+		return;
+	}
+	if (rc == ERR_INTERNAL || rc == ERR_UNKNOWN || rc > 0)
+		log_event(LOG_LVL_ERROR, "call failed", "method", b->path,
+			  "reason", err_last()->reason, "error",
+			  err_last()->message, NULL);
+	rpc_reply_error(p, rc > 0 ? ERR_INTERNAL : rc);
+}
+
+static void rpc_serve_unknown(rpc_pending *p)
+{
+	char *method = grpc_slice_to_c_string(p->details.method);
+
+	err_set(ERR_UNIMPLEMENTED, "unimplemented",
+		"method %.200s is not implemented", method);
+	gpr_free(method);
+	rpc_reply_error(p, ERR_UNIMPLEMENTED);
+}
+
+/* --- health ----------------------------------------------------------------- */
+
+static int rpc_health_check(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
+			    ProtobufCMessage *resp_msg)
+{
+	const Grpc__Health__V1__HealthCheckRequest *req =
+		(const Grpc__Health__V1__HealthCheckRequest *)req_msg;
+	Grpc__Health__V1__HealthCheckResponse *resp =
+		(Grpc__Health__V1__HealthCheckResponse *)resp_msg;
+	rpc_server *s = ctx->pending->worker->server;
+
+	if (req->service[0] && strcmp(req->service, s->service_name) != 0 &&
+	    strcmp(req->service, RPC_HEALTH_SERVICE) != 0)
+		return err_set(ERR_NOT_FOUND, "unknown_service",
+			       "no health status for %.100s", req->service);
+	resp->status = atomic_load(&s->stopping)
+			       ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
+			       : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+	return 0;
+}
+
+/* --- workers ------------------------------------------------------------------ */
+
+static void rpc_pending_reset(rpc_pending *p)
+{
+	grpc_metadata_array_destroy(&p->metadata);
+	if (p->payload)
+		grpc_byte_buffer_destroy(p->payload);
+	if (p->bound < 0)
+		grpc_call_details_destroy(&p->details);
+	if (p->call)
+		grpc_call_unref(p->call);
+	p->call = NULL;
+	p->payload = NULL;
+}
+
+static void rpc_request(rpc_pending *p)
+{
+	rpc_worker *w = p->worker;
+	rpc_server *s = w->server;
+	grpc_call_error rc;
+
+	grpc_metadata_array_init(&p->metadata);
+	p->payload = NULL;
+	p->call = NULL;
+	if (p->bound < 0) {
+		grpc_call_details_init(&p->details);
+		rc = grpc_server_request_call(s->grpc, &p->call, &p->details,
+					      &p->metadata, w->call_cq, w->cq,
+					      p);
+	} else {
+		rc = grpc_server_request_registered_call(
+			s->grpc, s->bound[p->bound].handle, &p->call,
+			&p->deadline, &p->metadata, &p->payload, w->call_cq,
+			w->cq, p);
+	}
+	if (rc != GRPC_CALL_OK) {
+		log_event(LOG_LVL_ERROR, "cannot request calls", NULL);
+		rpc_pending_reset(p);
+	}
+}
+
+static void rpc_handle(rpc_pending *p)
+{
+	mem_arena_reset(p->worker->arena);
+	if (p->bound < 0) {
+		p->deadline = p->details.deadline;
+		rpc_serve_unknown(p);
+	} else {
+		rpc_serve(p);
+	}
+}
+
+static void *rpc_worker_main(void *arg)
+{
+	rpc_worker *w = arg;
+	rpc_server *s = w->server;
+	grpc_event ev;
+
+	for (size_t i = 0; i <= s->n_bound; i++)
+		rpc_request(&w->pending[i]);
+	for (;;) {
+		ev = grpc_completion_queue_next(
+			w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		if (ev.type == GRPC_QUEUE_SHUTDOWN)
+			break;
+		if (ev.type != GRPC_OP_COMPLETE)
+			continue;
+		rpc_pending *p = ev.tag;
+
+		if (ev.success)
+			rpc_handle(p);
+		rpc_pending_reset(p);
+		if (ev.success && !atomic_load(&s->stopping))
+			rpc_request(p);
+	}
+	return NULL;
+}
+
+/* --- set-up and tear-down --------------------------------------------------- */
+
+static const rpc_method *rpc_find_method(const rpc_service *svc,
+					 const char *name)
+{
+	for (size_t i = 0; i < svc->n_methods; i++) {
+		if (strcmp(svc->methods[i].name, name) == 0)
+			return &svc->methods[i];
+	}
+	return NULL;
+}
+
+/* Every table entry must name a method of the descriptor. */
+static int rpc_check_table(const rpc_service *svc)
+{
+	const ProtobufCServiceDescriptor *d = svc->descriptor;
+
+	for (size_t i = 0; i < svc->n_methods; i++) {
+		if (!protobuf_c_service_descriptor_get_method_by_name(
+			    d, svc->methods[i].name))
+			return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
+				       "%s has no method %s", d->name,
+				       svc->methods[i].name);
+	}
+	return 0;
+}
+
+static void rpc_bind(rpc_server *s, const char *service_name,
+		     const ProtobufCMethodDescriptor *desc, rpc_handler handler,
+		     unsigned auth)
+{
+	rpc_bound *b = &s->bound[s->n_bound++];
+	size_t len = strlen(service_name) + strlen(desc->name) + 3;
+
+	b->path = xmalloc(len);
+	snprintf(b->path, len, "/%s/%s", service_name, desc->name);
+	b->desc = desc;
+	b->handler = handler;
+	b->auth = auth;
+	b->handle = grpc_server_register_method(
+		s->grpc, b->path, NULL, GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER,
+		0);
+}
+
+/* Registers every method that has a handler, plus Health/Check. */
+static void rpc_bind_all(rpc_server *s, const rpc_service *svc)
+{
+	const ProtobufCServiceDescriptor *d = svc->descriptor;
+	const ProtobufCServiceDescriptor *h = &grpc__health__v1__health__descriptor;
+
+	s->bound = xcalloc(d->n_methods + 1, sizeof(*s->bound));
+	for (unsigned i = 0; i < d->n_methods; i++) {
+		const rpc_method *m = rpc_find_method(svc, d->methods[i].name);
+
+		if (m && m->handler)
+			rpc_bind(s, d->name, &d->methods[i], m->handler, m->auth);
+	}
+	rpc_bind(s, h->name,
+		 protobuf_c_service_descriptor_get_method_by_name(h, "Check"),
+		 rpc_health_check, RPC_AUTH_NONE);
+}
+
+static grpc_server_credentials *rpc_server_creds(const rpc_server_config *c)
+{
+	char *cert = NULL, *key = NULL, *ca = NULL;
+	grpc_ssl_pem_key_cert_pair pair;
+	grpc_server_credentials *creds = NULL;
+
+	if (!c->tls_cert_file)
+		return grpc_insecure_server_credentials_create();
+	if (rpc_read_file(&cert, c->tls_cert_file) < 0 ||
+	    rpc_read_file(&key, c->tls_key_file) < 0 ||
+	    (c->tls_client_ca_file &&
+	     rpc_read_file(&ca, c->tls_client_ca_file) < 0))
+		goto out;
+	pair.private_key = key;
+	pair.cert_chain = cert;
+	creds = grpc_ssl_server_credentials_create_ex(
+		ca, &pair, 1,
+		ca ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+		   : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE,
+		NULL);
+out:
+	rpc_free_secret(key);
+	free(cert);
+	free(ca);
+	return creds;
+}
+
+static grpc_server *rpc_grpc_server_create(size_t max_message)
+{
+	grpc_arg args[2];
+	grpc_channel_args channel_args = { .num_args = 2, .args = args };
+
+	args[0].type = GRPC_ARG_INTEGER;
+	args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+	args[0].value.integer = (int)max_message;
+	args[1].type = GRPC_ARG_INTEGER;
+	args[1].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
+	args[1].value.integer = (int)max_message;
+	return grpc_server_create(&channel_args, NULL);
+}
+
+static void rpc_workers_create(rpc_server *s, int n)
+{
+	s->n_workers = n;
+	s->workers = xcalloc((size_t)n, sizeof(*s->workers));
+	for (int i = 0; i < n; i++) {
+		rpc_worker *w = &s->workers[i];
+
+		w->server = s;
+		w->cq = grpc_completion_queue_create_for_next(NULL);
+		w->call_cq = grpc_completion_queue_create_for_pluck(NULL);
+		w->arena = mem_arena_new(0);
+		w->pending = xcalloc(s->n_bound + 1, sizeof(*w->pending));
+		for (size_t j = 0; j <= s->n_bound; j++) {
+			w->pending[j].worker = w;
+			w->pending[j].bound = j < s->n_bound ? (int)j : -1;
+		}
+		grpc_server_register_completion_queue(s->grpc, w->cq, NULL);
+	}
+}
+
+static void rpc_server_free(rpc_server *s)
+{
+	for (int i = 0; i < s->n_workers; i++) {
+		rpc_worker *w = &s->workers[i];
+
+		if (w->cq)
+			grpc_completion_queue_destroy(w->cq);
+		if (w->call_cq) {
+			grpc_completion_queue_shutdown(w->call_cq);
+			grpc_completion_queue_destroy(w->call_cq);
+		}
+		mem_arena_free(w->arena);
+		free(w->pending);
+	}
+	free(s->workers);
+	for (size_t i = 0; i < s->n_bound; i++)
+		free(s->bound[i].path);
+	free(s->bound);
+	rpc_free_secret(s->internal_token);
+	free(s);
+}
+
+static void rpc_drain_and_destroy(grpc_completion_queue *cq)
+{
+	grpc_event ev;
+
+	grpc_completion_queue_shutdown(cq);
+	do {
+		ev = grpc_completion_queue_next(
+			cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	} while (ev.type != GRPC_QUEUE_SHUTDOWN);
+	grpc_completion_queue_destroy(cq);
+}
+
+int rpc_server_start(rpc_server **out, const rpc_service *service,
+		     const rpc_server_config *config)
+{
+	rpc_server *s;
+	grpc_server_credentials *creds;
+	int rc, n_workers = config->workers > 0 ? config->workers
+						: RPC_DEFAULT_WORKERS;
+
+	rc = rpc_check_table(service);
+	if (rc < 0)
+		return rc;
+	creds = rpc_server_creds(config);
+	if (!creds)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_tls_config",
+			       "the TLS certificate or key cannot be used");
+	s = xcalloc(1, sizeof(*s));
+	s->service_name = service->descriptor->name;
+	s->max_message = config->max_message_bytes ? config->max_message_bytes
+						   : RPC_DEFAULT_MAX_MESSAGE;
+	s->grace_ms = config->grace_ms > 0 ? config->grace_ms
+					   : RPC_DEFAULT_GRACE_MS;
+	if (config->keys)
+		s->keys = *config->keys;
+	if (config->internal_token)
+		s->internal_token = xstrdup(config->internal_token);
+	s->grpc = rpc_grpc_server_create(s->max_message);
+	rpc_bind_all(s, service);
+	rpc_workers_create(s, n_workers);
+	s->shutdown_cq = grpc_completion_queue_create_for_next(NULL);
+	grpc_server_register_completion_queue(s->grpc, s->shutdown_cq, NULL);
+	s->port = grpc_server_add_http2_port(s->grpc, config->addr, creds);
+	grpc_server_credentials_release(creds);
+	if (s->port == 0) {
+		grpc_server_destroy(s->grpc);
+		rpc_drain_and_destroy(s->shutdown_cq);
+		for (int i = 0; i < s->n_workers; i++) {
+			rpc_drain_and_destroy(s->workers[i].cq);
+			s->workers[i].cq = NULL;
+		}
+		rpc_server_free(s);
+		return err_set(ERR_UNAVAILABLE, "bind_failed",
+			       "cannot listen on %s", config->addr);
+	}
+	grpc_server_start(s->grpc);
+	for (int i = 0; i < s->n_workers; i++)
+		pthread_create(&s->workers[i].thread, NULL, rpc_worker_main,
+			       &s->workers[i]);
+	*out = s;
+	return 0;
+}
+
+int rpc_server_port(const rpc_server *server)
+{
+	return server->port;
+}
+
+void rpc_server_stop(rpc_server *s)
+{
+	grpc_event ev;
+	gpr_timespec grace = gpr_time_add(
+		gpr_now(GPR_CLOCK_MONOTONIC),
+		gpr_time_from_millis(s->grace_ms, GPR_TIMESPAN));
+
+	atomic_store(&s->stopping, 1);
+	grpc_server_shutdown_and_notify(s->grpc, s->shutdown_cq, s);
+	ev = grpc_completion_queue_next(s->shutdown_cq, grace, NULL);
+	if (ev.type == GRPC_QUEUE_TIMEOUT) {
+		log_event(LOG_LVL_WARN, "grace period over: cancelling calls",
+			  NULL);
+		grpc_server_cancel_all_calls(s->grpc);
+		grpc_completion_queue_next(s->shutdown_cq,
+					   gpr_inf_future(GPR_CLOCK_REALTIME),
+					   NULL);
+	}
+	grpc_server_destroy(s->grpc);
+	rpc_drain_and_destroy(s->shutdown_cq);
+	for (int i = 0; i < s->n_workers; i++)
+		grpc_completion_queue_shutdown(s->workers[i].cq);
+	for (int i = 0; i < s->n_workers; i++)
+		pthread_join(s->workers[i].thread, NULL);
+	rpc_server_free(s);
+}

@@ -1,0 +1,148 @@
+#include "svc.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "config/cfg.h"
+#include "db/db.h"
+#include "log/log.h"
+
+#define SVC_MIN_INTERNAL_TOKEN 32
+
+static svc_config svc_cfg;
+
+const svc_config *svc_current_config(void)
+{
+	return &svc_cfg;
+}
+
+static int svc_load_config(const svc_def *def)
+{
+	const cfg_var vars[] = {
+		{ def->addr_env, CFG_ADDR, def->default_addr, 0, 0, &svc_cfg.addr },
+		{ def->db_env, CFG_STRING, NULL, 0, 0, &svc_cfg.database_url },
+		{ "KOLO_JWT_PUBLIC_KEYS", CFG_STRING, NULL, 0, 0,
+		  &svc_cfg.jwt_public_keys },
+		{ "KOLO_INTERNAL_TOKEN", CFG_STRING, NULL, 0, 0,
+		  &svc_cfg.internal_token },
+		{ "KOLO_RPC_WORKERS", CFG_INT, "4", 1, 256, &svc_cfg.workers },
+		{ "KOLO_MAX_MESSAGE_BYTES", CFG_INT, "4194304", 1024,
+		  64 * 1024 * 1024, &svc_cfg.max_message_bytes },
+		{ "KOLO_SHUTDOWN_GRACE_MS", CFG_INT, "10000", 1, 600000,
+		  &svc_cfg.grace_ms },
+		{ "KOLO_TLS_CERT_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_cert_file },
+		{ "KOLO_TLS_KEY_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_key_file },
+		{ "KOLO_TLS_CLIENT_CA_FILE", CFG_FILE, "", 0, 0,
+		  &svc_cfg.tls_client_ca_file },
+		{ "KOLO_LOG_LEVEL", CFG_STRING, "info", 0, 0, &svc_cfg.log_level },
+	};
+	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
+
+	if (rc < 0)
+		return rc;
+	if (strlen(svc_cfg.internal_token) < SVC_MIN_INTERNAL_TOKEN)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_INTERNAL_TOKEN must be at least %d characters",
+			       SVC_MIN_INTERNAL_TOKEN);
+	if (!svc_cfg.tls_cert_file != !svc_cfg.tls_key_file)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_TLS_CERT_FILE and KOLO_TLS_KEY_FILE go together");
+	if (svc_cfg.tls_client_ca_file && !svc_cfg.tls_cert_file)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_TLS_CLIENT_CA_FILE needs KOLO_TLS_CERT_FILE");
+	if (log_level_parse(svc_cfg.log_level) < 0)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_LOG_LEVEL must be debug, info, warn or error");
+	return 0;
+}
+
+/* Tries the database once so a wrong URL shows at start; the service
+ * still starts (calls fail UNAVAILABLE until the database is back). */
+static void svc_probe_database(void)
+{
+	db_conn *conn = NULL;
+
+	if (db_thread_conn(&conn) < 0) {
+		log_event(LOG_LVL_WARN, "database not reachable at start",
+			  "error", err_last()->message, NULL);
+		return;
+	}
+	db_thread_close();
+}
+
+static int svc_serve(const svc_def *def, const auth_keyring *keys,
+		     const sigset_t *signals)
+{
+	rpc_server_config rc_cfg = {
+		.addr = svc_cfg.addr,
+		.workers = (int)svc_cfg.workers,
+		.max_message_bytes = (size_t)svc_cfg.max_message_bytes,
+		.tls_cert_file = svc_cfg.tls_cert_file,
+		.tls_key_file = svc_cfg.tls_key_file,
+		.tls_client_ca_file = svc_cfg.tls_client_ca_file,
+		.keys = keys,
+		.internal_token = svc_cfg.internal_token,
+		.grace_ms = svc_cfg.grace_ms,
+	};
+	rpc_server *server = NULL;
+	char port[16];
+	int sig = 0;
+
+	if (rpc_server_start(&server, def->rpc, &rc_cfg) < 0)
+		return -1;
+	snprintf(port, sizeof(port), "%d", rpc_server_port(server));
+	log_event(LOG_LVL_INFO, "serving", "addr", svc_cfg.addr, "port", port,
+		  "tls", svc_cfg.tls_cert_file ? "on" : "off", NULL);
+	sigwait(signals, &sig);
+	log_event(LOG_LVL_INFO, "stopping", "signal", strsignal(sig), NULL);
+	rpc_server_stop(server);
+	return 0;
+}
+
+int svc_main(const svc_def *def, int argc, char **argv)
+{
+	auth_keyring keys;
+	sigset_t signals;
+	int status = 1;
+
+	(void)argc;
+	(void)argv;
+	log_init(def->name, LOG_LVL_INFO);
+	/* Blocked before any thread exists, so every gRPC thread inherits the
+	 * mask and only sigwait() sees the signals. */
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	if (svc_load_config(def) < 0 || auth_init() < 0 ||
+	    auth_keyring_parse(&keys, svc_cfg.jwt_public_keys) < 0 ||
+	    db_configure(svc_cfg.database_url) < 0) {
+		log_event(LOG_LVL_ERROR, "cannot start", "error",
+			  err_last()->message, NULL);
+		return 2;
+	}
+	log_init(def->name, (log_level)log_level_parse(svc_cfg.log_level));
+	svc_probe_database();
+	rpc_init();
+	if (def->start && def->start() < 0) {
+		log_event(LOG_LVL_ERROR, "cannot start", "error",
+			  err_last()->message, NULL);
+		goto out;
+	}
+	if (svc_serve(def, &keys, &signals) < 0)
+		log_event(LOG_LVL_ERROR, "cannot serve", "error",
+			  err_last()->message, NULL);
+	else
+		status = 0;
+	if (def->stop)
+		def->stop();
+out:
+	rpc_shutdown();
+	db_unconfigure();
+	log_event(LOG_LVL_INFO, "stopped", NULL);
+	return status;
+}

@@ -1,0 +1,47 @@
+/* svc: the common life of a Kolo service process.
+ *
+ * Reads the shared configuration from the environment (failing fast),
+ * connects the database layer with the service's own role, serves the
+ * service's method table over gRPC, waits for SIGTERM/SIGINT and shuts
+ * down gracefully. A service's main.c only declares its svc_def. */
+#ifndef KOLO_SVC_H
+#define KOLO_SVC_H
+
+#include "rpc/rpc.h"
+
+typedef struct svc_def {
+	const char *name;	  /* process name, e.g. "kolo-ledger" */
+	const char *addr_env;	  /* e.g. "KOLO_LEDGER_ADDR" */
+	const char *default_addr; /* e.g. "127.0.0.1:7103" */
+	const char *db_env;	  /* e.g. "KOLO_LEDGER_DATABASE_URL" */
+	const rpc_service *rpc;
+	/* Optional: runs after the configuration is read and before the
+	 * server starts (e.g. opening client channels); 0 or an err_code. */
+	int (*start)(void);
+	/* Optional: runs after the server stopped. */
+	void (*stop)(void);
+} svc_def;
+
+/* Everything svc_main() read from the environment; valid while the
+ * process runs. */
+typedef struct svc_config {
+	const char *addr;
+	const char *database_url;
+	const char *jwt_public_keys;
+	const char *internal_token;
+	int64_t workers;
+	int64_t max_message_bytes;
+	int64_t grace_ms;
+	const char *tls_cert_file;
+	const char *tls_key_file;
+	const char *tls_client_ca_file;
+	const char *log_level;
+} svc_config;
+
+/* The configuration of the running service (borrowed). */
+const svc_config *svc_current_config(void);
+
+/* Runs the service until a signal stops it; returns the exit status. */
+int svc_main(const svc_def *def, int argc, char **argv);
+
+#endif

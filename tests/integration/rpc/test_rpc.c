@@ -1,0 +1,440 @@
+/* shared/rpc over real sockets: a C client calling a C server. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "echo_service.h"
+#include "grpc/health/v1/health.pb-c.h"
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "test_keys.h"
+
+#define TEST_INTERNAL_TOKEN "test-internal-token-0123456789abcdef"
+#define TEST_MAX_MESSAGE (64 * 1024)
+#define TEST_USER "7d3c1f4e-0000-4000-8000-000000000001"
+
+typedef struct fixture {
+	rpc_server *server;
+	rpc_channel *echo;
+	char target[64];
+	test_key current, previous, stranger;
+	mem_arena *arena;
+	ProtobufCAllocator alloc;
+} fixture;
+
+static fixture fx;
+
+static int start_server(int grace_ms)
+{
+	auth_keyring ring = { .n_keys = 0 };
+	rpc_server_config cfg = {
+		.addr = "127.0.0.1:0",
+		.workers = 4,
+		.max_message_bytes = TEST_MAX_MESSAGE,
+		.keys = &ring,
+		.internal_token = TEST_INTERNAL_TOKEN,
+		.grace_ms = grace_ms,
+	};
+
+	test_keyring_add(&ring, &fx.current);
+	test_keyring_add(&ring, &fx.previous);
+	if (rpc_server_start(&fx.server, &echo_rpc_service, &cfg) < 0)
+		return -1;
+	snprintf(fx.target, sizeof(fx.target), "127.0.0.1:%d",
+		 rpc_server_port(fx.server));
+	return rpc_channel_open(&fx.echo, fx.target,
+				&kolo__test__v1__echo_service__descriptor, NULL);
+}
+
+static int setup(void **state)
+{
+	rpc_init();
+	test_key_make(&fx.current, "k2");
+	test_key_make(&fx.previous, "k1");
+	test_key_make(&fx.stranger, "k2"); /* same kid, other key */
+	fx.arena = mem_arena_new(0);
+	fx.alloc = mem_arena_allocator(fx.arena);
+	return start_server(5000);
+}
+
+static int teardown(void **state)
+{
+	rpc_channel_close(fx.echo);
+	if (fx.server)
+		rpc_server_stop(fx.server);
+	mem_arena_free(fx.arena);
+	rpc_shutdown();
+	return 0;
+}
+
+/* Calls method with req; returns the rc and the reply in *resp. */
+static int echo_call(const char *method, Kolo__Test__V1__EchoRequest *req,
+		     const rpc_metadata *md, size_t n_md, int64_t timeout_ms,
+		     Kolo__Test__V1__EchoResponse **resp)
+{
+	rpc_call_opts opts = { .timeout_ms = timeout_ms, .metadata = md,
+			       .n_metadata = n_md };
+	ProtobufCMessage *out = NULL;
+	int rc;
+
+	mem_arena_reset(fx.arena);
+	rc = rpc_call(fx.echo, method, &req->base, &out, &fx.alloc, &opts);
+	*resp = (Kolo__Test__V1__EchoResponse *)out;
+	return rc;
+}
+
+static void test_round_trip_echoes_text_and_metadata(void **state)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+	rpc_metadata md[] = { { "x-request-id", "req-42" } };
+
+	req.text = "ẹ ku aaro";
+	req.metadata_key = "x-request-id";
+	assert_int_equal(echo_call("Echo", &req, md, 1, 2000, &resp), 0);
+	assert_string_equal(resp->text, "ẹ ku aaro");
+	assert_string_equal(resp->metadata_value, "req-42");
+	assert_string_equal(resp->user_id, "");
+	assert_false(resp->internal);
+	assert_true(resp->remaining_ms > 0 && resp->remaining_ms <= 2000);
+}
+
+static void test_each_status_carries_its_reason(void **state)
+{
+	static const struct {
+		int code;
+		const char *reason;
+	} cases[] = {
+		{ 3, "amount_out_of_range" }, { 5, "group_not_found" },
+		{ 6, "email_taken" },	      { 7, "not_an_officer" },
+		{ 8, "rate_limited" },	      { 9, "insufficient_funds" },
+		{ 10, "conflict_retry" },     { 13, "internal" },
+		{ 14, "provider_down" },      { 16, "invalid_token" },
+	};
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		req.fail_code = cases[i].code;
+		req.fail_reason = (char *)cases[i].reason;
+		assert_int_equal(echo_call("Echo", &req, NULL, 0, 2000, &resp),
+				 -cases[i].code);
+		assert_int_equal(err_last()->code, -cases[i].code);
+		assert_string_equal(err_last()->reason, cases[i].reason);
+		assert_string_equal(err_last()->message, "failed as asked");
+	}
+}
+
+static void test_invalid_reason_is_replaced_by_default(void **state)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+
+	req.fail_code = 9;
+	req.fail_reason = "Bad Reason\nwith newline";
+	assert_int_equal(echo_call("Echo", &req, NULL, 0, 2000, &resp),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "failed_precondition");
+}
+
+static void test_deadline_exceeded(void **state)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+
+	req.sleep_ms = 400;
+	assert_int_equal(echo_call("Echo", &req, NULL, 0, 50, &resp),
+			 ERR_DEADLINE_EXCEEDED);
+}
+
+static void test_oversized_request_is_refused(void **state)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+	size_t n = TEST_MAX_MESSAGE + 1024;
+	uint8_t *blob = calloc(1, n);
+
+	req.blob.data = blob;
+	req.blob.len = n;
+	assert_int_equal(echo_call("Echo", &req, NULL, 0, 2000, &resp),
+			 ERR_RESOURCE_EXHAUSTED);
+	/* Just under the limit still works. */
+	req.blob.len = TEST_MAX_MESSAGE - 64;
+	assert_int_equal(echo_call("Echo", &req, NULL, 0, 2000, &resp), 0);
+	assert_int_equal(resp->blob.len, TEST_MAX_MESSAGE - 64);
+	free(blob);
+}
+
+static void test_method_without_handler_is_unimplemented(void **state)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+
+	assert_int_equal(echo_call("Unhandled", &req, NULL, 0, 2000, &resp),
+			 ERR_UNIMPLEMENTED);
+	assert_string_equal(err_last()->reason, "unimplemented");
+}
+
+static void test_unknown_service_is_unimplemented(void **state)
+{
+	rpc_channel *ledger = NULL;
+	Kolo__Ledger__V1__GetBalanceRequest req =
+		KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+
+	assert_int_equal(rpc_channel_open(&ledger, fx.target,
+					  &kolo__ledger__v1__ledger_service__descriptor,
+					  NULL),
+			 0);
+	assert_int_equal(rpc_call(ledger, "GetBalance", &req.base, &resp,
+				  &fx.alloc, NULL),
+			 ERR_UNIMPLEMENTED);
+	rpc_channel_close(ledger);
+}
+
+static void test_health_check(void **state)
+{
+	rpc_channel *health = NULL;
+	Grpc__Health__V1__HealthCheckRequest req =
+		GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+
+	assert_int_equal(rpc_channel_open(&health, fx.target,
+					  &grpc__health__v1__health__descriptor,
+					  NULL),
+			 0);
+	assert_int_equal(rpc_call(health, "Check", &req.base, &resp, &fx.alloc,
+				  NULL),
+			 0);
+	assert_int_equal(((Grpc__Health__V1__HealthCheckResponse *)resp)->status,
+			 GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+	req.service = "kolo.test.v1.EchoService";
+	assert_int_equal(rpc_call(health, "Check", &req.base, &resp, &fx.alloc,
+				  NULL),
+			 0);
+	req.service = "kolo.nope.v1.Nope";
+	assert_int_equal(rpc_call(health, "Check", &req.base, &resp, &fx.alloc,
+				  NULL),
+			 ERR_NOT_FOUND);
+	rpc_channel_close(health);
+}
+
+static int call_with_token(const char *method, const char *token)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+	char header[AUTH_JWT_MAX + 16];
+	rpc_metadata md[] = { { "authorization", header } };
+	int rc;
+
+	snprintf(header, sizeof(header), "Bearer %s", token);
+	rc = echo_call(method, &req, md, token ? 1 : 0, 2000, &resp);
+	if (rc == 0)
+		assert_string_equal(resp->user_id, TEST_USER);
+	return rc;
+}
+
+static void test_valid_tokens_of_both_keys_are_accepted(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	char *cur = test_token(&fx.current, TEST_USER, now, now + 900);
+	char *prev = test_token(&fx.previous, TEST_USER, now, now + 900);
+
+	assert_int_equal(call_with_token("WhoAmI", cur), 0);
+	assert_int_equal(call_with_token("WhoAmI", prev), 0);
+	assert_int_equal(call_with_token("Either", cur), 0);
+	free(cur);
+	free(prev);
+}
+
+static void test_missing_token_is_unauthenticated(void **state)
+{
+	assert_int_equal(call_with_token("WhoAmI", NULL), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "missing_token");
+}
+
+static void test_expired_token_is_unauthenticated(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	char *tok = test_token(&fx.current, TEST_USER, now - 1000, now - 100);
+
+	assert_int_equal(call_with_token("WhoAmI", tok), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "token_expired");
+	free(tok);
+}
+
+static void test_tampered_token_is_unauthenticated(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	char *tok = test_token(&fx.current, TEST_USER, now, now + 900);
+	char *payload = strchr(tok, '.') + 1;
+
+	payload[3] = payload[3] == 'A' ? 'B' : 'A';
+	assert_int_equal(call_with_token("WhoAmI", tok), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "invalid_token");
+	free(tok);
+}
+
+static void test_wrong_key_token_is_unauthenticated(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	char *tok = test_token(&fx.stranger, TEST_USER, now, now + 900);
+
+	assert_int_equal(call_with_token("WhoAmI", tok), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "invalid_token");
+	free(tok);
+	assert_int_equal(call_with_token("WhoAmI", "not.a.jwt"),
+			 ERR_UNAUTHENTICATED);
+}
+
+static void test_internal_method_needs_service_token(void **state)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+	rpc_metadata wrong[] = { { RPC_INTERNAL_TOKEN_KEY,
+				   "test-internal-token-0123456789abcdeX" } };
+	rpc_metadata right[] = { { RPC_INTERNAL_TOKEN_KEY, TEST_INTERNAL_TOKEN } };
+	int64_t now = (int64_t)time(NULL);
+	char *tok = test_token(&fx.current, TEST_USER, now, now + 900);
+
+	assert_int_equal(echo_call("Internal", &req, NULL, 0, 2000, &resp),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "service_token_required");
+	assert_int_equal(echo_call("Internal", &req, wrong, 1, 2000, &resp),
+			 ERR_UNAUTHENTICATED);
+	/* A user token does not open an internal method. */
+	assert_int_equal(call_with_token("Internal", tok), ERR_UNAUTHENTICATED);
+	assert_int_equal(echo_call("Internal", &req, right, 1, 2000, &resp), 0);
+	assert_true(resp->internal);
+	assert_int_equal(echo_call("Either", &req, right, 1, 2000, &resp), 0);
+	free(tok);
+}
+
+static void test_unsendable_metadata_is_refused_locally(void **state)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+	rpc_metadata bad_key[] = { { "X-Upper", "v" } };
+	rpc_metadata bad_value[] = { { "x-ok", "line\nbreak" } };
+
+	assert_int_equal(echo_call("Echo", &req, bad_key, 1, 2000, &resp),
+			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(echo_call("Echo", &req, bad_value, 1, 2000, &resp),
+			 ERR_INVALID_ARGUMENT);
+}
+
+#define CONCURRENT_THREADS 16
+#define CALLS_PER_THREAD 200
+
+static void *concurrent_caller(void *arg)
+{
+	intptr_t id = (intptr_t)arg;
+	mem_arena *arena = mem_arena_new(0);
+	ProtobufCAllocator alloc = mem_arena_allocator(arena);
+	char text[32];
+	intptr_t ok = 0;
+
+	for (int i = 0; i < CALLS_PER_THREAD; i++) {
+		Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+		ProtobufCMessage *resp = NULL;
+
+		snprintf(text, sizeof(text), "t%ld-%d", (long)id, i);
+		req.text = text;
+		mem_arena_reset(arena);
+		if (rpc_call(fx.echo, "Echo", &req.base, &resp, &alloc, NULL) == 0 &&
+		    strcmp(((Kolo__Test__V1__EchoResponse *)resp)->text, text) == 0)
+			ok++;
+	}
+	mem_arena_free(arena);
+	rpc_client_thread_done();
+	return (void *)ok;
+}
+
+static void test_sixteen_threads_of_concurrent_calls(void **state)
+{
+	pthread_t threads[CONCURRENT_THREADS];
+	intptr_t total = 0;
+
+	for (intptr_t i = 0; i < CONCURRENT_THREADS; i++)
+		pthread_create(&threads[i], NULL, concurrent_caller, (void *)i);
+	for (int i = 0; i < CONCURRENT_THREADS; i++) {
+		void *ok = NULL;
+
+		pthread_join(threads[i], &ok);
+		total += (intptr_t)ok;
+	}
+	assert_int_equal(total, CONCURRENT_THREADS * CALLS_PER_THREAD);
+}
+
+static void *slow_caller(void *arg)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	mem_arena *arena = mem_arena_new(0);
+	ProtobufCAllocator alloc = mem_arena_allocator(arena);
+	ProtobufCMessage *resp = NULL;
+	rpc_call_opts opts = { .timeout_ms = 10000 };
+	intptr_t rc;
+
+	req.text = "in flight";
+	req.sleep_ms = 300;
+	rc = rpc_call(fx.echo, "Echo", &req.base, &resp, &alloc, &opts);
+	if (rc == 0 &&
+	    strcmp(((Kolo__Test__V1__EchoResponse *)resp)->text, "in flight") != 0)
+		rc = -100;
+	mem_arena_free(arena);
+	rpc_client_thread_done();
+	return (void *)rc;
+}
+
+/* Runs last: stops the fixture's server while a call is in its handler. */
+static void test_shutdown_finishes_calls_in_flight(void **state)
+{
+	pthread_t thread;
+	void *rc = NULL;
+	struct timespec tick = { .tv_nsec = 1000000 };
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+
+	pthread_create(&thread, NULL, slow_caller, NULL);
+	while (atomic_load(&echo_in_handler) == 0)
+		nanosleep(&tick, NULL);
+	rpc_server_stop(fx.server);
+	fx.server = NULL;
+	pthread_join(thread, &rc);
+	assert_int_equal((intptr_t)rc, 0);
+	/* The server is gone: a new call cannot be served. */
+	assert_int_equal(echo_call("Echo", &req, NULL, 0, 500, &resp),
+			 ERR_UNAVAILABLE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_echoes_text_and_metadata),
+		cmocka_unit_test(test_each_status_carries_its_reason),
+		cmocka_unit_test(test_invalid_reason_is_replaced_by_default),
+		cmocka_unit_test(test_deadline_exceeded),
+		cmocka_unit_test(test_oversized_request_is_refused),
+		cmocka_unit_test(test_method_without_handler_is_unimplemented),
+		cmocka_unit_test(test_unknown_service_is_unimplemented),
+		cmocka_unit_test(test_health_check),
+		cmocka_unit_test(test_valid_tokens_of_both_keys_are_accepted),
+		cmocka_unit_test(test_missing_token_is_unauthenticated),
+		cmocka_unit_test(test_expired_token_is_unauthenticated),
+		cmocka_unit_test(test_tampered_token_is_unauthenticated),
+		cmocka_unit_test(test_wrong_key_token_is_unauthenticated),
+		cmocka_unit_test(test_internal_method_needs_service_token),
+		cmocka_unit_test(test_unsendable_metadata_is_refused_locally),
+		cmocka_unit_test(test_sixteen_threads_of_concurrent_calls),
+		cmocka_unit_test(test_shutdown_finishes_calls_in_flight),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

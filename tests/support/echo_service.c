@@ -1,0 +1,58 @@
+#include "echo_service.h"
+
+#include <time.h>
+
+atomic_int echo_in_handler;
+
+static void echo_sleep(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+			       .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static int echo_handler(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
+			ProtobufCMessage *resp_msg)
+{
+	const Kolo__Test__V1__EchoRequest *req =
+		(const Kolo__Test__V1__EchoRequest *)req_msg;
+	Kolo__Test__V1__EchoResponse *resp =
+		(Kolo__Test__V1__EchoResponse *)resp_msg;
+	const char *value = NULL;
+	int rc = 0;
+
+	atomic_fetch_add(&echo_in_handler, 1);
+	if (req->sleep_ms > 0)
+		echo_sleep(req->sleep_ms);
+	if (req->fail_code > 0) {
+		rc = err_set((err_code)-req->fail_code, req->fail_reason,
+			     "failed as asked");
+		goto out;
+	}
+	resp->text = mem_arena_strdup(rpc_ctx_arena(ctx), req->text);
+	resp->user_id = (char *)(rpc_ctx_user_id(ctx) ? rpc_ctx_user_id(ctx) : "");
+	resp->internal = rpc_ctx_is_internal(ctx);
+	if (req->metadata_key[0])
+		value = rpc_ctx_metadata(ctx, req->metadata_key);
+	resp->metadata_value = (char *)(value ? value : "");
+	resp->remaining_ms = rpc_ctx_remaining_ms(ctx);
+	resp->blob = req->blob;
+out:
+	atomic_fetch_sub(&echo_in_handler, 1);
+	return rc;
+}
+
+static const rpc_method echo_methods[] = {
+	{ "Echo", echo_handler, RPC_AUTH_NONE },
+	{ "WhoAmI", echo_handler, RPC_AUTH_USER },
+	{ "Internal", echo_handler, RPC_AUTH_INTERNAL },
+	{ "Either", echo_handler, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "Unhandled", NULL, RPC_AUTH_NONE },
+};
+
+const rpc_service echo_rpc_service = {
+	.descriptor = &kolo__test__v1__echo_service__descriptor,
+	.methods = echo_methods,
+	.n_methods = sizeof(echo_methods) / sizeof(echo_methods[0]),
+};

@@ -1,0 +1,15 @@
+/* kolo.test.v1.EchoService: a service that exercises shared/rpc. */
+#ifndef KOLO_ECHO_SERVICE_H
+#define KOLO_ECHO_SERVICE_H
+
+#include <stdatomic.h>
+
+#include "kolo/test/v1/echo.pb-c.h"
+#include "rpc/rpc.h"
+
+extern const rpc_service echo_rpc_service;
+
+/* Calls currently inside an echo handler (for shutdown tests). */
+extern atomic_int echo_in_handler;
+
+#endif

@@ -1,0 +1,34 @@
+#include "test_keys.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void test_key_make(test_key *out, const char *kid)
+{
+	if (sodium_init() < 0)
+		abort();
+	snprintf(out->kid, sizeof(out->kid), "%s", kid);
+	crypto_sign_keypair(out->pk, out->sk);
+}
+
+void test_keyring_add(auth_keyring *ring, const test_key *key)
+{
+	auth_key *k = &ring->keys[ring->n_keys++];
+
+	snprintf(k->kid, sizeof(k->kid), "%s", key->kid);
+	memcpy(k->public_key, key->pk, sizeof(k->public_key));
+}
+
+char *test_token(const test_key *key, const char *sub, int64_t iat,
+		 int64_t exp)
+{
+	auth_claims claims = { .iat = iat, .exp = exp };
+	char *token = NULL;
+
+	snprintf(claims.sub, sizeof(claims.sub), "%s", sub);
+	snprintf(claims.jti, sizeof(claims.jti), "jti-%lld", (long long)iat);
+	if (auth_jwt_sign(&token, key->kid, key->sk, &claims) < 0)
+		abort();
+	return token;
+}
