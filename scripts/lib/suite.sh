@@ -1,0 +1,88 @@
+# shellcheck shell=bash
+# suite.sh: start and stop Kolo's services for scripts/run and the tests.
+#
+#   kolo_suite_secrets FILE KEYGEN    load FILE (KEY=VALUE lines), first
+#                                     creating it with a fresh JWT key pair
+#                                     and internal token; exports them
+#   kolo_suite_start BINDIR RUNDIR DB start the five services (their
+#                                     database URLs default to DB as each
+#                                     service's own role) and wait for health
+#   kolo_suite_stop RUNDIR            SIGTERM each, wait; fails if any
+#                                     service did not exit 0
+# Addresses come from KOLO_<SERVICE>_ADDR (DESIGN §1 defaults).
+
+KOLO_SERVICES=(identity groups ledger withdrawals payments)
+declare -A KOLO_DEFAULT_PORT=([identity]=7101 [groups]=7102 [ledger]=7103
+	[withdrawals]=7104 [payments]=7105)
+declare -A KOLO_SUITE_PID=()
+
+_kolo_upper() {
+	echo "$1" | tr '[:lower:]' '[:upper:]'
+}
+
+# Exports KOLO_<SVC>_ADDR (default when unset) and echoes it.
+kolo_suite_addr() {
+	local var
+	var="KOLO_$(_kolo_upper "$1")_ADDR"
+	if [ -z "${!var:-}" ]; then
+		export "$var=127.0.0.1:${KOLO_DEFAULT_PORT[$1]}"
+	fi
+	echo "${!var}"
+}
+
+kolo_suite_secrets() {
+	local file="$1" keygen="$2"
+	if [ ! -s "$file" ]; then
+		(
+			umask 077
+			"$keygen" dev >"$file.tmp" &&
+				echo "KOLO_INTERNAL_TOKEN=$(head -c 32 /dev/urandom | base64 | tr -d '=+/\n')" >>"$file.tmp" &&
+				mv "$file.tmp" "$file"
+		) || return 1
+	fi
+	set -a
+	# shellcheck disable=SC1090
+	. "$file"
+	set +a
+}
+
+kolo_suite_start() {
+	local bindir="$1" rundir="$2" db="$3" svc var addr
+	mkdir -p "$rundir"
+	for svc in "${KOLO_SERVICES[@]}"; do
+		var="KOLO_$(_kolo_upper "$svc")_DATABASE_URL"
+		if [ -z "${!var:-}" ]; then
+			export "$var=$(kolo_pg_url "$db" "kolo_$svc")"
+		fi
+		kolo_suite_addr "$svc" >/dev/null
+		"$bindir/services/$svc/kolo-$svc" >>"$rundir/$svc.log" 2>&1 &
+		KOLO_SUITE_PID[$svc]=$!
+	done
+	for svc in "${KOLO_SERVICES[@]}"; do
+		addr="$(kolo_suite_addr "$svc")"
+		if ! "$bindir/tools/health/kolo-health" --wait 20 "$addr" >/dev/null 2>&1; then
+			echo "suite: kolo-$svc did not become healthy on $addr; its log:" >&2
+			tail -n 20 "$rundir/$svc.log" >&2
+			return 1
+		fi
+	done
+}
+
+kolo_suite_stop() {
+	local rundir="$1" svc pid status failed=0
+	for svc in "${!KOLO_SUITE_PID[@]}"; do
+		kill -TERM "${KOLO_SUITE_PID[$svc]}" 2>/dev/null || true
+	done
+	for svc in "${!KOLO_SUITE_PID[@]}"; do
+		pid="${KOLO_SUITE_PID[$svc]}"
+		status=0
+		wait "$pid" || status=$?
+		if [ "$status" -ne 0 ]; then
+			echo "suite: kolo-$svc exited with status $status; its log:" >&2
+			tail -n 30 "$rundir/$svc.log" >&2
+			failed=1
+		fi
+		unset "KOLO_SUITE_PID[$svc]"
+	done
+	return "$failed"
+}

@@ -1,0 +1,55 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "err/err.h"
+
+static void test_codes_map_one_to_one_to_grpc(void **state)
+{
+	for (int status = 0; status <= 16; status++)
+		assert_int_equal(err_to_grpc(err_from_grpc(status)), status);
+	assert_int_equal(err_to_grpc(ERR_FAILED_PRECONDITION), 9);
+	assert_int_equal(err_from_grpc(99), ERR_UNKNOWN);
+	assert_int_equal(err_to_grpc((err_code)-40), 2);
+}
+
+static void test_set_records_reason_and_message(void **state)
+{
+	int rc = err_set(ERR_FAILED_PRECONDITION, "insufficient_funds",
+			 "balance is %d kobo short", 250);
+
+	assert_int_equal(rc, ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "insufficient_funds");
+	assert_string_equal(err_last()->message, "balance is 250 kobo short");
+	err_set(ERR_NOT_FOUND, NULL, "x");
+	assert_string_equal(err_last()->reason, "not_found");
+	err_clear();
+	assert_int_equal(err_last()->code, ERR_OK);
+	assert_string_equal(err_last()->reason, "");
+}
+
+static void test_long_message_is_truncated_not_overflowed(void **state)
+{
+	char big[1000];
+
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	err_set(ERR_INTERNAL, big, "%s", big);
+	assert_int_equal(strlen(err_last()->message), ERR_MESSAGE_MAX - 1);
+	assert_int_equal(strlen(err_last()->reason), ERR_REASON_MAX - 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_codes_map_one_to_one_to_grpc),
+		cmocka_unit_test(test_set_records_reason_and_message),
+		cmocka_unit_test(test_long_message_is_truncated_not_overflowed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

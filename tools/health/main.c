@@ -1,0 +1,70 @@
+/* kolo-health: asks a service's grpc.health.v1.Health/Check.
+ *
+ *   kolo-health [--wait SECONDS] ADDR [SERVICE]
+ * exits 0 when the answer is SERVING, 1 otherwise; with --wait it retries
+ * every 100 ms until SERVING or the time is up. Used by scripts to wait
+ * for a starting suite. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config/cfg.h"
+#include "grpc/health/v1/health.pb-c.h"
+#include "rpc/rpc.h"
+
+static int health_check_once(rpc_channel *ch, const char *service)
+{
+	Grpc__Health__V1__HealthCheckRequest req =
+		GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+	mem_arena *arena = mem_arena_new(0);
+	ProtobufCAllocator alloc = mem_arena_allocator(arena);
+	ProtobufCMessage *resp = NULL;
+	rpc_call_opts opts = { .timeout_ms = 1000 };
+	int serving = 0;
+
+	req.service = (char *)service;
+	if (rpc_call(ch, "Check", &req.base, &resp, &alloc, &opts) == 0)
+		serving = ((Grpc__Health__V1__HealthCheckResponse *)resp)->status ==
+			  GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+	mem_arena_free(arena);
+	return serving;
+}
+
+int main(int argc, char **argv)
+{
+	int64_t wait_s = 0;
+	int arg = 1, serving = 0;
+	rpc_channel *ch = NULL;
+	struct timespec tick = { .tv_nsec = 100000000 };
+	time_t until;
+
+	if (argc > 2 && strcmp(argv[1], "--wait") == 0) {
+		if (cfg_parse_int(&wait_s, argv[2], 0, 3600) < 0) {
+			fprintf(stderr, "kolo-health: --wait takes 0..3600 seconds\n");
+			return 2;
+		}
+		arg = 3;
+	}
+	if (argc - arg < 1 || argc - arg > 2) {
+		fprintf(stderr, "usage: kolo-health [--wait SECONDS] ADDR [SERVICE]\n");
+		return 2;
+	}
+	rpc_init();
+	if (rpc_channel_open(&ch, argv[arg], &grpc__health__v1__health__descriptor,
+			     NULL) < 0)
+		goto out;
+	until = time(NULL) + (time_t)wait_s;
+	for (;;) {
+		serving = health_check_once(ch, argc - arg == 2 ? argv[arg + 1] : "");
+		if (serving || time(NULL) >= until)
+			break;
+		nanosleep(&tick, NULL);
+	}
+	rpc_channel_close(ch);
+out:
+	rpc_shutdown();
+	if (!serving)
+		fprintf(stderr, "kolo-health: %s is not serving\n", argv[arg]);
+	return serving ? 0 : 1;
+}
