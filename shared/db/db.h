@@ -55,7 +55,9 @@ KOLO_MUST_CHECK int db_run(db_conn *conn, const char *sql, int nparams,
 
 /* Body of a transaction: runs its statements on conn and returns 0 or an
  * err_code. It may run more than once (retries), so it must not have side
- * effects outside the database before it returns success. */
+ * effects outside the database before it returns success. It may start
+ * with SET TRANSACTION ISOLATION LEVEL ... (db_tx sets the timeout with
+ * SET LOCAL, which takes no snapshot). */
 typedef int (*db_tx_fn)(db_conn *conn, void *arg);
 
 /* Runs fn between BEGIN and COMMIT. timeout_ms > 0 sets a LOCAL

@@ -31,10 +31,9 @@ int log_level_parse(const char *text)
 
 static void log_append(char *buf, size_t cap, size_t *len, const char *s)
 {
-	size_t n = strlen(s);
+	size_t room = *len + 1 < cap ? cap - *len - 1 : 0;
+	size_t n = strnlen(s, room);
 
-	if (*len + n >= cap)
-		n = cap - *len - 1;
 	memcpy(buf + *len, s, n);
 	*len += n;
 	buf[*len] = '\0';
@@ -68,15 +67,15 @@ static void log_timestamp(char *out, size_t cap)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + strlen(out), cap - strlen(out), ".%03dZ",
+		 (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 void log_event(log_level level, const char *msg, ...)
 {
 	char line[LOG_LINE_MAX];
-	char ts[40];
+	char ts[64];
 	size_t len = 0;
 	const char *key, *value;
 	va_list ap;

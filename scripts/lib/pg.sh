@@ -1,0 +1,192 @@
+# shellcheck shell=bash
+# pg.sh: a private PostgreSQL 15 cluster for scripts/run and scripts/test.
+#
+# Source it; it defines functions only and never exits the caller's shell.
+#   kolo_pg_install                    install postgresql-15 if it is missing
+#   kolo_pg_start DIR PORT [on|off]    initdb DIR/data if needed and start it;
+#                                      the third argument is fsync (default on;
+#                                      tests may pass off, benchmarks must not)
+#   kolo_pg_stop DIR [fast|immediate]  stop it (already stopped is fine)
+#   kolo_pg_url DBNAME [USER]          print a libpq conninfo for the running
+#                                      cluster (USER defaults to postgres)
+# kolo_pg_start exports PGHOST (the socket folder DIR), PGPORT and PGUSER.
+#
+# PostgreSQL refuses to run as root. As root the cluster runs as the
+# `postgres` system user (created by the Debian package), which must be able
+# to reach DIR: a DIR below a 700 folder such as /root fails with a message.
+# Authentication is trust for local and 127.0.0.1 connections: the cluster is
+# private to this machine and meant for development and tests only.
+
+KOLO_PG_BIN="${KOLO_PG_BIN:-/usr/lib/postgresql/15/bin}"
+KOLO_PG_SUPERUSER=postgres
+
+_kolo_pg_err() {
+	echo "pg: $*" >&2
+}
+
+# Runs a PostgreSQL binary as the cluster's owner, from inside DIR ($1) so
+# that the owner never needs access to the caller's working folder.
+_kolo_pg_as_owner() {
+	local dir="${1:?}"
+	shift
+	if [ "$(id -u)" -eq 0 ]; then
+		(cd "$dir" && runuser -u postgres -- "$@")
+	else
+		(cd "$dir" && "$@")
+	fi
+}
+
+kolo_pg_install() {
+	if [ ! -x "$KOLO_PG_BIN/initdb" ]; then
+		if [ "$(id -u)" -ne 0 ]; then
+			_kolo_pg_err "postgresql-15 is missing and installing it needs root:" \
+				"apt-get install postgresql-15"
+			return 1
+		fi
+		DEBIAN_FRONTEND=noninteractive apt-get update -q || return 1
+		# On Debian 12 postgresql-15 provides postgresql-contrib-15 (uuid-ossp).
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-15 || return 1
+	fi
+	if [ ! -f /usr/share/postgresql/15/extension/uuid-ossp.control ]; then
+		if [ "$(id -u)" -ne 0 ]; then
+			_kolo_pg_err "the uuid-ossp extension is missing: apt-get install postgresql-contrib-15"
+			return 1
+		fi
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-contrib-15 || return 1
+	fi
+	if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
+		_kolo_pg_err "the postgres system user is missing (it comes with the postgresql-common package)"
+		return 1
+	fi
+	return 0
+}
+
+# Checks DIR and makes it the cluster owner's private folder.
+_kolo_pg_prepare_dir() {
+	local dir="${1:?}"
+	case "$dir" in
+	*[[:space:]]*)
+		_kolo_pg_err "the cluster folder must not contain white space: $dir"
+		return 1
+		;;
+	esac
+	# A unix socket path is at most 107 bytes: DIR/.s.PGSQL.PORT must fit.
+	if [ "${#dir}" -gt 90 ]; then
+		_kolo_pg_err "the cluster folder path is too long for a unix socket (max 90 characters): $dir"
+		return 1
+	fi
+	mkdir -p "$dir" || return 1
+	if [ "$(id -u)" -eq 0 ]; then
+		if ! id postgres >/dev/null 2>&1; then
+			_kolo_pg_err "running as root needs the postgres system user (install postgresql-15)"
+			return 1
+		fi
+		chown postgres:postgres "$dir" || return 1
+		# 755: other local users may reach the socket; DIR/data stays 700.
+		chmod 755 "$dir" || return 1
+		if ! runuser -u postgres -- test -w "$dir"; then
+			_kolo_pg_err "user postgres cannot reach $dir: a parent folder is not" \
+				"world-traversable (e.g. /root is 700); put the cluster under /tmp or /var/tmp"
+			return 1
+		fi
+		if [ -d "$dir/data" ]; then
+			chown -R postgres:postgres "$dir/data" || return 1
+		fi
+	else
+		chmod 755 "$dir" || return 1
+	fi
+	return 0
+}
+
+kolo_pg_start() {
+	local dir="${1:-}" port="${2:-}" fsync="${3:-on}"
+	local opts initdb_sync=()
+
+	if [ -z "$dir" ] || [ -z "$port" ]; then
+		_kolo_pg_err "usage: kolo_pg_start DIR PORT [on|off]"
+		return 2
+	fi
+	case "$port" in
+	'' | *[!0-9]*)
+		_kolo_pg_err "port must be a number: $port"
+		return 2
+		;;
+	esac
+	case "$fsync" in
+	on) ;;
+	off) initdb_sync=(--no-sync) ;;
+	*)
+		_kolo_pg_err "fsync must be on or off: $fsync"
+		return 2
+		;;
+	esac
+	if [ ! -x "$KOLO_PG_BIN/initdb" ]; then
+		_kolo_pg_err "$KOLO_PG_BIN/initdb is missing: run kolo_pg_install"
+		return 1
+	fi
+	mkdir -p "$dir" || return 1
+	dir="$(cd "$dir" && pwd -P)" || return 1
+	_kolo_pg_prepare_dir "$dir" || return 1
+
+	if [ ! -f "$dir/data/PG_VERSION" ]; then
+		_kolo_pg_as_owner "$dir" "$KOLO_PG_BIN/initdb" -D "$dir/data" \
+			-U "$KOLO_PG_SUPERUSER" -A trust -E UTF8 --locale=C.UTF-8 \
+			"${initdb_sync[@]}" >"$dir/initdb.log" 2>&1 || {
+			_kolo_pg_err "initdb failed, see $dir/initdb.log"
+			tail -n 20 "$dir/initdb.log" >&2
+			return 1
+		}
+	fi
+
+	if _kolo_pg_as_owner "$dir" "$KOLO_PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+		: # already running (e.g. a second kolo_pg_start in the same run)
+	else
+		opts="-p $port -k $dir -c listen_addresses=127.0.0.1"
+		if [ "$fsync" = off ]; then
+			opts="$opts -c fsync=off"
+		fi
+		_kolo_pg_as_owner "$dir" "$KOLO_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" \
+			-w -t 30 -o "$opts" start >/dev/null || {
+			_kolo_pg_err "the cluster in $dir did not start, see $dir/log"
+			tail -n 20 "$dir/log" >&2 2>/dev/null
+			return 1
+		}
+	fi
+	export PGHOST="$dir" PGPORT="$port" PGUSER="$KOLO_PG_SUPERUSER"
+	return 0
+}
+
+kolo_pg_stop() {
+	local dir="${1:-}" mode="${2:-fast}"
+
+	if [ -z "$dir" ]; then
+		_kolo_pg_err "usage: kolo_pg_stop DIR [fast|immediate]"
+		return 2
+	fi
+	if [ ! -f "$dir/data/postmaster.pid" ]; then
+		return 0
+	fi
+	dir="$(cd "$dir" && pwd -P)" || return 1
+	_kolo_pg_as_owner "$dir" "$KOLO_PG_BIN/pg_ctl" -D "$dir/data" -m "$mode" \
+		-w -t 60 stop >/dev/null 2>&1 || true
+	if [ -f "$dir/data/postmaster.pid" ] &&
+		_kolo_pg_as_owner "$dir" "$KOLO_PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+		_kolo_pg_err "the cluster in $dir did not stop"
+		return 1
+	fi
+	return 0
+}
+
+kolo_pg_url() {
+	local dbname="${1:-}" user="${2:-$KOLO_PG_SUPERUSER}"
+
+	if [ -z "$dbname" ]; then
+		_kolo_pg_err "usage: kolo_pg_url DBNAME [USER]"
+		return 2
+	fi
+	if [ -z "${PGHOST:-}" ] || [ -z "${PGPORT:-}" ]; then
+		_kolo_pg_err "PGHOST and PGPORT are not set: run kolo_pg_start first"
+		return 1
+	fi
+	printf 'host=%s port=%s dbname=%s user=%s\n' "$PGHOST" "$PGPORT" "$dbname" "$user"
+}

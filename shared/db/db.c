@@ -1,0 +1,450 @@
+#include "db.h"
+
+#include "mem/mem.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct db_conn {
+	PGconn *pg;
+	/* Set by db_exec() when a statement failed in a way that makes the
+	 * whole transaction worth running again (serialization failure,
+	 * deadlock, lost connection); cleared by db_tx() at each attempt. */
+	bool retryable;
+};
+
+/* What a SQLSTATE becomes: a code, a machine reason, and a short phrase for
+ * the human message. */
+typedef struct db_state_map {
+	const char *sqlstate; /* five characters, or two for a class */
+	err_code code;
+	const char *reason;
+	const char *what;
+} db_state_map;
+
+/* Exact SQLSTATEs first, then whole classes (two-character entries). */
+static const db_state_map state_map[] = {
+	{"23505", ERR_ALREADY_EXISTS, "unique_violation", "unique violation"},
+	{"23503", ERR_FAILED_PRECONDITION, "foreign_key_violation",
+	 "foreign key violation"},
+	{"23502", ERR_INVALID_ARGUMENT, "not_null_violation",
+	 "not null violation"},
+	{"23514", ERR_INVALID_ARGUMENT, "check_violation", "check violation"},
+	{"40001", ERR_ABORTED, "serialization_failure",
+	 "serialization failure"},
+	{"40P01", ERR_ABORTED, "deadlock_detected", "deadlock detected"},
+	{"57014", ERR_DEADLINE_EXCEEDED, "statement_timeout",
+	 "statement cancelled by timeout"},
+	{"55P03", ERR_UNAVAILABLE, "lock_not_available", "lock not available"},
+	{"42501", ERR_INTERNAL, "insufficient_privilege",
+	 "insufficient privilege"},
+	{"22", ERR_INVALID_ARGUMENT, "invalid_value", "invalid value"},
+	{"08", ERR_UNAVAILABLE, "database_unavailable", "connection failure"},
+	{"57", ERR_UNAVAILABLE, "database_unavailable", "server shutting down"},
+	{"53", ERR_UNAVAILABLE, "database_unavailable",
+	 "insufficient resources"},
+};
+
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+static char *configured_conninfo;
+
+static const db_state_map *db_state_lookup(const char *sqlstate)
+{
+	size_t i;
+
+	if (sqlstate == NULL || strlen(sqlstate) != 5)
+		return NULL;
+	for (i = 0; i < sizeof(state_map) / sizeof(state_map[0]); i++) {
+		size_t len = strlen(state_map[i].sqlstate);
+
+		/* 57014 is in class 57 but has its own entry above; only
+		 * 57P0x (shutdown, crash) means the server is going away. */
+		if (len == 2 && strcmp(state_map[i].sqlstate, "57") == 0 &&
+		    strncmp(sqlstate, "57P0", 4) != 0)
+			continue;
+		if (strncmp(state_map[i].sqlstate, sqlstate, len) == 0)
+			return &state_map[i];
+	}
+	return NULL;
+}
+
+err_code db_err_from_sqlstate(const char *sqlstate)
+{
+	const db_state_map *map;
+
+	if (sqlstate == NULL)
+		return ERR_UNAVAILABLE;
+	map = db_state_lookup(sqlstate);
+	return map ? map->code : ERR_INTERNAL;
+}
+
+/* Silences notices and warnings: the server's chatter must not reach the
+ * services' stderr, which carries JSON log lines only. */
+static void db_notice_ignore(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+int db_connect(db_conn **out, const char *conninfo)
+{
+	int rc;
+	db_conn *conn;
+
+	assert(out != NULL && conninfo != NULL);
+	*out = NULL;
+	conn = xcalloc(1, sizeof(*conn));
+	conn->pg = PQconnectdb(conninfo);
+	if (conn->pg == NULL)
+		abort(); /* libpq could not allocate its connection object */
+	if (PQstatus(conn->pg) != CONNECTION_OK) {
+		rc = err_set(ERR_UNAVAILABLE, "database_unavailable",
+			     "cannot connect to the database");
+		goto out;
+	}
+	PQsetNoticeProcessor(conn->pg, db_notice_ignore, NULL);
+	*out = conn;
+	conn = NULL;
+	rc = 0;
+out:
+	db_close(conn);
+	return rc;
+}
+
+void db_close(db_conn *conn)
+{
+	if (conn == NULL)
+		return;
+	PQfinish(conn->pg);
+	free(conn);
+}
+
+PGconn *db_pg(db_conn *conn)
+{
+	assert(conn != NULL);
+	return conn->pg;
+}
+
+int db_configure(const char *conninfo)
+{
+	char *copy;
+
+	assert(conninfo != NULL);
+	copy = xstrdup(conninfo);
+	free(configured_conninfo);
+	configured_conninfo = copy;
+	return 0;
+}
+
+void db_unconfigure(void)
+{
+	free(configured_conninfo);
+	configured_conninfo = NULL;
+}
+
+static void db_thread_destroy(void *conn)
+{
+	db_close(conn);
+}
+
+static void db_thread_key_create(void)
+{
+	if (pthread_key_create(&thread_key, db_thread_destroy) != 0)
+		abort();
+}
+
+/* Reads whatever the server sent while the connection sat idle. A backend
+ * that was terminated leaves an error and then end-of-file on the socket;
+ * libpq marks the connection bad only once it reads that end-of-file, so
+ * read twice (the first read may only fetch the error). Never blocks. */
+static void db_poll_idle(PGconn *pg)
+{
+	int round;
+
+	for (round = 0; round < 2; round++) {
+		if (PQstatus(pg) != CONNECTION_OK)
+			return;
+		if (PQtransactionStatus(pg) != PQTRANS_IDLE)
+			return;
+		if (PQconsumeInput(pg) == 0)
+			return;
+		(void)PQisBusy(pg); /* parses what was read */
+	}
+}
+
+/* Reopens a lost connection in place; ERR_UNAVAILABLE if that fails. */
+static int db_revive(db_conn *conn)
+{
+	if (PQstatus(conn->pg) == CONNECTION_OK)
+		return 0;
+	PQreset(conn->pg);
+	if (PQstatus(conn->pg) != CONNECTION_OK)
+		return err_set(ERR_UNAVAILABLE, "database_unavailable",
+			       "cannot reconnect to the database");
+	PQsetNoticeProcessor(conn->pg, db_notice_ignore, NULL);
+	return 0;
+}
+
+int db_thread_conn(db_conn **out)
+{
+	int rc;
+	db_conn *conn;
+
+	assert(out != NULL);
+	*out = NULL;
+	if (configured_conninfo == NULL)
+		return err_set(ERR_INTERNAL, "database_not_configured",
+			       "db_configure() was not called");
+	if (pthread_once(&thread_key_once, db_thread_key_create) != 0)
+		abort();
+	conn = pthread_getspecific(thread_key);
+	if (conn == NULL) {
+		rc = db_connect(&conn, configured_conninfo);
+		if (rc < 0)
+			return rc;
+		if (pthread_setspecific(thread_key, conn) != 0)
+			abort();
+	}
+	db_poll_idle(conn->pg);
+	rc = db_revive(conn);
+	if (rc < 0)
+		return rc;
+	*out = conn;
+	return 0;
+}
+
+void db_thread_close(void)
+{
+	db_conn *conn;
+
+	if (pthread_once(&thread_key_once, db_thread_key_create) != 0)
+		abort();
+	conn = pthread_getspecific(thread_key);
+	if (conn == NULL)
+		return;
+	(void)pthread_setspecific(thread_key, NULL);
+	db_close(conn);
+}
+
+static bool db_is_retryable_state(const char *sqlstate)
+{
+	return sqlstate != NULL && (strcmp(sqlstate, "40001") == 0 ||
+				    strcmp(sqlstate, "40P01") == 0);
+}
+
+/* Records the error of a failed result. The server's own message is left
+ * out on purpose: it can quote the values of the statement (e.g. "invalid
+ * input syntax for type uuid: ..."); constraint and table names cannot. */
+static int db_fail(db_conn *conn, const PGresult *res)
+{
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	const char *constraint =
+		PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	const db_state_map *map = db_state_lookup(sqlstate);
+	bool lost = PQstatus(conn->pg) != CONNECTION_OK;
+
+	if (lost || db_is_retryable_state(sqlstate))
+		conn->retryable = true;
+	if (lost)
+		return err_set(ERR_UNAVAILABLE, "database_unavailable",
+			       "lost the connection to the database");
+	if (sqlstate == NULL)
+		return err_set(ERR_INTERNAL, "database_error",
+			       "database call failed without a sqlstate");
+	if (map == NULL)
+		return err_set(ERR_INTERNAL, "database_error",
+			       "database error (sqlstate %s)", sqlstate);
+	if (constraint != NULL)
+		return err_set(map->code, map->reason, "%s on %s (sqlstate %s)",
+			       map->what, constraint, sqlstate);
+	return err_set(map->code, map->reason, "%s (sqlstate %s)", map->what,
+		       sqlstate);
+}
+
+int db_exec(db_conn *conn, PGresult **out, const char *sql, int nparams,
+	    const char *const *params)
+{
+	int rc;
+	PGresult *res;
+
+	assert(conn != NULL && out != NULL && sql != NULL && nparams >= 0);
+	*out = NULL;
+	res = PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	if (res == NULL) {
+		/* libpq returns NULL only when it cannot even allocate the
+		 * error result, or the connection is gone. */
+		if (PQstatus(conn->pg) != CONNECTION_OK) {
+			conn->retryable = true;
+			return err_set(ERR_UNAVAILABLE, "database_unavailable",
+				       "lost the connection to the database");
+		}
+		abort(); /* out of memory inside libpq */
+	}
+	switch (PQresultStatus(res)) {
+	case PGRES_COMMAND_OK:
+	case PGRES_TUPLES_OK:
+	case PGRES_EMPTY_QUERY:
+		*out = res;
+		res = NULL;
+		rc = 0;
+		break;
+	default:
+		rc = db_fail(conn, res);
+		break;
+	}
+	PQclear(res);
+	return rc;
+}
+
+int db_run(db_conn *conn, const char *sql, int nparams,
+	   const char *const *params)
+{
+	int rc;
+	PGresult *res = NULL;
+
+	rc = db_exec(conn, &res, sql, nparams, params);
+	PQclear(res);
+	return rc;
+}
+
+/* Sleeps 2^attempt ms plus up to as much again at random, so that two
+ * transactions that just collided do not collide again in lockstep. */
+static void db_backoff(int attempt)
+{
+	static _Thread_local uint64_t seed;
+	struct timespec now, delay;
+	uint64_t base_us = 1000u << (attempt < 6 ? attempt : 6);
+	uint64_t sleep_us;
+
+	if (seed == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		seed = ((uint64_t)now.tv_nsec << 16) ^ (uint64_t)now.tv_sec ^
+		       (uint64_t)(uintptr_t)&seed;
+		seed |= 1;
+	}
+	/* xorshift64: good enough for jitter, not for anything secret. */
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	sleep_us = base_us + seed % base_us;
+	delay.tv_sec = (time_t)(sleep_us / 1000000u);
+	delay.tv_nsec = (long)(sleep_us % 1000000u) * 1000L;
+	nanosleep(&delay, NULL);
+}
+
+/* Ends a failed attempt. ROLLBACK goes through plain PQexec so that its
+ * own failure cannot overwrite the error the caller is about to see. */
+static void db_rollback(db_conn *conn)
+{
+	if (PQstatus(conn->pg) != CONNECTION_OK)
+		return;
+	if (PQtransactionStatus(conn->pg) == PQTRANS_IDLE)
+		return;
+	PQclear(PQexec(conn->pg, "ROLLBACK"));
+}
+
+/* SET LOCAL rather than set_config(): set_config() is a query, it takes the
+ * transaction's snapshot, and fn could then no longer start with SET
+ * TRANSACTION ISOLATION LEVEL. The number is formatted from an int64 by us,
+ * never from input; a utility statement cannot take a $1 parameter. */
+static int db_set_timeout(db_conn *conn, int64_t timeout_ms)
+{
+	char sql[64];
+
+	if (timeout_ms > INT32_MAX)
+		timeout_ms = INT32_MAX;
+	snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %" PRId64,
+		 timeout_ms);
+	return db_run(conn, sql, 0, NULL);
+}
+
+static int db_commit(db_conn *conn)
+{
+	int rc;
+	PGresult *res = NULL;
+	bool rolled_back;
+
+	rc = db_exec(conn, &res, "COMMIT", 0, NULL);
+	if (rc < 0) {
+		if (PQstatus(conn->pg) != CONNECTION_OK) {
+			/* The COMMIT may or may not have reached the server;
+			 * running fn again could do its work twice. */
+			conn->retryable = false;
+			return err_set(ERR_UNAVAILABLE,
+				       "commit_outcome_unknown",
+				       "connection lost during commit");
+		}
+		return rc;
+	}
+	/* COMMIT of a transaction that already failed answers ROLLBACK. */
+	rolled_back = strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
+	PQclear(res);
+	if (!rolled_back)
+		return 0;
+	if (conn->retryable)
+		return err_set(ERR_ABORTED, "serialization_failure",
+			       "transaction aborted by a conflict");
+	return err_set(ERR_INTERNAL, "transaction_aborted",
+		       "transaction failed but its body returned success");
+}
+
+/* One attempt: BEGIN, timeout, fn, COMMIT. conn->retryable tells the
+ * caller whether a failure may be retried. */
+static int db_tx_once(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
+		      void *arg)
+{
+	int rc;
+
+	conn->retryable = false;
+	rc = db_revive(conn);
+	if (rc < 0) {
+		conn->retryable = true;
+		goto out;
+	}
+	rc = db_run(conn, "BEGIN", 0, NULL);
+	if (rc < 0)
+		goto out;
+	if (timeout_ms > 0) {
+		rc = db_set_timeout(conn, timeout_ms);
+		if (rc < 0)
+			goto out;
+	}
+	rc = fn(conn, arg);
+	if (rc < 0)
+		goto out;
+	if (PQstatus(conn->pg) != CONNECTION_OK) {
+		conn->retryable = true;
+		rc = err_set(ERR_UNAVAILABLE, "database_unavailable",
+			     "lost the connection to the database");
+		goto out;
+	}
+	rc = db_commit(conn);
+out:
+	if (rc < 0)
+		db_rollback(conn);
+	return rc;
+}
+
+int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
+{
+	int rc = ERR_INTERNAL;
+	int attempt;
+
+	assert(conn != NULL && fn != NULL);
+	for (attempt = 0; attempt < DB_TX_ATTEMPTS; attempt++) {
+		if (attempt > 0)
+			db_backoff(attempt);
+		rc = db_tx_once(conn, timeout_ms, fn, arg);
+		if (rc == 0 || !conn->retryable)
+			break;
+	}
+	conn->retryable = false;
+	return rc;
+}

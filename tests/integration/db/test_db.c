@@ -1,0 +1,709 @@
+/* Integration tests of shared/db against a real PostgreSQL.
+ *
+ * KOLO_TEST_PG is the admin conninfo of a throwaway cluster (e.g.
+ * "host=/tmp/x port=5499 user=postgres dbname=postgres"); without it the
+ * program fails. It creates its own database kolo_t_<pid>_<n> and drops it
+ * at the end. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db/db.h"
+
+typedef struct fixture {
+	char *admin_conninfo; /* KOLO_TEST_PG, to the cluster */
+	char dbname[64];
+	char *db_conninfo; /* admin user, to the test database */
+	PGconn *admin; /* admin connection to the test database */
+} fixture;
+
+static fixture fx;
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void append_quoted(FILE *f, const char *key, const char *value)
+{
+	const char *p;
+
+	fprintf(f, "%s='", key);
+	for (p = value; *p; p++) {
+		if (*p == '\'' || *p == '\\')
+			fputc('\\', f);
+		fputc(*p, f);
+	}
+	fputs("' ", f);
+}
+
+/* base with dbname (and user, when not NULL) replaced. Caller frees. */
+static char *conninfo_with(const char *base, const char *dbname,
+			   const char *user)
+{
+	char *err = NULL, *out = NULL;
+	size_t len = 0;
+	PQconninfoOption *opts = PQconninfoParse(base, &err);
+	PQconninfoOption *o;
+	FILE *f;
+
+	if (opts == NULL) {
+		fprintf(stderr, "KOLO_TEST_PG is malformed: %s\n",
+			err ? err : "?");
+		PQfreemem(err);
+		return NULL;
+	}
+	f = open_memstream(&out, &len);
+	assert_non_null(f);
+	for (o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || strcmp(o->keyword, "dbname") == 0 ||
+		    (user != NULL && strcmp(o->keyword, "user") == 0))
+			continue;
+		append_quoted(f, o->keyword, o->val);
+	}
+	append_quoted(f, "dbname", dbname);
+	if (user != NULL)
+		append_quoted(f, "user", user);
+	fclose(f);
+	PQconninfoFree(opts);
+	return out;
+}
+
+/* Runs sql on pg and returns the first field of the first row (malloc'd,
+ * "" when there is none); fails the test on error. */
+static char *pg_value(PGconn *pg, const char *sql)
+{
+	PGresult *res = PQexec(pg, sql);
+	char *value;
+	ExecStatusType st = PQresultStatus(res);
+
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		fprintf(stderr, "sql failed: %s: %s\n", sql,
+			PQresultErrorMessage(res));
+		PQclear(res);
+		fail();
+	}
+	value = strdup(PQntuples(res) > 0 && PQnfields(res) > 0
+			       ? PQgetvalue(res, 0, 0)
+			       : "");
+	PQclear(res);
+	return value;
+}
+
+static void pg_ok(PGconn *pg, const char *sql)
+{
+	free(pg_value(pg, sql));
+}
+
+static long pg_long(PGconn *pg, const char *sql)
+{
+	char *v = pg_value(pg, sql);
+	long n = strtol(v, NULL, 10);
+
+	free(v);
+	return n;
+}
+
+static void quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static bool admin_run(const char *conninfo, const char *sql)
+{
+	PGconn *pg = PQconnectdb(conninfo);
+	PGresult *res;
+	bool ok;
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		fprintf(stderr, "cannot connect to KOLO_TEST_PG: %s",
+			PQerrorMessage(pg));
+		PQfinish(pg);
+		return false;
+	}
+	PQsetNoticeProcessor(pg, quiet_notice, NULL);
+	res = PQexec(pg, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(res));
+	PQclear(res);
+	PQfinish(pg);
+	return ok;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Terminates backend pid from the admin connection and waits for it. */
+static void terminate_backend(int pid)
+{
+	char sql[96];
+	char *v;
+
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d, 5000)",
+		 pid);
+	v = pg_value(fx.admin, sql);
+	assert_string_equal(v, "t");
+	free(v);
+}
+
+static db_conn *thread_conn(void)
+{
+	db_conn *conn = NULL;
+
+	assert_int_equal(db_thread_conn(&conn), 0);
+	assert_non_null(conn);
+	return conn;
+}
+
+/* ---- fixtures --------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+	const char *env = getenv("KOLO_TEST_PG");
+	char sql[128];
+
+	(void)state;
+	if (env == NULL || env[0] == '\0') {
+		fprintf(stderr,
+			"KOLO_TEST_PG is not set: it must be the admin conninfo "
+			"of a throwaway PostgreSQL cluster, e.g. \"host=/tmp/x "
+			"port=5499 user=postgres dbname=postgres\" (scripts/test "
+			"sets it)\n");
+		return -1;
+	}
+	fx.admin_conninfo = strdup(env);
+	snprintf(fx.dbname, sizeof(fx.dbname), "kolo_t_%ld_0", (long)getpid());
+	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
+		 fx.dbname);
+	if (!admin_run(fx.admin_conninfo, sql))
+		return -1;
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", fx.dbname);
+	if (!admin_run(fx.admin_conninfo, sql))
+		return -1;
+	fx.db_conninfo = conninfo_with(fx.admin_conninfo, fx.dbname, NULL);
+	if (fx.db_conninfo == NULL)
+		return -1;
+	fx.admin = PQconnectdb(fx.db_conninfo);
+	if (PQstatus(fx.admin) != CONNECTION_OK) {
+		fprintf(stderr, "cannot connect: %s", PQerrorMessage(fx.admin));
+		return -1;
+	}
+	PQsetNoticeProcessor(fx.admin, quiet_notice, NULL);
+	pg_ok(fx.admin,
+	      "CREATE TABLE item (id int PRIMARY KEY, label text,"
+	      " qty int NOT NULL CHECK (qty >= 0));"
+	      "CREATE TABLE child (id int PRIMARY KEY,"
+	      " item_id int NOT NULL REFERENCES item(id));"
+	      "CREATE TABLE tally (id serial PRIMARY KEY, grp int NOT NULL,"
+	      " who text NOT NULL)");
+	if (db_configure(fx.db_conninfo) != 0)
+		return -1;
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	char sql[128];
+
+	(void)state;
+	db_thread_close();
+	db_unconfigure();
+	PQfinish(fx.admin);
+	if (fx.admin_conninfo != NULL) {
+		snprintf(sql, sizeof(sql),
+			 "DROP DATABASE IF EXISTS %s WITH (FORCE)", fx.dbname);
+		(void)admin_run(fx.admin_conninfo, sql);
+	}
+	free(fx.db_conninfo);
+	free(fx.admin_conninfo);
+	return 0;
+}
+
+/* ---- statements and error mapping ------------------------------------ */
+
+static void test_exec_with_params_returns_rows(void **state)
+{
+	db_conn *conn = thread_conn();
+	const char *ins[] = {"1", NULL, "7"};
+	const char *sel[] = {"1"};
+	PGresult *res = NULL;
+
+	(void)state;
+	assert_int_equal(db_run(conn,
+				"INSERT INTO item (id, label, qty)"
+				" VALUES ($1, $2, $3)",
+				3, ins),
+			 0);
+	assert_int_equal(db_exec(conn, &res,
+				 "SELECT label, qty FROM item WHERE id = $1",
+				 1, sel),
+			 0);
+	assert_non_null(res);
+	assert_int_equal(PQntuples(res), 1);
+	assert_true(PQgetisnull(res, 0, 0));
+	assert_string_equal(PQgetvalue(res, 0, 1), "7");
+	PQclear(res);
+	/* A parameter is data, never SQL. */
+	ins[0] = "2";
+	ins[1] = "x'); DROP TABLE item; --";
+	assert_int_equal(db_run(conn,
+				"INSERT INTO item (id, label, qty)"
+				" VALUES ($1, $2, $3)",
+				3, ins),
+			 0);
+	assert_int_equal(pg_long(fx.admin, "SELECT count(*) FROM item"), 2);
+}
+
+static void test_unique_violation_is_already_exists(void **state)
+{
+	db_conn *conn = thread_conn();
+	const char *p[] = {"100", "secret-value-1"};
+	PGresult *res = (PGresult *)1;
+
+	(void)state;
+	assert_int_equal(db_run(conn,
+				"INSERT INTO item (id, label, qty)"
+				" VALUES ($1, $2, 1)",
+				2, p),
+			 0);
+	assert_int_equal(db_exec(conn, &res,
+				 "INSERT INTO item (id, label, qty)"
+				 " VALUES ($1, $2, 1)",
+				 2, p),
+			 ERR_ALREADY_EXISTS);
+	assert_null(res);
+	assert_int_equal(err_last()->code, ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "unique_violation");
+	assert_non_null(strstr(err_last()->message, "item_pkey"));
+	assert_null(strstr(err_last()->message, "secret-value-1"));
+	assert_null(strstr(err_last()->message, "100"));
+}
+
+static void test_constraint_violations_are_mapped(void **state)
+{
+	db_conn *conn = thread_conn();
+	const char *neg[] = {"200", "-1"};
+	const char *null_qty[] = {"201", NULL};
+	const char *bad_int[] = {"202", "not-a-number-xyz"};
+	const char *orphan[] = {"1", "99999"};
+
+	(void)state;
+	assert_int_equal(db_run(conn,
+				"INSERT INTO item (id, qty) VALUES ($1, $2)", 2,
+				neg),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "check_violation");
+	assert_int_equal(db_run(conn,
+				"INSERT INTO item (id, qty) VALUES ($1, $2)", 2,
+				null_qty),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "not_null_violation");
+	assert_int_equal(db_run(conn,
+				"INSERT INTO item (id, qty) VALUES ($1, $2)", 2,
+				bad_int),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_value");
+	/* The server's message would quote the value; ours must not. */
+	assert_null(strstr(err_last()->message, "not-a-number-xyz"));
+	assert_int_equal(db_run(conn,
+				"INSERT INTO child (id, item_id) VALUES ($1, $2)",
+				2, orphan),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "foreign_key_violation");
+	assert_int_equal(pg_long(fx.admin, "SELECT count(*) FROM item"
+					   " WHERE id BETWEEN 200 AND 202"),
+			 0);
+}
+
+static void test_sqlstate_mapping(void **state)
+{
+	static const struct {
+		const char *sqlstate;
+		err_code code;
+	} cases[] = {
+		{"23505", ERR_ALREADY_EXISTS},
+		{"23503", ERR_FAILED_PRECONDITION},
+		{"23502", ERR_INVALID_ARGUMENT},
+		{"23514", ERR_INVALID_ARGUMENT},
+		{"22P02", ERR_INVALID_ARGUMENT},
+		{"22003", ERR_INVALID_ARGUMENT},
+		{"40001", ERR_ABORTED},
+		{"40P01", ERR_ABORTED},
+		{"57014", ERR_DEADLINE_EXCEEDED},
+		{"08006", ERR_UNAVAILABLE},
+		{"08001", ERR_UNAVAILABLE},
+		{"57P01", ERR_UNAVAILABLE},
+		{"57P03", ERR_UNAVAILABLE},
+		{"53300", ERR_UNAVAILABLE},
+		{"55P03", ERR_UNAVAILABLE},
+		{"42501", ERR_INTERNAL},
+		{"42601", ERR_INTERNAL},
+		{"57000", ERR_INTERNAL},
+		{"XX000", ERR_INTERNAL},
+		{"", ERR_INTERNAL},
+		{"2350", ERR_INTERNAL},
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(db_err_from_sqlstate(NULL), ERR_UNAVAILABLE);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (db_err_from_sqlstate(cases[i].sqlstate) != cases[i].code)
+			fail_msg("sqlstate %s -> %d, want %d",
+				 cases[i].sqlstate,
+				 db_err_from_sqlstate(cases[i].sqlstate),
+				 cases[i].code);
+	}
+}
+
+static void test_connect_unreachable_is_unavailable(void **state)
+{
+	db_conn *conn = (db_conn *)1;
+
+	(void)state;
+	assert_int_equal(db_connect(&conn, "host=/nonexistent-kolo port=1"
+					   " connect_timeout=2"),
+			 ERR_UNAVAILABLE);
+	assert_null(conn);
+	assert_string_equal(err_last()->reason, "database_unavailable");
+}
+
+/* ---- transactions ----------------------------------------------------- */
+
+typedef struct tx_arg {
+	const char *id;
+	int calls;
+	bool fail_after_insert;
+	bool swallow_duplicate;
+	int kill_pid_on_first_call; /* > 0: terminate that backend */
+	bool kill_before_second_statement;
+} tx_arg;
+
+static int tx_insert(db_conn *conn, void *arg)
+{
+	tx_arg *a = arg;
+	const char *p[] = {a->id};
+	int rc;
+
+	a->calls++;
+	rc = db_run(conn, "INSERT INTO item (id, qty) VALUES ($1, 1)", 1, p);
+	if (rc < 0)
+		return rc;
+	if (a->kill_pid_on_first_call > 0 && a->calls == 1) {
+		terminate_backend(a->kill_pid_on_first_call);
+		if (a->kill_before_second_statement) {
+			rc = db_run(conn, "SELECT 1", 0, NULL);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	if (a->swallow_duplicate) {
+		/* A bug on purpose: the error is dropped. */
+		if (db_run(conn, "INSERT INTO item (id, qty) VALUES ($1, 1)", 1,
+			   p) < 0)
+			return 0;
+	}
+	if (a->fail_after_insert)
+		return err_set(ERR_FAILED_PRECONDITION, "test_refused",
+			       "refused by the test");
+	return 0;
+}
+
+static long item_count(const char *id)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM item WHERE id = %s",
+		 id);
+	return pg_long(fx.admin, sql);
+}
+
+static void test_tx_commits(void **state)
+{
+	db_conn *conn = thread_conn();
+	tx_arg a = {.id = "300"};
+
+	(void)state;
+	assert_int_equal(db_tx(conn, 0, tx_insert, &a), 0);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(item_count("300"), 1);
+	assert_int_equal(PQtransactionStatus(db_pg(conn)), PQTRANS_IDLE);
+}
+
+static void test_tx_rolls_back_when_fn_fails(void **state)
+{
+	db_conn *conn = thread_conn();
+	tx_arg a = {.id = "301", .fail_after_insert = true};
+
+	(void)state;
+	assert_int_equal(db_tx(conn, 1000, tx_insert, &a),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "test_refused");
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(item_count("301"), 0);
+	assert_int_equal(PQtransactionStatus(db_pg(conn)), PQTRANS_IDLE);
+}
+
+static void test_tx_swallowed_error_is_not_committed(void **state)
+{
+	db_conn *conn = thread_conn();
+	tx_arg a = {.id = "302", .swallow_duplicate = true};
+
+	(void)state;
+	assert_int_equal(db_tx(conn, 0, tx_insert, &a), ERR_INTERNAL);
+	assert_string_equal(err_last()->reason, "transaction_aborted");
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(item_count("302"), 0);
+}
+
+static int tx_sleep(db_conn *conn, void *arg)
+{
+	(void)arg;
+	return db_run(conn, "SELECT pg_sleep(1)", 0, NULL);
+}
+
+static void test_tx_timeout_is_deadline_exceeded(void **state)
+{
+	db_conn *conn = thread_conn();
+	PGresult *res = NULL;
+	int64_t start = now_ms();
+
+	(void)state;
+	assert_int_equal(db_tx(conn, 50, tx_sleep, NULL),
+			 ERR_DEADLINE_EXCEEDED);
+	assert_string_equal(err_last()->reason, "statement_timeout");
+	assert_true(now_ms() - start < 900);
+	/* SET LOCAL: the timeout ended with the transaction. */
+	assert_int_equal(db_exec(conn, &res, "SHOW statement_timeout", 0, NULL),
+			 0);
+	assert_string_equal(PQgetvalue(res, 0, 0), "0");
+	PQclear(res);
+}
+
+/* Two threads, each on its own thread connection, run the same
+ * SERIALIZABLE read-then-insert. On the first attempt both read before
+ * either writes, which PostgreSQL must refuse for one of them. */
+typedef struct race {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int arrived;
+	int calls;
+} race;
+
+typedef struct racer {
+	race *race;
+	const char *who;
+	int rc;
+	int calls;
+	int pid;
+} racer;
+
+static void race_rendezvous(race *r)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&r->mu);
+	r->arrived++;
+	pthread_cond_broadcast(&r->cv);
+	while (r->arrived < 2) {
+		if (pthread_cond_timedwait(&r->cv, &r->mu, &until) != 0)
+			break;
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int tx_serializable(db_conn *conn, void *arg)
+{
+	racer *me = arg;
+	const char *p[] = {me->who};
+	int rc;
+
+	me->calls++;
+	rc = db_run(conn, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", 0,
+		    NULL);
+	if (rc < 0)
+		return rc;
+	rc = db_run(conn, "SELECT count(*) FROM tally WHERE grp = 1", 0, NULL);
+	if (rc < 0)
+		return rc;
+	if (me->calls == 1)
+		race_rendezvous(me->race);
+	return db_run(conn, "INSERT INTO tally (grp, who) VALUES (1, $1)", 1,
+		      p);
+}
+
+static void *racer_main(void *arg)
+{
+	racer *me = arg;
+	db_conn *conn = NULL;
+
+	me->rc = db_thread_conn(&conn);
+	if (me->rc == 0) {
+		me->pid = PQbackendPID(db_pg(conn));
+		me->rc = db_tx(conn, 5000, tx_serializable, me);
+	}
+	return NULL; /* the thread's connection closes at exit */
+}
+
+static void test_tx_retries_serialization_failure(void **state)
+{
+	race r = {.mu = PTHREAD_MUTEX_INITIALIZER,
+		  .cv = PTHREAD_COND_INITIALIZER};
+	racer a = {.race = &r, .who = "a"}, b = {.race = &r, .who = "b"};
+	pthread_t ta, tb;
+	char sql[128];
+
+	(void)state;
+	assert_int_equal(pthread_create(&ta, NULL, racer_main, &a), 0);
+	assert_int_equal(pthread_create(&tb, NULL, racer_main, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	assert_int_equal(a.rc, 0);
+	assert_int_equal(b.rc, 0);
+	/* One of them ran again after the conflict... */
+	assert_true(a.calls + b.calls >= 3);
+	/* ...and each committed exactly once. */
+	assert_int_equal(pg_long(fx.admin, "SELECT count(*) FROM tally"
+					   " WHERE grp = 1 AND who = 'a'"),
+			 1);
+	assert_int_equal(pg_long(fx.admin, "SELECT count(*) FROM tally"
+					   " WHERE grp = 1 AND who = 'b'"),
+			 1);
+	/* Thread exit closed both thread connections. */
+	assert_int_not_equal(a.pid, b.pid);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM pg_stat_activity WHERE pid IN (%d, %d)",
+		 a.pid, b.pid);
+	for (int i = 0; i < 100 && pg_long(fx.admin, sql) != 0; i++)
+		usleep(20000);
+	assert_int_equal(pg_long(fx.admin, sql), 0);
+}
+
+/* ---- lost connections ------------------------------------------------- */
+
+static void test_thread_conn_reconnects_after_terminated_backend(void **state)
+{
+	db_conn *conn = thread_conn();
+	db_conn *again;
+	int pid = PQbackendPID(db_pg(conn));
+	PGresult *res = NULL;
+
+	(void)state;
+	terminate_backend(pid);
+	again = thread_conn();
+	assert_ptr_equal(again, conn);
+	assert_int_equal(db_exec(again, &res, "SELECT pg_backend_pid()", 0,
+				 NULL),
+			 0);
+	assert_int_not_equal(atoi(PQgetvalue(res, 0, 0)), pid);
+	PQclear(res);
+}
+
+static void test_tx_retries_when_connection_lost_before_begin(void **state)
+{
+	db_conn *conn = thread_conn();
+	int pid = PQbackendPID(db_pg(conn));
+	tx_arg a = {.id = "310"};
+
+	(void)state;
+	terminate_backend(pid);
+	assert_int_equal(db_tx(conn, 0, tx_insert, &a), 0);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(item_count("310"), 1);
+	assert_int_not_equal(PQbackendPID(db_pg(conn)), pid);
+}
+
+static void test_tx_retries_when_connection_lost_inside(void **state)
+{
+	db_conn *conn = thread_conn();
+	tx_arg a = {.id = "311", .kill_before_second_statement = true};
+
+	(void)state;
+	a.kill_pid_on_first_call = PQbackendPID(db_pg(conn));
+	assert_int_equal(db_tx(conn, 0, tx_insert, &a), 0);
+	assert_int_equal(a.calls, 2);
+	assert_int_equal(item_count("311"), 1);
+}
+
+static void test_tx_connection_lost_during_commit_is_not_retried(void **state)
+{
+	db_conn *conn = thread_conn();
+	tx_arg a = {.id = "312"};
+	PGresult *res = NULL;
+
+	(void)state;
+	a.kill_pid_on_first_call = PQbackendPID(db_pg(conn));
+	assert_int_equal(db_tx(conn, 0, tx_insert, &a), ERR_UNAVAILABLE);
+	assert_string_equal(err_last()->reason, "commit_outcome_unknown");
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(item_count("312"), 0);
+	/* The thread connection comes back for the next call. */
+	conn = thread_conn();
+	assert_int_equal(db_exec(conn, &res, "SELECT 1", 0, NULL), 0);
+	PQclear(res);
+}
+
+static void *unconfigured_main(void *arg)
+{
+	db_conn *conn = NULL;
+	int *rc = arg;
+
+	*rc = db_thread_conn(&conn);
+	return NULL;
+}
+
+static void test_thread_conn_needs_configure(void **state)
+{
+	pthread_t t;
+	int rc = 0;
+
+	(void)state;
+	db_unconfigure();
+	assert_int_equal(pthread_create(&t, NULL, unconfigured_main, &rc), 0);
+	pthread_join(t, NULL);
+	assert_int_equal(db_configure(fx.db_conninfo), 0);
+	assert_int_equal(rc, ERR_INTERNAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec_with_params_returns_rows),
+		cmocka_unit_test(test_unique_violation_is_already_exists),
+		cmocka_unit_test(test_constraint_violations_are_mapped),
+		cmocka_unit_test(test_sqlstate_mapping),
+		cmocka_unit_test(test_connect_unreachable_is_unavailable),
+		cmocka_unit_test(test_tx_commits),
+		cmocka_unit_test(test_tx_rolls_back_when_fn_fails),
+		cmocka_unit_test(test_tx_swallowed_error_is_not_committed),
+		cmocka_unit_test(test_tx_timeout_is_deadline_exceeded),
+		cmocka_unit_test(test_tx_retries_serialization_failure),
+		cmocka_unit_test(
+			test_thread_conn_reconnects_after_terminated_backend),
+		cmocka_unit_test(
+			test_tx_retries_when_connection_lost_before_begin),
+		cmocka_unit_test(test_tx_retries_when_connection_lost_inside),
+		cmocka_unit_test(
+			test_tx_connection_lost_during_commit_is_not_retried),
+		cmocka_unit_test(test_thread_conn_needs_configure),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
