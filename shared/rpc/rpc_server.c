@@ -290,6 +290,24 @@ static int rpc_authenticate(rpc_ctx *ctx)
 	return internal_rc;
 }
 
+/* One debug line per call: method, status, reason, duration, request id. */
+static void rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
+{
+	struct timespec end;
+	char code[8], micros[24];
+	const char *request_id;
+
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	snprintf(code, sizeof(code), "%d", err_to_grpc((err_code)rc));
+	snprintf(micros, sizeof(micros), "%lld",
+		 (long long)(end.tv_sec - start->tv_sec) * 1000000 +
+			 (end.tv_nsec - start->tv_nsec) / 1000);
+	request_id = rpc_ctx_metadata(ctx, "x-request-id");
+	log_event(LOG_LVL_DEBUG, "call", "method", ctx->bound->path, "code",
+		  code, "reason", rc ? err_last()->reason : NULL, "us", micros,
+		  "request_id", request_id, NULL);
+}
+
 static void rpc_serve(rpc_pending *p)
 {
 	rpc_server *s = p->worker->server;
@@ -297,8 +315,10 @@ static void rpc_serve(rpc_pending *p)
 	rpc_ctx ctx = { .pending = p, .bound = b, .arena = p->worker->arena };
 	ProtobufCMessage *req = NULL, *resp = NULL;
 	grpc_byte_buffer *out = NULL;
+	struct timespec start;
 	int rc;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	err_clear();
 	rc = rpc_authenticate(&ctx);
 	if (rc == 0)
@@ -318,16 +338,19 @@ static void rpc_serve(rpc_pending *p)
 	}
 	if (rc == 0)
 		rc = rpc_pack(&out, resp, s->max_message);
-	if (rc == 0) {
-		rpc_reply(p, GRPC_STATUS_OK, "", NULL, out);
-		grpc_byte_buffer_destroy(out);
-		return;
-	}
-	if (rc == ERR_INTERNAL || rc == ERR_UNKNOWN || rc > 0)
+	if (rc > 0)
+		rc = err_set(ERR_INTERNAL, NULL, "handler returned %d", rc);
+	if (rc == ERR_INTERNAL || rc == ERR_UNKNOWN)
 		log_event(LOG_LVL_ERROR, "call failed", "method", b->path,
 			  "reason", err_last()->reason, "error",
 			  err_last()->message, NULL);
-	rpc_reply_error(p, rc > 0 ? ERR_INTERNAL : rc);
+	if (rc == 0) {
+		rpc_reply(p, GRPC_STATUS_OK, "", NULL, out);
+		grpc_byte_buffer_destroy(out);
+	} else {
+		rpc_reply_error(p, rc);
+	}
+	rpc_log_call(&ctx, rc, &start);
 }
 
 static void rpc_serve_unknown(rpc_pending *p)

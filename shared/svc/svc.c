@@ -38,6 +38,9 @@ static int svc_load_config(const svc_def *def)
 		{ "KOLO_TLS_KEY_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_key_file },
 		{ "KOLO_TLS_CLIENT_CA_FILE", CFG_FILE, "", 0, 0,
 		  &svc_cfg.tls_client_ca_file },
+		{ "KOLO_TLS_CA_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_ca_file },
+		{ "KOLO_TLS_TARGET_NAME", CFG_STRING, "", 0, 0,
+		  &svc_cfg.tls_target_name },
 		{ "KOLO_LOG_LEVEL", CFG_STRING, "info", 0, 0, &svc_cfg.log_level },
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
@@ -58,6 +61,22 @@ static int svc_load_config(const svc_def *def)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
 			       "KOLO_LOG_LEVEL must be debug, info, warn or error");
 	return 0;
+}
+
+int svc_channel_open(rpc_channel **out, const char *target,
+		     const ProtobufCServiceDescriptor *service)
+{
+	rpc_client_tls tls = {
+		.ca_file = svc_cfg.tls_ca_file,
+		.cert_file = svc_cfg.tls_cert_file,
+		.key_file = svc_cfg.tls_key_file,
+		.target_name_override = svc_cfg.tls_target_name[0]
+						? svc_cfg.tls_target_name
+						: NULL,
+	};
+
+	return rpc_channel_open(out, target, service,
+				svc_cfg.tls_ca_file ? &tls : NULL);
 }
 
 /* Tries the database once so a wrong URL shows at start; the service

@@ -35,11 +35,20 @@ typedef struct svc_config {
 	const char *tls_cert_file;
 	const char *tls_key_file;
 	const char *tls_client_ca_file;
+	const char *tls_ca_file;     /* roots for calls to other services */
+	const char *tls_target_name; /* name expected in their certificates */
 	const char *log_level;
 } svc_config;
 
 /* The configuration of the running service (borrowed). */
 const svc_config *svc_current_config(void);
+
+/* Opens a channel to another service at target: TLS when
+ * KOLO_TLS_CA_FILE is set (presenting this service's own certificate, so
+ * mutual TLS works where the peer asks for it), plaintext otherwise.
+ * *out is owned by the caller: rpc_channel_close(). */
+KOLO_MUST_CHECK int svc_channel_open(rpc_channel **out, const char *target,
+				     const ProtobufCServiceDescriptor *service);
 
 /* Runs the service until a signal stops it; returns the exit status. */
 int svc_main(const svc_def *def, int argc, char **argv);
