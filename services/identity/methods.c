@@ -1,25 +1,25 @@
-/* Every RPC of the service with who may call it. A NULL handler is
- * answered UNIMPLEMENTED until its issue fills it in. */
+/* Every IdentityService RPC with its handler and who may call it. */
 #include "methods.h"
 
+#include "handlers.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 
 static const rpc_method idn_methods[] = {
-	{ "Register", NULL, RPC_AUTH_NONE },
-	{ "Login", NULL, RPC_AUTH_NONE },
-	{ "Refresh", NULL, RPC_AUTH_NONE },
-	{ "Logout", NULL, RPC_AUTH_NONE },
-	{ "GetMe", NULL, RPC_AUTH_USER },
-	{ "GetUser", NULL, RPC_AUTH_INTERNAL },
-	{ "FindUserByEmail", NULL, RPC_AUTH_INTERNAL },
-	{ "ListSessions", NULL, RPC_AUTH_USER },
-	{ "RevokeSession", NULL, RPC_AUTH_USER },
-	{ "ListActivity", NULL, RPC_AUTH_USER },
-	{ "SetPin", NULL, RPC_AUTH_USER },
-	{ "ChangePin", NULL, RPC_AUTH_USER },
-	{ "VerifyPin", NULL, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
-	{ "ResetPin", NULL, RPC_AUTH_USER },
-	{ "GetSigningKeys", NULL, RPC_AUTH_NONE },
+	{ "Register", idn_rpc_register, RPC_AUTH_NONE },
+	{ "Login", idn_rpc_login, RPC_AUTH_NONE },
+	{ "Refresh", idn_rpc_refresh, RPC_AUTH_NONE },
+	{ "Logout", idn_rpc_logout, RPC_AUTH_NONE },
+	{ "GetMe", idn_rpc_get_me, RPC_AUTH_USER },
+	{ "GetUser", idn_rpc_get_user, RPC_AUTH_INTERNAL },
+	{ "FindUserByEmail", idn_rpc_find_user_by_email, RPC_AUTH_INTERNAL },
+	{ "ListSessions", idn_rpc_list_sessions, RPC_AUTH_USER },
+	{ "RevokeSession", idn_rpc_revoke_session, RPC_AUTH_USER },
+	{ "ListActivity", idn_rpc_list_activity, RPC_AUTH_USER },
+	{ "SetPin", idn_rpc_set_pin, RPC_AUTH_USER },
+	{ "ChangePin", idn_rpc_change_pin, RPC_AUTH_USER },
+	{ "VerifyPin", idn_rpc_verify_pin, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "ResetPin", idn_rpc_reset_pin, RPC_AUTH_USER },
+	{ "GetSigningKeys", idn_rpc_get_signing_keys, RPC_AUTH_NONE },
 };
 
 const rpc_service idn_rpc_service = {

@@ -165,6 +165,10 @@ static int auth_claims_read(auth_claims *out, const json_t *claims)
 	if (auth_copy_claim(out->sub, sizeof(out->sub), claims, "sub") < 0 ||
 	    auth_copy_claim(out->jti, sizeof(out->jti), claims, "jti") < 0)
 		return ERR_UNAUTHENTICATED;
+	out->sid[0] = '\0';
+	if (json_object_get(claims, "sid") &&
+	    auth_copy_claim(out->sid, sizeof(out->sid), claims, "sid") < 0)
+		return ERR_UNAUTHENTICATED;
 	return 0;
 }
 
@@ -256,6 +260,9 @@ int auth_jwt_sign(char **out, const char *kid,
 	int rc = ERR_INTERNAL;
 
 	if (!header || !body)
+		goto out;
+	if (claims->sid[0] &&
+	    json_object_set_new(body, "sid", json_string(claims->sid)) < 0)
 		goto out;
 	if (auth_append_segment(buf, sizeof(buf), header) < 0)
 		goto out;

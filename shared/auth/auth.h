@@ -31,6 +31,7 @@ typedef struct auth_keyring {
 typedef struct auth_claims {
 	char sub[AUTH_ID_MAX]; /* user id */
 	char jti[AUTH_ID_MAX];
+	char sid[AUTH_ID_MAX]; /* session (refresh token) id; "" when absent */
 	int64_t iat;
 	int64_t exp;
 } auth_claims;
@@ -45,7 +46,7 @@ KOLO_MUST_CHECK int auth_keyring_parse(auth_keyring *out, const char *spec);
 
 /* Verifies a compact JWS: header alg EdDSA with a known kid, a valid
  * signature, claims sub/jti/iat/exp present, now < exp and iat not in the
- * future (60 s leeway). ERR_UNAUTHENTICATED (reason "invalid_token" or
+ * future (60 s leeway); `sid` is optional. ERR_UNAUTHENTICATED (reason "invalid_token" or
  * "token_expired") on any failure; out is filled only on success. */
 KOLO_MUST_CHECK int auth_jwt_verify(auth_claims *out,
 				    const auth_keyring *ring,

@@ -93,6 +93,23 @@ static void db_notice_ignore(void *arg, const char *message)
 	(void)message;
 }
 
+/* Per-session settings every connection gets: quiet notices, and UTC so
+ * that now() into the seed's `timestamp without time zone` columns and
+ * every timestamp we print are UTC whatever the server's default. */
+static int db_session_setup(PGconn *pg)
+{
+	PGresult *res;
+	int ok;
+
+	PQsetNoticeProcessor(pg, db_notice_ignore, NULL);
+	res = PQexec(pg, "SET TIME ZONE 'UTC'");
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	return ok ? 0
+		  : err_set(ERR_UNAVAILABLE, "database_unavailable",
+			    "cannot set up the database session");
+}
+
 int db_connect(db_conn **out, const char *conninfo)
 {
 	int rc;
@@ -109,7 +126,9 @@ int db_connect(db_conn **out, const char *conninfo)
 			     "cannot connect to the database");
 		goto out;
 	}
-	PQsetNoticeProcessor(conn->pg, db_notice_ignore, NULL);
+	rc = db_session_setup(conn->pg);
+	if (rc < 0)
+		goto out;
 	*out = conn;
 	conn = NULL;
 	rc = 0;
@@ -188,8 +207,7 @@ static int db_revive(db_conn *conn)
 	if (PQstatus(conn->pg) != CONNECTION_OK)
 		return err_set(ERR_UNAVAILABLE, "database_unavailable",
 			       "cannot reconnect to the database");
-	PQsetNoticeProcessor(conn->pg, db_notice_ignore, NULL);
-	return 0;
+	return db_session_setup(conn->pg);
 }
 
 int db_thread_conn(db_conn **out)
@@ -447,4 +465,35 @@ int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 	}
 	conn->retryable = false;
 	return rc;
+}
+
+char *db_text(mem_arena *arena, const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return mem_arena_strdup(arena, "");
+	return mem_arena_strndup(arena, PQgetvalue(res, row, col),
+				 (size_t)PQgetlength(res, row, col));
+}
+
+int db_bool(const PGresult *res, int row, int col)
+{
+	return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
+}
+
+int64_t db_int64(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return 0;
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+const char *db_i64(char buf[DB_I64_TEXT], int64_t value)
+{
+	snprintf(buf, DB_I64_TEXT, "%" PRId64, value);
+	return buf;
+}
+
+int db_affected(const PGresult *res)
+{
+	return atoi(PQcmdTuples((PGresult *)res));
 }

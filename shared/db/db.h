@@ -11,8 +11,18 @@
 #include <stdint.h>
 
 #include "err/err.h"
+#include "mem/mem.h"
 
 typedef struct db_conn db_conn;
+
+/* SQL that prints a timestamp column as RFC 3339 UTC with microseconds
+ * (sessions run in UTC, see db_connect). Use as DB_RFC3339("created_at"). */
+#define DB_RFC3339(col) "to_char(" col ", 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/* SQL for a timestamptz from a parameter holding Unix microseconds (exact,
+ * unlike to_timestamp(double)). Use as DB_FROM_US("$2"). */
+#define DB_FROM_US(param) \
+	"('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
 
 /* How many times db_tx() runs a transaction that failed with a retryable
  * error (serialization failure, deadlock, connection lost before COMMIT). */
@@ -25,7 +35,8 @@ KOLO_MUST_CHECK int db_configure(const char *conninfo);
 /* Frees what db_configure() kept. */
 void db_unconfigure(void);
 
-/* Opens a connection. *out is owned by the caller: db_close() it.
+/* Opens a connection whose session runs in UTC. *out is owned by the
+ * caller: db_close() it.
  * ERR_UNAVAILABLE when the server cannot be reached. */
 KOLO_MUST_CHECK int db_connect(db_conn **out, const char *conninfo);
 
@@ -75,5 +86,23 @@ KOLO_MUST_CHECK int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
  * 57014 -> DEADLINE_EXCEEDED, 08xxx/57P0x/53xxx -> UNAVAILABLE,
  * 55P03 -> UNAVAILABLE, anything else INTERNAL. */
 err_code db_err_from_sqlstate(const char *sqlstate);
+
+/* A result field copied into the arena; "" for SQL NULL. NULL only when
+ * the arena is full. */
+char *db_text(mem_arena *arena, const PGresult *res, int row, int col);
+
+/* 1 when a boolean result field is true ('t'). */
+int db_bool(const PGresult *res, int row, int col);
+
+/* An int64 result field (0 for NULL). */
+int64_t db_int64(const PGresult *res, int row, int col);
+
+/* Room for an int64 as decimal text, and the text itself (returns buf):
+ * for passing numbers as statement parameters. */
+#define DB_I64_TEXT 24
+const char *db_i64(char buf[DB_I64_TEXT], int64_t value);
+
+/* The row count of an UPDATE/DELETE/INSERT result. */
+int db_affected(const PGresult *res);
 
 #endif

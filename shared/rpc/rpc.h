@@ -93,6 +93,9 @@ void rpc_server_stop(rpc_server *server);
  * carried none (an internal or anonymous call). Borrowed. */
 const char *rpc_ctx_user_id(const rpc_ctx *ctx);
 
+/* The verified claims of the caller's access token; NULL when none. */
+const auth_claims *rpc_ctx_claims(const rpc_ctx *ctx);
+
 /* 1 when the call carried a valid internal service token. */
 int rpc_ctx_is_internal(const rpc_ctx *ctx);
 

@@ -77,6 +77,7 @@ struct rpc_ctx {
 	const rpc_bound *bound;
 	mem_arena *arena;
 	const char *user_id;
+	auth_claims claims;
 	int internal;
 };
 
@@ -85,6 +86,11 @@ struct rpc_ctx {
 const char *rpc_ctx_user_id(const rpc_ctx *ctx)
 {
 	return ctx->user_id;
+}
+
+const auth_claims *rpc_ctx_claims(const rpc_ctx *ctx)
+{
+	return ctx->user_id ? &ctx->claims : NULL;
 }
 
 int rpc_ctx_is_internal(const rpc_ctx *ctx)
@@ -234,7 +240,6 @@ static int rpc_check_user(rpc_ctx *ctx)
 {
 	rpc_server *s = ctx->pending->worker->server;
 	const char *header = rpc_ctx_metadata(ctx, "authorization");
-	auth_claims claims;
 	int rc;
 
 	if (!header || strncmp(header, "Bearer ", 7) != 0)
@@ -243,11 +248,11 @@ static int rpc_check_user(rpc_ctx *ctx)
 	if (s->keys.n_keys == 0)
 		return err_set(ERR_UNAUTHENTICATED, "invalid_token",
 			       "this service verifies no access tokens");
-	rc = auth_jwt_verify(&claims, &s->keys, header + 7,
+	rc = auth_jwt_verify(&ctx->claims, &s->keys, header + 7,
 			     (int64_t)time(NULL));
 	if (rc < 0)
 		return rc;
-	ctx->user_id = mem_arena_strdup(ctx->arena, claims.sub);
+	ctx->user_id = ctx->claims.sub;
 	return 0;
 }
 

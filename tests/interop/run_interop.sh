@@ -35,6 +35,8 @@ PGPORT="$(psql_admin -c 'SHOW port')"
 export PGHOST PGPORT
 KOLO_DATABASE_URL="$(kolo_pg_url "$db")" "$build/tools/migrate/kolo-migrate" --dir "$src/migrations"
 kolo_suite_secrets "$run/secrets.env" "$build/tools/keygen/kolo-keygen"
+# A test asks for the cheap argon2id profile (DESIGN §4).
+export KOLO_PWHASH_PROFILE=test
 
 args=()
 for svc in "${KOLO_SERVICES[@]}"; do
@@ -45,5 +47,6 @@ for svc in "${KOLO_SERVICES[@]}"; do
 done
 kolo_suite_start "$build" "$run" "$db"
 /usr/bin/python3 "$src/tests/interop/health.py" "${args[@]}"
+/usr/bin/python3 "$src/tests/interop/identity.py" "$(kolo_suite_addr identity)"
 kolo_suite_stop "$run"
 echo "interop: all services stopped cleanly"

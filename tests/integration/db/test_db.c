@@ -2,8 +2,8 @@
  *
  * KOLO_TEST_PG is the admin conninfo of a throwaway cluster (e.g.
  * "host=/tmp/x port=5499 user=postgres dbname=postgres"); without it the
- * program fails. It creates its own database kolo_t_<pid>_<n> and drops it
- * at the end. */
+ * program fails. It creates its own database kolo_t_<pid>_<n> with
+ * tests/support/test_pg and drops it at the end. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "test_pg.h"
 
 typedef struct fixture {
-	char *admin_conninfo; /* KOLO_TEST_PG, to the cluster */
-	char dbname[64];
+	char dbname[TEST_PG_NAME_MAX];
 	char *db_conninfo; /* admin user, to the test database */
 	PGconn *admin; /* admin connection to the test database */
 } fixture;
@@ -31,114 +31,6 @@ typedef struct fixture {
 static fixture fx;
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static void append_quoted(FILE *f, const char *key, const char *value)
-{
-	const char *p;
-
-	fprintf(f, "%s='", key);
-	for (p = value; *p; p++) {
-		if (*p == '\'' || *p == '\\')
-			fputc('\\', f);
-		fputc(*p, f);
-	}
-	fputs("' ", f);
-}
-
-/* base with dbname (and user, when not NULL) replaced. Caller frees. */
-static char *conninfo_with(const char *base, const char *dbname,
-			   const char *user)
-{
-	char *err = NULL, *out = NULL;
-	size_t len = 0;
-	PQconninfoOption *opts = PQconninfoParse(base, &err);
-	PQconninfoOption *o;
-	FILE *f;
-
-	if (opts == NULL) {
-		fprintf(stderr, "KOLO_TEST_PG is malformed: %s\n",
-			err ? err : "?");
-		PQfreemem(err);
-		return NULL;
-	}
-	f = open_memstream(&out, &len);
-	assert_non_null(f);
-	for (o = opts; o->keyword != NULL; o++) {
-		if (o->val == NULL || strcmp(o->keyword, "dbname") == 0 ||
-		    (user != NULL && strcmp(o->keyword, "user") == 0))
-			continue;
-		append_quoted(f, o->keyword, o->val);
-	}
-	append_quoted(f, "dbname", dbname);
-	if (user != NULL)
-		append_quoted(f, "user", user);
-	fclose(f);
-	PQconninfoFree(opts);
-	return out;
-}
-
-/* Runs sql on pg and returns the first field of the first row (malloc'd,
- * "" when there is none); fails the test on error. */
-static char *pg_value(PGconn *pg, const char *sql)
-{
-	PGresult *res = PQexec(pg, sql);
-	char *value;
-	ExecStatusType st = PQresultStatus(res);
-
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		fprintf(stderr, "sql failed: %s: %s\n", sql,
-			PQresultErrorMessage(res));
-		PQclear(res);
-		fail();
-	}
-	value = strdup(PQntuples(res) > 0 && PQnfields(res) > 0
-			       ? PQgetvalue(res, 0, 0)
-			       : "");
-	PQclear(res);
-	return value;
-}
-
-static void pg_ok(PGconn *pg, const char *sql)
-{
-	free(pg_value(pg, sql));
-}
-
-static long pg_long(PGconn *pg, const char *sql)
-{
-	char *v = pg_value(pg, sql);
-	long n = strtol(v, NULL, 10);
-
-	free(v);
-	return n;
-}
-
-static void quiet_notice(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
-}
-
-static bool admin_run(const char *conninfo, const char *sql)
-{
-	PGconn *pg = PQconnectdb(conninfo);
-	PGresult *res;
-	bool ok;
-
-	if (PQstatus(pg) != CONNECTION_OK) {
-		fprintf(stderr, "cannot connect to KOLO_TEST_PG: %s",
-			PQerrorMessage(pg));
-		PQfinish(pg);
-		return false;
-	}
-	PQsetNoticeProcessor(pg, quiet_notice, NULL);
-	res = PQexec(pg, sql);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	if (!ok)
-		fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(res));
-	PQclear(res);
-	PQfinish(pg);
-	return ok;
-}
 
 static int64_t now_ms(void)
 {
@@ -156,7 +48,7 @@ static void terminate_backend(int pid)
 
 	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d, 5000)",
 		 pid);
-	v = pg_value(fx.admin, sql);
+	v = test_pg_value(fx.admin, sql);
 	assert_string_equal(v, "t");
 	free(v);
 }
@@ -174,43 +66,23 @@ static db_conn *thread_conn(void)
 
 static int group_setup(void **state)
 {
-	const char *env = getenv("KOLO_TEST_PG");
-	char sql[128];
-
 	(void)state;
-	if (env == NULL || env[0] == '\0') {
-		fprintf(stderr,
-			"KOLO_TEST_PG is not set: it must be the admin conninfo "
-			"of a throwaway PostgreSQL cluster, e.g. \"host=/tmp/x "
-			"port=5499 user=postgres dbname=postgres\" (scripts/test "
-			"sets it)\n");
+	if (test_pg_admin() == NULL)
 		return -1;
-	}
-	fx.admin_conninfo = strdup(env);
-	snprintf(fx.dbname, sizeof(fx.dbname), "kolo_t_%ld_0", (long)getpid());
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
-		 fx.dbname);
-	if (!admin_run(fx.admin_conninfo, sql))
+	if (test_pg_create_db(fx.dbname, sizeof(fx.dbname)) < 0)
 		return -1;
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", fx.dbname);
-	if (!admin_run(fx.admin_conninfo, sql))
-		return -1;
-	fx.db_conninfo = conninfo_with(fx.admin_conninfo, fx.dbname, NULL);
+	fx.db_conninfo = test_pg_conninfo(fx.dbname, NULL);
 	if (fx.db_conninfo == NULL)
 		return -1;
-	fx.admin = PQconnectdb(fx.db_conninfo);
-	if (PQstatus(fx.admin) != CONNECTION_OK) {
-		fprintf(stderr, "cannot connect: %s", PQerrorMessage(fx.admin));
-		return -1;
-	}
-	PQsetNoticeProcessor(fx.admin, quiet_notice, NULL);
-	pg_ok(fx.admin,
-	      "CREATE TABLE item (id int PRIMARY KEY, label text,"
-	      " qty int NOT NULL CHECK (qty >= 0));"
-	      "CREATE TABLE child (id int PRIMARY KEY,"
-	      " item_id int NOT NULL REFERENCES item(id));"
-	      "CREATE TABLE tally (id serial PRIMARY KEY, grp int NOT NULL,"
-	      " who text NOT NULL)");
+	fx.admin = test_pg_connect(fx.db_conninfo);
+	test_pg_ok(
+		fx.admin,
+		"CREATE TABLE item (id int PRIMARY KEY, label text,"
+		" qty int NOT NULL CHECK (qty >= 0));"
+		"CREATE TABLE child (id int PRIMARY KEY,"
+		" item_id int NOT NULL REFERENCES item(id));"
+		"CREATE TABLE tally (id serial PRIMARY KEY, grp int NOT NULL,"
+		" who text NOT NULL)");
 	if (db_configure(fx.db_conninfo) != 0)
 		return -1;
 	return 0;
@@ -218,19 +90,12 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char sql[128];
-
 	(void)state;
 	db_thread_close();
 	db_unconfigure();
 	PQfinish(fx.admin);
-	if (fx.admin_conninfo != NULL) {
-		snprintf(sql, sizeof(sql),
-			 "DROP DATABASE IF EXISTS %s WITH (FORCE)", fx.dbname);
-		(void)admin_run(fx.admin_conninfo, sql);
-	}
+	test_pg_drop_db(fx.dbname);
 	free(fx.db_conninfo);
-	free(fx.admin_conninfo);
 	return 0;
 }
 
@@ -266,7 +131,8 @@ static void test_exec_with_params_returns_rows(void **state)
 				" VALUES ($1, $2, $3)",
 				3, ins),
 			 0);
-	assert_int_equal(pg_long(fx.admin, "SELECT count(*) FROM item"), 2);
+	assert_int_equal(test_pg_long(fx.admin, "SELECT count(*) FROM item"),
+			 2);
 }
 
 static void test_unique_violation_is_already_exists(void **state)
@@ -325,8 +191,9 @@ static void test_constraint_violations_are_mapped(void **state)
 				2, orphan),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "foreign_key_violation");
-	assert_int_equal(pg_long(fx.admin, "SELECT count(*) FROM item"
-					   " WHERE id BETWEEN 200 AND 202"),
+	assert_int_equal(test_pg_long(fx.admin,
+				      "SELECT count(*) FROM item"
+				      " WHERE id BETWEEN 200 AND 202"),
 			 0);
 }
 
@@ -430,7 +297,7 @@ static long item_count(const char *id)
 
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM item WHERE id = %s",
 		 id);
-	return pg_long(fx.admin, sql);
+	return test_pg_long(fx.admin, sql);
 }
 
 static void test_tx_commits(void **state)
@@ -580,20 +447,20 @@ static void test_tx_retries_serialization_failure(void **state)
 	/* One of them ran again after the conflict... */
 	assert_true(a.calls + b.calls >= 3);
 	/* ...and each committed exactly once. */
-	assert_int_equal(pg_long(fx.admin, "SELECT count(*) FROM tally"
-					   " WHERE grp = 1 AND who = 'a'"),
+	assert_int_equal(test_pg_long(fx.admin, "SELECT count(*) FROM tally"
+						" WHERE grp = 1 AND who = 'a'"),
 			 1);
-	assert_int_equal(pg_long(fx.admin, "SELECT count(*) FROM tally"
-					   " WHERE grp = 1 AND who = 'b'"),
+	assert_int_equal(test_pg_long(fx.admin, "SELECT count(*) FROM tally"
+						" WHERE grp = 1 AND who = 'b'"),
 			 1);
 	/* Thread exit closed both thread connections. */
 	assert_int_not_equal(a.pid, b.pid);
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM pg_stat_activity WHERE pid IN (%d, %d)",
 		 a.pid, b.pid);
-	for (int i = 0; i < 100 && pg_long(fx.admin, sql) != 0; i++)
+	for (int i = 0; i < 100 && test_pg_long(fx.admin, sql) != 0; i++)
 		usleep(20000);
-	assert_int_equal(pg_long(fx.admin, sql), 0);
+	assert_int_equal(test_pg_long(fx.admin, sql), 0);
 }
 
 /* ---- lost connections ------------------------------------------------- */

@@ -29,6 +29,7 @@
 
 #include "db/db.h"
 #include "migrate/migrate.h"
+#include "test_pg.h"
 
 #ifndef KOLO_SOURCE_DIR
 #error "KOLO_SOURCE_DIR must name the repository root"
@@ -47,89 +48,44 @@ static const char *const seed_tables[SEED_TABLES] = {
 	"va_recovery",
 };
 
+/* One NNNN_name.sql file of the repository's migrations/. */
+typedef struct source_migration {
+	int version;
+	char name[MIG_NAME_MAX + 1];
+} source_migration;
+
 typedef struct fixture {
-	char *admin_conninfo;
 	char *dbs[MAX_DBS];
 	char *conninfos[MAX_DBS];
 	int ndbs;
 	char *dirs[MAX_DIRS];
 	int ndirs;
+	/* The migrations of source_migrations, by version; found by group
+	 * setup with the migrator's own naming rule, so a test applying that
+	 * folder expects whatever it holds, however many files that is. */
+	source_migration *sources;
+	int nsources;
 } fixture;
 
 static fixture fx;
 static const char source_migrations[] = KOLO_SOURCE_DIR "/migrations";
 
+/* The migrations the tests of the migrator itself build on. They run on
+ * copies of just these (new_dir(true)), so that the exact results they
+ * check (counts, --status text, numbers of added files) stay the same
+ * whatever migrations later services add to the repository. */
+#define BASE_MIGRATIONS 2
+static const char *const base_migrations[BASE_MIGRATIONS] = {
+	"0001_seed.sql",
+	"0002_roles.sql",
+};
+
 /* ---- helpers ---------------------------------------------------------- */
-
-static void quiet_notice(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
-}
-
-static void append_quoted(FILE *f, const char *key, const char *value)
-{
-	const char *p;
-
-	fprintf(f, "%s='", key);
-	for (p = value; *p; p++) {
-		if (*p == '\'' || *p == '\\')
-			fputc('\\', f);
-		fputc(*p, f);
-	}
-	fputs("' ", f);
-}
-
-/* base with dbname (and user, when not NULL) replaced. Caller frees. */
-static char *conninfo_with(const char *base, const char *dbname,
-			   const char *user)
-{
-	char *err = NULL, *out = NULL;
-	size_t len = 0;
-	PQconninfoOption *opts = PQconninfoParse(base, &err);
-	PQconninfoOption *o;
-	FILE *f;
-
-	if (opts == NULL) {
-		fprintf(stderr, "KOLO_TEST_PG is malformed: %s\n",
-			err ? err : "?");
-		PQfreemem(err);
-		return NULL;
-	}
-	f = open_memstream(&out, &len);
-	if (f == NULL)
-		abort();
-	for (o = opts; o->keyword != NULL; o++) {
-		if (o->val == NULL || strcmp(o->keyword, "dbname") == 0 ||
-		    (user != NULL && strcmp(o->keyword, "user") == 0))
-			continue;
-		append_quoted(f, o->keyword, o->val);
-	}
-	append_quoted(f, "dbname", dbname);
-	if (user != NULL)
-		append_quoted(f, "user", user);
-	fclose(f);
-	PQconninfoFree(opts);
-	return out;
-}
-
-static PGconn *pg_open(const char *conninfo)
-{
-	PGconn *pg = PQconnectdb(conninfo);
-
-	if (PQstatus(pg) != CONNECTION_OK) {
-		fprintf(stderr, "cannot connect: %s", PQerrorMessage(pg));
-		PQfinish(pg);
-		fail();
-	}
-	PQsetNoticeProcessor(pg, quiet_notice, NULL);
-	return pg;
-}
 
 /* Every row of a query as "a|b|c\n" lines (malloc'd); fails on error. */
 static char *pg_dump(const char *conninfo, const char *sql)
 {
-	PGconn *pg = pg_open(conninfo);
+	PGconn *pg = test_pg_connect(conninfo);
 	PGresult *res = PQexec(pg, sql);
 	char *out = NULL;
 	size_t len = 0;
@@ -157,73 +113,41 @@ static char *pg_dump(const char *conninfo, const char *sql)
 	return out;
 }
 
+/* The first field of a query on a fresh connection, as a long. */
 static long pg_long(const char *conninfo, const char *sql)
 {
-	char *v = pg_dump(conninfo, sql);
-	long n = strtol(v, NULL, 10);
+	PGconn *pg = test_pg_connect(conninfo);
+	long n = test_pg_long(pg, sql);
 
-	free(v);
+	PQfinish(pg);
 	return n;
 }
 
-/* Runs sql as the given connection and returns its SQLSTATE ("00000" on
- * success) in a static buffer. */
-static const char *pg_sqlstate(PGconn *pg, const char *sql)
+/* Runs sql on pg and checks its SQLSTATE: want, "" for success. */
+static void assert_sqlstate(PGconn *pg, const char *sql, const char *want)
 {
-	static char state[6];
-	PGresult *res = PQexec(pg, sql);
-	ExecStatusType st = PQresultStatus(res);
-	const char *s;
+	char *state = test_pg_sqlstate(pg, sql);
+	char have[8];
 
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-		strcpy(state, "00000");
-	} else {
-		s = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		snprintf(state, sizeof(state), "%s", s ? s : "?????");
-	}
-	PQclear(res);
-	return state;
-}
-
-static bool admin_run(const char *sql)
-{
-	PGconn *pg = PQconnectdb(fx.admin_conninfo);
-	PGresult *res;
-	bool ok;
-
-	if (PQstatus(pg) != CONNECTION_OK) {
-		fprintf(stderr, "cannot connect to KOLO_TEST_PG: %s",
-			PQerrorMessage(pg));
-		PQfinish(pg);
-		return false;
-	}
-	PQsetNoticeProcessor(pg, quiet_notice, NULL);
-	res = PQexec(pg, sql);
-	ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
-	     PQresultStatus(res) == PGRES_TUPLES_OK;
-	if (!ok)
-		fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(res));
-	PQclear(res);
-	PQfinish(pg);
-	return ok;
+	snprintf(have, sizeof(have), "%s", state);
+	free(state);
+	if (strcmp(have, want) != 0)
+		fail_msg("%s: sqlstate \"%s\", want \"%s\"", sql, have, want);
 }
 
 /* A new empty database; returns its conninfo (admin user), owned by fx. */
 static const char *new_db(void)
 {
-	char name[64], sql[128];
+	char name[TEST_PG_NAME_MAX];
 	int n = fx.ndbs;
 
 	assert_true(n < MAX_DBS);
-	snprintf(name, sizeof(name), "kolo_t_%ld_%d", (long)getpid(), n);
-	snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)",
-		 name);
-	assert_true(admin_run(sql));
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", name);
-	assert_true(admin_run(sql));
+	assert_int_equal(test_pg_create_db(name, sizeof(name)), 0);
 	fx.dbs[n] = strdup(name);
-	fx.conninfos[n] = conninfo_with(fx.admin_conninfo, name, NULL);
+	fx.conninfos[n] = test_pg_conninfo(name, NULL);
 	fx.ndbs++;
+	assert_non_null(fx.dbs[n]);
+	assert_non_null(fx.conninfos[n]);
 	return fx.conninfos[n];
 }
 
@@ -275,31 +199,20 @@ static void copy_file(const char *from_dir, const char *to_dir,
 	assert_int_equal(fclose(out), 0);
 }
 
-/* A new temporary folder, optionally holding a copy of migrations/. */
-static const char *new_dir(bool with_migrations)
+/* A new temporary folder, optionally holding copies of base_migrations
+ * (and no other file of migrations/). */
+static const char *new_dir(bool with_base)
 {
 	char tmpl[] = "/tmp/kolo_mig_XXXXXX";
-	DIR *d;
-	struct dirent *e;
+	int i;
 
 	assert_true(fx.ndirs < MAX_DIRS);
 	assert_non_null(mkdtemp(tmpl));
 	fx.dirs[fx.ndirs] = strdup(tmpl);
-	if (with_migrations) {
-		d = opendir(source_migrations);
-		assert_non_null(d);
-		for (;;) {
-			size_t len;
-
-			e = readdir(d);
-			if (e == NULL)
-				break;
-			len = strlen(e->d_name);
-
-			if (len > 4 && strcmp(e->d_name + len - 4, ".sql") == 0)
-				copy_file(source_migrations, tmpl, e->d_name);
-		}
-		closedir(d);
+	assert_non_null(fx.dirs[fx.ndirs]);
+	if (with_base) {
+		for (i = 0; i < BASE_MIGRATIONS; i++)
+			copy_file(source_migrations, tmpl, base_migrations[i]);
 	}
 	return fx.dirs[fx.ndirs++];
 }
@@ -353,39 +266,168 @@ static bool table_exists(const char *conninfo, const char *table)
 	return n == 1;
 }
 
+/* How many times needle occurs in text. */
+static int count_of(const char *text, const char *needle)
+{
+	const char *p = strstr(text, needle);
+	int n = 0;
+
+	while (p != NULL) {
+		n++;
+		p = strstr(p + strlen(needle), needle);
+	}
+	return n;
+}
+
+/* The hex SHA-256 of source migration i (malloc'd). */
+static char *source_sha256(int i)
+{
+	char path[sizeof(source_migrations) + MIG_NAME_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/%04d_%s.sql", source_migrations,
+		 fx.sources[i].version, fx.sources[i].name);
+	return sha256_of_file(path);
+}
+
+/* What schema_migrations holds after a run over source_migrations: one
+ * "version|name|checksum" line per file, in order (malloc'd). */
+static char *source_rows(void)
+{
+	char *text = NULL, *sum;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int i;
+
+	assert_non_null(f);
+	for (i = 0; i < fx.nsources; i++) {
+		sum = source_sha256(i);
+		fprintf(f, "%d|%s|%s\n", fx.sources[i].version,
+			fx.sources[i].name, sum);
+		free(sum);
+	}
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+/* Checks that status (mig_status() over source_migrations) lists every
+ * source migration, in order, as "NNNN_name applied <time> sha256 <hex>"
+ * with the file's own checksum, and nothing else. */
+static void assert_status_all_applied(const char *status)
+{
+	const char *line = status;
+	char head[MIG_NAME_MAX + 16], tail[crypto_hash_sha256_BYTES * 2 + 16];
+	char *sum;
+	const char *end;
+	size_t head_len, tail_len;
+	int i;
+
+	for (i = 0; i < fx.nsources; i++) {
+		sum = source_sha256(i);
+		snprintf(head, sizeof(head), "%04d_%s applied ",
+			 fx.sources[i].version, fx.sources[i].name);
+		snprintf(tail, sizeof(tail), " sha256 %s\n", sum);
+		free(sum);
+		head_len = strlen(head);
+		tail_len = strlen(tail);
+		end = strchr(line, '\n');
+		if (end == NULL || strncmp(line, head, head_len) != 0 ||
+		    (size_t)(end + 1 - line) < head_len + tail_len ||
+		    strncmp(end + 1 - tail_len, tail, tail_len) != 0)
+			fail_msg("status: want \"%s<time>%s\" as line %d "
+				 "of:\n%s",
+				 head, tail, i + 1, status);
+		line = end + 1;
+	}
+	if (*line != '\0')
+		fail_msg("status: lines after the %d migrations:\n%s",
+			 fx.nsources, line);
+}
+
 /* ---- fixtures --------------------------------------------------------- */
+
+static int compare_version(const void *a, const void *b)
+{
+	const source_migration *x = a, *y = b;
+
+	return (x->version > y->version) - (x->version < y->version);
+}
+
+/* Fills fx.sources with the migrations of source_migrations, by version,
+ * classifying names with mig_parse_name() as mig_run() does. 0 or -1. */
+static int load_source_migrations(void)
+{
+	DIR *d = opendir(source_migrations);
+	struct dirent *e;
+	source_migration m, *grown;
+	bool is_migration;
+	int cap = 0;
+
+	if (d == NULL) {
+		fprintf(stderr, "cannot read %s\n", source_migrations);
+		return -1;
+	}
+	for (;;) {
+		e = readdir(d);
+		if (e == NULL)
+			break;
+		if (mig_parse_name(&is_migration, &m.version, m.name,
+				   e->d_name) < 0) {
+			fprintf(stderr, "%s: %s\n", source_migrations,
+				err_last()->message);
+			closedir(d);
+			return -1;
+		}
+		if (!is_migration)
+			continue;
+		if (fx.nsources == cap) {
+			cap = cap ? cap * 2 : 16;
+			grown = realloc(fx.sources, (size_t)cap * sizeof(m));
+			if (grown == NULL)
+				abort();
+			fx.sources = grown;
+		}
+		fx.sources[fx.nsources++] = m;
+	}
+	closedir(d);
+	if (fx.nsources > 0)
+		qsort(fx.sources, (size_t)fx.nsources, sizeof(m),
+		      compare_version);
+	/* The tests of the migrator copy these; the grants tests need them
+	 * applied before anything else. */
+	if (fx.nsources < BASE_MIGRATIONS || fx.sources[0].version != 1 ||
+	    strcmp(fx.sources[0].name, "seed") != 0 ||
+	    fx.sources[1].version != 2 ||
+	    strcmp(fx.sources[1].name, "roles") != 0) {
+		fprintf(stderr, "%s must start with %s and %s\n",
+			source_migrations, base_migrations[0],
+			base_migrations[1]);
+		return -1;
+	}
+	return 0;
+}
 
 static int group_setup(void **state)
 {
-	const char *env = getenv("KOLO_TEST_PG");
+	const char *admin = test_pg_admin();
 
 	(void)state;
-	if (env == NULL || env[0] == '\0') {
-		fprintf(stderr,
-			"KOLO_TEST_PG is not set: it must be the admin conninfo "
-			"of a throwaway PostgreSQL cluster, e.g. \"host=/tmp/x "
-			"port=5499 user=postgres dbname=postgres\" (scripts/test "
-			"sets it)\n");
+	if (admin == NULL)
 		return -1;
-	}
 	if (sodium_init() < 0)
 		return -1;
-	fx.admin_conninfo = strdup(env);
-	if (!admin_run("SELECT 1"))
+	if (load_source_migrations() < 0)
 		return -1;
+	PQfinish(test_pg_connect(admin));
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
-	char sql[128];
 	int i;
 
 	(void)state;
 	for (i = 0; i < fx.ndbs; i++) {
-		snprintf(sql, sizeof(sql),
-			 "DROP DATABASE IF EXISTS %s WITH (FORCE)", fx.dbs[i]);
-		(void)admin_run(sql);
+		test_pg_drop_db(fx.dbs[i]);
 		free(fx.dbs[i]);
 		free(fx.conninfos[i]);
 	}
@@ -393,7 +435,7 @@ static int group_teardown(void **state)
 		(void)nftw(fx.dirs[i], remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 		free(fx.dirs[i]);
 	}
-	free(fx.admin_conninfo);
+	free(fx.sources);
 	db_thread_close();
 	return 0;
 }
@@ -455,26 +497,24 @@ static void test_parse_name(void **state)
 static void test_apply_to_empty_database(void **state)
 {
 	const char *db = new_db();
-	char *rows, *sum1, *sum2, want[400];
+	char *rows, *want;
 	int applied = -1;
 	int i;
 
 	(void)state;
 	assert_int_equal(mig_run(db, source_migrations, NULL, &applied), 0);
-	assert_int_equal(applied, 2);
+	assert_int_equal(applied, fx.nsources);
 	for (i = 0; i < SEED_TABLES; i++) {
 		if (!table_exists(db, seed_tables[i]))
 			fail_msg("table %s missing", seed_tables[i]);
 	}
-	sum1 = sha256_of_file(KOLO_SOURCE_DIR "/migrations/0001_seed.sql");
-	sum2 = sha256_of_file(KOLO_SOURCE_DIR "/migrations/0002_roles.sql");
-	snprintf(want, sizeof(want), "1|seed|%s\n2|roles|%s\n", sum1, sum2);
+	/* Every file of the folder, each with its own checksum. */
+	want = source_rows();
 	rows = pg_dump(db, "SELECT version, name, checksum FROM"
 			   " schema_migrations ORDER BY version");
 	assert_string_equal(rows, want);
 	free(rows);
-	free(sum1);
-	free(sum2);
+	free(want);
 }
 
 static void test_seed_is_the_shared_schema_verbatim(void **state)
@@ -748,39 +788,68 @@ static void test_concurrent_migrators_apply_once(void **state)
 				fail_msg("migrator %d failed: %d", i, m[i].rc);
 			total += m[i].applied;
 		}
-		assert_int_equal(total, 2);
+		assert_int_equal(total, fx.nsources);
 		assert_int_equal(pg_long(db, "SELECT count(*) FROM"
 					     " schema_migrations"),
-				 2);
+				 fx.nsources);
 	}
+}
+
+/* mig_status() output (malloc'd), checking its return code. */
+static char *status_of(const char *db, const char *dir, int want_rc)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	assert_non_null(out);
+	assert_int_equal(mig_status(db, dir, out), want_rc);
+	assert_int_equal(fclose(out), 0);
+	return text;
 }
 
 static void test_status_lists_applied_and_pending(void **state)
 {
 	const char *db = new_db();
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out;
+	const char *full_db = new_db();
+	const char *dir = new_dir(true);
+	char *text, *want = NULL;
+	size_t want_len = 0;
+	FILE *f;
 	int applied = -1;
+	int i;
 
 	(void)state;
-	out = open_memstream(&text, &len);
-	assert_non_null(out);
-	assert_int_equal(mig_status(db, source_migrations, out), 0);
-	fclose(out);
+	text = status_of(db, dir, 0);
 	assert_string_equal(text, "0001_seed pending\n0002_roles pending\n");
 	free(text);
 	/* --status changes nothing. */
 	assert_false(table_exists(db, "schema_migrations"));
 
-	assert_int_equal(mig_run(db, source_migrations, NULL, &applied), 0);
-	text = NULL;
-	out = open_memstream(&text, &len);
-	assert_non_null(out);
-	assert_int_equal(mig_status(db, source_migrations, out), 0);
-	fclose(out);
+	assert_int_equal(mig_run(db, dir, NULL, &applied), 0);
+	text = status_of(db, dir, 0);
 	assert_true(strncmp(text, "0001_seed applied ", 18) == 0);
 	assert_non_null(strstr(text, "\n0002_roles applied "));
+	assert_int_equal(count_of(text, "\n"), BASE_MIGRATIONS);
+	free(text);
+
+	/* The repository's own folder, whatever it holds: every file pending,
+	 * then every file applied. */
+	f = open_memstream(&want, &want_len);
+	assert_non_null(f);
+	for (i = 0; i < fx.nsources; i++)
+		fprintf(f, "%04d_%s pending\n", fx.sources[i].version,
+			fx.sources[i].name);
+	assert_int_equal(fclose(f), 0);
+	text = status_of(full_db, source_migrations, 0);
+	assert_string_equal(text, want);
+	free(text);
+	free(want);
+	assert_false(table_exists(full_db, "schema_migrations"));
+	assert_int_equal(mig_run(full_db, source_migrations, NULL, &applied),
+			 0);
+	text = status_of(full_db, source_migrations, 0);
+	assert_status_all_applied(text);
 	free(text);
 }
 
@@ -847,7 +916,7 @@ static void test_each_role_is_granted_only_its_tables(void **state)
 
 	(void)state;
 	assert_int_equal(mig_run(db, source_migrations, NULL, &applied), 0);
-	pg = pg_open(db);
+	pg = test_pg_connect(db);
 	for (r = 0; r < sizeof(roles) / sizeof(roles[0]); r++) {
 		for (t = 0; t <= SEED_TABLES; t++) {
 			const char *table = t < SEED_TABLES ? seed_tables[t]
@@ -890,7 +959,7 @@ static void test_ledger_role_is_append_only(void **state)
 
 	(void)state;
 	assert_int_equal(mig_run(db, source_migrations, NULL, &applied), 0);
-	admin = pg_open(db);
+	admin = test_pg_connect(db);
 	res = PQexec(admin,
 		     "WITH u AS (INSERT INTO \"user\" (email, password_hash, name)"
 		     "  VALUES ('a@example.com', 'x', 'A') RETURNING id),"
@@ -902,9 +971,9 @@ static void test_ledger_role_is_append_only(void **state)
 		     " SELECT group_id, id FROM a");
 	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
 
-	as_ledger = conninfo_with(fx.admin_conninfo, db_name_of(db),
-				  "kolo_ledger");
-	ledger = pg_open(as_ledger);
+	as_ledger = test_pg_conninfo(db_name_of(db), "kolo_ledger");
+	assert_non_null(as_ledger);
+	ledger = test_pg_connect(as_ledger);
 	{
 		const char *params[2] = {PQgetvalue(res, 0, 0),
 					 PQgetvalue(res, 0, 1)};
@@ -921,21 +990,14 @@ static void test_ledger_role_is_append_only(void **state)
 		PQclear(ins);
 	}
 	PQclear(res);
-	assert_string_equal(pg_sqlstate(ledger, "SELECT * FROM ledger_entry"),
-			    "00000");
-	assert_string_equal(
-		pg_sqlstate(ledger, "UPDATE ledger_entry SET amount_kobo = 1"),
-		"42501");
-	assert_string_equal(pg_sqlstate(ledger, "DELETE FROM ledger_entry"),
-			    "42501");
-	assert_string_equal(pg_sqlstate(ledger, "TRUNCATE ledger_entry"),
-			    "42501");
-	assert_string_equal(pg_sqlstate(ledger, "SELECT * FROM \"user\""),
-			    "42501");
-	assert_string_equal(pg_sqlstate(ledger, "SELECT * FROM account"),
-			    "42501");
-	assert_string_equal(pg_sqlstate(ledger, "CREATE TABLE sneaky (id int)"),
-			    "42501");
+	assert_sqlstate(ledger, "SELECT * FROM ledger_entry", "");
+	assert_sqlstate(ledger, "UPDATE ledger_entry SET amount_kobo = 1",
+			"42501");
+	assert_sqlstate(ledger, "DELETE FROM ledger_entry", "42501");
+	assert_sqlstate(ledger, "TRUNCATE ledger_entry", "42501");
+	assert_sqlstate(ledger, "SELECT * FROM \"user\"", "42501");
+	assert_sqlstate(ledger, "SELECT * FROM account", "42501");
+	assert_sqlstate(ledger, "CREATE TABLE sneaky (id int)", "42501");
 	assert_int_equal(pg_long(db, "SELECT count(*) FROM ledger_entry"
 				     " WHERE amount_kobo = 5000"),
 			 1);
@@ -959,23 +1021,17 @@ static void test_identity_role_cannot_read_ledger(void **state)
 
 	(void)state;
 	assert_int_equal(mig_run(db, source_migrations, NULL, &applied), 0);
-	as_identity = conninfo_with(fx.admin_conninfo, db_name_of(db),
-				    "kolo_identity");
-	identity = pg_open(as_identity);
-	assert_string_equal(
-		pg_sqlstate(identity, "SELECT * FROM ledger_entry"), "42501");
-	assert_string_equal(pg_sqlstate(identity, "SELECT * FROM \"user\""),
-			    "00000");
-	assert_string_equal(
-		pg_sqlstate(identity,
-			    "INSERT INTO \"user\" (email, password_hash, name)"
-			    " VALUES ('b@example.com', 'x', 'B')"),
-			    "00000");
-	assert_string_equal(pg_sqlstate(identity, "DELETE FROM \"user\""),
-			    "42501");
-	assert_string_equal(
-		pg_sqlstate(identity, "SELECT * FROM schema_migrations"),
-		"42501");
+	as_identity = test_pg_conninfo(db_name_of(db), "kolo_identity");
+	assert_non_null(as_identity);
+	identity = test_pg_connect(as_identity);
+	assert_sqlstate(identity, "SELECT * FROM ledger_entry", "42501");
+	assert_sqlstate(identity, "SELECT * FROM \"user\"", "");
+	assert_sqlstate(identity,
+			"INSERT INTO \"user\" (email, password_hash, name)"
+			" VALUES ('b@example.com', 'x', 'B')",
+			"");
+	assert_sqlstate(identity, "DELETE FROM \"user\"", "42501");
+	assert_sqlstate(identity, "SELECT * FROM schema_migrations", "42501");
 	PQfinish(identity);
 	free(as_identity);
 }
@@ -991,7 +1047,7 @@ static void test_roles_migration_is_idempotent_across_databases(void **state)
 	 * trip over them. */
 	assert_int_equal(mig_run(db1, source_migrations, NULL, &applied), 0);
 	assert_int_equal(mig_run(db2, source_migrations, NULL, &applied), 0);
-	assert_int_equal(applied, 2);
+	assert_int_equal(applied, fx.nsources);
 	assert_int_equal(pg_long(db2, "SELECT count(*) FROM pg_roles WHERE"
 				      " rolname LIKE 'kolo\\_%' AND rolcanlogin"),
 			 5);
@@ -1051,10 +1107,11 @@ static void test_tool_exit_codes(void **state)
 {
 	const char *db = new_db();
 	const char *dir = new_dir(true);
+	const char *same_files = new_dir(true);
 	const char *none[] = {NULL};
 	const char *status[] = {"--status", NULL};
 	const char *bogus[] = {"--bogus", NULL};
-	const char *with_dir[] = {"--dir", source_migrations, NULL};
+	const char *with_dir[] = {"--dir", same_files, NULL};
 	char *err = NULL;
 
 	(void)state;
@@ -1068,6 +1125,7 @@ static void test_tool_exit_codes(void **state)
 	assert_int_equal(run_tool(db, dir, none, &err), 0);
 	assert_non_null(strstr(err, "applied 0001_seed (sha256 "));
 	assert_non_null(strstr(err, "applied 0002_roles (sha256 "));
+	assert_int_equal(count_of(err, "applied "), BASE_MIGRATIONS);
 	free(err);
 	/* --dir wins over KOLO_MIGRATIONS_DIR; both hold the same files. */
 	assert_int_equal(run_tool(db, "/nonexistent", with_dir, &err), 0);

@@ -1,0 +1,546 @@
+/* Accounts and sessions: Register, Login, Refresh, Logout, GetMe, GetUser,
+ * FindUserByEmail, ListSessions, RevokeSession, ListActivity. */
+#include "handlers.h"
+
+#include <string.h>
+
+#include "identity.h"
+#include "page/page.h"
+#include "text/text.h"
+
+/* A new session: the refresh token (returned once) and its row id. */
+typedef struct idn_session_grant {
+	char token[IDN_TOKEN_TEXT];
+	char hash[IDN_TOKEN_HASH_TEXT];
+	char *id;
+} idn_session_grant;
+
+/* Inserts a session for user_id and logs event; runs inside a
+ * transaction. */
+static int idn_open_session(db_conn *c, mem_arena *a, const char *user_id,
+			    const idn_client *client, const char *event,
+			    idn_session_grant *grant)
+{
+	int64_t now = idn_now_us();
+	int rc = idn_store_insert_refresh(c, a, user_id, grant->hash,
+					  client->device, client->ip, now,
+					  now + IDN_US(idn_current()->refresh_ttl_s),
+					  &grant->id);
+
+	if (rc < 0)
+		return rc;
+	return idn_store_log(c, user_id, event, client->ip, client->device);
+}
+
+/* Fills the token fields shared by Register, Login and Refresh. */
+static int idn_token_pair(rpc_ctx *ctx, const char *user_id,
+			  idn_session_grant *grant, char **access,
+			  char **refresh, char **type, int32_t *expires_in)
+{
+	int rc = idn_issue_access(access, rpc_ctx_arena(ctx), user_id,
+				  grant->id, idn_now_us() / 1000000);
+
+	if (rc < 0)
+		return rc;
+	*refresh = mem_arena_strdup(rpc_ctx_arena(ctx), grant->token);
+	*type = "Bearer";
+	*expires_in = (int32_t)idn_current()->access_ttl_s;
+	sodium_memzero(grant->token, sizeof(grant->token));
+	return *refresh ? 0 : idn_oom();
+}
+
+/* --- Register ------------------------------------------------------------ */
+
+typedef struct idn_register_tx {
+	mem_arena *arena;
+	const char *email, *hash, *name;
+	idn_client client;
+	idn_user user;
+	idn_session_grant grant;
+} idn_register_tx;
+
+static int idn_register_body(db_conn *c, void *arg)
+{
+	idn_register_tx *t = arg;
+	int rc = idn_store_insert_user(c, t->arena, t->email, t->hash, t->name,
+				       &t->user);
+
+	if (rc < 0)
+		return rc;
+	return idn_open_session(c, t->arena, t->user.id, &t->client, "register",
+				&t->grant);
+}
+
+IDN_HANDLER(register)
+{
+	Kolo__Identity__V1__RegisterRequest *in =
+		(Kolo__Identity__V1__RegisterRequest *)req;
+	Kolo__Identity__V1__RegisterResponse *out =
+		(Kolo__Identity__V1__RegisterResponse *)resp;
+	idn_register_tx t = { .arena = rpc_ctx_arena(ctx) };
+	char hash[IDN_SECRET_HASH_MAX];
+	db_conn *c = NULL;
+	int rc;
+
+	rc = idn_normalize_email((char **)&t.email, t.arena, in->email);
+	if (rc == 0)
+		rc = idn_check_password(in->password);
+	if (rc == 0)
+		rc = idn_normalize_name((char **)&t.name, t.arena, in->name);
+	if (rc == 0)
+		rc = idn_hash_secret(hash, in->password);
+	idn_wipe(in->password);
+	if (rc < 0)
+		return rc;
+	t.hash = hash;
+	idn_client_of(&t.client, ctx);
+	idn_new_token(t.grant.token, t.grant.hash);
+	rc = idn_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, idn_tx_timeout(ctx), idn_register_body, &t);
+	if (rc < 0)
+		return rc;
+	out->user = idn_user_message(ctx, &t.user);
+	if (!out->user)
+		return idn_oom();
+	return idn_token_pair(ctx, t.user.id, &t.grant, &out->access_token,
+			      &out->refresh_token, &out->token_type,
+			      &out->expires_in);
+}
+
+/* --- Login ---------------------------------------------------------------- */
+
+typedef struct idn_login_tx {
+	mem_arena *arena;
+	const char *user_id;
+	idn_client client;
+	idn_session_grant grant;
+} idn_login_tx;
+
+static int idn_login_body(db_conn *c, void *arg)
+{
+	idn_login_tx *t = arg;
+
+	return idn_open_session(c, t->arena, t->user_id, &t->client, "login",
+				&t->grant);
+}
+
+static int idn_bad_credentials(void)
+{
+	return err_set(ERR_UNAUTHENTICATED, "invalid_credentials",
+		       "email or password is wrong");
+}
+
+IDN_HANDLER(login)
+{
+	Kolo__Identity__V1__LoginRequest *in =
+		(Kolo__Identity__V1__LoginRequest *)req;
+	Kolo__Identity__V1__LoginResponse *out =
+		(Kolo__Identity__V1__LoginResponse *)resp;
+	idn_login_tx t = { .arena = rpc_ctx_arena(ctx) };
+	idn_user user;
+	char *email = NULL;
+	db_conn *c = NULL;
+	int rc, match;
+
+	rc = idn_normalize_email(&email, t.arena, in->email);
+	if (rc == 0 && !in->password[0])
+		rc = err_set(ERR_INVALID_ARGUMENT, "missing_password",
+			     "password is required");
+	if (rc == 0)
+		rc = idn_db(&c);
+	if (rc == 0)
+		rc = idn_store_user_by_email(c, t.arena, email, &user);
+	if (rc == ERR_NOT_FOUND) {
+		idn_burn_time(in->password);
+		idn_wipe(in->password);
+		return idn_bad_credentials();
+	}
+	if (rc < 0) {
+		idn_wipe(in->password);
+		return rc;
+	}
+	match = idn_verify_secret(user.password_hash, in->password);
+	idn_wipe(in->password);
+	idn_client_of(&t.client, ctx);
+	if (!match) {
+		rc = idn_store_log(c, user.id, "login_failed", t.client.ip,
+				   t.client.device);
+		return rc < 0 ? rc : idn_bad_credentials();
+	}
+	t.user_id = user.id;
+	idn_new_token(t.grant.token, t.grant.hash);
+	rc = db_tx(c, idn_tx_timeout(ctx), idn_login_body, &t);
+	if (rc < 0)
+		return rc;
+	out->user = idn_user_message(ctx, &user);
+	if (!out->user)
+		return idn_oom();
+	return idn_token_pair(ctx, user.id, &t.grant, &out->access_token,
+			      &out->refresh_token, &out->token_type,
+			      &out->expires_in);
+}
+
+/* --- Refresh ------------------------------------------------------------- */
+
+typedef enum {
+	IDN_REFRESH_ROTATED,
+	IDN_REFRESH_EXPIRED,
+	IDN_REFRESH_RACE,  /* rotated moments ago: a concurrent refresh won */
+	IDN_REFRESH_REUSE, /* a revoked token presented again: theft */
+} idn_refresh_outcome;
+
+typedef struct idn_refresh_tx {
+	mem_arena *arena;
+	char presented_hash[IDN_TOKEN_HASH_TEXT];
+	idn_client client;
+	idn_refresh_row old;
+	idn_session_grant grant;
+	idn_refresh_outcome outcome;
+} idn_refresh_tx;
+
+/* A revoked token presented again: a race of the same client when it was
+ * rotated within the grace period, theft otherwise (DESIGN §4). */
+static int idn_refresh_revoked(db_conn *c, idn_refresh_tx *t)
+{
+	int revoked = 0, rc;
+
+	if (t->old.replaced &&
+	    t->old.revoked_age_us <= IDN_US(idn_current()->reuse_grace_s)) {
+		t->outcome = IDN_REFRESH_RACE;
+		return 0;
+	}
+	t->outcome = IDN_REFRESH_REUSE;
+	rc = idn_store_revoke_all(c, t->old.user_id, &revoked);
+	if (rc < 0)
+		return rc;
+	return idn_store_log(c, t->old.user_id, "refresh_token_reuse",
+			     t->client.ip, t->client.device);
+}
+
+static int idn_refresh_body(db_conn *c, void *arg)
+{
+	idn_refresh_tx *t = arg;
+	int rc = idn_store_lock_refresh(c, t->arena, t->presented_hash,
+					idn_now_us(), &t->old);
+
+	if (rc < 0)
+		return rc;
+	if (t->old.revoked)
+		return idn_refresh_revoked(c, t);
+	if (t->old.expired) {
+		t->outcome = IDN_REFRESH_EXPIRED;
+		return 0;
+	}
+	t->outcome = IDN_REFRESH_ROTATED;
+	rc = idn_open_session(c, t->arena, t->old.user_id, &t->client, "refresh",
+			      &t->grant);
+	if (rc < 0)
+		return rc;
+	return idn_store_replace_refresh(c, t->old.id, t->grant.id);
+}
+
+static int idn_refresh_refused(idn_refresh_outcome outcome)
+{
+	switch (outcome) {
+	case IDN_REFRESH_EXPIRED:
+		return err_set(ERR_UNAUTHENTICATED, "refresh_token_expired",
+			       "the refresh token has expired: log in again");
+	case IDN_REFRESH_RACE:
+		return err_set(ERR_UNAUTHENTICATED, "refresh_token_rotated",
+			       "the refresh token was just used");
+	case IDN_REFRESH_REUSE:
+		return err_set(ERR_UNAUTHENTICATED, "refresh_token_reused",
+			       "the refresh token was used before: every session "
+			       "is signed out");
+	default:
+		return 0;
+	}
+}
+
+/* An unknown refresh token (also: one that is not ours at all). */
+static int idn_unknown_refresh(int rc)
+{
+	if (rc == ERR_NOT_FOUND)
+		return err_set(ERR_UNAUTHENTICATED, "invalid_refresh_token",
+			       "the refresh token is not valid");
+	return rc;
+}
+
+IDN_HANDLER(refresh)
+{
+	Kolo__Identity__V1__RefreshRequest *in =
+		(Kolo__Identity__V1__RefreshRequest *)req;
+	Kolo__Identity__V1__RefreshResponse *out =
+		(Kolo__Identity__V1__RefreshResponse *)resp;
+	idn_refresh_tx t = { .arena = rpc_ctx_arena(ctx) };
+	db_conn *c = NULL;
+	int rc;
+
+	if (!in->refresh_token[0])
+		return err_set(ERR_INVALID_ARGUMENT, "missing_refresh_token",
+			       "refresh_token is required");
+	idn_token_hash(t.presented_hash, in->refresh_token);
+	idn_wipe(in->refresh_token);
+	idn_client_of(&t.client, ctx);
+	idn_new_token(t.grant.token, t.grant.hash);
+	rc = idn_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, idn_tx_timeout(ctx), idn_refresh_body, &t);
+	if (rc < 0)
+		return idn_unknown_refresh(rc);
+	if (t.outcome != IDN_REFRESH_ROTATED)
+		return idn_refresh_refused(t.outcome);
+	return idn_token_pair(ctx, t.old.user_id, &t.grant, &out->access_token,
+			      &out->refresh_token, &out->token_type,
+			      &out->expires_in);
+}
+
+/* --- Logout ---------------------------------------------------------------- */
+
+typedef struct idn_logout_tx {
+	mem_arena *arena;
+	char presented_hash[IDN_TOKEN_HASH_TEXT];
+	int all_devices;
+	idn_client client;
+	int revoked;
+} idn_logout_tx;
+
+static int idn_logout_body(db_conn *c, void *arg)
+{
+	idn_logout_tx *t = arg;
+	idn_refresh_row token;
+	int rc = idn_store_lock_refresh(c, t->arena, t->presented_hash,
+					idn_now_us(), &token);
+
+	if (rc < 0)
+		return rc;
+	t->revoked = 0;
+	if (t->all_devices)
+		rc = idn_store_revoke_all(c, token.user_id, &t->revoked);
+	else if (!token.revoked)
+		rc = idn_store_revoke_refresh(c, token.id, token.user_id,
+					      &t->revoked);
+	if (rc < 0)
+		return rc;
+	return idn_store_log(c, token.user_id, "logout", t->client.ip,
+			     t->client.device);
+}
+
+IDN_HANDLER(logout)
+{
+	Kolo__Identity__V1__LogoutRequest *in =
+		(Kolo__Identity__V1__LogoutRequest *)req;
+	Kolo__Identity__V1__LogoutResponse *out =
+		(Kolo__Identity__V1__LogoutResponse *)resp;
+	idn_logout_tx t = { .arena = rpc_ctx_arena(ctx),
+			    .all_devices = in->all_devices };
+	db_conn *c = NULL;
+	int rc;
+
+	if (!in->refresh_token[0])
+		return err_set(ERR_INVALID_ARGUMENT, "missing_refresh_token",
+			       "refresh_token is required");
+	idn_token_hash(t.presented_hash, in->refresh_token);
+	idn_wipe(in->refresh_token);
+	idn_client_of(&t.client, ctx);
+	rc = idn_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, idn_tx_timeout(ctx), idn_logout_body, &t);
+	if (rc < 0)
+		return idn_unknown_refresh(rc);
+	out->sessions_revoked = t.revoked;
+	return 0;
+}
+
+/* --- Users ----------------------------------------------------------------- */
+
+static int idn_reply_user(rpc_ctx *ctx, const char *id, const char *email,
+			  Kolo__Identity__V1__User **out)
+{
+	idn_user user;
+	db_conn *c = NULL;
+	int rc = idn_db(&c);
+
+	if (rc == 0 && id)
+		rc = idn_store_user_by_id(c, rpc_ctx_arena(ctx), id, &user);
+	else if (rc == 0)
+		rc = idn_store_user_by_email(c, rpc_ctx_arena(ctx), email, &user);
+	if (rc < 0)
+		return rc;
+	*out = idn_user_message(ctx, &user);
+	return *out ? 0 : idn_oom();
+}
+
+IDN_HANDLER(get_me)
+{
+	Kolo__Identity__V1__GetMeResponse *out =
+		(Kolo__Identity__V1__GetMeResponse *)resp;
+
+	return idn_reply_user(ctx, rpc_ctx_user_id(ctx), NULL, &out->user);
+}
+
+IDN_HANDLER(get_user)
+{
+	const Kolo__Identity__V1__GetUserRequest *in =
+		(const Kolo__Identity__V1__GetUserRequest *)req;
+	Kolo__Identity__V1__GetUserResponse *out =
+		(Kolo__Identity__V1__GetUserResponse *)resp;
+
+	if (!text_is_uuid(in->user_id))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
+			       "user_id must be a UUID");
+	return idn_reply_user(ctx, in->user_id, NULL, &out->user);
+}
+
+IDN_HANDLER(find_user_by_email)
+{
+	const Kolo__Identity__V1__FindUserByEmailRequest *in =
+		(const Kolo__Identity__V1__FindUserByEmailRequest *)req;
+	Kolo__Identity__V1__FindUserByEmailResponse *out =
+		(Kolo__Identity__V1__FindUserByEmailResponse *)resp;
+	char *email = NULL;
+	int rc = idn_normalize_email(&email, rpc_ctx_arena(ctx), in->email);
+
+	if (rc < 0)
+		return rc;
+	return idn_reply_user(ctx, NULL, email, &out->user);
+}
+
+/* --- Sessions -------------------------------------------------------------- */
+
+IDN_HANDLER(list_sessions)
+{
+	const Kolo__Identity__V1__ListSessionsRequest *in =
+		(const Kolo__Identity__V1__ListSessionsRequest *)req;
+	Kolo__Identity__V1__ListSessionsResponse *out =
+		(Kolo__Identity__V1__ListSessionsResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	const auth_claims *claims = rpc_ctx_claims(ctx);
+	const char *key, *after;
+	idn_session *rows = NULL;
+	int32_t limit;
+	int n = 0, rc;
+	db_conn *c = NULL;
+
+	rc = page_size(&limit, in->page_size);
+	if (rc == 0)
+		rc = page_token_decode(&key, &after, a, in->page_token);
+	if (rc == 0)
+		rc = idn_db(&c);
+	if (rc == 0)
+		rc = idn_store_sessions(c, a, claims->sub, idn_now_us(), key, after,
+					limit, &rows, &n);
+	if (rc < 0)
+		return rc;
+	out->n_sessions = (size_t)(n < limit ? n : limit);
+	out->sessions = mem_arena_alloc(a, sizeof(*out->sessions) *
+						   (out->n_sessions + 1));
+	if (!out->sessions)
+		return idn_oom();
+	for (size_t i = 0; i < out->n_sessions; i++) {
+		Kolo__Identity__V1__Session *s = mem_arena_alloc(a, sizeof(*s));
+
+		if (!s)
+			return idn_oom();
+		kolo__identity__v1__session__init(s);
+		s->id = rows[i].id;
+		s->device_info = rows[i].device_info;
+		s->ip_address = rows[i].ip_address;
+		s->created_at = rows[i].created_at;
+		s->expires_at = rows[i].expires_at;
+		s->current = strcmp(rows[i].id, claims->sid) == 0;
+		out->sessions[i] = s;
+	}
+	if (n <= limit)
+		return 0;
+	return page_token_encode(&out->next_page_token, a,
+				 rows[limit - 1].page_key, rows[limit - 1].id);
+}
+
+typedef struct idn_revoke_tx {
+	const char *session_id, *user_id;
+	idn_client client;
+	int revoked;
+} idn_revoke_tx;
+
+static int idn_revoke_body(db_conn *c, void *arg)
+{
+	idn_revoke_tx *t = arg;
+	int rc = idn_store_revoke_refresh(c, t->session_id, t->user_id,
+					  &t->revoked);
+
+	if (rc < 0 || t->revoked == 0)
+		return rc;
+	return idn_store_log(c, t->user_id, "session_revoked", t->client.ip,
+			     t->client.device);
+}
+
+IDN_HANDLER(revoke_session)
+{
+	const Kolo__Identity__V1__RevokeSessionRequest *in =
+		(const Kolo__Identity__V1__RevokeSessionRequest *)req;
+	idn_revoke_tx t = { .session_id = in->session_id,
+			    .user_id = rpc_ctx_user_id(ctx) };
+	db_conn *c = NULL;
+	int rc;
+
+	if (!text_is_uuid(in->session_id))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_session_id",
+			       "session_id must be a UUID");
+	idn_client_of(&t.client, ctx);
+	rc = idn_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, idn_tx_timeout(ctx), idn_revoke_body, &t);
+	if (rc == 0 && t.revoked == 0)
+		rc = err_set(ERR_NOT_FOUND, "session_not_found",
+			     "no such live session of yours");
+	return rc;
+}
+
+IDN_HANDLER(list_activity)
+{
+	const Kolo__Identity__V1__ListActivityRequest *in =
+		(const Kolo__Identity__V1__ListActivityRequest *)req;
+	Kolo__Identity__V1__ListActivityResponse *out =
+		(Kolo__Identity__V1__ListActivityResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	const char *key, *after;
+	idn_event *rows = NULL;
+	int32_t limit;
+	int n = 0, rc;
+	db_conn *c = NULL;
+
+	rc = page_size(&limit, in->page_size);
+	if (rc == 0)
+		rc = page_token_decode(&key, &after, a, in->page_token);
+	if (rc == 0)
+		rc = idn_db(&c);
+	if (rc == 0)
+		rc = idn_store_events(c, a, rpc_ctx_user_id(ctx), key, after,
+				      limit, &rows, &n);
+	if (rc < 0)
+		return rc;
+	out->n_events = (size_t)(n < limit ? n : limit);
+	out->events = mem_arena_alloc(a, sizeof(*out->events) *
+						 (out->n_events + 1));
+	if (!out->events)
+		return idn_oom();
+	for (size_t i = 0; i < out->n_events; i++) {
+		Kolo__Identity__V1__ActivityEvent *e = mem_arena_alloc(a, sizeof(*e));
+
+		if (!e)
+			return idn_oom();
+		kolo__identity__v1__activity_event__init(e);
+		e->id = rows[i].id;
+		e->event = rows[i].event;
+		e->ip_address = rows[i].ip_address;
+		e->device_info = rows[i].device_info;
+		e->created_at = rows[i].created_at;
+		out->events[i] = e;
+	}
+	if (n <= limit)
+		return 0;
+	return page_token_encode(&out->next_page_token, a,
+				 rows[limit - 1].page_key, rows[limit - 1].id);
+}

@@ -1,0 +1,346 @@
+#include "store.h"
+
+#include <string.h>
+
+#define IDN_USER_COLUMNS                                                      \
+	"u.id, u.email, u.name, " DB_RFC3339("u.created_at") ", "              \
+	"u.password_hash, "                                                    \
+	"EXISTS (SELECT 1 FROM transaction_pins p WHERE p.user_id = u.id)"
+
+static int idn_store_oom(void)
+{
+	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+}
+
+static int idn_read_user(mem_arena *a, const PGresult *res, idn_user *out)
+{
+	out->id = db_text(a, res, 0, 0);
+	out->email = db_text(a, res, 0, 1);
+	out->name = db_text(a, res, 0, 2);
+	out->created_at = db_text(a, res, 0, 3);
+	out->password_hash = db_text(a, res, 0, 4);
+	out->has_pin = db_bool(res, 0, 5);
+	if (!out->id || !out->email || !out->name || !out->created_at ||
+	    !out->password_hash)
+		return idn_store_oom();
+	return 0;
+}
+
+/* Runs a one-row user query; ERR_NOT_FOUND when it returns none. */
+static int idn_user_query(db_conn *c, mem_arena *a, const char *sql,
+			  const char *param, idn_user *out)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, sql, 1, &param);
+
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = err_set(ERR_NOT_FOUND, "user_not_found", "no such user");
+	if (rc == 0)
+		rc = idn_read_user(a, res, out);
+	PQclear(res);
+	return rc;
+}
+
+int idn_store_user_by_email(db_conn *c, mem_arena *a, const char *email,
+			    idn_user *out)
+{
+	return idn_user_query(c, a,
+			      "SELECT " IDN_USER_COLUMNS
+			      " FROM \"user\" u WHERE u.email = $1",
+			      email, out);
+}
+
+int idn_store_user_by_id(db_conn *c, mem_arena *a, const char *id,
+			 idn_user *out)
+{
+	return idn_user_query(c, a,
+			      "SELECT " IDN_USER_COLUMNS
+			      " FROM \"user\" u WHERE u.id = $1::uuid",
+			      id, out);
+}
+
+int idn_store_insert_user(db_conn *c, mem_arena *a, const char *email,
+			  const char *hash, const char *name, idn_user *out)
+{
+	const char *params[] = { email, hash, name };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "WITH u AS (INSERT INTO \"user\" (email, password_hash, name)"
+			 " VALUES ($1, $2, $3) RETURNING *) SELECT " IDN_USER_COLUMNS
+			 " FROM u",
+			 3, params);
+
+	if (rc == ERR_ALREADY_EXISTS)
+		return err_set(ERR_ALREADY_EXISTS, "email_taken",
+			       "an account with this email exists");
+	if (rc == 0)
+		rc = idn_read_user(a, res, out);
+	PQclear(res);
+	return rc;
+}
+
+int idn_store_log(db_conn *c, const char *user_id, const char *event,
+		  const char *ip, const char *device)
+{
+	const char *params[] = { user_id, event, ip, device };
+
+	return db_run(c,
+		      "INSERT INTO user_activity_log (user_id, event, ip_address,"
+		      " device_info) VALUES ($1::uuid, $2, NULLIF($3, ''),"
+		      " NULLIF($4, ''))",
+		      4, params);
+}
+
+int idn_store_insert_refresh(db_conn *c, mem_arena *a, const char *user_id,
+			     const char *token_hash, const char *device,
+			     const char *ip, int64_t now, int64_t expires_at,
+			     char **id_out)
+{
+	char created[DB_I64_TEXT], exp[DB_I64_TEXT];
+	const char *params[] = { user_id, token_hash, device, ip,
+				 db_i64(created, now), db_i64(exp, expires_at) };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "INSERT INTO refresh_tokens (user_id, token_hash,"
+			 " device_info, ip_address, created_at, expires_at, revoked)"
+			 " VALUES ($1::uuid, $2, NULLIF($3, ''), NULLIF($4, ''),"
+			 " " DB_FROM_US("$5") ", " DB_FROM_US("$6") ", false)"
+			 " RETURNING id",
+			 6, params);
+
+	if (rc == 0) {
+		*id_out = db_text(a, res, 0, 0);
+		if (!*id_out)
+			rc = idn_store_oom();
+	}
+	PQclear(res);
+	return rc;
+}
+
+int idn_store_lock_refresh(db_conn *c, mem_arena *a, const char *token_hash,
+			   int64_t now, idn_refresh_row *out)
+{
+	char now_text[DB_I64_TEXT];
+	const char *params[] = { token_hash, db_i64(now_text, now) };
+	PGresult *res = NULL;
+	int rc = db_exec(
+		c, &res,
+		"SELECT r.id, r.user_id, r.revoked IS NOT FALSE,"
+		" r.expires_at <= " DB_FROM_US("$2") ","
+		" r.replaced_by IS NOT NULL,"
+		" COALESCE(floor(1000000 * extract(epoch FROM " DB_FROM_US("$2")
+		" - n.created_at))::bigint, 0)"
+		" FROM refresh_tokens r LEFT JOIN refresh_tokens n"
+		" ON n.id = r.replaced_by WHERE r.token_hash = $1 FOR UPDATE OF r",
+		2, params);
+
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = err_set(ERR_NOT_FOUND, "refresh_token_unknown",
+			     "no such refresh token");
+	if (rc == 0) {
+		out->id = db_text(a, res, 0, 0);
+		out->user_id = db_text(a, res, 0, 1);
+		out->revoked = db_bool(res, 0, 2);
+		out->expired = db_bool(res, 0, 3);
+		out->replaced = db_bool(res, 0, 4);
+		out->revoked_age_us = db_int64(res, 0, 5);
+		if (!out->id || !out->user_id)
+			rc = idn_store_oom();
+	}
+	PQclear(res);
+	return rc;
+}
+
+int idn_store_replace_refresh(db_conn *c, const char *old_id,
+			      const char *new_id)
+{
+	const char *params[] = { old_id, new_id };
+
+	return db_run(c,
+		      "UPDATE refresh_tokens SET revoked = true, replaced_by = $2::uuid"
+		      " WHERE id = $1::uuid",
+		      2, params);
+}
+
+/* Runs an UPDATE and reports how many rows it changed. */
+static int idn_update_count(db_conn *c, const char *sql, int n,
+			    const char *const *params, int *count)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, sql, n, params);
+
+	if (rc == 0)
+		*count = db_affected(res);
+	PQclear(res);
+	return rc;
+}
+
+int idn_store_revoke_refresh(db_conn *c, const char *id, const char *user_id,
+			     int *count)
+{
+	const char *params[] = { id, user_id };
+
+	return idn_update_count(c,
+				"UPDATE refresh_tokens SET revoked = true"
+				" WHERE id = $1::uuid AND user_id = $2::uuid"
+				" AND revoked = false",
+				2, params, count);
+}
+
+int idn_store_revoke_all(db_conn *c, const char *user_id, int *count)
+{
+	return idn_update_count(c,
+				"UPDATE refresh_tokens SET revoked = true"
+				" WHERE user_id = $1::uuid AND revoked = false",
+				1, &user_id, count);
+}
+
+int idn_store_sessions(db_conn *c, mem_arena *a, const char *user_id,
+		       int64_t now, const char *key, const char *after_id,
+		       int limit, idn_session **out, int *n)
+{
+	char now_text[DB_I64_TEXT], limit_text[DB_I64_TEXT];
+	const char *params[] = { user_id, db_i64(now_text, now), key, after_id,
+				 db_i64(limit_text, limit + 1) };
+	PGresult *res = NULL;
+	idn_session *rows;
+	int rc = db_exec(
+		c, &res,
+		"SELECT id, device_info, ip_address, " DB_RFC3339("created_at")
+		", " DB_RFC3339("expires_at") ", created_at::text"
+		" FROM refresh_tokens WHERE user_id = $1::uuid AND revoked = false"
+		" AND expires_at > " DB_FROM_US("$2")
+		" AND ($3::timestamptz IS NULL OR"
+		" (created_at, id) < ($3::timestamptz, $4::uuid))"
+		" ORDER BY created_at DESC, id DESC LIMIT $5::int",
+		5, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
+	for (int i = 0; rows && i < *n; i++) {
+		rows[i].id = db_text(a, res, i, 0);
+		rows[i].device_info = db_text(a, res, i, 1);
+		rows[i].ip_address = db_text(a, res, i, 2);
+		rows[i].created_at = db_text(a, res, i, 3);
+		rows[i].expires_at = db_text(a, res, i, 4);
+		rows[i].page_key = db_text(a, res, i, 5);
+		if (!rows[i].page_key)
+			rows = NULL;
+	}
+	PQclear(res);
+	*out = rows;
+	return rows ? 0 : idn_store_oom();
+}
+
+int idn_store_events(db_conn *c, mem_arena *a, const char *user_id,
+		     const char *key, const char *after_id, int limit,
+		     idn_event **out, int *n)
+{
+	char limit_text[DB_I64_TEXT];
+	const char *params[] = { user_id, key, after_id,
+				 db_i64(limit_text, limit + 1) };
+	PGresult *res = NULL;
+	idn_event *rows;
+	int rc = db_exec(
+		c, &res,
+		"SELECT id, event, ip_address, device_info, "
+		DB_RFC3339("created_at") ", created_at::text"
+		" FROM user_activity_log WHERE user_id = $1::uuid"
+		" AND ($2::timestamp IS NULL OR"
+		" (created_at, id) < ($2::timestamp, $3::uuid))"
+		" ORDER BY created_at DESC, id DESC LIMIT $4::int",
+		4, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
+	for (int i = 0; rows && i < *n; i++) {
+		rows[i].id = db_text(a, res, i, 0);
+		rows[i].event = db_text(a, res, i, 1);
+		rows[i].ip_address = db_text(a, res, i, 2);
+		rows[i].device_info = db_text(a, res, i, 3);
+		rows[i].created_at = db_text(a, res, i, 4);
+		rows[i].page_key = db_text(a, res, i, 5);
+		if (!rows[i].page_key)
+			rows = NULL;
+	}
+	PQclear(res);
+	*out = rows;
+	return rows ? 0 : idn_store_oom();
+}
+
+int idn_store_lock_pin(db_conn *c, mem_arena *a, const char *user_id,
+		       int64_t now, idn_pin *out)
+{
+	char now_text[DB_I64_TEXT];
+	const char *params[] = { user_id, db_i64(now_text, now) };
+	PGresult *res = NULL;
+	int rc = db_exec(
+		c, &res,
+		"SELECT pin_hash, recovery_token_hash, failed_attempts,"
+		" COALESCE(locked_until > (" DB_FROM_US("$2")
+		" AT TIME ZONE 'UTC'), false)"
+		" FROM transaction_pins WHERE user_id = $1::uuid FOR UPDATE",
+		2, params);
+
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = err_set(ERR_FAILED_PRECONDITION, "pin_not_set",
+			     "no transaction PIN is set");
+	if (rc == 0) {
+		out->pin_hash = db_text(a, res, 0, 0);
+		out->recovery_hash = db_text(a, res, 0, 1);
+		out->failed_attempts = (int)db_int64(res, 0, 2);
+		out->locked = db_bool(res, 0, 3);
+		if (!out->pin_hash || !out->recovery_hash)
+			rc = idn_store_oom();
+	}
+	PQclear(res);
+	return rc;
+}
+
+int idn_store_insert_pin(db_conn *c, const char *user_id, const char *pin_hash,
+			 const char *recovery_hash)
+{
+	const char *params[] = { user_id, pin_hash, recovery_hash };
+	int rc = db_run(c,
+			"INSERT INTO transaction_pins (user_id, pin_hash,"
+			" recovery_token_hash) VALUES ($1::uuid, $2, $3)",
+			3, params);
+
+	if (rc == ERR_ALREADY_EXISTS)
+		return err_set(ERR_ALREADY_EXISTS, "pin_already_set",
+			       "a PIN is already set: change or reset it");
+	return rc;
+}
+
+int idn_store_pin_attempts(db_conn *c, const char *user_id,
+			   int failed_attempts, int64_t locked_until)
+{
+	char failed[DB_I64_TEXT], until[DB_I64_TEXT];
+	const char *params[] = { user_id, db_i64(failed, failed_attempts),
+				 db_i64(until, locked_until) };
+
+	return db_run(c,
+		      "UPDATE transaction_pins SET failed_attempts = $2::int,"
+		      " locked_until = CASE WHEN $3::bigint > 0"
+		      " THEN " DB_FROM_US("$3") " AT TIME ZONE 'UTC'"
+		      " ELSE locked_until END, updated_at = now()"
+		      " WHERE user_id = $1::uuid",
+		      3, params);
+}
+
+int idn_store_set_pin(db_conn *c, const char *user_id, const char *pin_hash,
+		      const char *recovery_hash)
+{
+	const char *params[] = { user_id, pin_hash, recovery_hash };
+
+	return db_run(c,
+		      "UPDATE transaction_pins SET pin_hash = $2,"
+		      " recovery_token_hash = COALESCE($3, recovery_token_hash),"
+		      " failed_attempts = 0, locked_until = NULL, updated_at = now()"
+		      " WHERE user_id = $1::uuid",
+		      3, params);
+}

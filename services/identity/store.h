@@ -1,0 +1,119 @@
+/* store: every SQL statement of kolo-identity (the only libpq user).
+ *
+ * Strings written into out structs are allocated in the given arena.
+ * Times go in as Unix microseconds (the service's clock) and come out as
+ * RFC 3339 UTC text. */
+#ifndef KOLO_IDN_STORE_H
+#define KOLO_IDN_STORE_H
+
+#include <stdint.h>
+
+#include "db/db.h"
+#include "mem/mem.h"
+
+typedef struct idn_user {
+	char *id;
+	char *email;
+	char *name;
+	char *created_at;
+	char *password_hash;
+	int has_pin;
+} idn_user;
+
+typedef struct idn_refresh_row {
+	char *id;
+	char *user_id;
+	int revoked;
+	int expired;	      /* at the given now */
+	int replaced;	      /* revoked by rotation (replaced_by set) */
+	int64_t revoked_age_us; /* since the rotation, when replaced */
+} idn_refresh_row;
+
+typedef struct idn_pin {
+	char *pin_hash;
+	char *recovery_hash;
+	int failed_attempts;
+	int locked;	/* locked_until is after now */
+} idn_pin;
+
+typedef struct idn_session {
+	char *id;
+	char *device_info;
+	char *ip_address;
+	char *created_at;
+	char *expires_at;
+	char *page_key; /* created_at as the database prints it */
+} idn_session;
+
+typedef struct idn_event {
+	char *id;
+	char *event;
+	char *ip_address;
+	char *device_info;
+	char *created_at;
+	char *page_key;
+} idn_event;
+
+/* Users. ERR_NOT_FOUND "user_not_found" when absent; insert gives
+ * ERR_ALREADY_EXISTS "email_taken" for a duplicate email. */
+KOLO_MUST_CHECK int idn_store_user_by_email(db_conn *c, mem_arena *a,
+					    const char *email, idn_user *out);
+KOLO_MUST_CHECK int idn_store_user_by_id(db_conn *c, mem_arena *a,
+					 const char *id, idn_user *out);
+KOLO_MUST_CHECK int idn_store_insert_user(db_conn *c, mem_arena *a,
+					  const char *email, const char *hash,
+					  const char *name, idn_user *out);
+
+/* Activity log: one row per event of DESIGN §4. */
+KOLO_MUST_CHECK int idn_store_log(db_conn *c, const char *user_id,
+				  const char *event, const char *ip,
+				  const char *device);
+
+/* Refresh tokens. lock finds the row of a token hash FOR UPDATE
+ * (ERR_NOT_FOUND when unknown). */
+KOLO_MUST_CHECK int idn_store_insert_refresh(db_conn *c, mem_arena *a,
+					     const char *user_id,
+					     const char *token_hash,
+					     const char *device, const char *ip,
+					     int64_t now, int64_t expires_at,
+					     char **id_out);
+KOLO_MUST_CHECK int idn_store_lock_refresh(db_conn *c, mem_arena *a,
+					   const char *token_hash, int64_t now,
+					   idn_refresh_row *out);
+KOLO_MUST_CHECK int idn_store_replace_refresh(db_conn *c, const char *old_id,
+					      const char *new_id);
+/* Revokes one live token of user_id (*count 0 or 1), or all of them. */
+KOLO_MUST_CHECK int idn_store_revoke_refresh(db_conn *c, const char *id,
+					     const char *user_id, int *count);
+KOLO_MUST_CHECK int idn_store_revoke_all(db_conn *c, const char *user_id,
+					 int *count);
+/* Live sessions of a user, newest first, after (key, id) when given;
+ * at most limit + 1 rows so the caller knows whether a page follows. */
+KOLO_MUST_CHECK int idn_store_sessions(db_conn *c, mem_arena *a,
+				       const char *user_id, int64_t now,
+				       const char *key, const char *after_id,
+				       int limit, idn_session **out, int *n);
+KOLO_MUST_CHECK int idn_store_events(db_conn *c, mem_arena *a,
+				     const char *user_id, const char *key,
+				     const char *after_id, int limit,
+				     idn_event **out, int *n);
+
+/* PINs. lock reads a user's PIN row FOR UPDATE (ERR_NOT_FOUND
+ * "pin_not_set" when none). */
+KOLO_MUST_CHECK int idn_store_lock_pin(db_conn *c, mem_arena *a,
+				       const char *user_id, int64_t now,
+				       idn_pin *out);
+KOLO_MUST_CHECK int idn_store_insert_pin(db_conn *c, const char *user_id,
+					 const char *pin_hash,
+					 const char *recovery_hash);
+/* Records a failed attempt count and, when locked_until > 0, a lock. */
+KOLO_MUST_CHECK int idn_store_pin_attempts(db_conn *c, const char *user_id,
+					   int failed_attempts,
+					   int64_t locked_until);
+/* Sets a new PIN hash (and recovery hash when not NULL), clearing the
+ * failure count and any lock. */
+KOLO_MUST_CHECK int idn_store_set_pin(db_conn *c, const char *user_id,
+				      const char *pin_hash,
+				      const char *recovery_hash);
+
+#endif

@@ -1,0 +1,87 @@
+#include "page.h"
+
+#include <string.h>
+
+#include "auth/auth.h"
+#include "text/text.h"
+
+#define PAGE_RAW_MAX (PAGE_KEY_MAX + 1 + TEXT_UUID_LEN)
+
+int page_size(int32_t *out, int32_t requested)
+{
+	if (requested < 0)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_page_size",
+			       "page_size must not be negative");
+	if (requested == 0)
+		*out = PAGE_DEFAULT_SIZE;
+	else if (requested > PAGE_MAX_SIZE)
+		*out = PAGE_MAX_SIZE;
+	else
+		*out = requested;
+	return 0;
+}
+
+static int page_key_valid(const char *key, size_t len)
+{
+	return len > 0 && len <= PAGE_KEY_MAX &&
+	       strspn(key, "0123456789-:.+ T") == len;
+}
+
+int page_token_encode(char **out, mem_arena *arena, const char *key,
+		      const char *id)
+{
+	char raw[PAGE_RAW_MAX + 1];
+	size_t n = strlen(key) + 1 + strlen(id);
+	char *token;
+
+	if (!page_key_valid(key, strlen(key)) || !text_is_uuid(id))
+		return err_set(ERR_INTERNAL, NULL, "unpageable row");
+	memcpy(raw, key, strlen(key));
+	raw[strlen(key)] = '|';
+	memcpy(raw + strlen(key) + 1, id, strlen(id) + 1);
+	token = mem_arena_alloc(arena, auth_b64url_len(n) + 1);
+	if (!token || auth_b64url_encode(token, auth_b64url_len(n) + 1,
+					 (const unsigned char *)raw, n) < 0)
+		return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+	*out = token;
+	return 0;
+}
+
+static int page_bad_token(void)
+{
+	return err_set(ERR_INVALID_ARGUMENT, "bad_page_token",
+		       "page_token is not a token this list gave out");
+}
+
+int page_token_decode(const char **key_out, const char **id_out,
+		      mem_arena *arena, const char *token)
+{
+	unsigned char raw[PAGE_RAW_MAX + 1];
+	size_t n = 0, key_len;
+	const char *bar;
+	char *key, *id;
+
+	*key_out = NULL;
+	*id_out = NULL;
+	if (!token[0])
+		return 0;
+	if (strlen(token) > auth_b64url_len(PAGE_RAW_MAX) ||
+	    auth_b64url_decode(raw, PAGE_RAW_MAX, &n, token, strlen(token)) < 0)
+		return page_bad_token();
+	raw[n] = '\0';
+	if (strlen((const char *)raw) != n)
+		return page_bad_token();
+	bar = strchr((const char *)raw, '|');
+	if (!bar)
+		return page_bad_token();
+	key_len = (size_t)(bar - (const char *)raw);
+	if (!page_key_valid((const char *)raw, key_len) || !text_is_uuid(bar + 1))
+		return page_bad_token();
+	key = mem_arena_strndup(arena, (const char *)raw, key_len);
+	id = mem_arena_strdup(arena, bar + 1);
+	if (!key || !id)
+		return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+	*key_out = key;
+	*id_out = id;
+	return 0;
+}

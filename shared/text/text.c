@@ -1,0 +1,103 @@
+#include "text.h"
+
+#include <ctype.h>
+#include <string.h>
+
+int text_is_uuid(const char *s)
+{
+	for (size_t i = 0; i < TEXT_UUID_LEN; i++) {
+		int dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (s[i] == '\0')
+			return 0;
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return 0;
+	}
+	return s[TEXT_UUID_LEN] == '\0';
+}
+
+/* Length of the UTF-8 sequence starting at p (1..4), or 0 if invalid. */
+static size_t text_utf8_len(const unsigned char *p)
+{
+	size_t n;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	}
+	/* Overlong 3- and 4-byte forms, surrogates, and > U+10FFFF. */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))
+		return 0;
+	return n;
+}
+
+int text_is_clean(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = text_utf8_len(p);
+
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f)))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
+char *text_trim(mem_arena *arena, const char *s)
+{
+	size_t start = 0, end = strlen(s);
+
+	while (start < end && isspace((unsigned char)s[start]))
+		start++;
+	while (end > start && isspace((unsigned char)s[end - 1]))
+		end--;
+	return mem_arena_strndup(arena, s + start, end - start);
+}
+
+char *text_sanitize(mem_arena *arena, const char *s, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	char *out = mem_arena_alloc(arena, max + 1);
+	size_t len = 0;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		size_t n = text_utf8_len(p);
+
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+			if (len + 1 > max)
+				break;
+			out[len++] = '?';
+			p++;
+			continue;
+		}
+		if (len + n > max)
+			break;
+		memcpy(out + len, p, n);
+		len += n;
+		p += n;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+int text_is_pin(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 4 && n <= 6 && strspn(s, "0123456789") == n;
+}

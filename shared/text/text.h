@@ -1,0 +1,28 @@
+/* text: validation and clean-up of strings that come from callers. */
+#ifndef KOLO_TEXT_H
+#define KOLO_TEXT_H
+
+#include <stddef.h>
+
+#include "mem/mem.h"
+
+#define TEXT_UUID_LEN 36
+
+/* 1 when s is a UUID in canonical form (8-4-4-4-12 hex digits, any case). */
+int text_is_uuid(const char *s);
+
+/* 1 when s is valid UTF-8 without control characters (tab included). */
+int text_is_clean(const char *s);
+
+/* A copy of s in the arena without leading and trailing white space. */
+char *text_trim(mem_arena *arena, const char *s);
+
+/* A copy of s in the arena, cut to at most max bytes (at a UTF-8
+ * boundary) with control characters and invalid bytes replaced by '?':
+ * for values like user-agent that are kept but not trusted. NULL -> "". */
+char *text_sanitize(mem_arena *arena, const char *s, size_t max);
+
+/* 1 when s is 4..6 ASCII digits (a transaction PIN). */
+int text_is_pin(const char *s);
+
+#endif

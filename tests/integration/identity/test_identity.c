@@ -1,0 +1,788 @@
+/* kolo-identity over real gRPC against a throwaway PostgreSQL.
+ *
+ * The service runs in this process (its method table on a loopback port,
+ * connected as the kolo_identity role). time() and the realtime
+ * clock_gettime() are wrapped (-Wl,--wrap) so tests move the clock instead
+ * of sleeping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db/db.h"
+#include "identity.h"
+#include "kolo/identity/v1/identity.pb-c.h"
+#include "methods.h"
+#include "test_keys.h"
+#include "test_pg.h"
+#include "test_service.h"
+
+#define PASSWORD "correct horse battery staple"
+#define PIN "482915"
+#define PIN2 "730641"
+#define WRONG_PIN "111999"
+
+/* --- the clock ------------------------------------------------------------ */
+
+time_t __real_time(time_t *t);
+time_t __wrap_time(time_t *t);
+int __real_clock_gettime(clockid_t id, struct timespec *ts);
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts);
+static int64_t clock_offset; /* seconds */
+
+int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
+{
+	int rc = __real_clock_gettime(id, ts);
+
+	if (rc == 0 && id == CLOCK_REALTIME)
+		ts->tv_sec += (time_t)clock_offset;
+	return rc;
+}
+
+time_t __wrap_time(time_t *t)
+{
+	time_t now = __real_time(NULL) + (time_t)clock_offset;
+
+	if (t)
+		*t = now;
+	return now;
+}
+
+/* --- fixture ---------------------------------------------------------------- */
+
+static char dbname[TEST_PG_NAME_MAX];
+static test_service svc;
+static test_key current_key, previous_key;
+static mem_arena *arena;
+static PGconn *admin;
+/* Every secret the tests handled, to look for in the tables at the end. */
+static char *secrets[512];
+static size_t n_secrets;
+
+static void remember(const char *secret)
+{
+	if (n_secrets < sizeof(secrets) / sizeof(secrets[0]))
+		secrets[n_secrets++] = strdup(secret);
+}
+
+static int setup(void **state)
+{
+	idn_config cfg;
+	auth_keyring ring = { .n_keys = 0 };
+	char seed_text[64];
+	unsigned char seed[crypto_sign_SEEDBYTES];
+	char *conninfo;
+
+	if (!test_pg_admin() || test_pg_create_migrated_db(dbname, sizeof(dbname)) < 0)
+		return -1;
+	conninfo = test_pg_conninfo(dbname, "kolo_identity");
+	if (db_configure(conninfo) < 0)
+		return -1;
+	free(conninfo);
+	conninfo = test_pg_conninfo(dbname, NULL);
+	admin = test_pg_connect(conninfo);
+	free(conninfo);
+	/* The current key from a seed (as production loads it). */
+	randombytes_buf(seed, sizeof(seed));
+	snprintf(current_key.kid, sizeof(current_key.kid), "k-current");
+	crypto_sign_seed_keypair(current_key.pk, current_key.sk, seed);
+	if (auth_b64url_encode(seed_text, sizeof(seed_text), seed, sizeof(seed)) < 0)
+		return -1;
+	test_key_make(&previous_key, "k-previous");
+	test_keyring_add(&ring, &current_key);
+	test_keyring_add(&ring, &previous_key);
+	memset(&cfg, 0, sizeof(cfg));
+	idn_config_defaults(&cfg);
+	cfg.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN;
+	cfg.pwhash_mem = crypto_pwhash_MEMLIMIT_MIN;
+	cfg.keys = ring;
+	if (idn_config_set_key(&cfg, "k-current", seed_text) < 0 || idn_init(&cfg) < 0)
+		return -1;
+	rpc_init();
+	arena = mem_arena_new(0);
+	return test_service_start(&svc, &idn_rpc_service, &ring);
+}
+
+static int teardown(void **state)
+{
+	test_service_stop(&svc);
+	rpc_shutdown();
+	db_thread_close();
+	db_unconfigure();
+	mem_arena_free(arena);
+	if (admin)
+		PQfinish(admin);
+	test_pg_drop_db(dbname);
+	for (size_t i = 0; i < n_secrets; i++)
+		free(secrets[i]);
+	return 0;
+}
+
+/* --- calls ------------------------------------------------------------------ */
+
+static int call(const char *method, const void *req, void *resp_out,
+		const test_caller *who)
+{
+	return test_call(&svc, method, req, (ProtobufCMessage **)resp_out, arena,
+			 who);
+}
+
+typedef struct account {
+	char id[64];
+	char email[128];
+	char access[AUTH_JWT_MAX];
+	char refresh[64];
+} account;
+
+static void keep_tokens(account *acc, const char *access, const char *refresh)
+{
+	snprintf(acc->access, sizeof(acc->access), "%s", access);
+	snprintf(acc->refresh, sizeof(acc->refresh), "%s", refresh);
+	remember(access);
+	remember(refresh);
+}
+
+static void register_account(account *acc, const char *email)
+{
+	Kolo__Identity__V1__RegisterRequest req =
+		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterResponse *resp = NULL;
+	test_caller who = { .user_agent = "KoloTest/1.0",
+			    .forwarded_for = "203.0.113.7, 10.0.0.1" };
+
+	req.email = (char *)email;
+	req.password = PASSWORD;
+	req.name = "Adaeze Okafor";
+	assert_int_equal(call("Register", &req, &resp, &who), 0);
+	snprintf(acc->id, sizeof(acc->id), "%s", resp->user->id);
+	snprintf(acc->email, sizeof(acc->email), "%s", resp->user->email);
+	assert_string_equal(resp->token_type, "Bearer");
+	assert_int_equal(resp->expires_in, 900);
+	keep_tokens(acc, resp->access_token, resp->refresh_token);
+}
+
+static const test_caller *as(const account *acc)
+{
+	static test_caller who;
+
+	memset(&who, 0, sizeof(who));
+	who.access_token = acc->access;
+	return &who;
+}
+
+static const test_caller internal = { .internal = 1 };
+
+static long count_sql(const char *fmt, const char *arg)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), fmt, arg);
+	return test_pg_long(admin, sql);
+}
+
+static long events_of(const account *acc, const char *event)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM user_activity_log WHERE user_id = '%s'"
+		 " AND event = '%s'", acc->id, event);
+	return test_pg_long(admin, sql);
+}
+
+/* --- accounts ----------------------------------------------------------------- */
+
+static void test_register_returns_user_and_working_tokens(void **state)
+{
+	account acc;
+	Kolo__Identity__V1__GetMeRequest me = KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
+	Kolo__Identity__V1__GetMeResponse *resp = NULL;
+	char sql[256];
+	char *ip;
+
+	register_account(&acc, "  Ada.Okafor@Example.COM ");
+	assert_string_equal(acc.email, "ada.okafor@example.com");
+	assert_int_equal(call("GetMe", &me, &resp, as(&acc)), 0);
+	assert_string_equal(resp->user->id, acc.id);
+	assert_string_equal(resp->user->email, "ada.okafor@example.com");
+	assert_string_equal(resp->user->name, "Adaeze Okafor");
+	assert_false(resp->user->has_pin);
+	assert_int_equal(events_of(&acc, "register"), 1);
+	snprintf(sql, sizeof(sql),
+		 "SELECT ip_address || '|' || device_info FROM user_activity_log"
+		 " WHERE user_id = '%s'", acc.id);
+	ip = test_pg_value(admin, sql);
+	if (strcmp(ip, "203.0.113.7|KoloTest/1.0") != 0) {
+		fprintf(stderr, "logged %s\n", ip);
+		free(ip);
+		fail();
+	}
+	free(ip);
+}
+
+static void test_register_refuses_bad_input_and_changes_nothing(void **state)
+{
+	static const struct {
+		const char *email, *password, *name, *reason;
+	} cases[] = {
+		{ "not-an-email", PASSWORD, "A", "invalid_email" },
+		{ "a@b", PASSWORD, "A", "invalid_email" },
+		{ "two@@example.com", PASSWORD, "A", "invalid_email" },
+		{ "ok@example.com", "short", "A", "weak_password" },
+		{ "ok@example.com", PASSWORD, "   ", "invalid_name" },
+		{ "ok@example.com", PASSWORD, "bad\nname", "invalid_name" },
+	};
+	Kolo__Identity__V1__RegisterRequest req =
+		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterResponse *resp = NULL;
+	long users = test_pg_long(admin, "SELECT count(*) FROM \"user\"");
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		req.email = (char *)cases[i].email;
+		req.password = (char *)cases[i].password;
+		req.name = (char *)cases[i].name;
+		assert_int_equal(call("Register", &req, &resp, NULL),
+				 ERR_INVALID_ARGUMENT);
+		assert_string_equal(err_last()->reason, cases[i].reason);
+	}
+	assert_int_equal(test_pg_long(admin, "SELECT count(*) FROM \"user\""), users);
+}
+
+static void test_duplicate_email_is_taken(void **state)
+{
+	account acc;
+	Kolo__Identity__V1__RegisterRequest req =
+		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterResponse *resp = NULL;
+
+	register_account(&acc, "chidi@example.com");
+	req.email = " CHIDI@example.com";
+	req.password = PASSWORD;
+	req.name = "Chidi";
+	assert_int_equal(call("Register", &req, &resp, NULL), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "email_taken");
+	assert_int_equal(count_sql("SELECT count(*) FROM \"user\" WHERE email = '%s'",
+				   "chidi@example.com"),
+			 1);
+}
+
+static int login(const char *email, const char *password, account *acc)
+{
+	Kolo__Identity__V1__LoginRequest req = KOLO__IDENTITY__V1__LOGIN_REQUEST__INIT;
+	Kolo__Identity__V1__LoginResponse *resp = NULL;
+	int rc;
+
+	req.email = (char *)email;
+	req.password = (char *)password;
+	rc = call("Login", &req, &resp, NULL);
+	if (rc == 0 && acc)
+		keep_tokens(acc, resp->access_token, resp->refresh_token);
+	return rc;
+}
+
+static void test_login_and_failures_look_the_same(void **state)
+{
+	account acc, again;
+	char wrong_msg[ERR_MESSAGE_MAX];
+
+	register_account(&acc, "bola@example.com");
+	assert_int_equal(login("Bola@Example.com", PASSWORD, &again), 0);
+	assert_int_equal(login("bola@example.com", "wrong password!", NULL),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "invalid_credentials");
+	snprintf(wrong_msg, sizeof(wrong_msg), "%s", err_last()->message);
+	assert_int_equal(login("nobody@example.com", PASSWORD, NULL),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "invalid_credentials");
+	assert_string_equal(err_last()->message, wrong_msg);
+	assert_int_equal(events_of(&acc, "login"), 1);
+	assert_int_equal(events_of(&acc, "login_failed"), 1);
+}
+
+static void test_expired_access_token_is_refused(void **state)
+{
+	account acc;
+	Kolo__Identity__V1__GetMeRequest me = KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
+	Kolo__Identity__V1__GetMeResponse *resp = NULL;
+
+	register_account(&acc, "expiry@example.com");
+	clock_offset += 15 * 60 + 1;
+	assert_int_equal(call("GetMe", &me, &resp, as(&acc)), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "token_expired");
+}
+
+static int refresh(const char *token, account *acc)
+{
+	Kolo__Identity__V1__RefreshRequest req =
+		KOLO__IDENTITY__V1__REFRESH_REQUEST__INIT;
+	Kolo__Identity__V1__RefreshResponse *resp = NULL;
+	int rc;
+
+	req.refresh_token = (char *)token;
+	rc = call("Refresh", &req, &resp, NULL);
+	if (rc == 0 && acc)
+		keep_tokens(acc, resp->access_token, resp->refresh_token);
+	return rc;
+}
+
+static long live_sessions(const account *acc)
+{
+	return count_sql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'"
+			 " AND revoked = false", acc->id);
+}
+
+static void test_refresh_rotates(void **state)
+{
+	account acc;
+	char old[64], sql[512];
+	Kolo__Identity__V1__GetMeRequest me = KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
+	Kolo__Identity__V1__GetMeResponse *resp = NULL;
+
+	register_account(&acc, "rotate@example.com");
+	snprintf(old, sizeof(old), "%s", acc.refresh);
+	assert_int_equal(refresh(old, &acc), 0);
+	assert_string_not_equal(acc.refresh, old);
+	assert_int_equal(call("GetMe", &me, &resp, as(&acc)), 0);
+	/* The old row is revoked and points at the new one. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM refresh_tokens o JOIN refresh_tokens n"
+		 " ON o.replaced_by = n.id WHERE o.user_id = '%s' AND o.revoked"
+		 " AND NOT n.revoked", acc.id);
+	assert_int_equal(test_pg_long(admin, sql), 1);
+	assert_int_equal(live_sessions(&acc), 1);
+	assert_int_equal(events_of(&acc, "refresh"), 1);
+	assert_int_equal(refresh("not-a-token-we-made", NULL), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "invalid_refresh_token");
+}
+
+static void test_reused_refresh_token_revokes_the_family(void **state)
+{
+	account acc, phone;
+	char stolen[64];
+
+	register_account(&acc, "reuse@example.com");
+	assert_int_equal(login("reuse@example.com", PASSWORD, &phone), 0);
+	snprintf(stolen, sizeof(stolen), "%s", acc.refresh);
+	assert_int_equal(refresh(stolen, &acc), 0);
+	clock_offset += 60; /* well past the race grace */
+	assert_int_equal(refresh(stolen, NULL), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "refresh_token_reused");
+	assert_int_equal(live_sessions(&acc), 0);
+	assert_int_equal(events_of(&acc, "refresh_token_reuse"), 1);
+	/* Every token of the family is dead, the newest and the phone's too. */
+	assert_int_equal(refresh(acc.refresh, NULL), ERR_UNAUTHENTICATED);
+	assert_int_equal(refresh(phone.refresh, NULL), ERR_UNAUTHENTICATED);
+}
+
+static void test_refresh_expires_after_thirty_days(void **state)
+{
+	account acc;
+
+	register_account(&acc, "old@example.com");
+	clock_offset += 30 * 24 * 3600 + 1;
+	assert_int_equal(refresh(acc.refresh, NULL), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "refresh_token_expired");
+}
+
+#define RACERS 8
+
+static void *racer(void *arg)
+{
+	const char *token = arg;
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Identity__V1__RefreshRequest req =
+		KOLO__IDENTITY__V1__REFRESH_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	intptr_t rc;
+
+	req.refresh_token = (char *)token;
+	rc = test_call(&svc, "Refresh", &req.base, &resp, a, NULL);
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return (void *)rc;
+}
+
+static void test_concurrent_refresh_has_one_winner(void **state)
+{
+	account acc;
+	pthread_t threads[RACERS];
+	int winners = 0;
+
+	register_account(&acc, "race@example.com");
+	for (int i = 0; i < RACERS; i++)
+		pthread_create(&threads[i], NULL, racer, acc.refresh);
+	for (int i = 0; i < RACERS; i++) {
+		void *rc = NULL;
+
+		pthread_join(threads[i], &rc);
+		winners += (intptr_t)rc == 0;
+	}
+	assert_int_equal(winners, 1);
+	/* The race was no theft: the winner's new session lives. */
+	assert_int_equal(live_sessions(&acc), 1);
+	assert_int_equal(events_of(&acc, "refresh_token_reuse"), 0);
+}
+
+static int logout(const char *token, int all_devices, int32_t *revoked)
+{
+	Kolo__Identity__V1__LogoutRequest req = KOLO__IDENTITY__V1__LOGOUT_REQUEST__INIT;
+	Kolo__Identity__V1__LogoutResponse *resp = NULL;
+	int rc;
+
+	req.refresh_token = (char *)token;
+	req.all_devices = all_devices;
+	rc = call("Logout", &req, &resp, NULL);
+	if (rc == 0)
+		*revoked = resp->sessions_revoked;
+	return rc;
+}
+
+static void test_logout_one_session_or_all(void **state)
+{
+	account acc, second, third;
+	int32_t revoked = -1;
+
+	register_account(&acc, "logout@example.com");
+	assert_int_equal(login("logout@example.com", PASSWORD, &second), 0);
+	assert_int_equal(login("logout@example.com", PASSWORD, &third), 0);
+	assert_int_equal(logout(acc.refresh, 0, &revoked), 0);
+	assert_int_equal(revoked, 1);
+	assert_int_equal(live_sessions(&acc), 2);
+	/* Logging out again with a dead token revokes nothing more. */
+	assert_int_equal(logout(acc.refresh, 0, &revoked), 0);
+	assert_int_equal(revoked, 0);
+	assert_int_equal(logout(second.refresh, 1, &revoked), 0);
+	assert_int_equal(revoked, 2);
+	assert_int_equal(live_sessions(&acc), 0);
+	assert_int_equal(events_of(&acc, "logout"), 3);
+	/* A logged-out token presented to Refresh is a revoked token seen
+	 * again: DESIGN §4 treats it as theft. */
+	assert_int_equal(refresh(third.refresh, NULL), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "refresh_token_reused");
+}
+
+static void test_sessions_list_and_revoke_only_your_own(void **state)
+{
+	account acc, other, second;
+	Kolo__Identity__V1__ListSessionsRequest list =
+		KOLO__IDENTITY__V1__LIST_SESSIONS_REQUEST__INIT;
+	Kolo__Identity__V1__ListSessionsResponse *sessions = NULL;
+	Kolo__Identity__V1__RevokeSessionRequest revoke =
+		KOLO__IDENTITY__V1__REVOKE_SESSION_REQUEST__INIT;
+	Kolo__Identity__V1__RevokeSessionResponse *done = NULL;
+	char other_session[64];
+	int current = 0;
+
+	register_account(&acc, "sessions@example.com");
+	register_account(&other, "sessions-other@example.com");
+	assert_int_equal(login("sessions@example.com", PASSWORD, &second), 0);
+	assert_int_equal(call("ListSessions", &list, &sessions, as(&second)), 0);
+	assert_int_equal(sessions->n_sessions, 2);
+	for (size_t i = 0; i < sessions->n_sessions; i++)
+		current += sessions->sessions[i]->current;
+	assert_int_equal(current, 1);
+	assert_string_equal(sessions->sessions[0]->ip_address, "");
+	/* Another user's session: not found, and still alive. */
+	assert_int_equal(call("ListSessions", &list, &sessions, as(&other)), 0);
+	snprintf(other_session, sizeof(other_session), "%s",
+		 sessions->sessions[0]->id);
+	revoke.session_id = other_session;
+	assert_int_equal(call("RevokeSession", &revoke, &done, as(&acc)),
+			 ERR_NOT_FOUND);
+	assert_int_equal(live_sessions(&other), 1);
+	revoke.session_id = "not-a-uuid";
+	assert_int_equal(call("RevokeSession", &revoke, &done, as(&acc)),
+			 ERR_INVALID_ARGUMENT);
+	/* One's own. */
+	assert_int_equal(call("ListSessions", &list, &sessions, as(&acc)), 0);
+	revoke.session_id = sessions->sessions[1]->id;
+	assert_int_equal(call("RevokeSession", &revoke, &done, as(&acc)), 0);
+	assert_int_equal(live_sessions(&acc), 1);
+	assert_int_equal(events_of(&acc, "session_revoked"), 1);
+}
+
+static void test_activity_pages_newest_first(void **state)
+{
+	account acc;
+	Kolo__Identity__V1__ListActivityRequest req =
+		KOLO__IDENTITY__V1__LIST_ACTIVITY_REQUEST__INIT;
+	Kolo__Identity__V1__ListActivityResponse *resp = NULL;
+	char seen[16][64], token[256] = "";
+	size_t n = 0;
+
+	register_account(&acc, "activity@example.com");
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(login("activity@example.com", PASSWORD, NULL), 0);
+	assert_int_equal(login("activity@example.com", "wrong password", NULL),
+			 ERR_UNAUTHENTICATED);
+	req.page_size = 2;
+	do {
+		req.page_token = token;
+		assert_int_equal(call("ListActivity", &req, &resp, as(&acc)), 0);
+		assert_true(resp->n_events <= 2);
+		for (size_t i = 0; i < resp->n_events && n < 16; i++)
+			snprintf(seen[n++], sizeof(seen[0]), "%s", resp->events[i]->event);
+		snprintf(token, sizeof(token), "%s", resp->next_page_token);
+	} while (token[0]);
+	assert_int_equal(n, 6);
+	assert_string_equal(seen[0], "login_failed");
+	assert_string_equal(seen[5], "register");
+	req.page_token = "garbage!";
+	assert_int_equal(call("ListActivity", &req, &resp, as(&acc)),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "bad_page_token");
+}
+
+static void test_internal_lookups_need_the_service_token(void **state)
+{
+	account acc;
+	Kolo__Identity__V1__GetUserRequest get = KOLO__IDENTITY__V1__GET_USER_REQUEST__INIT;
+	Kolo__Identity__V1__GetUserResponse *got = NULL;
+	Kolo__Identity__V1__FindUserByEmailRequest find =
+		KOLO__IDENTITY__V1__FIND_USER_BY_EMAIL_REQUEST__INIT;
+	Kolo__Identity__V1__FindUserByEmailResponse *found = NULL;
+
+	register_account(&acc, "lookup@example.com");
+	get.user_id = acc.id;
+	assert_int_equal(call("GetUser", &get, &got, as(&acc)), ERR_UNAUTHENTICATED);
+	assert_int_equal(call("GetUser", &get, &got, &internal), 0);
+	assert_string_equal(got->user->email, "lookup@example.com");
+	get.user_id = "00000000-0000-4000-8000-000000000000";
+	assert_int_equal(call("GetUser", &get, &got, &internal), ERR_NOT_FOUND);
+	find.email = " LOOKUP@example.com";
+	assert_int_equal(call("FindUserByEmail", &find, &found, &internal), 0);
+	assert_string_equal(found->user->id, acc.id);
+	find.email = "missing@example.com";
+	assert_int_equal(call("FindUserByEmail", &find, &found, &internal),
+			 ERR_NOT_FOUND);
+}
+
+/* --- PINs ---------------------------------------------------------------------- */
+
+static int set_pin(const account *acc, const char *pin, char *recovery)
+{
+	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__SetPinResponse *resp = NULL;
+	int rc;
+
+	req.pin = (char *)pin;
+	rc = call("SetPin", &req, &resp, as(acc));
+	if (rc == 0) {
+		snprintf(recovery, 64, "%s", resp->recovery_token);
+		remember(recovery);
+	}
+	return rc;
+}
+
+static int verify_pin(const account *acc, const char *pin)
+{
+	Kolo__Identity__V1__VerifyPinRequest req =
+		KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__VerifyPinResponse *resp = NULL;
+
+	req.user_id = (char *)acc->id;
+	req.pin = (char *)pin;
+	return call("VerifyPin", &req, &resp, &internal);
+}
+
+static void test_pin_rules(void **state)
+{
+	account acc, other;
+	char recovery[64];
+	Kolo__Identity__V1__VerifyPinRequest req =
+		KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__VerifyPinResponse *resp = NULL;
+	Kolo__Identity__V1__GetMeRequest me = KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
+	Kolo__Identity__V1__GetMeResponse *who = NULL;
+	static const char *const bad[] = { "123", "1234567", "12a4", "", " 1234" };
+
+	register_account(&acc, "pin@example.com");
+	register_account(&other, "pin-other@example.com");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(set_pin(&acc, bad[i], recovery), ERR_INVALID_ARGUMENT);
+		assert_string_equal(err_last()->reason, "invalid_pin");
+	}
+	assert_int_equal(verify_pin(&acc, PIN), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "pin_not_set");
+	assert_int_equal(set_pin(&acc, PIN, recovery), 0);
+	assert_int_equal(set_pin(&acc, PIN2, recovery), ERR_ALREADY_EXISTS);
+	assert_int_equal(call("GetMe", &me, &who, as(&acc)), 0);
+	assert_true(who->user->has_pin);
+	assert_int_equal(verify_pin(&acc, PIN), 0);
+	/* A user checks their own PIN only. */
+	req.pin = PIN;
+	assert_int_equal(call("VerifyPin", &req, &resp, as(&acc)), 0);
+	req.user_id = acc.id;
+	assert_int_equal(call("VerifyPin", &req, &resp, as(&other)),
+			 ERR_PERMISSION_DENIED);
+	assert_int_equal(events_of(&acc, "pin_set"), 1);
+}
+
+static void test_five_wrong_pins_lock_for_thirty_minutes(void **state)
+{
+	account acc;
+	char recovery[64];
+
+	register_account(&acc, "lock@example.com");
+	assert_int_equal(set_pin(&acc, PIN, recovery), 0);
+	/* A right PIN resets the count. */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "pin_incorrect");
+	assert_int_equal(verify_pin(&acc, PIN), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
+	assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "pin_locked");
+	assert_int_equal(events_of(&acc, "pin_locked"), 1);
+	/* Locked: even the right PIN fails, and is not even counted. */
+	assert_int_equal(verify_pin(&acc, PIN), ERR_FAILED_PRECONDITION);
+	assert_int_equal(events_of(&acc, "pin_failed"), 9);
+	clock_offset += 29 * 60;
+	assert_int_equal(verify_pin(&acc, PIN), ERR_FAILED_PRECONDITION);
+	clock_offset += 61;
+	assert_int_equal(verify_pin(&acc, PIN), 0);
+}
+
+static void test_change_pin_needs_the_old_one(void **state)
+{
+	account acc;
+	char recovery[64];
+	Kolo__Identity__V1__ChangePinRequest req =
+		KOLO__IDENTITY__V1__CHANGE_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__ChangePinResponse *resp = NULL;
+
+	register_account(&acc, "change@example.com");
+	assert_int_equal(set_pin(&acc, PIN, recovery), 0);
+	req.old_pin = WRONG_PIN;
+	req.new_pin = PIN2;
+	assert_int_equal(call("ChangePin", &req, &resp, as(&acc)),
+			 ERR_PERMISSION_DENIED);
+	assert_int_equal(verify_pin(&acc, PIN), 0);
+	req.old_pin = PIN;
+	assert_int_equal(call("ChangePin", &req, &resp, as(&acc)), 0);
+	assert_int_equal(verify_pin(&acc, PIN2), 0);
+	assert_int_equal(verify_pin(&acc, PIN), ERR_PERMISSION_DENIED);
+	assert_int_equal(events_of(&acc, "pin_changed"), 1);
+}
+
+static int reset_pin(const account *acc, const char *recovery, const char *pin,
+		     char *new_recovery)
+{
+	Kolo__Identity__V1__ResetPinRequest req =
+		KOLO__IDENTITY__V1__RESET_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__ResetPinResponse *resp = NULL;
+	int rc;
+
+	req.recovery_token = (char *)recovery;
+	req.new_pin = (char *)pin;
+	rc = call("ResetPin", &req, &resp, as(acc));
+	if (rc == 0) {
+		snprintf(new_recovery, 64, "%s", resp->recovery_token);
+		remember(new_recovery);
+	}
+	return rc;
+}
+
+static void test_recovery_resets_a_locked_pin(void **state)
+{
+	account acc;
+	char recovery[64], second[64], third[64];
+
+	register_account(&acc, "recover@example.com");
+	assert_int_equal(set_pin(&acc, PIN, recovery), 0);
+	for (int i = 0; i < 5; i++)
+		(void)verify_pin(&acc, WRONG_PIN);
+	assert_int_equal(verify_pin(&acc, PIN), ERR_FAILED_PRECONDITION);
+	assert_int_equal(reset_pin(&acc, "wrong-recovery-token", PIN2, second),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "invalid_recovery_token");
+	assert_int_equal(reset_pin(&acc, recovery, PIN2, second), 0);
+	assert_string_not_equal(second, recovery);
+	assert_int_equal(verify_pin(&acc, PIN2), 0);
+	/* The old recovery token is spent. */
+	assert_int_equal(reset_pin(&acc, recovery, PIN, third), ERR_PERMISSION_DENIED);
+	assert_int_equal(events_of(&acc, "pin_reset"), 1);
+}
+
+/* --- keys and secrets -------------------------------------------------------------- */
+
+static void test_signing_keys_publish_current_and_previous(void **state)
+{
+	Kolo__Identity__V1__GetSigningKeysRequest req =
+		KOLO__IDENTITY__V1__GET_SIGNING_KEYS_REQUEST__INIT;
+	Kolo__Identity__V1__GetSigningKeysResponse *resp = NULL;
+
+	assert_int_equal(call("GetSigningKeys", &req, &resp, NULL), 0);
+	assert_int_equal(resp->n_keys, 2);
+	assert_string_equal(resp->keys[0]->kid, "k-current");
+	assert_int_equal(resp->keys[0]->status,
+			 KOLO__IDENTITY__V1__SIGNING_KEY_STATUS__SIGNING_KEY_STATUS_CURRENT);
+	assert_int_equal(resp->keys[1]->status,
+			 KOLO__IDENTITY__V1__SIGNING_KEY_STATUS__SIGNING_KEY_STATUS_PREVIOUS);
+	assert_int_equal(resp->keys[0]->public_key.len, 32);
+	assert_memory_equal(resp->keys[0]->public_key.data, current_key.pk, 32);
+	assert_string_equal(resp->keys[0]->alg, "EdDSA");
+}
+
+/* Runs last: every table of identity, as text, holds no secret in the
+ * clear (passwords, PINs, refresh, recovery and access tokens). */
+static void test_no_secret_is_stored_in_the_clear(void **state)
+{
+	static const char *const tables[] = { "\"user\"", "refresh_tokens",
+					      "user_activity_log",
+					      "transaction_pins" };
+	char sql[256];
+
+	remember(PASSWORD);
+	remember(PIN);
+	remember(PIN2);
+	for (size_t t = 0; t < 4; t++) {
+		char *dump;
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT coalesce(string_agg(x::text, '\n'), '') FROM %s x",
+			 tables[t]);
+		dump = test_pg_value(admin, sql);
+		assert_true(strlen(dump) > 0);
+		for (size_t i = 0; i < n_secrets; i++) {
+			if (strstr(dump, secrets[i]))
+				fail_msg("%s holds a secret in the clear", tables[t]);
+		}
+		free(dump);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_register_returns_user_and_working_tokens),
+		cmocka_unit_test(test_register_refuses_bad_input_and_changes_nothing),
+		cmocka_unit_test(test_duplicate_email_is_taken),
+		cmocka_unit_test(test_login_and_failures_look_the_same),
+		cmocka_unit_test(test_expired_access_token_is_refused),
+		cmocka_unit_test(test_refresh_rotates),
+		cmocka_unit_test(test_reused_refresh_token_revokes_the_family),
+		cmocka_unit_test(test_refresh_expires_after_thirty_days),
+		cmocka_unit_test(test_concurrent_refresh_has_one_winner),
+		cmocka_unit_test(test_logout_one_session_or_all),
+		cmocka_unit_test(test_sessions_list_and_revoke_only_your_own),
+		cmocka_unit_test(test_activity_pages_newest_first),
+		cmocka_unit_test(test_internal_lookups_need_the_service_token),
+		cmocka_unit_test(test_pin_rules),
+		cmocka_unit_test(test_five_wrong_pins_lock_for_thirty_minutes),
+		cmocka_unit_test(test_change_pin_needs_the_old_one),
+		cmocka_unit_test(test_recovery_resets_a_locked_pin),
+		cmocka_unit_test(test_signing_keys_publish_current_and_previous),
+		cmocka_unit_test(test_no_secret_is_stored_in_the_clear),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

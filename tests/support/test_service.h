@@ -1,0 +1,37 @@
+/* test_service: a service's method table served in-process over real gRPC
+ * on a loopback port, and calls to it with the metadata tests need. */
+#ifndef KOLO_TEST_SERVICE_H
+#define KOLO_TEST_SERVICE_H
+
+#include "rpc/rpc.h"
+
+#define TEST_INTERNAL_TOKEN "test-internal-token-0123456789abcdef"
+
+typedef struct test_service {
+	rpc_server *server;
+	rpc_channel *channel;
+	char target[64];
+} test_service;
+
+/* Starts svc on 127.0.0.1:<any> with 4 workers, the given public keys and
+ * TEST_INTERNAL_TOKEN, and opens a channel to it. 0 or -1. */
+int test_service_start(test_service *out, const rpc_service *svc,
+		       const auth_keyring *keys);
+
+/* Closes the channel and stops the server. */
+void test_service_stop(test_service *ts);
+
+/* How a test call presents itself. */
+typedef struct test_caller {
+	const char *access_token; /* sent as "authorization: Bearer ..." */
+	int internal;		  /* sends TEST_INTERNAL_TOKEN */
+	const char *user_agent;
+	const char *forwarded_for;
+} test_caller;
+
+/* Calls method; the reply is allocated in arena. Returns rpc_call()'s
+ * result (err_last() holds the reason of a failure). */
+int test_call(test_service *ts, const char *method, const ProtobufCMessage *req,
+	      ProtobufCMessage **resp, mem_arena *arena, const test_caller *who);
+
+#endif

@@ -1,0 +1,67 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "text/text.h"
+
+static void test_uuid(void **state)
+{
+	assert_true(text_is_uuid("7d3c1f4e-0000-4000-8000-00000000000a"));
+	assert_true(text_is_uuid("7D3C1F4E-0000-4000-8000-00000000000A"));
+	assert_false(text_is_uuid("7d3c1f4e-0000-4000-8000-00000000000"));
+	assert_false(text_is_uuid("7d3c1f4e-0000-4000-8000-00000000000ab"));
+	assert_false(text_is_uuid("7d3c1f4e00000-4000-8000-00000000000a"));
+	assert_false(text_is_uuid("7d3c1f4e-0000-4000-8000-00000000000g"));
+	assert_false(text_is_uuid("' OR 1=1 --"));
+	assert_false(text_is_uuid(""));
+}
+
+static void test_clean_text(void **state)
+{
+	assert_true(text_is_clean("Ẹgbẹ́ Ajo ₦"));
+	assert_false(text_is_clean("tab\there"));
+	assert_false(text_is_clean("line\nbreak"));
+	assert_false(text_is_clean("bad \xc3\x28 utf8"));
+	assert_false(text_is_clean("overlong \xe0\x80\xaf"));
+	assert_false(text_is_clean("surrogate \xed\xa0\x80"));
+}
+
+static void test_trim_and_sanitize(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+
+	assert_string_equal(text_trim(a, "  x y \t\n"), "x y");
+	assert_string_equal(text_trim(a, "   "), "");
+	assert_string_equal(text_sanitize(a, "ok\r\nagent", 64), "ok??agent");
+	assert_string_equal(text_sanitize(a, NULL, 8), "");
+	/* Cut at a character boundary: "₦" is three bytes. */
+	assert_string_equal(text_sanitize(a, "ab₦", 4), "ab");
+	assert_string_equal(text_sanitize(a, "abcdef", 3), "abc");
+	mem_arena_free(a);
+}
+
+static void test_pin(void **state)
+{
+	assert_true(text_is_pin("0000"));
+	assert_true(text_is_pin("123456"));
+	assert_false(text_is_pin("123"));
+	assert_false(text_is_pin("1234567"));
+	assert_false(text_is_pin("12 4"));
+	assert_false(text_is_pin("١٢٣٤")); /* Arabic-Indic digits */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_clean_text),
+		cmocka_unit_test(test_trim_and_sanitize),
+		cmocka_unit_test(test_pin),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
