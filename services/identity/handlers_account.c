@@ -417,23 +417,20 @@ IDN_HANDLER(list_sessions)
 		(Kolo__Identity__V1__ListSessionsResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	const auth_claims *claims = rpc_ctx_claims(ctx);
-	const char *key, *after;
+	page_request page;
 	idn_session *rows = NULL;
-	int32_t limit;
 	int n = 0, rc;
 	db_conn *c = NULL;
 
-	rc = page_size(&limit, in->page_size);
-	if (rc == 0)
-		rc = page_token_decode(&key, &after, a, in->page_token);
+	rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
 		rc = idn_db(&c);
 	if (rc == 0)
-		rc = idn_store_sessions(c, a, claims->sub, idn_now_us(), key, after,
-					limit, &rows, &n);
+		rc = idn_store_sessions(c, a, claims->sub, idn_now_us(), &page,
+					&rows, &n);
 	if (rc < 0)
 		return rc;
-	out->n_sessions = (size_t)(n < limit ? n : limit);
+	out->n_sessions = page_rows(&page, n);
 	out->sessions = mem_arena_alloc(a, sizeof(*out->sessions) *
 						   (out->n_sessions + 1));
 	if (!out->sessions)
@@ -452,10 +449,11 @@ IDN_HANDLER(list_sessions)
 		s->current = strcmp(rows[i].id, claims->sid) == 0;
 		out->sessions[i] = s;
 	}
-	if (n <= limit)
+	if (!page_has_more(&page, n))
 		return 0;
 	return page_token_encode(&out->next_page_token, a,
-				 rows[limit - 1].page_key, rows[limit - 1].id);
+				 rows[page.limit - 1].page_key,
+				 rows[page.limit - 1].id);
 }
 
 typedef struct idn_revoke_tx {
@@ -505,23 +503,19 @@ IDN_HANDLER(list_activity)
 	Kolo__Identity__V1__ListActivityResponse *out =
 		(Kolo__Identity__V1__ListActivityResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
-	const char *key, *after;
+	page_request page;
 	idn_event *rows = NULL;
-	int32_t limit;
 	int n = 0, rc;
 	db_conn *c = NULL;
 
-	rc = page_size(&limit, in->page_size);
-	if (rc == 0)
-		rc = page_token_decode(&key, &after, a, in->page_token);
+	rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
 		rc = idn_db(&c);
 	if (rc == 0)
-		rc = idn_store_events(c, a, rpc_ctx_user_id(ctx), key, after,
-				      limit, &rows, &n);
+		rc = idn_store_events(c, a, rpc_ctx_user_id(ctx), &page, &rows, &n);
 	if (rc < 0)
 		return rc;
-	out->n_events = (size_t)(n < limit ? n : limit);
+	out->n_events = page_rows(&page, n);
 	out->events = mem_arena_alloc(a, sizeof(*out->events) *
 						 (out->n_events + 1));
 	if (!out->events)
@@ -539,8 +533,9 @@ IDN_HANDLER(list_activity)
 		e->created_at = rows[i].created_at;
 		out->events[i] = e;
 	}
-	if (n <= limit)
+	if (!page_has_more(&page, n))
 		return 0;
 	return page_token_encode(&out->next_page_token, a,
-				 rows[limit - 1].page_key, rows[limit - 1].id);
+				 rows[page.limit - 1].page_key,
+				 rows[page.limit - 1].id);
 }

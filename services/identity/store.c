@@ -196,12 +196,13 @@ int idn_store_revoke_all(db_conn *c, const char *user_id, int *count)
 }
 
 int idn_store_sessions(db_conn *c, mem_arena *a, const char *user_id,
-		       int64_t now, const char *key, const char *after_id,
-		       int limit, idn_session **out, int *n)
+		       int64_t now, const page_request *page,
+		       idn_session **out, int *n)
 {
 	char now_text[DB_I64_TEXT], limit_text[DB_I64_TEXT];
-	const char *params[] = { user_id, db_i64(now_text, now), key, after_id,
-				 db_i64(limit_text, limit + 1) };
+	const char *params[] = { user_id, db_i64(now_text, now), page->key,
+				 page->after_id,
+				 db_i64(limit_text, page->limit + 1) };
 	PGresult *res = NULL;
 	idn_session *rows;
 	int rc = db_exec(
@@ -235,12 +236,11 @@ int idn_store_sessions(db_conn *c, mem_arena *a, const char *user_id,
 }
 
 int idn_store_events(db_conn *c, mem_arena *a, const char *user_id,
-		     const char *key, const char *after_id, int limit,
-		     idn_event **out, int *n)
+		     const page_request *page, idn_event **out, int *n)
 {
 	char limit_text[DB_I64_TEXT];
-	const char *params[] = { user_id, key, after_id,
-				 db_i64(limit_text, limit + 1) };
+	const char *params[] = { user_id, page->key, page->after_id,
+				 db_i64(limit_text, page->limit + 1) };
 	PGresult *res = NULL;
 	idn_event *rows;
 	int rc = db_exec(

@@ -10,6 +10,7 @@
 
 #include "db/db.h"
 #include "mem/mem.h"
+#include "page/page.h"
 
 typedef struct idn_user {
 	char *id;
@@ -91,11 +92,11 @@ KOLO_MUST_CHECK int idn_store_revoke_all(db_conn *c, const char *user_id,
  * at most limit + 1 rows so the caller knows whether a page follows. */
 KOLO_MUST_CHECK int idn_store_sessions(db_conn *c, mem_arena *a,
 				       const char *user_id, int64_t now,
-				       const char *key, const char *after_id,
-				       int limit, idn_session **out, int *n);
+				       const page_request *page,
+				       idn_session **out, int *n);
 KOLO_MUST_CHECK int idn_store_events(db_conn *c, mem_arena *a,
-				     const char *user_id, const char *key,
-				     const char *after_id, int limit,
+				     const char *user_id,
+				     const page_request *page,
 				     idn_event **out, int *n);
 
 /* PINs. lock reads a user's PIN row FOR UPDATE (ERR_NOT_FOUND

@@ -85,3 +85,23 @@ int page_token_decode(const char **key_out, const char **id_out,
 	*id_out = id;
 	return 0;
 }
+
+int page_request_parse(page_request *out, mem_arena *arena, int32_t size,
+		       const char *token)
+{
+	int rc = page_size(&out->limit, size);
+
+	if (rc < 0)
+		return rc;
+	return page_token_decode(&out->key, &out->after_id, arena, token);
+}
+
+size_t page_rows(const page_request *pr, int n_rows)
+{
+	return (size_t)(n_rows < pr->limit ? n_rows : pr->limit);
+}
+
+int page_has_more(const page_request *pr, int n_rows)
+{
+	return n_rows > pr->limit;
+}

@@ -32,4 +32,23 @@ KOLO_MUST_CHECK int page_token_decode(const char **key_out,
 				      const char **id_out, mem_arena *arena,
 				      const char *token);
 
+/* What a List request asks for: how many rows, after which (key, id). */
+typedef struct page_request {
+	int32_t limit;
+	const char *key;      /* NULL on the first page */
+	const char *after_id; /* NULL on the first page */
+} page_request;
+
+/* page_size() and page_token_decode() of a List request in one step. */
+KOLO_MUST_CHECK int page_request_parse(page_request *out, mem_arena *arena,
+				       int32_t page_size,
+				       const char *page_token);
+
+/* How many of n_rows fetched (the query asks limit + 1) go in the page. */
+size_t page_rows(const page_request *pr, int n_rows);
+
+/* 1 when the query returned more rows than the page holds: the page then
+ * ends with a next_page_token for its last row (index limit - 1). */
+int page_has_more(const page_request *pr, int n_rows);
+
 #endif

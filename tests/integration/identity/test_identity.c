@@ -448,6 +448,9 @@ static void test_logout_one_session_or_all(void **state)
 {
 	account acc, second, third;
 	int32_t revoked = -1;
+	Kolo__Identity__V1__ListSessionsRequest list =
+		KOLO__IDENTITY__V1__LIST_SESSIONS_REQUEST__INIT;
+	Kolo__Identity__V1__ListSessionsResponse *sessions = NULL;
 
 	register_account(&acc, "logout@example.com");
 	assert_int_equal(login("logout@example.com", PASSWORD, &second), 0);
@@ -462,6 +465,10 @@ static void test_logout_one_session_or_all(void **state)
 	assert_int_equal(revoked, 2);
 	assert_int_equal(live_sessions(&acc), 0);
 	assert_int_equal(events_of(&acc, "logout"), 3);
+	/* The access token outlives the sessions; the list is empty. */
+	assert_int_equal(call("ListSessions", &list, &sessions, as(&acc)), 0);
+	assert_int_equal(sessions->n_sessions, 0);
+	assert_string_equal(sessions->next_page_token, "");
 	/* A logged-out token presented to Refresh is a revoked token seen
 	 * again: DESIGN §4 treats it as theft. */
 	assert_int_equal(refresh(third.refresh, NULL), ERR_UNAUTHENTICATED);
