@@ -10,7 +10,7 @@ KOLO_DEPS=(
 	libgrpc-dev protobuf-c-compiler libprotobuf-c-dev
 	libpq-dev libsodium-dev libssl-dev libcurl4-openssl-dev
 	libcmocka-dev libmicrohttpd-dev libjansson-dev
-	postgresql-15
+	postgresql-15 curl
 )
 
 kolo_deps_install() {

@@ -6,10 +6,12 @@
 #                                     and internal token; exports them
 #   kolo_suite_start BINDIR RUNDIR DB start the five services (their
 #                                     database URLs default to DB as each
-#                                     service's own role) and wait for health
+#                                     service's own role) and the gateway,
+#                                     and wait for their health
 #   kolo_suite_stop RUNDIR            SIGTERM each, wait; fails if any
 #                                     service did not exit 0
-# Addresses come from KOLO_<SERVICE>_ADDR (DESIGN §1 defaults).
+# Addresses come from KOLO_<SERVICE>_ADDR and KOLO_GATEWAY_ADDR (DESIGN §1
+# defaults). KOLO_SUITE_PID[name] holds each process id.
 
 KOLO_SERVICES=(identity groups ledger withdrawals payments)
 declare -A KOLO_DEFAULT_PORT=([identity]=7101 [groups]=7102 [ledger]=7103
@@ -66,6 +68,27 @@ kolo_suite_start() {
 			return 1
 		fi
 	done
+	kolo_suite_start_gateway "$bindir" "$rundir"
+}
+
+# The gateway's URL (KOLO_GATEWAY_ADDR, default 127.0.0.1:8080).
+kolo_suite_url() {
+	echo "http://${KOLO_GATEWAY_ADDR:-127.0.0.1:8080}"
+}
+
+kolo_suite_start_gateway() {
+	local bindir="$1" rundir="$2" i
+	"$bindir/gateway/kolo-gateway" >>"$rundir/gateway.log" 2>&1 &
+	KOLO_SUITE_PID[gateway]=$!
+	for i in $(seq 1 200); do
+		if curl -fsS -o /dev/null "$(kolo_suite_url)/healthz" 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "suite: kolo-gateway did not answer on $(kolo_suite_url); its log:" >&2
+	tail -n 20 "$rundir/gateway.log" >&2
+	return 1
 }
 
 kolo_suite_stop() {

@@ -1,0 +1,221 @@
+/* kolo-gateway: the HTTP/JSON face of the suite (DESIGN §9).
+ *
+ * Thin and stateless: a static route table {method, pattern, handler};
+ * most routes are one RPC (gw_rpc_route) whose request is decoded from the
+ * JSON body, query string and path, and whose reply is written back as
+ * JSON with the same field names. */
+#ifndef KOLO_GW_H
+#define KOLO_GW_H
+
+#include <jansson.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err/err.h"
+#include "mem/mem.h"
+#include "rpc/rpc.h"
+
+#define GW_BODY_MAX (64 * 1024)
+#define GW_MAX_PARAMS 4
+#define GW_REQUEST_ID_MAX 64
+
+/* The services the gateway calls. */
+typedef enum {
+	GW_IDENTITY,
+	GW_GROUPS,
+	GW_LEDGER,
+	GW_WITHDRAWALS,
+	GW_PAYMENTS,
+	GW_N_UPSTREAMS,
+} gw_upstream;
+
+/* Rate-limit classes a route belongs to (flags). */
+enum {
+	GW_RATE_LOGIN = 1,   /* per IP and per account (email) */
+	GW_RATE_REFRESH = 2, /* per IP */
+	GW_RATE_PIN = 4,     /* per IP and per account (token's user) */
+	GW_RATE_PUBLIC = 8,  /* per IP */
+	GW_RATE_SIGNUP = 16, /* per IP, with the login per-IP rule */
+};
+
+typedef struct gw_param {
+	const char *name;
+	const char *value;
+} gw_param;
+
+/* One HTTP request, everything in its arena. */
+typedef struct gw_request {
+	mem_arena *arena;
+	const char *method;
+	const char *path;
+	const char *query; /* raw query string ("" when none) */
+	struct MHD_Connection *connection;
+	const char *body;
+	size_t body_len;
+	gw_param params[GW_MAX_PARAMS]; /* path parameters */
+	size_t n_params;
+	const char *client_ip;
+	const char *user_agent;
+	const char *authorization; /* the Authorization header or NULL */
+	char request_id[GW_REQUEST_ID_MAX + 1];
+	int route_index; /* -1 when no route matched */
+} gw_request;
+
+/* What a handler answers. body_text is owned by the response (free()). */
+typedef struct gw_response {
+	int status;
+	char *body;		  /* malloc'd; NULL = empty */
+	size_t body_len;
+	const char *content_type; /* static */
+	int retry_after;	  /* seconds; > 0 adds Retry-After */
+	const char *cache_control; /* static; NULL = no-store */
+} gw_response;
+
+typedef struct gw_route gw_route;
+typedef void (*gw_handler)(const gw_route *route, gw_request *req,
+			   gw_response *resp);
+
+/* How a one-RPC route maps HTTP onto its RPC. */
+typedef struct gw_rpc_spec {
+	gw_upstream service;
+	const char *rpc;	 /* RPC name in the service descriptor */
+	int status;		 /* HTTP status on success (204: no body) */
+	const char *required;	 /* comma list of body fields that must be set */
+	const char *path_fields; /* comma list "param=field" */
+	const char *unwrap;	 /* reply field sent alone, e.g. "user" */
+	const char *idempotency_field; /* Idempotency-Key header -> field */
+	const char *query_fields; /* comma list "param=field" of query names
+				   * that differ from their field */
+	int internal;		 /* call with the service token */
+} gw_rpc_spec;
+
+struct gw_route {
+	const char *method;
+	const char *pattern; /* "/v1/groups/{id}"; {id}/{user_id} are UUIDs */
+	gw_handler handler;
+	const gw_rpc_spec *rpc;
+	unsigned rate;	     /* GW_RATE_* */
+};
+
+/* --- routes.c: the table ------------------------------------------------ */
+extern const gw_route gw_routes[];
+extern const size_t gw_n_routes;
+
+/* --- router.c ----------------------------------------------------------- */
+/* Finds the route for method + path, filling req->params. Returns its
+ * index, -1 for no path match (404), -2 for a path that matches with
+ * another method (405), -3 for a malformed path parameter (400, with
+ * err_set naming it). */
+int gw_route_match(gw_request *req);
+
+/* --- response.c --------------------------------------------------------- */
+/* A JSON body (the reference is stolen). */
+void gw_reply_json(gw_response *resp, int status, json_t *body);
+/* {"error":{"code":reason,"message":message}} with status. */
+void gw_reply_error(gw_response *resp, int status, const char *reason,
+		    const char *message);
+/* The error recorded with err_set(), with the HTTP status of its code. */
+void gw_reply_err_last(gw_response *resp);
+/* HTTP status for an err_code. */
+int gw_http_status(err_code code);
+
+/* --- pbjson.c ----------------------------------------------------------- */
+/* Fills msg from a JSON object (unknown keys are ignored). A value of the
+ * wrong type is ERR_INVALID_ARGUMENT "invalid_field" naming the field. */
+KOLO_MUST_CHECK int gw_pb_from_json(ProtobufCMessage *msg, const json_t *obj,
+				    mem_arena *arena);
+/* Sets the scalar field name from text (path or query parameter);
+ * ERR_INVALID_ARGUMENT naming it when the text does not fit the type; an
+ * unknown name is ignored (returns 0) unless strict. */
+KOLO_MUST_CHECK int gw_pb_set_text(ProtobufCMessage *msg, const char *name,
+				   const char *text, mem_arena *arena,
+				   int strict);
+/* The JSON object of msg (new reference). */
+json_t *gw_pb_to_json(const ProtobufCMessage *msg);
+/* The JSON of one field of msg by name (new reference; NULL if none). */
+json_t *gw_pb_field_json(const ProtobufCMessage *msg, const char *name);
+
+/* --- upstream.c --------------------------------------------------------- */
+/* Opens the channels to the five services (addresses from the
+ * environment, DESIGN §1 defaults). */
+KOLO_MUST_CHECK int gw_upstreams_open(int64_t timeout_ms,
+				      const char *internal_token);
+void gw_upstreams_close(void);
+/* The descriptor of a service. */
+const ProtobufCServiceDescriptor *gw_upstream_descriptor(gw_upstream up);
+/* Calls rpc on up for req's caller (authorization, client IP, user agent
+ * and request id forwarded; the service token when internal). The reply
+ * is in req's arena. Failures are recorded with err_set() and counted in
+ * the metrics. */
+KOLO_MUST_CHECK int gw_call(gw_request *req, gw_upstream up, const char *rpc,
+			    const ProtobufCMessage *in, ProtobufCMessage **out,
+			    int internal);
+/* Health/Check of a service within timeout_ms: 1 when SERVING. */
+int gw_upstream_serving(gw_upstream up, int64_t timeout_ms);
+/* The service's name for readyz ("identity"). */
+const char *gw_upstream_name(gw_upstream up);
+
+/* --- rpc_route.c -------------------------------------------------------- */
+/* The handler of every one-RPC route (route->rpc says how). */
+void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp);
+/* The handler of routes whose feature is not built yet: 501. */
+void gw_not_built(const gw_route *route, gw_request *req, gw_response *resp);
+
+/* --- ratelimit.c -------------------------------------------------------- */
+typedef struct gw_rate_rule {
+	double burst;	 /* bucket size */
+	double per_second; /* refill rate */
+} gw_rate_rule;
+
+/* Parses "N/S" (N requests per S seconds) into a rule. */
+KOLO_MUST_CHECK int gw_rate_parse(gw_rate_rule *out, const char *text);
+/* Takes one token for key under rule at now (seconds). 0 when allowed;
+ * otherwise the seconds to wait (>= 1). */
+int gw_rate_take(const gw_rate_rule *rule, const char *key, double now);
+/* Checks the route's rate-limit classes for req; 0 or 429 filled in resp. */
+int gw_rate_check(const gw_route *route, gw_request *req, gw_response *resp);
+/* The configured rules of each class (set at start). */
+typedef struct gw_rate_config {
+	gw_rate_rule login_ip, login_account, refresh_ip, pin_ip, pin_account,
+		public_ip;
+} gw_rate_config;
+void gw_rate_configure(const gw_rate_config *cfg);
+
+/* --- metrics.c ---------------------------------------------------------- */
+void gw_metrics_request(int route_index, int status, int64_t micros);
+void gw_metrics_upstream_error(gw_upstream up, int grpc_status);
+void gw_metrics_route(const gw_route *route, gw_request *req, gw_response *resp);
+
+/* --- jwks.c ------------------------------------------------------------- */
+void gw_jwks_configure(int64_t ttl_s);
+void gw_jwks_route(const gw_route *route, gw_request *req, gw_response *resp);
+/* The user id of req's bearer token, verified against the cached keys;
+ * NULL when there is none or it does not verify. */
+const char *gw_verified_user(gw_request *req);
+
+/* --- webhook.c --------------------------------------------------------- */
+void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp);
+
+/* --- health.c ----------------------------------------------------------- */
+void gw_healthz_route(const gw_route *route, gw_request *req, gw_response *resp);
+void gw_readyz_route(const gw_route *route, gw_request *req, gw_response *resp);
+void gw_openapi_route(const gw_route *route, gw_request *req, gw_response *resp);
+/* The OpenAPI document, embedded at build time (openapi_doc.c). */
+extern const char gw_openapi_yaml[];
+extern const size_t gw_openapi_yaml_len;
+
+/* --- server.c ----------------------------------------------------------- */
+typedef struct gw_server gw_server;
+typedef struct gw_server_config {
+	const char *addr; /* host:port */
+	int threads;
+	int64_t grace_ms;
+	int trust_forwarded; /* believe X-Forwarded-For's first hop */
+} gw_server_config;
+KOLO_MUST_CHECK int gw_server_start(gw_server **out, const gw_server_config *cfg);
+int gw_server_port(const gw_server *srv);
+/* Stops accepting, lets in-flight requests finish (grace), stops. */
+void gw_server_stop(gw_server *srv);
+
+#endif

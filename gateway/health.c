@@ -1,0 +1,46 @@
+/* /healthz, /readyz and /openapi.yaml (embedded at build time). */
+#include "gw.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GW_READY_TIMEOUT_MS 1000
+
+void gw_healthz_route(const gw_route *route, gw_request *req, gw_response *resp)
+{
+	(void)route;
+	(void)req;
+	gw_reply_json(resp, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void gw_readyz_route(const gw_route *route, gw_request *req, gw_response *resp)
+{
+	json_t *services = json_object();
+	int ready = 1;
+
+	(void)route;
+	(void)req;
+	for (int i = 0; i < GW_N_UPSTREAMS; i++) {
+		int serving = gw_upstream_serving((gw_upstream)i, GW_READY_TIMEOUT_MS);
+
+		ready &= serving;
+		json_object_set_new(services, gw_upstream_name((gw_upstream)i),
+				    json_string(serving ? "SERVING" : "NOT_SERVING"));
+	}
+	gw_reply_json(resp, ready ? 200 : 503,
+		      json_pack("{s:s, s:o}", "status", ready ? "ready" : "not_ready",
+				"services", services));
+}
+
+void gw_openapi_route(const gw_route *route, gw_request *req, gw_response *resp)
+{
+	(void)route;
+	(void)req;
+	resp->status = 200;
+	resp->body = xmalloc(gw_openapi_yaml_len + 1);
+	memcpy(resp->body, gw_openapi_yaml, gw_openapi_yaml_len);
+	resp->body_len = gw_openapi_yaml_len;
+	resp->content_type = "application/yaml";
+	resp->cache_control = "public, max-age=300";
+}

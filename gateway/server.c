@@ -1,0 +1,358 @@
+/* libmicrohttpd glue: one gw_request per HTTP request, body limits,
+ * dispatch through the route table, replies, access log and metrics. */
+#include "gw.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config/cfg.h"
+#include "log/log.h"
+#include "text/text.h"
+
+#define GW_ARENA_CAP (8 * 1024 * 1024)
+#define GW_UA_MAX 256
+
+struct gw_server {
+	struct MHD_Daemon *daemon;
+	gw_server_config cfg;
+	atomic_int in_flight;
+	int port;
+};
+
+/* Per-request state, MHD's con_cls. */
+typedef struct gw_conn {
+	gw_request req;
+	char *body;
+	size_t body_len;
+	int too_large;
+	struct timespec start;
+} gw_conn;
+
+static int64_t gw_elapsed_us(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - start->tv_sec) * 1000000 +
+	       (now.tv_nsec - start->tv_nsec) / 1000;
+}
+
+/* --- who is calling --------------------------------------------------------- */
+
+static const char *gw_peer_ip(struct MHD_Connection *c, mem_arena *arena)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char buf[INET6_ADDRSTRLEN] = "";
+
+	if (!info || !info->client_addr)
+		return "";
+	if (info->client_addr->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)info->client_addr)->sin_addr,
+			  buf, sizeof(buf));
+	else if (info->client_addr->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)info->client_addr)->sin6_addr,
+			  buf, sizeof(buf));
+	return mem_arena_strdup(arena, buf);
+}
+
+/* The first X-Forwarded-For hop when the proxy in front is trusted, else
+ * the peer address. */
+static const char *gw_client_ip(const gw_server *s, struct MHD_Connection *c,
+				mem_arena *arena)
+{
+	const char *fwd = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      "X-Forwarded-For");
+	char *first;
+
+	if (!s->cfg.trust_forwarded || !fwd || !fwd[0])
+		return gw_peer_ip(c, arena);
+	first = text_sanitize(arena, fwd, 64);
+	if (!first)
+		return "";
+	first[strcspn(first, ",")] = '\0';
+	return text_trim(arena, first);
+}
+
+static void gw_request_id(gw_request *req, struct MHD_Connection *c)
+{
+	const char *given = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
+	unsigned char raw[16];
+
+	if (given && given[0] && strlen(given) <= GW_REQUEST_ID_MAX &&
+	    strspn(given, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+		    strlen(given)) {
+		strcpy(req->request_id, given);
+		return;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(req->request_id, sizeof(req->request_id), raw, sizeof(raw));
+}
+
+static void gw_request_init(gw_conn *gc, const gw_server *s,
+			    struct MHD_Connection *c, const char *url,
+			    const char *method)
+{
+	gw_request *req = &gc->req;
+
+	clock_gettime(CLOCK_MONOTONIC, &gc->start);
+	req->arena = mem_arena_new(GW_ARENA_CAP);
+	req->connection = c;
+	req->method = mem_arena_strdup(req->arena, method);
+	req->path = mem_arena_strdup(req->arena, url);
+	req->route_index = -1;
+	req->client_ip = gw_client_ip(s, c, req->arena);
+	req->user_agent = text_sanitize(
+		req->arena, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent"),
+		GW_UA_MAX);
+	req->authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							 "Authorization");
+	gw_request_id(req, c);
+}
+
+/* --- replies ------------------------------------------------------------------ */
+
+static enum MHD_Result gw_send(struct MHD_Connection *c, const gw_request *req,
+			       gw_response *resp)
+{
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+	char retry[16];
+
+	r = MHD_create_response_from_buffer(resp->body_len, resp->body,
+					    MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(resp->body);
+		return MHD_NO;
+	}
+	resp->body = NULL;
+	if (resp->content_type && resp->status != 204)
+		MHD_add_response_header(r, "Content-Type", resp->content_type);
+	MHD_add_response_header(r, "Cache-Control",
+				resp->cache_control ? resp->cache_control : "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Request-Id", req->request_id);
+	if (resp->retry_after > 0) {
+		snprintf(retry, sizeof(retry), "%d", resp->retry_after);
+		MHD_add_response_header(r, "Retry-After", retry);
+	}
+	rc = MHD_queue_response(c, (unsigned)resp->status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static void gw_log_request(const gw_conn *gc, int status)
+{
+	char code[8], micros[24];
+	const gw_request *req = &gc->req;
+
+	snprintf(code, sizeof(code), "%d", status);
+	snprintf(micros, sizeof(micros), "%lld", (long long)gw_elapsed_us(&gc->start));
+	log_event(LOG_LVL_INFO, "request", "method", req->method, "route",
+		  req->route_index >= 0 ? gw_routes[req->route_index].pattern : "unmatched",
+		  "status", code, "us", micros, "request_id", req->request_id, NULL);
+}
+
+/* --- dispatch ------------------------------------------------------------------ */
+
+static void gw_dispatch(gw_conn *gc, gw_response *resp)
+{
+	gw_request *req = &gc->req;
+	const gw_route *route;
+	int idx;
+
+	req->body = gc->body;
+	req->body_len = gc->body_len;
+	err_clear();
+	if (!req->method || !req->path || !req->client_ip || !req->user_agent) {
+		gw_reply_error(resp, 500, "internal", "out of memory");
+		return;
+	}
+	if (gc->too_large) {
+		gw_reply_error(resp, 413, "body_too_large",
+			       "the body is larger than 64 KiB");
+		return;
+	}
+	idx = gw_route_match(req);
+	if (idx == -1) {
+		gw_reply_error(resp, 404, "not_found", "no such route");
+		return;
+	}
+	if (idx == -2) {
+		gw_reply_error(resp, 405, "method_not_allowed",
+			       "this route does not take that method");
+		return;
+	}
+	if (idx == -3) {
+		gw_reply_err_last(resp);
+		return;
+	}
+	req->route_index = idx;
+	route = &gw_routes[idx];
+	if (gw_rate_check(route, req, resp) != 0)
+		return;
+	route->handler(route, req, resp);
+}
+
+/* A Content-Length over the limit is refused before any byte is read. */
+static int gw_declared_too_large(struct MHD_Connection *c)
+{
+	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						      "Content-Length");
+	int64_t n = 0;
+
+	return len && (cfg_parse_int(&n, len, 0, INT64_MAX) < 0 || n > GW_BODY_MAX);
+}
+
+static void gw_take_body(gw_conn *gc, const char *data, size_t size)
+{
+	if (gc->too_large)
+		return;
+	if (gc->body_len + size > GW_BODY_MAX) {
+		gc->too_large = 1;
+		return;
+	}
+	if (!gc->body)
+		gc->body = xmalloc(GW_BODY_MAX + 1);
+	memcpy(gc->body + gc->body_len, data, size);
+	gc->body_len += size;
+	gc->body[gc->body_len] = '\0';
+}
+
+static enum MHD_Result gw_finish(gw_conn *gc, struct MHD_Connection *c)
+{
+	gw_response resp = { .status = 500 };
+	enum MHD_Result rc;
+
+	gw_dispatch(gc, &resp);
+	if (resp.status == 0)
+		resp.status = 500;
+	rc = gw_send(c, &gc->req, &resp);
+	gw_metrics_request(gc->req.route_index, resp.status, gw_elapsed_us(&gc->start));
+	gw_log_request(gc, resp.status);
+	return rc;
+}
+
+static enum MHD_Result gw_access(void *cls, struct MHD_Connection *c,
+				 const char *url, const char *method,
+				 const char *version, const char *upload_data,
+				 size_t *upload_data_size, void **con_cls)
+{
+	gw_server *s = cls;
+	gw_conn *gc = *con_cls;
+
+	(void)version;
+	if (!gc) {
+		gc = xcalloc(1, sizeof(*gc));
+		gw_request_init(gc, s, c, url, method);
+		*con_cls = gc;
+		atomic_fetch_add(&s->in_flight, 1);
+		if (gw_declared_too_large(c)) {
+			gc->too_large = 1;
+			return gw_finish(gc, c);
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		gw_take_body(gc, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return gw_finish(gc, c);
+}
+
+static void gw_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	gw_server *s = cls;
+	gw_conn *gc = *con_cls;
+
+	(void)c;
+	(void)toe;
+	if (!gc)
+		return;
+	mem_arena_free(gc->req.arena);
+	free(gc->body);
+	free(gc);
+	*con_cls = NULL;
+	atomic_fetch_sub(&s->in_flight, 1);
+}
+
+/* --- life ------------------------------------------------------------------------- */
+
+static int gw_parse_addr(struct sockaddr_in *out, const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	char host[64];
+	int64_t port;
+
+	if (!colon || (size_t)(colon - addr) >= sizeof(host) ||
+	    cfg_parse_int(&port, colon + 1, 0, 65535) < 0)
+		return ERR_INVALID_ARGUMENT;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	memset(out, 0, sizeof(*out));
+	out->sin_family = AF_INET;
+	out->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
+		      &out->sin_addr) != 1)
+		return ERR_INVALID_ARGUMENT;
+	return 0;
+}
+
+int gw_server_start(gw_server **out, const gw_server_config *cfg)
+{
+	struct sockaddr_in sa;
+	gw_server *s;
+	const union MHD_DaemonInfo *info;
+
+	if (gw_parse_addr(&sa, cfg->addr) < 0)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_GATEWAY_ADDR must be IPv4-host:port");
+	s = xcalloc(1, sizeof(*s));
+	s->cfg = *cfg;
+	s->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0,
+		NULL, NULL, gw_access, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+		MHD_OPTION_NOTIFY_COMPLETED, gw_completed, s,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
+	if (!s->daemon) {
+		free(s);
+		return err_set(ERR_UNAVAILABLE, "bind_failed", "cannot listen on %s",
+			       cfg->addr);
+	}
+	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : 0;
+	*out = s;
+	return 0;
+}
+
+int gw_server_port(const gw_server *srv)
+{
+	return srv->port;
+}
+
+void gw_server_stop(gw_server *s)
+{
+	MHD_socket listener = MHD_quiesce_daemon(s->daemon);
+	struct timespec tick = { .tv_nsec = 10 * 1000000 };
+	int64_t waited_ms = 0;
+
+	if (listener != MHD_INVALID_SOCKET)
+		close(listener);
+	while (atomic_load(&s->in_flight) > 0 && waited_ms < s->cfg.grace_ms) {
+		nanosleep(&tick, NULL);
+		waited_ms += 10;
+	}
+	MHD_stop_daemon(s->daemon);
+	free(s);
+}

@@ -1,0 +1,49 @@
+# shellcheck shell=bash
+# testsuite.sh: a whole suite for a test program, on the test cluster.
+#
+#   kolo_testsuite_up SRC BUILD   a fresh migrated database on KOLO_TEST_PG,
+#                                 fresh secrets, free loopback ports, the
+#                                 cheap argon2id profile (DESIGN §4: tests may
+#                                 ask for it), then the five services and the
+#                                 gateway; sets KOLO_TESTSUITE_RUN (its folder)
+#   kolo_testsuite_down           stops them (fails if one did not exit 0),
+#                                 drops the database, removes the folder
+# Callers trap kolo_testsuite_down on EXIT. Needs pg.sh and suite.sh.
+
+_kolo_free_port() {
+	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+_kolo_psql_admin() {
+	/usr/lib/postgresql/15/bin/psql "$KOLO_TEST_PG" -v ON_ERROR_STOP=1 -qAt "$@"
+}
+
+kolo_testsuite_up() {
+	local src="$1" build="$2" svc
+	: "${KOLO_TEST_PG:?KOLO_TEST_PG is not set: run through scripts/test}"
+	KOLO_TESTSUITE_DB="kolo_suite_$$_${RANDOM}"
+	KOLO_TESTSUITE_RUN="$(mktemp -d /tmp/kolo-suite.XXXXXX)"
+	_kolo_psql_admin -c "CREATE DATABASE $KOLO_TESTSUITE_DB" || return 1
+	PGHOST="$(_kolo_psql_admin -c 'SHOW unix_socket_directories' | cut -d, -f1)"
+	PGPORT="$(_kolo_psql_admin -c 'SHOW port')"
+	export PGHOST PGPORT
+	KOLO_DATABASE_URL="$(kolo_pg_url "$KOLO_TESTSUITE_DB")" \
+		"$build/tools/migrate/kolo-migrate" --dir "$src/migrations" 2>/dev/null || return 1
+	kolo_suite_secrets "$KOLO_TESTSUITE_RUN/secrets.env" "$build/tools/keygen/kolo-keygen" || return 1
+	export KOLO_PWHASH_PROFILE=test
+	for svc in "${KOLO_SERVICES[@]}"; do
+		export "KOLO_$(_kolo_upper "$svc")_ADDR=127.0.0.1:$(_kolo_free_port)"
+	done
+	export KOLO_GATEWAY_ADDR="127.0.0.1:$(_kolo_free_port)"
+	kolo_suite_start "$build" "$KOLO_TESTSUITE_RUN" "$KOLO_TESTSUITE_DB"
+}
+
+kolo_testsuite_down() {
+	local status=0
+	[ -n "${KOLO_TESTSUITE_RUN:-}" ] || return 0
+	kolo_suite_stop "$KOLO_TESTSUITE_RUN" || status=1
+	_kolo_psql_admin -c "DROP DATABASE IF EXISTS $KOLO_TESTSUITE_DB WITH (FORCE)" >/dev/null 2>&1 || true
+	rm -rf "$KOLO_TESTSUITE_RUN"
+	KOLO_TESTSUITE_RUN=""
+	return "$status"
+}

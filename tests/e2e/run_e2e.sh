@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Starts the suite and the gateway on a fresh database of the test cluster
+# (KOLO_TEST_PG) with low rate limits, runs the e2e programs over HTTP and
+# the OpenAPI/route-table check, then stops everything: every process must
+# shut down cleanly (exit 0) on SIGTERM.
+#   run_e2e.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+src="$1"
+build="$2"
+. "$src/scripts/lib/pg.sh"
+. "$src/scripts/lib/suite.sh"
+. "$src/scripts/lib/testsuite.sh"
+trap 'kolo_testsuite_down >/dev/null 2>&1 || true' EXIT
+
+# The OpenAPI document and the gateway's route table describe the same routes.
+"$build/gateway/kolo-gateway" --routes >"$build/tests/e2e/routes.txt"
+/usr/bin/python3 "$src/tests/e2e/check_openapi.py" "$src/gateway/openapi.yaml" \
+	"$build/tests/e2e/routes.txt"
+
+# The per-account login limit is what the e2e test hits; every test shares
+# one client IP, so the per-IP limits stay out of the way.
+export KOLO_RATE_LOGIN_ACCOUNT=3/60 KOLO_RATE_LOGIN_IP=1000/60 KOLO_RATE_PIN_IP=1000/60
+kolo_testsuite_up "$src" "$build"
+export KOLO_E2E_URL="$(kolo_suite_url)"
+export KOLO_E2E_GROUPS_PID="${KOLO_SUITE_PID[groups]}"
+for prog in "$build"/tests/e2e/e2e_*; do
+	"$prog"
+done
+kolo_testsuite_down
+echo "e2e: every process stopped cleanly"

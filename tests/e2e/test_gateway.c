@@ -1,0 +1,306 @@
+/* The gateway over real HTTP against the running suite (run_e2e.sh starts
+ * it): the auth flow, each error mapping, limits, request ids, readiness,
+ * and the operational routes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "e2e.h"
+
+#define PASSWORD "e2e password 123"
+
+typedef struct user {
+	char email[96];
+	char access[2048];
+	char refresh[96];
+} user;
+
+static int setup(void **state)
+{
+	if (!getenv("KOLO_E2E_URL")) {
+		fprintf(stderr, "KOLO_E2E_URL is not set: run through run_e2e.sh\n");
+		return -1;
+	}
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	curl_global_cleanup();
+	return 0;
+}
+
+static void keep_tokens(user *u, const e2e_reply *r)
+{
+	snprintf(u->access, sizeof(u->access), "%s", e2e_str(r, "access_token"));
+	snprintf(u->refresh, sizeof(u->refresh), "%s", e2e_str(r, "refresh_token"));
+	assert_true(strlen(u->access) > 20);
+	assert_true(strlen(u->refresh) > 20);
+}
+
+static void register_user(user *u, const char *tag)
+{
+	char body[256];
+	e2e_reply r;
+	e2e_opts o = { .body = body };
+
+	snprintf(u->email, sizeof(u->email), "%s-%d@example.com", tag, (int)getpid());
+	snprintf(body, sizeof(body),
+		 "{\"email\":\"%s\",\"password\":\"" PASSWORD "\",\"name\":\"E2E %s\"}",
+		 u->email, tag);
+	e2e_http(&r, "POST", "/v1/auth/register", &o);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(r.json, "user"), "email")),
+			    u->email);
+	assert_string_equal(e2e_str(&r, "token_type"), "Bearer");
+	keep_tokens(u, &r);
+	e2e_reply_free(&r);
+}
+
+static void expect(const char *method, const char *path, const e2e_opts *o,
+		   long status, const char *code)
+{
+	e2e_reply r;
+
+	e2e_http(&r, method, path, o);
+	if (r.status != status || strcmp(e2e_error_code(&r), code) != 0)
+		fail_msg("%s %s: got %ld %s, want %ld %s (%s)", method, path,
+			 r.status, e2e_error_code(&r), status, code, r.body);
+	assert_string_equal(r.content_type, "application/json");
+	e2e_reply_free(&r);
+}
+
+static void test_register_login_me_refresh_logout(void **state)
+{
+	user u;
+	e2e_reply r;
+	char body[512];
+	e2e_opts o = { .body = body };
+	e2e_opts me = { 0 };
+
+	register_user(&u, "flow");
+	snprintf(body, sizeof(body), "{\"email\":\" %s \",\"password\":\"" PASSWORD "\"}",
+		 u.email);
+	e2e_http(&r, "POST", "/v1/auth/login", &o);
+	assert_int_equal(r.status, 200);
+	keep_tokens(&u, &r);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "expires_in")), 900);
+	e2e_reply_free(&r);
+
+	me.token = u.access;
+	e2e_http(&r, "GET", "/v1/me", &me);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(e2e_str(&r, "email"), u.email);
+	assert_false(json_is_true(json_object_get(r.json, "has_pin")));
+	assert_non_null(json_object_get(r.json, "created_at"));
+	e2e_reply_free(&r);
+
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", u.refresh);
+	e2e_http(&r, "POST", "/v1/auth/refresh", &o);
+	assert_int_equal(r.status, 200);
+	keep_tokens(&u, &r);
+	e2e_reply_free(&r);
+
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", u.refresh);
+	e2e_http(&r, "POST", "/v1/auth/logout", &o);
+	assert_int_equal(r.status, 204);
+	assert_int_equal(r.body_len, 0);
+	e2e_reply_free(&r);
+	/* The logged-out token no longer refreshes. */
+	expect("POST", "/v1/auth/refresh", &o, 401, "refresh_token_reused");
+}
+
+static void test_each_error_maps_to_its_status(void **state)
+{
+	user u;
+	char body[256];
+	e2e_opts o = { .body = body };
+	e2e_opts authed = { 0 };
+
+	register_user(&u, "errors");
+	authed.token = u.access;
+	/* 400: malformed JSON, a missing field, a wrong type, a bad UUID. */
+	snprintf(body, sizeof(body), "{\"email\": ");
+	expect("POST", "/v1/auth/login", &o, 400, "invalid_json");
+	snprintf(body, sizeof(body), "[1, 2]");
+	expect("POST", "/v1/auth/login", &o, 400, "invalid_json");
+	snprintf(body, sizeof(body), "{\"email\":\"%s\"}", u.email);
+	expect("POST", "/v1/auth/login", &o, 400, "missing_field");
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":42}", u.email);
+	expect("POST", "/v1/auth/login", &o, 400, "invalid_field");
+	expect("DELETE", "/v1/me/sessions/not-a-uuid", &authed, 400,
+	       "invalid_path_parameter");
+	/* 401: no token, a forged one, a wrong password. */
+	expect("GET", "/v1/me", NULL, 401, "missing_token");
+	authed.token = "eyJhbGciOiJFZERTQSJ9.e30.AAAA";
+	expect("GET", "/v1/me", &authed, 401, "invalid_token");
+	authed.token = u.access;
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"not it at all\"}",
+		 u.email);
+	expect("POST", "/v1/auth/login", &o, 401, "invalid_credentials");
+	/* 404: no such route, no such session. */
+	expect("GET", "/v1/nothing-here", NULL, 404, "not_found");
+	expect("DELETE", "/v1/me/sessions/00000000-0000-4000-8000-000000000000",
+	       &authed, 404, "session_not_found");
+	/* 405, 409, 422, 403. */
+	expect("PUT", "/v1/me", &authed, 405, "method_not_allowed");
+	snprintf(body, sizeof(body),
+		 "{\"email\":\"%s\",\"password\":\"" PASSWORD "\",\"name\":\"x\"}", u.email);
+	expect("POST", "/v1/auth/register", &o, 409, "email_taken");
+	snprintf(body, sizeof(body), "{\"old_pin\":\"1234\",\"new_pin\":\"5678\"}");
+	authed.body = body;
+	expect("PUT", "/v1/me/pin", &authed, 422, "pin_not_set");
+	snprintf(body, sizeof(body), "{\"pin\":\"2468\"}");
+	{
+		e2e_reply r;
+
+		e2e_http(&r, "POST", "/v1/me/pin", &authed);
+		assert_int_equal(r.status, 201);
+		assert_true(strlen(e2e_str(&r, "recovery_token")) > 20);
+		e2e_reply_free(&r);
+	}
+	snprintf(body, sizeof(body), "{\"old_pin\":\"1357\",\"new_pin\":\"5678\"}");
+	expect("PUT", "/v1/me/pin", &authed, 403, "pin_incorrect");
+	snprintf(body, sizeof(body), "{\"pin\":\"12\"}");
+	expect("POST", "/v1/me/pin", &authed, 400, "invalid_pin");
+}
+
+static void test_oversized_body_is_413(void **state)
+{
+	size_t n = 70 * 1024;
+	char *big = malloc(n + 1);
+	e2e_opts o = { .body = big, .body_len = n };
+	e2e_reply r;
+
+	memset(big, 'x', n);
+	big[n] = '\0';
+	e2e_http(&r, "POST", "/v1/auth/login", &o);
+	assert_int_equal(r.status, 413);
+	assert_string_equal(e2e_error_code(&r), "body_too_large");
+	e2e_reply_free(&r);
+	free(big);
+}
+
+static void test_login_rate_limit_answers_429(void **state)
+{
+	user u;
+	char body[256];
+	e2e_opts o = { .body = body };
+	e2e_reply r;
+	long statuses[8];
+
+	register_user(&u, "limited");
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"wrong wrong\"}",
+		 u.email);
+	/* run_e2e.sh allows 3 logins per account a minute. */
+	for (int i = 0; i < 4; i++) {
+		e2e_http(&r, "POST", "/v1/auth/login", &o);
+		statuses[i] = r.status;
+		if (i == 3) {
+			assert_string_equal(e2e_error_code(&r), "rate_limited");
+			assert_true(atoi(r.retry_after) >= 1);
+		}
+		e2e_reply_free(&r);
+	}
+	assert_int_equal(statuses[0], 401);
+	assert_int_equal(statuses[2], 401);
+	assert_int_equal(statuses[3], 429);
+}
+
+static void test_request_id_is_kept_or_made(void **state)
+{
+	e2e_opts o = { .header = "X-Request-Id: e2e-req-42" };
+	e2e_reply r;
+
+	e2e_http(&r, "GET", "/healthz", &o);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.request_id, "e2e-req-42");
+	e2e_reply_free(&r);
+	o.header = "X-Request-Id: bad id with spaces";
+	e2e_http(&r, "GET", "/healthz", &o);
+	assert_int_equal(strlen(r.request_id), 32);
+	e2e_reply_free(&r);
+}
+
+static void wait_ready(long want)
+{
+	e2e_reply r;
+
+	e2e_http(&r, "GET", "/readyz", NULL);
+	if (r.status != want)
+		fail_msg("readyz %ld, want %ld: %s", r.status, want, r.body);
+	e2e_reply_free(&r);
+}
+
+static void test_readyz_follows_the_services(void **state)
+{
+	const char *pid_text = getenv("KOLO_E2E_GROUPS_PID");
+	pid_t pid = pid_text ? (pid_t)atoi(pid_text) : 0;
+	e2e_reply r;
+
+	assert_true(pid > 0);
+	wait_ready(200);
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	e2e_http(&r, "GET", "/readyz", NULL);
+	assert_int_equal(kill(pid, SIGCONT), 0);
+	assert_int_equal(r.status, 503);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(r.json, "services"), "groups")),
+			    "NOT_SERVING");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(r.json, "services"), "identity")),
+			    "SERVING");
+	e2e_reply_free(&r);
+	wait_ready(200);
+}
+
+static void test_operational_routes(void **state)
+{
+	const char *kid = getenv("KOLO_JWT_KID");
+	e2e_reply r;
+	json_t *key;
+
+	e2e_http(&r, "GET", "/.well-known/jwks.json", NULL);
+	assert_int_equal(r.status, 200);
+	key = json_array_get(json_object_get(r.json, "keys"), 0);
+	assert_string_equal(json_string_value(json_object_get(key, "kid")), kid);
+	assert_string_equal(json_string_value(json_object_get(key, "crv")), "Ed25519");
+	e2e_reply_free(&r);
+
+	e2e_http(&r, "GET", "/openapi.yaml", NULL);
+	assert_int_equal(r.status, 200);
+	assert_true(strncmp(r.body, "openapi: 3", 10) == 0);
+	e2e_reply_free(&r);
+
+	e2e_http(&r, "GET", "/metrics", NULL);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "kolo_gateway_requests_total{route=\"/v1/auth/register\","
+				       "method=\"POST\",status=\"201\"}"));
+	assert_non_null(strstr(r.body, "kolo_gateway_request_duration_seconds_bucket"));
+	e2e_reply_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_register_login_me_refresh_logout),
+		cmocka_unit_test(test_each_error_maps_to_its_status),
+		cmocka_unit_test(test_oversized_body_is_413),
+		cmocka_unit_test(test_login_rate_limit_answers_429),
+		cmocka_unit_test(test_request_id_is_kept_or_made),
+		cmocka_unit_test(test_readyz_follows_the_services),
+		cmocka_unit_test(test_operational_routes),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
