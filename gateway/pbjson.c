@@ -158,6 +158,7 @@ static int gw_value_from_json(void *dst, const ProtobufCFieldDescriptor *f,
 		return 0;
 	case PROTOBUF_C_TYPE_ENUM:
 		if (!json_is_string(v) ||
+		    strlen(json_string_value(v)) != json_string_length(v) ||
 		    gw_enum_parse(&e, f->descriptor, json_string_value(v)) < 0)
 			return gw_bad_field(f->name, "one of the documented values");
 		*(int *)dst = e;
@@ -187,8 +188,14 @@ static size_t gw_field_size(const ProtobufCFieldDescriptor *f)
 		return sizeof(protobuf_c_boolean);
 	case PROTOBUF_C_TYPE_ENUM:
 		return sizeof(int);
+	case PROTOBUF_C_TYPE_FLOAT:
+		return sizeof(float);
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return sizeof(double);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
 	default:
-		return sizeof(void *);
+		return sizeof(void *); /* strings and messages */
 	}
 }
 

@@ -5,6 +5,8 @@
  * which can only forgive, never wrongly refuse. */
 #include "gw.h"
 
+#include "config/cfg.h"
+
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -32,14 +34,19 @@ void gw_rate_configure(const gw_rate_config *cfg)
 
 int gw_rate_parse(gw_rate_rule *out, const char *text)
 {
-	unsigned n = 0, secs = 0;
-	char tail;
+	const char *slash = strchr(text, '/');
+	char count[16];
+	int64_t n = 0, secs = 0;
 
-	if (sscanf(text, "%u/%u%c", &n, &secs, &tail) != 2 || n == 0 ||
-	    secs == 0 || n > 1000000 || secs > 86400)
+	if (!slash || (size_t)(slash - text) >= sizeof(count))
 		return ERR_INVALID_ARGUMENT;
-	out->burst = n;
-	out->per_second = (double)n / secs;
+	memcpy(count, text, (size_t)(slash - text));
+	count[slash - text] = '\0';
+	if (cfg_parse_int(&n, count, 1, 1000000) < 0 ||
+	    cfg_parse_int(&secs, slash + 1, 1, 86400) < 0)
+		return ERR_INVALID_ARGUMENT;
+	out->burst = (double)n;
+	out->per_second = (double)n / (double)secs;
 	return 0;
 }
 
@@ -54,7 +61,12 @@ static uint64_t gw_hash(const char *s)
 	return h;
 }
 
-/* The bucket of key (a fresh full one if it was not there). */
+/* Refill arithmetic is in floating point: a bucket this close to a whole
+ * token has it (so the advertised wait is always enough). */
+#define GW_RATE_EPSILON 1e-6
+
+/* The bucket of key (a fresh full one if it was not there); key is at most
+ * GW_RATE_KEY_MAX - 1 bytes. */
 static gw_bucket *gw_bucket_of(const gw_rate_rule *rule, const char *key,
 			       double now)
 {
@@ -77,19 +89,22 @@ static gw_bucket *gw_bucket_of(const gw_rate_rule *rule, const char *key,
 
 int gw_rate_take(const gw_rate_rule *rule, const char *key, double now)
 {
+	char bounded[GW_RATE_KEY_MAX];
 	gw_bucket *b;
 	int wait = 0;
 
+	/* Long keys are cut the same way for lookup and storage. */
+	snprintf(bounded, sizeof(bounded), "%s", key);
 	pthread_mutex_lock(&gw_rate_lock);
-	b = gw_bucket_of(rule, key, now);
+	b = gw_bucket_of(rule, bounded, now);
 	b->tokens = fmin(rule->burst, b->tokens + (now - b->last) * rule->per_second);
 	b->last = now;
-	if (b->tokens >= 1.0)
-		b->tokens -= 1.0;
+	if (b->tokens >= 1.0 - GW_RATE_EPSILON)
+		b->tokens = fmax(0.0, b->tokens - 1.0);
 	else
-		wait = (int)ceil((1.0 - b->tokens) / rule->per_second);
+		wait = (int)ceil((1.0 - b->tokens) / rule->per_second - GW_RATE_EPSILON);
 	pthread_mutex_unlock(&gw_rate_lock);
-	return wait > 0 ? wait : 0;
+	return wait;
 }
 
 static double gw_now(void)

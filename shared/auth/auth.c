@@ -1,6 +1,7 @@
 #include "auth.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,109 @@ out:
 		return err_set(ERR_UNAUTHENTICATED, "token_expired",
 			       "access token has expired");
 	return auth_invalid();
+}
+
+/* --- verifier with a cache ---------------------------------------------- */
+
+typedef struct auth_cached {
+	unsigned char digest[crypto_generichash_BYTES];
+	auth_claims claims;
+	int used;
+} auth_cached;
+
+struct auth_verifier {
+	auth_keyring ring;
+	pthread_mutex_t lock;
+	size_t n_slots;
+	auth_cached *slots;
+};
+
+auth_verifier *auth_verifier_new(const auth_keyring *ring, size_t cache_slots)
+{
+	auth_verifier *v = xcalloc(1, sizeof(*v));
+
+	v->ring = *ring;
+	pthread_mutex_init(&v->lock, NULL);
+	v->n_slots = cache_slots;
+	v->slots = cache_slots ? xcalloc(cache_slots, sizeof(*v->slots)) : NULL;
+	return v;
+}
+
+void auth_verifier_free(auth_verifier *v)
+{
+	if (!v)
+		return;
+	pthread_mutex_destroy(&v->lock);
+	free(v->slots);
+	free(v);
+}
+
+size_t auth_verifier_keys(const auth_verifier *v)
+{
+	return v->ring.n_keys;
+}
+
+static auth_cached *auth_cache_slot(auth_verifier *v, const unsigned char *digest)
+{
+	size_t h = digest[0] | (size_t)digest[1] << 8 | (size_t)digest[2] << 16 |
+		   (size_t)digest[3] << 24;
+
+	return &v->slots[h % v->n_slots];
+}
+
+/* The claims cached for digest, if any (lock held). */
+static int auth_cache_get(auth_verifier *v, const unsigned char *digest,
+			  auth_claims *out)
+{
+	auth_cached *slot = auth_cache_slot(v, digest);
+	if (!slot->used || sodium_memcmp(slot->digest, digest, sizeof(slot->digest)) != 0)
+		return 0;
+	*out = slot->claims;
+	return 1;
+}
+
+static void auth_cache_put(auth_verifier *v, const unsigned char *digest,
+			   const auth_claims *claims)
+{
+	auth_cached *slot = auth_cache_slot(v, digest);
+
+	memcpy(slot->digest, digest, sizeof(slot->digest));
+	slot->claims = *claims;
+	slot->used = 1;
+}
+
+int auth_verifier_check(auth_verifier *v, auth_claims *out, const char *token,
+			int64_t now)
+{
+	unsigned char digest[crypto_generichash_BYTES];
+	auth_claims claims;
+	size_t len = strnlen(token, AUTH_JWT_MAX + 1);
+	int hit, rc;
+
+	if (!v->n_slots || len > AUTH_JWT_MAX)
+		return auth_jwt_verify(out, &v->ring, token, now);
+	crypto_generichash(digest, sizeof(digest), (const unsigned char *)token,
+			   len, NULL, 0);
+	pthread_mutex_lock(&v->lock);
+	hit = auth_cache_get(v, digest, &claims);
+	pthread_mutex_unlock(&v->lock);
+	if (hit) {
+		if (now >= claims.exp)
+			return err_set(ERR_UNAUTHENTICATED, "token_expired",
+				       "access token has expired");
+		if (claims.iat > now + AUTH_IAT_LEEWAY)
+			return auth_invalid();
+		*out = claims;
+		return 0;
+	}
+	rc = auth_jwt_verify(&claims, &v->ring, token, now);
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&v->lock);
+	auth_cache_put(v, digest, &claims);
+	pthread_mutex_unlock(&v->lock);
+	*out = claims;
+	return 0;
 }
 
 /* base64url of a JSON object's compact text, appended at out. */

@@ -52,6 +52,24 @@ KOLO_MUST_CHECK int auth_jwt_verify(auth_claims *out,
 				    const auth_keyring *ring,
 				    const char *token, int64_t now);
 
+/* A verifier: a keyring plus a cache of tokens it has verified, so a
+ * token's Ed25519 signature is checked once per process, not per call.
+ * The cache maps the BLAKE2b-256 of the whole token to its claims; every
+ * hit is still checked against exp and iat. Thread-safe. */
+typedef struct auth_verifier auth_verifier;
+
+/* A verifier of ring (copied) with room for cache_slots tokens (0: no
+ * cache). Owned by the caller: auth_verifier_free(). */
+auth_verifier *auth_verifier_new(const auth_keyring *ring, size_t cache_slots);
+void auth_verifier_free(auth_verifier *v);
+
+/* auth_jwt_verify() through the cache. */
+KOLO_MUST_CHECK int auth_verifier_check(auth_verifier *v, auth_claims *out,
+					const char *token, int64_t now);
+
+/* The number of keys the verifier holds. */
+size_t auth_verifier_keys(const auth_verifier *v);
+
 /* Signs claims with secret_key (libsodium's 64-byte Ed25519 secret key)
  * under kid. *out is a NUL-terminated token owned by the caller (free()). */
 KOLO_MUST_CHECK int auth_jwt_sign(char **out, const char *kid,

@@ -24,6 +24,25 @@ const char *err_default_reason(err_code code)
 	return default_reasons[idx];
 }
 
+/* Cuts s back to a UTF-8 character boundary when its last character was
+ * cut short, so a truncated message stays valid text. */
+static void err_utf8_trim(char *s)
+{
+	size_t n = strlen(s), start;
+	unsigned char lead;
+	size_t want;
+
+	if (n == 0)
+		return;
+	start = n - 1;
+	while (start > 0 && ((unsigned char)s[start] & 0xc0) == 0x80)
+		start--;
+	lead = (unsigned char)s[start];
+	want = lead < 0x80 ? 1 : (lead & 0xe0) == 0xc0 ? 2 : (lead & 0xf0) == 0xe0 ? 3 : 4;
+	if (n - start < want)
+		s[start] = '\0';
+}
+
 err_code err_set(err_code code, const char *reason, const char *fmt, ...)
 {
 	va_list ap;
@@ -32,7 +51,9 @@ err_code err_set(err_code code, const char *reason, const char *fmt, ...)
 	snprintf(last_error.reason, sizeof(last_error.reason), "%s",
 		 reason ? reason : err_default_reason(code));
 	va_start(ap, fmt);
-	vsnprintf(last_error.message, sizeof(last_error.message), fmt, ap);
+	if (vsnprintf(last_error.message, sizeof(last_error.message), fmt, ap) >=
+	    (int)sizeof(last_error.message))
+		err_utf8_trim(last_error.message);
 	va_end(ap);
 	return code;
 }

@@ -21,6 +21,8 @@
 #define RPC_DEFAULT_WORKERS 2
 #define RPC_DEFAULT_GRACE_MS 10000
 #define RPC_HEALTH_SERVICE "grpc.health.v1.Health"
+/* Verified access tokens remembered per server (see auth_verifier). */
+#define RPC_TOKEN_CACHE_SLOTS 4096
 
 typedef struct rpc_server rpc_server;
 
@@ -64,7 +66,7 @@ struct rpc_server {
 	size_t n_bound;
 	rpc_worker *workers;
 	int n_workers;
-	auth_keyring keys;
+	auth_verifier *verifier; /* NULL: no user tokens accepted */
 	char *internal_token;
 	size_t max_message;
 	int64_t grace_ms;
@@ -245,11 +247,11 @@ static int rpc_check_user(rpc_ctx *ctx)
 	if (!header || strncmp(header, "Bearer ", 7) != 0)
 		return err_set(ERR_UNAUTHENTICATED, "missing_token",
 			       "an access token is required");
-	if (s->keys.n_keys == 0)
+	if (!s->verifier)
 		return err_set(ERR_UNAUTHENTICATED, "invalid_token",
 			       "this service verifies no access tokens");
-	rc = auth_jwt_verify(&ctx->claims, &s->keys, header + 7,
-			     (int64_t)time(NULL));
+	rc = auth_verifier_check(s->verifier, &ctx->claims, header + 7,
+				 (int64_t)time(NULL));
 	if (rc < 0)
 		return rc;
 	ctx->user_id = ctx->claims.sub;
@@ -609,6 +611,7 @@ static void rpc_server_free(rpc_server *s)
 		free(s->bound[i].path);
 	free(s->bound);
 	rpc_free_secret(s->internal_token);
+	auth_verifier_free(s->verifier);
 	free(s);
 }
 
@@ -645,8 +648,8 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 						   : RPC_DEFAULT_MAX_MESSAGE;
 	s->grace_ms = config->grace_ms > 0 ? config->grace_ms
 					   : RPC_DEFAULT_GRACE_MS;
-	if (config->keys)
-		s->keys = *config->keys;
+	if (config->keys && config->keys->n_keys)
+		s->verifier = auth_verifier_new(config->keys, RPC_TOKEN_CACHE_SLOTS);
 	if (config->internal_token)
 		s->internal_token = xstrdup(config->internal_token);
 	s->grpc = rpc_grpc_server_create(s->max_message);

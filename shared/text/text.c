@@ -67,14 +67,11 @@ char *text_trim(mem_arena *arena, const char *s)
 	return mem_arena_strndup(arena, s + start, end - start);
 }
 
-char *text_sanitize(mem_arena *arena, const char *s, size_t max)
+void text_sanitize_into(char *out, size_t cap, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	char *out = mem_arena_alloc(arena, max + 1);
-	size_t len = 0;
+	size_t len = 0, max = cap - 1;
 
-	if (!out)
-		return NULL;
 	while (*p) {
 		size_t n = text_utf8_len(p);
 
@@ -92,6 +89,14 @@ char *text_sanitize(mem_arena *arena, const char *s, size_t max)
 		p += n;
 	}
 	out[len] = '\0';
+}
+
+char *text_sanitize(mem_arena *arena, const char *s, size_t max)
+{
+	char *out = mem_arena_alloc(arena, max + 1);
+
+	if (out)
+		text_sanitize_into(out, max + 1, s);
 	return out;
 }
 

@@ -22,6 +22,9 @@ char *text_trim(mem_arena *arena, const char *s);
  * for values like user-agent that are kept but not trusted. NULL -> "". */
 char *text_sanitize(mem_arena *arena, const char *s, size_t max);
 
+/* text_sanitize() into a caller's buffer of cap bytes (cap >= 1). */
+void text_sanitize_into(char *out, size_t cap, const char *s);
+
 /* 1 when s is 4..6 ASCII digits (a transaction PIN). */
 int text_is_pin(const char *s);
 

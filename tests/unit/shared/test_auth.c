@@ -117,6 +117,36 @@ static void test_alg_none_and_garbage_are_refused(void **state)
 	free(tok);
 }
 
+static void test_verifier_cache_still_enforces_expiry(void **state)
+{
+	auth_keyring ring;
+	auth_claims claims;
+	auth_verifier *v;
+	char *tok = test_token(&k1, USER, NOW, NOW + 900);
+	char *other = test_token(&k2, USER, NOW, NOW + 900);
+
+	ring_of(&ring, &k1, NULL);
+	v = auth_verifier_new(&ring, 8);
+	assert_int_equal(auth_verifier_keys(v), 1);
+	assert_int_equal(auth_verifier_check(v, &claims, tok, NOW + 1), 0);
+	assert_string_equal(claims.sub, USER);
+	/* The second time comes from the cache, with the same claims. */
+	memset(&claims, 0, sizeof(claims));
+	assert_int_equal(auth_verifier_check(v, &claims, tok, NOW + 2), 0);
+	assert_string_equal(claims.sub, USER);
+	assert_int_equal(auth_verifier_check(v, &claims, tok, NOW + 900),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "token_expired");
+	/* A token of a key the ring lacks is never cached as good. */
+	assert_int_equal(auth_verifier_check(v, &claims, other, NOW + 1),
+			 ERR_UNAUTHENTICATED);
+	assert_int_equal(auth_verifier_check(v, &claims, other, NOW + 1),
+			 ERR_UNAUTHENTICATED);
+	auth_verifier_free(v);
+	free(tok);
+	free(other);
+}
+
 static void test_secret_equal(void **state)
 {
 	assert_true(auth_secret_equal("abc", 3, "abc", 3));
@@ -132,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_keyring_parse),
 		cmocka_unit_test(test_sign_and_verify),
 		cmocka_unit_test(test_alg_none_and_garbage_are_refused),
+		cmocka_unit_test(test_verifier_cache_still_enforces_expiry),
 		cmocka_unit_test(test_secret_equal),
 	};
 

@@ -43,12 +43,32 @@ static void test_long_message_is_truncated_not_overflowed(void **state)
 	assert_int_equal(strlen(err_last()->reason), ERR_REASON_MAX - 1);
 }
 
+static void test_truncated_message_stays_valid_utf8(void **state)
+{
+	char text[1200] = "";
+
+	/* 300 two-byte characters: the cut must not split one. */
+	for (int i = 0; i < 300; i++)
+		strcat(text, "\xc3\xa9");
+	err_set(ERR_INVALID_ARGUMENT, NULL, "%s", text);
+	assert_int_equal(strlen(err_last()->message) % 2, 0);
+	assert_memory_equal(err_last()->message + strlen(err_last()->message) - 2,
+			    "\xc3\xa9", 2);
+	/* Three-byte characters after one ASCII byte. */
+	strcpy(text, "x");
+	for (int i = 0; i < 300; i++)
+		strcat(text, "\xe2\x82\xa6");
+	err_set(ERR_INVALID_ARGUMENT, NULL, "%s", text);
+	assert_int_equal((strlen(err_last()->message) - 1) % 3, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_codes_map_one_to_one_to_grpc),
 		cmocka_unit_test(test_set_records_reason_and_message),
 		cmocka_unit_test(test_long_message_is_truncated_not_overflowed),
+		cmocka_unit_test(test_truncated_message_stays_valid_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
