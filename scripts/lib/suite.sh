@@ -51,12 +51,15 @@ kolo_suite_secrets() {
 kolo_suite_start() {
 	local bindir="$1" rundir="$2" db="$3" svc var addr
 	mkdir -p "$rundir"
+	# Every address first: services dial each other by them.
+	for svc in "${KOLO_SERVICES[@]}"; do
+		kolo_suite_addr "$svc" >/dev/null
+	done
 	for svc in "${KOLO_SERVICES[@]}"; do
 		var="KOLO_$(_kolo_upper "$svc")_DATABASE_URL"
 		if [ -z "${!var:-}" ]; then
 			export "$var=$(kolo_pg_url "$db" "kolo_$svc")"
 		fi
-		kolo_suite_addr "$svc" >/dev/null
 		"$bindir/services/$svc/kolo-$svc" >>"$rundir/$svc.log" 2>&1 &
 		KOLO_SUITE_PID[$svc]=$!
 	done

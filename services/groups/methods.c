@@ -1,22 +1,22 @@
-/* Every RPC of the service with who may call it. A NULL handler is
- * answered UNIMPLEMENTED until its issue fills it in. */
-#include "methods.h"
+/* Every GroupsService RPC with its handler and who may call it. */
+#include "groups_service.h"
 
+#include "handlers.h"
 #include "kolo/groups/v1/groups.pb-c.h"
 
 static const rpc_method grp_methods[] = {
-	{ "CreateGroup", NULL, RPC_AUTH_USER },
-	{ "GetGroup", NULL, RPC_AUTH_USER },
-	{ "ListMyGroups", NULL, RPC_AUTH_USER },
-	{ "UpdateGroup", NULL, RPC_AUTH_USER },
-	{ "AddMember", NULL, RPC_AUTH_USER },
-	{ "UpdateMemberRole", NULL, RPC_AUTH_USER },
-	{ "RemoveMember", NULL, RPC_AUTH_USER },
-	{ "ListMembers", NULL, RPC_AUTH_USER },
-	{ "GetMembership", NULL, RPC_AUTH_INTERNAL },
-	{ "RotatePublicToken", NULL, RPC_AUTH_USER },
-	{ "RevokePublicToken", NULL, RPC_AUTH_USER },
-	{ "ResolvePublicToken", NULL, RPC_AUTH_INTERNAL },
+	{ "CreateGroup", grp_rpc_create_group, RPC_AUTH_USER },
+	{ "GetGroup", grp_rpc_get_group, RPC_AUTH_USER },
+	{ "ListMyGroups", grp_rpc_list_my_groups, RPC_AUTH_USER },
+	{ "UpdateGroup", grp_rpc_update_group, RPC_AUTH_USER },
+	{ "AddMember", grp_rpc_add_member, RPC_AUTH_USER },
+	{ "UpdateMemberRole", grp_rpc_update_member_role, RPC_AUTH_USER },
+	{ "RemoveMember", grp_rpc_remove_member, RPC_AUTH_USER },
+	{ "ListMembers", grp_rpc_list_members, RPC_AUTH_USER },
+	{ "GetMembership", grp_rpc_get_membership, RPC_AUTH_INTERNAL },
+	{ "RotatePublicToken", grp_rpc_rotate_public_token, RPC_AUTH_USER },
+	{ "RevokePublicToken", grp_rpc_revoke_public_token, RPC_AUTH_USER },
+	{ "ResolvePublicToken", grp_rpc_resolve_public_token, RPC_AUTH_INTERNAL },
 };
 
 const rpc_service grp_rpc_service = {

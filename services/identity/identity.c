@@ -157,12 +157,7 @@ void idn_token_hash(char hash[IDN_TOKEN_HASH_TEXT], const char *token)
 
 void idn_new_token(char token[IDN_TOKEN_TEXT], char hash[IDN_TOKEN_HASH_TEXT])
 {
-	unsigned char raw[IDN_TOKEN_BYTES];
-
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(token, IDN_TOKEN_TEXT, raw, sizeof(raw),
-			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
+	auth_random_token(token);
 	idn_token_hash(hash, token);
 }
 

@@ -18,8 +18,7 @@
 #define IDN_EMAIL_MAX 254
 #define IDN_NAME_MAX 120
 #define IDN_SECRET_HASH_MAX crypto_pwhash_STRBYTES
-#define IDN_TOKEN_BYTES 32
-#define IDN_TOKEN_TEXT (((IDN_TOKEN_BYTES + 2) / 3) * 4 + 1)
+#define IDN_TOKEN_TEXT AUTH_TOKEN_TEXT
 #define IDN_TOKEN_HASH_TEXT (crypto_hash_sha256_BYTES * 2 + 1)
 #define IDN_DEVICE_MAX 256
 #define IDN_IP_MAX 64

@@ -5,7 +5,7 @@
 #include "auth/auth.h"
 #include "config/cfg.h"
 #include "identity.h"
-#include "methods.h"
+#include "identity_service.h"
 #include "rpc/rpc_internal.h"
 #include "svc/svc.h"
 

@@ -1,5 +1,5 @@
 /* Every IdentityService RPC with its handler and who may call it. */
-#include "methods.h"
+#include "identity_service.h"
 
 #include "handlers.h"
 #include "kolo/identity/v1/identity.pb-c.h"

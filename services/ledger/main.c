@@ -1,5 +1,5 @@
 /* kolo-ledger: configuration and wiring only; see svc/svc.h. */
-#include "methods.h"
+#include "ledger_service.h"
 #include "svc/svc.h"
 
 static const svc_def ledger_service = {

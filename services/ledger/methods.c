@@ -1,6 +1,6 @@
 /* Every RPC of the service with who may call it. A NULL handler is
  * answered UNIMPLEMENTED until its issue fills it in. */
-#include "methods.h"
+#include "ledger_service.h"
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 

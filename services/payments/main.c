@@ -1,5 +1,5 @@
 /* kolo-payments: configuration and wiring only; see svc/svc.h. */
-#include "methods.h"
+#include "payments_service.h"
 #include "svc/svc.h"
 
 static const svc_def payments_service = {

@@ -1,6 +1,6 @@
 /* Every RPC of the service with who may call it. A NULL handler is
  * answered UNIMPLEMENTED until its issue fills it in. */
-#include "methods.h"
+#include "payments_service.h"
 
 #include "kolo/payments/v1/payments.pb-c.h"
 

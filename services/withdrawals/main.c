@@ -1,5 +1,5 @@
 /* kolo-withdrawals: configuration and wiring only; see svc/svc.h. */
-#include "methods.h"
+#include "withdrawals_service.h"
 #include "svc/svc.h"
 
 static const svc_def withdrawals_service = {

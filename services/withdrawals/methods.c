@@ -1,6 +1,6 @@
 /* Every RPC of the service with who may call it. A NULL handler is
  * answered UNIMPLEMENTED until its issue fills it in. */
-#include "methods.h"
+#include "withdrawals_service.h"
 
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 

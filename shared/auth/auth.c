@@ -47,6 +47,16 @@ int auth_b64url_decode(unsigned char *out, size_t cap, size_t *out_len,
 	return 0;
 }
 
+void auth_random_token(char out[AUTH_TOKEN_TEXT])
+{
+	unsigned char raw[AUTH_TOKEN_BYTES];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(out, AUTH_TOKEN_TEXT, raw, sizeof(raw),
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+}
+
 int auth_secret_equal(const char *a, size_t a_len, const char *b,
 		      size_t b_len)
 {

@@ -86,6 +86,13 @@ KOLO_MUST_CHECK int auth_b64url_decode(unsigned char *out, size_t cap,
 				       size_t *out_len, const char *text,
 				       size_t text_len);
 
+/* Room for a token of AUTH_TOKEN_BYTES random bytes in base64url. */
+#define AUTH_TOKEN_BYTES 32
+#define AUTH_TOKEN_TEXT 44
+
+/* A new random token: 32 bytes from the system CSPRNG, base64url. */
+void auth_random_token(char out[AUTH_TOKEN_TEXT]);
+
 /* 1 when the secrets are equal: lengths first, then a constant-time
  * compare of the bytes. */
 int auth_secret_equal(const char *a, size_t a_len, const char *b,

@@ -54,6 +54,7 @@ static const db_state_map state_map[] = {
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
 static char *configured_conninfo;
+static _Thread_local const char *thread_conninfo;
 
 static const db_state_map *db_state_lookup(const char *sqlstate)
 {
@@ -210,6 +211,11 @@ static int db_revive(db_conn *conn)
 	return db_session_setup(conn->pg);
 }
 
+void db_thread_set_conninfo(const char *conninfo)
+{
+	thread_conninfo = conninfo;
+}
+
 int db_thread_conn(db_conn **out)
 {
 	int rc;
@@ -217,14 +223,15 @@ int db_thread_conn(db_conn **out)
 
 	assert(out != NULL);
 	*out = NULL;
-	if (configured_conninfo == NULL)
+	if (configured_conninfo == NULL && thread_conninfo == NULL)
 		return err_set(ERR_INTERNAL, "database_not_configured",
 			       "db_configure() was not called");
 	if (pthread_once(&thread_key_once, db_thread_key_create) != 0)
 		abort();
 	conn = pthread_getspecific(thread_key);
 	if (conn == NULL) {
-		rc = db_connect(&conn, configured_conninfo);
+		rc = db_connect(&conn, thread_conninfo ? thread_conninfo
+						       : configured_conninfo);
 		if (rc < 0)
 			return rc;
 		if (pthread_setspecific(thread_key, conn) != 0)

@@ -48,6 +48,11 @@ void db_close(db_conn *conn);
  * thread exits or on db_thread_close(). */
 KOLO_MUST_CHECK int db_thread_conn(db_conn **out);
 
+/* Makes the calling thread connect with conninfo instead of the
+ * configured one (borrowed: it must outlive the thread). For processes
+ * that serve several services (tests). */
+void db_thread_set_conninfo(const char *conninfo);
+
 /* Closes the calling thread's connection now. */
 void db_thread_close(void);
 

@@ -66,6 +66,10 @@ typedef struct rpc_server_config {
 	const auth_keyring *keys;	/* for RPC_AUTH_USER; copied */
 	const char *internal_token;	/* for RPC_AUTH_INTERNAL; copied */
 	int64_t grace_ms;		/* shutdown grace (<= 0: 10 s) */
+	/* Optional: runs first on each worker thread (e.g. to pick the
+	 * thread's database settings). */
+	void (*worker_start)(void *arg);
+	void *worker_arg;
 } rpc_server_config;
 
 typedef struct rpc_server rpc_server;

@@ -70,6 +70,8 @@ struct rpc_server {
 	char *internal_token;
 	size_t max_message;
 	int64_t grace_ms;
+	void (*worker_start)(void *arg);
+	void *worker_arg;
 	int port;
 	atomic_int stopping;
 };
@@ -449,6 +451,8 @@ static void *rpc_worker_main(void *arg)
 	rpc_server *s = w->server;
 	grpc_event ev;
 
+	if (s->worker_start)
+		s->worker_start(s->worker_arg);
 	for (size_t i = 0; i <= s->n_bound; i++)
 		rpc_request(&w->pending[i]);
 	for (;;) {
@@ -652,6 +656,8 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 		s->verifier = auth_verifier_new(config->keys, RPC_TOKEN_CACHE_SLOTS);
 	if (config->internal_token)
 		s->internal_token = xstrdup(config->internal_token);
+	s->worker_start = config->worker_start;
+	s->worker_arg = config->worker_arg;
 	s->grpc = rpc_grpc_server_create(s->max_message);
 	rpc_bind_all(s, service);
 	rpc_workers_create(s, n_workers);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "call.h"
 #include "config/cfg.h"
 #include "db/db.h"
 #include "log/log.h"
@@ -146,6 +147,7 @@ int svc_main(const svc_def *def, int argc, char **argv)
 	}
 	log_init(def->name, (log_level)log_level_parse(svc_cfg.log_level));
 	svc_probe_database();
+	svc_calls_configure(svc_cfg.internal_token);
 	rpc_init();
 	if (def->start && def->start() < 0) {
 		log_event(LOG_LVL_ERROR, "cannot start", "error",
@@ -161,6 +163,7 @@ int svc_main(const svc_def *def, int argc, char **argv)
 		def->stop();
 out:
 	rpc_shutdown();
+	svc_calls_unconfigure();
 	db_unconfigure();
 	log_event(LOG_LVL_INFO, "stopped", NULL);
 	return status;

@@ -56,6 +56,21 @@ int text_is_clean(const char *s)
 	return 1;
 }
 
+int text_is_multiline(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = text_utf8_len(p);
+
+		if (n == 0 || (n == 1 && ((*p < 0x20 && !strchr("\n\r\t", *p)) ||
+					  *p == 0x7f)))
+			return 0;
+		p += n;
+	}
+	return 1;
+}
+
 char *text_trim(mem_arena *arena, const char *s)
 {
 	size_t start = 0, end = strlen(s);

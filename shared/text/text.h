@@ -14,6 +14,10 @@ int text_is_uuid(const char *s);
 /* 1 when s is valid UTF-8 without control characters (tab included). */
 int text_is_clean(const char *s);
 
+/* 1 when s is valid UTF-8 whose only control characters are line breaks
+ * and tabs (free text such as a description). */
+int text_is_multiline(const char *s);
+
 /* A copy of s in the arena without leading and trailing white space. */
 char *text_trim(mem_arena *arena, const char *s);
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 static size_t e2e_write(char *data, size_t size, size_t n, void *arg)
 {
@@ -123,4 +124,52 @@ const char *e2e_str(const e2e_reply *r, const char *key)
 	const char *v = json_string_value(json_object_get(r->json, key));
 
 	return v ? v : "";
+}
+
+void e2e_keep_tokens(e2e_user *u, const e2e_reply *r)
+{
+	snprintf(u->access, sizeof(u->access), "%s", e2e_str(r, "access_token"));
+	snprintf(u->refresh, sizeof(u->refresh), "%s", e2e_str(r, "refresh_token"));
+	assert_true(strlen(u->access) > 20);
+	assert_true(strlen(u->refresh) > 20);
+}
+
+void e2e_register(e2e_user *u, const char *tag)
+{
+	static int counter;
+	char body[256];
+	e2e_reply r;
+	e2e_opts o = { .body = body };
+	json_t *user;
+
+	snprintf(u->email, sizeof(u->email), "%s-%d-%d@example.com", tag,
+		 (int)getpid(), counter++);
+	snprintf(body, sizeof(body),
+		 "{\"email\":\"%s\",\"password\":\"" E2E_PASSWORD "\",\"name\":\"E2E %s\"}",
+		 u->email, tag);
+	e2e_http(&r, "POST", "/v1/auth/register", &o);
+	assert_int_equal(r.status, 201);
+	user = json_object_get(r.json, "user");
+	assert_string_equal(json_string_value(json_object_get(user, "email")), u->email);
+	snprintf(u->id, sizeof(u->id), "%s", json_string_value(json_object_get(user, "id")));
+	assert_string_equal(e2e_str(&r, "token_type"), "Bearer");
+	e2e_keep_tokens(u, &r);
+	e2e_reply_free(&r);
+}
+
+void e2e_expect(e2e_reply *out, const char *method, const char *path,
+		const e2e_opts *o, long status, const char *code)
+{
+	e2e_reply r;
+
+	e2e_http(&r, method, path, o);
+	if (r.status != status || strcmp(e2e_error_code(&r), code) != 0)
+		fail_msg("%s %s: got %ld %s, want %ld %s (%s)", method, path,
+			 r.status, e2e_error_code(&r), status, code, r.body);
+	if (r.body_len)
+		assert_string_equal(r.content_type, "application/json");
+	if (out)
+		*out = r;
+	else
+		e2e_reply_free(&r);
 }

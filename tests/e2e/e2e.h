@@ -33,4 +33,27 @@ const char *e2e_error_code(const e2e_reply *r);
 /* A JSON string member of the reply ("" when absent). */
 const char *e2e_str(const e2e_reply *r, const char *key);
 
+/* A registered user of the running suite. */
+typedef struct e2e_user {
+	char id[64];
+	char email[96];
+	char access[2048];
+	char refresh[96];
+} e2e_user;
+
+#define E2E_PASSWORD "e2e password 123"
+
+/* Registers "<tag>-<pid>-<n>@example.com" (201 expected) and keeps its
+ * tokens; fails the test otherwise. */
+void e2e_register(e2e_user *u, const char *tag);
+
+/* Keeps the access and refresh tokens of a reply that carries them. */
+void e2e_keep_tokens(e2e_user *u, const e2e_reply *r);
+
+/* Sends and checks: the status and the error code ("" for success) must
+ * be as expected, else the test fails showing the body. The reply is
+ * returned in r when r is not NULL (free it), else freed. */
+void e2e_expect(e2e_reply *r, const char *method, const char *path,
+		const e2e_opts *o, long status, const char *code);
+
 #endif

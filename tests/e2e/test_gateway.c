@@ -16,13 +16,9 @@
 
 #include "e2e.h"
 
-#define PASSWORD "e2e password 123"
+#define PASSWORD E2E_PASSWORD
 
-typedef struct user {
-	char email[96];
-	char access[2048];
-	char refresh[96];
-} user;
+typedef e2e_user user;
 
 static int setup(void **state)
 {
@@ -39,47 +35,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void keep_tokens(user *u, const e2e_reply *r)
-{
-	snprintf(u->access, sizeof(u->access), "%s", e2e_str(r, "access_token"));
-	snprintf(u->refresh, sizeof(u->refresh), "%s", e2e_str(r, "refresh_token"));
-	assert_true(strlen(u->access) > 20);
-	assert_true(strlen(u->refresh) > 20);
-}
-
-static void register_user(user *u, const char *tag)
-{
-	char body[256];
-	e2e_reply r;
-	e2e_opts o = { .body = body };
-
-	snprintf(u->email, sizeof(u->email), "%s-%d@example.com", tag, (int)getpid());
-	snprintf(body, sizeof(body),
-		 "{\"email\":\"%s\",\"password\":\"" PASSWORD "\",\"name\":\"E2E %s\"}",
-		 u->email, tag);
-	e2e_http(&r, "POST", "/v1/auth/register", &o);
-	assert_int_equal(r.status, 201);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(r.json, "user"), "email")),
-			    u->email);
-	assert_string_equal(e2e_str(&r, "token_type"), "Bearer");
-	keep_tokens(u, &r);
-	e2e_reply_free(&r);
-}
-
-static void expect(const char *method, const char *path, const e2e_opts *o,
-		   long status, const char *code)
-{
-	e2e_reply r;
-
-	e2e_http(&r, method, path, o);
-	if (r.status != status || strcmp(e2e_error_code(&r), code) != 0)
-		fail_msg("%s %s: got %ld %s, want %ld %s (%s)", method, path,
-			 r.status, e2e_error_code(&r), status, code, r.body);
-	assert_string_equal(r.content_type, "application/json");
-	e2e_reply_free(&r);
-}
-
 static void test_register_login_me_refresh_logout(void **state)
 {
 	user u;
@@ -88,12 +43,12 @@ static void test_register_login_me_refresh_logout(void **state)
 	e2e_opts o = { .body = body };
 	e2e_opts me = { 0 };
 
-	register_user(&u, "flow");
+	e2e_register(&u, "flow");
 	snprintf(body, sizeof(body), "{\"email\":\" %s \",\"password\":\"" PASSWORD "\"}",
 		 u.email);
 	e2e_http(&r, "POST", "/v1/auth/login", &o);
 	assert_int_equal(r.status, 200);
-	keep_tokens(&u, &r);
+	e2e_keep_tokens(&u, &r);
 	assert_int_equal(json_integer_value(json_object_get(r.json, "expires_in")), 900);
 	e2e_reply_free(&r);
 
@@ -108,7 +63,7 @@ static void test_register_login_me_refresh_logout(void **state)
 	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", u.refresh);
 	e2e_http(&r, "POST", "/v1/auth/refresh", &o);
 	assert_int_equal(r.status, 200);
-	keep_tokens(&u, &r);
+	e2e_keep_tokens(&u, &r);
 	e2e_reply_free(&r);
 
 	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}", u.refresh);
@@ -117,7 +72,7 @@ static void test_register_login_me_refresh_logout(void **state)
 	assert_int_equal(r.body_len, 0);
 	e2e_reply_free(&r);
 	/* The logged-out token no longer refreshes. */
-	expect("POST", "/v1/auth/refresh", &o, 401, "refresh_token_reused");
+	e2e_expect(NULL, "POST", "/v1/auth/refresh", &o, 401, "refresh_token_reused");
 }
 
 static void test_each_error_maps_to_its_status(void **state)
@@ -127,39 +82,39 @@ static void test_each_error_maps_to_its_status(void **state)
 	e2e_opts o = { .body = body };
 	e2e_opts authed = { 0 };
 
-	register_user(&u, "errors");
+	e2e_register(&u, "errors");
 	authed.token = u.access;
 	/* 400: malformed JSON, a missing field, a wrong type, a bad UUID. */
 	snprintf(body, sizeof(body), "{\"email\": ");
-	expect("POST", "/v1/auth/login", &o, 400, "invalid_json");
+	e2e_expect(NULL, "POST", "/v1/auth/login", &o, 400, "invalid_json");
 	snprintf(body, sizeof(body), "[1, 2]");
-	expect("POST", "/v1/auth/login", &o, 400, "invalid_json");
+	e2e_expect(NULL, "POST", "/v1/auth/login", &o, 400, "invalid_json");
 	snprintf(body, sizeof(body), "{\"email\":\"%s\"}", u.email);
-	expect("POST", "/v1/auth/login", &o, 400, "missing_field");
+	e2e_expect(NULL, "POST", "/v1/auth/login", &o, 400, "missing_field");
 	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":42}", u.email);
-	expect("POST", "/v1/auth/login", &o, 400, "invalid_field");
-	expect("DELETE", "/v1/me/sessions/not-a-uuid", &authed, 400,
+	e2e_expect(NULL, "POST", "/v1/auth/login", &o, 400, "invalid_field");
+	e2e_expect(NULL, "DELETE", "/v1/me/sessions/not-a-uuid", &authed, 400,
 	       "invalid_path_parameter");
 	/* 401: no token, a forged one, a wrong password. */
-	expect("GET", "/v1/me", NULL, 401, "missing_token");
+	e2e_expect(NULL, "GET", "/v1/me", NULL, 401, "missing_token");
 	authed.token = "eyJhbGciOiJFZERTQSJ9.e30.AAAA";
-	expect("GET", "/v1/me", &authed, 401, "invalid_token");
+	e2e_expect(NULL, "GET", "/v1/me", &authed, 401, "invalid_token");
 	authed.token = u.access;
 	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"not it at all\"}",
 		 u.email);
-	expect("POST", "/v1/auth/login", &o, 401, "invalid_credentials");
+	e2e_expect(NULL, "POST", "/v1/auth/login", &o, 401, "invalid_credentials");
 	/* 404: no such route, no such session. */
-	expect("GET", "/v1/nothing-here", NULL, 404, "not_found");
-	expect("DELETE", "/v1/me/sessions/00000000-0000-4000-8000-000000000000",
+	e2e_expect(NULL, "GET", "/v1/nothing-here", NULL, 404, "not_found");
+	e2e_expect(NULL, "DELETE", "/v1/me/sessions/00000000-0000-4000-8000-000000000000",
 	       &authed, 404, "session_not_found");
 	/* 405, 409, 422, 403. */
-	expect("PUT", "/v1/me", &authed, 405, "method_not_allowed");
+	e2e_expect(NULL, "PUT", "/v1/me", &authed, 405, "method_not_allowed");
 	snprintf(body, sizeof(body),
 		 "{\"email\":\"%s\",\"password\":\"" PASSWORD "\",\"name\":\"x\"}", u.email);
-	expect("POST", "/v1/auth/register", &o, 409, "email_taken");
+	e2e_expect(NULL, "POST", "/v1/auth/register", &o, 409, "email_taken");
 	snprintf(body, sizeof(body), "{\"old_pin\":\"1234\",\"new_pin\":\"5678\"}");
 	authed.body = body;
-	expect("PUT", "/v1/me/pin", &authed, 422, "pin_not_set");
+	e2e_expect(NULL, "PUT", "/v1/me/pin", &authed, 422, "pin_not_set");
 	snprintf(body, sizeof(body), "{\"pin\":\"2468\"}");
 	{
 		e2e_reply r;
@@ -170,9 +125,9 @@ static void test_each_error_maps_to_its_status(void **state)
 		e2e_reply_free(&r);
 	}
 	snprintf(body, sizeof(body), "{\"old_pin\":\"1357\",\"new_pin\":\"5678\"}");
-	expect("PUT", "/v1/me/pin", &authed, 403, "pin_incorrect");
+	e2e_expect(NULL, "PUT", "/v1/me/pin", &authed, 403, "pin_incorrect");
 	snprintf(body, sizeof(body), "{\"pin\":\"12\"}");
-	expect("POST", "/v1/me/pin", &authed, 400, "invalid_pin");
+	e2e_expect(NULL, "POST", "/v1/me/pin", &authed, 400, "invalid_pin");
 }
 
 static void test_oversized_body_is_413(void **state)
@@ -199,7 +154,7 @@ static void test_login_rate_limit_answers_429(void **state)
 	e2e_reply r;
 	long statuses[8];
 
-	register_user(&u, "limited");
+	e2e_register(&u, "limited");
 	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"wrong wrong\"}",
 		 u.email);
 	/* run_e2e.sh allows 3 logins per account a minute. */

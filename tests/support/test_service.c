@@ -2,8 +2,15 @@
 
 #include <stdio.h>
 
-int test_service_start(test_service *out, const rpc_service *svc,
-		       const auth_keyring *keys)
+#include "db/db.h"
+
+static void test_worker_db(void *conninfo)
+{
+	db_thread_set_conninfo(conninfo);
+}
+
+int test_service_start_db(test_service *out, const rpc_service *svc,
+			  const auth_keyring *keys, const char *conninfo)
 {
 	rpc_server_config cfg = {
 		.addr = "127.0.0.1:0",
@@ -11,6 +18,8 @@ int test_service_start(test_service *out, const rpc_service *svc,
 		.keys = keys,
 		.internal_token = TEST_INTERNAL_TOKEN,
 		.grace_ms = 5000,
+		.worker_start = conninfo ? test_worker_db : NULL,
+		.worker_arg = (void *)conninfo,
 	};
 
 	if (rpc_server_start(&out->server, svc, &cfg) < 0) {
@@ -24,6 +33,12 @@ int test_service_start(test_service *out, const rpc_service *svc,
 				NULL) < 0
 		       ? -1
 		       : 0;
+}
+
+int test_service_start(test_service *out, const rpc_service *svc,
+		       const auth_keyring *keys)
+{
+	return test_service_start_db(out, svc, keys, NULL);
 }
 
 void test_service_stop(test_service *ts)

@@ -18,6 +18,12 @@ typedef struct test_service {
 int test_service_start(test_service *out, const rpc_service *svc,
 		       const auth_keyring *keys);
 
+/* test_service_start() whose worker threads connect to the database with
+ * conninfo (borrowed; it must outlive the server): several services, each
+ * as its own role, in one test process. */
+int test_service_start_db(test_service *out, const rpc_service *svc,
+			  const auth_keyring *keys, const char *conninfo);
+
 /* Closes the channel and stops the server. */
 void test_service_stop(test_service *ts);
 

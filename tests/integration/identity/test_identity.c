@@ -19,7 +19,7 @@
 #include "db/db.h"
 #include "identity.h"
 #include "kolo/identity/v1/identity.pb-c.h"
-#include "methods.h"
+#include "identity_service.h"
 #include "test_keys.h"
 #include "test_pg.h"
 #include "test_service.h"

@@ -30,6 +30,13 @@ static void test_clean_text(void **state)
 	assert_false(text_is_clean("surrogate \xed\xa0\x80"));
 }
 
+static void test_multiline(void **state)
+{
+	assert_true(text_is_multiline("line one\nline two\ttab\r\n"));
+	assert_false(text_is_multiline("bell \a"));
+	assert_false(text_is_multiline("bad \xc3\x28"));
+}
+
 static void test_trim_and_sanitize(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
@@ -59,6 +66,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_clean_text),
+		cmocka_unit_test(test_multiline),
 		cmocka_unit_test(test_trim_and_sanitize),
 		cmocka_unit_test(test_pin),
 	};

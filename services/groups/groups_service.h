@@ -1,0 +1,13 @@
+/* kolo-groups as other code sees it: its method table and wiring. */
+#ifndef KOLO_GROUPS_METHODS_H
+#define KOLO_GROUPS_METHODS_H
+
+#include "rpc/rpc.h"
+
+extern const rpc_service grp_rpc_service;
+
+/* The services groups calls: identity (users by email, names) and
+ * payments (accounts). Borrowed; they must outlive the server. */
+void grp_use_channels(rpc_channel *identity, rpc_channel *payments);
+
+#endif

@@ -1,0 +1,64 @@
+/* handlers: one function per GroupsService RPC (see methods.c). */
+#ifndef KOLO_GRP_HANDLERS_H
+#define KOLO_GRP_HANDLERS_H
+
+#include "rpc/rpc.h"
+
+#define GRP_HANDLER(name)                                                     \
+	int grp_rpc_##name(rpc_ctx *ctx, const ProtobufCMessage *req,         \
+			   ProtobufCMessage *resp)
+
+GRP_HANDLER(create_group);
+GRP_HANDLER(get_group);
+GRP_HANDLER(list_my_groups);
+GRP_HANDLER(update_group);
+GRP_HANDLER(add_member);
+GRP_HANDLER(update_member_role);
+GRP_HANDLER(remove_member);
+GRP_HANDLER(list_members);
+GRP_HANDLER(get_membership);
+GRP_HANDLER(rotate_public_token);
+GRP_HANDLER(revoke_public_token);
+GRP_HANDLER(resolve_public_token);
+
+#ifndef KOLO_GRP_HANDLERS_INTERNAL
+#define KOLO_GRP_HANDLERS_INTERNAL
+/* Shared by the handler files. */
+#include "db/db.h"
+#include "kolo/groups/v1/groups.pb-c.h"
+#include "kolo/identity/v1/identity.pb-c.h"
+#include "store.h"
+
+extern rpc_channel *grp_identity;
+extern rpc_channel *grp_payments;
+
+/* The calling thread's connection and the call's transaction timeout. */
+KOLO_MUST_CHECK int grp_db(db_conn **out);
+int64_t grp_tx_timeout(const rpc_ctx *ctx);
+
+/* ERR_INVALID_ARGUMENT naming field unless id is a UUID. */
+KOLO_MUST_CHECK int grp_check_id(const char *id, const char *field);
+
+/* The caller must be a member (else ERR_NOT_FOUND, as if the group did not
+ * exist), and with need_officer/need_owner an officer/OWNER (else
+ * ERR_PERMISSION_DENIED). */
+KOLO_MUST_CHECK int grp_require_role(const grp_view *v, int need_officer,
+				     int need_owner);
+
+/* Messages in the call's arena. */
+Kolo__Groups__V1__Group *grp_group_message(rpc_ctx *ctx, const grp_view *v);
+Kolo__Groups__V1__Member *grp_member_message(rpc_ctx *ctx, const grp_member *m,
+					     const Kolo__Identity__V1__User *user);
+
+/* identity.GetUser of user_id (internal), for a member's name and email. */
+KOLO_MUST_CHECK int grp_lookup_user(rpc_ctx *ctx, const char *user_id,
+				    Kolo__Identity__V1__User **out);
+
+/* One JSON log line for a change, with the acting user. */
+void grp_log_change(rpc_ctx *ctx, const char *event, const char *group_id,
+		    const char *subject);
+
+int grp_oom(void);
+#endif
+
+#endif

@@ -1,0 +1,121 @@
+#include "groups_service.h"
+#include "handlers.h"
+
+#include <string.h>
+
+#include "log/log.h"
+#include "svc/call.h"
+#include "text/text.h"
+
+rpc_channel *grp_identity;
+rpc_channel *grp_payments;
+
+void grp_use_channels(rpc_channel *identity, rpc_channel *payments)
+{
+	grp_identity = identity;
+	grp_payments = payments;
+}
+
+int grp_db(db_conn **out)
+{
+	return db_thread_conn(out);
+}
+
+int64_t grp_tx_timeout(const rpc_ctx *ctx)
+{
+	int64_t left = rpc_ctx_remaining_ms(ctx);
+
+	return left > 0 && left < INT32_MAX ? left : 0;
+}
+
+int grp_check_id(const char *id, const char *field)
+{
+	if (!text_is_uuid(id))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_id",
+			       "%s must be a UUID", field);
+	return 0;
+}
+
+int grp_require_role(const grp_view *v, int need_officer, int need_owner)
+{
+	if (v->my_role == GRP_ROLE_NONE)
+		return err_set(ERR_NOT_FOUND, "group_not_found", "no such group");
+	if (need_owner && v->my_role != GRP_ROLE_OWNER)
+		return err_set(ERR_PERMISSION_DENIED, "owner_only",
+			       "only an OWNER of the group may do this");
+	if (need_officer && !grp_is_officer(v->my_role))
+		return err_set(ERR_PERMISSION_DENIED, "officer_only",
+			       "only an officer (OWNER or TREASURER) may do this");
+	return 0;
+}
+
+Kolo__Groups__V1__Group *grp_group_message(rpc_ctx *ctx, const grp_view *v)
+{
+	Kolo__Groups__V1__Group *g = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*g));
+
+	if (!g)
+		return NULL;
+	kolo__groups__v1__group__init(g);
+	g->id = v->id;
+	g->name = v->name;
+	g->description = v->description;
+	g->rule_template = (Kolo__Common__V1__RuleTemplate)v->rule.template_;
+	g->approvals_required = grp_rule_effective(&v->rule, v->officers);
+	g->approvals_cap = v->rule.approvals_cap;
+	g->created_by = v->created_by;
+	g->created_at = v->created_at;
+	g->my_role = (Kolo__Common__V1__Role)v->my_role;
+	g->has_public_token = v->public_token[0] != '\0';
+	g->public_read_token = v->my_role == GRP_ROLE_OWNER ? v->public_token : "";
+	g->officer_count = v->officers;
+	g->member_count = v->members;
+	return g;
+}
+
+Kolo__Groups__V1__Member *grp_member_message(rpc_ctx *ctx, const grp_member *m,
+					     const Kolo__Identity__V1__User *user)
+{
+	Kolo__Groups__V1__Member *out = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*out));
+
+	if (!out)
+		return NULL;
+	kolo__groups__v1__member__init(out);
+	out->user_id = m->user_id;
+	out->role = (Kolo__Common__V1__Role)m->role;
+	out->joined_at = m->joined_at;
+	if (user) {
+		out->name = user->name;
+		out->email = user->email;
+	}
+	return out;
+}
+
+int grp_lookup_user(rpc_ctx *ctx, const char *user_id,
+		    Kolo__Identity__V1__User **out)
+{
+	Kolo__Identity__V1__GetUserRequest req =
+		KOLO__IDENTITY__V1__GET_USER_REQUEST__INIT;
+	Kolo__Identity__V1__GetUserResponse *resp = NULL;
+	int rc;
+
+	req.user_id = (char *)user_id;
+	rc = svc_call(ctx, grp_identity, "GetUser", &req.base,
+		      (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
+	if (rc < 0)
+		return rc;
+	*out = resp->user;
+	return 0;
+}
+
+void grp_log_change(rpc_ctx *ctx, const char *event, const char *group_id,
+		    const char *subject)
+{
+	log_event(LOG_LVL_INFO, event, "group_id", group_id, "actor",
+		  rpc_ctx_user_id(ctx), "subject", subject, "request_id",
+		  rpc_ctx_metadata(ctx, "x-request-id"), NULL);
+}
+
+int grp_oom(void)
+{
+	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+}

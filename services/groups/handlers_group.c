@@ -1,0 +1,367 @@
+/* Groups: CreateGroup, GetGroup, ListMyGroups, UpdateGroup, GetMembership,
+ * and the public read token. */
+#include "handlers.h"
+
+#include <string.h>
+
+#include "auth/auth.h"
+#include "kolo/payments/v1/payments.pb-c.h"
+#include "log/log.h"
+#include "svc/call.h"
+#include "text/text.h"
+
+/* --- CreateGroup ------------------------------------------------------------ */
+
+typedef struct grp_create_tx {
+	mem_arena *arena;
+	const char *name, *description, *owner;
+	grp_rule rule;
+	grp_view view;
+} grp_create_tx;
+
+static int grp_create_body(db_conn *c, void *arg)
+{
+	grp_create_tx *t = arg;
+
+	return grp_store_create(c, t->arena, t->name, t->description, &t->rule,
+				t->owner, &t->view);
+}
+
+/* Asks payments for the group's virtual account. Best effort: a group
+ * whose account could not be asked for shows it `pending`, and payments
+ * provisions it on the first GetAccount (DESIGN §5). */
+static void grp_provision_account(rpc_ctx *ctx, const grp_view *v)
+{
+	Kolo__Payments__V1__ProvisionAccountRequest req =
+		KOLO__PAYMENTS__V1__PROVISION_ACCOUNT_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+
+	req.group_id = v->id;
+	req.group_name = v->name;
+	if (!grp_payments ||
+	    svc_call(ctx, grp_payments, "ProvisionAccount", &req.base, &resp,
+		     SVC_CALL_INTERNAL) < 0)
+		log_event(LOG_LVL_WARN, "account not provisioned yet", "group_id",
+			  v->id, "reason", err_last()->reason, NULL);
+	err_clear();
+}
+
+/* Proto enums of templates share the domain's numbers; anything else is
+ * refused. */
+static int grp_template_of(grp_template *out, int value)
+{
+	if (value < 0 || value > GRP_RULE_CUSTOM)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_rule",
+			       "rule_template is not a known template");
+	*out = (grp_template)value;
+	return 0;
+}
+
+GRP_HANDLER(create_group)
+{
+	const Kolo__Groups__V1__CreateGroupRequest *in =
+		(const Kolo__Groups__V1__CreateGroupRequest *)req;
+	Kolo__Groups__V1__CreateGroupResponse *out =
+		(Kolo__Groups__V1__CreateGroupResponse *)resp;
+	grp_create_tx t = { .arena = rpc_ctx_arena(ctx), .owner = rpc_ctx_user_id(ctx) };
+	grp_template template_ = GRP_RULE_NONE;
+	db_conn *c = NULL;
+	int rc;
+
+	rc = grp_normalize_name((char **)&t.name, t.arena, in->name);
+	if (rc == 0)
+		rc = grp_check_description(in->description);
+	if (rc == 0)
+		rc = grp_template_of(&template_, in->rule_template);
+	if (rc == 0)
+		rc = grp_rule_build(&t.rule, template_, in->approvals_required,
+				    in->approvals_cap);
+	if (rc == 0)
+		rc = grp_db(&c);
+	t.description = in->description;
+	if (rc == 0)
+		rc = db_tx(c, grp_tx_timeout(ctx), grp_create_body, &t);
+	if (rc < 0)
+		return rc;
+	grp_log_change(ctx, "group_created", t.view.id, NULL);
+	grp_provision_account(ctx, &t.view);
+	out->group = grp_group_message(ctx, &t.view);
+	return out->group ? 0 : grp_oom();
+}
+
+/* --- reads ---------------------------------------------------------------------- */
+
+GRP_HANDLER(get_group)
+{
+	const Kolo__Groups__V1__GetGroupRequest *in =
+		(const Kolo__Groups__V1__GetGroupRequest *)req;
+	Kolo__Groups__V1__GetGroupResponse *out =
+		(Kolo__Groups__V1__GetGroupResponse *)resp;
+	grp_view v;
+	db_conn *c = NULL;
+	int rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_store_view(c, rpc_ctx_arena(ctx), in->group_id,
+				    rpc_ctx_user_id(ctx), 0, &v);
+	if (rc == 0)
+		rc = grp_require_role(&v, 0, 0);
+	if (rc < 0)
+		return rc;
+	out->group = grp_group_message(ctx, &v);
+	return out->group ? 0 : grp_oom();
+}
+
+GRP_HANDLER(list_my_groups)
+{
+	const Kolo__Groups__V1__ListMyGroupsRequest *in =
+		(const Kolo__Groups__V1__ListMyGroupsRequest *)req;
+	Kolo__Groups__V1__ListMyGroupsResponse *out =
+		(Kolo__Groups__V1__ListMyGroupsResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	page_request page;
+	grp_view *rows = NULL;
+	db_conn *c = NULL;
+	int n = 0, rc;
+
+	rc = page_request_parse(&page, a, in->page_size, in->page_token);
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_store_my_groups(c, a, rpc_ctx_user_id(ctx), &page, &rows, &n);
+	if (rc < 0)
+		return rc;
+	out->n_groups = page_rows(&page, n);
+	out->groups = mem_arena_alloc(a, sizeof(*out->groups) * (out->n_groups + 1));
+	if (!out->groups)
+		return grp_oom();
+	for (size_t i = 0; i < out->n_groups; i++) {
+		out->groups[i] = grp_group_message(ctx, &rows[i]);
+		if (!out->groups[i])
+			return grp_oom();
+	}
+	if (!page_has_more(&page, n))
+		return 0;
+	return page_token_encode(&out->next_page_token, a,
+				 rows[page.limit - 1].page_key,
+				 rows[page.limit - 1].membership_id);
+}
+
+GRP_HANDLER(get_membership)
+{
+	const Kolo__Groups__V1__GetMembershipRequest *in =
+		(const Kolo__Groups__V1__GetMembershipRequest *)req;
+	Kolo__Groups__V1__GetMembershipResponse *out =
+		(Kolo__Groups__V1__GetMembershipResponse *)resp;
+	grp_view v;
+	db_conn *c = NULL;
+	int rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_check_id(in->user_id, "user_id");
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_store_view(c, rpc_ctx_arena(ctx), in->group_id, in->user_id,
+				    0, &v);
+	if (rc < 0)
+		return rc;
+	out->is_member = v.my_role != GRP_ROLE_NONE;
+	out->role = (Kolo__Common__V1__Role)v.my_role;
+	out->is_officer = grp_is_officer(v.my_role);
+	out->officer_count = v.officers;
+	out->approvals_required = grp_rule_effective(&v.rule, v.officers);
+	out->approvals_cap = v.rule.approvals_cap;
+	out->rule_template = (Kolo__Common__V1__RuleTemplate)v.rule.template_;
+	out->joined_at = v.my_role != GRP_ROLE_NONE ? v.page_key : "";
+	return 0;
+}
+
+/* --- UpdateGroup ------------------------------------------------------------------ */
+
+typedef struct grp_update_tx {
+	mem_arena *arena;
+	const Kolo__Groups__V1__UpdateGroupRequest *in;
+	const char *user;
+	grp_view view;
+} grp_update_tx;
+
+/* The requested rule on top of the current one. A new template starts
+ * from that template's defaults unless approvals are given too. */
+static int grp_updated_rule(grp_rule *out, const grp_view *v,
+			    const Kolo__Groups__V1__UpdateGroupRequest *in)
+{
+	grp_template template_ = v->rule.template_;
+	int required = 0, cap = v->rule.approvals_cap;
+	int rc;
+
+	if (in->optional_rule_template_case ==
+	    KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_RULE_TEMPLATE_RULE_TEMPLATE) {
+		rc = grp_template_of(&template_, in->rule_template);
+		if (rc < 0)
+			return rc;
+	}
+	if (template_ == GRP_RULE_CUSTOM)
+		required = v->rule.approvals_required;
+	if (in->optional_approvals_required_case ==
+	    KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_APPROVALS_REQUIRED_APPROVALS_REQUIRED)
+		required = in->approvals_required;
+	if (in->optional_approvals_cap_case ==
+	    KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_APPROVALS_CAP_APPROVALS_CAP)
+		cap = in->approvals_cap;
+	if (template_ == GRP_RULE_NONE)
+		template_ = GRP_RULE_TWO_OFFICER;
+	return grp_rule_build(out, template_, required, cap);
+}
+
+static int grp_update_body(db_conn *c, void *arg)
+{
+	grp_update_tx *t = arg;
+	const Kolo__Groups__V1__UpdateGroupRequest *in = t->in;
+	const char *name, *description;
+	grp_rule rule;
+	int rc = grp_store_view(c, t->arena, in->group_id, t->user, 1, &t->view);
+
+	if (rc == 0)
+		rc = grp_require_role(&t->view, 1, 1);
+	if (rc == 0)
+		rc = grp_updated_rule(&rule, &t->view, in);
+	if (rc == 0)
+		rc = grp_rule_check_officers(&rule, t->view.officers);
+	if (rc < 0)
+		return rc;
+	name = t->view.name;
+	if (in->optional_name_case == KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_NAME_NAME) {
+		rc = grp_normalize_name((char **)&name, t->arena, in->name);
+		if (rc < 0)
+			return rc;
+	}
+	description = t->view.description;
+	if (in->optional_description_case ==
+	    KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_DESCRIPTION_DESCRIPTION) {
+		rc = grp_check_description(in->description);
+		if (rc < 0)
+			return rc;
+		description = in->description;
+	}
+	rc = grp_store_update(c, in->group_id, name, description, &rule);
+	if (rc < 0)
+		return rc;
+	return grp_store_view(c, t->arena, in->group_id, t->user, 0, &t->view);
+}
+
+GRP_HANDLER(update_group)
+{
+	const Kolo__Groups__V1__UpdateGroupRequest *in =
+		(const Kolo__Groups__V1__UpdateGroupRequest *)req;
+	Kolo__Groups__V1__UpdateGroupResponse *out =
+		(Kolo__Groups__V1__UpdateGroupResponse *)resp;
+	grp_update_tx t = { .arena = rpc_ctx_arena(ctx), .in = in,
+			    .user = rpc_ctx_user_id(ctx) };
+	db_conn *c = NULL;
+	int rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, grp_tx_timeout(ctx), grp_update_body, &t);
+	if (rc < 0)
+		return rc;
+	grp_log_change(ctx, "group_updated", in->group_id, NULL);
+	out->group = grp_group_message(ctx, &t.view);
+	return out->group ? 0 : grp_oom();
+}
+
+/* --- public read token ------------------------------------------------------------- */
+
+typedef struct grp_token_tx {
+	mem_arena *arena;
+	const char *group_id, *user;
+	const char *token; /* NULL: revoke */
+} grp_token_tx;
+
+static int grp_token_body(db_conn *c, void *arg)
+{
+	grp_token_tx *t = arg;
+	grp_view v;
+	int rc = grp_store_view(c, t->arena, t->group_id, t->user, 1, &v);
+
+	if (rc == 0)
+		rc = grp_require_role(&v, 1, 1);
+	if (rc == 0)
+		rc = grp_store_set_token(c, t->group_id, t->token);
+	return rc;
+}
+
+static int grp_set_token(rpc_ctx *ctx, const char *group_id, const char *token)
+{
+	grp_token_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = group_id,
+			   .user = rpc_ctx_user_id(ctx), .token = token };
+	db_conn *c = NULL;
+	int rc = grp_check_id(group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, grp_tx_timeout(ctx), grp_token_body, &t);
+	if (rc == 0)
+		grp_log_change(ctx, token ? "public_token_rotated" : "public_token_revoked",
+			       group_id, NULL);
+	return rc;
+}
+
+GRP_HANDLER(rotate_public_token)
+{
+	const Kolo__Groups__V1__RotatePublicTokenRequest *in =
+		(const Kolo__Groups__V1__RotatePublicTokenRequest *)req;
+	Kolo__Groups__V1__RotatePublicTokenResponse *out =
+		(Kolo__Groups__V1__RotatePublicTokenResponse *)resp;
+	char token[AUTH_TOKEN_TEXT];
+	int rc;
+
+	auth_random_token(token);
+	rc = grp_set_token(ctx, in->group_id, token);
+	if (rc < 0)
+		return rc;
+	out->public_read_token = mem_arena_strdup(rpc_ctx_arena(ctx), token);
+	return out->public_read_token ? 0 : grp_oom();
+}
+
+GRP_HANDLER(revoke_public_token)
+{
+	const Kolo__Groups__V1__RevokePublicTokenRequest *in =
+		(const Kolo__Groups__V1__RevokePublicTokenRequest *)req;
+
+	return grp_set_token(ctx, in->group_id, NULL);
+}
+
+GRP_HANDLER(resolve_public_token)
+{
+	const Kolo__Groups__V1__ResolvePublicTokenRequest *in =
+		(const Kolo__Groups__V1__ResolvePublicTokenRequest *)req;
+	Kolo__Groups__V1__ResolvePublicTokenResponse *out =
+		(Kolo__Groups__V1__ResolvePublicTokenResponse *)resp;
+	size_t n = strlen(in->token);
+	grp_view v;
+	db_conn *c = NULL;
+	int rc = 0;
+
+	/* Anything that is not a token we could have made is simply unknown. */
+	if (n == 0 || n >= AUTH_TOKEN_TEXT ||
+	    strspn(in->token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != n)
+		rc = ERR_NOT_FOUND;
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_store_resolve_token(c, rpc_ctx_arena(ctx), in->token, &v);
+	if (rc == ERR_NOT_FOUND)
+		return err_set(ERR_NOT_FOUND, "not_found", "no such public page");
+	if (rc < 0)
+		return rc;
+	out->group_id = v.id;
+	out->name = v.name;
+	out->description = v.description;
+	return 0;
+}

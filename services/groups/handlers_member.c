@@ -1,0 +1,261 @@
+/* Memberships: AddMember, UpdateMemberRole, RemoveMember, ListMembers. */
+#include "handlers.h"
+
+#include <string.h>
+
+#include "svc/call.h"
+
+/* A role from the wire; UNSPECIFIED only where a default applies. */
+static int grp_role_of(grp_role *out, int value, grp_role fallback)
+{
+	if (value == 0 && fallback != GRP_ROLE_NONE) {
+		*out = fallback;
+		return 0;
+	}
+	if (value < GRP_ROLE_OWNER || value > GRP_ROLE_MEMBER)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_role",
+			       "role must be OWNER, TREASURER or MEMBER");
+	*out = (grp_role)value;
+	return 0;
+}
+
+/* The officer count after subject's role goes from `from` to `to`
+ * (GRP_ROLE_NONE: removed). */
+static int grp_officers_after(const grp_view *v, grp_role from, grp_role to)
+{
+	return v->officers - grp_is_officer(from) + grp_is_officer(to);
+}
+
+/* Checks that the group keeps an OWNER and a rule its officers can meet
+ * when subject goes from `from` to `to` (lock held). */
+static int grp_check_change(db_conn *c, const grp_view *v, const char *group_id,
+			    grp_role from, grp_role to)
+{
+	int owners = 0, rc;
+
+	if (from == GRP_ROLE_OWNER && to != GRP_ROLE_OWNER) {
+		rc = grp_store_count_owners(c, group_id, &owners);
+		if (rc < 0)
+			return rc;
+		if (owners <= 1)
+			return err_set(ERR_FAILED_PRECONDITION, "last_owner",
+				       "the group's last OWNER cannot leave or be demoted");
+	}
+	return grp_rule_check_officers(&v->rule, grp_officers_after(v, from, to));
+}
+
+/* --- AddMember -------------------------------------------------------------- */
+
+typedef struct grp_add_tx {
+	mem_arena *arena;
+	const char *group_id, *actor, *user_id;
+	grp_role role;
+	grp_member member;
+} grp_add_tx;
+
+static int grp_add_body(db_conn *c, void *arg)
+{
+	grp_add_tx *t = arg;
+	grp_view v;
+	int rc = grp_store_view(c, t->arena, t->group_id, t->actor, 1, &v);
+
+	if (rc == 0)
+		rc = grp_require_role(&v, 1, grp_is_officer(t->role));
+	if (rc == 0)
+		rc = grp_store_add_member(c, t->arena, t->group_id, t->user_id,
+					  t->role, &t->member);
+	return rc;
+}
+
+/* identity.FindUserByEmail (internal). */
+static int grp_find_user(rpc_ctx *ctx, const char *email,
+			 Kolo__Identity__V1__User **out)
+{
+	Kolo__Identity__V1__FindUserByEmailRequest req =
+		KOLO__IDENTITY__V1__FIND_USER_BY_EMAIL_REQUEST__INIT;
+	Kolo__Identity__V1__FindUserByEmailResponse *resp = NULL;
+	int rc;
+
+	req.email = (char *)email;
+	rc = svc_call(ctx, grp_identity, "FindUserByEmail", &req.base,
+		      (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
+	if (rc == ERR_NOT_FOUND)
+		return err_set(ERR_NOT_FOUND, "user_not_found",
+			       "no registered user has that email");
+	if (rc < 0)
+		return rc;
+	*out = resp->user;
+	return 0;
+}
+
+GRP_HANDLER(add_member)
+{
+	const Kolo__Groups__V1__AddMemberRequest *in =
+		(const Kolo__Groups__V1__AddMemberRequest *)req;
+	Kolo__Groups__V1__AddMemberResponse *out =
+		(Kolo__Groups__V1__AddMemberResponse *)resp;
+	grp_add_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = in->group_id,
+			 .actor = rpc_ctx_user_id(ctx) };
+	Kolo__Identity__V1__User *user = NULL;
+	db_conn *c = NULL;
+	int rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_role_of(&t.role, in->role, GRP_ROLE_MEMBER);
+	if (rc == 0)
+		rc = grp_find_user(ctx, in->email, &user);
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc < 0)
+		return rc;
+	t.user_id = user->id;
+	rc = db_tx(c, grp_tx_timeout(ctx), grp_add_body, &t);
+	if (rc < 0)
+		return rc;
+	grp_log_change(ctx, "member_added", in->group_id, user->id);
+	out->member = grp_member_message(ctx, &t.member, user);
+	return out->member ? 0 : grp_oom();
+}
+
+/* --- UpdateMemberRole and RemoveMember ----------------------------------------- */
+
+typedef struct grp_change_tx {
+	mem_arena *arena;
+	const char *group_id, *actor, *subject;
+	grp_role to; /* GRP_ROLE_NONE: remove */
+	grp_member member;
+} grp_change_tx;
+
+static int grp_role_body(db_conn *c, void *arg)
+{
+	grp_change_tx *t = arg;
+	grp_view v;
+	int rc = grp_store_view(c, t->arena, t->group_id, t->actor, 1, &v);
+
+	if (rc == 0)
+		rc = grp_require_role(&v, 1, 1);
+	if (rc == 0)
+		rc = grp_store_member(c, t->arena, t->group_id, t->subject, &t->member);
+	if (rc == 0)
+		rc = grp_check_change(c, &v, t->group_id, t->member.role, t->to);
+	if (rc == 0)
+		rc = grp_store_set_role(c, t->group_id, t->subject, t->to);
+	t->member.role = t->to;
+	return rc;
+}
+
+static int grp_remove_body(db_conn *c, void *arg)
+{
+	grp_change_tx *t = arg;
+	grp_view v;
+	int self = strcmp(t->actor, t->subject) == 0;
+	int rc = grp_store_view(c, t->arena, t->group_id, t->actor, 1, &v);
+
+	/* An OWNER removes anyone; a member may leave. */
+	if (rc == 0)
+		rc = grp_require_role(&v, !self, !self);
+	if (rc == 0)
+		rc = grp_store_member(c, t->arena, t->group_id, t->subject, &t->member);
+	if (rc == 0)
+		rc = grp_check_change(c, &v, t->group_id, t->member.role, GRP_ROLE_NONE);
+	if (rc == 0)
+		rc = grp_store_remove_member(c, t->group_id, t->subject);
+	return rc;
+}
+
+static int grp_change(rpc_ctx *ctx, grp_change_tx *t, db_tx_fn body)
+{
+	db_conn *c = NULL;
+	int rc = grp_check_id(t->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_check_id(t->subject, "user_id");
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, grp_tx_timeout(ctx), body, t);
+	return rc;
+}
+
+GRP_HANDLER(update_member_role)
+{
+	const Kolo__Groups__V1__UpdateMemberRoleRequest *in =
+		(const Kolo__Groups__V1__UpdateMemberRoleRequest *)req;
+	Kolo__Groups__V1__UpdateMemberRoleResponse *out =
+		(Kolo__Groups__V1__UpdateMemberRoleResponse *)resp;
+	grp_change_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = in->group_id,
+			    .actor = rpc_ctx_user_id(ctx), .subject = in->user_id };
+	Kolo__Identity__V1__User *user = NULL;
+	int rc = grp_role_of(&t.to, in->role, GRP_ROLE_NONE);
+
+	if (rc == 0)
+		rc = grp_change(ctx, &t, grp_role_body);
+	if (rc < 0)
+		return rc;
+	grp_log_change(ctx, "member_role_changed", in->group_id, in->user_id);
+	/* The change is made; a missing name is not worth failing it for. */
+	if (grp_lookup_user(ctx, in->user_id, &user) < 0)
+		user = NULL;
+	out->member = grp_member_message(ctx, &t.member, user);
+	return out->member ? 0 : grp_oom();
+}
+
+GRP_HANDLER(remove_member)
+{
+	const Kolo__Groups__V1__RemoveMemberRequest *in =
+		(const Kolo__Groups__V1__RemoveMemberRequest *)req;
+	grp_change_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = in->group_id,
+			    .actor = rpc_ctx_user_id(ctx), .subject = in->user_id };
+	int rc = grp_change(ctx, &t, grp_remove_body);
+
+	if (rc == 0)
+		grp_log_change(ctx, "member_removed", in->group_id, in->user_id);
+	return rc;
+}
+
+/* --- ListMembers ------------------------------------------------------------------- */
+
+GRP_HANDLER(list_members)
+{
+	const Kolo__Groups__V1__ListMembersRequest *in =
+		(const Kolo__Groups__V1__ListMembersRequest *)req;
+	Kolo__Groups__V1__ListMembersResponse *out =
+		(Kolo__Groups__V1__ListMembersResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	page_request page;
+	grp_view v;
+	grp_member *rows = NULL;
+	db_conn *c = NULL;
+	int n = 0, rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = page_request_parse(&page, a, in->page_size, in->page_token);
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_store_view(c, a, in->group_id, rpc_ctx_user_id(ctx), 0, &v);
+	if (rc == 0)
+		rc = grp_require_role(&v, 0, 0);
+	if (rc == 0)
+		rc = grp_store_members(c, a, in->group_id, &page, &rows, &n);
+	if (rc < 0)
+		return rc;
+	out->n_members = page_rows(&page, n);
+	out->members = mem_arena_alloc(a, sizeof(*out->members) * (out->n_members + 1));
+	if (!out->members)
+		return grp_oom();
+	for (size_t i = 0; i < out->n_members; i++) {
+		Kolo__Identity__V1__User *user = NULL;
+
+		rc = grp_lookup_user(ctx, rows[i].user_id, &user);
+		if (rc < 0)
+			return rc;
+		out->members[i] = grp_member_message(ctx, &rows[i], user);
+		if (!out->members[i])
+			return grp_oom();
+	}
+	if (!page_has_more(&page, n))
+		return 0;
+	return page_token_encode(&out->next_page_token, a,
+				 rows[page.limit - 1].page_key, rows[page.limit - 1].id);
+}

@@ -1,0 +1,294 @@
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The columns of a grp_view: the group, the viewer's membership ($2, may be
+ * NULL) and the officer and member counts. */
+#define GRP_VIEW_SELECT                                                        \
+	"SELECT g.id, g.name, coalesce(g.description, ''),"                    \
+	" coalesce(g.rule_template, 'two_officer'),"                           \
+	" coalesce(g.approvals_required, 2), coalesce(g.approvals_cap, 3),"    \
+	" g.created_by, " DB_RFC3339("g.created_at") ","                       \
+	" coalesce(g.public_read_token, ''), coalesce(m.role_in_group, ''),"  \
+	" c.officers, c.members, m.joined_at::text, m.id"                      \
+	" FROM \"group\" g"                                                    \
+	" LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE x.role_in_group"   \
+	" <> 'MEMBER') AS officers, count(*) AS members"                       \
+	" FROM group_membership x WHERE x.group_id = g.id) c ON true"
+
+static int grp_oom(void)
+{
+	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+}
+
+static int grp_read_view(mem_arena *a, const PGresult *res, int row,
+			 grp_view *out)
+{
+	out->id = db_text(a, res, row, 0);
+	out->name = db_text(a, res, row, 1);
+	out->description = db_text(a, res, row, 2);
+	out->rule.template_ = grp_template_parse(PQgetvalue(res, row, 3));
+	out->rule.approvals_required = (int)db_int64(res, row, 4);
+	out->rule.approvals_cap = (int)db_int64(res, row, 5);
+	out->created_by = db_text(a, res, row, 6);
+	out->created_at = db_text(a, res, row, 7);
+	out->public_token = db_text(a, res, row, 8);
+	out->my_role = grp_role_parse(PQgetvalue(res, row, 9));
+	out->officers = (int)db_int64(res, row, 10);
+	out->members = (int)db_int64(res, row, 11);
+	out->page_key = db_text(a, res, row, 12);
+	out->membership_id = db_text(a, res, row, 13);
+	if (!out->membership_id)
+		return grp_oom();
+	return 0;
+}
+
+/* Runs a query expected to give one view row. */
+static int grp_view_query(db_conn *c, mem_arena *a, const char *sql, int n,
+			  const char *const *params, grp_view *out)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, sql, n, params);
+
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = err_set(ERR_NOT_FOUND, "group_not_found", "no such group");
+	if (rc == 0)
+		rc = grp_read_view(a, res, 0, out);
+	PQclear(res);
+	return rc;
+}
+
+int grp_store_create(db_conn *c, mem_arena *a, const char *name,
+		     const char *description, const grp_rule *rule,
+		     const char *owner, grp_view *out)
+{
+	char required[DB_I64_TEXT], cap[DB_I64_TEXT];
+	const char *params[] = { name, description,
+				 grp_template_text(rule->template_),
+				 db_i64(required, rule->approvals_required),
+				 db_i64(cap, rule->approvals_cap), owner };
+	PGresult *res = NULL;
+	const char *ids[2];
+	int rc = db_exec(c, &res,
+			 "WITH g AS (INSERT INTO \"group\" (name, description,"
+			 " rule_template, approvals_required, approvals_cap, created_by)"
+			 " VALUES ($1, NULLIF($2, ''), $3, $4::int, $5::int, $6::uuid)"
+			 " RETURNING id)"
+			 " INSERT INTO group_membership (group_id, user_id, role_in_group)"
+			 " SELECT g.id, $6::uuid, 'OWNER' FROM g RETURNING group_id",
+			 6, params);
+
+	if (rc < 0)
+		return rc;
+	ids[0] = db_text(a, res, 0, 0);
+	ids[1] = owner;
+	PQclear(res);
+	if (!ids[0])
+		return grp_oom();
+	return grp_view_query(c, a,
+			      GRP_VIEW_SELECT " LEFT JOIN group_membership m ON"
+			      " m.group_id = g.id AND m.user_id = $2::uuid"
+			      " WHERE g.id = $1::uuid",
+			      2, ids, out);
+}
+
+int grp_store_view(db_conn *c, mem_arena *a, const char *group_id,
+		   const char *viewer, int lock, grp_view *out)
+{
+	const char *params[] = { group_id, viewer };
+
+	if (lock) {
+		/* The group row is the lock every membership change takes. */
+		int rc = db_run(c, "SELECT 1 FROM \"group\" WHERE id = $1::uuid FOR UPDATE",
+				1, params);
+
+		if (rc < 0)
+			return rc;
+	}
+	return grp_view_query(c, a,
+			      GRP_VIEW_SELECT " LEFT JOIN group_membership m ON"
+			      " m.group_id = g.id AND m.user_id = $2::uuid"
+			      " WHERE g.id = $1::uuid",
+			      2, params, out);
+}
+
+int grp_store_my_groups(db_conn *c, mem_arena *a, const char *user,
+			const page_request *page, grp_view **out, int *n)
+{
+	char limit[DB_I64_TEXT];
+	const char *params[] = { user, page->key, page->after_id,
+				 db_i64(limit, page->limit + 1) };
+	PGresult *res = NULL;
+	grp_view *rows;
+	int rc = db_exec(c, &res,
+			 GRP_VIEW_SELECT " JOIN group_membership m ON m.group_id = g.id"
+			 " WHERE m.user_id = $1::uuid AND ($2::timestamp IS NULL OR"
+			 " (m.joined_at, m.id) < ($2::timestamp, $3::uuid))"
+			 " ORDER BY m.joined_at DESC, m.id DESC LIMIT $4::int",
+			 4, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
+	for (int i = 0; rows && i < *n; i++) {
+		if (grp_read_view(a, res, i, &rows[i]) < 0)
+			rows = NULL;
+	}
+	PQclear(res);
+	*out = rows;
+	return rows ? 0 : grp_oom();
+}
+
+int grp_store_update(db_conn *c, const char *group_id, const char *name,
+		     const char *description, const grp_rule *rule)
+{
+	char required[DB_I64_TEXT], cap[DB_I64_TEXT];
+	const char *params[] = { group_id, name, description,
+				 grp_template_text(rule->template_),
+				 db_i64(required, rule->approvals_required),
+				 db_i64(cap, rule->approvals_cap) };
+
+	return db_run(c,
+		      "UPDATE \"group\" SET name = $2, description = NULLIF($3, ''),"
+		      " rule_template = $4, approvals_required = $5::int,"
+		      " approvals_cap = $6::int WHERE id = $1::uuid",
+		      6, params);
+}
+
+static int grp_read_member(mem_arena *a, const PGresult *res, int row,
+			   grp_member *out)
+{
+	out->user_id = db_text(a, res, row, 0);
+	out->role = grp_role_parse(PQgetvalue(res, row, 1));
+	out->joined_at = db_text(a, res, row, 2);
+	out->page_key = db_text(a, res, row, 3);
+	out->id = db_text(a, res, row, 4);
+	return out->id ? 0 : grp_oom();
+}
+
+#define GRP_MEMBER_COLUMNS                                                     \
+	"user_id, role_in_group, " DB_RFC3339("joined_at") ", joined_at::text, id"
+
+int grp_store_add_member(db_conn *c, mem_arena *a, const char *group_id,
+			 const char *user_id, grp_role role, grp_member *out)
+{
+	const char *params[] = { group_id, user_id, grp_role_text(role) };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "INSERT INTO group_membership (group_id, user_id, role_in_group)"
+			 " VALUES ($1::uuid, $2::uuid, $3) RETURNING " GRP_MEMBER_COLUMNS,
+			 3, params);
+
+	if (rc == ERR_ALREADY_EXISTS)
+		return err_set(ERR_ALREADY_EXISTS, "already_member",
+			       "the user is already a member of the group");
+	if (rc == 0)
+		rc = grp_read_member(a, res, 0, out);
+	PQclear(res);
+	return rc;
+}
+
+int grp_store_member(db_conn *c, mem_arena *a, const char *group_id,
+		     const char *user_id, grp_member *out)
+{
+	const char *params[] = { group_id, user_id };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT " GRP_MEMBER_COLUMNS " FROM group_membership"
+			 " WHERE group_id = $1::uuid AND user_id = $2::uuid",
+			 2, params);
+
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = err_set(ERR_NOT_FOUND, "member_not_found",
+			     "no such member in the group");
+	if (rc == 0)
+		rc = grp_read_member(a, res, 0, out);
+	PQclear(res);
+	return rc;
+}
+
+int grp_store_set_role(db_conn *c, const char *group_id, const char *user_id,
+		       grp_role role)
+{
+	const char *params[] = { group_id, user_id, grp_role_text(role) };
+
+	return db_run(c,
+		      "UPDATE group_membership SET role_in_group = $3"
+		      " WHERE group_id = $1::uuid AND user_id = $2::uuid",
+		      3, params);
+}
+
+int grp_store_remove_member(db_conn *c, const char *group_id, const char *user_id)
+{
+	const char *params[] = { group_id, user_id };
+
+	return db_run(c,
+		      "DELETE FROM group_membership"
+		      " WHERE group_id = $1::uuid AND user_id = $2::uuid",
+		      2, params);
+}
+
+int grp_store_members(db_conn *c, mem_arena *a, const char *group_id,
+		      const page_request *page, grp_member **out, int *n)
+{
+	char limit[DB_I64_TEXT];
+	const char *params[] = { group_id, page->key, page->after_id,
+				 db_i64(limit, page->limit + 1) };
+	PGresult *res = NULL;
+	grp_member *rows;
+	int rc = db_exec(c, &res,
+			 "SELECT " GRP_MEMBER_COLUMNS " FROM group_membership"
+			 " WHERE group_id = $1::uuid AND ($2::timestamp IS NULL OR"
+			 " (joined_at, id) > ($2::timestamp, $3::uuid))"
+			 " ORDER BY joined_at, id LIMIT $4::int",
+			 4, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
+	for (int i = 0; rows && i < *n; i++) {
+		if (grp_read_member(a, res, i, &rows[i]) < 0)
+			rows = NULL;
+	}
+	PQclear(res);
+	*out = rows;
+	return rows ? 0 : grp_oom();
+}
+
+int grp_store_count_owners(db_conn *c, const char *group_id, int *out)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT count(*) FROM group_membership WHERE group_id = $1::uuid"
+			 " AND role_in_group = 'OWNER'",
+			 1, &group_id);
+
+	if (rc == 0)
+		*out = (int)db_int64(res, 0, 0);
+	PQclear(res);
+	return rc;
+}
+
+int grp_store_set_token(db_conn *c, const char *group_id, const char *token)
+{
+	const char *params[] = { group_id, token };
+
+	return db_run(c,
+		      "UPDATE \"group\" SET public_read_token = $2 WHERE id = $1::uuid",
+		      2, params);
+}
+
+int grp_store_resolve_token(db_conn *c, mem_arena *a, const char *token,
+			    grp_view *out)
+{
+	const char *params[] = { token, NULL };
+
+	return grp_view_query(c, a,
+			      GRP_VIEW_SELECT " LEFT JOIN group_membership m ON"
+			      " m.group_id = g.id AND m.user_id = $2::uuid"
+			      " WHERE g.public_read_token = $1",
+			      2, params, out);
+}

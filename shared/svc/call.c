@@ -1,0 +1,41 @@
+#include "call.h"
+
+#include <stdlib.h>
+
+static char *svc_internal_token;
+
+void svc_calls_configure(const char *internal_token)
+{
+	free(svc_internal_token);
+	svc_internal_token = internal_token ? xstrdup(internal_token) : NULL;
+}
+
+void svc_calls_unconfigure(void)
+{
+	svc_calls_configure(NULL);
+}
+
+int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
+	     const ProtobufCMessage *req, ProtobufCMessage **resp,
+	     unsigned flags)
+{
+	ProtobufCAllocator alloc = mem_arena_allocator(rpc_ctx_arena(ctx));
+	rpc_metadata md[3];
+	rpc_call_opts opts = { .metadata = md };
+	int64_t left = rpc_ctx_remaining_ms(ctx);
+	const char *request_id = rpc_ctx_metadata(ctx, "x-request-id");
+	const char *bearer = rpc_ctx_metadata(ctx, "authorization");
+
+	if (left <= 0)
+		return err_set(ERR_DEADLINE_EXCEEDED, NULL,
+			       "no time left to call %s", method);
+	opts.timeout_ms = left < SVC_CALL_TIMEOUT_MS ? left : SVC_CALL_TIMEOUT_MS;
+	if ((flags & SVC_CALL_INTERNAL) && svc_internal_token)
+		md[opts.n_metadata++] =
+			(rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, svc_internal_token };
+	if ((flags & SVC_CALL_AS_USER) && bearer)
+		md[opts.n_metadata++] = (rpc_metadata){ "authorization", bearer };
+	if (request_id)
+		md[opts.n_metadata++] = (rpc_metadata){ "x-request-id", request_id };
+	return rpc_call(ch, method, req, resp, &alloc, &opts);
+}

@@ -1,0 +1,31 @@
+/* call: one service calling another on behalf of the call it serves. */
+#ifndef KOLO_SVC_CALL_H
+#define KOLO_SVC_CALL_H
+
+#include "rpc/rpc.h"
+
+enum {
+	SVC_CALL_INTERNAL = 1, /* send the service token */
+	SVC_CALL_AS_USER = 2,  /* forward the caller's bearer token */
+};
+
+/* How long a call to another service may take at most (the caller's own
+ * deadline may cut it shorter). */
+#define SVC_CALL_TIMEOUT_MS 3000
+
+/* Sets the service token internal calls carry (copied). Call once at
+ * start-up (svc_main does), before any worker runs. */
+void svc_calls_configure(const char *internal_token);
+
+/* Frees what svc_calls_configure() kept. */
+void svc_calls_unconfigure(void);
+
+/* Calls method on ch for ctx's call: the reply in ctx's arena, a deadline
+ * of the smaller of ctx's remaining time and SVC_CALL_TIMEOUT_MS, the
+ * x-request-id forwarded, and per flags the service token and the
+ * caller's bearer token. Failures keep the callee's code and reason. */
+KOLO_MUST_CHECK int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
+			     const ProtobufCMessage *req,
+			     ProtobufCMessage **resp, unsigned flags);
+
+#endif

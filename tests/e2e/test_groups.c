@@ -1,0 +1,149 @@
+/* Groups through the gateway: every rule and permission over HTTP. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+
+static int setup(void **state)
+{
+	if (!getenv("KOLO_E2E_URL")) {
+		fprintf(stderr, "KOLO_E2E_URL is not set: run through run_e2e.sh\n");
+		return -1;
+	}
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	curl_global_cleanup();
+	return 0;
+}
+
+/* POSTs a group as owner and returns its id in id (64 bytes). */
+static void create_group(const e2e_user *owner, const char *body, char *id)
+{
+	e2e_opts o = { .token = owner->access, .body = body };
+	e2e_reply r;
+
+	e2e_expect(&r, "POST", "/v1/groups", &o, 201, "");
+	snprintf(id, 64, "%s", e2e_str(&r, "id"));
+	assert_string_equal(e2e_str(&r, "my_role"), "OWNER");
+	e2e_reply_free(&r);
+}
+
+static void add(const char *gid, const e2e_user *actor, const e2e_user *who,
+		const char *role, long status, const char *code)
+{
+	char path[128], body[256];
+	e2e_opts o = { .token = actor->access, .body = body };
+
+	snprintf(path, sizeof(path), "/v1/groups/%s/members", gid);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"%s\"}", who->email, role);
+	e2e_expect(NULL, "POST", path, &o, status, code);
+}
+
+static void test_group_life_over_http(void **state)
+{
+	e2e_user owner, treasurer, member, stranger;
+	char gid[64], path[160], body[256];
+	e2e_opts as_owner = { 0 }, as_member = { 0 }, as_stranger = { 0 };
+	e2e_reply r;
+
+	e2e_register(&owner, "g-owner");
+	e2e_register(&treasurer, "g-treasurer");
+	e2e_register(&member, "g-member");
+	e2e_register(&stranger, "g-stranger");
+	as_owner.token = owner.access;
+	as_member.token = member.access;
+	as_stranger.token = stranger.access;
+	create_group(&owner, "{\"name\":\"Esusu Ladies\",\"rule_template\":\"two_officer\"}", gid);
+
+	add(gid, &owner, &treasurer, "TREASURER", 201, "");
+	add(gid, &owner, &member, "member", 201, "");
+	add(gid, &owner, &member, "MEMBER", 409, "already_member");
+	add(gid, &member, &stranger, "MEMBER", 403, "officer_only");
+	add(gid, &owner, &stranger, "CHIEF", 400, "invalid_field");
+
+	snprintf(path, sizeof(path), "/v1/groups/%s", gid);
+	e2e_expect(&r, "GET", path, &as_member, 200, "");
+	assert_string_equal(e2e_str(&r, "rule_template"), "two_officer");
+	assert_string_equal(e2e_str(&r, "my_role"), "MEMBER");
+	assert_int_equal(json_integer_value(json_object_get(r.json, "member_count")), 3);
+	e2e_reply_free(&r);
+	e2e_expect(NULL, "GET", path, &as_stranger, 404, "group_not_found");
+
+	snprintf(path, sizeof(path), "/v1/groups/%s/members?page_size=10", gid);
+	e2e_expect(&r, "GET", path, &as_member, 200, "");
+	assert_int_equal(json_array_size(json_object_get(r.json, "members")), 3);
+	e2e_reply_free(&r);
+
+	/* Rules: a MEMBER may not; an unsatisfiable one is refused. */
+	snprintf(path, sizeof(path), "/v1/groups/%s", gid);
+	snprintf(body, sizeof(body), "{\"rule_template\":\"single_officer\"}");
+	as_member.body = body;
+	e2e_expect(NULL, "PATCH", path, &as_member, 403, "owner_only");
+	as_member.body = NULL;
+	snprintf(body, sizeof(body), "{\"rule_template\":\"custom\",\"approvals_required\":3}");
+	as_owner.body = body;
+	e2e_expect(NULL, "PATCH", path, &as_owner, 422, "rule_unsatisfiable");
+	snprintf(body, sizeof(body), "{\"approvals_cap\":99}");
+	e2e_expect(NULL, "PATCH", path, &as_owner, 400, "invalid_rule");
+	snprintf(body, sizeof(body), "{\"name\":\"Esusu Sisters\"}");
+	e2e_expect(&r, "PATCH", path, &as_owner, 200, "");
+	assert_string_equal(e2e_str(&r, "name"), "Esusu Sisters");
+	e2e_reply_free(&r);
+	as_owner.body = NULL;
+
+	/* The last OWNER stays; a member leaves. */
+	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s", gid, owner.id);
+	e2e_expect(NULL, "DELETE", path, &as_owner, 422, "last_owner");
+	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s", gid, member.id);
+	e2e_expect(NULL, "DELETE", path, &as_member, 204, "");
+	e2e_expect(NULL, "DELETE", path, &as_owner, 404, "member_not_found");
+}
+
+static void test_public_token_rotation_over_http(void **state)
+{
+	e2e_user owner;
+	char gid[64], path[160], first[64];
+	e2e_opts as_owner = { 0 };
+	e2e_reply r;
+
+	e2e_register(&owner, "t-owner");
+	as_owner.token = owner.access;
+	create_group(&owner, "{\"name\":\"Open Books\"}", gid);
+	snprintf(path, sizeof(path), "/v1/groups/%s/public-token", gid);
+	e2e_expect(&r, "POST", path, &as_owner, 201, "");
+	snprintf(first, sizeof(first), "%s", e2e_str(&r, "public_read_token"));
+	assert_int_equal(strlen(first), 43);
+	e2e_reply_free(&r);
+	e2e_expect(&r, "POST", path, &as_owner, 201, "");
+	assert_string_not_equal(e2e_str(&r, "public_read_token"), first);
+	e2e_reply_free(&r);
+	e2e_expect(NULL, "DELETE", path, &as_owner, 204, "");
+	snprintf(path, sizeof(path), "/v1/groups/%s", gid);
+	e2e_expect(&r, "GET", path, &as_owner, 200, "");
+	assert_false(json_is_true(json_object_get(r.json, "has_public_token")));
+	e2e_reply_free(&r);
+	e2e_expect(&r, "GET", "/v1/groups?page_size=5", &as_owner, 200, "");
+	assert_int_equal(json_array_size(json_object_get(r.json, "groups")), 1);
+	e2e_reply_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_group_life_over_http),
+		cmocka_unit_test(test_public_token_rotation_over_http),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,78 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "test_identity.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "identity.h"
+#include "kolo/identity/v1/identity.pb-c.h"
+#include "identity_service.h"
+#include "test_pg.h"
+
+int test_identity_start(test_identity *out, const char *dbname)
+{
+	idn_config cfg;
+	unsigned char seed[crypto_sign_SEEDBYTES];
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+	char seed_text[64];
+
+	memset(out, 0, sizeof(*out));
+	if (sodium_init() < 0)
+		return -1;
+	randombytes_buf(seed, sizeof(seed));
+	crypto_sign_seed_keypair(pk, sk, seed);
+	snprintf(out->keys.keys[0].kid, AUTH_KID_MAX, "test-key");
+	memcpy(out->keys.keys[0].public_key, pk, sizeof(pk));
+	out->keys.n_keys = 1;
+	if (auth_b64url_encode(seed_text, sizeof(seed_text), seed, sizeof(seed)) < 0)
+		return -1;
+	memset(&cfg, 0, sizeof(cfg));
+	idn_config_defaults(&cfg);
+	cfg.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN;
+	cfg.pwhash_mem = crypto_pwhash_MEMLIMIT_MIN;
+	cfg.keys = out->keys;
+	if (idn_config_set_key(&cfg, "test-key", seed_text) < 0 || idn_init(&cfg) < 0)
+		return -1;
+	out->conninfo = test_pg_conninfo(dbname, "kolo_identity");
+	if (!out->conninfo)
+		return -1;
+	return test_service_start_db(&out->service, &idn_rpc_service, &out->keys,
+				     out->conninfo);
+}
+
+void test_identity_stop(test_identity *ti)
+{
+	test_service_stop(&ti->service);
+	free(ti->conninfo);
+	ti->conninfo = NULL;
+}
+
+void test_identity_user(test_identity *ti, test_user *out, const char *tag)
+{
+	static atomic_int counter;
+	Kolo__Identity__V1__RegisterRequest req =
+		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterResponse *resp = NULL;
+	mem_arena *arena = mem_arena_new(0);
+	char name[64];
+
+	snprintf(out->email, sizeof(out->email), "%s-%d@example.com", tag,
+		 atomic_fetch_add(&counter, 1));
+	snprintf(name, sizeof(name), "User %s", tag);
+	req.email = out->email;
+	req.password = "test password 123";
+	req.name = name;
+	if (test_call(&ti->service, "Register", &req.base, (ProtobufCMessage **)&resp,
+		      arena, NULL) != 0)
+		fail_msg("register %s: %s", out->email, err_last()->message);
+	snprintf(out->id, sizeof(out->id), "%s", resp->user->id);
+	snprintf(out->access_token, sizeof(out->access_token), "%s", resp->access_token);
+	mem_arena_free(arena);
+}

@@ -1,0 +1,29 @@
+/* test_identity: kolo-identity in the test process (its own role on the
+ * test database), for tests of services that need real users. */
+#ifndef KOLO_TEST_IDENTITY_H
+#define KOLO_TEST_IDENTITY_H
+
+#include "test_keys.h"
+#include "test_service.h"
+
+typedef struct test_identity {
+	test_service service;
+	auth_keyring keys; /* what every service under test verifies with */
+	char *conninfo;
+} test_identity;
+
+typedef struct test_user {
+	char id[64];
+	char email[128];
+	char access_token[AUTH_JWT_MAX];
+} test_user;
+
+/* Starts identity on database dbname (cheap argon2id). 0 or -1. */
+int test_identity_start(test_identity *out, const char *dbname);
+void test_identity_stop(test_identity *ti);
+
+/* Registers a user whose email is "<tag>-<n>@example.com" (n unique in the
+ * process); fails the test on error. */
+void test_identity_user(test_identity *ti, test_user *out, const char *tag);
+
+#endif
