@@ -1,6 +1,27 @@
 /* kolo-ledger: configuration and wiring only; see svc/svc.h. */
+#include <stdlib.h>
+
+#include "kolo/groups/v1/groups.pb-c.h"
 #include "ledger_service.h"
 #include "svc/svc.h"
+
+static rpc_channel *groups_channel;
+
+static int ldg_start(void)
+{
+	const char *groups = getenv("KOLO_GROUPS_ADDR");
+
+	if (svc_channel_open(&groups_channel, groups && groups[0] ? groups : "127.0.0.1:7102",
+			     &kolo__groups__v1__groups_service__descriptor) < 0)
+		return -1;
+	ldg_use_channels(groups_channel);
+	return 0;
+}
+
+static void ldg_stop(void)
+{
+	rpc_channel_close(groups_channel);
+}
 
 static const svc_def ledger_service = {
 	.name = "kolo-ledger",
@@ -8,6 +29,8 @@ static const svc_def ledger_service = {
 	.default_addr = "127.0.0.1:7103",
 	.db_env = "KOLO_LEDGER_DATABASE_URL",
 	.rpc = &ldg_rpc_service,
+	.start = ldg_start,
+	.stop = ldg_stop,
 };
 
 int main(int argc, char **argv)

@@ -1,14 +1,14 @@
-/* Every RPC of the service with who may call it. A NULL handler is
- * answered UNIMPLEMENTED until its issue fills it in. */
+/* Every LedgerService RPC with its handler and who may call it. */
 #include "ledger_service.h"
 
+#include "handlers.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 
 static const rpc_method ldg_methods[] = {
-	{ "PostEntry", NULL, RPC_AUTH_INTERNAL },
-	{ "GetBalance", NULL, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
-	{ "ListEntries", NULL, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
-	{ "GetEntry", NULL, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "PostEntry", ldg_rpc_post_entry, RPC_AUTH_INTERNAL },
+	{ "GetBalance", ldg_rpc_get_balance, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "ListEntries", ldg_rpc_list_entries, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "GetEntry", ldg_rpc_get_entry, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 };
 
 const rpc_service ldg_rpc_service = {

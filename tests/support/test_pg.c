@@ -257,3 +257,22 @@ char *test_pg_sqlstate(PGconn *pg, const char *sql)
 		abort();
 	return out;
 }
+
+void test_pg_ledger_invariant(PGconn *pg)
+{
+	char *bad = test_pg_value(
+		pg,
+		"WITH sums AS (SELECT group_id,"
+		" sum(CASE WHEN type = 'CREDIT' THEN amount_kobo ELSE -amount_kobo END)"
+		" AS net FROM ledger_entry GROUP BY group_id)"
+		" SELECT coalesce(s.group_id, b.group_id)::text || ' stored '"
+		" || coalesce(b.balance_kobo::text, 'none') || ' entries '"
+		" || coalesce(s.net::text, '0')"
+		" FROM sums s FULL JOIN ledger_balance b ON b.group_id = s.group_id"
+		" WHERE b.balance_kobo IS DISTINCT FROM coalesce(s.net, 0)"
+		" OR b.balance_kobo < 0 LIMIT 1");
+
+	if (bad[0])
+		fail_msg("ledger invariant broken: group %s", bad);
+	free(bad);
+}

@@ -65,4 +65,10 @@ void test_pg_ok(PGconn *pg, const char *sql);
  * by the caller (free()). */
 char *test_pg_sqlstate(PGconn *pg, const char *sql);
 
+/* The ledger's invariant, checked in SQL on pg: every group's stored
+ * balance equals the sum of its credits minus the sum of its debits, is
+ * not negative, and no group with entries lacks a balance row. Fails the
+ * test naming the first group that breaks it. */
+void test_pg_ledger_invariant(PGconn *pg);
+
 #endif

@@ -1,0 +1,262 @@
+/* PostEntry, GetBalance, ListEntries, GetEntry. */
+#include "handlers.h"
+
+#include <string.h>
+
+#include "kolo/groups/v1/groups.pb-c.h"
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "ledger_service.h"
+#include "store.h"
+#include "svc/call.h"
+#include "text/text.h"
+
+static rpc_channel *ldg_groups;
+
+void ldg_use_channels(rpc_channel *groups)
+{
+	ldg_groups = groups;
+}
+
+static int ldg_oom(void)
+{
+	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+}
+
+/* A user may read a group's books only as its member; a service (the
+ * service token) may always. Non-members get NOT_FOUND. */
+static int ldg_check_reader(rpc_ctx *ctx, const char *group_id)
+{
+	Kolo__Groups__V1__GetMembershipRequest req =
+		KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
+	Kolo__Groups__V1__GetMembershipResponse *resp = NULL;
+	int rc;
+
+	if (!text_is_uuid(group_id))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_group_id",
+			       "group_id must be a UUID");
+	if (rpc_ctx_is_internal(ctx))
+		return 0;
+	req.group_id = (char *)group_id;
+	req.user_id = (char *)rpc_ctx_user_id(ctx);
+	rc = svc_call(ctx, ldg_groups, "GetMembership", &req.base,
+		      (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
+	if (rc < 0)
+		return rc;
+	if (!resp->is_member)
+		return err_set(ERR_NOT_FOUND, "group_not_found", "no such group");
+	return 0;
+}
+
+static Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx,
+							const ldg_entry *e)
+{
+	Kolo__Common__V1__LedgerEntry *m = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
+
+	if (!m)
+		return NULL;
+	kolo__common__v1__ledger_entry__init(m);
+	m->id = e->id;
+	m->group_id = (char *)e->spec.group_id;
+	m->account_id = (char *)e->spec.account_id;
+	m->user_id = (char *)e->spec.user_id;
+	m->type = e->spec.type == LDG_CREDIT ? KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT
+					     : KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT;
+	m->amount_kobo = e->spec.amount_kobo;
+	m->currency = (char *)e->spec.currency;
+	m->source = (char *)e->spec.source;
+	m->reference = (char *)e->spec.reference;
+	m->client_ref = (char *)e->spec.client_ref;
+	m->simulated = e->spec.simulated;
+	m->payment_channel = (char *)e->spec.payment_channel;
+	m->rule_status = e->rule_status;
+	m->created_at = e->created_at;
+	return m;
+}
+
+/* --- PostEntry ------------------------------------------------------------- */
+
+/* An entry already holds this reference or client_ref: the same content
+ * is a replay (the original comes back), anything else a conflict. */
+static int ldg_existing(rpc_ctx *ctx, db_conn *c, const ldg_entry_spec *spec,
+			ldg_entry *out, int *found)
+{
+	mem_arena *a = rpc_ctx_arena(ctx);
+	int rc = ldg_store_find(c, a, "reference", spec->reference, out, found);
+
+	if (rc < 0 || *found) {
+		if (rc == 0 && !ldg_spec_same(&out->spec, spec, 0))
+			return err_set(ERR_ALREADY_EXISTS, "reference_conflict",
+				       "reference %.64s is taken by a different entry",
+				       spec->reference);
+		return rc;
+	}
+	if (!spec->client_ref[0])
+		return 0;
+	rc = ldg_store_find(c, a, "client_ref", spec->client_ref, out, found);
+	if (rc == 0 && *found && !ldg_spec_same(&out->spec, spec, 1))
+		return err_set(ERR_ALREADY_EXISTS, "client_ref_conflict",
+			       "the idempotency key was used for a different entry");
+	return rc;
+}
+
+static int ldg_spec_of(ldg_entry_spec *out, const Kolo__Ledger__V1__PostEntryRequest *in)
+{
+	*out = (ldg_entry_spec){
+		.group_id = in->group_id,
+		.account_id = in->account_id,
+		.user_id = in->user_id,
+		.type = in->type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT ? LDG_CREDIT
+			: in->type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT ? LDG_DEBIT
+										     : 0,
+		.amount_kobo = in->amount_kobo,
+		.currency = in->currency,
+		.source = in->source,
+		.reference = in->reference,
+		.client_ref = in->client_ref,
+		.simulated = in->simulated,
+		.payment_channel = in->payment_channel,
+	};
+	return ldg_spec_check(out);
+}
+
+LDG_HANDLER(post_entry)
+{
+	const Kolo__Ledger__V1__PostEntryRequest *in =
+		(const Kolo__Ledger__V1__PostEntryRequest *)req;
+	Kolo__Ledger__V1__PostEntryResponse *out =
+		(Kolo__Ledger__V1__PostEntryResponse *)resp;
+	ldg_entry_spec spec;
+	ldg_entry entry;
+	db_conn *c = NULL;
+	int posted = 0, found = 0;
+	int rc = ldg_spec_of(&spec, in);
+
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = ldg_store_post(c, rpc_ctx_arena(ctx), &spec, &entry, &posted);
+	if (rc == ERR_FAILED_PRECONDITION)
+		return err_set(ERR_FAILED_PRECONDITION, "unknown_account",
+			       "the group has no such account");
+	/* Not posted (taken key, or a debit the balance refused): a replay
+	 * of an earlier post, or the refusal it looks like. */
+	if (rc == ERR_ALREADY_EXISTS || (rc == 0 && !posted))
+		rc = ldg_existing(ctx, c, &spec, &entry, &found);
+	if (rc < 0)
+		return rc;
+	if (!posted && !found)
+		return err_set(ERR_FAILED_PRECONDITION, "insufficient_funds",
+			       "the balance is below %lld kobo",
+			       (long long)spec.amount_kobo);
+	out->replayed = !posted;
+	out->entry = ldg_entry_message(ctx, &entry);
+	return out->entry ? 0 : ldg_oom();
+}
+
+/* --- reads -------------------------------------------------------------------- */
+
+LDG_HANDLER(get_balance)
+{
+	const Kolo__Ledger__V1__GetBalanceRequest *in =
+		(const Kolo__Ledger__V1__GetBalanceRequest *)req;
+	Kolo__Ledger__V1__GetBalanceResponse *out =
+		(Kolo__Ledger__V1__GetBalanceResponse *)resp;
+	db_conn *c = NULL;
+	int rc = ldg_check_reader(ctx, in->group_id);
+
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = ldg_store_balance(c, in->group_id, &out->balance_kobo);
+	out->group_id = in->group_id;
+	out->currency = "NGN";
+	return rc;
+}
+
+static int ldg_filter_of(ldg_filter *out, const Kolo__Ledger__V1__ListEntriesRequest *in)
+{
+	out->type = in->type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT ? LDG_CREDIT
+		    : in->type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT ? LDG_DEBIT
+										 : 0;
+	if (in->type && !out->type)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_type",
+			       "type must be CREDIT or DEBIT");
+	out->from = in->from_time;
+	out->to = in->to_time;
+	out->oldest_first = in->oldest_first;
+	return 0;
+}
+
+LDG_HANDLER(list_entries)
+{
+	const Kolo__Ledger__V1__ListEntriesRequest *in =
+		(const Kolo__Ledger__V1__ListEntriesRequest *)req;
+	Kolo__Ledger__V1__ListEntriesResponse *out =
+		(Kolo__Ledger__V1__ListEntriesResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	page_request page;
+	ldg_filter filter;
+	ldg_entry *rows = NULL;
+	db_conn *c = NULL;
+	int n = 0, rc = ldg_check_reader(ctx, in->group_id);
+
+	if (rc == 0)
+		rc = page_request_parse(&page, a, in->page_size, in->page_token);
+	if (rc == 0)
+		rc = ldg_filter_of(&filter, in);
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = ldg_store_list(c, a, in->group_id, &filter, &page, &rows, &n);
+	if (rc < 0)
+		return rc;
+	out->n_entries = page_rows(&page, n);
+	out->entries = mem_arena_alloc(a, sizeof(*out->entries) * (out->n_entries + 1));
+	if (!out->entries)
+		return ldg_oom();
+	for (size_t i = 0; i < out->n_entries; i++) {
+		out->entries[i] = ldg_entry_message(ctx, &rows[i]);
+		if (!out->entries[i])
+			return ldg_oom();
+	}
+	if (!page_has_more(&page, n))
+		return 0;
+	return page_token_encode(&out->next_page_token, a,
+				 rows[page.limit - 1].page_key, rows[page.limit - 1].id);
+}
+
+LDG_HANDLER(get_entry)
+{
+	const Kolo__Ledger__V1__GetEntryRequest *in =
+		(const Kolo__Ledger__V1__GetEntryRequest *)req;
+	Kolo__Ledger__V1__GetEntryResponse *out =
+		(Kolo__Ledger__V1__GetEntryResponse *)resp;
+	ldg_entry entry;
+	db_conn *c = NULL;
+	int found = 0, rc = 0;
+	int by_id = in->key_case == KOLO__LEDGER__V1__GET_ENTRY_REQUEST__KEY_ENTRY_ID;
+
+	if (by_id && !text_is_uuid(in->entry_id))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_entry_id",
+			     "entry_id must be a UUID");
+	else if (!by_id && (in->key_case != KOLO__LEDGER__V1__GET_ENTRY_REQUEST__KEY_REFERENCE ||
+			    !in->reference[0]))
+		rc = err_set(ERR_INVALID_ARGUMENT, "missing_key",
+			     "entry_id or reference is required");
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = ldg_store_find(c, rpc_ctx_arena(ctx), by_id ? "id" : "reference",
+				    by_id ? in->entry_id : in->reference, &entry, &found);
+	if (rc == 0 && !found)
+		rc = err_set(ERR_NOT_FOUND, "entry_not_found", "no such entry");
+	/* A user sees entries of their own groups only. */
+	if (rc == 0)
+		rc = ldg_check_reader(ctx, entry.spec.group_id);
+	if (rc == ERR_NOT_FOUND)
+		return err_set(ERR_NOT_FOUND, "entry_not_found", "no such entry");
+	if (rc < 0)
+		return rc;
+	out->entry = ldg_entry_message(ctx, &entry);
+	return out->entry ? 0 : ldg_oom();
+}

@@ -1,0 +1,101 @@
+#include "ledger.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "text/text.h"
+
+const char *ldg_type_text(ldg_type t)
+{
+	return t == LDG_CREDIT ? "CREDIT" : t == LDG_DEBIT ? "DEBIT" : "";
+}
+
+ldg_type ldg_type_parse(const char *text)
+{
+	if (strcmp(text, "CREDIT") == 0)
+		return LDG_CREDIT;
+	if (strcmp(text, "DEBIT") == 0)
+		return LDG_DEBIT;
+	return 0;
+}
+
+static int ldg_bad(const char *reason, const char *message)
+{
+	return err_set(ERR_INVALID_ARGUMENT, reason, "%s", message);
+}
+
+/* A reference: 1..200 printable ASCII characters. */
+static int ldg_ref_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (const char *p = s; *p; p++) {
+		if (*p <= ' ' || *p >= 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+int ldg_spec_check(ldg_entry_spec *spec)
+{
+	if (!spec->currency[0])
+		spec->currency = "NGN";
+	if (!spec->payment_channel[0])
+		spec->payment_channel = "VA";
+	if (!text_is_uuid(spec->group_id))
+		return ldg_bad("invalid_group_id", "group_id must be a UUID");
+	if (!text_is_uuid(spec->account_id))
+		return ldg_bad("invalid_account_id", "account_id must be a UUID");
+	if (spec->user_id[0] && !text_is_uuid(spec->user_id))
+		return ldg_bad("invalid_user_id", "user_id must be a UUID or empty");
+	if (spec->type != LDG_CREDIT && spec->type != LDG_DEBIT)
+		return ldg_bad("invalid_type", "type must be CREDIT or DEBIT");
+	if (spec->amount_kobo < 1 || spec->amount_kobo > LDG_AMOUNT_MAX)
+		return ldg_bad("invalid_amount",
+			       "amount_kobo must be 1 to 2147483647");
+	if (strcmp(spec->currency, "NGN") != 0)
+		return ldg_bad("invalid_currency", "only NGN is supported");
+	if (strcmp(spec->source, "demo") != 0 &&
+	    strcmp(spec->source, "provider_sandbox") != 0 &&
+	    strcmp(spec->source, "payout") != 0)
+		return ldg_bad("invalid_source",
+			       "source must be demo, provider_sandbox or payout");
+	if (!ldg_ref_ok(spec->reference, LDG_REFERENCE_MAX))
+		return ldg_bad("invalid_reference",
+			       "reference is required: 1 to 200 printable characters");
+	if (spec->client_ref[0] && !ldg_ref_ok(spec->client_ref, LDG_CLIENT_REF_MAX))
+		return ldg_bad("invalid_client_ref",
+			       "client_ref is 1 to 200 printable characters");
+	if (!ldg_ref_ok(spec->payment_channel, 32))
+		return ldg_bad("invalid_payment_channel",
+			       "payment_channel is 1 to 32 printable characters");
+	return 0;
+}
+
+int ldg_spec_same(const ldg_entry_spec *a, const ldg_entry_spec *b,
+		  int by_client_ref)
+{
+	/* Ids compare without case: a UUID may be written either way. */
+	return strcasecmp(a->group_id, b->group_id) == 0 &&
+	       strcasecmp(a->account_id, b->account_id) == 0 &&
+	       strcasecmp(a->user_id, b->user_id) == 0 && a->type == b->type &&
+	       a->amount_kobo == b->amount_kobo &&
+	       strcmp(a->currency, b->currency) == 0 &&
+	       strcmp(a->source, b->source) == 0 &&
+	       (by_client_ref || strcmp(a->reference, b->reference) == 0) &&
+	       strcmp(a->client_ref, b->client_ref) == 0 &&
+	       !a->simulated == !b->simulated &&
+	       strcmp(a->payment_channel, b->payment_channel) == 0;
+}
+
+void ldg_naira(char out[32], int64_t kobo)
+{
+	uint64_t abs_kobo = kobo < 0 ? (uint64_t)0 - (uint64_t)kobo : (uint64_t)kobo;
+
+	snprintf(out, 32, "%s%llu.%02llu", kobo < 0 ? "-" : "",
+		 (unsigned long long)(abs_kobo / 100),
+		 (unsigned long long)(abs_kobo % 100));
+}

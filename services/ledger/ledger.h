@@ -1,0 +1,49 @@
+/* ledger: the rules of entries (no protobuf, no SQL). */
+#ifndef KOLO_LEDGER_H
+#define KOLO_LEDGER_H
+
+#include <stdint.h>
+
+#include "err/err.h"
+
+#define LDG_AMOUNT_MAX 2147483647LL
+#define LDG_REFERENCE_MAX 200
+#define LDG_CLIENT_REF_MAX 200
+
+typedef enum {
+	LDG_CREDIT = 1,
+	LDG_DEBIT = 2,
+} ldg_type;
+
+/* What an entry says: everything a replay must repeat to be the same. */
+typedef struct ldg_entry_spec {
+	const char *group_id;
+	const char *account_id;
+	const char *user_id;	/* "" when none */
+	ldg_type type;
+	int64_t amount_kobo;
+	const char *currency;	/* "NGN" */
+	const char *source;	/* demo, provider_sandbox, payout */
+	const char *reference;
+	const char *client_ref; /* "" when none */
+	int simulated;
+	const char *payment_channel; /* "VA" by default */
+} ldg_entry_spec;
+
+/* "CREDIT"/"DEBIT" and back (0 when neither). */
+const char *ldg_type_text(ldg_type t);
+ldg_type ldg_type_parse(const char *text);
+
+/* Fills defaults (currency NGN, channel VA) and checks every field:
+ * ERR_INVALID_ARGUMENT with a reason naming what is wrong. */
+KOLO_MUST_CHECK int ldg_spec_check(ldg_entry_spec *spec);
+
+/* 1 when a stored entry says the same as spec (a true replay). The
+ * reference is not compared when by_client_ref (the client's key). */
+int ldg_spec_same(const ldg_entry_spec *stored, const ldg_entry_spec *spec,
+		  int by_client_ref);
+
+/* Kobo as naira text with two decimals ("-1234.05"); out holds 32. */
+void ldg_naira(char out[32], int64_t kobo);
+
+#endif

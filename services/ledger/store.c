@@ -1,0 +1,166 @@
+#include "store.h"
+
+#include <string.h>
+
+#define LDG_COLUMNS                                                            \
+	"id, group_id, account_id, coalesce(user_id::text, ''), type,"         \
+	" amount_kobo, currency, coalesce(source, ''), reference,"             \
+	" coalesce(client_ref, ''), coalesce(simulated, false),"               \
+	" coalesce(payment_channel, ''), coalesce(rule_status, ''), "          \
+	DB_RFC3339("created_at") ", created_at::text"
+
+/* The entry half of both posting statements: it inserts only when the
+ * balance CTE `b` gave a row. */
+#define LDG_INSERT_FROM_B                                                      \
+	", e AS (INSERT INTO ledger_entry (group_id, account_id, user_id, type,"  \
+	" amount_kobo, currency, source, reference, client_ref, simulated,"    \
+	" payment_channel) SELECT b.group_id, $2::uuid, NULLIF($3, '')::uuid," \
+	" $4, $5::int, $6, $7, $8, NULLIF($9, ''), $10::boolean, $11 FROM b"   \
+	" RETURNING *) SELECT " LDG_COLUMNS " FROM e"
+
+static const char ldg_credit_sql[] =
+	"WITH b AS (INSERT INTO ledger_balance AS lb (group_id, balance_kobo,"
+	" credits_kobo, entries) VALUES ($1::uuid, $5::bigint, $5::bigint, 1)"
+	" ON CONFLICT (group_id) DO UPDATE SET"
+	" balance_kobo = lb.balance_kobo + EXCLUDED.balance_kobo,"
+	" credits_kobo = lb.credits_kobo + EXCLUDED.credits_kobo,"
+	" entries = lb.entries + 1, updated_at = now() RETURNING group_id)"
+	LDG_INSERT_FROM_B;
+
+/* The balance row's lock serialises debits of a group; the WHERE is
+ * re-checked on the locked row, so concurrent debits cannot overdraw. */
+static const char ldg_debit_sql[] =
+	"WITH b AS (UPDATE ledger_balance SET"
+	" balance_kobo = balance_kobo - $5::bigint,"
+	" debits_kobo = debits_kobo + $5::bigint, entries = entries + 1,"
+	" updated_at = now() WHERE group_id = $1::uuid"
+	" AND balance_kobo >= $5::bigint RETURNING group_id)"
+	LDG_INSERT_FROM_B;
+
+static int ldg_oom(void)
+{
+	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+}
+
+static int ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry *out)
+{
+	out->id = db_text(a, res, row, 0);
+	out->spec.group_id = db_text(a, res, row, 1);
+	out->spec.account_id = db_text(a, res, row, 2);
+	out->spec.user_id = db_text(a, res, row, 3);
+	out->spec.type = ldg_type_parse(PQgetvalue(res, row, 4));
+	out->spec.amount_kobo = db_int64(res, row, 5);
+	out->spec.currency = db_text(a, res, row, 6);
+	out->spec.source = db_text(a, res, row, 7);
+	out->spec.reference = db_text(a, res, row, 8);
+	out->spec.client_ref = db_text(a, res, row, 9);
+	out->spec.simulated = db_bool(res, row, 10);
+	out->spec.payment_channel = db_text(a, res, row, 11);
+	out->rule_status = db_text(a, res, row, 12);
+	out->created_at = db_text(a, res, row, 13);
+	out->page_key = db_text(a, res, row, 14);
+	return out->page_key ? 0 : ldg_oom();
+}
+
+int ldg_store_post(db_conn *c, mem_arena *a, const ldg_entry_spec *s,
+		   ldg_entry *out, int *posted)
+{
+	char amount[DB_I64_TEXT];
+	const char *params[] = { s->group_id, s->account_id, s->user_id,
+				 ldg_type_text(s->type), db_i64(amount, s->amount_kobo),
+				 s->currency, s->source, s->reference, s->client_ref,
+				 s->simulated ? "true" : "false", s->payment_channel };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, s->type == LDG_CREDIT ? ldg_credit_sql : ldg_debit_sql,
+			 11, params);
+
+	if (rc < 0)
+		return rc;
+	*posted = PQntuples(res) == 1;
+	if (*posted)
+		rc = ldg_read_entry(a, res, 0, out);
+	PQclear(res);
+	return rc;
+}
+
+int ldg_store_find(db_conn *c, mem_arena *a, const char *column,
+		   const char *value, ldg_entry *out, int *found)
+{
+	static const char by_id[] = "SELECT " LDG_COLUMNS " FROM ledger_entry WHERE id = $1::uuid";
+	static const char by_reference[] = "SELECT " LDG_COLUMNS " FROM ledger_entry WHERE reference = $1";
+	static const char by_client_ref[] = "SELECT " LDG_COLUMNS " FROM ledger_entry WHERE client_ref = $1";
+	const char *sql = strcmp(column, "id") == 0	   ? by_id
+			  : strcmp(column, "reference") == 0 ? by_reference
+							     : by_client_ref;
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, sql, 1, &value);
+
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) == 1;
+	if (*found)
+		rc = ldg_read_entry(a, res, 0, out);
+	PQclear(res);
+	return rc;
+}
+
+int ldg_store_balance(db_conn *c, const char *group_id, int64_t *out)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT balance_kobo FROM ledger_balance WHERE group_id = $1::uuid",
+			 1, &group_id);
+
+	if (rc < 0)
+		return rc;
+	*out = PQntuples(res) == 1 ? db_int64(res, 0, 0) : 0;
+	PQclear(res);
+	return 0;
+}
+
+#define LDG_LIST_WHERE                                                         \
+	" FROM ledger_entry WHERE group_id = $1::uuid"                         \
+	" AND ($2 = '' OR type = $2)"                                          \
+	" AND (NULLIF($3, '')::timestamptz IS NULL OR"                         \
+	" created_at >= (NULLIF($3, '')::timestamptz AT TIME ZONE 'UTC'))"     \
+	" AND (NULLIF($4, '')::timestamptz IS NULL OR"                         \
+	" created_at < (NULLIF($4, '')::timestamptz AT TIME ZONE 'UTC'))"
+
+static const char ldg_list_newest[] =
+	"SELECT " LDG_COLUMNS LDG_LIST_WHERE
+	" AND ($5::timestamp IS NULL OR (created_at, id) < ($5::timestamp, $6::uuid))"
+	" ORDER BY created_at DESC, id DESC LIMIT $7::int";
+
+static const char ldg_list_oldest[] =
+	"SELECT " LDG_COLUMNS LDG_LIST_WHERE
+	" AND ($5::timestamp IS NULL OR (created_at, id) > ($5::timestamp, $6::uuid))"
+	" ORDER BY created_at, id LIMIT $7::int";
+
+int ldg_store_list(db_conn *c, mem_arena *a, const char *group_id,
+		   const ldg_filter *f, const page_request *page, ldg_entry **out,
+		   int *n)
+{
+	char limit[DB_I64_TEXT];
+	const char *params[] = { group_id, ldg_type_text(f->type), f->from, f->to,
+				 page->key, page->after_id,
+				 db_i64(limit, page->limit + 1) };
+	PGresult *res = NULL;
+	ldg_entry *rows;
+	int rc = db_exec(c, &res, f->oldest_first ? ldg_list_oldest : ldg_list_newest,
+			 7, params);
+
+	if (rc == ERR_INVALID_ARGUMENT)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_time",
+			       "from and to must be RFC 3339 times");
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
+	for (int i = 0; rows && i < *n; i++) {
+		if (ldg_read_entry(a, res, i, &rows[i]) < 0)
+			rows = NULL;
+	}
+	PQclear(res);
+	*out = rows;
+	return rows ? 0 : ldg_oom();
+}

@@ -1,0 +1,51 @@
+/* store: every SQL statement of kolo-ledger (the only libpq user). There
+ * is no UPDATE or DELETE of ledger_entry here, and the role could not run
+ * one: the ledger only ever appends. */
+#ifndef KOLO_LDG_STORE_H
+#define KOLO_LDG_STORE_H
+
+#include "db/db.h"
+#include "ledger.h"
+#include "page/page.h"
+
+/* A stored entry; strings in the arena. */
+typedef struct ldg_entry {
+	char *id;
+	ldg_entry_spec spec;
+	char *rule_status;
+	char *created_at;
+	char *page_key; /* created_at as the database prints it */
+} ldg_entry;
+
+/* Appends the entry and moves the group's balance in one statement (its
+ * own transaction). *posted is 0, and nothing changes, when a DEBIT would
+ * take the balance below zero. ERR_ALREADY_EXISTS when the reference or
+ * client_ref is taken; ERR_FAILED_PRECONDITION (foreign_key_violation)
+ * for a group or account that does not exist or do not belong together. */
+KOLO_MUST_CHECK int ldg_store_post(db_conn *c, mem_arena *a,
+				   const ldg_entry_spec *spec, ldg_entry *out,
+				   int *posted);
+
+/* The entry whose column ("id", "reference" or "client_ref") is value;
+ * *found is 0 when there is none. */
+KOLO_MUST_CHECK int ldg_store_find(db_conn *c, mem_arena *a, const char *column,
+				   const char *value, ldg_entry *out, int *found);
+
+/* The group's balance (0 for a group without entries). */
+KOLO_MUST_CHECK int ldg_store_balance(db_conn *c, const char *group_id,
+				      int64_t *out);
+
+/* Entries of a group filtered by type (0: both) and [from, to) ("" = no
+ * bound), newest first unless oldest_first; one page (+1 row). */
+typedef struct ldg_filter {
+	ldg_type type;
+	const char *from;
+	const char *to;
+	int oldest_first;
+} ldg_filter;
+
+KOLO_MUST_CHECK int ldg_store_list(db_conn *c, mem_arena *a, const char *group_id,
+				   const ldg_filter *filter, const page_request *page,
+				   ldg_entry **out, int *n);
+
+#endif

@@ -1,0 +1,415 @@
+/* kolo-ledger over real gRPC against a throwaway PostgreSQL, with identity
+ * and groups in the same process. After every test the ledger invariant
+ * (balance = credits - debits >= 0 for every group) is checked in SQL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "test_world.h"
+
+#define CREDIT KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT
+#define DEBIT KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT
+
+static test_world w;
+
+static int setup(void **state)
+{
+	return test_world_start(&w);
+}
+
+static int teardown(void **state)
+{
+	test_world_stop(&w);
+	return 0;
+}
+
+static int check_invariant(void **state)
+{
+	test_pg_ledger_invariant(w.admin);
+	return 0;
+}
+
+/* A group with an account, owned by a fresh user. */
+typedef struct book {
+	test_user owner;
+	char group[64];
+	char account[64];
+} book;
+
+static void open_book(book *b, const char *tag)
+{
+	test_identity_user(&w.identity, &b->owner, tag);
+	test_world_group(&w, &b->owner, "Ledger group", b->group);
+	test_world_account(&w, b->group, b->account);
+}
+
+typedef struct post {
+	/* Unnamed fields are zero: `(post){ CREDIT, 100, "ref" }`. */
+	int type;
+	int64_t amount;
+	const char *reference;
+	const char *client_ref;
+	const char *source;
+} post;
+
+static int post_entry(const book *b, const post *p, Kolo__Ledger__V1__PostEntryResponse **out)
+{
+	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__PostEntryResponse *resp = NULL;
+	int rc;
+
+	req.group_id = (char *)b->group;
+	req.account_id = (char *)b->account;
+	req.type = p->type;
+	req.amount_kobo = p->amount;
+	req.source = (char *)(p->source ? p->source : "demo");
+	req.reference = (char *)p->reference;
+	req.client_ref = (char *)(p->client_ref ? p->client_ref : "");
+	req.simulated = 1;
+	rc = test_world_call(&w, &w.ledger, "PostEntry", &req, &resp, NULL);
+	if (out)
+		*out = resp;
+	return rc;
+}
+
+static int64_t balance(const book *b, const test_user *as)
+{
+	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
+
+	req.group_id = (char *)b->group;
+	if (test_world_call(&w, &w.ledger, "GetBalance", &req, &resp, as) != 0)
+		return -1;
+	assert_string_equal(resp->currency, "NGN");
+	return resp->balance_kobo;
+}
+
+static long entries_of(const book *b)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM ledger_entry WHERE group_id = '%s'",
+		 b->group);
+	return test_pg_long(w.admin, sql);
+}
+
+static void test_credit_and_debit_move_the_balance(void **state)
+{
+	book b;
+	Kolo__Ledger__V1__PostEntryResponse *r = NULL;
+
+	open_book(&b, "ledger-basic");
+	assert_int_equal(balance(&b, &b.owner), 0);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 250000, "dep-1" }, &r), 0);
+	assert_false(r->replayed);
+	assert_int_equal(r->entry->type, CREDIT);
+	assert_int_equal(r->entry->amount_kobo, 250000);
+	assert_string_equal(r->entry->currency, "NGN");
+	assert_string_equal(r->entry->payment_channel, "VA");
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 100000, "payout:1", .source = "payout" }, NULL), 0);
+	assert_int_equal(balance(&b, &b.owner), 150000);
+	assert_int_equal(balance(&b, NULL), 150000);
+	assert_int_equal(entries_of(&b), 2);
+}
+
+static void test_debit_beyond_balance_is_refused_and_changes_nothing(void **state)
+{
+	book b;
+
+	open_book(&b, "ledger-funds");
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 1, "early-debit" }, NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "insufficient_funds");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 5000, "dep-funds" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 5001, "too-much" }, NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(balance(&b, NULL), 5000);
+	assert_int_equal(entries_of(&b), 1);
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 5000, "all-of-it" }, NULL), 0);
+	assert_int_equal(balance(&b, NULL), 0);
+}
+
+static void test_replays_return_the_original_and_conflicts_are_refused(void **state)
+{
+	book b;
+	Kolo__Ledger__V1__PostEntryResponse *first = NULL, *again = NULL;
+	char id[64];
+
+	open_book(&b, "ledger-replay");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 7000, "flw-123456" }, &first), 0);
+	snprintf(id, sizeof(id), "%s", first->entry->id);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 7000, "flw-123456" }, &again), 0);
+	assert_true(again->replayed);
+	assert_string_equal(again->entry->id, id);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 7001, "flw-123456" }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "reference_conflict");
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 7000, "flw-123456" }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_int_equal(balance(&b, NULL), 7000);
+	assert_int_equal(entries_of(&b), 1);
+}
+
+static void test_client_ref_replays_like_a_reference(void **state)
+{
+	book b;
+	Kolo__Ledger__V1__PostEntryResponse *first = NULL, *again = NULL;
+
+	open_book(&b, "ledger-client-ref");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 900, "demo:a", "idem-1" }, &first), 0);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 900, "demo:b", "idem-1" }, &again), 0);
+	assert_true(again->replayed);
+	assert_string_equal(again->entry->id, first->entry->id);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 901, "demo:c", "idem-1" }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "client_ref_conflict");
+	assert_int_equal(entries_of(&b), 1);
+}
+
+static void test_debit_replay_after_the_balance_is_gone_is_still_a_replay(void **state)
+{
+	book b;
+	Kolo__Ledger__V1__PostEntryResponse *r = NULL;
+
+	open_book(&b, "ledger-late-replay");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "dep-late" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 600, "payout:late", .source = "payout" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 400, "payout:rest", .source = "payout" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 600, "payout:late", .source = "payout" }, &r), 0);
+	assert_true(r->replayed);
+	assert_int_equal(balance(&b, NULL), 0);
+}
+
+static void test_bad_entries_are_refused(void **state)
+{
+	static const struct {
+		post p;
+		const char *reason;
+	} cases[] = {
+		{ { CREDIT, 0, "zero" }, "invalid_amount" },
+		{ { CREDIT, 2147483648LL, "huge" }, "invalid_amount" },
+		{ { CREDIT, -5, "negative" }, "invalid_amount" },
+		{ { 0, 100, "no-type" }, "invalid_type" },
+		{ { CREDIT, 100, "" }, "invalid_reference" },
+		{ { CREDIT, 100, "has space" }, "invalid_reference" },
+		{ { CREDIT, 100, "bad-source", .source = "cash" }, "invalid_source" },
+	};
+	book b;
+	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__PostEntryResponse *resp = NULL;
+	book other;
+
+	open_book(&b, "ledger-bad");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(post_entry(&b, &cases[i].p, NULL), ERR_INVALID_ARGUMENT);
+		assert_string_equal(err_last()->reason, cases[i].reason);
+	}
+	req.group_id = b.group;
+	req.account_id = b.account;
+	req.type = CREDIT;
+	req.amount_kobo = 100;
+	req.source = "demo";
+	req.reference = "usd";
+	req.currency = "USD";
+	assert_int_equal(test_world_call(&w, &w.ledger, "PostEntry", &req, &resp, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_currency");
+	/* Another group's account. */
+	open_book(&other, "ledger-other");
+	req.currency = "";
+	req.account_id = other.account;
+	req.reference = "cross";
+	assert_int_equal(test_world_call(&w, &w.ledger, "PostEntry", &req, &resp, NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "unknown_account");
+	/* Only services post. */
+	req.account_id = b.account;
+	assert_int_equal(test_world_call(&w, &w.ledger, "PostEntry", &req, &resp, &b.owner),
+			 ERR_UNAUTHENTICATED);
+	assert_int_equal(entries_of(&b), 0);
+}
+
+#define RACERS 32
+
+typedef struct racer_arg {
+	const book *b;
+	int n;
+	int rc;
+} racer_arg;
+
+static void *racer(void *arg)
+{
+	racer_arg *r = arg;
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	test_caller svc = { .internal = 1 };
+	char ref[64];
+
+	snprintf(ref, sizeof(ref), "race-%d", r->n);
+	req.group_id = (char *)r->b->group;
+	req.account_id = (char *)r->b->account;
+	req.type = DEBIT;
+	req.amount_kobo = 100;
+	req.source = "payout";
+	req.reference = ref;
+	r->rc = test_call(&w.ledger, "PostEntry", &req.base, &resp, a, &svc);
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+static void test_concurrent_debits_never_overdraw(void **state)
+{
+	book b;
+	pthread_t threads[RACERS];
+	racer_arg args[RACERS];
+	int ok = 0, refused = 0;
+
+	open_book(&b, "ledger-race");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "race-funds" }, NULL), 0);
+	for (int i = 0; i < RACERS; i++) {
+		args[i] = (racer_arg){ .b = &b, .n = i };
+		pthread_create(&threads[i], NULL, racer, &args[i]);
+	}
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(threads[i], NULL);
+		ok += args[i].rc == 0;
+		refused += args[i].rc == ERR_FAILED_PRECONDITION;
+	}
+	assert_int_equal(ok, 10);
+	assert_int_equal(refused, RACERS - 10);
+	assert_int_equal(balance(&b, NULL), 0);
+}
+
+static int list_page(const book *b, const test_user *as, int page_size, const char *token,
+		     int type, int oldest_first, Kolo__Ledger__V1__ListEntriesResponse **out)
+{
+	Kolo__Ledger__V1__ListEntriesRequest req = KOLO__LEDGER__V1__LIST_ENTRIES_REQUEST__INIT;
+
+	req.group_id = (char *)b->group;
+	req.page_size = page_size;
+	req.page_token = (char *)token;
+	req.type = type;
+	req.oldest_first = oldest_first;
+	return test_world_call(&w, &w.ledger, "ListEntries", &req, out, as);
+}
+
+static void test_pages_cover_entries_with_identical_timestamps(void **state)
+{
+	book b;
+	Kolo__Ledger__V1__ListEntriesResponse *resp = NULL;
+	char sql[256], token[256] = "", seen[20][32];
+	size_t n = 0;
+
+	open_book(&b, "ledger-pages");
+	for (int i = 0; i < 7; i++) {
+		char ref[32];
+
+		snprintf(ref, sizeof(ref), "same-time-%d", i);
+		assert_int_equal(post_entry(&b, &(post){ CREDIT, 100 + i, ref }, NULL), 0);
+	}
+	/* Every entry at the same instant: only the id orders them. */
+	snprintf(sql, sizeof(sql),
+		 "UPDATE ledger_entry SET created_at = '2026-01-01 12:00:00'"
+		 " WHERE group_id = '%s'", b.group);
+	test_pg_ok(w.admin, sql);
+	do {
+		assert_int_equal(list_page(&b, &b.owner, 3, token, 0, 0, &resp), 0);
+		for (size_t i = 0; i < resp->n_entries && n < 20; i++) {
+			for (size_t j = 0; j < n; j++)
+				assert_string_not_equal(seen[j], resp->entries[i]->reference);
+			snprintf(seen[n++], sizeof(seen[0]), "%s", resp->entries[i]->reference);
+		}
+		snprintf(token, sizeof(token), "%s", resp->next_page_token);
+	} while (token[0]);
+	assert_int_equal(n, 7);
+}
+
+static void test_list_filters_and_order(void **state)
+{
+	book b;
+	test_user stranger;
+	Kolo__Ledger__V1__ListEntriesResponse *resp = NULL;
+	Kolo__Ledger__V1__ListEntriesRequest req = KOLO__LEDGER__V1__LIST_ENTRIES_REQUEST__INIT;
+
+	open_book(&b, "ledger-filter");
+	test_identity_user(&w.identity, &stranger, "ledger-stranger");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500, "f-1" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 200, "f-2", .source = "payout" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 300, "f-3" }, NULL), 0);
+	assert_int_equal(list_page(&b, &b.owner, 0, "", DEBIT, 0, &resp), 0);
+	assert_int_equal(resp->n_entries, 1);
+	assert_string_equal(resp->entries[0]->reference, "f-2");
+	assert_int_equal(list_page(&b, &b.owner, 0, "", 0, 0, &resp), 0);
+	assert_int_equal(resp->n_entries, 3);
+	assert_string_equal(resp->entries[0]->reference, "f-3");
+	assert_int_equal(list_page(&b, &b.owner, 0, "", 0, 1, &resp), 0);
+	assert_string_equal(resp->entries[0]->reference, "f-1");
+	assert_int_equal(list_page(&b, &stranger, 0, "", 0, 0, &resp), ERR_NOT_FOUND);
+	assert_int_equal(balance(&b, &stranger), -1);
+	assert_int_equal(err_last()->code, ERR_NOT_FOUND);
+	/* Time bounds. */
+	req.group_id = b.group;
+	req.from_time = "2000-01-01T00:00:00Z";
+	req.to_time = "2001-01-01T00:00:00Z";
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListEntries", &req, &resp, &b.owner), 0);
+	assert_int_equal(resp->n_entries, 0);
+	req.to_time = "";
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListEntries", &req, &resp, &b.owner), 0);
+	assert_int_equal(resp->n_entries, 3);
+	req.from_time = "yesterday-ish";
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListEntries", &req, &resp, &b.owner),
+			 ERR_INVALID_ARGUMENT);
+}
+
+static void test_get_entry_by_id_or_reference(void **state)
+{
+	book b;
+	test_user stranger;
+	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
+	Kolo__Ledger__V1__GetEntryRequest req = KOLO__LEDGER__V1__GET_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__GetEntryResponse *resp = NULL;
+
+	open_book(&b, "ledger-get");
+	test_identity_user(&w.identity, &stranger, "ledger-get-stranger");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 4200, "get-me" }, &posted), 0);
+	req.key_case = KOLO__LEDGER__V1__GET_ENTRY_REQUEST__KEY_ENTRY_ID;
+	req.entry_id = posted->entry->id;
+	assert_int_equal(test_world_call(&w, &w.ledger, "GetEntry", &req, &resp, &b.owner), 0);
+	assert_int_equal(resp->entry->amount_kobo, 4200);
+	assert_int_equal(test_world_call(&w, &w.ledger, "GetEntry", &req, &resp, &stranger),
+			 ERR_NOT_FOUND);
+	req.key_case = KOLO__LEDGER__V1__GET_ENTRY_REQUEST__KEY_REFERENCE;
+	req.reference = "get-me";
+	assert_int_equal(test_world_call(&w, &w.ledger, "GetEntry", &req, &resp, NULL), 0);
+	req.reference = "nope";
+	assert_int_equal(test_world_call(&w, &w.ledger, "GetEntry", &req, &resp, NULL),
+			 ERR_NOT_FOUND);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_credit_and_debit_move_the_balance, check_invariant),
+		cmocka_unit_test_teardown(test_debit_beyond_balance_is_refused_and_changes_nothing, check_invariant),
+		cmocka_unit_test_teardown(test_replays_return_the_original_and_conflicts_are_refused, check_invariant),
+		cmocka_unit_test_teardown(test_client_ref_replays_like_a_reference, check_invariant),
+		cmocka_unit_test_teardown(test_debit_replay_after_the_balance_is_gone_is_still_a_replay, check_invariant),
+		cmocka_unit_test_teardown(test_bad_entries_are_refused, check_invariant),
+		cmocka_unit_test_teardown(test_concurrent_debits_never_overdraw, check_invariant),
+		cmocka_unit_test_teardown(test_pages_cover_entries_with_identical_timestamps, check_invariant),
+		cmocka_unit_test_teardown(test_list_filters_and_order, check_invariant),
+		cmocka_unit_test_teardown(test_get_entry_by_id_or_reference, check_invariant),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,115 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "test_world.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "groups_service.h"
+#include "kolo/identity/v1/identity.pb-c.h"
+#include "kolo/payments/v1/payments.pb-c.h"
+#include "ledger_service.h"
+#include "svc/call.h"
+
+int test_world_start(test_world *w)
+{
+	char *conninfo;
+
+	memset(w, 0, sizeof(*w));
+	if (!test_pg_admin() || test_pg_create_migrated_db(w->dbname, sizeof(w->dbname)) < 0)
+		return -1;
+	conninfo = test_pg_conninfo(w->dbname, NULL);
+	w->admin = test_pg_connect(conninfo);
+	free(conninfo);
+	rpc_init();
+	svc_calls_configure(TEST_INTERNAL_TOKEN);
+	w->arena = mem_arena_new(0);
+	if (test_identity_start(&w->identity, w->dbname) < 0)
+		return -1;
+	w->groups_conninfo = test_pg_conninfo(w->dbname, "kolo_groups");
+	w->ledger_conninfo = test_pg_conninfo(w->dbname, "kolo_ledger");
+	if (rpc_channel_open(&w->to_identity, w->identity.service.target,
+			     &kolo__identity__v1__identity_service__descriptor, NULL) < 0 ||
+	    rpc_channel_open(&w->to_payments, "127.0.0.1:1",
+			     &kolo__payments__v1__payments_service__descriptor, NULL) < 0)
+		return -1;
+	grp_use_channels(w->to_identity, w->to_payments);
+	if (test_service_start_db(&w->groups, &grp_rpc_service, &w->identity.keys,
+				  w->groups_conninfo) < 0 ||
+	    rpc_channel_open(&w->to_groups, w->groups.target,
+			     &kolo__groups__v1__groups_service__descriptor, NULL) < 0)
+		return -1;
+	ldg_use_channels(w->to_groups);
+	return test_service_start_db(&w->ledger, &ldg_rpc_service, &w->identity.keys,
+				     w->ledger_conninfo);
+}
+
+void test_world_stop(test_world *w)
+{
+	test_service_stop(&w->ledger);
+	test_service_stop(&w->groups);
+	test_identity_stop(&w->identity);
+	rpc_channel_close(w->to_identity);
+	rpc_channel_close(w->to_groups);
+	rpc_channel_close(w->to_payments);
+	rpc_shutdown();
+	svc_calls_unconfigure();
+	mem_arena_free(w->arena);
+	free(w->groups_conninfo);
+	free(w->ledger_conninfo);
+	if (w->admin)
+		PQfinish(w->admin);
+	test_pg_drop_db(w->dbname);
+}
+
+int test_world_call(test_world *w, test_service *svc, const char *method,
+		    const void *req, void *resp, const test_user *as)
+{
+	test_caller who = { .access_token = as ? as->access_token : NULL,
+			    .internal = as == NULL };
+
+	return test_call(svc, method, req, (ProtobufCMessage **)resp, w->arena, &who);
+}
+
+void test_world_group(test_world *w, const test_user *owner, const char *name, char *id)
+{
+	Kolo__Groups__V1__CreateGroupRequest req = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
+
+	req.name = (char *)name;
+	if (test_world_call(w, &w->groups, "CreateGroup", &req, &resp, owner) != 0)
+		fail_msg("create group: %s", err_last()->message);
+	snprintf(id, 64, "%s", resp->group->id);
+}
+
+void test_world_member(test_world *w, const char *group_id, const test_user *owner,
+		       const test_user *who, int role)
+{
+	Kolo__Groups__V1__AddMemberRequest req = KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__AddMemberResponse *resp = NULL;
+
+	req.group_id = (char *)group_id;
+	req.email = (char *)who->email;
+	req.role = role;
+	if (test_world_call(w, &w->groups, "AddMember", &req, &resp, owner) != 0)
+		fail_msg("add member: %s", err_last()->message);
+}
+
+void test_world_account(test_world *w, const char *group_id, char *id)
+{
+	static int counter;
+	char sql[512], *value;
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO account (group_id, virtual_account_number, provider, status)"
+		 " VALUES ('%s', '%010d', 'demo', 'active') RETURNING id",
+		 group_id, 900000000 + counter++);
+	value = test_pg_value(w->admin, sql);
+	snprintf(id, 64, "%s", value);
+	free(value);
+}
