@@ -70,6 +70,13 @@ typedef struct gw_response {
 	const char *content_type; /* static */
 	int retry_after;	  /* seconds; > 0 adds Retry-After */
 	const char *cache_control; /* static; NULL = no-store */
+	const char *disposition;  /* Content-Disposition or NULL */
+	/* A streamed body (instead of body): stream() fills buf with up to max
+	 * bytes and returns how many, 0 at the end, -1 on failure (the
+	 * connection is then closed); stream_free(stream_cls) runs after. */
+	long (*stream)(void *cls, char *buf, size_t max);
+	void *stream_cls;
+	void (*stream_free)(void *cls);
 } gw_response;
 
 typedef struct gw_route gw_route;
@@ -193,6 +200,17 @@ void gw_jwks_route(const gw_route *route, gw_request *req, gw_response *resp);
 /* The user id of req's bearer token, verified against the cached keys;
  * NULL when there is none or it does not verify. */
 const char *gw_verified_user(gw_request *req);
+
+/* --- csv.c ------------------------------------------------------------- */
+/* Appends field to out (cap bytes, *len used) as an RFC 4180 field: quoted
+ * when it holds a comma, quote, CR or LF (quotes doubled). 0, or -1 when
+ * it does not fit. */
+int gw_csv_field(char *out, size_t cap, size_t *len, const char *field);
+
+/* --- statement.c -------------------------------------------------------- */
+/* GET /v1/groups/{id}/ledger.csv: the whole ledger, oldest first, with a
+ * running balance, streamed page by page. */
+void gw_statement_route(const gw_route *route, gw_request *req, gw_response *resp);
 
 /* --- webhook.c --------------------------------------------------------- */
 void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp);

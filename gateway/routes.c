@@ -77,7 +77,7 @@ const gw_route gw_routes[] = {
 	{ "GET", "/v1/groups/{id}/ledger", gw_rpc_route,
 	  RPC(GW_LEDGER, "ListEntries", .status = 200, .path_fields = GROUP,
 	      .query_fields = "from=from_time,to=to_time"), 0 },
-	{ "GET", "/v1/groups/{id}/ledger.csv", gw_not_built, NULL, 0 },
+	{ "GET", "/v1/groups/{id}/ledger.csv", gw_statement_route, NULL, 0 },
 
 	/* withdrawals */
 	{ "POST", "/v1/groups/{id}/withdrawals", gw_rpc_route,

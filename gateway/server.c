@@ -119,26 +119,72 @@ static void gw_request_init(gw_conn *gc, const gw_server *s,
 
 /* --- replies ------------------------------------------------------------------ */
 
+/* A streamed body: MHD pulls it through the response's callback. */
+typedef struct gw_stream {
+	long (*fill)(void *cls, char *buf, size_t max);
+	void *cls;
+	void (*release)(void *cls);
+} gw_stream;
+
+static ssize_t gw_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	gw_stream *s = cls;
+	long n = s->fill(s->cls, buf, max);
+
+	(void)pos;
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
+}
+
+static void gw_stream_done(void *cls)
+{
+	gw_stream *s = cls;
+
+	if (s->release)
+		s->release(s->cls);
+	free(s);
+}
+
+static struct MHD_Response *gw_response_of(gw_response *resp)
+{
+	struct MHD_Response *r;
+	gw_stream *s;
+
+	if (!resp->stream) {
+		r = MHD_create_response_from_buffer(resp->body_len, resp->body,
+						    MHD_RESPMEM_MUST_FREE);
+		if (!r)
+			free(resp->body);
+		resp->body = NULL;
+		return r;
+	}
+	s = xcalloc(1, sizeof(*s));
+	*s = (gw_stream){ resp->stream, resp->stream_cls, resp->stream_free };
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, gw_stream_read,
+					      s, gw_stream_done);
+	if (!r)
+		gw_stream_done(s);
+	return r;
+}
+
 static enum MHD_Result gw_send(struct MHD_Connection *c, const gw_request *req,
 			       gw_response *resp)
 {
-	struct MHD_Response *r;
+	struct MHD_Response *r = gw_response_of(resp);
 	enum MHD_Result rc;
 	char retry[16];
 
-	r = MHD_create_response_from_buffer(resp->body_len, resp->body,
-					    MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(resp->body);
+	if (!r)
 		return MHD_NO;
-	}
-	resp->body = NULL;
 	if (resp->content_type && resp->status != 204)
 		MHD_add_response_header(r, "Content-Type", resp->content_type);
 	MHD_add_response_header(r, "Cache-Control",
 				resp->cache_control ? resp->cache_control : "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "X-Request-Id", req->request_id);
+	if (resp->disposition)
+		MHD_add_response_header(r, "Content-Disposition", resp->disposition);
 	if (resp->retry_after > 0) {
 		snprintf(retry, sizeof(retry), "%d", resp->retry_after);
 		MHD_add_response_header(r, "Retry-After", retry);

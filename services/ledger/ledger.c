@@ -90,12 +90,3 @@ int ldg_spec_same(const ldg_entry_spec *a, const ldg_entry_spec *b,
 	       !a->simulated == !b->simulated &&
 	       strcmp(a->payment_channel, b->payment_channel) == 0;
 }
-
-void ldg_naira(char out[32], int64_t kobo)
-{
-	uint64_t abs_kobo = kobo < 0 ? (uint64_t)0 - (uint64_t)kobo : (uint64_t)kobo;
-
-	snprintf(out, 32, "%s%llu.%02llu", kobo < 0 ? "-" : "",
-		 (unsigned long long)(abs_kobo / 100),
-		 (unsigned long long)(abs_kobo % 100));
-}

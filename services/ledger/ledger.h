@@ -43,7 +43,4 @@ KOLO_MUST_CHECK int ldg_spec_check(ldg_entry_spec *spec);
 int ldg_spec_same(const ldg_entry_spec *stored, const ldg_entry_spec *spec,
 		  int by_client_ref);
 
-/* Kobo as naira text with two decimals ("-1234.05"); out holds 32. */
-void ldg_naira(char out[32], int64_t kobo);
-
 #endif

@@ -23,6 +23,7 @@ export KOLO_RATE_LOGIN_ACCOUNT=3/60 KOLO_RATE_LOGIN_IP=1000/60 KOLO_RATE_PIN_IP=
 kolo_testsuite_up "$src" "$build"
 export KOLO_E2E_URL="$(kolo_suite_url)"
 export KOLO_E2E_GROUPS_PID="${KOLO_SUITE_PID[groups]}"
+export KOLO_E2E_DB="$KOLO_TESTSUITE_DB"
 for prog in "$build"/tests/e2e/e2e_*; do
 	"$prog"
 done

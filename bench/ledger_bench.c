@@ -1,0 +1,227 @@
+/* ledger_bench: load on a running kolo-ledger through its internal API
+ * (the service token in kolo-internal-token, from KOLO_INTERNAL_TOKEN).
+ *
+ *   ledger_bench ADDR fund GROUP ACCOUNT AMOUNT
+ *       posts one CREDIT of AMOUNT kobo (a hot group's funding)
+ *   ledger_bench ADDR credit THREADS SECS FILE
+ *       PostEntry CREDIT of 100 kobo, unique references, round-robin over
+ *       the "GROUP ACCOUNT" lines of FILE
+ *   ledger_bench ADDR debit THREADS SECS GROUP ACCOUNT
+ *       PostEntry DEBIT of 1 kobo on one group, unique references
+ *   ledger_bench ADDR balance THREADS SECS GROUP EXPECTED
+ *       GetBalance of one group; a reply other than EXPECTED kobo counts
+ *       as an error
+ *
+ * Each measuring mode prints one bench_run line (see load.h); the exit
+ * status is 1 when any call failed. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/cfg.h"
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "load.h"
+#include "rpc/rpc.h"
+
+#define BENCH_MAX_GROUPS 1024
+#define BENCH_ID_MAX 64
+
+typedef struct bench_target {
+	char group[BENCH_ID_MAX];
+	char account[BENCH_ID_MAX];
+} bench_target;
+
+static rpc_channel *channel;
+static rpc_metadata internal_md[1];
+static bench_target targets[BENCH_MAX_GROUPS];
+static size_t n_targets;
+static atomic_ulong next_ref;
+static char ref_prefix[64];
+static int64_t expected_balance;
+
+/* Prints the first failure's message (the rest only count). */
+static int bench_failed(int rc)
+{
+	static atomic_int reported;
+
+	if (rc != 0 && atomic_fetch_add(&reported, 1) == 0)
+		fprintf(stderr, "first error: %d %s: %s\n", rc, err_last()->reason,
+			err_last()->message);
+	return rc;
+}
+
+/* Posts with the n-th unique reference of this process. */
+static int bench_post(const bench_target *t, Kolo__Common__V1__EntryType type,
+		      int64_t amount, mem_arena *arena, int wait, unsigned long n)
+{
+	ProtobufCAllocator alloc = mem_arena_allocator(arena);
+	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	rpc_call_opts opts = { .timeout_ms = 30000, .metadata = internal_md,
+			       .n_metadata = 1, .wait_for_ready = wait };
+	char reference[96];
+	int rc;
+
+	snprintf(reference, sizeof(reference), "%s%lu", ref_prefix, n);
+	req.group_id = (char *)t->group;
+	req.account_id = (char *)t->account;
+	req.type = type;
+	req.amount_kobo = amount;
+	req.currency = "NGN";
+	req.source = "demo";
+	req.reference = reference;
+	req.simulated = 1;
+	rc = rpc_call(channel, "PostEntry", &req.base, &resp, &alloc, &opts);
+	if (rc == 0 && ((Kolo__Ledger__V1__PostEntryResponse *)resp)->replayed)
+		rc = err_set(ERR_INTERNAL, "replayed", "a new reference came back as a replay");
+	return bench_failed(rc);
+}
+
+static int bench_credit(void *arg, mem_arena *arena)
+{
+	unsigned long n = atomic_fetch_add(&next_ref, 1);
+
+	(void)arg;
+	return bench_post(&targets[n % n_targets],
+			  KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 100, arena, 0, n);
+}
+
+static int bench_debit(void *arg, mem_arena *arena)
+{
+	(void)arg;
+	return bench_post(&targets[0], KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT,
+			  1, arena, 0, atomic_fetch_add(&next_ref, 1));
+}
+
+static int bench_balance(void *arg, mem_arena *arena)
+{
+	ProtobufCAllocator alloc = mem_arena_allocator(arena);
+	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	rpc_call_opts opts = { .timeout_ms = 30000, .metadata = internal_md,
+			       .n_metadata = 1 };
+	int rc;
+
+	(void)arg;
+	req.group_id = targets[0].group;
+	rc = rpc_call(channel, "GetBalance", &req.base, &resp, &alloc, &opts);
+	if (rc == 0 &&
+	    ((Kolo__Ledger__V1__GetBalanceResponse *)resp)->balance_kobo != expected_balance)
+		rc = err_set(ERR_INTERNAL, "wrong_balance", "balance %lld, expected %lld",
+			     (long long)((Kolo__Ledger__V1__GetBalanceResponse *)resp)->balance_kobo,
+			     (long long)expected_balance);
+	return bench_failed(rc);
+}
+
+static int bench_set_target(bench_target *t, const char *group, const char *account)
+{
+	if (strlen(group) >= BENCH_ID_MAX || strlen(account) >= BENCH_ID_MAX)
+		return -1;
+	strcpy(t->group, group);
+	strcpy(t->account, account);
+	return 0;
+}
+
+static int bench_read_targets(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char group[BENCH_ID_MAX], account[BENCH_ID_MAX];
+
+	if (!f) {
+		perror(path);
+		return -1;
+	}
+	while (n_targets < BENCH_MAX_GROUPS &&
+	       fscanf(f, "%63s %63s", group, account) == 2) {
+		if (bench_set_target(&targets[n_targets], group, account) == 0)
+			n_targets++;
+	}
+	fclose(f);
+	if (n_targets == 0)
+		fprintf(stderr, "%s: no \"GROUP ACCOUNT\" lines\n", path);
+	return n_targets ? 0 : -1;
+}
+
+static int bench_fund(const char *amount_text)
+{
+	mem_arena *arena = mem_arena_new(0);
+	int64_t amount = 0;
+	int rc = cfg_parse_int(&amount, amount_text, 1, 2147483647);
+
+	if (rc == 0)
+		rc = bench_post(&targets[0], KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT,
+				amount, arena, 1, 0);
+	mem_arena_free(arena);
+	return rc == 0 ? 0 : 1;
+}
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: ledger_bench ADDR fund GROUP ACCOUNT AMOUNT\n"
+		"       ledger_bench ADDR credit THREADS SECS FILE\n"
+		"       ledger_bench ADDR debit THREADS SECS GROUP ACCOUNT\n"
+		"       ledger_bench ADDR balance THREADS SECS GROUP EXPECTED\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *token = getenv("KOLO_INTERNAL_TOKEN");
+	const char *mode = argc > 2 ? argv[2] : "";
+	int64_t threads = 0, secs = 0;
+	bench_call_fn call = NULL;
+	char label[32];
+	long errors;
+
+	if (!token || !token[0]) {
+		fprintf(stderr, "ledger_bench: KOLO_INTERNAL_TOKEN is not set\n");
+		return 2;
+	}
+	internal_md[0] = (rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, token };
+	snprintf(ref_prefix, sizeof(ref_prefix), "bench:%d:%s:", (int)getpid(), mode);
+	if (strcmp(mode, "fund") == 0) {
+		if (argc != 6 || bench_set_target(&targets[0], argv[3], argv[4]) < 0)
+			return usage();
+		n_targets = 1;
+	} else {
+		if (argc < 6 || cfg_parse_int(&threads, argv[3], 1, 256) < 0 ||
+		    cfg_parse_int(&secs, argv[4], 1, 600) < 0)
+			return usage();
+		if (strcmp(mode, "credit") == 0 && argc == 6) {
+			if (bench_read_targets(argv[5]) < 0)
+				return 2;
+			call = bench_credit;
+		} else if (strcmp(mode, "debit") == 0 && argc == 7) {
+			if (bench_set_target(&targets[0], argv[5], argv[6]) < 0)
+				return usage();
+			call = bench_debit;
+		} else if (strcmp(mode, "balance") == 0 && argc == 7) {
+			if (bench_set_target(&targets[0], argv[5], "-") < 0 ||
+			    cfg_parse_int(&expected_balance, argv[6], 0, INT64_MAX) < 0)
+				return usage();
+			call = bench_balance;
+		} else {
+			return usage();
+		}
+	}
+	rpc_init();
+	if (rpc_channel_open(&channel, argv[1],
+			     &kolo__ledger__v1__ledger_service__descriptor, NULL) < 0) {
+		fprintf(stderr, "ledger_bench: %s\n", err_last()->message);
+		rpc_shutdown();
+		return 1;
+	}
+	if (!call) {
+		errors = bench_fund(argv[5]);
+	} else {
+		snprintf(label, sizeof(label), "%s", mode);
+		errors = bench_run(label, (int)threads, (double)secs, call, NULL);
+	}
+	rpc_channel_close(channel);
+	rpc_client_thread_done();
+	rpc_shutdown();
+	return errors ? 1 : 0;
+}
