@@ -3,11 +3,10 @@
 
 #include <string.h>
 
-#include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "ledger_service.h"
 #include "store.h"
-#include "svc/call.h"
+#include "svc/member.h"
 #include "text/text.h"
 
 static rpc_channel *ldg_groups;
@@ -26,25 +25,7 @@ static int ldg_oom(void)
  * service token) may always. Non-members get NOT_FOUND. */
 static int ldg_check_reader(rpc_ctx *ctx, const char *group_id)
 {
-	Kolo__Groups__V1__GetMembershipRequest req =
-		KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
-	Kolo__Groups__V1__GetMembershipResponse *resp = NULL;
-	int rc;
-
-	if (!text_is_uuid(group_id))
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_group_id",
-			       "group_id must be a UUID");
-	if (rpc_ctx_is_internal(ctx))
-		return 0;
-	req.group_id = (char *)group_id;
-	req.user_id = (char *)rpc_ctx_user_id(ctx);
-	rc = svc_call(ctx, ldg_groups, "GetMembership", &req.base,
-		      (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
-	if (rc < 0)
-		return rc;
-	if (!resp->is_member)
-		return err_set(ERR_NOT_FOUND, "group_not_found", "no such group");
-	return 0;
+	return svc_check_member(ctx, ldg_groups, group_id, 0, NULL);
 }
 
 static Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx,

@@ -1,6 +1,99 @@
 /* kolo-payments: configuration and wiring only; see svc/svc.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/cfg.h"
+#include "handlers.h"
+#include "kolo/groups/v1/groups.pb-c.h"
+#include "kolo/ledger/v1/ledger.pb-c.h"
 #include "payments_service.h"
 #include "svc/svc.h"
+
+static rpc_channel *ledger_channel, *groups_channel;
+static pay_provider *provider;
+
+/* KOLO_PROVIDER: demo (default) or flutterwave with its keys. */
+static int pay_open_provider(void)
+{
+	const char *name = NULL, *base = NULL, *key = NULL, *hash = NULL, *ca = NULL;
+	int64_t timeout_ms = 0;
+	const cfg_var vars[] = {
+		{ "KOLO_PROVIDER", CFG_STRING, "demo", 0, 0, &name },
+		{ "KOLO_FLW_BASE_URL", CFG_STRING, "https://api.flutterwave.com", 0, 0, &base },
+		{ "KOLO_FLW_TIMEOUT_MS", CFG_INT, "30000", 100, 120000, &timeout_ms },
+		{ "KOLO_FLW_CA_FILE", CFG_FILE, "", 0, 0, &ca },
+	};
+	pay_flutterwave_config flw;
+	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
+
+	if (rc < 0)
+		return rc;
+	if (strcmp(name, "demo") == 0)
+		return pay_demo_new(&provider);
+	if (strcmp(name, "flutterwave") != 0)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_PROVIDER must be demo or flutterwave");
+	{
+		const cfg_var keys[] = {
+			{ "KOLO_FLW_SECRET_KEY", CFG_STRING, NULL, 0, 0, &key },
+			{ "KOLO_FLW_SECRET_HASH", CFG_STRING, NULL, 0, 0, &hash },
+		};
+
+		rc = cfg_load(keys, 2);
+		if (rc < 0)
+			return rc;
+	}
+	flw = (pay_flutterwave_config){ .base_url = base, .secret_key = key,
+					.secret_hash = hash, .ca_file = ca,
+					.timeout_ms = timeout_ms };
+	return pay_flutterwave_new(&provider, &flw);
+}
+
+static const char *pay_env_text(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return v && v[0] ? v : fallback;
+}
+
+static int pay_start(void)
+{
+	int64_t interval = 0, stale = 0;
+	const cfg_var vars[] = {
+		{ "KOLO_PAYMENTS_WORKER_INTERVAL_MS", CFG_INT, "2000", 50, 600000, &interval },
+		{ "KOLO_PAYMENTS_PAYOUT_STALE_S", CFG_INT, "30", 0, 86400, &stale },
+	};
+	pay_deps deps;
+	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
+
+	if (rc == 0)
+		rc = pay_open_provider();
+	if (rc == 0)
+		rc = svc_channel_open(&ledger_channel,
+				      pay_env_text("KOLO_LEDGER_ADDR", "127.0.0.1:7103"),
+				      &kolo__ledger__v1__ledger_service__descriptor);
+	if (rc == 0)
+		rc = svc_channel_open(&groups_channel,
+				      pay_env_text("KOLO_GROUPS_ADDR", "127.0.0.1:7102"),
+				      &kolo__groups__v1__groups_service__descriptor);
+	if (rc < 0)
+		return rc;
+	deps = (pay_deps){ .provider = provider, .ledger = ledger_channel,
+			   .groups = groups_channel, .worker_interval_ms = (int)interval,
+			   .payout_stale_s = (int)stale, .recovery_max_tries = 20 };
+	pay_configure(&deps);
+	return pay_worker_start();
+}
+
+static void pay_stop(void)
+{
+	pay_worker_stop();
+	pay_handlers_cleanup();
+	rpc_channel_close(ledger_channel);
+	rpc_channel_close(groups_channel);
+	if (provider)
+		provider->ops->destroy(provider);
+}
 
 static const svc_def payments_service = {
 	.name = "kolo-payments",
@@ -8,6 +101,8 @@ static const svc_def payments_service = {
 	.default_addr = "127.0.0.1:7105",
 	.db_env = "KOLO_PAYMENTS_DATABASE_URL",
 	.rpc = &pay_rpc_service,
+	.start = pay_start,
+	.stop = pay_stop,
 };
 
 int main(int argc, char **argv)

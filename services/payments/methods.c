@@ -1,19 +1,19 @@
-/* Every RPC of the service with who may call it. A NULL handler is
- * answered UNIMPLEMENTED until its issue fills it in. */
+/* Every PaymentsService RPC with its handler and who may call it. */
 #include "payments_service.h"
 
+#include "handlers.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 
 static const rpc_method pay_methods[] = {
-	{ "ProvisionAccount", NULL, RPC_AUTH_INTERNAL },
-	{ "GetAccount", NULL, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
-	{ "HandleWebhook", NULL, RPC_AUTH_INTERNAL },
-	{ "SimulateDeposit", NULL, RPC_AUTH_USER },
-	{ "CreatePayout", NULL, RPC_AUTH_INTERNAL },
-	{ "GetPayout", NULL, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
-	{ "ListPayouts", NULL, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
-	{ "ListBanks", NULL, RPC_AUTH_USER },
-	{ "ResolveBankAccount", NULL, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "ProvisionAccount", pay_rpc_provision_account, RPC_AUTH_INTERNAL },
+	{ "GetAccount", pay_rpc_get_account, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "HandleWebhook", pay_rpc_handle_webhook, RPC_AUTH_INTERNAL },
+	{ "SimulateDeposit", pay_rpc_simulate_deposit, RPC_AUTH_USER },
+	{ "CreatePayout", pay_rpc_create_payout, RPC_AUTH_INTERNAL },
+	{ "GetPayout", pay_rpc_get_payout, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "ListPayouts", pay_rpc_list_payouts, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "ListBanks", pay_rpc_list_banks, RPC_AUTH_USER },
+	{ "ResolveBankAccount", pay_rpc_resolve_bank_account, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 };
 
 const rpc_service pay_rpc_service = {

@@ -1,7 +1,8 @@
-/* The payments service's method table. */
-#ifndef KOLO_PAYMENTS_METHODS_H
-#define KOLO_PAYMENTS_METHODS_H
+/* kolo-payments as other code sees it: its method table and wiring. */
+#ifndef KOLO_PAYMENTS_SERVICE_H
+#define KOLO_PAYMENTS_SERVICE_H
 
+#include "payments.h"
 #include "rpc/rpc.h"
 
 extern const rpc_service pay_rpc_service;

@@ -3,11 +3,51 @@
 #ifndef KOLO_MONEY_H
 #define KOLO_MONEY_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "err/err.h"
 
 #define MONEY_TEXT_MAX 32
 
+/* The deepest nesting money_json_number_text() walks through. */
+#define MONEY_JSON_MAX_DEPTH 64
+
 /* kobo as naira with two decimals, "-1234.05"; out holds MONEY_TEXT_MAX. */
 void money_naira(char out[MONEY_TEXT_MAX], int64_t kobo);
+
+/* Exact decimal naira text (len bytes, not NUL-terminated) -> kobo: an
+ * optional '-', one or more digits, then optionally '.' and one or more
+ * decimals, nothing else (no '+', no spaces, no exponent, no "1." or ".5").
+ * Decimals past the second must be zeros ("26.870" is 2687 kobo).
+ * ERR_INVALID_ARGUMENT with reason "bad_amount" (not a decimal),
+ * "not_whole_kobo" ("26.875") or "amount_too_large" (|kobo| > INT64_MAX);
+ * *kobo is written only on success. */
+KOLO_MUST_CHECK int money_parse_naira(const char *text, size_t len,
+				      int64_t *kobo);
+
+/* kobo as the naira decimal a provider request carries: always two
+ * decimals, "1500.75", "20.00", "0.05" (a valid JSON number, and what
+ * money_parse_naira() reads back to the same kobo). ERR_INVALID_ARGUMENT
+ * (reason "negative_amount") when kobo < 0; out holds MONEY_TEXT_MAX. */
+KOLO_MUST_CHECK int money_kobo_text(char out[MONEY_TEXT_MAX], int64_t kobo);
+
+/* Finds the number at an object-key path of a JSON document without
+ * converting it (a JSON library would turn 1500.75 into a double): for
+ * path {"data", "amount"} and {"data":{"amount":1500.75}} it points *start
+ * into json at "1500.75" and sets *n to 7. depth 0 means the whole
+ * document. The document (len bytes) must be one well-formed JSON value,
+ * nested at most MONEY_JSON_MAX_DEPTH deep; objects on the path must not
+ * repeat the key being looked up. Strings are checked for escapes and
+ * control characters, not for valid UTF-8. Iterative; no allocation.
+ * ERR_INVALID_ARGUMENT (reason "bad_json") for a malformed or too deep
+ * document or a repeated key on the path, ERR_NOT_FOUND when the path is
+ * not there (a key missing, or a value on the way that is not an object),
+ * ERR_INVALID_ARGUMENT (reason "not_a_number") when the value is not a
+ * number. */
+KOLO_MUST_CHECK int money_json_number_text(const char *json, size_t len,
+					   const char *const *path,
+					   size_t depth, const char **start,
+					   size_t *n);
 
 #endif

@@ -148,7 +148,8 @@ typedef struct rpc_call_opts {
 /* Calls method (its .proto name) with req and waits for the reply. On
  * success *resp_out is the unpacked reply allocated with alloc (use an
  * arena's allocator, or NULL for malloc and then
- * protobuf_c_message_free_unpacked(*resp_out, NULL)). On failure returns
+ * protobuf_c_message_free_unpacked(*resp_out, NULL)); resp_out may be
+ * NULL when the reply is not wanted. On failure returns
  * the negated gRPC status and records message and reason (the server's
  * kolo-error trailer, or the code's default) with err_set(). */
 KOLO_MUST_CHECK int rpc_call(rpc_channel *channel, const char *method,

@@ -301,6 +301,7 @@ int rpc_call(rpc_channel *ch, const char *method, const ProtobufCMessage *req,
 	int idx = rpc_method_index(ch, method);
 	int64_t timeout_ms;
 	gpr_timespec deadline;
+	ProtobufCMessage *ignored = NULL;
 	int rc;
 
 	if (idx < 0)
@@ -334,8 +335,10 @@ int rpc_call(rpc_channel *ch, const char *method, const ProtobufCMessage *req,
 		rc = err_from_grpc((int)c.status);
 		goto out;
 	}
-	rc = rpc_client_unpack(resp_out, &c, ch->service->methods[idx].output,
-			       alloc);
+	rc = rpc_client_unpack(resp_out ? resp_out : &ignored, &c,
+			       ch->service->methods[idx].output, alloc);
+	if (rc == 0 && !resp_out)
+		protobuf_c_message_free_unpacked(ignored, alloc);
 out:
 	rpc_client_call_free(&c);
 	return rc;

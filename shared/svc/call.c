@@ -15,6 +15,20 @@ void svc_calls_unconfigure(void)
 	svc_calls_configure(NULL);
 }
 
+int svc_call_background(rpc_channel *ch, const char *method,
+			const ProtobufCMessage *req, ProtobufCMessage **resp,
+			mem_arena *arena, int64_t timeout_ms, unsigned flags)
+{
+	ProtobufCAllocator alloc = mem_arena_allocator(arena);
+	rpc_metadata md[1];
+	rpc_call_opts opts = { .timeout_ms = timeout_ms, .metadata = md };
+
+	if ((flags & SVC_CALL_INTERNAL) && svc_internal_token)
+		md[opts.n_metadata++] =
+			(rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, svc_internal_token };
+	return rpc_call(ch, method, req, resp, &alloc, &opts);
+}
+
 int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
 	     const ProtobufCMessage *req, ProtobufCMessage **resp,
 	     unsigned flags)

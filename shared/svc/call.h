@@ -28,4 +28,12 @@ KOLO_MUST_CHECK int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
 			     const ProtobufCMessage *req,
 			     ProtobufCMessage **resp, unsigned flags);
 
+/* A call made by background work (a worker thread): no caller to follow,
+ * so the deadline is timeout_ms and the reply goes into arena. With
+ * SVC_CALL_INTERNAL the service token is sent. */
+KOLO_MUST_CHECK int svc_call_background(rpc_channel *ch, const char *method,
+					const ProtobufCMessage *req,
+					ProtobufCMessage **resp, mem_arena *arena,
+					int64_t timeout_ms, unsigned flags);
+
 #endif

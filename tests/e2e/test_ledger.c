@@ -1,7 +1,7 @@
 /* The ledger through the gateway: balance, pages, filters and the CSV
- * statement over HTTP. Entries are posted the way payments will post them:
- * PostEntry over gRPC with the service token; the group's account row is
- * made directly (payments is not built yet). */
+ * statement over HTTP. Entries are posted the way payments posts them:
+ * PostEntry over gRPC with the service token, to the account payments made
+ * for the group. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,10 +91,10 @@ static void test_books_over_http(void **state)
 	snprintf(gid, sizeof(gid), "%s", e2e_str(&r, "id"));
 	e2e_reply_free(&r);
 	as_owner.body = NULL;
-	snprintf(sql, sizeof(sql),
-		 "INSERT INTO account (group_id, virtual_account_number, provider, status)"
-		 " VALUES ('%s', '8%09d', 'demo', 'active') RETURNING id", gid, (int)getpid());
+	/* Payments made the group's account when the group was created. */
+	snprintf(sql, sizeof(sql), "SELECT id FROM account WHERE group_id = '%s'", gid);
 	account = test_pg_value(admin, sql);
+	assert_int_equal(strlen(account), 36);
 
 	post(gid, account, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 150075, "dep-1");
 	post(gid, account, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 2500, "ref,with\"quote");

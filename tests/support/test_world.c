@@ -14,6 +14,9 @@
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "ledger_service.h"
+#include "payments_service.h"
+#include "db/db.h"
+#include "kolo/ledger/v1/ledger.pb-c.h"
 #include "svc/call.h"
 
 int test_world_start(test_world *w)
@@ -45,23 +48,62 @@ int test_world_start(test_world *w)
 			     &kolo__groups__v1__groups_service__descriptor, NULL) < 0)
 		return -1;
 	ldg_use_channels(w->to_groups);
-	return test_service_start_db(&w->ledger, &ldg_rpc_service, &w->identity.keys,
-				     w->ledger_conninfo);
+	if (test_service_start_db(&w->ledger, &ldg_rpc_service, &w->identity.keys,
+				  w->ledger_conninfo) < 0 ||
+	    rpc_channel_open(&w->to_ledger, w->ledger.target,
+			     &kolo__ledger__v1__ledger_service__descriptor, NULL) < 0)
+		return -1;
+	if (pay_demo_new(&w->provider) < 0)
+		return -1;
+	test_world_provider(w, NULL);
+	w->payments_conninfo = test_pg_conninfo(w->dbname, "kolo_payments");
+	/* The test's own thread runs the payments worker (pay_worker_pass). */
+	db_thread_set_conninfo(w->payments_conninfo);
+	if (test_service_start_db(&w->payments, &pay_rpc_service, &w->identity.keys,
+				  w->payments_conninfo) < 0)
+		return -1;
+	/* Groups asks payments for accounts from now on. */
+	rpc_channel_close(w->to_payments);
+	if (rpc_channel_open(&w->to_payments, w->payments.target,
+			     &kolo__payments__v1__payments_service__descriptor, NULL) < 0)
+		return -1;
+	grp_use_channels(w->to_identity, w->to_payments);
+	return 0;
+}
+
+void test_world_provider(test_world *w, struct pay_provider *provider)
+{
+	pay_deps deps = { .ledger = w->to_ledger, .groups = w->to_groups,
+			  .worker_interval_ms = 100, .payout_stale_s = 0,
+			  .recovery_max_tries = 20 };
+
+	if (provider) {
+		w->provider->ops->destroy(w->provider);
+		w->provider = provider;
+	}
+	deps.provider = w->provider;
+	pay_configure(&deps);
 }
 
 void test_world_stop(test_world *w)
 {
+	test_service_stop(&w->payments);
 	test_service_stop(&w->ledger);
 	test_service_stop(&w->groups);
 	test_identity_stop(&w->identity);
 	rpc_channel_close(w->to_identity);
 	rpc_channel_close(w->to_groups);
 	rpc_channel_close(w->to_payments);
+	rpc_channel_close(w->to_ledger);
+	db_thread_close();
 	rpc_shutdown();
+	if (w->provider)
+		w->provider->ops->destroy(w->provider);
 	svc_calls_unconfigure();
 	mem_arena_free(w->arena);
 	free(w->groups_conninfo);
 	free(w->ledger_conninfo);
+	free(w->payments_conninfo);
 	if (w->admin)
 		PQfinish(w->admin);
 	test_pg_drop_db(w->dbname);
@@ -105,11 +147,16 @@ void test_world_account(test_world *w, const char *group_id, char *id)
 	static int counter;
 	char sql[512], *value;
 
-	snprintf(sql, sizeof(sql),
-		 "INSERT INTO account (group_id, virtual_account_number, provider, status)"
-		 " VALUES ('%s', '%010d', 'demo', 'active') RETURNING id",
-		 group_id, 900000000 + counter++);
+	snprintf(sql, sizeof(sql), "SELECT id FROM account WHERE group_id = '%s'", group_id);
 	value = test_pg_value(w->admin, sql);
+	if (!value[0]) {
+		free(value);
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO account (group_id, virtual_account_number, provider,"
+			 " status) VALUES ('%s', '%010d', 'demo', 'active') RETURNING id",
+			 group_id, 900000000 + counter++);
+		value = test_pg_value(w->admin, sql);
+	}
 	snprintf(id, 64, "%s", value);
 	free(value);
 }

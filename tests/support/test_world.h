@@ -1,7 +1,8 @@
 /* test_world: several Kolo services in one test process over real gRPC,
  * each connected as its own database role to one fresh migrated database:
- * identity (users), groups, and ledger. Payments is not running (its
- * address refuses connections); accounts are made directly in the table. */
+ * identity (users), groups, ledger and payments (the demo provider unless
+ * a test swaps it with test_world_provider; the payments worker does not
+ * run by itself: tests call pay_worker_pass() when they want it). */
 #ifndef KOLO_TEST_WORLD_H
 #define KOLO_TEST_WORLD_H
 
@@ -18,11 +19,13 @@ typedef struct test_world {
 	test_identity identity;
 	test_service groups;
 	test_service ledger;
-	rpc_channel *to_identity, *to_groups, *to_payments;
-	char *groups_conninfo, *ledger_conninfo;
+	test_service payments;
+	rpc_channel *to_identity, *to_groups, *to_payments, *to_ledger;
+	char *groups_conninfo, *ledger_conninfo, *payments_conninfo;
+	struct pay_provider *provider; /* owned */
 } test_world;
 
-/* Starts identity, groups and ledger. 0 or -1 (for a group setup). */
+/* Starts identity, groups, ledger and payments. 0 or -1 (group setup). */
 int test_world_start(test_world *w);
 void test_world_stop(test_world *w);
 
@@ -35,9 +38,12 @@ void test_world_group(test_world *w, const test_user *owner, const char *name,
 void test_world_member(test_world *w, const char *group_id, const test_user *owner,
 		       const test_user *who, int role);
 
-/* Makes the group's active virtual account directly in the account table
- * (payments' job, not running here); its id is written to id (64). */
+/* The id of the group's account (payments made it when the group was
+ * created), written to id (64); made directly in the table if missing. */
 void test_world_account(test_world *w, const char *group_id, char *id);
+
+/* Makes payments use provider from now on (the world owns and frees it). */
+void test_world_provider(test_world *w, struct pay_provider *provider);
 
 /* Calls a service as a user (NULL: with the service token). */
 int test_world_call(test_world *w, test_service *svc, const char *method,

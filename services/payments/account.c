@@ -1,0 +1,69 @@
+/* Virtual accounts: one per group, asked of the provider once. */
+#include "payments.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log/log.h"
+
+typedef struct pay_provision_tx {
+	mem_arena *arena;
+	const char *group_id, *group_name;
+	pay_account *out;
+	int pending;
+	char error[ERR_MESSAGE_MAX];
+} pay_provision_tx;
+
+/* Under the group's va_request lock: the account if it exists, else the
+ * provider's answer recorded (or the failure, for the worker to retry). */
+static int pay_provision_body(db_conn *c, void *arg)
+{
+	pay_provision_tx *t = arg;
+	pay_provider *p = pay_current()->provider;
+	char tx_ref[64];
+	pay_va va;
+	pay_va_result res;
+	pay_va_request req;
+	int found = 0, rc;
+
+	snprintf(tx_ref, sizeof(tx_ref), "kolo-%s", t->group_id);
+	rc = pay_store_va_lock(c, t->arena, t->group_id, p->ops->name, tx_ref, &va);
+	if (rc == 0)
+		rc = pay_store_account(c, t->arena, t->group_id, t->out, &found);
+	if (rc < 0 || found)
+		return rc;
+	req = (pay_va_request){ .tx_ref = va.tx_ref, .group_name = t->group_name,
+				.email = "" };
+	rc = p->ops->create_va(p, &req, &res);
+	if (rc < 0) {
+		snprintf(t->error, sizeof(t->error), "%s", err_last()->message);
+		t->pending = 1;
+		return pay_store_va_failed(c, t->group_id, va.tx_ref, p->ops->name, t->error);
+	}
+	rc = pay_store_account_add(c, t->arena, t->group_id, res.account_number,
+				   res.bank_name, p->ops->name, res.provider_ref,
+				   res.raw_json, t->out);
+	pay_free_raw(&res.raw_json);
+	return rc;
+}
+
+int pay_provision(pay_env *env, const char *group_id, const char *group_name,
+		  pay_account *out, int *pending)
+{
+	pay_provision_tx t = { .arena = env->arena, .group_id = group_id,
+			       .group_name = group_name && group_name[0] ? group_name
+									 : "Kolo group",
+			       .out = out };
+	db_conn *c = NULL;
+	int rc = pay_db(&c);
+
+	if (rc == 0)
+		rc = db_tx(c, pay_tx_timeout(env), pay_provision_body, &t);
+	if (rc < 0)
+		return rc;
+	*pending = t.pending;
+	if (t.pending)
+		log_event(LOG_LVL_WARN, "virtual account not provisioned", "group_id",
+			  group_id, "error", t.error, NULL);
+	return 0;
+}

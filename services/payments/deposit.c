@@ -1,0 +1,176 @@
+/* Deposits: provider webhooks (stored first, verified, re-checked with the
+ * provider, credited once) and the transfer settlements they announce. */
+#include "payments.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "log/log.h"
+
+/* Credits a verified charge to the group of its tx_ref; the provider's
+ * transaction id is the ledger reference, so a charge credits once. */
+static int pay_credit(pay_env *env, const pay_charge *charge, const char **outcome)
+{
+	pay_provider *prov = pay_current()->provider;
+	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__PostEntryResponse *resp = NULL;
+	pay_account acct;
+	db_conn *c = NULL;
+	char *group_id = NULL;
+	int found = 0;
+	int rc = pay_db(&c);
+
+	if (rc == 0)
+		rc = pay_store_group_of_tx_ref(c, env->arena, charge->tx_ref, &group_id);
+	if (rc == 0 && group_id)
+		rc = pay_store_account(c, env->arena, group_id, &acct, &found);
+	if (rc < 0)
+		return rc;
+	if (!group_id || !found) {
+		*outcome = "unknown_tx_ref";
+		return 0;
+	}
+	req.group_id = group_id;
+	req.account_id = acct.id;
+	req.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT;
+	req.amount_kobo = charge->amount_kobo;
+	req.source = (char *)prov->ops->deposit_source;
+	req.reference = (char *)charge->id;
+	req.simulated = 0;
+	rc = pay_call(env, pay_current()->ledger, "PostEntry", &req.base,
+		      (ProtobufCMessage **)&resp);
+	if (rc < 0)
+		return rc;
+	*outcome = resp->replayed ? "duplicate" : "credited";
+	return 0;
+}
+
+/* A deposit event is believed only as far as the provider confirms it:
+ * successful, NGN, the same id, tx_ref and amount. */
+static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outcome)
+{
+	pay_provider *prov = pay_current()->provider;
+	pay_charge charge;
+	int rc;
+
+	memset(&charge, 0, sizeof(charge));
+	rc = prov->ops->verify_charge(prov, ev->transaction_id, &charge);
+	if (rc == ERR_NOT_FOUND || rc == ERR_INVALID_ARGUMENT) {
+		*outcome = "verification_failed";
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (!charge.successful || strcmp(charge.currency, "NGN") != 0 ||
+	    strcmp(charge.id, ev->transaction_id) != 0 ||
+	    strcmp(charge.tx_ref, ev->tx_ref) != 0 ||
+	    charge.amount_kobo != ev->amount_kobo || charge.amount_kobo <= 0) {
+		log_event(LOG_LVL_WARN, "deposit does not match its verification",
+			  "transaction_id", ev->transaction_id, NULL);
+		*outcome = "verification_mismatch";
+		pay_free_raw(&charge.raw_json);
+		return 0;
+	}
+	rc = pay_credit(env, &charge, outcome);
+	pay_free_raw(&charge.raw_json);
+	return rc;
+}
+
+/* A transfer event: the payout it names is advanced (which asks the
+ * provider itself, so the event's own word is not taken). */
+static int pay_transfer_event(pay_env *env, const pay_event *ev, const char **outcome)
+{
+	pay_payout payout;
+	db_conn *c = NULL;
+	int found = 0;
+	int rc = pay_db(&c);
+
+	if (rc == 0 && strlen(ev->transfer_ref) == 36)
+		rc = pay_store_payout(c, env->arena, "id", ev->transfer_ref, &payout, &found);
+	if (rc < 0)
+		return rc;
+	if (!found) {
+		*outcome = "unknown_transfer";
+		return 0;
+	}
+	rc = pay_payout_advance(env, &payout);
+	*outcome = "transfer_checked";
+	return rc;
+}
+
+int pay_process_event(pay_env *env, const char *event_id, const uint8_t *body,
+		      size_t len, const char **outcome)
+{
+	pay_provider *prov = pay_current()->provider;
+	pay_event ev;
+	int rc = prov->ops->parse_event(prov, body, len, &ev);
+
+	(void)event_id;
+	if (rc < 0) {
+		*outcome = "unreadable";
+		return 0;
+	}
+	switch (ev.kind) {
+	case PAY_EVENT_CHARGE:
+		return pay_charge_event(env, &ev, outcome);
+	case PAY_EVENT_TRANSFER:
+		return pay_transfer_event(env, &ev, outcome);
+	default:
+		*outcome = "ignored";
+		return 0;
+	}
+}
+
+/* Marks a processed event, or queues it again with the error. */
+static int pay_event_finish(const char *id, int rc, const char *outcome)
+{
+	db_conn *c = NULL;
+	int rc2 = pay_db(&c);
+
+	if (rc2 < 0)
+		return rc2;
+	if (rc == 0)
+		return pay_store_event_done(c, id, outcome);
+	return pay_store_event_retry(c, id, err_last()->reason);
+}
+
+int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
+		const pay_header *headers, size_t n_headers, pay_webhook_result *out)
+{
+	pay_provider *prov = pay_current()->provider;
+	pay_event ev;
+	const char *outcome = "ignored";
+	int signed_ok = prov->ops->signature_ok(prov, headers, n_headers, body, len);
+	db_conn *c = NULL;
+	int rc;
+
+	memset(&ev, 0, sizeof(ev));
+	if (prov->ops->parse_event(prov, body, len, &ev) < 0)
+		snprintf(ev.type, sizeof(ev.type), "unreadable");
+	/* Stored before anything else, whatever it is. */
+	rc = pay_db(&c);
+	if (rc == 0)
+		rc = pay_store_event_add(c, env->arena, prov->ops->name,
+					 ev.type[0] ? ev.type : "unknown", body, len,
+					 signed_ok, &out->event_id);
+	if (rc < 0)
+		return rc;
+	if (!signed_ok)
+		return err_set(ERR_UNAUTHENTICATED, "bad_signature",
+			       "the webhook signature does not match");
+	rc = pay_process_event(env, out->event_id, body, len, &outcome);
+	if (rc < 0) {
+		log_event(LOG_LVL_WARN, "webhook queued for retry", "event_id", out->event_id,
+			  "reason", err_last()->reason, NULL);
+		out->processed = 0;
+		out->status = "queued";
+		return pay_event_finish(out->event_id, rc, NULL);
+	}
+	out->processed = 1;
+	out->status = strcmp(outcome, "duplicate") == 0 ? "duplicate"
+		      : strcmp(outcome, "credited") == 0 || strcmp(outcome, "transfer_checked") == 0
+			      ? "processed"
+			      : "ignored";
+	return pay_event_finish(out->event_id, 0, outcome);
+}

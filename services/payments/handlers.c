@@ -1,0 +1,480 @@
+/* One function per PaymentsService RPC (see methods.c). */
+#include "handlers.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/auth.h"
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "kolo/payments/v1/payments.pb-c.h"
+#include "payments.h"
+#include "svc/member.h"
+#include "text/text.h"
+
+static int pay_oom(void)
+{
+	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+}
+
+static pay_env pay_env_of(rpc_ctx *ctx)
+{
+	pay_env env = { .ctx = ctx, .arena = rpc_ctx_arena(ctx) };
+
+	return env;
+}
+
+/* --- accounts ---------------------------------------------------------------- */
+
+static Kolo__Payments__V1__Account *pay_account_message(rpc_ctx *ctx,
+							const char *group_id,
+							const pay_account *a, int pending)
+{
+	Kolo__Payments__V1__Account *m = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
+
+	if (!m)
+		return NULL;
+	kolo__payments__v1__account__init(m);
+	m->group_id = (char *)group_id;
+	m->provider = (char *)pay_current()->provider->ops->name;
+	if (pending) {
+		m->status = KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_PENDING;
+		return m;
+	}
+	m->id = a->id;
+	m->virtual_account_number = a->number;
+	m->bank_name = a->bank_name;
+	m->provider = a->provider;
+	m->status = strcmp(a->status, "active") == 0
+			    ? KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE
+		    : strcmp(a->status, "failed") == 0
+			    ? KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_FAILED
+			    : KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_PENDING;
+	m->tx_ref = a->tx_ref;
+	m->created_at = a->created_at;
+	return m;
+}
+
+PAY_HANDLER(provision_account)
+{
+	const Kolo__Payments__V1__ProvisionAccountRequest *in =
+		(const Kolo__Payments__V1__ProvisionAccountRequest *)req;
+	Kolo__Payments__V1__ProvisionAccountResponse *out =
+		(Kolo__Payments__V1__ProvisionAccountResponse *)resp;
+	pay_env env = pay_env_of(ctx);
+	pay_account acct;
+	int pending = 0, rc = 0;
+
+	if (!text_is_uuid(in->group_id))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_group_id", "group_id must be a UUID");
+	if (rc == 0)
+		rc = pay_provision(&env, in->group_id, in->group_name, &acct, &pending);
+	if (rc < 0)
+		return rc;
+	out->account = pay_account_message(ctx, in->group_id, &acct, pending);
+	return out->account ? 0 : pay_oom();
+}
+
+PAY_HANDLER(get_account)
+{
+	const Kolo__Payments__V1__GetAccountRequest *in =
+		(const Kolo__Payments__V1__GetAccountRequest *)req;
+	Kolo__Payments__V1__GetAccountResponse *out =
+		(Kolo__Payments__V1__GetAccountResponse *)resp;
+	pay_env env = pay_env_of(ctx);
+	pay_account acct;
+	int pending = 0;
+	int rc = svc_check_member(ctx, pay_current()->groups, in->group_id, 0, NULL);
+
+	/* A group without an account gets one now (DESIGN §5). */
+	if (rc == 0)
+		rc = pay_provision(&env, in->group_id, NULL, &acct, &pending);
+	if (rc < 0)
+		return rc;
+	out->account = pay_account_message(ctx, in->group_id, &acct, pending);
+	return out->account ? 0 : pay_oom();
+}
+
+/* --- webhooks and deposits ----------------------------------------------------- */
+
+PAY_HANDLER(handle_webhook)
+{
+	const Kolo__Payments__V1__HandleWebhookRequest *in =
+		(const Kolo__Payments__V1__HandleWebhookRequest *)req;
+	Kolo__Payments__V1__HandleWebhookResponse *out =
+		(Kolo__Payments__V1__HandleWebhookResponse *)resp;
+	pay_env env = pay_env_of(ctx);
+	pay_header *headers = mem_arena_alloc(env.arena, sizeof(*headers) * (in->n_headers + 1));
+	pay_webhook_result result = { 0 };
+	int rc;
+
+	if (!headers)
+		return pay_oom();
+	for (size_t i = 0; i < in->n_headers; i++)
+		headers[i] = (pay_header){ in->headers[i]->name, in->headers[i]->value };
+	rc = pay_webhook(&env, in->raw_body.data ? in->raw_body.data : (const uint8_t *)"",
+			 in->raw_body.len, headers, in->n_headers, &result);
+	if (rc < 0)
+		return rc;
+	out->event_id = result.event_id;
+	out->processed = result.processed;
+	out->status = (char *)result.status;
+	return 0;
+}
+
+/* A demo deposit's ledger keys: the Idempotency-Key is scoped to the group
+ * (two groups may use the same key). */
+static void pay_demo_refs(mem_arena *a, const char *group_id, const char *key,
+			  char **reference, char **client_ref)
+{
+	char id[AUTH_TOKEN_TEXT];
+
+	if (key[0]) {
+		*reference = mem_arena_printf(a, "demo:%s:%s", group_id, key);
+		*client_ref = mem_arena_printf(a, "%s:%s", group_id, key);
+		return;
+	}
+	auth_random_token(id);
+	*reference = mem_arena_printf(a, "demo:%s", id);
+	*client_ref = "";
+}
+
+static int pay_check_deposit(const Kolo__Payments__V1__SimulateDepositRequest *in)
+{
+	size_t n = strlen(in->client_ref);
+
+	if (strcmp(pay_current()->provider->ops->name, "demo") != 0)
+		return err_set(ERR_FAILED_PRECONDITION, "demo_only",
+			       "simulated deposits exist only with the demo provider");
+	if (in->amount_kobo < 1 || in->amount_kobo > 2147483647LL)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_amount",
+			       "amount_kobo must be 1 to 2147483647");
+	if (n > 100 || strspn(in->client_ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:") != n)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_idempotency_key",
+			       "the Idempotency-Key is 1 to 100 of A-Z a-z 0-9 - _ . :");
+	return 0;
+}
+
+PAY_HANDLER(simulate_deposit)
+{
+	const Kolo__Payments__V1__SimulateDepositRequest *in =
+		(const Kolo__Payments__V1__SimulateDepositRequest *)req;
+	Kolo__Payments__V1__SimulateDepositResponse *out =
+		(Kolo__Payments__V1__SimulateDepositResponse *)resp;
+	Kolo__Ledger__V1__PostEntryRequest post = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
+	pay_env env = pay_env_of(ctx);
+	pay_account acct;
+	int pending = 0;
+	int rc = pay_check_deposit(in);
+
+	if (rc == 0)
+		rc = svc_check_member(ctx, pay_current()->groups, in->group_id, 0, NULL);
+	if (rc == 0)
+		rc = pay_provision(&env, in->group_id, NULL, &acct, &pending);
+	if (rc == 0 && pending)
+		rc = err_set(ERR_UNAVAILABLE, "account_pending",
+			     "the group's account is not ready yet");
+	if (rc < 0)
+		return rc;
+	post.group_id = in->group_id;
+	post.account_id = acct.id;
+	post.user_id = (char *)(rpc_ctx_user_id(ctx) ? rpc_ctx_user_id(ctx) : "");
+	post.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT;
+	post.amount_kobo = in->amount_kobo;
+	post.source = "demo";
+	post.simulated = 1;
+	pay_demo_refs(env.arena, in->group_id, in->client_ref, &post.reference, &post.client_ref);
+	if (!post.reference || !post.client_ref)
+		return pay_oom();
+	rc = pay_call(&env, pay_current()->ledger, "PostEntry", &post.base,
+		      (ProtobufCMessage **)&posted);
+	if (rc < 0)
+		return rc;
+	out->entry = posted->entry;
+	out->replayed = posted->replayed;
+	return 0;
+}
+
+/* --- payouts --------------------------------------------------------------------- */
+
+/* A string member of a JSON object, copied into the arena ("" if none). */
+static char *pay_json_text(mem_arena *a, const json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+
+	return mem_arena_strdup(a, v ? v : "");
+}
+
+static Kolo__Payments__V1__Payout *pay_payout_message(rpc_ctx *ctx, const pay_payout *p)
+{
+	mem_arena *a = rpc_ctx_arena(ctx);
+	Kolo__Payments__V1__Payout *m = mem_arena_alloc(a, sizeof(*m));
+	Kolo__Common__V1__Beneficiary *b = mem_arena_alloc(a, sizeof(*b));
+	json_t *json = json_loads(p->beneficiary, 0, NULL);
+
+	if (!m || !b) {
+		json_decref(json);
+		return NULL;
+	}
+	kolo__payments__v1__payout__init(m);
+	kolo__common__v1__beneficiary__init(b);
+	b->bank_code = pay_json_text(a, json, "bank_code");
+	b->account_number = pay_json_text(a, json, "account_number");
+	b->account_name = pay_json_text(a, json, "account_name");
+	json_decref(json);
+	m->id = p->id;
+	m->withdrawal_id = p->withdrawal_id;
+	m->group_id = p->group_id;
+	m->amount_kobo = p->amount_kobo;
+	m->status = strcmp(p->status, "SUCCESS") == 0 ? KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
+		    : strcmp(p->status, "FAILED") == 0 ? KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
+						       : KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_PENDING;
+	m->provider = p->provider;
+	m->provider_reference = p->provider_reference;
+	m->failure_reason = p->failure_reason;
+	m->created_at = p->created_at;
+	m->executed_at = p->executed_at;
+	m->beneficiary = b;
+	m->attempt = p->attempt;
+	return m;
+}
+
+/* The beneficiary as the JSON kept on the payout row (malloc'd text). */
+static int pay_beneficiary_json(char **out, const Kolo__Common__V1__Beneficiary *b)
+{
+	json_t *json;
+
+	if (!b || strlen(b->bank_code) == 0 || strlen(b->bank_code) > 16 ||
+	    strspn(b->bank_code, "0123456789") != strlen(b->bank_code))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
+			       "beneficiary.bank_code is required (digits)");
+	if (strlen(b->account_number) != 10 || strspn(b->account_number, "0123456789") != 10)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
+			       "beneficiary.account_number is 10 digits");
+	if (!b->account_name[0] || strlen(b->account_name) > 200 || !text_is_clean(b->account_name))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
+			       "beneficiary.account_name is required");
+	json = json_pack("{s:s, s:s, s:s}", "bank_code", b->bank_code, "account_number",
+			 b->account_number, "account_name", b->account_name);
+	*out = json ? json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(json);
+	return *out ? 0 : pay_oom();
+}
+
+PAY_HANDLER(create_payout)
+{
+	const Kolo__Payments__V1__CreatePayoutRequest *in =
+		(const Kolo__Payments__V1__CreatePayoutRequest *)req;
+	Kolo__Payments__V1__CreatePayoutResponse *out =
+		(Kolo__Payments__V1__CreatePayoutResponse *)resp;
+	pay_env env = pay_env_of(ctx);
+	pay_payout spec = { .withdrawal_id = in->withdrawal_id, .group_id = in->group_id,
+			    .amount_kobo = in->amount_kobo,
+			    .provider = (char *)pay_current()->provider->ops->name,
+			    .attempt = in->attempt ? in->attempt : 1 };
+	pay_payout payout;
+	char *beneficiary = NULL;
+	int replayed = 0, rc = 0;
+
+	if (!text_is_uuid(in->withdrawal_id) || !text_is_uuid(in->group_id))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_id",
+			     "withdrawal_id and group_id must be UUIDs");
+	else if (in->amount_kobo < 1 || in->amount_kobo > 2147483647LL)
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_amount",
+			     "amount_kobo must be 1 to 2147483647");
+	else if (in->attempt < 0 || in->attempt > 100)
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_attempt", "attempt must be 1 to 100");
+	if (rc == 0)
+		rc = pay_beneficiary_json(&beneficiary, in->beneficiary);
+	if (rc < 0)
+		return rc;
+	spec.beneficiary = beneficiary;
+	rc = pay_payout_start(&env, &spec, &payout, &replayed);
+	free(beneficiary);
+	if (rc < 0)
+		return rc;
+	out->payout = pay_payout_message(ctx, &payout);
+	out->replayed = replayed;
+	return out->payout ? 0 : pay_oom();
+}
+
+PAY_HANDLER(get_payout)
+{
+	const Kolo__Payments__V1__GetPayoutRequest *in =
+		(const Kolo__Payments__V1__GetPayoutRequest *)req;
+	Kolo__Payments__V1__GetPayoutResponse *out =
+		(Kolo__Payments__V1__GetPayoutResponse *)resp;
+	pay_env env = pay_env_of(ctx);
+	int by_id = in->key_case == KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY_PAYOUT_ID;
+	const char *key = by_id ? in->payout_id : in->withdrawal_id;
+	pay_payout payout;
+	db_conn *c = NULL;
+	int found = 0, rc = 0;
+
+	if (in->key_case == KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY__NOT_SET ||
+	    !text_is_uuid(key))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_id",
+			     "payout_id or withdrawal_id (a UUID) is required");
+	if (rc == 0)
+		rc = pay_db(&c);
+	if (rc == 0)
+		rc = pay_store_payout(c, env.arena, by_id ? "id" : "withdrawal", key, &payout,
+				      &found);
+	if (rc == 0 && !found)
+		rc = err_set(ERR_NOT_FOUND, "payout_not_found", "no such payout");
+	if (rc == 0)
+		rc = svc_check_member(ctx, pay_current()->groups, payout.group_id, 0, NULL);
+	if (rc == ERR_NOT_FOUND)
+		return err_set(ERR_NOT_FOUND, "payout_not_found", "no such payout");
+	if (rc < 0)
+		return rc;
+	out->payout = pay_payout_message(ctx, &payout);
+	return out->payout ? 0 : pay_oom();
+}
+
+PAY_HANDLER(list_payouts)
+{
+	const Kolo__Payments__V1__ListPayoutsRequest *in =
+		(const Kolo__Payments__V1__ListPayoutsRequest *)req;
+	Kolo__Payments__V1__ListPayoutsResponse *out =
+		(Kolo__Payments__V1__ListPayoutsResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	static const char *const statuses[] = { "", "PENDING", "SUCCESS", "FAILED" };
+	page_request page;
+	pay_payout *rows = NULL;
+	db_conn *c = NULL;
+	int n = 0;
+	int rc = svc_check_member(ctx, pay_current()->groups, in->group_id, 0, NULL);
+
+	if (rc == 0 && (in->status < 0 || in->status > 3))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_status", "unknown payout status");
+	if (rc == 0)
+		rc = page_request_parse(&page, a, in->page_size, in->page_token);
+	if (rc == 0)
+		rc = pay_db(&c);
+	if (rc == 0)
+		rc = pay_store_payouts_of_group(c, a, in->group_id, statuses[in->status],
+						&page, &rows, &n);
+	if (rc < 0)
+		return rc;
+	out->n_payouts = page_rows(&page, n);
+	out->payouts = mem_arena_alloc(a, sizeof(*out->payouts) * (out->n_payouts + 1));
+	if (!out->payouts)
+		return pay_oom();
+	for (size_t i = 0; i < out->n_payouts; i++) {
+		out->payouts[i] = pay_payout_message(ctx, &rows[i]);
+		if (!out->payouts[i])
+			return pay_oom();
+	}
+	if (!page_has_more(&page, n))
+		return 0;
+	return page_token_encode(&out->next_page_token, a, rows[page.limit - 1].page_key,
+				 rows[page.limit - 1].id);
+}
+
+/* --- banks ------------------------------------------------------------------------ */
+
+#define PAY_BANKS_TTL_S 3600
+
+static pthread_mutex_t pay_banks_lock = PTHREAD_MUTEX_INITIALIZER;
+static pay_bank *pay_banks;
+static size_t pay_n_banks;
+static time_t pay_banks_at;
+
+/* A copy of the cached bank list in the arena, refreshed past its TTL. */
+static int pay_bank_list(mem_arena *a, pay_bank **out, size_t *n)
+{
+	pay_provider *p = pay_current()->provider;
+	int rc = 0;
+
+	pthread_mutex_lock(&pay_banks_lock);
+	if (!pay_banks || time(NULL) - pay_banks_at > PAY_BANKS_TTL_S) {
+		pay_bank *fresh = NULL;
+		size_t n_fresh = 0;
+
+		rc = p->ops->list_banks(p, &fresh, &n_fresh);
+		if (rc == 0) {
+			free(pay_banks);
+			pay_banks = fresh;
+			pay_n_banks = n_fresh;
+			pay_banks_at = time(NULL);
+		}
+	}
+	if (pay_banks) { /* a stale list beats none when the provider is down */
+		*out = mem_arena_alloc(a, sizeof(pay_bank) * (pay_n_banks + 1));
+		if (*out)
+			memcpy(*out, pay_banks, sizeof(pay_bank) * pay_n_banks);
+		*n = pay_n_banks;
+		rc = *out ? 0 : pay_oom();
+	}
+	pthread_mutex_unlock(&pay_banks_lock);
+	return rc;
+}
+
+PAY_HANDLER(list_banks)
+{
+	const Kolo__Payments__V1__ListBanksRequest *in =
+		(const Kolo__Payments__V1__ListBanksRequest *)req;
+	Kolo__Payments__V1__ListBanksResponse *out =
+		(Kolo__Payments__V1__ListBanksResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	pay_bank *banks = NULL;
+	size_t n = 0;
+	int rc = pay_bank_list(a, &banks, &n);
+
+	(void)in;
+	if (rc < 0)
+		return rc;
+	out->banks = mem_arena_alloc(a, sizeof(*out->banks) * (n + 1));
+	if (!out->banks)
+		return pay_oom();
+	for (size_t i = 0; i < n; i++) {
+		Kolo__Payments__V1__Bank *b = mem_arena_alloc(a, sizeof(*b));
+
+		if (!b)
+			return pay_oom();
+		kolo__payments__v1__bank__init(b);
+		b->code = banks[i].code;
+		b->name = banks[i].name;
+		out->banks[out->n_banks++] = b;
+	}
+	return 0;
+}
+
+PAY_HANDLER(resolve_bank_account)
+{
+	const Kolo__Payments__V1__ResolveBankAccountRequest *in =
+		(const Kolo__Payments__V1__ResolveBankAccountRequest *)req;
+	Kolo__Payments__V1__ResolveBankAccountResponse *out =
+		(Kolo__Payments__V1__ResolveBankAccountResponse *)resp;
+	pay_provider *p = pay_current()->provider;
+	char name[PAY_TEXT_MAX];
+	int rc;
+
+	if (strlen(in->account_number) != 10 || strspn(in->account_number, "0123456789") != 10 ||
+	    !in->bank_code[0] || strlen(in->bank_code) > 16 ||
+	    strspn(in->bank_code, "0123456789") != strlen(in->bank_code))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_account_number",
+			       "account_number is 10 digits and bank_code digits");
+	rc = p->ops->resolve_account(p, in->bank_code, in->account_number, name, sizeof(name));
+	if (rc < 0)
+		return rc;
+	out->account_name = mem_arena_strdup(rpc_ctx_arena(ctx), name);
+	out->account_number = in->account_number;
+	out->bank_code = in->bank_code;
+	return out->account_name ? 0 : pay_oom();
+}
+
+/* Frees the cached bank list (at shutdown). */
+void pay_handlers_cleanup(void)
+{
+	pthread_mutex_lock(&pay_banks_lock);
+	free(pay_banks);
+	pay_banks = NULL;
+	pay_n_banks = 0;
+	pthread_mutex_unlock(&pay_banks_lock);
+}

@@ -1,0 +1,303 @@
+/* Payouts (DESIGN §8): the ledger debit first, then the transfer with the
+ * payout id as the provider's reference; a failed transfer is reversed.
+ *
+ * A payout moves through stages, each persisted before the next step:
+ *   created -> debited -> sent -> settled      (SUCCESS, or FAILED unfunded)
+ *                      \-> (FAILED) -> reversed (FAILED, money back)
+ * Every step is idempotent (ledger references, the provider's reference),
+ * and every move is a compare-and-set on (stage, status), so a crash
+ * between any two steps, or the worker and a handler both advancing one
+ * payout, leaves a state the next advance finishes: no money lost, no
+ * second transfer. */
+#include "payments.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "log/log.h"
+
+/* The ledger references of a payout's debit and reversal. */
+static const char *pay_ref(mem_arena *a, const char *kind, const pay_payout *p)
+{
+	if (p->attempt <= 1)
+		return mem_arena_printf(a, "%s:%s", kind, p->withdrawal_id);
+	return mem_arena_printf(a, "%s:%s:%d", kind, p->withdrawal_id, p->attempt);
+}
+
+/* PostEntry of a payout's money; *refused when the balance was short. */
+static int pay_post(pay_env *env, const pay_payout *p, int type, const char *reference,
+		    int *refused)
+{
+	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	pay_account acct;
+	db_conn *c = NULL;
+	int found = 0;
+	int rc = pay_db(&c);
+
+	*refused = 0;
+	if (rc == 0)
+		rc = pay_store_account(c, env->arena, p->group_id, &acct, &found);
+	if (rc < 0)
+		return rc;
+	if (!found)
+		return err_set(ERR_FAILED_PRECONDITION, "no_account",
+			       "the group has no account to pay from");
+	req.group_id = p->group_id;
+	req.account_id = acct.id;
+	req.type = type;
+	req.amount_kobo = p->amount_kobo;
+	req.source = "payout";
+	req.reference = (char *)reference;
+	req.simulated = strcmp(p->provider, "demo") == 0;
+	rc = pay_call(env, pay_current()->ledger, "PostEntry", &req.base, &resp);
+	if (rc == ERR_FAILED_PRECONDITION &&
+	    strcmp(err_last()->reason, "insufficient_funds") == 0) {
+		*refused = 1;
+		return 0;
+	}
+	return rc;
+}
+
+static int pay_move(pay_payout *p, const char *stage, const char *status,
+		    const char *provider_ref, const char *reason, int executed, int *moved)
+{
+	db_conn *c = NULL;
+	int rc = pay_db(&c);
+
+	if (rc == 0)
+		rc = pay_store_payout_move(c, p->id, p->stage, p->status, stage, status,
+					   provider_ref, reason, executed, moved);
+	return rc;
+}
+
+/* created: take the money from the group first. */
+static int pay_step_debit(pay_env *env, pay_payout *p, int *moved)
+{
+	int refused = 0;
+	int rc = pay_post(env, p, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT,
+			  pay_ref(env->arena, "payout", p), &refused);
+
+	if (rc < 0)
+		return rc;
+	if (refused)
+		return pay_move(p, "settled", "FAILED", NULL, "insufficient_funds", 0, moved);
+	return pay_move(p, "debited", "PENDING", NULL, NULL, 0, moved);
+}
+
+/* Where a transfer result takes a payout. */
+static int pay_apply_transfer(pay_payout *p, const pay_transfer_result *r, int *moved)
+{
+	switch (r->status) {
+	case PAY_TRANSFER_SUCCESS:
+		return pay_move(p, "settled", "SUCCESS", r->provider_id, NULL, 1, moved);
+	case PAY_TRANSFER_FAILED:
+		return pay_move(p, "sent", "FAILED", r->provider_id,
+				r->message[0] ? r->message : "the transfer failed", 0, moved);
+	default:
+		if (strcmp(p->stage, "sent") == 0) {
+			*moved = 0; /* still pending: nothing to record */
+			return 0;
+		}
+		return pay_move(p, "sent", "PENDING", r->provider_id, NULL, 0, moved);
+	}
+}
+
+static int pay_transfer_request_of(pay_env *env, const pay_payout *p,
+				   pay_transfer_request *out)
+{
+	json_t *b = json_loads(p->beneficiary, 0, NULL);
+	const char *fields[3] = { "bank_code", "account_number", "account_name" };
+	const char *values[3];
+
+	for (int i = 0; i < 3; i++) {
+		const char *v = json_string_value(json_object_get(b, fields[i]));
+
+		values[i] = mem_arena_strdup(env->arena, v ? v : "");
+	}
+	json_decref(b);
+	if (!values[0] || !values[1] || !values[2])
+		return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+	*out = (pay_transfer_request){ .reference = p->id, .amount_kobo = p->amount_kobo,
+				       .bank_code = values[0], .account_number = values[1],
+				       .account_name = values[2], .narration = "Kolo payout" };
+	return 0;
+}
+
+/* debited: ask the provider to send it. An unknown outcome (timeout, 5xx)
+ * still moves to `sent`: from there we only ever ask, never send again
+ * unless the provider says it never saw the transfer. */
+static int pay_step_send(pay_env *env, pay_payout *p, int *moved)
+{
+	pay_provider *prov = pay_current()->provider;
+	pay_transfer_request req;
+	pay_transfer_result res;
+	int rc = pay_transfer_request_of(env, p, &req);
+
+	if (rc < 0)
+		return rc;
+	memset(&res, 0, sizeof(res));
+	rc = prov->ops->create_transfer(prov, &req, &res);
+	if (rc == ERR_INVALID_ARGUMENT || rc == ERR_NOT_FOUND || rc == ERR_FAILED_PRECONDITION) {
+		char reason[ERR_MESSAGE_MAX];
+
+		snprintf(reason, sizeof(reason), "%s", err_last()->message);
+		return pay_move(p, "sent", "FAILED", NULL, reason, 0, moved);
+	}
+	if (rc < 0) {
+		log_event(LOG_LVL_WARN, "transfer outcome unknown", "payout_id", p->id,
+			  "error", err_last()->message, NULL);
+		return pay_move(p, "sent", "PENDING", NULL, NULL, 0, moved);
+	}
+	rc = pay_apply_transfer(p, &res, moved);
+	pay_free_raw(&res.raw_json);
+	return rc;
+}
+
+/* A transfer the provider has not heard of this long after we asked for it
+ * never reached it: only then is it sent again (same reference). */
+#define PAY_RESEND_AFTER_S 300
+
+/* sent: ask the provider how the transfer went. */
+static int pay_step_poll(pay_env *env, pay_payout *p, int *moved)
+{
+	pay_provider *prov = pay_current()->provider;
+	pay_transfer_result res;
+	int rc;
+
+	(void)env;
+	memset(&res, 0, sizeof(res));
+	rc = prov->ops->get_transfer(prov, p->id, &res);
+	if (rc == ERR_NOT_FOUND) {
+		*moved = 0;
+		if (p->idle_s < PAY_RESEND_AFTER_S)
+			return 0; /* the provider may not have it yet: wait */
+		return pay_move(p, "debited", "PENDING", NULL, NULL, 0, moved);
+	}
+	if (rc < 0)
+		return rc;
+	rc = pay_apply_transfer(p, &res, moved);
+	pay_free_raw(&res.raw_json);
+	return rc;
+}
+
+/* A failed transfer after the debit: the money goes back, and the failure
+ * is kept in payout_recovery for people to look at. */
+static int pay_step_reverse(pay_env *env, pay_payout *p, int *moved)
+{
+	int refused = 0;
+	db_conn *c = NULL;
+	json_t *payload;
+	char *text;
+	int rc = pay_post(env, p, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT,
+			  pay_ref(env->arena, "reversal", p), &refused);
+
+	if (rc == 0)
+		rc = pay_move(p, "reversed", "FAILED", NULL, NULL, 0, moved);
+	if (rc < 0 || !*moved)
+		return rc;
+	payload = json_pack("{s:s, s:I, s:i}", "payout_id", p->id, "amount_kobo",
+			    (json_int_t)p->amount_kobo, "attempt", p->attempt);
+	text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	json_decref(payload);
+	rc = pay_db(&c);
+	if (rc == 0)
+		rc = pay_store_payout_recovery(c, p->withdrawal_id, text ? text : "{}",
+					       p->failure_reason);
+	free(text);
+	log_event(LOG_LVL_WARN, "payout failed and reversed", "payout_id", p->id,
+		  "withdrawal_id", p->withdrawal_id, "reason", p->failure_reason, NULL);
+	return rc;
+}
+
+static int pay_reread(pay_env *env, pay_payout *p)
+{
+	db_conn *c = NULL;
+	int found = 0;
+	int rc = pay_db(&c);
+
+	if (rc == 0)
+		rc = pay_store_payout(c, env->arena, "id", p->id, p, &found);
+	if (rc == 0 && !found)
+		rc = err_set(ERR_INTERNAL, NULL, "payout %s vanished", p->id);
+	return rc;
+}
+
+/* One step for the payout's (stage, status); *done when there is nothing
+ * more to do now: finished, or waiting on the provider (a transfer it
+ * accepted but has not finished is left to its webhook or the worker). */
+static int pay_step(pay_env *env, pay_payout *p, int *done)
+{
+	int moved = 0, rc = 0;
+	int pending = strcmp(p->status, "PENDING") == 0;
+
+	*done = 0;
+	if (strcmp(p->stage, "settled") == 0 || strcmp(p->stage, "reversed") == 0) {
+		*done = 1;
+		return 0;
+	}
+	if (pending && strcmp(p->stage, "created") == 0) {
+		rc = pay_step_debit(env, p, &moved);
+	} else if (pending && strcmp(p->stage, "debited") == 0) {
+		rc = pay_step_send(env, p, &moved);
+		*done = 1;
+	} else if (pending && strcmp(p->stage, "sent") == 0) {
+		rc = pay_step_poll(env, p, &moved);
+		*done = !moved;
+	} else if (strcmp(p->status, "FAILED") == 0) {
+		rc = pay_step_reverse(env, p, &moved);
+	}
+	if (rc == 0)
+		rc = pay_reread(env, p);
+	if (rc == 0 && strcmp(p->status, "PENDING") != 0)
+		*done = 0; /* settled or failed: finish it now (a reversal) */
+	return rc;
+}
+
+#define PAY_MAX_STEPS 8
+
+int pay_payout_advance(pay_env *env, pay_payout *p)
+{
+	int done = 0, rc = 0;
+
+	for (int i = 0; i < PAY_MAX_STEPS && rc == 0 && !done; i++)
+		rc = pay_step(env, p, &done);
+	return rc;
+}
+
+typedef struct pay_start_tx {
+	mem_arena *arena;
+	const pay_payout *spec;
+	pay_payout *out;
+	int created;
+} pay_start_tx;
+
+static int pay_start_body(db_conn *c, void *arg)
+{
+	pay_start_tx *t = arg;
+
+	return pay_store_payout_add(c, t->arena, t->spec, t->out, &t->created);
+}
+
+int pay_payout_start(pay_env *env, const pay_payout *spec, pay_payout *out,
+		     int *replayed)
+{
+	pay_start_tx t = { .arena = env->arena, .spec = spec, .out = out };
+	db_conn *c = NULL;
+	int rc = pay_db(&c);
+
+	if (rc == 0)
+		rc = db_tx(c, pay_tx_timeout(env), pay_start_body, &t);
+	if (rc < 0)
+		return rc;
+	*replayed = !t.created;
+	if (!t.created && (out->amount_kobo != spec->amount_kobo ||
+			   strcasecmp(out->group_id, spec->group_id) != 0))
+		return err_set(ERR_ALREADY_EXISTS, "payout_conflict",
+			       "this withdrawal attempt already has a different payout");
+	return pay_payout_advance(env, out);
+}

@@ -1,0 +1,159 @@
+/* provider: what payments needs from a payment provider (DESIGN §8).
+ *
+ * Two implementations: demo (provider_demo.c, embedded, no keys) and
+ * flutterwave (provider_flutterwave.c, the v3 API over libcurl). Amounts
+ * cross this interface as integer kobo; a provider converts at its own
+ * boundary. Every call is bounded in time.
+ *
+ * Errors (err_set): ERR_UNAVAILABLE when the provider cannot be reached or
+ * answers 5xx (nothing happened, or the outcome is unknown for a transfer:
+ * see create_transfer), ERR_DEADLINE_EXCEEDED on a timeout,
+ * ERR_INVALID_ARGUMENT / ERR_NOT_FOUND when it refuses the request (4xx),
+ * ERR_INTERNAL for a reply we cannot read. */
+#ifndef KOLO_PAY_PROVIDER_H
+#define KOLO_PAY_PROVIDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err/err.h"
+
+#define PAY_TEXT_MAX 256
+
+typedef struct pay_provider pay_provider;
+
+typedef struct pay_va_request {
+	const char *tx_ref;	/* ours, unique per group: matches deposits */
+	const char *group_name;
+	const char *email;	/* may be "" */
+} pay_va_request;
+
+typedef struct pay_va_result {
+	char account_number[32];
+	char bank_name[64];
+	char provider_ref[128]; /* e.g. Flutterwave's order_ref / flw_ref */
+	char *raw_json;		/* the provider's whole reply; malloc'd */
+} pay_va_result;
+
+typedef struct pay_transfer_request {
+	const char *reference; /* our payout id: the provider's idempotency key */
+	int64_t amount_kobo;
+	const char *bank_code;
+	const char *account_number;
+	const char *account_name;
+	const char *narration;
+} pay_transfer_request;
+
+typedef enum {
+	PAY_TRANSFER_PENDING = 1,
+	PAY_TRANSFER_SUCCESS = 2,
+	PAY_TRANSFER_FAILED = 3,
+} pay_transfer_status;
+
+typedef struct pay_transfer_result {
+	pay_transfer_status status;
+	char provider_id[64];	   /* the provider's transfer id */
+	char message[PAY_TEXT_MAX]; /* the provider's words on a failure */
+	int64_t amount_kobo;
+	char *raw_json;		   /* malloc'd */
+} pay_transfer_result;
+
+typedef struct pay_charge {
+	char id[64];	  /* the provider's transaction id */
+	char tx_ref[128];
+	int64_t amount_kobo;
+	char currency[8];
+	int successful;	  /* status "successful" */
+	char *raw_json;	  /* malloc'd */
+} pay_charge;
+
+typedef struct pay_bank {
+	char code[16];
+	char name[128];
+} pay_bank;
+
+/* A webhook delivery's headers, as received (names lower case). */
+typedef struct pay_header {
+	const char *name;
+	const char *value;
+} pay_header;
+
+typedef enum {
+	PAY_EVENT_OTHER = 0,	/* stored and acknowledged, nothing to do */
+	PAY_EVENT_CHARGE = 1,	/* a deposit (bank transfer) completed */
+	PAY_EVENT_TRANSFER = 2, /* a payout's transfer completed */
+} pay_event_kind;
+
+/* What a webhook delivery says, before any of it is trusted: a deposit is
+ * credited only after verify_charge agrees, a transfer settled only after
+ * get_transfer agrees. */
+typedef struct pay_event {
+	pay_event_kind kind;
+	char type[64];		  /* the provider's event name */
+	char transaction_id[64];  /* PAY_EVENT_CHARGE: the provider's id */
+	char tx_ref[128];	  /* PAY_EVENT_CHARGE: the account's tx_ref */
+	int64_t amount_kobo;	  /* PAY_EVENT_CHARGE: the amount it claims */
+	char currency[8];	  /* PAY_EVENT_CHARGE: the currency it claims */
+	char transfer_ref[128];	  /* PAY_EVENT_TRANSFER: our reference */
+} pay_event;
+
+typedef struct pay_provider_ops {
+	const char *name; /* "demo" or "flutterwave": account.provider etc. */
+	/* The ledger source of deposits through this provider. */
+	const char *deposit_source; /* "demo" or "provider_sandbox" */
+	int (*create_va)(pay_provider *p, const pay_va_request *req,
+			 pay_va_result *out);
+	/* Starts a transfer. A timeout or 5xx leaves the outcome unknown:
+	 * the caller keeps the payout PENDING and asks get_transfer later;
+	 * it never starts a second transfer for the same reference. */
+	int (*create_transfer)(pay_provider *p, const pay_transfer_request *req,
+			       pay_transfer_result *out);
+	/* The transfer started with our reference; ERR_NOT_FOUND if the
+	 * provider never saw it. */
+	int (*get_transfer)(pay_provider *p, const char *reference,
+			    pay_transfer_result *out);
+	/* Re-verifies a deposit by the provider's transaction id. */
+	int (*verify_charge)(pay_provider *p, const char *transaction_id,
+			     pay_charge *out);
+	/* The account holder's name; ERR_NOT_FOUND when there is none. */
+	int (*resolve_account)(pay_provider *p, const char *bank_code,
+			       const char *account_number, char *name, size_t cap);
+	/* Banks payouts can go to; *out is malloc'd (free()). */
+	int (*list_banks)(pay_provider *p, pay_bank **out, size_t *n);
+	/* Reads a delivery's body; ERR_INVALID_ARGUMENT when it is not the
+	 * provider's JSON. Kinds it does not act on are PAY_EVENT_OTHER. */
+	int (*parse_event)(pay_provider *p, const uint8_t *body, size_t len,
+			   pay_event *out);
+	/* 1 when a webhook delivery is signed by the provider. */
+	int (*signature_ok)(pay_provider *p, const pay_header *headers,
+			    size_t n_headers, const uint8_t *body, size_t len);
+	void (*destroy)(pay_provider *p);
+} pay_provider_ops;
+
+struct pay_provider {
+	const pay_provider_ops *ops;
+	void *state;
+};
+
+/* The demo provider: account numbers at once, transfers succeed except to
+ * account numbers starting "0000" (fail) or "9999" (stay pending until
+ * get_transfer, which then succeeds). *out is owned by the caller
+ * (ops->destroy). */
+KOLO_MUST_CHECK int pay_demo_new(pay_provider **out);
+
+typedef struct pay_flutterwave_config {
+	const char *base_url;	  /* e.g. https://api.flutterwave.com */
+	const char *secret_key;	  /* Authorization: Bearer */
+	const char *secret_hash;  /* the verif-hash webhooks carry */
+	const char *ca_file;	  /* extra CA bundle (tests); NULL = system */
+	int64_t timeout_ms;	  /* per request */
+} pay_flutterwave_config;
+
+/* The Flutterwave v3 provider (strings copied). */
+KOLO_MUST_CHECK int pay_flutterwave_new(pay_provider **out,
+					const pay_flutterwave_config *cfg);
+
+/* Frees a result's raw reply. */
+void pay_free_raw(char **raw_json);
+
+#endif

@@ -1,0 +1,209 @@
+/* The demo provider (DESIGN §8): no keys, no network. Account numbers are
+ * issued at once; transfers succeed, except to account numbers starting
+ * "0000" (they fail) or "9999" (they stay pending until asked about, then
+ * succeed), so every path can be exercised. Deposits come from
+ * SimulateDeposit, not webhooks. */
+#include "provider.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem/mem.h"
+
+#define PAY_DEMO_TRANSFERS 4096
+
+typedef struct pay_demo_transfer {
+	char reference[64];
+	pay_transfer_status status;
+	int64_t amount_kobo;
+} pay_demo_transfer;
+
+/* Transfers the demo "bank" has seen, by reference (so a repeated
+ * reference is never a second transfer). */
+typedef struct pay_demo {
+	pthread_mutex_t lock;
+	pay_demo_transfer transfers[PAY_DEMO_TRANSFERS];
+	size_t n_transfers;
+} pay_demo;
+
+/* A NUBAN-shaped number: 10 digits, random, never starting 0000/9999. */
+static void pay_demo_number(char out[32])
+{
+	uint32_t hi = 100000 + randombytes_uniform(800000);
+	uint32_t lo = randombytes_uniform(10000);
+
+	snprintf(out, 32, "%06u%04u", hi, lo);
+}
+
+static int pay_demo_create_va(pay_provider *p, const pay_va_request *req,
+			      pay_va_result *out)
+{
+	(void)p;
+	memset(out, 0, sizeof(*out));
+	pay_demo_number(out->account_number);
+	snprintf(out->bank_name, sizeof(out->bank_name), "Wema Bank");
+	snprintf(out->provider_ref, sizeof(out->provider_ref), "demo-%s", req->tx_ref);
+	out->raw_json = xstrdup("{\"provider\":\"demo\"}");
+	return 0;
+}
+
+static pay_demo_transfer *pay_demo_find(pay_demo *d, const char *reference)
+{
+	for (size_t i = 0; i < d->n_transfers; i++) {
+		if (strcmp(d->transfers[i].reference, reference) == 0)
+			return &d->transfers[i];
+	}
+	return NULL;
+}
+
+static void pay_demo_result(pay_transfer_result *out, const pay_demo_transfer *t)
+{
+	memset(out, 0, sizeof(*out));
+	out->status = t->status;
+	out->amount_kobo = t->amount_kobo;
+	snprintf(out->provider_id, sizeof(out->provider_id), "demo-%.50s", t->reference);
+	if (t->status == PAY_TRANSFER_FAILED)
+		snprintf(out->message, sizeof(out->message),
+			 "the demo bank refused the account");
+	out->raw_json = xstrdup("{\"provider\":\"demo\"}");
+}
+
+static int pay_demo_create_transfer(pay_provider *p, const pay_transfer_request *req,
+				    pay_transfer_result *out)
+{
+	pay_demo *d = p->state;
+	pay_demo_transfer *t;
+	int rc = 0;
+
+	if (strlen(req->reference) >= sizeof(t->reference))
+		return err_set(ERR_INVALID_ARGUMENT, "bad_reference", "reference too long");
+	pthread_mutex_lock(&d->lock);
+	t = pay_demo_find(d, req->reference);
+	if (!t && d->n_transfers == PAY_DEMO_TRANSFERS)
+		d->n_transfers = 0; /* the demo bank forgets its oldest */
+	if (!t) {
+		t = &d->transfers[d->n_transfers++];
+		snprintf(t->reference, sizeof(t->reference), "%s", req->reference);
+		t->amount_kobo = req->amount_kobo;
+		t->status = strncmp(req->account_number, "0000", 4) == 0 ? PAY_TRANSFER_FAILED
+			    : strncmp(req->account_number, "9999", 4) == 0 ? PAY_TRANSFER_PENDING
+									   : PAY_TRANSFER_SUCCESS;
+	}
+	pay_demo_result(out, t);
+	pthread_mutex_unlock(&d->lock);
+	return rc;
+}
+
+static int pay_demo_get_transfer(pay_provider *p, const char *reference,
+				 pay_transfer_result *out)
+{
+	pay_demo *d = p->state;
+	pay_demo_transfer *t;
+
+	pthread_mutex_lock(&d->lock);
+	t = pay_demo_find(d, reference);
+	if (t && t->status == PAY_TRANSFER_PENDING)
+		t->status = PAY_TRANSFER_SUCCESS; /* settles when asked about */
+	if (t)
+		pay_demo_result(out, t);
+	pthread_mutex_unlock(&d->lock);
+	return t ? 0 : err_set(ERR_NOT_FOUND, "transfer_not_found",
+			       "the demo bank has no such transfer");
+}
+
+static int pay_demo_verify_charge(pay_provider *p, const char *id, pay_charge *out)
+{
+	(void)p;
+	(void)id;
+	(void)out;
+	return err_set(ERR_NOT_FOUND, "no_such_charge",
+		       "the demo provider takes deposits through SimulateDeposit");
+}
+
+static int pay_demo_resolve(pay_provider *p, const char *bank_code,
+			    const char *number, char *name, size_t cap)
+{
+	(void)p;
+	(void)bank_code;
+	if (strlen(number) != 10 || strspn(number, "0123456789") != 10)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_account_number",
+			       "account numbers are 10 digits");
+	snprintf(name, cap, "DEMO ACCOUNT %.4s", number + 6);
+	return 0;
+}
+
+static const pay_bank pay_demo_banks[] = {
+	{ "035", "Wema Bank" },	 { "044", "Access Bank" },     { "058", "GTBank" },
+	{ "011", "First Bank" }, { "033", "United Bank for Africa" },
+	{ "057", "Zenith Bank" },
+};
+
+static int pay_demo_list_banks(pay_provider *p, pay_bank **out, size_t *n)
+{
+	(void)p;
+	*n = sizeof(pay_demo_banks) / sizeof(pay_demo_banks[0]);
+	*out = xmalloc(sizeof(pay_demo_banks));
+	memcpy(*out, pay_demo_banks, sizeof(pay_demo_banks));
+	return 0;
+}
+
+static int pay_demo_parse_event(pay_provider *p, const uint8_t *body, size_t len,
+				pay_event *out)
+{
+	(void)p;
+	(void)body;
+	(void)len;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->type, sizeof(out->type), "demo");
+	return 0;
+}
+
+/* The demo provider sends no webhooks: none is genuine. */
+static int pay_demo_signature_ok(pay_provider *p, const pay_header *headers,
+				 size_t n, const uint8_t *body, size_t len)
+{
+	(void)p;
+	(void)headers;
+	(void)n;
+	(void)body;
+	(void)len;
+	return 0;
+}
+
+static void pay_demo_destroy(pay_provider *p)
+{
+	pay_demo *d = p->state;
+
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+	free(p);
+}
+
+static const pay_provider_ops pay_demo_ops = {
+	.name = "demo",
+	.deposit_source = "demo",
+	.create_va = pay_demo_create_va,
+	.create_transfer = pay_demo_create_transfer,
+	.get_transfer = pay_demo_get_transfer,
+	.verify_charge = pay_demo_verify_charge,
+	.resolve_account = pay_demo_resolve,
+	.list_banks = pay_demo_list_banks,
+	.parse_event = pay_demo_parse_event,
+	.signature_ok = pay_demo_signature_ok,
+	.destroy = pay_demo_destroy,
+};
+
+int pay_demo_new(pay_provider **out)
+{
+	pay_provider *p = xcalloc(1, sizeof(*p));
+	pay_demo *d = xcalloc(1, sizeof(*d));
+
+	pthread_mutex_init(&d->lock, NULL);
+	p->ops = &pay_demo_ops;
+	p->state = d;
+	*out = p;
+	return 0;
+}

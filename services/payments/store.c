@@ -1,0 +1,469 @@
+#include "store.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "text/text.h"
+
+static int pay_oom(void)
+{
+	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+}
+
+/* --- accounts ------------------------------------------------------------ */
+
+#define PAY_ACCOUNT_COLUMNS                                                    \
+	"a.id, a.group_id, a.virtual_account_number, a.bank_name,"             \
+	" coalesce(a.provider, ''), a.status, coalesce(v.client_ref, ''), "    \
+	DB_RFC3339("a.created_at")
+
+static int pay_read_account(mem_arena *a, const PGresult *res, pay_account *out)
+{
+	out->id = db_text(a, res, 0, 0);
+	out->group_id = db_text(a, res, 0, 1);
+	out->number = db_text(a, res, 0, 2);
+	out->bank_name = db_text(a, res, 0, 3);
+	out->provider = db_text(a, res, 0, 4);
+	out->status = db_text(a, res, 0, 5);
+	out->tx_ref = db_text(a, res, 0, 6);
+	out->created_at = db_text(a, res, 0, 7);
+	return out->created_at ? 0 : pay_oom();
+}
+
+int pay_store_account(db_conn *c, mem_arena *a, const char *group_id,
+		      pay_account *out, int *found)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT " PAY_ACCOUNT_COLUMNS " FROM account a LEFT JOIN"
+			 " va_request v ON v.group_id = a.group_id"
+			 " WHERE a.group_id = $1::uuid",
+			 1, &group_id);
+
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) == 1;
+	if (*found)
+		rc = pay_read_account(a, res, out);
+	PQclear(res);
+	return rc;
+}
+
+int pay_store_va_lock(db_conn *c, mem_arena *a, const char *group_id,
+		      const char *provider, const char *tx_ref, pay_va *out)
+{
+	const char *params[] = { group_id, provider, tx_ref };
+	PGresult *res = NULL;
+	int rc = db_run(c,
+			"INSERT INTO va_request (group_id, provider, client_ref, status)"
+			" VALUES ($1::uuid, $2, $3, 'pending') ON CONFLICT (group_id) DO NOTHING",
+			3, params);
+
+	if (rc == 0)
+		rc = db_exec(c, &res,
+			     "SELECT client_ref, status FROM va_request"
+			     " WHERE group_id = $1::uuid FOR UPDATE",
+			     1, params);
+	if (rc < 0)
+		return rc;
+	out->tx_ref = db_text(a, res, 0, 0);
+	out->status = db_text(a, res, 0, 1);
+	PQclear(res);
+	return out->status ? 0 : pay_oom();
+}
+
+int pay_store_va(db_conn *c, mem_arena *a, const char *group_id, pay_va *out,
+		 int *found)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT client_ref, status FROM va_request WHERE group_id = $1::uuid",
+			 1, &group_id);
+
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) == 1;
+	if (*found) {
+		out->tx_ref = db_text(a, res, 0, 0);
+		out->status = db_text(a, res, 0, 1);
+	}
+	PQclear(res);
+	return 0;
+}
+
+int pay_store_account_add(db_conn *c, mem_arena *a, const char *group_id,
+			  const char *number, const char *bank_name,
+			  const char *provider, const char *provider_ref,
+			  const char *raw_json, pay_account *out)
+{
+	const char *params[] = { group_id, number, bank_name, provider, provider_ref,
+				 raw_json };
+	int found = 0;
+	int rc = db_run(c,
+			"WITH acct AS (INSERT INTO account (group_id, virtual_account_number,"
+			" bank_name, provider, provider_ref, status)"
+			" VALUES ($1::uuid, $2, $3, $4, NULLIF($5, ''), 'active')"
+			" RETURNING id)"
+			" INSERT INTO account_metadata (account_id, provider, raw_payload)"
+			" SELECT id, $4, $6::jsonb FROM acct",
+			6, params);
+
+	if (rc == 0)
+		rc = db_run(c,
+			    "UPDATE va_request SET status = 'success', last_error = NULL,"
+			    " updated_at = now() WHERE group_id = $1::uuid",
+			    1, params);
+	if (rc == 0)
+		rc = db_run(c,
+			    "UPDATE va_recovery SET status = 'done' WHERE group_id = $1::uuid"
+			    " AND status = 'pending'",
+			    1, params);
+	if (rc == 0)
+		rc = pay_store_account(c, a, group_id, out, &found);
+	return rc;
+}
+
+int pay_store_va_failed(db_conn *c, const char *group_id, const char *tx_ref,
+			const char *provider, const char *error)
+{
+	const char *params[] = { group_id, tx_ref, provider, error };
+	int rc = db_run(c,
+			"UPDATE va_request SET status = 'failed', last_error = $4,"
+			" updated_at = now() WHERE group_id = $1::uuid",
+			4, params);
+
+	if (rc < 0)
+		return rc;
+	return db_run(c,
+		      "INSERT INTO va_recovery (tx_ref, group_id, provider, raw_payload,"
+		      " error_message, last_retry_at)"
+		      " VALUES ($2, $1::uuid, $3, jsonb_build_object('error', $4::text), $4,"
+		      " now()) ON CONFLICT (group_id) WHERE status = 'pending'"
+		      " DO UPDATE SET error_message = EXCLUDED.error_message",
+		      4, params);
+}
+
+int pay_store_group_of_tx_ref(db_conn *c, mem_arena *a, const char *tx_ref,
+			      char **group_id)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, "SELECT group_id FROM va_request WHERE client_ref = $1",
+			 1, &tx_ref);
+
+	if (rc < 0)
+		return rc;
+	*group_id = PQntuples(res) == 1 ? db_text(a, res, 0, 0) : NULL;
+	PQclear(res);
+	return 0;
+}
+
+int pay_store_recoveries_due(db_conn *c, mem_arena *a, int limit, char ***group_ids,
+			     int *n)
+{
+	char limit_text[DB_I64_TEXT];
+	const char *params[] = { db_i64(limit_text, limit) };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT group_id FROM va_recovery WHERE status = 'pending'"
+			 " AND (last_retry_at IS NULL OR last_retry_at +"
+			 " least(power(2, retry_count), 600) * interval '1 second' <= now())"
+			 " ORDER BY last_retry_at NULLS FIRST LIMIT $1::int",
+			 1, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	*group_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(*n + 1));
+	for (int i = 0; *group_ids && i < *n; i++)
+		(*group_ids)[i] = db_text(a, res, i, 0);
+	PQclear(res);
+	return *group_ids ? 0 : pay_oom();
+}
+
+int pay_store_recovery_retry(db_conn *c, const char *group_id, const char *error,
+			     int max_tries)
+{
+	char max_text[DB_I64_TEXT];
+	const char *params[] = { group_id, error, db_i64(max_text, max_tries) };
+
+	return db_run(c,
+		      "UPDATE va_recovery SET retry_count = retry_count + 1,"
+		      " last_retry_at = now(), error_message = $2,"
+		      " status = CASE WHEN retry_count + 1 >= $3::int THEN 'gave_up'"
+		      " ELSE status END WHERE group_id = $1::uuid AND status = 'pending'",
+		      3, params);
+}
+
+/* --- webhook events -------------------------------------------------------------- */
+
+int pay_store_event_add(db_conn *c, mem_arena *a, const char *provider,
+			const char *type, const uint8_t *body, size_t len,
+			int signature_valid, char **id)
+{
+	char *text = mem_arena_strndup(a, (const char *)body, len);
+	const char *params[] = { type, text, provider, signature_valid ? "true" : "false" };
+	json_t *parsed = NULL;
+	PGresult *res = NULL;
+	int rc;
+
+	if (!text)
+		return pay_oom();
+	/* A body that is not JSON is kept as a JSON string (base64 when it is
+	 * not even text): nothing a provider sends is lost. */
+	if (strlen(text) == len && text_is_multiline(text))
+		parsed = json_loadb(text, len, 0, NULL);
+	else {
+		char *b64 = mem_arena_alloc(a, auth_b64url_len(len) + 1);
+
+		if (!b64 || auth_b64url_encode(b64, auth_b64url_len(len) + 1, body, len) < 0)
+			return pay_oom();
+		params[1] = b64;
+	}
+	rc = db_exec(c, &res,
+		     parsed ? "INSERT INTO webhook_event (event_type, raw_payload, provider,"
+			      " signature_valid, next_attempt_at) VALUES ($1, $2::jsonb, $3,"
+			      " $4::boolean, now()) RETURNING id"
+			    : "INSERT INTO webhook_event (event_type, raw_payload, provider,"
+			      " signature_valid, next_attempt_at) VALUES ($1, to_jsonb($2::text),"
+			      " $3, $4::boolean, now()) RETURNING id",
+		     4, params);
+	if (rc == ERR_INVALID_ARGUMENT && parsed) /* JSON PostgreSQL refuses */
+		rc = db_exec(c, &res,
+			     "INSERT INTO webhook_event (event_type, raw_payload, provider,"
+			     " signature_valid, next_attempt_at) VALUES ($1, to_jsonb($2::text),"
+			     " $3, $4::boolean, now()) RETURNING id",
+			     4, params);
+	json_decref(parsed);
+	if (rc < 0)
+		return rc;
+	*id = db_text(a, res, 0, 0);
+	PQclear(res);
+	return *id ? 0 : pay_oom();
+}
+
+int pay_store_event_done(db_conn *c, const char *id, const char *outcome)
+{
+	const char *params[] = { id, outcome };
+
+	return db_run(c,
+		      "UPDATE webhook_event SET processed = true, processed_at = now(),"
+		      " outcome = $2, attempts = attempts + 1 WHERE id = $1::uuid",
+		      2, params);
+}
+
+int pay_store_event_retry(db_conn *c, const char *id, const char *error)
+{
+	const char *params[] = { id, error };
+
+	return db_run(c,
+		      "UPDATE webhook_event SET attempts = attempts + 1, outcome = $2,"
+		      " next_attempt_at = now() + least(power(2, attempts), 600)"
+		      " * interval '1 second' WHERE id = $1::uuid",
+		      2, params);
+}
+
+int pay_store_events_due(db_conn *c, mem_arena *a, int limit, pay_event_row **out,
+			 int *n)
+{
+	char limit_text[DB_I64_TEXT];
+	const char *params[] = { db_i64(limit_text, limit) };
+	PGresult *res = NULL;
+	pay_event_row *rows;
+	int rc = db_exec(c, &res,
+			 "SELECT id, coalesce(provider, ''), CASE WHEN jsonb_typeof(raw_payload)"
+			 " = 'string' THEN raw_payload #>> '{}' ELSE raw_payload::text END"
+			 " FROM webhook_event WHERE processed = false AND signature_valid"
+			 " AND next_attempt_at <= now() AND attempts < 50"
+			 " ORDER BY next_attempt_at LIMIT $1::int",
+			 1, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
+	for (int i = 0; rows && i < *n; i++) {
+		rows[i].id = db_text(a, res, i, 0);
+		rows[i].provider = db_text(a, res, i, 1);
+		rows[i].body = db_text(a, res, i, 2);
+		if (!rows[i].body)
+			rows = NULL;
+	}
+	PQclear(res);
+	*out = rows;
+	return rows ? 0 : pay_oom();
+}
+
+/* --- payouts ---------------------------------------------------------------------- */
+
+#define PAY_PAYOUT_COLUMNS                                                     \
+	"id, withdrawal_id, coalesce(group_id::text, ''), amount_kobo,"       \
+	" beneficiary::text, status, stage, provider,"                         \
+	" coalesce(provider_reference, ''), coalesce(failure_reason, ''), "    \
+	DB_RFC3339("created_at") ", coalesce(" DB_RFC3339("executed_at") ", ''),"  \
+	" attempt, created_at::text,"                                          \
+	" floor(extract(epoch FROM now() - updated_at))::bigint"
+
+static int pay_read_payout(mem_arena *a, const PGresult *res, int row, pay_payout *out)
+{
+	out->id = db_text(a, res, row, 0);
+	out->withdrawal_id = db_text(a, res, row, 1);
+	out->group_id = db_text(a, res, row, 2);
+	out->amount_kobo = db_int64(res, row, 3);
+	out->beneficiary = db_text(a, res, row, 4);
+	out->status = db_text(a, res, row, 5);
+	out->stage = db_text(a, res, row, 6);
+	out->provider = db_text(a, res, row, 7);
+	out->provider_reference = db_text(a, res, row, 8);
+	out->failure_reason = db_text(a, res, row, 9);
+	out->created_at = db_text(a, res, row, 10);
+	out->executed_at = db_text(a, res, row, 11);
+	out->attempt = (int)db_int64(res, row, 12);
+	out->page_key = db_text(a, res, row, 13);
+	out->idle_s = db_int64(res, row, 14);
+	return out->page_key ? 0 : pay_oom();
+}
+
+static int pay_payout_query(db_conn *c, mem_arena *a, const char *sql, int n,
+			    const char *const *params, pay_payout *out, int *found)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, sql, n, params);
+
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) >= 1;
+	if (*found)
+		rc = pay_read_payout(a, res, 0, out);
+	PQclear(res);
+	return rc;
+}
+
+int pay_store_payout_add(db_conn *c, mem_arena *a, const pay_payout *in,
+			 pay_payout *out, int *created)
+{
+	char amount[DB_I64_TEXT], attempt[DB_I64_TEXT];
+	const char *params[] = { in->withdrawal_id, in->group_id,
+				 db_i64(amount, in->amount_kobo), in->beneficiary,
+				 in->provider, db_i64(attempt, in->attempt) };
+	int found = 0;
+	int rc = pay_payout_query(c, a,
+				  "INSERT INTO payout (withdrawal_id, group_id, amount_kobo,"
+				  " beneficiary, provider, attempt, status)"
+				  " VALUES ($1::uuid, $2::uuid, $3::int, $4::jsonb, $5, $6::int,"
+				  " 'PENDING') ON CONFLICT (withdrawal_id, attempt) DO NOTHING"
+				  " RETURNING " PAY_PAYOUT_COLUMNS,
+				  6, params, out, created);
+
+	if (rc < 0 || *created)
+		return rc;
+	params[1] = params[5];
+	rc = pay_payout_query(c, a,
+			      "SELECT " PAY_PAYOUT_COLUMNS " FROM payout"
+			      " WHERE withdrawal_id = $1::uuid AND attempt = $2::int",
+			      2, params, out, &found);
+	if (rc == 0 && !found)
+		rc = err_set(ERR_ABORTED, "payout_race", "the payout changed; try again");
+	return rc;
+}
+
+int pay_store_payout(db_conn *c, mem_arena *a, const char *by, const char *value,
+		     pay_payout *out, int *found)
+{
+	return pay_payout_query(c, a,
+				strcmp(by, "id") == 0
+					? "SELECT " PAY_PAYOUT_COLUMNS " FROM payout WHERE id = $1::uuid"
+					: "SELECT " PAY_PAYOUT_COLUMNS " FROM payout"
+					  " WHERE withdrawal_id = $1::uuid ORDER BY attempt DESC LIMIT 1",
+				1, &value, out, found);
+}
+
+int pay_store_payout_move(db_conn *c, const char *id, const char *from_stage,
+			  const char *from_status, const char *stage, const char *status,
+			  const char *provider_reference, const char *failure_reason,
+			  int executed, int *moved)
+{
+	const char *params[] = { id, stage, status, provider_reference, failure_reason,
+				 executed ? "true" : "false", from_stage, from_status };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "UPDATE payout SET stage = $2, status = $3,"
+			 " provider_reference = coalesce($4::text, provider_reference),"
+			 " failure_reason = coalesce($5::text, failure_reason),"
+			 " executed_at = CASE WHEN $6::boolean THEN now() ELSE executed_at END,"
+			 " updated_at = now() WHERE id = $1::uuid AND stage = $7 AND status = $8",
+			 8, params);
+
+	if (rc == 0)
+		*moved = db_affected(res) == 1;
+	PQclear(res);
+	return rc;
+}
+
+int pay_store_payouts_due(db_conn *c, mem_arena *a, int older_than_s, int limit,
+			  pay_payout **out, int *n)
+{
+	char older[DB_I64_TEXT], limit_text[DB_I64_TEXT];
+	const char *params[] = { db_i64(older, older_than_s), db_i64(limit_text, limit) };
+	PGresult *res = NULL;
+	pay_payout *rows;
+	int rc = db_exec(c, &res,
+			 "SELECT " PAY_PAYOUT_COLUMNS " FROM payout"
+			 " WHERE stage <> 'settled' AND stage <> 'reversed'"
+			 " AND updated_at <= now() - $1::int * interval '1 second'"
+			 " ORDER BY updated_at LIMIT $2::int",
+			 2, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
+	for (int i = 0; rows && i < *n; i++) {
+		if (pay_read_payout(a, res, i, &rows[i]) < 0)
+			rows = NULL;
+	}
+	PQclear(res);
+	*out = rows;
+	return rows ? 0 : pay_oom();
+}
+
+int pay_store_payout_recovery(db_conn *c, const char *withdrawal_id,
+			      const char *payload, const char *error)
+{
+	const char *params[] = { withdrawal_id, payload, error };
+
+	return db_run(c,
+		      "INSERT INTO payout_recovery (withdrawal_id, attempted_payload,"
+		      " error_message) VALUES ($1::uuid, $2::jsonb, $3)",
+		      3, params);
+}
+
+int pay_store_payouts_of_group(db_conn *c, mem_arena *a, const char *group_id,
+			       const char *status, const page_request *page,
+			       pay_payout **out, int *n)
+{
+	char limit[DB_I64_TEXT];
+	const char *params[] = { group_id, status, page->key, page->after_id,
+				 db_i64(limit, page->limit + 1) };
+	PGresult *res = NULL;
+	pay_payout *rows;
+	int rc = db_exec(c, &res,
+			 "SELECT " PAY_PAYOUT_COLUMNS " FROM payout WHERE group_id = $1::uuid"
+			 " AND ($2 = '' OR status = $2) AND ($3::timestamp IS NULL OR"
+			 " (created_at, id) < ($3::timestamp, $4::uuid))"
+			 " ORDER BY created_at DESC, id DESC LIMIT $5::int",
+			 5, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
+	for (int i = 0; rows && i < *n; i++) {
+		if (pay_read_payout(a, res, i, &rows[i]) < 0)
+			rows = NULL;
+	}
+	PQclear(res);
+	*out = rows;
+	return rows ? 0 : pay_oom();
+}

@@ -1,0 +1,119 @@
+/* store: every SQL statement of kolo-payments (the only libpq user).
+ * Strings in out structs are allocated in the given arena. */
+#ifndef KOLO_PAY_STORE_H
+#define KOLO_PAY_STORE_H
+
+#include "db/db.h"
+#include "page/page.h"
+
+typedef struct pay_account {
+	char *id;
+	char *group_id;
+	char *number;
+	char *bank_name;
+	char *provider;
+	char *status;
+	char *tx_ref;
+	char *created_at;
+} pay_account;
+
+typedef struct pay_va {
+	char *tx_ref;
+	char *status; /* pending, success, failed */
+} pay_va;
+
+typedef struct pay_payout {
+	char *id;
+	char *withdrawal_id;
+	char *group_id;
+	int64_t amount_kobo;
+	char *beneficiary; /* JSON text */
+	char *status;	   /* PENDING, SUCCESS, FAILED */
+	char *stage;	   /* created, debited, sent, settled, reversed */
+	char *provider;
+	char *provider_reference;
+	char *failure_reason;
+	char *created_at;
+	char *executed_at;
+	int attempt;
+	int64_t idle_s;	   /* seconds since it last moved */
+	char *page_key;
+} pay_payout;
+
+typedef struct pay_event_row {
+	char *id;
+	char *provider;
+	char *body; /* the stored raw payload as text */
+} pay_event_row;
+
+/* --- accounts ------------------------------------------------------------ */
+/* The group's account; *found 0 when it has none yet. */
+KOLO_MUST_CHECK int pay_store_account(db_conn *c, mem_arena *a, const char *group_id,
+				      pay_account *out, int *found);
+/* The group's provisioning request, made if missing, locked FOR UPDATE for
+ * the rest of the transaction (provisioning of a group is serialised). */
+KOLO_MUST_CHECK int pay_store_va_lock(db_conn *c, mem_arena *a, const char *group_id,
+				      const char *provider, const char *tx_ref,
+				      pay_va *out);
+/* The group's provisioning request, if any (no lock). */
+KOLO_MUST_CHECK int pay_store_va(db_conn *c, mem_arena *a, const char *group_id,
+				 pay_va *out, int *found);
+/* Records the provider's account: the account row (active), its raw reply
+ * in account_metadata, the request done, any recovery finished. */
+KOLO_MUST_CHECK int pay_store_account_add(db_conn *c, mem_arena *a, const char *group_id,
+					  const char *number, const char *bank_name,
+					  const char *provider, const char *provider_ref,
+					  const char *raw_json, pay_account *out);
+/* Records a failed attempt: the request failed, a pending recovery. */
+KOLO_MUST_CHECK int pay_store_va_failed(db_conn *c, const char *group_id,
+					const char *tx_ref, const char *provider,
+					const char *error);
+/* The group of a tx_ref (NULL when unknown). */
+KOLO_MUST_CHECK int pay_store_group_of_tx_ref(db_conn *c, mem_arena *a,
+					      const char *tx_ref, char **group_id);
+/* Groups whose provisioning is due for another try (exponential backoff,
+ * capped at max_tries after which a recovery is given up). */
+KOLO_MUST_CHECK int pay_store_recoveries_due(db_conn *c, mem_arena *a, int limit,
+					     char ***group_ids, int *n);
+KOLO_MUST_CHECK int pay_store_recovery_retry(db_conn *c, const char *group_id,
+					     const char *error, int max_tries);
+
+/* --- webhook events -------------------------------------------------------------- */
+/* Stores a delivery as received (raw JSON, or a JSON string when the body
+ * is not JSON); *id is the new row. */
+KOLO_MUST_CHECK int pay_store_event_add(db_conn *c, mem_arena *a, const char *provider,
+					const char *type, const uint8_t *body, size_t len,
+					int signature_valid, char **id);
+KOLO_MUST_CHECK int pay_store_event_done(db_conn *c, const char *id, const char *outcome);
+KOLO_MUST_CHECK int pay_store_event_retry(db_conn *c, const char *id, const char *error);
+KOLO_MUST_CHECK int pay_store_events_due(db_conn *c, mem_arena *a, int limit,
+					 pay_event_row **out, int *n);
+
+/* --- payouts ---------------------------------------------------------------------- */
+/* Makes the payout of (withdrawal, attempt) if it is new; *created 0 and
+ * out the existing one otherwise. */
+KOLO_MUST_CHECK int pay_store_payout_add(db_conn *c, mem_arena *a, const pay_payout *in,
+					 pay_payout *out, int *created);
+/* By "id" or by "withdrawal" (its latest attempt); *found 0 if none. */
+KOLO_MUST_CHECK int pay_store_payout(db_conn *c, mem_arena *a, const char *by,
+				     const char *value, pay_payout *out, int *found);
+/* Moves a payout from (from_stage, from_status) to (stage, status), and
+ * when not NULL sets the provider's reference and a failure reason;
+ * executed stamps executed_at. *moved is 0 when the payout was no longer
+ * where the caller saw it (someone else moved it: re-read). */
+KOLO_MUST_CHECK int pay_store_payout_move(db_conn *c, const char *id,
+					  const char *from_stage, const char *from_status,
+					  const char *stage, const char *status,
+					  const char *provider_reference,
+					  const char *failure_reason, int executed, int *moved);
+/* Payouts not finished and untouched for older_than_s seconds. */
+KOLO_MUST_CHECK int pay_store_payouts_due(db_conn *c, mem_arena *a, int older_than_s,
+					  int limit, pay_payout **out, int *n);
+KOLO_MUST_CHECK int pay_store_payout_recovery(db_conn *c, const char *withdrawal_id,
+					      const char *payload, const char *error);
+KOLO_MUST_CHECK int pay_store_payouts_of_group(db_conn *c, mem_arena *a,
+					       const char *group_id, const char *status,
+					       const page_request *page, pay_payout **out,
+					       int *n);
+
+#endif

@@ -1,0 +1,151 @@
+/* The recovery worker: one thread that keeps finishing what requests left
+ * unfinished — virtual accounts the provider failed to make (exponential
+ * backoff, a cap), webhook events that failed to process, and payouts
+ * that stopped between two steps (crash, timeout, pending transfer). */
+#include "payments.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+#include "log/log.h"
+
+#define PAY_WORKER_BATCH 32
+
+static pthread_t pay_worker_thread;
+static pthread_mutex_t pay_worker_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pay_worker_wake = PTHREAD_COND_INITIALIZER;
+static bool pay_worker_running;
+static bool pay_worker_stopping;
+
+/* The worker has nobody to return an error to: it logs and tries again on
+ * its next pass. */
+static void pay_worker_note(int rc, const char *what)
+{
+	if (rc < 0)
+		log_event(LOG_LVL_WARN, what, "reason", err_last()->reason, NULL);
+}
+
+static void pay_retry_accounts(pay_env *env)
+{
+	db_conn *c = NULL;
+	char **groups = NULL;
+	int n = 0;
+
+	if (pay_db(&c) < 0 ||
+	    pay_store_recoveries_due(c, env->arena, PAY_WORKER_BATCH, &groups, &n) < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		pay_account acct;
+		int pending = 0;
+
+		if (pay_provision(env, groups[i], NULL, &acct, &pending) < 0 || pending)
+			pay_worker_note(pay_store_recovery_retry(c, groups[i],
+								 pending ? "provider failed again"
+									 : err_last()->message,
+								 pay_current()->recovery_max_tries),
+					"cannot record a provisioning retry");
+	}
+}
+
+static void pay_retry_events(pay_env *env)
+{
+	db_conn *c = NULL;
+	pay_event_row *rows = NULL;
+	int n = 0;
+
+	if (pay_db(&c) < 0 || pay_store_events_due(c, env->arena, PAY_WORKER_BATCH, &rows, &n) < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		const char *outcome = NULL;
+		int rc = pay_process_event(env, rows[i].id, (const uint8_t *)rows[i].body,
+					   strlen(rows[i].body), &outcome);
+
+		if (pay_db(&c) < 0)
+			return;
+		if (rc == 0)
+			rc = pay_store_event_done(c, rows[i].id, outcome);
+		else
+			rc = pay_store_event_retry(c, rows[i].id, err_last()->reason);
+		pay_worker_note(rc, "cannot record a webhook outcome");
+	}
+}
+
+static void pay_finish_payouts(pay_env *env)
+{
+	db_conn *c = NULL;
+	pay_payout *rows = NULL;
+	int n = 0;
+
+	if (pay_db(&c) < 0 ||
+	    pay_store_payouts_due(c, env->arena, pay_current()->payout_stale_s,
+				  PAY_WORKER_BATCH, &rows, &n) < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		if (pay_payout_advance(env, &rows[i]) < 0)
+			log_event(LOG_LVL_WARN, "payout not advanced", "payout_id", rows[i].id,
+				  "reason", err_last()->reason, NULL);
+	}
+}
+
+void pay_worker_pass(void)
+{
+	mem_arena *arena = mem_arena_new(0);
+	pay_env env = { .arena = arena };
+
+	pay_retry_accounts(&env);
+	mem_arena_reset(arena);
+	pay_retry_events(&env);
+	mem_arena_reset(arena);
+	pay_finish_payouts(&env);
+	mem_arena_free(arena);
+}
+
+static void *pay_worker_main(void *arg)
+{
+	struct timespec until;
+	int interval = pay_current()->worker_interval_ms;
+
+	(void)arg;
+	pthread_mutex_lock(&pay_worker_lock);
+	while (!pay_worker_stopping) {
+		pthread_mutex_unlock(&pay_worker_lock);
+		pay_worker_pass();
+		pthread_mutex_lock(&pay_worker_lock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += interval / 1000;
+		until.tv_nsec += (long)(interval % 1000) * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		if (!pay_worker_stopping)
+			pthread_cond_timedwait(&pay_worker_wake, &pay_worker_lock, &until);
+	}
+	pthread_mutex_unlock(&pay_worker_lock);
+	db_thread_close();
+	rpc_client_thread_done();
+	return NULL;
+}
+
+int pay_worker_start(void)
+{
+	pay_worker_stopping = false;
+	if (pthread_create(&pay_worker_thread, NULL, pay_worker_main, NULL) != 0)
+		return err_set(ERR_INTERNAL, NULL, "cannot start the payments worker");
+	pay_worker_running = true;
+	return 0;
+}
+
+void pay_worker_stop(void)
+{
+	if (!pay_worker_running)
+		return;
+	pthread_mutex_lock(&pay_worker_lock);
+	pay_worker_stopping = true;
+	pthread_cond_signal(&pay_worker_wake);
+	pthread_mutex_unlock(&pay_worker_lock);
+	pthread_join(pay_worker_thread, NULL);
+	pay_worker_running = false;
+}

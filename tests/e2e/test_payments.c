@@ -1,0 +1,111 @@
+/* Payments through the gateway with the demo provider: a new group's
+ * account, demo deposits (with an Idempotency-Key), the balance, banks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2e.h"
+
+static int setup(void **state)
+{
+	if (!getenv("KOLO_E2E_URL")) {
+		fprintf(stderr, "KOLO_E2E_URL is not set: run through run_e2e.sh\n");
+		return -1;
+	}
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	curl_global_cleanup();
+	return 0;
+}
+
+static void test_group_account_deposits_balance(void **state)
+{
+	e2e_user owner, stranger;
+	char gid[64], path[160];
+	e2e_opts as_owner = { 0 }, as_stranger = { 0 };
+	e2e_reply r, first;
+
+	e2e_register(&owner, "p-owner");
+	e2e_register(&stranger, "p-stranger");
+	as_owner.token = owner.access;
+	as_stranger.token = stranger.access;
+	as_owner.body = "{\"name\":\"Cooperative\"}";
+	e2e_expect(&r, "POST", "/v1/groups", &as_owner, 201, "");
+	snprintf(gid, sizeof(gid), "%s", e2e_str(&r, "id"));
+	e2e_reply_free(&r);
+	as_owner.body = NULL;
+
+	snprintf(path, sizeof(path), "/v1/groups/%s/account", gid);
+	e2e_expect(&r, "GET", path, &as_owner, 200, "");
+	assert_string_equal(e2e_str(&r, "status"), "active");
+	assert_int_equal(strlen(e2e_str(&r, "virtual_account_number")), 10);
+	assert_string_equal(e2e_str(&r, "bank_name"), "Wema Bank");
+	assert_string_equal(e2e_str(&r, "provider"), "demo");
+	e2e_reply_free(&r);
+	e2e_expect(NULL, "GET", path, &as_stranger, 404, "group_not_found");
+
+	snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", gid);
+	as_owner.body = "{\"amount_kobo\":500000,\"sender_name\":\"Chioma\"}";
+	e2e_expect(&r, "POST", path, &as_owner, 201, "");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "entry"),
+							    "amount_kobo")),
+			 500000);
+	e2e_reply_free(&r);
+	as_owner.body = "{\"amount_kobo\":125050}";
+	as_owner.header = "Idempotency-Key: dep-2";
+	e2e_expect(&first, "POST", path, &as_owner, 201, "");
+	e2e_expect(&r, "POST", path, &as_owner, 201, "");
+	assert_true(json_is_true(json_object_get(r.json, "replayed")));
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r.json, "entry"), "id")),
+		json_string_value(json_object_get(json_object_get(first.json, "entry"), "id")));
+	e2e_reply_free(&r);
+	e2e_reply_free(&first);
+	as_owner.header = NULL;
+	as_owner.body = "{\"amount_kobo\":0}";
+	e2e_expect(NULL, "POST", path, &as_owner, 400, "invalid_amount");
+	as_stranger.body = "{\"amount_kobo\":100}";
+	e2e_expect(NULL, "POST", path, &as_stranger, 404, "group_not_found");
+	as_owner.body = NULL;
+
+	snprintf(path, sizeof(path), "/v1/groups/%s/balance", gid);
+	e2e_expect(&r, "GET", path, &as_owner, 200, "");
+	assert_int_equal(json_integer_value(json_object_get(r.json, "balance_kobo")), 625050);
+	e2e_reply_free(&r);
+
+	e2e_expect(&r, "GET", "/v1/banks", &as_owner, 200, "");
+	assert_true(json_array_size(json_object_get(r.json, "banks")) >= 1);
+	e2e_reply_free(&r);
+	as_owner.body = "{\"bank_code\":\"058\",\"account_number\":\"0123456789\"}";
+	e2e_expect(&r, "POST", "/v1/banks/resolve", &as_owner, 200, "");
+	assert_true(strlen(e2e_str(&r, "account_name")) > 0);
+	e2e_reply_free(&r);
+}
+
+static void test_unsigned_webhook_is_refused(void **state)
+{
+	e2e_opts o = { .body = "{\"event\":\"charge.completed\",\"data\":{\"id\":42}}",
+		       .header = "verif-hash: not-the-secret" };
+
+	e2e_expect(NULL, "POST", "/v1/webhooks/flutterwave", &o, 401, "bad_signature");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_group_account_deposits_balance),
+		cmocka_unit_test(test_unsigned_webhook_is_refused),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

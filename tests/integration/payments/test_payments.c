@@ -1,0 +1,399 @@
+/* kolo-payments with the demo provider over real gRPC against a throwaway
+ * PostgreSQL, with identity, groups and ledger in the same process. The
+ * worker runs only when a test calls pay_worker_pass(). After each test
+ * the ledger invariant is checked in SQL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "kolo/payments/v1/payments.pb-c.h"
+#include "payments_service.h"
+#include "test_world.h"
+
+#define SUCCESS KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
+#define FAILED KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
+#define PENDING KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_PENDING
+
+static test_world w;
+
+static int setup(void **state)
+{
+	return test_world_start(&w);
+}
+
+static int teardown(void **state)
+{
+	test_world_stop(&w);
+	return 0;
+}
+
+static int check_invariant(void **state)
+{
+	test_pg_ledger_invariant(w.admin);
+	return 0;
+}
+
+typedef struct club {
+	test_user owner;
+	char group[64];
+} club;
+
+static void open_club(club *c, const char *tag)
+{
+	test_identity_user(&w.identity, &c->owner, tag);
+	test_world_group(&w, &c->owner, "Payments club", c->group);
+}
+
+static long count(const char *fmt, const char *arg)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), fmt, arg);
+	return test_pg_long(w.admin, sql);
+}
+
+static int64_t balance(const club *c)
+{
+	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
+
+	req.group_id = (char *)c->group;
+	assert_int_equal(test_world_call(&w, &w.ledger, "GetBalance", &req, &resp, NULL), 0);
+	return resp->balance_kobo;
+}
+
+static int deposit(const club *c, int64_t kobo, const char *key,
+		   Kolo__Payments__V1__SimulateDepositResponse **out)
+{
+	Kolo__Payments__V1__SimulateDepositRequest req =
+		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
+	int rc;
+
+	req.group_id = (char *)c->group;
+	req.amount_kobo = kobo;
+	req.client_ref = (char *)(key ? key : "");
+	rc = test_world_call(&w, &w.payments, "SimulateDeposit", &req, &resp, &c->owner);
+	if (out)
+		*out = resp;
+	return rc;
+}
+
+/* A withdrawal row for payouts to hang from (the withdrawals service's
+ * table; that service is not part of this test). */
+static void withdrawal_row(const club *c, int64_t kobo, char *id)
+{
+	char sql[512], *v;
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO withdrawal_request (group_id, amount_kobo, beneficiary,"
+		 " status, requested_by) VALUES ('%s', %lld, '{}', 'APPROVED', '%s')"
+		 " RETURNING id", c->group, (long long)kobo, c->owner.id);
+	v = test_pg_value(w.admin, sql);
+	snprintf(id, 64, "%s", v);
+	free(v);
+}
+
+static int payout(const club *c, const char *wid, int64_t kobo, const char *account,
+		  int attempt, Kolo__Payments__V1__CreatePayoutResponse **out)
+{
+	Kolo__Payments__V1__CreatePayoutRequest req =
+		KOLO__PAYMENTS__V1__CREATE_PAYOUT_REQUEST__INIT;
+	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
+
+	b.bank_code = "058";
+	b.account_number = (char *)account;
+	b.account_name = "Ngozi Eze";
+	req.withdrawal_id = (char *)wid;
+	req.group_id = (char *)c->group;
+	req.amount_kobo = kobo;
+	req.beneficiary = &b;
+	req.attempt = attempt;
+	return test_world_call(&w, &w.payments, "CreatePayout", &req, out, NULL);
+}
+
+static void test_new_group_gets_an_active_account(void **state)
+{
+	club c;
+	test_user stranger;
+	Kolo__Payments__V1__GetAccountRequest req = KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
+	Kolo__Payments__V1__GetAccountResponse *resp = NULL;
+	char first[32];
+
+	open_club(&c, "pay-account");
+	test_identity_user(&w.identity, &stranger, "pay-account-stranger");
+	req.group_id = c.group;
+	assert_int_equal(test_world_call(&w, &w.payments, "GetAccount", &req, &resp, &c.owner), 0);
+	assert_int_equal(resp->account->status, KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE);
+	assert_int_equal(strlen(resp->account->virtual_account_number), 10);
+	assert_string_equal(resp->account->bank_name, "Wema Bank");
+	assert_string_equal(resp->account->provider, "demo");
+	snprintf(first, sizeof(first), "%s", resp->account->virtual_account_number);
+	/* Asking again changes nothing: one account per group. */
+	assert_int_equal(test_world_call(&w, &w.payments, "GetAccount", &req, &resp, &c.owner), 0);
+	assert_string_equal(resp->account->virtual_account_number, first);
+	assert_int_equal(count("SELECT count(*) FROM account WHERE group_id = '%s'", c.group), 1);
+	assert_int_equal(count("SELECT count(*) FROM account_metadata m JOIN account a"
+			       " ON a.id = m.account_id WHERE a.group_id = '%s'", c.group), 1);
+	assert_int_equal(count("SELECT count(*) FROM va_request WHERE group_id = '%s'"
+			       " AND status = 'success'", c.group), 1);
+	assert_int_equal(test_world_call(&w, &w.payments, "GetAccount", &req, &resp, &stranger),
+			 ERR_NOT_FOUND);
+}
+
+static void test_demo_deposits_credit_once_per_key(void **state)
+{
+	club c;
+	Kolo__Payments__V1__SimulateDepositResponse *first = NULL, *again = NULL;
+
+	open_club(&c, "pay-deposit");
+	assert_int_equal(deposit(&c, 150000, NULL, &first), 0);
+	assert_false(first->replayed);
+	assert_string_equal(first->entry->source, "demo");
+	assert_true(first->entry->simulated);
+	assert_int_equal(deposit(&c, 25000, "key-1", &first), 0);
+	assert_int_equal(deposit(&c, 25000, "key-1", &again), 0);
+	assert_true(again->replayed);
+	assert_string_equal(again->entry->id, first->entry->id);
+	assert_int_equal(deposit(&c, 26000, "key-1", NULL), ERR_ALREADY_EXISTS);
+	assert_int_equal(deposit(&c, 0, NULL, NULL), ERR_INVALID_ARGUMENT);
+	assert_int_equal(deposit(&c, 1, "bad key with spaces", NULL), ERR_INVALID_ARGUMENT);
+	assert_int_equal(balance(&c), 175000);
+}
+
+static void test_payout_success_debits_once(void **state)
+{
+	club c;
+	char wid[64];
+	Kolo__Payments__V1__CreatePayoutResponse *r = NULL, *again = NULL;
+
+	open_club(&c, "pay-out");
+	assert_int_equal(deposit(&c, 100000, NULL, NULL), 0);
+	withdrawal_row(&c, 40000, wid);
+	assert_int_equal(payout(&c, wid, 40000, "0123456789", 1, &r), 0);
+	assert_int_equal(r->payout->status, SUCCESS);
+	assert_true(r->payout->executed_at[0]);
+	assert_string_equal(r->payout->beneficiary->account_number, "0123456789");
+	assert_int_equal(balance(&c), 60000);
+	assert_int_equal(payout(&c, wid, 40000, "0123456789", 1, &again), 0);
+	assert_true(again->replayed);
+	assert_string_equal(again->payout->id, r->payout->id);
+	assert_int_equal(balance(&c), 60000);
+	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE reference = 'payout:%s'", wid), 1);
+	/* The same attempt with other content is refused. */
+	assert_int_equal(payout(&c, wid, 40001, "0123456789", 1, NULL), ERR_ALREADY_EXISTS);
+}
+
+static void test_failed_transfer_is_reversed(void **state)
+{
+	club c;
+	char wid[64];
+	Kolo__Payments__V1__CreatePayoutResponse *r = NULL;
+
+	open_club(&c, "pay-fail");
+	assert_int_equal(deposit(&c, 50000, NULL, NULL), 0);
+	withdrawal_row(&c, 30000, wid);
+	assert_int_equal(payout(&c, wid, 30000, "0000123456", 1, &r), 0);
+	assert_int_equal(r->payout->status, FAILED);
+	assert_true(r->payout->failure_reason[0]);
+	assert_int_equal(balance(&c), 50000);
+	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE reference = 'reversal:%s'"
+			       " AND type = 'CREDIT'", wid), 1);
+	assert_int_equal(count("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'", wid), 1);
+	/* A second attempt is a new payout with its own references. */
+	assert_int_equal(payout(&c, wid, 30000, "0123456789", 2, &r), 0);
+	assert_int_equal(r->payout->status, SUCCESS);
+	assert_int_equal(r->payout->attempt, 2);
+	assert_int_equal(balance(&c), 20000);
+}
+
+static void test_pending_transfer_is_settled_by_the_worker(void **state)
+{
+	club c;
+	char wid[64];
+	Kolo__Payments__V1__CreatePayoutResponse *r = NULL;
+	Kolo__Payments__V1__GetPayoutRequest get = KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__INIT;
+	Kolo__Payments__V1__GetPayoutResponse *got = NULL;
+
+	open_club(&c, "pay-pending");
+	assert_int_equal(deposit(&c, 10000, NULL, NULL), 0);
+	withdrawal_row(&c, 7000, wid);
+	assert_int_equal(payout(&c, wid, 7000, "9999000001", 1, &r), 0);
+	assert_int_equal(r->payout->status, PENDING);
+	assert_int_equal(balance(&c), 3000);
+	pay_worker_pass();
+	get.key_case = KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY_WITHDRAWAL_ID;
+	get.withdrawal_id = wid;
+	assert_int_equal(test_world_call(&w, &w.payments, "GetPayout", &get, &got, &c.owner), 0);
+	assert_int_equal(got->payout->status, SUCCESS);
+	assert_int_equal(balance(&c), 3000);
+}
+
+static void test_unfunded_payout_fails_without_moving_money(void **state)
+{
+	club c;
+	char wid[64];
+	Kolo__Payments__V1__CreatePayoutResponse *r = NULL;
+
+	open_club(&c, "pay-unfunded");
+	assert_int_equal(deposit(&c, 1000, NULL, NULL), 0);
+	withdrawal_row(&c, 5000, wid);
+	assert_int_equal(payout(&c, wid, 5000, "0123456789", 1, &r), 0);
+	assert_int_equal(r->payout->status, FAILED);
+	assert_string_equal(r->payout->failure_reason, "insufficient_funds");
+	assert_int_equal(balance(&c), 1000);
+	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE reference LIKE 'reversal:%s%%'", wid), 0);
+}
+
+/* A crash between any two steps leaves a payout at some stage; the worker
+ * finishes each exactly once. */
+static void test_worker_finishes_payouts_left_at_any_stage(void **state)
+{
+	club c;
+	char wid_created[64], wid_debited[64], sql[1024], *id;
+	Kolo__Payments__V1__GetPayoutRequest get = KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__INIT;
+	Kolo__Payments__V1__GetPayoutResponse *got = NULL;
+	Kolo__Ledger__V1__PostEntryRequest debit = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
+	char account[64];
+
+	open_club(&c, "pay-crash");
+	assert_int_equal(deposit(&c, 100000, NULL, NULL), 0);
+	test_world_account(&w, c.group, account);
+	/* Crashed right after the payout row was made. */
+	withdrawal_row(&c, 10000, wid_created);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO payout (withdrawal_id, group_id, amount_kobo, beneficiary,"
+		 " provider, status, stage) VALUES ('%s', '%s', 10000,"
+		 " '{\"bank_code\":\"058\",\"account_number\":\"0123456789\",\"account_name\":\"A\"}',"
+		 " 'demo', 'PENDING', 'created') RETURNING id", wid_created, c.group);
+	free(test_pg_value(w.admin, sql));
+	/* Crashed after the debit, before the transfer. */
+	withdrawal_row(&c, 20000, wid_debited);
+	debit.group_id = c.group;
+	debit.account_id = account;
+	debit.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT;
+	debit.amount_kobo = 20000;
+	debit.source = "payout";
+	debit.reference = mem_arena_printf(w.arena, "payout:%s", wid_debited);
+	debit.simulated = 1;
+	assert_int_equal(test_world_call(&w, &w.ledger, "PostEntry", &debit, &posted, NULL), 0);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO payout (withdrawal_id, group_id, amount_kobo, beneficiary,"
+		 " provider, status, stage) VALUES ('%s', '%s', 20000,"
+		 " '{\"bank_code\":\"058\",\"account_number\":\"0123456789\",\"account_name\":\"A\"}',"
+		 " 'demo', 'PENDING', 'debited') RETURNING id", wid_debited, c.group);
+	id = test_pg_value(w.admin, sql);
+	assert_int_equal(balance(&c), 80000);
+	pay_worker_pass();
+	pay_worker_pass();
+	get.key_case = KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY_PAYOUT_ID;
+	get.payout_id = id;
+	assert_int_equal(test_world_call(&w, &w.payments, "GetPayout", &get, &got, NULL), 0);
+	assert_int_equal(got->payout->status, SUCCESS);
+	get.key_case = KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY_WITHDRAWAL_ID;
+	get.withdrawal_id = wid_created;
+	assert_int_equal(test_world_call(&w, &w.payments, "GetPayout", &get, &got, NULL), 0);
+	assert_int_equal(got->payout->status, SUCCESS);
+	/* Each debited exactly once. */
+	assert_int_equal(balance(&c), 70000);
+	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE group_id = '%s'"
+			       " AND type = 'DEBIT'", c.group), 2);
+	free(id);
+}
+
+static void test_webhooks_the_demo_provider_never_signs_are_kept_and_refused(void **state)
+{
+	Kolo__Payments__V1__HandleWebhookRequest req =
+		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
+	Kolo__Payments__V1__HandleWebhookResponse *resp = NULL;
+	long before = test_pg_long(w.admin, "SELECT count(*) FROM webhook_event");
+	static const char body[] = "{\"event\":\"charge.completed\",\"data\":{\"id\":1}}";
+
+	req.provider = "flutterwave";
+	req.raw_body.data = (uint8_t *)body;
+	req.raw_body.len = sizeof(body) - 1;
+	assert_int_equal(test_world_call(&w, &w.payments, "HandleWebhook", &req, &resp, NULL),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "bad_signature");
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM webhook_event"), before + 1);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM webhook_event WHERE"
+					       " processed = false AND NOT signature_valid"),
+			 before + 1);
+	/* Not even JSON: still stored. */
+	req.raw_body.data = (uint8_t *)"\xff\xfe not json";
+	req.raw_body.len = 11;
+	assert_int_equal(test_world_call(&w, &w.payments, "HandleWebhook", &req, &resp, NULL),
+			 ERR_UNAUTHENTICATED);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM webhook_event"), before + 2);
+}
+
+static void test_banks_and_account_resolution(void **state)
+{
+	club c;
+	Kolo__Payments__V1__ListBanksRequest banks = KOLO__PAYMENTS__V1__LIST_BANKS_REQUEST__INIT;
+	Kolo__Payments__V1__ListBanksResponse *list = NULL;
+	Kolo__Payments__V1__ResolveBankAccountRequest res =
+		KOLO__PAYMENTS__V1__RESOLVE_BANK_ACCOUNT_REQUEST__INIT;
+	Kolo__Payments__V1__ResolveBankAccountResponse *resolved = NULL;
+	int wema = 0;
+
+	open_club(&c, "pay-banks");
+	assert_int_equal(test_world_call(&w, &w.payments, "ListBanks", &banks, &list, &c.owner), 0);
+	for (size_t i = 0; i < list->n_banks; i++)
+		wema += strcmp(list->banks[i]->code, "035") == 0;
+	assert_int_equal(wema, 1);
+	res.bank_code = "058";
+	res.account_number = "0123456789";
+	assert_int_equal(test_world_call(&w, &w.payments, "ResolveBankAccount", &res, &resolved,
+					 &c.owner), 0);
+	assert_true(resolved->account_name[0]);
+	res.account_number = "12345";
+	assert_int_equal(test_world_call(&w, &w.payments, "ResolveBankAccount", &res, &resolved,
+					 &c.owner), ERR_INVALID_ARGUMENT);
+}
+
+static void test_payout_reads_are_for_members(void **state)
+{
+	club c;
+	test_user stranger;
+	char wid[64];
+	Kolo__Payments__V1__ListPayoutsRequest list = KOLO__PAYMENTS__V1__LIST_PAYOUTS_REQUEST__INIT;
+	Kolo__Payments__V1__ListPayoutsResponse *payouts = NULL;
+
+	open_club(&c, "pay-list");
+	test_identity_user(&w.identity, &stranger, "pay-list-stranger");
+	assert_int_equal(deposit(&c, 5000, NULL, NULL), 0);
+	withdrawal_row(&c, 1000, wid);
+	assert_int_equal(payout(&c, wid, 1000, "0123456789", 1, NULL), 0);
+	list.group_id = c.group;
+	assert_int_equal(test_world_call(&w, &w.payments, "ListPayouts", &list, &payouts, &c.owner), 0);
+	assert_int_equal(payouts->n_payouts, 1);
+	assert_int_equal(test_world_call(&w, &w.payments, "ListPayouts", &list, &payouts, &stranger),
+			 ERR_NOT_FOUND);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_new_group_gets_an_active_account, check_invariant),
+		cmocka_unit_test_teardown(test_demo_deposits_credit_once_per_key, check_invariant),
+		cmocka_unit_test_teardown(test_payout_success_debits_once, check_invariant),
+		cmocka_unit_test_teardown(test_failed_transfer_is_reversed, check_invariant),
+		cmocka_unit_test_teardown(test_pending_transfer_is_settled_by_the_worker, check_invariant),
+		cmocka_unit_test_teardown(test_unfunded_payout_fails_without_moving_money, check_invariant),
+		cmocka_unit_test_teardown(test_worker_finishes_payouts_left_at_any_stage, check_invariant),
+		cmocka_unit_test_teardown(test_webhooks_the_demo_provider_never_signs_are_kept_and_refused, check_invariant),
+		cmocka_unit_test_teardown(test_banks_and_account_resolution, check_invariant),
+		cmocka_unit_test_teardown(test_payout_reads_are_for_members, check_invariant),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,380 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "money/money.h"
+
+static int parse(const char *text, int64_t *kobo)
+{
+	return money_parse_naira(text, strlen(text), kobo);
+}
+
+static void assert_parses(const char *text, int64_t want)
+{
+	int64_t kobo = 0x5a5a;
+
+	if (parse(text, &kobo) != 0)
+		fail_msg("\"%s\" refused: %s", text, err_last()->reason);
+	if (kobo != want)
+		fail_msg("\"%s\" -> %lld, want %lld", text, (long long)kobo,
+			 (long long)want);
+}
+
+static void assert_refused(const char *text, const char *reason)
+{
+	int64_t kobo = 0x5a5a;
+
+	if (parse(text, &kobo) != ERR_INVALID_ARGUMENT)
+		fail_msg("\"%s\" accepted as %lld", text, (long long)kobo);
+	assert_int_equal(kobo, 0x5a5a);
+	if (strcmp(err_last()->reason, reason) != 0)
+		fail_msg("\"%s\": reason %s, want %s", text, err_last()->reason,
+			 reason);
+}
+
+static void test_parse_naira_exact(void **state)
+{
+	assert_parses("0", 0);
+	assert_parses("-0", 0);
+	assert_parses("-0.00", 0);
+	assert_parses("20", 2000);
+	assert_parses("20.00", 2000);
+	assert_parses("1500.75", 150075);
+	assert_parses("1500.7", 150070);
+	assert_parses("0.05", 5);
+	assert_parses("0.5", 50);
+	assert_parses("26.870", 2687);
+	assert_parses("26.87000000000000000000000000", 2687);
+	assert_parses("-1234.05", -123405);
+	assert_parses("007.10", 710);
+	/* 0.1 + 0.2 in a double is 0.30000000000000004. */
+	assert_parses("0.30", 30);
+	assert_parses("92233720368547758.07", INT64_MAX);
+	assert_parses("-92233720368547758.07", -INT64_MAX);
+	assert_parses("92233720368547758", 9223372036854775800);
+}
+
+static void test_parse_naira_refuses_fractions_of_kobo(void **state)
+{
+	assert_refused("26.875", "not_whole_kobo");
+	assert_refused("0.001", "not_whole_kobo");
+	assert_refused("1.0000000000000000000001", "not_whole_kobo");
+	assert_refused("-0.009", "not_whole_kobo");
+}
+
+static void test_parse_naira_refuses_other_shapes(void **state)
+{
+	static const char *const bad[] = {
+		"", "-", ".", "1.", ".5", "-.5", "+1", " 1", "1 ", "1e3", "1E3",
+		"1.5e2", "0x10", "1,000", "1.2.3", "--1", "NaN", "inf", "12a",
+		"\xd9\xa1", /* ARABIC-INDIC DIGIT ONE */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_refused(bad[i], "bad_amount");
+}
+
+static void test_parse_naira_refuses_overflow(void **state)
+{
+	assert_refused("92233720368547758.08", "amount_too_large");
+	assert_refused("-92233720368547758.08", "amount_too_large");
+	assert_refused("92233720368547759", "amount_too_large");
+	assert_refused("18446744073709551616", "amount_too_large");
+	assert_refused("99999999999999999999999999999999999999", "amount_too_large");
+}
+
+static void test_parse_naira_reads_only_len_bytes(void **state)
+{
+	int64_t kobo = 0;
+
+	assert_int_equal(money_parse_naira("12.34xyz", 5, &kobo), 0);
+	assert_int_equal(kobo, 1234);
+	assert_int_equal(money_parse_naira("12.34xyz", 4, &kobo), 0);
+	assert_int_equal(kobo, 1230);
+	assert_int_equal(money_parse_naira(NULL, 0, &kobo), ERR_INVALID_ARGUMENT);
+}
+
+static void test_kobo_text_round_trips(void **state)
+{
+	static const int64_t cases[] = { 0, 1, 5, 50, 99, 100, 2000, 150075,
+					 123456789, INT64_MAX };
+	char text[MONEY_TEXT_MAX];
+
+	assert_int_equal(money_kobo_text(text, 150075), 0);
+	assert_string_equal(text, "1500.75");
+	assert_int_equal(money_kobo_text(text, 2000), 0);
+	assert_string_equal(text, "20.00");
+	assert_int_equal(money_kobo_text(text, 5), 0);
+	assert_string_equal(text, "0.05");
+	assert_int_equal(money_kobo_text(text, INT64_MAX), 0);
+	assert_string_equal(text, "92233720368547758.07");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t back = -1;
+
+		assert_int_equal(money_kobo_text(text, cases[i]), 0);
+		assert_int_equal(parse(text, &back), 0);
+		assert_int_equal(back, cases[i]);
+	}
+	assert_int_equal(money_kobo_text(text, -1), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "negative_amount");
+	assert_int_equal(money_kobo_text(text, INT64_MIN), ERR_INVALID_ARGUMENT);
+}
+
+/* The raw text at path, or NULL with *rc set on failure. */
+static char *number_at(const char *json, const char *const *path, size_t depth,
+		       int *rc)
+{
+	const char *start = NULL;
+	size_t n = 0;
+	char *out;
+
+	*rc = money_json_number_text(json, strlen(json), path, depth, &start, &n);
+	if (*rc != 0)
+		return NULL;
+	assert_non_null(start);
+	assert_true(start >= json && start + n <= json + strlen(json));
+	out = malloc(n + 1);
+	assert_non_null(out);
+	memcpy(out, start, n);
+	out[n] = '\0';
+	return out;
+}
+
+static void assert_number(const char *json, const char *const *path,
+			  size_t depth, const char *want)
+{
+	int rc;
+	char *got = number_at(json, path, depth, &rc);
+
+	if (!got)
+		fail_msg("%s: rc %d (%s)", json, rc, err_last()->reason);
+	if (strcmp(got, want) != 0)
+		fail_msg("%s: got %s, want %s", json, got, want);
+	free(got);
+}
+
+static void assert_number_fails(const char *json, const char *const *path,
+				size_t depth, int want_rc, const char *reason)
+{
+	int rc;
+	char *got = number_at(json, path, depth, &rc);
+
+	if (got)
+		fail_msg("%s: found %s", json, got);
+	if (rc != want_rc || strcmp(err_last()->reason, reason) != 0)
+		fail_msg("%s: rc %d reason %s, want %d %s", json, rc,
+			 err_last()->reason, want_rc, reason);
+}
+
+static const char *const data_amount[] = { "data", "amount" };
+
+static void test_json_number_finds_raw_text(void **state)
+{
+	static const char *const amount[] = { "amount" };
+	static const char *const deep[] = { "a", "b", "c" };
+
+	assert_number("{\"data\":{\"amount\":1500.75}}", data_amount, 2, "1500.75");
+	assert_number(" {\n \"status\" : \"success\", \"data\" : { \"id\": 9, "
+		      "\"amount\" : 26.875 , \"currency\":\"NGN\"} } \n",
+		      data_amount, 2, "26.875");
+	assert_number("{\"data\":{\"amount\":-0.5e+10}}", data_amount, 2, "-0.5e+10");
+	assert_number("{\"data\":{\"amount\":12345678901234567890123}}", data_amount,
+		      2, "12345678901234567890123");
+	/* Same-named keys elsewhere, nested deeper or in arrays, are not it. */
+	assert_number("{\"amount\":1,\"x\":{\"data\":{\"amount\":2}},"
+		      "\"list\":[{\"amount\":3},[[],{}]],\"data\":{\"meta\":"
+		      "{\"amount\":4},\"amount\":5}}",
+		      data_amount, 2, "5");
+	assert_number("{\"amount\":0}", amount, 1, "0");
+	assert_number("42", NULL, 0, "42");
+	assert_number("{\"a\":{\"b\":{\"c\":-7}}}", deep, 3, "-7");
+}
+
+static void test_json_number_decodes_keys(void **state)
+{
+	static const char *const path[] = { "d\xc3\xa9j\xc3\xa0", "am\"t" };
+	static const char *const emoji[] = { "\xf0\x9f\x98\x80" };
+
+	/* Escaped and raw spellings of the same key are the same key. */
+	assert_number("{\"d\\u00e9j\\u00E0\":{\"am\\\"t\":1.5}}", path, 2, "1.5");
+	assert_number("{\"d\xc3\xa9j\xc3\xa0\":{\"am\\u0022t\":1.5}}", path, 2, "1.5");
+	assert_number("{\"\\ud83d\\ude00\":3}", emoji, 1, "3");
+	assert_number("{\"\\\"data\\\\\":{\"amount\":1},\"data\":{\"amount\":2}}",
+		      data_amount, 2, "2");
+	assert_number("{\"dat\":{\"amount\":1},\"datax\":{\"amount\":3},"
+		      "\"data\":{\"amount\":2}}", data_amount, 2, "2");
+	/* Strings holding look-alike text are skipped whole. */
+	assert_number("{\"s\":\"},\\\"data\\\":{\\\"amount\\\":9}\",\"data\":"
+		      "{\"amount\":2}}", data_amount, 2, "2");
+}
+
+static void test_json_number_missing_or_not_a_number(void **state)
+{
+	assert_number_fails("{\"data\":{\"amt\":1}}", data_amount, 2,
+			    ERR_NOT_FOUND, "no_such_field");
+	assert_number_fails("{\"data\":null}", data_amount, 2, ERR_NOT_FOUND,
+			    "no_such_field");
+	assert_number_fails("{\"data\":[{\"amount\":1}]}", data_amount, 2,
+			    ERR_NOT_FOUND, "no_such_field");
+	assert_number_fails("{\"data\":{}}", data_amount, 2, ERR_NOT_FOUND,
+			    "no_such_field");
+	assert_number_fails("[1]", data_amount, 2, ERR_NOT_FOUND, "no_such_field");
+	assert_number_fails("{\"data\":{\"amount\":\"1500.75\"}}", data_amount, 2,
+			    ERR_INVALID_ARGUMENT, "not_a_number");
+	assert_number_fails("{\"data\":{\"amount\":null}}", data_amount, 2,
+			    ERR_INVALID_ARGUMENT, "not_a_number");
+	assert_number_fails("{\"data\":{\"amount\":{\"v\":1}}}", data_amount, 2,
+			    ERR_INVALID_ARGUMENT, "not_a_number");
+}
+
+static void test_json_number_refuses_malformed(void **state)
+{
+	static const char *const bad[] = {
+		"",
+		" ",
+		"{",
+		"{\"data\":{\"amount\":1}",
+		"{\"data\":{\"amount\":1}}}",
+		"{\"data\":{\"amount\":1}} x",
+		"{\"data\":{\"amount\":01}}",
+		"{\"data\":{\"amount\":1.}}",
+		"{\"data\":{\"amount\":.5}}",
+		"{\"data\":{\"amount\":+1}}",
+		"{\"data\":{\"amount\":1e}}",
+		"{\"data\":{\"amount\":-}}",
+		"{\"data\":{\"amount\":1,}}",
+		"{\"data\":{\"amount\" 1}}",
+		"{\"data\":{amount:1}}",
+		"{\"data\":{'amount':1}}",
+		"{\"data\":{\"amount\":1 2}}",
+		"{\"data\":{\"amount\":NaN}}",
+		"{\"data\":{\"amount\":Infinity}}",
+		"{\"data\":{\"amount\":tru}}",
+		"{\"data\":{\"amount\":1]}",
+		"{\"data\":[1,]}",
+		"{\"data\":[1 2]}",
+		"{\"data\":\"unterminated}}",
+		"{\"data\":\"bad \\x escape\",\"x\":1}",
+		"{\"data\":\"bad \\u12g4\"}",
+		"{\"data\":\"lone \\udc00\"}",
+		"{\"data\":\"lone \\ud800 x\"}",
+		"{\"data\":\"raw\ttab\"}",
+		"{\"data\":\"trailing backslash\\",
+		/* A repeated key on the path: readers disagree on which wins. */
+		"{\"data\":{\"amount\":1,\"amount\":2}}",
+		"{\"data\":{\"amount\":1},\"data\":{\"amount\":2}}",
+		"{\"data\":{\"amount\":1},\"d\\u0061ta\":{}}",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_number_fails(bad[i], data_amount, 2, ERR_INVALID_ARGUMENT,
+				    "bad_json");
+}
+
+static void test_json_number_embedded_nul_is_malformed(void **state)
+{
+	const char json[] = "{\"data\":{\"amount\":1}}\0";
+	const char in_string[] = "{\"data\":{\"a\0\":1}}";
+	const char *start;
+	size_t n;
+
+	assert_int_equal(money_json_number_text(json, sizeof(json) - 1, data_amount,
+						2, &start, &n), ERR_INVALID_ARGUMENT);
+	assert_int_equal(money_json_number_text(in_string, sizeof(in_string) - 1,
+						data_amount, 2, &start, &n),
+			 ERR_INVALID_ARGUMENT);
+	/* Only len bytes are read: a document cut short is malformed. */
+	assert_int_equal(money_json_number_text("{\"data\":{\"amount\":12}}", 21,
+						data_amount, 2, &start, &n),
+			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(money_json_number_text("123456", 3, NULL, 0, &start, &n), 0);
+	assert_int_equal(n, 3);
+}
+
+/* depth levels of {"data": ... } around an amount, or arrays. */
+static char *nested(size_t depth, int arrays)
+{
+	size_t cap = depth * 16 + 64, len = 0;
+	char *s = malloc(cap);
+
+	assert_non_null(s);
+	for (size_t i = 0; i < depth; i++)
+		len += (size_t)snprintf(s + len, cap - len, arrays ? "[" : "{\"data\":");
+	len += (size_t)snprintf(s + len, cap - len, "{\"amount\":1}");
+	for (size_t i = 0; i < depth; i++)
+		s[len++] = arrays ? ']' : '}';
+	s[len] = '\0';
+	return s;
+}
+
+static void test_json_number_nesting_is_capped(void **state)
+{
+	static const char *path[MONEY_JSON_MAX_DEPTH + 2];
+	char *ok = nested(MONEY_JSON_MAX_DEPTH - 1, 0);
+	char *too_deep = nested(MONEY_JSON_MAX_DEPTH, 0);
+	char *deep_arrays = nested(100000, 1);
+	char *ok_arrays = nested(MONEY_JSON_MAX_DEPTH - 1, 1);
+	const char *start;
+	size_t n;
+
+	for (size_t i = 0; i < MONEY_JSON_MAX_DEPTH - 1; i++)
+		path[i] = "data";
+	path[MONEY_JSON_MAX_DEPTH - 1] = "amount";
+	assert_int_equal(money_json_number_text(ok, strlen(ok), path,
+						MONEY_JSON_MAX_DEPTH, &start, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(money_json_number_text(too_deep, strlen(too_deep), path,
+						MONEY_JSON_MAX_DEPTH, &start, &n),
+			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(money_json_number_text(deep_arrays, strlen(deep_arrays),
+						data_amount, 2, &start, &n),
+			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(money_json_number_text(ok_arrays, strlen(ok_arrays),
+						data_amount, 2, &start, &n),
+			 ERR_NOT_FOUND);
+	free(ok);
+	free(too_deep);
+	free(deep_arrays);
+	free(ok_arrays);
+}
+
+static void test_json_number_then_parse(void **state)
+{
+	static const char *const json =
+		"{\"status\":\"success\",\"data\":{\"id\":1,\"amount\":1500.75}}";
+	const char *start;
+	size_t n;
+	int64_t kobo;
+
+	assert_int_equal(money_json_number_text(json, strlen(json), data_amount, 2,
+						&start, &n), 0);
+	assert_int_equal(money_parse_naira(start, n, &kobo), 0);
+	assert_int_equal(kobo, 150075);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_naira_exact),
+		cmocka_unit_test(test_parse_naira_refuses_fractions_of_kobo),
+		cmocka_unit_test(test_parse_naira_refuses_other_shapes),
+		cmocka_unit_test(test_parse_naira_refuses_overflow),
+		cmocka_unit_test(test_parse_naira_reads_only_len_bytes),
+		cmocka_unit_test(test_kobo_text_round_trips),
+		cmocka_unit_test(test_json_number_finds_raw_text),
+		cmocka_unit_test(test_json_number_decodes_keys),
+		cmocka_unit_test(test_json_number_missing_or_not_a_number),
+		cmocka_unit_test(test_json_number_refuses_malformed),
+		cmocka_unit_test(test_json_number_embedded_nul_is_malformed),
+		cmocka_unit_test(test_json_number_nesting_is_capped),
+		cmocka_unit_test(test_json_number_then_parse),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
