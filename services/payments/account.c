@@ -58,7 +58,7 @@ int pay_provision(pay_env *env, const char *group_id, const char *group_name,
 	int rc = pay_db(&c);
 
 	if (rc == 0)
-		rc = db_tx(c, pay_tx_timeout(env), pay_provision_body, &t);
+		rc = db_tx(c, svc_env_timeout(env), pay_provision_body, &t);
 	if (rc < 0)
 		return rc;
 	*pending = t.pending;

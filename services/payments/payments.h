@@ -7,6 +7,7 @@
 #include "provider.h"
 #include "rpc/rpc.h"
 #include "store.h"
+#include "svc/call.h"
 
 /* What payments works with; borrowed, set once at start-up. */
 typedef struct pay_deps {
@@ -21,21 +22,15 @@ typedef struct pay_deps {
 void pay_configure(const pay_deps *deps);
 const pay_deps *pay_current(void);
 
-/* Who payments is working for: an RPC (ctx) or the worker (ctx NULL).
- * Replies of calls it makes go into arena. */
-typedef struct pay_env {
-	rpc_ctx *ctx;
-	mem_arena *arena;
-} pay_env;
+/* Who payments is working for: an RPC or the worker (see svc/call.h). */
+typedef svc_env pay_env;
 
-/* An internal call to another service for env (deadline from the RPC, or a
- * fixed one for the worker). */
+/* An internal call to another service for env. */
 KOLO_MUST_CHECK int pay_call(pay_env *env, rpc_channel *ch, const char *method,
 			     const ProtobufCMessage *req, ProtobufCMessage **resp);
 
-/* The calling thread's database connection and a transaction timeout. */
+/* The calling thread's database connection. */
 KOLO_MUST_CHECK int pay_db(db_conn **out);
-int64_t pay_tx_timeout(const pay_env *env);
 
 /* --- account.c ------------------------------------------------------------ */
 /* The group's account, asking the provider for it when there is none yet.

@@ -291,7 +291,7 @@ int pay_payout_start(pay_env *env, const pay_payout *spec, pay_payout *out,
 	int rc = pay_db(&c);
 
 	if (rc == 0)
-		rc = db_tx(c, pay_tx_timeout(env), pay_start_body, &t);
+		rc = db_tx(c, svc_env_timeout(env), pay_start_body, &t);
 	if (rc < 0)
 		return rc;
 	*replayed = !t.created;

@@ -4,20 +4,12 @@
  * that stopped between two steps (crash, timeout, pending transfer). */
 #include "payments.h"
 
-#include <pthread.h>
-#include <stdbool.h>
 #include <string.h>
-#include <time.h>
 
 #include "log/log.h"
+#include "svc/worker.h"
 
 #define PAY_WORKER_BATCH 32
-
-static pthread_t pay_worker_thread;
-static pthread_mutex_t pay_worker_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t pay_worker_wake = PTHREAD_COND_INITIALIZER;
-static bool pay_worker_running;
-static bool pay_worker_stopping;
 
 /* The worker has nobody to return an error to: it logs and tries again on
  * its next pass. */
@@ -102,50 +94,16 @@ void pay_worker_pass(void)
 	mem_arena_free(arena);
 }
 
-static void *pay_worker_main(void *arg)
-{
-	struct timespec until;
-	int interval = pay_current()->worker_interval_ms;
-
-	(void)arg;
-	pthread_mutex_lock(&pay_worker_lock);
-	while (!pay_worker_stopping) {
-		pthread_mutex_unlock(&pay_worker_lock);
-		pay_worker_pass();
-		pthread_mutex_lock(&pay_worker_lock);
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += interval / 1000;
-		until.tv_nsec += (long)(interval % 1000) * 1000000;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
-		if (!pay_worker_stopping)
-			pthread_cond_timedwait(&pay_worker_wake, &pay_worker_lock, &until);
-	}
-	pthread_mutex_unlock(&pay_worker_lock);
-	db_thread_close();
-	rpc_client_thread_done();
-	return NULL;
-}
+static svc_worker *pay_worker;
 
 int pay_worker_start(void)
 {
-	pay_worker_stopping = false;
-	if (pthread_create(&pay_worker_thread, NULL, pay_worker_main, NULL) != 0)
-		return err_set(ERR_INTERNAL, NULL, "cannot start the payments worker");
-	pay_worker_running = true;
-	return 0;
+	return svc_worker_start(&pay_worker, pay_worker_pass,
+				pay_current()->worker_interval_ms);
 }
 
 void pay_worker_stop(void)
 {
-	if (!pay_worker_running)
-		return;
-	pthread_mutex_lock(&pay_worker_lock);
-	pay_worker_stopping = true;
-	pthread_cond_signal(&pay_worker_wake);
-	pthread_mutex_unlock(&pay_worker_lock);
-	pthread_join(pay_worker_thread, NULL);
-	pay_worker_running = false;
+	svc_worker_stop(pay_worker);
+	pay_worker = NULL;
 }

@@ -1,16 +1,16 @@
-/* Every RPC of the service with who may call it. A NULL handler is
- * answered UNIMPLEMENTED until its issue fills it in. */
+/* Every WithdrawalsService RPC with its handler and who may call it. */
 #include "withdrawals_service.h"
 
+#include "handlers.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 
 static const rpc_method wdr_methods[] = {
-	{ "CreateWithdrawal", NULL, RPC_AUTH_USER },
-	{ "ApproveWithdrawal", NULL, RPC_AUTH_USER },
-	{ "DeclineWithdrawal", NULL, RPC_AUTH_USER },
-	{ "GetWithdrawal", NULL, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
-	{ "ListWithdrawals", NULL, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
-	{ "RetryPayout", NULL, RPC_AUTH_USER },
+	{ "CreateWithdrawal", wdr_rpc_create_withdrawal, RPC_AUTH_USER },
+	{ "ApproveWithdrawal", wdr_rpc_approve_withdrawal, RPC_AUTH_USER },
+	{ "DeclineWithdrawal", wdr_rpc_decline_withdrawal, RPC_AUTH_USER },
+	{ "GetWithdrawal", wdr_rpc_get_withdrawal, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "ListWithdrawals", wdr_rpc_list_withdrawals, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "RetryPayout", wdr_rpc_retry_payout, RPC_AUTH_USER },
 };
 
 const rpc_service wdr_rpc_service = {

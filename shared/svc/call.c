@@ -53,3 +53,19 @@ int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
 		md[opts.n_metadata++] = (rpc_metadata){ "x-request-id", request_id };
 	return rpc_call(ch, method, req, resp, &alloc, &opts);
 }
+
+int svc_env_call(const svc_env *env, rpc_channel *ch, const char *method,
+		 const ProtobufCMessage *req, ProtobufCMessage **resp, unsigned flags)
+{
+	if (env->ctx)
+		return svc_call(env->ctx, ch, method, req, resp, flags);
+	return svc_call_background(ch, method, req, resp, env->arena,
+				   SVC_BACKGROUND_TIMEOUT_MS, flags);
+}
+
+int64_t svc_env_timeout(const svc_env *env)
+{
+	int64_t left = env->ctx ? rpc_ctx_remaining_ms(env->ctx) : SVC_BACKGROUND_TIMEOUT_MS;
+
+	return left > 0 && left < INT32_MAX ? left : 0;
+}

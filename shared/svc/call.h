@@ -36,4 +36,22 @@ KOLO_MUST_CHECK int svc_call_background(rpc_channel *ch, const char *method,
 					ProtobufCMessage **resp, mem_arena *arena,
 					int64_t timeout_ms, unsigned flags);
 
+/* Who some work is done for: an RPC being served (ctx), or background
+ * work (ctx NULL). Replies of calls it makes go into arena. */
+typedef struct svc_env {
+	rpc_ctx *ctx;
+	mem_arena *arena;
+} svc_env;
+
+/* How long background work gives one call or one transaction. */
+#define SVC_BACKGROUND_TIMEOUT_MS 10000
+
+/* svc_call() for an RPC, svc_call_background() for background work. */
+KOLO_MUST_CHECK int svc_env_call(const svc_env *env, rpc_channel *ch,
+				 const char *method, const ProtobufCMessage *req,
+				 ProtobufCMessage **resp, unsigned flags);
+
+/* Milliseconds a transaction of env may take (0: no limit). */
+int64_t svc_env_timeout(const svc_env *env);
+
 #endif

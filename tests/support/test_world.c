@@ -15,9 +15,31 @@
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "ledger_service.h"
 #include "payments_service.h"
+#include "withdrawals_service.h"
 #include "db/db.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "svc/call.h"
+
+static int test_world_start_withdrawals(test_world *w)
+{
+	wdr_deps deps = { .identity = w->to_identity, .groups = w->to_groups,
+			  .ledger = w->to_ledger, .payments = w->to_payments,
+			  .ttl_s = 72 * 3600, .worker_interval_ms = 100, .payout_idle_s = 0 };
+
+	wdr_configure(&deps);
+	w->withdrawals_conninfo = test_pg_conninfo(w->dbname, "kolo_withdrawals");
+	return test_service_start_db(&w->withdrawals, &wdr_rpc_service, &w->identity.keys,
+				     w->withdrawals_conninfo);
+}
+
+void test_world_withdrawals_pass(test_world *w)
+{
+	db_thread_close();
+	db_thread_set_conninfo(w->withdrawals_conninfo);
+	wdr_worker_pass();
+	db_thread_close();
+	db_thread_set_conninfo(w->payments_conninfo);
+}
 
 int test_world_start(test_world *w)
 {
@@ -68,7 +90,7 @@ int test_world_start(test_world *w)
 			     &kolo__payments__v1__payments_service__descriptor, NULL) < 0)
 		return -1;
 	grp_use_channels(w->to_identity, w->to_payments);
-	return 0;
+	return test_world_start_withdrawals(w);
 }
 
 void test_world_provider(test_world *w, struct pay_provider *provider)
@@ -87,6 +109,7 @@ void test_world_provider(test_world *w, struct pay_provider *provider)
 
 void test_world_stop(test_world *w)
 {
+	test_service_stop(&w->withdrawals);
 	test_service_stop(&w->payments);
 	test_service_stop(&w->ledger);
 	test_service_stop(&w->groups);
@@ -104,6 +127,7 @@ void test_world_stop(test_world *w)
 	free(w->groups_conninfo);
 	free(w->ledger_conninfo);
 	free(w->payments_conninfo);
+	free(w->withdrawals_conninfo);
 	if (w->admin)
 		PQfinish(w->admin);
 	test_pg_drop_db(w->dbname);

@@ -1,8 +1,9 @@
 /* test_world: several Kolo services in one test process over real gRPC,
  * each connected as its own database role to one fresh migrated database:
- * identity (users), groups, ledger and payments (the demo provider unless
- * a test swaps it with test_world_provider; the payments worker does not
- * run by itself: tests call pay_worker_pass() when they want it). */
+ * identity (users), groups, ledger, payments (the demo provider unless a
+ * test swaps it with test_world_provider) and withdrawals. The workers do
+ * not run by themselves: tests call pay_worker_pass() (the test thread is
+ * connected as payments) or test_world_withdrawals_pass(). */
 #ifndef KOLO_TEST_WORLD_H
 #define KOLO_TEST_WORLD_H
 
@@ -20,12 +21,14 @@ typedef struct test_world {
 	test_service groups;
 	test_service ledger;
 	test_service payments;
+	test_service withdrawals;
 	rpc_channel *to_identity, *to_groups, *to_payments, *to_ledger;
 	char *groups_conninfo, *ledger_conninfo, *payments_conninfo;
+	char *withdrawals_conninfo;
 	struct pay_provider *provider; /* owned */
 } test_world;
 
-/* Starts identity, groups, ledger and payments. 0 or -1 (group setup). */
+/* Starts every service. 0 or -1 (for a group setup). */
 int test_world_start(test_world *w);
 void test_world_stop(test_world *w);
 
@@ -44,6 +47,10 @@ void test_world_account(test_world *w, const char *group_id, char *id);
 
 /* Makes payments use provider from now on (the world owns and frees it). */
 void test_world_provider(test_world *w, struct pay_provider *provider);
+
+/* One pass of the withdrawals worker (sweeper and payout poller), run on
+ * the test thread as the withdrawals role. */
+void test_world_withdrawals_pass(test_world *w);
 
 /* Calls a service as a user (NULL: with the service token). */
 int test_world_call(test_world *w, test_service *svc, const char *method,

@@ -6,215 +6,29 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
-#include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "provider.h"
+#include "test_fake_flw.h"
 
-#define FAKE_SCRIPT KOLO_SOURCE_DIR "/tests/fake_flutterwave/fake_flutterwave.py"
-#define SECRET_KEY "FLWSECK_TEST-fake"
+#define SECRET_KEY TEST_FAKE_FLW_SECRET_KEY
 #define SECRET_HASH "kolo-webhook-hash-0123456789"
 
-static pid_t fake_pid = -1;
-static int fake_stdin = -1, fake_stdout = -1;
-static char base_url[64];
-
-/* --- the fake and its control API ------------------------------------- */
-
-typedef struct buf {
-	char *data;
-	size_t len;
-} buf;
-
-static size_t buf_write(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	buf *b = userdata;
-	size_t n = size * nmemb;
-
-	b->data = realloc(b->data, b->len + n + 1);
-	assert_non_null(b->data);
-	memcpy(b->data + b->len, ptr, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
-}
-
-/* A request to the fake; the reply body (malloc'd), the status in *status. */
-static char *http(const char *method, const char *path, const char *body, long *status)
-{
-	char url[256];
-	buf b = { calloc(1, 1), 0 };
-	CURL *c = curl_easy_init();
-
-	assert_non_null(c);
-	snprintf(url, sizeof(url), "%s%s", base_url, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-	}
-	assert_int_equal(curl_easy_perform(c), CURLE_OK);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_cleanup(c);
-	return b.data;
-}
-
-/* POST /_control/<what> with a JSON body; must answer 200. */
-static void control(const char *what, const char *body)
-{
-	char path[64];
-	long status = 0;
-	char *reply;
-
-	snprintf(path, sizeof(path), "/_control/%s", what);
-	reply = http("POST", path, body, &status);
-	if (status != 200)
-		fail_msg("control %s %s: %ld %s", what, body, status, reply);
-	free(reply);
-}
-
-static void mode(const char *endpoint, const char *behaviour, int times)
-{
-	char body[256];
-
-	snprintf(body, sizeof(body), "{\"endpoint\":\"%s\",\"behaviour\":\"%s\",\"times\":%d}",
-		 endpoint, behaviour, times);
-	control("mode", body);
-}
-
-/* GET /_control/stats (json_decref). */
-static json_t *stats(void)
-{
-	long status = 0;
-	char *reply = http("GET", "/_control/stats", NULL, &status);
-	json_t *j = json_loads(reply, 0, NULL);
-
-	assert_int_equal(status, 200);
-	assert_non_null(j);
-	free(reply);
-	return j;
-}
-
-static json_int_t transfers_created(const char *reference)
-{
-	json_t *s = stats();
-	json_t *n = json_object_get(json_object_get(s, "transfers_created"), reference);
-	json_int_t v = json_is_integer(n) ? json_integer_value(n) : 0;
-
-	json_decref(s);
-	return v;
-}
-
-/* The raw body of the last request to path (malloc'd). */
-static char *last_body(const char *path)
-{
-	json_t *s = stats();
-	json_t *v = json_object_get(json_object_get(s, "last_body"), path);
-	char *out;
-
-	assert_true(json_is_string(v));
-	out = strdup(json_string_value(v));
-	json_decref(s);
-	return out;
-}
-
-static void register_transaction(const char *id, const char *tx_ref, const char *amount,
-				 const char *status)
-{
-	char body[512];
-
-	snprintf(body, sizeof(body),
-		 "{\"id\":\"%s\",\"tx_ref\":\"%s\",\"amount\":%s,\"currency\":\"NGN\","
-		 "\"status\":\"%s\"}",
-		 id, tx_ref, amount, status);
-	control("transaction", body);
-}
-
-/* verify of id answers reply verbatim. */
-static void register_raw_reply(const char *id, const char *reply)
-{
-	json_t *j = json_pack("{s:s, s:s}", "id", id, "reply_raw", reply);
-	char *body = json_dumps(j, JSON_COMPACT);
-
-	control("transaction", body);
-	free(body);
-	json_decref(j);
-}
+/* --- the fake (tests/support/test_fake_flw.c) ------------------------- */
 
 static int start_fake(void **state)
 {
-	int out_pipe[2], in_pipe[2];
-	char line[128];
-	size_t len = 0;
-	int port = 0;
-
-	assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), CURLE_OK);
-	assert_int_equal(pipe(out_pipe), 0);
-	assert_int_equal(pipe(in_pipe), 0);
-	fake_pid = fork();
-	assert_true(fake_pid >= 0);
-	if (fake_pid == 0) {
-		dup2(in_pipe[0], 0);
-		dup2(out_pipe[1], 1);
-		close(in_pipe[0]);
-		close(in_pipe[1]);
-		close(out_pipe[0]);
-		close(out_pipe[1]);
-		/* --watch-stdin: the fake exits with us even if we crash. */
-		execl("/usr/bin/python3", "python3", FAKE_SCRIPT, "--port", "0",
-		      "--secret-key", SECRET_KEY, "--watch-stdin", (char *)NULL);
-		_exit(127);
-	}
-	close(in_pipe[0]);
-	close(out_pipe[1]);
-	fake_stdin = in_pipe[1];
-	fake_stdout = out_pipe[0];
-	while (len < sizeof(line) - 1) {
-		struct pollfd pfd = { .fd = fake_stdout, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&pfd, 1, 20000) <= 0)
-			fail_msg("the fake flutterwave did not start");
-		n = read(fake_stdout, line + len, 1);
-		if (n <= 0)
-			fail_msg("the fake flutterwave exited");
-		if (line[len] == '\n')
-			break;
-		len++;
-	}
-	line[len] = '\0';
-	if (sscanf(line, "listening %d", &port) != 1 || port <= 0)
-		fail_msg("unexpected first line from the fake: %s", line);
-	snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%d", port);
-	return 0;
+	return test_fake_flw_start();
 }
 
 static int stop_fake(void **state)
 {
-	if (fake_pid > 0) {
-		kill(fake_pid, SIGTERM);
-		waitpid(fake_pid, NULL, 0);
-		fake_pid = -1;
-	}
-	if (fake_stdin >= 0)
-		close(fake_stdin);
-	if (fake_stdout >= 0)
-		close(fake_stdout);
-	fake_stdin = fake_stdout = -1;
-	curl_global_cleanup();
+	test_fake_flw_stop();
 	return 0;
 }
 
@@ -234,8 +48,8 @@ static pay_provider *provider_with(const char *url, const char *key, int64_t tim
 
 static int setup(void **state)
 {
-	control("reset", "{}");
-	*state = provider_with(base_url, SECRET_KEY, 5000);
+	test_fake_flw_control("reset", "{}");
+	*state = provider_with(test_fake_flw_url(), SECRET_KEY, 5000);
 	return 0;
 }
 
@@ -280,7 +94,7 @@ static void test_create_va(void **state)
 	assert_memory_equal(a.provider_ref, "URF_", 4);
 	assert_non_null(a.raw_json);
 	assert_non_null(strstr(a.raw_json, a.account_number));
-	sent = last_body("/v3/virtual-account-numbers");
+	sent = test_fake_flw_last_body("/v3/virtual-account-numbers");
 	assert_non_null(strstr(sent, "\"tx_ref\":\"kolo-grp-1\""));
 	assert_non_null(strstr(sent, "\"is_permanent\":true"));
 	assert_non_null(strstr(sent, "\"narration\":\"Ajo Savings Club\""));
@@ -293,7 +107,7 @@ static void test_create_va(void **state)
 	req = (pay_va_request){ .tx_ref = "kolo-grp-2", .group_name = "Esusu", .email = "" };
 	assert_int_equal(p->ops->create_va(p, &req, &b), 0);
 	assert_string_not_equal(a.account_number, b.account_number);
-	sent = last_body("/v3/virtual-account-numbers");
+	sent = test_fake_flw_last_body("/v3/virtual-account-numbers");
 	assert_null(strstr(sent, "email"));
 	assert_non_null(strstr(sent, "\"firstname\":\"Esusu\""));
 	assert_non_null(strstr(sent, "\"lastname\":\"Group\""));
@@ -309,7 +123,7 @@ static void test_create_va(void **state)
 
 static void test_wrong_key_is_refused_without_leaking_it(void **state)
 {
-	pay_provider *p = provider_with(base_url, "FLWSECK_TEST-wrong-key", 5000);
+	pay_provider *p = provider_with(test_fake_flw_url(), "FLWSECK_TEST-wrong-key", 5000);
 	pay_va_request req = { .tx_ref = "kolo-grp-1", .group_name = "Ajo", .email = "" };
 	pay_va_result out;
 
@@ -328,7 +142,7 @@ static void test_unknown_path_is_not_found(void **state)
 	pay_bank *banks = NULL;
 	size_t n = 7;
 
-	snprintf(url, sizeof(url), "%s/elsewhere", base_url);
+	snprintf(url, sizeof(url), "%s/elsewhere", test_fake_flw_url());
 	p = provider_with(url, SECRET_KEY, 5000);
 	assert_int_equal(p->ops->list_banks(p, &banks, &n), ERR_NOT_FOUND);
 	assert_null(banks);
@@ -336,7 +150,7 @@ static void test_unknown_path_is_not_found(void **state)
 	p->ops->destroy(p);
 
 	/* A base url ending in /v3 is the same API. */
-	snprintf(url, sizeof(url), "%s/v3/", base_url);
+	snprintf(url, sizeof(url), "%s/v3/", test_fake_flw_url());
 	p = provider_with(url, SECRET_KEY, 5000);
 	assert_int_equal(p->ops->list_banks(p, &banks, &n), 0);
 	free(banks);
@@ -358,7 +172,7 @@ static void test_transfer_pending_then_settled(void **state)
 	assert_int_equal(out.amount_kobo, 150075);
 	assert_non_null(out.raw_json);
 	/* The amount goes out as the exact naira text, a JSON number. */
-	sent = last_body("/v3/transfers");
+	sent = test_fake_flw_last_body("/v3/transfers");
 	assert_memory_equal(sent, "{\"amount\":1500.75,", 18);
 	assert_non_null(strstr(sent, "\"currency\":\"NGN\""));
 	assert_non_null(strstr(sent, "\"debit_currency\":\"NGN\""));
@@ -372,7 +186,7 @@ static void test_transfer_pending_then_settled(void **state)
 	assert_int_equal(got.amount_kobo, 150075);
 	pay_free_raw(&got.raw_json);
 
-	control("transfer_status", "{\"reference\":\"payout-1\",\"status\":\"SUCCESSFUL\"}");
+	test_fake_flw_control("transfer_status", "{\"reference\":\"payout-1\",\"status\":\"SUCCESSFUL\"}");
 	assert_int_equal(p->ops->get_transfer(p, "payout-1", &got), 0);
 	assert_int_equal(got.status, PAY_TRANSFER_SUCCESS);
 	assert_string_equal(got.provider_id, out.provider_id);
@@ -383,10 +197,10 @@ static void test_transfer_pending_then_settled(void **state)
 	/* A second transfer that fails, with the provider's words. */
 	req = transfer_to("payout-2", 2000);
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), 0);
-	sent = last_body("/v3/transfers");
+	sent = test_fake_flw_last_body("/v3/transfers");
 	assert_memory_equal(sent, "{\"amount\":20.00,", 16);
 	free(sent);
-	control("transfer_status", "{\"reference\":\"payout-2\",\"status\":\"FAILED\"}");
+	test_fake_flw_control("transfer_status", "{\"reference\":\"payout-2\",\"status\":\"FAILED\"}");
 	assert_int_equal(p->ops->get_transfer(p, "payout-2", &got), 0);
 	assert_int_equal(got.status, PAY_TRANSFER_FAILED);
 	assert_non_null(strstr(got.message, "Insufficient funds"));
@@ -401,19 +215,19 @@ static void test_transfer_immediate_outcomes(void **state)
 	pay_transfer_request req = transfer_to("payout-ok", 500000);
 	pay_transfer_result out;
 
-	mode("transfers", "succeed_immediately", 1);
+	test_fake_flw_mode("transfers", "succeed_immediately", 1);
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), 0);
 	assert_int_equal(out.status, PAY_TRANSFER_SUCCESS);
 	pay_free_raw(&out.raw_json);
 
-	mode("transfers", "fail_immediately", 0);
+	test_fake_flw_mode("transfers", "fail_immediately", 0);
 	req = transfer_to("payout-bad", 500000);
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), 0);
 	assert_int_equal(out.status, PAY_TRANSFER_FAILED);
 	assert_non_null(strstr(out.message, "DISBURSE FAILED"));
 	pay_free_raw(&out.raw_json);
 
-	mode("transfers", "new", 0);
+	test_fake_flw_mode("transfers", "new", 0);
 	req = transfer_to("payout-new", 1);
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), 0);
 	assert_int_equal(out.status, PAY_TRANSFER_PENDING);
@@ -424,7 +238,7 @@ static void test_transfer_immediate_outcomes(void **state)
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), ERR_INVALID_ARGUMENT);
 	req = transfer_to("", 100);
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), ERR_INVALID_ARGUMENT);
-	assert_int_equal(transfers_created("payout-zero"), 0);
+	assert_int_equal(test_fake_flw_transfers_created("payout-zero"), 0);
 }
 
 static void test_duplicate_reference_creates_no_second_transfer(void **state)
@@ -436,17 +250,17 @@ static void test_duplicate_reference_creates_no_second_transfer(void **state)
 	assert_int_equal(p->ops->create_transfer(p, &req, &first), 0);
 	assert_int_equal(p->ops->create_transfer(p, &req, &again), 0);
 	assert_string_equal(first.provider_id, again.provider_id);
-	assert_int_equal(transfers_created("payout-dup"), 1);
+	assert_int_equal(test_fake_flw_transfers_created("payout-dup"), 1);
 	pay_free_raw(&again.raw_json);
 
 	/* The live API may refuse a known reference (400) instead: the
 	 * provider then reports the transfer that exists, not a failure. */
-	mode("transfers", "duplicate_error", 1);
-	control("transfer_status", "{\"reference\":\"payout-dup\",\"status\":\"SUCCESSFUL\"}");
+	test_fake_flw_mode("transfers", "duplicate_error", 1);
+	test_fake_flw_control("transfer_status", "{\"reference\":\"payout-dup\",\"status\":\"SUCCESSFUL\"}");
 	assert_int_equal(p->ops->create_transfer(p, &req, &again), 0);
 	assert_string_equal(first.provider_id, again.provider_id);
 	assert_int_equal(again.status, PAY_TRANSFER_SUCCESS);
-	assert_int_equal(transfers_created("payout-dup"), 1);
+	assert_int_equal(test_fake_flw_transfers_created("payout-dup"), 1);
 	pay_free_raw(&again.raw_json);
 	pay_free_raw(&first.raw_json);
 
@@ -458,7 +272,7 @@ static void test_duplicate_reference_creates_no_second_transfer(void **state)
 	assert_string_equal(err_last()->reason, "provider_refused");
 	assert_non_null(strstr(err_last()->message, "******0000"));
 	assert_null(again.raw_json);
-	assert_int_equal(transfers_created("payout-refused"), 0);
+	assert_int_equal(test_fake_flw_transfers_created("payout-refused"), 0);
 	req.account_number = "";
 	assert_int_equal(p->ops->create_transfer(p, &req, &again), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "bad_provider_request");
@@ -489,29 +303,29 @@ static void test_server_error_is_unavailable(void **state)
 	pay_transfer_result out;
 	pay_va_result va_out;
 
-	mode("transfers", "fail500", 1);
+	test_fake_flw_mode("transfers", "fail500", 1);
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), ERR_UNAVAILABLE);
 	assert_null(out.raw_json);
-	assert_int_equal(transfers_created("payout-500"), 0);
+	assert_int_equal(test_fake_flw_transfers_created("payout-500"), 0);
 	/* times 1: the next request is answered. */
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), 0);
-	assert_int_equal(transfers_created("payout-500"), 1);
+	assert_int_equal(test_fake_flw_transfers_created("payout-500"), 1);
 	pay_free_raw(&out.raw_json);
 
-	mode("*", "fail500", 0);
+	test_fake_flw_mode("*", "fail500", 0);
 	assert_int_equal(p->ops->create_va(p, &va, &va_out), ERR_UNAVAILABLE);
 	assert_int_equal(p->ops->get_transfer(p, "payout-500", &out), ERR_UNAVAILABLE);
-	mode("*", "ok", 0);
+	test_fake_flw_mode("*", "ok", 0);
 	assert_int_equal(p->ops->create_va(p, &va, &va_out), 0);
 	pay_free_raw(&va_out.raw_json);
 
 	/* Created, then 500: unknown outcome, and get_transfer finds it. */
 	req = transfer_to("payout-500-after", 10000);
-	mode("transfers", "created_fail500", 1);
+	test_fake_flw_mode("transfers", "created_fail500", 1);
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), ERR_UNAVAILABLE);
 	assert_int_equal(p->ops->get_transfer(p, "payout-500-after", &out), 0);
 	assert_int_equal(out.status, PAY_TRANSFER_PENDING);
-	assert_int_equal(transfers_created("payout-500-after"), 1);
+	assert_int_equal(test_fake_flw_transfers_created("payout-500-after"), 1);
 	pay_free_raw(&out.raw_json);
 }
 
@@ -529,12 +343,12 @@ static void test_unreachable_is_unavailable(void **state)
 
 static void test_slow_answer_is_deadline_exceeded(void **state)
 {
-	pay_provider *p = provider_with(base_url, SECRET_KEY, 300);
+	pay_provider *p = provider_with(test_fake_flw_url(), SECRET_KEY, 300);
 	pay_transfer_request req = transfer_to("payout-slow", 10000);
 	pay_transfer_result out;
 	int64_t started;
 
-	mode("transfers", "slow:1500", 1);
+	test_fake_flw_mode("transfers", "slow:1500", 1);
 	started = now_ms();
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), ERR_DEADLINE_EXCEEDED);
 	assert_true(now_ms() - started < 1200);
@@ -549,10 +363,10 @@ static void test_slow_answer_is_deadline_exceeded(void **state)
 	/* And asking again creates nothing new. */
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), 0);
 	pay_free_raw(&out.raw_json);
-	assert_int_equal(transfers_created("payout-slow"), 1);
+	assert_int_equal(test_fake_flw_transfers_created("payout-slow"), 1);
 
-	mode("verify", "slow:1500", 1);
-	register_transaction("555", "kolo-grp-1", "10", "successful");
+	test_fake_flw_mode("verify", "slow:1500", 1);
+	test_fake_flw_transaction("555", "kolo-grp-1", "10", "successful");
 	{
 		pay_charge charge;
 
@@ -568,7 +382,7 @@ static void test_verify_charge_exact_amounts(void **state)
 	pay_provider *p = *state;
 	pay_charge c;
 
-	register_transaction("987001", "kolo-grp-1", "1500.75", "successful");
+	test_fake_flw_transaction("987001", "kolo-grp-1", "1500.75", "successful");
 	assert_int_equal(p->ops->verify_charge(p, "987001", &c), 0);
 	assert_string_equal(c.id, "987001");
 	assert_string_equal(c.tx_ref, "kolo-grp-1");
@@ -579,22 +393,22 @@ static void test_verify_charge_exact_amounts(void **state)
 	pay_free_raw(&c.raw_json);
 
 	/* 0.1 + 0.2 as doubles is not 0.3; as text it is 30 kobo. */
-	register_transaction("987002", "kolo-grp-1", "0.30", "successful");
+	test_fake_flw_transaction("987002", "kolo-grp-1", "0.30", "successful");
 	assert_int_equal(p->ops->verify_charge(p, "987002", &c), 0);
 	assert_int_equal(c.amount_kobo, 30);
 	pay_free_raw(&c.raw_json);
 
-	register_transaction("987003", "kolo-grp-1", "26.870", "successful");
+	test_fake_flw_transaction("987003", "kolo-grp-1", "26.870", "successful");
 	assert_int_equal(p->ops->verify_charge(p, "987003", &c), 0);
 	assert_int_equal(c.amount_kobo, 2687);
 	pay_free_raw(&c.raw_json);
 
-	register_transaction("987004", "kolo-grp-1", "92233720368547.75", "successful");
+	test_fake_flw_transaction("987004", "kolo-grp-1", "92233720368547.75", "successful");
 	assert_int_equal(p->ops->verify_charge(p, "987004", &c), 0);
 	assert_int_equal(c.amount_kobo, 9223372036854775LL);
 	pay_free_raw(&c.raw_json);
 
-	register_transaction("987005", "kolo-grp-1", "5000", "failed");
+	test_fake_flw_transaction("987005", "kolo-grp-1", "5000", "failed");
 	assert_int_equal(p->ops->verify_charge(p, "987005", &c), 0);
 	assert_int_equal(c.successful, 0);
 	assert_int_equal(c.amount_kobo, 500000);
@@ -606,7 +420,7 @@ static void test_verify_charge_refuses_fractions_of_kobo(void **state)
 	pay_provider *p = *state;
 	pay_charge c;
 
-	register_transaction("987010", "kolo-grp-1", "26.875", "successful");
+	test_fake_flw_transaction("987010", "kolo-grp-1", "26.875", "successful");
 	assert_int_equal(p->ops->verify_charge(p, "987010", &c), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "not_whole_kobo");
 	assert_null(c.raw_json);
@@ -618,8 +432,8 @@ static void test_verify_charge_mismatched_amount(void **state)
 	pay_provider *p = *state;
 	pay_charge c;
 
-	register_transaction("987020", "kolo-grp-1", "1500.75", "successful");
-	mode("verify", "mismatch_amount", 1);
+	test_fake_flw_transaction("987020", "kolo-grp-1", "1500.75", "successful");
+	test_fake_flw_mode("verify", "mismatch_amount", 1);
 	assert_int_equal(p->ops->verify_charge(p, "987020", &c), 0);
 	assert_int_equal(c.amount_kobo, 150175);
 	pay_free_raw(&c.raw_json);
@@ -634,7 +448,7 @@ static void expect_verify(pay_provider *p, const char *id, const char *reply, in
 	pay_charge c;
 	int rc;
 
-	register_raw_reply(id, reply);
+	test_fake_flw_raw_reply(id, reply);
 	rc = p->ops->verify_charge(p, id, &c);
 	if (rc != want_rc || (want_reason && strcmp(err_last()->reason, want_reason) != 0))
 		fail_msg("verify of %s: rc %d (%s), want %d (%s)", reply, rc,
@@ -653,7 +467,7 @@ static void test_verify_charge_odd_shapes(void **state)
 
 #define GOOD_DATA "\"tx_ref\":\"kolo-grp-1\",\"currency\":\"NGN\",\"status\":\"successful\""
 	/* An amount written as a string is read exactly too. */
-	register_raw_reply("7001", "{\"status\":\"success\",\"data\":{\"id\":7001,"
+	test_fake_flw_raw_reply("7001", "{\"status\":\"success\",\"data\":{\"id\":7001,"
 			   GOOD_DATA ",\"amount\":\"1500.75\"}}");
 	assert_int_equal(p->ops->verify_charge(p, "7001", &c), 0);
 	assert_int_equal(c.amount_kobo, 150075);
@@ -743,7 +557,7 @@ static void test_list_banks(void **state)
 	assert_true(wema && gtb);
 	free(banks);
 
-	mode("banks", "fail500", 1);
+	test_fake_flw_mode("banks", "fail500", 1);
 	assert_int_equal(p->ops->list_banks(p, &banks, &n), ERR_UNAVAILABLE);
 	assert_null(banks);
 }
@@ -763,8 +577,9 @@ static void test_signature_ok(void **state)
 	const pay_header empty[] = { { "verif-hash", "" } };
 	const pay_header other[] = { { "x-verif-hash", SECRET_HASH } };
 	const pay_header null_value[] = { { "verif-hash", NULL } };
-	pay_flutterwave_config cfg = { .base_url = base_url, .secret_key = SECRET_KEY,
-				       .secret_hash = "", .timeout_ms = 1000 };
+	pay_flutterwave_config cfg = { .base_url = test_fake_flw_url(),
+				       .secret_key = SECRET_KEY, .secret_hash = "",
+				       .timeout_ms = 1000 };
 	pay_provider *no_hash = NULL;
 
 	assert_int_equal(p->ops->signature_ok(p, right, 2, body, 2), 1);
@@ -982,7 +797,7 @@ static void test_calls_from_many_threads(void **state)
 	worker workers[THREADS];
 	json_t *s, *created;
 
-	register_transaction("888001", "kolo-grp-1", "0.99", "successful");
+	test_fake_flw_transaction("888001", "kolo-grp-1", "0.99", "successful");
 	for (int i = 0; i < THREADS; i++) {
 		workers[i] = (worker){ .p = p, .index = i };
 		assert_int_equal(pthread_create(&threads[i], NULL, worker_run, &workers[i]), 0);
@@ -991,7 +806,7 @@ static void test_calls_from_many_threads(void **state)
 		assert_int_equal(pthread_join(threads[i], NULL), 0);
 		assert_int_equal(workers[i].failures, 0);
 	}
-	s = stats();
+	s = test_fake_flw_stats();
 	created = json_object_get(s, "transfers_created");
 	assert_int_equal(json_object_size(created), THREADS * CALLS);
 	json_decref(s);

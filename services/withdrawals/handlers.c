@@ -1,0 +1,573 @@
+/* CreateWithdrawal, ApproveWithdrawal, DeclineWithdrawal, GetWithdrawal,
+ * ListWithdrawals, RetryPayout. */
+#include "handlers.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "flow.h"
+#include "kolo/identity/v1/identity.pb-c.h"
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "kolo/payments/v1/payments.pb-c.h"
+#include "kolo/withdrawals/v1/withdrawals.pb-c.h"
+#include "log/log.h"
+#include "svc/member.h"
+#include "text/text.h"
+
+static int wdr_oom(void)
+{
+	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+}
+
+static wdr_env wdr_env_of(rpc_ctx *ctx)
+{
+	wdr_env env = { .ctx = ctx, .arena = rpc_ctx_arena(ctx) };
+
+	return env;
+}
+
+/* --- the calls a request needs ---------------------------------------------- */
+
+/* The caller's PIN, checked by identity (wrong PINs count towards its lock). */
+static int wdr_verify_pin(rpc_ctx *ctx, const char *pin)
+{
+	Kolo__Identity__V1__VerifyPinRequest req = KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+
+	if (!pin[0])
+		return err_set(ERR_INVALID_ARGUMENT, "missing_pin", "pin is required");
+	req.user_id = (char *)rpc_ctx_user_id(ctx);
+	req.pin = (char *)pin;
+	return svc_call(ctx, wdr_current()->identity, "VerifyPin", &req.base, &resp,
+			SVC_CALL_INTERNAL);
+}
+
+/* The group's balance must cover amount. */
+static int wdr_check_balance(rpc_ctx *ctx, const char *group_id, int64_t amount)
+{
+	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
+	int rc;
+
+	req.group_id = (char *)group_id;
+	rc = svc_call(ctx, wdr_current()->ledger, "GetBalance", &req.base,
+		      (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
+	if (rc < 0)
+		return rc;
+	if (resp->balance_kobo < amount)
+		return err_set(ERR_FAILED_PRECONDITION, "insufficient_funds",
+			       "the group's balance (%lld kobo) is below the amount",
+			       (long long)resp->balance_kobo);
+	return 0;
+}
+
+/* Where the provider can name an account's holder, the name given must be
+ * that name (the demo provider names no one). */
+static int wdr_check_holder(rpc_ctx *ctx, const char *group_id, const wdr_beneficiary *b)
+{
+	Kolo__Payments__V1__GetAccountRequest acct = KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
+	Kolo__Payments__V1__GetAccountResponse *account = NULL;
+	Kolo__Payments__V1__ResolveBankAccountRequest req =
+		KOLO__PAYMENTS__V1__RESOLVE_BANK_ACCOUNT_REQUEST__INIT;
+	Kolo__Payments__V1__ResolveBankAccountResponse *resolved = NULL;
+	int rc;
+
+	acct.group_id = (char *)group_id;
+	rc = svc_call(ctx, wdr_current()->payments, "GetAccount", &acct.base,
+		      (ProtobufCMessage **)&account, SVC_CALL_INTERNAL);
+	if (rc < 0)
+		return rc;
+	if (strcmp(account->account->provider, "demo") == 0)
+		return 0;
+	req.bank_code = (char *)b->bank_code;
+	req.account_number = (char *)b->account_number;
+	rc = svc_call(ctx, wdr_current()->payments, "ResolveBankAccount", &req.base,
+		      (ProtobufCMessage **)&resolved, SVC_CALL_INTERNAL);
+	if (rc == ERR_NOT_FOUND)
+		return err_set(ERR_FAILED_PRECONDITION, "beneficiary_not_found",
+			       "the bank knows no such account");
+	if (rc < 0)
+		return rc;
+	if (!wdr_names_match(b->account_name, resolved->account_name))
+		return err_set(ERR_FAILED_PRECONDITION, "beneficiary_name_mismatch",
+			       "the bank names this account's holder differently");
+	return 0;
+}
+
+/* --- messages ------------------------------------------------------------------ */
+
+static const char *wdr_json_text(mem_arena *a, const json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+
+	return mem_arena_strdup(a, v ? v : "");
+}
+
+static int wdr_status_enum(const char *status)
+{
+	if (strcmp(status, "APPROVED") == 0)
+		return KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_APPROVED;
+	if (strcmp(status, "DECLINED") == 0)
+		return KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_DECLINED;
+	if (strcmp(status, "PAID") == 0)
+		return KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAID;
+	return KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING;
+}
+
+static Kolo__Withdrawals__V1__PayoutSummary *wdr_payout_summary(mem_arena *a, const wdr_row *w)
+{
+	Kolo__Withdrawals__V1__PayoutSummary *p;
+
+	if (!w->payout_status[0])
+		return NULL;
+	p = mem_arena_alloc(a, sizeof(*p));
+	if (!p)
+		return NULL;
+	kolo__withdrawals__v1__payout_summary__init(p);
+	p->id = w->payout_id;
+	p->status = strcmp(w->payout_status, "SUCCESS") == 0 ? KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
+		    : strcmp(w->payout_status, "FAILED") == 0 ? KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
+							      : KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_PENDING;
+	p->failure_reason = w->payout_failure;
+	return p;
+}
+
+static Kolo__Withdrawals__V1__Withdrawal *wdr_message(rpc_ctx *ctx, const wdr_row *w)
+{
+	mem_arena *a = rpc_ctx_arena(ctx);
+	Kolo__Withdrawals__V1__Withdrawal *m = mem_arena_alloc(a, sizeof(*m));
+	Kolo__Common__V1__Beneficiary *b = mem_arena_alloc(a, sizeof(*b));
+	json_t *json;
+
+	if (!m || !b)
+		return NULL;
+	kolo__withdrawals__v1__withdrawal__init(m);
+	kolo__common__v1__beneficiary__init(b);
+	json = json_loads(w->beneficiary, 0, NULL);
+	b->bank_code = (char *)wdr_json_text(a, json, "bank_code");
+	b->account_number = (char *)wdr_json_text(a, json, "account_number");
+	b->account_name = (char *)wdr_json_text(a, json, "account_name");
+	json_decref(json);
+	m->id = w->id;
+	m->group_id = w->group_id;
+	m->amount_kobo = w->amount_kobo;
+	m->status = wdr_status_enum(w->status);
+	m->reason = w->reason;
+	m->decline_reason = w->decline_reason;
+	m->requested_by = w->requested_by;
+	m->approvals_required = w->approvals_required;
+	m->expires_at = w->expires_at;
+	m->executed_at = w->executed_at;
+	m->created_at = w->created_at;
+	m->beneficiary = b;
+	m->client_ref = w->client_ref;
+	m->declined_by = w->declined_by;
+	m->payout = wdr_payout_summary(a, w);
+	m->approvals = mem_arena_alloc(a, sizeof(*m->approvals) * (w->n_approvals + 1));
+	if (!m->approvals)
+		return NULL;
+	for (size_t i = 0; i < w->n_approvals; i++) {
+		Kolo__Withdrawals__V1__Approval *ap = mem_arena_alloc(a, sizeof(*ap));
+
+		if (!ap)
+			return NULL;
+		kolo__withdrawals__v1__approval__init(ap);
+		ap->user_id = w->approvals[i].user_id;
+		ap->created_at = w->approvals[i].created_at;
+		m->approvals[m->n_approvals++] = ap;
+	}
+	return m;
+}
+
+/* The request as it stands now, for a reply. */
+static int wdr_reply(rpc_ctx *ctx, const char *id, Kolo__Withdrawals__V1__Withdrawal **out)
+{
+	wdr_row row;
+	db_conn *c = NULL;
+	int found = 0;
+	int rc = db_thread_conn(&c);
+
+	if (rc == 0)
+		rc = wdr_store_get(c, rpc_ctx_arena(ctx), id, 0, &row, &found);
+	if (rc == 0 && !found)
+		rc = err_set(ERR_INTERNAL, NULL, "withdrawal %s vanished", id);
+	if (rc < 0)
+		return rc;
+	*out = wdr_message(ctx, &row);
+	return *out ? 0 : wdr_oom();
+}
+
+/* Pays an APPROVED request now; a failure to reach payments leaves it to
+ * the worker (the request is APPROVED either way). */
+static void wdr_pay_now(rpc_ctx *ctx, const char *id)
+{
+	wdr_env env = wdr_env_of(ctx);
+
+	if (wdr_pay(&env, id) < 0)
+		log_event(LOG_LVL_WARN, "payout left to the worker", "withdrawal_id", id,
+			  "reason", err_last()->reason, NULL);
+	err_clear();
+}
+
+/* --- CreateWithdrawal ------------------------------------------------------------ */
+
+typedef struct wdr_create_tx {
+	mem_arena *arena;
+	wdr_new row;
+	char *id;
+	int approved;
+} wdr_create_tx;
+
+static int wdr_create_body(db_conn *c, void *arg)
+{
+	wdr_create_tx *t = arg;
+	int rc = wdr_store_create(c, t->arena, &t->row, &t->id);
+
+	/* The request is the requester's approval: one may be enough. */
+	t->approved = rc == 0 && t->row.approvals_required <= 1;
+	if (t->approved)
+		rc = wdr_store_set_approved(c, t->id, t->row.approvals_required);
+	return rc;
+}
+
+/* A retried create with the same Idempotency-Key returns the original. */
+static int wdr_replay(rpc_ctx *ctx, const char *key, int64_t amount, const char *group_id,
+		      Kolo__Withdrawals__V1__CreateWithdrawalResponse *out, int *replayed)
+{
+	wdr_row row;
+	db_conn *c = NULL;
+	int found = 0;
+	int rc = db_thread_conn(&c);
+
+	*replayed = 0;
+	if (rc == 0)
+		rc = wdr_store_by_client_ref(c, rpc_ctx_arena(ctx), rpc_ctx_user_id(ctx), key,
+					     &row, &found);
+	if (rc < 0 || !found)
+		return rc;
+	if (row.amount_kobo != amount || strcasecmp(row.group_id, group_id) != 0)
+		return err_set(ERR_ALREADY_EXISTS, "idempotency_key_used",
+			       "this Idempotency-Key was used for another request");
+	*replayed = 1;
+	out->replayed = 1;
+	out->withdrawal = wdr_message(ctx, &row);
+	return out->withdrawal ? 0 : wdr_oom();
+}
+
+static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in,
+			    wdr_beneficiary *b)
+{
+	size_t n = strlen(in->client_ref);
+
+	if (in->amount_kobo < 1 || in->amount_kobo > 2147483647LL)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_amount",
+			       "amount_kobo must be 1 to 2147483647");
+	if (!in->beneficiary)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
+			       "beneficiary is required");
+	*b = (wdr_beneficiary){ in->beneficiary->bank_code, in->beneficiary->account_number,
+				in->beneficiary->account_name };
+	if (n > 100 || strspn(in->client_ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:") != n)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_idempotency_key",
+			       "the Idempotency-Key is 1 to 100 of A-Z a-z 0-9 - _ . :");
+	if (wdr_check_beneficiary(b) < 0)
+		return ERR_INVALID_ARGUMENT;
+	return wdr_check_reason(in->reason);
+}
+
+WDR_HANDLER(create_withdrawal)
+{
+	const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in =
+		(const Kolo__Withdrawals__V1__CreateWithdrawalRequest *)req;
+	Kolo__Withdrawals__V1__CreateWithdrawalResponse *out =
+		(Kolo__Withdrawals__V1__CreateWithdrawalResponse *)resp;
+	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
+	wdr_create_tx t = { .arena = rpc_ctx_arena(ctx) };
+	wdr_beneficiary b;
+	char *beneficiary = NULL;
+	db_conn *c = NULL;
+	int replayed = 0;
+	int rc = wdr_check_create(in, &b);
+
+	if (rc == 0)
+		rc = svc_check_member(ctx, wdr_current()->groups, in->group_id, 1, &m);
+	if (rc == 0 && in->client_ref[0])
+		rc = wdr_replay(ctx, in->client_ref, in->amount_kobo, in->group_id, out, &replayed);
+	if (rc < 0 || replayed)
+		return rc;
+	rc = wdr_check_holder(ctx, in->group_id, &b);
+	if (rc == 0)
+		rc = wdr_check_balance(ctx, in->group_id, in->amount_kobo);
+	if (rc == 0)
+		rc = wdr_verify_pin(ctx, in->pin);
+	if (rc == 0)
+		rc = wdr_beneficiary_json(&beneficiary, &b);
+	if (rc < 0)
+		return rc;
+	t.row = (wdr_new){ .group_id = in->group_id, .amount_kobo = in->amount_kobo,
+			   .beneficiary = beneficiary, .reason = in->reason,
+			   .requested_by = rpc_ctx_user_id(ctx), .client_ref = in->client_ref,
+			   .approvals_required = m->approvals_required > 0 ? m->approvals_required : 1,
+			   .ttl_s = wdr_current()->ttl_s };
+	rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_env_timeout(&(wdr_env){ .ctx = ctx }), wdr_create_body, &t);
+	free(beneficiary);
+	if (rc == ERR_ALREADY_EXISTS && in->client_ref[0]) /* a concurrent retry won */
+		return wdr_replay(ctx, in->client_ref, in->amount_kobo, in->group_id, out, &replayed);
+	if (rc < 0)
+		return rc;
+	log_event(LOG_LVL_INFO, "withdrawal_requested", "withdrawal_id", t.id, "group_id",
+		  in->group_id, "actor", rpc_ctx_user_id(ctx), NULL);
+	if (t.approved)
+		wdr_pay_now(ctx, t.id);
+	return wdr_reply(ctx, t.id, &out->withdrawal);
+}
+
+/* --- Approve, Decline, RetryPayout ---------------------------------------------------- */
+
+typedef struct wdr_act_tx {
+	mem_arena *arena;
+	const char *id, *actor, *reason;
+	int required; /* approvals the group needs now */
+	int approved; /* this approval completed the request */
+} wdr_act_tx;
+
+/* A request that can still be acted on: PENDING and not expired. */
+static int wdr_actionable(const wdr_row *w)
+{
+	if (strcmp(w->status, "PENDING") != 0)
+		return err_set(ERR_FAILED_PRECONDITION, "not_pending",
+			       "the withdrawal is %s, no longer PENDING", w->status);
+	if (w->expired)
+		return err_set(ERR_FAILED_PRECONDITION, "expired",
+			       "the withdrawal expired before it was approved");
+	return 0;
+}
+
+static int wdr_approve_body(db_conn *c, void *arg)
+{
+	wdr_act_tx *t = arg;
+	wdr_row w;
+	int found = 0;
+	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
+
+	if (rc == 0 && !found)
+		rc = err_set(ERR_NOT_FOUND, "withdrawal_not_found", "no such withdrawal");
+	if (rc == 0)
+		rc = wdr_actionable(&w);
+	if (rc == 0)
+		rc = wdr_store_approve(c, t->id, t->actor);
+	t->approved = rc == 0 && (int)w.n_approvals + 1 >= t->required;
+	if (t->approved)
+		rc = wdr_store_set_approved(c, t->id, t->required);
+	return rc;
+}
+
+static int wdr_decline_body(db_conn *c, void *arg)
+{
+	wdr_act_tx *t = arg;
+	wdr_row w;
+	int found = 0;
+	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
+
+	if (rc == 0 && !found)
+		rc = err_set(ERR_NOT_FOUND, "withdrawal_not_found", "no such withdrawal");
+	if (rc == 0 && strcmp(w.status, "PENDING") != 0)
+		rc = err_set(ERR_FAILED_PRECONDITION, "not_pending",
+			     "the withdrawal is %s, no longer PENDING", w.status);
+	if (rc == 0)
+		rc = wdr_store_set_declined(c, t->id, t->actor, t->reason);
+	return rc;
+}
+
+/* Loads a request for an actor: the actor must be an officer of its group
+ * (need_officer), or at least a member; a stranger gets NOT_FOUND. */
+static int wdr_load_for(rpc_ctx *ctx, const char *id, int need_officer, wdr_row *out,
+			Kolo__Groups__V1__GetMembershipResponse **m)
+{
+	db_conn *c = NULL;
+	int found = 0, rc = 0;
+
+	if (!text_is_uuid(id))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_withdrawal_id",
+			       "withdrawal_id must be a UUID");
+	rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = wdr_store_get(c, rpc_ctx_arena(ctx), id, 0, out, &found);
+	if (rc == 0 && !found)
+		rc = ERR_NOT_FOUND;
+	if (rc == 0)
+		rc = svc_check_member(ctx, wdr_current()->groups, out->group_id, need_officer, m);
+	if (rc == ERR_NOT_FOUND)
+		return err_set(ERR_NOT_FOUND, "withdrawal_not_found", "no such withdrawal");
+	return rc;
+}
+
+WDR_HANDLER(approve_withdrawal)
+{
+	const Kolo__Withdrawals__V1__ApproveWithdrawalRequest *in =
+		(const Kolo__Withdrawals__V1__ApproveWithdrawalRequest *)req;
+	Kolo__Withdrawals__V1__ApproveWithdrawalResponse *out =
+		(Kolo__Withdrawals__V1__ApproveWithdrawalResponse *)resp;
+	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
+	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
+			 .actor = rpc_ctx_user_id(ctx) };
+	wdr_row w;
+	db_conn *c = NULL;
+	int rc = wdr_load_for(ctx, in->withdrawal_id, 1, &w, &m);
+
+	if (rc == 0)
+		rc = wdr_actionable(&w);
+	if (rc == 0)
+		rc = wdr_verify_pin(ctx, in->pin);
+	if (rc == 0)
+		rc = wdr_check_balance(ctx, w.group_id, w.amount_kobo);
+	t.required = m && m->approvals_required > 0 ? m->approvals_required : 1;
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_env_timeout(&(wdr_env){ .ctx = ctx }), wdr_approve_body, &t);
+	if (rc < 0)
+		return rc;
+	log_event(LOG_LVL_INFO, "withdrawal_approved", "withdrawal_id", t.id, "actor",
+		  t.actor, "complete", t.approved ? "true" : "false", NULL);
+	if (t.approved)
+		wdr_pay_now(ctx, t.id);
+	return wdr_reply(ctx, t.id, &out->withdrawal);
+}
+
+WDR_HANDLER(decline_withdrawal)
+{
+	const Kolo__Withdrawals__V1__DeclineWithdrawalRequest *in =
+		(const Kolo__Withdrawals__V1__DeclineWithdrawalRequest *)req;
+	Kolo__Withdrawals__V1__DeclineWithdrawalResponse *out =
+		(Kolo__Withdrawals__V1__DeclineWithdrawalResponse *)resp;
+	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
+			 .actor = rpc_ctx_user_id(ctx) };
+	wdr_row w;
+	db_conn *c = NULL;
+	int rc = wdr_load_for(ctx, in->withdrawal_id, 0, &w, NULL);
+
+	/* Any officer declines; the requester may always cancel. */
+	if (rc == 0 && strcmp(w.requested_by, t.actor) != 0)
+		rc = svc_check_member(ctx, wdr_current()->groups, w.group_id, 1, NULL);
+	if (rc == 0 && strlen(in->reason) > WDR_REASON_MAX)
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_reason", "reason is too long");
+	if (rc == 0)
+		rc = wdr_verify_pin(ctx, in->pin);
+	t.reason = in->reason[0] ? in->reason
+		   : strcmp(w.requested_by, t.actor) == 0 ? "cancelled by the requester"
+							   : "declined";
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_env_timeout(&(wdr_env){ .ctx = ctx }), wdr_decline_body, &t);
+	if (rc < 0)
+		return rc;
+	log_event(LOG_LVL_INFO, "withdrawal_declined", "withdrawal_id", t.id, "actor",
+		  t.actor, NULL);
+	return wdr_reply(ctx, t.id, &out->withdrawal);
+}
+
+static int wdr_retry_body(db_conn *c, void *arg)
+{
+	wdr_act_tx *t = arg;
+	wdr_row w;
+	int found = 0;
+	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
+
+	if (rc == 0 && (!found || strcmp(w.status, "APPROVED") != 0 ||
+			strcmp(w.payout_status, "FAILED") != 0))
+		rc = err_set(ERR_FAILED_PRECONDITION, "nothing_to_retry",
+			     "only an APPROVED withdrawal whose payout failed is retried");
+	if (rc == 0)
+		rc = wdr_store_next_attempt(c, t->id);
+	return rc;
+}
+
+WDR_HANDLER(retry_payout)
+{
+	const Kolo__Withdrawals__V1__RetryPayoutRequest *in =
+		(const Kolo__Withdrawals__V1__RetryPayoutRequest *)req;
+	Kolo__Withdrawals__V1__RetryPayoutResponse *out =
+		(Kolo__Withdrawals__V1__RetryPayoutResponse *)resp;
+	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
+			 .actor = rpc_ctx_user_id(ctx) };
+	wdr_row w;
+	db_conn *c = NULL;
+	int rc = wdr_load_for(ctx, in->withdrawal_id, 1, &w, NULL);
+
+	if (rc == 0)
+		rc = wdr_verify_pin(ctx, in->pin);
+	if (rc == 0)
+		rc = wdr_check_balance(ctx, w.group_id, w.amount_kobo);
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_env_timeout(&(wdr_env){ .ctx = ctx }), wdr_retry_body, &t);
+	if (rc < 0)
+		return rc;
+	log_event(LOG_LVL_INFO, "withdrawal_payout_retried", "withdrawal_id", t.id, "actor",
+		  t.actor, NULL);
+	wdr_pay_now(ctx, t.id);
+	return wdr_reply(ctx, t.id, &out->withdrawal);
+}
+
+/* --- reads ---------------------------------------------------------------------------- */
+
+WDR_HANDLER(get_withdrawal)
+{
+	const Kolo__Withdrawals__V1__GetWithdrawalRequest *in =
+		(const Kolo__Withdrawals__V1__GetWithdrawalRequest *)req;
+	Kolo__Withdrawals__V1__GetWithdrawalResponse *out =
+		(Kolo__Withdrawals__V1__GetWithdrawalResponse *)resp;
+	wdr_row w;
+	int rc = wdr_load_for(ctx, in->withdrawal_id, 0, &w, NULL);
+
+	if (rc < 0)
+		return rc;
+	out->withdrawal = wdr_message(ctx, &w);
+	return out->withdrawal ? 0 : wdr_oom();
+}
+
+WDR_HANDLER(list_withdrawals)
+{
+	const Kolo__Withdrawals__V1__ListWithdrawalsRequest *in =
+		(const Kolo__Withdrawals__V1__ListWithdrawalsRequest *)req;
+	Kolo__Withdrawals__V1__ListWithdrawalsResponse *out =
+		(Kolo__Withdrawals__V1__ListWithdrawalsResponse *)resp;
+	static const char *const statuses[] = { "", "PENDING", "APPROVED", "DECLINED", "PAID" };
+	mem_arena *a = rpc_ctx_arena(ctx);
+	page_request page;
+	wdr_row *rows = NULL;
+	db_conn *c = NULL;
+	int n = 0;
+	int rc = svc_check_member(ctx, wdr_current()->groups, in->group_id, 0, NULL);
+
+	if (rc == 0 && (in->status < 0 || in->status > 4))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_status", "unknown status");
+	if (rc == 0)
+		rc = page_request_parse(&page, a, in->page_size, in->page_token);
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = wdr_store_list(c, a, in->group_id, statuses[in->status], &page, &rows, &n);
+	if (rc < 0)
+		return rc;
+	out->n_withdrawals = page_rows(&page, n);
+	out->withdrawals = mem_arena_alloc(a, sizeof(*out->withdrawals) * (out->n_withdrawals + 1));
+	if (!out->withdrawals)
+		return wdr_oom();
+	for (size_t i = 0; i < out->n_withdrawals; i++) {
+		out->withdrawals[i] = wdr_message(ctx, &rows[i]);
+		if (!out->withdrawals[i])
+			return wdr_oom();
+	}
+	if (!page_has_more(&page, n))
+		return 0;
+	return page_token_encode(&out->next_page_token, a, rows[page.limit - 1].page_key,
+				 rows[page.limit - 1].id);
+}

@@ -1,0 +1,267 @@
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int wdr_oom(void)
+{
+	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+}
+
+#define WDR_COLUMNS                                                            \
+	"w.id, w.group_id, w.amount_kobo, w.beneficiary::text,"               \
+	" coalesce(w.reason, ''), w.status, w.requested_by,"                   \
+	" " DB_RFC3339("w.expires_at") ", coalesce(w.expires_at <= now() AT TIME ZONE 'UTC', false)," \
+	" coalesce(" DB_RFC3339("w.executed_at") ", ''), " DB_RFC3339("w.created_at") ","          \
+	" coalesce(w.decline_reason, ''), coalesce(w.declined_by::text, ''),"  \
+	" coalesce(w.client_ref, ''), coalesce(w.approvals_required, 0),"      \
+	" w.payout_attempt, coalesce(w.payout_id::text, ''),"                  \
+	" coalesce(w.payout_status, ''), coalesce(w.payout_failure, ''),"      \
+	" w.created_at::text"
+
+static int wdr_read(mem_arena *a, const PGresult *res, int row, wdr_row *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = db_text(a, res, row, 0);
+	out->group_id = db_text(a, res, row, 1);
+	out->amount_kobo = db_int64(res, row, 2);
+	out->beneficiary = db_text(a, res, row, 3);
+	out->reason = db_text(a, res, row, 4);
+	out->status = db_text(a, res, row, 5);
+	out->requested_by = db_text(a, res, row, 6);
+	out->expires_at = db_text(a, res, row, 7);
+	out->expired = db_bool(res, row, 8);
+	out->executed_at = db_text(a, res, row, 9);
+	out->created_at = db_text(a, res, row, 10);
+	out->decline_reason = db_text(a, res, row, 11);
+	out->declined_by = db_text(a, res, row, 12);
+	out->client_ref = db_text(a, res, row, 13);
+	out->approvals_required = (int)db_int64(res, row, 14);
+	out->payout_attempt = (int)db_int64(res, row, 15);
+	out->payout_id = db_text(a, res, row, 16);
+	out->payout_status = db_text(a, res, row, 17);
+	out->payout_failure = db_text(a, res, row, 18);
+	out->page_key = db_text(a, res, row, 19);
+	return out->page_key ? 0 : wdr_oom();
+}
+
+/* The approvals of a request, oldest first. */
+static int wdr_read_approvals(db_conn *c, mem_arena *a, wdr_row *w)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT approver_user_id, " DB_RFC3339("created_at") " FROM approval"
+			 " WHERE withdrawal_id = $1::uuid ORDER BY created_at, id",
+			 1, (const char *const *)&w->id);
+
+	if (rc < 0)
+		return rc;
+	w->n_approvals = (size_t)PQntuples(res);
+	w->approvals = mem_arena_alloc(a, sizeof(*w->approvals) * (w->n_approvals + 1));
+	for (size_t i = 0; w->approvals && i < w->n_approvals; i++) {
+		w->approvals[i].user_id = db_text(a, res, (int)i, 0);
+		w->approvals[i].created_at = db_text(a, res, (int)i, 1);
+	}
+	PQclear(res);
+	return w->approvals ? 0 : wdr_oom();
+}
+
+static int wdr_one(db_conn *c, mem_arena *a, const char *sql, int n,
+		   const char *const *params, wdr_row *out, int *found)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, sql, n, params);
+
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) == 1;
+	if (*found)
+		rc = wdr_read(a, res, 0, out);
+	PQclear(res);
+	if (rc == 0 && *found)
+		rc = wdr_read_approvals(c, a, out);
+	return rc;
+}
+
+int wdr_store_create(db_conn *c, mem_arena *a, const wdr_new *in, char **id_out)
+{
+	char amount[DB_I64_TEXT], required[DB_I64_TEXT], ttl[DB_I64_TEXT];
+	const char *params[] = { in->group_id, db_i64(amount, in->amount_kobo),
+				 in->beneficiary, in->reason, in->requested_by,
+				 in->client_ref, db_i64(required, in->approvals_required),
+				 db_i64(ttl, in->ttl_s) };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "WITH w AS (INSERT INTO withdrawal_request (group_id, amount_kobo,"
+			 " beneficiary, reason, status, requested_by, expires_at, client_ref,"
+			 " approvals_required) VALUES ($1::uuid, $2::int, $3::jsonb, $4,"
+			 " 'PENDING', $5::uuid, (now() + $8::bigint * interval '1 second')"
+			 " AT TIME ZONE 'UTC', NULLIF($6, ''), $7::int) RETURNING id)"
+			 " INSERT INTO approval (withdrawal_id, approver_user_id)"
+			 " SELECT id, $5::uuid FROM w RETURNING withdrawal_id",
+			 8, params);
+
+	if (rc == ERR_ALREADY_EXISTS)
+		return err_set(ERR_ALREADY_EXISTS, "idempotency_key_used",
+			       "this Idempotency-Key was used for another request");
+	if (rc < 0)
+		return rc;
+	*id_out = db_text(a, res, 0, 0);
+	PQclear(res);
+	return *id_out ? 0 : wdr_oom();
+}
+
+int wdr_store_get(db_conn *c, mem_arena *a, const char *id, int lock, wdr_row *out,
+		  int *found)
+{
+	return wdr_one(c, a,
+		       lock ? "SELECT " WDR_COLUMNS " FROM withdrawal_request w"
+			      " WHERE w.id = $1::uuid FOR UPDATE"
+			    : "SELECT " WDR_COLUMNS " FROM withdrawal_request w"
+			      " WHERE w.id = $1::uuid",
+		       1, &id, out, found);
+}
+
+int wdr_store_by_client_ref(db_conn *c, mem_arena *a, const char *requested_by,
+			    const char *client_ref, wdr_row *out, int *found)
+{
+	const char *params[] = { requested_by, client_ref };
+
+	return wdr_one(c, a,
+		       "SELECT " WDR_COLUMNS " FROM withdrawal_request w"
+		       " WHERE w.requested_by = $1::uuid AND w.client_ref = $2",
+		       2, params, out, found);
+}
+
+int wdr_store_approve(db_conn *c, const char *id, const char *user_id)
+{
+	const char *params[] = { id, user_id };
+	int rc = db_run(c,
+			"INSERT INTO approval (withdrawal_id, approver_user_id)"
+			" VALUES ($1::uuid, $2::uuid)",
+			2, params);
+
+	if (rc == ERR_ALREADY_EXISTS)
+		return err_set(ERR_ALREADY_EXISTS, "already_approved",
+			       "you have already approved this withdrawal");
+	return rc;
+}
+
+int wdr_store_set_approved(db_conn *c, const char *id, int required)
+{
+	char req_text[DB_I64_TEXT];
+	const char *params[] = { id, db_i64(req_text, required) };
+
+	return db_run(c,
+		      "UPDATE withdrawal_request SET status = 'APPROVED',"
+		      " approvals_required = $2::int, updated_at = now()"
+		      " WHERE id = $1::uuid AND status = 'PENDING'",
+		      2, params);
+}
+
+int wdr_store_set_declined(db_conn *c, const char *id, const char *declined_by,
+			   const char *reason)
+{
+	const char *params[] = { id, declined_by, reason };
+
+	return db_run(c,
+		      "UPDATE withdrawal_request SET status = 'DECLINED',"
+		      " declined_by = NULLIF($2, '')::uuid, decline_reason = $3,"
+		      " updated_at = now() WHERE id = $1::uuid AND status = 'PENDING'",
+		      3, params);
+}
+
+int wdr_store_set_payout(db_conn *c, const char *id, const char *payout_id,
+			 const char *payout_status, const char *failure,
+			 const char *executed_at)
+{
+	const char *params[] = { id, payout_id, payout_status, failure, executed_at };
+
+	return db_run(c,
+		      "UPDATE withdrawal_request SET payout_id = NULLIF($2, '')::uuid,"
+		      " payout_status = NULLIF($3, ''), payout_failure = NULLIF($4, ''),"
+		      " status = CASE WHEN $3 = 'SUCCESS' THEN 'PAID' ELSE status END,"
+		      " executed_at = CASE WHEN $3 = 'SUCCESS' THEN"
+		      " coalesce(NULLIF($5, '')::timestamptz, now()) ELSE executed_at END,"
+		      " updated_at = now() WHERE id = $1::uuid AND status = 'APPROVED'",
+		      5, params);
+}
+
+int wdr_store_next_attempt(db_conn *c, const char *id)
+{
+	return db_run(c,
+		      "UPDATE withdrawal_request SET payout_attempt = payout_attempt + 1,"
+		      " payout_id = NULL, payout_status = NULL, payout_failure = NULL,"
+		      " updated_at = now() WHERE id = $1::uuid AND status = 'APPROVED'"
+		      " AND payout_status = 'FAILED'",
+		      1, &id);
+}
+
+int wdr_store_list(db_conn *c, mem_arena *a, const char *group_id, const char *status,
+		   const page_request *page, wdr_row **out, int *n)
+{
+	char limit[DB_I64_TEXT];
+	const char *params[] = { group_id, status, page->key, page->after_id,
+				 db_i64(limit, page->limit + 1) };
+	PGresult *res = NULL;
+	wdr_row *rows;
+	int rc = db_exec(c, &res,
+			 "SELECT " WDR_COLUMNS " FROM withdrawal_request w"
+			 " WHERE w.group_id = $1::uuid AND ($2 = '' OR w.status = $2)"
+			 " AND ($3::timestamp IS NULL OR (w.created_at, w.id) <"
+			 " ($3::timestamp, $4::uuid))"
+			 " ORDER BY w.created_at DESC, w.id DESC LIMIT $5::int",
+			 5, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
+	for (int i = 0; rows && i < *n; i++) {
+		if (wdr_read(a, res, i, &rows[i]) < 0)
+			rows = NULL;
+	}
+	PQclear(res);
+	for (int i = 0; rows && rc == 0 && i < *n; i++)
+		rc = wdr_read_approvals(c, a, &rows[i]);
+	*out = rows;
+	return rows ? rc : wdr_oom();
+}
+
+int wdr_store_expire(db_conn *c, int *n)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "UPDATE withdrawal_request SET status = 'DECLINED',"
+			 " decline_reason = 'expired', updated_at = now()"
+			 " WHERE status = 'PENDING' AND expires_at <= now() AT TIME ZONE 'UTC'",
+			 0, NULL);
+
+	if (rc == 0)
+		*n = db_affected(res);
+	PQclear(res);
+	return rc;
+}
+
+int wdr_store_unpaid(db_conn *c, mem_arena *a, int idle_s, int limit, char ***ids,
+		     int *n)
+{
+	char idle[DB_I64_TEXT], limit_text[DB_I64_TEXT];
+	const char *params[] = { db_i64(idle, idle_s), db_i64(limit_text, limit) };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT id FROM withdrawal_request WHERE status = 'APPROVED'"
+			 " AND (payout_status IS NULL OR payout_status = 'PENDING')"
+			 " AND updated_at <= now() - $1::int * interval '1 second'"
+			 " ORDER BY updated_at LIMIT $2::int",
+			 2, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	*ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(*n + 1));
+	for (int i = 0; *ids && i < *n; i++)
+		(*ids)[i] = db_text(a, res, i, 0);
+	PQclear(res);
+	return *ids ? 0 : wdr_oom();
+}

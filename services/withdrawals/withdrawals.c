@@ -1,0 +1,119 @@
+#include "withdrawals.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <string.h>
+
+#include "text/text.h"
+
+static wdr_deps wdr_wired;
+
+void wdr_configure(const wdr_deps *deps)
+{
+	wdr_wired = *deps;
+}
+
+const wdr_deps *wdr_current(void)
+{
+	return &wdr_wired;
+}
+
+static int wdr_digits(const char *s, size_t min, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n >= min && n <= max && strspn(s, "0123456789") == n;
+}
+
+int wdr_check_beneficiary(const wdr_beneficiary *b)
+{
+	if (!b->bank_code || !wdr_digits(b->bank_code, 3, 6))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
+			       "beneficiary.bank_code must be 3 to 6 digits");
+	if (!b->account_number || !wdr_digits(b->account_number, 10, 10))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
+			       "beneficiary.account_number must be 10 digits");
+	if (!b->account_name || !b->account_name[0] || strlen(b->account_name) > 200 ||
+	    !text_is_clean(b->account_name))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
+			       "beneficiary.account_name is required");
+	return 0;
+}
+
+int wdr_check_reason(const char *reason)
+{
+	size_t n = strlen(reason);
+
+	if (n == 0 || n > WDR_REASON_MAX || !text_is_multiline(reason))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_reason",
+			       "reason is required: 1 to %d characters of text",
+			       WDR_REASON_MAX);
+	return 0;
+}
+
+#define WDR_NAME_WORDS 16
+#define WDR_WORD_MAX 48
+
+/* Upper-case alphanumeric words of a name; returns how many. */
+static size_t wdr_words(const char *name, char words[WDR_NAME_WORDS][WDR_WORD_MAX])
+{
+	size_t n = 0, len = 0;
+
+	for (const char *p = name;; p++) {
+		int alnum = *p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80);
+
+		if (alnum && len + 1 < WDR_WORD_MAX) {
+			words[n][len++] = (char)toupper((unsigned char)*p);
+			continue;
+		}
+		if (alnum)
+			continue; /* an over-long word is cut */
+		if (len > 1 && n < WDR_NAME_WORDS) { /* initials do not count */
+			words[n][len] = '\0';
+			n++;
+		}
+		len = 0;
+		if (!*p)
+			break;
+	}
+	return n;
+}
+
+static int wdr_has_word(char words[WDR_NAME_WORDS][WDR_WORD_MAX], size_t n,
+			const char *word)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(words[i], word) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int wdr_names_match(const char *given, const char *resolved)
+{
+	char a[WDR_NAME_WORDS][WDR_WORD_MAX], b[WDR_NAME_WORDS][WDR_WORD_MAX];
+	size_t na = wdr_words(given, a), nb = wdr_words(resolved, b);
+	char (*small)[WDR_WORD_MAX] = na <= nb ? a : b;
+	char (*big)[WDR_WORD_MAX] = na <= nb ? b : a;
+	size_t n_small = na <= nb ? na : nb, n_big = na <= nb ? nb : na;
+
+	/* A lone surname is not a name match when both sides have more. */
+	if (n_small == 0 || (n_small < 2 && n_big >= 2))
+		return 0;
+	for (size_t i = 0; i < n_small; i++) {
+		if (!wdr_has_word(big, n_big, small[i]))
+			return 0;
+	}
+	return 1;
+}
+
+int wdr_beneficiary_json(char **out, const wdr_beneficiary *b)
+{
+	json_t *json = json_pack("{s:s, s:s, s:s}", "bank_code", b->bank_code,
+				 "account_number", b->account_number, "account_name",
+				 b->account_name);
+
+	*out = json ? json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(json);
+	return *out ? 0 : err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of memory");
+}

@@ -1,0 +1,496 @@
+/* kolo-withdrawals: the whole money-out story over real gRPC against a
+ * throwaway PostgreSQL, every service in this process, the demo provider.
+ * After each test the ledger invariant is checked in SQL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kolo/groups/v1/groups.pb-c.h"
+#include "kolo/identity/v1/identity.pb-c.h"
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "kolo/payments/v1/payments.pb-c.h"
+#include "kolo/withdrawals/v1/withdrawals.pb-c.h"
+#include "test_world.h"
+
+#define PIN "246810"
+#define W_PENDING KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING
+#define W_APPROVED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_APPROVED
+#define W_DECLINED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_DECLINED
+#define W_PAID KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAID
+#define GOOD_ACCOUNT "0123456789"
+#define FAILING_ACCOUNT "0000123456"
+
+static test_world w;
+
+static int setup(void **state)
+{
+	return test_world_start(&w);
+}
+
+static int teardown(void **state)
+{
+	test_world_stop(&w);
+	return 0;
+}
+
+static int check_invariant(void **state)
+{
+	test_pg_ledger_invariant(w.admin);
+	return 0;
+}
+
+/* A group with two officers and a member, all with PINs, funded. */
+typedef struct team {
+	test_user owner, treasurer, member;
+	char group[64];
+} team;
+
+static void set_pin(const test_user *u)
+{
+	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__SetPinResponse *resp = NULL;
+
+	req.pin = PIN;
+	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPin", &req, &resp, u), 0);
+}
+
+static void fund(const team *t, int64_t kobo)
+{
+	Kolo__Payments__V1__SimulateDepositRequest req =
+		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
+
+	req.group_id = (char *)t->group;
+	req.amount_kobo = kobo;
+	assert_int_equal(test_world_call(&w, &w.payments, "SimulateDeposit", &req, &resp,
+					 &t->owner), 0);
+}
+
+static void make_team(team *t, const char *tag, int64_t funds)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s-owner", tag);
+	test_identity_user(&w.identity, &t->owner, name);
+	snprintf(name, sizeof(name), "%s-treasurer", tag);
+	test_identity_user(&w.identity, &t->treasurer, name);
+	snprintf(name, sizeof(name), "%s-member", tag);
+	test_identity_user(&w.identity, &t->member, name);
+	test_world_group(&w, &t->owner, "Withdrawals team", t->group);
+	test_world_member(&w, t->group, &t->owner, &t->treasurer,
+			  KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
+	test_world_member(&w, t->group, &t->owner, &t->member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	set_pin(&t->owner);
+	set_pin(&t->treasurer);
+	set_pin(&t->member);
+	if (funds)
+		fund(t, funds);
+}
+
+static int64_t balance(const team *t)
+{
+	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
+
+	req.group_id = (char *)t->group;
+	assert_int_equal(test_world_call(&w, &w.ledger, "GetBalance", &req, &resp, NULL), 0);
+	return resp->balance_kobo;
+}
+
+static long debits(const team *t)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM ledger_entry WHERE group_id = '%s' AND type = 'DEBIT'",
+		 t->group);
+	return test_pg_long(w.admin, sql);
+}
+
+static int request(const team *t, const test_user *as, int64_t kobo, const char *account,
+		   const char *pin, const char *key, Kolo__Withdrawals__V1__Withdrawal **out)
+{
+	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
+		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
+	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
+	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
+	int rc;
+
+	b.bank_code = "058";
+	b.account_number = (char *)account;
+	b.account_name = "Ngozi Eze";
+	req.group_id = (char *)t->group;
+	req.amount_kobo = kobo;
+	req.beneficiary = &b;
+	req.reason = "Hall rent for December";
+	req.pin = (char *)pin;
+	req.client_ref = (char *)(key ? key : "");
+	rc = test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, as);
+	if (out)
+		*out = rc == 0 ? resp->withdrawal : NULL;
+	return rc;
+}
+
+static int approve(const char *id, const test_user *as, const char *pin,
+		   Kolo__Withdrawals__V1__Withdrawal **out)
+{
+	Kolo__Withdrawals__V1__ApproveWithdrawalRequest req =
+		KOLO__WITHDRAWALS__V1__APPROVE_WITHDRAWAL_REQUEST__INIT;
+	Kolo__Withdrawals__V1__ApproveWithdrawalResponse *resp = NULL;
+	int rc;
+
+	req.withdrawal_id = (char *)id;
+	req.pin = (char *)pin;
+	rc = test_world_call(&w, &w.withdrawals, "ApproveWithdrawal", &req, &resp, as);
+	if (out)
+		*out = rc == 0 ? resp->withdrawal : NULL;
+	return rc;
+}
+
+static int decline(const char *id, const test_user *as, Kolo__Withdrawals__V1__Withdrawal **out)
+{
+	Kolo__Withdrawals__V1__DeclineWithdrawalRequest req =
+		KOLO__WITHDRAWALS__V1__DECLINE_WITHDRAWAL_REQUEST__INIT;
+	Kolo__Withdrawals__V1__DeclineWithdrawalResponse *resp = NULL;
+	int rc;
+
+	req.withdrawal_id = (char *)id;
+	req.pin = PIN;
+	req.reason = "not this month";
+	rc = test_world_call(&w, &w.withdrawals, "DeclineWithdrawal", &req, &resp, as);
+	if (out)
+		*out = rc == 0 ? resp->withdrawal : NULL;
+	return rc;
+}
+
+static Kolo__Withdrawals__V1__Withdrawal *get(const char *id, const test_user *as)
+{
+	Kolo__Withdrawals__V1__GetWithdrawalRequest req =
+		KOLO__WITHDRAWALS__V1__GET_WITHDRAWAL_REQUEST__INIT;
+	Kolo__Withdrawals__V1__GetWithdrawalResponse *resp = NULL;
+
+	req.withdrawal_id = (char *)id;
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "GetWithdrawal", &req, &resp, as), 0);
+	return resp->withdrawal;
+}
+
+/* --- the story ------------------------------------------------------------------- */
+
+static void test_request_approve_paid_once(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
+	char id[64];
+
+	make_team(&t, "story", 100000);
+	assert_int_equal(request(&t, &t.owner, 40000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	snprintf(id, sizeof(id), "%s", wd->id);
+	assert_int_equal(wd->status, W_PENDING);
+	assert_int_equal(wd->n_approvals, 1);
+	assert_string_equal(wd->approvals[0]->user_id, t.owner.id);
+	assert_int_equal(wd->approvals_required, 2);
+	assert_true(wd->expires_at[0]);
+	assert_int_equal(balance(&t), 100000);
+	assert_int_equal(approve(id, &t.treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAID);
+	assert_true(done->executed_at[0]);
+	assert_non_null(done->payout);
+	assert_int_equal(done->payout->status, KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS);
+	assert_int_equal(done->n_approvals, 2);
+	assert_int_equal(balance(&t), 60000);
+	assert_int_equal(debits(&t), 1);
+	/* Nothing more can happen to it. */
+	assert_int_equal(approve(id, &t.owner, PIN, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "not_pending");
+	assert_int_equal(decline(id, &t.owner, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(balance(&t), 60000);
+}
+
+static void test_members_and_strangers_may_not_act(void **state)
+{
+	team t;
+	test_user stranger;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
+
+	make_team(&t, "perm", 100000);
+	test_identity_user(&w.identity, &stranger, "perm-stranger");
+	assert_int_equal(request(&t, &t.member, 1000, GOOD_ACCOUNT, PIN, NULL, NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "officer_only");
+	assert_int_equal(request(&t, &stranger, 1000, GOOD_ACCOUNT, PIN, NULL, NULL), ERR_NOT_FOUND);
+	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(approve(wd->id, &t.member, PIN, NULL), ERR_PERMISSION_DENIED);
+	assert_int_equal(approve(wd->id, &stranger, PIN, NULL), ERR_NOT_FOUND);
+	/* The requester's approval is already counted. */
+	assert_int_equal(approve(wd->id, &t.owner, PIN, NULL), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "already_approved");
+	assert_int_equal(get(wd->id, &t.member)->status, W_PENDING);
+	assert_int_equal(balance(&t), 100000);
+}
+
+static void test_wrong_pin_is_refused_and_counted(void **state)
+{
+	team t;
+	char sql[256];
+	long before = test_pg_long(w.admin, "SELECT count(*) FROM withdrawal_request");
+
+	make_team(&t, "pin", 50000);
+	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, "999999", NULL, NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "pin_incorrect");
+	snprintf(sql, sizeof(sql),
+		 "SELECT failed_attempts FROM transaction_pins WHERE user_id = '%s'", t.owner.id);
+	assert_int_equal(test_pg_long(w.admin, sql), 1);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM withdrawal_request"), before);
+}
+
+static void test_bad_requests_are_refused(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
+		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
+	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
+
+	make_team(&t, "bad", 50000);
+	assert_int_equal(request(&t, &t.owner, 50001, GOOD_ACCOUNT, PIN, NULL, NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "insufficient_funds");
+	assert_int_equal(request(&t, &t.owner, 0, GOOD_ACCOUNT, PIN, NULL, NULL), ERR_INVALID_ARGUMENT);
+	assert_int_equal(request(&t, &t.owner, 100, "12345", PIN, NULL, NULL), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_beneficiary");
+	req.group_id = t.group;
+	req.amount_kobo = 100;
+	req.pin = PIN;
+	req.reason = "x";
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, &t.owner),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_beneficiary");
+}
+
+static void test_idempotency_key_returns_the_same_request(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *first = NULL, *again = NULL;
+
+	make_team(&t, "idem", 50000);
+	assert_int_equal(request(&t, &t.owner, 2000, GOOD_ACCOUNT, PIN, "rent-dec", &first), 0);
+	assert_int_equal(request(&t, &t.owner, 2000, GOOD_ACCOUNT, PIN, "rent-dec", &again), 0);
+	assert_string_equal(again->id, first->id);
+	assert_string_equal(again->client_ref, "rent-dec");
+	assert_int_equal(request(&t, &t.owner, 2001, GOOD_ACCOUNT, PIN, "rent-dec", NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM withdrawal_request"
+					       " WHERE client_ref = 'rent-dec'"), 1);
+}
+
+#define RACERS 2
+
+typedef struct racer_arg {
+	const char *id;
+	const test_user *as;
+	int approve;
+	int rc;
+} racer_arg;
+
+static void *racer(void *arg)
+{
+	racer_arg *r = arg;
+	mem_arena *a = mem_arena_new(0);
+	test_caller who = { .access_token = r->as->access_token };
+	ProtobufCMessage *resp = NULL;
+
+	if (r->approve) {
+		Kolo__Withdrawals__V1__ApproveWithdrawalRequest req =
+			KOLO__WITHDRAWALS__V1__APPROVE_WITHDRAWAL_REQUEST__INIT;
+
+		req.withdrawal_id = (char *)r->id;
+		req.pin = PIN;
+		r->rc = test_call(&w.withdrawals, "ApproveWithdrawal", &req.base, &resp, a, &who);
+	} else {
+		Kolo__Withdrawals__V1__DeclineWithdrawalRequest req =
+			KOLO__WITHDRAWALS__V1__DECLINE_WITHDRAWAL_REQUEST__INIT;
+
+		req.withdrawal_id = (char *)r->id;
+		req.pin = PIN;
+		r->rc = test_call(&w.withdrawals, "DeclineWithdrawal", &req.base, &resp, a, &who);
+	}
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+static void race(racer_arg *args, int n)
+{
+	pthread_t threads[4];
+
+	for (int i = 0; i < n; i++)
+		pthread_create(&threads[i], NULL, racer, &args[i]);
+	for (int i = 0; i < n; i++)
+		pthread_join(threads[i], NULL);
+}
+
+static void test_two_withdrawals_racing_for_one_balance_pay_at_most_once(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *a = NULL, *b = NULL;
+	racer_arg args[2];
+	int paid;
+
+	make_team(&t, "race-balance", 50000);
+	assert_int_equal(request(&t, &t.owner, 40000, GOOD_ACCOUNT, PIN, NULL, &a), 0);
+	assert_int_equal(request(&t, &t.owner, 40000, GOOD_ACCOUNT, PIN, NULL, &b), 0);
+	args[0] = (racer_arg){ .id = a->id, .as = &t.treasurer, .approve = 1 };
+	args[1] = (racer_arg){ .id = b->id, .as = &t.treasurer, .approve = 1 };
+	race(args, 2);
+	paid = (get(a->id, &t.owner)->status == W_PAID) + (get(b->id, &t.owner)->status == W_PAID);
+	assert_int_equal(paid, 1);
+	assert_int_equal(debits(&t), 1);
+	assert_int_equal(balance(&t), 10000);
+}
+
+static void test_approve_racing_decline_has_one_outcome(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *now;
+	racer_arg args[2];
+
+	make_team(&t, "race-decline", 50000);
+	assert_int_equal(request(&t, &t.owner, 10000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	args[0] = (racer_arg){ .id = wd->id, .as = &t.treasurer, .approve = 1 };
+	args[1] = (racer_arg){ .id = wd->id, .as = &t.owner, .approve = 0 };
+	race(args, 2);
+	now = get(wd->id, &t.owner);
+	assert_int_equal((args[0].rc == 0) + (args[1].rc == 0), 1);
+	if (args[0].rc == 0) {
+		assert_int_equal(now->status, W_PAID);
+		assert_int_equal(balance(&t), 40000);
+	} else {
+		assert_int_equal(now->status, W_DECLINED);
+		assert_int_equal(balance(&t), 50000);
+		assert_int_equal(debits(&t), 0);
+	}
+}
+
+static void test_expired_requests_cannot_be_approved_and_are_swept(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *now;
+	char sql[256];
+
+	make_team(&t, "expiry", 50000);
+	assert_int_equal(request(&t, &t.owner, 10000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
+		 " - interval '1 minute' WHERE id = '%s'", wd->id);
+	test_pg_ok(w.admin, sql);
+	assert_int_equal(approve(wd->id, &t.treasurer, PIN, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "expired");
+	test_world_withdrawals_pass(&w);
+	now = get(wd->id, &t.owner);
+	assert_int_equal(now->status, W_DECLINED);
+	assert_string_equal(now->decline_reason, "expired");
+	assert_int_equal(balance(&t), 50000);
+}
+
+static void test_failed_payout_keeps_the_money_in_the_group(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
+	Kolo__Withdrawals__V1__RetryPayoutRequest retry = KOLO__WITHDRAWALS__V1__RETRY_PAYOUT_REQUEST__INIT;
+	Kolo__Withdrawals__V1__RetryPayoutResponse *retried = NULL;
+
+	make_team(&t, "payout-fail", 30000);
+	assert_int_equal(request(&t, &t.owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_APPROVED);
+	assert_non_null(done->payout);
+	assert_int_equal(done->payout->status, KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED);
+	assert_true(done->payout->failure_reason[0]);
+	assert_int_equal(balance(&t), 30000);
+	/* A retry is a new payout attempt (it fails again for this account). */
+	retry.withdrawal_id = wd->id;
+	retry.pin = PIN;
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "RetryPayout", &retry, &retried,
+					 &t.treasurer), 0);
+	assert_int_equal(retried->withdrawal->status, W_APPROVED);
+	assert_int_equal(balance(&t), 30000);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM payout_recovery"
+					       " WHERE attempted_payload ->> 'attempt' = '2'") >= 1,
+			 1);
+}
+
+static void test_single_officer_rule_pays_on_request(void **state)
+{
+	team t;
+	Kolo__Groups__V1__UpdateGroupRequest up = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateGroupResponse *upd = NULL;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
+
+	make_team(&t, "single", 20000);
+	up.group_id = t.group;
+	up.optional_rule_template_case =
+		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_RULE_TEMPLATE_RULE_TEMPLATE;
+	up.rule_template = KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER;
+	assert_int_equal(test_world_call(&w, &w.groups, "UpdateGroup", &up, &upd, &t.owner), 0);
+	assert_int_equal(request(&t, &t.treasurer, 5000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(wd->status, W_PAID);
+	assert_int_equal(balance(&t), 15000);
+}
+
+static void test_requester_cancels_and_lists_filter(void **state)
+{
+	team t;
+	test_user stranger;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *gone = NULL;
+	Kolo__Withdrawals__V1__ListWithdrawalsRequest list =
+		KOLO__WITHDRAWALS__V1__LIST_WITHDRAWALS_REQUEST__INIT;
+	Kolo__Withdrawals__V1__ListWithdrawalsResponse *listed = NULL;
+
+	make_team(&t, "cancel", 20000);
+	test_identity_user(&w.identity, &stranger, "cancel-stranger");
+	assert_int_equal(request(&t, &t.treasurer, 5000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(decline(wd->id, &t.member, NULL), ERR_PERMISSION_DENIED);
+	assert_int_equal(decline(wd->id, &t.treasurer, &gone), 0);
+	assert_int_equal(gone->status, W_DECLINED);
+	assert_string_equal(gone->declined_by, t.treasurer.id);
+	assert_int_equal(approve(wd->id, &t.owner, PIN, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, NULL), 0);
+	list.group_id = t.group;
+	list.status = W_DECLINED;
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed,
+					 &t.member), 0);
+	assert_int_equal(listed->n_withdrawals, 1);
+	list.status = 0;
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed,
+					 &t.member), 0);
+	assert_int_equal(listed->n_withdrawals, 2);
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed,
+					 &stranger), ERR_NOT_FOUND);
+	assert_int_equal(balance(&t), 20000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_request_approve_paid_once, check_invariant),
+		cmocka_unit_test_teardown(test_members_and_strangers_may_not_act, check_invariant),
+		cmocka_unit_test_teardown(test_wrong_pin_is_refused_and_counted, check_invariant),
+		cmocka_unit_test_teardown(test_bad_requests_are_refused, check_invariant),
+		cmocka_unit_test_teardown(test_idempotency_key_returns_the_same_request, check_invariant),
+		cmocka_unit_test_teardown(test_two_withdrawals_racing_for_one_balance_pay_at_most_once, check_invariant),
+		cmocka_unit_test_teardown(test_approve_racing_decline_has_one_outcome, check_invariant),
+		cmocka_unit_test_teardown(test_expired_requests_cannot_be_approved_and_are_swept, check_invariant),
+		cmocka_unit_test_teardown(test_failed_payout_keeps_the_money_in_the_group, check_invariant),
+		cmocka_unit_test_teardown(test_single_officer_rule_pays_on_request, check_invariant),
+		cmocka_unit_test_teardown(test_requester_cancels_and_lists_filter, check_invariant),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
