@@ -71,6 +71,7 @@ typedef struct gw_response {
 	int retry_after;	  /* seconds; > 0 adds Retry-After */
 	const char *cache_control; /* static; NULL = no-store */
 	const char *disposition;  /* Content-Disposition or NULL */
+	const char *csp;	  /* Content-Security-Policy or NULL */
 	/* A streamed body (instead of body): stream() fills buf with up to max
 	 * bytes and returns how many, 0 at the end, -1 on failure (the
 	 * connection is then closed); stream_free(stream_cls) runs after. */
@@ -211,6 +212,33 @@ int gw_csv_field(char *out, size_t cap, size_t *len, const char *field);
 /* GET /v1/groups/{id}/ledger.csv: the whole ledger, oldest first, with a
  * running balance, streamed page by page. */
 void gw_statement_route(const gw_route *route, gw_request *req, gw_response *resp);
+/* The statement of group_id into resp (internal: read with the service
+ * token, for a public statement whose caller has no account). */
+void gw_statement_stream(gw_request *req, gw_response *resp, const char *group_id,
+			 int internal);
+
+/* --- public.c ----------------------------------------------------------- */
+/* GET /v1/public/{token}, GET /p/{token} (HTML), GET /p/{token}/statement.csv:
+ * a group's books for anyone holding its public read token. */
+void gw_public_json_route(const gw_route *route, gw_request *req, gw_response *resp);
+void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *resp);
+void gw_public_csv_route(const gw_route *route, gw_request *req, gw_response *resp);
+
+/* --- html.c ------------------------------------------------------------- */
+/* Appends text HTML-escaped (& < > " ') to a growing buffer (NULL on
+ * out-of-memory is sticky). */
+typedef struct gw_html {
+	char *text; /* malloc'd */
+	size_t len, cap;
+	int failed;
+} gw_html;
+void gw_html_raw(gw_html *h, const char *text);
+void gw_html_text(gw_html *h, const char *text);
+void gw_html_printf(gw_html *h, const char *fmt, ...) KOLO_PRINTF(2, 3);
+/* Kobo as "₦1,234,567.89" (negative with a minus). out holds 48. */
+void gw_naira_display(char out[48], int64_t kobo);
+/* An RFC 3339 UTC time as Lagos time (WAT, UTC+1): "26 Nov 2026, 10:12". */
+void gw_lagos_time(char out[40], const char *rfc3339);
 
 /* --- webhook.c --------------------------------------------------------- */
 void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp);

@@ -111,9 +111,9 @@ const gw_route gw_routes[] = {
 	      .idempotency_field = "client_ref"), 0 },
 
 	/* public transparency */
-	{ "GET", "/v1/public/{token}", gw_not_built, NULL, GW_RATE_PUBLIC },
-	{ "GET", "/p/{token}", gw_not_built, NULL, GW_RATE_PUBLIC },
-	{ "GET", "/p/{token}/statement.csv", gw_not_built, NULL, GW_RATE_PUBLIC },
+	{ "GET", "/v1/public/{token}", gw_public_json_route, NULL, GW_RATE_PUBLIC },
+	{ "GET", "/p/{token}", gw_public_page_route, NULL, GW_RATE_PUBLIC },
+	{ "GET", "/p/{token}/statement.csv", gw_public_csv_route, NULL, GW_RATE_PUBLIC },
 
 	/* operations */
 	{ "GET", "/healthz", gw_healthz_route, NULL, 0 },

@@ -185,6 +185,10 @@ static enum MHD_Result gw_send(struct MHD_Connection *c, const gw_request *req,
 	MHD_add_response_header(r, "X-Request-Id", req->request_id);
 	if (resp->disposition)
 		MHD_add_response_header(r, "Content-Disposition", resp->disposition);
+	if (resp->csp) {
+		MHD_add_response_header(r, "Content-Security-Policy", resp->csp);
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	}
 	if (resp->retry_after > 0) {
 		snprintf(retry, sizeof(retry), "%d", resp->retry_after);
 		MHD_add_response_header(r, "Retry-After", retry);

@@ -27,6 +27,7 @@ typedef struct gw_statement {
 	char *group_id;	   /* malloc'd */
 	char *next_token;  /* malloc'd; NULL when the last page was read */
 	int64_t balance;
+	int internal;	   /* read with the service token (public statements) */
 	char *buf;	   /* CSV not yet sent */
 	size_t len, pos;
 } gw_statement;
@@ -91,7 +92,7 @@ static int gw_statement_page(gw_statement *st, const char *prefix)
 	in.page_token = token ? token : "";
 	in.oldest_first = 1;
 	if (gw_call(&st->req, GW_LEDGER, "ListEntries", &in.base,
-		    (ProtobufCMessage **)&out, 0) < 0)
+		    (ProtobufCMessage **)&out, st->internal) < 0)
 		return -1;
 	st->len = 0;
 	st->pos = 0;
@@ -124,15 +125,16 @@ static long gw_statement_fill(void *cls, char *buf, size_t max)
 	return (long)n;
 }
 
-void gw_statement_route(const gw_route *route, gw_request *req, gw_response *resp)
+void gw_statement_stream(gw_request *req, gw_response *resp, const char *group_id,
+			 int internal)
 {
 	gw_statement *st = xcalloc(1, sizeof(*st));
 
-	(void)route;
 	st->req = *req;
 	st->arena = mem_arena_new(0);
 	st->req.arena = st->arena;
-	st->group_id = xstrdup(req->params[0].value);
+	st->group_id = xstrdup(group_id);
+	st->internal = internal;
 	st->buf = xmalloc(GW_STATEMENT_BUF);
 	if (gw_statement_page(st, gw_statement_header) < 0) {
 		gw_statement_free(st);
@@ -147,4 +149,10 @@ void gw_statement_route(const gw_route *route, gw_request *req, gw_response *res
 	resp->stream = gw_statement_fill;
 	resp->stream_cls = st;
 	resp->stream_free = gw_statement_free;
+}
+
+void gw_statement_route(const gw_route *route, gw_request *req, gw_response *resp)
+{
+	(void)route;
+	gw_statement_stream(req, resp, req->params[0].value, 0);
 }

@@ -12,6 +12,7 @@ typedef struct e2e_reply {
 	char request_id[96];
 	char retry_after[16];
 	char content_type[96];
+	char csp[512];	/* Content-Security-Policy */
 } e2e_reply;
 
 typedef struct e2e_opts {

@@ -24,6 +24,8 @@ kolo_testsuite_up "$src" "$build"
 export KOLO_E2E_URL="$(kolo_suite_url)"
 export KOLO_E2E_GROUPS_PID="${KOLO_SUITE_PID[groups]}"
 export KOLO_E2E_DB="$KOLO_TESTSUITE_DB"
+# Screenshots and other things a person may want to look at afterwards.
+export KOLO_E2E_OUT="$build/tests/e2e/out"
 for prog in "$build"/tests/e2e/e2e_*; do
 	"$prog"
 done
