@@ -1,0 +1,40 @@
+/* fuzz_money: the naira <-> kobo converter and the exact JSON number finder
+ * on arbitrary bytes. Whatever parses must format back to the same kobo;
+ * whatever the finder returns must lie inside the input. */
+#include "fuzz.h"
+#include "money/money.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return 0;
+}
+
+static void fuzz_round_trip(const char *text, size_t len)
+{
+	char out[MONEY_TEXT_MAX];
+	int64_t kobo = 0, again = 0;
+
+	if (money_parse_naira(text, len, &kobo) < 0)
+		return;
+	if (kobo < 0 || money_kobo_text(out, kobo) < 0)
+		return;
+	FUZZ_CHECK(money_parse_naira(out, strlen(out), &again) == 0);
+	FUZZ_CHECK(again == kobo);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char *const path[] = { "data", "amount" };
+	const char *json = (const char *)data;
+	const char *start = NULL;
+	size_t n = 0;
+
+	fuzz_round_trip(json, size);
+	if (money_json_number_text(json, size, path, 2, &start, &n) == 0) {
+		FUZZ_CHECK(start >= json && start + n <= json + size && n > 0);
+		fuzz_round_trip(start, n);
+	}
+	return 0;
+}
