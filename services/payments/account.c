@@ -14,6 +14,21 @@ typedef struct pay_provision_tx {
 	char error[ERR_MESSAGE_MAX];
 } pay_provision_tx;
 
+/* The name to give the account: the caller's, else the one a failed
+ * attempt kept (retries come from the worker without one). */
+static int pay_provision_name(db_conn *c, pay_provision_tx *t, const char **name)
+{
+	char *kept = NULL;
+	int rc;
+
+	*name = t->group_name;
+	if (*name && (*name)[0])
+		return 0;
+	rc = pay_store_recovery_name(c, t->arena, t->group_id, &kept);
+	*name = kept && kept[0] ? kept : "Kolo group";
+	return rc;
+}
+
 /* Under the group's va_request lock: the account if it exists, else the
  * provider's answer recorded (or the failure, for the worker to retry). */
 static int pay_provision_body(db_conn *c, void *arg)
@@ -24,6 +39,7 @@ static int pay_provision_body(db_conn *c, void *arg)
 	pay_va va;
 	pay_va_result res;
 	pay_va_request req;
+	const char *name = NULL;
 	int found = 0, rc;
 
 	snprintf(tx_ref, sizeof(tx_ref), "kolo-%s", t->group_id);
@@ -32,13 +48,16 @@ static int pay_provision_body(db_conn *c, void *arg)
 		rc = pay_store_account(c, t->arena, t->group_id, t->out, &found);
 	if (rc < 0 || found)
 		return rc;
-	req = (pay_va_request){ .tx_ref = va.tx_ref, .group_name = t->group_name,
-				.email = "" };
+	rc = pay_provision_name(c, t, &name);
+	if (rc < 0)
+		return rc;
+	req = (pay_va_request){ .tx_ref = va.tx_ref, .group_name = name, .email = "" };
 	rc = p->ops->create_va(p, &req, &res);
 	if (rc < 0) {
 		snprintf(t->error, sizeof(t->error), "%s", err_last()->message);
 		t->pending = 1;
-		return pay_store_va_failed(c, t->group_id, va.tx_ref, p->ops->name, t->error);
+		return pay_store_va_failed(c, t->group_id, va.tx_ref, p->ops->name, name,
+					   t->error);
 	}
 	rc = pay_store_account_add(c, t->arena, t->group_id, res.account_number,
 				   res.bank_name, p->ops->name, res.provider_ref,
@@ -51,8 +70,7 @@ int pay_provision(pay_env *env, const char *group_id, const char *group_name,
 		  pay_account *out, int *pending)
 {
 	pay_provision_tx t = { .arena = env->arena, .group_id = group_id,
-			       .group_name = group_name && group_name[0] ? group_name
-									 : "Kolo group",
+			       .group_name = group_name,
 			       .out = out };
 	db_conn *c = NULL;
 	int rc = pay_db(&c);

@@ -126,23 +126,41 @@ int pay_store_account_add(db_conn *c, mem_arena *a, const char *group_id,
 }
 
 int pay_store_va_failed(db_conn *c, const char *group_id, const char *tx_ref,
-			const char *provider, const char *error)
+			const char *provider, const char *group_name, const char *error)
 {
-	const char *params[] = { group_id, tx_ref, provider, error };
+	const char *params[] = { group_id, tx_ref, provider, error, group_name };
+	const char *mark[] = { group_id, error };
 	int rc = db_run(c,
-			"UPDATE va_request SET status = 'failed', last_error = $4,"
+			"UPDATE va_request SET status = 'failed', last_error = $2,"
 			" updated_at = now() WHERE group_id = $1::uuid",
-			4, params);
+			2, mark);
 
 	if (rc < 0)
 		return rc;
 	return db_run(c,
 		      "INSERT INTO va_recovery (tx_ref, group_id, provider, raw_payload,"
 		      " error_message, last_retry_at)"
-		      " VALUES ($2, $1::uuid, $3, jsonb_build_object('error', $4::text), $4,"
-		      " now()) ON CONFLICT (group_id) WHERE status = 'pending'"
+		      " VALUES ($2, $1::uuid, $3, jsonb_build_object('error', $4::text,"
+		      " 'group_name', $5::text), $4, now())"
+		      " ON CONFLICT (group_id) WHERE status = 'pending'"
 		      " DO UPDATE SET error_message = EXCLUDED.error_message",
-		      4, params);
+		      5, params);
+}
+
+int pay_store_recovery_name(db_conn *c, mem_arena *a, const char *group_id, char **name)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT raw_payload->>'group_name' FROM va_recovery"
+			 " WHERE group_id = $1::uuid AND status = 'pending'",
+			 1, &group_id);
+
+	if (rc < 0)
+		return rc;
+	*name = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? db_text(a, res, 0, 0)
+								: NULL;
+	PQclear(res);
+	return 0;
 }
 
 int pay_store_group_of_tx_ref(db_conn *c, mem_arena *a, const char *tx_ref,

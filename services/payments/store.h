@@ -64,10 +64,14 @@ KOLO_MUST_CHECK int pay_store_account_add(db_conn *c, mem_arena *a, const char *
 					  const char *number, const char *bank_name,
 					  const char *provider, const char *provider_ref,
 					  const char *raw_json, pay_account *out);
-/* Records a failed attempt: the request failed, a pending recovery. */
+/* Records a failed attempt: the request failed, a pending recovery that
+ * keeps the group's name for the retry. */
 KOLO_MUST_CHECK int pay_store_va_failed(db_conn *c, const char *group_id,
 					const char *tx_ref, const char *provider,
-					const char *error);
+					const char *group_name, const char *error);
+/* The group name kept by a pending recovery (NULL when none). */
+KOLO_MUST_CHECK int pay_store_recovery_name(db_conn *c, mem_arena *a,
+					    const char *group_id, char **name);
 /* The group of a tx_ref (NULL when unknown). */
 KOLO_MUST_CHECK int pay_store_group_of_tx_ref(db_conn *c, mem_arena *a,
 					      const char *tx_ref, char **group_id);

@@ -1,0 +1,1255 @@
+/* kolo-payments with the Flutterwave provider (DESIGN §8) over real gRPC
+ * against a throwaway PostgreSQL, with identity, groups and ledger in the
+ * same process and the provider pointed at the fake Flutterwave server
+ * (tests/fake_flutterwave/), so the libcurl code runs for real. The worker
+ * runs only when a test calls pay_worker_pass(); backoff is skipped by
+ * moving its timestamps into the past, never by sleeping. After each test
+ * the ledger invariant is checked in SQL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "kolo/payments/v1/payments.pb-c.h"
+#include "payments_service.h"
+#include "provider.h"
+#include "test_fake_flw.h"
+#include "test_world.h"
+
+#define SUCCESS KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
+#define FAILED KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
+#define PENDING KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_PENDING
+#define ACTIVE KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE
+#define ACCOUNT_PENDING KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_PENDING
+
+#define SECRET_HASH "kolo-flw-hash-6b1d0c3e9a"
+#define WRONG_HASH "kolo-flw-hash-6b1d0c3e9b"
+/* Short enough that a slow fake times out quickly, long enough for a
+ * normal answer from loopback. */
+#define PROVIDER_TIMEOUT_MS 500
+/* The fake's "slow" answers: well past PROVIDER_TIMEOUT_MS. */
+#define SLOW_MODE "slow:2500"
+
+static test_world w;
+static int next_transaction = 7100001;
+
+static int setup(void **state)
+{
+	pay_flutterwave_config cfg = { .secret_key = TEST_FAKE_FLW_SECRET_KEY,
+				       .secret_hash = SECRET_HASH,
+				       .timeout_ms = PROVIDER_TIMEOUT_MS };
+	pay_provider *p = NULL;
+
+	if (test_fake_flw_start() < 0 || test_world_start(&w) < 0)
+		return -1;
+	cfg.base_url = test_fake_flw_url();
+	if (pay_flutterwave_new(&p, &cfg) < 0)
+		return -1;
+	test_world_provider(&w, p);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	test_world_stop(&w);
+	test_fake_flw_stop();
+	return 0;
+}
+
+/* Every test starts with a well-behaved fake. Its state is not reset
+ * (its account numbers would repeat, and they are unique in the database):
+ * tests use their own groups, transaction ids and references. */
+static int calm_fake(void **state)
+{
+	static const char *const endpoints[] = { "*", "transfers", "virtual-account-numbers",
+						 "verify", "resolve", "banks" };
+
+	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
+		test_fake_flw_mode(endpoints[i], "ok", 0);
+	test_fake_flw_mode("transfers", "new", 0);
+	return 0;
+}
+
+static int check_invariant(void **state)
+{
+	test_pg_ledger_invariant(w.admin);
+	return 0;
+}
+
+/* --- SQL through the admin connection ---------------------------------- */
+
+static char *sql_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static long sql_long(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sql_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *sql_vformat(const char *fmt, va_list ap)
+{
+	static char sql[2048];
+	int n = vsnprintf(sql, sizeof(sql), fmt, ap);
+
+	assert_true(n > 0 && (size_t)n < sizeof(sql));
+	return sql;
+}
+
+/* The first field of the first row ("" when none), in the world's arena. */
+static char *sql_text(const char *fmt, ...)
+{
+	va_list ap;
+	char *v, *out;
+
+	va_start(ap, fmt);
+	v = test_pg_value(w.admin, sql_vformat(fmt, ap));
+	va_end(ap);
+	out = mem_arena_strdup(w.arena, v);
+	free(v);
+	return out;
+}
+
+static long sql_long(const char *fmt, ...)
+{
+	va_list ap;
+	long v;
+
+	va_start(ap, fmt);
+	v = test_pg_long(w.admin, sql_vformat(fmt, ap));
+	va_end(ap);
+	return v;
+}
+
+static void sql_run(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	test_pg_ok(w.admin, sql_vformat(fmt, ap));
+	va_end(ap);
+}
+
+/* --- groups, money ------------------------------------------------------- */
+
+typedef struct club {
+	test_user owner;
+	char group[64];
+	char tx_ref[96]; /* va_request.client_ref: what deposits carry */
+} club;
+
+#define CLUB_NAME "Ajo Savings Club"
+
+/* A user and their group; creating the group asks payments for its
+ * account (through the fake). */
+static void open_club(club *c, const char *tag)
+{
+	test_identity_user(&w.identity, &c->owner, tag);
+	test_world_group(&w, &c->owner, CLUB_NAME, c->group);
+	snprintf(c->tx_ref, sizeof(c->tx_ref), "%s",
+		 sql_text("SELECT client_ref FROM va_request WHERE group_id = '%s'", c->group));
+}
+
+static int64_t balance(const club *c)
+{
+	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
+
+	req.group_id = (char *)c->group;
+	assert_int_equal(test_world_call(&w, &w.ledger, "GetBalance", &req, &resp, NULL), 0);
+	return resp->balance_kobo;
+}
+
+static Kolo__Payments__V1__Account *get_account(const club *c)
+{
+	Kolo__Payments__V1__GetAccountRequest req = KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
+	Kolo__Payments__V1__GetAccountResponse *resp = NULL;
+
+	req.group_id = (char *)c->group;
+	assert_int_equal(test_world_call(&w, &w.payments, "GetAccount", &req, &resp, &c->owner),
+			 0);
+	assert_non_null(resp->account);
+	return resp->account;
+}
+
+/* A fresh Flutterwave transaction id (the ledger reference of a deposit). */
+static const char *new_transaction(void)
+{
+	return mem_arena_printf(w.arena, "%d", next_transaction++);
+}
+
+/* A charge.completed delivery as Flutterwave sends it for a bank transfer
+ * into a virtual account. */
+static const char *charge_body(const char *transaction, const char *tx_ref,
+			       const char *amount)
+{
+	return mem_arena_printf(
+		w.arena,
+		"{\"event\":\"charge.completed\",\"data\":{\"id\":%s,\"tx_ref\":\"%s\","
+		"\"flw_ref\":\"FLW-MOCK-%s\",\"device_fingerprint\":\"N/A\",\"amount\":%s,"
+		"\"currency\":\"NGN\",\"charged_amount\":%s,\"app_fee\":0,\"merchant_fee\":0,"
+		"\"processor_response\":\"success\",\"auth_model\":\"AUTH\","
+		"\"narration\":\"Bank transfer\",\"status\":\"successful\","
+		"\"payment_type\":\"bank_transfer\",\"created_at\":\"2024-06-01T10:00:00.000Z\","
+		"\"account_id\":17321,\"customer\":{\"id\":1,\"name\":\"Ada\","
+		"\"email\":\"ada@example.com\"}},\"meta_data\":{\"originatorname\":\"ADA\","
+		"\"bankname\":\"GTBank\"},\"event.type\":\"BANK_TRANSFER_TRANSACTION\"}",
+		transaction, tx_ref, transaction, amount, amount);
+}
+
+/* A transfer.completed delivery for our payout id (reference). */
+static const char *transfer_body(const char *transfer_id, const char *reference,
+				 const char *status, const char *amount)
+{
+	return mem_arena_printf(
+		w.arena,
+		"{\"event\":\"transfer.completed\",\"event.type\":\"Transfer\",\"data\":{"
+		"\"id\":%s,\"account_number\":\"0123456789\",\"bank_name\":\"GTBank\","
+		"\"bank_code\":\"058\",\"fullname\":\"Ngozi Eze\",\"currency\":\"NGN\","
+		"\"debit_currency\":\"NGN\",\"amount\":%s,\"fee\":26.875,\"status\":\"%s\","
+		"\"reference\":\"%s\",\"meta\":null,\"narration\":\"Kolo payout\","
+		"\"complete_message\":\"%s\",\"requires_approval\":0,\"is_approved\":1}}",
+		transfer_id[0] ? transfer_id : "0", amount, status, reference,
+		strcmp(status, "SUCCESSFUL") == 0 ? "Transaction was successful"
+						  : "DISBURSE FAILED: Insufficient funds");
+}
+
+/* HandleWebhook as the gateway calls it (service token); hash NULL sends
+ * no verif-hash header at all. */
+static int webhook(const char *body, const char *hash,
+		   Kolo__Payments__V1__HandleWebhookResponse **out)
+{
+	Kolo__Payments__V1__HandleWebhookRequest req =
+		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
+	Kolo__Payments__V1__Header type = KOLO__PAYMENTS__V1__HEADER__INIT;
+	Kolo__Payments__V1__Header sig = KOLO__PAYMENTS__V1__HEADER__INIT;
+	Kolo__Payments__V1__Header *headers[] = { &type, &sig };
+	Kolo__Payments__V1__HandleWebhookResponse *resp = NULL;
+	int rc;
+
+	type.name = "content-type";
+	type.value = "application/json";
+	sig.name = "verif-hash";
+	sig.value = (char *)hash;
+	req.provider = "flutterwave";
+	req.raw_body.data = (uint8_t *)body;
+	req.raw_body.len = strlen(body);
+	req.headers = headers;
+	req.n_headers = hash ? 2 : 1;
+	rc = test_world_call(&w, &w.payments, "HandleWebhook", &req, &resp, NULL);
+	if (out)
+		*out = resp;
+	return rc;
+}
+
+/* A verified deposit of naira (e.g. "5000.00") into the club. */
+static void fund(const club *c, const char *naira)
+{
+	const char *transaction = new_transaction();
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+
+	test_fake_flw_transaction(transaction, c->tx_ref, naira, "successful");
+	assert_int_equal(webhook(charge_body(transaction, c->tx_ref, naira), SECRET_HASH, &r), 0);
+	assert_string_equal(r->status, "processed");
+}
+
+/* A withdrawal row for payouts to hang from (the withdrawals service's
+ * table; that service is not part of this test). */
+static const char *withdrawal_row(const club *c, int64_t kobo)
+{
+	return sql_text("INSERT INTO withdrawal_request (group_id, amount_kobo, beneficiary,"
+			" status, requested_by) VALUES ('%s', %lld, '{}', 'APPROVED', '%s')"
+			" RETURNING id",
+			c->group, (long long)kobo, c->owner.id);
+}
+
+static int payout_to(const club *c, const char *wid, int64_t kobo, const char *account,
+		     Kolo__Payments__V1__CreatePayoutResponse **out)
+{
+	Kolo__Payments__V1__CreatePayoutRequest req =
+		KOLO__PAYMENTS__V1__CREATE_PAYOUT_REQUEST__INIT;
+	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
+
+	b.bank_code = "058";
+	b.account_number = (char *)account;
+	b.account_name = "Ngozi Eze";
+	req.withdrawal_id = (char *)wid;
+	req.group_id = (char *)c->group;
+	req.amount_kobo = kobo;
+	req.beneficiary = &b;
+	req.attempt = 1;
+	return test_world_call(&w, &w.payments, "CreatePayout", &req, out, NULL);
+}
+
+static Kolo__Payments__V1__Payout *payout(const club *c, const char *wid, int64_t kobo)
+{
+	Kolo__Payments__V1__CreatePayoutResponse *r = NULL;
+
+	assert_int_equal(payout_to(c, wid, kobo, "0123456789", &r), 0);
+	assert_non_null(r->payout);
+	return r->payout;
+}
+
+static Kolo__Payments__V1__Payout *get_payout(const char *payout_id)
+{
+	Kolo__Payments__V1__GetPayoutRequest req = KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__INIT;
+	Kolo__Payments__V1__GetPayoutResponse *resp = NULL;
+
+	req.key_case = KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY_PAYOUT_ID;
+	req.payout_id = (char *)payout_id;
+	assert_int_equal(test_world_call(&w, &w.payments, "GetPayout", &req, &resp, NULL), 0);
+	return resp->payout;
+}
+
+static const char *stage_of(const char *payout_id)
+{
+	return sql_text("SELECT stage FROM payout WHERE id = '%s'", payout_id);
+}
+
+/* Entries with this ledger reference (of a type: "CREDIT", "DEBIT"). */
+static long entries(const char *reference, const char *type)
+{
+	return sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
+			" AND type = '%s'", reference, type);
+}
+
+/* A debit already posted for a payout, as CreatePayout would have. */
+static void post_payout_debit(const club *c, const char *wid, int64_t kobo)
+{
+	Kolo__Ledger__V1__PostEntryRequest debit = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
+	char account[64];
+
+	test_world_account(&w, c->group, account);
+	debit.group_id = (char *)c->group;
+	debit.account_id = account;
+	debit.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT;
+	debit.amount_kobo = kobo;
+	debit.source = "payout";
+	debit.reference = mem_arena_printf(w.arena, "payout:%s", wid);
+	assert_int_equal(test_world_call(&w, &w.ledger, "PostEntry", &debit, &posted, NULL), 0);
+}
+
+/* A payout row left by a process that stopped at stage. */
+static const char *payout_row(const club *c, const char *wid, int64_t kobo, const char *stage)
+{
+	return sql_text("INSERT INTO payout (withdrawal_id, group_id, amount_kobo, beneficiary,"
+			" provider, status, stage) VALUES ('%s', '%s', %lld,"
+			" '{\"bank_code\":\"058\",\"account_number\":\"0123456789\","
+			"\"account_name\":\"Ngozi Eze\"}', 'flutterwave', 'PENDING', '%s')"
+			" RETURNING id",
+			wid, c->group, (long long)kobo, stage);
+}
+
+/* The worker's next pass finds every unfinished event and recovery due. */
+static void make_retries_due(void)
+{
+	sql_run("UPDATE webhook_event SET next_attempt_at = now() - interval '1 hour'"
+		" WHERE NOT processed");
+	sql_run("UPDATE va_recovery SET last_retry_at = now() - interval '1 hour'"
+		" WHERE status = 'pending'");
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+	if (!strstr(haystack, needle))
+		fail_msg("\"%s\" not found in %s", needle, haystack);
+}
+
+/* --- concurrent callers --------------------------------------------------- */
+
+#define RACERS 8
+
+/* One thread calling method `calls` times (as a user, or with the service
+ * token when as is NULL), counting the calls that failed. */
+typedef struct racer {
+	test_service *svc;
+	const char *method;
+	const ProtobufCMessage *req;
+	const test_user *as;
+	int calls;
+	int failures;
+	char reason[64];
+} racer;
+
+static void *racer_run(void *arg)
+{
+	racer *r = arg;
+	mem_arena *arena = mem_arena_new(0);
+	test_caller who = { .access_token = r->as ? r->as->access_token : NULL,
+			    .internal = r->as == NULL };
+
+	for (int i = 0; i < r->calls; i++) {
+		ProtobufCMessage *resp = NULL;
+
+		if (test_call(r->svc, r->method, r->req, &resp, arena, &who) != 0) {
+			r->failures++;
+			snprintf(r->reason, sizeof(r->reason), "%s", err_last()->reason);
+		}
+		mem_arena_reset(arena);
+	}
+	mem_arena_free(arena);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+/* RACERS threads making the same call at once; every call must succeed. */
+static void race(test_service *svc, const char *method, const void *req,
+		 const test_user *as, int calls)
+{
+	pthread_t threads[RACERS];
+	racer racers[RACERS];
+
+	for (int i = 0; i < RACERS; i++) {
+		racers[i] = (racer){ .svc = svc, .method = method,
+				     .req = (const ProtobufCMessage *)req, .as = as,
+				     .calls = calls };
+		assert_int_equal(pthread_create(&threads[i], NULL, racer_run, &racers[i]), 0);
+	}
+	for (int i = 0; i < RACERS; i++)
+		assert_int_equal(pthread_join(threads[i], NULL), 0);
+	for (int i = 0; i < RACERS; i++) {
+		if (racers[i].failures)
+			fail_msg("%s: %d of %d concurrent calls failed (%s)", method,
+				 racers[i].failures, calls, racers[i].reason);
+	}
+}
+
+/* --- virtual accounts ---------------------------------------------------------- */
+
+static void test_group_creation_provisions_an_account_through_flutterwave(void **state)
+{
+	club c;
+	Kolo__Payments__V1__Account *a;
+	const char *number;
+	char *sent;
+
+	open_club(&c, "flw-account");
+	assert_string_equal(c.tx_ref, mem_arena_printf(w.arena, "kolo-%s", c.group));
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'"
+				  " AND status = 'active' AND provider = 'flutterwave'"
+				  " AND bank_name = 'WEMA BANK' AND provider_ref LIKE 'URF\\_%%'",
+				  c.group), 1);
+	number = sql_text("SELECT virtual_account_number FROM account WHERE group_id = '%s'",
+			  c.group);
+	assert_int_equal(strlen(number), 10);
+	assert_int_equal(strspn(number, "0123456789"), 10);
+	/* The provider's whole reply is kept. */
+	assert_int_equal(sql_long("SELECT count(*) FROM account_metadata m JOIN account a"
+				  " ON a.id = m.account_id WHERE a.group_id = '%s'"
+				  " AND m.provider = 'flutterwave'"
+				  " AND m.raw_payload->>'status' = 'success'"
+				  " AND m.raw_payload->'data'->>'account_number' = a.virtual_account_number"
+				  " AND m.raw_payload->'data'->>'order_ref' = a.provider_ref"
+				  " AND m.raw_payload->'data'->>'response_code' = '02'",
+				  c.group), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM va_request WHERE group_id = '%s'"
+				  " AND status = 'success' AND provider = 'flutterwave'", c.group), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'",
+				  c.group), 0);
+	/* The fake saw our tx_ref and the group's name, once. */
+	assert_int_equal(test_fake_flw_accounts_created(c.tx_ref), 1);
+	sent = test_fake_flw_last_body("/v3/virtual-account-numbers");
+	assert_contains(sent, mem_arena_printf(w.arena, "\"tx_ref\":\"%s\"", c.tx_ref));
+	assert_contains(sent, "\"narration\":\"" CLUB_NAME "\"");
+	assert_contains(sent, "\"is_permanent\":true");
+	free(sent);
+
+	a = get_account(&c);
+	assert_int_equal(a->status, ACTIVE);
+	assert_string_equal(a->virtual_account_number, number);
+	assert_string_equal(a->bank_name, "WEMA BANK");
+	assert_string_equal(a->provider, "flutterwave");
+	assert_string_equal(a->tx_ref, c.tx_ref);
+	/* Asking again asks the provider nothing. */
+	a = get_account(&c);
+	assert_string_equal(a->virtual_account_number, number);
+	assert_int_equal(test_fake_flw_accounts_created(c.tx_ref), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group), 1);
+}
+
+static void test_provider_failure_is_recovered_by_the_worker_with_one_account(void **state)
+{
+	club c;
+	Kolo__Payments__V1__Account *a;
+	char *body;
+
+	test_fake_flw_mode("virtual-account-numbers", "fail500", 0);
+	open_club(&c, "flw-recover");
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group), 0);
+	/* The failure is recorded for the worker. */
+	assert_int_equal(sql_long("SELECT count(*) FROM va_request WHERE group_id = '%s'"
+				  " AND status = 'failed' AND last_error <> ''", c.group), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'"
+				  " AND status = 'pending' AND tx_ref = 'kolo-%s'"
+				  " AND provider = 'flutterwave'", c.group, c.group), 1);
+	assert_string_equal(c.tx_ref, mem_arena_printf(w.arena, "kolo-%s", c.group));
+
+	/* GetAccount tries again, fails again: pending, still one recovery. */
+	a = get_account(&c);
+	assert_int_equal(a->status, ACCOUNT_PENDING);
+	assert_string_equal(a->virtual_account_number, "");
+	assert_int_equal(sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'",
+				  c.group), 1);
+	assert_int_equal(test_fake_flw_accounts_created(c.tx_ref), 0);
+
+	/* The worker's try while the provider is still down is counted. */
+	make_retries_due();
+	pay_worker_pass();
+	assert_int_equal(sql_long("SELECT retry_count FROM va_recovery WHERE group_id = '%s'"
+				  " AND status = 'pending'", c.group), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group), 0);
+
+	/* The provider recovers: the worker's next due try provisions. */
+	test_fake_flw_mode("virtual-account-numbers", "ok", 0);
+	make_retries_due();
+	pay_worker_pass();
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'"
+				  " AND status = 'active' AND provider = 'flutterwave'", c.group), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM account_metadata m JOIN account a"
+				  " ON a.id = m.account_id WHERE a.group_id = '%s'", c.group), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'"
+				  " AND status = 'done'", c.group), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'"
+				  " AND status = 'pending'", c.group), 0);
+	assert_int_equal(sql_long("SELECT count(*) FROM va_request WHERE group_id = '%s'"
+				  " AND status = 'success'", c.group), 1);
+	assert_int_equal(test_fake_flw_accounts_created(c.tx_ref), 1);
+	/* The retry names the account after the group, as the first try did. */
+	body = test_fake_flw_last_body("/v3/virtual-account-numbers");
+	assert_non_null(body);
+	assert_non_null(strstr(body, "\"narration\":\"" CLUB_NAME "\""));
+	free(body);
+
+	/* More passes and reads make nothing new. */
+	make_retries_due();
+	pay_worker_pass();
+	a = get_account(&c);
+	assert_int_equal(a->status, ACTIVE);
+	assert_string_equal(a->tx_ref, c.tx_ref);
+	assert_string_equal(a->virtual_account_number,
+			    sql_text("SELECT virtual_account_number FROM account"
+				     " WHERE group_id = '%s'", c.group));
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group), 1);
+	assert_int_equal(test_fake_flw_accounts_created(c.tx_ref), 1);
+}
+
+/* Requests for the account of a group that has none, all at once: one
+ * account, one virtual account at the provider. */
+static void test_concurrent_account_requests_make_one_account(void **state)
+{
+	club c;
+	Kolo__Payments__V1__GetAccountRequest req = KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
+	const char *tx_ref;
+
+	test_fake_flw_mode("virtual-account-numbers", "fail500", 0);
+	open_club(&c, "flw-race-account");
+	tx_ref = mem_arena_printf(w.arena, "kolo-%s", c.group);
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group), 0);
+	test_fake_flw_mode("virtual-account-numbers", "ok", 0);
+	req.group_id = c.group;
+	race(&w.payments, "GetAccount", &req, &c.owner, 3);
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'"
+				  " AND status = 'active'", c.group), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM account_metadata m JOIN account a"
+				  " ON a.id = m.account_id WHERE a.group_id = '%s'", c.group), 1);
+	assert_int_equal(test_fake_flw_accounts_created(tx_ref), 1);
+	assert_int_equal(get_account(&c)->status, ACTIVE);
+}
+
+/* --- deposit webhooks ------------------------------------------------------------ */
+
+static void test_badly_signed_webhook_is_stored_unprocessed_and_refused(void **state)
+{
+	club c;
+	const char *transaction = new_transaction();
+	const char *body;
+
+	open_club(&c, "flw-unsigned");
+	test_fake_flw_transaction(transaction, c.tx_ref, "1500.75", "successful");
+	body = charge_body(transaction, c.tx_ref, "1500.75");
+	assert_int_equal(webhook(body, WRONG_HASH, NULL), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "bad_signature");
+	assert_int_equal(webhook(body, NULL, NULL), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "bad_signature");
+	assert_int_equal(webhook(body, "", NULL), ERR_UNAUTHENTICATED);
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
+				  " WHERE raw_payload->'data'->>'id' = '%s'"
+				  " AND raw_payload->'data'->>'tx_ref' = '%s'"
+				  " AND event_type = 'charge.completed' AND provider = 'flutterwave'"
+				  " AND NOT signature_valid AND NOT processed AND processed_at IS NULL",
+				  transaction, c.tx_ref), 3);
+	/* The worker leaves unsigned events alone. */
+	make_retries_due();
+	pay_worker_pass();
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
+				  " WHERE raw_payload->'data'->>'id' = '%s' AND processed",
+				  transaction), 0);
+	assert_int_equal(entries(transaction, "CREDIT"), 0);
+	assert_int_equal(balance(&c), 0);
+	/* Nobody asked the provider about it. */
+	assert_int_equal(test_fake_flw_requests(mem_arena_printf(w.arena,
+				 "/v3/transactions/%s/verify", transaction)), 0);
+}
+
+static void test_verified_deposit_is_credited_in_exact_kobo(void **state)
+{
+	club c;
+	const char *transaction = new_transaction();
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+
+	open_club(&c, "flw-deposit");
+	test_fake_flw_transaction(transaction, c.tx_ref, "1500.75", "successful");
+	assert_int_equal(webhook(charge_body(transaction, c.tx_ref, "1500.75"), SECRET_HASH, &r),
+			 0);
+	assert_true(r->processed);
+	assert_string_equal(r->status, "processed");
+	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry e JOIN account a"
+				  " ON a.id = e.account_id AND a.group_id = e.group_id"
+				  " WHERE e.reference = '%s' AND e.group_id = '%s'"
+				  " AND e.type = 'CREDIT' AND e.amount_kobo = 150075"
+				  " AND e.source = 'provider_sandbox' AND NOT e.simulated",
+				  transaction, c.group), 1);
+	assert_int_equal(balance(&c), 150075);
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
+				  " AND processed AND processed_at IS NOT NULL AND signature_valid"
+				  " AND outcome = 'credited' AND event_type = 'charge.completed'",
+				  r->event_id), 1);
+	/* Re-verified with the provider before crediting. */
+	assert_int_equal(test_fake_flw_requests(mem_arena_printf(w.arena,
+				 "/v3/transactions/%s/verify", transaction)), 1);
+}
+
+static void test_delivery_repeated_a_hundred_times_credits_once(void **state)
+{
+	club c;
+	const char *transaction = new_transaction();
+	const char *body;
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+
+	open_club(&c, "flw-repeat");
+	test_fake_flw_transaction(transaction, c.tx_ref, "250.50", "successful");
+	body = charge_body(transaction, c.tx_ref, "250.50");
+	assert_int_equal(webhook(body, SECRET_HASH, &r), 0);
+	assert_string_equal(r->status, "processed");
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(webhook(body, SECRET_HASH, &r), 0);
+		assert_true(r->processed);
+		assert_string_equal(r->status, "duplicate");
+	}
+	assert_int_equal(entries(transaction, "CREDIT"), 1);
+	assert_int_equal(balance(&c), 25050);
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
+				  " WHERE raw_payload->'data'->>'id' = '%s'", transaction), 101);
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
+				  " WHERE raw_payload->'data'->>'id' = '%s' AND processed"
+				  " AND processed_at IS NOT NULL AND signature_valid", transaction),
+			 101);
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
+				  " WHERE raw_payload->'data'->>'id' = '%s'"
+				  " AND outcome = 'duplicate'", transaction), 100);
+}
+
+/* A signed delivery the provider's verification contradicts: stored,
+ * processed with the outcome, never credited. */
+static void expect_uncredited(const club *c, const char *transaction, const char *claimed,
+			      const char *outcome)
+{
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+
+	assert_int_equal(webhook(charge_body(transaction, c->tx_ref, claimed), SECRET_HASH, &r),
+			 0);
+	assert_true(r->processed);
+	assert_string_equal(r->status, "ignored");
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
+				  " AND processed AND processed_at IS NOT NULL AND outcome = '%s'",
+				  r->event_id, outcome), 1);
+	assert_int_equal(entries(transaction, "CREDIT"), 0);
+}
+
+static void test_deposit_the_provider_does_not_confirm_is_not_credited(void **state)
+{
+	club c;
+	const char *t1 = new_transaction(), *t2 = new_transaction(), *t3 = new_transaction();
+	const char *t4 = new_transaction(), *t5 = new_transaction();
+
+	open_club(&c, "flw-mismatch");
+	/* The provider answers another amount than the webhook's. */
+	test_fake_flw_transaction(t1, c.tx_ref, "1500.75", "successful");
+	test_fake_flw_mode("verify", "mismatch_amount", 1);
+	expect_uncredited(&c, t1, "1500.75", "verification_mismatch");
+	/* The webhook claims more than the provider registered. */
+	test_fake_flw_transaction(t2, c.tx_ref, "1000.00", "successful");
+	expect_uncredited(&c, t2, "1500.75", "verification_mismatch");
+	/* The transaction belongs to another tx_ref. */
+	test_fake_flw_transaction(t3, "kolo-00000000-0000-0000-0000-000000000000", "1500.75",
+				  "successful");
+	expect_uncredited(&c, t3, "1500.75", "verification_mismatch");
+	/* The transaction did not succeed. */
+	test_fake_flw_transaction(t4, c.tx_ref, "1500.75", "failed");
+	expect_uncredited(&c, t4, "1500.75", "verification_mismatch");
+	/* The provider never heard of it. */
+	expect_uncredited(&c, t5, "1500.75", "verification_failed");
+
+	/* Settled for good: the worker does not pick them up again. */
+	make_retries_due();
+	pay_worker_pass();
+	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE group_id = '%s'",
+				  c.group), 0);
+	assert_int_equal(balance(&c), 0);
+}
+
+static void test_deposit_queued_while_the_provider_fails_is_credited_once_later(void **state)
+{
+	club c;
+	const char *transaction = new_transaction();
+	const char *body;
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+	char event[64];
+
+	open_club(&c, "flw-queued");
+	test_fake_flw_transaction(transaction, c.tx_ref, "2000.50", "successful");
+	test_fake_flw_mode("verify", "fail500", 0);
+	body = charge_body(transaction, c.tx_ref, "2000.50");
+	/* Stored and acknowledged: the provider must not be told to retry. */
+	assert_int_equal(webhook(body, SECRET_HASH, &r), 0);
+	assert_false(r->processed);
+	assert_string_equal(r->status, "queued");
+	snprintf(event, sizeof(event), "%s", r->event_id);
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
+				  " AND NOT processed AND processed_at IS NULL AND signature_valid"
+				  " AND attempts = 1 AND next_attempt_at > now()", event), 1);
+	assert_int_equal(entries(transaction, "CREDIT"), 0);
+
+	/* The worker's try while the provider still fails: still queued. */
+	make_retries_due();
+	pay_worker_pass();
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
+				  " AND NOT processed AND attempts = 2", event), 1);
+	assert_int_equal(entries(transaction, "CREDIT"), 0);
+
+	/* The provider recovers: the next due pass credits it, once. */
+	test_fake_flw_mode("verify", "ok", 0);
+	make_retries_due();
+	pay_worker_pass();
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
+				  " AND processed AND processed_at IS NOT NULL"
+				  " AND outcome = 'credited'", event), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
+				  " AND type = 'CREDIT' AND amount_kobo = 200050"
+				  " AND source = 'provider_sandbox' AND group_id = '%s'",
+				  transaction, c.group), 1);
+	assert_int_equal(balance(&c), 200050);
+	make_retries_due();
+	pay_worker_pass();
+	assert_int_equal(webhook(body, SECRET_HASH, &r), 0);
+	assert_string_equal(r->status, "duplicate");
+	assert_int_equal(entries(transaction, "CREDIT"), 1);
+	assert_int_equal(balance(&c), 200050);
+}
+
+/* The provider may deliver one event several times at once. */
+static void test_concurrent_deliveries_of_one_deposit_credit_once(void **state)
+{
+	club c;
+	const char *transaction = new_transaction();
+	const char *body;
+	Kolo__Payments__V1__HandleWebhookRequest req =
+		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
+	Kolo__Payments__V1__Header sig = KOLO__PAYMENTS__V1__HEADER__INIT;
+	Kolo__Payments__V1__Header *headers[] = { &sig };
+
+	open_club(&c, "flw-race-deposit");
+	test_fake_flw_transaction(transaction, c.tx_ref, "321.09", "successful");
+	body = charge_body(transaction, c.tx_ref, "321.09");
+	sig.name = "verif-hash";
+	sig.value = SECRET_HASH;
+	req.provider = "flutterwave";
+	req.raw_body.data = (uint8_t *)body;
+	req.raw_body.len = strlen(body);
+	req.headers = headers;
+	req.n_headers = 1;
+	race(&w.payments, "HandleWebhook", &req, NULL, 5);
+	/* Whatever lost a race was queued; the worker finishes those. */
+	make_retries_due();
+	pay_worker_pass();
+	assert_int_equal(entries(transaction, "CREDIT"), 1);
+	assert_int_equal(balance(&c), 32109);
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
+				  " WHERE raw_payload->'data'->>'id' = '%s'", transaction),
+			 RACERS * 5);
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
+				  " WHERE raw_payload->'data'->>'id' = '%s' AND processed",
+				  transaction), RACERS * 5);
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
+				  " WHERE raw_payload->'data'->>'id' = '%s'"
+				  " AND outcome = 'credited'", transaction), 1);
+}
+
+/* Signed deliveries that are not a deposit: stored, acknowledged, never
+ * credited. */
+static void test_signed_events_that_are_not_deposits_are_stored_and_acknowledged(void **state)
+{
+	club c;
+	const char *card = new_transaction();
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+	const char *body;
+
+	open_club(&c, "flw-other-events");
+	assert_int_equal(webhook("{\"event\":\"subscription.cancelled\",\"data\":{\"id\":42}}",
+				 SECRET_HASH, &r), 0);
+	assert_true(r->processed);
+	assert_string_equal(r->status, "ignored");
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
+				  " AND processed AND event_type = 'subscription.cancelled'"
+				  " AND outcome = 'ignored'", r->event_id), 1);
+
+	/* A card payment into the merchant is not a deposit to a group. */
+	test_fake_flw_transaction(card, c.tx_ref, "100.00", "successful");
+	body = mem_arena_printf(w.arena,
+				"{\"event\":\"charge.completed\",\"data\":{\"id\":%s,"
+				"\"tx_ref\":\"%s\",\"amount\":100,\"currency\":\"NGN\","
+				"\"status\":\"successful\",\"payment_type\":\"card\"}}",
+				card, c.tx_ref);
+	assert_int_equal(webhook(body, SECRET_HASH, &r), 0);
+	assert_true(r->processed);
+	assert_string_equal(r->status, "ignored");
+	assert_int_equal(entries(card, "CREDIT"), 0);
+
+	/* Not even JSON: kept as a JSON string. */
+	assert_int_equal(webhook("not json at all", SECRET_HASH, &r), 0);
+	assert_true(r->processed);
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
+				  " AND processed AND jsonb_typeof(raw_payload) = 'string'"
+				  " AND raw_payload #>> '{}' = 'not json at all'", r->event_id), 1);
+	assert_int_equal(balance(&c), 0);
+}
+
+/* --- payouts ------------------------------------------------------------------------ */
+
+static void test_payout_succeeds_when_flutterwave_pays_at_once(void **state)
+{
+	club c;
+	const char *wid;
+	Kolo__Payments__V1__Payout *p;
+	Kolo__Payments__V1__CreatePayoutResponse *again = NULL;
+	char *sent;
+
+	open_club(&c, "flw-payout");
+	fund(&c, "5000.00");
+	wid = withdrawal_row(&c, 123456);
+	test_fake_flw_mode("transfers", "succeed_immediately", 1);
+	p = payout(&c, wid, 123456);
+	assert_int_equal(p->status, SUCCESS);
+	assert_string_equal(p->provider, "flutterwave");
+	assert_true(p->executed_at[0]);
+	assert_true(p->provider_reference[0]);
+	assert_string_equal(stage_of(p->id), "settled");
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	/* Our payout id is the provider's reference; the amount exact naira. */
+	sent = test_fake_flw_last_body("/v3/transfers");
+	assert_contains(sent, "\"amount\":1234.56");
+	assert_contains(sent, mem_arena_printf(w.arena, "\"reference\":\"%s\"", p->id));
+	assert_contains(sent, "\"account_number\":\"0123456789\"");
+	assert_contains(sent, "\"account_bank\":\"058\"");
+	free(sent);
+	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = 'payout:%s'"
+				  " AND type = 'DEBIT' AND amount_kobo = 123456"
+				  " AND source = 'payout' AND NOT simulated", wid), 1);
+	assert_int_equal(balance(&c), 500000 - 123456);
+
+	/* The withdrawal service asking again is a replay. */
+	assert_int_equal(payout_to(&c, wid, 123456, "0123456789", &again), 0);
+	assert_true(again->replayed);
+	assert_string_equal(again->payout->id, p->id);
+	assert_int_equal(again->payout->status, SUCCESS);
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
+	assert_int_equal(balance(&c), 500000 - 123456);
+}
+
+static void test_failed_transfer_is_reversed_and_recorded(void **state)
+{
+	club c;
+	const char *wid, *refused_wid;
+	Kolo__Payments__V1__Payout *p;
+	Kolo__Payments__V1__CreatePayoutResponse *r = NULL;
+
+	open_club(&c, "flw-payout-fail");
+	fund(&c, "1000.00");
+	wid = withdrawal_row(&c, 30000);
+	test_fake_flw_mode("transfers", "fail_immediately", 1);
+	p = payout(&c, wid, 30000);
+	assert_int_equal(p->status, FAILED);
+	assert_contains(p->failure_reason, "DISBURSE FAILED");
+	assert_string_equal(stage_of(p->id), "reversed");
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = 'reversal:%s'"
+				  " AND type = 'CREDIT' AND amount_kobo = 30000"
+				  " AND source = 'payout'", wid), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'"
+				  " AND attempted_payload->>'payout_id' = '%s'"
+				  " AND error_message <> ''", wid, p->id), 1);
+	assert_int_equal(balance(&c), 100000);
+	/* Nothing more happens to it. */
+	pay_worker_pass();
+	assert_int_equal(entries(mem_arena_printf(w.arena, "reversal:%s", wid), "CREDIT"), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'",
+				  wid), 1);
+	assert_int_equal(get_payout(p->id)->status, FAILED);
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+
+	/* A transfer the provider refuses outright (400) fails the same way. */
+	refused_wid = withdrawal_row(&c, 20000);
+	assert_int_equal(payout_to(&c, refused_wid, 20000, "0000000000", &r), 0);
+	assert_int_equal(r->payout->status, FAILED);
+	assert_string_equal(stage_of(r->payout->id), "reversed");
+	assert_int_equal(test_fake_flw_transfers_created(r->payout->id), 0);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "reversal:%s", refused_wid), "CREDIT"),
+			 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'",
+				  refused_wid), 1);
+	assert_int_equal(balance(&c), 100000);
+}
+
+static void test_transfer_timeout_is_settled_by_polling(void **state)
+{
+	club c;
+	const char *wid;
+	Kolo__Payments__V1__Payout *p, *got;
+
+	open_club(&c, "flw-payout-slow");
+	fund(&c, "800.00");
+	wid = withdrawal_row(&c, 50000);
+	/* The fake makes the transfer, then answers long after our timeout. */
+	test_fake_flw_mode("transfers", SLOW_MODE, 1);
+	p = payout(&c, wid, 50000);
+	assert_int_equal(p->status, PENDING);
+	assert_string_equal(stage_of(p->id), "sent");
+	assert_int_equal(balance(&c), 30000);
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+
+	/* Still pending at the provider: the worker only asks. */
+	pay_worker_pass();
+	pay_worker_pass();
+	assert_int_equal(get_payout(p->id)->status, PENDING);
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+
+	test_fake_flw_transfer_status(p->id, "SUCCESSFUL");
+	pay_worker_pass();
+	got = get_payout(p->id);
+	assert_int_equal(got->status, SUCCESS);
+	assert_true(got->executed_at[0]);
+	assert_true(got->provider_reference[0]);
+	assert_string_equal(stage_of(p->id), "settled");
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "reversal:%s", wid), "CREDIT"), 0);
+	assert_int_equal(balance(&c), 30000);
+}
+
+/* A crash right after the payout row (no debit yet) and one right after
+ * the debit (no transfer yet): the worker finishes each, one debit and
+ * one transfer apiece. */
+static void test_restart_between_debit_and_transfer_sends_one_transfer(void **state)
+{
+	club c;
+	const char *created_wid, *debited_wid, *created_id, *debited_id;
+
+	open_club(&c, "flw-restart");
+	fund(&c, "1000.00");
+	created_wid = withdrawal_row(&c, 10000);
+	created_id = payout_row(&c, created_wid, 10000, "created");
+	debited_wid = withdrawal_row(&c, 40000);
+	post_payout_debit(&c, debited_wid, 40000);
+	debited_id = payout_row(&c, debited_wid, 40000, "debited");
+	assert_int_equal(balance(&c), 60000);
+
+	pay_worker_pass();
+	assert_int_equal(test_fake_flw_transfers_created(debited_id), 1);
+	assert_int_equal(test_fake_flw_transfers_created(created_id), 1);
+	assert_string_equal(stage_of(debited_id), "sent");
+	assert_string_equal(stage_of(created_id), "sent");
+	assert_int_equal(balance(&c), 50000);
+
+	/* Passes while the transfers are pending send nothing more. */
+	pay_worker_pass();
+	pay_worker_pass();
+	assert_int_equal(test_fake_flw_transfers_created(debited_id), 1);
+	assert_int_equal(test_fake_flw_transfers_created(created_id), 1);
+
+	test_fake_flw_transfer_status(debited_id, "SUCCESSFUL");
+	test_fake_flw_transfer_status(created_id, "SUCCESSFUL");
+	pay_worker_pass();
+	assert_int_equal(get_payout(debited_id)->status, SUCCESS);
+	assert_int_equal(get_payout(created_id)->status, SUCCESS);
+	assert_int_equal(test_fake_flw_transfers_created(debited_id), 1);
+	assert_int_equal(test_fake_flw_transfers_created(created_id), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", debited_wid), "DEBIT"), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", created_wid), "DEBIT"), 1);
+	assert_int_equal(balance(&c), 50000);
+}
+
+/* A crash after the provider accepted the transfer but before the payout
+ * recorded it: the worker sends it again with the same reference, and the
+ * provider (refusing the known reference, as the live API may) still has
+ * one transfer. */
+static void test_restart_after_an_unrecorded_transfer_sends_no_second_one(void **state)
+{
+	club c;
+	const char *wid, *id;
+	pay_transfer_request req = { .amount_kobo = 40000, .bank_code = "058",
+				     .account_number = "0123456789",
+				     .account_name = "Ngozi Eze", .narration = "Kolo payout" };
+	pay_transfer_result out;
+
+	open_club(&c, "flw-unrecorded");
+	fund(&c, "1000.00");
+	wid = withdrawal_row(&c, 40000);
+	post_payout_debit(&c, wid, 40000);
+	id = payout_row(&c, wid, 40000, "debited");
+	req.reference = id;
+	assert_int_equal(w.provider->ops->create_transfer(w.provider, &req, &out), 0);
+	pay_free_raw(&out.raw_json);
+	assert_int_equal(test_fake_flw_transfers_created(id), 1);
+
+	test_fake_flw_mode("transfers", "duplicate_error", 1);
+	pay_worker_pass();
+	assert_int_equal(test_fake_flw_transfers_created(id), 1);
+	assert_int_equal(get_payout(id)->status, PENDING);
+	assert_string_equal(stage_of(id), "sent");
+
+	test_fake_flw_transfer_status(id, "SUCCESSFUL");
+	pay_worker_pass();
+	assert_int_equal(get_payout(id)->status, SUCCESS);
+	assert_int_equal(test_fake_flw_transfers_created(id), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "reversal:%s", wid), "CREDIT"), 0);
+	assert_int_equal(balance(&c), 60000);
+}
+
+static void test_transfer_created_then_500_is_never_sent_twice(void **state)
+{
+	club c;
+	const char *wid;
+	Kolo__Payments__V1__Payout *p, *got;
+
+	open_club(&c, "flw-payout-500");
+	fund(&c, "700.00");
+	wid = withdrawal_row(&c, 25000);
+	test_fake_flw_mode("transfers", "created_fail500", 1);
+	p = payout(&c, wid, 25000);
+	assert_int_equal(p->status, PENDING);
+	assert_string_equal(stage_of(p->id), "sent");
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	assert_int_equal(balance(&c), 45000);
+
+	for (int i = 0; i < 4; i++)
+		pay_worker_pass();
+	assert_int_equal(get_payout(p->id)->status, PENDING);
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+
+	test_fake_flw_transfer_status(p->id, "SUCCESSFUL");
+	pay_worker_pass();
+	got = get_payout(p->id);
+	assert_int_equal(got->status, SUCCESS);
+	assert_true(got->provider_reference[0]);
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "reversal:%s", wid), "CREDIT"), 0);
+	assert_int_equal(balance(&c), 45000);
+}
+
+static void test_unfunded_payout_sends_no_transfer(void **state)
+{
+	club c;
+	const char *wid;
+	Kolo__Payments__V1__Payout *p;
+
+	open_club(&c, "flw-unfunded");
+	fund(&c, "10.00");
+	wid = withdrawal_row(&c, 5000);
+	p = payout(&c, wid, 5000);
+	assert_int_equal(p->status, FAILED);
+	assert_string_equal(p->failure_reason, "insufficient_funds");
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 0);
+	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference LIKE '%%:%s'",
+				  wid), 0);
+	assert_int_equal(balance(&c), 1000);
+}
+
+/* A transfer request that never reached the provider (500 before it did
+ * anything) is asked about, and sent again (same reference) only once
+ * the provider still does not know it five minutes later. */
+static void test_transfer_the_provider_never_got_is_sent_again_after_five_minutes(void **state)
+{
+	club c;
+	const char *wid;
+	Kolo__Payments__V1__Payout *p;
+
+	open_club(&c, "flw-resend");
+	fund(&c, "500.00");
+	wid = withdrawal_row(&c, 20000);
+	test_fake_flw_mode("transfers", "fail500", 1);
+	p = payout(&c, wid, 20000);
+	assert_int_equal(p->status, PENDING);
+	assert_string_equal(stage_of(p->id), "sent");
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 0);
+	pay_worker_pass();
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 0);
+	assert_string_equal(stage_of(p->id), "sent");
+
+	sql_run("UPDATE payout SET updated_at = now() - interval '6 minutes' WHERE id = '%s'",
+		p->id);
+	pay_worker_pass();
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	pay_worker_pass();
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	test_fake_flw_transfer_status(p->id, "SUCCESSFUL");
+	pay_worker_pass();
+	assert_int_equal(get_payout(p->id)->status, SUCCESS);
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
+	assert_int_equal(balance(&c), 30000);
+}
+
+/* The withdrawal service retrying CreatePayout while the first call is
+ * still running: one payout, one debit, one transfer. */
+static void test_concurrent_payout_requests_send_one_transfer(void **state)
+{
+	club c;
+	const char *wid, *id;
+	Kolo__Payments__V1__CreatePayoutRequest req =
+		KOLO__PAYMENTS__V1__CREATE_PAYOUT_REQUEST__INIT;
+	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
+
+	open_club(&c, "flw-race-payout");
+	fund(&c, "900.00");
+	wid = withdrawal_row(&c, 40000);
+	b.bank_code = "058";
+	b.account_number = "0123456789";
+	b.account_name = "Ngozi Eze";
+	req.withdrawal_id = (char *)wid;
+	req.group_id = c.group;
+	req.amount_kobo = 40000;
+	req.beneficiary = &b;
+	req.attempt = 1;
+	race(&w.payments, "CreatePayout", &req, NULL, 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'", wid), 1);
+	id = sql_text("SELECT id FROM payout WHERE withdrawal_id = '%s'", wid);
+	assert_int_equal(test_fake_flw_transfers_created(id), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
+	assert_int_equal(balance(&c), 50000);
+	test_fake_flw_transfer_status(id, "SUCCESSFUL");
+	pay_worker_pass();
+	assert_int_equal(get_payout(id)->status, SUCCESS);
+	assert_int_equal(test_fake_flw_transfers_created(id), 1);
+	assert_int_equal(balance(&c), 50000);
+}
+
+/* --- transfer webhooks -------------------------------------------------------------- */
+
+static void test_transfer_completed_webhook_settles_a_pending_payout(void **state)
+{
+	club c;
+	const char *wid, *transfer_id;
+	Kolo__Payments__V1__Payout *p, *got;
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+
+	open_club(&c, "flw-transfer-hook");
+	fund(&c, "600.00");
+	wid = withdrawal_row(&c, 10000);
+	p = payout(&c, wid, 10000);
+	assert_int_equal(p->status, PENDING);
+	transfer_id = p->provider_reference;
+	assert_true(transfer_id[0]);
+
+	/* The event's own word is not taken: the provider still says NEW. */
+	assert_int_equal(webhook(transfer_body(transfer_id, p->id, "SUCCESSFUL", "100.00"),
+				 SECRET_HASH, &r), 0);
+	assert_true(r->processed);
+	assert_int_equal(get_payout(p->id)->status, PENDING);
+	assert_string_equal(stage_of(p->id), "sent");
+
+	/* Settled at the provider: the next delivery settles it, no worker. */
+	test_fake_flw_transfer_status(p->id, "SUCCESSFUL");
+	assert_int_equal(webhook(transfer_body(transfer_id, p->id, "SUCCESSFUL", "100.00"),
+				 SECRET_HASH, &r), 0);
+	assert_true(r->processed);
+	assert_string_equal(r->status, "processed");
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
+				  " AND processed AND event_type = 'transfer.completed'"
+				  " AND outcome = 'transfer_checked'", r->event_id), 1);
+	got = get_payout(p->id);
+	assert_int_equal(got->status, SUCCESS);
+	assert_true(got->executed_at[0]);
+	assert_string_equal(stage_of(p->id), "settled");
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
+	assert_int_equal(balance(&c), 50000);
+}
+
+static void test_transfer_failed_webhook_reverses_the_payout_once(void **state)
+{
+	club c;
+	const char *wid, *body;
+	Kolo__Payments__V1__Payout *p, *got;
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+
+	open_club(&c, "flw-transfer-fail-hook");
+	fund(&c, "600.00");
+	wid = withdrawal_row(&c, 15000);
+	p = payout(&c, wid, 15000);
+	assert_int_equal(p->status, PENDING);
+	assert_int_equal(balance(&c), 45000);
+	test_fake_flw_transfer_status(p->id, "FAILED");
+	body = transfer_body(p->provider_reference, p->id, "FAILED", "150.00");
+	assert_int_equal(webhook(body, SECRET_HASH, &r), 0);
+	assert_true(r->processed);
+	got = get_payout(p->id);
+	assert_int_equal(got->status, FAILED);
+	assert_contains(got->failure_reason, "DISBURSE FAILED");
+	assert_string_equal(stage_of(p->id), "reversed");
+	/* Delivered again: still one reversal, one recovery row. */
+	assert_int_equal(webhook(body, SECRET_HASH, &r), 0);
+	pay_worker_pass();
+	assert_int_equal(entries(mem_arena_printf(w.arena, "reversal:%s", wid), "CREDIT"), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'",
+				  wid), 1);
+	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	assert_int_equal(balance(&c), 60000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, calm_fake, check_invariant)
+		T(test_group_creation_provisions_an_account_through_flutterwave),
+		T(test_provider_failure_is_recovered_by_the_worker_with_one_account),
+		T(test_concurrent_account_requests_make_one_account),
+		T(test_badly_signed_webhook_is_stored_unprocessed_and_refused),
+		T(test_verified_deposit_is_credited_in_exact_kobo),
+		T(test_delivery_repeated_a_hundred_times_credits_once),
+		T(test_deposit_the_provider_does_not_confirm_is_not_credited),
+		T(test_deposit_queued_while_the_provider_fails_is_credited_once_later),
+		T(test_concurrent_deliveries_of_one_deposit_credit_once),
+		T(test_signed_events_that_are_not_deposits_are_stored_and_acknowledged),
+		T(test_payout_succeeds_when_flutterwave_pays_at_once),
+		T(test_failed_transfer_is_reversed_and_recorded),
+		T(test_transfer_timeout_is_settled_by_polling),
+		T(test_restart_between_debit_and_transfer_sends_one_transfer),
+		T(test_restart_after_an_unrecorded_transfer_sends_no_second_one),
+		T(test_transfer_created_then_500_is_never_sent_twice),
+		T(test_unfunded_payout_sends_no_transfer),
+		T(test_transfer_the_provider_never_got_is_sent_again_after_five_minutes),
+		T(test_concurrent_payout_requests_send_one_transfer),
+		T(test_transfer_completed_webhook_settles_a_pending_payout),
+		T(test_transfer_failed_webhook_reverses_the_payout_once),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
