@@ -38,8 +38,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(memchr(ev.type, '\0', sizeof(ev.type)) != NULL);
 		FUZZ_CHECK(memchr(ev.transaction_id, '\0', sizeof(ev.transaction_id)) != NULL);
 		FUZZ_CHECK(memchr(ev.tx_ref, '\0', sizeof(ev.tx_ref)) != NULL);
-		FUZZ_CHECK(ev.kind != PAY_EVENT_CHARGE || ev.amount_kobo > 0 ||
-			   ev.amount_kobo <= 0);
+		/* A deposit names its transaction and reference (its amount
+		 * is only a claim: crediting checks it against verify). */
+		FUZZ_CHECK(ev.kind != PAY_EVENT_CHARGE ||
+			   (ev.transaction_id[0] && ev.tx_ref[0]));
+		FUZZ_CHECK(ev.kind != PAY_EVENT_TRANSFER || ev.transfer_ref[0]);
 	}
 	free(hash);
 	return 0;
