@@ -447,12 +447,14 @@ WDR_HANDLER(decline_withdrawal)
 		(Kolo__Withdrawals__V1__DeclineWithdrawalResponse *)resp;
 	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
 			 .actor = rpc_ctx_user_id(ctx) };
-	wdr_row w;
+	wdr_row w = { 0 };
 	db_conn *c = NULL;
 	int rc = wdr_load_for(ctx, in->withdrawal_id, 0, &w, NULL);
 
+	if (rc < 0)
+		return rc;
 	/* Any officer declines; the requester may always cancel. */
-	if (rc == 0 && strcmp(w.requested_by, t.actor) != 0)
+	if (strcmp(w.requested_by, t.actor) != 0)
 		rc = svc_check_member(ctx, wdr_current()->groups, w.group_id, 1, NULL);
 	if (rc == 0 && strlen(in->reason) > WDR_REASON_MAX)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_reason", "reason is too long");

@@ -62,13 +62,15 @@ static size_t wdr_words(const char *name, char words[WDR_NAME_WORDS][WDR_WORD_MA
 	for (const char *p = name;; p++) {
 		int alnum = *p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80);
 
+		if (n == WDR_NAME_WORDS)
+			break; /* words past the sixteenth are not compared */
 		if (alnum && len + 1 < WDR_WORD_MAX) {
 			words[n][len++] = (char)toupper((unsigned char)*p);
 			continue;
 		}
 		if (alnum)
 			continue; /* an over-long word is cut */
-		if (len > 1 && n < WDR_NAME_WORDS) { /* initials do not count */
+		if (len > 1) { /* initials do not count */
 			words[n][len] = '\0';
 			n++;
 		}

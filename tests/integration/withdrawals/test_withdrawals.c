@@ -213,6 +213,30 @@ static void test_request_approve_paid_once(void **state)
 	assert_int_equal(balance(&t), 60000);
 }
 
+/* Declining what does not exist, without a reason: an error, not a crash. */
+static void test_declining_an_unknown_withdrawal_is_not_found(void **state)
+{
+	static const char *const ids[] = { "9b2f4e0c-0000-4000-8000-000000000000", "x" };
+	team t;
+
+	(void)state;
+	make_team(&t, "decl-unknown", 0);
+	for (size_t i = 0; i < 2; i++) {
+		Kolo__Withdrawals__V1__DeclineWithdrawalRequest req =
+			KOLO__WITHDRAWALS__V1__DECLINE_WITHDRAWAL_REQUEST__INIT;
+		Kolo__Withdrawals__V1__DeclineWithdrawalResponse *resp = NULL;
+		int rc;
+
+		req.withdrawal_id = (char *)ids[i];
+		req.pin = PIN;
+		rc = test_world_call(&w, &w.withdrawals, "DeclineWithdrawal", &req, &resp,
+				     &t.owner);
+		assert_true(rc == ERR_NOT_FOUND || rc == ERR_INVALID_ARGUMENT);
+	}
+	/* The service still answers. */
+	assert_int_equal(balance(&t), 0);
+}
+
 static void test_members_and_strangers_may_not_act(void **state)
 {
 	team t;
@@ -480,6 +504,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_request_approve_paid_once, check_invariant),
+		cmocka_unit_test_teardown(test_declining_an_unknown_withdrawal_is_not_found, check_invariant),
 		cmocka_unit_test_teardown(test_members_and_strangers_may_not_act, check_invariant),
 		cmocka_unit_test_teardown(test_wrong_pin_is_refused_and_counted, check_invariant),
 		cmocka_unit_test_teardown(test_bad_requests_are_refused, check_invariant),
