@@ -5,7 +5,8 @@
  *   created -> debited -> sent -> settled      (SUCCESS, or FAILED unfunded)
  *                      \-> (FAILED) -> reversed (FAILED, money back)
  * Every step is idempotent (ledger references, the provider's reference),
- * and every move is a compare-and-set on (stage, status), so a crash
+ * and every move is a compare-and-set on (stage, status); the move to
+ * `sent` is made before the provider is asked, so one actor sends. A crash
  * between any two steps, or the worker and a handler both advancing one
  * payout, leaves a state the next advance finishes: no money lost, no
  * second transfer. */
@@ -128,9 +129,12 @@ static int pay_transfer_request_of(pay_env *env, const pay_payout *p,
 	return 0;
 }
 
-/* debited: ask the provider to send it. An unknown outcome (timeout, 5xx)
- * still moves to `sent`: from there we only ever ask, never send again
- * unless the provider says it never saw the transfer. */
+static int pay_reread(pay_env *env, pay_payout *p);
+
+/* debited: claim the send (debited -> sent, a compare-and-set only one
+ * handler, worker or replica wins), then ask the provider to send it. From
+ * `sent` we only ever ask, never send again unless the provider says it
+ * never saw the transfer; an unknown outcome (timeout, 5xx) stays there. */
 static int pay_step_send(pay_env *env, pay_payout *p, int *moved)
 {
 	pay_provider *prov = pay_current()->provider;
@@ -138,6 +142,11 @@ static int pay_step_send(pay_env *env, pay_payout *p, int *moved)
 	pay_transfer_result res;
 	int rc = pay_transfer_request_of(env, p, &req);
 
+	if (rc == 0)
+		rc = pay_move(p, "sent", "PENDING", NULL, NULL, 0, moved);
+	if (rc < 0 || !*moved)
+		return rc; /* another actor is sending it */
+	rc = pay_reread(env, p);
 	if (rc < 0)
 		return rc;
 	memset(&res, 0, sizeof(res));
@@ -151,9 +160,13 @@ static int pay_step_send(pay_env *env, pay_payout *p, int *moved)
 	if (rc < 0) {
 		log_event(LOG_LVL_WARN, "transfer outcome unknown", "payout_id", p->id,
 			  "error", err_last()->message, NULL);
-		return pay_move(p, "sent", "PENDING", NULL, NULL, 0, moved);
+		return 0;
 	}
-	rc = pay_apply_transfer(p, &res, moved);
+	if (res.status == PAY_TRANSFER_PENDING)
+		rc = pay_move(p, "sent", "PENDING", res.provider_id[0] ? res.provider_id : NULL,
+			      NULL, 0, moved);
+	else
+		rc = pay_apply_transfer(p, &res, moved);
 	pay_free_raw(&res.raw_json);
 	return rc;
 }

@@ -46,7 +46,7 @@ Control API (no auth, JSON bodies):
        settles a transfer ("SUCCESSFUL", "FAILED" or "PENDING").
   GET  /_control/stats
        {"transfers_created": {ref: n}, "virtual_accounts_created":
-        {tx_ref: n}, "requests": {path: n}, "last_body": {path: text}}
+        {tx_ref: n}, "requests": {path: n, "METHOD path": n}, "last_body": {path: text}}
   POST /_control/reset  forgets everything (state, modes, counters).
 """
 
@@ -222,6 +222,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.control(method, path)
             with STATE.lock:
                 STATE.requests[path] = STATE.requests.get(path, 0) + 1
+                key = method + " " + path
+                STATE.requests[key] = STATE.requests.get(key, 0) + 1
             if not path.startswith("/v3/"):
                 return self.error(404, "Not found")
             if self.headers.get("Authorization") != "Bearer " + SECRET_KEY:

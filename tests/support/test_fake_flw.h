@@ -46,7 +46,8 @@ json_int_t test_fake_flw_transfers_created(const char *reference);
 /* How many virtual accounts the fake created for tx_ref. */
 json_int_t test_fake_flw_accounts_created(const char *tx_ref);
 
-/* How many requests the fake got for path (e.g. "/v3/transfers"). */
+/* How many requests the fake got for path (e.g. "/v3/transfers"), or for
+ * one method on it ("POST /v3/transfers"). */
 json_int_t test_fake_flw_requests(const char *path);
 
 /* The raw body of the last request to path (malloc'd). */

@@ -1122,6 +1122,7 @@ static void test_concurrent_payout_requests_send_one_transfer(void **state)
 {
 	club c;
 	const char *wid, *id;
+	json_int_t sends;
 	Kolo__Payments__V1__CreatePayoutRequest req =
 		KOLO__PAYMENTS__V1__CREATE_PAYOUT_REQUEST__INIT;
 	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
@@ -1137,10 +1138,16 @@ static void test_concurrent_payout_requests_send_one_transfer(void **state)
 	req.amount_kobo = 40000;
 	req.beneficiary = &b;
 	req.attempt = 1;
+	/* A slow provider keeps every racer's send in flight together. */
+	sends = test_fake_flw_requests("POST /v3/transfers");
+	test_fake_flw_mode("transfers", "slow:300", 0);
 	race(&w.payments, "CreatePayout", &req, NULL, 1);
+	test_fake_flw_mode("transfers", "ok", 0);
 	assert_int_equal(sql_long("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'", wid), 1);
 	id = sql_text("SELECT id FROM payout WHERE withdrawal_id = '%s'", wid);
 	assert_int_equal(test_fake_flw_transfers_created(id), 1);
+	/* One racer claimed the send: the provider was asked once. */
+	assert_int_equal(test_fake_flw_requests("POST /v3/transfers") - sends, 1);
 	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
 	assert_int_equal(balance(&c), 50000);
 	test_fake_flw_transfer_status(id, "SUCCESSFUL");
