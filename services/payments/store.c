@@ -369,8 +369,12 @@ int pay_store_payout_add(db_conn *c, mem_arena *a, const pay_payout *in,
 	int rc = pay_payout_query(c, a,
 				  "INSERT INTO payout (withdrawal_id, group_id, amount_kobo,"
 				  " beneficiary, provider, attempt, status)"
-				  " VALUES ($1::uuid, $2::uuid, $3::int, $4::jsonb, $5, $6::int,"
-				  " 'PENDING') ON CONFLICT (withdrawal_id, attempt) DO NOTHING"
+				  " SELECT $1::uuid, $2::uuid, $3::int, $4::jsonb, $5, $6::int,"
+				  " 'PENDING' WHERE NOT EXISTS (SELECT 1 FROM payout"
+				  " WHERE withdrawal_id = $1::uuid AND attempt < $6::int"
+				  " AND stage <> 'reversed'"
+				  " AND NOT (stage = 'settled' AND status = 'FAILED'))"
+				  " ON CONFLICT (withdrawal_id, attempt) DO NOTHING"
 				  " RETURNING " PAY_PAYOUT_COLUMNS,
 				  6, params, out, created);
 
@@ -382,7 +386,8 @@ int pay_store_payout_add(db_conn *c, mem_arena *a, const pay_payout *in,
 			      " WHERE withdrawal_id = $1::uuid AND attempt = $2::int",
 			      2, params, out, &found);
 	if (rc == 0 && !found)
-		rc = err_set(ERR_ABORTED, "payout_race", "the payout changed; try again");
+		rc = err_set(ERR_FAILED_PRECONDITION, "payout_in_progress",
+			     "an earlier payout of this withdrawal is not finished");
 	return rc;
 }
 

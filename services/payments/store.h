@@ -95,7 +95,8 @@ KOLO_MUST_CHECK int pay_store_events_due(db_conn *c, mem_arena *a, int limit,
 
 /* --- payouts ---------------------------------------------------------------------- */
 /* Makes the payout of (withdrawal, attempt) if it is new; *created 0 and
- * out the existing one otherwise. */
+ * out the existing one otherwise. A new attempt while an earlier one is
+ * unfinished or paid: ERR_FAILED_PRECONDITION (payout_in_progress). */
 KOLO_MUST_CHECK int pay_store_payout_add(db_conn *c, mem_arena *a, const pay_payout *in,
 					 pay_payout *out, int *created);
 /* By "id" or by "withdrawal" (its latest attempt); *found 0 if none. */

@@ -29,6 +29,7 @@ static const char *wdr_payout_status_text(int status)
 
 typedef struct wdr_record_tx {
 	const char *id;
+	int attempt;
 	const Kolo__Payments__V1__Payout *payout;
 } wdr_record_tx;
 
@@ -37,7 +38,8 @@ static int wdr_record_body(db_conn *c, void *arg)
 	wdr_record_tx *t = arg;
 	const Kolo__Payments__V1__Payout *p = t->payout;
 
-	return wdr_store_set_payout(c, t->id, p->id, wdr_payout_status_text(p->status),
+	return wdr_store_set_payout(c, t->id, t->attempt, p->id,
+				    wdr_payout_status_text(p->status),
 				    p->failure_reason, p->executed_at);
 }
 
@@ -75,6 +77,7 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 	if (rc < 0)
 		return rc;
 	t.payout = resp->payout;
+	t.attempt = row.payout_attempt;
 	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_env_timeout(env), wdr_record_body, &t);

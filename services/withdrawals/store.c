@@ -171,11 +171,13 @@ int wdr_store_set_declined(db_conn *c, const char *id, const char *declined_by,
 		      3, params);
 }
 
-int wdr_store_set_payout(db_conn *c, const char *id, const char *payout_id,
+int wdr_store_set_payout(db_conn *c, const char *id, int attempt, const char *payout_id,
 			 const char *payout_status, const char *failure,
 			 const char *executed_at)
 {
-	const char *params[] = { id, payout_id, payout_status, failure, executed_at };
+	char attempt_text[DB_I64_TEXT];
+	const char *params[] = { id, payout_id, payout_status, failure, executed_at,
+				 db_i64(attempt_text, attempt) };
 
 	return db_run(c,
 		      "UPDATE withdrawal_request SET payout_id = NULLIF($2, '')::uuid,"
@@ -183,8 +185,9 @@ int wdr_store_set_payout(db_conn *c, const char *id, const char *payout_id,
 		      " status = CASE WHEN $3 = 'SUCCESS' THEN 'PAID' ELSE status END,"
 		      " executed_at = CASE WHEN $3 = 'SUCCESS' THEN"
 		      " coalesce(NULLIF($5, '')::timestamptz, now()) ELSE executed_at END,"
-		      " updated_at = now() WHERE id = $1::uuid AND status = 'APPROVED'",
-		      5, params);
+		      " updated_at = now() WHERE id = $1::uuid AND status = 'APPROVED'"
+		      " AND payout_attempt = $6::int",
+		      6, params);
 }
 
 int wdr_store_next_attempt(db_conn *c, const char *id)

@@ -69,9 +69,11 @@ KOLO_MUST_CHECK int wdr_store_approve(db_conn *c, const char *id, const char *us
 KOLO_MUST_CHECK int wdr_store_set_approved(db_conn *c, const char *id, int required);
 KOLO_MUST_CHECK int wdr_store_set_declined(db_conn *c, const char *id,
 					   const char *declined_by, const char *reason);
-/* Records what payments said of the payout; a SUCCESS makes it PAID with
+/* Records what payments said of the payout of attempt (a slow answer about
+ * an older attempt changes nothing); a SUCCESS makes it PAID with
  * executed_at (the payout's time, RFC 3339, or now when ""). */
-KOLO_MUST_CHECK int wdr_store_set_payout(db_conn *c, const char *id, const char *payout_id,
+KOLO_MUST_CHECK int wdr_store_set_payout(db_conn *c, const char *id, int attempt,
+					 const char *payout_id,
 					 const char *payout_status, const char *failure,
 					 const char *executed_at);
 /* Starts a new payout attempt after a failed one. */

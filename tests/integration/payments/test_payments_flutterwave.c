@@ -265,8 +265,8 @@ static const char *withdrawal_row(const club *c, int64_t kobo)
 			c->group, (long long)kobo, c->owner.id);
 }
 
-static int payout_to(const club *c, const char *wid, int64_t kobo, const char *account,
-		     Kolo__Payments__V1__CreatePayoutResponse **out)
+static int payout_attempt(const club *c, const char *wid, int64_t kobo, const char *account,
+			  int attempt, Kolo__Payments__V1__CreatePayoutResponse **out)
 {
 	Kolo__Payments__V1__CreatePayoutRequest req =
 		KOLO__PAYMENTS__V1__CREATE_PAYOUT_REQUEST__INIT;
@@ -279,8 +279,28 @@ static int payout_to(const club *c, const char *wid, int64_t kobo, const char *a
 	req.group_id = (char *)c->group;
 	req.amount_kobo = kobo;
 	req.beneficiary = &b;
-	req.attempt = 1;
+	req.attempt = attempt;
 	return test_world_call(&w, &w.payments, "CreatePayout", &req, out, NULL);
+}
+
+static int payout_to(const club *c, const char *wid, int64_t kobo, const char *account,
+		     Kolo__Payments__V1__CreatePayoutResponse **out)
+{
+	return payout_attempt(c, wid, kobo, account, 1, out);
+}
+
+/* A second attempt while the first is open or paid is refused, untouched. */
+static void assert_no_second_attempt(const club *c, const char *wid, int64_t kobo,
+				     int64_t balance_kobo)
+{
+	Kolo__Payments__V1__CreatePayoutResponse *r = NULL;
+
+	assert_int_equal(payout_attempt(c, wid, kobo, "0123456789", 2, &r),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "payout_in_progress");
+	assert_int_equal(sql_long("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'"
+				  " AND attempt = 2", wid), 0);
+	assert_int_equal(balance(c), balance_kobo);
 }
 
 static Kolo__Payments__V1__Payout *payout(const club *c, const char *wid, int64_t kobo)
@@ -937,6 +957,7 @@ static void test_transfer_timeout_is_settled_by_polling(void **state)
 	pay_worker_pass();
 	assert_int_equal(get_payout(p->id)->status, PENDING);
 	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	assert_no_second_attempt(&c, wid, 50000, 30000);
 
 	test_fake_flw_transfer_status(p->id, "SUCCESSFUL");
 	pay_worker_pass();
@@ -946,6 +967,7 @@ static void test_transfer_timeout_is_settled_by_polling(void **state)
 	assert_true(got->provider_reference[0]);
 	assert_string_equal(stage_of(p->id), "settled");
 	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
+	assert_no_second_attempt(&c, wid, 50000, 30000);
 	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
 	assert_int_equal(entries(mem_arena_printf(w.arena, "reversal:%s", wid), "CREDIT"), 0);
 	assert_int_equal(balance(&c), 30000);
