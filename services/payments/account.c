@@ -30,7 +30,10 @@ static int pay_provision_name(db_conn *c, pay_provision_tx *t, const char **name
 }
 
 /* Under the group's va_request lock: the account if it exists, else the
- * provider's answer recorded (or the failure, for the worker to retry). */
+ * provider's answer recorded (or the failure, for the worker to retry).
+ * The lock is what makes concurrent requests ask the provider once, so the
+ * call is made inside the transaction, which therefore never re-runs
+ * (db_tx_single): on a failure the next GetAccount asks again. */
 static int pay_provision_body(db_conn *c, void *arg)
 {
 	pay_provision_tx *t = arg;
@@ -76,7 +79,7 @@ int pay_provision(pay_env *env, const char *group_id, const char *group_name,
 	int rc = pay_db(&c);
 
 	if (rc == 0)
-		rc = db_tx(c, svc_env_timeout(env), pay_provision_body, &t);
+		rc = db_tx_single(c, svc_env_timeout(env), pay_provision_body, &t);
 	if (rc < 0)
 		return rc;
 	*pending = t.pending;

@@ -474,6 +474,16 @@ int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 	return rc;
 }
 
+int db_tx_single(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
+{
+	int rc;
+
+	assert(conn != NULL && fn != NULL);
+	rc = db_tx_once(conn, timeout_ms, fn, arg);
+	conn->retryable = false;
+	return rc;
+}
+
 char *db_text(mem_arena *arena, const PGresult *res, int row, int col)
 {
 	if (PQgetisnull(res, row, col))

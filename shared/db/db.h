@@ -85,6 +85,12 @@ typedef int (*db_tx_fn)(db_conn *conn, void *arg);
 KOLO_MUST_CHECK int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
 			  void *arg);
 
+/* db_tx that runs fn once, never retried: for a body that must make an
+ * outside call while it holds its row locks (a retry would repeat it).
+ * A retryable failure is returned as is (ERR_ABORTED, ERR_UNAVAILABLE). */
+KOLO_MUST_CHECK int db_tx_single(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
+				 void *arg);
+
 /* The err_code for a SQLSTATE (five characters; NULL -> ERR_UNAVAILABLE):
  * 23505 unique -> ALREADY_EXISTS, 23503 foreign key -> FAILED_PRECONDITION,
  * 23502/23514/22xxx -> INVALID_ARGUMENT, 40001/40P01 -> ABORTED,

@@ -509,6 +509,24 @@ static void test_tx_retries_when_connection_lost_inside(void **state)
 	assert_int_equal(item_count("311"), 1);
 }
 
+/* db_tx_single: the same loss inside the body is returned, not re-run. */
+static void test_tx_single_is_never_rerun(void **state)
+{
+	db_conn *conn = thread_conn();
+	tx_arg a = {.id = "313", .kill_before_second_statement = true};
+
+	(void)state;
+	a.kill_pid_on_first_call = PQbackendPID(db_pg(conn));
+	assert_int_equal(db_tx_single(conn, 0, tx_insert, &a), ERR_UNAVAILABLE);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(item_count("313"), 0);
+	a = (tx_arg){.id = "314"};
+	conn = thread_conn();
+	assert_int_equal(db_tx_single(conn, 0, tx_insert, &a), 0);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(item_count("314"), 1);
+}
+
 static void test_tx_connection_lost_during_commit_is_not_retried(void **state)
 {
 	db_conn *conn = thread_conn();
@@ -567,6 +585,7 @@ int main(void)
 		cmocka_unit_test(
 			test_tx_retries_when_connection_lost_before_begin),
 		cmocka_unit_test(test_tx_retries_when_connection_lost_inside),
+		cmocka_unit_test(test_tx_single_is_never_rerun),
 		cmocka_unit_test(
 			test_tx_connection_lost_during_commit_is_not_retried),
 		cmocka_unit_test(test_thread_conn_needs_configure),
