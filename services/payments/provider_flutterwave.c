@@ -292,6 +292,10 @@ static int flw_call(flw_state *f, const char *method, const char *path,
 	if (r->status >= 500 || r->status == 408 || r->status == 429)
 		rc = err_set(ERR_UNAVAILABLE, "provider_unavailable",
 			     "flutterwave answered %s with http %ld", what, r->status);
+	else if (r->status == 401 || r->status == 403)
+		rc = err_set(ERR_UNAVAILABLE, "provider_auth",
+			     "flutterwave refused our credentials for %s (http %ld): %s", what,
+			     r->status, message[0] ? message : "no reason given");
 	else if (r->status == 404)
 		rc = err_set(ERR_NOT_FOUND, "provider_not_found",
 			     "flutterwave does not know it (%s): %s", what,

@@ -32,6 +32,7 @@ Control API (no auth, JSON bodies):
        "resolve" | "banks" | "*"; behaviour
          ok               normal answers (clears the endpoint's mode)
          fail500          500 before doing anything
+         unauthorized     401 "Invalid authorization key" (a rotated key)
          created_fail500  do the work, then answer 500 (outcome unknown)
          slow:<ms>        do the work, wait ms, then answer
          timeout          do the work, then wait 30 s and answer 503
@@ -268,6 +269,8 @@ class Handler(BaseHTTPRequestHandler):
             behaviour = STATE.take_mode(endpoint)
         if behaviour == "fail500":
             return self.error(500, "Internal server error")
+        if behaviour == "unauthorized":
+            return self.error(401, "Invalid authorization key")
         with STATE.lock:
             status, body = work(behaviour)
         if behaviour == "created_fail500":
@@ -473,8 +476,8 @@ class Handler(BaseHTTPRequestHandler):
             endpoint = body.get("endpoint")
             behaviour = body.get("behaviour")
             times = int(body.get("times", 0) or 0)
-            known = ("ok", "fail500", "created_fail500", "timeout", "mismatch_amount",
-                     "duplicate_error")
+            known = ("ok", "fail500", "unauthorized", "created_fail500", "timeout",
+                     "mismatch_amount", "duplicate_error")
             starts = {"succeed_immediately": "SUCCESSFUL",
                       "fail_immediately": "FAILED", "new": "NEW"}
             if endpoint not in ("transfers", "virtual-account-numbers", "verify",

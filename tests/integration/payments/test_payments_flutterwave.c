@@ -693,7 +693,7 @@ static void test_deposit_the_provider_does_not_confirm_is_not_credited(void **st
 {
 	club c;
 	const char *t1 = new_transaction(), *t2 = new_transaction(), *t3 = new_transaction();
-	const char *t4 = new_transaction(), *t5 = new_transaction();
+	const char *t4 = new_transaction(), *t5 = new_transaction(), *t6 = new_transaction();
 
 	open_club(&c, "flw-mismatch");
 	/* The provider answers another amount than the webhook's. */
@@ -712,6 +712,9 @@ static void test_deposit_the_provider_does_not_confirm_is_not_credited(void **st
 	expect_uncredited(&c, t4, "1500.75", "verification_mismatch");
 	/* The provider never heard of it. */
 	expect_uncredited(&c, t5, "1500.75", "verification_failed");
+	/* More than a ledger entry holds (an integer of kobo): kept for a person. */
+	test_fake_flw_transaction(t6, c.tx_ref, "21474836.48", "successful");
+	expect_uncredited(&c, t6, "21474836.48", "amount_over_limit");
 
 	/* Settled for good: the worker does not pick them up again. */
 	make_retries_due();
@@ -748,6 +751,14 @@ static void test_deposit_queued_while_the_provider_fails_is_credited_once_later(
 	pay_worker_pass();
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
 				  " AND NOT processed AND attempts = 2", event), 1);
+	assert_int_equal(entries(transaction, "CREDIT"), 0);
+
+	/* Our key refused (rotated, misconfigured): still queued, not settled. */
+	test_fake_flw_mode("verify", "unauthorized", 0);
+	make_retries_due();
+	pay_worker_pass();
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
+				  " AND NOT processed AND attempts = 3", event), 1);
 	assert_int_equal(entries(transaction, "CREDIT"), 0);
 
 	/* The provider recovers: the next due pass credits it, once. */
