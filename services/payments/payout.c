@@ -198,6 +198,25 @@ static int pay_step_poll(pay_env *env, pay_payout *p, int *moved)
 	return rc;
 }
 
+typedef struct pay_reverse_tx {
+	pay_payout *p;
+	const char *payload;
+	int moved;
+} pay_reverse_tx;
+
+/* The move to `reversed` and its payout_recovery row, together. */
+static int pay_reverse_body(db_conn *c, void *arg)
+{
+	pay_reverse_tx *t = arg;
+	int rc = pay_store_payout_move(c, t->p->id, t->p->stage, t->p->status, "reversed",
+				       "FAILED", NULL, NULL, 0, &t->moved);
+
+	if (rc < 0 || !t->moved)
+		return rc;
+	return pay_store_payout_recovery(c, t->p->withdrawal_id, t->payload,
+					 t->p->failure_reason);
+}
+
 /* A failed transfer after the debit: the money goes back, and the failure
  * is kept in payout_recovery for people to look at. */
 static int pay_step_reverse(pay_env *env, pay_payout *p, int *moved)
@@ -205,25 +224,27 @@ static int pay_step_reverse(pay_env *env, pay_payout *p, int *moved)
 	int refused = 0;
 	db_conn *c = NULL;
 	json_t *payload;
-	char *text;
+	char *text = NULL;
+	pay_reverse_tx t = { .p = p };
 	int rc = pay_post(env, p, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT,
 			  pay_ref(env->arena, "reversal", p), &refused);
 
-	if (rc == 0)
-		rc = pay_move(p, "reversed", "FAILED", NULL, NULL, 0, moved);
-	if (rc < 0 || !*moved)
+	if (rc < 0)
 		return rc;
 	payload = json_pack("{s:s, s:I, s:i}", "payout_id", p->id, "amount_kobo",
 			    (json_int_t)p->amount_kobo, "attempt", p->attempt);
 	text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
 	json_decref(payload);
+	t.payload = text ? text : "{}";
 	rc = pay_db(&c);
 	if (rc == 0)
-		rc = pay_store_payout_recovery(c, p->withdrawal_id, text ? text : "{}",
-					       p->failure_reason);
+		rc = db_tx(c, svc_env_timeout(env), pay_reverse_body, &t);
 	free(text);
-	log_event(LOG_LVL_WARN, "payout failed and reversed", "payout_id", p->id,
-		  "withdrawal_id", p->withdrawal_id, "reason", p->failure_reason, NULL);
+	*moved = t.moved;
+	if (rc == 0 && t.moved)
+		log_event(LOG_LVL_WARN, "payout failed and reversed", "payout_id", p->id,
+			  "withdrawal_id", p->withdrawal_id, "reason", p->failure_reason,
+			  NULL);
 	return rc;
 }
 
