@@ -727,6 +727,57 @@ static void test_failed_migration_rolls_back(void **state)
 	assert_true(table_exists(db, "half_done"));
 }
 
+/* A database that held entries before ledger_balance existed (0005) gets
+ * every group's balance from its entries (0008), including a balance row
+ * that counted only the entries made since. */
+static void test_balances_are_backfilled_from_entries(void **state)
+{
+	const char *db = new_db();
+	const char *dir = new_dir(false);
+	char file[MIG_NAME_MAX + 16];
+	PGconn *pg;
+	int applied = -1;
+
+	(void)state;
+	for (int i = 0; i < fx.nsources && fx.sources[i].version < 8; i++) {
+		snprintf(file, sizeof(file), "%04d_%s.sql", fx.sources[i].version,
+			 fx.sources[i].name);
+		copy_file(source_migrations, dir, file);
+	}
+	assert_int_equal(mig_run(db, dir, NULL, &applied), 0);
+	pg = test_pg_connect(db);
+	assert_sqlstate(pg,
+			"INSERT INTO \"user\" (id, email, password_hash, name) VALUES"
+			" ('00000000-0000-4000-8000-000000000001', 'a@example.com', 'x', 'A');"
+			"INSERT INTO \"group\" (id, name, created_by) VALUES"
+			" ('00000000-0000-4000-8000-0000000000a1', 'A', '00000000-0000-4000-8000-000000000001'),"
+			" ('00000000-0000-4000-8000-0000000000a2', 'B', '00000000-0000-4000-8000-000000000001');"
+			"INSERT INTO account (id, group_id, virtual_account_number) VALUES"
+			" ('00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-8000-0000000000a1', '1000000001'),"
+			" ('00000000-0000-4000-8000-0000000000c2', '00000000-0000-4000-8000-0000000000a2', '1000000002');"
+			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) VALUES"
+			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1', 'CREDIT', 50000, 'r1'),"
+			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1', 'DEBIT', 20000, 'r2'),"
+			" ('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-0000000000c2', 'CREDIT', 700, 'r3');"
+			/* B's row knows only its latest credit. */
+			"INSERT INTO ledger_balance (group_id, balance_kobo, credits_kobo, entries)"
+			" VALUES ('00000000-0000-4000-8000-0000000000a2', 300, 300, 1);"
+			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) VALUES"
+			" ('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-0000000000c2', 'CREDIT', 300, 'r4');",
+			"");
+	PQfinish(pg);
+	assert_int_equal(mig_run(db, source_migrations, NULL, &applied), 0);
+	assert_true(applied >= 1);
+	assert_int_equal(pg_long(db, "SELECT count(*) FROM ledger_balance WHERE"
+				     " (group_id = '00000000-0000-4000-8000-0000000000a1'"
+				     "  AND balance_kobo = 30000 AND credits_kobo = 50000"
+				     "  AND debits_kobo = 20000 AND entries = 2) OR"
+				     " (group_id = '00000000-0000-4000-8000-0000000000a2'"
+				     "  AND balance_kobo = 1000 AND credits_kobo = 1000"
+				     "  AND debits_kobo = 0 AND entries = 2)"),
+			 2);
+}
+
 static void test_transaction_control_in_file_refused(void **state)
 {
 	const char *db = new_db();
@@ -1151,6 +1202,7 @@ int main(void)
 		cmocka_unit_test(test_bad_folder_contents_refused),
 		cmocka_unit_test(test_oversized_file_refused),
 		cmocka_unit_test(test_failed_migration_rolls_back),
+		cmocka_unit_test(test_balances_are_backfilled_from_entries),
 		cmocka_unit_test(test_transaction_control_in_file_refused),
 		cmocka_unit_test(test_concurrent_migrators_apply_once),
 		cmocka_unit_test(test_status_lists_applied_and_pending),
