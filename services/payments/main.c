@@ -16,12 +16,14 @@ static pay_provider *provider;
 static int pay_open_provider(void)
 {
 	const char *name = NULL, *base = NULL, *key = NULL, *hash = NULL, *ca = NULL;
+	const char *email = NULL;
 	int64_t timeout_ms = 0;
 	const cfg_var vars[] = {
 		{ "KOLO_PROVIDER", CFG_STRING, "demo", 0, 0, &name },
 		{ "KOLO_FLW_BASE_URL", CFG_STRING, "https://api.flutterwave.com", 0, 0, &base },
 		{ "KOLO_FLW_TIMEOUT_MS", CFG_INT, "30000", 100, 120000, &timeout_ms },
 		{ "KOLO_FLW_CA_FILE", CFG_FILE, "", 0, 0, &ca },
+		{ "KOLO_FLW_ACCOUNT_EMAIL", CFG_STRING, "", 0, 0, &email },
 	};
 	pay_flutterwave_config flw;
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
@@ -45,6 +47,7 @@ static int pay_open_provider(void)
 	}
 	flw = (pay_flutterwave_config){ .base_url = base, .secret_key = key,
 					.secret_hash = hash, .ca_file = ca,
+					.account_email = email,
 					.timeout_ms = timeout_ms };
 	return pay_flutterwave_new(&provider, &flw);
 }

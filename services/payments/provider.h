@@ -146,6 +146,7 @@ typedef struct pay_flutterwave_config {
 	const char *secret_key;	  /* Authorization: Bearer */
 	const char *secret_hash;  /* the verif-hash webhooks carry */
 	const char *ca_file;	  /* extra CA bundle (tests); NULL = system */
+	const char *account_email; /* virtual accounts' email when the request has none */
 	int64_t timeout_ms;	  /* per request */
 } pay_flutterwave_config;
 

@@ -39,6 +39,7 @@ typedef struct flw_state {
 	char *secret_hash;
 	size_t secret_hash_len;
 	char *ca_file;
+	char *account_email; /* "" when not configured */
 	long timeout_ms;
 	struct curl_slist *headers; /* built once, only read afterwards */
 } flw_state;
@@ -408,6 +409,7 @@ static int flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 	flw_state *f = p->state;
 	char first[128], last[128];
 	json_t *obj, *root = NULL, *data;
+	const char *email;
 	flw_reply r;
 	char *body;
 	int rc;
@@ -419,10 +421,10 @@ static int flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 	obj = json_pack("{s:s, s:b, s:s, s:s, s:s}", "tx_ref", req->tx_ref,
 			"is_permanent", 1, "narration", req->group_name,
 			"firstname", first, "lastname", last);
-	/* Flutterwave wants an email; it is left out rather than invented when
-	 * the caller has none. */
-	if (obj && req->email && req->email[0] &&
-	    json_object_set_new(obj, "email", json_string(req->email)) < 0) {
+	/* Flutterwave wants an email: the caller's, else the configured
+	 * mailbox Kolo holds accounts under; left out rather than invented. */
+	email = req->email && req->email[0] ? req->email : f->account_email;
+	if (obj && email[0] && json_object_set_new(obj, "email", json_string(email)) < 0) {
 		json_decref(obj);
 		obj = NULL;
 	}
@@ -990,6 +992,7 @@ static void flw_destroy(pay_provider *p)
 		flw_wipe_free(f->secret_hash);
 		free(f->base_url);
 		free(f->ca_file);
+		free(f->account_email);
 		free(f);
 	}
 	free(p);
@@ -1072,6 +1075,7 @@ int pay_flutterwave_new(pay_provider **out, const pay_flutterwave_config *cfg)
 	f->secret_hash = xstrdup(cfg->secret_hash ? cfg->secret_hash : "");
 	f->secret_hash_len = strlen(f->secret_hash);
 	f->ca_file = cfg->ca_file && cfg->ca_file[0] ? xstrdup(cfg->ca_file) : NULL;
+	f->account_email = xstrdup(cfg->account_email ? cfg->account_email : "");
 	f->timeout_ms = (long)cfg->timeout_ms;
 
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", f->secret_key);

@@ -121,6 +121,28 @@ static void test_create_va(void **state)
 	assert_null(a.raw_json);
 }
 
+/* KOLO_FLW_ACCOUNT_EMAIL: the mailbox accounts are held under when the
+ * request has no email of its own. */
+static void test_virtual_account_uses_the_configured_email(void **state)
+{
+	pay_flutterwave_config cfg = { .base_url = test_fake_flw_url(), .secret_key = SECRET_KEY,
+				       .secret_hash = SECRET_HASH, .timeout_ms = 5000,
+				       .account_email = "accounts@kolo.example" };
+	pay_va_request req = { .tx_ref = "kolo-grp-email", .group_name = "Ajo", .email = "" };
+	pay_provider *p = NULL;
+	pay_va_result out;
+	char *sent;
+
+	(void)state;
+	assert_int_equal(pay_flutterwave_new(&p, &cfg), 0);
+	assert_int_equal(p->ops->create_va(p, &req, &out), 0);
+	sent = test_fake_flw_last_body("/v3/virtual-account-numbers");
+	assert_non_null(strstr(sent, "\"email\":\"accounts@kolo.example\""));
+	free(sent);
+	pay_free_raw(&out.raw_json);
+	p->ops->destroy(p);
+}
+
 static void test_wrong_key_is_refused_without_leaking_it(void **state)
 {
 	pay_provider *p = provider_with(test_fake_flw_url(), "FLWSECK_TEST-wrong-key", 5000);
@@ -818,6 +840,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 		T(test_create_va),
+		T(test_virtual_account_uses_the_configured_email),
 		T(test_wrong_key_is_refused_without_leaking_it),
 		T(test_unknown_path_is_not_found),
 		T(test_transfer_pending_then_settled),
