@@ -317,6 +317,27 @@ static int pay_start_body(db_conn *c, void *arg)
 	return pay_store_payout_add(c, t->arena, t->spec, t->out, &t->created);
 }
 
+/* Money leaves only through the provider that took it in: a group whose
+ * account the demo provider made holds simulated credits, never paid out
+ * for real (and the reverse). */
+static int pay_check_same_provider(pay_env *env, db_conn *c, const char *group_id)
+{
+	pay_account acct;
+	int found = 0;
+	int rc = pay_store_account(c, env->arena, group_id, &acct, &found);
+
+	if (rc < 0)
+		return rc;
+	if (!found)
+		return err_set(ERR_FAILED_PRECONDITION, "no_account",
+			       "the group has no account to pay from");
+	if (strcmp(acct.provider, pay_current()->provider->ops->name) != 0)
+		return err_set(ERR_FAILED_PRECONDITION, "provider_mismatch",
+			       "the group's account is with %s, payouts go through %s",
+			       acct.provider, pay_current()->provider->ops->name);
+	return 0;
+}
+
 int pay_payout_start(pay_env *env, const pay_payout *spec, pay_payout *out,
 		     int *replayed)
 {
@@ -324,6 +345,8 @@ int pay_payout_start(pay_env *env, const pay_payout *spec, pay_payout *out,
 	db_conn *c = NULL;
 	int rc = pay_db(&c);
 
+	if (rc == 0)
+		rc = pay_check_same_provider(env, c, spec->group_id);
 	if (rc == 0)
 		rc = db_tx(c, svc_env_timeout(env), pay_start_body, &t);
 	if (rc < 0)

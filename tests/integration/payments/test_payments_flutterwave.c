@@ -1151,6 +1151,26 @@ static void test_transfer_the_provider_never_got_is_sent_again_after_five_minute
 
 /* The withdrawal service retrying CreatePayout while the first call is
  * still running: one payout, one debit, one transfer. */
+/* Simulated money (an account the demo provider made) never leaves
+ * through the real provider. */
+static void test_demo_account_is_not_paid_out_for_real(void **state)
+{
+	club c;
+	const char *wid;
+	Kolo__Payments__V1__CreatePayoutResponse *r = NULL;
+
+	open_club(&c, "flw-demo-money");
+	fund(&c, "500.00");
+	assert_int_equal(sql_long("WITH u AS (UPDATE account SET provider = 'demo'"
+				  " WHERE group_id = '%s' RETURNING 1) SELECT count(*) FROM u",
+				  c.group), 1);
+	wid = withdrawal_row(&c, 10000);
+	assert_int_equal(payout_to(&c, wid, 10000, "0123456789", &r), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "provider_mismatch");
+	assert_int_equal(sql_long("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'", wid), 0);
+	assert_int_equal(balance(&c), 50000);
+}
+
 static void test_concurrent_payout_requests_send_one_transfer(void **state)
 {
 	club c;
@@ -1285,6 +1305,7 @@ int main(void)
 		T(test_transfer_created_then_500_is_never_sent_twice),
 		T(test_unfunded_payout_sends_no_transfer),
 		T(test_transfer_the_provider_never_got_is_sent_again_after_five_minutes),
+		T(test_demo_account_is_not_paid_out_for_real),
 		T(test_concurrent_payout_requests_send_one_transfer),
 		T(test_transfer_completed_webhook_settles_a_pending_payout),
 		T(test_transfer_failed_webhook_reverses_the_payout_once),
