@@ -164,7 +164,7 @@ int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
 	if (rc == 0)
 		rc = pay_store_event_add(c, env->arena, prov->ops->name,
 					 ev.type[0] ? ev.type : "unknown", body, len,
-					 signed_ok, &out->event_id);
+					 signed_ok, pay_current()->event_grace_s, &out->event_id);
 	if (rc < 0)
 		return rc;
 	if (!signed_ok)

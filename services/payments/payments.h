@@ -16,6 +16,7 @@ typedef struct pay_deps {
 	rpc_channel *groups;
 	int worker_interval_ms; /* how often the worker looks for work */
 	int payout_stale_s;	/* a payout untouched this long is the worker's */
+	int event_grace_s;	/* a stored webhook event is the handler's this long */
 	int recovery_max_tries; /* provisioning retries before giving up */
 } pay_deps;
 

@@ -214,14 +214,14 @@ int pay_store_recovery_retry(db_conn *c, const char *group_id, const char *error
 		      3, params);
 }
 
-/* --- webhook events -------------------------------------------------------------- */
-
 int pay_store_event_add(db_conn *c, mem_arena *a, const char *provider,
 			const char *type, const uint8_t *body, size_t len,
-			int signature_valid, char **id)
+			int signature_valid, int grace_s, char **id)
 {
 	char *text = mem_arena_strndup(a, (const char *)body, len);
-	const char *params[] = { type, text, provider, signature_valid ? "true" : "false" };
+	char grace[DB_I64_TEXT];
+	const char *params[] = { type, text, provider, signature_valid ? "true" : "false",
+				 db_i64(grace, grace_s) };
 	json_t *parsed = NULL;
 	PGresult *res = NULL;
 	int rc;
@@ -242,17 +242,17 @@ int pay_store_event_add(db_conn *c, mem_arena *a, const char *provider,
 	rc = db_exec(c, &res,
 		     parsed ? "INSERT INTO webhook_event (event_type, raw_payload, provider,"
 			      " signature_valid, next_attempt_at) VALUES ($1, $2::jsonb, $3,"
-			      " $4::boolean, now()) RETURNING id"
+			      " $4::boolean, now() + $5::int * interval '1 second') RETURNING id"
 			    : "INSERT INTO webhook_event (event_type, raw_payload, provider,"
 			      " signature_valid, next_attempt_at) VALUES ($1, to_jsonb($2::text),"
-			      " $3, $4::boolean, now()) RETURNING id",
-		     4, params);
+			      " $3, $4::boolean, now() + $5::int * interval '1 second') RETURNING id",
+		     5, params);
 	if (rc == ERR_INVALID_ARGUMENT && parsed) /* JSON PostgreSQL refuses */
 		rc = db_exec(c, &res,
 			     "INSERT INTO webhook_event (event_type, raw_payload, provider,"
 			     " signature_valid, next_attempt_at) VALUES ($1, to_jsonb($2::text),"
-			     " $3, $4::boolean, now()) RETURNING id",
-			     4, params);
+			     " $3, $4::boolean, now() + $5::int * interval '1 second') RETURNING id",
+			     5, params);
 	json_decref(parsed);
 	if (rc < 0)
 		return rc;

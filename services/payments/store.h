@@ -84,10 +84,11 @@ KOLO_MUST_CHECK int pay_store_recovery_retry(db_conn *c, const char *group_id,
 
 /* --- webhook events -------------------------------------------------------------- */
 /* Stores a delivery as received (raw JSON, or a JSON string when the body
- * is not JSON); *id is the new row. */
+ * is not JSON); *id is the new row. The worker may take it grace_s
+ * seconds later, when the handler that stored it has not finished it. */
 KOLO_MUST_CHECK int pay_store_event_add(db_conn *c, mem_arena *a, const char *provider,
 					const char *type, const uint8_t *body, size_t len,
-					int signature_valid, char **id);
+					int signature_valid, int grace_s, char **id);
 KOLO_MUST_CHECK int pay_store_event_done(db_conn *c, const char *id, const char *outcome);
 KOLO_MUST_CHECK int pay_store_event_retry(db_conn *c, const char *id, const char *error);
 KOLO_MUST_CHECK int pay_store_events_due(db_conn *c, mem_arena *a, int limit,

@@ -269,12 +269,14 @@ static bool table_exists(const char *conninfo, const char *table)
 /* How many times needle occurs in text. */
 static int count_of(const char *text, const char *needle)
 {
-	const char *p = strstr(text, needle);
+	size_t len = strlen(needle), size = strlen(text);
 	int n = 0;
 
-	while (p != NULL) {
-		n++;
-		p = strstr(p + strlen(needle), needle);
+	for (size_t at = 0; len > 0 && at + len <= size; at++) {
+		if (memcmp(text + at, needle, len) == 0) {
+			n++;
+			at += len - 1;
+		}
 	}
 	return n;
 }
@@ -734,7 +736,7 @@ static void test_balances_are_backfilled_from_entries(void **state)
 {
 	const char *db = new_db();
 	const char *dir = new_dir(false);
-	char file[MIG_NAME_MAX + 16];
+	char file[MIG_NAME_MAX + 32];
 	PGconn *pg;
 	int applied = -1;
 

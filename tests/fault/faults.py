@@ -1,0 +1,600 @@
+#!/usr/bin/python3
+"""Kolo fault-injection scenarios (stdlib only); run by run_faults.sh.
+
+Starts the five services and the gateway itself (so it can kill, stop and
+restart them), drives them over HTTP, injects faults in the fake
+Flutterwave (its /_control API), in the processes (SIGKILL, SIGTERM) and in
+PostgreSQL (pg_ctl stop -m fast), and after every scenario runs
+invariants.sql (any row fails) plus the scenario's own checks. Nothing is
+timed: each outcome is polled for up to CAP seconds, then the test fails.
+
+Environment (run_faults.sh sets it): the KOLO_* service configuration and
+KOLO_FAULT_BUILD, KOLO_FAULT_RUN (logs), KOLO_FAULT_DB (superuser conninfo
+of the suite's database), KOLO_FAULT_FAKE (the fake's URL), KOLO_FAULT_PG_DIR,
+KOLO_FAULT_PG_PORT, KOLO_FAULT_PG_FSYNC, KOLO_FAULT_PGLIB, KOLO_FAULT_SQL.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+CAP = 30.0
+PSQL = "/usr/lib/postgresql/15/bin/psql"
+PIN = "135790"
+PASSWORD = "fault password 123"
+BENEFICIARY = {"bank_code": "058", "account_number": "0123456789",
+               "account_name": "Adaeze Okafor"}  # the fake resolves any number to this name
+SERVICES = ["identity", "groups", "ledger", "withdrawals", "payments"]
+
+ENV = os.environ
+BUILD = ENV["KOLO_FAULT_BUILD"]
+RUN = ENV["KOLO_FAULT_RUN"]
+DB = ENV["KOLO_FAULT_DB"]
+FAKE = ENV["KOLO_FAULT_FAKE"]
+URL = "http://" + ENV["KOLO_GATEWAY_ADDR"]
+HASH = ENV["KOLO_FLW_SECRET_HASH"]
+
+
+class Fail(Exception):
+    pass
+
+
+class Stopped(Exception):
+    """SIGTERM: not a condition poll() waits out."""
+
+
+def log(msg):
+    print("faults: " + msg, file=sys.stderr, flush=True)
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def poll(what, fn, cap=CAP):
+    """fn() until it returns something true (exceptions count as not yet)."""
+    deadline = time.monotonic() + cap
+    last = None
+    while True:
+        try:
+            v = fn()
+            if v:
+                return v
+            last = v
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, Fail) as e:
+            last = e
+        if time.monotonic() > deadline:
+            raise Fail("%s: not within %d s (last: %r)" % (what, cap, last))
+        time.sleep(0.1)
+
+
+# --- processes ---------------------------------------------------------------
+
+PROCS = {}
+
+
+def binary(name):
+    if name == "gateway":
+        return os.path.join(BUILD, "gateway", "kolo-gateway")
+    return os.path.join(BUILD, "services", name, "kolo-" + name)
+
+
+def addr(name):
+    return ENV["KOLO_%s_ADDR" % name.upper()]
+
+
+def healthy(name):
+    if name == "gateway":
+        return http("GET", "/healthz", timeout=2)[0] == 200
+    return subprocess.run([os.path.join(BUILD, "tools", "health", "kolo-health"),
+                           addr(name)], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def start(name):
+    out = open(os.path.join(RUN, name + ".log"), "ab")
+    PROCS[name] = subprocess.Popen([binary(name)], stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    out.close()
+    # run_faults.sh kills whatever is left of these if we are killed.
+    with open(os.path.join(RUN, "pids"), "a") as f:
+        f.write("%d\n" % PROCS[name].pid)
+
+
+def wait_healthy(name):
+    poll("kolo-%s healthy" % name, lambda: PROCS[name].poll() is None and healthy(name))
+
+
+def kill9(name):
+    p = PROCS.pop(name)
+    p.send_signal(signal.SIGKILL)
+    rc = p.wait(timeout=CAP)
+    check(rc == -signal.SIGKILL, "kolo-%s: SIGKILL gave exit %s" % (name, rc))
+
+
+def terminate(name):
+    """SIGTERM; the process must exit 0 within the cap."""
+    p = PROCS.pop(name)
+    p.send_signal(signal.SIGTERM)
+    try:
+        rc = p.wait(timeout=CAP)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        raise Fail("kolo-%s did not exit within %d s of SIGTERM" % (name, CAP))
+    check(rc == 0, "kolo-%s exited with %s on SIGTERM" % (name, rc))
+
+
+def restart(name):
+    start(name)
+    wait_healthy(name)
+
+
+# --- HTTP and SQL ------------------------------------------------------------
+
+def request(base, method, path, body=None, token=None, headers=None, timeout=15):
+    """(status, parsed JSON or text); connection errors raise OSError."""
+    data = None
+    if body is not None:
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            status, text = r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        status, text = e.code, e.read().decode()
+    try:
+        return status, json.loads(text) if text else None
+    except ValueError:
+        return status, text
+
+
+def http(method, path, body=None, token=None, headers=None, timeout=15):
+    return request(URL, method, path, body, token, headers, timeout)
+
+
+def expect(status, method, path, body=None, token=None, headers=None):
+    got, reply = http(method, path, body, token, headers)
+    check(got == status, "%s %s: got %s %s, want %s" % (method, path, got, reply, status))
+    return reply
+
+
+def fake(path, body=None):
+    status, reply = request(FAKE, "POST" if body is not None else "GET", path, body)
+    check(status == 200, "fake %s: %s %s" % (path, status, reply))
+    return reply
+
+
+def fake_mode(endpoint, behaviour, times=0):
+    fake("/_control/mode", {"endpoint": endpoint, "behaviour": behaviour, "times": times})
+
+
+def psql(sql):
+    r = subprocess.run([PSQL, DB, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                       capture_output=True, text=True, timeout=CAP)
+    check(r.returncode == 0, "psql: %s" % r.stderr.strip())
+    return r.stdout.strip()
+
+
+def invariants(label):
+    r = subprocess.run([PSQL, DB, "-qAt", "-v", "ON_ERROR_STOP=1", "-f",
+                        ENV["KOLO_FAULT_SQL"]], capture_output=True, text=True, timeout=CAP)
+    check(r.returncode == 0, "invariants.sql: %s" % r.stderr.strip())
+    check(r.stdout.strip() == "", "%s: invariants violated:\n%s" % (label, r.stdout.strip()))
+
+
+# --- the product, over HTTP --------------------------------------------------
+
+class User:
+    counter = 0
+
+    def __init__(self, tag):
+        User.counter += 1
+        self.email = "%s-%d-%d@example.com" % (tag, os.getpid(), User.counter)
+        reply = expect(201, "POST", "/v1/auth/register",
+                       {"email": self.email, "password": PASSWORD, "name": "Fault " + tag})
+        self.token = reply["access_token"]
+        expect(201, "POST", "/v1/me/pin", {"pin": PIN}, self.token)
+
+
+class Group:
+    def __init__(self, owner, name):
+        self.owner = owner
+        reply = expect(201, "POST", "/v1/groups",
+                       {"name": name, "rule_template": "single_officer"}, owner.token)
+        self.id = reply["id"]
+        poll("the account of " + name, lambda: http(
+            "GET", "/v1/groups/%s/account" % self.id, token=owner.token)[1]
+            .get("status") == "active")
+        # The tx_ref deposits are matched by, as payments stored it.
+        self.tx_ref = psql("SELECT client_ref FROM va_request WHERE group_id = '%s'" % self.id)
+        check(self.tx_ref, "no va_request for " + name)
+
+    def balance(self):
+        status, reply = http("GET", "/v1/groups/%s/balance" % self.id, token=self.owner.token)
+        check(status == 200, "balance: %s %s" % (status, reply))
+        return int(reply["balance_kobo"])
+
+    def wait_balance(self, kobo, cap=CAP):
+        poll("balance of %s = %d" % (self.id, kobo), lambda: self.balance() == kobo, cap)
+
+    def withdraw(self, kobo, reason):
+        """Requests a withdrawal (single officer: approved at once, paid out
+        at once); returns the HTTP status, whatever it is."""
+        try:
+            return http("POST", "/v1/groups/%s/withdrawals" % self.id,
+                        {"amount_kobo": kobo, "beneficiary": BENEFICIARY,
+                         "reason": reason, "pin": PIN}, self.owner.token, timeout=60)[0]
+        except OSError as e:
+            return repr(e)
+
+    def withdrawal_id(self):
+        """The group's one withdrawal (each scenario makes one)."""
+        return poll("the withdrawal of " + self.id, lambda: psql(
+            "SELECT id FROM withdrawal_request WHERE group_id = '%s'" % self.id))
+
+    def payout_id(self):
+        return poll("the payout of " + self.id, lambda: psql(
+            "SELECT id FROM payout WHERE group_id = '%s'" % self.id))
+
+    def withdrawal_status(self, wid):
+        status, reply = http("GET", "/v1/withdrawals/" + wid, token=self.owner.token)
+        check(status == 200, "withdrawal: %s %s" % (status, reply))
+        return reply["status"]
+
+
+TX = [int(time.time()) % 100000 * 1000]
+
+
+class Deposit:
+    """A bank transfer into a group's virtual account: registered with the
+    fake (what verify answers) and announced by a signed webhook."""
+
+    def __init__(self, group, naira):
+        TX[0] += 1
+        self.id = str(TX[0])
+        self.group = group
+        whole, _, frac = naira.partition(".")
+        self.kobo = int(whole) * 100 + int((frac + "00")[:2])
+        fake("/_control/transaction", {"id": self.id, "tx_ref": group.tx_ref,
+                                       "amount": naira, "currency": "NGN",
+                                       "status": "successful"})
+        # The amount is written as its exact decimal text.
+        self.body = ('{"event":"charge.completed","data":{"id":%s,"tx_ref":%s,'
+                     '"flw_ref":"FLW-FAULT-%s","amount":%s,"currency":"NGN",'
+                     '"status":"successful","payment_type":"bank_transfer",'
+                     '"customer":{"name":"Fault Sender","email":"s@example.com"}}}'
+                     % (self.id, json.dumps(group.tx_ref), self.id, naira))
+
+    def deliver(self, timeout=15):
+        return http("POST", "/v1/webhooks/flutterwave", self.body,
+                    headers={"verif-hash": HASH}, timeout=timeout)
+
+    def deliver_until_accepted(self):
+        """As a provider does: again until the endpoint answers 200."""
+        return poll("webhook %s accepted" % self.id,
+                    lambda: (lambda r: r[1] if r[0] == 200 else None)(self.deliver()))
+
+    def credits(self):
+        return int(psql("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
+                        " AND type = 'CREDIT'" % self.id))
+
+    def events_pending(self):
+        return int(psql("SELECT count(*) FROM webhook_event WHERE NOT processed"
+                        " AND raw_payload #>> '{data,id}' = '%s'" % self.id))
+
+    def settled(self):
+        """Credited once, and every stored delivery processed."""
+        poll("deposit %s credited" % self.id, lambda: self.credits() >= 1)
+        poll("deliveries of %s processed" % self.id, lambda: self.events_pending() == 0)
+        check(self.credits() == 1, "deposit %s: %d credits" % (self.id, self.credits()))
+
+
+def fund(group, naira):
+    d = Deposit(group, naira)
+    reply = d.deliver_until_accepted()
+    # "duplicate" when the worker, which may pick a stored event up at once,
+    # credited it first.
+    check(reply.get("status") in ("processed", "duplicate"), "deposit: %s" % reply)
+    d.settled()
+    return d
+
+
+def in_background(fn):
+    box = {}
+
+    def run():
+        try:
+            box["result"] = fn()
+        except Exception as e:  # reported by the caller if it matters
+            box["error"] = e
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t, box
+
+
+def transfers_created(ref):
+    return fake("/_control/stats")["transfers_created"].get(ref, 0)
+
+
+def fake_requests(path):
+    return fake("/_control/stats")["requests"].get(path, 0)
+
+
+def debits_of(wid):
+    return int(psql("SELECT count(*) FROM ledger_entry WHERE type = 'DEBIT'"
+                    " AND reference LIKE 'payout:%s%%'" % wid))
+
+
+def reversals_of(wid):
+    return int(psql("SELECT count(*) FROM ledger_entry WHERE type = 'CREDIT'"
+                    " AND reference LIKE 'reversal:%s%%'" % wid))
+
+
+# --- scenarios ---------------------------------------------------------------
+
+def scenario_a(owner):
+    """kill -9 payments while a payout's transfer request is at the provider."""
+    g = Group(owner, "Fault A")
+    fund(g, "5000.00")
+    g.wait_balance(500000)
+    # Every transfer call slow (the worker may ask too): none completes
+    # before the kill.
+    fake_mode("transfers", "slow:15000", 0)
+    posts = fake_requests("POST /v3/transfers")
+    t, _ = in_background(lambda: g.withdraw(120000, "fault a"))
+    wid = g.withdrawal_id()
+    pid = g.payout_id()
+    poll("the transfer reaching the fake", lambda: transfers_created(pid) == 1)
+    kill9("payments")
+    stage = psql("SELECT stage || '/' || status FROM payout WHERE id = '%s'" % pid)
+    log("a: payments killed with the transfer in flight (payout %s)" % stage)
+    t.join(CAP)
+    fake_mode("transfers", "ok")
+    fake("/_control/transfer_status", {"reference": pid, "status": "SUCCESSFUL"})
+    restart("payments")
+    poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
+    check(transfers_created(pid) == 1, "a: %d transfers" % transfers_created(pid))
+    check(fake_requests("POST /v3/transfers") == posts + 1,
+          "a: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
+    check(debits_of(wid) == 1, "a: %d debits" % debits_of(wid))
+    check(reversals_of(wid) == 0, "a: a reversal")
+    check(g.balance() == 500000 - 120000, "a: balance %d" % g.balance())
+    check(psql("SELECT status || '/' || stage FROM payout WHERE id = '%s'" % pid)
+          == "SUCCESS/settled", "a: payout not SUCCESS/settled")
+    invariants("a")
+
+
+def scenario_b(owner):
+    """kill -9 payments while a deposit's verification is at the provider."""
+    g = Group(owner, "Fault B")
+    d = Deposit(g, "2500.50")
+    # Every verification slow, not just the first: the worker may pick the
+    # stored event up next to the handler (it is due at once).
+    fake_mode("verify", "slow:15000", 0)
+    verify_path = "/v3/transactions/%s/verify" % d.id
+    t, _ = in_background(lambda: d.deliver(timeout=30))
+    poll("the verification reaching the fake", lambda: fake_requests(verify_path) >= 1)
+    kill9("payments")
+    t.join(CAP)
+    check(d.credits() == 0, "b: credited before the verification finished")
+    fake_mode("verify", "ok")
+    restart("payments")
+    d.deliver_until_accepted()  # the provider retries
+    g.wait_balance(250050)
+    d.settled()
+    reply = d.deliver_until_accepted()
+    check(reply.get("status") == "duplicate", "b: another delivery: %s" % reply)
+    d.settled()
+    check(g.balance() == 250050, "b: balance %d" % g.balance())
+    invariants("b")
+
+
+def scenario_c(owner):
+    """The ledger stopped while webhooks arrive: stored, then credited once."""
+    g = Group(owner, "Fault C")
+    deposits = [Deposit(g, n) for n in ("100.00", "200.25", "300.50")]
+    terminate("ledger")
+    try:
+        for d in deposits + deposits[:1]:
+            status, reply = d.deliver()
+            # The contract: 200 once the event is stored and signed; the
+            # credit waits for the ledger (DESIGN §8, decisions "Webhooks").
+            check(status == 200 and reply.get("status") == "queued",
+                  "c: delivery with the ledger down: %s %s" % (status, reply))
+        check(sum(d.credits() for d in deposits) == 0, "c: credited without a ledger")
+    finally:
+        restart("ledger")
+    want = sum(d.kobo for d in deposits)
+    # Each failed try doubles the event's backoff (1, 2, 4, 8 s...): more room.
+    g.wait_balance(want, cap=2 * CAP)
+    for d in deposits:
+        d.settled()
+    check(g.balance() == want, "c: balance %d, want %d" % (g.balance(), want))
+    invariants("c")
+
+
+def pg_ctl(action):
+    d, port, fsync = ENV["KOLO_FAULT_PG_DIR"], ENV["KOLO_FAULT_PG_PORT"], ENV["KOLO_FAULT_PG_FSYNC"]
+    cmd = {"stop": 'kolo_pg_stop "$1" fast',
+           "start": 'kolo_pg_start "$1" "$2" "$3" >/dev/null'}[action]
+    r = subprocess.run(["bash", "-c", '. "$0"; ' + cmd, ENV["KOLO_FAULT_PGLIB"], d, port,
+                        fsync], capture_output=True, text=True, timeout=90)
+    check(r.returncode == 0, "pg %s: %s" % (action, r.stderr.strip()))
+
+
+def scenario_d(owner):
+    """PostgreSQL stopped (fast) under load and started again: the services
+    answer correctly again without a restart."""
+    g = Group(owner, "Fault D")
+    fund(g, "1000.00")
+    during = [Deposit(g, "10.10"), Deposit(g, "20.20")]
+    stop = threading.Event()
+    seen = {}
+
+    def load():
+        i = 0
+        while not stop.is_set():
+            i += 1
+            try:
+                if i % 3 == 0:
+                    status = during[i % 2].deliver(timeout=10)[0]
+                elif i % 3 == 1:
+                    status = http("GET", "/v1/groups/%s/balance" % g.id, token=owner.token,
+                                  timeout=10)[0]
+                else:
+                    status = http("GET", "/v1/groups/%s/ledger" % g.id, token=owner.token,
+                                  timeout=10)[0]
+            except OSError:
+                status = "error"
+            seen[status] = seen.get(status, 0) + 1
+            time.sleep(0.02)
+
+    t = threading.Thread(target=load, daemon=True)
+    t.start()
+    time.sleep(0.5)
+    try:
+        pg_ctl("stop")
+        time.sleep(1.5)
+    finally:
+        pg_ctl("start")
+    time.sleep(0.5)
+    stop.set()
+    t.join(CAP)
+    log("d: answers while PostgreSQL went away and came back: %s" % seen)
+    for name, p in PROCS.items():
+        check(p.poll() is None, "d: kolo-%s exited (%s)" % (name, p.returncode))
+    poll("a balance read", lambda: http("GET", "/v1/groups/%s/balance" % g.id,
+                                        token=owner.token)[0] == 200)
+    for d in during:
+        d.deliver_until_accepted()
+    after = Deposit(g, "30.30")
+    after.deliver_until_accepted()
+    want = 100000 + sum(d.kobo for d in during) + after.kobo
+    g.wait_balance(want)
+    for d in during + [after]:
+        d.settled()
+    # Every service's database connection works again.
+    poll("a login", lambda: http("POST", "/v1/auth/login",
+                                 {"email": owner.email, "password": PASSWORD})[0] == 200)
+    poll("a group read", lambda: http("GET", "/v1/groups/" + g.id, token=owner.token)[0] == 200)
+    poll("a withdrawal list", lambda: http("GET", "/v1/groups/%s/withdrawals" % g.id,
+                                           token=owner.token)[0] == 200)
+    check(g.balance() == want, "d: balance %d, want %d" % (g.balance(), want))
+    for name, p in PROCS.items():
+        check(p.poll() is None, "d: kolo-%s exited (%s)" % (name, p.returncode))
+    invariants("d")
+
+
+def scenario_e(owner):
+    """The provider: 500s after doing the work, then 500s to every question,
+    then recovery -> PAID, one transfer; slower than our timeout and then a
+    failed transfer -> FAILED, reversed, the money back."""
+    g = Group(owner, "Fault E1")
+    fund(g, "3000.00")
+    fake_mode("transfers", "created_fail500", 1)
+    posts = fake_requests("POST /v3/transfers")
+    g.withdraw(50000, "fault e1")
+    wid = g.withdrawal_id()
+    pid = g.payout_id()
+    poll("the transfer reaching the fake", lambda: transfers_created(pid) == 1)
+    fake_mode("transfers", "fail500", 0)
+    before = fake_requests("/v3/transfers")
+    poll("payments asking again", lambda: fake_requests("/v3/transfers") >= before + 3)
+    check(g.withdrawal_status(wid) == "APPROVED", "e1: paid while the provider fails")
+    fake_mode("transfers", "ok")
+    fake("/_control/transfer_status", {"reference": pid, "status": "SUCCESSFUL"})
+    poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
+    check(transfers_created(pid) == 1, "e1: %d transfers" % transfers_created(pid))
+    check(fake_requests("POST /v3/transfers") == posts + 1,
+          "e1: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
+    check(debits_of(wid) == 1 and reversals_of(wid) == 0,
+          "e1: %d debits, %d reversals" % (debits_of(wid), reversals_of(wid)))
+    check(g.balance() == 300000 - 50000, "e1: balance %d" % g.balance())
+    invariants("e1")
+
+    g = Group(owner, "Fault E2")
+    fund(g, "2000.00")
+    timeout_ms = int(ENV["KOLO_FLW_TIMEOUT_MS"])
+    fake_mode("transfers", "slow:%d" % (timeout_ms * 3), 1)
+    posts = fake_requests("POST /v3/transfers")
+    g.withdraw(70000, "fault e2")
+    wid = g.withdrawal_id()
+    pid = g.payout_id()
+    poll("the transfer reaching the fake", lambda: transfers_created(pid) == 1)
+    poll("payout %s sent, outcome unknown" % pid, lambda: psql(
+        "SELECT stage || '/' || status FROM payout WHERE id = '%s'" % pid) == "sent/PENDING")
+    fake("/_control/transfer_status", {"reference": pid, "status": "FAILED"})
+    poll("payout %s reversed" % pid, lambda: psql(
+        "SELECT stage || '/' || status FROM payout WHERE id = '%s'" % pid) == "reversed/FAILED")
+    g.wait_balance(200000)
+    poll("withdrawal %s showing the failure" % wid, lambda: psql(
+        "SELECT status || '/' || coalesce(payout_status, '') FROM withdrawal_request"
+        " WHERE id = '%s'" % wid) == "APPROVED/FAILED")
+    check(transfers_created(pid) == 1, "e2: %d transfers" % transfers_created(pid))
+    check(fake_requests("POST /v3/transfers") == posts + 1,
+          "e2: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
+    check(debits_of(wid) == 1 and reversals_of(wid) == 1,
+          "e2: %d debits, %d reversals" % (debits_of(wid), reversals_of(wid)))
+    check(psql("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'" % wid) == "1",
+          "e2: no payout_recovery row")
+    invariants("e2")
+
+
+SCENARIOS = [("a", scenario_a), ("b", scenario_b), ("c", scenario_c), ("d", scenario_d),
+             ("e", scenario_e)]
+
+
+def on_term(signum, frame):
+    raise Stopped("stopped by signal %d (the step's time limit?)" % signum)
+
+
+def main():
+    only = sys.argv[1:]
+    failed = False
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        for name in SERVICES + ["gateway"]:
+            start(name)
+        for name in SERVICES + ["gateway"]:
+            wait_healthy(name)
+        owner = User("owner")
+        invariants("start")
+        for name, fn in SCENARIOS:
+            if only and name not in only:
+                continue
+            t0 = time.monotonic()
+            fn(owner)
+            log("%s: ok (%.1f s) - %s" % (name, time.monotonic() - t0,
+                                         " ".join(fn.__doc__.split())))
+    except Exception as e:
+        failed = True
+        log("FAILED: %s" % e)
+    finally:
+        # Every process still running must exit 0 on SIGTERM, gateway first.
+        for name in ["gateway"] + SERVICES[::-1]:
+            if name in PROCS:
+                try:
+                    terminate(name)
+                except Fail as e:
+                    failed = True
+                    log("FAILED: %s" % e)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+-- invariants.sql: the money invariants of a Kolo database, one row per
+-- violation (no rows: all hold). Run as the cluster's superuser against the
+-- suite's database, once everything has settled (no payout between steps):
+--   psql "$CONNINFO" -qAt -v ON_ERROR_STOP=1 -f tests/fault/invariants.sql
+-- Tables: ledger_entry (0001, append-only, reference unique), ledger_balance
+-- (0005), payout with stage/status/attempt (0001 + 0006), withdrawal_request
+-- (0001 + 0007), webhook_event (0001 + 0006). Ledger references of a payout
+-- (services/payments/payout.c): 'payout:<withdrawal_id>' and
+-- 'reversal:<withdrawal_id>', ':<attempt>' appended after the first attempt.
+-- A deposit's reference is the provider's transaction id (deposit.c).
+
+-- 1. Every group's balance is >= 0 and equals its entries: ledger_balance
+--    (credits, debits, count) against the sums of ledger_entry.
+WITH sums AS (
+  SELECT group_id,
+         coalesce(sum(amount_kobo) FILTER (WHERE type = 'CREDIT'), 0) AS credits,
+         coalesce(sum(amount_kobo) FILTER (WHERE type = 'DEBIT'), 0) AS debits,
+         count(*) AS n
+  FROM ledger_entry GROUP BY group_id
+)
+SELECT 'balance_mismatch' AS violation,
+       coalesce(b.group_id, s.group_id)::text AS subject,
+       format('balance=%s credits=%s debits=%s entries=%s; ledger credits=%s debits=%s entries=%s',
+              b.balance_kobo, b.credits_kobo, b.debits_kobo, b.entries,
+              s.credits, s.debits, s.n) AS detail
+FROM ledger_balance b FULL JOIN sums s ON s.group_id = b.group_id
+WHERE b.group_id IS NULL
+   OR b.balance_kobo < 0
+   OR b.balance_kobo <> coalesce(s.credits, 0) - coalesce(s.debits, 0)
+   OR b.credits_kobo <> coalesce(s.credits, 0)
+   OR b.debits_kobo <> coalesce(s.debits, 0)
+   OR b.entries <> coalesce(s.n, 0)
+-- The running balance never went below zero in entry order either.
+UNION ALL
+SELECT 'balance_negative_in_history', group_id::text,
+       format('running balance %s after entry %s', running, id)
+FROM (
+  SELECT group_id, id,
+         sum(CASE WHEN type = 'CREDIT' THEN amount_kobo ELSE -amount_kobo END)
+           OVER (PARTITION BY group_id ORDER BY created_at, id) AS running
+  FROM ledger_entry
+) h
+WHERE running < 0
+
+-- 2. Every PAID withdrawal has exactly one SUCCESS payout, and its money
+--    left once: exactly one debit more than reversals, of its amount.
+UNION ALL
+SELECT 'paid_withdrawal_payouts', w.id::text,
+       format('%s SUCCESS payouts', (SELECT count(*) FROM payout p
+                                     WHERE p.withdrawal_id = w.id AND p.status = 'SUCCESS'))
+FROM withdrawal_request w
+WHERE w.status = 'PAID'
+  AND (SELECT count(*) FROM payout p
+       WHERE p.withdrawal_id = w.id AND p.status = 'SUCCESS') <> 1
+UNION ALL
+SELECT 'withdrawal_net_debit', w.id::text,
+       format('status=%s amount=%s debits=%s (%s kobo) reversals=%s (%s kobo)',
+              w.status, w.amount_kobo, m.debits, m.debit_kobo, m.reversals, m.reversal_kobo)
+FROM withdrawal_request w
+CROSS JOIN LATERAL (
+  SELECT count(*) FILTER (WHERE e.type = 'DEBIT') AS debits,
+         coalesce(sum(e.amount_kobo) FILTER (WHERE e.type = 'DEBIT'), 0) AS debit_kobo,
+         count(*) FILTER (WHERE e.type = 'CREDIT') AS reversals,
+         coalesce(sum(e.amount_kobo) FILTER (WHERE e.type = 'CREDIT'), 0) AS reversal_kobo
+  FROM ledger_entry e
+  WHERE (e.type = 'DEBIT' AND (e.reference = 'payout:' || w.id
+                               OR e.reference LIKE 'payout:' || w.id || ':%'))
+     OR (e.type = 'CREDIT' AND (e.reference = 'reversal:' || w.id
+                                OR e.reference LIKE 'reversal:' || w.id || ':%'))
+) m
+WHERE (w.status = 'PAID'
+       AND (m.debits - m.reversals <> 1 OR m.debit_kobo - m.reversal_kobo <> w.amount_kobo))
+   -- Not paid and no payout in flight: whatever left came back.
+   OR (w.status <> 'PAID'
+       AND NOT EXISTS (SELECT 1 FROM payout p WHERE p.withdrawal_id = w.id
+                       AND p.stage NOT IN ('settled', 'reversed'))
+       AND (m.debits <> m.reversals OR m.debit_kobo <> m.reversal_kobo))
+
+-- 3. Every payout's money, per attempt: a SUCCESS has one debit and no
+--    reversal; a FAILED one that was debited has exactly one reversal of the
+--    same amount (stage reversed); an unfunded FAILED one moved nothing.
+UNION ALL
+SELECT 'payout_entries', p.id::text,
+       format('status=%s stage=%s amount=%s debit=%s reversal=%s',
+              p.status, p.stage, p.amount_kobo, d.amount_kobo, r.amount_kobo)
+FROM payout p
+LEFT JOIN ledger_entry d ON d.type = 'DEBIT' AND d.reference = 'payout:' || p.withdrawal_id
+  || CASE WHEN p.attempt > 1 THEN ':' || p.attempt ELSE '' END
+LEFT JOIN ledger_entry r ON r.type = 'CREDIT' AND r.reference = 'reversal:' || p.withdrawal_id
+  || CASE WHEN p.attempt > 1 THEN ':' || p.attempt ELSE '' END
+WHERE (p.status = 'SUCCESS'
+       AND (p.stage <> 'settled' OR d.id IS NULL OR d.amount_kobo <> p.amount_kobo
+            OR r.id IS NOT NULL))
+   OR (p.status = 'FAILED' AND d.id IS NOT NULL
+       AND (p.stage <> 'reversed' OR r.id IS NULL OR r.amount_kobo <> p.amount_kobo))
+   OR (p.status = 'FAILED' AND d.id IS NULL AND r.id IS NOT NULL)
+   -- A reversal only ever follows a failed transfer.
+   OR (p.status <> 'FAILED' AND r.id IS NOT NULL)
+-- Every reversed payout is on record for people to look at.
+UNION ALL
+SELECT 'payout_recovery_missing', p.id::text, 'reversed payout without a payout_recovery row'
+FROM payout p
+WHERE p.stage = 'reversed'
+  AND NOT EXISTS (SELECT 1 FROM payout_recovery pr WHERE pr.withdrawal_id = p.withdrawal_id)
+-- A PAID withdrawal points at its successful payout.
+UNION ALL
+SELECT 'paid_withdrawal_fields', w.id::text,
+       format('payout_status=%s executed_at=%s', w.payout_status, w.executed_at)
+FROM withdrawal_request w
+WHERE w.status = 'PAID' AND (w.payout_status IS DISTINCT FROM 'SUCCESS' OR w.executed_at IS NULL)
+
+-- 4. Every processed deposit event credited exactly once: its transaction
+--    id is the reference of exactly one CREDIT (source provider_sandbox),
+--    whose amount is the event's amount in kobo.
+UNION ALL
+SELECT 'deposit_event_credit', ev.id::text,
+       format('outcome=%s transaction=%s credits=%s amount_kobo=%s want %s',
+              ev.outcome, ev.tx_id, c.n, c.kobo, ev.want_kobo)
+FROM (
+  SELECT id, outcome, raw_payload #>> '{data,id}' AS tx_id,
+         ((raw_payload #>> '{data,amount}')::numeric * 100) AS want_kobo
+  FROM webhook_event
+  WHERE processed AND signature_valid AND event_type = 'charge.completed'
+    AND outcome IN ('credited', 'duplicate')
+) ev
+CROSS JOIN LATERAL (
+  SELECT count(*) AS n, sum(amount_kobo) AS kobo FROM ledger_entry e
+  WHERE e.reference = ev.tx_id AND e.type = 'CREDIT' AND e.source = 'provider_sandbox'
+) c
+WHERE c.n <> 1 OR c.kobo <> ev.want_kobo
+-- ... and no provider credit exists without a processed event behind it.
+UNION ALL
+SELECT 'credit_without_event', e.id::text, format('reference=%s', e.reference)
+FROM ledger_entry e
+WHERE e.source = 'provider_sandbox'
+  AND NOT EXISTS (SELECT 1 FROM webhook_event ev
+                  WHERE ev.processed AND ev.raw_payload #>> '{data,id}' = e.reference
+                    AND ev.outcome IN ('credited', 'duplicate'))
+-- A signed event is not left unprocessed once things have settled.
+UNION ALL
+SELECT 'event_unprocessed', id::text, format('attempts=%s outcome=%s', attempts, outcome)
+FROM webhook_event
+WHERE signature_valid AND NOT processed;
