@@ -51,18 +51,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rpc_init();
-	if (rpc_channel_open(&ch, argv[arg], &grpc__health__v1__health__descriptor,
-			     NULL) < 0)
-		goto out;
 	until = time(NULL) + (time_t)wait_s;
+	/* A fresh channel each try: a kept one, refused at first, would wait
+	 * out gRPC's reconnect backoff (seconds) after the service is up. */
 	for (;;) {
+		if (rpc_channel_open(&ch, argv[arg], &grpc__health__v1__health__descriptor,
+				     NULL) < 0)
+			break;
 		serving = health_check_once(ch, argc - arg == 2 ? argv[arg + 1] : "");
+		rpc_channel_close(ch);
 		if (serving || time(NULL) >= until)
 			break;
 		nanosleep(&tick, NULL);
 	}
-	rpc_channel_close(ch);
-out:
 	rpc_shutdown();
 	if (!serving)
 		fprintf(stderr, "kolo-health: %s is not serving\n", argv[arg]);
