@@ -424,19 +424,13 @@ int pay_store_payout_move(db_conn *c, const char *id, const char *from_stage,
 	return rc;
 }
 
-int pay_store_payouts_due(db_conn *c, mem_arena *a, int older_than_s, int limit,
-			  pay_payout **out, int *n)
+/* The payouts a query returns, in the arena. */
+static int pay_payout_rows(db_conn *c, mem_arena *a, const char *sql, int n_params,
+			   const char *const *params, pay_payout **out, int *n)
 {
-	char older[DB_I64_TEXT], limit_text[DB_I64_TEXT];
-	const char *params[] = { db_i64(older, older_than_s), db_i64(limit_text, limit) };
 	PGresult *res = NULL;
 	pay_payout *rows;
-	int rc = db_exec(c, &res,
-			 "SELECT " PAY_PAYOUT_COLUMNS " FROM payout"
-			 " WHERE stage <> 'settled' AND stage <> 'reversed'"
-			 " AND updated_at <= now() - $1::int * interval '1 second'"
-			 " ORDER BY updated_at LIMIT $2::int",
-			 2, params);
+	int rc = db_exec(c, &res, sql, n_params, params);
 
 	if (rc < 0)
 		return rc;
@@ -449,6 +443,20 @@ int pay_store_payouts_due(db_conn *c, mem_arena *a, int older_than_s, int limit,
 	PQclear(res);
 	*out = rows;
 	return rows ? 0 : pay_oom();
+}
+
+int pay_store_payouts_due(db_conn *c, mem_arena *a, int older_than_s, int limit,
+			  pay_payout **out, int *n)
+{
+	char older[DB_I64_TEXT], limit_text[DB_I64_TEXT];
+	const char *params[] = { db_i64(older, older_than_s), db_i64(limit_text, limit) };
+
+	return pay_payout_rows(c, a,
+			       "SELECT " PAY_PAYOUT_COLUMNS " FROM payout"
+			       " WHERE stage <> 'settled' AND stage <> 'reversed'"
+			       " AND updated_at <= now() - $1::int * interval '1 second'"
+			       " ORDER BY updated_at LIMIT $2::int",
+			       2, params, out, n);
 }
 
 int pay_store_payout_recovery(db_conn *c, const char *withdrawal_id,
@@ -469,24 +477,11 @@ int pay_store_payouts_of_group(db_conn *c, mem_arena *a, const char *group_id,
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, status, page->key, page->after_id,
 				 db_i64(limit, page->limit + 1) };
-	PGresult *res = NULL;
-	pay_payout *rows;
-	int rc = db_exec(c, &res,
-			 "SELECT " PAY_PAYOUT_COLUMNS " FROM payout WHERE group_id = $1::uuid"
-			 " AND ($2 = '' OR status = $2) AND ($3::timestamp IS NULL OR"
-			 " (created_at, id) < ($3::timestamp, $4::uuid))"
-			 " ORDER BY created_at DESC, id DESC LIMIT $5::int",
-			 5, params);
 
-	if (rc < 0)
-		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
-		if (pay_read_payout(a, res, i, &rows[i]) < 0)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : pay_oom();
+	return pay_payout_rows(c, a,
+			       "SELECT " PAY_PAYOUT_COLUMNS " FROM payout WHERE group_id = $1::uuid"
+			       " AND ($2 = '' OR status = $2) AND ($3::timestamp IS NULL OR"
+			       " (created_at, id) < ($3::timestamp, $4::uuid))"
+			       " ORDER BY created_at DESC, id DESC LIMIT $5::int",
+			       5, params, out, n);
 }
