@@ -146,9 +146,9 @@ json_t *gw_pb_field_json(const ProtobufCMessage *msg, const char *name);
 
 /* --- upstream.c --------------------------------------------------------- */
 /* Opens the channels to the five services (addresses from the
- * environment, DESIGN §1 defaults). */
-KOLO_MUST_CHECK int gw_upstreams_open(int64_t timeout_ms,
-				      const char *internal_token);
+ * environment, DESIGN §1 defaults); over TLS when tls is not NULL. */
+KOLO_MUST_CHECK int gw_upstreams_open(int64_t timeout_ms, const char *internal_token,
+				      const rpc_client_tls *tls);
 void gw_upstreams_close(void);
 /* The descriptor of a service. */
 const ProtobufCServiceDescriptor *gw_upstream_descriptor(gw_upstream up);

@@ -44,15 +44,16 @@ static const char *gw_upstream_addr(gw_upstream up)
 	return addr && addr[0] ? addr : gw_upstream_defs[up].default_addr;
 }
 
-int gw_upstreams_open(int64_t timeout_ms, const char *internal_token)
+int gw_upstreams_open(int64_t timeout_ms, const char *internal_token,
+		      const rpc_client_tls *tls)
 {
 	gw_timeout_ms = timeout_ms;
 	gw_internal_token = xstrdup(internal_token);
 	for (int i = 0; i < GW_N_UPSTREAMS; i++) {
 		if (rpc_channel_open(&gw_channels[i], gw_upstream_addr(i),
-				     gw_upstream_defs[i].descriptor, NULL) < 0 ||
+				     gw_upstream_defs[i].descriptor, tls) < 0 ||
 		    rpc_channel_open(&gw_health_channels[i], gw_upstream_addr(i),
-				     &grpc__health__v1__health__descriptor, NULL) < 0)
+				     &grpc__health__v1__health__descriptor, tls) < 0)
 			return -1;
 	}
 	return 0;

@@ -86,6 +86,11 @@ KOLO_MUST_CHECK int rpc_server_start(rpc_server **out,
 				     const rpc_service *service,
 				     const rpc_server_config *config);
 
+/* A plaintext server of grpc.health.v1.Health/Check alone, one worker: for
+ * probes that cannot speak TLS (kubelet's gRPC probes) beside a server that
+ * requires it. It says SERVING until it is stopped; stop it first. */
+KOLO_MUST_CHECK int rpc_health_server_start(rpc_server **out, const char *addr);
+
 /* The bound TCP port. */
 int rpc_server_port(const rpc_server *server);
 

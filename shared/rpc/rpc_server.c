@@ -684,6 +684,14 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 	return 0;
 }
 
+int rpc_health_server_start(rpc_server **out, const char *addr)
+{
+	const rpc_service health = { .descriptor = &grpc__health__v1__health__descriptor };
+	const rpc_server_config config = { .addr = addr, .workers = 1 };
+
+	return rpc_server_start(out, &health, &config);
+}
+
 int rpc_server_port(const rpc_server *server)
 {
 	return server->port;

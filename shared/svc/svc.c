@@ -43,6 +43,7 @@ static int svc_load_config(const svc_def *def)
 		{ "KOLO_TLS_TARGET_NAME", CFG_STRING, "", 0, 0,
 		  &svc_cfg.tls_target_name },
 		{ "KOLO_LOG_LEVEL", CFG_STRING, "info", 0, 0, &svc_cfg.log_level },
+		{ "KOLO_HEALTH_ADDR", CFG_STRING, "", 0, 0, &svc_cfg.health_addr },
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
@@ -108,17 +109,24 @@ static int svc_serve(const svc_def *def, const auth_keyring *keys,
 		.internal_token = svc_cfg.internal_token,
 		.grace_ms = svc_cfg.grace_ms,
 	};
-	rpc_server *server = NULL;
+	rpc_server *server = NULL, *health = NULL;
 	char port[16];
 	int sig = 0;
 
 	if (rpc_server_start(&server, def->rpc, &rc_cfg) < 0)
 		return -1;
+	if (svc_cfg.health_addr[0] && rpc_health_server_start(&health, svc_cfg.health_addr) < 0) {
+		rpc_server_stop(server);
+		return -1;
+	}
 	snprintf(port, sizeof(port), "%d", rpc_server_port(server));
 	log_event(LOG_LVL_INFO, "serving", "addr", svc_cfg.addr, "port", port,
-		  "tls", svc_cfg.tls_cert_file ? "on" : "off", NULL);
+		  "tls", svc_cfg.tls_cert_file ? "on" : "off", "health_addr",
+		  svc_cfg.health_addr[0] ? svc_cfg.health_addr : NULL, NULL);
 	sigwait(signals, &sig);
 	log_event(LOG_LVL_INFO, "stopping", "signal", strsignal(sig), NULL);
+	if (health) /* unready first, then drain */
+		rpc_server_stop(health);
 	rpc_server_stop(server);
 	return 0;
 }

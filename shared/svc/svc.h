@@ -37,6 +37,7 @@ typedef struct svc_config {
 	const char *tls_client_ca_file;
 	const char *tls_ca_file;     /* roots for calls to other services */
 	const char *tls_target_name; /* name expected in their certificates */
+	const char *health_addr;     /* plaintext health-only listener; "" = none */
 	const char *log_level;
 } svc_config;
 

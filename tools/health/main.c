@@ -3,7 +3,9 @@
  *   kolo-health [--wait SECONDS] ADDR [SERVICE]
  * exits 0 when the answer is SERVING, 1 otherwise; with --wait it retries
  * every 100 ms until SERVING or the time is up. Used by scripts to wait
- * for a starting suite. */
+ * for a starting suite. With KOLO_TLS_CA_FILE set it speaks TLS (and
+ * presents KOLO_TLS_CERT_FILE/KOLO_TLS_KEY_FILE for mutual TLS), as the
+ * services do when they call each other. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +33,34 @@ static int health_check_once(rpc_channel *ch, const char *service)
 	return serving;
 }
 
+/* The client TLS of KOLO_TLS_*; 0 with *use 0 when KOLO_TLS_CA_FILE is
+ * unset, -1 after a message when the settings are unusable. */
+static int health_tls(rpc_client_tls *tls, int *use)
+{
+	const char *target = NULL;
+	const cfg_var vars[] = {
+		{ "KOLO_TLS_CA_FILE", CFG_FILE, "", 0, 0, &tls->ca_file },
+		{ "KOLO_TLS_CERT_FILE", CFG_FILE, "", 0, 0, &tls->cert_file },
+		{ "KOLO_TLS_KEY_FILE", CFG_FILE, "", 0, 0, &tls->key_file },
+		{ "KOLO_TLS_TARGET_NAME", CFG_STRING, "", 0, 0, &target },
+	};
+
+	if (cfg_load(vars, sizeof(vars) / sizeof(vars[0])) < 0) {
+		fprintf(stderr, "kolo-health: %s\n", err_last()->message);
+		return -1;
+	}
+	tls->target_name_override = target[0] ? target : NULL;
+	*use = tls->ca_file != NULL;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int64_t wait_s = 0;
 	int arg = 1, serving = 0;
 	rpc_channel *ch = NULL;
+	rpc_client_tls tls = { 0 };
+	int use_tls = 0;
 	struct timespec tick = { .tv_nsec = 100000000 };
 	time_t until;
 
@@ -50,13 +75,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: kolo-health [--wait SECONDS] ADDR [SERVICE]\n");
 		return 2;
 	}
+	if (health_tls(&tls, &use_tls) < 0)
+		return 2;
 	rpc_init();
 	until = time(NULL) + (time_t)wait_s;
 	/* A fresh channel each try: a kept one, refused at first, would wait
 	 * out gRPC's reconnect backoff (seconds) after the service is up. */
 	for (;;) {
 		if (rpc_channel_open(&ch, argv[arg], &grpc__health__v1__health__descriptor,
-				     NULL) < 0)
+				     use_tls ? &tls : NULL) < 0)
 			break;
 		serving = health_check_once(ch, argc - arg == 2 ? argv[arg + 1] : "");
 		rpc_channel_close(ch);

@@ -23,3 +23,7 @@ leaf server ca "subjectAltName=IP:127.0.0.1,DNS:localhost
 extendedKeyUsage=serverAuth"
 leaf client ca "extendedKeyUsage=clientAuth"
 leaf stranger other-ca "extendedKeyUsage=clientAuth"
+# A service's one certificate when the suite runs with mutual TLS: it
+# serves with it and presents it when it calls the others.
+leaf peer ca "subjectAltName=IP:127.0.0.1,DNS:localhost
+extendedKeyUsage=serverAuth,clientAuth"

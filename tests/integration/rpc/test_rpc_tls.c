@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "echo_service.h"
+#include "grpc/health/v1/health.pb-c.h"
 
 static char dir[] = "/tmp/kolo-tls-XXXXXX";
 static char paths[10][256];
@@ -122,6 +123,56 @@ static void test_mutual_tls_requires_a_client_certificate_of_the_ca(void **state
 	rpc_server_stop(server);
 }
 
+/* Health/Check on a server, plaintext; the serving status or the error. */
+static int check_health(int port, int *serving)
+{
+	char target[64];
+	rpc_channel *ch = NULL;
+	Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	rpc_call_opts opts = { .timeout_ms = 3000 };
+	int rc;
+
+	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+	assert_int_equal(rpc_channel_open(&ch, target, &grpc__health__v1__health__descriptor,
+					  NULL),
+			 0);
+	rc = rpc_call(ch, "Check", &req.base, &resp, &alloc, &opts);
+	*serving = rc == 0 && ((Grpc__Health__V1__HealthCheckResponse *)resp)->status ==
+				      GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+	rpc_channel_close(ch);
+	return rc;
+}
+
+/* Beside a mutual-TLS server, a plaintext health-only one answers probes
+ * that speak no TLS, and serves nothing else. */
+static void test_health_server_answers_plaintext_probes_beside_mutual_tls(void **state)
+{
+	rpc_server *server = start(1);
+	rpc_server *health = NULL;
+	int serving = 0;
+	char target[64];
+	rpc_channel *ch = NULL;
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	rpc_call_opts opts = { .timeout_ms = 3000 };
+
+	assert_int_equal(rpc_health_server_start(&health, "127.0.0.1:0"), 0);
+	assert_int_equal(check_health(rpc_server_port(health), &serving), 0);
+	assert_true(serving);
+	assert_int_equal(check_health(rpc_server_port(server), &serving), ERR_UNAVAILABLE);
+	/* The health port serves Health alone. */
+	snprintf(target, sizeof(target), "127.0.0.1:%d", rpc_server_port(health));
+	assert_int_equal(rpc_channel_open(&ch, target, &kolo__test__v1__echo_service__descriptor,
+					  NULL),
+			 0);
+	req.text = "x";
+	assert_int_equal(rpc_call(ch, "Echo", &req.base, &resp, &alloc, &opts), ERR_UNIMPLEMENTED);
+	rpc_channel_close(ch);
+	rpc_server_stop(health);
+	rpc_server_stop(server);
+}
+
 static void test_unreadable_tls_files_refuse_to_start(void **state)
 {
 	rpc_server_config cfg = { .addr = "127.0.0.1:0",
@@ -139,6 +190,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tls_server_answers_tls_clients_only),
 		cmocka_unit_test(test_mutual_tls_requires_a_client_certificate_of_the_ca),
+		cmocka_unit_test(test_health_server_answers_plaintext_probes_beside_mutual_tls),
 		cmocka_unit_test(test_unreadable_tls_files_refuse_to_start),
 	};
 
