@@ -4,7 +4,8 @@
 //                  NAME=built.yaml ...
 //
 // Each NAME=file is the output of `kubectl kustomize` for one kustomization
-// (base, dev, prod). Every object is validated against the Kubernetes
+// (base, dev, prod, prod-mtls = prod + k8s/components/mutual-tls). Every
+// object is validated against the Kubernetes
 // schemas (kubernetes-models@4), then the facts k8s/README.md promises are
 // asserted against the repository's own code: probes hit the ports the
 // binaries listen on, every variable a container gets is one its binary
@@ -312,6 +313,10 @@ const ENUMS = {
 
 function checkBuild(name, objects) {
   const at = (o) => `${name}: ${o.kind}/${o.metadata?.name}`;
+  // prod, and prod-mtls (prod + k8s/components/mutual-tls): TLS on every
+  // hop; only prod-mtls makes the services demand client certificates.
+  const isProd = name === "prod" || name.startsWith("prod-");
+  const clientCerts = name === "prod-mtls";
   const byKind = (k) => objects.filter((o) => o.kind === k);
 
   // 1. schemas
@@ -404,6 +409,19 @@ function checkBuild(name, objects) {
     return false;
   }
 
+  // The Secret a file path comes from, when its volume is a Secret mounted read-only.
+  function tlsSecretOf(w, c, file) {
+    for (const m of c.volumeMounts || []) {
+      if (!file.startsWith(`${m.mountPath}/`)) continue;
+      const vol = (w.spec.volumes || []).find((v) => v.name === m.name);
+      const rest = file.slice(m.mountPath.length + 1);
+      if (!vol?.secret || m.readOnly !== true) return null;
+      if (vol.secret.items && !vol.secret.items.some((i) => i.path === rest)) return null;
+      return vol.secret.secretName;
+    }
+    return null;
+  }
+
   function checkValue(w, c, varName, def, v) {
     const what = `${w.name}/${c.name} ${varName}=${v}`;
     if (def.type === "INT") {
@@ -432,7 +450,10 @@ function checkBuild(name, objects) {
     check(`${w.name}: ServiceAccount does not mount a token`, sa?.automountServiceAccountToken === false);
     for (const v of spec.volumes || []) {
       if (v.secret) {
-        check(`${w.name}: secret volume ${v.secret.secretName} allowed`, w.name === "kolo-identity" && v.secret.secretName === "kolo-jwt");
+        const okVol =
+          (w.name === "kolo-identity" && v.secret.secretName === "kolo-jwt") ||
+          (w.name !== "kolo-migrate" && v.secret.secretName === "kolo-tls");
+        check(`${w.name}: secret volume ${v.secret.secretName} allowed`, okVol);
         check(`${w.name}: secret volume readable by the pod group only`, [256, 288].includes(v.secret.defaultMode));
       }
     }
@@ -459,7 +480,7 @@ function checkBuild(name, objects) {
         r.requests?.cpu && r.requests?.memory && r.limits?.cpu && r.limits?.memory,
       );
       check(`${id}: image set and the same for every container`, c.image && c.image === spec.containers[0].image);
-      if (name === "prod") check(`${id}: prod image is pinned`, !/:(latest|dev)$/.test(c.image) && /[:@]/.test(c.image));
+      if (isProd) check(`${id}: prod image is pinned`, !/:(latest|dev)$/.test(c.image) && /[:@]/.test(c.image));
     }
 
     // 4. the main container runs a known binary with only what it reads
@@ -472,6 +493,7 @@ function checkBuild(name, objects) {
     const env = envOf(w, c);
     for (const [varName, { value, source }] of env) {
       check(`${w.name}: ${varName} is read by ${binary}`, bin.src.includes(`"${varName}"`));
+      if (varName === "KOLO_HEALTH_ADDR") check(`${w.name}: KOLO_HEALTH_ADDR=${value} is host:port`, /^[^:].*:[0-9]{1,5}$/.test(value || ""));
       if (SECRET_LIKE.test(varName) && !varName.endsWith("_FILE"))
         check(`${w.name}: ${varName} comes from a Secret`, source === "secret");
       const def = bin.vars.get(varName);
@@ -489,6 +511,36 @@ function checkBuild(name, objects) {
     }
     if (binary === "kolo-payments" && env.get("KOLO_PROVIDER")?.value === "flutterwave") {
       check(`${w.name}: flutterwave keys come from Secret kolo-flutterwave`, env.get("KOLO_FLW_SECRET_KEY")?.source === "secret");
+    }
+    // TLS: the files come from the kolo-tls Secret, mounted read-only. prod:
+    // the services serve TLS and dial over TLS (CERT, KEY, CA) but demand no
+    // client certificate (no CLIENT_CA: the partner ingress cannot present
+    // one to gRPC backends); prod-mtls adds CLIENT_CA (the component).
+    const tlsVarsAll = binary === "kolo-gateway"
+      ? ["KOLO_TLS_CA_FILE", "KOLO_TLS_CERT_FILE", "KOLO_TLS_KEY_FILE"]
+      : ["KOLO_TLS_CERT_FILE", "KOLO_TLS_KEY_FILE", "KOLO_TLS_CLIENT_CA_FILE", "KOLO_TLS_CA_FILE"];
+    const tlsSet = tlsVarsAll.filter((v) => env.has(v));
+    if (w.obj.kind !== "Job" && (isProd || tlsSet.length)) {
+      for (const v of tlsSet) {
+        const file = env.get(v)?.value;
+        const src = file ? tlsSecretOf(w, c, file) : null;
+        check(`${w.name}: ${v} is a file of the mounted Secret kolo-tls (read-only)`, src === "kolo-tls", String(file));
+      }
+      if (isProd) {
+        const want = binary === "kolo-gateway" || clientCerts
+          ? tlsVarsAll
+          : tlsVarsAll.filter((v) => v !== "KOLO_TLS_CLIENT_CA_FILE");
+        const what = binary === "kolo-gateway"
+          ? "dials the services over TLS with a client certificate"
+          : clientCerts
+            ? "serves TLS and requires client certificates (all four KOLO_TLS_* files)"
+            : "serves TLS without requiring client certificates (CERT, KEY, CA; no CLIENT_CA)";
+        check(
+          `${w.name}: ${name} ${what}`,
+          JSON.stringify([...tlsSet].sort()) === JSON.stringify([...want].sort()) && want.every((v) => env.get(v)?.value),
+          tlsSet.join(","),
+        );
+      }
     }
     if (w.obj.kind === "Job") {
       check(`${w.name}: Job never restarts in place`, spec.restartPolicy === "Never" || spec.restartPolicy === "OnFailure");
@@ -510,9 +562,26 @@ function checkBuild(name, objects) {
     const listenPort = Number(listen.split(":").pop());
     const ports = c.ports || [];
     check(`${w.name}: listens on all interfaces`, listen.startsWith("0.0.0.0:"), listen);
-    check(`${w.name}: one container port, equal to ${bin.addrEnv}`, ports.length === 1 && ports[0].containerPort === listenPort);
-    check(`${w.name}: the port is the code's default (${bin.port})`, listenPort === bin.port);
     const isGateway = binary === "kolo-gateway";
+    // Services: the kubelet's gRPC probes speak no TLS, so they call the
+    // plaintext health-only listener of KOLO_HEALTH_ADDR (shared/svc).
+    const health = env.get("KOLO_HEALTH_ADDR")?.value || "";
+    const healthPort = isGateway ? null : Number(health.split(":").pop());
+    if (isGateway) {
+      check(`${w.name}: one container port, equal to ${bin.addrEnv}`, ports.length === 1 && ports[0].containerPort === listenPort);
+    } else {
+      check(`${w.name}: the code reads KOLO_HEALTH_ADDR`, bin.src.includes('"KOLO_HEALTH_ADDR"'));
+      check(`${w.name}: KOLO_HEALTH_ADDR listens on all interfaces`, health.startsWith("0.0.0.0:"), health);
+      check(`${w.name}: the health port differs from ${bin.addrEnv}'s`, healthPort > 0 && healthPort !== listenPort, health);
+      check(
+        `${w.name}: two container ports, ${bin.addrEnv} (grpc) and KOLO_HEALTH_ADDR (health)`,
+        ports.length === 2 &&
+          ports.some((p) => p.name === "grpc" && p.containerPort === listenPort) &&
+          ports.some((p) => p.name === "health" && p.containerPort === healthPort),
+        ports.map((p) => `${p.name}:${p.containerPort}`).join(","),
+      );
+    }
+    check(`${w.name}: the port is the code's default (${bin.port})`, listenPort === bin.port);
     for (const kind of ["readinessProbe", "livenessProbe", "startupProbe"]) {
       const p = c[kind];
       if (!check(`${w.name}: has a ${kind}`, Boolean(p))) continue;
@@ -521,11 +590,12 @@ function checkBuild(name, objects) {
         check(`${w.name}: ${kind} is HTTP GET ${want} on ${listenPort}`, p.httpGet?.path === want && p.httpGet?.port === listenPort);
         check(`${w.name}: ${want} is a gateway route`, read("gateway/routes.c").includes(`"${want}"`));
       } else {
-        check(`${w.name}: ${kind} is native gRPC on ${listenPort}`, p.grpc?.port === listenPort && !p.grpc.service);
+        check(`${w.name}: ${kind} is native gRPC on the KOLO_HEALTH_ADDR port ${healthPort}`, p.grpc?.port === healthPort && !p.grpc.service);
       }
     }
     if (!isGateway) {
       check(`${w.name}: the service serves grpc.health.v1.Health`, read("shared/rpc/rpc_server.c").includes('"grpc.health.v1.Health"'));
+      check(`${w.name}: the health-only listener exists in the code`, /rpc_health_server_start\(/.test(bin.src));
       const wait = (spec.initContainers || []).find((i) => i.name === "wait-for-migrations");
       check(`${w.name}: waits for the migrations`, wait && /kolo-migrate --status/.test(wait.command.join(" ")));
     }
@@ -543,13 +613,13 @@ function checkBuild(name, objects) {
     }
     const hpa = byKind("HorizontalPodAutoscaler").find((h) => h.spec.scaleTargetRef.name === w.name);
     check(`${w.name}: has a HorizontalPodAutoscaler`, hpa && hpa.spec.scaleTargetRef.kind === "Deployment" && hpa.spec.minReplicas <= hpa.spec.maxReplicas);
-    if (name === "prod") check(`${w.name}: prod runs at least 2 replicas`, hpa?.spec.minReplicas >= 2);
+    if (isProd) check(`${w.name}: prod runs at least 2 replicas`, hpa?.spec.minReplicas >= 2);
     const pdb = byKind("PodDisruptionBudget").find((p) => selects(p.spec.selector, w.labels));
     check(`${w.name}: has a PodDisruptionBudget`, Boolean(pdb));
     if (pdb && hpa) check(`${w.name}: the PodDisruptionBudget never blocks a drain`, pdb.spec.maxUnavailable >= 1 || pdb.spec.minAvailable < hpa.spec.minReplicas);
 
     // 6. the peers it is configured with, resolved to Services
-    const peerVars = [...env.keys()].filter((k) => /^KOLO_[A-Z]+_ADDR$/.test(k) && k !== bin.addrEnv);
+    const peerVars = [...env.keys()].filter((k) => /^KOLO_[A-Z]+_ADDR$/.test(k) && k !== bin.addrEnv && k !== "KOLO_HEALTH_ADDR");
     check(
       `${w.name}: sets exactly the peer addresses its code reads (${[...bin.peers].join(", ") || "none"})`,
       JSON.stringify([...peerVars].sort()) === JSON.stringify([...bin.peers].sort()),
@@ -656,9 +726,22 @@ function checkBuild(name, objects) {
     check(`${name}: kolo-http does not publish /metrics or /readyz`, !paths.some((p) => p.path === "/" || /metrics|readyz/.test(p.path)));
   }
   const grpc = ingresses.get("kolo-grpc");
-  if (check(`${name}: Ingress kolo-grpc exists`, Boolean(grpc))) {
-    const a = grpc.metadata.annotations || {};
-    check(`${name}: kolo-grpc speaks gRPC to the backends`, a["nginx.ingress.kubernetes.io/backend-protocol"] === "GRPC");
+  check(`${name}: Ingress kolo-grpc exists`, Boolean(grpc));
+  // prod: the services serve TLS only, so both partner Ingresses speak GRPCS;
+  // with no client certificate (ingress-nginx does not send proxy-ssl-* ones
+  // to gRPC backends), which is why plain prod's services demand none.
+  for (const ingName of ["kolo-grpc", "kolo-grpc-internal"]) {
+    const ing = ingresses.get(ingName);
+    if (!ing) continue;
+    const a = ing.metadata.annotations || {};
+    const sslAnn = Object.keys(a).filter((k) => k.startsWith("nginx.ingress.kubernetes.io/proxy-ssl-"));
+    check(`${name}: ${ingName} speaks ${isProd ? "gRPC over TLS (GRPCS)" : "gRPC"} to the backends`, a["nginx.ingress.kubernetes.io/backend-protocol"] === (isProd ? "GRPCS" : "GRPC"));
+    if (name === "prod") {
+      check(`${name}: ${ingName} presents no client certificate (no proxy-ssl-* annotations)`, sslAnn.length === 0, sslAnn.join(","));
+      check(`${name}: ${ingName} references no kolo-grpc-upstream-tls Secret`, !JSON.stringify(ing || {}).includes("kolo-grpc-upstream-tls"));
+    }
+  }
+  if (grpc) {
     check(`${name}: kolo-grpc has TLS for its host`, grpc.spec.tls?.[0]?.hosts?.includes(grpc.spec.rules[0].host) && grpc.spec.tls[0].secretName);
     const paths = grpc.spec.rules.flatMap((r) => r.http.paths);
     for (const svc of SERVICES) {

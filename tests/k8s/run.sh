@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/k8s/run.sh [BUILD_DIR]: the offline checks of k8s/ and the Dockerfile.
 #
-# Builds k8s/base, k8s/overlays/dev and k8s/overlays/prod with
+# Builds k8s/base, k8s/overlays/dev, k8s/overlays/prod and
+# tests/k8s/overlays/prod-mtls (prod + k8s/components/mutual-tls) with
 # `kubectl kustomize` (kustomize v4 or newer; the machine image's kubectl
 # has v5), then runs check.mjs on the output: every object validated
 # against the Kubernetes schemas (kubernetes-models@4) and the policy facts
@@ -59,10 +60,11 @@ k8s_npm_ci "$here"
 out="$(mktemp -d /tmp/kolo-k8s.XXXXXX)"
 trap 'rm -rf "$out"' EXIT
 builds=()
-for dir in base overlays/dev overlays/prod; do
+# prod-mtls: k8s/overlays/prod plus the k8s/components/mutual-tls component.
+for dir in k8s/base k8s/overlays/dev k8s/overlays/prod tests/k8s/overlays/prod-mtls; do
 	name="$(basename "$dir")"
-	if ! "${kustomize[@]}" "$root/k8s/$dir" >"$out/$name.yaml" 2>"$out/$name.err"; then
-		echo "k8s: FAIL kustomize k8s/$dir:" >&2
+	if ! "${kustomize[@]}" "$root/$dir" >"$out/$name.yaml" 2>"$out/$name.err"; then
+		echo "k8s: FAIL kustomize $dir:" >&2
 		cat "$out/$name.err" >&2
 		echo "k8s: 0 passed, 1 failed"
 		exit 1
