@@ -10,6 +10,8 @@
 # Prints calls/s, p50/p99 and the ratio to pgbench with the issue's targets
 # (credits >= 50 %, hot debits >= 70 %); a missed target does not fail the
 # script. KOLO_RPC_WORKERS (default 8) sets kolo-ledger's worker threads.
+# The machine may be shared: each run also reports the share of the CPUs that
+# other processes took meanwhile (a run where it is high is not comparable).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -122,27 +124,62 @@ declare -A kolo_cps kolo_p50 kolo_p99 pg_tps
 field() { # LINE NAME
 	sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1"
 }
+# The machine is shared: cpu_sample prints the CPU ticks used by everything
+# ("busy"), by this run's processes ("ours": the cluster with its exited
+# backends, the services, and this shell's reaped children: ledger_bench,
+# pgbench, psql) and in all ("total"); cpu_others turns two samples into the
+# share of the machine that other processes took meanwhile.
+postmaster="$(head -n 1 "$tmp/pg/data/postmaster.pid")"
+cpu_sample() {
+	{
+		head -n 1 /proc/stat
+		cat /proc/[0-9]*/stat 2>/dev/null || true # processes come and go
+	} | awk -v pm="$postmaster" -v me="$$" -v svc=" ${pids[*]} " '
+		# /proc/stat: user nice system idle iowait irq softirq steal; irq
+		# and softirq (loopback traffic) belong to no process: left out.
+		NR == 1 { for (i = 2; i <= 9; i++) total += $i; busy = $2 + $3 + $4 + $9; next }
+		{
+			pid = $1; sub(/^.*\) /, "")
+			if (pid == pm || pid == me || index(svc, " " pid " "))
+				ours += $12 + $13 + $14 + $15
+			else if ($2 == pm)
+				ours += $12 + $13
+		}
+		END { print busy, ours, total }'
+}
+cpu_others() { # SAMPLE_BEFORE SAMPLE_AFTER
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		split(a, x, " "); split(b, y, " "); t = y[3] - x[3]
+		o = (y[1] - x[1]) - (y[2] - x[2])
+		printf "%d", (t > 0 && o > 0) ? 100 * o / t : 0 }'
+}
+declare -A kolo_oth pg_oth
 kolo_run() { # KEY MODE THREADS ARGS...
-	local key="$1" line rc=0
+	local key="$1" line rc=0 before
 	shift
 	sql "CHECKPOINT" >/dev/null
+	before="$(cpu_sample)"
 	line="$("$lb" "$KOLO_LEDGER_ADDR" "$1" "$2" "$secs" "${@:3}")" || rc=$?
-	echo "kolo    $key: $line"
+	kolo_oth[$key]="$(cpu_others "$before" "$(cpu_sample)")"
+	echo "kolo    $key: $line (other processes: ${kolo_oth[$key]} % of the CPUs)"
 	[ "$rc" -eq 0 ] || echo "  WARNING: ledger_bench reported failed calls" >&2
 	kolo_cps[$key]="$(field "$line" calls_per_s)"
 	kolo_p50[$key]="$(field "$line" p50_us)"
 	kolo_p99[$key]="$(field "$line" p99_us)"
 }
 pg_run() { # KEY CLIENTS DB PGBENCH-ARGS...
-	local key="$1" c="$2" dbname="$3" out
+	local key="$1" c="$2" dbname="$3" out before
 	shift 3
 	sql "CHECKPOINT" >/dev/null
+	before="$(cpu_sample)"
 	out="$("$bin/pgbench" -n -c "$c" -j 2 -T "$secs" "$@" "$dbname" 2>&1)" || {
 		echo "pgbench failed: $out" >&2
 		exit 1
 	}
+	pg_oth[$key]="$(cpu_others "$before" "$(cpu_sample)")"
 	pg_tps[$key]="$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' <<<"$out" | cut -d. -f1)"
-	echo "pgbench $key: tps=${pg_tps[$key]} $(grep -E '^latency average' <<<"$out")"
+	echo "pgbench $key: tps=${pg_tps[$key]} $(grep -E '^latency average' <<<"$out")" \
+		"(other processes: ${pg_oth[$key]} % of the CPUs)"
 }
 for c in 8 32; do
 	kolo_run "credit/$c" credit "$c" "$tmp/credit_groups"
@@ -172,6 +209,7 @@ kolo_run "balance-1M/8" balance 8 "$big_g" 100000000
 kolo_run "balance-1/8" balance 8 "$small_g" 100
 pg_run "balance-1M/8" 8 pgbench -S
 pg_tps["balance-1/8"]="${pg_tps["balance-1M/8"]}"
+pg_oth["balance-1/8"]="${pg_oth["balance-1M/8"]}"
 
 # The books still add up: every group's balance is Σ credits − Σ debits.
 bad="$(sql "SELECT count(*) FROM ledger_balance b LEFT JOIN (SELECT group_id,
@@ -188,16 +226,20 @@ row() { # KEY WORKLOAD CLIENTS BASELINE TARGET_PERCENT(or -)
 	ratio="$(awk -v a="${kolo_cps[$k]:-0}" -v b="${pg_tps[$k]:-0}" \
 		'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')"
 	if [ "$5" != - ] && [ "$ratio" != n/a ]; then
-		verdict="$(awk -v r="$ratio" -v t="$5" \
+		verdict=" $(awk -v r="$ratio" -v t="$5" \
 			'BEGIN { print (r * 100 >= t ? "PASS" : "BELOW") }') (target >= $5 %)"
 	fi
-	printf '| %s | %s | %s | %s %s | %s %s | %s µs | %s µs |\n' "$2" "$3" \
+	# Another process took more than 15 % of the CPUs in either run.
+	if [ "${kolo_oth[$k]:-0}" -gt 15 ] || [ "${pg_oth[$k]:-0}" -gt 15 ]; then
+		verdict="$verdict, NOISY"
+	fi
+	printf '| %s | %s | %s | %s %s | %s%s | %s µs | %s µs | %s / %s %% |\n' "$2" "$3" \
 		"${kolo_cps[$k]:-?}" "${pg_tps[$k]:-?}" "$4" "$ratio" "$verdict" \
-		"${kolo_p50[$k]:-?}" "${kolo_p99[$k]:-?}"
+		"${kolo_p50[$k]:-?}" "${kolo_p99[$k]:-?}" "${kolo_oth[$k]:-?}" "${pg_oth[$k]:-?}"
 }
 echo
-echo "| workload | clients | Kolo calls/s | pgbench tps (baseline) | ratio | Kolo p50 | Kolo p99 |"
-echo "|---|---|---|---|---|---|---|"
+echo "| workload | clients | Kolo calls/s | pgbench tps (baseline) | ratio | Kolo p50 | Kolo p99 | other CPU (Kolo / pgbench run) |"
+echo "|---|---|---|---|---|---|---|---|"
 row credit/8 "PostEntry CREDIT, 100 groups" 8 "(single INSERT)" 50
 row credit/32 "PostEntry CREDIT, 100 groups" 32 "(single INSERT)" 50
 row debit/8 "PostEntry DEBIT 1 kobo, one hot group" 8 "(FOR UPDATE + INSERT)" 70
