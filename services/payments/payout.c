@@ -184,7 +184,7 @@ static int pay_step_poll(pay_env *env, pay_payout *p, int *moved)
 
 	(void)env;
 	memset(&res, 0, sizeof(res));
-	rc = prov->ops->get_transfer(prov, p->id, &res);
+	rc = prov->ops->get_transfer(prov, p->id, p->provider_reference, &res);
 	if (rc == ERR_NOT_FOUND) {
 		*moved = 0;
 		if (p->idle_s < PAY_RESEND_AFTER_S)

@@ -108,9 +108,10 @@ typedef struct pay_provider_ops {
 	 * it never starts a second transfer for the same reference. */
 	int (*create_transfer)(pay_provider *p, const pay_transfer_request *req,
 			       pay_transfer_result *out);
-	/* The transfer started with our reference; ERR_NOT_FOUND if the
-	 * provider never saw it. */
-	int (*get_transfer)(pay_provider *p, const char *reference,
+	/* The transfer started with our reference (read by known_id, the
+	 * provider's id of it, when we have one: NULL or "" otherwise);
+	 * ERR_NOT_FOUND if the provider never saw it. */
+	int (*get_transfer)(pay_provider *p, const char *reference, const char *known_id,
 			    pay_transfer_result *out);
 	/* Re-verifies a deposit by the provider's transaction id. */
 	int (*verify_charge)(pay_provider *p, const char *transaction_id,

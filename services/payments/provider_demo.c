@@ -98,11 +98,12 @@ static int pay_demo_create_transfer(pay_provider *p, const pay_transfer_request 
 }
 
 static int pay_demo_get_transfer(pay_provider *p, const char *reference,
-				 pay_transfer_result *out)
+				 const char *known_id, pay_transfer_result *out)
 {
 	pay_demo *d = p->state;
 	pay_demo_transfer *t;
 
+	(void)known_id; /* the demo bank finds its transfers by reference */
 	pthread_mutex_lock(&d->lock);
 	t = pay_demo_find(d, reference);
 	if (t && t->status == PAY_TRANSFER_PENDING)

@@ -520,27 +520,21 @@ static char *flw_query_escape(const char *s)
 	return out;
 }
 
-/* get_transfer: the transfer list filtered by our reference finds the
- * transfer even when the create call timed out before we learned its id;
- * the match (checked to carry exactly our reference, whatever the filter
- * did) is then read by id, GET /v3/transfers/{id}, which gives its amount
- * as a plain {"data":{...}} we can read exactly. Only an empty match is
- * ERR_NOT_FOUND; a match that then cannot be read is ERR_UNAVAILABLE, so
- * the caller asks again rather than sending again. */
-static int flw_get_transfer(pay_provider *p, const char *reference, pay_transfer_result *out)
+/* The provider's id of the transfer with our reference, from the transfer
+ * list filtered by it (the match is checked to carry exactly our reference,
+ * whatever the filter did): it finds the transfer even when the create call
+ * timed out before we learned its id. Only an empty match is ERR_NOT_FOUND. */
+static int flw_transfer_id_by_reference(flw_state *f, const char *reference, char *id,
+					size_t cap)
 {
 	static const char *const what = "a transfer lookup";
-	flw_state *f = p->state;
-	char id[64], path[128], *escaped, *url_path;
+	char *escaped, *url_path;
 	json_t *root = NULL, *data, *t;
 	flw_reply r;
 	size_t i;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
-	if (!reference || !reference[0] || strlen(reference) >= 128 || !text_is_clean(reference))
-		return flw_bad_request(what);
 	escaped = flw_query_escape(reference);
 	url_path = xmalloc(strlen(escaped) + 32);
 	sprintf(url_path, "/v3/transfers?reference=%s", escaped);
@@ -550,39 +544,57 @@ static int flw_get_transfer(pay_provider *p, const char *reference, pay_transfer
 	if (rc < 0)
 		return rc;
 	rc = flw_open(&root, &data, &r, what);
-	if (rc < 0)
-		goto out;
-	if (!json_is_array(data)) {
+	if (rc == 0 && !json_is_array(data))
 		rc = flw_bad_reply(what);
-		goto out;
-	}
 	id[0] = '\0';
-	json_array_foreach(data, i, t) {
+	json_array_foreach(rc == 0 ? data : NULL, i, t) {
 		char ref[128];
 
 		if (flw_get_text(ref, sizeof(ref), t, "reference") == 0 &&
 		    strcmp(ref, reference) == 0) {
-			if (flw_get_id(id, sizeof(id), t, "id") < 0 ||
-			    !flw_is_token(id, sizeof(id) - 1)) {
+			if (flw_get_id(id, cap, t, "id") < 0 || !flw_is_token(id, cap - 1))
 				rc = flw_bad_reply(what);
-				goto out;
-			}
 			break;
 		}
 	}
-	json_decref(root);
-	root = NULL;
-	flw_reply_free(&r);
-	if (!id[0]) {
+	if (rc == 0 && !id[0])
 		rc = err_set(ERR_NOT_FOUND, "transfer_not_found",
 			     "flutterwave has no transfer with this reference");
-		goto out;
-	}
+	json_decref(root);
+	flw_reply_free(&r);
+	return rc;
+}
+
+/* get_transfer: read by the provider's id, GET /v3/transfers/{id}, which
+ * gives its amount as a plain {"data":{...}} we can read exactly, and must
+ * carry our reference. The id is the one we were told (known_id) or else
+ * found by our reference. A transfer we know of that cannot be read is
+ * ERR_UNAVAILABLE, so the caller asks again rather than sending again. */
+static int flw_get_transfer(pay_provider *p, const char *reference, const char *known_id,
+			    pay_transfer_result *out)
+{
+	static const char *const what = "a transfer lookup";
+	flw_state *f = p->state;
+	char id[64], path[128];
+	json_t *root = NULL, *data;
+	flw_reply r;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	if (!reference || !reference[0] || strlen(reference) >= 128 || !text_is_clean(reference))
+		return flw_bad_request(what);
+	if (known_id && flw_is_token(known_id, sizeof(id) - 1))
+		snprintf(id, sizeof(id), "%s", known_id);
+	else
+		rc = flw_transfer_id_by_reference(f, reference, id, sizeof(id));
+	if (rc < 0)
+		return rc;
 	snprintf(path, sizeof(path), "/v3/transfers/%s", id);
 	rc = flw_call(f, "GET", path, NULL, &r, what);
 	if (rc == ERR_NOT_FOUND)
 		rc = err_set(ERR_UNAVAILABLE, "provider_inconsistent",
-			     "flutterwave listed a transfer it cannot fetch");
+			     "flutterwave does not return a transfer it made");
 	if (rc < 0)
 		goto out;
 	rc = flw_open(&root, &data, &r, what);
@@ -648,7 +660,7 @@ static int flw_create_transfer(pay_provider *p, const pay_transfer_request *req,
 		 * seen: then the transfer exists, and calling it failed would
 		 * send the money back while it is also paid out. */
 		refusal = *err_last();
-		rc = flw_get_transfer(p, req->reference, out);
+		rc = flw_get_transfer(p, req->reference, NULL, out);
 		if (rc == 0)
 			return 0;
 		if (rc != ERR_NOT_FOUND)
@@ -679,7 +691,7 @@ static int flw_create_transfer(pay_provider *p, const pay_transfer_request *req,
 		json_decref(root);
 		root = NULL;
 		flw_reply_free(&r);
-		rc = flw_get_transfer(p, req->reference, out);
+		rc = flw_get_transfer(p, req->reference, NULL, out);
 		if (rc == ERR_NOT_FOUND)
 			rc = err_set(refusal.code, refusal.reason, "%s", refusal.message);
 		else if (rc < 0)

@@ -187,6 +187,7 @@ static void test_transfer_pending_then_settled(void **state)
 	pay_provider *p = *state;
 	pay_transfer_request req = transfer_to("payout-1", 150075);
 	pay_transfer_result out, got;
+	json_int_t lookups;
 	char *sent;
 
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), 0);
@@ -203,18 +204,28 @@ static void test_transfer_pending_then_settled(void **state)
 	assert_non_null(strstr(sent, "\"account_bank\":\"035\""));
 	free(sent);
 
-	assert_int_equal(p->ops->get_transfer(p, "payout-1", &got), 0);
+	assert_int_equal(p->ops->get_transfer(p, "payout-1", NULL, &got), 0);
 	assert_int_equal(got.status, PAY_TRANSFER_PENDING);
 	assert_string_equal(got.provider_id, out.provider_id);
 	assert_int_equal(got.amount_kobo, 150075);
 	pay_free_raw(&got.raw_json);
 
 	test_fake_flw_control("transfer_status", "{\"reference\":\"payout-1\",\"status\":\"SUCCESSFUL\"}");
-	assert_int_equal(p->ops->get_transfer(p, "payout-1", &got), 0);
+	assert_int_equal(p->ops->get_transfer(p, "payout-1", NULL, &got), 0);
 	assert_int_equal(got.status, PAY_TRANSFER_SUCCESS);
 	assert_string_equal(got.provider_id, out.provider_id);
 	assert_non_null(got.raw_json);
 	pay_free_raw(&got.raw_json);
+
+	/* With its id known it is read by id, without the list lookup... */
+	lookups = test_fake_flw_requests("GET /v3/transfers");
+	assert_int_equal(p->ops->get_transfer(p, "payout-1", out.provider_id, &got), 0);
+	assert_int_equal(got.status, PAY_TRANSFER_SUCCESS);
+	assert_int_equal(test_fake_flw_requests("GET /v3/transfers"), lookups);
+	pay_free_raw(&got.raw_json);
+	/* ...and must still carry our reference. */
+	assert_int_not_equal(p->ops->get_transfer(p, "payout-other", out.provider_id, &got), 0);
+	assert_null(got.raw_json);
 	pay_free_raw(&out.raw_json);
 
 	/* A second transfer that fails, with the provider's words. */
@@ -224,7 +235,7 @@ static void test_transfer_pending_then_settled(void **state)
 	assert_memory_equal(sent, "{\"amount\":20.00,", 16);
 	free(sent);
 	test_fake_flw_control("transfer_status", "{\"reference\":\"payout-2\",\"status\":\"FAILED\"}");
-	assert_int_equal(p->ops->get_transfer(p, "payout-2", &got), 0);
+	assert_int_equal(p->ops->get_transfer(p, "payout-2", NULL, &got), 0);
 	assert_int_equal(got.status, PAY_TRANSFER_FAILED);
 	assert_non_null(strstr(got.message, "Insufficient funds"));
 	assert_int_equal(got.amount_kobo, 2000);
@@ -307,14 +318,14 @@ static void test_get_transfer_unknown_is_not_found(void **state)
 	pay_transfer_request req = transfer_to("payout-known", 10000);
 	pay_transfer_result out;
 
-	assert_int_equal(p->ops->get_transfer(p, "payout-never", &out), ERR_NOT_FOUND);
+	assert_int_equal(p->ops->get_transfer(p, "payout-never", NULL, &out), ERR_NOT_FOUND);
 	assert_null(out.raw_json);
 	/* A reference that needs escaping in the query reaches the fake whole. */
-	assert_int_equal(p->ops->get_transfer(p, "a&reference=payout-known", &out), ERR_NOT_FOUND);
+	assert_int_equal(p->ops->get_transfer(p, "a&reference=payout-known", NULL, &out), ERR_NOT_FOUND);
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), 0);
 	pay_free_raw(&out.raw_json);
-	assert_int_equal(p->ops->get_transfer(p, "a&reference=payout-known", &out), ERR_NOT_FOUND);
-	assert_int_equal(p->ops->get_transfer(p, "payout-known", &out), 0);
+	assert_int_equal(p->ops->get_transfer(p, "a&reference=payout-known", NULL, &out), ERR_NOT_FOUND);
+	assert_int_equal(p->ops->get_transfer(p, "payout-known", NULL, &out), 0);
 	pay_free_raw(&out.raw_json);
 }
 
@@ -337,7 +348,7 @@ static void test_server_error_is_unavailable(void **state)
 
 	test_fake_flw_mode("*", "fail500", 0);
 	assert_int_equal(p->ops->create_va(p, &va, &va_out), ERR_UNAVAILABLE);
-	assert_int_equal(p->ops->get_transfer(p, "payout-500", &out), ERR_UNAVAILABLE);
+	assert_int_equal(p->ops->get_transfer(p, "payout-500", NULL, &out), ERR_UNAVAILABLE);
 	test_fake_flw_mode("*", "ok", 0);
 	assert_int_equal(p->ops->create_va(p, &va, &va_out), 0);
 	pay_free_raw(&va_out.raw_json);
@@ -346,7 +357,7 @@ static void test_server_error_is_unavailable(void **state)
 	req = transfer_to("payout-500-after", 10000);
 	test_fake_flw_mode("transfers", "created_fail500", 1);
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), ERR_UNAVAILABLE);
-	assert_int_equal(p->ops->get_transfer(p, "payout-500-after", &out), 0);
+	assert_int_equal(p->ops->get_transfer(p, "payout-500-after", NULL, &out), 0);
 	assert_int_equal(out.status, PAY_TRANSFER_PENDING);
 	assert_int_equal(test_fake_flw_transfers_created("payout-500-after"), 1);
 	pay_free_raw(&out.raw_json);
@@ -379,7 +390,7 @@ static void test_slow_answer_is_deadline_exceeded(void **state)
 	assert_null(out.raw_json);
 	/* The fake made the transfer before it answered slowly: the lookup by
 	 * reference finds it although we never learned its id. */
-	assert_int_equal(p->ops->get_transfer(p, "payout-slow", &out), 0);
+	assert_int_equal(p->ops->get_transfer(p, "payout-slow", NULL, &out), 0);
 	assert_int_equal(out.status, PAY_TRANSFER_PENDING);
 	assert_int_equal(out.amount_kobo, 10000);
 	pay_free_raw(&out.raw_json);
@@ -797,7 +808,7 @@ static void *worker_run(void *arg)
 			continue;
 		}
 		pay_free_raw(&out.raw_json);
-		if (w->p->ops->get_transfer(w->p, ref, &out) != 0 ||
+		if (w->p->ops->get_transfer(w->p, ref, NULL, &out) != 0 ||
 		    out.amount_kobo != 100 + i) {
 			w->failures++;
 			continue;
