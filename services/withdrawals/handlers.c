@@ -333,7 +333,56 @@ typedef struct wdr_act_tx {
 	const char *id, *actor, *reason;
 	int required; /* approvals the group needs now */
 	int approved; /* this approval completed the request */
+	const char **lapsed; /* approvers who are no longer officers */
+	size_t n_lapsed;
 } wdr_act_tx;
+
+static int wdr_is_lapsed(const wdr_act_tx *t, const char *user_id)
+{
+	for (size_t i = 0; i < t->n_lapsed; i++) {
+		if (strcmp(t->lapsed[i], user_id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The approvals that count: those of people who are officers now (an
+ * approval made since the check was made by an officer moments ago). */
+static int wdr_counted_approvals(const wdr_act_tx *t, const wdr_row *w)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < w->n_approvals; i++)
+		n += !wdr_is_lapsed(t, w->approvals[i].user_id);
+	return n;
+}
+
+/* Fills t->lapsed with the approvers of w, other than the actor, who are
+ * no longer officers of its group (removed or demoted since). */
+static int wdr_find_lapsed(rpc_ctx *ctx, const wdr_row *w, wdr_act_tx *t)
+{
+	t->lapsed = mem_arena_alloc(t->arena, sizeof(*t->lapsed) * (w->n_approvals + 1));
+	if (!t->lapsed)
+		return wdr_oom();
+	for (size_t i = 0; i < w->n_approvals; i++) {
+		Kolo__Groups__V1__GetMembershipRequest req =
+			KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
+		Kolo__Groups__V1__GetMembershipResponse *resp = NULL;
+		int rc;
+
+		if (strcmp(w->approvals[i].user_id, t->actor) == 0)
+			continue;
+		req.group_id = w->group_id;
+		req.user_id = w->approvals[i].user_id;
+		rc = svc_call(ctx, wdr_current()->groups, "GetMembership", &req.base,
+			      (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
+		if (rc < 0)
+			return rc;
+		if (!resp->is_member || !resp->is_officer)
+			t->lapsed[t->n_lapsed++] = w->approvals[i].user_id;
+	}
+	return 0;
+}
 
 /* A request that can still be acted on: PENDING and not expired. */
 static int wdr_actionable(const wdr_row *w)
@@ -360,7 +409,7 @@ static int wdr_approve_body(db_conn *c, void *arg)
 		rc = wdr_actionable(&w);
 	if (rc == 0)
 		rc = wdr_store_approve(c, t->id, t->actor);
-	t->approved = rc == 0 && (int)w.n_approvals + 1 >= t->required;
+	t->approved = rc == 0 && wdr_counted_approvals(t, &w) + 1 >= t->required;
 	if (t->approved)
 		rc = wdr_store_set_approved(c, t->id, t->required);
 	return rc;
@@ -425,6 +474,8 @@ WDR_HANDLER(approve_withdrawal)
 		rc = wdr_verify_pin(ctx, in->pin);
 	if (rc == 0)
 		rc = wdr_check_balance(ctx, w.group_id, w.amount_kobo);
+	if (rc == 0)
+		rc = wdr_find_lapsed(ctx, &w, &t);
 	t.required = m && m->approvals_required > 0 ? m->approvals_required : 1;
 	if (rc == 0)
 		rc = db_thread_conn(&c);

@@ -213,6 +213,43 @@ static void test_request_approve_paid_once(void **state)
 	assert_int_equal(balance(&t), 60000);
 }
 
+static void set_role(const team *t, const test_user *who, int role)
+{
+	Kolo__Groups__V1__UpdateMemberRoleRequest req =
+		KOLO__GROUPS__V1__UPDATE_MEMBER_ROLE_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateMemberRoleResponse *resp = NULL;
+
+	req.group_id = (char *)t->group;
+	req.user_id = (char *)who->id;
+	req.role = role;
+	assert_int_equal(test_world_call(&w, &w.groups, "UpdateMemberRole", &req, &resp,
+					 &t->owner),
+			 0);
+}
+
+/* An approval counts while its officer is one: the requester demoted to
+ * member, a second officer's approval does not complete the request. */
+static void test_approvals_of_demoted_officers_do_not_count(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
+
+	(void)state;
+	make_team(&t, "demoted", 100000);
+	set_role(&t, &t.member, KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
+	assert_int_equal(request(&t, &t.treasurer, 30000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(wd->status, W_PENDING);
+	set_role(&t, &t.treasurer, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	/* Two approvals on the request, one of them no longer an officer's. */
+	assert_int_equal(approve(wd->id, &t.member, PIN, &wd), 0);
+	assert_int_equal(wd->status, W_PENDING);
+	assert_int_equal(balance(&t), 100000);
+	/* A second current officer completes it. */
+	assert_int_equal(approve(wd->id, &t.owner, PIN, &wd), 0);
+	assert_int_equal(get(wd->id, &t.owner)->status, W_PAID);
+	assert_int_equal(balance(&t), 70000);
+}
+
 /* Declining what does not exist, without a reason: an error, not a crash. */
 static void test_declining_an_unknown_withdrawal_is_not_found(void **state)
 {
@@ -506,6 +543,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_request_approve_paid_once, check_invariant),
 		cmocka_unit_test_teardown(test_declining_an_unknown_withdrawal_is_not_found, check_invariant),
 		cmocka_unit_test_teardown(test_members_and_strangers_may_not_act, check_invariant),
+		cmocka_unit_test_teardown(test_approvals_of_demoted_officers_do_not_count, check_invariant),
 		cmocka_unit_test_teardown(test_wrong_pin_is_refused_and_counted, check_invariant),
 		cmocka_unit_test_teardown(test_bad_requests_are_refused, check_invariant),
 		cmocka_unit_test_teardown(test_idempotency_key_returns_the_same_request, check_invariant),
