@@ -10,6 +10,7 @@
 #include "config/cfg.h"
 #include "gw.h"
 #include "log/log.h"
+#include "svc/tls.h"
 
 typedef struct gw_config {
 	const char *addr;
@@ -18,8 +19,8 @@ typedef struct gw_config {
 	int64_t threads, timeout_ms, grace_ms, jwks_ttl_s;
 	int trust_forwarded;
 	const char *rate_text[6];
-	/* TLS to the services: roots, and a certificate for mutual TLS. */
-	const char *tls_ca_file, *tls_cert_file, *tls_key_file, *tls_target_name;
+	rpc_client_tls tls; /* to the services (KOLO_TLS_*), when use_tls */
+	int use_tls;
 } gw_config;
 
 static int gw_load_rates(const gw_config *c)
@@ -57,22 +58,14 @@ static int gw_load_config(gw_config *c)
 		{ "KOLO_RATE_PIN_ACCOUNT", CFG_STRING, "10/60", 0, 0, &c->rate_text[4] },
 		{ "KOLO_RATE_PUBLIC_IP", CFG_STRING, "120/60", 0, 0, &c->rate_text[5] },
 		{ "KOLO_LOG_LEVEL", CFG_STRING, "info", 0, 0, &c->log_level },
-		{ "KOLO_TLS_CA_FILE", CFG_FILE, "", 0, 0, &c->tls_ca_file },
-		{ "KOLO_TLS_CERT_FILE", CFG_FILE, "", 0, 0, &c->tls_cert_file },
-		{ "KOLO_TLS_KEY_FILE", CFG_FILE, "", 0, 0, &c->tls_key_file },
-		{ "KOLO_TLS_TARGET_NAME", CFG_STRING, "", 0, 0, &c->tls_target_name },
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
 	if (rc == 0 && log_level_parse(c->log_level) < 0)
 		rc = err_set(ERR_INVALID_ARGUMENT, "bad_config",
 			     "KOLO_LOG_LEVEL must be debug, info, warn or error");
-	if (rc == 0 && !c->tls_cert_file != !c->tls_key_file)
-		rc = err_set(ERR_INVALID_ARGUMENT, "bad_config",
-			     "KOLO_TLS_CERT_FILE and KOLO_TLS_KEY_FILE go together");
-	if (rc == 0 && c->tls_cert_file && !c->tls_ca_file)
-		rc = err_set(ERR_INVALID_ARGUMENT, "bad_config",
-			     "KOLO_TLS_CERT_FILE needs KOLO_TLS_CA_FILE");
+	if (rc == 0)
+		rc = svc_client_tls_from_env(&c->tls, &c->use_tls);
 	if (rc == 0)
 		rc = gw_load_rates(c);
 	return rc;
@@ -89,16 +82,12 @@ static int gw_serve(const gw_config *c, const sigset_t *signals)
 	gw_server_config sc = { .addr = c->addr, .threads = (int)c->threads,
 				.grace_ms = c->grace_ms,
 				.trust_forwarded = c->trust_forwarded };
-	rpc_client_tls tls = { .ca_file = c->tls_ca_file, .cert_file = c->tls_cert_file,
-			       .key_file = c->tls_key_file,
-			       .target_name_override = c->tls_target_name[0] ? c->tls_target_name
-									    : NULL };
 	gw_server *server = NULL;
 	char port[16];
 	int sig = 0;
 
 	if (gw_upstreams_open(c->timeout_ms, c->internal_token,
-			      c->tls_ca_file ? &tls : NULL) < 0 ||
+			      c->use_tls ? &c->tls : NULL) < 0 ||
 	    gw_server_start(&server, &sc) < 0)
 		return -1;
 	snprintf(port, sizeof(port), "%d", gw_server_port(server));

@@ -14,6 +14,7 @@
 #include "config/cfg.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "rpc/rpc.h"
+#include "svc/tls.h"
 
 static int health_check_once(rpc_channel *ch, const char *service)
 {
@@ -31,27 +32,6 @@ static int health_check_once(rpc_channel *ch, const char *service)
 			  GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
 	mem_arena_free(arena);
 	return serving;
-}
-
-/* The client TLS of KOLO_TLS_*; 0 with *use 0 when KOLO_TLS_CA_FILE is
- * unset, -1 after a message when the settings are unusable. */
-static int health_tls(rpc_client_tls *tls, int *use)
-{
-	const char *target = NULL;
-	const cfg_var vars[] = {
-		{ "KOLO_TLS_CA_FILE", CFG_FILE, "", 0, 0, &tls->ca_file },
-		{ "KOLO_TLS_CERT_FILE", CFG_FILE, "", 0, 0, &tls->cert_file },
-		{ "KOLO_TLS_KEY_FILE", CFG_FILE, "", 0, 0, &tls->key_file },
-		{ "KOLO_TLS_TARGET_NAME", CFG_STRING, "", 0, 0, &target },
-	};
-
-	if (cfg_load(vars, sizeof(vars) / sizeof(vars[0])) < 0) {
-		fprintf(stderr, "kolo-health: %s\n", err_last()->message);
-		return -1;
-	}
-	tls->target_name_override = target[0] ? target : NULL;
-	*use = tls->ca_file != NULL;
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -75,8 +55,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: kolo-health [--wait SECONDS] ADDR [SERVICE]\n");
 		return 2;
 	}
-	if (health_tls(&tls, &use_tls) < 0)
+	if (svc_client_tls_from_env(&tls, &use_tls) < 0) {
+		fprintf(stderr, "kolo-health: %s\n", err_last()->message);
 		return 2;
+	}
 	rpc_init();
 	until = time(NULL) + (time_t)wait_s;
 	/* A fresh channel each try: a kept one, refused at first, would wait
