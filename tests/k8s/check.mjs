@@ -147,7 +147,8 @@ const BINARIES = new Map();
     );
     BINARIES.set(`kolo-${svc}`, { src, vars, addrEnv, peers, port: Number(defAddr.split(":")[1]) });
   }
-  const gw = cSource(cFiles("gateway"));
+  // The gateway reads its client TLS through shared/svc/tls.c.
+  const gw = cSource([...cFiles("gateway"), "shared/svc/tls.c"]);
   const gwVars = cfgVars(gw);
   const gwPeers = new Set(
     [...gw.matchAll(/"(KOLO_(IDENTITY|GROUPS|LEDGER|WITHDRAWALS|PAYMENTS)_ADDR)"/g)].map((m) => m[1]),
