@@ -11,12 +11,32 @@
 #include <string.h>
 #include <time.h>
 
+/* A statement prepared on the connection's session: its text (owned) and
+ * the hash of it. Its server-side name is "k<index in stmts>". */
+typedef struct db_stmt {
+	char *sql;
+	uint64_t hash;
+	unsigned index;
+} db_stmt;
+
+/* Hash slots for prepared statements (a power of two) and how many a
+ * session prepares at most; past that db_exec() sends statements unnamed.
+ * Every statement is a literal in the code, so the set is small and fixed. */
+#define DB_STMT_SLOTS 512u
+#define DB_STMT_MAX 256u
+
 struct db_conn {
 	PGconn *pg;
 	/* Set by db_exec() when a statement failed in a way that makes the
 	 * whole transaction worth running again (serialization failure,
 	 * deadlock, lost connection); cleared by db_tx() at each attempt. */
 	bool retryable;
+	/* The server no longer has (or cannot use) what stmts says it
+	 * prepared; forget them before the next statement outside a
+	 * transaction (db_stmts_refresh). */
+	bool stmts_stale;
+	unsigned nstmts;
+	db_stmt stmts[DB_STMT_SLOTS];
 };
 
 /* What a SQLSTATE becomes: a code, a machine reason, and a short phrase for
@@ -138,11 +158,37 @@ out:
 	return rc;
 }
 
+/* Forgets every statement this side thinks the session has prepared. */
+static void db_stmts_forget(db_conn *conn)
+{
+	unsigned i;
+
+	for (i = 0; i < DB_STMT_SLOTS; i++) {
+		free(conn->stmts[i].sql);
+		conn->stmts[i].sql = NULL;
+	}
+	conn->nstmts = 0;
+	conn->stmts_stale = false;
+}
+
+/* After the server lost or refused a prepared statement: drops them all
+ * on both sides, so that the next use prepares again. Only between
+ * transactions (DEALLOCATE would fail in an aborted one). */
+static void db_stmts_refresh(db_conn *conn)
+{
+	if (!conn->stmts_stale ||
+	    PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
+		return;
+	PQclear(PQexec(conn->pg, "DEALLOCATE ALL"));
+	db_stmts_forget(conn);
+}
+
 void db_close(db_conn *conn)
 {
 	if (conn == NULL)
 		return;
 	PQfinish(conn->pg);
+	db_stmts_forget(conn);
 	free(conn);
 }
 
@@ -205,6 +251,7 @@ static int db_revive(db_conn *conn)
 	if (PQstatus(conn->pg) == CONNECTION_OK)
 		return 0;
 	PQreset(conn->pg);
+	db_stmts_forget(conn); /* a new session has none */
 	if (PQstatus(conn->pg) != CONNECTION_OK)
 		return err_set(ERR_UNAVAILABLE, "database_unavailable",
 			       "cannot reconnect to the database");
@@ -264,10 +311,20 @@ static bool db_is_retryable_state(const char *sqlstate)
 				    strcmp(sqlstate, "40P01") == 0);
 }
 
+/* A prepared statement the server no longer has (26000: someone ran
+ * DEALLOCATE or DISCARD), or whose result columns a migration changed
+ * (0A000 "cached plan must not change result type"). Preparing again
+ * fixes both. */
+static bool db_is_stale_stmt_state(const char *sqlstate)
+{
+	return sqlstate != NULL && (strcmp(sqlstate, "26000") == 0 ||
+				    strcmp(sqlstate, "0A000") == 0);
+}
+
 /* Records the error of a failed result. The server's own message is left
  * out on purpose: it can quote the values of the statement (e.g. "invalid
  * input syntax for type uuid: ..."); constraint and table names cannot. */
-static int db_fail(db_conn *conn, const PGresult *res)
+static int db_fail(db_conn *conn, const PGresult *res, bool prepared)
 {
 	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *constraint =
@@ -277,6 +334,10 @@ static int db_fail(db_conn *conn, const PGresult *res)
 
 	if (lost || db_is_retryable_state(sqlstate))
 		conn->retryable = true;
+	if (prepared && db_is_stale_stmt_state(sqlstate)) {
+		conn->stmts_stale = true;
+		conn->retryable = true;
+	}
 	if (lost)
 		return err_set(ERR_UNAVAILABLE, "database_unavailable",
 			       "lost the connection to the database");
@@ -293,15 +354,14 @@ static int db_fail(db_conn *conn, const PGresult *res)
 		       sqlstate);
 }
 
-int db_exec(db_conn *conn, PGresult **out, const char *sql, int nparams,
-	    const char *const *params)
+/* Takes a result: a success is handed to *out (when out is not NULL, else
+ * cleared), a failure is recorded and returned. prepared: res came from a
+ * named statement. */
+static int db_result(db_conn *conn, PGresult *res, PGresult **out,
+		     bool prepared)
 {
 	int rc;
-	PGresult *res;
 
-	assert(conn != NULL && out != NULL && sql != NULL && nparams >= 0);
-	*out = NULL;
-	res = PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0);
 	if (res == NULL) {
 		/* libpq returns NULL only when it cannot even allocate the
 		 * error result, or the connection is gone. */
@@ -316,15 +376,114 @@ int db_exec(db_conn *conn, PGresult **out, const char *sql, int nparams,
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
 	case PGRES_EMPTY_QUERY:
-		*out = res;
-		res = NULL;
+		if (out != NULL) {
+			*out = res;
+			res = NULL;
+		}
 		rc = 0;
 		break;
 	default:
-		rc = db_fail(conn, res);
+		rc = db_fail(conn, res, prepared);
 		break;
 	}
 	PQclear(res);
+	return rc;
+}
+
+/* FNV-1a of a statement's text. */
+static uint64_t db_hash(const char *sql)
+{
+	uint64_t h = 14695981039346656037u;
+
+	for (; *sql != '\0'; sql++) {
+		h ^= (unsigned char)*sql;
+		h *= 1099511628211u;
+	}
+	return h;
+}
+
+/* Room for a statement name "k<index>". */
+#define DB_STMT_NAME 16
+
+/* The name under which sql is prepared on conn's session, preparing it
+ * on first use. name is "" when the statement is to be sent unnamed: the
+ * cache is full, or stale inside a transaction. */
+static int db_stmt_name(db_conn *conn, const char *sql, int nparams,
+			char name[DB_STMT_NAME])
+{
+	uint64_t hash = db_hash(sql);
+	unsigned slot = (unsigned)hash & (DB_STMT_SLOTS - 1);
+	db_stmt *stmt;
+	int rc;
+
+	name[0] = '\0';
+	db_stmts_refresh(conn);
+	if (conn->stmts_stale)
+		return 0;
+	for (;; slot = (slot + 1) & (DB_STMT_SLOTS - 1)) {
+		stmt = &conn->stmts[slot];
+		if (stmt->sql == NULL)
+			break;
+		if (stmt->hash == hash && strcmp(stmt->sql, sql) == 0) {
+			snprintf(name, DB_STMT_NAME, "k%u", stmt->index);
+			return 0;
+		}
+	}
+	if (conn->nstmts >= DB_STMT_MAX)
+		return 0;
+	snprintf(name, DB_STMT_NAME, "k%u", conn->nstmts);
+	rc = db_result(conn, PQprepare(conn->pg, name, sql, nparams, NULL),
+		       NULL, false);
+	if (rc < 0) {
+		name[0] = '\0';
+		return rc;
+	}
+	stmt->sql = xstrdup(sql);
+	stmt->hash = hash;
+	stmt->index = conn->nstmts++;
+	return 0;
+}
+
+/* One try of db_exec(). */
+static int db_exec_once(db_conn *conn, PGresult **out, const char *sql,
+			int nparams, const char *const *params)
+{
+	char name[DB_STMT_NAME] = "";
+	int rc;
+
+	if (nparams > 0) {
+		rc = db_stmt_name(conn, sql, nparams, name);
+		if (rc < 0)
+			return rc;
+	}
+	if (name[0] == '\0')
+		return db_result(conn,
+				 PQexecParams(conn->pg, sql, nparams, NULL,
+					      params, NULL, NULL, 0),
+				 out, false);
+	return db_result(conn,
+			 PQexecPrepared(conn->pg, name, nparams, params, NULL,
+					NULL, 0),
+			 out, true);
+}
+
+/* Statements with parameters are prepared once per session and then run
+ * by name: PostgreSQL parses and analyses each only once, and may keep a
+ * generic plan. Statements without parameters (BEGIN, SET ...) are sent
+ * as they are. A prepared statement the server lost or invalidated is
+ * prepared again: at once outside a transaction, by db_tx's retry inside
+ * one. */
+int db_exec(db_conn *conn, PGresult **out, const char *sql, int nparams,
+	    const char *const *params)
+{
+	int rc;
+
+	assert(conn != NULL && out != NULL && sql != NULL && nparams >= 0);
+	*out = NULL;
+	rc = db_exec_once(conn, out, sql, nparams, params);
+	if (rc < 0 && conn->stmts_stale &&
+	    PQtransactionStatus(conn->pg) == PQTRANS_IDLE)
+		rc = db_exec_once(conn, out, sql, nparams, params);
 	return rc;
 }
 
@@ -375,19 +534,23 @@ static void db_rollback(db_conn *conn)
 	PQclear(PQexec(conn->pg, "ROLLBACK"));
 }
 
-/* SET LOCAL rather than set_config(): set_config() is a query, it takes the
- * transaction's snapshot, and fn could then no longer start with SET
- * TRANSACTION ISOLATION LEVEL. The number is formatted from an int64 by us,
- * never from input; a utility statement cannot take a $1 parameter. */
-static int db_set_timeout(db_conn *conn, int64_t timeout_ms)
+/* BEGIN, and with timeout_ms > 0 a LOCAL statement_timeout, in one round
+ * trip (one simple-protocol query string). SET LOCAL rather than
+ * set_config(): set_config() is a query, it takes the transaction's
+ * snapshot, and fn could then no longer start with SET TRANSACTION
+ * ISOLATION LEVEL. The number is formatted from an int64 by us, never from
+ * input; a utility statement cannot take a $1 parameter. */
+static int db_begin(db_conn *conn, int64_t timeout_ms)
 {
-	char sql[64];
+	char sql[80] = "BEGIN";
 
 	if (timeout_ms > INT32_MAX)
 		timeout_ms = INT32_MAX;
-	snprintf(sql, sizeof(sql), "SET LOCAL statement_timeout = %" PRId64,
-		 timeout_ms);
-	return db_run(conn, sql, 0, NULL);
+	if (timeout_ms > 0)
+		snprintf(sql, sizeof(sql),
+			 "BEGIN; SET LOCAL statement_timeout = %" PRId64,
+			 timeout_ms);
+	return db_result(conn, PQexec(conn->pg, sql), NULL, false);
 }
 
 static int db_commit(db_conn *conn)
@@ -433,14 +596,10 @@ static int db_tx_once(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
 		conn->retryable = true;
 		goto out;
 	}
-	rc = db_run(conn, "BEGIN", 0, NULL);
+	db_stmts_refresh(conn);
+	rc = db_begin(conn, timeout_ms);
 	if (rc < 0)
 		goto out;
-	if (timeout_ms > 0) {
-		rc = db_set_timeout(conn, timeout_ms);
-		if (rc < 0)
-			goto out;
-	}
 	rc = fn(conn, arg);
 	if (rc < 0)
 		goto out;

@@ -463,6 +463,178 @@ static void test_tx_retries_serialization_failure(void **state)
 	assert_int_equal(test_pg_long(fx.admin, sql), 0);
 }
 
+/* ---- prepared statements ---------------------------------------------- */
+
+/* How many statements the session behind conn has prepared. */
+static long prepared_count(db_conn *conn)
+{
+	PGresult *res = NULL;
+	long n;
+
+	assert_int_equal(db_exec(conn, &res,
+				 "SELECT count(*) FROM pg_prepared_statements",
+				 0, NULL),
+			 0);
+	n = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n;
+}
+
+/* qty of item id, read through a statement with one parameter. */
+static long item_qty(db_conn *conn, const char *id)
+{
+	const char *p[] = {id};
+	PGresult *res = NULL;
+	long qty;
+
+	assert_int_equal(db_exec(conn, &res,
+				 "SELECT qty FROM item WHERE id = $1", 1, p),
+			 0);
+	assert_int_equal(PQntuples(res), 1);
+	qty = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return qty;
+}
+
+static void test_statement_is_prepared_once_per_session(void **state)
+{
+	db_conn *conn = thread_conn();
+	const char *ins[] = {"400", "p", "40"};
+	long before;
+
+	(void)state;
+	assert_int_equal(db_run(conn,
+				"INSERT INTO item (id, label, qty)"
+				" VALUES ($1, $2, $3)",
+				3, ins),
+			 0);
+	before = prepared_count(conn);
+	assert_int_equal(item_qty(conn, "400"), 40);
+	assert_int_equal(prepared_count(conn), before + 1);
+	assert_int_equal(item_qty(conn, "400"), 40);
+	assert_int_equal(item_qty(conn, "400"), 40);
+	assert_int_equal(prepared_count(conn), before + 1);
+}
+
+/* A statement that does not prepare is an error each time, is not kept,
+ * and leaves the connection usable. */
+static void test_bad_statement_is_not_kept(void **state)
+{
+	db_conn *conn = thread_conn();
+	const char *p[] = {"1"};
+	PGresult *res = NULL;
+	long before = prepared_count(conn);
+
+	(void)state;
+	assert_int_equal(db_exec(conn, &res, "SELEC qty FROM item WHERE id = $1",
+				 1, p),
+			 ERR_INTERNAL);
+	assert_null(res);
+	assert_int_equal(db_exec(conn, &res, "SELEC qty FROM item WHERE id = $1",
+				 1, p),
+			 ERR_INTERNAL);
+	assert_int_equal(prepared_count(conn), before);
+	assert_int_equal(item_qty(conn, "400"), 40);
+}
+
+/* Someone dropped the session's statements (DEALLOCATE, DISCARD ALL): the
+ * next call prepares again instead of failing. */
+static void test_statements_dropped_behind_our_back(void **state)
+{
+	db_conn *conn = thread_conn();
+
+	(void)state;
+	assert_int_equal(item_qty(conn, "400"), 40);
+	assert_int_equal(db_run(conn, "DEALLOCATE ALL", 0, NULL), 0);
+	assert_int_equal(prepared_count(conn), 0);
+	assert_int_equal(item_qty(conn, "400"), 40);
+	assert_int_equal(prepared_count(conn), 1);
+}
+
+typedef struct shape_arg {
+	int calls;
+	int columns;
+} shape_arg;
+
+static int tx_select_shape(db_conn *conn, void *arg)
+{
+	shape_arg *a = arg;
+	const char *p[] = {"1"};
+	PGresult *res = NULL;
+	int rc;
+
+	a->calls++;
+	rc = db_exec(conn, &res, "SELECT * FROM shape WHERE a = $1", 1, p);
+	if (rc < 0)
+		return rc;
+	a->columns = PQnfields(res);
+	PQclear(res);
+	return 0;
+}
+
+/* A migration that changes a table's columns invalidates a prepared
+ * SELECT * (SQLSTATE 0A000): outside a transaction the call prepares again
+ * at once, inside one db_tx runs the body again. */
+static void test_statement_survives_schema_change(void **state)
+{
+	db_conn *conn = thread_conn();
+	shape_arg a = {0};
+
+	(void)state;
+	test_pg_ok(fx.admin, "CREATE TABLE shape (a int);"
+			     "INSERT INTO shape VALUES (1)");
+	assert_int_equal(db_tx(conn, 0, tx_select_shape, &a), 0);
+	assert_int_equal(a.columns, 1);
+	test_pg_ok(fx.admin, "ALTER TABLE shape ADD COLUMN b int DEFAULT 5");
+	a = (shape_arg){0};
+	assert_int_equal(tx_select_shape(conn, &a), 0);
+	assert_int_equal(a.columns, 2);
+	test_pg_ok(fx.admin, "ALTER TABLE shape ADD COLUMN c int");
+	a = (shape_arg){0};
+	assert_int_equal(db_tx(conn, 0, tx_select_shape, &a), 0);
+	assert_int_equal(a.calls, 2);
+	assert_int_equal(a.columns, 3);
+	a = (shape_arg){0};
+	assert_int_equal(db_tx(conn, 0, tx_select_shape, &a), 0);
+	assert_int_equal(a.calls, 1);
+}
+
+/* A new session after a lost connection prepares again. */
+static void test_statements_after_reconnect(void **state)
+{
+	db_conn *conn = thread_conn();
+
+	(void)state;
+	assert_int_equal(item_qty(conn, "400"), 40);
+	terminate_backend(PQbackendPID(db_pg(conn)));
+	conn = thread_conn();
+	assert_int_equal(prepared_count(conn), 0);
+	assert_int_equal(item_qty(conn, "400"), 40);
+	assert_int_equal(prepared_count(conn), 1);
+}
+
+/* Past the cache's size statements still run (unnamed), with the right
+ * results, and the session's prepared statements stay bounded. */
+static void test_many_statements_stay_bounded(void **state)
+{
+	db_conn *conn = thread_conn();
+	const char *p[] = {"1000"};
+	char sql[64];
+	PGresult *res = NULL;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 600; i++) {
+		snprintf(sql, sizeof(sql), "SELECT $1::int + %d", i);
+		assert_int_equal(db_exec(conn, &res, sql, 1, p), 0);
+		assert_int_equal(atoi(PQgetvalue(res, 0, 0)), 1000 + i);
+		PQclear(res);
+		res = NULL;
+	}
+	assert_in_range(prepared_count(conn), 1, 300);
+	assert_int_equal(item_qty(conn, "400"), 40);
+}
+
 /* ---- lost connections ------------------------------------------------- */
 
 static void test_thread_conn_reconnects_after_terminated_backend(void **state)
@@ -589,6 +761,12 @@ int main(void)
 		cmocka_unit_test(
 			test_tx_connection_lost_during_commit_is_not_retried),
 		cmocka_unit_test(test_thread_conn_needs_configure),
+		cmocka_unit_test(test_statement_is_prepared_once_per_session),
+		cmocka_unit_test(test_bad_statement_is_not_kept),
+		cmocka_unit_test(test_statements_dropped_behind_our_back),
+		cmocka_unit_test(test_statement_survives_schema_change),
+		cmocka_unit_test(test_statements_after_reconnect),
+		cmocka_unit_test(test_many_statements_stay_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
