@@ -1,9 +1,14 @@
 /* provider_flutterwave: the Flutterwave v3 API over libcurl (DESIGN §8).
  *
- * One curl easy handle per call, so any number of threads may call at once;
- * the only shared state is read-only after pay_flutterwave_new() (the
- * configuration and the request headers). Every request verifies TLS, is
- * bounded by the configured timeout and reads at most FLW_REPLY_MAX bytes.
+ * One curl easy handle per call at a time, so any number of threads may call
+ * at once. Handles are kept in a small pool between calls so that reads
+ * reuse their open (TLS) connection to the provider; requests that create
+ * something (POST) always go on a fresh connection that is then closed,
+ * because libcurl re-sends a request on a new connection when a reused one
+ * turns out dead, and a create must never go out twice. The configuration
+ * and the request headers are read-only after pay_flutterwave_new(). Every
+ * request verifies TLS, is bounded by the configured timeout and reads at
+ * most FLW_REPLY_MAX bytes.
  *
  * Amounts: kobo go out as naira text with two decimals written straight
  * into the JSON ("amount":1500.75); amounts come back through
@@ -32,6 +37,7 @@
 #define FLW_BANKS_MAX 4096
 #define FLW_KEY_MAX 512
 #define FLW_MESSAGE_MAX 160
+#define FLW_IDLE_HANDLES 16 /* idle handles kept for reuse, at most */
 
 typedef struct flw_state {
 	char *base_url; /* without a trailing '/' or "/v3" */
@@ -42,6 +48,9 @@ typedef struct flw_state {
 	char *account_email; /* "" when not configured */
 	long timeout_ms;
 	struct curl_slist *headers; /* built once, only read afterwards */
+	pthread_mutex_t pool_lock;
+	CURL *idle[FLW_IDLE_HANDLES]; /* owned; each may hold an open connection */
+	size_t n_idle;
 } flw_state;
 
 typedef struct flw_reply {
@@ -212,6 +221,37 @@ static size_t flw_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* A handle for one request: an idle one, reset but with its connection
+ * kept, or a new one. NULL only when libcurl cannot allocate. */
+static CURL *flw_handle_take(flw_state *f)
+{
+	CURL *c = NULL;
+
+	pthread_mutex_lock(&f->pool_lock);
+	if (f->n_idle > 0)
+		c = f->idle[--f->n_idle];
+	pthread_mutex_unlock(&f->pool_lock);
+	if (!c)
+		return curl_easy_init();
+	curl_easy_reset(c);
+	return c;
+}
+
+/* Gives a handle back to the pool, or frees it when the pool is full. */
+static void flw_handle_give(flw_state *f, CURL *c)
+{
+	if (!c)
+		return;
+	pthread_mutex_lock(&f->pool_lock);
+	if (f->n_idle < FLW_IDLE_HANDLES) {
+		f->idle[f->n_idle++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&f->pool_lock);
+	if (c)
+		curl_easy_cleanup(c);
+}
+
 /* One request. 0 with *r holding a 2xx reply; otherwise the mapped error
  * (with r freed): no answer or 5xx -> ERR_UNAVAILABLE, timeout ->
  * ERR_DEADLINE_EXCEEDED, 404 -> ERR_NOT_FOUND, other 4xx ->
@@ -229,7 +269,7 @@ static int flw_call(flw_state *f, const char *method, const char *path,
 	r->body = xmalloc(1);
 	r->body[0] = '\0';
 	r->cap = 1;
-	c = curl_easy_init();
+	c = flw_handle_take(f);
 	if (!c) {
 		rc = err_set(ERR_INTERNAL, "provider_http", "cannot start an http request");
 		goto out;
@@ -256,6 +296,9 @@ static int flw_call(flw_state *f, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, flw_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	if (strcmp(method, "POST") == 0) {
+		/* Never re-sent by libcurl on another connection (see top). */
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "{}");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -316,7 +359,7 @@ out:
 		flw_reply_free(r);
 		r->status = status;
 	}
-	curl_easy_cleanup(c);
+	flw_handle_give(f, c);
 	free(url);
 	return rc;
 }
@@ -1000,6 +1043,9 @@ static void flw_destroy(pay_provider *p)
 		for (struct curl_slist *h = f->headers; h; h = h->next)
 			sodium_memzero(h->data, strlen(h->data));
 		curl_slist_free_all(f->headers);
+		while (f->n_idle > 0)
+			curl_easy_cleanup(f->idle[--f->n_idle]);
+		pthread_mutex_destroy(&f->pool_lock);
 		flw_wipe_free(f->secret_key);
 		flw_wipe_free(f->secret_hash);
 		free(f->base_url);
@@ -1076,6 +1122,8 @@ int pay_flutterwave_new(pay_provider **out, const pay_flutterwave_config *cfg)
 		return err_set(ERR_INTERNAL, "provider_http", "libcurl would not initialise");
 
 	f = xcalloc(1, sizeof(*f));
+	if (pthread_mutex_init(&f->pool_lock, NULL) != 0)
+		abort();
 	f->base_url = xstrdup(cfg->base_url);
 	n = strlen(f->base_url);
 	while (n > 0 && f->base_url[n - 1] == '/')

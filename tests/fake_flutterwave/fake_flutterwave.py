@@ -136,6 +136,8 @@ class State:
         self.transfer_start = ["NEW", 0]
         self.requests = {}
         self.last_body = {}
+        self.connections = 0        # TCP connections that carried a /v3/ request
+        self.post_shared = 0        # /v3/ requests sharing a connection with a POST
         self.rng = random.Random(20240601)
 
     def take_mode(self, endpoint):
@@ -171,7 +173,14 @@ def now_text():
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "fake-flutterwave/1"
-    protocol_version = "HTTP/1.0"
+    # HTTP/1.1: connections stay open between requests (keep-alive), as
+    # Flutterwave's do, so the tests see whether the client reuses them.
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        self.served = 0       # /v3/ requests on this connection so far
+        self.posted = False   # one of them was a POST
 
     def log_message(self, fmt, *args):  # quiet: tests read stdout
         pass
@@ -225,14 +234,29 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.requests[path] = STATE.requests.get(path, 0) + 1
                 key = method + " " + path
                 STATE.requests[key] = STATE.requests.get(key, 0) + 1
+                if path.startswith("/v3/"):
+                    self.count_connection(method)
             if not path.startswith("/v3/"):
+                self.read_body()
                 return self.error(404, "Not found")
             if self.headers.get("Authorization") != "Bearer " + SECRET_KEY:
                 self.read_body()
                 return self.error(401, "Invalid authorization key")
             self.v3(method, path, query)
         except (ValueError, UnicodeDecodeError) as e:
+            self.close_connection = True  # the body may be unread
             self.error(400, "Bad request: %s" % e)
+
+    def count_connection(self, method):
+        """Connection reuse, under STATE.lock: a new connection, and any
+        request that shares one with a POST (which must go alone)."""
+        if self.served == 0:
+            STATE.connections += 1
+        if self.posted or (method == "POST" and self.served > 0):
+            STATE.post_shared += 1
+        self.served += 1
+        if method == "POST":
+            self.posted = True
 
     # --- the v3 API -------------------------------------------------------
 
@@ -445,6 +469,8 @@ class Handler(BaseHTTPRequestHandler):
                     "virtual_accounts_created": dict(STATE.va_created),
                     "requests": dict(STATE.requests),
                     "last_body": dict(STATE.last_body),
+                    "connections": STATE.connections,
+                    "post_shared": STATE.post_shared,
                 })
         if method != "POST":
             return self.error(404, "Not found")

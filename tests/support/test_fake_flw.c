@@ -123,6 +123,18 @@ json_int_t test_fake_flw_requests(const char *path)
 	return fake_stat("requests", path);
 }
 
+json_int_t test_fake_flw_counter(const char *name)
+{
+	json_t *s = test_fake_flw_stats();
+	json_t *n = json_object_get(s, name);
+	json_int_t v;
+
+	assert_true(json_is_integer(n));
+	v = json_integer_value(n);
+	json_decref(s);
+	return v;
+}
+
 char *test_fake_flw_last_body(const char *path)
 {
 	json_t *s = test_fake_flw_stats();

@@ -50,6 +50,11 @@ json_int_t test_fake_flw_accounts_created(const char *tx_ref);
  * one method on it ("POST /v3/transfers"). */
 json_int_t test_fake_flw_requests(const char *path);
 
+/* A top-level counter of the stats: "connections" (TCP connections that
+ * carried a /v3/ request) or "post_shared" (/v3/ requests that shared a
+ * connection with a POST). */
+json_int_t test_fake_flw_counter(const char *name);
+
 /* The raw body of the last request to path (malloc'd). */
 char *test_fake_flw_last_body(const char *path);
 

@@ -781,6 +781,37 @@ static void test_deposit_queued_while_the_provider_fails_is_credited_once_later(
 	assert_int_equal(balance(&c), 200050);
 }
 
+/* Reads reuse their connection to the provider (no new TCP or TLS
+ * handshake per deposit); creates (POST) always go alone on a fresh one,
+ * so libcurl can never re-send one on another connection. */
+static void test_provider_connections_are_reused_for_reads_only(void **state)
+{
+	club c;
+	const char *transaction;
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+	json_int_t conns;
+
+	open_club(&c, "flw-keepalive");
+	conns = test_fake_flw_counter("connections");
+	for (int i = 0; i < 20; i++) {
+		transaction = new_transaction();
+		test_fake_flw_transaction(transaction, c.tx_ref, "10.00", "successful");
+		assert_int_equal(webhook(charge_body(transaction, c.tx_ref, "10.00"),
+					 SECRET_HASH, &r),
+				 0);
+		assert_string_equal(r->status, "processed");
+	}
+	assert_int_equal(balance(&c), 20 * 1000);
+	/* 20 verifications (and whatever the worker polled meanwhile) on a
+	 * few connections, not one each. */
+	assert_in_range(test_fake_flw_counter("connections") - conns, 0, 3);
+	fund(&c, "5000.00");
+	test_fake_flw_mode("transfers", "succeed_immediately", 2);
+	assert_int_equal(payout(&c, withdrawal_row(&c, 1000), 1000)->status, SUCCESS);
+	assert_int_equal(payout(&c, withdrawal_row(&c, 2000), 2000)->status, SUCCESS);
+	assert_int_equal(test_fake_flw_counter("post_shared"), 0);
+}
+
 /* The provider may deliver one event several times at once. */
 static void test_concurrent_deliveries_of_one_deposit_credit_once(void **state)
 {
@@ -1296,6 +1327,7 @@ int main(void)
 		T(test_deposit_the_provider_does_not_confirm_is_not_credited),
 		T(test_deposit_queued_while_the_provider_fails_is_credited_once_later),
 		T(test_concurrent_deliveries_of_one_deposit_credit_once),
+		T(test_provider_connections_are_reused_for_reads_only),
 		T(test_signed_events_that_are_not_deposits_are_stored_and_acknowledged),
 		T(test_payout_succeeds_when_flutterwave_pays_at_once),
 		T(test_failed_transfer_is_reversed_and_recorded),
