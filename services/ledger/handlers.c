@@ -22,10 +22,11 @@ static int ldg_oom(void)
 }
 
 /* A user may read a group's books only as its member; a service (the
- * service token) may always. Non-members get NOT_FOUND. */
+ * service token) may always. Non-members get NOT_FOUND. Passes are
+ * remembered for KOLO_MEMBER_CACHE_MS (svc_check_reader). */
 static int ldg_check_reader(rpc_ctx *ctx, const char *group_id)
 {
-	return svc_check_member(ctx, ldg_groups, group_id, 0, NULL);
+	return svc_check_reader(ctx, ldg_groups, group_id);
 }
 
 static Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx,

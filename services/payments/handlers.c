@@ -327,7 +327,7 @@ PAY_HANDLER(get_payout)
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "payout_not_found", "no such payout");
 	if (rc == 0)
-		rc = svc_check_member(ctx, pay_current()->groups, payout.group_id, 0, NULL);
+		rc = svc_check_reader(ctx, pay_current()->groups, payout.group_id);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(ERR_NOT_FOUND, "payout_not_found", "no such payout");
 	if (rc < 0)
@@ -348,7 +348,7 @@ PAY_HANDLER(list_payouts)
 	pay_payout *rows = NULL;
 	db_conn *c = NULL;
 	int n = 0;
-	int rc = svc_check_member(ctx, pay_current()->groups, in->group_id, 0, NULL);
+	int rc = svc_check_reader(ctx, pay_current()->groups, in->group_id);
 
 	if (rc == 0 && (in->status < 0 || in->status > 3))
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_status", "unknown payout status");

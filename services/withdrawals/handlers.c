@@ -598,7 +598,7 @@ WDR_HANDLER(list_withdrawals)
 	wdr_row *rows = NULL;
 	db_conn *c = NULL;
 	int n = 0;
-	int rc = svc_check_member(ctx, wdr_current()->groups, in->group_id, 0, NULL);
+	int rc = svc_check_reader(ctx, wdr_current()->groups, in->group_id);
 
 	if (rc == 0 && (in->status < 0 || in->status > 4))
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_status", "unknown status");

@@ -1,7 +1,28 @@
 #include "member.h"
 
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
 #include "call.h"
 #include "text/text.h"
+
+/* The reader cache: passed read checks by (group, user), direct-mapped (a
+ * pair that lands on a taken slot evicts it), each valid until its expiry
+ * on the monotonic clock. */
+#define SVC_READER_SLOTS 1024u
+#define SVC_UUID_LEN 36
+
+typedef struct svc_reader {
+	char group_id[SVC_UUID_LEN + 1];
+	char user_id[SVC_UUID_LEN + 1];
+	int64_t expires_ms;
+} svc_reader;
+
+static svc_reader svc_readers[SVC_READER_SLOTS];
+static pthread_mutex_t svc_readers_lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t svc_reader_ttl_ms;
 
 int svc_check_member(rpc_ctx *ctx, rpc_channel *groups, const char *group_id,
 		     int need_officer, Kolo__Groups__V1__GetMembershipResponse **out)
@@ -32,4 +53,78 @@ int svc_check_member(rpc_ctx *ctx, rpc_channel *groups, const char *group_id,
 	if (out)
 		*out = resp;
 	return 0;
+}
+
+static int64_t svc_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* FNV-1a of the pair, for its slot. */
+static unsigned svc_reader_slot(const char *group_id, const char *user_id)
+{
+	uint32_t h = 2166136261u;
+	const char *parts[] = { group_id, user_id };
+
+	for (size_t i = 0; i < 2; i++) {
+		for (const char *p = parts[i]; *p; p++) {
+			h ^= (unsigned char)*p;
+			h *= 16777619u;
+		}
+	}
+	return h % SVC_READER_SLOTS;
+}
+
+/* 1 when the pair passed a read check that has not expired. */
+static bool svc_reader_known(const char *group_id, const char *user_id)
+{
+	svc_reader *r = &svc_readers[svc_reader_slot(group_id, user_id)];
+	bool known;
+
+	pthread_mutex_lock(&svc_readers_lock);
+	known = svc_reader_ttl_ms > 0 && r->expires_ms > svc_now_ms() &&
+		strcmp(r->group_id, group_id) == 0 &&
+		strcmp(r->user_id, user_id) == 0;
+	pthread_mutex_unlock(&svc_readers_lock);
+	return known;
+}
+
+static void svc_reader_remember(const char *group_id, const char *user_id)
+{
+	svc_reader *r = &svc_readers[svc_reader_slot(group_id, user_id)];
+
+	pthread_mutex_lock(&svc_readers_lock);
+	if (svc_reader_ttl_ms > 0) {
+		memcpy(r->group_id, group_id, SVC_UUID_LEN + 1);
+		memcpy(r->user_id, user_id, SVC_UUID_LEN + 1);
+		r->expires_ms = svc_now_ms() + svc_reader_ttl_ms;
+	}
+	pthread_mutex_unlock(&svc_readers_lock);
+}
+
+int svc_check_reader(rpc_ctx *ctx, rpc_channel *groups, const char *group_id)
+{
+	const char *user_id = rpc_ctx_user_id(ctx);
+	bool cacheable = user_id && text_is_uuid(group_id) &&
+			 strlen(user_id) == SVC_UUID_LEN;
+	int rc;
+
+	if (cacheable && svc_reader_known(group_id, user_id))
+		return 0;
+	rc = svc_check_member(ctx, groups, group_id, 0, NULL);
+	if (rc == 0 && cacheable)
+		svc_reader_remember(group_id, user_id);
+	return rc;
+}
+
+void svc_reader_cache_set_ttl(int64_t ttl_ms)
+{
+	pthread_mutex_lock(&svc_readers_lock);
+	svc_reader_ttl_ms = ttl_ms > 0 ? ttl_ms : 0;
+	if (svc_reader_ttl_ms == 0)
+		memset(svc_readers, 0, sizeof(svc_readers));
+	pthread_mutex_unlock(&svc_readers_lock);
 }

@@ -15,4 +15,16 @@ KOLO_MUST_CHECK int svc_check_member(rpc_ctx *ctx, rpc_channel *groups,
 				     const char *group_id, int need_officer,
 				     Kolo__Groups__V1__GetMembershipResponse **out);
 
+/* svc_check_member(ctx, groups, group_id, 0, NULL) for a call that only
+ * reads: a pass is remembered for the reader cache's time to live, so a
+ * burst of reads by one user asks kolo-groups once. The price: a member
+ * removed meanwhile may go on reading for up to that long. A refusal is
+ * never remembered (someone just added reads at once). */
+KOLO_MUST_CHECK int svc_check_reader(rpc_ctx *ctx, rpc_channel *groups,
+				     const char *group_id);
+
+/* Sets the reader cache's time to live (KOLO_MEMBER_CACHE_MS; 0 turns it
+ * off and forgets every pass remembered so far). */
+void svc_reader_cache_set_ttl(int64_t ttl_ms);
+
 #endif

@@ -9,6 +9,7 @@
 #include "auth/auth.h"
 #include "call.h"
 #include "config/cfg.h"
+#include "member.h"
 #include "db/db.h"
 #include "log/log.h"
 
@@ -44,6 +45,8 @@ static int svc_load_config(const svc_def *def)
 		  &svc_cfg.tls_target_name },
 		{ "KOLO_LOG_LEVEL", CFG_STRING, "info", 0, 0, &svc_cfg.log_level },
 		{ "KOLO_HEALTH_ADDR", CFG_STRING, "", 0, 0, &svc_cfg.health_addr },
+		{ "KOLO_MEMBER_CACHE_MS", CFG_INT, "1000", 0, 60000,
+		  &svc_cfg.member_cache_ms },
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
@@ -156,6 +159,7 @@ int svc_main(const svc_def *def, int argc, char **argv)
 	log_init(def->name, (log_level)log_level_parse(svc_cfg.log_level));
 	svc_probe_database();
 	svc_calls_configure(svc_cfg.internal_token);
+	svc_reader_cache_set_ttl(svc_cfg.member_cache_ms);
 	rpc_init();
 	if (def->start && def->start() < 0) {
 		log_event(LOG_LVL_ERROR, "cannot start", "error",

@@ -39,6 +39,7 @@ typedef struct svc_config {
 	const char *tls_target_name; /* name expected in their certificates */
 	const char *health_addr;     /* plaintext health-only listener; "" = none */
 	const char *log_level;
+	int64_t member_cache_ms; /* reader cache time to live (member.h) */
 } svc_config;
 
 /* The configuration of the running service (borrowed). */

@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
+#include "svc/member.h"
 #include "test_world.h"
 
 #define CREDIT KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT
@@ -99,6 +102,58 @@ static long entries_of(const book *b)
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM ledger_entry WHERE group_id = '%s'",
 		 b->group);
 	return test_pg_long(w.admin, sql);
+}
+
+static void remove_member(const book *b, const test_user *who)
+{
+	Kolo__Groups__V1__RemoveMemberRequest req = KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__RemoveMemberResponse *resp = NULL;
+
+	req.group_id = (char *)b->group;
+	req.user_id = (char *)who->id;
+	assert_int_equal(test_world_call(&w, &w.groups, "RemoveMember", &req, &resp, &b->owner),
+			 0);
+}
+
+/* KOLO_MEMBER_CACHE_MS: a read check that passed is remembered for its time
+ * to live (a member removed meanwhile still reads until it runs out), a
+ * refusal never is, and 0 asks groups on every read. */
+static void test_reader_cache_remembers_passes_only(void **state)
+{
+	book b;
+	test_user treasurer, reader, late;
+
+	open_book(&b, "ledger-cache");
+	/* A second officer, so that the group's rule lets members change. */
+	test_identity_user(&w.identity, &treasurer, "ledger-cache-treasurer");
+	test_world_member(&w, b.group, &b.owner, &treasurer,
+			  KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
+	test_identity_user(&w.identity, &reader, "ledger-cache-reader");
+	test_identity_user(&w.identity, &late, "ledger-cache-late");
+	test_world_member(&w, b.group, &b.owner, &reader, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 700, "cache-1" }, NULL), 0);
+	svc_reader_cache_set_ttl(60000);
+	/* Refused, then added: reads at once. */
+	assert_int_equal(balance(&b, &late), -1);
+	test_world_member(&w, b.group, &b.owner, &late, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	assert_int_equal(balance(&b, &late), 700);
+	/* Removed after a read: still reads while the pass is remembered. */
+	assert_int_equal(balance(&b, &reader), 700);
+	remove_member(&b, &reader);
+	assert_int_equal(balance(&b, &reader), 700);
+	/* Off: asked every time, refused now, and nothing is remembered. */
+	svc_reader_cache_set_ttl(0);
+	assert_int_equal(balance(&b, &reader), -1);
+	assert_int_equal(err_last()->code, ERR_NOT_FOUND);
+	svc_reader_cache_set_ttl(60000);
+	assert_int_equal(balance(&b, &reader), -1);
+	/* A pass runs out: late, removed, is refused once its 1 ms is over. */
+	svc_reader_cache_set_ttl(1);
+	assert_int_equal(balance(&b, &late), 700);
+	remove_member(&b, &late);
+	usleep(20000);
+	assert_int_equal(balance(&b, &late), -1);
+	svc_reader_cache_set_ttl(0);
 }
 
 static void test_credit_and_debit_move_the_balance(void **state)
@@ -409,6 +464,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_pages_cover_entries_with_identical_timestamps, check_invariant),
 		cmocka_unit_test_teardown(test_list_filters_and_order, check_invariant),
 		cmocka_unit_test_teardown(test_get_entry_by_id_or_reference, check_invariant),
+		cmocka_unit_test_teardown(test_reader_cache_remembers_passes_only, check_invariant),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
