@@ -1,24 +1,44 @@
-/* fake_flw PORT THREADS: the one Flutterwave call the deposit webhook path
- * makes, answered in C so that the provider is not what bench/run measures.
+/* fake_flw PORT THREADS: the Flutterwave calls bench/run's workloads make,
+ * answered in C so that the provider is not what bench/run measures.
  *
  *   GET /v3/transactions/{GROUP_ID}.{N}/verify
  *       a successful NGN 100.00 bank transfer with id "{GROUP_ID}.{N}" and
  *       tx_ref "kolo-{GROUP_ID}" (the tx_ref kolo-payments gives a group's
  *       virtual account), so any such id verifies without registration.
- * Anything else is 404. libmicrohttpd thread pool, loopback only; stops on
- * SIGTERM/SIGINT. Not a test double for behaviour: tests use
+ *   POST /v3/virtual-account-numbers
+ *       a new account number at WEMA BANK.
+ *   POST /v3/accounts/resolve
+ *       the number given belongs to "Tunde Bakare" (withdraw_bench's
+ *       beneficiary).
+ *   POST /v3/transfers
+ *       the transfer with the request's reference, SUCCESSFUL at once.
+ * Anything else is 404. Nothing is remembered between requests.
+ * libmicrohttpd thread pool, loopback only; stops on SIGTERM/SIGINT. Not a
+ * test double for behaviour: tests use
  * tests/fake_flutterwave/fake_flutterwave.py. */
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PREFIX "/v3/transactions/"
 #define SUFFIX "/verify"
+#define BODY_MAX 4096
+#define FIELD_MAX 128
+
+/* A POST's body, gathered over the upload callbacks. */
+typedef struct upload {
+	char data[BODY_MAX + 1];
+	size_t len;
+	int too_large;
+} upload;
+
+static atomic_long serial = 1000;
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
 {
@@ -32,19 +52,40 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	return rc;
 }
 
-static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
-			      const char *method, const char *version, const char *upload,
-			      size_t *upload_size, void **con_cls)
+static enum MHD_Result not_here(struct MHD_Connection *c)
+{
+	return reply(c, 404, "{\"status\":\"error\",\"message\":\"not here\",\"data\":null}");
+}
+
+/* The string value of "name" in a flat JSON body (our own requests: no
+ * escapes in the values bench/run sends), or -1. */
+static int field(const char *body, const char *name, char *out, size_t cap)
+{
+	char key[64];
+	const char *p, *end;
+
+	snprintf(key, sizeof(key), "\"%s\":\"", name);
+	p = strstr(body, key);
+	if (!p)
+		return -1;
+	p += strlen(key);
+	end = strchr(p, '"');
+	if (!end || (size_t)(end - p) >= cap)
+		return -1;
+	memcpy(out, p, (size_t)(end - p));
+	out[end - p] = '\0';
+	return 0;
+}
+
+static enum MHD_Result verify(struct MHD_Connection *c, const char *url)
 {
 	size_t n = strlen(url), idlen;
 	const char *id, *dot;
 	char body[512];
 
-	(void)cls; (void)version; (void)upload; (void)upload_size; (void)con_cls;
-	if (strcmp(method, "GET") != 0 || n <= strlen(PREFIX) + strlen(SUFFIX) ||
-	    strncmp(url, PREFIX, strlen(PREFIX)) != 0 ||
+	if (n <= strlen(PREFIX) + strlen(SUFFIX) || strncmp(url, PREFIX, strlen(PREFIX)) != 0 ||
 	    strcmp(url + n - strlen(SUFFIX), SUFFIX) != 0)
-		return reply(c, 404, "{\"status\":\"error\",\"message\":\"not here\",\"data\":null}");
+		return not_here(c);
 	id = url + strlen(PREFIX);
 	idlen = n - strlen(PREFIX) - strlen(SUFFIX);
 	dot = memchr(id, '.', idlen);
@@ -57,6 +98,87 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 		 "\"status\":\"successful\",\"payment_type\":\"bank_transfer\"}}",
 		 (int)idlen, id, (int)(dot - id), id);
 	return reply(c, 200, body);
+}
+
+static enum MHD_Result post(struct MHD_Connection *c, const char *url, const char *in)
+{
+	char body[1024], value[FIELD_MAX];
+	long n = atomic_fetch_add(&serial, 1);
+
+	if (strcmp(url, "/v3/virtual-account-numbers") == 0) {
+		snprintf(body, sizeof(body),
+			 "{\"status\":\"success\",\"message\":\"Virtual account created\","
+			 "\"data\":{\"response_code\":\"02\",\"flw_ref\":\"FLW-BENCH-%ld\","
+			 "\"order_ref\":\"URF_BENCH_%ld\",\"account_number\":\"77%08ld\","
+			 "\"bank_name\":\"WEMA BANK\"}}",
+			 n, n, n % 100000000);
+		return reply(c, 200, body);
+	}
+	if (strcmp(url, "/v3/accounts/resolve") == 0) {
+		if (field(in, "account_number", value, sizeof(value)) < 0)
+			return reply(c, 400, "{\"status\":\"error\",\"message\":\"account_number is required\",\"data\":null}");
+		snprintf(body, sizeof(body),
+			 "{\"status\":\"success\",\"message\":\"Account details fetched\","
+			 "\"data\":{\"account_number\":\"%s\",\"account_name\":\"Tunde Bakare\"}}",
+			 value);
+		return reply(c, 200, body);
+	}
+	if (strcmp(url, "/v3/transfers") == 0) {
+		if (field(in, "reference", value, sizeof(value)) < 0)
+			return reply(c, 400, "{\"status\":\"error\",\"message\":\"reference is required\",\"data\":null}");
+		snprintf(body, sizeof(body),
+			 "{\"status\":\"success\",\"message\":\"Transfer Queued Successfully\","
+			 "\"data\":{\"id\":%ld,\"reference\":\"%s\",\"currency\":\"NGN\","
+			 "\"status\":\"SUCCESSFUL\",\"complete_message\":\"Transaction was successful\"}}",
+			 n, value);
+		return reply(c, 200, body);
+	}
+	return not_here(c);
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *data,
+			      size_t *data_size, void **con_cls)
+{
+	upload *u = *con_cls;
+
+	(void)cls;
+	(void)version;
+	if (strcmp(method, "GET") == 0)
+		return verify(c, url);
+	if (strcmp(method, "POST") != 0)
+		return not_here(c);
+	if (!u) { /* the headers: gather the body next */
+		u = calloc(1, sizeof(*u));
+		if (!u)
+			return MHD_NO;
+		*con_cls = u;
+		return MHD_YES;
+	}
+	if (*data_size > 0) {
+		if (u->len + *data_size > BODY_MAX)
+			u->too_large = 1;
+		else
+			memcpy(u->data + u->len, data, *data_size);
+		if (!u->too_large)
+			u->len += *data_size;
+		*data_size = 0;
+		return MHD_YES;
+	}
+	if (u->too_large)
+		return reply(c, 413, "{\"status\":\"error\",\"message\":\"too large\",\"data\":null}");
+	u->data[u->len] = '\0';
+	return post(c, url, u->data);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode code)
+{
+	(void)cls;
+	(void)c;
+	(void)code;
+	free(*con_cls);
+	*con_cls = NULL;
 }
 
 int main(int argc, char **argv)
@@ -82,6 +204,7 @@ int main(int argc, char **argv)
 			     (uint16_t)atoi(argv[1]), NULL, NULL, answer, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)atoi(argv[2]),
+			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 			     MHD_OPTION_END);
 	if (!d)
 		return 1;

@@ -2,7 +2,9 @@
  * kolo-gateway with the demo provider (a running suite at URL).
  *
  * Set-up, not timed: for each thread, an OWNER and a TREASURER (registered,
- * PINs set), a two_officer group, and a demo deposit of 1,000,000,000 kobo.
+ * PINs set), a two_officer group, and a demo deposit of 1,000,000,000 kobo;
+ * with KOLO_BENCH_FUND_HASH set (payments on bench/fake_flw), 100 signed
+ * deposit webhooks of NGN 100.00 instead.
  * Timed: each call is one whole withdrawal of 100 kobo on the thread's own
  * group: POST /v1/groups/{id}/withdrawals (the owner's PIN: PENDING, one
  * approval), then POST /v1/withdrawals/{id}/approve (the treasurer's PIN:
@@ -21,6 +23,7 @@
 
 #define MAX_THREADS 64
 #define PIN "135790"
+#define FUND_DEPOSITS 100 /* webhooks of NGN 100.00: 10,000 withdrawals of 100 kobo */
 
 typedef struct buf {
 	char *data;
@@ -52,11 +55,12 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* One request; the parsed JSON reply (or NULL) in *out, the status returned. */
-static long http(CURL *c, const char *method, const char *path, const char *token,
-		 const char *body, json_t **out)
+/* One request with one extra header line (or none); the parsed JSON reply
+ * (or NULL) in *out, the status returned. */
+static long http_with(CURL *c, const char *method, const char *path, const char *header,
+		      const char *body, json_t **out)
 {
-	char url[512], auth[1100];
+	char url[512];
 	struct curl_slist *h = NULL;
 	buf b = { 0 };
 	long status = 0;
@@ -70,10 +74,8 @@ static long http(CURL *c, const char *method, const char *path, const char *toke
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	h = curl_slist_append(h, "Content-Type: application/json");
-	if (token) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-		h = curl_slist_append(h, auth);
-	}
+	if (header)
+		h = curl_slist_append(h, header);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	if (body)
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -90,6 +92,18 @@ static long http(CURL *c, const char *method, const char *path, const char *toke
 	}
 	free(b.data);
 	return status;
+}
+
+/* http_with() as the user whose access token is token (NULL: nobody). */
+static long http(CURL *c, const char *method, const char *path, const char *token,
+		 const char *body, json_t **out)
+{
+	char auth[1100];
+
+	if (!token)
+		return http_with(c, method, path, NULL, body, out);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	return http_with(c, method, path, auth, body, out);
 }
 
 static const char *jstr(json_t *j, const char *key)
@@ -118,6 +132,57 @@ static int register_user(CURL *c, const char *who, int i, char *token, size_t ca
 	return http(c, "POST", "/v1/me/pin", token, "{\"pin\":\"" PIN "\"}", NULL) == 201 ? 0 : -1;
 }
 
+/* The group's balance in kobo, or -1. */
+static long long balance_of(slot *s)
+{
+	char path[160];
+	json_t *j = NULL;
+	long long kobo = -1;
+
+	snprintf(path, sizeof(path), "/v1/groups/%s/balance", s->group);
+	if (http(s->curl, "GET", path, s->owner, NULL, &j) == 200)
+		kobo = json_integer_value(json_object_get(j, "balance_kobo"));
+	json_decref(j);
+	return kobo;
+}
+
+/* With the Flutterwave stand-in (KOLO_BENCH_FUND_HASH, the webhook secret
+ * hash): FUND_DEPOSITS signed deposit webhooks of NGN 100.00 (bench/fake_flw
+ * verifies any "GROUP.N"), waited for until all are credited. Otherwise
+ * one demo deposit. */
+static int fund(slot *s, int i)
+{
+	const char *hash = getenv("KOLO_BENCH_FUND_HASH");
+	char path[160], header[256], body[512];
+
+	if (!hash || !hash[0]) {
+		snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", s->group);
+		return http(s->curl, "POST", path, s->owner, "{\"amount_kobo\":1000000000}",
+			    NULL) == 201
+			       ? 0
+			       : -1;
+	}
+	snprintf(header, sizeof(header), "verif-hash: %s", hash);
+	for (int n = 0; n < FUND_DEPOSITS; n++) {
+		snprintf(body, sizeof(body),
+			 "{\"event\":\"charge.completed\",\"data\":{\"id\":\"%s.fund-%d-%d-%d\","
+			 "\"tx_ref\":\"kolo-%s\",\"amount\":100,\"currency\":\"NGN\","
+			 "\"status\":\"successful\",\"payment_type\":\"bank_transfer\"}}",
+			 s->group, (int)getpid(), i, n, s->group);
+		if (http_with(s->curl, "POST", "/v1/webhooks/flutterwave", header, body, NULL) !=
+		    200)
+			return -1;
+	}
+	/* A deposit that came before the account was recorded is queued and
+	 * credited by the payments worker a little later. */
+	for (int tries = 0; tries < 600; tries++) {
+		if (balance_of(s) == (long long)FUND_DEPOSITS * 10000)
+			return 0;
+		usleep(100000);
+	}
+	return -1;
+}
+
 static int setup(int i)
 {
 	slot *s = &slots[i];
@@ -141,10 +206,7 @@ static int setup(int i)
 	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"TREASURER\"}", temail);
 	if (http(s->curl, "POST", path, s->owner, body, NULL) != 201)
 		return -1;
-	snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", s->group);
-	if (http(s->curl, "POST", path, s->owner, "{\"amount_kobo\":1000000000}", NULL) != 201)
-		return -1;
-	return 0;
+	return fund(s, i);
 }
 
 static int withdraw(void *arg, mem_arena *arena)
