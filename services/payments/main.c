@@ -61,11 +61,12 @@ static const char *pay_env_text(const char *name, const char *fallback)
 
 static int pay_start(void)
 {
-	int64_t interval = 0, stale = 0, grace = 0;
+	int64_t interval = 0, stale = 0, grace = 0, resend = 0;
 	const cfg_var vars[] = {
 		{ "KOLO_PAYMENTS_WORKER_INTERVAL_MS", CFG_INT, "2000", 50, 600000, &interval },
 		{ "KOLO_PAYMENTS_PAYOUT_STALE_S", CFG_INT, "30", 0, 86400, &stale },
 		{ "KOLO_PAYMENTS_EVENT_GRACE_S", CFG_INT, "60", 0, 3600, &grace },
+		{ "KOLO_PAYMENTS_RESEND_AFTER_S", CFG_INT, "300", 1, 86400, &resend },
 	};
 	pay_deps deps;
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
@@ -85,7 +86,7 @@ static int pay_start(void)
 	deps = (pay_deps){ .provider = provider, .ledger = ledger_channel,
 			   .groups = groups_channel, .worker_interval_ms = (int)interval,
 			   .payout_stale_s = (int)stale, .event_grace_s = (int)grace,
-			   .recovery_max_tries = 20 };
+			   .resend_after_s = (int)resend, .recovery_max_tries = 20 };
 	pay_configure(&deps);
 	return pay_worker_start();
 }

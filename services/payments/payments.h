@@ -17,6 +17,8 @@ typedef struct pay_deps {
 	int worker_interval_ms; /* how often the worker looks for work */
 	int payout_stale_s;	/* a payout untouched this long is the worker's */
 	int event_grace_s;	/* a stored webhook event is the handler's this long */
+	int resend_after_s;	/* a sent transfer the provider never heard of this
+				 * long after is sent again (same reference) */
 	int recovery_max_tries; /* provisioning retries before giving up */
 } pay_deps;
 

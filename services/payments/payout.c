@@ -171,10 +171,6 @@ static int pay_step_send(pay_env *env, pay_payout *p, int *moved)
 	return rc;
 }
 
-/* A transfer the provider has not heard of this long after we asked for it
- * never reached it: only then is it sent again (same reference). */
-#define PAY_RESEND_AFTER_S 300
-
 /* sent: ask the provider how the transfer went. */
 static int pay_step_poll(pay_env *env, pay_payout *p, int *moved)
 {
@@ -187,8 +183,11 @@ static int pay_step_poll(pay_env *env, pay_payout *p, int *moved)
 	rc = prov->ops->get_transfer(prov, p->id, p->provider_reference, &res);
 	if (rc == ERR_NOT_FOUND) {
 		*moved = 0;
-		if (p->idle_s < PAY_RESEND_AFTER_S)
-			return 0; /* the provider may not have it yet: wait */
+		/* Not heard of this long after we asked (resend_after_s): it
+		 * never reached the provider, and only then is it sent again
+		 * (same reference). Sooner, the provider may not have it yet. */
+		if (p->idle_s < pay_current()->resend_after_s)
+			return 0;
 		return pay_move(p, "debited", "PENDING", NULL, NULL, 0, moved);
 	}
 	if (rc < 0)

@@ -503,7 +503,9 @@ def scenario_d(owner):
 def scenario_e(owner):
     """The provider: 500s after doing the work, then 500s to every question,
     then recovery -> PAID, one transfer; slower than our timeout and then a
-    failed transfer -> FAILED, reversed, the money back."""
+    failed transfer -> FAILED, reversed, the money back; a 500 before doing
+    anything -> not found, sent again (same reference) once
+    KOLO_PAYMENTS_RESEND_AFTER_S has passed -> PAID, one transfer."""
     g = Group(owner, "Fault E1")
     fund(g, "3000.00")
     fake_mode("transfers", "created_fail500", 1)
@@ -554,9 +556,72 @@ def scenario_e(owner):
           "e2: no payout_recovery row")
     invariants("e2")
 
+    g = Group(owner, "Fault E3")
+    fund(g, "1000.00")
+    fake_mode("transfers", "fail500", 1)
+    posts = fake_requests("POST /v3/transfers")
+    g.withdraw(40000, "fault e3")
+    wid = g.withdrawal_id()
+    pid = g.payout_id()
+    poll("the transfer sent again and reaching the fake",
+         lambda: transfers_created(pid) == 1)
+    check(fake_requests("POST /v3/transfers") == posts + 2,
+          "e3: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
+    fake("/_control/transfer_status", {"reference": pid, "status": "SUCCESSFUL"})
+    poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
+    check(transfers_created(pid) == 1, "e3: %d transfers" % transfers_created(pid))
+    check(debits_of(wid) == 1 and reversals_of(wid) == 0,
+          "e3: %d debits, %d reversals" % (debits_of(wid), reversals_of(wid)))
+    check(g.balance() == 100000 - 40000, "e3: balance %d" % g.balance())
+    invariants("e3")
+
+
+def scenario_f(owner):
+    """kill -9 withdrawals and the gateway while an approved withdrawal's
+    transfer is at the provider, then groups and identity: after the
+    restarts the withdrawal ends PAID with one transfer and one debit, and
+    every service answers again."""
+    g = Group(owner, "Fault F")
+    fund(g, "4000.00")
+    g.wait_balance(400000)
+    fake_mode("transfers", "slow:15000", 0)
+    posts = fake_requests("POST /v3/transfers")
+    t, _ = in_background(lambda: g.withdraw(90000, "fault f"))
+    wid = g.withdrawal_id()
+    pid = g.payout_id()
+    poll("the transfer reaching the fake", lambda: transfers_created(pid) == 1)
+    kill9("withdrawals")
+    kill9("gateway")
+    log("f: withdrawals and the gateway killed with the transfer in flight")
+    t.join(CAP)
+    fake_mode("transfers", "ok")
+    fake("/_control/transfer_status", {"reference": pid, "status": "SUCCESSFUL"})
+    restart("gateway")
+    restart("withdrawals")
+    poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
+    check(transfers_created(pid) == 1, "f: %d transfers" % transfers_created(pid))
+    check(fake_requests("POST /v3/transfers") == posts + 1,
+          "f: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
+    check(debits_of(wid) == 1 and reversals_of(wid) == 0,
+          "f: %d debits, %d reversals" % (debits_of(wid), reversals_of(wid)))
+    check(g.balance() == 400000 - 90000, "f: balance %d" % g.balance())
+    # groups and identity killed: calls that need them fail cleanly (5xx),
+    # and answer again after the restarts without touching anyone else.
+    kill9("groups")
+    kill9("identity")
+    status = http("GET", "/v1/groups/%s/balance" % g.id, token=owner.token)[0]
+    check(status in (502, 503, 504, 200), "f: balance without groups: %s" % status)
+    restart("groups")
+    restart("identity")
+    poll("the balance read again", lambda: g.balance() == 400000 - 90000)
+    poll("/v1/me answered again",
+         lambda: http("GET", "/v1/me", token=owner.token)[0] == 200)
+    invariants("f")
+
 
 SCENARIOS = [("a", scenario_a), ("b", scenario_b), ("c", scenario_c), ("d", scenario_d),
-             ("e", scenario_e)]
+             ("e", scenario_e),
+             ("f", scenario_f)]
 
 
 def on_term(signum, frame):

@@ -5,7 +5,7 @@
 # the provider and PostgreSQL itself, checking tests/fault/invariants.sql
 # after every scenario. faults.py owns the service processes: every one it
 # did not kill must exit 0 on SIGTERM at the end.
-#   run_faults.sh SOURCE_DIR BUILD_DIR [SCENARIO...]   (a b c d e; default all)
+#   run_faults.sh SOURCE_DIR BUILD_DIR [SCENARIO...]   (a b c d e f; default all)
 # The cluster is shared with the rest of the test run: it is stopped during
 # one scenario, and this script starts it again (same folder, same port)
 # whatever happens, so run it when nothing else uses the cluster.
@@ -92,7 +92,8 @@ export KOLO_GATEWAY_ADDR
 export KOLO_PROVIDER=flutterwave KOLO_FLW_BASE_URL="http://127.0.0.1:$fake_port" \
 	KOLO_FLW_SECRET_KEY="$flw_key" KOLO_FLW_SECRET_HASH="faults-hash-$RANDOM$RANDOM" \
 	KOLO_FLW_TIMEOUT_MS=2000 KOLO_PAYMENTS_WORKER_INTERVAL_MS=200 \
-	KOLO_PAYMENTS_PAYOUT_STALE_S=1 KOLO_WITHDRAWALS_WORKER_INTERVAL_MS=200 \
+	KOLO_PAYMENTS_PAYOUT_STALE_S=1 KOLO_PAYMENTS_RESEND_AFTER_S=3 \
+	KOLO_WITHDRAWALS_WORKER_INTERVAL_MS=200 \
 	KOLO_WITHDRAWALS_PAYOUT_IDLE_S=1 KOLO_SHUTDOWN_GRACE_MS=5000 \
 	KOLO_PAYMENTS_EVENT_GRACE_S=5
 export KOLO_RATE_LOGIN_ACCOUNT=1000/60 KOLO_RATE_LOGIN_IP=1000/60 \

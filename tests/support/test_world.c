@@ -97,7 +97,7 @@ void test_world_provider(test_world *w, struct pay_provider *provider)
 {
 	pay_deps deps = { .ledger = w->to_ledger, .groups = w->to_groups,
 			  .worker_interval_ms = 100, .payout_stale_s = 0,
-			  .recovery_max_tries = 20 };
+			  .resend_after_s = 300, .recovery_max_tries = 20 };
 
 	if (provider) {
 		w->provider->ops->destroy(w->provider);
