@@ -55,26 +55,31 @@ WHERE w.status = 'PAID'
 UNION ALL
 SELECT 'withdrawal_net_debit', w.id::text,
        format('status=%s amount=%s debits=%s (%s kobo) reversals=%s (%s kobo)',
-              w.status, w.amount_kobo, m.debits, m.debit_kobo, m.reversals, m.reversal_kobo)
+              w.status, w.amount_kobo, coalesce(m.debits, 0), coalesce(m.debit_kobo, 0),
+              coalesce(m.reversals, 0), coalesce(m.reversal_kobo, 0))
 FROM withdrawal_request w
-CROSS JOIN LATERAL (
-  SELECT count(*) FILTER (WHERE e.type = 'DEBIT') AS debits,
+-- One pass over the payout entries, grouped by the withdrawal id their
+-- reference carries ('payout:<id>[:<attempt>]', 'reversal:<id>[:<attempt>]').
+LEFT JOIN (
+  SELECT split_part(e.reference, ':', 2) AS withdrawal_id,
+         count(*) FILTER (WHERE e.type = 'DEBIT') AS debits,
          coalesce(sum(e.amount_kobo) FILTER (WHERE e.type = 'DEBIT'), 0) AS debit_kobo,
          count(*) FILTER (WHERE e.type = 'CREDIT') AS reversals,
          coalesce(sum(e.amount_kobo) FILTER (WHERE e.type = 'CREDIT'), 0) AS reversal_kobo
   FROM ledger_entry e
-  WHERE (e.type = 'DEBIT' AND (e.reference = 'payout:' || w.id
-                               OR e.reference LIKE 'payout:' || w.id || ':%'))
-     OR (e.type = 'CREDIT' AND (e.reference = 'reversal:' || w.id
-                                OR e.reference LIKE 'reversal:' || w.id || ':%'))
-) m
+  WHERE (e.type = 'DEBIT' AND e.reference LIKE 'payout:%')
+     OR (e.type = 'CREDIT' AND e.reference LIKE 'reversal:%')
+  GROUP BY 1
+) m ON m.withdrawal_id = w.id::text
 WHERE (w.status = 'PAID'
-       AND (m.debits - m.reversals <> 1 OR m.debit_kobo - m.reversal_kobo <> w.amount_kobo))
+       AND (coalesce(m.debits, 0) - coalesce(m.reversals, 0) <> 1
+            OR coalesce(m.debit_kobo, 0) - coalesce(m.reversal_kobo, 0) <> w.amount_kobo))
    -- Not paid and no payout in flight: whatever left came back.
    OR (w.status <> 'PAID'
        AND NOT EXISTS (SELECT 1 FROM payout p WHERE p.withdrawal_id = w.id
                        AND p.stage NOT IN ('settled', 'reversed'))
-       AND (m.debits <> m.reversals OR m.debit_kobo <> m.reversal_kobo))
+       AND (coalesce(m.debits, 0) <> coalesce(m.reversals, 0)
+            OR coalesce(m.debit_kobo, 0) <> coalesce(m.reversal_kobo, 0)))
 
 -- 3. Every payout's money, per attempt: a SUCCESS has one debit and no
 --    reversal; a FAILED one that was debited has exactly one reversal of the
