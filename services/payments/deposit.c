@@ -23,9 +23,8 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 	int rc = pay_db(&c);
 
 	if (rc == 0)
-		rc = pay_store_group_of_tx_ref(c, env->arena, charge->tx_ref, &group_id);
-	if (rc == 0 && group_id)
-		rc = pay_store_account(c, env->arena, group_id, &acct, &found);
+		rc = pay_store_account_of_tx_ref(c, env->arena, charge->tx_ref, &group_id,
+						 &acct, &found);
 	if (rc < 0)
 		return rc;
 	if (!group_id) {
@@ -110,6 +109,20 @@ static int pay_transfer_event(pay_env *env, const pay_event *ev, const char **ou
 	return rc;
 }
 
+/* Processes an event that parsed. */
+static int pay_process_parsed(pay_env *env, const pay_event *ev, const char **outcome)
+{
+	switch (ev->kind) {
+	case PAY_EVENT_CHARGE:
+		return pay_charge_event(env, ev, outcome);
+	case PAY_EVENT_TRANSFER:
+		return pay_transfer_event(env, ev, outcome);
+	default:
+		*outcome = "ignored";
+		return 0;
+	}
+}
+
 int pay_process_event(pay_env *env, const char *event_id, const uint8_t *body,
 		      size_t len, const char **outcome)
 {
@@ -122,15 +135,7 @@ int pay_process_event(pay_env *env, const char *event_id, const uint8_t *body,
 		*outcome = "unreadable";
 		return 0;
 	}
-	switch (ev.kind) {
-	case PAY_EVENT_CHARGE:
-		return pay_charge_event(env, &ev, outcome);
-	case PAY_EVENT_TRANSFER:
-		return pay_transfer_event(env, &ev, outcome);
-	default:
-		*outcome = "ignored";
-		return 0;
-	}
+	return pay_process_parsed(env, &ev, outcome);
 }
 
 /* Marks a processed event, or queues it again with the error. */
@@ -154,10 +159,11 @@ int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
 	const char *outcome = "ignored";
 	int signed_ok = prov->ops->signature_ok(prov, headers, n_headers, body, len);
 	db_conn *c = NULL;
-	int rc;
+	int parsed, rc;
 
 	memset(&ev, 0, sizeof(ev));
-	if (prov->ops->parse_event(prov, body, len, &ev) < 0)
+	parsed = prov->ops->parse_event(prov, body, len, &ev) >= 0;
+	if (!parsed)
 		snprintf(ev.type, sizeof(ev.type), "unreadable");
 	/* Stored before anything else, whatever it is. */
 	rc = pay_db(&c);
@@ -170,7 +176,10 @@ int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
 	if (!signed_ok)
 		return err_set(ERR_UNAUTHENTICATED, "bad_signature",
 			       "the webhook signature does not match");
-	rc = pay_process_event(env, out->event_id, body, len, &outcome);
+	if (parsed)
+		rc = pay_process_parsed(env, &ev, &outcome);
+	else
+		outcome = "unreadable";
 	if (rc < 0) {
 		log_event(LOG_LVL_WARN, "webhook queued for retry", "event_id", out->event_id,
 			  "reason", err_last()->reason, NULL);

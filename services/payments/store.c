@@ -163,18 +163,28 @@ int pay_store_recovery_name(db_conn *c, mem_arena *a, const char *group_id, char
 	return 0;
 }
 
-int pay_store_group_of_tx_ref(db_conn *c, mem_arena *a, const char *tx_ref,
-			      char **group_id)
+int pay_store_account_of_tx_ref(db_conn *c, mem_arena *a, const char *tx_ref,
+				char **group_id, pay_account *out, int *found)
 {
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res, "SELECT group_id FROM va_request WHERE client_ref = $1",
+	int rc = db_exec(c, &res,
+			 "SELECT " PAY_ACCOUNT_COLUMNS ", v.group_id, a.id IS NOT NULL"
+			 " FROM va_request v LEFT JOIN account a ON a.group_id = v.group_id"
+			 " WHERE v.client_ref = $1",
 			 1, &tx_ref);
 
 	if (rc < 0)
 		return rc;
-	*group_id = PQntuples(res) == 1 ? db_text(a, res, 0, 0) : NULL;
+	*group_id = NULL;
+	*found = PQntuples(res) == 1 && db_bool(res, 0, 9);
+	if (PQntuples(res) == 1) {
+		*group_id = db_text(a, res, 0, 8);
+		rc = *group_id ? 0 : pay_oom();
+	}
+	if (rc == 0 && *found)
+		rc = pay_read_account(a, res, out);
 	PQclear(res);
-	return 0;
+	return rc;
 }
 
 int pay_store_recoveries_due(db_conn *c, mem_arena *a, int limit, char ***group_ids,

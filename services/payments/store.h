@@ -72,9 +72,11 @@ KOLO_MUST_CHECK int pay_store_va_failed(db_conn *c, const char *group_id,
 /* The group name kept by a pending recovery (NULL when none). */
 KOLO_MUST_CHECK int pay_store_recovery_name(db_conn *c, mem_arena *a,
 					    const char *group_id, char **name);
-/* The group of a tx_ref (NULL when unknown). */
-KOLO_MUST_CHECK int pay_store_group_of_tx_ref(db_conn *c, mem_arena *a,
-					      const char *tx_ref, char **group_id);
+/* The group of a tx_ref (*group_id NULL when unknown) and, in one read,
+ * its account (*found 0 while it is not recorded yet). */
+KOLO_MUST_CHECK int pay_store_account_of_tx_ref(db_conn *c, mem_arena *a,
+						const char *tx_ref, char **group_id,
+						pay_account *out, int *found);
 /* Groups whose provisioning is due for another try (exponential backoff,
  * capped at max_tries after which a recovery is given up). */
 KOLO_MUST_CHECK int pay_store_recoveries_due(db_conn *c, mem_arena *a, int limit,
