@@ -5,9 +5,15 @@
 
 static pay_deps pay_wired;
 
+/* The resend delay when none is configured: a transfer the provider never
+ * heard of must not be sent again at the first lookup. */
+#define PAY_RESEND_AFTER_DEFAULT_S 300
+
 void pay_configure(const pay_deps *deps)
 {
 	pay_wired = *deps;
+	if (pay_wired.resend_after_s <= 0)
+		pay_wired.resend_after_s = PAY_RESEND_AFTER_DEFAULT_S;
 }
 
 const pay_deps *pay_current(void)

@@ -1,9 +1,10 @@
 /* provider_flutterwave: the Flutterwave v3 API over libcurl (DESIGN §8).
  *
  * One curl easy handle per call at a time, so any number of threads may call
- * at once. Handles are kept in a small pool between calls so that reads
- * reuse their open (TLS) connection to the provider; requests that create
- * something (POST) always go on a fresh connection that is then closed,
+ * at once. Handles are kept in a small pool between calls so that GETs
+ * (verify a charge, read a transfer, banks) reuse their open (TLS)
+ * connection to the provider; POSTs (create a transfer or an account,
+ * resolve an account) always go on a fresh connection that is then closed,
  * because libcurl re-sends a request on a new connection when a reused one
  * turns out dead, and a create must never go out twice. The configuration
  * and the request headers are read-only after pay_flutterwave_new(). Every
@@ -221,8 +222,8 @@ static size_t flw_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-/* A handle for one request: an idle one, reset but with its connection
- * kept, or a new one. NULL only when libcurl cannot allocate. */
+/* A handle for one request: an idle one (its connection kept) or a new
+ * one. NULL only when libcurl cannot allocate. */
 static CURL *flw_handle_take(flw_state *f)
 {
 	CURL *c = NULL;
@@ -231,17 +232,17 @@ static CURL *flw_handle_take(flw_state *f)
 	if (f->n_idle > 0)
 		c = f->idle[--f->n_idle];
 	pthread_mutex_unlock(&f->pool_lock);
-	if (!c)
-		return curl_easy_init();
-	curl_easy_reset(c);
-	return c;
+	return c ? c : curl_easy_init();
 }
 
-/* Gives a handle back to the pool, or frees it when the pool is full. */
+/* Gives a handle back to the pool, its options reset (so it points at
+ * nothing of the finished request) but its connection kept; or frees it
+ * when the pool is full. */
 static void flw_handle_give(flw_state *f, CURL *c)
 {
 	if (!c)
 		return;
+	curl_easy_reset(c);
 	pthread_mutex_lock(&f->pool_lock);
 	if (f->n_idle < FLW_IDLE_HANDLES) {
 		f->idle[f->n_idle++] = c;
@@ -1040,12 +1041,12 @@ static void flw_destroy(pay_provider *p)
 		return;
 	f = p->state;
 	if (f) {
-		for (struct curl_slist *h = f->headers; h; h = h->next)
-			sodium_memzero(h->data, strlen(h->data));
-		curl_slist_free_all(f->headers);
 		while (f->n_idle > 0)
 			curl_easy_cleanup(f->idle[--f->n_idle]);
 		pthread_mutex_destroy(&f->pool_lock);
+		for (struct curl_slist *h = f->headers; h; h = h->next)
+			sodium_memzero(h->data, strlen(h->data));
+		curl_slist_free_all(f->headers);
 		flw_wipe_free(f->secret_key);
 		flw_wipe_free(f->secret_hash);
 		free(f->base_url);

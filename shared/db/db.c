@@ -11,8 +11,9 @@
 #include <string.h>
 #include <time.h>
 
-/* A statement prepared on the connection's session: its text (owned) and
- * the hash of it. Its server-side name is "k<index in stmts>". */
+/* A statement prepared on the connection's session: its text (owned), the
+ * hash of it and its number: its server-side name is "k<index>", numbered
+ * from 0 in the order the session prepared them. */
 typedef struct db_stmt {
 	char *sql;
 	uint64_t hash;
@@ -35,6 +36,9 @@ struct db_conn {
 	 * prepared; forget them before the next statement outside a
 	 * transaction (db_stmts_refresh). */
 	bool stmts_stale;
+	/* Inside db_tx_single: statements go unnamed, so that a statement a
+	 * migration invalidated cannot fail a body that must not run again. */
+	bool unnamed_only;
 	unsigned nstmts;
 	db_stmt stmts[DB_STMT_SLOTS];
 };
@@ -176,11 +180,20 @@ static void db_stmts_forget(db_conn *conn)
  * transactions (DEALLOCATE would fail in an aborted one). */
 static void db_stmts_refresh(db_conn *conn)
 {
+	PGresult *res;
+	bool done;
+
 	if (!conn->stmts_stale ||
 	    PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
 		return;
-	PQclear(PQexec(conn->pg, "DEALLOCATE ALL"));
-	db_stmts_forget(conn);
+	res = PQexec(conn->pg, "DEALLOCATE ALL");
+	done = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	/* Forgotten only once the server has dropped them too: otherwise
+	 * their names would be handed out again and refused (42P05). Until
+	 * then statements go unnamed. */
+	if (done)
+		db_stmts_forget(conn);
 }
 
 void db_close(db_conn *conn)
@@ -406,10 +419,11 @@ static uint64_t db_hash(const char *sql)
 #define DB_STMT_NAME 16
 
 /* The name under which sql is prepared on conn's session, preparing it
- * on first use. name is "" when the statement is to be sent unnamed: the
- * cache is full, or stale inside a transaction. */
+ * on first use (*fresh set then). name is "" when the statement is to be
+ * sent unnamed: the cache is full, stale inside a transaction, or the
+ * connection is in db_tx_single. */
 static int db_stmt_name(db_conn *conn, const char *sql, int nparams,
-			char name[DB_STMT_NAME])
+			char name[DB_STMT_NAME], bool *fresh)
 {
 	uint64_t hash = db_hash(sql);
 	unsigned slot = (unsigned)hash & (DB_STMT_SLOTS - 1);
@@ -417,8 +431,9 @@ static int db_stmt_name(db_conn *conn, const char *sql, int nparams,
 	int rc;
 
 	name[0] = '\0';
+	*fresh = false;
 	db_stmts_refresh(conn);
-	if (conn->stmts_stale)
+	if (conn->stmts_stale || conn->unnamed_only)
 		return 0;
 	for (;; slot = (slot + 1) & (DB_STMT_SLOTS - 1)) {
 		stmt = &conn->stmts[slot];
@@ -441,18 +456,21 @@ static int db_stmt_name(db_conn *conn, const char *sql, int nparams,
 	stmt->sql = xstrdup(sql);
 	stmt->hash = hash;
 	stmt->index = conn->nstmts++;
+	*fresh = true;
 	return 0;
 }
 
-/* One try of db_exec(). */
+/* One try of db_exec(). Only a statement prepared by an earlier call can
+ * have gone stale: a failure of one prepared just now is its own error. */
 static int db_exec_once(db_conn *conn, PGresult **out, const char *sql,
 			int nparams, const char *const *params)
 {
 	char name[DB_STMT_NAME] = "";
+	bool fresh = false;
 	int rc;
 
 	if (nparams > 0) {
-		rc = db_stmt_name(conn, sql, nparams, name);
+		rc = db_stmt_name(conn, sql, nparams, name, &fresh);
 		if (rc < 0)
 			return rc;
 	}
@@ -464,7 +482,7 @@ static int db_exec_once(db_conn *conn, PGresult **out, const char *sql,
 	return db_result(conn,
 			 PQexecPrepared(conn->pg, name, nparams, params, NULL,
 					NULL, 0),
-			 out, true);
+			 out, !fresh);
 }
 
 /* Statements with parameters are prepared once per session and then run
@@ -476,12 +494,15 @@ static int db_exec_once(db_conn *conn, PGresult **out, const char *sql,
 int db_exec(db_conn *conn, PGresult **out, const char *sql, int nparams,
 	    const char *const *params)
 {
+	bool was_stale;
 	int rc;
 
 	assert(conn != NULL && out != NULL && sql != NULL && nparams >= 0);
 	*out = NULL;
+	was_stale = conn->stmts_stale;
 	rc = db_exec_once(conn, out, sql, nparams, params);
-	if (rc < 0 && conn->stmts_stale &&
+	/* Run again only when this very call found its statement stale. */
+	if (rc < 0 && !was_stale && conn->stmts_stale &&
 	    PQtransactionStatus(conn->pg) == PQTRANS_IDLE)
 		rc = db_exec_once(conn, out, sql, nparams, params);
 	return rc;
@@ -638,7 +659,9 @@ int db_tx_single(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 	int rc;
 
 	assert(conn != NULL && fn != NULL);
+	conn->unnamed_only = true;
 	rc = db_tx_once(conn, timeout_ms, fn, arg);
+	conn->unnamed_only = false;
 	conn->retryable = false;
 	return rc;
 }

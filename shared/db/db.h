@@ -60,6 +60,8 @@ void db_thread_close(void);
 PGconn *db_pg(db_conn *conn);
 
 /* Runs one parameterised statement. params are text (NULL = SQL NULL).
+ * A statement with parameters is prepared once per session and then run by
+ * name (docs/decisions.md, "Database").
  * On success *out is a result the caller must PQclear(); on failure *out is
  * NULL and the error (mapped from SQLSTATE) is recorded with err_set(). */
 KOLO_MUST_CHECK int db_exec(db_conn *conn, PGresult **out, const char *sql,
@@ -87,7 +89,9 @@ KOLO_MUST_CHECK int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
 
 /* db_tx that runs fn once, never retried: for a body that must make an
  * outside call while it holds its row locks (a retry would repeat it).
- * A retryable failure is returned as is (ERR_ABORTED, ERR_UNAVAILABLE). */
+ * A retryable failure is returned as is (ERR_ABORTED, ERR_UNAVAILABLE).
+ * Its statements are sent unnamed (not prepared), so that one a migration
+ * invalidated cannot fail it after the outside call. */
 KOLO_MUST_CHECK int db_tx_single(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
 				 void *arg);
 

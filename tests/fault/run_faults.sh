@@ -96,6 +96,9 @@ export KOLO_PROVIDER=flutterwave KOLO_FLW_BASE_URL="http://127.0.0.1:$fake_port"
 	KOLO_WITHDRAWALS_WORKER_INTERVAL_MS=200 \
 	KOLO_WITHDRAWALS_PAYOUT_IDLE_S=1 KOLO_SHUTDOWN_GRACE_MS=5000 \
 	KOLO_PAYMENTS_EVENT_GRACE_S=5
+# Every read asks groups (no remembered membership), so that a stopped
+# groups shows in the reads that need it (scenario f).
+export KOLO_MEMBER_CACHE_MS=0
 export KOLO_RATE_LOGIN_ACCOUNT=1000/60 KOLO_RATE_LOGIN_IP=1000/60 \
 	KOLO_RATE_PIN_IP=1000/60 KOLO_RATE_PIN_ACCOUNT=1000/60
 

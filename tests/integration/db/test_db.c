@@ -599,6 +599,38 @@ static void test_statement_survives_schema_change(void **state)
 	assert_int_equal(a.calls, 1);
 }
 
+/* db_tx_single never meets a stale statement (its statements go unnamed):
+ * after a migration its body runs once and succeeds. */
+static void test_tx_single_is_not_failed_by_a_stale_statement(void **state)
+{
+	db_conn *conn = thread_conn();
+	shape_arg a = {0};
+
+	(void)state;
+	assert_int_equal(tx_select_shape(conn, &a), 0);
+	test_pg_ok(fx.admin, "ALTER TABLE shape ADD COLUMN d int");
+	a = (shape_arg){0};
+	assert_int_equal(db_tx_single(conn, 0, tx_select_shape, &a), 0);
+	assert_int_equal(a.calls, 1);
+	assert_int_equal(a.columns, 4);
+}
+
+/* Statements dropped behind our back inside a transaction: db_tx runs the
+ * body again, prepared afresh. */
+static void test_tx_reruns_after_statements_dropped(void **state)
+{
+	db_conn *conn = thread_conn();
+	shape_arg a = {0};
+
+	(void)state;
+	assert_int_equal(tx_select_shape(conn, &a), 0);
+	assert_int_equal(db_run(conn, "DEALLOCATE ALL", 0, NULL), 0);
+	a = (shape_arg){0};
+	assert_int_equal(db_tx(conn, 0, tx_select_shape, &a), 0);
+	assert_int_equal(a.calls, 2);
+	assert_int_equal(a.columns, 4);
+}
+
 /* A new session after a lost connection prepares again. */
 static void test_statements_after_reconnect(void **state)
 {
@@ -765,6 +797,8 @@ int main(void)
 		cmocka_unit_test(test_bad_statement_is_not_kept),
 		cmocka_unit_test(test_statements_dropped_behind_our_back),
 		cmocka_unit_test(test_statement_survives_schema_change),
+		cmocka_unit_test(test_tx_single_is_not_failed_by_a_stale_statement),
+		cmocka_unit_test(test_tx_reruns_after_statements_dropped),
 		cmocka_unit_test(test_statements_after_reconnect),
 		cmocka_unit_test(test_many_statements_stay_bounded),
 	};
