@@ -1,12 +1,12 @@
 /* provider_flutterwave: the Flutterwave v3 API over libcurl (DESIGN §8).
  *
  * One curl easy handle per call at a time, so any number of threads may call
- * at once. Handles are kept in a small pool between calls so that GETs
- * (verify a charge, read a transfer, banks) reuse their open (TLS)
- * connection to the provider; POSTs (create a transfer or an account,
- * resolve an account) always go on a fresh connection that is then closed,
- * because libcurl re-sends a request on a new connection when a reused one
- * turns out dead, and a create must never go out twice. The configuration
+ * at once. Handles are kept in a small pool between calls so that reads
+ * (verify a charge, read a transfer, banks, resolve an account) reuse their
+ * open (TLS) connection to the provider; creates (a transfer, a virtual
+ * account) always go on a fresh connection that is then closed, because
+ * libcurl re-sends a request on a new connection when a reused one turns
+ * out dead, and a create must never go out twice. The configuration
  * and the request headers are read-only after pay_flutterwave_new(). Every
  * request verifies TLS, is bounded by the configured timeout and reads at
  * most FLW_REPLY_MAX bytes.
@@ -253,12 +253,19 @@ static void flw_handle_give(flw_state *f, CURL *c)
 		curl_easy_cleanup(c);
 }
 
+/* What a request does, which decides how it goes out (see top). */
+typedef enum flw_kind {
+	FLW_GET,	 /* a read */
+	FLW_POST_READ,	 /* a read with a body (resolve): sending it twice is harmless */
+	FLW_POST_CREATE, /* makes something: alone, on a fresh connection */
+} flw_kind;
+
 /* One request. 0 with *r holding a 2xx reply; otherwise the mapped error
  * (with r freed): no answer or 5xx -> ERR_UNAVAILABLE, timeout ->
  * ERR_DEADLINE_EXCEEDED, 404 -> ERR_NOT_FOUND, other 4xx ->
  * ERR_INVALID_ARGUMENT with the provider's message; 408 and 429 (try
  * again later) -> ERR_UNAVAILABLE; anything else ERR_INTERNAL. */
-static int flw_call(flw_state *f, const char *method, const char *path,
+static int flw_call(flw_state *f, flw_kind kind, const char *path,
 		    const char *body, flw_reply *r, const char *what)
 {
 	char *url = NULL, message[FLW_MESSAGE_MAX];
@@ -296,10 +303,12 @@ static int flw_call(flw_state *f, const char *method, const char *path,
 	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FLW_REPLY_MAX);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, flw_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	if (strcmp(method, "POST") == 0) {
+	if (kind == FLW_POST_CREATE) {
 		/* Never re-sent by libcurl on another connection (see top). */
 		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 		curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	}
+	if (kind != FLW_GET) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "{}");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -475,7 +484,7 @@ static int flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 	body = flw_body(obj, NULL);
 	if (!body)
 		return flw_bad_request(what);
-	rc = flw_call(f, "POST", "/v3/virtual-account-numbers", body, &r, what);
+	rc = flw_call(f, FLW_POST_CREATE, "/v3/virtual-account-numbers", body, &r, what);
 	free(body);
 	if (rc < 0)
 		return rc;
@@ -583,7 +592,7 @@ static int flw_transfer_id_by_reference(flw_state *f, const char *reference, cha
 	url_path = xmalloc(strlen(escaped) + 32);
 	sprintf(url_path, "/v3/transfers?reference=%s", escaped);
 	free(escaped);
-	rc = flw_call(f, "GET", url_path, NULL, &r, what);
+	rc = flw_call(f, FLW_GET, url_path, NULL, &r, what);
 	free(url_path);
 	if (rc < 0)
 		return rc;
@@ -635,7 +644,7 @@ static int flw_get_transfer(pay_provider *p, const char *reference, const char *
 	if (rc < 0)
 		return rc;
 	snprintf(path, sizeof(path), "/v3/transfers/%s", id);
-	rc = flw_call(f, "GET", path, NULL, &r, what);
+	rc = flw_call(f, FLW_GET, path, NULL, &r, what);
 	if (rc == ERR_NOT_FOUND)
 		rc = err_set(ERR_UNAVAILABLE, "provider_inconsistent",
 			     "flutterwave does not return a transfer it made");
@@ -697,7 +706,7 @@ static int flw_create_transfer(pay_provider *p, const pay_transfer_request *req,
 	body = flw_body(obj, amount);
 	if (!body)
 		return flw_bad_request(what);
-	rc = flw_call(f, "POST", "/v3/transfers", body, &r, what);
+	rc = flw_call(f, FLW_POST_CREATE, "/v3/transfers", body, &r, what);
 	free(body);
 	if (rc == ERR_INVALID_ARGUMENT || rc == ERR_NOT_FOUND) {
 		/* A refusal may be the provider's answer to a reference it has
@@ -774,7 +783,7 @@ static int flw_verify_charge(pay_provider *p, const char *transaction_id, pay_ch
 		return err_set(ERR_INVALID_ARGUMENT, "bad_transaction_id",
 			       "a flutterwave transaction id is letters, digits, '-', '_' or '.'");
 	snprintf(path, sizeof(path), "/v3/transactions/%s/verify", transaction_id);
-	rc = flw_call(f, "GET", path, NULL, &r, what);
+	rc = flw_call(f, FLW_GET, path, NULL, &r, what);
 	if (rc < 0)
 		return rc;
 	rc = flw_open(&root, &data, &r, what);
@@ -839,7 +848,7 @@ static int flw_resolve_account(pay_provider *p, const char *bank_code,
 	body = flw_body(obj, NULL);
 	if (!body)
 		return flw_bad_request(what);
-	rc = flw_call(f, "POST", "/v3/accounts/resolve", body, &r, what);
+	rc = flw_call(f, FLW_POST_READ, "/v3/accounts/resolve", body, &r, what);
 	free(body);
 	if (rc == ERR_INVALID_ARGUMENT && (r.status == 400 || r.status == 422))
 		return flw_no_account();
@@ -877,7 +886,7 @@ static int flw_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	rc = flw_call(f, "GET", "/v3/banks/NG", NULL, &r, what);
+	rc = flw_call(f, FLW_GET, "/v3/banks/NG", NULL, &r, what);
 	if (rc < 0)
 		return rc;
 	rc = flw_open(&root, &data, &r, what);

@@ -137,7 +137,7 @@ class State:
         self.requests = {}
         self.last_body = {}
         self.connections = 0        # TCP connections that carried a /v3/ request
-        self.post_shared = 0        # /v3/ requests sharing a connection with a POST
+        self.create_shared = 0      # /v3/ requests sharing a connection with a create
         self.rng = random.Random(20240601)
 
     def take_mode(self, endpoint):
@@ -180,7 +180,7 @@ class Handler(BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         self.served = 0       # /v3/ requests on this connection so far
-        self.posted = False   # one of them was a POST
+        self.created = False  # one of them created something (POST)
 
     def log_message(self, fmt, *args):  # quiet: tests read stdout
         pass
@@ -235,7 +235,7 @@ class Handler(BaseHTTPRequestHandler):
                 key = method + " " + path
                 STATE.requests[key] = STATE.requests.get(key, 0) + 1
                 if path.startswith("/v3/"):
-                    self.count_connection(method)
+                    self.count_connection(method, path)
             if not path.startswith("/v3/"):
                 self.read_body()
                 return self.error(404, "Not found")
@@ -247,16 +247,19 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the body may be unread
             self.error(400, "Bad request: %s" % e)
 
-    def count_connection(self, method):
+    def count_connection(self, method, path):
         """Connection reuse, under STATE.lock: a new connection, and any
-        request that shares one with a POST (which must go alone)."""
+        request that shares one with a create (a POST of a transfer or a
+        virtual account, which must go alone)."""
+        create = method == "POST" and path in ("/v3/transfers",
+                                               "/v3/virtual-account-numbers")
         if self.served == 0:
             STATE.connections += 1
-        if self.posted or (method == "POST" and self.served > 0):
-            STATE.post_shared += 1
+        if self.created or (create and self.served > 0):
+            STATE.create_shared += 1
         self.served += 1
-        if method == "POST":
-            self.posted = True
+        if create:
+            self.created = True
 
     # --- the v3 API -------------------------------------------------------
 
@@ -470,7 +473,7 @@ class Handler(BaseHTTPRequestHandler):
                     "requests": dict(STATE.requests),
                     "last_body": dict(STATE.last_body),
                     "connections": STATE.connections,
-                    "post_shared": STATE.post_shared,
+                    "create_shared": STATE.create_shared,
                 })
         if method != "POST":
             return self.error(404, "Not found")

@@ -51,8 +51,8 @@ json_int_t test_fake_flw_accounts_created(const char *tx_ref);
 json_int_t test_fake_flw_requests(const char *path);
 
 /* A top-level counter of the stats: "connections" (TCP connections that
- * carried a /v3/ request) or "post_shared" (/v3/ requests that shared a
- * connection with a POST). */
+ * carried a /v3/ request) or "create_shared" (/v3/ requests that shared a
+ * connection with a create: a POST of a transfer or a virtual account). */
 json_int_t test_fake_flw_counter(const char *name);
 
 /* The raw body of the last request to path (malloc'd). */
