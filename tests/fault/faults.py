@@ -313,6 +313,34 @@ def fund(group, naira):
     return d
 
 
+class BalanceLock:
+    """A group's ledger_balance row held FOR UPDATE by a psql session of our
+    own: the ledger's next posting for the group waits on it, so a payments
+    call can be caught while its credit or debit is at the ledger."""
+
+    def __init__(self, group):
+        self.p = subprocess.Popen([PSQL, DB, "-qAt", "-v", "ON_ERROR_STOP=1"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL, text=True)
+        self.p.stdin.write("BEGIN;\nSELECT 1 FROM ledger_balance WHERE group_id = '%s'"
+                           " FOR UPDATE;\n" % group.id)
+        self.p.stdin.flush()
+        poll("the balance row of %s locked" % group.id, lambda: psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
+            " AND query LIKE 'SELECT 1 FROM ledger_balance%%'") == "1")
+
+    @staticmethod
+    def waited_on():
+        """A posting of the ledger is waiting for the row."""
+        return int(psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        " AND query LIKE '%%ledger_balance%%'")) >= 1
+
+    def release(self):
+        self.p.stdin.write("ROLLBACK;\n")
+        self.p.stdin.close()
+        self.p.wait(timeout=CAP)
+
+
 def in_background(fn):
     box = {}
 
@@ -619,9 +647,54 @@ def scenario_f(owner):
     invariants("f")
 
 
+def scenario_g(owner):
+    """kill -9 payments while a deposit's credit, then a payout's debit, is
+    at the ledger (held on the group's balance row): restarted, the deposit
+    is credited once and the withdrawal PAID with one debit and one
+    transfer, whether or not the ledger finished the posting."""
+    g = Group(owner, "Fault G1")
+    fund(g, "100.00")
+    g.wait_balance(10000)
+    d = Deposit(g, "321.09")
+    lock = BalanceLock(g)
+    t, _ = in_background(lambda: d.deliver(timeout=30))
+    poll("the credit waiting at the ledger", BalanceLock.waited_on)
+    kill9("payments")
+    lock.release()
+    t.join(CAP)
+    restart("payments")
+    d.deliver_until_accepted()  # the provider retries
+    g.wait_balance(10000 + 32109)
+    d.settled()
+    invariants("g1")
+
+    g = Group(owner, "Fault G2")
+    fund(g, "2000.00")
+    g.wait_balance(200000)
+    posts = fake_requests("POST /v3/transfers")
+    fake_mode("transfers", "succeed_immediately", 1)
+    lock = BalanceLock(g)
+    t, _ = in_background(lambda: g.withdraw(50000, "fault g2"))
+    poll("the debit waiting at the ledger", BalanceLock.waited_on)
+    wid = g.withdrawal_id()
+    pid = g.payout_id()
+    kill9("payments")
+    lock.release()
+    t.join(CAP)
+    restart("payments")
+    poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
+    check(transfers_created(pid) == 1, "g2: %d transfers" % transfers_created(pid))
+    check(fake_requests("POST /v3/transfers") == posts + 1,
+          "g2: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
+    check(debits_of(wid) == 1 and reversals_of(wid) == 0,
+          "g2: %d debits, %d reversals" % (debits_of(wid), reversals_of(wid)))
+    check(g.balance() == 200000 - 50000, "g2: balance %d" % g.balance())
+    invariants("g2")
+
+
 SCENARIOS = [("a", scenario_a), ("b", scenario_b), ("c", scenario_c), ("d", scenario_d),
              ("e", scenario_e),
-             ("f", scenario_f)]
+             ("f", scenario_f), ("g", scenario_g)]
 
 
 def on_term(signum, frame):
