@@ -60,8 +60,9 @@ void db_thread_close(void);
 PGconn *db_pg(db_conn *conn);
 
 /* Runs one parameterised statement. params are text (NULL = SQL NULL).
- * A statement with parameters is prepared once per session and then run by
- * name (docs/decisions.md, "Database").
+ * A statement with parameters is usually prepared once per session and then
+ * run by name (not inside db_tx_single, past the cache's size, or while the
+ * cache is being refreshed: docs/decisions.md, "Database").
  * On success *out is a result the caller must PQclear(); on failure *out is
  * NULL and the error (mapped from SQLSTATE) is recorded with err_set(). */
 KOLO_MUST_CHECK int db_exec(db_conn *conn, PGresult **out, const char *sql,

@@ -315,30 +315,56 @@ def fund(group, naira):
 
 class BalanceLock:
     """A group's ledger_balance row held FOR UPDATE by a psql session of our
-    own: the ledger's next posting for the group waits on it, so a payments
-    call can be caught while its credit or debit is at the ledger."""
+    own (a context manager): the ledger's next posting for the group waits
+    on it, so a payments call can be caught while its credit or debit is at
+    the ledger. Leaving the block rolls back and ends the session, also when
+    a check inside failed."""
 
     def __init__(self, group):
+        self.group = group
+        self.name = "kolo-fault-lock-%d" % os.getpid()
+        self.p = None
+
+    def __enter__(self):
+        env = dict(os.environ, PGAPPNAME=self.name)
         self.p = subprocess.Popen([PSQL, DB, "-qAt", "-v", "ON_ERROR_STOP=1"],
                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, text=True)
-        self.p.stdin.write("BEGIN;\nSELECT 1 FROM ledger_balance WHERE group_id = '%s'"
-                           " FOR UPDATE;\n" % group.id)
-        self.p.stdin.flush()
-        poll("the balance row of %s locked" % group.id, lambda: psql(
-            "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
-            " AND query LIKE 'SELECT 1 FROM ledger_balance%%'") == "1")
+                                  stderr=subprocess.DEVNULL, text=True, env=env)
+        try:
+            self.p.stdin.write("BEGIN;\nSELECT 1 FROM ledger_balance WHERE group_id = '%s'"
+                               " FOR UPDATE;\n" % self.group.id)
+            self.p.stdin.flush()
+            poll("the balance row of %s locked" % self.group.id, lambda: psql(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = '%s'"
+                " AND state = 'idle in transaction'" % self.name) == "1")
+        except BaseException:
+            self.release()
+            raise
+        return self
 
-    @staticmethod
-    def waited_on():
-        """A posting of the ledger is waiting for the row."""
-        return int(psql("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                        " AND query LIKE '%%ledger_balance%%'")) >= 1
+    def waited_on(self):
+        """Some backend of this database is waiting for our session's lock."""
+        return int(psql(
+            "SELECT count(*) FROM pg_stat_activity a, pg_stat_activity us"
+            " WHERE us.application_name = '%s' AND a.datname = current_database()"
+            " AND us.pid = ANY (pg_blocking_pids(a.pid))" % self.name)) >= 1
 
     def release(self):
-        self.p.stdin.write("ROLLBACK;\n")
-        self.p.stdin.close()
-        self.p.wait(timeout=CAP)
+        """Rolls back and ends the session (once; later calls do nothing)."""
+        if self.p is None:
+            return
+        p, self.p = self.p, None
+        try:
+            p.stdin.write("ROLLBACK;\n")
+            p.stdin.close()
+            p.wait(timeout=CAP)
+        except (OSError, subprocess.TimeoutExpired):
+            p.kill()
+            p.wait()
+
+    def __exit__(self, *exc):
+        self.release()
+        return False
 
 
 def in_background(fn):
@@ -649,19 +675,20 @@ def scenario_f(owner):
 
 def scenario_g(owner):
     """kill -9 payments while a deposit's credit, then a payout's debit, is
-    at the ledger (held on the group's balance row): restarted, the deposit
-    is credited once and the withdrawal PAID with one debit and one
-    transfer, whether or not the ledger finished the posting."""
+    at the ledger (waiting on the group's balance row): the ledger finishes
+    the posting after payments died, so payments restarts with the money
+    moved but its own record behind. Restarted, the deposit is credited
+    once and the withdrawal PAID with one debit and one transfer."""
     g = Group(owner, "Fault G1")
     fund(g, "100.00")
     g.wait_balance(10000)
     d = Deposit(g, "321.09")
-    lock = BalanceLock(g)
-    t, _ = in_background(lambda: d.deliver(timeout=30))
-    poll("the credit waiting at the ledger", BalanceLock.waited_on)
-    kill9("payments")
-    lock.release()
+    with BalanceLock(g) as lock:
+        t, _ = in_background(lambda: d.deliver(timeout=30))
+        poll("the credit waiting at the ledger", lock.waited_on)
+        kill9("payments")
     t.join(CAP)
+    log("g1: payments killed with the credit at the ledger; credits now: %d" % d.credits())
     restart("payments")
     d.deliver_until_accepted()  # the provider retries
     g.wait_balance(10000 + 32109)
@@ -673,14 +700,14 @@ def scenario_g(owner):
     g.wait_balance(200000)
     posts = fake_requests("POST /v3/transfers")
     fake_mode("transfers", "succeed_immediately", 1)
-    lock = BalanceLock(g)
-    t, _ = in_background(lambda: g.withdraw(50000, "fault g2"))
-    poll("the debit waiting at the ledger", BalanceLock.waited_on)
-    wid = g.withdrawal_id()
-    pid = g.payout_id()
-    kill9("payments")
-    lock.release()
+    with BalanceLock(g) as lock:
+        t, _ = in_background(lambda: g.withdraw(50000, "fault g2"))
+        poll("the debit waiting at the ledger", lock.waited_on)
+        wid = g.withdrawal_id()
+        pid = g.payout_id()
+        kill9("payments")
     t.join(CAP)
+    log("g2: payments killed with the debit at the ledger; debits now: %d" % debits_of(wid))
     restart("payments")
     poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
     check(transfers_created(pid) == 1, "g2: %d transfers" % transfers_created(pid))
