@@ -719,9 +719,47 @@ def scenario_g(owner):
     invariants("g2")
 
 
+def scenario_h(owner):
+    """kill -9 payments while a failed transfer's reversal credit is at the
+    ledger (waiting on the group's balance row): restarted, the payout is
+    reversed once, on record for people, and the money is back."""
+    g = Group(owner, "Fault H")
+    fund(g, "1500.00")
+    g.wait_balance(150000)
+    posts = fake_requests("POST /v3/transfers")
+    # The next transfer fails at once, and its answer takes a moment (under
+    # our provider timeout): time to hold the balance row before the
+    # reversal is posted.
+    fake_mode("transfers", "fail_immediately", 1)
+    fake_mode("transfers", "slow:1500", 1)
+    t, _ = in_background(lambda: g.withdraw(60000, "fault h"))
+    wid = g.withdrawal_id()
+    pid = g.payout_id()
+    poll("the transfer reaching the fake", lambda: transfers_created(pid) == 1)
+    with BalanceLock(g) as lock:
+        poll("the reversal waiting at the ledger", lock.waited_on)
+        kill9("payments")
+    t.join(CAP)
+    log("h: payments killed with the reversal at the ledger; reversals now: %d"
+        % reversals_of(wid))
+    restart("payments")
+    poll("payout %s reversed" % pid, lambda: psql(
+        "SELECT stage || '/' || status FROM payout WHERE id = '%s'" % pid) == "reversed/FAILED")
+    g.wait_balance(150000)
+    check(debits_of(wid) == 1 and reversals_of(wid) == 1,
+          "h: %d debits, %d reversals" % (debits_of(wid), reversals_of(wid)))
+    check(transfers_created(pid) == 1, "h: %d transfers" % transfers_created(pid))
+    check(fake_requests("POST /v3/transfers") == posts + 1,
+          "h: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
+    check(psql("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'" % wid) == "1",
+          "h: no payout_recovery row")
+    invariants("h")
+
+
 SCENARIOS = [("a", scenario_a), ("b", scenario_b), ("c", scenario_c), ("d", scenario_d),
              ("e", scenario_e),
-             ("f", scenario_f), ("g", scenario_g)]
+             ("f", scenario_f), ("g", scenario_g),
+             ("h", scenario_h)]
 
 
 def on_term(signum, frame):

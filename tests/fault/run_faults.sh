@@ -5,7 +5,7 @@
 # the provider and PostgreSQL itself, checking tests/fault/invariants.sql
 # after every scenario. faults.py owns the service processes: every one it
 # did not kill must exit 0 on SIGTERM at the end.
-#   run_faults.sh SOURCE_DIR BUILD_DIR [SCENARIO...]   (a to g; default all)
+#   run_faults.sh SOURCE_DIR BUILD_DIR [SCENARIO...]   (a to h; default all)
 # The cluster is shared with the rest of the test run: it is stopped during
 # one scenario, and this script starts it again (same folder, same port)
 # whatever happens, so run it when nothing else uses the cluster.
