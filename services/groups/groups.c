@@ -94,6 +94,13 @@ int grp_rule_build(grp_rule *out, grp_template t, int approvals_required,
 	return 0;
 }
 
+int grp_rule_same(const grp_rule *a, const grp_rule *b)
+{
+	return a->template_ == b->template_ &&
+	       a->approvals_required == b->approvals_required &&
+	       a->approvals_cap == b->approvals_cap;
+}
+
 int grp_rule_check_officers(const grp_rule *rule, int officers)
 {
 	int need = grp_rule_effective(rule, officers);

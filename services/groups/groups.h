@@ -53,6 +53,9 @@ int grp_rule_effective(const grp_rule *rule, int officers);
 KOLO_MUST_CHECK int grp_rule_build(grp_rule *out, grp_template t,
 				   int approvals_required, int approvals_cap);
 
+/* 1 when a and b are the same rule (template, approvals, cap). */
+int grp_rule_same(const grp_rule *a, const grp_rule *b);
+
 /* ERR_FAILED_PRECONDITION "rule_unsatisfiable" when officers cannot meet
  * the rule, naming the shortfall. */
 KOLO_MUST_CHECK int grp_rule_check_officers(const grp_rule *rule, int officers);

@@ -228,7 +228,9 @@ static int grp_update_body(db_conn *c, void *arg)
 		rc = grp_require_role(&t->view, 1, 1);
 	if (rc == 0)
 		rc = grp_updated_rule(&rule, &t->view, in);
-	if (rc == 0)
+	/* Only a new rule must be one the officers can meet: a rename of a
+	 * group that is still short of officers stays allowed. */
+	if (rc == 0 && !grp_rule_same(&rule, &t->view.rule))
 		rc = grp_rule_check_officers(&rule, t->view.officers);
 	if (rc < 0)
 		return rc;

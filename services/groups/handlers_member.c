@@ -26,11 +26,15 @@ static int grp_officers_after(const grp_view *v, grp_role from, grp_role to)
 	return v->officers - grp_is_officer(from) + grp_is_officer(to);
 }
 
-/* Checks that the group keeps an OWNER and a rule its officers can meet
- * when subject goes from `from` to `to` (lock held). */
+/* Checks that the group keeps an OWNER, and a rule its officers can meet
+ * when subject goes from `from` to `to` and that takes an officer away
+ * (a group may start with fewer officers than its rule needs; changes
+ * that keep the officers, like a plain member leaving, stay allowed).
+ * Lock held. */
 static int grp_check_change(db_conn *c, const grp_view *v, const char *group_id,
 			    grp_role from, grp_role to)
 {
+	int officers = grp_officers_after(v, from, to);
 	int owners = 0, rc;
 
 	if (from == GRP_ROLE_OWNER && to != GRP_ROLE_OWNER) {
@@ -41,7 +45,9 @@ static int grp_check_change(db_conn *c, const grp_view *v, const char *group_id,
 			return err_set(ERR_FAILED_PRECONDITION, "last_owner",
 				       "the group's last OWNER cannot leave or be demoted");
 	}
-	return grp_rule_check_officers(&v->rule, grp_officers_after(v, from, to));
+	if (officers >= v->officers)
+		return 0;
+	return grp_rule_check_officers(&v->rule, officers);
 }
 
 /* --- AddMember -------------------------------------------------------------- */

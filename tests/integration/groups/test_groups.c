@@ -348,6 +348,36 @@ static void test_update_group_rules(void **state)
 	assert_int_equal(renamed->group->rule_template, KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_MAJORITY);
 }
 
+/* A new group has one officer, short of the default two_officer rule:
+ * changes that keep its officers (a member leaving or removed, a rename)
+ * are allowed all the same. */
+static void test_group_short_of_officers_keeps_changing(void **state)
+{
+	test_user owner, m1, m2;
+	Kolo__Groups__V1__Group *g;
+	Kolo__Groups__V1__UpdateGroupRequest rename = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateGroupResponse *renamed = NULL;
+
+	(void)state;
+	test_identity_user(&idn, &owner, "short-owner");
+	test_identity_user(&idn, &m1, "short-m1");
+	test_identity_user(&idn, &m2, "short-m2");
+	g = create_group(&owner, "Short");
+	assert_int_equal(add_member(g->id, &owner, &m1, MEMBER), 0);
+	assert_int_equal(add_member(g->id, &owner, &m2, MEMBER), 0);
+	assert_int_equal(remove_member(g->id, &m1, &m1), 0);
+	assert_int_equal(remove_member(g->id, &owner, &m2), 0);
+	rename.group_id = g->id;
+	rename.optional_name_case = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_NAME_NAME;
+	rename.name = "Still short";
+	assert_int_equal(call("UpdateGroup", &rename, &renamed, &owner), 0);
+	assert_string_equal(renamed->group->name, "Still short");
+	/* A rule the one officer cannot meet is still refused. */
+	assert_int_equal(update_rule(g->id, &owner, KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_CUSTOM, 3, NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "rule_unsatisfiable");
+}
+
 static void test_last_owner_and_officer_protection(void **state)
 {
 	test_user owner, t1, m1, newowner;
@@ -554,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_list_members_pages_with_names),
 		cmocka_unit_test(test_update_group_rules),
 		cmocka_unit_test(test_last_owner_and_officer_protection),
+		cmocka_unit_test(test_group_short_of_officers_keeps_changing),
 		cmocka_unit_test(test_public_token_rotation_kills_the_old),
 		cmocka_unit_test(test_membership_is_internal),
 		cmocka_unit_test(test_my_groups_pages_newest_first),
