@@ -167,8 +167,6 @@ const char *gw_upstream_name(gw_upstream up);
 /* --- rpc_route.c -------------------------------------------------------- */
 /* The handler of every one-RPC route (route->rpc says how). */
 void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp);
-/* The handler of routes whose feature is not built yet: 501. */
-void gw_not_built(const gw_route *route, gw_request *req, gw_response *resp);
 
 /* --- ratelimit.c -------------------------------------------------------- */
 typedef struct gw_rate_rule {

@@ -198,11 +198,3 @@ void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
 			    : gw_pb_to_json(out);
 	gw_reply_json(resp, spec->status, body);
 }
-
-void gw_not_built(const gw_route *route, gw_request *req, gw_response *resp)
-{
-	(void)route;
-	(void)req;
-	gw_reply_error(resp, 501, "not_implemented",
-		       "this route is not built yet");
-}

@@ -32,9 +32,8 @@ GRP_HANDLER(resolve_public_token);
 extern rpc_channel *grp_identity;
 extern rpc_channel *grp_payments;
 
-/* The calling thread's connection and the call's transaction timeout. */
+/* The calling thread's connection. */
 KOLO_MUST_CHECK int grp_db(db_conn **out);
-int64_t grp_tx_timeout(const rpc_ctx *ctx);
 
 /* ERR_INVALID_ARGUMENT naming field unless id is a UUID. */
 KOLO_MUST_CHECK int grp_check_id(const char *id, const char *field);

@@ -21,13 +21,6 @@ int grp_db(db_conn **out)
 	return db_thread_conn(out);
 }
 
-int64_t grp_tx_timeout(const rpc_ctx *ctx)
-{
-	int64_t left = rpc_ctx_remaining_ms(ctx);
-
-	return left > 0 && left < INT32_MAX ? left : 0;
-}
-
 int grp_check_id(const char *id, const char *field)
 {
 	if (!text_is_uuid(id))

@@ -80,7 +80,7 @@ GRP_HANDLER(create_group)
 		rc = grp_db(&c);
 	t.description = in->description;
 	if (rc == 0)
-		rc = db_tx(c, grp_tx_timeout(ctx), grp_create_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), grp_create_body, &t);
 	if (rc < 0)
 		return rc;
 	grp_log_change(ctx, "group_created", t.view.id, NULL);
@@ -268,7 +268,7 @@ GRP_HANDLER(update_group)
 	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
-		rc = db_tx(c, grp_tx_timeout(ctx), grp_update_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), grp_update_body, &t);
 	if (rc < 0)
 		return rc;
 	grp_log_change(ctx, "group_updated", in->group_id, NULL);
@@ -307,7 +307,7 @@ static int grp_set_token(rpc_ctx *ctx, const char *group_id, const char *token)
 	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
-		rc = db_tx(c, grp_tx_timeout(ctx), grp_token_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), grp_token_body, &t);
 	if (rc == 0)
 		grp_log_change(ctx, token ? "public_token_rotated" : "public_token_revoked",
 			       group_id, NULL);

@@ -115,7 +115,7 @@ GRP_HANDLER(add_member)
 	if (rc < 0)
 		return rc;
 	t.user_id = user->id;
-	rc = db_tx(c, grp_tx_timeout(ctx), grp_add_body, &t);
+	rc = db_tx(c, svc_tx_timeout(ctx), grp_add_body, &t);
 	if (rc < 0)
 		return rc;
 	grp_log_change(ctx, "member_added", in->group_id, user->id);
@@ -179,7 +179,7 @@ static int grp_change(rpc_ctx *ctx, grp_change_tx *t, db_tx_fn body)
 	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
-		rc = db_tx(c, grp_tx_timeout(ctx), body, t);
+		rc = db_tx(c, svc_tx_timeout(ctx), body, t);
 	return rc;
 }
 

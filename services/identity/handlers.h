@@ -30,6 +30,7 @@ IDN_HANDLER(get_signing_keys);
 #define KOLO_IDN_HANDLERS_INTERNAL
 /* Shared by the handler files. */
 #include "db/db.h"
+#include "svc/call.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "store.h"
 
@@ -50,9 +51,6 @@ int64_t idn_now_us(void);
 
 /* The calling thread's database connection. */
 KOLO_MUST_CHECK int idn_db(db_conn **out);
-
-/* Milliseconds a transaction may take: what is left of the call. */
-int64_t idn_tx_timeout(const rpc_ctx *ctx);
 
 /* A User message for u, in the arena. */
 Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u);

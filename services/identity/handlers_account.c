@@ -97,7 +97,7 @@ IDN_HANDLER(register)
 	idn_new_token(t.grant.token, t.grant.hash);
 	rc = idn_db(&c);
 	if (rc == 0)
-		rc = db_tx(c, idn_tx_timeout(ctx), idn_register_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), idn_register_body, &t);
 	if (rc < 0)
 		return rc;
 	out->user = idn_user_message(ctx, &t.user);
@@ -170,7 +170,7 @@ IDN_HANDLER(login)
 	}
 	t.user_id = user.id;
 	idn_new_token(t.grant.token, t.grant.hash);
-	rc = db_tx(c, idn_tx_timeout(ctx), idn_login_body, &t);
+	rc = db_tx(c, svc_tx_timeout(ctx), idn_login_body, &t);
 	if (rc < 0)
 		return rc;
 	out->user = idn_user_message(ctx, &user);
@@ -286,7 +286,7 @@ IDN_HANDLER(refresh)
 	idn_new_token(t.grant.token, t.grant.hash);
 	rc = idn_db(&c);
 	if (rc == 0)
-		rc = db_tx(c, idn_tx_timeout(ctx), idn_refresh_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), idn_refresh_body, &t);
 	if (rc < 0)
 		return idn_unknown_refresh(rc);
 	if (t.outcome != IDN_REFRESH_ROTATED)
@@ -346,7 +346,7 @@ IDN_HANDLER(logout)
 	idn_client_of(&t.client, ctx);
 	rc = idn_db(&c);
 	if (rc == 0)
-		rc = db_tx(c, idn_tx_timeout(ctx), idn_logout_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), idn_logout_body, &t);
 	if (rc < 0)
 		return idn_unknown_refresh(rc);
 	out->sessions_revoked = t.revoked;
@@ -489,7 +489,7 @@ IDN_HANDLER(revoke_session)
 	idn_client_of(&t.client, ctx);
 	rc = idn_db(&c);
 	if (rc == 0)
-		rc = db_tx(c, idn_tx_timeout(ctx), idn_revoke_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), idn_revoke_body, &t);
 	if (rc == 0 && t.revoked == 0)
 		rc = err_set(ERR_NOT_FOUND, "session_not_found",
 			     "no such live session of yours");

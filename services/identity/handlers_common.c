@@ -43,13 +43,6 @@ int idn_db(db_conn **out)
 	return db_thread_conn(out);
 }
 
-int64_t idn_tx_timeout(const rpc_ctx *ctx)
-{
-	int64_t left = rpc_ctx_remaining_ms(ctx);
-
-	return left > 0 && left < INT32_MAX ? left : 0;
-}
-
 Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u)
 {
 	Kolo__Identity__V1__User *m =

@@ -150,7 +150,7 @@ static int idn_pin_run(rpc_ctx *ctx, idn_pin_tx *t, db_tx_fn body)
 	idn_client_of(&t->client, ctx);
 	rc = idn_db(&c);
 	if (rc == 0)
-		rc = db_tx(c, idn_tx_timeout(ctx), body, t);
+		rc = db_tx(c, svc_tx_timeout(ctx), body, t);
 	if (rc < 0)
 		return rc;
 	return idn_pin_refused(t);

@@ -74,25 +74,6 @@ int pay_store_va_lock(db_conn *c, mem_arena *a, const char *group_id,
 	return out->status ? 0 : pay_oom();
 }
 
-int pay_store_va(db_conn *c, mem_arena *a, const char *group_id, pay_va *out,
-		 int *found)
-{
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT client_ref, status FROM va_request WHERE group_id = $1::uuid",
-			 1, &group_id);
-
-	if (rc < 0)
-		return rc;
-	*found = PQntuples(res) == 1;
-	if (*found) {
-		out->tx_ref = db_text(a, res, 0, 0);
-		out->status = db_text(a, res, 0, 1);
-	}
-	PQclear(res);
-	return 0;
-}
-
 int pay_store_account_add(db_conn *c, mem_arena *a, const char *group_id,
 			  const char *number, const char *bank_name,
 			  const char *provider, const char *provider_ref,

@@ -55,9 +55,6 @@ KOLO_MUST_CHECK int pay_store_account(db_conn *c, mem_arena *a, const char *grou
 KOLO_MUST_CHECK int pay_store_va_lock(db_conn *c, mem_arena *a, const char *group_id,
 				      const char *provider, const char *tx_ref,
 				      pay_va *out);
-/* The group's provisioning request, if any (no lock). */
-KOLO_MUST_CHECK int pay_store_va(db_conn *c, mem_arena *a, const char *group_id,
-				 pay_va *out, int *found);
 /* Records the provider's account: the account row (active), its raw reply
  * in account_metadata, the request done, any recovery finished. */
 KOLO_MUST_CHECK int pay_store_account_add(db_conn *c, mem_arena *a, const char *group_id,

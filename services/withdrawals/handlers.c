@@ -313,7 +313,7 @@ WDR_HANDLER(create_withdrawal)
 			   .ttl_s = wdr_current()->ttl_s };
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_env_timeout(&(wdr_env){ .ctx = ctx }), wdr_create_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), wdr_create_body, &t);
 	free(beneficiary);
 	if (rc == ERR_ALREADY_EXISTS && in->client_ref[0]) /* a concurrent retry won */
 		return wdr_replay(ctx, in->client_ref, in->amount_kobo, in->group_id, out, &replayed);
@@ -480,7 +480,7 @@ WDR_HANDLER(approve_withdrawal)
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_env_timeout(&(wdr_env){ .ctx = ctx }), wdr_approve_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), wdr_approve_body, &t);
 	if (rc < 0)
 		return rc;
 	log_event(LOG_LVL_INFO, "withdrawal_approved", "withdrawal_id", t.id, "actor",
@@ -517,7 +517,7 @@ WDR_HANDLER(decline_withdrawal)
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_env_timeout(&(wdr_env){ .ctx = ctx }), wdr_decline_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), wdr_decline_body, &t);
 	if (rc < 0)
 		return rc;
 	log_event(LOG_LVL_INFO, "withdrawal_declined", "withdrawal_id", t.id, "actor",
@@ -560,7 +560,7 @@ WDR_HANDLER(retry_payout)
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_env_timeout(&(wdr_env){ .ctx = ctx }), wdr_retry_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), wdr_retry_body, &t);
 	if (rc < 0)
 		return rc;
 	log_event(LOG_LVL_INFO, "withdrawal_payout_retried", "withdrawal_id", t.id, "actor",

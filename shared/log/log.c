@@ -29,6 +29,11 @@ int log_level_parse(const char *text)
 	return -1;
 }
 
+int log_enabled(log_level level)
+{
+	return level >= log_min;
+}
+
 static void log_append(char *buf, size_t cap, size_t *len, const char *s)
 {
 	size_t room = *len + 1 < cap ? cap - *len - 1 : 0;

@@ -23,6 +23,10 @@ void log_init(const char *service, log_level min_level);
 /* Parses "debug", "info", "warn" or "error"; -1 for anything else. */
 int log_level_parse(const char *text);
 
+/* 1 when a line of level would be written (to skip building one that
+ * would not). */
+int log_enabled(log_level level);
+
 /* Writes one event line; the variadic part is key, value, ..., NULL
  * (a NULL value is written as JSON null). Thread-safe: one write(2). */
 void log_event(log_level level, const char *msg, ...)

@@ -117,9 +117,6 @@ int64_t rpc_ctx_remaining_ms(const rpc_ctx *ctx);
 /* The call's arena (borrowed; freed by the layer after the reply). */
 mem_arena *rpc_ctx_arena(rpc_ctx *ctx);
 
-/* The full method path, e.g. "/kolo.ledger.v1.LedgerService/GetBalance". */
-const char *rpc_ctx_method(const rpc_ctx *ctx);
-
 typedef struct rpc_channel rpc_channel;
 
 typedef struct rpc_client_tls {

@@ -19,7 +19,6 @@ struct rpc_channel {
 	const ProtobufCServiceDescriptor *service;
 	char **paths;	/* per method; must outlive the channel */
 	void **handles; /* grpc_channel_register_call's */
-	int max_message;
 };
 
 /* --- the calling thread's completion queue ------------------------------- */
@@ -111,7 +110,6 @@ int rpc_channel_open(rpc_channel **out, const char *target,
 	}
 	ch = xcalloc(1, sizeof(*ch));
 	ch->service = service;
-	ch->max_message = RPC_DEFAULT_MAX_MESSAGE;
 	ch->grpc = grpc_channel_create(target, creds, &channel_args);
 	grpc_channel_credentials_release(creds);
 	ch->paths = xcalloc(service->n_methods, sizeof(*ch->paths));

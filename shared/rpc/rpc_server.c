@@ -107,11 +107,6 @@ mem_arena *rpc_ctx_arena(rpc_ctx *ctx)
 	return ctx->arena;
 }
 
-const char *rpc_ctx_method(const rpc_ctx *ctx)
-{
-	return ctx->bound->path;
-}
-
 int64_t rpc_ctx_remaining_ms(const rpc_ctx *ctx)
 {
 	return rpc_remaining_ms(ctx->pending->deadline);
@@ -306,6 +301,8 @@ static void rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
 	char code[8], micros[24];
 	const char *request_id;
 
+	if (!log_enabled(LOG_LVL_DEBUG))
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	snprintf(code, sizeof(code), "%d", err_to_grpc((err_code)rc));
 	snprintf(micros, sizeof(micros), "%lld",

@@ -63,9 +63,16 @@ int svc_env_call(const svc_env *env, rpc_channel *ch, const char *method,
 				   SVC_BACKGROUND_TIMEOUT_MS, flags);
 }
 
+int64_t svc_tx_timeout(const rpc_ctx *ctx)
+{
+	int64_t left = rpc_ctx_remaining_ms(ctx);
+
+	if (left <= 0)
+		return 1;
+	return left < INT32_MAX ? left : 0;
+}
+
 int64_t svc_env_timeout(const svc_env *env)
 {
-	int64_t left = env->ctx ? rpc_ctx_remaining_ms(env->ctx) : SVC_BACKGROUND_TIMEOUT_MS;
-
-	return left > 0 && left < INT32_MAX ? left : 0;
+	return env->ctx ? svc_tx_timeout(env->ctx) : SVC_BACKGROUND_TIMEOUT_MS;
 }

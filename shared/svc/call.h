@@ -51,7 +51,14 @@ KOLO_MUST_CHECK int svc_env_call(const svc_env *env, rpc_channel *ch,
 				 const char *method, const ProtobufCMessage *req,
 				 ProtobufCMessage **resp, unsigned flags);
 
-/* Milliseconds a transaction of env may take (0: no limit). */
+/* Milliseconds a transaction run for an RPC may take, for db_tx(): what
+ * is left of ctx's deadline; 1 when it has passed, so the transaction
+ * fails fast (DEADLINE_EXCEEDED) rather than running unbounded; 0 (no
+ * limit) only for a call without a deadline. */
+int64_t svc_tx_timeout(const rpc_ctx *ctx);
+
+/* svc_tx_timeout() for an RPC, SVC_BACKGROUND_TIMEOUT_MS for background
+ * work. */
 int64_t svc_env_timeout(const svc_env *env);
 
 #endif
