@@ -86,7 +86,10 @@ static size_t gw_call_metadata(rpc_metadata *md, gw_request *req, int internal)
 {
 	size_t n = 0;
 
-	if (req->authorization && strncmp(req->authorization, "Bearer ", 7) == 0 &&
+	/* A call with the service token (public pages) speaks for no user:
+	 * the caller's own token would make the services check that user. */
+	if (!internal && req->authorization &&
+	    strncmp(req->authorization, "Bearer ", 7) == 0 &&
 	    text_is_clean(req->authorization))
 		md[n++] = (rpc_metadata){ "authorization", req->authorization };
 	if (req->client_ip && req->client_ip[0])

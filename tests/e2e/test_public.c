@@ -135,6 +135,22 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 	assert_non_null(strstr(r.body, ",1234567.89,123456789,1234567.89,123456789\r\n"));
 	assert_null(strstr(r.body, "0123456789"));
 	e2e_reply_free(&r);
+
+	/* The token is the capability: someone logged in who is no member of
+	 * the group reads the same books (their bearer token is not passed to
+	 * the services' reads). */
+	{
+		e2e_user stranger;
+		e2e_opts o = { 0 };
+
+		e2e_register(&stranger, "pub-stranger");
+		o.token = stranger.access;
+		snprintf(path, sizeof(path), "/v1/public/%s", b.token);
+		e2e_expect(&r, "GET", path, &o, 200, "");
+		assert_int_equal(json_integer_value(json_object_get(r.json, "balance_kobo")),
+				 123356789);
+		e2e_reply_free(&r);
+	}
 }
 
 static void test_rotated_and_revoked_tokens_stop_at_once(void **state)
