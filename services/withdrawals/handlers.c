@@ -507,8 +507,8 @@ WDR_HANDLER(decline_withdrawal)
 	/* Any officer declines; the requester may always cancel. */
 	if (strcmp(w.requested_by, t.actor) != 0)
 		rc = svc_check_member(ctx, wdr_current()->groups, w.group_id, 1, NULL);
-	if (rc == 0 && strlen(in->reason) > WDR_REASON_MAX)
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_reason", "reason is too long");
+	if (rc == 0 && in->reason[0]) /* optional, but text like a request's */
+		rc = wdr_check_reason(in->reason);
 	if (rc == 0)
 		rc = wdr_verify_pin(ctx, in->pin);
 	t.reason = in->reason[0] ? in->reason

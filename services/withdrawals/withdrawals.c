@@ -54,6 +54,16 @@ int wdr_check_reason(const char *reason)
 #define WDR_NAME_WORDS 16
 #define WDR_WORD_MAX 48
 
+static int wdr_has_word(char words[WDR_NAME_WORDS][WDR_WORD_MAX], size_t n,
+			const char *word)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(words[i], word) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Upper-case alphanumeric words of a name; returns how many. */
 static size_t wdr_words(const char *name, char words[WDR_NAME_WORDS][WDR_WORD_MAX])
 {
@@ -72,23 +82,15 @@ static size_t wdr_words(const char *name, char words[WDR_NAME_WORDS][WDR_WORD_MA
 			continue; /* an over-long word is cut */
 		if (len > 1) { /* initials do not count */
 			words[n][len] = '\0';
-			n++;
+			/* a word said twice counts once ("Obi Obi" is one word) */
+			if (!wdr_has_word(words, n, words[n]))
+				n++;
 		}
 		len = 0;
 		if (!*p)
 			break;
 	}
 	return n;
-}
-
-static int wdr_has_word(char words[WDR_NAME_WORDS][WDR_WORD_MAX], size_t n,
-			const char *word)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(words[i], word) == 0)
-			return 1;
-	}
-	return 0;
 }
 
 int wdr_names_match(const char *given, const char *resolved)

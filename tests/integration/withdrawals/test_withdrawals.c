@@ -518,6 +518,21 @@ static void test_requester_cancels_and_lists_filter(void **state)
 	test_identity_user(&w.identity, &stranger, "cancel-stranger");
 	assert_int_equal(request(&t, &t.treasurer, 5000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
 	assert_int_equal(decline(wd->id, &t.member, NULL), ERR_PERMISSION_DENIED);
+	{
+		/* A reason that is not text is refused and changes nothing. */
+		Kolo__Withdrawals__V1__DeclineWithdrawalRequest req =
+			KOLO__WITHDRAWALS__V1__DECLINE_WITHDRAWAL_REQUEST__INIT;
+		Kolo__Withdrawals__V1__DeclineWithdrawalResponse *resp = NULL;
+
+		req.withdrawal_id = wd->id;
+		req.pin = PIN;
+		req.reason = "no\x01way";
+		assert_int_equal(test_world_call(&w, &w.withdrawals, "DeclineWithdrawal", &req,
+						 &resp, &t.treasurer),
+				 ERR_INVALID_ARGUMENT);
+		assert_string_equal(err_last()->reason, "invalid_reason");
+		assert_int_equal(get(wd->id, &t.owner)->status, W_PENDING);
+	}
 	assert_int_equal(decline(wd->id, &t.treasurer, &gone), 0);
 	assert_int_equal(gone->status, W_DECLINED);
 	assert_string_equal(gone->declined_by, t.treasurer.id);

@@ -22,6 +22,9 @@ static void test_different_names_do_not_match(void **state)
 	(void)state;
 	assert_false(wdr_names_match("Ada Obi", "ADA EZE"));
 	assert_false(wdr_names_match("Obi", "ADA OBI"));
+	/* A surname said twice is still a lone surname. */
+	assert_false(wdr_names_match("Obi Obi", "CHIOMA OBI"));
+	assert_false(wdr_names_match("Chioma Obi", "OBI OBI"));
 	assert_false(wdr_names_match("", "ADA OBI"));
 	assert_false(wdr_names_match("A. O.", "ADA OBI"));
 }
