@@ -64,12 +64,25 @@ static int gw_jwks_fetch(gw_request *req)
 	return 0;
 }
 
-/* Refreshes the cache when it is older than the TTL (lock held). */
+/* How long to keep the keys already held before asking identity again,
+ * after a refresh failed. */
+#define GW_JWKS_RETRY_S 10
+
+/* Refreshes the cache when it is older than the TTL (lock held). When
+ * identity cannot be asked, the keys already held stay in use and the next
+ * try waits GW_JWKS_RETRY_S, so requests neither lose their verified user
+ * (and its per-account limits) nor queue on one failing call each. */
 static int gw_jwks_fresh(gw_request *req)
 {
+	int rc;
+
 	if (gw_jwks_json && time(NULL) - gw_jwks_fetched < gw_jwks_ttl_s)
 		return 0;
-	return gw_jwks_fetch(req);
+	rc = gw_jwks_fetch(req);
+	if (rc == 0 || !gw_jwks_json)
+		return rc;
+	gw_jwks_fetched = time(NULL) - gw_jwks_ttl_s + GW_JWKS_RETRY_S;
+	return 0;
 }
 
 void gw_jwks_route(const gw_route *route, gw_request *req, gw_response *resp)
