@@ -8,6 +8,7 @@
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "log/log.h"
+#include "text/text.h"
 
 /* Credits a verified charge to the group of its tx_ref; the provider's
  * transaction id is the ledger reference, so a charge credits once. */
@@ -96,7 +97,7 @@ static int pay_transfer_event(pay_env *env, const pay_event *ev, const char **ou
 	int found = 0;
 	int rc = pay_db(&c);
 
-	if (rc == 0 && strlen(ev->transfer_ref) == 36)
+	if (rc == 0 && text_is_uuid(ev->transfer_ref))
 		rc = pay_store_payout(c, env->arena, "id", ev->transfer_ref, &payout, &found);
 	if (rc < 0)
 		return rc;

@@ -383,6 +383,7 @@ PAY_HANDLER(list_payouts)
 static pthread_mutex_t pay_banks_lock = PTHREAD_MUTEX_INITIALIZER;
 static pay_bank *pay_banks;
 static size_t pay_n_banks;
+#define PAY_BANKS_RETRY_S 60 /* after a failed refresh of a held list */
 static time_t pay_banks_at;
 
 /* A copy of the cached bank list in the arena, refreshed past its TTL. */
@@ -402,6 +403,10 @@ static int pay_bank_list(mem_arena *a, pay_bank **out, size_t *n)
 			pay_banks = fresh;
 			pay_n_banks = n_fresh;
 			pay_banks_at = time(NULL);
+		} else if (pay_banks) {
+			/* Keep the stale list and ask again in a minute, not on
+			 * every call (each would wait out the provider here). */
+			pay_banks_at = time(NULL) - PAY_BANKS_TTL_S + PAY_BANKS_RETRY_S;
 		}
 	}
 	if (pay_banks) { /* a stale list beats none when the provider is down */

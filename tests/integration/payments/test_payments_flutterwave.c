@@ -1294,6 +1294,15 @@ static void test_transfer_completed_webhook_settles_a_pending_payout(void **stat
 	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
 	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
 	assert_int_equal(balance(&c), 50000);
+	/* A signed event naming a reference of a payout id's length that is
+	 * no id: ignored at once, not queued for retries. */
+	assert_int_equal(webhook(transfer_body(transfer_id, "not-a-payout-id-but-36-characters-xx",
+					       "SUCCESSFUL", "100.00"),
+				 SECRET_HASH, &r), 0);
+	assert_true(r->processed);
+	assert_string_equal(r->status, "ignored");
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
+				  " AND processed AND outcome = 'unknown_transfer'", r->event_id), 1);
 }
 
 static void test_transfer_failed_webhook_reverses_the_payout_once(void **state)
