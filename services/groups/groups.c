@@ -117,7 +117,7 @@ int grp_normalize_name(char **out, mem_arena *arena, const char *name)
 	char *n = text_trim(arena, name);
 
 	if (!n)
-		return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+		return err_oom();
 	if (!n[0] || strlen(n) > GRP_NAME_MAX || !text_is_clean(n))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_name",
 			       "name is required: 1 to %d characters of text",

@@ -57,7 +57,6 @@ KOLO_MUST_CHECK int grp_lookup_user(rpc_ctx *ctx, const char *user_id,
 void grp_log_change(rpc_ctx *ctx, const char *event, const char *group_id,
 		    const char *subject);
 
-int grp_oom(void);
 #endif
 
 #endif

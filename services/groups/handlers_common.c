@@ -108,7 +108,3 @@ void grp_log_change(rpc_ctx *ctx, const char *event, const char *group_id,
 		  rpc_ctx_metadata(ctx, "x-request-id"), NULL);
 }
 
-int grp_oom(void)
-{
-	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
-}

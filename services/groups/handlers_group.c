@@ -86,7 +86,7 @@ GRP_HANDLER(create_group)
 	grp_log_change(ctx, "group_created", t.view.id, NULL);
 	grp_provision_account(ctx, &t.view);
 	out->group = grp_group_message(ctx, &t.view);
-	return out->group ? 0 : grp_oom();
+	return out->group ? 0 : err_oom();
 }
 
 /* --- reads ---------------------------------------------------------------------- */
@@ -111,7 +111,7 @@ GRP_HANDLER(get_group)
 	if (rc < 0)
 		return rc;
 	out->group = grp_group_message(ctx, &v);
-	return out->group ? 0 : grp_oom();
+	return out->group ? 0 : err_oom();
 }
 
 GRP_HANDLER(list_my_groups)
@@ -136,11 +136,11 @@ GRP_HANDLER(list_my_groups)
 	out->n_groups = page_rows(&page, n);
 	out->groups = mem_arena_alloc(a, sizeof(*out->groups) * (out->n_groups + 1));
 	if (!out->groups)
-		return grp_oom();
+		return err_oom();
 	for (size_t i = 0; i < out->n_groups; i++) {
 		out->groups[i] = grp_group_message(ctx, &rows[i]);
 		if (!out->groups[i])
-			return grp_oom();
+			return err_oom();
 	}
 	if (!page_has_more(&page, n))
 		return 0;
@@ -273,7 +273,7 @@ GRP_HANDLER(update_group)
 		return rc;
 	grp_log_change(ctx, "group_updated", in->group_id, NULL);
 	out->group = grp_group_message(ctx, &t.view);
-	return out->group ? 0 : grp_oom();
+	return out->group ? 0 : err_oom();
 }
 
 /* --- public read token ------------------------------------------------------------- */
@@ -328,7 +328,7 @@ GRP_HANDLER(rotate_public_token)
 	if (rc < 0)
 		return rc;
 	out->public_read_token = mem_arena_strdup(rpc_ctx_arena(ctx), token);
-	return out->public_read_token ? 0 : grp_oom();
+	return out->public_read_token ? 0 : err_oom();
 }
 
 GRP_HANDLER(revoke_public_token)

@@ -120,7 +120,7 @@ GRP_HANDLER(add_member)
 		return rc;
 	grp_log_change(ctx, "member_added", in->group_id, user->id);
 	out->member = grp_member_message(ctx, &t.member, user);
-	return out->member ? 0 : grp_oom();
+	return out->member ? 0 : err_oom();
 }
 
 /* --- UpdateMemberRole and RemoveMember ----------------------------------------- */
@@ -203,7 +203,7 @@ GRP_HANDLER(update_member_role)
 	if (grp_lookup_user(ctx, in->user_id, &user) < 0)
 		user = NULL;
 	out->member = grp_member_message(ctx, &t.member, user);
-	return out->member ? 0 : grp_oom();
+	return out->member ? 0 : err_oom();
 }
 
 GRP_HANDLER(remove_member)
@@ -249,7 +249,7 @@ GRP_HANDLER(list_members)
 	out->n_members = page_rows(&page, n);
 	out->members = mem_arena_alloc(a, sizeof(*out->members) * (out->n_members + 1));
 	if (!out->members)
-		return grp_oom();
+		return err_oom();
 	for (size_t i = 0; i < out->n_members; i++) {
 		Kolo__Identity__V1__User *user = NULL;
 
@@ -258,7 +258,7 @@ GRP_HANDLER(list_members)
 			return rc;
 		out->members[i] = grp_member_message(ctx, &rows[i], user);
 		if (!out->members[i])
-			return grp_oom();
+			return err_oom();
 	}
 	if (!page_has_more(&page, n))
 		return 0;

@@ -17,11 +17,6 @@
 	" <> 'MEMBER') AS officers, count(*) AS members"                       \
 	" FROM group_membership x WHERE x.group_id = g.id) c ON true"
 
-static int grp_oom(void)
-{
-	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
-}
-
 static int grp_read_view(mem_arena *a, const PGresult *res, int row,
 			 grp_view *out)
 {
@@ -40,7 +35,7 @@ static int grp_read_view(mem_arena *a, const PGresult *res, int row,
 	out->page_key = db_text(a, res, row, 12);
 	out->membership_id = db_text(a, res, row, 13);
 	if (!out->membership_id)
-		return grp_oom();
+		return err_oom();
 	return 0;
 }
 
@@ -85,7 +80,7 @@ int grp_store_create(db_conn *c, mem_arena *a, const char *name,
 	ids[1] = owner;
 	PQclear(res);
 	if (!ids[0])
-		return grp_oom();
+		return err_oom();
 	return grp_view_query(c, a,
 			      GRP_VIEW_SELECT " LEFT JOIN group_membership m ON"
 			      " m.group_id = g.id AND m.user_id = $2::uuid"
@@ -138,7 +133,7 @@ int grp_store_my_groups(db_conn *c, mem_arena *a, const char *user,
 	}
 	PQclear(res);
 	*out = rows;
-	return rows ? 0 : grp_oom();
+	return rows ? 0 : err_oom();
 }
 
 int grp_store_update(db_conn *c, const char *group_id, const char *name,
@@ -165,7 +160,7 @@ static int grp_read_member(mem_arena *a, const PGresult *res, int row,
 	out->joined_at = db_text(a, res, row, 2);
 	out->page_key = db_text(a, res, row, 3);
 	out->id = db_text(a, res, row, 4);
-	return out->id ? 0 : grp_oom();
+	return out->id ? 0 : err_oom();
 }
 
 #define GRP_MEMBER_COLUMNS                                                     \
@@ -255,7 +250,7 @@ int grp_store_members(db_conn *c, mem_arena *a, const char *group_id,
 	}
 	PQclear(res);
 	*out = rows;
-	return rows ? 0 : grp_oom();
+	return rows ? 0 : err_oom();
 }
 
 int grp_store_count_owners(db_conn *c, const char *group_id, int *out)

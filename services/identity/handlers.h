@@ -58,6 +58,4 @@ Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u);
 /* Wipes a secret field of a request in place (NULL is fine). */
 void idn_wipe(char *secret);
 
-/* ERR_RESOURCE_EXHAUSTED for an arena that is full. */
-int idn_oom(void);
 #endif

@@ -46,7 +46,7 @@ static int idn_token_pair(rpc_ctx *ctx, const char *user_id,
 	*type = "Bearer";
 	*expires_in = (int32_t)idn_current()->access_ttl_s;
 	sodium_memzero(grant->token, sizeof(grant->token));
-	return *refresh ? 0 : idn_oom();
+	return *refresh ? 0 : err_oom();
 }
 
 /* --- Register ------------------------------------------------------------ */
@@ -102,7 +102,7 @@ IDN_HANDLER(register)
 		return rc;
 	out->user = idn_user_message(ctx, &t.user);
 	if (!out->user)
-		return idn_oom();
+		return err_oom();
 	return idn_token_pair(ctx, t.user.id, &t.grant, &out->access_token,
 			      &out->refresh_token, &out->token_type,
 			      &out->expires_in);
@@ -175,7 +175,7 @@ IDN_HANDLER(login)
 		return rc;
 	out->user = idn_user_message(ctx, &user);
 	if (!out->user)
-		return idn_oom();
+		return err_oom();
 	return idn_token_pair(ctx, user.id, &t.grant, &out->access_token,
 			      &out->refresh_token, &out->token_type,
 			      &out->expires_in);
@@ -369,7 +369,7 @@ static int idn_reply_user(rpc_ctx *ctx, const char *id, const char *email,
 	if (rc < 0)
 		return rc;
 	*out = idn_user_message(ctx, &user);
-	return *out ? 0 : idn_oom();
+	return *out ? 0 : err_oom();
 }
 
 IDN_HANDLER(get_me)
@@ -434,12 +434,12 @@ IDN_HANDLER(list_sessions)
 	out->sessions = mem_arena_alloc(a, sizeof(*out->sessions) *
 						   (out->n_sessions + 1));
 	if (!out->sessions)
-		return idn_oom();
+		return err_oom();
 	for (size_t i = 0; i < out->n_sessions; i++) {
 		Kolo__Identity__V1__Session *s = mem_arena_alloc(a, sizeof(*s));
 
 		if (!s)
-			return idn_oom();
+			return err_oom();
 		kolo__identity__v1__session__init(s);
 		s->id = rows[i].id;
 		s->device_info = rows[i].device_info;
@@ -519,12 +519,12 @@ IDN_HANDLER(list_activity)
 	out->events = mem_arena_alloc(a, sizeof(*out->events) *
 						 (out->n_events + 1));
 	if (!out->events)
-		return idn_oom();
+		return err_oom();
 	for (size_t i = 0; i < out->n_events; i++) {
 		Kolo__Identity__V1__ActivityEvent *e = mem_arena_alloc(a, sizeof(*e));
 
 		if (!e)
-			return idn_oom();
+			return err_oom();
 		kolo__identity__v1__activity_event__init(e);
 		e->id = rows[i].id;
 		e->event = rows[i].event;

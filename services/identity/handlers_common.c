@@ -65,7 +65,3 @@ void idn_wipe(char *secret)
 		sodium_memzero(secret, strlen(secret));
 }
 
-int idn_oom(void)
-{
-	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
-}

@@ -14,7 +14,7 @@ IDN_HANDLER(get_signing_keys)
 
 	out->keys = mem_arena_alloc(a, sizeof(*out->keys) * (cfg->keys.n_keys + 1));
 	if (!out->keys)
-		return idn_oom();
+		return err_oom();
 	for (size_t i = 0; i < cfg->keys.n_keys; i++) {
 		const auth_key *k = &cfg->keys.keys[i];
 		Kolo__Identity__V1__SigningKey *m = mem_arena_alloc(a, sizeof(*m));
@@ -23,7 +23,7 @@ IDN_HANDLER(get_signing_keys)
 		if (!m || !x ||
 		    auth_b64url_encode(x, auth_b64url_len(sizeof(k->public_key)) + 1,
 				       k->public_key, sizeof(k->public_key)) < 0)
-			return idn_oom();
+			return err_oom();
 		kolo__identity__v1__signing_key__init(m);
 		m->kid = (char *)k->kid;
 		m->alg = "EdDSA";

@@ -165,7 +165,7 @@ static int idn_recovery_token(rpc_ctx *ctx, char **token_out,
 	idn_new_token(token, hash);
 	*token_out = mem_arena_strdup(rpc_ctx_arena(ctx), token);
 	sodium_memzero(token, sizeof(token));
-	return *token_out ? 0 : idn_oom();
+	return *token_out ? 0 : err_oom();
 }
 
 IDN_HANDLER(set_pin)

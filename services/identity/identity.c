@@ -85,7 +85,7 @@ int idn_normalize_email(char **out, mem_arena *arena, const char *email)
 	char *e = text_trim(arena, email);
 
 	if (!e)
-		return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+		return err_oom();
 	for (char *p = e; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	if (!idn_email_valid(e))
@@ -111,7 +111,7 @@ int idn_normalize_name(char **out, mem_arena *arena, const char *name)
 	char *n = text_trim(arena, name);
 
 	if (!n)
-		return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+		return err_oom();
 	if (!n[0] || strlen(n) > IDN_NAME_MAX || !text_is_clean(n))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_name",
 			       "name is required: 1 to %d characters of text",
@@ -178,5 +178,5 @@ int idn_issue_access(char **out, mem_arena *arena, const char *user_id,
 		return rc;
 	*out = mem_arena_strdup(arena, token);
 	free(token);
-	return *out ? 0 : err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+	return *out ? 0 : err_oom();
 }

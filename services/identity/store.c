@@ -7,11 +7,6 @@
 	"u.password_hash, "                                                    \
 	"EXISTS (SELECT 1 FROM transaction_pins p WHERE p.user_id = u.id)"
 
-static int idn_store_oom(void)
-{
-	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
-}
-
 static int idn_read_user(mem_arena *a, const PGresult *res, idn_user *out)
 {
 	out->id = db_text(a, res, 0, 0);
@@ -22,7 +17,7 @@ static int idn_read_user(mem_arena *a, const PGresult *res, idn_user *out)
 	out->has_pin = db_bool(res, 0, 5);
 	if (!out->id || !out->email || !out->name || !out->created_at ||
 	    !out->password_hash)
-		return idn_store_oom();
+		return err_oom();
 	return 0;
 }
 
@@ -111,7 +106,7 @@ int idn_store_insert_refresh(db_conn *c, mem_arena *a, const char *user_id,
 	if (rc == 0) {
 		*id_out = db_text(a, res, 0, 0);
 		if (!*id_out)
-			rc = idn_store_oom();
+			rc = err_oom();
 	}
 	PQclear(res);
 	return rc;
@@ -145,7 +140,7 @@ int idn_store_lock_refresh(db_conn *c, mem_arena *a, const char *token_hash,
 		out->replaced = db_bool(res, 0, 4);
 		out->revoked_age_us = db_int64(res, 0, 5);
 		if (!out->id || !out->user_id)
-			rc = idn_store_oom();
+			rc = err_oom();
 	}
 	PQclear(res);
 	return rc;
@@ -232,7 +227,7 @@ int idn_store_sessions(db_conn *c, mem_arena *a, const char *user_id,
 	}
 	PQclear(res);
 	*out = rows;
-	return rows ? 0 : idn_store_oom();
+	return rows ? 0 : err_oom();
 }
 
 int idn_store_events(db_conn *c, mem_arena *a, const char *user_id,
@@ -269,7 +264,7 @@ int idn_store_events(db_conn *c, mem_arena *a, const char *user_id,
 	}
 	PQclear(res);
 	*out = rows;
-	return rows ? 0 : idn_store_oom();
+	return rows ? 0 : err_oom();
 }
 
 int idn_store_lock_pin(db_conn *c, mem_arena *a, const char *user_id,
@@ -295,7 +290,7 @@ int idn_store_lock_pin(db_conn *c, mem_arena *a, const char *user_id,
 		out->failed_attempts = (int)db_int64(res, 0, 2);
 		out->locked = db_bool(res, 0, 3);
 		if (!out->pin_hash || !out->recovery_hash)
-			rc = idn_store_oom();
+			rc = err_oom();
 	}
 	PQclear(res);
 	return rc;

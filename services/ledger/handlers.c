@@ -16,11 +16,6 @@ void ldg_use_channels(rpc_channel *groups)
 	ldg_groups = groups;
 }
 
-static int ldg_oom(void)
-{
-	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
-}
-
 /* A user may read a group's books only as its member; a service (the
  * service token) may always. Non-members get NOT_FOUND. Passes are
  * remembered for KOLO_MEMBER_CACHE_MS (svc_check_reader). */
@@ -132,7 +127,7 @@ LDG_HANDLER(post_entry)
 			       (long long)spec.amount_kobo);
 	out->replayed = !posted;
 	out->entry = ldg_entry_message(ctx, &entry);
-	return out->entry ? 0 : ldg_oom();
+	return out->entry ? 0 : err_oom();
 }
 
 /* --- reads -------------------------------------------------------------------- */
@@ -195,11 +190,11 @@ LDG_HANDLER(list_entries)
 	out->n_entries = page_rows(&page, n);
 	out->entries = mem_arena_alloc(a, sizeof(*out->entries) * (out->n_entries + 1));
 	if (!out->entries)
-		return ldg_oom();
+		return err_oom();
 	for (size_t i = 0; i < out->n_entries; i++) {
 		out->entries[i] = ldg_entry_message(ctx, &rows[i]);
 		if (!out->entries[i])
-			return ldg_oom();
+			return err_oom();
 	}
 	if (!page_has_more(&page, n))
 		return 0;
@@ -240,5 +235,5 @@ LDG_HANDLER(get_entry)
 	if (rc < 0)
 		return rc;
 	out->entry = ldg_entry_message(ctx, &entry);
-	return out->entry ? 0 : ldg_oom();
+	return out->entry ? 0 : err_oom();
 }

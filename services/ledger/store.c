@@ -37,11 +37,6 @@ static const char ldg_debit_sql[] =
 	" AND balance_kobo >= $5::bigint RETURNING group_id)"
 	LDG_INSERT_FROM_B;
 
-static int ldg_oom(void)
-{
-	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
-}
-
 static int ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry *out)
 {
 	out->id = db_text(a, res, row, 0);
@@ -59,7 +54,7 @@ static int ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry 
 	out->rule_status = db_text(a, res, row, 12);
 	out->created_at = db_text(a, res, row, 13);
 	out->page_key = db_text(a, res, row, 14);
-	return out->page_key ? 0 : ldg_oom();
+	return out->page_key ? 0 : err_oom();
 }
 
 int ldg_store_post(db_conn *c, mem_arena *a, const ldg_entry_spec *s,
@@ -162,5 +157,5 @@ int ldg_store_list(db_conn *c, mem_arena *a, const char *group_id,
 	}
 	PQclear(res);
 	*out = rows;
-	return rows ? 0 : ldg_oom();
+	return rows ? 0 : err_oom();
 }

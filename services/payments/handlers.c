@@ -15,11 +15,6 @@
 #include "svc/member.h"
 #include "text/text.h"
 
-static int pay_oom(void)
-{
-	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
-}
-
 static pay_env pay_env_of(rpc_ctx *ctx)
 {
 	pay_env env = { .ctx = ctx, .arena = rpc_ctx_arena(ctx) };
@@ -75,7 +70,7 @@ PAY_HANDLER(provision_account)
 	if (rc < 0)
 		return rc;
 	out->account = pay_account_message(ctx, in->group_id, &acct, pending);
-	return out->account ? 0 : pay_oom();
+	return out->account ? 0 : err_oom();
 }
 
 PAY_HANDLER(get_account)
@@ -95,7 +90,7 @@ PAY_HANDLER(get_account)
 	if (rc < 0)
 		return rc;
 	out->account = pay_account_message(ctx, in->group_id, &acct, pending);
-	return out->account ? 0 : pay_oom();
+	return out->account ? 0 : err_oom();
 }
 
 /* --- webhooks and deposits ----------------------------------------------------- */
@@ -112,7 +107,7 @@ PAY_HANDLER(handle_webhook)
 	int rc;
 
 	if (!headers)
-		return pay_oom();
+		return err_oom();
 	for (size_t i = 0; i < in->n_headers; i++)
 		headers[i] = (pay_header){ in->headers[i]->name, in->headers[i]->value };
 	rc = pay_webhook(&env, in->raw_body.data ? in->raw_body.data : (const uint8_t *)"",
@@ -189,7 +184,7 @@ PAY_HANDLER(simulate_deposit)
 	post.simulated = 1;
 	pay_demo_refs(env.arena, in->group_id, in->client_ref, &post.reference, &post.client_ref);
 	if (!post.reference || !post.client_ref)
-		return pay_oom();
+		return err_oom();
 	rc = pay_call(&env, pay_current()->ledger, "PostEntry", &post.base,
 		      (ProtobufCMessage **)&posted);
 	if (rc < 0)
@@ -262,7 +257,7 @@ static int pay_beneficiary_json(char **out, const Kolo__Common__V1__Beneficiary 
 			 b->account_number, "account_name", b->account_name);
 	*out = json ? json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(json);
-	return *out ? 0 : pay_oom();
+	return *out ? 0 : err_oom();
 }
 
 PAY_HANDLER(create_payout)
@@ -299,7 +294,7 @@ PAY_HANDLER(create_payout)
 		return rc;
 	out->payout = pay_payout_message(ctx, &payout);
 	out->replayed = replayed;
-	return out->payout ? 0 : pay_oom();
+	return out->payout ? 0 : err_oom();
 }
 
 PAY_HANDLER(get_payout)
@@ -333,7 +328,7 @@ PAY_HANDLER(get_payout)
 	if (rc < 0)
 		return rc;
 	out->payout = pay_payout_message(ctx, &payout);
-	return out->payout ? 0 : pay_oom();
+	return out->payout ? 0 : err_oom();
 }
 
 PAY_HANDLER(list_payouts)
@@ -364,11 +359,11 @@ PAY_HANDLER(list_payouts)
 	out->n_payouts = page_rows(&page, n);
 	out->payouts = mem_arena_alloc(a, sizeof(*out->payouts) * (out->n_payouts + 1));
 	if (!out->payouts)
-		return pay_oom();
+		return err_oom();
 	for (size_t i = 0; i < out->n_payouts; i++) {
 		out->payouts[i] = pay_payout_message(ctx, &rows[i]);
 		if (!out->payouts[i])
-			return pay_oom();
+			return err_oom();
 	}
 	if (!page_has_more(&page, n))
 		return 0;
@@ -414,7 +409,7 @@ static int pay_bank_list(mem_arena *a, pay_bank **out, size_t *n)
 		if (*out)
 			memcpy(*out, pay_banks, sizeof(pay_bank) * pay_n_banks);
 		*n = pay_n_banks;
-		rc = *out ? 0 : pay_oom();
+		rc = *out ? 0 : err_oom();
 	}
 	pthread_mutex_unlock(&pay_banks_lock);
 	return rc;
@@ -436,12 +431,12 @@ PAY_HANDLER(list_banks)
 		return rc;
 	out->banks = mem_arena_alloc(a, sizeof(*out->banks) * (n + 1));
 	if (!out->banks)
-		return pay_oom();
+		return err_oom();
 	for (size_t i = 0; i < n; i++) {
 		Kolo__Payments__V1__Bank *b = mem_arena_alloc(a, sizeof(*b));
 
 		if (!b)
-			return pay_oom();
+			return err_oom();
 		kolo__payments__v1__bank__init(b);
 		b->code = banks[i].code;
 		b->name = banks[i].name;
@@ -471,7 +466,7 @@ PAY_HANDLER(resolve_bank_account)
 	out->account_name = mem_arena_strdup(rpc_ctx_arena(ctx), name);
 	out->account_number = in->account_number;
 	out->bank_code = in->bank_code;
-	return out->account_name ? 0 : pay_oom();
+	return out->account_name ? 0 : err_oom();
 }
 
 /* Frees the cached bank list (at shutdown). */

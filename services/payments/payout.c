@@ -122,7 +122,7 @@ static int pay_transfer_request_of(pay_env *env, const pay_payout *p,
 	}
 	json_decref(b);
 	if (!values[0] || !values[1] || !values[2])
-		return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+		return err_oom();
 	*out = (pay_transfer_request){ .reference = p->id, .amount_kobo = p->amount_kobo,
 				       .bank_code = values[0], .account_number = values[1],
 				       .account_name = values[2], .narration = "Kolo payout" };

@@ -7,11 +7,6 @@
 #include "auth/auth.h"
 #include "text/text.h"
 
-static int pay_oom(void)
-{
-	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
-}
-
 /* --- accounts ------------------------------------------------------------ */
 
 #define PAY_ACCOUNT_COLUMNS                                                    \
@@ -29,7 +24,7 @@ static int pay_read_account(mem_arena *a, const PGresult *res, pay_account *out)
 	out->status = db_text(a, res, 0, 5);
 	out->tx_ref = db_text(a, res, 0, 6);
 	out->created_at = db_text(a, res, 0, 7);
-	return out->created_at ? 0 : pay_oom();
+	return out->created_at ? 0 : err_oom();
 }
 
 int pay_store_account(db_conn *c, mem_arena *a, const char *group_id,
@@ -71,7 +66,7 @@ int pay_store_va_lock(db_conn *c, mem_arena *a, const char *group_id,
 	out->tx_ref = db_text(a, res, 0, 0);
 	out->status = db_text(a, res, 0, 1);
 	PQclear(res);
-	return out->status ? 0 : pay_oom();
+	return out->status ? 0 : err_oom();
 }
 
 int pay_store_account_add(db_conn *c, mem_arena *a, const char *group_id,
@@ -160,7 +155,7 @@ int pay_store_account_of_tx_ref(db_conn *c, mem_arena *a, const char *tx_ref,
 	*found = PQntuples(res) == 1 && db_bool(res, 0, 9);
 	if (PQntuples(res) == 1) {
 		*group_id = db_text(a, res, 0, 8);
-		rc = *group_id ? 0 : pay_oom();
+		rc = *group_id ? 0 : err_oom();
 	}
 	if (rc == 0 && *found)
 		rc = pay_read_account(a, res, out);
@@ -188,7 +183,7 @@ int pay_store_recoveries_due(db_conn *c, mem_arena *a, int limit, char ***group_
 	for (int i = 0; *group_ids && i < *n; i++)
 		(*group_ids)[i] = db_text(a, res, i, 0);
 	PQclear(res);
-	return *group_ids ? 0 : pay_oom();
+	return *group_ids ? 0 : err_oom();
 }
 
 int pay_store_recovery_retry(db_conn *c, const char *group_id, const char *error,
@@ -218,7 +213,7 @@ int pay_store_event_add(db_conn *c, mem_arena *a, const char *provider,
 	int rc;
 
 	if (!text)
-		return pay_oom();
+		return err_oom();
 	/* A body that is not JSON is kept as a JSON string (base64 when it is
 	 * not even text): nothing a provider sends is lost. */
 	if (strlen(text) == len && text_is_multiline(text))
@@ -227,7 +222,7 @@ int pay_store_event_add(db_conn *c, mem_arena *a, const char *provider,
 		char *b64 = mem_arena_alloc(a, auth_b64url_len(len) + 1);
 
 		if (!b64 || auth_b64url_encode(b64, auth_b64url_len(len) + 1, body, len) < 0)
-			return pay_oom();
+			return err_oom();
 		params[1] = b64;
 	}
 	rc = db_exec(c, &res,
@@ -249,7 +244,7 @@ int pay_store_event_add(db_conn *c, mem_arena *a, const char *provider,
 		return rc;
 	*id = db_text(a, res, 0, 0);
 	PQclear(res);
-	return *id ? 0 : pay_oom();
+	return *id ? 0 : err_oom();
 }
 
 int pay_store_event_done(db_conn *c, const char *id, const char *outcome)
@@ -301,7 +296,7 @@ int pay_store_events_due(db_conn *c, mem_arena *a, int limit, pay_event_row **ou
 	}
 	PQclear(res);
 	*out = rows;
-	return rows ? 0 : pay_oom();
+	return rows ? 0 : err_oom();
 }
 
 /* --- payouts ---------------------------------------------------------------------- */
@@ -331,7 +326,7 @@ static int pay_read_payout(mem_arena *a, const PGresult *res, int row, pay_payou
 	out->attempt = (int)db_int64(res, row, 12);
 	out->page_key = db_text(a, res, row, 13);
 	out->idle_s = db_int64(res, row, 14);
-	return out->page_key ? 0 : pay_oom();
+	return out->page_key ? 0 : err_oom();
 }
 
 static int pay_payout_query(db_conn *c, mem_arena *a, const char *sql, int n,
@@ -433,7 +428,7 @@ static int pay_payout_rows(db_conn *c, mem_arena *a, const char *sql, int n_para
 	}
 	PQclear(res);
 	*out = rows;
-	return rows ? 0 : pay_oom();
+	return rows ? 0 : err_oom();
 }
 
 int pay_store_payouts_due(db_conn *c, mem_arena *a, int older_than_s, int limit,

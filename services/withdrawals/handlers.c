@@ -16,11 +16,6 @@
 #include "svc/member.h"
 #include "text/text.h"
 
-static int wdr_oom(void)
-{
-	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
-}
-
 static wdr_env wdr_env_of(rpc_ctx *ctx)
 {
 	wdr_env env = { .ctx = ctx, .arena = rpc_ctx_arena(ctx) };
@@ -196,7 +191,7 @@ static int wdr_reply(rpc_ctx *ctx, const char *id, Kolo__Withdrawals__V1__Withdr
 	if (rc < 0)
 		return rc;
 	*out = wdr_message(ctx, &row);
-	return *out ? 0 : wdr_oom();
+	return *out ? 0 : err_oom();
 }
 
 /* Pays an APPROVED request now; a failure to reach payments leaves it to
@@ -253,7 +248,7 @@ static int wdr_replay(rpc_ctx *ctx, const char *key, int64_t amount, const char 
 	*replayed = 1;
 	out->replayed = 1;
 	out->withdrawal = wdr_message(ctx, &row);
-	return out->withdrawal ? 0 : wdr_oom();
+	return out->withdrawal ? 0 : err_oom();
 }
 
 static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in,
@@ -363,7 +358,7 @@ static int wdr_find_lapsed(rpc_ctx *ctx, const wdr_row *w, wdr_act_tx *t)
 {
 	t->lapsed = mem_arena_alloc(t->arena, sizeof(*t->lapsed) * (w->n_approvals + 1));
 	if (!t->lapsed)
-		return wdr_oom();
+		return err_oom();
 	for (size_t i = 0; i < w->n_approvals; i++) {
 		Kolo__Groups__V1__GetMembershipRequest req =
 			KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
@@ -583,7 +578,7 @@ WDR_HANDLER(get_withdrawal)
 	if (rc < 0)
 		return rc;
 	out->withdrawal = wdr_message(ctx, &w);
-	return out->withdrawal ? 0 : wdr_oom();
+	return out->withdrawal ? 0 : err_oom();
 }
 
 WDR_HANDLER(list_withdrawals)
@@ -613,11 +608,11 @@ WDR_HANDLER(list_withdrawals)
 	out->n_withdrawals = page_rows(&page, n);
 	out->withdrawals = mem_arena_alloc(a, sizeof(*out->withdrawals) * (out->n_withdrawals + 1));
 	if (!out->withdrawals)
-		return wdr_oom();
+		return err_oom();
 	for (size_t i = 0; i < out->n_withdrawals; i++) {
 		out->withdrawals[i] = wdr_message(ctx, &rows[i]);
 		if (!out->withdrawals[i])
-			return wdr_oom();
+			return err_oom();
 	}
 	if (!page_has_more(&page, n))
 		return 0;

@@ -3,11 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int wdr_oom(void)
-{
-	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
-}
-
 #define WDR_COLUMNS                                                            \
 	"w.id, w.group_id, w.amount_kobo, w.beneficiary::text,"               \
 	" coalesce(w.reason, ''), w.status, w.requested_by,"                   \
@@ -42,7 +37,7 @@ static int wdr_read(mem_arena *a, const PGresult *res, int row, wdr_row *out)
 	out->payout_status = db_text(a, res, row, 17);
 	out->payout_failure = db_text(a, res, row, 18);
 	out->page_key = db_text(a, res, row, 19);
-	return out->page_key ? 0 : wdr_oom();
+	return out->page_key ? 0 : err_oom();
 }
 
 /* The approvals of a request, oldest first. */
@@ -63,7 +58,7 @@ static int wdr_read_approvals(db_conn *c, mem_arena *a, wdr_row *w)
 		w->approvals[i].created_at = db_text(a, res, (int)i, 1);
 	}
 	PQclear(res);
-	return w->approvals ? 0 : wdr_oom();
+	return w->approvals ? 0 : err_oom();
 }
 
 static int wdr_one(db_conn *c, mem_arena *a, const char *sql, int n,
@@ -108,7 +103,7 @@ int wdr_store_create(db_conn *c, mem_arena *a, const wdr_new *in, char **id_out)
 		return rc;
 	*id_out = db_text(a, res, 0, 0);
 	PQclear(res);
-	return *id_out ? 0 : wdr_oom();
+	return *id_out ? 0 : err_oom();
 }
 
 int wdr_store_get(db_conn *c, mem_arena *a, const char *id, int lock, wdr_row *out,
@@ -228,7 +223,7 @@ int wdr_store_list(db_conn *c, mem_arena *a, const char *group_id, const char *s
 	for (int i = 0; rows && rc == 0 && i < *n; i++)
 		rc = wdr_read_approvals(c, a, &rows[i]);
 	*out = rows;
-	return rows ? rc : wdr_oom();
+	return rows ? rc : err_oom();
 }
 
 int wdr_store_expire(db_conn *c, int *n)
@@ -266,5 +261,5 @@ int wdr_store_unpaid(db_conn *c, mem_arena *a, int idle_s, int limit, char ***id
 	for (int i = 0; *ids && i < *n; i++)
 		(*ids)[i] = db_text(a, res, i, 0);
 	PQclear(res);
-	return *ids ? 0 : wdr_oom();
+	return *ids ? 0 : err_oom();
 }

@@ -83,3 +83,8 @@ err_code err_from_grpc(int grpc_status)
 		return ERR_UNKNOWN;
 	return (err_code)(-grpc_status);
 }
+
+err_code err_oom(void)
+{
+	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+}

@@ -49,6 +49,9 @@ typedef struct err_info {
 err_code err_set(err_code code, const char *reason, const char *fmt, ...)
 	KOLO_PRINTF(3, 4);
 
+/* err_set(ERR_RESOURCE_EXHAUSTED, ...) for a call whose arena is full. */
+err_code err_oom(void);
+
 /* Forgets the last error of this thread. */
 void err_clear(void);
 

@@ -42,7 +42,7 @@ int page_token_encode(char **out, mem_arena *arena, const char *key,
 	token = mem_arena_alloc(arena, auth_b64url_len(n) + 1);
 	if (!token || auth_b64url_encode(token, auth_b64url_len(n) + 1,
 					 (const unsigned char *)raw, n) < 0)
-		return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+		return err_oom();
 	*out = token;
 	return 0;
 }
@@ -80,7 +80,7 @@ int page_token_decode(const char **key_out, const char **id_out,
 	key = mem_arena_strndup(arena, (const char *)raw, key_len);
 	id = mem_arena_strdup(arena, bar + 1);
 	if (!key || !id)
-		return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
+		return err_oom();
 	*key_out = key;
 	*id_out = id;
 	return 0;
