@@ -64,7 +64,7 @@ int grp_store_create(db_conn *c, mem_arena *a, const char *name,
 				 db_i64(required, rule->approvals_required),
 				 db_i64(cap, rule->approvals_cap), owner };
 	PGresult *res = NULL;
-	const char *ids[2];
+	const char *id;
 	int rc = db_exec(c, &res,
 			 "WITH g AS (INSERT INTO \"group\" (name, description,"
 			 " rule_template, approvals_required, approvals_cap, created_by)"
@@ -76,16 +76,11 @@ int grp_store_create(db_conn *c, mem_arena *a, const char *name,
 
 	if (rc < 0)
 		return rc;
-	ids[0] = db_text(a, res, 0, 0);
-	ids[1] = owner;
+	id = db_text(a, res, 0, 0);
 	PQclear(res);
-	if (!ids[0])
+	if (!id)
 		return err_oom();
-	return grp_view_query(c, a,
-			      GRP_VIEW_SELECT " LEFT JOIN group_membership m ON"
-			      " m.group_id = g.id AND m.user_id = $2::uuid"
-			      " WHERE g.id = $1::uuid",
-			      2, ids, out);
+	return grp_store_view(c, a, id, owner, 0, out);
 }
 
 int grp_store_view(db_conn *c, mem_arena *a, const char *group_id,
