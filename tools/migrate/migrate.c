@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "mem/mem.h"
 
 #define MIG_VERSION_MAX 9999
 #define MIG_HEX_LEN (crypto_hash_sha256_BYTES * 2)
@@ -56,12 +57,6 @@ static const char mig_applied_sql[] =
 	" to_char(applied_at AT TIME ZONE 'UTC',"
 	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 	" FROM public.schema_migrations ORDER BY version";
-
-static void mig_oom(void)
-{
-	fputs("kolo-migrate: out of memory\n", stderr);
-	abort();
-}
 
 static bool mig_is_name_char(char c)
 {
@@ -134,9 +129,7 @@ static int mig_read_fd(mig_file *file, int fd, size_t size,
 	ssize_t n;
 	char probe;
 
-	file->sql = malloc(size + 1);
-	if (file->sql == NULL)
-		mig_oom();
+	file->sql = xmalloc(size + 1);
 	while (got < size) {
 		n = read(fd, file->sql + got, size - got);
 		if (n < 0 && errno == EINTR)
@@ -220,7 +213,6 @@ static int mig_scan_one(mig_set *set, const char *dir, const char *file_name)
 	int version = 0;
 	char name[MIG_NAME_MAX + 1];
 	mig_file *file;
-	mig_file *grown;
 
 	rc = mig_parse_name(&is_migration, &version, name, file_name);
 	if (rc < 0 || !is_migration)
@@ -228,10 +220,7 @@ static int mig_scan_one(mig_set *set, const char *dir, const char *file_name)
 	if (set->count >= MIG_VERSION_MAX)
 		return err_set(ERR_INVALID_ARGUMENT, "too_many_migrations",
 			       "more than %d migration files", MIG_VERSION_MAX);
-	grown = realloc(set->files, (set->count + 1) * sizeof(*set->files));
-	if (grown == NULL)
-		mig_oom();
-	set->files = grown;
+	set->files = xrealloc(set->files, (set->count + 1) * sizeof(*set->files));
 	file = &set->files[set->count];
 	memset(file, 0, sizeof(*file));
 	set->count++;
