@@ -318,12 +318,6 @@ void db_thread_close(void)
 	db_close(conn);
 }
 
-static bool db_is_retryable_state(const char *sqlstate)
-{
-	return sqlstate != NULL && (strcmp(sqlstate, "40001") == 0 ||
-				    strcmp(sqlstate, "40P01") == 0);
-}
-
 /* A prepared statement the server no longer has (26000: someone ran
  * DEALLOCATE or DISCARD), or whose result columns a migration changed
  * (0A000 "cached plan must not change result type"). Preparing again
@@ -345,7 +339,9 @@ static int db_fail(db_conn *conn, const PGresult *res, bool prepared)
 	const db_state_map *map = db_state_lookup(sqlstate);
 	bool lost = PQstatus(conn->pg) != CONNECTION_OK;
 
-	if (lost || db_is_retryable_state(sqlstate))
+	/* Serialization failures and deadlocks (ERR_ABORTED) are worth a
+	 * second run of the whole transaction. */
+	if (lost || (map != NULL && map->code == ERR_ABORTED))
 		conn->retryable = true;
 	if (prepared && db_is_stale_stmt_state(sqlstate)) {
 		conn->stmts_stale = true;
