@@ -124,21 +124,6 @@ static int pay_process_parsed(pay_env *env, const pay_event *ev, const char **ou
 	}
 }
 
-int pay_process_event(pay_env *env, const char *event_id, const uint8_t *body,
-		      size_t len, const char **outcome)
-{
-	pay_provider *prov = pay_current()->provider;
-	pay_event ev;
-	int rc = prov->ops->parse_event(prov, body, len, &ev);
-
-	(void)event_id;
-	if (rc < 0) {
-		*outcome = "unreadable";
-		return 0;
-	}
-	return pay_process_parsed(env, &ev, outcome);
-}
-
 /* Marks a processed event, or queues it again with the error. */
 static int pay_event_finish(const char *id, int rc, const char *outcome)
 {
@@ -150,6 +135,19 @@ static int pay_event_finish(const char *id, int rc, const char *outcome)
 	if (rc == 0)
 		return pay_store_event_done(c, id, outcome);
 	return pay_store_event_retry(c, id, err_last()->reason);
+}
+
+int pay_process_event(pay_env *env, const char *event_id, const uint8_t *body,
+		      size_t len)
+{
+	pay_provider *prov = pay_current()->provider;
+	const char *outcome = "unreadable";
+	pay_event ev;
+	int rc = 0;
+
+	if (prov->ops->parse_event(prov, body, len, &ev) >= 0)
+		rc = pay_process_parsed(env, &ev, &outcome);
+	return pay_event_finish(event_id, rc, outcome);
 }
 
 int pay_webhook(pay_env *env, const uint8_t *body, size_t len,

@@ -58,11 +58,11 @@ KOLO_MUST_CHECK int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
 				const pay_header *headers, size_t n_headers,
 				pay_webhook_result *out);
 
-/* Processes a stored, signed event; 0 when it is done with (*outcome says
- * how), an error when it should be tried again later. */
+/* Processes a stored, signed event and records how it went: done, with
+ * its outcome, or queued again with the error. Returns what recording
+ * returned. */
 KOLO_MUST_CHECK int pay_process_event(pay_env *env, const char *event_id,
-				      const uint8_t *body, size_t len,
-				      const char **outcome);
+				      const uint8_t *body, size_t len);
 
 /* --- payout.c --------------------------------------------------------------- */
 /* Makes (or finds) the payout of a withdrawal attempt and drives it as far

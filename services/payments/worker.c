@@ -49,19 +49,10 @@ static void pay_retry_events(pay_env *env)
 
 	if (pay_db(&c) < 0 || pay_store_events_due(c, env->arena, PAY_WORKER_BATCH, &rows, &n) < 0)
 		return;
-	for (int i = 0; i < n; i++) {
-		const char *outcome = NULL;
-		int rc = pay_process_event(env, rows[i].id, (const uint8_t *)rows[i].body,
-					   strlen(rows[i].body), &outcome);
-
-		if (pay_db(&c) < 0)
-			return;
-		if (rc == 0)
-			rc = pay_store_event_done(c, rows[i].id, outcome);
-		else
-			rc = pay_store_event_retry(c, rows[i].id, err_last()->reason);
-		pay_worker_note(rc, "cannot record a webhook outcome");
-	}
+	for (int i = 0; i < n; i++)
+		pay_worker_note(pay_process_event(env, rows[i].id, (const uint8_t *)rows[i].body,
+						  strlen(rows[i].body)),
+				"cannot record a webhook outcome");
 }
 
 static void pay_finish_payouts(pay_env *env)
