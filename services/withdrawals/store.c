@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text/text.h"
+
 #define WDR_COLUMNS                                                            \
 	"w.id, w.group_id, w.amount_kobo, w.beneficiary::text,"               \
 	" coalesce(w.reason, ''), w.status, w.requested_by,"                   \
@@ -59,6 +61,70 @@ static int wdr_read_approvals(db_conn *c, mem_arena *a, wdr_row *w)
 	}
 	PQclear(res);
 	return w->approvals ? 0 : err_oom();
+}
+
+/* The index in rows of the request id (n is at most a page). */
+static int wdr_row_of(const wdr_row *rows, int n, const char *id)
+{
+	for (int i = 0; i < n; i++) {
+		if (strcmp(rows[i].id, id) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* The approvals of a page of requests in one query (not one per row). */
+static int wdr_read_page_approvals(db_conn *c, mem_arena *a, wdr_row *rows, int n)
+{
+	char *ids = mem_arena_alloc(a, (size_t)n * (TEXT_UUID_LEN + 1) + 3);
+	size_t len = 0;
+	PGresult *res = NULL;
+	int rc, i, k;
+
+	if (!ids)
+		return err_oom();
+	ids[len++] = '{';
+	for (i = 0; i < n; i++) { /* ids read from the table: UUID text */
+		if (i > 0)
+			ids[len++] = ',';
+		memcpy(ids + len, rows[i].id, strlen(rows[i].id));
+		len += strlen(rows[i].id);
+	}
+	memcpy(ids + len, "}", 2);
+	rc = db_exec(c, &res,
+		     "SELECT withdrawal_id, approver_user_id, " DB_RFC3339("created_at")
+		     " FROM approval WHERE withdrawal_id = ANY ($1::uuid[])"
+		     " ORDER BY created_at, id",
+		     1, (const char *const *)&ids);
+	if (rc < 0)
+		return rc;
+	for (k = 0; k < PQntuples(res); k++) {
+		i = wdr_row_of(rows, n, PQgetvalue(res, k, 0));
+		if (i >= 0)
+			rows[i].n_approvals++;
+	}
+	for (i = 0; rc == 0 && i < n; i++) {
+		rows[i].approvals = mem_arena_alloc(a, sizeof(*rows[i].approvals) *
+							       (rows[i].n_approvals + 1));
+		if (!rows[i].approvals)
+			rc = err_oom();
+		rows[i].n_approvals = 0; /* filled again below */
+	}
+	for (k = 0; rc == 0 && k < PQntuples(res); k++) {
+		wdr_row *w;
+
+		i = wdr_row_of(rows, n, PQgetvalue(res, k, 0));
+		if (i < 0)
+			continue;
+		w = &rows[i];
+		w->approvals[w->n_approvals].user_id = db_text(a, res, k, 1);
+		w->approvals[w->n_approvals].created_at = db_text(a, res, k, 2);
+		if (!w->approvals[w->n_approvals].created_at)
+			rc = err_oom();
+		w->n_approvals++;
+	}
+	PQclear(res);
+	return rc;
 }
 
 static int wdr_one(db_conn *c, mem_arena *a, const char *sql, int n,
@@ -220,8 +286,8 @@ int wdr_store_list(db_conn *c, mem_arena *a, const char *group_id, const char *s
 			rows = NULL;
 	}
 	PQclear(res);
-	for (int i = 0; rows && rc == 0 && i < *n; i++)
-		rc = wdr_read_approvals(c, a, &rows[i]);
+	if (rows && *n > 0)
+		rc = wdr_read_page_approvals(c, a, rows, *n);
 	*out = rows;
 	return rows ? rc : err_oom();
 }

@@ -12,11 +12,10 @@
  * pair that lands on a taken slot evicts it), each valid until its expiry
  * on the monotonic clock. */
 #define SVC_READER_SLOTS 1024u
-#define SVC_UUID_LEN 36
 
 typedef struct svc_reader {
-	char group_id[SVC_UUID_LEN + 1];
-	char user_id[SVC_UUID_LEN + 1];
+	char group_id[TEXT_UUID_LEN + 1];
+	char user_id[TEXT_UUID_LEN + 1];
 	int64_t expires_ms;
 } svc_reader;
 
@@ -98,8 +97,8 @@ static void svc_reader_remember(const char *group_id, const char *user_id)
 
 	pthread_mutex_lock(&svc_readers_lock);
 	if (svc_reader_ttl_ms > 0) {
-		memcpy(r->group_id, group_id, SVC_UUID_LEN + 1);
-		memcpy(r->user_id, user_id, SVC_UUID_LEN + 1);
+		memcpy(r->group_id, group_id, TEXT_UUID_LEN + 1);
+		memcpy(r->user_id, user_id, TEXT_UUID_LEN + 1);
 		r->expires_ms = svc_now_ms() + svc_reader_ttl_ms;
 	}
 	pthread_mutex_unlock(&svc_readers_lock);
@@ -109,7 +108,7 @@ int svc_check_reader(rpc_ctx *ctx, rpc_channel *groups, const char *group_id)
 {
 	const char *user_id = rpc_ctx_user_id(ctx);
 	bool cacheable = user_id && text_is_uuid(group_id) &&
-			 strlen(user_id) == SVC_UUID_LEN;
+			 strlen(user_id) == TEXT_UUID_LEN;
 	int rc;
 
 	if (cacheable && svc_reader_known(group_id, user_id))

@@ -547,6 +547,11 @@ static void test_requester_cancels_and_lists_filter(void **state)
 	assert_int_equal(test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed,
 					 &t.member), 0);
 	assert_int_equal(listed->n_withdrawals, 2);
+	/* Each listed request carries its own approvals (its requester's). */
+	assert_int_equal(listed->withdrawals[0]->n_approvals, 1);
+	assert_string_equal(listed->withdrawals[0]->approvals[0]->user_id, t.owner.id);
+	assert_int_equal(listed->withdrawals[1]->n_approvals, 1);
+	assert_string_equal(listed->withdrawals[1]->approvals[0]->user_id, t.treasurer.id);
 	assert_int_equal(test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed,
 					 &stranger), ERR_NOT_FOUND);
 	assert_int_equal(balance(&t), 20000);
