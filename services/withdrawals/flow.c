@@ -1,19 +1,11 @@
 /* Paying approved requests, and the worker that keeps at it. */
 #include "flow.h"
 
-#include <jansson.h>
 #include <string.h>
 
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "log/log.h"
 #include "svc/worker.h"
-
-static const char *wdr_json_text(mem_arena *a, const json_t *obj, const char *key)
-{
-	const char *v = json_string_value(json_object_get(obj, key));
-
-	return mem_arena_strdup(a, v ? v : "");
-}
 
 static const char *wdr_payout_status_text(int status)
 {
@@ -51,7 +43,7 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
 	wdr_record_tx t = { .id = withdrawal_id };
 	wdr_row row;
-	json_t *json;
+	wdr_beneficiary parsed;
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = db_thread_conn(&c);
@@ -61,11 +53,10 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 	if (rc < 0 || !found || strcmp(row.status, "APPROVED") != 0 ||
 	    strcmp(row.payout_status, "FAILED") == 0 || strcmp(row.payout_status, "SUCCESS") == 0)
 		return rc;
-	json = json_loads(row.beneficiary, 0, NULL);
-	b.bank_code = (char *)wdr_json_text(env->arena, json, "bank_code");
-	b.account_number = (char *)wdr_json_text(env->arena, json, "account_number");
-	b.account_name = (char *)wdr_json_text(env->arena, json, "account_name");
-	json_decref(json);
+	wdr_beneficiary_parse(&parsed, env->arena, row.beneficiary);
+	b.bank_code = (char *)parsed.bank_code;
+	b.account_number = (char *)parsed.account_number;
+	b.account_name = (char *)parsed.account_name;
 	req.withdrawal_id = row.id;
 	req.group_id = row.group_id;
 	req.amount_kobo = row.amount_kobo;

@@ -2,7 +2,6 @@
  * ListWithdrawals, RetryPayout. */
 #include "handlers.h"
 
-#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -93,13 +92,6 @@ static int wdr_check_holder(rpc_ctx *ctx, const char *group_id, const wdr_benefi
 
 /* --- messages ------------------------------------------------------------------ */
 
-static const char *wdr_json_text(mem_arena *a, const json_t *obj, const char *key)
-{
-	const char *v = json_string_value(json_object_get(obj, key));
-
-	return mem_arena_strdup(a, v ? v : "");
-}
-
 static int wdr_status_enum(const char *status)
 {
 	if (strcmp(status, "APPROVED") == 0)
@@ -134,17 +126,16 @@ static Kolo__Withdrawals__V1__Withdrawal *wdr_message(rpc_ctx *ctx, const wdr_ro
 	mem_arena *a = rpc_ctx_arena(ctx);
 	Kolo__Withdrawals__V1__Withdrawal *m = mem_arena_alloc(a, sizeof(*m));
 	Kolo__Common__V1__Beneficiary *b = mem_arena_alloc(a, sizeof(*b));
-	json_t *json;
+	wdr_beneficiary parsed;
 
 	if (!m || !b)
 		return NULL;
 	kolo__withdrawals__v1__withdrawal__init(m);
 	kolo__common__v1__beneficiary__init(b);
-	json = json_loads(w->beneficiary, 0, NULL);
-	b->bank_code = (char *)wdr_json_text(a, json, "bank_code");
-	b->account_number = (char *)wdr_json_text(a, json, "account_number");
-	b->account_name = (char *)wdr_json_text(a, json, "account_name");
-	json_decref(json);
+	wdr_beneficiary_parse(&parsed, a, w->beneficiary);
+	b->bank_code = (char *)parsed.bank_code;
+	b->account_number = (char *)parsed.account_number;
+	b->account_name = (char *)parsed.account_name;
 	m->id = w->id;
 	m->group_id = w->group_id;
 	m->amount_kobo = w->amount_kobo;
