@@ -484,15 +484,16 @@ WDR_HANDLER(decline_withdrawal)
 		(Kolo__Withdrawals__V1__DeclineWithdrawalResponse *)resp;
 	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
 			 .actor = rpc_ctx_user_id(ctx) };
+	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
 	wdr_row w = { 0 };
 	db_conn *c = NULL;
-	int rc = wdr_load_for(ctx, in->withdrawal_id, 0, &w, NULL);
+	int rc = wdr_load_for(ctx, in->withdrawal_id, 0, &w, &m);
 
 	if (rc < 0)
 		return rc;
 	/* Any officer declines; the requester may always cancel. */
 	if (strcmp(w.requested_by, t.actor) != 0)
-		rc = svc_check_member(ctx, wdr_current()->groups, w.group_id, 1, NULL);
+		rc = svc_require_officer(m);
 	if (rc == 0 && in->reason[0]) /* optional, but text like a request's */
 		rc = wdr_check_reason(in->reason);
 	if (rc == 0)

@@ -23,6 +23,14 @@ static svc_reader svc_readers[SVC_READER_SLOTS];
 static pthread_mutex_t svc_readers_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t svc_reader_ttl_ms;
 
+int svc_require_officer(const Kolo__Groups__V1__GetMembershipResponse *m)
+{
+	if (m && !m->is_officer)
+		return err_set(ERR_PERMISSION_DENIED, "officer_only",
+			       "only an officer (OWNER or TREASURER) may do this");
+	return 0;
+}
+
 int svc_check_member(rpc_ctx *ctx, rpc_channel *groups, const char *group_id,
 		     int need_officer, Kolo__Groups__V1__GetMembershipResponse **out)
 {
@@ -46,9 +54,8 @@ int svc_check_member(rpc_ctx *ctx, rpc_channel *groups, const char *group_id,
 		return rc;
 	if (!resp->is_member)
 		return err_set(ERR_NOT_FOUND, "group_not_found", "no such group");
-	if (need_officer && !resp->is_officer)
-		return err_set(ERR_PERMISSION_DENIED, "officer_only",
-			       "only an officer (OWNER or TREASURER) may do this");
+	if (need_officer && (rc = svc_require_officer(resp)) < 0)
+		return rc;
 	if (out)
 		*out = resp;
 	return 0;

@@ -15,6 +15,10 @@ KOLO_MUST_CHECK int svc_check_member(rpc_ctx *ctx, rpc_channel *groups,
 				     const char *group_id, int need_officer,
 				     Kolo__Groups__V1__GetMembershipResponse **out);
 
+/* ERR_PERMISSION_DENIED "officer_only" unless m (a membership svc_check_member
+ * gave; NULL for a service call, which passes) is an officer's. */
+KOLO_MUST_CHECK int svc_require_officer(const Kolo__Groups__V1__GetMembershipResponse *m);
+
 /* svc_check_member(ctx, groups, group_id, 0, NULL) for a call that only
  * reads: a pass is remembered for the reader cache's time to live, so a
  * burst of reads by one user asks kolo-groups once. The price: a member
