@@ -1,7 +1,6 @@
 /* One function per PaymentsService RPC (see methods.c). */
 #include "handlers.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "payments.h"
+#include "svc/beneficiary.h"
 #include "svc/member.h"
 #include "text/text.h"
 
@@ -196,31 +196,15 @@ PAY_HANDLER(simulate_deposit)
 
 /* --- payouts --------------------------------------------------------------------- */
 
-/* A string member of a JSON object, copied into the arena ("" if none). */
-static char *pay_json_text(mem_arena *a, const json_t *obj, const char *key)
-{
-	const char *v = json_string_value(json_object_get(obj, key));
-
-	return mem_arena_strdup(a, v ? v : "");
-}
-
 static Kolo__Payments__V1__Payout *pay_payout_message(rpc_ctx *ctx, const pay_payout *p)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	Kolo__Payments__V1__Payout *m = mem_arena_alloc(a, sizeof(*m));
 	Kolo__Common__V1__Beneficiary *b = mem_arena_alloc(a, sizeof(*b));
-	json_t *json = json_loads(p->beneficiary, 0, NULL);
 
-	if (!m || !b) {
-		json_decref(json);
+	if (!m || !b || svc_beneficiary_parse(b, a, p->beneficiary) < 0)
 		return NULL;
-	}
 	kolo__payments__v1__payout__init(m);
-	kolo__common__v1__beneficiary__init(b);
-	b->bank_code = pay_json_text(a, json, "bank_code");
-	b->account_number = pay_json_text(a, json, "account_number");
-	b->account_name = pay_json_text(a, json, "account_name");
-	json_decref(json);
 	m->id = p->id;
 	m->withdrawal_id = p->withdrawal_id;
 	m->group_id = p->group_id;
@@ -241,8 +225,6 @@ static Kolo__Payments__V1__Payout *pay_payout_message(rpc_ctx *ctx, const pay_pa
 /* The beneficiary as the JSON kept on the payout row (malloc'd text). */
 static int pay_beneficiary_json(char **out, const Kolo__Common__V1__Beneficiary *b)
 {
-	json_t *json;
-
 	if (!b || strlen(b->bank_code) == 0 || strlen(b->bank_code) > 16 ||
 	    strspn(b->bank_code, "0123456789") != strlen(b->bank_code))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
@@ -253,11 +235,7 @@ static int pay_beneficiary_json(char **out, const Kolo__Common__V1__Beneficiary 
 	if (!b->account_name[0] || strlen(b->account_name) > 200 || !text_is_clean(b->account_name))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
 			       "beneficiary.account_name is required");
-	json = json_pack("{s:s, s:s, s:s}", "bank_code", b->bank_code, "account_number",
-			 b->account_number, "account_name", b->account_name);
-	*out = json ? json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(json);
-	return *out ? 0 : err_oom();
+	return svc_beneficiary_json(out, b->bank_code, b->account_number, b->account_name);
 }
 
 PAY_HANDLER(create_payout)

@@ -19,7 +19,9 @@
 #include <strings.h>
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
+#include "svc/beneficiary.h"
 #include "log/log.h"
+#include "svc/beneficiary.h"
 
 /* The ledger references of a payout's debit and reversal. */
 static const char *pay_ref(mem_arena *a, const char *kind, const pay_payout *p)
@@ -111,21 +113,14 @@ static int pay_apply_transfer(pay_payout *p, const pay_transfer_result *r, int *
 static int pay_transfer_request_of(pay_env *env, const pay_payout *p,
 				   pay_transfer_request *out)
 {
-	json_t *b = json_loads(p->beneficiary, 0, NULL);
-	const char *fields[3] = { "bank_code", "account_number", "account_name" };
-	const char *values[3];
+	Kolo__Common__V1__Beneficiary b;
+	int rc = svc_beneficiary_parse(&b, env->arena, p->beneficiary);
 
-	for (int i = 0; i < 3; i++) {
-		const char *v = json_string_value(json_object_get(b, fields[i]));
-
-		values[i] = mem_arena_strdup(env->arena, v ? v : "");
-	}
-	json_decref(b);
-	if (!values[0] || !values[1] || !values[2])
-		return err_oom();
+	if (rc < 0)
+		return rc;
 	*out = (pay_transfer_request){ .reference = p->id, .amount_kobo = p->amount_kobo,
-				       .bank_code = values[0], .account_number = values[1],
-				       .account_name = values[2], .narration = "Kolo payout" };
+				       .bank_code = b.bank_code, .account_number = b.account_number,
+				       .account_name = b.account_name, .narration = "Kolo payout" };
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "log/log.h"
+#include "svc/beneficiary.h"
 #include "svc/worker.h"
 
 static const char *wdr_payout_status_text(int status)
@@ -40,10 +41,9 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 	Kolo__Payments__V1__CreatePayoutRequest req =
 		KOLO__PAYMENTS__V1__CREATE_PAYOUT_REQUEST__INIT;
 	Kolo__Payments__V1__CreatePayoutResponse *resp = NULL;
-	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
+	Kolo__Common__V1__Beneficiary b;
 	wdr_record_tx t = { .id = withdrawal_id };
 	wdr_row row;
-	wdr_beneficiary parsed;
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = db_thread_conn(&c);
@@ -53,10 +53,9 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 	if (rc < 0 || !found || strcmp(row.status, "APPROVED") != 0 ||
 	    strcmp(row.payout_status, "FAILED") == 0 || strcmp(row.payout_status, "SUCCESS") == 0)
 		return rc;
-	wdr_beneficiary_parse(&parsed, env->arena, row.beneficiary);
-	b.bank_code = (char *)parsed.bank_code;
-	b.account_number = (char *)parsed.account_number;
-	b.account_name = (char *)parsed.account_name;
+	rc = svc_beneficiary_parse(&b, env->arena, row.beneficiary);
+	if (rc < 0)
+		return rc;
 	req.withdrawal_id = row.id;
 	req.group_id = row.group_id;
 	req.amount_kobo = row.amount_kobo;

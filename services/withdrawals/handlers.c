@@ -12,6 +12,7 @@
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "log/log.h"
+#include "svc/beneficiary.h"
 #include "svc/member.h"
 #include "text/text.h"
 
@@ -126,16 +127,10 @@ static Kolo__Withdrawals__V1__Withdrawal *wdr_message(rpc_ctx *ctx, const wdr_ro
 	mem_arena *a = rpc_ctx_arena(ctx);
 	Kolo__Withdrawals__V1__Withdrawal *m = mem_arena_alloc(a, sizeof(*m));
 	Kolo__Common__V1__Beneficiary *b = mem_arena_alloc(a, sizeof(*b));
-	wdr_beneficiary parsed;
 
-	if (!m || !b)
+	if (!m || !b || svc_beneficiary_parse(b, a, w->beneficiary) < 0)
 		return NULL;
 	kolo__withdrawals__v1__withdrawal__init(m);
-	kolo__common__v1__beneficiary__init(b);
-	wdr_beneficiary_parse(&parsed, a, w->beneficiary);
-	b->bank_code = (char *)parsed.bank_code;
-	b->account_number = (char *)parsed.account_number;
-	b->account_name = (char *)parsed.account_name;
 	m->id = w->id;
 	m->group_id = w->group_id;
 	m->amount_kobo = w->amount_kobo;
@@ -289,7 +284,8 @@ WDR_HANDLER(create_withdrawal)
 	if (rc == 0)
 		rc = wdr_verify_pin(ctx, in->pin);
 	if (rc == 0)
-		rc = wdr_beneficiary_json(&beneficiary, &b);
+		rc = svc_beneficiary_json(&beneficiary, b.bank_code, b.account_number,
+					  b.account_name);
 	if (rc < 0)
 		return rc;
 	t.row = (wdr_new){ .group_id = in->group_id, .amount_kobo = in->amount_kobo,

@@ -1,7 +1,6 @@
 #include "withdrawals.h"
 
 #include <ctype.h>
-#include <jansson.h>
 #include <string.h>
 
 #include "text/text.h"
@@ -109,32 +108,4 @@ int wdr_names_match(const char *given, const char *resolved)
 			return 0;
 	}
 	return 1;
-}
-
-int wdr_beneficiary_json(char **out, const wdr_beneficiary *b)
-{
-	json_t *json = json_pack("{s:s, s:s, s:s}", "bank_code", b->bank_code,
-				 "account_number", b->account_number, "account_name",
-				 b->account_name);
-
-	*out = json ? json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-	json_decref(json);
-	return *out ? 0 : err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of memory");
-}
-
-static const char *wdr_json_text(mem_arena *a, const json_t *obj, const char *key)
-{
-	const char *v = json_string_value(json_object_get(obj, key));
-
-	return mem_arena_strdup(a, v ? v : "");
-}
-
-void wdr_beneficiary_parse(wdr_beneficiary *out, mem_arena *a, const char *json)
-{
-	json_t *obj = json_loads(json, 0, NULL);
-
-	out->bank_code = wdr_json_text(a, obj, "bank_code");
-	out->account_number = wdr_json_text(a, obj, "account_number");
-	out->account_name = wdr_json_text(a, obj, "account_name");
-	json_decref(obj);
 }

@@ -38,11 +38,6 @@ KOLO_MUST_CHECK int wdr_check_reason(const char *reason);
  * all appear in the other ("NGOZI A. EZE" matches "Eze Ngozi"). */
 int wdr_names_match(const char *given, const char *resolved);
 
-/* The beneficiary as the JSON kept on the row (malloc'd, sorted keys). */
-KOLO_MUST_CHECK int wdr_beneficiary_json(char **out, const wdr_beneficiary *b);
-
-/* The beneficiary back from the row's JSON, its texts in the arena ("" for
- * a missing field, NULL only when the arena is full). */
-void wdr_beneficiary_parse(wdr_beneficiary *out, mem_arena *a, const char *json);
+/* (The row keeps the beneficiary as svc/beneficiary.h's JSON.) */
 
 #endif
