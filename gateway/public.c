@@ -116,9 +116,10 @@ static const char *gw_masked(mem_arena *a, const char *number)
 
 static const char *gw_status_name(int status)
 {
-	static const char *const names[] = { "", "PENDING", "APPROVED", "DECLINED", "PAID" };
+	static const char *const names[] = { "",     "PENDING",	"APPROVED", "DECLINED",
+					      "PAID", "PAYOUT_FAILED", "CLOSED" };
 
-	return status >= 1 && status <= 4 ? names[status] : "";
+	return status >= 1 && status <= 6 ? names[status] : "";
 }
 
 /* --- JSON ----------------------------------------------------------------------- */

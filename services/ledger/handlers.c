@@ -2,6 +2,7 @@
 #include "handlers.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "ledger_service.h"
@@ -76,6 +77,28 @@ static int ldg_existing(rpc_ctx *ctx, db_conn *c, const ldg_entry_spec *spec,
 	return rc;
 }
 
+/* A debit not posted and not a replay: the refusal recorded for its
+ * reference (this one or an earlier one) answers, and a refusal of other
+ * content is a conflict like an entry's. */
+static int ldg_refused(db_conn *c, const ldg_entry_spec *spec)
+{
+	ldg_refusal r;
+	int found = 0;
+	int rc = ldg_store_refusal(c, spec->reference, &r, &found);
+
+	if (rc < 0)
+		return rc;
+	if (!found)
+		return err_set(ERR_INTERNAL, NULL, "debit %.64s neither posted nor refused",
+			       spec->reference);
+	if (strcasecmp(r.group_id, spec->group_id) != 0 || r.amount_kobo != spec->amount_kobo)
+		return err_set(ERR_ALREADY_EXISTS, "reference_conflict",
+			       "reference %.64s is taken by a different entry", spec->reference);
+	return err_set(ERR_FAILED_PRECONDITION, "insufficient_funds",
+		       "the balance (%lld kobo) was below %lld kobo when this reference was posted",
+		       (long long)r.balance_kobo, (long long)spec->amount_kobo);
+}
+
 static int ldg_spec_of(ldg_entry_spec *out, const Kolo__Ledger__V1__PostEntryRequest *in)
 {
 	*out = (ldg_entry_spec){
@@ -116,15 +139,13 @@ LDG_HANDLER(post_entry)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_account",
 			       "the group has no such account");
 	/* Not posted (taken key, or a debit the balance refused): a replay
-	 * of an earlier post, or the refusal it looks like. */
+	 * of an earlier post, or a refusal, now or earlier. */
 	if (rc == ERR_ALREADY_EXISTS || (rc == 0 && !posted))
 		rc = ldg_existing(ctx, c, &spec, &entry, &found);
+	if (rc == 0 && !posted && !found)
+		rc = ldg_refused(c, &spec);
 	if (rc < 0)
 		return rc;
-	if (!posted && !found)
-		return err_set(ERR_FAILED_PRECONDITION, "insufficient_funds",
-			       "the balance is below %lld kobo",
-			       (long long)spec.amount_kobo);
 	out->replayed = !posted;
 	out->entry = ldg_entry_message(ctx, &entry);
 	return out->entry ? 0 : err_oom();

@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define LDG_COLUMNS                                                            \
@@ -27,15 +28,14 @@ static const char ldg_credit_sql[] =
 	" entries = lb.entries + 1, updated_at = now() RETURNING group_id)"
 	LDG_INSERT_FROM_B;
 
-/* The balance row's lock serialises debits of a group; the WHERE is
- * re-checked on the locked row, so concurrent debits cannot overdraw. */
+/* A debit runs in ledger_post_debit (migration 0011): the group's balance
+ * row is locked first, then the reference's outcome is read, so a refused
+ * reference stays refused (ledger_refusal) and concurrent debits cannot
+ * overdraw. */
 static const char ldg_debit_sql[] =
-	"WITH b AS (UPDATE ledger_balance SET"
-	" balance_kobo = balance_kobo - $5::bigint,"
-	" debits_kobo = debits_kobo + $5::bigint, entries = entries + 1,"
-	" updated_at = now() WHERE group_id = $1::uuid"
-	" AND balance_kobo >= $5::bigint RETURNING group_id)"
-	LDG_INSERT_FROM_B;
+	"SELECT " LDG_COLUMNS " FROM ledger_post_debit($1::uuid, $2::uuid,"
+	" NULLIF($3, '')::uuid, $5::bigint, $6, $7, $8, NULLIF($9, ''),"
+	" $10::boolean, $11) e WHERE $4 = 'DEBIT'";
 
 static int ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry *out)
 {
@@ -158,4 +158,24 @@ int ldg_store_list(db_conn *c, mem_arena *a, const char *group_id,
 	PQclear(res);
 	*out = rows;
 	return rows ? 0 : err_oom();
+}
+
+int ldg_store_refusal(db_conn *c, const char *reference, ldg_refusal *out, int *found)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT group_id, amount_kobo, balance_kobo FROM ledger_refusal"
+			 " WHERE reference = $1",
+			 1, &reference);
+
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) == 1;
+	if (*found) {
+		snprintf(out->group_id, sizeof(out->group_id), "%s", PQgetvalue(res, 0, 0));
+		out->amount_kobo = db_int64(res, 0, 1);
+		out->balance_kobo = db_int64(res, 0, 2);
+	}
+	PQclear(res);
+	return 0;
 }

@@ -18,13 +18,26 @@ typedef struct ldg_entry {
 } ldg_entry;
 
 /* Appends the entry and moves the group's balance in one statement (its
- * own transaction). *posted is 0, and nothing changes, when a DEBIT would
- * take the balance below zero. ERR_ALREADY_EXISTS when the reference or
+ * own transaction). *posted is 0, and no entry is written, when a DEBIT's
+ * reference already has an outcome (an entry or a refusal) or when it
+ * would take the balance below zero: then the refusal is recorded, and
+ * that reference is refused for ever (ldg_store_refusal). ERR_ALREADY_EXISTS when the reference or
  * client_ref is taken; ERR_FAILED_PRECONDITION (foreign_key_violation)
  * for a group or account that does not exist or do not belong together. */
 KOLO_MUST_CHECK int ldg_store_post(db_conn *c, mem_arena *a,
 				   const ldg_entry_spec *spec, ldg_entry *out,
 				   int *posted);
+
+/* A DEBIT the balance refused: the reference's only outcome. */
+typedef struct ldg_refusal {
+	char group_id[40];
+	int64_t amount_kobo;
+	int64_t balance_kobo; /* what the group held then */
+} ldg_refusal;
+
+/* The refusal recorded for reference; *found is 0 when there is none. */
+KOLO_MUST_CHECK int ldg_store_refusal(db_conn *c, const char *reference,
+				      ldg_refusal *out, int *found);
 
 /* The entry whose column ("id", "reference" or "client_ref") is value;
  * *found is 0 when there is none. */

@@ -219,6 +219,7 @@ static Kolo__Payments__V1__Payout *pay_payout_message(rpc_ctx *ctx, const pay_pa
 	m->executed_at = p->executed_at;
 	m->beneficiary = b;
 	m->attempt = p->attempt;
+	m->finished = pay_state_final(p->state);
 	return m;
 }
 

@@ -1,15 +1,17 @@
 /* Payouts (DESIGN §8): the ledger debit first, then the transfer with the
  * payout id as the provider's reference; a failed transfer is reversed.
  *
- * A payout moves through stages, each persisted before the next step:
- *   created -> debited -> sent -> settled      (SUCCESS, or FAILED unfunded)
- *                      \-> (FAILED) -> reversed (FAILED, money back)
- * Every step is idempotent (ledger references, the provider's reference),
- * and every move is a compare-and-set on (stage, status); the move to
- * `sent` is made before the provider is asked, so one actor sends. A crash
- * between any two steps, or the worker and a handler both advancing one
- * payout, leaves a state the next advance finishes: no money lost, no
- * second transfer. */
+ * A payout is a state machine (payout_state.h has its one transition
+ * table). Every money call is made only by the actor that claimed its step
+ * in the database first, by a compare-and-set on the row's version:
+ *   CREATED -> DEBITING -> DEBITED -> SENT -> PAID
+ *                      \-> UNFUNDED         \-> FAILED -> REVERSING -> REVERSED
+ * A claim left idle (a killed or stalled actor) is taken over by the worker,
+ * which makes the same call again: the ledger answers a reference the same
+ * way for ever (a refused debit stays refused: ledger_refusal), and the
+ * provider dedupes the transfer reference. So a stale actor's late call
+ * changes nothing, and its move finds another version and does nothing: no
+ * money lost, none sent twice, no debit without its transfer or reversal. */
 #include "payments.h"
 
 #include <jansson.h>
@@ -66,47 +68,85 @@ static int pay_post(pay_env *env, const pay_payout *p, int type, const char *ref
 	return rc;
 }
 
-static int pay_move(pay_payout *p, const char *stage, const char *status,
-		    const char *provider_ref, const char *reason, int executed, int *moved)
+/* Applies a move of the table as a compare-and-set on the version p was
+ * read at; on success p is in its new state (*moved), otherwise someone
+ * else moved it first and p is stale (the caller re-reads). */
+static int pay_move(pay_payout *p, pay_state to, int actor, const char *provider_ref,
+		    const char *reason, int executed, int *moved)
 {
 	db_conn *c = NULL;
-	int rc = pay_db(&c);
+	int rc;
 
+	*moved = 0;
+	if (!pay_move_allowed(p->state, to, actor))
+		return err_set(ERR_INTERNAL, NULL, "payout %s: no move from %s/%s to %s/%s", p->id,
+			       p->stage, p->status, pay_state_stage(to), pay_state_status(to));
+	rc = pay_db(&c);
 	if (rc == 0)
-		rc = pay_store_payout_move(c, p->id, p->stage, p->status, stage, status,
-					   provider_ref, reason, executed, moved);
+		rc = pay_store_payout_move(c, p->id, p->version, to, provider_ref, reason,
+					   executed, moved);
+	if (rc == 0 && *moved) {
+		p->state = to;
+		p->version++;
+		p->stage = (char *)pay_state_stage(to);
+		p->status = (char *)pay_state_status(to);
+	}
 	return rc;
 }
 
-/* created: take the money from the group first. */
-static int pay_step_debit(pay_env *env, pay_payout *p, int *moved)
+/* A claim this actor may make: a fresh one from `from`, or the worker's
+ * take-over of one left idle past payout_stale_s. */
+static int pay_claim(pay_payout *p, pay_state claimed, int actor, int *moved)
 {
-	int refused = 0;
-	int rc = pay_post(env, p, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT,
-			  pay_ref(env->arena, "payout", p), &refused);
-
-	if (rc < 0)
-		return rc;
-	if (refused)
-		return pay_move(p, "settled", "FAILED", NULL, "insufficient_funds", 0, moved);
-	return pay_move(p, "debited", "PENDING", NULL, NULL, 0, moved);
+	*moved = 0;
+	if (p->state == claimed && (!(actor & PAY_BY_WORKER) ||
+				    p->idle_s < pay_current()->payout_stale_s))
+		return 0; /* someone holds it and may still be at it */
+	return pay_move(p, claimed, actor, NULL, NULL, 0, moved);
 }
 
-/* Where a transfer result takes a payout. */
+static int pay_check_same_provider(pay_env *env, const char *group_id);
+
+/* CREATED or DEBITING: claim the debit, then take the money from the
+ * group. Whoever posts the reference, the ledger gives one answer: the
+ * debit (a replay for a second poster) or its refusal. A group that cannot
+ * pay this way (no account, another provider's) is refused before. */
+static int pay_step_debit(pay_env *env, pay_payout *p, int actor, int *moved)
+{
+	int refused = 0;
+	int rc = pay_claim(p, PAY_DEBITING, actor, moved);
+
+	if (rc < 0 || !*moved)
+		return rc;
+	rc = pay_check_same_provider(env, p->group_id);
+	if (rc == ERR_FAILED_PRECONDITION)
+		return pay_move(p, PAY_UNFUNDED, PAY_BY_CLAIMER, NULL, err_last()->reason, 0,
+				moved);
+	if (rc == 0)
+		rc = pay_post(env, p, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT,
+			      pay_ref(env->arena, "payout", p), &refused);
+	if (rc < 0)
+		return rc; /* unknown: the claim idles until the worker asks again */
+	if (refused)
+		return pay_move(p, PAY_UNFUNDED, PAY_BY_CLAIMER, NULL, "insufficient_funds", 0,
+				moved);
+	return pay_move(p, PAY_DEBITED, PAY_BY_CLAIMER, NULL, NULL, 0, moved);
+}
+
+/* Where a transfer result takes a SENT payout. */
 static int pay_apply_transfer(pay_payout *p, const pay_transfer_result *r, int *moved)
 {
+	const char *ref = r->provider_id[0] ? r->provider_id : NULL;
+
 	switch (r->status) {
 	case PAY_TRANSFER_SUCCESS:
-		return pay_move(p, "settled", "SUCCESS", r->provider_id, NULL, 1, moved);
+		return pay_move(p, PAY_PAID, PAY_BY_ANYONE, ref, NULL, 1, moved);
 	case PAY_TRANSFER_FAILED:
-		return pay_move(p, "sent", "FAILED", r->provider_id,
+		return pay_move(p, PAY_FAILED, PAY_BY_ANYONE, ref,
 				r->message[0] ? r->message : "the transfer failed", 0, moved);
 	default:
-		if (strcmp(p->stage, "sent") == 0) {
-			*moved = 0; /* still pending: nothing to record */
-			return 0;
-		}
-		return pay_move(p, "sent", "PENDING", r->provider_id, NULL, 0, moved);
+		/* Still pending: noted, so the worker's queue moves on. */
+		return pay_move(p, PAY_SENT, PAY_BY_ANYONE, ref, NULL, 0, moved);
 	}
 }
 
@@ -124,12 +164,10 @@ static int pay_transfer_request_of(pay_env *env, const pay_payout *p,
 	return 0;
 }
 
-static int pay_reread(pay_env *env, pay_payout *p);
-
-/* debited: claim the send (debited -> sent, a compare-and-set only one
- * handler, worker or replica wins), then ask the provider to send it. From
- * `sent` we only ever ask, never send again unless the provider says it
- * never saw the transfer; an unknown outcome (timeout, 5xx) stays there. */
+/* DEBITED: claim the send (a compare-and-set only one handler, worker or
+ * replica wins), then ask the provider to send it. From SENT we only ever
+ * ask, never send again unless the provider says it never saw the
+ * transfer; an unknown outcome (timeout, 5xx) stays SENT. */
 static int pay_step_send(pay_env *env, pay_payout *p, int *moved)
 {
 	pay_provider *prov = pay_current()->provider;
@@ -138,52 +176,45 @@ static int pay_step_send(pay_env *env, pay_payout *p, int *moved)
 	int rc = pay_transfer_request_of(env, p, &req);
 
 	if (rc == 0)
-		rc = pay_move(p, "sent", "PENDING", NULL, NULL, 0, moved);
+		rc = pay_move(p, PAY_SENT, PAY_BY_ANYONE, NULL, NULL, 0, moved);
 	if (rc < 0 || !*moved)
 		return rc; /* another actor is sending it */
-	rc = pay_reread(env, p);
-	if (rc < 0)
-		return rc;
 	memset(&res, 0, sizeof(res));
 	rc = prov->ops->create_transfer(prov, &req, &res);
 	if (rc == ERR_INVALID_ARGUMENT || rc == ERR_NOT_FOUND || rc == ERR_FAILED_PRECONDITION) {
 		char reason[ERR_MESSAGE_MAX];
 
 		snprintf(reason, sizeof(reason), "%s", err_last()->message);
-		return pay_move(p, "sent", "FAILED", NULL, reason, 0, moved);
+		return pay_move(p, PAY_FAILED, PAY_BY_ANYONE, NULL, reason, 0, moved);
 	}
 	if (rc < 0) {
 		log_event(LOG_LVL_WARN, "transfer outcome unknown", "payout_id", p->id,
 			  "error", err_last()->message, NULL);
 		return 0;
 	}
-	if (res.status == PAY_TRANSFER_PENDING)
-		rc = pay_move(p, "sent", "PENDING", res.provider_id[0] ? res.provider_id : NULL,
-			      NULL, 0, moved);
-	else
-		rc = pay_apply_transfer(p, &res, moved);
+	rc = pay_apply_transfer(p, &res, moved);
 	pay_free_raw(&res.raw_json);
 	return rc;
 }
 
-/* sent: ask the provider how the transfer went. */
-static int pay_step_poll(pay_env *env, pay_payout *p, int *moved)
+/* SENT: ask the provider how the transfer went. */
+static int pay_step_poll(pay_payout *p, int actor, int *moved)
 {
 	pay_provider *prov = pay_current()->provider;
 	pay_transfer_result res;
 	int rc;
 
-	(void)env;
+	*moved = 0;
 	memset(&res, 0, sizeof(res));
 	rc = prov->ops->get_transfer(prov, p->id, p->provider_reference, &res);
 	if (rc == ERR_NOT_FOUND) {
-		*moved = 0;
 		/* Not heard of this long after we asked (resend_after_s): it
 		 * never reached the provider, and only then is it sent again
-		 * (same reference). Sooner, the provider may not have it yet. */
-		if (p->idle_s < pay_current()->resend_after_s)
+		 * (same reference), by the worker. Sooner, the provider may
+		 * not have it yet. */
+		if (!(actor & PAY_BY_WORKER) || p->idle_s < pay_current()->resend_after_s)
 			return 0;
-		return pay_move(p, "debited", "PENDING", NULL, NULL, 0, moved);
+		return pay_move(p, PAY_DEBITED, PAY_BY_WORKER, NULL, NULL, 0, moved);
 	}
 	if (rc < 0)
 		return rc;
@@ -198,12 +229,12 @@ typedef struct pay_reverse_tx {
 	int moved;
 } pay_reverse_tx;
 
-/* The move to `reversed` and its payout_recovery row, together. */
+/* REVERSING -> REVERSED and its payout_recovery row, together. */
 static int pay_reverse_body(db_conn *c, void *arg)
 {
 	pay_reverse_tx *t = arg;
-	int rc = pay_store_payout_move(c, t->p->id, t->p->stage, t->p->status, "reversed",
-				       "FAILED", NULL, NULL, 0, &t->moved);
+	int rc = pay_store_payout_move(c, t->p->id, t->p->version, PAY_REVERSED, NULL, NULL, 0,
+				       &t->moved);
 
 	if (rc < 0 || !t->moved)
 		return rc;
@@ -211,18 +242,22 @@ static int pay_reverse_body(db_conn *c, void *arg)
 					 t->p->failure_reason);
 }
 
-/* A failed transfer after the debit: the money goes back, and the failure
- * is kept in payout_recovery for people to look at. */
-static int pay_step_reverse(pay_env *env, pay_payout *p, int *moved)
+/* FAILED (or REVERSING left idle): claim the reversal, give the money back,
+ * and keep the failure in payout_recovery for people to look at. */
+static int pay_step_reverse(pay_env *env, pay_payout *p, int actor, int *moved)
 {
 	int refused = 0;
 	db_conn *c = NULL;
 	json_t *payload;
 	char *text = NULL;
 	pay_reverse_tx t = { .p = p };
-	int rc = pay_post(env, p, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT,
-			  pay_ref(env->arena, "reversal", p), &refused);
+	int rc = pay_claim(p, PAY_REVERSING, actor, moved);
 
+	if (rc < 0 || !*moved)
+		return rc;
+	*moved = 0;
+	rc = pay_post(env, p, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT,
+		      pay_ref(env->arena, "reversal", p), &refused);
 	if (rc < 0)
 		return rc;
 	payload = json_pack("{s:s, s:I, s:i}", "payout_id", p->id, "amount_kobo",
@@ -235,10 +270,13 @@ static int pay_step_reverse(pay_env *env, pay_payout *p, int *moved)
 		rc = db_tx(c, svc_env_timeout(env), pay_reverse_body, &t);
 	free(text);
 	*moved = t.moved;
-	if (rc == 0 && t.moved)
+	if (rc == 0 && t.moved) {
+		p->state = PAY_REVERSED;
+		p->version++;
 		log_event(LOG_LVL_WARN, "payout failed and reversed", "payout_id", p->id,
 			  "withdrawal_id", p->withdrawal_id, "reason", p->failure_reason,
 			  NULL);
+	}
 	return rc;
 }
 
@@ -255,45 +293,57 @@ static int pay_reread(pay_env *env, pay_payout *p)
 	return rc;
 }
 
-/* One step for the payout's (stage, status); *done when there is nothing
- * more to do now: finished, or waiting on the provider (a transfer it
- * accepted but has not finished is left to its webhook or the worker). */
-static int pay_step(pay_env *env, pay_payout *p, int *done)
+/* One step for the payout's state; *done when there is nothing more to do
+ * now: finished, held by another actor, or waiting on the provider (a
+ * transfer it accepted but has not finished is left to its webhook or the
+ * worker). A move lost to another actor re-reads and goes on from there. */
+static int pay_step(pay_env *env, pay_payout *p, int actor, int *done)
 {
-	int moved = 0, rc = 0;
-	int pending = strcmp(p->status, "PENDING") == 0;
+	int moved = 0, rc = 0, version = p->version;
 
 	*done = 0;
-	if (strcmp(p->stage, "settled") == 0 || strcmp(p->stage, "reversed") == 0) {
-		*done = 1;
+	switch (p->state) {
+	case PAY_CREATED:
+	case PAY_DEBITING:
+		rc = pay_step_debit(env, p, actor, &moved);
+		break;
+	case PAY_DEBITED:
+		rc = pay_step_send(env, p, &moved);
+		*done = 1; /* sent: a pending transfer is asked about later */
+		break;
+	case PAY_SENT:
+		rc = pay_step_poll(p, actor, &moved);
+		*done = 1; /* asked once: a pending transfer is left as it is */
+		break;
+	case PAY_FAILED:
+	case PAY_REVERSING:
+		rc = pay_step_reverse(env, p, actor, &moved);
+		break;
+	default:
+		*done = 1; /* PAID, UNFUNDED, REVERSED: the end */
 		return 0;
 	}
-	if (pending && strcmp(p->stage, "created") == 0) {
-		rc = pay_step_debit(env, p, &moved);
-	} else if (pending && strcmp(p->stage, "debited") == 0) {
-		rc = pay_step_send(env, p, &moved);
-		*done = 1;
-	} else if (pending && strcmp(p->stage, "sent") == 0) {
-		rc = pay_step_poll(env, p, &moved);
-		*done = !moved;
-	} else if (strcmp(p->status, "FAILED") == 0) {
-		rc = pay_step_reverse(env, p, &moved);
-	}
-	if (rc == 0)
-		rc = pay_reread(env, p);
-	if (rc == 0 && strcmp(p->status, "PENDING") != 0)
-		*done = 0; /* settled or failed: finish it now (a reversal) */
-	return rc;
+	if (rc < 0)
+		return rc;
+	rc = pay_reread(env, p); /* what the move wrote, or who else moved it */
+	if (rc < 0)
+		return rc;
+	if (moved)
+		*done = *done && p->state == PAY_SENT;
+	else
+		*done = p->version == version; /* nothing to do now */
+	return 0;
 }
 
 #define PAY_MAX_STEPS 8
 
 int pay_payout_advance(pay_env *env, pay_payout *p)
 {
+	int actor = env->ctx ? PAY_BY_ANYONE : PAY_BY_WORKER;
 	int done = 0, rc = 0;
 
 	for (int i = 0; i < PAY_MAX_STEPS && rc == 0 && !done; i++)
-		rc = pay_step(env, p, &done);
+		rc = pay_step(env, p, actor, &done);
 	return rc;
 }
 
@@ -314,12 +364,15 @@ static int pay_start_body(db_conn *c, void *arg)
 /* Money leaves only through the provider that took it in: a group whose
  * account the demo provider made holds simulated credits, never paid out
  * for real (and the reverse). */
-static int pay_check_same_provider(pay_env *env, db_conn *c, const char *group_id)
+static int pay_check_same_provider(pay_env *env, const char *group_id)
 {
 	pay_account acct;
+	db_conn *c = NULL;
 	int found = 0;
-	int rc = pay_store_account(c, env->arena, group_id, &acct, &found);
+	int rc = pay_db(&c);
 
+	if (rc == 0)
+		rc = pay_store_account(c, env->arena, group_id, &acct, &found);
 	if (rc < 0)
 		return rc;
 	if (!found)
@@ -339,8 +392,6 @@ int pay_payout_start(pay_env *env, const pay_payout *spec, pay_payout *out,
 	db_conn *c = NULL;
 	int rc = pay_db(&c);
 
-	if (rc == 0)
-		rc = pay_check_same_provider(env, c, spec->group_id);
 	if (rc == 0)
 		rc = db_tx(c, svc_env_timeout(env), pay_start_body, &t);
 	if (rc < 0)

@@ -307,10 +307,12 @@ int pay_store_events_due(db_conn *c, mem_arena *a, int limit, pay_event_row **ou
 	" coalesce(provider_reference, ''), coalesce(failure_reason, ''), "    \
 	DB_RFC3339("created_at") ", coalesce(" DB_RFC3339("executed_at") ", ''),"  \
 	" attempt, created_at::text,"                                          \
-	" floor(extract(epoch FROM now() - updated_at))::bigint"
+	" floor(extract(epoch FROM now() - updated_at))::bigint, version"
 
 static int pay_read_payout(mem_arena *a, const PGresult *res, int row, pay_payout *out)
 {
+	int rc;
+
 	out->id = db_text(a, res, row, 0);
 	out->withdrawal_id = db_text(a, res, row, 1);
 	out->group_id = db_text(a, res, row, 2);
@@ -326,7 +328,15 @@ static int pay_read_payout(mem_arena *a, const PGresult *res, int row, pay_payou
 	out->attempt = (int)db_int64(res, row, 12);
 	out->page_key = db_text(a, res, row, 13);
 	out->idle_s = db_int64(res, row, 14);
-	return out->page_key ? 0 : err_oom();
+	out->version = (int)db_int64(res, row, 15);
+	if (!out->page_key)
+		return err_oom();
+	rc = pay_state_parse(out->stage, out->status);
+	if (rc < 0)
+		return err_set(ERR_INTERNAL, NULL, "payout %s is in no known state (%s, %s)",
+			       out->id, out->stage, out->status);
+	out->state = (pay_state)rc;
+	return 0;
 }
 
 static int pay_payout_query(db_conn *c, mem_arena *a, const char *sql, int n,
@@ -388,21 +398,23 @@ int pay_store_payout(db_conn *c, mem_arena *a, const char *by, const char *value
 				1, &value, out, found);
 }
 
-int pay_store_payout_move(db_conn *c, const char *id, const char *from_stage,
-			  const char *from_status, const char *stage, const char *status,
+int pay_store_payout_move(db_conn *c, const char *id, int from_version, pay_state to,
 			  const char *provider_reference, const char *failure_reason,
 			  int executed, int *moved)
 {
-	const char *params[] = { id, stage, status, provider_reference, failure_reason,
-				 executed ? "true" : "false", from_stage, from_status };
+	char version[DB_I64_TEXT];
+	const char *params[] = { id, pay_state_stage(to), pay_state_status(to),
+				 provider_reference, failure_reason,
+				 executed ? "true" : "false", db_i64(version, from_version) };
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "UPDATE payout SET stage = $2, status = $3,"
 			 " provider_reference = coalesce($4::text, provider_reference),"
 			 " failure_reason = coalesce($5::text, failure_reason),"
 			 " executed_at = CASE WHEN $6::boolean THEN now() ELSE executed_at END,"
-			 " updated_at = now() WHERE id = $1::uuid AND stage = $7 AND status = $8",
-			 8, params);
+			 " version = version + 1, updated_at = now()"
+			 " WHERE id = $1::uuid AND version = $7::int",
+			 7, params);
 
 	if (rc == 0)
 		*moved = db_affected(res) == 1;

@@ -4,6 +4,7 @@
 #define KOLO_PAY_STORE_H
 
 #include "db/db.h"
+#include "payout_state.h"
 #include "page/page.h"
 
 typedef struct pay_account {
@@ -29,7 +30,9 @@ typedef struct pay_payout {
 	int64_t amount_kobo;
 	char *beneficiary; /* JSON text */
 	char *status;	   /* PENDING, SUCCESS, FAILED */
-	char *stage;	   /* created, debited, sent, settled, reversed */
+	char *stage;	   /* created, debiting, debited, sent, settled, ... */
+	pay_state state;   /* the pair above (payout_state.h) */
+	int version;	   /* bumped by every move: a move names the one it read */
 	char *provider;
 	char *provider_reference;
 	char *failure_reason;
@@ -102,14 +105,13 @@ KOLO_MUST_CHECK int pay_store_payout_add(db_conn *c, mem_arena *a, const pay_pay
 /* By "id" or by "withdrawal" (its latest attempt); *found 0 if none. */
 KOLO_MUST_CHECK int pay_store_payout(db_conn *c, mem_arena *a, const char *by,
 				     const char *value, pay_payout *out, int *found);
-/* Moves a payout from (from_stage, from_status) to (stage, status), and
- * when not NULL sets the provider's reference and a failure reason;
- * executed stamps executed_at. *moved is 0 when the payout was no longer
- * where the caller saw it (someone else moved it: re-read). */
-KOLO_MUST_CHECK int pay_store_payout_move(db_conn *c, const char *id,
-					  const char *from_stage, const char *from_status,
-					  const char *stage, const char *status,
-					  const char *provider_reference,
+/* Moves a payout to state `to` when its version is still from_version (a
+ * compare-and-set: the caller checked the move against the transition
+ * table), and when not NULL sets the provider's reference and a failure
+ * reason; executed stamps executed_at. *moved is 0 when someone else moved
+ * it since the caller read it (re-read). */
+KOLO_MUST_CHECK int pay_store_payout_move(db_conn *c, const char *id, int from_version,
+					  pay_state to, const char *provider_reference,
 					  const char *failure_reason, int executed, int *moved);
 /* Payouts not finished and untouched for older_than_s seconds. */
 KOLO_MUST_CHECK int pay_store_payouts_due(db_conn *c, mem_arena *a, int older_than_s,

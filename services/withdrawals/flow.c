@@ -8,6 +8,9 @@
 #include "svc/beneficiary.h"
 #include "svc/worker.h"
 
+/* The longest wait between two asks about an unfinished payout. */
+#define WDR_ASK_MAX_S 3600
+
 static const char *wdr_payout_status_text(int status)
 {
 	switch (status) {
@@ -20,20 +23,72 @@ static const char *wdr_payout_status_text(int status)
 	}
 }
 
-typedef struct wdr_record_tx {
-	const char *id;
-	int attempt;
-	const Kolo__Payments__V1__Payout *payout;
-} wdr_record_tx;
-
-static int wdr_record_body(db_conn *c, void *arg)
+/* A payout's word for the state machine: FAILED counts only once payments
+ * finished it (nothing debited, or the money back). */
+static wdr_payout_word wdr_word_of(const Kolo__Payments__V1__Payout *p)
 {
-	wdr_record_tx *t = arg;
-	const Kolo__Payments__V1__Payout *p = t->payout;
+	if (p->status == KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS)
+		return WDR_WORD_SUCCESS;
+	if (p->status == KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED && p->finished)
+		return WDR_WORD_FAILED;
+	return WDR_WORD_PENDING;
+}
 
-	return wdr_store_set_payout(c, t->id, t->attempt, p->id,
-				    wdr_payout_status_text(p->status),
-				    p->failure_reason, p->executed_at);
+/* When to ask payments again about a request asked `tries` times. */
+static int64_t wdr_next_ask_s(int tries)
+{
+	return wdr_backoff_s(tries, wdr_current()->payout_idle_s, WDR_ASK_MAX_S);
+}
+
+/* Records that payments was asked about row's payout and settled nothing
+ * (payout_id "" when it could not be asked). */
+static int wdr_note_asked(wdr_env *env, const wdr_row *row, const char *payout_id)
+{
+	db_conn *c = NULL;
+	int rc = db_thread_conn(&c);
+
+	(void)env;
+	if (rc == 0)
+		rc = wdr_store_payout_asked(c, row->id, row->payout_attempt, payout_id,
+					    wdr_next_ask_s(row->payout_tries));
+	return rc;
+}
+
+/* Applies what payments said of the payout: PAID, PAYOUT_FAILED or CLOSED
+ * (a move of the table), or a note to ask again later. */
+static int wdr_record(wdr_env *env, const wdr_row *row, const Kolo__Payments__V1__Payout *p)
+{
+	wdr_state to = wdr_after_payout(wdr_word_of(p), row->payout_attempt,
+					wdr_current()->payout_max_attempts);
+	wdr_move m = { .id = row->id, .from = WDR_APPROVED, .to = to,
+		       .attempt = row->payout_attempt, .payout_id = p->id,
+		       .payout_status = wdr_payout_status_text(p->status),
+		       .payout_failure = p->failure_reason, .executed_at = p->executed_at };
+	db_conn *c = NULL;
+	int moved = 0, rc;
+
+	if (to == WDR_APPROVED)
+		return wdr_note_asked(env, row, p->id);
+	if (!wdr_move_allowed(m.from, m.to, WDR_BY_SYSTEM))
+		return err_set(ERR_INTERNAL, NULL, "no move from APPROVED to %s", wdr_state_text(to));
+	if (to == WDR_PAYOUT_FAILED)
+		m.ttl_s = wdr_current()->ttl_s; /* waits for a retry as a request would */
+	if (to == WDR_CLOSED)
+		m.reason = "payout attempts exhausted";
+	rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_env_timeout(env), wdr_move_body, &(wdr_move_tx){ &m, &moved });
+	if (rc == 0 && moved)
+		log_event(LOG_LVL_INFO, "withdrawal payout", "withdrawal_id", row->id,
+			  "payout_id", p->id, "status", wdr_state_text(to), NULL);
+	return rc;
+}
+
+int wdr_move_body(db_conn *c, void *arg)
+{
+	wdr_move_tx *t = arg;
+
+	return wdr_store_move(c, t->move, t->moved);
 }
 
 int wdr_pay(wdr_env *env, const char *withdrawal_id)
@@ -42,7 +97,6 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 		KOLO__PAYMENTS__V1__CREATE_PAYOUT_REQUEST__INIT;
 	Kolo__Payments__V1__CreatePayoutResponse *resp = NULL;
 	Kolo__Common__V1__Beneficiary b;
-	wdr_record_tx t = { .id = withdrawal_id };
 	wdr_row row;
 	db_conn *c = NULL;
 	int found = 0;
@@ -50,8 +104,7 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 
 	if (rc == 0)
 		rc = wdr_store_get(c, env->arena, withdrawal_id, 0, &row, &found);
-	if (rc < 0 || !found || strcmp(row.status, "APPROVED") != 0 ||
-	    strcmp(row.payout_status, "FAILED") == 0 || strcmp(row.payout_status, "SUCCESS") == 0)
+	if (rc < 0 || !found || row.state != WDR_APPROVED)
 		return rc;
 	rc = svc_beneficiary_parse(&b, env->arena, row.beneficiary);
 	if (rc < 0)
@@ -64,18 +117,15 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 	req.attempt = row.payout_attempt;
 	rc = svc_env_call(env, wdr_current()->payments, "CreatePayout", &req.base,
 			  (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
-	if (rc < 0)
-		return rc;
-	t.payout = resp->payout;
-	t.attempt = row.payout_attempt;
-	rc = db_thread_conn(&c);
-	if (rc == 0)
-		rc = db_tx(c, svc_env_timeout(env), wdr_record_body, &t);
-	if (rc == 0)
-		log_event(LOG_LVL_INFO, "withdrawal payout", "withdrawal_id", withdrawal_id,
-			  "payout_id", resp->payout->id, "status",
-			  wdr_payout_status_text(resp->payout->status), NULL);
-	return rc;
+	if (rc < 0) {
+		err_info saved = *err_last();
+
+		if (wdr_note_asked(env, &row, "") < 0)
+			log_event(LOG_LVL_WARN, "cannot note a payout ask", "withdrawal_id",
+				  row.id, NULL);
+		return err_set(saved.code, saved.reason, "%s", saved.message);
+	}
+	return wdr_record(env, &row, resp->payout);
 }
 
 /* --- worker ----------------------------------------------------------------- */

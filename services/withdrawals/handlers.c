@@ -93,15 +93,19 @@ static int wdr_check_holder(rpc_ctx *ctx, const char *group_id, const wdr_benefi
 
 /* --- messages ------------------------------------------------------------------ */
 
-static int wdr_status_enum(const char *status)
+static int wdr_status_enum(wdr_state state)
 {
-	if (strcmp(status, "APPROVED") == 0)
-		return KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_APPROVED;
-	if (strcmp(status, "DECLINED") == 0)
-		return KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_DECLINED;
-	if (strcmp(status, "PAID") == 0)
-		return KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAID;
-	return KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING;
+	static const int wire[WDR_STATE_COUNT] = {
+		[WDR_PENDING] = KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING,
+		[WDR_APPROVED] = KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_APPROVED,
+		[WDR_PAID] = KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAID,
+		[WDR_DECLINED] = KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_DECLINED,
+		[WDR_PAYOUT_FAILED] =
+			KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAYOUT_FAILED,
+		[WDR_CLOSED] = KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_CLOSED,
+	};
+
+	return wire[state];
 }
 
 static Kolo__Withdrawals__V1__PayoutSummary *wdr_payout_summary(mem_arena *a, const wdr_row *w)
@@ -134,7 +138,7 @@ static Kolo__Withdrawals__V1__Withdrawal *wdr_message(rpc_ctx *ctx, const wdr_ro
 	m->id = w->id;
 	m->group_id = w->group_id;
 	m->amount_kobo = w->amount_kobo;
-	m->status = wdr_status_enum(w->status);
+	m->status = wdr_status_enum(w->state);
 	m->reason = w->reason;
 	m->decline_reason = w->decline_reason;
 	m->requested_by = w->requested_by;
@@ -194,6 +198,8 @@ static void wdr_pay_now(rpc_ctx *ctx, const char *id)
 
 /* --- CreateWithdrawal ------------------------------------------------------------ */
 
+static int wdr_approve_move(db_conn *c, const char *id, int required, int *approved);
+
 typedef struct wdr_create_tx {
 	mem_arena *arena;
 	wdr_new row;
@@ -207,10 +213,18 @@ static int wdr_create_body(db_conn *c, void *arg)
 	int rc = wdr_store_create(c, t->arena, &t->row, &t->id);
 
 	/* The request is the requester's approval: one may be enough. */
-	t->approved = rc == 0 && t->row.approvals_required <= 1;
-	if (t->approved)
-		rc = wdr_store_set_approved(c, t->id, t->row.approvals_required);
+	if (rc == 0 && t->row.approvals_required <= 1)
+		rc = wdr_approve_move(c, t->id, t->row.approvals_required, &t->approved);
 	return rc;
+}
+
+/* PENDING -> APPROVED: the approvals reached `required`. */
+static int wdr_approve_move(db_conn *c, const char *id, int required, int *approved)
+{
+	wdr_move m = { .id = id, .from = WDR_PENDING, .to = WDR_APPROVED,
+		       .approvals_required = required };
+
+	return wdr_store_move(c, &m, approved);
 }
 
 /* A retried create with the same Idempotency-Key returns the original. */
@@ -315,6 +329,8 @@ typedef struct wdr_act_tx {
 	const char *id, *actor, *reason;
 	int required; /* approvals the group needs now */
 	int approved; /* this approval completed the request */
+	int who;      /* WDR_BY_OFFICER and/or WDR_BY_REQUESTER */
+	wdr_state retried_to; /* RetryPayout: APPROVED or PENDING */
 	const char **lapsed; /* approvers who are no longer officers */
 	size_t n_lapsed;
 } wdr_act_tx;
@@ -391,26 +407,34 @@ static int wdr_approve_body(db_conn *c, void *arg)
 		rc = wdr_actionable(&w);
 	if (rc == 0)
 		rc = wdr_store_approve(c, t->id, t->actor);
-	t->approved = rc == 0 && wdr_counted_approvals(t, &w) + 1 >= t->required;
-	if (t->approved)
-		rc = wdr_store_set_approved(c, t->id, t->required);
+	if (rc == 0 && wdr_counted_approvals(t, &w) + 1 >= t->required)
+		rc = wdr_approve_move(c, t->id, t->required, &t->approved);
 	return rc;
 }
 
+/* Declining a PENDING request ends it DECLINED; one whose payout failed
+ * is closed (its money is already back). */
 static int wdr_decline_body(db_conn *c, void *arg)
 {
 	wdr_act_tx *t = arg;
 	wdr_row w;
-	int found = 0;
+	wdr_move m = { .id = t->id, .actor = t->actor, .reason = t->reason };
+	int found = 0, moved = 0;
 	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
 
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "withdrawal_not_found", "no such withdrawal");
-	if (rc == 0 && strcmp(w.status, "PENDING") != 0)
-		rc = err_set(ERR_FAILED_PRECONDITION, "not_pending",
-			     "the withdrawal is %s, no longer PENDING", w.status);
-	if (rc == 0)
-		rc = wdr_store_set_declined(c, t->id, t->actor, t->reason);
+	if (rc < 0)
+		return rc;
+	m.from = w.state;
+	m.to = w.state == WDR_PAYOUT_FAILED ? WDR_CLOSED : WDR_DECLINED;
+	if (!wdr_move_allowed(m.from, m.to, t->who))
+		return err_set(ERR_FAILED_PRECONDITION, "not_pending",
+			       "the withdrawal is %s: only a PENDING one is declined, or one"
+			       " whose payout failed closed", w.status);
+	rc = wdr_store_move(c, &m, &moved);
+	if (rc == 0 && !moved)
+		rc = err_set(ERR_ABORTED, NULL, "the withdrawal changed meanwhile");
 	return rc;
 }
 
@@ -488,7 +512,9 @@ WDR_HANDLER(decline_withdrawal)
 	if (rc < 0)
 		return rc;
 	/* Any officer declines; the requester may always cancel. */
-	if (strcmp(w.requested_by, t.actor) != 0)
+	t.who = (m->is_officer ? WDR_BY_OFFICER : 0) |
+		(strcmp(w.requested_by, t.actor) == 0 ? WDR_BY_REQUESTER : 0);
+	if (!t.who)
 		rc = svc_require_officer(m);
 	if (rc == 0 && in->reason[0]) /* optional, but text like a request's */
 		rc = wdr_check_reason(in->reason);
@@ -508,19 +534,39 @@ WDR_HANDLER(decline_withdrawal)
 	return wdr_reply(ctx, t.id, &out->withdrawal);
 }
 
+/* RetryPayout: a withdrawal whose payout failed goes again only as the
+ * group decides now: the approvals of people who are officers now (the
+ * retrying officer's included) against the rule in force now. Short of
+ * that it is PENDING again, waiting for approvals like a new request. */
 static int wdr_retry_body(db_conn *c, void *arg)
 {
 	wdr_act_tx *t = arg;
 	wdr_row w;
-	int found = 0;
+	int found = 0, moved = 0, mine = 0;
+	wdr_move m = { .id = t->id, .from = WDR_PAYOUT_FAILED };
 	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
 
-	if (rc == 0 && (!found || strcmp(w.status, "APPROVED") != 0 ||
-			strcmp(w.payout_status, "FAILED") != 0))
+	if (rc == 0 && (!found || w.state != WDR_PAYOUT_FAILED))
 		rc = err_set(ERR_FAILED_PRECONDITION, "nothing_to_retry",
-			     "only an APPROVED withdrawal whose payout failed is retried");
-	if (rc == 0)
-		rc = wdr_store_next_attempt(c, t->id);
+			     "only a withdrawal whose payout failed is retried");
+	if (rc == 0 && w.expired)
+		rc = err_set(ERR_FAILED_PRECONDITION, "expired",
+			     "the withdrawal expired before it was retried");
+	for (size_t i = 0; rc == 0 && i < w.n_approvals; i++)
+		mine |= strcmp(w.approvals[i].user_id, t->actor) == 0;
+	if (rc == 0 && !mine)
+		rc = wdr_store_approve(c, t->id, t->actor);
+	if (rc < 0)
+		return rc;
+	m.to = wdr_after_retry(wdr_counted_approvals(t, &w) + !mine, t->required);
+	if (m.to == WDR_APPROVED)
+		m.approvals_required = t->required;
+	else
+		m.ttl_s = wdr_current()->ttl_s;
+	if (!wdr_move_allowed(m.from, m.to, WDR_BY_OFFICER))
+		return err_set(ERR_INTERNAL, NULL, "no retry move to %s", wdr_state_text(m.to));
+	rc = wdr_store_move(c, &m, &moved);
+	t->retried_to = m.to;
 	return rc;
 }
 
@@ -530,16 +576,23 @@ WDR_HANDLER(retry_payout)
 		(const Kolo__Withdrawals__V1__RetryPayoutRequest *)req;
 	Kolo__Withdrawals__V1__RetryPayoutResponse *out =
 		(Kolo__Withdrawals__V1__RetryPayoutResponse *)resp;
+	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
 	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
 			 .actor = rpc_ctx_user_id(ctx) };
 	wdr_row w;
 	db_conn *c = NULL;
-	int rc = wdr_load_for(ctx, in->withdrawal_id, 1, &w, NULL);
+	int rc = wdr_load_for(ctx, in->withdrawal_id, 1, &w, &m);
 
+	if (rc == 0 && w.state != WDR_PAYOUT_FAILED)
+		rc = err_set(ERR_FAILED_PRECONDITION, "nothing_to_retry",
+			     "only a withdrawal whose payout failed is retried");
 	if (rc == 0)
 		rc = wdr_verify_pin(ctx, in->pin);
 	if (rc == 0)
 		rc = wdr_check_balance(ctx, w.group_id, w.amount_kobo);
+	if (rc == 0)
+		rc = wdr_find_lapsed(ctx, &w, &t);
+	t.required = m && m->approvals_required > 0 ? m->approvals_required : 1;
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
@@ -547,8 +600,9 @@ WDR_HANDLER(retry_payout)
 	if (rc < 0)
 		return rc;
 	log_event(LOG_LVL_INFO, "withdrawal_payout_retried", "withdrawal_id", t.id, "actor",
-		  t.actor, NULL);
-	wdr_pay_now(ctx, t.id);
+		  t.actor, "status", wdr_state_text(t.retried_to), NULL);
+	if (t.retried_to == WDR_APPROVED)
+		wdr_pay_now(ctx, t.id);
 	return wdr_reply(ctx, t.id, &out->withdrawal);
 }
 
@@ -575,7 +629,8 @@ WDR_HANDLER(list_withdrawals)
 		(const Kolo__Withdrawals__V1__ListWithdrawalsRequest *)req;
 	Kolo__Withdrawals__V1__ListWithdrawalsResponse *out =
 		(Kolo__Withdrawals__V1__ListWithdrawalsResponse *)resp;
-	static const char *const statuses[] = { "", "PENDING", "APPROVED", "DECLINED", "PAID" };
+	static const char *const statuses[] = { "",	"PENDING",	 "APPROVED", "DECLINED",
+						"PAID", "PAYOUT_FAILED", "CLOSED" };
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
 	wdr_row *rows = NULL;
@@ -583,7 +638,7 @@ WDR_HANDLER(list_withdrawals)
 	int n = 0;
 	int rc = svc_check_reader(ctx, wdr_current()->groups, in->group_id);
 
-	if (rc == 0 && (in->status < 0 || in->status > 4))
+	if (rc == 0 && (in->status < 0 || in->status > 6))
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_status", "unknown status");
 	if (rc == 0)
 		rc = page_request_parse(&page, a, in->page_size, in->page_token);

@@ -29,11 +29,12 @@ static int wdr_start(void)
 		{ "KOLO_LEDGER_ADDR", "127.0.0.1:7103", &kolo__ledger__v1__ledger_service__descriptor },
 		{ "KOLO_PAYMENTS_ADDR", "127.0.0.1:7105", &kolo__payments__v1__payments_service__descriptor },
 	};
-	int64_t ttl = 0, interval = 0, idle = 0;
+	int64_t ttl = 0, interval = 0, idle = 0, attempts = 0;
 	const cfg_var vars[] = {
 		{ "KOLO_WITHDRAWAL_TTL_S", CFG_INT, "259200", 60, 30 * 86400, &ttl },
 		{ "KOLO_WITHDRAWALS_WORKER_INTERVAL_MS", CFG_INT, "5000", 50, 600000, &interval },
 		{ "KOLO_WITHDRAWALS_PAYOUT_IDLE_S", CFG_INT, "30", 0, 86400, &idle },
+		{ "KOLO_PAYOUT_MAX_ATTEMPTS", CFG_INT, "5", 1, 100, &attempts },
 	};
 	wdr_deps deps;
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
@@ -45,7 +46,8 @@ static int wdr_start(void)
 		return rc;
 	deps = (wdr_deps){ .identity = channels[0], .groups = channels[1],
 			   .ledger = channels[2], .payments = channels[3], .ttl_s = ttl,
-			   .worker_interval_ms = (int)interval, .payout_idle_s = (int)idle };
+			   .worker_interval_ms = (int)interval, .payout_idle_s = (int)idle,
+			   .payout_max_attempts = (int)attempts };
 	wdr_configure(&deps);
 	return wdr_worker_start();
 }

@@ -14,10 +14,12 @@
 	" coalesce(w.client_ref, ''), coalesce(w.approvals_required, 0),"      \
 	" w.payout_attempt, coalesce(w.payout_id::text, ''),"                  \
 	" coalesce(w.payout_status, ''), coalesce(w.payout_failure, ''),"      \
-	" w.created_at::text"
+	" w.created_at::text, w.payout_tries"
 
 static int wdr_read(mem_arena *a, const PGresult *res, int row, wdr_row *out)
 {
+	int state;
+
 	memset(out, 0, sizeof(*out));
 	out->id = db_text(a, res, row, 0);
 	out->group_id = db_text(a, res, row, 1);
@@ -39,7 +41,15 @@ static int wdr_read(mem_arena *a, const PGresult *res, int row, wdr_row *out)
 	out->payout_status = db_text(a, res, row, 17);
 	out->payout_failure = db_text(a, res, row, 18);
 	out->page_key = db_text(a, res, row, 19);
-	return out->page_key ? 0 : err_oom();
+	out->payout_tries = (int)db_int64(res, row, 20);
+	if (!out->page_key)
+		return err_oom();
+	state = wdr_state_parse(out->status);
+	if (state < 0)
+		return err_set(ERR_INTERNAL, NULL, "withdrawal %s has an unknown status %s",
+			       out->id, out->status);
+	out->state = (wdr_state)state;
+	return 0;
 }
 
 /* The approvals of a request, oldest first. */
@@ -208,57 +218,71 @@ int wdr_store_approve(db_conn *c, const char *id, const char *user_id)
 	return rc;
 }
 
-int wdr_store_set_approved(db_conn *c, const char *id, int required)
+int wdr_store_move(db_conn *c, const wdr_move *m, int *moved)
 {
-	char req_text[DB_I64_TEXT];
-	const char *params[] = { id, db_i64(req_text, required) };
+	char attempt[DB_I64_TEXT], required[DB_I64_TEXT], ttl[DB_I64_TEXT];
+	const char *params[] = { m->id, wdr_state_text(m->from), wdr_state_text(m->to),
+				 db_i64(attempt, m->attempt), m->actor ? m->actor : "",
+				 m->reason ? m->reason : "",
+				 db_i64(required, m->approvals_required), db_i64(ttl, m->ttl_s),
+				 m->payout_id ? m->payout_id : "",
+				 m->payout_status ? m->payout_status : "",
+				 m->payout_failure ? m->payout_failure : "",
+				 m->executed_at ? m->executed_at : "" };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "WITH w AS (SELECT id, ($2 = 'PAYOUT_FAILED' AND"
+			 " $3 IN ('APPROVED', 'PENDING')) AS next_try,"
+			 " $3 IN ('DECLINED', 'CLOSED') AS ends FROM withdrawal_request"
+			 " WHERE id = $1::uuid AND status = $2"
+			 " AND ($4::int = 0 OR payout_attempt = $4::int))"
+			 " UPDATE withdrawal_request r SET status = $3,"
+			 " declined_by = CASE WHEN w.ends THEN NULLIF($5, '')::uuid"
+			 " ELSE r.declined_by END,"
+			 " decline_reason = CASE WHEN w.ends THEN NULLIF($6, '')"
+			 " ELSE r.decline_reason END,"
+			 " approvals_required = CASE WHEN $7::int > 0 THEN $7::int"
+			 " ELSE r.approvals_required END,"
+			 " expires_at = CASE WHEN $8::bigint > 0 THEN (now() + $8::bigint"
+			 " * interval '1 second') AT TIME ZONE 'UTC' ELSE r.expires_at END,"
+			 " payout_attempt = r.payout_attempt + CASE WHEN w.next_try THEN 1"
+			 " ELSE 0 END,"
+			 " payout_id = CASE WHEN w.next_try THEN NULL"
+			 " ELSE coalesce(NULLIF($9, '')::uuid, r.payout_id) END,"
+			 " payout_status = CASE WHEN w.next_try THEN NULL"
+			 " ELSE coalesce(NULLIF($10, ''), r.payout_status) END,"
+			 " payout_failure = CASE WHEN w.next_try THEN NULL"
+			 " ELSE coalesce(NULLIF($11, ''), r.payout_failure) END,"
+			 " payout_tries = CASE WHEN $3 = 'APPROVED' THEN 0 ELSE r.payout_tries END,"
+			 " next_payout_at = CASE WHEN $3 = 'APPROVED' THEN NULL"
+			 " ELSE r.next_payout_at END,"
+			 " executed_at = CASE WHEN $3 = 'PAID' THEN"
+			 " coalesce(NULLIF($12, '')::timestamptz, now()) ELSE r.executed_at END,"
+			 " updated_at = now() FROM w WHERE r.id = w.id",
+			 12, params);
 
-	return db_run(c,
-		      "UPDATE withdrawal_request SET status = 'APPROVED',"
-		      " approvals_required = $2::int, updated_at = now()"
-		      " WHERE id = $1::uuid AND status = 'PENDING'",
-		      2, params);
+	if (rc == 0)
+		*moved = db_affected(res) == 1;
+	PQclear(res);
+	return rc;
 }
 
-int wdr_store_set_declined(db_conn *c, const char *id, const char *declined_by,
-			   const char *reason)
+int wdr_store_payout_asked(db_conn *c, const char *id, int attempt, const char *payout_id,
+			   int64_t next_in_s)
 {
-	const char *params[] = { id, declined_by, reason };
+	char attempt_text[DB_I64_TEXT], next[DB_I64_TEXT];
+	const char *params[] = { id, db_i64(attempt_text, attempt), payout_id,
+				 db_i64(next, next_in_s) };
 
 	return db_run(c,
-		      "UPDATE withdrawal_request SET status = 'DECLINED',"
-		      " declined_by = NULLIF($2, '')::uuid, decline_reason = $3,"
-		      " updated_at = now() WHERE id = $1::uuid AND status = 'PENDING'",
-		      3, params);
-}
-
-int wdr_store_set_payout(db_conn *c, const char *id, int attempt, const char *payout_id,
-			 const char *payout_status, const char *failure,
-			 const char *executed_at)
-{
-	char attempt_text[DB_I64_TEXT];
-	const char *params[] = { id, payout_id, payout_status, failure, executed_at,
-				 db_i64(attempt_text, attempt) };
-
-	return db_run(c,
-		      "UPDATE withdrawal_request SET payout_id = NULLIF($2, '')::uuid,"
-		      " payout_status = NULLIF($3, ''), payout_failure = NULLIF($4, ''),"
-		      " status = CASE WHEN $3 = 'SUCCESS' THEN 'PAID' ELSE status END,"
-		      " executed_at = CASE WHEN $3 = 'SUCCESS' THEN"
-		      " coalesce(NULLIF($5, '')::timestamptz, now()) ELSE executed_at END,"
-		      " updated_at = now() WHERE id = $1::uuid AND status = 'APPROVED'"
-		      " AND payout_attempt = $6::int",
-		      6, params);
-}
-
-int wdr_store_next_attempt(db_conn *c, const char *id)
-{
-	return db_run(c,
-		      "UPDATE withdrawal_request SET payout_attempt = payout_attempt + 1,"
-		      " payout_id = NULL, payout_status = NULL, payout_failure = NULL,"
-		      " updated_at = now() WHERE id = $1::uuid AND status = 'APPROVED'"
-		      " AND payout_status = 'FAILED'",
-		      1, &id);
+		      "UPDATE withdrawal_request SET"
+		      " payout_id = coalesce(NULLIF($3, '')::uuid, payout_id),"
+		      " payout_status = CASE WHEN $3 = '' THEN payout_status ELSE 'PENDING' END,"
+		      " payout_tries = payout_tries + 1,"
+		      " next_payout_at = now() + $4::bigint * interval '1 second',"
+		      " updated_at = now()"
+		      " WHERE id = $1::uuid AND status = 'APPROVED' AND payout_attempt = $2::int",
+		      4, params);
 }
 
 int wdr_store_list(db_conn *c, mem_arena *a, const char *group_id, const char *status,
@@ -296,9 +320,11 @@ int wdr_store_expire(db_conn *c, int *n)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
-			 "UPDATE withdrawal_request SET status = 'DECLINED',"
-			 " decline_reason = 'expired', updated_at = now()"
-			 " WHERE status = 'PENDING' AND expires_at <= now() AT TIME ZONE 'UTC'",
+			 "UPDATE withdrawal_request SET"
+			 " status = CASE status WHEN 'PENDING' THEN 'DECLINED' ELSE 'CLOSED' END,"
+			 " declined_by = NULL, decline_reason = 'expired', updated_at = now()"
+			 " WHERE status IN ('PENDING', 'PAYOUT_FAILED')"
+			 " AND expires_at <= now() AT TIME ZONE 'UTC'",
 			 0, NULL);
 
 	if (rc == 0)
@@ -316,8 +342,9 @@ int wdr_store_unpaid(db_conn *c, mem_arena *a, int idle_s, int limit, char ***id
 	int rc = db_exec(c, &res,
 			 "SELECT id FROM withdrawal_request WHERE status = 'APPROVED'"
 			 " AND (payout_status IS NULL OR payout_status = 'PENDING')"
-			 " AND updated_at <= now() - $1::int * interval '1 second'"
-			 " ORDER BY updated_at LIMIT $2::int",
+			 " AND coalesce(next_payout_at, updated_at + $1::int * interval '1 second')"
+			 " <= now()"
+			 " ORDER BY coalesce(next_payout_at, updated_at) LIMIT $2::int",
 			 2, params);
 
 	if (rc < 0)

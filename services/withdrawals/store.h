@@ -5,6 +5,7 @@
 
 #include "db/db.h"
 #include "page/page.h"
+#include "withdrawals.h"
 
 typedef struct wdr_approval {
 	char *user_id;
@@ -17,7 +18,8 @@ typedef struct wdr_row {
 	int64_t amount_kobo;
 	char *beneficiary; /* JSON text */
 	char *reason;
-	char *status;	   /* PENDING, APPROVED, DECLINED, PAID */
+	char *status;	   /* the state's text */
+	wdr_state state;
 	char *requested_by;
 	char *expires_at;
 	int expired;	   /* expires_at has passed */
@@ -28,6 +30,7 @@ typedef struct wdr_row {
 	char *client_ref;
 	int approvals_required;
 	int payout_attempt;
+	int payout_tries;    /* asks of payments about this attempt that settled nothing */
 	char *payout_id;
 	char *payout_status; /* "" until a payout exists */
 	char *payout_failure;
@@ -65,28 +68,44 @@ KOLO_MUST_CHECK int wdr_store_by_client_ref(db_conn *c, mem_arena *a,
 /* Adds an approval; ERR_ALREADY_EXISTS "already_approved" for a second. */
 KOLO_MUST_CHECK int wdr_store_approve(db_conn *c, const char *id, const char *user_id);
 
-/* Status changes (the caller holds the row lock). */
-KOLO_MUST_CHECK int wdr_store_set_approved(db_conn *c, const char *id, int required);
-KOLO_MUST_CHECK int wdr_store_set_declined(db_conn *c, const char *id,
-					   const char *declined_by, const char *reason);
-/* Records what payments said of the payout of attempt (a slow answer about
- * an older attempt changes nothing); a SUCCESS makes it PAID with
- * executed_at (the payout's time, RFC 3339, or now when ""). */
-KOLO_MUST_CHECK int wdr_store_set_payout(db_conn *c, const char *id, int attempt,
-					 const char *payout_id,
-					 const char *payout_status, const char *failure,
-					 const char *executed_at);
-/* Starts a new payout attempt after a failed one. */
-KOLO_MUST_CHECK int wdr_store_next_attempt(db_conn *c, const char *id);
+/* A move of the state machine, applied as a compare-and-set on the status
+ * the caller read (the caller checked it against the transition table
+ * with wdr_move_allowed). Leaving PAYOUT_FAILED for APPROVED or PENDING
+ * starts the next payout attempt. */
+typedef struct wdr_move {
+	const char *id;
+	wdr_state from, to;
+	int attempt;		/* out of APPROVED: the payout attempt it is about */
+	const char *actor;	/* -> DECLINED, CLOSED: who ("" the system) */
+	const char *reason;	/* -> DECLINED, CLOSED: why */
+	int approvals_required; /* -> APPROVED: the requirement met */
+	int64_t ttl_s;		/* -> PENDING, PAYOUT_FAILED: expires_at = now + ttl_s */
+	const char *payout_id;	/* out of APPROVED: what payments said */
+	const char *payout_status;
+	const char *payout_failure;
+	const char *executed_at; /* -> PAID: the payout's time, or "" for now */
+} wdr_move;
+
+/* *moved is 0 when the request was no longer in m->from (or its attempt). */
+KOLO_MUST_CHECK int wdr_store_move(db_conn *c, const wdr_move *m, int *moved);
+
+/* Notes on an APPROVED request of attempt what payments said that settled
+ * nothing (payout_id may be "" when payments could not be asked), and
+ * when to ask again: next_in_s from now, one more unanswered try. */
+KOLO_MUST_CHECK int wdr_store_payout_asked(db_conn *c, const char *id, int attempt,
+					   const char *payout_id, int64_t next_in_s);
 
 /* A group's requests, newest first, optionally of one status. */
 KOLO_MUST_CHECK int wdr_store_list(db_conn *c, mem_arena *a, const char *group_id,
 				   const char *status, const page_request *page,
 				   wdr_row **out, int *n);
 
-/* The sweeper: declines PENDING requests past expires_at; *n how many. */
+/* The sweeper: declines PENDING requests and closes PAYOUT_FAILED ones
+ * past expires_at (both moves of the table, by the system); *n how many. */
 KOLO_MUST_CHECK int wdr_store_expire(db_conn *c, int *n);
-/* APPROVED requests whose payout is not settled, untouched for idle_s. */
+/* APPROVED requests whose payout is not settled and whose next ask is
+ * due (idle_s after approval, then as wdr_store_payout_asked set it),
+ * the longest waiting first. */
 KOLO_MUST_CHECK int wdr_store_unpaid(db_conn *c, mem_arena *a, int idle_s, int limit,
 				     char ***ids, int *n);
 

@@ -17,6 +17,80 @@ const wdr_deps *wdr_current(void)
 	return &wdr_wired;
 }
 
+/* --- the state machine -------------------------------------------------------- */
+
+static const char *const wdr_state_names[WDR_STATE_COUNT] = {
+	[WDR_PENDING] = "PENDING",	       [WDR_APPROVED] = "APPROVED",
+	[WDR_PAID] = "PAID",		       [WDR_DECLINED] = "DECLINED",
+	[WDR_PAYOUT_FAILED] = "PAYOUT_FAILED", [WDR_CLOSED] = "CLOSED",
+};
+
+/* The transition table: every move a request can make, and who makes it. */
+static const struct {
+	wdr_state from, to;
+	int who;
+} wdr_moves[] = {
+	{ WDR_PENDING, WDR_APPROVED, WDR_BY_OFFICER },	/* approvals reach the rule */
+	{ WDR_PENDING, WDR_DECLINED, WDR_BY_OFFICER | WDR_BY_REQUESTER | WDR_BY_SYSTEM },
+	{ WDR_APPROVED, WDR_PAID, WDR_BY_SYSTEM },	/* the payout succeeded */
+	{ WDR_APPROVED, WDR_PAYOUT_FAILED, WDR_BY_SYSTEM }, /* it failed, attempts left */
+	{ WDR_APPROVED, WDR_CLOSED, WDR_BY_SYSTEM },	/* it failed, none left */
+	{ WDR_PAYOUT_FAILED, WDR_APPROVED, WDR_BY_OFFICER }, /* retry, rule still met */
+	{ WDR_PAYOUT_FAILED, WDR_PENDING, WDR_BY_OFFICER },  /* retry, approvals short */
+	{ WDR_PAYOUT_FAILED, WDR_CLOSED, WDR_BY_OFFICER | WDR_BY_REQUESTER | WDR_BY_SYSTEM },
+};
+
+const char *wdr_state_text(wdr_state s)
+{
+	return s < WDR_STATE_COUNT ? wdr_state_names[s] : "";
+}
+
+int wdr_state_parse(const char *text)
+{
+	for (int s = 0; s < WDR_STATE_COUNT; s++) {
+		if (strcmp(wdr_state_names[s], text) == 0)
+			return s;
+	}
+	return -1;
+}
+
+int wdr_move_allowed(wdr_state from, wdr_state to, int actor)
+{
+	for (size_t i = 0; i < sizeof(wdr_moves) / sizeof(wdr_moves[0]); i++) {
+		if (wdr_moves[i].from == from && wdr_moves[i].to == to)
+			return (wdr_moves[i].who & actor) != 0;
+	}
+	return 0;
+}
+
+wdr_state wdr_after_payout(wdr_payout_word word, int attempt, int max_attempts)
+{
+	switch (word) {
+	case WDR_WORD_SUCCESS:
+		return WDR_PAID;
+	case WDR_WORD_FAILED:
+		return attempt >= max_attempts ? WDR_CLOSED : WDR_PAYOUT_FAILED;
+	default:
+		return WDR_APPROVED;
+	}
+}
+
+wdr_state wdr_after_retry(int counted_approvals, int required)
+{
+	return counted_approvals >= (required > 0 ? required : 1) ? WDR_APPROVED : WDR_PENDING;
+}
+
+int64_t wdr_backoff_s(int tries, int base_s, int max_s)
+{
+	int64_t s = base_s > 0 ? base_s : 1;
+
+	for (int i = 0; i < tries && s < max_s; i++)
+		s *= 2;
+	return s < max_s ? s : max_s;
+}
+
+/* --- checks ------------------------------------------------------------------------ */
+
 static int wdr_digits(const char *s, size_t min, size_t max)
 {
 	size_t n = strlen(s);

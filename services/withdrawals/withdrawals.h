@@ -23,7 +23,54 @@ typedef struct wdr_deps {
 	int64_t ttl_s;		/* how long a request may wait for approvals */
 	int worker_interval_ms;
 	int payout_idle_s;	/* an unpaid APPROVED request this idle is retried */
+	int payout_max_attempts; /* payouts of one request before it is closed */
 } wdr_deps;
+
+/* --- the withdrawal state machine (docs/decisions.md has it as a table) --- */
+
+typedef enum wdr_state {
+	WDR_PENDING,	   /* waiting for approvals */
+	WDR_APPROVED,	   /* approved: its payout is asked for */
+	WDR_PAID,	   /* the end: paid once */
+	WDR_DECLINED,	   /* the end: declined, cancelled or expired unapproved */
+	WDR_PAYOUT_FAILED, /* its payout failed, the money is back: retry or close */
+	WDR_CLOSED,	   /* the end: approved but never paid, the money back */
+	WDR_STATE_COUNT
+} wdr_state;
+
+/* Who makes a move (a set of these). */
+enum {
+	WDR_BY_OFFICER = 1,   /* an officer of the group, with their PIN */
+	WDR_BY_REQUESTER = 2, /* the requester, with their PIN */
+	WDR_BY_SYSTEM = 4,    /* payments' word, or the sweeper */
+};
+
+/* The status text of a state, and back (-1 when unknown). */
+const char *wdr_state_text(wdr_state s);
+int wdr_state_parse(const char *text);
+
+/* 1 when from -> to is a move of the table for actor (WDR_BY_*). */
+int wdr_move_allowed(wdr_state from, wdr_state to, int actor);
+
+/* What payments said of the payout of the request's current attempt. */
+typedef enum wdr_payout_word {
+	WDR_WORD_PENDING, /* not finished (or not known yet) */
+	WDR_WORD_SUCCESS, /* paid */
+	WDR_WORD_FAILED,  /* failed and finished: nothing left the group */
+} wdr_payout_word;
+
+/* Where that word takes an APPROVED request: APPROVED (nothing yet), PAID,
+ * PAYOUT_FAILED while attempts are left, CLOSED after the last one. */
+wdr_state wdr_after_payout(wdr_payout_word word, int attempt, int max_attempts);
+
+/* Where RetryPayout takes a PAYOUT_FAILED request: APPROVED when the
+ * approvals of current officers meet what the group requires now, else
+ * back to PENDING for approvals. */
+wdr_state wdr_after_retry(int counted_approvals, int required);
+
+/* Seconds before asking payments again after `tries` unanswered asks:
+ * base_s doubled each time, at most max_s. */
+int64_t wdr_backoff_s(int tries, int base_s, int max_s);
 
 void wdr_configure(const wdr_deps *deps);
 const wdr_deps *wdr_current(void);

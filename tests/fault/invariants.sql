@@ -3,8 +3,10 @@
 -- suite's database, once everything has settled (no payout between steps):
 --   psql "$CONNINFO" -qAt -v ON_ERROR_STOP=1 -f tests/fault/invariants.sql
 -- Tables: ledger_entry (0001, append-only, reference unique), ledger_balance
--- (0005), payout with stage/status/attempt (0001 + 0006), withdrawal_request
--- (0001 + 0007), webhook_event (0001 + 0006). Ledger references of a payout
+-- (0005), ledger_refusal (0011), payout with stage/status/attempt (0001 +
+-- 0006 + 0011), withdrawal_request (0001 + 0007 + 0011), webhook_event
+-- (0001 + 0006). A payout's states as (stage, status) pairs are in
+-- services/payments/payout_state.c. Ledger references of a payout
 -- (services/payments/payout.c): 'payout:<withdrawal_id>' and
 -- 'reversal:<withdrawal_id>', ':<attempt>' appended after the first attempt.
 -- A deposit's reference is the provider's transaction id (deposit.c).
@@ -80,10 +82,26 @@ WHERE (w.status = 'PAID'
                        AND p.stage NOT IN ('settled', 'reversed'))
        AND (coalesce(m.debits, 0) <> coalesce(m.reversals, 0)
             OR coalesce(m.debit_kobo, 0) <> coalesce(m.reversal_kobo, 0)))
+   -- Never, not even for a moment, more out than the amount.
+   OR coalesce(m.debit_kobo, 0) - coalesce(m.reversal_kobo, 0) > w.amount_kobo
+-- A withdrawal has at most one payout attempt in flight, and one that ended
+-- unpaid (PAYOUT_FAILED, CLOSED, DECLINED) has none: its money is back.
+UNION ALL
+SELECT 'withdrawal_payout_in_flight', w.id::text,
+       format('status=%s unfinished payouts=%s', w.status, f.n)
+FROM withdrawal_request w
+CROSS JOIN LATERAL (
+  SELECT count(*) AS n FROM payout p
+  WHERE p.withdrawal_id = w.id AND p.stage NOT IN ('settled', 'reversed')
+) f
+WHERE f.n > 1 OR (f.n > 0 AND w.status IN ('PAYOUT_FAILED', 'CLOSED', 'DECLINED'))
 
--- 3. Every payout's money, per attempt: a SUCCESS has one debit and no
---    reversal; a FAILED one that was debited has exactly one reversal of the
---    same amount (stage reversed); an unfunded FAILED one moved nothing.
+-- 3. Every payout's money, per attempt: its debit exists exactly when the
+--    attempt reached `debited` or later (while `debiting` the claimer's
+--    call may be in flight: either); an attempt refused before any debit
+--    (settled FAILED) moved nothing; a debited attempt that failed has
+--    exactly one reversal of the same amount once settled (stage reversed);
+--    a reversal only ever follows a debit of a failed transfer.
 UNION ALL
 SELECT 'payout_entries', p.id::text,
        format('status=%s stage=%s amount=%s debit=%s reversal=%s',
@@ -93,14 +111,20 @@ LEFT JOIN ledger_entry d ON d.type = 'DEBIT' AND d.reference = 'payout:' || p.wi
   || CASE WHEN p.attempt > 1 THEN ':' || p.attempt ELSE '' END
 LEFT JOIN ledger_entry r ON r.type = 'CREDIT' AND r.reference = 'reversal:' || p.withdrawal_id
   || CASE WHEN p.attempt > 1 THEN ':' || p.attempt ELSE '' END
-WHERE (p.status = 'SUCCESS'
-       AND (p.stage <> 'settled' OR d.id IS NULL OR d.amount_kobo <> p.amount_kobo
-            OR r.id IS NOT NULL))
+WHERE ((p.stage IN ('debited', 'sent', 'reversing', 'reversed')
+        OR (p.stage = 'settled' AND p.status = 'SUCCESS'))
+       AND (d.id IS NULL OR d.amount_kobo <> p.amount_kobo))
+   OR ((p.stage = 'created' OR (p.stage = 'settled' AND p.status = 'FAILED'))
+       AND (d.id IS NOT NULL OR r.id IS NOT NULL))
+   OR (p.status = 'SUCCESS' AND (p.stage <> 'settled' OR r.id IS NOT NULL))
    OR (p.status = 'FAILED' AND d.id IS NOT NULL
        AND (p.stage <> 'reversed' OR r.id IS NULL OR r.amount_kobo <> p.amount_kobo))
-   OR (p.status = 'FAILED' AND d.id IS NULL AND r.id IS NOT NULL)
-   -- A reversal only ever follows a failed transfer.
-   OR (p.status <> 'FAILED' AND r.id IS NOT NULL)
+   OR (r.id IS NOT NULL AND (p.status <> 'FAILED' OR d.id IS NULL))
+-- A reference has one outcome for ever: a refused debit never has an entry.
+UNION ALL
+SELECT 'refusal_with_entry', f.reference,
+       format('refused %s kobo at %s, entry %s', f.amount_kobo, f.created_at, e.id)
+FROM ledger_refusal f JOIN ledger_entry e ON e.reference = f.reference
 -- Every reversed payout is on record for people to look at.
 UNION ALL
 SELECT 'payout_recovery_missing', p.id::text, 'reversed payout without a payout_recovery row'

@@ -65,10 +65,16 @@ void test_pg_ok(PGconn *pg, const char *sql);
  * by the caller (free()). */
 char *test_pg_sqlstate(PGconn *pg, const char *sql);
 
-/* The ledger's invariant, checked in SQL on pg: every group's stored
- * balance equals the sum of its credits minus the sum of its debits, is
- * not negative, and no group with entries lacks a balance row. Fails the
- * test naming the first group that breaks it. */
+/* The money invariants of tests/fault/invariants.sql, checked on pg (a
+ * superuser connection): balances equal their entries and never went
+ * negative, every payout attempt's debit exists exactly when it should and
+ * a failed one's came back, a refused reference has no entry, ... Fails
+ * the test, printing every row that breaks one. */
 void test_pg_ledger_invariant(PGconn *pg);
+
+/* The same without the invariants of withdrawal requests, for tests that
+ * drive payouts without the withdrawals service (their withdrawal rows are
+ * stand-ins that no one moves). */
+void test_pg_payments_invariant(PGconn *pg);
 
 #endif

@@ -24,7 +24,8 @@ static int test_world_start_withdrawals(test_world *w)
 {
 	wdr_deps deps = { .identity = w->to_identity, .groups = w->to_groups,
 			  .ledger = w->to_ledger, .payments = w->to_payments,
-			  .ttl_s = 72 * 3600, .worker_interval_ms = 100, .payout_idle_s = 0 };
+			  .ttl_s = 72 * 3600, .worker_interval_ms = 100, .payout_idle_s = 0,
+			  .payout_max_attempts = 5 };
 
 	wdr_configure(&deps);
 	w->withdrawals_conninfo = test_pg_conninfo(w->dbname, "kolo_withdrawals");

@@ -36,7 +36,7 @@ static int teardown(void **state)
 
 static int check_invariant(void **state)
 {
-	test_pg_ledger_invariant(w.admin);
+	test_pg_payments_invariant(w.admin);
 	return 0;
 }
 

@@ -79,7 +79,7 @@ static int calm_fake(void **state)
 
 static int check_invariant(void **state)
 {
-	test_pg_ledger_invariant(w.admin);
+	test_pg_payments_invariant(w.admin);
 	return 0;
 }
 

@@ -17,13 +17,17 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
+#include "payments.h"
 #include "test_world.h"
+#include "withdrawals.h"
 
 #define PIN "246810"
 #define W_PENDING KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING
 #define W_APPROVED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_APPROVED
 #define W_DECLINED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_DECLINED
 #define W_PAID KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAID
+#define W_PAYOUT_FAILED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAYOUT_FAILED
+#define W_CLOSED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_CLOSED
 #define GOOD_ACCOUNT "0123456789"
 #define FAILING_ACCOUNT "0000123456"
 
@@ -460,31 +464,244 @@ static void test_expired_requests_cannot_be_approved_and_are_swept(void **state)
 	assert_int_equal(balance(&t), 50000);
 }
 
+static int retry(const char *id, const test_user *as, Kolo__Withdrawals__V1__Withdrawal **out)
+{
+	Kolo__Withdrawals__V1__RetryPayoutRequest req = KOLO__WITHDRAWALS__V1__RETRY_PAYOUT_REQUEST__INIT;
+	Kolo__Withdrawals__V1__RetryPayoutResponse *resp = NULL;
+	int rc;
+
+	req.withdrawal_id = (char *)id;
+	req.pin = PIN;
+	rc = test_world_call(&w, &w.withdrawals, "RetryPayout", &req, &resp, as);
+	if (out)
+		*out = rc == 0 ? resp->withdrawal : NULL;
+	return rc;
+}
+
+/* Entries of the group of type whose reference is LIKE pattern. */
+static long entries_like(const team *t, const char *type, const char *pattern)
+{
+	char sql[320];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM ledger_entry WHERE group_id = '%s' AND type = '%s'"
+		 " AND reference LIKE '%s'",
+		 t->group, type, pattern);
+	return test_pg_long(w.admin, sql);
+}
+
 static void test_failed_payout_keeps_the_money_in_the_group(void **state)
 {
 	team t;
-	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
-	Kolo__Withdrawals__V1__RetryPayoutRequest retry = KOLO__WITHDRAWALS__V1__RETRY_PAYOUT_REQUEST__INIT;
-	Kolo__Withdrawals__V1__RetryPayoutResponse *retried = NULL;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL, *retried = NULL;
 
 	make_team(&t, "payout-fail", 30000);
 	assert_int_equal(request(&t, &t.owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
 	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
-	assert_int_equal(done->status, W_APPROVED);
+	/* Its own state, the money back: not APPROVED for ever. */
+	assert_int_equal(done->status, W_PAYOUT_FAILED);
 	assert_non_null(done->payout);
 	assert_int_equal(done->payout->status, KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED);
 	assert_true(done->payout->failure_reason[0]);
 	assert_int_equal(balance(&t), 30000);
 	/* A retry is a new payout attempt (it fails again for this account). */
-	retry.withdrawal_id = wd->id;
-	retry.pin = PIN;
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "RetryPayout", &retry, &retried,
-					 &t.treasurer), 0);
-	assert_int_equal(retried->withdrawal->status, W_APPROVED);
+	assert_int_equal(retry(wd->id, &t.treasurer, &retried), 0);
+	assert_int_equal(retried->status, W_PAYOUT_FAILED);
 	assert_int_equal(balance(&t), 30000);
 	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM payout_recovery"
 					       " WHERE attempted_payload ->> 'attempt' = '2'") >= 1,
 			 1);
+	/* Any officer closes it; nothing more can happen to it then. */
+	assert_int_equal(decline(wd->id, &t.treasurer, &done), 0);
+	assert_int_equal(done->status, W_CLOSED);
+	assert_string_equal(done->declined_by, t.treasurer.id);
+	assert_int_equal(retry(wd->id, &t.owner, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "nothing_to_retry");
+	assert_int_equal(decline(wd->id, &t.owner, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(balance(&t), 30000);
+}
+
+/* Finding 2: a failed payout expires like a pending request. */
+static void test_failed_payout_expires_closed(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
+	char sql[256];
+
+	make_team(&t, "payout-expiry", 30000);
+	assert_int_equal(request(&t, &t.owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAYOUT_FAILED);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
+		 " - interval '1 minute' WHERE id = '%s'", wd->id);
+	test_pg_ok(w.admin, sql);
+	assert_int_equal(retry(wd->id, &t.treasurer, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "expired");
+	test_world_withdrawals_pass(&w);
+	done = get(wd->id, &t.owner);
+	assert_int_equal(done->status, W_CLOSED);
+	assert_string_equal(done->decline_reason, "expired");
+	assert_int_equal(balance(&t), 30000);
+	assert_int_equal(entries_like(&t, "DEBIT", "payout:%"), entries_like(&t, "CREDIT", "reversal:%"));
+}
+
+/* Finding 2: a retry counts the approvals of today's officers against
+ * today's rule; an approver demoted since no longer counts, so one
+ * officer alone cannot pay out with money deposited since. */
+static void test_retry_needs_todays_officers(void **state)
+{
+	team t;
+	test_user newcomer;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
+	char sql[256];
+
+	make_team(&t, "retry-rule", 30000);
+	assert_int_equal(request(&t, &t.owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAYOUT_FAILED);
+	test_identity_user(&w.identity, &newcomer, "retry-rule-newcomer");
+	test_world_member(&w, t.group, &t.owner, &newcomer, KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
+	set_pin(&newcomer);
+	set_role(&t, &t.treasurer, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	assert_int_equal(retry(wd->id, &t.owner, &done), 0);
+	assert_int_equal(done->status, W_PENDING);
+	assert_true(done->expires_at[0]);
+	assert_null(done->payout); /* a new attempt, not asked for yet */
+	snprintf(sql, sizeof(sql), "SELECT payout_attempt FROM withdrawal_request WHERE id = '%s'",
+		 wd->id);
+	assert_int_equal(test_pg_long(w.admin, sql), 2);
+	assert_int_equal(entries_like(&t, "DEBIT", "payout:%"), 1); /* attempt 1, reversed */
+	/* Today's other officer's approval completes it again. */
+	assert_int_equal(approve(wd->id, &newcomer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAYOUT_FAILED); /* paid again: failed again */
+	assert_int_equal(balance(&t), 30000);
+}
+
+/* Finding 3: payout attempts are capped; after the last one the request
+ * is CLOSED, its money back and on record. */
+static void test_payout_attempts_are_capped(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
+	int max = wdr_current()->payout_max_attempts;
+
+	make_team(&t, "capped", 30000);
+	assert_int_equal(request(&t, &t.owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
+	for (int attempt = 2; attempt <= max; attempt++) {
+		assert_int_equal(done->status, W_PAYOUT_FAILED);
+		assert_int_equal(retry(wd->id, &t.treasurer, &done), 0);
+	}
+	assert_int_equal(done->status, W_CLOSED);
+	assert_string_equal(done->decline_reason, "payout attempts exhausted");
+	assert_int_equal(retry(wd->id, &t.treasurer, NULL), ERR_FAILED_PRECONDITION);
+	{
+		char sql[160];
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'", wd->id);
+		assert_int_equal(test_pg_long(w.admin, sql), max);
+	}
+	assert_int_equal(balance(&t), 30000);
+}
+
+/* Finding 3: a payout payments can never make (the group's account is with
+ * another provider) ends PAYOUT_FAILED with the reason, not APPROVED and
+ * asked for again every few seconds for ever. */
+static void test_unpayable_withdrawal_does_not_stay_approved(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
+	char sql[256];
+
+	make_team(&t, "unpayable", 30000);
+	assert_int_equal(request(&t, &t.owner, 20000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	snprintf(sql, sizeof(sql), "UPDATE account SET provider = 'flutterwave' WHERE group_id = '%s'",
+		 t.group);
+	test_pg_ok(w.admin, sql);
+	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
+	test_world_withdrawals_pass(&w);
+	done = get(wd->id, &t.owner);
+	assert_int_equal(done->status, W_PAYOUT_FAILED);
+	assert_non_null(done->payout);
+	assert_string_equal(done->payout->failure_reason, "provider_mismatch");
+	assert_int_equal(balance(&t), 30000);
+	snprintf(sql, sizeof(sql), "UPDATE account SET provider = 'demo' WHERE group_id = '%s'",
+		 t.group);
+	test_pg_ok(w.admin, sql);
+}
+
+/* Finding 1, the interleaving that lost money: a payout left `created`
+ * (its CreatePayout cut off), the group drained by another withdrawal, the
+ * payments worker holding a stale copy while the withdrawals worker's
+ * CreatePayout finds no money and fails it, then a deposit, then the stale
+ * copy advanced. No debit may land for the failed attempt; a retry pays
+ * once. */
+static void test_stale_payout_copy_cannot_debit_a_failed_attempt(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *w1 = NULL, *w2 = NULL, *done = NULL;
+	pay_env env = { .arena = w.arena };
+	pay_payout *rows = NULL, *stale = NULL;
+	db_conn *c = NULL;
+	char sql[1024], ref[128];
+	int n = 0;
+
+	make_team(&t, "stale", 10000);
+	assert_int_equal(request(&t, &t.owner, 10000, GOOD_ACCOUNT, PIN, NULL, &w1), 0);
+	/* 1. w1 approved; its payout created, nothing debited (the call that
+	 * made it was cut off before the debit). */
+	snprintf(sql, sizeof(sql),
+		 "WITH a AS (INSERT INTO approval (withdrawal_id, approver_user_id)"
+		 " VALUES ('%s', '%s')), u AS (UPDATE withdrawal_request SET status = 'APPROVED',"
+		 " approvals_required = 2 WHERE id = '%s')"
+		 " INSERT INTO payout (withdrawal_id, group_id, amount_kobo, beneficiary,"
+		 " provider, attempt, status) SELECT id, group_id, amount_kobo, beneficiary,"
+		 " 'demo', 1, 'PENDING' FROM withdrawal_request WHERE id = '%s'",
+		 w1->id, t.treasurer.id, w1->id, w1->id);
+	test_pg_ok(w.admin, sql);
+	/* 2. Another withdrawal drains the group. */
+	assert_int_equal(request(&t, &t.owner, 10000, GOOD_ACCOUNT, PIN, NULL, &w2), 0);
+	assert_int_equal(approve(w2->id, &t.treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAID);
+	assert_int_equal(balance(&t), 0);
+	/* 3. The payments worker reads its batch: a copy of w1's payout. */
+	assert_int_equal(db_thread_conn(&c), 0);
+	assert_int_equal(pay_store_payouts_due(c, w.arena, 0, 100, &rows, &n), 0);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(rows[i].withdrawal_id, w1->id) == 0)
+			stale = &rows[i];
+	}
+	assert_non_null(stale);
+	/* 4. The withdrawals worker asks for w1's payout: no money, it fails. */
+	test_world_withdrawals_pass(&w);
+	done = get(w1->id, &t.owner);
+	assert_int_equal(done->payout->status, KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED);
+	assert_string_equal(done->payout->failure_reason, "insufficient_funds");
+	/* 5. Money comes in. */
+	fund(&t, 10000);
+	/* 6. The stale copy is advanced: it must not debit. */
+	assert_int_equal(pay_payout_advance(&env, stale), 0);
+	snprintf(ref, sizeof(ref), "payout:%s", w1->id);
+	assert_int_equal(entries_like(&t, "DEBIT", ref), 0);
+	assert_int_equal(balance(&t), 10000);
+	snprintf(sql, sizeof(sql), "SELECT stage || '/' || status FROM payout WHERE id = '%s'",
+		 stale->id);
+	{
+		char *now = test_pg_value(w.admin, sql);
+
+		assert_string_equal(now, "settled/FAILED");
+		free(now);
+	}
+	/* A retry (both officers still approve) pays once, from the deposit. */
+	done = get(w1->id, &t.owner);
+	assert_int_equal(done->status, W_PAYOUT_FAILED);
+	assert_int_equal(retry(w1->id, &t.owner, &done), 0);
+	assert_int_equal(done->status, W_PAID);
+	snprintf(ref, sizeof(ref), "payout:%s%%", w1->id);
+	assert_int_equal(entries_like(&t, "DEBIT", ref), 1);
+	assert_int_equal(balance(&t), 0);
 }
 
 static void test_single_officer_rule_pays_on_request(void **state)
@@ -571,6 +788,11 @@ int main(void)
 		cmocka_unit_test_teardown(test_approve_racing_decline_has_one_outcome, check_invariant),
 		cmocka_unit_test_teardown(test_expired_requests_cannot_be_approved_and_are_swept, check_invariant),
 		cmocka_unit_test_teardown(test_failed_payout_keeps_the_money_in_the_group, check_invariant),
+		cmocka_unit_test_teardown(test_failed_payout_expires_closed, check_invariant),
+		cmocka_unit_test_teardown(test_retry_needs_todays_officers, check_invariant),
+		cmocka_unit_test_teardown(test_payout_attempts_are_capped, check_invariant),
+		cmocka_unit_test_teardown(test_unpayable_withdrawal_does_not_stay_approved, check_invariant),
+		cmocka_unit_test_teardown(test_stale_payout_copy_cannot_debit_a_failed_attempt, check_invariant),
 		cmocka_unit_test_teardown(test_single_officer_rule_pays_on_request, check_invariant),
 		cmocka_unit_test_teardown(test_requester_cancels_and_lists_filter, check_invariant),
 	};

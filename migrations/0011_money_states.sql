@@ -1,0 +1,90 @@
+-- 0011_money_states: payouts and withdrawals as state machines whose every
+-- move is a compare-and-set (docs/decisions.md, "Money state machines"),
+-- and a ledger whose answer to a reference never changes.
+
+-- Ledger (kolo-ledger): a DEBIT the balance refused is remembered, so the
+-- same reference posted again, by anyone, later, after any deposit, is
+-- refused again. A reference has one outcome for ever: an entry or a
+-- refusal, never both (invariants.sql checks it).
+CREATE TABLE public.ledger_refusal (
+  reference text PRIMARY KEY,
+  group_id uuid NOT NULL REFERENCES public."group"(id),
+  amount_kobo bigint NOT NULL CHECK (amount_kobo > 0),
+  balance_kobo bigint NOT NULL,  -- what the group held when it was refused
+  created_at timestamp with time zone NOT NULL DEFAULT now()
+);
+GRANT SELECT, INSERT ON public.ledger_refusal TO kolo_ledger;
+
+-- A DEBIT, under the group's lock: the balance row is locked first, so each
+-- statement after it (a fresh snapshot each, this function being VOLATILE
+-- under READ COMMITTED) sees everything earlier lock holders committed.
+-- Returns the new entry; no row when the reference already has an outcome
+-- (an entry or a refusal: the caller reads which) or when it is refused now
+-- (recorded in ledger_refusal).
+CREATE FUNCTION public.ledger_post_debit(p_group uuid, p_account uuid, p_user uuid,
+                                         p_amount bigint, p_currency text, p_source text,
+                                         p_reference text, p_client_ref text,
+                                         p_simulated boolean, p_channel text)
+RETURNS SETOF public.ledger_entry
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  held bigint;
+BEGIN
+  SELECT balance_kobo INTO held FROM public.ledger_balance
+   WHERE group_id = p_group FOR UPDATE;
+  IF EXISTS (SELECT 1 FROM public.ledger_entry WHERE reference = p_reference)
+     OR EXISTS (SELECT 1 FROM public.ledger_refusal WHERE reference = p_reference) THEN
+    RETURN;
+  END IF;
+  IF held IS NULL OR held < p_amount THEN
+    INSERT INTO public.ledger_refusal (reference, group_id, amount_kobo, balance_kobo)
+    VALUES (p_reference, p_group, p_amount, coalesce(held, 0));
+    RETURN;
+  END IF;
+  UPDATE public.ledger_balance
+     SET balance_kobo = balance_kobo - p_amount, debits_kobo = debits_kobo + p_amount,
+         entries = entries + 1, updated_at = now()
+   WHERE group_id = p_group;
+  RETURN QUERY
+    INSERT INTO public.ledger_entry (group_id, account_id, user_id, type, amount_kobo,
+                                     currency, source, reference, client_ref, simulated,
+                                     payment_channel)
+    VALUES (p_group, p_account, p_user, 'DEBIT', p_amount, p_currency, p_source,
+            p_reference, p_client_ref, p_simulated, p_channel)
+    RETURNING *;
+END
+$$;
+REVOKE ALL ON FUNCTION public.ledger_post_debit(uuid, uuid, uuid, bigint, text, text, text,
+                                                text, boolean, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.ledger_post_debit(uuid, uuid, uuid, bigint, text, text,
+                                                   text, text, boolean, text) TO kolo_ledger;
+
+-- Payments (kolo-payments): a payout's money steps are claimed before they
+-- are made ('debiting', 'reversing'), and every move checks the version it
+-- read, so a stale copy moves nothing.
+ALTER TABLE public.payout DROP CONSTRAINT payout_stage_check;
+ALTER TABLE public.payout
+  ADD CONSTRAINT payout_stage_check CHECK (stage = ANY (ARRAY['created', 'debiting',
+    'debited', 'sent', 'settled', 'reversing', 'reversed'])),
+  ADD COLUMN version integer NOT NULL DEFAULT 0;
+
+-- Withdrawals (kolo-withdrawals): a request whose payout failed waits in
+-- PAYOUT_FAILED (its money back) for a retry or to be closed; CLOSED is the
+-- end of one that was not paid after approval. Asking payments backs off.
+ALTER TABLE public.withdrawal_request DROP CONSTRAINT withdrawal_request_status_check;
+ALTER TABLE public.withdrawal_request
+  ADD CONSTRAINT withdrawal_request_status_check CHECK (status = ANY (ARRAY['PENDING',
+    'APPROVED', 'DECLINED', 'PAID', 'PAYOUT_FAILED', 'CLOSED'])),
+  ADD COLUMN payout_tries integer NOT NULL DEFAULT 0,
+  ADD COLUMN next_payout_at timestamp with time zone;
+DROP INDEX public.withdrawal_request_approved_idx;
+CREATE INDEX withdrawal_request_approved_idx
+  ON public.withdrawal_request (next_payout_at) WHERE status = 'APPROVED';
+CREATE INDEX withdrawal_request_payout_failed_expiry_idx
+  ON public.withdrawal_request (expires_at) WHERE status = 'PAYOUT_FAILED';
+-- A request left APPROVED with a failed payout by the code before this
+-- migration is one whose payout failed: it now waits in its own state.
+UPDATE public.withdrawal_request
+   SET status = 'PAYOUT_FAILED',
+       expires_at = (now() + interval '72 hours') AT TIME ZONE 'UTC', updated_at = now()
+ WHERE status = 'APPROVED' AND payout_status = 'FAILED';
