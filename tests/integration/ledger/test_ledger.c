@@ -195,6 +195,45 @@ static void test_debit_beyond_balance_is_refused_and_changes_nothing(void **stat
 	assert_int_equal(balance(&b, NULL), 0);
 }
 
+/* A reference has one outcome for ever: a debit refused for want of money
+ * stays refused when posted again after a deposit (a stale or late caller
+ * cannot turn a failed payout attempt into a debit), refused with the
+ * balance it met; other content under it is a conflict. */
+static void test_a_refused_debit_stays_refused(void **state)
+{
+	book b;
+	char sql[256];
+
+	open_book(&b, "ledger-refusal");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 3000, "dep-r1" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 5000, "payout:refused", .source = "payout" },
+				    NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "insufficient_funds");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 9000, "dep-r2" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 5000, "payout:refused", .source = "payout" },
+				    NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "insufficient_funds");
+	assert_non_null(strstr(err_last()->message, "3000"));
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 4000, "payout:refused", .source = "payout" },
+				    NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "reference_conflict");
+	assert_int_equal(balance(&b, NULL), 12000);
+	assert_int_equal(entries_of(&b), 2);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM ledger_refusal WHERE reference = 'payout:refused'"
+		 " AND group_id = '%s' AND amount_kobo = 5000 AND balance_kobo = 3000",
+		 b.group);
+	assert_int_equal(test_pg_long(w.admin, sql), 1);
+	/* A new reference is a new question. */
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 5000, "payout:refused:2", .source = "payout" },
+				    NULL),
+			 0);
+	assert_int_equal(balance(&b, NULL), 7000);
+}
+
 static void test_replays_return_the_original_and_conflicts_are_refused(void **state)
 {
 	book b;
@@ -459,6 +498,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_credit_and_debit_move_the_balance, check_invariant),
 		cmocka_unit_test_teardown(test_debit_beyond_balance_is_refused_and_changes_nothing, check_invariant),
+		cmocka_unit_test_teardown(test_a_refused_debit_stays_refused, check_invariant),
 		cmocka_unit_test_teardown(test_replays_return_the_original_and_conflicts_are_refused, check_invariant),
 		cmocka_unit_test_teardown(test_client_ref_replays_like_a_reference, check_invariant),
 		cmocka_unit_test_teardown(test_debit_replay_after_the_balance_is_gone_is_still_a_replay, check_invariant),
