@@ -72,8 +72,3 @@ int pay_state_final(pay_state s)
 {
 	return s == PAY_PAID || s == PAY_UNFUNDED || s == PAY_REVERSED;
 }
-
-int pay_state_debited(pay_state s)
-{
-	return s >= PAY_DEBITED && s != PAY_UNFUNDED;
-}

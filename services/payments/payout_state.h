@@ -37,8 +37,4 @@ int pay_move_allowed(pay_state from, pay_state to, int actor);
  * the group has exactly what it should (paid once, or all of it back). */
 int pay_state_final(pay_state s);
 
-/* 1 when the group's money has left for this payout (its debit exists):
- * DEBITED and every state after it but UNFUNDED. */
-int pay_state_debited(pay_state s);
-
 #endif

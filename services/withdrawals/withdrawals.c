@@ -82,8 +82,10 @@ wdr_state wdr_after_retry(int counted_approvals, int required)
 
 int64_t wdr_backoff_s(int tries, int base_s, int max_s)
 {
-	int64_t s = base_s > 0 ? base_s : 1;
+	int64_t s = base_s;
 
+	if (s <= 0)
+		return 0;
 	for (int i = 0; i < tries && s < max_s; i++)
 		s *= 2;
 	return s < max_s ? s : max_s;

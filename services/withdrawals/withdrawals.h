@@ -69,7 +69,7 @@ wdr_state wdr_after_payout(wdr_payout_word word, int attempt, int max_attempts);
 wdr_state wdr_after_retry(int counted_approvals, int required);
 
 /* Seconds before asking payments again after `tries` unanswered asks:
- * base_s doubled each time, at most max_s. */
+ * base_s doubled each time, at most max_s (0 when base_s is 0). */
 int64_t wdr_backoff_s(int tries, int base_s, int max_s);
 
 void wdr_configure(const wdr_deps *deps);
