@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +167,28 @@ static void test_demo_deposits_credit_once_per_key(void **state)
 	assert_int_equal(deposit(&c, 0, NULL, NULL), ERR_INVALID_ARGUMENT);
 	assert_int_equal(deposit(&c, 1, "bad key with spaces", NULL), ERR_INVALID_ARGUMENT);
 	assert_int_equal(balance(&c), 175000);
+}
+
+/* An Idempotency-Key is scoped by the group, whatever the case the id was
+ * typed in: the upper-case id is the same group, so the same deposit. */
+static void test_deposit_key_is_scoped_by_the_canonical_group_id(void **state)
+{
+	club c, upper;
+	Kolo__Payments__V1__SimulateDepositResponse *first = NULL, *again = NULL;
+
+	open_club(&c, "pay-deposit-case");
+	upper = c;
+	for (char *p = upper.group; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	assert_int_equal(deposit(&c, 42000, "case-key", &first), 0);
+	assert_false(first->replayed);
+	assert_int_equal(deposit(&upper, 42000, "case-key", &again), 0);
+	assert_true(again->replayed);
+	assert_string_equal(again->entry->id, first->entry->id);
+	assert_int_equal(balance(&c), 42000);
+	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE group_id = '%s'", c.group), 1);
+	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE client_ref = '%s:case-key'",
+			       c.group), 1);
 }
 
 static void test_payout_success_debits_once(void **state)
@@ -385,6 +408,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_new_group_gets_an_active_account, check_invariant),
 		cmocka_unit_test_teardown(test_demo_deposits_credit_once_per_key, check_invariant),
+		cmocka_unit_test_teardown(test_deposit_key_is_scoped_by_the_canonical_group_id, check_invariant),
 		cmocka_unit_test_teardown(test_payout_success_debits_once, check_invariant),
 		cmocka_unit_test_teardown(test_failed_transfer_is_reversed, check_invariant),
 		cmocka_unit_test_teardown(test_pending_transfer_is_settled_by_the_worker, check_invariant),
