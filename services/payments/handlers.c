@@ -189,6 +189,9 @@ PAY_HANDLER(simulate_deposit)
 		return err_oom();
 	rc = pay_call(&env, pay_current()->ledger, "PostEntry", &post.base,
 		      (ProtobufCMessage **)&posted);
+	if (rc == ERR_ALREADY_EXISTS && in->client_ref[0]) /* the key's refs are taken */
+		return err_set(ERR_ALREADY_EXISTS, "idempotency_key_used",
+			       "this Idempotency-Key was used for another deposit");
 	if (rc < 0)
 		return rc;
 	out->entry = posted->entry;

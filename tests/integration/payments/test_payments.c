@@ -164,6 +164,7 @@ static void test_demo_deposits_credit_once_per_key(void **state)
 	assert_true(again->replayed);
 	assert_string_equal(again->entry->id, first->entry->id);
 	assert_int_equal(deposit(&c, 26000, "key-1", NULL), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "idempotency_key_used");
 	assert_int_equal(deposit(&c, 0, NULL, NULL), ERR_INVALID_ARGUMENT);
 	assert_int_equal(deposit(&c, 1, "bad key with spaces", NULL), ERR_INVALID_ARGUMENT);
 	assert_int_equal(balance(&c), 175000);
