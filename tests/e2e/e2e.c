@@ -55,6 +55,7 @@ static size_t e2e_header(char *data, size_t size, size_t n, void *arg)
 	e2e_copy_header(r->retry_after, sizeof(r->retry_after), data, len, "Retry-After:");
 	e2e_copy_header(r->content_type, sizeof(r->content_type), data, len, "Content-Type:");
 	e2e_copy_header(r->csp, sizeof(r->csp), data, len, "Content-Security-Policy:");
+	e2e_copy_header(r->replayed, sizeof(r->replayed), data, len, "Idempotent-Replayed:");
 	return len;
 }
 

@@ -13,6 +13,7 @@ typedef struct e2e_reply {
 	char retry_after[16];
 	char content_type[96];
 	char csp[512];	/* Content-Security-Policy */
+	char replayed[8]; /* Idempotent-Replayed */
 } e2e_reply;
 
 typedef struct e2e_opts {
