@@ -276,6 +276,52 @@ static void test_unfunded_payout_fails_without_moving_money(void **state)
 	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE reference LIKE 'reversal:%s%%'", wid), 0);
 }
 
+static int demo_send(pay_provider *bank, const char *reference, const char *account,
+		     pay_transfer_result *out)
+{
+	pay_transfer_request req = { .reference = reference, .amount_kobo = 7000,
+				     .bank_code = "058", .account_number = account,
+				     .account_name = "Ngozi Eze", .narration = "Kolo payout" };
+	int rc = bank->ops->create_transfer(bank, &req, out);
+
+	pay_free_raw(&out->raw_json);
+	return rc;
+}
+
+/* The demo bank keeps its transfers in the payments database: a pending
+ * transfer is still known after a restart (a new provider object), and
+ * the same reference never makes a second transfer. */
+static void test_demo_transfers_outlive_a_restart(void **state)
+{
+	pay_provider *bank = NULL;
+	pay_transfer_result res;
+	char *ref = test_pg_value(w.admin, "SELECT gen_random_uuid()");
+	char *refused = test_pg_value(w.admin, "SELECT gen_random_uuid()");
+
+	assert_int_equal(pay_demo_new(&bank), 0);
+	assert_int_equal(demo_send(bank, ref, "9999000002", &res), 0);
+	assert_int_equal(res.status, PAY_TRANSFER_PENDING);
+	bank->ops->destroy(bank); /* the service restarts */
+	assert_int_equal(pay_demo_new(&bank), 0);
+	/* Sent again with other content: the stored transfer, not a new one. */
+	assert_int_equal(demo_send(bank, ref, "0000123456", &res), 0);
+	assert_int_equal(res.status, PAY_TRANSFER_PENDING);
+	assert_int_equal(res.amount_kobo, 7000);
+	assert_int_equal(bank->ops->get_transfer(bank, ref, NULL, &res), 0);
+	pay_free_raw(&res.raw_json);
+	assert_int_equal(res.status, PAY_TRANSFER_SUCCESS); /* settles when asked about */
+	assert_int_equal(count("SELECT count(*) FROM demo_transfer WHERE reference = '%s'", ref), 1);
+	assert_int_equal(count("SELECT count(*) FROM demo_transfer WHERE reference = '%s'"
+			       " AND status = 'SUCCESS'", ref), 1);
+	/* The documented way to fail a transfer still works. */
+	assert_int_equal(demo_send(bank, refused, "0000123456", &res), 0);
+	assert_int_equal(res.status, PAY_TRANSFER_FAILED);
+	assert_int_equal(bank->ops->get_transfer(bank, "never-sent", NULL, &res), ERR_NOT_FOUND);
+	bank->ops->destroy(bank);
+	free(ref);
+	free(refused);
+}
+
 /* A crash between any two steps leaves a payout at some stage; the worker
  * finishes each exactly once. */
 static void test_worker_finishes_payouts_left_at_any_stage(void **state)
@@ -414,6 +460,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_failed_transfer_is_reversed, check_invariant),
 		cmocka_unit_test_teardown(test_pending_transfer_is_settled_by_the_worker, check_invariant),
 		cmocka_unit_test_teardown(test_unfunded_payout_fails_without_moving_money, check_invariant),
+		cmocka_unit_test_teardown(test_demo_transfers_outlive_a_restart, check_invariant),
 		cmocka_unit_test_teardown(test_worker_finishes_payouts_left_at_any_stage, check_invariant),
 		cmocka_unit_test_teardown(test_webhooks_the_demo_provider_never_signs_are_kept_and_refused, check_invariant),
 		cmocka_unit_test_teardown(test_banks_and_account_resolution, check_invariant),
