@@ -159,6 +159,18 @@ void e2e_register(e2e_user *u, const char *tag)
 	e2e_reply_free(&r);
 }
 
+void e2e_group(char *id, const e2e_user *owner, const char *name)
+{
+	char body[256];
+	e2e_opts o = { .token = owner->access, .body = body };
+	e2e_reply r;
+
+	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+	e2e_expect(&r, "POST", "/v1/groups", &o, 201, "");
+	snprintf(id, 64, "%s", e2e_str(&r, "id"));
+	e2e_reply_free(&r);
+}
+
 void e2e_expect(e2e_reply *out, const char *method, const char *path,
 		const e2e_opts *o, long status, const char *code)
 {

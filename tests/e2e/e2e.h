@@ -49,6 +49,10 @@ typedef struct e2e_user {
  * tokens; fails the test otherwise. */
 void e2e_register(e2e_user *u, const char *tag);
 
+/* Creates a group named name owned by owner (201 expected); its id is
+ * written to id (64 bytes). */
+void e2e_group(char *id, const e2e_user *owner, const char *name);
+
 /* Keeps the access and refresh tokens of a reply that carries them. */
 void e2e_keep_tokens(e2e_user *u, const e2e_reply *r);
 

@@ -29,6 +29,16 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* r answers again, with a replay's body and header, what first did. */
+static void assert_replay_of(const e2e_reply *r, const e2e_reply *first)
+{
+	assert_string_equal(r->replayed, "true");
+	assert_true(json_is_true(json_object_get(r->json, "replayed")));
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r->json, "entry"), "id")),
+		json_string_value(json_object_get(json_object_get(first->json, "entry"), "id")));
+}
+
 static void test_group_account_deposits_balance(void **state)
 {
 	e2e_user owner, stranger;
@@ -40,11 +50,7 @@ static void test_group_account_deposits_balance(void **state)
 	e2e_register(&stranger, "p-stranger");
 	as_owner.token = owner.access;
 	as_stranger.token = stranger.access;
-	as_owner.body = "{\"name\":\"Cooperative\"}";
-	e2e_expect(&r, "POST", "/v1/groups", &as_owner, 201, "");
-	snprintf(gid, sizeof(gid), "%s", e2e_str(&r, "id"));
-	e2e_reply_free(&r);
-	as_owner.body = NULL;
+	e2e_group(gid, &owner, "Cooperative");
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/account", gid);
 	e2e_expect(&r, "GET", path, &as_owner, 200, "");
@@ -66,10 +72,7 @@ static void test_group_account_deposits_balance(void **state)
 	as_owner.header = "Idempotency-Key: dep-2";
 	e2e_expect(&first, "POST", path, &as_owner, 201, "");
 	e2e_expect(&r, "POST", path, &as_owner, 201, "");
-	assert_true(json_is_true(json_object_get(r.json, "replayed")));
-	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(r.json, "entry"), "id")),
-		json_string_value(json_object_get(json_object_get(first.json, "entry"), "id")));
+	assert_replay_of(&r, &first);
 	e2e_reply_free(&r);
 	e2e_reply_free(&first);
 	as_owner.header = NULL;
@@ -104,10 +107,7 @@ static void test_deposit_key_is_scoped_by_the_group_not_its_spelling(void **stat
 
 	e2e_register(&owner, "p-case");
 	o.token = owner.access;
-	o.body = "{\"name\":\"Case club\"}";
-	e2e_expect(&r, "POST", "/v1/groups", &o, 201, "");
-	snprintf(gid, sizeof(gid), "%s", e2e_str(&r, "id"));
-	e2e_reply_free(&r);
+	e2e_group(gid, &owner, "Case club");
 
 	o.body = "{\"amount_kobo\":70000}";
 	o.header = "Idempotency-Key: case-dep-1";
@@ -121,11 +121,7 @@ static void test_deposit_key_is_scoped_by_the_group_not_its_spelling(void **stat
 		spelled[strlen(gid)] = '\0';
 		snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", spelled);
 		e2e_expect(&r, "POST", path, &o, 201, "");
-		assert_string_equal(r.replayed, "true");
-		assert_true(json_is_true(json_object_get(r.json, "replayed")));
-		assert_string_equal(
-			json_string_value(json_object_get(json_object_get(r.json, "entry"), "id")),
-			json_string_value(json_object_get(json_object_get(first.json, "entry"), "id")));
+		assert_replay_of(&r, &first);
 		e2e_reply_free(&r);
 	}
 	e2e_reply_free(&first);
