@@ -69,6 +69,7 @@ typedef struct gw_response {
 	size_t body_len;
 	const char *content_type; /* static */
 	int retry_after;	  /* seconds; > 0 adds Retry-After */
+	int replayed;		  /* 1 adds Idempotent-Replayed: true */
 	const char *cache_control; /* static; NULL = no-store */
 	const char *disposition;  /* Content-Disposition or NULL */
 	const char *csp;	  /* Content-Security-Policy or NULL */
@@ -92,7 +93,9 @@ typedef struct gw_rpc_spec {
 	const char *required;	 /* comma list of body fields that must be set */
 	const char *path_fields; /* comma list "param=field" */
 	const char *unwrap;	 /* reply field sent alone, e.g. "user" */
-	const char *idempotency_field; /* Idempotency-Key header -> field */
+	const char *idempotency_field; /* Idempotency-Key header -> field; the
+					* reply's `replayed` is then in the body
+					* and, when true, Idempotent-Replayed */
 	const char *query_fields; /* comma list "param=field" of query names
 				   * that differ from their field */
 	int internal;		 /* call with the service token */

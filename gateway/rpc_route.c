@@ -179,6 +179,16 @@ static int gw_build_request(ProtobufCMessage **out, const gw_rpc_spec *spec,
 	return rc;
 }
 
+/* 1 when a create's reply says it repeats an earlier one (`replayed`). */
+static int gw_replayed(const ProtobufCMessage *out)
+{
+	json_t *v = gw_pb_field_json(out, "replayed");
+	int replayed = json_is_true(v);
+
+	json_decref(v);
+	return replayed;
+}
+
 void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	const gw_rpc_spec *spec = route->rpc;
@@ -196,5 +206,11 @@ void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
 	}
 	body = spec->unwrap ? gw_pb_field_json(out, spec->unwrap)
 			    : gw_pb_to_json(out);
+	/* A create that takes a key says whether this answer is a replay,
+	 * also when the body is one field of the reply. */
+	if (spec->idempotency_field) {
+		resp->replayed = gw_replayed(out);
+		json_object_set_new(body, "replayed", json_boolean(resp->replayed));
+	}
 	gw_reply_json(resp, spec->status, body);
 }

@@ -189,6 +189,8 @@ static enum MHD_Result gw_send(struct MHD_Connection *c, const gw_request *req,
 		MHD_add_response_header(r, "Content-Security-Policy", resp->csp);
 		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	}
+	if (resp->replayed)
+		MHD_add_response_header(r, "Idempotent-Replayed", "true");
 	if (resp->retry_after > 0) {
 		snprintf(retry, sizeof(retry), "%d", resp->retry_after);
 		MHD_add_response_header(r, "Retry-After", retry);

@@ -28,7 +28,7 @@ static const char ldg_credit_sql[] =
 	" entries = lb.entries + 1, updated_at = now() RETURNING group_id)"
 	LDG_INSERT_FROM_B;
 
-/* A debit runs in ledger_post_debit (migration 0011): the group's balance
+/* A debit runs in ledger_post_debit (migration 0010): the group's balance
  * row is locked first, then the reference's outcome is read, so a refused
  * reference stays refused (ledger_refusal) and concurrent debits cannot
  * overdraw. */

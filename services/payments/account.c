@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log/log.h"
+#include "text/text.h"
 
 typedef struct pay_provision_tx {
 	mem_arena *arena;
@@ -38,6 +39,8 @@ static int pay_provision_body(db_conn *c, void *arg)
 {
 	pay_provision_tx *t = arg;
 	pay_provider *p = pay_current()->provider;
+	/* tx_ref is matched against deposits: from the canonical id. */
+	const char *group_id = text_uuid_canonical(t->arena, t->group_id);
 	char tx_ref[64];
 	pay_va va;
 	pay_va_result res;
@@ -45,7 +48,9 @@ static int pay_provision_body(db_conn *c, void *arg)
 	const char *name = NULL;
 	int found = 0, rc;
 
-	snprintf(tx_ref, sizeof(tx_ref), "kolo-%s", t->group_id);
+	if (!group_id)
+		return err_oom();
+	snprintf(tx_ref, sizeof(tx_ref), "kolo-%s", group_id);
 	rc = pay_store_va_lock(c, t->arena, t->group_id, p->ops->name, tx_ref, &va);
 	if (rc == 0)
 		rc = pay_store_account(c, t->arena, t->group_id, t->out, &found);

@@ -121,7 +121,7 @@ PAY_HANDLER(handle_webhook)
 }
 
 /* A demo deposit's ledger keys: the Idempotency-Key is scoped to the group
- * (two groups may use the same key). */
+ * (two groups may use the same key) by its canonical id. */
 static void pay_demo_refs(mem_arena *a, const char *group_id, const char *key,
 			  char **reference, char **client_ref)
 {
@@ -162,31 +162,36 @@ PAY_HANDLER(simulate_deposit)
 	Kolo__Ledger__V1__PostEntryRequest post = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
 	pay_env env = pay_env_of(ctx);
+	/* The id as typed may be upper case; the key's scope is the group. */
+	const char *group_id = text_uuid_canonical(env.arena, in->group_id);
 	pay_account acct;
 	int pending = 0;
-	int rc = pay_check_deposit(in);
+	int rc = group_id ? pay_check_deposit(in) : err_oom();
 
 	if (rc == 0)
-		rc = svc_check_member(ctx, pay_current()->groups, in->group_id, 0, NULL);
+		rc = svc_check_member(ctx, pay_current()->groups, group_id, 0, NULL);
 	if (rc == 0)
-		rc = pay_provision(&env, in->group_id, NULL, &acct, &pending);
+		rc = pay_provision(&env, group_id, NULL, &acct, &pending);
 	if (rc == 0 && pending)
 		rc = err_set(ERR_UNAVAILABLE, "account_pending",
 			     "the group's account is not ready yet");
 	if (rc < 0)
 		return rc;
-	post.group_id = in->group_id;
+	post.group_id = (char *)group_id;
 	post.account_id = acct.id;
 	post.user_id = (char *)(rpc_ctx_user_id(ctx) ? rpc_ctx_user_id(ctx) : "");
 	post.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT;
 	post.amount_kobo = in->amount_kobo;
 	post.source = "demo";
 	post.simulated = 1;
-	pay_demo_refs(env.arena, in->group_id, in->client_ref, &post.reference, &post.client_ref);
+	pay_demo_refs(env.arena, group_id, in->client_ref, &post.reference, &post.client_ref);
 	if (!post.reference || !post.client_ref)
 		return err_oom();
 	rc = pay_call(&env, pay_current()->ledger, "PostEntry", &post.base,
 		      (ProtobufCMessage **)&posted);
+	if (rc == ERR_ALREADY_EXISTS && in->client_ref[0]) /* the key's refs are taken */
+		return err_set(ERR_ALREADY_EXISTS, "idempotency_key_used",
+			       "this Idempotency-Key was used for another deposit");
 	if (rc < 0)
 		return rc;
 	out->entry = posted->entry;

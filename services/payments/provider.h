@@ -138,8 +138,10 @@ struct pay_provider {
 
 /* The demo provider: account numbers at once, transfers succeed except to
  * account numbers starting "0000" (fail) or "9999" (stay pending until
- * get_transfer, which then succeeds). *out is owned by the caller
- * (ops->destroy). */
+ * get_transfer, which then succeeds). Its transfers are kept in the
+ * payments database (demo_transfer), reached through the calling thread's
+ * connection (pay_db): call it outside a transaction. *out is owned by
+ * the caller (ops->destroy). */
 KOLO_MUST_CHECK int pay_demo_new(pay_provider **out);
 
 typedef struct pay_flutterwave_config {

@@ -2,32 +2,22 @@
  * issued at once; transfers succeed, except to account numbers starting
  * "0000" (they fail) or "9999" (they stay pending until asked about, then
  * succeed), so every path can be exercised. Deposits come from
- * SimulateDeposit, not webhooks. */
+ * SimulateDeposit, not webhooks.
+ *
+ * The demo "bank" keeps its transfers in the payments database
+ * (demo_transfer, through the store), by reference, so a repeated
+ * reference is never a second transfer, not even after a restart. */
 #include "provider.h"
 
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mem/mem.h"
+#include "payments.h"
 
-#define PAY_DEMO_TRANSFERS 4096
-
-typedef struct pay_demo_transfer {
-	char reference[64];
-	pay_transfer_status status;
-	int64_t amount_kobo;
-} pay_demo_transfer;
-
-/* Transfers the demo "bank" has seen, by reference (so a repeated
- * reference is never a second transfer). */
-typedef struct pay_demo {
-	pthread_mutex_t lock;
-	pay_demo_transfer transfers[PAY_DEMO_TRANSFERS];
-	size_t n_transfers;
-} pay_demo;
+#define PAY_DEMO_REFERENCE_MAX 63
 
 /* A NUBAN-shaped number: 10 digits, random, never starting 0000/9999. */
 static void pay_demo_number(char out[32])
@@ -50,22 +40,25 @@ static int pay_demo_create_va(pay_provider *p, const pay_va_request *req,
 	return 0;
 }
 
-static pay_demo_transfer *pay_demo_find(pay_demo *d, const char *reference)
+/* What the demo bank does with a transfer to account_number. */
+static const char *pay_demo_outcome(const char *account_number)
 {
-	for (size_t i = 0; i < d->n_transfers; i++) {
-		if (strcmp(d->transfers[i].reference, reference) == 0)
-			return &d->transfers[i];
-	}
-	return NULL;
+	if (strncmp(account_number, "0000", 4) == 0)
+		return "FAILED";
+	if (strncmp(account_number, "9999", 4) == 0)
+		return "PENDING";
+	return "SUCCESS";
 }
 
 static void pay_demo_result(pay_transfer_result *out, const pay_demo_transfer *t)
 {
 	memset(out, 0, sizeof(*out));
-	out->status = t->status;
+	out->status = strcmp(t->status, "SUCCESS") == 0	 ? PAY_TRANSFER_SUCCESS
+		      : strcmp(t->status, "FAILED") == 0 ? PAY_TRANSFER_FAILED
+							 : PAY_TRANSFER_PENDING;
 	out->amount_kobo = t->amount_kobo;
 	snprintf(out->provider_id, sizeof(out->provider_id), "demo-%.50s", t->reference);
-	if (t->status == PAY_TRANSFER_FAILED)
+	if (out->status == PAY_TRANSFER_FAILED)
 		snprintf(out->message, sizeof(out->message),
 			 "the demo bank refused the account");
 	out->raw_json = xstrdup("{\"provider\":\"demo\"}");
@@ -74,45 +67,47 @@ static void pay_demo_result(pay_transfer_result *out, const pay_demo_transfer *t
 static int pay_demo_create_transfer(pay_provider *p, const pay_transfer_request *req,
 				    pay_transfer_result *out)
 {
-	pay_demo *d = p->state;
-	pay_demo_transfer *t;
-	int rc = 0;
+	pay_demo_transfer want = { .reference = (char *)req->reference,
+				   .amount_kobo = req->amount_kobo,
+				   .status = (char *)pay_demo_outcome(req->account_number) };
+	pay_demo_transfer stored;
+	mem_arena *a;
+	db_conn *c = NULL;
+	int rc;
 
-	if (strlen(req->reference) >= sizeof(t->reference))
+	(void)p;
+	if (strlen(req->reference) > PAY_DEMO_REFERENCE_MAX)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_reference", "reference too long");
-	pthread_mutex_lock(&d->lock);
-	t = pay_demo_find(d, req->reference);
-	if (!t && d->n_transfers == PAY_DEMO_TRANSFERS)
-		d->n_transfers = 0; /* the demo bank forgets its oldest */
-	if (!t) {
-		t = &d->transfers[d->n_transfers++];
-		snprintf(t->reference, sizeof(t->reference), "%s", req->reference);
-		t->amount_kobo = req->amount_kobo;
-		t->status = strncmp(req->account_number, "0000", 4) == 0 ? PAY_TRANSFER_FAILED
-			    : strncmp(req->account_number, "9999", 4) == 0 ? PAY_TRANSFER_PENDING
-									   : PAY_TRANSFER_SUCCESS;
-	}
-	pay_demo_result(out, t);
-	pthread_mutex_unlock(&d->lock);
+	a = mem_arena_new(0);
+	rc = pay_db(&c);
+	if (rc == 0)
+		rc = pay_store_demo_transfer_add(c, a, &want, &stored);
+	if (rc == 0)
+		pay_demo_result(out, &stored);
+	mem_arena_free(a);
 	return rc;
 }
 
 static int pay_demo_get_transfer(pay_provider *p, const char *reference,
 				 const char *known_id, pay_transfer_result *out)
 {
-	pay_demo *d = p->state;
-	pay_demo_transfer *t;
+	pay_demo_transfer stored;
+	mem_arena *a = mem_arena_new(0);
+	db_conn *c = NULL;
+	int found = 0;
+	int rc = pay_db(&c);
 
+	(void)p;
 	(void)known_id; /* the demo bank finds its transfers by reference */
-	pthread_mutex_lock(&d->lock);
-	t = pay_demo_find(d, reference);
-	if (t && t->status == PAY_TRANSFER_PENDING)
-		t->status = PAY_TRANSFER_SUCCESS; /* settles when asked about */
-	if (t)
-		pay_demo_result(out, t);
-	pthread_mutex_unlock(&d->lock);
-	return t ? 0 : err_set(ERR_NOT_FOUND, "transfer_not_found",
-			       "the demo bank has no such transfer");
+	if (rc == 0)
+		rc = pay_store_demo_transfer_settle(c, a, reference, &stored, &found);
+	if (rc == 0 && !found)
+		rc = err_set(ERR_NOT_FOUND, "transfer_not_found",
+			     "the demo bank has no such transfer");
+	if (rc == 0)
+		pay_demo_result(out, &stored);
+	mem_arena_free(a);
+	return rc;
 }
 
 static int pay_demo_verify_charge(pay_provider *p, const char *id, pay_charge *out)
@@ -176,10 +171,6 @@ static int pay_demo_signature_ok(pay_provider *p, const pay_header *headers,
 
 static void pay_demo_destroy(pay_provider *p)
 {
-	pay_demo *d = p->state;
-
-	pthread_mutex_destroy(&d->lock);
-	free(d);
 	free(p);
 }
 
@@ -200,11 +191,8 @@ static const pay_provider_ops pay_demo_ops = {
 int pay_demo_new(pay_provider **out)
 {
 	pay_provider *p = xcalloc(1, sizeof(*p));
-	pay_demo *d = xcalloc(1, sizeof(*d));
 
-	pthread_mutex_init(&d->lock, NULL);
 	p->ops = &pay_demo_ops;
-	p->state = d;
 	*out = p;
 	return 0;
 }

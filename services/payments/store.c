@@ -483,3 +483,60 @@ int pay_store_payouts_of_group(db_conn *c, mem_arena *a, const char *group_id,
 			       " ORDER BY created_at DESC, id DESC LIMIT $5::int",
 			       5, params, out, n);
 }
+
+/* --- the demo provider's bank ----------------------------------------------------- */
+
+static int pay_demo_transfer_read(db_conn *c, mem_arena *a, const char *reference,
+				  pay_demo_transfer *out, int *found)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT reference, amount_kobo, status FROM demo_transfer"
+			 " WHERE reference = $1",
+			 1, &reference);
+
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) == 1;
+	if (*found) {
+		out->reference = db_text(a, res, 0, 0);
+		out->amount_kobo = db_int64(res, 0, 1);
+		out->status = db_text(a, res, 0, 2);
+		rc = out->reference && out->status ? 0 : err_oom();
+	}
+	PQclear(res);
+	return rc;
+}
+
+int pay_store_demo_transfer_add(db_conn *c, mem_arena *a, const pay_demo_transfer *in,
+				pay_demo_transfer *out)
+{
+	char amount[DB_I64_TEXT];
+	const char *params[] = { in->reference, db_i64(amount, in->amount_kobo), in->status };
+	int found = 0;
+	int rc = db_run(c,
+			"INSERT INTO demo_transfer (reference, amount_kobo, status, settled_at)"
+			" VALUES ($1, $2::bigint, $3::text,"
+			" CASE WHEN $3::text = 'PENDING' THEN NULL ELSE now() END)"
+			" ON CONFLICT (reference) DO NOTHING",
+			3, params);
+
+	if (rc == 0)
+		rc = pay_demo_transfer_read(c, a, in->reference, out, &found);
+	if (rc == 0 && !found)
+		rc = err_set(ERR_INTERNAL, NULL, "demo transfer %.64s vanished", in->reference);
+	return rc;
+}
+
+int pay_store_demo_transfer_settle(db_conn *c, mem_arena *a, const char *reference,
+				   pay_demo_transfer *out, int *found)
+{
+	int rc = db_run(c,
+			"UPDATE demo_transfer SET status = 'SUCCESS', settled_at = now()"
+			" WHERE reference = $1 AND status = 'PENDING'",
+			1, &reference);
+
+	if (rc < 0)
+		return rc;
+	return pay_demo_transfer_read(c, a, reference, out, found);
+}

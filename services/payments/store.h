@@ -43,6 +43,13 @@ typedef struct pay_payout {
 	char *page_key;
 } pay_payout;
 
+/* A transfer of the demo provider's bank (migrations/0009). */
+typedef struct pay_demo_transfer {
+	char *reference; /* our payout id */
+	int64_t amount_kobo;
+	char *status;	 /* PENDING, SUCCESS, FAILED */
+} pay_demo_transfer;
+
 typedef struct pay_event_row {
 	char *id;
 	char *provider;
@@ -122,5 +129,18 @@ KOLO_MUST_CHECK int pay_store_payouts_of_group(db_conn *c, mem_arena *a,
 					       const char *group_id, const char *status,
 					       const page_request *page, pay_payout **out,
 					       int *n);
+
+/* --- the demo provider's bank ----------------------------------------------------- */
+/* Records in's transfer unless its reference has one; out is the stored
+ * transfer either way (the first one made wins, a repeat never makes a
+ * second). */
+KOLO_MUST_CHECK int pay_store_demo_transfer_add(db_conn *c, mem_arena *a,
+						const pay_demo_transfer *in,
+						pay_demo_transfer *out);
+/* The transfer of reference, settled first when it was PENDING (the demo
+ * bank settles a transfer when asked about it); *found 0 if none. */
+KOLO_MUST_CHECK int pay_store_demo_transfer_settle(db_conn *c, mem_arena *a,
+						   const char *reference,
+						   pay_demo_transfer *out, int *found);
 
 #endif

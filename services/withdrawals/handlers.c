@@ -227,8 +227,26 @@ static int wdr_approve_move(db_conn *c, const char *id, int required, int *appro
 	return wdr_store_move(c, &m, approved);
 }
 
-/* A retried create with the same Idempotency-Key returns the original. */
-static int wdr_replay(rpc_ctx *ctx, const char *key, int64_t amount, const char *group_id,
+/* 1 when the stored request is the one asked for again: same group,
+ * amount, beneficiary and reason. */
+static int wdr_same_request(mem_arena *a, const wdr_row *row,
+			    const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in)
+{
+	Kolo__Common__V1__Beneficiary b;
+
+	if (svc_beneficiary_parse(&b, a, row->beneficiary) < 0)
+		return 0;
+	return row->amount_kobo == in->amount_kobo &&
+	       strcasecmp(row->group_id, in->group_id) == 0 &&
+	       strcmp(row->reason, in->reason) == 0 &&
+	       strcmp(b.bank_code, in->beneficiary->bank_code) == 0 &&
+	       strcmp(b.account_number, in->beneficiary->account_number) == 0 &&
+	       strcmp(b.account_name, in->beneficiary->account_name) == 0;
+}
+
+/* A retried create with the same Idempotency-Key returns the original
+ * (replayed); the key on another request is idempotency_key_used. */
+static int wdr_replay(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in,
 		      Kolo__Withdrawals__V1__CreateWithdrawalResponse *out, int *replayed)
 {
 	wdr_row row;
@@ -238,11 +256,11 @@ static int wdr_replay(rpc_ctx *ctx, const char *key, int64_t amount, const char 
 
 	*replayed = 0;
 	if (rc == 0)
-		rc = wdr_store_by_client_ref(c, rpc_ctx_arena(ctx), rpc_ctx_user_id(ctx), key,
-					     &row, &found);
+		rc = wdr_store_by_client_ref(c, rpc_ctx_arena(ctx), rpc_ctx_user_id(ctx),
+					     in->client_ref, &row, &found);
 	if (rc < 0 || !found)
 		return rc;
-	if (row.amount_kobo != amount || strcasecmp(row.group_id, group_id) != 0)
+	if (!wdr_same_request(rpc_ctx_arena(ctx), &row, in))
 		return err_set(ERR_ALREADY_EXISTS, "idempotency_key_used",
 			       "this Idempotency-Key was used for another request");
 	*replayed = 1;
@@ -289,7 +307,7 @@ WDR_HANDLER(create_withdrawal)
 	if (rc == 0)
 		rc = svc_check_member(ctx, wdr_current()->groups, in->group_id, 1, &m);
 	if (rc == 0 && in->client_ref[0])
-		rc = wdr_replay(ctx, in->client_ref, in->amount_kobo, in->group_id, out, &replayed);
+		rc = wdr_replay(ctx, in, out, &replayed);
 	if (rc < 0 || replayed)
 		return rc;
 	rc = wdr_check_holder(ctx, in->group_id, &b);
@@ -312,7 +330,7 @@ WDR_HANDLER(create_withdrawal)
 		rc = db_tx(c, svc_tx_timeout(ctx), wdr_create_body, &t);
 	free(beneficiary);
 	if (rc == ERR_ALREADY_EXISTS && in->client_ref[0]) /* a concurrent retry won */
-		return wdr_replay(ctx, in->client_ref, in->amount_kobo, in->group_id, out, &replayed);
+		return wdr_replay(ctx, in, out, &replayed);
 	if (rc < 0)
 		return rc;
 	log_event(LOG_LVL_INFO, "withdrawal_requested", "withdrawal_id", t.id, "group_id",

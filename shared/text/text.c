@@ -16,6 +16,15 @@ int text_is_uuid(const char *s)
 	return s[TEXT_UUID_LEN] == '\0';
 }
 
+char *text_uuid_canonical(mem_arena *arena, const char *s)
+{
+	char *out = mem_arena_strdup(arena, s);
+
+	for (char *p = out; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return out;
+}
+
 /* Length of the UTF-8 sequence starting at p (1..4), or 0 if invalid. */
 static size_t text_utf8_len(const unsigned char *p)
 {

@@ -11,6 +11,12 @@
 /* 1 when s is a UUID in canonical form (8-4-4-4-12 hex digits, any case). */
 int text_is_uuid(const char *s);
 
+/* The canonical text of a UUID: a copy of s in the arena, lower case.
+ * Build every key scope or reference from this, never from an id as a
+ * caller typed it (PostgreSQL reads either case as the same uuid). The
+ * caller has checked text_is_uuid(s). NULL when the arena is full. */
+char *text_uuid_canonical(mem_arena *arena, const char *s);
+
 /* 1 when s is valid UTF-8 without control characters (tab included). */
 int text_is_clean(const char *s);
 

@@ -55,6 +55,7 @@ static size_t e2e_header(char *data, size_t size, size_t n, void *arg)
 	e2e_copy_header(r->retry_after, sizeof(r->retry_after), data, len, "Retry-After:");
 	e2e_copy_header(r->content_type, sizeof(r->content_type), data, len, "Content-Type:");
 	e2e_copy_header(r->csp, sizeof(r->csp), data, len, "Content-Security-Policy:");
+	e2e_copy_header(r->replayed, sizeof(r->replayed), data, len, "Idempotent-Replayed:");
 	return len;
 }
 
@@ -155,6 +156,18 @@ void e2e_register(e2e_user *u, const char *tag)
 	snprintf(u->id, sizeof(u->id), "%s", json_string_value(json_object_get(user, "id")));
 	assert_string_equal(e2e_str(&r, "token_type"), "Bearer");
 	e2e_keep_tokens(u, &r);
+	e2e_reply_free(&r);
+}
+
+void e2e_group(char *id, const e2e_user *owner, const char *name)
+{
+	char body[256];
+	e2e_opts o = { .token = owner->access, .body = body };
+	e2e_reply r;
+
+	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
+	e2e_expect(&r, "POST", "/v1/groups", &o, 201, "");
+	snprintf(id, 64, "%s", e2e_str(&r, "id"));
 	e2e_reply_free(&r);
 }
 

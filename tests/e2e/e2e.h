@@ -13,6 +13,7 @@ typedef struct e2e_reply {
 	char retry_after[16];
 	char content_type[96];
 	char csp[512];	/* Content-Security-Policy */
+	char replayed[8]; /* Idempotent-Replayed */
 } e2e_reply;
 
 typedef struct e2e_opts {
@@ -47,6 +48,10 @@ typedef struct e2e_user {
 /* Registers "<tag>-<pid>-<n>@example.com" (201 expected) and keeps its
  * tokens; fails the test otherwise. */
 void e2e_register(e2e_user *u, const char *tag);
+
+/* Creates a group named name owned by owner (201 expected); its id is
+ * written to id (64 bytes). */
+void e2e_group(char *id, const e2e_user *owner, const char *name);
 
 /* Keeps the access and refresh tokens of a reply that carries them. */
 void e2e_keep_tokens(e2e_user *u, const e2e_reply *r);

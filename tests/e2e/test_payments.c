@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,16 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* r answers again, with a replay's body and header, what first did. */
+static void assert_replay_of(const e2e_reply *r, const e2e_reply *first)
+{
+	assert_string_equal(r->replayed, "true");
+	assert_true(json_is_true(json_object_get(r->json, "replayed")));
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r->json, "entry"), "id")),
+		json_string_value(json_object_get(json_object_get(first->json, "entry"), "id")));
+}
+
 static void test_group_account_deposits_balance(void **state)
 {
 	e2e_user owner, stranger;
@@ -39,11 +50,7 @@ static void test_group_account_deposits_balance(void **state)
 	e2e_register(&stranger, "p-stranger");
 	as_owner.token = owner.access;
 	as_stranger.token = stranger.access;
-	as_owner.body = "{\"name\":\"Cooperative\"}";
-	e2e_expect(&r, "POST", "/v1/groups", &as_owner, 201, "");
-	snprintf(gid, sizeof(gid), "%s", e2e_str(&r, "id"));
-	e2e_reply_free(&r);
-	as_owner.body = NULL;
+	e2e_group(gid, &owner, "Cooperative");
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/account", gid);
 	e2e_expect(&r, "GET", path, &as_owner, 200, "");
@@ -65,10 +72,7 @@ static void test_group_account_deposits_balance(void **state)
 	as_owner.header = "Idempotency-Key: dep-2";
 	e2e_expect(&first, "POST", path, &as_owner, 201, "");
 	e2e_expect(&r, "POST", path, &as_owner, 201, "");
-	assert_true(json_is_true(json_object_get(r.json, "replayed")));
-	assert_string_equal(
-		json_string_value(json_object_get(json_object_get(r.json, "entry"), "id")),
-		json_string_value(json_object_get(json_object_get(first.json, "entry"), "id")));
+	assert_replay_of(&r, &first);
 	e2e_reply_free(&r);
 	e2e_reply_free(&first);
 	as_owner.header = NULL;
@@ -92,6 +96,43 @@ static void test_group_account_deposits_balance(void **state)
 	e2e_reply_free(&r);
 }
 
+/* One Idempotency-Key, the group id typed lower, upper and mixed case: one
+ * credit, and the repeats say they are replays. */
+static void test_deposit_key_is_scoped_by_the_group_not_its_spelling(void **state)
+{
+	e2e_user owner;
+	char gid[64], spelled[64], path[160];
+	e2e_opts o = { 0 };
+	e2e_reply r, first;
+
+	e2e_register(&owner, "p-case");
+	o.token = owner.access;
+	e2e_group(gid, &owner, "Case club");
+
+	o.body = "{\"amount_kobo\":70000}";
+	o.header = "Idempotency-Key: case-dep-1";
+	snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", gid);
+	e2e_expect(&first, "POST", path, &o, 201, "");
+	assert_string_equal(first.replayed, "");
+	assert_false(json_is_true(json_object_get(first.json, "replayed")));
+	for (int mixed = 0; mixed < 2; mixed++) {
+		for (size_t i = 0; gid[i]; i++)
+			spelled[i] = (char)(mixed && i % 2 ? gid[i] : toupper((unsigned char)gid[i]));
+		spelled[strlen(gid)] = '\0';
+		snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", spelled);
+		e2e_expect(&r, "POST", path, &o, 201, "");
+		assert_replay_of(&r, &first);
+		e2e_reply_free(&r);
+	}
+	e2e_reply_free(&first);
+	o.header = NULL;
+	o.body = NULL;
+	snprintf(path, sizeof(path), "/v1/groups/%s/balance", gid);
+	e2e_expect(&r, "GET", path, &o, 200, "");
+	assert_int_equal(json_integer_value(json_object_get(r.json, "balance_kobo")), 70000);
+	e2e_reply_free(&r);
+}
+
 static void test_unsigned_webhook_is_refused(void **state)
 {
 	e2e_opts o = { .body = "{\"event\":\"charge.completed\",\"data\":{\"id\":42}}",
@@ -104,6 +145,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_account_deposits_balance),
+		cmocka_unit_test(test_deposit_key_is_scoped_by_the_group_not_its_spelling),
 		cmocka_unit_test(test_unsigned_webhook_is_refused),
 	};
 

@@ -99,9 +99,19 @@ static void test_the_whole_story(void **state)
 	assert_int_equal(json_array_size(json_object_get(r.json, "approvals")), 1);
 	assert_int_equal(json_integer_value(json_object_get(r.json, "approvals_required")), 2);
 	e2e_reply_free(&r);
-	/* The same Idempotency-Key gives the same request. */
+	/* The same Idempotency-Key gives the same request, marked a replay. */
 	e2e_expect(&r, "POST", path, &o, 201, "");
 	assert_string_equal(e2e_str(&r, "id"), wid);
+	assert_string_equal(r.replayed, "true");
+	assert_true(json_is_true(json_object_get(r.json, "replayed")));
+	e2e_reply_free(&r);
+	/* ... but not another request under the same key. */
+	snprintf(body, sizeof(body),
+		 "{\"amount_kobo\":120000,\"reason\":\"Reunion venue\",\"pin\":\"135790\","
+		 "\"beneficiary\":{\"bank_code\":\"058\",\"account_number\":\"0123456780\","
+		 "\"account_name\":\"Tunde Bakare\"}}");
+	e2e_expect(&r, "POST", path, &o, 409, "idempotency_key_used");
+	assert_string_equal(r.replayed, "");
 	e2e_reply_free(&r);
 	o.header = NULL;
 

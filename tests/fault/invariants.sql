@@ -3,11 +3,11 @@
 -- suite's database, once everything has settled (no payout between steps):
 --   psql "$CONNINFO" -qAt -v ON_ERROR_STOP=1 -f tests/fault/invariants.sql
 -- Tables: ledger_entry (0001, append-only, reference unique), ledger_balance
--- (0005), ledger_refusal (0011), payout with stage/status/attempt (0001 +
--- 0006 + 0011), withdrawal_request (0001 + 0007 + 0011), webhook_event
--- (0001 + 0006). A payout's states as (stage, status) pairs are in
--- services/payments/payout_state.c. Ledger references of a payout
--- (services/payments/payout.c): 'payout:<withdrawal_id>' and
+-- (0005), ledger_refusal (0010), payout with stage/status/attempt (0001 +
+-- 0006 + 0010), withdrawal_request (0001 + 0007 + 0010), webhook_event
+-- (0001 + 0006), demo_transfer (0009). A payout's states as (stage,
+-- status) pairs are in services/payments/payout_state.c. Ledger references
+-- of a payout (services/payments/payout.c): 'payout:<withdrawal_id>' and
 -- 'reversal:<withdrawal_id>', ':<attempt>' appended after the first attempt.
 -- A deposit's reference is the provider's transaction id (deposit.c).
 
@@ -169,4 +169,27 @@ WHERE e.source = 'provider_sandbox'
 UNION ALL
 SELECT 'event_unprocessed', id::text, format('attempts=%s outcome=%s', attempts, outcome)
 FROM webhook_event
-WHERE signature_valid AND NOT processed;
+WHERE signature_valid AND NOT processed
+
+-- 5. The demo provider's bank (demo_transfer, 0009) and the payouts agree:
+--    a demo payout the bank answered (provider_reference set, so every
+--    SUCCESS one) has its transfer there, keyed by the payout id (one, the
+--    key is unique), of the same amount, and a finished payout's outcome is
+--    the bank's ...
+UNION ALL
+SELECT 'demo_transfer_mismatch', p.id::text,
+       format('payout status=%s stage=%s amount=%s; transfer status=%s amount=%s',
+              p.status, p.stage, p.amount_kobo, t.status, t.amount_kobo)
+FROM payout p
+LEFT JOIN demo_transfer t ON t.reference = p.id::text
+WHERE p.provider = 'demo'
+  AND (p.status = 'SUCCESS' OR p.provider_reference IS NOT NULL)
+  AND (t.reference IS NULL OR t.amount_kobo <> p.amount_kobo
+       OR (p.stage IN ('settled', 'reversed') AND t.status <> p.status))
+-- ... and the bank sent nothing that is not a demo payout of ours.
+UNION ALL
+SELECT 'demo_transfer_without_payout', t.reference,
+       format('status=%s amount=%s', t.status, t.amount_kobo)
+FROM demo_transfer t
+WHERE NOT EXISTS (SELECT 1 FROM payout p
+                  WHERE p.id::text = t.reference AND p.provider = 'demo');

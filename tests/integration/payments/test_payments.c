@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,9 +164,32 @@ static void test_demo_deposits_credit_once_per_key(void **state)
 	assert_true(again->replayed);
 	assert_string_equal(again->entry->id, first->entry->id);
 	assert_int_equal(deposit(&c, 26000, "key-1", NULL), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "idempotency_key_used");
 	assert_int_equal(deposit(&c, 0, NULL, NULL), ERR_INVALID_ARGUMENT);
 	assert_int_equal(deposit(&c, 1, "bad key with spaces", NULL), ERR_INVALID_ARGUMENT);
 	assert_int_equal(balance(&c), 175000);
+}
+
+/* An Idempotency-Key is scoped by the group, whatever the case the id was
+ * typed in: the upper-case id is the same group, so the same deposit. */
+static void test_deposit_key_is_scoped_by_the_canonical_group_id(void **state)
+{
+	club c, upper;
+	Kolo__Payments__V1__SimulateDepositResponse *first = NULL, *again = NULL;
+
+	open_club(&c, "pay-deposit-case");
+	upper = c;
+	for (char *p = upper.group; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	assert_int_equal(deposit(&c, 42000, "case-key", &first), 0);
+	assert_false(first->replayed);
+	assert_int_equal(deposit(&upper, 42000, "case-key", &again), 0);
+	assert_true(again->replayed);
+	assert_string_equal(again->entry->id, first->entry->id);
+	assert_int_equal(balance(&c), 42000);
+	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE group_id = '%s'", c.group), 1);
+	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE client_ref = '%s:case-key'",
+			       c.group), 1);
 }
 
 static void test_payout_success_debits_once(void **state)
@@ -250,6 +274,52 @@ static void test_unfunded_payout_fails_without_moving_money(void **state)
 	assert_string_equal(r->payout->failure_reason, "insufficient_funds");
 	assert_int_equal(balance(&c), 1000);
 	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE reference LIKE 'reversal:%s%%'", wid), 0);
+}
+
+static int demo_send(pay_provider *bank, const char *reference, const char *account,
+		     pay_transfer_result *out)
+{
+	pay_transfer_request req = { .reference = reference, .amount_kobo = 7000,
+				     .bank_code = "058", .account_number = account,
+				     .account_name = "Ngozi Eze", .narration = "Kolo payout" };
+	int rc = bank->ops->create_transfer(bank, &req, out);
+
+	pay_free_raw(&out->raw_json);
+	return rc;
+}
+
+/* The demo bank keeps its transfers in the payments database: a pending
+ * transfer is still known after a restart (a new provider object), and
+ * the same reference never makes a second transfer. */
+static void test_demo_transfers_outlive_a_restart(void **state)
+{
+	pay_provider *bank = NULL;
+	pay_transfer_result res;
+	char *ref = test_pg_value(w.admin, "SELECT gen_random_uuid()");
+	char *refused = test_pg_value(w.admin, "SELECT gen_random_uuid()");
+
+	assert_int_equal(pay_demo_new(&bank), 0);
+	assert_int_equal(demo_send(bank, ref, "9999000002", &res), 0);
+	assert_int_equal(res.status, PAY_TRANSFER_PENDING);
+	bank->ops->destroy(bank); /* the service restarts */
+	assert_int_equal(pay_demo_new(&bank), 0);
+	/* Sent again with other content: the stored transfer, not a new one. */
+	assert_int_equal(demo_send(bank, ref, "0000123456", &res), 0);
+	assert_int_equal(res.status, PAY_TRANSFER_PENDING);
+	assert_int_equal(res.amount_kobo, 7000);
+	assert_int_equal(bank->ops->get_transfer(bank, ref, NULL, &res), 0);
+	pay_free_raw(&res.raw_json);
+	assert_int_equal(res.status, PAY_TRANSFER_SUCCESS); /* settles when asked about */
+	assert_int_equal(count("SELECT count(*) FROM demo_transfer WHERE reference = '%s'", ref), 1);
+	assert_int_equal(count("SELECT count(*) FROM demo_transfer WHERE reference = '%s'"
+			       " AND status = 'SUCCESS'", ref), 1);
+	/* The documented way to fail a transfer still works. */
+	assert_int_equal(demo_send(bank, refused, "0000123456", &res), 0);
+	assert_int_equal(res.status, PAY_TRANSFER_FAILED);
+	assert_int_equal(bank->ops->get_transfer(bank, "never-sent", NULL, &res), ERR_NOT_FOUND);
+	bank->ops->destroy(bank);
+	free(ref);
+	free(refused);
 }
 
 /* A crash between any two steps leaves a payout at some stage; the worker
@@ -385,10 +455,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_new_group_gets_an_active_account, check_invariant),
 		cmocka_unit_test_teardown(test_demo_deposits_credit_once_per_key, check_invariant),
+		cmocka_unit_test_teardown(test_deposit_key_is_scoped_by_the_canonical_group_id, check_invariant),
 		cmocka_unit_test_teardown(test_payout_success_debits_once, check_invariant),
 		cmocka_unit_test_teardown(test_failed_transfer_is_reversed, check_invariant),
 		cmocka_unit_test_teardown(test_pending_transfer_is_settled_by_the_worker, check_invariant),
 		cmocka_unit_test_teardown(test_unfunded_payout_fails_without_moving_money, check_invariant),
+		cmocka_unit_test_teardown(test_demo_transfers_outlive_a_restart, check_invariant),
 		cmocka_unit_test_teardown(test_worker_finishes_payouts_left_at_any_stage, check_invariant),
 		cmocka_unit_test_teardown(test_webhooks_the_demo_provider_never_signs_are_kept_and_refused, check_invariant),
 		cmocka_unit_test_teardown(test_banks_and_account_resolution, check_invariant),

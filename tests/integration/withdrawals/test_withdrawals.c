@@ -355,6 +355,60 @@ static void test_idempotency_key_returns_the_same_request(void **state)
 					       " WHERE client_ref = 'rent-dec'"), 1);
 }
 
+/* A request with the key of an earlier one is a replay only when it is the
+ * same request: another beneficiary or reason is refused, not answered
+ * with the original; a true replay says so. */
+static void test_idempotency_key_replays_only_the_same_request(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
+		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
+	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
+	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
+	char id[64];
+
+	make_team(&t, "idem-same", 50000);
+	b.bank_code = "058";
+	b.account_number = GOOD_ACCOUNT;
+	b.account_name = "Ngozi Eze";
+	req.group_id = t.group;
+	req.amount_kobo = 3000;
+	req.beneficiary = &b;
+	req.reason = "Hall rent for December";
+	req.pin = PIN;
+	req.client_ref = "rent-same";
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
+					 &t.owner), 0);
+	assert_false(resp->replayed);
+	snprintf(id, sizeof(id), "%s", resp->withdrawal->id);
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
+					 &t.owner), 0);
+	assert_true(resp->replayed);
+	assert_string_equal(resp->withdrawal->id, id);
+	b.account_number = "0123456780";
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
+					 &t.owner), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "idempotency_key_used");
+	b.account_number = GOOD_ACCOUNT;
+	b.account_name = "Someone Else";
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
+					 &t.owner), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "idempotency_key_used");
+	b.account_name = "Ngozi Eze";
+	b.bank_code = "044";
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
+					 &t.owner), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "idempotency_key_used");
+	b.bank_code = "058";
+	req.reason = "Something else";
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
+					 &t.owner), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "idempotency_key_used");
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM withdrawal_request"
+					       " WHERE client_ref = 'rent-same'"), 1);
+	assert_int_equal(balance(&t), 50000);
+}
+
 #define RACERS 2
 
 typedef struct racer_arg {
@@ -784,6 +838,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_wrong_pin_is_refused_and_counted, check_invariant),
 		cmocka_unit_test_teardown(test_bad_requests_are_refused, check_invariant),
 		cmocka_unit_test_teardown(test_idempotency_key_returns_the_same_request, check_invariant),
+		cmocka_unit_test_teardown(test_idempotency_key_replays_only_the_same_request, check_invariant),
 		cmocka_unit_test_teardown(test_two_withdrawals_racing_for_one_balance_pay_at_most_once, check_invariant),
 		cmocka_unit_test_teardown(test_approve_racing_decline_has_one_outcome, check_invariant),
 		cmocka_unit_test_teardown(test_expired_requests_cannot_be_approved_and_are_swept, check_invariant),

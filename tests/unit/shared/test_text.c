@@ -20,6 +20,17 @@ static void test_uuid(void **state)
 	assert_false(text_is_uuid(""));
 }
 
+static void test_uuid_canonical_is_lower_case(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+
+	assert_string_equal(text_uuid_canonical(a, "7D3C1F4E-0000-4000-8000-00000000000A"),
+			    "7d3c1f4e-0000-4000-8000-00000000000a");
+	assert_string_equal(text_uuid_canonical(a, "7d3c1f4e-0000-4000-8000-00000000000a"),
+			    "7d3c1f4e-0000-4000-8000-00000000000a");
+	mem_arena_free(a);
+}
+
 static void test_clean_text(void **state)
 {
 	assert_true(text_is_clean("Ẹgbẹ́ Ajo ₦"));
@@ -65,6 +76,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_uuid_canonical_is_lower_case),
 		cmocka_unit_test(test_clean_text),
 		cmocka_unit_test(test_multiline),
 		cmocka_unit_test(test_trim_and_sanitize),

@@ -1,4 +1,4 @@
--- 0011_money_states: payouts and withdrawals as state machines whose every
+-- 0010_money_states: payouts and withdrawals as state machines whose every
 -- move is a compare-and-set (docs/decisions.md, "Money state machines"),
 -- and a ledger whose answer to a reference never changes.
 
