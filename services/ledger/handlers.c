@@ -6,14 +6,21 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "ledger_service.h"
 #include "store.h"
+#include "svc/call.h"
 #include "svc/member.h"
 #include "text/text.h"
 
 static rpc_channel *ldg_groups;
+static _Atomic int64_t ldg_lock_wait_ms = LDG_LOCK_WAIT_DEFAULT_MS;
 
 void ldg_use_channels(rpc_channel *groups)
 {
 	ldg_groups = groups;
+}
+
+void ldg_set_lock_wait_ms(int64_t ms)
+{
+	ldg_lock_wait_ms = ms > 0 ? ms : LDG_LOCK_WAIT_DEFAULT_MS;
 }
 
 /* A user may read a group's books only as its member; a service (the
@@ -96,6 +103,45 @@ static int ldg_spec_of(ldg_entry_spec *out, const Kolo__Ledger__V1__PostEntryReq
 	return ldg_spec_check(out);
 }
 
+/* One posting, run by db_tx() under the caller's deadline. */
+typedef struct ldg_post_tx {
+	mem_arena *arena;
+	const ldg_entry_spec *spec;
+	int64_t lock_wait_ms;
+	ldg_entry entry; /* out */
+	int posted;	 /* out */
+} ldg_post_tx;
+
+static int ldg_post_body(db_conn *c, void *arg)
+{
+	ldg_post_tx *t = arg;
+	int rc = ldg_store_lock_wait(c, t->lock_wait_ms);
+
+	if (rc == 0)
+		rc = ldg_store_post(c, t->arena, t->spec, &t->entry, &t->posted);
+	return rc;
+}
+
+/* The posting runs under the caller's deadline (statement_timeout), and
+ * waits for its group's balance row at most KOLO_LEDGER_LOCK_WAIT_MS: a
+ * group held by a long transaction costs each caller a bounded wait of a
+ * worker, not the worker, and other groups go on. */
+static int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
+{
+	int64_t deadline_ms = svc_tx_timeout(ctx);
+	int rc;
+
+	t->arena = rpc_ctx_arena(ctx);
+	t->lock_wait_ms = ldg_lock_wait_ms;
+	if (deadline_ms > 0 && deadline_ms < t->lock_wait_ms)
+		t->lock_wait_ms = deadline_ms;
+	rc = db_tx(c, deadline_ms, ldg_post_body, t);
+	if (rc == ERR_UNAVAILABLE && strcmp(err_last()->reason, "lock_not_available") == 0)
+		return err_set(ERR_UNAVAILABLE, "group_busy",
+			       "the group's ledger is busy; nothing was posted, try again");
+	return rc;
+}
+
 LDG_HANDLER(post_entry)
 {
 	const Kolo__Ledger__V1__PostEntryRequest *in =
@@ -103,30 +149,31 @@ LDG_HANDLER(post_entry)
 	Kolo__Ledger__V1__PostEntryResponse *out =
 		(Kolo__Ledger__V1__PostEntryResponse *)resp;
 	ldg_entry_spec spec;
-	ldg_entry entry;
+	ldg_post_tx t = { .spec = &spec };
+	ldg_entry *entry = &t.entry;
 	db_conn *c = NULL;
-	int posted = 0, found = 0;
+	int found = 0;
 	int rc = ldg_spec_of(&spec, in);
 
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_store_post(c, rpc_ctx_arena(ctx), &spec, &entry, &posted);
+		rc = ldg_post(ctx, c, &t);
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_account",
 			       "the group has no such account");
 	/* Not posted (taken key, or a debit the balance refused): a replay
 	 * of an earlier post, or the refusal it looks like. */
-	if (rc == ERR_ALREADY_EXISTS || (rc == 0 && !posted))
-		rc = ldg_existing(ctx, c, &spec, &entry, &found);
+	if (rc == ERR_ALREADY_EXISTS || (rc == 0 && !t.posted))
+		rc = ldg_existing(ctx, c, &spec, entry, &found);
 	if (rc < 0)
 		return rc;
-	if (!posted && !found)
+	if (!t.posted && !found)
 		return err_set(ERR_FAILED_PRECONDITION, "insufficient_funds",
 			       "the balance is below %lld kobo",
 			       (long long)spec.amount_kobo);
-	out->replayed = !posted;
-	out->entry = ldg_entry_message(ctx, &entry);
+	out->replayed = !t.posted;
+	out->entry = ldg_entry_message(ctx, entry);
 	return out->entry ? 0 : err_oom();
 }
 

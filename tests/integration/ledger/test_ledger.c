@@ -15,6 +15,7 @@
 
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
+#include "ledger_service.h"
 #include "svc/member.h"
 #include "test_world.h"
 
@@ -348,6 +349,121 @@ static void test_concurrent_debits_never_overdraw(void **state)
 	assert_int_equal(balance(&b, NULL), 0);
 }
 
+/* Posts to a group whose balance row someone else holds: more of them than
+ * the ledger has workers (4 in tests), with short deadlines. */
+#define BUSY_POSTS 8
+#define OTHER_POSTS 4
+
+typedef struct busy_arg {
+	const book *b;
+	char reference[48];
+	int64_t timeout_ms;
+	int rc;
+	char reason[64];
+} busy_arg;
+
+static void *busy_poster(void *arg)
+{
+	busy_arg *p = arg;
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	test_caller svc = { .internal = 1, .timeout_ms = p->timeout_ms };
+
+	req.group_id = (char *)p->b->group;
+	req.account_id = (char *)p->b->account;
+	req.type = CREDIT;
+	req.amount_kobo = 100;
+	req.source = "demo";
+	req.reference = p->reference;
+	p->rc = test_call(&w.ledger, "PostEntry", &req.base, &resp, a, &svc);
+	snprintf(p->reason, sizeof(p->reason), "%s", p->rc ? err_last()->reason : "");
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+static void start_posters(busy_arg *args, pthread_t *threads, int n, const book *b,
+			  const char *tag, int64_t timeout_ms)
+{
+	for (int i = 0; i < n; i++) {
+		args[i] = (busy_arg){ .b = b, .timeout_ms = timeout_ms };
+		snprintf(args[i].reference, sizeof(args[i].reference), "%s-%d", tag, i);
+		assert_int_equal(pthread_create(&threads[i], NULL, busy_poster, &args[i]), 0);
+	}
+}
+
+static int64_t balance_row(const book *b)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT coalesce(sum(balance_kobo), 0) FROM ledger_balance WHERE group_id = '%s'",
+		 b->group);
+	return test_pg_long(w.admin, sql);
+}
+
+/* Issue 15 item 6: with one group's balance row held, posts to it give up
+ * after the lock wait (UNAVAILABLE group_busy, nothing written) instead of
+ * holding every worker, so posts to other groups and reads go on. */
+static void test_a_locked_group_does_not_stall_the_ledger(void **state)
+{
+	book held, other;
+	busy_arg held_args[BUSY_POSTS], other_args[OTHER_POSTS];
+	pthread_t held_threads[BUSY_POSTS], other_threads[OTHER_POSTS];
+	Kolo__Ledger__V1__GetBalanceRequest read = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	ProtobufCMessage *read_resp = NULL;
+	test_caller reader = { .internal = 1, .timeout_ms = 5000 };
+	char *conninfo, sql[256];
+	PGconn *holder;
+	int read_rc;
+	int64_t read_balance = -1;
+
+	open_book(&held, "ledger-held");
+	open_book(&other, "ledger-not-held");
+	assert_int_equal(post_entry(&held, &(post){ CREDIT, 1000, "held-funds" }, NULL), 0);
+	ldg_set_lock_wait_ms(300);
+	conninfo = test_pg_conninfo(w.dbname, NULL);
+	holder = test_pg_connect(conninfo);
+	free(conninfo);
+	snprintf(sql, sizeof(sql),
+		 "SELECT 1 FROM ledger_balance WHERE group_id = '%s' FOR UPDATE", held.group);
+	test_pg_ok(holder, "BEGIN");
+	test_pg_ok(holder, sql);
+	start_posters(held_args, held_threads, BUSY_POSTS, &held, "held", 2000);
+	start_posters(other_args, other_threads, OTHER_POSTS, &other, "not-held", 8000);
+	/* A read of the held group does not wait for its lock. */
+	read.group_id = held.group;
+	read_rc = test_call(&w.ledger, "GetBalance", &read.base, &read_resp, w.arena, &reader);
+	if (read_rc == 0)
+		read_balance = ((Kolo__Ledger__V1__GetBalanceResponse *)read_resp)->balance_kobo;
+	for (int i = 0; i < BUSY_POSTS; i++)
+		pthread_join(held_threads[i], NULL);
+	for (int i = 0; i < OTHER_POSTS; i++)
+		pthread_join(other_threads[i], NULL);
+	/* Released before any assertion, so that a failure cannot leave the
+	 * ledger's workers waiting for the rest of the suite. */
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+	ldg_set_lock_wait_ms(LDG_LOCK_WAIT_DEFAULT_MS);
+	/* Once released the group takes posts again; by the time this one
+	 * is through, nothing of the refused ones is still on its way. */
+	assert_int_equal(post_entry(&held, &(post){ CREDIT, 50, "held-after" }, NULL), 0);
+	assert_int_equal(read_rc, 0);
+	assert_int_equal(read_balance, 1000);
+	for (int i = 0; i < OTHER_POSTS; i++)
+		assert_int_equal(other_args[i].rc, 0);
+	for (int i = 0; i < BUSY_POSTS; i++) {
+		assert_int_equal(held_args[i].rc, ERR_UNAVAILABLE);
+		assert_string_equal(held_args[i].reason, "group_busy");
+	}
+	assert_int_equal(entries_of(&other), OTHER_POSTS);
+	assert_int_equal(balance_row(&other), OTHER_POSTS * 100);
+	assert_int_equal(entries_of(&held), 2);
+	assert_int_equal(balance_row(&held), 1050);
+	assert_int_equal(balance(&held, NULL), 1050);
+}
+
 static int list_page(const book *b, const test_user *as, int page_size, const char *token,
 		     int type, int oldest_first, Kolo__Ledger__V1__ListEntriesResponse **out)
 {
@@ -468,6 +584,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_list_filters_and_order, check_invariant),
 		cmocka_unit_test_teardown(test_get_entry_by_id_or_reference, check_invariant),
 		cmocka_unit_test_teardown(test_reader_cache_remembers_passes_only, check_invariant),
+		cmocka_unit_test_teardown(test_a_locked_group_does_not_stall_the_ledger, check_invariant),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
