@@ -65,6 +65,7 @@ typedef struct post {
 	const char *reference;
 	const char *client_ref;
 	const char *source;
+	int64_t fee;
 } post;
 
 static int post_entry(const book *b, const post *p, Kolo__Ledger__V1__PostEntryResponse **out)
@@ -81,6 +82,7 @@ static int post_entry(const book *b, const post *p, Kolo__Ledger__V1__PostEntryR
 	req.reference = (char *)p->reference;
 	req.client_ref = (char *)(p->client_ref ? p->client_ref : "");
 	req.simulated = 1;
+	req.fee_kobo = p->fee;
 	rc = test_world_call(&w, &w.ledger, "PostEntry", &req, &resp, NULL);
 	if (out)
 		*out = resp;
@@ -464,6 +466,89 @@ static void test_a_locked_group_does_not_stall_the_ledger(void **state)
 	assert_int_equal(balance(&held, NULL), 1050);
 }
 
+static long fee_debits(const char *reference, int64_t amount)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM ledger_entry WHERE reference = 'fee:%s'"
+		 " AND type = 'DEBIT' AND amount_kobo = %lld",
+		 reference, (long long)amount);
+	return test_pg_long(w.admin, sql);
+}
+
+/* Issue 15 item 8: a CREDIT and the fee its provider kept post together,
+ * the gross credit and a fee:<reference> DEBIT, so the balance is what
+ * arrived; a replay returns both; the fee is part of the content. */
+static void test_credit_with_a_fee_posts_the_credit_and_its_fee_debit(void **state)
+{
+	book b;
+	Kolo__Ledger__V1__PostEntryResponse *r = NULL, *again = NULL;
+
+	open_book(&b, "ledger-fee");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500000, "flw-fee-1", .fee = 7000 }, &r), 0);
+	assert_false(r->replayed);
+	assert_int_equal(r->entry->type, CREDIT);
+	assert_int_equal(r->entry->amount_kobo, 500000);
+	assert_non_null(r->fee_entry);
+	assert_int_equal(r->fee_entry->type, DEBIT);
+	assert_int_equal(r->fee_entry->amount_kobo, 7000);
+	assert_string_equal(r->fee_entry->reference, "fee:flw-fee-1");
+	assert_string_equal(r->fee_entry->source, "demo");
+	assert_string_equal(r->fee_entry->group_id, b.group);
+	assert_int_equal(fee_debits("flw-fee-1", 7000), 1);
+	assert_int_equal(entries_of(&b), 2);
+	assert_int_equal(balance(&b, NULL), 493000);
+	/* The same post again: both originals, nothing new. */
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500000, "flw-fee-1", .fee = 7000 }, &again), 0);
+	assert_true(again->replayed);
+	assert_string_equal(again->entry->id, r->entry->id);
+	assert_non_null(again->fee_entry);
+	assert_string_equal(again->fee_entry->id, r->fee_entry->id);
+	/* Another fee, or none, under the same reference: a conflict. */
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500000, "flw-fee-1", .fee = 6999 }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "reference_conflict");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500000, "flw-fee-1" }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "reference_conflict");
+	/* A credit posted without a fee is not replayed by one with a fee. */
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "flw-fee-2", "fee-key" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "flw-fee-2", .fee = 10 }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "flw-fee-3", "fee-key", .fee = 10 }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "client_ref_conflict");
+	assert_int_equal(entries_of(&b), 3);
+	assert_int_equal(balance(&b, NULL), 494000);
+}
+
+/* A fee at or above its amount, a negative one, one on a DEBIT, and a
+ * reference that takes the fee prefix: refused, nothing posted. */
+static void test_bad_fees_are_refused_and_post_nothing(void **state)
+{
+	static const struct {
+		post p;
+		const char *reason;
+	} cases[] = {
+		{ { CREDIT, 1000, "fee-equal", .fee = 1000 }, "fee_not_below_amount" },
+		{ { CREDIT, 1000, "fee-above", .fee = 1001 }, "fee_not_below_amount" },
+		{ { CREDIT, 1000, "fee-negative", .fee = -1 }, "invalid_fee" },
+		{ { DEBIT, 10, "fee-on-debit", .source = "payout", .fee = 1 }, "invalid_fee" },
+		{ { CREDIT, 1000, "fee:own-prefix" }, "invalid_reference" },
+	};
+	book b;
+
+	open_book(&b, "ledger-bad-fee");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 5000, "bad-fee-funds" }, NULL), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(post_entry(&b, &cases[i].p, NULL), ERR_INVALID_ARGUMENT);
+		assert_string_equal(err_last()->reason, cases[i].reason);
+	}
+	assert_int_equal(entries_of(&b), 1);
+	assert_int_equal(balance(&b, NULL), 5000);
+}
+
 static int list_page(const book *b, const test_user *as, int page_size, const char *token,
 		     int type, int oldest_first, Kolo__Ledger__V1__ListEntriesResponse **out)
 {
@@ -585,6 +670,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_get_entry_by_id_or_reference, check_invariant),
 		cmocka_unit_test_teardown(test_reader_cache_remembers_passes_only, check_invariant),
 		cmocka_unit_test_teardown(test_a_locked_group_does_not_stall_the_ledger, check_invariant),
+		cmocka_unit_test_teardown(test_credit_with_a_fee_posts_the_credit_and_its_fee_debit, check_invariant),
+		cmocka_unit_test_teardown(test_bad_fees_are_refused_and_post_nothing, check_invariant),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
