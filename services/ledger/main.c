@@ -17,7 +17,8 @@ static int ldg_start(void)
 	const char *groups = getenv("KOLO_GROUPS_ADDR");
 	int64_t lock_wait_ms = 0;
 	const cfg_var vars[] = {
-		{ "KOLO_LEDGER_LOCK_WAIT_MS", CFG_INT, LDG_TEXT(LDG_LOCK_WAIT_DEFAULT_MS), 1, 600000, &lock_wait_ms },
+		{ "KOLO_LEDGER_LOCK_WAIT_MS", CFG_INT, LDG_TEXT(LDG_LOCK_WAIT_DEFAULT_MS), 1,
+		  600000, &lock_wait_ms },
 	};
 
 	if (cfg_load(vars, sizeof(vars) / sizeof(vars[0])) < 0)
