@@ -7,14 +7,21 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "ledger_service.h"
 #include "store.h"
+#include "svc/call.h"
 #include "svc/member.h"
 #include "text/text.h"
 
 static rpc_channel *ldg_groups;
+static _Atomic int64_t ldg_lock_wait_ms = LDG_LOCK_WAIT_DEFAULT_MS;
 
 void ldg_use_channels(rpc_channel *groups)
 {
 	ldg_groups = groups;
+}
+
+void ldg_set_lock_wait_ms(int64_t ms)
+{
+	ldg_lock_wait_ms = ms > 0 ? ms : LDG_LOCK_WAIT_DEFAULT_MS;
 }
 
 /* A user may read a group's books only as its member; a service (the
@@ -53,28 +60,64 @@ static Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx,
 
 /* --- PostEntry ------------------------------------------------------------- */
 
-/* An entry already holds this reference or client_ref: the same content
- * is a replay (the original comes back), anything else a conflict. */
-static int ldg_existing(rpc_ctx *ctx, db_conn *c, const ldg_entry_spec *spec,
-			ldg_entry *out, int *found)
-{
-	mem_arena *a = rpc_ctx_arena(ctx);
-	int rc = ldg_store_find(c, a, "reference", spec->reference, out, found);
+/* One posting, run by db_tx() under the caller's deadline: an entry, and
+ * with a CREDIT's fee its fee DEBIT in the same transaction. */
+typedef struct ldg_post_tx {
+	mem_arena *arena;
+	const ldg_entry_spec *spec;
+	const ldg_entry_spec *fee; /* NULL: no fee */
+	int64_t lock_wait_ms;
+	ldg_entry entry;	   /* out: posted, or the original of a replay */
+	ldg_entry fee_entry;	   /* out when has_fee */
+	int posted;		   /* out */
+	int has_fee;		   /* out: the entry has a fee DEBIT */
+} ldg_post_tx;
 
-	if (rc < 0 || *found) {
-		if (rc == 0 && !ldg_spec_same(&out->spec, spec, 0))
-			return err_set(ERR_ALREADY_EXISTS, "reference_conflict",
-				       "reference %.64s is taken by a different entry",
-				       spec->reference);
-		return rc;
-	}
-	if (!spec->client_ref[0])
+/* The fee DEBIT posted with a stored CREDIT, if any (t->has_fee). */
+static int ldg_existing_fee(db_conn *c, ldg_post_tx *t)
+{
+	const char *reference;
+
+	t->has_fee = 0;
+	if (t->entry.spec.type != LDG_CREDIT)
 		return 0;
-	rc = ldg_store_find(c, a, "client_ref", spec->client_ref, out, found);
-	if (rc == 0 && *found && !ldg_spec_same(&out->spec, spec, 1))
+	reference = mem_arena_printf(t->arena, LDG_FEE_PREFIX "%s", t->entry.spec.reference);
+	if (!reference)
+		return err_oom();
+	return ldg_store_find(c, t->arena, "reference", reference, &t->fee_entry, &t->has_fee);
+}
+
+/* 1 when the stored entry (and its fee) say what t asks for. */
+static int ldg_same_post(const ldg_post_tx *t, int by_client_ref)
+{
+	int64_t stored_fee = t->has_fee ? t->fee_entry.spec.amount_kobo : 0;
+	int64_t asked_fee = t->fee ? t->fee->amount_kobo : 0;
+
+	return ldg_spec_same(&t->entry.spec, t->spec, by_client_ref) && stored_fee == asked_fee;
+}
+
+/* An entry already holds this reference or client_ref: the same content
+ * (the fee included) is a replay (the original comes back), anything else
+ * a conflict. */
+static int ldg_existing(db_conn *c, ldg_post_tx *t, int *found)
+{
+	const ldg_entry_spec *spec = t->spec;
+	int by_client_ref = 0;
+	int rc = ldg_store_find(c, t->arena, "reference", spec->reference, &t->entry, found);
+
+	if (rc == 0 && !*found && spec->client_ref[0]) {
+		by_client_ref = 1;
+		rc = ldg_store_find(c, t->arena, "client_ref", spec->client_ref, &t->entry, found);
+	}
+	if (rc == 0 && *found)
+		rc = ldg_existing_fee(c, t);
+	if (rc < 0 || !*found || ldg_same_post(t, by_client_ref))
+		return rc;
+	if (by_client_ref)
 		return err_set(ERR_ALREADY_EXISTS, "client_ref_conflict",
 			       "the idempotency key was used for a different entry");
-	return rc;
+	return err_set(ERR_ALREADY_EXISTS, "reference_conflict",
+		       "reference %.64s is taken by a different entry", spec->reference);
 }
 
 /* A debit not posted and not a replay: the refusal recorded for its
@@ -119,36 +162,96 @@ static int ldg_spec_of(ldg_entry_spec *out, const Kolo__Ledger__V1__PostEntryReq
 	return ldg_spec_check(out);
 }
 
+/* The fee DEBIT a request asks for with its CREDIT (t->fee stays NULL
+ * without one). */
+static int ldg_fee_of(ldg_post_tx *t, ldg_entry_spec *out, int64_t fee_kobo)
+{
+	const char *reference;
+	int rc = ldg_fee_check(t->spec, fee_kobo);
+
+	if (rc < 0 || fee_kobo == 0)
+		return rc;
+	reference = mem_arena_printf(t->arena, LDG_FEE_PREFIX "%s", t->spec->reference);
+	if (!reference)
+		return err_oom();
+	ldg_fee_spec(out, t->spec, fee_kobo, reference);
+	t->fee = out;
+	return 0;
+}
+
+static int ldg_post_body(db_conn *c, void *arg)
+{
+	ldg_post_tx *t = arg;
+	int fee_posted = 0;
+	int rc = ldg_store_lock_wait(c, t->lock_wait_ms);
+
+	t->posted = 0;
+	if (rc == 0)
+		rc = ldg_store_post(c, t->arena, t->spec, &t->entry, &t->posted);
+	if (rc < 0 || !t->posted || !t->fee)
+		return rc;
+	/* The credit just raised the balance it holds locked above the fee. */
+	rc = ldg_store_post(c, t->arena, t->fee, &t->fee_entry, &fee_posted);
+	if (rc == 0 && !fee_posted)
+		rc = err_set(ERR_INTERNAL, "fee_not_posted",
+			     "the balance refused a fee below the credit just posted");
+	t->has_fee = rc == 0;
+	return rc;
+}
+
+/* The posting runs under the caller's deadline (statement_timeout), and
+ * waits for its group's balance row at most KOLO_LEDGER_LOCK_WAIT_MS: a
+ * group held by a long transaction costs each caller a bounded wait of a
+ * worker, not the worker, and other groups go on. */
+static int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
+{
+	int64_t deadline_ms = svc_tx_timeout(ctx);
+	int rc;
+
+	t->lock_wait_ms = ldg_lock_wait_ms;
+	if (deadline_ms > 0 && deadline_ms < t->lock_wait_ms)
+		t->lock_wait_ms = deadline_ms;
+	rc = db_tx(c, deadline_ms, ldg_post_body, t);
+	if (rc == ERR_UNAVAILABLE && strcmp(err_last()->reason, "lock_not_available") == 0)
+		return err_set(ERR_UNAVAILABLE, "group_busy",
+			       "the group's ledger is busy; nothing was posted, try again");
+	return rc;
+}
+
 LDG_HANDLER(post_entry)
 {
 	const Kolo__Ledger__V1__PostEntryRequest *in =
 		(const Kolo__Ledger__V1__PostEntryRequest *)req;
 	Kolo__Ledger__V1__PostEntryResponse *out =
 		(Kolo__Ledger__V1__PostEntryResponse *)resp;
-	ldg_entry_spec spec;
-	ldg_entry entry;
+	ldg_entry_spec spec, fee;
+	ldg_post_tx t = { .arena = rpc_ctx_arena(ctx), .spec = &spec };
 	db_conn *c = NULL;
-	int posted = 0, found = 0;
+	int found = 0;
 	int rc = ldg_spec_of(&spec, in);
 
 	if (rc == 0)
+		rc = ldg_fee_of(&t, &fee, in->fee_kobo);
+	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_store_post(c, rpc_ctx_arena(ctx), &spec, &entry, &posted);
+		rc = ldg_post(ctx, c, &t);
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_account",
 			       "the group has no such account");
 	/* Not posted (taken key, or a debit the balance refused): a replay
 	 * of an earlier post, or a refusal, now or earlier. */
-	if (rc == ERR_ALREADY_EXISTS || (rc == 0 && !posted))
-		rc = ldg_existing(ctx, c, &spec, &entry, &found);
-	if (rc == 0 && !posted && !found)
+	if (rc == ERR_ALREADY_EXISTS || (rc == 0 && !t.posted))
+		rc = ldg_existing(c, &t, &found);
+	if (rc == 0 && !t.posted && !found)
 		rc = ldg_refused(c, &spec);
 	if (rc < 0)
 		return rc;
-	out->replayed = !posted;
-	out->entry = ldg_entry_message(ctx, &entry);
-	return out->entry ? 0 : err_oom();
+	out->replayed = !t.posted;
+	out->entry = ldg_entry_message(ctx, &t.entry);
+	if (out->entry && t.has_fee)
+		out->fee_entry = ldg_entry_message(ctx, &t.fee_entry);
+	return out->entry && (!t.has_fee || out->fee_entry) ? 0 : err_oom();
 }
 
 /* --- reads -------------------------------------------------------------------- */

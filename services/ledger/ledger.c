@@ -66,6 +66,9 @@ int ldg_spec_check(ldg_entry_spec *spec)
 	if (!ldg_ref_ok(spec->reference, LDG_REFERENCE_MAX))
 		return ldg_bad("invalid_reference",
 			       "reference is required: 1 to 200 printable characters");
+	if (strncmp(spec->reference, LDG_FEE_PREFIX, strlen(LDG_FEE_PREFIX)) == 0)
+		return ldg_bad("invalid_reference",
+			       "references starting fee: are the ledger's own (fee_kobo)");
 	if (spec->client_ref[0] && !ldg_ref_ok(spec->client_ref, LDG_CLIENT_REF_MAX))
 		return ldg_bad("invalid_client_ref",
 			       "client_ref is 1 to 200 printable characters");
@@ -73,6 +76,32 @@ int ldg_spec_check(ldg_entry_spec *spec)
 		return ldg_bad("invalid_payment_channel",
 			       "payment_channel is 1 to 32 printable characters");
 	return 0;
+}
+
+int ldg_fee_check(const ldg_entry_spec *credit, int64_t fee_kobo)
+{
+	if (fee_kobo == 0)
+		return 0;
+	if (fee_kobo < 0 || credit->type != LDG_CREDIT)
+		return ldg_bad("invalid_fee", "fee_kobo is positive, and only on a CREDIT");
+	if (fee_kobo >= credit->amount_kobo)
+		return err_set(ERR_INVALID_ARGUMENT, "fee_not_below_amount",
+			       "the fee (%lld kobo) must be below the amount (%lld kobo)",
+			       (long long)fee_kobo, (long long)credit->amount_kobo);
+	if (strlen(LDG_FEE_PREFIX) + strlen(credit->reference) > LDG_REFERENCE_MAX)
+		return ldg_bad("invalid_reference",
+			       "a credit with a fee has a reference of at most 196 characters");
+	return 0;
+}
+
+void ldg_fee_spec(ldg_entry_spec *out, const ldg_entry_spec *credit, int64_t fee_kobo,
+		  const char *fee_reference)
+{
+	*out = *credit;
+	out->type = LDG_DEBIT;
+	out->amount_kobo = fee_kobo;
+	out->reference = fee_reference;
+	out->client_ref = "";
 }
 
 int ldg_spec_same(const ldg_entry_spec *a, const ldg_entry_spec *b,

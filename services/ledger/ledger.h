@@ -38,6 +38,21 @@ ldg_type ldg_type_parse(const char *text);
  * ERR_INVALID_ARGUMENT with a reason naming what is wrong. */
 KOLO_MUST_CHECK int ldg_spec_check(ldg_entry_spec *spec);
 
+/* A CREDIT's fee (what the provider kept) is its own DEBIT, posted with
+ * it, whose reference is LDG_FEE_PREFIX + the credit's reference; requests
+ * may not use the prefix themselves. */
+#define LDG_FEE_PREFIX "fee:"
+
+/* Checks a fee for a checked spec: 0 (none), or a CREDIT's fee with
+ * 0 < fee < amount and room for the fee's reference. ERR_INVALID_ARGUMENT
+ * "invalid_fee" or "fee_not_below_amount" otherwise. */
+KOLO_MUST_CHECK int ldg_fee_check(const ldg_entry_spec *credit, int64_t fee_kobo);
+
+/* The fee DEBIT of credit: fee_kobo under fee_reference (borrowed), no
+ * client_ref, everything else as the credit. */
+void ldg_fee_spec(ldg_entry_spec *out, const ldg_entry_spec *credit, int64_t fee_kobo,
+		  const char *fee_reference);
+
 /* 1 when a stored entry says the same as spec (a true replay). The
  * reference is not compared when by_client_ref (the client's key). */
 int ldg_spec_same(const ldg_entry_spec *stored, const ldg_entry_spec *spec,

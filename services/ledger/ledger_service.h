@@ -2,6 +2,8 @@
 #ifndef KOLO_LEDGER_SERVICE_H
 #define KOLO_LEDGER_SERVICE_H
 
+#include <stdint.h>
+
 #include "rpc/rpc.h"
 
 extern const rpc_service ldg_rpc_service;
@@ -9,5 +11,12 @@ extern const rpc_service ldg_rpc_service;
 /* The service ledger calls: groups (membership of readers). Borrowed; it
  * must outlive the server. */
 void ldg_use_channels(rpc_channel *groups);
+
+/* How long a posting waits for its group's balance row, held by another
+ * posting, before it answers UNAVAILABLE "group_busy" (nothing posted, the
+ * caller retries): KOLO_LEDGER_LOCK_WAIT_MS. Never longer than the
+ * caller's deadline. Set at start-up (tests may change it between calls). */
+#define LDG_LOCK_WAIT_DEFAULT_MS 3000
+void ldg_set_lock_wait_ms(int64_t ms);
 
 #endif

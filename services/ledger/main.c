@@ -1,16 +1,29 @@
 /* kolo-ledger: configuration and wiring only; see svc/svc.h. */
 #include <stdlib.h>
 
+#include "config/cfg.h"
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "ledger_service.h"
 #include "svc/svc.h"
 
 static rpc_channel *groups_channel;
 
+/* A number macro as the text cfg_var takes for a default. */
+#define LDG_TEXT_OF(x) #x
+#define LDG_TEXT(x) LDG_TEXT_OF(x)
+
 static int ldg_start(void)
 {
 	const char *groups = getenv("KOLO_GROUPS_ADDR");
+	int64_t lock_wait_ms = 0;
+	const cfg_var vars[] = {
+		{ "KOLO_LEDGER_LOCK_WAIT_MS", CFG_INT, LDG_TEXT(LDG_LOCK_WAIT_DEFAULT_MS), 1,
+		  600000, &lock_wait_ms },
+	};
 
+	if (cfg_load(vars, sizeof(vars) / sizeof(vars[0])) < 0)
+		return -1;
+	ldg_set_lock_wait_ms(lock_wait_ms);
 	if (svc_channel_open(&groups_channel, groups && groups[0] ? groups : "127.0.0.1:7102",
 			     &kolo__groups__v1__groups_service__descriptor) < 0)
 		return -1;

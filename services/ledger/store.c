@@ -1,5 +1,6 @@
 #include "store.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -76,6 +77,16 @@ int ldg_store_post(db_conn *c, mem_arena *a, const ldg_entry_spec *s,
 		rc = ldg_read_entry(a, res, 0, out);
 	PQclear(res);
 	return rc;
+}
+
+/* A utility statement takes no parameter: the number is formatted from an
+ * int64, never from input. */
+int ldg_store_lock_wait(db_conn *c, int64_t wait_ms)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %" PRId64, wait_ms);
+	return db_run(c, sql, 0, NULL);
 }
 
 int ldg_store_find(db_conn *c, mem_arena *a, const char *column,

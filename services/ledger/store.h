@@ -39,6 +39,11 @@ typedef struct ldg_refusal {
 KOLO_MUST_CHECK int ldg_store_refusal(db_conn *c, const char *reference,
 				      ldg_refusal *out, int *found);
 
+/* Inside a transaction: how long its statements wait for a row lock
+ * (SET LOCAL lock_timeout); past it they fail with ERR_UNAVAILABLE
+ * "lock_not_available", which db_tx() does not retry. */
+KOLO_MUST_CHECK int ldg_store_lock_wait(db_conn *c, int64_t wait_ms);
+
 /* The entry whose column ("id", "reference" or "client_ref") is value;
  * *found is 0 when there is none. */
 KOLO_MUST_CHECK int ldg_store_find(db_conn *c, mem_arena *a, const char *column,

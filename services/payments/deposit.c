@@ -10,8 +10,17 @@
 #include "log/log.h"
 #include "text/text.h"
 
+/* What the provider kept of a charge: its fee, unless the customer paid
+ * it on top (KOLO_FEE_BEARER=customer). */
+static int64_t pay_fee_kept(const pay_charge *charge)
+{
+	return pay_current()->customer_bears_fee ? 0 : charge->fee_kobo;
+}
+
 /* Credits a verified charge to the group of its tx_ref; the provider's
- * transaction id is the ledger reference, so a charge credits once. */
+ * transaction id is the ledger reference, so a charge credits once. A fee
+ * the provider kept is debited in the same ledger transaction
+ * (fee:<transaction id>): the balance is what the provider holds. */
 static int pay_credit(pay_env *env, const pay_charge *charge, const char **outcome)
 {
 	pay_provider *prov = pay_current()->provider;
@@ -39,6 +48,7 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 	req.account_id = acct.id;
 	req.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT;
 	req.amount_kobo = charge->amount_kobo;
+	req.fee_kobo = pay_fee_kept(charge);
 	req.source = (char *)prov->ops->deposit_source;
 	req.reference = (char *)charge->id;
 	req.simulated = 0;
@@ -83,6 +93,13 @@ static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outc
 		log_event(LOG_LVL_ERROR, "deposit above the ledger's entry limit",
 			  "transaction_id", ev->transaction_id, NULL);
 		*outcome = "amount_over_limit";
+		return 0;
+	}
+	if (pay_fee_kept(&charge) >= charge.amount_kobo) {
+		/* Nothing arrived (the ledger refuses such a fee): a person looks. */
+		log_event(LOG_LVL_ERROR, "deposit fee not below its amount",
+			  "transaction_id", ev->transaction_id, NULL);
+		*outcome = "fee_not_below_amount";
 		return 0;
 	}
 	return pay_credit(env, &charge, outcome);

@@ -59,9 +59,29 @@ static const char *pay_env_text(const char *name, const char *fallback)
 	return v && v[0] ? v : fallback;
 }
 
+/* KOLO_FEE_BEARER: who pays the provider's fee on a deposit. merchant
+ * (default): it is taken from the amount, and the ledger debits it. */
+static int pay_fee_bearer(int *customer_bears_fee)
+{
+	const char *bearer = NULL;
+	const cfg_var vars[] = {
+		{ "KOLO_FEE_BEARER", CFG_STRING, "merchant", 0, 0, &bearer },
+	};
+	int rc = cfg_load(vars, 1);
+
+	if (rc < 0)
+		return rc;
+	*customer_bears_fee = strcmp(bearer, "customer") == 0;
+	if (!*customer_bears_fee && strcmp(bearer, "merchant") != 0)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_FEE_BEARER must be merchant or customer");
+	return 0;
+}
+
 static int pay_start(void)
 {
 	int64_t interval = 0, stale = 0, grace = 0, resend = 0;
+	int customer_bears_fee = 0;
 	const cfg_var vars[] = {
 		{ "KOLO_PAYMENTS_WORKER_INTERVAL_MS", CFG_INT, "2000", 50, 600000, &interval },
 		{ "KOLO_PAYMENTS_PAYOUT_STALE_S", CFG_INT, "30", 0, 86400, &stale },
@@ -71,6 +91,8 @@ static int pay_start(void)
 	pay_deps deps;
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
+	if (rc == 0)
+		rc = pay_fee_bearer(&customer_bears_fee);
 	if (rc == 0)
 		rc = pay_open_provider();
 	if (rc == 0)
@@ -86,7 +108,8 @@ static int pay_start(void)
 	deps = (pay_deps){ .provider = provider, .ledger = ledger_channel,
 			   .groups = groups_channel, .worker_interval_ms = (int)interval,
 			   .payout_stale_s = (int)stale, .event_grace_s = (int)grace,
-			   .resend_after_s = (int)resend, .recovery_max_tries = 20 };
+			   .resend_after_s = (int)resend, .recovery_max_tries = 20,
+			   .customer_bears_fee = customer_bears_fee };
 	pay_configure(&deps);
 	return pay_worker_start();
 }

@@ -20,6 +20,8 @@ typedef struct pay_deps {
 	int resend_after_s;	/* a sent transfer the provider never heard of this
 				 * long after is sent again (same reference) */
 	int recovery_max_tries; /* provisioning retries before giving up */
+	int customer_bears_fee; /* KOLO_FEE_BEARER=customer: the provider's fee
+				 * came on top of the amount, none is debited */
 } pay_deps;
 
 void pay_configure(const pay_deps *deps);

@@ -62,6 +62,7 @@ typedef struct pay_charge {
 	char id[64];	  /* the provider's transaction id */
 	char tx_ref[128];
 	int64_t amount_kobo;
+	int64_t fee_kobo; /* what the provider took of it (Flutterwave's app_fee); 0 when none */
 	char currency[8];
 	int successful;	  /* status "successful" */
 	char *raw_json;	  /* malloc'd */

@@ -63,6 +63,7 @@ typedef struct flw_reply {
 } flw_reply;
 
 static const char *const flw_data_amount[] = { "data", "amount" };
+static const char *const flw_data_app_fee[] = { "data", "app_fee" };
 
 /* --- small helpers ---------------------------------------------------- */
 
@@ -768,6 +769,24 @@ out:
 
 /* --- deposits, accounts, banks ---------------------------------------- */
 
+/* The charge's app_fee as kobo (0 when the reply has none). A fee that is
+ * negative or not whole kobo is refused like such an amount. */
+static int flw_charge_fee(int64_t *kobo, const char *body, size_t len, json_t *data)
+{
+	int rc = flw_amount(kobo, body, len, flw_data_app_fee, 2, data, "app_fee");
+
+	if (rc == ERR_NOT_FOUND || (rc < 0 && json_is_null(json_object_get(data, "app_fee")))) {
+		*kobo = 0;
+		return 0;
+	}
+	if (rc == 0 && *kobo < 0)
+		rc = err_set(ERR_INVALID_ARGUMENT, "bad_amount", "a negative fee");
+	if (rc < 0 && strcmp(err_last()->reason, "not_whole_kobo") == 0)
+		return err_set(ERR_INVALID_ARGUMENT, "not_whole_kobo",
+			       "flutterwave's app_fee is not a whole number of kobo");
+	return rc < 0 ? flw_bad_reply("a transaction verification") : 0;
+}
+
 static int flw_verify_charge(pay_provider *p, const char *transaction_id, pay_charge *out)
 {
 	static const char *const what = "a transaction verification";
@@ -807,6 +826,9 @@ static int flw_verify_charge(pay_provider *p, const char *transaction_id, pay_ch
 			rc = flw_bad_reply(what);
 		goto out;
 	}
+	rc = flw_charge_fee(&out->fee_kobo, r.body, r.len, data);
+	if (rc < 0)
+		goto out;
 	out->successful = strcmp(status, "successful") == 0;
 	out->raw_json = flw_reply_take(&r);
 out:

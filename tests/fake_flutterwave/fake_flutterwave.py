@@ -23,9 +23,10 @@ written back as 1500.75, never through a float.
 
 Control API (no auth, JSON bodies):
 
-  POST /_control/transaction {id, tx_ref, amount, currency, status}
-       what verify returns for id; amount is a JSON number or a string that
-       is written verbatim as a JSON number. Optional "reply_raw": a string
+  POST /_control/transaction {id, tx_ref, amount, currency, status, app_fee}
+       what verify returns for id; amount (and the optional app_fee, the fee
+       Flutterwave kept, default 0) is a JSON number or a string that is
+       written verbatim as a JSON number. Optional "reply_raw": a string
        returned verbatim as the whole verify body (odd shapes).
   POST /_control/mode {endpoint, behaviour, times}
        endpoint "transfers" | "virtual-account-numbers" | "verify" |
@@ -433,7 +434,7 @@ class Handler(BaseHTTPRequestHandler):
                          "amount": amount,
                          "currency": tx["currency"],
                          "charged_amount": amount,
-                         "app_fee": Raw("0"),
+                         "app_fee": tx["app_fee"],
                          "merchant_fee": Raw("0"),
                          "processor_response": "success",
                          "auth_model": "AUTH",
@@ -487,8 +488,9 @@ class Handler(BaseHTTPRequestHandler):
             tid = str(tid) if isinstance(tid, (str, Raw)) else None
             reply_raw = body.get("reply_raw")
             amount = raw_number(body.get("amount", "0"))
-            if not tid or (reply_raw is None and amount is None):
-                return self.error(400, "id and a numeric amount are required")
+            app_fee = raw_number(body.get("app_fee", "0"))
+            if not tid or (reply_raw is None and (amount is None or app_fee is None)):
+                return self.error(400, "id and a numeric amount (and app_fee) are required")
             if reply_raw is not None and not isinstance(reply_raw, str):
                 return self.error(400, "reply_raw must be a string")
             with STATE.lock:
@@ -498,6 +500,7 @@ class Handler(BaseHTTPRequestHandler):
                     "amount": amount,
                     "currency": str(body.get("currency", "NGN")),
                     "status": str(body.get("status", "successful")),
+                    "app_fee": app_fee,
                     "reply_raw": reply_raw,
                 }
             return self.reply(200, {"ok": True})

@@ -9,7 +9,8 @@
 -- status) pairs are in services/payments/payout_state.c. Ledger references
 -- of a payout (services/payments/payout.c): 'payout:<withdrawal_id>' and
 -- 'reversal:<withdrawal_id>', ':<attempt>' appended after the first attempt.
--- A deposit's reference is the provider's transaction id (deposit.c).
+-- A deposit's reference is the provider's transaction id (deposit.c); the
+-- fee the provider kept of it is a DEBIT 'fee:<transaction id>' posted with it.
 
 -- 1. Every group's balance is >= 0 and equals its entries: ledger_balance
 --    (credits, debits, count) against the sums of ledger_entry.
@@ -140,11 +141,12 @@ WHERE w.status = 'PAID' AND (w.payout_status IS DISTINCT FROM 'SUCCESS' OR w.exe
 
 -- 4. Every processed deposit event credited exactly once: its transaction
 --    id is the reference of exactly one CREDIT (source provider_sandbox),
---    whose amount is the event's amount in kobo.
+--    whose amount is the event's (gross) amount in kobo, and of at most one
+--    fee DEBIT 'fee:<id>' in the same group, below the credit.
 UNION ALL
 SELECT 'deposit_event_credit', ev.id::text,
-       format('outcome=%s transaction=%s credits=%s amount_kobo=%s want %s',
-              ev.outcome, ev.tx_id, c.n, c.kobo, ev.want_kobo)
+       format('outcome=%s transaction=%s credits=%s amount_kobo=%s want %s fees=%s fee_kobo=%s',
+              ev.outcome, ev.tx_id, c.n, c.kobo, ev.want_kobo, f.n, f.kobo)
 FROM (
   SELECT id, outcome, raw_payload #>> '{data,id}' AS tx_id,
          ((raw_payload #>> '{data,amount}')::numeric * 100) AS want_kobo
@@ -156,12 +158,31 @@ CROSS JOIN LATERAL (
   SELECT count(*) AS n, sum(amount_kobo) AS kobo FROM ledger_entry e
   WHERE e.reference = ev.tx_id AND e.type = 'CREDIT' AND e.source = 'provider_sandbox'
 ) c
-WHERE c.n <> 1 OR c.kobo <> ev.want_kobo
+CROSS JOIN LATERAL (
+  SELECT count(*) AS n, coalesce(sum(amount_kobo), 0) AS kobo FROM ledger_entry e
+  WHERE e.reference = 'fee:' || ev.tx_id AND e.type = 'DEBIT'
+    AND e.source = 'provider_sandbox'
+) f
+WHERE c.n <> 1 OR c.kobo <> ev.want_kobo OR f.n > 1 OR f.kobo >= c.kobo
+-- Every fee DEBIT has its CREDIT (the reference without 'fee:') in the same
+-- group, with the same account and source, and is below it; a fee is never
+-- a CREDIT.
+UNION ALL
+SELECT 'fee_without_credit', fee.id::text,
+       format('reference=%s type=%s fee_kobo=%s credit_kobo=%s', fee.reference, fee.type,
+              fee.amount_kobo, cr.amount_kobo)
+FROM ledger_entry fee
+LEFT JOIN ledger_entry cr
+  ON cr.reference = substr(fee.reference, 5) AND cr.type = 'CREDIT'
+ AND cr.group_id = fee.group_id AND cr.account_id = fee.account_id
+ AND cr.source IS NOT DISTINCT FROM fee.source
+WHERE fee.reference LIKE 'fee:%'
+  AND (fee.type <> 'DEBIT' OR cr.id IS NULL OR fee.amount_kobo >= cr.amount_kobo)
 -- ... and no provider credit exists without a processed event behind it.
 UNION ALL
 SELECT 'credit_without_event', e.id::text, format('reference=%s', e.reference)
 FROM ledger_entry e
-WHERE e.source = 'provider_sandbox'
+WHERE e.source = 'provider_sandbox' AND e.type = 'CREDIT'
   AND NOT EXISTS (SELECT 1 FROM webhook_event ev
                   WHERE ev.processed AND ev.raw_payload #>> '{data,id}' = e.reference
                     AND ev.outcome IN ('credited', 'duplicate'))

@@ -147,16 +147,22 @@ char *test_fake_flw_last_body(const char *path)
 	return out;
 }
 
-void test_fake_flw_transaction(const char *id, const char *tx_ref, const char *amount,
-			       const char *status)
+void test_fake_flw_transaction_fee(const char *id, const char *tx_ref, const char *amount,
+				   const char *app_fee, const char *status)
 {
 	char body[512];
 
 	snprintf(body, sizeof(body),
 		 "{\"id\":\"%s\",\"tx_ref\":\"%s\",\"amount\":%s,\"currency\":\"NGN\","
-		 "\"status\":\"%s\"}",
-		 id, tx_ref, amount, status);
+		 "\"status\":\"%s\",\"app_fee\":%s}",
+		 id, tx_ref, amount, status, app_fee);
 	test_fake_flw_control("transaction", body);
+}
+
+void test_fake_flw_transaction(const char *id, const char *tx_ref, const char *amount,
+			       const char *status)
+{
+	test_fake_flw_transaction_fee(id, tx_ref, amount, "0", status);
 }
 
 void test_fake_flw_raw_reply(const char *id, const char *reply)

@@ -63,6 +63,11 @@ char *test_fake_flw_last_body(const char *path);
 void test_fake_flw_transaction(const char *id, const char *tx_ref, const char *amount,
 			       const char *status);
 
+/* test_fake_flw_transaction() whose verify also says Flutterwave kept
+ * app_fee naira (written verbatim as a JSON number, e.g. "70.50"). */
+void test_fake_flw_transaction_fee(const char *id, const char *tx_ref, const char *amount,
+				   const char *app_fee, const char *status);
+
 /* Verify of id answers reply verbatim. */
 void test_fake_flw_raw_reply(const char *id, const char *reply);
 

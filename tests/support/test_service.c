@@ -62,6 +62,8 @@ int test_call(test_service *ts, const char *method, const ProtobufCMessage *req,
 
 	if (!who)
 		who = &nobody;
+	if (who->timeout_ms > 0)
+		opts.timeout_ms = who->timeout_ms;
 	if (who->access_token) {
 		bearer = mem_arena_printf(arena, "Bearer %s", who->access_token);
 		md[opts.n_metadata++] = (rpc_metadata){ "authorization", bearer };

@@ -33,6 +33,7 @@ typedef struct test_caller {
 	int internal;		  /* sends TEST_INTERNAL_TOKEN */
 	const char *user_agent;
 	const char *forwarded_for;
+	int64_t timeout_ms;	  /* the call's deadline; 0: 10000 */
 } test_caller;
 
 /* Calls method; the reply is allocated in arena. Returns rpc_call()'s

@@ -15,6 +15,7 @@
 
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
+#include "ledger_service.h"
 #include "svc/member.h"
 #include "test_world.h"
 
@@ -64,7 +65,22 @@ typedef struct post {
 	const char *reference;
 	const char *client_ref;
 	const char *source;
+	int64_t fee;
 } post;
+
+/* The PostEntry request of p to b (strings borrowed from both). */
+static void post_request(Kolo__Ledger__V1__PostEntryRequest *req, const book *b, const post *p)
+{
+	req->group_id = (char *)b->group;
+	req->account_id = (char *)b->account;
+	req->type = p->type;
+	req->amount_kobo = p->amount;
+	req->source = (char *)(p->source ? p->source : "demo");
+	req->reference = (char *)p->reference;
+	req->client_ref = (char *)(p->client_ref ? p->client_ref : "");
+	req->simulated = 1;
+	req->fee_kobo = p->fee;
+}
 
 static int post_entry(const book *b, const post *p, Kolo__Ledger__V1__PostEntryResponse **out)
 {
@@ -72,14 +88,7 @@ static int post_entry(const book *b, const post *p, Kolo__Ledger__V1__PostEntryR
 	Kolo__Ledger__V1__PostEntryResponse *resp = NULL;
 	int rc;
 
-	req.group_id = (char *)b->group;
-	req.account_id = (char *)b->account;
-	req.type = p->type;
-	req.amount_kobo = p->amount;
-	req.source = (char *)(p->source ? p->source : "demo");
-	req.reference = (char *)p->reference;
-	req.client_ref = (char *)(p->client_ref ? p->client_ref : "");
-	req.simulated = 1;
+	post_request(&req, b, p);
 	rc = test_world_call(&w, &w.ledger, "PostEntry", &req, &resp, NULL);
 	if (out)
 		*out = resp;
@@ -98,13 +107,18 @@ static int64_t balance(const book *b, const test_user *as)
 	return resp->balance_kobo;
 }
 
-static long entries_of(const book *b)
+/* SELECT <what> ... WHERE group_id = <b's group>, what naming the table. */
+static long of_group(const book *b, const char *what)
 {
 	char sql[256];
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM ledger_entry WHERE group_id = '%s'",
-		 b->group);
+	snprintf(sql, sizeof(sql), "SELECT %s WHERE group_id = '%s'", what, b->group);
 	return test_pg_long(w.admin, sql);
+}
+
+static long entries_of(const book *b)
+{
+	return of_group(b, "count(*) FROM ledger_entry");
 }
 
 static void remove_member(const book *b, const test_user *who)
@@ -298,6 +312,13 @@ static void test_bad_entries_are_refused(void **state)
 		{ { CREDIT, 100, "" }, "invalid_reference" },
 		{ { CREDIT, 100, "has space" }, "invalid_reference" },
 		{ { CREDIT, 100, "bad-source", .source = "cash" }, "invalid_source" },
+		/* A fee at or above its amount, a negative one, one on a DEBIT,
+		 * and a reference that takes the fee prefix (issue 15 item 8). */
+		{ { CREDIT, 1000, "fee-equal", .fee = 1000 }, "fee_not_below_amount" },
+		{ { CREDIT, 1000, "fee-above", .fee = 1001 }, "fee_not_below_amount" },
+		{ { CREDIT, 1000, "fee-negative", .fee = -1 }, "invalid_fee" },
+		{ { DEBIT, 10, "fee-on-debit", .source = "payout", .fee = 1 }, "invalid_fee" },
+		{ { CREDIT, 1000, "fee:own-prefix" }, "invalid_reference" },
 	};
 	book b;
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
@@ -334,57 +355,201 @@ static void test_bad_entries_are_refused(void **state)
 	assert_int_equal(entries_of(&b), 0);
 }
 
-#define RACERS 32
-
-typedef struct racer_arg {
+/* A thread posting one entry like p (its own reference), with a deadline
+ * (0: test_call's), keeping the result and its reason. */
+typedef struct poster {
 	const book *b;
-	int n;
+	post p;
+	char reference[48];
+	int64_t timeout_ms;
 	int rc;
-} racer_arg;
+	char reason[64];
+} poster;
 
-static void *racer(void *arg)
+static void *poster_run(void *arg)
 {
-	racer_arg *r = arg;
+	poster *t = arg;
 	mem_arena *a = mem_arena_new(0);
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	test_caller svc = { .internal = 1 };
-	char ref[64];
+	test_caller svc = { .internal = 1, .timeout_ms = t->timeout_ms };
 
-	snprintf(ref, sizeof(ref), "race-%d", r->n);
-	req.group_id = (char *)r->b->group;
-	req.account_id = (char *)r->b->account;
-	req.type = DEBIT;
-	req.amount_kobo = 100;
-	req.source = "payout";
-	req.reference = ref;
-	r->rc = test_call(&w.ledger, "PostEntry", &req.base, &resp, a, &svc);
+	post_request(&req, t->b, &t->p);
+	t->rc = test_call(&w.ledger, "PostEntry", &req.base, &resp, a, &svc);
+	snprintf(t->reason, sizeof(t->reason), "%s", t->rc ? err_last()->reason : "");
 	mem_arena_free(a);
 	rpc_client_thread_done();
 	return NULL;
 }
 
+/* n threads posting like p to b, references "<tag>-<i>". */
+static void start_posters(poster *args, pthread_t *threads, int n, const book *b,
+			  const post *p, const char *tag, int64_t timeout_ms)
+{
+	for (int i = 0; i < n; i++) {
+		args[i] = (poster){ .b = b, .p = *p, .timeout_ms = timeout_ms };
+		snprintf(args[i].reference, sizeof(args[i].reference), "%s-%d", tag, i);
+		args[i].p.reference = args[i].reference;
+		assert_int_equal(pthread_create(&threads[i], NULL, poster_run, &args[i]), 0);
+	}
+}
+
+static void join_posters(pthread_t *threads, int n)
+{
+	for (int i = 0; i < n; i++)
+		pthread_join(threads[i], NULL);
+}
+
+#define RACERS 32
+
 static void test_concurrent_debits_never_overdraw(void **state)
 {
 	book b;
 	pthread_t threads[RACERS];
-	racer_arg args[RACERS];
+	poster args[RACERS];
 	int ok = 0, refused = 0;
 
 	open_book(&b, "ledger-race");
 	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "race-funds" }, NULL), 0);
+	start_posters(args, threads, RACERS, &b, &(post){ DEBIT, 100, .source = "payout" },
+		      "race", 0);
+	join_posters(threads, RACERS);
 	for (int i = 0; i < RACERS; i++) {
-		args[i] = (racer_arg){ .b = &b, .n = i };
-		pthread_create(&threads[i], NULL, racer, &args[i]);
-	}
-	for (int i = 0; i < RACERS; i++) {
-		pthread_join(threads[i], NULL);
 		ok += args[i].rc == 0;
 		refused += args[i].rc == ERR_FAILED_PRECONDITION;
 	}
 	assert_int_equal(ok, 10);
 	assert_int_equal(refused, RACERS - 10);
 	assert_int_equal(balance(&b, NULL), 0);
+}
+
+/* Posts to a group whose balance row someone else holds: more of them than
+ * the ledger has workers (4 in tests), with short deadlines. */
+#define BUSY_POSTS 8
+#define OTHER_POSTS 4
+
+/* The group's ledger_balance row as it stands (0 when it has none). */
+static int64_t balance_row(const book *b)
+{
+	return of_group(b, "coalesce(sum(balance_kobo), 0) FROM ledger_balance");
+}
+
+/* Issue 15 item 6: with one group's balance row held, posts to it give up
+ * after the lock wait (UNAVAILABLE group_busy, nothing written) instead of
+ * holding every worker, so posts to other groups and reads go on. */
+static void test_a_locked_group_does_not_stall_the_ledger(void **state)
+{
+	book held, other;
+	poster held_args[BUSY_POSTS], other_args[OTHER_POSTS];
+	pthread_t held_threads[BUSY_POSTS], other_threads[OTHER_POSTS];
+	Kolo__Ledger__V1__GetBalanceRequest read = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	ProtobufCMessage *read_resp = NULL;
+	test_caller reader = { .internal = 1, .timeout_ms = 5000 };
+	char *conninfo, sql[256];
+	PGconn *holder;
+	int read_rc;
+	int64_t read_balance = -1;
+
+	open_book(&held, "ledger-held");
+	open_book(&other, "ledger-not-held");
+	assert_int_equal(post_entry(&held, &(post){ CREDIT, 1000, "held-funds" }, NULL), 0);
+	ldg_set_lock_wait_ms(300);
+	conninfo = test_pg_conninfo(w.dbname, NULL);
+	holder = test_pg_connect(conninfo);
+	free(conninfo);
+	snprintf(sql, sizeof(sql),
+		 "SELECT 1 FROM ledger_balance WHERE group_id = '%s' FOR UPDATE", held.group);
+	test_pg_ok(holder, "BEGIN");
+	test_pg_ok(holder, sql);
+	start_posters(held_args, held_threads, BUSY_POSTS, &held, &(post){ CREDIT, 100 }, "held",
+		      2000);
+	start_posters(other_args, other_threads, OTHER_POSTS, &other, &(post){ CREDIT, 100 },
+		      "not-held", 8000);
+	/* A read of the held group does not wait for its lock. */
+	read.group_id = held.group;
+	read_rc = test_call(&w.ledger, "GetBalance", &read.base, &read_resp, w.arena, &reader);
+	if (read_rc == 0)
+		read_balance = ((Kolo__Ledger__V1__GetBalanceResponse *)read_resp)->balance_kobo;
+	join_posters(held_threads, BUSY_POSTS);
+	join_posters(other_threads, OTHER_POSTS);
+	/* Released before any assertion, so that a failure cannot leave the
+	 * ledger's workers waiting for the rest of the suite. */
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+	ldg_set_lock_wait_ms(LDG_LOCK_WAIT_DEFAULT_MS);
+	/* Once released the group takes posts again; by the time this one
+	 * is through, nothing of the refused ones is still on its way. */
+	assert_int_equal(post_entry(&held, &(post){ CREDIT, 50, "held-after" }, NULL), 0);
+	assert_int_equal(read_rc, 0);
+	assert_int_equal(read_balance, 1000);
+	for (int i = 0; i < OTHER_POSTS; i++)
+		assert_int_equal(other_args[i].rc, 0);
+	for (int i = 0; i < BUSY_POSTS; i++) {
+		assert_int_equal(held_args[i].rc, ERR_UNAVAILABLE);
+		assert_string_equal(held_args[i].reason, "group_busy");
+	}
+	assert_int_equal(entries_of(&other), OTHER_POSTS);
+	assert_int_equal(balance_row(&other), OTHER_POSTS * 100);
+	assert_int_equal(entries_of(&held), 2);
+	assert_int_equal(balance_row(&held), 1050);
+	assert_int_equal(balance(&held, NULL), 1050);
+}
+
+static long fee_debits(const char *reference, int64_t amount)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM ledger_entry WHERE reference = 'fee:%s'"
+		 " AND type = 'DEBIT' AND amount_kobo = %lld",
+		 reference, (long long)amount);
+	return test_pg_long(w.admin, sql);
+}
+
+/* Issue 15 item 8: a CREDIT and the fee its provider kept post together,
+ * the gross credit and a fee:<reference> DEBIT, so the balance is what
+ * arrived; a replay returns both; the fee is part of the content. */
+static void test_credit_with_a_fee_posts_the_credit_and_its_fee_debit(void **state)
+{
+	book b;
+	Kolo__Ledger__V1__PostEntryResponse *r = NULL, *again = NULL;
+
+	open_book(&b, "ledger-fee");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500000, "flw-fee-1", .fee = 7000 }, &r), 0);
+	assert_false(r->replayed);
+	assert_int_equal(r->entry->type, CREDIT);
+	assert_int_equal(r->entry->amount_kobo, 500000);
+	assert_non_null(r->fee_entry);
+	assert_int_equal(r->fee_entry->type, DEBIT);
+	assert_int_equal(r->fee_entry->amount_kobo, 7000);
+	assert_string_equal(r->fee_entry->reference, "fee:flw-fee-1");
+	assert_string_equal(r->fee_entry->source, "demo");
+	assert_string_equal(r->fee_entry->group_id, b.group);
+	assert_int_equal(fee_debits("flw-fee-1", 7000), 1);
+	assert_int_equal(entries_of(&b), 2);
+	assert_int_equal(balance(&b, NULL), 493000);
+	/* The same post again: both originals, nothing new. */
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500000, "flw-fee-1", .fee = 7000 }, &again), 0);
+	assert_true(again->replayed);
+	assert_string_equal(again->entry->id, r->entry->id);
+	assert_non_null(again->fee_entry);
+	assert_string_equal(again->fee_entry->id, r->fee_entry->id);
+	/* Another fee, or none, under the same reference: a conflict. */
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500000, "flw-fee-1", .fee = 6999 }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "reference_conflict");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500000, "flw-fee-1" }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "reference_conflict");
+	/* A credit posted without a fee is not replayed by one with a fee. */
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "flw-fee-2", "fee-key" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "flw-fee-2", .fee = 10 }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "flw-fee-3", "fee-key", .fee = 10 }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "client_ref_conflict");
+	assert_int_equal(entries_of(&b), 3);
+	assert_int_equal(balance(&b, NULL), 494000);
 }
 
 static int list_page(const book *b, const test_user *as, int page_size, const char *token,
@@ -508,6 +673,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_list_filters_and_order, check_invariant),
 		cmocka_unit_test_teardown(test_get_entry_by_id_or_reference, check_invariant),
 		cmocka_unit_test_teardown(test_reader_cache_remembers_passes_only, check_invariant),
+		cmocka_unit_test_teardown(test_a_locked_group_does_not_stall_the_ledger, check_invariant),
+		cmocka_unit_test_teardown(test_credit_with_a_fee_posts_the_credit_and_its_fee_debit, check_invariant),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

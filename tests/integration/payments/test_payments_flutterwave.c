@@ -642,6 +642,82 @@ static void test_verified_deposit_is_credited_in_exact_kobo(void **state)
 				 "/v3/transactions/%s/verify", transaction)), 1);
 }
 
+/* The provider's rows of a deposit in the club's ledger: the CREDIT of
+ * the gross amount, and the fee DEBIT (reference fee:<transaction>). */
+static long deposit_rows(const club *c, const char *reference, const char *type,
+			 int64_t kobo)
+{
+	return sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
+			" AND group_id = '%s' AND type = '%s' AND amount_kobo = %lld"
+			" AND source = 'provider_sandbox' AND NOT simulated",
+			reference, c->group, type, (long long)kobo);
+}
+
+static long group_entries(const club *c)
+{
+	return sql_long("SELECT count(*) FROM ledger_entry WHERE group_id = '%s'", c->group);
+}
+
+/* Issue 15 item 8: Flutterwave kept its fee (app_fee; the merchant bears
+ * it, KOLO_FEE_BEARER's default): the gross CREDIT and a fee DEBIT in one
+ * ledger transaction, so the balance is what Flutterwave holds; a second
+ * delivery adds nothing; a fee not below the amount credits nothing. */
+static void test_deposit_fee_kept_by_flutterwave_is_debited_with_the_credit(void **state)
+{
+	club c;
+	const char *transaction = new_transaction(), *whole_fee = new_transaction();
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+
+	open_club(&c, "flw-fee");
+	test_fake_flw_transaction_fee(transaction, c.tx_ref, "5000.00", "70.50", "successful");
+	assert_int_equal(webhook(charge_body(transaction, c.tx_ref, "5000.00"), SECRET_HASH, &r),
+			 0);
+	assert_string_equal(r->status, "processed");
+	assert_int_equal(deposit_rows(&c, transaction, "CREDIT", 500000), 1);
+	assert_int_equal(deposit_rows(&c, mem_arena_printf(w.arena, "fee:%s", transaction),
+				      "DEBIT", 7050), 1);
+	assert_int_equal(group_entries(&c), 2);
+	assert_int_equal(balance(&c), 492950);
+	assert_int_equal(webhook(charge_body(transaction, c.tx_ref, "5000.00"), SECRET_HASH, &r),
+			 0);
+	assert_string_equal(r->status, "duplicate");
+	assert_int_equal(group_entries(&c), 2);
+	assert_int_equal(balance(&c), 492950);
+	/* All of it kept: nothing arrived, nothing is credited, not retried. */
+	test_fake_flw_transaction_fee(whole_fee, c.tx_ref, "10.00", "10.00", "successful");
+	assert_int_equal(webhook(charge_body(whole_fee, c.tx_ref, "10.00"), SECRET_HASH, &r), 0);
+	assert_string_equal(r->status, "ignored");
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
+				  " AND processed AND outcome = 'fee_not_below_amount'",
+				  r->event_id), 1);
+	assert_int_equal(group_entries(&c), 2);
+	assert_int_equal(balance(&c), 492950);
+}
+
+/* KOLO_FEE_BEARER=customer: the fee came on top of the amount, so the
+ * amount is what arrived and no fee is debited. */
+static void test_deposit_fee_paid_by_the_customer_is_not_debited(void **state)
+{
+	club c;
+	const char *transaction = new_transaction();
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+	pay_deps deps = *pay_current();
+	int rc;
+
+	open_club(&c, "flw-fee-customer");
+	test_fake_flw_transaction_fee(transaction, c.tx_ref, "5000.00", "70.50", "successful");
+	deps.customer_bears_fee = 1;
+	pay_configure(&deps);
+	rc = webhook(charge_body(transaction, c.tx_ref, "5000.00"), SECRET_HASH, &r);
+	deps.customer_bears_fee = 0;
+	pay_configure(&deps);
+	assert_int_equal(rc, 0);
+	assert_string_equal(r->status, "processed");
+	assert_int_equal(deposit_rows(&c, transaction, "CREDIT", 500000), 1);
+	assert_int_equal(group_entries(&c), 1);
+	assert_int_equal(balance(&c), 500000);
+}
+
 static void test_delivery_repeated_a_hundred_times_credits_once(void **state)
 {
 	club c;
@@ -1353,6 +1429,8 @@ int main(void)
 		T(test_badly_signed_webhook_is_stored_unprocessed_and_refused),
 		T(test_verified_deposit_is_credited_in_exact_kobo),
 		T(test_delivery_repeated_a_hundred_times_credits_once),
+		T(test_deposit_fee_kept_by_flutterwave_is_debited_with_the_credit),
+		T(test_deposit_fee_paid_by_the_customer_is_not_debited),
 		T(test_deposit_the_provider_does_not_confirm_is_not_credited),
 		T(test_deposit_queued_while_the_provider_fails_is_credited_once_later),
 		T(test_concurrent_deliveries_of_one_deposit_credit_once),
