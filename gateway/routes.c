@@ -97,6 +97,9 @@ const gw_route gw_routes[] = {
 	{ "POST", "/v1/withdrawals/{id}/decline", gw_rpc_route,
 	  RPC(GW_WITHDRAWALS, "DeclineWithdrawal", .status = 200, .required = "pin",
 	      .path_fields = WITHDRAWAL, .unwrap = "withdrawal"), GW_RATE_PIN },
+	{ "POST", "/v1/withdrawals/{id}/retry-payout", gw_rpc_route,
+	  RPC(GW_WITHDRAWALS, "RetryPayout", .status = 200, .required = "pin",
+	      .path_fields = WITHDRAWAL, .unwrap = "withdrawal"), GW_RATE_PIN },
 
 	/* payments */
 	{ "GET", "/v1/banks", gw_rpc_route,

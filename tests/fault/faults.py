@@ -600,7 +600,7 @@ def scenario_e(owner):
     g.wait_balance(200000)
     poll("withdrawal %s showing the failure" % wid, lambda: psql(
         "SELECT status || '/' || coalesce(payout_status, '') FROM withdrawal_request"
-        " WHERE id = '%s'" % wid) == "APPROVED/FAILED")
+        " WHERE id = '%s'" % wid) == "PAYOUT_FAILED/FAILED")
     check(transfers_created(pid) == 1, "e2: %d transfers" % transfers_created(pid))
     check(fake_requests("POST /v3/transfers") == posts + 1,
           "e2: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
@@ -756,10 +756,78 @@ def scenario_h(owner):
     invariants("h")
 
 
+def scenario_i(owner):
+    """The interleaving that once lost money, under kill -9: a two-officer
+    group holds 100.00 and two approved withdrawals of 100.00 each race for
+    it. Payments is killed with the first one's debit claimed and waiting at
+    the ledger; the second is approved while payments is down; the debit
+    lands after its claimant died. Restarted, the worker takes the idle
+    claim over (a replay of the same debit), pays the first once, and the
+    second's debit is refused for good: a deposit afterwards does not turn it
+    into a debit. A retry of the second, approved by today's officers, pays
+    it once from the deposit. Each attempt: paid once or nothing moved."""
+    treasurer = User("treasurer")
+    g = Group(owner, "Fault I")
+    expect(201, "POST", "/v1/groups/%s/members" % g.id,
+           {"email": treasurer.email, "role": "TREASURER"}, owner.token)
+    expect(200, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
+    fund(g, "100.00")
+    g.wait_balance(10000)
+    ids = []
+    for reason in ("fault i first", "fault i second"):
+        reply = expect(201, "POST", "/v1/groups/%s/withdrawals" % g.id,
+                       {"amount_kobo": 10000, "beneficiary": BENEFICIARY,
+                        "reason": reason, "pin": PIN}, owner.token)
+        ids.append(reply["id"])
+    first, second = ids
+    fake_mode("transfers", "succeed_immediately", 2)
+
+    def approve(wid):
+        return http("POST", "/v1/withdrawals/%s/approve" % wid, {"pin": PIN},
+                    treasurer.token, timeout=60)
+
+    with BalanceLock(g) as lock:
+        t, _ = in_background(lambda: approve(first))
+        poll("the first debit waiting at the ledger", lock.waited_on)
+        kill9("payments")
+        status, reply = approve(second)  # payments is down: approved, not paid
+        check(status == 200 and reply["status"] == "APPROVED",
+              "i: second approval %s %s" % (status, reply))
+    t.join(CAP)
+    restart("payments")
+    # Which one the money went to depends on whether the dead claimant's
+    # debit landed before its deadline; exactly one is paid either way.
+    poll("one withdrawal PAID, the other PAYOUT_FAILED", lambda: sorted(
+        g.withdrawal_status(w) for w in ids) == ["PAID", "PAYOUT_FAILED"])
+    paid, failed = ids if g.withdrawal_status(first) == "PAID" else ids[::-1]
+    log("i: %s paid, the %s failed for want of money" % (
+        "first" if paid == first else "second", "second" if paid == first else "first"))
+    check(debits_of(paid) == 1 and reversals_of(paid) == 0,
+          "i: paid %d debits, %d reversals" % (debits_of(paid), reversals_of(paid)))
+    check(debits_of(failed) == 0, "i: failed %d debits" % debits_of(failed))
+    check(psql("SELECT count(*) FROM ledger_refusal WHERE reference = 'payout:%s'" % failed)
+          == "1", "i: the refusal is not on record")
+    fund(g, "100.00")
+    g.wait_balance(10000)
+    # Every worker pass since: the refused attempt stays without a debit.
+    poll("a payments pass after the deposit", lambda: psql(
+        "SELECT count(*) FROM payout WHERE withdrawal_id = '%s'"
+        " AND stage = 'settled' AND status = 'FAILED'" % failed) == "1")
+    check(debits_of(failed) == 0, "i: the deposit was taken by a refused attempt")
+    status, reply = http("POST", "/v1/withdrawals/%s/retry-payout" % failed, {"pin": PIN},
+                         treasurer.token, timeout=60)
+    check(status == 200, "i: retry %s %s" % (status, reply))
+    poll("the retried withdrawal PAID", lambda: g.withdrawal_status(failed) == "PAID")
+    check(debits_of(failed) == 1 and reversals_of(failed) == 0,
+          "i: retried %d debits, %d reversals" % (debits_of(failed), reversals_of(failed)))
+    check(g.balance() == 0, "i: balance %d" % g.balance())
+    invariants("i")
+
+
 SCENARIOS = [("a", scenario_a), ("b", scenario_b), ("c", scenario_c), ("d", scenario_d),
              ("e", scenario_e),
              ("f", scenario_f), ("g", scenario_g),
-             ("h", scenario_h)]
+             ("h", scenario_h), ("i", scenario_i)]
 
 
 def on_term(signum, frame):
