@@ -15,21 +15,30 @@ CREATE TABLE public.ledger_refusal (
 );
 GRANT SELECT, INSERT ON public.ledger_refusal TO kolo_ledger;
 
--- A DEBIT, under the group's lock: the balance row is locked first, so each
--- statement after it (a fresh snapshot each, this function being VOLATILE
--- under READ COMMITTED) sees everything earlier lock holders committed.
--- Returns the new entry; no row when the reference already has an outcome
--- (an entry or a refusal: the caller reads which) or when it is refused now
--- (recorded in ledger_refusal).
+-- A posting is ONE statement (its own transaction: the group's balance row is
+-- locked only while PostgreSQL runs it, never across a round trip) calling
+-- one of the two functions below. Each first bounds how long it may wait
+-- for the group's balance row (lock_timeout, local to the statement's
+-- transaction: p_lock_wait_ms, the ledger's wait capped by the caller's
+-- deadline; past it, SQLSTATE 55P03 and nothing written).
+
+-- A DEBIT: the balance row is locked first, so each statement after it (a
+-- fresh snapshot each, this function being VOLATILE under READ COMMITTED)
+-- sees everything earlier lock holders committed. Returns the new entry; no
+-- row when the reference already has an outcome (an entry or a refusal:
+-- the caller reads which) or when it is refused now (recorded in
+-- ledger_refusal).
 CREATE FUNCTION public.ledger_post_debit(p_group uuid, p_account uuid, p_user uuid,
                                          p_amount bigint, p_currency text, p_source text,
                                          p_reference text, p_client_ref text,
-                                         p_simulated boolean, p_channel text)
+                                         p_simulated boolean, p_channel text,
+                                         p_lock_wait_ms integer)
 RETURNS SETOF public.ledger_entry
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   held bigint;
 BEGIN
+  PERFORM set_config('lock_timeout', p_lock_wait_ms::text, true);
   SELECT balance_kobo INTO held FROM public.ledger_balance
    WHERE group_id = p_group FOR UPDATE;
   IF EXISTS (SELECT 1 FROM public.ledger_entry WHERE reference = p_reference)
@@ -54,10 +63,59 @@ BEGIN
     RETURNING *;
 END
 $$;
+
+-- A CREDIT, and with p_fee > 0 the DEBIT of the fee the provider kept
+-- (reference p_fee_reference, the credit's other fields), together: the
+-- credit's row first, then the fee's. A taken reference or client_ref
+-- fails the statement (unique_violation) and writes nothing.
+CREATE FUNCTION public.ledger_post_credit(p_group uuid, p_account uuid, p_user uuid,
+                                          p_amount bigint, p_currency text, p_source text,
+                                          p_reference text, p_client_ref text,
+                                          p_simulated boolean, p_channel text,
+                                          p_fee bigint, p_fee_reference text,
+                                          p_lock_wait_ms integer)
+RETURNS SETOF public.ledger_entry
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  PERFORM set_config('lock_timeout', p_lock_wait_ms::text, true);
+  INSERT INTO public.ledger_balance AS lb (group_id, balance_kobo, credits_kobo,
+                                          debits_kobo, entries)
+  VALUES (p_group, p_amount - p_fee, p_amount, p_fee, CASE WHEN p_fee > 0 THEN 2 ELSE 1 END)
+  ON CONFLICT (group_id) DO UPDATE
+     SET balance_kobo = lb.balance_kobo + EXCLUDED.balance_kobo,
+         credits_kobo = lb.credits_kobo + EXCLUDED.credits_kobo,
+         debits_kobo = lb.debits_kobo + EXCLUDED.debits_kobo,
+         entries = lb.entries + EXCLUDED.entries, updated_at = now();
+  RETURN QUERY
+    INSERT INTO public.ledger_entry (group_id, account_id, user_id, type, amount_kobo,
+                                     currency, source, reference, client_ref, simulated,
+                                     payment_channel)
+    VALUES (p_group, p_account, p_user, 'CREDIT', p_amount, p_currency, p_source,
+            p_reference, p_client_ref, p_simulated, p_channel)
+    RETURNING *;
+  IF p_fee > 0 THEN
+    RETURN QUERY
+      INSERT INTO public.ledger_entry (group_id, account_id, user_id, type, amount_kobo,
+                                       currency, source, reference, simulated,
+                                       payment_channel)
+      VALUES (p_group, p_account, p_user, 'DEBIT', p_fee, p_currency, p_source,
+              p_fee_reference, p_simulated, p_channel)
+      RETURNING *;
+  END IF;
+END
+$$;
 REVOKE ALL ON FUNCTION public.ledger_post_debit(uuid, uuid, uuid, bigint, text, text, text,
-                                                text, boolean, text) FROM PUBLIC;
+                                                text, boolean, text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.ledger_post_debit(uuid, uuid, uuid, bigint, text, text,
-                                                   text, text, boolean, text) TO kolo_ledger;
+                                                   text, text, boolean, text, integer)
+  TO kolo_ledger;
+REVOKE ALL ON FUNCTION public.ledger_post_credit(uuid, uuid, uuid, bigint, text, text, text,
+                                                 text, boolean, text, bigint, text, integer)
+  FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.ledger_post_credit(uuid, uuid, uuid, bigint, text, text,
+                                                    text, text, boolean, text, bigint, text,
+                                                    integer)
+  TO kolo_ledger;
 
 -- Payments (kolo-payments): a payout's money steps are claimed before they
 -- are made ('debiting', 'reversing'), and every move checks the version it

@@ -60,13 +60,12 @@ static Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx,
 
 /* --- PostEntry ------------------------------------------------------------- */
 
-/* One posting, run by db_tx() under the caller's deadline: an entry, and
- * with a CREDIT's fee its fee DEBIT in the same transaction. */
+/* One PostEntry: an entry, and with a CREDIT's fee its fee DEBIT, written
+ * together (ldg_store_post), and what came of it. */
 typedef struct ldg_post_tx {
 	mem_arena *arena;
 	const ldg_entry_spec *spec;
 	const ldg_entry_spec *fee; /* NULL: no fee */
-	int64_t lock_wait_ms;
 	ldg_entry entry;	   /* out: posted, or the original of a replay */
 	ldg_entry fee_entry;	   /* out when has_fee */
 	int posted;		   /* out */
@@ -179,39 +178,22 @@ static int ldg_fee_of(ldg_post_tx *t, ldg_entry_spec *out, int64_t fee_kobo)
 	return 0;
 }
 
-static int ldg_post_body(db_conn *c, void *arg)
-{
-	ldg_post_tx *t = arg;
-	int fee_posted = 0;
-	int rc = ldg_store_lock_wait(c, t->lock_wait_ms);
-
-	t->posted = 0;
-	if (rc == 0)
-		rc = ldg_store_post(c, t->arena, t->spec, &t->entry, &t->posted);
-	if (rc < 0 || !t->posted || !t->fee)
-		return rc;
-	/* The credit just raised the balance it holds locked above the fee. */
-	rc = ldg_store_post(c, t->arena, t->fee, &t->fee_entry, &fee_posted);
-	if (rc == 0 && !fee_posted)
-		rc = err_set(ERR_INTERNAL, "fee_not_posted",
-			     "the balance refused a fee below the credit just posted");
-	t->has_fee = rc == 0;
-	return rc;
-}
-
-/* The posting runs under the caller's deadline (statement_timeout), and
- * waits for its group's balance row at most KOLO_LEDGER_LOCK_WAIT_MS: a
+/* The posting is one statement, its own transaction, so the group's
+ * balance row is held only while PostgreSQL runs it (a transaction around
+ * it would hold the hot row across a round trip). It waits for that row at
+ * most KOLO_LEDGER_LOCK_WAIT_MS, and never past the caller's deadline: a
  * group held by a long transaction costs each caller a bounded wait of a
  * worker, not the worker, and other groups go on. */
 static int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
 {
 	int64_t deadline_ms = svc_tx_timeout(ctx);
+	ldg_posting p = { .spec = t->spec, .fee = t->fee, .lock_wait_ms = ldg_lock_wait_ms };
 	int rc;
 
-	t->lock_wait_ms = ldg_lock_wait_ms;
-	if (deadline_ms > 0 && deadline_ms < t->lock_wait_ms)
-		t->lock_wait_ms = deadline_ms;
-	rc = db_tx(c, deadline_ms, ldg_post_body, t);
+	if (deadline_ms > 0 && deadline_ms < p.lock_wait_ms)
+		p.lock_wait_ms = deadline_ms;
+	rc = ldg_store_post(c, t->arena, &p, &t->entry, &t->fee_entry, &t->posted);
+	t->has_fee = rc == 0 && t->posted && t->fee;
 	if (rc == ERR_UNAVAILABLE && strcmp(err_last()->reason, "lock_not_available") == 0)
 		return err_set(ERR_UNAVAILABLE, "group_busy",
 			       "the group's ledger is busy; nothing was posted, try again");

@@ -1,6 +1,5 @@
 #include "store.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,32 +10,20 @@
 	" coalesce(payment_channel, ''), coalesce(rule_status, ''), "          \
 	DB_RFC3339("created_at") ", created_at::text"
 
-/* The entry half of both posting statements: it inserts only when the
- * balance CTE `b` gave a row. */
-#define LDG_INSERT_FROM_B                                                      \
-	", e AS (INSERT INTO ledger_entry (group_id, account_id, user_id, type,"  \
-	" amount_kobo, currency, source, reference, client_ref, simulated,"    \
-	" payment_channel) SELECT b.group_id, $2::uuid, NULLIF($3, '')::uuid," \
-	" $4, $5::int, $6, $7, $8, NULLIF($9, ''), $10::boolean, $11 FROM b"   \
-	" RETURNING *) SELECT " LDG_COLUMNS " FROM e"
-
+/* A posting is one statement calling ledger_post_credit or
+ * ledger_post_debit (migration 0010): its own transaction, so the group's
+ * balance row is held only while PostgreSQL runs it. The debit locks that
+ * row first and then reads the reference's outcome, so a refused reference
+ * stays refused (ledger_refusal) and concurrent debits cannot overdraw. */
 static const char ldg_credit_sql[] =
-	"WITH b AS (INSERT INTO ledger_balance AS lb (group_id, balance_kobo,"
-	" credits_kobo, entries) VALUES ($1::uuid, $5::bigint, $5::bigint, 1)"
-	" ON CONFLICT (group_id) DO UPDATE SET"
-	" balance_kobo = lb.balance_kobo + EXCLUDED.balance_kobo,"
-	" credits_kobo = lb.credits_kobo + EXCLUDED.credits_kobo,"
-	" entries = lb.entries + 1, updated_at = now() RETURNING group_id)"
-	LDG_INSERT_FROM_B;
+	"SELECT " LDG_COLUMNS " FROM ledger_post_credit($1::uuid, $2::uuid,"
+	" NULLIF($3, '')::uuid, $4::bigint, $5, $6, $7, NULLIF($8, ''),"
+	" $9::boolean, $10, $11::bigint, $12, $13::int)";
 
-/* A debit runs in ledger_post_debit (migration 0010): the group's balance
- * row is locked first, then the reference's outcome is read, so a refused
- * reference stays refused (ledger_refusal) and concurrent debits cannot
- * overdraw. */
 static const char ldg_debit_sql[] =
 	"SELECT " LDG_COLUMNS " FROM ledger_post_debit($1::uuid, $2::uuid,"
-	" NULLIF($3, '')::uuid, $5::bigint, $6, $7, $8, NULLIF($9, ''),"
-	" $10::boolean, $11) e WHERE $4 = 'DEBIT'";
+	" NULLIF($3, '')::uuid, $4::bigint, $5, $6, $7, NULLIF($8, ''),"
+	" $9::boolean, $10, $13::int) WHERE $11::bigint = 0 AND $12 = ''";
 
 static int ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry *out)
 {
@@ -58,35 +45,30 @@ static int ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry 
 	return out->page_key ? 0 : err_oom();
 }
 
-int ldg_store_post(db_conn *c, mem_arena *a, const ldg_entry_spec *s,
-		   ldg_entry *out, int *posted)
+int ldg_store_post(db_conn *c, mem_arena *a, const ldg_posting *p, ldg_entry *out,
+		   ldg_entry *fee_out, int *posted)
 {
-	char amount[DB_I64_TEXT];
+	const ldg_entry_spec *s = p->spec;
+	char amount[DB_I64_TEXT], fee[DB_I64_TEXT], wait[DB_I64_TEXT];
 	const char *params[] = { s->group_id, s->account_id, s->user_id,
-				 ldg_type_text(s->type), db_i64(amount, s->amount_kobo),
-				 s->currency, s->source, s->reference, s->client_ref,
-				 s->simulated ? "true" : "false", s->payment_channel };
+				 db_i64(amount, s->amount_kobo), s->currency, s->source,
+				 s->reference, s->client_ref, s->simulated ? "true" : "false",
+				 s->payment_channel, db_i64(fee, p->fee ? p->fee->amount_kobo : 0),
+				 p->fee ? p->fee->reference : "", db_i64(wait, p->lock_wait_ms) };
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res, s->type == LDG_CREDIT ? ldg_credit_sql : ldg_debit_sql,
-			 11, params);
+			 13, params);
 
 	if (rc < 0)
 		return rc;
-	*posted = PQntuples(res) == 1;
+	*posted = PQntuples(res) >= 1;
 	if (*posted)
 		rc = ldg_read_entry(a, res, 0, out);
+	if (rc == 0 && p->fee)
+		rc = PQntuples(res) == 2 ? ldg_read_entry(a, res, 1, fee_out)
+					 : err_set(ERR_INTERNAL, NULL, "a fee was not posted");
 	PQclear(res);
 	return rc;
-}
-
-/* A utility statement takes no parameter: the number is formatted from an
- * int64, never from input. */
-int ldg_store_lock_wait(db_conn *c, int64_t wait_ms)
-{
-	char sql[64];
-
-	snprintf(sql, sizeof(sql), "SET LOCAL lock_timeout = %" PRId64, wait_ms);
-	return db_run(c, sql, 0, NULL);
 }
 
 int ldg_store_find(db_conn *c, mem_arena *a, const char *column,

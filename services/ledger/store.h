@@ -17,16 +17,26 @@ typedef struct ldg_entry {
 	char *page_key; /* created_at as the database prints it */
 } ldg_entry;
 
-/* Appends the entry and moves the group's balance in one statement (its
- * own transaction). *posted is 0, and no entry is written, when a DEBIT's
- * reference already has an outcome (an entry or a refusal) or when it
- * would take the balance below zero: then the refusal is recorded, and
- * that reference is refused for ever (ldg_store_refusal). ERR_ALREADY_EXISTS when the reference or
- * client_ref is taken; ERR_FAILED_PRECONDITION (foreign_key_violation)
- * for a group or account that does not exist or do not belong together. */
-KOLO_MUST_CHECK int ldg_store_post(db_conn *c, mem_arena *a,
-				   const ldg_entry_spec *spec, ldg_entry *out,
-				   int *posted);
+/* What one posting writes: an entry, and with a CREDIT the DEBIT of the
+ * fee the provider kept (NULL: none), waiting for the group's balance row
+ * at most lock_wait_ms. */
+typedef struct ldg_posting {
+	const ldg_entry_spec *spec;
+	const ldg_entry_spec *fee;
+	int64_t lock_wait_ms;
+} ldg_posting;
+
+/* Appends the entry (and its fee) and moves the group's balance in one
+ * statement, its own transaction. *posted is 0, and nothing is written,
+ * when a DEBIT's reference already has an outcome (an entry or a refusal)
+ * or when it would take the balance below zero: then the refusal is
+ * recorded, and that reference is refused for ever (ldg_store_refusal).
+ * ERR_ALREADY_EXISTS when the reference or client_ref is taken;
+ * ERR_FAILED_PRECONDITION (foreign_key_violation) for a group or account
+ * that does not exist or do not belong together; ERR_UNAVAILABLE
+ * "lock_not_available" when the balance row stayed held past the wait. */
+KOLO_MUST_CHECK int ldg_store_post(db_conn *c, mem_arena *a, const ldg_posting *p,
+				   ldg_entry *out, ldg_entry *fee_out, int *posted);
 
 /* A DEBIT the balance refused: the reference's only outcome. */
 typedef struct ldg_refusal {
@@ -39,10 +49,6 @@ typedef struct ldg_refusal {
 KOLO_MUST_CHECK int ldg_store_refusal(db_conn *c, const char *reference,
 				      ldg_refusal *out, int *found);
 
-/* Inside a transaction: how long its statements wait for a row lock
- * (SET LOCAL lock_timeout); past it they fail with ERR_UNAVAILABLE
- * "lock_not_available", which db_tx() does not retry. */
-KOLO_MUST_CHECK int ldg_store_lock_wait(db_conn *c, int64_t wait_ms);
 
 /* The entry whose column ("id", "reference" or "client_ref") is value;
  * *found is 0 when there is none. */

@@ -94,8 +94,9 @@ static int pay_move(pay_payout *p, pay_state to, int actor, const char *provider
 	return rc;
 }
 
-/* A claim this actor may make: a fresh one from `from`, or the worker's
- * take-over of one left idle past payout_stale_s. */
+/* Claims a step (-> claimed) for actor: a fresh claim, or the worker's
+ * take-over of one left idle past payout_stale_s; *moved 0 when someone
+ * holds it and may still be at it. */
 static int pay_claim(pay_payout *p, pay_state claimed, int actor, int *moved)
 {
 	*moved = 0;
@@ -120,8 +121,8 @@ static int pay_step_debit(pay_env *env, pay_payout *p, int actor, int *moved)
 		return rc;
 	rc = pay_check_same_provider(env, p->group_id);
 	if (rc == ERR_FAILED_PRECONDITION)
-		return pay_move(p, PAY_UNFUNDED, PAY_BY_CLAIMER, NULL, err_last()->reason, 0,
-				moved);
+		return pay_move(p, PAY_UNFUNDED, PAY_BY_CLAIMER, NULL,
+				mem_arena_printf(env->arena, "%s", err_last()->reason), 0, moved);
 	if (rc == 0)
 		rc = pay_post(env, p, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT,
 			      pay_ref(env->arena, "payout", p), &refused);

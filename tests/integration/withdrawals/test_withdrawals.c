@@ -190,7 +190,7 @@ static Kolo__Withdrawals__V1__Withdrawal *get(const char *id, const test_user *a
 static void test_request_approve_paid_once(void **state)
 {
 	team t;
-	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
+	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
 	char id[64];
 
 	make_team(&t, "story", 100000);
@@ -544,16 +544,26 @@ static long entries_like(const team *t, const char *type, const char *pattern)
 	return test_pg_long(w.admin, sql);
 }
 
+/* A team holding 30000 kobo whose request of 20000 was approved and whose
+ * payout failed (the demo provider fails that account): PAYOUT_FAILED. */
+static Kolo__Withdrawals__V1__Withdrawal *failed_payout(team *t, const char *tag)
+{
+	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
+
+	make_team(t, tag, 30000);
+	assert_int_equal(request(t, &t->owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(approve(wd->id, &t->treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAYOUT_FAILED);
+	return done;
+}
+
 static void test_failed_payout_keeps_the_money_in_the_group(void **state)
 {
 	team t;
-	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL, *retried = NULL;
+	Kolo__Withdrawals__V1__Withdrawal *wd, *done = NULL, *retried = NULL;
 
-	make_team(&t, "payout-fail", 30000);
-	assert_int_equal(request(&t, &t.owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
-	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
 	/* Its own state, the money back: not APPROVED for ever. */
-	assert_int_equal(done->status, W_PAYOUT_FAILED);
+	wd = done = failed_payout(&t, "payout-fail");
 	assert_non_null(done->payout);
 	assert_int_equal(done->payout->status, KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED);
 	assert_true(done->payout->failure_reason[0]);
@@ -579,13 +589,10 @@ static void test_failed_payout_keeps_the_money_in_the_group(void **state)
 static void test_failed_payout_expires_closed(void **state)
 {
 	team t;
-	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
+	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
 	char sql[256];
 
-	make_team(&t, "payout-expiry", 30000);
-	assert_int_equal(request(&t, &t.owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
-	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
-	assert_int_equal(done->status, W_PAYOUT_FAILED);
+	wd = done = failed_payout(&t, "payout-expiry");
 	snprintf(sql, sizeof(sql),
 		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
 		 " - interval '1 minute' WHERE id = '%s'", wd->id);
@@ -610,10 +617,7 @@ static void test_retry_needs_todays_officers(void **state)
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
 	char sql[256];
 
-	make_team(&t, "retry-rule", 30000);
-	assert_int_equal(request(&t, &t.owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
-	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
-	assert_int_equal(done->status, W_PAYOUT_FAILED);
+	wd = done = failed_payout(&t, "retry-rule");
 	test_identity_user(&w.identity, &newcomer, "retry-rule-newcomer");
 	test_world_member(&w, t.group, &t.owner, &newcomer, KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
 	set_pin(&newcomer);
@@ -640,9 +644,7 @@ static void test_payout_attempts_are_capped(void **state)
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
 	int max = wdr_current()->payout_max_attempts;
 
-	make_team(&t, "capped", 30000);
-	assert_int_equal(request(&t, &t.owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
-	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
+	wd = done = failed_payout(&t, "capped");
 	for (int attempt = 2; attempt <= max; attempt++) {
 		assert_int_equal(done->status, W_PAYOUT_FAILED);
 		assert_int_equal(retry(wd->id, &t.treasurer, &done), 0);
@@ -684,6 +686,47 @@ static void test_unpayable_withdrawal_does_not_stay_approved(void **state)
 	snprintf(sql, sizeof(sql), "UPDATE account SET provider = 'demo' WHERE group_id = '%s'",
 		 t.group);
 	test_pg_ok(w.admin, sql);
+}
+
+/* Finding 3: a request payments cannot be asked about is asked again
+ * later and later (doubling from KOLO_WITHDRAWALS_PAYOUT_IDLE_S), not on
+ * every pass: such rows do not fill the worker's batch. */
+static void test_unanswered_payout_asks_back_off(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
+	wdr_deps deps = *wdr_current();
+	char sql[320];
+
+	make_team(&t, "backoff", 30000);
+	assert_int_equal(request(&t, &t.owner, 20000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	/* Approved behind payments' back, with a beneficiary payments refuses
+	 * (so CreatePayout answers an error and creates nothing). */
+	snprintf(sql, sizeof(sql),
+		 "UPDATE withdrawal_request SET status = 'APPROVED', beneficiary ="
+		 " jsonb_set(beneficiary, '{bank_code}', '\"x\"'),"
+		 " updated_at = now() - interval '1 hour' WHERE id = '%s'", wd->id);
+	test_pg_ok(w.admin, sql);
+	deps.payout_idle_s = 30;
+	wdr_configure(&deps);
+	test_world_withdrawals_pass(&w);
+	test_world_withdrawals_pass(&w);
+	test_world_withdrawals_pass(&w);
+	deps.payout_idle_s = 0;
+	wdr_configure(&deps);
+	snprintf(sql, sizeof(sql),
+		 "SELECT payout_tries || '/' || (next_payout_at > now() + interval '20 seconds')"
+		 " FROM withdrawal_request WHERE id = '%s'", wd->id);
+	{
+		char *tries = test_pg_value(w.admin, sql);
+
+		assert_string_equal(tries, "1/true"); /* asked once, next in 30 s */
+		free(tries);
+	}
+	snprintf(sql, sizeof(sql),
+		 "UPDATE withdrawal_request SET status = 'DECLINED' WHERE id = '%s'", wd->id);
+	test_pg_ok(w.admin, sql);
+	assert_int_equal(balance(&t), 30000);
 }
 
 /* Finding 1, the interleaving that lost money: a payout left `created`
@@ -847,6 +890,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_retry_needs_todays_officers, check_invariant),
 		cmocka_unit_test_teardown(test_payout_attempts_are_capped, check_invariant),
 		cmocka_unit_test_teardown(test_unpayable_withdrawal_does_not_stay_approved, check_invariant),
+		cmocka_unit_test_teardown(test_unanswered_payout_asks_back_off, check_invariant),
 		cmocka_unit_test_teardown(test_stale_payout_copy_cannot_debit_a_failed_attempt, check_invariant),
 		cmocka_unit_test_teardown(test_single_officer_rule_pays_on_request, check_invariant),
 		cmocka_unit_test_teardown(test_requester_cancels_and_lists_filter, check_invariant),
