@@ -42,12 +42,11 @@ static int64_t wdr_next_ask_s(int tries)
 
 /* Records that payments was asked about row's payout and settled nothing
  * (payout_id "" when it could not be asked). */
-static int wdr_note_asked(wdr_env *env, const wdr_row *row, const char *payout_id)
+static int wdr_note_asked(const wdr_row *row, const char *payout_id)
 {
 	db_conn *c = NULL;
 	int rc = db_thread_conn(&c);
 
-	(void)env;
 	if (rc == 0)
 		rc = wdr_store_payout_asked(c, row->id, row->payout_attempt, payout_id,
 					    wdr_next_ask_s(row->payout_tries));
@@ -68,7 +67,7 @@ static int wdr_record(wdr_env *env, const wdr_row *row, const Kolo__Payments__V1
 	int moved = 0, rc;
 
 	if (to == WDR_APPROVED)
-		return wdr_note_asked(env, row, p->id);
+		return wdr_note_asked(row, p->id);
 	if (!wdr_move_allowed(m.from, m.to, WDR_BY_SYSTEM))
 		return err_set(ERR_INTERNAL, NULL, "no move from APPROVED to %s", wdr_state_text(to));
 	if (to == WDR_PAYOUT_FAILED)
@@ -120,7 +119,7 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 	if (rc < 0) {
 		err_info saved = *err_last();
 
-		if (wdr_note_asked(env, &row, "") < 0)
+		if (wdr_note_asked(&row, "") < 0)
 			log_event(LOG_LVL_WARN, "cannot note a payout ask", "withdrawal_id",
 				  row.id, NULL);
 		return err_set(saved.code, saved.reason, "%s", saved.message);
