@@ -134,7 +134,13 @@ ALTER TABLE public.withdrawal_request
   ADD CONSTRAINT withdrawal_request_status_check CHECK (status = ANY (ARRAY['PENDING',
     'APPROVED', 'DECLINED', 'PAID', 'PAYOUT_FAILED', 'CLOSED'])),
   ADD COLUMN payout_tries integer NOT NULL DEFAULT 0,
-  ADD COLUMN next_payout_at timestamp with time zone;
+  ADD COLUMN next_payout_at timestamp with time zone,
+  -- when it became APPROVED (last): approval tiers look 24 hours back
+  ADD COLUMN approved_at timestamp with time zone;
+UPDATE public.withdrawal_request SET approved_at = updated_at
+ WHERE status IN ('APPROVED', 'PAID');
+CREATE INDEX withdrawal_request_group_approved_idx
+  ON public.withdrawal_request (group_id, approved_at) WHERE approved_at IS NOT NULL;
 DROP INDEX public.withdrawal_request_approved_idx;
 CREATE INDEX withdrawal_request_approved_idx
   ON public.withdrawal_request (next_payout_at) WHERE status = 'APPROVED';

@@ -203,6 +203,7 @@ static int wdr_approve_move(db_conn *c, const char *id, int required, int *appro
 typedef struct wdr_create_tx {
 	mem_arena *arena;
 	wdr_new row;
+	wdr_approval_facts group; /* the rule now; the requester as officer and approver */
 	char *id;
 	int approved;
 } wdr_create_tx;
@@ -210,11 +211,18 @@ typedef struct wdr_create_tx {
 static int wdr_create_body(db_conn *c, void *arg)
 {
 	wdr_create_tx *t = arg;
-	int rc = wdr_store_create(c, t->arena, &t->row, &t->id);
+	wdr_approval_decision d;
+	int rc = wdr_store_recent_kobo(c, t->row.group_id, "", &t->group.recent_kobo);
 
 	/* The request is the requester's approval: one may be enough. */
-	if (rc == 0 && t->row.approvals_required <= 1)
-		rc = wdr_approve_move(c, t->id, t->row.approvals_required, &t->approved);
+	if (rc < 0)
+		return rc;
+	t->group.amount_kobo = t->row.amount_kobo;
+	d = wdr_decide_approval(&t->group);
+	t->row.approvals_required = d.required;
+	rc = wdr_store_create(c, t->arena, &t->row, &t->id);
+	if (rc == 0 && d.complete)
+		rc = wdr_approve_move(c, t->id, d.required, &t->approved);
 	return rc;
 }
 
@@ -323,8 +331,10 @@ WDR_HANDLER(create_withdrawal)
 	t.row = (wdr_new){ .group_id = in->group_id, .amount_kobo = in->amount_kobo,
 			   .beneficiary = beneficiary, .reason = in->reason,
 			   .requested_by = rpc_ctx_user_id(ctx), .client_ref = in->client_ref,
-			   .approvals_required = m->approvals_required > 0 ? m->approvals_required : 1,
 			   .ttl_s = wdr_current()->ttl_s };
+	t.group = (wdr_approval_facts){ .rule_required = m->approvals_required,
+					.officers = &t.row.requested_by, .n_officers = 1,
+					.approvers = &t.row.requested_by, .n_approvers = 1 };
 	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), wdr_create_body, &t);
@@ -345,41 +355,25 @@ WDR_HANDLER(create_withdrawal)
 typedef struct wdr_act_tx {
 	mem_arena *arena;
 	const char *id, *actor, *reason;
-	int required; /* approvals the group needs now */
+	wdr_approval_facts group; /* the group now: rule, tiers, officers */
 	int approved; /* this approval completed the request */
 	int who;      /* WDR_BY_OFFICER and/or WDR_BY_REQUESTER */
 	wdr_state retried_to; /* RetryPayout: APPROVED or PENDING */
-	const char **lapsed; /* approvers who are no longer officers */
-	size_t n_lapsed;
 } wdr_act_tx;
 
-static int wdr_is_lapsed(const wdr_act_tx *t, const char *user_id)
+/* The group as an approval decision needs it, from the actor's membership
+ * m: its rule now, and who its officers are now (the actor, and each
+ * earlier approver groups still calls an officer). */
+static int wdr_gather_group(rpc_ctx *ctx, const wdr_row *w,
+			    const Kolo__Groups__V1__GetMembershipResponse *m, wdr_act_tx *t)
 {
-	for (size_t i = 0; i < t->n_lapsed; i++) {
-		if (strcmp(t->lapsed[i], user_id) == 0)
-			return 1;
-	}
-	return 0;
-}
+	const char **officers = mem_arena_alloc(t->arena, sizeof(*officers) * (w->n_approvals + 1));
 
-/* The approvals that count: those of people who are officers now (an
- * approval made since the check was made by an officer moments ago). */
-static int wdr_counted_approvals(const wdr_act_tx *t, const wdr_row *w)
-{
-	int n = 0;
-
-	for (size_t i = 0; i < w->n_approvals; i++)
-		n += !wdr_is_lapsed(t, w->approvals[i].user_id);
-	return n;
-}
-
-/* Fills t->lapsed with the approvers of w, other than the actor, who are
- * no longer officers of its group (removed or demoted since). */
-static int wdr_find_lapsed(rpc_ctx *ctx, const wdr_row *w, wdr_act_tx *t)
-{
-	t->lapsed = mem_arena_alloc(t->arena, sizeof(*t->lapsed) * (w->n_approvals + 1));
-	if (!t->lapsed)
+	if (!officers)
 		return err_oom();
+	t->group.rule_required = m->approvals_required;
+	t->group.officers = officers;
+	officers[t->group.n_officers++] = t->actor;
 	for (size_t i = 0; i < w->n_approvals; i++) {
 		Kolo__Groups__V1__GetMembershipRequest req =
 			KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
@@ -394,10 +388,35 @@ static int wdr_find_lapsed(rpc_ctx *ctx, const wdr_row *w, wdr_act_tx *t)
 			      (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
 		if (rc < 0)
 			return rc;
-		if (!resp->is_member || !resp->is_officer)
-			t->lapsed[t->n_lapsed++] = w->approvals[i].user_id;
+		if (resp->is_member && resp->is_officer)
+			officers[t->group.n_officers++] = w->approvals[i].user_id;
 	}
 	return 0;
+}
+
+/* Decides, under the request's row lock, whether its approvals (plus the
+ * actor's, when `with_actor`) complete it: the facts gathered before, the
+ * request's amount, and what the group paid out or approved in the 24
+ * hours before. */
+static int wdr_decide(db_conn *c, wdr_act_tx *t, const wdr_row *w, int with_actor,
+		      wdr_approval_decision *out)
+{
+	const char **approvers = mem_arena_alloc(t->arena, sizeof(*approvers) * (w->n_approvals + 1));
+	wdr_approval_facts f = t->group;
+	int rc;
+
+	if (!approvers)
+		return err_oom();
+	for (size_t i = 0; i < w->n_approvals; i++)
+		approvers[f.n_approvers++] = w->approvals[i].user_id;
+	if (with_actor)
+		approvers[f.n_approvers++] = t->actor;
+	f.approvers = approvers;
+	f.amount_kobo = w->amount_kobo;
+	rc = wdr_store_recent_kobo(c, w->group_id, w->id, &f.recent_kobo);
+	if (rc == 0)
+		*out = wdr_decide_approval(&f);
+	return rc;
 }
 
 /* A request that can still be acted on: PENDING and not expired. */
@@ -415,6 +434,7 @@ static int wdr_actionable(const wdr_row *w)
 static int wdr_approve_body(db_conn *c, void *arg)
 {
 	wdr_act_tx *t = arg;
+	wdr_approval_decision d;
 	wdr_row w;
 	int found = 0;
 	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
@@ -425,8 +445,10 @@ static int wdr_approve_body(db_conn *c, void *arg)
 		rc = wdr_actionable(&w);
 	if (rc == 0)
 		rc = wdr_store_approve(c, t->id, t->actor);
-	if (rc == 0 && wdr_counted_approvals(t, &w) + 1 >= t->required)
-		rc = wdr_approve_move(c, t->id, t->required, &t->approved);
+	if (rc == 0)
+		rc = wdr_decide(c, t, &w, 1, &d);
+	if (rc == 0 && d.complete)
+		rc = wdr_approve_move(c, t->id, d.required, &t->approved);
 	return rc;
 }
 
@@ -499,8 +521,7 @@ WDR_HANDLER(approve_withdrawal)
 	if (rc == 0)
 		rc = wdr_check_balance(ctx, w.group_id, w.amount_kobo);
 	if (rc == 0)
-		rc = wdr_find_lapsed(ctx, &w, &t);
-	t.required = m && m->approvals_required > 0 ? m->approvals_required : 1;
+		rc = wdr_gather_group(ctx, &w, m, &t);
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
@@ -561,6 +582,7 @@ static int wdr_retry_body(db_conn *c, void *arg)
 	wdr_act_tx *t = arg;
 	wdr_row w;
 	int found = 0, moved = 0, mine = 0;
+	wdr_approval_decision d;
 	wdr_move m = { .id = t->id, .from = WDR_PAYOUT_FAILED };
 	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
 
@@ -574,11 +596,13 @@ static int wdr_retry_body(db_conn *c, void *arg)
 		mine |= strcmp(w.approvals[i].user_id, t->actor) == 0;
 	if (rc == 0 && !mine)
 		rc = wdr_store_approve(c, t->id, t->actor);
+	if (rc == 0)
+		rc = wdr_decide(c, t, &w, !mine, &d);
 	if (rc < 0)
 		return rc;
-	m.to = wdr_after_retry(wdr_counted_approvals(t, &w) + !mine, t->required);
+	m.to = wdr_after_retry(d.counted, d.required);
 	if (m.to == WDR_APPROVED)
-		m.approvals_required = t->required;
+		m.approvals_required = d.required;
 	else
 		m.ttl_s = wdr_current()->ttl_s;
 	if (!wdr_move_allowed(m.from, m.to, WDR_BY_OFFICER))
@@ -609,8 +633,7 @@ WDR_HANDLER(retry_payout)
 	if (rc == 0)
 		rc = wdr_check_balance(ctx, w.group_id, w.amount_kobo);
 	if (rc == 0)
-		rc = wdr_find_lapsed(ctx, &w, &t);
-	t.required = m && m->approvals_required > 0 ? m->approvals_required : 1;
+		rc = wdr_gather_group(ctx, &w, m, &t);
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)

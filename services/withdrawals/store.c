@@ -256,6 +256,8 @@ int wdr_store_move(db_conn *c, const wdr_move *m, int *moved)
 			 " payout_tries = CASE WHEN $3 = 'APPROVED' THEN 0 ELSE r.payout_tries END,"
 			 " next_payout_at = CASE WHEN $3 = 'APPROVED' THEN NULL"
 			 " ELSE r.next_payout_at END,"
+			 " approved_at = CASE WHEN $3 = 'APPROVED' THEN now()"
+			 " ELSE r.approved_at END,"
 			 " executed_at = CASE WHEN $3 = 'PAID' THEN"
 			 " coalesce(NULLIF($12, '')::timestamptz, now()) ELSE r.executed_at END,"
 			 " updated_at = now() FROM w WHERE r.id = w.id",
@@ -265,6 +267,25 @@ int wdr_store_move(db_conn *c, const wdr_move *m, int *moved)
 		*moved = db_affected(res) == 1;
 	PQclear(res);
 	return rc;
+}
+
+int wdr_store_recent_kobo(db_conn *c, const char *group_id, const char *except_id,
+			  int64_t *out)
+{
+	const char *params[] = { group_id, except_id };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT coalesce(sum(amount_kobo), 0) FROM withdrawal_request"
+			 " WHERE group_id = $1::uuid AND status IN ('APPROVED', 'PAID')"
+			 " AND approved_at > now() - interval '24 hours'"
+			 " AND id::text <> $2",
+			 2, params);
+
+	if (rc < 0)
+		return rc;
+	*out = db_int64(res, 0, 0);
+	PQclear(res);
+	return 0;
 }
 
 int wdr_store_payout_asked(db_conn *c, const char *id, int attempt, const char *payout_id,

@@ -89,6 +89,12 @@ typedef struct wdr_move {
 /* *moved is 0 when the request was no longer in m->from (or its attempt). */
 KOLO_MUST_CHECK int wdr_store_move(db_conn *c, const wdr_move *m, int *moved);
 
+/* What the group paid out or approved in the last 24 hours (APPROVED and
+ * PAID requests by when they were approved), the request except_id aside
+ * ("" for none): approval tiers look back that far. */
+KOLO_MUST_CHECK int wdr_store_recent_kobo(db_conn *c, const char *group_id,
+					  const char *except_id, int64_t *out);
+
 /* Notes on an APPROVED request of attempt what payments said that settled
  * nothing (payout_id may be "" when payments could not be asked), and
  * when to ask again: next_in_s from now, one more unanswered try. */

@@ -80,6 +80,43 @@ wdr_state wdr_after_retry(int counted_approvals, int required)
 	return counted_approvals >= (required > 0 ? required : 1) ? WDR_APPROVED : WDR_PENDING;
 }
 
+static int wdr_listed(const char *const *ids, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(ids[i], id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* The approvals the amount needs: the rule, raised by the highest tier
+ * whose threshold the amount and the last 24 hours' together exceed. */
+static int wdr_required(const wdr_approval_facts *f)
+{
+	int64_t window = f->amount_kobo + (f->recent_kobo > 0 ? f->recent_kobo : 0);
+	int required = f->rule_required > 0 ? f->rule_required : 1;
+
+	for (size_t i = 0; i < f->n_tiers; i++) {
+		if (window > f->tiers[i].above_kobo && f->tiers[i].approvals_required > required)
+			required = f->tiers[i].approvals_required;
+	}
+	return required;
+}
+
+wdr_approval_decision wdr_decide_approval(const wdr_approval_facts *f)
+{
+	wdr_approval_decision d = { .required = wdr_required(f) };
+
+	for (size_t i = 0; i < f->n_approvers; i++) {
+		/* once each, and only while an officer */
+		if (wdr_listed(f->officers, f->n_officers, f->approvers[i]) &&
+		    !wdr_listed(f->approvers, i, f->approvers[i]))
+			d.counted++;
+	}
+	d.complete = d.counted >= d.required;
+	return d;
+}
+
 int64_t wdr_backoff_s(int tries, int base_s, int max_s)
 {
 	int64_t s = base_s;

@@ -68,6 +68,40 @@ wdr_state wdr_after_payout(wdr_payout_word word, int attempt, int max_attempts);
  * back to PENDING for approvals. */
 wdr_state wdr_after_retry(int counted_approvals, int required);
 
+/* --- the approval decision (DESIGN §12: rule, tiers, today's officers) --- */
+
+/* An approval tier of the group: a withdrawal above above_kobo (with what
+ * the group paid out or approved in the 24 hours before) needs at least
+ * approvals_required. */
+typedef struct wdr_tier {
+	int64_t above_kobo;
+	int approvals_required;
+} wdr_tier;
+
+/* What an approval decision needs, gathered before it is taken. */
+typedef struct wdr_approval_facts {
+	int rule_required;	      /* the group's rule now */
+	const wdr_tier *tiers;	      /* the group's tiers now */
+	size_t n_tiers;
+	int64_t amount_kobo;	      /* the request's */
+	int64_t recent_kobo;	      /* paid out or approved by the group in the 24 h before */
+	const char *const *officers;  /* user ids of the group's officers now */
+	size_t n_officers;
+	const char *const *approvers; /* who approved the request (the new one included) */
+	size_t n_approvers;
+} wdr_approval_facts;
+
+typedef struct wdr_approval_decision {
+	int required; /* the rule, or the highest tier the amount reaches: never fewer */
+	int counted;  /* distinct approvers who are officers now */
+	int complete; /* counted >= required */
+} wdr_approval_decision;
+
+/* Decides whether a request's approvals complete it. Pure: no I/O. An
+ * approver who is not an officer now (demoted, removed, or only proposed)
+ * does not count. */
+wdr_approval_decision wdr_decide_approval(const wdr_approval_facts *f);
+
 /* Seconds before asking payments again after `tries` unanswered asks:
  * base_s doubled each time, at most max_s (0 when base_s is 0). */
 int64_t wdr_backoff_s(int tries, int base_s, int max_s);

@@ -95,6 +95,92 @@ static void test_payout_moves(void **state)
 	assert_int_equal(pay_state_parse("sent", "SUCCESS"), -1);
 }
 
+/* Every group of 1-5 officers and 0-5 plain members, every rule, every
+ * set of approvers: a request completes exactly when the approvers who
+ * are officers reach the rule; members never count, however many. */
+static void test_approval_decision_over_small_groups(void **state)
+{
+	static const char *const people[] = { "o1", "o2", "o3", "o4", "o5",
+					      "m1", "m2", "m3", "m4", "m5" };
+	const char *approvers[10];
+
+	(void)state;
+	for (size_t n_off = 1; n_off <= 5; n_off++) {
+		for (size_t n_mem = 0; n_mem <= 5; n_mem++) {
+			for (int rule = 1; rule <= (int)n_off; rule++) {
+				unsigned everyone = 1u << (n_off + n_mem);
+
+				for (unsigned set = 0; set < everyone; set++) {
+					wdr_approval_facts f = { .rule_required = rule,
+								 .amount_kobo = 100,
+								 .officers = people,
+								 .n_officers = n_off,
+								 .approvers = approvers };
+					wdr_approval_decision d;
+					int officers_in = 0;
+
+					for (size_t i = 0; i < n_off + n_mem; i++) {
+						if (!(set & (1u << i)))
+							continue;
+						/* members are people[5..] */
+						approvers[f.n_approvers++] =
+							i < n_off ? people[i] : people[5 + i - n_off];
+						officers_in += i < n_off;
+					}
+					d = wdr_decide_approval(&f);
+					assert_int_equal(d.required, rule);
+					assert_int_equal(d.counted, officers_in);
+					assert_int_equal(d.complete, officers_in >= rule);
+				}
+			}
+		}
+	}
+}
+
+static void test_approval_counts_each_officer_once(void **state)
+{
+	const char *officers[] = { "a", "b" };
+	const char *approvers[] = { "a", "a", "a" };
+	wdr_approval_facts f = { .rule_required = 2, .amount_kobo = 1, .officers = officers,
+				 .n_officers = 2, .approvers = approvers, .n_approvers = 3 };
+
+	(void)state;
+	assert_int_equal(wdr_decide_approval(&f).counted, 1);
+	assert_false(wdr_decide_approval(&f).complete);
+}
+
+/* Tiers raise the requirement by the amount plus the last 24 hours, so
+ * splitting a large withdrawal does not dodge a tier; never below the rule. */
+static void test_tiers_and_the_look_back(void **state)
+{
+	const wdr_tier tiers[] = { { 100000, 2 }, { 1000000, 3 } };
+	const char *officers[] = { "a", "b", "c" };
+	const char *approvers[] = { "a", "b" };
+	wdr_approval_facts f = { .rule_required = 1, .tiers = tiers, .n_tiers = 2,
+				 .officers = officers, .n_officers = 3, .approvers = approvers,
+				 .n_approvers = 2 };
+
+	(void)state;
+	f.amount_kobo = 100000; /* not above the first threshold */
+	assert_int_equal(wdr_decide_approval(&f).required, 1);
+	f.amount_kobo = 100001;
+	assert_int_equal(wdr_decide_approval(&f).required, 2);
+	assert_true(wdr_decide_approval(&f).complete);
+	f.amount_kobo = 60000; /* a split: the other half went out today */
+	f.recent_kobo = 60000;
+	assert_int_equal(wdr_decide_approval(&f).required, 2);
+	f.recent_kobo = 950000;
+	assert_int_equal(wdr_decide_approval(&f).required, 3);
+	assert_false(wdr_decide_approval(&f).complete);
+	f.rule_required = 3; /* a tier never lowers the rule */
+	f.amount_kobo = 1;
+	f.recent_kobo = 0;
+	assert_int_equal(wdr_decide_approval(&f).required, 3);
+	f.rule_required = 0; /* no rule read: one approval at least */
+	f.n_tiers = 0;
+	assert_int_equal(wdr_decide_approval(&f).required, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -103,6 +189,9 @@ int main(void)
 		cmocka_unit_test(test_retry_counts_against_the_rule_now),
 		cmocka_unit_test(test_backoff_doubles_to_a_ceiling),
 		cmocka_unit_test(test_payout_moves),
+		cmocka_unit_test(test_approval_decision_over_small_groups),
+		cmocka_unit_test(test_approval_counts_each_officer_once),
+		cmocka_unit_test(test_tiers_and_the_look_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
