@@ -111,15 +111,19 @@ static int pay_check_same_provider(pay_env *env, const char *group_id);
 /* CREATED or DEBITING: claim the debit, then take the money from the
  * group. Whoever posts the reference, the ledger gives one answer: the
  * debit (a replay for a second poster) or its refusal. A group that cannot
- * pay this way (no account, another provider's) is refused before. */
+ * pay this way (no account, another provider's) is refused before a first
+ * claim posts anything. */
 static int pay_step_debit(pay_env *env, pay_payout *p, int actor, int *moved)
 {
+	int fresh = p->state == PAY_CREATED; /* nobody can have posted it yet */
 	int refused = 0;
 	int rc = pay_claim(p, PAY_DEBITING, actor, moved);
 
 	if (rc < 0 || !*moved)
 		return rc;
-	rc = pay_check_same_provider(env, p->group_id);
+	/* A take-over always asks the ledger: the claimant it replaces may
+	 * have posted, and only the ledger's answer is final. */
+	rc = fresh ? pay_check_same_provider(env, p->group_id) : 0;
 	if (rc == ERR_FAILED_PRECONDITION)
 		return pay_move(p, PAY_UNFUNDED, PAY_BY_CLAIMER, NULL,
 				mem_arena_printf(env->arena, "%s", err_last()->reason), 0, moved);
