@@ -383,6 +383,64 @@ static void test_worker_finishes_payouts_left_at_any_stage(void **state)
 	free(id);
 }
 
+/* Claims whose claimant died: a debit claim whose debit landed after its
+ * claimant was gone is taken over (the same reference: a replay) and paid
+ * once, never left; one whose debit never landed is debited once; a
+ * reversal claim is finished once, on record. */
+static void test_worker_takes_over_idle_claims(void **state)
+{
+	club c;
+	char landed[64], lost[64], reversing[64], account[64], sql[1024];
+	Kolo__Ledger__V1__PostEntryRequest debit = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
+	const char *rows[] = { landed, lost, reversing };
+	const char *stages[] = { "debiting', 'PENDING", "debiting', 'PENDING",
+				 "reversing', 'FAILED" };
+
+	open_club(&c, "pay-claims");
+	assert_int_equal(deposit(&c, 100000, NULL, NULL), 0);
+	test_world_account(&w, c.group, account);
+	withdrawal_row(&c, 10000, landed);
+	withdrawal_row(&c, 10000, lost);
+	withdrawal_row(&c, 10000, reversing);
+	debit.group_id = c.group;
+	debit.account_id = account;
+	debit.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT;
+	debit.amount_kobo = 10000;
+	debit.source = "payout";
+	debit.simulated = 1;
+	debit.reference = mem_arena_printf(w.arena, "payout:%s", landed);
+	assert_int_equal(test_world_call(&w, &w.ledger, "PostEntry", &debit, &posted, NULL), 0);
+	debit.reference = mem_arena_printf(w.arena, "payout:%s", reversing);
+	assert_int_equal(test_world_call(&w, &w.ledger, "PostEntry", &debit, &posted, NULL), 0);
+	for (int i = 0; i < 3; i++) {
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO payout (withdrawal_id, group_id, amount_kobo, beneficiary,"
+			 " provider, stage, status, failure_reason) VALUES ('%s', '%s', 10000,"
+			 " '{\"bank_code\":\"058\",\"account_number\":\"0123456789\","
+			 "\"account_name\":\"A\"}', 'demo', '%s', 'the bank said no')",
+			 rows[i], c.group, stages[i]);
+		test_pg_ok(w.admin, sql);
+	}
+	assert_int_equal(balance(&c), 80000);
+	pay_worker_pass();
+	pay_worker_pass();
+	assert_int_equal(count("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'"
+			       " AND stage = 'settled' AND status = 'SUCCESS'", landed), 1);
+	assert_int_equal(count("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'"
+			       " AND stage = 'settled' AND status = 'SUCCESS'", lost), 1);
+	assert_int_equal(count("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'"
+			       " AND stage = 'reversed'", reversing), 1);
+	assert_int_equal(count("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'",
+			       reversing), 1);
+	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE type = 'CREDIT'"
+			       " AND reference = 'reversal:%s'", reversing), 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(count("SELECT count(*) FROM ledger_entry"
+				       " WHERE reference = 'payout:%s'", rows[i]), 1);
+	assert_int_equal(balance(&c), 80000); /* two paid, one given back */
+}
+
 static void test_webhooks_the_demo_provider_never_signs_are_kept_and_refused(void **state)
 {
 	Kolo__Payments__V1__HandleWebhookRequest req =
@@ -466,6 +524,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_unfunded_payout_fails_without_moving_money, check_invariant),
 		cmocka_unit_test_teardown(test_demo_transfers_outlive_a_restart, check_invariant),
 		cmocka_unit_test_teardown(test_worker_finishes_payouts_left_at_any_stage, check_invariant),
+		cmocka_unit_test_teardown(test_worker_takes_over_idle_claims, check_invariant),
 		cmocka_unit_test_teardown(test_webhooks_the_demo_provider_never_signs_are_kept_and_refused, check_invariant),
 		cmocka_unit_test_teardown(test_banks_and_account_resolution, check_invariant),
 		cmocka_unit_test_teardown(test_payout_reads_are_for_members, check_invariant),
