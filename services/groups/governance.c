@@ -1,6 +1,9 @@
 #include "governance.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "money/money.h"
 
 /* --- the state machine
  * -------------------------------------------------------- */
@@ -298,9 +301,9 @@ int grp_gov_may_object(const grp_gov_facts *f, const char *user)
 /* --- validity at apply time
  * ---------------------------------------------------------- */
 
-static int grp_gov_subject_present(const grp_gov_change *c)
+static int grp_gov_subject_present(grp_role subject_role)
 {
-	if (c->subject_role == GRP_ROLE_NONE)
+	if (subject_role == GRP_ROLE_NONE)
 		return err_set(ERR_FAILED_PRECONDITION, "member_not_found",
 			       "the member the proposal changes is no longer "
 			       "in the group");
@@ -308,9 +311,10 @@ static int grp_gov_subject_present(const grp_gov_change *c)
 }
 
 /* Taking an OWNER away must leave one. */
-static int grp_gov_keeps_owner(const grp_gov_change *c, const grp_gov_group *g)
+static int grp_gov_keeps_owner(const grp_change *c, grp_role subject_role,
+			       const grp_gov_group *g)
 {
-	if (c->subject_role == GRP_ROLE_OWNER && c->role != GRP_ROLE_OWNER &&
+	if (subject_role == GRP_ROLE_OWNER && c->role != GRP_ROLE_OWNER &&
 	    g->owners <= 1)
 		return err_set(
 			ERR_FAILED_PRECONDITION, "last_owner",
@@ -318,7 +322,8 @@ static int grp_gov_keeps_owner(const grp_gov_change *c, const grp_gov_group *g)
 	return 0;
 }
 
-int grp_gov_still_valid(const grp_gov_change *c, const grp_gov_group *g)
+int grp_gov_still_valid(const grp_change *c, grp_role subject_role,
+			const grp_gov_group *g)
 {
 	int rc = 0;
 
@@ -329,29 +334,29 @@ int grp_gov_still_valid(const grp_gov_change *c, const grp_gov_group *g)
 		return grp_tiers_check(c->tiers, c->n_tiers,
 				       g->rule.approvals_cap);
 	case GRP_KIND_ADD_OFFICER:
-		if (c->subject_role != GRP_ROLE_NONE)
+		if (subject_role != GRP_ROLE_NONE)
 			return err_set(
 				ERR_ALREADY_EXISTS, "already_member",
 				"the user is already a member of the group");
 		return 0;
 	case GRP_KIND_PROMOTE:
 	case GRP_KIND_DEMOTE:
-		rc = grp_gov_subject_present(c);
+		rc = grp_gov_subject_present(subject_role);
 		if (rc == 0 &&
-		    grp_role_change_kind(c->subject_role, c->role) != c->kind)
+		    grp_role_change_kind(subject_role, c->role) != c->kind)
 			rc = err_set(
 				ERR_FAILED_PRECONDITION, "role_changed",
 				"the member's role changed since the proposal");
 		if (rc == 0)
-			rc = grp_gov_keeps_owner(c, g);
+			rc = grp_gov_keeps_owner(c, subject_role, g);
 		return rc;
 	case GRP_KIND_REMOVE_OFFICER:
-		rc = grp_gov_subject_present(c);
-		if (rc == 0 && !grp_is_officer(c->subject_role))
+		rc = grp_gov_subject_present(subject_role);
+		if (rc == 0 && !grp_is_officer(subject_role))
 			rc = err_set(ERR_FAILED_PRECONDITION, "role_changed",
 				     "the member is no longer an officer");
 		if (rc == 0)
-			rc = grp_gov_keeps_owner(c, g);
+			rc = grp_gov_keeps_owner(c, subject_role, g);
 		return rc;
 	case GRP_KIND_REVOKE_PUBLIC_TOKEN:
 		return 0;
@@ -361,4 +366,69 @@ int grp_gov_still_valid(const grp_gov_change *c, const grp_gov_group *g)
 	}
 	return err_set(ERR_INVALID_ARGUMENT, "unknown_kind",
 		       "not a kind of proposal");
+}
+
+/* --- in plain words
+ * --------------------------------------------------------------------- */
+
+static char *grp_rule_summary(mem_arena *a, const grp_rule *r)
+{
+	if (r->template_ == GRP_RULE_MAJORITY)
+		return mem_arena_printf(
+			a,
+			"change the rule to majority (more than half of the "
+			"officers, at most %d)",
+			r->approvals_cap);
+	return mem_arena_printf(
+		a, "change the rule to %s (%d approval%s, at most %d)",
+		grp_template_text(r->template_), r->approvals_required,
+		r->approvals_required == 1 ? "" : "s", r->approvals_cap);
+}
+
+static char *grp_tiers_summary(mem_arena *a, const grp_change *c)
+{
+	char *text =
+		mem_arena_strdup(a, c->n_tiers ? "set approval tiers:"
+					       : "remove the approval tiers");
+
+	for (int i = 0; text && i < c->n_tiers; i++) {
+		char naira[MONEY_TEXT_MAX];
+
+		money_naira(naira, c->tiers[i].above_kobo);
+		text = mem_arena_printf(
+			a, "%s%s above NGN %s, %d approval%s", text,
+			i ? ";" : "", naira, c->tiers[i].approvals_required,
+			c->tiers[i].approvals_required == 1 ? "" : "s");
+	}
+	return text;
+}
+
+char *grp_change_summary(mem_arena *a, const grp_change *c,
+			 const char *subject_name)
+{
+	const char *who =
+		subject_name && subject_name[0] ? subject_name : "a member";
+
+	switch (c->kind) {
+	case GRP_KIND_RULE:
+		return grp_rule_summary(a, &c->rule);
+	case GRP_KIND_TIERS:
+		return grp_tiers_summary(a, c);
+	case GRP_KIND_ADD_OFFICER:
+		return mem_arena_printf(a, "add %s as %s", who,
+					grp_role_text(c->role));
+	case GRP_KIND_PROMOTE:
+	case GRP_KIND_DEMOTE:
+		return mem_arena_printf(a, "make %s %s", who,
+					grp_role_text(c->role));
+	case GRP_KIND_REMOVE_OFFICER:
+		return mem_arena_printf(
+			a, "remove the officer %s from the group", who);
+	case GRP_KIND_REVOKE_PUBLIC_TOKEN:
+		return mem_arena_strdup(a, "turn off the public page");
+	case GRP_KIND_NONE:
+	case GRP_KIND_COUNT:
+		break;
+	}
+	return mem_arena_strdup(a, "");
 }

@@ -147,15 +147,14 @@ KOLO_MUST_CHECK int grp_gov_may_approve(const grp_gov_facts *f,
 KOLO_MUST_CHECK int grp_gov_may_object(const grp_gov_facts *f,
 				       const char *user);
 
-/* What a change needs of the group when it applies. */
-typedef struct grp_gov_change {
+/* A proposed change: the fields of its kind. */
+typedef struct grp_change {
 	grp_prop_kind kind;
-	grp_rule rule;	       /* RULE */
-	const grp_tier *tiers; /* TIERS */
+	grp_rule rule;		       /* RULE */
+	grp_tier tiers[GRP_TIERS_MAX]; /* TIERS */
 	int n_tiers;
-	grp_role role;	       /* ADD_OFFICER, PROMOTE, DEMOTE: the new role */
-	grp_role subject_role; /* the subject's role now (NONE: not a member) */
-} grp_gov_change;
+	grp_role role; /* ADD_OFFICER, PROMOTE, DEMOTE: the new role */
+} grp_change;
 
 /* The group now, as far as a change's validity goes. */
 typedef struct grp_gov_group {
@@ -164,10 +163,19 @@ typedef struct grp_gov_group {
 	int owners;
 } grp_gov_group;
 
-/* 0 when change can still be made to g, else the error and reason it is
- * rejected with: "rule_unsatisfiable", "invalid_tiers", "already_member",
- * "member_not_found", "last_owner", "role_changed". */
-KOLO_MUST_CHECK int grp_gov_still_valid(const grp_gov_change *change,
+/* 0 when change can still be made to g, the subject's role being
+ * subject_role now (GRP_ROLE_NONE: not a member), else the error and
+ * reason it is rejected with: "rule_unsatisfiable", "invalid_tiers",
+ * "already_member", "member_not_found", "last_owner", "role_changed",
+ * "unknown_kind". */
+KOLO_MUST_CHECK int grp_gov_still_valid(const grp_change *change,
+					grp_role subject_role,
 					const grp_gov_group *g);
+
+/* The change in plain words for members and the public page ("make Ada
+ * a TREASURER"), in the arena; subject_name names the subject ("" if
+ * none). NULL when out of memory. */
+char *grp_change_summary(mem_arena *a, const grp_change *change,
+			 const char *subject_name);
 
 #endif

@@ -156,8 +156,8 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 static void test_rotated_and_revoked_tokens_stop_at_once(void **state)
 {
 	books b;
-	char path[160], old[64];
-	e2e_opts o = { 0 };
+	char path[160], old[64], pid[64];
+	e2e_opts o = { 0 }, t = { 0 };
 	e2e_reply r;
 
 	open_books(&b);
@@ -177,8 +177,21 @@ static void test_rotated_and_revoked_tokens_stop_at_once(void **state)
 	e2e_reply_free(&r);
 	snprintf(path, sizeof(path), "/v1/public/%s", b.token);
 	e2e_expect(NULL, "GET", path, NULL, 200, "");
+	/* The group is constituted: revoking is a proposal (202) the
+	 * treasurer passes; it acts after the time-lock. */
 	snprintf(path, sizeof(path), "/v1/groups/%s/public-token", b.gid);
-	e2e_expect(NULL, "DELETE", path, &o, 204, "");
+	e2e_expect(&r, "DELETE", path, &o, 202, "");
+	assert_string_equal(e2e_str(&r, "kind"), "revoke_public_token");
+	assert_string_equal(e2e_str(&r, "status"), "PENDING");
+	snprintf(pid, sizeof(pid), "%s", e2e_str(&r, "id"));
+	e2e_reply_free(&r);
+	snprintf(path, sizeof(path), "/v1/public/%s", b.token);
+	e2e_expect(NULL, "GET", path, NULL, 200, "");
+	snprintf(path, sizeof(path), "/v1/proposals/%s/approve", pid);
+	t.token = b.treasurer.access;
+	t.body = "{\"pin\":\"112233\"}";
+	e2e_expect(NULL, "POST", path, &t, 200, "");
+	e2e_wait_proposal(pid, &b.owner, "APPLIED");
 	snprintf(path, sizeof(path), "/v1/public/%s", b.token);
 	e2e_expect(NULL, "GET", path, NULL, 404, "not_found");
 	e2e_expect(NULL, "GET", "/v1/public/not*a*token", NULL, 400, "invalid_path_parameter");

@@ -346,12 +346,14 @@ static void test_objections_reject_by_majority(void **state)
 					assert_int_equal(passed,
 							 GRP_GOV_REJECT);
 				} else {
-					assert_int_equal(pending,
-							 GRP_GOV_PASS); /* single_officer
-									 */
-					assert_int_equal(passed,
-							 GRP_GOV_WAIT); /* time-lock
-									   on */
+					assert_int_equal(
+						pending,
+						GRP_GOV_PASS); /* single_officer
+								*/
+					assert_int_equal(
+						passed,
+						GRP_GOV_WAIT); /* time-lock
+								  on */
 				}
 			}
 }
@@ -443,45 +445,44 @@ static void test_still_valid_when_applied(void **state)
 	grp_gov_group g = {.rule = {GRP_RULE_TWO_OFFICER, 2, 3},
 			   .officers = 2,
 			   .owners = 1};
-	grp_gov_change c = {.kind = GRP_KIND_RULE,
-			    .rule = {GRP_RULE_CUSTOM, 3, 3}};
-	grp_tier tiers[] = {{1000, 3}};
+	grp_change c = {.kind = GRP_KIND_RULE, .rule = {GRP_RULE_CUSTOM, 3, 3}};
 
 	(void)state;
-	assert_int_equal(grp_gov_still_valid(&c, &g), ERR_FAILED_PRECONDITION);
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_NONE, &g),
+			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "rule_unsatisfiable");
 	g.officers = 3;
-	assert_int_equal(grp_gov_still_valid(&c, &g), 0);
-	c = (grp_gov_change){
-		.kind = GRP_KIND_TIERS, .tiers = tiers, .n_tiers = 1};
-	assert_int_equal(grp_gov_still_valid(&c, &g), 0);
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_NONE, &g), 0);
+	c = (grp_change){
+		.kind = GRP_KIND_TIERS, .tiers = {{1000, 3}}, .n_tiers = 1};
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_NONE, &g), 0);
 	g.rule.approvals_cap = 2; /* the cap went down since */
-	assert_int_equal(grp_gov_still_valid(&c, &g), ERR_INVALID_ARGUMENT);
-	c = (grp_gov_change){.kind = GRP_KIND_ADD_OFFICER,
-			     .role = GRP_ROLE_TREASURER,
-			     .subject_role = GRP_ROLE_MEMBER};
-	assert_int_equal(grp_gov_still_valid(&c, &g), ERR_ALREADY_EXISTS);
-	c = (grp_gov_change){.kind = GRP_KIND_PROMOTE,
-			     .role = GRP_ROLE_TREASURER,
-			     .subject_role = GRP_ROLE_NONE};
-	assert_int_equal(grp_gov_still_valid(&c, &g), ERR_FAILED_PRECONDITION);
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_NONE, &g),
+			 ERR_INVALID_ARGUMENT);
+	c = (grp_change){.kind = GRP_KIND_ADD_OFFICER,
+			 .role = GRP_ROLE_TREASURER};
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_MEMBER, &g),
+			 ERR_ALREADY_EXISTS);
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_NONE, &g), 0);
+	c = (grp_change){.kind = GRP_KIND_PROMOTE, .role = GRP_ROLE_TREASURER};
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_NONE, &g),
+			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "member_not_found");
-	c.subject_role =
-		GRP_ROLE_TREASURER; /* promoted some other way meanwhile */
-	assert_int_equal(grp_gov_still_valid(&c, &g), ERR_FAILED_PRECONDITION);
+	/* promoted some other way meanwhile */
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_TREASURER, &g),
+			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "role_changed");
-	c = (grp_gov_change){.kind = GRP_KIND_REMOVE_OFFICER,
-			     .subject_role = GRP_ROLE_OWNER};
-	assert_int_equal(grp_gov_still_valid(&c, &g), ERR_FAILED_PRECONDITION);
+	c = (grp_change){.kind = GRP_KIND_REMOVE_OFFICER};
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_OWNER, &g),
+			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "last_owner");
 	g.owners = 2;
-	assert_int_equal(grp_gov_still_valid(&c, &g), 0);
-	c = (grp_gov_change){.kind = GRP_KIND_DEMOTE,
-			     .role = GRP_ROLE_MEMBER,
-			     .subject_role = GRP_ROLE_TREASURER};
-	assert_int_equal(grp_gov_still_valid(&c, &g), 0);
-	c = (grp_gov_change){.kind = GRP_KIND_NONE};
-	assert_int_equal(grp_gov_still_valid(&c, &g), ERR_INVALID_ARGUMENT);
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_OWNER, &g), 0);
+	c = (grp_change){.kind = GRP_KIND_DEMOTE, .role = GRP_ROLE_MEMBER};
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_TREASURER, &g), 0);
+	c = (grp_change){.kind = GRP_KIND_NONE};
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_NONE, &g),
+			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "unknown_kind");
 }
 
