@@ -99,7 +99,7 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 	books b;
 	char path[160];
 	e2e_reply r;
-	json_t *wd;
+	json_t *wd, *gov;
 
 	open_books(&b);
 	snprintf(path, sizeof(path), "/v1/public/%s", b.token);
@@ -114,6 +114,13 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 							      "account_number")),
 			    "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2" "6789");
 	assert_string_equal(json_string_value(json_object_get(wd, "requested_by")), "E2E pub-owner");
+	/* Governance: the treasurer's appointment, recorded while bootstrapping. */
+	gov = json_array_get(json_object_get(r.json, "governance"), 0);
+	assert_string_equal(json_string_value(json_object_get(gov, "kind")), "add_officer");
+	assert_string_equal(json_string_value(json_object_get(gov, "status")), "APPLIED");
+	assert_string_equal(json_string_value(json_object_get(gov, "proposed_by")), "E2E pub-owner");
+	assert_non_null(strstr(json_string_value(json_object_get(gov, "summary")),
+			       "E2E pub-treasurer"));
 	assert_private(&b, r.body);
 	e2e_reply_free(&r);
 
@@ -125,6 +132,7 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 	assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt; Ajo"));
 	assert_null(strstr(r.body, "<script"));
 	assert_non_null(strstr(r.body, "Tuesday &amp; Friday"));
+	assert_non_null(strstr(r.body, "id=\"governance\""));
 	assert_true(strncmp(r.csp, "default-src 'none'; style-src 'sha256-", 38) == 0);
 	assert_private(&b, r.body);
 	e2e_reply_free(&r);

@@ -293,12 +293,11 @@ static void test_list_members_pages_with_names(void **state)
 	assert_string_equal(seen[2], b.email);
 }
 
-static int update_rule(const char *group_id, const test_user *as, int template_,
-		       int required, Kolo__Groups__V1__Group **out)
+/* UpdateGroup of the rule by as; the reply in *out. */
+static int rule_request(const char *group_id, const test_user *as, int template_, int required,
+			Kolo__Groups__V1__UpdateGroupResponse **out)
 {
 	Kolo__Groups__V1__UpdateGroupRequest req = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
-	Kolo__Groups__V1__UpdateGroupResponse *resp = NULL;
-	int rc;
 
 	req.group_id = (char *)group_id;
 	req.optional_rule_template_case =
@@ -309,7 +308,15 @@ static int update_rule(const char *group_id, const test_user *as, int template_,
 			KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_APPROVALS_REQUIRED_APPROVALS_REQUIRED;
 		req.approvals_required = required;
 	}
-	rc = call("UpdateGroup", &req, &resp, as);
+	return call("UpdateGroup", &req, out, as);
+}
+
+static int update_rule(const char *group_id, const test_user *as, int template_,
+		       int required, Kolo__Groups__V1__Group **out)
+{
+	Kolo__Groups__V1__UpdateGroupResponse *resp = NULL;
+	int rc = rule_request(group_id, as, template_, required, &resp);
+
 	if (rc == 0 && out)
 		*out = resp->group;
 	return rc;
@@ -667,24 +674,12 @@ static proposal *get_proposal(const char *id, const test_user *as)
 }
 
 /* A rule change by as: rc, and its proposal (NULL when applied at once). */
-static int propose_rule(const char *group_id, const test_user *as,
-			int template_, int required, proposal **out)
+static int propose_rule(const char *group_id, const test_user *as, int template_, int required,
+			proposal **out)
 {
-	Kolo__Groups__V1__UpdateGroupRequest req =
-		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__UpdateGroupResponse *resp = NULL;
-	int rc;
+	int rc = rule_request(group_id, as, template_, required, &resp);
 
-	req.group_id = (char *)group_id;
-	req.optional_rule_template_case =
-		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_RULE_TEMPLATE_RULE_TEMPLATE;
-	req.rule_template = template_;
-	if (required) {
-		req.optional_approvals_required_case =
-			KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_APPROVALS_REQUIRED_APPROVALS_REQUIRED;
-		req.approvals_required = required;
-	}
-	rc = call("UpdateGroup", &req, &resp, as);
 	if (rc == 0 && out)
 		*out = resp->proposal;
 	return rc;
