@@ -144,6 +144,21 @@ static void test_rule_change_is_a_proposal_over_http(void **state)
 	e2e_expect(&r, "GET", path, &as_owner, 200, "");
 	assert_string_equal(e2e_str(&r, "rule_template"), "two_officer");
 	e2e_reply_free(&r);
+	/* So the owner alone cannot take the money: a withdrawal waits for two. */
+	as_owner.body = "{\"pin\":\"4812\"}";
+	e2e_expect(NULL, "POST", "/v1/me/pin", &as_owner, 201, "");
+	snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", gid);
+	as_owner.body = "{\"amount_kobo\":50000000}";
+	e2e_expect(NULL, "POST", path, &as_owner, 201, "");
+	snprintf(path, sizeof(path), "/v1/groups/%s/withdrawals", gid);
+	as_owner.body = "{\"amount_kobo\":50000000,\"reason\":\"All of it\",\"pin\":\"4812\","
+			"\"beneficiary\":{\"bank_code\":\"058\",\"account_number\":\"0123456789\","
+			"\"account_name\":\"Kunle Ade\"}}";
+	e2e_expect(&r, "POST", path, &as_owner, 201, "");
+	assert_string_equal(e2e_str(&r, "status"), "PENDING");
+	assert_int_equal(json_integer_value(json_object_get(r.json, "approvals_required")), 2);
+	e2e_reply_free(&r);
+	as_owner.body = NULL;
 
 	/* The treasurer sees it and approves. */
 	snprintf(path, sizeof(path), "/v1/groups/%s/proposals", gid);
