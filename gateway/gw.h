@@ -99,6 +99,9 @@ typedef struct gw_rpc_spec {
 	const char *query_fields; /* comma list "param=field" of query names
 				   * that differ from their field */
 	int internal;		 /* call with the service token */
+	const char *proposal;	 /* reply field that, when set, is the answer
+				  * instead, 202: the change was only proposed
+				  * (DESIGN §12) */
 } gw_rpc_spec;
 
 struct gw_route {

@@ -2,7 +2,8 @@
  * the name and description, balance, ledger and withdrawals, read with the
  * service token on the caller's behalf. Nothing that names or reaches a
  * person leaks: no user ids, no emails, officers by display name only,
- * beneficiary account numbers masked to their last four digits. An
+ * beneficiary account numbers masked to their last four digits; the
+ * governance section names proposers and approvers by display name. An
  * unknown or revoked token is a plain 404. */
 #include "gw.h"
 
@@ -19,6 +20,7 @@
 
 #define GW_PUBLIC_WITHDRAWALS 50
 #define GW_PUBLIC_NAMES 64
+#define GW_PUBLIC_PROPOSALS 20
 
 /* What a public view shows, gathered in the request's arena. */
 typedef struct gw_public {
@@ -26,6 +28,7 @@ typedef struct gw_public {
 	int64_t balance;
 	Kolo__Ledger__V1__ListEntriesResponse *entries;
 	Kolo__Withdrawals__V1__ListWithdrawalsResponse *withdrawals;
+	Kolo__Groups__V1__ListProposalsResponse *proposals; /* newest first */
 	/* Display names of the people the withdrawals name. */
 	const char *ids[GW_PUBLIC_NAMES];
 	const char *names[GW_PUBLIC_NAMES];
@@ -81,6 +84,7 @@ static int gw_public_gather(gw_request *req, gw_public *v)
 	Kolo__Ledger__V1__ListEntriesRequest ent = KOLO__LEDGER__V1__LIST_ENTRIES_REQUEST__INIT;
 	Kolo__Withdrawals__V1__ListWithdrawalsRequest wd =
 		KOLO__WITHDRAWALS__V1__LIST_WITHDRAWALS_REQUEST__INIT;
+	Kolo__Groups__V1__ListProposalsRequest prop = KOLO__GROUPS__V1__LIST_PROPOSALS_REQUEST__INIT;
 	const char *page_token = MHD_lookup_connection_value(req->connection,
 							     MHD_GET_ARGUMENT_KIND, "page_token");
 	int rc = gw_public_resolve(req, v);
@@ -101,8 +105,14 @@ static int gw_public_gather(gw_request *req, gw_public *v)
 		return rc;
 	wd.group_id = v->group->group_id;
 	wd.page_size = GW_PUBLIC_WITHDRAWALS;
-	return gw_call(req, GW_WITHDRAWALS, "ListWithdrawals", &wd.base,
-		       (ProtobufCMessage **)&v->withdrawals, 1);
+	rc = gw_call(req, GW_WITHDRAWALS, "ListWithdrawals", &wd.base,
+		     (ProtobufCMessage **)&v->withdrawals, 1);
+	if (rc < 0)
+		return rc;
+	prop.group_id = v->group->group_id;
+	prop.page_size = GW_PUBLIC_PROPOSALS;
+	return gw_call(req, GW_GROUPS, "ListProposals", &prop.base,
+		       (ProtobufCMessage **)&v->proposals, 1);
 }
 
 /* "••••6789": the last four digits of an account number. */
@@ -156,10 +166,24 @@ static json_t *gw_public_withdrawal_json(gw_request *req, gw_public *v,
 			 w->decline_reason[0] ? w->decline_reason : NULL);
 }
 
+/* A proposal as the public sees it: people by display name only. */
+static json_t *gw_public_proposal_json(const Kolo__Groups__V1__Proposal *p)
+{
+	json_t *approvers = json_array();
+
+	for (size_t i = 0; i < p->n_approvals; i++)
+		json_array_append_new(approvers, json_string(p->approvals[i]->name));
+	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s?, s:s, s:s?}", "kind", p->kind,
+			 "summary", p->summary, "proposed_by", p->proposed_by_name,
+			 "approved_by", approvers, "status", p->status, "applies_at",
+			 p->applies_at[0] ? p->applies_at : NULL, "created_at", p->created_at,
+			 "reason", p->reason[0] ? p->reason : NULL);
+}
+
 void gw_public_json_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	gw_public v;
-	json_t *entries, *withdrawals;
+	json_t *entries, *withdrawals, *governance;
 
 	(void)route;
 	memset(&v, 0, sizeof(v));
@@ -174,12 +198,16 @@ void gw_public_json_route(const gw_route *route, gw_request *req, gw_response *r
 	for (size_t i = 0; i < v.withdrawals->n_withdrawals; i++)
 		json_array_append_new(withdrawals,
 				      gw_public_withdrawal_json(req, &v, v.withdrawals->withdrawals[i]));
+	governance = json_array();
+	for (size_t i = 0; i < v.proposals->n_proposals; i++)
+		json_array_append_new(governance, gw_public_proposal_json(v.proposals->proposals[i]));
 	gw_reply_json(resp, 200,
-		      json_pack("{s:{s:s, s:s}, s:I, s:s, s:o, s:s, s:o}", "group", "name",
+		      json_pack("{s:{s:s, s:s}, s:I, s:s, s:o, s:s, s:o, s:o}", "group", "name",
 				v.group->name, "description", v.group->description,
 				"balance_kobo", (json_int_t)v.balance, "currency", "NGN",
 				"entries", entries, "next_page_token",
-				v.entries->next_page_token, "withdrawals", withdrawals));
+				v.entries->next_page_token, "withdrawals", withdrawals,
+				"governance", governance));
 	resp->cache_control = "public, max-age=30";
 }
 
@@ -266,6 +294,43 @@ static void gw_page_withdrawals(gw_html *h, gw_request *req, gw_public *v)
 	gw_html_raw(h, "</table>");
 }
 
+/* Who decides the group's money, and every change to it (DESIGN §12). */
+static void gw_page_governance(gw_html *h, const gw_public *v)
+{
+	gw_html_raw(h, "<h2>Governance</h2><table id=\"governance\"><tr><th>Proposed</th>"
+		       "<th>Change</th><th>Status</th></tr>");
+	for (size_t i = 0; i < v->proposals->n_proposals; i++) {
+		const Kolo__Groups__V1__Proposal *p = v->proposals->proposals[i];
+		char when[40];
+
+		gw_lagos_time(when, p->created_at);
+		gw_html_raw(h, "<tr><td>");
+		gw_html_text(h, when);
+		gw_html_raw(h, "<br><span class=\"muted\">by ");
+		gw_html_text(h, p->proposed_by_name);
+		gw_html_raw(h, "</span></td><td>");
+		gw_html_text(h, p->summary);
+		if (p->n_approvals) {
+			gw_html_raw(h, "<br><span class=\"muted\">approved by ");
+			for (size_t k = 0; k < p->n_approvals; k++) {
+				gw_html_raw(h, k ? ", " : "");
+				gw_html_text(h, p->approvals[k]->name);
+			}
+			gw_html_raw(h, "</span>");
+		}
+		gw_html_raw(h, "</td><td>");
+		gw_html_text(h, p->status);
+		if (p->applies_at[0] && strcmp(p->status, "PASSED") == 0) {
+			gw_lagos_time(when, p->applies_at);
+			gw_html_raw(h, "<br><span class=\"muted\">applies ");
+			gw_html_text(h, when);
+			gw_html_raw(h, "</span>");
+		}
+		gw_html_raw(h, "</td></tr>");
+	}
+	gw_html_raw(h, "</table>");
+}
+
 void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	gw_public v;
@@ -303,6 +368,7 @@ void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *r
 	gw_html_raw(&h, "/statement.csv\">Download the full statement (CSV)</a></p>");
 	gw_page_entries(&h, &v);
 	gw_page_withdrawals(&h, req, &v);
+	gw_page_governance(&h, &v);
 	gw_html_raw(&h, "<p class=\"muted\">Times are West Africa Time. Account numbers show"
 			" their last four digits only.</p></body></html>");
 	resp->status = 200;

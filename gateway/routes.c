@@ -6,6 +6,7 @@
 
 #define GROUP "id=group_id"
 #define WITHDRAWAL "id=withdrawal_id"
+#define PROPOSAL "id=proposal_id"
 
 const gw_route gw_routes[] = {
 	/* identity */
@@ -51,22 +52,40 @@ const gw_route gw_routes[] = {
 	      .unwrap = "group"), 0 },
 	{ "PATCH", "/v1/groups/{id}", gw_rpc_route,
 	  RPC(GW_GROUPS, "UpdateGroup", .status = 200, .path_fields = GROUP,
-	      .unwrap = "group"), 0 },
+	      .unwrap = "group", .proposal = "proposal"), 0 },
 	{ "GET", "/v1/groups/{id}/members", gw_rpc_route,
 	  RPC(GW_GROUPS, "ListMembers", .status = 200, .path_fields = GROUP), 0 },
 	{ "POST", "/v1/groups/{id}/members", gw_rpc_route,
 	  RPC(GW_GROUPS, "AddMember", .status = 201, .required = "email,role",
-	      .path_fields = GROUP, .unwrap = "member"), 0 },
+	      .path_fields = GROUP, .unwrap = "member", .proposal = "proposal"), 0 },
 	{ "PATCH", "/v1/groups/{id}/members/{user_id}", gw_rpc_route,
 	  RPC(GW_GROUPS, "UpdateMemberRole", .status = 200, .required = "role",
-	      .path_fields = GROUP ",user_id=user_id", .unwrap = "member"), 0 },
+	      .path_fields = GROUP ",user_id=user_id", .unwrap = "member",
+	      .proposal = "proposal"), 0 },
 	{ "DELETE", "/v1/groups/{id}/members/{user_id}", gw_rpc_route,
 	  RPC(GW_GROUPS, "RemoveMember", .status = 204,
-	      .path_fields = GROUP ",user_id=user_id"), 0 },
+	      .path_fields = GROUP ",user_id=user_id", .proposal = "proposal"), 0 },
 	{ "POST", "/v1/groups/{id}/public-token", gw_rpc_route,
 	  RPC(GW_GROUPS, "RotatePublicToken", .status = 201, .path_fields = GROUP), 0 },
 	{ "DELETE", "/v1/groups/{id}/public-token", gw_rpc_route,
-	  RPC(GW_GROUPS, "RevokePublicToken", .status = 204, .path_fields = GROUP), 0 },
+	  RPC(GW_GROUPS, "RevokePublicToken", .status = 204, .path_fields = GROUP,
+	      .proposal = "proposal"), 0 },
+
+	/* governance (DESIGN §12) */
+	{ "GET", "/v1/groups/{id}/proposals", gw_rpc_route,
+	  RPC(GW_GROUPS, "ListProposals", .status = 200, .path_fields = GROUP), 0 },
+	{ "GET", "/v1/proposals/{id}", gw_rpc_route,
+	  RPC(GW_GROUPS, "GetProposal", .status = 200, .path_fields = PROPOSAL,
+	      .unwrap = "proposal"), 0 },
+	{ "POST", "/v1/proposals/{id}/approve", gw_rpc_route,
+	  RPC(GW_GROUPS, "ApproveProposal", .status = 200, .required = "pin",
+	      .path_fields = PROPOSAL, .unwrap = "proposal"), GW_RATE_PIN },
+	{ "POST", "/v1/proposals/{id}/object", gw_rpc_route,
+	  RPC(GW_GROUPS, "ObjectProposal", .status = 200, .required = "pin",
+	      .path_fields = PROPOSAL, .unwrap = "proposal"), GW_RATE_PIN },
+	{ "POST", "/v1/proposals/{id}/cancel", gw_rpc_route,
+	  RPC(GW_GROUPS, "CancelProposal", .status = 200, .path_fields = PROPOSAL,
+	      .unwrap = "proposal"), 0 },
 
 	/* ledger and account */
 	{ "GET", "/v1/groups/{id}/account", gw_rpc_route,

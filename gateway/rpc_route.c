@@ -200,6 +200,15 @@ void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
 		gw_reply_err_last(resp);
 		return;
 	}
+	/* A sensitive change answers with its proposal, 202 (DESIGN §12). */
+	if (spec->proposal) {
+		body = gw_pb_field_json(out, spec->proposal);
+		if (json_is_object(body) && json_object_size(body) > 0) {
+			gw_reply_json(resp, 202, body);
+			return;
+		}
+		json_decref(body);
+	}
 	if (spec->status == 204) {
 		resp->status = 204;
 		return;

@@ -20,6 +20,11 @@ GRP_HANDLER(get_membership);
 GRP_HANDLER(rotate_public_token);
 GRP_HANDLER(revoke_public_token);
 GRP_HANDLER(resolve_public_token);
+GRP_HANDLER(list_proposals);
+GRP_HANDLER(get_proposal);
+GRP_HANDLER(approve_proposal);
+GRP_HANDLER(object_proposal);
+GRP_HANDLER(cancel_proposal);
 
 #ifndef KOLO_GRP_HANDLERS_INTERNAL
 #define KOLO_GRP_HANDLERS_INTERNAL
@@ -27,6 +32,7 @@ GRP_HANDLER(resolve_public_token);
 #include "db/db.h"
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/identity/v1/identity.pb-c.h"
+#include "proposals.h"
 #include "store.h"
 
 extern rpc_channel *grp_identity;
@@ -44,6 +50,15 @@ KOLO_MUST_CHECK int grp_check_id(const char *id, const char *field);
 KOLO_MUST_CHECK int grp_require_role(const grp_view *v, int need_officer,
 				     int need_owner);
 
+/* Tiers as messages in the arena (NULL when out of memory). */
+Kolo__Groups__V1__ApprovalTier **
+grp_tier_messages(mem_arena *a, const grp_tier *tiers, int n);
+
+/* The user ids of the group's officers now, in the call's arena. */
+KOLO_MUST_CHECK int grp_officer_ids(rpc_ctx *ctx, db_conn *c,
+				    const char *group_id, char ***out,
+				    size_t *n);
+
 /* Messages in the call's arena. */
 Kolo__Groups__V1__Group *grp_group_message(rpc_ctx *ctx, const grp_view *v);
 Kolo__Groups__V1__Member *grp_member_message(rpc_ctx *ctx, const grp_member *m,
@@ -52,6 +67,11 @@ Kolo__Groups__V1__Member *grp_member_message(rpc_ctx *ctx, const grp_member *m,
 /* identity.GetUser of user_id (internal), for a member's name and email. */
 KOLO_MUST_CHECK int grp_lookup_user(rpc_ctx *ctx, const char *user_id,
 				    Kolo__Identity__V1__User **out);
+
+/* A proposal as a message, with the display names of the people it
+ * names (identity; a name that cannot be read is left ""). */
+Kolo__Groups__V1__Proposal *grp_proposal_message(rpc_ctx *ctx,
+						 const grp_proposal *p);
 
 /* One JSON log line for a change, with the acting user. */
 void grp_log_change(rpc_ctx *ctx, const char *event, const char *group_id,

@@ -42,6 +42,44 @@ int grp_require_role(const grp_view *v, int need_officer, int need_owner)
 	return 0;
 }
 
+Kolo__Groups__V1__ApprovalTier **grp_tier_messages(mem_arena *a,
+						   const grp_tier *tiers, int n)
+{
+	Kolo__Groups__V1__ApprovalTier **out =
+		mem_arena_alloc(a, sizeof(*out) * (size_t)(n + 1));
+
+	for (int i = 0; out && i < n; i++) {
+		out[i] = mem_arena_alloc(a, sizeof(**out));
+		if (!out[i])
+			return NULL;
+		kolo__groups__v1__approval_tier__init(out[i]);
+		out[i]->above_kobo = tiers[i].above_kobo;
+		out[i]->approvals_required = tiers[i].approvals_required;
+	}
+	return out;
+}
+
+int grp_officer_ids(rpc_ctx *ctx, db_conn *c, const char *group_id, char ***out,
+		    size_t *n)
+{
+	mem_arena *a = rpc_ctx_arena(ctx);
+	grp_voter *members = NULL;
+	int count = 0;
+	int rc = grp_store_voters(c, a, group_id, &members, &count);
+
+	*n = 0;
+	if (rc < 0)
+		return rc;
+	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(count + 1));
+	if (!*out)
+		return err_oom();
+	for (int i = 0; i < count; i++) {
+		if (grp_is_officer(members[i].role))
+			(*out)[(*n)++] = (char *)members[i].user_id;
+	}
+	return 0;
+}
+
 Kolo__Groups__V1__Group *grp_group_message(rpc_ctx *ctx, const grp_view *v)
 {
 	Kolo__Groups__V1__Group *g = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*g));
@@ -62,7 +100,11 @@ Kolo__Groups__V1__Group *grp_group_message(rpc_ctx *ctx, const grp_view *v)
 	g->public_read_token = v->my_role == GRP_ROLE_OWNER ? v->public_token : "";
 	g->officer_count = v->officers;
 	g->member_count = v->members;
-	return g;
+	g->constituted = v->constituted;
+	g->n_approval_tiers = (size_t)v->n_tiers;
+	g->approval_tiers =
+		grp_tier_messages(rpc_ctx_arena(ctx), v->tiers, v->n_tiers);
+	return g->approval_tiers ? g : NULL;
 }
 
 Kolo__Groups__V1__Member *grp_member_message(rpc_ctx *ctx, const grp_member *m,

@@ -23,8 +23,16 @@ static int grp_create_body(db_conn *c, void *arg)
 {
 	grp_create_tx *t = arg;
 
-	return grp_store_create(c, t->arena, t->name, t->description, &t->rule,
-				t->owner, &t->view);
+	int rc = grp_store_create(c, t->arena, t->name, t->description,
+				  &t->rule, t->owner, &t->view);
+
+	/* A rule one officer meets makes the group constituted at once. */
+	if (rc == 0)
+		rc = grp_constitute_if_ready(c, t->arena, t->view.id);
+	if (rc == 0)
+		rc = grp_store_view(c, t->arena, t->view.id, t->owner, 0,
+				    &t->view);
+	return rc;
 }
 
 /* Asks payments for the group's virtual account. Best effort: a group
@@ -176,7 +184,13 @@ GRP_HANDLER(get_membership)
 	out->approvals_cap = v.rule.approvals_cap;
 	out->rule_template = (Kolo__Common__V1__RuleTemplate)v.rule.template_;
 	out->joined_at = v.my_role != GRP_ROLE_NONE ? v.page_key : "";
-	return 0;
+	out->n_approval_tiers = (size_t)v.n_tiers;
+	out->approval_tiers =
+		grp_tier_messages(rpc_ctx_arena(ctx), v.tiers, v.n_tiers);
+	if (!out->approval_tiers)
+		return err_oom();
+	return grp_officer_ids(ctx, c, in->group_id, &out->officer_user_ids,
+			       &out->n_officer_user_ids);
 }
 
 /* --- UpdateGroup ------------------------------------------------------------------ */
@@ -186,6 +200,8 @@ typedef struct grp_update_tx {
 	const Kolo__Groups__V1__UpdateGroupRequest *in;
 	const char *user;
 	grp_view view;
+	int proposed; /* a proposal answers (the group was constituted) */
+	grp_proposal proposal;
 } grp_update_tx;
 
 /* The requested rule on top of the current one. A new template starts
@@ -216,11 +232,66 @@ static int grp_updated_rule(grp_rule *out, const grp_view *v,
 	return grp_rule_build(out, template_, required, cap);
 }
 
+/* The sensitive change an update asks for, if any: a new rule (one the
+ * officers can meet) or new tiers (within the cap), not both at once. */
+static int grp_update_change(grp_change *out, const grp_view *v,
+			     const grp_rule *rule,
+			     const Kolo__Groups__V1__UpdateGroupRequest *in)
+{
+	int new_rule = !grp_rule_same(rule, &v->rule);
+	int new_tiers = in->n_approval_tiers > 0 || in->clear_approval_tiers;
+
+	memset(out, 0, sizeof(*out));
+	if (new_rule && new_tiers)
+		return err_set(ERR_INVALID_ARGUMENT, "one_change_at_a_time",
+			       "change the rule and the approval tiers in two "
+			       "requests");
+	if (new_rule) {
+		out->kind = GRP_KIND_RULE;
+		out->rule = *rule;
+		return grp_rule_check_officers(rule, v->officers);
+	}
+	if (!new_tiers)
+		return 0;
+	if (in->n_approval_tiers > GRP_TIERS_MAX)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_tiers",
+			       "at most %d approval tiers", GRP_TIERS_MAX);
+	out->kind = GRP_KIND_TIERS;
+	out->n_tiers = (int)in->n_approval_tiers;
+	for (int i = 0; i < out->n_tiers; i++)
+		out->tiers[i] =
+			(grp_tier){in->approval_tiers[i]->above_kobo,
+				   in->approval_tiers[i]->approvals_required};
+	return grp_tiers_check(out->tiers, out->n_tiers, v->rule.approvals_cap);
+}
+
+/* The name and description an update leaves (they change at once). */
+static int grp_update_text(const char **name, const char **description,
+			   grp_update_tx *t)
+{
+	const Kolo__Groups__V1__UpdateGroupRequest *in = t->in;
+	int rc = 0;
+
+	*name = t->view.name;
+	*description = t->view.description;
+	if (in->optional_name_case ==
+	    KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_NAME_NAME)
+		rc = grp_normalize_name((char **)name, t->arena, in->name);
+	if (rc == 0 &&
+	    in->optional_description_case ==
+		    KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_DESCRIPTION_DESCRIPTION) {
+		rc = grp_check_description(in->description);
+		*description = in->description;
+	}
+	return rc;
+}
+
 static int grp_update_body(db_conn *c, void *arg)
 {
 	grp_update_tx *t = arg;
 	const Kolo__Groups__V1__UpdateGroupRequest *in = t->in;
-	const char *name, *description;
+	const char *name = NULL, *description = NULL;
+	grp_change change;
 	grp_rule rule;
 	int rc = grp_store_view(c, t->arena, in->group_id, t->user, 1, &t->view);
 
@@ -228,27 +299,18 @@ static int grp_update_body(db_conn *c, void *arg)
 		rc = grp_require_role(&t->view, 1, 1);
 	if (rc == 0)
 		rc = grp_updated_rule(&rule, &t->view, in);
-	/* Only a new rule must be one the officers can meet: a rename of a
-	 * group that is still short of officers stays allowed. */
-	if (rc == 0 && !grp_rule_same(&rule, &t->view.rule))
-		rc = grp_rule_check_officers(&rule, t->view.officers);
-	if (rc < 0)
-		return rc;
-	name = t->view.name;
-	if (in->optional_name_case == KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_NAME_NAME) {
-		rc = grp_normalize_name((char **)&name, t->arena, in->name);
-		if (rc < 0)
-			return rc;
+	if (rc == 0)
+		rc = grp_update_change(&change, &t->view, &rule, in);
+	if (rc == 0)
+		rc = grp_update_text(&name, &description, t);
+	if (rc == 0)
+		rc = grp_store_update(c, in->group_id, name, description,
+				      &t->view.rule);
+	if (rc == 0 && change.kind != GRP_KIND_NONE) {
+		t->proposed = t->view.constituted;
+		rc = grp_propose(c, t->arena, &t->view, &change, NULL, t->user,
+				 &t->proposal);
 	}
-	description = t->view.description;
-	if (in->optional_description_case ==
-	    KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_DESCRIPTION_DESCRIPTION) {
-		rc = grp_check_description(in->description);
-		if (rc < 0)
-			return rc;
-		description = in->description;
-	}
-	rc = grp_store_update(c, in->group_id, name, description, &rule);
 	if (rc < 0)
 		return rc;
 	return grp_store_view(c, t->arena, in->group_id, t->user, 0, &t->view);
@@ -271,9 +333,13 @@ GRP_HANDLER(update_group)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_update_body, &t);
 	if (rc < 0)
 		return rc;
-	grp_log_change(ctx, "group_updated", in->group_id, NULL);
+	grp_log_change(ctx,
+		       t.proposed ? "group_change_proposed" : "group_updated",
+		       in->group_id, NULL);
 	out->group = grp_group_message(ctx, &t.view);
-	return out->group ? 0 : err_oom();
+	if (t.proposed)
+		out->proposal = grp_proposal_message(ctx, &t.proposal);
+	return out->group && (!t.proposed || out->proposal) ? 0 : err_oom();
 }
 
 /* --- public read token ------------------------------------------------------------- */
@@ -281,36 +347,44 @@ GRP_HANDLER(update_group)
 typedef struct grp_token_tx {
 	mem_arena *arena;
 	const char *group_id, *user;
-	const char *token; /* NULL: revoke */
+	const char *token; /* NULL: revoke, a sensitive change */
+	int proposed;
+	grp_proposal proposal;
 } grp_token_tx;
 
 static int grp_token_body(db_conn *c, void *arg)
 {
 	grp_token_tx *t = arg;
+	grp_change revoke = {.kind = GRP_KIND_REVOKE_PUBLIC_TOKEN};
 	grp_view v;
 	int rc = grp_store_view(c, t->arena, t->group_id, t->user, 1, &v);
 
 	if (rc == 0)
 		rc = grp_require_role(&v, 1, 1);
-	if (rc == 0)
-		rc = grp_store_set_token(c, t->group_id, t->token);
-	return rc;
+	if (rc < 0)
+		return rc;
+	if (t->token)
+		return grp_store_set_token(c, t->group_id, t->token);
+	t->proposed = v.constituted;
+	return grp_propose(c, t->arena, &v, &revoke, NULL, t->user,
+			   &t->proposal);
 }
 
-static int grp_set_token(rpc_ctx *ctx, const char *group_id, const char *token)
+static int grp_set_token(rpc_ctx *ctx, grp_token_tx *t)
 {
-	grp_token_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = group_id,
-			   .user = rpc_ctx_user_id(ctx), .token = token };
 	db_conn *c = NULL;
-	int rc = grp_check_id(group_id, "group_id");
+	int rc = grp_check_id(t->group_id, "group_id");
 
 	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), grp_token_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), grp_token_body, t);
 	if (rc == 0)
-		grp_log_change(ctx, token ? "public_token_rotated" : "public_token_revoked",
-			       group_id, NULL);
+		grp_log_change(ctx,
+			       t->token	     ? "public_token_rotated"
+			       : t->proposed ? "public_token_revoke_proposed"
+					     : "public_token_revoked",
+			       t->group_id, NULL);
 	return rc;
 }
 
@@ -321,10 +395,14 @@ GRP_HANDLER(rotate_public_token)
 	Kolo__Groups__V1__RotatePublicTokenResponse *out =
 		(Kolo__Groups__V1__RotatePublicTokenResponse *)resp;
 	char token[AUTH_TOKEN_TEXT];
+	grp_token_tx t = {.arena = rpc_ctx_arena(ctx),
+			  .group_id = in->group_id,
+			  .user = rpc_ctx_user_id(ctx),
+			  .token = token};
 	int rc;
 
 	auth_random_token(token);
-	rc = grp_set_token(ctx, in->group_id, token);
+	rc = grp_set_token(ctx, &t);
 	if (rc < 0)
 		return rc;
 	out->public_read_token = mem_arena_strdup(rpc_ctx_arena(ctx), token);
@@ -335,8 +413,17 @@ GRP_HANDLER(revoke_public_token)
 {
 	const Kolo__Groups__V1__RevokePublicTokenRequest *in =
 		(const Kolo__Groups__V1__RevokePublicTokenRequest *)req;
+	Kolo__Groups__V1__RevokePublicTokenResponse *out =
+		(Kolo__Groups__V1__RevokePublicTokenResponse *)resp;
+	grp_token_tx t = {.arena = rpc_ctx_arena(ctx),
+			  .group_id = in->group_id,
+			  .user = rpc_ctx_user_id(ctx)};
+	int rc = grp_set_token(ctx, &t);
 
-	return grp_set_token(ctx, in->group_id, NULL);
+	if (rc < 0 || !t.proposed)
+		return rc;
+	out->proposal = grp_proposal_message(ctx, &t.proposal);
+	return out->proposal ? 0 : err_oom();
 }
 
 GRP_HANDLER(resolve_public_token)

@@ -26,27 +26,39 @@ static int grp_officers_after(const grp_view *v, grp_role from, grp_role to)
 	return v->officers - grp_is_officer(from) + grp_is_officer(to);
 }
 
-/* Checks that the group keeps an OWNER, and a rule its officers can meet
- * when subject goes from `from` to `to` and that takes an officer away
- * (a group may start with fewer officers than its rule needs; changes
- * that keep the officers, like a plain member leaving, stay allowed).
- * Lock held. */
+/* Checks that the group keeps an OWNER when subject goes from `from` to
+ * `to`. Lock held. */
+static int grp_check_owner_left(db_conn *c, const char *group_id, grp_role from,
+				grp_role to)
+{
+	int owners = 0, rc;
+
+	if (from != GRP_ROLE_OWNER || to == GRP_ROLE_OWNER)
+		return 0;
+	rc = grp_store_count_owners(c, group_id, &owners);
+	if (rc < 0)
+		return rc;
+	if (owners <= 1)
+		return err_set(
+			ERR_FAILED_PRECONDITION, "last_owner",
+			"the group's last OWNER cannot leave or be demoted");
+	return 0;
+}
+
+/* Checks that the group keeps an OWNER, and, until it is constituted, a
+ * rule its officers can meet when a change takes an officer away (a group
+ * may start with fewer officers than its rule needs; changes that keep
+ * the officers, like a plain member leaving, stay allowed). A constituted
+ * group may lose officers through a proposal: its members' majority
+ * recovers a deadlock. Lock held. */
 static int grp_check_change(db_conn *c, const grp_view *v, const char *group_id,
 			    grp_role from, grp_role to)
 {
 	int officers = grp_officers_after(v, from, to);
-	int owners = 0, rc;
+	int rc = grp_check_owner_left(c, group_id, from, to);
 
-	if (from == GRP_ROLE_OWNER && to != GRP_ROLE_OWNER) {
-		rc = grp_store_count_owners(c, group_id, &owners);
-		if (rc < 0)
-			return rc;
-		if (owners <= 1)
-			return err_set(ERR_FAILED_PRECONDITION, "last_owner",
-				       "the group's last OWNER cannot leave or be demoted");
-	}
-	if (officers >= v->officers)
-		return 0;
+	if (rc < 0 || officers >= v->officers || v->constituted)
+		return rc;
 	return grp_rule_check_officers(&v->rule, officers);
 }
 
@@ -57,7 +69,32 @@ typedef struct grp_add_tx {
 	const char *group_id, *actor, *user_id;
 	grp_role role;
 	grp_member member;
+	int proposed; /* adding an officer was proposed (constituted group) */
+	grp_proposal proposal;
 } grp_add_tx;
+
+/* Adding an officer is a sensitive change: a proposal, applied at once
+ * before the group is constituted. */
+static int grp_add_officer(db_conn *c, grp_add_tx *t, const grp_view *v)
+{
+	grp_change add = {.kind = GRP_KIND_ADD_OFFICER, .role = t->role};
+	int rc = grp_store_member(c, t->arena, t->group_id, t->user_id,
+				  &t->member);
+
+	if (rc == 0)
+		return err_set(ERR_ALREADY_EXISTS, "already_member",
+			       "the user is already a member of the group");
+	if (rc != ERR_NOT_FOUND)
+		return rc;
+	err_clear();
+	t->proposed = v->constituted;
+	rc = grp_propose(c, t->arena, v, &add, t->user_id, t->actor,
+			 &t->proposal);
+	if (rc == 0 && !t->proposed)
+		rc = grp_store_member(c, t->arena, t->group_id, t->user_id,
+				      &t->member);
+	return rc;
+}
 
 static int grp_add_body(db_conn *c, void *arg)
 {
@@ -67,6 +104,8 @@ static int grp_add_body(db_conn *c, void *arg)
 
 	if (rc == 0)
 		rc = grp_require_role(&v, 1, grp_is_officer(t->role));
+	if (rc == 0 && grp_is_officer(t->role))
+		return grp_add_officer(c, t, &v);
 	if (rc == 0)
 		rc = grp_store_add_member(c, t->arena, t->group_id, t->user_id,
 					  t->role, &t->member);
@@ -118,6 +157,11 @@ GRP_HANDLER(add_member)
 	rc = db_tx(c, svc_tx_timeout(ctx), grp_add_body, &t);
 	if (rc < 0)
 		return rc;
+	if (t.proposed) {
+		grp_log_change(ctx, "officer_proposed", in->group_id, user->id);
+		out->proposal = grp_proposal_message(ctx, &t.proposal);
+		return out->proposal ? 0 : err_oom();
+	}
 	grp_log_change(ctx, "member_added", in->group_id, user->id);
 	out->member = grp_member_message(ctx, &t.member, user);
 	return out->member ? 0 : err_oom();
@@ -130,7 +174,31 @@ typedef struct grp_change_tx {
 	const char *group_id, *actor, *subject;
 	grp_role to; /* GRP_ROLE_NONE: remove */
 	grp_member member;
+	int proposed; /* the change was proposed (constituted group) */
+	grp_proposal proposal;
 } grp_change_tx;
+
+/* Subject goes to t->to: at once for a plain member, else a proposal
+ * (applied at once before the group is constituted). Lock held. */
+static int grp_change_role(db_conn *c, grp_change_tx *t, const grp_view *v)
+{
+	grp_change change = {
+		.kind = grp_role_change_kind(t->member.role, t->to),
+		.role = t->to};
+	int rc = grp_check_change(c, v, t->group_id, t->member.role, t->to);
+
+	if (rc < 0)
+		return rc;
+	if (change.kind == GRP_KIND_NONE)
+		return t->to == GRP_ROLE_NONE
+			       ? grp_store_remove_member(c, t->group_id,
+							 t->subject)
+			       : grp_store_set_role(c, t->group_id, t->subject,
+						    t->to);
+	t->proposed = v->constituted;
+	return grp_propose(c, t->arena, v, &change, t->subject, t->actor,
+			   &t->proposal);
+}
 
 static int grp_role_body(db_conn *c, void *arg)
 {
@@ -143,10 +211,9 @@ static int grp_role_body(db_conn *c, void *arg)
 	if (rc == 0)
 		rc = grp_store_member(c, t->arena, t->group_id, t->subject, &t->member);
 	if (rc == 0)
-		rc = grp_check_change(c, &v, t->group_id, t->member.role, t->to);
-	if (rc == 0)
-		rc = grp_store_set_role(c, t->group_id, t->subject, t->to);
-	t->member.role = t->to;
+		rc = grp_change_role(c, t, &v);
+	if (rc == 0 && !t->proposed)
+		t->member.role = t->to;
 	return rc;
 }
 
@@ -163,13 +230,11 @@ static int grp_remove_body(db_conn *c, void *arg)
 	if (rc == 0)
 		rc = grp_store_member(c, t->arena, t->group_id, t->subject, &t->member);
 	if (rc == 0)
-		rc = grp_check_change(c, &v, t->group_id, t->member.role, GRP_ROLE_NONE);
-	if (rc == 0)
-		rc = grp_store_remove_member(c, t->group_id, t->subject);
+		rc = grp_change_role(c, t, &v);
 	return rc;
 }
 
-static int grp_change(rpc_ctx *ctx, grp_change_tx *t, db_tx_fn body)
+static int grp_member_change(rpc_ctx *ctx, grp_change_tx *t, db_tx_fn body)
 {
 	db_conn *c = NULL;
 	int rc = grp_check_id(t->group_id, "group_id");
@@ -195,9 +260,15 @@ GRP_HANDLER(update_member_role)
 	int rc = grp_role_of(&t.to, in->role, GRP_ROLE_NONE);
 
 	if (rc == 0)
-		rc = grp_change(ctx, &t, grp_role_body);
+		rc = grp_member_change(ctx, &t, grp_role_body);
 	if (rc < 0)
 		return rc;
+	if (t.proposed) {
+		grp_log_change(ctx, "member_role_proposed", in->group_id,
+			       in->user_id);
+		out->proposal = grp_proposal_message(ctx, &t.proposal);
+		return out->proposal ? 0 : err_oom();
+	}
 	grp_log_change(ctx, "member_role_changed", in->group_id, in->user_id);
 	/* The change is made; a missing name is not worth failing it for. */
 	if (grp_lookup_user(ctx, in->user_id, &user) < 0)
@@ -210,13 +281,23 @@ GRP_HANDLER(remove_member)
 {
 	const Kolo__Groups__V1__RemoveMemberRequest *in =
 		(const Kolo__Groups__V1__RemoveMemberRequest *)req;
-	grp_change_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = in->group_id,
-			    .actor = rpc_ctx_user_id(ctx), .subject = in->user_id };
-	int rc = grp_change(ctx, &t, grp_remove_body);
+	Kolo__Groups__V1__RemoveMemberResponse *out =
+		(Kolo__Groups__V1__RemoveMemberResponse *)resp;
+	grp_change_tx t = {.arena = rpc_ctx_arena(ctx),
+			   .group_id = in->group_id,
+			   .actor = rpc_ctx_user_id(ctx),
+			   .subject = in->user_id};
+	int rc = grp_member_change(ctx, &t, grp_remove_body);
 
-	if (rc == 0)
-		grp_log_change(ctx, "member_removed", in->group_id, in->user_id);
-	return rc;
+	if (rc < 0)
+		return rc;
+	grp_log_change(
+		ctx, t.proposed ? "officer_removal_proposed" : "member_removed",
+		in->group_id, in->user_id);
+	if (!t.proposed)
+		return 0;
+	out->proposal = grp_proposal_message(ctx, &t.proposal);
+	return out->proposal ? 0 : err_oom();
 }
 
 /* --- ListMembers ------------------------------------------------------------------- */

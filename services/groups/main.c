@@ -3,7 +3,9 @@
 
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
+#include "config/cfg.h"
 #include "groups_service.h"
+#include "proposals.h"
 #include "svc/svc.h"
 
 static rpc_channel *identity_channel, *payments_channel;
@@ -15,8 +17,33 @@ static const char *grp_env(const char *name, const char *fallback)
 	return v && v[0] ? v : fallback;
 }
 
+/* Governance settings (DESIGN §12), then the worker that applies them. */
+static int grp_governance_start(void)
+{
+	int64_t delay = 0, tenure = 0, interval = 0;
+	const cfg_var vars[] = {
+		{"KOLO_GOVERNANCE_DELAY_S", CFG_INT, "172800", 0, 90 * 86400,
+		 &delay},
+		{"KOLO_GOVERNANCE_TENURE_S", CFG_INT, "604800", 0, 365 * 86400,
+		 &tenure},
+		{"KOLO_GROUPS_WORKER_INTERVAL_MS", CFG_INT, "5000", 50, 600000,
+		 &interval},
+	};
+	grp_gov_config config;
+
+	if (cfg_load(vars, sizeof(vars) / sizeof(vars[0])) < 0)
+		return -1;
+	config = (grp_gov_config){.delay_s = delay,
+				  .tenure_s = tenure,
+				  .worker_interval_ms = (int)interval};
+	grp_gov_configure(&config);
+	return grp_worker_start();
+}
+
 static int grp_start(void)
 {
+	if (grp_governance_start() < 0)
+		return -1;
 	if (svc_channel_open(&identity_channel,
 			     grp_env("KOLO_IDENTITY_ADDR", "127.0.0.1:7101"),
 			     &kolo__identity__v1__identity_service__descriptor) < 0 ||
@@ -30,6 +57,7 @@ static int grp_start(void)
 
 static void grp_stop(void)
 {
+	grp_worker_stop();
 	rpc_channel_close(identity_channel);
 	rpc_channel_close(payments_channel);
 }

@@ -17,6 +17,11 @@ static const rpc_method grp_methods[] = {
 	{ "RotatePublicToken", grp_rpc_rotate_public_token, RPC_AUTH_USER },
 	{ "RevokePublicToken", grp_rpc_revoke_public_token, RPC_AUTH_USER },
 	{ "ResolvePublicToken", grp_rpc_resolve_public_token, RPC_AUTH_INTERNAL },
+	{ "ListProposals", grp_rpc_list_proposals, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "GetProposal", grp_rpc_get_proposal, RPC_AUTH_USER },
+	{ "ApproveProposal", grp_rpc_approve_proposal, RPC_AUTH_USER },
+	{ "ObjectProposal", grp_rpc_object_proposal, RPC_AUTH_USER },
+	{ "CancelProposal", grp_rpc_cancel_proposal, RPC_AUTH_USER },
 };
 
 const rpc_service grp_rpc_service = {

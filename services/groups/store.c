@@ -11,7 +11,8 @@
 	" coalesce(g.approvals_required, 2), coalesce(g.approvals_cap, 3),"    \
 	" g.created_by, " DB_RFC3339("g.created_at") ","                       \
 	" coalesce(g.public_read_token, ''), coalesce(m.role_in_group, ''),"  \
-	" c.officers, c.members, m.joined_at::text, m.id"                      \
+	" c.officers, c.members, m.joined_at::text, m.id,"                     \
+	" g.constituted, g.approval_tiers::text"                               \
 	" FROM \"group\" g"                                                    \
 	" LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE x.role_in_group"   \
 	" <> 'MEMBER') AS officers, count(*) AS members"                       \
@@ -34,9 +35,11 @@ static int grp_read_view(mem_arena *a, const PGresult *res, int row,
 	out->members = (int)db_int64(res, row, 11);
 	out->page_key = db_text(a, res, row, 12);
 	out->membership_id = db_text(a, res, row, 13);
+	out->constituted = db_bool(res, row, 14);
 	if (!out->membership_id)
 		return err_oom();
-	return 0;
+	return grp_store_tiers_parse(out->tiers, &out->n_tiers,
+				     PQgetvalue(res, row, 15));
 }
 
 /* Runs a query expected to give one view row. */

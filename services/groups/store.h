@@ -4,6 +4,7 @@
 #define KOLO_GRP_STORE_H
 
 #include "db/db.h"
+#include "governance.h"
 #include "groups.h"
 #include "page/page.h"
 
@@ -21,6 +22,9 @@ typedef struct grp_view {
 	int members;
 	char *page_key;	    /* the viewer's joined_at (ListMyGroups) */
 	char *membership_id;
+	int constituted; /* sensitive changes are proposals */
+	grp_tier tiers[GRP_TIERS_MAX];
+	int n_tiers;
 } grp_view;
 
 typedef struct grp_member {
@@ -75,5 +79,86 @@ KOLO_MUST_CHECK int grp_store_set_token(db_conn *c, const char *group_id,
 					const char *token);
 KOLO_MUST_CHECK int grp_store_resolve_token(db_conn *c, mem_arena *a,
 					    const char *token, grp_view *out);
+
+/* --- governance (store_proposal.c) --- */
+
+/* A vote on a proposal. */
+typedef struct grp_vote {
+	char *user_id;
+	char *created_at;
+	int objection; /* 0: an approval */
+} grp_vote;
+
+/* A proposal row with its votes. Times are RFC 3339 ("" when unset) and
+ * Unix seconds (0 when unset); now_s is the database's clock. */
+typedef struct grp_proposal {
+	char *id, *group_id, *subject, *proposed_by, *reason;
+	grp_change change;
+	grp_prop_state status;
+	int approvals_required;
+	int passed_by_members;
+	char *created_at, *expires_at, *applies_at, *decided_at;
+	int64_t created_s, expires_s, applies_s, now_s;
+	char *page_key;
+	grp_vote *votes;
+	int n_votes;
+} grp_proposal;
+
+/* Records a proposal of change (subject may be NULL) in status, with the
+ * proposer's approval; *out_id in the arena. */
+KOLO_MUST_CHECK int
+grp_store_proposal_add(db_conn *c, mem_arena *a, const char *group_id,
+		       const grp_change *change, const char *subject,
+		       const char *proposer, grp_prop_state status,
+		       int approvals_required, char **out_id);
+
+/* One proposal and its votes; lock takes the row FOR UPDATE.
+ * ERR_NOT_FOUND "proposal_not_found". */
+KOLO_MUST_CHECK int grp_store_proposal(db_conn *c, mem_arena *a, const char *id,
+				       int lock, grp_proposal *out);
+
+/* A group's proposals, newest first, one page (+1 row), with their votes. */
+KOLO_MUST_CHECK int grp_store_proposals(db_conn *c, mem_arena *a,
+					const char *group_id,
+					const page_request *page,
+					grp_proposal **out, int *n);
+
+/* Records user's approval or objection. ERR_ALREADY_EXISTS when made. */
+KOLO_MUST_CHECK int grp_store_vote(db_conn *c, const char *proposal_id,
+				   const char *user_id, int objection);
+
+/* The one mover: from -> to as a compare-and-set on status. PASSED sets
+ * applies_at delay_s from now; an end sets decided_at and reason.
+ * ERR_ABORTED "proposal_not_pending" when the row is no longer in from. */
+KOLO_MUST_CHECK int grp_store_proposal_move(db_conn *c, const char *id,
+					    grp_prop_state from,
+					    grp_prop_state to, int64_t delay_s,
+					    int passed_by_members,
+					    const char *reason);
+
+/* Sets the number a proposal shows as needed now. */
+KOLO_MUST_CHECK int grp_store_proposal_required(db_conn *c, const char *id,
+						int required);
+
+/* Every member of a group as a voter (role, joined_at in Unix seconds). */
+KOLO_MUST_CHECK int grp_store_voters(db_conn *c, mem_arena *a,
+				     const char *group_id, grp_voter **out,
+				     int *n);
+
+/* The group's rule alone, its tiers, and its constituted flag (set only). */
+KOLO_MUST_CHECK int grp_store_set_rule(db_conn *c, const char *group_id,
+				       const grp_rule *rule);
+KOLO_MUST_CHECK int grp_store_set_tiers(db_conn *c, const char *group_id,
+					const grp_tier *tiers, int n);
+KOLO_MUST_CHECK int grp_store_constitute(db_conn *c, const char *group_id);
+
+/* Ids of proposals the worker must look at: PASSED past applies_at,
+ * PENDING past expires_at; at most limit. */
+KOLO_MUST_CHECK int grp_store_proposals_due(db_conn *c, mem_arena *a, int limit,
+					    char ***out, int *n);
+
+/* Tiers from their stored JSON into out (at most GRP_TIERS_MAX). */
+KOLO_MUST_CHECK int grp_store_tiers_parse(grp_tier *out, int *n,
+					  const char *json);
 
 #endif

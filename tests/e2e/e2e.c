@@ -171,6 +171,24 @@ void e2e_group(char *id, const e2e_user *owner, const char *name)
 	e2e_reply_free(&r);
 }
 
+void e2e_wait_proposal(const char *id, const e2e_user *as, const char *status)
+{
+	char path[128], seen[32] = "";
+	e2e_opts o = { .token = as->access };
+	e2e_reply r;
+
+	snprintf(path, sizeof(path), "/v1/proposals/%s", id);
+	for (int i = 0; i < 150 && strcmp(seen, status) != 0; i++) {
+		if (i)
+			usleep(100 * 1000);
+		e2e_expect(&r, "GET", path, &o, 200, "");
+		snprintf(seen, sizeof(seen), "%s", e2e_str(&r, "status"));
+		e2e_reply_free(&r);
+	}
+	if (strcmp(seen, status) != 0)
+		fail_msg("proposal %s is %s, want %s", id, seen, status);
+}
+
 void e2e_expect(e2e_reply *out, const char *method, const char *path,
 		const e2e_opts *o, long status, const char *code)
 {

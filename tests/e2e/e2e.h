@@ -53,6 +53,11 @@ void e2e_register(e2e_user *u, const char *tag);
  * written to id (64 bytes). */
 void e2e_group(char *id, const e2e_user *owner, const char *name);
 
+/* Polls GET /v1/proposals/{id} as `as` until its status is `status`
+ * (the suite's time-lock is a couple of seconds, run_e2e.sh); fails the
+ * test after 15 s. */
+void e2e_wait_proposal(const char *id, const e2e_user *as, const char *status);
+
 /* Keeps the access and refresh tokens of a reply that carries them. */
 void e2e_keep_tokens(e2e_user *u, const e2e_reply *r);
 

@@ -110,6 +110,78 @@ static void test_group_life_over_http(void **state)
 	e2e_expect(NULL, "DELETE", path, &as_owner, 404, "member_not_found");
 }
 
+/* The issue's story over HTTP: an OWNER with a treasurer and a member
+ * switches the rule to single_officer. The answer is 202 with a PENDING
+ * proposal and the rule stays, until the treasurer approves (PIN) and the
+ * time-lock is over. */
+static void test_rule_change_is_a_proposal_over_http(void **state)
+{
+	e2e_user owner, treasurer, member;
+	char gid[64], pid[64], path[160];
+	e2e_opts as_owner = { 0 }, as_treasurer = { 0 };
+	e2e_reply r;
+
+	e2e_register(&owner, "gov-owner");
+	e2e_register(&treasurer, "gov-treasurer");
+	e2e_register(&member, "gov-member");
+	as_owner.token = owner.access;
+	as_treasurer.token = treasurer.access;
+	as_treasurer.body = "{\"pin\":\"4812\"}";
+	e2e_expect(NULL, "POST", "/v1/me/pin", &as_treasurer, 201, "");
+	create_group(&owner, "{\"name\":\"Governed\"}", gid);
+	add(gid, &owner, &treasurer, "TREASURER", 201, "");
+	add(gid, &owner, &member, "MEMBER", 201, "");
+
+	snprintf(path, sizeof(path), "/v1/groups/%s", gid);
+	as_owner.body = "{\"rule_template\":\"single_officer\"}";
+	e2e_expect(&r, "PATCH", path, &as_owner, 202, "");
+	assert_string_equal(e2e_str(&r, "kind"), "rule");
+	assert_string_equal(e2e_str(&r, "status"), "PENDING");
+	assert_int_equal(json_integer_value(json_object_get(r.json, "approvals_required")), 2);
+	snprintf(pid, sizeof(pid), "%s", e2e_str(&r, "id"));
+	e2e_reply_free(&r);
+	as_owner.body = NULL;
+	e2e_expect(&r, "GET", path, &as_owner, 200, "");
+	assert_string_equal(e2e_str(&r, "rule_template"), "two_officer");
+	e2e_reply_free(&r);
+	/* So the owner alone cannot take the money: a withdrawal waits for two. */
+	as_owner.body = "{\"pin\":\"4812\"}";
+	e2e_expect(NULL, "POST", "/v1/me/pin", &as_owner, 201, "");
+	snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", gid);
+	as_owner.body = "{\"amount_kobo\":50000000}";
+	e2e_expect(NULL, "POST", path, &as_owner, 201, "");
+	snprintf(path, sizeof(path), "/v1/groups/%s/withdrawals", gid);
+	as_owner.body = "{\"amount_kobo\":50000000,\"reason\":\"All of it\",\"pin\":\"4812\","
+			"\"beneficiary\":{\"bank_code\":\"058\",\"account_number\":\"0123456789\","
+			"\"account_name\":\"Kunle Ade\"}}";
+	e2e_expect(&r, "POST", path, &as_owner, 201, "");
+	assert_string_equal(e2e_str(&r, "status"), "PENDING");
+	assert_int_equal(json_integer_value(json_object_get(r.json, "approvals_required")), 2);
+	e2e_reply_free(&r);
+	as_owner.body = NULL;
+
+	/* The treasurer sees it and approves. */
+	snprintf(path, sizeof(path), "/v1/groups/%s/proposals", gid);
+	as_treasurer.body = NULL;
+	e2e_expect(&r, "GET", path, &as_treasurer, 200, "");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(r.json, "proposals"), 0), "id")),
+			    pid);
+	e2e_reply_free(&r);
+	snprintf(path, sizeof(path), "/v1/proposals/%s/approve", pid);
+	e2e_expect(NULL, "POST", path, &as_treasurer, 400, "missing_field");
+	as_treasurer.body = "{\"pin\":\"4812\"}";
+	e2e_expect(&r, "POST", path, &as_treasurer, 200, "");
+	assert_string_equal(e2e_str(&r, "status"), "PASSED");
+	e2e_reply_free(&r);
+	e2e_expect(NULL, "POST", path, &as_treasurer, 422, "proposal_not_pending");
+	e2e_wait_proposal(pid, &owner, "APPLIED");
+	snprintf(path, sizeof(path), "/v1/groups/%s", gid);
+	e2e_expect(&r, "GET", path, &as_owner, 200, "");
+	assert_string_equal(e2e_str(&r, "rule_template"), "single_officer");
+	e2e_reply_free(&r);
+}
+
 static void test_public_token_rotation_over_http(void **state)
 {
 	e2e_user owner;
@@ -142,6 +214,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_life_over_http),
+		cmocka_unit_test(test_rule_change_is_a_proposal_over_http),
 		cmocka_unit_test(test_public_token_rotation_over_http),
 	};
 

@@ -99,7 +99,7 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 	books b;
 	char path[160];
 	e2e_reply r;
-	json_t *wd;
+	json_t *wd, *gov;
 
 	open_books(&b);
 	snprintf(path, sizeof(path), "/v1/public/%s", b.token);
@@ -114,6 +114,13 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 							      "account_number")),
 			    "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2" "6789");
 	assert_string_equal(json_string_value(json_object_get(wd, "requested_by")), "E2E pub-owner");
+	/* Governance: the treasurer's appointment, recorded while bootstrapping. */
+	gov = json_array_get(json_object_get(r.json, "governance"), 0);
+	assert_string_equal(json_string_value(json_object_get(gov, "kind")), "add_officer");
+	assert_string_equal(json_string_value(json_object_get(gov, "status")), "APPLIED");
+	assert_string_equal(json_string_value(json_object_get(gov, "proposed_by")), "E2E pub-owner");
+	assert_non_null(strstr(json_string_value(json_object_get(gov, "summary")),
+			       "E2E pub-treasurer"));
 	assert_private(&b, r.body);
 	e2e_reply_free(&r);
 
@@ -125,6 +132,7 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 	assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt; Ajo"));
 	assert_null(strstr(r.body, "<script"));
 	assert_non_null(strstr(r.body, "Tuesday &amp; Friday"));
+	assert_non_null(strstr(r.body, "id=\"governance\""));
 	assert_true(strncmp(r.csp, "default-src 'none'; style-src 'sha256-", 38) == 0);
 	assert_private(&b, r.body);
 	e2e_reply_free(&r);
@@ -156,8 +164,8 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 static void test_rotated_and_revoked_tokens_stop_at_once(void **state)
 {
 	books b;
-	char path[160], old[64];
-	e2e_opts o = { 0 };
+	char path[160], old[64], pid[64];
+	e2e_opts o = { 0 }, t = { 0 };
 	e2e_reply r;
 
 	open_books(&b);
@@ -177,8 +185,21 @@ static void test_rotated_and_revoked_tokens_stop_at_once(void **state)
 	e2e_reply_free(&r);
 	snprintf(path, sizeof(path), "/v1/public/%s", b.token);
 	e2e_expect(NULL, "GET", path, NULL, 200, "");
+	/* The group is constituted: revoking is a proposal (202) the
+	 * treasurer passes; it acts after the time-lock. */
 	snprintf(path, sizeof(path), "/v1/groups/%s/public-token", b.gid);
-	e2e_expect(NULL, "DELETE", path, &o, 204, "");
+	e2e_expect(&r, "DELETE", path, &o, 202, "");
+	assert_string_equal(e2e_str(&r, "kind"), "revoke_public_token");
+	assert_string_equal(e2e_str(&r, "status"), "PENDING");
+	snprintf(pid, sizeof(pid), "%s", e2e_str(&r, "id"));
+	e2e_reply_free(&r);
+	snprintf(path, sizeof(path), "/v1/public/%s", b.token);
+	e2e_expect(NULL, "GET", path, NULL, 200, "");
+	snprintf(path, sizeof(path), "/v1/proposals/%s/approve", pid);
+	t.token = b.treasurer.access;
+	t.body = "{\"pin\":\"112233\"}";
+	e2e_expect(NULL, "POST", path, &t, 200, "");
+	e2e_wait_proposal(pid, &b.owner, "APPLIED");
 	snprintf(path, sizeof(path), "/v1/public/%s", b.token);
 	e2e_expect(NULL, "GET", path, NULL, 404, "not_found");
 	e2e_expect(NULL, "GET", "/v1/public/not*a*token", NULL, 400, "invalid_path_parameter");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "groups_service.h"
+#include "proposals.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "ledger_service.h"
@@ -65,6 +66,9 @@ int test_world_start(test_world *w)
 			     &kolo__payments__v1__payments_service__descriptor, NULL) < 0)
 		return -1;
 	grp_use_channels(w->to_identity, w->to_payments);
+	/* Passed proposals apply at once (no time-lock) in these tests. */
+	grp_gov_configure(&(grp_gov_config){ .delay_s = 0, .tenure_s = 7 * 86400,
+					     .worker_interval_ms = 1000 });
 	if (test_service_start_db(&w->groups, &grp_rpc_service, &w->identity.keys,
 				  w->groups_conninfo) < 0 ||
 	    rpc_channel_open(&w->to_groups, w->groups.target,
@@ -165,6 +169,24 @@ void test_world_member(test_world *w, const char *group_id, const test_user *own
 	req.role = role;
 	if (test_world_call(w, &w->groups, "AddMember", &req, &resp, owner) != 0)
 		fail_msg("add member: %s", err_last()->message);
+}
+
+void test_world_pass(test_world *w, const Kolo__Groups__V1__Proposal *p,
+		     const test_user *const *officers, size_t n, const char *pin)
+{
+	Kolo__Groups__V1__ApproveProposalRequest req =
+		KOLO__GROUPS__V1__APPROVE_PROPOSAL_REQUEST__INIT;
+	Kolo__Groups__V1__ApproveProposalResponse *resp = NULL;
+	const char *status = p ? p->status : "APPLIED";
+
+	req.proposal_id = p ? p->id : "";
+	req.pin = (char *)pin;
+	for (size_t i = 0; i < n && strcmp(status, "PENDING") == 0; i++) {
+		if (test_world_call(w, &w->groups, "ApproveProposal", &req, &resp, officers[i]) == 0)
+			status = resp->proposal->status;
+	}
+	if (strcmp(status, "APPLIED") != 0)
+		fail_msg("proposal not applied: %s", status);
 }
 
 void test_world_account(test_world *w, const char *group_id, char *id)

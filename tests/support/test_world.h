@@ -41,6 +41,13 @@ void test_world_group(test_world *w, const test_user *owner, const char *name,
 void test_world_member(test_world *w, const char *group_id, const test_user *owner,
 		       const test_user *who, int role);
 
+/* Approves proposal p (NULL: nothing was proposed) as each of officers in
+ * turn (refusals skipped, e.g. the proposer or the subject) until it is no
+ * longer PENDING; fails the test unless it ends APPLIED (the world's
+ * groups has no time-lock). */
+void test_world_pass(test_world *w, const Kolo__Groups__V1__Proposal *p,
+		     const test_user *const *officers, size_t n, const char *pin);
+
 /* The id of the group's account (payments made it when the group was
  * created), written to id (64); made directly in the table if missing. */
 void test_world_account(test_world *w, const char *group_id, char *id);

@@ -15,6 +15,7 @@
 #include "db/db.h"
 #include "svc/call.h"
 #include "groups_service.h"
+#include "proposals.h"
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
@@ -51,11 +52,15 @@ static int setup(void **state)
 		return -1;
 	grp_use_channels(to_identity, to_payments);
 	groups_conninfo = test_pg_conninfo(dbname, "kolo_groups");
-	return test_service_start_db(&svc, &grp_rpc_service, &idn.keys, groups_conninfo);
+	/* The worker's passes run on this thread, as kolo-groups. */
+	db_thread_set_conninfo(groups_conninfo);
+	return test_service_start_db(&svc, &grp_rpc_service, &idn.keys,
+				     groups_conninfo);
 }
 
 static int teardown(void **state)
 {
+	db_thread_close();
 	test_service_stop(&svc);
 	test_identity_stop(&idn);
 	rpc_channel_close(to_identity);
@@ -288,12 +293,11 @@ static void test_list_members_pages_with_names(void **state)
 	assert_string_equal(seen[2], b.email);
 }
 
-static int update_rule(const char *group_id, const test_user *as, int template_,
-		       int required, Kolo__Groups__V1__Group **out)
+/* UpdateGroup of the rule by as; the reply in *out. */
+static int rule_request(const char *group_id, const test_user *as, int template_, int required,
+			Kolo__Groups__V1__UpdateGroupResponse **out)
 {
 	Kolo__Groups__V1__UpdateGroupRequest req = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
-	Kolo__Groups__V1__UpdateGroupResponse *resp = NULL;
-	int rc;
 
 	req.group_id = (char *)group_id;
 	req.optional_rule_template_case =
@@ -304,7 +308,15 @@ static int update_rule(const char *group_id, const test_user *as, int template_,
 			KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_APPROVALS_REQUIRED_APPROVALS_REQUIRED;
 		req.approvals_required = required;
 	}
-	rc = call("UpdateGroup", &req, &resp, as);
+	return call("UpdateGroup", &req, out, as);
+}
+
+static int update_rule(const char *group_id, const test_user *as, int template_,
+		       int required, Kolo__Groups__V1__Group **out)
+{
+	Kolo__Groups__V1__UpdateGroupResponse *resp = NULL;
+	int rc = rule_request(group_id, as, template_, required, &resp);
+
 	if (rc == 0 && out)
 		*out = resp->group;
 	return rc;
@@ -331,21 +343,27 @@ static void test_update_group_rules(void **state)
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "rule_unsatisfiable");
 	assert_non_null(strstr(err_last()->message, "3 approvals"));
+	/* Two officers constitute the group: a third is only proposed now
+	 * (the governance tests below follow proposals through). */
 	assert_int_equal(add_member(g->id, &owner, &t2, TREASURER), 0);
-	assert_int_equal(update_rule(g->id, &owner, KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_CUSTOM, 3, &updated), 0);
-	assert_int_equal(updated->approvals_required, 3);
-	/* Majority of three officers is two. */
-	assert_int_equal(update_rule(g->id, &owner, KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_MAJORITY, 0, &updated), 0);
-	assert_int_equal(updated->approvals_required, 2);
-	assert_int_equal(updated->rule_template, KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_MAJORITY);
+	assert_int_equal(members_of(g->id), 2);
+	assert_int_equal(get_group(g->id, &owner, &updated), 0);
+	assert_true(updated->constituted);
+	assert_int_equal(
+		updated->rule_template,
+		KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_TWO_OFFICER);
 	/* Renaming leaves the rule alone. */
 	rename.group_id = g->id;
 	rename.optional_name_case = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_NAME_NAME;
 	rename.name = "Renamed";
 	assert_int_equal(call("UpdateGroup", &rename, &renamed, &owner), 0);
 	assert_string_equal(renamed->group->name, "Renamed");
-	assert_string_equal(renamed->group->description, "Monthly contributions");
-	assert_int_equal(renamed->group->rule_template, KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_MAJORITY);
+	assert_string_equal(renamed->group->description,
+			    "Monthly contributions");
+	assert_int_equal(
+		renamed->group->rule_template,
+		KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_TWO_OFFICER);
+	assert_null(renamed->proposal);
 }
 
 /* A new group has one officer, short of the default two_officer rule:
@@ -395,20 +413,23 @@ static void test_last_owner_and_officer_protection(void **state)
 	assert_string_equal(err_last()->reason, "last_owner");
 	assert_int_equal(remove_member(g->id, &owner, &owner), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "last_owner");
-	/* two_officer with two officers: the treasurer cannot go. */
-	assert_int_equal(set_role(g->id, &owner, &t1, MEMBER), ERR_FAILED_PRECONDITION);
-	assert_string_equal(err_last()->reason, "rule_unsatisfiable");
-	assert_int_equal(remove_member(g->id, &t1, &t1), ERR_FAILED_PRECONDITION);
 	/* Only an OWNER changes roles; a member may leave, not remove others. */
-	assert_int_equal(set_role(g->id, &t1, &m1, TREASURER), ERR_PERMISSION_DENIED);
+	assert_int_equal(set_role(g->id, &t1, &m1, TREASURER),
+			 ERR_PERMISSION_DENIED);
 	assert_int_equal(remove_member(g->id, &m1, &t1), ERR_PERMISSION_DENIED);
 	assert_int_equal(set_role(g->id, &owner, &m1, 0), ERR_INVALID_ARGUMENT);
-	/* With a second owner the first may step down. */
+	/* The group is constituted: taking the treasurer away, or adding an
+	 * owner, is only proposed; nothing changes yet. */
+	assert_int_equal(set_role(g->id, &owner, &t1, MEMBER), 0);
+	assert_int_equal(remove_member(g->id, &t1, &t1), 0);
 	assert_int_equal(add_member(g->id, &owner, &newowner, OWNER), 0);
-	assert_int_equal(set_role(g->id, &owner, &owner, TREASURER), 0);
+	assert_int_equal(set_role(g->id, &owner, &owner, TREASURER),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "last_owner");
+	/* A plain member still leaves at once. */
 	assert_int_equal(remove_member(g->id, &m1, &m1), 0);
 	assert_int_equal(remove_member(g->id, &newowner, &m1), ERR_NOT_FOUND);
-	assert_int_equal(members_of(g->id), 3);
+	assert_int_equal(members_of(g->id), 2);
 }
 
 static int rotate(const char *group_id, const test_user *as, char *token)
@@ -574,6 +595,528 @@ static void test_concurrent_add_of_one_user_has_one_winner(void **state)
 	assert_int_equal(members_of(g->id), 2);
 }
 
+/* --- governance (DESIGN §12)
+ * -------------------------------------------------------- */
+
+#define PIN	"2580"
+#define RULE(x) KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_##x
+#define HOUR	3600
+
+typedef Kolo__Groups__V1__Proposal proposal;
+
+static void governance(int64_t delay_s)
+{
+	grp_gov_config config = {.delay_s = delay_s,
+				 .tenure_s = 7 * 86400,
+				 .worker_interval_ms = 1000};
+
+	grp_gov_configure(&config);
+}
+
+/* A registered user with the PIN set. */
+static void pin_user(test_user *u, const char *tag)
+{
+	Kolo__Identity__V1__SetPinRequest req =
+		KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__SetPinResponse *resp = NULL;
+	test_caller who = {.access_token = NULL};
+
+	test_identity_user(&idn, u, tag);
+	who.access_token = u->access_token;
+	req.pin = PIN;
+	assert_int_equal(test_call(&idn.service, "SetPin", &req.base,
+				   (ProtobufCMessage **)&resp, arena, &who),
+			 0);
+}
+
+/* Approve/object/cancel: rc, and the proposal after in *out. */
+static int act(const char *method, const char *id, const test_user *as,
+	       const char *pin, proposal **out)
+{
+	Kolo__Groups__V1__ApproveProposalRequest req =
+		KOLO__GROUPS__V1__APPROVE_PROPOSAL_REQUEST__INIT;
+	Kolo__Groups__V1__ApproveProposalResponse *resp = NULL;
+	int rc;
+
+	/* The three requests share their layout: id, then pin. */
+	req.proposal_id = (char *)id;
+	req.pin = (char *)pin;
+	if (strcmp(method, "CancelProposal") == 0) {
+		Kolo__Groups__V1__CancelProposalRequest cancel =
+			KOLO__GROUPS__V1__CANCEL_PROPOSAL_REQUEST__INIT;
+
+		cancel.proposal_id = (char *)id;
+		rc = call(method, &cancel, &resp, as);
+	} else if (strcmp(method, "ObjectProposal") == 0) {
+		Kolo__Groups__V1__ObjectProposalRequest obj =
+			KOLO__GROUPS__V1__OBJECT_PROPOSAL_REQUEST__INIT;
+
+		obj.proposal_id = (char *)id;
+		obj.pin = (char *)pin;
+		rc = call(method, &obj, &resp, as);
+	} else {
+		rc = call(method, &req, &resp, as);
+	}
+	if (rc == 0 && out)
+		*out = resp->proposal;
+	return rc;
+}
+
+static proposal *get_proposal(const char *id, const test_user *as)
+{
+	Kolo__Groups__V1__GetProposalRequest req =
+		KOLO__GROUPS__V1__GET_PROPOSAL_REQUEST__INIT;
+	Kolo__Groups__V1__GetProposalResponse *resp = NULL;
+
+	req.proposal_id = (char *)id;
+	assert_int_equal(call("GetProposal", &req, &resp, as), 0);
+	return resp->proposal;
+}
+
+/* A rule change by as: rc, and its proposal (NULL when applied at once). */
+static int propose_rule(const char *group_id, const test_user *as, int template_, int required,
+			proposal **out)
+{
+	Kolo__Groups__V1__UpdateGroupResponse *resp = NULL;
+	int rc = rule_request(group_id, as, template_, required, &resp);
+
+	if (rc == 0 && out)
+		*out = resp->proposal;
+	return rc;
+}
+
+static int propose_tiers(const char *group_id, const test_user *as,
+			 const int64_t *above, const int *required, size_t n,
+			 proposal **out)
+{
+	Kolo__Groups__V1__UpdateGroupRequest req =
+		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateGroupResponse *resp = NULL;
+	Kolo__Groups__V1__ApprovalTier tiers[4], *list[4];
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		kolo__groups__v1__approval_tier__init(&tiers[i]);
+		tiers[i].above_kobo = above[i];
+		tiers[i].approvals_required = required[i];
+		list[i] = &tiers[i];
+	}
+	req.group_id = (char *)group_id;
+	req.n_approval_tiers = n;
+	req.approval_tiers = list;
+	rc = call("UpdateGroup", &req, &resp, as);
+	if (rc == 0 && out)
+		*out = resp->proposal;
+	return rc;
+}
+
+/* A role change or removal by as and the proposal it made (or NULL). */
+static proposal *proposed_role(const char *group_id, const test_user *as,
+			       const test_user *who, int role)
+{
+	Kolo__Groups__V1__UpdateMemberRoleRequest req =
+		KOLO__GROUPS__V1__UPDATE_MEMBER_ROLE_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateMemberRoleResponse *resp = NULL;
+	Kolo__Groups__V1__RemoveMemberRequest rm =
+		KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__RemoveMemberResponse *removed = NULL;
+
+	if (role == 0) {
+		rm.group_id = (char *)group_id;
+		rm.user_id = (char *)who->id;
+		assert_int_equal(call("RemoveMember", &rm, &removed, as), 0);
+		return removed->proposal;
+	}
+	req.group_id = (char *)group_id;
+	req.user_id = (char *)who->id;
+	req.role = role;
+	assert_int_equal(call("UpdateMemberRole", &req, &resp, as), 0);
+	return resp->proposal;
+}
+
+static proposal *proposed_officer(const char *group_id, const test_user *as,
+				  const test_user *who)
+{
+	Kolo__Groups__V1__AddMemberRequest req =
+		KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__AddMemberResponse *resp = NULL;
+
+	req.group_id = (char *)group_id;
+	req.email = (char *)who->email;
+	req.role = TREASURER;
+	assert_int_equal(call("AddMember", &req, &resp, as), 0);
+	return resp->proposal;
+}
+
+static int role_of(const char *group_id, const test_user *who)
+{
+	Kolo__Groups__V1__GetMembershipRequest req =
+		KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
+	Kolo__Groups__V1__GetMembershipResponse *resp = NULL;
+
+	req.group_id = (char *)group_id;
+	req.user_id = (char *)who->id;
+	assert_int_equal(call("GetMembership", &req, &resp, NULL), 0);
+	return resp->role;
+}
+
+static void sql(const char *fmt, const char *id)
+{
+	char text[512];
+
+	snprintf(text, sizeof(text), fmt, id);
+	test_pg_ok(admin, text);
+}
+
+/* The time-lock of proposal id is over, and the worker passes. */
+static void time_lock_over(const char *id)
+{
+	sql("UPDATE group_proposal SET applies_at = localtimestamp - interval "
+	    "'1 second'"
+	    " WHERE id = '%s'",
+	    id);
+	grp_worker_pass();
+}
+
+/* Everyone in the group has been a member for 8 days. */
+static void tenure_for_all(const char *group_id)
+{
+	sql("UPDATE group_membership SET joined_at = joined_at - interval '8 "
+	    "days'"
+	    " WHERE group_id = '%s'",
+	    group_id);
+}
+
+/* The issue's story: an OWNER with a treasurer and a member switches the
+ * rule to single_officer. It is only proposed (the rule stays) until the
+ * treasurer approves and the time-lock is over; then it applies once. */
+static void
+test_rule_change_waits_for_the_treasurer_and_the_time_lock(void **state)
+{
+	test_user owner, treasurer, member;
+	Kolo__Groups__V1__Group *g, *now = NULL;
+	proposal *p = NULL, *after = NULL;
+
+	(void)state;
+	governance(2 * 86400);
+	pin_user(&owner, "story-owner");
+	pin_user(&treasurer, "story-treasurer");
+	pin_user(&member, "story-member");
+	g = create_group(&owner, "Story");
+	assert_false(g->constituted);
+	/* Bootstrapping: the treasurer joins at once (recorded as applied). */
+	assert_null(proposed_officer(g->id, &owner, &treasurer));
+	assert_int_equal(add_member(g->id, &owner, &member, MEMBER), 0);
+	assert_int_equal(get_group(g->id, &owner, &now), 0);
+	assert_true(now->constituted);
+
+	assert_int_equal(
+		propose_rule(g->id, &owner, RULE(SINGLE_OFFICER), 0, &p), 0);
+	assert_non_null(p);
+	assert_string_equal(p->status, "PENDING");
+	assert_string_equal(p->kind, "rule");
+	assert_int_equal(p->change->rule_template, RULE(SINGLE_OFFICER));
+	assert_int_equal(p->approvals_required, 2);
+	assert_int_equal(p->n_approvals, 1);
+	assert_string_equal(p->approvals[0]->user_id, owner.id);
+	assert_string_equal(p->proposed_by, owner.id);
+	assert_non_null(strstr(p->summary, "single_officer"));
+	assert_int_equal(get_group(g->id, &owner, &now), 0);
+	assert_int_equal(now->rule_template, RULE(TWO_OFFICER));
+	assert_int_equal(now->approvals_required, 2);
+	/* The treasurer sees it. */
+	assert_string_equal(get_proposal(p->id, &treasurer)->status, "PENDING");
+
+	/* Refusals change nothing. */
+	assert_int_equal(act("ApproveProposal", p->id, &owner, PIN, NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "already_approved");
+	assert_int_equal(act("ApproveProposal", p->id, &member, PIN, NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "not_a_voter");
+	assert_int_equal(act("ApproveProposal", p->id, &treasurer, "", NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "missing_pin");
+	assert_true(act("ApproveProposal", p->id, &treasurer, "9999", NULL) <
+		    0);
+	assert_string_equal(get_proposal(p->id, &owner)->status, "PENDING");
+
+	/* The treasurer approves: passed, waiting for the time-lock. */
+	assert_int_equal(act("ApproveProposal", p->id, &treasurer, PIN, &after),
+			 0);
+	assert_string_equal(after->status, "PASSED");
+	assert_int_equal(after->n_approvals, 2);
+	assert_string_not_equal(after->applies_at, "");
+	assert_int_equal(act("ApproveProposal", p->id, &treasurer, PIN, NULL),
+			 ERR_FAILED_PRECONDITION);
+	grp_worker_pass();
+	assert_int_equal(get_group(g->id, &owner, &now), 0);
+	assert_int_equal(now->rule_template, RULE(TWO_OFFICER));
+
+	/* The time-lock is over: the worker applies it, once. */
+	time_lock_over(p->id);
+	after = get_proposal(p->id, &member);
+	assert_string_equal(after->status, "APPLIED");
+	assert_string_not_equal(after->decided_at, "");
+	assert_int_equal(get_group(g->id, &owner, &now), 0);
+	assert_int_equal(now->rule_template, RULE(SINGLE_OFFICER));
+	grp_worker_pass();
+	assert_string_equal(get_proposal(p->id, &member)->status, "APPLIED");
+	assert_int_equal(act("CancelProposal", p->id, &owner, "", NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "proposal_not_pending");
+}
+
+/* A rogue treasurer is removed by the other officers without their
+ * approval; their own approval neither counts nor is taken. */
+static void test_rogue_officer_removed_without_their_approval(void **state)
+{
+	test_user owner, t1, rogue;
+	Kolo__Groups__V1__Group *g;
+	proposal *p, *after = NULL;
+
+	(void)state;
+	governance(0);
+	pin_user(&owner, "rogue-owner");
+	pin_user(&t1, "rogue-t1");
+	pin_user(&rogue, "rogue-rogue");
+	g = create_group(&owner, "Rogue");
+	assert_null(proposed_officer(g->id, &owner, &t1));
+	/* Constituted: a third officer needs the treasurer too. */
+	p = proposed_officer(g->id, &owner, &rogue);
+	assert_non_null(p);
+	assert_string_equal(p->kind, "add_officer");
+	assert_int_equal(role_of(g->id, &rogue), 0);
+	assert_int_equal(act("ApproveProposal", p->id, &t1, PIN, &after), 0);
+	assert_string_equal(after->status,
+			    "APPLIED"); /* no time-lock in this test */
+	assert_int_equal(role_of(g->id, &rogue), TREASURER);
+
+	p = proposed_role(g->id, &owner, &rogue, 0);
+	assert_non_null(p);
+	assert_string_equal(p->kind, "remove_officer");
+	assert_string_equal(p->subject_user_id, rogue.id);
+	assert_int_equal(act("ApproveProposal", p->id, &rogue, PIN, NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "subject_cannot_vote");
+	assert_int_equal(act("ObjectProposal", p->id, &rogue, PIN, NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_int_equal(role_of(g->id, &rogue), TREASURER);
+	assert_int_equal(act("ApproveProposal", p->id, &t1, PIN, &after), 0);
+	assert_string_equal(after->status, "APPLIED");
+	assert_false(after->passed_by_members);
+	assert_int_equal(role_of(g->id, &rogue), 0);
+}
+
+/* Two officers under two_officer, one of them to be removed: the officers
+ * alone cannot pass it (a deadlock), so the voting members' majority
+ * does; members added for the occasion neither vote nor dilute. Then the
+ * one officer left recovers a second through the members again. */
+static void test_deadlock_recovers_through_members_majority(void **state)
+{
+	test_user owner, t1, m1, m2, m3, fresh;
+	Kolo__Groups__V1__Group *g;
+	proposal *p, *after = NULL;
+
+	(void)state;
+	governance(0);
+	pin_user(&owner, "dl-owner");
+	pin_user(&t1, "dl-t1");
+	pin_user(&m1, "dl-m1");
+	pin_user(&m2, "dl-m2");
+	pin_user(&m3, "dl-m3");
+	pin_user(&fresh, "dl-fresh");
+	g = create_group(&owner, "Deadlock");
+	assert_null(proposed_officer(g->id, &owner, &t1));
+	assert_int_equal(add_member(g->id, &owner, &m1, MEMBER), 0);
+	assert_int_equal(add_member(g->id, &owner, &m2, MEMBER), 0);
+	assert_int_equal(add_member(g->id, &owner, &m3, MEMBER), 0);
+	tenure_for_all(g->id);
+	assert_int_equal(add_member(g->id, &owner, &fresh, MEMBER), 0);
+
+	/* Voters: owner, m1, m2, m3 (t1 is the subject, fresh has no tenure).
+	 */
+	p = proposed_role(g->id, &owner, &t1, MEMBER);
+	assert_string_equal(p->kind, "demote");
+	assert_string_equal(p->status, "PENDING");
+	assert_int_equal(p->approvals_required, 3);
+	assert_int_equal(act("ApproveProposal", p->id, &fresh, PIN, NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "not_a_voter");
+	assert_int_equal(act("ApproveProposal", p->id, &m1, PIN, &after), 0);
+	assert_string_equal(after->status, "PENDING");
+	assert_int_equal(act("ApproveProposal", p->id, &m2, PIN, &after), 0);
+	assert_string_equal(after->status, "APPLIED");
+	assert_true(after->passed_by_members);
+	assert_int_equal(role_of(g->id, &t1), MEMBER);
+
+	/* One officer left under two_officer: m1 becomes treasurer by the
+	 * members (voters owner, t1, m2, m3; m1 is the subject). */
+	p = proposed_role(g->id, &owner, &m1, TREASURER);
+	assert_string_equal(p->kind, "promote");
+	assert_int_equal(act("ApproveProposal", p->id, &m1, PIN, NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_int_equal(act("ApproveProposal", p->id, &m3, PIN, &after), 0);
+	assert_string_equal(after->status, "PENDING");
+	assert_int_equal(act("ApproveProposal", p->id, &m2, PIN, &after), 0);
+	assert_string_equal(after->status, "APPLIED");
+	assert_int_equal(role_of(g->id, &m1), TREASURER);
+}
+
+/* Objections, cancelling, expiry, tiers, a change no longer valid when it
+ * would apply, and every bad input: a reason each, nothing changed. */
+static void test_objections_cancel_expiry_tiers_and_refusals(void **state)
+{
+	test_user owner, t1, t2, m1, m2, stranger;
+	Kolo__Groups__V1__Group *g, *now = NULL;
+	Kolo__Groups__V1__GetMembershipRequest mreq =
+		KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
+	Kolo__Groups__V1__GetMembershipResponse *ms = NULL;
+	const int64_t unordered[] = {500000, 100000}, ok[] = {100000, 5000000};
+	const int two[] = {2, 2}, high[] = {2, 4};
+	proposal *p = NULL, *after = NULL;
+
+	(void)state;
+	governance(HOUR);
+	pin_user(&owner, "bad-owner");
+	pin_user(&t1, "bad-t1");
+	pin_user(&t2, "bad-t2");
+	pin_user(&m1, "bad-m1");
+	pin_user(&m2, "bad-m2");
+	pin_user(&stranger, "bad-stranger");
+	g = create_group(&owner, "Refusals");
+	assert_null(proposed_officer(g->id, &owner, &t1));
+	assert_int_equal(add_member(g->id, &owner, &m1, MEMBER), 0);
+	assert_int_equal(add_member(g->id, &owner, &m2, MEMBER), 0);
+	tenure_for_all(g->id);
+
+	/* Tiers: out of order, above the cap, together with a rule. */
+	assert_int_equal(propose_tiers(g->id, &owner, unordered, two, 2, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_tiers");
+	assert_int_equal(propose_tiers(g->id, &owner, ok, high, 2, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_tiers");
+	assert_int_equal(
+		test_pg_long(admin, "SELECT count(*) FROM group_proposal WHERE "
+				    "kind = 'tiers'"),
+		0);
+
+	/* Valid tiers pass and apply; GetGroup and GetMembership show them. */
+	assert_int_equal(propose_tiers(g->id, &owner, ok, two, 2, &p), 0);
+	assert_string_equal(p->kind, "tiers");
+	assert_int_equal(p->change->n_approval_tiers, 2);
+	assert_int_equal(act("ApproveProposal", p->id, &t1, PIN, NULL), 0);
+	time_lock_over(p->id);
+	assert_int_equal(get_group(g->id, &m1, &now), 0);
+	assert_int_equal(now->n_approval_tiers, 2);
+	assert_int_equal(now->approval_tiers[1]->above_kobo, 5000000);
+	mreq.group_id = g->id;
+	mreq.user_id = m1.id;
+	assert_int_equal(call("GetMembership", &mreq, &ms, NULL), 0);
+	assert_int_equal(ms->n_approval_tiers, 2);
+	assert_int_equal(ms->n_officer_user_ids, 2);
+
+	/* Objections: voters are owner, t1, m1, m2; the proposer does not
+	 * object; two of four is not more than half, three is. */
+	assert_int_equal(
+		propose_rule(g->id, &owner, RULE(SINGLE_OFFICER), 0, &p), 0);
+	assert_int_equal(act("ObjectProposal", p->id, &owner, PIN, NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(act("ObjectProposal", p->id, &stranger, PIN, NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "not_a_member");
+	assert_int_equal(act("ObjectProposal", p->id, &m1, PIN, &after), 0);
+	assert_int_equal(act("ObjectProposal", p->id, &m1, PIN, NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "already_objected");
+	assert_int_equal(act("ObjectProposal", p->id, &m2, PIN, &after), 0);
+	assert_string_equal(after->status, "PENDING");
+	assert_int_equal(after->n_objections, 2);
+	assert_int_equal(act("ObjectProposal", p->id, &t1, PIN, &after), 0);
+	assert_string_equal(after->status, "REJECTED");
+	assert_int_equal(act("ApproveProposal", p->id, &t1, PIN, NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "proposal_not_pending");
+
+	/* Cancel: the proposer only. */
+	assert_int_equal(
+		propose_rule(g->id, &owner, RULE(SINGLE_OFFICER), 0, &p), 0);
+	assert_int_equal(act("CancelProposal", p->id, &t1, "", NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "proposer_only");
+	assert_int_equal(act("CancelProposal", p->id, &owner, "", &after), 0);
+	assert_string_equal(after->status, "CANCELLED");
+
+	/* Expiry after 7 days without passing. */
+	assert_int_equal(
+		propose_rule(g->id, &owner, RULE(SINGLE_OFFICER), 0, &p), 0);
+	sql("UPDATE group_proposal SET expires_at = localtimestamp - interval "
+	    "'1 second'"
+	    " WHERE id = '%s'",
+	    p->id);
+	grp_worker_pass();
+	assert_string_equal(get_proposal(p->id, &owner)->status, "EXPIRED");
+
+	/* No longer valid when it would apply: a rule of three approvals
+	 * (passed by two, the rule in force), but one of the three officers
+	 * is gone by then. */
+	p = proposed_officer(g->id, &owner, &t2);
+	assert_int_equal(act("ApproveProposal", p->id, &t1, PIN, NULL), 0);
+	time_lock_over(p->id);
+	assert_int_equal(role_of(g->id, &t2), TREASURER);
+	assert_int_equal(propose_rule(g->id, &owner, RULE(CUSTOM), 3, &p), 0);
+	assert_int_equal(act("ApproveProposal", p->id, &t1, PIN, &after), 0);
+	assert_string_equal(after->status, "PASSED");
+	sql("DELETE FROM group_membership WHERE user_id = '%s'", t2.id);
+	time_lock_over(p->id);
+	after = get_proposal(p->id, &owner);
+	assert_string_equal(after->status, "REJECTED");
+	assert_string_equal(after->reason, "rule_unsatisfiable");
+	assert_int_equal(get_group(g->id, &owner, &now), 0);
+	assert_int_equal(now->rule_template, RULE(TWO_OFFICER));
+
+	/* Unknown proposals and bad ids. */
+	assert_int_equal(act("ApproveProposal",
+			     "00000000-0000-0000-0000-000000000000", &t1, PIN,
+			     NULL),
+			 ERR_NOT_FOUND);
+	assert_int_equal(act("ApproveProposal", "nope", &t1, PIN, NULL),
+			 ERR_INVALID_ARGUMENT);
+}
+
+/* Members and the public page list proposals, newest first. */
+static void test_proposals_are_listed_for_members(void **state)
+{
+	test_user owner, t1, stranger;
+	Kolo__Groups__V1__Group *g;
+	Kolo__Groups__V1__ListProposalsRequest req =
+		KOLO__GROUPS__V1__LIST_PROPOSALS_REQUEST__INIT;
+	Kolo__Groups__V1__ListProposalsResponse *resp = NULL;
+
+	(void)state;
+	governance(HOUR);
+	pin_user(&owner, "list-owner");
+	pin_user(&t1, "list-t1");
+	test_identity_user(&idn, &stranger, "list-stranger");
+	g = create_group(&owner, "Listed");
+	assert_null(proposed_officer(g->id, &owner, &t1));
+	assert_int_equal(propose_rule(g->id, &owner, RULE(MAJORITY), 0, NULL),
+			 0);
+	req.group_id = g->id;
+	assert_int_equal(call("ListProposals", &req, &resp, &t1), 0);
+	assert_int_equal(resp->n_proposals, 2);
+	assert_string_equal(resp->proposals[0]->kind, "rule");
+	assert_string_equal(resp->proposals[0]->status, "PENDING");
+	assert_string_equal(resp->proposals[1]->kind, "add_officer");
+	assert_string_equal(resp->proposals[1]->status, "APPLIED");
+	assert_string_not_equal(resp->proposals[1]->proposed_by_name, "");
+	assert_int_equal(call("ListProposals", &req, &resp, &stranger),
+			 ERR_NOT_FOUND);
+	assert_int_equal(call("ListProposals", &req, &resp, NULL), 0);
+	assert_int_equal(resp->n_proposals, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -588,7 +1131,17 @@ int main(void)
 		cmocka_unit_test(test_public_token_rotation_kills_the_old),
 		cmocka_unit_test(test_membership_is_internal),
 		cmocka_unit_test(test_my_groups_pages_newest_first),
-		cmocka_unit_test(test_concurrent_add_of_one_user_has_one_winner),
+		cmocka_unit_test(
+			test_concurrent_add_of_one_user_has_one_winner),
+		cmocka_unit_test(
+			test_rule_change_waits_for_the_treasurer_and_the_time_lock),
+		cmocka_unit_test(
+			test_rogue_officer_removed_without_their_approval),
+		cmocka_unit_test(
+			test_deadlock_recovers_through_members_majority),
+		cmocka_unit_test(
+			test_objections_cancel_expiry_tiers_and_refusals),
+		cmocka_unit_test(test_proposals_are_listed_for_members),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

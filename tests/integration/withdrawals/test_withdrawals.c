@@ -217,7 +217,24 @@ static void test_request_approve_paid_once(void **state)
 	assert_int_equal(balance(&t), 60000);
 }
 
-static void set_role(const team *t, const test_user *who, int role)
+/* Adds who as TREASURER: a proposal the treasurer passes. */
+static void add_officer(const team *t, const test_user *who)
+{
+	Kolo__Groups__V1__AddMemberRequest req = KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__AddMemberResponse *resp = NULL;
+	const test_user *const officers[] = { &t->treasurer };
+
+	req.group_id = (char *)t->group;
+	req.email = (char *)who->email;
+	req.role = KOLO__COMMON__V1__ROLE__ROLE_TREASURER;
+	assert_int_equal(test_world_call(&w, &w.groups, "AddMember", &req, &resp, &t->owner), 0);
+	test_world_pass(&w, resp->proposal, officers, 1, PIN);
+}
+
+/* Changes who's role; in a constituted group the change is a proposal
+ * (DESIGN §12) that approvers pass. */
+static void set_role_passed_by(const team *t, const test_user *who, int role,
+			       const test_user *const *approvers, size_t n)
 {
 	Kolo__Groups__V1__UpdateMemberRoleRequest req =
 		KOLO__GROUPS__V1__UPDATE_MEMBER_ROLE_REQUEST__INIT;
@@ -229,6 +246,14 @@ static void set_role(const team *t, const test_user *who, int role)
 	assert_int_equal(test_world_call(&w, &w.groups, "UpdateMemberRole", &req, &resp,
 					 &t->owner),
 			 0);
+	test_world_pass(&w, resp->proposal, approvers, n, PIN);
+}
+
+static void set_role(const team *t, const test_user *who, int role)
+{
+	const test_user *const officers[] = { &t->treasurer, &t->member };
+
+	set_role_passed_by(t, who, role, officers, 2);
 }
 
 /* An approval counts while its officer is one: the requester demoted to
@@ -615,13 +640,14 @@ static void test_retry_needs_todays_officers(void **state)
 	team t;
 	test_user newcomer;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
+	const test_user *const newcomers[] = { &newcomer };
 	char sql[256];
 
 	wd = done = failed_payout(&t, "retry-rule");
 	test_identity_user(&w.identity, &newcomer, "retry-rule-newcomer");
-	test_world_member(&w, t.group, &t.owner, &newcomer, KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
+	add_officer(&t, &newcomer);
 	set_pin(&newcomer);
-	set_role(&t, &t.treasurer, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	set_role_passed_by(&t, &t.treasurer, KOLO__COMMON__V1__ROLE__ROLE_MEMBER, newcomers, 1);
 	assert_int_equal(retry(wd->id, &t.owner, &done), 0);
 	assert_int_equal(done->status, W_PENDING);
 	assert_true(done->expires_at[0]);
@@ -807,6 +833,7 @@ static void test_single_officer_rule_pays_on_request(void **state)
 	Kolo__Groups__V1__UpdateGroupRequest up = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__UpdateGroupResponse *upd = NULL;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
+	const test_user *const officers[] = { &t.treasurer };
 
 	make_team(&t, "single", 20000);
 	up.group_id = t.group;
@@ -814,6 +841,9 @@ static void test_single_officer_rule_pays_on_request(void **state)
 		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_RULE_TEMPLATE_RULE_TEMPLATE;
 	up.rule_template = KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER;
 	assert_int_equal(test_world_call(&w, &w.groups, "UpdateGroup", &up, &upd, &t.owner), 0);
+	/* The owner alone cannot: the treasurer passes the proposal. */
+	assert_int_equal(upd->group->approvals_required, 2);
+	test_world_pass(&w, upd->proposal, officers, 1, PIN);
 	assert_int_equal(request(&t, &t.treasurer, 5000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
 	assert_int_equal(wd->status, W_PAID);
 	assert_int_equal(balance(&t), 15000);

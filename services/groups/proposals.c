@@ -1,0 +1,258 @@
+#include "proposals.h"
+
+#include <string.h>
+
+#include "log/log.h"
+
+static grp_gov_config grp_gov_wired = {
+	.delay_s = 172800, .tenure_s = 604800, .worker_interval_ms = 5000};
+
+void grp_gov_configure(const grp_gov_config *config)
+{
+	grp_gov_wired = *config;
+}
+
+const grp_gov_config *grp_gov_current(void)
+{
+	return &grp_gov_wired;
+}
+
+/* --- facts
+ * ----------------------------------------------------------------------- */
+
+int grp_proposal_facts(db_conn *c, mem_arena *a, const grp_proposal *p,
+		       grp_gov_facts *out)
+{
+	grp_voter *voters = NULL;
+	grp_view v;
+	const char **approvals, **objections;
+	int n = 0, rc = grp_store_view(c, a, p->group_id, NULL, 0, &v);
+
+	if (rc == 0)
+		rc = grp_store_voters(c, a, p->group_id, &voters, &n);
+	if (rc < 0)
+		return rc;
+	approvals = mem_arena_alloc(a, sizeof(*approvals) *
+					       (size_t)(p->n_votes + 1));
+	objections = mem_arena_alloc(a, sizeof(*objections) *
+						(size_t)(p->n_votes + 1));
+	if (!approvals || !objections)
+		return err_oom();
+	*out = (grp_gov_facts){.rule = v.rule,
+			       .members = voters,
+			       .n_members = n,
+			       .subject = p->subject[0] ? p->subject : NULL,
+			       .proposer = p->proposed_by,
+			       .approvals = approvals,
+			       .objections = objections,
+			       .opened_s = p->created_s,
+			       .tenure_s = grp_gov_wired.tenure_s,
+			       .now_s = p->now_s,
+			       .expires_s = p->expires_s,
+			       .applies_s = p->applies_s};
+	for (int i = 0; i < p->n_votes; i++) {
+		if (p->votes[i].objection)
+			objections[out->n_objections++] = p->votes[i].user_id;
+		else
+			approvals[out->n_approvals++] = p->votes[i].user_id;
+	}
+	return 0;
+}
+
+/* --- applying
+ * -------------------------------------------------------------------- */
+
+int grp_constitute_if_ready(db_conn *c, mem_arena *a, const char *group_id)
+{
+	grp_view v;
+	int rc = grp_store_view(c, a, group_id, NULL, 0, &v);
+
+	if (rc < 0 || v.constituted ||
+	    v.officers < grp_rule_effective(&v.rule, v.officers))
+		return rc;
+	return grp_store_constitute(c, group_id);
+}
+
+/* Makes the change in the group (lock held). */
+static int grp_change_apply(db_conn *c, mem_arena *a, const char *group_id,
+			    const grp_change *ch, const char *subject)
+{
+	grp_member m;
+	int rc = ERR_INVALID_ARGUMENT;
+
+	switch (ch->kind) {
+	case GRP_KIND_RULE:
+		rc = grp_store_set_rule(c, group_id, &ch->rule);
+		break;
+	case GRP_KIND_TIERS:
+		rc = grp_store_set_tiers(c, group_id, ch->tiers, ch->n_tiers);
+		break;
+	case GRP_KIND_ADD_OFFICER:
+		rc = grp_store_add_member(c, a, group_id, subject, ch->role,
+					  &m);
+		break;
+	case GRP_KIND_PROMOTE:
+	case GRP_KIND_DEMOTE:
+		rc = grp_store_set_role(c, group_id, subject, ch->role);
+		break;
+	case GRP_KIND_REMOVE_OFFICER:
+		rc = grp_store_remove_member(c, group_id, subject);
+		break;
+	case GRP_KIND_REVOKE_PUBLIC_TOKEN:
+		rc = grp_store_set_token(c, group_id, NULL);
+		break;
+	case GRP_KIND_NONE:
+	case GRP_KIND_COUNT:
+		return err_set(ERR_INVALID_ARGUMENT, "unknown_kind",
+			       "not a kind of proposal");
+	}
+	if (rc == 0)
+		rc = grp_constitute_if_ready(c, a, group_id);
+	return rc;
+}
+
+/* The subject's role now (NONE when not a member). */
+static int grp_subject_role(db_conn *c, mem_arena *a, const grp_proposal *p,
+			    grp_role *out)
+{
+	grp_member m;
+	int rc;
+
+	*out = GRP_ROLE_NONE;
+	if (!p->subject[0])
+		return 0;
+	rc = grp_store_member(c, a, p->group_id, p->subject, &m);
+	if (rc == ERR_NOT_FOUND) {
+		err_clear();
+		return 0;
+	}
+	if (rc == 0)
+		*out = m.role;
+	return rc;
+}
+
+/* A PASSED proposal whose time-lock is over: applied when still valid,
+ * else REJECTED with the reason. One transaction, a compare-and-set. */
+static int grp_proposal_apply(db_conn *c, mem_arena *a, const grp_proposal *p)
+{
+	grp_role subject_role = GRP_ROLE_NONE;
+	grp_gov_group g = {0};
+	grp_view v;
+	char *reason;
+	int rc = grp_store_view(c, a, p->group_id, NULL, 0, &v);
+
+	if (rc == 0)
+		rc = grp_subject_role(c, a, p, &subject_role);
+	if (rc == 0)
+		rc = grp_store_count_owners(c, p->group_id, &g.owners);
+	if (rc < 0)
+		return rc;
+	g.rule = v.rule;
+	g.officers = v.officers;
+	if (grp_gov_still_valid(&p->change, subject_role, &g) < 0) {
+		reason = mem_arena_strdup(a, err_last()->reason);
+		log_event(LOG_LVL_INFO, "proposal_rejected", "proposal_id",
+			  p->id, "reason", err_last()->message, NULL);
+		err_clear();
+		if (!reason)
+			return err_oom();
+		return grp_store_proposal_move(c, p->id, GRP_PROP_PASSED,
+					       GRP_PROP_REJECTED, 0, 0, reason);
+	}
+	rc = grp_store_proposal_move(c, p->id, GRP_PROP_PASSED,
+				     GRP_PROP_APPLIED, 0, 0, NULL);
+	if (rc == 0)
+		rc = grp_change_apply(c, a, p->group_id, &p->change,
+				      p->subject);
+	if (rc == 0)
+		log_event(LOG_LVL_INFO, "proposal_applied", "proposal_id",
+			  p->id, "group_id", p->group_id, "kind",
+			  grp_prop_kind_text(p->change.kind), NULL);
+	return rc;
+}
+
+/* --- stepping
+ * -------------------------------------------------------------------- */
+
+/* Makes the one move the facts decide for p; *moved says whether any. */
+static int grp_proposal_move_once(db_conn *c, mem_arena *a,
+				  const grp_proposal *p, int *moved)
+{
+	grp_gov_facts f;
+	grp_gov_tally t;
+	int rc = grp_proposal_facts(c, a, p, &f);
+
+	*moved = 1;
+	if (rc < 0)
+		return rc;
+	switch (grp_gov_decide(p->status, &f)) {
+	case GRP_GOV_PASS:
+		return grp_store_proposal_move(
+			c, p->id, GRP_PROP_PENDING, GRP_PROP_PASSED,
+			grp_gov_wired.delay_s, grp_gov_by_members(&f), NULL);
+	case GRP_GOV_APPLY:
+		return grp_proposal_apply(c, a, p);
+	case GRP_GOV_REJECT:
+		return grp_store_proposal_move(c, p->id, p->status,
+					       GRP_PROP_REJECTED, 0, 0,
+					       "objected");
+	case GRP_GOV_EXPIRE:
+		return grp_store_proposal_move(c, p->id, GRP_PROP_PENDING,
+					       GRP_PROP_EXPIRED, 0, 0,
+					       "expired");
+	case GRP_GOV_WAIT:
+		break;
+	}
+	*moved = 0;
+	if (p->status != GRP_PROP_PENDING)
+		return 0;
+	grp_gov_count(&f, &t);
+	if (grp_gov_required(&t) == p->approvals_required)
+		return 0;
+	return grp_store_proposal_required(c, p->id, grp_gov_required(&t));
+}
+
+int grp_proposal_step(db_conn *c, mem_arena *a, const char *id,
+		      grp_proposal *out)
+{
+	grp_view v;
+	int moved = 1;
+	int rc = grp_store_proposal(c, a, id, 0, out);
+
+	/* The group's lock first, as every change of the group takes it. */
+	if (rc == 0)
+		rc = grp_store_view(c, a, out->group_id, NULL, 1, &v);
+	/* At most two moves: PENDING -> PASSED -> APPLIED with no time-lock. */
+	for (int i = 0; rc == 0 && moved && i < 3; i++) {
+		rc = grp_store_proposal(c, a, id, 1, out);
+		if (rc == 0)
+			rc = grp_proposal_move_once(c, a, out, &moved);
+	}
+	if (rc == 0)
+		rc = grp_store_proposal(c, a, id, 0, out);
+	return rc;
+}
+
+int grp_propose(db_conn *c, mem_arena *a, const grp_view *v,
+		const grp_change *change, const char *subject,
+		const char *actor, grp_proposal *out)
+{
+	char *id = NULL;
+	int rc;
+
+	if (!v->constituted) {
+		rc = grp_change_apply(c, a, v->id, change, subject);
+		if (rc == 0)
+			rc = grp_store_proposal_add(c, a, v->id, change,
+						    subject, actor,
+						    GRP_PROP_APPLIED, 1, &id);
+		if (rc == 0)
+			rc = grp_store_proposal(c, a, id, 0, out);
+		return rc;
+	}
+	rc = grp_store_proposal_add(c, a, v->id, change, subject, actor,
+				    GRP_PROP_PENDING, 1, &id);
+	if (rc == 0)
+		rc = grp_proposal_step(c, a, id, out);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/* proposals: a group's sensitive changes as proposals (DESIGN §12) — the
+ * facts gathered from the store, decided by governance.c, applied in the
+ * caller's transaction. No protobuf. */
+#ifndef KOLO_GRP_PROPOSALS_H
+#define KOLO_GRP_PROPOSALS_H
+
+#include "store.h"
+
+/* Governance settings, set once at start (main.c, tests). */
+typedef struct grp_gov_config {
+	int64_t delay_s;  /* KOLO_GOVERNANCE_DELAY_S: the time-lock */
+	int64_t tenure_s; /* KOLO_GOVERNANCE_TENURE_S: membership age to vote */
+	int worker_interval_ms;
+} grp_gov_config;
+
+void grp_gov_configure(const grp_gov_config *config);
+const grp_gov_config *grp_gov_current(void);
+
+/* Makes change of group v (read with its lock held) for actor. Before the
+ * group is constituted it applies now and is recorded APPLIED; after, it
+ * is recorded PENDING with actor's approval, which may already pass it
+ * (and apply it, with no time-lock). *out is the proposal (arena). */
+KOLO_MUST_CHECK int grp_propose(db_conn *c, mem_arena *a, const grp_view *v,
+				const grp_change *change, const char *subject,
+				const char *actor, grp_proposal *out);
+
+/* Takes the group's lock, reads proposal id, and makes the move its facts
+ * decide now (pass, apply, reject, expire, or none); *out is the proposal
+ * after it. A move another transaction made first is no error. */
+KOLO_MUST_CHECK int grp_proposal_step(db_conn *c, mem_arena *a, const char *id,
+				      grp_proposal *out);
+
+/* The facts of proposal p in its group (lock held) with voters read into
+ * the arena. */
+KOLO_MUST_CHECK int grp_proposal_facts(db_conn *c, mem_arena *a,
+				       const grp_proposal *p,
+				       grp_gov_facts *out);
+
+/* Sets the constituted flag once the group has the officers its rule
+ * needs (never clears it). */
+KOLO_MUST_CHECK int grp_constitute_if_ready(db_conn *c, mem_arena *a,
+					    const char *group_id);
+
+/* The worker: one pass over due proposals; start/stop its thread. */
+void grp_worker_pass(void);
+KOLO_MUST_CHECK int grp_worker_start(void);
+void grp_worker_stop(void);
+
+#endif
