@@ -196,6 +196,22 @@ static void wdr_pay_now(rpc_ctx *ctx, const char *id)
 	err_clear();
 }
 
+/* The approval tiers of a membership answer, as the decision reads them. */
+static int wdr_tiers_of(mem_arena *a, const Kolo__Groups__V1__GetMembershipResponse *m,
+			wdr_approval_facts *f)
+{
+	wdr_tier *tiers = mem_arena_alloc(a, sizeof(*tiers) * (m->n_approval_tiers + 1));
+
+	if (!tiers)
+		return err_oom();
+	for (size_t i = 0; i < m->n_approval_tiers; i++)
+		tiers[i] = (wdr_tier){ m->approval_tiers[i]->above_kobo,
+				       m->approval_tiers[i]->approvals_required };
+	f->tiers = tiers;
+	f->n_tiers = m->n_approval_tiers;
+	return 0;
+}
+
 /* --- CreateWithdrawal ------------------------------------------------------------ */
 
 static int wdr_approve_move(db_conn *c, const char *id, int required, int *approved);
@@ -333,8 +349,14 @@ WDR_HANDLER(create_withdrawal)
 			   .requested_by = rpc_ctx_user_id(ctx), .client_ref = in->client_ref,
 			   .ttl_s = wdr_current()->ttl_s };
 	t.group = (wdr_approval_facts){ .rule_required = m->approvals_required,
-					.officers = &t.row.requested_by, .n_officers = 1,
+					.officers = (const char *const *)m->officer_user_ids,
+					.n_officers = m->n_officer_user_ids,
 					.approvers = &t.row.requested_by, .n_approvers = 1 };
+	rc = wdr_tiers_of(t.arena, m, &t.group);
+	if (rc < 0) {
+		free(beneficiary);
+		return rc;
+	}
 	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), wdr_create_body, &t);
@@ -362,36 +384,14 @@ typedef struct wdr_act_tx {
 } wdr_act_tx;
 
 /* The group as an approval decision needs it, from the actor's membership
- * m: its rule now, and who its officers are now (the actor, and each
- * earlier approver groups still calls an officer). */
-static int wdr_gather_group(rpc_ctx *ctx, const wdr_row *w,
-			    const Kolo__Groups__V1__GetMembershipResponse *m, wdr_act_tx *t)
+ * m (one answer of groups): its rule, its tiers and its officers now (roles
+ * in force, not proposed ones). */
+static int wdr_gather_group(const Kolo__Groups__V1__GetMembershipResponse *m, wdr_act_tx *t)
 {
-	const char **officers = mem_arena_alloc(t->arena, sizeof(*officers) * (w->n_approvals + 1));
-
-	if (!officers)
-		return err_oom();
 	t->group.rule_required = m->approvals_required;
-	t->group.officers = officers;
-	officers[t->group.n_officers++] = t->actor;
-	for (size_t i = 0; i < w->n_approvals; i++) {
-		Kolo__Groups__V1__GetMembershipRequest req =
-			KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
-		Kolo__Groups__V1__GetMembershipResponse *resp = NULL;
-		int rc;
-
-		if (strcmp(w->approvals[i].user_id, t->actor) == 0)
-			continue;
-		req.group_id = w->group_id;
-		req.user_id = w->approvals[i].user_id;
-		rc = svc_call(ctx, wdr_current()->groups, "GetMembership", &req.base,
-			      (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
-		if (rc < 0)
-			return rc;
-		if (resp->is_member && resp->is_officer)
-			officers[t->group.n_officers++] = w->approvals[i].user_id;
-	}
-	return 0;
+	t->group.officers = (const char *const *)m->officer_user_ids;
+	t->group.n_officers = m->n_officer_user_ids;
+	return wdr_tiers_of(t->arena, m, &t->group);
 }
 
 /* Decides, under the request's row lock, whether its approvals (plus the
@@ -521,7 +521,7 @@ WDR_HANDLER(approve_withdrawal)
 	if (rc == 0)
 		rc = wdr_check_balance(ctx, w.group_id, w.amount_kobo);
 	if (rc == 0)
-		rc = wdr_gather_group(ctx, &w, m, &t);
+		rc = wdr_gather_group(m, &t);
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
@@ -633,7 +633,7 @@ WDR_HANDLER(retry_payout)
 	if (rc == 0)
 		rc = wdr_check_balance(ctx, w.group_id, w.amount_kobo);
 	if (rc == 0)
-		rc = wdr_gather_group(ctx, &w, m, &t);
+		rc = wdr_gather_group(m, &t);
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)

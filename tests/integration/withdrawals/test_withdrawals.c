@@ -849,6 +849,89 @@ static void test_single_officer_rule_pays_on_request(void **state)
 	assert_int_equal(balance(&t), 15000);
 }
 
+/* Proposes a group change (UpdateGroup) that the treasurer passes. */
+static void change_group(const team *t, Kolo__Groups__V1__UpdateGroupRequest *up)
+{
+	Kolo__Groups__V1__UpdateGroupResponse *upd = NULL;
+	const test_user *const officers[] = { &t->treasurer };
+
+	up->group_id = (char *)t->group;
+	assert_int_equal(test_world_call(&w, &w.groups, "UpdateGroup", up, &upd, &t->owner), 0);
+	test_world_pass(&w, upd->proposal, officers, 1, PIN);
+}
+
+/* DESIGN §12 tiers: under a single-officer rule, a withdrawal above the
+ * tier's threshold needs two approvals, and so does one that only crosses
+ * it with what the group paid out in the 24 hours before (a split). An
+ * officer who is only proposed does not count. */
+static void test_tiers_need_more_approvals_and_splitting_does_not_dodge_them(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
+	Kolo__Groups__V1__UpdateGroupRequest rule = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateGroupRequest tiers = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__ApprovalTier tier = KOLO__GROUPS__V1__APPROVAL_TIER__INIT;
+	Kolo__Groups__V1__ApprovalTier *tier_list[] = { &tier };
+
+	make_team(&t, "tiers", 100000);
+	rule.optional_rule_template_case =
+		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_RULE_TEMPLATE_RULE_TEMPLATE;
+	rule.rule_template = KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER;
+	change_group(&t, &rule);
+	tier.above_kobo = 30000;
+	tier.approvals_required = 2;
+	tiers.n_approval_tiers = 1;
+	tiers.approval_tiers = tier_list;
+	change_group(&t, &tiers);
+	/* Below the tier: one approval pays. */
+	assert_int_equal(request(&t, &t.owner, 20000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(wd->status, W_PAID);
+	/* Below the tier alone, above it with today's 20000: two approvals. */
+	assert_int_equal(request(&t, &t.owner, 20000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(wd->status, W_PENDING);
+	assert_int_equal(wd->approvals_required, 2);
+	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAID);
+	assert_int_equal(balance(&t), 60000);
+}
+
+/* DESIGN §12: an officer whose role is only proposed is not an officer:
+ * their approval is refused and the request waits. */
+static void test_a_proposed_officer_does_not_approve(void **state)
+{
+	team t;
+	test_user proposed;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
+	Kolo__Groups__V1__AddMemberRequest add = KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__AddMemberResponse *added = NULL;
+	Kolo__Groups__V1__UpdateMemberRoleRequest promote =
+		KOLO__GROUPS__V1__UPDATE_MEMBER_ROLE_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateMemberRoleResponse *promoted = NULL;
+
+	make_team(&t, "proposed", 50000);
+	assert_int_equal(request(&t, &t.owner, 20000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	test_identity_user(&w.identity, &proposed, "proposed-officer");
+	set_pin(&proposed);
+	add.group_id = t.group;
+	add.email = proposed.email;
+	add.role = KOLO__COMMON__V1__ROLE__ROLE_TREASURER;
+	assert_int_equal(test_world_call(&w, &w.groups, "AddMember", &add, &added, &t.owner), 0);
+	assert_non_null(added->proposal); /* waits for the treasurer */
+	assert_int_equal(approve(wd->id, &proposed, PIN, NULL), ERR_NOT_FOUND); /* not even in */
+	promote.group_id = t.group;
+	promote.user_id = t.member.id;
+	promote.role = KOLO__COMMON__V1__ROLE__ROLE_TREASURER;
+	assert_int_equal(test_world_call(&w, &w.groups, "UpdateMemberRole", &promote, &promoted,
+					 &t.owner),
+			 0);
+	assert_non_null(promoted->proposal);
+	assert_int_equal(approve(wd->id, &t.member, PIN, NULL), ERR_PERMISSION_DENIED);
+	done = get(wd->id, &t.owner);
+	assert_int_equal(done->status, W_PENDING);
+	assert_int_equal(done->n_approvals, 1);
+	assert_int_equal(balance(&t), 50000);
+}
+
 static void test_requester_cancels_and_lists_filter(void **state)
 {
 	team t;
@@ -923,6 +1006,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_unanswered_payout_asks_back_off, check_invariant),
 		cmocka_unit_test_teardown(test_stale_payout_copy_cannot_debit_a_failed_attempt, check_invariant),
 		cmocka_unit_test_teardown(test_single_officer_rule_pays_on_request, check_invariant),
+		cmocka_unit_test_teardown(test_tiers_need_more_approvals_and_splitting_does_not_dodge_them, check_invariant),
+		cmocka_unit_test_teardown(test_a_proposed_officer_does_not_approve, check_invariant),
 		cmocka_unit_test_teardown(test_requester_cancels_and_lists_filter, check_invariant),
 	};
 
