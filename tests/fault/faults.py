@@ -319,6 +319,8 @@ class BalanceLock:
     on it, so a payments call can be caught while its credit or debit is at
     the ledger. Leaving the block rolls back and ends the session, also when
     a check inside failed."""
+    TABLE = "ledger_balance"
+    KEY = "group_id"
 
     def __init__(self, group):
         self.group = group
@@ -331,8 +333,8 @@ class BalanceLock:
                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL, text=True, env=env)
         try:
-            self.p.stdin.write("BEGIN;\nSELECT 1 FROM ledger_balance WHERE group_id = '%s'"
-                               " FOR UPDATE;\n" % self.group.id)
+            self.p.stdin.write("BEGIN;\nSELECT 1 FROM %s WHERE %s = '%s' FOR UPDATE;\n"
+                               % (self.TABLE, self.KEY, self.group.id))
             self.p.stdin.flush()
             poll("the balance row of %s locked" % self.group.id, lambda: psql(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = '%s'"
@@ -365,6 +367,24 @@ class BalanceLock:
     def __exit__(self, *exc):
         self.release()
         return False
+
+
+class GroupLock(BalanceLock):
+    """The group's own row held FOR UPDATE: every change of the group (a
+    membership change, a proposal applied) takes it first."""
+    TABLE = '"group"'
+    KEY = "id"
+
+
+def wait_member_role(g, user, role):
+    poll("%s %s in %s" % (user.email, role, g.id), lambda: psql(
+        "SELECT m.role_in_group FROM group_membership m JOIN \"user\" u ON u.id = m.user_id"
+        " WHERE m.group_id = '%s' AND u.email = '%s'" % (g.id, user.email)) == role)
+
+
+def wait_rule(g, template):
+    poll("rule %s of %s" % (template, g.id), lambda: psql(
+        "SELECT rule_template FROM \"group\" WHERE id = '%s'" % g.id) == template)
 
 
 def in_background(fn):
@@ -768,9 +788,13 @@ def scenario_i(owner):
     it once from the deposit. Each attempt: paid once or nothing moved."""
     treasurer = User("treasurer")
     g = Group(owner, "Fault I")
-    expect(201, "POST", "/v1/groups/%s/members" % g.id,
+    # Under its single-officer rule the owner's proposals pass alone and
+    # apply after the time-lock (KOLO_GOVERNANCE_DELAY_S=2 here).
+    expect(202, "POST", "/v1/groups/%s/members" % g.id,
            {"email": treasurer.email, "role": "TREASURER"}, owner.token)
-    expect(200, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
+    wait_member_role(g, treasurer, "TREASURER")
+    expect(202, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
+    wait_rule(g, "two_officer")
     fund(g, "100.00")
     g.wait_balance(10000)
     ids = []
@@ -824,10 +848,44 @@ def scenario_i(owner):
     invariants("i")
 
 
+def scenario_j(owner):
+    """kill -9 groups between a proposal passing and its change applying
+    (the apply waiting on the group's row): restarted, the worker applies it
+    once; a second proposal then needs the new rule's two officers."""
+    treasurer = User("treasurer-j")
+    g = Group(owner, "Fault J")
+    expect(202, "POST", "/v1/groups/%s/members" % g.id,
+           {"email": treasurer.email, "role": "TREASURER"}, owner.token)
+    wait_member_role(g, treasurer, "TREASURER")
+    # Passed at once (the owner alone, under one officer); applies after the
+    # time-lock, by then waiting on our hold of the group's row.
+    expect(202, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
+    with GroupLock(g) as lock:
+        pid = psql("SELECT id FROM group_proposal WHERE group_id = '%s'"
+                   " AND kind = 'rule' AND status = 'PASSED'" % g.id)
+        check(pid, "j: the rule proposal did not pass")
+        poll("the apply waiting on the group's row", lock.waited_on)
+        kill9("groups")
+    restart("groups")
+    wait_rule(g, "two_officer")
+    check(psql("SELECT status FROM group_proposal WHERE id = '%s'" % pid) == "APPLIED",
+          "j: proposal not APPLIED")
+    check(psql("SELECT count(*) FROM group_proposal WHERE group_id = '%s'"
+               " AND status = 'APPLIED' AND kind = 'rule'" % g.id) == "1",
+          "j: applied more than once")
+    # Now two officers decide: the owner's next proposal waits for the treasurer.
+    status, reply = http("PATCH", "/v1/groups/%s" % g.id, {"rule_template": "single_officer"},
+                         owner.token)
+    check(status == 202 and reply.get("status") == "PENDING",
+          "j: a proposal under two_officer %s %s" % (status, reply))
+    expect(200, "POST", "/v1/proposals/%s/cancel" % reply["id"], None, owner.token)
+    invariants("j")
+
+
 SCENARIOS = [("a", scenario_a), ("b", scenario_b), ("c", scenario_c), ("d", scenario_d),
              ("e", scenario_e),
              ("f", scenario_f), ("g", scenario_g),
-             ("h", scenario_h), ("i", scenario_i)]
+             ("h", scenario_h), ("i", scenario_i), ("j", scenario_j)]
 
 
 def on_term(signum, frame):
