@@ -932,6 +932,207 @@ static void test_a_proposed_officer_does_not_approve(void **state)
 	assert_int_equal(balance(&t), 50000);
 }
 
+/* --- the property of DESIGN §12 ------------------------------------------------ */
+
+#define COALITION_FRESH 4
+#define COALITION_STEPS 45
+
+typedef struct coalition {
+	team t;
+	test_user fresh[COALITION_FRESH];
+	int n_fresh;
+	char proposals[COALITION_STEPS][64];
+	int n_proposals;
+	char withdrawals[COALITION_STEPS][64];
+	int n_withdrawals;
+	unsigned seed;
+} coalition;
+
+static unsigned coalition_rand(coalition *k, unsigned n)
+{
+	k->seed = k->seed * 1103515245u + 12345u;
+	return (k->seed >> 16) % n;
+}
+
+/* Someone of the coalition: the owner or a member it added. */
+static const test_user *coalition_someone(coalition *k)
+{
+	unsigned i = coalition_rand(k, (unsigned)k->n_fresh + 1);
+
+	return i == 0 ? &k->t.owner : &k->fresh[i - 1];
+}
+
+static void coalition_keep_proposal(coalition *k, const Kolo__Groups__V1__Proposal *p)
+{
+	if (p && k->n_proposals < COALITION_STEPS)
+		snprintf(k->proposals[k->n_proposals++], 64, "%s", p->id);
+}
+
+/* The owner adds a fresh member (a plain member: immediate). */
+static void coalition_recruit(coalition *k, int step)
+{
+	char tag[64];
+	test_user *u;
+
+	if (k->n_fresh == COALITION_FRESH)
+		return;
+	u = &k->fresh[k->n_fresh++];
+	snprintf(tag, sizeof(tag), "coalition-%u-%d", k->seed, step);
+	test_identity_user(&w.identity, u, tag);
+	set_pin(u);
+	test_world_member(&w, k->t.group, &k->t.owner, u, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+}
+
+/* The owner proposes what would let the coalition pay alone: one officer,
+ * a fresh officer, or the honest treasurer out. */
+static void coalition_propose(coalition *k)
+{
+	Kolo__Groups__V1__UpdateGroupRequest up = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateGroupResponse *upd = NULL;
+	Kolo__Groups__V1__UpdateMemberRoleRequest role =
+		KOLO__GROUPS__V1__UPDATE_MEMBER_ROLE_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateMemberRoleResponse *roled = NULL;
+	Kolo__Groups__V1__RemoveMemberRequest rm = KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__RemoveMemberResponse *removed = NULL;
+
+	switch (coalition_rand(k, 4)) {
+	case 0:
+		up.group_id = k->t.group;
+		up.optional_rule_template_case =
+			KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_RULE_TEMPLATE_RULE_TEMPLATE;
+		up.rule_template = KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER;
+		if (test_world_call(&w, &w.groups, "UpdateGroup", &up, &upd, &k->t.owner) == 0)
+			coalition_keep_proposal(k, upd->proposal);
+		break;
+	case 1:
+		if (!k->n_fresh)
+			break;
+		role.group_id = k->t.group;
+		role.user_id = k->fresh[coalition_rand(k, (unsigned)k->n_fresh)].id;
+		role.role = KOLO__COMMON__V1__ROLE__ROLE_TREASURER;
+		if (test_world_call(&w, &w.groups, "UpdateMemberRole", &role, &roled,
+				    &k->t.owner) == 0)
+			coalition_keep_proposal(k, roled->proposal);
+		break;
+	case 2:
+		role.group_id = k->t.group;
+		role.user_id = k->t.treasurer.id;
+		role.role = KOLO__COMMON__V1__ROLE__ROLE_MEMBER;
+		if (test_world_call(&w, &w.groups, "UpdateMemberRole", &role, &roled,
+				    &k->t.owner) == 0)
+			coalition_keep_proposal(k, roled->proposal);
+		break;
+	default:
+		rm.group_id = k->t.group;
+		rm.user_id = k->t.treasurer.id;
+		if (test_world_call(&w, &w.groups, "RemoveMember", &rm, &removed, &k->t.owner) == 0)
+			coalition_keep_proposal(k, removed->proposal);
+		break;
+	}
+}
+
+/* Someone of the coalition approves (or objects to) one of its proposals. */
+static void coalition_vote(coalition *k, const char *method)
+{
+	Kolo__Groups__V1__ApproveProposalRequest req =
+		KOLO__GROUPS__V1__APPROVE_PROPOSAL_REQUEST__INIT;
+	Kolo__Groups__V1__ApproveProposalResponse *resp = NULL;
+
+	if (!k->n_proposals)
+		return;
+	req.proposal_id = k->proposals[coalition_rand(k, (unsigned)k->n_proposals)];
+	req.pin = PIN;
+	(void)test_world_call(&w, &w.groups, method, &req, &resp, coalition_someone(k));
+}
+
+/* The owner asks for money, or someone of the coalition approves or
+ * retries one of its requests. */
+static void coalition_withdraw(coalition *k, unsigned what)
+{
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
+	const char *id;
+
+	if (what == 0 || !k->n_withdrawals) {
+		if (request(&k->t, &k->t.owner, 1000 + coalition_rand(k, 40000), GOOD_ACCOUNT,
+			    PIN, NULL, &wd) == 0)
+			snprintf(k->withdrawals[k->n_withdrawals++], 64, "%s", wd->id);
+		return;
+	}
+	id = k->withdrawals[coalition_rand(k, (unsigned)k->n_withdrawals)];
+	if (what == 1)
+		(void)approve(id, coalition_someone(k), PIN, NULL);
+	else
+		(void)retry(id, coalition_someone(k), NULL);
+}
+
+/* Random sequences of recruiting, proposals (one officer, fresh officers,
+ * the honest treasurer demoted or removed), approvals and objections of
+ * proposals, withdrawals, their approvals and retries, by the owner and any
+ * number of members it added for the occasion: a coalition short of the
+ * rule's two officers. Whatever it does, no money leaves and the honest
+ * treasurer keeps their role. */
+static void test_a_coalition_short_of_the_rule_never_pays_out(void **state)
+{
+	static const unsigned seeds[] = { 7, 1234, 99991 };
+
+	for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++) {
+		coalition *k = calloc(1, sizeof(*k));
+		char sql[320], tag[32];
+
+		assert_non_null(k);
+		k->seed = seeds[s];
+		snprintf(tag, sizeof(tag), "coalition-%u", k->seed);
+		make_team(&k->t, tag, 100000);
+		for (int step = 0; step < COALITION_STEPS; step++) {
+			switch (coalition_rand(k, 7)) {
+			case 0:
+				coalition_recruit(k, step);
+				break;
+			case 1:
+				coalition_propose(k);
+				break;
+			case 2:
+				coalition_vote(k, "ApproveProposal");
+				break;
+			case 3:
+				coalition_vote(k, "ObjectProposal");
+				break;
+			default:
+				coalition_withdraw(k, coalition_rand(k, 3));
+				break;
+			}
+			if (step % 10 == 9)
+				test_world_withdrawals_pass(&w);
+		}
+		/* It did try: members, proposals and requests were made. */
+		assert_true(k->n_fresh > 0 && k->n_proposals > 0 && k->n_withdrawals > 0);
+		assert_int_equal(balance(&k->t), 100000);
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM withdrawal_request WHERE group_id = '%s'"
+			 " AND status IN ('APPROVED', 'PAID')", k->t.group);
+		assert_int_equal(test_pg_long(w.admin, sql), 0);
+		snprintf(sql, sizeof(sql),
+			 "SELECT string_agg(role_in_group, ',' ORDER BY role_in_group)"
+			 " FROM group_membership WHERE group_id = '%s'"
+			 " AND role_in_group <> 'MEMBER'", k->t.group);
+		{
+			char *officers = test_pg_value(w.admin, sql);
+
+			assert_string_equal(officers, "OWNER,TREASURER");
+			free(officers);
+		}
+		snprintf(sql, sizeof(sql), "SELECT rule_template FROM \"group\" WHERE id = '%s'",
+			 k->t.group);
+		{
+			char *rule = test_pg_value(w.admin, sql);
+
+			assert_string_equal(rule, "two_officer");
+			free(rule);
+		}
+		free(k);
+	}
+}
+
 static void test_requester_cancels_and_lists_filter(void **state)
 {
 	team t;
@@ -1008,6 +1209,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_single_officer_rule_pays_on_request, check_invariant),
 		cmocka_unit_test_teardown(test_tiers_need_more_approvals_and_splitting_does_not_dodge_them, check_invariant),
 		cmocka_unit_test_teardown(test_a_proposed_officer_does_not_approve, check_invariant),
+		cmocka_unit_test_teardown(test_a_coalition_short_of_the_rule_never_pays_out, check_invariant),
 		cmocka_unit_test_teardown(test_requester_cancels_and_lists_filter, check_invariant),
 	};
 
