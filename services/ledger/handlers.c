@@ -250,7 +250,9 @@ LDG_HANDLER(get_balance)
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_store_balance(c, in->group_id, &out->balance_kobo);
+		rc = ldg_store_balance(c, in->group_id, &out->balance_kobo, &out->held_kobo);
+	out->available_kobo = out->balance_kobo > out->held_kobo
+				      ? out->balance_kobo - out->held_kobo : 0;
 	out->group_id = in->group_id;
 	out->currency = "NGN";
 	return rc;
@@ -341,5 +343,161 @@ LDG_HANDLER(get_entry)
 	if (rc < 0)
 		return rc;
 	out->entry = ldg_entry_message(ctx, &entry);
+	return out->entry ? 0 : err_oom();
+}
+
+/* --- holds (DESIGN §13) ----------------------------------------------------- */
+
+static Kolo__Ledger__V1__Hold *ldg_hold_message(rpc_ctx *ctx, const ldg_hold *h)
+{
+	Kolo__Ledger__V1__Hold *m = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
+
+	if (!m)
+		return NULL;
+	kolo__ledger__v1__hold__init(m);
+	m->id = h->id;
+	m->group_id = h->group_id;
+	m->reference = h->reference;
+	m->amount_kobo = h->amount_kobo;
+	m->status = h->status;
+	m->expires_at = h->expires_at;
+	m->entry_id = h->entry_id;
+	m->created_at = h->created_at;
+	m->closed_reason = h->closed_reason;
+	return m;
+}
+
+/* How long a hold call waits for its group's row: as a posting's. */
+static int64_t ldg_hold_wait_ms(rpc_ctx *ctx)
+{
+	int64_t deadline_ms = svc_tx_timeout(ctx);
+
+	return deadline_ms > 0 && deadline_ms < ldg_lock_wait_ms ? deadline_ms
+								  : ldg_lock_wait_ms;
+}
+
+static int ldg_busy(int rc)
+{
+	if (rc == ERR_UNAVAILABLE && strcmp(err_last()->reason, "lock_not_available") == 0)
+		return err_set(ERR_UNAVAILABLE, "group_busy",
+			       "the group's ledger is busy; nothing was done, try again");
+	return rc;
+}
+
+LDG_HANDLER(place_hold)
+{
+	const Kolo__Ledger__V1__PlaceHoldRequest *in =
+		(const Kolo__Ledger__V1__PlaceHoldRequest *)req;
+	Kolo__Ledger__V1__PlaceHoldResponse *out = (Kolo__Ledger__V1__PlaceHoldResponse *)resp;
+	ldg_hold h;
+	db_conn *c = NULL;
+	int found = 0, existed = 0;
+	int rc = ldg_hold_check(in->group_id, in->amount_kobo, in->reference);
+
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = ldg_store_hold(c, rpc_ctx_arena(ctx), in->reference, &h, &existed);
+	if (rc == 0)
+		rc = ldg_busy(ldg_store_place_hold(c, rpc_ctx_arena(ctx), in->group_id,
+						   in->amount_kobo, in->reference, in->expires_at,
+						   ldg_hold_wait_ms(ctx), &h, &found));
+	if (rc == ERR_FAILED_PRECONDITION)
+		return err_set(ERR_FAILED_PRECONDITION, "unknown_group", "no such group");
+	if (rc < 0)
+		return rc;
+	if (!found)
+		return err_set(ERR_FAILED_PRECONDITION, "insufficient_funds",
+			       "the available balance is below %lld kobo",
+			       (long long)in->amount_kobo);
+	if (strcasecmp(h.group_id, in->group_id) != 0 || h.amount_kobo != in->amount_kobo)
+		return err_set(ERR_ALREADY_EXISTS, "reference_conflict",
+			       "reference %.64s holds other money", in->reference);
+	if (strcmp(h.status, "held") != 0)
+		return err_set(ERR_FAILED_PRECONDITION, "hold_closed",
+			       "the hold %.64s was %s", in->reference, h.closed_reason);
+	out->replayed = existed;
+	out->hold = ldg_hold_message(ctx, &h);
+	return out->hold ? 0 : err_oom();
+}
+
+LDG_HANDLER(release_hold)
+{
+	const Kolo__Ledger__V1__ReleaseHoldRequest *in =
+		(const Kolo__Ledger__V1__ReleaseHoldRequest *)req;
+	Kolo__Ledger__V1__ReleaseHoldResponse *out = (Kolo__Ledger__V1__ReleaseHoldResponse *)resp;
+	ldg_hold h;
+	db_conn *c = NULL;
+	int found = 0;
+	int rc = ldg_hold_ref_check(in->reference);
+
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = ldg_busy(ldg_store_release_hold(c, rpc_ctx_arena(ctx), in->reference,
+						     ldg_hold_wait_ms(ctx), &h, &found));
+	if (rc == 0 && !found)
+		rc = err_set(ERR_NOT_FOUND, "hold_not_found", "no such hold");
+	if (rc == 0 && strcmp(h.status, "captured") == 0)
+		rc = err_set(ERR_FAILED_PRECONDITION, "hold_captured",
+			     "the hold was captured: its money left");
+	if (rc < 0)
+		return rc;
+	out->hold = ldg_hold_message(ctx, &h);
+	return out->hold ? 0 : err_oom();
+}
+
+/* The DEBIT a capture writes: the hold's group and amount, the request's
+ * account, reference, source, flags; checked as a posted entry's. */
+static int ldg_capture_spec(ldg_entry_spec *out, const ldg_hold *h,
+			    const Kolo__Ledger__V1__CaptureHoldRequest *in)
+{
+	*out = (ldg_entry_spec){ .group_id = h->group_id, .account_id = in->account_id,
+				 .user_id = "", .type = LDG_DEBIT, .amount_kobo = h->amount_kobo,
+				 .currency = "NGN", .source = in->source,
+				 .reference = in->entry_reference, .client_ref = "",
+				 .simulated = in->simulated, .payment_channel = in->payment_channel };
+	return ldg_spec_check(out);
+}
+
+LDG_HANDLER(capture_hold)
+{
+	const Kolo__Ledger__V1__CaptureHoldRequest *in =
+		(const Kolo__Ledger__V1__CaptureHoldRequest *)req;
+	Kolo__Ledger__V1__CaptureHoldResponse *out = (Kolo__Ledger__V1__CaptureHoldResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	ldg_entry_spec spec;
+	ldg_post_tx t = { .arena = a, .spec = &spec };
+	ldg_hold h;
+	db_conn *c = NULL;
+	int found = 0;
+	int rc = ldg_hold_ref_check(in->reference);
+
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = ldg_store_hold(c, a, in->reference, &h, &found);
+	if (rc == 0 && !found)
+		rc = err_set(ERR_NOT_FOUND, "hold_not_found", "no such hold");
+	if (rc == 0)
+		rc = ldg_capture_spec(&spec, &h, in);
+	if (rc == 0)
+		rc = ldg_busy(ldg_store_capture_hold(c, a, in->reference, &spec,
+						     ldg_hold_wait_ms(ctx), &t.entry, &t.posted));
+	if (rc == ERR_FAILED_PRECONDITION)
+		return err_set(ERR_FAILED_PRECONDITION, "unknown_account",
+			       "the group has no such account");
+	/* Not posted: the entry already there (a replay, or another's), or
+	 * the hold no longer live (refused, for ever). */
+	if (rc == 0 && !t.posted)
+		rc = ldg_existing(c, &t, &found);
+	if (rc == 0 && !t.posted && !found)
+		return err_set(ERR_FAILED_PRECONDITION, "hold_not_held",
+			       "the hold %.64s was released or expired before its capture",
+			       in->reference);
+	if (rc < 0)
+		return rc;
+	out->replayed = !t.posted;
+	out->entry = ldg_entry_message(ctx, &t.entry);
 	return out->entry ? 0 : err_oom();
 }

@@ -12,5 +12,8 @@ LDG_HANDLER(post_entry);
 LDG_HANDLER(get_balance);
 LDG_HANDLER(list_entries);
 LDG_HANDLER(get_entry);
+LDG_HANDLER(place_hold);
+LDG_HANDLER(release_hold);
+LDG_HANDLER(capture_hold);
 
 #endif

@@ -119,3 +119,20 @@ int ldg_spec_same(const ldg_entry_spec *a, const ldg_entry_spec *b,
 	       !a->simulated == !b->simulated &&
 	       strcmp(a->payment_channel, b->payment_channel) == 0;
 }
+
+int ldg_hold_check(const char *group_id, int64_t amount_kobo, const char *reference)
+{
+	if (!text_is_uuid(group_id))
+		return ldg_bad("invalid_group_id", "group_id must be a UUID");
+	if (amount_kobo < 1 || amount_kobo > LDG_AMOUNT_MAX)
+		return ldg_bad("invalid_amount", "amount_kobo must be 1 to 2147483647");
+	return ldg_hold_ref_check(reference);
+}
+
+int ldg_hold_ref_check(const char *reference)
+{
+	if (!ldg_ref_ok(reference, LDG_REFERENCE_MAX))
+		return ldg_bad("invalid_reference",
+			       "reference is required: 1 to 200 printable characters");
+	return 0;
+}

@@ -53,6 +53,13 @@ KOLO_MUST_CHECK int ldg_fee_check(const ldg_entry_spec *credit, int64_t fee_kobo
 void ldg_fee_spec(ldg_entry_spec *out, const ldg_entry_spec *credit, int64_t fee_kobo,
 		  const char *fee_reference);
 
+/* A hold's request (DESIGN §13): a group UUID, an amount of 1..max kobo and
+ * a reference as an entry's; ERR_INVALID_ARGUMENT naming what is wrong. */
+KOLO_MUST_CHECK int ldg_hold_check(const char *group_id, int64_t amount_kobo,
+				   const char *reference);
+/* A hold's reference alone (release, capture). */
+KOLO_MUST_CHECK int ldg_hold_ref_check(const char *reference);
+
 /* 1 when a stored entry says the same as spec (a true replay). The
  * reference is not compared when by_client_ref (the client's key). */
 int ldg_spec_same(const ldg_entry_spec *stored, const ldg_entry_spec *spec,

@@ -19,4 +19,9 @@ void ldg_use_channels(rpc_channel *groups);
 #define LDG_LOCK_WAIT_DEFAULT_MS 3000
 void ldg_set_lock_wait_ms(int64_t ms);
 
+/* The hold sweeper (worker.c): one pass, and the thread that loops it. */
+void ldg_worker_pass(void);
+KOLO_MUST_CHECK int ldg_worker_start(int interval_ms);
+void ldg_worker_stop(void);
+
 #endif

@@ -15,10 +15,11 @@ static rpc_channel *groups_channel;
 static int ldg_start(void)
 {
 	const char *groups = getenv("KOLO_GROUPS_ADDR");
-	int64_t lock_wait_ms = 0;
+	int64_t lock_wait_ms = 0, interval_ms = 0;
 	const cfg_var vars[] = {
 		{ "KOLO_LEDGER_LOCK_WAIT_MS", CFG_INT, LDG_TEXT(LDG_LOCK_WAIT_DEFAULT_MS), 1,
 		  600000, &lock_wait_ms },
+		{ "KOLO_LEDGER_WORKER_INTERVAL_MS", CFG_INT, "5000", 50, 600000, &interval_ms },
 	};
 
 	if (cfg_load(vars, sizeof(vars) / sizeof(vars[0])) < 0)
@@ -28,11 +29,12 @@ static int ldg_start(void)
 			     &kolo__groups__v1__groups_service__descriptor) < 0)
 		return -1;
 	ldg_use_channels(groups_channel);
-	return 0;
+	return ldg_worker_start((int)interval_ms);
 }
 
 static void ldg_stop(void)
 {
+	ldg_worker_stop();
 	rpc_channel_close(groups_channel);
 }
 

@@ -9,6 +9,9 @@ static const rpc_method ldg_methods[] = {
 	{ "GetBalance", ldg_rpc_get_balance, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "ListEntries", ldg_rpc_list_entries, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "GetEntry", ldg_rpc_get_entry, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "PlaceHold", ldg_rpc_place_hold, RPC_AUTH_INTERNAL },
+	{ "ReleaseHold", ldg_rpc_release_hold, RPC_AUTH_INTERNAL },
+	{ "CaptureHold", ldg_rpc_capture_hold, RPC_AUTH_INTERNAL },
 };
 
 const rpc_service ldg_rpc_service = {

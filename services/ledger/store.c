@@ -92,16 +92,18 @@ int ldg_store_find(db_conn *c, mem_arena *a, const char *column,
 	return rc;
 }
 
-int ldg_store_balance(db_conn *c, const char *group_id, int64_t *out)
+int ldg_store_balance(db_conn *c, const char *group_id, int64_t *balance, int64_t *held)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
-			 "SELECT balance_kobo FROM ledger_balance WHERE group_id = $1::uuid",
+			 "SELECT balance_kobo, ledger_held(group_id) FROM ledger_balance"
+			 " WHERE group_id = $1::uuid",
 			 1, &group_id);
 
 	if (rc < 0)
 		return rc;
-	*out = PQntuples(res) == 1 ? db_int64(res, 0, 0) : 0;
+	*balance = PQntuples(res) == 1 ? db_int64(res, 0, 0) : 0;
+	*held = PQntuples(res) == 1 ? db_int64(res, 0, 1) : 0;
 	PQclear(res);
 	return 0;
 }
@@ -169,6 +171,116 @@ int ldg_store_refusal(db_conn *c, const char *reference, ldg_refusal *out, int *
 		out->amount_kobo = db_int64(res, 0, 1);
 		out->balance_kobo = db_int64(res, 0, 2);
 	}
+	PQclear(res);
+	return 0;
+}
+
+/* --- holds -------------------------------------------------------------------- */
+
+#define LDG_HOLD_COLUMNS                                                       \
+	"id, group_id, reference, amount_kobo, status,"                        \
+	" coalesce(" DB_RFC3339("expires_at") ", ''),"                         \
+	" coalesce(entry_id::text, ''), " DB_RFC3339("created_at") ","         \
+	" coalesce(closed_reason, '')"
+
+static int ldg_read_hold(mem_arena *a, const PGresult *res, ldg_hold *out)
+{
+	out->id = db_text(a, res, 0, 0);
+	out->group_id = db_text(a, res, 0, 1);
+	out->reference = db_text(a, res, 0, 2);
+	out->amount_kobo = db_int64(res, 0, 3);
+	out->status = db_text(a, res, 0, 4);
+	out->expires_at = db_text(a, res, 0, 5);
+	out->entry_id = db_text(a, res, 0, 6);
+	out->created_at = db_text(a, res, 0, 7);
+	out->closed_reason = db_text(a, res, 0, 8);
+	return out->closed_reason ? 0 : err_oom();
+}
+
+/* One hold from a statement returning LDG_HOLD_COLUMNS; *found 0 for none. */
+static int ldg_hold_query(db_conn *c, mem_arena *a, const char *sql, int n,
+			  const char *const *params, ldg_hold *out, int *found)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, sql, n, params);
+
+	if (rc == ERR_INVALID_ARGUMENT)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_time",
+			       "expires_at must be an RFC 3339 time");
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) == 1;
+	if (*found)
+		rc = ldg_read_hold(a, res, out);
+	PQclear(res);
+	return rc;
+}
+
+int ldg_store_place_hold(db_conn *c, mem_arena *a, const char *group_id, int64_t amount_kobo,
+			 const char *reference, const char *expires_at, int64_t lock_wait_ms,
+			 ldg_hold *out, int *found)
+{
+	char amount[DB_I64_TEXT], wait[DB_I64_TEXT];
+	const char *params[] = { group_id, db_i64(amount, amount_kobo), reference, expires_at,
+				 db_i64(wait, lock_wait_ms) };
+
+	return ldg_hold_query(c, a,
+			      "SELECT " LDG_HOLD_COLUMNS " FROM ledger_place_hold($1::uuid,"
+			      " $2::bigint, $3, NULLIF($4, '')::timestamptz, $5::int)",
+			      5, params, out, found);
+}
+
+int ldg_store_hold(db_conn *c, mem_arena *a, const char *reference, ldg_hold *out, int *found)
+{
+	return ldg_hold_query(c, a,
+			      "SELECT " LDG_HOLD_COLUMNS " FROM ledger_hold WHERE reference = $1",
+			      1, &reference, out, found);
+}
+
+int ldg_store_release_hold(db_conn *c, mem_arena *a, const char *reference,
+			   int64_t lock_wait_ms, ldg_hold *out, int *found)
+{
+	char wait[DB_I64_TEXT];
+	const char *params[] = { reference, db_i64(wait, lock_wait_ms) };
+
+	return ldg_hold_query(c, a,
+			      "SELECT " LDG_HOLD_COLUMNS " FROM ledger_release_hold($1, $2::int)",
+			      2, params, out, found);
+}
+
+int ldg_store_capture_hold(db_conn *c, mem_arena *a, const char *reference,
+			   const ldg_entry_spec *spec, int64_t lock_wait_ms, ldg_entry *out,
+			   int *posted)
+{
+	char wait[DB_I64_TEXT];
+	const char *params[] = { reference, spec->account_id, spec->source, spec->reference,
+				 spec->simulated ? "true" : "false", spec->payment_channel,
+				 db_i64(wait, lock_wait_ms) };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT " LDG_COLUMNS " FROM ledger_capture_hold($1, $2::uuid, $3, $4,"
+			 " $5::boolean, $6, $7::int)",
+			 7, params);
+
+	if (rc < 0)
+		return rc;
+	*posted = PQntuples(res) == 1;
+	if (*posted)
+		rc = ldg_read_entry(a, res, 0, out);
+	PQclear(res);
+	return rc;
+}
+
+int ldg_store_sweep_holds(db_conn *c, int limit, int *n)
+{
+	char limit_text[DB_I64_TEXT];
+	const char *param = db_i64(limit_text, limit);
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, "SELECT ledger_sweep_holds($1::int)", 1, &param);
+
+	if (rc < 0)
+		return rc;
+	*n = (int)db_int64(res, 0, 0);
 	PQclear(res);
 	return 0;
 }

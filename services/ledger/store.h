@@ -50,14 +50,51 @@ KOLO_MUST_CHECK int ldg_store_refusal(db_conn *c, const char *reference,
 				      ldg_refusal *out, int *found);
 
 
+/* A hold (DESIGN §13); strings in the arena. */
+typedef struct ldg_hold {
+	char *id;
+	char *group_id;
+	char *reference;
+	int64_t amount_kobo;
+	char *status;	     /* held, released, captured */
+	char *expires_at;    /* RFC 3339, "" for none */
+	char *entry_id;	     /* "" unless captured */
+	char *created_at;
+	char *closed_reason; /* "" while held */
+} ldg_hold;
+
+/* PlaceHold in one statement: *out is the hold (a new one, or the one the
+ * reference already names, its expiry moved to expires_at when still live:
+ * *existed); *found is 0 when the available balance refused it. expires_at
+ * is RFC 3339 or "" (none). */
+KOLO_MUST_CHECK int ldg_store_place_hold(db_conn *c, mem_arena *a, const char *group_id,
+					 int64_t amount_kobo, const char *reference,
+					 const char *expires_at, int64_t lock_wait_ms,
+					 ldg_hold *out, int *found);
+/* The hold named reference; *found 0 when there is none. */
+KOLO_MUST_CHECK int ldg_store_hold(db_conn *c, mem_arena *a, const char *reference,
+				   ldg_hold *out, int *found);
+/* ReleaseHold in one statement: *out is the hold after it (*found 0: none). */
+KOLO_MUST_CHECK int ldg_store_release_hold(db_conn *c, mem_arena *a, const char *reference,
+					   int64_t lock_wait_ms, ldg_hold *out, int *found);
+/* CaptureHold in one statement: the hold's DEBIT as spec says (its group
+ * and amount are the hold's). *posted is 0 when the entry reference already
+ * had an outcome, or when the hold was not live (then refused for ever). */
+KOLO_MUST_CHECK int ldg_store_capture_hold(db_conn *c, mem_arena *a, const char *reference,
+					   const ldg_entry_spec *spec, int64_t lock_wait_ms,
+					   ldg_entry *out, int *posted);
+/* Releases up to limit holds past their expiry, on record; *n how many. */
+KOLO_MUST_CHECK int ldg_store_sweep_holds(db_conn *c, int limit, int *n);
+
 /* The entry whose column ("id", "reference" or "client_ref") is value;
  * *found is 0 when there is none. */
 KOLO_MUST_CHECK int ldg_store_find(db_conn *c, mem_arena *a, const char *column,
 				   const char *value, ldg_entry *out, int *found);
 
 /* The group's balance (0 for a group without entries). */
+/* The group's posted balance and what its live holds promise. */
 KOLO_MUST_CHECK int ldg_store_balance(db_conn *c, const char *group_id,
-				      int64_t *out);
+				      int64_t *balance, int64_t *held);
 
 /* Entries of a group filtered by type (0: both) and [from, to) ("" = no
  * bound), newest first unless oldest_first; one page (+1 row). */

@@ -5,7 +5,7 @@
 -- Tables: ledger_entry (0001, append-only, reference unique), ledger_balance
 -- (0005), ledger_refusal (0010), payout with stage/status/attempt (0001 +
 -- 0006 + 0010), withdrawal_request (0001 + 0007 + 0010), webhook_event
--- (0001 + 0006), demo_transfer (0009). A payout's states as (stage,
+-- (0001 + 0006), demo_transfer (0009), ledger_hold (0012). A payout's states as (stage,
 -- status) pairs are in services/payments/payout_state.c. Ledger references
 -- of a payout (services/payments/payout.c): 'payout:<withdrawal_id>' and
 -- 'reversal:<withdrawal_id>', ':<attempt>' appended after the first attempt.
@@ -123,6 +123,22 @@ WHERE ((p.stage IN ('debited', 'sent', 'reversing', 'reversed')
    OR (p.status = 'FAILED' AND d.id IS NOT NULL
        AND (p.stage <> 'reversed' OR r.id IS NULL OR r.amount_kobo <> p.amount_kobo))
    OR (r.id IS NOT NULL AND (p.status <> 'FAILED' OR d.id IS NULL))
+-- Holds (0012, DESIGN §13): what live holds promise never exceeds what the
+-- group holds, and each captured hold became exactly one DEBIT of its
+-- amount in its group.
+UNION ALL
+SELECT 'holds_exceed_balance', b.group_id::text,
+       format('balance=%s held=%s', b.balance_kobo, ledger_held(b.group_id))
+FROM ledger_balance b
+WHERE ledger_held(b.group_id) > b.balance_kobo
+UNION ALL
+SELECT 'captured_hold_entry', h.reference,
+       format('amount=%s entry=%s type=%s entry_amount=%s', h.amount_kobo, h.entry_id,
+              e.type, e.amount_kobo)
+FROM ledger_hold h LEFT JOIN ledger_entry e ON e.id = h.entry_id
+WHERE h.status = 'captured'
+  AND (e.id IS NULL OR e.type <> 'DEBIT' OR e.amount_kobo <> h.amount_kobo
+       OR e.group_id <> h.group_id)
 -- A reference has one outcome for ever: a refused debit never has an entry.
 UNION ALL
 SELECT 'refusal_with_entry', f.reference,

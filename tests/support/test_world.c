@@ -43,6 +43,15 @@ void test_world_withdrawals_pass(test_world *w)
 	db_thread_set_conninfo(w->payments_conninfo);
 }
 
+void test_world_ledger_pass(test_world *w)
+{
+	db_thread_close();
+	db_thread_set_conninfo(w->ledger_conninfo);
+	ldg_worker_pass();
+	db_thread_close();
+	db_thread_set_conninfo(w->payments_conninfo);
+}
+
 int test_world_start(test_world *w)
 {
 	char *conninfo;

@@ -59,6 +59,9 @@ void test_world_provider(test_world *w, struct pay_provider *provider);
  * the test thread as the withdrawals role. */
 void test_world_withdrawals_pass(test_world *w);
 
+/* One pass of the ledger's worker (the hold sweeper), as the ledger role. */
+void test_world_ledger_pass(test_world *w);
+
 /* Calls a service as a user (NULL: with the service token). */
 int test_world_call(test_world *w, test_service *svc, const char *method,
 		    const void *req, void *resp, const test_user *as);

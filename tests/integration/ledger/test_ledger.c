@@ -248,6 +248,175 @@ static void test_a_refused_debit_stays_refused(void **state)
 	assert_int_equal(balance(&b, NULL), 7000);
 }
 
+/* --- holds (DESIGN §13) --------------------------------------------------------- */
+
+static int place_hold(const book *b, int64_t amount, const char *reference,
+		      const char *expires_at, Kolo__Ledger__V1__PlaceHoldResponse **out)
+{
+	Kolo__Ledger__V1__PlaceHoldRequest req = KOLO__LEDGER__V1__PLACE_HOLD_REQUEST__INIT;
+	Kolo__Ledger__V1__PlaceHoldResponse *resp = NULL;
+	int rc;
+
+	req.group_id = (char *)b->group;
+	req.amount_kobo = amount;
+	req.reference = (char *)reference;
+	req.expires_at = (char *)(expires_at ? expires_at : "");
+	rc = test_world_call(&w, &w.ledger, "PlaceHold", &req, &resp, NULL);
+	if (out)
+		*out = resp;
+	return rc;
+}
+
+static int release_hold(const char *reference)
+{
+	Kolo__Ledger__V1__ReleaseHoldRequest req = KOLO__LEDGER__V1__RELEASE_HOLD_REQUEST__INIT;
+	Kolo__Ledger__V1__ReleaseHoldResponse *resp = NULL;
+
+	req.reference = (char *)reference;
+	return test_world_call(&w, &w.ledger, "ReleaseHold", &req, &resp, NULL);
+}
+
+static int capture_hold(const book *b, const char *reference, const char *entry_reference,
+			Kolo__Ledger__V1__CaptureHoldResponse **out)
+{
+	Kolo__Ledger__V1__CaptureHoldRequest req = KOLO__LEDGER__V1__CAPTURE_HOLD_REQUEST__INIT;
+	Kolo__Ledger__V1__CaptureHoldResponse *resp = NULL;
+	int rc;
+
+	req.reference = (char *)reference;
+	req.account_id = (char *)b->account;
+	req.entry_reference = (char *)entry_reference;
+	req.source = "payout";
+	rc = test_world_call(&w, &w.ledger, "CaptureHold", &req, &resp, NULL);
+	if (out)
+		*out = resp;
+	return rc;
+}
+
+/* balance/held/available of the group as GetBalance answers them. */
+static void balances(const book *b, int64_t *posted, int64_t *held, int64_t *available)
+{
+	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
+
+	req.group_id = (char *)b->group;
+	assert_int_equal(test_world_call(&w, &w.ledger, "GetBalance", &req, &resp, NULL), 0);
+	*posted = resp->balance_kobo;
+	*held = resp->held_kobo;
+	*available = resp->available_kobo;
+}
+
+static void assert_balances(const book *b, int64_t posted, int64_t held)
+{
+	int64_t p, h, av;
+
+	balances(b, &p, &h, &av);
+	assert_int_equal(p, posted);
+	assert_int_equal(h, held);
+	assert_int_equal(av, posted - held);
+}
+
+/* A hold promises money: what it holds cannot be held or debited again;
+ * releasing gives it back once; capturing turns it into its DEBIT once. */
+static void test_holds_promise_money_once(void **state)
+{
+	book b;
+	Kolo__Ledger__V1__PlaceHoldResponse *h = NULL;
+	Kolo__Ledger__V1__CaptureHoldResponse *cap = NULL;
+	char id[64];
+
+	open_book(&b, "ledger-holds");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 10000, "dep-hold-1" }, NULL), 0);
+	assert_int_equal(place_hold(&b, 6000, "hold:a", NULL, &h), 0);
+	assert_false(h->replayed);
+	assert_string_equal(h->hold->status, "held");
+	assert_balances(&b, 10000, 6000);
+	/* The rest is all that can be promised or spent. */
+	assert_int_equal(place_hold(&b, 4001, "hold:b", NULL, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "insufficient_funds");
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 4001, "plain-debit", .source = "payout" },
+				    NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "insufficient_funds");
+	assert_int_equal(place_hold(&b, 4000, "hold:b", NULL, NULL), 0);
+	assert_balances(&b, 10000, 10000);
+	/* Replays and conflicts. */
+	assert_int_equal(place_hold(&b, 6000, "hold:a", NULL, &h), 0);
+	assert_true(h->replayed);
+	assert_int_equal(place_hold(&b, 5000, "hold:a", NULL, NULL), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "reference_conflict");
+	/* Release gives the money back once. */
+	assert_int_equal(release_hold("hold:b"), 0);
+	assert_int_equal(release_hold("hold:b"), 0);
+	assert_balances(&b, 10000, 6000);
+	assert_int_equal(place_hold(&b, 4000, "hold:b", NULL, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "hold_closed");
+	/* Capture: the DEBIT, once; the hold is spent. */
+	assert_int_equal(capture_hold(&b, "hold:a", "payout:hold-a", &cap), 0);
+	assert_false(cap->replayed);
+	assert_int_equal(cap->entry->amount_kobo, 6000);
+	snprintf(id, sizeof(id), "%s", cap->entry->id);
+	assert_int_equal(capture_hold(&b, "hold:a", "payout:hold-a", &cap), 0);
+	assert_true(cap->replayed);
+	assert_string_equal(cap->entry->id, id);
+	assert_balances(&b, 4000, 0);
+	assert_int_equal(release_hold("hold:a"), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "hold_captured");
+	/* A released hold is not captured, and that entry reference stays refused. */
+	assert_int_equal(capture_hold(&b, "hold:b", "payout:hold-b", NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "hold_not_held");
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 4000, "payout:hold-b", .source = "payout" },
+				    NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_balances(&b, 4000, 0);
+	assert_int_equal(entries_of(&b), 2);
+}
+
+/* A hold past its expiry stops counting at once; the sweeper closes it on
+ * record; placing it again is refused as closed; bad requests change
+ * nothing. */
+static void test_expired_holds_stop_counting_and_bad_holds_are_refused(void **state)
+{
+	book b;
+	char sql[256];
+
+	open_book(&b, "ledger-hold-expiry");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 5000, "dep-hold-2" }, NULL), 0);
+	assert_int_equal(place_hold(&b, 5000, "hold:lapsing", "2999-01-01T00:00:00Z", NULL), 0);
+	assert_balances(&b, 5000, 5000);
+	test_pg_ok(w.admin, "UPDATE ledger_hold SET expires_at = now() - interval '1 second'"
+			    " WHERE reference = 'hold:lapsing'");
+	assert_balances(&b, 5000, 0);
+	test_world_ledger_pass(&w);
+	snprintf(sql, sizeof(sql),
+		 "SELECT status || '/' || closed_reason FROM ledger_hold"
+		 " WHERE reference = 'hold:lapsing'");
+	{
+		char *state_text = test_pg_value(w.admin, sql);
+
+		assert_string_equal(state_text, "released/expired");
+		free(state_text);
+	}
+	assert_int_equal(place_hold(&b, 5000, "hold:lapsing", NULL, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "hold_closed");
+	assert_int_equal(place_hold(&b, 0, "hold:zero", NULL, NULL), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_amount");
+	assert_int_equal(place_hold(&b, -5, "hold:neg", NULL, NULL), ERR_INVALID_ARGUMENT);
+	assert_int_equal(place_hold(&b, 5, "", NULL, NULL), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_reference");
+	assert_int_equal(place_hold(&b, 5, "hold:when", "someday", NULL), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_time");
+	assert_int_equal(release_hold("hold:nobody"), ERR_NOT_FOUND);
+	assert_string_equal(err_last()->reason, "hold_not_found");
+	assert_int_equal(capture_hold(&b, "hold:nobody", "payout:nobody", NULL), ERR_NOT_FOUND);
+	assert_string_equal(err_last()->reason, "hold_not_found");
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM ledger_hold"
+					       " WHERE reference IN ('hold:zero', 'hold:neg',"
+					       " 'hold:when')"),
+			 0);
+	assert_balances(&b, 5000, 0);
+}
+
 static void test_replays_return_the_original_and_conflicts_are_refused(void **state)
 {
 	book b;
@@ -664,6 +833,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_credit_and_debit_move_the_balance, check_invariant),
 		cmocka_unit_test_teardown(test_debit_beyond_balance_is_refused_and_changes_nothing, check_invariant),
 		cmocka_unit_test_teardown(test_a_refused_debit_stays_refused, check_invariant),
+		cmocka_unit_test_teardown(test_holds_promise_money_once, check_invariant),
+		cmocka_unit_test_teardown(test_expired_holds_stop_counting_and_bad_holds_are_refused, check_invariant),
 		cmocka_unit_test_teardown(test_replays_return_the_original_and_conflicts_are_refused, check_invariant),
 		cmocka_unit_test_teardown(test_client_ref_replays_like_a_reference, check_invariant),
 		cmocka_unit_test_teardown(test_debit_replay_after_the_balance_is_gone_is_still_a_replay, check_invariant),
