@@ -24,12 +24,14 @@ CREATE INDEX ledger_hold_expiry_idx ON public.ledger_hold (expires_at) WHERE sta
 GRANT SELECT, INSERT, UPDATE ON public.ledger_hold TO kolo_ledger;
 
 -- What the group's live holds promise now (the caller holds the group's lock
--- when the answer must stay true).
+-- when the answer must stay true). Expiry is judged by the clock when asked
+-- (clock_timestamp), not when the transaction began: a call that waited for
+-- the lock must not see a hold as live that a later one saw expired.
 CREATE FUNCTION public.ledger_held(p_group uuid) RETURNS bigint
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql VOLATILE AS $$
   SELECT coalesce(sum(amount_kobo), 0)::bigint FROM public.ledger_hold
    WHERE group_id = p_group AND status = 'held'
-     AND (expires_at IS NULL OR expires_at > now())
+     AND (expires_at IS NULL OR expires_at > clock_timestamp())
 $$;
 
 -- PlaceHold: a live hold of the same reference (same group and amount: the
@@ -51,7 +53,7 @@ BEGIN
    WHERE group_id = p_group FOR UPDATE;
   SELECT * INTO h FROM public.ledger_hold WHERE reference = p_reference;
   IF FOUND THEN
-    IF h.status = 'held' AND h.expires_at <= now() THEN
+    IF h.status = 'held' AND h.expires_at <= clock_timestamp() THEN
       UPDATE public.ledger_hold SET status = 'released', closed_at = now(),
              closed_reason = 'expired'
        WHERE id = h.id RETURNING * INTO h;
@@ -87,7 +89,8 @@ BEGIN
   RETURN QUERY
     UPDATE public.ledger_hold
        SET status = 'released', closed_at = now(),
-           closed_reason = CASE WHEN expires_at <= now() THEN 'expired' ELSE 'released' END
+           closed_reason = CASE WHEN expires_at <= clock_timestamp() THEN 'expired'
+                                ELSE 'released' END
      WHERE id = h.id AND status = 'held' RETURNING *;
   IF NOT FOUND THEN
     RETURN QUERY SELECT * FROM public.ledger_hold WHERE id = h.id;
@@ -123,7 +126,7 @@ BEGIN
     RETURN;
   END IF;
   SELECT * INTO h FROM public.ledger_hold WHERE id = h.id;
-  IF h.status <> 'held' OR (h.expires_at IS NOT NULL AND h.expires_at <= now())
+  IF h.status <> 'held' OR (h.expires_at IS NOT NULL AND h.expires_at <= clock_timestamp())
      OR bal < h.amount_kobo THEN
     INSERT INTO public.ledger_refusal (reference, group_id, amount_kobo, balance_kobo)
     VALUES (p_entry_reference, h.group_id, h.amount_kobo, coalesce(bal, 0));
@@ -151,7 +154,7 @@ CREATE FUNCTION public.ledger_sweep_holds(p_limit integer) RETURNS integer
 LANGUAGE sql VOLATILE AS $$
   WITH due AS (
     SELECT id FROM public.ledger_hold
-     WHERE status = 'held' AND expires_at <= now()
+     WHERE status = 'held' AND expires_at <= clock_timestamp()
      ORDER BY expires_at LIMIT p_limit FOR UPDATE SKIP LOCKED
   ), done AS (
     UPDATE public.ledger_hold h SET status = 'released', closed_at = now(),
@@ -176,8 +179,11 @@ BEGIN
   PERFORM set_config('lock_timeout', p_lock_wait_ms::text, true);
   SELECT balance_kobo INTO bal FROM public.ledger_balance
    WHERE group_id = p_group FOR UPDATE;
+  -- A reference or an idempotency key already answered: the caller reads how.
   IF EXISTS (SELECT 1 FROM public.ledger_entry WHERE reference = p_reference)
-     OR EXISTS (SELECT 1 FROM public.ledger_refusal WHERE reference = p_reference) THEN
+     OR EXISTS (SELECT 1 FROM public.ledger_refusal WHERE reference = p_reference)
+     OR (p_client_ref IS NOT NULL
+         AND EXISTS (SELECT 1 FROM public.ledger_entry WHERE client_ref = p_client_ref)) THEN
     RETURN;
   END IF;
   held := public.ledger_held(p_group);

@@ -204,9 +204,6 @@ static int ldg_hold_query(db_conn *c, mem_arena *a, const char *sql, int n,
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res, sql, n, params);
 
-	if (rc == ERR_INVALID_ARGUMENT)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_time",
-			       "expires_at must be an RFC 3339 time");
 	if (rc < 0)
 		return rc;
 	*found = PQntuples(res) == 1;
@@ -224,10 +221,15 @@ int ldg_store_place_hold(db_conn *c, mem_arena *a, const char *group_id, int64_t
 	const char *params[] = { group_id, db_i64(amount, amount_kobo), reference, expires_at,
 				 db_i64(wait, lock_wait_ms) };
 
-	return ldg_hold_query(c, a,
-			      "SELECT " LDG_HOLD_COLUMNS " FROM ledger_place_hold($1::uuid,"
-			      " $2::bigint, $3, NULLIF($4, '')::timestamptz, $5::int)",
-			      5, params, out, found);
+	int rc = ldg_hold_query(c, a,
+				"SELECT " LDG_HOLD_COLUMNS " FROM ledger_place_hold($1::uuid,"
+				" $2::bigint, $3, NULLIF($4, '')::timestamptz, $5::int)",
+				5, params, out, found);
+
+	if (rc == ERR_INVALID_ARGUMENT) /* the only text PostgreSQL reads here */
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_time",
+			       "expires_at must be an RFC 3339 time");
+	return rc;
 }
 
 int ldg_store_hold(db_conn *c, mem_arena *a, const char *reference, ldg_hold *out, int *found)

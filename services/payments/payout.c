@@ -115,15 +115,14 @@ static int pay_check_same_provider(pay_env *env, const char *group_id);
  * claim posts anything. */
 static int pay_step_debit(pay_env *env, pay_payout *p, int actor, int *moved)
 {
-	int fresh = p->state == PAY_CREATED; /* nobody can have posted it yet */
 	int refused = 0;
 	int rc = pay_claim(p, PAY_DEBITING, actor, moved);
 
 	if (rc < 0 || !*moved)
 		return rc;
-	/* A take-over always asks the ledger: the claimant it replaces may
-	 * have posted, and only the ledger's answer is final. */
-	rc = fresh ? pay_check_same_provider(env, p->group_id) : 0;
+	/* Every claimant checks before it posts, and a group's account never
+	 * changes provider: a mismatch means nobody posted. */
+	rc = pay_check_same_provider(env, p->group_id);
 	if (rc == ERR_FAILED_PRECONDITION)
 		return pay_move(p, PAY_UNFUNDED, PAY_BY_CLAIMER, NULL,
 				mem_arena_printf(env->arena, "%s", err_last()->reason), 0, moved);
@@ -178,12 +177,14 @@ static int pay_step_send(pay_env *env, pay_payout *p, int *moved)
 	pay_provider *prov = pay_current()->provider;
 	pay_transfer_request req;
 	pay_transfer_result res;
-	int rc = pay_transfer_request_of(env, p, &req);
+	int rc = pay_move(p, PAY_SENT, PAY_BY_ANYONE, NULL, NULL, 0, moved);
 
-	if (rc == 0)
-		rc = pay_move(p, PAY_SENT, PAY_BY_ANYONE, NULL, NULL, 0, moved);
 	if (rc < 0 || !*moved)
 		return rc; /* another actor is sending it */
+	/* A beneficiary that cannot be read is never sent: the money goes back. */
+	if (pay_transfer_request_of(env, p, &req) < 0)
+		return pay_move(p, PAY_FAILED, PAY_BY_ANYONE, NULL, "unreadable beneficiary", 0,
+				moved);
 	memset(&res, 0, sizeof(res));
 	rc = prov->ops->create_transfer(prov, &req, &res);
 	if (rc == ERR_INVALID_ARGUMENT || rc == ERR_NOT_FOUND || rc == ERR_FAILED_PRECONDITION) {

@@ -274,7 +274,15 @@ int wdr_store_recent_kobo(db_conn *c, const char *group_id, const char *except_i
 {
 	const char *params[] = { group_id, except_id };
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
+	/* The group's decisions take turns (a transaction-scoped advisory lock),
+	 * so two requests decided at once each see the other's approval: a
+	 * split cannot slip under a tier in parallel. */
+	int rc = db_run(c, "SELECT pg_advisory_xact_lock(hashtextextended($1, 15))", 1,
+			&group_id);
+
+	if (rc < 0)
+		return rc;
+	rc = db_exec(c, &res,
 			 "SELECT coalesce(sum(amount_kobo), 0) FROM withdrawal_request"
 			 " WHERE group_id = $1::uuid AND status IN ('APPROVED', 'PAID')"
 			 " AND approved_at > now() - interval '24 hours'"

@@ -91,7 +91,9 @@ KOLO_MUST_CHECK int wdr_store_move(db_conn *c, const wdr_move *m, int *moved);
 
 /* What the group paid out or approved in the last 24 hours (APPROVED and
  * PAID requests by when they were approved), the request except_id aside
- * ("" for none): approval tiers look back that far. */
+ * ("" for none): approval tiers look back that far. Takes the group's
+ * decision lock for the rest of the transaction first, so concurrent
+ * decisions of one group see each other. */
 KOLO_MUST_CHECK int wdr_store_recent_kobo(db_conn *c, const char *group_id,
 					  const char *except_id, int64_t *out);
 

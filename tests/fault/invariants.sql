@@ -79,8 +79,9 @@ LEFT JOIN (
 WHERE (w.status = 'PAID'
        AND (coalesce(m.debits, 0) - coalesce(m.reversals, 0) <> 1
             OR coalesce(m.debit_kobo, 0) - coalesce(m.reversal_kobo, 0) <> w.amount_kobo))
-   -- Not paid and no payout in flight: whatever left came back.
-   OR (w.status <> 'PAID'
+   -- Ended unpaid and no payout in flight: whatever left came back. (An
+   -- APPROVED one may not have heard yet of a payout that succeeded.)
+   OR (w.status NOT IN ('PAID', 'APPROVED')
        AND NOT EXISTS (SELECT 1 FROM payout p WHERE p.withdrawal_id = w.id
                        AND p.stage NOT IN ('settled', 'reversed'))
        AND (coalesce(m.debits, 0) <> coalesce(m.reversals, 0)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/identity/v1/identity.pb-c.h"
@@ -895,6 +896,93 @@ static void test_tiers_need_more_approvals_and_splitting_does_not_dodge_them(voi
 	assert_int_equal(balance(&t), 60000);
 }
 
+typedef struct creator_arg {
+	const team *t;
+	int rc;
+	int status;
+} creator_arg;
+
+static void *creator(void *arg)
+{
+	creator_arg *r = arg;
+	mem_arena *a = mem_arena_new(0);
+	test_caller who = { .access_token = r->t->owner.access_token };
+	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
+		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
+	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
+	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
+
+	b.bank_code = "058";
+	b.account_number = GOOD_ACCOUNT;
+	b.account_name = "Ngozi Eze";
+	req.group_id = (char *)r->t->group;
+	req.amount_kobo = 30000;
+	req.beneficiary = &b;
+	req.reason = "Split to dodge the tier";
+	req.pin = PIN;
+	r->rc = test_call(&w.withdrawals, "CreateWithdrawal", &req.base,
+			  (ProtobufCMessage **)&resp, a, &who);
+	r->status = r->rc == 0 ? resp->withdrawal->status : 0;
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+/* Splitting in parallel does not dodge a tier either: a decision waits for
+ * the group's decision in flight and then counts it. Another decision holds
+ * the group's decision lock with an approved 30000 not yet committed; a
+ * request of 30000 made meanwhile waits, then needs the tier's two
+ * approvals (it would be paid at once if it had not waited). */
+static void test_parallel_splits_do_not_dodge_a_tier(void **state)
+{
+	team t;
+	Kolo__Groups__V1__UpdateGroupRequest rule = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateGroupRequest tiers = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__ApprovalTier tier = KOLO__GROUPS__V1__APPROVAL_TIER__INIT;
+	Kolo__Groups__V1__ApprovalTier *tier_list[] = { &tier };
+	creator_arg arg;
+	pthread_t thread;
+	char sql[1024], *conninfo;
+	PGconn *other;
+
+	make_team(&t, "split-race", 200000);
+	rule.optional_rule_template_case =
+		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_RULE_TEMPLATE_RULE_TEMPLATE;
+	rule.rule_template = KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER;
+	change_group(&t, &rule);
+	tier.above_kobo = 50000;
+	tier.approvals_required = 2;
+	tiers.n_approval_tiers = 1;
+	tiers.approval_tiers = tier_list;
+	change_group(&t, &tiers);
+	conninfo = test_pg_conninfo(w.dbname, NULL);
+	other = test_pg_connect(conninfo);
+	free(conninfo);
+	snprintf(sql, sizeof(sql),
+		 "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('%s', 15));"
+		 " INSERT INTO withdrawal_request (group_id, amount_kobo, beneficiary, reason,"
+		 " status, requested_by, approved_at) VALUES ('%s', 30000, '{}', 'in flight',"
+		 " 'APPROVED', '%s', now())",
+		 t.group, t.group, t.owner.id);
+	test_pg_ok(other, sql);
+	arg = (creator_arg){ .t = &t };
+	pthread_create(&thread, NULL, creator, &arg);
+	for (int i = 0; i < 6000 && test_pg_long(w.admin, "SELECT count(*) FROM pg_locks"
+						   " WHERE locktype = 'advisory' AND NOT granted") == 0;
+	     i++)
+		usleep(5000); /* until the request waits on the decision in flight */
+	test_pg_ok(other, "COMMIT");
+	pthread_join(thread, NULL);
+	PQfinish(other);
+	assert_int_equal(arg.rc, 0);
+	assert_int_equal(arg.status, W_PENDING);
+	assert_int_equal(balance(&t), 200000);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE withdrawal_request SET status = 'DECLINED' WHERE group_id = '%s'"
+		 " AND reason = 'in flight'", t.group);
+	test_pg_ok(w.admin, sql);
+}
+
 /* DESIGN §12: an officer whose role is only proposed is not an officer:
  * their approval is refused and the request waits. */
 static void test_a_proposed_officer_does_not_approve(void **state)
@@ -1209,6 +1297,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_single_officer_rule_pays_on_request, check_invariant),
 		cmocka_unit_test_teardown(test_tiers_need_more_approvals_and_splitting_does_not_dodge_them, check_invariant),
 		cmocka_unit_test_teardown(test_a_proposed_officer_does_not_approve, check_invariant),
+		cmocka_unit_test_teardown(test_parallel_splits_do_not_dodge_a_tier, check_invariant),
 		cmocka_unit_test_teardown(test_a_coalition_short_of_the_rule_never_pays_out, check_invariant),
 		cmocka_unit_test_teardown(test_requester_cancels_and_lists_filter, check_invariant),
 	};
