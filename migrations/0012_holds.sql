@@ -100,11 +100,14 @@ $$;
 
 -- CaptureHold: a live hold becomes its DEBIT (reference p_entry_reference),
 -- in one statement; the hold already promised the money, so the balance
--- covers it. Returns the entry; no row when the entry reference already has
--- an outcome (the caller reads which), or when there is no live hold to
--- capture: then the entry reference is refused for ever (ledger_refusal),
--- like a debit the balance refused.
-CREATE FUNCTION public.ledger_capture_hold(p_reference text, p_account uuid, p_source text,
+-- covers it. The caller names the hold's group and amount (checked by the
+-- caller against the row returned). Returns the entry; no row when the entry
+-- reference already has an outcome (the caller reads which), or when there
+-- is no live hold of that reference (never placed, released, expired): then
+-- the entry reference is refused for ever (ledger_refusal), like a debit the
+-- balance refused, so a capture asked again later cannot debit.
+CREATE FUNCTION public.ledger_capture_hold(p_reference text, p_group uuid, p_amount bigint,
+                                           p_account uuid, p_source text,
                                            p_entry_reference text, p_simulated boolean,
                                            p_channel text, p_lock_wait_ms integer)
 RETURNS SETOF public.ledger_entry
@@ -115,21 +118,19 @@ DECLARE
   e public.ledger_entry;
 BEGIN
   PERFORM set_config('lock_timeout', p_lock_wait_ms::text, true);
-  SELECT * INTO h FROM public.ledger_hold WHERE reference = p_reference;
-  IF NOT FOUND THEN
-    RETURN;
-  END IF;
   SELECT balance_kobo INTO bal FROM public.ledger_balance
-   WHERE group_id = h.group_id FOR UPDATE;
+   WHERE group_id = p_group FOR UPDATE;
   IF EXISTS (SELECT 1 FROM public.ledger_entry WHERE reference = p_entry_reference)
      OR EXISTS (SELECT 1 FROM public.ledger_refusal WHERE reference = p_entry_reference) THEN
     RETURN;
   END IF;
-  SELECT * INTO h FROM public.ledger_hold WHERE id = h.id;
-  IF h.status <> 'held' OR (h.expires_at IS NOT NULL AND h.expires_at <= clock_timestamp())
+  SELECT * INTO h FROM public.ledger_hold WHERE reference = p_reference;
+  IF NOT FOUND OR h.group_id <> p_group OR h.amount_kobo <> p_amount
+     OR h.status <> 'held'
+     OR (h.expires_at IS NOT NULL AND h.expires_at <= clock_timestamp())
      OR bal < h.amount_kobo THEN
     INSERT INTO public.ledger_refusal (reference, group_id, amount_kobo, balance_kobo)
-    VALUES (p_entry_reference, h.group_id, h.amount_kobo, coalesce(bal, 0));
+    VALUES (p_entry_reference, p_group, p_amount, coalesce(bal, 0));
     RETURN;
   END IF;
   UPDATE public.ledger_balance
@@ -210,14 +211,14 @@ REVOKE ALL ON FUNCTION public.ledger_held(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.ledger_place_hold(uuid, bigint, text, timestamp with time zone,
                                                 integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.ledger_release_hold(text, integer) FROM PUBLIC;
-REVOKE ALL ON FUNCTION public.ledger_capture_hold(text, uuid, text, text, boolean, text,
-                                                  integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.ledger_capture_hold(text, uuid, bigint, uuid, text, text,
+                                                  boolean, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.ledger_sweep_holds(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.ledger_held(uuid) TO kolo_ledger;
 GRANT EXECUTE ON FUNCTION public.ledger_place_hold(uuid, bigint, text,
                                                    timestamp with time zone, integer)
   TO kolo_ledger;
 GRANT EXECUTE ON FUNCTION public.ledger_release_hold(text, integer) TO kolo_ledger;
-GRANT EXECUTE ON FUNCTION public.ledger_capture_hold(text, uuid, text, text, boolean, text,
-                                                     integer) TO kolo_ledger;
+GRANT EXECUTE ON FUNCTION public.ledger_capture_hold(text, uuid, bigint, uuid, text, text,
+                                                     boolean, text, integer) TO kolo_ledger;
 GRANT EXECUTE ON FUNCTION public.ledger_sweep_holds(integer) TO kolo_ledger;

@@ -447,13 +447,13 @@ LDG_HANDLER(release_hold)
 	return out->hold ? 0 : err_oom();
 }
 
-/* The DEBIT a capture writes: the hold's group and amount, the request's
- * account, reference, source, flags; checked as a posted entry's. */
-static int ldg_capture_spec(ldg_entry_spec *out, const ldg_hold *h,
-			    const Kolo__Ledger__V1__CaptureHoldRequest *in)
+/* The DEBIT a capture writes: the hold's group and amount as the caller
+ * knows them, its account, reference, source and flags; checked as a posted
+ * entry's. */
+static int ldg_capture_spec(ldg_entry_spec *out, const Kolo__Ledger__V1__CaptureHoldRequest *in)
 {
-	*out = (ldg_entry_spec){ .group_id = h->group_id, .account_id = in->account_id,
-				 .user_id = "", .type = LDG_DEBIT, .amount_kobo = h->amount_kobo,
+	*out = (ldg_entry_spec){ .group_id = in->group_id, .account_id = in->account_id,
+				 .user_id = "", .type = LDG_DEBIT, .amount_kobo = in->amount_kobo,
 				 .currency = "NGN", .source = in->source,
 				 .reference = in->entry_reference, .client_ref = "",
 				 .simulated = in->simulated, .payment_channel = in->payment_channel };
@@ -468,19 +468,14 @@ LDG_HANDLER(capture_hold)
 	mem_arena *a = rpc_ctx_arena(ctx);
 	ldg_entry_spec spec;
 	ldg_post_tx t = { .arena = a, .spec = &spec };
-	ldg_hold h;
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = ldg_hold_ref_check(in->reference);
 
 	if (rc == 0)
+		rc = ldg_capture_spec(&spec, in);
+	if (rc == 0)
 		rc = db_thread_conn(&c);
-	if (rc == 0)
-		rc = ldg_store_hold(c, a, in->reference, &h, &found);
-	if (rc == 0 && !found)
-		rc = err_set(ERR_NOT_FOUND, "hold_not_found", "no such hold");
-	if (rc == 0)
-		rc = ldg_capture_spec(&spec, &h, in);
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_capture_hold(c, a, in->reference, &spec,
 						     ldg_hold_wait_ms(ctx), &t.entry, &t.posted));
@@ -488,12 +483,12 @@ LDG_HANDLER(capture_hold)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_account",
 			       "the group has no such account");
 	/* Not posted: the entry already there (a replay, or another's), or
-	 * the hold no longer live (refused, for ever). */
+	 * no live hold to capture (refused, for ever). */
 	if (rc == 0 && !t.posted)
 		rc = ldg_existing(c, &t, &found);
 	if (rc == 0 && !t.posted && !found)
 		return err_set(ERR_FAILED_PRECONDITION, "hold_not_held",
-			       "the hold %.64s was released or expired before its capture",
+			       "no live hold %.64s of that group and amount to capture",
 			       in->reference);
 	if (rc < 0)
 		return rc;

@@ -255,14 +255,16 @@ int ldg_store_capture_hold(db_conn *c, mem_arena *a, const char *reference,
 			   int *posted)
 {
 	char wait[DB_I64_TEXT];
-	const char *params[] = { reference, spec->account_id, spec->source, spec->reference,
+	char amount[DB_I64_TEXT];
+	const char *params[] = { reference, spec->group_id, db_i64(amount, spec->amount_kobo),
+				 spec->account_id, spec->source, spec->reference,
 				 spec->simulated ? "true" : "false", spec->payment_channel,
 				 db_i64(wait, lock_wait_ms) };
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
-			 "SELECT " LDG_COLUMNS " FROM ledger_capture_hold($1, $2::uuid, $3, $4,"
-			 " $5::boolean, $6, $7::int)",
-			 7, params);
+			 "SELECT " LDG_COLUMNS " FROM ledger_capture_hold($1, $2::uuid, $3::bigint,"
+			 " $4::uuid, $5, $6, $7::boolean, $8, $9::int)",
+			 9, params);
 
 	if (rc < 0)
 		return rc;

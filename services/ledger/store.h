@@ -77,9 +77,10 @@ KOLO_MUST_CHECK int ldg_store_hold(db_conn *c, mem_arena *a, const char *referen
 /* ReleaseHold in one statement: *out is the hold after it (*found 0: none). */
 KOLO_MUST_CHECK int ldg_store_release_hold(db_conn *c, mem_arena *a, const char *reference,
 					   int64_t lock_wait_ms, ldg_hold *out, int *found);
-/* CaptureHold in one statement: the hold's DEBIT as spec says (its group
- * and amount are the hold's). *posted is 0 when the entry reference already
- * had an outcome, or when the hold was not live (then refused for ever). */
+/* CaptureHold in one statement: the DEBIT spec says, of the hold named
+ * reference (spec's group and amount must be the hold's). *posted is 0 when
+ * the entry reference already had an outcome, or when there was no such
+ * live hold (then that entry reference is refused for ever). */
 KOLO_MUST_CHECK int ldg_store_capture_hold(db_conn *c, mem_arena *a, const char *reference,
 					   const ldg_entry_spec *spec, int64_t lock_wait_ms,
 					   ldg_entry *out, int *posted);

@@ -254,7 +254,8 @@ PAY_HANDLER(create_payout)
 	pay_payout spec = { .withdrawal_id = in->withdrawal_id, .group_id = in->group_id,
 			    .amount_kobo = in->amount_kobo,
 			    .provider = (char *)pay_current()->provider->ops->name,
-			    .attempt = in->attempt ? in->attempt : 1 };
+			    .attempt = in->attempt ? in->attempt : 1,
+			    .hold_reference = in->hold_reference };
 	pay_payout payout;
 	char *beneficiary = NULL;
 	int replayed = 0, rc = 0;
@@ -267,6 +268,9 @@ PAY_HANDLER(create_payout)
 			     "amount_kobo must be 1 to 2147483647");
 	else if (in->attempt < 0 || in->attempt > 100)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_attempt", "attempt must be 1 to 100");
+	else if (strlen(in->hold_reference) > 200 || !text_is_clean(in->hold_reference))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_hold_reference",
+			     "hold_reference is at most 200 characters of text");
 	if (rc == 0)
 		rc = pay_beneficiary_json(&beneficiary, in->beneficiary);
 	if (rc < 0)

@@ -33,39 +33,78 @@ static const char *pay_ref(mem_arena *a, const char *kind, const pay_payout *p)
 	return mem_arena_printf(a, "%s:%s:%d", kind, p->withdrawal_id, p->attempt);
 }
 
-/* PostEntry of a payout's money; *refused when the balance was short. */
-static int pay_post(pay_env *env, const pay_payout *p, int type, const char *reference,
-		    int *refused)
+/* The group's account, which the payout's entries name. */
+static int pay_account_id(pay_env *env, const pay_payout *p, const char **out)
 {
-	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
-	ProtobufCMessage *resp = NULL;
 	pay_account acct;
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = pay_db(&c);
 
-	*refused = 0;
 	if (rc == 0)
 		rc = pay_store_account(c, env->arena, p->group_id, &acct, &found);
+	if (rc == 0 && !found)
+		rc = err_set(ERR_FAILED_PRECONDITION, "no_account",
+			     "the group has no account to pay from");
+	if (rc == 0)
+		*out = acct.id;
+	return rc;
+}
+
+/* The ledger's final "no" to a payout's debit: the balance, or no live hold. */
+static int pay_refusal(int rc, int *refused)
+{
+	if (rc == ERR_FAILED_PRECONDITION && (strcmp(err_last()->reason, "insufficient_funds") == 0 ||
+					      strcmp(err_last()->reason, "hold_not_held") == 0)) {
+		*refused = 1;
+		return 0;
+	}
+	return rc;
+}
+
+/* The payout's debit as the capture of the hold its withdrawal placed
+ * (DESIGN §13); *refused when there was no live hold to capture. */
+static int pay_capture(pay_env *env, const pay_payout *p, const char *account_id,
+		       const char *reference, int *refused)
+{
+	Kolo__Ledger__V1__CaptureHoldRequest req = KOLO__LEDGER__V1__CAPTURE_HOLD_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+
+	req.reference = p->hold_reference;
+	req.group_id = p->group_id;
+	req.amount_kobo = p->amount_kobo;
+	req.account_id = (char *)account_id;
+	req.entry_reference = (char *)reference;
+	req.source = "payout";
+	req.simulated = strcmp(p->provider, "demo") == 0;
+	return pay_refusal(pay_call(env, pay_current()->ledger, "CaptureHold", &req.base, &resp),
+			   refused);
+}
+
+/* A payout's money in the ledger: its debit (the capture of its hold, when
+ * it has one) or its reversal; *refused when the ledger said no for good. */
+static int pay_post(pay_env *env, const pay_payout *p, int type, const char *reference,
+		    int *refused)
+{
+	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	const char *account_id = NULL;
+	int rc = pay_account_id(env, p, &account_id);
+
+	*refused = 0;
 	if (rc < 0)
 		return rc;
-	if (!found)
-		return err_set(ERR_FAILED_PRECONDITION, "no_account",
-			       "the group has no account to pay from");
+	if (type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT && p->hold_reference[0])
+		return pay_capture(env, p, account_id, reference, refused);
 	req.group_id = p->group_id;
-	req.account_id = acct.id;
+	req.account_id = (char *)account_id;
 	req.type = type;
 	req.amount_kobo = p->amount_kobo;
 	req.source = "payout";
 	req.reference = (char *)reference;
 	req.simulated = strcmp(p->provider, "demo") == 0;
-	rc = pay_call(env, pay_current()->ledger, "PostEntry", &req.base, &resp);
-	if (rc == ERR_FAILED_PRECONDITION &&
-	    strcmp(err_last()->reason, "insufficient_funds") == 0) {
-		*refused = 1;
-		return 0;
-	}
-	return rc;
+	return pay_refusal(pay_call(env, pay_current()->ledger, "PostEntry", &req.base, &resp),
+			   refused);
 }
 
 /* Applies a move of the table as a compare-and-set on the version p was
@@ -132,8 +171,8 @@ static int pay_step_debit(pay_env *env, pay_payout *p, int actor, int *moved)
 	if (rc < 0)
 		return rc; /* unknown: the claim idles until the worker asks again */
 	if (refused)
-		return pay_move(p, PAY_UNFUNDED, PAY_BY_CLAIMER, NULL, "insufficient_funds", 0,
-				moved);
+		return pay_move(p, PAY_UNFUNDED, PAY_BY_CLAIMER, NULL,
+				mem_arena_printf(env->arena, "%s", err_last()->reason), 0, moved);
 	return pay_move(p, PAY_DEBITED, PAY_BY_CLAIMER, NULL, NULL, 0, moved);
 }
 

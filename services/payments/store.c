@@ -307,7 +307,7 @@ int pay_store_events_due(db_conn *c, mem_arena *a, int limit, pay_event_row **ou
 	" coalesce(provider_reference, ''), coalesce(failure_reason, ''), "    \
 	DB_RFC3339("created_at") ", coalesce(" DB_RFC3339("executed_at") ", ''),"  \
 	" attempt, created_at::text,"                                          \
-	" floor(extract(epoch FROM now() - updated_at))::bigint, version"
+	" floor(extract(epoch FROM now() - updated_at))::bigint, version, hold_reference"
 
 static int pay_read_payout(mem_arena *a, const PGresult *res, int row, pay_payout *out)
 {
@@ -329,7 +329,8 @@ static int pay_read_payout(mem_arena *a, const PGresult *res, int row, pay_payou
 	out->page_key = db_text(a, res, row, 13);
 	out->idle_s = db_int64(res, row, 14);
 	out->version = (int)db_int64(res, row, 15);
-	if (!out->page_key)
+	out->hold_reference = db_text(a, res, row, 16);
+	if (!out->page_key || !out->hold_reference)
 		return err_oom();
 	rc = pay_state_parse(out->stage, out->status);
 	if (rc < 0)
@@ -360,19 +361,20 @@ int pay_store_payout_add(db_conn *c, mem_arena *a, const pay_payout *in,
 	char amount[DB_I64_TEXT], attempt[DB_I64_TEXT];
 	const char *params[] = { in->withdrawal_id, in->group_id,
 				 db_i64(amount, in->amount_kobo), in->beneficiary,
-				 in->provider, db_i64(attempt, in->attempt) };
+				 in->provider, db_i64(attempt, in->attempt),
+				 in->hold_reference ? in->hold_reference : "" };
 	int found = 0;
 	int rc = pay_payout_query(c, a,
 				  "INSERT INTO payout (withdrawal_id, group_id, amount_kobo,"
-				  " beneficiary, provider, attempt, status)"
+				  " beneficiary, provider, attempt, status, hold_reference)"
 				  " SELECT $1::uuid, $2::uuid, $3::int, $4::jsonb, $5, $6::int,"
-				  " 'PENDING' WHERE NOT EXISTS (SELECT 1 FROM payout"
+				  " 'PENDING', $7 WHERE NOT EXISTS (SELECT 1 FROM payout"
 				  " WHERE withdrawal_id = $1::uuid AND attempt < $6::int"
 				  " AND stage <> 'reversed'"
 				  " AND NOT (stage = 'settled' AND status = 'FAILED'))"
 				  " ON CONFLICT (withdrawal_id, attempt) DO NOTHING"
 				  " RETURNING " PAY_PAYOUT_COLUMNS,
-				  6, params, out, created);
+				  7, params, out, created);
 
 	if (rc < 0 || *created)
 		return rc;

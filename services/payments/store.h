@@ -33,6 +33,7 @@ typedef struct pay_payout {
 	char *stage;	   /* created, debiting, debited, sent, settled, ... */
 	pay_state state;   /* the pair above (payout_state.h) */
 	int version;	   /* bumped by every move: a move names the one it read */
+	char *hold_reference; /* the hold its debit captures; "" for a plain DEBIT */
 	char *provider;
 	char *provider_reference;
 	char *failure_reason;

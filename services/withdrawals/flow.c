@@ -2,7 +2,9 @@
 #include "flow.h"
 
 #include <string.h>
+#include <time.h>
 
+#include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "log/log.h"
 #include "svc/beneficiary.h"
@@ -10,6 +12,66 @@
 
 /* The longest wait between two asks about an unfinished payout. */
 #define WDR_ASK_MAX_S 3600
+#define WDR_WORKER_BATCH 32
+
+/* --- holds (DESIGN §13) --------------------------------------------------------- */
+
+const char *wdr_hold_ref(mem_arena *a, const char *id, int attempt)
+{
+	if (attempt <= 1)
+		return mem_arena_printf(a, "withdrawal:%s", id);
+	return mem_arena_printf(a, "withdrawal:%s:%d", id, attempt);
+}
+
+const char *wdr_time_in(mem_arena *a, int64_t seconds)
+{
+	time_t t = time(NULL) + (time_t)seconds;
+	struct tm tm;
+	char text[32];
+
+	if (!gmtime_r(&t, &tm) || strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return NULL;
+	return mem_arena_printf(a, "%s", text);
+}
+
+int wdr_hold(wdr_env *env, const char *group_id, int64_t amount, const char *ref,
+	     const char *expires_at)
+{
+	Kolo__Ledger__V1__PlaceHoldRequest req = KOLO__LEDGER__V1__PLACE_HOLD_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+
+	if (!ref || !expires_at)
+		return err_oom();
+	req.group_id = (char *)group_id;
+	req.amount_kobo = amount;
+	req.reference = (char *)ref;
+	req.expires_at = (char *)expires_at;
+	return svc_env_call(env, wdr_current()->ledger, "PlaceHold", &req.base, &resp,
+			    SVC_CALL_INTERNAL);
+}
+
+int wdr_release(wdr_env *env, const char *id, const char *ref)
+{
+	Kolo__Ledger__V1__ReleaseHoldRequest req = KOLO__LEDGER__V1__RELEASE_HOLD_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	db_conn *c = NULL;
+	int rc = 0;
+
+	if (!ref[0])
+		return 0;
+	req.reference = (char *)ref;
+	rc = svc_env_call(env, wdr_current()->ledger, "ReleaseHold", &req.base, &resp,
+			  SVC_CALL_INTERNAL);
+	/* Captured or never placed: closed all the same. */
+	if (rc == ERR_NOT_FOUND || (rc == ERR_FAILED_PRECONDITION &&
+				    strcmp(err_last()->reason, "hold_captured") == 0))
+		rc = 0;
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = wdr_store_set_hold(c, id, "");
+	return rc;
+}
 
 static const char *wdr_payout_status_text(int status)
 {
@@ -77,10 +139,13 @@ static int wdr_record(wdr_env *env, const wdr_row *row, const Kolo__Payments__V1
 	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_env_timeout(env), wdr_move_body, &(wdr_move_tx){ &m, &moved });
-	if (rc == 0 && moved)
-		log_event(LOG_LVL_INFO, "withdrawal payout", "withdrawal_id", row->id,
-			  "payout_id", p->id, "status", wdr_state_text(to), NULL);
-	return rc;
+	if (rc < 0 || !moved)
+		return rc;
+	log_event(LOG_LVL_INFO, "withdrawal payout", "withdrawal_id", row->id, "payout_id", p->id,
+		  "status", wdr_state_text(to), NULL);
+	/* Captured (PAID) or not needed any more: the attempt's hold is closed
+	 * (the worker finishes it after a crash). */
+	return wdr_release(env, row->id, row->hold_reference);
 }
 
 int wdr_move_body(db_conn *c, void *arg)
@@ -114,6 +179,13 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 	req.beneficiary = &b;
 	req.narration = row.reason;
 	req.attempt = row.payout_attempt;
+	req.hold_reference = row.hold_reference;
+	/* Approved: its hold lasts until captured (a closed one makes the
+	 * capture, and so the attempt, fail: the money was never promised). */
+	if (row.hold_reference[0] &&
+	    wdr_hold(env, row.group_id, row.amount_kobo, row.hold_reference, "") < 0)
+		log_event(LOG_LVL_WARN, "hold not renewed", "withdrawal_id", row.id, "reason",
+			  err_last()->reason, NULL);
 	rc = svc_env_call(env, wdr_current()->payments, "CreatePayout", &req.base,
 			  (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
 	if (rc < 0) {
@@ -129,7 +201,24 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 
 /* --- worker ----------------------------------------------------------------- */
 
-#define WDR_WORKER_BATCH 32
+
+/* Holds of requests that ended (or whose attempt ended) still noted open:
+ * a release a crash interrupted, or the sweeper's expiries. */
+static void wdr_close_holds(wdr_env *env)
+{
+	db_conn *c = NULL;
+	char **ids = NULL, **refs = NULL;
+	int n = 0;
+
+	if (db_thread_conn(&c) < 0 ||
+	    wdr_store_open_holds(c, env->arena, WDR_WORKER_BATCH, &ids, &refs, &n) < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		if (wdr_release(env, ids[i], refs[i]) < 0)
+			log_event(LOG_LVL_WARN, "hold not released yet", "withdrawal_id", ids[i],
+				  "reason", err_last()->reason, NULL);
+	}
+}
 
 void wdr_worker_pass(void)
 {
@@ -151,6 +240,8 @@ void wdr_worker_pass(void)
 					  err_last()->reason, NULL);
 		}
 	}
+	mem_arena_reset(arena);
+	wdr_close_holds(&env);
 	mem_arena_free(arena);
 }
 

@@ -23,6 +23,25 @@ KOLO_MUST_CHECK int wdr_move_body(db_conn *c, void *arg);
  * Nothing for a request in any other state. */
 KOLO_MUST_CHECK int wdr_pay(wdr_env *env, const char *withdrawal_id);
 
+/* --- holds (DESIGN §13): a request's money is held from request to payout --- */
+
+/* How long a hold placed before its request is committed lives, unless
+ * renewed: a crash in between locks the group's money that long at most. */
+#define WDR_HOLD_GRACE_S 120
+
+/* The ledger hold of a request's attempt: "withdrawal:<id>[:<attempt>]". */
+const char *wdr_hold_ref(mem_arena *a, const char *id, int attempt);
+/* RFC 3339 UTC of seconds from now (NULL when out of memory). */
+const char *wdr_time_in(mem_arena *a, int64_t seconds);
+/* PlaceHold: amount of the group promised to ref until expires_at ("":
+ * until captured or released); placed again, a live hold takes the new
+ * expiry. FAILED_PRECONDITION insufficient_funds when available is short. */
+KOLO_MUST_CHECK int wdr_hold(wdr_env *env, const char *group_id, int64_t amount,
+			     const char *ref, const char *expires_at);
+/* Releases the hold ref of request id ("" : none) and forgets it on the row;
+ * a hold already captured or never placed counts as closed. */
+KOLO_MUST_CHECK int wdr_release(wdr_env *env, const char *id, const char *ref);
+
 /* The sweeper and the payout poller, one pass (the worker loops it). */
 void wdr_worker_pass(void);
 KOLO_MUST_CHECK int wdr_worker_start(void);

@@ -212,21 +212,44 @@ static int wdr_tiers_of(mem_arena *a, const Kolo__Groups__V1__GetMembershipRespo
 	return 0;
 }
 
+/* Releases a hold no request owns (a create or retry that did not commit);
+ * a failure only leaves it to lapse after its grace. */
+static void wdr_release_quietly(wdr_env *env, const char *ref)
+{
+	Kolo__Ledger__V1__ReleaseHoldRequest req = KOLO__LEDGER__V1__RELEASE_HOLD_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	err_info kept = *err_last(); /* the caller's error stands */
+
+	req.reference = (char *)ref;
+	if (svc_env_call(env, wdr_current()->ledger, "ReleaseHold", &req.base, &resp,
+			 SVC_CALL_INTERNAL) < 0)
+		log_event(LOG_LVL_WARN, "hold left to lapse", "reference", ref, NULL);
+	if (kept.code != ERR_OK)
+		err_set(kept.code, kept.reason, "%s", kept.message);
+	else
+		err_clear();
+}
+
 /* --- CreateWithdrawal ------------------------------------------------------------ */
 
 static int wdr_approve_move(db_conn *c, const char *id, int required, int *approved);
 
 typedef struct wdr_create_tx {
-	mem_arena *arena;
+	wdr_env env;
 	wdr_new row;
 	wdr_approval_facts group; /* the rule now; the requester as officer and approver */
 	char *id;
+	const char *hold; /* the request's hold in the ledger */
 	int approved;
 } wdr_create_tx;
 
+/* One transaction, run once (it calls the ledger): the request, its hold of
+ * the money (refused when the available balance is short: then nothing is
+ * made) for WDR_HOLD_GRACE_S until renewed after COMMIT, and the decision. */
 static int wdr_create_body(db_conn *c, void *arg)
 {
 	wdr_create_tx *t = arg;
+	mem_arena *a = t->env.arena;
 	wdr_approval_decision d;
 	int rc = wdr_store_recent_kobo(c, t->row.group_id, "", &t->group.recent_kobo);
 
@@ -236,7 +259,14 @@ static int wdr_create_body(db_conn *c, void *arg)
 	t->group.amount_kobo = t->row.amount_kobo;
 	d = wdr_decide_approval(&t->group);
 	t->row.approvals_required = d.required;
-	rc = wdr_store_create(c, t->arena, &t->row, &t->id);
+	rc = wdr_store_create(c, a, &t->row, &t->id);
+	if (rc == 0) {
+		t->hold = wdr_hold_ref(a, t->id, 1);
+		rc = wdr_hold(&t->env, t->row.group_id, t->row.amount_kobo, t->hold,
+			      wdr_time_in(a, WDR_HOLD_GRACE_S));
+	}
+	if (rc == 0)
+		rc = wdr_store_set_hold(c, t->id, t->hold);
 	if (rc == 0 && d.complete)
 		rc = wdr_approve_move(c, t->id, d.required, &t->approved);
 	return rc;
@@ -321,7 +351,7 @@ WDR_HANDLER(create_withdrawal)
 	Kolo__Withdrawals__V1__CreateWithdrawalResponse *out =
 		(Kolo__Withdrawals__V1__CreateWithdrawalResponse *)resp;
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
-	wdr_create_tx t = { .arena = rpc_ctx_arena(ctx) };
+	wdr_create_tx t = { .env = wdr_env_of(ctx) };
 	wdr_beneficiary b;
 	char *beneficiary = NULL;
 	db_conn *c = NULL;
@@ -335,8 +365,6 @@ WDR_HANDLER(create_withdrawal)
 	if (rc < 0 || replayed)
 		return rc;
 	rc = wdr_check_holder(ctx, in->group_id, &b);
-	if (rc == 0)
-		rc = wdr_check_balance(ctx, in->group_id, in->amount_kobo);
 	if (rc == 0)
 		rc = wdr_verify_pin(ctx, in->pin);
 	if (rc == 0)
@@ -352,19 +380,26 @@ WDR_HANDLER(create_withdrawal)
 					.officers = (const char *const *)m->officer_user_ids,
 					.n_officers = m->n_officer_user_ids,
 					.approvers = &t.row.requested_by, .n_approvers = 1 };
-	rc = wdr_tiers_of(t.arena, m, &t.group);
+	rc = wdr_tiers_of(t.env.arena, m, &t.group);
 	if (rc < 0) {
 		free(beneficiary);
 		return rc;
 	}
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), wdr_create_body, &t);
+		rc = db_tx_single(c, svc_tx_timeout(ctx), wdr_create_body, &t);
 	free(beneficiary);
+	if (rc < 0 && t.hold) /* not made: its hold goes (or lapses in the grace) */
+		wdr_release_quietly(&t.env, t.hold);
 	if (rc == ERR_ALREADY_EXISTS && in->client_ref[0]) /* a concurrent retry won */
 		return wdr_replay(ctx, in, out, &replayed);
 	if (rc < 0)
 		return rc;
+	/* Made: the hold lives as long as the request waits, or until captured. */
+	if (wdr_hold(&t.env, in->group_id, in->amount_kobo, t.hold,
+		     t.approved ? "" : wdr_time_in(t.env.arena, wdr_current()->ttl_s)) < 0)
+		log_event(LOG_LVL_WARN, "hold not renewed", "withdrawal_id", t.id, "reason",
+			  err_last()->reason, NULL);
 	log_event(LOG_LVL_INFO, "withdrawal_requested", "withdrawal_id", t.id, "group_id",
 		  in->group_id, "actor", rpc_ctx_user_id(ctx), NULL);
 	if (t.approved)
@@ -381,6 +416,7 @@ typedef struct wdr_act_tx {
 	int approved; /* this approval completed the request */
 	int who;      /* WDR_BY_OFFICER and/or WDR_BY_REQUESTER */
 	wdr_state retried_to; /* RetryPayout: APPROVED or PENDING */
+	const char *hold;     /* RetryPayout: the next attempt's hold */
 } wdr_act_tx;
 
 /* The group as an approval decision needs it, from the actor's membership
@@ -570,6 +606,15 @@ WDR_HANDLER(decline_withdrawal)
 		return rc;
 	log_event(LOG_LVL_INFO, "withdrawal_declined", "withdrawal_id", t.id, "actor",
 		  t.actor, NULL);
+	/* Its money is free again (the worker finishes this after a crash). */
+	{
+		wdr_env env = wdr_env_of(ctx);
+
+		if (wdr_release(&env, w.id, w.hold_reference) < 0)
+			log_event(LOG_LVL_WARN, "hold release left to the worker", "withdrawal_id",
+				  w.id, "reason", err_last()->reason, NULL);
+		err_clear();
+	}
 	return wdr_reply(ctx, t.id, &out->withdrawal);
 }
 
@@ -608,6 +653,8 @@ static int wdr_retry_body(db_conn *c, void *arg)
 	if (!wdr_move_allowed(m.from, m.to, WDR_BY_OFFICER))
 		return err_set(ERR_INTERNAL, NULL, "no retry move to %s", wdr_state_text(m.to));
 	rc = wdr_store_move(c, &m, &moved);
+	if (rc == 0)
+		rc = wdr_store_set_hold(c, t->id, t->hold);
 	t->retried_to = m.to;
 	return rc;
 }
@@ -621,6 +668,7 @@ WDR_HANDLER(retry_payout)
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
 	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
 			 .actor = rpc_ctx_user_id(ctx) };
+	wdr_env env = wdr_env_of(ctx);
 	wdr_row w;
 	db_conn *c = NULL;
 	int rc = wdr_load_for(ctx, in->withdrawal_id, 1, &w, &m);
@@ -631,15 +679,31 @@ WDR_HANDLER(retry_payout)
 	if (rc == 0)
 		rc = wdr_verify_pin(ctx, in->pin);
 	if (rc == 0)
-		rc = wdr_check_balance(ctx, w.group_id, w.amount_kobo);
-	if (rc == 0)
 		rc = wdr_gather_group(m, &t);
+	/* The failed attempt's hold is closed; the next attempt's money is
+	 * held first (insufficient_funds when the available balance is short). */
+	if (rc == 0)
+		rc = wdr_release(&env, w.id, w.hold_reference);
+	if (rc == 0) {
+		t.hold = wdr_hold_ref(t.arena, w.id, w.payout_attempt + 1);
+		rc = wdr_hold(&env, w.group_id, w.amount_kobo, t.hold,
+			      wdr_time_in(t.arena, WDR_HOLD_GRACE_S));
+		if (rc < 0 && strcmp(err_last()->reason, "insufficient_funds") != 0)
+			wdr_release_quietly(&env, t.hold);
+	}
 	if (rc == 0)
 		rc = db_thread_conn(&c);
-	if (rc == 0)
+	if (rc == 0) {
 		rc = db_tx(c, svc_tx_timeout(ctx), wdr_retry_body, &t);
+		if (rc < 0)
+			wdr_release_quietly(&env, t.hold);
+	}
 	if (rc < 0)
 		return rc;
+	if (wdr_hold(&env, w.group_id, w.amount_kobo, t.hold,
+		     t.retried_to == WDR_APPROVED ? "" : wdr_time_in(t.arena, wdr_current()->ttl_s)) < 0)
+		log_event(LOG_LVL_WARN, "hold not renewed", "withdrawal_id", t.id, "reason",
+			  err_last()->reason, NULL);
 	log_event(LOG_LVL_INFO, "withdrawal_payout_retried", "withdrawal_id", t.id, "actor",
 		  t.actor, "status", wdr_state_text(t.retried_to), NULL);
 	if (t.retried_to == WDR_APPROVED)

@@ -14,7 +14,7 @@
 	" coalesce(w.client_ref, ''), coalesce(w.approvals_required, 0),"      \
 	" w.payout_attempt, coalesce(w.payout_id::text, ''),"                  \
 	" coalesce(w.payout_status, ''), coalesce(w.payout_failure, ''),"      \
-	" w.created_at::text, w.payout_tries"
+	" w.created_at::text, w.payout_tries, coalesce(w.hold_reference, '')"
 
 static int wdr_read(mem_arena *a, const PGresult *res, int row, wdr_row *out)
 {
@@ -42,7 +42,8 @@ static int wdr_read(mem_arena *a, const PGresult *res, int row, wdr_row *out)
 	out->payout_failure = db_text(a, res, row, 18);
 	out->page_key = db_text(a, res, row, 19);
 	out->payout_tries = (int)db_int64(res, row, 20);
-	if (!out->page_key)
+	out->hold_reference = db_text(a, res, row, 21);
+	if (!out->page_key || !out->hold_reference)
 		return err_oom();
 	state = wdr_state_parse(out->status);
 	if (state < 0)
@@ -384,4 +385,40 @@ int wdr_store_unpaid(db_conn *c, mem_arena *a, int idle_s, int limit, char ***id
 		(*ids)[i] = db_text(a, res, i, 0);
 	PQclear(res);
 	return *ids ? 0 : err_oom();
+}
+
+int wdr_store_set_hold(db_conn *c, const char *id, const char *hold_reference)
+{
+	const char *params[] = { id, hold_reference };
+
+	return db_run(c,
+		      "UPDATE withdrawal_request SET hold_reference = NULLIF($2, '')"
+		      " WHERE id = $1::uuid",
+		      2, params);
+}
+
+int wdr_store_open_holds(db_conn *c, mem_arena *a, int limit, char ***ids, char ***refs,
+			 int *n)
+{
+	char limit_text[DB_I64_TEXT];
+	const char *param = db_i64(limit_text, limit);
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT id, hold_reference FROM withdrawal_request"
+			 " WHERE hold_reference IS NOT NULL"
+			 " AND status IN ('DECLINED', 'CLOSED', 'PAYOUT_FAILED', 'PAID')"
+			 " ORDER BY updated_at LIMIT $1::int",
+			 1, &param);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	*ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(*n + 1));
+	*refs = mem_arena_alloc(a, sizeof(char *) * (size_t)(*n + 1));
+	for (int i = 0; *ids && *refs && i < *n; i++) {
+		(*ids)[i] = db_text(a, res, i, 0);
+		(*refs)[i] = db_text(a, res, i, 1);
+	}
+	PQclear(res);
+	return *ids && *refs ? 0 : err_oom();
 }

@@ -31,6 +31,7 @@ typedef struct wdr_row {
 	int approvals_required;
 	int payout_attempt;
 	int payout_tries;    /* asks of payments about this attempt that settled nothing */
+	char *hold_reference; /* the ledger hold of the current attempt, "" when none open */
 	char *payout_id;
 	char *payout_status; /* "" until a payout exists */
 	char *payout_failure;
@@ -116,5 +117,12 @@ KOLO_MUST_CHECK int wdr_store_expire(db_conn *c, int *n);
  * the longest waiting first. */
 KOLO_MUST_CHECK int wdr_store_unpaid(db_conn *c, mem_arena *a, int idle_s, int limit,
 				     char ***ids, int *n);
+
+/* Notes the ledger hold of the current attempt ("" once it is closed). */
+KOLO_MUST_CHECK int wdr_store_set_hold(db_conn *c, const char *id, const char *hold_reference);
+/* Requests that ended (or whose attempt ended) with a hold still noted open:
+ * the worker closes them (a release a crash interrupted). */
+KOLO_MUST_CHECK int wdr_store_open_holds(db_conn *c, mem_arena *a, int limit, char ***ids,
+					 char ***refs, int *n);
 
 #endif

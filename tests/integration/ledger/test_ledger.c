@@ -276,14 +276,16 @@ static int release_hold(const char *reference)
 	return test_world_call(&w, &w.ledger, "ReleaseHold", &req, &resp, NULL);
 }
 
-static int capture_hold(const book *b, const char *reference, const char *entry_reference,
-			Kolo__Ledger__V1__CaptureHoldResponse **out)
+static int capture_hold(const book *b, const char *reference, int64_t amount,
+			const char *entry_reference, Kolo__Ledger__V1__CaptureHoldResponse **out)
 {
 	Kolo__Ledger__V1__CaptureHoldRequest req = KOLO__LEDGER__V1__CAPTURE_HOLD_REQUEST__INIT;
 	Kolo__Ledger__V1__CaptureHoldResponse *resp = NULL;
 	int rc;
 
 	req.reference = (char *)reference;
+	req.group_id = (char *)b->group;
+	req.amount_kobo = amount;
 	req.account_id = (char *)b->account;
 	req.entry_reference = (char *)entry_reference;
 	req.source = "payout";
@@ -352,18 +354,18 @@ static void test_holds_promise_money_once(void **state)
 	assert_int_equal(place_hold(&b, 4000, "hold:b", NULL, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "hold_closed");
 	/* Capture: the DEBIT, once; the hold is spent. */
-	assert_int_equal(capture_hold(&b, "hold:a", "payout:hold-a", &cap), 0);
+	assert_int_equal(capture_hold(&b, "hold:a", 6000, "payout:hold-a", &cap), 0);
 	assert_false(cap->replayed);
 	assert_int_equal(cap->entry->amount_kobo, 6000);
 	snprintf(id, sizeof(id), "%s", cap->entry->id);
-	assert_int_equal(capture_hold(&b, "hold:a", "payout:hold-a", &cap), 0);
+	assert_int_equal(capture_hold(&b, "hold:a", 6000, "payout:hold-a", &cap), 0);
 	assert_true(cap->replayed);
 	assert_string_equal(cap->entry->id, id);
 	assert_balances(&b, 4000, 0);
 	assert_int_equal(release_hold("hold:a"), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "hold_captured");
 	/* A released hold is not captured, and that entry reference stays refused. */
-	assert_int_equal(capture_hold(&b, "hold:b", "payout:hold-b", NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(capture_hold(&b, "hold:b", 4000, "payout:hold-b", NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "hold_not_held");
 	assert_int_equal(post_entry(&b, &(post){ DEBIT, 4000, "payout:hold-b", .source = "payout" },
 				    NULL),
@@ -408,8 +410,9 @@ static void test_expired_holds_stop_counting_and_bad_holds_are_refused(void **st
 	assert_string_equal(err_last()->reason, "invalid_time");
 	assert_int_equal(release_hold("hold:nobody"), ERR_NOT_FOUND);
 	assert_string_equal(err_last()->reason, "hold_not_found");
-	assert_int_equal(capture_hold(&b, "hold:nobody", "payout:nobody", NULL), ERR_NOT_FOUND);
-	assert_string_equal(err_last()->reason, "hold_not_found");
+	assert_int_equal(capture_hold(&b, "hold:nobody", 5, "payout:nobody", NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "hold_not_held");
 	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM ledger_hold"
 					       " WHERE reference IN ('hold:zero', 'hold:neg',"
 					       " 'hold:when')"),

@@ -481,21 +481,156 @@ static void race(racer_arg *args, int n)
 		pthread_join(threads[i], NULL);
 }
 
+typedef struct creator_arg {
+	const team *t;
+	int64_t amount; /* 30000 when 0 */
+	int rc;
+	int status;
+	char reason[64];
+} creator_arg;
+
+static void *creator(void *arg)
+{
+	creator_arg *r = arg;
+	mem_arena *a = mem_arena_new(0);
+	test_caller who = { .access_token = r->t->owner.access_token };
+	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
+		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
+	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
+	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
+
+	b.bank_code = "058";
+	b.account_number = GOOD_ACCOUNT;
+	b.account_name = "Ngozi Eze";
+	req.group_id = (char *)r->t->group;
+	req.amount_kobo = r->amount ? r->amount : 30000;
+	req.beneficiary = &b;
+	req.reason = "Split to dodge the tier";
+	req.pin = PIN;
+	r->rc = test_call(&w.withdrawals, "CreateWithdrawal", &req.base,
+			  (ProtobufCMessage **)&resp, a, &who);
+	r->status = r->rc == 0 ? resp->withdrawal->status : 0;
+	snprintf(r->reason, sizeof(r->reason), "%s", r->rc == 0 ? "" : err_last()->reason);
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+/* held and available of the team's group, as GetBalance answers them. */
+static void held_available(const team *t, int64_t *held, int64_t *available)
+{
+	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
+
+	req.group_id = (char *)t->group;
+	assert_int_equal(test_world_call(&w, &w.ledger, "GetBalance", &req, &resp, NULL), 0);
+	*held = resp->held_kobo;
+	*available = resp->available_kobo;
+}
+
+static void assert_held(const team *t, int64_t held)
+{
+	int64_t h, av;
+
+	held_available(t, &h, &av);
+	assert_int_equal(h, held);
+	assert_int_equal(av, balance(t) - held);
+}
+
+/* DESIGN §13: a request holds its money from the moment it is made; decline,
+ * cancel, expiry and a failed payout give it back exactly once; a payout
+ * captures it as its debit. */
+static void test_holds_follow_the_request(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
+	char sql[512];
+
+	make_team(&t, "holds", 50000);
+	/* Declined. */
+	assert_int_equal(request(&t, &t.owner, 20000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_held(&t, 20000);
+	assert_int_equal(request(&t, &t.owner, 30001, GOOD_ACCOUNT, PIN, NULL, NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "insufficient_funds");
+	assert_int_equal(decline(wd->id, &t.treasurer, NULL), 0);
+	assert_held(&t, 0);
+	/* Cancelled by the requester. */
+	assert_int_equal(request(&t, &t.owner, 20000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(decline(wd->id, &t.owner, NULL), 0);
+	assert_held(&t, 0);
+	/* Expired: the request and its hold lapse together; the sweeper ends
+	 * both on record. */
+	assert_int_equal(request(&t, &t.owner, 20000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	snprintf(sql, sizeof(sql),
+		 "WITH r AS (UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
+		 " - interval '1 minute' WHERE id = '%s' RETURNING id)"
+		 " UPDATE ledger_hold SET expires_at = now() - interval '1 minute'"
+		 " WHERE reference = 'withdrawal:%s'", wd->id, wd->id);
+	test_pg_ok(w.admin, sql);
+	assert_held(&t, 0);
+	test_world_withdrawals_pass(&w);
+	assert_int_equal(get(wd->id, &t.owner)->status, W_DECLINED);
+	/* A failed payout: captured, reversed, nothing held; a retry holds anew. */
+	assert_int_equal(request(&t, &t.owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAYOUT_FAILED);
+	assert_held(&t, 0);
+	assert_int_equal(balance(&t), 50000);
+	/* Paid: the capture is the debit, once. */
+	assert_int_equal(request(&t, &t.owner, 15000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	assert_held(&t, 15000);
+	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAID);
+	assert_held(&t, 0);
+	assert_int_equal(balance(&t), 35000);
+	snprintf(sql, sizeof(sql),
+		 "SELECT string_agg(coalesce(closed_reason, status), ',' ORDER BY created_at)"
+		 " FROM ledger_hold WHERE group_id = '%s'", t.group);
+	{
+		char *ends = test_pg_value(w.admin, sql);
+
+		assert_string_equal(ends, "released,released,expired,captured,captured");
+		free(ends);
+	}
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM withdrawal_request WHERE group_id = '%s'"
+		 " AND hold_reference IS NOT NULL", t.group);
+	assert_int_equal(test_pg_long(w.admin, sql), 0);
+}
+
+/* DESIGN §13: two requests whose sum exceeds the balance, made at the same
+ * moment: the first holds its money, the other is refused at request time;
+ * the one made pays once. */
 static void test_two_withdrawals_racing_for_one_balance_pay_at_most_once(void **state)
 {
 	team t;
-	Kolo__Withdrawals__V1__Withdrawal *a = NULL, *b = NULL;
-	racer_arg args[2];
-	int paid;
+	creator_arg args[2];
+	pthread_t threads[2];
+	Kolo__Withdrawals__V1__ListWithdrawalsRequest list =
+		KOLO__WITHDRAWALS__V1__LIST_WITHDRAWALS_REQUEST__INIT;
+	Kolo__Withdrawals__V1__ListWithdrawalsResponse *listed = NULL;
+	int made = 0, refused = 0;
 
 	make_team(&t, "race-balance", 50000);
-	assert_int_equal(request(&t, &t.owner, 40000, GOOD_ACCOUNT, PIN, NULL, &a), 0);
-	assert_int_equal(request(&t, &t.owner, 40000, GOOD_ACCOUNT, PIN, NULL, &b), 0);
-	args[0] = (racer_arg){ .id = a->id, .as = &t.treasurer, .approve = 1 };
-	args[1] = (racer_arg){ .id = b->id, .as = &t.treasurer, .approve = 1 };
-	race(args, 2);
-	paid = (get(a->id, &t.owner)->status == W_PAID) + (get(b->id, &t.owner)->status == W_PAID);
-	assert_int_equal(paid, 1);
+	for (int i = 0; i < 2; i++) {
+		args[i] = (creator_arg){ .t = &t, .amount = 40000 };
+		pthread_create(&threads[i], NULL, creator, &args[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(threads[i], NULL);
+		made += args[i].rc == 0;
+		refused += args[i].rc == ERR_FAILED_PRECONDITION &&
+			   strcmp(args[i].reason, "insufficient_funds") == 0;
+	}
+	assert_int_equal(made, 1);
+	assert_int_equal(refused, 1);
+	list.group_id = t.group;
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed,
+					 &t.owner), 0);
+	assert_int_equal(listed->n_withdrawals, 1);
+	assert_int_equal(approve(listed->withdrawals[0]->id, &t.treasurer, PIN, NULL), 0);
+	assert_int_equal(get(listed->withdrawals[0]->id, &t.owner)->status, W_PAID);
 	assert_int_equal(debits(&t), 1);
 	assert_int_equal(balance(&t), 10000);
 }
@@ -785,6 +920,16 @@ static void test_stale_payout_copy_cannot_debit_a_failed_attempt(void **state)
 		 " 'demo', 1, 'PENDING' FROM withdrawal_request WHERE id = '%s'",
 		 w1->id, t.treasurer.id, w1->id, w1->id);
 	test_pg_ok(w.admin, sql);
+	/* ... and its hold lapsed (DESIGN §13 holds would otherwise keep the
+	 * money from the next request). */
+	{
+		Kolo__Ledger__V1__ReleaseHoldRequest rel = KOLO__LEDGER__V1__RELEASE_HOLD_REQUEST__INIT;
+		Kolo__Ledger__V1__ReleaseHoldResponse *released = NULL;
+
+		rel.reference = mem_arena_printf(w.arena, "withdrawal:%s", w1->id);
+		assert_int_equal(test_world_call(&w, &w.ledger, "ReleaseHold", &rel, &released,
+						 NULL), 0);
+	}
 	/* 2. Another withdrawal drains the group. */
 	assert_int_equal(request(&t, &t.owner, 10000, GOOD_ACCOUNT, PIN, NULL, &w2), 0);
 	assert_int_equal(approve(w2->id, &t.treasurer, PIN, &done), 0);
@@ -894,38 +1039,6 @@ static void test_tiers_need_more_approvals_and_splitting_does_not_dodge_them(voi
 	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
 	assert_int_equal(done->status, W_PAID);
 	assert_int_equal(balance(&t), 60000);
-}
-
-typedef struct creator_arg {
-	const team *t;
-	int rc;
-	int status;
-} creator_arg;
-
-static void *creator(void *arg)
-{
-	creator_arg *r = arg;
-	mem_arena *a = mem_arena_new(0);
-	test_caller who = { .access_token = r->t->owner.access_token };
-	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
-		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
-	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
-	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
-
-	b.bank_code = "058";
-	b.account_number = GOOD_ACCOUNT;
-	b.account_name = "Ngozi Eze";
-	req.group_id = (char *)r->t->group;
-	req.amount_kobo = 30000;
-	req.beneficiary = &b;
-	req.reason = "Split to dodge the tier";
-	req.pin = PIN;
-	r->rc = test_call(&w.withdrawals, "CreateWithdrawal", &req.base,
-			  (ProtobufCMessage **)&resp, a, &who);
-	r->status = r->rc == 0 ? resp->withdrawal->status : 0;
-	mem_arena_free(a);
-	rpc_client_thread_done();
-	return NULL;
 }
 
 /* Splitting in parallel does not dodge a tier either: a decision waits for
@@ -1285,6 +1398,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_idempotency_key_returns_the_same_request, check_invariant),
 		cmocka_unit_test_teardown(test_idempotency_key_replays_only_the_same_request, check_invariant),
 		cmocka_unit_test_teardown(test_two_withdrawals_racing_for_one_balance_pay_at_most_once, check_invariant),
+		cmocka_unit_test_teardown(test_holds_follow_the_request, check_invariant),
 		cmocka_unit_test_teardown(test_approve_racing_decline_has_one_outcome, check_invariant),
 		cmocka_unit_test_teardown(test_expired_requests_cannot_be_approved_and_are_swept, check_invariant),
 		cmocka_unit_test_teardown(test_failed_payout_keeps_the_money_in_the_group, check_invariant),
