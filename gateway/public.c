@@ -25,7 +25,8 @@
 /* What a public view shows, gathered in the request's arena. */
 typedef struct gw_public {
 	Kolo__Groups__V1__ResolvePublicTokenResponse *group;
-	int64_t balance;
+	int64_t balance;   /* posted */
+	int64_t held;	   /* promised to withdrawals (DESIGN §13) */
 	Kolo__Ledger__V1__ListEntriesResponse *entries;
 	Kolo__Withdrawals__V1__ListWithdrawalsResponse *withdrawals;
 	Kolo__Groups__V1__ListProposalsResponse *proposals; /* newest first */
@@ -96,6 +97,7 @@ static int gw_public_gather(gw_request *req, gw_public *v)
 	if (rc < 0)
 		return rc;
 	v->balance = balance->balance_kobo;
+	v->held = balance->held_kobo;
 	ent.group_id = v->group->group_id;
 	ent.page_size = 50;
 	ent.page_token = (char *)(page_token ? page_token : "");
@@ -202,9 +204,12 @@ void gw_public_json_route(const gw_route *route, gw_request *req, gw_response *r
 	for (size_t i = 0; i < v.proposals->n_proposals; i++)
 		json_array_append_new(governance, gw_public_proposal_json(v.proposals->proposals[i]));
 	gw_reply_json(resp, 200,
-		      json_pack("{s:{s:s, s:s}, s:I, s:s, s:o, s:s, s:o, s:o}", "group", "name",
-				v.group->name, "description", v.group->description,
-				"balance_kobo", (json_int_t)v.balance, "currency", "NGN",
+		      json_pack("{s:{s:s, s:s}, s:I, s:I, s:I, s:s, s:o, s:s, s:o, s:o}", "group",
+				"name", v.group->name, "description", v.group->description,
+				"balance_kobo", (json_int_t)v.balance, "held_kobo",
+				(json_int_t)v.held, "available_kobo",
+				(json_int_t)(v.balance > v.held ? v.balance - v.held : 0),
+				"currency", "NGN",
 				"entries", entries, "next_page_token",
 				v.entries->next_page_token, "withdrawals", withdrawals,
 				"governance", governance));
@@ -335,7 +340,7 @@ void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *r
 {
 	gw_public v;
 	gw_html h = { 0 };
-	char balance[48];
+	char balance[48], held[48], available[48];
 
 	(void)route;
 	memset(&v, 0, sizeof(v));
@@ -351,6 +356,8 @@ void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *r
 		return;
 	}
 	gw_naira_display(balance, v.balance);
+	gw_naira_display(held, v.held);
+	gw_naira_display(available, v.balance > v.held ? v.balance - v.held : 0);
 	gw_html_raw(&h, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
 			"<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 			"<title>");
@@ -363,7 +370,11 @@ void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *r
 	gw_html_text(&h, v.group->description);
 	gw_html_raw(&h, "</p><div class=\"bal\" id=\"balance\">");
 	gw_html_text(&h, balance);
-	gw_html_raw(&h, "</div><p><a href=\"/p/");
+	gw_html_raw(&h, "</div><p class=\"muted\" id=\"held\">Held for withdrawals: ");
+	gw_html_text(&h, held);
+	gw_html_raw(&h, " &middot; available: ");
+	gw_html_text(&h, available);
+	gw_html_raw(&h, "</p><p><a href=\"/p/");
 	gw_html_text(&h, gw_token_param(req));
 	gw_html_raw(&h, "/statement.csv\">Download the full statement (CSV)</a></p>");
 	gw_page_entries(&h, &v);

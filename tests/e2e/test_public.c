@@ -107,6 +107,9 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "group"), "name")),
 			    "<script>alert(1)</script> Ajo");
 	assert_int_equal(json_integer_value(json_object_get(r.json, "balance_kobo")), 123356789);
+	/* Nothing waits for approval here: nothing is held (DESIGN §13). */
+	assert_int_equal(json_integer_value(json_object_get(r.json, "held_kobo")), 0);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "available_kobo")), 123356789);
 	assert_int_equal(json_array_size(json_object_get(r.json, "entries")), 2);
 	wd = json_array_get(json_object_get(r.json, "withdrawals"), 0);
 	assert_string_equal(json_string_value(json_object_get(wd, "status")), "PAID");
