@@ -187,7 +187,10 @@ BEGIN
          AND EXISTS (SELECT 1 FROM public.ledger_entry WHERE client_ref = p_client_ref)) THEN
     RETURN;
   END IF;
-  held := public.ledger_held(p_group);
+  -- ledger_held, written out: a plain debit is the hot path
+  SELECT coalesce(sum(amount_kobo), 0) INTO held FROM public.ledger_hold
+   WHERE group_id = p_group AND status = 'held'
+     AND (expires_at IS NULL OR expires_at > clock_timestamp());
   IF bal IS NULL OR bal - held < p_amount THEN
     INSERT INTO public.ledger_refusal (reference, group_id, amount_kobo, balance_kobo)
     VALUES (p_reference, p_group, p_amount, coalesce(bal - held, 0));
