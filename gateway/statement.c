@@ -3,7 +3,9 @@
  * in kobo, signed (debits negative). The first page is read before the
  * reply starts (so a non-member gets a clean 404); the rest is streamed one
  * ListEntries page at a time, each in a fresh arena, so memory stays flat
- * whatever the history. */
+ * whatever the history. Holds (DESIGN §13) are not entries: one last row
+ * of type HELD, with no time and no entry id, says what is held now (its
+ * amount) and what is available (its balance). */
 #include "gw.h"
 
 #include <stdio.h>
@@ -28,6 +30,7 @@ typedef struct gw_statement {
 	char *next_token;  /* malloc'd; NULL when the last page was read */
 	int64_t balance;
 	int internal;	   /* read with the service token (public statements) */
+	int held_done;	   /* the HELD row was written */
 	char *buf;	   /* CSV not yet sent */
 	size_t len, pos;
 } gw_statement;
@@ -108,16 +111,44 @@ static int gw_statement_page(gw_statement *st, const char *prefix)
 	return 0;
 }
 
+/* The last row: what is held now and what is available; 0, or -1 with the
+ * error recorded. */
+static int gw_statement_held(gw_statement *st)
+{
+	Kolo__Ledger__V1__GetBalanceRequest in = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	Kolo__Ledger__V1__GetBalanceResponse *out = NULL;
+	char held[MONEY_TEXT_MAX], available[MONEY_TEXT_MAX], row[256];
+
+	mem_arena_reset(st->arena);
+	in.group_id = st->group_id;
+	if (gw_call(&st->req, GW_LEDGER, "GetBalance", &in.base, (ProtobufCMessage **)&out,
+		    st->internal) < 0)
+		return -1;
+	money_naira(held, out->held_kobo);
+	money_naira(available, out->available_kobo);
+	snprintf(row, sizeof(row), ",,HELD,held for withdrawals,,,%s,%lld,%s,%lld\r\n", held,
+		 (long long)out->held_kobo, available, (long long)out->available_kobo);
+	st->len = 0;
+	st->pos = 0;
+	st->buf[0] = '\0';
+	st->held_done = 1;
+	return gw_statement_append(st, row);
+}
+
 static long gw_statement_fill(void *cls, char *buf, size_t max)
 {
 	gw_statement *st = cls;
 	size_t n;
 
 	while (st->pos == st->len) {
-		if (!st->next_token)
+		if (st->next_token) {
+			if (gw_statement_page(st, "") < 0)
+				return -1;
+		} else if (st->held_done) {
 			return 0;
-		if (gw_statement_page(st, "") < 0)
+		} else if (gw_statement_held(st) < 0) {
 			return -1;
+		}
 	}
 	n = st->len - st->pos < max ? st->len - st->pos : max;
 	memcpy(buf, st->buf + st->pos, n);

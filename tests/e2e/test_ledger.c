@@ -134,6 +134,8 @@ static void test_books_over_http(void **state)
 	assert_non_null(strstr(r.body, ",CREDIT,dep-1,demo,true,1500.75,150075,1500.75,150075\r\n"));
 	assert_non_null(strstr(r.body, ",\"ref,with\"\"quote\",demo,true,25.00,2500,1525.75,152575\r\n"));
 	assert_non_null(strstr(r.body, ",DEBIT,payout:x,demo,true,-500.00,-50000,1025.75,102575\r\n"));
+	/* Holds are not entries: one last HELD row (nothing held here). */
+	assert_non_null(strstr(r.body, "\r\n,,HELD,held for withdrawals,,,0.00,0,1025.75,102575\r\n"));
 	e2e_reply_free(&r);
 	e2e_expect(NULL, "GET", path, &as_stranger, 404, "group_not_found");
 	test_pg_ledger_invariant(admin);
