@@ -7,6 +7,7 @@
  *       PostEntry CREDIT of 100 kobo, unique references, round-robin over
  *       the "GROUP ACCOUNT" lines of FILE
  *   ledger_bench ADDR debit THREADS SECS GROUP ACCOUNT
+ *   ledger_bench ADDR holdcap THREADS SECS GROUP ACCOUNT (hold, then capture)
  *       PostEntry DEBIT of 1 kobo on one group, unique references
  *   ledger_bench ADDR balance THREADS SECS GROUP EXPECTED
  *       GetBalance of one group; a reply other than EXPECTED kobo counts
@@ -95,6 +96,39 @@ static int bench_debit(void *arg, mem_arena *arena)
 			  1, arena, 0, atomic_fetch_add(&next_ref, 1));
 }
 
+/* A withdrawal's money on the hot group (DESIGN §13): a hold of 1 kobo,
+ * then its capture as the DEBIT, two calls under the group's lock. */
+static int bench_holdcap(void *arg, mem_arena *arena)
+{
+	ProtobufCAllocator alloc = mem_arena_allocator(arena);
+	Kolo__Ledger__V1__PlaceHoldRequest hold = KOLO__LEDGER__V1__PLACE_HOLD_REQUEST__INIT;
+	Kolo__Ledger__V1__CaptureHoldRequest cap = KOLO__LEDGER__V1__CAPTURE_HOLD_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	rpc_call_opts opts = { .timeout_ms = 30000, .metadata = internal_md, .n_metadata = 1 };
+	unsigned long n = atomic_fetch_add(&next_ref, 1);
+	char hold_ref[96], entry_ref[96];
+	int rc;
+
+	(void)arg;
+	snprintf(hold_ref, sizeof(hold_ref), "%shold:%lu", ref_prefix, n);
+	snprintf(entry_ref, sizeof(entry_ref), "%s%lu", ref_prefix, n);
+	hold.group_id = targets[0].group;
+	hold.amount_kobo = 1;
+	hold.reference = hold_ref;
+	rc = rpc_call(channel, "PlaceHold", &hold.base, &resp, &alloc, &opts);
+	if (rc == 0) {
+		cap.reference = hold_ref;
+		cap.group_id = targets[0].group;
+		cap.amount_kobo = 1;
+		cap.account_id = targets[0].account;
+		cap.entry_reference = entry_ref;
+		cap.source = "demo";
+		cap.simulated = 1;
+		rc = rpc_call(channel, "CaptureHold", &cap.base, &resp, &alloc, &opts);
+	}
+	return bench_failed(rc);
+}
+
 static int bench_balance(void *arg, mem_arena *arena)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
@@ -163,6 +197,7 @@ static int usage(void)
 		"usage: ledger_bench ADDR fund GROUP ACCOUNT AMOUNT\n"
 		"       ledger_bench ADDR credit THREADS SECS FILE\n"
 		"       ledger_bench ADDR debit THREADS SECS GROUP ACCOUNT\n"
+		"       ledger_bench ADDR holdcap THREADS SECS GROUP ACCOUNT\n"
 		"       ledger_bench ADDR balance THREADS SECS GROUP EXPECTED\n");
 	return 2;
 }
@@ -198,6 +233,10 @@ int main(int argc, char **argv)
 			if (bench_set_target(&targets[0], argv[5], argv[6]) < 0)
 				return usage();
 			call = bench_debit;
+		} else if (strcmp(mode, "holdcap") == 0 && argc == 7) {
+			if (bench_set_target(&targets[0], argv[5], argv[6]) < 0)
+				return usage();
+			call = bench_holdcap;
 		} else if (strcmp(mode, "balance") == 0 && argc == 7) {
 			if (bench_set_target(&targets[0], argv[5], "-") < 0 ||
 			    cfg_parse_int(&expected_balance, argv[6], 0, INT64_MAX) < 0)
