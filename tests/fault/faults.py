@@ -860,10 +860,51 @@ def scenario_j(owner):
     invariants("j")
 
 
+def scenario_k(owner):
+    """kill -9 withdrawals while a request's hold is at the ledger (inside
+    its create transaction, waiting on the group's balance row): the ledger
+    places the hold after the request's transaction died, so a hold with no
+    request is left, placed for the create's grace only (DESIGN §13,
+    WDR_HOLD_GRACE_S): once that passes it stops counting and the ledger's
+    sweeper ends it on record; the money is whole and a new request pays."""
+    g = Group(owner, "Fault K")
+    fund(g, "300.00")
+    g.wait_balance(30000)
+    with BalanceLock(g) as lock:
+        t, _ = in_background(lambda: g.withdraw(30000, "fault k"))
+        poll("the hold waiting at the ledger", lambda: lock.waited_on("ledger_place_hold"))
+        kill9("withdrawals")
+    t.join(CAP)
+    restart("withdrawals")
+    poll("the orphan hold placed", lambda: psql(
+        "SELECT count(*) FROM ledger_hold WHERE group_id = '%s'" % g.id) == "1")
+    check(psql("SELECT count(*) FROM withdrawal_request WHERE group_id = '%s'" % g.id) == "0",
+          "k: a request was made")
+    check(psql("SELECT expires_at <= created_at + interval '121 seconds' FROM ledger_hold"
+               " WHERE group_id = '%s'" % g.id) == "t", "k: the orphan hold outlives its grace")
+    # The grace passes (moved forward here rather than waited for).
+    psql("UPDATE ledger_hold SET expires_at = now() WHERE group_id = '%s'" % g.id)
+    status, reply = http("GET", "/v1/groups/%s/balance" % g.id, token=owner.token)
+    check(status == 200 and int(reply.get("available_kobo", -1)) == 30000,
+          "k: money still held %s %s" % (status, reply))
+    poll("the sweeper ending the orphan hold", lambda: psql(
+        "SELECT status || '/' || closed_reason FROM ledger_hold WHERE group_id = '%s'"
+        % g.id) == "released/expired")
+    fake_mode("transfers", "succeed_immediately", 1)
+    # (the gateway's channel to the restarted withdrawals may need a moment)
+    poll("a new request made", lambda: g.withdraw(30000, "fault k again") == 201)
+    wid = g.withdrawal_id()
+    poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
+    check(debits_of(wid) == 1, "k: %d debits" % debits_of(wid))
+    check(g.balance() == 0, "k: balance %d" % g.balance())
+    invariants("k")
+
+
 SCENARIOS = [("a", scenario_a), ("b", scenario_b), ("c", scenario_c), ("d", scenario_d),
              ("e", scenario_e),
              ("f", scenario_f), ("g", scenario_g),
-             ("h", scenario_h), ("i", scenario_i), ("j", scenario_j)]
+             ("h", scenario_h), ("i", scenario_i), ("j", scenario_j),
+             ("k", scenario_k)]
 
 
 def on_term(signum, frame):
