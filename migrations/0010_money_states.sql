@@ -17,52 +17,11 @@ GRANT SELECT, INSERT ON public.ledger_refusal TO kolo_ledger;
 
 -- A posting is ONE statement (its own transaction: the group's balance row is
 -- locked only while PostgreSQL runs it, never across a round trip) calling
--- one of the two functions below. Each first bounds how long it may wait
+-- one of two functions. Each first bounds how long it may wait
 -- for the group's balance row (lock_timeout, local to the statement's
 -- transaction: p_lock_wait_ms, the ledger's wait capped by the caller's
--- deadline; past it, SQLSTATE 55P03 and nothing written).
-
--- A DEBIT: the balance row is locked first, so each statement after it (a
--- fresh snapshot each, this function being VOLATILE under READ COMMITTED)
--- sees everything earlier lock holders committed. Returns the new entry; no
--- row when the reference already has an outcome (an entry or a refusal:
--- the caller reads which) or when it is refused now (recorded in
--- ledger_refusal).
-CREATE FUNCTION public.ledger_post_debit(p_group uuid, p_account uuid, p_user uuid,
-                                         p_amount bigint, p_currency text, p_source text,
-                                         p_reference text, p_client_ref text,
-                                         p_simulated boolean, p_channel text,
-                                         p_lock_wait_ms integer)
-RETURNS SETOF public.ledger_entry
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-  held bigint;
-BEGIN
-  PERFORM set_config('lock_timeout', p_lock_wait_ms::text, true);
-  SELECT balance_kobo INTO held FROM public.ledger_balance
-   WHERE group_id = p_group FOR UPDATE;
-  IF EXISTS (SELECT 1 FROM public.ledger_entry WHERE reference = p_reference)
-     OR EXISTS (SELECT 1 FROM public.ledger_refusal WHERE reference = p_reference) THEN
-    RETURN;
-  END IF;
-  IF held IS NULL OR held < p_amount THEN
-    INSERT INTO public.ledger_refusal (reference, group_id, amount_kobo, balance_kobo)
-    VALUES (p_reference, p_group, p_amount, coalesce(held, 0));
-    RETURN;
-  END IF;
-  UPDATE public.ledger_balance
-     SET balance_kobo = balance_kobo - p_amount, debits_kobo = debits_kobo + p_amount,
-         entries = entries + 1, updated_at = now()
-   WHERE group_id = p_group;
-  RETURN QUERY
-    INSERT INTO public.ledger_entry (group_id, account_id, user_id, type, amount_kobo,
-                                     currency, source, reference, client_ref, simulated,
-                                     payment_channel)
-    VALUES (p_group, p_account, p_user, 'DEBIT', p_amount, p_currency, p_source,
-            p_reference, p_client_ref, p_simulated, p_channel)
-    RETURNING *;
-END
-$$;
+-- deadline; past it, SQLSTATE 55P03 and nothing written). The DEBIT's,
+-- ledger_post_debit, needs the holds of 0012 and is written there.
 
 -- A CREDIT, and with p_fee > 0 the DEBIT of the fee the provider kept
 -- (reference p_fee_reference, the credit's other fields), together: the
@@ -104,11 +63,6 @@ BEGIN
   END IF;
 END
 $$;
-REVOKE ALL ON FUNCTION public.ledger_post_debit(uuid, uuid, uuid, bigint, text, text, text,
-                                                text, boolean, text, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.ledger_post_debit(uuid, uuid, uuid, bigint, text, text,
-                                                   text, text, boolean, text, integer)
-  TO kolo_ledger;
 REVOKE ALL ON FUNCTION public.ledger_post_credit(uuid, uuid, uuid, bigint, text, text, text,
                                                  text, boolean, text, bigint, text, integer)
   FROM PUBLIC;

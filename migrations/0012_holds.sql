@@ -165,8 +165,14 @@ LANGUAGE sql VOLATILE AS $$
   SELECT count(*)::integer FROM done
 $$;
 
--- A plain DEBIT must fit in the available balance (balance - live holds).
-CREATE OR REPLACE FUNCTION public.ledger_post_debit(p_group uuid, p_account uuid, p_user uuid,
+-- A DEBIT (PostEntry; a capture is ledger_capture_hold): the balance row is
+-- locked first, so each statement after it (a fresh snapshot each, this
+-- function being VOLATILE under READ COMMITTED) sees everything earlier lock
+-- holders committed. It must fit in the available balance (balance - live
+-- holds). Returns the new entry; no row when the reference or the
+-- idempotency key already has an outcome (the caller reads which) or when it
+-- is refused now (recorded in ledger_refusal, 0010).
+CREATE FUNCTION public.ledger_post_debit(p_group uuid, p_account uuid, p_user uuid,
                                                     p_amount bigint, p_currency text,
                                                     p_source text, p_reference text,
                                                     p_client_ref text, p_simulated boolean,
@@ -217,6 +223,8 @@ REVOKE ALL ON FUNCTION public.ledger_release_hold(text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.ledger_capture_hold(text, uuid, bigint, uuid, text, text,
                                                   boolean, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.ledger_sweep_holds(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.ledger_post_debit(uuid, uuid, uuid, bigint, text, text, text,
+                                                text, boolean, text, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.ledger_held(uuid) TO kolo_ledger;
 GRANT EXECUTE ON FUNCTION public.ledger_place_hold(uuid, bigint, text,
                                                    timestamp with time zone, integer)
@@ -225,3 +233,6 @@ GRANT EXECUTE ON FUNCTION public.ledger_release_hold(text, integer) TO kolo_ledg
 GRANT EXECUTE ON FUNCTION public.ledger_capture_hold(text, uuid, bigint, uuid, text, text,
                                                      boolean, text, integer) TO kolo_ledger;
 GRANT EXECUTE ON FUNCTION public.ledger_sweep_holds(integer) TO kolo_ledger;
+GRANT EXECUTE ON FUNCTION public.ledger_post_debit(uuid, uuid, uuid, bigint, text, text,
+                                                   text, text, boolean, text, integer)
+  TO kolo_ledger;

@@ -11,7 +11,7 @@
 	DB_RFC3339("created_at") ", created_at::text"
 
 /* A posting is one statement calling ledger_post_credit or
- * ledger_post_debit (migration 0010): its own transaction, so the group's
+ * ledger_post_debit (migrations 0010, 0012): its own transaction, so the group's
  * balance row is held only while PostgreSQL runs it. The debit locks that
  * row first and then reads the reference's outcome, so a refused reference
  * stays refused (ledger_refusal) and concurrent debits cannot overdraw. */

@@ -66,11 +66,24 @@ int wdr_release(wdr_env *env, const char *id, const char *ref)
 	if (rc == ERR_NOT_FOUND || (rc == ERR_FAILED_PRECONDITION &&
 				    strcmp(err_last()->reason, "hold_captured") == 0))
 		rc = 0;
-	if (rc == 0)
-		rc = db_thread_conn(&c);
+	if (rc < 0 || !id)
+		return rc;
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = wdr_store_set_hold(c, id, "");
 	return rc;
+}
+
+void wdr_release_quietly(wdr_env *env, const char *ref)
+{
+	err_info kept = *err_last(); /* the caller's error stands */
+
+	if (wdr_release(env, NULL, ref) < 0)
+		log_event(LOG_LVL_WARN, "hold left to lapse", "reference", ref, NULL);
+	if (kept.code != ERR_OK)
+		err_set(kept.code, kept.reason, "%s", kept.message);
+	else
+		err_clear();
 }
 
 static const char *wdr_payout_status_text(int status)
@@ -143,8 +156,10 @@ static int wdr_record(wdr_env *env, const wdr_row *row, const Kolo__Payments__V1
 		return rc;
 	log_event(LOG_LVL_INFO, "withdrawal payout", "withdrawal_id", row->id, "payout_id", p->id,
 		  "status", wdr_state_text(to), NULL);
-	/* Captured (PAID) or not needed any more: the attempt's hold is closed
-	 * (the worker finishes it after a crash). */
+	if (to == WDR_PAID)
+		return 0; /* its hold was captured (the move forgot it) */
+	/* Not needed any more: the attempt's hold is released (the worker
+	 * finishes it after a crash). */
 	return wdr_release(env, row->id, row->hold_reference);
 }
 

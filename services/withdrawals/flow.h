@@ -38,9 +38,13 @@ const char *wdr_time_in(mem_arena *a, int64_t seconds);
  * expiry. FAILED_PRECONDITION insufficient_funds when available is short. */
 KOLO_MUST_CHECK int wdr_hold(wdr_env *env, const char *group_id, int64_t amount,
 			     const char *ref, const char *expires_at);
-/* Releases the hold ref of request id ("" : none) and forgets it on the row;
- * a hold already captured or never placed counts as closed. */
+/* Releases the hold ref ("": none) and forgets it on request id's row (NULL:
+ * no row owns it); a hold already captured or never placed counts as closed. */
 KOLO_MUST_CHECK int wdr_release(wdr_env *env, const char *id, const char *ref);
+/* wdr_release of a hold no request owns (a create or retry that did not
+ * commit), keeping the caller's error; a failure leaves it to lapse after
+ * its grace. */
+void wdr_release_quietly(wdr_env *env, const char *ref);
 
 /* The sweeper and the payout poller, one pass (the worker loops it). */
 void wdr_worker_pass(void);

@@ -212,24 +212,6 @@ static int wdr_tiers_of(mem_arena *a, const Kolo__Groups__V1__GetMembershipRespo
 	return 0;
 }
 
-/* Releases a hold no request owns (a create or retry that did not commit);
- * a failure only leaves it to lapse after its grace. */
-static void wdr_release_quietly(wdr_env *env, const char *ref)
-{
-	Kolo__Ledger__V1__ReleaseHoldRequest req = KOLO__LEDGER__V1__RELEASE_HOLD_REQUEST__INIT;
-	ProtobufCMessage *resp = NULL;
-	err_info kept = *err_last(); /* the caller's error stands */
-
-	req.reference = (char *)ref;
-	if (svc_env_call(env, wdr_current()->ledger, "ReleaseHold", &req.base, &resp,
-			 SVC_CALL_INTERNAL) < 0)
-		log_event(LOG_LVL_WARN, "hold left to lapse", "reference", ref, NULL);
-	if (kept.code != ERR_OK)
-		err_set(kept.code, kept.reason, "%s", kept.message);
-	else
-		err_clear();
-}
-
 /* --- CreateWithdrawal ------------------------------------------------------------ */
 
 static int wdr_approve_move(db_conn *c, const char *id, int required, int *approved);
@@ -395,9 +377,11 @@ WDR_HANDLER(create_withdrawal)
 		return wdr_replay(ctx, in, out, &replayed);
 	if (rc < 0)
 		return rc;
-	/* Made: the hold lives as long as the request waits, or until captured. */
-	if (wdr_hold(&t.env, in->group_id, in->amount_kobo, t.hold,
-		     t.approved ? "" : wdr_time_in(t.env.arena, wdr_current()->ttl_s)) < 0)
+	/* Made: the hold lives as long as the request waits (an approved one's
+	 * is renewed for good by its payout, wdr_pay). */
+	if (!t.approved &&
+	    wdr_hold(&t.env, in->group_id, in->amount_kobo, t.hold,
+		     wdr_time_in(t.env.arena, wdr_current()->ttl_s)) < 0)
 		log_event(LOG_LVL_WARN, "hold not renewed", "withdrawal_id", t.id, "reason",
 			  err_last()->reason, NULL);
 	log_event(LOG_LVL_INFO, "withdrawal_requested", "withdrawal_id", t.id, "group_id",

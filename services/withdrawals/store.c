@@ -259,6 +259,9 @@ int wdr_store_move(db_conn *c, const wdr_move *m, int *moved)
 			 " ELSE r.next_payout_at END,"
 			 " approved_at = CASE WHEN $3 = 'APPROVED' THEN now()"
 			 " ELSE r.approved_at END,"
+			 /* paid: its hold was captured, nothing left to release */
+			 " hold_reference = CASE WHEN $3 = 'PAID' THEN NULL"
+			 " ELSE r.hold_reference END,"
 			 " executed_at = CASE WHEN $3 = 'PAID' THEN"
 			 " coalesce(NULLIF($12, '')::timestamptz, now()) ELSE r.executed_at END,"
 			 " updated_at = now() FROM w WHERE r.id = w.id",

@@ -140,6 +140,17 @@ FROM ledger_hold h LEFT JOIN ledger_entry e ON e.id = h.entry_id
 WHERE h.status = 'captured'
   AND (e.id IS NULL OR e.type <> 'DEBIT' OR e.amount_kobo <> h.amount_kobo
        OR e.group_id <> h.group_id)
+-- A withdrawal that ended (or whose attempt ended) promises nothing any
+-- more: no live hold of it is left once things have settled.
+UNION ALL
+SELECT 'ended_withdrawal_hold', h.reference,
+       format('withdrawal %s is %s, hold %s of %s still held', w.id, w.status, h.id,
+              h.amount_kobo)
+FROM withdrawal_request w
+JOIN ledger_hold h ON h.reference = 'withdrawal:' || w.id
+                   OR h.reference LIKE 'withdrawal:' || w.id || ':%'
+WHERE w.status IN ('DECLINED', 'CLOSED', 'PAID', 'PAYOUT_FAILED')
+  AND h.status = 'held' AND (h.expires_at IS NULL OR h.expires_at > now())
 -- A reference has one outcome for ever: a refused debit never has an entry.
 UNION ALL
 SELECT 'refusal_with_entry', f.reference,

@@ -888,6 +888,7 @@ static void test_unanswered_payout_asks_back_off(void **state)
 	snprintf(sql, sizeof(sql),
 		 "UPDATE withdrawal_request SET status = 'DECLINED' WHERE id = '%s'", wd->id);
 	test_pg_ok(w.admin, sql);
+	test_world_withdrawals_pass(&w); /* closes the ended request's hold */
 	assert_int_equal(balance(&t), 30000);
 }
 
@@ -1006,6 +1007,27 @@ static void change_group(const team *t, Kolo__Groups__V1__UpdateGroupRequest *up
 	test_world_pass(&w, upd->proposal, officers, 1, PIN);
 }
 
+/* A funded team whose rule is one officer, and whose one tier asks two
+ * approvals above above_kobo (both passed as proposals). */
+static void tiered_team(team *t, const char *tag, int64_t funds, int64_t above_kobo)
+{
+	Kolo__Groups__V1__UpdateGroupRequest rule = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateGroupRequest tiers = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__ApprovalTier tier = KOLO__GROUPS__V1__APPROVAL_TIER__INIT;
+	Kolo__Groups__V1__ApprovalTier *tier_list[] = { &tier };
+
+	make_team(t, tag, funds);
+	rule.optional_rule_template_case =
+		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_RULE_TEMPLATE_RULE_TEMPLATE;
+	rule.rule_template = KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER;
+	change_group(t, &rule);
+	tier.above_kobo = above_kobo;
+	tier.approvals_required = 2;
+	tiers.n_approval_tiers = 1;
+	tiers.approval_tiers = tier_list;
+	change_group(t, &tiers);
+}
+
 /* DESIGN §12 tiers: under a single-officer rule, a withdrawal above the
  * tier's threshold needs two approvals, and so does one that only crosses
  * it with what the group paid out in the 24 hours before (a split). An
@@ -1014,21 +1036,8 @@ static void test_tiers_need_more_approvals_and_splitting_does_not_dodge_them(voi
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
-	Kolo__Groups__V1__UpdateGroupRequest rule = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
-	Kolo__Groups__V1__UpdateGroupRequest tiers = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
-	Kolo__Groups__V1__ApprovalTier tier = KOLO__GROUPS__V1__APPROVAL_TIER__INIT;
-	Kolo__Groups__V1__ApprovalTier *tier_list[] = { &tier };
 
-	make_team(&t, "tiers", 100000);
-	rule.optional_rule_template_case =
-		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_RULE_TEMPLATE_RULE_TEMPLATE;
-	rule.rule_template = KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER;
-	change_group(&t, &rule);
-	tier.above_kobo = 30000;
-	tier.approvals_required = 2;
-	tiers.n_approval_tiers = 1;
-	tiers.approval_tiers = tier_list;
-	change_group(&t, &tiers);
+	tiered_team(&t, "tiers", 100000, 30000);
 	/* Below the tier: one approval pays. */
 	assert_int_equal(request(&t, &t.owner, 20000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
 	assert_int_equal(wd->status, W_PAID);
@@ -1049,25 +1058,12 @@ static void test_tiers_need_more_approvals_and_splitting_does_not_dodge_them(voi
 static void test_parallel_splits_do_not_dodge_a_tier(void **state)
 {
 	team t;
-	Kolo__Groups__V1__UpdateGroupRequest rule = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
-	Kolo__Groups__V1__UpdateGroupRequest tiers = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
-	Kolo__Groups__V1__ApprovalTier tier = KOLO__GROUPS__V1__APPROVAL_TIER__INIT;
-	Kolo__Groups__V1__ApprovalTier *tier_list[] = { &tier };
 	creator_arg arg;
 	pthread_t thread;
 	char sql[1024], *conninfo;
 	PGconn *other;
 
-	make_team(&t, "split-race", 200000);
-	rule.optional_rule_template_case =
-		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_RULE_TEMPLATE_RULE_TEMPLATE;
-	rule.rule_template = KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER;
-	change_group(&t, &rule);
-	tier.above_kobo = 50000;
-	tier.approvals_required = 2;
-	tiers.n_approval_tiers = 1;
-	tiers.approval_tiers = tier_list;
-	change_group(&t, &tiers);
+	tiered_team(&t, "split-race", 200000, 50000);
 	conninfo = test_pg_conninfo(w.dbname, NULL);
 	other = test_pg_connect(conninfo);
 	free(conninfo);
