@@ -96,8 +96,9 @@ int ldg_store_balance(db_conn *c, const char *group_id, int64_t *balance, int64_
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
-			 "SELECT balance_kobo, ledger_held(group_id) FROM ledger_balance"
-			 " WHERE group_id = $1::uuid",
+			 "SELECT b.balance_kobo - o.unfolded, o.live"
+			 " FROM ledger_balance b, ledger_open_holds(b.group_id) o"
+			 " WHERE b.group_id = $1::uuid",
 			 1, &group_id);
 
 	if (rc < 0)
@@ -281,6 +282,20 @@ int ldg_store_sweep_holds(db_conn *c, int limit, int *n)
 	const char *param = db_i64(limit_text, limit);
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res, "SELECT ledger_sweep_holds($1::int)", 1, &param);
+
+	if (rc < 0)
+		return rc;
+	*n = (int)db_int64(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+int ldg_store_fold_captures(db_conn *c, int limit, int *n)
+{
+	char limit_text[DB_I64_TEXT];
+	const char *param = db_i64(limit_text, limit);
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, "SELECT ledger_fold_captures($1::int)", 1, &param);
 
 	if (rc < 0)
 		return rc;

@@ -86,14 +86,17 @@ KOLO_MUST_CHECK int ldg_store_capture_hold(db_conn *c, mem_arena *a, const char 
 					   ldg_entry *out, int *posted);
 /* Releases up to limit holds past their expiry, on record; *n how many. */
 KOLO_MUST_CHECK int ldg_store_sweep_holds(db_conn *c, int limit, int *n);
+/* Folds the captures of up to limit groups whose balance row is free now
+ * into that row (0017); *n how many captures. */
+KOLO_MUST_CHECK int ldg_store_fold_captures(db_conn *c, int limit, int *n);
 
 /* The entry whose column ("id", "reference" or "client_ref") is value;
  * *found is 0 when there is none. */
 KOLO_MUST_CHECK int ldg_store_find(db_conn *c, mem_arena *a, const char *column,
 				   const char *value, ldg_entry *out, int *found);
 
-/* The group's balance (0 for a group without entries). */
-/* The group's posted balance and what its live holds promise. */
+/* The group's posted balance (0 for a group without entries; captures not
+ * yet folded into its row taken off) and what its live holds promise. */
 KOLO_MUST_CHECK int ldg_store_balance(db_conn *c, const char *group_id,
 				      int64_t *balance, int64_t *held);
 

@@ -1,5 +1,6 @@
 /* The ledger's worker: holds past their expiry have already stopped
- * counting; the sweeper closes them, on record (DESIGN §13). */
+ * counting; the sweeper closes them, on record (DESIGN §13). It also folds
+ * captured holds into quiet groups' balance rows (0017). */
 #include "ledger_service.h"
 
 #include "db/db.h"
@@ -9,16 +10,39 @@
 
 #define LDG_SWEEP_BATCH 500
 
-void ldg_worker_pass(void)
+static void ldg_sweep(db_conn *c)
 {
-	db_conn *c = NULL;
 	int n = 0;
 
-	if (db_thread_conn(&c) < 0 || ldg_store_sweep_holds(c, LDG_SWEEP_BATCH, &n) < 0)
+	if (ldg_store_sweep_holds(c, LDG_SWEEP_BATCH, &n) < 0)
 		log_event(LOG_LVL_WARN, "expired holds not swept", "reason", err_last()->reason,
 			  NULL);
 	else if (n > 0)
 		log_event(LOG_LVL_INFO, "expired holds released", NULL);
+}
+
+/* Captures are folded into their group's balance row by the group's next
+ * posting; this folds those of groups that went quiet. */
+static void ldg_fold(db_conn *c)
+{
+	int n = 0;
+
+	if (ldg_store_fold_captures(c, LDG_SWEEP_BATCH, &n) < 0)
+		log_event(LOG_LVL_WARN, "captures not folded", "reason", err_last()->reason,
+			  NULL);
+}
+
+void ldg_worker_pass(void)
+{
+	db_conn *c = NULL;
+
+	if (db_thread_conn(&c) < 0) {
+		log_event(LOG_LVL_WARN, "ledger worker has no database", "reason",
+			  err_last()->reason, NULL);
+		return;
+	}
+	ldg_sweep(c);
+	ldg_fold(c);
 }
 
 static svc_worker *ldg_worker;

@@ -324,7 +324,7 @@ class BalanceLock:
 
     def __init__(self, group):
         self.group = group
-        self.name = "kolo-fault-lock-%d" % os.getpid()
+        self.name = "kolo-fault-lock-%d-%s" % (os.getpid(), self.TABLE.strip('"'))
         self.p = None
 
     def __enter__(self):
@@ -900,11 +900,76 @@ def scenario_k(owner):
     invariants("k")
 
 
+class HoldLock(BalanceLock):
+    """A hold's own ledger_hold row held FOR UPDATE (by reference): a
+    capture of a hold that cannot expire takes only that row (0017)."""
+    TABLE = "ledger_hold"
+    KEY = "reference"
+
+
+class Ref:
+    def __init__(self, ref):
+        self.id = ref
+
+
+def scenario_l(owner):
+    """kill -9 payments and the ledger while an approved withdrawal's
+    capture waits on its hold's own row (a hold that cannot expire is
+    captured without the group's lock, 0017). The ledger's connection
+    lives on at the database and may still commit the capture once the
+    row is free; restarted, payments' worker takes the idle claim over and
+    asks for the same capture: paid once, the hold captured once, folded
+    into the group's balance row once, the money whole."""
+    treasurer = User("treasurer-l")
+    g = Group(owner, "Fault L")
+    expect(202, "POST", "/v1/groups/%s/members" % g.id,
+           {"email": treasurer.email, "role": "TREASURER"}, owner.token)
+    wait_member_role(g, treasurer, "TREASURER")
+    expect(202, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
+    wait_rule(g, "two_officer")
+    fund(g, "100.00")
+    g.wait_balance(10000)
+    status, reply = http("POST", "/v1/groups/%s/withdrawals" % g.id,
+                         {"amount_kobo": 6000, "beneficiary": BENEFICIARY,
+                          "reason": "fault l", "pin": PIN}, owner.token)
+    check(status == 201, "l: request %s %s" % (status, reply))
+    wid = reply["id"]
+    ref = "withdrawal:%s" % wid
+    # As an approved request's hold: it no longer expires.
+    psql("UPDATE ledger_hold SET expires_at = NULL WHERE reference = '%s'" % ref)
+    fake_mode("transfers", "succeed_immediately", 1)
+    with HoldLock(Ref(ref)) as lock:
+        t, _ = in_background(lambda: http("POST", "/v1/withdrawals/%s/approve" % wid,
+                                          {"pin": PIN}, treasurer.token, timeout=60))
+        poll("the capture waiting on its hold's row",
+             lambda: lock.waited_on("ledger_capture_hold"))
+        # Not waiting on the group: its balance row is free.
+        with BalanceLock(g):
+            pass
+        kill9("payments")
+        kill9("ledger")
+    t.join(CAP)
+    restart("ledger")
+    restart("payments")
+    poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
+    check(debits_of(wid) == 1 and reversals_of(wid) == 0,
+          "l: %d debits, %d reversals" % (debits_of(wid), reversals_of(wid)))
+    check(psql("SELECT count(*) FROM ledger_hold WHERE reference = '%s'"
+               " AND status = 'captured'" % ref) == "1", "l: the hold not captured once")
+    poll("the capture folded into the balance row", lambda: psql(
+        "SELECT count(*) FROM ledger_hold WHERE reference = '%s' AND folded_at IS NOT NULL"
+        % ref) == "1")
+    check(g.balance() == 4000, "l: balance %d" % g.balance())
+    check(psql("SELECT balance_kobo FROM ledger_balance WHERE group_id = '%s'" % g.id) == "4000",
+          "l: the balance row does not show the capture")
+    invariants("l")
+
+
 SCENARIOS = [("a", scenario_a), ("b", scenario_b), ("c", scenario_c), ("d", scenario_d),
              ("e", scenario_e),
              ("f", scenario_f), ("g", scenario_g),
              ("h", scenario_h), ("i", scenario_i), ("j", scenario_j),
-             ("k", scenario_k)]
+             ("k", scenario_k), ("l", scenario_l)]
 
 
 def on_term(signum, frame):

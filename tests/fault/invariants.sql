@@ -5,7 +5,7 @@
 -- Tables: ledger_entry (0001, append-only, reference unique), ledger_balance
 -- (0005), ledger_refusal (0010), payout with stage/status/attempt (0001 +
 -- 0006 + 0010), withdrawal_request (0001 + 0007 + 0010), webhook_event
--- (0001 + 0006), demo_transfer (0009), ledger_hold (0012). A payout's states as (stage,
+-- (0001 + 0006), demo_transfer (0009), ledger_hold (0012, folded_at 0017). A payout's states as (stage,
 -- status) pairs are in services/payments/payout_state.c. Ledger references
 -- of a payout (services/payments/payout.c): 'payout:<withdrawal_id>' and
 -- 'reversal:<withdrawal_id>', ':<attempt>' appended after the first attempt.
@@ -13,26 +13,33 @@
 -- fee the provider kept of it is a DEBIT 'fee:<transaction id>' posted with it.
 
 -- 1. Every group's balance is >= 0 and equals its entries: ledger_balance
---    (credits, debits, count) against the sums of ledger_entry.
+--    (credits, debits, count) against the sums of ledger_entry. Captured
+--    holds not folded into the row yet (0017) are entries the row does not
+--    show: the row less them matches.
 WITH sums AS (
   SELECT group_id,
          coalesce(sum(amount_kobo) FILTER (WHERE type = 'CREDIT'), 0) AS credits,
          coalesce(sum(amount_kobo) FILTER (WHERE type = 'DEBIT'), 0) AS debits,
          count(*) AS n
   FROM ledger_entry GROUP BY group_id
+), unfolded AS (
+  SELECT group_id, sum(amount_kobo) AS kobo, count(*) AS n
+  FROM ledger_hold WHERE status = 'captured' AND folded_at IS NULL GROUP BY group_id
 )
 SELECT 'balance_mismatch' AS violation,
        coalesce(b.group_id, s.group_id)::text AS subject,
-       format('balance=%s credits=%s debits=%s entries=%s; ledger credits=%s debits=%s entries=%s',
+       format('balance=%s credits=%s debits=%s entries=%s unfolded=%s/%s;'
+              ' ledger credits=%s debits=%s entries=%s',
               b.balance_kobo, b.credits_kobo, b.debits_kobo, b.entries,
-              s.credits, s.debits, s.n) AS detail
+              coalesce(u.kobo, 0), coalesce(u.n, 0), s.credits, s.debits, s.n) AS detail
 FROM ledger_balance b FULL JOIN sums s ON s.group_id = b.group_id
+     LEFT JOIN unfolded u ON u.group_id = coalesce(b.group_id, s.group_id)
 WHERE b.group_id IS NULL
-   OR b.balance_kobo < 0
-   OR b.balance_kobo <> coalesce(s.credits, 0) - coalesce(s.debits, 0)
+   OR b.balance_kobo - coalesce(u.kobo, 0) < 0
+   OR b.balance_kobo - coalesce(u.kobo, 0) <> coalesce(s.credits, 0) - coalesce(s.debits, 0)
    OR b.credits_kobo <> coalesce(s.credits, 0)
-   OR b.debits_kobo <> coalesce(s.debits, 0)
-   OR b.entries <> coalesce(s.n, 0)
+   OR b.debits_kobo + coalesce(u.kobo, 0) <> coalesce(s.debits, 0)
+   OR b.entries + coalesce(u.n, 0) <> coalesce(s.n, 0)
 -- The running balance never went below zero in entry order either (the
 -- entries of one transaction share created_at: a deposit's CREDIT comes
 -- before the fee DEBIT written with it).
@@ -129,9 +136,16 @@ WHERE ((p.stage IN ('debited', 'sent', 'reversing', 'reversed')
 -- amount in its group.
 UNION ALL
 SELECT 'holds_exceed_balance', b.group_id::text,
-       format('balance=%s held=%s', b.balance_kobo, ledger_held(b.group_id))
+       format('posted=%s held=%s', ledger_posted(b.group_id), ledger_held(b.group_id))
 FROM ledger_balance b
-WHERE ledger_held(b.group_id) > b.balance_kobo
+WHERE ledger_held(b.group_id) > ledger_posted(b.group_id)
+-- A captured hold is folded into its group's row at most once: folded
+-- ones are captured (a CHECK), and the fold time is not before the capture.
+UNION ALL
+SELECT 'hold_folded_before_capture', h.reference,
+       format('captured %s, folded %s', h.closed_at, h.folded_at)
+FROM ledger_hold h
+WHERE h.folded_at < h.closed_at
 UNION ALL
 SELECT 'captured_hold_entry', h.reference,
        format('amount=%s entry=%s type=%s entry_amount=%s', h.amount_kobo, h.entry_id,

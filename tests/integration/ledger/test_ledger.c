@@ -667,6 +667,138 @@ static void test_a_locked_group_does_not_stall_the_ledger(void **state)
 	assert_int_equal(balance(&held, NULL), 1050);
 }
 
+/* A session of our own holding the group's balance row FOR UPDATE. */
+static PGconn *lock_balance_row(const book *b)
+{
+	char *conninfo = test_pg_conninfo(w.dbname, NULL);
+	PGconn *holder = test_pg_connect(conninfo);
+	char sql[256];
+
+	free(conninfo);
+	snprintf(sql, sizeof(sql),
+		 "SELECT 1 FROM ledger_balance WHERE group_id = '%s' FOR UPDATE", b->group);
+	test_pg_ok(holder, "BEGIN");
+	test_pg_ok(holder, sql);
+	return holder;
+}
+
+static void unlock_balance_row(PGconn *holder)
+{
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+}
+
+/* Issue 17's benchmark (0017): a hold that cannot expire is captured
+ * without its group's lock, since its money is promised until it ends; the
+ * capture is folded into the group's balance row by the group's next
+ * posting, or by the worker. A hold that can expire is captured under the
+ * lock still. GetBalance and the invariants count the capture at once. */
+static void test_a_capture_does_not_wait_for_its_group(void **state)
+{
+	book b;
+	PGconn *holder;
+	int lasting_rc, lapsing_rc;
+	char lapsing_reason[64];
+	int64_t posted, held, available;
+
+	open_book(&b, "ledger-capture-unlocked");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 10000, "dep-capture" }, NULL), 0);
+	assert_int_equal(place_hold(&b, 6000, "hold:cu-lasting", NULL, NULL), 0);
+	assert_int_equal(place_hold(&b, 3000, "hold:cu-lapsing", "2999-01-01T00:00:00Z", NULL), 0);
+	ldg_set_lock_wait_ms(300);
+	holder = lock_balance_row(&b);
+	lasting_rc = capture_hold(&b, "hold:cu-lasting", 6000, "payout:cu-lasting", NULL);
+	lapsing_rc = capture_hold(&b, "hold:cu-lapsing", 3000, "payout:cu-lapsing", NULL);
+	snprintf(lapsing_reason, sizeof(lapsing_reason), "%s", lapsing_rc ? err_last()->reason : "");
+	balances(&b, &posted, &held, &available);
+	unlock_balance_row(holder);
+	ldg_set_lock_wait_ms(LDG_LOCK_WAIT_DEFAULT_MS);
+	assert_int_equal(lasting_rc, 0);
+	assert_int_equal(lapsing_rc, ERR_UNAVAILABLE);
+	assert_string_equal(lapsing_reason, "group_busy");
+	assert_int_equal(posted, 4000);
+	assert_int_equal(held, 3000);
+	assert_int_equal(available, 1000);
+	/* The row does not show the capture yet; nothing of the busy one. */
+	assert_int_equal(balance_row(&b), 10000);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM ledger_refusal"
+					       " WHERE reference = 'payout:cu-lapsing'"),
+			 0);
+	/* Only the available money can be spent; a debit folds the capture. */
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 1001, "capture-over", .source = "payout" },
+				    NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 1000, "capture-rest", .source = "payout" },
+				    NULL),
+			 0);
+	assert_int_equal(balance_row(&b), 3000);
+	assert_balances(&b, 3000, 3000);
+	/* The lapsing hold, captured under the lock once it is free; the
+	 * worker folds a quiet group's capture. */
+	assert_int_equal(capture_hold(&b, "hold:cu-lapsing", 3000, "payout:cu-lapsing", NULL), 0);
+	assert_int_equal(place_hold(&b, 1, "hold:none-left", NULL, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "insufficient_funds");
+	test_world_ledger_pass(&w);
+	assert_int_equal(balance_row(&b), 0);
+	assert_balances(&b, 0, 0);
+	assert_int_equal(entries_of(&b), 4);
+}
+
+/* Captures racing debits for one group: each capture spends only its own
+ * hold, debits only what is left; nothing is overdrawn or lost. */
+typedef struct capturer {
+	const book *b;
+	char hold[32];
+	char entry[32];
+	int rc;
+} capturer;
+
+static void *capturer_run(void *arg)
+{
+	capturer *t = arg;
+
+	t->rc = capture_hold(t->b, t->hold, 1000, t->entry, NULL);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+#define CAPTURES 8
+
+static void test_captures_and_debits_race_without_overdraw(void **state)
+{
+	book b;
+	pthread_t debit_threads[RACERS], capture_threads[CAPTURES];
+	poster debits[RACERS];
+	capturer captures[CAPTURES];
+	int ok = 0;
+
+	open_book(&b, "ledger-capture-race");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, CAPTURES * 1000 + 1000, "race-cap" },
+				    NULL),
+			 0);
+	for (int i = 0; i < CAPTURES; i++) {
+		captures[i] = (capturer){ .b = &b };
+		snprintf(captures[i].hold, sizeof(captures[i].hold), "hold:race-%d", i);
+		snprintf(captures[i].entry, sizeof(captures[i].entry), "payout:race-%d", i);
+		assert_int_equal(place_hold(&b, 1000, captures[i].hold, NULL, NULL), 0);
+	}
+	start_posters(debits, debit_threads, RACERS, &b, &(post){ DEBIT, 100, .source = "payout" },
+		      "race-cap", 0);
+	for (int i = 0; i < CAPTURES; i++)
+		assert_int_equal(pthread_create(&capture_threads[i], NULL, capturer_run, &captures[i]),
+				 0);
+	join_posters(debit_threads, RACERS);
+	for (int i = 0; i < CAPTURES; i++)
+		pthread_join(capture_threads[i], NULL);
+	for (int i = 0; i < CAPTURES; i++)
+		assert_int_equal(captures[i].rc, 0);
+	for (int i = 0; i < RACERS; i++)
+		ok += debits[i].rc == 0;
+	assert_int_equal(ok, 10);
+	assert_balances(&b, 0, 0);
+	assert_int_equal(entries_of(&b), 1 + CAPTURES + 10);
+}
+
 static long fee_debits(const char *reference, int64_t amount)
 {
 	char sql[256];
@@ -848,6 +980,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_get_entry_by_id_or_reference, check_invariant),
 		cmocka_unit_test_teardown(test_reader_cache_remembers_passes_only, check_invariant),
 		cmocka_unit_test_teardown(test_a_locked_group_does_not_stall_the_ledger, check_invariant),
+		cmocka_unit_test_teardown(test_a_capture_does_not_wait_for_its_group, check_invariant),
+		cmocka_unit_test_teardown(test_captures_and_debits_race_without_overdraw, check_invariant),
 		cmocka_unit_test_teardown(test_credit_with_a_fee_posts_the_credit_and_its_fee_debit, check_invariant),
 	};
 
