@@ -8,9 +8,11 @@
 -- yet folded counts like a live one wherever the row is read:
 --   posted balance = balance_kobo - unfolded captures
 --   available      = balance_kobo - unfolded captures - live holds
--- Whoever next holds the group's lock (a debit, a hold, a capture of an
--- expiring hold, the ledger's worker) folds them: subtracts them from the
--- row and marks them folded, in one statement. A hold that can expire is
+-- Whoever holds the group's lock once 32 of them wait (a debit or a hold;
+-- ledger_fold_due), or the ledger's worker for a quiet group, folds them:
+-- subtracts them from the row and marks them folded, in one statement.
+-- Folding in batches keeps a hold what it was before captures moved out
+-- from under the lock: a lock and an insert, no update of the hot row. A hold that can expire is
 -- still captured under the group's lock: a debit that judged it expired
 -- must not be followed by its capture.
 ALTER TABLE public.ledger_hold ADD COLUMN folded_at timestamp with time zone;
@@ -25,11 +27,13 @@ CREATE INDEX ledger_hold_open_idx ON public.ledger_hold (group_id)
 -- The group's open holds: what live holds promise now (expiry judged by
 -- the clock when asked) and what captures have taken that its balance row
 -- does not show yet.
-CREATE FUNCTION public.ledger_open_holds(p_group uuid, OUT live bigint, OUT unfolded bigint)
+CREATE FUNCTION public.ledger_open_holds(p_group uuid, OUT live bigint, OUT unfolded bigint,
+                                         OUT unfolded_n integer)
 LANGUAGE sql VOLATILE AS $$
   SELECT coalesce(sum(amount_kobo) FILTER (
            WHERE status = 'held' AND (expires_at IS NULL OR expires_at > clock_timestamp())), 0)::bigint,
-         coalesce(sum(amount_kobo) FILTER (WHERE status = 'captured'), 0)::bigint
+         coalesce(sum(amount_kobo) FILTER (WHERE status = 'captured'), 0)::bigint,
+         (count(*) FILTER (WHERE status = 'captured'))::integer
     FROM public.ledger_hold
    WHERE group_id = p_group AND (status = 'held' OR (status = 'captured' AND folded_at IS NULL))
 $$;
@@ -47,6 +51,11 @@ LANGUAGE sql VOLATILE AS $$
     FROM public.ledger_balance b, public.ledger_open_holds(p_group) o
    WHERE b.group_id = p_group
 $$;
+
+-- When a holder of the group's lock folds: once this many captures wait
+-- (the sum of open holds every debit and hold reads stays short).
+CREATE FUNCTION public.ledger_fold_due(p_unfolded_n integer) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT p_unfolded_n >= 32 $$;
 
 -- Fold the group's captured holds into its balance row. The caller holds
 -- the row's lock (folds never run side by side); a capture still in
@@ -98,7 +107,9 @@ RETURNS SETOF public.ledger_hold
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   bal bigint;
-  o record;
+  live bigint;
+  unfolded bigint;
+  unfolded_n integer;
   h public.ledger_hold;
 BEGIN
   PERFORM set_config('lock_timeout', p_lock_wait_ms::text, true);
@@ -116,11 +127,18 @@ BEGIN
     RETURN NEXT h;
     RETURN;
   END IF;
-  SELECT * INTO o FROM public.ledger_open_holds(p_group);
-  IF o.unfolded > 0 THEN
+  -- ledger_open_holds, written out: a hold is on the hot path too
+  SELECT coalesce(sum(amount_kobo) FILTER (
+           WHERE status = 'held' AND (expires_at IS NULL OR expires_at > clock_timestamp())), 0),
+         coalesce(sum(amount_kobo) FILTER (WHERE status = 'captured'), 0),
+         count(*) FILTER (WHERE status = 'captured')
+    INTO live, unfolded, unfolded_n
+    FROM public.ledger_hold
+   WHERE group_id = p_group AND (status = 'held' OR (status = 'captured' AND folded_at IS NULL));
+  IF public.ledger_fold_due(unfolded_n) THEN
     PERFORM public.ledger_fold_locked(p_group);
   END IF;
-  IF bal IS NULL OR bal - o.unfolded - o.live < p_amount THEN
+  IF bal IS NULL OR bal - unfolded - live < p_amount THEN
     RETURN;
   END IF;
   RETURN QUERY
@@ -194,6 +212,7 @@ DECLARE
   bal bigint;
   live bigint;
   unfolded bigint;
+  unfolded_n integer;
 BEGIN
   PERFORM set_config('lock_timeout', p_lock_wait_ms::text, true);
   SELECT balance_kobo INTO bal FROM public.ledger_balance
@@ -208,8 +227,9 @@ BEGIN
   -- ledger_open_holds, written out: a plain debit is the hot path
   SELECT coalesce(sum(amount_kobo) FILTER (
            WHERE status = 'held' AND (expires_at IS NULL OR expires_at > clock_timestamp())), 0),
-         coalesce(sum(amount_kobo) FILTER (WHERE status = 'captured'), 0)
-    INTO live, unfolded
+         coalesce(sum(amount_kobo) FILTER (WHERE status = 'captured'), 0),
+         count(*) FILTER (WHERE status = 'captured')
+    INTO live, unfolded, unfolded_n
     FROM public.ledger_hold
    WHERE group_id = p_group AND (status = 'held' OR (status = 'captured' AND folded_at IS NULL));
   IF bal IS NULL OR bal - unfolded - live < p_amount THEN
@@ -217,7 +237,7 @@ BEGIN
     VALUES (p_reference, p_group, p_amount, coalesce(bal - unfolded - live, 0));
     RETURN;
   END IF;
-  IF unfolded > 0 THEN
+  IF public.ledger_fold_due(unfolded_n) THEN
     PERFORM public.ledger_fold_locked(p_group);
   END IF;
   UPDATE public.ledger_balance
@@ -237,8 +257,10 @@ $$;
 REVOKE ALL ON FUNCTION public.ledger_open_holds(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.ledger_posted(uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.ledger_fold_locked(uuid) FROM PUBLIC;
+REVOKE ALL ON FUNCTION public.ledger_fold_due(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION public.ledger_fold_captures(integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.ledger_open_holds(uuid) TO kolo_ledger;
 GRANT EXECUTE ON FUNCTION public.ledger_posted(uuid) TO kolo_ledger;
 GRANT EXECUTE ON FUNCTION public.ledger_fold_locked(uuid) TO kolo_ledger;
+GRANT EXECUTE ON FUNCTION public.ledger_fold_due(integer) TO kolo_ledger;
 GRANT EXECUTE ON FUNCTION public.ledger_fold_captures(integer) TO kolo_ledger;

@@ -724,14 +724,15 @@ static void test_a_capture_does_not_wait_for_its_group(void **state)
 	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM ledger_refusal"
 					       " WHERE reference = 'payout:cu-lapsing'"),
 			 0);
-	/* Only the available money can be spent; a debit folds the capture. */
+	/* Only the available money can be spent; the row carries the
+	 * capture until enough wait to be folded together. */
 	assert_int_equal(post_entry(&b, &(post){ DEBIT, 1001, "capture-over", .source = "payout" },
 				    NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_int_equal(post_entry(&b, &(post){ DEBIT, 1000, "capture-rest", .source = "payout" },
 				    NULL),
 			 0);
-	assert_int_equal(balance_row(&b), 3000);
+	assert_int_equal(balance_row(&b), 9000);
 	assert_balances(&b, 3000, 3000);
 	/* The lapsing hold, captured under the lock once it is free; the
 	 * worker folds a quiet group's capture. */
@@ -742,6 +743,35 @@ static void test_a_capture_does_not_wait_for_its_group(void **state)
 	assert_int_equal(balance_row(&b), 0);
 	assert_balances(&b, 0, 0);
 	assert_int_equal(entries_of(&b), 4);
+}
+
+/* Captures are folded into the group's row in batches: the posting that
+ * finds 32 of them waiting folds them all (0017, ledger_fold_due). */
+#define FOLD_BATCH 32
+
+static void test_captures_are_folded_in_batches(void **state)
+{
+	book b;
+	char hold[32], entry[32];
+
+	open_book(&b, "ledger-fold-batch");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 100, "dep-fold" }, NULL), 0);
+	for (int i = 0; i < FOLD_BATCH; i++) {
+		snprintf(hold, sizeof(hold), "hold:fold-%d", i);
+		snprintf(entry, sizeof(entry), "payout:fold-%d", i);
+		assert_int_equal(place_hold(&b, 1, hold, NULL, NULL), 0);
+		assert_int_equal(capture_hold(&b, hold, 1, entry, NULL), 0);
+	}
+	assert_int_equal(balance_row(&b), 100);
+	assert_balances(&b, 100 - FOLD_BATCH, 0);
+	assert_int_equal(place_hold(&b, 1, "hold:fold-next", NULL, NULL), 0);
+	assert_int_equal(balance_row(&b), 100 - FOLD_BATCH);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM ledger_hold"
+					       " WHERE reference LIKE 'hold:fold-%'"
+					       " AND status = 'captured' AND folded_at IS NOT NULL"),
+			 FOLD_BATCH);
+	assert_balances(&b, 100 - FOLD_BATCH, 1);
+	assert_int_equal(entries_of(&b), 1 + FOLD_BATCH);
 }
 
 /* Captures racing debits for one group: each capture spends only its own
@@ -981,6 +1011,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_reader_cache_remembers_passes_only, check_invariant),
 		cmocka_unit_test_teardown(test_a_locked_group_does_not_stall_the_ledger, check_invariant),
 		cmocka_unit_test_teardown(test_a_capture_does_not_wait_for_its_group, check_invariant),
+		cmocka_unit_test_teardown(test_captures_are_folded_in_batches, check_invariant),
 		cmocka_unit_test_teardown(test_captures_and_debits_race_without_overdraw, check_invariant),
 		cmocka_unit_test_teardown(test_credit_with_a_fee_posts_the_credit_and_its_fee_debit, check_invariant),
 	};
