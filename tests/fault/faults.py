@@ -353,6 +353,13 @@ class BalanceLock:
             " AND us.pid = ANY (pg_blocking_pids(a.pid)) AND a.query LIKE '%%%s%%'"
             % (self.name, running))) >= 1
 
+    def end_waiters(self):
+        """Ends the database sessions waiting for our lock (as a database
+        that noticed their client died would): their statement never runs."""
+        psql("SELECT count(pg_terminate_backend(a.pid)) FROM pg_stat_activity a,"
+             " pg_stat_activity us WHERE us.application_name = '%s'"
+             " AND us.pid = ANY (pg_blocking_pids(a.pid))" % self.name)
+
     def release(self):
         """Rolls back and ends the session (once; later calls do nothing)."""
         if self.p is None:
@@ -965,11 +972,57 @@ def scenario_l(owner):
     invariants("l")
 
 
+def scenario_m(owner):
+    """kill -9 withdrawals between an approval's COMMIT and the renewal of
+    the request's hold to no expiry (the renewal waiting on the hold's
+    row): restarted, its worker renews it before the payout and the payout
+    captures it; paid once, the hold captured once, nothing left held."""
+    treasurer = User("treasurer-m")
+    g = Group(owner, "Fault M")
+    expect(202, "POST", "/v1/groups/%s/members" % g.id,
+           {"email": treasurer.email, "role": "TREASURER"}, owner.token)
+    wait_member_role(g, treasurer, "TREASURER")
+    expect(202, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
+    wait_rule(g, "two_officer")
+    fund(g, "100.00")
+    g.wait_balance(10000)
+    status, reply = http("POST", "/v1/groups/%s/withdrawals" % g.id,
+                         {"amount_kobo": 7000, "beneficiary": BENEFICIARY,
+                          "reason": "fault m", "pin": PIN}, owner.token)
+    check(status == 201, "m: request %s %s" % (status, reply))
+    wid = reply["id"]
+    ref = "withdrawal:%s" % wid
+    fake_mode("transfers", "succeed_immediately", 1)
+    with HoldLock(Ref(ref)) as lock:
+        t, _ = in_background(lambda: http("POST", "/v1/withdrawals/%s/approve" % wid,
+                                          {"pin": PIN}, treasurer.token, timeout=60))
+        poll("the renewal waiting on the hold's row",
+             lambda: lock.waited_on("ledger_place_hold"))
+        kill9("withdrawals")
+        lock.end_waiters()
+    t.join(CAP)
+    check(psql("SELECT status FROM withdrawal_request WHERE id = '%s'" % wid) == "APPROVED",
+          "m: the approval not committed")
+    check(psql("SELECT expires_at IS NOT NULL FROM ledger_hold WHERE reference = '%s'" % ref)
+          == "t", "m: the hold renewed before the kill")
+    restart("withdrawals")
+    poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
+    check(debits_of(wid) == 1 and reversals_of(wid) == 0,
+          "m: %d debits, %d reversals" % (debits_of(wid), reversals_of(wid)))
+    check(psql("SELECT status FROM ledger_hold WHERE reference = '%s'" % ref) == "captured",
+          "m: the hold not captured")
+    check(g.balance() == 3000, "m: balance %d" % g.balance())
+    check(psql("SELECT count(*) FROM ledger_hold WHERE group_id = '%s' AND status = 'held'"
+               % g.id) == "0", "m: money still held")
+    invariants("m")
+
+
 SCENARIOS = [("a", scenario_a), ("b", scenario_b), ("c", scenario_c), ("d", scenario_d),
              ("e", scenario_e),
              ("f", scenario_f), ("g", scenario_g),
              ("h", scenario_h), ("i", scenario_i), ("j", scenario_j),
-             ("k", scenario_k), ("l", scenario_l)]
+             ("k", scenario_k), ("l", scenario_l),
+             ("m", scenario_m)]
 
 
 def on_term(signum, frame):
