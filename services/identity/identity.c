@@ -1,6 +1,5 @@
 #include "identity.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,12 +81,10 @@ static int idn_email_valid(const char *email)
 
 int idn_normalize_email(char **out, mem_arena *arena, const char *email)
 {
-	char *e = text_trim(arena, email);
+	char *e = text_email_normal(arena, email);
 
 	if (!e)
 		return err_oom();
-	for (char *p = e; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
 	if (!idn_email_valid(e))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_email",
 			       "email is not a valid address");
