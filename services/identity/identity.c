@@ -15,8 +15,7 @@ void idn_config_defaults(idn_config *cfg)
 	cfg->pwhash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 	cfg->access_ttl_s = 15 * 60;
 	cfg->refresh_ttl_s = 30 * 24 * 3600;
-	cfg->pin_lock_s = 30 * 60;
-	cfg->pin_max_failures = 5;
+	idn_limits_defaults(&cfg->limits);
 	cfg->reuse_grace_s = 10;
 }
 
