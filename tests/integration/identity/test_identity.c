@@ -823,6 +823,50 @@ static void test_wrong_logins_lock_the_account_with_growing_lockouts(void **stat
 	default_limits();
 }
 
+static void *wrong_login_racer(void *arg)
+{
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Identity__V1__LoginRequest req = KOLO__IDENTITY__V1__LOGIN_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	intptr_t rc;
+
+	req.email = arg;
+	req.password = "wrong guess!";
+	rc = test_call(&svc, "Login", &req.base, &resp, a, NULL);
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return (void *)rc;
+}
+
+/* Issue 18 finding 1 ("25 wrong gRPC logins in 2.2 s, all answered"): a
+ * burst at once gets exactly the limit's answers; the rest are refused
+ * before any password is checked. */
+static void test_a_burst_of_wrong_logins_gets_only_the_limit(void **state)
+{
+	idn_limits l = limits_with(IDN_LIMIT_LOGIN_ACCOUNT, 3, 600);
+	pthread_t threads[RACERS];
+	account acc;
+	int wrong = 0, limited = 0;
+
+	use_limits(&l);
+	register_account(&acc, "burst@example.com");
+	for (int i = 0; i < RACERS; i++)
+		pthread_create(&threads[i], NULL, wrong_login_racer,
+			       "burst@example.com");
+	for (int i = 0; i < RACERS; i++) {
+		void *rc = NULL;
+
+		pthread_join(threads[i], &rc);
+		wrong += (intptr_t)rc == ERR_UNAUTHENTICATED;
+		limited += (intptr_t)rc == ERR_RESOURCE_EXHAUSTED;
+	}
+	assert_int_equal(wrong, 3);
+	assert_int_equal(limited, RACERS - 3);
+	assert_int_equal(events_of(&acc, "login_failed"), 3);
+	clock_offset += 61;
+	default_limits();
+}
+
 /* Issue 18 finding 1: wrong passwords from one address (here the gRPC
  * peer: the call names no forwarded address) lock that address for every
  * account. */
@@ -1074,6 +1118,7 @@ int main(void)
 		cmocka_unit_test(test_change_pin_needs_the_old_one),
 		cmocka_unit_test(test_recovery_resets_a_locked_pin),
 		cmocka_unit_test(test_wrong_logins_lock_the_account_with_growing_lockouts),
+		cmocka_unit_test(test_a_burst_of_wrong_logins_gets_only_the_limit),
 		cmocka_unit_test(test_wrong_logins_from_one_address_are_limited),
 		cmocka_unit_test(test_sign_ups_from_one_address_are_limited),
 		cmocka_unit_test(test_refused_refreshes_from_one_address_are_limited),
