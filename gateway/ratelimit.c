@@ -6,6 +6,7 @@
 #include "gw.h"
 
 #include "config/cfg.h"
+#include "text/text.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -132,18 +133,15 @@ static void gw_rate_one(int *wait, const gw_rate_rule *rule, const char *cls,
 		*wait = w;
 }
 
-/* The account a login names: the email in its body, lower-cased. */
+/* The account a login names: the email in its body, in the normal form
+ * identity gives it (so " v@x" and "V@x\t" share the bucket of v@x). */
 static const char *gw_login_account(gw_request *req)
 {
 	json_t *body = json_loadb(req->body, req->body_len, 0, NULL);
 	const char *email = json_string_value(json_object_get(body, "email"));
-	char *key = email ? mem_arena_strdup(req->arena, email) : NULL;
+	char *key = email ? text_email_normal(req->arena, email) : NULL;
 
 	json_decref(body);
-	for (char *p = key; p && *p; p++) {
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	}
 	return key;
 }
 

@@ -83,4 +83,8 @@ void gw_reply_err_last(gw_response *resp)
 	gw_reply_error(resp, gw_http_status(code),
 		       e->reason[0] ? e->reason : err_default_reason(code),
 		       e->message[0] ? e->message : err_default_reason(code));
+	/* An upstream refusal that says when to come back (identity's
+	 * throttles): Retry-After, like the gateway's own buckets. */
+	if (e->retry_after_s > 0)
+		resp->retry_after = e->retry_after_s;
 }

@@ -32,16 +32,57 @@ IDN_HANDLER(get_signing_keys);
 #include "db/db.h"
 #include "svc/call.h"
 #include "kolo/identity/v1/identity.pb-c.h"
+#include "identity.h"
 #include "store.h"
 
-/* Where a call comes from, for the activity log (sanitised, in the
- * arena): the first x-forwarded-for hop and the user-agent. */
+/* Where a call comes from (sanitised, in the arena): for the activity log
+ * the first x-forwarded-for hop ("" when none) and the user-agent; addr is
+ * the address the per-address throttles count: that hop, or the gRPC peer
+ * when there is none. */
 typedef struct idn_client {
 	const char *ip;
 	const char *device;
+	const char *addr;
 } idn_client;
 
 void idn_client_of(idn_client *out, rpc_ctx *ctx);
+
+/* The throttles one call is held to (throttle.h), at most IDN_GUARDS_MAX;
+ * fill with idn_guard_add(), then idn_guards_take() before any argon2id
+ * hash, and idn_guards_settle() in the transaction of a call that turned
+ * out right. */
+#define IDN_GUARDS_MAX 2
+
+typedef struct idn_guard {
+	idn_limit_kind kind;
+	char key_hash[IDN_TOKEN_HASH_TEXT];
+	const char *user_id; /* told of a lockout in the activity log, or NULL */
+	idn_throttle row;
+	idn_throttle_verdict verdict;
+} idn_guard;
+
+typedef struct idn_guards {
+	idn_guard g[IDN_GUARDS_MAX];
+	int n;
+	const idn_client *client;
+	int64_t wait_s; /* > 0 after take: refused for this long */
+} idn_guards;
+
+/* Adds a throttle of kind for key (an address goes through
+ * idn_addr_key()); user_id (may be NULL) is the account whose activity
+ * log records a lockout. */
+void idn_guard_add(idn_guards *gs, idn_limit_kind kind, const char *key,
+		   const char *user_id);
+
+/* Charges the call to every throttle in one transaction, or refuses it:
+ * then nothing is charged, a throttle that locks now is recorded (and
+ * logged for its user), and the result is RESOURCE_EXHAUSTED
+ * "rate_limited" with the wait in the message and the retry hint. */
+KOLO_MUST_CHECK int idn_guards_take(rpc_ctx *ctx, db_conn *c, idn_guards *gs);
+
+/* Inside the transaction of a call that turned out right: gives the
+ * attempt back (idn_throttle_settle()). */
+KOLO_MUST_CHECK int idn_guards_settle(db_conn *c, idn_guards *gs);
 
 /* The service clock: Unix microseconds from CLOCK_REALTIME (tests wrap
  * clock_gettime to move it). */

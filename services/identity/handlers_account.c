@@ -78,26 +78,31 @@ IDN_HANDLER(register)
 	Kolo__Identity__V1__RegisterResponse *out =
 		(Kolo__Identity__V1__RegisterResponse *)resp;
 	idn_register_tx t = { .arena = rpc_ctx_arena(ctx) };
+	idn_guards guards = { .client = &t.client };
 	char hash[IDN_SECRET_HASH_MAX];
 	db_conn *c = NULL;
 	int rc;
 
+	idn_client_of(&t.client, ctx);
+	idn_guard_add(&guards, IDN_LIMIT_REGISTER_ADDR, t.client.addr, NULL);
 	rc = idn_normalize_email((char **)&t.email, t.arena, in->email);
 	if (rc == 0)
 		rc = idn_check_password(in->password);
 	if (rc == 0)
 		rc = idn_normalize_name((char **)&t.name, t.arena, in->name);
 	if (rc == 0)
+		rc = idn_db(&c);
+	/* Every sign-up counts (each costs a hash); bad input costs none. */
+	if (rc == 0)
+		rc = idn_guards_take(ctx, c, &guards);
+	if (rc == 0)
 		rc = idn_hash_secret(hash, in->password);
 	idn_wipe(in->password);
 	if (rc < 0)
 		return rc;
 	t.hash = hash;
-	idn_client_of(&t.client, ctx);
 	idn_new_token(t.grant.token, t.grant.hash);
-	rc = idn_db(&c);
-	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), idn_register_body, &t);
+	rc = db_tx(c, svc_tx_timeout(ctx), idn_register_body, &t);
 	if (rc < 0)
 		return rc;
 	out->user = idn_user_message(ctx, &t.user);
@@ -114,13 +119,17 @@ typedef struct idn_login_tx {
 	mem_arena *arena;
 	const char *user_id;
 	idn_client client;
+	idn_guards guards;
 	idn_session_grant grant;
 } idn_login_tx;
 
 static int idn_login_body(db_conn *c, void *arg)
 {
 	idn_login_tx *t = arg;
+	int rc = idn_guards_settle(c, &t->guards);
 
+	if (rc < 0)
+		return rc;
 	return idn_open_session(c, t->arena, t->user_id, &t->client, "login",
 				&t->grant);
 }
@@ -138,10 +147,10 @@ IDN_HANDLER(login)
 	Kolo__Identity__V1__LoginResponse *out =
 		(Kolo__Identity__V1__LoginResponse *)resp;
 	idn_login_tx t = { .arena = rpc_ctx_arena(ctx) };
-	idn_user user;
+	idn_user user = { .id = NULL };
 	char *email = NULL;
 	db_conn *c = NULL;
-	int rc, match;
+	int rc, match, known;
 
 	rc = idn_normalize_email(&email, t.arena, in->email);
 	if (rc == 0 && !in->password[0])
@@ -151,10 +160,20 @@ IDN_HANDLER(login)
 		rc = idn_db(&c);
 	if (rc == 0)
 		rc = idn_store_user_by_email(c, t.arena, email, &user);
-	if (rc == ERR_NOT_FOUND) {
+	known = rc == 0;
+	if (rc == ERR_NOT_FOUND)
+		rc = 0;
+	/* Charged before the hash, for an unknown email too (so a refusal
+	 * tells nothing about who has an account). */
+	idn_client_of(&t.client, ctx);
+	t.guards.client = &t.client;
+	idn_guard_add(&t.guards, IDN_LIMIT_LOGIN_ACCOUNT, email, user.id);
+	idn_guard_add(&t.guards, IDN_LIMIT_LOGIN_ADDR, t.client.addr, NULL);
+	if (rc == 0)
+		rc = idn_guards_take(ctx, c, &t.guards);
+	if (rc == 0 && !known) {
 		idn_burn_time(in->password);
-		idn_wipe(in->password);
-		return idn_bad_credentials();
+		rc = idn_bad_credentials();
 	}
 	if (rc < 0) {
 		idn_wipe(in->password);
@@ -162,7 +181,6 @@ IDN_HANDLER(login)
 	}
 	match = idn_verify_secret(user.password_hash, in->password);
 	idn_wipe(in->password);
-	idn_client_of(&t.client, ctx);
 	if (!match) {
 		rc = idn_store_log(c, user.id, "login_failed", t.client.ip,
 				   t.client.device);
@@ -195,6 +213,7 @@ typedef struct idn_refresh_tx {
 	char presented_hash[IDN_TOKEN_HASH_TEXT];
 	idn_client client;
 	idn_refresh_row old;
+	idn_guards guards;
 	idn_session_grant grant;
 	idn_refresh_outcome outcome;
 } idn_refresh_tx;
@@ -233,8 +252,10 @@ static int idn_refresh_body(db_conn *c, void *arg)
 		return 0;
 	}
 	t->outcome = IDN_REFRESH_ROTATED;
-	rc = idn_open_session(c, t->arena, t->old.user_id, &t->client, "refresh",
-			      &t->grant);
+	rc = idn_guards_settle(c, &t->guards);
+	if (rc == 0)
+		rc = idn_open_session(c, t->arena, t->old.user_id, &t->client,
+				      "refresh", &t->grant);
 	if (rc < 0)
 		return rc;
 	return idn_store_replace_refresh(c, t->old.id, t->grant.id);
@@ -283,8 +304,12 @@ IDN_HANDLER(refresh)
 	idn_token_hash(t.presented_hash, in->refresh_token);
 	idn_wipe(in->refresh_token);
 	idn_client_of(&t.client, ctx);
+	t.guards.client = &t.client;
+	idn_guard_add(&t.guards, IDN_LIMIT_REFRESH_ADDR, t.client.addr, NULL);
 	idn_new_token(t.grant.token, t.grant.hash);
 	rc = idn_db(&c);
+	if (rc == 0)
+		rc = idn_guards_take(ctx, c, &t.guards);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_refresh_body, &t);
 	if (rc < 0)

@@ -28,6 +28,9 @@ void idn_client_of(idn_client *out, rpc_ctx *ctx)
 		out->ip = "";
 	if (!out->device)
 		out->device = "";
+	out->addr = out->ip[0] ? out->ip : rpc_ctx_peer(ctx);
+	if (!out->addr)
+		out->addr = "";
 }
 
 int64_t idn_now_us(void)

@@ -23,8 +23,10 @@ typedef struct idn_pin_tx {
 	const char *new_recovery_hash;
 	const char *event;	   /* logged on success */
 	idn_client client;
+	idn_guards guards;	   /* ResetPin's throttles */
 	idn_pin_outcome outcome;
 	int attempts_left;
+	int64_t locked_until_us;   /* when IDN_PIN_LOCKED */
 } idn_pin_tx;
 
 static int idn_pin_log(db_conn *c, const idn_pin_tx *t, const char *event)
@@ -33,47 +35,48 @@ static int idn_pin_log(db_conn *c, const idn_pin_tx *t, const char *event)
 			     t->client.device);
 }
 
-/* A wrong PIN: counts it, and locks the PIN at the limit (the count then
- * starts again from zero, for after the lock). */
-static int idn_pin_wrong(db_conn *c, idn_pin_tx *t, int failed_before)
+/* A wrong PIN: counts it (idn_pin_wrong() decides whether it locks); each
+ * lock is an activity-log entry of its own. */
+static int idn_pin_wrong_attempt(db_conn *c, idn_pin_tx *t, idn_pin *row,
+				 int64_t now)
 {
-	const idn_config *cfg = idn_current();
-	int failed = failed_before + 1;
+	int locks = idn_pin_wrong(&row->lockout, &idn_current()->limits, now,
+				  &t->attempts_left);
 	int rc = idn_pin_log(c, t, "pin_failed");
 
-	if (rc < 0)
-		return rc;
-	if (failed < cfg->pin_max_failures) {
+	if (rc == 0)
+		rc = idn_store_pin_lockout(c, t->user_id, &row->lockout);
+	if (rc < 0 || !locks) {
 		t->outcome = IDN_PIN_WRONG;
-		t->attempts_left = cfg->pin_max_failures - failed;
-		return idn_store_pin_attempts(c, t->user_id, failed, 0);
+		return rc;
 	}
 	t->outcome = IDN_PIN_LOCKED;
-	rc = idn_store_pin_attempts(c, t->user_id, 0, idn_now_us() + IDN_US(cfg->pin_lock_s));
-	if (rc < 0)
-		return rc;
+	t->locked_until_us = row->lockout.locked_until_us;
 	return idn_pin_log(c, t, "pin_locked");
 }
 
 /* Checks t->pin against the user's PIN under the row lock. A locked PIN
- * fails without being checked. */
+ * fails without being checked (no hash, not counted). */
 static int idn_pin_check(db_conn *c, idn_pin_tx *t)
 {
+	int64_t now = idn_now_us();
 	idn_pin row;
-	int rc = idn_store_lock_pin(c, t->arena, t->user_id, idn_now_us(), &row);
+	int rc = idn_store_lock_pin(c, t->arena, t->user_id, &row);
 
 	if (rc < 0)
 		return rc;
-	if (row.locked) {
+	if (row.lockout.locked_until_us > now) {
 		t->outcome = IDN_PIN_LOCKED;
+		t->locked_until_us = row.lockout.locked_until_us;
 		return 0;
 	}
 	if (!idn_verify_secret(row.pin_hash, t->pin))
-		return idn_pin_wrong(c, t, row.failed_attempts);
+		return idn_pin_wrong_attempt(c, t, &row, now);
 	t->outcome = IDN_PIN_OK;
-	if (row.failed_attempts > 0)
-		return idn_store_pin_attempts(c, t->user_id, 0, 0);
-	return 0;
+	if (row.lockout.failed == 0)
+		return 0;
+	idn_pin_right(&row.lockout);
+	return idn_store_pin_lockout(c, t->user_id, &row.lockout);
 }
 
 /* VerifyPin and ChangePin: check, then (ChangePin) store the new hash. */
@@ -94,7 +97,7 @@ static int idn_pin_reset_body(db_conn *c, void *arg)
 {
 	idn_pin_tx *t = arg;
 	idn_pin row;
-	int rc = idn_store_lock_pin(c, t->arena, t->user_id, idn_now_us(), &row);
+	int rc = idn_store_lock_pin(c, t->arena, t->user_id, &row);
 
 	if (rc < 0)
 		return rc;
@@ -104,8 +107,10 @@ static int idn_pin_reset_body(db_conn *c, void *arg)
 		return idn_pin_log(c, t, "pin_reset_failed");
 	}
 	t->outcome = IDN_PIN_OK;
-	rc = idn_store_set_pin(c, t->user_id, t->new_pin_hash,
-			       t->new_recovery_hash);
+	rc = idn_guards_settle(c, &t->guards);
+	if (rc == 0)
+		rc = idn_store_set_pin(c, t->user_id, t->new_pin_hash,
+				       t->new_recovery_hash);
 	if (rc < 0)
 		return rc;
 	return idn_pin_log(c, t, "pin_reset");
@@ -130,9 +135,18 @@ static int idn_pin_refused(const idn_pin_tx *t)
 		return err_set(ERR_PERMISSION_DENIED, "pin_incorrect",
 			       "wrong PIN: %d attempts left before it locks",
 			       t->attempts_left);
-	case IDN_PIN_LOCKED:
-		return err_set(ERR_FAILED_PRECONDITION, "pin_locked",
-			       "the PIN is locked after too many wrong attempts");
+	case IDN_PIN_LOCKED: {
+		int64_t wait = (t->locked_until_us - idn_now_us() + 999999) / 1000000;
+		int rc;
+
+		if (wait < 1)
+			wait = 1;
+		rc = err_set(ERR_FAILED_PRECONDITION, "pin_locked",
+			     "the PIN is locked after too many wrong attempts: "
+			     "try again in %lld seconds", (long long)wait);
+		err_set_retry_after((int)wait);
+		return rc;
+	}
 	case IDN_PIN_BAD_RECOVERY:
 		return err_set(ERR_PERMISSION_DENIED, "invalid_recovery_token",
 			       "the recovery token is not valid");
@@ -147,7 +161,8 @@ static int idn_pin_run(rpc_ctx *ctx, idn_pin_tx *t, db_tx_fn body)
 	int rc;
 
 	t->arena = rpc_ctx_arena(ctx);
-	idn_client_of(&t->client, ctx);
+	if (!t->client.addr)
+		idn_client_of(&t->client, ctx);
 	rc = idn_db(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), body, t);
@@ -260,11 +275,21 @@ IDN_HANDLER(reset_pin)
 	idn_pin_tx t = { .user_id = rpc_ctx_user_id(ctx) };
 	char pin_hash[IDN_SECRET_HASH_MAX], presented[IDN_TOKEN_HASH_TEXT];
 	char recovery_hash[IDN_TOKEN_HASH_TEXT];
+	db_conn *c = NULL;
 	int rc = idn_check_pin(in->new_pin, "new_pin");
 
 	if (rc == 0 && !in->recovery_token[0])
 		rc = err_set(ERR_INVALID_ARGUMENT, "missing_recovery_token",
 			     "recovery_token is required");
+	idn_client_of(&t.client, ctx);
+	t.guards.client = &t.client;
+	idn_guard_add(&t.guards, IDN_LIMIT_RESET_PIN_ACCOUNT, t.user_id, t.user_id);
+	idn_guard_add(&t.guards, IDN_LIMIT_RESET_PIN_ADDR, t.client.addr, NULL);
+	if (rc == 0)
+		rc = idn_db(&c);
+	/* Charged before the new PIN's hash; a right token gives it back. */
+	if (rc == 0)
+		rc = idn_guards_take(ctx, c, &t.guards);
 	if (rc == 0)
 		rc = idn_hash_secret(pin_hash, in->new_pin);
 	idn_wipe(in->new_pin);

@@ -1,6 +1,5 @@
 #include "identity.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +15,7 @@ void idn_config_defaults(idn_config *cfg)
 	cfg->pwhash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
 	cfg->access_ttl_s = 15 * 60;
 	cfg->refresh_ttl_s = 30 * 24 * 3600;
-	cfg->pin_lock_s = 30 * 60;
-	cfg->pin_max_failures = 5;
+	idn_limits_defaults(&cfg->limits);
 	cfg->reuse_grace_s = 10;
 }
 
@@ -82,12 +80,10 @@ static int idn_email_valid(const char *email)
 
 int idn_normalize_email(char **out, mem_arena *arena, const char *email)
 {
-	char *e = text_trim(arena, email);
+	char *e = text_email_normal(arena, email);
 
 	if (!e)
 		return err_oom();
-	for (char *p = e; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
 	if (!idn_email_valid(e))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_email",
 			       "email is not a valid address");

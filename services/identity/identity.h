@@ -12,6 +12,7 @@
 #include "auth/auth.h"
 #include "err/err.h"
 #include "mem/mem.h"
+#include "throttle.h"
 
 #define IDN_PASSWORD_MIN 8
 #define IDN_PASSWORD_MAX 1024
@@ -31,8 +32,7 @@ typedef struct idn_config {
 	size_t pwhash_mem;
 	int64_t access_ttl_s;	/* 900 */
 	int64_t refresh_ttl_s;	/* 30 days */
-	int64_t pin_lock_s;	/* 1800 */
-	int pin_max_failures;	/* 5 */
+	idn_limits limits;	/* throttles and PIN lockouts (throttle.h) */
 	int64_t reuse_grace_s;	/* a just-rotated token seen again: a race */
 } idn_config;
 

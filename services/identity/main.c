@@ -1,4 +1,6 @@
 /* kolo-identity: configuration and wiring only; see svc/svc.h. */
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +53,62 @@ static int idn_pwhash_profile(idn_config *cfg, const char *profile)
 		       "KOLO_PWHASH_PROFILE must be interactive, moderate or test");
 }
 
+static int idn_bad_limit(const char *name)
+{
+	return err_set(ERR_INVALID_ARGUMENT, "bad_config", "%s is malformed",
+		       name);
+}
+
+/* An optional whole number of seconds or a count ("" keeps *out). */
+static int idn_limit_int(int64_t *out, const char *name, int64_t max)
+{
+	const char *text = getenv(name);
+
+	if (!text || !text[0])
+		return 0;
+	return cfg_parse_int(out, text, 1, max) < 0 ? idn_bad_limit(name) : 0;
+}
+
+/* The throttles and PIN lockouts; every variable is optional (the
+ * defaults are idn_limits_defaults()'s, see README). */
+static int idn_limits_load(idn_limits *l)
+{
+	int64_t pin_max = l->pin_max_failures, cap = l->pin_daily_cap;
+	const char *text;
+	char name[64];
+	int rc = 0;
+
+	for (int k = 0; k < IDN_LIMIT_KINDS && rc == 0; k++) {
+		const char *kind = idn_limit_name((idn_limit_kind)k);
+		size_t n = (size_t)snprintf(name, sizeof(name),
+					    "KOLO_IDENTITY_LIMIT_%s", kind);
+
+		for (size_t i = n - strlen(kind); i < n; i++)
+			name[i] = (char)toupper((unsigned char)name[i]);
+		text = getenv(name);
+		if (text && text[0] && idn_limit_parse(&l->rules[k], text) < 0)
+			rc = idn_bad_limit(name);
+	}
+	if (rc == 0)
+		rc = idn_limit_int(&l->lockout_s, "KOLO_IDENTITY_LOCKOUT_S", 604800);
+	if (rc == 0)
+		rc = idn_limit_int(&l->lockout_max_s, "KOLO_IDENTITY_LOCKOUT_MAX_S",
+				   604800);
+	if (rc == 0 && l->lockout_max_s < l->lockout_s)
+		rc = idn_bad_limit("KOLO_IDENTITY_LOCKOUT_MAX_S");
+	if (rc == 0)
+		rc = idn_limit_int(&pin_max, "KOLO_IDENTITY_PIN_MAX_FAILURES", 100);
+	if (rc == 0)
+		rc = idn_limit_int(&cap, "KOLO_IDENTITY_PIN_DAILY_CAP", 10000);
+	text = getenv("KOLO_IDENTITY_PIN_LOCKS_S");
+	if (rc == 0 && text && text[0] &&
+	    idn_pin_locks_parse(l->pin_locks_s, text) < 0)
+		rc = idn_bad_limit("KOLO_IDENTITY_PIN_LOCKS_S");
+	l->pin_max_failures = (int)pin_max;
+	l->pin_daily_cap = (int)cap;
+	return rc;
+}
+
 static int idn_start(void)
 {
 	const char *kid = NULL, *seed_inline = NULL, *seed_file = NULL;
@@ -70,6 +128,8 @@ static int idn_start(void)
 	rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 	if (rc == 0)
 		rc = idn_pwhash_profile(&cfg, profile);
+	if (rc == 0)
+		rc = idn_limits_load(&cfg.limits);
 	if (rc == 0)
 		rc = auth_keyring_parse(&cfg.keys,
 					svc_current_config()->jwt_public_keys);

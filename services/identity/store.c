@@ -267,19 +267,80 @@ int idn_store_events(db_conn *c, mem_arena *a, const char *user_id,
 	return rows ? 0 : err_oom();
 }
 
-int idn_store_lock_pin(db_conn *c, mem_arena *a, const char *user_id,
-		       int64_t now, idn_pin *out)
+/* Unix microseconds of a timestamptz expression, 0 for NULL. */
+#define IDN_US_OF(expr)                                                       \
+	"COALESCE(floor(extract(epoch FROM " expr ") * 1000000)::bigint, 0)"
+/* A timestamptz from a Unix-microseconds parameter, NULL for 0. */
+#define IDN_US_OR_NULL(param)                                                 \
+	"CASE WHEN " param "::bigint > 0 THEN " DB_FROM_US(param) " END"
+
+int idn_store_lock_throttle(db_conn *c, const char *kind, const char *key_hash,
+			    idn_throttle *out)
+{
+	const char *params[] = { kind, key_hash };
+	PGresult *res = NULL;
+	int rc = db_exec(
+		c, &res,
+		"INSERT INTO identity_throttle (kind, key_hash) VALUES ($1, $2)"
+		" ON CONFLICT (kind, key_hash) DO UPDATE SET kind = EXCLUDED.kind"
+		" RETURNING " IDN_US_OF("window_started_at") ", attempts, "
+		IDN_US_OF("locked_until") ", lockouts",
+		2, params);
+
+	if (rc == 0) {
+		out->window_start_us = db_int64(res, 0, 0);
+		out->attempts = (int)db_int64(res, 0, 1);
+		out->locked_until_us = db_int64(res, 0, 2);
+		out->lockouts = (int)db_int64(res, 0, 3);
+	}
+	PQclear(res);
+	return rc;
+}
+
+int idn_store_save_throttle(db_conn *c, const char *kind, const char *key_hash,
+			    const idn_throttle *t, int64_t forget_after)
+{
+	char window[DB_I64_TEXT], attempts[DB_I64_TEXT], until[DB_I64_TEXT];
+	char lockouts[DB_I64_TEXT], forget[DB_I64_TEXT];
+	const char *params[] = { kind, key_hash,
+				 db_i64(window, t->window_start_us),
+				 db_i64(attempts, t->attempts),
+				 db_i64(until, t->locked_until_us),
+				 db_i64(lockouts, t->lockouts),
+				 db_i64(forget, forget_after) };
+
+	return db_run(c,
+		      "UPDATE identity_throttle SET window_started_at = "
+		      IDN_US_OR_NULL("$3") ", attempts = $4::int, locked_until = "
+		      IDN_US_OR_NULL("$5") ", lockouts = $6::int, forget_after = "
+		      DB_FROM_US("$7") " WHERE kind = $1 AND key_hash = $2",
+		      7, params);
+}
+
+int idn_store_sweep_throttles(db_conn *c, int64_t now)
 {
 	char now_text[DB_I64_TEXT];
-	const char *params[] = { user_id, db_i64(now_text, now) };
+	const char *param = db_i64(now_text, now);
+
+	return db_run(c,
+		      "DELETE FROM identity_throttle WHERE ctid IN (SELECT ctid"
+		      " FROM identity_throttle WHERE forget_after < "
+		      DB_FROM_US("$1") " LIMIT 64 FOR UPDATE SKIP LOCKED)",
+		      1, &param);
+}
+
+int idn_store_lock_pin(db_conn *c, mem_arena *a, const char *user_id,
+		       idn_pin *out)
+{
 	PGresult *res = NULL;
 	int rc = db_exec(
 		c, &res,
 		"SELECT pin_hash, recovery_token_hash, failed_attempts,"
-		" COALESCE(locked_until > (" DB_FROM_US("$2")
-		" AT TIME ZONE 'UTC'), false)"
+		" lockouts, day_failures, "
+		IDN_US_OF("day_started_at AT TIME ZONE 'UTC'") ", "
+		IDN_US_OF("locked_until AT TIME ZONE 'UTC'")
 		" FROM transaction_pins WHERE user_id = $1::uuid FOR UPDATE",
-		2, params);
+		1, &user_id);
 
 	if (rc == 0 && PQntuples(res) == 0)
 		rc = err_set(ERR_FAILED_PRECONDITION, "pin_not_set",
@@ -287,8 +348,11 @@ int idn_store_lock_pin(db_conn *c, mem_arena *a, const char *user_id,
 	if (rc == 0) {
 		out->pin_hash = db_text(a, res, 0, 0);
 		out->recovery_hash = db_text(a, res, 0, 1);
-		out->failed_attempts = (int)db_int64(res, 0, 2);
-		out->locked = db_bool(res, 0, 3);
+		out->lockout.failed = (int)db_int64(res, 0, 2);
+		out->lockout.lockouts = (int)db_int64(res, 0, 3);
+		out->lockout.day_failures = (int)db_int64(res, 0, 4);
+		out->lockout.day_start_us = db_int64(res, 0, 5);
+		out->lockout.locked_until_us = db_int64(res, 0, 6);
 		if (!out->pin_hash || !out->recovery_hash)
 			rc = err_oom();
 	}
@@ -311,20 +375,24 @@ int idn_store_insert_pin(db_conn *c, const char *user_id, const char *pin_hash,
 	return rc;
 }
 
-int idn_store_pin_attempts(db_conn *c, const char *user_id,
-			   int failed_attempts, int64_t locked_until)
+int idn_store_pin_lockout(db_conn *c, const char *user_id,
+			  const idn_pin_lockout *lockout)
 {
-	char failed[DB_I64_TEXT], until[DB_I64_TEXT];
-	const char *params[] = { user_id, db_i64(failed, failed_attempts),
-				 db_i64(until, locked_until) };
+	char failed[DB_I64_TEXT], lockouts[DB_I64_TEXT], day[DB_I64_TEXT];
+	char day_start[DB_I64_TEXT], until[DB_I64_TEXT];
+	const char *params[] = { user_id, db_i64(failed, lockout->failed),
+				 db_i64(lockouts, lockout->lockouts),
+				 db_i64(day, lockout->day_failures),
+				 db_i64(day_start, lockout->day_start_us),
+				 db_i64(until, lockout->locked_until_us) };
 
 	return db_run(c,
 		      "UPDATE transaction_pins SET failed_attempts = $2::int,"
-		      " locked_until = CASE WHEN $3::bigint > 0"
-		      " THEN " DB_FROM_US("$3") " AT TIME ZONE 'UTC'"
-		      " ELSE locked_until END, updated_at = now()"
-		      " WHERE user_id = $1::uuid",
-		      3, params);
+		      " lockouts = $3::int, day_failures = $4::int,"
+		      " day_started_at = (" IDN_US_OR_NULL("$5") ") AT TIME ZONE 'UTC',"
+		      " locked_until = (" IDN_US_OR_NULL("$6") ") AT TIME ZONE 'UTC',"
+		      " updated_at = now() WHERE user_id = $1::uuid",
+		      6, params);
 }
 
 int idn_store_set_pin(db_conn *c, const char *user_id, const char *pin_hash,
@@ -335,7 +403,8 @@ int idn_store_set_pin(db_conn *c, const char *user_id, const char *pin_hash,
 	return db_run(c,
 		      "UPDATE transaction_pins SET pin_hash = $2,"
 		      " recovery_token_hash = COALESCE($3, recovery_token_hash),"
-		      " failed_attempts = 0, locked_until = NULL, updated_at = now()"
+		      " failed_attempts = 0, locked_until = NULL, lockouts = 0,"
+		      " day_failures = 0, day_started_at = NULL, updated_at = now()"
 		      " WHERE user_id = $1::uuid",
 		      3, params);
 }

@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "mem/mem.h"
 #include "page/page.h"
+#include "throttle.h"
 
 typedef struct idn_user {
 	char *id;
@@ -33,8 +34,7 @@ typedef struct idn_refresh_row {
 typedef struct idn_pin {
 	char *pin_hash;
 	char *recovery_hash;
-	int failed_attempts;
-	int locked;	/* locked_until is after now */
+	idn_pin_lockout lockout;
 } idn_pin;
 
 typedef struct idn_session {
@@ -99,20 +99,30 @@ KOLO_MUST_CHECK int idn_store_events(db_conn *c, mem_arena *a,
 				     const page_request *page,
 				     idn_event **out, int *n);
 
-/* PINs. lock reads a user's PIN row FOR UPDATE (ERR_NOT_FOUND
+/* Throttles (identity_throttle). lock finds the row of (kind, key_hash),
+ * making it when absent, FOR UPDATE; save writes it back with the time
+ * after which it may be forgotten; sweep deletes some forgotten rows. */
+KOLO_MUST_CHECK int idn_store_lock_throttle(db_conn *c, const char *kind,
+					    const char *key_hash,
+					    idn_throttle *out);
+KOLO_MUST_CHECK int idn_store_save_throttle(db_conn *c, const char *kind,
+					    const char *key_hash,
+					    const idn_throttle *t,
+					    int64_t forget_after);
+KOLO_MUST_CHECK int idn_store_sweep_throttles(db_conn *c, int64_t now);
+
+/* PINs. lock reads a user's PIN row FOR UPDATE (ERR_FAILED_PRECONDITION
  * "pin_not_set" when none). */
 KOLO_MUST_CHECK int idn_store_lock_pin(db_conn *c, mem_arena *a,
-				       const char *user_id, int64_t now,
-				       idn_pin *out);
+				       const char *user_id, idn_pin *out);
 KOLO_MUST_CHECK int idn_store_insert_pin(db_conn *c, const char *user_id,
 					 const char *pin_hash,
 					 const char *recovery_hash);
-/* Records a failed attempt count and, when locked_until > 0, a lock. */
-KOLO_MUST_CHECK int idn_store_pin_attempts(db_conn *c, const char *user_id,
-					   int failed_attempts,
-					   int64_t locked_until);
+/* Writes the lockout state of a user's PIN. */
+KOLO_MUST_CHECK int idn_store_pin_lockout(db_conn *c, const char *user_id,
+					  const idn_pin_lockout *lockout);
 /* Sets a new PIN hash (and recovery hash when not NULL), clearing the
- * failure count and any lock. */
+ * failure counts, the day's lockouts and any lock. */
 KOLO_MUST_CHECK int idn_store_set_pin(db_conn *c, const char *user_id,
 				      const char *pin_hash,
 				      const char *recovery_hash);

@@ -22,6 +22,9 @@
 
 /* Trailing metadata key carrying the machine reason of a failed call. */
 #define RPC_REASON_KEY "kolo-error"
+/* Trailing metadata key of a refusal's retry hint, in whole seconds (see
+ * err_set_retry_after()). */
+#define RPC_RETRY_AFTER_KEY "retry-after"
 /* Request metadata key carrying the internal service token. */
 #define RPC_INTERNAL_TOKEN_KEY "kolo-internal-token"
 /* Default cap on a request or reply message. */
@@ -110,6 +113,11 @@ int rpc_ctx_is_internal(const rpc_ctx *ctx);
 
 /* A request metadata value, NUL-terminated in the arena; NULL if absent. */
 const char *rpc_ctx_metadata(rpc_ctx *ctx, const char *key);
+
+/* The network address of the caller's end of the connection (the host:
+ * "203.0.113.7", "2001:db8::1"; no scheme, no port), in the arena; NULL
+ * when the core cannot tell. Behind a proxy this is the proxy. */
+const char *rpc_ctx_peer(rpc_ctx *ctx);
 
 /* Milliseconds left before the call's deadline (INT64_MAX: none). */
 int64_t rpc_ctx_remaining_ms(const rpc_ctx *ctx);

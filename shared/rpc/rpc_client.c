@@ -3,6 +3,8 @@
 #include "rpc.h"
 #include "rpc_internal.h"
 
+#include "config/cfg.h"
+
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
@@ -223,8 +225,9 @@ static int rpc_start(rpc_client_call *c, grpc_completion_queue *cq,
 static void rpc_status_error(const rpc_client_call *c)
 {
 	err_code code = err_from_grpc((int)c->status);
-	char reason[ERR_REASON_MAX];
+	char reason[ERR_REASON_MAX], retry[16] = "";
 	char *details = grpc_slice_to_c_string(c->details);
+	int64_t retry_after = 0;
 
 	snprintf(reason, sizeof(reason), "%s", err_default_reason(code));
 	for (size_t i = 0; i < c->trailing.count; i++) {
@@ -236,10 +239,18 @@ static void rpc_status_error(const rpc_client_call *c)
 			memcpy(reason, GRPC_SLICE_START_PTR(m->value), n);
 			reason[n] = '\0';
 		}
+		if (grpc_slice_str_cmp(m->key, RPC_RETRY_AFTER_KEY) == 0 &&
+		    n < sizeof(retry)) {
+			memcpy(retry, GRPC_SLICE_START_PTR(m->value), n);
+			retry[n] = '\0';
+		}
 	}
 	if (!rpc_reason_valid(reason))
 		snprintf(reason, sizeof(reason), "%s", err_default_reason(code));
 	err_set(code, reason, "%s", details[0] ? details : reason);
+	/* A hint that is not a sane number of seconds is dropped. */
+	if (retry[0] && cfg_parse_int(&retry_after, retry, 1, 7 * 86400) == 0)
+		err_set_retry_after((int)retry_after);
 	gpr_free(details);
 }
 

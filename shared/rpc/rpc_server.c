@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "grpc/health/v1/health.pb-c.h"
@@ -127,22 +128,55 @@ const char *rpc_ctx_metadata(rpc_ctx *ctx, const char *key)
 	return NULL;
 }
 
+/* The host part of a core peer string: "ipv4:203.0.113.7:5123",
+ * "ipv6:[::1]:5123" or its URI-escaped "ipv6:%5B::1%5D:5123". */
+static char *rpc_peer_host(mem_arena *a, const char *peer)
+{
+	const char *host = peer, *end = NULL;
+
+	if (strncmp(host, "ipv4:", 5) == 0 || strncmp(host, "ipv6:", 5) == 0)
+		host += 5;
+	if (host[0] == '[') {
+		host++;
+		end = strchr(host, ']');
+	} else if (strncasecmp(host, "%5B", 3) == 0) {
+		host += 3;
+		end = strcasestr(host, "%5D");
+	} else {
+		end = strrchr(host, ':');
+	}
+	if (!end)
+		end = host + strlen(host);
+	return mem_arena_strndup(a, host, (size_t)(end - host));
+}
+
+const char *rpc_ctx_peer(rpc_ctx *ctx)
+{
+	char *peer = grpc_call_get_peer(ctx->pending->call);
+	char *host = peer ? rpc_peer_host(ctx->arena, peer) : NULL;
+
+	gpr_free(peer);
+	return host;
+}
+
 /* --- replies -------------------------------------------------------------- */
 
-/* Sends status (and msg when not NULL) and waits for the batch. */
+/* Sends status (and msg when not NULL) and waits for the batch; a
+ * retry_after_s > 0 adds the retry-after trailer. */
 static void rpc_reply(rpc_pending *p, grpc_status_code status,
 		      const char *message, const char *reason,
-		      grpc_byte_buffer *msg)
+		      grpc_byte_buffer *msg, int retry_after_s)
 {
 	grpc_op ops[4];
-	grpc_metadata trailer;
+	grpc_metadata trailer[2];
 	grpc_slice details = grpc_slice_from_copied_string(message);
+	char retry[16];
 	int cancelled = 0;
-	size_t n = 0;
+	size_t n = 0, n_trailer = 0;
 	grpc_call_error rc;
 
 	memset(ops, 0, sizeof(ops));
-	memset(&trailer, 0, sizeof(trailer));
+	memset(trailer, 0, sizeof(trailer));
 	ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
 	if (msg) {
 		ops[n].op = GRPC_OP_SEND_MESSAGE;
@@ -152,11 +186,17 @@ static void rpc_reply(rpc_pending *p, grpc_status_code status,
 	ops[n].data.send_status_from_server.status = status;
 	ops[n].data.send_status_from_server.status_details = &details;
 	if (reason) {
-		trailer.key = grpc_slice_from_static_string(RPC_REASON_KEY);
-		trailer.value = grpc_slice_from_copied_string(reason);
-		ops[n].data.send_status_from_server.trailing_metadata_count = 1;
-		ops[n].data.send_status_from_server.trailing_metadata = &trailer;
+		trailer[n_trailer].key = grpc_slice_from_static_string(RPC_REASON_KEY);
+		trailer[n_trailer++].value = grpc_slice_from_copied_string(reason);
 	}
+	if (reason && retry_after_s > 0) {
+		snprintf(retry, sizeof(retry), "%d", retry_after_s);
+		trailer[n_trailer].key =
+			grpc_slice_from_static_string(RPC_RETRY_AFTER_KEY);
+		trailer[n_trailer++].value = grpc_slice_from_copied_string(retry);
+	}
+	ops[n].data.send_status_from_server.trailing_metadata_count = n_trailer;
+	ops[n].data.send_status_from_server.trailing_metadata = trailer;
 	n++;
 	ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
 	ops[n++].data.recv_close_on_server.cancelled = &cancelled;
@@ -171,8 +211,8 @@ static void rpc_reply(rpc_pending *p, grpc_status_code status,
 					: "?",
 			  NULL);
 	grpc_slice_unref(details);
-	if (reason)
-		grpc_slice_unref(trailer.value);
+	for (size_t i = 0; i < n_trailer; i++)
+		grpc_slice_unref(trailer[i].value);
 }
 
 /* Sends the error recorded on this thread. */
@@ -189,7 +229,7 @@ static void rpc_reply_error(rpc_pending *p, int rc)
 	if (!rpc_reason_valid(reason))
 		reason = err_default_reason((err_code)rc);
 	rpc_reply(p, (grpc_status_code)err_to_grpc((err_code)rc), message,
-		  reason, NULL);
+		  reason, NULL, e->code == rc ? e->retry_after_s : 0);
 }
 
 /* --- one call --------------------------------------------------------------- */
@@ -351,7 +391,7 @@ static void rpc_serve(rpc_pending *p)
 			  "reason", err_last()->reason, "error",
 			  err_last()->message, NULL);
 	if (rc == 0) {
-		rpc_reply(p, GRPC_STATUS_OK, "", NULL, out);
+		rpc_reply(p, GRPC_STATUS_OK, "", NULL, out, 0);
 		grpc_byte_buffer_destroy(out);
 	} else {
 		rpc_reply_error(p, rc);

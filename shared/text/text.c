@@ -91,6 +91,17 @@ char *text_trim(mem_arena *arena, const char *s)
 	return mem_arena_strndup(arena, s + start, end - start);
 }
 
+char *text_email_normal(mem_arena *arena, const char *s)
+{
+	char *e = text_trim(arena, s);
+
+	for (char *p = e; p && *p; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	}
+	return e;
+}
+
 void text_sanitize_into(char *out, size_t cap, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");

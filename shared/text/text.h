@@ -27,6 +27,12 @@ int text_is_multiline(const char *s);
 /* A copy of s in the arena without leading and trailing white space. */
 char *text_trim(mem_arena *arena, const char *s);
 
+/* The one normal form of an email address: s without leading and trailing
+ * white space, ASCII letters lower-cased, in the arena (validity is not
+ * checked). Identity stores and finds accounts by it; the gateway keys its
+ * per-account buckets on it. NULL when the arena is full. */
+char *text_email_normal(mem_arena *arena, const char *s);
+
 /* A copy of s in the arena, cut to at most max bytes (at a UTF-8
  * boundary) with control characters and invalid bytes replaced by '?':
  * for values like user-agent that are kept but not trusted. NULL -> "". */

@@ -20,6 +20,9 @@ trap 'kolo_testsuite_down >/dev/null 2>&1 || true' EXIT
 # The per-account login limit is what the e2e test hits; every test shares
 # one client IP, so the per-IP limits stay out of the way.
 export KOLO_RATE_LOGIN_ACCOUNT=3/60 KOLO_RATE_LOGIN_IP=1000/60 KOLO_RATE_PIN_IP=1000/60
+# Identity's own per-address sign-up limit likewise (every test user signs up
+# from 127.0.0.1).
+export KOLO_IDENTITY_LIMIT_REGISTER_ADDR=100000/3600
 # Proposals wait a short time-lock the tests can sit out (DESIGN §12).
 export KOLO_GOVERNANCE_DELAY_S=2 KOLO_GROUPS_WORKER_INTERVAL_MS=200
 kolo_testsuite_up "$src" "$build"

@@ -62,6 +62,9 @@ static test_service svc;
 static test_key current_key, previous_key;
 static mem_arena *arena;
 static PGconn *admin;
+/* The configuration setup() started with; tests that need small limits
+ * change a copy (calls are synchronous, so no worker reads it meanwhile). */
+static idn_config started_cfg;
 /* Every secret the tests handled, to look for in the tables at the end. */
 static char *secrets[512];
 static size_t n_secrets;
@@ -105,6 +108,7 @@ static int setup(void **state)
 	cfg.keys = ring;
 	if (idn_config_set_key(&cfg, "k-current", seed_text) < 0 || idn_init(&cfg) < 0)
 		return -1;
+	started_cfg = cfg;
 	rpc_init();
 	arena = mem_arena_new(0);
 	return test_service_start(&svc, &idn_rpc_service, &ring);
@@ -719,6 +723,331 @@ static void test_recovery_resets_a_locked_pin(void **state)
 	assert_int_equal(events_of(&acc, "pin_reset"), 1);
 }
 
+/* --- throttles and lockouts (issue 18) ------------------------------------------- */
+
+/* Runs the service with these limits and forgets every throttle row. */
+static void use_limits(const idn_limits *limits)
+{
+	idn_config cfg = started_cfg;
+
+	cfg.limits = *limits;
+	assert_int_equal(idn_init(&cfg), 0);
+	test_pg_ok(admin, "DELETE FROM identity_throttle");
+}
+
+static void default_limits(void)
+{
+	use_limits(&started_cfg.limits);
+}
+
+/* Production limits except the ones a test names. */
+static idn_limits limits_with(idn_limit_kind kind, int max, int64_t window_s)
+{
+	idn_limits l = started_cfg.limits;
+
+	l.rules[kind].max = max;
+	l.rules[kind].window_s = window_s;
+	l.lockout_s = 60;
+	l.lockout_max_s = 240;
+	return l;
+}
+
+static void assert_rate_limited(int rc, int retry_after_s)
+{
+	char words[64];
+
+	assert_int_equal(rc, ERR_RESOURCE_EXHAUSTED);
+	assert_string_equal(err_last()->reason, "rate_limited");
+	assert_int_equal(err_last()->retry_after_s, retry_after_s);
+	snprintf(words, sizeof(words), "try again in %d seconds", retry_after_s);
+	if (!strstr(err_last()->message, words))
+		fail_msg("message '%s' lacks '%s'", err_last()->message, words);
+}
+
+/* Rows of identity_throttle of kind whose key is text (hashed). */
+static long throttle_rows(const char *kind, const char *text, const char *where)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM identity_throttle WHERE kind = '%s' AND"
+		 " key_hash = encode(sha256(convert_to('%s', 'UTF8')), 'hex')"
+		 " AND %s", kind, text, where);
+	return test_pg_long(admin, sql);
+}
+
+/* Issue 18 finding 1: wrong passwords for one account lock it before any
+ * hash, for 60 s, then 120 s, 240 s (the cap); a quiet spell forgives. */
+static void test_wrong_logins_lock_the_account_with_growing_lockouts(void **state)
+{
+	static const int locks[] = { 60, 120, 240, 240 };
+	idn_limits l = limits_with(IDN_LIMIT_LOGIN_ACCOUNT, 3, 600);
+	account acc;
+
+	use_limits(&l);
+	register_account(&acc, "guessed@example.com");
+	for (size_t round = 0; round < sizeof(locks) / sizeof(locks[0]); round++) {
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(login("guessed@example.com", "wrong guess!",
+					       NULL), ERR_UNAUTHENTICATED);
+		assert_rate_limited(login("guessed@example.com", "wrong guess!", NULL),
+				    locks[round]);
+		/* Locked: the right password is refused too, however the
+		 * email is spelt, and no password is checked. */
+		assert_rate_limited(login(" Guessed@EXAMPLE.com\t", PASSWORD, NULL),
+				    locks[round]);
+		assert_int_equal(events_of(&acc, "login_failed"), 3 * (long)(round + 1));
+		assert_int_equal(events_of(&acc, "login_locked"), (long)round + 1);
+		clock_offset += locks[round] + 1;
+	}
+	assert_int_equal(throttle_rows("login_account", "guessed@example.com",
+				       "lockouts = 4"), 1);
+	/* The right password after the lock works and forgets the run. */
+	assert_int_equal(login("guessed@example.com", PASSWORD, NULL), 0);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(login("guessed@example.com", "wrong guess!", NULL),
+				 ERR_UNAUTHENTICATED);
+	assert_int_equal(login("guessed@example.com", PASSWORD, NULL), 0);
+	/* Quiet for the longest lock: the next lock is the first again. */
+	clock_offset += 240;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(login("guessed@example.com", "wrong guess!", NULL),
+				 ERR_UNAUTHENTICATED);
+	assert_rate_limited(login("guessed@example.com", "wrong guess!", NULL), 60);
+	/* An email without an account is limited the same way. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(login("nobody-here@example.com", "wrong guess!", NULL),
+				 ERR_UNAUTHENTICATED);
+	assert_rate_limited(login("nobody-here@example.com", PASSWORD, NULL), 60);
+	clock_offset += 61;
+	default_limits();
+}
+
+static void *wrong_login_racer(void *arg)
+{
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Identity__V1__LoginRequest req = KOLO__IDENTITY__V1__LOGIN_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	intptr_t rc;
+
+	req.email = arg;
+	req.password = "wrong guess!";
+	rc = test_call(&svc, "Login", &req.base, &resp, a, NULL);
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return (void *)rc;
+}
+
+/* Issue 18 finding 1 ("25 wrong gRPC logins in 2.2 s, all answered"): a
+ * burst at once gets exactly the limit's answers; the rest are refused
+ * before any password is checked. */
+static void test_a_burst_of_wrong_logins_gets_only_the_limit(void **state)
+{
+	idn_limits l = limits_with(IDN_LIMIT_LOGIN_ACCOUNT, 3, 600);
+	pthread_t threads[RACERS];
+	account acc;
+	int wrong = 0, limited = 0;
+
+	use_limits(&l);
+	register_account(&acc, "burst@example.com");
+	for (int i = 0; i < RACERS; i++)
+		pthread_create(&threads[i], NULL, wrong_login_racer,
+			       "burst@example.com");
+	for (int i = 0; i < RACERS; i++) {
+		void *rc = NULL;
+
+		pthread_join(threads[i], &rc);
+		wrong += (intptr_t)rc == ERR_UNAUTHENTICATED;
+		limited += (intptr_t)rc == ERR_RESOURCE_EXHAUSTED;
+	}
+	assert_int_equal(wrong, 3);
+	assert_int_equal(limited, RACERS - 3);
+	assert_int_equal(events_of(&acc, "login_failed"), 3);
+	clock_offset += 61;
+	default_limits();
+}
+
+/* Issue 18 finding 1: wrong passwords from one address (here the gRPC
+ * peer: the call names no forwarded address) lock that address for every
+ * account. */
+static void test_wrong_logins_from_one_address_are_limited(void **state)
+{
+	idn_limits l = limits_with(IDN_LIMIT_LOGIN_ADDR, 3, 600);
+	account acc;
+	char email[64];
+
+	register_account(&acc, "sprayed@example.com");
+	use_limits(&l);
+	for (int i = 0; i < 3; i++) {
+		snprintf(email, sizeof(email), "spray-%d@example.com", i);
+		assert_int_equal(login(email, "summer2026!", NULL), ERR_UNAUTHENTICATED);
+	}
+	assert_rate_limited(login("sprayed@example.com", PASSWORD, NULL), 60);
+	assert_int_equal(throttle_rows("login_addr", "127.0.0.1",
+				       "locked_until IS NOT NULL"), 1);
+	assert_int_equal(events_of(&acc, "login"), 0);
+	clock_offset += 61;
+	/* Right logins give their attempt back: they never lock. */
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(login("sprayed@example.com", PASSWORD, NULL), 0);
+	default_limits();
+}
+
+static int register_as(const char *email, const char *password)
+{
+	Kolo__Identity__V1__RegisterRequest req =
+		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterResponse *resp = NULL;
+
+	req.email = (char *)email;
+	req.password = (char *)password;
+	req.name = "Signup";
+	return call("Register", &req, &resp, NULL);
+}
+
+/* Issue 18 finding 1: sign-ups from one address are limited (each costs a
+ * hash); refused ones make no account, bad input is not counted. */
+static void test_sign_ups_from_one_address_are_limited(void **state)
+{
+	idn_limits l = limits_with(IDN_LIMIT_REGISTER_ADDR, 3, 3600);
+	long users;
+	char email[64];
+
+	use_limits(&l);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(register_as("not-an-email", PASSWORD),
+				 ERR_INVALID_ARGUMENT);
+	for (int i = 0; i < 3; i++) {
+		snprintf(email, sizeof(email), "signup-%d@example.com", i);
+		assert_int_equal(register_as(email, PASSWORD), 0);
+	}
+	users = test_pg_long(admin, "SELECT count(*) FROM \"user\"");
+	assert_rate_limited(register_as("signup-3@example.com", PASSWORD), 60);
+	assert_rate_limited(register_as("signup-4@example.com", PASSWORD), 60);
+	assert_int_equal(test_pg_long(admin, "SELECT count(*) FROM \"user\""), users);
+	assert_int_equal(throttle_rows("register_addr", "127.0.0.1",
+				       "lockouts = 1"), 1);
+	clock_offset += 61;
+	assert_int_equal(register_as("signup-3@example.com", PASSWORD), 0);
+	default_limits();
+}
+
+/* Issue 18 finding 1: refused refresh tokens from one address lock it;
+ * good refreshes are not counted against it. */
+static void test_refused_refreshes_from_one_address_are_limited(void **state)
+{
+	idn_limits l = limits_with(IDN_LIMIT_REFRESH_ADDR, 3, 600);
+	account acc;
+
+	register_account(&acc, "refresher@example.com");
+	use_limits(&l);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(refresh(acc.refresh, &acc), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(refresh("forged-token", NULL), ERR_UNAUTHENTICATED);
+	assert_rate_limited(refresh(acc.refresh, NULL), 60);
+	clock_offset += 61;
+	/* The refused call did not spend the token. */
+	assert_int_equal(refresh(acc.refresh, &acc), 0);
+	default_limits();
+}
+
+/* Issue 18 finding 1: wrong recovery tokens for one user lock ResetPin,
+ * the right one too, and the lockout is in the user's activity log. */
+static void test_wrong_recovery_tokens_lock_reset_pin(void **state)
+{
+	idn_limits l = limits_with(IDN_LIMIT_RESET_PIN_ACCOUNT, 2, 3600);
+	account acc;
+	char recovery[64], next[64];
+
+	register_account(&acc, "resetter@example.com");
+	assert_int_equal(set_pin(&acc, PIN, recovery), 0);
+	use_limits(&l);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(reset_pin(&acc, "guessed-token", PIN2, next),
+				 ERR_PERMISSION_DENIED);
+	assert_rate_limited(reset_pin(&acc, recovery, PIN2, next), 60);
+	assert_int_equal(events_of(&acc, "pin_reset_failed"), 2);
+	assert_int_equal(events_of(&acc, "pin_reset_locked"), 1);
+	clock_offset += 61;
+	assert_int_equal(reset_pin(&acc, recovery, PIN2, next), 0);
+	assert_int_equal(verify_pin(&acc, PIN2), 0);
+	default_limits();
+}
+
+static void assert_pin_locked(int rc, int64_t min_s, int64_t max_s)
+{
+	assert_int_equal(rc, ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "pin_locked");
+	if (err_last()->retry_after_s < min_s || err_last()->retry_after_s > max_s)
+		fail_msg("locked for %d s, not %lld..%lld s",
+			 err_last()->retry_after_s, (long long)min_s,
+			 (long long)max_s);
+}
+
+/* Issue 18 finding 8: five wrong PINs in a row lock the PIN for 30 min,
+ * the next five for 2 h, the next for 24 h; each lock is logged. A new day
+ * starts again at 30 min. */
+static void test_pin_lockouts_grow_30_minutes_2_hours_24_hours(void **state)
+{
+	static const int64_t locks[] = { 1800, 7200, 86400 };
+	account acc;
+	char recovery[64];
+
+	register_account(&acc, "pin-growth@example.com");
+	assert_int_equal(set_pin(&acc, PIN, recovery), 0);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(verify_pin(&acc, WRONG_PIN),
+					 ERR_PERMISSION_DENIED);
+		assert_pin_locked(verify_pin(&acc, WRONG_PIN), locks[round],
+				  locks[round]);
+		assert_pin_locked(verify_pin(&acc, PIN), locks[round] - 5,
+				  locks[round]);
+		assert_int_equal(events_of(&acc, "pin_locked"), round + 1);
+		clock_offset += locks[round] - 60;
+		assert_pin_locked(verify_pin(&acc, PIN), 1, 60);
+		clock_offset += 61;
+	}
+	assert_int_equal(events_of(&acc, "pin_failed"), 15);
+	assert_int_equal(count_sql("SELECT lockouts FROM transaction_pins"
+				   " WHERE user_id = '%s'", acc.id), 3);
+	/* The day of the first wrong PIN is over: 30 minutes again. */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
+	assert_pin_locked(verify_pin(&acc, WRONG_PIN), 1800, 1800);
+	clock_offset += 1801;
+	assert_int_equal(verify_pin(&acc, PIN), 0);
+}
+
+/* Issue 18 finding 8: right PINs between wrong ones do not buy more
+ * guesses: the 15th wrong PIN of a day locks it until the day is over. */
+static void test_pin_daily_cap_holds_between_right_pins(void **state)
+{
+	account acc;
+	char recovery[64];
+
+	register_account(&acc, "pin-cap@example.com");
+	assert_int_equal(set_pin(&acc, PIN, recovery), 0);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(verify_pin(&acc, WRONG_PIN),
+					 ERR_PERMISSION_DENIED);
+		assert_int_equal(verify_pin(&acc, PIN), 0);
+		clock_offset += 3600;
+	}
+	assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->message,
+			    "wrong PIN: 2 attempts left before it locks");
+	assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
+	/* 15th of the day: locked until 24 h after the first (3 h ago). */
+	assert_pin_locked(verify_pin(&acc, WRONG_PIN), 21 * 3600 - 5, 21 * 3600);
+	assert_pin_locked(verify_pin(&acc, PIN), 21 * 3600 - 5, 21 * 3600);
+	assert_int_equal(events_of(&acc, "pin_locked"), 1);
+	clock_offset += 21 * 3600 + 1;
+	assert_int_equal(verify_pin(&acc, PIN), 0);
+}
+
 /* --- keys and secrets -------------------------------------------------------------- */
 
 static void test_signing_keys_publish_current_and_previous(void **state)
@@ -745,13 +1074,14 @@ static void test_no_secret_is_stored_in_the_clear(void **state)
 {
 	static const char *const tables[] = { "\"user\"", "refresh_tokens",
 					      "user_activity_log",
-					      "transaction_pins" };
+					      "transaction_pins",
+					      "identity_throttle" };
 	char sql[256];
 
 	remember(PASSWORD);
 	remember(PIN);
 	remember(PIN2);
-	for (size_t t = 0; t < 4; t++) {
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
 		char *dump;
 
 		snprintf(sql, sizeof(sql),
@@ -787,6 +1117,14 @@ int main(void)
 		cmocka_unit_test(test_five_wrong_pins_lock_for_thirty_minutes),
 		cmocka_unit_test(test_change_pin_needs_the_old_one),
 		cmocka_unit_test(test_recovery_resets_a_locked_pin),
+		cmocka_unit_test(test_wrong_logins_lock_the_account_with_growing_lockouts),
+		cmocka_unit_test(test_a_burst_of_wrong_logins_gets_only_the_limit),
+		cmocka_unit_test(test_wrong_logins_from_one_address_are_limited),
+		cmocka_unit_test(test_sign_ups_from_one_address_are_limited),
+		cmocka_unit_test(test_refused_refreshes_from_one_address_are_limited),
+		cmocka_unit_test(test_wrong_recovery_tokens_lock_reset_pin),
+		cmocka_unit_test(test_pin_lockouts_grow_30_minutes_2_hours_24_hours),
+		cmocka_unit_test(test_pin_daily_cap_holds_between_right_pins),
 		cmocka_unit_test(test_signing_keys_publish_current_and_previous),
 		cmocka_unit_test(test_no_secret_is_stored_in_the_clear),
 	};

@@ -308,6 +308,48 @@ test_check_limits_a_login_per_account_whatever_the_case(void **state)
 	mem_arena_free(req.arena);
 }
 
+/* Issue 18 finding 2: " v@x", "v@x " and "\tv@x" are one account (identity
+ * trims and lower-cases an email), so they share one bucket. */
+static void
+test_check_limits_a_login_per_account_whatever_the_spacing(void **state)
+{
+	gw_rate_config cfg = {
+		.login_ip = rule_of("100/60"),
+		.login_account = rule_of("1/60"),
+		.refresh_ip = rule_of("100/60"),
+		.pin_ip = rule_of("100/60"),
+		.pin_account = rule_of("100/60"),
+		.public_ip = rule_of("100/60"),
+	};
+	gw_route route = {"POST", "/v1/auth/login", NULL, NULL, GW_RATE_LOGIN};
+	gw_request req = {.query = "", .route_index = -1};
+	gw_response resp = {0};
+	static const char *const spellings[] = {
+		"{\"email\":\"spaced.login@example.ng\",\"password\":\"x\"}",
+		"{\"email\":\" spaced.login@example.ng\",\"password\":\"x\"}",
+		"{\"email\":\"spaced.login@example.ng \",\"password\":\"x\"}",
+		"{\"email\":\"\\tSpaced.Login@example.ng\",\"password\":\"x\"}",
+		"{\"email\":\"\\n spaced.login@EXAMPLE.ng\\r\",\"password\":\"x\"}",
+	};
+
+	gw_rate_configure(&cfg);
+	req.arena = mem_arena_new(0);
+	req.client_ip = "check-spacing:192.0.2.30";
+	req.body = spellings[0];
+	req.body_len = strlen(spellings[0]);
+	assert_int_equal(gw_rate_check(&route, &req, &resp), 0);
+	for (size_t i = 1; i < sizeof(spellings) / sizeof(spellings[0]); i++) {
+		req.body = spellings[i];
+		req.body_len = strlen(spellings[i]);
+		if (gw_rate_check(&route, &req, &resp) != 429)
+			fail_msg("%s got a bucket of its own", spellings[i]);
+		assert_true(resp.retry_after >= 59 && resp.retry_after <= 60);
+		free(resp.body);
+		memset(&resp, 0, sizeof(resp));
+	}
+	mem_arena_free(req.arena);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +369,8 @@ int main(void)
 		cmocka_unit_test(test_check_limits_a_public_route_per_ip),
 		cmocka_unit_test(
 			test_check_limits_a_login_per_account_whatever_the_case),
+		cmocka_unit_test(
+			test_check_limits_a_login_per_account_whatever_the_spacing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -196,6 +196,30 @@ static void test_reply_err_last_passes_client_errors_through(void **state)
 	}
 }
 
+/* Issue 18: identity's throttles answer RESOURCE_EXHAUSTED with a retry
+ * hint; the gateway says 429 with Retry-After, like its own buckets. */
+static void test_reply_err_last_keeps_an_upstream_retry_hint(void **state)
+{
+	gw_response resp = {0};
+
+	err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
+		"too many attempts: try again in %d seconds", 120);
+	err_set_retry_after(120);
+	gw_reply_err_last(&resp);
+	assert_error_body(&resp, 429, "rate_limited",
+			  "too many attempts: try again in 120 seconds");
+	assert_int_equal(resp.retry_after, 120);
+	reply_free(&resp);
+
+	/* A later error without a hint has none. */
+	memset(&resp, 0, sizeof(resp));
+	err_set(ERR_RESOURCE_EXHAUSTED, NULL, "request too large");
+	gw_reply_err_last(&resp);
+	assert_int_equal(resp.status, 429);
+	assert_int_equal(resp.retry_after, 0);
+	reply_free(&resp);
+}
+
 static void
 test_reply_err_last_with_a_truncated_multibyte_message_still_has_a_json_body(
 	void **state)
@@ -250,6 +274,8 @@ int main(void)
 			test_reply_err_last_never_leaks_internal_messages),
 		cmocka_unit_test(
 			test_reply_err_last_passes_client_errors_through),
+		cmocka_unit_test(
+			test_reply_err_last_keeps_an_upstream_retry_hint),
 		cmocka_unit_test(
 			test_reply_err_last_with_a_truncated_multibyte_message_still_has_a_json_body),
 		cmocka_unit_test(

@@ -62,6 +62,19 @@ static void test_trim_and_sanitize(void **state)
 	mem_arena_free(a);
 }
 
+static void test_email_normal_form(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+
+	assert_string_equal(text_email_normal(a, " V@x.NG"), "v@x.ng");
+	assert_string_equal(text_email_normal(a, "v@x.ng \r\n"), "v@x.ng");
+	assert_string_equal(text_email_normal(a, "\tV@X.ng"), "v@x.ng");
+	/* Only ASCII letters change; inner text is kept as typed. */
+	assert_string_equal(text_email_normal(a, "Ádá b@x"), "Ádá b@x");
+	assert_string_equal(text_email_normal(a, "  "), "");
+	mem_arena_free(a);
+}
+
 static void test_pin(void **state)
 {
 	assert_true(text_is_pin("0000"));
@@ -80,6 +93,7 @@ int main(void)
 		cmocka_unit_test(test_clean_text),
 		cmocka_unit_test(test_multiline),
 		cmocka_unit_test(test_trim_and_sanitize),
+		cmocka_unit_test(test_email_normal_form),
 		cmocka_unit_test(test_pin),
 	};
 
