@@ -48,6 +48,7 @@ err_code err_set(err_code code, const char *reason, const char *fmt, ...)
 	va_list ap;
 
 	last_error.code = code;
+	last_error.retry_after_s = 0;
 	snprintf(last_error.reason, sizeof(last_error.reason), "%s",
 		 reason ? reason : err_default_reason(code));
 	va_start(ap, fmt);
@@ -56,6 +57,12 @@ err_code err_set(err_code code, const char *reason, const char *fmt, ...)
 		err_utf8_trim(last_error.message);
 	va_end(ap);
 	return code;
+}
+
+err_code err_set_retry_after(int seconds)
+{
+	last_error.retry_after_s = seconds > 0 ? seconds : 0;
+	return last_error.code;
 }
 
 void err_clear(void)

@@ -223,8 +223,9 @@ static int rpc_start(rpc_client_call *c, grpc_completion_queue *cq,
 static void rpc_status_error(const rpc_client_call *c)
 {
 	err_code code = err_from_grpc((int)c->status);
-	char reason[ERR_REASON_MAX];
+	char reason[ERR_REASON_MAX], retry[16] = "";
 	char *details = grpc_slice_to_c_string(c->details);
+	long retry_after = 0;
 
 	snprintf(reason, sizeof(reason), "%s", err_default_reason(code));
 	for (size_t i = 0; i < c->trailing.count; i++) {
@@ -235,11 +236,19 @@ static void rpc_status_error(const rpc_client_call *c)
 		    n < sizeof(reason)) {
 			memcpy(reason, GRPC_SLICE_START_PTR(m->value), n);
 			reason[n] = '\0';
+		} else if (grpc_slice_str_cmp(m->key, RPC_RETRY_AFTER_KEY) == 0 &&
+			   n > 0 && n < sizeof(retry)) {
+			memcpy(retry, GRPC_SLICE_START_PTR(m->value), n);
+			retry[n] = '\0';
 		}
 	}
 	if (!rpc_reason_valid(reason))
 		snprintf(reason, sizeof(reason), "%s", err_default_reason(code));
+	if (retry[0] && strspn(retry, "0123456789") == strlen(retry) && strlen(retry) <= 6)
+		retry_after = strtol(retry, NULL, 10);
 	err_set(code, reason, "%s", details[0] ? details : reason);
+	if (retry_after > 0)
+		err_set_retry_after((int)retry_after);
 	gpr_free(details);
 }
 

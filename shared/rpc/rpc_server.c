@@ -132,17 +132,19 @@ const char *rpc_ctx_metadata(rpc_ctx *ctx, const char *key)
 /* Sends status (and msg when not NULL) and waits for the batch. */
 static void rpc_reply(rpc_pending *p, grpc_status_code status,
 		      const char *message, const char *reason,
-		      grpc_byte_buffer *msg)
+		      int retry_after_s, grpc_byte_buffer *msg)
 {
 	grpc_op ops[4];
-	grpc_metadata trailer;
+	grpc_metadata trailer[2];
+	char retry[16];
+	size_t n_trailers = 0;
 	grpc_slice details = grpc_slice_from_copied_string(message);
 	int cancelled = 0;
 	size_t n = 0;
 	grpc_call_error rc;
 
 	memset(ops, 0, sizeof(ops));
-	memset(&trailer, 0, sizeof(trailer));
+	memset(trailer, 0, sizeof(trailer));
 	ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
 	if (msg) {
 		ops[n].op = GRPC_OP_SEND_MESSAGE;
@@ -152,11 +154,16 @@ static void rpc_reply(rpc_pending *p, grpc_status_code status,
 	ops[n].data.send_status_from_server.status = status;
 	ops[n].data.send_status_from_server.status_details = &details;
 	if (reason) {
-		trailer.key = grpc_slice_from_static_string(RPC_REASON_KEY);
-		trailer.value = grpc_slice_from_copied_string(reason);
-		ops[n].data.send_status_from_server.trailing_metadata_count = 1;
-		ops[n].data.send_status_from_server.trailing_metadata = &trailer;
+		trailer[n_trailers].key = grpc_slice_from_static_string(RPC_REASON_KEY);
+		trailer[n_trailers++].value = grpc_slice_from_copied_string(reason);
 	}
+	if (reason && retry_after_s > 0) {
+		snprintf(retry, sizeof(retry), "%d", retry_after_s);
+		trailer[n_trailers].key = grpc_slice_from_static_string(RPC_RETRY_AFTER_KEY);
+		trailer[n_trailers++].value = grpc_slice_from_copied_string(retry);
+	}
+	ops[n].data.send_status_from_server.trailing_metadata_count = n_trailers;
+	ops[n].data.send_status_from_server.trailing_metadata = n_trailers ? trailer : NULL;
 	n++;
 	ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
 	ops[n++].data.recv_close_on_server.cancelled = &cancelled;
@@ -171,8 +178,8 @@ static void rpc_reply(rpc_pending *p, grpc_status_code status,
 					: "?",
 			  NULL);
 	grpc_slice_unref(details);
-	if (reason)
-		grpc_slice_unref(trailer.value);
+	for (size_t i = 0; i < n_trailers; i++)
+		grpc_slice_unref(trailer[i].value);
 }
 
 /* Sends the error recorded on this thread. */
@@ -189,7 +196,7 @@ static void rpc_reply_error(rpc_pending *p, int rc)
 	if (!rpc_reason_valid(reason))
 		reason = err_default_reason((err_code)rc);
 	rpc_reply(p, (grpc_status_code)err_to_grpc((err_code)rc), message,
-		  reason, NULL);
+		  reason, e->code == rc ? e->retry_after_s : 0, NULL);
 }
 
 /* --- one call --------------------------------------------------------------- */
@@ -351,7 +358,7 @@ static void rpc_serve(rpc_pending *p)
 			  "reason", err_last()->reason, "error",
 			  err_last()->message, NULL);
 	if (rc == 0) {
-		rpc_reply(p, GRPC_STATUS_OK, "", NULL, out);
+		rpc_reply(p, GRPC_STATUS_OK, "", NULL, 0, out);
 		grpc_byte_buffer_destroy(out);
 	} else {
 		rpc_reply_error(p, rc);
