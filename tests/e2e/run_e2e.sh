@@ -20,6 +20,11 @@ trap 'kolo_testsuite_down >/dev/null 2>&1 || true' EXIT
 # The per-account login limit is what the e2e test hits; every test shares
 # one client IP, so the per-IP limits stay out of the way.
 export KOLO_RATE_LOGIN_ACCOUNT=3/60 KOLO_RATE_LOGIN_IP=1000/60 KOLO_RATE_PIN_IP=1000/60
+# Webhooks: the tests pose as other clients through X-Forwarded-For; the
+# provider's addresses are this host's and 198.51.100.0/24 (TEST-NET-2);
+# 10 unsigned deliveries per address are kept.
+export KOLO_GATEWAY_TRUST_FORWARDED=true KOLO_WEBHOOK_ALLOWED_IPS="127.0.0.1,::1,198.51.100.0/24"
+export KOLO_WEBHOOK_UNSIGNED_PER_ADDR=10
 # Proposals wait a short time-lock the tests can sit out (DESIGN §12).
 export KOLO_GOVERNANCE_DELAY_S=2 KOLO_GROUPS_WORKER_INTERVAL_MS=200
 kolo_testsuite_up "$src" "$build"
