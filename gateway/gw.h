@@ -198,6 +198,15 @@ void gw_rate_configure(const gw_rate_config *cfg);
 void gw_metrics_request(int route_index, int status, int64_t micros);
 void gw_metrics_upstream_error(gw_upstream up, int grpc_status);
 void gw_metrics_route(const gw_route *route, gw_request *req, gw_response *resp);
+/* Why a webhook delivery was refused, for kolo_gateway_webhook_refused_total. */
+typedef enum {
+	GW_WEBHOOK_BAD_SIGNATURE,
+	GW_WEBHOOK_RATE_LIMITED,
+	GW_WEBHOOK_ADDRESS_NOT_ALLOWED,
+	GW_WEBHOOK_OTHER, /* any other refusal (too large, payments down, ...) */
+	GW_N_WEBHOOK_REFUSALS,
+} gw_webhook_refusal;
+void gw_metrics_webhook_refused(gw_webhook_refusal why);
 
 /* --- jwks.c ------------------------------------------------------------- */
 void gw_jwks_configure(int64_t ttl_s);
@@ -244,7 +253,27 @@ void gw_naira_display(char out[48], int64_t kobo);
 /* An RFC 3339 UTC time as Lagos time (WAT, UTC+1): "26 Nov 2026, 10:12". */
 void gw_lagos_time(char out[40], const char *rfc3339);
 
+/* --- addrlist.c -------------------------------------------------------- */
+#define GW_ADDRLIST_MAX 64
+typedef struct gw_addr_block {
+	unsigned char addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+	int prefix_bits;	/* of the 128 */
+} gw_addr_block;
+typedef struct gw_addrlist {
+	gw_addr_block blocks[GW_ADDRLIST_MAX];
+	size_t n; /* 0: every address is allowed */
+} gw_addrlist;
+/* Parses a comma list of IPs and CIDR blocks ("" or NULL: empty list);
+ * ERR_INVALID_ARGUMENT "bad_config" naming a bad entry. */
+KOLO_MUST_CHECK int gw_addrlist_parse(gw_addrlist *out, const char *text);
+/* 1 when ip (text) is in the list, or the list is empty; 0 otherwise
+ * (also for text that is not an address). */
+int gw_addrlist_allows(const gw_addrlist *list, const char *ip);
+
 /* --- webhook.c --------------------------------------------------------- */
+/* The addresses webhooks are accepted from (KOLO_WEBHOOK_ALLOWED_IPS; set
+ * once at start; an empty list allows all). */
+void gw_webhook_configure(const gw_addrlist *allowed);
 void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp);
 
 /* --- health.c ----------------------------------------------------------- */

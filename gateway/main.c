@@ -19,6 +19,7 @@ typedef struct gw_config {
 	int64_t threads, timeout_ms, grace_ms, jwks_ttl_s;
 	int trust_forwarded;
 	const char *rate_text[6];
+	const char *webhook_allowed_ips;
 	rpc_client_tls tls; /* to the services (KOLO_TLS_*), when use_tls */
 	int use_tls;
 } gw_config;
@@ -58,7 +59,9 @@ static int gw_load_config(gw_config *c)
 		{ "KOLO_RATE_PIN_ACCOUNT", CFG_STRING, "10/60", 0, 0, &c->rate_text[4] },
 		{ "KOLO_RATE_PUBLIC_IP", CFG_STRING, "120/60", 0, 0, &c->rate_text[5] },
 		{ "KOLO_LOG_LEVEL", CFG_STRING, "info", 0, 0, &c->log_level },
+		{ "KOLO_WEBHOOK_ALLOWED_IPS", CFG_STRING, "", 0, 0, &c->webhook_allowed_ips },
 	};
+	gw_addrlist allowed;
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
 	if (rc == 0 && log_level_parse(c->log_level) < 0)
@@ -68,6 +71,10 @@ static int gw_load_config(gw_config *c)
 		rc = svc_client_tls_from_env(&c->tls, &c->use_tls);
 	if (rc == 0)
 		rc = gw_load_rates(c);
+	if (rc == 0)
+		rc = gw_addrlist_parse(&allowed, c->webhook_allowed_ips);
+	if (rc == 0)
+		gw_webhook_configure(&allowed);
 	return rc;
 }
 

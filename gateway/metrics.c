@@ -30,6 +30,13 @@ static atomic_ulong gw_requests[GW_ROUTE_SLOTS][GW_N_STATUSES];
 static atomic_ulong gw_latency[GW_ROUTE_SLOTS][GW_N_BUCKETS + 1];
 static atomic_ullong gw_latency_sum_us[GW_ROUTE_SLOTS];
 static atomic_ulong gw_upstream_errors[GW_N_UPSTREAMS][17];
+static atomic_ulong gw_webhook_refused[GW_N_WEBHOOK_REFUSALS];
+static const char *const gw_webhook_reasons[GW_N_WEBHOOK_REFUSALS] = {
+	[GW_WEBHOOK_BAD_SIGNATURE] = "bad_signature",
+	[GW_WEBHOOK_RATE_LIMITED] = "rate_limited",
+	[GW_WEBHOOK_ADDRESS_NOT_ALLOWED] = "address_not_allowed",
+	[GW_WEBHOOK_OTHER] = "other",
+};
 
 static size_t gw_route_slot(int route_index)
 {
@@ -61,6 +68,12 @@ void gw_metrics_upstream_error(gw_upstream up, int grpc_status)
 {
 	if (grpc_status > 0 && grpc_status < 17)
 		atomic_fetch_add(&gw_upstream_errors[up][grpc_status], 1);
+}
+
+void gw_metrics_webhook_refused(gw_webhook_refusal why)
+{
+	if (why >= 0 && why < GW_N_WEBHOOK_REFUSALS)
+		atomic_fetch_add(&gw_webhook_refused[why], 1);
 }
 
 static void gw_route_labels(char *out, size_t cap, size_t slot)
@@ -139,6 +152,15 @@ static void gw_write_upstreams(FILE *f)
 	}
 }
 
+static void gw_write_webhooks(FILE *f)
+{
+	fputs("# HELP kolo_gateway_webhook_refused_total Provider webhook deliveries refused, by reason.\n"
+	      "# TYPE kolo_gateway_webhook_refused_total counter\n", f);
+	for (int r = 0; r < GW_N_WEBHOOK_REFUSALS; r++)
+		fprintf(f, "kolo_gateway_webhook_refused_total{reason=\"%s\"} %lu\n",
+			gw_webhook_reasons[r], atomic_load(&gw_webhook_refused[r]));
+}
+
 void gw_metrics_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	char *text = NULL;
@@ -154,6 +176,7 @@ void gw_metrics_route(const gw_route *route, gw_request *req, gw_response *resp)
 	gw_write_requests(f);
 	gw_write_latency(f);
 	gw_write_upstreams(f);
+	gw_write_webhooks(f);
 	fclose(f);
 	resp->status = 200;
 	resp->body = text;

@@ -80,6 +80,9 @@ void gw_reply_err_last(gw_response *resp)
 		gw_reply_error(resp, 500, "internal", "internal error");
 		return;
 	}
+	/* A service's rate limit says when to come back (kolo-retry-after). */
+	if (code == ERR_RESOURCE_EXHAUSTED && e->retry_after_s > 0)
+		resp->retry_after = e->retry_after_s;
 	gw_reply_error(resp, gw_http_status(code),
 		       e->reason[0] ? e->reason : err_default_reason(code),
 		       e->message[0] ? e->message : err_default_reason(code));

@@ -1,5 +1,6 @@
 /* POST /v1/webhooks/flutterwave: the raw body and the signature headers go
- * to payments.HandleWebhook untouched (payments stores, then verifies). */
+ * to payments.HandleWebhook untouched (payments verifies and stores), from
+ * the allowed addresses only (KOLO_WEBHOOK_ALLOWED_IPS). */
 #include "gw.h"
 
 #include <microhttpd.h>
@@ -12,6 +13,21 @@ static const char *const gw_webhook_headers[] = { "verif-hash",
 						  "content-type" };
 #define GW_N_WEBHOOK_HEADERS (sizeof(gw_webhook_headers) / sizeof(gw_webhook_headers[0]))
 
+static gw_addrlist gw_webhook_allowed; /* set once at start */
+
+void gw_webhook_configure(const gw_addrlist *allowed)
+{
+	gw_webhook_allowed = *allowed;
+}
+
+/* Counts a refusal by the reason payments (or the gateway) gave. */
+static void gw_webhook_count(const char *reason)
+{
+	gw_metrics_webhook_refused(strcmp(reason, "bad_signature") == 0 ? GW_WEBHOOK_BAD_SIGNATURE
+				   : strcmp(reason, "rate_limited") == 0 ? GW_WEBHOOK_RATE_LIMITED
+									 : GW_WEBHOOK_OTHER);
+}
+
 void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	Kolo__Payments__V1__HandleWebhookRequest in =
@@ -21,6 +37,12 @@ void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp)
 	Kolo__Payments__V1__Header storage[GW_N_WEBHOOK_HEADERS];
 
 	(void)route;
+	if (!gw_addrlist_allows(&gw_webhook_allowed, req->client_ip)) {
+		gw_metrics_webhook_refused(GW_WEBHOOK_ADDRESS_NOT_ALLOWED);
+		gw_reply_error(resp, 403, "address_not_allowed",
+			       "webhooks are accepted only from the provider's addresses");
+		return;
+	}
 	in.provider = "flutterwave";
 	in.raw_body.data = (uint8_t *)req->body;
 	in.raw_body.len = req->body_len;
@@ -39,6 +61,7 @@ void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp)
 	}
 	if (gw_call(req, GW_PAYMENTS, "HandleWebhook", &in.base,
 		    (ProtobufCMessage **)&out, 1) < 0) {
+		gw_webhook_count(err_last()->reason);
 		gw_reply_err_last(resp);
 		return;
 	}

@@ -1,5 +1,6 @@
 /* Groups: CreateGroup, GetGroup, ListMyGroups, UpdateGroup, GetMembership,
  * and the public read token. */
+#include "groups_service.h"
 #include "handlers.h"
 
 #include <string.h>
@@ -12,6 +13,33 @@
 
 /* --- CreateGroup ------------------------------------------------------------ */
 
+#define GRP_CREATE_WINDOW_S 86400
+
+static int grp_create_per_day; /* set once at start-up; 0 = no limit */
+
+void grp_limits_configure(int create_per_day)
+{
+	grp_create_per_day = create_per_day;
+}
+
+/* Each group opens an account at the provider: a user creates at most
+ * grp_create_per_day of them in a day. Takes the user's creation lock. */
+static int grp_check_create_limit(db_conn *c, const char *owner)
+{
+	int n = 0, retry_s = 0;
+	int rc;
+
+	if (grp_create_per_day <= 0)
+		return 0;
+	rc = grp_store_recent_groups(c, owner, GRP_CREATE_WINDOW_S, &n, &retry_s);
+	if (rc < 0 || n < grp_create_per_day)
+		return rc;
+	err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
+		"a user may create %d groups a day: try again in %d s", grp_create_per_day,
+		retry_s);
+	return err_set_retry_after(retry_s);
+}
+
 typedef struct grp_create_tx {
 	mem_arena *arena;
 	const char *name, *description, *owner;
@@ -22,9 +50,11 @@ typedef struct grp_create_tx {
 static int grp_create_body(db_conn *c, void *arg)
 {
 	grp_create_tx *t = arg;
+	int rc = grp_check_create_limit(c, t->owner);
 
-	int rc = grp_store_create(c, t->arena, t->name, t->description,
-				  &t->rule, t->owner, &t->view);
+	if (rc == 0)
+		rc = grp_store_create(c, t->arena, t->name, t->description,
+				      &t->rule, t->owner, &t->view);
 
 	/* A rule one officer meets makes the group constituted at once. */
 	if (rc == 0)

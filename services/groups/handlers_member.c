@@ -112,6 +112,24 @@ static int grp_add_body(db_conn *c, void *arg)
 	return rc;
 }
 
+/* The caller may add a member of role to the group (an officer, and an
+ * OWNER for an officer role), checked before the email is looked up so the
+ * answer never says whether an email is registered. The transaction checks
+ * again under the group's lock. */
+static int grp_check_adder(rpc_ctx *ctx, const char *group_id, grp_role role)
+{
+	grp_view v;
+	db_conn *c = NULL;
+	int rc = grp_db(&c);
+
+	if (rc == 0)
+		rc = grp_store_view(c, rpc_ctx_arena(ctx), group_id, rpc_ctx_user_id(ctx), 0,
+				    &v);
+	if (rc == 0)
+		rc = grp_require_role(&v, 1, grp_is_officer(role));
+	return rc;
+}
+
 /* identity.FindUserByEmail (internal). */
 static int grp_find_user(rpc_ctx *ctx, const char *email,
 			 Kolo__Identity__V1__User **out)
@@ -147,6 +165,8 @@ GRP_HANDLER(add_member)
 
 	if (rc == 0)
 		rc = grp_role_of(&t.role, in->role, GRP_ROLE_MEMBER);
+	if (rc == 0)
+		rc = grp_check_adder(ctx, in->group_id, t.role);
 	if (rc == 0)
 		rc = grp_find_user(ctx, in->email, &user);
 	if (rc == 0)

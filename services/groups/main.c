@@ -40,9 +40,24 @@ static int grp_governance_start(void)
 	return grp_worker_start();
 }
 
+/* Abuse limits: groups a user may create per day (each opens a provider
+ * account). */
+static int grp_limits_start(void)
+{
+	int64_t create_per_day = 0;
+	const cfg_var vars[] = {
+		{"KOLO_GROUPS_CREATE_PER_DAY", CFG_INT, "10", 0, 100000, &create_per_day},
+	};
+
+	if (cfg_load(vars, sizeof(vars) / sizeof(vars[0])) < 0)
+		return -1;
+	grp_limits_configure((int)create_per_day);
+	return 0;
+}
+
 static int grp_start(void)
 {
-	if (grp_governance_start() < 0)
+	if (grp_limits_start() < 0 || grp_governance_start() < 0)
 		return -1;
 	if (svc_channel_open(&identity_channel,
 			     grp_env("KOLO_IDENTITY_ADDR", "127.0.0.1:7101"),

@@ -57,6 +57,33 @@ static int grp_view_query(db_conn *c, mem_arena *a, const char *sql, int n,
 	return rc;
 }
 
+int grp_store_recent_groups(db_conn *c, const char *user, int window_s, int *n,
+			    int *retry_s)
+{
+	char window[DB_I64_TEXT];
+	const char *params[] = { user, db_i64(window, window_s) };
+	PGresult *res = NULL;
+	/* Two creations by one user at once count each other. created_at is
+	 * local time without a zone (seed schema): compare it with local time. */
+	int rc = db_run(c, "SELECT pg_advisory_xact_lock(hashtext('kolo_create_group'),"
+			   " hashtext($1))", 1, params);
+
+	if (rc == 0)
+		rc = db_exec(c, &res,
+			     "SELECT count(*), coalesce(greatest(1, ceil(extract(epoch FROM"
+			     " min(created_at) + $2::int * interval '1 second'"
+			     " - localtimestamp)))::int, 0) FROM \"group\""
+			     " WHERE created_by = $1::uuid"
+			     " AND created_at > localtimestamp - $2::int * interval '1 second'",
+			     2, params);
+	if (rc < 0)
+		return rc;
+	*n = (int)db_int64(res, 0, 0);
+	*retry_s = (int)db_int64(res, 0, 1);
+	PQclear(res);
+	return 0;
+}
+
 int grp_store_create(db_conn *c, mem_arena *a, const char *name,
 		     const char *description, const grp_rule *rule,
 		     const char *owner, grp_view *out)

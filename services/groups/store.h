@@ -35,6 +35,12 @@ typedef struct grp_member {
 	char *id; /* membership row */
 } grp_member;
 
+/* Takes user's CreateGroup lock (held until the transaction ends) and
+ * counts the groups user created in the last window_s seconds; *retry_s
+ * is when the oldest of them leaves the window (0 when there is none). */
+KOLO_MUST_CHECK int grp_store_recent_groups(db_conn *c, const char *user, int window_s,
+					    int *n, int *retry_s);
+
 /* Creates the group and its OWNER membership (in the caller's
  * transaction); out is the owner's view. */
 KOLO_MUST_CHECK int grp_store_create(db_conn *c, mem_arena *a, const char *name,

@@ -6,9 +6,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <sodium.h>
+#include <stdlib.h>
+
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "log/log.h"
 #include "text/text.h"
+
+/* What is kept of a delivery whose signature fails. */
+#define PAY_KEPT_PREFIX 256 /* bytes of the body, as sanitised text */
+#define PAY_KEPT_VALUE 256  /* bytes of a header value */
+#define PAY_ADDR_MAX 64
 
 /* What the provider kept of a charge: its fee, unless the customer paid
  * it on top (KOLO_FEE_BEARER=customer). */
@@ -167,8 +176,104 @@ int pay_process_event(pay_env *env, const char *event_id, const uint8_t *body,
 	return pay_event_finish(event_id, rc, outcome);
 }
 
+/* The SHA-256 of data as 64 hex digits in the arena (NULL when full). */
+static char *pay_sha256_hex(mem_arena *a, const uint8_t *data, size_t len)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char *hex = mem_arena_alloc(a, sizeof(digest) * 2 + 1);
+
+	if (!hex)
+		return NULL;
+	crypto_hash_sha256(digest, data, len);
+	return sodium_bin2hex(hex, sizeof(digest) * 2 + 1, digest, sizeof(digest));
+}
+
+/* A header as kept: content-type as sent; any other (signature material,
+ * which might be a real secret sent to the wrong place) only as the first
+ * 16 hex digits of its SHA-256, enough to compare with a known value. */
+static json_t *pay_kept_header(mem_arena *a, const pay_header *h)
+{
+	char *hash;
+
+	if (strcmp(h->name, "content-type") == 0)
+		return json_string(text_sanitize(a, h->value, PAY_KEPT_VALUE));
+	hash = pay_sha256_hex(a, (const uint8_t *)h->value, strlen(h->value));
+	if (!hash)
+		return NULL;
+	hash[16] = '\0';
+	return json_sprintf("sha256:%s (%zu bytes)", hash, strlen(h->value));
+}
+
+/* The JSON kept of a delivery whose signature fails: its headers and the
+ * start of its body as sanitised text. In the arena; NULL when full. */
+static char *pay_unsigned_record(mem_arena *a, const uint8_t *body, size_t len,
+				 const pay_header *headers, size_t n_headers)
+{
+	json_t *kept = json_object(), *hdrs = json_object();
+	size_t n = len < PAY_KEPT_PREFIX ? len : PAY_KEPT_PREFIX;
+	char *prefix = mem_arena_strndup(a, (const char *)body, n);
+	char *text = NULL, *copy = NULL;
+	int failed = !kept || !hdrs || !prefix;
+
+	for (size_t i = 0; !failed && i < n_headers; i++)
+		failed = json_object_set_new(hdrs, text_sanitize(a, headers[i].name, 64),
+					     pay_kept_header(a, &headers[i])) < 0;
+	if (!failed)
+		failed = json_object_set(kept, "headers", hdrs) < 0 ||
+			 json_object_set_new(kept, "prefix",
+					     json_string(text_sanitize(a, prefix, PAY_KEPT_PREFIX))) < 0 ||
+			 json_object_set_new(kept, "unverified", json_true()) < 0;
+	if (!failed)
+		text = json_dumps(kept, JSON_COMPACT | JSON_SORT_KEYS);
+	if (text)
+		copy = mem_arena_strdup(a, text);
+	free(text);
+	json_decref(hdrs);
+	json_decref(kept);
+	return copy;
+}
+
+/* A delivery whose signature fails: counted against its address (refused
+ * past the limit, nothing kept), else kept without its body, then
+ * refused. */
+static int pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len,
+				const pay_header *headers, size_t n_headers,
+				const char *type, const char *client_addr,
+				pay_webhook_result *out)
+{
+	const pay_deps *d = pay_current();
+	pay_unsigned_event ev = { .provider = d->provider->ops->name, .type = type,
+				  .client_addr = text_sanitize(env->arena, client_addr,
+							       PAY_ADDR_MAX),
+				  .body_bytes = len };
+	db_conn *c = NULL;
+	int rc;
+
+	if (!ev.client_addr)
+		return err_oom();
+	rc = pay_rate_take("webhook_addr", ev.client_addr[0] ? ev.client_addr : "unknown",
+			   d->webhook_unsigned_per_addr, d->webhook_unsigned_window_s,
+			   "unsigned webhook deliveries from this address");
+	if (rc < 0)
+		return rc;
+	ev.kept_json = pay_unsigned_record(env->arena, body, len, headers, n_headers);
+	ev.sha256_hex = pay_sha256_hex(env->arena, body, len);
+	if (!ev.kept_json || !ev.sha256_hex)
+		return err_oom();
+	rc = pay_db(&c);
+	if (rc == 0)
+		rc = pay_store_event_add_unsigned(c, env->arena, &ev, &out->event_id);
+	if (rc < 0)
+		return rc;
+	log_event(LOG_LVL_WARN, "webhook with a bad signature", "event_id", out->event_id,
+		  "client_addr", ev.client_addr, NULL);
+	return err_set(ERR_UNAUTHENTICATED, "bad_signature",
+		       "the webhook signature does not match");
+}
+
 int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
-		const pay_header *headers, size_t n_headers, pay_webhook_result *out)
+		const pay_header *headers, size_t n_headers, const char *client_addr,
+		pay_webhook_result *out)
 {
 	pay_provider *prov = pay_current()->provider;
 	pay_event ev;
@@ -181,7 +286,10 @@ int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
 	parsed = prov->ops->parse_event(prov, body, len, &ev) >= 0;
 	if (!parsed)
 		snprintf(ev.type, sizeof(ev.type), "unreadable");
-	/* Stored before anything else, whatever it is. */
+	if (!signed_ok)
+		return pay_webhook_unsigned(env, body, len, headers, n_headers,
+					    ev.type[0] ? ev.type : "unknown", client_addr, out);
+	/* Stored before it is processed, so a crash loses nothing. */
 	rc = pay_db(&c);
 	if (rc == 0)
 		rc = pay_store_event_add(c, env->arena, prov->ops->name,
@@ -189,9 +297,6 @@ int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
 					 signed_ok, pay_current()->event_grace_s, &out->event_id);
 	if (rc < 0)
 		return rc;
-	if (!signed_ok)
-		return err_set(ERR_UNAUTHENTICATED, "bad_signature",
-			       "the webhook signature does not match");
 	if (parsed)
 		rc = pay_process_parsed(env, &ev, &outcome);
 	else

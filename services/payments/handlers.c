@@ -104,14 +104,17 @@ PAY_HANDLER(handle_webhook)
 	pay_env env = pay_env_of(ctx);
 	pay_header *headers = mem_arena_alloc(env.arena, sizeof(*headers) * (in->n_headers + 1));
 	pay_webhook_result result = { 0 };
+	const char *addr;
 	int rc;
 
 	if (!headers)
 		return err_oom();
 	for (size_t i = 0; i < in->n_headers; i++)
 		headers[i] = (pay_header){ in->headers[i]->name, in->headers[i]->value };
+	/* The gateway names the client (internal-only RPC: its word is taken). */
+	addr = rpc_ctx_metadata(ctx, "x-forwarded-for");
 	rc = pay_webhook(&env, in->raw_body.data ? in->raw_body.data : (const uint8_t *)"",
-			 in->raw_body.len, headers, in->n_headers, &result);
+			 in->raw_body.len, headers, in->n_headers, addr ? addr : "", &result);
 	if (rc < 0)
 		return rc;
 	out->event_id = result.event_id;
@@ -433,6 +436,31 @@ PAY_HANDLER(list_banks)
 	return 0;
 }
 
+/* A resolution names an account's holder with the merchant's provider
+ * key: only an officer of a group may ask, within the limits per user and
+ * per group (the service token, for a withdrawal's beneficiary check, is
+ * neither asked nor counted). */
+static int pay_check_resolver(rpc_ctx *ctx, const char *group_id)
+{
+	const pay_deps *d = pay_current();
+	const char *user = rpc_ctx_user_id(ctx);
+	int rc;
+
+	if (!user && rpc_ctx_is_internal(ctx))
+		return 0;
+	if (!group_id[0])
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_group_id",
+			       "group_id is required: resolving is for a group's officers");
+	rc = svc_check_member(ctx, d->groups, group_id, 1, NULL);
+	if (rc == 0)
+		rc = pay_rate_take("resolve_user", user, d->resolve_per_user,
+				   d->resolve_window_s, "account resolutions by this user");
+	if (rc == 0)
+		rc = pay_rate_take("resolve_group", group_id, d->resolve_per_group,
+				   d->resolve_window_s, "account resolutions for this group");
+	return rc;
+}
+
 PAY_HANDLER(resolve_bank_account)
 {
 	const Kolo__Payments__V1__ResolveBankAccountRequest *in =
@@ -448,7 +476,10 @@ PAY_HANDLER(resolve_bank_account)
 	    strspn(in->bank_code, "0123456789") != strlen(in->bank_code))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_account_number",
 			       "account_number is 10 digits and bank_code digits");
-	rc = p->ops->resolve_account(p, in->bank_code, in->account_number, name, sizeof(name));
+	rc = pay_check_resolver(ctx, in->group_id);
+	if (rc == 0)
+		rc = p->ops->resolve_account(p, in->bank_code, in->account_number, name,
+					     sizeof(name));
 	if (rc < 0)
 		return rc;
 	out->account_name = mem_arena_strdup(rpc_ctx_arena(ctx), name);

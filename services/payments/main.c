@@ -78,6 +78,29 @@ static int pay_fee_bearer(int *customer_bears_fee)
 	return 0;
 }
 
+/* Limits counted in PostgreSQL (0 turns one off). */
+static int pay_limits(pay_deps *deps)
+{
+	int64_t per_user = 0, per_group = 0, window = 0, per_addr = 0, addr_window = 0;
+	const cfg_var vars[] = {
+		{ "KOLO_RESOLVE_PER_USER", CFG_INT, "20", 0, 1000000, &per_user },
+		{ "KOLO_RESOLVE_PER_GROUP", CFG_INT, "50", 0, 1000000, &per_group },
+		{ "KOLO_RESOLVE_WINDOW_S", CFG_INT, "3600", 1, 86400, &window },
+		{ "KOLO_WEBHOOK_UNSIGNED_PER_ADDR", CFG_INT, "20", 0, 1000000, &per_addr },
+		{ "KOLO_WEBHOOK_UNSIGNED_WINDOW_S", CFG_INT, "3600", 1, 86400, &addr_window },
+	};
+	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
+
+	if (rc < 0)
+		return rc;
+	deps->resolve_per_user = (int)per_user;
+	deps->resolve_per_group = (int)per_group;
+	deps->resolve_window_s = (int)window;
+	deps->webhook_unsigned_per_addr = (int)per_addr;
+	deps->webhook_unsigned_window_s = (int)addr_window;
+	return 0;
+}
+
 static int pay_start(void)
 {
 	int64_t interval = 0, stale = 0, grace = 0, resend = 0;
@@ -88,9 +111,11 @@ static int pay_start(void)
 		{ "KOLO_PAYMENTS_EVENT_GRACE_S", CFG_INT, "60", 0, 3600, &grace },
 		{ "KOLO_PAYMENTS_RESEND_AFTER_S", CFG_INT, "300", 1, 86400, &resend },
 	};
-	pay_deps deps;
+	pay_deps deps, limits = { 0 };
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
+	if (rc == 0)
+		rc = pay_limits(&limits);
 	if (rc == 0)
 		rc = pay_fee_bearer(&customer_bears_fee);
 	if (rc == 0)
@@ -109,7 +134,12 @@ static int pay_start(void)
 			   .groups = groups_channel, .worker_interval_ms = (int)interval,
 			   .payout_stale_s = (int)stale, .event_grace_s = (int)grace,
 			   .resend_after_s = (int)resend, .recovery_max_tries = 20,
-			   .customer_bears_fee = customer_bears_fee };
+			   .customer_bears_fee = customer_bears_fee,
+			   .resolve_per_user = limits.resolve_per_user,
+			   .resolve_per_group = limits.resolve_per_group,
+			   .resolve_window_s = limits.resolve_window_s,
+			   .webhook_unsigned_per_addr = limits.webhook_unsigned_per_addr,
+			   .webhook_unsigned_window_s = limits.webhook_unsigned_window_s };
 	pay_configure(&deps);
 	return pay_worker_start();
 }

@@ -22,6 +22,14 @@ typedef struct pay_deps {
 	int recovery_max_tries; /* provisioning retries before giving up */
 	int customer_bears_fee; /* KOLO_FEE_BEARER=customer: the provider's fee
 				 * came on top of the amount, none is debited */
+	/* Limits counted in PostgreSQL (every replica shares them); a limit
+	 * of 0 is no limit. Windows are in seconds. */
+	int resolve_per_user;	/* ResolveBankAccount calls per user per window */
+	int resolve_per_group;	/* ... per group per window */
+	int resolve_window_s;
+	int webhook_unsigned_per_addr; /* deliveries whose signature fails,
+					* kept per client address per window */
+	int webhook_unsigned_window_s;
 } pay_deps;
 
 void pay_configure(const pay_deps *deps);
@@ -36,6 +44,14 @@ KOLO_MUST_CHECK int pay_call(pay_env *env, rpc_channel *ch, const char *method,
 
 /* The calling thread's database connection. */
 KOLO_MUST_CHECK int pay_db(db_conn **out);
+
+/* --- limits.c ------------------------------------------------------------- */
+/* Counts one hit of (kind, key) against limit hits per window_s seconds;
+ * past it ERR_RESOURCE_EXHAUSTED "rate_limited" (what names the limit in
+ * the message) with the seconds until the window ends as the retry hint.
+ * A limit of 0 passes without counting. */
+KOLO_MUST_CHECK int pay_rate_take(const char *kind, const char *key, int limit,
+				  int window_s, const char *what);
 
 /* --- account.c ------------------------------------------------------------ */
 /* The group's account, asking the provider for it when there is none yet.
@@ -53,12 +69,15 @@ typedef struct pay_webhook_result {
 	const char *status; /* processed, duplicate, ignored, queued */
 } pay_webhook_result;
 
-/* Stores a webhook delivery first, then checks its signature (refusing
- * it, stored, with ERR_UNAUTHENTICATED "bad_signature"), then processes
- * it; a processing failure leaves it queued for the worker. */
+/* Stores a webhook delivery first, then checks its signature, then
+ * processes it; a processing failure leaves it queued for the worker. A
+ * delivery whose signature fails is kept only as its headers, length,
+ * SHA-256 and a short prefix, then refused ERR_UNAUTHENTICATED
+ * "bad_signature"; past the per-address limit (client_addr, "" when
+ * unknown) it is refused "rate_limited" and not kept. */
 KOLO_MUST_CHECK int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
 				const pay_header *headers, size_t n_headers,
-				pay_webhook_result *out);
+				const char *client_addr, pay_webhook_result *out);
 
 /* Processes a stored, signed event and records how it went: done, with
  * its outcome, or queued again with the error. Returns what recording

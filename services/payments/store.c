@@ -247,6 +247,27 @@ int pay_store_event_add(db_conn *c, mem_arena *a, const char *provider,
 	return *id ? 0 : err_oom();
 }
 
+int pay_store_event_add_unsigned(db_conn *c, mem_arena *a, const pay_unsigned_event *ev,
+				 char **id)
+{
+	char bytes[DB_I64_TEXT];
+	const char *params[] = { ev->type, ev->kept_json, ev->provider, ev->client_addr,
+				 db_i64(bytes, (int64_t)ev->body_bytes), ev->sha256_hex };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "INSERT INTO webhook_event (event_type, raw_payload, provider,"
+			 " signature_valid, client_addr, body_bytes, body_sha256)"
+			 " VALUES ($1, $2::jsonb, $3, false, NULLIF($4, ''), $5::int, $6)"
+			 " RETURNING id",
+			 6, params);
+
+	if (rc < 0)
+		return rc;
+	*id = db_text(a, res, 0, 0);
+	PQclear(res);
+	return *id ? 0 : err_oom();
+}
+
 int pay_store_event_done(db_conn *c, const char *id, const char *outcome)
 {
 	const char *params[] = { id, outcome };
@@ -541,4 +562,42 @@ int pay_store_demo_transfer_settle(db_conn *c, mem_arena *a, const char *referen
 	if (rc < 0)
 		return rc;
 	return pay_demo_transfer_read(c, a, reference, out, found);
+}
+
+int pay_store_rate_hit(db_conn *c, const char *kind, const char *key, int window_s,
+		       int *hits, int *retry_s)
+{
+	char window[DB_I64_TEXT];
+	const char *params[] = { kind, key, db_i64(window, window_s) };
+	PGresult *res = NULL;
+	/* ON CONFLICT's SET reads the old row throughout: an ended window is
+	 * reopened now with this hit as its first. */
+	int rc = db_exec(c, &res,
+			 "INSERT INTO payments_rate_window AS w (kind, key, window_start,"
+			 " window_s, hits) VALUES ($1, $2, now(), $3::int, 1)"
+			 " ON CONFLICT (kind, key) DO UPDATE SET"
+			 " hits = CASE WHEN w.window_start + w.window_s * interval '1 second'"
+			 " <= now() THEN 1 ELSE least(w.hits + 1, 2000000000) END,"
+			 " window_start = CASE WHEN w.window_start + w.window_s"
+			 " * interval '1 second' <= now() THEN now() ELSE w.window_start END,"
+			 " window_s = CASE WHEN w.window_start + w.window_s * interval '1 second'"
+			 " <= now() THEN EXCLUDED.window_s ELSE w.window_s END"
+			 " RETURNING hits, greatest(1, ceil(extract(epoch FROM window_start"
+			 " + window_s * interval '1 second' - now())))::int",
+			 3, params);
+
+	if (rc < 0)
+		return rc;
+	*hits = (int)db_int64(res, 0, 0);
+	*retry_s = (int)db_int64(res, 0, 1);
+	PQclear(res);
+	return 0;
+}
+
+int pay_store_rate_sweep(db_conn *c)
+{
+	return db_run(c,
+		      "DELETE FROM payments_rate_window"
+		      " WHERE window_start + window_s * interval '1 second' < now()",
+		      0, NULL);
 }

@@ -99,6 +99,15 @@ KOLO_MUST_CHECK int pay_store_recovery_retry(db_conn *c, const char *group_id,
 KOLO_MUST_CHECK int pay_store_event_add(db_conn *c, mem_arena *a, const char *provider,
 					const char *type, const uint8_t *body, size_t len,
 					int signature_valid, int grace_s, char **id);
+/* Stores a delivery whose signature failed: kept (JSON text: headers and
+ * a prefix), never the body itself, with the body's length and SHA-256
+ * (hex) and the client's address. Never processed. */
+typedef struct pay_unsigned_event {
+	const char *provider, *type, *kept_json, *client_addr, *sha256_hex;
+	size_t body_bytes;
+} pay_unsigned_event;
+KOLO_MUST_CHECK int pay_store_event_add_unsigned(db_conn *c, mem_arena *a,
+						 const pay_unsigned_event *ev, char **id);
 KOLO_MUST_CHECK int pay_store_event_done(db_conn *c, const char *id, const char *outcome);
 KOLO_MUST_CHECK int pay_store_event_retry(db_conn *c, const char *id, const char *error);
 KOLO_MUST_CHECK int pay_store_events_due(db_conn *c, mem_arena *a, int limit,
@@ -130,6 +139,16 @@ KOLO_MUST_CHECK int pay_store_payouts_of_group(db_conn *c, mem_arena *a,
 					       const char *group_id, const char *status,
 					       const page_request *page, pay_payout **out,
 					       int *n);
+
+/* --- rate windows ---------------------------------------------------------------- */
+/* Counts one hit of (kind, key) in its window: the open one, or a new one
+ * of window_s seconds from now when none is open. *hits is the count with
+ * this hit, *retry_s the seconds until the window ends (>= 1). One
+ * statement, so concurrent hits from any replica are all counted. */
+KOLO_MUST_CHECK int pay_store_rate_hit(db_conn *c, const char *kind, const char *key,
+				       int window_s, int *hits, int *retry_s);
+/* Deletes the windows that have ended. */
+KOLO_MUST_CHECK int pay_store_rate_sweep(db_conn *c);
 
 /* --- the demo provider's bank ----------------------------------------------------- */
 /* Records in's transfer unless its reference has one; out is the stored

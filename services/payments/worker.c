@@ -72,10 +72,21 @@ static void pay_finish_payouts(pay_env *env)
 	}
 }
 
+/* Ended rate-limit windows are forgotten. */
+static void pay_sweep_rate_windows(void)
+{
+	db_conn *c = NULL;
+
+	if (pay_db(&c) == 0)
+		pay_worker_note(pay_store_rate_sweep(c), "cannot sweep rate windows");
+}
+
 void pay_worker_pass(void)
 {
 	mem_arena *arena = mem_arena_new(0);
 	pay_env env = { .arena = arena };
+
+	pay_sweep_rate_windows();
 
 	pay_retry_accounts(&env);
 	mem_arena_reset(arena);

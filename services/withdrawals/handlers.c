@@ -78,6 +78,7 @@ static int wdr_check_holder(rpc_ctx *ctx, const char *group_id, const wdr_benefi
 		return 0;
 	req.bank_code = (char *)b->bank_code;
 	req.account_number = (char *)b->account_number;
+	req.group_id = (char *)group_id;
 	rc = svc_call(ctx, wdr_current()->payments, "ResolveBankAccount", &req.base,
 		      (ProtobufCMessage **)&resolved, SVC_CALL_INTERNAL);
 	if (rc == ERR_NOT_FOUND)

@@ -59,9 +59,10 @@ err_code err_set(err_code code, const char *reason, const char *fmt, ...)
 	return code;
 }
 
-void err_set_retry_after(int seconds)
+err_code err_set_retry_after(int seconds)
 {
 	last_error.retry_after_s = seconds > 0 ? seconds : 0;
+	return last_error.code;
 }
 
 void err_clear(void)

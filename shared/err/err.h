@@ -41,7 +41,7 @@ typedef struct err_info {
 	err_code code;
 	char reason[ERR_REASON_MAX];
 	char message[ERR_MESSAGE_MAX];
-	int retry_after_s; /* > 0: when to try again (RESOURCE_EXHAUSTED) */
+	int retry_after_s; /* > 0: when to try again (a rate limit's hint) */
 } err_info;
 
 /* Records code, reason and a printf-style message; returns code so a caller
@@ -50,10 +50,10 @@ typedef struct err_info {
 err_code err_set(err_code code, const char *reason, const char *fmt, ...)
 	KOLO_PRINTF(3, 4);
 
-/* Adds a retry hint in seconds to the error just recorded (err_set()
- * clears it): the rpc layer sends it as the `retry-after` trailer and the
- * gateway as Retry-After. */
-void err_set_retry_after(int seconds);
+/* Adds a retry hint (seconds, > 0) to the last error: a rate limit's
+ * RESOURCE_EXHAUSTED carries it as the `kolo-retry-after` trailer and the
+ * gateway as Retry-After. err_set() clears it. Returns the last code. */
+err_code err_set_retry_after(int seconds);
 
 /* err_set(ERR_RESOURCE_EXHAUSTED, ...) for a call whose arena is full. */
 err_code err_oom(void);

@@ -22,9 +22,8 @@
 
 /* Trailing metadata key carrying the machine reason of a failed call. */
 #define RPC_REASON_KEY "kolo-error"
-/* Trailing metadata key of a refusal's retry hint, in whole seconds (see
- * err_set_retry_after()). */
-#define RPC_RETRY_AFTER_KEY "retry-after"
+/* Trailing metadata key carrying a rate limit's retry hint (seconds). */
+#define RPC_RETRY_AFTER_KEY "kolo-retry-after"
 /* Request metadata key carrying the internal service token. */
 #define RPC_INTERNAL_TOKEN_KEY "kolo-internal-token"
 /* Default cap on a request or reply message. */

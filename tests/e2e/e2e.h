@@ -19,6 +19,7 @@ typedef struct e2e_reply {
 typedef struct e2e_opts {
 	const char *token;	/* Authorization: Bearer ... */
 	const char *header;	/* one extra raw header line */
+	const char *header2;	/* and another */
 	const char *body;	/* request body (NULL: none) */
 	size_t body_len;	/* 0: strlen(body) */
 } e2e_opts;

@@ -23,6 +23,11 @@ export KOLO_RATE_LOGIN_ACCOUNT=3/60 KOLO_RATE_LOGIN_IP=1000/60 KOLO_RATE_PIN_IP=
 # Identity's own per-address sign-up limit likewise (every test user signs up
 # from 127.0.0.1).
 export KOLO_IDENTITY_LIMIT_REGISTER_ADDR=100000/3600
+# Webhooks: the tests pose as other clients through X-Forwarded-For; the
+# provider's addresses are this host's and 198.51.100.0/24 (TEST-NET-2);
+# 10 unsigned deliveries per address are kept.
+export KOLO_GATEWAY_TRUST_FORWARDED=true KOLO_WEBHOOK_ALLOWED_IPS="127.0.0.1,::1,198.51.100.0/24"
+export KOLO_WEBHOOK_UNSIGNED_PER_ADDR=10
 # Proposals wait a short time-lock the tests can sit out (DESIGN §12).
 export KOLO_GOVERNANCE_DELAY_S=2 KOLO_GROUPS_WORKER_INTERVAL_MS=200
 kolo_testsuite_up "$src" "$build"

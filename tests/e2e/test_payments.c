@@ -13,19 +13,32 @@
 #include <string.h>
 
 #include "e2e.h"
+#include "test_pg.h"
+
+static PGconn *admin; /* the suite's database, to look at stored rows */
 
 static int setup(void **state)
 {
-	if (!getenv("KOLO_E2E_URL")) {
-		fprintf(stderr, "KOLO_E2E_URL is not set: run through run_e2e.sh\n");
+	const char *db = getenv("KOLO_E2E_DB");
+	char *conninfo;
+
+	if (!getenv("KOLO_E2E_URL") || !db) {
+		fprintf(stderr, "KOLO_E2E_URL/KOLO_E2E_DB are not set: run through run_e2e.sh\n");
 		return -1;
 	}
+	conninfo = test_pg_conninfo(db, NULL);
+	admin = conninfo ? PQconnectdb(conninfo) : NULL;
+	free(conninfo);
+	if (!admin || PQstatus(admin) != CONNECTION_OK)
+		return -1;
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
 	curl_global_cleanup();
+	if (admin)
+		PQfinish(admin);
 	return 0;
 }
 
@@ -42,7 +55,7 @@ static void assert_replay_of(const e2e_reply *r, const e2e_reply *first)
 static void test_group_account_deposits_balance(void **state)
 {
 	e2e_user owner, stranger;
-	char gid[64], path[160];
+	char gid[64], path[160], resolve[256];
 	e2e_opts as_owner = { 0 }, as_stranger = { 0 };
 	e2e_reply r, first;
 
@@ -90,10 +103,18 @@ static void test_group_account_deposits_balance(void **state)
 	e2e_expect(&r, "GET", "/v1/banks", &as_owner, 200, "");
 	assert_true(json_array_size(json_object_get(r.json, "banks")) >= 1);
 	e2e_reply_free(&r);
+	/* Resolving is for the group's officers, and needs the group. */
 	as_owner.body = "{\"bank_code\":\"058\",\"account_number\":\"0123456789\"}";
+	e2e_expect(NULL, "POST", "/v1/banks/resolve", &as_owner, 400, "missing_field");
+	snprintf(resolve, sizeof(resolve),
+		 "{\"bank_code\":\"058\",\"account_number\":\"0123456789\",\"group_id\":\"%s\"}",
+		 gid);
+	as_owner.body = resolve;
 	e2e_expect(&r, "POST", "/v1/banks/resolve", &as_owner, 200, "");
 	assert_true(strlen(e2e_str(&r, "account_name")) > 0);
 	e2e_reply_free(&r);
+	as_stranger.body = resolve;
+	e2e_expect(NULL, "POST", "/v1/banks/resolve", &as_stranger, 404, "group_not_found");
 }
 
 /* One Idempotency-Key, the group id typed lower, upper and mixed case: one
@@ -141,12 +162,107 @@ static void test_unsigned_webhook_is_refused(void **state)
 	e2e_expect(NULL, "POST", "/v1/webhooks/flutterwave", &o, 401, "bad_signature");
 }
 
+/* The value of kolo_gateway_webhook_refused_total{reason} now. */
+static long refused(const char *reason)
+{
+	char label[96];
+	const char *at;
+	e2e_reply r;
+	long n = -1;
+
+	e2e_http(&r, "GET", "/metrics", NULL);
+	assert_int_equal(r.status, 200);
+	snprintf(label, sizeof(label), "kolo_gateway_webhook_refused_total{reason=\"%s\"} ",
+		 reason);
+	at = strstr(r.body, label);
+	if (at)
+		n = strtol(at + strlen(label), NULL, 10);
+	e2e_reply_free(&r);
+	assert_true(n >= 0);
+	return n;
+}
+
+static long db_long(const char *sql)
+{
+	PGresult *res = PQexec(admin, sql);
+	long n;
+
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	n = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return n;
+}
+
+/* 21 deliveries with a wrong signature from one address: 10 are kept as
+ * headers, length, hash and prefix (never the 60 KB body) and refused 401;
+ * 11 are refused 429 with Retry-After and not kept; all counted. */
+static void test_unsigned_webhooks_keep_no_body_and_are_limited_per_address(void **state)
+{
+	size_t len = 60000;
+	char *body = malloc(len + 1);
+	e2e_opts o = { .header = "verif-hash: a-guess", .header2 = "X-Forwarded-For: 198.51.100.7" };
+	long sigs = refused("bad_signature"), limited = refused("rate_limited");
+	int n401 = 0, n429 = 0;
+
+	assert_non_null(body);
+	memset(body, 'x', len);
+	memcpy(body, "{\"event\":\"charge.completed\",\"pad\":\"", 35);
+	memcpy(body + len - 2, "\"}", 3);
+	o.body = body;
+	for (int i = 0; i < 21; i++) {
+		e2e_reply r;
+
+		e2e_http(&r, "POST", "/v1/webhooks/flutterwave", &o);
+		if (r.status == 401) {
+			assert_string_equal(e2e_error_code(&r), "bad_signature");
+			n401++;
+		} else {
+			assert_int_equal(r.status, 429);
+			assert_string_equal(e2e_error_code(&r), "rate_limited");
+			assert_true(atoi(r.retry_after) >= 1);
+			n429++;
+		}
+		e2e_reply_free(&r);
+	}
+	free(body);
+	assert_int_equal(n401, 10);
+	assert_int_equal(n429, 11);
+	assert_int_equal(refused("bad_signature") - sigs, 10);
+	assert_int_equal(refused("rate_limited") - limited, 11);
+	assert_int_equal(db_long("SELECT count(*) FROM webhook_event"
+				 " WHERE client_addr = '198.51.100.7'"), 10);
+	assert_int_equal(db_long("SELECT count(*) FROM webhook_event"
+				 " WHERE client_addr = '198.51.100.7' AND NOT signature_valid"
+				 " AND body_bytes = 60000 AND length(body_sha256) = 64"
+				 " AND octet_length(raw_payload::text) < 1024"), 10);
+	/* Another address of the provider still gets through to the check. */
+	o.header2 = "X-Forwarded-For: 198.51.100.8";
+	o.body = "{}";
+	e2e_expect(NULL, "POST", "/v1/webhooks/flutterwave", &o, 401, "bad_signature");
+}
+
+/* With KOLO_WEBHOOK_ALLOWED_IPS set, another address is refused before
+ * payments is asked: nothing kept, counted. */
+static void test_webhook_from_outside_the_allow_list_is_refused(void **state)
+{
+	e2e_opts o = { .header = "verif-hash: a-guess", .header2 = "X-Forwarded-For: 203.0.113.9",
+		       .body = "{\"event\":\"charge.completed\",\"data\":{\"id\":42}}" };
+	long before = refused("address_not_allowed");
+
+	e2e_expect(NULL, "POST", "/v1/webhooks/flutterwave", &o, 403, "address_not_allowed");
+	assert_int_equal(refused("address_not_allowed") - before, 1);
+	assert_int_equal(db_long("SELECT count(*) FROM webhook_event"
+				 " WHERE client_addr = '203.0.113.9'"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_account_deposits_balance),
 		cmocka_unit_test(test_deposit_key_is_scoped_by_the_group_not_its_spelling),
 		cmocka_unit_test(test_unsigned_webhook_is_refused),
+		cmocka_unit_test(test_unsigned_webhooks_keep_no_body_and_are_limited_per_address),
+		cmocka_unit_test(test_webhook_from_outside_the_allow_list_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

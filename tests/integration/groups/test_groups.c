@@ -261,6 +261,38 @@ static void test_add_member_rules(void **state)
 	assert_int_equal(members_of(g->id), 4);
 }
 
+/* AddMember checks the caller's role before it looks the email up: a
+ * member, a treasurer adding an officer, or a stranger gets the same
+ * answer whether the email is registered or not (no email oracle through
+ * any group id), and nothing is added. */
+static void test_add_member_by_a_non_officer_says_nothing_about_the_email(void **state)
+{
+	test_user owner, member, treasurer, stranger, registered;
+	test_user ghost = { .email = "never-registered-here@example.com" };
+	const test_user *emails[] = { &registered, &ghost };
+	Kolo__Groups__V1__Group *g;
+
+	test_identity_user(&idn, &owner, "oracle-owner");
+	test_identity_user(&idn, &member, "oracle-member");
+	test_identity_user(&idn, &treasurer, "oracle-treasurer");
+	test_identity_user(&idn, &stranger, "oracle-stranger");
+	test_identity_user(&idn, &registered, "oracle-registered");
+	g = create_group(&owner, "Oracles");
+	assert_int_equal(add_member(g->id, &owner, &member, MEMBER), 0);
+	assert_int_equal(add_member(g->id, &owner, &treasurer, TREASURER), 0);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(add_member(g->id, &member, emails[i], MEMBER),
+				 ERR_PERMISSION_DENIED);
+		assert_string_equal(err_last()->reason, "officer_only");
+		assert_int_equal(add_member(g->id, &treasurer, emails[i], TREASURER),
+				 ERR_PERMISSION_DENIED);
+		assert_string_equal(err_last()->reason, "owner_only");
+		assert_int_equal(add_member(g->id, &stranger, emails[i], MEMBER), ERR_NOT_FOUND);
+		assert_string_equal(err_last()->reason, "group_not_found");
+	}
+	assert_int_equal(members_of(g->id), 3);
+}
+
 static void test_list_members_pages_with_names(void **state)
 {
 	test_user owner, a, b;
@@ -1124,6 +1156,7 @@ int main(void)
 		cmocka_unit_test(test_create_refuses_bad_rules_and_names),
 		cmocka_unit_test(test_reads_are_for_members_only),
 		cmocka_unit_test(test_add_member_rules),
+		cmocka_unit_test(test_add_member_by_a_non_officer_says_nothing_about_the_email),
 		cmocka_unit_test(test_list_members_pages_with_names),
 		cmocka_unit_test(test_update_group_rules),
 		cmocka_unit_test(test_last_owner_and_officer_protection),

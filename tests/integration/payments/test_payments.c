@@ -15,6 +15,7 @@
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
+#include "groups_service.h"
 #include "payments_service.h"
 #include "test_world.h"
 
@@ -484,12 +485,181 @@ static void test_banks_and_account_resolution(void **state)
 	assert_int_equal(wema, 1);
 	res.bank_code = "058";
 	res.account_number = "0123456789";
+	res.group_id = c.group;
 	assert_int_equal(test_world_call(&w, &w.payments, "ResolveBankAccount", &res, &resolved,
 					 &c.owner), 0);
 	assert_true(resolved->account_name[0]);
 	res.account_number = "12345";
 	assert_int_equal(test_world_call(&w, &w.payments, "ResolveBankAccount", &res, &resolved,
 					 &c.owner), ERR_INVALID_ARGUMENT);
+}
+
+/* Sets payments' PostgreSQL-counted limits (0 = none, as the world starts). */
+static void set_limits(int per_user, int per_group, int webhook_per_addr)
+{
+	pay_deps d = *pay_current();
+
+	d.resolve_per_user = per_user;
+	d.resolve_per_group = per_group;
+	d.resolve_window_s = 3600;
+	d.webhook_unsigned_per_addr = webhook_per_addr;
+	d.webhook_unsigned_window_s = 3600;
+	pay_configure(&d);
+}
+
+static int resolve(const char *group_id, const test_user *as)
+{
+	Kolo__Payments__V1__ResolveBankAccountRequest res =
+		KOLO__PAYMENTS__V1__RESOLVE_BANK_ACCOUNT_REQUEST__INIT;
+	Kolo__Payments__V1__ResolveBankAccountResponse *resolved = NULL;
+
+	res.bank_code = "058";
+	res.account_number = "0123456789";
+	res.group_id = (char *)group_id;
+	return test_world_call(&w, &w.payments, "ResolveBankAccount", &res, &resolved, as);
+}
+
+/* Resolving names an account's holder with the merchant's key: only a
+ * group's officers may ask; members, strangers and a call without a group
+ * are refused before the provider is asked. */
+static void test_resolve_is_for_a_groups_officers_only(void **state)
+{
+	club c;
+	test_user member, stranger;
+
+	open_club(&c, "pay-resolve-who");
+	test_identity_user(&w.identity, &member, "pay-resolve-member");
+	test_identity_user(&w.identity, &stranger, "pay-resolve-stranger");
+	test_world_member(&w, c.group, &c.owner, &member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	assert_int_equal(resolve(c.group, &c.owner), 0);
+	assert_int_equal(resolve(c.group, &member), ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "officer_only");
+	assert_int_equal(resolve(c.group, &stranger), ERR_NOT_FOUND);
+	assert_string_equal(err_last()->reason, "group_not_found");
+	assert_int_equal(resolve("", &stranger), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_group_id");
+	/* The withdrawals service's beneficiary check (service token). */
+	assert_int_equal(resolve("", NULL), 0);
+}
+
+/* Past the per-user limit an officer is refused with a retry hint; the
+ * group's own limit then stops its other officers too; another group and
+ * the service token go on. Counted in PostgreSQL, not in the process. */
+static void test_resolve_is_limited_per_user_and_per_group(void **state)
+{
+	club c, other;
+	test_user treasurer;
+
+	open_club(&c, "pay-resolve-limit");
+	open_club(&other, "pay-resolve-other");
+	test_identity_user(&w.identity, &treasurer, "pay-resolve-treasurer");
+	test_world_member(&w, c.group, &c.owner, &treasurer,
+			  KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
+	set_limits(3, 5, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(resolve(c.group, &c.owner), 0);
+	assert_int_equal(resolve(c.group, &c.owner), ERR_RESOURCE_EXHAUSTED);
+	assert_string_equal(err_last()->reason, "rate_limited");
+	assert_in_range(err_last()->retry_after_s, 1, 3600);
+	/* The owner's refused call did not count for the group: 2 more. */
+	assert_int_equal(resolve(c.group, &treasurer), 0);
+	assert_int_equal(resolve(c.group, &treasurer), 0);
+	assert_int_equal(resolve(c.group, &treasurer), ERR_RESOURCE_EXHAUSTED);
+	assert_string_equal(err_last()->reason, "rate_limited");
+	assert_in_range(err_last()->retry_after_s, 1, 3600);
+	assert_int_equal(resolve(other.group, &other.owner), 0);
+	assert_int_equal(resolve("", NULL), 0);
+	assert_int_equal(count("SELECT hits FROM payments_rate_window WHERE kind = 'resolve_group'"
+			       " AND key = '%s'", c.group), 6);
+	set_limits(0, 0, 0);
+}
+
+/* A user creates at most KOLO_GROUPS_CREATE_PER_DAY groups a day: the
+ * next is refused with a retry hint and makes nothing — no group, no
+ * provider account. */
+static void test_create_group_is_limited_per_user(void **state)
+{
+	test_user founder, other;
+	Kolo__Groups__V1__CreateGroupRequest req = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
+	char id[64];
+
+	test_identity_user(&w.identity, &founder, "pay-create-limit");
+	test_identity_user(&w.identity, &other, "pay-create-other");
+	grp_limits_configure(2);
+	test_world_group(&w, &founder, "First club", id);
+	test_world_group(&w, &founder, "Second club", id);
+	req.name = "Third club";
+	assert_int_equal(test_world_call(&w, &w.groups, "CreateGroup", &req, &resp, &founder),
+			 ERR_RESOURCE_EXHAUSTED);
+	assert_string_equal(err_last()->reason, "rate_limited");
+	assert_in_range(err_last()->retry_after_s, 1, 86400);
+	assert_int_equal(count("SELECT count(*) FROM \"group\" WHERE created_by = '%s'",
+			       founder.id), 2);
+	assert_int_equal(count("SELECT count(*) FROM account a JOIN \"group\" g"
+			       " ON g.id = a.group_id WHERE g.created_by = '%s'", founder.id), 2);
+	assert_int_equal(count("SELECT count(*) FROM va_request v JOIN \"group\" g"
+			       " ON g.id = v.group_id WHERE g.created_by = '%s'", founder.id), 2);
+	/* The limit is the founder's, not everyone's. */
+	test_world_group(&w, &other, "Other club", id);
+	grp_limits_configure(0);
+}
+
+/* Unsigned deliveries keep no body (headers, length, SHA-256 and a 256-byte
+ * prefix only) and, past the per-address limit, are refused and not kept. */
+static void test_unsigned_webhooks_keep_no_body_and_are_limited(void **state)
+{
+	Kolo__Payments__V1__HandleWebhookRequest req =
+		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
+	Kolo__Payments__V1__HandleWebhookResponse *resp = NULL;
+	Kolo__Payments__V1__Header hash = KOLO__PAYMENTS__V1__HEADER__INIT;
+	Kolo__Payments__V1__Header *headers[] = { &hash };
+	long before = test_pg_long(w.admin, "SELECT count(*) FROM webhook_event");
+	static const char start[] = "{\"event\":\"charge.completed\",\"pad\":\"";
+	size_t len = 60000;
+	char *body = malloc(len);
+	int refused = 0, kept = 0;
+
+	assert_non_null(body);
+	memset(body, 'x', len);
+	memcpy(body, start, strlen(start));
+	memcpy(body + len - 2, "\"}", 2);
+	hash.name = "verif-hash";
+	hash.value = "a-guess-at-the-secret";
+	req.provider = "flutterwave";
+	req.raw_body.data = (uint8_t *)body;
+	req.raw_body.len = len;
+	req.headers = headers;
+	req.n_headers = 1;
+	set_limits(0, 0, 10);
+	for (int i = 0; i < 21; i++) {
+		int rc = test_world_call(&w, &w.payments, "HandleWebhook", &req, &resp, NULL);
+
+		if (rc == ERR_UNAUTHENTICATED) {
+			assert_string_equal(err_last()->reason, "bad_signature");
+			kept++;
+		} else {
+			assert_int_equal(rc, ERR_RESOURCE_EXHAUSTED);
+			assert_string_equal(err_last()->reason, "rate_limited");
+			assert_in_range(err_last()->retry_after_s, 1, 3600);
+			refused++;
+		}
+	}
+	set_limits(0, 0, 0);
+	free(body);
+	assert_int_equal(kept, 10);
+	assert_int_equal(refused, 11);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM webhook_event"), before + 10);
+	/* What is kept is small, says how big the body was and what it hashed to. */
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM webhook_event"
+					       " WHERE NOT signature_valid AND body_bytes = 60000"
+					       " AND length(body_sha256) = 64"
+					       " AND octet_length(raw_payload::text) < 1024"),
+			 10);
+	/* The guessed secret is not kept, only a fingerprint of it. */
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM webhook_event WHERE"
+					       " raw_payload::text LIKE '%a-guess-at-the-secret%'"),
+			 0);
 }
 
 static void test_payout_reads_are_for_members(void **state)
@@ -527,6 +697,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_worker_takes_over_idle_claims, check_invariant),
 		cmocka_unit_test_teardown(test_webhooks_the_demo_provider_never_signs_are_kept_and_refused, check_invariant),
 		cmocka_unit_test_teardown(test_banks_and_account_resolution, check_invariant),
+		cmocka_unit_test_teardown(test_resolve_is_for_a_groups_officers_only, check_invariant),
+		cmocka_unit_test_teardown(test_resolve_is_limited_per_user_and_per_group, check_invariant),
+		cmocka_unit_test_teardown(test_create_group_is_limited_per_user, check_invariant),
+		cmocka_unit_test_teardown(test_unsigned_webhooks_keep_no_body_and_are_limited, check_invariant),
 		cmocka_unit_test_teardown(test_payout_reads_are_for_members, check_invariant),
 	};
 
