@@ -105,7 +105,7 @@ _kolo_suite_spawn() {
 }
 
 kolo_suite_start() {
-	local bindir="$1" rundir="$2" db="$3" svc var addr
+	local bindir="$1" rundir="$2" db="$3" svc var addr pw
 	mkdir -p "$rundir"
 	# Every address first: services dial each other by them.
 	for svc in "${KOLO_SERVICES[@]}"; do
@@ -114,7 +114,8 @@ kolo_suite_start() {
 	for svc in "${KOLO_SERVICES[@]}"; do
 		var="KOLO_$(_kolo_upper "$svc")_DATABASE_URL"
 		if [ -z "${!var:-}" ]; then
-			export "$var=$(kolo_pg_url "$db" "kolo_$svc")"
+			pw="KOLO_$(_kolo_upper "$svc")_DB_PASSWORD"
+			export "$var=$(kolo_pg_url "$db" "kolo_$svc" "${!pw:-}")"
 		fi
 		_kolo_suite_spawn "$svc" "$bindir/services/$svc/kolo-$svc" "$rundir/$svc.log" || return 1
 	done
