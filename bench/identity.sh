@@ -25,7 +25,8 @@ KOLO_DATABASE_URL="$(kolo_pg_url kolo)" build/tools/migrate/kolo-migrate --dir m
 kolo_suite_secrets "$tmp/secrets.env" build/tools/keygen/kolo-keygen
 export KOLO_IDENTITY_ADDR=127.0.0.1:17301
 export KOLO_IDENTITY_DATABASE_URL="$(kolo_pg_url kolo kolo_identity)"
-build/services/identity/kolo-identity 2>"$tmp/identity.log" &
+KOLO_INTERNAL_TOKEN="$KOLO_IDENTITY_TOKEN" KOLO_CALLER_TOKEN_HASHES="$(kolo_suite_caller_hashes)" \
+	build/services/identity/kolo-identity 2>"$tmp/identity.log" &
 pid=$!
 build/tools/health/kolo-health --wait 20 "$KOLO_IDENTITY_ADDR" >/dev/null
 for threads in 1 16; do

@@ -100,10 +100,12 @@ export KOLO_IDENTITY_ADDR=127.0.0.1:17601 KOLO_GROUPS_ADDR=127.0.0.1:17602 \
 	KOLO_LEDGER_ADDR=127.0.0.1:17603 KOLO_PAYMENTS_ADDR=127.0.0.1:17605 \
 	KOLO_LOG_LEVEL=warn
 KOLO_GROUPS_DATABASE_URL="$(kolo_pg_url kolo kolo_groups)" \
-	build/services/groups/kolo-groups 2>"$tmp/groups.log" &
+	KOLO_INTERNAL_TOKEN="$KOLO_GROUPS_TOKEN" KOLO_CALLER_TOKEN_HASHES="$(kolo_suite_caller_hashes)" \
+		build/services/groups/kolo-groups 2>"$tmp/groups.log" &
 pids+=($!)
 KOLO_RPC_WORKERS="$workers" KOLO_LEDGER_DATABASE_URL="$(kolo_pg_url kolo kolo_ledger)" \
-	build/services/ledger/kolo-ledger 2>"$tmp/ledger.log" &
+	KOLO_INTERNAL_TOKEN="$KOLO_LEDGER_TOKEN" KOLO_CALLER_TOKEN_HASHES="$(kolo_suite_caller_hashes)" \
+		build/services/ledger/kolo-ledger 2>"$tmp/ledger.log" &
 ledger_pid=$!
 pids+=("$ledger_pid")
 for addr in "$KOLO_GROUPS_ADDR" "$KOLO_LEDGER_ADDR"; do

@@ -1,5 +1,8 @@
-/* ledger_bench: load on a running kolo-ledger through its internal API
- * (the service token in kolo-internal-token, from KOLO_INTERNAL_TOKEN).
+/* ledger_bench: load on a running kolo-ledger through its internal API,
+ * as the processes the caller table lets call it: payments (PostEntry,
+ * CaptureHold; its token from KOLO_PAYMENTS_TOKEN) and withdrawals
+ * (PlaceHold, GetBalance; KOLO_WITHDRAWALS_TOKEN), both in the suite's
+ * secrets.env.
  *
  *   ledger_bench ADDR fund GROUP ACCOUNT AMOUNT
  *       posts one CREDIT of AMOUNT kobo (a hot group's funding)
@@ -35,7 +38,9 @@ typedef struct bench_target {
 } bench_target;
 
 static rpc_channel *channel;
-static rpc_metadata internal_md[1];
+/* The credentials of payments and withdrawals (caller name and token). */
+static rpc_metadata payments_md[2];
+static rpc_metadata withdrawals_md[2];
 static bench_target targets[BENCH_MAX_GROUPS];
 static size_t n_targets;
 static atomic_ulong next_ref;
@@ -60,8 +65,8 @@ static int bench_post(const bench_target *t, Kolo__Common__V1__EntryType type,
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 30000, .metadata = internal_md,
-			       .n_metadata = 1, .wait_for_ready = wait };
+	rpc_call_opts opts = { .timeout_ms = 30000, .metadata = payments_md,
+			       .n_metadata = 2, .wait_for_ready = wait };
 	char reference[96];
 	int rc;
 
@@ -104,7 +109,8 @@ static int bench_holdcap(void *arg, mem_arena *arena)
 	Kolo__Ledger__V1__PlaceHoldRequest hold = KOLO__LEDGER__V1__PLACE_HOLD_REQUEST__INIT;
 	Kolo__Ledger__V1__CaptureHoldRequest cap = KOLO__LEDGER__V1__CAPTURE_HOLD_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 30000, .metadata = internal_md, .n_metadata = 1 };
+	rpc_call_opts opts = { .timeout_ms = 30000, .metadata = withdrawals_md,
+			       .n_metadata = 2 };
 	unsigned long n = atomic_fetch_add(&next_ref, 1);
 	char hold_ref[96], entry_ref[96];
 	int rc;
@@ -124,6 +130,7 @@ static int bench_holdcap(void *arg, mem_arena *arena)
 		cap.entry_reference = entry_ref;
 		cap.source = "demo";
 		cap.simulated = 1;
+		opts.metadata = payments_md;
 		rc = rpc_call(channel, "CaptureHold", &cap.base, &resp, &alloc, &opts);
 	}
 	return bench_failed(rc);
@@ -134,8 +141,8 @@ static int bench_balance(void *arg, mem_arena *arena)
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 30000, .metadata = internal_md,
-			       .n_metadata = 1 };
+	rpc_call_opts opts = { .timeout_ms = 30000, .metadata = withdrawals_md,
+			       .n_metadata = 2 };
 	int rc;
 
 	(void)arg;
@@ -204,18 +211,23 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *token = getenv("KOLO_INTERNAL_TOKEN");
+	const char *payments = getenv("KOLO_PAYMENTS_TOKEN");
+	const char *withdrawals = getenv("KOLO_WITHDRAWALS_TOKEN");
 	const char *mode = argc > 2 ? argv[2] : "";
 	int64_t threads = 0, secs = 0;
 	bench_call_fn call = NULL;
 	char label[32];
 	long errors;
 
-	if (!token || !token[0]) {
-		fprintf(stderr, "ledger_bench: KOLO_INTERNAL_TOKEN is not set\n");
+	if (!payments || !payments[0] || !withdrawals || !withdrawals[0]) {
+		fprintf(stderr, "ledger_bench: KOLO_PAYMENTS_TOKEN and "
+				"KOLO_WITHDRAWALS_TOKEN must be set\n");
 		return 2;
 	}
-	internal_md[0] = (rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, token };
+	payments_md[0] = (rpc_metadata){ RPC_CALLER_KEY, "payments" };
+	payments_md[1] = (rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, payments };
+	withdrawals_md[0] = (rpc_metadata){ RPC_CALLER_KEY, "withdrawals" };
+	withdrawals_md[1] = (rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, withdrawals };
 	snprintf(ref_prefix, sizeof(ref_prefix), "bench:%d:%s:", (int)getpid(), mode);
 	if (strcmp(mode, "fund") == 0) {
 		if (argc != 6 || bench_set_target(&targets[0], argv[3], argv[4]) < 0)

@@ -152,14 +152,16 @@ json_t *gw_pb_field_json(const ProtobufCMessage *msg, const char *name);
 
 /* --- upstream.c --------------------------------------------------------- */
 /* Opens the channels to the five services (addresses from the
- * environment, DESIGN §1 defaults); over TLS when tls is not NULL. */
+ * environment, DESIGN §1 defaults); over TLS when tls is not NULL. Every
+ * call presents the gateway's own service token (internal_token, copied). */
 KOLO_MUST_CHECK int gw_upstreams_open(int64_t timeout_ms, const char *internal_token,
 				      const rpc_client_tls *tls);
 void gw_upstreams_close(void);
 /* The descriptor of a service. */
 const ProtobufCServiceDescriptor *gw_upstream_descriptor(gw_upstream up);
 /* Calls rpc on up for req's caller (authorization, client IP, user agent
- * and request id forwarded; the service token when internal). The reply
+ * and request id forwarded; the gateway's caller name and token always;
+ * internal: without the user's token, as a service call). The reply
  * is in req's arena. Failures are recorded with err_set() and counted in
  * the metrics. */
 KOLO_MUST_CHECK int gw_call(gw_request *req, gw_upstream up, const char *rpc,

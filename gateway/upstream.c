@@ -81,31 +81,36 @@ const char *gw_upstream_name(gw_upstream up)
 	return gw_upstream_defs[up].name;
 }
 
-/* The metadata of a call made for req (values in req's arena). */
+/* The metadata of a call made for req (values in req's arena). An
+ * internal call (public pages, webhooks) speaks for nobody: it carries the
+ * gateway's credential alone, which the caller table allows only the
+ * reads of public pages and HandleWebhook. */
 static size_t gw_call_metadata(rpc_metadata *md, gw_request *req, int internal)
 {
 	size_t n = 0;
 
-	/* A call with the service token (public pages) speaks for no user:
-	 * the caller's own token would make the services check that user. */
+	/* An internal call speaks for no user: the caller's own token would
+	 * make the services check that user. */
 	if (!internal && req->authorization &&
 	    strncmp(req->authorization, "Bearer ", 7) == 0 &&
 	    text_is_clean(req->authorization))
 		md[n++] = (rpc_metadata){ "authorization", req->authorization };
+	/* Always who we are: the services trust the forwarded address and
+	 * agent below only from the gateway's own token. */
+	md[n++] = (rpc_metadata){ RPC_CALLER_KEY, "gateway" };
+	md[n++] = (rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, gw_internal_token };
 	if (req->client_ip && req->client_ip[0])
 		md[n++] = (rpc_metadata){ "x-forwarded-for", req->client_ip };
 	if (req->user_agent && req->user_agent[0])
 		md[n++] = (rpc_metadata){ "x-user-agent", req->user_agent };
 	md[n++] = (rpc_metadata){ "x-request-id", req->request_id };
-	if (internal)
-		md[n++] = (rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, gw_internal_token };
 	return n;
 }
 
 int gw_call(gw_request *req, gw_upstream up, const char *rpc,
 	    const ProtobufCMessage *in, ProtobufCMessage **out, int internal)
 {
-	rpc_metadata md[5];
+	rpc_metadata md[6];
 	ProtobufCAllocator alloc = mem_arena_allocator(req->arena);
 	rpc_call_opts opts = { .timeout_ms = gw_timeout_ms, .metadata = md };
 	int rc;

@@ -3,19 +3,29 @@
 #
 # Source it; it defines functions only and never exits the caller's shell.
 #   kolo_pg_install                    install postgresql-15 if it is missing
-#   kolo_pg_start DIR PORT [on|off]    initdb DIR/data if needed and start it;
+#   kolo_pg_start DIR PORT [on|off] [trust|private]
+#                                      initdb DIR/data if needed and start it;
 #                                      the third argument is fsync (default on;
-#                                      tests may pass off, benchmarks must not)
+#                                      tests may pass off, benchmarks must not),
+#                                      the fourth authentication (below)
 #   kolo_pg_stop DIR [fast|immediate]  stop it (already stopped is fine)
-#   kolo_pg_url DBNAME [USER]          print a libpq conninfo for the running
-#                                      cluster (USER defaults to postgres)
+#   kolo_pg_url DBNAME [USER [PASSWORD]] print a libpq conninfo for the
+#                                      running cluster (USER defaults to
+#                                      postgres)
 # kolo_pg_start exports PGHOST (the socket folder DIR), PGPORT and PGUSER.
 #
 # PostgreSQL refuses to run as root. As root the cluster runs as the
 # `postgres` system user (created by the Debian package), which must be able
 # to reach DIR: a DIR below a 700 folder such as /root fails with a message.
-# Authentication is trust for local and 127.0.0.1 connections: the cluster is
-# private to this machine and meant for development and tests only.
+# Authentication:
+#   trust   (default; scripts/test's throwaway clusters) trust for the unix
+#           socket and 127.0.0.1: nothing there outlives a test run.
+#   private (scripts/run's cluster under .data/) no TCP listener at all
+#           (listen_addresses = ''), only the unix socket in DIR; the
+#           superuser postgres by peer authentication for the OS user who
+#           started the cluster (and its owner), every other role by
+#           scram-sha-256 password. pg_hba.conf and pg_ident.conf are
+#           rewritten at each start, so an older trust cluster is closed too.
 
 KOLO_PG_BIN="${KOLO_PG_BIN:-/usr/lib/postgresql/15/bin}"
 KOLO_PG_SUPERUSER=postgres
@@ -98,9 +108,35 @@ _kolo_pg_prepare_dir() {
 	return 0
 }
 
+# Writes DIR/data's pg_hba.conf and pg_ident.conf for the private mode.
+_kolo_pg_private_auth() {
+	local dir="$1" me owner
+	me="$(id -un)"
+	owner="$me"
+	[ "$(id -u)" -eq 0 ] && owner=postgres
+	cat >"$dir/data/pg_hba.conf.tmp" <<-EOF || return 1
+		# Written by scripts/lib/pg.sh (private): the unix socket only
+		# (listen_addresses is empty), no trust.
+		# TYPE  DATABASE  USER      METHOD
+		local   all       postgres  peer map=kolo_owner
+		local   all       all       scram-sha-256
+	EOF
+	cat >"$dir/data/pg_ident.conf.tmp" <<-EOF || return 1
+		# Written by scripts/lib/pg.sh (private): who may be the superuser.
+		kolo_owner  $me  postgres
+		kolo_owner  $owner  postgres
+	EOF
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres:postgres "$dir/data/pg_hba.conf.tmp" "$dir/data/pg_ident.conf.tmp" || return 1
+	fi
+	chmod 600 "$dir/data/pg_hba.conf.tmp" "$dir/data/pg_ident.conf.tmp" &&
+		mv "$dir/data/pg_hba.conf.tmp" "$dir/data/pg_hba.conf" &&
+		mv "$dir/data/pg_ident.conf.tmp" "$dir/data/pg_ident.conf"
+}
+
 kolo_pg_start() {
-	local dir="${1:-}" port="${2:-}" fsync="${3:-on}"
-	local opts initdb_sync=()
+	local dir="${1:-}" port="${2:-}" fsync="${3:-on}" auth="${4:-trust}"
+	local opts initdb_sync=() listen=127.0.0.1
 
 	if [ -z "$dir" ] || [ -z "$port" ]; then
 		_kolo_pg_err "usage: kolo_pg_start DIR PORT [on|off]"
@@ -117,6 +153,14 @@ kolo_pg_start() {
 	off) initdb_sync=(--no-sync) ;;
 	*)
 		_kolo_pg_err "fsync must be on or off: $fsync"
+		return 2
+		;;
+	esac
+	case "$auth" in
+	trust) ;;
+	private) listen="" ;;
+	*)
+		_kolo_pg_err "authentication must be trust or private: $auth"
 		return 2
 		;;
 	esac
@@ -138,10 +182,16 @@ kolo_pg_start() {
 		}
 	fi
 
+	if [ "$auth" = private ]; then
+		_kolo_pg_private_auth "$dir" || return 1
+	fi
 	if _kolo_pg_as_owner "$dir" "$KOLO_PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
 		: # already running (e.g. a second kolo_pg_start in the same run)
+		if [ "$auth" = private ]; then
+			_kolo_pg_as_owner "$dir" "$KOLO_PG_BIN/pg_ctl" -D "$dir/data" reload >/dev/null || return 1
+		fi
 	else
-		opts="-p $port -k $dir -c listen_addresses=127.0.0.1"
+		opts="-p $port -k $dir -c listen_addresses='$listen'"
 		if [ "$fsync" = off ]; then
 			opts="$opts -c fsync=off"
 		fi
@@ -178,7 +228,7 @@ kolo_pg_stop() {
 }
 
 kolo_pg_url() {
-	local dbname="${1:-}" user="${2:-$KOLO_PG_SUPERUSER}"
+	local dbname="${1:-}" user="${2:-$KOLO_PG_SUPERUSER}" password="${3:-}"
 
 	if [ -z "$dbname" ]; then
 		_kolo_pg_err "usage: kolo_pg_url DBNAME [USER]"
@@ -188,5 +238,10 @@ kolo_pg_url() {
 		_kolo_pg_err "PGHOST and PGPORT are not set: run kolo_pg_start first"
 		return 1
 	fi
-	printf 'host=%s port=%s dbname=%s user=%s\n' "$PGHOST" "$PGPORT" "$dbname" "$user"
+	if [ -n "$password" ]; then
+		printf 'host=%s port=%s dbname=%s user=%s password=%s\n' "$PGHOST" "$PGPORT" \
+			"$dbname" "$user" "$password"
+	else
+		printf 'host=%s port=%s dbname=%s user=%s\n' "$PGHOST" "$PGPORT" "$dbname" "$user"
+	fi
 }

@@ -2,12 +2,19 @@
 # suite.sh: start and stop Kolo's services for scripts/run and the tests.
 #
 #   kolo_suite_secrets FILE KEYGEN    load FILE (KEY=VALUE lines), first
-#                                     creating it with a fresh JWT key pair
-#                                     and internal token; exports them
+#                                     creating it with a fresh JWT key pair,
+#                                     one service token per process
+#                                     (KOLO_<PROCESS>_TOKEN) and one database
+#                                     password per service role
+#                                     (KOLO_<SERVICE>_DB_PASSWORD), adding
+#                                     any of these an older FILE lacks;
+#                                     exports them
 #   kolo_suite_start BINDIR RUNDIR DB start the five services (their
 #                                     database URLs default to DB as each
 #                                     service's own role) and the gateway,
-#                                     and wait for their health
+#                                     each with its own KOLO_INTERNAL_TOKEN
+#                                     and the token hashes of the callers it
+#                                     accepts, and wait for their health
 #   kolo_suite_stop RUNDIR            SIGTERM each, wait; fails if any
 #                                     service did not exit 0
 # Addresses come from KOLO_<SERVICE>_ADDR and KOLO_GATEWAY_ADDR (DESIGN §1
@@ -32,24 +39,73 @@ kolo_suite_addr() {
 	echo "${!var}"
 }
 
+# Every process that calls services, by its caller name (shared/rpc/callers.h).
+KOLO_CALLERS=(identity groups ledger withdrawals payments gateway)
+
+_kolo_random_secret() {
+	head -c 32 /dev/urandom | base64 | tr -d '=+/\n'
+}
+
+# Appends KEY=<fresh secret> to FILE unless FILE has KEY.
+_kolo_secret_add() {
+	local file="$1" key="$2"
+	grep -q "^$key=" "$file" 2>/dev/null || echo "$key=$(_kolo_random_secret)" >>"$file"
+}
+
 kolo_suite_secrets() {
-	local file="$1" keygen="$2"
+	local file="$1" keygen="$2" name
 	if [ ! -s "$file" ]; then
 		(
 			umask 077
-			"$keygen" dev >"$file.tmp" &&
-				echo "KOLO_INTERNAL_TOKEN=$(head -c 32 /dev/urandom | base64 | tr -d '=+/\n')" >>"$file.tmp" &&
-				mv "$file.tmp" "$file"
+			"$keygen" dev >"$file.tmp" && mv "$file.tmp" "$file"
 		) || return 1
 	fi
+	(
+		umask 077
+		for name in "${KOLO_CALLERS[@]}"; do
+			_kolo_secret_add "$file" "KOLO_$(_kolo_upper "$name")_TOKEN"
+		done
+		for name in "${KOLO_SERVICES[@]}"; do
+			_kolo_secret_add "$file" "KOLO_$(_kolo_upper "$name")_DB_PASSWORD"
+		done
+	) || return 1
 	set -a
 	# shellcheck disable=SC1090
 	. "$file"
 	set +a
 }
 
+# The process's own service token (from kolo_suite_secrets).
+kolo_suite_token() {
+	local var
+	var="KOLO_$(_kolo_upper "$1")_TOKEN"
+	echo "${!var:?$var is not set: run kolo_suite_secrets}"
+}
+
+# KOLO_CALLER_TOKEN_HASHES for a server: name:sha256(token) of every caller.
+# Hashes only, so no server holds another process's credential; what each
+# caller may call is the table in shared/rpc/callers.c.
+kolo_suite_caller_hashes() {
+	local name out="" hash
+	for name in "${KOLO_CALLERS[@]}"; do
+		hash="$(printf '%s' "$(kolo_suite_token "$name")" | sha256sum | cut -d' ' -f1)" || return 1
+		out="$out${out:+,}$name:$hash"
+	done
+	echo "$out"
+}
+
+# Runs a process of the suite with its own credential: PROCESS BINARY LOG.
+_kolo_suite_spawn() {
+	local name="$1" binary="$2" log="$3" token hashes
+	token="$(kolo_suite_token "$name")" || return 1
+	hashes="$(kolo_suite_caller_hashes)" || return 1
+	KOLO_INTERNAL_TOKEN="$token" KOLO_CALLER_TOKEN_HASHES="$hashes" \
+		"$binary" >>"$log" 2>&1 &
+	KOLO_SUITE_PID[$name]=$!
+}
+
 kolo_suite_start() {
-	local bindir="$1" rundir="$2" db="$3" svc var addr
+	local bindir="$1" rundir="$2" db="$3" svc var addr pw
 	mkdir -p "$rundir"
 	# Every address first: services dial each other by them.
 	for svc in "${KOLO_SERVICES[@]}"; do
@@ -58,10 +114,10 @@ kolo_suite_start() {
 	for svc in "${KOLO_SERVICES[@]}"; do
 		var="KOLO_$(_kolo_upper "$svc")_DATABASE_URL"
 		if [ -z "${!var:-}" ]; then
-			export "$var=$(kolo_pg_url "$db" "kolo_$svc")"
+			pw="KOLO_$(_kolo_upper "$svc")_DB_PASSWORD"
+			export "$var=$(kolo_pg_url "$db" "kolo_$svc" "${!pw:-}")"
 		fi
-		"$bindir/services/$svc/kolo-$svc" >>"$rundir/$svc.log" 2>&1 &
-		KOLO_SUITE_PID[$svc]=$!
+		_kolo_suite_spawn "$svc" "$bindir/services/$svc/kolo-$svc" "$rundir/$svc.log" || return 1
 	done
 	for svc in "${KOLO_SERVICES[@]}"; do
 		addr="$(kolo_suite_addr "$svc")"
@@ -81,8 +137,7 @@ kolo_suite_url() {
 
 kolo_suite_start_gateway() {
 	local bindir="$1" rundir="$2" i
-	"$bindir/gateway/kolo-gateway" >>"$rundir/gateway.log" 2>&1 &
-	KOLO_SUITE_PID[gateway]=$!
+	_kolo_suite_spawn gateway "$bindir/gateway/kolo-gateway" "$rundir/gateway.log" || return 1
 	for i in $(seq 1 200); do
 		if curl -fsS -o /dev/null "$(kolo_suite_url)/healthz" 2>/dev/null; then
 			return 0

@@ -10,12 +10,14 @@
 void idn_client_of(idn_client *out, rpc_ctx *ctx)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
-	const char *forwarded = rpc_ctx_metadata(ctx, "x-forwarded-for");
+	/* Only the gateway (its caller token) speaks for an end user's address
+	 * and device; anyone else is described by its own connection. */
+	const char *forwarded = rpc_ctx_forwarded(ctx, "x-forwarded-for");
 	/* The gRPC core puts its own user-agent on every call, so the gateway
 	 * forwards the end user's in x-user-agent; direct gRPC callers are
 	 * described by their own user-agent. */
-	const char *agent = rpc_ctx_metadata(ctx, "x-user-agent");
-	char *ip = text_sanitize(a, forwarded, IDN_IP_MAX);
+	const char *agent = rpc_ctx_forwarded(ctx, "x-user-agent");
+	char *ip = text_sanitize(a, forwarded ? forwarded : rpc_ctx_peer(ctx), IDN_IP_MAX);
 	char *comma = ip ? strchr(ip, ',') : NULL;
 
 	if (comma)

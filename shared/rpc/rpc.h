@@ -19,12 +19,14 @@
 #include "auth/auth.h"
 #include "err/err.h"
 #include "mem/mem.h"
+#include "rpc/callers.h"
 
 /* Trailing metadata key carrying the machine reason of a failed call. */
 #define RPC_REASON_KEY "kolo-error"
 /* Trailing metadata key carrying a rate limit's retry hint (seconds). */
 #define RPC_RETRY_AFTER_KEY "kolo-retry-after"
-/* Request metadata key carrying the internal service token. */
+/* Request metadata key carrying the calling process's own service token
+ * (its name in RPC_CALLER_KEY; see callers.h). */
 #define RPC_INTERNAL_TOKEN_KEY "kolo-internal-token"
 /* Default cap on a request or reply message. */
 #define RPC_DEFAULT_MAX_MESSAGE (4 * 1024 * 1024)
@@ -35,7 +37,7 @@
 enum {
 	RPC_AUTH_NONE = 0,     /* anyone, e.g. Login, Health */
 	RPC_AUTH_USER = 1,     /* a valid access token in `authorization` */
-	RPC_AUTH_INTERNAL = 2, /* the service token in kolo-internal-token */
+	RPC_AUTH_INTERNAL = 2, /* a service caller callers.h allows */
 };
 
 typedef struct rpc_ctx rpc_ctx;
@@ -56,6 +58,10 @@ typedef struct rpc_service {
 	const ProtobufCServiceDescriptor *descriptor;
 	const rpc_method *methods;
 	size_t n_methods;
+	/* Who may call the RPC_AUTH_INTERNAL methods; NULL: the one table of
+	 * callers.c (tests give their own). */
+	const rpc_caller_rule *caller_rules;
+	size_t n_caller_rules;
 } rpc_service;
 
 typedef struct rpc_server_config {
@@ -66,7 +72,9 @@ typedef struct rpc_server_config {
 	const char *tls_key_file;	/* PEM private key of the cert */
 	const char *tls_client_ca_file; /* PEM; set = mutual TLS required */
 	const auth_keyring *keys;	/* for RPC_AUTH_USER; copied */
-	const char *internal_token;	/* for RPC_AUTH_INTERNAL; copied */
+	/* "name:sha256hex,..." of the service callers accepted (see
+	 * rpc_caller_keys_parse); NULL or "": none. */
+	const char *caller_token_hashes;
 	int64_t grace_ms;		/* shutdown grace (<= 0: 10 s) */
 	/* Optional: runs first on each worker thread (e.g. to pick the
 	 * thread's database settings). */
@@ -83,7 +91,9 @@ void rpc_shutdown(void);
 
 /* Binds, registers the methods and starts the workers. *out is owned by
  * the caller: rpc_server_stop(). ERR_UNAVAILABLE if the address cannot be
- * bound, ERR_INVALID_ARGUMENT for a bad table or unreadable TLS files. */
+ * bound, ERR_INVALID_ARGUMENT for a bad table (an RPC_AUTH_INTERNAL method
+ * without a caller rule), bad caller token hashes or unreadable TLS
+ * files. */
 KOLO_MUST_CHECK int rpc_server_start(rpc_server **out,
 				     const rpc_service *service,
 				     const rpc_server_config *config);
@@ -107,8 +117,19 @@ const char *rpc_ctx_user_id(const rpc_ctx *ctx);
 /* The verified claims of the caller's access token; NULL when none. */
 const auth_claims *rpc_ctx_claims(const rpc_ctx *ctx);
 
-/* 1 when the call carried a valid internal service token. */
+/* 1 when the call is a service call the caller table allows for this
+ * method (a valid caller token; it may also name a user). */
 int rpc_ctx_is_internal(const rpc_ctx *ctx);
+
+/* The name of the Kolo process that made the call, from a valid caller
+ * token ("gateway", "payments", ...); NULL for anyone else. Static. */
+const char *rpc_ctx_caller(const rpc_ctx *ctx);
+
+/* A request metadata value the gateway forwards for the end user
+ * (x-forwarded-for, x-user-agent): only when the call was made by the
+ * gateway (its caller token); NULL otherwise, so a direct caller cannot
+ * forge it. In the arena. */
+const char *rpc_ctx_forwarded(rpc_ctx *ctx, const char *key);
 
 /* A request metadata value, NUL-terminated in the arena; NULL if absent. */
 const char *rpc_ctx_metadata(rpc_ctx *ctx, const char *key);

@@ -33,6 +33,7 @@ typedef struct rpc_bound {
 	const ProtobufCMethodDescriptor *desc;
 	rpc_handler handler;
 	unsigned auth;
+	unsigned callers; /* RPC_CALLER_* allowed when auth has INTERNAL */
 	void *handle; /* grpc_server_register_method's */
 } rpc_bound;
 
@@ -68,7 +69,7 @@ struct rpc_server {
 	rpc_worker *workers;
 	int n_workers;
 	auth_verifier *verifier; /* NULL: no user tokens accepted */
-	char *internal_token;
+	rpc_caller_keys callers;
 	size_t max_message;
 	int64_t grace_ms;
 	void (*worker_start)(void *arg);
@@ -83,6 +84,7 @@ struct rpc_ctx {
 	mem_arena *arena;
 	const char *user_id;
 	auth_claims claims;
+	unsigned caller; /* RPC_CALLER_* of a valid caller token; 0: none */
 	int internal;
 };
 
@@ -101,6 +103,16 @@ const auth_claims *rpc_ctx_claims(const rpc_ctx *ctx)
 int rpc_ctx_is_internal(const rpc_ctx *ctx)
 {
 	return ctx->internal;
+}
+
+const char *rpc_ctx_caller(const rpc_ctx *ctx)
+{
+	return rpc_caller_name(ctx->caller);
+}
+
+const char *rpc_ctx_forwarded(rpc_ctx *ctx, const char *key)
+{
+	return ctx->caller == RPC_CALLER_GATEWAY ? rpc_ctx_metadata(ctx, key) : NULL;
 }
 
 mem_arena *rpc_ctx_arena(rpc_ctx *ctx)
@@ -295,43 +307,64 @@ static int rpc_check_user(rpc_ctx *ctx)
 	return 0;
 }
 
-static int rpc_check_internal(rpc_ctx *ctx)
+/* Who made the call: a call that names a caller (kolo-caller) must carry
+ * that caller's own token, whatever the method; one that names none is
+ * anonymous (a user, a partner). */
+static int rpc_check_caller(rpc_ctx *ctx)
 {
 	rpc_server *s = ctx->pending->worker->server;
-	const char *token = rpc_ctx_metadata(ctx, RPC_INTERNAL_TOKEN_KEY);
+	const char *name = rpc_ctx_metadata(ctx, RPC_CALLER_KEY);
+	const char *token;
 
-	if (!token || !s->internal_token ||
-	    !auth_secret_equal(token, strlen(token), s->internal_token,
-			       strlen(s->internal_token)))
+	if (!name)
+		return 0;
+	token = rpc_ctx_metadata(ctx, RPC_INTERNAL_TOKEN_KEY);
+	ctx->caller = rpc_caller_keys_check(&s->callers, name, token);
+	if (!ctx->caller)
+		return err_set(ERR_UNAUTHENTICATED, "invalid_service_token",
+			       "the caller's service token is not valid here");
+	return 0;
+}
+
+/* A service call: a known caller the table allows for this method. */
+static int rpc_check_internal(rpc_ctx *ctx)
+{
+	if (!ctx->caller)
 		return err_set(ERR_UNAUTHENTICATED, "service_token_required",
 			       "this method is internal");
+	if (!(ctx->bound->callers & ctx->caller))
+		return err_set(ERR_PERMISSION_DENIED, "caller_not_allowed",
+			       "%s may not call %s", rpc_caller_name(ctx->caller),
+			       ctx->bound->path);
 	ctx->internal = 1;
 	return 0;
 }
 
-/* Runs the checks of the method's auth flags: any one that passes lets
- * the call in. A user token, when present, is always verified so that an
- * internal call made for a user also names the user. */
+/* Runs the checks of the method's auth flags. A call carrying a user's
+ * token is that user's call: on a method users may call, the token must
+ * verify (an allowed caller then also counts as internal, naming the
+ * user); it never falls back to the caller's own right. A call without
+ * one is a service call where the method allows that. */
 static int rpc_authenticate(rpc_ctx *ctx)
 {
 	unsigned auth = ctx->bound->auth;
-	int user_rc = ERR_UNAUTHENTICATED, internal_rc = ERR_UNAUTHENTICATED;
-	err_info user_err;
+	int rc = rpc_check_caller(ctx);
 
-	if (auth == RPC_AUTH_NONE)
+	if (rc < 0 || auth == RPC_AUTH_NONE)
+		return rc;
+	if ((auth & RPC_AUTH_USER) && rpc_ctx_metadata(ctx, "authorization")) {
+		if ((rc = rpc_check_user(ctx)) < 0)
+			return rc;
+		if (auth & RPC_AUTH_INTERNAL)
+			ctx->internal = ctx->caller && (ctx->bound->callers & ctx->caller);
 		return 0;
-	if (auth & RPC_AUTH_INTERNAL)
-		internal_rc = rpc_check_internal(ctx);
-	if (auth & RPC_AUTH_USER) {
-		user_rc = rpc_check_user(ctx);
-		user_err = *err_last();
 	}
-	if (internal_rc == 0 || user_rc == 0)
-		return 0;
-	if (auth & RPC_AUTH_USER)
-		return err_set(user_err.code, user_err.reason, "%s",
-			       user_err.message);
-	return internal_rc;
+	if (auth & RPC_AUTH_INTERNAL) {
+		rc = rpc_check_internal(ctx);
+		if (rc == 0 || !(auth & RPC_AUTH_USER) || ctx->caller)
+			return rc;
+	}
+	return rpc_check_user(ctx);
 }
 
 /* One debug line per call: method, status, reason, duration, request id. */
@@ -523,23 +556,31 @@ static const rpc_method *rpc_find_method(const rpc_service *svc,
 }
 
 /* Every table entry must name a method of the descriptor. */
+/* Every method exists, and every internal one has a caller rule. */
 static int rpc_check_table(const rpc_service *svc)
 {
 	const ProtobufCServiceDescriptor *d = svc->descriptor;
+	unsigned callers;
 
 	for (size_t i = 0; i < svc->n_methods; i++) {
-		if (!protobuf_c_service_descriptor_get_method_by_name(
-			    d, svc->methods[i].name))
+		const rpc_method *m = &svc->methods[i];
+
+		if (!protobuf_c_service_descriptor_get_method_by_name(d, m->name))
 			return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
-				       "%s has no method %s", d->name,
-				       svc->methods[i].name);
+				       "%s has no method %s", d->name, m->name);
+		if ((m->auth & RPC_AUTH_INTERNAL) &&
+		    rpc_callers_allowed(&callers, svc->caller_rules,
+					svc->n_caller_rules, d->name, m->name) < 0)
+			return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
+				       "%s/%s is internal but no caller rule lists who may call it",
+				       d->name, m->name);
 	}
 	return 0;
 }
 
 static void rpc_bind(rpc_server *s, const char *service_name,
 		     const ProtobufCMethodDescriptor *desc, rpc_handler handler,
-		     unsigned auth)
+		     unsigned auth, unsigned callers)
 {
 	rpc_bound *b = &s->bound[s->n_bound++];
 	size_t len = strlen(service_name) + strlen(desc->name) + 3;
@@ -549,6 +590,7 @@ static void rpc_bind(rpc_server *s, const char *service_name,
 	b->desc = desc;
 	b->handler = handler;
 	b->auth = auth;
+	b->callers = callers;
 	b->handle = grpc_server_register_method(
 		s->grpc, b->path, NULL, GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER,
 		0);
@@ -563,13 +605,19 @@ static void rpc_bind_all(rpc_server *s, const rpc_service *svc)
 	s->bound = xcalloc(d->n_methods + 1, sizeof(*s->bound));
 	for (unsigned i = 0; i < d->n_methods; i++) {
 		const rpc_method *m = rpc_find_method(svc, d->methods[i].name);
+		unsigned callers = RPC_CALLERS_NONE;
 
+		if (m && (m->auth & RPC_AUTH_INTERNAL) &&
+		    rpc_callers_allowed(&callers, svc->caller_rules,
+					svc->n_caller_rules, d->name, m->name) < 0)
+			callers = RPC_CALLERS_NONE; /* rpc_check_table refused it */
 		if (m && m->handler)
-			rpc_bind(s, d->name, &d->methods[i], m->handler, m->auth);
+			rpc_bind(s, d->name, &d->methods[i], m->handler, m->auth,
+				 callers);
 	}
 	rpc_bind(s, h->name,
 		 protobuf_c_service_descriptor_get_method_by_name(h, "Check"),
-		 rpc_health_check, RPC_AUTH_NONE);
+		 rpc_health_check, RPC_AUTH_NONE, RPC_CALLERS_NONE);
 }
 
 static grpc_server_credentials *rpc_server_creds(const rpc_server_config *c)
@@ -651,7 +699,6 @@ static void rpc_server_free(rpc_server *s)
 	for (size_t i = 0; i < s->n_bound; i++)
 		free(s->bound[i].path);
 	free(s->bound);
-	rpc_free_secret(s->internal_token);
 	auth_verifier_free(s->verifier);
 	free(s);
 }
@@ -673,10 +720,14 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 {
 	rpc_server *s;
 	grpc_server_credentials *creds;
+	rpc_caller_keys callers;
 	int rc, n_workers = config->workers > 0 ? config->workers
 						: RPC_DEFAULT_WORKERS;
 
 	rc = rpc_check_table(service);
+	if (rc < 0)
+		return rc;
+	rc = rpc_caller_keys_parse(&callers, config->caller_token_hashes);
 	if (rc < 0)
 		return rc;
 	creds = rpc_server_creds(config);
@@ -691,8 +742,7 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 					   : RPC_DEFAULT_GRACE_MS;
 	if (config->keys && config->keys->n_keys)
 		s->verifier = auth_verifier_new(config->keys, RPC_TOKEN_CACHE_SLOTS);
-	if (config->internal_token)
-		s->internal_token = xstrdup(config->internal_token);
+	s->callers = callers;
 	s->worker_start = config->worker_start;
 	s->worker_arg = config->worker_arg;
 	s->grpc = rpc_grpc_server_create(s->max_message);

@@ -1,18 +1,46 @@
 #include "call.h"
 
+#include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 
-static char *svc_internal_token;
+static char *svc_caller;
+static char *svc_token;
+static _Thread_local const char *svc_thread_caller;
+static _Thread_local const char *svc_thread_token;
 
-void svc_calls_configure(const char *internal_token)
+void svc_calls_configure(const char *caller, const char *token)
 {
-	free(svc_internal_token);
-	svc_internal_token = internal_token ? xstrdup(internal_token) : NULL;
+	free(svc_caller);
+	if (svc_token)
+		sodium_memzero(svc_token, strlen(svc_token));
+	free(svc_token);
+	svc_caller = caller ? xstrdup(caller) : NULL;
+	svc_token = token ? xstrdup(token) : NULL;
 }
 
 void svc_calls_unconfigure(void)
 {
-	svc_calls_configure(NULL);
+	svc_calls_configure(NULL, NULL);
+}
+
+void svc_calls_thread_caller(const char *caller, const char *token)
+{
+	svc_thread_caller = caller;
+	svc_thread_token = caller ? token : NULL;
+}
+
+/* Adds this process's caller name and token to md; the new count. */
+static size_t svc_caller_metadata(rpc_metadata *md, size_t n, unsigned flags)
+{
+	const char *caller = svc_thread_caller ? svc_thread_caller : svc_caller;
+	const char *token = svc_thread_caller ? svc_thread_token : svc_token;
+
+	if (!(flags & SVC_CALL_INTERNAL) || !caller || !token)
+		return n;
+	md[n++] = (rpc_metadata){ RPC_CALLER_KEY, caller };
+	md[n++] = (rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, token };
+	return n;
 }
 
 int svc_call_background(rpc_channel *ch, const char *method,
@@ -20,12 +48,10 @@ int svc_call_background(rpc_channel *ch, const char *method,
 			mem_arena *arena, int64_t timeout_ms, unsigned flags)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
-	rpc_metadata md[1];
+	rpc_metadata md[2];
 	rpc_call_opts opts = { .timeout_ms = timeout_ms, .metadata = md };
 
-	if ((flags & SVC_CALL_INTERNAL) && svc_internal_token)
-		md[opts.n_metadata++] =
-			(rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, svc_internal_token };
+	opts.n_metadata = svc_caller_metadata(md, 0, flags);
 	return rpc_call(ch, method, req, resp, &alloc, &opts);
 }
 
@@ -34,7 +60,7 @@ int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
 	     unsigned flags)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(rpc_ctx_arena(ctx));
-	rpc_metadata md[3];
+	rpc_metadata md[4];
 	rpc_call_opts opts = { .metadata = md };
 	int64_t left = rpc_ctx_remaining_ms(ctx);
 	const char *request_id = rpc_ctx_metadata(ctx, "x-request-id");
@@ -44,9 +70,7 @@ int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
 		return err_set(ERR_DEADLINE_EXCEEDED, NULL,
 			       "no time left to call %s", method);
 	opts.timeout_ms = left < SVC_CALL_TIMEOUT_MS ? left : SVC_CALL_TIMEOUT_MS;
-	if ((flags & SVC_CALL_INTERNAL) && svc_internal_token)
-		md[opts.n_metadata++] =
-			(rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, svc_internal_token };
+	opts.n_metadata = svc_caller_metadata(md, 0, flags);
 	if ((flags & SVC_CALL_AS_USER) && bearer)
 		md[opts.n_metadata++] = (rpc_metadata){ "authorization", bearer };
 	if (request_id)

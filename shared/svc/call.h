@@ -5,7 +5,7 @@
 #include "rpc/rpc.h"
 
 enum {
-	SVC_CALL_INTERNAL = 1, /* send the service token */
+	SVC_CALL_INTERNAL = 1, /* present this process's name and token */
 	SVC_CALL_AS_USER = 2,  /* forward the caller's bearer token */
 };
 
@@ -13,24 +13,30 @@ enum {
  * deadline may cut it shorter). */
 #define SVC_CALL_TIMEOUT_MS 3000
 
-/* Sets the service token internal calls carry (copied). Call once at
- * start-up (svc_main does), before any worker runs. */
-void svc_calls_configure(const char *internal_token);
+/* Sets who internal calls present themselves as: this process's caller
+ * name (callers.h, e.g. "payments") and its own service token (both
+ * copied). Call once at start-up (svc_main does), before any worker runs. */
+void svc_calls_configure(const char *caller, const char *token);
+
+/* The calling thread's internal calls present caller and token instead
+ * (borrowed: both must outlive the thread's calls; caller NULL: back to
+ * the process's). For tests that host several services in one process. */
+void svc_calls_thread_caller(const char *caller, const char *token);
 
 /* Frees what svc_calls_configure() kept. */
 void svc_calls_unconfigure(void);
 
 /* Calls method on ch for ctx's call: the reply in ctx's arena, a deadline
  * of the smaller of ctx's remaining time and SVC_CALL_TIMEOUT_MS, the
- * x-request-id forwarded, and per flags the service token and the
- * caller's bearer token. Failures keep the callee's code and reason. */
+ * x-request-id forwarded, and per flags this process's caller name and
+ * token and the caller's bearer token. Failures keep the callee's code and reason. */
 KOLO_MUST_CHECK int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
 			     const ProtobufCMessage *req,
 			     ProtobufCMessage **resp, unsigned flags);
 
 /* A call made by background work (a worker thread): no caller to follow,
  * so the deadline is timeout_ms and the reply goes into arena. With
- * SVC_CALL_INTERNAL the service token is sent. */
+ * SVC_CALL_INTERNAL this process's caller name and token are sent. */
 KOLO_MUST_CHECK int svc_call_background(rpc_channel *ch, const char *method,
 					const ProtobufCMessage *req,
 					ProtobufCMessage **resp, mem_arena *arena,

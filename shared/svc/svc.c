@@ -22,6 +22,12 @@ const svc_config *svc_current_config(void)
 	return &svc_cfg;
 }
 
+/* The caller name of the process "kolo-<caller>" (callers.h). */
+static const char *svc_caller_of(const svc_def *def)
+{
+	return strncmp(def->name, "kolo-", 5) == 0 ? def->name + 5 : def->name;
+}
+
 static int svc_load_config(const svc_def *def)
 {
 	const cfg_var vars[] = {
@@ -31,6 +37,8 @@ static int svc_load_config(const svc_def *def)
 		  &svc_cfg.jwt_public_keys },
 		{ "KOLO_INTERNAL_TOKEN", CFG_STRING, NULL, 0, 0,
 		  &svc_cfg.internal_token },
+		{ "KOLO_CALLER_TOKEN_HASHES", CFG_STRING, NULL, 0, 0,
+		  &svc_cfg.caller_token_hashes },
 		{ "KOLO_RPC_WORKERS", CFG_INT, "4", 1, 256, &svc_cfg.workers },
 		{ "KOLO_MAX_MESSAGE_BYTES", CFG_INT, "4194304", 1024,
 		  64 * 1024 * 1024, &svc_cfg.max_message_bytes },
@@ -49,9 +57,15 @@ static int svc_load_config(const svc_def *def)
 		  &svc_cfg.member_cache_ms },
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
+	rpc_caller_keys callers;
 
 	if (rc < 0)
 		return rc;
+	if ((rc = rpc_caller_keys_parse(&callers, svc_cfg.caller_token_hashes)) < 0)
+		return rc;
+	if (!rpc_caller_from_name(svc_caller_of(def)))
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "%s is not a caller of the caller table", def->name);
 	if (strlen(svc_cfg.internal_token) < SVC_MIN_INTERNAL_TOKEN)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
 			       "KOLO_INTERNAL_TOKEN must be at least %d characters",
@@ -109,7 +123,7 @@ static int svc_serve(const svc_def *def, const auth_keyring *keys,
 		.tls_key_file = svc_cfg.tls_key_file,
 		.tls_client_ca_file = svc_cfg.tls_client_ca_file,
 		.keys = keys,
-		.internal_token = svc_cfg.internal_token,
+		.caller_token_hashes = svc_cfg.caller_token_hashes,
 		.grace_ms = svc_cfg.grace_ms,
 	};
 	rpc_server *server = NULL, *health = NULL;
@@ -158,7 +172,7 @@ int svc_main(const svc_def *def, int argc, char **argv)
 	}
 	log_init(def->name, (log_level)log_level_parse(svc_cfg.log_level));
 	svc_probe_database();
-	svc_calls_configure(svc_cfg.internal_token);
+	svc_calls_configure(svc_caller_of(def), svc_cfg.internal_token);
 	svc_reader_cache_set_ttl(svc_cfg.member_cache_ms);
 	rpc_init();
 	if (def->start && def->start() < 0) {

@@ -10,7 +10,7 @@
 #include "rpc/rpc.h"
 
 typedef struct svc_def {
-	const char *name;	  /* process name, e.g. "kolo-ledger" */
+	const char *name;	  /* process name "kolo-<caller>", e.g. "kolo-ledger" */
 	const char *addr_env;	  /* e.g. "KOLO_LEDGER_ADDR" */
 	const char *default_addr; /* e.g. "127.0.0.1:7103" */
 	const char *db_env;	  /* e.g. "KOLO_LEDGER_DATABASE_URL" */
@@ -28,7 +28,8 @@ typedef struct svc_config {
 	const char *addr;
 	const char *database_url;
 	const char *jwt_public_keys;
-	const char *internal_token;
+	const char *internal_token;	 /* this process's own service token */
+	const char *caller_token_hashes; /* of the callers it accepts */
 	int64_t workers;
 	int64_t max_message_bytes;
 	int64_t grace_ms;

@@ -52,15 +52,18 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void post(const char *group, const char *account, int type, int64_t kobo,
-		 const char *reference)
+/* PostEntry as caller with token (the suite's secrets, e.g.
+ * KOLO_PAYMENTS_TOKEN); rpc_call()'s result. */
+static int post_as(const char *caller, const char *token, const char *group,
+		   const char *account, int type, int64_t kobo, const char *reference)
 {
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	mem_arena *arena = mem_arena_new(0);
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	ProtobufCMessage *resp = NULL;
-	rpc_metadata md[] = { { RPC_INTERNAL_TOKEN_KEY, getenv("KOLO_INTERNAL_TOKEN") } };
-	rpc_call_opts opts = { .metadata = md, .n_metadata = 1 };
+	rpc_metadata md[] = { { RPC_CALLER_KEY, caller }, { RPC_INTERNAL_TOKEN_KEY, token } };
+	rpc_call_opts opts = { .metadata = md, .n_metadata = 2 };
+	int rc;
 
 	req.group_id = (char *)group;
 	req.account_id = (char *)account;
@@ -69,9 +72,18 @@ static void post(const char *group, const char *account, int type, int64_t kobo,
 	req.source = "demo";
 	req.reference = (char *)reference;
 	req.simulated = 1;
-	if (rpc_call(ledger, "PostEntry", &req.base, &resp, &alloc, &opts) != 0)
-		fail_msg("PostEntry %s: %s", reference, err_last()->message);
+	rc = rpc_call(ledger, "PostEntry", &req.base, &resp, &alloc, &opts);
 	mem_arena_free(arena);
+	return rc;
+}
+
+/* Credits and debits are posted by payments alone (the caller table). */
+static void post(const char *group, const char *account, int type, int64_t kobo,
+		 const char *reference)
+{
+	if (post_as("payments", getenv("KOLO_PAYMENTS_TOKEN"), group, account, type, kobo,
+		    reference) != 0)
+		fail_msg("PostEntry %s: %s", reference, err_last()->message);
 }
 
 static void test_books_over_http(void **state)
@@ -96,6 +108,18 @@ static void test_books_over_http(void **state)
 	account = test_pg_value(admin, sql);
 	assert_int_equal(strlen(account), 36);
 
+	/* The internet-facing gateway's credential makes no money, nor does a
+	 * token presented under another process's name. */
+	assert_int_equal(post_as("gateway", getenv("KOLO_GATEWAY_TOKEN"), gid, account,
+				 KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 999, "forged-1"),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "caller_not_allowed");
+	assert_int_equal(post_as("payments", getenv("KOLO_GATEWAY_TOKEN"), gid, account,
+				 KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 999, "forged-2"),
+			 ERR_UNAUTHENTICATED);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM ledger_entry WHERE reference LIKE 'forged-%%'");
+	assert_int_equal(test_pg_long(admin, sql), 0);
 	post(gid, account, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 150075, "dep-1");
 	post(gid, account, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 2500, "ref,with\"quote");
 	post(gid, account, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT, 50000, "payout:x");

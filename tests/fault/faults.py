@@ -100,8 +100,10 @@ def healthy(name):
 
 def start(name):
     out = open(os.path.join(RUN, name + ".log"), "ab")
+    # Each process its own service token (suite.sh's secrets).
+    env = dict(ENV, KOLO_INTERNAL_TOKEN=ENV["KOLO_%s_TOKEN" % name.upper()])
     PROCS[name] = subprocess.Popen([binary(name)], stdin=subprocess.DEVNULL,
-                                   stdout=out, stderr=subprocess.STDOUT)
+                                   stdout=out, stderr=subprocess.STDOUT, env=env)
     out.close()
     # run_faults.sh kills whatever is left of these if we are killed.
     with open(os.path.join(RUN, "pids"), "a") as f:

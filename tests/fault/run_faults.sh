@@ -66,6 +66,9 @@ _kolo_psql_admin -c "CREATE DATABASE $db" >/dev/null
 KOLO_DATABASE_URL="$(kolo_pg_url "$db")" \
 	"$build/tools/migrate/kolo-migrate" --dir "$src/migrations" 2>/dev/null
 kolo_suite_secrets "$run/secrets.env" "$build/tools/keygen/kolo-keygen"
+# faults.py gives each process its own KOLO_INTERNAL_TOKEN (KOLO_<NAME>_TOKEN).
+KOLO_CALLER_TOKEN_HASHES="$(kolo_suite_caller_hashes)"
+export KOLO_CALLER_TOKEN_HASHES
 
 # The fake provider, on a free port it picks itself.
 flw_key="FLWSECK_TEST-faults-$RANDOM$RANDOM"

@@ -288,7 +288,8 @@ function allowed(policies, src, dst, port, protocol = "TCP", side = "both") {
 
 const SECRET_NAMES = new Set([
   "kolo-jwt",
-  "kolo-internal-token",
+  "kolo-service-tokens",
+  "kolo-caller-hashes",
   "kolo-flutterwave",
   "kolo-tls",
   "kolo-db-migrate",
@@ -296,12 +297,17 @@ const SECRET_NAMES = new Set([
 ]);
 // Who may reference which secret (and key): least privilege.
 function secretAllowed(workload, container, secret, key) {
-  if (secret === "kolo-db-migrate") return workload === "kolo-migrate" || container === "wait-for-migrations";
+  // The owner's credential (CREATEROLE): the migration Job alone; the
+  // services wait for the migrations with their own role (0016).
+  if (secret === "kolo-db-migrate") return workload === "kolo-migrate";
   if (secret.startsWith("kolo-db-")) return workload === `kolo-${secret.slice(8)}`;
   if (secret === "kolo-flutterwave") return workload === "kolo-payments";
   if (secret === "kolo-jwt" && key !== "KOLO_JWT_PUBLIC_KEYS") return workload === "kolo-identity";
   if (secret === "kolo-jwt") return workload !== "kolo-gateway" && workload !== "kolo-migrate";
-  if (secret === "kolo-internal-token") return workload !== "kolo-migrate";
+  // Each process its own service token, each service the hashes of its
+  // callers: key = the process's caller name (shared/rpc/callers.h).
+  if (secret === "kolo-service-tokens") return workload === `kolo-${key}`;
+  if (secret === "kolo-caller-hashes") return workload === `kolo-${key}` && workload !== "kolo-gateway";
   return true;
 }
 const SECRET_LIKE = /TOKEN|SECRET|PASSWORD|PRIVATE_KEY$|DATABASE_URL|_KEYS$|_KID$/;
@@ -369,6 +375,17 @@ function checkBuild(name, objects) {
     deployments.map((d) => d.name).join(","),
   );
   check(`${name}: the migration Job exists`, workloads.some((w) => w.obj.kind === "Job" && w.name === "kolo-migrate"));
+  // The database owner's credential (CREATEROLE) reaches no Deployment: not
+  // through any container's env, init containers included, nor a volume.
+  for (const w of workloads.filter((x) => x.obj.kind === "Deployment")) {
+    const pod = w.obj.spec.template.spec;
+    const refs = [...(pod.initContainers || []), ...(pod.containers || [])]
+      .flatMap((c) => c.env || [])
+      .map((e) => e.valueFrom?.secretKeyRef?.name)
+      .concat((pod.volumes || []).map((v) => v.secret?.secretName))
+      .concat((pod.volumes || []).flatMap((v) => (v.projected?.sources || []).map((p) => p.secret?.name)));
+    check(`${name}: ${w.name} never references the owner's Secret kolo-db-migrate`, !refs.includes("kolo-db-migrate"));
+  }
 
   // Resolves a container's env to {name: {value?, source}}.
   function envOf(w, c) {
@@ -599,6 +616,25 @@ function checkBuild(name, objects) {
       check(`${w.name}: the health-only listener exists in the code`, /rpc_health_server_start\(/.test(bin.src));
       const wait = (spec.initContainers || []).find((i) => i.name === "wait-for-migrations");
       check(`${w.name}: waits for the migrations`, wait && /kolo-migrate --status/.test(wait.command.join(" ")));
+      const svcName = w.name.slice(5);
+      const waitDb = (wait?.env || []).find((e) => e.name === "KOLO_DATABASE_URL")?.valueFrom?.secretKeyRef;
+      check(
+        `${w.name}: wait-for-migrations reads with the service's own role (kolo-db-${svcName})`,
+        waitDb?.name === `kolo-db-${svcName}` && waitDb?.key === `KOLO_${svcName.toUpperCase()}_DATABASE_URL`,
+        JSON.stringify(waitDb),
+      );
+      check(
+        `${w.name}: accepts callers by their token hashes (KOLO_CALLER_TOKEN_HASHES)`,
+        env.get("KOLO_CALLER_TOKEN_HASHES")?.source === "secret",
+      );
+    }
+    {
+      const own = (c.env || []).find((e) => e.name === "KOLO_INTERNAL_TOKEN")?.valueFrom?.secretKeyRef;
+      check(
+        `${w.name}: presents its own service token (kolo-service-tokens/${w.name.slice(5)})`,
+        own?.name === "kolo-service-tokens" && own?.key === w.name.slice(5),
+        JSON.stringify(own),
+      );
     }
     const grace = Number(env.get("KOLO_SHUTDOWN_GRACE_MS")?.value || 10000) / 1000;
     const preStop = Number(c.lifecycle?.preStop?.exec?.command?.[1] || 0);
@@ -906,22 +942,27 @@ function checkMigrationOrdering(objects) {
     KOLO_DATABASE_URL: url,
     KOLO_MIGRATIONS_DIR: path.join(root, "migrations"),
   };
+  // The init container waits as the service's own role (kolo_ledger), not
+  // as the owner: it must see the Job's work through 0016's grant.
+  const waitEnv = { ...env, KOLO_DATABASE_URL: `${url.replace(/user=\S+/, "")} user=kolo_ledger` };
   const script = wait.command[2].replaceAll("/tmp/", `${scratch}/`);
   const sh = [wait.command[1], script];
   try {
     const made = run(psql, [pg, "-qXc", `CREATE DATABASE ${db}`], {}, 30000);
     if (!check("scratch database for the ordering test", made.status === 0, made.stderr)) return;
-    const before = run(wait.command[0], sh, env, 3000);
+    const before = run(wait.command[0], sh, waitEnv, 3000);
+    // Before the Job the role may not even exist yet (a fresh cluster):
+    // waiting is what matters.
     check(
       "wait-for-migrations keeps waiting while migrations are pending",
-      before.error?.code === "ETIMEDOUT" && /waiting for the kolo-migrate Job/.test(before.stdout) && /pending/.test(before.stdout),
+      before.error?.code === "ETIMEDOUT" && /waiting for the kolo-migrate Job/.test(before.stdout),
       `status ${before.status} ${before.stdout.slice(0, 200)}`,
     );
     const jobC = job.spec.template.spec.containers[0];
     const applied = run(jobC.command[0] === "kolo-migrate" ? migrate : jobC.command[0], jobC.command.slice(1), env, 120000);
     check("the Job's command applies the migrations", applied.status === 0, applied.stderr.slice(-400));
-    const after = run(wait.command[0], sh, env, 20000);
-    check("wait-for-migrations exits 0 once the Job has run", after.status === 0, `${after.status} ${after.stdout.slice(-300)}`);
+    const after = run(wait.command[0], sh, waitEnv, 20000);
+    check("wait-for-migrations (as kolo_ledger) exits 0 once the Job has run", after.status === 0, `${after.status} ${after.stdout.slice(-300)}`);
     const again = run(migrate, jobC.command.slice(1), env, 60000);
     check("running the Job again changes nothing", again.status === 0 && /nothing to apply/.test(again.stderr), again.stderr.slice(-200));
   } finally {

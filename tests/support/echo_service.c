@@ -51,8 +51,25 @@ static const rpc_method echo_methods[] = {
 	{ "Unhandled", NULL, RPC_AUTH_NONE },
 };
 
+/* The test's own caller table: payments may call the internal methods. */
+static const rpc_caller_rule echo_callers[] = {
+	{ "kolo.test.v1.EchoService", "Internal", RPC_CALLER_PAYMENTS },
+	{ "kolo.test.v1.EchoService", "Either", RPC_CALLER_PAYMENTS },
+};
+
 const rpc_service echo_rpc_service = {
 	.descriptor = &kolo__test__v1__echo_service__descriptor,
 	.methods = echo_methods,
 	.n_methods = sizeof(echo_methods) / sizeof(echo_methods[0]),
+	.caller_rules = echo_callers,
+	.n_caller_rules = sizeof(echo_callers) / sizeof(echo_callers[0]),
+};
+
+/* The same table without a row for Either: a server must refuse it. */
+const rpc_service echo_rpc_service_uncovered = {
+	.descriptor = &kolo__test__v1__echo_service__descriptor,
+	.methods = echo_methods,
+	.n_methods = sizeof(echo_methods) / sizeof(echo_methods[0]),
+	.caller_rules = echo_callers,
+	.n_caller_rules = 1,
 };

@@ -7,7 +7,10 @@
 #include "kolo/test/v1/echo.pb-c.h"
 #include "rpc/rpc.h"
 
+/* Internal methods: callable by payments (its own caller table). */
 extern const rpc_service echo_rpc_service;
+/* The same, but its caller table lacks Either. */
+extern const rpc_service echo_rpc_service_uncovered;
 
 /* Calls currently inside an echo handler (for shutdown tests). */
 extern atomic_int echo_in_handler;

@@ -38,7 +38,9 @@ void test_world_withdrawals_pass(test_world *w)
 {
 	db_thread_close();
 	db_thread_set_conninfo(w->withdrawals_conninfo);
+	svc_calls_thread_caller("withdrawals", test_caller_token("withdrawals"));
 	wdr_worker_pass();
+	svc_calls_thread_caller(NULL, NULL);
 	db_thread_close();
 	db_thread_set_conninfo(w->payments_conninfo);
 }
@@ -47,7 +49,9 @@ void test_world_ledger_pass(test_world *w)
 {
 	db_thread_close();
 	db_thread_set_conninfo(w->ledger_conninfo);
+	svc_calls_thread_caller("ledger", test_caller_token("ledger"));
 	ldg_worker_pass();
+	svc_calls_thread_caller(NULL, NULL);
 	db_thread_close();
 	db_thread_set_conninfo(w->payments_conninfo);
 }
@@ -63,7 +67,8 @@ int test_world_start(test_world *w)
 	w->admin = test_pg_connect(conninfo);
 	free(conninfo);
 	rpc_init();
-	svc_calls_configure(TEST_INTERNAL_TOKEN);
+	/* This thread runs the payments worker's passes, as kolo-payments. */
+	test_calls_configure("payments");
 	w->arena = mem_arena_new(0);
 	if (test_identity_start(&w->identity, w->dbname) < 0)
 		return -1;

@@ -931,6 +931,13 @@ static const grant grants[] = {
 	{"kolo_payments", "webhook_event", "SIU"},
 	{"kolo_payments", "va_request", "SIU"},
 	{"kolo_payments", "va_recovery", "SIU"},
+	/* 0016: each service waits for the migrations with its own role
+	 * (k8s wait-for-migrations): it reads schema_migrations, no more. */
+	{"kolo_identity", "schema_migrations", "S"},
+	{"kolo_groups", "schema_migrations", "S"},
+	{"kolo_ledger", "schema_migrations", "S"},
+	{"kolo_withdrawals", "schema_migrations", "S"},
+	{"kolo_payments", "schema_migrations", "S"},
 };
 
 static bool granted(const char *role, const char *table, char priv)
@@ -1084,7 +1091,13 @@ static void test_identity_role_cannot_read_ledger(void **state)
 			" VALUES ('b@example.com', 'x', 'B')",
 			"");
 	assert_sqlstate(identity, "DELETE FROM \"user\"", "42501");
-	assert_sqlstate(identity, "SELECT * FROM schema_migrations", "42501");
+	/* It may see which migrations are applied (0016), never change them. */
+	assert_sqlstate(identity, "SELECT * FROM schema_migrations", "");
+	assert_sqlstate(identity, "DELETE FROM schema_migrations", "42501");
+	assert_sqlstate(identity,
+			"INSERT INTO schema_migrations (version, name, checksum)"
+			" VALUES (9999, 'x', 'x')",
+			"42501");
 	PQfinish(identity);
 	free(as_identity);
 }

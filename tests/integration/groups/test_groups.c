@@ -40,7 +40,7 @@ static int setup(void **state)
 	admin = test_pg_connect(conninfo);
 	free(conninfo);
 	rpc_init();
-	svc_calls_configure(TEST_INTERNAL_TOKEN);
+	test_calls_configure("groups");
 	arena = mem_arena_new(0);
 	if (test_identity_start(&idn, dbname) < 0)
 		return -1;

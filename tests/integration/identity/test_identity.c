@@ -158,7 +158,8 @@ static void register_account(account *acc, const char *email)
 	Kolo__Identity__V1__RegisterRequest req =
 		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
 	Kolo__Identity__V1__RegisterResponse *resp = NULL;
-	test_caller who = { .user_agent = "KoloTest/1.0",
+	/* As the gateway does: its credential vouches for what it forwards. */
+	test_caller who = { .caller = "gateway", .user_agent = "KoloTest/1.0",
 			    .forwarded_for = "203.0.113.7, 10.0.0.1" };
 
 	req.email = (char *)email;
@@ -229,6 +230,48 @@ static void test_register_returns_user_and_working_tokens(void **state)
 		fail();
 	}
 	free(ip);
+}
+
+/* The address and device a direct caller claims (x-forwarded-for,
+ * x-user-agent) are ignored: only the gateway's credential vouches for
+ * them; another service's does not either. */
+static void test_forwarded_address_is_trusted_only_from_the_gateway(void **state)
+{
+	static const struct {
+		const char *email, *caller;
+	} cases[] = {
+		{ "forged-direct@example.com", NULL },
+		{ "forged-service@example.com", "payments" },
+	};
+	Kolo__Identity__V1__RegisterRequest req =
+		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterResponse *resp = NULL;
+	char sql[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		test_caller who = { .caller = cases[i].caller,
+				    .user_agent = "Forged/1.0",
+				    .forwarded_for = "198.51.100.9" };
+		char *ip, *device;
+
+		req.email = (char *)cases[i].email;
+		req.password = PASSWORD;
+		req.name = "Forger";
+		assert_int_equal(call("Register", &req, &resp, &who), 0);
+		snprintf(sql, sizeof(sql),
+			 "SELECT ip_address FROM user_activity_log WHERE user_id = '%s'",
+			 resp->user->id);
+		ip = test_pg_value(admin, sql);
+		snprintf(sql, sizeof(sql),
+			 "SELECT device_info FROM user_activity_log WHERE user_id = '%s'",
+			 resp->user->id);
+		device = test_pg_value(admin, sql);
+		assert_string_equal(ip, "127.0.0.1");
+		assert_string_not_equal(device, "Forged/1.0");
+		free(ip);
+		free(device);
+	}
 }
 
 static void test_register_refuses_bad_input_and_changes_nothing(void **state)
@@ -499,7 +542,8 @@ static void test_sessions_list_and_revoke_only_your_own(void **state)
 	for (size_t i = 0; i < sessions->n_sessions; i++)
 		current += sessions->sessions[i]->current;
 	assert_int_equal(current, 1);
-	assert_string_equal(sessions->sessions[0]->ip_address, "");
+	/* A direct caller is described by its own connection. */
+	assert_string_equal(sessions->sessions[0]->ip_address, "127.0.0.1");
 	/* Another user's session: not found, and still alive. */
 	assert_int_equal(call("ListSessions", &list, &sessions, as(&other)), 0);
 	snprintf(other_session, sizeof(other_session), "%s",
@@ -573,6 +617,38 @@ static void test_internal_lookups_need_the_service_token(void **state)
 	find.email = "missing@example.com";
 	assert_int_equal(call("FindUserByEmail", &find, &found, &internal),
 			 ERR_NOT_FOUND);
+}
+
+/* Each internal method answers only the processes the caller table names:
+ * the internet-facing gateway finds no user by email and checks no PIN. */
+static void test_internal_lookups_answer_only_their_callers(void **state)
+{
+	static const test_caller gateway = { .caller = "gateway" };
+	static const test_caller ledger = { .caller = "ledger" };
+	account acc;
+	Kolo__Identity__V1__GetUserRequest get = KOLO__IDENTITY__V1__GET_USER_REQUEST__INIT;
+	Kolo__Identity__V1__GetUserResponse *got = NULL;
+	Kolo__Identity__V1__FindUserByEmailRequest find =
+		KOLO__IDENTITY__V1__FIND_USER_BY_EMAIL_REQUEST__INIT;
+	Kolo__Identity__V1__FindUserByEmailResponse *found = NULL;
+	Kolo__Identity__V1__VerifyPinRequest pin = KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__VerifyPinResponse *verified = NULL;
+
+	(void)state;
+	register_account(&acc, "callers@example.com");
+	get.user_id = acc.id;
+	assert_int_equal(call("GetUser", &get, &got, &gateway), 0);
+	assert_int_equal(call("GetUser", &get, &got, &ledger), ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "caller_not_allowed");
+	find.email = "callers@example.com";
+	assert_int_equal(call("FindUserByEmail", &find, &found, &gateway),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "caller_not_allowed");
+	pin.user_id = acc.id;
+	pin.pin = "1234";
+	assert_int_equal(call("VerifyPin", &pin, &verified, &gateway),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "caller_not_allowed");
 }
 
 /* --- PINs ---------------------------------------------------------------------- */
@@ -1101,6 +1177,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_returns_user_and_working_tokens),
+		cmocka_unit_test(test_forwarded_address_is_trusted_only_from_the_gateway),
 		cmocka_unit_test(test_register_refuses_bad_input_and_changes_nothing),
 		cmocka_unit_test(test_duplicate_email_is_taken),
 		cmocka_unit_test(test_login_and_failures_look_the_same),
@@ -1113,6 +1190,7 @@ int main(void)
 		cmocka_unit_test(test_sessions_list_and_revoke_only_your_own),
 		cmocka_unit_test(test_activity_pages_newest_first),
 		cmocka_unit_test(test_internal_lookups_need_the_service_token),
+		cmocka_unit_test(test_internal_lookups_answer_only_their_callers),
 		cmocka_unit_test(test_pin_rules),
 		cmocka_unit_test(test_five_wrong_pins_lock_for_thirty_minutes),
 		cmocka_unit_test(test_change_pin_needs_the_old_one),

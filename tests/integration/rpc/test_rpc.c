@@ -16,7 +16,9 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "test_keys.h"
 
-#define TEST_INTERNAL_TOKEN "test-internal-token-0123456789abcdef"
+/* Each caller's own token; the server knows their hashes only. */
+#define TEST_PAYMENTS_TOKEN "test-payments-token-0123456789abcdef"
+#define TEST_GATEWAY_TOKEN "test-gateway-token-0123456789abcdef0"
 #define TEST_MAX_MESSAGE (64 * 1024)
 #define TEST_USER "7d3c1f4e-0000-4000-8000-000000000001"
 
@@ -33,15 +35,21 @@ static fixture fx;
 
 static int start_server(int grace_ms)
 {
+	static char callers[2 * (RPC_TOKEN_HASH_HEX + 16)];
 	auth_keyring ring = { .n_keys = 0 };
 	rpc_server_config cfg = {
 		.addr = "127.0.0.1:0",
 		.workers = 4,
 		.max_message_bytes = TEST_MAX_MESSAGE,
 		.keys = &ring,
-		.internal_token = TEST_INTERNAL_TOKEN,
+		.caller_token_hashes = callers,
 		.grace_ms = grace_ms,
 	};
+	char payments[RPC_TOKEN_HASH_HEX + 1], gateway[RPC_TOKEN_HASH_HEX + 1];
+
+	rpc_token_hash_hex(payments, TEST_PAYMENTS_TOKEN);
+	rpc_token_hash_hex(gateway, TEST_GATEWAY_TOKEN);
+	snprintf(callers, sizeof(callers), "payments:%s,gateway:%s", payments, gateway);
 
 	test_keyring_add(&ring, &fx.current);
 	test_keyring_add(&ring, &fx.previous);
@@ -298,23 +306,128 @@ static void test_internal_method_needs_service_token(void **state)
 {
 	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
 	Kolo__Test__V1__EchoResponse *resp = NULL;
-	rpc_metadata wrong[] = { { RPC_INTERNAL_TOKEN_KEY,
-				   "test-internal-token-0123456789abcdeX" } };
-	rpc_metadata right[] = { { RPC_INTERNAL_TOKEN_KEY, TEST_INTERNAL_TOKEN } };
+	rpc_metadata wrong[] = { { RPC_CALLER_KEY, "payments" },
+				 { RPC_INTERNAL_TOKEN_KEY,
+				   "test-payments-token-0123456789abcdeX" } };
+	rpc_metadata right[] = { { RPC_CALLER_KEY, "payments" },
+				 { RPC_INTERNAL_TOKEN_KEY, TEST_PAYMENTS_TOKEN } };
 	int64_t now = (int64_t)time(NULL);
 	char *tok = test_token(&fx.current, TEST_USER, now, now + 900);
 
 	assert_int_equal(echo_call("Internal", &req, NULL, 0, 2000, &resp),
 			 ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "service_token_required");
-	assert_int_equal(echo_call("Internal", &req, wrong, 1, 2000, &resp),
+	assert_int_equal(echo_call("Internal", &req, wrong, 2, 2000, &resp),
 			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "invalid_service_token");
 	/* A user token does not open an internal method. */
 	assert_int_equal(call_with_token("Internal", tok), ERR_UNAUTHENTICATED);
-	assert_int_equal(echo_call("Internal", &req, right, 1, 2000, &resp), 0);
+	assert_int_equal(echo_call("Internal", &req, right, 2, 2000, &resp), 0);
 	assert_true(resp->internal);
-	assert_int_equal(echo_call("Either", &req, right, 1, 2000, &resp), 0);
+	assert_int_equal(echo_call("Either", &req, right, 2, 2000, &resp), 0);
 	free(tok);
+}
+
+static void test_caller_not_in_the_table_is_permission_denied(void **state)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+	rpc_metadata gateway[] = { { RPC_CALLER_KEY, "gateway" },
+				   { RPC_INTERNAL_TOKEN_KEY, TEST_GATEWAY_TOKEN } };
+
+	(void)state;
+	/* A valid credential of a caller the table does not list. */
+	assert_int_equal(echo_call("Internal", &req, gateway, 2, 2000, &resp),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "caller_not_allowed");
+	assert_int_equal(echo_call("Either", &req, gateway, 2, 2000, &resp),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "caller_not_allowed");
+	/* It still authenticates the gateway on a public method. */
+	assert_int_equal(echo_call("Echo", &req, gateway, 2, 2000, &resp), 0);
+	assert_false(resp->internal);
+}
+
+static void test_a_token_is_good_only_for_its_own_caller(void **state)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+	/* The gateway's token presented as payments, a caller the server has
+	 * no hash for, an unknown name, a name without a token. */
+	rpc_metadata as_payments[] = { { RPC_CALLER_KEY, "payments" },
+				       { RPC_INTERNAL_TOKEN_KEY, TEST_GATEWAY_TOKEN } };
+	rpc_metadata as_ledger[] = { { RPC_CALLER_KEY, "ledger" },
+				     { RPC_INTERNAL_TOKEN_KEY, TEST_PAYMENTS_TOKEN } };
+	rpc_metadata as_stranger[] = { { RPC_CALLER_KEY, "bench" },
+				       { RPC_INTERNAL_TOKEN_KEY, TEST_PAYMENTS_TOKEN } };
+	rpc_metadata no_token[] = { { RPC_CALLER_KEY, "payments" } };
+	/* The old shared-token form: a token and no name is no caller. */
+	rpc_metadata no_name[] = { { RPC_INTERNAL_TOKEN_KEY, TEST_PAYMENTS_TOKEN } };
+
+	(void)state;
+	assert_int_equal(echo_call("Internal", &req, as_payments, 2, 2000, &resp),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "invalid_service_token");
+	assert_int_equal(echo_call("Internal", &req, as_ledger, 2, 2000, &resp),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "invalid_service_token");
+	assert_int_equal(echo_call("Internal", &req, as_stranger, 2, 2000, &resp),
+			 ERR_UNAUTHENTICATED);
+	assert_int_equal(echo_call("Internal", &req, no_token, 1, 2000, &resp),
+			 ERR_UNAUTHENTICATED);
+	/* A bad credential is refused even where none is needed. */
+	assert_int_equal(echo_call("Echo", &req, as_payments, 2, 2000, &resp),
+			 ERR_UNAUTHENTICATED);
+	assert_int_equal(echo_call("Internal", &req, no_name, 1, 2000, &resp),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "service_token_required");
+}
+
+static void test_a_bad_user_token_never_falls_back_to_the_service(void **state)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+	int64_t now = (int64_t)time(NULL);
+	char *expired = test_token(&fx.current, TEST_USER, now - 1000, now - 100);
+	char bearer[2048];
+	rpc_metadata md[3] = { { RPC_CALLER_KEY, "payments" },
+			       { RPC_INTERNAL_TOKEN_KEY, TEST_PAYMENTS_TOKEN } };
+
+	(void)state;
+	snprintf(bearer, sizeof(bearer), "Bearer %s", expired);
+	md[2] = (rpc_metadata){ "authorization", bearer };
+	/* Forwarding a user's expired token must not read as "for nobody". */
+	assert_int_equal(echo_call("Either", &req, md, 3, 2000, &resp),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "token_expired");
+	free(expired);
+}
+
+static void test_internal_method_without_a_caller_rule_refuses_to_start(void **state)
+{
+	rpc_server *server = NULL;
+	rpc_server_config cfg = { .addr = "127.0.0.1:0", .workers = 1 };
+
+	(void)state;
+	assert_int_equal(rpc_server_start(&server, &echo_rpc_service_uncovered, &cfg),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "bad_method_table");
+	assert_null(server);
+}
+
+static void test_callers_sharing_one_token_refuse_to_start(void **state)
+{
+	rpc_server *server = NULL;
+	char hash[RPC_TOKEN_HASH_HEX + 1], spec[2 * (RPC_TOKEN_HASH_HEX + 16)];
+	rpc_server_config cfg = { .addr = "127.0.0.1:0", .workers = 1,
+				  .caller_token_hashes = spec };
+
+	(void)state;
+	rpc_token_hash_hex(hash, TEST_PAYMENTS_TOKEN);
+	snprintf(spec, sizeof(spec), "payments:%s,gateway:%s", hash, hash);
+	assert_int_equal(rpc_server_start(&server, &echo_rpc_service, &cfg),
+			 ERR_INVALID_ARGUMENT);
+	assert_null(server);
 }
 
 static void test_unsendable_metadata_is_refused_locally(void **state)
@@ -431,6 +544,11 @@ int main(void)
 		cmocka_unit_test(test_tampered_token_is_unauthenticated),
 		cmocka_unit_test(test_wrong_key_token_is_unauthenticated),
 		cmocka_unit_test(test_internal_method_needs_service_token),
+		cmocka_unit_test(test_caller_not_in_the_table_is_permission_denied),
+		cmocka_unit_test(test_a_token_is_good_only_for_its_own_caller),
+		cmocka_unit_test(test_a_bad_user_token_never_falls_back_to_the_service),
+		cmocka_unit_test(test_internal_method_without_a_caller_rule_refuses_to_start),
+		cmocka_unit_test(test_callers_sharing_one_token_refuse_to_start),
 		cmocka_unit_test(test_unsendable_metadata_is_refused_locally),
 		cmocka_unit_test(test_sixteen_threads_of_concurrent_calls),
 		cmocka_unit_test(test_shutdown_finishes_calls_in_flight),

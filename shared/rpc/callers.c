@@ -1,0 +1,197 @@
+/* The caller table: who may call which internal method, and the token
+ * hashes that tell callers apart. */
+#include "callers.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#define RPC_SVC_IDENTITY "kolo.identity.v1.IdentityService"
+#define RPC_SVC_GROUPS "kolo.groups.v1.GroupsService"
+#define RPC_SVC_LEDGER "kolo.ledger.v1.LedgerService"
+#define RPC_SVC_WITHDRAWALS "kolo.withdrawals.v1.WithdrawalsService"
+#define RPC_SVC_PAYMENTS "kolo.payments.v1.PaymentsService"
+
+/* Every method a method table marks RPC_AUTH_INTERNAL, with the processes
+ * that really call it for nobody (grep svc_call / gw_call for the callers).
+ * A method a user may also call (USER|INTERNAL) lists only the service
+ * callers; users pass on their own token. Keep docs/decisions.md, the
+ * README and k8s/README.md in step. */
+static const rpc_caller_rule rpc_rules[] = {
+	/* groups: names in proposals and AddMember by email; the gateway:
+	 * display names on the public page. PINs: whoever takes them. */
+	{ RPC_SVC_IDENTITY, "GetUser", RPC_CALLER_GROUPS | RPC_CALLER_GATEWAY },
+	{ RPC_SVC_IDENTITY, "FindUserByEmail", RPC_CALLER_GROUPS },
+	{ RPC_SVC_IDENTITY, "VerifyPin", RPC_CALLER_GROUPS | RPC_CALLER_WITHDRAWALS },
+	/* Membership checks of the services that serve group data; the public
+	 * page resolves its token and shows the governance record. */
+	{ RPC_SVC_GROUPS, "GetMembership",
+	  RPC_CALLER_LEDGER | RPC_CALLER_WITHDRAWALS | RPC_CALLER_PAYMENTS },
+	{ RPC_SVC_GROUPS, "ResolvePublicToken", RPC_CALLER_GATEWAY },
+	{ RPC_SVC_GROUPS, "ListProposals", RPC_CALLER_GATEWAY },
+	/* Money moves: credits and captures by payments, holds by withdrawals;
+	 * reads for the withdrawal check and the public page. */
+	{ RPC_SVC_LEDGER, "PostEntry", RPC_CALLER_PAYMENTS },
+	{ RPC_SVC_LEDGER, "GetBalance", RPC_CALLER_WITHDRAWALS | RPC_CALLER_GATEWAY },
+	{ RPC_SVC_LEDGER, "ListEntries", RPC_CALLER_GATEWAY },
+	/* No process reads single entries today; payments, which posts
+	 * them, may read them back. */
+	{ RPC_SVC_LEDGER, "GetEntry", RPC_CALLER_PAYMENTS },
+	{ RPC_SVC_LEDGER, "PlaceHold", RPC_CALLER_WITHDRAWALS },
+	{ RPC_SVC_LEDGER, "ReleaseHold", RPC_CALLER_WITHDRAWALS },
+	{ RPC_SVC_LEDGER, "CaptureHold", RPC_CALLER_PAYMENTS },
+	/* The public page lists withdrawals; no process reads one alone. */
+	{ RPC_SVC_WITHDRAWALS, "GetWithdrawal", RPC_CALLERS_NONE },
+	{ RPC_SVC_WITHDRAWALS, "ListWithdrawals", RPC_CALLER_GATEWAY },
+	/* Accounts for new groups; payouts, accounts and names for approved
+	 * withdrawals; provider webhooks through the gateway. */
+	{ RPC_SVC_PAYMENTS, "ProvisionAccount", RPC_CALLER_GROUPS },
+	{ RPC_SVC_PAYMENTS, "GetAccount", RPC_CALLER_WITHDRAWALS },
+	{ RPC_SVC_PAYMENTS, "HandleWebhook", RPC_CALLER_GATEWAY },
+	{ RPC_SVC_PAYMENTS, "CreatePayout", RPC_CALLER_WITHDRAWALS },
+	/* No process reads payouts today; withdrawals, which asks for
+	 * them, may read them back. */
+	{ RPC_SVC_PAYMENTS, "GetPayout", RPC_CALLER_WITHDRAWALS },
+	{ RPC_SVC_PAYMENTS, "ListPayouts", RPC_CALLER_WITHDRAWALS },
+	{ RPC_SVC_PAYMENTS, "ResolveBankAccount", RPC_CALLER_WITHDRAWALS },
+};
+
+/* Indexed by the flag's bit. */
+static const char *const rpc_caller_names[RPC_N_CALLERS] = {
+	"identity", "groups", "ledger", "withdrawals", "payments", "gateway",
+};
+
+unsigned rpc_caller_from_name(const char *name)
+{
+	for (int i = 0; name && i < RPC_N_CALLERS; i++) {
+		if (strcmp(name, rpc_caller_names[i]) == 0)
+			return 1u << i;
+	}
+	return 0;
+}
+
+static int rpc_caller_index(unsigned caller)
+{
+	for (int i = 0; i < RPC_N_CALLERS; i++) {
+		if (caller == 1u << i)
+			return i;
+	}
+	return -1;
+}
+
+const char *rpc_caller_name(unsigned caller)
+{
+	int i = rpc_caller_index(caller);
+
+	return i < 0 ? NULL : rpc_caller_names[i];
+}
+
+const rpc_caller_rule *rpc_caller_rules(size_t *n_out)
+{
+	*n_out = sizeof(rpc_rules) / sizeof(rpc_rules[0]);
+	return rpc_rules;
+}
+
+int rpc_callers_allowed(unsigned *out, const rpc_caller_rule *rules, size_t n,
+			const char *service, const char *method)
+{
+	if (!rules)
+		rules = rpc_caller_rules(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(rules[i].service, service) == 0 &&
+		    strcmp(rules[i].method, method) == 0) {
+			*out = rules[i].callers;
+			return 0;
+		}
+	}
+	return err_set(ERR_NOT_FOUND, "no_caller_rule",
+		       "%s/%s is internal but the caller table has no row for it",
+		       service, method);
+}
+
+static void rpc_token_hash(uint8_t out[RPC_TOKEN_HASH_BYTES], const char *token)
+{
+	crypto_hash_sha256(out, (const unsigned char *)token, strlen(token));
+}
+
+void rpc_token_hash_hex(char out[RPC_TOKEN_HASH_HEX + 1], const char *token)
+{
+	uint8_t hash[RPC_TOKEN_HASH_BYTES];
+
+	rpc_token_hash(hash, token);
+	sodium_bin2hex(out, RPC_TOKEN_HASH_HEX + 1, hash, sizeof(hash));
+}
+
+/* One "name:hex" item of len bytes at item into keys. */
+static int rpc_caller_keys_add(rpc_caller_keys *keys, const char *item, size_t len)
+{
+	const char *colon = memchr(item, ':', len);
+	char name[16];
+	size_t name_len = colon ? (size_t)(colon - item) : 0;
+	size_t bin_len = 0;
+	unsigned caller;
+	int i;
+
+	if (!colon || name_len >= sizeof(name))
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_CALLER_TOKEN_HASHES items are name:sha256hex");
+	memcpy(name, item, name_len);
+	name[name_len] = '\0';
+	caller = rpc_caller_from_name(name);
+	if (!caller)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_CALLER_TOKEN_HASHES names an unknown caller %s", name);
+	i = rpc_caller_index(caller);
+	if (keys->known & caller)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_CALLER_TOKEN_HASHES names %s twice", name);
+	if (len - name_len - 1 != RPC_TOKEN_HASH_HEX ||
+	    sodium_hex2bin(keys->hash[i], RPC_TOKEN_HASH_BYTES, colon + 1,
+			   RPC_TOKEN_HASH_HEX, NULL, &bin_len, NULL) != 0 ||
+	    bin_len != RPC_TOKEN_HASH_BYTES)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_CALLER_TOKEN_HASHES: the hash of %s is not 64 hex digits",
+			       name);
+	for (int j = 0; j < RPC_N_CALLERS; j++) {
+		if ((keys->known & (1u << j)) &&
+		    sodium_memcmp(keys->hash[j], keys->hash[i], RPC_TOKEN_HASH_BYTES) == 0)
+			return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+				       "%s and %s share one token: each process needs its own",
+				       rpc_caller_names[j], name);
+	}
+	keys->known |= caller;
+	return 0;
+}
+
+int rpc_caller_keys_parse(rpc_caller_keys *out, const char *spec)
+{
+	const char *item = spec ? spec : "";
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	while (*item) {
+		size_t len = strcspn(item, ",");
+
+		if ((rc = rpc_caller_keys_add(out, item, len)) < 0) {
+			memset(out, 0, sizeof(*out));
+			return rc;
+		}
+		item += len;
+		if (*item == ',')
+			item++;
+	}
+	return 0;
+}
+
+unsigned rpc_caller_keys_check(const rpc_caller_keys *keys, const char *name,
+			       const char *token)
+{
+	unsigned caller = rpc_caller_from_name(name);
+	uint8_t hash[RPC_TOKEN_HASH_BYTES];
+	int i = rpc_caller_index(caller);
+
+	if (i < 0 || !token || !(keys->known & caller))
+		return 0;
+	rpc_token_hash(hash, token);
+	return sodium_memcmp(hash, keys->hash[i], RPC_TOKEN_HASH_BYTES) == 0 ? caller : 0;
+}
