@@ -398,6 +398,31 @@ def wait_rule(g, template):
         "SELECT rule_template FROM \"group\" WHERE id = '%s'" % g.id) == template)
 
 
+def two_officer_group(owner, name, treasurer_name, naira):
+    """A group of owner and a new TREASURER under the two_officer rule (the
+    owner's proposals pass alone under the single-officer rule and apply
+    after the time-lock, KOLO_GOVERNANCE_DELAY_S), funded with naira."""
+    treasurer = User(treasurer_name)
+    g = Group(owner, name)
+    expect(202, "POST", "/v1/groups/%s/members" % g.id,
+           {"email": treasurer.email, "role": "TREASURER"}, owner.token)
+    wait_member_role(g, treasurer, "TREASURER")
+    expect(202, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
+    wait_rule(g, "two_officer")
+    fund(g, naira)
+    g.wait_balance(int(round(float(naira) * 100)))
+    return g, treasurer
+
+
+def request_withdrawal(g, owner, kobo, reason, label):
+    """A withdrawal request of kobo by owner; its id."""
+    status, reply = http("POST", "/v1/groups/%s/withdrawals" % g.id,
+                         {"amount_kobo": kobo, "beneficiary": BENEFICIARY,
+                          "reason": reason, "pin": PIN}, owner.token)
+    check(status == 201, "%s: request %s %s" % (label, status, reply))
+    return reply["id"]
+
+
 def in_background(fn):
     box = {}
 
@@ -773,17 +798,7 @@ def scenario_i(owner):
     capture: a replay or the first) and pays it once. After a deposit the
     second is made, approved and paid once. Each attempt: paid once or
     nothing moved; nothing stays held."""
-    treasurer = User("treasurer")
-    g = Group(owner, "Fault I")
-    # Under its single-officer rule the owner's proposals pass alone and
-    # apply after the time-lock (KOLO_GOVERNANCE_DELAY_S=2 here).
-    expect(202, "POST", "/v1/groups/%s/members" % g.id,
-           {"email": treasurer.email, "role": "TREASURER"}, owner.token)
-    wait_member_role(g, treasurer, "TREASURER")
-    expect(202, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
-    wait_rule(g, "two_officer")
-    fund(g, "100.00")
-    g.wait_balance(10000)
+    g, treasurer = two_officer_group(owner, "Fault I", "treasurer", "100.00")
 
     def ask(reason):
         return http("POST", "/v1/groups/%s/withdrawals" % g.id,
@@ -929,20 +944,8 @@ def scenario_l(owner):
     row is free; restarted, payments' worker takes the idle claim over and
     asks for the same capture: paid once, the hold captured once, folded
     into the group's balance row once, the money whole."""
-    treasurer = User("treasurer-l")
-    g = Group(owner, "Fault L")
-    expect(202, "POST", "/v1/groups/%s/members" % g.id,
-           {"email": treasurer.email, "role": "TREASURER"}, owner.token)
-    wait_member_role(g, treasurer, "TREASURER")
-    expect(202, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
-    wait_rule(g, "two_officer")
-    fund(g, "100.00")
-    g.wait_balance(10000)
-    status, reply = http("POST", "/v1/groups/%s/withdrawals" % g.id,
-                         {"amount_kobo": 6000, "beneficiary": BENEFICIARY,
-                          "reason": "fault l", "pin": PIN}, owner.token)
-    check(status == 201, "l: request %s %s" % (status, reply))
-    wid = reply["id"]
+    g, treasurer = two_officer_group(owner, "Fault L", "treasurer-l", "100.00")
+    wid = request_withdrawal(g, owner, 6000, "fault l", "l")
     ref = "withdrawal:%s" % wid
     # As an approved request's hold: it no longer expires.
     psql("UPDATE ledger_hold SET expires_at = NULL WHERE reference = '%s'" % ref)
@@ -979,20 +982,8 @@ def scenario_m(owner):
     the request's hold to no expiry (the renewal waiting on the hold's
     row): restarted, its worker renews it before the payout and the payout
     captures it; paid once, the hold captured once, nothing left held."""
-    treasurer = User("treasurer-m")
-    g = Group(owner, "Fault M")
-    expect(202, "POST", "/v1/groups/%s/members" % g.id,
-           {"email": treasurer.email, "role": "TREASURER"}, owner.token)
-    wait_member_role(g, treasurer, "TREASURER")
-    expect(202, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
-    wait_rule(g, "two_officer")
-    fund(g, "100.00")
-    g.wait_balance(10000)
-    status, reply = http("POST", "/v1/groups/%s/withdrawals" % g.id,
-                         {"amount_kobo": 7000, "beneficiary": BENEFICIARY,
-                          "reason": "fault m", "pin": PIN}, owner.token)
-    check(status == 201, "m: request %s %s" % (status, reply))
-    wid = reply["id"]
+    g, treasurer = two_officer_group(owner, "Fault M", "treasurer-m", "100.00")
+    wid = request_withdrawal(g, owner, 7000, "fault m", "m")
     ref = "withdrawal:%s" % wid
     fake_mode("transfers", "succeed_immediately", 1)
     with HoldLock(Ref(ref)) as lock:
