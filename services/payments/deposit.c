@@ -246,13 +246,16 @@ static int pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len,
 				  .client_addr = text_sanitize(env->arena, client_addr,
 							       PAY_ADDR_MAX),
 				  .body_bytes = len };
+	char addr_key[TEXT_ADDR_KEY_MAX];
 	db_conn *c = NULL;
 	int rc;
 
 	if (!ev.client_addr)
 		return err_oom();
-	rc = pay_rate_take("webhook_addr", ev.client_addr[0] ? ev.client_addr : "unknown",
-			   d->webhook_unsigned_per_addr, d->webhook_unsigned_window_s,
+	/* Per subscriber: an IPv6 /64 is one key, not 2^64 of them. */
+	text_addr_key(addr_key, ev.client_addr[0] ? ev.client_addr : "unknown");
+	rc = pay_rate_take("webhook_addr", addr_key, d->webhook_unsigned_per_addr,
+			   d->webhook_unsigned_window_s,
 			   "unsigned webhook deliveries from this address");
 	if (rc < 0)
 		return rc;

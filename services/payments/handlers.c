@@ -452,6 +452,9 @@ static int pay_check_resolver(rpc_ctx *ctx, const char *group_id)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_group_id",
 			       "group_id is required: resolving is for a group's officers");
 	rc = svc_check_member(ctx, d->groups, group_id, 1, NULL);
+	/* The group's key is its canonical id, whatever the case typed. */
+	if (rc == 0 && !(group_id = text_uuid_canonical(rpc_ctx_arena(ctx), group_id)))
+		rc = err_oom();
 	if (rc == 0)
 		rc = pay_rate_take("resolve_user", user, d->resolve_per_user,
 				   d->resolve_window_s, "account resolutions by this user");

@@ -79,8 +79,10 @@ static int wdr_check_holder(rpc_ctx *ctx, const char *group_id, const wdr_benefi
 	req.bank_code = (char *)b->bank_code;
 	req.account_number = (char *)b->account_number;
 	req.group_id = (char *)group_id;
+	/* As the requesting officer: the resolution counts against their and
+	 * the group's limits, like one they asked for themselves. */
 	rc = svc_call(ctx, wdr_current()->payments, "ResolveBankAccount", &req.base,
-		      (ProtobufCMessage **)&resolved, SVC_CALL_INTERNAL);
+		      (ProtobufCMessage **)&resolved, SVC_CALL_INTERNAL | SVC_CALL_AS_USER);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(ERR_FAILED_PRECONDITION, "beneficiary_not_found",
 			       "the bank knows no such account");
@@ -347,9 +349,11 @@ WDR_HANDLER(create_withdrawal)
 		rc = wdr_replay(ctx, in, out, &replayed);
 	if (rc < 0 || replayed)
 		return rc;
-	rc = wdr_check_holder(ctx, in->group_id, &b);
+	/* The PIN first: the holder check asks the provider with the
+	 * merchant's key, which a session without the PIN may not spend. */
+	rc = wdr_verify_pin(ctx, in->pin);
 	if (rc == 0)
-		rc = wdr_verify_pin(ctx, in->pin);
+		rc = wdr_check_holder(ctx, in->group_id, &b);
 	if (rc == 0)
 		rc = svc_beneficiary_json(&beneficiary, b.bank_code, b.account_number,
 					  b.account_name);

@@ -130,6 +130,28 @@ static void test_each_error_maps_to_its_status(void **state)
 	e2e_expect(NULL, "POST", "/v1/me/pin", &authed, 400, "invalid_pin");
 }
 
+/* The gateway presents its own credential on every call, and the caller
+ * table lets it read balances, ledgers, withdrawals and proposals for the
+ * public pages. A user route without a user's token must not turn into
+ * such a read for nobody: no token, a token of another scheme, or a
+ * non-Bearer header are all 401, and nothing about the group comes back. */
+static void test_user_routes_without_a_token_read_nothing(void **state)
+{
+	static const char *const reads[] = { "balance", "ledger", "ledger.csv", "withdrawals",
+					     "proposals", "account" };
+	e2e_user owner;
+	e2e_opts basic = { .header = "Authorization: Basic a29sbzprb2xv" };
+	char gid[64], path[160];
+
+	e2e_register(&owner, "no-token");
+	e2e_group(gid, &owner, "No token club");
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		snprintf(path, sizeof(path), "/v1/groups/%s/%s", gid, reads[i]);
+		e2e_expect(NULL, "GET", path, NULL, 401, "missing_token");
+		e2e_expect(NULL, "GET", path, &basic, 401, "missing_token");
+	}
+}
+
 static void test_oversized_body_is_413(void **state)
 {
 	size_t n = 70 * 1024;
@@ -250,6 +272,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_login_me_refresh_logout),
 		cmocka_unit_test(test_each_error_maps_to_its_status),
+		cmocka_unit_test(test_user_routes_without_a_token_read_nothing),
 		cmocka_unit_test(test_oversized_body_is_413),
 		cmocka_unit_test(test_login_rate_limit_answers_429),
 		cmocka_unit_test(test_request_id_is_kept_or_made),

@@ -342,6 +342,47 @@ static void test_wrong_pin_is_refused_and_counted(void **state)
 	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM withdrawal_request"), before);
 }
 
+/* The beneficiary check names an account's holder with the merchant's
+ * provider key (issue 18 finding 3): it runs only after the PIN, and it
+ * counts against the requesting officer's resolution limit, so
+ * CreateWithdrawal is no way around ResolveBankAccount's limits. */
+static void test_beneficiary_check_needs_the_pin_and_counts_against_resolve_limits(void **state)
+{
+	team t;
+	char sql[256];
+	pay_deps saved = *pay_current(), limited = saved;
+	long before = test_pg_long(w.admin, "SELECT count(*) FROM withdrawal_request");
+
+	make_team(&t, "resolve-limit", 50000);
+	/* A provider that names holders (the demo one is never asked). */
+	snprintf(sql, sizeof(sql), "UPDATE account SET provider = 'flutterwave'"
+		 " WHERE group_id = '%s'", t.group);
+	test_pg_ok(w.admin, sql);
+	limited.resolve_per_user = 2;
+	limited.resolve_window_s = 3600;
+	pay_configure(&limited);
+	/* A wrong PIN: refused before the provider is asked, nothing counted. */
+	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, "999999", NULL, NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "pin_incorrect");
+	snprintf(sql, sizeof(sql), "SELECT coalesce(sum(hits), 0) FROM payments_rate_window"
+		 " WHERE kind = 'resolve_user' AND key = '%s'", t.owner.id);
+	assert_int_equal(test_pg_long(w.admin, sql), 0);
+	/* The demo provider names "DEMO ACCOUNT 6789", not "Ngozi Eze". */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, NULL),
+				 ERR_FAILED_PRECONDITION);
+		assert_string_equal(err_last()->reason, "beneficiary_name_mismatch");
+	}
+	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, NULL),
+			 ERR_RESOURCE_EXHAUSTED);
+	assert_string_equal(err_last()->reason, "rate_limited");
+	assert_in_range(err_last()->retry_after_s, 1, 3600);
+	assert_int_equal(test_pg_long(w.admin, sql), 3);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM withdrawal_request"), before);
+	pay_configure(&saved);
+}
+
 static void test_bad_requests_are_refused(void **state)
 {
 	team t;
@@ -1391,6 +1432,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_approvals_of_demoted_officers_do_not_count, check_invariant),
 		cmocka_unit_test_teardown(test_wrong_pin_is_refused_and_counted, check_invariant),
 		cmocka_unit_test_teardown(test_bad_requests_are_refused, check_invariant),
+		cmocka_unit_test_teardown(test_beneficiary_check_needs_the_pin_and_counts_against_resolve_limits,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_idempotency_key_returns_the_same_request, check_invariant),
 		cmocka_unit_test_teardown(test_idempotency_key_replays_only_the_same_request, check_invariant),
 		cmocka_unit_test_teardown(test_two_withdrawals_racing_for_one_balance_pay_at_most_once, check_invariant),
