@@ -12,6 +12,7 @@
 #include "member.h"
 #include "db/db.h"
 #include "log/log.h"
+#include "money/money.h"
 
 #define SVC_MIN_INTERNAL_TOKEN 32
 
@@ -30,6 +31,7 @@ static const char *svc_caller_of(const svc_def *def)
 
 static int svc_load_config(const svc_def *def)
 {
+	int64_t max_amount_kobo = 0;
 	const cfg_var vars[] = {
 		{ def->addr_env, CFG_ADDR, def->default_addr, 0, 0, &svc_cfg.addr },
 		{ def->db_env, CFG_STRING, NULL, 0, 0, &svc_cfg.database_url },
@@ -55,10 +57,15 @@ static int svc_load_config(const svc_def *def)
 		{ "KOLO_HEALTH_ADDR", CFG_STRING, "", 0, 0, &svc_cfg.health_addr },
 		{ "KOLO_MEMBER_CACHE_MS", CFG_INT, "1000", 0, 60000,
 		  &svc_cfg.member_cache_ms },
+		{ "KOLO_MAX_AMOUNT_KOBO", CFG_INT, MONEY_MAX_KOBO_TEXT, 1, MONEY_MAX_KOBO,
+		  &max_amount_kobo },
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 	rpc_caller_keys callers;
 
+	if (rc < 0)
+		return rc;
+	rc = money_set_max_kobo(max_amount_kobo);
 	if (rc < 0)
 		return rc;
 	if ((rc = rpc_caller_keys_parse(&callers, svc_cfg.caller_token_hashes)) < 0)
