@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/cfg.h"
+
 /* Set once at start-up, read by every call's thread. */
 static _Atomic int64_t money_max = MONEY_MAX_KOBO;
 
@@ -105,6 +107,20 @@ int money_set_max_kobo(int64_t max_kobo)
 			       (long long)MONEY_MAX_KOBO);
 	atomic_store_explicit(&money_max, max_kobo, memory_order_relaxed);
 	return 0;
+}
+
+int money_configure(void)
+{
+	int64_t max_kobo = 0;
+	const cfg_var vars[] = {
+		{ "KOLO_MAX_AMOUNT_KOBO", CFG_INT, MONEY_MAX_KOBO_TEXT, 1, MONEY_MAX_KOBO,
+		  &max_kobo },
+	};
+	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
+
+	if (rc < 0)
+		return rc;
+	return money_set_max_kobo(max_kobo);
 }
 
 int money_amount_check(int64_t amount_kobo, int64_t max_kobo)

@@ -61,10 +61,16 @@ KOLO_MUST_CHECK int money_json_number_text(const char *json, size_t len,
  * money_set_max_kobo() lowered it. */
 int64_t money_max_kobo(void);
 
-/* Sets the bound in force (KOLO_MAX_AMOUNT_KOBO, read at start-up):
- * 1..MONEY_MAX_KOBO, else ERR_INVALID_ARGUMENT (reason "bad_config") and
- * nothing changes. */
+/* Sets the bound in force: 1..MONEY_MAX_KOBO, else ERR_INVALID_ARGUMENT
+ * (reason "bad_config") and nothing changes. */
 KOLO_MUST_CHECK int money_set_max_kobo(int64_t max_kobo);
+
+/* Sets the bound in force from KOLO_MAX_AMOUNT_KOBO (unset: MONEY_MAX_KOBO);
+ * a value that is not a whole number of 1..MONEY_MAX_KOBO is
+ * ERR_INVALID_ARGUMENT (reason "bad_config", the message naming the
+ * variable) and nothing changes. Every service calls it once at start-up
+ * (svc_main), so a bound that would raise the maximum stops the process. */
+KOLO_MUST_CHECK int money_configure(void);
 
 /* One amount_kobo of a request against 1..max_kobo (money_max_kobo() for
  * new money; MONEY_MAX_KOBO for money an earlier request already

@@ -31,7 +31,6 @@ static const char *svc_caller_of(const svc_def *def)
 
 static int svc_load_config(const svc_def *def)
 {
-	int64_t max_amount_kobo = 0;
 	const cfg_var vars[] = {
 		{ def->addr_env, CFG_ADDR, def->default_addr, 0, 0, &svc_cfg.addr },
 		{ def->db_env, CFG_STRING, NULL, 0, 0, &svc_cfg.database_url },
@@ -57,15 +56,13 @@ static int svc_load_config(const svc_def *def)
 		{ "KOLO_HEALTH_ADDR", CFG_STRING, "", 0, 0, &svc_cfg.health_addr },
 		{ "KOLO_MEMBER_CACHE_MS", CFG_INT, "1000", 0, 60000,
 		  &svc_cfg.member_cache_ms },
-		{ "KOLO_MAX_AMOUNT_KOBO", CFG_INT, MONEY_MAX_KOBO_TEXT, 1, MONEY_MAX_KOBO,
-		  &max_amount_kobo },
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 	rpc_caller_keys callers;
 
 	if (rc < 0)
 		return rc;
-	rc = money_set_max_kobo(max_amount_kobo);
+	rc = money_configure();
 	if (rc < 0)
 		return rc;
 	if ((rc = rpc_caller_keys_parse(&callers, svc_cfg.caller_token_hashes)) < 0)

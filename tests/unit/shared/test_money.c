@@ -428,6 +428,33 @@ static void test_amount_bound_only_lowers(void **state)
 	assert_int_equal(money_max_kobo(), MONEY_MAX_KOBO);
 }
 
+/* KOLO_MAX_AMOUNT_KOBO at start-up: unset is the maximum, a lower whole
+ * number lowers the bound, anything else is refused naming the variable
+ * and changes nothing. */
+static void test_amount_bound_from_the_environment(void **state)
+{
+	static const char *const refused[] = { "25000000001", "0", "-1", "1e9", "abc" };
+
+	(void)state;
+	assert_int_equal(unsetenv("KOLO_MAX_AMOUNT_KOBO"), 0);
+	assert_int_equal(money_configure(), 0);
+	assert_int_equal(money_max_kobo(), MONEY_MAX_KOBO);
+	assert_int_equal(setenv("KOLO_MAX_AMOUNT_KOBO", "500000000", 1), 0);
+	assert_int_equal(money_configure(), 0);
+	assert_int_equal(money_max_kobo(), 500000000);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(setenv("KOLO_MAX_AMOUNT_KOBO", refused[i], 1), 0);
+		assert_int_equal(money_configure(), ERR_INVALID_ARGUMENT);
+		assert_string_equal(err_last()->reason, "bad_config");
+		assert_non_null(strstr(err_last()->message, "KOLO_MAX_AMOUNT_KOBO"));
+		assert_int_equal(money_max_kobo(), 500000000);
+	}
+	assert_int_equal(setenv("KOLO_MAX_AMOUNT_KOBO", "25000000000", 1), 0);
+	assert_int_equal(money_configure(), 0);
+	assert_int_equal(money_max_kobo(), MONEY_MAX_KOBO);
+	assert_int_equal(unsetenv("KOLO_MAX_AMOUNT_KOBO"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +474,7 @@ int main(void)
 		cmocka_unit_test(test_amount_bound_is_250_million_naira),
 		cmocka_unit_test(test_amount_bound_only_lowers),
 		cmocka_unit_test(test_large_amounts_as_naira),
+		cmocka_unit_test(test_amount_bound_from_the_environment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
