@@ -12,6 +12,7 @@
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "log/log.h"
+#include "money/money.h"
 #include "text/text.h"
 
 /* What is kept of a delivery whose signature fails. */
@@ -96,10 +97,10 @@ static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outc
 		return 0;
 	}
 	pay_free_raw(&charge.raw_json);
-	if (charge.amount_kobo > INT32_MAX) {
-		/* ledger_entry.amount_kobo is an integer (seed schema): a deposit
-		 * above ₦21,474,836.47 needs a person, not 50 failing retries. */
-		log_event(LOG_LVL_ERROR, "deposit above the ledger's entry limit",
+	if (charge.amount_kobo > money_max_kobo()) {
+		/* Above the most one entry may move (KOLO_MAX_AMOUNT_KOBO, at
+		 * most ₦250 m): a person looks, not 50 failing retries. */
+		log_event(LOG_LVL_ERROR, "deposit above the amount limit",
 			  "transaction_id", ev->transaction_id, NULL);
 		*outcome = "amount_over_limit";
 		return 0;

@@ -388,7 +388,7 @@ int pay_store_payout_add(db_conn *c, mem_arena *a, const pay_payout *in,
 	int rc = pay_payout_query(c, a,
 				  "INSERT INTO payout (withdrawal_id, group_id, amount_kobo,"
 				  " beneficiary, provider, attempt, status, hold_reference)"
-				  " SELECT $1::uuid, $2::uuid, $3::int, $4::jsonb, $5, $6::int,"
+				  " SELECT $1::uuid, $2::uuid, $3::bigint, $4::jsonb, $5, $6::int,"
 				  " 'PENDING', $7 WHERE NOT EXISTS (SELECT 1 FROM payout"
 				  " WHERE withdrawal_id = $1::uuid AND attempt < $6::int"
 				  " AND stage <> 'reversed'"

@@ -12,6 +12,7 @@
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "log/log.h"
+#include "money/money.h"
 #include "svc/beneficiary.h"
 #include "svc/member.h"
 #include "text/text.h"
@@ -312,10 +313,10 @@ static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest
 			    wdr_beneficiary *b)
 {
 	size_t n = strlen(in->client_ref);
+	int rc = money_amount_check(in->amount_kobo, money_max_kobo());
 
-	if (in->amount_kobo < 1 || in->amount_kobo > 2147483647LL)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_amount",
-			       "amount_kobo must be 1 to 2147483647");
+	if (rc < 0)
+		return rc;
 	if (!in->beneficiary)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
 			       "beneficiary is required");

@@ -18,6 +18,7 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
+#include "money/money.h"
 #include "payments.h"
 #include "test_world.h"
 #include "withdrawals.h"
@@ -1423,10 +1424,107 @@ static void test_requester_cancels_and_lists_filter(void **state)
 	assert_int_equal(balance(&t), 20000);
 }
 
+/* Back to the default amount bound after a test that lowered it. */
+static int restore_amount_bound(void **state)
+{
+	assert_int_equal(money_set_max_kobo(MONEY_MAX_KOBO), 0);
+	return check_invariant(state);
+}
+
+static int deposit(const team *t, int64_t kobo)
+{
+	Kolo__Payments__V1__SimulateDepositRequest req =
+		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
+
+	req.group_id = (char *)t->group;
+	req.amount_kobo = kobo;
+	return test_world_call(&w, &w.payments, "SimulateDeposit", &req, &resp, &t->owner);
+}
+
+/* SELECT <what> FROM <table> WHERE group_id = t's group, as a long. */
+static long of_team(const team *t, const char *what_from)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT %s WHERE group_id = '%s'", what_from, t->group);
+	return test_pg_long(w.admin, sql);
+}
+
+/* ₦250,000,000.00 (25,000,000,000 kobo, DESIGN §14) comes in, is asked
+ * for, approved and paid out; one kobo more is refused at the deposit and
+ * at the request, naming the maximum, and nothing is stored or held. */
+static void test_250_million_naira_in_and_out(void **state)
+{
+	const int64_t max = 25000000000LL;
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
+	char id[64];
+
+	(void)state;
+	make_team(&t, "large", max);
+	fund(&t, max);
+	assert_int_equal(balance(&t), 2 * max);
+	assert_int_equal(deposit(&t, max + 1), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_non_null(strstr(err_last()->message, "25000000000"));
+	assert_int_equal(request(&t, &t.owner, max + 1, GOOD_ACCOUNT, PIN, NULL, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_int_equal(of_team(&t, "count(*) FROM withdrawal_request"), 0);
+	assert_held(&t, 0);
+
+	assert_int_equal(request(&t, &t.owner, max, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	snprintf(id, sizeof(id), "%s", wd->id);
+	assert_int_equal(wd->amount_kobo, max);
+	assert_held(&t, max);
+	assert_int_equal(approve(id, &t.treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAID);
+	assert_int_equal(done->amount_kobo, max);
+	assert_int_equal(balance(&t), max);
+	assert_held(&t, 0);
+	assert_int_equal(of_team(&t, "sum(amount_kobo) FROM withdrawal_request"), max);
+	assert_int_equal(of_team(&t, "sum(amount_kobo) FROM payout"), max);
+	assert_int_equal(debits(&t), 1);
+	assert_int_equal(of_team(&t, "sum(amount_kobo) FILTER (WHERE type = 'DEBIT')"
+				     " FROM ledger_entry"),
+			 max);
+}
+
+/* KOLO_MAX_AMOUNT_KOBO lowers the bound for new deposits and requests; a
+ * request admitted before it was lowered is still approved and paid. */
+static void test_a_lowered_bound_refuses_new_requests_only(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
+	char id[64];
+
+	(void)state;
+	make_team(&t, "lowered", 5000000);
+	assert_int_equal(request(&t, &t.owner, 2000000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	snprintf(id, sizeof(id), "%s", wd->id);
+	assert_int_equal(money_set_max_kobo(1000000), 0);
+	assert_int_equal(deposit(&t, 1000001), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_string_equal(err_last()->message,
+			    "amount_kobo must be at most 1000000 (NGN 10000.00)");
+	assert_int_equal(request(&t, &t.owner, 1000001, GOOD_ACCOUNT, PIN, NULL, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_int_equal(of_team(&t, "count(*) FROM withdrawal_request"), 1);
+	assert_int_equal(approve(id, &t.treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAID);
+	assert_int_equal(balance(&t), 3000000);
+	assert_held(&t, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_request_approve_paid_once, check_invariant),
+		cmocka_unit_test_teardown(test_250_million_naira_in_and_out, check_invariant),
+		cmocka_unit_test_teardown(test_a_lowered_bound_refuses_new_requests_only,
+					  restore_amount_bound),
 		cmocka_unit_test_teardown(test_declining_an_unknown_withdrawal_is_not_found, check_invariant),
 		cmocka_unit_test_teardown(test_members_and_strangers_may_not_act, check_invariant),
 		cmocka_unit_test_teardown(test_approvals_of_demoted_officers_do_not_count, check_invariant),
