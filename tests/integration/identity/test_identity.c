@@ -702,6 +702,66 @@ static int reset_pin(const account *acc, const char *recovery, const char *pin,
 	return rc;
 }
 
+/* Issue 18.7: a logged-out session's access token may still read, but sets,
+ * changes and resets no PIN and revokes no session: identity checks the
+ * token's session in its own table, at once. Logging out the newest token
+ * of a rotated session ends the tokens of the earlier ones too. */
+static void test_logged_out_tokens_change_no_credentials(void **state)
+{
+	account acc, rotated, phone;
+	char recovery[64], again[64];
+	int32_t revoked = 0;
+	Kolo__Identity__V1__GetMeRequest me = KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
+	Kolo__Identity__V1__GetMeResponse *who = NULL;
+	Kolo__Identity__V1__ChangePinRequest change =
+		KOLO__IDENTITY__V1__CHANGE_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__ChangePinResponse *changed = NULL;
+	Kolo__Identity__V1__ListSessionsRequest list =
+		KOLO__IDENTITY__V1__LIST_SESSIONS_REQUEST__INIT;
+	Kolo__Identity__V1__ListSessionsResponse *sessions = NULL;
+	Kolo__Identity__V1__RevokeSessionRequest revoke =
+		KOLO__IDENTITY__V1__REVOKE_SESSION_REQUEST__INIT;
+	Kolo__Identity__V1__RevokeSessionResponse *done = NULL;
+
+	register_account(&acc, "gone@example.com");
+	assert_int_equal(login("gone@example.com", PASSWORD, &phone), 0);
+	assert_int_equal(set_pin(&acc, PIN, recovery), 0);
+	/* acc's session is rotated once, then logged out by its newest
+	 * token: the first access token (the rotated row's) dies as well. */
+	rotated = acc;
+	assert_int_equal(refresh(acc.refresh, &rotated), 0);
+	assert_int_equal(logout(rotated.refresh, 0, &revoked), 0);
+	assert_int_equal(revoked, 1);
+	change.old_pin = PIN;
+	change.new_pin = PIN2;
+	assert_int_equal(call("ChangePin", &change, &changed, as(&acc)),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "session_revoked");
+	assert_int_equal(call("ChangePin", &change, &changed, as(&rotated)),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "session_revoked");
+	assert_int_equal(reset_pin(&rotated, recovery, PIN2, again),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "session_revoked");
+	assert_int_equal(call("ListSessions", &list, &sessions, as(&rotated)), 0);
+	assert_int_equal(sessions->n_sessions, 1);
+	revoke.session_id = sessions->sessions[0]->id;
+	assert_int_equal(call("RevokeSession", &revoke, &done, as(&rotated)),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "session_revoked");
+	/* Reads go on; the other device acts; nothing changed. */
+	assert_int_equal(call("GetMe", &me, &who, as(&acc)), 0);
+	assert_int_equal(verify_pin(&acc, PIN), 0);
+	assert_int_equal(events_of(&acc, "pin_changed"), 0);
+	assert_int_equal(call("ChangePin", &change, &changed, as(&phone)), 0);
+	/* Logged out everywhere: the phone's token sets nothing either. */
+	assert_int_equal(logout(phone.refresh, 1, &revoked), 0);
+	assert_int_equal(reset_pin(&phone, recovery, PIN, again),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "session_revoked");
+	assert_int_equal(verify_pin(&acc, PIN2), 0);
+}
+
 static void test_recovery_resets_a_locked_pin(void **state)
 {
 	account acc;
@@ -1111,6 +1171,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_refresh_has_one_winner),
 		cmocka_unit_test(test_logout_one_session_or_all),
 		cmocka_unit_test(test_sessions_list_and_revoke_only_your_own),
+		cmocka_unit_test(test_logged_out_tokens_change_no_credentials),
 		cmocka_unit_test(test_activity_pages_newest_first),
 		cmocka_unit_test(test_internal_lookups_need_the_service_token),
 		cmocka_unit_test(test_pin_rules),
