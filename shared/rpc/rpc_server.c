@@ -68,6 +68,7 @@ struct rpc_server {
 	rpc_worker *workers;
 	int n_workers;
 	auth_verifier *verifier; /* NULL: no user tokens accepted */
+	rpc_session_check session_check; /* for RPC_AUTH_LIVE; may be NULL */
 	char *internal_token;
 	size_t max_message;
 	int64_t grace_ms;
@@ -309,6 +310,21 @@ static int rpc_check_internal(rpc_ctx *ctx)
 	return 0;
 }
 
+/* RPC_AUTH_LIVE: the verified token's session must still be live. Fails
+ * closed: a token naming no session, or a service that cannot tell. */
+static int rpc_check_session(rpc_ctx *ctx)
+{
+	rpc_server *s = ctx->pending->worker->server;
+
+	if (!ctx->claims.sid[0])
+		return err_set(ERR_UNAUTHENTICATED, "session_required",
+			       "this act needs the token of a signed-in session");
+	if (!s->session_check)
+		return err_set(ERR_UNAVAILABLE, "sessions_unknown",
+			       "this service cannot tell live sessions");
+	return s->session_check(&ctx->claims);
+}
+
 /* Runs the checks of the method's auth flags: any one that passes lets
  * the call in. A user token, when present, is always verified so that an
  * internal call made for a user also names the user. */
@@ -326,8 +342,10 @@ static int rpc_authenticate(rpc_ctx *ctx)
 		user_rc = rpc_check_user(ctx);
 		user_err = *err_last();
 	}
-	if (internal_rc == 0 || user_rc == 0)
+	if (internal_rc == 0)
 		return 0;
+	if (user_rc == 0)
+		return (auth & RPC_AUTH_LIVE) ? rpc_check_session(ctx) : 0;
 	if (auth & RPC_AUTH_USER)
 		return err_set(user_err.code, user_err.reason, "%s",
 			       user_err.message);
@@ -522,7 +540,8 @@ static const rpc_method *rpc_find_method(const rpc_service *svc,
 	return NULL;
 }
 
-/* Every table entry must name a method of the descriptor. */
+/* Every table entry must name a method of the descriptor; RPC_AUTH_LIVE
+ * qualifies RPC_AUTH_USER and means nothing alone. */
 static int rpc_check_table(const rpc_service *svc)
 {
 	const ProtobufCServiceDescriptor *d = svc->descriptor;
@@ -532,6 +551,11 @@ static int rpc_check_table(const rpc_service *svc)
 			    d, svc->methods[i].name))
 			return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
 				       "%s has no method %s", d->name,
+				       svc->methods[i].name);
+		if ((svc->methods[i].auth & RPC_AUTH_LIVE) &&
+		    !(svc->methods[i].auth & RPC_AUTH_USER))
+			return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
+				       "%s: RPC_AUTH_LIVE needs RPC_AUTH_USER",
 				       svc->methods[i].name);
 	}
 	return 0;
@@ -685,6 +709,7 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 			       "the TLS certificate or key cannot be used");
 	s = xcalloc(1, sizeof(*s));
 	s->service_name = service->descriptor->name;
+	s->session_check = service->session_check;
 	s->max_message = config->max_message_bytes ? config->max_message_bytes
 						   : RPC_DEFAULT_MAX_MESSAGE;
 	s->grace_ms = config->grace_ms > 0 ? config->grace_ms
