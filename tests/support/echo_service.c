@@ -1,5 +1,6 @@
 #include "echo_service.h"
 
+#include <string.h>
 #include <time.h>
 
 atomic_int echo_in_handler;
@@ -43,16 +44,31 @@ out:
 	return rc;
 }
 
+/* Session "ended-session" has ended; identity cannot be asked about
+ * "unknown-session"; every other session is live. */
+static int echo_session_check(const auth_claims *claims)
+{
+	if (strcmp(claims->sid, ECHO_ENDED_SESSION) == 0)
+		return err_set(ERR_UNAUTHENTICATED, "session_revoked",
+			       "this session has ended");
+	if (strcmp(claims->sid, ECHO_UNKNOWN_SESSION) == 0)
+		return err_set(ERR_UNAVAILABLE, "sessions_unknown",
+			       "cannot tell");
+	return 0;
+}
+
 static const rpc_method echo_methods[] = {
 	{ "Echo", echo_handler, RPC_AUTH_NONE },
 	{ "WhoAmI", echo_handler, RPC_AUTH_USER },
 	{ "Internal", echo_handler, RPC_AUTH_INTERNAL },
 	{ "Either", echo_handler, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "Unhandled", NULL, RPC_AUTH_NONE },
+	{ "Live", echo_handler, RPC_AUTH_USER | RPC_AUTH_LIVE | RPC_AUTH_INTERNAL },
 };
 
 const rpc_service echo_rpc_service = {
 	.descriptor = &kolo__test__v1__echo_service__descriptor,
 	.methods = echo_methods,
 	.n_methods = sizeof(echo_methods) / sizeof(echo_methods[0]),
+	.session_check = echo_session_check,
 };
