@@ -37,22 +37,24 @@ static int idn_parse_cursor(const char *text, int64_t *out)
 	if (!text[0])
 		return 0;
 	if (cfg_parse_int(out, text, 0, INT64_MAX) < 0)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_cursor",
-			       "cursor must be a next_cursor of an earlier reply");
+		return err_set(
+			ERR_INVALID_ARGUMENT, "invalid_cursor",
+			"cursor must be a next_cursor of an earlier reply");
 	return 0;
 }
 
-static int idn_revocations_reply(
-	rpc_ctx *ctx, const idn_revocation *rows, int n, int limit, int64_t head,
-	Kolo__Identity__V1__ListSessionRevocationsResponse *out)
+static int
+idn_revocations_reply(rpc_ctx *ctx, const idn_revocation *rows, int n,
+		      int limit, int64_t head,
+		      Kolo__Identity__V1__ListSessionRevocationsResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	int64_t next = head;
 
 	out->more = n > limit;
 	out->n_revocations = (size_t)(out->more ? limit : n);
-	out->revocations = mem_arena_alloc(
-		a, sizeof(*out->revocations) * (out->n_revocations + 1));
+	out->revocations = mem_arena_alloc(a, sizeof(*out->revocations) *
+						      (out->n_revocations + 1));
 	if (!out->revocations)
 		return err_oom();
 	for (size_t i = 0; i < out->n_revocations; i++) {
@@ -95,7 +97,8 @@ IDN_HANDLER(list_session_revocations)
 		rc = idn_db(&c);
 	if (rc == 0)
 		rc = idn_store_revocations(c, rpc_ctx_arena(ctx), after,
-					   idn_now_us(), limit, &rows, &n, &head);
+					   idn_now_us(), limit, &rows, &n,
+					   &head);
 	if (rc < 0)
 		return rc;
 	return idn_revocations_reply(ctx, rows, n, limit, head, out);

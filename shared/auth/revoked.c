@@ -183,9 +183,10 @@ int auth_revoked_check(auth_revoked *r, const char *sid, int64_t now,
 		return err_set(ERR_UNAUTHENTICATED, "session_revoked",
 			       "this session has ended: sign in again");
 	if (!fresh)
-		return err_set(ERR_UNAVAILABLE, "sessions_unknown",
-			       "cannot tell whether this session is still live: "
-			       "try again shortly");
+		return err_set(
+			ERR_UNAVAILABLE, "sessions_unknown",
+			"cannot tell whether this session is still live: "
+			"try again shortly");
 	return 0;
 }
 

@@ -15,8 +15,8 @@
 
 /* Revocations asked for per call, and pages per poll at most (a backlog
  * larger than this is finished by the next polls). */
-#define SVC_SESSIONS_PAGE 1000
-#define SVC_SESSIONS_MAX_PAGES 64
+#define SVC_SESSIONS_PAGE	1000
+#define SVC_SESSIONS_MAX_PAGES	64
 #define SVC_SESSIONS_CURSOR_MAX 64
 
 /* The process's follower of identity. Lock order: life, then poll_lock. */
@@ -32,8 +32,8 @@ static struct {
 	char cursor[SVC_SESSIONS_CURSOR_MAX];
 	int64_t last_attempt_ms;
 	int failing; /* the last poll failed: logged once per outage */
-} svc_sessions = { .life = PTHREAD_RWLOCK_INITIALIZER,
-		  .poll_lock = PTHREAD_MUTEX_INITIALIZER };
+} svc_sessions = {.life = PTHREAD_RWLOCK_INITIALIZER,
+		  .poll_lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int64_t svc_sessions_mono_ms(void)
 {
@@ -55,10 +55,10 @@ static int svc_sessions_config_check(const svc_sessions_config *c)
 int svc_sessions_config_load(svc_sessions_config *out)
 {
 	const cfg_var vars[] = {
-		{ "KOLO_SESSION_POLL_MS", CFG_INT, "500", 10, 60000,
-		  &out->poll_ms },
-		{ "KOLO_SESSION_MAX_STALE_MS", CFG_INT, "2000", 20, 600000,
-		  &out->max_stale_ms },
+		{"KOLO_SESSION_POLL_MS", CFG_INT, "500", 10, 60000,
+		 &out->poll_ms},
+		{"KOLO_SESSION_MAX_STALE_MS", CFG_INT, "2000", 20, 600000,
+		 &out->max_stale_ms},
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
@@ -83,8 +83,9 @@ static int svc_sessions_parse_time(const char *text, int64_t *out)
 			fraction |= *p != '0';
 	}
 	if (!p || strcmp(p, "Z") != 0)
-		return err_set(ERR_INTERNAL, "bad_revocation",
-			       "identity sent a revocation time that is not RFC 3339");
+		return err_set(
+			ERR_INTERNAL, "bad_revocation",
+			"identity sent a revocation time that is not RFC 3339");
 	t = timegm(&tm);
 	*out = (int64_t)t + fraction;
 	return 0;
@@ -124,7 +125,8 @@ static int svc_sessions_fetch(mem_arena *arena, int *complete)
 
 	*complete = 0;
 	req.page_size = SVC_SESSIONS_PAGE;
-	for (int n = 0; rc == 0 && !*complete && n < SVC_SESSIONS_MAX_PAGES; n++) {
+	for (int n = 0; rc == 0 && !*complete && n < SVC_SESSIONS_MAX_PAGES;
+	     n++) {
 		req.cursor = svc_sessions.cursor;
 		rc = svc_call_background(svc_sessions.identity,
 					 "ListSessionRevocations", &req.base,
@@ -133,8 +135,9 @@ static int svc_sessions_fetch(mem_arena *arena, int *complete)
 		if (rc == 0)
 			rc = svc_sessions_apply(page);
 		if (rc == 0) {
-			snprintf(svc_sessions.cursor, sizeof(svc_sessions.cursor),
-				 "%s", page->next_cursor);
+			snprintf(svc_sessions.cursor,
+				 sizeof(svc_sessions.cursor), "%s",
+				 page->next_cursor);
 			*complete = !page->more;
 		}
 	}
@@ -157,7 +160,8 @@ static int svc_sessions_poll_locked(void)
 		auth_revoked_synced(svc_sessions.set, started_ms);
 	}
 	if (rc < 0 && !svc_sessions.failing)
-		log_event(LOG_LVL_WARN, "cannot follow ended sessions: money acts "
+		log_event(LOG_LVL_WARN,
+			  "cannot follow ended sessions: money acts "
 			  "fail closed until identity answers",
 			  "reason", err_last()->reason, "error",
 			  err_last()->message, NULL);
@@ -196,7 +200,8 @@ int svc_sessions_start(rpc_channel *identity, const svc_sessions_config *config)
 	pthread_rwlock_wrlock(&svc_sessions.life);
 	if (svc_sessions.set) {
 		pthread_rwlock_unlock(&svc_sessions.life);
-		return err_set(ERR_INTERNAL, NULL, "sessions are followed already");
+		return err_set(ERR_INTERNAL, NULL,
+			       "sessions are followed already");
 	}
 	svc_sessions.set = auth_revoked_new(0);
 	svc_sessions.identity = identity;
@@ -231,7 +236,8 @@ static void svc_sessions_catch_up(void)
 
 	pthread_mutex_lock(&svc_sessions.poll_lock);
 	now_ms = svc_sessions_mono_ms();
-	if (now_ms - svc_sessions.last_attempt_ms >= svc_sessions.config.poll_ms)
+	if (now_ms - svc_sessions.last_attempt_ms >=
+	    svc_sessions.config.poll_ms)
 		(void)svc_sessions_poll_locked();
 	pthread_mutex_unlock(&svc_sessions.poll_lock);
 }
