@@ -21,7 +21,8 @@ int svc_call_background(rpc_channel *ch, const char *method,
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	rpc_metadata md[1];
-	rpc_call_opts opts = { .timeout_ms = timeout_ms, .metadata = md };
+	rpc_call_opts opts = { .timeout_ms = timeout_ms, .metadata = md,
+			       .wait_for_ready = (flags & SVC_CALL_WAIT_FOR_READY) != 0 };
 
 	if ((flags & SVC_CALL_INTERNAL) && svc_internal_token)
 		md[opts.n_metadata++] =

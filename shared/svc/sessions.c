@@ -30,10 +30,15 @@ static struct {
 	svc_sessions_config config;
 	svc_worker *worker;
 	char cursor[SVC_SESSIONS_CURSOR_MAX];
-	int64_t last_attempt_ms;
 	int failing; /* the last poll failed: logged once per outage */
+	/* Polls finished so far, for checks waiting on the next one; the
+	 * condition (monotonic clock) lives from start to stop. */
+	pthread_mutex_t done_lock;
+	pthread_cond_t done;
+	uint64_t polls_done;
 } svc_sessions = {.life = PTHREAD_RWLOCK_INITIALIZER,
-		  .poll_lock = PTHREAD_MUTEX_INITIALIZER};
+		  .poll_lock = PTHREAD_MUTEX_INITIALIZER,
+		  .done_lock = PTHREAD_MUTEX_INITIALIZER};
 
 static int64_t svc_sessions_mono_ms(void)
 {
@@ -128,10 +133,11 @@ static int svc_sessions_fetch(mem_arena *arena, int *complete)
 	for (int n = 0; rc == 0 && !*complete && n < SVC_SESSIONS_MAX_PAGES;
 	     n++) {
 		req.cursor = svc_sessions.cursor;
-		rc = svc_call_background(svc_sessions.identity,
-					 "ListSessionRevocations", &req.base,
-					 (ProtobufCMessage **)&page, arena,
-					 timeout_ms, SVC_CALL_INTERNAL);
+		rc = svc_call_background(
+			svc_sessions.identity, "ListSessionRevocations",
+			&req.base, (ProtobufCMessage **)&page, arena,
+			timeout_ms,
+			SVC_CALL_INTERNAL | SVC_CALL_WAIT_FOR_READY);
 		if (rc == 0)
 			rc = svc_sessions_apply(page);
 		if (rc == 0) {
@@ -150,10 +156,8 @@ static int svc_sessions_poll_locked(void)
 	mem_arena *arena = mem_arena_new(0);
 	int64_t started_ms = svc_sessions_mono_ms();
 	int complete = 0;
-	int rc;
+	int rc = svc_sessions_fetch(arena, &complete);
 
-	svc_sessions.last_attempt_ms = started_ms;
-	rc = svc_sessions_fetch(arena, &complete);
 	mem_arena_free(arena);
 	if (rc == 0 && complete) {
 		auth_revoked_forget(svc_sessions.set, (int64_t)time(NULL));
@@ -168,6 +172,10 @@ static int svc_sessions_poll_locked(void)
 	if (rc == 0 && svc_sessions.failing)
 		log_event(LOG_LVL_INFO, "following ended sessions again", NULL);
 	svc_sessions.failing = rc < 0;
+	pthread_mutex_lock(&svc_sessions.done_lock);
+	svc_sessions.polls_done++;
+	pthread_cond_broadcast(&svc_sessions.done);
+	pthread_mutex_unlock(&svc_sessions.done_lock);
 	return rc;
 }
 
@@ -193,6 +201,7 @@ static void svc_sessions_pass(void)
 
 int svc_sessions_start(rpc_channel *identity, const svc_sessions_config *config)
 {
+	pthread_condattr_t attr;
 	int rc = svc_sessions_config_check(config);
 
 	if (rc < 0)
@@ -207,8 +216,11 @@ int svc_sessions_start(rpc_channel *identity, const svc_sessions_config *config)
 	svc_sessions.identity = identity;
 	svc_sessions.config = *config;
 	svc_sessions.cursor[0] = '\0';
-	svc_sessions.last_attempt_ms = 0;
 	svc_sessions.failing = 0;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&svc_sessions.done, &attr);
+	pthread_condattr_destroy(&attr);
 	pthread_rwlock_unlock(&svc_sessions.life);
 	rc = svc_worker_start(&svc_sessions.worker, svc_sessions_pass,
 			      (int)config->poll_ms);
@@ -222,24 +234,37 @@ void svc_sessions_stop(void)
 	svc_worker_stop(svc_sessions.worker);
 	pthread_rwlock_wrlock(&svc_sessions.life);
 	svc_sessions.worker = NULL;
+	if (svc_sessions.set)
+		pthread_cond_destroy(&svc_sessions.done);
 	auth_revoked_free(svc_sessions.set);
 	svc_sessions.set = NULL;
 	svc_sessions.identity = NULL;
 	pthread_rwlock_unlock(&svc_sessions.life);
 }
 
-/* A stale set: poll identity here unless a poll ran within the interval
- * (then the answer stands until the worker's next one). */
-static void svc_sessions_catch_up(void)
+/* A stale set: waits until the worker finishes its next poll (it may be
+ * waiting for identity to come back), at most max_stale_ms. Only the
+ * worker asks identity. Called with life held. */
+static void svc_sessions_await_poll(void)
 {
-	int64_t now_ms;
+	struct timespec until;
+	int64_t wait_ms = svc_sessions.config.max_stale_ms;
+	uint64_t seen;
 
-	pthread_mutex_lock(&svc_sessions.poll_lock);
-	now_ms = svc_sessions_mono_ms();
-	if (now_ms - svc_sessions.last_attempt_ms >=
-	    svc_sessions.config.poll_ms)
-		(void)svc_sessions_poll_locked();
-	pthread_mutex_unlock(&svc_sessions.poll_lock);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += wait_ms / 1000;
+	until.tv_nsec += (wait_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&svc_sessions.done_lock);
+	seen = svc_sessions.polls_done;
+	while (svc_sessions.polls_done == seen &&
+	       pthread_cond_timedwait(&svc_sessions.done,
+				      &svc_sessions.done_lock, &until) == 0)
+		; /* woken by an earlier poll's broadcast: keep waiting */
+	pthread_mutex_unlock(&svc_sessions.done_lock);
 }
 
 /* The verdict of the set; called with life held. */
@@ -261,7 +286,7 @@ int svc_sessions_check(const auth_claims *claims)
 	} else {
 		rc = svc_sessions_verdict(claims->sid);
 		if (rc == ERR_UNAVAILABLE) {
-			svc_sessions_catch_up();
+			svc_sessions_await_poll();
 			rc = svc_sessions_verdict(claims->sid);
 		}
 	}

@@ -39,12 +39,14 @@ KOLO_MUST_CHECK int svc_sessions_start(rpc_channel *identity,
 void svc_sessions_stop(void);
 
 /* One poll now, to the end of identity's list: 0 and the set marked
- * fresh, or identity's error. The worker's pass; tests call it too. */
+ * fresh, or identity's error. The worker's pass. Each call to identity
+ * waits for the channel to connect for up to half of max_stale_ms. */
 KOLO_MUST_CHECK int svc_sessions_poll(void);
 
 /* The rpc_session_check of services other than identity (see above).
- * When the set is stale, one caller at a time polls identity itself (at
- * most once per poll interval) before it answers "sessions_unknown". */
+ * When the set is stale it first waits for the worker's next poll to
+ * finish (at most max_stale_ms: a service that started before identity, or
+ * a poll late by a moment), then answers. */
 KOLO_MUST_CHECK int svc_sessions_check(const auth_claims *claims);
 
 #endif
