@@ -23,6 +23,11 @@ IDN_HANDLER(change_pin);
 IDN_HANDLER(verify_pin);
 IDN_HANDLER(reset_pin);
 IDN_HANDLER(get_signing_keys);
+IDN_HANDLER(list_session_revocations);
+
+/* The rpc_session_check of identity's RPC_AUTH_LIVE methods: asks
+ * identity's own table, so a logout takes effect at once. */
+int idn_session_check(const auth_claims *claims);
 
 #endif
 

@@ -23,6 +23,10 @@ static const rpc_caller_rule rpc_rules[] = {
 	{ RPC_SVC_IDENTITY, "GetUser", RPC_CALLER_GROUPS | RPC_CALLER_GATEWAY },
 	{ RPC_SVC_IDENTITY, "FindUserByEmail", RPC_CALLER_GROUPS },
 	{ RPC_SVC_IDENTITY, "VerifyPin", RPC_CALLER_GROUPS | RPC_CALLER_WITHDRAWALS },
+	/* Ended sessions, followed by the services whose money and
+	 * membership acts need a live one (shared/svc/sessions.c). */
+	{ RPC_SVC_IDENTITY, "ListSessionRevocations",
+	  RPC_CALLER_GROUPS | RPC_CALLER_WITHDRAWALS },
 	/* Membership checks of the services that serve group data; the public
 	 * page resolves its token and shows the governance record. */
 	{ RPC_SVC_GROUPS, "GetMembership",

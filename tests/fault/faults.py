@@ -726,6 +726,16 @@ def scenario_f(owner):
     poll("the balance read again", lambda: g.balance() == 400000 - 90000)
     poll("/v1/me answered again",
          lambda: http("GET", "/v1/me", token=owner.token)[0] == 200)
+    # Money acts follow identity's ended sessions: they fail closed (503
+    # sessions_unknown) until groups and withdrawals reach identity again.
+    # Acts on nothing at all change nothing and answer 404 once let in.
+    nothing = "00000000-0000-4000-8000-000000000000"
+    poll("withdrawal acts answered again",
+         lambda: http("POST", "/v1/withdrawals/%s/decline" % nothing, {"pin": PIN},
+                      token=owner.token)[0] == 404)
+    poll("group acts answered again",
+         lambda: http("PATCH", "/v1/groups/%s" % nothing, {"name": "nothing"},
+                      token=owner.token)[0] == 404)
     invariants("f")
 
 
