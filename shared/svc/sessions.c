@@ -195,6 +195,8 @@ int svc_sessions_poll(void)
 
 static void svc_sessions_pass(void)
 {
+	if (svc_sessions.config.caller)
+		svc_calls_thread_caller(svc_sessions.config.caller, svc_sessions.config.token);
 	if (svc_sessions_poll() < 0)
 		return; /* logged once per outage; money acts fail closed */
 }

@@ -20,6 +20,11 @@
 typedef struct svc_sessions_config {
 	int64_t poll_ms;      /* KOLO_SESSION_POLL_MS, default 500 */
 	int64_t max_stale_ms; /* KOLO_SESSION_MAX_STALE_MS, default 2000 */
+	/* The caller the worker names to identity; NULL: the process's own
+	 * (svc_calls_configure). Static strings: tests that run several
+	 * services in one process name one that may follow sessions. */
+	const char *caller;
+	const char *token;
 } svc_sessions_config;
 
 /* Reads KOLO_SESSION_POLL_MS and KOLO_SESSION_MAX_STALE_MS from the

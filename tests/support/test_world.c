@@ -84,7 +84,9 @@ int test_world_start(test_world *w)
 	if (svc_sessions_start(w->to_identity,
 			       &(svc_sessions_config){
 				       .poll_ms = TEST_SESSIONS_POLL_MS,
-				       .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS }) < 0)
+				       .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS,
+				       .caller = "groups",
+				       .token = test_caller_token("groups") }) < 0)
 		return -1;
 	/* Passed proposals apply at once (no time-lock) in these tests. */
 	grp_gov_configure(&(grp_gov_config){ .delay_s = 0, .tenure_s = 7 * 86400,

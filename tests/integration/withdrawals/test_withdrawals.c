@@ -1517,6 +1517,7 @@ static void test_a_lowered_bound_refuses_new_requests_only(void **state)
 	assert_int_equal(done->status, W_PAID);
 	assert_int_equal(balance(&t), 3000000);
 	assert_held(&t, 0);
+}
 
 /* --- ended sessions (issue 18.7) --------------------------------------------------- */
 
@@ -1658,7 +1659,9 @@ static void test_money_acts_fail_closed_while_identity_is_unreachable(void **sta
 	Kolo__Withdrawals__V1__ListWithdrawalsResponse *listed = NULL;
 	const svc_sessions_config blind = { .poll_ms = 50, .max_stale_ms = 300 };
 	const svc_sessions_config normal = { .poll_ms = TEST_SESSIONS_POLL_MS,
-					     .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS };
+					     .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS,
+					     .caller = "withdrawals",
+					     .token = test_caller_token("withdrawals") };
 
 	make_team(&t, "blind", 50000);
 	assert_int_equal(request(&t, &t.treasurer, 10000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
