@@ -42,6 +42,7 @@
 #define PSK_IDLE_HANDLES 16
 #define PSK_SIGNATURE_HEX (crypto_auth_hmacsha512_BYTES * 2)
 #define PSK_EMAIL_MAX 254
+#define PSK_LOCAL_MAX 22 /* 64 - strlen("+kolo-<uuid>") */
 
 typedef struct psk_state {
 	char *base_url; /* without a trailing '/' */
@@ -1111,6 +1112,9 @@ static const char *psk_config_problem(const pay_paystack_config *cfg)
 	    strlen(cfg->account_email) > 128 || !psk_header_safe(cfg->account_email) ||
 	    strchr(cfg->account_email, ' '))
 		return "the paystack account email must be one address (local@domain)";
+	/* local+kolo-<uuid> must fit the 64 characters of a local part. */
+	if (at - cfg->account_email > PSK_LOCAL_MAX)
+		return "the paystack account email's local part must be at most 22 characters";
 	if (cfg->preferred_bank && !psk_is_token(cfg->preferred_bank, 64))
 		return "the paystack preferred bank is a slug like wema-bank";
 	if (cfg->timeout_ms <= 0 || cfg->timeout_ms > 3600000)

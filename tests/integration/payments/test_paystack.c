@@ -156,6 +156,9 @@ static void test_config_is_checked(void **state)
 	assert_int_equal(pay_paystack_new(&p, &cfg), ERR_INVALID_ARGUMENT);
 	cfg.account_email = NULL;
 	assert_int_equal(pay_paystack_new(&p, &cfg), ERR_INVALID_ARGUMENT);
+	/* Too long to plus-address with a group's tx_ref. */
+	cfg.account_email = "a-very-long-local-part-x@kolo.example";
+	assert_int_equal(pay_paystack_new(&p, &cfg), ERR_INVALID_ARGUMENT);
 	cfg.account_email = MAILBOX;
 	cfg.secret_key = "";
 	assert_int_equal(pay_paystack_new(&p, &cfg), ERR_INVALID_ARGUMENT);
