@@ -130,6 +130,7 @@ const gw_route gw_routes[] = {
 	  RPC(GW_PAYMENTS, "ResolveBankAccount", .status = 200,
 	      .required = "bank_code,account_number,group_id"), 0 },
 	{ "POST", "/v1/webhooks/flutterwave", gw_webhook_route, NULL, 0 },
+	{ "POST", "/v1/webhooks/paystack", gw_webhook_route, NULL, 0 },
 	{ "POST", "/v1/demo/groups/{id}/deposits", gw_rpc_route,
 	  RPC(GW_PAYMENTS, "SimulateDeposit", .status = 201,
 	      .required = "amount_kobo", .path_fields = GROUP,

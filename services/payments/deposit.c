@@ -70,8 +70,34 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 	return 0;
 }
 
+/* A verified charge of a provider that names the receiving account, not a
+ * tx_ref (paystack): the tx_ref of that account's group, then credited
+ * like any other. An account that is not ours is "unknown_account". */
+static int pay_charge_matched(pay_env *env, pay_charge *charge, const char **outcome)
+{
+	db_conn *c = NULL;
+	char *tx_ref = NULL;
+	int rc;
+
+	if (charge->tx_ref[0] || !charge->account_number[0])
+		return pay_credit(env, charge, outcome);
+	rc = pay_db(&c);
+	if (rc == 0)
+		rc = pay_store_tx_ref_of_account(c, env->arena,
+						 pay_current()->provider->ops->name,
+						 charge->account_number, &tx_ref);
+	if (rc < 0)
+		return rc;
+	if (!tx_ref || strlen(tx_ref) >= sizeof(charge->tx_ref)) {
+		*outcome = "unknown_account";
+		return 0;
+	}
+	memcpy(charge->tx_ref, tx_ref, strlen(tx_ref) + 1);
+	return pay_credit(env, charge, outcome);
+}
+
 /* A deposit event is believed only as far as the provider confirms it:
- * successful, NGN, the same id, tx_ref and amount. */
+ * successful, NGN, the same id, tx_ref (or receiving account) and amount. */
 static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outcome)
 {
 	pay_provider *prov = pay_current()->provider;
@@ -89,6 +115,7 @@ static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outc
 	if (!charge.successful || strcmp(charge.currency, "NGN") != 0 ||
 	    strcmp(charge.id, ev->transaction_id) != 0 ||
 	    strcmp(charge.tx_ref, ev->tx_ref) != 0 ||
+	    strcmp(charge.account_number, ev->account_number) != 0 ||
 	    charge.amount_kobo != ev->amount_kobo || charge.amount_kobo <= 0) {
 		log_event(LOG_LVL_WARN, "deposit does not match its verification",
 			  "transaction_id", ev->transaction_id, NULL);
@@ -112,7 +139,7 @@ static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outc
 		*outcome = "fee_not_below_amount";
 		return 0;
 	}
-	return pay_credit(env, &charge, outcome);
+	return pay_charge_matched(env, &charge, outcome);
 }
 
 /* A transfer event: the payout it names is advanced (which asks the
@@ -276,13 +303,15 @@ static int pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len,
 }
 
 int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
-		const pay_header *headers, size_t n_headers, const char *client_addr,
-		pay_webhook_result *out)
+		const pay_header *headers, size_t n_headers, const char *route_provider,
+		const char *client_addr, pay_webhook_result *out)
 {
 	pay_provider *prov = pay_current()->provider;
 	pay_event ev;
 	const char *outcome = "ignored";
-	int signed_ok = prov->ops->signature_ok(prov, headers, n_headers, body, len);
+	int ours = !route_provider || !route_provider[0] ||
+		   strcmp(route_provider, prov->ops->name) == 0;
+	int signed_ok = ours && prov->ops->signature_ok(prov, headers, n_headers, body, len);
 	db_conn *c = NULL;
 	int parsed, rc;
 

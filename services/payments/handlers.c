@@ -115,7 +115,8 @@ PAY_HANDLER(handle_webhook)
 	/* The gateway names the client (internal-only RPC: its word is taken). */
 	addr = rpc_ctx_metadata(ctx, "x-forwarded-for");
 	rc = pay_webhook(&env, in->raw_body.data ? in->raw_body.data : (const uint8_t *)"",
-			 in->raw_body.len, headers, in->n_headers, addr ? addr : "", &result);
+			 in->raw_body.len, headers, in->n_headers, in->provider,
+			 addr ? addr : "", &result);
 	if (rc < 0)
 		return rc;
 	out->event_id = result.event_id;
