@@ -20,6 +20,10 @@ static const rpc_method idn_methods[] = {
 	{ "VerifyPin", idn_rpc_verify_pin, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "ResetPin", idn_rpc_reset_pin, RPC_AUTH_USER },
 	{ "GetSigningKeys", idn_rpc_get_signing_keys, RPC_AUTH_NONE },
+	{ "SubmitKyc", idn_rpc_submit_kyc, RPC_AUTH_USER },
+	{ "GetKyc", idn_rpc_get_kyc, RPC_AUTH_USER },
+	{ "ReadKycNumber", idn_rpc_read_kyc_number, RPC_AUTH_INTERNAL },
+	{ "ReleaseKycNumber", idn_rpc_release_kyc_number, RPC_AUTH_INTERNAL },
 };
 
 const rpc_service idn_rpc_service = {
