@@ -50,11 +50,14 @@ static int pii_key_parse(idn_pii_key *out, const char *text, size_t len, const c
 
 static int pii_ring_add(idn_pii_keyring *ring, const char *text, size_t len, const char *var)
 {
+	int rc;
+
 	if (ring->n == IDN_PII_KEYS_MAX)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config", "%s: at most %d keys", var,
 			       IDN_PII_KEYS_MAX);
-	if (pii_key_parse(&ring->keys[ring->n], text, len, var) < 0)
-		return -1;
+	rc = pii_key_parse(&ring->keys[ring->n], text, len, var);
+	if (rc < 0)
+		return rc;
 	for (int i = 0; i < ring->n; i++) {
 		if (strcmp(ring->keys[i].kid, ring->keys[ring->n].kid) == 0)
 			return err_set(ERR_INVALID_ARGUMENT, "bad_config",

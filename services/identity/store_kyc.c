@@ -39,7 +39,7 @@ static int idn_kyc_read(mem_arena *a, const PGresult *res, int row, idn_kyc_row 
 	if (idn_kyc_unhex(out->sealed.nonce, sizeof(out->sealed.nonce), &nonce_len, cols[6]) < 0 ||
 	    idn_kyc_unhex(out->sealed.cipher, sizeof(out->sealed.cipher),
 			  &out->sealed.cipher_len, cols[7]) < 0)
-		return -1;
+		return err_last()->code;
 	return nonce_len == sizeof(out->sealed.nonce)
 		       ? 0
 		       : err_set(ERR_INTERNAL, "pii_corrupt", "a sealed number is malformed");
@@ -54,8 +54,10 @@ static int idn_kyc_rows(mem_arena *a, const PGresult *res, idn_kyc_row **out, in
 	if (!*out)
 		return err_oom();
 	for (int i = 0; i < rows; i++) {
-		if (idn_kyc_read(a, res, i, &(*out)[i]) < 0)
-			return -1;
+		int rc = idn_kyc_read(a, res, i, &(*out)[i]);
+
+		if (rc < 0)
+			return rc;
 	}
 	*n = rows;
 	return 0;

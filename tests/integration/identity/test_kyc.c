@@ -20,17 +20,19 @@
 #include "kyc.h"
 #include "payments.h"
 #include "provider.h"
+#include "rotate.h"
 #include "svc/call.h"
 #include "test_fake_flw.h"
 #include "test_world.h"
 
 #define PII_KEY "k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define HASH_KEY "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f"
+#define NEW_KEY "k2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 #define NEEDS_KYC KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_NEEDS_KYC
 #define ACTIVE KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE
 
 static test_world w;
-static pay_provider *demo; /* kept to swap back (owned by the world when in use) */
+static int started;
 static int next_number = 1000;
 
 static void use_flutterwave(int live)
@@ -62,9 +64,9 @@ static int setup(void **state)
 	idn_kyc_deps deps = { .enabled = 1, .poll_interval_ms = 1000, .poll_batch = 32 };
 
 	(void)state;
-	(void)demo;
 	if (test_fake_flw_start() < 0 || test_world_start(&w) < 0)
 		return -1;
+	started = 1;
 	if (idn_pii_keyring_parse(&deps.keys, PII_KEY, "", HASH_KEY) < 0)
 		return -1;
 	deps.payments = w.to_payments;
@@ -77,7 +79,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	idn_kyc_unconfigure();
-	test_world_stop(&w);
+	if (started)
+		test_world_stop(&w);
 	test_fake_flw_stop();
 	return 0;
 }
@@ -327,6 +330,66 @@ static void test_kyc_flutterwave_5xx_and_timeout_store_nothing(void **state)
 	assert_string_equal(err_last()->reason, "kyc_type_unsupported");
 }
 
+/* --- key rotation ------------------------------------------------------------------ */
+
+static void configure_keys(const char *current, const char *old)
+{
+	idn_kyc_deps deps = *idn_kyc_current();
+
+	assert_int_equal(idn_pii_keyring_parse(&deps.keys, current, old, HASH_KEY), 0);
+	idn_kyc_configure(&deps);
+	idn_pii_keyring_wipe(&deps.keys);
+}
+
+static const char *read_number(const test_user *u)
+{
+	Kolo__Identity__V1__ReadKycNumberRequest req =
+		KOLO__IDENTITY__V1__READ_KYC_NUMBER_REQUEST__INIT;
+	Kolo__Identity__V1__ReadKycNumberResponse *resp = NULL;
+
+	req.user_id = (char *)u->id;
+	req.purpose = "test";
+	assert_int_equal(test_world_call(&w, &w.identity.service, "ReadKycNumber", &req, &resp,
+					 NULL),
+			 0);
+	return resp->id_number;
+}
+
+static void test_kyc_rotation_reseals_under_the_new_key(void **state)
+{
+	char number[12], sql[256];
+	char *kid;
+	db_conn *c = NULL;
+	long resealed = 0;
+	test_user u;
+
+	(void)state;
+	test_identity_user(&w.identity, &u, "rotate");
+	number_ending(number, "135");
+	assert_int_equal(submit(&u, "bvn", number, NULL), 0);
+	/* The new key seals, the old one still opens. */
+	configure_keys(NEW_KEY, PII_KEY);
+	assert_string_equal(read_number(&u), number);
+	assert_int_equal(db_connect(&c, w.identity.conninfo), 0);
+	assert_int_equal(idn_pii_rotate(c, &idn_kyc_current()->keys, &resealed), 0);
+	assert_true(resealed >= 1);
+	snprintf(sql, sizeof(sql), "SELECT key_id FROM user_kyc WHERE user_id = '%s'", u.id);
+	kid = test_pg_value(w.admin, sql);
+	assert_string_equal(kid, "k2");
+	free(kid);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM user_kyc"
+					       " WHERE key_id IS NOT NULL AND key_id <> 'k2'"),
+			 0);
+	/* Without the old key every number still opens. */
+	configure_keys(NEW_KEY, "");
+	assert_string_equal(read_number(&u), number);
+	assert_int_equal(idn_pii_rotate(c, &idn_kyc_current()->keys, &resealed), 0);
+	assert_int_equal(resealed, 0);
+	db_close(c);
+	assert_int_equal(activity(&u, "kyc_number_read"), 2);
+	configure_keys(PII_KEY, NEW_KEY);
+}
+
 /* --- live accounts ---------------------------------------------------------------- */
 
 static Kolo__Payments__V1__Account *get_account(const char *group_id, const test_user *as)
@@ -406,6 +469,7 @@ int main(void)
 		cmocka_unit_test_setup(test_kyc_flutterwave_consent_then_verified, reset),
 		cmocka_unit_test_setup(test_kyc_flutterwave_names_another_person, reset),
 		cmocka_unit_test_setup(test_kyc_flutterwave_5xx_and_timeout_store_nothing, reset),
+		cmocka_unit_test_setup(test_kyc_rotation_reseals_under_the_new_key, reset),
 		cmocka_unit_test_setup(test_live_account_waits_for_kyc_then_opens_by_itself, reset),
 		cmocka_unit_test_setup(test_demo_accounts_open_without_kyc, reset),
 	};
