@@ -145,6 +145,11 @@ static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id, const char *id_type
 			       .has_number = 1 };
 	if (!t.row.last3)
 		return err_oom();
+	/* A verified user keeps their number: a different one is refused
+	 * rather than putting the verified check back to pending. */
+	if (found && strcmp(old.status, "verified") == 0 && strcmp(old.id_hash, hash) != 0)
+		return err_set(ERR_FAILED_PRECONDITION, "kyc_already_verified",
+			       "this account is verified with another number");
 	if (idn_kyc_same_verified(&old, found, hash)) {
 		t.row.status = old.status;
 		t.row.provider = old.provider;

@@ -546,6 +546,16 @@ static int flw_kyc_bvn_only(const char *id_type)
 		       "flutterwave checks a bvn only; submit a bvn");
 }
 
+/* A refusal's message is the provider's words, which may quote the number
+ * back: it is replaced by ours (the reason stays). */
+static int flw_kyc_refusal(int rc)
+{
+	if (rc != ERR_INVALID_ARGUMENT)
+		return rc;
+	return err_set(ERR_INVALID_ARGUMENT, "kyc_refused_by_provider",
+		       "flutterwave refused the bvn check (is it a valid bvn?)");
+}
+
 static int flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out)
 {
 	static const char *const what = "a bvn consent";
@@ -573,8 +583,10 @@ static int flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_re
 	rc = flw_call(f, FLW_POST_CREATE, "/v3/bvn/verifications", body, &r, what);
 	flw_wipe_free(body);
 	if (rc < 0)
-		return rc;
+		return flw_kyc_refusal(rc);
 	rc = flw_open(&root, &data, &r, what);
+	if (rc < 0)
+		rc = flw_kyc_refusal(rc);
 	if (rc == 0 && (flw_get_text(out->reference, sizeof(out->reference), data,
 				     "reference") < 0 ||
 			!flw_is_token(out->reference, sizeof(out->reference) - 1) ||

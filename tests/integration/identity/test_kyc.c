@@ -211,6 +211,11 @@ static void test_kyc_demo_verifies_at_once_and_seals_the_number(void **state)
 	assert_not_in_clear(number);
 	assert_int_equal(activity(&u, "kyc_submitted"), 1);
 	assert_int_equal(activity(&u, "kyc_verified"), 1);
+	/* A verified account does not switch to another number. */
+	number_ending(number, "124");
+	assert_int_equal(submit(&u, "nin", number, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "kyc_already_verified");
+	assert_string_equal(get_kyc(&u)->last3, "123");
 }
 
 static void test_kyc_demo_refusals_store_nothing(void **state)
