@@ -26,7 +26,8 @@ static int idn_kyc_enabled(void)
 		       "identity checks are not configured (KOLO_PII_KEY)");
 }
 
-static Kolo__Identity__V1__Kyc *idn_kyc_message(mem_arena *a, const idn_kyc_row *row)
+static Kolo__Identity__V1__Kyc *idn_kyc_message(mem_arena *a,
+						const idn_kyc_row *row)
 {
 	Kolo__Identity__V1__Kyc *m = mem_arena_alloc(a, sizeof(*m));
 
@@ -44,7 +45,8 @@ static Kolo__Identity__V1__Kyc *idn_kyc_message(mem_arena *a, const idn_kyc_row 
 	return m;
 }
 
-/* --- SubmitKyc ---------------------------------------------------------------- */
+/* --- SubmitKyc
+ * ---------------------------------------------------------------- */
 
 typedef struct idn_kyc_put_tx {
 	idn_kyc_row row;
@@ -60,8 +62,8 @@ static int idn_kyc_submit_tx(db_conn *c, void *arg)
 	if (rc == 0)
 		rc = idn_store_kyc_put(c, &t->row);
 	if (rc == 0)
-		rc = idn_store_log(c, t->row.user_id, "kyc_submitted", t->client->ip,
-				   t->client->device);
+		rc = idn_store_log(c, t->row.user_id, "kyc_submitted",
+				   t->client->ip, t->client->device);
 	if (rc == 0 && t->event)
 		rc = idn_store_log(c, t->row.user_id, t->event, t->client->ip,
 				   t->client->device);
@@ -71,8 +73,9 @@ static int idn_kyc_submit_tx(db_conn *c, void *arg)
 /* Asks payments to start the check; the answer decided against the
  * user's name. A check decided at once that fails is refused (nothing is
  * stored): FAILED_PRECONDITION with the reason. */
-static int idn_kyc_start(rpc_ctx *ctx, const idn_user *user, const char *id_type,
-			 const char *number, idn_kyc_row *row)
+static int idn_kyc_start(rpc_ctx *ctx, const idn_user *user,
+			 const char *id_type, const char *number,
+			 idn_kyc_row *row)
 {
 	Kolo__Payments__V1__StartKycCheckRequest req =
 		KOLO__PAYMENTS__V1__START_KYC_CHECK_REQUEST__INIT;
@@ -86,19 +89,22 @@ static int idn_kyc_start(rpc_ctx *ctx, const idn_user *user, const char *id_type
 	req.id_type = (char *)id_type;
 	req.id_number = (char *)number;
 	req.name = user->name;
-	rc = svc_call(ctx, idn_kyc_current()->payments,
-		      "StartKycCheck",
+	rc = svc_call(ctx, idn_kyc_current()->payments, "StartKycCheck",
 		      &req.base, (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
 	if (rc < 0)
 		return rc;
 	check = resp->check;
 	if (!check || !check->provider[0])
-		return err_set(ERR_UNAVAILABLE, "provider_unavailable",
-			       "the provider gave no answer to the identity check");
-	status = idn_kyc_decide(check->status, check->name, user->name, &reason);
-	if (status == IDN_KYC_FAILED && strcmp(reason, "kyc_name_mismatch") == 0)
-		return err_set(ERR_FAILED_PRECONDITION, reason,
-			       "the provider holds this number under another name");
+		return err_set(
+			ERR_UNAVAILABLE, "provider_unavailable",
+			"the provider gave no answer to the identity check");
+	status =
+		idn_kyc_decide(check->status, check->name, user->name, &reason);
+	if (status == IDN_KYC_FAILED &&
+	    strcmp(reason, "kyc_name_mismatch") == 0)
+		return err_set(
+			ERR_FAILED_PRECONDITION, reason,
+			"the provider holds this number under another name");
 	if (status == IDN_KYC_FAILED)
 		return err_set(ERR_FAILED_PRECONDITION, reason,
 			       "the provider did not verify this number");
@@ -111,19 +117,21 @@ static int idn_kyc_start(rpc_ctx *ctx, const idn_user *user, const char *id_type
 
 /* The caller's earlier check of the same number, verified: the number is
  * sealed again (after it was erased) without asking the provider twice. */
-static int idn_kyc_same_verified(const idn_kyc_row *old, int found, const char *id_hash)
+static int idn_kyc_same_verified(const idn_kyc_row *old, int found,
+				 const char *id_hash)
 {
 	return found && strcmp(old->status, "verified") == 0 &&
 	       strcmp(old->id_hash, id_hash) == 0;
 }
 
-static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id, const char *id_type,
-			  const char *number, idn_kyc_row *out)
+static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id,
+			  const char *id_type, const char *number,
+			  idn_kyc_row *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	const idn_kyc_deps *deps = idn_kyc_current();
 	idn_client client;
-	idn_kyc_put_tx t = { .client = &client };
+	idn_kyc_put_tx t = {.client = &client};
 	idn_kyc_row old;
 	idn_user user;
 	db_conn *c = NULL;
@@ -140,14 +148,17 @@ static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id, const char *id_type
 		rc = idn_store_kyc_get(c, a, user_id, 0, &old, &found);
 	if (rc < 0)
 		return rc;
-	t.row = (idn_kyc_row){ .user_id = user.id, .id_type = (char *)id_type,
-			       .id_hash = hash, .last3 = mem_arena_strndup(a, number + 8, 3),
-			       .has_number = 1 };
+	t.row = (idn_kyc_row){.user_id = user.id,
+			      .id_type = (char *)id_type,
+			      .id_hash = hash,
+			      .last3 = mem_arena_strndup(a, number + 8, 3),
+			      .has_number = 1};
 	if (!t.row.last3)
 		return err_oom();
 	/* A verified user keeps their number: a different one is refused
 	 * rather than putting the verified check back to pending. */
-	if (found && strcmp(old.status, "verified") == 0 && strcmp(old.id_hash, hash) != 0)
+	if (found && strcmp(old.status, "verified") == 0 &&
+	    strcmp(old.id_hash, hash) != 0)
 		return err_set(ERR_FAILED_PRECONDITION, "kyc_already_verified",
 			       "this account is verified with another number");
 	if (idn_kyc_same_verified(&old, found, hash)) {
@@ -171,15 +182,18 @@ static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id, const char *id_type
 
 IDN_HANDLER(submit_kyc)
 {
-	Kolo__Identity__V1__SubmitKycRequest *in = (Kolo__Identity__V1__SubmitKycRequest *)req;
-	Kolo__Identity__V1__SubmitKycResponse *out = (Kolo__Identity__V1__SubmitKycResponse *)resp;
+	Kolo__Identity__V1__SubmitKycRequest *in =
+		(Kolo__Identity__V1__SubmitKycRequest *)req;
+	Kolo__Identity__V1__SubmitKycResponse *out =
+		(Kolo__Identity__V1__SubmitKycResponse *)resp;
 	idn_kyc_row row;
 	int rc = idn_kyc_enabled();
 
 	if (rc == 0)
 		rc = idn_kyc_check_input(in->id_type, in->id_number);
 	if (rc == 0)
-		rc = idn_kyc_submit(ctx, rpc_ctx_user_id(ctx), in->id_type, in->id_number, &row);
+		rc = idn_kyc_submit(ctx, rpc_ctx_user_id(ctx), in->id_type,
+				    in->id_number, &row);
 	idn_wipe(in->id_number);
 	if (rc < 0)
 		return rc;
@@ -189,7 +203,8 @@ IDN_HANDLER(submit_kyc)
 
 IDN_HANDLER(get_kyc)
 {
-	Kolo__Identity__V1__GetKycResponse *out = (Kolo__Identity__V1__GetKycResponse *)resp;
+	Kolo__Identity__V1__GetKycResponse *out =
+		(Kolo__Identity__V1__GetKycResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	idn_kyc_row row;
 	db_conn *c = NULL;
@@ -198,14 +213,16 @@ IDN_HANDLER(get_kyc)
 
 	(void)req;
 	if (rc == 0)
-		rc = idn_store_kyc_get(c, a, rpc_ctx_user_id(ctx), 0, &row, &found);
+		rc = idn_store_kyc_get(c, a, rpc_ctx_user_id(ctx), 0, &row,
+				       &found);
 	if (rc < 0)
 		return rc;
 	out->kyc = idn_kyc_message(a, found ? &row : NULL);
 	return out->kyc ? 0 : err_oom();
 }
 
-/* --- ReadKycNumber, ReleaseKycNumber ------------------------------------------ */
+/* --- ReadKycNumber, ReleaseKycNumber
+ * ------------------------------------------ */
 
 /* Why a user's number cannot be read: the reason payments shows on a
  * waiting account. */
@@ -239,12 +256,14 @@ static int idn_kyc_read_tx(db_conn *c, void *arg)
 	int found = 0;
 	int rc = idn_store_kyc_get(c, t->arena, t->user_id, 1, &t->row, &found);
 
-	if (rc == 0 && !(found && strcmp(t->row.status, "verified") == 0 && t->row.has_number))
+	if (rc == 0 && !(found && strcmp(t->row.status, "verified") == 0 &&
+			 t->row.has_number))
 		rc = idn_kyc_not_ready(&t->row, found);
 	if (rc == 0)
 		rc = idn_store_user_by_id(c, t->arena, t->user_id, &t->user);
 	if (rc == 0)
-		rc = idn_store_log(c, t->user_id, "kyc_number_read", NULL, t->purpose);
+		rc = idn_store_log(c, t->user_id, "kyc_number_read", NULL,
+				   t->purpose);
 	return rc;
 }
 
@@ -255,7 +274,7 @@ IDN_HANDLER(read_kyc_number)
 	Kolo__Identity__V1__ReadKycNumberResponse *out =
 		(Kolo__Identity__V1__ReadKycNumberResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
-	idn_kyc_read t = { .arena = a, .user_id = in->user_id };
+	idn_kyc_read t = {.arena = a, .user_id = in->user_id};
 	const char *caller = rpc_ctx_caller(ctx);
 	const char *purpose = text_sanitize(a, in->purpose, IDN_PURPOSE_MAX);
 	char *number = mem_arena_alloc(a, IDN_PII_PLAIN_MAX);
@@ -263,19 +282,22 @@ IDN_HANDLER(read_kyc_number)
 	int rc = idn_kyc_enabled();
 
 	if (rc == 0 && !text_is_uuid(in->user_id))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_user_id", "user_id must be a UUID");
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
+			     "user_id must be a UUID");
 	if (rc == 0 && !number)
 		rc = err_oom();
 	/* Who read it and why, in the activity row's device column. */
-	snprintf(t.purpose, sizeof(t.purpose), "%s: %s", caller ? caller : "internal",
+	snprintf(t.purpose, sizeof(t.purpose), "%s: %s",
+		 caller ? caller : "internal",
 		 purpose && purpose[0] ? purpose : "unspecified");
 	if (rc == 0)
 		rc = idn_db(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_kyc_read_tx, &t);
 	if (rc == 0)
-		rc = idn_pii_open(number, IDN_PII_PLAIN_MAX, &idn_kyc_current()->keys,
-				  t.row.user_id, &t.row.sealed);
+		rc = idn_pii_open(number, IDN_PII_PLAIN_MAX,
+				  &idn_kyc_current()->keys, t.row.user_id,
+				  &t.row.sealed);
 	sodium_memzero(&t.row.sealed, sizeof(t.row.sealed));
 	if (rc < 0)
 		return rc;
@@ -298,7 +320,8 @@ static int idn_kyc_release_tx(db_conn *c, void *arg)
 	int rc = idn_store_kyc_erase(c, t->user_id, &t->erased);
 
 	if (rc == 0 && t->erased)
-		rc = idn_store_log(c, t->user_id, "kyc_number_erased", NULL, NULL);
+		rc = idn_store_log(c, t->user_id, "kyc_number_erased", NULL,
+				   NULL);
 	return rc;
 }
 
@@ -308,12 +331,13 @@ IDN_HANDLER(release_kyc_number)
 		(const Kolo__Identity__V1__ReleaseKycNumberRequest *)req;
 	Kolo__Identity__V1__ReleaseKycNumberResponse *out =
 		(Kolo__Identity__V1__ReleaseKycNumberResponse *)resp;
-	idn_kyc_release t = { .user_id = in->user_id };
+	idn_kyc_release t = {.user_id = in->user_id};
 	db_conn *c = NULL;
 	int rc = 0;
 
 	if (!text_is_uuid(in->user_id))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_user_id", "user_id must be a UUID");
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
+			     "user_id must be a UUID");
 	if (rc == 0)
 		rc = idn_db(&c);
 	if (rc == 0)
@@ -322,7 +346,8 @@ IDN_HANDLER(release_kyc_number)
 	return rc;
 }
 
-/* --- the worker: pending checks read back ----------------------------------- */
+/* --- the worker: pending checks read back -----------------------------------
+ */
 
 typedef struct idn_kyc_outcome {
 	const idn_kyc_row *row;
@@ -336,29 +361,31 @@ static int idn_kyc_outcome_tx(db_conn *c, void *arg)
 {
 	idn_kyc_outcome *t = arg;
 	int changed = 0, erased = 0;
-	int rc = idn_store_kyc_result(c, t->row->user_id, t->row->provider_ref, t->status,
-				      t->reason, &changed);
+	int rc = idn_store_kyc_result(c, t->row->user_id, t->row->provider_ref,
+				      t->status, t->reason, &changed);
 
 	if (rc == 0 && changed && strcmp(t->status, "failed") == 0)
 		rc = idn_store_kyc_erase(c, t->row->user_id, &erased);
 	if (rc == 0 && changed && strcmp(t->status, "pending") != 0)
 		rc = idn_store_log(c, t->row->user_id,
-				   strcmp(t->status, "verified") == 0 ? "kyc_verified"
-								       : "kyc_failed",
+				   strcmp(t->status, "verified") == 0
+					   ? "kyc_verified"
+					   : "kyc_failed",
 				   NULL, NULL);
 	return rc;
 }
 
-static int idn_kyc_record(db_conn *c, const idn_kyc_row *row, const char *status,
-			  const char *reason)
+static int idn_kyc_record(db_conn *c, const idn_kyc_row *row,
+			  const char *status, const char *reason)
 {
-	idn_kyc_outcome t = { .row = row, .status = status, .reason = reason };
+	idn_kyc_outcome t = {.row = row, .status = status, .reason = reason};
 	int rc = db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, idn_kyc_outcome_tx, &t);
 
 	if (rc < 0 && strcmp(err_last()->reason, "kyc_id_in_use") == 0) {
 		t.status = "failed";
 		t.reason = "kyc_id_in_use";
-		rc = db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, idn_kyc_outcome_tx, &t);
+		rc = db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, idn_kyc_outcome_tx,
+			   &t);
 	}
 	return rc;
 }
@@ -376,19 +403,22 @@ static int idn_kyc_poll_one(mem_arena *a, db_conn *c, const idn_kyc_row *row)
 	req.id_type = row->id_type;
 	req.reference = row->provider_ref;
 	if (rc == 0)
-		rc = svc_call_background(idn_kyc_current()->payments,
-					 "GetKycCheck",
-					 &req.base, (ProtobufCMessage **)&resp, a,
-					 SVC_BACKGROUND_TIMEOUT_MS, SVC_CALL_INTERNAL);
+		rc = svc_call_background(
+			idn_kyc_current()->payments, "GetKycCheck", &req.base,
+			(ProtobufCMessage **)&resp, a,
+			SVC_BACKGROUND_TIMEOUT_MS, SVC_CALL_INTERNAL);
 	if (rc < 0) {
-		/* Unknown for now (timeout, 5xx): still pending, read again later. */
-		log_event(LOG_LVL_WARN, "identity check not read back", "user_id", row->user_id,
-			  "reason", err_last()->reason, NULL);
+		/* Unknown for now (timeout, 5xx): still pending, read again
+		 * later. */
+		log_event(LOG_LVL_WARN, "identity check not read back",
+			  "user_id", row->user_id, "reason", err_last()->reason,
+			  NULL);
 		return idn_kyc_record(c, row, "pending", NULL);
 	}
-	status = resp->check ? idn_kyc_decide(resp->check->status, resp->check->name,
-					      user.name, &reason)
-			     : IDN_KYC_PENDING;
+	status = resp->check
+			 ? idn_kyc_decide(resp->check->status,
+					  resp->check->name, user.name, &reason)
+			 : IDN_KYC_PENDING;
 	return idn_kyc_record(c, row, idn_kyc_status_text(status), reason);
 }
 
@@ -406,8 +436,10 @@ void idn_kyc_worker_pass(void)
 	    idn_store_kyc_pending(c, a, deps->poll_batch, &rows, &n) == 0) {
 		for (int i = 0; i < n; i++) {
 			if (idn_kyc_poll_one(a, c, &rows[i]) < 0)
-				log_event(LOG_LVL_WARN, "identity check not recorded", "user_id",
-					  rows[i].user_id, "reason", err_last()->reason, NULL);
+				log_event(LOG_LVL_WARN,
+					  "identity check not recorded",
+					  "user_id", rows[i].user_id, "reason",
+					  err_last()->reason, NULL);
 			sodium_memzero(&rows[i].sealed, sizeof(rows[i].sealed));
 		}
 	}

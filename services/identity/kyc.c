@@ -26,17 +26,20 @@ int idn_kyc_check_input(const char *id_type, const char *id_number)
 {
 	size_t len = id_number ? strlen(id_number) : 0;
 
-	if (!id_type || (strcmp(id_type, "bvn") != 0 && strcmp(id_type, "nin") != 0))
+	if (!id_type ||
+	    (strcmp(id_type, "bvn") != 0 && strcmp(id_type, "nin") != 0))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_id_type",
 			       "id_type must be bvn or nin");
 	if (len != IDN_KYC_NUMBER_DIGITS ||
 	    strspn(id_number, "0123456789") != IDN_KYC_NUMBER_DIGITS)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_id_number",
-			       "id_number must be %d digits", IDN_KYC_NUMBER_DIGITS);
+			       "id_number must be %d digits",
+			       IDN_KYC_NUMBER_DIGITS);
 	return 0;
 }
 
-static const char *const idn_kyc_texts[] = { "none", "pending", "verified", "failed" };
+static const char *const idn_kyc_texts[] = {"none", "pending", "verified",
+					    "failed"};
 
 idn_kyc_status idn_kyc_status_of(const char *text)
 {
@@ -59,13 +62,15 @@ const char *idn_kyc_status_text(idn_kyc_status status)
 	return "none";
 }
 
-idn_kyc_status idn_kyc_decide(const char *check_status, const char *provider_name,
-			      const char *user_name, const char **reason)
+idn_kyc_status idn_kyc_decide(const char *check_status,
+			      const char *provider_name, const char *user_name,
+			      const char **reason)
 {
 	*reason = NULL;
 	switch (idn_kyc_status_of(check_status)) {
 	case IDN_KYC_VERIFIED:
-		if (svc_names_match(user_name, provider_name ? provider_name : ""))
+		if (svc_names_match(user_name,
+				    provider_name ? provider_name : ""))
 			return IDN_KYC_VERIFIED;
 		*reason = "kyc_name_mismatch";
 		return IDN_KYC_FAILED;

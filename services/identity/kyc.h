@@ -24,10 +24,11 @@ typedef enum {
  * enabled is 0 when no KOLO_PII_KEY is configured: checks are refused. */
 typedef struct idn_kyc_deps {
 	int enabled;
-	idn_pii_keyring keys;	/* copied */
-	rpc_channel *payments;	/* StartKycCheck, GetKycCheck */
-	int poll_interval_ms;	/* how often the worker reads pending checks back */
-	int poll_batch;		/* pending checks read back per pass */
+	idn_pii_keyring keys;  /* copied */
+	rpc_channel *payments; /* StartKycCheck, GetKycCheck */
+	int poll_interval_ms;  /* how often the worker reads pending checks back
+				*/
+	int poll_batch;	       /* pending checks read back per pass */
 } idn_kyc_deps;
 
 void idn_kyc_configure(const idn_kyc_deps *deps);
@@ -38,7 +39,8 @@ void idn_kyc_unconfigure(void);
 /* "bvn" or "nin", and 11 ASCII digits: ERR_INVALID_ARGUMENT
  * "invalid_id_type" / "invalid_id_number" otherwise (the message never
  * repeats the number). */
-KOLO_MUST_CHECK int idn_kyc_check_input(const char *id_type, const char *id_number);
+KOLO_MUST_CHECK int idn_kyc_check_input(const char *id_type,
+					const char *id_number);
 
 /* The status of its text ("pending" ...), IDN_KYC_NONE for anything else;
  * and back. */
@@ -49,7 +51,8 @@ const char *idn_kyc_status_text(idn_kyc_status status);
  * check_status is the provider's ("pending", "verified", "failed");
  * provider_name the name it holds for the number. *reason is a machine
  * reason when FAILED ("kyc_name_mismatch", "kyc_rejected"), else NULL. */
-idn_kyc_status idn_kyc_decide(const char *check_status, const char *provider_name,
-			      const char *user_name, const char **reason);
+idn_kyc_status idn_kyc_decide(const char *check_status,
+			      const char *provider_name, const char *user_name,
+			      const char **reason);
 
 #endif

@@ -12,6 +12,7 @@
  * picked up by the next run). *resealed counts the rows done. A number
  * whose key is not in the ring stops the run: ERR_FAILED_PRECONDITION
  * "pii_key_unknown" (nothing is lost; configure the key and run again). */
-KOLO_MUST_CHECK int idn_pii_rotate(db_conn *c, const idn_pii_keyring *ring, long *resealed);
+KOLO_MUST_CHECK int idn_pii_rotate(db_conn *c, const idn_pii_keyring *ring,
+				   long *resealed);
 
 #endif

@@ -17,9 +17,11 @@ static int pay_kyc_provider(const pay_provider **out)
 
 static int pay_kyc_type_ok(const char *id_type)
 {
-	if (id_type && (strcmp(id_type, "bvn") == 0 || strcmp(id_type, "nin") == 0))
+	if (id_type &&
+	    (strcmp(id_type, "bvn") == 0 || strcmp(id_type, "nin") == 0))
 		return 0;
-	return err_set(ERR_INVALID_ARGUMENT, "invalid_id_type", "id_type must be bvn or nin");
+	return err_set(ERR_INVALID_ARGUMENT, "invalid_id_type",
+		       "id_type must be bvn or nin");
 }
 
 int pay_kyc_start(const pay_kyc_request *req, pay_kyc_result *out)
@@ -33,7 +35,8 @@ int pay_kyc_start(const pay_kyc_request *req, pay_kyc_result *out)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_id_number",
 			     "id_number must be 11 digits");
 	if (rc == 0 && (!req->name || !req->name[0]))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_name", "the person's name is required");
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_name",
+			     "the person's name is required");
 	if (rc == 0)
 		rc = pay_kyc_provider(&p);
 	if (rc == 0)
@@ -48,10 +51,12 @@ int pay_kyc_get(const char *id_type, const char *reference, pay_kyc_result *out)
 
 	memset(out, 0, sizeof(*out));
 	if (rc == 0 && (!reference || !reference[0]))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_reference", "reference is required");
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_reference",
+			     "reference is required");
 	if (rc == 0)
 		rc = pay_kyc_provider(&p);
 	if (rc == 0)
-		rc = p->ops->kyc_get((pay_provider *)p, id_type, reference, out);
+		rc = p->ops->kyc_get((pay_provider *)p, id_type, reference,
+				     out);
 	return rc;
 }

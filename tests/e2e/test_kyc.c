@@ -16,16 +16,18 @@
 /* An 11-digit number unique to this run, ending in tail (3 digits). */
 static void kyc_number(char out[12], int n, const char *tail)
 {
-	snprintf(out, 12, "8%05d%02d%s", (int)(getpid() % 100000), n % 100, tail);
+	snprintf(out, 12, "8%05d%02d%s", (int)(getpid() % 100000), n % 100,
+		 tail);
 }
 
-static void submit(e2e_user *u, const char *type, const char *number, long status,
-		   const char *code, e2e_reply *r)
+static void submit(e2e_user *u, const char *type, const char *number,
+		   long status, const char *code, e2e_reply *r)
 {
 	char body[128];
-	e2e_opts o = { .token = u->access, .body = body };
+	e2e_opts o = {.token = u->access, .body = body};
 
-	snprintf(body, sizeof(body), "{\"id_type\":\"%s\",\"id_number\":\"%s\"}", type, number);
+	snprintf(body, sizeof(body),
+		 "{\"id_type\":\"%s\",\"id_number\":\"%s\"}", type, number);
 	e2e_expect(r, "POST", "/v1/me/kyc", &o, status, code);
 }
 
@@ -33,7 +35,7 @@ static void test_kyc_over_http_with_the_demo_provider(void **state)
 {
 	char number[12], refused[12], other[12];
 	e2e_user u, v;
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 
 	(void)state;
@@ -71,7 +73,7 @@ static void test_demo_account_opens_without_kyc(void **state)
 {
 	char group[64], path[160];
 	e2e_user u;
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 
 	(void)state;

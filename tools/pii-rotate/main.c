@@ -25,7 +25,8 @@ static const char *main_env(const char *name)
 
 int main(int argc, char **argv)
 {
-	const char *key = main_env("KOLO_PII_KEY"), *hash = main_env("KOLO_PII_HASH_KEY");
+	const char *key = main_env("KOLO_PII_KEY"),
+		   *hash = main_env("KOLO_PII_HASH_KEY");
 	const char *url = main_env("KOLO_IDENTITY_DATABASE_URL");
 	idn_pii_keyring ring;
 	char kid[IDN_PII_KID_MAX];
@@ -35,14 +36,16 @@ int main(int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1 || !key || !hash || !url) {
-		fputs("usage: kolo-pii-rotate (environment: KOLO_PII_KEY, KOLO_PII_OLD_KEYS,"
+		fputs("usage: kolo-pii-rotate (environment: KOLO_PII_KEY, "
+		      "KOLO_PII_OLD_KEYS,"
 		      " KOLO_PII_HASH_KEY, KOLO_IDENTITY_DATABASE_URL)\n",
 		      stderr);
 		return 2;
 	}
 	if (sodium_init() < 0)
 		return 1;
-	if (idn_pii_keyring_parse(&ring, key, getenv("KOLO_PII_OLD_KEYS"), hash) < 0) {
+	if (idn_pii_keyring_parse(&ring, key, getenv("KOLO_PII_OLD_KEYS"),
+				  hash) < 0) {
 		fprintf(stderr, "kolo-pii-rotate: %s\n", err_last()->message);
 		return 2;
 	}
@@ -53,10 +56,12 @@ int main(int argc, char **argv)
 	idn_pii_keyring_wipe(&ring);
 	db_close(c);
 	if (rc < 0) {
-		fprintf(stderr, "kolo-pii-rotate: %s [%s] after %ld re-sealed\n",
+		fprintf(stderr,
+			"kolo-pii-rotate: %s [%s] after %ld re-sealed\n",
 			err_last()->message, err_last()->reason, resealed);
 		return 1;
 	}
-	printf("kolo-pii-rotate: %ld numbers re-sealed under %s\n", resealed, kid);
+	printf("kolo-pii-rotate: %ld numbers re-sealed under %s\n", resealed,
+	       kid);
 	return 0;
 }

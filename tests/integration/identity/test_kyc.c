@@ -25,11 +25,13 @@
 #include "test_fake_flw.h"
 #include "test_world.h"
 
-#define PII_KEY "k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define HASH_KEY "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f"
-#define NEW_KEY "k2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define PII_KEY                                                                \
+	"k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define HASH_KEY                                                               \
+	"f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f"
+#define NEW_KEY	  "k2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 #define NEEDS_KYC KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_NEEDS_KYC
-#define ACTIVE KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE
+#define ACTIVE	  KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE
 
 static test_world w;
 static int started;
@@ -37,9 +39,10 @@ static int next_number = 1000;
 
 static void use_flutterwave(int live)
 {
-	pay_flutterwave_config cfg = { .secret_key = TEST_FAKE_FLW_SECRET_KEY,
-				       .secret_hash = "h", .timeout_ms = 500,
-				       .base_url = test_fake_flw_url() };
+	pay_flutterwave_config cfg = {.secret_key = TEST_FAKE_FLW_SECRET_KEY,
+				      .secret_hash = "h",
+				      .timeout_ms = 500,
+				      .base_url = test_fake_flw_url()};
 	pay_provider *p = NULL;
 	pay_deps deps;
 
@@ -61,7 +64,8 @@ static void use_demo(void)
 
 static int setup(void **state)
 {
-	idn_kyc_deps deps = { .enabled = 1, .poll_interval_ms = 1000, .poll_batch = 32 };
+	idn_kyc_deps deps = {
+		.enabled = 1, .poll_interval_ms = 1000, .poll_batch = 32};
 
 	(void)state;
 	if (test_fake_flw_start() < 0 || test_world_start(&w) < 0)
@@ -102,7 +106,8 @@ static void number_ending(char out[12], const char *tail)
 static int submit(const test_user *u, const char *type, const char *number,
 		  Kolo__Identity__V1__Kyc **out)
 {
-	Kolo__Identity__V1__SubmitKycRequest req = KOLO__IDENTITY__V1__SUBMIT_KYC_REQUEST__INIT;
+	Kolo__Identity__V1__SubmitKycRequest req =
+		KOLO__IDENTITY__V1__SUBMIT_KYC_REQUEST__INIT;
 	Kolo__Identity__V1__SubmitKycResponse *resp = NULL;
 	char copy[32];
 	int rc;
@@ -110,7 +115,8 @@ static int submit(const test_user *u, const char *type, const char *number,
 	snprintf(copy, sizeof(copy), "%s", number);
 	req.id_type = (char *)type;
 	req.id_number = copy;
-	rc = test_world_call(&w, &w.identity.service, "SubmitKyc", &req, &resp, u);
+	rc = test_world_call(&w, &w.identity.service, "SubmitKyc", &req, &resp,
+			     u);
 	if (out)
 		*out = rc == 0 ? resp->kyc : NULL;
 	return rc;
@@ -118,10 +124,13 @@ static int submit(const test_user *u, const char *type, const char *number,
 
 static Kolo__Identity__V1__Kyc *get_kyc(const test_user *u)
 {
-	Kolo__Identity__V1__GetKycRequest req = KOLO__IDENTITY__V1__GET_KYC_REQUEST__INIT;
+	Kolo__Identity__V1__GetKycRequest req =
+		KOLO__IDENTITY__V1__GET_KYC_REQUEST__INIT;
 	Kolo__Identity__V1__GetKycResponse *resp = NULL;
 
-	assert_int_equal(test_world_call(&w, &w.identity.service, "GetKyc", &req, &resp, u), 0);
+	assert_int_equal(test_world_call(&w, &w.identity.service, "GetKyc",
+					 &req, &resp, u),
+			 0);
 	return resp->kyc;
 }
 
@@ -129,7 +138,8 @@ static long kyc_rows(const test_user *u)
 {
 	char sql[256];
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM user_kyc WHERE user_id = '%s'", u->id);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM user_kyc WHERE user_id = '%s'", u->id);
 	return test_pg_long(w.admin, sql);
 }
 
@@ -140,11 +150,14 @@ static void assert_not_in_clear(const char *number)
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM user_kyc k WHERE k::text LIKE '%%%s%%'"
-		 " OR position(convert_to('%s', 'UTF8') in coalesce(k.id_cipher, ''::bytea)) > 0",
+		 " OR position(convert_to('%s', 'UTF8') in "
+		 "coalesce(k.id_cipher, ''::bytea)) > 0",
 		 number, number);
 	assert_int_equal(test_pg_long(w.admin, sql), 0);
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM user_activity_log l WHERE l::text LIKE '%%%s%%'", number);
+		 "SELECT count(*) FROM user_activity_log l WHERE l::text LIKE "
+		 "'%%%s%%'",
+		 number);
 	assert_int_equal(test_pg_long(w.admin, sql), 0);
 }
 
@@ -153,7 +166,8 @@ static long activity(const test_user *u, const char *event)
 	char sql[256];
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM user_activity_log WHERE user_id = '%s' AND event = '%s'",
+		 "SELECT count(*) FROM user_activity_log WHERE user_id = '%s' "
+		 "AND event = '%s'",
 		 u->id, event);
 	return test_pg_long(w.admin, sql);
 }
@@ -170,26 +184,31 @@ static void identity_pass(void)
 	db_thread_set_conninfo(w.payments_conninfo);
 }
 
-/* --- input ------------------------------------------------------------------- */
+/* --- input -------------------------------------------------------------------
+ */
 
 static void test_kyc_refuses_a_number_that_is_not_11_digits(void **state)
 {
-	static const char *const bad[] = { "1234567890", "123456789012", "1234567890a", "" };
+	static const char *const bad[] = {"1234567890", "123456789012",
+					  "1234567890a", ""};
 	test_user u;
 
 	(void)state;
 	test_identity_user(&w.identity, &u, "input");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(submit(&u, "bvn", bad[i], NULL), ERR_INVALID_ARGUMENT);
+		assert_int_equal(submit(&u, "bvn", bad[i], NULL),
+				 ERR_INVALID_ARGUMENT);
 		assert_string_equal(err_last()->reason, "invalid_id_number");
 	}
-	assert_int_equal(submit(&u, "passport", "12345678901", NULL), ERR_INVALID_ARGUMENT);
+	assert_int_equal(submit(&u, "passport", "12345678901", NULL),
+			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "invalid_id_type");
 	assert_int_equal(kyc_rows(&u), 0);
 	assert_string_equal(get_kyc(&u)->status, "none");
 }
 
-/* --- the demo provider --------------------------------------------------------- */
+/* --- the demo provider
+ * --------------------------------------------------------- */
 
 static void test_kyc_demo_verifies_at_once_and_seals_the_number(void **state)
 {
@@ -213,7 +232,8 @@ static void test_kyc_demo_verifies_at_once_and_seals_the_number(void **state)
 	assert_int_equal(activity(&u, "kyc_verified"), 1);
 	/* A verified account does not switch to another number. */
 	number_ending(number, "124");
-	assert_int_equal(submit(&u, "nin", number, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(submit(&u, "nin", number, NULL),
+			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_already_verified");
 	assert_string_equal(get_kyc(&u)->last3, "123");
 }
@@ -227,9 +247,11 @@ static void test_kyc_demo_refusals_store_nothing(void **state)
 	test_identity_user(&w.identity, &u, "refused");
 	number_ending(refused, "000");
 	number_ending(other, "999");
-	assert_int_equal(submit(&u, "bvn", refused, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(submit(&u, "bvn", refused, NULL),
+			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_rejected");
-	assert_int_equal(submit(&u, "bvn", other, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(submit(&u, "bvn", other, NULL),
+			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_name_mismatch");
 	assert_int_equal(kyc_rows(&u), 0);
 }
@@ -251,7 +273,8 @@ static void test_kyc_number_verified_for_another_user_is_in_use(void **state)
 	assert_int_equal(submit(&a, "bvn", number, NULL), 0);
 }
 
-/* --- Flutterwave: BVN consent, read back by the worker ------------------------- */
+/* --- Flutterwave: BVN consent, read back by the worker
+ * ------------------------- */
 
 static void test_kyc_flutterwave_consent_then_verified(void **state)
 {
@@ -266,7 +289,8 @@ static void test_kyc_flutterwave_consent_then_verified(void **state)
 	number_ending(number, "456");
 	assert_int_equal(submit(&u, "bvn", number, &k), 0);
 	assert_string_equal(k->status, "pending");
-	assert_non_null(strstr(k->consent_url, "https://consent.flutterwave.test/"));
+	assert_non_null(
+		strstr(k->consent_url, "https://consent.flutterwave.test/"));
 	sent = test_fake_flw_last_body("/v3/bvn/verifications");
 	assert_non_null(strstr(sent, number));
 	free(sent);
@@ -275,7 +299,8 @@ static void test_kyc_flutterwave_consent_then_verified(void **state)
 	identity_pass();
 	assert_string_equal(get_kyc(&u)->status, "pending");
 	/* A 5xx on read-back leaves it pending. */
-	snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
+	snprintf(body, sizeof(body),
+		 "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
 		 strrchr(k->consent_url, '/') + 1);
 	test_fake_flw_control("bvn_consent", body);
 	test_fake_flw_mode("bvn", "fail500", 1);
@@ -299,10 +324,13 @@ static void test_kyc_flutterwave_names_another_person(void **state)
 	test_identity_user(&w.identity, &u, "mismatch");
 	number_ending(number, "654");
 	snprintf(body, sizeof(body),
-		 "{\"bvn\":\"%s\",\"first_name\":\"Chidi\",\"last_name\":\"Okafor\"}", number);
+		 "{\"bvn\":\"%s\",\"first_name\":\"Chidi\",\"last_name\":"
+		 "\"Okafor\"}",
+		 number);
 	test_fake_flw_control("bvn", body);
 	assert_int_equal(submit(&u, "bvn", number, &k), 0);
-	snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
+	snprintf(body, sizeof(body),
+		 "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
 		 strrchr(k->consent_url, '/') + 1);
 	test_fake_flw_control("bvn_consent", body);
 	identity_pass();
@@ -310,9 +338,12 @@ static void test_kyc_flutterwave_names_another_person(void **state)
 	assert_string_equal(k->status, "failed");
 	assert_string_equal(k->reason, "kyc_name_mismatch");
 	/* A failed check keeps no number. */
-	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM user_kyc"
-					       " WHERE status = 'failed' AND id_cipher IS NOT NULL"),
-			 0);
+	assert_int_equal(
+		test_pg_long(
+			w.admin,
+			"SELECT count(*) FROM user_kyc"
+			" WHERE status = 'failed' AND id_cipher IS NOT NULL"),
+		0);
 }
 
 static void test_kyc_flutterwave_5xx_and_timeout_store_nothing(void **state)
@@ -328,20 +359,24 @@ static void test_kyc_flutterwave_5xx_and_timeout_store_nothing(void **state)
 	assert_int_equal(submit(&u, "bvn", number, NULL), ERR_UNAVAILABLE);
 	assert_string_equal(err_last()->reason, "provider_unavailable");
 	test_fake_flw_mode("bvn", "slow:2500", 1);
-	assert_int_equal(submit(&u, "bvn", number, NULL), ERR_DEADLINE_EXCEEDED);
+	assert_int_equal(submit(&u, "bvn", number, NULL),
+			 ERR_DEADLINE_EXCEEDED);
 	assert_int_equal(kyc_rows(&u), 0);
 	/* Flutterwave checks BVNs only. */
-	assert_int_equal(submit(&u, "nin", number, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(submit(&u, "nin", number, NULL),
+			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_type_unsupported");
 }
 
-/* --- key rotation ------------------------------------------------------------------ */
+/* --- key rotation
+ * ------------------------------------------------------------------ */
 
 static void configure_keys(const char *current, const char *old)
 {
 	idn_kyc_deps deps = *idn_kyc_current();
 
-	assert_int_equal(idn_pii_keyring_parse(&deps.keys, current, old, HASH_KEY), 0);
+	assert_int_equal(
+		idn_pii_keyring_parse(&deps.keys, current, old, HASH_KEY), 0);
 	idn_kyc_configure(&deps);
 	idn_pii_keyring_wipe(&deps.keys);
 }
@@ -354,8 +389,8 @@ static const char *read_number(const test_user *u)
 
 	req.user_id = (char *)u->id;
 	req.purpose = "test";
-	assert_int_equal(test_world_call(&w, &w.identity.service, "ReadKycNumber", &req, &resp,
-					 NULL),
+	assert_int_equal(test_world_call(&w, &w.identity.service,
+					 "ReadKycNumber", &req, &resp, NULL),
 			 0);
 	return resp->id_number;
 }
@@ -376,34 +411,44 @@ static void test_kyc_rotation_reseals_under_the_new_key(void **state)
 	configure_keys(NEW_KEY, PII_KEY);
 	assert_string_equal(read_number(&u), number);
 	assert_int_equal(db_connect(&c, w.identity.conninfo), 0);
-	assert_int_equal(idn_pii_rotate(c, &idn_kyc_current()->keys, &resealed), 0);
+	assert_int_equal(idn_pii_rotate(c, &idn_kyc_current()->keys, &resealed),
+			 0);
 	assert_true(resealed >= 1);
-	snprintf(sql, sizeof(sql), "SELECT key_id FROM user_kyc WHERE user_id = '%s'", u.id);
+	snprintf(sql, sizeof(sql),
+		 "SELECT key_id FROM user_kyc WHERE user_id = '%s'", u.id);
 	kid = test_pg_value(w.admin, sql);
 	assert_string_equal(kid, "k2");
 	free(kid);
-	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM user_kyc"
-					       " WHERE key_id IS NOT NULL AND key_id <> 'k2'"),
-			 0);
+	assert_int_equal(
+		test_pg_long(w.admin,
+			     "SELECT count(*) FROM user_kyc"
+			     " WHERE key_id IS NOT NULL AND key_id <> 'k2'"),
+		0);
 	/* Without the old key every number still opens. */
 	configure_keys(NEW_KEY, "");
 	assert_string_equal(read_number(&u), number);
-	assert_int_equal(idn_pii_rotate(c, &idn_kyc_current()->keys, &resealed), 0);
+	assert_int_equal(idn_pii_rotate(c, &idn_kyc_current()->keys, &resealed),
+			 0);
 	assert_int_equal(resealed, 0);
 	db_close(c);
 	assert_int_equal(activity(&u, "kyc_number_read"), 2);
 	configure_keys(PII_KEY, NEW_KEY);
 }
 
-/* --- live accounts ---------------------------------------------------------------- */
+/* --- live accounts
+ * ---------------------------------------------------------------- */
 
-static Kolo__Payments__V1__Account *get_account(const char *group_id, const test_user *as)
+static Kolo__Payments__V1__Account *get_account(const char *group_id,
+						const test_user *as)
 {
-	Kolo__Payments__V1__GetAccountRequest req = KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
+	Kolo__Payments__V1__GetAccountRequest req =
+		KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
 	Kolo__Payments__V1__GetAccountResponse *resp = NULL;
 
 	req.group_id = (char *)group_id;
-	assert_int_equal(test_world_call(&w, &w.payments, "GetAccount", &req, &resp, as), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.payments, "GetAccount", &req, &resp, as),
+		0);
 	return resp->account;
 }
 
@@ -422,7 +467,8 @@ static void test_live_account_waits_for_kyc_then_opens_by_itself(void **state)
 	a = get_account(group, &owner);
 	assert_int_equal(a->status, NEEDS_KYC);
 	assert_string_equal(a->reason, "kyc_required");
-	assert_int_equal(test_fake_flw_requests("/v3/virtual-account-numbers"), 0);
+	assert_int_equal(test_fake_flw_requests("/v3/virtual-account-numbers"),
+			 0);
 
 	number_ending(number, "246");
 	assert_int_equal(submit(&owner, "bvn", number, &k), 0);
@@ -431,12 +477,14 @@ static void test_live_account_waits_for_kyc_then_opens_by_itself(void **state)
 	assert_int_equal(a->status, NEEDS_KYC);
 	assert_string_equal(a->reason, "kyc_pending");
 
-	snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
+	snprintf(body, sizeof(body),
+		 "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
 		 strrchr(k->consent_url, '/') + 1);
 	test_fake_flw_control("bvn_consent", body);
 	identity_pass();
 	pay_worker_pass(); /* by itself: nobody asks for the account */
-	assert_int_equal(test_fake_flw_requests("/v3/virtual-account-numbers"), 1);
+	assert_int_equal(test_fake_flw_requests("/v3/virtual-account-numbers"),
+			 1);
 	sent = test_fake_flw_last_body("/v3/virtual-account-numbers");
 	assert_non_null(strstr(sent, number));
 	free(sent);
@@ -446,7 +494,8 @@ static void test_live_account_waits_for_kyc_then_opens_by_itself(void **state)
 	assert_int_equal(activity(&owner, "kyc_number_read"), 1);
 	assert_int_equal(activity(&owner, "kyc_number_erased"), 1);
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM user_kyc WHERE user_id = '%s' AND status = 'verified'"
+		 "SELECT count(*) FROM user_kyc WHERE user_id = '%s' AND "
+		 "status = 'verified'"
 		 " AND id_cipher IS NULL AND erased_at IS NOT NULL",
 		 owner.id);
 	assert_int_equal(test_pg_long(w.admin, sql), 1);
@@ -467,16 +516,30 @@ static void test_demo_accounts_open_without_kyc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_kyc_refuses_a_number_that_is_not_11_digits, reset),
-		cmocka_unit_test_setup(test_kyc_demo_verifies_at_once_and_seals_the_number, reset),
-		cmocka_unit_test_setup(test_kyc_demo_refusals_store_nothing, reset),
-		cmocka_unit_test_setup(test_kyc_number_verified_for_another_user_is_in_use, reset),
-		cmocka_unit_test_setup(test_kyc_flutterwave_consent_then_verified, reset),
-		cmocka_unit_test_setup(test_kyc_flutterwave_names_another_person, reset),
-		cmocka_unit_test_setup(test_kyc_flutterwave_5xx_and_timeout_store_nothing, reset),
-		cmocka_unit_test_setup(test_kyc_rotation_reseals_under_the_new_key, reset),
-		cmocka_unit_test_setup(test_live_account_waits_for_kyc_then_opens_by_itself, reset),
-		cmocka_unit_test_setup(test_demo_accounts_open_without_kyc, reset),
+		cmocka_unit_test_setup(
+			test_kyc_refuses_a_number_that_is_not_11_digits, reset),
+		cmocka_unit_test_setup(
+			test_kyc_demo_verifies_at_once_and_seals_the_number,
+			reset),
+		cmocka_unit_test_setup(test_kyc_demo_refusals_store_nothing,
+				       reset),
+		cmocka_unit_test_setup(
+			test_kyc_number_verified_for_another_user_is_in_use,
+			reset),
+		cmocka_unit_test_setup(
+			test_kyc_flutterwave_consent_then_verified, reset),
+		cmocka_unit_test_setup(
+			test_kyc_flutterwave_names_another_person, reset),
+		cmocka_unit_test_setup(
+			test_kyc_flutterwave_5xx_and_timeout_store_nothing,
+			reset),
+		cmocka_unit_test_setup(
+			test_kyc_rotation_reseals_under_the_new_key, reset),
+		cmocka_unit_test_setup(
+			test_live_account_waits_for_kyc_then_opens_by_itself,
+			reset),
+		cmocka_unit_test_setup(test_demo_accounts_open_without_kyc,
+				       reset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
