@@ -12,6 +12,15 @@
  *       beneficiary).
  *   POST /v3/transfers
  *       the transfer with the request's reference, SUCCESSFUL at once.
+ * With a third argument "paystack" it answers Paystack's calls instead:
+ *   GET /transaction/verify/b{ACCOUNT}-{...}
+ *       a successful NGN 10000-kobo charge into dedicated account ACCOUNT
+ *       with that reference, so any such reference verifies.
+ *   POST /customer, GET /customer/{code}, POST /dedicated_account
+ *       a customer without an account, then a new number at Wema Bank.
+ *   GET /bank/resolve   "Tunde Bakare".
+ *   POST /transferrecipient, POST /transfer, GET /transfer/verify/{ref}
+ *       a recipient; the transfer with the request's reference, "success".
  * Anything else is 404. Nothing is remembered between requests.
  * libmicrohttpd thread pool, loopback only; stops on SIGTERM/SIGINT. Not a
  * test double for behaviour: tests use
@@ -39,6 +48,7 @@ typedef struct upload {
 } upload;
 
 static atomic_long serial = 1000;
+static int paystack; /* answer Paystack's calls (argv[3]) */
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
 {
@@ -136,6 +146,82 @@ static enum MHD_Result post(struct MHD_Connection *c, const char *url, const cha
 	return not_here(c);
 }
 
+/* --- Paystack ------------------------------------------------------------ */
+
+#define PSK_VERIFY "/transaction/verify/b"
+
+static enum MHD_Result psk_get(struct MHD_Connection *c, const char *url)
+{
+	char body[768];
+	const char *ref, *dash;
+	long n = atomic_fetch_add(&serial, 1);
+
+	if (strncmp(url, PSK_VERIFY, strlen(PSK_VERIFY)) == 0) {
+		ref = url + strlen("/transaction/verify/");
+		dash = strchr(ref, '-');
+		if (!dash || dash - ref < 2 || strlen(ref) > 100)
+			return reply(c, 400, "{\"status\":false,\"message\":\"Transaction reference not found\"}");
+		snprintf(body, sizeof(body),
+			 "{\"status\":true,\"message\":\"Verification successful\",\"data\":{"
+			 "\"id\":%ld,\"status\":\"success\",\"reference\":\"%s\",\"amount\":10000,"
+			 "\"currency\":\"NGN\",\"fees\":0,\"channel\":\"dedicated_nuban\","
+			 "\"authorization\":{\"channel\":\"dedicated_nuban\","
+			 "\"receiver_bank_account_number\":\"%.*s\"}}}",
+			 n, ref, (int)(dash - ref - 1), ref + 1);
+		return reply(c, 200, body);
+	}
+	if (strncmp(url, "/customer/", 10) == 0) {
+		snprintf(body, sizeof(body),
+			 "{\"status\":true,\"message\":\"Customer retrieved\",\"data\":{"
+			 "\"customer_code\":\"%.64s\",\"dedicated_account\":null}}", url + 10);
+		return reply(c, 200, body);
+	}
+	if (strncmp(url, "/bank/resolve", 13) == 0)
+		return reply(c, 200, "{\"status\":true,\"message\":\"Account number resolved\","
+				     "\"data\":{\"account_name\":\"Tunde Bakare\"}}");
+	if (strncmp(url, "/transfer/verify/", 17) == 0 && strlen(url) < 100) {
+		snprintf(body, sizeof(body),
+			 "{\"status\":true,\"message\":\"Transfer retrieved\",\"data\":{"
+			 "\"reference\":\"%s\",\"status\":\"success\",\"transfer_code\":"
+			 "\"TRF_bench%ld\"}}", url + 17, n);
+		return reply(c, 200, body);
+	}
+	return not_here(c);
+}
+
+static enum MHD_Result psk_post(struct MHD_Connection *c, const char *url, const char *in)
+{
+	char body[768], value[FIELD_MAX];
+	long n = atomic_fetch_add(&serial, 1);
+
+	if (strcmp(url, "/customer") == 0) {
+		snprintf(body, sizeof(body),
+			 "{\"status\":true,\"message\":\"Customer created\",\"data\":{"
+			 "\"customer_code\":\"CUS_bench%ld\"}}", n);
+		return reply(c, 200, body);
+	}
+	if (strcmp(url, "/dedicated_account") == 0) {
+		snprintf(body, sizeof(body),
+			 "{\"status\":true,\"message\":\"NUBAN successfully created\",\"data\":{"
+			 "\"account_number\":\"66%08ld\",\"bank\":{\"name\":\"Wema Bank\"}}}",
+			 n % 100000000);
+		return reply(c, 200, body);
+	}
+	if (strcmp(url, "/transferrecipient") == 0)
+		return reply(c, 200, "{\"status\":true,\"message\":\"Recipient created\","
+				     "\"data\":{\"recipient_code\":\"RCP_bench\"}}");
+	if (strcmp(url, "/transfer") == 0) {
+		if (field(in, "reference", value, sizeof(value)) < 0)
+			return reply(c, 400, "{\"status\":false,\"message\":\"reference is required\"}");
+		snprintf(body, sizeof(body),
+			 "{\"status\":true,\"message\":\"Transfer has been queued\",\"data\":{"
+			 "\"reference\":\"%s\",\"status\":\"success\",\"transfer_code\":"
+			 "\"TRF_bench%ld\"}}", value, n);
+		return reply(c, 200, body);
+	}
+	return not_here(c);
+}
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *data,
 			      size_t *data_size, void **con_cls)
@@ -145,7 +231,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	(void)cls;
 	(void)version;
 	if (strcmp(method, "GET") == 0)
-		return verify(c, url);
+		return paystack ? psk_get(c, url) : verify(c, url);
 	if (strcmp(method, "POST") != 0)
 		return not_here(c);
 	if (!u) { /* the headers: gather the body next */
@@ -168,7 +254,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	if (u->too_large)
 		return reply(c, 413, "{\"status\":\"error\",\"message\":\"too large\",\"data\":null}");
 	u->data[u->len] = '\0';
-	return post(c, url, u->data);
+	return paystack ? psk_post(c, url, u->data) : post(c, url, u->data);
 }
 
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -188,10 +274,11 @@ int main(int argc, char **argv)
 	sigset_t signals;
 	int sig = 0;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: fake_flw PORT THREADS\n");
+	if (argc != 3 && !(argc == 4 && strcmp(argv[3], "paystack") == 0)) {
+		fprintf(stderr, "usage: fake_flw PORT THREADS [paystack]\n");
 		return 2;
 	}
+	paystack = argc == 4;
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGINT);

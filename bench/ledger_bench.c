@@ -27,6 +27,7 @@
 #include "config/cfg.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "load.h"
+#include "money/money.h"
 #include "rpc/rpc.h"
 
 #define BENCH_MAX_GROUPS 1024
@@ -189,7 +190,7 @@ static int bench_fund(const char *amount_text)
 {
 	mem_arena *arena = mem_arena_new(0);
 	int64_t amount = 0;
-	int rc = cfg_parse_int(&amount, amount_text, 1, 2147483647);
+	int rc = cfg_parse_int(&amount, amount_text, 1, MONEY_MAX_KOBO);
 
 	if (rc == 0)
 		rc = bench_post(&targets[0], KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT,

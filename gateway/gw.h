@@ -99,6 +99,9 @@ typedef struct gw_rpc_spec {
 	const char *query_fields; /* comma list "param=field" of query names
 				   * that differ from their field */
 	int internal;		 /* call with the service token */
+	int anonymous;		 /* needs no user's token (sign-up, login,
+				  * refresh, logout); any other non-internal
+				  * route without one is 401 missing_token */
 	const char *proposal;	 /* reply field that, when set, is the answer
 				  * instead, 202: the change was only proposed
 				  * (DESIGN §12) */
@@ -159,6 +162,9 @@ KOLO_MUST_CHECK int gw_upstreams_open(int64_t timeout_ms, const char *internal_t
 void gw_upstreams_close(void);
 /* The descriptor of a service. */
 const ProtobufCServiceDescriptor *gw_upstream_descriptor(gw_upstream up);
+/* 1 when req carries a user's token gw_call() forwards (a clean
+ * "Bearer ..." Authorization). */
+int gw_has_user_token(const gw_request *req);
 /* Calls rpc on up for req's caller (authorization, client IP, user agent
  * and request id forwarded; the gateway's caller name and token always;
  * internal: without the user's token, as a service call). The reply

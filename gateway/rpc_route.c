@@ -195,6 +195,13 @@ void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
 	ProtobufCMessage *in = NULL, *out = NULL;
 	json_t *body;
 
+	/* A user route without a user's token is refused here: upstream it
+	 * would be a call with the gateway's own credential alone, which the
+	 * caller table lets read any group for the public pages. */
+	if (!spec->internal && !spec->anonymous && !gw_has_user_token(req)) {
+		gw_reply_error(resp, 401, "missing_token", "an access token is required");
+		return;
+	}
 	if (gw_build_request(&in, spec, req) < 0 ||
 	    gw_call(req, spec->service, spec->rpc, in, &out, spec->internal) < 0) {
 		gw_reply_err_last(resp);

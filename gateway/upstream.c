@@ -85,15 +85,19 @@ const char *gw_upstream_name(gw_upstream up)
  * internal call (public pages, webhooks) speaks for nobody: it carries the
  * gateway's credential alone, which the caller table allows only the
  * reads of public pages and HandleWebhook. */
+int gw_has_user_token(const gw_request *req)
+{
+	return req->authorization && strncmp(req->authorization, "Bearer ", 7) == 0 &&
+	       text_is_clean(req->authorization);
+}
+
 static size_t gw_call_metadata(rpc_metadata *md, gw_request *req, int internal)
 {
 	size_t n = 0;
 
 	/* An internal call speaks for no user: the caller's own token would
 	 * make the services check that user. */
-	if (!internal && req->authorization &&
-	    strncmp(req->authorization, "Bearer ", 7) == 0 &&
-	    text_is_clean(req->authorization))
+	if (!internal && gw_has_user_token(req))
 		md[n++] = (rpc_metadata){ "authorization", req->authorization };
 	/* Always who we are: the services trust the forwarded address and
 	 * agent below only from the gateway's own token. */

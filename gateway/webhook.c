@@ -1,6 +1,7 @@
-/* POST /v1/webhooks/flutterwave: the raw body and the signature headers go
- * to payments.HandleWebhook untouched (payments verifies and stores), from
- * the allowed addresses only (KOLO_WEBHOOK_ALLOWED_IPS). */
+/* POST /v1/webhooks/flutterwave and /v1/webhooks/paystack: the raw body and
+ * the signature headers go to payments.HandleWebhook untouched (payments
+ * verifies and stores), with the provider the route names, from the
+ * allowed addresses only (KOLO_WEBHOOK_ALLOWED_IPS). */
 #include "gw.h"
 
 #include <microhttpd.h>
@@ -10,6 +11,7 @@
 
 static const char *const gw_webhook_headers[] = { "verif-hash",
 						  "flutterwave-signature",
+						  "x-paystack-signature",
 						  "content-type" };
 #define GW_N_WEBHOOK_HEADERS (sizeof(gw_webhook_headers) / sizeof(gw_webhook_headers[0]))
 
@@ -36,14 +38,14 @@ void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp)
 	Kolo__Payments__V1__Header *headers[GW_N_WEBHOOK_HEADERS];
 	Kolo__Payments__V1__Header storage[GW_N_WEBHOOK_HEADERS];
 
-	(void)route;
 	if (!gw_addrlist_allows(&gw_webhook_allowed, req->client_ip)) {
 		gw_metrics_webhook_refused(GW_WEBHOOK_ADDRESS_NOT_ALLOWED);
 		gw_reply_error(resp, 403, "address_not_allowed",
 			       "webhooks are accepted only from the provider's addresses");
 		return;
 	}
-	in.provider = "flutterwave";
+	/* The provider is the route's last segment (/v1/webhooks/<provider>). */
+	in.provider = (char *)strrchr(route->pattern, '/') + 1;
 	in.raw_body.data = (uint8_t *)req->body;
 	in.raw_body.len = req->body_len;
 	in.headers = headers;

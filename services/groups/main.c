@@ -6,6 +6,7 @@
 #include "config/cfg.h"
 #include "groups_service.h"
 #include "proposals.h"
+#include "svc/sessions.h"
 #include "svc/svc.h"
 
 static rpc_channel *identity_channel, *payments_channel;
@@ -57,7 +58,10 @@ static int grp_limits_start(void)
 
 static int grp_start(void)
 {
-	if (grp_limits_start() < 0 || grp_governance_start() < 0)
+	svc_sessions_config sessions;
+
+	if (grp_limits_start() < 0 || svc_sessions_config_load(&sessions) < 0 ||
+	    grp_governance_start() < 0)
 		return -1;
 	if (svc_channel_open(&identity_channel,
 			     grp_env("KOLO_IDENTITY_ADDR", "127.0.0.1:7101"),
@@ -67,12 +71,15 @@ static int grp_start(void)
 			     &kolo__payments__v1__payments_service__descriptor) < 0)
 		return -1;
 	grp_use_channels(identity_channel, payments_channel);
-	return 0;
+	/* Money and membership acts follow identity's ended sessions
+	 * (RPC_AUTH_LIVE). */
+	return svc_sessions_start(identity_channel, &sessions);
 }
 
 static void grp_stop(void)
 {
 	grp_worker_stop();
+	svc_sessions_stop();
 	rpc_channel_close(identity_channel);
 	rpc_channel_close(payments_channel);
 }

@@ -1,31 +1,35 @@
-/* Every GroupsService RPC with its handler and who may call it. */
+/* Every GroupsService RPC with its handler and who may call it.
+ * RPC_AUTH_LIVE: money and membership acts, refused to a token whose
+ * session ended (the process's follower of identity, svc/sessions.h). */
 #include "groups_service.h"
 
 #include "handlers.h"
+#include "svc/sessions.h"
 #include "kolo/groups/v1/groups.pb-c.h"
 
 static const rpc_method grp_methods[] = {
-	{ "CreateGroup", grp_rpc_create_group, RPC_AUTH_USER },
+	{ "CreateGroup", grp_rpc_create_group, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "GetGroup", grp_rpc_get_group, RPC_AUTH_USER },
 	{ "ListMyGroups", grp_rpc_list_my_groups, RPC_AUTH_USER },
-	{ "UpdateGroup", grp_rpc_update_group, RPC_AUTH_USER },
-	{ "AddMember", grp_rpc_add_member, RPC_AUTH_USER },
-	{ "UpdateMemberRole", grp_rpc_update_member_role, RPC_AUTH_USER },
-	{ "RemoveMember", grp_rpc_remove_member, RPC_AUTH_USER },
+	{ "UpdateGroup", grp_rpc_update_group, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "AddMember", grp_rpc_add_member, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "UpdateMemberRole", grp_rpc_update_member_role, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "RemoveMember", grp_rpc_remove_member, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "ListMembers", grp_rpc_list_members, RPC_AUTH_USER },
 	{ "GetMembership", grp_rpc_get_membership, RPC_AUTH_INTERNAL },
-	{ "RotatePublicToken", grp_rpc_rotate_public_token, RPC_AUTH_USER },
-	{ "RevokePublicToken", grp_rpc_revoke_public_token, RPC_AUTH_USER },
+	{ "RotatePublicToken", grp_rpc_rotate_public_token, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "RevokePublicToken", grp_rpc_revoke_public_token, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "ResolvePublicToken", grp_rpc_resolve_public_token, RPC_AUTH_INTERNAL },
 	{ "ListProposals", grp_rpc_list_proposals, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "GetProposal", grp_rpc_get_proposal, RPC_AUTH_USER },
-	{ "ApproveProposal", grp_rpc_approve_proposal, RPC_AUTH_USER },
-	{ "ObjectProposal", grp_rpc_object_proposal, RPC_AUTH_USER },
-	{ "CancelProposal", grp_rpc_cancel_proposal, RPC_AUTH_USER },
+	{ "ApproveProposal", grp_rpc_approve_proposal, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "ObjectProposal", grp_rpc_object_proposal, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "CancelProposal", grp_rpc_cancel_proposal, RPC_AUTH_USER | RPC_AUTH_LIVE },
 };
 
 const rpc_service grp_rpc_service = {
 	.descriptor = &kolo__groups__v1__groups_service__descriptor,
 	.methods = grp_methods,
 	.n_methods = sizeof(grp_methods) / sizeof(grp_methods[0]),
+	.session_check = svc_sessions_check,
 };

@@ -34,6 +34,11 @@ IDN_HANDLER(release_kyc_number);
 KOLO_MUST_CHECK int idn_kyc_worker_start(void);
 void idn_kyc_worker_stop(void);
 void idn_kyc_worker_pass(void);
+IDN_HANDLER(list_session_revocations);
+
+/* The rpc_session_check of identity's RPC_AUTH_LIVE methods: asks
+ * identity's own table, so a logout takes effect at once. */
+int idn_session_check(const auth_claims *claims);
 
 #endif
 

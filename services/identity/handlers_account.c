@@ -231,6 +231,9 @@ static int idn_refresh_revoked(db_conn *c, idn_refresh_tx *t)
 	}
 	t->outcome = IDN_REFRESH_REUSE;
 	rc = idn_store_revoke_all(c, t->old.user_id, &revoked);
+	if (rc == 0)
+		rc = idn_store_end_sessions_of(c, t->old.user_id, idn_now_us(),
+					       idn_session_window_us());
 	if (rc < 0)
 		return rc;
 	return idn_store_log(c, t->old.user_id, "refresh_token_reuse",
@@ -346,6 +349,12 @@ static int idn_logout_body(db_conn *c, void *arg)
 	else if (!token.revoked)
 		rc = idn_store_revoke_refresh(c, token.id, token.user_id,
 					      &t->revoked);
+	if (rc == 0 && t->all_devices)
+		rc = idn_store_end_sessions_of(c, token.user_id, idn_now_us(),
+					       idn_session_window_us());
+	else if (rc == 0 && t->revoked)
+		rc = idn_store_end_session(c, token.id, token.user_id,
+					   idn_now_us(), idn_session_window_us());
 	if (rc < 0)
 		return rc;
 	return idn_store_log(c, token.user_id, "logout", t->client.ip,
@@ -494,6 +503,10 @@ static int idn_revoke_body(db_conn *c, void *arg)
 					  &t->revoked);
 
 	if (rc < 0 || t->revoked == 0)
+		return rc;
+	rc = idn_store_end_session(c, t->session_id, t->user_id, idn_now_us(),
+				   idn_session_window_us());
+	if (rc < 0)
 		return rc;
 	return idn_store_log(c, t->user_id, "session_revoked", t->client.ip,
 			     t->client.device);

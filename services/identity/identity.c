@@ -176,3 +176,8 @@ int idn_issue_access(char **out, mem_arena *arena, const char *user_id,
 	free(token);
 	return *out ? 0 : err_oom();
 }
+
+int64_t idn_session_window_us(void)
+{
+	return (idn_cfg.access_ttl_s + IDN_SESSION_MARGIN_S) * 1000000;
+}

@@ -88,4 +88,13 @@ KOLO_MUST_CHECK int idn_issue_access(char **out, mem_arena *arena,
 				     const char *user_id,
 				     const char *session_id, int64_t now);
 
+/* Time allowed between a session row's creation and its access token's
+ * iat (the rest of the call), and for clock skew. */
+#define IDN_SESSION_MARGIN_S 120
+
+/* How long after a session row (a refresh token) was made an access token
+ * naming it may still be valid, in microseconds: the access token lifetime
+ * plus IDN_SESSION_MARGIN_S. A revocation of the row matters that long. */
+int64_t idn_session_window_us(void);
+
 #endif

@@ -408,3 +408,126 @@ int idn_store_set_pin(db_conn *c, const char *user_id, const char *pin_hash,
 		      " WHERE user_id = $1::uuid",
 		      3, params);
 }
+
+/* The advisory lock every writer of session_revocation holds from before
+ * it draws a seq to its commit (migration 0018). */
+#define IDN_REVOCATION_LOCK "180007"
+
+/* Takes the revocation lock and, while it is held (so no other sweep
+ * runs), sweeps a few revocations that expired long ago. */
+static int idn_revocation_lock(db_conn *c, int64_t now)
+{
+	char now_text[DB_I64_TEXT];
+	const char *param = db_i64(now_text, now);
+	int rc = db_run(c, "SELECT pg_advisory_xact_lock(" IDN_REVOCATION_LOCK ")",
+			0, NULL);
+
+	if (rc < 0)
+		return rc;
+	return db_run(c,
+		      "DELETE FROM session_revocation WHERE seq IN (SELECT seq"
+		      " FROM session_revocation WHERE valid_until < "
+		      DB_FROM_US("$1") " - interval '1 hour'"
+		      " ORDER BY valid_until LIMIT 64)",
+		      1, &param);
+}
+
+int idn_store_end_session(db_conn *c, const char *id, const char *user_id,
+			  int64_t now, int64_t window_us)
+{
+	char now_text[DB_I64_TEXT], window[DB_I64_TEXT];
+	const char *params[] = { id, user_id, db_i64(now_text, now),
+				 db_i64(window, window_us) };
+	int rc = idn_revocation_lock(c, now);
+
+	if (rc < 0)
+		return rc;
+	/* Earlier rows are older: the walk stops at the first one whose
+	 * tokens have all expired. */
+	return db_run(c,
+		      "WITH RECURSIVE chain (id, created_at) AS ("
+		      " SELECT id, created_at FROM refresh_tokens"
+		      " WHERE id = $1::uuid AND user_id = $2::uuid"
+		      " UNION ALL"
+		      " SELECT p.id, p.created_at FROM refresh_tokens p"
+		      " JOIN chain ON p.replaced_by = chain.id"
+		      " WHERE p.created_at > " DB_FROM_US("$3")
+		      " - $4::bigint * interval '1 microsecond')"
+		      " INSERT INTO session_revocation (session_id, user_id, valid_until)"
+		      " SELECT id, $2::uuid,"
+		      " created_at + $4::bigint * interval '1 microsecond' FROM chain"
+		      " WHERE created_at > " DB_FROM_US("$3")
+		      " - $4::bigint * interval '1 microsecond'"
+		      " ON CONFLICT (session_id) DO NOTHING",
+		      4, params);
+}
+
+int idn_store_end_sessions_of(db_conn *c, const char *user_id, int64_t now,
+			      int64_t window_us)
+{
+	char now_text[DB_I64_TEXT], window[DB_I64_TEXT];
+	const char *params[] = { user_id, db_i64(now_text, now),
+				 db_i64(window, window_us) };
+	int rc = idn_revocation_lock(c, now);
+
+	if (rc < 0)
+		return rc;
+	return db_run(c,
+		      "INSERT INTO session_revocation (session_id, user_id, valid_until)"
+		      " SELECT id, user_id,"
+		      " created_at + $3::bigint * interval '1 microsecond'"
+		      " FROM refresh_tokens WHERE user_id = $1::uuid"
+		      " AND created_at > " DB_FROM_US("$2")
+		      " - $3::bigint * interval '1 microsecond'"
+		      " ON CONFLICT (session_id) DO NOTHING",
+		      3, params);
+}
+
+int idn_store_session_ended(db_conn *c, const char *session_id, int *ended)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT EXISTS (SELECT 1 FROM session_revocation"
+			 " WHERE session_id = $1::uuid)",
+			 1, &session_id);
+
+	if (rc == 0)
+		*ended = db_bool(res, 0, 0);
+	PQclear(res);
+	return rc;
+}
+
+int idn_store_revocations(db_conn *c, mem_arena *a, int64_t after, int64_t now,
+			  int limit, idn_revocation **out, int *n, int64_t *head)
+{
+	char after_text[DB_I64_TEXT], now_text[DB_I64_TEXT], limit_text[DB_I64_TEXT];
+	const char *params[] = { db_i64(after_text, after), db_i64(now_text, now),
+				 db_i64(limit_text, limit + 1) };
+	PGresult *res = NULL;
+	idn_revocation *rows;
+	int rc = db_exec(
+		c, &res,
+		"SELECT h.head, r.seq, r.session_id, " DB_RFC3339("r.valid_until")
+		" FROM (SELECT COALESCE(max(seq), 0) AS head FROM session_revocation) h"
+		" LEFT JOIN LATERAL (SELECT seq, session_id, valid_until"
+		" FROM session_revocation WHERE seq > $1::bigint"
+		" AND valid_until > " DB_FROM_US("$2")
+		" ORDER BY seq LIMIT $3::int) r ON true ORDER BY r.seq",
+		3, params);
+
+	if (rc < 0)
+		return rc;
+	*head = db_int64(res, 0, 0);
+	*n = PQgetisnull(res, 0, 1) ? 0 : PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
+	for (int i = 0; rows && i < *n; i++) {
+		rows[i].seq = db_int64(res, i, 1);
+		rows[i].session_id = db_text(a, res, i, 2);
+		rows[i].valid_until = db_text(a, res, i, 3);
+		if (!rows[i].session_id || !rows[i].valid_until)
+			rows = NULL;
+	}
+	PQclear(res);
+	*out = rows;
+	return rows ? 0 : err_oom();
+}

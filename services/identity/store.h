@@ -89,6 +89,38 @@ KOLO_MUST_CHECK int idn_store_revoke_refresh(db_conn *c, const char *id,
 					     const char *user_id, int *count);
 KOLO_MUST_CHECK int idn_store_revoke_all(db_conn *c, const char *user_id,
 					 int *count);
+/* Ended sessions (session_revocation), for refusing their access tokens.
+ * end_session records that the session whose newest row is id (of
+ * user_id) ended: that row and the earlier rows of its chain (found
+ * through replaced_by) whose tokens may still be valid at now, i.e. made
+ * after now - window_us, each valid until its creation + window_us.
+ * end_sessions_of does the same for every row of user_id. Both take the
+ * revocation lock first (so revocations are numbered in commit order, see
+ * migration 0018), hold it to the commit, and sweep a few long-expired
+ * revocations. Run them inside the transaction that revokes the rows. */
+KOLO_MUST_CHECK int idn_store_end_session(db_conn *c, const char *id,
+					  const char *user_id, int64_t now,
+					  int64_t window_us);
+KOLO_MUST_CHECK int idn_store_end_sessions_of(db_conn *c, const char *user_id,
+					      int64_t now, int64_t window_us);
+/* *ended = 1 when session_id has ended, else 0. */
+KOLO_MUST_CHECK int idn_store_session_ended(db_conn *c, const char *session_id,
+					    int *ended);
+
+typedef struct idn_revocation {
+	int64_t seq;
+	char *session_id;
+	char *valid_until;
+} idn_revocation;
+
+/* Revocations after seq `after` still valid at now, oldest first: at most
+ * limit + 1 (so the caller knows whether more follow). *head is the
+ * highest seq written so far (0 when none), read in the same snapshot. */
+KOLO_MUST_CHECK int idn_store_revocations(db_conn *c, mem_arena *a,
+					  int64_t after, int64_t now, int limit,
+					  idn_revocation **out, int *n,
+					  int64_t *head);
+
 /* Live sessions of a user, newest first, after (key, id) when given;
  * at most limit + 1 rows so the caller knows whether a page follows. */
 KOLO_MUST_CHECK int idn_store_sessions(db_conn *c, mem_arena *a,

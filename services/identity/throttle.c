@@ -1,12 +1,12 @@
 #include "throttle.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/cfg.h"
 #include "err/err.h"
+#include "text/text.h"
 
 #define IDN_US_PER_S 1000000
 #define IDN_LIMIT_WINDOW_MAX_S (7 * IDN_DAY_S)
@@ -92,24 +92,7 @@ int idn_pin_locks_parse(int64_t out[IDN_PIN_LOCK_LEVELS], const char *text)
 
 void idn_addr_key(char out[IDN_ADDR_KEY_MAX], const char *addr)
 {
-	unsigned char a6[16];
-	char text[INET6_ADDRSTRLEN];
-	static const unsigned char v4_mapped[12] = { 0, 0, 0, 0, 0, 0,
-						     0, 0, 0, 0, 0xff, 0xff };
-
-	if (inet_pton(AF_INET6, addr, a6) != 1) {
-		snprintf(out, IDN_ADDR_KEY_MAX, "%s", addr);
-		return;
-	}
-	if (memcmp(a6, v4_mapped, sizeof(v4_mapped)) == 0 &&
-	    inet_ntop(AF_INET, a6 + 12, text, sizeof(text))) {
-		snprintf(out, IDN_ADDR_KEY_MAX, "%s", text);
-		return;
-	}
-	memset(a6 + 8, 0, 8);
-	if (!inet_ntop(AF_INET6, a6, text, sizeof(text)))
-		text[0] = '\0';
-	snprintf(out, IDN_ADDR_KEY_MAX, "%s/64", text);
+	text_addr_key(out, addr);
 }
 
 /* Whole seconds from now until at, rounded up (at > now). */

@@ -15,6 +15,8 @@
 
 #include <stdint.h>
 
+#include "text/text.h"
+
 /* What a throttle counts, and by what key. */
 typedef enum {
 	IDN_LIMIT_LOGIN_ACCOUNT,     /* wrong passwords per email */
@@ -56,10 +58,9 @@ int idn_limit_parse(idn_limit *out, const char *text);
  * decreasing; ERR_INVALID_ARGUMENT. */
 int idn_pin_locks_parse(int64_t out[IDN_PIN_LOCK_LEVELS], const char *text);
 
-/* The key an address is limited by: an IPv6 address by its /64 (one
- * subscriber's block), an IPv4-mapped one as IPv4, anything else as is
- * (cut to fit). */
-#define IDN_ADDR_KEY_MAX 64
+/* The key an address is limited by: text_addr_key() (an IPv6 address by
+ * its /64, an IPv4-mapped one as IPv4). */
+#define IDN_ADDR_KEY_MAX TEXT_ADDR_KEY_MAX
 void idn_addr_key(char out[IDN_ADDR_KEY_MAX], const char *addr);
 
 /* One throttle row. Times are Unix microseconds, 0 for none. */

@@ -397,11 +397,9 @@ LDG_HANDLER(place_hold)
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_store_hold(c, rpc_ctx_arena(ctx), in->reference, &h, &existed);
-	if (rc == 0)
 		rc = ldg_busy(ldg_store_place_hold(c, rpc_ctx_arena(ctx), in->group_id,
 						   in->amount_kobo, in->reference, in->expires_at,
-						   ldg_hold_wait_ms(ctx), &h, &found));
+						   ldg_hold_wait_ms(ctx), &h, &found, &existed));
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_group", "no such group");
 	if (rc < 0)

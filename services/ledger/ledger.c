@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "money/money.h"
 #include "text/text.h"
 
 const char *ldg_type_text(ldg_type t)
@@ -39,8 +40,18 @@ static int ldg_ref_ok(const char *s, size_t max)
 	return 1;
 }
 
+int64_t ldg_amount_max(const ldg_entry_spec *spec)
+{
+	/* A payout's entries (its debit or capture, its reversal) follow a
+	 * withdrawal the bound in force already admitted: lowering
+	 * KOLO_MAX_AMOUNT_KOBO since must not strand that money. */
+	return strcmp(spec->source, "payout") == 0 ? MONEY_MAX_KOBO : money_max_kobo();
+}
+
 int ldg_spec_check(ldg_entry_spec *spec)
 {
+	int rc;
+
 	if (!spec->currency[0])
 		spec->currency = "NGN";
 	if (!spec->payment_channel[0])
@@ -53,9 +64,9 @@ int ldg_spec_check(ldg_entry_spec *spec)
 		return ldg_bad("invalid_user_id", "user_id must be a UUID or empty");
 	if (spec->type != LDG_CREDIT && spec->type != LDG_DEBIT)
 		return ldg_bad("invalid_type", "type must be CREDIT or DEBIT");
-	if (spec->amount_kobo < 1 || spec->amount_kobo > LDG_AMOUNT_MAX)
-		return ldg_bad("invalid_amount",
-			       "amount_kobo must be 1 to 2147483647");
+	rc = money_amount_check(spec->amount_kobo, ldg_amount_max(spec));
+	if (rc < 0)
+		return rc;
 	if (strcmp(spec->currency, "NGN") != 0)
 		return ldg_bad("invalid_currency", "only NGN is supported");
 	if (strcmp(spec->source, "demo") != 0 &&
@@ -122,10 +133,13 @@ int ldg_spec_same(const ldg_entry_spec *a, const ldg_entry_spec *b,
 
 int ldg_hold_check(const char *group_id, int64_t amount_kobo, const char *reference)
 {
+	int rc;
+
 	if (!text_is_uuid(group_id))
 		return ldg_bad("invalid_group_id", "group_id must be a UUID");
-	if (amount_kobo < 1 || amount_kobo > LDG_AMOUNT_MAX)
-		return ldg_bad("invalid_amount", "amount_kobo must be 1 to 2147483647");
+	rc = money_amount_check(amount_kobo, money_max_kobo());
+	if (rc < 0)
+		return rc;
 	return ldg_hold_ref_check(reference);
 }
 

@@ -6,7 +6,6 @@
 
 #include "err/err.h"
 
-#define LDG_AMOUNT_MAX 2147483647LL
 #define LDG_REFERENCE_MAX 200
 #define LDG_CLIENT_REF_MAX 200
 
@@ -34,8 +33,14 @@ typedef struct ldg_entry_spec {
 const char *ldg_type_text(ldg_type t);
 ldg_type ldg_type_parse(const char *text);
 
+/* The most one entry may move: money_max_kobo() (KOLO_MAX_AMOUNT_KOBO),
+ * or MONEY_MAX_KOBO for a payout's entries (source "payout": a withdrawal
+ * the bound admitted before it was lowered). */
+int64_t ldg_amount_max(const ldg_entry_spec *spec);
+
 /* Fills defaults (currency NGN, channel VA) and checks every field:
- * ERR_INVALID_ARGUMENT with a reason naming what is wrong. */
+ * ERR_INVALID_ARGUMENT with a reason naming what is wrong (the amount as
+ * money_amount_check() against ldg_amount_max()). */
 KOLO_MUST_CHECK int ldg_spec_check(ldg_entry_spec *spec);
 
 /* A CREDIT's fee (what the provider kept) is its own DEBIT, posted with
@@ -53,7 +58,7 @@ KOLO_MUST_CHECK int ldg_fee_check(const ldg_entry_spec *credit, int64_t fee_kobo
 void ldg_fee_spec(ldg_entry_spec *out, const ldg_entry_spec *credit, int64_t fee_kobo,
 		  const char *fee_reference);
 
-/* A hold's request (DESIGN §13): a group UUID, an amount of 1..max kobo and
+/* A hold's request (DESIGN §13): a group UUID, an amount of 1..money_max_kobo() and
  * a reference as an entry's; ERR_INVALID_ARGUMENT naming what is wrong. */
 KOLO_MUST_CHECK int ldg_hold_check(const char *group_id, int64_t amount_kobo,
 				   const char *reference);

@@ -216,28 +216,30 @@ static int ldg_hold_query(db_conn *c, mem_arena *a, const char *sql, int n,
 
 int ldg_store_place_hold(db_conn *c, mem_arena *a, const char *group_id, int64_t amount_kobo,
 			 const char *reference, const char *expires_at, int64_t lock_wait_ms,
-			 ldg_hold *out, int *found)
+			 ldg_hold *out, int *found, int *existed)
 {
 	char amount[DB_I64_TEXT], wait[DB_I64_TEXT];
 	const char *params[] = { group_id, db_i64(amount, amount_kobo), reference, expires_at,
 				 db_i64(wait, lock_wait_ms) };
-
-	int rc = ldg_hold_query(c, a,
-				"SELECT " LDG_HOLD_COLUMNS " FROM ledger_place_hold($1::uuid,"
-				" $2::bigint, $3, NULLIF($4, '')::timestamptz, $5::int)",
-				5, params, out, found);
+	PGresult *res = NULL;
+	/* A hold this statement wrote was created now (its transaction's
+	 * time); one the reference already named, earlier. */
+	int rc = db_exec(c, &res,
+			 "SELECT " LDG_HOLD_COLUMNS ", created_at <> now() FROM ledger_place_hold("
+			 "$1::uuid, $2::bigint, $3, NULLIF($4, '')::timestamptz, $5::int)",
+			 5, params);
 
 	if (rc == ERR_INVALID_ARGUMENT) /* the only text PostgreSQL reads here */
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_time",
 			       "expires_at must be an RFC 3339 time");
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) == 1;
+	*existed = *found && strcmp(PQgetvalue(res, 0, 9), "t") == 0;
+	if (*found)
+		rc = ldg_read_hold(a, res, out);
+	PQclear(res);
 	return rc;
-}
-
-int ldg_store_hold(db_conn *c, mem_arena *a, const char *reference, ldg_hold *out, int *found)
-{
-	return ldg_hold_query(c, a,
-			      "SELECT " LDG_HOLD_COLUMNS " FROM ledger_hold WHERE reference = $1",
-			      1, &reference, out, found);
 }
 
 int ldg_store_release_hold(db_conn *c, mem_arena *a, const char *reference,

@@ -70,10 +70,7 @@ typedef struct ldg_hold {
 KOLO_MUST_CHECK int ldg_store_place_hold(db_conn *c, mem_arena *a, const char *group_id,
 					 int64_t amount_kobo, const char *reference,
 					 const char *expires_at, int64_t lock_wait_ms,
-					 ldg_hold *out, int *found);
-/* The hold named reference; *found 0 when there is none. */
-KOLO_MUST_CHECK int ldg_store_hold(db_conn *c, mem_arena *a, const char *reference,
-				   ldg_hold *out, int *found);
+					 ldg_hold *out, int *found, int *existed);
 /* ReleaseHold in one statement: *out is the hold after it (*found 0: none). */
 KOLO_MUST_CHECK int ldg_store_release_hold(db_conn *c, mem_arena *a, const char *reference,
 					   int64_t lock_wait_ms, ldg_hold *out, int *found);

@@ -12,6 +12,7 @@
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "log/log.h"
+#include "money/money.h"
 #include "text/text.h"
 
 /* What is kept of a delivery whose signature fails. */
@@ -69,8 +70,34 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 	return 0;
 }
 
+/* A verified charge of a provider that names the receiving account, not a
+ * tx_ref (paystack): the tx_ref of that account's group, then credited
+ * like any other. An account that is not ours is "unknown_account". */
+static int pay_charge_matched(pay_env *env, pay_charge *charge, const char **outcome)
+{
+	db_conn *c = NULL;
+	char *tx_ref = NULL;
+	int rc;
+
+	if (charge->tx_ref[0] || !charge->account_number[0])
+		return pay_credit(env, charge, outcome);
+	rc = pay_db(&c);
+	if (rc == 0)
+		rc = pay_store_tx_ref_of_account(c, env->arena,
+						 pay_current()->provider->ops->name,
+						 charge->account_number, &tx_ref);
+	if (rc < 0)
+		return rc;
+	if (!tx_ref || strlen(tx_ref) >= sizeof(charge->tx_ref)) {
+		*outcome = "unknown_account";
+		return 0;
+	}
+	memcpy(charge->tx_ref, tx_ref, strlen(tx_ref) + 1);
+	return pay_credit(env, charge, outcome);
+}
+
 /* A deposit event is believed only as far as the provider confirms it:
- * successful, NGN, the same id, tx_ref and amount. */
+ * successful, NGN, the same id, tx_ref (or receiving account) and amount. */
 static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outcome)
 {
 	pay_provider *prov = pay_current()->provider;
@@ -88,6 +115,7 @@ static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outc
 	if (!charge.successful || strcmp(charge.currency, "NGN") != 0 ||
 	    strcmp(charge.id, ev->transaction_id) != 0 ||
 	    strcmp(charge.tx_ref, ev->tx_ref) != 0 ||
+	    strcmp(charge.account_number, ev->account_number) != 0 ||
 	    charge.amount_kobo != ev->amount_kobo || charge.amount_kobo <= 0) {
 		log_event(LOG_LVL_WARN, "deposit does not match its verification",
 			  "transaction_id", ev->transaction_id, NULL);
@@ -96,10 +124,10 @@ static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outc
 		return 0;
 	}
 	pay_free_raw(&charge.raw_json);
-	if (charge.amount_kobo > INT32_MAX) {
-		/* ledger_entry.amount_kobo is an integer (seed schema): a deposit
-		 * above ₦21,474,836.47 needs a person, not 50 failing retries. */
-		log_event(LOG_LVL_ERROR, "deposit above the ledger's entry limit",
+	if (charge.amount_kobo > money_max_kobo()) {
+		/* Above the most one entry may move (KOLO_MAX_AMOUNT_KOBO, at
+		 * most ₦250 m): a person looks, not 50 failing retries. */
+		log_event(LOG_LVL_ERROR, "deposit above the amount limit",
 			  "transaction_id", ev->transaction_id, NULL);
 		*outcome = "amount_over_limit";
 		return 0;
@@ -111,7 +139,7 @@ static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outc
 		*outcome = "fee_not_below_amount";
 		return 0;
 	}
-	return pay_credit(env, &charge, outcome);
+	return pay_charge_matched(env, &charge, outcome);
 }
 
 /* A transfer event: the payout it names is advanced (which asks the
@@ -246,13 +274,16 @@ static int pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len,
 				  .client_addr = text_sanitize(env->arena, client_addr,
 							       PAY_ADDR_MAX),
 				  .body_bytes = len };
+	char addr_key[TEXT_ADDR_KEY_MAX];
 	db_conn *c = NULL;
 	int rc;
 
 	if (!ev.client_addr)
 		return err_oom();
-	rc = pay_rate_take("webhook_addr", ev.client_addr[0] ? ev.client_addr : "unknown",
-			   d->webhook_unsigned_per_addr, d->webhook_unsigned_window_s,
+	/* Per subscriber: an IPv6 /64 is one key, not 2^64 of them. */
+	text_addr_key(addr_key, ev.client_addr[0] ? ev.client_addr : "unknown");
+	rc = pay_rate_take("webhook_addr", addr_key, d->webhook_unsigned_per_addr,
+			   d->webhook_unsigned_window_s,
 			   "unsigned webhook deliveries from this address");
 	if (rc < 0)
 		return rc;
@@ -272,13 +303,15 @@ static int pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len,
 }
 
 int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
-		const pay_header *headers, size_t n_headers, const char *client_addr,
-		pay_webhook_result *out)
+		const pay_header *headers, size_t n_headers, const char *route_provider,
+		const char *client_addr, pay_webhook_result *out)
 {
 	pay_provider *prov = pay_current()->provider;
 	pay_event ev;
 	const char *outcome = "ignored";
-	int signed_ok = prov->ops->signature_ok(prov, headers, n_headers, body, len);
+	int ours = !route_provider || !route_provider[0] ||
+		   strcmp(route_provider, prov->ops->name) == 0;
+	int signed_ok = ours && prov->ops->signature_ok(prov, headers, n_headers, body, len);
 	db_conn *c = NULL;
 	int parsed, rc;
 

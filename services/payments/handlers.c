@@ -11,6 +11,7 @@
 #include "auth/auth.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
+#include "money/money.h"
 #include "payments.h"
 #include "svc/beneficiary.h"
 #include "svc/member.h"
@@ -133,7 +134,8 @@ PAY_HANDLER(handle_webhook)
 	/* The gateway names the client (internal-only RPC: its word is taken). */
 	addr = rpc_ctx_metadata(ctx, "x-forwarded-for");
 	rc = pay_webhook(&env, in->raw_body.data ? in->raw_body.data : (const uint8_t *)"",
-			 in->raw_body.len, headers, in->n_headers, addr ? addr : "", &result);
+			 in->raw_body.len, headers, in->n_headers, in->provider,
+			 addr ? addr : "", &result);
 	if (rc < 0)
 		return rc;
 	out->event_id = result.event_id;
@@ -162,13 +164,14 @@ static void pay_demo_refs(mem_arena *a, const char *group_id, const char *key,
 static int pay_check_deposit(const Kolo__Payments__V1__SimulateDepositRequest *in)
 {
 	size_t n = strlen(in->client_ref);
+	int rc;
 
 	if (strcmp(pay_current()->provider->ops->name, "demo") != 0)
 		return err_set(ERR_FAILED_PRECONDITION, "demo_only",
 			       "simulated deposits exist only with the demo provider");
-	if (in->amount_kobo < 1 || in->amount_kobo > 2147483647LL)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_amount",
-			       "amount_kobo must be 1 to 2147483647");
+	rc = money_amount_check(in->amount_kobo, money_max_kobo());
+	if (rc < 0)
+		return rc;
 	if (n > 100 || strspn(in->client_ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:") != n)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_idempotency_key",
 			       "the Idempotency-Key is 1 to 100 of A-Z a-z 0-9 - _ . :");
@@ -285,14 +288,16 @@ PAY_HANDLER(create_payout)
 	if (!text_is_uuid(in->withdrawal_id) || !text_is_uuid(in->group_id))
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_id",
 			     "withdrawal_id and group_id must be UUIDs");
-	else if (in->amount_kobo < 1 || in->amount_kobo > 2147483647LL)
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_amount",
-			     "amount_kobo must be 1 to 2147483647");
 	else if (in->attempt < 0 || in->attempt > 100)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_attempt", "attempt must be 1 to 100");
 	else if (strlen(in->hold_reference) > 200 || !text_is_clean(in->hold_reference))
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_hold_reference",
 			     "hold_reference is at most 200 characters of text");
+	/* The withdrawal's amount passed the bound in force when it was asked
+	 * for; only the hard maximum bounds its payout (docs/decisions.md,
+	 * "Amounts"). */
+	if (rc == 0)
+		rc = money_amount_check(in->amount_kobo, MONEY_MAX_KOBO);
 	if (rc == 0)
 		rc = pay_beneficiary_json(&beneficiary, in->beneficiary);
 	if (rc < 0)
@@ -471,6 +476,9 @@ static int pay_check_resolver(rpc_ctx *ctx, const char *group_id)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_group_id",
 			       "group_id is required: resolving is for a group's officers");
 	rc = svc_check_member(ctx, d->groups, group_id, 1, NULL);
+	/* The group's key is its canonical id, whatever the case typed. */
+	if (rc == 0 && !(group_id = text_uuid_canonical(rpc_ctx_arena(ctx), group_id)))
+		rc = err_oom();
 	if (rc == 0)
 		rc = pay_rate_take("resolve_user", user, d->resolve_per_user,
 				   d->resolve_window_s, "account resolutions by this user");

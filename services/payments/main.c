@@ -13,7 +13,32 @@
 static rpc_channel *ledger_channel, *groups_channel, *identity_channel;
 static pay_provider *provider;
 
-/* KOLO_PROVIDER: demo (default) or flutterwave with its keys. */
+/* KOLO_PROVIDER=paystack: its key and the mailbox its customers are
+ * addressed under are required. */
+static int pay_open_paystack(void)
+{
+	const char *base = NULL, *key = NULL, *ca = NULL, *email = NULL, *bank = NULL;
+	int64_t timeout_ms = 0;
+	const cfg_var vars[] = {
+		{ "KOLO_PAYSTACK_BASE_URL", CFG_STRING, "https://api.paystack.co", 0, 0, &base },
+		{ "KOLO_PAYSTACK_TIMEOUT_MS", CFG_INT, "30000", 100, 120000, &timeout_ms },
+		{ "KOLO_PAYSTACK_CA_FILE", CFG_FILE, "", 0, 0, &ca },
+		{ "KOLO_PAYSTACK_PREFERRED_BANK", CFG_STRING, "wema-bank", 0, 0, &bank },
+		{ "KOLO_PAYSTACK_SECRET_KEY", CFG_STRING, NULL, 0, 0, &key },
+		{ "KOLO_PAYSTACK_ACCOUNT_EMAIL", CFG_STRING, NULL, 0, 0, &email },
+	};
+	pay_paystack_config cfg;
+	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
+
+	if (rc < 0)
+		return rc;
+	cfg = (pay_paystack_config){ .base_url = base, .secret_key = key, .ca_file = ca,
+				     .account_email = email, .preferred_bank = bank,
+				     .timeout_ms = timeout_ms };
+	return pay_paystack_new(&provider, &cfg);
+}
+
+/* KOLO_PROVIDER: demo (default), flutterwave or paystack with its keys. */
 static int pay_open_provider(void)
 {
 	const char *name = NULL, *base = NULL, *key = NULL, *hash = NULL, *ca = NULL;
@@ -34,9 +59,11 @@ static int pay_open_provider(void)
 		return rc;
 	if (strcmp(name, "demo") == 0)
 		return pay_demo_new(&provider);
+	if (strcmp(name, "paystack") == 0)
+		return pay_open_paystack();
 	if (strcmp(name, "flutterwave") != 0)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
-			       "KOLO_PROVIDER must be demo or flutterwave");
+			       "KOLO_PROVIDER must be demo, flutterwave or paystack");
 	{
 		const cfg_var keys[] = {
 			{ "KOLO_FLW_SECRET_KEY", CFG_STRING, NULL, 0, 0, &key },

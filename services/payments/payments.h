@@ -102,10 +102,14 @@ typedef struct pay_webhook_result {
  * delivery whose signature fails is kept only as its headers, length,
  * SHA-256 and a short prefix, then refused ERR_UNAUTHENTICATED
  * "bad_signature"; past the per-address limit (client_addr, "" when
- * unknown) it is refused "rate_limited" and not kept. */
+ * unknown) it is refused "rate_limited" and not kept. route_provider is
+ * the provider the delivery was addressed to ("" when not said): a
+ * delivery to another provider than the active one is never taken as
+ * signed. */
 KOLO_MUST_CHECK int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
 				const pay_header *headers, size_t n_headers,
-				const char *client_addr, pay_webhook_result *out);
+				const char *route_provider, const char *client_addr,
+				pay_webhook_result *out);
 
 /* Processes a stored, signed event and records how it went: done, with
  * its outcome, or queued again with the error. Returns what recording

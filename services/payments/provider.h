@@ -1,7 +1,8 @@
 /* provider: what payments needs from a payment provider (DESIGN §8).
  *
- * Two implementations: demo (provider_demo.c, embedded, no keys) and
- * flutterwave (provider_flutterwave.c, the v3 API over libcurl). Amounts
+ * Three implementations: demo (provider_demo.c, embedded, no keys),
+ * flutterwave (provider_flutterwave.c, the v3 API over libcurl) and
+ * paystack (provider_paystack.c, over libcurl). Amounts
  * cross this interface as integer kobo; a provider converts at its own
  * boundary. Every call is bounded in time.
  *
@@ -90,6 +91,8 @@ typedef struct pay_charge {
 	int64_t fee_kobo; /* what the provider took of it (Flutterwave's app_fee); 0 when none */
 	char currency[8];
 	int successful;	  /* status "successful" */
+	char account_number[32]; /* the receiving account, when the provider
+				  * matches deposits by it (paystack); "" otherwise */
 	char *raw_json;	  /* malloc'd */
 } pay_charge;
 
@@ -121,10 +124,13 @@ typedef struct pay_event {
 	int64_t amount_kobo;	  /* PAY_EVENT_CHARGE: the amount it claims */
 	char currency[8];	  /* PAY_EVENT_CHARGE: the currency it claims */
 	char transfer_ref[128];	  /* PAY_EVENT_TRANSFER: our reference */
+	/* PAY_EVENT_CHARGE of a provider that names the receiving account
+	 * instead of a tx_ref (paystack; tx_ref is then ""); "" otherwise. */
+	char account_number[32];
 } pay_event;
 
 typedef struct pay_provider_ops {
-	const char *name; /* "demo" or "flutterwave": account.provider etc. */
+	const char *name; /* "demo", "flutterwave" or "paystack": account.provider etc. */
 	/* The ledger source of deposits through this provider. */
 	const char *deposit_source; /* "demo" or "provider_sandbox" */
 	int (*create_va)(pay_provider *p, const pay_va_request *req,
@@ -195,6 +201,23 @@ typedef struct pay_flutterwave_config {
 /* The Flutterwave v3 provider (strings copied). */
 KOLO_MUST_CHECK int pay_flutterwave_new(pay_provider **out,
 					const pay_flutterwave_config *cfg);
+
+typedef struct pay_paystack_config {
+	const char *base_url;	    /* e.g. https://api.paystack.co */
+	const char *secret_key;	    /* Authorization: Bearer, and the webhook HMAC key */
+	const char *ca_file;	    /* extra CA bundle (tests); NULL = system */
+	const char *account_email;  /* local@domain: each group's customer is
+				     * local+<tx_ref>@domain (required) */
+	const char *preferred_bank; /* dedicated accounts' bank; NULL = "wema-bank" */
+	int64_t timeout_ms;	    /* per request */
+} pay_paystack_config;
+
+/* The Paystack provider (strings copied): dedicated accounts (customer,
+ * then dedicated_account), transfers (recipient, transfer, verify),
+ * charge.success re-verified, x-paystack-signature (HMAC-SHA512). Its
+ * deposit events carry account_number, not tx_ref. ERR_INVALID_ARGUMENT
+ * bad_config for an unusable configuration. */
+KOLO_MUST_CHECK int pay_paystack_new(pay_provider **out, const pay_paystack_config *cfg);
 
 /* Frees a result's raw reply. */
 void pay_free_raw(char **raw_json);

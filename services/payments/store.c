@@ -238,6 +238,28 @@ int pay_store_account_of_tx_ref(db_conn *c, mem_arena *a, const char *tx_ref,
 	return rc;
 }
 
+int pay_store_tx_ref_of_account(db_conn *c, mem_arena *a, const char *provider,
+				const char *number, char **tx_ref)
+{
+	const char *params[] = { provider, number };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT v.client_ref FROM account a JOIN va_request v"
+			 " ON v.group_id = a.group_id"
+			 " WHERE a.virtual_account_number = $2 AND a.provider = $1",
+			 2, params);
+
+	if (rc < 0)
+		return rc;
+	*tx_ref = NULL;
+	if (PQntuples(res) == 1) {
+		*tx_ref = db_text(a, res, 0, 0);
+		rc = *tx_ref ? 0 : err_oom();
+	}
+	PQclear(res);
+	return rc;
+}
+
 int pay_store_recoveries_due(db_conn *c, mem_arena *a, int limit, char ***group_ids,
 			     int *n)
 {
@@ -463,7 +485,7 @@ int pay_store_payout_add(db_conn *c, mem_arena *a, const pay_payout *in,
 	int rc = pay_payout_query(c, a,
 				  "INSERT INTO payout (withdrawal_id, group_id, amount_kobo,"
 				  " beneficiary, provider, attempt, status, hold_reference)"
-				  " SELECT $1::uuid, $2::uuid, $3::int, $4::jsonb, $5, $6::int,"
+				  " SELECT $1::uuid, $2::uuid, $3::bigint, $4::jsonb, $5, $6::int,"
 				  " 'PENDING', $7 WHERE NOT EXISTS (SELECT 1 FROM payout"
 				  " WHERE withdrawal_id = $1::uuid AND attempt < $6::int"
 				  " AND stage <> 'reversed'"

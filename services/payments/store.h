@@ -85,6 +85,12 @@ KOLO_MUST_CHECK int pay_store_recovery_name(db_conn *c, mem_arena *a,
 KOLO_MUST_CHECK int pay_store_account_of_tx_ref(db_conn *c, mem_arena *a,
 						const char *tx_ref, char **group_id,
 						pay_account *out, int *found);
+/* The tx_ref of the group whose account is number at provider (*tx_ref
+ * NULL when no such account): deposits of providers that name the
+ * receiving account (paystack) are matched through it. */
+KOLO_MUST_CHECK int pay_store_tx_ref_of_account(db_conn *c, mem_arena *a,
+						const char *provider, const char *number,
+						char **tx_ref);
 /* Groups whose provisioning is due for another try (exponential backoff,
  * capped at max_tries after which a recovery is given up). */
 KOLO_MUST_CHECK int pay_store_recoveries_due(db_conn *c, mem_arena *a, int limit,

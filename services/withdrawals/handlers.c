@@ -12,6 +12,7 @@
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "log/log.h"
+#include "money/money.h"
 #include "svc/beneficiary.h"
 #include "svc/member.h"
 #include "text/text.h"
@@ -79,8 +80,10 @@ static int wdr_check_holder(rpc_ctx *ctx, const char *group_id, const wdr_benefi
 	req.bank_code = (char *)b->bank_code;
 	req.account_number = (char *)b->account_number;
 	req.group_id = (char *)group_id;
+	/* As the requesting officer: the resolution counts against their and
+	 * the group's limits, like one they asked for themselves. */
 	rc = svc_call(ctx, wdr_current()->payments, "ResolveBankAccount", &req.base,
-		      (ProtobufCMessage **)&resolved, SVC_CALL_INTERNAL);
+		      (ProtobufCMessage **)&resolved, SVC_CALL_INTERNAL | SVC_CALL_AS_USER);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(ERR_FAILED_PRECONDITION, "beneficiary_not_found",
 			       "the bank knows no such account");
@@ -310,10 +313,10 @@ static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest
 			    wdr_beneficiary *b)
 {
 	size_t n = strlen(in->client_ref);
+	int rc = money_amount_check(in->amount_kobo, money_max_kobo());
 
-	if (in->amount_kobo < 1 || in->amount_kobo > 2147483647LL)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_amount",
-			       "amount_kobo must be 1 to 2147483647");
+	if (rc < 0)
+		return rc;
 	if (!in->beneficiary)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
 			       "beneficiary is required");
@@ -347,9 +350,11 @@ WDR_HANDLER(create_withdrawal)
 		rc = wdr_replay(ctx, in, out, &replayed);
 	if (rc < 0 || replayed)
 		return rc;
-	rc = wdr_check_holder(ctx, in->group_id, &b);
+	/* The PIN first: the holder check asks the provider with the
+	 * merchant's key, which a session without the PIN may not spend. */
+	rc = wdr_verify_pin(ctx, in->pin);
 	if (rc == 0)
-		rc = wdr_verify_pin(ctx, in->pin);
+		rc = wdr_check_holder(ctx, in->group_id, &b);
 	if (rc == 0)
 		rc = svc_beneficiary_json(&beneficiary, b.bank_code, b.account_number,
 					  b.account_name);

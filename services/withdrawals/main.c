@@ -6,6 +6,7 @@
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
+#include "svc/sessions.h"
 #include "svc/svc.h"
 #include "withdrawals_service.h"
 
@@ -37,11 +38,17 @@ static int wdr_start(void)
 		{ "KOLO_PAYOUT_MAX_ATTEMPTS", CFG_INT, "5", 1, 100, &attempts },
 	};
 	wdr_deps deps;
+	svc_sessions_config sessions;
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
+	if (rc == 0)
+		rc = svc_sessions_config_load(&sessions);
 	for (int i = 0; rc == 0 && i < 4; i++)
 		rc = svc_channel_open(&channels[i], wdr_env_text(peers[i].env, peers[i].fallback),
 				      peers[i].descriptor);
+	/* Money acts follow identity's ended sessions (RPC_AUTH_LIVE). */
+	if (rc == 0)
+		rc = svc_sessions_start(channels[0], &sessions);
 	if (rc < 0)
 		return rc;
 	deps = (wdr_deps){ .identity = channels[0], .groups = channels[1],
@@ -55,6 +62,7 @@ static int wdr_start(void)
 static void wdr_stop(void)
 {
 	wdr_worker_stop();
+	svc_sessions_stop();
 	for (int i = 0; i < 4; i++)
 		rpc_channel_close(channels[i]);
 }

@@ -166,7 +166,7 @@ int wdr_store_create(db_conn *c, mem_arena *a, const wdr_new *in, char **id_out)
 	int rc = db_exec(c, &res,
 			 "WITH w AS (INSERT INTO withdrawal_request (group_id, amount_kobo,"
 			 " beneficiary, reason, status, requested_by, expires_at, client_ref,"
-			 " approvals_required) VALUES ($1::uuid, $2::int, $3::jsonb, $4,"
+			 " approvals_required) VALUES ($1::uuid, $2::bigint, $3::jsonb, $4,"
 			 " 'PENDING', $5::uuid, (now() + $8::bigint * interval '1 second')"
 			 " AT TIME ZONE 'UTC', NULLIF($6, ''), $7::int) RETURNING id)"
 			 " INSERT INTO approval (withdrawal_id, approver_user_id)"
@@ -287,7 +287,7 @@ int wdr_store_recent_kobo(db_conn *c, const char *group_id, const char *except_i
 	if (rc < 0)
 		return rc;
 	rc = db_exec(c, &res,
-			 "SELECT coalesce(sum(amount_kobo), 0) FROM withdrawal_request"
+			 "SELECT coalesce(sum(amount_kobo), 0)::bigint FROM withdrawal_request"
 			 " WHERE group_id = $1::uuid AND status IN ('APPROVED', 'PAID')"
 			 " AND approved_at > now() - interval '24 hours'"
 			 " AND id::text <> $2",

@@ -1,7 +1,13 @@
 #include "money.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "config/cfg.h"
+
+/* Set once at start-up, read by every call's thread. */
+static _Atomic int64_t money_max = MONEY_MAX_KOBO;
 
 void money_naira(char out[MONEY_TEXT_MAX], int64_t kobo)
 {
@@ -86,6 +92,50 @@ int money_kobo_text(char out[MONEY_TEXT_MAX], int64_t kobo)
 	}
 	money_naira(out, kobo);
 	return 0;
+}
+
+int64_t money_max_kobo(void)
+{
+	return atomic_load_explicit(&money_max, memory_order_relaxed);
+}
+
+int money_set_max_kobo(int64_t max_kobo)
+{
+	if (max_kobo < 1 || max_kobo > MONEY_MAX_KOBO)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_MAX_AMOUNT_KOBO must be 1 to %lld",
+			       (long long)MONEY_MAX_KOBO);
+	atomic_store_explicit(&money_max, max_kobo, memory_order_relaxed);
+	return 0;
+}
+
+int money_configure(void)
+{
+	int64_t max_kobo = 0;
+	const cfg_var vars[] = {
+		{ "KOLO_MAX_AMOUNT_KOBO", CFG_INT, MONEY_MAX_KOBO_TEXT, 1, MONEY_MAX_KOBO,
+		  &max_kobo },
+	};
+	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
+
+	if (rc < 0)
+		return rc;
+	return money_set_max_kobo(max_kobo);
+}
+
+int money_amount_check(int64_t amount_kobo, int64_t max_kobo)
+{
+	char naira[MONEY_TEXT_MAX];
+
+	if (amount_kobo < 1)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_amount",
+			       "amount_kobo must be at least 1");
+	if (amount_kobo <= max_kobo)
+		return 0;
+	money_naira(naira, max_kobo);
+	return err_set(ERR_INVALID_ARGUMENT, "amount_too_large",
+		       "amount_kobo must be at most %lld (NGN %s)", (long long)max_kobo,
+		       naira);
 }
 
 /* --- A JSON walker that keeps numbers as text (RFC 8259 grammar). --- */

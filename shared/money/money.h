@@ -10,6 +10,13 @@
 
 #define MONEY_TEXT_MAX 32
 
+/* The most one request may move: ₦250,000,000.00, the CBN's per-transfer
+ * maximum for companies (DESIGN §14). KOLO_MAX_AMOUNT_KOBO may only lower
+ * it. Sums of many such amounts stay far inside int64 (docs/decisions.md,
+ * "Amounts"). */
+#define MONEY_MAX_KOBO 25000000000LL
+#define MONEY_MAX_KOBO_TEXT "25000000000" /* the same, as a cfg default */
+
 /* The deepest nesting money_json_number_text() walks through. */
 #define MONEY_JSON_MAX_DEPTH 64
 
@@ -49,5 +56,27 @@ KOLO_MUST_CHECK int money_json_number_text(const char *json, size_t len,
 					   const char *const *path,
 					   size_t depth, const char **start,
 					   size_t *n);
+
+/* The bound in force for one amount: MONEY_MAX_KOBO unless
+ * money_set_max_kobo() lowered it. */
+int64_t money_max_kobo(void);
+
+/* Sets the bound in force: 1..MONEY_MAX_KOBO, else ERR_INVALID_ARGUMENT
+ * (reason "bad_config") and nothing changes. */
+KOLO_MUST_CHECK int money_set_max_kobo(int64_t max_kobo);
+
+/* Sets the bound in force from KOLO_MAX_AMOUNT_KOBO (unset: MONEY_MAX_KOBO);
+ * a value that is not a whole number of 1..MONEY_MAX_KOBO is
+ * ERR_INVALID_ARGUMENT (reason "bad_config", the message naming the
+ * variable) and nothing changes. Every service calls it once at start-up
+ * (svc_main), so a bound that would raise the maximum stops the process. */
+KOLO_MUST_CHECK int money_configure(void);
+
+/* One amount_kobo of a request against 1..max_kobo (money_max_kobo() for
+ * new money; MONEY_MAX_KOBO for money an earlier request already
+ * promised): ERR_INVALID_ARGUMENT with reason "invalid_amount" (below 1)
+ * or "amount_too_large" (above max_kobo, the message naming the maximum);
+ * 0 when it fits. */
+KOLO_MUST_CHECK int money_amount_check(int64_t amount_kobo, int64_t max_kobo);
 
 #endif

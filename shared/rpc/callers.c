@@ -27,6 +27,10 @@ static const rpc_caller_rule rpc_rules[] = {
 	 * then has the number erased. */
 	{ RPC_SVC_IDENTITY, "ReadKycNumber", RPC_CALLER_PAYMENTS },
 	{ RPC_SVC_IDENTITY, "ReleaseKycNumber", RPC_CALLER_PAYMENTS },
+	/* Ended sessions, followed by the services whose money and
+	 * membership acts need a live one (shared/svc/sessions.c). */
+	{ RPC_SVC_IDENTITY, "ListSessionRevocations",
+	  RPC_CALLER_GROUPS | RPC_CALLER_WITHDRAWALS },
 	/* Membership checks of the services that serve group data; the public
 	 * page resolves its token and shows the governance record. */
 	{ RPC_SVC_GROUPS, "GetMembership",

@@ -38,6 +38,10 @@ enum {
 	RPC_AUTH_NONE = 0,     /* anyone, e.g. Login, Health */
 	RPC_AUTH_USER = 1,     /* a valid access token in `authorization` */
 	RPC_AUTH_INTERNAL = 2, /* a service caller callers.h allows */
+	/* With RPC_AUTH_USER, for money and credential acts: the token must
+	 * name a session (`sid`) that is still live, per the service's
+	 * session_check; a call let in by a service caller is not asked. */
+	RPC_AUTH_LIVE = 4,
 };
 
 typedef struct rpc_ctx rpc_ctx;
@@ -54,6 +58,13 @@ typedef struct rpc_method {
 	unsigned auth;	     /* RPC_AUTH_* flags */
 } rpc_method;
 
+/* Whether the session of a verified access token (claims->sid, never
+ * empty here) is still live: 0, or the err_code it recorded with err_set()
+ * (ERR_UNAUTHENTICATED "session_revoked", ERR_UNAVAILABLE
+ * "sessions_unknown" when it cannot tell). Runs on the server's worker
+ * threads. */
+typedef int (*rpc_session_check)(const auth_claims *claims);
+
 typedef struct rpc_service {
 	const ProtobufCServiceDescriptor *descriptor;
 	const rpc_method *methods;
@@ -62,6 +73,9 @@ typedef struct rpc_service {
 	 * callers.c (tests give their own). */
 	const rpc_caller_rule *caller_rules;
 	size_t n_caller_rules;
+	/* Asked before RPC_AUTH_LIVE methods; NULL: they fail closed
+	 * (UNAVAILABLE "sessions_unknown"). */
+	rpc_session_check session_check;
 } rpc_service;
 
 typedef struct rpc_server_config {

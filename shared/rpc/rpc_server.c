@@ -70,6 +70,7 @@ struct rpc_server {
 	int n_workers;
 	auth_verifier *verifier; /* NULL: no user tokens accepted */
 	rpc_caller_keys callers;
+	rpc_session_check session_check; /* for RPC_AUTH_LIVE; may be NULL */
 	size_t max_message;
 	int64_t grace_ms;
 	void (*worker_start)(void *arg);
@@ -340,6 +341,21 @@ static int rpc_check_internal(rpc_ctx *ctx)
 	return 0;
 }
 
+/* RPC_AUTH_LIVE: the verified token's session must still be live. Fails
+ * closed: a token naming no session, or a service that cannot tell. */
+static int rpc_check_session(rpc_ctx *ctx)
+{
+	rpc_server *s = ctx->pending->worker->server;
+
+	if (!ctx->claims.sid[0])
+		return err_set(ERR_UNAUTHENTICATED, "session_required",
+			       "this act needs the token of a signed-in session");
+	if (!s->session_check)
+		return err_set(ERR_UNAVAILABLE, "sessions_unknown",
+			       "this service cannot tell live sessions");
+	return s->session_check(&ctx->claims);
+}
+
 /* Runs the checks of the method's auth flags. A call carrying a user's
  * token is that user's call: on a method users may call, the token must
  * verify (an allowed caller then also counts as internal, naming the
@@ -357,7 +373,8 @@ static int rpc_authenticate(rpc_ctx *ctx)
 			return rc;
 		if (auth & RPC_AUTH_INTERNAL)
 			ctx->internal = ctx->caller && (ctx->bound->callers & ctx->caller);
-		return 0;
+		/* A service acting for the user checked at its own door. */
+		return (auth & RPC_AUTH_LIVE) && !ctx->internal ? rpc_check_session(ctx) : 0;
 	}
 	if (auth & RPC_AUTH_INTERNAL) {
 		rc = rpc_check_internal(ctx);
@@ -555,8 +572,8 @@ static const rpc_method *rpc_find_method(const rpc_service *svc,
 	return NULL;
 }
 
-/* Every table entry must name a method of the descriptor. */
-/* Every method exists, and every internal one has a caller rule. */
+/* Every method exists, every internal one has a caller rule, and
+ * RPC_AUTH_LIVE only qualifies RPC_AUTH_USER. */
 static int rpc_check_table(const rpc_service *svc)
 {
 	const ProtobufCServiceDescriptor *d = svc->descriptor;
@@ -574,6 +591,9 @@ static int rpc_check_table(const rpc_service *svc)
 			return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
 				       "%s/%s is internal but no caller rule lists who may call it",
 				       d->name, m->name);
+		if ((m->auth & RPC_AUTH_LIVE) && !(m->auth & RPC_AUTH_USER))
+			return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
+				       "%s: RPC_AUTH_LIVE needs RPC_AUTH_USER", m->name);
 	}
 	return 0;
 }
@@ -736,6 +756,7 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 			       "the TLS certificate or key cannot be used");
 	s = xcalloc(1, sizeof(*s));
 	s->service_name = service->descriptor->name;
+	s->session_check = service->session_check;
 	s->max_message = config->max_message_bytes ? config->max_message_bytes
 						   : RPC_DEFAULT_MAX_MESSAGE;
 	s->grace_ms = config->grace_ms > 0 ? config->grace_ms

@@ -49,7 +49,8 @@ int svc_call_background(rpc_channel *ch, const char *method,
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	rpc_metadata md[2];
-	rpc_call_opts opts = { .timeout_ms = timeout_ms, .metadata = md };
+	rpc_call_opts opts = { .timeout_ms = timeout_ms, .metadata = md,
+			       .wait_for_ready = (flags & SVC_CALL_WAIT_FOR_READY) != 0 };
 
 	opts.n_metadata = svc_caller_metadata(md, 0, flags);
 	return rpc_call(ch, method, req, resp, &alloc, &opts);

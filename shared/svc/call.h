@@ -7,6 +7,10 @@
 enum {
 	SVC_CALL_INTERNAL = 1, /* present this process's name and token */
 	SVC_CALL_AS_USER = 2,  /* forward the caller's bearer token */
+	/* svc_call_background(): wait for the channel to connect (until the
+	 * timeout) instead of failing at once while it is reconnecting, e.g.
+	 * to a peer that was just restarted. */
+	SVC_CALL_WAIT_FOR_READY = 4,
 };
 
 /* How long a call to another service may take at most (the caller's own

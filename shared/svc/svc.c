@@ -12,6 +12,7 @@
 #include "member.h"
 #include "db/db.h"
 #include "log/log.h"
+#include "money/money.h"
 
 #define SVC_MIN_INTERNAL_TOKEN 32
 
@@ -59,6 +60,9 @@ static int svc_load_config(const svc_def *def)
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 	rpc_caller_keys callers;
 
+	if (rc < 0)
+		return rc;
+	rc = money_configure();
 	if (rc < 0)
 		return rc;
 	if ((rc = rpc_caller_keys_parse(&callers, svc_cfg.caller_token_hashes)) < 0)

@@ -1,6 +1,8 @@
 #include "text.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 int text_is_uuid(const char *s)
@@ -140,4 +142,26 @@ int text_is_pin(const char *s)
 	size_t n = strlen(s);
 
 	return n >= 4 && n <= 6 && strspn(s, "0123456789") == n;
+}
+
+void text_addr_key(char out[TEXT_ADDR_KEY_MAX], const char *addr)
+{
+	unsigned char a6[16];
+	char text[INET6_ADDRSTRLEN];
+	static const unsigned char v4_mapped[12] = { 0, 0, 0, 0, 0, 0,
+						     0, 0, 0, 0, 0xff, 0xff };
+
+	if (inet_pton(AF_INET6, addr, a6) != 1) {
+		snprintf(out, TEXT_ADDR_KEY_MAX, "%s", addr);
+		return;
+	}
+	if (memcmp(a6, v4_mapped, sizeof(v4_mapped)) == 0 &&
+	    inet_ntop(AF_INET, a6 + 12, text, sizeof(text))) {
+		snprintf(out, TEXT_ADDR_KEY_MAX, "%s", text);
+		return;
+	}
+	memset(a6 + 8, 0, 8);
+	if (!inet_ntop(AF_INET6, a6, text, sizeof(text)))
+		text[0] = '\0';
+	snprintf(out, TEXT_ADDR_KEY_MAX, "%s/64", text);
 }

@@ -44,4 +44,10 @@ void text_sanitize_into(char *out, size_t cap, const char *s);
 /* 1 when s is 4..6 ASCII digits (a transaction PIN). */
 int text_is_pin(const char *s);
 
+/* The key a client address is limited by: an IPv6 address by its /64
+ * (one subscriber's block), an IPv4-mapped one as IPv4, anything else as
+ * is (cut to fit). Every per-address limit keys on this. */
+#define TEXT_ADDR_KEY_MAX 64
+void text_addr_key(char out[TEXT_ADDR_KEY_MAX], const char *addr);
+
 #endif

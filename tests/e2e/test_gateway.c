@@ -75,6 +75,53 @@ static void test_register_login_me_refresh_logout(void **state)
 	e2e_expect(NULL, "POST", "/v1/auth/refresh", &o, 401, "refresh_token_reused");
 }
 
+/* Sends method path as `as` until the reply's error code is `code` (the
+ * services learn of a logout within KOLO_SESSION_MAX_STALE_MS); fails the
+ * test after 10 s showing the last reply. */
+static void expect_eventually(const char *method, const char *path,
+			      const e2e_opts *o, long status, const char *code)
+{
+	e2e_reply r;
+
+	for (int i = 0; i < 100; i++) {
+		if (i)
+			usleep(100 * 1000);
+		e2e_http(&r, method, path, o);
+		if (r.status == status && strcmp(e2e_error_code(&r), code) == 0) {
+			e2e_reply_free(&r);
+			return;
+		}
+		if (i < 99)
+			e2e_reply_free(&r);
+	}
+	fail_msg("%s %s: %ld %s, want %ld %s", method, path, r.status, r.body,
+		 status, code);
+}
+
+/* Issue 18.7: after "log out on all devices" the old access token can no
+ * longer set a PIN or create a group (401 session_revoked), but reads go
+ * on until it expires. */
+static void test_logged_out_token_stops_acting(void **state)
+{
+	user u;
+	char body[256];
+	e2e_opts o = { .body = body };
+	e2e_opts old = { 0 };
+
+	e2e_register(&u, "logout-all");
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\",\"all_devices\":true}",
+		 u.refresh);
+	e2e_expect(NULL, "POST", "/v1/auth/logout", &o, 204, "");
+	old.token = u.access;
+	old.body = "{\"pin\":\"135790\"}";
+	/* Identity checks its own table: at once. */
+	e2e_expect(NULL, "POST", "/v1/me/pin", &old, 401, "session_revoked");
+	old.body = "{\"name\":\"After logout\"}";
+	expect_eventually("POST", "/v1/groups", &old, 401, "session_revoked");
+	old.body = NULL;
+	e2e_expect(NULL, "GET", "/v1/me", &old, 200, "");
+}
+
 static void test_each_error_maps_to_its_status(void **state)
 {
 	user u;
@@ -128,6 +175,28 @@ static void test_each_error_maps_to_its_status(void **state)
 	e2e_expect(NULL, "PUT", "/v1/me/pin", &authed, 403, "pin_incorrect");
 	snprintf(body, sizeof(body), "{\"pin\":\"12\"}");
 	e2e_expect(NULL, "POST", "/v1/me/pin", &authed, 400, "invalid_pin");
+}
+
+/* The gateway presents its own credential on every call, and the caller
+ * table lets it read balances, ledgers, withdrawals and proposals for the
+ * public pages. A user route without a user's token must not turn into
+ * such a read for nobody: no token, a token of another scheme, or a
+ * non-Bearer header are all 401, and nothing about the group comes back. */
+static void test_user_routes_without_a_token_read_nothing(void **state)
+{
+	static const char *const reads[] = { "balance", "ledger", "ledger.csv", "withdrawals",
+					     "proposals", "account" };
+	e2e_user owner;
+	e2e_opts basic = { .header = "Authorization: Basic a29sbzprb2xv" };
+	char gid[64], path[160];
+
+	e2e_register(&owner, "no-token");
+	e2e_group(gid, &owner, "No token club");
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		snprintf(path, sizeof(path), "/v1/groups/%s/%s", gid, reads[i]);
+		e2e_expect(NULL, "GET", path, NULL, 401, "missing_token");
+		e2e_expect(NULL, "GET", path, &basic, 401, "missing_token");
+	}
 }
 
 static void test_oversized_body_is_413(void **state)
@@ -249,7 +318,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_login_me_refresh_logout),
+		cmocka_unit_test(test_logged_out_token_stops_acting),
 		cmocka_unit_test(test_each_error_maps_to_its_status),
+		cmocka_unit_test(test_user_routes_without_a_token_read_nothing),
 		cmocka_unit_test(test_oversized_body_is_413),
 		cmocka_unit_test(test_login_rate_limit_answers_429),
 		cmocka_unit_test(test_request_id_is_kept_or_made),

@@ -162,6 +162,18 @@ static void test_unsigned_webhook_is_refused(void **state)
 	e2e_expect(NULL, "POST", "/v1/webhooks/flutterwave", &o, 401, "bad_signature");
 }
 
+/* The Paystack route exists and hands the delivery to payments, which
+ * (on the demo provider, or any other than paystack) never takes it as
+ * signed. */
+static void test_paystack_webhook_route_refuses_what_it_cannot_verify(void **state)
+{
+	e2e_opts o = { .body = "{\"event\":\"charge.success\",\"data\":{\"reference\":\"r1\"}}",
+		       .header = "x-paystack-signature: 00ff" };
+
+	(void)state;
+	e2e_expect(NULL, "POST", "/v1/webhooks/paystack", &o, 401, "bad_signature");
+}
+
 /* The value of kolo_gateway_webhook_refused_total{reason} now. */
 static long refused(const char *reason)
 {
@@ -261,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_group_account_deposits_balance),
 		cmocka_unit_test(test_deposit_key_is_scoped_by_the_group_not_its_spelling),
 		cmocka_unit_test(test_unsigned_webhook_is_refused),
+		cmocka_unit_test(test_paystack_webhook_route_refuses_what_it_cannot_verify),
 		cmocka_unit_test(test_unsigned_webhooks_keep_no_body_and_are_limited_per_address),
 		cmocka_unit_test(test_webhook_from_outside_the_allow_list_is_refused),
 	};

@@ -245,11 +245,137 @@ static void test_page_renders_in_headless_chromium(void **state)
 	}
 }
 
+/* ₦250,000,000.00 (25,000,000,000 kobo, DESIGN §14) end to end with the
+ * demo provider: two deposits in, one withdrawal out, the balance, the
+ * public JSON, page and statement in exact kobo and grouped naira; one
+ * kobo more refused at the deposit route and the withdrawal route. */
+static void test_250_million_naira_end_to_end(void **state)
+{
+	e2e_user owner, treasurer;
+	char gid[64], wid[64], token[64], path[160], body[512];
+	e2e_opts o = { 0 };
+	e2e_reply r;
+	json_t *entries;
+	int credits = 0, debits = 0;
+
+	e2e_register(&owner, "big-owner");
+	e2e_register(&treasurer, "big-treasurer");
+	e2e_group(gid, &owner, "Big Cooperative");
+	o.token = owner.access;
+	snprintf(path, sizeof(path), "/v1/groups/%s/members", gid);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"TREASURER\"}", treasurer.email);
+	o.body = body;
+	e2e_expect(NULL, "POST", path, &o, 201, "");
+	o.body = "{\"pin\":\"112233\"}";
+	e2e_expect(NULL, "POST", "/v1/me/pin", &o, 201, "");
+	o.token = treasurer.access;
+	e2e_expect(NULL, "POST", "/v1/me/pin", &o, 201, "");
+	o.token = owner.access;
+
+	snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", gid);
+	o.body = "{\"amount_kobo\":25000000001}";
+	e2e_expect(&r, "POST", path, &o, 400, "amount_too_large");
+	assert_non_null(strstr(r.body, "25000000000"));
+	e2e_reply_free(&r);
+	o.body = "{\"amount_kobo\":99999999999999999999}";
+	e2e_http(&r, "POST", path, &o);
+	assert_int_equal(r.status, 400);
+	e2e_reply_free(&r);
+	o.body = "{\"amount_kobo\":25000000000}";
+	e2e_expect(&r, "POST", path, &o, 201, "");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "entry"),
+							    "amount_kobo")),
+			 25000000000LL);
+	e2e_reply_free(&r);
+	o.header = "Idempotency-Key: big-2";
+	e2e_expect(NULL, "POST", path, &o, 201, "");
+	o.header = NULL;
+
+	snprintf(path, sizeof(path), "/v1/groups/%s/withdrawals", gid);
+	o.body = "{\"amount_kobo\":25000000001,\"reason\":\"Land\",\"pin\":\"112233\","
+		 "\"beneficiary\":{\"bank_code\":\"058\",\"account_number\":\"0123456789\","
+		 "\"account_name\":\"Kunle Ade\"}}";
+	e2e_expect(NULL, "POST", path, &o, 400, "amount_too_large");
+	o.body = "{\"amount_kobo\":25000000000,\"reason\":\"Land\",\"pin\":\"112233\","
+		 "\"beneficiary\":{\"bank_code\":\"058\",\"account_number\":\"0123456789\","
+		 "\"account_name\":\"Kunle Ade\"}}";
+	e2e_expect(&r, "POST", path, &o, 201, "");
+	snprintf(wid, sizeof(wid), "%s", e2e_str(&r, "id"));
+	e2e_reply_free(&r);
+	snprintf(path, sizeof(path), "/v1/withdrawals/%s/approve", wid);
+	o.token = treasurer.access;
+	o.body = "{\"pin\":\"112233\"}";
+	e2e_expect(&r, "POST", path, &o, 200, "");
+	assert_string_equal(e2e_str(&r, "status"), "PAID");
+	assert_int_equal(json_integer_value(json_object_get(r.json, "amount_kobo")), 25000000000LL);
+	e2e_reply_free(&r);
+	o.token = owner.access;
+	o.body = NULL;
+	snprintf(path, sizeof(path), "/v1/groups/%s/balance", gid);
+	e2e_expect(&r, "GET", path, &o, 200, "");
+	assert_int_equal(json_integer_value(json_object_get(r.json, "balance_kobo")), 25000000000LL);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "available_kobo")),
+			 25000000000LL);
+	e2e_reply_free(&r);
+
+	snprintf(path, sizeof(path), "/v1/groups/%s/public-token", gid);
+	e2e_expect(&r, "POST", path, &o, 201, "");
+	snprintf(token, sizeof(token), "%s", e2e_str(&r, "public_read_token"));
+	e2e_reply_free(&r);
+	snprintf(path, sizeof(path), "/v1/public/%s", token);
+	e2e_expect(&r, "GET", path, NULL, 200, "");
+	assert_int_equal(json_integer_value(json_object_get(r.json, "balance_kobo")), 25000000000LL);
+	entries = json_object_get(r.json, "entries");
+	assert_int_equal(json_array_size(entries), 3);
+	for (size_t i = 0; i < json_array_size(entries); i++) {
+		json_t *e = json_array_get(entries, i);
+
+		assert_int_equal(json_integer_value(json_object_get(e, "amount_kobo")),
+				 25000000000LL);
+		if (strcmp(json_string_value(json_object_get(e, "type")), "CREDIT") == 0)
+			credits++;
+		else
+			debits++;
+	}
+	assert_int_equal(credits, 2);
+	assert_int_equal(debits, 1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(r.json, "withdrawals"), 0),
+				 "amount_kobo")),
+			 25000000000LL);
+	e2e_reply_free(&r);
+
+	snprintf(path, sizeof(path), "/p/%s", token);
+	e2e_http(&r, "GET", path, NULL);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\xe2\x82\xa6" "250,000,000.00"));
+	assert_non_null(strstr(r.body, "-\xe2\x82\xa6" "250,000,000.00"));
+	assert_null(strstr(r.body, "2,147,483,"));
+	e2e_reply_free(&r);
+
+	/* Oldest first with a running balance: in, in, out. */
+	snprintf(path, sizeof(path), "/p/%s/statement.csv", token);
+	e2e_http(&r, "GET", path, NULL);
+	assert_int_equal(r.status, 200);
+	{
+		const char *in1 = strstr(r.body, ",250000000.00,25000000000,250000000.00,25000000000\r\n");
+		const char *in2 = strstr(r.body, ",250000000.00,25000000000,500000000.00,50000000000\r\n");
+		const char *out = strstr(r.body, ",-250000000.00,-25000000000,250000000.00,25000000000\r\n");
+
+		assert_non_null(in1);
+		assert_non_null(in2);
+		assert_non_null(out);
+		assert_true(in1 < in2 && in2 < out);
+	}
+	e2e_reply_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_public_views_show_the_books_and_nothing_personal),
 		cmocka_unit_test(test_rotated_and_revoked_tokens_stop_at_once),
+		cmocka_unit_test(test_250_million_naira_end_to_end),
 		cmocka_unit_test(test_page_renders_in_headless_chromium),
 	};
 

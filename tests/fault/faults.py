@@ -9,11 +9,14 @@ invariants.sql (any row fails) plus the scenario's own checks. Nothing is
 timed: each outcome is polled for up to CAP seconds, then the test fails.
 
 Environment (run_faults.sh sets it): the KOLO_* service configuration and
-KOLO_FAULT_BUILD, KOLO_FAULT_RUN (logs), KOLO_FAULT_DB (superuser conninfo
+KOLO_PROVIDER (flutterwave or paystack: the fake the scenarios drive and the
+webhooks they send), KOLO_FAULT_BUILD, KOLO_FAULT_RUN (logs), KOLO_FAULT_DB (superuser conninfo
 of the suite's database), KOLO_FAULT_FAKE (the fake's URL), KOLO_FAULT_PG_DIR,
 KOLO_FAULT_PG_PORT, KOLO_FAULT_PG_FSYNC, KOLO_FAULT_PGLIB, KOLO_FAULT_SQL.
 """
 
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -38,7 +41,7 @@ RUN = ENV["KOLO_FAULT_RUN"]
 DB = ENV["KOLO_FAULT_DB"]
 FAKE = ENV["KOLO_FAULT_FAKE"]
 URL = "http://" + ENV["KOLO_GATEWAY_ADDR"]
-HASH = ENV["KOLO_FLW_SECRET_HASH"]
+PROVIDER = ENV.get("KOLO_PROVIDER", "flutterwave")
 
 
 class Fail(Exception):
@@ -180,8 +183,102 @@ def fake(path, body=None):
     return reply
 
 
+class Flutterwave:
+    """What the scenarios say to and about the fake Flutterwave."""
+    SUCCESS, FAILED = "SUCCESSFUL", "FAILED"
+    TRANSFER_POST = "POST /v3/transfers"
+    TIMEOUT_MS = "KOLO_FLW_TIMEOUT_MS"
+
+    @staticmethod
+    def endpoints(endpoint, behaviour):
+        return [endpoint]
+
+    @staticmethod
+    def transfer_reads(pid):
+        """Requests that may ask about the transfer of payout pid."""
+        return fake_requests("/v3/transfers")
+
+    @staticmethod
+    def verify_path(reference):
+        return "/v3/transactions/%s/verify" % reference
+
+    @staticmethod
+    def register(reference, group, kobo):
+        fake("/_control/transaction", {"id": reference, "tx_ref": group.tx_ref,
+                                       "amount": "%d.%02d" % divmod(kobo, 100),
+                                       "currency": "NGN", "status": "successful"})
+
+    @staticmethod
+    def deposit_body(reference, group, kobo):
+        # The amount is written as its exact decimal text.
+        return ('{"event":"charge.completed","data":{"id":%s,"tx_ref":%s,'
+                '"flw_ref":"FLW-FAULT-%s","amount":%d.%02d,"currency":"NGN",'
+                '"status":"successful","payment_type":"bank_transfer",'
+                '"customer":{"name":"Fault Sender","email":"s@example.com"}}}'
+                % ((reference, json.dumps(group.tx_ref), reference) + divmod(kobo, 100)))
+
+    @staticmethod
+    def deliver(body, timeout):
+        return http("POST", "/v1/webhooks/flutterwave", body,
+                    headers={"verif-hash": ENV["KOLO_FLW_SECRET_HASH"]}, timeout=timeout)
+
+    EVENT_REFERENCE = "{data,id}"
+
+
+class Paystack(Flutterwave):
+    """The same for the fake Paystack: kobo, references, HMAC-SHA512."""
+    SUCCESS, FAILED = "success", "failed"
+    TRANSFER_POST = "POST /transfer"
+    TIMEOUT_MS = "KOLO_PAYSTACK_TIMEOUT_MS"
+    EVENT_REFERENCE = "{data,reference}"
+
+    @staticmethod
+    def endpoints(endpoint, behaviour):
+        name = {"transfers": "transfer"}.get(endpoint, endpoint)
+        # Flutterwave's "transfers" mode covers reading transfers too;
+        # Paystack reads them at /transfer/verify (its own endpoint).
+        if name == "transfer" and behaviour in ("ok", "fail500", "unauthorized"):
+            return [name, "transfer_verify"]
+        return [name]
+
+    @staticmethod
+    def transfer_reads(pid):
+        return fake_requests("/transfer/verify/" + pid)
+
+    @staticmethod
+    def verify_path(reference):
+        return "/transaction/verify/" + reference
+
+    @staticmethod
+    def register(reference, group, kobo):
+        fake("/_control/transaction", {"reference": reference, "amount": kobo, "fees": 0,
+                                       "currency": "NGN", "status": "success",
+                                       "account_number": group.number})
+
+    @staticmethod
+    def deposit_body(reference, group, kobo):
+        return ('{"event":"charge.success","data":{"id":%s,"reference":%s,"amount":%d,'
+                '"currency":"NGN","status":"success","channel":"dedicated_nuban",'
+                '"authorization":{"channel":"dedicated_nuban",'
+                '"receiver_bank_account_number":%s,"receiver_bank":"Wema Bank",'
+                '"sender_name":"Fault Sender"}}}'
+                % (reference.split("-")[-1], json.dumps(reference), kobo,
+                   json.dumps(group.number)))
+
+    @staticmethod
+    def deliver(body, timeout):
+        sig = hmac.new(ENV["KOLO_PAYSTACK_SECRET_KEY"].encode(), body.encode(),
+                       hashlib.sha512).hexdigest()
+        return http("POST", "/v1/webhooks/paystack", body,
+                    headers={"x-paystack-signature": sig}, timeout=timeout)
+
+
+P = Paystack if PROVIDER == "paystack" else Flutterwave
+
+
 def fake_mode(endpoint, behaviour, times=0):
-    fake("/_control/mode", {"endpoint": endpoint, "behaviour": behaviour, "times": times})
+    for name in P.endpoints(endpoint, behaviour):
+        fake("/_control/mode", {"endpoint": name, "behaviour": behaviour, "times": times})
 
 
 def psql(sql):
@@ -224,6 +321,9 @@ class Group:
         # The tx_ref deposits are matched by, as payments stored it.
         self.tx_ref = psql("SELECT client_ref FROM va_request WHERE group_id = '%s'" % self.id)
         check(self.tx_ref, "no va_request for " + name)
+        # The account Paystack's deposits name.
+        self.number = psql("SELECT virtual_account_number FROM account"
+                           " WHERE group_id = '%s'" % self.id)
 
     def balance(self):
         status, reply = http("GET", "/v1/groups/%s/balance" % self.id, token=self.owner.token)
@@ -267,23 +367,16 @@ class Deposit:
 
     def __init__(self, group, naira):
         TX[0] += 1
-        self.id = str(TX[0])
+        # Flutterwave's transaction id, or a Paystack reference.
+        self.id = str(TX[0]) if P is Flutterwave else "fault-dep-%d" % TX[0]
         self.group = group
         whole, _, frac = naira.partition(".")
         self.kobo = int(whole) * 100 + int((frac + "00")[:2])
-        fake("/_control/transaction", {"id": self.id, "tx_ref": group.tx_ref,
-                                       "amount": naira, "currency": "NGN",
-                                       "status": "successful"})
-        # The amount is written as its exact decimal text.
-        self.body = ('{"event":"charge.completed","data":{"id":%s,"tx_ref":%s,'
-                     '"flw_ref":"FLW-FAULT-%s","amount":%s,"currency":"NGN",'
-                     '"status":"successful","payment_type":"bank_transfer",'
-                     '"customer":{"name":"Fault Sender","email":"s@example.com"}}}'
-                     % (self.id, json.dumps(group.tx_ref), self.id, naira))
+        P.register(self.id, group, self.kobo)
+        self.body = P.deposit_body(self.id, group, self.kobo)
 
     def deliver(self, timeout=15):
-        return http("POST", "/v1/webhooks/flutterwave", self.body,
-                    headers={"verif-hash": HASH}, timeout=timeout)
+        return P.deliver(self.body, timeout)
 
     def deliver_until_accepted(self):
         """As a provider does: again until the endpoint answers 200."""
@@ -296,7 +389,7 @@ class Deposit:
 
     def events_pending(self):
         return int(psql("SELECT count(*) FROM webhook_event WHERE NOT processed"
-                        " AND raw_payload #>> '{data,id}' = '%s'" % self.id))
+                        " AND raw_payload #>> '%s' = '%s'" % (P.EVENT_REFERENCE, self.id)))
 
     def settled(self):
         """Credited once, and every stored delivery processed."""
@@ -398,6 +491,31 @@ def wait_rule(g, template):
         "SELECT rule_template FROM \"group\" WHERE id = '%s'" % g.id) == template)
 
 
+def two_officer_group(owner, name, treasurer_name, naira):
+    """A group of owner and a new TREASURER under the two_officer rule (the
+    owner's proposals pass alone under the single-officer rule and apply
+    after the time-lock, KOLO_GOVERNANCE_DELAY_S), funded with naira."""
+    treasurer = User(treasurer_name)
+    g = Group(owner, name)
+    expect(202, "POST", "/v1/groups/%s/members" % g.id,
+           {"email": treasurer.email, "role": "TREASURER"}, owner.token)
+    wait_member_role(g, treasurer, "TREASURER")
+    expect(202, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
+    wait_rule(g, "two_officer")
+    fund(g, naira)
+    g.wait_balance(int(round(float(naira) * 100)))
+    return g, treasurer
+
+
+def request_withdrawal(g, owner, kobo, reason, label):
+    """A withdrawal request of kobo by owner; its id."""
+    status, reply = http("POST", "/v1/groups/%s/withdrawals" % g.id,
+                         {"amount_kobo": kobo, "beneficiary": BENEFICIARY,
+                          "reason": reason, "pin": PIN}, owner.token)
+    check(status == 201, "%s: request %s %s" % (label, status, reply))
+    return reply["id"]
+
+
 def in_background(fn):
     box = {}
 
@@ -440,7 +558,7 @@ def scenario_a(owner):
     # Every transfer call slow (the worker may ask too): none completes
     # before the kill.
     fake_mode("transfers", "slow:15000", 0)
-    posts = fake_requests("POST /v3/transfers")
+    posts = fake_requests(P.TRANSFER_POST)
     t, _ = in_background(lambda: g.withdraw(120000, "fault a"))
     wid = g.withdrawal_id()
     pid = g.payout_id()
@@ -450,12 +568,12 @@ def scenario_a(owner):
     log("a: payments killed with the transfer in flight (payout %s)" % stage)
     t.join(CAP)
     fake_mode("transfers", "ok")
-    fake("/_control/transfer_status", {"reference": pid, "status": "SUCCESSFUL"})
+    fake("/_control/transfer_status", {"reference": pid, "status": P.SUCCESS})
     restart("payments")
     poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
     check(transfers_created(pid) == 1, "a: %d transfers" % transfers_created(pid))
-    check(fake_requests("POST /v3/transfers") == posts + 1,
-          "a: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
+    check(fake_requests(P.TRANSFER_POST) == posts + 1,
+          "a: %d transfer requests" % (fake_requests(P.TRANSFER_POST) - posts))
     check(debits_of(wid) == 1, "a: %d debits" % debits_of(wid))
     check(reversals_of(wid) == 0, "a: a reversal")
     check(g.balance() == 500000 - 120000, "a: balance %d" % g.balance())
@@ -471,7 +589,7 @@ def scenario_b(owner):
     # Every verification slow, not just the first: the worker may pick the
     # stored event up next to the handler (it is due at once).
     fake_mode("verify", "slow:15000", 0)
-    verify_path = "/v3/transactions/%s/verify" % d.id
+    verify_path = P.verify_path(d.id)
     t, _ = in_background(lambda: d.deliver(timeout=30))
     poll("the verification reaching the fake", lambda: fake_requests(verify_path) >= 1)
     kill9("payments")
@@ -594,21 +712,21 @@ def scenario_e(owner):
     g = Group(owner, "Fault E1")
     fund(g, "3000.00")
     fake_mode("transfers", "created_fail500", 1)
-    posts = fake_requests("POST /v3/transfers")
+    posts = fake_requests(P.TRANSFER_POST)
     g.withdraw(50000, "fault e1")
     wid = g.withdrawal_id()
     pid = g.payout_id()
     poll("the transfer reaching the fake", lambda: transfers_created(pid) == 1)
     fake_mode("transfers", "fail500", 0)
-    before = fake_requests("/v3/transfers")
-    poll("payments asking again", lambda: fake_requests("/v3/transfers") >= before + 3)
+    before = P.transfer_reads(pid)
+    poll("payments asking again", lambda: P.transfer_reads(pid) >= before + 3)
     check(g.withdrawal_status(wid) == "APPROVED", "e1: paid while the provider fails")
     fake_mode("transfers", "ok")
-    fake("/_control/transfer_status", {"reference": pid, "status": "SUCCESSFUL"})
+    fake("/_control/transfer_status", {"reference": pid, "status": P.SUCCESS})
     poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
     check(transfers_created(pid) == 1, "e1: %d transfers" % transfers_created(pid))
-    check(fake_requests("POST /v3/transfers") == posts + 1,
-          "e1: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
+    check(fake_requests(P.TRANSFER_POST) == posts + 1,
+          "e1: %d transfer requests" % (fake_requests(P.TRANSFER_POST) - posts))
     check(debits_of(wid) == 1 and reversals_of(wid) == 0,
           "e1: %d debits, %d reversals" % (debits_of(wid), reversals_of(wid)))
     check(g.balance() == 300000 - 50000, "e1: balance %d" % g.balance())
@@ -616,16 +734,16 @@ def scenario_e(owner):
 
     g = Group(owner, "Fault E2")
     fund(g, "2000.00")
-    timeout_ms = int(ENV["KOLO_FLW_TIMEOUT_MS"])
+    timeout_ms = int(ENV[P.TIMEOUT_MS])
     fake_mode("transfers", "slow:%d" % (timeout_ms * 3), 1)
-    posts = fake_requests("POST /v3/transfers")
+    posts = fake_requests(P.TRANSFER_POST)
     g.withdraw(70000, "fault e2")
     wid = g.withdrawal_id()
     pid = g.payout_id()
     poll("the transfer reaching the fake", lambda: transfers_created(pid) == 1)
     poll("payout %s sent, outcome unknown" % pid, lambda: psql(
         "SELECT stage || '/' || status FROM payout WHERE id = '%s'" % pid) == "sent/PENDING")
-    fake("/_control/transfer_status", {"reference": pid, "status": "FAILED"})
+    fake("/_control/transfer_status", {"reference": pid, "status": P.FAILED})
     poll("payout %s reversed" % pid, lambda: psql(
         "SELECT stage || '/' || status FROM payout WHERE id = '%s'" % pid) == "reversed/FAILED")
     g.wait_balance(200000)
@@ -633,8 +751,8 @@ def scenario_e(owner):
         "SELECT status || '/' || coalesce(payout_status, '') FROM withdrawal_request"
         " WHERE id = '%s'" % wid) == "PAYOUT_FAILED/FAILED")
     check(transfers_created(pid) == 1, "e2: %d transfers" % transfers_created(pid))
-    check(fake_requests("POST /v3/transfers") == posts + 1,
-          "e2: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
+    check(fake_requests(P.TRANSFER_POST) == posts + 1,
+          "e2: %d transfer requests" % (fake_requests(P.TRANSFER_POST) - posts))
     check(debits_of(wid) == 1 and reversals_of(wid) == 1,
           "e2: %d debits, %d reversals" % (debits_of(wid), reversals_of(wid)))
     check(psql("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'" % wid) == "1",
@@ -644,15 +762,15 @@ def scenario_e(owner):
     g = Group(owner, "Fault E3")
     fund(g, "1000.00")
     fake_mode("transfers", "fail500", 1)
-    posts = fake_requests("POST /v3/transfers")
+    posts = fake_requests(P.TRANSFER_POST)
     g.withdraw(40000, "fault e3")
     wid = g.withdrawal_id()
     pid = g.payout_id()
     poll("the transfer sent again and reaching the fake",
          lambda: transfers_created(pid) == 1)
-    check(fake_requests("POST /v3/transfers") == posts + 2,
-          "e3: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
-    fake("/_control/transfer_status", {"reference": pid, "status": "SUCCESSFUL"})
+    check(fake_requests(P.TRANSFER_POST) == posts + 2,
+          "e3: %d transfer requests" % (fake_requests(P.TRANSFER_POST) - posts))
+    fake("/_control/transfer_status", {"reference": pid, "status": P.SUCCESS})
     poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
     check(transfers_created(pid) == 1, "e3: %d transfers" % transfers_created(pid))
     check(debits_of(wid) == 1 and reversals_of(wid) == 0,
@@ -670,7 +788,7 @@ def scenario_f(owner):
     fund(g, "4000.00")
     g.wait_balance(400000)
     fake_mode("transfers", "slow:15000", 0)
-    posts = fake_requests("POST /v3/transfers")
+    posts = fake_requests(P.TRANSFER_POST)
     t, _ = in_background(lambda: g.withdraw(90000, "fault f"))
     wid = g.withdrawal_id()
     pid = g.payout_id()
@@ -680,13 +798,13 @@ def scenario_f(owner):
     log("f: withdrawals and the gateway killed with the transfer in flight")
     t.join(CAP)
     fake_mode("transfers", "ok")
-    fake("/_control/transfer_status", {"reference": pid, "status": "SUCCESSFUL"})
+    fake("/_control/transfer_status", {"reference": pid, "status": P.SUCCESS})
     restart("gateway")
     restart("withdrawals")
     poll("withdrawal %s PAID" % wid, lambda: g.withdrawal_status(wid) == "PAID")
     check(transfers_created(pid) == 1, "f: %d transfers" % transfers_created(pid))
-    check(fake_requests("POST /v3/transfers") == posts + 1,
-          "f: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
+    check(fake_requests(P.TRANSFER_POST) == posts + 1,
+          "f: %d transfer requests" % (fake_requests(P.TRANSFER_POST) - posts))
     check(debits_of(wid) == 1 and reversals_of(wid) == 0,
           "f: %d debits, %d reversals" % (debits_of(wid), reversals_of(wid)))
     check(g.balance() == 400000 - 90000, "f: balance %d" % g.balance())
@@ -701,6 +819,16 @@ def scenario_f(owner):
     poll("the balance read again", lambda: g.balance() == 400000 - 90000)
     poll("/v1/me answered again",
          lambda: http("GET", "/v1/me", token=owner.token)[0] == 200)
+    # Money acts follow identity's ended sessions: they fail closed (503
+    # sessions_unknown) until groups and withdrawals reach identity again.
+    # Acts on nothing at all change nothing and answer 404 once let in.
+    nothing = "00000000-0000-4000-8000-000000000000"
+    poll("withdrawal acts answered again",
+         lambda: http("POST", "/v1/withdrawals/%s/decline" % nothing, {"pin": PIN},
+                      token=owner.token)[0] == 404)
+    poll("group acts answered again",
+         lambda: http("PATCH", "/v1/groups/%s" % nothing, {"name": "nothing"},
+                      token=owner.token)[0] == 404)
     invariants("f")
 
 
@@ -734,7 +862,7 @@ def scenario_h(owner):
     g = Group(owner, "Fault H")
     fund(g, "1500.00")
     g.wait_balance(150000)
-    posts = fake_requests("POST /v3/transfers")
+    posts = fake_requests(P.TRANSFER_POST)
     # The next transfer fails at once, and its answer takes a moment (under
     # our provider timeout): time to hold the balance row before the
     # reversal is posted.
@@ -757,8 +885,8 @@ def scenario_h(owner):
     check(debits_of(wid) == 1 and reversals_of(wid) == 1,
           "h: %d debits, %d reversals" % (debits_of(wid), reversals_of(wid)))
     check(transfers_created(pid) == 1, "h: %d transfers" % transfers_created(pid))
-    check(fake_requests("POST /v3/transfers") == posts + 1,
-          "h: %d transfer requests" % (fake_requests("POST /v3/transfers") - posts))
+    check(fake_requests(P.TRANSFER_POST) == posts + 1,
+          "h: %d transfer requests" % (fake_requests(P.TRANSFER_POST) - posts))
     check(psql("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'" % wid) == "1",
           "h: no payout_recovery row")
     invariants("h")
@@ -773,17 +901,7 @@ def scenario_i(owner):
     capture: a replay or the first) and pays it once. After a deposit the
     second is made, approved and paid once. Each attempt: paid once or
     nothing moved; nothing stays held."""
-    treasurer = User("treasurer")
-    g = Group(owner, "Fault I")
-    # Under its single-officer rule the owner's proposals pass alone and
-    # apply after the time-lock (KOLO_GOVERNANCE_DELAY_S=2 here).
-    expect(202, "POST", "/v1/groups/%s/members" % g.id,
-           {"email": treasurer.email, "role": "TREASURER"}, owner.token)
-    wait_member_role(g, treasurer, "TREASURER")
-    expect(202, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
-    wait_rule(g, "two_officer")
-    fund(g, "100.00")
-    g.wait_balance(10000)
+    g, treasurer = two_officer_group(owner, "Fault I", "treasurer", "100.00")
 
     def ask(reason):
         return http("POST", "/v1/groups/%s/withdrawals" % g.id,
@@ -929,20 +1047,8 @@ def scenario_l(owner):
     row is free; restarted, payments' worker takes the idle claim over and
     asks for the same capture: paid once, the hold captured once, folded
     into the group's balance row once, the money whole."""
-    treasurer = User("treasurer-l")
-    g = Group(owner, "Fault L")
-    expect(202, "POST", "/v1/groups/%s/members" % g.id,
-           {"email": treasurer.email, "role": "TREASURER"}, owner.token)
-    wait_member_role(g, treasurer, "TREASURER")
-    expect(202, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
-    wait_rule(g, "two_officer")
-    fund(g, "100.00")
-    g.wait_balance(10000)
-    status, reply = http("POST", "/v1/groups/%s/withdrawals" % g.id,
-                         {"amount_kobo": 6000, "beneficiary": BENEFICIARY,
-                          "reason": "fault l", "pin": PIN}, owner.token)
-    check(status == 201, "l: request %s %s" % (status, reply))
-    wid = reply["id"]
+    g, treasurer = two_officer_group(owner, "Fault L", "treasurer-l", "100.00")
+    wid = request_withdrawal(g, owner, 6000, "fault l", "l")
     ref = "withdrawal:%s" % wid
     # As an approved request's hold: it no longer expires.
     psql("UPDATE ledger_hold SET expires_at = NULL WHERE reference = '%s'" % ref)
@@ -979,20 +1085,8 @@ def scenario_m(owner):
     the request's hold to no expiry (the renewal waiting on the hold's
     row): restarted, its worker renews it before the payout and the payout
     captures it; paid once, the hold captured once, nothing left held."""
-    treasurer = User("treasurer-m")
-    g = Group(owner, "Fault M")
-    expect(202, "POST", "/v1/groups/%s/members" % g.id,
-           {"email": treasurer.email, "role": "TREASURER"}, owner.token)
-    wait_member_role(g, treasurer, "TREASURER")
-    expect(202, "PATCH", "/v1/groups/%s" % g.id, {"rule_template": "two_officer"}, owner.token)
-    wait_rule(g, "two_officer")
-    fund(g, "100.00")
-    g.wait_balance(10000)
-    status, reply = http("POST", "/v1/groups/%s/withdrawals" % g.id,
-                         {"amount_kobo": 7000, "beneficiary": BENEFICIARY,
-                          "reason": "fault m", "pin": PIN}, owner.token)
-    check(status == 201, "m: request %s %s" % (status, reply))
-    wid = reply["id"]
+    g, treasurer = two_officer_group(owner, "Fault M", "treasurer-m", "100.00")
+    wid = request_withdrawal(g, owner, 7000, "fault m", "m")
     ref = "withdrawal:%s" % wid
     fake_mode("transfers", "succeed_immediately", 1)
     with HoldLock(Ref(ref)) as lock:

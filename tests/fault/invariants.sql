@@ -192,10 +192,16 @@ SELECT 'deposit_event_credit', ev.id::text,
        format('outcome=%s transaction=%s credits=%s amount_kobo=%s want %s fees=%s fee_kobo=%s',
               ev.outcome, ev.tx_id, c.n, c.kobo, ev.want_kobo, f.n, f.kobo)
 FROM (
-  SELECT id, outcome, raw_payload #>> '{data,id}' AS tx_id,
-         ((raw_payload #>> '{data,amount}')::numeric * 100) AS want_kobo
+  -- Paystack names a deposit by its reference and counts in kobo;
+  -- Flutterwave by its id, in naira.
+  SELECT id, outcome,
+         CASE WHEN provider = 'paystack' THEN raw_payload #>> '{data,reference}'
+              ELSE raw_payload #>> '{data,id}' END AS tx_id,
+         CASE WHEN provider = 'paystack' THEN (raw_payload #>> '{data,amount}')::numeric
+              ELSE (raw_payload #>> '{data,amount}')::numeric * 100 END AS want_kobo
   FROM webhook_event
-  WHERE processed AND signature_valid AND event_type = 'charge.completed'
+  WHERE processed AND signature_valid
+    AND event_type IN ('charge.completed', 'charge.success')
     AND outcome IN ('credited', 'duplicate')
 ) ev
 CROSS JOIN LATERAL (
@@ -228,7 +234,10 @@ SELECT 'credit_without_event', e.id::text, format('reference=%s', e.reference)
 FROM ledger_entry e
 WHERE e.source = 'provider_sandbox' AND e.type = 'CREDIT'
   AND NOT EXISTS (SELECT 1 FROM webhook_event ev
-                  WHERE ev.processed AND ev.raw_payload #>> '{data,id}' = e.reference
+                  WHERE ev.processed
+                    AND (ev.raw_payload #>> '{data,id}' = e.reference
+                         OR (ev.provider = 'paystack'
+                             AND ev.raw_payload #>> '{data,reference}' = e.reference))
                     AND ev.outcome IN ('credited', 'duplicate'))
 -- A signed event is not left unprocessed once things have settled.
 UNION ALL

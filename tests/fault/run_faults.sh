@@ -5,7 +5,10 @@
 # the provider and PostgreSQL itself, checking tests/fault/invariants.sql
 # after every scenario. faults.py owns the service processes: every one it
 # did not kill must exit 0 on SIGTERM at the end.
-#   run_faults.sh SOURCE_DIR BUILD_DIR [SCENARIO...]   (a to h; default all)
+#   run_faults.sh SOURCE_DIR BUILD_DIR [SCENARIO...]   (a to m; default all)
+# KOLO_FAULT_PROVIDER=paystack runs them against the fake Paystack instead
+# (payments on the paystack provider; default scenarios a to h, the
+# provider-facing ones).
 # The cluster is shared with the rest of the test run: it is stopped during
 # one scenario, and this script starts it again (same folder, same port)
 # whatever happens, so run it when nothing else uses the cluster.
@@ -71,9 +74,23 @@ KOLO_CALLER_TOKEN_HASHES="$(kolo_suite_caller_hashes)"
 export KOLO_CALLER_TOKEN_HASHES
 
 # The fake provider, on a free port it picks itself.
-flw_key="FLWSECK_TEST-faults-$RANDOM$RANDOM"
-/usr/bin/python3 "$src/tests/fake_flutterwave/fake_flutterwave.py" --port 0 \
-	--secret-key "$flw_key" >"$run/fake.out" 2>"$run/fake.log" &
+provider="${KOLO_FAULT_PROVIDER:-flutterwave}"
+case "$provider" in
+flutterwave)
+	fake_script="$src/tests/fake_flutterwave/fake_flutterwave.py"
+	provider_key="FLWSECK_TEST-faults-$RANDOM$RANDOM"
+	;;
+paystack)
+	fake_script="$src/tests/fake_paystack/fake_paystack.py"
+	provider_key="sk_test_faults_$RANDOM$RANDOM"
+	;;
+*)
+	echo "faults: KOLO_FAULT_PROVIDER must be flutterwave or paystack" >&2
+	exit 2
+	;;
+esac
+/usr/bin/python3 "$fake_script" --port 0 \
+	--secret-key "$provider_key" >"$run/fake.out" 2>"$run/fake.log" &
 fake_pid=$!
 for _ in $(seq 1 100); do
 	grep -q '^listening ' "$run/fake.out" 2>/dev/null && break
@@ -81,7 +98,7 @@ for _ in $(seq 1 100); do
 done
 fake_port="$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$run/fake.out")"
 [ -n "$fake_port" ] || {
-	echo "faults: the fake Flutterwave did not start" >&2
+	echo "faults: the fake $provider did not start" >&2
 	exit 1
 }
 
@@ -92,9 +109,16 @@ for svc in "${KOLO_SERVICES[@]}"; do
 done
 KOLO_GATEWAY_ADDR="127.0.0.1:$(_kolo_free_port)"
 export KOLO_GATEWAY_ADDR
-export KOLO_PROVIDER=flutterwave KOLO_FLW_BASE_URL="http://127.0.0.1:$fake_port" \
-	KOLO_FLW_SECRET_KEY="$flw_key" KOLO_FLW_SECRET_HASH="faults-hash-$RANDOM$RANDOM" \
-	KOLO_FLW_TIMEOUT_MS=2000 KOLO_PAYMENTS_WORKER_INTERVAL_MS=200 \
+if [ "$provider" = paystack ]; then
+	export KOLO_PROVIDER=paystack KOLO_PAYSTACK_BASE_URL="http://127.0.0.1:$fake_port" \
+		KOLO_PAYSTACK_SECRET_KEY="$provider_key" KOLO_PAYSTACK_TIMEOUT_MS=2000 \
+		KOLO_PAYSTACK_ACCOUNT_EMAIL=faults@kolo.example
+else
+	export KOLO_PROVIDER=flutterwave KOLO_FLW_BASE_URL="http://127.0.0.1:$fake_port" \
+		KOLO_FLW_SECRET_KEY="$provider_key" KOLO_FLW_SECRET_HASH="faults-hash-$RANDOM$RANDOM" \
+		KOLO_FLW_TIMEOUT_MS=2000
+fi
+export KOLO_PAYMENTS_WORKER_INTERVAL_MS=200 \
 	KOLO_PAYMENTS_PAYOUT_STALE_S=1 KOLO_PAYMENTS_RESEND_AFTER_S=3 \
 	KOLO_WITHDRAWALS_WORKER_INTERVAL_MS=200 KOLO_GROUPS_CREATE_PER_DAY=0 \
 	KOLO_WITHDRAWALS_PAYOUT_IDLE_S=1 KOLO_SHUTDOWN_GRACE_MS=5000 \
@@ -112,7 +136,10 @@ export KOLO_FAULT_BUILD="$build" KOLO_FAULT_RUN="$run" KOLO_FAULT_DB KOLO_FAULT_
 	KOLO_FAULT_SQL="$src/tests/fault/invariants.sql" KOLO_FAULT_PGLIB="$src/scripts/lib/pg.sh"
 start="$(date +%s)"
 shift 2
+if [ "$#" -eq 0 ] && [ "$provider" = paystack ]; then
+	set -- a b c d e f g h
+fi
 # A bound on the whole step: faults.py turns SIGTERM into a failure and
 # still stops its processes; whatever is left is killed by cleanup.
 timeout -k 10 150 /usr/bin/python3 "$src/tests/fault/faults.py" "$@"
-echo "faults: every scenario passed in $(($(date +%s) - start)) s; every process stopped cleanly" >&2
+echo "faults ($provider): every scenario passed in $(($(date +%s) - start)) s; every process stopped cleanly" >&2

@@ -22,6 +22,9 @@ static void fuzz_round_trip(const char *text, size_t len)
 		return;
 	FUZZ_CHECK(money_parse_naira(out, strlen(out), &again) == 0);
 	FUZZ_CHECK(again == kobo);
+	/* The one amount bound agrees with its definition. */
+	FUZZ_CHECK((money_amount_check(kobo, MONEY_MAX_KOBO) == 0) ==
+		   (kobo >= 1 && kobo <= MONEY_MAX_KOBO));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -292,6 +292,7 @@ const SECRET_NAMES = new Set([
   "kolo-caller-hashes",
   "kolo-flutterwave",
   "kolo-pii",
+  "kolo-paystack",
   "kolo-tls",
   "kolo-db-migrate",
   ...SERVICES.map((s) => `kolo-db-${s}`),
@@ -302,7 +303,7 @@ function secretAllowed(workload, container, secret, key) {
   // services wait for the migrations with their own role (0016).
   if (secret === "kolo-db-migrate") return workload === "kolo-migrate";
   if (secret.startsWith("kolo-db-")) return workload === `kolo-${secret.slice(8)}`;
-  if (secret === "kolo-flutterwave") return workload === "kolo-payments";
+  if (secret === "kolo-flutterwave" || secret === "kolo-paystack") return workload === "kolo-payments";
   // The keys KYC numbers are sealed with: identity alone (DESIGN §14).
   if (secret === "kolo-pii") return workload === "kolo-identity";
   if (secret === "kolo-jwt" && key !== "KOLO_JWT_PUBLIC_KEYS") return workload === "kolo-identity";
@@ -532,6 +533,9 @@ function checkBuild(name, objects) {
     }
     if (binary === "kolo-payments" && env.get("KOLO_PROVIDER")?.value === "flutterwave") {
       check(`${w.name}: flutterwave keys come from Secret kolo-flutterwave`, env.get("KOLO_FLW_SECRET_KEY")?.source === "secret");
+    }
+    if (binary === "kolo-payments" && env.get("KOLO_PROVIDER")?.value === "paystack") {
+      check(`${w.name}: the paystack key comes from Secret kolo-paystack`, env.get("KOLO_PAYSTACK_SECRET_KEY")?.source === "secret");
     }
     // TLS: the files come from the kolo-tls Secret, mounted read-only. prod:
     // the services serve TLS and dial over TLS (CERT, KEY, CA) but demand no

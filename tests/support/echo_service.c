@@ -1,5 +1,6 @@
 #include "echo_service.h"
 
+#include <string.h>
 #include <time.h>
 
 atomic_int echo_in_handler;
@@ -43,18 +44,33 @@ out:
 	return rc;
 }
 
+/* Session "ended-session" has ended; identity cannot be asked about
+ * "unknown-session"; every other session is live. */
+static int echo_session_check(const auth_claims *claims)
+{
+	if (strcmp(claims->sid, ECHO_ENDED_SESSION) == 0)
+		return err_set(ERR_UNAUTHENTICATED, "session_revoked",
+			       "this session has ended");
+	if (strcmp(claims->sid, ECHO_UNKNOWN_SESSION) == 0)
+		return err_set(ERR_UNAVAILABLE, "sessions_unknown",
+			       "cannot tell");
+	return 0;
+}
+
 static const rpc_method echo_methods[] = {
 	{ "Echo", echo_handler, RPC_AUTH_NONE },
 	{ "WhoAmI", echo_handler, RPC_AUTH_USER },
 	{ "Internal", echo_handler, RPC_AUTH_INTERNAL },
 	{ "Either", echo_handler, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "Unhandled", NULL, RPC_AUTH_NONE },
+	{ "Live", echo_handler, RPC_AUTH_USER | RPC_AUTH_LIVE | RPC_AUTH_INTERNAL },
 };
 
 /* The test's own caller table: payments may call the internal methods. */
 static const rpc_caller_rule echo_callers[] = {
 	{ "kolo.test.v1.EchoService", "Internal", RPC_CALLER_PAYMENTS },
 	{ "kolo.test.v1.EchoService", "Either", RPC_CALLER_PAYMENTS },
+	{ "kolo.test.v1.EchoService", "Live", RPC_CALLER_PAYMENTS },
 };
 
 const rpc_service echo_rpc_service = {
@@ -63,6 +79,7 @@ const rpc_service echo_rpc_service = {
 	.n_methods = sizeof(echo_methods) / sizeof(echo_methods[0]),
 	.caller_rules = echo_callers,
 	.n_caller_rules = sizeof(echo_callers) / sizeof(echo_callers[0]),
+	.session_check = echo_session_check,
 };
 
 /* The same table without a row for Either: a server must refuse it. */
@@ -72,4 +89,5 @@ const rpc_service echo_rpc_service_uncovered = {
 	.n_methods = sizeof(echo_methods) / sizeof(echo_methods[0]),
 	.caller_rules = echo_callers,
 	.n_caller_rules = 1,
+	.session_check = echo_session_check,
 };

@@ -12,6 +12,11 @@ extern const rpc_service echo_rpc_service;
 /* The same, but its caller table lacks Either. */
 extern const rpc_service echo_rpc_service_uncovered;
 
+/* The sessions echo's session check refuses (Live): one ended, one it
+ * cannot tell about. */
+#define ECHO_ENDED_SESSION "ended-session"
+#define ECHO_UNKNOWN_SESSION "unknown-session"
+
 /* Calls currently inside an echo handler (for shutdown tests). */
 extern atomic_int echo_in_handler;
 

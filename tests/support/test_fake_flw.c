@@ -222,6 +222,11 @@ static int fake_read_port(int *port)
 
 int test_fake_flw_start(void)
 {
+	return test_fake_start_script(FAKE_SCRIPT, TEST_FAKE_FLW_SECRET_KEY);
+}
+
+int test_fake_start_script(const char *script, const char *secret_key)
+{
 	int out_pipe[2], in_pipe[2];
 	int port = 0;
 
@@ -245,8 +250,8 @@ int test_fake_flw_start(void)
 		close(out_pipe[0]);
 		close(out_pipe[1]);
 		/* --watch-stdin: the fake exits with us even if we crash. */
-		execl("/usr/bin/python3", "python3", FAKE_SCRIPT, "--port", "0",
-		      "--secret-key", TEST_FAKE_FLW_SECRET_KEY, "--watch-stdin", (char *)NULL);
+		execl("/usr/bin/python3", "python3", script, "--port", "0", "--secret-key",
+		      secret_key, "--watch-stdin", (char *)NULL);
 		_exit(127);
 	}
 	close(in_pipe[0]);

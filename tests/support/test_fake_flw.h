@@ -18,6 +18,15 @@
  * message on stderr). */
 int test_fake_flw_start(void);
 
+/* The path of the fake Paystack server and the secret key it accepts. */
+#define TEST_FAKE_PSK_SCRIPT KOLO_SOURCE_DIR "/tests/fake_paystack/fake_paystack.py"
+#define TEST_FAKE_PSK_SECRET_KEY "sk_test_fake_paystack"
+
+/* test_fake_flw_start() for another fake with the same command line and
+ * /_control API (tests/fake_paystack/fake_paystack.py): the functions
+ * below then drive it. */
+int test_fake_start_script(const char *script, const char *secret_key);
+
 /* Stops the fake (if started) and cleans libcurl up. */
 void test_fake_flw_stop(void);
 

@@ -18,6 +18,12 @@ typedef struct test_user {
 	char access_token[AUTH_JWT_MAX];
 } test_user;
 
+/* How the services under test follow identity's ended sessions
+ * (svc/sessions.h), as kolo-groups and kolo-withdrawals do in production:
+ * svc_sessions_start(channel to identity, &test_sessions_config). */
+#define TEST_SESSIONS_POLL_MS 50
+#define TEST_SESSIONS_MAX_STALE_MS 2000
+
 /* Starts identity on database dbname (cheap argon2id). 0 or -1. */
 int test_identity_start(test_identity *out, const char *dbname);
 void test_identity_stop(test_identity *ti);

@@ -23,10 +23,17 @@ void test_keyring_add(auth_keyring *ring, const test_key *key)
 char *test_token(const test_key *key, const char *sub, int64_t iat,
 		 int64_t exp)
 {
+	return test_token_sid(key, sub, "", iat, exp);
+}
+
+char *test_token_sid(const test_key *key, const char *sub, const char *sid,
+		     int64_t iat, int64_t exp)
+{
 	auth_claims claims = { .iat = iat, .exp = exp };
 	char *token = NULL;
 
 	snprintf(claims.sub, sizeof(claims.sub), "%s", sub);
+	snprintf(claims.sid, sizeof(claims.sid), "%s", sid);
 	snprintf(claims.jti, sizeof(claims.jti), "jti-%lld", (long long)iat);
 	if (auth_jwt_sign(&token, key->kid, key->sk, &claims) < 0)
 		abort();

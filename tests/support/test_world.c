@@ -20,6 +20,7 @@
 #include "db/db.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "svc/call.h"
+#include "svc/sessions.h"
 
 static int test_world_start_withdrawals(test_world *w)
 {
@@ -80,6 +81,13 @@ int test_world_start(test_world *w)
 			     &kolo__payments__v1__payments_service__descriptor, NULL) < 0)
 		return -1;
 	grp_use_channels(w->to_identity, w->to_payments);
+	if (svc_sessions_start(w->to_identity,
+			       &(svc_sessions_config){
+				       .poll_ms = TEST_SESSIONS_POLL_MS,
+				       .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS,
+				       .caller = "groups",
+				       .token = test_caller_token("groups") }) < 0)
+		return -1;
 	/* Passed proposals apply at once (no time-lock) in these tests. */
 	grp_gov_configure(&(grp_gov_config){ .delay_s = 0, .tenure_s = 7 * 86400,
 					     .worker_interval_ms = 1000 });
@@ -133,6 +141,7 @@ void test_world_stop(test_world *w)
 	test_service_stop(&w->ledger);
 	test_service_stop(&w->groups);
 	test_identity_stop(&w->identity);
+	svc_sessions_stop();
 	rpc_channel_close(w->to_identity);
 	rpc_channel_close(w->to_groups);
 	rpc_channel_close(w->to_payments);

@@ -780,6 +780,99 @@ static void test_balances_are_backfilled_from_entries(void **state)
 			 2);
 }
 
+/* The type of public.<table>.<column>, e.g. "bigint" (malloc'd). */
+static char *column_type(const char *conninfo, const char *table, const char *column)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT data_type FROM information_schema.columns WHERE table_schema = 'public'"
+		 " AND table_name = '%s' AND column_name = '%s'",
+		 table, column);
+	return pg_dump(conninfo, sql);
+}
+
+/* 0019: the seed's integer amounts widen to bigint with every row's value
+ * and every check kept; ₦250 m (25,000,000,000 kobo) then fits. */
+static void test_amounts_widen_to_bigint_keeping_values(void **state)
+{
+	static const char *const amount_tables[] = { "ledger_entry", "withdrawal_request",
+						     "payout" };
+	const char *db = new_db();
+	const char *dir = new_dir(false);
+	char file[MIG_NAME_MAX + 32];
+	PGconn *pg;
+	char *text;
+	int applied = -1;
+
+	(void)state;
+	for (int i = 0; i < fx.nsources && fx.sources[i].version < 19; i++) {
+		snprintf(file, sizeof(file), "%04d_%s.sql", fx.sources[i].version,
+			 fx.sources[i].name);
+		copy_file(source_migrations, dir, file);
+	}
+	assert_int_equal(mig_run(db, dir, NULL, &applied), 0);
+	text = column_type(db, "ledger_entry", "amount_kobo");
+	assert_string_equal(text, "integer\n");
+	free(text);
+	pg = test_pg_connect(db);
+	assert_sqlstate(pg,
+			"INSERT INTO \"user\" (id, email, password_hash, name) VALUES"
+			" ('00000000-0000-4000-8000-000000000001', 'a@example.com', 'x', 'A');"
+			"INSERT INTO \"group\" (id, name, created_by) VALUES"
+			" ('00000000-0000-4000-8000-0000000000a1', 'A', '00000000-0000-4000-8000-000000000001');"
+			"INSERT INTO account (id, group_id, virtual_account_number) VALUES"
+			" ('00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-8000-0000000000a1', '1000000001');"
+			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) VALUES"
+			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1', 'CREDIT', 2147483647, 'r1'),"
+			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1', 'DEBIT', 1, 'r2');"
+			"INSERT INTO withdrawal_request (id, group_id, amount_kobo, beneficiary, requested_by) VALUES"
+			" ('00000000-0000-4000-8000-0000000000d1', '00000000-0000-4000-8000-0000000000a1', 2147483646, '{}',"
+			"  '00000000-0000-4000-8000-000000000001');"
+			"INSERT INTO payout (withdrawal_id, provider, amount_kobo, beneficiary, status) VALUES"
+			" ('00000000-0000-4000-8000-0000000000d1', 'demo', 2147483646, '{}', 'PENDING');",
+			"");
+	/* What the integer columns refused. */
+	assert_sqlstate(pg,
+			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) VALUES"
+			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1',"
+			" 'CREDIT', 25000000000, 'r-too-big')",
+			"22003");
+	PQfinish(pg);
+
+	assert_int_equal(mig_run(db, source_migrations, NULL, &applied), 0);
+	assert_true(applied >= 1);
+	for (size_t i = 0; i < sizeof(amount_tables) / sizeof(amount_tables[0]); i++) {
+		text = column_type(db, amount_tables[i], "amount_kobo");
+		assert_string_equal(text, "bigint\n");
+		free(text);
+	}
+	text = pg_dump(db, "SELECT reference, amount_kobo FROM ledger_entry ORDER BY reference");
+	assert_string_equal(text, "r1|2147483647\nr2|1\n");
+	free(text);
+	assert_int_equal(pg_long(db, "SELECT amount_kobo FROM withdrawal_request"), 2147483646L);
+	assert_int_equal(pg_long(db, "SELECT amount_kobo FROM payout"), 2147483646L);
+	pg = test_pg_connect(db);
+	assert_sqlstate(pg,
+			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) VALUES"
+			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1',"
+			" 'CREDIT', 25000000000, 'r3');"
+			"UPDATE withdrawal_request SET amount_kobo = 25000000000;"
+			"UPDATE payout SET amount_kobo = 25000000000",
+			"");
+	/* The seed's checks and 0005's still hold. */
+	assert_sqlstate(pg,
+			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) VALUES"
+			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1',"
+			" 'CREDIT', 0, 'r-zero')",
+			"23514");
+	assert_sqlstate(pg, "UPDATE withdrawal_request SET amount_kobo = 0", "23514");
+	assert_sqlstate(pg, "UPDATE payout SET amount_kobo = -1", "23514");
+	PQfinish(pg);
+	assert_int_equal(pg_long(db, "SELECT sum(amount_kobo) FROM ledger_entry"),
+			 2147483647L + 1 + 25000000000L);
+}
+
 static void test_transaction_control_in_file_refused(void **state)
 {
 	const char *db = new_db();
@@ -1219,6 +1312,7 @@ int main(void)
 		cmocka_unit_test(test_oversized_file_refused),
 		cmocka_unit_test(test_failed_migration_rolls_back),
 		cmocka_unit_test(test_balances_are_backfilled_from_entries),
+		cmocka_unit_test(test_amounts_widen_to_bigint_keeping_values),
 		cmocka_unit_test(test_transaction_control_in_file_refused),
 		cmocka_unit_test(test_concurrent_migrators_apply_once),
 		cmocka_unit_test(test_status_lists_applied_and_pending),

@@ -14,6 +14,7 @@
 
 #include "db/db.h"
 #include "svc/call.h"
+#include "svc/sessions.h"
 #include "groups_service.h"
 #include "proposals.h"
 #include "kolo/groups/v1/groups.pb-c.h"
@@ -51,6 +52,11 @@ static int setup(void **state)
 			     &kolo__payments__v1__payments_service__descriptor, NULL) < 0)
 		return -1;
 	grp_use_channels(to_identity, to_payments);
+	if (svc_sessions_start(to_identity,
+			       &(svc_sessions_config){
+				       .poll_ms = TEST_SESSIONS_POLL_MS,
+				       .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS }) < 0)
+		return -1;
 	groups_conninfo = test_pg_conninfo(dbname, "kolo_groups");
 	/* The worker's passes run on this thread, as kolo-groups. */
 	db_thread_set_conninfo(groups_conninfo);
@@ -63,6 +69,7 @@ static int teardown(void **state)
 	db_thread_close();
 	test_service_stop(&svc);
 	test_identity_stop(&idn);
+	svc_sessions_stop();
 	rpc_channel_close(to_identity);
 	rpc_channel_close(to_payments);
 	rpc_shutdown();

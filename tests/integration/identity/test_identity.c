@@ -563,6 +563,114 @@ static void test_sessions_list_and_revoke_only_your_own(void **state)
 	assert_int_equal(events_of(&acc, "session_revoked"), 1);
 }
 
+/* --- ended sessions (ListSessionRevocations) ---------------------------------- */
+
+static Kolo__Identity__V1__ListSessionRevocationsResponse *
+revocations(const char *cursor, int32_t page_size)
+{
+	Kolo__Identity__V1__ListSessionRevocationsRequest req =
+		KOLO__IDENTITY__V1__LIST_SESSION_REVOCATIONS_REQUEST__INIT;
+	Kolo__Identity__V1__ListSessionRevocationsResponse *resp = NULL;
+
+	req.cursor = (char *)cursor;
+	req.page_size = page_size;
+	assert_int_equal(call("ListSessionRevocations", &req, &resp, &internal), 0);
+	return resp;
+}
+
+/* How many of the listed revocations name a session row of acc. */
+static long listed_rows_of(const account *acc,
+			   const Kolo__Identity__V1__ListSessionRevocationsResponse *r)
+{
+	char sql[256];
+	long n = 0;
+
+	for (size_t i = 0; i < r->n_revocations; i++) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM refresh_tokens WHERE id = '%s'"
+			 " AND user_id = '%s'", r->revocations[i]->session_id, acc->id);
+		n += test_pg_long(admin, sql);
+	}
+	return n;
+}
+
+static void test_ended_sessions_are_listed_once_in_order(void **state)
+{
+	account acc, rotated, phone, old, stolen;
+	Kolo__Identity__V1__ListSessionRevocationsResponse *r;
+	Kolo__Identity__V1__ListSessionRevocationsRequest req =
+		KOLO__IDENTITY__V1__LIST_SESSION_REVOCATIONS_REQUEST__INIT;
+	Kolo__Identity__V1__ListSessionRevocationsResponse *resp = NULL;
+	char start[64], mid[64], theft[64];
+	int32_t revoked = 0;
+
+	/* Internal only, and bad cursors and sizes are refused. */
+	assert_int_equal(call("ListSessionRevocations", &req, &resp, NULL),
+			 ERR_UNAUTHENTICATED);
+	req.cursor = "12x";
+	assert_int_equal(call("ListSessionRevocations", &req, &resp, &internal),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_cursor");
+	req.cursor = "";
+	req.page_size = 1001;
+	assert_int_equal(call("ListSessionRevocations", &req, &resp, &internal),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_page_size");
+	r = revocations("", 0);
+	assert_false(r->more);
+	snprintf(start, sizeof(start), "%s", r->next_cursor);
+
+	/* A session rotated once, then logged out: both of its rows. */
+	register_account(&acc, "ended@example.com");
+	assert_int_equal(login("ended@example.com", PASSWORD, &phone), 0);
+	rotated = acc;
+	assert_int_equal(refresh(acc.refresh, &rotated), 0);
+	assert_int_equal(logout(rotated.refresh, 0, &revoked), 0);
+	r = revocations(start, 0);
+	assert_int_equal(r->n_revocations, 2);
+	assert_int_equal(listed_rows_of(&acc, r), 2);
+	assert_false(r->more);
+	assert_non_null(strchr(r->revocations[0]->valid_until, 'T'));
+	/* Page by page: the same two, then nothing new. */
+	r = revocations(start, 1);
+	assert_int_equal(r->n_revocations, 1);
+	assert_true(r->more);
+	r = revocations(r->next_cursor, 1);
+	assert_int_equal(r->n_revocations, 1);
+	assert_false(r->more);
+	snprintf(mid, sizeof(mid), "%s", r->next_cursor);
+	assert_int_equal(revocations(mid, 0)->n_revocations, 0);
+	/* Logout everywhere adds the phone's row only. */
+	assert_int_equal(logout(phone.refresh, 1, &revoked), 0);
+	r = revocations(mid, 0);
+	assert_int_equal(r->n_revocations, 1);
+	assert_int_equal(listed_rows_of(&acc, r), 1);
+	snprintf(mid, sizeof(mid), "%s", r->next_cursor);
+
+	/* A reused refresh token ends every session of its user. */
+	register_account(&stolen, "ended-theft@example.com");
+	snprintf(theft, sizeof(theft), "%s", stolen.refresh);
+	assert_int_equal(refresh(theft, &stolen), 0);
+	clock_offset += 60;
+	assert_int_equal(refresh(theft, NULL), ERR_UNAUTHENTICATED);
+	r = revocations(mid, 0);
+	assert_int_equal(listed_rows_of(&stolen, r), 2);
+
+	/* A row made longer ago than a token lives is not listed: its
+	 * tokens have all expired. */
+	register_account(&old, "ended-old@example.com");
+	clock_offset += 15 * 60 + IDN_SESSION_MARGIN_S + 1;
+	assert_int_equal(refresh(old.refresh, &old), 0);
+	assert_int_equal(logout(old.refresh, 0, &revoked), 0);
+	r = revocations(mid, 0);
+	assert_int_equal(listed_rows_of(&old, r), 1);
+	/* Once their tokens have expired, the earlier ones are not listed
+	 * either. */
+	assert_int_equal(listed_rows_of(&acc, r), 0);
+	assert_int_equal(listed_rows_of(&stolen, r), 0);
+	assert_int_equal(listed_rows_of(&acc, revocations("", 0)), 0);
+}
+
 static void test_activity_pages_newest_first(void **state)
 {
 	account acc;
@@ -776,6 +884,66 @@ static int reset_pin(const account *acc, const char *recovery, const char *pin,
 		remember(new_recovery);
 	}
 	return rc;
+}
+
+/* Issue 18.7: a logged-out session's access token may still read, but sets,
+ * changes and resets no PIN and revokes no session: identity checks the
+ * token's session in its own table, at once. Logging out the newest token
+ * of a rotated session ends the tokens of the earlier ones too. */
+static void test_logged_out_tokens_change_no_credentials(void **state)
+{
+	account acc, rotated, phone;
+	char recovery[64], again[64];
+	int32_t revoked = 0;
+	Kolo__Identity__V1__GetMeRequest me = KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
+	Kolo__Identity__V1__GetMeResponse *who = NULL;
+	Kolo__Identity__V1__ChangePinRequest change =
+		KOLO__IDENTITY__V1__CHANGE_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__ChangePinResponse *changed = NULL;
+	Kolo__Identity__V1__ListSessionsRequest list =
+		KOLO__IDENTITY__V1__LIST_SESSIONS_REQUEST__INIT;
+	Kolo__Identity__V1__ListSessionsResponse *sessions = NULL;
+	Kolo__Identity__V1__RevokeSessionRequest revoke =
+		KOLO__IDENTITY__V1__REVOKE_SESSION_REQUEST__INIT;
+	Kolo__Identity__V1__RevokeSessionResponse *done = NULL;
+
+	register_account(&acc, "gone@example.com");
+	assert_int_equal(login("gone@example.com", PASSWORD, &phone), 0);
+	assert_int_equal(set_pin(&acc, PIN, recovery), 0);
+	/* acc's session is rotated once, then logged out by its newest
+	 * token: the first access token (the rotated row's) dies as well. */
+	rotated = acc;
+	assert_int_equal(refresh(acc.refresh, &rotated), 0);
+	assert_int_equal(logout(rotated.refresh, 0, &revoked), 0);
+	assert_int_equal(revoked, 1);
+	change.old_pin = PIN;
+	change.new_pin = PIN2;
+	assert_int_equal(call("ChangePin", &change, &changed, as(&acc)),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "session_revoked");
+	assert_int_equal(call("ChangePin", &change, &changed, as(&rotated)),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "session_revoked");
+	assert_int_equal(reset_pin(&rotated, recovery, PIN2, again),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "session_revoked");
+	assert_int_equal(call("ListSessions", &list, &sessions, as(&rotated)), 0);
+	assert_int_equal(sessions->n_sessions, 1);
+	revoke.session_id = sessions->sessions[0]->id;
+	assert_int_equal(call("RevokeSession", &revoke, &done, as(&rotated)),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "session_revoked");
+	/* Reads go on; the other device acts; nothing changed. */
+	assert_int_equal(call("GetMe", &me, &who, as(&acc)), 0);
+	assert_int_equal(verify_pin(&acc, PIN), 0);
+	assert_int_equal(events_of(&acc, "pin_changed"), 0);
+	assert_int_equal(call("ChangePin", &change, &changed, as(&phone)), 0);
+	/* Logged out everywhere: the phone's token sets nothing either. */
+	assert_int_equal(logout(phone.refresh, 1, &revoked), 0);
+	assert_int_equal(reset_pin(&phone, recovery, PIN, again),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "session_revoked");
+	assert_int_equal(verify_pin(&acc, PIN2), 0);
 }
 
 static void test_recovery_resets_a_locked_pin(void **state)
@@ -1188,6 +1356,8 @@ int main(void)
 		cmocka_unit_test(test_concurrent_refresh_has_one_winner),
 		cmocka_unit_test(test_logout_one_session_or_all),
 		cmocka_unit_test(test_sessions_list_and_revoke_only_your_own),
+		cmocka_unit_test(test_logged_out_tokens_change_no_credentials),
+		cmocka_unit_test(test_ended_sessions_are_listed_once_in_order),
 		cmocka_unit_test(test_activity_pages_newest_first),
 		cmocka_unit_test(test_internal_lookups_need_the_service_token),
 		cmocka_unit_test(test_internal_lookups_answer_only_their_callers),

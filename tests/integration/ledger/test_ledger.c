@@ -16,6 +16,7 @@
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "ledger_service.h"
+#include "money/money.h"
 #include "svc/member.h"
 #include "test_world.h"
 
@@ -478,7 +479,7 @@ static void test_bad_entries_are_refused(void **state)
 		const char *reason;
 	} cases[] = {
 		{ { CREDIT, 0, "zero" }, "invalid_amount" },
-		{ { CREDIT, 2147483648LL, "huge" }, "invalid_amount" },
+		{ { CREDIT, 25000000001LL, "huge" }, "amount_too_large" },
 		{ { CREDIT, -5, "negative" }, "invalid_amount" },
 		{ { 0, 100, "no-type" }, "invalid_type" },
 		{ { CREDIT, 100, "" }, "invalid_reference" },
@@ -992,6 +993,94 @@ static void test_get_entry_by_id_or_reference(void **state)
 			 ERR_NOT_FOUND);
 }
 
+/* Back to the default bound after a test that lowered it, then the usual
+ * invariant check. */
+static int restore_amount_bound(void **state)
+{
+	assert_int_equal(money_set_max_kobo(MONEY_MAX_KOBO), 0);
+	return check_invariant(state);
+}
+
+/* Amounts up to ₦250 m (25,000,000,000 kobo, DESIGN §14) move through
+ * every entry point; 400 of them add up past 2^31 and 2^40 exactly; one
+ * kobo more is refused at each with amount_too_large, and nothing is
+ * stored. */
+static void test_amounts_up_to_250_million_naira(void **state)
+{
+	const int64_t max = 25000000000LL;
+	book b;
+	char ref[64];
+	Kolo__Ledger__V1__PostEntryResponse *e = NULL;
+
+	(void)state;
+	open_book(&b, "ledger-large");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, max, "large:0" }, &e), 0);
+	assert_int_equal(e->entry->amount_kobo, max);
+	for (int i = 1; i < 400; i++) {
+		snprintf(ref, sizeof(ref), "large:%d", i);
+		assert_int_equal(post_entry(&b, &(post){ CREDIT, max, ref }, NULL), 0);
+	}
+	assert_int_equal(balance(&b, NULL), 400 * max);
+	assert_int_equal(of_group(&b, "credits_kobo FROM ledger_balance"), 400 * max);
+	assert_int_equal(of_group(&b, "sum(amount_kobo) FROM ledger_entry"), 400 * max);
+	assert_int_equal(place_hold(&b, max, "hold:large", NULL, NULL), 0);
+	assert_balances(&b, 400 * max, max);
+	assert_int_equal(capture_hold(&b, "hold:large", max, "payout:large", NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, max, "payout:large-2", .source = "payout" },
+				    NULL),
+			 0);
+	assert_balances(&b, 398 * max, 0);
+
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, max + 1, "large:over" }, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_non_null(strstr(err_last()->message, "25000000000"));
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, max + 1, "payout:over", .source = "payout" },
+				    NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_int_equal(place_hold(&b, max + 1, "hold:over", NULL, NULL), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_int_equal(capture_hold(&b, "hold:large", max + 1, "payout:over-2", NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_int_equal(entries_of(&b), 402);
+	assert_int_equal(of_group(&b, "count(*) FROM ledger_hold"), 1);
+	assert_balances(&b, 398 * max, 0);
+}
+
+/* KOLO_MAX_AMOUNT_KOBO lowers the bound for new money (credits, holds);
+ * a payout's entries keep the hard maximum, so lowering it never strands
+ * a withdrawal admitted before. */
+static void test_a_lowered_bound_refuses_new_money_only(void **state)
+{
+	book b;
+
+	(void)state;
+	open_book(&b, "ledger-lowered");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 3000000, "low:in" }, NULL), 0);
+	assert_int_equal(place_hold(&b, 2000000, "hold:low", NULL, NULL), 0);
+	assert_int_equal(money_set_max_kobo(1000000), 0);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000001, "low:over" }, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_string_equal(err_last()->message,
+			    "amount_kobo must be at most 1000000 (NGN 10000.00)");
+	assert_int_equal(place_hold(&b, 1000001, "hold:over", NULL, NULL), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000000, "low:fits" }, NULL), 0);
+	/* The hold placed before is captured, and a payout's reversal
+	 * credited back, whatever their size. */
+	assert_int_equal(capture_hold(&b, "hold:low", 2000000, "payout:low", NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){ CREDIT, 2000000, "reversal:low",
+						 .source = "payout" },
+				    NULL),
+			 0);
+	assert_int_equal(entries_of(&b), 4);
+	assert_int_equal(of_group(&b, "count(*) FROM ledger_hold"), 1);
+	assert_balances(&b, 4000000, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1014,6 +1103,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_captures_are_folded_in_batches, check_invariant),
 		cmocka_unit_test_teardown(test_captures_and_debits_race_without_overdraw, check_invariant),
 		cmocka_unit_test_teardown(test_credit_with_a_fee_posts_the_credit_and_its_fee_debit, check_invariant),
+		cmocka_unit_test_teardown(test_amounts_up_to_250_million_naira, check_invariant),
+		cmocka_unit_test_teardown(test_a_lowered_bound_refuses_new_money_only, restore_amount_bound),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

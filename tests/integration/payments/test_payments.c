@@ -574,6 +574,28 @@ static void test_resolve_is_limited_per_user_and_per_group(void **state)
 	set_limits(0, 0, 0);
 }
 
+/* The group's limit is the group's whatever the case its id is typed in:
+ * an upper- or mixed-case id is the same group, not a fresh window. */
+static void test_resolve_group_limit_is_the_group_in_any_case(void **state)
+{
+	club c;
+	char upper[64], mixed[64];
+
+	open_club(&c, "pay-resolve-case");
+	for (size_t i = 0; i <= strlen(c.group); i++) {
+		upper[i] = (char)toupper((unsigned char)c.group[i]);
+		mixed[i] = i % 2 ? upper[i] : c.group[i];
+	}
+	set_limits(0, 2, 0);
+	assert_int_equal(resolve(c.group, &c.owner), 0);
+	assert_int_equal(resolve(upper, &c.owner), 0);
+	assert_int_equal(resolve(mixed, &c.owner), ERR_RESOURCE_EXHAUSTED);
+	assert_string_equal(err_last()->reason, "rate_limited");
+	set_limits(0, 0, 0);
+	assert_int_equal(count("SELECT count(*) FROM payments_rate_window WHERE kind = 'resolve_group'"
+			       " AND lower(key) = '%s'", c.group), 1);
+}
+
 /* A user creates at most KOLO_GROUPS_CREATE_PER_DAY groups a day: the
  * next is refused with a retry hint and makes nothing — no group, no
  * provider account. */
@@ -662,6 +684,43 @@ static void test_unsigned_webhooks_keep_no_body_and_are_limited(void **state)
 			 0);
 }
 
+/* One unsigned delivery from an address of the world's webhook caller. */
+static int unsigned_from(const char *addr)
+{
+	Kolo__Payments__V1__HandleWebhookRequest req =
+		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
+	Kolo__Payments__V1__HandleWebhookResponse *resp = NULL;
+	test_caller gateway = { .caller = "gateway", .forwarded_for = addr };
+
+	req.provider = "flutterwave";
+	req.raw_body.data = (uint8_t *)"{}";
+	req.raw_body.len = 2;
+	return test_call(&w.payments, "HandleWebhook", &req.base, (ProtobufCMessage **)&resp,
+			 w.arena, &gateway);
+}
+
+/* The per-address limit of unsigned deliveries is per subscriber: every
+ * address of an IPv6 /64 counts as one (a subscriber gets 2^64 of them),
+ * an IPv4-mapped address as its IPv4 one. */
+static void test_unsigned_webhook_limit_holds_across_an_ipv6_block(void **state)
+{
+	long before = test_pg_long(w.admin, "SELECT count(*) FROM webhook_event");
+
+	set_limits(0, 0, 2);
+	assert_int_equal(unsigned_from("2001:db8:77:1::1"), ERR_UNAUTHENTICATED);
+	assert_int_equal(unsigned_from("2001:db8:77:1:abcd::2"), ERR_UNAUTHENTICATED);
+	assert_int_equal(unsigned_from("2001:db8:77:1:ffff:ffff:ffff:fffe"),
+			 ERR_RESOURCE_EXHAUSTED);
+	assert_string_equal(err_last()->reason, "rate_limited");
+	/* The next /64 is someone else. */
+	assert_int_equal(unsigned_from("2001:db8:77:2::1"), ERR_UNAUTHENTICATED);
+	assert_int_equal(unsigned_from("203.0.113.77"), ERR_UNAUTHENTICATED);
+	assert_int_equal(unsigned_from("::ffff:203.0.113.77"), ERR_UNAUTHENTICATED);
+	assert_int_equal(unsigned_from("203.0.113.77"), ERR_RESOURCE_EXHAUSTED);
+	set_limits(0, 0, 0);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM webhook_event"), before + 5);
+}
+
 static void test_payout_reads_are_for_members(void **state)
 {
 	club c;
@@ -701,6 +760,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_resolve_is_limited_per_user_and_per_group, check_invariant),
 		cmocka_unit_test_teardown(test_create_group_is_limited_per_user, check_invariant),
 		cmocka_unit_test_teardown(test_unsigned_webhooks_keep_no_body_and_are_limited, check_invariant),
+		cmocka_unit_test_teardown(test_unsigned_webhook_limit_holds_across_an_ipv6_block,
+					  check_invariant),
+		cmocka_unit_test_teardown(test_resolve_group_limit_is_the_group_in_any_case, check_invariant),
 		cmocka_unit_test_teardown(test_payout_reads_are_for_members, check_invariant),
 	};
 

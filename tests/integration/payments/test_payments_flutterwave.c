@@ -18,6 +18,7 @@
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
+#include "money/money.h"
 #include "payments_service.h"
 #include "provider.h"
 #include "test_fake_flw.h"
@@ -790,9 +791,9 @@ static void test_deposit_the_provider_does_not_confirm_is_not_credited(void **st
 	expect_uncredited(&c, t4, "1500.75", "verification_mismatch");
 	/* The provider never heard of it. */
 	expect_uncredited(&c, t5, "1500.75", "verification_failed");
-	/* More than a ledger entry holds (an integer of kobo): kept for a person. */
-	test_fake_flw_transaction(t6, c.tx_ref, "21474836.48", "successful");
-	expect_uncredited(&c, t6, "21474836.48", "amount_over_limit");
+	/* More than one entry may move (₦250 m): kept for a person. */
+	test_fake_flw_transaction(t6, c.tx_ref, "250000000.01", "successful");
+	expect_uncredited(&c, t6, "250000000.01", "amount_over_limit");
 
 	/* Settled for good: the worker does not pick them up again. */
 	make_retries_due();
@@ -1421,6 +1422,35 @@ static void test_transfer_failed_webhook_reverses_the_payout_once(void **state)
 	assert_int_equal(balance(&c), 60000);
 }
 
+/* A webhook deposit of ₦250,000,000.00 (the most one entry may move,
+ * DESIGN §14) is credited in exact kobo; with KOLO_MAX_AMOUNT_KOBO lowered
+ * to ₦1 m one of ₦1,000,000.01 is kept for a person, nothing credited. */
+static void test_deposit_of_250_million_naira_is_credited(void **state)
+{
+	club c;
+	const char *t1 = new_transaction(), *t2 = new_transaction();
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+
+	open_club(&c, "flw-large");
+	test_fake_flw_transaction(t1, c.tx_ref, "250000000.00", "successful");
+	assert_int_equal(webhook(charge_body(t1, c.tx_ref, "250000000.00"), SECRET_HASH, &r), 0);
+	assert_string_equal(r->status, "processed");
+	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
+				  " AND type = 'CREDIT' AND amount_kobo = 25000000000", t1), 1);
+	assert_int_equal(balance(&c), 25000000000LL);
+	assert_int_equal(money_set_max_kobo(100000000), 0);
+	test_fake_flw_transaction(t2, c.tx_ref, "1000000.01", "successful");
+	expect_uncredited(&c, t2, "1000000.01", "amount_over_limit");
+	assert_int_equal(balance(&c), 25000000000LL);
+}
+
+/* Back to the default amount bound after a test that lowered it. */
+static int restore_amount_bound(void **state)
+{
+	assert_int_equal(money_set_max_kobo(MONEY_MAX_KOBO), 0);
+	return check_invariant(state);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1434,6 +1464,8 @@ int main(void)
 		T(test_deposit_fee_kept_by_flutterwave_is_debited_with_the_credit),
 		T(test_deposit_fee_paid_by_the_customer_is_not_debited),
 		T(test_deposit_the_provider_does_not_confirm_is_not_credited),
+		cmocka_unit_test_setup_teardown(test_deposit_of_250_million_naira_is_credited,
+						calm_fake, restore_amount_bound),
 		T(test_deposit_queued_while_the_provider_fails_is_credited_once_later),
 		T(test_concurrent_deliveries_of_one_deposit_credit_once),
 		T(test_provider_connections_are_reused_for_reads_only),

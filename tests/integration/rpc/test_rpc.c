@@ -430,6 +430,50 @@ static void test_callers_sharing_one_token_refuse_to_start(void **state)
 	assert_null(server);
 }
 
+/* Issue 18.7: a money or credential act (RPC_AUTH_LIVE) needs a token
+ * whose session the service's check calls live; the service token skips
+ * the check; a table cannot ask for it without user tokens. */
+static void test_live_methods_need_a_live_session(void **state)
+{
+	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
+	Kolo__Test__V1__EchoResponse *resp = NULL;
+	rpc_metadata right[] = { { RPC_CALLER_KEY, "payments" },
+				 { RPC_INTERNAL_TOKEN_KEY, TEST_PAYMENTS_TOKEN } };
+	int64_t now = (int64_t)time(NULL);
+	char *none = test_token(&fx.current, TEST_USER, now, now + 900);
+	char *live = test_token_sid(&fx.current, TEST_USER, "live-session", now,
+				    now + 900);
+	char *ended = test_token_sid(&fx.current, TEST_USER, ECHO_ENDED_SESSION,
+				     now, now + 900);
+	char *unknown = test_token_sid(&fx.current, TEST_USER,
+				       ECHO_UNKNOWN_SESSION, now, now + 900);
+	static const rpc_method bad_methods[] = {
+		{ "Echo", NULL, RPC_AUTH_LIVE },
+	};
+	const rpc_service bad = { .descriptor = &kolo__test__v1__echo_service__descriptor,
+				  .methods = bad_methods, .n_methods = 1 };
+	const rpc_server_config cfg = { .addr = "127.0.0.1:0" };
+	rpc_server *server = NULL;
+
+	assert_int_equal(call_with_token("Live", live), 0);
+	assert_int_equal(call_with_token("Live", none), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "session_required");
+	assert_int_equal(call_with_token("Live", ended), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "session_revoked");
+	assert_int_equal(call_with_token("Live", unknown), ERR_UNAVAILABLE);
+	assert_string_equal(err_last()->reason, "sessions_unknown");
+	/* Reads of the same token go on. */
+	assert_int_equal(call_with_token("WhoAmI", ended), 0);
+	assert_int_equal(echo_call("Live", &req, right, 2, 2000, &resp), 0);
+	assert_true(resp->internal);
+	assert_int_equal(rpc_server_start(&server, &bad, &cfg), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "bad_method_table");
+	free(none);
+	free(live);
+	free(ended);
+	free(unknown);
+}
+
 static void test_unsendable_metadata_is_refused_locally(void **state)
 {
 	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
@@ -549,6 +593,7 @@ int main(void)
 		cmocka_unit_test(test_a_bad_user_token_never_falls_back_to_the_service),
 		cmocka_unit_test(test_internal_method_without_a_caller_rule_refuses_to_start),
 		cmocka_unit_test(test_callers_sharing_one_token_refuse_to_start),
+		cmocka_unit_test(test_live_methods_need_a_live_session),
 		cmocka_unit_test(test_unsendable_metadata_is_refused_locally),
 		cmocka_unit_test(test_sixteen_threads_of_concurrent_calls),
 		cmocka_unit_test(test_shutdown_finishes_calls_in_flight),

@@ -18,7 +18,9 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
+#include "money/money.h"
 #include "payments.h"
+#include "svc/sessions.h"
 #include "test_world.h"
 #include "withdrawals.h"
 
@@ -340,6 +342,47 @@ static void test_wrong_pin_is_refused_and_counted(void **state)
 		 "SELECT failed_attempts FROM transaction_pins WHERE user_id = '%s'", t.owner.id);
 	assert_int_equal(test_pg_long(w.admin, sql), 1);
 	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM withdrawal_request"), before);
+}
+
+/* The beneficiary check names an account's holder with the merchant's
+ * provider key (issue 18 finding 3): it runs only after the PIN, and it
+ * counts against the requesting officer's resolution limit, so
+ * CreateWithdrawal is no way around ResolveBankAccount's limits. */
+static void test_beneficiary_check_needs_the_pin_and_counts_against_resolve_limits(void **state)
+{
+	team t;
+	char sql[256];
+	pay_deps saved = *pay_current(), limited = saved;
+	long before = test_pg_long(w.admin, "SELECT count(*) FROM withdrawal_request");
+
+	make_team(&t, "resolve-limit", 50000);
+	/* A provider that names holders (the demo one is never asked). */
+	snprintf(sql, sizeof(sql), "UPDATE account SET provider = 'flutterwave'"
+		 " WHERE group_id = '%s'", t.group);
+	test_pg_ok(w.admin, sql);
+	limited.resolve_per_user = 2;
+	limited.resolve_window_s = 3600;
+	pay_configure(&limited);
+	/* A wrong PIN: refused before the provider is asked, nothing counted. */
+	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, "999999", NULL, NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "pin_incorrect");
+	snprintf(sql, sizeof(sql), "SELECT coalesce(sum(hits), 0) FROM payments_rate_window"
+		 " WHERE kind = 'resolve_user' AND key = '%s'", t.owner.id);
+	assert_int_equal(test_pg_long(w.admin, sql), 0);
+	/* The demo provider names "DEMO ACCOUNT 6789", not "Ngozi Eze". */
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, NULL),
+				 ERR_FAILED_PRECONDITION);
+		assert_string_equal(err_last()->reason, "beneficiary_name_mismatch");
+	}
+	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, NULL),
+			 ERR_RESOURCE_EXHAUSTED);
+	assert_string_equal(err_last()->reason, "rate_limited");
+	assert_in_range(err_last()->retry_after_s, 1, 3600);
+	assert_int_equal(test_pg_long(w.admin, sql), 3);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM withdrawal_request"), before);
+	pay_configure(&saved);
 }
 
 static void test_bad_requests_are_refused(void **state)
@@ -1382,15 +1425,285 @@ static void test_requester_cancels_and_lists_filter(void **state)
 	assert_int_equal(balance(&t), 20000);
 }
 
+/* Back to the default amount bound after a test that lowered it. */
+static int restore_amount_bound(void **state)
+{
+	assert_int_equal(money_set_max_kobo(MONEY_MAX_KOBO), 0);
+	return check_invariant(state);
+}
+
+static int deposit(const team *t, int64_t kobo)
+{
+	Kolo__Payments__V1__SimulateDepositRequest req =
+		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
+
+	req.group_id = (char *)t->group;
+	req.amount_kobo = kobo;
+	return test_world_call(&w, &w.payments, "SimulateDeposit", &req, &resp, &t->owner);
+}
+
+/* SELECT <what> FROM <table> WHERE group_id = t's group, as a long. */
+static long of_team(const team *t, const char *what_from)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT %s WHERE group_id = '%s'", what_from, t->group);
+	return test_pg_long(w.admin, sql);
+}
+
+/* ₦250,000,000.00 (25,000,000,000 kobo, DESIGN §14) comes in, is asked
+ * for, approved and paid out; one kobo more is refused at the deposit and
+ * at the request, naming the maximum, and nothing is stored or held. */
+static void test_250_million_naira_in_and_out(void **state)
+{
+	const int64_t max = 25000000000LL;
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
+	char id[64];
+
+	(void)state;
+	make_team(&t, "large", max);
+	fund(&t, max);
+	assert_int_equal(balance(&t), 2 * max);
+	assert_int_equal(deposit(&t, max + 1), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_non_null(strstr(err_last()->message, "25000000000"));
+	assert_int_equal(request(&t, &t.owner, max + 1, GOOD_ACCOUNT, PIN, NULL, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_int_equal(of_team(&t, "count(*) FROM withdrawal_request"), 0);
+	assert_held(&t, 0);
+
+	assert_int_equal(request(&t, &t.owner, max, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	snprintf(id, sizeof(id), "%s", wd->id);
+	assert_int_equal(wd->amount_kobo, max);
+	assert_held(&t, max);
+	assert_int_equal(approve(id, &t.treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAID);
+	assert_int_equal(done->amount_kobo, max);
+	assert_int_equal(balance(&t), max);
+	assert_held(&t, 0);
+	assert_int_equal(of_team(&t, "sum(amount_kobo) FROM withdrawal_request"), max);
+	assert_int_equal(of_team(&t, "sum(amount_kobo) FROM payout"), max);
+	assert_int_equal(debits(&t), 1);
+	assert_int_equal(of_team(&t, "sum(amount_kobo) FILTER (WHERE type = 'DEBIT')"
+				     " FROM ledger_entry"),
+			 max);
+}
+
+/* KOLO_MAX_AMOUNT_KOBO lowers the bound for new deposits and requests; a
+ * request admitted before it was lowered is still approved and paid. */
+static void test_a_lowered_bound_refuses_new_requests_only(void **state)
+{
+	team t;
+	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
+	char id[64];
+
+	(void)state;
+	make_team(&t, "lowered", 5000000);
+	assert_int_equal(request(&t, &t.owner, 2000000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	snprintf(id, sizeof(id), "%s", wd->id);
+	assert_int_equal(money_set_max_kobo(1000000), 0);
+	assert_int_equal(deposit(&t, 1000001), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_string_equal(err_last()->message,
+			    "amount_kobo must be at most 1000000 (NGN 10000.00)");
+	assert_int_equal(request(&t, &t.owner, 1000001, GOOD_ACCOUNT, PIN, NULL, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_int_equal(of_team(&t, "count(*) FROM withdrawal_request"), 1);
+	assert_int_equal(approve(id, &t.treasurer, PIN, &done), 0);
+	assert_int_equal(done->status, W_PAID);
+	assert_int_equal(balance(&t), 3000000);
+	assert_held(&t, 0);
+}
+
+/* --- ended sessions (issue 18.7) --------------------------------------------------- */
+
+/* Signs who in again: *out is who with the new access token; the refresh
+ * token goes to refresh (64). */
+static void sign_in(const test_user *who, test_user *out, char *refresh)
+{
+	Kolo__Identity__V1__LoginRequest req = KOLO__IDENTITY__V1__LOGIN_REQUEST__INIT;
+	Kolo__Identity__V1__LoginResponse *resp = NULL;
+
+	req.email = (char *)who->email;
+	req.password = "test password 123";
+	assert_int_equal(test_world_call(&w, &w.identity.service, "Login", &req, &resp, NULL),
+			 0);
+	*out = *who;
+	snprintf(out->access_token, sizeof(out->access_token), "%s", resp->access_token);
+	snprintf(refresh, 64, "%s", resp->refresh_token);
+}
+
+static void sign_out_everywhere(const char *refresh)
+{
+	Kolo__Identity__V1__LogoutRequest req = KOLO__IDENTITY__V1__LOGOUT_REQUEST__INIT;
+	Kolo__Identity__V1__LogoutResponse *resp = NULL;
+
+	req.refresh_token = (char *)refresh;
+	req.all_devices = 1;
+	assert_int_equal(test_world_call(&w, &w.identity.service, "Logout", &req, &resp, NULL),
+			 0);
+}
+
+static int create_group_as(const test_user *as)
+{
+	Kolo__Groups__V1__CreateGroupRequest req = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
+
+	req.name = "After the logout";
+	return test_world_call(&w, &w.groups, "CreateGroup", &req, &resp, as);
+}
+
+static void assert_refused(int rc, int code, const char *reason)
+{
+	assert_int_equal(rc, code);
+	assert_string_equal(err_last()->reason, reason);
+}
+
+static long withdrawals_of(const team *t)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM withdrawal_request WHERE group_id = '%s'", t->group);
+	return test_pg_long(w.admin, sql);
+}
+
+static long groups_named(const char *name)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"group\" WHERE name = '%s'", name);
+	return test_pg_long(w.admin, sql);
+}
+
+/* After "log out on all devices" the old access token requests, approves
+ * and declines nothing and creates no group (within the services' poll of
+ * identity: the test waits for the state), but still reads. Signed in
+ * again, the officer acts. */
+static void test_logged_out_officers_move_no_money(void **state)
+{
+	team t;
+	test_user again;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
+	Kolo__Groups__V1__GetGroupRequest get_group = KOLO__GROUPS__V1__GET_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__GetGroupResponse *group = NULL;
+	char refresh[64], id[64];
+	int rc = 0;
+
+	make_team(&t, "gone", 100000);
+	assert_int_equal(request(&t, &t.treasurer, 40000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	snprintf(id, sizeof(id), "%s", wd->id);
+	sign_in(&t.owner, &again, refresh);
+	sign_out_everywhere(refresh);
+	/* t.owner's token (from Register) is of an ended session now. Wait
+	 * for the services to learn it with an act that changes nothing when
+	 * let in (declining no withdrawal at all: NOT_FOUND). */
+	for (int i = 0; i < 250; i++) {
+		rc = decline("00000000-0000-4000-8000-000000000000", &t.owner, NULL);
+		if (rc != ERR_NOT_FOUND)
+			break;
+		usleep(20 * 1000);
+	}
+	assert_refused(rc, ERR_UNAUTHENTICATED, "session_revoked");
+	assert_refused(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, NULL),
+		       ERR_UNAUTHENTICATED, "session_revoked");
+	assert_refused(approve(id, &t.owner, PIN, NULL), ERR_UNAUTHENTICATED,
+		       "session_revoked");
+	assert_refused(approve(id, &again, PIN, NULL), ERR_UNAUTHENTICATED,
+		       "session_revoked");
+	assert_refused(decline(id, &t.owner, NULL), ERR_UNAUTHENTICATED, "session_revoked");
+	assert_refused(create_group_as(&t.owner), ERR_UNAUTHENTICATED, "session_revoked");
+	{
+		Kolo__Groups__V1__AddMemberRequest req = KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
+		Kolo__Groups__V1__AddMemberResponse *resp = NULL;
+		test_user newcomer;
+
+		test_identity_user(&w.identity, &newcomer, "gone-newcomer");
+		req.group_id = t.group;
+		req.email = newcomer.email;
+		req.role = KOLO__COMMON__V1__ROLE__ROLE_MEMBER;
+		assert_refused(test_world_call(&w, &w.groups, "AddMember", &req, &resp,
+					       &t.owner),
+			       ERR_UNAUTHENTICATED, "session_revoked");
+	}
+	/* Reads go on; nothing changed. */
+	get_group.group_id = t.group;
+	assert_int_equal(test_world_call(&w, &w.groups, "GetGroup", &get_group, &group,
+					 &t.owner), 0);
+	wd = get(id, &t.owner);
+	assert_int_equal(wd->status, W_PENDING);
+	assert_int_equal(wd->n_approvals, 1);
+	assert_int_equal(withdrawals_of(&t), 1);
+	assert_int_equal(groups_named("After the logout"), 0);
+	assert_int_equal(balance(&t), 100000);
+	/* Signed in again, the owner approves: paid. */
+	sign_in(&t.owner, &again, refresh);
+	assert_int_equal(approve(id, &again, PIN, &wd), 0);
+	assert_int_equal(wd->status, W_PAID);
+	assert_int_equal(balance(&t), 60000);
+}
+
+/* While identity cannot be asked, money acts fail closed (UNAVAILABLE
+ * sessions_unknown) and change nothing; reads go on. */
+static void test_money_acts_fail_closed_while_identity_is_unreachable(void **state)
+{
+	team t;
+	rpc_channel *nowhere = NULL;
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
+	Kolo__Withdrawals__V1__ListWithdrawalsRequest list =
+		KOLO__WITHDRAWALS__V1__LIST_WITHDRAWALS_REQUEST__INIT;
+	Kolo__Withdrawals__V1__ListWithdrawalsResponse *listed = NULL;
+	const svc_sessions_config blind = { .poll_ms = 50, .max_stale_ms = 300 };
+	const svc_sessions_config normal = { .poll_ms = TEST_SESSIONS_POLL_MS,
+					     .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS,
+					     .caller = "withdrawals",
+					     .token = test_caller_token("withdrawals") };
+
+	make_team(&t, "blind", 50000);
+	assert_int_equal(request(&t, &t.treasurer, 10000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
+	/* This process now follows an identity nothing answers for. */
+	assert_int_equal(rpc_channel_open(&nowhere, "127.0.0.1:1",
+					  &kolo__identity__v1__identity_service__descriptor,
+					  NULL), 0);
+	svc_sessions_stop();
+	assert_int_equal(svc_sessions_start(nowhere, &blind), 0);
+	assert_refused(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, NULL),
+		       ERR_UNAVAILABLE, "sessions_unknown");
+	assert_refused(approve(wd->id, &t.owner, PIN, NULL), ERR_UNAVAILABLE,
+		       "sessions_unknown");
+	assert_refused(create_group_as(&t.owner), ERR_UNAVAILABLE, "sessions_unknown");
+	list.group_id = t.group;
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed,
+					 &t.owner), 0);
+	assert_int_equal(listed->n_withdrawals, 1);
+	assert_int_equal(get(wd->id, &t.owner)->n_approvals, 1);
+	assert_int_equal(balance(&t), 50000);
+	/* Identity back: the same act goes through. */
+	svc_sessions_stop();
+	rpc_channel_close(nowhere);
+	assert_int_equal(svc_sessions_start(w.to_identity, &normal), 0);
+	assert_int_equal(approve(wd->id, &t.owner, PIN, &wd), 0);
+	assert_int_equal(wd->status, W_PAID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_request_approve_paid_once, check_invariant),
+		cmocka_unit_test_teardown(test_250_million_naira_in_and_out, check_invariant),
+		cmocka_unit_test_teardown(test_a_lowered_bound_refuses_new_requests_only,
+					  restore_amount_bound),
 		cmocka_unit_test_teardown(test_declining_an_unknown_withdrawal_is_not_found, check_invariant),
 		cmocka_unit_test_teardown(test_members_and_strangers_may_not_act, check_invariant),
 		cmocka_unit_test_teardown(test_approvals_of_demoted_officers_do_not_count, check_invariant),
 		cmocka_unit_test_teardown(test_wrong_pin_is_refused_and_counted, check_invariant),
 		cmocka_unit_test_teardown(test_bad_requests_are_refused, check_invariant),
+		cmocka_unit_test_teardown(test_beneficiary_check_needs_the_pin_and_counts_against_resolve_limits,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_idempotency_key_returns_the_same_request, check_invariant),
 		cmocka_unit_test_teardown(test_idempotency_key_replays_only_the_same_request, check_invariant),
 		cmocka_unit_test_teardown(test_two_withdrawals_racing_for_one_balance_pay_at_most_once, check_invariant),
@@ -1410,6 +1723,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_parallel_splits_do_not_dodge_a_tier, check_invariant),
 		cmocka_unit_test_teardown(test_a_coalition_short_of_the_rule_never_pays_out, check_invariant),
 		cmocka_unit_test_teardown(test_requester_cancels_and_lists_filter, check_invariant),
+		cmocka_unit_test_teardown(test_logged_out_officers_move_no_money, check_invariant),
+		cmocka_unit_test_teardown(test_money_acts_fail_closed_while_identity_is_unreachable,
+					  check_invariant),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/cfg.h"
 #include "money/money.h"
 
 static int parse(const char *text, int64_t *kobo)
@@ -358,6 +359,102 @@ static void test_json_number_then_parse(void **state)
 	assert_int_equal(kobo, 150075);
 }
 
+static void assert_amount_refused(int64_t kobo, int64_t max, const char *reason,
+				  const char *message)
+{
+	assert_int_equal(money_amount_check(kobo, max), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, reason);
+	if (message)
+		assert_string_equal(err_last()->message, message);
+}
+
+/* 1..25,000,000,000 kobo (₦250 m, DESIGN §14), the old integer bound far
+ * inside it; past it a reason that says so and names the maximum. */
+static void test_amount_bound_is_250_million_naira(void **state)
+{
+	int64_t v = 0;
+
+	(void)state;
+	assert_int_equal(MONEY_MAX_KOBO, 25000000000LL);
+	assert_int_equal(cfg_parse_int(&v, MONEY_MAX_KOBO_TEXT, 1, INT64_MAX), 0);
+	assert_int_equal(v, MONEY_MAX_KOBO);
+	assert_int_equal(money_max_kobo(), MONEY_MAX_KOBO);
+	assert_int_equal(money_amount_check(1, money_max_kobo()), 0);
+	assert_int_equal(money_amount_check(2147483648LL, money_max_kobo()), 0);
+	assert_int_equal(money_amount_check(25000000000LL, money_max_kobo()), 0);
+	assert_amount_refused(25000000001LL, money_max_kobo(), "amount_too_large",
+			      "amount_kobo must be at most 25000000000 (NGN 250000000.00)");
+	assert_amount_refused(INT64_MAX, money_max_kobo(), "amount_too_large", NULL);
+	assert_amount_refused(0, money_max_kobo(), "invalid_amount",
+			      "amount_kobo must be at least 1");
+	assert_amount_refused(-1, money_max_kobo(), "invalid_amount", NULL);
+	assert_amount_refused(INT64_MIN, money_max_kobo(), "invalid_amount", NULL);
+}
+
+/* The largest amount, and sums of many, as naira text and back. */
+static void test_large_amounts_as_naira(void **state)
+{
+	char text[MONEY_TEXT_MAX];
+
+	(void)state;
+	money_naira(text, MONEY_MAX_KOBO);
+	assert_string_equal(text, "250000000.00");
+	money_naira(text, -400 * MONEY_MAX_KOBO - 1);
+	assert_string_equal(text, "-100000000000.01");
+	money_naira(text, INT64_MIN);
+	assert_string_equal(text, "-92233720368547758.08");
+	assert_int_equal(money_kobo_text(text, MONEY_MAX_KOBO + 1), 0);
+	assert_string_equal(text, "250000000.01");
+	assert_parses("250000000.01", MONEY_MAX_KOBO + 1);
+	assert_parses("250000000", MONEY_MAX_KOBO);
+}
+
+/* KOLO_MAX_AMOUNT_KOBO only lowers the bound; anything else is refused and
+ * leaves the bound as it was. */
+static void test_amount_bound_only_lowers(void **state)
+{
+	(void)state;
+	assert_int_equal(money_set_max_kobo(MONEY_MAX_KOBO + 1), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "bad_config");
+	assert_int_equal(money_set_max_kobo(0), ERR_INVALID_ARGUMENT);
+	assert_int_equal(money_set_max_kobo(-5), ERR_INVALID_ARGUMENT);
+	assert_int_equal(money_max_kobo(), MONEY_MAX_KOBO);
+	assert_int_equal(money_set_max_kobo(100000), 0);
+	assert_int_equal(money_max_kobo(), 100000);
+	assert_int_equal(money_amount_check(100000, money_max_kobo()), 0);
+	assert_amount_refused(100001, money_max_kobo(), "amount_too_large",
+			      "amount_kobo must be at most 100000 (NGN 1000.00)");
+	assert_int_equal(money_set_max_kobo(MONEY_MAX_KOBO), 0);
+	assert_int_equal(money_max_kobo(), MONEY_MAX_KOBO);
+}
+
+/* KOLO_MAX_AMOUNT_KOBO at start-up: unset is the maximum, a lower whole
+ * number lowers the bound, anything else is refused naming the variable
+ * and changes nothing. */
+static void test_amount_bound_from_the_environment(void **state)
+{
+	static const char *const refused[] = { "25000000001", "0", "-1", "1e9", "abc" };
+
+	(void)state;
+	assert_int_equal(unsetenv("KOLO_MAX_AMOUNT_KOBO"), 0);
+	assert_int_equal(money_configure(), 0);
+	assert_int_equal(money_max_kobo(), MONEY_MAX_KOBO);
+	assert_int_equal(setenv("KOLO_MAX_AMOUNT_KOBO", "500000000", 1), 0);
+	assert_int_equal(money_configure(), 0);
+	assert_int_equal(money_max_kobo(), 500000000);
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(setenv("KOLO_MAX_AMOUNT_KOBO", refused[i], 1), 0);
+		assert_int_equal(money_configure(), ERR_INVALID_ARGUMENT);
+		assert_string_equal(err_last()->reason, "bad_config");
+		assert_non_null(strstr(err_last()->message, "KOLO_MAX_AMOUNT_KOBO"));
+		assert_int_equal(money_max_kobo(), 500000000);
+	}
+	assert_int_equal(setenv("KOLO_MAX_AMOUNT_KOBO", "25000000000", 1), 0);
+	assert_int_equal(money_configure(), 0);
+	assert_int_equal(money_max_kobo(), MONEY_MAX_KOBO);
+	assert_int_equal(unsetenv("KOLO_MAX_AMOUNT_KOBO"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +471,10 @@ int main(void)
 		cmocka_unit_test(test_json_number_embedded_nul_is_malformed),
 		cmocka_unit_test(test_json_number_nesting_is_capped),
 		cmocka_unit_test(test_json_number_then_parse),
+		cmocka_unit_test(test_amount_bound_is_250_million_naira),
+		cmocka_unit_test(test_amount_bound_only_lowers),
+		cmocka_unit_test(test_large_amounts_as_naira),
+		cmocka_unit_test(test_amount_bound_from_the_environment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,1184 @@
+/* provider_paystack: the Paystack API over libcurl (DESIGN §8, §14).
+ *
+ * Built like provider_flutterwave.c: one curl easy handle per call, a small
+ * pool of idle handles so reads reuse their connection, creates (a customer,
+ * a dedicated account, a transfer) alone on a fresh connection that is then
+ * closed (libcurl re-sends a request on a new connection when a reused one
+ * turns out dead, and a create must never go out twice). Every request
+ * verifies TLS, is bounded by the configured timeout and reads at most
+ * PSK_REPLY_MAX bytes.
+ *
+ * Paystack's amounts are integer kobo: they cross as JSON integers, no
+ * conversion. A reply's "status" is a boolean.
+ *
+ * Accounts: a customer per group (POST /customer, its email the configured
+ * mailbox plus-addressed with the group's tx_ref, so no two groups share a
+ * customer), then its dedicated account (POST /dedicated_account); a retry
+ * first reads the customer (GET /customer/{code}) and reuses the account it
+ * already has, so it never makes a second one. Deposits (charge.success on
+ * a dedicated_nuban) are matched by the receiving account number.
+ *
+ * The secret key is never logged nor put in an error message, and is wiped
+ * when the provider is destroyed. */
+#include "provider.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mem/mem.h"
+#include "text/text.h"
+
+#define PSK_REPLY_MAX (1024 * 1024)
+#define PSK_BANKS_MAX 4096
+#define PSK_KEY_MAX 512
+#define PSK_MESSAGE_MAX 160
+#define PSK_IDLE_HANDLES 16
+#define PSK_SIGNATURE_HEX (crypto_auth_hmacsha512_BYTES * 2)
+#define PSK_EMAIL_MAX 254
+#define PSK_LOCAL_MAX 22 /* 64 - strlen("+kolo-<uuid>") */
+
+typedef struct psk_state {
+	char *base_url; /* without a trailing '/' */
+	char *secret_key;
+	size_t secret_key_len;
+	char *ca_file;
+	char *account_email;  /* local@domain: customers are local+<tx_ref>@domain */
+	char *preferred_bank; /* e.g. "wema-bank" */
+	long timeout_ms;
+	struct curl_slist *headers; /* built once, only read afterwards */
+	pthread_mutex_t pool_lock;
+	CURL *idle[PSK_IDLE_HANDLES];
+	size_t n_idle;
+} psk_state;
+
+typedef struct psk_reply {
+	char *body; /* NUL-terminated; malloc'd */
+	size_t len;
+	size_t cap;
+	int too_large;
+	long status;
+} psk_reply;
+
+typedef enum psk_kind {
+	PSK_GET,	 /* a read */
+	PSK_POST_READ,	 /* a post that is harmless twice (a transfer recipient) */
+	PSK_POST_CREATE, /* makes something: alone, on a fresh connection */
+} psk_kind;
+
+/* --- small helpers ---------------------------------------------------- */
+
+static pthread_once_t psk_curl_once = PTHREAD_ONCE_INIT;
+static int psk_curl_rc;
+
+static void psk_curl_init(void)
+{
+	psk_curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+static void psk_reply_free(psk_reply *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *psk_reply_take(psk_reply *r)
+{
+	char *body = r->body;
+
+	r->body = NULL;
+	psk_reply_free(r);
+	return body;
+}
+
+/* Provider words fit for an error message: one line, bounded, long runs of
+ * digits (account numbers) masked but their last four. */
+static void psk_clean_text(char *out, size_t cap, const char *s)
+{
+	size_t i = 0;
+
+	text_sanitize_into(out, cap, s);
+	while (out[i]) {
+		size_t run = 0;
+
+		while (isdigit((unsigned char)out[i + run]))
+			run++;
+		if (run >= 6)
+			memset(out + i, '*', run - 4);
+		i += run ? run : 1;
+	}
+}
+
+static void psk_reply_message(char *out, size_t cap, const psk_reply *r)
+{
+	json_t *root = r->body ? json_loadb(r->body, r->len, 0, NULL) : NULL;
+	json_t *msg = json_is_object(root) ? json_object_get(root, "message") : NULL;
+
+	psk_clean_text(out, cap, json_is_string(msg) ? json_string_value(msg) : "");
+	json_decref(root);
+}
+
+/* Copies a string member that must fit; -1 when absent, not a string,
+ * empty or too long. */
+static int psk_get_text(char *out, size_t cap, json_t *obj, const char *key)
+{
+	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+	size_t n;
+
+	if (!json_is_string(v))
+		return -1;
+	n = strlen(json_string_value(v));
+	if (n == 0 || n >= cap)
+		return -1;
+	memcpy(out, json_string_value(v), n + 1);
+	return 0;
+}
+
+/* An id, integer or string, as text; -1 when unusable. */
+static int psk_get_id(char *out, size_t cap, json_t *obj, const char *key)
+{
+	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+	int n;
+
+	if (json_is_integer(v)) {
+		n = snprintf(out, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return n > 0 && (size_t)n < cap ? 0 : -1;
+	}
+	return psk_get_text(out, cap, obj, key);
+}
+
+/* An amount in kobo: a JSON integer (Paystack's own shape) >= 0; -1 when
+ * absent, fractional, negative or a string. */
+static int psk_get_kobo(int64_t *kobo, json_t *obj, const char *key)
+{
+	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0)
+		return -1;
+	*kobo = (int64_t)json_integer_value(v);
+	return 0;
+}
+
+/* 1 when s is 1..max characters from [A-Za-z0-9_.-]. */
+static int psk_is_token(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!isalnum(c) && c != '_' && c != '-' && c != '.')
+			return 0;
+	}
+	return 1;
+}
+
+/* Paystack's rule for a transfer reference: 16..50 of [a-z0-9_-]. */
+static int psk_is_transfer_reference(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 16 || n > 50)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (!(islower(c) || isdigit(c) || c == '-' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static int psk_bad_reply(const char *what)
+{
+	return err_set(ERR_INTERNAL, "provider_bad_reply",
+		       "paystack sent an unreadable reply to %s", what);
+}
+
+static int psk_bad_request(const char *what, const char *why)
+{
+	return err_set(ERR_INVALID_ARGUMENT, "bad_provider_request",
+		       "cannot ask paystack for %s: %s", what, why);
+}
+
+/* --- HTTP ------------------------------------------------------------- */
+
+static size_t psk_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	psk_reply *r = userdata;
+	size_t n = size * nmemb;
+
+	if (n > PSK_REPLY_MAX - r->len) {
+		r->too_large = 1;
+		return 0;
+	}
+	if (r->len + n + 1 > r->cap) {
+		size_t cap = r->cap < 4096 ? 4096 : r->cap;
+
+		while (cap < r->len + n + 1)
+			cap *= 2;
+		if (cap > PSK_REPLY_MAX + 1)
+			cap = PSK_REPLY_MAX + 1;
+		r->body = xrealloc(r->body, cap);
+		r->cap = cap;
+	}
+	memcpy(r->body + r->len, ptr, n);
+	r->len += n;
+	r->body[r->len] = '\0';
+	return n;
+}
+
+static CURL *psk_handle_take(psk_state *s)
+{
+	CURL *c = NULL;
+
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->n_idle > 0)
+		c = s->idle[--s->n_idle];
+	pthread_mutex_unlock(&s->pool_lock);
+	return c ? c : curl_easy_init();
+}
+
+static void psk_handle_give(psk_state *s, CURL *c)
+{
+	if (!c)
+		return;
+	curl_easy_reset(c);
+	pthread_mutex_lock(&s->pool_lock);
+	if (s->n_idle < PSK_IDLE_HANDLES) {
+		s->idle[s->n_idle++] = c;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&s->pool_lock);
+	if (c)
+		curl_easy_cleanup(c);
+}
+
+static void psk_set_options(psk_state *s, CURL *c, psk_kind kind, const char *url,
+			    const char *body, psk_reply *r)
+{
+	curl_easy_setopt(c, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->headers);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "kolo-payments");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (s->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PSK_REPLY_MAX);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, psk_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	if (kind == PSK_POST_CREATE) {
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	}
+	if (kind != PSK_GET) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
+}
+
+/* The error of a non-2xx answer (see psk_call). */
+static int psk_status_error(const psk_reply *r, const char *what)
+{
+	char message[PSK_MESSAGE_MAX];
+
+	psk_reply_message(message, sizeof(message), r);
+	if (r->status >= 500 || r->status == 408 || r->status == 429)
+		return err_set(ERR_UNAVAILABLE, "provider_unavailable",
+			       "paystack answered %s with http %ld", what, r->status);
+	if (r->status == 401 || r->status == 403)
+		return err_set(ERR_UNAVAILABLE, "provider_auth",
+			       "paystack refused our credentials for %s (http %ld): %s", what,
+			       r->status, message[0] ? message : "no reason given");
+	if (r->status == 404)
+		return err_set(ERR_NOT_FOUND, "provider_not_found",
+			       "paystack does not know it (%s): %s", what,
+			       message[0] ? message : "not found");
+	if (r->status >= 400)
+		return err_set(ERR_INVALID_ARGUMENT, "provider_refused", "paystack refused %s: %s",
+			       what, message[0] ? message : "no reason given");
+	return err_set(ERR_INTERNAL, "provider_bad_reply", "paystack answered %s with http %ld",
+		       what, r->status);
+}
+
+/* One request. 0 with *r holding a 2xx reply; otherwise (r freed but its
+ * status kept): no answer or 5xx, 408, 429 -> ERR_UNAVAILABLE, timeout ->
+ * ERR_DEADLINE_EXCEEDED, 401/403 -> ERR_UNAVAILABLE provider_auth, 404 ->
+ * ERR_NOT_FOUND, other 4xx -> ERR_INVALID_ARGUMENT with the provider's
+ * message. */
+static int psk_call(psk_state *s, psk_kind kind, const char *path, const char *body,
+		    psk_reply *r, const char *what)
+{
+	char *url = NULL;
+	CURL *c;
+	CURLcode cc;
+	int rc = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->body = xmalloc(1);
+	r->body[0] = '\0';
+	r->cap = 1;
+	c = psk_handle_take(s);
+	if (!c) {
+		rc = err_set(ERR_INTERNAL, "provider_http", "cannot start an http request");
+		goto out;
+	}
+	url = xmalloc(strlen(s->base_url) + strlen(path) + 1);
+	strcpy(url, s->base_url);
+	strcat(url, path);
+	psk_set_options(s, c, kind, url, body ? body : "{}", r);
+	cc = curl_easy_perform(c);
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		rc = err_set(ERR_DEADLINE_EXCEEDED, "provider_timeout",
+			     "paystack did not answer %s in %ld ms", what, s->timeout_ms);
+	else if (r->too_large || cc == CURLE_FILESIZE_EXCEEDED)
+		rc = err_set(ERR_INTERNAL, "provider_reply_too_large",
+			     "paystack's reply to %s is too large", what);
+	else if (cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL)
+		rc = err_set(ERR_INTERNAL, "provider_config",
+			     "the paystack base url is unusable (%s)", curl_easy_strerror(cc));
+	else if (cc != CURLE_OK)
+		rc = err_set(ERR_UNAVAILABLE, "provider_unavailable",
+			     "paystack could not be reached for %s (%s)", what,
+			     curl_easy_strerror(cc));
+	if (rc < 0)
+		goto out;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	if (r->status < 200 || r->status > 299)
+		rc = psk_status_error(r, what);
+out:
+	if (rc < 0) {
+		long status = r->status;
+
+		psk_reply_free(r);
+		r->status = status;
+	}
+	psk_handle_give(s, c);
+	free(url);
+	return rc;
+}
+
+/* Parses a 2xx reply: *root the document (json_decref), *data its "data"
+ * (borrowed, may be NULL). "status": false is a refusal
+ * (ERR_INVALID_ARGUMENT); a reply that is not a JSON object, ERR_INTERNAL. */
+static int psk_open(json_t **root, json_t **data, const psk_reply *r, const char *what)
+{
+	char message[PSK_MESSAGE_MAX];
+	json_t *status;
+
+	*data = NULL;
+	*root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(*root)) {
+		json_decref(*root);
+		*root = NULL;
+		return psk_bad_reply(what);
+	}
+	status = json_object_get(*root, "status");
+	if (json_is_false(status)) {
+		psk_reply_message(message, sizeof(message), r);
+		json_decref(*root);
+		*root = NULL;
+		return err_set(ERR_INVALID_ARGUMENT, "provider_refused", "paystack refused %s: %s",
+			       what, message[0] ? message : "no reason given");
+	}
+	*data = json_object_get(*root, "data");
+	return 0;
+}
+
+/* A request body: obj (stolen) as compact JSON; NULL when it cannot be. */
+static char *psk_body(json_t *obj)
+{
+	char *json = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+
+	json_decref(obj);
+	return json;
+}
+
+/* One GET or POST whose "data" must be an object: *root to json_decref(),
+ * *data borrowed, r holds the reply (psk_reply_free()). */
+static int psk_fetch(psk_state *s, psk_kind kind, const char *path, const char *body,
+		     psk_reply *r, json_t **root, json_t **data, const char *what)
+{
+	int rc = psk_call(s, kind, path, body, r, what);
+
+	*root = NULL;
+	*data = NULL;
+	if (rc == 0)
+		rc = psk_open(root, data, r, what);
+	if (rc == 0 && !json_is_object(*data))
+		rc = psk_bad_reply(what);
+	return rc;
+}
+
+/* --- dedicated accounts ----------------------------------------------- */
+
+/* first/last name from the group's name ("Ajo Savings Club" -> "Ajo",
+ * "Savings Club"; "Ajo" -> "Ajo", "Group"). */
+static void psk_split_name(char *first, char *last, size_t cap, const char *name)
+{
+	char clean[256];
+	char *p, *space;
+
+	text_sanitize_into(clean, sizeof(clean), name);
+	p = clean;
+	while (*p == ' ')
+		p++;
+	space = strchr(p, ' ');
+	if (space)
+		*space++ = '\0';
+	while (space && *space == ' ')
+		space++;
+	text_sanitize_into(first, cap, p[0] ? p : "Kolo");
+	text_sanitize_into(last, cap, space && space[0] ? space : "Group");
+}
+
+/* The group's own customer email: local+<tx_ref>@domain of the configured
+ * mailbox; -1 when it does not fit. */
+static int psk_customer_email(char *out, size_t cap, const char *mailbox, const char *tx_ref)
+{
+	const char *at = strchr(mailbox, '@');
+	int n;
+
+	if (!at || at == mailbox || !psk_is_token(tx_ref, 64))
+		return -1;
+	n = snprintf(out, cap, "%.*s+%s%s", (int)(at - mailbox), mailbox, tx_ref, at);
+	return n > 0 && (size_t)n < cap && (size_t)(at - mailbox) + 1 + strlen(tx_ref) <= 64
+		       ? 0
+		       : -1;
+}
+
+/* Fills out from a dedicated account object; -1 when it has no number. */
+static int psk_va_fill(pay_va_result *out, json_t *dva)
+{
+	json_t *bank = json_object_get(dva, "bank");
+
+	if (psk_get_text(out->account_number, sizeof(out->account_number), dva,
+			 "account_number") < 0 ||
+	    !psk_is_token(out->account_number, sizeof(out->account_number) - 1))
+		return -1;
+	if (json_is_object(bank) && json_is_string(json_object_get(bank, "name")))
+		text_sanitize_into(out->bank_name, sizeof(out->bank_name),
+				   json_string_value(json_object_get(bank, "name")));
+	return 0;
+}
+
+/* POST /customer (Paystack answers the existing customer for a known
+ * email): its customer_code into code. */
+static int psk_customer(psk_state *s, const pay_va_request *req, const char *email,
+			char *code, size_t cap)
+{
+	static const char *const what = "a customer";
+	char first[128], last[128];
+	json_t *root = NULL, *data;
+	psk_reply r;
+	char *body;
+	int rc;
+
+	psk_split_name(first, last, sizeof(first), req->group_name);
+	body = psk_body(json_pack("{s:s, s:s, s:s, s:{s:s}}", "email", email, "first_name",
+				  first, "last_name", last, "metadata", "kolo_tx_ref",
+				  req->tx_ref));
+	if (!body)
+		return psk_bad_request(what, "a field is not valid utf-8");
+	rc = psk_fetch(s, PSK_POST_CREATE, "/customer", body, &r, &root, &data, what);
+	free(body);
+	if (rc == 0 && (psk_get_text(code, cap, data, "customer_code") < 0 ||
+			!psk_is_token(code, cap - 1)))
+		rc = psk_bad_reply(what);
+	json_decref(root);
+	psk_reply_free(&r);
+	return rc;
+}
+
+/* The dedicated account the customer already has: 0 and out filled, or
+ * ERR_NOT_FOUND when it has none. */
+static int psk_existing_va(psk_state *s, const char *code, pay_va_result *out,
+			   psk_reply *r)
+{
+	static const char *const what = "a customer lookup";
+	char path[128];
+	json_t *root = NULL, *data, *dva;
+	size_t i;
+	int rc;
+
+	snprintf(path, sizeof(path), "/customer/%s", code);
+	rc = psk_fetch(s, PSK_GET, path, NULL, r, &root, &data, what);
+	if (rc < 0)
+		goto out;
+	dva = json_object_get(data, "dedicated_account");
+	if (json_is_array(dva)) { /* newer shape: a list */
+		json_t *first = NULL;
+
+		json_array_foreach(dva, i, first)
+			break;
+		dva = first;
+	}
+	if (!json_is_object(dva) || psk_va_fill(out, dva) < 0)
+		rc = ERR_NOT_FOUND;
+out:
+	json_decref(root);
+	return rc;
+}
+
+static int psk_create_va(pay_provider *p, const pay_va_request *req, pay_va_result *out)
+{
+	static const char *const what = "a dedicated account";
+	psk_state *s = p->state;
+	char email[PSK_EMAIL_MAX + 1], code[64];
+	json_t *root = NULL, *data;
+	psk_reply r;
+	char *body;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	if (!req->tx_ref || !req->tx_ref[0] || !req->group_name || !req->group_name[0])
+		return psk_bad_request(what, "a field is missing");
+	if (psk_customer_email(email, sizeof(email), s->account_email, req->tx_ref) < 0)
+		return psk_bad_request(what, "the account mailbox cannot be addressed per group");
+	rc = psk_customer(s, req, email, code, sizeof(code));
+	if (rc < 0)
+		return rc;
+	/* A retry (a crash, a timeout) finds the account made before. */
+	rc = psk_existing_va(s, code, out, &r);
+	if (rc != ERR_NOT_FOUND)
+		goto done;
+	psk_reply_free(&r);
+	body = psk_body(json_pack("{s:s, s:s}", "customer", code, "preferred_bank",
+				  s->preferred_bank));
+	if (!body)
+		return psk_bad_request(what, "a field is not valid utf-8");
+	rc = psk_fetch(s, PSK_POST_CREATE, "/dedicated_account", body, &r, &root, &data, what);
+	free(body);
+	if (rc == 0 && psk_va_fill(out, data) < 0)
+		rc = psk_bad_reply(what);
+done:
+	if (rc == 0) {
+		snprintf(out->provider_ref, sizeof(out->provider_ref), "%s", code);
+		out->raw_json = psk_reply_take(&r);
+	} else {
+		memset(out, 0, sizeof(*out));
+	}
+	json_decref(root);
+	psk_reply_free(&r);
+	return rc;
+}
+
+/* --- transfers -------------------------------------------------------- */
+
+static pay_transfer_status psk_transfer_status(const char *s)
+{
+	if (strcmp(s, "success") == 0)
+		return PAY_TRANSFER_SUCCESS;
+	/* Paystack's words for money that did not leave (or came back). */
+	if (strcmp(s, "failed") == 0 || strcmp(s, "reversed") == 0 ||
+	    strcmp(s, "rejected") == 0 || strcmp(s, "abandoned") == 0)
+		return PAY_TRANSFER_FAILED;
+	/* pending, received, otp, queued and anything unknown: never call a
+	 * transfer failed (the money would go back) unless Paystack says so. */
+	return PAY_TRANSFER_PENDING;
+}
+
+/* Fills out from a transfer object, which must carry our reference. */
+static int psk_transfer_fill(pay_transfer_result *out, json_t *t, const char *reference,
+			     const char *what)
+{
+	char status[32], ref[128];
+	json_t *reason;
+
+	if ((psk_get_text(out->provider_id, sizeof(out->provider_id), t, "transfer_code") < 0 &&
+	     psk_get_id(out->provider_id, sizeof(out->provider_id), t, "id") < 0) ||
+	    psk_get_text(status, sizeof(status), t, "status") < 0 ||
+	    psk_get_text(ref, sizeof(ref), t, "reference") < 0 || strcmp(ref, reference) != 0)
+		return psk_bad_reply(what);
+	out->status = psk_transfer_status(status);
+	reason = json_object_get(t, "failures");
+	if (!json_is_string(reason))
+		reason = json_object_get(t, "gateway_response");
+	if (out->status == PAY_TRANSFER_FAILED && json_is_string(reason))
+		psk_clean_text(out->message, sizeof(out->message), json_string_value(reason));
+	else if (out->status == PAY_TRANSFER_FAILED)
+		snprintf(out->message, sizeof(out->message), "paystack says the transfer %s",
+			 status);
+	if (json_object_get(t, "amount") && psk_get_kobo(&out->amount_kobo, t, "amount") < 0)
+		return psk_bad_reply(what);
+	return 0;
+}
+
+/* get_transfer: GET /transfer/verify/{reference}; ERR_NOT_FOUND when
+ * Paystack never saw the reference. */
+static int psk_get_transfer(pay_provider *p, const char *reference, const char *known_id,
+			    pay_transfer_result *out)
+{
+	static const char *const what = "a transfer lookup";
+	psk_state *s = p->state;
+	char path[128];
+	json_t *root = NULL, *data;
+	psk_reply r;
+	int rc;
+
+	(void)known_id; /* Paystack reads transfers by our reference */
+	memset(out, 0, sizeof(*out));
+	if (!psk_is_transfer_reference(reference))
+		return psk_bad_request(what, "a reference is 16 to 50 of a-z, 0-9, '-', '_'");
+	snprintf(path, sizeof(path), "/transfer/verify/%s", reference);
+	rc = psk_fetch(s, PSK_GET, path, NULL, &r, &root, &data, what);
+	if (rc == ERR_INVALID_ARGUMENT && (r.status == 400 || r.status == 422))
+		rc = err_set(ERR_NOT_FOUND, "transfer_not_found",
+			     "paystack has no transfer with this reference");
+	else if (rc == ERR_NOT_FOUND)
+		rc = err_set(ERR_NOT_FOUND, "transfer_not_found",
+			     "paystack has no transfer with this reference");
+	if (rc == 0)
+		rc = psk_transfer_fill(out, data, reference, what);
+	if (rc == 0)
+		out->raw_json = psk_reply_take(&r);
+	else
+		memset(out, 0, sizeof(*out));
+	json_decref(root);
+	psk_reply_free(&r);
+	return rc;
+}
+
+/* POST /transferrecipient: the recipient_code for the beneficiary (Paystack
+ * answers the same recipient for the same account). */
+static int psk_recipient(psk_state *s, const pay_transfer_request *req, char *code,
+			 size_t cap)
+{
+	static const char *const what = "a transfer recipient";
+	json_t *root = NULL, *data;
+	psk_reply r;
+	char *body;
+	int rc;
+
+	body = psk_body(json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "nuban", "name",
+				  req->account_name && req->account_name[0] ? req->account_name
+									    : "Kolo payee",
+				  "account_number", req->account_number, "bank_code",
+				  req->bank_code, "currency", "NGN"));
+	if (!body)
+		return psk_bad_request(what, "a field is not valid utf-8");
+	rc = psk_fetch(s, PSK_POST_READ, "/transferrecipient", body, &r, &root, &data, what);
+	free(body);
+	if (rc == 0 && (psk_get_text(code, cap, data, "recipient_code") < 0 ||
+			!psk_is_token(code, cap - 1)))
+		rc = psk_bad_reply(what);
+	json_decref(root);
+	psk_reply_free(&r);
+	return rc;
+}
+
+/* A refusal of POST /transfer: the transfer may exist (a repeated
+ * reference is refused, not paid twice), so Paystack is asked. */
+static int psk_after_refusal(pay_provider *p, const char *reference,
+			     pay_transfer_result *out)
+{
+	err_info refusal = *err_last();
+	int rc = psk_get_transfer(p, reference, NULL, out);
+
+	if (rc == 0)
+		return 0;
+	if (rc == ERR_NOT_FOUND)
+		return err_set(refusal.code, refusal.reason, "%s", refusal.message);
+	return err_set(ERR_UNAVAILABLE, "provider_outcome_unknown",
+		       "transfer outcome unknown after a refusal (%s)", refusal.message);
+}
+
+static int psk_create_transfer(pay_provider *p, const pay_transfer_request *req,
+			       pay_transfer_result *out)
+{
+	static const char *const what = "a transfer";
+	psk_state *s = p->state;
+	char recipient[64];
+	json_t *root = NULL, *data;
+	psk_reply r;
+	char *body;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	if (!psk_is_transfer_reference(req->reference))
+		return psk_bad_request(what, "a reference is 16 to 50 of a-z, 0-9, '-', '_'");
+	if (!psk_is_token(req->bank_code, 15) || !psk_is_token(req->account_number, 31))
+		return psk_bad_request(what, "a bank code or account number is missing");
+	if (req->amount_kobo <= 0)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_amount",
+			       "a transfer needs a positive amount");
+	rc = psk_recipient(s, req, recipient, sizeof(recipient));
+	if (rc < 0) /* nothing was sent: the caller may fail or retry */
+		return rc;
+	body = psk_body(json_pack("{s:s, s:I, s:s, s:s, s:s}", "source", "balance", "amount",
+				  (json_int_t)req->amount_kobo, "recipient", recipient,
+				  "reference", req->reference, "reason",
+				  req->narration ? req->narration : ""));
+	if (!body)
+		return psk_bad_request(what, "a field is not valid utf-8");
+	rc = psk_call(s, PSK_POST_CREATE, "/transfer", body, &r, what);
+	free(body);
+	if (rc == ERR_INVALID_ARGUMENT || rc == ERR_NOT_FOUND)
+		return psk_after_refusal(p, req->reference, out);
+	if (rc < 0)
+		return rc;
+	/* From here the transfer may exist whatever we fail to read. */
+	rc = psk_open(&root, &data, &r, what);
+	if (rc == ERR_INVALID_ARGUMENT) {
+		json_decref(root);
+		psk_reply_free(&r);
+		return psk_after_refusal(p, req->reference, out);
+	}
+	if (rc == 0 && !json_is_object(data))
+		rc = ERR_INTERNAL;
+	if (rc == 0)
+		rc = psk_transfer_fill(out, data, req->reference, what);
+	if (rc < 0) {
+		memset(out, 0, sizeof(*out));
+		rc = err_set(ERR_UNAVAILABLE, "provider_outcome_unknown",
+			     "paystack's answer to a transfer is unreadable");
+	} else {
+		if (out->amount_kobo == 0)
+			out->amount_kobo = req->amount_kobo;
+		out->raw_json = psk_reply_take(&r);
+	}
+	json_decref(root);
+	psk_reply_free(&r);
+	return rc;
+}
+
+/* --- deposits, accounts, banks ---------------------------------------- */
+
+/* verify_charge: GET /transaction/verify/{reference}. Paystack's "not
+ * found" (400/404) is ERR_INVALID_ARGUMENT: the charge does not exist. */
+static int psk_verify_charge(pay_provider *p, const char *reference, pay_charge *out)
+{
+	static const char *const what = "a transaction verification";
+	psk_state *s = p->state;
+	char path[192], status[32];
+	json_t *root = NULL, *data, *auth;
+	psk_reply r;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!psk_is_token(reference, sizeof(out->id) - 1))
+		return err_set(ERR_INVALID_ARGUMENT, "bad_transaction_id",
+			       "a paystack reference is letters, digits, '-', '_' or '.'");
+	snprintf(path, sizeof(path), "/transaction/verify/%s", reference);
+	rc = psk_fetch(s, PSK_GET, path, NULL, &r, &root, &data, what);
+	if (rc == ERR_NOT_FOUND)
+		rc = err_set(ERR_INVALID_ARGUMENT, "charge_not_found",
+			     "paystack knows no transaction with this reference");
+	if (rc < 0)
+		goto out;
+	auth = json_object_get(data, "authorization");
+	if (psk_get_text(out->id, sizeof(out->id), data, "reference") < 0 ||
+	    strcmp(out->id, reference) != 0 ||
+	    psk_get_text(out->currency, sizeof(out->currency), data, "currency") < 0 ||
+	    psk_get_text(status, sizeof(status), data, "status") < 0 ||
+	    psk_get_kobo(&out->amount_kobo, data, "amount") < 0) {
+		rc = psk_bad_reply(what);
+		goto out;
+	}
+	if (json_is_object(auth))
+		psk_get_text(out->account_number, sizeof(out->account_number), auth,
+			     "receiver_bank_account_number");
+	/* fees: what Paystack kept, in kobo; absent or null is none. */
+	if (json_is_null(json_object_get(data, "fees")) || !json_object_get(data, "fees"))
+		out->fee_kobo = 0;
+	else if (psk_get_kobo(&out->fee_kobo, data, "fees") < 0)
+		rc = psk_bad_reply(what);
+	if (rc < 0)
+		goto out;
+	out->successful = strcmp(status, "success") == 0;
+	out->raw_json = psk_reply_take(&r);
+out:
+	if (rc < 0)
+		memset(out, 0, sizeof(*out));
+	json_decref(root);
+	psk_reply_free(&r);
+	return rc;
+}
+
+/* GET /bank/resolve: Paystack refuses (400/422) an account it cannot
+ * resolve: that is ERR_NOT_FOUND here. */
+static int psk_resolve_account(pay_provider *p, const char *bank_code,
+			       const char *account_number, char *name, size_t cap)
+{
+	static const char *const what = "an account name";
+	psk_state *s = p->state;
+	char path[160];
+	json_t *root = NULL, *data, *v;
+	psk_reply r;
+	int rc;
+
+	if (cap > 0)
+		name[0] = '\0';
+	if (cap < 2 || !psk_is_token(bank_code, 15) || !psk_is_token(account_number, 31))
+		return psk_bad_request(what, "a bank code or account number is not valid");
+	snprintf(path, sizeof(path), "/bank/resolve?account_number=%s&bank_code=%s",
+		 account_number, bank_code);
+	rc = psk_fetch(s, PSK_GET, path, NULL, &r, &root, &data, what);
+	if (rc == ERR_INVALID_ARGUMENT || rc == ERR_NOT_FOUND) {
+		char message[ERR_MESSAGE_MAX];
+
+		snprintf(message, sizeof(message), "%s", err_last()->message);
+		rc = err_set(ERR_NOT_FOUND, "account_not_found", "%s", message);
+	}
+	if (rc < 0)
+		goto out;
+	v = json_object_get(data, "account_name");
+	if (!json_is_string(v)) {
+		rc = psk_bad_reply(what);
+		goto out;
+	}
+	text_sanitize_into(name, cap, json_string_value(v));
+	if (!name[0])
+		rc = err_set(ERR_NOT_FOUND, "account_not_found",
+			     "paystack has no name for this account");
+out:
+	json_decref(root);
+	psk_reply_free(&r);
+	return rc;
+}
+
+static int psk_list_banks(pay_provider *p, pay_bank **out, size_t *n)
+{
+	static const char *const what = "the bank list";
+	psk_state *s = p->state;
+	json_t *root = NULL, *data = NULL, *b;
+	pay_bank *banks = NULL;
+	size_t i, count = 0;
+	psk_reply r;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = psk_call(s, PSK_GET, "/bank?country=nigeria&currency=NGN", NULL, &r, what);
+	if (rc == 0)
+		rc = psk_open(&root, &data, &r, what);
+	if (rc == 0 && !json_is_array(data))
+		rc = psk_bad_reply(what);
+	if (rc < 0)
+		goto out;
+	banks = xcalloc(json_array_size(data) ? json_array_size(data) : 1, sizeof(*banks));
+	json_array_foreach(data, i, b) {
+		json_t *name = json_object_get(b, "name");
+
+		if (count == PSK_BANKS_MAX)
+			break;
+		/* An entry we cannot use is left out, not the whole list. */
+		if (psk_get_id(banks[count].code, sizeof(banks[count].code), b, "code") < 0 ||
+		    !psk_is_token(banks[count].code, sizeof(banks[count].code) - 1) ||
+		    !json_is_string(name) || !json_string_value(name)[0])
+			continue;
+		text_sanitize_into(banks[count].name, sizeof(banks[count].name),
+				   json_string_value(name));
+		count++;
+	}
+	*out = banks;
+	*n = count;
+	banks = NULL;
+out:
+	free(banks);
+	json_decref(root);
+	psk_reply_free(&r);
+	return rc;
+}
+
+/* --- webhooks --------------------------------------------------------- */
+
+/* x-paystack-signature: the hex HMAC-SHA512 of the raw body keyed with the
+ * secret key; compared in constant time after a length check. */
+static int psk_signature_ok(pay_provider *p, const pay_header *headers, size_t n_headers,
+			    const uint8_t *body, size_t len)
+{
+	psk_state *s = p->state;
+	unsigned char mac[crypto_auth_hmacsha512_BYTES];
+	char want[PSK_SIGNATURE_HEX + 1], got[PSK_SIGNATURE_HEX + 1];
+	crypto_auth_hmacsha512_state st;
+	int ok = 0;
+
+	crypto_auth_hmacsha512_init(&st, (const unsigned char *)s->secret_key,
+				    s->secret_key_len);
+	crypto_auth_hmacsha512_update(&st, body ? body : (const uint8_t *)"", len);
+	crypto_auth_hmacsha512_final(&st, mac);
+	sodium_bin2hex(want, sizeof(want), mac, sizeof(mac));
+	for (size_t i = 0; i < n_headers && !ok; i++) {
+		const char *v = headers[i].value;
+
+		if (!headers[i].name || !v || strcasecmp(headers[i].name, "x-paystack-signature") != 0 ||
+		    strlen(v) != PSK_SIGNATURE_HEX)
+			continue;
+		for (size_t j = 0; j <= PSK_SIGNATURE_HEX; j++)
+			got[j] = (char)tolower((unsigned char)v[j]);
+		ok = sodium_memcmp(got, want, PSK_SIGNATURE_HEX) == 0;
+	}
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(mac, sizeof(mac));
+	sodium_memzero(want, sizeof(want));
+	return ok;
+}
+
+static int psk_bad_event(const char *why)
+{
+	return err_set(ERR_INVALID_ARGUMENT, "bad_event", "not a paystack event: %s", why);
+}
+
+/* charge.success on a dedicated account: the reference (what verify takes),
+ * the receiving account number, the amount and currency it claims. Other
+ * channels (cards, ...) are not deposits to a group: PAY_EVENT_OTHER. */
+static int psk_charge_fields(pay_event *out, json_t *data)
+{
+	json_t *auth = json_object_get(data, "authorization");
+	const char *channel = json_string_value(json_object_get(auth, "channel"));
+
+	if (!channel)
+		channel = json_string_value(json_object_get(data, "channel"));
+	if (!channel || strcmp(channel, "dedicated_nuban") != 0)
+		return 0;
+	if (psk_get_text(out->transaction_id, sizeof(out->transaction_id), data, "reference") <
+		    0 ||
+	    !psk_is_token(out->transaction_id, sizeof(out->transaction_id) - 1))
+		return psk_bad_event("a charge without a usable reference");
+	if (psk_get_text(out->account_number, sizeof(out->account_number), auth,
+			 "receiver_bank_account_number") < 0 ||
+	    !psk_is_token(out->account_number, sizeof(out->account_number) - 1))
+		return psk_bad_event("a charge without its receiving account");
+	if (psk_get_kobo(&out->amount_kobo, data, "amount") < 0)
+		return psk_bad_event("a charge without an amount in kobo");
+	if (json_object_get(data, "currency") &&
+	    psk_get_text(out->currency, sizeof(out->currency), data, "currency") < 0)
+		return psk_bad_event("a charge with an unusable currency");
+	out->kind = PAY_EVENT_CHARGE;
+	return 0;
+}
+
+static int psk_is_transfer_event(const char *type)
+{
+	return strcmp(type, "transfer.success") == 0 || strcmp(type, "transfer.failed") == 0 ||
+	       strcmp(type, "transfer.reversed") == 0;
+}
+
+static int psk_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay_event *out)
+{
+	json_t *root, *event, *data;
+	const char *type;
+	int rc = 0;
+
+	(void)p;
+	memset(out, 0, sizeof(*out));
+	root = body ? json_loadb((const char *)body, len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return psk_bad_event("not a json object");
+	}
+	event = json_object_get(root, "event");
+	data = json_object_get(root, "data");
+	if (!json_is_string(event)) {
+		rc = psk_bad_event("no event name");
+		goto out;
+	}
+	type = json_string_value(event);
+	text_sanitize_into(out->type, sizeof(out->type), type);
+	if ((strcmp(type, "charge.success") == 0 || psk_is_transfer_event(type)) &&
+	    !json_is_object(data)) {
+		rc = psk_bad_event("an event without data");
+		goto out;
+	}
+	if (strcmp(type, "charge.success") == 0) {
+		rc = psk_charge_fields(out, data);
+	} else if (psk_is_transfer_event(type)) {
+		if (psk_get_text(out->transfer_ref, sizeof(out->transfer_ref), data,
+				 "reference") < 0)
+			rc = psk_bad_event("a transfer without a usable reference");
+		else
+			out->kind = PAY_EVENT_TRANSFER;
+	}
+out:
+	if (rc < 0) {
+		char type_copy[sizeof(out->type)];
+
+		memcpy(type_copy, out->type, sizeof(type_copy));
+		memset(out, 0, sizeof(*out));
+		memcpy(out->type, type_copy, sizeof(type_copy));
+	}
+	json_decref(root);
+	return rc;
+}
+
+/* --- life cycle ------------------------------------------------------- */
+
+static void psk_wipe_free(char *s)
+{
+	if (s) {
+		sodium_memzero(s, strlen(s));
+		free(s);
+	}
+}
+
+static void psk_destroy(pay_provider *p)
+{
+	psk_state *s;
+
+	if (!p)
+		return;
+	s = p->state;
+	if (s) {
+		while (s->n_idle > 0)
+			curl_easy_cleanup(s->idle[--s->n_idle]);
+		pthread_mutex_destroy(&s->pool_lock);
+		for (struct curl_slist *h = s->headers; h; h = h->next)
+			sodium_memzero(h->data, strlen(h->data));
+		curl_slist_free_all(s->headers);
+		psk_wipe_free(s->secret_key);
+		free(s->base_url);
+		free(s->ca_file);
+		free(s->account_email);
+		free(s->preferred_bank);
+		free(s);
+	}
+	free(p);
+}
+
+static const pay_provider_ops psk_ops = {
+	.name = "paystack",
+	.deposit_source = "provider_sandbox",
+	.create_va = psk_create_va,
+	.create_transfer = psk_create_transfer,
+	.get_transfer = psk_get_transfer,
+	.verify_charge = psk_verify_charge,
+	.resolve_account = psk_resolve_account,
+	.list_banks = psk_list_banks,
+	.parse_event = psk_parse_event,
+	.signature_ok = psk_signature_ok,
+	.destroy = psk_destroy,
+};
+
+/* https://, or plain http to this machine only (the tests' fake). */
+static int psk_base_url_ok(const char *url)
+{
+	static const char *const local[] = { "http://127.0.0.1", "http://localhost",
+					     "http://[::1]" };
+
+	if (strncmp(url, "https://", 8) == 0)
+		return url[8] != '\0';
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		size_t n = strlen(local[i]);
+
+		if (strncmp(url, local[i], n) == 0 &&
+		    (url[n] == '\0' || url[n] == ':' || url[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+static int psk_header_safe(const char *s)
+{
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/* The configuration's problem, or NULL when it is usable. */
+static const char *psk_config_problem(const pay_paystack_config *cfg)
+{
+	const char *at = cfg->account_email ? strchr(cfg->account_email, '@') : NULL;
+
+	if (!cfg->base_url || !psk_base_url_ok(cfg->base_url))
+		return "the paystack base url must be https (or http to localhost)";
+	if (!cfg->secret_key || !cfg->secret_key[0] || strlen(cfg->secret_key) > PSK_KEY_MAX ||
+	    !psk_header_safe(cfg->secret_key))
+		return "the paystack secret key is missing or malformed";
+	if (!at || at == cfg->account_email || !at[1] || strchr(at + 1, '@') ||
+	    strlen(cfg->account_email) > 128 || !psk_header_safe(cfg->account_email) ||
+	    strchr(cfg->account_email, ' '))
+		return "the paystack account email must be one address (local@domain)";
+	/* local+kolo-<uuid> must fit the 64 characters of a local part. */
+	if (at - cfg->account_email > PSK_LOCAL_MAX)
+		return "the paystack account email's local part must be at most 22 characters";
+	if (cfg->preferred_bank && !psk_is_token(cfg->preferred_bank, 64))
+		return "the paystack preferred bank is a slug like wema-bank";
+	if (cfg->timeout_ms <= 0 || cfg->timeout_ms > 3600000)
+		return "the paystack timeout must be 1 ms to 1 hour";
+	return NULL;
+}
+
+static struct curl_slist *psk_headers(const char *secret_key)
+{
+	static const char *const fixed[] = { "Content-Type: application/json",
+					     "Accept: application/json" };
+	char auth[PSK_KEY_MAX + 32];
+	struct curl_slist *h, *next;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", secret_key);
+	h = curl_slist_append(NULL, auth);
+	sodium_memzero(auth, sizeof(auth));
+	for (size_t i = 0; h && i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		next = curl_slist_append(h, fixed[i]);
+		if (!next) {
+			sodium_memzero(h->data, strlen(h->data));
+			curl_slist_free_all(h);
+		}
+		h = next;
+	}
+	return h;
+}
+
+int pay_paystack_new(pay_provider **out, const pay_paystack_config *cfg)
+{
+	const char *problem = psk_config_problem(cfg);
+	pay_provider *p;
+	psk_state *s;
+	size_t n;
+
+	*out = NULL;
+	if (problem)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config", "%s", problem);
+	pthread_once(&psk_curl_once, psk_curl_init);
+	if (psk_curl_rc < 0)
+		return err_set(ERR_INTERNAL, "provider_http", "libcurl would not initialise");
+	s = xcalloc(1, sizeof(*s));
+	if (pthread_mutex_init(&s->pool_lock, NULL) != 0)
+		abort();
+	s->base_url = xstrdup(cfg->base_url);
+	n = strlen(s->base_url);
+	while (n > 0 && s->base_url[n - 1] == '/')
+		s->base_url[--n] = '\0';
+	s->secret_key = xstrdup(cfg->secret_key);
+	s->secret_key_len = strlen(s->secret_key);
+	s->ca_file = cfg->ca_file && cfg->ca_file[0] ? xstrdup(cfg->ca_file) : NULL;
+	s->account_email = xstrdup(cfg->account_email);
+	s->preferred_bank = xstrdup(cfg->preferred_bank && cfg->preferred_bank[0]
+					    ? cfg->preferred_bank
+					    : "wema-bank");
+	s->timeout_ms = (long)cfg->timeout_ms;
+	s->headers = psk_headers(s->secret_key);
+	p = xcalloc(1, sizeof(*p));
+	p->ops = &psk_ops;
+	p->state = s;
+	if (!s->headers) {
+		psk_destroy(p);
+		return err_set(ERR_INTERNAL, "provider_http", "out of memory for headers");
+	}
+	*out = p;
+	return 0;
+}
