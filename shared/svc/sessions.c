@@ -65,8 +65,10 @@ int svc_sessions_config_load(svc_sessions_config *out)
 		{"KOLO_SESSION_MAX_STALE_MS", CFG_INT, "2000", 20, 600000,
 		 &out->max_stale_ms},
 	};
-	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
+	int rc;
 
+	*out = (svc_sessions_config){ 0 }; /* caller, token: the process's own */
+	rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 	if (rc < 0)
 		return rc;
 	return svc_sessions_config_check(out);
