@@ -25,7 +25,7 @@ COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
  && cmake --build /build -j "$(nproc)" --target \
       kolo-identity kolo-groups kolo-ledger kolo-withdrawals kolo-payments \
-      kolo-gateway kolo-migrate kolo-health kolo-keygen \
+      kolo-gateway kolo-migrate kolo-health kolo-keygen kolo-pii-rotate \
  && install -d /out \
  && install -m 0755 -t /out \
       /build/services/identity/kolo-identity \
@@ -36,7 +36,8 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       /build/gateway/kolo-gateway \
       /build/tools/migrate/kolo-migrate \
       /build/tools/health/kolo-health \
-      /build/tools/keygen/kolo-keygen
+      /build/tools/keygen/kolo-keygen \
+      /build/tools/pii-rotate/kolo-pii-rotate
 
 FROM ${DEBIAN_IMAGE}
 RUN apt-get update \

@@ -43,6 +43,11 @@ const gw_route gw_routes[] = {
 	{ "POST", "/v1/me/pin/reset", gw_rpc_route,
 	  RPC(GW_IDENTITY, "ResetPin", .status = 200,
 	      .required = "recovery_token,new_pin"), GW_RATE_PIN },
+	{ "POST", "/v1/me/kyc", gw_rpc_route,
+	  RPC(GW_IDENTITY, "SubmitKyc", .status = 200, .required = "id_type,id_number",
+	      .unwrap = "kyc"), GW_RATE_PIN },
+	{ "GET", "/v1/me/kyc", gw_rpc_route,
+	  RPC(GW_IDENTITY, "GetKyc", .status = 200, .unwrap = "kyc"), 0 },
 
 	/* groups */
 	{ "POST", "/v1/groups", gw_rpc_route,

@@ -6,7 +6,9 @@
 #                                     one service token per process
 #                                     (KOLO_<PROCESS>_TOKEN) and one database
 #                                     password per service role
-#                                     (KOLO_<SERVICE>_DB_PASSWORD), adding
+#                                     (KOLO_<SERVICE>_DB_PASSWORD) and a
+#                                     development PII key pair for KYC
+#                                     (KOLO_PII_KEY, KOLO_PII_HASH_KEY), adding
 #                                     any of these an older FILE lacks;
 #                                     exports them
 #   kolo_suite_start BINDIR RUNDIR DB start the five services (their
@@ -52,6 +54,16 @@ _kolo_secret_add() {
 	grep -q "^$key=" "$file" 2>/dev/null || echo "$key=$(_kolo_random_secret)" >>"$file"
 }
 
+# Appends a development PII key (KOLO_PII_KEY, key id "dev1") and hash key
+# (KOLO_PII_HASH_KEY), 32 random bytes each in base64, unless FILE has them.
+_kolo_pii_keys_add() {
+	local file="$1"
+	grep -q "^KOLO_PII_KEY=" "$file" 2>/dev/null ||
+		echo "KOLO_PII_KEY=dev1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >>"$file"
+	grep -q "^KOLO_PII_HASH_KEY=" "$file" 2>/dev/null ||
+		echo "KOLO_PII_HASH_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >>"$file"
+}
+
 kolo_suite_secrets() {
 	local file="$1" keygen="$2" name
 	if [ ! -s "$file" ]; then
@@ -68,6 +80,7 @@ kolo_suite_secrets() {
 		for name in "${KOLO_SERVICES[@]}"; do
 			_kolo_secret_add "$file" "KOLO_$(_kolo_upper "$name")_DB_PASSWORD"
 		done
+		_kolo_pii_keys_add "$file"
 	) || return 1
 	set -a
 	# shellcheck disable=SC1090

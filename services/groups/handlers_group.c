@@ -76,6 +76,8 @@ static void grp_provision_account(rpc_ctx *ctx, const grp_view *v)
 
 	req.group_id = v->id;
 	req.group_name = v->name;
+	/* A live account opens in the name of the creator, the OWNER. */
+	req.officer_user_id = (char *)rpc_ctx_user_id(ctx);
 	if (!grp_payments ||
 	    svc_call(ctx, grp_payments, "ProvisionAccount", &req.base, &resp,
 		     SVC_CALL_INTERNAL) < 0)

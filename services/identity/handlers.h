@@ -23,6 +23,17 @@ IDN_HANDLER(change_pin);
 IDN_HANDLER(verify_pin);
 IDN_HANDLER(reset_pin);
 IDN_HANDLER(get_signing_keys);
+IDN_HANDLER(submit_kyc);
+IDN_HANDLER(get_kyc);
+IDN_HANDLER(read_kyc_number);
+IDN_HANDLER(release_kyc_number);
+
+/* The KYC worker (handlers_kyc.c): reads pending identity checks back
+ * from payments every KOLO_KYC_POLL_MS; started only when KYC is
+ * configured. One pass is exposed for tests. */
+KOLO_MUST_CHECK int idn_kyc_worker_start(void);
+void idn_kyc_worker_stop(void);
+void idn_kyc_worker_pass(void);
 IDN_HANDLER(list_session_revocations);
 
 /* The rpc_session_check of identity's RPC_AUTH_LIVE methods: asks

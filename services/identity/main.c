@@ -8,6 +8,9 @@
 #include "config/cfg.h"
 #include "identity.h"
 #include "identity_service.h"
+#include "handlers.h"
+#include "kolo/payments/v1/payments.pb-c.h"
+#include "kyc.h"
 #include "rpc/rpc_internal.h"
 #include "svc/svc.h"
 
@@ -109,6 +112,55 @@ static int idn_limits_load(idn_limits *l)
 	return rc;
 }
 
+static rpc_channel *idn_payments_channel;
+
+/* KYC (DESIGN §14): with KOLO_PII_KEY (and KOLO_PII_HASH_KEY) set, numbers
+ * are sealed under it and checks go to payments at KOLO_PAYMENTS_ADDR;
+ * without it identity checks are refused (kyc_unavailable). */
+static int idn_kyc_start_config(void)
+{
+	const char *key = NULL, *old = NULL, *hash_key = NULL, *payments = NULL;
+	int64_t poll_ms = 0, batch = 0;
+	const cfg_var vars[] = {
+		{ "KOLO_PII_KEY", CFG_STRING, "", 0, 0, &key },
+		{ "KOLO_PII_OLD_KEYS", CFG_STRING, "", 0, 0, &old },
+		{ "KOLO_PII_HASH_KEY", CFG_STRING, "", 0, 0, &hash_key },
+		{ "KOLO_PAYMENTS_ADDR", CFG_STRING, "127.0.0.1:7105", 0, 0, &payments },
+		{ "KOLO_KYC_POLL_MS", CFG_INT, "5000", 50, 3600000, &poll_ms },
+		{ "KOLO_KYC_POLL_BATCH", CFG_INT, "32", 1, 1000, &batch },
+	};
+	idn_kyc_deps deps = { 0 };
+	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
+
+	if (rc < 0 || !key[0])
+		return rc;
+	if (!hash_key[0])
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_PII_HASH_KEY is required with KOLO_PII_KEY");
+	rc = idn_pii_keyring_parse(&deps.keys, key, old, hash_key);
+	if (rc == 0)
+		rc = svc_channel_open(&idn_payments_channel, payments,
+				      &kolo__payments__v1__payments_service__descriptor);
+	if (rc == 0) {
+		deps.enabled = 1;
+		deps.payments = idn_payments_channel;
+		deps.poll_interval_ms = (int)poll_ms;
+		deps.poll_batch = (int)batch;
+		idn_kyc_configure(&deps);
+		rc = idn_kyc_worker_start();
+	}
+	idn_pii_keyring_wipe(&deps.keys);
+	return rc;
+}
+
+static void idn_stop(void)
+{
+	idn_kyc_worker_stop();
+	idn_kyc_unconfigure();
+	rpc_channel_close(idn_payments_channel);
+	idn_payments_channel = NULL;
+}
+
 static int idn_start(void)
 {
 	const char *kid = NULL, *seed_inline = NULL, *seed_file = NULL;
@@ -139,6 +191,8 @@ static int idn_start(void)
 		rc = idn_config_set_key(&cfg, kid, seed);
 	if (rc == 0)
 		rc = idn_init(&cfg);
+	if (rc == 0)
+		rc = idn_kyc_start_config();
 	rpc_free_secret(seed);
 	sodium_memzero(&cfg, sizeof(cfg));
 	return rc;
@@ -151,6 +205,7 @@ static const svc_def identity_service = {
 	.db_env = "KOLO_IDENTITY_DATABASE_URL",
 	.rpc = &idn_rpc_service,
 	.start = idn_start,
+	.stop = idn_stop,
 };
 
 int main(int argc, char **argv)

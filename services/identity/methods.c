@@ -23,6 +23,10 @@ static const rpc_method idn_methods[] = {
 	  RPC_AUTH_USER | RPC_AUTH_LIVE | RPC_AUTH_INTERNAL },
 	{ "ResetPin", idn_rpc_reset_pin, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "GetSigningKeys", idn_rpc_get_signing_keys, RPC_AUTH_NONE },
+	{ "SubmitKyc", idn_rpc_submit_kyc, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "GetKyc", idn_rpc_get_kyc, RPC_AUTH_USER },
+	{ "ReadKycNumber", idn_rpc_read_kyc_number, RPC_AUTH_INTERNAL },
+	{ "ReleaseKycNumber", idn_rpc_release_kyc_number, RPC_AUTH_INTERNAL },
 	{ "ListSessionRevocations", idn_rpc_list_session_revocations,
 	  RPC_AUTH_INTERNAL },
 };

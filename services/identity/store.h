@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "mem/mem.h"
 #include "page/page.h"
+#include "pii.h"
 #include "throttle.h"
 
 typedef struct idn_user {
@@ -158,5 +159,53 @@ KOLO_MUST_CHECK int idn_store_pin_lockout(db_conn *c, const char *user_id,
 KOLO_MUST_CHECK int idn_store_set_pin(db_conn *c, const char *user_id,
 				      const char *pin_hash,
 				      const char *recovery_hash);
+
+/* --- KYC (store_kyc.c) -------------------------------------------------- */
+/* A user's identity check. The number is there only sealed (has_number),
+ * until it is erased. */
+typedef struct idn_kyc_row {
+	char *user_id;
+	char *id_type;
+	char *status;		/* pending, verified, failed */
+	char *id_hash;
+	char *last3;
+	int has_number;
+	idn_pii_sealed sealed;	/* when has_number */
+	char *provider;
+	char *provider_ref;	/* "" when none */
+	char *consent_url;
+	char *reason;
+	char *verified_at;	/* RFC 3339; "" unless verified */
+} idn_kyc_row;
+
+/* The check of user_id (*found 0 when none), FOR UPDATE when lock. */
+KOLO_MUST_CHECK int idn_store_kyc_get(db_conn *c, mem_arena *a, const char *user_id,
+				      int lock, idn_kyc_row *out, int *found);
+/* ERR_ALREADY_EXISTS "kyc_id_in_use" when a user other than user_id is
+ * verified with id_hash. */
+KOLO_MUST_CHECK int idn_store_kyc_hash_free(db_conn *c, const char *id_hash,
+					    const char *user_id);
+/* Writes a user's check whole (a new submission replaces the old one),
+ * verified_at now when verified; "kyc_id_in_use" as above when the
+ * unique index refuses it. */
+KOLO_MUST_CHECK int idn_store_kyc_put(db_conn *c, const idn_kyc_row *row);
+/* Records the provider's answer on a pending check of provider_ref:
+ * status and reason (NULL for none); *changed 0 when the check is no
+ * longer that pending one. Any read-back also stamps checked_at. */
+KOLO_MUST_CHECK int idn_store_kyc_result(db_conn *c, const char *user_id,
+					 const char *provider_ref, const char *status,
+					 const char *reason, int *changed);
+/* Pending checks with a provider reference, least recently read first. */
+KOLO_MUST_CHECK int idn_store_kyc_pending(db_conn *c, mem_arena *a, int limit,
+					  idn_kyc_row **out, int *n);
+/* Erases a user's sealed number (*erased 0 when there was none). */
+KOLO_MUST_CHECK int idn_store_kyc_erase(db_conn *c, const char *user_id, int *erased);
+/* Rows sealed under a key other than kid (for re-sealing), at most limit;
+ * and one row re-sealed, only if it is still sealed under old_kid. */
+KOLO_MUST_CHECK int idn_store_kyc_sealed_other(db_conn *c, mem_arena *a, const char *kid,
+					       int limit, idn_kyc_row **out, int *n);
+KOLO_MUST_CHECK int idn_store_kyc_reseal(db_conn *c, const char *user_id,
+					 const char *old_kid, const idn_pii_sealed *sealed,
+					 int *changed);
 
 #endif

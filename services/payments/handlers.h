@@ -17,6 +17,8 @@ PAY_HANDLER(get_payout);
 PAY_HANDLER(list_payouts);
 PAY_HANDLER(list_banks);
 PAY_HANDLER(resolve_bank_account);
+PAY_HANDLER(start_kyc_check);
+PAY_HANDLER(get_kyc_check);
 
 /* Frees what the handlers cache (the bank list). */
 void pay_handlers_cleanup(void);

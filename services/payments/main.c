@@ -5,11 +5,12 @@
 #include "config/cfg.h"
 #include "handlers.h"
 #include "kolo/groups/v1/groups.pb-c.h"
+#include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "payments_service.h"
 #include "svc/svc.h"
 
-static rpc_channel *ledger_channel, *groups_channel;
+static rpc_channel *ledger_channel, *groups_channel, *identity_channel;
 static pay_provider *provider;
 
 /* KOLO_PROVIDER=paystack: its key and the mailbox its customers are
@@ -41,7 +42,7 @@ static int pay_open_paystack(void)
 static int pay_open_provider(void)
 {
 	const char *name = NULL, *base = NULL, *key = NULL, *hash = NULL, *ca = NULL;
-	const char *email = NULL;
+	const char *email = NULL, *kyc_redirect = NULL;
 	int64_t timeout_ms = 0;
 	const cfg_var vars[] = {
 		{ "KOLO_PROVIDER", CFG_STRING, "demo", 0, 0, &name },
@@ -49,6 +50,7 @@ static int pay_open_provider(void)
 		{ "KOLO_FLW_TIMEOUT_MS", CFG_INT, "30000", 100, 120000, &timeout_ms },
 		{ "KOLO_FLW_CA_FILE", CFG_FILE, "", 0, 0, &ca },
 		{ "KOLO_FLW_ACCOUNT_EMAIL", CFG_STRING, "", 0, 0, &email },
+		{ "KOLO_FLW_KYC_REDIRECT_URL", CFG_STRING, "", 0, 0, &kyc_redirect },
 	};
 	pay_flutterwave_config flw;
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
@@ -75,7 +77,8 @@ static int pay_open_provider(void)
 	flw = (pay_flutterwave_config){ .base_url = base, .secret_key = key,
 					.secret_hash = hash, .ca_file = ca,
 					.account_email = email,
-					.timeout_ms = timeout_ms };
+					.timeout_ms = timeout_ms,
+					.kyc_redirect_url = kyc_redirect };
 	return pay_flutterwave_new(&provider, &flw);
 }
 
@@ -128,10 +131,24 @@ static int pay_limits(pay_deps *deps)
 	return 0;
 }
 
+/* KOLO_ACCOUNT_KYC: required (default for a live provider: accounts open
+ * in a KYC-verified officer's name) or off (a sandbox that opens accounts
+ * without a BVN). The demo provider never needs it. */
+static int pay_account_kyc(int *out)
+{
+	const char *text = pay_env_text("KOLO_ACCOUNT_KYC", "required");
+
+	if (strcmp(text, "required") != 0 && strcmp(text, "off") != 0)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
+			       "KOLO_ACCOUNT_KYC must be required or off");
+	*out = provider->ops->live && strcmp(text, "required") == 0;
+	return 0;
+}
+
 static int pay_start(void)
 {
 	int64_t interval = 0, stale = 0, grace = 0, resend = 0;
-	int customer_bears_fee = 0;
+	int customer_bears_fee = 0, accounts_need_kyc = 0;
 	const cfg_var vars[] = {
 		{ "KOLO_PAYMENTS_WORKER_INTERVAL_MS", CFG_INT, "2000", 50, 600000, &interval },
 		{ "KOLO_PAYMENTS_PAYOUT_STALE_S", CFG_INT, "30", 0, 86400, &stale },
@@ -155,10 +172,18 @@ static int pay_start(void)
 		rc = svc_channel_open(&groups_channel,
 				      pay_env_text("KOLO_GROUPS_ADDR", "127.0.0.1:7102"),
 				      &kolo__groups__v1__groups_service__descriptor);
+	if (rc == 0)
+		rc = pay_account_kyc(&accounts_need_kyc);
+	if (rc == 0 && accounts_need_kyc)
+		rc = svc_channel_open(&identity_channel,
+				      pay_env_text("KOLO_IDENTITY_ADDR", "127.0.0.1:7101"),
+				      &kolo__identity__v1__identity_service__descriptor);
 	if (rc < 0)
 		return rc;
 	deps = (pay_deps){ .provider = provider, .ledger = ledger_channel,
-			   .groups = groups_channel, .worker_interval_ms = (int)interval,
+			   .groups = groups_channel, .identity = identity_channel,
+			   .accounts_need_kyc = accounts_need_kyc,
+			   .worker_interval_ms = (int)interval,
 			   .payout_stale_s = (int)stale, .event_grace_s = (int)grace,
 			   .resend_after_s = (int)resend, .recovery_max_tries = 20,
 			   .customer_bears_fee = customer_bears_fee,
@@ -177,6 +202,7 @@ static void pay_stop(void)
 	pay_handlers_cleanup();
 	rpc_channel_close(ledger_channel);
 	rpc_channel_close(groups_channel);
+	rpc_channel_close(identity_channel);
 	if (provider)
 		provider->ops->destroy(provider);
 }

@@ -14,6 +14,8 @@ static const rpc_method pay_methods[] = {
 	{ "ListPayouts", pay_rpc_list_payouts, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "ListBanks", pay_rpc_list_banks, RPC_AUTH_USER },
 	{ "ResolveBankAccount", pay_rpc_resolve_bank_account, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "StartKycCheck", pay_rpc_start_kyc_check, RPC_AUTH_INTERNAL },
+	{ "GetKycCheck", pay_rpc_get_kyc_check, RPC_AUTH_INTERNAL },
 };
 
 const rpc_service pay_rpc_service = {

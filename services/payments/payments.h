@@ -14,6 +14,9 @@ typedef struct pay_deps {
 	pay_provider *provider;
 	rpc_channel *ledger;
 	rpc_channel *groups;
+	rpc_channel *identity;	/* KYC numbers of account holders (accounts_need_kyc) */
+	int accounts_need_kyc;	/* a live provider: accounts open in a KYC-verified
+				 * officer's name (needs_kyc until there is one) */
 	int worker_interval_ms; /* how often the worker looks for work */
 	int payout_stale_s;	/* a payout untouched this long is the worker's */
 	int event_grace_s;	/* a stored webhook event is the handler's this long */
@@ -61,6 +64,31 @@ KOLO_MUST_CHECK int pay_rate_take(const char *kind, const char *key, int limit,
 KOLO_MUST_CHECK int pay_provision(pay_env *env, const char *group_id,
 				  const char *group_name, pay_account *out,
 				  int *pending);
+
+/* What the account of a group that has none waits for (see
+ * pay_provision_as): nothing ("" reason), or KYC. */
+typedef struct pay_account_wait {
+	int needs_kyc;			 /* no KYC-verified officer yet */
+	char reason[ERR_REASON_MAX];	 /* kyc_required, kyc_pending, ... */
+} pay_account_wait;
+
+/* pay_provision() for a live provider: the account opens in the name of
+ * officer_id (NULL or "": the one recorded earlier), read from identity
+ * (ReadKycNumber, logged there). Without a verified number nothing is
+ * asked of the provider: *pending and wait->needs_kyc are set with the
+ * reason, and the worker tries again (pay_worker_pass). The number is
+ * erased at identity once no other account waits for that officer. */
+KOLO_MUST_CHECK int pay_provision_as(pay_env *env, const char *group_id,
+				     const char *group_name, const char *officer_id,
+				     pay_account *out, int *pending,
+				     pay_account_wait *wait);
+
+/* --- kyc.c ------------------------------------------------------------------ */
+/* Identity checks through the provider (the number is never stored here).
+ * ERR_FAILED_PRECONDITION "kyc_unsupported" when the provider has none. */
+KOLO_MUST_CHECK int pay_kyc_start(const pay_kyc_request *req, pay_kyc_result *out);
+KOLO_MUST_CHECK int pay_kyc_get(const char *id_type, const char *reference,
+				pay_kyc_result *out);
 
 /* --- deposit.c ------------------------------------------------------------ */
 typedef struct pay_webhook_result {

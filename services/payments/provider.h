@@ -27,7 +27,32 @@ typedef struct pay_va_request {
 	const char *tx_ref;	/* ours, unique per group: matches deposits */
 	const char *group_name;
 	const char *email;	/* may be "" */
+	/* A live account's holder: the KYC-verified officer's id ("bvn" or
+	 * "nin") and number; NULL for simulated accounts. Never logged. */
+	const char *id_type;
+	const char *id_number;
 } pay_va_request;
+
+/* An identity check (KYC) of a BVN or NIN. */
+typedef struct pay_kyc_request {
+	const char *id_type;   /* "bvn" or "nin" */
+	const char *id_number; /* 11 digits; never logged or stored */
+	const char *name;      /* the person it should belong to */
+} pay_kyc_request;
+
+typedef enum {
+	PAY_KYC_PENDING = 1,  /* waiting for the person's consent or the provider */
+	PAY_KYC_VERIFIED = 2, /* name: the holder the provider names */
+	PAY_KYC_FAILED = 3,   /* message: the provider's words */
+} pay_kyc_status;
+
+typedef struct pay_kyc_result {
+	pay_kyc_status status;
+	char reference[128];	   /* the provider's reference of the check */
+	char consent_url[512];	   /* where the person consents; "" when none */
+	char name[PAY_TEXT_MAX];   /* when verified */
+	char message[PAY_TEXT_MAX]; /* when failed */
+} pay_kyc_result;
 
 typedef struct pay_va_result {
 	char account_number[32];
@@ -135,6 +160,16 @@ typedef struct pay_provider_ops {
 	/* 1 when a webhook delivery is signed by the provider. */
 	int (*signature_ok)(pay_provider *p, const pay_header *headers,
 			    size_t n_headers, const uint8_t *body, size_t len);
+	/* 1 when accounts are real (opened in a KYC-verified officer's name). */
+	int live;
+	/* Starts an identity check; NULL when the provider has none (the
+	 * lead wires Paystack's). ERR_FAILED_PRECONDITION
+	 * "kyc_type_unsupported" for an id type it cannot check. */
+	int (*kyc_start)(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out);
+	/* Reads a started check back by its reference (id_type as started);
+	 * ERR_NOT_FOUND when the provider does not know it. */
+	int (*kyc_get)(pay_provider *p, const char *id_type, const char *reference,
+		       pay_kyc_result *out);
 	void (*destroy)(pay_provider *p);
 } pay_provider_ops;
 
@@ -145,7 +180,9 @@ struct pay_provider {
 
 /* The demo provider: account numbers at once, transfers succeed except to
  * account numbers starting "0000" (fail) or "9999" (stay pending until
- * get_transfer, which then succeeds). Its transfers are kept in the
+ * get_transfer, which then succeeds). Identity checks are decided at
+ * once: a number ending "000" is refused, one ending "999" is held by
+ * "Demo Other Person" (a name mismatch), any other is the named person's. Its transfers are kept in the
  * payments database (demo_transfer), reached through the calling thread's
  * connection (pay_db): call it outside a transaction. *out is owned by
  * the caller (ops->destroy). */
@@ -158,6 +195,7 @@ typedef struct pay_flutterwave_config {
 	const char *ca_file;	  /* extra CA bundle (tests); NULL = system */
 	const char *account_email; /* virtual accounts' email when the request has none */
 	int64_t timeout_ms;	  /* per request */
+	const char *kyc_redirect_url; /* where BVN consent returns; NULL/"" = none */
 } pay_flutterwave_config;
 
 /* The Flutterwave v3 provider (strings copied). */

@@ -47,6 +47,7 @@ typedef struct flw_state {
 	size_t secret_hash_len;
 	char *ca_file;
 	char *account_email; /* "" when not configured */
+	char *kyc_redirect_url; /* "" when not configured */
 	long timeout_ms;
 	struct curl_slist *headers; /* built once, only read afterwards */
 	pthread_mutex_t pool_lock;
@@ -435,6 +436,8 @@ static int flw_bad_request(const char *what)
 		       "a field is missing or not valid utf-8");
 }
 
+static void flw_wipe_free(char *s);
+
 /* --- virtual accounts ------------------------------------------------- */
 
 /* firstname/lastname from the group's name: its first word and the rest
@@ -482,11 +485,19 @@ static int flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 		json_decref(obj);
 		obj = NULL;
 	}
+	/* A permanent account in live mode is opened in a verified person's
+	 * name: their BVN (or NIN) goes with it. */
+	if (obj && req->id_number && req->id_number[0] &&
+	    json_object_set_new(obj, strcmp(req->id_type, "nin") == 0 ? "nin" : "bvn",
+				json_string(req->id_number)) < 0) {
+		json_decref(obj);
+		obj = NULL;
+	}
 	body = flw_body(obj, NULL);
 	if (!body)
 		return flw_bad_request(what);
 	rc = flw_call(f, FLW_POST_CREATE, "/v3/virtual-account-numbers", body, &r, what);
-	free(body);
+	flw_wipe_free(body);
 	if (rc < 0)
 		return rc;
 	rc = flw_open(&root, &data, &r, what);
@@ -505,6 +516,149 @@ static int flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 		out->provider_ref[0] = '\0';
 	out->raw_json = flw_reply_take(&r);
 out:
+	if (rc < 0)
+		memset(out, 0, sizeof(*out));
+	json_decref(root);
+	flw_reply_free(&r);
+	return rc;
+}
+
+/* --- identity checks (BVN consent) ------------------------------------ */
+
+/* The check's state from Flutterwave's words: consent given and details
+ * read is verified; refused or expired is failed; anything else waits. */
+static pay_kyc_status flw_kyc_status(const char *s)
+{
+	if (strcasecmp(s, "COMPLETED") == 0 || strcasecmp(s, "SUCCESSFUL") == 0 ||
+	    strcasecmp(s, "VERIFIED") == 0)
+		return PAY_KYC_VERIFIED;
+	if (strcasecmp(s, "FAILED") == 0 || strcasecmp(s, "REJECTED") == 0 ||
+	    strcasecmp(s, "EXPIRED") == 0 || strcasecmp(s, "DECLINED") == 0)
+		return PAY_KYC_FAILED;
+	return PAY_KYC_PENDING;
+}
+
+static int flw_kyc_bvn_only(const char *id_type)
+{
+	if (id_type && strcmp(id_type, "bvn") == 0)
+		return 0;
+	return err_set(ERR_FAILED_PRECONDITION, "kyc_type_unsupported",
+		       "flutterwave checks a bvn only; submit a bvn");
+}
+
+/* A refusal's message is the provider's words, which may quote the number
+ * back: it is replaced by ours (the reason stays). */
+static int flw_kyc_refusal(int rc)
+{
+	if (rc != ERR_INVALID_ARGUMENT)
+		return rc;
+	return err_set(ERR_INVALID_ARGUMENT, "kyc_refused_by_provider",
+		       "flutterwave refused the bvn check (is it a valid bvn?)");
+}
+
+static int flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out)
+{
+	static const char *const what = "a bvn consent";
+	flw_state *f = p->state;
+	char first[128], last[128];
+	json_t *obj, *root = NULL, *data;
+	flw_reply r;
+	char *body;
+	int rc = flw_kyc_bvn_only(req->id_type);
+
+	memset(out, 0, sizeof(*out));
+	if (rc < 0)
+		return rc;
+	flw_split_name(first, last, sizeof(first), req->name);
+	obj = json_pack("{s:s, s:s, s:s}", "bvn", req->id_number, "firstname", first,
+			"lastname", last);
+	if (obj && f->kyc_redirect_url[0] &&
+	    json_object_set_new(obj, "redirect_url", json_string(f->kyc_redirect_url)) < 0) {
+		json_decref(obj);
+		obj = NULL;
+	}
+	body = flw_body(obj, NULL);
+	if (!body)
+		return flw_bad_request(what);
+	rc = flw_call(f, FLW_POST_CREATE, "/v3/bvn/verifications", body, &r, what);
+	flw_wipe_free(body);
+	if (rc < 0)
+		return flw_kyc_refusal(rc);
+	rc = flw_open(&root, &data, &r, what);
+	if (rc < 0)
+		rc = flw_kyc_refusal(rc);
+	if (rc == 0 && (flw_get_text(out->reference, sizeof(out->reference), data,
+				     "reference") < 0 ||
+			!flw_is_token(out->reference, sizeof(out->reference) - 1) ||
+			flw_get_text(out->consent_url, sizeof(out->consent_url), data, "url") < 0))
+		rc = flw_bad_reply(what);
+	if (rc == 0)
+		out->status = PAY_KYC_PENDING;
+	else
+		memset(out, 0, sizeof(*out));
+	json_decref(root);
+	flw_reply_free(&r);
+	return rc;
+}
+
+/* "first middle last" of the holder, from the reply's data (or its
+ * bvn_data); "" when it names nobody. */
+static void flw_kyc_name(char *out, size_t cap, json_t *data)
+{
+	static const char *const keys[] = { "first_name", "middle_name", "last_name" };
+	json_t *bvn = json_object_get(data, "bvn_data");
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = json_object_get(data, keys[i]);
+		char word[96];
+
+		if (!json_is_string(v) && json_is_object(bvn))
+			v = json_object_get(bvn, keys[i]);
+		if (!json_is_string(v) || !json_string_value(v)[0])
+			continue;
+		text_sanitize_into(word, sizeof(word), json_string_value(v));
+		len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, "%s%s",
+					len ? " " : "", word);
+		if (len >= cap)
+			break;
+	}
+}
+
+static int flw_kyc_get(pay_provider *p, const char *id_type, const char *reference,
+		       pay_kyc_result *out)
+{
+	static const char *const what = "a bvn check";
+	flw_state *f = p->state;
+	char path[256], status[64];
+	json_t *root = NULL, *data;
+	flw_reply r;
+	int rc = flw_kyc_bvn_only(id_type);
+
+	memset(out, 0, sizeof(*out));
+	if (rc == 0 && !flw_is_token(reference, 127))
+		rc = flw_bad_request(what);
+	if (rc < 0)
+		return rc;
+	snprintf(path, sizeof(path), "/v3/bvn/verifications/%s", reference);
+	rc = flw_call(f, FLW_GET, path, NULL, &r, what);
+	if (rc < 0)
+		return rc;
+	rc = flw_open(&root, &data, &r, what);
+	if (rc == 0 && flw_get_text(status, sizeof(status), data, "status") < 0)
+		rc = flw_bad_reply(what);
+	if (rc == 0) {
+		snprintf(out->reference, sizeof(out->reference), "%s", reference);
+		out->status = flw_kyc_status(status);
+		flw_kyc_name(out->name, sizeof(out->name), data);
+		if (out->status == PAY_KYC_FAILED)
+			snprintf(out->message, sizeof(out->message),
+				 "flutterwave: the bvn check ended %s", status);
+		/* Verified names someone, or it is not verified. */
+		if (out->status == PAY_KYC_VERIFIED && !out->name[0])
+			rc = flw_bad_reply(what);
+	}
 	if (rc < 0)
 		memset(out, 0, sizeof(*out));
 	json_decref(root);
@@ -1083,6 +1237,7 @@ static void flw_destroy(pay_provider *p)
 		free(f->base_url);
 		free(f->ca_file);
 		free(f->account_email);
+		free(f->kyc_redirect_url);
 		free(f);
 	}
 	free(p);
@@ -1099,6 +1254,9 @@ static const pay_provider_ops flw_ops = {
 	.list_banks = flw_list_banks,
 	.parse_event = flw_parse_event,
 	.signature_ok = flw_signature_ok,
+	.live = 1,
+	.kyc_start = flw_kyc_start,
+	.kyc_get = flw_kyc_get,
 	.destroy = flw_destroy,
 };
 
@@ -1168,6 +1326,7 @@ int pay_flutterwave_new(pay_provider **out, const pay_flutterwave_config *cfg)
 	f->secret_hash_len = strlen(f->secret_hash);
 	f->ca_file = cfg->ca_file && cfg->ca_file[0] ? xstrdup(cfg->ca_file) : NULL;
 	f->account_email = xstrdup(cfg->account_email ? cfg->account_email : "");
+	f->kyc_redirect_url = xstrdup(cfg->kyc_redirect_url ? cfg->kyc_redirect_url : "");
 	f->timeout_ms = (long)cfg->timeout_ms;
 
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", f->secret_key);

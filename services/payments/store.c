@@ -69,6 +69,81 @@ int pay_store_va_lock(db_conn *c, mem_arena *a, const char *group_id,
 	return out->status ? 0 : err_oom();
 }
 
+int pay_store_va_officer(db_conn *c, mem_arena *a, const char *group_id,
+			 const char *provider, const char *tx_ref, const char *officer_id,
+			 char **officer)
+{
+	const char *params[] = { group_id, provider, tx_ref,
+				 officer_id && officer_id[0] ? officer_id : NULL };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "INSERT INTO va_request (group_id, provider, client_ref, status, officer_id)"
+			 " VALUES ($1::uuid, $2, $3, 'pending', $4::uuid)"
+			 " ON CONFLICT (group_id) DO UPDATE SET officer_id ="
+			 " COALESCE(va_request.officer_id, EXCLUDED.officer_id)"
+			 " RETURNING officer_id",
+			 4, params);
+
+	if (rc < 0)
+		return rc;
+	*officer = db_text(a, res, 0, 0);
+	PQclear(res);
+	return *officer ? 0 : err_oom();
+}
+
+int pay_store_va_wait(db_conn *c, const char *group_id, const char *reason)
+{
+	const char *params[] = { group_id, reason };
+
+	return db_run(c,
+		      "UPDATE va_request SET kyc_reason = $2, updated_at = now()"
+		      " WHERE group_id = $1::uuid",
+		      2, params);
+}
+
+int pay_store_kyc_waiting(db_conn *c, mem_arena *a, int limit, char ***group_ids, int *n)
+{
+	char lim[DB_I64_TEXT];
+	const char *param = db_i64(lim, limit);
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT r.group_id FROM va_request r WHERE r.kyc_reason IS NOT NULL"
+			 " AND NOT EXISTS (SELECT 1 FROM account a WHERE a.group_id = r.group_id)"
+			 " ORDER BY r.updated_at LIMIT $1::int",
+			 1, &param);
+	int rows;
+
+	*n = 0;
+	if (rc < 0)
+		return rc;
+	rows = PQntuples(res);
+	*group_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(rows ? rows : 1));
+	for (int i = 0; *group_ids && i < rows; i++) {
+		(*group_ids)[i] = db_text(a, res, i, 0);
+		if (!(*group_ids)[i])
+			rc = err_oom();
+	}
+	PQclear(res);
+	if (!*group_ids)
+		return err_oom();
+	if (rc == 0)
+		*n = rows;
+	return rc;
+}
+
+int pay_store_officer_waiting(db_conn *c, const char *officer_id, int *n)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT count(*) FROM va_request r WHERE r.officer_id = $1::uuid"
+			 " AND NOT EXISTS (SELECT 1 FROM account a WHERE a.group_id = r.group_id)",
+			 1, &officer_id);
+
+	*n = rc == 0 ? (int)db_int64(res, 0, 0) : 0;
+	PQclear(res);
+	return rc;
+}
+
 int pay_store_account_add(db_conn *c, mem_arena *a, const char *group_id,
 			  const char *number, const char *bank_name,
 			  const char *provider, const char *provider_ref,

@@ -98,6 +98,22 @@ KOLO_MUST_CHECK int pay_store_recoveries_due(db_conn *c, mem_arena *a, int limit
 KOLO_MUST_CHECK int pay_store_recovery_retry(db_conn *c, const char *group_id,
 					     const char *error, int max_tries);
 
+/* Live accounts waiting for KYC (va_request.officer_id, kyc_reason).
+ * officer records the officer a group's account opens in the name of
+ * (made with the request if missing; officer_id NULL/"" keeps the one
+ * recorded) and gives the recorded one (*officer "" when none). */
+KOLO_MUST_CHECK int pay_store_va_officer(db_conn *c, mem_arena *a, const char *group_id,
+					 const char *provider, const char *tx_ref,
+					 const char *officer_id, char **officer);
+/* Sets why the group's account waits (NULL: it no longer does). */
+KOLO_MUST_CHECK int pay_store_va_wait(db_conn *c, const char *group_id, const char *reason);
+/* Groups without an account that wait for KYC, least recently tried
+ * first. */
+KOLO_MUST_CHECK int pay_store_kyc_waiting(db_conn *c, mem_arena *a, int limit,
+					  char ***group_ids, int *n);
+/* How many groups without an account still wait for officer_id. */
+KOLO_MUST_CHECK int pay_store_officer_waiting(db_conn *c, const char *officer_id, int *n);
+
 /* --- webhook events -------------------------------------------------------------- */
 /* Stores a delivery as received (raw JSON, or a JSON string when the body
  * is not JSON); *id is the new row. The worker may take it grace_s

@@ -41,6 +41,28 @@ static void pay_retry_accounts(pay_env *env)
 	}
 }
 
+/* Live accounts waiting for a KYC-verified officer: asked again each
+ * pass, so an officer's verification opens them by itself. */
+static void pay_retry_kyc_waits(pay_env *env)
+{
+	db_conn *c = NULL;
+	char **groups = NULL;
+	int n = 0;
+
+	if (!pay_current()->accounts_need_kyc || pay_db(&c) < 0 ||
+	    pay_store_kyc_waiting(c, env->arena, PAY_WORKER_BATCH, &groups, &n) < 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		pay_account acct;
+		pay_account_wait wait;
+		int pending = 0;
+
+		pay_worker_note(pay_provision_as(env, groups[i], NULL, NULL, &acct, &pending,
+						 &wait),
+				"cannot provision an account waiting for kyc");
+	}
+}
+
 static void pay_retry_events(pay_env *env)
 {
 	db_conn *c = NULL;
@@ -89,6 +111,8 @@ void pay_worker_pass(void)
 	pay_sweep_rate_windows();
 
 	pay_retry_accounts(&env);
+	mem_arena_reset(arena);
+	pay_retry_kyc_waits(&env);
 	mem_arena_reset(arena);
 	pay_retry_events(&env);
 	mem_arena_reset(arena);

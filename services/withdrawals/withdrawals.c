@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "svc/beneficiary.h"
 #include "text/text.h"
 
 static wdr_deps wdr_wired;
@@ -163,62 +164,7 @@ int wdr_check_reason(const char *reason)
 	return 0;
 }
 
-#define WDR_NAME_WORDS 16
-#define WDR_WORD_MAX 48
-
-static int wdr_has_word(char words[WDR_NAME_WORDS][WDR_WORD_MAX], size_t n,
-			const char *word)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(words[i], word) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-/* Upper-case alphanumeric words of a name; returns how many. */
-static size_t wdr_words(const char *name, char words[WDR_NAME_WORDS][WDR_WORD_MAX])
-{
-	size_t n = 0, len = 0;
-
-	for (const char *p = name;; p++) {
-		int alnum = *p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80);
-
-		if (n == WDR_NAME_WORDS)
-			break; /* words past the sixteenth are not compared */
-		if (alnum && len + 1 < WDR_WORD_MAX) {
-			words[n][len++] = (char)toupper((unsigned char)*p);
-			continue;
-		}
-		if (alnum)
-			continue; /* an over-long word is cut */
-		if (len > 1) { /* initials do not count */
-			words[n][len] = '\0';
-			/* a word said twice counts once ("Obi Obi" is one word) */
-			if (!wdr_has_word(words, n, words[n]))
-				n++;
-		}
-		len = 0;
-		if (!*p)
-			break;
-	}
-	return n;
-}
-
 int wdr_names_match(const char *given, const char *resolved)
 {
-	char a[WDR_NAME_WORDS][WDR_WORD_MAX], b[WDR_NAME_WORDS][WDR_WORD_MAX];
-	size_t na = wdr_words(given, a), nb = wdr_words(resolved, b);
-	char (*small)[WDR_WORD_MAX] = na <= nb ? a : b;
-	char (*big)[WDR_WORD_MAX] = na <= nb ? b : a;
-	size_t n_small = na <= nb ? na : nb, n_big = na <= nb ? nb : na;
-
-	/* A lone surname is not a name match when both sides have more. */
-	if (n_small == 0 || (n_small < 2 && n_big >= 2))
-		return 0;
-	for (size_t i = 0; i < n_small; i++) {
-		if (!wdr_has_word(big, n_big, small[i]))
-			return 0;
-	}
-	return 1;
+	return svc_names_match(given, resolved);
 }

@@ -23,6 +23,10 @@ static const rpc_caller_rule rpc_rules[] = {
 	{ RPC_SVC_IDENTITY, "GetUser", RPC_CALLER_GROUPS | RPC_CALLER_GATEWAY },
 	{ RPC_SVC_IDENTITY, "FindUserByEmail", RPC_CALLER_GROUPS },
 	{ RPC_SVC_IDENTITY, "VerifyPin", RPC_CALLER_GROUPS | RPC_CALLER_WITHDRAWALS },
+	/* KYC numbers: payments opens live accounts in an officer's name,
+	 * then has the number erased. */
+	{ RPC_SVC_IDENTITY, "ReadKycNumber", RPC_CALLER_PAYMENTS },
+	{ RPC_SVC_IDENTITY, "ReleaseKycNumber", RPC_CALLER_PAYMENTS },
 	/* Ended sessions, followed by the services whose money and
 	 * membership acts need a live one (shared/svc/sessions.c). */
 	{ RPC_SVC_IDENTITY, "ListSessionRevocations",
@@ -58,6 +62,10 @@ static const rpc_caller_rule rpc_rules[] = {
 	{ RPC_SVC_PAYMENTS, "GetPayout", RPC_CALLER_WITHDRAWALS },
 	{ RPC_SVC_PAYMENTS, "ListPayouts", RPC_CALLER_WITHDRAWALS },
 	{ RPC_SVC_PAYMENTS, "ResolveBankAccount", RPC_CALLER_WITHDRAWALS },
+	/* Identity checks go through the provider: identity starts them and
+	 * reads them back. */
+	{ RPC_SVC_PAYMENTS, "StartKycCheck", RPC_CALLER_IDENTITY },
+	{ RPC_SVC_PAYMENTS, "GetKycCheck", RPC_CALLER_IDENTITY },
 };
 
 /* Indexed by the flag's bit. */

@@ -1,7 +1,9 @@
 #include "beneficiary.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
 int svc_beneficiary_json(char **out, const char *bank_code, const char *account_number,
 			 const char *account_name)
@@ -34,4 +36,66 @@ int svc_beneficiary_parse(Kolo__Common__V1__Beneficiary *out, mem_arena *arena,
 	out->account_name = svc_json_text(arena, obj, "account_name");
 	json_decref(obj);
 	return out->bank_code && out->account_number && out->account_name ? 0 : err_oom();
+}
+
+/* --- the name rule ---------------------------------------------------------- */
+
+#define SVC_NAME_WORDS 16
+#define SVC_WORD_MAX 48
+
+static int svc_has_word(char words[SVC_NAME_WORDS][SVC_WORD_MAX], size_t n,
+			const char *word)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(words[i], word) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Upper-case alphanumeric words of a name; returns how many. */
+static size_t svc_name_words(const char *name, char words[SVC_NAME_WORDS][SVC_WORD_MAX])
+{
+	size_t n = 0, len = 0;
+
+	for (const char *p = name;; p++) {
+		int alnum = *p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80);
+
+		if (n == SVC_NAME_WORDS)
+			break; /* words past the sixteenth are not compared */
+		if (alnum && len + 1 < SVC_WORD_MAX) {
+			words[n][len++] = (char)toupper((unsigned char)*p);
+			continue;
+		}
+		if (alnum)
+			continue; /* an over-long word is cut */
+		if (len > 1) { /* initials do not count */
+			words[n][len] = '\0';
+			/* a word said twice counts once ("Obi Obi" is one word) */
+			if (!svc_has_word(words, n, words[n]))
+				n++;
+		}
+		len = 0;
+		if (!*p)
+			break;
+	}
+	return n;
+}
+
+int svc_names_match(const char *given, const char *resolved)
+{
+	char a[SVC_NAME_WORDS][SVC_WORD_MAX], b[SVC_NAME_WORDS][SVC_WORD_MAX];
+	size_t na = svc_name_words(given, a), nb = svc_name_words(resolved, b);
+	char (*small)[SVC_WORD_MAX] = na <= nb ? a : b;
+	char (*big)[SVC_WORD_MAX] = na <= nb ? b : a;
+	size_t n_small = na <= nb ? na : nb, n_big = na <= nb ? nb : na;
+
+	/* A lone surname is not a name match when both sides have more. */
+	if (n_small == 0 || (n_small < 2 && n_big >= 2))
+		return 0;
+	for (size_t i = 0; i < n_small; i++) {
+		if (!svc_has_word(big, n_big, small[i]))
+			return 0;
+	}
+	return 1;
 }

@@ -19,4 +19,11 @@ KOLO_MUST_CHECK int svc_beneficiary_json(char **out, const char *bank_code,
 KOLO_MUST_CHECK int svc_beneficiary_parse(Kolo__Common__V1__Beneficiary *out,
 					  mem_arena *arena, const char *json);
 
+/* 1 when two names are the same person's: case, spacing and punctuation
+ * aside, and in any word order, the words of the shorter name all appear
+ * in the other ("NGOZI A. EZE" matches "Eze Ngozi"); initials do not count
+ * and a lone surname does not match a fuller name. Payout beneficiaries
+ * and KYC use it. */
+int svc_names_match(const char *a, const char *b);
+
 #endif

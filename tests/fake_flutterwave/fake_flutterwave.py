@@ -50,6 +50,15 @@ Control API (no auth, JSON bodies):
        {"transfers_created": {ref: n}, "virtual_accounts_created":
         {tx_ref: n}, "requests": {path: n, "METHOD path": n}, "last_body": {path: text}}
   POST /_control/reset  forgets everything (state, modes, counters).
+  POST /_control/bvn {bvn, first_name, last_name}
+       the holder of a BVN (default: the names the consent request gave).
+  POST /_control/bvn_consent {reference, status}
+       the customer acted on the consent page: "COMPLETED" or "FAILED".
+
+BVN consent (KYC): POST /v3/bvn/verifications {bvn, firstname, lastname,
+redirect_url} -> data {url, reference}; GET /v3/bvn/verifications/{ref}
+-> data {first_name, last_name, status ("INITIATED" until consent), ...}.
+Mode endpoint "bvn" applies to both.
 """
 
 import argparse
@@ -140,6 +149,8 @@ class State:
         self.connections = 0        # TCP connections that carried a /v3/ request
         self.create_shared = 0      # /v3/ requests sharing a connection with a create
         self.rng = random.Random(20240601)
+        self.bvn_holders = {}       # bvn -> (first, last)
+        self.bvn_checks = {}        # reference -> check
 
     def take_mode(self, endpoint):
         """The behaviour for one request to endpoint (consumes a use)."""
@@ -284,6 +295,10 @@ class Handler(BaseHTTPRequestHandler):
         if (len(parts) == 3 and parts[0] == "transactions" and
                 parts[2] == "verify" and method == "GET"):
             return self.with_mode("verify", lambda b: self.verify(parts[1], b))
+        if parts == ["bvn", "verifications"] and method == "POST":
+            return self.with_mode("bvn", lambda b: self.bvn_start(body))
+        if len(parts) == 3 and parts[:2] == ["bvn", "verifications"] and method == "GET":
+            return self.with_mode("bvn", lambda b: self.bvn_get(parts[2]))
         if parts == ["accounts", "resolve"] and method == "POST":
             return self.with_mode("resolve", lambda b: self.resolve(body))
         if len(parts) == 2 and parts[0] == "banks" and method == "GET":
@@ -340,6 +355,31 @@ class Handler(BaseHTTPRequestHandler):
         STATE.va_created[tx_ref] = STATE.va_created.get(tx_ref, 0) + 1
         return 200, {"status": "success", "message": "Virtual account created",
                      "data": va}
+
+    def bvn_start(self, body):
+        bvn = body.get("bvn")
+        if not isinstance(bvn, str) or not re.fullmatch(r"[0-9]{11}", bvn):
+            return 400, {"status": "error", "message": "Invalid BVN", "data": None}
+        first, last = STATE.bvn_holders.get(
+            bvn, (str(body.get("firstname", "")), str(body.get("lastname", ""))))
+        reference = "BVN-%016x" % STATE.rng.getrandbits(64)
+        STATE.bvn_checks[reference] = {"bvn": bvn, "first_name": first,
+                                       "last_name": last, "status": "INITIATED"}
+        return 200, {"status": "success", "message": "Bvn verification initiated",
+                     "data": {"url": "https://consent.flutterwave.test/%s" % reference,
+                              "reference": reference}}
+
+    def bvn_get(self, reference):
+        check = STATE.bvn_checks.get(reference)
+        if check is None:
+            return 404, {"status": "error", "message": "No record found", "data": None}
+        data = {"reference": reference, "status": check["status"],
+                "bvn_data": None}
+        if check["status"] == "COMPLETED":
+            data.update(first_name=check["first_name"], last_name=check["last_name"],
+                        bvn_data={"bvn": check["bvn"]})
+        return 200, {"status": "success", "message": "Bvn details fetched",
+                     "data": data}
 
     def create_transfer(self, body, behaviour):
         def bad(message):
@@ -513,7 +553,7 @@ class Handler(BaseHTTPRequestHandler):
             starts = {"succeed_immediately": "SUCCESSFUL",
                       "fail_immediately": "FAILED", "new": "NEW"}
             if endpoint not in ("transfers", "virtual-account-numbers", "verify",
-                                "resolve", "banks", "*"):
+                                "resolve", "banks", "bvn", "*"):
                 return self.error(400, "unknown endpoint")
             if not isinstance(behaviour, str) or times < 0:
                 return self.error(400, "bad behaviour")
@@ -528,6 +568,18 @@ class Handler(BaseHTTPRequestHandler):
                     STATE.modes[endpoint] = [behaviour, times]
                 else:
                     return self.error(400, "unknown behaviour")
+            return self.reply(200, {"ok": True})
+        if path == "/_control/bvn":
+            with STATE.lock:
+                STATE.bvn_holders[str(body.get("bvn"))] = (
+                    str(body.get("first_name", "")), str(body.get("last_name", "")))
+            return self.reply(200, {"ok": True})
+        if path == "/_control/bvn_consent":
+            with STATE.lock:
+                check = STATE.bvn_checks.get(body.get("reference"))
+                if check is None:
+                    return self.error(404, "no such check")
+                check["status"] = str(body.get("status", "COMPLETED"))
             return self.reply(200, {"ok": True})
         if path == "/_control/transfer_status":
             reference = body.get("reference")

@@ -291,6 +291,7 @@ const SECRET_NAMES = new Set([
   "kolo-service-tokens",
   "kolo-caller-hashes",
   "kolo-flutterwave",
+  "kolo-pii",
   "kolo-paystack",
   "kolo-tls",
   "kolo-db-migrate",
@@ -303,6 +304,8 @@ function secretAllowed(workload, container, secret, key) {
   if (secret === "kolo-db-migrate") return workload === "kolo-migrate";
   if (secret.startsWith("kolo-db-")) return workload === `kolo-${secret.slice(8)}`;
   if (secret === "kolo-flutterwave" || secret === "kolo-paystack") return workload === "kolo-payments";
+  // The keys KYC numbers are sealed with: identity alone (DESIGN §14).
+  if (secret === "kolo-pii") return workload === "kolo-identity";
   if (secret === "kolo-jwt" && key !== "KOLO_JWT_PUBLIC_KEYS") return workload === "kolo-identity";
   if (secret === "kolo-jwt") return workload !== "kolo-gateway" && workload !== "kolo-migrate";
   // Each process its own service token, each service the hashes of its

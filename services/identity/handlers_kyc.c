@@ -1,0 +1,463 @@
+/* KYC: SubmitKyc, GetKyc (the user's own check), ReadKycNumber and
+ * ReleaseKycNumber (payments, for accounts opened in a user's name), and
+ * the worker that reads pending checks back from the provider.
+ *
+ * The id number is never logged and never stored in the clear: it is
+ * sealed (pii.h) in the request's transaction, wiped from the request
+ * after use, and every read of it is written to the activity log. */
+#include "handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kolo/payments/v1/payments.pb-c.h"
+#include "kyc.h"
+#include "log/log.h"
+#include "svc/worker.h"
+#include "text/text.h"
+
+#define IDN_PURPOSE_MAX 120
+
+static int idn_kyc_enabled(void)
+{
+	if (idn_kyc_current()->enabled)
+		return 0;
+	return err_set(ERR_FAILED_PRECONDITION, "kyc_unavailable",
+		       "identity checks are not configured (KOLO_PII_KEY)");
+}
+
+static Kolo__Identity__V1__Kyc *idn_kyc_message(mem_arena *a,
+						const idn_kyc_row *row)
+{
+	Kolo__Identity__V1__Kyc *m = mem_arena_alloc(a, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	kolo__identity__v1__kyc__init(m);
+	m->status = (char *)(row ? row->status : "none");
+	if (!row)
+		return m;
+	m->id_type = row->id_type;
+	m->last3 = row->last3;
+	m->verified_at = row->verified_at;
+	m->reason = row->reason;
+	m->consent_url = row->consent_url;
+	return m;
+}
+
+/* --- SubmitKyc
+ * ---------------------------------------------------------------- */
+
+typedef struct idn_kyc_put_tx {
+	idn_kyc_row row;
+	const char *event; /* the activity written with it */
+	const idn_client *client;
+} idn_kyc_put_tx;
+
+static int idn_kyc_submit_tx(db_conn *c, void *arg)
+{
+	idn_kyc_put_tx *t = arg;
+	int rc = idn_store_kyc_hash_free(c, t->row.id_hash, t->row.user_id);
+
+	if (rc == 0)
+		rc = idn_store_kyc_put(c, &t->row);
+	if (rc == 0)
+		rc = idn_store_log(c, t->row.user_id, "kyc_submitted",
+				   t->client->ip, t->client->device);
+	if (rc == 0 && t->event)
+		rc = idn_store_log(c, t->row.user_id, t->event, t->client->ip,
+				   t->client->device);
+	return rc;
+}
+
+/* Asks payments to start the check; the answer decided against the
+ * user's name. A check decided at once that fails is refused (nothing is
+ * stored): FAILED_PRECONDITION with the reason. */
+static int idn_kyc_start(rpc_ctx *ctx, const idn_user *user,
+			 const char *id_type, const char *number,
+			 idn_kyc_row *row)
+{
+	Kolo__Payments__V1__StartKycCheckRequest req =
+		KOLO__PAYMENTS__V1__START_KYC_CHECK_REQUEST__INIT;
+	Kolo__Payments__V1__StartKycCheckResponse *resp = NULL;
+	const Kolo__Payments__V1__KycCheck *check;
+	const char *reason = NULL;
+	idn_kyc_status status;
+	int rc;
+
+	req.user_id = user->id;
+	req.id_type = (char *)id_type;
+	req.id_number = (char *)number;
+	req.name = user->name;
+	rc = svc_call(ctx, idn_kyc_current()->payments, "StartKycCheck",
+		      &req.base, (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
+	if (rc < 0)
+		return rc;
+	check = resp->check;
+	if (!check || !check->provider[0])
+		return err_set(
+			ERR_UNAVAILABLE, "provider_unavailable",
+			"the provider gave no answer to the identity check");
+	status =
+		idn_kyc_decide(check->status, check->name, user->name, &reason);
+	if (status == IDN_KYC_FAILED &&
+	    strcmp(reason, "kyc_name_mismatch") == 0)
+		return err_set(
+			ERR_FAILED_PRECONDITION, reason,
+			"the provider holds this number under another name");
+	if (status == IDN_KYC_FAILED)
+		return err_set(ERR_FAILED_PRECONDITION, reason,
+			       "the provider did not verify this number");
+	row->status = (char *)idn_kyc_status_text(status);
+	row->provider = check->provider;
+	row->provider_ref = check->reference;
+	row->consent_url = check->consent_url;
+	return 0;
+}
+
+/* The caller's earlier check of the same number, verified: the number is
+ * sealed again (after it was erased) without asking the provider twice. */
+static int idn_kyc_same_verified(const idn_kyc_row *old, int found,
+				 const char *id_hash)
+{
+	return found && strcmp(old->status, "verified") == 0 &&
+	       strcmp(old->id_hash, id_hash) == 0;
+}
+
+static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id,
+			  const char *id_type, const char *number,
+			  idn_kyc_row *out)
+{
+	mem_arena *a = rpc_ctx_arena(ctx);
+	const idn_kyc_deps *deps = idn_kyc_current();
+	idn_client client;
+	idn_kyc_put_tx t = {.client = &client};
+	idn_kyc_row old;
+	idn_user user;
+	db_conn *c = NULL;
+	char hash[IDN_PII_HASH_TEXT];
+	int found = 0, rc = idn_db(&c);
+
+	idn_client_of(&client, ctx);
+	idn_pii_hash(hash, &deps->keys, id_type, number);
+	if (rc == 0)
+		rc = idn_store_user_by_id(c, a, user_id, &user);
+	if (rc == 0)
+		rc = idn_store_kyc_hash_free(c, hash, user_id);
+	if (rc == 0)
+		rc = idn_store_kyc_get(c, a, user_id, 0, &old, &found);
+	if (rc < 0)
+		return rc;
+	t.row = (idn_kyc_row){.user_id = user.id,
+			      .id_type = (char *)id_type,
+			      .id_hash = hash,
+			      .last3 = mem_arena_strndup(a, number + 8, 3),
+			      .has_number = 1};
+	if (!t.row.last3)
+		return err_oom();
+	/* A verified user keeps their number: a different one is refused
+	 * rather than putting the verified check back to pending. */
+	if (found && strcmp(old.status, "verified") == 0 &&
+	    strcmp(old.id_hash, hash) != 0)
+		return err_set(ERR_FAILED_PRECONDITION, "kyc_already_verified",
+			       "this account is verified with another number");
+	if (idn_kyc_same_verified(&old, found, hash)) {
+		t.row.status = old.status;
+		t.row.provider = old.provider;
+		t.row.provider_ref = old.provider_ref;
+	} else {
+		rc = idn_kyc_start(ctx, &user, id_type, number, &t.row);
+	}
+	if (rc == 0 && strcmp(t.row.status, "verified") == 0)
+		t.event = "kyc_verified";
+	if (rc == 0)
+		rc = idn_pii_seal(&t.row.sealed, &deps->keys, user.id, number);
+	if (rc == 0)
+		rc = db_tx(c, svc_tx_timeout(ctx), idn_kyc_submit_tx, &t);
+	sodium_memzero(&t.row.sealed, sizeof(t.row.sealed));
+	if (rc < 0)
+		return rc;
+	return idn_store_kyc_get(c, a, user_id, 0, out, &found);
+}
+
+IDN_HANDLER(submit_kyc)
+{
+	Kolo__Identity__V1__SubmitKycRequest *in =
+		(Kolo__Identity__V1__SubmitKycRequest *)req;
+	Kolo__Identity__V1__SubmitKycResponse *out =
+		(Kolo__Identity__V1__SubmitKycResponse *)resp;
+	idn_kyc_row row;
+	int rc = idn_kyc_enabled();
+
+	if (rc == 0)
+		rc = idn_kyc_check_input(in->id_type, in->id_number);
+	if (rc == 0)
+		rc = idn_kyc_submit(ctx, rpc_ctx_user_id(ctx), in->id_type,
+				    in->id_number, &row);
+	idn_wipe(in->id_number);
+	if (rc < 0)
+		return rc;
+	out->kyc = idn_kyc_message(rpc_ctx_arena(ctx), &row);
+	return out->kyc ? 0 : err_oom();
+}
+
+IDN_HANDLER(get_kyc)
+{
+	Kolo__Identity__V1__GetKycResponse *out =
+		(Kolo__Identity__V1__GetKycResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	idn_kyc_row row;
+	db_conn *c = NULL;
+	int found = 0;
+	int rc = idn_db(&c);
+
+	(void)req;
+	if (rc == 0)
+		rc = idn_store_kyc_get(c, a, rpc_ctx_user_id(ctx), 0, &row,
+				       &found);
+	if (rc < 0)
+		return rc;
+	out->kyc = idn_kyc_message(a, found ? &row : NULL);
+	return out->kyc ? 0 : err_oom();
+}
+
+/* --- ReadKycNumber, ReleaseKycNumber
+ * ------------------------------------------ */
+
+/* Why a user's number cannot be read: the reason payments shows on a
+ * waiting account. */
+static int idn_kyc_not_ready(const idn_kyc_row *row, int found)
+{
+	if (!found)
+		return err_set(ERR_FAILED_PRECONDITION, "kyc_required",
+			       "the officer has not submitted a BVN or NIN");
+	if (strcmp(row->status, "pending") == 0)
+		return err_set(ERR_FAILED_PRECONDITION, "kyc_pending",
+			       "the officer's identity check is pending");
+	if (strcmp(row->status, "verified") != 0)
+		return err_set(ERR_FAILED_PRECONDITION, "kyc_failed",
+			       "the officer's identity check failed");
+	return err_set(ERR_FAILED_PRECONDITION, "kyc_resubmit",
+		       "the officer's number was erased; submit it again");
+}
+
+typedef struct idn_kyc_read {
+	mem_arena *arena;
+	const char *user_id;
+	char purpose[IDN_PURPOSE_MAX + 32];
+	idn_kyc_row row;
+	idn_user user;
+} idn_kyc_read;
+
+/* The read is logged in the transaction that reads the row. */
+static int idn_kyc_read_tx(db_conn *c, void *arg)
+{
+	idn_kyc_read *t = arg;
+	int found = 0;
+	int rc = idn_store_kyc_get(c, t->arena, t->user_id, 1, &t->row, &found);
+
+	if (rc == 0 && !(found && strcmp(t->row.status, "verified") == 0 &&
+			 t->row.has_number))
+		rc = idn_kyc_not_ready(&t->row, found);
+	if (rc == 0)
+		rc = idn_store_user_by_id(c, t->arena, t->user_id, &t->user);
+	if (rc == 0)
+		rc = idn_store_log(c, t->user_id, "kyc_number_read", NULL,
+				   t->purpose);
+	return rc;
+}
+
+IDN_HANDLER(read_kyc_number)
+{
+	const Kolo__Identity__V1__ReadKycNumberRequest *in =
+		(const Kolo__Identity__V1__ReadKycNumberRequest *)req;
+	Kolo__Identity__V1__ReadKycNumberResponse *out =
+		(Kolo__Identity__V1__ReadKycNumberResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	idn_kyc_read t = {.arena = a, .user_id = in->user_id};
+	const char *caller = rpc_ctx_caller(ctx);
+	const char *purpose = text_sanitize(a, in->purpose, IDN_PURPOSE_MAX);
+	char *number = mem_arena_alloc(a, IDN_PII_PLAIN_MAX);
+	db_conn *c = NULL;
+	int rc = idn_kyc_enabled();
+
+	if (rc == 0 && !text_is_uuid(in->user_id))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
+			     "user_id must be a UUID");
+	if (rc == 0 && !number)
+		rc = err_oom();
+	/* Who read it and why, in the activity row's device column. */
+	snprintf(t.purpose, sizeof(t.purpose), "%s: %s",
+		 caller ? caller : "internal",
+		 purpose && purpose[0] ? purpose : "unspecified");
+	if (rc == 0)
+		rc = idn_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_tx_timeout(ctx), idn_kyc_read_tx, &t);
+	if (rc == 0)
+		rc = idn_pii_open(number, IDN_PII_PLAIN_MAX,
+				  &idn_kyc_current()->keys, t.row.user_id,
+				  &t.row.sealed);
+	sodium_memzero(&t.row.sealed, sizeof(t.row.sealed));
+	if (rc < 0)
+		return rc;
+	/* The reply is freed with the call's arena; the arena is not wiped,
+	 * like every other secret a reply carries. */
+	out->id_type = t.row.id_type;
+	out->id_number = number;
+	out->name = t.user.name;
+	return 0;
+}
+
+typedef struct idn_kyc_release {
+	const char *user_id;
+	int erased;
+} idn_kyc_release;
+
+static int idn_kyc_release_tx(db_conn *c, void *arg)
+{
+	idn_kyc_release *t = arg;
+	int rc = idn_store_kyc_erase(c, t->user_id, &t->erased);
+
+	if (rc == 0 && t->erased)
+		rc = idn_store_log(c, t->user_id, "kyc_number_erased", NULL,
+				   NULL);
+	return rc;
+}
+
+IDN_HANDLER(release_kyc_number)
+{
+	const Kolo__Identity__V1__ReleaseKycNumberRequest *in =
+		(const Kolo__Identity__V1__ReleaseKycNumberRequest *)req;
+	Kolo__Identity__V1__ReleaseKycNumberResponse *out =
+		(Kolo__Identity__V1__ReleaseKycNumberResponse *)resp;
+	idn_kyc_release t = {.user_id = in->user_id};
+	db_conn *c = NULL;
+	int rc = 0;
+
+	if (!text_is_uuid(in->user_id))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
+			     "user_id must be a UUID");
+	if (rc == 0)
+		rc = idn_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_tx_timeout(ctx), idn_kyc_release_tx, &t);
+	out->erased = t.erased;
+	return rc;
+}
+
+/* --- the worker: pending checks read back -----------------------------------
+ */
+
+typedef struct idn_kyc_outcome {
+	const idn_kyc_row *row;
+	const char *status;
+	const char *reason;
+} idn_kyc_outcome;
+
+/* The provider's answer recorded; a failed check keeps no number. A
+ * number verified meanwhile for another user fails this one. */
+static int idn_kyc_outcome_tx(db_conn *c, void *arg)
+{
+	idn_kyc_outcome *t = arg;
+	int changed = 0, erased = 0;
+	int rc = idn_store_kyc_result(c, t->row->user_id, t->row->provider_ref,
+				      t->status, t->reason, &changed);
+
+	if (rc == 0 && changed && strcmp(t->status, "failed") == 0)
+		rc = idn_store_kyc_erase(c, t->row->user_id, &erased);
+	if (rc == 0 && changed && strcmp(t->status, "pending") != 0)
+		rc = idn_store_log(c, t->row->user_id,
+				   strcmp(t->status, "verified") == 0
+					   ? "kyc_verified"
+					   : "kyc_failed",
+				   NULL, NULL);
+	return rc;
+}
+
+static int idn_kyc_record(db_conn *c, const idn_kyc_row *row,
+			  const char *status, const char *reason)
+{
+	idn_kyc_outcome t = {.row = row, .status = status, .reason = reason};
+	int rc = db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, idn_kyc_outcome_tx, &t);
+
+	if (rc < 0 && strcmp(err_last()->reason, "kyc_id_in_use") == 0) {
+		t.status = "failed";
+		t.reason = "kyc_id_in_use";
+		rc = db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, idn_kyc_outcome_tx,
+			   &t);
+	}
+	return rc;
+}
+
+static int idn_kyc_poll_one(mem_arena *a, db_conn *c, const idn_kyc_row *row)
+{
+	Kolo__Payments__V1__GetKycCheckRequest req =
+		KOLO__PAYMENTS__V1__GET_KYC_CHECK_REQUEST__INIT;
+	Kolo__Payments__V1__GetKycCheckResponse *resp = NULL;
+	const char *reason = NULL;
+	idn_kyc_status status;
+	idn_user user;
+	int rc = idn_store_user_by_id(c, a, row->user_id, &user);
+
+	req.id_type = row->id_type;
+	req.reference = row->provider_ref;
+	if (rc == 0)
+		rc = svc_call_background(
+			idn_kyc_current()->payments, "GetKycCheck", &req.base,
+			(ProtobufCMessage **)&resp, a,
+			SVC_BACKGROUND_TIMEOUT_MS, SVC_CALL_INTERNAL);
+	if (rc < 0) {
+		/* Unknown for now (timeout, 5xx): still pending, read again
+		 * later. */
+		log_event(LOG_LVL_WARN, "identity check not read back",
+			  "user_id", row->user_id, "reason", err_last()->reason,
+			  NULL);
+		return idn_kyc_record(c, row, "pending", NULL);
+	}
+	status = resp->check
+			 ? idn_kyc_decide(resp->check->status,
+					  resp->check->name, user.name, &reason)
+			 : IDN_KYC_PENDING;
+	return idn_kyc_record(c, row, idn_kyc_status_text(status), reason);
+}
+
+void idn_kyc_worker_pass(void)
+{
+	const idn_kyc_deps *deps = idn_kyc_current();
+	mem_arena *a = mem_arena_new(0);
+	idn_kyc_row *rows = NULL;
+	db_conn *c = NULL;
+	int n = 0;
+
+	if (!a)
+		return;
+	if (deps->enabled && idn_db(&c) == 0 &&
+	    idn_store_kyc_pending(c, a, deps->poll_batch, &rows, &n) == 0) {
+		for (int i = 0; i < n; i++) {
+			if (idn_kyc_poll_one(a, c, &rows[i]) < 0)
+				log_event(LOG_LVL_WARN,
+					  "identity check not recorded",
+					  "user_id", rows[i].user_id, "reason",
+					  err_last()->reason, NULL);
+			sodium_memzero(&rows[i].sealed, sizeof(rows[i].sealed));
+		}
+	}
+	mem_arena_free(a);
+}
+
+static svc_worker *idn_kyc_worker;
+
+int idn_kyc_worker_start(void)
+{
+	if (!idn_kyc_current()->enabled)
+		return 0;
+	return svc_worker_start(&idn_kyc_worker, idn_kyc_worker_pass,
+				idn_kyc_current()->poll_interval_ms);
+}
+
+void idn_kyc_worker_stop(void)
+{
+	svc_worker_stop(idn_kyc_worker);
+	idn_kyc_worker = NULL;
+}
