@@ -13,12 +13,13 @@
 	" coalesce(g.public_read_token, ''), coalesce(m.role_in_group, ''),"  \
 	" c.officers, c.members, m.joined_at::text, m.id,"                     \
 	" g.constituted, g.approval_tiers::text,"                              \
-	" coalesce(g.account_holder_id::text, ''), coalesce((SELECT"           \
-	" h.user_id::text FROM group_membership h WHERE h.group_id = g.id"    \
-	" AND h.user_id = g.account_holder_id AND h.role_in_group <> 'MEMBER')," \
-	" (SELECT o.user_id::text FROM group_membership o WHERE"               \
-	" o.group_id = g.id AND o.role_in_group = 'OWNER' ORDER BY"            \
-	" o.user_id = g.created_by DESC, o.joined_at, o.id LIMIT 1), '')"      \
+	" coalesce((SELECT h.user_id::text FROM group_membership h"            \
+	" WHERE h.group_id = g.id AND h.user_id = g.account_holder_id"         \
+	" AND h.role_in_group <> 'MEMBER'), (SELECT o.user_id::text"           \
+	" FROM group_membership o WHERE o.group_id = g.id"                     \
+	" AND o.role_in_group = 'OWNER'"                                       \
+	" ORDER BY o.user_id = g.created_by DESC, o.joined_at, o.id"           \
+	" LIMIT 1), '')"                                                       \
 	" FROM \"group\" g"                                                    \
 	" LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE x.role_in_group"   \
 	" <> 'MEMBER') AS officers, count(*) AS members"                       \
@@ -42,9 +43,8 @@ static int grp_read_view(mem_arena *a, const PGresult *res, int row,
 	out->page_key = db_text(a, res, row, 12);
 	out->membership_id = db_text(a, res, row, 13);
 	out->constituted = db_bool(res, row, 14);
-	out->named_holder = db_text(a, res, row, 16);
-	out->account_holder = db_text(a, res, row, 17);
-	if (!out->membership_id || !out->named_holder || !out->account_holder)
+	out->account_holder = db_text(a, res, row, 16);
+	if (!out->membership_id || !out->account_holder)
 		return err_oom();
 	return grp_store_tiers_parse(out->tiers, &out->n_tiers,
 				     PQgetvalue(res, row, 15));
@@ -253,7 +253,6 @@ int grp_store_set_role(db_conn *c, const char *group_id, const char *user_id,
 		       grp_role role)
 {
 	const char *params[] = { group_id, user_id, grp_role_text(role) };
-
 	int rc = db_run(c,
 			"UPDATE group_membership SET role_in_group = $3"
 			" WHERE group_id = $1::uuid AND user_id = $2::uuid",

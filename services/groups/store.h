@@ -25,7 +25,6 @@ typedef struct grp_view {
 	int constituted; /* sensitive changes are proposals */
 	grp_tier tiers[GRP_TIERS_MAX];
 	int n_tiers;
-	char *named_holder;   /* the officer an account_holder proposal named, "" */
 	char *account_holder; /* who a live account opens under now: the named
 				 officer while an officer, else the OWNER */
 } grp_view;
