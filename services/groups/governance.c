@@ -72,6 +72,7 @@ static const char *const grp_prop_kind_names[GRP_KIND_COUNT] = {
 	[GRP_KIND_DEMOTE] = "demote",
 	[GRP_KIND_REMOVE_OFFICER] = "remove_officer",
 	[GRP_KIND_REVOKE_PUBLIC_TOKEN] = "revoke_public_token",
+	[GRP_KIND_ACCOUNT_HOLDER] = "account_holder",
 };
 
 const char *grp_prop_kind_text(grp_prop_kind k)
@@ -86,6 +87,11 @@ grp_prop_kind grp_prop_kind_parse(const char *text)
 			return (grp_prop_kind)k;
 	}
 	return GRP_KIND_NONE;
+}
+
+int grp_kind_subject_votes(grp_prop_kind k)
+{
+	return k == GRP_KIND_ACCOUNT_HOLDER;
 }
 
 int grp_tiers_check(const grp_tier *tiers, int n, int cap)
@@ -360,6 +366,13 @@ int grp_gov_still_valid(const grp_change *c, grp_role subject_role,
 		return rc;
 	case GRP_KIND_REVOKE_PUBLIC_TOKEN:
 		return 0;
+	case GRP_KIND_ACCOUNT_HOLDER:
+		if (!grp_is_officer(subject_role))
+			return err_set(ERR_FAILED_PRECONDITION,
+				       "holder_not_officer",
+				       "the account holder must be an officer "
+				       "of the group (OWNER or TREASURER)");
+		return 0;
 	case GRP_KIND_NONE:
 	case GRP_KIND_COUNT:
 		break;
@@ -426,6 +439,9 @@ char *grp_change_summary(mem_arena *a, const grp_change *c,
 			a, "remove the officer %s from the group", who);
 	case GRP_KIND_REVOKE_PUBLIC_TOKEN:
 		return mem_arena_strdup(a, "turn off the public page");
+	case GRP_KIND_ACCOUNT_HOLDER:
+		return mem_arena_printf(
+			a, "open the group's account in the name of %s", who);
 	case GRP_KIND_NONE:
 	case GRP_KIND_COUNT:
 		break;

@@ -52,12 +52,18 @@ typedef enum grp_prop_kind {
 	GRP_KIND_DEMOTE,
 	GRP_KIND_REMOVE_OFFICER,
 	GRP_KIND_REVOKE_PUBLIC_TOKEN,
+	GRP_KIND_ACCOUNT_HOLDER, /* the officer a live account opens under */
 	GRP_KIND_COUNT
 } grp_prop_kind;
 
 /* The wire/store text of a kind ("remove_officer") and back (NONE). */
 const char *grp_prop_kind_text(grp_prop_kind k);
 grp_prop_kind grp_prop_kind_parse(const char *text);
+
+/* 1 when the subject of a change of kind k approves and counts like any
+ * member: naming the account holder leaves them the officer they are, so
+ * they vote (a demoted or removed officer does not). */
+int grp_kind_subject_votes(grp_prop_kind k);
 
 /* One approval tier: a withdrawal whose amount (plus the 24 h look-back)
  * exceeds above_kobo needs approvals_required. */
@@ -167,6 +173,7 @@ typedef struct grp_gov_group {
  * subject_role now (GRP_ROLE_NONE: not a member), else the error and
  * reason it is rejected with: "rule_unsatisfiable", "invalid_tiers",
  * "already_member", "member_not_found", "last_owner", "role_changed",
+ * "holder_not_officer" (an account holder must be an officer now),
  * "unknown_kind". */
 KOLO_MUST_CHECK int grp_gov_still_valid(const grp_change *change,
 					grp_role subject_role,

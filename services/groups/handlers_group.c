@@ -199,13 +199,14 @@ GRP_HANDLER(get_membership)
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
-	if (rc == 0)
+	/* No user_id: the group alone (payments' worker asks for its holder). */
+	if (rc == 0 && in->user_id[0])
 		rc = grp_check_id(in->user_id, "user_id");
 	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
-		rc = grp_store_view(c, rpc_ctx_arena(ctx), in->group_id, in->user_id,
-				    0, &v);
+		rc = grp_store_view(c, rpc_ctx_arena(ctx), in->group_id,
+				    in->user_id[0] ? in->user_id : NULL, 0, &v);
 	if (rc < 0)
 		return rc;
 	out->is_member = v.my_role != GRP_ROLE_NONE;
@@ -216,6 +217,7 @@ GRP_HANDLER(get_membership)
 	out->approvals_cap = v.rule.approvals_cap;
 	out->rule_template = (Kolo__Common__V1__RuleTemplate)v.rule.template_;
 	out->joined_at = v.my_role != GRP_ROLE_NONE ? v.page_key : "";
+	out->account_holder_user_id = v.account_holder;
 	out->n_approval_tiers = (size_t)v.n_tiers;
 	out->approval_tiers =
 		grp_tier_messages(rpc_ctx_arena(ctx), v.tiers, v.n_tiers);
@@ -272,12 +274,17 @@ static int grp_update_change(grp_change *out, const grp_view *v,
 {
 	int new_rule = !grp_rule_same(rule, &v->rule);
 	int new_tiers = in->n_approval_tiers > 0 || in->clear_approval_tiers;
+	int new_holder = in->account_holder_user_id[0] != '\0';
 
 	memset(out, 0, sizeof(*out));
-	if (new_rule && new_tiers)
+	if (new_rule + new_tiers + new_holder > 1)
 		return err_set(ERR_INVALID_ARGUMENT, "one_change_at_a_time",
-			       "change the rule and the approval tiers in two "
-			       "requests");
+			       "change the rule, the approval tiers and the "
+			       "account holder in separate requests");
+	if (new_holder) {
+		out->kind = GRP_KIND_ACCOUNT_HOLDER;
+		return 0;
+	}
 	if (new_rule) {
 		out->kind = GRP_KIND_RULE;
 		out->rule = *rule;
@@ -295,6 +302,36 @@ static int grp_update_change(grp_change *out, const grp_view *v,
 			(grp_tier){in->approval_tiers[i]->above_kobo,
 				   in->approval_tiers[i]->approvals_required};
 	return grp_tiers_check(out->tiers, out->n_tiers, v->rule.approvals_cap);
+}
+
+/* The officer an update names as the account holder (DESIGN §14): a
+ * member who is an officer now ("holder_not_officer"), so *subject is
+ * their id; naming the holder there is already leaves no change. */
+static int grp_update_holder(db_conn *c, grp_update_tx *t, grp_change *change,
+			     const char **subject)
+{
+	const char *id = t->in->account_holder_user_id;
+	grp_member m;
+	int rc = grp_check_id(id, "account_holder_user_id");
+
+	if (rc == 0)
+		rc = grp_store_member(c, t->arena, t->view.id, id, &m);
+	if (rc == ERR_NOT_FOUND) {
+		err_clear();
+		m.role = GRP_ROLE_NONE;
+		rc = 0;
+	}
+	if (rc == 0)
+		rc = grp_gov_still_valid(
+			change, m.role,
+			&(grp_gov_group){ .rule = t->view.rule,
+					  .officers = t->view.officers });
+	if (rc < 0)
+		return rc;
+	if (strcmp(m.user_id, t->view.account_holder) == 0)
+		change->kind = GRP_KIND_NONE;
+	*subject = m.user_id;
+	return 0;
 }
 
 /* The name and description an update leaves (they change at once). */
@@ -322,7 +359,7 @@ static int grp_update_body(db_conn *c, void *arg)
 {
 	grp_update_tx *t = arg;
 	const Kolo__Groups__V1__UpdateGroupRequest *in = t->in;
-	const char *name = NULL, *description = NULL;
+	const char *name = NULL, *description = NULL, *subject = NULL;
 	grp_change change;
 	grp_rule rule;
 	int rc = grp_store_view(c, t->arena, in->group_id, t->user, 1, &t->view);
@@ -333,6 +370,8 @@ static int grp_update_body(db_conn *c, void *arg)
 		rc = grp_updated_rule(&rule, &t->view, in);
 	if (rc == 0)
 		rc = grp_update_change(&change, &t->view, &rule, in);
+	if (rc == 0 && change.kind == GRP_KIND_ACCOUNT_HOLDER)
+		rc = grp_update_holder(c, t, &change, &subject);
 	if (rc == 0)
 		rc = grp_update_text(&name, &description, t);
 	if (rc == 0)
@@ -340,8 +379,8 @@ static int grp_update_body(db_conn *c, void *arg)
 				      &t->view.rule);
 	if (rc == 0 && change.kind != GRP_KIND_NONE) {
 		t->proposed = t->view.constituted;
-		rc = grp_propose(c, t->arena, &t->view, &change, NULL, t->user,
-				 &t->proposal);
+		rc = grp_propose(c, t->arena, &t->view, &change, subject,
+				 t->user, &t->proposal);
 	}
 	if (rc < 0)
 		return rc;

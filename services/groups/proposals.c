@@ -41,7 +41,11 @@ int grp_proposal_facts(db_conn *c, mem_arena *a, const grp_proposal *p,
 	*out = (grp_gov_facts){.rule = v.rule,
 			       .members = voters,
 			       .n_members = n,
-			       .subject = p->subject[0] ? p->subject : NULL,
+			       .subject = p->subject[0] &&
+						  !grp_kind_subject_votes(
+							  p->change.kind)
+					  ? p->subject
+					  : NULL,
 			       .proposer = p->proposed_by,
 			       .approvals = approvals,
 			       .objections = objections,
@@ -100,6 +104,9 @@ static int grp_change_apply(db_conn *c, mem_arena *a, const char *group_id,
 		break;
 	case GRP_KIND_REVOKE_PUBLIC_TOKEN:
 		rc = grp_store_set_token(c, group_id, NULL);
+		break;
+	case GRP_KIND_ACCOUNT_HOLDER:
+		rc = grp_store_set_holder(c, group_id, subject);
 		break;
 	case GRP_KIND_NONE:
 	case GRP_KIND_COUNT:

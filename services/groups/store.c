@@ -12,7 +12,14 @@
 	" g.created_by, " DB_RFC3339("g.created_at") ","                       \
 	" coalesce(g.public_read_token, ''), coalesce(m.role_in_group, ''),"  \
 	" c.officers, c.members, m.joined_at::text, m.id,"                     \
-	" g.constituted, g.approval_tiers::text"                               \
+	" g.constituted, g.approval_tiers::text,"                              \
+	" coalesce((SELECT h.user_id::text FROM group_membership h"            \
+	" WHERE h.group_id = g.id AND h.user_id = g.account_holder_id"         \
+	" AND h.role_in_group <> 'MEMBER'), (SELECT o.user_id::text"           \
+	" FROM group_membership o WHERE o.group_id = g.id"                     \
+	" AND o.role_in_group = 'OWNER'"                                       \
+	" ORDER BY o.user_id = g.created_by DESC, o.joined_at, o.id"           \
+	" LIMIT 1), '')"                                                       \
 	" FROM \"group\" g"                                                    \
 	" LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE x.role_in_group"   \
 	" <> 'MEMBER') AS officers, count(*) AS members"                       \
@@ -36,7 +43,8 @@ static int grp_read_view(mem_arena *a, const PGresult *res, int row,
 	out->page_key = db_text(a, res, row, 12);
 	out->membership_id = db_text(a, res, row, 13);
 	out->constituted = db_bool(res, row, 14);
-	if (!out->membership_id)
+	out->account_holder = db_text(a, res, row, 16);
+	if (!out->membership_id || !out->account_holder)
 		return err_oom();
 	return grp_store_tiers_parse(out->tiers, &out->n_tiers,
 				     PQgetvalue(res, row, 15));
@@ -229,25 +237,52 @@ int grp_store_member(db_conn *c, mem_arena *a, const char *group_id,
 	return rc;
 }
 
+/* An officer who stops being one is no longer the named account holder:
+ * the OWNER is again (docs/decisions.md, "The account holder"). */
+static int grp_store_unname_holder(db_conn *c, const char *group_id,
+				   const char *user_id)
+{
+	const char *params[] = { group_id, user_id };
+
+	return db_run(c, "UPDATE \"group\" SET account_holder_id = NULL"
+			 " WHERE id = $1::uuid AND account_holder_id = $2::uuid",
+			 2, params);
+}
+
 int grp_store_set_role(db_conn *c, const char *group_id, const char *user_id,
 		       grp_role role)
 {
 	const char *params[] = { group_id, user_id, grp_role_text(role) };
+	int rc = db_run(c,
+			"UPDATE group_membership SET role_in_group = $3"
+			" WHERE group_id = $1::uuid AND user_id = $2::uuid",
+			3, params);
 
-	return db_run(c,
-		      "UPDATE group_membership SET role_in_group = $3"
-		      " WHERE group_id = $1::uuid AND user_id = $2::uuid",
-		      3, params);
+	if (rc == 0 && !grp_is_officer(role))
+		rc = grp_store_unname_holder(c, group_id, user_id);
+	return rc;
 }
 
 int grp_store_remove_member(db_conn *c, const char *group_id, const char *user_id)
 {
 	const char *params[] = { group_id, user_id };
 
-	return db_run(c,
-		      "DELETE FROM group_membership"
-		      " WHERE group_id = $1::uuid AND user_id = $2::uuid",
-		      2, params);
+	int rc = db_run(c,
+			"DELETE FROM group_membership"
+			" WHERE group_id = $1::uuid AND user_id = $2::uuid",
+			2, params);
+
+	if (rc == 0)
+		rc = grp_store_unname_holder(c, group_id, user_id);
+	return rc;
+}
+
+int grp_store_set_holder(db_conn *c, const char *group_id, const char *user_id)
+{
+	const char *params[] = { group_id, user_id };
+
+	return db_run(c, "UPDATE \"group\" SET account_holder_id = $2::uuid"
+			 " WHERE id = $1::uuid", 2, params);
 }
 
 int grp_store_members(db_conn *c, mem_arena *a, const char *group_id,

@@ -25,6 +25,8 @@ typedef struct grp_view {
 	int constituted; /* sensitive changes are proposals */
 	grp_tier tiers[GRP_TIERS_MAX];
 	int n_tiers;
+	char *account_holder; /* who a live account opens under now: the named
+				 officer while an officer, else the OWNER */
 } grp_view;
 
 typedef struct grp_member {
@@ -69,10 +71,15 @@ KOLO_MUST_CHECK int grp_store_add_member(db_conn *c, mem_arena *a,
 					 grp_role role, grp_member *out);
 KOLO_MUST_CHECK int grp_store_member(db_conn *c, mem_arena *a, const char *group_id,
 				     const char *user_id, grp_member *out);
+/* set_role to MEMBER and remove_member also drop the user as the group's
+ * named account holder. */
 KOLO_MUST_CHECK int grp_store_set_role(db_conn *c, const char *group_id,
 				       const char *user_id, grp_role role);
 KOLO_MUST_CHECK int grp_store_remove_member(db_conn *c, const char *group_id,
 					    const char *user_id);
+/* Names user_id the officer the group's live account opens under. */
+KOLO_MUST_CHECK int grp_store_set_holder(db_conn *c, const char *group_id,
+					 const char *user_id);
 /* Members of a group, earliest first (owners among them), one page (+1). */
 KOLO_MUST_CHECK int grp_store_members(db_conn *c, mem_arena *a, const char *group_id,
 				      const page_request *page, grp_member **out,

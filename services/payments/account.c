@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "log/log.h"
 #include "text/text.h"
@@ -88,8 +89,27 @@ typedef struct pay_holder {
 	Kolo__Identity__V1__ReadKycNumberResponse *kyc; /* NULL until read */
 } pay_holder;
 
+/* The officer groups names as the group's account holder now (DESIGN §14:
+ * the named officer, else the OWNER), asked when the caller did not say;
+ * "" when groups names nobody (the one recorded earlier stays). */
+static int pay_holder_ask(pay_env *env, const char *group_id, const char **out)
+{
+	Kolo__Groups__V1__GetMembershipRequest req =
+		KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
+	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
+	int rc;
+
+	req.group_id = (char *)group_id;
+	req.user_id = "";
+	rc = svc_env_call(env, pay_current()->groups, "GetMembership", &req.base,
+			  (ProtobufCMessage **)&m, SVC_CALL_INTERNAL);
+	*out = rc == 0 ? m->account_holder_user_id : NULL;
+	return rc;
+}
+
 /* The officer the account opens in the name of (recorded with the group's
- * request) and their verified number from identity. A refusal of
+ * request: the holder groups names replaces the one recorded while the
+ * account waits) and their verified number from identity. A refusal of
  * identity's (no check, pending, failed, erased) is the reason the account
  * waits: *wait is filled and 0 returned. */
 static int pay_holder_read(pay_env *env, db_conn *c, const char *group_id,
@@ -104,7 +124,9 @@ static int pay_holder_read(pay_env *env, db_conn *c, const char *group_id,
 	if (!canonical)
 		return err_oom();
 	snprintf(tx_ref, sizeof(tx_ref), "kolo-%s", canonical);
-	rc = pay_store_va_officer(c, env->arena, group_id, pay_current()->provider->ops->name,
+	rc = officer_id && officer_id[0] ? 0 : pay_holder_ask(env, group_id, &officer_id);
+	if (rc == 0)
+		rc = pay_store_va_officer(c, env->arena, group_id, pay_current()->provider->ops->name,
 				  tx_ref, officer_id, &h->officer);
 	if (rc < 0)
 		return rc;

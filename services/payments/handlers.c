@@ -96,17 +96,15 @@ PAY_HANDLER(get_account)
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
 	pay_account acct;
 	pay_account_wait wait;
-	const char *owner = NULL;
 	int pending = 0;
 	int rc = svc_check_member(ctx, pay_current()->groups, in->group_id, 0, &m);
 
-	/* An OWNER asking for an account nobody asked for before (a group
-	 * older than live accounts) becomes its holder. */
-	if (m && m->role == KOLO__COMMON__V1__ROLE__ROLE_OWNER)
-		owner = rpc_ctx_user_id(ctx);
-	/* A group without an account gets one now (DESIGN §5). */
+	/* A group without an account gets one now (DESIGN §5), a live one in
+	 * the name of the holder groups names (a service call: asked). */
 	if (rc == 0)
-		rc = pay_provision_as(&env, in->group_id, NULL, owner, &acct, &pending, &wait);
+		rc = pay_provision_as(&env, in->group_id, NULL,
+				      m ? m->account_holder_user_id : NULL, &acct, &pending,
+				      &wait);
 	if (rc < 0)
 		return rc;
 	out->account = pay_account_message(ctx, in->group_id, &acct, pending, &wait);

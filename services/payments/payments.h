@@ -73,7 +73,8 @@ typedef struct pay_account_wait {
 } pay_account_wait;
 
 /* pay_provision() for a live provider: the account opens in the name of
- * officer_id (NULL or "": the one recorded earlier), read from identity
+ * officer_id (NULL or "": the holder groups names now, asked with
+ * GetMembership; "" there too: the one recorded earlier), read from identity
  * (ReadKycNumber, logged there). Without a verified number nothing is
  * asked of the provider: *pending and wait->needs_kyc are set with the
  * reason, and the worker tries again (pay_worker_pass). The number is

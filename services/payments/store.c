@@ -80,7 +80,7 @@ int pay_store_va_officer(db_conn *c, mem_arena *a, const char *group_id,
 			 "INSERT INTO va_request (group_id, provider, client_ref, status, officer_id)"
 			 " VALUES ($1::uuid, $2, $3, 'pending', $4::uuid)"
 			 " ON CONFLICT (group_id) DO UPDATE SET officer_id ="
-			 " COALESCE(va_request.officer_id, EXCLUDED.officer_id)"
+			 " COALESCE(EXCLUDED.officer_id, va_request.officer_id)"
 			 " RETURNING officer_id",
 			 4, params);
 

@@ -99,8 +99,21 @@ static void test_group_life_over_http(void **state)
 	snprintf(body, sizeof(body), "{\"name\":\"Esusu Sisters\"}");
 	e2e_expect(&r, "PATCH", path, &as_owner, 200, "");
 	assert_string_equal(e2e_str(&r, "name"), "Esusu Sisters");
+	assert_string_equal(e2e_str(&r, "account_holder_user_id"), owner.id);
+	e2e_reply_free(&r);
+	/* The account holder: an officer, named by a proposal (DESIGN §14). */
+	snprintf(body, sizeof(body), "{\"account_holder_user_id\":\"%s\"}", member.id);
+	e2e_expect(NULL, "PATCH", path, &as_owner, 422, "holder_not_officer");
+	snprintf(body, sizeof(body), "{\"account_holder_user_id\":\"%s\"}", treasurer.id);
+	e2e_expect(&r, "PATCH", path, &as_owner, 202, "");
+	assert_string_equal(e2e_str(&r, "kind"), "account_holder");
+	assert_string_equal(e2e_str(&r, "status"), "PENDING");
+	assert_string_equal(e2e_str(&r, "subject_user_id"), treasurer.id);
 	e2e_reply_free(&r);
 	as_owner.body = NULL;
+	e2e_expect(&r, "GET", path, &as_owner, 200, "");
+	assert_string_equal(e2e_str(&r, "account_holder_user_id"), owner.id);
+	e2e_reply_free(&r);
 
 	/* The last OWNER stays; a member leaves. */
 	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s", gid, owner.id);

@@ -502,6 +502,212 @@ static void test_live_account_waits_for_kyc_then_opens_by_itself(void **state)
 	assert_not_in_clear(number);
 }
 
+/* --- the account holder a group names (a proposal) ---------------------------- */
+
+#define PIN	  "246810"
+#define TREASURER KOLO__COMMON__V1__ROLE__ROLE_TREASURER
+#define MEMBER	  KOLO__COMMON__V1__ROLE__ROLE_MEMBER
+
+static void set_pin(const test_user *u)
+{
+	Kolo__Identity__V1__SetPinRequest req =
+		KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__SetPinResponse *resp = NULL;
+
+	req.pin = PIN;
+	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPin",
+					 &req, &resp, u),
+			 0);
+}
+
+/* UpdateGroup naming holder as the account holder, by as. */
+static int name_holder(const char *group_id, const test_user *as,
+		       const test_user *holder,
+		       Kolo__Groups__V1__UpdateGroupResponse **out)
+{
+	Kolo__Groups__V1__UpdateGroupRequest req =
+		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+
+	req.group_id = (char *)group_id;
+	req.account_holder_user_id = (char *)holder->id;
+	return test_world_call(&w, &w.groups, "UpdateGroup", &req, out, as);
+}
+
+static Kolo__Groups__V1__Group *get_group(const char *group_id,
+					  const test_user *as)
+{
+	Kolo__Groups__V1__GetGroupRequest req =
+		KOLO__GROUPS__V1__GET_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__GetGroupResponse *resp = NULL;
+
+	req.group_id = (char *)group_id;
+	assert_int_equal(
+		test_world_call(&w, &w.groups, "GetGroup", &req, &resp, as), 0);
+	return resp->group;
+}
+
+static long holder_proposals(const char *group_id)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM group_proposal WHERE group_id = '%s'"
+		 " AND kind = 'account_holder'",
+		 group_id);
+	return test_pg_long(w.admin, sql);
+}
+
+/* Verifies u's BVN at the Flutterwave fake (consent given); the number is
+ * written to number. */
+static void verify_bvn(const test_user *u, char number[12])
+{
+	Kolo__Identity__V1__Kyc *k = NULL;
+	char body[256];
+
+	number_ending(number, "135");
+	assert_int_equal(submit(u, "bvn", number, &k), 0);
+	snprintf(body, sizeof(body),
+		 "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
+		 strrchr(k->consent_url, '/') + 1);
+	test_fake_flw_control("bvn_consent", body);
+	identity_pass();
+}
+
+static void
+test_named_treasurer_holds_the_waiting_account_once_verified(void **state)
+{
+	Kolo__Groups__V1__UpdateGroupResponse *upd = NULL;
+	const test_user *approvers[1];
+	Kolo__Payments__V1__Account *a;
+	char group[64], number[12], sql[256];
+	char *sent;
+	test_user owner, treasurer, member;
+
+	number_ending(number, "579");
+
+	(void)state;
+	use_flutterwave(1);
+	test_identity_user(&w.identity, &owner, "hold-owner");
+	test_identity_user(&w.identity, &treasurer, "hold-treasurer");
+	test_identity_user(&w.identity, &member, "hold-member");
+	set_pin(&treasurer);
+	/* two_officer (the default): constituted once the TREASURER joins. */
+	test_world_group(&w, &owner, "Named Holder", group);
+	test_world_member(&w, group, &owner, &treasurer, TREASURER);
+	test_world_member(&w, group, &owner, &member, MEMBER);
+	a = get_account(group, &owner);
+	assert_int_equal(a->status, NEEDS_KYC);
+	assert_string_equal(a->reason, "kyc_required");
+	assert_string_equal(get_group(group, &owner)->account_holder_user_id,
+			    owner.id);
+
+	/* A plain member cannot hold the account: nothing is proposed. */
+	assert_int_equal(name_holder(group, &owner, &member, &upd),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "holder_not_officer");
+	assert_int_equal(holder_proposals(group), 0);
+
+	/* The OWNER alone cannot switch it: the rule needs two officers. */
+	assert_int_equal(name_holder(group, &owner, &treasurer, &upd), 0);
+	assert_non_null(upd->proposal);
+	assert_string_equal(upd->proposal->kind, "account_holder");
+	assert_string_equal(upd->proposal->status, "PENDING");
+	assert_int_equal(upd->proposal->approvals_required, 2);
+	assert_string_equal(upd->group->account_holder_user_id, owner.id);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM \"group\" WHERE id = '%s'"
+		 " AND account_holder_id IS NULL",
+		 group);
+	assert_int_equal(test_pg_long(w.admin, sql), 1);
+
+	/* The TREASURER's approval passes it (the world has no time-lock). */
+	approvers[0] = &treasurer;
+	test_world_pass(&w, upd->proposal, approvers, 1, PIN);
+	assert_string_equal(get_group(group, &owner)->account_holder_user_id,
+			    treasurer.id);
+
+	/* The account waits for the TREASURER now, then opens by itself. The
+	 * member's pending check moves the fake's seeded random numbers on,
+	 * so this account's number is not the earlier test's. */
+	assert_int_equal(submit(&member, "bvn", number, NULL), 0);
+	pay_worker_pass();
+	a = get_account(group, &owner);
+	assert_int_equal(a->status, NEEDS_KYC);
+	assert_string_equal(a->reason, "kyc_required");
+	verify_bvn(&treasurer, number);
+	pay_worker_pass();
+	assert_int_equal(test_fake_flw_requests("/v3/virtual-account-numbers"),
+			 1);
+	sent = test_fake_flw_last_body("/v3/virtual-account-numbers");
+	assert_non_null(strstr(sent, number));
+	free(sent);
+	assert_int_equal(get_account(group, &owner)->status, ACTIVE);
+	assert_int_equal(activity(&treasurer, "kyc_number_read"), 1);
+	assert_int_equal(activity(&owner, "kyc_number_read"), 0);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM va_request WHERE group_id = '%s'"
+		 " AND officer_id = '%s'",
+		 group, treasurer.id);
+	assert_int_equal(test_pg_long(w.admin, sql), 1);
+}
+
+static void test_demoting_the_named_holder_falls_back_to_the_owner(void **state)
+{
+	Kolo__Groups__V1__UpdateMemberRoleRequest demote =
+		KOLO__GROUPS__V1__UPDATE_MEMBER_ROLE_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateMemberRoleResponse *demoted = NULL;
+	Kolo__Groups__V1__CreateGroupRequest create =
+		KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__CreateGroupResponse *created = NULL;
+	Kolo__Groups__V1__UpdateGroupResponse *upd = NULL;
+	char sql[256];
+	const char *group;
+	test_user owner, treasurer;
+
+	(void)state;
+	use_flutterwave(1);
+	test_identity_user(&w.identity, &owner, "fall-owner");
+	test_identity_user(&w.identity, &treasurer, "fall-treasurer");
+	/* single_officer: the OWNER's proposals pass and apply alone. */
+	create.name = "Fallback";
+	create.rule_template =
+		KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER;
+	assert_int_equal(test_world_call(&w, &w.groups, "CreateGroup", &create,
+					 &created, &owner),
+			 0);
+	group = created->group->id;
+	test_world_member(&w, group, &owner, &treasurer, TREASURER);
+	assert_int_equal(name_holder(group, &owner, &treasurer, &upd), 0);
+	assert_string_equal(upd->proposal->status, "APPLIED");
+	assert_string_equal(upd->group->account_holder_user_id, treasurer.id);
+	pay_worker_pass();
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM va_request WHERE group_id = '%s'"
+		 " AND officer_id = '%s'",
+		 group, treasurer.id);
+	assert_int_equal(test_pg_long(w.admin, sql), 1);
+
+	demote.group_id = (char *)group;
+	demote.user_id = treasurer.id;
+	demote.role = MEMBER;
+	assert_int_equal(test_world_call(&w, &w.groups, "UpdateMemberRole",
+					 &demote, &demoted, &owner),
+			 0);
+	assert_string_equal(get_group(group, &owner)->account_holder_user_id,
+			    owner.id);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM \"group\" WHERE id = '%s'"
+		 " AND account_holder_id IS NULL",
+		 group);
+	assert_int_equal(test_pg_long(w.admin, sql), 1);
+	pay_worker_pass();
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM va_request WHERE group_id = '%s'"
+		 " AND officer_id = '%s'",
+		 group, owner.id);
+	assert_int_equal(test_pg_long(w.admin, sql), 1);
+}
+
 static void test_demo_accounts_open_without_kyc(void **state)
 {
 	char group[64];
@@ -537,6 +743,12 @@ int main(void)
 			test_kyc_rotation_reseals_under_the_new_key, reset),
 		cmocka_unit_test_setup(
 			test_live_account_waits_for_kyc_then_opens_by_itself,
+			reset),
+		cmocka_unit_test_setup(
+			test_named_treasurer_holds_the_waiting_account_once_verified,
+			reset),
+		cmocka_unit_test_setup(
+			test_demoting_the_named_holder_falls_back_to_the_owner,
 			reset),
 		cmocka_unit_test_setup(test_demo_accounts_open_without_kyc,
 				       reset),

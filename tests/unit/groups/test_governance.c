@@ -486,6 +486,40 @@ static void test_still_valid_when_applied(void **state)
 	assert_string_equal(err_last()->reason, "unknown_kind");
 }
 
+/* Naming the account holder (DESIGN §14): an officer now, who votes on it
+ * like any officer, so a lone OWNER never passes it under two_officer. */
+static void test_account_holder_is_an_officer_who_votes(void **state)
+{
+	grp_rule two = {GRP_RULE_TWO_OFFICER, 2, 3};
+	grp_gov_group g = {.rule = two, .officers = 2, .owners = 1};
+	grp_change c = {.kind = GRP_KIND_ACCOUNT_HOLDER};
+	world w;
+
+	(void)state;
+	assert_string_equal(grp_prop_kind_text(GRP_KIND_ACCOUNT_HOLDER),
+			    "account_holder");
+	assert_int_equal(grp_prop_kind_parse("account_holder"),
+			 GRP_KIND_ACCOUNT_HOLDER);
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_MEMBER, &g),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "holder_not_officer");
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_NONE, &g),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "holder_not_officer");
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_TREASURER, &g), 0);
+	assert_int_equal(grp_gov_still_valid(&c, GRP_ROLE_OWNER, &g), 0);
+	assert_true(grp_kind_subject_votes(GRP_KIND_ACCOUNT_HOLDER));
+	assert_false(grp_kind_subject_votes(GRP_KIND_DEMOTE));
+	assert_false(grp_kind_subject_votes(GRP_KIND_REMOVE_OFFICER));
+
+	/* OWNER u0 names TREASURER u1 (not a subject who stands aside). */
+	world_make(&w, 2, 3, 0, &two);
+	w.approvals[w.f.n_approvals++] = w.ids[0];
+	assert_int_equal(grp_gov_decide(GRP_PROP_PENDING, &w.f), GRP_GOV_WAIT);
+	w.approvals[w.f.n_approvals++] = w.ids[1];
+	assert_int_equal(grp_gov_decide(GRP_PROP_PENDING, &w.f), GRP_GOV_PASS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -499,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_time_lock_expiry_and_ended_states),
 		cmocka_unit_test(test_who_may_approve_and_object),
 		cmocka_unit_test(test_still_valid_when_applied),
+		cmocka_unit_test(test_account_holder_is_an_officer_who_votes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
