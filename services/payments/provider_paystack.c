@@ -1042,8 +1042,15 @@ out:
  * one word is both). */
 static void psk_person_name(char *first, char *last, size_t cap, const char *name)
 {
+	char clean[256];
+	const char *p = clean;
+	int words = 0;
+
+	text_sanitize_into(clean, sizeof(clean), name);
+	for (; *p; p++)
+		words += *p != ' ' && (p == clean || p[-1] == ' ');
 	psk_split_name(first, last, cap, name);
-	if (!strchr(name, ' ') || strcmp(last, "Group") == 0)
+	if (words < 2)
 		snprintf(last, cap, "%s", first);
 }
 

@@ -573,6 +573,15 @@ static void test_kyc_validates_the_users_customer_and_reads_it_back(void **state
 	/* The same user again: the same customer. */
 	assert_int_equal(p->ops->kyc_start(p, &req, &back), 0);
 	assert_memory_equal(back.reference, r.reference, (size_t)(colon - r.reference + 1));
+	/* One name (trailing blanks aside) is both first and last name. */
+	req.name = "Adaeze  ";
+	assert_int_equal(p->ops->kyc_start(p, &req, &back), 0);
+	snprintf(path, sizeof(path), "/customer/%.*s/identification",
+		 (int)(strchr(back.reference, ':') - back.reference), back.reference);
+	sent = test_fake_flw_last_body(path);
+	assert_non_null(strstr(sent, "\"first_name\":\"Adaeze\""));
+	assert_non_null(strstr(sent, "\"last_name\":\"Adaeze\""));
+	free(sent);
 }
 
 static void test_kyc_refusals(void **state)
