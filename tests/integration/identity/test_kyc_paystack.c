@@ -93,8 +93,8 @@ static int teardown(void **state)
 
 static int reset(void **state)
 {
-	static const char *const endpoints[] = {"*", "customer", "identification",
-						"dedicated_account"};
+	static const char *const endpoints[] = {
+		"*", "customer", "identification", "dedicated_account"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
@@ -339,9 +339,10 @@ static void test_paystack_kyc_pending_then_verified_by_read_back(void **state)
 	assert_int_equal(activity(&u, "kyc_verified"), 1);
 	/* The webhooks are stored, acknowledged, and credit nothing. */
 	assert_int_equal(
-		test_pg_long(w.admin,
-			     "SELECT count(*) FROM webhook_event WHERE event_type"
-			     " = 'customeridentification.success' AND processed"),
+		test_pg_long(
+			w.admin,
+			"SELECT count(*) FROM webhook_event WHERE event_type"
+			" = 'customeridentification.success' AND processed"),
 		3);
 }
 
@@ -459,14 +460,16 @@ static void test_paystack_kyc_input_5xx_and_timeout_store_nothing(void **state)
 	assert_int_equal(submit_with(&u, "bvn", number, NULL, NULL, NULL),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "bank_account_required");
-	assert_int_equal(submit_with(&u, "bvn", number, BANK_CODE, "12345", NULL),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(
+		submit_with(&u, "bvn", number, BANK_CODE, "12345", NULL),
+		ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "invalid_account_number");
 	assert_int_equal(submit_with(&u, "bvn", number, "", ACCOUNT, NULL),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "bank_account_incomplete");
-	assert_int_equal(submit_with(&u, "nin", number, BANK_CODE, ACCOUNT, NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(
+		submit_with(&u, "nin", number, BANK_CODE, ACCOUNT, NULL),
+		ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_type_unsupported");
 	assert_int_equal(test_fake_flw_requests("/customer"), customers);
 	/* 5xx and a timeout, at the customer and at the validation. */
@@ -484,7 +487,8 @@ static void test_paystack_kyc_input_5xx_and_timeout_store_nothing(void **state)
 	assert_int_equal(kyc_rows(&u), 1);
 }
 
-/* --- live accounts ---------------------------------------------------------- */
+/* --- live accounts ----------------------------------------------------------
+ */
 
 static Kolo__Payments__V1__Account *get_account(const char *group_id,
 						const test_user *as)
@@ -547,8 +551,8 @@ int main(void)
 			test_paystack_kyc_refused_by_webhook_keeps_no_number,
 			reset, check_invariant),
 		cmocka_unit_test_setup_teardown(
-			test_paystack_kyc_late_refusal_after_verification, reset,
-			check_invariant),
+			test_paystack_kyc_late_refusal_after_verification,
+			reset, check_invariant),
 		cmocka_unit_test_setup_teardown(
 			test_paystack_kyc_names_another_person, reset,
 			check_invariant),
