@@ -70,12 +70,19 @@ static int idn_kyc_submit_tx(db_conn *c, void *arg)
 	return rc;
 }
 
+/* The person's own bank account, passed on to the provider (Paystack
+ * validates a BVN against it); not kept. */
+typedef struct idn_kyc_account {
+	const char *bank_code;
+	const char *account_number;
+} idn_kyc_account;
+
 /* Asks payments to start the check; the answer decided against the
  * user's name. A check decided at once that fails is refused (nothing is
  * stored): FAILED_PRECONDITION with the reason. */
 static int idn_kyc_start(rpc_ctx *ctx, const idn_user *user,
 			 const char *id_type, const char *number,
-			 idn_kyc_row *row)
+			 const idn_kyc_account *account, idn_kyc_row *row)
 {
 	Kolo__Payments__V1__StartKycCheckRequest req =
 		KOLO__PAYMENTS__V1__START_KYC_CHECK_REQUEST__INIT;
@@ -89,6 +96,8 @@ static int idn_kyc_start(rpc_ctx *ctx, const idn_user *user,
 	req.id_type = (char *)id_type;
 	req.id_number = (char *)number;
 	req.name = user->name;
+	req.bank_code = (char *)account->bank_code;
+	req.account_number = (char *)account->account_number;
 	rc = svc_call(ctx, idn_kyc_current()->payments, "StartKycCheck",
 		      &req.base, (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
 	if (rc < 0)
@@ -126,7 +135,7 @@ static int idn_kyc_same_verified(const idn_kyc_row *old, int found,
 
 static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id,
 			  const char *id_type, const char *number,
-			  idn_kyc_row *out)
+			  const idn_kyc_account *account, idn_kyc_row *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	const idn_kyc_deps *deps = idn_kyc_current();
@@ -166,7 +175,8 @@ static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id,
 		t.row.provider = old.provider;
 		t.row.provider_ref = old.provider_ref;
 	} else {
-		rc = idn_kyc_start(ctx, &user, id_type, number, &t.row);
+		rc = idn_kyc_start(ctx, &user, id_type, number, account,
+				   &t.row);
 	}
 	if (rc == 0 && strcmp(t.row.status, "verified") == 0)
 		t.event = "kyc_verified";
@@ -186,6 +196,8 @@ IDN_HANDLER(submit_kyc)
 		(Kolo__Identity__V1__SubmitKycRequest *)req;
 	Kolo__Identity__V1__SubmitKycResponse *out =
 		(Kolo__Identity__V1__SubmitKycResponse *)resp;
+	const idn_kyc_account account = {.bank_code = in->bank_code,
+					 .account_number = in->account_number};
 	idn_kyc_row row;
 	int rc = idn_kyc_enabled();
 
@@ -193,7 +205,7 @@ IDN_HANDLER(submit_kyc)
 		rc = idn_kyc_check_input(in->id_type, in->id_number);
 	if (rc == 0)
 		rc = idn_kyc_submit(ctx, rpc_ctx_user_id(ctx), in->id_type,
-				    in->id_number, &row);
+				    in->id_number, &account, &row);
 	idn_wipe(in->id_number);
 	if (rc < 0)
 		return rc;

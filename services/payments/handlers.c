@@ -551,7 +551,9 @@ PAY_HANDLER(start_kyc_check)
 	Kolo__Payments__V1__StartKycCheckResponse *out =
 		(Kolo__Payments__V1__StartKycCheckResponse *)resp;
 	pay_kyc_request kyc = { .id_type = in->id_type, .id_number = in->id_number,
-				.name = in->name };
+				.name = in->name, .user_id = in->user_id,
+				.bank_code = in->bank_code,
+				.account_number = in->account_number };
 	pay_kyc_result result;
 	int rc = pay_kyc_start(&kyc, &result);
 

@@ -24,6 +24,32 @@ static int pay_kyc_type_ok(const char *id_type)
 		       "id_type must be bvn or nin");
 }
 
+static int pay_kyc_digits(const char *s, size_t min, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= min && n <= max && strspn(s, "0123456789") == n;
+}
+
+/* The person's bank account, when given: a NUBAN and a bank code (a
+ * provider that needs them says so itself). */
+static int pay_kyc_account_ok(const pay_kyc_request *req)
+{
+	int has_code = req->bank_code && req->bank_code[0];
+	int has_number = req->account_number && req->account_number[0];
+
+	if (has_number && !pay_kyc_digits(req->account_number, 10, 10))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_account_number",
+			       "account_number must be 10 digits");
+	if (has_code && !pay_kyc_digits(req->bank_code, 3, 6))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_bank_code",
+			       "bank_code must be 3 to 6 digits");
+	if (has_code != has_number)
+		return err_set(ERR_INVALID_ARGUMENT, "bank_account_incomplete",
+			       "bank_code and account_number go together");
+	return 0;
+}
+
 int pay_kyc_start(const pay_kyc_request *req, pay_kyc_result *out)
 {
 	const pay_provider *p = NULL;
@@ -37,6 +63,8 @@ int pay_kyc_start(const pay_kyc_request *req, pay_kyc_result *out)
 	if (rc == 0 && (!req->name || !req->name[0]))
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_name",
 			     "the person's name is required");
+	if (rc == 0)
+		rc = pay_kyc_account_ok(req);
 	if (rc == 0)
 		rc = pay_kyc_provider(&p);
 	if (rc == 0)

@@ -38,6 +38,11 @@ typedef struct pay_kyc_request {
 	const char *id_type;   /* "bvn" or "nin" */
 	const char *id_number; /* 11 digits; never logged or stored */
 	const char *name;      /* the person it should belong to */
+	const char *user_id;   /* whose check (a provider's customer per user) */
+	/* The person's own bank account: Paystack validates a BVN against
+	 * it; NULL or "" when not given. */
+	const char *bank_code;
+	const char *account_number;
 } pay_kyc_request;
 
 typedef enum {
@@ -162,9 +167,9 @@ typedef struct pay_provider_ops {
 			    size_t n_headers, const uint8_t *body, size_t len);
 	/* 1 when accounts are real (opened in a KYC-verified officer's name). */
 	int live;
-	/* Starts an identity check; NULL when the provider has none (the
-	 * lead wires Paystack's). ERR_FAILED_PRECONDITION
-	 * "kyc_type_unsupported" for an id type it cannot check. */
+	/* Starts an identity check; NULL when the provider has none.
+	 * ERR_FAILED_PRECONDITION "kyc_type_unsupported" for an id type it
+	 * cannot check. */
 	int (*kyc_start)(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out);
 	/* Reads a started check back by its reference (id_type as started);
 	 * ERR_NOT_FOUND when the provider does not know it. */
@@ -215,8 +220,13 @@ typedef struct pay_paystack_config {
 /* The Paystack provider (strings copied): dedicated accounts (customer,
  * then dedicated_account), transfers (recipient, transfer, verify),
  * charge.success re-verified, x-paystack-signature (HMAC-SHA512). Its
- * deposit events carry account_number, not tx_ref. ERR_INVALID_ARGUMENT
- * bad_config for an unusable configuration. */
+ * deposit events carry account_number, not tx_ref. Identity checks are
+ * customer validations (a BVN against the person's bank account): started
+ * by POST /customer/{code}/identification, read back from the customer
+ * (identified) and, for a refusal, from the stored
+ * customeridentification.failed webhook (pay_db: call it outside a
+ * transaction). ERR_INVALID_ARGUMENT bad_config for an unusable
+ * configuration. */
 KOLO_MUST_CHECK int pay_paystack_new(pay_provider **out, const pay_paystack_config *cfg);
 
 /* Frees a result's raw reply. */

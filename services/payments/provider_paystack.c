@@ -31,8 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "mem/mem.h"
+#include "payments.h"
 #include "text/text.h"
 
 #define PSK_REPLY_MAX (1024 * 1024)
@@ -482,21 +484,19 @@ static int psk_va_fill(pay_va_result *out, json_t *dva)
 }
 
 /* POST /customer (Paystack answers the existing customer for a known
- * email): its customer_code into code. */
-static int psk_customer(psk_state *s, const pay_va_request *req, const char *email,
-			char *code, size_t cap)
+ * email) with one metadata entry: its customer_code into code. */
+static int psk_customer_named(psk_state *s, const char *email, const char *first,
+			      const char *last, const char *meta_key, const char *meta_value,
+			      char *code, size_t cap)
 {
 	static const char *const what = "a customer";
-	char first[128], last[128];
 	json_t *root = NULL, *data;
 	psk_reply r;
 	char *body;
 	int rc;
 
-	psk_split_name(first, last, sizeof(first), req->group_name);
 	body = psk_body(json_pack("{s:s, s:s, s:s, s:{s:s}}", "email", email, "first_name",
-				  first, "last_name", last, "metadata", "kolo_tx_ref",
-				  req->tx_ref));
+				  first, "last_name", last, "metadata", meta_key, meta_value));
 	if (!body)
 		return psk_bad_request(what, "a field is not valid utf-8");
 	rc = psk_fetch(s, PSK_POST_CREATE, "/customer", body, &r, &root, &data, what);
@@ -507,6 +507,17 @@ static int psk_customer(psk_state *s, const pay_va_request *req, const char *ema
 	json_decref(root);
 	psk_reply_free(&r);
 	return rc;
+}
+
+/* The group's customer, named after the group. */
+static int psk_customer(psk_state *s, const pay_va_request *req, const char *email,
+			char *code, size_t cap)
+{
+	char first[128], last[128];
+
+	psk_split_name(first, last, sizeof(first), req->group_name);
+	return psk_customer_named(s, email, first, last, "kolo_tx_ref", req->tx_ref, code,
+				  cap);
 }
 
 /* The dedicated account the customer already has: 0 and out filled, or
@@ -1023,6 +1034,193 @@ out:
 	return rc;
 }
 
+/* --- identity checks (customer validation) ---------------------------- */
+
+#define PSK_KYC_FAILED_EVENT "customeridentification.failed"
+
+/* A person's first and last name ("Adaeze Okafor" -> "Adaeze", "Okafor";
+ * one word is both). */
+static void psk_person_name(char *first, char *last, size_t cap, const char *name)
+{
+	char clean[256];
+	const char *p = clean;
+	int words = 0;
+
+	text_sanitize_into(clean, sizeof(clean), name);
+	for (; *p; p++)
+		words += *p != ' ' && (p == clean || p[-1] == ' ');
+	psk_split_name(first, last, cap, name);
+	if (words < 2)
+		snprintf(last, cap, "%s", first);
+}
+
+/* The check's reference: the customer's code and when it started (Unix
+ * ms): a refusal delivered for an earlier check does not count. */
+static int psk_kyc_reference_parse(const char *reference, char *code, size_t cap,
+				   int64_t *since_ms)
+{
+	const char *colon = reference ? strrchr(reference, ':') : NULL;
+	char *end = NULL;
+	long long ms;
+
+	if (!colon || (size_t)(colon - reference) >= cap || !isdigit((unsigned char)colon[1]))
+		return err_set(ERR_NOT_FOUND, "kyc_check_not_found",
+			       "not a paystack identity check reference");
+	memcpy(code, reference, (size_t)(colon - reference));
+	code[colon - reference] = '\0';
+	ms = strtoll(colon + 1, &end, 10);
+	if (!psk_is_token(code, cap - 1) || *end != '\0' || ms <= 0)
+		return err_set(ERR_NOT_FOUND, "kyc_check_not_found",
+			       "not a paystack identity check reference");
+	*since_ms = (int64_t)ms;
+	return 0;
+}
+
+static int64_t psk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The input a validation needs: a BVN and the person's bank account. */
+static int psk_kyc_input_ok(const pay_kyc_request *req)
+{
+	if (!req->id_type || strcmp(req->id_type, "bvn") != 0)
+		return err_set(ERR_FAILED_PRECONDITION, "kyc_type_unsupported",
+			       "paystack validates a BVN only");
+	if (!req->bank_code || !req->bank_code[0] || !req->account_number ||
+	    !req->account_number[0])
+		return err_set(ERR_INVALID_ARGUMENT, "bank_account_required",
+			       "paystack validates a BVN against the person's own bank"
+			       " account: bank_code and account_number are required");
+	if (!req->user_id || !psk_is_token(req->user_id, 40) || !req->name || !req->name[0])
+		return psk_bad_request("an identity check", "a field is missing");
+	return 0;
+}
+
+/* POST /customer/{code}/identification: 202, validation in progress. */
+static int psk_identify(psk_state *s, const char *code, const pay_kyc_request *req,
+			const char *first, const char *last)
+{
+	static const char *const what = "an identity check";
+	json_t *root = NULL, *data;
+	char path[128];
+	psk_reply r;
+	char *body;
+	int rc;
+
+	body = psk_body(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "country", "NG",
+				  "type", "bank_account", "account_number",
+				  req->account_number, "bvn", req->id_number, "bank_code",
+				  req->bank_code, "first_name", first, "last_name", last));
+	if (!body)
+		return psk_bad_request(what, "a field is not valid utf-8");
+	snprintf(path, sizeof(path), "/customer/%s/identification", code);
+	rc = psk_call(s, PSK_POST_READ, path, body, &r, what);
+	sodium_memzero(body, strlen(body));
+	free(body);
+	if (rc == 0)
+		rc = psk_open(&root, &data, &r, what);
+	json_decref(root);
+	psk_reply_free(&r);
+	return rc;
+}
+
+/* The person's own customer (local+kyc-<user id>@domain), then its
+ * validation; the result comes later (psk_kyc_get). */
+static int psk_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out)
+{
+	psk_state *s = p->state;
+	char email[PSK_EMAIL_MAX + 1], code[64], local[64], first[128], last[128];
+	int64_t started = psk_now_ms();
+	int rc = psk_kyc_input_ok(req);
+
+	memset(out, 0, sizeof(*out));
+	if (rc < 0)
+		return rc;
+	snprintf(local, sizeof(local), "kyc-%s", req->user_id);
+	if (psk_customer_email(email, sizeof(email), s->account_email, local) < 0)
+		return psk_bad_request("an identity check",
+				       "the account mailbox cannot be addressed per user");
+	psk_person_name(first, last, sizeof(first), req->name);
+	rc = psk_customer_named(s, email, first, last, "kolo_user_id", req->user_id, code,
+				sizeof(code));
+	if (rc == 0)
+		rc = psk_identify(s, code, req, first, last);
+	if (rc < 0)
+		return rc;
+	out->status = PAY_KYC_PENDING;
+	snprintf(out->reference, sizeof(out->reference), "%s:%lld", code, (long long)started);
+	return 0;
+}
+
+/* GET /customer/{code}: *identified, and the name it holds. */
+static int psk_customer_identified(psk_state *s, const char *code, int *identified,
+				   char *name, size_t cap)
+{
+	static const char *const what = "an identity check read-back";
+	char path[128], first[128] = "", last[128] = "", full[260];
+	json_t *root = NULL, *data;
+	psk_reply r;
+	int rc;
+
+	snprintf(path, sizeof(path), "/customer/%s", code);
+	rc = psk_fetch(s, PSK_GET, path, NULL, &r, &root, &data, what);
+	if (rc == 0) {
+		(void)psk_get_text(first, sizeof(first), data, "first_name");
+		(void)psk_get_text(last, sizeof(last), data, "last_name");
+		if (strcmp(first, last) == 0)
+			last[0] = '\0';
+		*identified = json_is_true(json_object_get(data, "identified"));
+		snprintf(full, sizeof(full), "%s%s%s", first, first[0] && last[0] ? " " : "",
+			 last);
+		text_sanitize_into(name, cap, full);
+	}
+	json_decref(root);
+	psk_reply_free(&r);
+	return rc;
+}
+
+/* The read-back decides a verification (the customer is identified); a
+ * refusal is known only from its webhook, stored when it arrived. */
+static int psk_kyc_get(pay_provider *p, const char *id_type, const char *reference,
+		       pay_kyc_result *out)
+{
+	char code[64], reason[PAY_TEXT_MAX];
+	int64_t since_ms = 0;
+	int identified = 0, failed = 0;
+	db_conn *c = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!id_type || strcmp(id_type, "bvn") != 0)
+		return err_set(ERR_FAILED_PRECONDITION, "kyc_type_unsupported",
+			       "paystack validates a BVN only");
+	rc = psk_kyc_reference_parse(reference, code, sizeof(code), &since_ms);
+	if (rc == 0)
+		rc = psk_customer_identified(p->state, code, &identified, out->name,
+					     sizeof(out->name));
+	if (rc == 0 && !identified)
+		rc = pay_db(&c);
+	if (rc == 0 && !identified)
+		rc = pay_store_customer_event(c, "paystack", PSK_KYC_FAILED_EVENT, code,
+					      since_ms, reason, sizeof(reason), &failed);
+	if (rc < 0) {
+		memset(out, 0, sizeof(*out));
+		return rc;
+	}
+	snprintf(out->reference, sizeof(out->reference), "%s", reference);
+	out->status = identified ? PAY_KYC_VERIFIED : failed ? PAY_KYC_FAILED : PAY_KYC_PENDING;
+	if (!identified)
+		out->name[0] = '\0';
+	if (failed)
+		psk_clean_text(out->message, sizeof(out->message),
+			       reason[0] ? reason : "paystack did not validate the customer");
+	return 0;
+}
+
 /* --- life cycle ------------------------------------------------------- */
 
 static void psk_wipe_free(char *s)
@@ -1068,6 +1266,9 @@ static const pay_provider_ops psk_ops = {
 	.list_banks = psk_list_banks,
 	.parse_event = psk_parse_event,
 	.signature_ok = psk_signature_ok,
+	.live = 1,
+	.kyc_start = psk_kyc_start,
+	.kyc_get = psk_kyc_get,
 	.destroy = psk_destroy,
 };
 

@@ -417,6 +417,35 @@ int pay_store_events_due(db_conn *c, mem_arena *a, int limit, pay_event_row **ou
 	return rows ? 0 : err_oom();
 }
 
+int pay_store_customer_event(db_conn *c, const char *provider, const char *event_type,
+			     const char *customer_code, int64_t since_ms, char *reason,
+			     size_t cap, int *found)
+{
+	char since[DB_I64_TEXT];
+	const char *params[] = { provider, event_type, customer_code, db_i64(since, since_ms) };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT coalesce(raw_payload #>> '{data,reason}', '')"
+			 " FROM webhook_event WHERE provider = $1 AND event_type = $2"
+			 " AND signature_valid AND jsonb_typeof(raw_payload) = 'object'"
+			 " AND raw_payload #>> '{data,customer_code}' = $3"
+			 " AND created_at >= (to_timestamp($4::bigint / 1000.0))::timestamp"
+			 " ORDER BY created_at DESC LIMIT 1",
+			 4, params);
+
+	*found = 0;
+	if (cap > 0)
+		reason[0] = '\0';
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) == 1) {
+		*found = 1;
+		text_sanitize_into(reason, cap, PQgetvalue(res, 0, 0));
+	}
+	PQclear(res);
+	return 0;
+}
+
 /* --- payouts ---------------------------------------------------------------------- */
 
 #define PAY_PAYOUT_COLUMNS                                                     \

@@ -134,6 +134,13 @@ KOLO_MUST_CHECK int pay_store_event_done(db_conn *c, const char *id, const char 
 KOLO_MUST_CHECK int pay_store_event_retry(db_conn *c, const char *id, const char *error);
 KOLO_MUST_CHECK int pay_store_events_due(db_conn *c, mem_arena *a, int limit,
 					 pay_event_row **out, int *n);
+/* The newest signed delivery of provider's event_type about a customer
+ * (its data.customer_code) received at or after since_ms (Unix ms):
+ * *found, and its data.reason (sanitised, "" when none) into reason. */
+KOLO_MUST_CHECK int pay_store_customer_event(db_conn *c, const char *provider,
+					     const char *event_type,
+					     const char *customer_code, int64_t since_ms,
+					     char *reason, size_t cap, int *found);
 
 /* --- payouts ---------------------------------------------------------------------- */
 /* Makes the payout of (withdrawal, attempt) if it is new; *created 0 and

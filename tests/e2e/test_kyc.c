@@ -69,6 +69,40 @@ static void test_kyc_over_http_with_the_demo_provider(void **state)
 	submit(&v, "bvn", number, 409, "kyc_id_in_use", NULL);
 }
 
+/* The person's bank account (Paystack validates a BVN against it) travels
+ * over HTTP; other providers ignore it, but a malformed one is refused. */
+static void test_kyc_bank_account_over_http(void **state)
+{
+	char body[192], number[12];
+	e2e_user u;
+	e2e_opts o = {0};
+	e2e_reply r;
+
+	(void)state;
+	e2e_register(&u, "kycbank");
+	o.token = u.access;
+	o.body = body;
+	kyc_number(number, 4, "135");
+	snprintf(body, sizeof(body),
+		 "{\"id_type\":\"bvn\",\"id_number\":\"%s\",\"bank_code\":"
+		 "\"058\",\"account_number\":\"12345\"}",
+		 number);
+	e2e_expect(NULL, "POST", "/v1/me/kyc", &o, 400, "invalid_account_number");
+	snprintf(body, sizeof(body),
+		 "{\"id_type\":\"bvn\",\"id_number\":\"%s\",\"account_number\":"
+		 "\"0123456789\"}",
+		 number);
+	e2e_expect(NULL, "POST", "/v1/me/kyc", &o, 400, "bank_account_incomplete");
+	snprintf(body, sizeof(body),
+		 "{\"id_type\":\"bvn\",\"id_number\":\"%s\",\"bank_code\":"
+		 "\"058\",\"account_number\":\"0123456789\"}",
+		 number);
+	e2e_expect(&r, "POST", "/v1/me/kyc", &o, 200, "");
+	assert_string_equal(e2e_str(&r, "status"), "verified");
+	assert_null(strstr(r.body, "0123456789"));
+	e2e_reply_free(&r);
+}
+
 static void test_demo_account_opens_without_kyc(void **state)
 {
 	char group[64], path[160];
@@ -90,6 +124,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kyc_over_http_with_the_demo_provider),
+		cmocka_unit_test(test_kyc_bank_account_over_http),
 		cmocka_unit_test(test_demo_account_opens_without_kyc),
 	};
 

@@ -12,6 +12,14 @@ stdout. Every API request must carry "Authorization: Bearer <secret key>"
                                   answers the existing customer
   GET  /customer/{code}           the customer, with its dedicated_account
                                   (null until it has one)
+  POST /customer/{code}/identification
+                                  {country: "NG", type: "bank_account", bvn,
+                                  account_number, bank_code, first_name,
+                                  last_name}: 202 "Customer Identification in
+                                  progress" (400 for a bad field); by default
+                                  the customer is identified at once (its
+                                  names those sent); see the "identification"
+                                  modes
   POST /dedicated_account         {customer, preferred_bank}: a 10-digit
                                   account at "Wema Bank"; 400 when the
                                   customer already has one
@@ -37,7 +45,7 @@ Control API (no auth, JSON bodies):
        integer kobo; account_number the receiving dedicated account).
        Optional "reply_raw": returned verbatim as the whole verify body.
   POST /_control/mode {endpoint, behaviour, times}
-       endpoint "customer" | "dedicated_account" | "transferrecipient" |
+       endpoint "customer" | "identification" | "dedicated_account" | "transferrecipient" |
        "transfer" | "transfer_verify" | "verify" | "resolve" | "banks" | "*";
        behaviour
          ok               normal answers (clears the endpoint's mode)
@@ -47,10 +55,21 @@ Control API (no auth, JSON bodies):
          slow:<ms>        do the work, wait ms, then answer
          timeout          do the work, then wait 30 s and answer 503
          mismatch_amount  verify answers an amount 100 kobo more
-         name_mismatch    resolve names another person
+         name_mismatch    resolve names another person; identification:
+                          the customer is identified under another
+                          person's name (CHUKWUEMEKA BELLO)
+         id_hold          identification: stays in progress until
+                          /_control/identification settles it
+         id_failed        identification: refused (never identified; the
+                          refusal is only in the webhook)
          succeed_immediately | fail_immediately | pending
                           transfer: the status new transfers start with
        times: how many requests it applies to (0 = until changed).
+  POST /_control/identification {customer_code, status?, reason?}
+       status "success" | "failed" settles the customer's identification
+       (success: identified under the names sent); without status nothing
+       changes. Answers {"event": <the customeridentification.success|failed
+       webhook body for the customer's last identification>}.
   POST /_control/transfer_status {reference, status}
        settles a transfer ("success", "failed", "reversed" or "pending").
   GET  /_control/stats
@@ -84,7 +103,7 @@ RESOLVED_NAME = "ADAEZE OKAFOR"
 OTHER_NAME = "CHUKWUEMEKA BELLO"
 TRANSFER_STATUSES = ("pending", "success", "failed", "reversed")
 REFERENCE_RE = re.compile(r"[a-z0-9_-]{16,50}\Z")
-ENDPOINTS = ("customer", "dedicated_account", "transferrecipient", "transfer",
+ENDPOINTS = ("customer", "identification", "dedicated_account", "transferrecipient", "transfer",
              "transfer_verify", "verify", "resolve", "banks", "*")
 
 
@@ -221,6 +240,10 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.last_body[path] = text
         if parts == ["customer"] and method == "POST":
             return self.with_mode("customer", lambda b: self.create_customer(body))
+        if (len(parts) == 3 and parts[0] == "customer" and parts[2] == "identification"
+                and method == "POST"):
+            return self.with_mode("identification",
+                                  lambda b: self.identify(parts[1], body, b))
         if len(parts) == 2 and parts[0] == "customer" and method == "GET":
             return self.with_mode("customer", lambda b: self.get_customer(parts[1]))
         if parts == ["dedicated_account"] and method == "POST":
@@ -280,7 +303,64 @@ class Handler(BaseHTTPRequestHandler):
         customer = STATE.customers.get(code)
         if customer is None:
             return refused(404, "Customer not found")
-        return ok("Customer retrieved", customer)
+        return ok("Customer retrieved",
+                  {k: v for k, v in customer.items() if k != "identification"})
+
+    def identify(self, code, body, behaviour):
+        customer = STATE.customers.get(code)
+        if customer is None:
+            return refused(404, "Customer not found")
+        fields = ("bvn", "account_number", "bank_code", "first_name", "last_name")
+        if body.get("country") != "NG" or body.get("type") != "bank_account":
+            return refused(400, "Invalid country or type")
+        if not all(isinstance(body.get(f), str) and body.get(f) for f in fields):
+            return refused(400, "Missing identification field")
+        if not re.fullmatch(r"[0-9]{11}", body["bvn"]) or \
+                not re.fullmatch(r"[0-9]{10}", body["account_number"]):
+            return refused(400, "Invalid BVN or account number")
+        ident = {f: body[f] for f in fields}
+        ident["status"] = "pending"
+        customer["identification"] = ident
+        if behaviour == "id_failed":
+            self.settle_identification(customer, "failed",
+                                       "Account number or BVN is incorrect")
+        elif behaviour != "id_hold":
+            self.settle_identification(customer, "success", None,
+                                       other=behaviour == "name_mismatch")
+        return 202, {"status": True, "message": "Customer Identification in progress"}
+
+    @staticmethod
+    def settle_identification(customer, status, reason, other=False):
+        ident = customer["identification"]
+        ident["status"] = status
+        ident["reason"] = reason
+        if status == "success":
+            if other:
+                first, last = OTHER_NAME.split(" ", 1)
+            else:
+                first, last = ident["first_name"], ident["last_name"]
+            customer["first_name"], customer["last_name"] = first, last
+            customer["identified"] = True
+            customer["identifications"] = [{"country": "NG", "type": "bank_account",
+                                            "value": ident["account_number"]}]
+
+    @staticmethod
+    def identification_event(customer):
+        ident = customer.get("identification")
+        if ident is None:
+            return None
+        masked = {"country": "NG", "type": "bank_account",
+                  "bvn": ident["bvn"][:3] + "*****" + ident["bvn"][-3:],
+                  "account_number": ident["account_number"][:3] + "****" +
+                  ident["account_number"][-3:],
+                  "bank_code": ident["bank_code"]}
+        data = {"customer_id": str(customer["id"]),
+                "customer_code": customer["customer_code"],
+                "email": customer["email"], "identification": masked}
+        if ident["status"] == "failed":
+            data["reason"] = ident["reason"]
+            return {"event": "customeridentification.failed", "data": data}
+        return {"event": "customeridentification.success", "data": data}
 
     def create_dva(self, body):
         customer = STATE.customers.get(body.get("customer"))
@@ -412,6 +492,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.control_transaction(body)
         if path == "/_control/mode":
             return self.control_mode(body)
+        if path == "/_control/identification":
+            return self.control_identification(body)
         if path == "/_control/transfer_status":
             reference = body.get("reference")
             status = body.get("status")
@@ -449,12 +531,26 @@ class Handler(BaseHTTPRequestHandler):
             }
         return self.reply(200, {"ok": True})
 
+    def control_identification(self, body):
+        status = body.get("status")
+        if status not in (None, "success", "failed"):
+            return self.error(400, "unknown status")
+        with STATE.lock:
+            customer = STATE.customers.get(body.get("customer_code"))
+            if customer is None or customer.get("identification") is None:
+                return self.error(404, "no identification for that customer")
+            if status is not None:
+                self.settle_identification(
+                    customer, status,
+                    str(body.get("reason") or "Account number or BVN is incorrect"))
+            return self.reply(200, {"event": self.identification_event(customer)})
+
     def control_mode(self, body):
         endpoint = body.get("endpoint")
         behaviour = body.get("behaviour")
         times = int(body.get("times", 0) or 0)
         known = ("ok", "fail500", "unauthorized", "created_fail500", "timeout",
-                 "mismatch_amount", "name_mismatch")
+                 "mismatch_amount", "name_mismatch", "id_hold", "id_failed")
         starts = {"succeed_immediately": "success", "fail_immediately": "failed",
                   "pending": "pending"}
         if endpoint not in ENDPOINTS:

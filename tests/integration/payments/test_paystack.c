@@ -528,6 +528,92 @@ static void test_parse_event_garbage(void **state)
 	assert_int_equal(p->ops->parse_event(p, NULL, 0, &ev), ERR_INVALID_ARGUMENT);
 }
 
+/* --- identity checks (customer validation) ------------------------------ */
+
+#define KYC_USER "0b9d7c1e-3f4a-4c2b-9d8e-1a2b3c4d5e6f"
+
+static pay_kyc_request kyc_of(const char *type, const char *bank_code)
+{
+	return (pay_kyc_request){ .id_type = type, .id_number = "22123456789",
+				  .name = "Adaeze Okafor", .user_id = KYC_USER,
+				  .bank_code = bank_code,
+				  .account_number = bank_code ? "0123456789" : NULL };
+}
+
+static void test_kyc_validates_the_users_customer_and_reads_it_back(void **state)
+{
+	pay_provider *p = *state;
+	pay_kyc_request req = kyc_of("bvn", "058");
+	pay_kyc_result r, back;
+	char path[128], *sent;
+	char *colon;
+
+	assert_true(p->ops->live);
+	assert_int_equal(p->ops->kyc_start(p, &req, &r), 0);
+	assert_int_equal(r.status, PAY_KYC_PENDING);
+	assert_string_equal(r.consent_url, "");
+	colon = strchr(r.reference, ':');
+	assert_non_null(colon);
+	sent = test_fake_flw_last_body("/customer");
+	assert_non_null(strstr(sent, "accounts+kyc-" KYC_USER "@kolo.example"));
+	assert_non_null(strstr(sent, "\"first_name\":\"Adaeze\""));
+	assert_non_null(strstr(sent, "\"last_name\":\"Okafor\""));
+	free(sent);
+	snprintf(path, sizeof(path), "/customer/%.*s/identification",
+		 (int)(colon - r.reference), r.reference);
+	sent = test_fake_flw_last_body(path);
+	assert_non_null(strstr(sent, "\"bvn\":\"22123456789\""));
+	assert_non_null(strstr(sent, "\"country\":\"NG\""));
+	free(sent);
+	/* The fake identifies at once: the read-back names the person. */
+	assert_int_equal(p->ops->kyc_get(p, "bvn", r.reference, &back), 0);
+	assert_int_equal(back.status, PAY_KYC_VERIFIED);
+	assert_string_equal(back.name, "Adaeze Okafor");
+	assert_string_equal(back.reference, r.reference);
+	/* The same user again: the same customer. */
+	assert_int_equal(p->ops->kyc_start(p, &req, &back), 0);
+	assert_memory_equal(back.reference, r.reference, (size_t)(colon - r.reference + 1));
+	/* One name (trailing blanks aside) is both first and last name. */
+	req.name = "Adaeze  ";
+	assert_int_equal(p->ops->kyc_start(p, &req, &back), 0);
+	snprintf(path, sizeof(path), "/customer/%.*s/identification",
+		 (int)(strchr(back.reference, ':') - back.reference), back.reference);
+	sent = test_fake_flw_last_body(path);
+	assert_non_null(strstr(sent, "\"first_name\":\"Adaeze\""));
+	assert_non_null(strstr(sent, "\"last_name\":\"Adaeze\""));
+	free(sent);
+}
+
+static void test_kyc_refusals(void **state)
+{
+	pay_provider *p = *state;
+	pay_kyc_request nin = kyc_of("nin", "058"), bare = kyc_of("bvn", NULL);
+	pay_kyc_request ok = kyc_of("bvn", "058");
+	pay_kyc_result r;
+
+	assert_int_equal(p->ops->kyc_start(p, &nin, &r), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "kyc_type_unsupported");
+	assert_int_equal(p->ops->kyc_start(p, &bare, &r), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "bank_account_required");
+	test_fake_flw_mode("identification", "fail500", 1);
+	assert_int_equal(p->ops->kyc_start(p, &ok, &r), ERR_UNAVAILABLE);
+	assert_int_equal(r.reference[0], '\0');
+	test_fake_flw_mode("identification", "timeout", 1);
+	{
+		pay_provider *quick = provider_with(test_fake_flw_url(), SECRET_KEY, 300);
+
+		assert_int_equal(quick->ops->kyc_start(quick, &ok, &r), ERR_DEADLINE_EXCEEDED);
+		quick->ops->destroy(quick);
+	}
+	/* References that are not ours, and an unknown customer. */
+	assert_int_equal(p->ops->kyc_get(p, "bvn", "CUS_x", &r), ERR_NOT_FOUND);
+	assert_int_equal(p->ops->kyc_get(p, "bvn", "CUS_x:abc", &r), ERR_NOT_FOUND);
+	assert_int_equal(p->ops->kyc_get(p, "bvn", "../x:1", &r), ERR_NOT_FOUND);
+	assert_int_equal(p->ops->kyc_get(p, "bvn", "CUS_nobody:1", &r), ERR_NOT_FOUND);
+	assert_int_equal(p->ops->kyc_get(p, "nin", "CUS_nobody:1", &r),
+			 ERR_FAILED_PRECONDITION);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -548,6 +634,8 @@ int main(void)
 		T(test_signature_is_hmac_sha512_of_the_raw_body),
 		T(test_parse_events),
 		T(test_parse_event_garbage),
+		T(test_kyc_validates_the_users_customer_and_reads_it_back),
+		T(test_kyc_refusals),
 	};
 
 	if (sodium_init() < 0)
