@@ -12,9 +12,9 @@
 -- ledger_fold_due), or the ledger's worker for a quiet group, folds them:
 -- subtracts them from the row and marks them folded, in one statement.
 -- Folding in batches keeps a hold what it was before captures moved out
--- from under the lock: a lock and an insert, no update of the hot row. A hold that can expire is
--- still captured under the group's lock: a debit that judged it expired
--- must not be followed by its capture.
+-- from under the lock: a lock and an insert, no update of the hot row. A
+-- hold that can expire is still captured under the group's lock: a debit
+-- that judged it expired must not be followed by its capture.
 ALTER TABLE public.ledger_hold ADD COLUMN folded_at timestamp with time zone;
 UPDATE public.ledger_hold SET folded_at = closed_at WHERE status = 'captured';
 ALTER TABLE public.ledger_hold
