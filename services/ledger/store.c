@@ -96,9 +96,15 @@ int ldg_store_balance(db_conn *c, const char *group_id, int64_t *balance, int64_
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
-			 "SELECT b.balance_kobo - o.unfolded, o.live"
-			 " FROM ledger_balance b, ledger_open_holds(b.group_id) o"
-			 " WHERE b.group_id = $1::uuid",
+			 /* ledger_posted and ledger_held (0017) in one scan,
+			  * written out: a function call costs this read ~10 % */
+			 "SELECT b.balance_kobo - coalesce(sum(h.amount_kobo)"
+			 " FILTER (WHERE h.status = 'captured'), 0),"
+			 " coalesce(sum(h.amount_kobo) FILTER (WHERE h.status = 'held' AND"
+			 " (h.expires_at IS NULL OR h.expires_at > clock_timestamp())), 0)"
+			 " FROM ledger_balance b LEFT JOIN ledger_hold h ON h.group_id = b.group_id"
+			 " AND (h.status = 'held' OR (h.status = 'captured' AND h.folded_at IS NULL))"
+			 " WHERE b.group_id = $1::uuid GROUP BY b.balance_kobo",
 			 1, &group_id);
 
 	if (rc < 0)
