@@ -30,6 +30,9 @@
 #define RPC_INTERNAL_TOKEN_KEY "kolo-internal-token"
 /* Default cap on a request or reply message. */
 #define RPC_DEFAULT_MAX_MESSAGE (4 * 1024 * 1024)
+/* The longest a client channel waits before connecting again to a peer
+ * that went away. */
+#define RPC_MAX_RECONNECT_BACKOFF_MS 1000
 /* Deadline of a client call whose options name none. */
 #define RPC_DEFAULT_TIMEOUT_MS 5000
 

@@ -94,8 +94,8 @@ int rpc_channel_open(rpc_channel **out, const char *target,
 		     const rpc_client_tls *tls)
 {
 	grpc_channel_credentials *creds = rpc_client_creds(tls);
-	grpc_arg args[2];
-	grpc_channel_args channel_args = { .num_args = 1, .args = args };
+	grpc_arg args[3];
+	grpc_channel_args channel_args = { .num_args = 2, .args = args };
 	rpc_channel *ch;
 
 	if (!creds)
@@ -104,11 +104,17 @@ int rpc_channel_open(rpc_channel **out, const char *target,
 	args[0].type = GRPC_ARG_INTEGER;
 	args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
 	args[0].value.integer = RPC_DEFAULT_MAX_MESSAGE;
+	/* A peer that restarts is tried again within a second, not after the
+	 * core's default backoff of up to two minutes (our peers are our own
+	 * services on the cluster's network). */
+	args[1].type = GRPC_ARG_INTEGER;
+	args[1].key = GRPC_ARG_MAX_RECONNECT_BACKOFF_MS;
+	args[1].value.integer = RPC_MAX_RECONNECT_BACKOFF_MS;
 	if (tls && tls->target_name_override) {
-		args[1].type = GRPC_ARG_STRING;
-		args[1].key = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
-		args[1].value.string = (char *)tls->target_name_override;
-		channel_args.num_args = 2;
+		args[2].type = GRPC_ARG_STRING;
+		args[2].key = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
+		args[2].value.string = (char *)tls->target_name_override;
+		channel_args.num_args = 3;
 	}
 	ch = xcalloc(1, sizeof(*ch));
 	ch->service = service;

@@ -516,6 +516,20 @@ def request_withdrawal(g, owner, kobo, reason, label):
     return reply["id"]
 
 
+def wait_money_acts(owner):
+    """Money acts follow identity's ended sessions: they fail closed (503
+    sessions_unknown) until groups and withdrawals have reached identity
+    (after a start or a restart). Acts on nothing at all change nothing and
+    answer 404 once let in."""
+    nothing = "00000000-0000-4000-8000-000000000000"
+    poll("withdrawal acts answered",
+         lambda: http("POST", "/v1/withdrawals/%s/decline" % nothing, {"pin": PIN},
+                      token=owner.token)[0] == 404)
+    poll("group acts answered",
+         lambda: http("PATCH", "/v1/groups/%s" % nothing, {"name": "nothing"},
+                      token=owner.token)[0] == 404)
+
+
 def in_background(fn):
     box = {}
 
@@ -819,16 +833,7 @@ def scenario_f(owner):
     poll("the balance read again", lambda: g.balance() == 400000 - 90000)
     poll("/v1/me answered again",
          lambda: http("GET", "/v1/me", token=owner.token)[0] == 200)
-    # Money acts follow identity's ended sessions: they fail closed (503
-    # sessions_unknown) until groups and withdrawals reach identity again.
-    # Acts on nothing at all change nothing and answer 404 once let in.
-    nothing = "00000000-0000-4000-8000-000000000000"
-    poll("withdrawal acts answered again",
-         lambda: http("POST", "/v1/withdrawals/%s/decline" % nothing, {"pin": PIN},
-                      token=owner.token)[0] == 404)
-    poll("group acts answered again",
-         lambda: http("PATCH", "/v1/groups/%s" % nothing, {"name": "nothing"},
-                      token=owner.token)[0] == 404)
+    wait_money_acts(owner)
     invariants("f")
 
 
@@ -1135,6 +1140,7 @@ def main():
         for name in SERVICES + ["gateway"]:
             wait_healthy(name)
         owner = User("owner")
+        wait_money_acts(owner)
         invariants("start")
         for name, fn in SCENARIOS:
             if only and name not in only:
