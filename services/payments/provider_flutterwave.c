@@ -9,7 +9,7 @@
  * out dead, and a create must never go out twice. The configuration
  * and the request headers are read-only after pay_flutterwave_new(). Every
  * request verifies TLS, is bounded by the configured timeout and reads at
- * most FLW_REPLY_MAX bytes.
+ * most PAY_HTTP_REPLY_MAX bytes.
  *
  * Amounts: kobo go out as naira text with two decimals written straight
  * into the JSON ("amount":1500.75); amounts come back through
@@ -18,6 +18,8 @@
  * The secret key and hash are never logged nor put in an error message,
  * and are wiped when the provider is destroyed. */
 #include "provider.h"
+
+#include "http.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -34,11 +36,9 @@
 #include "money/money.h"
 #include "text/text.h"
 
-#define FLW_REPLY_MAX (1024 * 1024)
 #define FLW_BANKS_MAX 4096
 #define FLW_KEY_MAX 512
 #define FLW_MESSAGE_MAX 160
-#define FLW_IDLE_HANDLES 16 /* idle handles kept for reuse, at most */
 
 typedef struct flw_state {
 	char *base_url; /* without a trailing '/' or "/v3" */
@@ -50,123 +50,13 @@ typedef struct flw_state {
 	char *kyc_redirect_url; /* "" when not configured */
 	long timeout_ms;
 	struct curl_slist *headers; /* built once, only read afterwards */
-	pthread_mutex_t pool_lock;
-	CURL *idle[FLW_IDLE_HANDLES]; /* owned; each may hold an open connection */
-	size_t n_idle;
+	pay_http_pool pool;
 } flw_state;
-
-typedef struct flw_reply {
-	char *body; /* NUL-terminated; malloc'd */
-	size_t len;
-	size_t cap;
-	int too_large;
-	long status;
-} flw_reply;
 
 static const char *const flw_data_amount[] = { "data", "amount" };
 static const char *const flw_data_app_fee[] = { "data", "app_fee" };
 
 /* --- small helpers ---------------------------------------------------- */
-
-static pthread_once_t flw_curl_once = PTHREAD_ONCE_INIT;
-static int flw_curl_rc;
-
-static void flw_curl_init(void)
-{
-	flw_curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static void flw_reply_free(flw_reply *r)
-{
-	free(r->body);
-	memset(r, 0, sizeof(*r));
-}
-
-/* Hands the reply body over as a result's raw_json. */
-static char *flw_reply_take(flw_reply *r)
-{
-	char *body = r->body;
-
-	r->body = NULL;
-	flw_reply_free(r);
-	return body;
-}
-
-/* Provider words made fit for an error message: one line, bounded, and
- * any long run of digits (an account number) masked but its last four. */
-static void flw_clean_text(char *out, size_t cap, const char *s)
-{
-	size_t i = 0;
-
-	text_sanitize_into(out, cap, s);
-	while (out[i]) {
-		size_t run = 0;
-
-		while (isdigit((unsigned char)out[i + run]))
-			run++;
-		if (run >= 6)
-			memset(out + i, '*', run - 4);
-		i += run ? run : 1;
-	}
-}
-
-/* The "message" of a reply body, cleaned; "" when there is none. */
-static void flw_reply_message(char *out, size_t cap, const flw_reply *r)
-{
-	json_t *root = r->body ? json_loadb(r->body, r->len, 0, NULL) : NULL;
-	json_t *msg = json_is_object(root) ? json_object_get(root, "message") : NULL;
-
-	flw_clean_text(out, cap, json_is_string(msg) ? json_string_value(msg) : "");
-	json_decref(root);
-}
-
-/* Copies a string member that must fit; -1 when absent, not a string,
- * empty or too long. */
-static int flw_get_text(char *out, size_t cap, json_t *obj, const char *key)
-{
-	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-	const char *s;
-	size_t n;
-
-	if (!json_is_string(v))
-		return -1;
-	s = json_string_value(v);
-	n = strlen(s);
-	if (n == 0 || n >= cap)
-		return -1;
-	memcpy(out, s, n + 1);
-	return 0;
-}
-
-/* An id member, integer or string, as text; -1 when unusable. */
-static int flw_get_id(char *out, size_t cap, json_t *obj, const char *key)
-{
-	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-	int n;
-
-	if (json_is_integer(v)) {
-		n = snprintf(out, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return n > 0 && (size_t)n < cap ? 0 : -1;
-	}
-	return flw_get_text(out, cap, obj, key);
-}
-
-/* 1 when s is 1..max characters from [A-Za-z0-9_.-] (safe in a URL path
- * or query as it is). */
-static int flw_is_token(const char *s, size_t max)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!isalnum(c) && c != '_' && c != '-' && c != '.')
-			return 0;
-	}
-	return 1;
-}
 
 /* The amount at path (or, when the provider wrote it as a string, the
  * string member key of parent) as kobo. ERR_NOT_FOUND when absent; the
@@ -199,62 +89,6 @@ static int flw_bad_reply(const char *what)
 
 /* --- HTTP ------------------------------------------------------------- */
 
-static size_t flw_write(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	flw_reply *r = userdata;
-	size_t n = size * nmemb;
-
-	if (n > FLW_REPLY_MAX - r->len) {
-		r->too_large = 1;
-		return 0; /* curl stops with CURLE_WRITE_ERROR */
-	}
-	if (r->len + n + 1 > r->cap) {
-		size_t cap = r->cap < 4096 ? 4096 : r->cap;
-
-		while (cap < r->len + n + 1)
-			cap *= 2;
-		if (cap > FLW_REPLY_MAX + 1)
-			cap = FLW_REPLY_MAX + 1;
-		r->body = xrealloc(r->body, cap);
-		r->cap = cap;
-	}
-	memcpy(r->body + r->len, ptr, n);
-	r->len += n;
-	r->body[r->len] = '\0';
-	return n;
-}
-
-/* A handle for one request: an idle one (its connection kept) or a new
- * one. NULL only when libcurl cannot allocate. */
-static CURL *flw_handle_take(flw_state *f)
-{
-	CURL *c = NULL;
-
-	pthread_mutex_lock(&f->pool_lock);
-	if (f->n_idle > 0)
-		c = f->idle[--f->n_idle];
-	pthread_mutex_unlock(&f->pool_lock);
-	return c ? c : curl_easy_init();
-}
-
-/* Gives a handle back to the pool, its options reset (so it points at
- * nothing of the finished request) but its connection kept; or frees it
- * when the pool is full. */
-static void flw_handle_give(flw_state *f, CURL *c)
-{
-	if (!c)
-		return;
-	curl_easy_reset(c);
-	pthread_mutex_lock(&f->pool_lock);
-	if (f->n_idle < FLW_IDLE_HANDLES) {
-		f->idle[f->n_idle++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&f->pool_lock);
-	if (c)
-		curl_easy_cleanup(c);
-}
-
 /* What a request does, which decides how it goes out (see top). */
 typedef enum flw_kind {
 	FLW_GET,	 /* a read */
@@ -268,7 +102,7 @@ typedef enum flw_kind {
  * ERR_INVALID_ARGUMENT with the provider's message; 408 and 429 (try
  * again later) -> ERR_UNAVAILABLE; anything else ERR_INTERNAL. */
 static int flw_call(flw_state *f, flw_kind kind, const char *path,
-		    const char *body, flw_reply *r, const char *what)
+		    const char *body, pay_http_reply *r, const char *what)
 {
 	char *url = NULL, message[FLW_MESSAGE_MAX];
 	CURL *c = NULL;
@@ -279,7 +113,7 @@ static int flw_call(flw_state *f, flw_kind kind, const char *path,
 	r->body = xmalloc(1);
 	r->body[0] = '\0';
 	r->cap = 1;
-	c = flw_handle_take(f);
+	c = pay_http_pool_take(&f->pool);
 	if (!c) {
 		rc = err_set(ERR_INTERNAL, "provider_http", "cannot start an http request");
 		goto out;
@@ -302,8 +136,8 @@ static int flw_call(flw_state *f, flw_kind kind, const char *path,
 	if (f->ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, f->ca_file);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)FLW_REPLY_MAX);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, flw_write);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PAY_HTTP_REPLY_MAX);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, pay_http_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	if (kind == FLW_POST_CREATE) {
 		/* Never re-sent by libcurl on another connection (see top). */
@@ -344,7 +178,7 @@ static int flw_call(flw_state *f, flw_kind kind, const char *path,
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	if (r->status >= 200 && r->status <= 299)
 		goto out;
-	flw_reply_message(message, sizeof(message), r);
+	pay_http_reply_message(message, sizeof(message), r);
 	if (r->status >= 500 || r->status == 408 || r->status == 429)
 		rc = err_set(ERR_UNAVAILABLE, "provider_unavailable",
 			     "flutterwave answered %s with http %ld", what, r->status);
@@ -368,10 +202,10 @@ out:
 		long status = r->status;
 
 		/* The status stays for callers that tell refusals apart. */
-		flw_reply_free(r);
+		pay_http_reply_free(r);
 		r->status = status;
 	}
-	flw_handle_give(f, c);
+	pay_http_pool_give(&f->pool, c);
 	free(url);
 	return rc;
 }
@@ -380,7 +214,7 @@ out:
  * (borrowed, may be NULL). A reply whose own status is not "success" is a
  * refusal (ERR_INVALID_ARGUMENT); one that is not a JSON object,
  * ERR_INTERNAL. */
-static int flw_open(json_t **root, json_t **data, const flw_reply *r, const char *what)
+static int flw_open(json_t **root, json_t **data, const pay_http_reply *r, const char *what)
 {
 	char message[FLW_MESSAGE_MAX];
 	json_t *status;
@@ -394,7 +228,7 @@ static int flw_open(json_t **root, json_t **data, const flw_reply *r, const char
 	}
 	status = json_object_get(*root, "status");
 	if (json_is_string(status) && strcmp(json_string_value(status), "success") != 0) {
-		flw_reply_message(message, sizeof(message), r);
+		pay_http_reply_message(message, sizeof(message), r);
 		json_decref(*root);
 		*root = NULL;
 		return err_set(ERR_INVALID_ARGUMENT, "provider_refused",
@@ -436,7 +270,6 @@ static int flw_bad_request(const char *what)
 		       "a field is missing or not valid utf-8");
 }
 
-static void flw_wipe_free(char *s);
 
 /* --- virtual accounts ------------------------------------------------- */
 
@@ -467,7 +300,7 @@ static int flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 	char first[128], last[128];
 	json_t *obj, *root = NULL, *data;
 	const char *email;
-	flw_reply r;
+	pay_http_reply r;
 	char *body;
 	int rc;
 
@@ -497,13 +330,13 @@ static int flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 	if (!body)
 		return flw_bad_request(what);
 	rc = flw_call(f, FLW_POST_CREATE, "/v3/virtual-account-numbers", body, &r, what);
-	flw_wipe_free(body);
+	pay_http_wipe_free(body);
 	if (rc < 0)
 		return rc;
 	rc = flw_open(&root, &data, &r, what);
 	if (rc < 0)
 		goto out;
-	if (flw_get_text(out->account_number, sizeof(out->account_number), data,
+	if (pay_http_get_text(out->account_number, sizeof(out->account_number), data,
 			 "account_number") < 0) {
 		rc = flw_bad_reply(what);
 		goto out;
@@ -511,15 +344,15 @@ static int flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 	if (json_is_string(json_object_get(data, "bank_name")))
 		text_sanitize_into(out->bank_name, sizeof(out->bank_name),
 				   json_string_value(json_object_get(data, "bank_name")));
-	if (flw_get_text(out->provider_ref, sizeof(out->provider_ref), data, "order_ref") < 0 &&
-	    flw_get_text(out->provider_ref, sizeof(out->provider_ref), data, "flw_ref") < 0)
+	if (pay_http_get_text(out->provider_ref, sizeof(out->provider_ref), data, "order_ref") < 0 &&
+	    pay_http_get_text(out->provider_ref, sizeof(out->provider_ref), data, "flw_ref") < 0)
 		out->provider_ref[0] = '\0';
-	out->raw_json = flw_reply_take(&r);
+	out->raw_json = pay_http_reply_take(&r);
 out:
 	if (rc < 0)
 		memset(out, 0, sizeof(*out));
 	json_decref(root);
-	flw_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -562,7 +395,7 @@ static int flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_re
 	flw_state *f = p->state;
 	char first[128], last[128];
 	json_t *obj, *root = NULL, *data;
-	flw_reply r;
+	pay_http_reply r;
 	char *body;
 	int rc = flw_kyc_bvn_only(req->id_type);
 
@@ -581,23 +414,23 @@ static int flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_re
 	if (!body)
 		return flw_bad_request(what);
 	rc = flw_call(f, FLW_POST_CREATE, "/v3/bvn/verifications", body, &r, what);
-	flw_wipe_free(body);
+	pay_http_wipe_free(body);
 	if (rc < 0)
 		return flw_kyc_refusal(rc);
 	rc = flw_open(&root, &data, &r, what);
 	if (rc < 0)
 		rc = flw_kyc_refusal(rc);
-	if (rc == 0 && (flw_get_text(out->reference, sizeof(out->reference), data,
+	if (rc == 0 && (pay_http_get_text(out->reference, sizeof(out->reference), data,
 				     "reference") < 0 ||
-			!flw_is_token(out->reference, sizeof(out->reference) - 1) ||
-			flw_get_text(out->consent_url, sizeof(out->consent_url), data, "url") < 0))
+			!pay_http_is_token(out->reference, sizeof(out->reference) - 1) ||
+			pay_http_get_text(out->consent_url, sizeof(out->consent_url), data, "url") < 0))
 		rc = flw_bad_reply(what);
 	if (rc == 0)
 		out->status = PAY_KYC_PENDING;
 	else
 		memset(out, 0, sizeof(*out));
 	json_decref(root);
-	flw_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -633,11 +466,11 @@ static int flw_kyc_get(pay_provider *p, const char *id_type, const char *referen
 	flw_state *f = p->state;
 	char path[256], status[64];
 	json_t *root = NULL, *data;
-	flw_reply r;
+	pay_http_reply r;
 	int rc = flw_kyc_bvn_only(id_type);
 
 	memset(out, 0, sizeof(*out));
-	if (rc == 0 && !flw_is_token(reference, 127))
+	if (rc == 0 && !pay_http_is_token(reference, 127))
 		rc = flw_bad_request(what);
 	if (rc < 0)
 		return rc;
@@ -646,7 +479,7 @@ static int flw_kyc_get(pay_provider *p, const char *id_type, const char *referen
 	if (rc < 0)
 		return rc;
 	rc = flw_open(&root, &data, &r, what);
-	if (rc == 0 && flw_get_text(status, sizeof(status), data, "status") < 0)
+	if (rc == 0 && pay_http_get_text(status, sizeof(status), data, "status") < 0)
 		rc = flw_bad_reply(what);
 	if (rc == 0) {
 		snprintf(out->reference, sizeof(out->reference), "%s", reference);
@@ -662,7 +495,7 @@ static int flw_kyc_get(pay_provider *p, const char *id_type, const char *referen
 	if (rc < 0)
 		memset(out, 0, sizeof(*out));
 	json_decref(root);
-	flw_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -681,23 +514,23 @@ static pay_transfer_status flw_transfer_status(const char *s)
 
 /* Fills out from a transfer object at {"data"} of r (amount read exactly
  * from r's text); the transfer must carry our reference when it names one. */
-static int flw_transfer_fill(pay_transfer_result *out, const flw_reply *r, json_t *t,
+static int flw_transfer_fill(pay_transfer_result *out, const pay_http_reply *r, json_t *t,
 			     const char *reference, const char *what)
 {
 	char status[32], ref[128];
 	json_t *msg;
 	int rc;
 
-	if (flw_get_id(out->provider_id, sizeof(out->provider_id), t, "id") < 0 ||
-	    flw_get_text(status, sizeof(status), t, "status") < 0)
+	if (pay_http_get_id(out->provider_id, sizeof(out->provider_id), t, "id") < 0 ||
+	    pay_http_get_text(status, sizeof(status), t, "status") < 0)
 		return flw_bad_reply(what);
 	if (json_object_get(t, "reference") &&
-	    (flw_get_text(ref, sizeof(ref), t, "reference") < 0 || strcmp(ref, reference) != 0))
+	    (pay_http_get_text(ref, sizeof(ref), t, "reference") < 0 || strcmp(ref, reference) != 0))
 		return flw_bad_reply(what);
 	out->status = flw_transfer_status(status);
 	msg = json_object_get(t, "complete_message");
 	if (json_is_string(msg))
-		flw_clean_text(out->message, sizeof(out->message), json_string_value(msg));
+		pay_http_clean_text(out->message, sizeof(out->message), json_string_value(msg));
 	rc = flw_amount(&out->amount_kobo, r->body, r->len, flw_data_amount, 2, t, "amount");
 	if (rc == ERR_NOT_FOUND) {
 		out->amount_kobo = 0;
@@ -738,7 +571,7 @@ static int flw_transfer_id_by_reference(flw_state *f, const char *reference, cha
 	static const char *const what = "a transfer lookup";
 	char *escaped, *url_path;
 	json_t *root = NULL, *data, *t;
-	flw_reply r;
+	pay_http_reply r;
 	size_t i;
 	int rc;
 
@@ -758,9 +591,9 @@ static int flw_transfer_id_by_reference(flw_state *f, const char *reference, cha
 	json_array_foreach(rc == 0 ? data : NULL, i, t) {
 		char ref[128];
 
-		if (flw_get_text(ref, sizeof(ref), t, "reference") == 0 &&
+		if (pay_http_get_text(ref, sizeof(ref), t, "reference") == 0 &&
 		    strcmp(ref, reference) == 0) {
-			if (flw_get_id(id, cap, t, "id") < 0 || !flw_is_token(id, cap - 1))
+			if (pay_http_get_id(id, cap, t, "id") < 0 || !pay_http_is_token(id, cap - 1))
 				rc = flw_bad_reply(what);
 			break;
 		}
@@ -769,7 +602,7 @@ static int flw_transfer_id_by_reference(flw_state *f, const char *reference, cha
 		rc = err_set(ERR_NOT_FOUND, "transfer_not_found",
 			     "flutterwave has no transfer with this reference");
 	json_decref(root);
-	flw_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -785,14 +618,14 @@ static int flw_get_transfer(pay_provider *p, const char *reference, const char *
 	flw_state *f = p->state;
 	char id[64], path[128];
 	json_t *root = NULL, *data;
-	flw_reply r;
+	pay_http_reply r;
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
 	if (!reference || !reference[0] || strlen(reference) >= 128 || !text_is_clean(reference))
 		return flw_bad_request(what);
-	if (known_id && flw_is_token(known_id, sizeof(id) - 1))
+	if (known_id && pay_http_is_token(known_id, sizeof(id) - 1))
 		snprintf(id, sizeof(id), "%s", known_id);
 	else
 		rc = flw_transfer_id_by_reference(f, reference, id, sizeof(id));
@@ -811,12 +644,12 @@ static int flw_get_transfer(pay_provider *p, const char *reference, const char *
 	if (rc == 0)
 		rc = flw_transfer_fill(out, &r, data, reference, what);
 	if (rc == 0)
-		out->raw_json = flw_reply_take(&r);
+		out->raw_json = pay_http_reply_take(&r);
 out:
 	if (rc < 0)
 		memset(out, 0, sizeof(*out));
 	json_decref(root);
-	flw_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -834,7 +667,7 @@ static int flw_create_transfer(pay_provider *p, const pay_transfer_request *req,
 	char amount[MONEY_TEXT_MAX];
 	json_t *obj, *root = NULL, *data;
 	err_info refusal;
-	flw_reply r;
+	pay_http_reply r;
 	char *body;
 	int rc;
 
@@ -898,7 +731,7 @@ static int flw_create_transfer(pay_provider *p, const pay_transfer_request *req,
 		refusal = *err_last();
 		json_decref(root);
 		root = NULL;
-		flw_reply_free(&r);
+		pay_http_reply_free(&r);
 		rc = flw_get_transfer(p, req->reference, NULL, out);
 		if (rc == ERR_NOT_FOUND)
 			rc = err_set(refusal.code, refusal.reason, "%s", refusal.message);
@@ -911,13 +744,13 @@ static int flw_create_transfer(pay_provider *p, const pay_transfer_request *req,
 	if (rc == 0) {
 		if (out->amount_kobo == 0)
 			out->amount_kobo = req->amount_kobo;
-		out->raw_json = flw_reply_take(&r);
+		out->raw_json = pay_http_reply_take(&r);
 	}
 out:
 	if (rc < 0)
 		memset(out, 0, sizeof(*out));
 	json_decref(root);
-	flw_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -947,12 +780,12 @@ static int flw_verify_charge(pay_provider *p, const char *transaction_id, pay_ch
 	flw_state *f = p->state;
 	char path[128], status[32];
 	json_t *root = NULL, *data;
-	flw_reply r;
+	pay_http_reply r;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&r, 0, sizeof(r));
-	if (!flw_is_token(transaction_id, sizeof(out->id) - 1))
+	if (!pay_http_is_token(transaction_id, sizeof(out->id) - 1))
 		return err_set(ERR_INVALID_ARGUMENT, "bad_transaction_id",
 			       "a flutterwave transaction id is letters, digits, '-', '_' or '.'");
 	snprintf(path, sizeof(path), "/v3/transactions/%s/verify", transaction_id);
@@ -962,11 +795,11 @@ static int flw_verify_charge(pay_provider *p, const char *transaction_id, pay_ch
 	rc = flw_open(&root, &data, &r, what);
 	if (rc < 0)
 		goto out;
-	if (flw_get_id(out->id, sizeof(out->id), data, "id") < 0 ||
+	if (pay_http_get_id(out->id, sizeof(out->id), data, "id") < 0 ||
 	    strcmp(out->id, transaction_id) != 0 ||
-	    flw_get_text(out->tx_ref, sizeof(out->tx_ref), data, "tx_ref") < 0 ||
-	    flw_get_text(out->currency, sizeof(out->currency), data, "currency") < 0 ||
-	    flw_get_text(status, sizeof(status), data, "status") < 0) {
+	    pay_http_get_text(out->tx_ref, sizeof(out->tx_ref), data, "tx_ref") < 0 ||
+	    pay_http_get_text(out->currency, sizeof(out->currency), data, "currency") < 0 ||
+	    pay_http_get_text(status, sizeof(status), data, "status") < 0) {
 		rc = flw_bad_reply(what);
 		goto out;
 	}
@@ -984,12 +817,12 @@ static int flw_verify_charge(pay_provider *p, const char *transaction_id, pay_ch
 	if (rc < 0)
 		goto out;
 	out->successful = strcmp(status, "successful") == 0;
-	out->raw_json = flw_reply_take(&r);
+	out->raw_json = pay_http_reply_take(&r);
 out:
 	if (rc < 0)
 		memset(out, 0, sizeof(*out));
 	json_decref(root);
-	flw_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -1011,13 +844,13 @@ static int flw_resolve_account(pay_provider *p, const char *bank_code,
 	static const char *const what = "an account name";
 	flw_state *f = p->state;
 	json_t *obj, *root = NULL, *data, *v;
-	flw_reply r;
+	pay_http_reply r;
 	char *body;
 	int rc;
 
 	if (cap > 0)
 		name[0] = '\0';
-	if (cap < 2 || !flw_is_token(bank_code, 15) || !flw_is_token(account_number, 31))
+	if (cap < 2 || !pay_http_is_token(bank_code, 15) || !pay_http_is_token(account_number, 31))
 		return flw_bad_request(what);
 	obj = json_pack("{s:s, s:s}", "account_number", account_number, "account_bank",
 			bank_code);
@@ -1046,7 +879,7 @@ static int flw_resolve_account(pay_provider *p, const char *bank_code,
 			     "flutterwave has no name for this account");
 out:
 	json_decref(root);
-	flw_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -1057,7 +890,7 @@ static int flw_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 	json_t *root = NULL, *data, *b;
 	pay_bank *banks = NULL;
 	size_t i, count = 0;
-	flw_reply r;
+	pay_http_reply r;
 	int rc;
 
 	*out = NULL;
@@ -1079,8 +912,8 @@ static int flw_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 		if (count == FLW_BANKS_MAX)
 			break;
 		/* An entry we cannot use is left out, not the whole list. */
-		if (flw_get_id(banks[count].code, sizeof(banks[count].code), b, "code") < 0 ||
-		    !flw_is_token(banks[count].code, sizeof(banks[count].code) - 1) ||
+		if (pay_http_get_id(banks[count].code, sizeof(banks[count].code), b, "code") < 0 ||
+		    !pay_http_is_token(banks[count].code, sizeof(banks[count].code) - 1) ||
 		    !json_is_string(name) || !json_string_value(name)[0])
 			continue;
 		text_sanitize_into(banks[count].name, sizeof(banks[count].name),
@@ -1093,7 +926,7 @@ static int flw_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 out:
 	free(banks);
 	json_decref(root);
-	flw_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -1136,13 +969,13 @@ static int flw_charge_fields(pay_event *out, json_t *obj, const char *tx_ref_key
 {
 	json_t *currency = json_object_get(obj, "currency");
 
-	if (flw_get_id(out->transaction_id, sizeof(out->transaction_id), obj, "id") < 0)
+	if (pay_http_get_id(out->transaction_id, sizeof(out->transaction_id), obj, "id") < 0)
 		return flw_bad_event("a charge without a usable id");
-	if (flw_get_text(out->tx_ref, sizeof(out->tx_ref), obj, tx_ref_key) < 0)
+	if (pay_http_get_text(out->tx_ref, sizeof(out->tx_ref), obj, tx_ref_key) < 0)
 		return flw_bad_event("a charge without a usable tx_ref");
 	if (flw_amount(&out->amount_kobo, body, len, amount_path, depth, obj, "amount") < 0)
 		return flw_bad_event("a charge without an exact amount in kobo");
-	if (currency && flw_get_text(out->currency, sizeof(out->currency), obj, "currency") < 0)
+	if (currency && pay_http_get_text(out->currency, sizeof(out->currency), obj, "currency") < 0)
 		return flw_bad_event("a charge with an unusable currency");
 	out->kind = PAY_EVENT_CHARGE;
 	return 0;
@@ -1180,7 +1013,7 @@ static int flw_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay
 				rc = flw_charge_fields(out, data, "tx_ref", text, len,
 						       flw_data_amount, 2);
 		} else if (strcmp(type, "transfer.completed") == 0) {
-			if (flw_get_text(out->transfer_ref, sizeof(out->transfer_ref), data,
+			if (pay_http_get_text(out->transfer_ref, sizeof(out->transfer_ref), data,
 					 "reference") < 0) {
 				rc = flw_bad_event("a transfer without a usable reference");
 				goto out;
@@ -1210,14 +1043,6 @@ out:
 
 /* --- life cycle ------------------------------------------------------- */
 
-static void flw_wipe_free(char *s)
-{
-	if (s) {
-		sodium_memzero(s, strlen(s));
-		free(s);
-	}
-}
-
 static void flw_destroy(pay_provider *p)
 {
 	flw_state *f;
@@ -1226,14 +1051,10 @@ static void flw_destroy(pay_provider *p)
 		return;
 	f = p->state;
 	if (f) {
-		while (f->n_idle > 0)
-			curl_easy_cleanup(f->idle[--f->n_idle]);
-		pthread_mutex_destroy(&f->pool_lock);
-		for (struct curl_slist *h = f->headers; h; h = h->next)
-			sodium_memzero(h->data, strlen(h->data));
-		curl_slist_free_all(f->headers);
-		flw_wipe_free(f->secret_key);
-		flw_wipe_free(f->secret_hash);
+		pay_http_pool_destroy(&f->pool);
+		pay_http_headers_free(f->headers);
+		pay_http_wipe_free(f->secret_key);
+		pay_http_wipe_free(f->secret_hash);
 		free(f->base_url);
 		free(f->ca_file);
 		free(f->account_email);
@@ -1260,34 +1081,6 @@ static const pay_provider_ops flw_ops = {
 	.destroy = flw_destroy,
 };
 
-/* https://, or plain http to this machine only (the tests' fake): the
- * secret key never crosses a network in clear. */
-static int flw_base_url_ok(const char *url)
-{
-	static const char *const local[] = { "http://127.0.0.1", "http://localhost",
-					     "http://[::1]" };
-
-	if (strncmp(url, "https://", 8) == 0)
-		return url[8] != '\0';
-	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
-		size_t n = strlen(local[i]);
-
-		if (strncmp(url, local[i], n) == 0 &&
-		    (url[n] == '\0' || url[n] == ':' || url[n] == '/'))
-			return 1;
-	}
-	return 0;
-}
-
-static int flw_header_safe(const char *s)
-{
-	for (; *s; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
 int pay_flutterwave_new(pay_provider **out, const pay_flutterwave_config *cfg)
 {
 	char auth[FLW_KEY_MAX + 32];
@@ -1297,23 +1090,21 @@ int pay_flutterwave_new(pay_provider **out, const pay_flutterwave_config *cfg)
 	size_t n;
 
 	*out = NULL;
-	if (!cfg->base_url || !flw_base_url_ok(cfg->base_url))
+	if (!cfg->base_url || !pay_http_base_url_ok(cfg->base_url))
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
 			       "the flutterwave base url must be https (or http to localhost)");
 	if (!cfg->secret_key || !cfg->secret_key[0] ||
-	    strlen(cfg->secret_key) > FLW_KEY_MAX || !flw_header_safe(cfg->secret_key))
+	    strlen(cfg->secret_key) > FLW_KEY_MAX || !pay_http_header_safe(cfg->secret_key))
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
 			       "the flutterwave secret key is missing or malformed");
 	if (cfg->timeout_ms <= 0 || cfg->timeout_ms > 3600000)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
 			       "the flutterwave timeout must be 1 ms to 1 hour");
-	pthread_once(&flw_curl_once, flw_curl_init);
-	if (flw_curl_rc < 0)
-		return err_set(ERR_INTERNAL, "provider_http", "libcurl would not initialise");
+	if (pay_http_global_init() < 0)
+		return -1;
 
 	f = xcalloc(1, sizeof(*f));
-	if (pthread_mutex_init(&f->pool_lock, NULL) != 0)
-		abort();
+	pay_http_pool_init(&f->pool);
 	f->base_url = xstrdup(cfg->base_url);
 	n = strlen(f->base_url);
 	while (n > 0 && f->base_url[n - 1] == '/')

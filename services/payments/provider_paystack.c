@@ -6,7 +6,7 @@
  * closed (libcurl re-sends a request on a new connection when a reused one
  * turns out dead, and a create must never go out twice). Every request
  * verifies TLS, is bounded by the configured timeout and reads at most
- * PSK_REPLY_MAX bytes.
+ * PAY_HTTP_REPLY_MAX bytes.
  *
  * Paystack's amounts are integer kobo: they cross as JSON integers, no
  * conversion. A reply's "status" is a boolean.
@@ -21,6 +21,8 @@
  * The secret key is never logged nor put in an error message, and is wiped
  * when the provider is destroyed. */
 #include "provider.h"
+
+#include "http.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -37,11 +39,9 @@
 #include "payments.h"
 #include "text/text.h"
 
-#define PSK_REPLY_MAX (1024 * 1024)
 #define PSK_BANKS_MAX 4096
 #define PSK_KEY_MAX 512
 #define PSK_MESSAGE_MAX 160
-#define PSK_IDLE_HANDLES 16
 #define PSK_SIGNATURE_HEX (crypto_auth_hmacsha512_BYTES * 2)
 #define PSK_EMAIL_MAX 254
 #define PSK_LOCAL_MAX 22 /* 64 - strlen("+kolo-<uuid>") */
@@ -55,18 +55,8 @@ typedef struct psk_state {
 	char *preferred_bank; /* e.g. "wema-bank" */
 	long timeout_ms;
 	struct curl_slist *headers; /* built once, only read afterwards */
-	pthread_mutex_t pool_lock;
-	CURL *idle[PSK_IDLE_HANDLES];
-	size_t n_idle;
+	pay_http_pool pool;
 } psk_state;
-
-typedef struct psk_reply {
-	char *body; /* NUL-terminated; malloc'd */
-	size_t len;
-	size_t cap;
-	int too_large;
-	long status;
-} psk_reply;
 
 typedef enum psk_kind {
 	PSK_GET,	 /* a read */
@@ -75,85 +65,6 @@ typedef enum psk_kind {
 } psk_kind;
 
 /* --- small helpers ---------------------------------------------------- */
-
-static pthread_once_t psk_curl_once = PTHREAD_ONCE_INIT;
-static int psk_curl_rc;
-
-static void psk_curl_init(void)
-{
-	psk_curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static void psk_reply_free(psk_reply *r)
-{
-	free(r->body);
-	memset(r, 0, sizeof(*r));
-}
-
-static char *psk_reply_take(psk_reply *r)
-{
-	char *body = r->body;
-
-	r->body = NULL;
-	psk_reply_free(r);
-	return body;
-}
-
-/* Provider words fit for an error message: one line, bounded, long runs of
- * digits (account numbers) masked but their last four. */
-static void psk_clean_text(char *out, size_t cap, const char *s)
-{
-	size_t i = 0;
-
-	text_sanitize_into(out, cap, s);
-	while (out[i]) {
-		size_t run = 0;
-
-		while (isdigit((unsigned char)out[i + run]))
-			run++;
-		if (run >= 6)
-			memset(out + i, '*', run - 4);
-		i += run ? run : 1;
-	}
-}
-
-static void psk_reply_message(char *out, size_t cap, const psk_reply *r)
-{
-	json_t *root = r->body ? json_loadb(r->body, r->len, 0, NULL) : NULL;
-	json_t *msg = json_is_object(root) ? json_object_get(root, "message") : NULL;
-
-	psk_clean_text(out, cap, json_is_string(msg) ? json_string_value(msg) : "");
-	json_decref(root);
-}
-
-/* Copies a string member that must fit; -1 when absent, not a string,
- * empty or too long. */
-static int psk_get_text(char *out, size_t cap, json_t *obj, const char *key)
-{
-	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-	size_t n;
-
-	if (!json_is_string(v))
-		return -1;
-	n = strlen(json_string_value(v));
-	if (n == 0 || n >= cap)
-		return -1;
-	memcpy(out, json_string_value(v), n + 1);
-	return 0;
-}
-
-/* An id, integer or string, as text; -1 when unusable. */
-static int psk_get_id(char *out, size_t cap, json_t *obj, const char *key)
-{
-	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
-	int n;
-
-	if (json_is_integer(v)) {
-		n = snprintf(out, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return n > 0 && (size_t)n < cap ? 0 : -1;
-	}
-	return psk_get_text(out, cap, obj, key);
-}
 
 /* An amount in kobo: a JSON integer (Paystack's own shape) >= 0; -1 when
  * absent, fractional, negative or a string. */
@@ -165,22 +76,6 @@ static int psk_get_kobo(int64_t *kobo, json_t *obj, const char *key)
 		return -1;
 	*kobo = (int64_t)json_integer_value(v);
 	return 0;
-}
-
-/* 1 when s is 1..max characters from [A-Za-z0-9_.-]. */
-static int psk_is_token(const char *s, size_t max)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!isalnum(c) && c != '_' && c != '-' && c != '.')
-			return 0;
-	}
-	return 1;
 }
 
 /* Paystack's rule for a transfer reference: 16..50 of [a-z0-9_-]. */
@@ -213,59 +108,8 @@ static int psk_bad_request(const char *what, const char *why)
 
 /* --- HTTP ------------------------------------------------------------- */
 
-static size_t psk_write(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	psk_reply *r = userdata;
-	size_t n = size * nmemb;
-
-	if (n > PSK_REPLY_MAX - r->len) {
-		r->too_large = 1;
-		return 0;
-	}
-	if (r->len + n + 1 > r->cap) {
-		size_t cap = r->cap < 4096 ? 4096 : r->cap;
-
-		while (cap < r->len + n + 1)
-			cap *= 2;
-		if (cap > PSK_REPLY_MAX + 1)
-			cap = PSK_REPLY_MAX + 1;
-		r->body = xrealloc(r->body, cap);
-		r->cap = cap;
-	}
-	memcpy(r->body + r->len, ptr, n);
-	r->len += n;
-	r->body[r->len] = '\0';
-	return n;
-}
-
-static CURL *psk_handle_take(psk_state *s)
-{
-	CURL *c = NULL;
-
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->n_idle > 0)
-		c = s->idle[--s->n_idle];
-	pthread_mutex_unlock(&s->pool_lock);
-	return c ? c : curl_easy_init();
-}
-
-static void psk_handle_give(psk_state *s, CURL *c)
-{
-	if (!c)
-		return;
-	curl_easy_reset(c);
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->n_idle < PSK_IDLE_HANDLES) {
-		s->idle[s->n_idle++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&s->pool_lock);
-	if (c)
-		curl_easy_cleanup(c);
-}
-
 static void psk_set_options(psk_state *s, CURL *c, psk_kind kind, const char *url,
-			    const char *body, psk_reply *r)
+			    const char *body, pay_http_reply *r)
 {
 	curl_easy_setopt(c, CURLOPT_URL, url);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -282,8 +126,8 @@ static void psk_set_options(psk_state *s, CURL *c, psk_kind kind, const char *ur
 	if (s->ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PSK_REPLY_MAX);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, psk_write);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PAY_HTTP_REPLY_MAX);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, pay_http_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	if (kind == PSK_POST_CREATE) {
 		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
@@ -299,11 +143,11 @@ static void psk_set_options(psk_state *s, CURL *c, psk_kind kind, const char *ur
 }
 
 /* The error of a non-2xx answer (see psk_call). */
-static int psk_status_error(const psk_reply *r, const char *what)
+static int psk_status_error(const pay_http_reply *r, const char *what)
 {
 	char message[PSK_MESSAGE_MAX];
 
-	psk_reply_message(message, sizeof(message), r);
+	pay_http_reply_message(message, sizeof(message), r);
 	if (r->status >= 500 || r->status == 408 || r->status == 429)
 		return err_set(ERR_UNAVAILABLE, "provider_unavailable",
 			       "paystack answered %s with http %ld", what, r->status);
@@ -328,7 +172,7 @@ static int psk_status_error(const psk_reply *r, const char *what)
  * ERR_NOT_FOUND, other 4xx -> ERR_INVALID_ARGUMENT with the provider's
  * message. */
 static int psk_call(psk_state *s, psk_kind kind, const char *path, const char *body,
-		    psk_reply *r, const char *what)
+		    pay_http_reply *r, const char *what)
 {
 	char *url = NULL;
 	CURL *c;
@@ -339,7 +183,7 @@ static int psk_call(psk_state *s, psk_kind kind, const char *path, const char *b
 	r->body = xmalloc(1);
 	r->body[0] = '\0';
 	r->cap = 1;
-	c = psk_handle_take(s);
+	c = pay_http_pool_take(&s->pool);
 	if (!c) {
 		rc = err_set(ERR_INTERNAL, "provider_http", "cannot start an http request");
 		goto out;
@@ -371,10 +215,10 @@ out:
 	if (rc < 0) {
 		long status = r->status;
 
-		psk_reply_free(r);
+		pay_http_reply_free(r);
 		r->status = status;
 	}
-	psk_handle_give(s, c);
+	pay_http_pool_give(&s->pool, c);
 	free(url);
 	return rc;
 }
@@ -382,7 +226,7 @@ out:
 /* Parses a 2xx reply: *root the document (json_decref), *data its "data"
  * (borrowed, may be NULL). "status": false is a refusal
  * (ERR_INVALID_ARGUMENT); a reply that is not a JSON object, ERR_INTERNAL. */
-static int psk_open(json_t **root, json_t **data, const psk_reply *r, const char *what)
+static int psk_open(json_t **root, json_t **data, const pay_http_reply *r, const char *what)
 {
 	char message[PSK_MESSAGE_MAX];
 	json_t *status;
@@ -396,7 +240,7 @@ static int psk_open(json_t **root, json_t **data, const psk_reply *r, const char
 	}
 	status = json_object_get(*root, "status");
 	if (json_is_false(status)) {
-		psk_reply_message(message, sizeof(message), r);
+		pay_http_reply_message(message, sizeof(message), r);
 		json_decref(*root);
 		*root = NULL;
 		return err_set(ERR_INVALID_ARGUMENT, "provider_refused", "paystack refused %s: %s",
@@ -416,9 +260,9 @@ static char *psk_body(json_t *obj)
 }
 
 /* One GET or POST whose "data" must be an object: *root to json_decref(),
- * *data borrowed, r holds the reply (psk_reply_free()). */
+ * *data borrowed, r holds the reply (pay_http_reply_free()). */
 static int psk_fetch(psk_state *s, psk_kind kind, const char *path, const char *body,
-		     psk_reply *r, json_t **root, json_t **data, const char *what)
+		     pay_http_reply *r, json_t **root, json_t **data, const char *what)
 {
 	int rc = psk_call(s, kind, path, body, r, what);
 
@@ -460,7 +304,7 @@ static int psk_customer_email(char *out, size_t cap, const char *mailbox, const 
 	const char *at = strchr(mailbox, '@');
 	int n;
 
-	if (!at || at == mailbox || !psk_is_token(tx_ref, 64))
+	if (!at || at == mailbox || !pay_http_is_token(tx_ref, 64))
 		return -1;
 	n = snprintf(out, cap, "%.*s+%s%s", (int)(at - mailbox), mailbox, tx_ref, at);
 	return n > 0 && (size_t)n < cap && (size_t)(at - mailbox) + 1 + strlen(tx_ref) <= 64
@@ -473,9 +317,9 @@ static int psk_va_fill(pay_va_result *out, json_t *dva)
 {
 	json_t *bank = json_object_get(dva, "bank");
 
-	if (psk_get_text(out->account_number, sizeof(out->account_number), dva,
+	if (pay_http_get_text(out->account_number, sizeof(out->account_number), dva,
 			 "account_number") < 0 ||
-	    !psk_is_token(out->account_number, sizeof(out->account_number) - 1))
+	    !pay_http_is_token(out->account_number, sizeof(out->account_number) - 1))
 		return -1;
 	if (json_is_object(bank) && json_is_string(json_object_get(bank, "name")))
 		text_sanitize_into(out->bank_name, sizeof(out->bank_name),
@@ -491,7 +335,7 @@ static int psk_customer_named(psk_state *s, const char *email, const char *first
 {
 	static const char *const what = "a customer";
 	json_t *root = NULL, *data;
-	psk_reply r;
+	pay_http_reply r;
 	char *body;
 	int rc;
 
@@ -501,11 +345,11 @@ static int psk_customer_named(psk_state *s, const char *email, const char *first
 		return psk_bad_request(what, "a field is not valid utf-8");
 	rc = psk_fetch(s, PSK_POST_CREATE, "/customer", body, &r, &root, &data, what);
 	free(body);
-	if (rc == 0 && (psk_get_text(code, cap, data, "customer_code") < 0 ||
-			!psk_is_token(code, cap - 1)))
+	if (rc == 0 && (pay_http_get_text(code, cap, data, "customer_code") < 0 ||
+			!pay_http_is_token(code, cap - 1)))
 		rc = psk_bad_reply(what);
 	json_decref(root);
-	psk_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -523,7 +367,7 @@ static int psk_customer(psk_state *s, const pay_va_request *req, const char *ema
 /* The dedicated account the customer already has: 0 and out filled, or
  * ERR_NOT_FOUND when it has none. */
 static int psk_existing_va(psk_state *s, const char *code, pay_va_result *out,
-			   psk_reply *r)
+			   pay_http_reply *r)
 {
 	static const char *const what = "a customer lookup";
 	char path[128];
@@ -556,7 +400,7 @@ static int psk_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 	psk_state *s = p->state;
 	char email[PSK_EMAIL_MAX + 1], code[64];
 	json_t *root = NULL, *data;
-	psk_reply r;
+	pay_http_reply r;
 	char *body;
 	int rc;
 
@@ -573,7 +417,7 @@ static int psk_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 	rc = psk_existing_va(s, code, out, &r);
 	if (rc != ERR_NOT_FOUND)
 		goto done;
-	psk_reply_free(&r);
+	pay_http_reply_free(&r);
 	body = psk_body(json_pack("{s:s, s:s}", "customer", code, "preferred_bank",
 				  s->preferred_bank));
 	if (!body)
@@ -585,12 +429,12 @@ static int psk_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 done:
 	if (rc == 0) {
 		snprintf(out->provider_ref, sizeof(out->provider_ref), "%s", code);
-		out->raw_json = psk_reply_take(&r);
+		out->raw_json = pay_http_reply_take(&r);
 	} else {
 		memset(out, 0, sizeof(*out));
 	}
 	json_decref(root);
-	psk_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -616,17 +460,17 @@ static int psk_transfer_fill(pay_transfer_result *out, json_t *t, const char *re
 	char status[32], ref[128];
 	json_t *reason;
 
-	if ((psk_get_text(out->provider_id, sizeof(out->provider_id), t, "transfer_code") < 0 &&
-	     psk_get_id(out->provider_id, sizeof(out->provider_id), t, "id") < 0) ||
-	    psk_get_text(status, sizeof(status), t, "status") < 0 ||
-	    psk_get_text(ref, sizeof(ref), t, "reference") < 0 || strcmp(ref, reference) != 0)
+	if ((pay_http_get_text(out->provider_id, sizeof(out->provider_id), t, "transfer_code") < 0 &&
+	     pay_http_get_id(out->provider_id, sizeof(out->provider_id), t, "id") < 0) ||
+	    pay_http_get_text(status, sizeof(status), t, "status") < 0 ||
+	    pay_http_get_text(ref, sizeof(ref), t, "reference") < 0 || strcmp(ref, reference) != 0)
 		return psk_bad_reply(what);
 	out->status = psk_transfer_status(status);
 	reason = json_object_get(t, "failures");
 	if (!json_is_string(reason))
 		reason = json_object_get(t, "gateway_response");
 	if (out->status == PAY_TRANSFER_FAILED && json_is_string(reason))
-		psk_clean_text(out->message, sizeof(out->message), json_string_value(reason));
+		pay_http_clean_text(out->message, sizeof(out->message), json_string_value(reason));
 	else if (out->status == PAY_TRANSFER_FAILED)
 		snprintf(out->message, sizeof(out->message), "paystack says the transfer %s",
 			 status);
@@ -644,7 +488,7 @@ static int psk_get_transfer(pay_provider *p, const char *reference, const char *
 	psk_state *s = p->state;
 	char path[128];
 	json_t *root = NULL, *data;
-	psk_reply r;
+	pay_http_reply r;
 	int rc;
 
 	(void)known_id; /* Paystack reads transfers by our reference */
@@ -662,11 +506,11 @@ static int psk_get_transfer(pay_provider *p, const char *reference, const char *
 	if (rc == 0)
 		rc = psk_transfer_fill(out, data, reference, what);
 	if (rc == 0)
-		out->raw_json = psk_reply_take(&r);
+		out->raw_json = pay_http_reply_take(&r);
 	else
 		memset(out, 0, sizeof(*out));
 	json_decref(root);
-	psk_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -677,7 +521,7 @@ static int psk_recipient(psk_state *s, const pay_transfer_request *req, char *co
 {
 	static const char *const what = "a transfer recipient";
 	json_t *root = NULL, *data;
-	psk_reply r;
+	pay_http_reply r;
 	char *body;
 	int rc;
 
@@ -690,11 +534,11 @@ static int psk_recipient(psk_state *s, const pay_transfer_request *req, char *co
 		return psk_bad_request(what, "a field is not valid utf-8");
 	rc = psk_fetch(s, PSK_POST_READ, "/transferrecipient", body, &r, &root, &data, what);
 	free(body);
-	if (rc == 0 && (psk_get_text(code, cap, data, "recipient_code") < 0 ||
-			!psk_is_token(code, cap - 1)))
+	if (rc == 0 && (pay_http_get_text(code, cap, data, "recipient_code") < 0 ||
+			!pay_http_is_token(code, cap - 1)))
 		rc = psk_bad_reply(what);
 	json_decref(root);
-	psk_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -721,7 +565,7 @@ static int psk_create_transfer(pay_provider *p, const pay_transfer_request *req,
 	psk_state *s = p->state;
 	char recipient[64];
 	json_t *root = NULL, *data;
-	psk_reply r;
+	pay_http_reply r;
 	char *body;
 	int rc;
 
@@ -729,7 +573,7 @@ static int psk_create_transfer(pay_provider *p, const pay_transfer_request *req,
 	memset(&r, 0, sizeof(r));
 	if (!psk_is_transfer_reference(req->reference))
 		return psk_bad_request(what, "a reference is 16 to 50 of a-z, 0-9, '-', '_'");
-	if (!psk_is_token(req->bank_code, 15) || !psk_is_token(req->account_number, 31))
+	if (!pay_http_is_token(req->bank_code, 15) || !pay_http_is_token(req->account_number, 31))
 		return psk_bad_request(what, "a bank code or account number is missing");
 	if (req->amount_kobo <= 0)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_amount",
@@ -753,7 +597,7 @@ static int psk_create_transfer(pay_provider *p, const pay_transfer_request *req,
 	rc = psk_open(&root, &data, &r, what);
 	if (rc == ERR_INVALID_ARGUMENT) {
 		json_decref(root);
-		psk_reply_free(&r);
+		pay_http_reply_free(&r);
 		return psk_after_refusal(p, req->reference, out);
 	}
 	if (rc == 0 && !json_is_object(data))
@@ -767,10 +611,10 @@ static int psk_create_transfer(pay_provider *p, const pay_transfer_request *req,
 	} else {
 		if (out->amount_kobo == 0)
 			out->amount_kobo = req->amount_kobo;
-		out->raw_json = psk_reply_take(&r);
+		out->raw_json = pay_http_reply_take(&r);
 	}
 	json_decref(root);
-	psk_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -784,11 +628,11 @@ static int psk_verify_charge(pay_provider *p, const char *reference, pay_charge 
 	psk_state *s = p->state;
 	char path[192], status[32];
 	json_t *root = NULL, *data, *auth;
-	psk_reply r;
+	pay_http_reply r;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if (!psk_is_token(reference, sizeof(out->id) - 1))
+	if (!pay_http_is_token(reference, sizeof(out->id) - 1))
 		return err_set(ERR_INVALID_ARGUMENT, "bad_transaction_id",
 			       "a paystack reference is letters, digits, '-', '_' or '.'");
 	snprintf(path, sizeof(path), "/transaction/verify/%s", reference);
@@ -799,16 +643,16 @@ static int psk_verify_charge(pay_provider *p, const char *reference, pay_charge 
 	if (rc < 0)
 		goto out;
 	auth = json_object_get(data, "authorization");
-	if (psk_get_text(out->id, sizeof(out->id), data, "reference") < 0 ||
+	if (pay_http_get_text(out->id, sizeof(out->id), data, "reference") < 0 ||
 	    strcmp(out->id, reference) != 0 ||
-	    psk_get_text(out->currency, sizeof(out->currency), data, "currency") < 0 ||
-	    psk_get_text(status, sizeof(status), data, "status") < 0 ||
+	    pay_http_get_text(out->currency, sizeof(out->currency), data, "currency") < 0 ||
+	    pay_http_get_text(status, sizeof(status), data, "status") < 0 ||
 	    psk_get_kobo(&out->amount_kobo, data, "amount") < 0) {
 		rc = psk_bad_reply(what);
 		goto out;
 	}
 	if (json_is_object(auth))
-		psk_get_text(out->account_number, sizeof(out->account_number), auth,
+		pay_http_get_text(out->account_number, sizeof(out->account_number), auth,
 			     "receiver_bank_account_number");
 	/* fees: what Paystack kept, in kobo; absent or null is none. */
 	if (json_is_null(json_object_get(data, "fees")) || !json_object_get(data, "fees"))
@@ -818,12 +662,12 @@ static int psk_verify_charge(pay_provider *p, const char *reference, pay_charge 
 	if (rc < 0)
 		goto out;
 	out->successful = strcmp(status, "success") == 0;
-	out->raw_json = psk_reply_take(&r);
+	out->raw_json = pay_http_reply_take(&r);
 out:
 	if (rc < 0)
 		memset(out, 0, sizeof(*out));
 	json_decref(root);
-	psk_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -836,12 +680,12 @@ static int psk_resolve_account(pay_provider *p, const char *bank_code,
 	psk_state *s = p->state;
 	char path[160];
 	json_t *root = NULL, *data, *v;
-	psk_reply r;
+	pay_http_reply r;
 	int rc;
 
 	if (cap > 0)
 		name[0] = '\0';
-	if (cap < 2 || !psk_is_token(bank_code, 15) || !psk_is_token(account_number, 31))
+	if (cap < 2 || !pay_http_is_token(bank_code, 15) || !pay_http_is_token(account_number, 31))
 		return psk_bad_request(what, "a bank code or account number is not valid");
 	snprintf(path, sizeof(path), "/bank/resolve?account_number=%s&bank_code=%s",
 		 account_number, bank_code);
@@ -865,7 +709,7 @@ static int psk_resolve_account(pay_provider *p, const char *bank_code,
 			     "paystack has no name for this account");
 out:
 	json_decref(root);
-	psk_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -876,7 +720,7 @@ static int psk_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 	json_t *root = NULL, *data = NULL, *b;
 	pay_bank *banks = NULL;
 	size_t i, count = 0;
-	psk_reply r;
+	pay_http_reply r;
 	int rc;
 
 	*out = NULL;
@@ -895,8 +739,8 @@ static int psk_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 		if (count == PSK_BANKS_MAX)
 			break;
 		/* An entry we cannot use is left out, not the whole list. */
-		if (psk_get_id(banks[count].code, sizeof(banks[count].code), b, "code") < 0 ||
-		    !psk_is_token(banks[count].code, sizeof(banks[count].code) - 1) ||
+		if (pay_http_get_id(banks[count].code, sizeof(banks[count].code), b, "code") < 0 ||
+		    !pay_http_is_token(banks[count].code, sizeof(banks[count].code) - 1) ||
 		    !json_is_string(name) || !json_string_value(name)[0])
 			continue;
 		text_sanitize_into(banks[count].name, sizeof(banks[count].name),
@@ -909,7 +753,7 @@ static int psk_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 out:
 	free(banks);
 	json_decref(root);
-	psk_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -964,18 +808,18 @@ static int psk_charge_fields(pay_event *out, json_t *data)
 		channel = json_string_value(json_object_get(data, "channel"));
 	if (!channel || strcmp(channel, "dedicated_nuban") != 0)
 		return 0;
-	if (psk_get_text(out->transaction_id, sizeof(out->transaction_id), data, "reference") <
+	if (pay_http_get_text(out->transaction_id, sizeof(out->transaction_id), data, "reference") <
 		    0 ||
-	    !psk_is_token(out->transaction_id, sizeof(out->transaction_id) - 1))
+	    !pay_http_is_token(out->transaction_id, sizeof(out->transaction_id) - 1))
 		return psk_bad_event("a charge without a usable reference");
-	if (psk_get_text(out->account_number, sizeof(out->account_number), auth,
+	if (pay_http_get_text(out->account_number, sizeof(out->account_number), auth,
 			 "receiver_bank_account_number") < 0 ||
-	    !psk_is_token(out->account_number, sizeof(out->account_number) - 1))
+	    !pay_http_is_token(out->account_number, sizeof(out->account_number) - 1))
 		return psk_bad_event("a charge without its receiving account");
 	if (psk_get_kobo(&out->amount_kobo, data, "amount") < 0)
 		return psk_bad_event("a charge without an amount in kobo");
 	if (json_object_get(data, "currency") &&
-	    psk_get_text(out->currency, sizeof(out->currency), data, "currency") < 0)
+	    pay_http_get_text(out->currency, sizeof(out->currency), data, "currency") < 0)
 		return psk_bad_event("a charge with an unusable currency");
 	out->kind = PAY_EVENT_CHARGE;
 	return 0;
@@ -1016,7 +860,7 @@ static int psk_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay
 	if (strcmp(type, "charge.success") == 0) {
 		rc = psk_charge_fields(out, data);
 	} else if (psk_is_transfer_event(type)) {
-		if (psk_get_text(out->transfer_ref, sizeof(out->transfer_ref), data,
+		if (pay_http_get_text(out->transfer_ref, sizeof(out->transfer_ref), data,
 				 "reference") < 0)
 			rc = psk_bad_event("a transfer without a usable reference");
 		else
@@ -1069,7 +913,7 @@ static int psk_kyc_reference_parse(const char *reference, char *code, size_t cap
 	memcpy(code, reference, (size_t)(colon - reference));
 	code[colon - reference] = '\0';
 	ms = strtoll(colon + 1, &end, 10);
-	if (!psk_is_token(code, cap - 1) || *end != '\0' || ms <= 0)
+	if (!pay_http_is_token(code, cap - 1) || *end != '\0' || ms <= 0)
 		return err_set(ERR_NOT_FOUND, "kyc_check_not_found",
 			       "not a paystack identity check reference");
 	*since_ms = (int64_t)ms;
@@ -1095,7 +939,7 @@ static int psk_kyc_input_ok(const pay_kyc_request *req)
 		return err_set(ERR_INVALID_ARGUMENT, "bank_account_required",
 			       "paystack validates a BVN against the person's own bank"
 			       " account: bank_code and account_number are required");
-	if (!req->user_id || !psk_is_token(req->user_id, 40) || !req->name || !req->name[0])
+	if (!req->user_id || !pay_http_is_token(req->user_id, 40) || !req->name || !req->name[0])
 		return psk_bad_request("an identity check", "a field is missing");
 	return 0;
 }
@@ -1107,7 +951,7 @@ static int psk_identify(psk_state *s, const char *code, const pay_kyc_request *r
 	static const char *const what = "an identity check";
 	json_t *root = NULL, *data;
 	char path[128];
-	psk_reply r;
+	pay_http_reply r;
 	char *body;
 	int rc;
 
@@ -1124,7 +968,7 @@ static int psk_identify(psk_state *s, const char *code, const pay_kyc_request *r
 	if (rc == 0)
 		rc = psk_open(&root, &data, &r, what);
 	json_decref(root);
-	psk_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -1163,14 +1007,14 @@ static int psk_customer_identified(psk_state *s, const char *code, int *identifi
 	static const char *const what = "an identity check read-back";
 	char path[128], first[128] = "", last[128] = "", full[260];
 	json_t *root = NULL, *data;
-	psk_reply r;
+	pay_http_reply r;
 	int rc;
 
 	snprintf(path, sizeof(path), "/customer/%s", code);
 	rc = psk_fetch(s, PSK_GET, path, NULL, &r, &root, &data, what);
 	if (rc == 0) {
-		(void)psk_get_text(first, sizeof(first), data, "first_name");
-		(void)psk_get_text(last, sizeof(last), data, "last_name");
+		(void)pay_http_get_text(first, sizeof(first), data, "first_name");
+		(void)pay_http_get_text(last, sizeof(last), data, "last_name");
 		if (strcmp(first, last) == 0)
 			last[0] = '\0';
 		*identified = json_is_true(json_object_get(data, "identified"));
@@ -1179,7 +1023,7 @@ static int psk_customer_identified(psk_state *s, const char *code, int *identifi
 		text_sanitize_into(name, cap, full);
 	}
 	json_decref(root);
-	psk_reply_free(&r);
+	pay_http_reply_free(&r);
 	return rc;
 }
 
@@ -1216,20 +1060,12 @@ static int psk_kyc_get(pay_provider *p, const char *id_type, const char *referen
 	if (!identified)
 		out->name[0] = '\0';
 	if (failed)
-		psk_clean_text(out->message, sizeof(out->message),
+		pay_http_clean_text(out->message, sizeof(out->message),
 			       reason[0] ? reason : "paystack did not validate the customer");
 	return 0;
 }
 
 /* --- life cycle ------------------------------------------------------- */
-
-static void psk_wipe_free(char *s)
-{
-	if (s) {
-		sodium_memzero(s, strlen(s));
-		free(s);
-	}
-}
 
 static void psk_destroy(pay_provider *p)
 {
@@ -1239,13 +1075,9 @@ static void psk_destroy(pay_provider *p)
 		return;
 	s = p->state;
 	if (s) {
-		while (s->n_idle > 0)
-			curl_easy_cleanup(s->idle[--s->n_idle]);
-		pthread_mutex_destroy(&s->pool_lock);
-		for (struct curl_slist *h = s->headers; h; h = h->next)
-			sodium_memzero(h->data, strlen(h->data));
-		curl_slist_free_all(s->headers);
-		psk_wipe_free(s->secret_key);
+		pay_http_pool_destroy(&s->pool);
+		pay_http_headers_free(s->headers);
+		pay_http_wipe_free(s->secret_key);
 		free(s->base_url);
 		free(s->ca_file);
 		free(s->account_email);
@@ -1272,51 +1104,24 @@ static const pay_provider_ops psk_ops = {
 	.destroy = psk_destroy,
 };
 
-/* https://, or plain http to this machine only (the tests' fake). */
-static int psk_base_url_ok(const char *url)
-{
-	static const char *const local[] = { "http://127.0.0.1", "http://localhost",
-					     "http://[::1]" };
-
-	if (strncmp(url, "https://", 8) == 0)
-		return url[8] != '\0';
-	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
-		size_t n = strlen(local[i]);
-
-		if (strncmp(url, local[i], n) == 0 &&
-		    (url[n] == '\0' || url[n] == ':' || url[n] == '/'))
-			return 1;
-	}
-	return 0;
-}
-
-static int psk_header_safe(const char *s)
-{
-	for (; *s; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
 /* The configuration's problem, or NULL when it is usable. */
 static const char *psk_config_problem(const pay_paystack_config *cfg)
 {
 	const char *at = cfg->account_email ? strchr(cfg->account_email, '@') : NULL;
 
-	if (!cfg->base_url || !psk_base_url_ok(cfg->base_url))
+	if (!cfg->base_url || !pay_http_base_url_ok(cfg->base_url))
 		return "the paystack base url must be https (or http to localhost)";
 	if (!cfg->secret_key || !cfg->secret_key[0] || strlen(cfg->secret_key) > PSK_KEY_MAX ||
-	    !psk_header_safe(cfg->secret_key))
+	    !pay_http_header_safe(cfg->secret_key))
 		return "the paystack secret key is missing or malformed";
 	if (!at || at == cfg->account_email || !at[1] || strchr(at + 1, '@') ||
-	    strlen(cfg->account_email) > 128 || !psk_header_safe(cfg->account_email) ||
+	    strlen(cfg->account_email) > 128 || !pay_http_header_safe(cfg->account_email) ||
 	    strchr(cfg->account_email, ' '))
 		return "the paystack account email must be one address (local@domain)";
 	/* local+kolo-<uuid> must fit the 64 characters of a local part. */
 	if (at - cfg->account_email > PSK_LOCAL_MAX)
 		return "the paystack account email's local part must be at most 22 characters";
-	if (cfg->preferred_bank && !psk_is_token(cfg->preferred_bank, 64))
+	if (cfg->preferred_bank && !pay_http_is_token(cfg->preferred_bank, 64))
 		return "the paystack preferred bank is a slug like wema-bank";
 	if (cfg->timeout_ms <= 0 || cfg->timeout_ms > 3600000)
 		return "the paystack timeout must be 1 ms to 1 hour";
@@ -1354,12 +1159,10 @@ int pay_paystack_new(pay_provider **out, const pay_paystack_config *cfg)
 	*out = NULL;
 	if (problem)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config", "%s", problem);
-	pthread_once(&psk_curl_once, psk_curl_init);
-	if (psk_curl_rc < 0)
-		return err_set(ERR_INTERNAL, "provider_http", "libcurl would not initialise");
+	if (pay_http_global_init() < 0)
+		return -1;
 	s = xcalloc(1, sizeof(*s));
-	if (pthread_mutex_init(&s->pool_lock, NULL) != 0)
-		abort();
+	pay_http_pool_init(&s->pool);
 	s->base_url = xstrdup(cfg->base_url);
 	n = strlen(s->base_url);
 	while (n > 0 && s->base_url[n - 1] == '/')
