@@ -71,6 +71,7 @@ static const rpc_caller_rule rpc_rules[] = {
 /* Indexed by the flag's bit. */
 static const char *const rpc_caller_names[RPC_N_CALLERS] = {
 	"identity", "groups", "ledger", "withdrawals", "payments", "gateway",
+	"events",
 };
 
 unsigned rpc_caller_from_name(const char *name)

@@ -29,8 +29,9 @@ enum {
 	RPC_CALLER_WITHDRAWALS = 1u << 3,
 	RPC_CALLER_PAYMENTS = 1u << 4,
 	RPC_CALLER_GATEWAY = 1u << 5,
+	RPC_CALLER_EVENTS = 1u << 6,
 };
-#define RPC_N_CALLERS 6
+#define RPC_N_CALLERS 7
 /* A table row allowing nobody: the method takes users only in practice. */
 #define RPC_CALLERS_NONE 0u
 
