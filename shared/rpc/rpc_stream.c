@@ -411,10 +411,13 @@ int rpc_stream_send(rpc_stream *st, const ProtobufCMessage *msg)
 	return rpc_stream_push(st, msg, 0);
 }
 
+/* CLOCK_MONOTONIC now + ms (now for ms <= 0). */
 static struct timespec rpc_mono_after(int64_t ms)
 {
 	struct timespec t;
 
+	if (ms < 0)
+		ms = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	t.tv_sec += (time_t)(ms / 1000);
 	t.tv_nsec += (long)(ms % 1000) * 1000000;

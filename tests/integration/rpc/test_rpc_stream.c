@@ -201,10 +201,9 @@ static void test_deadline_ends_the_stream(void **state)
 	rpc_client_stream *st;
 	int n;
 
-	req.count = 1;
 	req.hold = 1;
-	st = count_open(fx.echo, "Count", &req, 300, NULL, 0);
-	assert_int_equal(count_next(st, &n), 0);
+	st = count_open(fx.echo, "Count", &req, 1000, NULL, 0);
+	wait_for(&echo_count_started, 1);
 	assert_int_equal(count_next(st, &n), ERR_DEADLINE_EXCEEDED);
 	rpc_client_stream_close(st);
 	wait_for(&echo_count_ended, 1);
@@ -212,6 +211,28 @@ static void test_deadline_ends_the_stream(void **state)
 	 * dropping the call at the client's. */
 	n = atomic_load(&echo_count_last_rc);
 	assert_true(n == ERR_DEADLINE_EXCEEDED || n == ERR_CANCELLED);
+}
+
+/* rpc_server_notify wakes a handler's wait early (returns 0); a notice
+ * given before the handler waits is kept for its next wait. */
+static void test_notify_wakes_a_waiting_stream(void **state)
+{
+	Kolo__Test__V1__CountRequest req = KOLO__TEST__V1__COUNT_REQUEST__INIT;
+	rpc_client_stream *st;
+	int n;
+
+	req.count = 2;
+	req.wait_ms = 600000; /* each reply waits for a notice */
+	st = count_open(fx.echo, "Count", &req, 60000, NULL, 0);
+	wait_for(&echo_count_started, 1);
+	rpc_server_notify(fx.server);
+	assert_int_equal(count_next(st, &n), 0);
+	assert_int_equal(n, 1);
+	rpc_server_notify(fx.server);
+	assert_int_equal(count_next(st, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(count_next(st, &n), 1);
+	rpc_client_stream_close(st);
 }
 
 static void test_stream_auth_is_the_methods(void **state)
@@ -349,7 +370,7 @@ static rpc_channel *health_channel(rpc_server *server)
 static void test_health_watch_of_an_unknown_service(void **state)
 {
 	rpc_channel *health = health_channel(fx.server);
-	rpc_client_stream *st = watch_open(health, "kolo.nope.v1.Nope", 400);
+	rpc_client_stream *st = watch_open(health, "kolo.nope.v1.Nope", 1500);
 	int status;
 
 	assert_int_equal(watch_next(st, &status), 0);
@@ -514,6 +535,7 @@ int main(void)
 				       reset_counters),
 		cmocka_unit_test_setup(test_client_cancel_ends_the_handler, reset_counters),
 		cmocka_unit_test_setup(test_deadline_ends_the_stream, reset_counters),
+		cmocka_unit_test_setup(test_notify_wakes_a_waiting_stream, reset_counters),
 		cmocka_unit_test_setup(test_stream_auth_is_the_methods, reset_counters),
 		cmocka_unit_test_setup(test_streams_beyond_the_cap_are_refused,
 				       reset_counters),
