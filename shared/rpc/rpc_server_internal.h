@@ -22,7 +22,7 @@ typedef struct rpc_bound {
 	rpc_stream_handler stream_handler;
 	unsigned auth;
 	unsigned callers; /* RPC_CALLER_* allowed when auth has INTERNAL */
-	void *handle; /* grpc_server_register_method's */
+	void *handle;	  /* grpc_server_register_method's */
 } rpc_bound;
 
 struct rpc_worker;

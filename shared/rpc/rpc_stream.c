@@ -38,7 +38,8 @@ struct rpc_stream {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
-	rpc_stream_op close_op; /* done: the call is over (cancelled if early) */
+	rpc_stream_op
+		close_op; /* done: the call is over (cancelled if early) */
 	rpc_stream_op batch_op; /* the stream's own batch in flight */
 	int cancelled;		/* RECV_CLOSE_ON_SERVER's */
 	int notified;		/* rpc_server_notify() since the last wait */
@@ -74,7 +75,8 @@ static void *rpc_stream_pump(void *arg)
 
 void rpc_streams_init(rpc_server *s, int max_streams)
 {
-	s->max_streams = max_streams > 0 ? max_streams : RPC_DEFAULT_MAX_STREAMS;
+	s->max_streams =
+		max_streams > 0 ? max_streams : RPC_DEFAULT_MAX_STREAMS;
 	s->stream_cq = grpc_completion_queue_create_for_next(NULL);
 	pthread_mutex_init(&s->streams_mu, NULL);
 	pthread_cond_init(&s->streams_cond, NULL);
@@ -96,8 +98,8 @@ void rpc_streams_destroy(rpc_server *s)
 	} else {
 		do {
 			ev = grpc_completion_queue_next(
-				s->stream_cq, gpr_inf_future(GPR_CLOCK_REALTIME),
-				NULL);
+				s->stream_cq,
+				gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 		} while (ev.type != GRPC_QUEUE_SHUTDOWN);
 	}
 	grpc_completion_queue_destroy(s->stream_cq);
@@ -145,9 +147,10 @@ static rpc_stream *rpc_stream_new(rpc_pending *p)
 	p->payload = NULL;
 	grpc_metadata_array_init(&p->metadata);
 	st->arena = mem_arena_new(0);
-	st->ctx = (rpc_ctx){ .pending = &st->pending, .server = st->server,
-			     .bound = &st->server->bound[p->bound],
-			     .arena = st->arena };
+	st->ctx = (rpc_ctx){.pending = &st->pending,
+			    .server = st->server,
+			    .bound = &st->server->bound[p->bound],
+			    .arena = st->arena};
 	pthread_mutex_init(&st->mu, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -251,7 +254,8 @@ static void rpc_stream_retire(rpc_stream *st)
 static void rpc_stream_finish(rpc_stream *st, int rc)
 {
 	if (rc > 0)
-		rc = err_set(ERR_INTERNAL, NULL, "stream handler returned %d", rc);
+		rc = err_set(ERR_INTERNAL, NULL, "stream handler returned %d",
+			     rc);
 	if (rc == ERR_INTERNAL || rc == ERR_UNKNOWN)
 		log_event(LOG_LVL_ERROR, "stream failed", "method",
 			  st->ctx.bound->path, "reason", err_last()->reason,
@@ -444,7 +448,8 @@ int rpc_stream_wait(rpc_stream *st, int64_t ms)
 
 	pthread_mutex_lock(&st->mu);
 	while (!rpc_stream_must_end(st) && !st->notified && !timed_out) {
-		if (pthread_cond_timedwait(&st->cond, &st->mu, &until) == ETIMEDOUT)
+		if (pthread_cond_timedwait(&st->cond, &st->mu, &until) ==
+		    ETIMEDOUT)
 			timed_out = !by_deadline;
 	}
 	st->notified = 0;

@@ -18,14 +18,15 @@
 
 #define TEST_MAX_MESSAGE (64 * 1024)
 #define TEST_MAX_STREAMS 4
-#define TEST_USER "7d3c1f4e-0000-4000-8000-000000000001"
+#define TEST_USER	 "7d3c1f4e-0000-4000-8000-000000000001"
 /* Flow control: replies far beyond what sockets and windows hold. */
 #define FLOOD_COUNT 400
 #define FLOOD_BYTES 60000
 
 #define SERVING GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
-#define NOT_SERVING GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
-#define SERVICE_UNKNOWN \
+#define NOT_SERVING                                                            \
+	GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
+#define SERVICE_UNKNOWN                                                        \
 	GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN
 
 typedef struct fixture {
@@ -40,8 +41,8 @@ static fixture fx;
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {.tv_sec = ms / 1000,
+			      .tv_nsec = (long)(ms % 1000) * 1000000};
 
 	nanosleep(&ts, NULL);
 }
@@ -54,10 +55,10 @@ static void wait_for(atomic_int *v, int target)
 	assert_true(atomic_load(v) >= target);
 }
 
-static int start_server(rpc_server **server, rpc_channel **echo,
-			int grace_ms, int max_streams)
+static int start_server(rpc_server **server, rpc_channel **echo, int grace_ms,
+			int max_streams)
 {
-	auth_keyring ring = { .n_keys = 0 };
+	auth_keyring ring = {.n_keys = 0};
 	rpc_server_config cfg = {
 		.addr = "127.0.0.1:0",
 		.workers = 2,
@@ -71,9 +72,10 @@ static int start_server(rpc_server **server, rpc_channel **echo,
 	test_keyring_add(&ring, &fx.key);
 	if (rpc_server_start(server, &echo_rpc_service, &cfg) < 0)
 		return -1;
-	snprintf(target, sizeof(target), "127.0.0.1:%d", rpc_server_port(*server));
-	return rpc_channel_open(echo, target,
-				&kolo__test__v1__echo_service__descriptor, NULL);
+	snprintf(target, sizeof(target), "127.0.0.1:%d",
+		 rpc_server_port(*server));
+	return rpc_channel_open(
+		echo, target, &kolo__test__v1__echo_service__descriptor, NULL);
 }
 
 static int setup(void **state)
@@ -106,11 +108,12 @@ static rpc_client_stream *count_open(rpc_channel *ch, const char *method,
 				     int64_t timeout_ms, const rpc_metadata *md,
 				     size_t n_md)
 {
-	rpc_call_opts opts = { .timeout_ms = timeout_ms, .metadata = md,
-			       .n_metadata = n_md };
+	rpc_call_opts opts = {
+		.timeout_ms = timeout_ms, .metadata = md, .n_metadata = n_md};
 	rpc_client_stream *st = NULL;
 
-	assert_int_equal(rpc_stream_open(&st, ch, method, &req->base, &opts), 0);
+	assert_int_equal(rpc_stream_open(&st, ch, method, &req->base, &opts),
+			 0);
 	return st;
 }
 
@@ -241,13 +244,14 @@ static void test_stream_auth_is_the_methods(void **state)
 	int64_t now = (int64_t)time(NULL);
 	char *tok = test_token(&fx.key, TEST_USER, now, now + 900);
 	char bearer[2048];
-	rpc_metadata md[] = { { "authorization", bearer } };
+	rpc_metadata md[] = {{"authorization", bearer}};
 	rpc_client_stream *st;
 	ProtobufCMessage *msg = NULL;
 
 	req.count = 1;
 	st = count_open(fx.echo, "CountWho", &req, 5000, NULL, 0);
-	assert_int_equal(rpc_stream_next(st, &msg, &fx.alloc), ERR_UNAUTHENTICATED);
+	assert_int_equal(rpc_stream_next(st, &msg, &fx.alloc),
+			 ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "missing_token");
 	rpc_client_stream_close(st);
 	assert_int_equal(atomic_load(&echo_count_started), 0);
@@ -255,7 +259,8 @@ static void test_stream_auth_is_the_methods(void **state)
 	snprintf(bearer, sizeof(bearer), "Bearer %s", tok);
 	st = count_open(fx.echo, "CountWho", &req, 5000, md, 1);
 	assert_int_equal(rpc_stream_next(st, &msg, &fx.alloc), 0);
-	assert_string_equal(((Kolo__Test__V1__CountReply *)msg)->user_id, TEST_USER);
+	assert_string_equal(((Kolo__Test__V1__CountReply *)msg)->user_id,
+			    TEST_USER);
 	assert_int_equal(rpc_stream_next(st, &msg, &fx.alloc), 1);
 	rpc_client_stream_close(st);
 	free(tok);
@@ -335,11 +340,12 @@ static rpc_client_stream *watch_open(rpc_channel *health, const char *service,
 {
 	Grpc__Health__V1__HealthCheckRequest req =
 		GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
-	rpc_call_opts opts = { .timeout_ms = timeout_ms };
+	rpc_call_opts opts = {.timeout_ms = timeout_ms};
 	rpc_client_stream *st = NULL;
 
 	req.service = (char *)service;
-	assert_int_equal(rpc_stream_open(&st, health, "Watch", &req.base, &opts), 0);
+	assert_int_equal(
+		rpc_stream_open(&st, health, "Watch", &req.base, &opts), 0);
 	return st;
 }
 
@@ -348,7 +354,8 @@ static int watch_next(rpc_client_stream *st, int *status)
 	ProtobufCMessage *msg = NULL;
 	int rc = rpc_stream_next(st, &msg, &fx.alloc);
 
-	*status = rc == 0 ? (int)((Grpc__Health__V1__HealthCheckResponse *)msg)->status
+	*status = rc == 0 ? (int)((Grpc__Health__V1__HealthCheckResponse *)msg)
+				    ->status
 			  : -1;
 	return rc;
 }
@@ -358,9 +365,11 @@ static rpc_channel *health_channel(rpc_server *server)
 	rpc_channel *ch = NULL;
 	char target[64];
 
-	snprintf(target, sizeof(target), "127.0.0.1:%d", rpc_server_port(server));
+	snprintf(target, sizeof(target), "127.0.0.1:%d",
+		 rpc_server_port(server));
 	assert_int_equal(rpc_channel_open(&ch, target,
-					  &grpc__health__v1__health__descriptor, NULL),
+					  &grpc__health__v1__health__descriptor,
+					  NULL),
 			 0);
 	return ch;
 }
@@ -386,7 +395,8 @@ static void test_health_watch_of_an_unknown_service(void **state)
 static void test_stop_ends_every_open_stream(void **state)
 {
 	Kolo__Test__V1__CountRequest hold = KOLO__TEST__V1__COUNT_REQUEST__INIT;
-	Kolo__Test__V1__CountRequest flood = KOLO__TEST__V1__COUNT_REQUEST__INIT;
+	Kolo__Test__V1__CountRequest flood =
+		KOLO__TEST__V1__COUNT_REQUEST__INIT;
 	rpc_server *server = NULL;
 	rpc_channel *echo = NULL, *health;
 	rpc_client_stream *held[2], *flooded, *watch, *service_watch;
@@ -485,7 +495,7 @@ static int start_table(const rpc_method *unary, size_t n_unary,
 		.n_stream_methods = n_streams,
 		.server_streaming = declared,
 	};
-	const rpc_server_config cfg = { .addr = "127.0.0.1:0", .workers = 1 };
+	const rpc_server_config cfg = {.addr = "127.0.0.1:0", .workers = 1};
 	rpc_server *server = NULL;
 	int rc = rpc_server_start(&server, &svc, &cfg);
 
@@ -498,11 +508,14 @@ static int start_table(const rpc_method *unary, size_t n_unary,
  * that serves one the other way refuses to start. */
 static void test_tables_must_match_the_protos_streaming(void **state)
 {
-	static const rpc_method count_unary[] = { { "Count", unary_stub, 0 } };
-	static const rpc_stream_method echo_stream[] = { { "Echo", stream_stub, 0 } };
-	static const rpc_stream_method count_stream[] = { { "Count", stream_stub, 0 } };
-	static const rpc_method echo_unary[] = { { "Echo", unary_stub, 0 } };
-	const char *const *declared = KOLO__TEST__V1__ECHO_SERVICE__SERVER_STREAMING;
+	static const rpc_method count_unary[] = {{"Count", unary_stub, 0}};
+	static const rpc_stream_method echo_stream[] = {
+		{"Echo", stream_stub, 0}};
+	static const rpc_stream_method count_stream[] = {
+		{"Count", stream_stub, 0}};
+	static const rpc_method echo_unary[] = {{"Echo", unary_stub, 0}};
+	const char *const *declared =
+		KOLO__TEST__V1__ECHO_SERVICE__SERVER_STREAMING;
 
 	assert_string_equal(declared[0], "Count");
 	assert_string_equal(declared[1], "CountWho");
@@ -517,34 +530,45 @@ static void test_tables_must_match_the_protos_streaming(void **state)
 	assert_int_equal(start_table(NULL, 0, count_stream, 1, NULL),
 			 ERR_INVALID_ARGUMENT);
 	/* Both tables naming one method. */
-	assert_int_equal(start_table((const rpc_method[]){ { "Count", NULL, 0 } }, 1,
-				     count_stream, 1, declared),
+	assert_int_equal(start_table((const rpc_method[]){{"Count", NULL, 0}},
+				     1, count_stream, 1, declared),
 			 ERR_INVALID_ARGUMENT);
 	/* The right way round starts. */
-	assert_int_equal(start_table(echo_unary, 1, count_stream, 1, declared), 0);
+	assert_int_equal(start_table(echo_unary, 1, count_stream, 1, declared),
+			 0);
 	assert_int_equal(start_table(echo_unary, 1, NULL, 0, NULL), 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_replies_arrive_in_order_then_ok, reset_counters),
-		cmocka_unit_test_setup(test_handler_error_ends_the_stream_with_its_reason,
+		cmocka_unit_test_setup(test_replies_arrive_in_order_then_ok,
 				       reset_counters),
-		cmocka_unit_test_setup(test_a_reply_above_the_cap_fails_the_stream,
+		cmocka_unit_test_setup(
+			test_handler_error_ends_the_stream_with_its_reason,
+			reset_counters),
+		cmocka_unit_test_setup(
+			test_a_reply_above_the_cap_fails_the_stream,
+			reset_counters),
+		cmocka_unit_test_setup(test_client_cancel_ends_the_handler,
 				       reset_counters),
-		cmocka_unit_test_setup(test_client_cancel_ends_the_handler, reset_counters),
-		cmocka_unit_test_setup(test_deadline_ends_the_stream, reset_counters),
-		cmocka_unit_test_setup(test_notify_wakes_a_waiting_stream, reset_counters),
-		cmocka_unit_test_setup(test_stream_auth_is_the_methods, reset_counters),
+		cmocka_unit_test_setup(test_deadline_ends_the_stream,
+				       reset_counters),
+		cmocka_unit_test_setup(test_notify_wakes_a_waiting_stream,
+				       reset_counters),
+		cmocka_unit_test_setup(test_stream_auth_is_the_methods,
+				       reset_counters),
 		cmocka_unit_test_setup(test_streams_beyond_the_cap_are_refused,
 				       reset_counters),
-		cmocka_unit_test_setup(test_a_client_that_does_not_read_holds_the_sender,
-				       reset_counters),
+		cmocka_unit_test_setup(
+			test_a_client_that_does_not_read_holds_the_sender,
+			reset_counters),
 		cmocka_unit_test_setup(test_health_watch_of_an_unknown_service,
 				       reset_counters),
-		cmocka_unit_test_setup(test_stop_ends_every_open_stream, reset_counters),
-		cmocka_unit_test_setup(test_health_server_watch, reset_counters),
+		cmocka_unit_test_setup(test_stop_ends_every_open_stream,
+				       reset_counters),
+		cmocka_unit_test_setup(test_health_server_watch,
+				       reset_counters),
 		cmocka_unit_test(test_tables_must_match_the_protos_streaming),
 	};
 
