@@ -217,12 +217,42 @@ static int grp_proposal_apply(db_conn *c, mem_arena *a, const grp_proposal *p)
 /* --- stepping
  * -------------------------------------------------------------------- */
 
+/* Sets the approvals a PENDING proposal shows as needed to what its facts
+ * f say now. */
+static int grp_proposal_required_now(db_conn *c, const grp_proposal *p,
+				     const grp_gov_facts *f)
+{
+	grp_gov_tally t;
+
+	grp_gov_count(f, &t);
+	if (grp_gov_required(&t) == p->approvals_required)
+		return 0;
+	return grp_store_proposal_required(c, p->id, grp_gov_required(&t));
+}
+
+/* proposal.opened of a new PENDING proposal id, with the approvals it
+ * needs set first (group lock held). */
+static int grp_proposal_opened(db_conn *c, mem_arena *a, const char *id,
+			       const char *actor)
+{
+	grp_proposal p;
+	grp_gov_facts f;
+	int rc = grp_store_proposal(c, a, id, 1, &p);
+
+	if (rc == 0)
+		rc = grp_proposal_facts(c, a, &p, &f);
+	if (rc == 0)
+		rc = grp_proposal_required_now(c, &p, &f);
+	if (rc == 0)
+		rc = grp_notify_proposal(c, a, EVT_PROPOSAL_OPENED, id, actor);
+	return rc;
+}
+
 /* Makes the one move the facts decide for p; *moved says whether any. */
 static int grp_proposal_move_once(db_conn *c, mem_arena *a,
 				  const grp_proposal *p, int *moved)
 {
 	grp_gov_facts f;
-	grp_gov_tally t;
 	int rc = grp_proposal_facts(c, a, p, &f);
 
 	*moved = 1;
@@ -247,10 +277,7 @@ static int grp_proposal_move_once(db_conn *c, mem_arena *a,
 	*moved = 0;
 	if (p->status != GRP_PROP_PENDING)
 		return 0;
-	grp_gov_count(&f, &t);
-	if (grp_gov_required(&t) == p->approvals_required)
-		return 0;
-	return grp_store_proposal_required(c, p->id, grp_gov_required(&t));
+	return grp_proposal_required_now(c, p, &f);
 }
 
 int grp_proposal_step(db_conn *c, mem_arena *a, const char *id,
@@ -297,7 +324,7 @@ int grp_propose(db_conn *c, mem_arena *a, const grp_view *v,
 	rc = grp_store_proposal_add(c, a, v->id, change, subject, actor,
 				    GRP_PROP_PENDING, 1, &id);
 	if (rc == 0)
-		rc = grp_notify_proposal(c, a, EVT_PROPOSAL_OPENED, id, actor);
+		rc = grp_proposal_opened(c, a, id, actor);
 	if (rc == 0)
 		rc = grp_proposal_step(c, a, id, out);
 	return rc;

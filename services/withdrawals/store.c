@@ -269,7 +269,8 @@ int wdr_store_move(db_conn *c, mem_arena *a, const wdr_move *m, int *moved,
 			 " ELSE w.hold_reference END,"
 			 " executed_at = CASE WHEN $3 = 'PAID' THEN"
 			 " coalesce(NULLIF($12, '')::timestamptz, now()) ELSE w.executed_at END,"
-			 " updated_at = now() FROM w WHERE w.id = w.id",
+			 " updated_at = now() FROM m WHERE w.id = m.id"
+			 " RETURNING " WDR_COLUMNS,
 			 12, params);
 
 	if (rc < 0)
