@@ -25,6 +25,8 @@ static const rpc_method grp_methods[] = {
 	{ "ApproveProposal", grp_rpc_approve_proposal, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "ObjectProposal", grp_rpc_object_proposal, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "CancelProposal", grp_rpc_cancel_proposal, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "ReadOutbox", grp_rpc_read_outbox, RPC_AUTH_INTERNAL },
+	{ "AckOutbox", grp_rpc_ack_outbox, RPC_AUTH_INTERNAL },
 };
 
 const rpc_service grp_rpc_service = {

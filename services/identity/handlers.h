@@ -115,4 +115,9 @@ Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u);
 /* Wipes a secret field of a request in place (NULL is fine). */
 void idn_wipe(char *secret);
 
+/* ReadOutbox, AckOutbox (handlers_outbox.c): kolo-events reads the
+ * service's events and acks what it stored. */
+IDN_HANDLER(read_outbox);
+IDN_HANDLER(ack_outbox);
+
 #endif

@@ -68,6 +68,18 @@ static const rpc_caller_rule rpc_rules[] = {
 	 * reads them back. */
 	{ RPC_SVC_PAYMENTS, "StartKycCheck", RPC_CALLER_IDENTITY },
 	{ RPC_SVC_PAYMENTS, "GetKycCheck", RPC_CALLER_IDENTITY },
+	/* Events (DESIGN §16): kolo-events alone reads each service's outbox
+	 * and acks what it stored. */
+	{ RPC_SVC_IDENTITY, "ReadOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_IDENTITY, "AckOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_GROUPS, "ReadOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_GROUPS, "AckOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_LEDGER, "ReadOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_LEDGER, "AckOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_WITHDRAWALS, "ReadOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_WITHDRAWALS, "AckOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_PAYMENTS, "ReadOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_PAYMENTS, "AckOutbox", RPC_CALLER_EVENTS },
 };
 
 /* Indexed by the flag's bit. */
