@@ -87,20 +87,21 @@ void idn_code_hash(char out[IDN_CODE_HASH_TEXT], const char *user_id, const char
 	sodium_memzero(&st, sizeof(st));
 }
 
-/* The digits of phone, with spaces and hyphens between them dropped, and
- * whether it began with '+'; 0 when anything else is there or it is too
- * long. */
+/* The digits of phone, spaces and hyphens dropped, and whether a '+' came
+ * before them; 0 when anything else is there or it is too long. */
 static int idn_phone_digits(char *digits, size_t cap, const char *phone, int *plus)
 {
 	size_t n = 0;
 	const char *p = phone;
 
-	*plus = *p == '+';
-	if (*plus)
-		p++;
+	*plus = 0;
 	for (; *p; p++) {
 		if (*p == ' ' || *p == '-')
 			continue;
+		if (*p == '+' && n == 0 && !*plus) {
+			*plus = 1;
+			continue;
+		}
 		if (*p < '0' || *p > '9' || n + 1 >= cap)
 			return 0;
 		digits[n++] = *p;

@@ -77,8 +77,8 @@ KOLO_MUST_CHECK int idn_code_check(const char *code);
 void idn_code_hash(char out[IDN_CODE_HASH_TEXT], const char *user_id, const char *code);
 
 /* A Nigerian mobile number into E.164 "+234XXXXXXXXXX": accepts
- * "+234...", "234..." and the national "0..." form, with spaces or
- * hyphens between digits; the number must be in the NCC's mobile ranges
+ * "+234...", "234..." and the national "0..." form; spaces and hyphens are
+ * ignored; the number must be in the NCC's mobile ranges
  * 070, 080 (not the toll-free 0800), 081, 090, 091. ERR_INVALID_ARGUMENT
  * "invalid_phone" otherwise. *out in the arena. */
 KOLO_MUST_CHECK int idn_normalize_phone(char **out, mem_arena *arena, const char *phone);
