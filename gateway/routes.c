@@ -48,6 +48,16 @@ const gw_route gw_routes[] = {
 	      .unwrap = "kyc"), GW_RATE_PIN },
 	{ "GET", "/v1/me/kyc", gw_rpc_route,
 	  RPC(GW_IDENTITY, "GetKyc", .status = 200, .unwrap = "kyc"), 0 },
+	{ "POST", "/v1/me/email/verify", gw_rpc_route,
+	  RPC(GW_IDENTITY, "VerifyEmail", .status = 200, .required = "code",
+	      .unwrap = "user"), GW_RATE_PIN },
+	{ "POST", "/v1/me/email/code", gw_rpc_route,
+	  RPC(GW_IDENTITY, "SendEmailCode", .status = 202), GW_RATE_PIN },
+	{ "PUT", "/v1/me/phone", gw_rpc_route,
+	  RPC(GW_IDENTITY, "SetPhone", .status = 200, .required = "phone",
+	      .unwrap = "user"), 0 },
+	{ "DELETE", "/v1/me/phone", gw_rpc_route,
+	  RPC(GW_IDENTITY, "SetPhone", .status = 204), 0 },
 
 	/* groups */
 	{ "POST", "/v1/groups", gw_rpc_route,

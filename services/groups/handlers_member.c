@@ -136,7 +136,7 @@ static int grp_check_adder(rpc_ctx *ctx, const char *group_id, grp_role role)
 	return rc;
 }
 
-/* identity.FindUserByEmail (internal). */
+/* identity.FindUserByEmail (internal): a user whose email is verified. */
 static int grp_find_user(rpc_ctx *ctx, const char *email,
 			 Kolo__Identity__V1__User **out)
 {
@@ -153,6 +153,12 @@ static int grp_find_user(rpc_ctx *ctx, const char *email,
 			       "no registered user has that email");
 	if (rc < 0)
 		return rc;
+	/* Whoever registered an address first must not get a role meant for
+	 * its owner (DESIGN §16). Verification is never undone, so the answer
+	 * holds for the transaction that follows. */
+	if (!resp->user->email_verified)
+		return err_set(ERR_FAILED_PRECONDITION, "email_not_verified",
+			       "that user has not verified their email address yet");
 	*out = resp->user;
 	return 0;
 }

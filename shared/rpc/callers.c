@@ -31,6 +31,9 @@ static const rpc_caller_rule rpc_rules[] = {
 	 * membership acts need a live one (shared/svc/sessions.c). */
 	{ RPC_SVC_IDENTITY, "ListSessionRevocations",
 	  RPC_CALLER_GROUPS | RPC_CALLER_WITHDRAWALS },
+	/* Where to tell users of events: kolo-events, the only process that
+	 * sends them email and SMS. */
+	{ RPC_SVC_IDENTITY, "GetUserContacts", RPC_CALLER_EVENTS },
 	/* Membership checks of the services that serve group data; the public
 	 * page resolves its token and shows the governance record. */
 	{ RPC_SVC_GROUPS, "GetMembership",
