@@ -58,6 +58,12 @@ const gw_route gw_routes[] = {
 	      .unwrap = "user"), 0 },
 	{ "DELETE", "/v1/me/phone", gw_rpc_route,
 	  RPC(GW_IDENTITY, "SetPhone", .status = 204), 0 },
+	{ "GET", "/v1/me/notifications", gw_rpc_route,
+	  RPC(GW_EVENTS, "GetNotificationPreferences", .status = 200,
+	      .unwrap = "preferences"), 0 },
+	{ "PUT", "/v1/me/notifications", gw_rpc_route,
+	  RPC(GW_EVENTS, "UpdateNotificationPreferences", .status = 200,
+	      .unwrap = "preferences"), 0 },
 
 	/* groups */
 	{ "POST", "/v1/groups", gw_rpc_route,
