@@ -12,6 +12,7 @@ const char *test_caller_token(const char *caller)
 		TEST_INTERNAL_TOKEN "identity", TEST_INTERNAL_TOKEN "groups",
 		TEST_INTERNAL_TOKEN "ledger",	TEST_INTERNAL_TOKEN "withdrawals",
 		TEST_INTERNAL_TOKEN "payments", TEST_INTERNAL_TOKEN "gateway",
+		TEST_INTERNAL_TOKEN "events",
 	};
 	unsigned flag = rpc_caller_from_name(caller);
 
