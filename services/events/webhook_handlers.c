@@ -139,6 +139,7 @@ WHK_HANDLER(create_webhook)
 	free(sealed);
 	if (rc == 0) {
 		out->secret = mem_arena_strdup(a, secret);
+		out->id = (char *)t.endpoint.id;
 		out->webhook = whk_webhook_message(a, &t.endpoint);
 		rc = out->secret && out->webhook ? 0 : err_oom();
 	}
