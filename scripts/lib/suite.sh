@@ -8,7 +8,9 @@
 #                                     password per service role
 #                                     (KOLO_<SERVICE>_DB_PASSWORD) and a
 #                                     development PII key pair for KYC
-#                                     (KOLO_PII_KEY, KOLO_PII_HASH_KEY), adding
+#                                     (KOLO_PII_KEY, KOLO_PII_HASH_KEY) and
+#                                     the partner webhooks' sealing key
+#                                     (KOLO_WEBHOOK_SECRET_KEY), adding
 #                                     any of these an older FILE lacks;
 #                                     exports them
 #   kolo_suite_start BINDIR RUNDIR DB start the six services (their
@@ -66,6 +68,14 @@ _kolo_pii_keys_add() {
 		echo "KOLO_PII_HASH_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >>"$file"
 }
 
+# Appends the key partner webhook secrets are sealed with
+# (KOLO_WEBHOOK_SECRET_KEY, 32 random bytes in hex) unless FILE has it.
+_kolo_webhook_key_add() {
+	local file="$1"
+	grep -q "^KOLO_WEBHOOK_SECRET_KEY=" "$file" 2>/dev/null ||
+		echo "KOLO_WEBHOOK_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$file"
+}
+
 kolo_suite_secrets() {
 	local file="$1" keygen="$2" name
 	if [ ! -s "$file" ]; then
@@ -83,6 +93,7 @@ kolo_suite_secrets() {
 			_kolo_secret_add "$file" "KOLO_$(_kolo_upper "$name")_DB_PASSWORD"
 		done
 		_kolo_pii_keys_add "$file"
+		_kolo_webhook_key_add "$file"
 	) || return 1
 	set -a
 	# shellcheck disable=SC1090

@@ -5,6 +5,7 @@
 #include "events_service.h"
 #include "peers.h"
 #include "svc/svc.h"
+#include "webhook_work.h"
 
 static rpc_channel *channels[EVS_SRC_COUNT];
 
@@ -77,11 +78,14 @@ static int evs_start(void)
 	deps.sms.timeout_ms = (int)sms_ms;
 	deps.sms.rate_per_s = (double)sms_rate;
 	evs_configure(&deps);
-	return evs_workers_start();
+	rc = evs_workers_start();
+	/* Partner webhooks: their KOLO_WEBHOOK_* settings and their worker. */
+	return rc < 0 ? rc : whk_start();
 }
 
 static void evs_stop(void)
 {
+	whk_stop();
 	evs_workers_stop();
 	for (int i = 0; i < EVS_SRC_COUNT; i++)
 		rpc_channel_close(channels[i]);
