@@ -79,4 +79,9 @@ void grp_log_change(rpc_ctx *ctx, const char *event, const char *group_id,
 
 #endif
 
+/* ReadOutbox, AckOutbox (handlers_outbox.c): kolo-events reads the
+ * service's events and acks what it stored. */
+GRP_HANDLER(read_outbox);
+GRP_HANDLER(ack_outbox);
+
 #endif

@@ -244,9 +244,8 @@ static int grp_act_record(db_conn *c, grp_act_tx *t)
 		if (strcmp(p->proposed_by, t->user) != 0)
 			return err_set(ERR_PERMISSION_DENIED, "proposer_only",
 				       "only the proposer cancels a proposal");
-		return grp_store_proposal_move(c, p->id, p->status,
-					       GRP_PROP_CANCELLED, 0, 0,
-					       "cancelled");
+		return grp_proposal_move(c, t->arena, p, GRP_PROP_CANCELLED, 0,
+					 0, "cancelled", t->user);
 	}
 	rc = grp_proposal_facts(c, t->arena, p, &f);
 	if (rc == 0)

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "log/log.h"
+#include "events/events.h"
+#include "notify.h"
 
 static grp_gov_config grp_gov_wired = {
 	.delay_s = 172800, .tenure_s = 604800, .worker_interval_ms = 5000};
@@ -66,6 +68,19 @@ int grp_proposal_facts(db_conn *c, mem_arena *a, const grp_proposal *p,
 /* --- applying
  * -------------------------------------------------------------------- */
 
+int grp_proposal_move(db_conn *c, mem_arena *a, const grp_proposal *p,
+		      grp_prop_state to, int64_t delay_s, int passed_by_members,
+		      const char *reason, const char *actor)
+{
+	int rc = grp_store_proposal_move(c, p->id, p->status, to, delay_s,
+					 passed_by_members, reason);
+
+	if (rc < 0)
+		return rc;
+	return grp_notify_proposal(c, a, grp_notify_proposal_type(to), p->id,
+				   actor);
+}
+
 int grp_constitute_if_ready(db_conn *c, mem_arena *a, const char *group_id)
 {
 	grp_view v;
@@ -77,9 +92,28 @@ int grp_constitute_if_ready(db_conn *c, mem_arena *a, const char *group_id)
 	return grp_store_constitute(c, group_id);
 }
 
+int grp_remove_told(db_conn *c, mem_arena *a, const char *group_id,
+		    const char *user_id, const char *actor)
+{
+	grp_member m;
+	int rc = grp_store_member(c, a, group_id, user_id, &m);
+
+	if (rc == ERR_NOT_FOUND) { /* gone already: nothing to tell */
+		err_clear();
+		return 0;
+	}
+	if (rc == 0)
+		rc = grp_store_remove_member(c, group_id, user_id);
+	if (rc == 0)
+		rc = grp_notify_member(c, EVT_MEMBER_REMOVED, group_id, user_id,
+				       actor, m.role, NULL);
+	return rc;
+}
+
 /* Makes the change in the group (lock held). */
 static int grp_change_apply(db_conn *c, mem_arena *a, const char *group_id,
-			    const grp_change *ch, const char *subject)
+			    const grp_change *ch, const char *subject,
+			    const char *actor)
 {
 	grp_member m;
 	int rc = ERR_INVALID_ARGUMENT;
@@ -94,13 +128,16 @@ static int grp_change_apply(db_conn *c, mem_arena *a, const char *group_id,
 	case GRP_KIND_ADD_OFFICER:
 		rc = grp_store_add_member(c, a, group_id, subject, ch->role,
 					  &m);
+		if (rc == 0)
+			rc = grp_notify_member(c, EVT_MEMBER_ADDED, group_id,
+					       subject, actor, ch->role, NULL);
 		break;
 	case GRP_KIND_PROMOTE:
 	case GRP_KIND_DEMOTE:
 		rc = grp_store_set_role(c, group_id, subject, ch->role);
 		break;
 	case GRP_KIND_REMOVE_OFFICER:
-		rc = grp_store_remove_member(c, group_id, subject);
+		rc = grp_remove_told(c, a, group_id, subject, actor);
 		break;
 	case GRP_KIND_REVOKE_PUBLIC_TOKEN:
 		rc = grp_store_set_token(c, group_id, NULL);
@@ -163,14 +200,13 @@ static int grp_proposal_apply(db_conn *c, mem_arena *a, const grp_proposal *p)
 		err_clear();
 		if (!reason)
 			return err_oom();
-		return grp_store_proposal_move(c, p->id, GRP_PROP_PASSED,
-					       GRP_PROP_REJECTED, 0, 0, reason);
+		return grp_proposal_move(c, a, p, GRP_PROP_REJECTED, 0, 0,
+					 reason, NULL);
 	}
-	rc = grp_store_proposal_move(c, p->id, GRP_PROP_PASSED,
-				     GRP_PROP_APPLIED, 0, 0, NULL);
+	rc = grp_proposal_move(c, a, p, GRP_PROP_APPLIED, 0, 0, NULL, NULL);
 	if (rc == 0)
 		rc = grp_change_apply(c, a, p->group_id, &p->change,
-				      p->subject);
+				      p->subject, p->proposed_by);
 	if (rc == 0)
 		log_event(LOG_LVL_INFO, "proposal_applied", "proposal_id",
 			  p->id, "group_id", p->group_id, "kind",
@@ -181,12 +217,42 @@ static int grp_proposal_apply(db_conn *c, mem_arena *a, const grp_proposal *p)
 /* --- stepping
  * -------------------------------------------------------------------- */
 
+/* Sets the approvals a PENDING proposal shows as needed to what its facts
+ * f say now. */
+static int grp_proposal_required_now(db_conn *c, const grp_proposal *p,
+				     const grp_gov_facts *f)
+{
+	grp_gov_tally t;
+
+	grp_gov_count(f, &t);
+	if (grp_gov_required(&t) == p->approvals_required)
+		return 0;
+	return grp_store_proposal_required(c, p->id, grp_gov_required(&t));
+}
+
+/* proposal.opened of a new PENDING proposal id, with the approvals it
+ * needs set first (group lock held). */
+static int grp_proposal_opened(db_conn *c, mem_arena *a, const char *id,
+			       const char *actor)
+{
+	grp_proposal p;
+	grp_gov_facts f;
+	int rc = grp_store_proposal(c, a, id, 1, &p);
+
+	if (rc == 0)
+		rc = grp_proposal_facts(c, a, &p, &f);
+	if (rc == 0)
+		rc = grp_proposal_required_now(c, &p, &f);
+	if (rc == 0)
+		rc = grp_notify_proposal(c, a, EVT_PROPOSAL_OPENED, id, actor);
+	return rc;
+}
+
 /* Makes the one move the facts decide for p; *moved says whether any. */
 static int grp_proposal_move_once(db_conn *c, mem_arena *a,
 				  const grp_proposal *p, int *moved)
 {
 	grp_gov_facts f;
-	grp_gov_tally t;
 	int rc = grp_proposal_facts(c, a, p, &f);
 
 	*moved = 1;
@@ -194,29 +260,24 @@ static int grp_proposal_move_once(db_conn *c, mem_arena *a,
 		return rc;
 	switch (grp_gov_decide(p->status, &f)) {
 	case GRP_GOV_PASS:
-		return grp_store_proposal_move(
-			c, p->id, GRP_PROP_PENDING, GRP_PROP_PASSED,
-			grp_gov_wired.delay_s, grp_gov_by_members(&f), NULL);
+		return grp_proposal_move(c, a, p, GRP_PROP_PASSED,
+					 grp_gov_wired.delay_s,
+					 grp_gov_by_members(&f), NULL, NULL);
 	case GRP_GOV_APPLY:
 		return grp_proposal_apply(c, a, p);
 	case GRP_GOV_REJECT:
-		return grp_store_proposal_move(c, p->id, p->status,
-					       GRP_PROP_REJECTED, 0, 0,
-					       "objected");
+		return grp_proposal_move(c, a, p, GRP_PROP_REJECTED, 0, 0,
+					 "objected", NULL);
 	case GRP_GOV_EXPIRE:
-		return grp_store_proposal_move(c, p->id, GRP_PROP_PENDING,
-					       GRP_PROP_EXPIRED, 0, 0,
-					       "expired");
+		return grp_proposal_move(c, a, p, GRP_PROP_EXPIRED, 0, 0,
+					 "expired", NULL);
 	case GRP_GOV_WAIT:
 		break;
 	}
 	*moved = 0;
 	if (p->status != GRP_PROP_PENDING)
 		return 0;
-	grp_gov_count(&f, &t);
-	if (grp_gov_required(&t) == p->approvals_required)
-		return 0;
-	return grp_store_proposal_required(c, p->id, grp_gov_required(&t));
+	return grp_proposal_required_now(c, p, &f);
 }
 
 int grp_proposal_step(db_conn *c, mem_arena *a, const char *id,
@@ -248,17 +309,22 @@ int grp_propose(db_conn *c, mem_arena *a, const grp_view *v,
 	int rc;
 
 	if (!v->constituted) {
-		rc = grp_change_apply(c, a, v->id, change, subject);
+		rc = grp_change_apply(c, a, v->id, change, subject, actor);
 		if (rc == 0)
 			rc = grp_store_proposal_add(c, a, v->id, change,
 						    subject, actor,
 						    GRP_PROP_APPLIED, 1, &id);
+		if (rc == 0)
+			rc = grp_notify_proposal(c, a, EVT_PROPOSAL_APPLIED, id,
+						 actor);
 		if (rc == 0)
 			rc = grp_store_proposal(c, a, id, 0, out);
 		return rc;
 	}
 	rc = grp_store_proposal_add(c, a, v->id, change, subject, actor,
 				    GRP_PROP_PENDING, 1, &id);
+	if (rc == 0)
+		rc = grp_proposal_opened(c, a, id, actor);
 	if (rc == 0)
 		rc = grp_proposal_step(c, a, id, out);
 	return rc;

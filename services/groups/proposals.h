@@ -30,6 +30,21 @@ KOLO_MUST_CHECK int grp_propose(db_conn *c, mem_arena *a, const grp_view *v,
 KOLO_MUST_CHECK int grp_proposal_step(db_conn *c, mem_arena *a, const char *id,
 				      grp_proposal *out);
 
+/* The one mover with its event: p (read with the group's lock held) from
+ * its status to `to` (grp_store_proposal_move) and the proposal's event
+ * (proposal.passed, applied or rejected) in the same transaction; actor
+ * who made the move (NULL: the rules or the worker). */
+KOLO_MUST_CHECK int grp_proposal_move(db_conn *c, mem_arena *a,
+				      const grp_proposal *p, grp_prop_state to,
+				      int64_t delay_s, int passed_by_members,
+				      const char *reason, const char *actor);
+
+/* Removes user_id from the group (lock held) with member.removed; a user
+ * who is no member is no error and writes nothing. */
+KOLO_MUST_CHECK int grp_remove_told(db_conn *c, mem_arena *a,
+				    const char *group_id, const char *user_id,
+				    const char *actor);
+
 /* The facts of proposal p in its group (lock held) with voters read into
  * the arena. */
 KOLO_MUST_CHECK int grp_proposal_facts(db_conn *c, mem_arena *a,

@@ -3,6 +3,8 @@
 #ifndef KOLO_GRP_STORE_H
 #define KOLO_GRP_STORE_H
 
+#include <jansson.h>
+
 #include "db/db.h"
 #include "governance.h"
 #include "groups.h"
@@ -116,6 +118,10 @@ typedef struct grp_proposal {
 	grp_vote *votes;
 	int n_votes;
 } grp_proposal;
+
+/* The change as the JSON a proposal row keeps (new reference; NULL when
+ * out of memory). */
+json_t *grp_change_json(const grp_change *ch);
 
 /* Records a proposal of change (subject may be NULL) in status, with the
  * proposer's approval; *out_id in the arena. */

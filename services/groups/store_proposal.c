@@ -25,7 +25,7 @@ static json_t *grp_tiers_json(const grp_tier *tiers, int n)
 	return list;
 }
 
-static json_t *grp_change_json(const grp_change *ch)
+json_t *grp_change_json(const grp_change *ch)
 {
 	switch (ch->kind) {
 	case GRP_KIND_RULE:

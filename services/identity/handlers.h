@@ -131,4 +131,9 @@ KOLO_MUST_CHECK int idn_email_code_on_login(db_conn *c, mem_arena *a, const char
 /* Wipes a secret field of a request in place (NULL is fine). */
 void idn_wipe(char *secret);
 
+/* ReadOutbox, AckOutbox (handlers_outbox.c): kolo-events reads the
+ * service's events and acks what it stored. */
+IDN_HANDLER(read_outbox);
+IDN_HANDLER(ack_outbox);
+
 #endif

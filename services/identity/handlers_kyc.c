@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "kolo/payments/v1/payments.pb-c.h"
+#include "events/events.h"
 #include "kyc.h"
 #include "log/log.h"
+#include "outbox/outbox.h"
 #include "svc/worker.h"
 #include "text/text.h"
 
@@ -51,8 +53,20 @@ static Kolo__Identity__V1__Kyc *idn_kyc_message(mem_arena *a,
 typedef struct idn_kyc_put_tx {
 	idn_kyc_row row;
 	const char *event; /* the activity written with it */
+	int decided;	   /* the provider decided it now: kyc.result */
 	const idn_client *client;
 } idn_kyc_put_tx;
+
+/* kyc.result of a check that reached verified or failed: its status, the
+ * kind of number and the reason, never the number. */
+static int idn_kyc_told(db_conn *c, const char *user_id, const char *status,
+			const char *id_type, const char *reason)
+{
+	outbox_event e = { .type = EVT_KYC_RESULT, .user_id = user_id };
+
+	return outbox_add(c, OUTBOX_IDENTITY, &e, "{s:s, s:s, s:s*}", "status", status,
+			  "id_type", id_type, "reason", reason && reason[0] ? reason : NULL);
+}
 
 static int idn_kyc_submit_tx(db_conn *c, void *arg)
 {
@@ -67,6 +81,9 @@ static int idn_kyc_submit_tx(db_conn *c, void *arg)
 	if (rc == 0 && t->event)
 		rc = idn_store_log(c, t->row.user_id, t->event, t->client->ip,
 				   t->client->device);
+	if (rc == 0 && t->decided)
+		rc = idn_kyc_told(c, t->row.user_id, t->row.status, t->row.id_type,
+				  t->row.reason);
 	return rc;
 }
 
@@ -177,6 +194,7 @@ static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id,
 	} else {
 		rc = idn_kyc_start(ctx, &user, id_type, number, account,
 				   &t.row);
+		t.decided = rc == 0 && strcmp(t.row.status, "pending") != 0;
 	}
 	if (rc == 0 && strcmp(t.row.status, "verified") == 0)
 		t.event = "kyc_verified";
@@ -384,6 +402,9 @@ static int idn_kyc_outcome_tx(db_conn *c, void *arg)
 					   ? "kyc_verified"
 					   : "kyc_failed",
 				   NULL, NULL);
+	if (rc == 0 && changed && strcmp(t->status, "pending") != 0)
+		rc = idn_kyc_told(c, t->row->user_id, t->status, t->row->id_type,
+				  t->reason);
 	return rc;
 }
 

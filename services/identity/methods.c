@@ -29,6 +29,8 @@ static const rpc_method idn_methods[] = {
 	{ "ReleaseKycNumber", idn_rpc_release_kyc_number, RPC_AUTH_INTERNAL },
 	{ "ListSessionRevocations", idn_rpc_list_session_revocations,
 	  RPC_AUTH_INTERNAL },
+	{ "ReadOutbox", idn_rpc_read_outbox, RPC_AUTH_INTERNAL },
+	{ "AckOutbox", idn_rpc_ack_outbox, RPC_AUTH_INTERNAL },
 	{ "GetUserContacts", idn_rpc_get_user_contacts, RPC_AUTH_INTERNAL },
 	{ "VerifyEmail", idn_rpc_verify_email, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "SendEmailCode", idn_rpc_send_email_code, RPC_AUTH_USER | RPC_AUTH_LIVE },

@@ -16,4 +16,9 @@ LDG_HANDLER(place_hold);
 LDG_HANDLER(release_hold);
 LDG_HANDLER(capture_hold);
 
+/* ReadOutbox, AckOutbox (handlers_outbox.c): kolo-events reads the
+ * service's events and acks what it stored. */
+LDG_HANDLER(read_outbox);
+LDG_HANDLER(ack_outbox);
+
 #endif

@@ -12,6 +12,8 @@ static const rpc_method ldg_methods[] = {
 	{ "PlaceHold", ldg_rpc_place_hold, RPC_AUTH_INTERNAL },
 	{ "ReleaseHold", ldg_rpc_release_hold, RPC_AUTH_INTERNAL },
 	{ "CaptureHold", ldg_rpc_capture_hold, RPC_AUTH_INTERNAL },
+	{ "ReadOutbox", ldg_rpc_read_outbox, RPC_AUTH_INTERNAL },
+	{ "AckOutbox", ldg_rpc_ack_outbox, RPC_AUTH_INTERNAL },
 };
 
 const rpc_service ldg_rpc_service = {

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "events/events.h"
+
 #define LDG_COLUMNS                                                            \
 	"id, group_id, account_id, coalesce(user_id::text, ''), type,"         \
 	" amount_kobo, currency, coalesce(source, ''), reference,"             \
@@ -15,10 +17,24 @@
  * balance row is held only while PostgreSQL runs it. The debit locks that
  * row first and then reads the reference's outcome, so a refused reference
  * stays refused (ledger_refusal) and concurrent debits cannot overdraw. */
+/* A credit that is money arriving (any source but "payout": a payout's
+ * reversal gives back what a withdrawal took) writes deposit.credited into
+ * ledger_outbox in the same statement: once, with the entry (a replay
+ * fails on its reference and writes nothing), after the balance row's lock,
+ * so a group's deposits are in the outbox in their commit order. */
 static const char ldg_credit_sql[] =
-	"SELECT " LDG_COLUMNS " FROM ledger_post_credit($1::uuid, $2::uuid,"
+	"WITH e AS (SELECT * FROM ledger_post_credit($1::uuid, $2::uuid,"
 	" NULLIF($3, '')::uuid, $4::bigint, $5, $6, $7, NULLIF($8, ''),"
-	" $9::boolean, $10, $11::bigint, $12, $13::int)";
+	" $9::boolean, $10, $11::bigint, $12, $13::int)),"
+	" o AS (INSERT INTO public.ledger_outbox (type, group_id, user_id, data)"
+	" SELECT '" EVT_DEPOSIT_CREDITED "', e.group_id, e.user_id,"
+	" jsonb_strip_nulls(jsonb_build_object('entry_id', e.id,"
+	" 'amount_kobo', e.amount_kobo, 'fee_kobo', NULLIF($11::bigint, 0),"
+	" 'reference', e.reference, 'source', e.source,"
+	" 'payment_channel', e.payment_channel, 'simulated', e.simulated,"
+	" 'created_at', " DB_RFC3339("e.created_at") "))"
+	" FROM e WHERE e.type = 'CREDIT' AND e.source IS DISTINCT FROM 'payout')"
+	" SELECT " LDG_COLUMNS " FROM e ORDER BY e.type = 'DEBIT'";
 
 static const char ldg_debit_sql[] =
 	"SELECT " LDG_COLUMNS " FROM ledger_post_debit($1::uuid, $2::uuid,"

@@ -23,4 +23,9 @@ PAY_HANDLER(get_kyc_check);
 /* Frees what the handlers cache (the bank list). */
 void pay_handlers_cleanup(void);
 
+/* ReadOutbox, AckOutbox (handlers_outbox.c): kolo-events reads the
+ * service's events and acks what it stored. */
+PAY_HANDLER(read_outbox);
+PAY_HANDLER(ack_outbox);
+
 #endif

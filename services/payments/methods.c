@@ -16,6 +16,8 @@ static const rpc_method pay_methods[] = {
 	{ "ResolveBankAccount", pay_rpc_resolve_bank_account, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "StartKycCheck", pay_rpc_start_kyc_check, RPC_AUTH_INTERNAL },
 	{ "GetKycCheck", pay_rpc_get_kyc_check, RPC_AUTH_INTERNAL },
+	{ "ReadOutbox", pay_rpc_read_outbox, RPC_AUTH_INTERNAL },
+	{ "AckOutbox", pay_rpc_ack_outbox, RPC_AUTH_INTERNAL },
 };
 
 const rpc_service pay_rpc_service = {

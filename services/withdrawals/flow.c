@@ -151,7 +151,8 @@ static int wdr_record(wdr_env *env, const wdr_row *row, const Kolo__Payments__V1
 		m.reason = "payout attempts exhausted";
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_env_timeout(env), wdr_move_body, &(wdr_move_tx){ &m, &moved });
+		rc = db_tx(c, svc_env_timeout(env), wdr_move_body,
+			   &(wdr_move_tx){ env->arena, &m, &moved });
 	if (rc < 0 || !moved)
 		return rc;
 	log_event(LOG_LVL_INFO, "withdrawal payout", "withdrawal_id", row->id, "payout_id", p->id,
@@ -167,7 +168,7 @@ int wdr_move_body(db_conn *c, void *arg)
 {
 	wdr_move_tx *t = arg;
 
-	return wdr_store_move(c, t->move, t->moved);
+	return wdr_notify_move_apply(c, t->arena, t->move, t->moved);
 }
 
 int wdr_pay(wdr_env *env, const char *withdrawal_id)
@@ -216,6 +217,32 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 
 /* --- worker ----------------------------------------------------------------- */
 
+/* The most expired requests one sweep ends. */
+#define WDR_EXPIRE_BATCH 500
+
+typedef struct wdr_expire_tx {
+	mem_arena *arena;
+	int n;
+} wdr_expire_tx;
+
+/* Ends the requests past their expiry, each with its event, in one
+ * transaction. */
+static int wdr_expire_body(db_conn *c, void *arg)
+{
+	wdr_expire_tx *t = arg;
+	wdr_row *rows = NULL;
+	int rc = wdr_store_expire(c, t->arena, WDR_EXPIRE_BATCH, &rows, &t->n);
+
+	for (int i = 0; rc == 0 && i < t->n; i++) {
+		wdr_move m = { .id = rows[i].id, .to = rows[i].state, .reason = "expired",
+			       .from = rows[i].state == WDR_DECLINED ? WDR_PENDING
+								      : WDR_PAYOUT_FAILED };
+
+		rc = wdr_notify_move(c, t->arena, &m, &rows[i]);
+	}
+	return rc;
+}
+
 
 /* Holds of requests that ended (or whose attempt ended) still noted open:
  * a release a crash interrupted, or the sweeper's expiries. */
@@ -241,9 +268,12 @@ void wdr_worker_pass(void)
 	wdr_env env = { .arena = arena };
 	db_conn *c = NULL;
 	char **ids = NULL;
-	int n = 0, expired = 0;
+	wdr_expire_tx expired = { .arena = arena };
+	int n = 0;
 
-	if (db_thread_conn(&c) == 0 && wdr_store_expire(c, &expired) == 0 && expired > 0)
+	if (db_thread_conn(&c) == 0 &&
+	    db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, wdr_expire_body, &expired) == 0 &&
+	    expired.n > 0)
 		log_event(LOG_LVL_INFO, "expired withdrawals declined", NULL);
 	if (db_thread_conn(&c) == 0 &&
 	    wdr_store_unpaid(c, arena, wdr_current()->payout_idle_s, WDR_WORKER_BATCH, &ids,

@@ -2,6 +2,7 @@
 #ifndef KOLO_WDR_FLOW_H
 #define KOLO_WDR_FLOW_H
 
+#include "notify.h"
 #include "store.h"
 #include "svc/call.h"
 #include "withdrawals.h"
@@ -11,6 +12,7 @@ typedef svc_env wdr_env;
 /* A move applied in its own transaction (db_tx body): *moved is 0 when
  * the request was no longer where the mover saw it. */
 typedef struct wdr_move_tx {
+	mem_arena *arena;
 	const wdr_move *move;
 	int *moved;
 } wdr_move_tx;

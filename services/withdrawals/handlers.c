@@ -218,16 +218,30 @@ static int wdr_tiers_of(mem_arena *a, const Kolo__Groups__V1__GetMembershipRespo
 
 /* --- CreateWithdrawal ------------------------------------------------------------ */
 
-static int wdr_approve_move(db_conn *c, const char *id, int required, int *approved);
+static int wdr_approve_move(db_conn *c, mem_arena *a, const char *id, const char *actor,
+			    const wdr_approval_decision *d, int *approved);
 
 typedef struct wdr_create_tx {
 	wdr_env env;
 	wdr_new row;
 	wdr_approval_facts group; /* the rule now; the requester as officer and approver */
 	char *id;
+	char *expires_at;
 	const char *hold; /* the request's hold in the ledger */
 	int approved;
 } wdr_create_tx;
+
+/* withdrawal.requested of the request just made. */
+static int wdr_create_notify(db_conn *c, const wdr_create_tx *t)
+{
+	wdr_row w = { .id = t->id, .group_id = (char *)t->row.group_id,
+		      .amount_kobo = t->row.amount_kobo,
+		      .beneficiary = (char *)t->row.beneficiary, .reason = (char *)t->row.reason,
+		      .requested_by = (char *)t->row.requested_by, .expires_at = t->expires_at,
+		      .approvals_required = t->row.approvals_required, .payout_attempt = 1 };
+
+	return wdr_notify_requested(c, t->env.arena, &w, t->row.requested_by);
+}
 
 /* One transaction, run once (it calls the ledger): the request, its hold of
  * the money (refused when the available balance is short: then nothing is
@@ -245,7 +259,9 @@ static int wdr_create_body(db_conn *c, void *arg)
 	t->group.amount_kobo = t->row.amount_kobo;
 	d = wdr_decide_approval(&t->group);
 	t->row.approvals_required = d.required;
-	rc = wdr_store_create(c, a, &t->row, &t->id);
+	rc = wdr_store_create(c, a, &t->row, &t->id, &t->expires_at);
+	if (rc == 0)
+		rc = wdr_create_notify(c, t);
 	if (rc == 0) {
 		t->hold = wdr_hold_ref(a, t->id, 1);
 		rc = wdr_hold(&t->env, t->row.group_id, t->row.amount_kobo, t->hold,
@@ -254,17 +270,18 @@ static int wdr_create_body(db_conn *c, void *arg)
 	if (rc == 0)
 		rc = wdr_store_set_hold(c, t->id, t->hold);
 	if (rc == 0 && d.complete)
-		rc = wdr_approve_move(c, t->id, d.required, &t->approved);
+		rc = wdr_approve_move(c, a, t->id, t->row.requested_by, &d, &t->approved);
 	return rc;
 }
 
-/* PENDING -> APPROVED: the approvals reached `required`. */
-static int wdr_approve_move(db_conn *c, const char *id, int required, int *approved)
+/* PENDING -> APPROVED: actor's approval made d complete. */
+static int wdr_approve_move(db_conn *c, mem_arena *a, const char *id, const char *actor,
+			    const wdr_approval_decision *d, int *approved)
 {
-	wdr_move m = { .id = id, .from = WDR_PENDING, .to = WDR_APPROVED,
-		       .approvals_required = required };
+	wdr_move m = { .id = id, .from = WDR_PENDING, .to = WDR_APPROVED, .actor = actor,
+		       .approvals_required = d->required, .approvals = d->counted };
 
-	return wdr_store_move(c, &m, approved);
+	return wdr_notify_move_apply(c, a, &m, approved);
 }
 
 /* 1 when the stored request is the one asked for again: same group,
@@ -474,7 +491,9 @@ static int wdr_approve_body(db_conn *c, void *arg)
 	if (rc == 0)
 		rc = wdr_decide(c, t, &w, 1, &d);
 	if (rc == 0 && d.complete)
-		rc = wdr_approve_move(c, t->id, d.required, &t->approved);
+		rc = wdr_approve_move(c, t->arena, t->id, t->actor, &d, &t->approved);
+	else if (rc == 0)
+		rc = wdr_notify_approval(c, &w, t->actor, d.counted, d.required);
 	return rc;
 }
 
@@ -498,7 +517,7 @@ static int wdr_decline_body(db_conn *c, void *arg)
 		return err_set(ERR_FAILED_PRECONDITION, "not_pending",
 			       "the withdrawal is %s: only a PENDING one is declined, or one"
 			       " whose payout failed closed", w.status);
-	rc = wdr_store_move(c, &m, &moved);
+	rc = wdr_notify_move_apply(c, t->arena, &m, &moved);
 	if (rc == 0 && !moved)
 		rc = err_set(ERR_ABORTED, NULL, "the withdrawal changed meanwhile");
 	return rc;
@@ -618,7 +637,7 @@ static int wdr_retry_body(db_conn *c, void *arg)
 	wdr_row w;
 	int found = 0, moved = 0, mine = 0;
 	wdr_approval_decision d;
-	wdr_move m = { .id = t->id, .from = WDR_PAYOUT_FAILED };
+	wdr_move m = { .id = t->id, .from = WDR_PAYOUT_FAILED, .actor = t->actor };
 	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
 
 	if (rc == 0 && (!found || w.state != WDR_PAYOUT_FAILED))
@@ -636,13 +655,15 @@ static int wdr_retry_body(db_conn *c, void *arg)
 	if (rc < 0)
 		return rc;
 	m.to = wdr_after_retry(d.counted, d.required);
-	if (m.to == WDR_APPROVED)
+	if (m.to == WDR_APPROVED) {
 		m.approvals_required = d.required;
-	else
+		m.approvals = d.counted;
+	} else {
 		m.ttl_s = wdr_current()->ttl_s;
+	}
 	if (!wdr_move_allowed(m.from, m.to, WDR_BY_OFFICER))
 		return err_set(ERR_INTERNAL, NULL, "no retry move to %s", wdr_state_text(m.to));
-	rc = wdr_store_move(c, &m, &moved);
+	rc = wdr_notify_move_apply(c, t->arena, &m, &moved);
 	if (rc == 0)
 		rc = wdr_store_set_hold(c, t->id, t->hold);
 	t->retried_to = m.to;

@@ -15,4 +15,9 @@ WDR_HANDLER(get_withdrawal);
 WDR_HANDLER(list_withdrawals);
 WDR_HANDLER(retry_payout);
 
+/* ReadOutbox, AckOutbox (handlers_outbox.c): kolo-events reads the
+ * service's events and acks what it stored. */
+WDR_HANDLER(read_outbox);
+WDR_HANDLER(ack_outbox);
+
 #endif

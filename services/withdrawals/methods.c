@@ -14,6 +14,8 @@ static const rpc_method wdr_methods[] = {
 	{ "GetWithdrawal", wdr_rpc_get_withdrawal, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "ListWithdrawals", wdr_rpc_list_withdrawals, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "RetryPayout", wdr_rpc_retry_payout, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "ReadOutbox", wdr_rpc_read_outbox, RPC_AUTH_INTERNAL },
+	{ "AckOutbox", wdr_rpc_ack_outbox, RPC_AUTH_INTERNAL },
 };
 
 const rpc_service wdr_rpc_service = {

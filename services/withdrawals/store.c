@@ -155,7 +155,8 @@ static int wdr_one(db_conn *c, mem_arena *a, const char *sql, int n,
 	return rc;
 }
 
-int wdr_store_create(db_conn *c, mem_arena *a, const wdr_new *in, char **id_out)
+int wdr_store_create(db_conn *c, mem_arena *a, const wdr_new *in, char **id_out,
+		     char **expires_at_out)
 {
 	char amount[DB_I64_TEXT], required[DB_I64_TEXT], ttl[DB_I64_TEXT];
 	const char *params[] = { in->group_id, db_i64(amount, in->amount_kobo),
@@ -168,9 +169,11 @@ int wdr_store_create(db_conn *c, mem_arena *a, const wdr_new *in, char **id_out)
 			 " beneficiary, reason, status, requested_by, expires_at, client_ref,"
 			 " approvals_required) VALUES ($1::uuid, $2::bigint, $3::jsonb, $4,"
 			 " 'PENDING', $5::uuid, (now() + $8::bigint * interval '1 second')"
-			 " AT TIME ZONE 'UTC', NULLIF($6, ''), $7::int) RETURNING id)"
+			 " AT TIME ZONE 'UTC', NULLIF($6, ''), $7::int)"
+			 " RETURNING id, " DB_RFC3339("expires_at") " AS expires_text)"
 			 " INSERT INTO approval (withdrawal_id, approver_user_id)"
-			 " SELECT id, $5::uuid FROM w RETURNING withdrawal_id",
+			 " SELECT id, $5::uuid FROM w RETURNING withdrawal_id,"
+			 " (SELECT expires_text FROM w)",
 			 8, params);
 
 	if (rc == ERR_ALREADY_EXISTS)
@@ -179,8 +182,9 @@ int wdr_store_create(db_conn *c, mem_arena *a, const wdr_new *in, char **id_out)
 	if (rc < 0)
 		return rc;
 	*id_out = db_text(a, res, 0, 0);
+	*expires_at_out = db_text(a, res, 0, 1);
 	PQclear(res);
-	return *id_out ? 0 : err_oom();
+	return *id_out && *expires_at_out ? 0 : err_oom();
 }
 
 int wdr_store_get(db_conn *c, mem_arena *a, const char *id, int lock, wdr_row *out,
@@ -219,7 +223,8 @@ int wdr_store_approve(db_conn *c, const char *id, const char *user_id)
 	return rc;
 }
 
-int wdr_store_move(db_conn *c, const wdr_move *m, int *moved)
+int wdr_store_move(db_conn *c, mem_arena *a, const wdr_move *m, int *moved,
+		   wdr_row *after)
 {
 	char attempt[DB_I64_TEXT], required[DB_I64_TEXT], ttl[DB_I64_TEXT];
 	const char *params[] = { m->id, wdr_state_text(m->from), wdr_state_text(m->to),
@@ -232,43 +237,47 @@ int wdr_store_move(db_conn *c, const wdr_move *m, int *moved)
 				 m->executed_at ? m->executed_at : "" };
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
-			 "WITH w AS (SELECT id, ($2 = 'PAYOUT_FAILED' AND"
+			 "WITH m AS (SELECT id, ($2 = 'PAYOUT_FAILED' AND"
 			 " $3 IN ('APPROVED', 'PENDING')) AS next_try,"
 			 " $3 IN ('DECLINED', 'CLOSED') AS ends FROM withdrawal_request"
 			 " WHERE id = $1::uuid AND status = $2"
 			 " AND ($4::int = 0 OR payout_attempt = $4::int))"
-			 " UPDATE withdrawal_request r SET status = $3,"
-			 " declined_by = CASE WHEN w.ends THEN NULLIF($5, '')::uuid"
-			 " ELSE r.declined_by END,"
-			 " decline_reason = CASE WHEN w.ends THEN NULLIF($6, '')"
-			 " ELSE r.decline_reason END,"
+			 " UPDATE withdrawal_request w SET status = $3,"
+			 " declined_by = CASE WHEN m.ends THEN NULLIF($5, '')::uuid"
+			 " ELSE w.declined_by END,"
+			 " decline_reason = CASE WHEN m.ends THEN NULLIF($6, '')"
+			 " ELSE w.decline_reason END,"
 			 " approvals_required = CASE WHEN $7::int > 0 THEN $7::int"
-			 " ELSE r.approvals_required END,"
+			 " ELSE w.approvals_required END,"
 			 " expires_at = CASE WHEN $8::bigint > 0 THEN (now() + $8::bigint"
-			 " * interval '1 second') AT TIME ZONE 'UTC' ELSE r.expires_at END,"
-			 " payout_attempt = r.payout_attempt + CASE WHEN w.next_try THEN 1"
+			 " * interval '1 second') AT TIME ZONE 'UTC' ELSE w.expires_at END,"
+			 " payout_attempt = w.payout_attempt + CASE WHEN m.next_try THEN 1"
 			 " ELSE 0 END,"
-			 " payout_id = CASE WHEN w.next_try THEN NULL"
-			 " ELSE coalesce(NULLIF($9, '')::uuid, r.payout_id) END,"
-			 " payout_status = CASE WHEN w.next_try THEN NULL"
-			 " ELSE coalesce(NULLIF($10, ''), r.payout_status) END,"
-			 " payout_failure = CASE WHEN w.next_try THEN NULL"
-			 " ELSE coalesce(NULLIF($11, ''), r.payout_failure) END,"
-			 " payout_tries = CASE WHEN $3 = 'APPROVED' THEN 0 ELSE r.payout_tries END,"
+			 " payout_id = CASE WHEN m.next_try THEN NULL"
+			 " ELSE coalesce(NULLIF($9, '')::uuid, w.payout_id) END,"
+			 " payout_status = CASE WHEN m.next_try THEN NULL"
+			 " ELSE coalesce(NULLIF($10, ''), w.payout_status) END,"
+			 " payout_failure = CASE WHEN m.next_try THEN NULL"
+			 " ELSE coalesce(NULLIF($11, ''), w.payout_failure) END,"
+			 " payout_tries = CASE WHEN $3 = 'APPROVED' THEN 0 ELSE w.payout_tries END,"
 			 " next_payout_at = CASE WHEN $3 = 'APPROVED' THEN NULL"
-			 " ELSE r.next_payout_at END,"
+			 " ELSE w.next_payout_at END,"
 			 " approved_at = CASE WHEN $3 = 'APPROVED' THEN now()"
-			 " ELSE r.approved_at END,"
+			 " ELSE w.approved_at END,"
 			 /* paid: its hold was captured, nothing left to release */
 			 " hold_reference = CASE WHEN $3 = 'PAID' THEN NULL"
-			 " ELSE r.hold_reference END,"
+			 " ELSE w.hold_reference END,"
 			 " executed_at = CASE WHEN $3 = 'PAID' THEN"
-			 " coalesce(NULLIF($12, '')::timestamptz, now()) ELSE r.executed_at END,"
-			 " updated_at = now() FROM w WHERE r.id = w.id",
+			 " coalesce(NULLIF($12, '')::timestamptz, now()) ELSE w.executed_at END,"
+			 " updated_at = now() FROM m WHERE w.id = m.id"
+			 " RETURNING " WDR_COLUMNS,
 			 12, params);
 
-	if (rc == 0)
-		*moved = db_affected(res) == 1;
+	if (rc < 0)
+		return rc;
+	*moved = PQntuples(res) == 1;
+	if (*moved)
+		rc = wdr_read(a, res, 0, after);
 	PQclear(res);
 	return rc;
 }
@@ -349,21 +358,35 @@ int wdr_store_list(db_conn *c, mem_arena *a, const char *group_id, const char *s
 	return rows ? rc : err_oom();
 }
 
-int wdr_store_expire(db_conn *c, int *n)
+int wdr_store_expire(db_conn *c, mem_arena *a, int limit, wdr_row **out, int *n)
 {
+	char limit_text[DB_I64_TEXT];
+	const char *param = db_i64(limit_text, limit);
 	PGresult *res = NULL;
+	wdr_row *rows;
 	int rc = db_exec(c, &res,
-			 "UPDATE withdrawal_request SET"
-			 " status = CASE status WHEN 'PENDING' THEN 'DECLINED' ELSE 'CLOSED' END,"
+			 "UPDATE withdrawal_request w SET"
+			 " status = CASE w.status WHEN 'PENDING' THEN 'DECLINED' ELSE 'CLOSED' END,"
 			 " declined_by = NULL, decline_reason = 'expired', updated_at = now()"
+			 " WHERE w.id IN (SELECT id FROM withdrawal_request"
 			 " WHERE status IN ('PENDING', 'PAYOUT_FAILED')"
-			 " AND expires_at <= now() AT TIME ZONE 'UTC'",
-			 0, NULL);
+			 " AND expires_at <= now() AT TIME ZONE 'UTC'"
+			 " ORDER BY expires_at LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+			 " AND w.status IN ('PENDING', 'PAYOUT_FAILED')"
+			 " RETURNING " WDR_COLUMNS,
+			 1, &param);
 
-	if (rc == 0)
-		*n = db_affected(res);
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
+	for (int i = 0; rows && i < *n; i++) {
+		if (wdr_read(a, res, i, &rows[i]) < 0)
+			rows = NULL;
+	}
 	PQclear(res);
-	return rc;
+	*out = rows;
+	return rows ? 0 : err_oom();
 }
 
 int wdr_store_unpaid(db_conn *c, mem_arena *a, int idle_s, int limit, char ***ids,

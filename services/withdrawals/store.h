@@ -54,7 +54,7 @@ typedef struct wdr_new {
 } wdr_new;
 
 KOLO_MUST_CHECK int wdr_store_create(db_conn *c, mem_arena *a, const wdr_new *in,
-				     char **id_out);
+				     char **id_out, char **expires_at_out);
 
 /* The request (and its approvals); lock takes its row FOR UPDATE. *found
  * is 0 when there is none. */
@@ -80,6 +80,7 @@ typedef struct wdr_move {
 	const char *actor;	/* -> DECLINED, CLOSED: who ("" the system) */
 	const char *reason;	/* -> DECLINED, CLOSED: why */
 	int approvals_required; /* -> APPROVED: the requirement met */
+	int approvals;		/* -> APPROVED: the approvals counted (its event) */
 	int64_t ttl_s;		/* -> PENDING, PAYOUT_FAILED: expires_at = now + ttl_s */
 	const char *payout_id;	/* out of APPROVED: what payments said */
 	const char *payout_status;
@@ -87,8 +88,10 @@ typedef struct wdr_move {
 	const char *executed_at; /* -> PAID: the payout's time, or "" for now */
 } wdr_move;
 
-/* *moved is 0 when the request was no longer in m->from (or its attempt). */
-KOLO_MUST_CHECK int wdr_store_move(db_conn *c, const wdr_move *m, int *moved);
+/* *moved is 0 when the request was no longer in m->from (or its attempt);
+ * else *after is the request after the move (without its approvals). */
+KOLO_MUST_CHECK int wdr_store_move(db_conn *c, mem_arena *a, const wdr_move *m, int *moved,
+				   wdr_row *after);
 
 /* What the group paid out or approved in the last 24 hours (APPROVED and
  * PAID requests by when they were approved), the request except_id aside
@@ -110,8 +113,10 @@ KOLO_MUST_CHECK int wdr_store_list(db_conn *c, mem_arena *a, const char *group_i
 				   wdr_row **out, int *n);
 
 /* The sweeper: declines PENDING requests and closes PAYOUT_FAILED ones
- * past expires_at (both moves of the table, by the system); *n how many. */
-KOLO_MUST_CHECK int wdr_store_expire(db_conn *c, int *n);
+ * past expires_at (both moves of the table, by the system), at most limit,
+ * the longest expired first; *out the requests after it (*n of them). */
+KOLO_MUST_CHECK int wdr_store_expire(db_conn *c, mem_arena *a, int limit, wdr_row **out,
+				     int *n);
 /* APPROVED requests whose payout is not settled and whose next ask is
  * due (idle_s after approval, then as wdr_store_payout_asked set it),
  * the longest waiting first. */

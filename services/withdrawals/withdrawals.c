@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "events/events.h"
 #include "svc/beneficiary.h"
 #include "text/text.h"
 
@@ -26,19 +27,27 @@ static const char *const wdr_state_names[WDR_STATE_COUNT] = {
 	[WDR_PAYOUT_FAILED] = "PAYOUT_FAILED", [WDR_CLOSED] = "CLOSED",
 };
 
-/* The transition table: every move a request can make, and who makes it. */
+/* The transition table: every move a request can make, who makes it, and
+ * the event (events/events.h) written in the move's transaction. */
 static const struct {
 	wdr_state from, to;
 	int who;
+	const char *event;
 } wdr_moves[] = {
-	{ WDR_PENDING, WDR_APPROVED, WDR_BY_OFFICER },	/* approvals reach the rule */
-	{ WDR_PENDING, WDR_DECLINED, WDR_BY_OFFICER | WDR_BY_REQUESTER | WDR_BY_SYSTEM },
-	{ WDR_APPROVED, WDR_PAID, WDR_BY_SYSTEM },	/* the payout succeeded */
-	{ WDR_APPROVED, WDR_PAYOUT_FAILED, WDR_BY_SYSTEM }, /* it failed, attempts left */
-	{ WDR_APPROVED, WDR_CLOSED, WDR_BY_SYSTEM },	/* it failed, none left */
-	{ WDR_PAYOUT_FAILED, WDR_APPROVED, WDR_BY_OFFICER }, /* retry, rule still met */
-	{ WDR_PAYOUT_FAILED, WDR_PENDING, WDR_BY_OFFICER },  /* retry, approvals short */
-	{ WDR_PAYOUT_FAILED, WDR_CLOSED, WDR_BY_OFFICER | WDR_BY_REQUESTER | WDR_BY_SYSTEM },
+	/* approvals reach the rule (the approval that did it tells) */
+	{ WDR_PENDING, WDR_APPROVED, WDR_BY_OFFICER, EVT_WITHDRAWAL_APPROVED },
+	{ WDR_PENDING, WDR_DECLINED, WDR_BY_OFFICER | WDR_BY_REQUESTER | WDR_BY_SYSTEM,
+	  EVT_WITHDRAWAL_DECLINED },
+	{ WDR_APPROVED, WDR_PAID, WDR_BY_SYSTEM, EVT_WITHDRAWAL_PAID }, /* the payout succeeded */
+	/* it failed, attempts left */
+	{ WDR_APPROVED, WDR_PAYOUT_FAILED, WDR_BY_SYSTEM, EVT_WITHDRAWAL_FAILED },
+	{ WDR_APPROVED, WDR_CLOSED, WDR_BY_SYSTEM, EVT_WITHDRAWAL_CLOSED }, /* it failed, none left */
+	/* retry, rule still met: the retrying officer's approval tells */
+	{ WDR_PAYOUT_FAILED, WDR_APPROVED, WDR_BY_OFFICER, EVT_WITHDRAWAL_APPROVED },
+	/* retry, approvals short: it waits for the officers again */
+	{ WDR_PAYOUT_FAILED, WDR_PENDING, WDR_BY_OFFICER, EVT_WITHDRAWAL_REQUESTED },
+	{ WDR_PAYOUT_FAILED, WDR_CLOSED, WDR_BY_OFFICER | WDR_BY_REQUESTER | WDR_BY_SYSTEM,
+	  EVT_WITHDRAWAL_CLOSED },
 };
 
 const char *wdr_state_text(wdr_state s)
@@ -62,6 +71,15 @@ int wdr_move_allowed(wdr_state from, wdr_state to, int actor)
 			return (wdr_moves[i].who & actor) != 0;
 	}
 	return 0;
+}
+
+const char *wdr_move_event(wdr_state from, wdr_state to)
+{
+	for (size_t i = 0; i < sizeof(wdr_moves) / sizeof(wdr_moves[0]); i++) {
+		if (wdr_moves[i].from == from && wdr_moves[i].to == to)
+			return wdr_moves[i].event;
+	}
+	return NULL;
 }
 
 wdr_state wdr_after_payout(wdr_payout_word word, int attempt, int max_attempts)

@@ -51,6 +51,8 @@ int wdr_state_parse(const char *text);
 
 /* 1 when from -> to is a move of the table for actor (WDR_BY_*). */
 int wdr_move_allowed(wdr_state from, wdr_state to, int actor);
+/* The event (an EVT_* name) a move of the table writes; NULL for none. */
+const char *wdr_move_event(wdr_state from, wdr_state to);
 
 /* What payments said of the payout of the request's current attempt. */
 typedef enum wdr_payout_word {

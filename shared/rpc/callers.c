@@ -37,7 +37,9 @@ static const rpc_caller_rule rpc_rules[] = {
 	/* Membership checks of the services that serve group data; the public
 	 * page resolves its token and shows the governance record. */
 	{ RPC_SVC_GROUPS, "GetMembership",
-	  RPC_CALLER_LEDGER | RPC_CALLER_WITHDRAWALS | RPC_CALLER_PAYMENTS },
+	  RPC_CALLER_LEDGER | RPC_CALLER_WITHDRAWALS | RPC_CALLER_PAYMENTS | RPC_CALLER_EVENTS },
+	/* kolo-events: who of a group is told of its events. */
+	{ RPC_SVC_GROUPS, "ListMembers", RPC_CALLER_EVENTS },
 	{ RPC_SVC_GROUPS, "ResolvePublicToken", RPC_CALLER_GATEWAY },
 	{ RPC_SVC_GROUPS, "ListProposals", RPC_CALLER_GATEWAY },
 	/* Money moves: credits and captures by payments, holds by withdrawals;
@@ -69,6 +71,18 @@ static const rpc_caller_rule rpc_rules[] = {
 	 * reads them back. */
 	{ RPC_SVC_PAYMENTS, "StartKycCheck", RPC_CALLER_IDENTITY },
 	{ RPC_SVC_PAYMENTS, "GetKycCheck", RPC_CALLER_IDENTITY },
+	/* Events (DESIGN §16): kolo-events alone reads each service's outbox
+	 * and acks what it stored. */
+	{ RPC_SVC_IDENTITY, "ReadOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_IDENTITY, "AckOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_GROUPS, "ReadOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_GROUPS, "AckOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_LEDGER, "ReadOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_LEDGER, "AckOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_WITHDRAWALS, "ReadOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_WITHDRAWALS, "AckOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_PAYMENTS, "ReadOutbox", RPC_CALLER_EVENTS },
+	{ RPC_SVC_PAYMENTS, "AckOutbox", RPC_CALLER_EVENTS },
 };
 
 /* Indexed by the flag's bit. */
