@@ -5,7 +5,8 @@
 
 #include "identity.h"
 
-idn_send_verdict idn_code_send_verdict(const idn_code_state *s, int *retry_after_s)
+idn_send_verdict idn_code_send_verdict(const idn_code_state *s,
+				       int *retry_after_s)
 {
 	*retry_after_s = 0;
 	if (s->found && s->age_s < IDN_CODE_RESEND_S) {
@@ -24,10 +25,12 @@ idn_send_verdict idn_code_send_verdict(const idn_code_state *s, int *retry_after
 int idn_code_live(const idn_code_state *s, const char *email)
 {
 	return s->found && !s->expired && !s->consumed &&
-	       s->attempts < IDN_CODE_MAX_ATTEMPTS && strcmp(s->email, email) == 0;
+	       s->attempts < IDN_CODE_MAX_ATTEMPTS &&
+	       strcmp(s->email, email) == 0;
 }
 
-idn_verify_verdict idn_code_verify_verdict(const idn_code_state *s, const char *email,
+idn_verify_verdict idn_code_verify_verdict(const idn_code_state *s,
+					   const char *email,
 					   const char *presented_hash)
 {
 	size_t len = strlen(presented_hash);
@@ -48,7 +51,8 @@ idn_verify_verdict idn_code_verify_verdict(const idn_code_state *s, const char *
 
 void idn_code_new(char code[IDN_CODE_TEXT])
 {
-	snprintf(code, IDN_CODE_TEXT, "%06u", (unsigned)randombytes_uniform(1000000));
+	snprintf(code, IDN_CODE_TEXT, "%06u",
+		 (unsigned)randombytes_uniform(1000000));
 }
 
 int idn_code_check(const char *code)
@@ -65,7 +69,8 @@ int idn_code_check(const char *code)
 	return 0;
 }
 
-void idn_code_hash(char out[IDN_CODE_HASH_TEXT], const char *user_id, const char *code)
+void idn_code_hash(char out[IDN_CODE_HASH_TEXT], const char *user_id,
+		   const char *code)
 {
 	unsigned char seed[crypto_sign_SEEDBYTES];
 	unsigned char key[crypto_generichash_KEYBYTES];
@@ -77,9 +82,11 @@ void idn_code_hash(char out[IDN_CODE_HASH_TEXT], const char *user_id, const char
 	crypto_sign_ed25519_sk_to_seed(seed, idn_current()->secret_key);
 	crypto_kdf_derive_from_key(key, sizeof(key), 1, "kolocode", seed);
 	crypto_generichash_init(&st, key, sizeof(key), sizeof(digest));
-	crypto_generichash_update(&st, (const unsigned char *)user_id, strlen(user_id));
+	crypto_generichash_update(&st, (const unsigned char *)user_id,
+				  strlen(user_id));
 	crypto_generichash_update(&st, (const unsigned char *)":", 1);
-	crypto_generichash_update(&st, (const unsigned char *)code, strlen(code));
+	crypto_generichash_update(&st, (const unsigned char *)code,
+				  strlen(code));
 	crypto_generichash_final(&st, digest, sizeof(digest));
 	sodium_bin2hex(out, IDN_CODE_HASH_TEXT, digest, sizeof(digest));
 	sodium_memzero(seed, sizeof(seed));
@@ -89,7 +96,8 @@ void idn_code_hash(char out[IDN_CODE_HASH_TEXT], const char *user_id, const char
 
 /* The digits of phone, spaces and hyphens dropped, and whether a '+' came
  * before them; 0 when anything else is there or it is too long. */
-static int idn_phone_digits(char *digits, size_t cap, const char *phone, int *plus)
+static int idn_phone_digits(char *digits, size_t cap, const char *phone,
+			    int *plus)
 {
 	size_t n = 0;
 	const char *p = phone;
@@ -113,7 +121,7 @@ static int idn_phone_digits(char *digits, size_t cap, const char *phone, int *pl
 /* The 10-digit national significant number is a mobile one. */
 static int idn_phone_mobile(const char *nsn)
 {
-	static const char *const ranges[] = { "70", "80", "81", "90", "91" };
+	static const char *const ranges[] = {"70", "80", "81", "90", "91"};
 	int in_range = 0;
 
 	if (strlen(nsn) != 10)

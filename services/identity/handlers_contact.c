@@ -13,7 +13,7 @@
 #include "text/text.h"
 
 #define IDN_CONTACTS_MAX 500
-#define IDN_TIME_TEXT 40
+#define IDN_TIME_TEXT	 40
 
 /* Unix microseconds as RFC 3339 UTC with microseconds (as DB_RFC3339). */
 static void idn_time_text(char out[IDN_TIME_TEXT], int64_t us)
@@ -27,12 +27,14 @@ static void idn_time_text(char out[IDN_TIME_TEXT], int64_t us)
 	snprintf(out, IDN_TIME_TEXT, "%s.%06dZ", base, (int)(us % 1000000));
 }
 
-/* --- codes ------------------------------------------------------------------ */
+/* --- codes ------------------------------------------------------------------
+ */
 
 int idn_email_code_issue(db_conn *c, mem_arena *a, const char *user_id,
 			 const char *email, char **expires_at)
 {
-	char code[IDN_CODE_TEXT], hash[IDN_CODE_HASH_TEXT], exp_text[IDN_TIME_TEXT];
+	char code[IDN_CODE_TEXT], hash[IDN_CODE_HASH_TEXT],
+		exp_text[IDN_TIME_TEXT];
 	int64_t now = idn_now_us();
 	int64_t expires = now + IDN_US(IDN_CODE_TTL_S);
 	int rc;
@@ -45,9 +47,9 @@ int idn_email_code_issue(db_conn *c, mem_arena *a, const char *user_id,
 	 * blanks in its copy once sent); identity keeps the hash. */
 	if (rc == 0)
 		rc = outbox_add(c, OUTBOX_IDENTITY,
-				&(outbox_event){ .type = EVT_EMAIL_CODE,
-						 .user_id = user_id,
-						 .actor_id = user_id },
+				&(outbox_event){.type = EVT_EMAIL_CODE,
+						.user_id = user_id,
+						.actor_id = user_id},
 				"{s:s, s:s, s:s}", "email", email, "code", code,
 				"expires_at", exp_text);
 	sodium_memzero(code, sizeof(code));
@@ -59,7 +61,8 @@ int idn_email_code_issue(db_conn *c, mem_arena *a, const char *user_id,
 	return rc;
 }
 
-int idn_email_code_on_login(db_conn *c, mem_arena *a, const char *user_id, int *sent)
+int idn_email_code_on_login(db_conn *c, mem_arena *a, const char *user_id,
+			    int *sent)
 {
 	idn_code_state state;
 	char *email = NULL;
@@ -76,7 +79,8 @@ int idn_email_code_on_login(db_conn *c, mem_arena *a, const char *user_id, int *
 	return idn_email_code_issue(c, a, user_id, email, NULL);
 }
 
-/* --- SendEmailCode ------------------------------------------------------------ */
+/* --- SendEmailCode
+ * ------------------------------------------------------------ */
 
 typedef struct idn_send_code_tx {
 	mem_arena *arena;
@@ -92,34 +96,39 @@ static int idn_send_code_body(db_conn *c, void *arg)
 {
 	idn_send_code_tx *t = arg;
 	idn_code_state state;
-	int rc = idn_store_lock_user(c, t->arena, t->user_id, &t->email, &t->verified);
+	int rc = idn_store_lock_user(c, t->arena, t->user_id, &t->email,
+				     &t->verified);
 
 	if (rc < 0 || t->verified)
 		return rc;
-	rc = idn_store_code_state(c, t->arena, t->user_id, idn_now_us(), &state);
+	rc = idn_store_code_state(c, t->arena, t->user_id, idn_now_us(),
+				  &state);
 	if (rc < 0)
 		return rc;
 	t->verdict = idn_code_send_verdict(&state, &t->retry_after_s);
 	if (t->verdict != IDN_SEND_OK)
 		return 0;
-	return idn_email_code_issue(c, t->arena, t->user_id, t->email, &t->expires_at);
+	return idn_email_code_issue(c, t->arena, t->user_id, t->email,
+				    &t->expires_at);
 }
 
 static int idn_send_refused(const idn_send_code_tx *t)
 {
 	if (t->verified)
-		return err_set(ERR_FAILED_PRECONDITION, "email_already_verified",
+		return err_set(ERR_FAILED_PRECONDITION,
+			       "email_already_verified",
 			       "your email address is verified already");
 	switch (t->verdict) {
 	case IDN_SEND_TOO_SOON:
 		err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
-			"a code was sent less than a minute ago: try again in %d s",
+			"a code was sent less than a minute ago: try again in "
+			"%d s",
 			t->retry_after_s);
 		return err_set_retry_after(t->retry_after_s);
 	case IDN_SEND_DAY_CAP:
 		err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
-			"%d codes were sent today: try again in %d s", IDN_CODE_DAY_CAP,
-			t->retry_after_s);
+			"%d codes were sent today: try again in %d s",
+			IDN_CODE_DAY_CAP, t->retry_after_s);
 		return err_set_retry_after(t->retry_after_s);
 	case IDN_SEND_OK:
 		break;
@@ -131,8 +140,8 @@ IDN_HANDLER(send_email_code)
 {
 	Kolo__Identity__V1__SendEmailCodeResponse *out =
 		(Kolo__Identity__V1__SendEmailCodeResponse *)resp;
-	idn_send_code_tx t = { .arena = rpc_ctx_arena(ctx),
-			       .user_id = rpc_ctx_user_id(ctx) };
+	idn_send_code_tx t = {.arena = rpc_ctx_arena(ctx),
+			      .user_id = rpc_ctx_user_id(ctx)};
 	db_conn *c = NULL;
 	int rc;
 
@@ -149,7 +158,8 @@ IDN_HANDLER(send_email_code)
 	return 0;
 }
 
-/* --- VerifyEmail --------------------------------------------------------------- */
+/* --- VerifyEmail
+ * --------------------------------------------------------------- */
 
 typedef struct idn_verify_email_tx {
 	mem_arena *arena;
@@ -168,10 +178,11 @@ static int idn_verify_email_apply(db_conn *c, idn_verify_email_tx *t,
 
 	switch (t->verdict) {
 	case IDN_VERIFY_RIGHT:
-		rc = idn_store_code_consume(c, state->id, t->user_id, idn_now_us());
+		rc = idn_store_code_consume(c, state->id, t->user_id,
+					    idn_now_us());
 		if (rc == 0)
-			rc = idn_store_log(c, t->user_id, "email_verified", t->client.ip,
-					   t->client.device);
+			rc = idn_store_log(c, t->user_id, "email_verified",
+					   t->client.ip, t->client.device);
 		return rc;
 	case IDN_VERIFY_WRONG:
 	case IDN_VERIFY_WRONG_LAST:
@@ -190,11 +201,13 @@ static int idn_verify_email_body(db_conn *c, void *arg)
 	idn_verify_email_tx *t = arg;
 	idn_code_state state;
 	char *email = NULL;
-	int rc = idn_store_lock_user(c, t->arena, t->user_id, &email, &t->verified);
+	int rc = idn_store_lock_user(c, t->arena, t->user_id, &email,
+				     &t->verified);
 
 	if (rc < 0 || t->verified)
 		return rc;
-	rc = idn_store_code_state(c, t->arena, t->user_id, idn_now_us(), &state);
+	rc = idn_store_code_state(c, t->arena, t->user_id, idn_now_us(),
+				  &state);
 	if (rc < 0)
 		return rc;
 	t->verdict = idn_code_verify_verdict(&state, email, t->presented_hash);
@@ -220,7 +233,8 @@ static int idn_verify_refused(const idn_verify_email_tx *t)
 			       "too many wrong codes: ask for a new one");
 	case IDN_VERIFY_WRONG:
 		return err_set(ERR_PERMISSION_DENIED, "code_invalid",
-			       "the code is wrong: %d tries left", t->attempts_left);
+			       "the code is wrong: %d tries left",
+			       t->attempts_left);
 	}
 	return 0;
 }
@@ -231,8 +245,8 @@ IDN_HANDLER(verify_email)
 		(Kolo__Identity__V1__VerifyEmailRequest *)req;
 	Kolo__Identity__V1__VerifyEmailResponse *out =
 		(Kolo__Identity__V1__VerifyEmailResponse *)resp;
-	idn_verify_email_tx t = { .arena = rpc_ctx_arena(ctx),
-				  .user_id = rpc_ctx_user_id(ctx) };
+	idn_verify_email_tx t = {.arena = rpc_ctx_arena(ctx),
+				 .user_id = rpc_ctx_user_id(ctx)};
 	idn_user user;
 	db_conn *c = NULL;
 	int rc = idn_code_check(in->code);
@@ -255,7 +269,8 @@ IDN_HANDLER(verify_email)
 	return out->user ? 0 : err_oom();
 }
 
-/* --- SetPhone ------------------------------------------------------------------- */
+/* --- SetPhone
+ * ------------------------------------------------------------------- */
 
 typedef struct idn_set_phone_tx {
 	const char *user_id;
@@ -270,7 +285,8 @@ static int idn_set_phone_body(db_conn *c, void *arg)
 
 	if (rc < 0)
 		return rc;
-	return idn_store_log(c, t->user_id, t->phone ? "phone_set" : "phone_removed",
+	return idn_store_log(c, t->user_id,
+			     t->phone ? "phone_set" : "phone_removed",
 			     t->client.ip, t->client.device);
 }
 
@@ -280,7 +296,7 @@ IDN_HANDLER(set_phone)
 		(const Kolo__Identity__V1__SetPhoneRequest *)req;
 	Kolo__Identity__V1__SetPhoneResponse *out =
 		(Kolo__Identity__V1__SetPhoneResponse *)resp;
-	idn_set_phone_tx t = { .user_id = rpc_ctx_user_id(ctx) };
+	idn_set_phone_tx t = {.user_id = rpc_ctx_user_id(ctx)};
 	mem_arena *a = rpc_ctx_arena(ctx);
 	idn_user user;
 	db_conn *c = NULL;
@@ -303,13 +319,15 @@ IDN_HANDLER(set_phone)
 	return out->user ? 0 : err_oom();
 }
 
-/* --- GetUserContacts -------------------------------------------------------------- */
+/* --- GetUserContacts
+ * -------------------------------------------------------------- */
 
 static int idn_contacts_check(char *const *ids, size_t n)
 {
 	if (n > IDN_CONTACTS_MAX)
 		return err_set(ERR_INVALID_ARGUMENT, "too_many_user_ids",
-			       "at most %d user_ids in one call", IDN_CONTACTS_MAX);
+			       "at most %d user_ids in one call",
+			       IDN_CONTACTS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		if (!text_is_uuid(ids[i]))
 			return err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
@@ -318,8 +336,8 @@ static int idn_contacts_check(char *const *ids, size_t n)
 	return 0;
 }
 
-static Kolo__Identity__V1__UserContact *idn_contact_message(mem_arena *a,
-							     const idn_contact *ct)
+static Kolo__Identity__V1__UserContact *
+idn_contact_message(mem_arena *a, const idn_contact *ct)
 {
 	Kolo__Identity__V1__UserContact *m = mem_arena_alloc(a, sizeof(*m));
 
@@ -350,10 +368,12 @@ IDN_HANDLER(get_user_contacts)
 		return rc;
 	rc = idn_db(&c);
 	if (rc == 0)
-		rc = idn_store_contacts(c, a, in->user_ids, in->n_user_ids, &rows, &n);
+		rc = idn_store_contacts(c, a, in->user_ids, in->n_user_ids,
+					&rows, &n);
 	if (rc < 0)
 		return rc;
-	out->contacts = mem_arena_alloc(a, sizeof(*out->contacts) * (size_t)(n + 1));
+	out->contacts =
+		mem_arena_alloc(a, sizeof(*out->contacts) * (size_t)(n + 1));
 	if (!out->contacts)
 		return err_oom();
 	for (int i = 0; i < n; i++) {

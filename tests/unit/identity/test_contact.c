@@ -12,8 +12,12 @@
 
 static idn_code_state fresh(void)
 {
-	idn_code_state s = { .found = 1, .email = "a@example.com", .code_hash = "abcd",
-			     .age_s = 10, .sent_today = 1, .oldest_today_age_s = 10 };
+	idn_code_state s = {.found = 1,
+			    .email = "a@example.com",
+			    .code_hash = "abcd",
+			    .age_s = 10,
+			    .sent_today = 1,
+			    .oldest_today_age_s = 10};
 
 	return s;
 }
@@ -21,7 +25,7 @@ static idn_code_state fresh(void)
 static void test_send_once_a_minute_and_five_a_day(void **state)
 {
 	idn_code_state s = fresh();
-	idn_code_state none = { .found = 0 };
+	idn_code_state none = {.found = 0};
 	int wait = 0;
 
 	(void)state;
@@ -41,27 +45,35 @@ static void test_verify_verdicts(void **state)
 	idn_code_state s = fresh();
 
 	(void)state;
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"), IDN_VERIFY_RIGHT);
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abce"), IDN_VERIFY_WRONG);
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abc"), IDN_VERIFY_WRONG);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"),
+			 IDN_VERIFY_RIGHT);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abce"),
+			 IDN_VERIFY_WRONG);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abc"),
+			 IDN_VERIFY_WRONG);
 	assert_int_equal(idn_code_verify_verdict(&s, "b@example.com", "abcd"),
 			 IDN_VERIFY_NO_CODE);
 	s.attempts = 4;
 	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abce"),
 			 IDN_VERIFY_WRONG_LAST);
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"), IDN_VERIFY_RIGHT);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"),
+			 IDN_VERIFY_RIGHT);
 	s.attempts = 5;
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"), IDN_VERIFY_LOCKED);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"),
+			 IDN_VERIFY_LOCKED);
 	assert_false(idn_code_live(&s, "a@example.com"));
 	s.attempts = 0;
 	s.expired = 1;
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"), IDN_VERIFY_EXPIRED);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"),
+			 IDN_VERIFY_EXPIRED);
 	assert_false(idn_code_live(&s, "a@example.com"));
 	s.expired = 0;
 	s.consumed = 1;
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"), IDN_VERIFY_NO_CODE);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"),
+			 IDN_VERIFY_NO_CODE);
 	s.found = 0;
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"), IDN_VERIFY_NO_CODE);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"),
+			 IDN_VERIFY_NO_CODE);
 }
 
 static void test_codes_are_six_digits(void **state)
@@ -83,15 +95,27 @@ static void test_codes_are_six_digits(void **state)
 static void test_phones(void **state)
 {
 	static const char *const good[][2] = {
-		{ "+2348031234567", "+2348031234567" }, { "08031234567", "+2348031234567" },
-		{ "0701-234-5678", "+2347012345678" },  { "234 911 234 5678", "+2349112345678" },
-		{ "08101234567", "+2348101234567" },   { "09081234567", "+2349081234567" },
-		{ " +234 803 123 4567 ", "+2348031234567" },
+		{"+2348031234567", "+2348031234567"},
+		{"08031234567", "+2348031234567"},
+		{"0701-234-5678", "+2347012345678"},
+		{"234 911 234 5678", "+2349112345678"},
+		{"08101234567", "+2348101234567"},
+		{"09081234567", "+2349081234567"},
+		{" +234 803 123 4567 ", "+2348031234567"},
 	};
 	static const char *const bad[] = {
-		"08001234567", "+2347112345678", "+2348231234567", "0803123456", "+2340803123456",
-		"+23480312345678", "+1 202 555 0100", "", "+", "0803123456789012345678",
-		"0803_123_4567", "+-",
+		"08001234567",
+		"+2347112345678",
+		"+2348231234567",
+		"0803123456",
+		"+2340803123456",
+		"+23480312345678",
+		"+1 202 555 0100",
+		"",
+		"+",
+		"0803123456789012345678",
+		"0803_123_4567",
+		"+-",
 	};
 	mem_arena *a = mem_arena_new(0);
 	char *out = NULL;
@@ -102,7 +126,8 @@ static void test_phones(void **state)
 		assert_string_equal(out, good[i][1]);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (idn_normalize_phone(&out, a, bad[i]) != ERR_INVALID_ARGUMENT)
+		if (idn_normalize_phone(&out, a, bad[i]) !=
+		    ERR_INVALID_ARGUMENT)
 			fail_msg("accepted %s", bad[i]);
 		assert_string_equal(err_last()->reason, "invalid_phone");
 	}
