@@ -24,7 +24,7 @@ COPY . .
 # only the shipped programs are compiled.
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
  && cmake --build /build -j "$(nproc)" --target \
-      kolo-identity kolo-groups kolo-ledger kolo-withdrawals kolo-payments \
+      kolo-identity kolo-groups kolo-ledger kolo-withdrawals kolo-payments kolo-events \
       kolo-gateway kolo-migrate kolo-health kolo-keygen kolo-pii-rotate \
  && install -d /out \
  && install -m 0755 -t /out \
@@ -33,6 +33,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       /build/services/ledger/kolo-ledger \
       /build/services/withdrawals/kolo-withdrawals \
       /build/services/payments/kolo-payments \
+      /build/services/events/kolo-events \
       /build/gateway/kolo-gateway \
       /build/tools/migrate/kolo-migrate \
       /build/tools/health/kolo-health \

@@ -11,11 +11,13 @@
  * APPROVED, payout, PAID). A call that does not end PAID is an error.
  * Prints one bench_run line (load.h); exit 1 when any call failed. */
 #include <curl/curl.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config/cfg.h"
@@ -113,6 +115,68 @@ static const char *jstr(json_t *j, const char *key)
 	return s ? s : "";
 }
 
+/* The email code in one mail file addressed to email, or "" (kolo-events'
+ * embedded default: a To: header, "Your code: NNNNNN" in the text). */
+static void mail_file_code(char code[8], const char *path, const char *email)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	int to_us = 0;
+
+	code[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		const char *at = strstr(line, "Your code: ");
+
+		if (strncasecmp(line, "To:", 3) == 0 && strstr(line, email))
+			to_us = 1;
+		if (at && sscanf(at, "Your code: %6[0-9]", code) != 1)
+			code[0] = '\0';
+	}
+	if (f)
+		fclose(f);
+	if (!to_us)
+		code[0] = '\0';
+}
+
+/* Waits (10 s at most) for the code mailed to email in KOLO_MAIL_DIR. */
+static int mail_code(char code[8], const char *email)
+{
+	const char *dir = getenv("KOLO_MAIL_DIR");
+
+	for (int tries = 0; dir && tries < 200; tries++) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		char path[1024];
+
+		while (d && (e = readdir(d)) != NULL) {
+			if (!strstr(e->d_name, ".eml"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			mail_file_code(code, path, email);
+			if (code[0])
+				break;
+		}
+		if (d)
+			closedir(d);
+		if (code[0])
+			return 0;
+		usleep(50 * 1000);
+	}
+	fprintf(stderr, "withdraw_bench: no email code for %s in KOLO_MAIL_DIR\n", email);
+	return -1;
+}
+
+/* Groups add only verified emails: verified as its owner would. */
+static int verify_email(CURL *c, const char *token, const char *email)
+{
+	char code[8], body[64];
+
+	if (mail_code(code, email) < 0)
+		return -1;
+	snprintf(body, sizeof(body), "{\"code\":\"%s\"}", code);
+	return http(c, "POST", "/v1/me/email/verify", token, body, NULL) == 200 ? 0 : -1;
+}
+
 static int register_user(CURL *c, const char *who, int i, char *token, size_t cap,
 			 char *email, size_t ecap)
 {
@@ -127,7 +191,7 @@ static int register_user(CURL *c, const char *who, int i, char *token, size_t ca
 	st = http(c, "POST", "/v1/auth/register", NULL, body, &j);
 	snprintf(token, cap, "%s", jstr(j, "access_token"));
 	json_decref(j);
-	if (st != 201 || !token[0])
+	if (st != 201 || !token[0] || verify_email(c, token, email) < 0)
 		return -1;
 	return http(c, "POST", "/v1/me/pin", token, "{\"pin\":\"" PIN "\"}", NULL) == 201 ? 0 : -1;
 }

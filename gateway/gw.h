@@ -27,6 +27,7 @@ typedef enum {
 	GW_LEDGER,
 	GW_WITHDRAWALS,
 	GW_PAYMENTS,
+	GW_EVENTS,
 	GW_N_UPSTREAMS,
 } gw_upstream;
 

@@ -7,6 +7,7 @@
 #define GROUP "id=group_id"
 #define WITHDRAWAL "id=withdrawal_id"
 #define PROPOSAL "id=proposal_id"
+#define WEBHOOK "id=group_id,webhook_id=webhook_id"
 
 const gw_route gw_routes[] = {
 	/* identity */
@@ -48,6 +49,22 @@ const gw_route gw_routes[] = {
 	      .unwrap = "kyc"), GW_RATE_PIN },
 	{ "GET", "/v1/me/kyc", gw_rpc_route,
 	  RPC(GW_IDENTITY, "GetKyc", .status = 200, .unwrap = "kyc"), 0 },
+	{ "POST", "/v1/me/email/verify", gw_rpc_route,
+	  RPC(GW_IDENTITY, "VerifyEmail", .status = 200, .required = "code",
+	      .unwrap = "user"), GW_RATE_PIN },
+	{ "POST", "/v1/me/email/code", gw_rpc_route,
+	  RPC(GW_IDENTITY, "SendEmailCode", .status = 202), GW_RATE_PIN },
+	{ "PUT", "/v1/me/phone", gw_rpc_route,
+	  RPC(GW_IDENTITY, "SetPhone", .status = 200, .required = "phone",
+	      .unwrap = "user"), 0 },
+	{ "DELETE", "/v1/me/phone", gw_rpc_route,
+	  RPC(GW_IDENTITY, "SetPhone", .status = 204), 0 },
+	{ "GET", "/v1/me/notifications", gw_rpc_route,
+	  RPC(GW_EVENTS, "GetNotificationPreferences", .status = 200,
+	      .unwrap = "preferences"), 0 },
+	{ "PUT", "/v1/me/notifications", gw_rpc_route,
+	  RPC(GW_EVENTS, "UpdateNotificationPreferences", .status = 200,
+	      .unwrap = "preferences"), 0 },
 
 	/* groups */
 	{ "POST", "/v1/groups", gw_rpc_route,
@@ -140,6 +157,24 @@ const gw_route gw_routes[] = {
 	  RPC(GW_PAYMENTS, "SimulateDeposit", .status = 201,
 	      .required = "amount_kobo", .path_fields = GROUP,
 	      .idempotency_field = "client_ref"), 0 },
+
+	/* partner webhooks (kolo-events; docs/webhooks.md) */
+	{ "POST", "/v1/groups/{id}/webhooks", gw_rpc_route,
+	  RPC(GW_EVENTS, "CreateWebhook", .status = 201, .required = "url,events",
+	      .path_fields = GROUP), 0 },
+	{ "GET", "/v1/groups/{id}/webhooks", gw_rpc_route,
+	  RPC(GW_EVENTS, "ListWebhooks", .status = 200, .path_fields = GROUP), 0 },
+	{ "DELETE", "/v1/groups/{id}/webhooks/{webhook_id}", gw_rpc_route,
+	  RPC(GW_EVENTS, "DeleteWebhook", .status = 204, .path_fields = WEBHOOK), 0 },
+	{ "POST", "/v1/groups/{id}/webhooks/{webhook_id}/resume", gw_rpc_route,
+	  RPC(GW_EVENTS, "ResumeWebhook", .status = 200, .path_fields = WEBHOOK,
+	      .unwrap = "webhook"), 0 },
+	{ "GET", "/v1/groups/{id}/webhooks/{webhook_id}/deliveries", gw_rpc_route,
+	  RPC(GW_EVENTS, "ListWebhookDeliveries", .status = 200, .path_fields = WEBHOOK), 0 },
+	{ "POST", "/v1/groups/{id}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+	  gw_rpc_route,
+	  RPC(GW_EVENTS, "RedeliverWebhookDelivery", .status = 200,
+	      .path_fields = WEBHOOK ",delivery_id=delivery_id", .unwrap = "delivery"), 0 },
 
 	/* public transparency */
 	{ "GET", "/v1/public/{token}", gw_public_json_route, NULL, GW_RATE_PUBLIC },

@@ -1,10 +1,11 @@
-/* Channels to the five services and calls made for an HTTP caller. */
+/* Channels to the six services and calls made for an HTTP caller. */
 #include "gw.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "grpc/health/v1/health.pb-c.h"
+#include "kolo/events/v1/events.pb-c.h"
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
@@ -30,6 +31,8 @@ static const gw_upstream_def gw_upstream_defs[GW_N_UPSTREAMS] = {
 	  &kolo__withdrawals__v1__withdrawals_service__descriptor },
 	{ "payments", "KOLO_PAYMENTS_ADDR", "127.0.0.1:7105",
 	  &kolo__payments__v1__payments_service__descriptor },
+	{ "events", "KOLO_EVENTS_ADDR", "127.0.0.1:7106",
+	  &kolo__events__v1__events_service__descriptor },
 };
 
 static rpc_channel *gw_channels[GW_N_UPSTREAMS];

@@ -8,23 +8,27 @@
 #                                     password per service role
 #                                     (KOLO_<SERVICE>_DB_PASSWORD) and a
 #                                     development PII key pair for KYC
-#                                     (KOLO_PII_KEY, KOLO_PII_HASH_KEY), adding
+#                                     (KOLO_PII_KEY, KOLO_PII_HASH_KEY) and
+#                                     the partner webhooks' sealing key
+#                                     (KOLO_WEBHOOK_SECRET_KEY), adding
 #                                     any of these an older FILE lacks;
 #                                     exports them
-#   kolo_suite_start BINDIR RUNDIR DB start the five services (their
+#   kolo_suite_start BINDIR RUNDIR DB start the six services (their
 #                                     database URLs default to DB as each
 #                                     service's own role) and the gateway,
 #                                     each with its own KOLO_INTERNAL_TOKEN
 #                                     and the token hashes of the callers it
-#                                     accepts, and wait for their health
+#                                     accepts, and wait for their health;
+#                                     kolo-events writes messages into
+#                                     KOLO_MAIL_DIR (default RUNDIR/mail)
 #   kolo_suite_stop RUNDIR            SIGTERM each, wait; fails if any
 #                                     service did not exit 0
 # Addresses come from KOLO_<SERVICE>_ADDR and KOLO_GATEWAY_ADDR (DESIGN §1
 # defaults). KOLO_SUITE_PID[name] holds each process id.
 
-KOLO_SERVICES=(identity groups ledger withdrawals payments)
+KOLO_SERVICES=(identity groups ledger withdrawals payments events)
 declare -A KOLO_DEFAULT_PORT=([identity]=7101 [groups]=7102 [ledger]=7103
-	[withdrawals]=7104 [payments]=7105)
+	[withdrawals]=7104 [payments]=7105 [events]=7106)
 declare -A KOLO_SUITE_PID=()
 
 _kolo_upper() {
@@ -42,7 +46,7 @@ kolo_suite_addr() {
 }
 
 # Every process that calls services, by its caller name (shared/rpc/callers.h).
-KOLO_CALLERS=(identity groups ledger withdrawals payments gateway)
+KOLO_CALLERS=(identity groups ledger withdrawals payments gateway events)
 
 _kolo_random_secret() {
 	head -c 32 /dev/urandom | base64 | tr -d '=+/\n'
@@ -64,6 +68,14 @@ _kolo_pii_keys_add() {
 		echo "KOLO_PII_HASH_KEY=$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >>"$file"
 }
 
+# Appends the key partner webhook secrets are sealed with
+# (KOLO_WEBHOOK_SECRET_KEY, 32 random bytes in hex) unless FILE has it.
+_kolo_webhook_key_add() {
+	local file="$1"
+	grep -q "^KOLO_WEBHOOK_SECRET_KEY=" "$file" 2>/dev/null ||
+		echo "KOLO_WEBHOOK_SECRET_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >>"$file"
+}
+
 kolo_suite_secrets() {
 	local file="$1" keygen="$2" name
 	if [ ! -s "$file" ]; then
@@ -81,6 +93,7 @@ kolo_suite_secrets() {
 			_kolo_secret_add "$file" "KOLO_$(_kolo_upper "$name")_DB_PASSWORD"
 		done
 		_kolo_pii_keys_add "$file"
+		_kolo_webhook_key_add "$file"
 	) || return 1
 	set -a
 	# shellcheck disable=SC1090
@@ -120,6 +133,8 @@ _kolo_suite_spawn() {
 kolo_suite_start() {
 	local bindir="$1" rundir="$2" db="$3" svc var addr pw
 	mkdir -p "$rundir"
+	export KOLO_MAIL_DIR="${KOLO_MAIL_DIR:-$rundir/mail}"
+	mkdir -p "$KOLO_MAIL_DIR"
 	# Every address first: services dial each other by them.
 	for svc in "${KOLO_SERVICES[@]}"; do
 		kolo_suite_addr "$svc" >/dev/null

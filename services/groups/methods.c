@@ -15,7 +15,7 @@ static const rpc_method grp_methods[] = {
 	{ "AddMember", grp_rpc_add_member, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "UpdateMemberRole", grp_rpc_update_member_role, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "RemoveMember", grp_rpc_remove_member, RPC_AUTH_USER | RPC_AUTH_LIVE },
-	{ "ListMembers", grp_rpc_list_members, RPC_AUTH_USER },
+	{ "ListMembers", grp_rpc_list_members, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "GetMembership", grp_rpc_get_membership, RPC_AUTH_INTERNAL },
 	{ "RotatePublicToken", grp_rpc_rotate_public_token, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "RevokePublicToken", grp_rpc_revoke_public_token, RPC_AUTH_USER | RPC_AUTH_LIVE },

@@ -35,6 +35,10 @@ KOLO_MUST_CHECK int idn_kyc_worker_start(void);
 void idn_kyc_worker_stop(void);
 void idn_kyc_worker_pass(void);
 IDN_HANDLER(list_session_revocations);
+IDN_HANDLER(get_user_contacts);
+IDN_HANDLER(verify_email);
+IDN_HANDLER(send_email_code);
+IDN_HANDLER(set_phone);
 
 /* The rpc_session_check of identity's RPC_AUTH_LIVE methods: asks
  * identity's own table, so a logout takes effect at once. */
@@ -109,8 +113,20 @@ int64_t idn_now_us(void);
 /* The calling thread's database connection. */
 KOLO_MUST_CHECK int idn_db(db_conn **out);
 
-/* A User message for u, in the arena. */
-Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u);
+/* A User message for u, in the arena; own: u is the caller (the phone is
+ * only in the user's own replies). */
+Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u, int own);
+
+/* In a transaction that holds the user's row lock: a new email code for
+ * user_id at email (the row and the user.email_code event with the code).
+ * *expires_at (RFC 3339, in the arena) may be NULL. */
+KOLO_MUST_CHECK int idn_email_code_issue(db_conn *c, mem_arena *a, const char *user_id,
+					 const char *email, char **expires_at);
+
+/* Login's part: in its transaction, sends user_id a code when the email
+ * is not verified, no live code waits and the limits allow; *sent 1 then. */
+KOLO_MUST_CHECK int idn_email_code_on_login(db_conn *c, mem_arena *a, const char *user_id,
+					    int *sent);
 
 /* Wipes a secret field of a request in place (NULL is fine). */
 void idn_wipe(char *secret);

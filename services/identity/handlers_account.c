@@ -65,10 +65,13 @@ static int idn_register_body(db_conn *c, void *arg)
 	int rc = idn_store_insert_user(c, t->arena, t->email, t->hash, t->name,
 				       &t->user);
 
-	if (rc < 0)
-		return rc;
-	return idn_open_session(c, t->arena, t->user.id, &t->client, "register",
-				&t->grant);
+	if (rc == 0)
+		rc = idn_open_session(c, t->arena, t->user.id, &t->client, "register",
+				      &t->grant);
+	/* The code that proves the address is the user's (DESIGN §16). */
+	if (rc == 0)
+		rc = idn_email_code_issue(c, t->arena, t->user.id, t->email, NULL);
+	return rc;
 }
 
 IDN_HANDLER(register)
@@ -105,7 +108,7 @@ IDN_HANDLER(register)
 	rc = db_tx(c, svc_tx_timeout(ctx), idn_register_body, &t);
 	if (rc < 0)
 		return rc;
-	out->user = idn_user_message(ctx, &t.user);
+	out->user = idn_user_message(ctx, &t.user, 1);
 	if (!out->user)
 		return err_oom();
 	return idn_token_pair(ctx, t.user.id, &t.grant, &out->access_token,
@@ -118,9 +121,11 @@ IDN_HANDLER(register)
 typedef struct idn_login_tx {
 	mem_arena *arena;
 	const char *user_id;
+	int email_verified;
 	idn_client client;
 	idn_guards guards;
 	idn_session_grant grant;
+	int email_code_sent;
 } idn_login_tx;
 
 static int idn_login_body(db_conn *c, void *arg)
@@ -128,10 +133,15 @@ static int idn_login_body(db_conn *c, void *arg)
 	idn_login_tx *t = arg;
 	int rc = idn_guards_settle(c, &t->guards);
 
-	if (rc < 0)
-		return rc;
-	return idn_open_session(c, t->arena, t->user_id, &t->client, "login",
-				&t->grant);
+	if (rc == 0)
+		rc = idn_open_session(c, t->arena, t->user_id, &t->client, "login",
+				      &t->grant);
+	/* An unverified address (users older than email codes too) gets a
+	 * code, unless one waits or the send limits say no. */
+	if (rc == 0 && !t->email_verified)
+		rc = idn_email_code_on_login(c, t->arena, t->user_id,
+					     &t->email_code_sent);
+	return rc;
 }
 
 static int idn_bad_credentials(void)
@@ -187,11 +197,13 @@ IDN_HANDLER(login)
 		return rc < 0 ? rc : idn_bad_credentials();
 	}
 	t.user_id = user.id;
+	t.email_verified = user.email_verified;
 	idn_new_token(t.grant.token, t.grant.hash);
 	rc = db_tx(c, svc_tx_timeout(ctx), idn_login_body, &t);
 	if (rc < 0)
 		return rc;
-	out->user = idn_user_message(ctx, &user);
+	out->email_code_sent = t.email_code_sent;
+	out->user = idn_user_message(ctx, &user, 1);
 	if (!out->user)
 		return err_oom();
 	return idn_token_pair(ctx, user.id, &t.grant, &out->access_token,
@@ -389,7 +401,7 @@ IDN_HANDLER(logout)
 
 /* --- Users ----------------------------------------------------------------- */
 
-static int idn_reply_user(rpc_ctx *ctx, const char *id, const char *email,
+static int idn_reply_user(rpc_ctx *ctx, const char *id, const char *email, int own,
 			  Kolo__Identity__V1__User **out)
 {
 	idn_user user;
@@ -402,7 +414,7 @@ static int idn_reply_user(rpc_ctx *ctx, const char *id, const char *email,
 		rc = idn_store_user_by_email(c, rpc_ctx_arena(ctx), email, &user);
 	if (rc < 0)
 		return rc;
-	*out = idn_user_message(ctx, &user);
+	*out = idn_user_message(ctx, &user, own);
 	return *out ? 0 : err_oom();
 }
 
@@ -411,7 +423,7 @@ IDN_HANDLER(get_me)
 	Kolo__Identity__V1__GetMeResponse *out =
 		(Kolo__Identity__V1__GetMeResponse *)resp;
 
-	return idn_reply_user(ctx, rpc_ctx_user_id(ctx), NULL, &out->user);
+	return idn_reply_user(ctx, rpc_ctx_user_id(ctx), NULL, 1, &out->user);
 }
 
 IDN_HANDLER(get_user)
@@ -424,7 +436,7 @@ IDN_HANDLER(get_user)
 	if (!text_is_uuid(in->user_id))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
 			       "user_id must be a UUID");
-	return idn_reply_user(ctx, in->user_id, NULL, &out->user);
+	return idn_reply_user(ctx, in->user_id, NULL, 0, &out->user);
 }
 
 IDN_HANDLER(find_user_by_email)
@@ -438,7 +450,7 @@ IDN_HANDLER(find_user_by_email)
 
 	if (rc < 0)
 		return rc;
-	return idn_reply_user(ctx, NULL, email, &out->user);
+	return idn_reply_user(ctx, NULL, email, 0, &out->user);
 }
 
 /* --- Sessions -------------------------------------------------------------- */

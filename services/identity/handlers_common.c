@@ -48,7 +48,7 @@ int idn_db(db_conn **out)
 	return db_thread_conn(out);
 }
 
-Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u)
+Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u, int own)
 {
 	Kolo__Identity__V1__User *m =
 		mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
@@ -61,6 +61,9 @@ Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u)
 	m->name = u->name;
 	m->created_at = u->created_at;
 	m->has_pin = u->has_pin;
+	m->email_verified = u->email_verified;
+	if (own)
+		m->phone = u->phone;
 	return m;
 }
 

@@ -31,6 +31,10 @@ static const rpc_method idn_methods[] = {
 	  RPC_AUTH_INTERNAL },
 	{ "ReadOutbox", idn_rpc_read_outbox, RPC_AUTH_INTERNAL },
 	{ "AckOutbox", idn_rpc_ack_outbox, RPC_AUTH_INTERNAL },
+	{ "GetUserContacts", idn_rpc_get_user_contacts, RPC_AUTH_INTERNAL },
+	{ "VerifyEmail", idn_rpc_verify_email, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "SendEmailCode", idn_rpc_send_email_code, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "SetPhone", idn_rpc_set_phone, RPC_AUTH_USER | RPC_AUTH_LIVE },
 };
 
 const rpc_service idn_rpc_service = {

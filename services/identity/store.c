@@ -5,7 +5,8 @@
 #define IDN_USER_COLUMNS                                                      \
 	"u.id, u.email, u.name, " DB_RFC3339("u.created_at") ", "              \
 	"u.password_hash, "                                                    \
-	"EXISTS (SELECT 1 FROM transaction_pins p WHERE p.user_id = u.id)"
+	"EXISTS (SELECT 1 FROM transaction_pins p WHERE p.user_id = u.id), "   \
+	"u.email_verified_at IS NOT NULL, COALESCE(u.phone, '')"
 
 static int idn_read_user(mem_arena *a, const PGresult *res, idn_user *out)
 {
@@ -15,8 +16,10 @@ static int idn_read_user(mem_arena *a, const PGresult *res, idn_user *out)
 	out->created_at = db_text(a, res, 0, 3);
 	out->password_hash = db_text(a, res, 0, 4);
 	out->has_pin = db_bool(res, 0, 5);
+	out->email_verified = db_bool(res, 0, 6);
+	out->phone = db_text(a, res, 0, 7);
 	if (!out->id || !out->email || !out->name || !out->created_at ||
-	    !out->password_hash)
+	    !out->password_hash || !out->phone)
 		return err_oom();
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "db/db.h"
 #include "mem/mem.h"
 #include "page/page.h"
+#include "contact.h"
 #include "pii.h"
 #include "throttle.h"
 
@@ -21,6 +22,8 @@ typedef struct idn_user {
 	char *created_at;
 	char *password_hash;
 	int has_pin;
+	int email_verified;
+	char *phone; /* E.164 or "" */
 } idn_user;
 
 typedef struct idn_refresh_row {
@@ -207,5 +210,47 @@ KOLO_MUST_CHECK int idn_store_kyc_sealed_other(db_conn *c, mem_arena *a, const c
 KOLO_MUST_CHECK int idn_store_kyc_reseal(db_conn *c, const char *user_id,
 					 const char *old_kid, const idn_pii_sealed *sealed,
 					 int *changed);
+
+
+/* --- Contacts, email codes and phones (store_contact.c) ------------------- */
+typedef struct idn_contact {
+	char *user_id;
+	char *name;
+	char *email;
+	int email_verified;
+	char *phone; /* E.164 or "" */
+} idn_contact;
+
+/* The users of ids (UUID text, validated by the caller) that exist, in
+ * no particular order. */
+KOLO_MUST_CHECK int idn_store_contacts(db_conn *c, mem_arena *a, char *const *ids,
+				       size_t n_ids, idn_contact **out, int *n);
+
+/* Locks user_id's row (orders the user's code sends and verifications)
+ * and reads their email and whether it is verified; ERR_NOT_FOUND
+ * "user_not_found". */
+KOLO_MUST_CHECK int idn_store_lock_user(db_conn *c, mem_arena *a, const char *user_id,
+					char **email, int *verified);
+
+/* The newest code of user_id, FOR UPDATE, and the day's count (at now). */
+KOLO_MUST_CHECK int idn_store_code_state(db_conn *c, mem_arena *a, const char *user_id,
+					 int64_t now, idn_code_state *out);
+
+/* Adds a code sent at now, expiring at expires (which ends older ones: the
+ * newest is the live one), and forgets user_id's codes older than a day. */
+KOLO_MUST_CHECK int idn_store_insert_code(db_conn *c, const char *user_id,
+					  const char *email, const char *code_hash,
+					  int64_t now, int64_t expires);
+
+/* One more wrong try of code id. */
+KOLO_MUST_CHECK int idn_store_code_attempt(db_conn *c, const char *id);
+
+/* Code id used at now, and its user's email verified at now. */
+KOLO_MUST_CHECK int idn_store_code_consume(db_conn *c, const char *id,
+					   const char *user_id, int64_t now);
+
+/* Sets (phone E.164) or clears (NULL) user_id's phone. */
+KOLO_MUST_CHECK int idn_store_set_phone(db_conn *c, const char *user_id,
+					const char *phone);
 
 #endif

@@ -31,10 +31,15 @@ static const rpc_caller_rule rpc_rules[] = {
 	 * membership acts need a live one (shared/svc/sessions.c). */
 	{ RPC_SVC_IDENTITY, "ListSessionRevocations",
 	  RPC_CALLER_GROUPS | RPC_CALLER_WITHDRAWALS },
+	/* Where to tell users of events: kolo-events, the only process that
+	 * sends them email and SMS. */
+	{ RPC_SVC_IDENTITY, "GetUserContacts", RPC_CALLER_EVENTS },
 	/* Membership checks of the services that serve group data; the public
 	 * page resolves its token and shows the governance record. */
 	{ RPC_SVC_GROUPS, "GetMembership",
-	  RPC_CALLER_LEDGER | RPC_CALLER_WITHDRAWALS | RPC_CALLER_PAYMENTS },
+	  RPC_CALLER_LEDGER | RPC_CALLER_WITHDRAWALS | RPC_CALLER_PAYMENTS | RPC_CALLER_EVENTS },
+	/* kolo-events: who of a group is told of its events. */
+	{ RPC_SVC_GROUPS, "ListMembers", RPC_CALLER_EVENTS },
 	{ RPC_SVC_GROUPS, "ResolvePublicToken", RPC_CALLER_GATEWAY },
 	{ RPC_SVC_GROUPS, "ListProposals", RPC_CALLER_GATEWAY },
 	/* Money moves: credits and captures by payments, holds by withdrawals;

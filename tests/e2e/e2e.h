@@ -46,9 +46,22 @@ typedef struct e2e_user {
 
 #define E2E_PASSWORD "e2e password 123"
 
-/* Registers "<tag>-<pid>-<n>@example.com" (201 expected) and keeps its
- * tokens; fails the test otherwise. */
+/* Registers "<tag>-<pid>-<n>@example.com" (201 expected), keeps its
+ * tokens and verifies its email as its owner would (e2e_verify_email);
+ * fails the test otherwise. */
 void e2e_register(e2e_user *u, const char *tag);
+
+/* The same without verifying the email. */
+void e2e_register_unverified(e2e_user *u, const char *tag);
+
+/* The newest email code sent to email, read from the mail files kolo-events
+ * writes without KOLO_SMTP_URL (KOLO_MAIL_DIR/<unix_ms>-<event id>-<n>.eml:
+ * a To: header with the address, "Your code: NNNNNN" in the text); waits
+ * up to 15 s for one (other than not_this, when not NULL) to appear. */
+void e2e_mail_code(char code[8], const char *email, const char *not_this);
+
+/* POST /v1/me/email/verify with the code mailed to u (200 expected). */
+void e2e_verify_email(const e2e_user *u);
 
 /* Creates a group named name owned by owner (201 expected); its id is
  * written to id (64 bytes). */

@@ -30,6 +30,11 @@ export KOLO_GATEWAY_TRUST_FORWARDED=true KOLO_WEBHOOK_ALLOWED_IPS="127.0.0.1,::1
 export KOLO_WEBHOOK_UNSIGNED_PER_ADDR=10
 # Proposals wait a short time-lock the tests can sit out (DESIGN §12).
 export KOLO_GOVERNANCE_DELAY_S=2 KOLO_GROUPS_WORKER_INTERVAL_MS=200
+# Mail of the embedded default (no KOLO_SMTP_URL): kolo-events writes each
+# message here, and e2e users read their email codes from it (e2e.h).
+export KOLO_MAIL_DIR="${KOLO_MAIL_DIR:-$build/tests/e2e/mail}"
+rm -rf "$KOLO_MAIL_DIR"
+mkdir -p "$KOLO_MAIL_DIR"
 kolo_testsuite_up "$src" "$build"
 export KOLO_E2E_URL="$(kolo_suite_url)"
 export KOLO_E2E_GROUPS_PID="${KOLO_SUITE_PID[groups]}"

@@ -223,12 +223,63 @@ static void test_public_token_rotation_over_http(void **state)
 	e2e_reply_free(&r);
 }
 
+/* Email ownership over HTTP (DESIGN §16): an unverified address gets no
+ * role (422 email_not_verified); its owner reads the code from the mail
+ * kolo-events wrote and verifies it; then the same add works. */
+static void test_email_ownership_over_http(void **state)
+{
+	e2e_user owner, newcomer;
+	char gid[64], code[8], body[64];
+	e2e_opts as_newcomer = { 0 }, send = { 0 };
+	e2e_reply r;
+
+	(void)state;
+	e2e_register(&owner, "v-owner");
+	e2e_register_unverified(&newcomer, "v-newcomer");
+	as_newcomer.token = newcomer.access;
+	create_group(&owner, "{\"name\":\"Verified Circle\"}", gid);
+	add(gid, &owner, &newcomer, "MEMBER", 422, "email_not_verified");
+	e2e_expect(&r, "GET", "/v1/me", &as_newcomer, 200, "");
+	assert_false(json_is_true(json_object_get(r.json, "email_verified")));
+	e2e_reply_free(&r);
+	/* Register's code was sent a moment ago: no other yet. */
+	send.token = newcomer.access;
+	e2e_expect(&r, "POST", "/v1/me/email/code", &send, 429, "rate_limited");
+	assert_true(atoi(r.retry_after) > 0 && atoi(r.retry_after) <= 60);
+	e2e_reply_free(&r);
+	e2e_mail_code(code, newcomer.email, NULL);
+	snprintf(body, sizeof(body), "{\"code\":\"%06d\"}", (atoi(code) + 1) % 1000000);
+	as_newcomer.body = body;
+	e2e_expect(NULL, "POST", "/v1/me/email/verify", &as_newcomer, 403, "code_invalid");
+	snprintf(body, sizeof(body), "{\"code\":\"12ab\"}");
+	e2e_expect(NULL, "POST", "/v1/me/email/verify", &as_newcomer, 400, "invalid_code");
+	e2e_verify_email(&newcomer);
+	add(gid, &owner, &newcomer, "MEMBER", 201, "");
+	/* The phone for SMS: a Nigerian mobile number, stored in E.164. */
+	snprintf(body, sizeof(body), "{\"phone\":\"0803 123 4567\"}");
+	e2e_expect(&r, "PUT", "/v1/me/phone", &as_newcomer, 200, "");
+	assert_string_equal(e2e_str(&r, "phone"), "+2348031234567");
+	assert_true(json_is_true(json_object_get(r.json, "email_verified")));
+	e2e_reply_free(&r);
+	snprintf(body, sizeof(body), "{\"phone\":\"+2348001234567\"}");
+	e2e_expect(NULL, "PUT", "/v1/me/phone", &as_newcomer, 400, "invalid_phone");
+	as_newcomer.body = NULL;
+	e2e_expect(&r, "GET", "/v1/me", &as_newcomer, 200, "");
+	assert_string_equal(e2e_str(&r, "phone"), "+2348031234567");
+	e2e_reply_free(&r);
+	e2e_expect(NULL, "DELETE", "/v1/me/phone", &as_newcomer, 204, "");
+	e2e_expect(&r, "GET", "/v1/me", &as_newcomer, 200, "");
+	assert_string_equal(e2e_str(&r, "phone"), "");
+	e2e_reply_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_life_over_http),
 		cmocka_unit_test(test_rule_change_is_a_proposal_over_http),
 		cmocka_unit_test(test_public_token_rotation_over_http),
+		cmocka_unit_test(test_email_ownership_over_http),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -133,6 +133,11 @@ export KOLO_MEMBER_CACHE_MS=0
 export KOLO_RATE_LOGIN_ACCOUNT=1000/60 KOLO_RATE_LOGIN_IP=1000/60 \
 	KOLO_RATE_PIN_IP=1000/60 KOLO_RATE_PIN_ACCOUNT=1000/60
 
+# Every process of the suite, kolo-events with them: it writes mail (the
+# users' email codes) into KOLO_MAIL_DIR, the embedded default.
+export KOLO_FAULT_SERVICES="${KOLO_SERVICES[*]}" KOLO_MAIL_DIR="$run/mail"
+mkdir -p "$KOLO_MAIL_DIR"
+
 KOLO_FAULT_DB="$(kolo_pg_url "$db")"
 export KOLO_FAULT_BUILD="$build" KOLO_FAULT_RUN="$run" KOLO_FAULT_DB KOLO_FAULT_FAKE="http://127.0.0.1:$fake_port" \
 	KOLO_FAULT_PG_DIR="$pg_dir" KOLO_FAULT_PG_PORT="$pg_port" KOLO_FAULT_PG_FSYNC="$pg_fsync" \

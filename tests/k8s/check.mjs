@@ -89,7 +89,7 @@ const read = (rel) => fs.readFileSync(path.join(root, rel), "utf8");
 
 // --- what the code says ------------------------------------------------------------
 
-const SERVICES = ["identity", "groups", "ledger", "withdrawals", "payments"];
+const SERVICES = ["identity", "groups", "ledger", "withdrawals", "payments", "events"];
 
 // Strips C comments, so a variable named only in a comment does not count.
 function cSource(files) {
@@ -141,7 +141,7 @@ const BINARIES = new Map();
     vars.set(addrEnv, { type: "ADDR", fallback: defAddr });
     vars.set(dbEnv, { type: "STRING", fallback: null });
     const peers = new Set(
-      [...own.matchAll(/"(KOLO_(IDENTITY|GROUPS|LEDGER|WITHDRAWALS|PAYMENTS)_ADDR)"/g)]
+      [...own.matchAll(/"(KOLO_(IDENTITY|GROUPS|LEDGER|WITHDRAWALS|PAYMENTS|EVENTS)_ADDR)"/g)]
         .map((m) => m[1])
         .filter((v) => v !== addrEnv),
     );
@@ -151,7 +151,7 @@ const BINARIES = new Map();
   const gw = cSource([...cFiles("gateway"), "shared/svc/tls.c"]);
   const gwVars = cfgVars(gw);
   const gwPeers = new Set(
-    [...gw.matchAll(/"(KOLO_(IDENTITY|GROUPS|LEDGER|WITHDRAWALS|PAYMENTS)_ADDR)"/g)].map((m) => m[1]),
+    [...gw.matchAll(/"(KOLO_(IDENTITY|GROUPS|LEDGER|WITHDRAWALS|PAYMENTS|EVENTS)_ADDR)"/g)].map((m) => m[1]),
   );
   BINARIES.set("kolo-gateway", {
     src: gw,
@@ -293,6 +293,7 @@ const SECRET_NAMES = new Set([
   "kolo-flutterwave",
   "kolo-pii",
   "kolo-paystack",
+  "kolo-notify",
   "kolo-tls",
   "kolo-db-migrate",
   ...SERVICES.map((s) => `kolo-db-${s}`),
@@ -304,6 +305,8 @@ function secretAllowed(workload, container, secret, key) {
   if (secret === "kolo-db-migrate") return workload === "kolo-migrate";
   if (secret.startsWith("kolo-db-")) return workload === `kolo-${secret.slice(8)}`;
   if (secret === "kolo-flutterwave" || secret === "kolo-paystack") return workload === "kolo-payments";
+  // SMTP and SMS credentials: the process that sends mail alone.
+  if (secret === "kolo-notify") return workload === "kolo-events";
   // The keys KYC numbers are sealed with: identity alone (DESIGN §14).
   if (secret === "kolo-pii") return workload === "kolo-identity";
   if (secret === "kolo-jwt" && key !== "KOLO_JWT_PUBLIC_KEYS") return workload === "kolo-identity";
@@ -754,8 +757,12 @@ function checkBuild(name, objects) {
     check(`${name}: ${w.name} resolves names (DNS over UDP and TCP)`, allowed(policies, w, dns, 53, "UDP") && allowed(policies, w, dns, 53, "TCP"));
     const needsDb = w.name !== "kolo-gateway";
     check(`${name}: ${w.name} ${needsDb ? "reaches" : "cannot reach"} PostgreSQL`, allowed(policies, w, postgres, 5432) === needsDb);
-    const provider = w.name === "kolo-payments";
-    check(`${name}: ${w.name} ${provider ? "reaches" : "cannot reach"} the provider (HTTPS out)`, allowed(policies, w, internet, 443) === provider);
+    const provider = w.name === "kolo-payments" || w.name === "kolo-events";
+    check(`${name}: ${w.name} ${provider ? "reaches" : "cannot reach"} the provider or SMS API (HTTPS out)`, allowed(policies, w, internet, 443) === provider);
+    const mailer = w.name === "kolo-events";
+    for (const port of [25, 465, 587]) {
+      check(`${name}: ${w.name} ${mailer ? "reaches" : "cannot reach"} a mail server on ${port}`, allowed(policies, w, internet, port) === mailer);
+    }
     check(`${name}: ${w.name} cannot reach the cloud metadata address`, !allowed(policies, w, metadataIp, 80) && !allowed(policies, w, metadataIp, 443));
     check(`${name}: ${w.name} cannot reach the internet over plain HTTP`, !allowed(policies, w, internet, 80));
   }

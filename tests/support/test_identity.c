@@ -57,7 +57,42 @@ void test_identity_stop(test_identity *ti)
 	ti->conninfo = NULL;
 }
 
+/* Proves u owns their email as a user does: the code of Register's
+ * user.email_code event (read from identity's outbox as kolo-events would
+ * get it), then VerifyEmail with u's token. */
+static void test_identity_verify(test_identity *ti, const test_user *u, mem_arena *arena)
+{
+	Kolo__Identity__V1__VerifyEmailRequest req =
+		KOLO__IDENTITY__V1__VERIFY_EMAIL_REQUEST__INIT;
+	Kolo__Identity__V1__VerifyEmailResponse *resp = NULL;
+	test_caller who = { .access_token = u->access_token };
+	PGconn *pg = test_pg_connect(ti->conninfo);
+	char sql[256];
+	char *code;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT data->>'code' FROM identity_outbox WHERE type = 'user.email_code'"
+		 " AND user_id = '%s' ORDER BY seq DESC LIMIT 1",
+		 u->id);
+	code = test_pg_value(pg, sql);
+	PQfinish(pg);
+	req.code = code;
+	if (test_call(&ti->service, "VerifyEmail", &req.base, (ProtobufCMessage **)&resp,
+		      arena, &who) != 0)
+		fail_msg("verify %s: %s", u->email, err_last()->message);
+	free(code);
+}
+
 void test_identity_user(test_identity *ti, test_user *out, const char *tag)
+{
+	mem_arena *arena = mem_arena_new(0);
+
+	test_identity_user_unverified(ti, out, tag);
+	test_identity_verify(ti, out, arena);
+	mem_arena_free(arena);
+}
+
+void test_identity_user_unverified(test_identity *ti, test_user *out, const char *tag)
 {
 	static atomic_int counter;
 	Kolo__Identity__V1__RegisterRequest req =

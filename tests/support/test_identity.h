@@ -29,7 +29,11 @@ int test_identity_start(test_identity *out, const char *dbname);
 void test_identity_stop(test_identity *ti);
 
 /* Registers a user whose email is "<tag>-<n>@example.com" (n unique in the
- * process); fails the test on error. */
+ * process) and verifies the email with the code Register sent (groups add
+ * only verified emails); fails the test on error. */
 void test_identity_user(test_identity *ti, test_user *out, const char *tag);
+
+/* The same without verifying the email. */
+void test_identity_user_unverified(test_identity *ti, test_user *out, const char *tag);
 
 #endif

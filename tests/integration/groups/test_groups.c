@@ -268,6 +268,39 @@ static void test_add_member_rules(void **state)
 	assert_int_equal(members_of(g->id), 4);
 }
 
+/* Only a verified email gets a role (DESIGN §16): whoever registered an
+ * address first is not given what was meant for its owner. Refused with
+ * nothing changed: no membership, no proposal; once the user verifies,
+ * the same call adds them. */
+static void test_add_member_takes_only_verified_emails(void **state)
+{
+	test_user owner, squatter, officer;
+	Kolo__Groups__V1__Group *g;
+	char sql[256];
+	long proposals;
+
+	(void)state;
+	test_identity_user(&idn, &owner, "verified-owner");
+	test_identity_user_unverified(&idn, &squatter, "unverified-member");
+	test_identity_user_unverified(&idn, &officer, "unverified-officer");
+	g = create_group(&owner, "Verified only");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM group_proposal WHERE group_id = '%s'",
+		 g->id);
+	proposals = test_pg_long(admin, sql);
+	assert_int_equal(add_member(g->id, &owner, &squatter, MEMBER), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "email_not_verified");
+	assert_int_equal(add_member(g->id, &owner, &officer, TREASURER),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "email_not_verified");
+	assert_int_equal(members_of(g->id), 1);
+	assert_int_equal(test_pg_long(admin, sql), proposals);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE \"user\" SET email_verified_at = now() WHERE id = '%s'", squatter.id);
+	test_pg_ok(admin, sql);
+	assert_int_equal(add_member(g->id, &owner, &squatter, MEMBER), 0);
+	assert_int_equal(members_of(g->id), 2);
+}
+
 /* AddMember checks the caller's role before it looks the email up: a
  * member, a treasurer adding an officer, or a stranger gets the same
  * answer whether the email is registered or not (no email oracle through
@@ -1163,6 +1196,7 @@ int main(void)
 		cmocka_unit_test(test_create_refuses_bad_rules_and_names),
 		cmocka_unit_test(test_reads_are_for_members_only),
 		cmocka_unit_test(test_add_member_rules),
+		cmocka_unit_test(test_add_member_takes_only_verified_emails),
 		cmocka_unit_test(test_add_member_by_a_non_officer_says_nothing_about_the_email),
 		cmocka_unit_test(test_list_members_pages_with_names),
 		cmocka_unit_test(test_update_group_rules),

@@ -1,0 +1,123 @@
+/* kolo-events' wiring and pure rules. */
+#include "evs.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static evs_deps evs_wired;
+
+void evs_configure(const evs_deps *deps)
+{
+	evs_wired = *deps;
+}
+
+const evs_deps *evs_current(void)
+{
+	return &evs_wired;
+}
+
+const char *evs_source_name(evs_source source)
+{
+	static const char *const names[EVS_SRC_COUNT] = {
+		[EVS_SRC_IDENTITY] = "identity", [EVS_SRC_GROUPS] = "groups",
+		[EVS_SRC_LEDGER] = "ledger",	 [EVS_SRC_WITHDRAWALS] = "withdrawals",
+		[EVS_SRC_PAYMENTS] = "payments",
+	};
+
+	return source < EVS_SRC_COUNT ? names[source] : NULL;
+}
+
+/* --- preferences ----------------------------------------------------------- */
+
+static int evs_check_choice(const char *name)
+{
+	const evt_type *t = evt_type_find(name);
+
+	if (!t)
+		return err_set(ERR_INVALID_ARGUMENT, "unknown_event_type",
+			       "no event type is named %.64s", name);
+	if (!(t->audience & EVT_TO_MEMBERS_OPT_IN))
+		return err_set(ERR_INVALID_ARGUMENT, "event_type_not_optional",
+			       "%s is not a type members choose", t->name);
+	return 0;
+}
+
+int evs_check_choices(char *const *names, size_t n)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = evs_check_choice(names[i])) < 0)
+			return rc;
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(names[i], names[j]) == 0)
+				return err_set(ERR_INVALID_ARGUMENT, "duplicate_event_type",
+					       "%s is given twice", names[i]);
+		}
+	}
+	return 0;
+}
+
+size_t evs_officer_types(const char **out, size_t cap)
+{
+	size_t n_types = 0, n = 0;
+	const evt_type *types = evt_types(&n_types);
+
+	for (size_t i = 0; i < n_types && n < cap; i++) {
+		if (types[i].audience & EVT_TO_OFFICERS)
+			out[n++] = types[i].name;
+	}
+	return n;
+}
+
+/* --- fan-out --------------------------------------------------------------- */
+
+static unsigned evs_reachable(const evs_recipient *r)
+{
+	return (r->email_verified ? EVS_CH_EMAIL : 0u) | (r->has_phone ? EVS_CH_SMS : 0u);
+}
+
+unsigned evs_channels(const evt_type *t, const evs_recipient *r)
+{
+	unsigned channels = 0;
+
+	if (!t || r->is_actor)
+		return 0;
+	if ((t->audience & EVT_TO_OFFICERS) && r->is_officer && r->is_member)
+		channels |= EVS_CH_EMAIL | EVS_CH_SMS;
+	if ((t->audience & EVT_TO_SUBJECT) && r->is_subject)
+		channels |= EVS_CH_EMAIL | EVS_CH_SMS;
+	if ((t->audience & EVT_TO_MEMBERS_OPT_IN) && r->is_member)
+		channels |= (r->chose_email ? EVS_CH_EMAIL : 0u) | (r->chose_sms ? EVS_CH_SMS : 0u);
+	return channels & evs_reachable(r);
+}
+
+/* --- delivery -------------------------------------------------------------- */
+
+int64_t evs_backoff_s(int attempts)
+{
+	int64_t wait = 30;
+
+	for (int i = 1; i < attempts && wait < 3600; i++)
+		wait *= 2;
+	return wait < 3600 ? wait : 3600;
+}
+
+void evs_naira(char out[EVS_NAIRA_MAX], int64_t kobo)
+{
+	/* Magnitude as unsigned, so INT64_MIN has one too. */
+	uint64_t mag = kobo < 0 ? (uint64_t)0 - (uint64_t)kobo : (uint64_t)kobo;
+	uint64_t naira = mag / 100;
+	char digits[24], grouped[40];
+	int len = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)naira);
+	size_t g = 0;
+
+	for (int i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			grouped[g++] = ',';
+		grouped[g++] = digits[i];
+	}
+	grouped[g] = '\0';
+	snprintf(out, EVS_NAIRA_MAX, "%s\xE2\x82\xA6%s.%02u", kobo < 0 ? "-" : "", grouped,
+		 (unsigned)(mag % 100));
+}

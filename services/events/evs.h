@@ -1,0 +1,110 @@
+/* evs: kolo-events' wiring and its pure rules (DESIGN §16): where events
+ * come from, who is told of one and over which channel, what a member may
+ * choose, how long a failed message waits. No protobuf, no SQL here. */
+#ifndef KOLO_EVS_H
+#define KOLO_EVS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "events/events.h"
+#include "money/money.h"
+#include "rpc/rpc.h"
+
+/* The services whose outboxes kolo-events tails, in the order it reads
+ * them. */
+typedef enum evs_source {
+	EVS_SRC_IDENTITY,
+	EVS_SRC_GROUPS,
+	EVS_SRC_LEDGER,
+	EVS_SRC_WITHDRAWALS,
+	EVS_SRC_PAYMENTS,
+	EVS_SRC_COUNT
+} evs_source;
+
+/* "identity", ... (static; the caller and table name of the source). */
+const char *evs_source_name(evs_source source);
+
+typedef struct evs_smtp {
+	const char *url;      /* smtp:// or smtps://; NULL or "": the mail dir */
+	const char *from;     /* an address, e.g. "Kolo <no-reply@kolo.ng>" */
+	const char *user;     /* NULL or "": no login */
+	const char *password;
+	int timeout_ms;
+} evs_smtp;
+
+typedef struct evs_sms {
+	const char *url;     /* the Termii-shaped send endpoint; NULL or "": the mail dir */
+	const char *api_key;
+	const char *sender;  /* the sender id ("from") */
+	double rate_per_s;   /* the budget shared by every worker of every replica */
+	int timeout_ms;
+} evs_sms;
+
+typedef struct evs_deps {
+	rpc_channel *sources[EVS_SRC_COUNT]; /* one channel per service */
+	int ingest_interval_ms;
+	int deliver_interval_ms;
+	int deliver_workers;	/* delivery threads per process */
+	int max_attempts;	/* of one message before it is DEAD */
+	int lease_s;		/* a claimed message not marked by then is claimed again */
+	const char *mail_dir;	/* where the embedded default writes messages */
+	const char *public_url; /* links in messages, e.g. "http://127.0.0.1:8080" */
+	evs_smtp smtp;
+	evs_sms sms;
+} evs_deps;
+
+/* The process's wiring (main.c, tests); evs_current() borrows it. */
+void evs_configure(const evs_deps *deps);
+const evs_deps *evs_current(void);
+
+/* --- preferences ----------------------------------------------------------- */
+
+/* Every name must be a catalogue type a member may choose (audience
+ * EVT_TO_MEMBERS_OPT_IN): ERR_INVALID_ARGUMENT "unknown_event_type" for a
+ * name not in the catalogue, "event_type_not_optional" for one nobody
+ * chooses (e.g. an email code), "duplicate_event_type" for a name twice. */
+KOLO_MUST_CHECK int evs_check_choices(char *const *names, size_t n);
+
+/* The types a group's officers are always told of (EVT_TO_OFFICERS), into
+ * out (room for every type); returns how many. Static strings. */
+size_t evs_officer_types(const char **out, size_t cap);
+
+/* --- fan-out --------------------------------------------------------------- */
+
+enum {
+	EVS_CH_EMAIL = 1u << 0,
+	EVS_CH_SMS = 1u << 1,
+};
+
+/* What decides one person's messages about one event. */
+typedef struct evs_recipient {
+	int is_actor;	     /* they did it: never told of their own act */
+	int is_officer;	     /* OWNER or TREASURER of the event's group */
+	int is_member;	     /* in the event's group at fan-out time */
+	int is_subject;	     /* the event's user_id */
+	int chose_email;     /* the type is in their email choices */
+	int chose_sms;
+	int email_verified;  /* they have a verified email address */
+	int has_phone;
+} evs_recipient;
+
+/* The channels (EVS_CH_*) person r gets event type t on: officers of an
+ * EVT_TO_OFFICERS type and the subject of an EVT_TO_SUBJECT type on every
+ * channel they can receive; members of the group on the channels they
+ * chose for an EVT_TO_MEMBERS_OPT_IN type. Email only to a verified
+ * address, SMS only with a phone. (The email code is not fanned out here:
+ * it goes to the address in its data.) */
+unsigned evs_channels(const evt_type *t, const evs_recipient *r);
+
+/* --- delivery -------------------------------------------------------------- */
+
+/* Seconds a message waits after its attempts-th failed attempt (1..):
+ * 30 s doubling, at most an hour. */
+int64_t evs_backoff_s(int attempts);
+
+/* "₦1,234.56" (a "-" first when negative); out holds EVS_NAIRA_MAX. */
+#define EVS_NAIRA_MAX 48
+void evs_naira(char out[EVS_NAIRA_MAX], int64_t kobo);
+
+#endif

@@ -1,0 +1,107 @@
+/* kolo-events: configuration and wiring only; see svc/svc.h. */
+#include <stdlib.h>
+
+#include "config/cfg.h"
+#include "events_service.h"
+#include "peers.h"
+#include "svc/svc.h"
+#include "webhook_work.h"
+
+static rpc_channel *channels[EVS_SRC_COUNT];
+
+static const char *evs_env_text(const char *name, const char *fallback)
+{
+	const char *v = getenv(name);
+
+	return v && v[0] ? v : fallback;
+}
+
+/* Channels to the five services (KOLO_<SERVICE>_ADDR, DESIGN §1 defaults). */
+static int evs_open_channels(void)
+{
+	static const struct {
+		const char *env, *fallback;
+	} peers[EVS_SRC_COUNT] = {
+		[EVS_SRC_IDENTITY] = { "KOLO_IDENTITY_ADDR", "127.0.0.1:7101" },
+		[EVS_SRC_GROUPS] = { "KOLO_GROUPS_ADDR", "127.0.0.1:7102" },
+		[EVS_SRC_LEDGER] = { "KOLO_LEDGER_ADDR", "127.0.0.1:7103" },
+		[EVS_SRC_WITHDRAWALS] = { "KOLO_WITHDRAWALS_ADDR", "127.0.0.1:7104" },
+		[EVS_SRC_PAYMENTS] = { "KOLO_PAYMENTS_ADDR", "127.0.0.1:7105" },
+	};
+	int rc = 0;
+
+	for (int i = 0; rc == 0 && i < EVS_SRC_COUNT; i++)
+		rc = svc_channel_open(&channels[i], evs_env_text(peers[i].env, peers[i].fallback),
+				      evs_peer_service((evs_source)i));
+	return rc;
+}
+
+static int evs_start(void)
+{
+	int64_t ingest = 0, deliver = 0, workers = 0, attempts = 0, lease = 0, smtp_ms = 0,
+		sms_ms = 0, sms_rate = 0;
+	evs_deps deps = { 0 };
+	const cfg_var vars[] = {
+		{ "KOLO_EVENTS_INGEST_INTERVAL_MS", CFG_INT, "500", 20, 600000, &ingest },
+		{ "KOLO_EVENTS_DELIVER_INTERVAL_MS", CFG_INT, "500", 20, 600000, &deliver },
+		{ "KOLO_EVENTS_DELIVERY_WORKERS", CFG_INT, "2", 1, 16, &workers },
+		{ "KOLO_EVENTS_MAX_ATTEMPTS", CFG_INT, "12", 1, 100, &attempts },
+		{ "KOLO_EVENTS_LEASE_S", CFG_INT, "60", 5, 3600, &lease },
+		{ "KOLO_MAIL_DIR", CFG_STRING, ".data/mail", 0, 0, &deps.mail_dir },
+		{ "KOLO_PUBLIC_URL", CFG_STRING, "", 0, 0, &deps.public_url },
+		{ "KOLO_SMTP_URL", CFG_STRING, "", 0, 0, &deps.smtp.url },
+		{ "KOLO_SMTP_FROM", CFG_STRING, "Kolo <no-reply@kolo.localhost>", 0, 0,
+		  &deps.smtp.from },
+		{ "KOLO_SMTP_USER", CFG_STRING, "", 0, 0, &deps.smtp.user },
+		{ "KOLO_SMTP_PASSWORD", CFG_STRING, "", 0, 0, &deps.smtp.password },
+		{ "KOLO_SMTP_TIMEOUT_MS", CFG_INT, "10000", 100, 120000, &smtp_ms },
+		{ "KOLO_SMS_URL", CFG_STRING, "", 0, 0, &deps.sms.url },
+		{ "KOLO_SMS_API_KEY", CFG_STRING, "", 0, 0, &deps.sms.api_key },
+		{ "KOLO_SMS_SENDER", CFG_STRING, "Kolo", 0, 0, &deps.sms.sender },
+		{ "KOLO_SMS_RATE_PER_S", CFG_INT, "10", 1, 10000, &sms_rate },
+		{ "KOLO_SMS_TIMEOUT_MS", CFG_INT, "10000", 100, 120000, &sms_ms },
+	};
+	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
+
+	if (rc == 0)
+		rc = evs_open_channels();
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < EVS_SRC_COUNT; i++)
+		deps.sources[i] = channels[i];
+	deps.ingest_interval_ms = (int)ingest;
+	deps.deliver_interval_ms = (int)deliver;
+	deps.deliver_workers = (int)workers;
+	deps.max_attempts = (int)attempts;
+	deps.lease_s = (int)lease;
+	deps.smtp.timeout_ms = (int)smtp_ms;
+	deps.sms.timeout_ms = (int)sms_ms;
+	deps.sms.rate_per_s = (double)sms_rate;
+	evs_configure(&deps);
+	rc = evs_workers_start();
+	/* Partner webhooks: their KOLO_WEBHOOK_* settings and their worker. */
+	return rc < 0 ? rc : whk_start();
+}
+
+static void evs_stop(void)
+{
+	whk_stop();
+	evs_workers_stop();
+	for (int i = 0; i < EVS_SRC_COUNT; i++)
+		rpc_channel_close(channels[i]);
+}
+
+static const svc_def events_service = {
+	.name = "kolo-events",
+	.addr_env = "KOLO_EVENTS_ADDR",
+	.default_addr = "127.0.0.1:7106",
+	.db_env = "KOLO_EVENTS_DATABASE_URL",
+	.rpc = &evs_rpc_service,
+	.start = evs_start,
+	.stop = evs_stop,
+};
+
+int main(int argc, char **argv)
+{
+	return svc_main(&events_service, argc, argv);
+}

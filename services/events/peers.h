@@ -1,0 +1,53 @@
+/* peers: kolo-events' calls to the five services, from background work.
+ *
+ * ReadOutbox and AckOutbox (every service) and GetUserContacts (identity)
+ * are reached through the method descriptors of the services' protos, by
+ * their fields' names of the contract (docs/decisions.md, "kolo-events"),
+ * so one code path serves every source. */
+#ifndef KOLO_EVS_PEERS_H
+#define KOLO_EVS_PEERS_H
+
+#include <stddef.h>
+
+#include "evs.h"
+#include "kolo/common/v1/common.pb-c.h"
+#include "mem/mem.h"
+
+/* The gRPC service of source (static). */
+const ProtobufCServiceDescriptor *evs_peer_service(evs_source source);
+
+/* Up to limit of source's oldest outbox events, in the arena.
+ * ERR_UNIMPLEMENTED when source's proto has no ReadOutbox. */
+KOLO_MUST_CHECK int evs_peer_read_outbox(evs_source source, int limit, mem_arena *a,
+					 Kolo__Common__V1__OutboxEvent ***out, size_t *n);
+
+/* Deletes the events of ids at source (they are stored here). */
+KOLO_MUST_CHECK int evs_peer_ack_outbox(evs_source source, char *const *ids, size_t n,
+					mem_arena *a);
+
+/* A group's member as fan-out needs it. */
+typedef struct evs_member {
+	const char *user_id;
+	int is_officer;
+} evs_member;
+
+/* Every member of group_id (all pages), in the arena. */
+KOLO_MUST_CHECK int evs_peer_members(const char *group_id, mem_arena *a, evs_member **out,
+				     size_t *n);
+
+/* What identity knows of how to reach a user. */
+typedef struct evs_contact {
+	const char *email; /* "" when none */
+	int email_verified;
+	const char *phone; /* E.164 "+234..." or "" */
+} evs_contact;
+
+/* The most ids one GetUserContacts takes. */
+#define EVS_CONTACTS_BATCH 500
+
+/* The contacts of users (n, any number: asked in batches), out[i] for
+ * users[i]; a user identity does not know gets empty fields. */
+KOLO_MUST_CHECK int evs_peer_contacts(char *const *users, size_t n, mem_arena *a,
+				      evs_contact *out);
+
+#endif

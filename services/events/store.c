@@ -1,0 +1,388 @@
+/* kolo-events' SQL. */
+#include "store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A PostgreSQL array literal of the texts (each quoted), in the arena. */
+static char *evs_array(mem_arena *a, char *const *items, size_t n)
+{
+	size_t cap = 3;
+	char *out, *p;
+
+	for (size_t i = 0; i < n; i++)
+		cap += 2 * strlen(items[i]) + 3;
+	out = mem_arena_alloc(a, cap);
+	if (!out)
+		return NULL;
+	p = out;
+	*p++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		for (const char *s = items[i]; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				*p++ = '\\';
+			*p++ = *s;
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return out;
+}
+
+/* --- ingest ------------------------------------------------------------------ */
+
+/* An arbitrary constant naming the ingest lock ("kolo" 0026). */
+#define EVS_INGEST_LOCK "7695845530017830950"
+
+int evs_store_lead(db_conn *c, int *leader)
+{
+	static const char *params[1] = { EVS_INGEST_LOCK };
+	PGresult *res = NULL;
+	/* Held already (a session lock stacks: take it once), else try. */
+	int rc = db_exec(c, &res,
+			 "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype ="
+			 " 'advisory' AND pid = pg_backend_pid() AND granted AND"
+			 " ((classid::bigint << 32) | objid::bigint) = $1::bigint)"
+			 " THEN true ELSE pg_try_advisory_lock($1::bigint) END",
+			 1, params);
+
+	if (rc < 0)
+		return rc;
+	*leader = db_bool(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
+static int evs_store_known(db_conn *c, const char *id, int *known)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, "SELECT 1 FROM events_event WHERE id = $1::uuid", 1, &id);
+
+	if (rc < 0)
+		return rc;
+	*known = PQntuples(res) > 0;
+	PQclear(res);
+	return 0;
+}
+
+/* The next number of group_id's events (its row locked till commit). */
+static int evs_store_next_seq(db_conn *c, const char *group_id, char seq[DB_I64_TEXT])
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "INSERT INTO events_group_seq AS s (group_id, last_seq)"
+			 " VALUES ($1::uuid, 1) ON CONFLICT (group_id)"
+			 " DO UPDATE SET last_seq = s.last_seq + 1 RETURNING last_seq",
+			 1, &group_id);
+
+	if (rc < 0)
+		return rc;
+	db_i64(seq, db_int64(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+int evs_store_event(db_conn *c, const char *source, const evs_event *e, int *stored)
+{
+	char seq[DB_I64_TEXT] = "";
+	const char *params[9];
+	PGresult *res = NULL;
+	int known = 0, rc = evs_store_known(c, e->id, &known);
+
+	*stored = 0;
+	if (rc < 0 || known)
+		return rc;
+	if (e->group_id[0] && (rc = evs_store_next_seq(c, e->group_id, seq)) < 0)
+		return rc;
+	params[0] = e->id;
+	params[1] = source;
+	params[2] = e->type;
+	params[3] = e->group_id;
+	params[4] = e->user_id;
+	params[5] = e->actor_id;
+	params[6] = e->occurred_at;
+	params[7] = e->data_json[0] ? e->data_json : "{}";
+	params[8] = seq;
+	rc = db_exec(c, &res,
+		     "INSERT INTO events_event (id, source, type, group_id, user_id, actor_id,"
+		     " occurred_at, data, group_seq) VALUES ($1::uuid, $2, $3,"
+		     " nullif($4, '')::uuid, nullif($5, '')::uuid, nullif($6, '')::uuid,"
+		     " $7::timestamptz, $8::jsonb, nullif($9, '')::bigint)"
+		     " ON CONFLICT (id) DO NOTHING",
+		     9, params);
+	if (rc < 0)
+		return rc;
+	*stored = db_affected(res);
+	PQclear(res);
+	return 0;
+}
+
+#define EVS_EVENT_COLUMNS                                                       \
+	"e.id, e.type, coalesce(e.group_id::text, ''), coalesce(e.user_id::text, ''),"   \
+	" coalesce(e.actor_id::text, ''), " DB_RFC3339("e.occurred_at") ", e.data::text," \
+	" coalesce(e.group_seq, 0)"
+#define EVS_EVENT_NCOLS 8
+
+static int evs_read_event(mem_arena *a, const PGresult *res, int row, int col, evs_event *out)
+{
+	out->id = db_text(a, res, row, col);
+	out->type = db_text(a, res, row, col + 1);
+	out->group_id = db_text(a, res, row, col + 2);
+	out->user_id = db_text(a, res, row, col + 3);
+	out->actor_id = db_text(a, res, row, col + 4);
+	out->occurred_at = db_text(a, res, row, col + 5);
+	out->data_json = db_text(a, res, row, col + 6);
+	out->group_seq = db_int64(res, row, col + 7);
+	return out->data_json ? 0 : err_oom();
+}
+
+int evs_store_unfanned(db_conn *c, mem_arena *a, int limit, evs_event **out, int *n)
+{
+	char lim[DB_I64_TEXT];
+	const char *params[1] = { db_i64(lim, limit) };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT " EVS_EVENT_COLUMNS " FROM events_event e WHERE NOT e.fanned_out"
+			 " ORDER BY e.stored_at, e.group_id, e.group_seq LIMIT $1::int",
+			 1, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
+	for (int i = 0; *out && rc == 0 && i < *n; i++)
+		rc = evs_read_event(a, res, i, 0, &(*out)[i]);
+	PQclear(res);
+	return *out ? rc : err_oom();
+}
+
+/* --- fan-out ------------------------------------------------------------------ */
+
+static int evs_index_of(char *const *users, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(users[i], id) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+int evs_store_choices_of(db_conn *c, const char *type, char *const *users, size_t n,
+			 int *chose_email, int *chose_sms)
+{
+	mem_arena *a = mem_arena_new(0);
+	const char *params[2] = { type, evs_array(a, users, n) };
+	PGresult *res = NULL;
+	int rc = params[1] ? 0 : err_oom();
+
+	memset(chose_email, 0, sizeof(*chose_email) * n);
+	memset(chose_sms, 0, sizeof(*chose_sms) * n);
+	if (rc == 0)
+		rc = db_exec(c, &res,
+			     "SELECT user_id::text, channel FROM events_preference"
+			     " WHERE type = $1 AND user_id = ANY ($2::uuid[])",
+			     2, params);
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+		int at = evs_index_of(users, n, PQgetvalue(res, i, 0));
+
+		if (at >= 0 && strcmp(PQgetvalue(res, i, 1), "email") == 0)
+			chose_email[at] = 1;
+		else if (at >= 0)
+			chose_sms[at] = 1;
+	}
+	PQclear(res);
+	mem_arena_free(a);
+	return rc;
+}
+
+int evs_store_fanned(db_conn *c, const char *event_id, const evs_message *msgs, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const char *params[4] = { event_id, msgs[i].user_id, msgs[i].channel,
+					  msgs[i].address };
+
+		rc = db_run(c,
+			    "INSERT INTO events_delivery (event_id, user_id, channel, address)"
+			    " VALUES ($1::uuid, $2::uuid, $3, $4)"
+			    " ON CONFLICT (event_id, user_id, channel) DO NOTHING",
+			    4, params);
+	}
+	if (rc == 0)
+		rc = db_run(c, "UPDATE events_event SET fanned_out = true WHERE id = $1::uuid",
+			    1, &event_id);
+	return rc;
+}
+
+/* --- delivery ---------------------------------------------------------------- */
+
+int evs_store_claim(db_conn *c, mem_arena *a, int limit, int lease_s, evs_delivery **out,
+		    int *n)
+{
+	char lim[DB_I64_TEXT], lease[DB_I64_TEXT];
+	const char *params[2] = { db_i64(lim, limit), db_i64(lease, lease_s) };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "UPDATE events_delivery d SET attempts = d.attempts + 1,"
+			 " lease_until = now() + $2::int * interval '1 second'"
+			 " FROM events_event e WHERE e.id = d.event_id AND d.id IN ("
+			 "  SELECT id FROM events_delivery WHERE status = 'PENDING'"
+			 "  AND next_at <= now() AND (lease_until IS NULL OR lease_until <= now())"
+			 "  ORDER BY next_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+			 " RETURNING d.id, d.user_id::text, d.channel, d.address, d.attempts, "
+			 EVS_EVENT_COLUMNS,
+			 2, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
+	for (int i = 0; *out && rc == 0 && i < *n; i++) {
+		evs_delivery *d = &(*out)[i];
+
+		d->id = db_int64(res, i, 0);
+		d->user_id = db_text(a, res, i, 1);
+		d->channel = db_text(a, res, i, 2);
+		d->address = db_text(a, res, i, 3);
+		d->attempts = (int)db_int64(res, i, 4);
+		rc = evs_read_event(a, res, i, 5, &d->event);
+	}
+	PQclear(res);
+	return *out ? rc : err_oom();
+}
+
+int evs_store_sent(db_conn *c, const evs_delivery *d)
+{
+	char id[DB_I64_TEXT];
+	const char *params[1] = { db_i64(id, d->id) };
+	int rc = db_run(c,
+			"UPDATE events_delivery SET status = 'SENT', sent_at = now(),"
+			" lease_until = NULL, last_error = NULL WHERE id = $1::bigint",
+			1, params);
+
+	/* The code was for its owner's inbox only: no copy stays here. */
+	if (rc == 0)
+		rc = db_run(c,
+			    "UPDATE events_event SET data = jsonb_set(data, '{code}', '\"\"')"
+			    " WHERE id = $1::uuid AND type = 'user.email_code' AND data ? 'code'",
+			    1, &d->event.id);
+	return rc;
+}
+
+int evs_store_failed(db_conn *c, const evs_delivery *d, int dead, int64_t wait_s,
+		     const char *error)
+{
+	char id[DB_I64_TEXT], wait[DB_I64_TEXT];
+	const char *params[4] = { db_i64(id, d->id), dead ? "DEAD" : "PENDING",
+				  db_i64(wait, wait_s), error };
+
+	return db_run(c,
+		      "UPDATE events_delivery SET status = $2, lease_until = NULL,"
+		      " next_at = now() + $3::bigint * interval '1 second', last_error = $4"
+		      " WHERE id = $1::bigint",
+		      4, params);
+}
+
+int evs_store_unclaim(db_conn *c, const evs_delivery *d, int64_t wait_ms)
+{
+	char id[DB_I64_TEXT], wait[DB_I64_TEXT];
+	const char *params[2] = { db_i64(id, d->id), db_i64(wait, wait_ms) };
+
+	return db_run(c,
+		      "UPDATE events_delivery SET attempts = greatest(attempts - 1, 0),"
+		      " lease_until = NULL,"
+		      " next_at = now() + $2::bigint * interval '1 millisecond'"
+		      " WHERE id = $1::bigint",
+		      2, params);
+}
+
+int evs_store_sms_token(db_conn *c, double rate_per_s, int *got)
+{
+	char rate[64];
+	const char *params[1] = { rate };
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(rate, sizeof(rate), "%.6f", rate_per_s);
+	rc = db_run(c,
+		    "INSERT INTO events_sms_bucket (tokens, refilled_at)"
+		    " VALUES (greatest($1::float8, 1), now()) ON CONFLICT (id) DO NOTHING",
+		    1, params);
+	if (rc == 0)
+		rc = db_exec(c, &res,
+			     "UPDATE events_sms_bucket SET refilled_at = clock_timestamp(),"
+			     " tokens = least(greatest($1::float8, 1), tokens + $1::float8 *"
+			     "  extract(epoch FROM clock_timestamp() - refilled_at)) - 1"
+			     " WHERE least(greatest($1::float8, 1), tokens + $1::float8 *"
+			     "  extract(epoch FROM clock_timestamp() - refilled_at)) >= 1",
+			     1, params);
+	if (rc < 0)
+		return rc;
+	*got = db_affected(res) > 0;
+	PQclear(res);
+	return 0;
+}
+
+/* --- preferences ------------------------------------------------------------- */
+
+static int evs_store_choices_channel(db_conn *c, mem_arena *a, const char *user_id,
+				     const char *channel, char ***out, size_t *n)
+{
+	const char *params[2] = { user_id, channel };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT type FROM events_preference WHERE user_id = $1::uuid"
+			 " AND channel = $2 ORDER BY type",
+			 2, params);
+
+	if (rc < 0)
+		return rc;
+	*n = (size_t)PQntuples(res);
+	*out = mem_arena_alloc(a, sizeof(**out) * (*n + 1));
+	for (size_t i = 0; *out && i < *n; i++)
+		(*out)[i] = db_text(a, res, (int)i, 0);
+	PQclear(res);
+	return *out ? 0 : err_oom();
+}
+
+int evs_store_choices(db_conn *c, mem_arena *a, const char *user_id, char ***email,
+		      size_t *n_email, char ***sms, size_t *n_sms)
+{
+	int rc = evs_store_choices_channel(c, a, user_id, "email", email, n_email);
+
+	return rc < 0 ? rc : evs_store_choices_channel(c, a, user_id, "sms", sms, n_sms);
+}
+
+static int evs_store_choices_add(db_conn *c, mem_arena *a, const char *user_id,
+				 const char *channel, char *const *types, size_t n)
+{
+	const char *params[3] = { user_id, channel, evs_array(a, types, n) };
+
+	if (!params[2])
+		return err_oom();
+	return db_run(c,
+		      "INSERT INTO events_preference (user_id, channel, type)"
+		      " SELECT $1::uuid, $2, t FROM unnest($3::text[]) AS t",
+		      3, params);
+}
+
+int evs_store_choices_set(db_conn *c, const char *user_id, char *const *email,
+			  size_t n_email, char *const *sms, size_t n_sms)
+{
+	mem_arena *a = mem_arena_new(0);
+	int rc = db_run(c, "DELETE FROM events_preference WHERE user_id = $1::uuid", 1,
+			&user_id);
+
+	if (rc == 0)
+		rc = evs_store_choices_add(c, a, user_id, "email", email, n_email);
+	if (rc == 0)
+		rc = evs_store_choices_add(c, a, user_id, "sms", sms, n_sms);
+	mem_arena_free(a);
+	return rc;
+}

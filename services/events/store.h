@@ -1,0 +1,96 @@
+/* store: every SQL statement of kolo-events; the only libpq user. */
+#ifndef KOLO_EVS_STORE_H
+#define KOLO_EVS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db/db.h"
+#include "mem/mem.h"
+
+/* An event as stored (every text "" when unset; in the arena). */
+typedef struct evs_event {
+	const char *id, *type, *group_id, *user_id, *actor_id;
+	const char *occurred_at; /* RFC 3339 UTC */
+	const char *data_json;	 /* a JSON object */
+	int64_t group_seq;	 /* 0 without a group */
+} evs_event;
+
+/* --- ingest ------------------------------------------------------------------ */
+
+/* 1 in *leader when this connection holds (or just took) the ingest lock:
+ * a session advisory lock, so one replica at a time ingests; it is let go
+ * when the connection closes. */
+KOLO_MUST_CHECK int evs_store_lead(db_conn *c, int *leader);
+
+/* Stores e from source unless its id is stored already (*stored 0), giving
+ * an event with a group the next number of that group. Inside a tx. */
+KOLO_MUST_CHECK int evs_store_event(db_conn *c, const char *source, const evs_event *e,
+				    int *stored);
+
+/* Up to limit stored events not yet fanned out, oldest first. */
+KOLO_MUST_CHECK int evs_store_unfanned(db_conn *c, mem_arena *a, int limit,
+				       evs_event **out, int *n);
+
+/* --- fan-out ------------------------------------------------------------------ */
+
+/* Which of users (n of them) chose type, per channel: chose_email[i] and
+ * chose_sms[i] are set to 1 for users[i] that did (arrays of n). */
+KOLO_MUST_CHECK int evs_store_choices_of(db_conn *c, const char *type,
+					 char *const *users, size_t n,
+					 int *chose_email, int *chose_sms);
+
+/* One message of an event (fan-out's output). */
+typedef struct evs_message {
+	const char *user_id;
+	const char *channel; /* "email" or "sms" */
+	const char *address; /* the email address or E.164 phone number */
+} evs_message;
+
+/* Adds the messages of event_id (none twice: a row already there stays)
+ * and marks the event fanned out. Inside a tx. */
+KOLO_MUST_CHECK int evs_store_fanned(db_conn *c, const char *event_id,
+				     const evs_message *msgs, size_t n);
+
+/* --- delivery ---------------------------------------------------------------- */
+
+/* A claimed message with its event. */
+typedef struct evs_delivery {
+	int64_t id;
+	const char *user_id, *channel, *address;
+	int attempts; /* counting this one */
+	evs_event event;
+} evs_delivery;
+
+/* Claims up to limit due PENDING messages (SKIP LOCKED: workers never
+ * share one) for lease_s seconds, counting an attempt on each. */
+KOLO_MUST_CHECK int evs_store_claim(db_conn *c, mem_arena *a, int limit, int lease_s,
+				    evs_delivery **out, int *n);
+
+/* The message was sent; an email code's code is blanked in the event. */
+KOLO_MUST_CHECK int evs_store_sent(db_conn *c, const evs_delivery *d);
+
+/* The attempt failed: DEAD when dead, else due again in wait_s. */
+KOLO_MUST_CHECK int evs_store_failed(db_conn *c, const evs_delivery *d, int dead,
+				     int64_t wait_s, const char *error);
+
+/* Gives a claimed message back uncounted, due in wait_ms (no SMS budget). */
+KOLO_MUST_CHECK int evs_store_unclaim(db_conn *c, const evs_delivery *d, int64_t wait_ms);
+
+/* Takes one SMS from the shared budget (a token bucket of rate_per_s,
+ * holding at most max(1, rate_per_s)): *got 1, or 0 when it is empty. */
+KOLO_MUST_CHECK int evs_store_sms_token(db_conn *c, double rate_per_s, int *got);
+
+/* --- preferences ------------------------------------------------------------- */
+
+/* The user's choices per channel, sorted, in the arena. */
+KOLO_MUST_CHECK int evs_store_choices(db_conn *c, mem_arena *a, const char *user_id,
+				      char ***email, size_t *n_email, char ***sms,
+				      size_t *n_sms);
+
+/* Replaces the user's choices. Inside a tx. */
+KOLO_MUST_CHECK int evs_store_choices_set(db_conn *c, const char *user_id,
+					  char *const *email, size_t n_email,
+					  char *const *sms, size_t n_sms);
+
+#endif

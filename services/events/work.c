@@ -1,0 +1,275 @@
+/* Ingest, fan-out, and the workers that run them and the deliveries. */
+#include "work.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log/log.h"
+#include "peers.h"
+#include "svc/call.h"
+#include "svc/worker.h"
+#include "text/text.h"
+
+/* --- ingest ------------------------------------------------------------------ */
+
+typedef struct evs_ingest_tx {
+	const char *source;
+	Kolo__Common__V1__OutboxEvent **events;
+	size_t n;
+	int stored;
+} evs_ingest_tx;
+
+static int evs_ingest_body(db_conn *c, void *arg)
+{
+	evs_ingest_tx *t = arg;
+	int rc = 0;
+
+	t->stored = 0;
+	for (size_t i = 0; rc == 0 && i < t->n; i++) {
+		const Kolo__Common__V1__OutboxEvent *o = t->events[i];
+		evs_event e = { .id = o->id, .type = o->type, .group_id = o->group_id,
+				.user_id = o->user_id, .actor_id = o->actor_id,
+				.occurred_at = o->occurred_at, .data_json = o->data_json };
+		int stored = 0;
+
+		rc = evs_store_event(c, t->source, &e, &stored);
+		t->stored += stored;
+	}
+	return rc;
+}
+
+int evs_ingest_batch(evs_source source, int ack, int *read, int *stored)
+{
+	mem_arena *a = mem_arena_new(0);
+	evs_ingest_tx t = { .source = evs_source_name(source) };
+	char **ids = NULL;
+	db_conn *c = NULL;
+	int rc = evs_peer_read_outbox(source, EVS_INGEST_BATCH, a, &t.events, &t.n);
+
+	*read = rc == 0 ? (int)t.n : 0;
+	*stored = 0;
+	if (rc == 0 && t.n > 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0 && t.n > 0)
+		rc = db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, evs_ingest_body, &t);
+	if (rc == 0)
+		*stored = t.stored;
+	if (rc == 0 && t.n > 0 && ack) {
+		ids = mem_arena_alloc(a, sizeof(*ids) * t.n);
+		for (size_t i = 0; ids && i < t.n; i++)
+			ids[i] = t.events[i]->id;
+		/* Stored and committed: a failed ack only means reading them again. */
+		rc = ids ? evs_peer_ack_outbox(source, ids, t.n, a) : err_oom();
+	}
+	mem_arena_free(a);
+	return rc;
+}
+
+/* Drains one source; a full batch is followed by another, up to a bound
+ * so the other sources get their turn. */
+static void evs_ingest_source(evs_source source)
+{
+	int read = EVS_INGEST_BATCH, stored = 0;
+
+	for (int round = 0; read == EVS_INGEST_BATCH && round < 20; round++) {
+		if (evs_ingest_batch(source, 1, &read, &stored) < 0) {
+			log_event(LOG_LVL_WARN, "outbox not read", "source", evs_source_name(source),
+				  "reason", err_last()->reason, NULL);
+			return;
+		}
+	}
+}
+
+/* --- fan-out ------------------------------------------------------------------ */
+
+/* The candidates of a group event: its members, and its subject even when
+ * no longer one (a member removed hears of it). */
+typedef struct evs_people {
+	char **ids;
+	evs_recipient *who;
+	size_t n;
+} evs_people;
+
+static int evs_people_of(mem_arena *a, const evs_event *e, const evt_type *t, evs_people *p)
+{
+	evs_member *members = NULL;
+	size_t n_members = 0;
+	int rc = 0, subject_seen = 0;
+
+	if (e->group_id[0] && (t->audience & (EVT_TO_OFFICERS | EVT_TO_MEMBERS_OPT_IN)))
+		rc = evs_peer_members(e->group_id, a, &members, &n_members);
+	/* A group gone (or never there): its subject alone is told. */
+	if (rc == ERR_NOT_FOUND)
+		rc = 0;
+	if (rc < 0)
+		return rc;
+	p->ids = mem_arena_alloc(a, sizeof(*p->ids) * (n_members + 1));
+	p->who = mem_arena_alloc(a, sizeof(*p->who) * (n_members + 1));
+	if (!p->ids || !p->who)
+		return err_oom();
+	p->n = 0;
+	for (size_t i = 0; i < n_members; i++) {
+		int subject = strcmp(members[i].user_id, e->user_id) == 0;
+
+		subject_seen |= subject;
+		p->ids[p->n] = (char *)members[i].user_id;
+		p->who[p->n++] = (evs_recipient){ .is_member = 1,
+						  .is_officer = members[i].is_officer,
+						  .is_subject = subject };
+	}
+	if (e->user_id[0] && !subject_seen) {
+		p->ids[p->n] = (char *)e->user_id;
+		p->who[p->n++] = (evs_recipient){ .is_subject = 1 };
+	}
+	for (size_t i = 0; i < p->n; i++)
+		p->who[i].is_actor = e->actor_id[0] && strcmp(p->ids[i], e->actor_id) == 0;
+	return 0;
+}
+
+/* Choices and contacts of the people, then the messages evs_channels()
+ * decides. */
+static int evs_messages_of(mem_arena *a, db_conn *c, const evs_event *e, const evt_type *t,
+			   const evs_people *p, evs_message **out, size_t *n)
+{
+	int *email = mem_arena_alloc(a, sizeof(int) * (p->n + 1));
+	int *sms = mem_arena_alloc(a, sizeof(int) * (p->n + 1));
+	evs_contact *contacts = mem_arena_alloc(a, sizeof(*contacts) * (p->n + 1));
+	int rc;
+
+	*out = mem_arena_alloc(a, sizeof(**out) * (2 * p->n + 1));
+	*n = 0;
+	if (!email || !sms || !contacts || !*out)
+		return err_oom();
+	if ((rc = evs_store_choices_of(c, e->type, p->ids, p->n, email, sms)) < 0 ||
+	    (rc = evs_peer_contacts(p->ids, p->n, a, contacts)) < 0)
+		return rc;
+	for (size_t i = 0; i < p->n; i++) {
+		evs_recipient r = p->who[i];
+		unsigned ch;
+
+		r.chose_email = email[i];
+		r.chose_sms = sms[i];
+		r.email_verified = contacts[i].email_verified && contacts[i].email[0];
+		r.has_phone = contacts[i].phone[0] == '+';
+		ch = evs_channels(t, &r);
+		if (ch & EVS_CH_EMAIL)
+			(*out)[(*n)++] = (evs_message){ p->ids[i], "email", contacts[i].email };
+		if (ch & EVS_CH_SMS)
+			(*out)[(*n)++] = (evs_message){ p->ids[i], "sms", contacts[i].phone };
+	}
+	return 0;
+}
+
+/* An email code goes to the address it proves, whatever else is known. */
+static int evs_code_message(mem_arena *a, const evs_event *e, evs_message *out, size_t *n)
+{
+	json_t *data = json_loads(e->data_json, 0, NULL);
+	const char *email = json_string_value(json_object_get(data, "email"));
+
+	*n = 0;
+	if (email && e->user_id[0] && strchr(email, '@') && text_is_clean(email) &&
+	    !strpbrk(email, " <>\",;")) {
+		*out = (evs_message){ e->user_id, "email", mem_arena_strdup(a, email) };
+		*n = out->address ? 1 : 0;
+	}
+	json_decref(data);
+	return 0;
+}
+
+typedef struct evs_fanned_tx {
+	const char *event_id;
+	const evs_message *msgs;
+	size_t n;
+} evs_fanned_tx;
+
+static int evs_fanned_body(db_conn *c, void *arg)
+{
+	const evs_fanned_tx *t = arg;
+
+	return evs_store_fanned(c, t->event_id, t->msgs, t->n);
+}
+
+int evs_fanout_event(mem_arena *a, const evs_event *e)
+{
+	const evt_type *t = evt_type_find(e->type);
+	evs_message code, *msgs = NULL;
+	evs_people people = { 0 };
+	evs_fanned_tx tx = { .event_id = e->id };
+	db_conn *c = NULL;
+	int rc = db_thread_conn(&c);
+
+	if (rc == 0 && t && strcmp(t->name, EVT_EMAIL_CODE) == 0) {
+		rc = evs_code_message(a, e, &code, &tx.n);
+		msgs = &code;
+	} else if (rc == 0 && t) {
+		rc = evs_people_of(a, e, t, &people);
+		if (rc == 0)
+			rc = evs_messages_of(a, c, e, t, &people, &msgs, &tx.n);
+	}
+	/* An unknown type (a newer service) is stored and streamed, never mailed. */
+	tx.msgs = msgs;
+	return rc < 0 ? rc : db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, evs_fanned_body, &tx);
+}
+
+static void evs_fanout_pass(void)
+{
+	mem_arena *a = mem_arena_new(0);
+	evs_event *events = NULL;
+	db_conn *c = NULL;
+	int n = 0;
+
+	if (db_thread_conn(&c) == 0 && evs_store_unfanned(c, a, 100, &events, &n) == 0) {
+		for (int i = 0; i < n; i++) {
+			/* Left for the next pass: a group or identity that cannot be asked now. */
+			if (evs_fanout_event(a, &events[i]) < 0) {
+				log_event(LOG_LVL_WARN, "event not fanned out yet", "event_id",
+					  events[i].id, "reason", err_last()->reason, NULL);
+				break;
+			}
+		}
+	}
+	mem_arena_free(a);
+}
+
+void evs_ingest_pass(void)
+{
+	db_conn *c = NULL;
+	int leader = 0;
+
+	if (db_thread_conn(&c) < 0 || evs_store_lead(c, &leader) < 0 || !leader)
+		return;
+	for (int s = 0; s < EVS_SRC_COUNT; s++)
+		evs_ingest_source((evs_source)s);
+	evs_fanout_pass();
+}
+
+/* --- workers ------------------------------------------------------------------ */
+
+#define EVS_MAX_DELIVER_WORKERS 16
+
+static svc_worker *evs_ingest_worker;
+static svc_worker *evs_deliver_workers[EVS_MAX_DELIVER_WORKERS];
+
+int evs_workers_start(void)
+{
+	const evs_deps *d = evs_current();
+	int n = d->deliver_workers < EVS_MAX_DELIVER_WORKERS ? d->deliver_workers
+							     : EVS_MAX_DELIVER_WORKERS;
+	int rc = svc_worker_start(&evs_ingest_worker, evs_ingest_pass, d->ingest_interval_ms);
+
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = svc_worker_start(&evs_deliver_workers[i], evs_deliver_pass,
+				      d->deliver_interval_ms);
+	return rc;
+}
+
+void evs_workers_stop(void)
+{
+	svc_worker_stop(evs_ingest_worker);
+	evs_ingest_worker = NULL;
+	for (int i = 0; i < EVS_MAX_DELIVER_WORKERS; i++) {
+		svc_worker_stop(evs_deliver_workers[i]);
+		evs_deliver_workers[i] = NULL;
+	}
+}

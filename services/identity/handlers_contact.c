@@ -1,0 +1,366 @@
+/* Contacts: GetUserContacts (for kolo-events), email ownership codes
+ * (VerifyEmail, SendEmailCode, the codes of Register and Login) and the
+ * phone number (SetPhone). DESIGN §16. */
+#include "handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "contact.h"
+#include "events/events.h"
+#include "outbox/outbox.h"
+#include "text/text.h"
+
+#define IDN_CONTACTS_MAX 500
+#define IDN_TIME_TEXT 40
+
+/* Unix microseconds as RFC 3339 UTC with microseconds (as DB_RFC3339). */
+static void idn_time_text(char out[IDN_TIME_TEXT], int64_t us)
+{
+	time_t secs = (time_t)(us / 1000000);
+	struct tm tm;
+	char base[24];
+
+	gmtime_r(&secs, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, IDN_TIME_TEXT, "%s.%06dZ", base, (int)(us % 1000000));
+}
+
+/* --- codes ------------------------------------------------------------------ */
+
+int idn_email_code_issue(db_conn *c, mem_arena *a, const char *user_id,
+			 const char *email, char **expires_at)
+{
+	char code[IDN_CODE_TEXT], hash[IDN_CODE_HASH_TEXT], exp_text[IDN_TIME_TEXT];
+	int64_t now = idn_now_us();
+	int64_t expires = now + IDN_US(IDN_CODE_TTL_S);
+	int rc;
+
+	idn_code_new(code);
+	idn_code_hash(hash, user_id, code);
+	idn_time_text(exp_text, expires);
+	rc = idn_store_insert_code(c, user_id, email, hash, now, expires);
+	/* The code itself travels only in the event kolo-events mails (and
+	 * blanks in its copy once sent); identity keeps the hash. */
+	if (rc == 0)
+		rc = outbox_add(c, OUTBOX_IDENTITY,
+				&(outbox_event){ .type = EVT_EMAIL_CODE,
+						 .user_id = user_id,
+						 .actor_id = user_id },
+				"{s:s, s:s, s:s}", "email", email, "code", code,
+				"expires_at", exp_text);
+	sodium_memzero(code, sizeof(code));
+	if (rc == 0 && expires_at) {
+		*expires_at = mem_arena_strdup(a, exp_text);
+		if (!*expires_at)
+			rc = err_oom();
+	}
+	return rc;
+}
+
+int idn_email_code_on_login(db_conn *c, mem_arena *a, const char *user_id, int *sent)
+{
+	idn_code_state state;
+	char *email = NULL;
+	int verified = 0, retry_after_s = 0;
+	int rc = idn_store_lock_user(c, a, user_id, &email, &verified);
+
+	*sent = 0;
+	if (rc == 0 && !verified)
+		rc = idn_store_code_state(c, a, user_id, idn_now_us(), &state);
+	if (rc < 0 || verified || idn_code_live(&state, email) ||
+	    idn_code_send_verdict(&state, &retry_after_s) != IDN_SEND_OK)
+		return rc;
+	*sent = 1;
+	return idn_email_code_issue(c, a, user_id, email, NULL);
+}
+
+/* --- SendEmailCode ------------------------------------------------------------ */
+
+typedef struct idn_send_code_tx {
+	mem_arena *arena;
+	const char *user_id;
+	char *email;
+	int verified;
+	idn_send_verdict verdict;
+	int retry_after_s;
+	char *expires_at;
+} idn_send_code_tx;
+
+static int idn_send_code_body(db_conn *c, void *arg)
+{
+	idn_send_code_tx *t = arg;
+	idn_code_state state;
+	int rc = idn_store_lock_user(c, t->arena, t->user_id, &t->email, &t->verified);
+
+	if (rc < 0 || t->verified)
+		return rc;
+	rc = idn_store_code_state(c, t->arena, t->user_id, idn_now_us(), &state);
+	if (rc < 0)
+		return rc;
+	t->verdict = idn_code_send_verdict(&state, &t->retry_after_s);
+	if (t->verdict != IDN_SEND_OK)
+		return 0;
+	return idn_email_code_issue(c, t->arena, t->user_id, t->email, &t->expires_at);
+}
+
+static int idn_send_refused(const idn_send_code_tx *t)
+{
+	if (t->verified)
+		return err_set(ERR_FAILED_PRECONDITION, "email_already_verified",
+			       "your email address is verified already");
+	switch (t->verdict) {
+	case IDN_SEND_TOO_SOON:
+		err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
+			"a code was sent less than a minute ago: try again in %d s",
+			t->retry_after_s);
+		return err_set_retry_after(t->retry_after_s);
+	case IDN_SEND_DAY_CAP:
+		err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
+			"%d codes were sent today: try again in %d s", IDN_CODE_DAY_CAP,
+			t->retry_after_s);
+		return err_set_retry_after(t->retry_after_s);
+	case IDN_SEND_OK:
+		break;
+	}
+	return 0;
+}
+
+IDN_HANDLER(send_email_code)
+{
+	Kolo__Identity__V1__SendEmailCodeResponse *out =
+		(Kolo__Identity__V1__SendEmailCodeResponse *)resp;
+	idn_send_code_tx t = { .arena = rpc_ctx_arena(ctx),
+			       .user_id = rpc_ctx_user_id(ctx) };
+	db_conn *c = NULL;
+	int rc;
+
+	(void)req;
+	rc = idn_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_tx_timeout(ctx), idn_send_code_body, &t);
+	if (rc == 0)
+		rc = idn_send_refused(&t);
+	if (rc < 0)
+		return rc;
+	out->email = t.email;
+	out->expires_at = t.expires_at;
+	return 0;
+}
+
+/* --- VerifyEmail --------------------------------------------------------------- */
+
+typedef struct idn_verify_email_tx {
+	mem_arena *arena;
+	const char *user_id;
+	char presented_hash[IDN_CODE_HASH_TEXT];
+	idn_client client;
+	int verified; /* before this call */
+	int attempts_left;
+	idn_verify_verdict verdict;
+} idn_verify_email_tx;
+
+static int idn_verify_email_apply(db_conn *c, idn_verify_email_tx *t,
+				  const idn_code_state *state)
+{
+	int rc = 0;
+
+	switch (t->verdict) {
+	case IDN_VERIFY_RIGHT:
+		rc = idn_store_code_consume(c, state->id, t->user_id, idn_now_us());
+		if (rc == 0)
+			rc = idn_store_log(c, t->user_id, "email_verified", t->client.ip,
+					   t->client.device);
+		return rc;
+	case IDN_VERIFY_WRONG:
+	case IDN_VERIFY_WRONG_LAST:
+		t->attempts_left = IDN_CODE_MAX_ATTEMPTS - state->attempts - 1;
+		return idn_store_code_attempt(c, state->id);
+	case IDN_VERIFY_NO_CODE:
+	case IDN_VERIFY_EXPIRED:
+	case IDN_VERIFY_LOCKED:
+		break;
+	}
+	return rc;
+}
+
+static int idn_verify_email_body(db_conn *c, void *arg)
+{
+	idn_verify_email_tx *t = arg;
+	idn_code_state state;
+	char *email = NULL;
+	int rc = idn_store_lock_user(c, t->arena, t->user_id, &email, &t->verified);
+
+	if (rc < 0 || t->verified)
+		return rc;
+	rc = idn_store_code_state(c, t->arena, t->user_id, idn_now_us(), &state);
+	if (rc < 0)
+		return rc;
+	t->verdict = idn_code_verify_verdict(&state, email, t->presented_hash);
+	return idn_verify_email_apply(c, t, &state);
+}
+
+static int idn_verify_refused(const idn_verify_email_tx *t)
+{
+	if (t->verified)
+		return 0;
+	switch (t->verdict) {
+	case IDN_VERIFY_RIGHT:
+		return 0;
+	case IDN_VERIFY_NO_CODE:
+		return err_set(ERR_FAILED_PRECONDITION, "no_code",
+			       "no code waits for your address: ask for one");
+	case IDN_VERIFY_EXPIRED:
+		return err_set(ERR_FAILED_PRECONDITION, "code_expired",
+			       "the code has expired: ask for a new one");
+	case IDN_VERIFY_LOCKED:
+	case IDN_VERIFY_WRONG_LAST:
+		return err_set(ERR_FAILED_PRECONDITION, "code_locked",
+			       "too many wrong codes: ask for a new one");
+	case IDN_VERIFY_WRONG:
+		return err_set(ERR_PERMISSION_DENIED, "code_invalid",
+			       "the code is wrong: %d tries left", t->attempts_left);
+	}
+	return 0;
+}
+
+IDN_HANDLER(verify_email)
+{
+	Kolo__Identity__V1__VerifyEmailRequest *in =
+		(Kolo__Identity__V1__VerifyEmailRequest *)req;
+	Kolo__Identity__V1__VerifyEmailResponse *out =
+		(Kolo__Identity__V1__VerifyEmailResponse *)resp;
+	idn_verify_email_tx t = { .arena = rpc_ctx_arena(ctx),
+				  .user_id = rpc_ctx_user_id(ctx) };
+	idn_user user;
+	db_conn *c = NULL;
+	int rc = idn_code_check(in->code);
+
+	if (rc == 0)
+		idn_code_hash(t.presented_hash, t.user_id, in->code);
+	idn_wipe(in->code);
+	idn_client_of(&t.client, ctx);
+	if (rc == 0)
+		rc = idn_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_tx_timeout(ctx), idn_verify_email_body, &t);
+	if (rc == 0)
+		rc = idn_verify_refused(&t);
+	if (rc == 0)
+		rc = idn_store_user_by_id(c, t.arena, t.user_id, &user);
+	if (rc < 0)
+		return rc;
+	out->user = idn_user_message(ctx, &user, 1);
+	return out->user ? 0 : err_oom();
+}
+
+/* --- SetPhone ------------------------------------------------------------------- */
+
+typedef struct idn_set_phone_tx {
+	const char *user_id;
+	const char *phone; /* NULL: clear */
+	idn_client client;
+} idn_set_phone_tx;
+
+static int idn_set_phone_body(db_conn *c, void *arg)
+{
+	idn_set_phone_tx *t = arg;
+	int rc = idn_store_set_phone(c, t->user_id, t->phone);
+
+	if (rc < 0)
+		return rc;
+	return idn_store_log(c, t->user_id, t->phone ? "phone_set" : "phone_removed",
+			     t->client.ip, t->client.device);
+}
+
+IDN_HANDLER(set_phone)
+{
+	const Kolo__Identity__V1__SetPhoneRequest *in =
+		(const Kolo__Identity__V1__SetPhoneRequest *)req;
+	Kolo__Identity__V1__SetPhoneResponse *out =
+		(Kolo__Identity__V1__SetPhoneResponse *)resp;
+	idn_set_phone_tx t = { .user_id = rpc_ctx_user_id(ctx) };
+	mem_arena *a = rpc_ctx_arena(ctx);
+	idn_user user;
+	db_conn *c = NULL;
+	char *phone = NULL;
+	int rc = 0;
+
+	if (in->phone[0])
+		rc = idn_normalize_phone(&phone, a, in->phone);
+	t.phone = phone;
+	idn_client_of(&t.client, ctx);
+	if (rc == 0)
+		rc = idn_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_tx_timeout(ctx), idn_set_phone_body, &t);
+	if (rc == 0)
+		rc = idn_store_user_by_id(c, a, t.user_id, &user);
+	if (rc < 0)
+		return rc;
+	out->user = idn_user_message(ctx, &user, 1);
+	return out->user ? 0 : err_oom();
+}
+
+/* --- GetUserContacts -------------------------------------------------------------- */
+
+static int idn_contacts_check(char *const *ids, size_t n)
+{
+	if (n > IDN_CONTACTS_MAX)
+		return err_set(ERR_INVALID_ARGUMENT, "too_many_user_ids",
+			       "at most %d user_ids in one call", IDN_CONTACTS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		if (!text_is_uuid(ids[i]))
+			return err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
+				       "user_ids must be UUIDs");
+	}
+	return 0;
+}
+
+static Kolo__Identity__V1__UserContact *idn_contact_message(mem_arena *a,
+							     const idn_contact *ct)
+{
+	Kolo__Identity__V1__UserContact *m = mem_arena_alloc(a, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	kolo__identity__v1__user_contact__init(m);
+	m->user_id = ct->user_id;
+	m->name = ct->name;
+	m->email = ct->email;
+	m->email_verified = ct->email_verified;
+	m->phone = ct->phone;
+	return m;
+}
+
+IDN_HANDLER(get_user_contacts)
+{
+	const Kolo__Identity__V1__GetUserContactsRequest *in =
+		(const Kolo__Identity__V1__GetUserContactsRequest *)req;
+	Kolo__Identity__V1__GetUserContactsResponse *out =
+		(Kolo__Identity__V1__GetUserContactsResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	idn_contact *rows = NULL;
+	db_conn *c = NULL;
+	int n = 0;
+	int rc = idn_contacts_check(in->user_ids, in->n_user_ids);
+
+	if (rc < 0 || in->n_user_ids == 0)
+		return rc;
+	rc = idn_db(&c);
+	if (rc == 0)
+		rc = idn_store_contacts(c, a, in->user_ids, in->n_user_ids, &rows, &n);
+	if (rc < 0)
+		return rc;
+	out->contacts = mem_arena_alloc(a, sizeof(*out->contacts) * (size_t)(n + 1));
+	if (!out->contacts)
+		return err_oom();
+	for (int i = 0; i < n; i++) {
+		out->contacts[i] = idn_contact_message(a, &rows[i]);
+		if (!out->contacts[i])
+			return err_oom();
+	}
+	out->n_contacts = (size_t)n;
+	return 0;
+}

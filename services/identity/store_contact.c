@@ -1,0 +1,179 @@
+/* Contacts, email codes and phones: the SQL of store.h's last section. */
+#include "store.h"
+
+#include <string.h>
+
+#include "text/text.h"
+
+/* ids (UUID text, checked by the caller) as a PostgreSQL array literal. */
+static int idn_uuid_array(char **out, mem_arena *a, char *const *ids, size_t n)
+{
+	char *text = mem_arena_alloc(a, n * (TEXT_UUID_LEN + 1) + 3);
+	size_t len = 0;
+
+	if (!text)
+		return err_oom();
+	text[len++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			text[len++] = ',';
+		memcpy(text + len, ids[i], TEXT_UUID_LEN);
+		len += TEXT_UUID_LEN;
+	}
+	memcpy(text + len, "}", 2);
+	*out = text;
+	return 0;
+}
+
+int idn_store_contacts(db_conn *c, mem_arena *a, char *const *ids, size_t n_ids,
+		       idn_contact **out, int *n)
+{
+	char *array = NULL;
+	PGresult *res = NULL;
+	int rc = idn_uuid_array(&array, a, ids, n_ids);
+
+	if (rc == 0)
+		rc = db_exec(c, &res,
+			     "SELECT id, name, email, email_verified_at IS NOT NULL,"
+			     " COALESCE(phone, '') FROM \"user\""
+			     " WHERE id = ANY ($1::uuid[])",
+			     1, (const char *const *)&array);
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
+	if (!*out)
+		rc = err_oom();
+	for (int i = 0; rc == 0 && i < *n; i++) {
+		idn_contact *ct = &(*out)[i];
+
+		ct->user_id = db_text(a, res, i, 0);
+		ct->name = db_text(a, res, i, 1);
+		ct->email = db_text(a, res, i, 2);
+		ct->email_verified = db_bool(res, i, 3);
+		ct->phone = db_text(a, res, i, 4);
+		if (!ct->user_id || !ct->name || !ct->email || !ct->phone)
+			rc = err_oom();
+	}
+	PQclear(res);
+	return rc;
+}
+
+int idn_store_lock_user(db_conn *c, mem_arena *a, const char *user_id, char **email,
+			int *verified)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT email, email_verified_at IS NOT NULL FROM \"user\""
+			 " WHERE id = $1::uuid FOR UPDATE",
+			 1, &user_id);
+
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = err_set(ERR_NOT_FOUND, "user_not_found", "no such user");
+	if (rc == 0) {
+		*email = db_text(a, res, 0, 0);
+		*verified = db_bool(res, 0, 1);
+		if (!*email)
+			rc = err_oom();
+	}
+	PQclear(res);
+	return rc;
+}
+
+int idn_store_code_state(db_conn *c, mem_arena *a, const char *user_id, int64_t now,
+			 idn_code_state *out)
+{
+	char now_text[DB_I64_TEXT];
+	const char *params[] = { user_id, db_i64(now_text, now) };
+	PGresult *res = NULL;
+	/* The day's count in the same statement (rows of the newest's user). */
+	int rc = db_exec(
+		c, &res,
+		"WITH day AS (SELECT count(*) AS n, min(sent_at) AS oldest"
+		" FROM email_code WHERE user_id = $1::uuid"
+		" AND sent_at > " DB_FROM_US("$2") " - interval '1 day')"
+		" SELECT k.id, k.email, k.code_hash, k.attempts,"
+		" k.expires_at <= " DB_FROM_US("$2") ", k.consumed_at IS NOT NULL,"
+		" floor(extract(epoch FROM " DB_FROM_US("$2") " - k.sent_at))::bigint,"
+		" day.n, COALESCE(floor(extract(epoch FROM " DB_FROM_US("$2")
+		" - day.oldest))::bigint, 0)"
+		" FROM day LEFT JOIN LATERAL (SELECT * FROM email_code e"
+		" WHERE e.user_id = $1::uuid ORDER BY e.sent_at DESC, e.id DESC"
+		" LIMIT 1 FOR UPDATE) k ON true",
+		2, params);
+
+	if (rc < 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->found = !PQgetisnull(res, 0, 0);
+	out->id = db_text(a, res, 0, 0);
+	out->email = db_text(a, res, 0, 1);
+	out->code_hash = db_text(a, res, 0, 2);
+	out->attempts = (int)db_int64(res, 0, 3);
+	out->expired = db_bool(res, 0, 4);
+	out->consumed = db_bool(res, 0, 5);
+	out->age_s = db_int64(res, 0, 6);
+	out->sent_today = (int)db_int64(res, 0, 7);
+	out->oldest_today_age_s = db_int64(res, 0, 8);
+	if (!out->id || !out->email || !out->code_hash)
+		rc = err_oom();
+	PQclear(res);
+	return rc;
+}
+
+int idn_store_insert_code(db_conn *c, const char *user_id, const char *email,
+			  const char *code_hash, int64_t now, int64_t expires)
+{
+	char now_text[DB_I64_TEXT], exp_text[DB_I64_TEXT];
+	const char *params[] = { user_id, email, code_hash, db_i64(now_text, now),
+				 db_i64(exp_text, expires) };
+	int rc = db_run(c,
+			"DELETE FROM email_code WHERE user_id = $1::uuid"
+			" AND sent_at <= " DB_FROM_US("$2") " - interval '1 day'",
+			2, (const char *const[]){ user_id, now_text });
+
+	if (rc < 0)
+		return rc;
+	return db_run(c,
+		      "INSERT INTO email_code (user_id, email, code_hash, sent_at,"
+		      " expires_at) VALUES ($1::uuid, $2, $3, " DB_FROM_US("$4") ", "
+		      DB_FROM_US("$5") ")",
+		      5, params);
+}
+
+int idn_store_code_attempt(db_conn *c, const char *id)
+{
+	return db_run(c, "UPDATE email_code SET attempts = attempts + 1 WHERE id = $1::uuid",
+		      1, &id);
+}
+
+int idn_store_code_consume(db_conn *c, const char *id, const char *user_id, int64_t now)
+{
+	char now_text[DB_I64_TEXT];
+	const char *params[] = { id, db_i64(now_text, now) };
+	const char *user_params[] = { user_id, now_text };
+	int rc = db_run(c,
+			"UPDATE email_code SET consumed_at = " DB_FROM_US("$2")
+			" WHERE id = $1::uuid",
+			2, params);
+
+	if (rc < 0)
+		return rc;
+	return db_run(c,
+		      "UPDATE \"user\" SET email_verified_at = " DB_FROM_US("$2")
+		      " WHERE id = $1::uuid AND email_verified_at IS NULL",
+		      2, user_params);
+}
+
+int idn_store_set_phone(db_conn *c, const char *user_id, const char *phone)
+{
+	const char *params[] = { user_id, phone };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res, "UPDATE \"user\" SET phone = $2 WHERE id = $1::uuid",
+			 2, params);
+
+	if (rc == 0 && db_affected(res) == 0)
+		rc = err_set(ERR_NOT_FOUND, "user_not_found", "no such user");
+	PQclear(res);
+	return rc;
+}

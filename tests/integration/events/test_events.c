@@ -1,0 +1,588 @@
+/* kolo-events (DESIGN §16): every service in this process over real gRPC
+ * against a throwaway PostgreSQL; the events work runs on the test thread
+ * as the kolo_events role and the events caller. Mail goes to a temporary
+ * mail dir, then to a real SMTP server (tests/fake_smtp, aiosmtpd); SMS to
+ * a fake Termii (tests/fake_sms) over real HTTP. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "events_service.h"
+#include "kolo/events/v1/events.pb-c.h"
+#include "kolo/identity/v1/identity.pb-c.h"
+#include "kolo/payments/v1/payments.pb-c.h"
+#include "kolo/withdrawals/v1/withdrawals.pb-c.h"
+#include "svc/call.h"
+#include "test_world.h"
+
+#define PIN "246810"
+
+static test_world w;
+static test_service events;
+static char *events_conninfo;
+static char mail_dir[64] = "/tmp/kolo-events-mail.XXXXXX";
+static evs_deps deps;
+
+/* --- the events process on the test thread --------------------------------- */
+
+static void as_events(void)
+{
+	db_thread_close();
+	db_thread_set_conninfo(events_conninfo);
+	svc_calls_thread_caller("events", test_caller_token("events"));
+}
+
+static void as_payments(void)
+{
+	svc_calls_thread_caller(NULL, NULL);
+	db_thread_close();
+	db_thread_set_conninfo(w.payments_conninfo);
+}
+
+/* Ingest and fan out everything, then deliver what is due. */
+static void events_run(void)
+{
+	as_events();
+	evs_ingest_pass();
+	evs_deliver_pass();
+	as_payments();
+}
+
+static int setup(void **state)
+{
+	if (test_world_start(&w) < 0 || !mkdtemp(mail_dir))
+		return -1;
+	deps = (evs_deps){ .sources = { w.to_identity, w.to_groups, w.to_ledger,
+					w.withdrawals.channel, w.to_payments },
+			   .ingest_interval_ms = 100, .deliver_interval_ms = 100,
+			   .deliver_workers = 1, .max_attempts = 3, .lease_s = 60,
+			   .mail_dir = mail_dir, .public_url = "http://127.0.0.1:8080",
+			   .smtp = { .from = "Kolo <no-reply@kolo.test>", .timeout_ms = 5000 },
+			   .sms = { .sender = "Kolo", .rate_per_s = 1000, .timeout_ms = 5000 } };
+	evs_configure(&deps);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	events_conninfo = test_pg_conninfo(w.dbname, "kolo_events");
+	return test_service_start_db(&events, &evs_rpc_service, &w.identity.keys,
+				     events_conninfo);
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	test_service_stop(&events);
+	test_world_stop(&w);
+	free(events_conninfo);
+	curl_global_cleanup();
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", mail_dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* --- a team ------------------------------------------------------------------- */
+
+typedef struct team {
+	test_user owner, treasurer, member;
+	char group[64];
+} team;
+
+static void set_pin(const test_user *u)
+{
+	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__SetPinResponse *resp = NULL;
+
+	req.pin = PIN;
+	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPin", &req, &resp, u), 0);
+}
+
+static void set_phone(const test_user *u, const char *phone)
+{
+	Kolo__Identity__V1__SetPhoneRequest req = KOLO__IDENTITY__V1__SET_PHONE_REQUEST__INIT;
+	Kolo__Identity__V1__SetPhoneResponse *resp = NULL;
+
+	req.phone = (char *)phone;
+	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPhone", &req, &resp, u), 0);
+}
+
+static void deposit(const team *t, int64_t kobo)
+{
+	Kolo__Payments__V1__SimulateDepositRequest req =
+		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
+
+	req.group_id = (char *)t->group;
+	req.amount_kobo = kobo;
+	assert_int_equal(test_world_call(&w, &w.payments, "SimulateDeposit", &req, &resp, &t->owner),
+			 0);
+}
+
+static void make_team(team *t, const char *tag)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s-owner", tag);
+	test_identity_user(&w.identity, &t->owner, name);
+	snprintf(name, sizeof(name), "%s-treasurer", tag);
+	test_identity_user(&w.identity, &t->treasurer, name);
+	snprintf(name, sizeof(name), "%s-member", tag);
+	test_identity_user(&w.identity, &t->member, name);
+	test_world_group(&w, &t->owner, "Events team", t->group);
+	test_world_member(&w, t->group, &t->owner, &t->treasurer,
+			  KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
+	test_world_member(&w, t->group, &t->owner, &t->member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	set_pin(&t->owner);
+	set_pin(&t->treasurer);
+}
+
+static void request_withdrawal(const team *t, int64_t kobo)
+{
+	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
+		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
+	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
+	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
+
+	b.bank_code = "058";
+	b.account_number = "0123456789";
+	b.account_name = "Ngozi Eze";
+	req.group_id = (char *)t->group;
+	req.amount_kobo = kobo;
+	req.beneficiary = &b;
+	req.reason = "Hall rent for December";
+	req.pin = PIN;
+	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
+					 &t->owner),
+			 0);
+}
+
+static int choose(const test_user *u, char **email, size_t n_email, char **sms, size_t n_sms)
+{
+	Kolo__Events__V1__UpdateNotificationPreferencesRequest req =
+		KOLO__EVENTS__V1__UPDATE_NOTIFICATION_PREFERENCES_REQUEST__INIT;
+	Kolo__Events__V1__UpdateNotificationPreferencesResponse *resp = NULL;
+
+	req.email = email;
+	req.n_email = n_email;
+	req.sms = sms;
+	req.n_sms = n_sms;
+	return test_world_call(&w, &events, "UpdateNotificationPreferences", &req, &resp, u);
+}
+
+/* --- reading the database ----------------------------------------------------- */
+
+static long sql_long(const char *fmt, ...)
+{
+	char sql[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return test_pg_long(w.admin, sql);
+}
+
+static char *sql_text(const char *fmt, ...)
+{
+	char sql[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return test_pg_value(w.admin, sql);
+}
+
+/* Messages of the group's latest event of type to user over channel. */
+static long messages(const team *t, const char *type, const test_user *u, const char *channel)
+{
+	return sql_long("SELECT count(*) FROM events_delivery d WHERE d.event_id = (SELECT id FROM"
+			" events_event WHERE group_id = '%s' AND type = '%s' ORDER BY group_seq DESC"
+			" LIMIT 1) AND d.user_id = '%s' AND d.channel = '%s'",
+			t->group, type, u->id, channel);
+}
+
+static long all_messages(const team *t, const char *type)
+{
+	return sql_long("SELECT count(*) FROM events_delivery d WHERE d.event_id = (SELECT id FROM"
+			" events_event WHERE group_id = '%s' AND type = '%s' ORDER BY group_seq DESC"
+			" LIMIT 1)",
+			t->group, type);
+}
+
+/* The mail dir file whose name has event id, read whole (malloc'd); NULL when none. */
+static char *mail_file(const char *dir, const char *needle, const char *ext)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *out = NULL;
+
+	while (d && !out && (e = readdir(d))) {
+		char path[512];
+		FILE *f;
+		long len;
+
+		if (e->d_name[0] == '.' || !strstr(e->d_name, ext))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "rb");
+		if (!f)
+			continue;
+		fseek(f, 0, SEEK_END);
+		len = ftell(f);
+		rewind(f);
+		out = calloc(1, (size_t)len + 1);
+		if (fread(out, 1, (size_t)len, f) != (size_t)len || !strstr(out, needle)) {
+			free(out);
+			out = NULL;
+		}
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return out;
+}
+
+/* --- ingest ---------------------------------------------------------------------- */
+
+static void test_ingest_stores_each_event_once_across_a_lost_ack(void **state)
+{
+	team t;
+	int read = 0, stored = 0, again = 0, stored_again = 0;
+	long outbox, kept;
+
+	make_team(&t, "ingest");
+	deposit(&t, 150000);
+	outbox = sql_long("SELECT count(*) FROM groups_outbox");
+	assert_true(outbox >= 2); /* the two members added */
+	as_events();
+	/* Stored and committed, then killed before the ack. */
+	assert_int_equal(evs_ingest_batch(EVS_SRC_GROUPS, 0, &read, &stored), 0);
+	assert_int_equal(read, outbox);
+	assert_int_equal(stored, outbox);
+	kept = sql_long("SELECT count(*) FROM events_event WHERE source = 'groups'");
+	assert_int_equal(kept, outbox);
+	assert_int_equal(sql_long("SELECT count(*) FROM groups_outbox"), outbox);
+	/* Read again after the restart: nothing stored twice, then acked. */
+	assert_int_equal(evs_ingest_batch(EVS_SRC_GROUPS, 1, &again, &stored_again), 0);
+	assert_int_equal(again, outbox);
+	assert_int_equal(stored_again, 0);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE source = 'groups'"), kept);
+	assert_int_equal(sql_long("SELECT count(*) FROM groups_outbox"), 0);
+	assert_int_equal(evs_ingest_batch(EVS_SRC_GROUPS, 1, &again, &stored_again), 0);
+	assert_int_equal(again, 0);
+	/* The ledger's deposit too, through the whole pass. */
+	evs_ingest_pass();
+	as_payments();
+	assert_int_equal(sql_long("SELECT count(*) FROM ledger_outbox"), 0);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE group_id = '%s' AND"
+				  " type = 'deposit.credited'", t.group),
+			 1);
+	/* A group's events are numbered 1..n in the order they were stored. */
+	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE group_id = '%s'", t.group),
+			 sql_long("SELECT max(group_seq) FROM events_event WHERE group_id = '%s'",
+				  t.group));
+	assert_int_equal(sql_long("SELECT min(group_seq) FROM events_event WHERE group_id = '%s'",
+				  t.group),
+			 1);
+}
+
+/* --- the email code ---------------------------------------------------------------- */
+
+static void test_email_code_is_one_mail_dir_file_then_blanked(void **state)
+{
+	test_user u;
+	char *file, *code, needle[200];
+	long n;
+
+	test_identity_user_unverified(&w.identity, &u, "code");
+	events_run();
+	snprintf(needle, sizeof(needle), "To: %s\r\n", u.email);
+	file = mail_file(mail_dir, needle, ".eml");
+	assert_non_null(file);
+	code = strstr(file, "Your code: ");
+	assert_non_null(code);
+	for (int i = 0; i < 6; i++)
+		assert_true(code[11 + i] >= '0' && code[11 + i] <= '9');
+	assert_true(code[17] == '\r' || code[17] == '\n');
+	assert_non_null(strstr(file, "Content-Type: multipart/alternative"));
+	assert_non_null(strstr(file, "Content-Type: text/html"));
+	free(file);
+	/* Sent once, and no copy of the code stays with kolo-events. */
+	n = sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON e.id = d.event_id"
+		     " WHERE e.type = 'user.email_code' AND e.user_id = '%s' AND d.status = 'SENT'",
+		     u.id);
+	assert_int_equal(n, 1);
+	code = sql_text("SELECT string_agg(data->>'code', ',') FROM events_event WHERE"
+			" type = 'user.email_code' AND user_id = '%s'",
+			u.id);
+	for (char *p = code; *p; p++)
+		assert_true(*p == ',');
+	free(code);
+	/* A second pass sends nothing again. */
+	events_run();
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+				  " e.id = d.event_id WHERE e.user_id = '%s'",
+				  u.id),
+			 n);
+}
+
+/* --- fan-out --------------------------------------------------------------------- */
+
+static void test_fanout_tells_who_the_catalogue_says(void **state)
+{
+	team t;
+	char *deposits[] = { "deposit.credited" };
+
+	make_team(&t, "fanout");
+	set_phone(&t.treasurer, "+2348031234567");
+	assert_int_equal(choose(&t.member, deposits, 1, NULL, 0), 0);
+	deposit(&t, 250000);
+	events_run();
+	/* Deposits: only members who chose them. */
+	assert_int_equal(messages(&t, "deposit.credited", &t.member, "email"), 1);
+	assert_int_equal(all_messages(&t, "deposit.credited"), 1);
+	/* A withdrawal request: the other officers always, on every channel they
+	 * have; not its requester; not a member who did not choose it. */
+	request_withdrawal(&t, 100000);
+	events_run();
+	assert_int_equal(messages(&t, "withdrawal.requested", &t.treasurer, "email"), 1);
+	assert_int_equal(messages(&t, "withdrawal.requested", &t.treasurer, "sms"), 1);
+	assert_int_equal(all_messages(&t, "withdrawal.requested"), 2);
+	/* Fanned out again (a crash before the mark): no second row. */
+	test_pg_ok(w.admin, "UPDATE events_event SET fanned_out = false");
+	events_run();
+	assert_int_equal(all_messages(&t, "withdrawal.requested"), 2);
+	assert_int_equal(all_messages(&t, "deposit.credited"), 1);
+	/* Without SMTP or an SMS API, both went to the mail dir. */
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+				  " e.id = d.event_id WHERE d.user_id = '%s' AND d.status = 'SENT' AND"
+				  " e.type = 'withdrawal.requested'", t.treasurer.id),
+			 2);
+	{
+		char *sms = mail_file(mail_dir, "\xE2\x82\xA6" "1,000.00", ".sms");
+
+		assert_non_null(sms);
+		assert_memory_equal(sms, "To: +2348031234567\n\nKolo: ", 26);
+		free(sms);
+	}
+}
+
+/* --- preferences --------------------------------------------------------------- */
+
+static void test_preferences_refuse_unknown_types_and_store_nothing(void **state)
+{
+	test_user u;
+	char *bad[] = { "deposit.credited", "deposit.stolen" };
+	char *code[] = { "user.email_code" };
+	char *good_email[] = { "withdrawal.paid", "deposit.credited" };
+	char *good_sms[] = { "deposit.credited" };
+	Kolo__Events__V1__GetNotificationPreferencesRequest get =
+		KOLO__EVENTS__V1__GET_NOTIFICATION_PREFERENCES_REQUEST__INIT;
+	Kolo__Events__V1__GetNotificationPreferencesResponse *resp = NULL;
+	int always = 0;
+
+	test_identity_user(&w.identity, &u, "prefs");
+	assert_int_equal(choose(&u, bad, 2, NULL, 0), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "unknown_event_type");
+	assert_int_equal(choose(&u, NULL, 0, code, 1), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "event_type_not_optional");
+	assert_int_equal(sql_long("SELECT count(*) FROM events_preference WHERE user_id = '%s'", u.id),
+			 0);
+	assert_int_equal(choose(&u, good_email, 2, good_sms, 1), 0);
+	assert_int_equal(test_world_call(&w, &events, "GetNotificationPreferences", &get, &resp, &u),
+			 0);
+	assert_int_equal(resp->preferences->n_email, 2);
+	assert_string_equal(resp->preferences->email[0], "deposit.credited");
+	assert_string_equal(resp->preferences->email[1], "withdrawal.paid");
+	assert_int_equal(resp->preferences->n_sms, 1);
+	for (size_t i = 0; i < resp->preferences->n_officers_always; i++)
+		always |= strcmp(resp->preferences->officers_always[i], "withdrawal.requested") == 0;
+	assert_true(always);
+	/* Replaced whole: an empty choice clears them. */
+	assert_int_equal(choose(&u, NULL, 0, NULL, 0), 0);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_preference WHERE user_id = '%s'", u.id),
+			 0);
+	/* Users only. */
+	assert_int_equal(test_world_call(&w, &events, "GetNotificationPreferences", &get, &resp, NULL),
+			 ERR_UNAUTHENTICATED);
+}
+
+/* --- fakes: SMTP and SMS ------------------------------------------------------------ */
+
+typedef struct fake {
+	pid_t pid;
+	int stdin_fd;
+	int port;
+} fake;
+
+/* Runs python3 script args... and reads "listening <port>". */
+static void fake_start(fake *f, const char *script, const char *arg1, const char *arg2)
+{
+	int in[2], out[2];
+	char line[64] = "";
+	FILE *r;
+
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	f->pid = fork();
+	assert_true(f->pid >= 0);
+	if (f->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execl("/usr/bin/python3", "python3", script, "--port", "0", arg1, arg2,
+		      "--watch-stdin", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	f->stdin_fd = in[1];
+	r = fdopen(out[0], "r");
+	assert_non_null(fgets(line, sizeof(line), r));
+	fclose(r);
+	assert_int_equal(sscanf(line, "listening %d", &f->port), 1);
+}
+
+static void fake_stop(fake *f)
+{
+	close(f->stdin_fd);
+	kill(f->pid, SIGTERM);
+	waitpid(f->pid, NULL, 0);
+}
+
+static void test_smtp_delivers_to_a_real_server_and_retries_a_refusal(void **state)
+{
+	fake smtp;
+	char sink[64] = "/tmp/kolo-smtp-sink.XXXXXX", url[128], needle[200], *mail;
+	test_user u, v;
+
+	assert_non_null(mkdtemp(sink));
+	fake_start(&smtp, KOLO_SOURCE_DIR "/tests/fake_smtp/smtp_sink.py", "--dir", sink);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", smtp.port);
+	deps.smtp.url = url;
+	evs_configure(&deps);
+	test_identity_user_unverified(&w.identity, &u, "smtp");
+	events_run();
+	snprintf(needle, sizeof(needle), "X-Rcpt-To: %s\r\n", u.email);
+	mail = mail_file(sink, needle, ".eml");
+	assert_non_null(mail);
+	assert_non_null(strstr(mail, "Your code: "));
+	assert_non_null(strstr(mail, "From: Kolo <no-reply@kolo.test>"));
+	snprintf(needle, sizeof(needle), ".%s@events.kolo>", u.id);
+	assert_non_null(strstr(mail, needle)); /* Message-ID: <event id.user id@events.kolo> */
+	free(mail);
+	/* A server that is gone: the message waits for a retry, not lost. */
+	fake_stop(&smtp);
+	test_identity_user_unverified(&w.identity, &v, "smtp-down");
+	events_run();
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery WHERE user_id = '%s' AND"
+				  " status = 'PENDING' AND attempts = 1 AND next_at > now() AND"
+				  " last_error IS NOT NULL", v.id),
+			 1);
+	deps.smtp.url = "";
+	evs_configure(&deps);
+	test_pg_ok(w.admin, "UPDATE events_delivery SET next_at = now() WHERE status = 'PENDING'");
+	events_run();
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery WHERE user_id = '%s' AND"
+				  " status = 'SENT' AND attempts = 2", v.id),
+			 1);
+	snprintf(url, sizeof(url), "rm -rf %s", sink);
+	assert_int_equal(system(url), 0);
+}
+
+static long sms_requests(const fake *f, const char *needle)
+{
+	char url[128];
+	CURL *c = curl_easy_init();
+	FILE *mem;
+	char *buf = NULL;
+	size_t len = 0;
+	long found;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/_control/requests", f->port);
+	mem = open_memstream(&buf, &len);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, mem);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_cleanup(c);
+	fclose(mem);
+	found = strstr(buf, needle) != NULL;
+	free(buf);
+	return found;
+}
+
+static void sms_fail_once(const fake *f)
+{
+	char url[128];
+	CURL *c = curl_easy_init();
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/_control/fail", f->port);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{\"times\": 1, \"status\": 503}");
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_cleanup(c);
+}
+
+static void test_sms_goes_through_the_api_and_retries_a_failure(void **state)
+{
+	fake sms;
+	char url[96];
+	team t;
+
+	fake_start(&sms, KOLO_SOURCE_DIR "/tests/fake_sms/fake_termii.py", "--api-key",
+		   "termii-test-key");
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/api/sms/send", sms.port);
+	deps.sms.url = url;
+	deps.sms.api_key = "termii-test-key";
+	evs_configure(&deps);
+	make_team(&t, "sms");
+	set_phone(&t.treasurer, "+2348059876543");
+	deposit(&t, 500000);
+	events_run();
+	sms_fail_once(&sms);
+	request_withdrawal(&t, 123456);
+	events_run();
+	/* The API said 503: due again later, not sent, not dead. */
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+				  " e.id = d.event_id WHERE d.user_id = '%s' AND d.channel = 'sms' AND"
+				  " d.status = 'PENDING' AND d.attempts = 1 AND e.type ="
+				  " 'withdrawal.requested'", t.treasurer.id),
+			 1);
+	test_pg_ok(w.admin, "UPDATE events_delivery SET next_at = now() WHERE status = 'PENDING'");
+	events_run();
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+				  " e.id = d.event_id WHERE d.user_id = '%s' AND d.channel = 'sms' AND"
+				  " d.status = 'SENT' AND e.type = 'withdrawal.requested'", t.treasurer.id),
+			 1);
+	assert_true(sms_requests(&sms, "\"to\": \"2348059876543\""));
+	assert_true(sms_requests(&sms, "\\u20a6" "1,234.56")); /* ₦, as the fake's JSON writes it */
+	assert_true(sms_requests(&sms, "\"api_key\": \"termii-test-key\""));
+	fake_stop(&sms);
+	deps.sms.url = "";
+	evs_configure(&deps);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ingest_stores_each_event_once_across_a_lost_ack),
+		cmocka_unit_test(test_email_code_is_one_mail_dir_file_then_blanked),
+		cmocka_unit_test(test_fanout_tells_who_the_catalogue_says),
+		cmocka_unit_test(test_preferences_refuse_unknown_types_and_store_nothing),
+		cmocka_unit_test(test_smtp_delivers_to_a_real_server_and_retries_a_refusal),
+		cmocka_unit_test(test_sms_goes_through_the_api_and_retries_a_failure),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,183 @@
+/* kolo-events' pure rules and texts: who is told on which channel, what a
+ * member may choose, backoff, naira, and what each message says. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "evs.h"
+#include "render.h"
+
+#define NAIRA "\xE2\x82\xA6"
+
+static unsigned channels(const char *type, evs_recipient r)
+{
+	return evs_channels(evt_type_find(type), &r);
+}
+
+static void test_officers_are_always_told_of_what_waits_for_them(void **state)
+{
+	evs_recipient officer = { .is_member = 1, .is_officer = 1, .email_verified = 1,
+				  .has_phone = 1 };
+	evs_recipient member = { .is_member = 1, .email_verified = 1, .has_phone = 1 };
+
+	assert_int_equal(channels(EVT_WITHDRAWAL_REQUESTED, officer), EVS_CH_EMAIL | EVS_CH_SMS);
+	assert_int_equal(channels(EVT_PROPOSAL_OPENED, officer), EVS_CH_EMAIL | EVS_CH_SMS);
+	assert_int_equal(channels(EVT_WITHDRAWAL_REQUESTED, member), 0);
+	/* The requester is not told of their own request. */
+	officer.is_actor = 1;
+	assert_int_equal(channels(EVT_WITHDRAWAL_REQUESTED, officer), 0);
+	/* An officer no longer in the group is not. */
+	officer.is_actor = 0;
+	officer.is_member = 0;
+	assert_int_equal(channels(EVT_WITHDRAWAL_REQUESTED, officer), 0);
+}
+
+static void test_members_get_what_they_chose_where_they_can(void **state)
+{
+	evs_recipient m = { .is_member = 1, .chose_email = 1, .email_verified = 1 };
+
+	assert_int_equal(channels(EVT_DEPOSIT_CREDITED, m), EVS_CH_EMAIL);
+	m.chose_sms = 1; /* no phone: no SMS */
+	assert_int_equal(channels(EVT_DEPOSIT_CREDITED, m), EVS_CH_EMAIL);
+	m.has_phone = 1;
+	assert_int_equal(channels(EVT_DEPOSIT_CREDITED, m), EVS_CH_EMAIL | EVS_CH_SMS);
+	m.email_verified = 0; /* an unverified address gets no mail */
+	assert_int_equal(channels(EVT_DEPOSIT_CREDITED, m), EVS_CH_SMS);
+	/* Choices of types members do not choose count for nothing. */
+	assert_int_equal(channels(EVT_KYC_RESULT, m), 0);
+}
+
+static void test_the_subject_is_told_even_out_of_the_group(void **state)
+{
+	evs_recipient removed = { .is_subject = 1, .email_verified = 1 };
+
+	assert_int_equal(channels(EVT_MEMBER_REMOVED, removed), EVS_CH_EMAIL);
+	assert_int_equal(channels(EVT_DEPOSIT_CREDITED, removed), 0);
+	assert_int_equal(evs_channels(NULL, &removed), 0);
+}
+
+static void test_choices_are_catalogue_types_members_choose(void **state)
+{
+	char *good[] = { "deposit.credited", "withdrawal.paid" };
+	char *unknown[] = { "deposit.credited", "deposit.stolen" };
+	char *code[] = { "user.email_code" };
+	char *twice[] = { "withdrawal.paid", "withdrawal.paid" };
+
+	assert_int_equal(evs_check_choices(good, 2), 0);
+	assert_int_equal(evs_check_choices(NULL, 0), 0);
+	assert_int_equal(evs_check_choices(unknown, 2), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "unknown_event_type");
+	assert_int_equal(evs_check_choices(code, 1), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "event_type_not_optional");
+	assert_int_equal(evs_check_choices(twice, 2), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "duplicate_event_type");
+}
+
+static void test_backoff_doubles_to_an_hour(void **state)
+{
+	assert_int_equal(evs_backoff_s(1), 30);
+	assert_int_equal(evs_backoff_s(2), 60);
+	assert_int_equal(evs_backoff_s(3), 120);
+	assert_int_equal(evs_backoff_s(8), 3600);
+	assert_int_equal(evs_backoff_s(100), 3600);
+}
+
+static void test_naira_has_the_sign_commas_and_kobo(void **state)
+{
+	char out[EVS_NAIRA_MAX];
+
+	evs_naira(out, 123456);
+	assert_string_equal(out, NAIRA "1,234.56");
+	evs_naira(out, 5);
+	assert_string_equal(out, NAIRA "0.05");
+	evs_naira(out, 25000000000LL);
+	assert_string_equal(out, NAIRA "250,000,000.00");
+	evs_naira(out, -100000);
+	assert_string_equal(out, "-" NAIRA "1,000.00");
+	evs_naira(out, INT64_MIN);
+	assert_string_equal(out, "-" NAIRA "92,233,720,368,547,758.08");
+}
+
+static void test_a_withdrawal_request_says_what_and_what_to_do(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+	evs_event e = { .id = "e1", .type = EVT_WITHDRAWAL_REQUESTED,
+			.data_json = "{\"amount_kobo\": 123456, \"group_name\": \"Ajo <b>&\","
+				     " \"reason\": \"Hall\\r\\nBcc: x\"}" };
+	evs_rendered r;
+
+	assert_int_equal(evs_render(a, &e, "https://kolo.example", &r), 0);
+	assert_non_null(strstr(r.subject, NAIRA "1,234.56"));
+	assert_non_null(strstr(r.text, "approve or decline"));
+	assert_non_null(strstr(r.text, "Reason given: Hall\n")); /* first line only */
+	/* HTML escapes everything it was given. */
+	assert_null(strstr(r.html, "<b>&"));
+	assert_non_null(strstr(r.html, "Ajo &lt;b&gt;&amp;"));
+	assert_non_null(strstr(r.sms, "Kolo: "));
+	mem_arena_free(a);
+}
+
+static void test_an_email_code_stands_on_its_own_line(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+	evs_event e = { .id = "e2", .type = EVT_EMAIL_CODE,
+			.data_json = "{\"email\": \"a@b.ng\", \"code\": \"123456\"}" };
+	evs_rendered r;
+	char *msg = NULL;
+	size_t len = 0;
+
+	assert_int_equal(evs_render(a, &e, "", &r), 0);
+	assert_non_null(strstr(r.text, "Your code: 123456\n"));
+	assert_int_equal(evs_email_message(a, &r, "Kolo <k@kolo.ng>", "a@b.ng", "e2", "u1", &msg,
+					   &len),
+			 0);
+	assert_int_equal(len, strlen(msg));
+	assert_non_null(strstr(msg, "To: a@b.ng\r\n"));
+	assert_non_null(strstr(msg, "Message-ID: <e2.u1@events.kolo>\r\n"));
+	assert_non_null(strstr(msg, "Your code: 123456\r\n"));
+	assert_non_null(strstr(msg, "multipart/alternative"));
+	/* A header never takes a line break. */
+	assert_int_equal(evs_email_message(a, &r, "Kolo <k@kolo.ng>", "a@b.ng\r\nBcc: x@y", "e2",
+					   "u1", &msg, &len),
+			 ERR_INVALID_ARGUMENT);
+	/* Data that is not an object is refused, not guessed. */
+	e.data_json = "[1]";
+	assert_int_equal(evs_render(a, &e, "", &r), ERR_INVALID_ARGUMENT);
+	mem_arena_free(a);
+}
+
+static void test_a_subject_beyond_ascii_is_an_encoded_word(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+	evs_event e = { .id = "e3", .type = EVT_DEPOSIT_CREDITED,
+			.data_json = "{\"amount_kobo\": 100}" };
+	evs_rendered r;
+	char *msg = NULL;
+	size_t len = 0;
+
+	assert_int_equal(evs_render(a, &e, "", &r), 0);
+	assert_int_equal(evs_email_message(a, &r, "k@kolo.ng", "a@b.ng", "e3", "u1", &msg, &len), 0);
+	assert_non_null(strstr(msg, "Subject: =?UTF-8?B?"));
+	mem_arena_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_officers_are_always_told_of_what_waits_for_them),
+		cmocka_unit_test(test_members_get_what_they_chose_where_they_can),
+		cmocka_unit_test(test_the_subject_is_told_even_out_of_the_group),
+		cmocka_unit_test(test_choices_are_catalogue_types_members_choose),
+		cmocka_unit_test(test_backoff_doubles_to_an_hour),
+		cmocka_unit_test(test_naira_has_the_sign_commas_and_kobo),
+		cmocka_unit_test(test_a_withdrawal_request_says_what_and_what_to_do),
+		cmocka_unit_test(test_an_email_code_stands_on_its_own_line),
+		cmocka_unit_test(test_a_subject_beyond_ascii_is_an_encoded_word),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
