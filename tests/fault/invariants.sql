@@ -266,4 +266,25 @@ SELECT 'demo_transfer_without_payout', t.reference,
        format('status=%s amount=%s', t.status, t.amount_kobo)
 FROM demo_transfer t
 WHERE NOT EXISTS (SELECT 1 FROM payout p
-                  WHERE p.id::text = t.reference AND p.provider = 'demo');
+                  WHERE p.id::text = t.reference AND p.provider = 'demo')
+
+-- 6. Events (0024): every event waiting in an outbox concerns a group that
+--    exists (events are written in the change's transaction, so a group's
+--    event cannot outlive a rolled-back group), and a deposit event names
+--    an entry of that group.
+UNION ALL
+SELECT 'outbox_unknown_group', o.id::text, format('%s %s group=%s', o.outbox, o.type, o.group_id)
+FROM (SELECT 'identity_outbox' AS outbox, id, type, group_id FROM identity_outbox
+      UNION ALL SELECT 'groups_outbox', id, type, group_id FROM groups_outbox
+      UNION ALL SELECT 'ledger_outbox', id, type, group_id FROM ledger_outbox
+      UNION ALL SELECT 'withdrawals_outbox', id, type, group_id FROM withdrawals_outbox
+      UNION ALL SELECT 'payments_outbox', id, type, group_id FROM payments_outbox) o
+WHERE o.group_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM public."group" g WHERE g.id = o.group_id)
+UNION ALL
+SELECT 'deposit_event_without_credit', o.id::text, format('entry=%s', o.data ->> 'entry_id')
+FROM ledger_outbox o
+WHERE o.type = 'deposit.credited'
+  AND NOT EXISTS (SELECT 1 FROM ledger_entry e
+                  WHERE e.id::text = o.data ->> 'entry_id' AND e.group_id = o.group_id
+                    AND e.type = 'CREDIT');

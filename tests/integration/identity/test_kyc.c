@@ -172,6 +172,33 @@ static long activity(const test_user *u, const char *event)
 	return test_pg_long(w.admin, sql);
 }
 
+/* kyc.result events of u in identity's outbox (DESIGN §16), and a field
+ * of the newest one (what: SQL on the row, e.g. "data->>'status'"). */
+static long kyc_events(const test_user *u)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM identity_outbox WHERE type = 'kyc.result'"
+		 " AND user_id = '%s'",
+		 u->id);
+	return test_pg_long(w.admin, sql);
+}
+
+static void assert_kyc_event(const test_user *u, const char *what,
+			     const char *expected)
+{
+	char sql[320], *got;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT coalesce(%s, '') FROM identity_outbox WHERE type ="
+		 " 'kyc.result' AND user_id = '%s' ORDER BY seq DESC LIMIT 1",
+		 what, u->id);
+	got = test_pg_value(w.admin, sql);
+	assert_string_equal(got, expected);
+	free(got);
+}
+
 /* identity's worker pass, on this thread, as kolo-identity. */
 static void identity_pass(void)
 {
@@ -230,12 +257,27 @@ static void test_kyc_demo_verifies_at_once_and_seals_the_number(void **state)
 	assert_not_in_clear(number);
 	assert_int_equal(activity(&u, "kyc_submitted"), 1);
 	assert_int_equal(activity(&u, "kyc_verified"), 1);
+	/* Told once, to the user, without the number. */
+	assert_int_equal(kyc_events(&u), 1);
+	assert_kyc_event(&u, "data->>'status'", "verified");
+	assert_kyc_event(&u, "data->>'id_type'", "nin");
+	assert_kyc_event(&u, "coalesce(group_id::text, 'none')", "none");
+	{
+		char sql[256];
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM identity_outbox WHERE data::text"
+			 " LIKE '%%%s%%'",
+			 number);
+		assert_int_equal(test_pg_long(w.admin, sql), 0);
+	}
 	/* A verified account does not switch to another number. */
 	number_ending(number, "124");
 	assert_int_equal(submit(&u, "nin", number, NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_already_verified");
 	assert_string_equal(get_kyc(&u)->last3, "123");
+	assert_int_equal(kyc_events(&u), 1);
 }
 
 static void test_kyc_demo_refusals_store_nothing(void **state)
@@ -254,6 +296,7 @@ static void test_kyc_demo_refusals_store_nothing(void **state)
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_name_mismatch");
 	assert_int_equal(kyc_rows(&u), 0);
+	assert_int_equal(kyc_events(&u), 0);
 }
 
 static void test_kyc_number_verified_for_another_user_is_in_use(void **state)
@@ -289,6 +332,7 @@ static void test_kyc_flutterwave_consent_then_verified(void **state)
 	number_ending(number, "456");
 	assert_int_equal(submit(&u, "bvn", number, &k), 0);
 	assert_string_equal(k->status, "pending");
+	assert_int_equal(kyc_events(&u), 0);
 	assert_non_null(
 		strstr(k->consent_url, "https://consent.flutterwave.test/"));
 	sent = test_fake_flw_last_body("/v3/bvn/verifications");
@@ -311,6 +355,11 @@ static void test_kyc_flutterwave_consent_then_verified(void **state)
 	assert_string_equal(k->status, "verified");
 	assert_string_equal(k->consent_url, "");
 	assert_int_equal(activity(&u, "kyc_verified"), 1);
+	assert_int_equal(kyc_events(&u), 1);
+	assert_kyc_event(&u, "data->>'status'", "verified");
+	assert_kyc_event(&u, "data->>'id_type'", "bvn");
+	identity_pass();
+	assert_int_equal(kyc_events(&u), 1);
 }
 
 static void test_kyc_flutterwave_names_another_person(void **state)
@@ -337,6 +386,9 @@ static void test_kyc_flutterwave_names_another_person(void **state)
 	k = get_kyc(&u);
 	assert_string_equal(k->status, "failed");
 	assert_string_equal(k->reason, "kyc_name_mismatch");
+	assert_int_equal(kyc_events(&u), 1);
+	assert_kyc_event(&u, "data->>'status'", "failed");
+	assert_kyc_event(&u, "data->>'reason'", "kyc_name_mismatch");
 	/* A failed check keeps no number. */
 	assert_int_equal(
 		test_pg_long(
