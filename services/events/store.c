@@ -222,6 +222,12 @@ int evs_store_fanned(db_conn *c, const char *event_id, const evs_message *msgs, 
 
 /* --- delivery ---------------------------------------------------------------- */
 
+/* The claim ($1 the row, $2 its attempt) is still the worker's: nobody
+ * claimed the message again after its lease ran out (a claim counts an
+ * attempt), and it was not marked yet. A worker that lost its claim records
+ * nothing: the newer claim's outcome stands. */
+#define EVS_STILL_CLAIMED "attempts = $2::int AND status = 'PENDING'"
+
 int evs_store_claim(db_conn *c, mem_arena *a, int limit, int lease_s, evs_delivery **out,
 		    int *n)
 {
@@ -259,12 +265,13 @@ int evs_store_claim(db_conn *c, mem_arena *a, int limit, int lease_s, evs_delive
 
 int evs_store_sent(db_conn *c, const evs_delivery *d)
 {
-	char id[DB_I64_TEXT];
-	const char *params[1] = { db_i64(id, d->id) };
+	char id[DB_I64_TEXT], attempts[DB_I64_TEXT];
+	const char *params[2] = { db_i64(id, d->id), db_i64(attempts, d->attempts) };
 	int rc = db_run(c,
 			"UPDATE events_delivery SET status = 'SENT', sent_at = now(),"
-			" lease_until = NULL, last_error = NULL WHERE id = $1::bigint",
-			1, params);
+			" lease_until = NULL, last_error = NULL WHERE id = $1::bigint"
+			" AND " EVS_STILL_CLAIMED,
+			2, params);
 
 	/* The code was for its owner's inbox only: no copy stays here. */
 	if (rc == 0)
@@ -278,28 +285,29 @@ int evs_store_sent(db_conn *c, const evs_delivery *d)
 int evs_store_failed(db_conn *c, const evs_delivery *d, int dead, int64_t wait_s,
 		     const char *error)
 {
-	char id[DB_I64_TEXT], wait[DB_I64_TEXT];
-	const char *params[4] = { db_i64(id, d->id), dead ? "DEAD" : "PENDING",
-				  db_i64(wait, wait_s), error };
+	char id[DB_I64_TEXT], attempts[DB_I64_TEXT], wait[DB_I64_TEXT];
+	const char *params[5] = { db_i64(id, d->id), db_i64(attempts, d->attempts),
+				  dead ? "DEAD" : "PENDING", db_i64(wait, wait_s), error };
 
 	return db_run(c,
-		      "UPDATE events_delivery SET status = $2, lease_until = NULL,"
-		      " next_at = now() + $3::bigint * interval '1 second', last_error = $4"
-		      " WHERE id = $1::bigint",
-		      4, params);
+		      "UPDATE events_delivery SET status = $3, lease_until = NULL,"
+		      " next_at = now() + $4::bigint * interval '1 second', last_error = $5"
+		      " WHERE id = $1::bigint AND " EVS_STILL_CLAIMED,
+		      5, params);
 }
 
 int evs_store_unclaim(db_conn *c, const evs_delivery *d, int64_t wait_ms)
 {
-	char id[DB_I64_TEXT], wait[DB_I64_TEXT];
-	const char *params[2] = { db_i64(id, d->id), db_i64(wait, wait_ms) };
+	char id[DB_I64_TEXT], attempts[DB_I64_TEXT], wait[DB_I64_TEXT];
+	const char *params[3] = { db_i64(id, d->id), db_i64(attempts, d->attempts),
+				  db_i64(wait, wait_ms) };
 
 	return db_run(c,
 		      "UPDATE events_delivery SET attempts = greatest(attempts - 1, 0),"
 		      " lease_until = NULL,"
-		      " next_at = now() + $2::bigint * interval '1 millisecond'"
-		      " WHERE id = $1::bigint",
-		      2, params);
+		      " next_at = now() + $3::bigint * interval '1 millisecond'"
+		      " WHERE id = $1::bigint AND " EVS_STILL_CLAIMED,
+		      3, params);
 }
 
 int evs_store_sms_token(db_conn *c, double rate_per_s, int *got)

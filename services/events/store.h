@@ -67,6 +67,11 @@ typedef struct evs_delivery {
 KOLO_MUST_CHECK int evs_store_claim(db_conn *c, mem_arena *a, int limit, int lease_s,
 				    evs_delivery **out, int *n);
 
+/* The marks below apply only while d is still this worker's claim (its
+ * attempt count unchanged, still PENDING): after the lease ran out and
+ * another worker claimed it, they change nothing (the newer claim's outcome
+ * stands). */
+
 /* The message was sent; an email code's code is blanked in the event. */
 KOLO_MUST_CHECK int evs_store_sent(db_conn *c, const evs_delivery *d);
 

@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "events_service.h"
+#include "store.h"
 #include "kolo/events/v1/events.pb-c.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
@@ -573,6 +574,56 @@ static void test_sms_goes_through_the_api_and_retries_a_failure(void **state)
 	evs_configure(&deps);
 }
 
+/* --- leases ---------------------------------------------------------------------- */
+
+/* A worker whose lease ran out (a slow send) while another worker claimed the
+ * message again and sent it records nothing: the message stays SENT, not
+ * PENDING again (sent twice more) nor DEAD. */
+static void test_a_stale_worker_does_not_undo_a_sent_message(void **state)
+{
+	team t;
+	char *deposits[] = { "deposit.credited" };
+	mem_arena *a = mem_arena_new(0);
+	evs_delivery *first = NULL, *second = NULL, *third = NULL;
+	db_conn *c = NULL;
+	int n = 0;
+
+	make_team(&t, "stale");
+	assert_int_equal(choose(&t.member, deposits, 1, NULL, 0), 0);
+	events_run(); /* the team's own mail out of the way */
+	deposit(&t, 310000);
+	as_events();
+	evs_ingest_pass();
+	assert_int_equal(db_thread_conn(&c), 0);
+	assert_int_equal(evs_store_claim(c, a, 20, 60, &first, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(first[0].user_id, t.member.id);
+	/* The first worker's lease runs out; a second worker claims it and sends. */
+	test_pg_ok(w.admin, "UPDATE events_delivery SET lease_until = now() - interval '1 s'"
+			    " WHERE status = 'PENDING'");
+	assert_int_equal(evs_store_claim(c, a, 20, 60, &second, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(second[0].id, first[0].id);
+	assert_int_equal(second[0].attempts, 2);
+	assert_int_equal(evs_store_sent(c, &second[0]), 0);
+	/* The first worker's send failed late: it changes nothing. */
+	assert_int_equal(evs_store_failed(c, &first[0], 0, 30, "timed out"), 0);
+	assert_int_equal(evs_store_unclaim(c, &first[0], 0), 0);
+	assert_int_equal(evs_store_failed(c, &first[0], 1, 30, "timed out"), 0);
+	as_payments();
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery WHERE id = %lld AND"
+				  " status = 'SENT' AND attempts = 2 AND last_error IS NULL",
+				  (long long)first[0].id),
+			 1);
+	/* Nothing is due again. */
+	as_events();
+	assert_int_equal(db_thread_conn(&c), 0);
+	assert_int_equal(evs_store_claim(c, a, 20, 60, &third, &n), 0);
+	assert_int_equal(n, 0);
+	as_payments();
+	mem_arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -582,6 +633,7 @@ int main(void)
 		cmocka_unit_test(test_preferences_refuse_unknown_types_and_store_nothing),
 		cmocka_unit_test(test_smtp_delivers_to_a_real_server_and_retries_a_refusal),
 		cmocka_unit_test(test_sms_goes_through_the_api_and_retries_a_failure),
+		cmocka_unit_test(test_a_stale_worker_does_not_undo_a_sent_message),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
