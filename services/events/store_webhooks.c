@@ -492,6 +492,20 @@ int whk_store_claim(db_conn *c, mem_arena *a, int limit, int64_t lease_ms,
 	return rc;
 }
 
+int whk_store_release(db_conn *c, const whk_claim *claim)
+{
+	char attempts[DB_I64_TEXT];
+	const char *params[2] = {claim->id, db_i64(attempts, claim->attempts)};
+
+	return db_run(c,
+		      "UPDATE webhook_delivery SET attempts = attempts - 1,"
+		      " lease_until = NULL, first_attempt_at = CASE WHEN"
+		      " attempts = 1 THEN NULL ELSE first_attempt_at END"
+		      " WHERE id = $1::uuid AND attempts = $2::int"
+		      " AND status = 'pending'",
+		      2, params);
+}
+
 int whk_store_lock_endpoint(db_conn *c, mem_arena *a, const char *id,
 			    const char **status, int64_t *failing_since_ms)
 {

@@ -122,6 +122,11 @@ typedef struct whk_result {
 	const char *error, *response;
 } whk_result;
 
+/* Gives a claim back unsent (its lease too short for a send): the attempt
+ * it counted is taken back and any worker may claim it now. Nothing when
+ * the claim was lost already. */
+KOLO_MUST_CHECK int whk_store_release(db_conn *c, const whk_claim *claim);
+
 /* Records the attempt unless the claim was lost (another worker took the
  * delivery after the lease ran out: *applied 0). */
 KOLO_MUST_CHECK int whk_store_attempted(db_conn *c, const whk_claim *claim,

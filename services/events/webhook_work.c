@@ -20,6 +20,20 @@
 
 /* A claim's lease outlives its send by this much. */
 #define WHK_LEASE_MARGIN_MS 5000
+/* A claim is sent only while its lease still covers a whole send (the
+ * timeout) and this much more (the name's lookup, the outcome's
+ * transaction); the rest of a batch behind slow endpoints is given back,
+ * so no send outlives its lease and overtakes, or repeats, the send of a
+ * worker that claimed it since. */
+#define WHK_SEND_SLACK_MS 2000
+
+static int64_t whk_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int64_t whk_now_ms(void)
 {
@@ -189,16 +203,23 @@ int whk_work_once(int *attempts)
 	whk_claim *claims = NULL;
 	db_conn *c = NULL;
 	int added = 0, n = 0;
+	int64_t lease_ms = cfg->send.timeout_ms + WHK_LEASE_MARGIN_MS,
+		claimed_at;
 	int rc = db_thread_conn(&c);
 
 	*attempts = 0;
 	if (rc == 0)
 		rc = whk_store_enqueue(c, types, n_types, &added);
 	if (rc == 0 && cfg->has_key)
-		rc = whk_store_claim(c, a, cfg->batch,
-				     cfg->send.timeout_ms + WHK_LEASE_MARGIN_MS,
-				     &claims, &n);
+		rc = whk_store_claim(c, a, cfg->batch, lease_ms, &claims, &n);
+	claimed_at = whk_mono_ms();
 	for (int i = 0; rc == 0 && i < n; i++) {
+		if (whk_mono_ms() - claimed_at + cfg->send.timeout_ms +
+			    WHK_SEND_SLACK_MS >
+		    lease_ms) {
+			rc = whk_store_release(c, &claims[i]);
+			continue;
+		}
 		rc = whk_attempt_one(c, a, &claims[i]);
 		*attempts += rc == 0;
 	}

@@ -595,6 +595,39 @@ test_failing_for_the_pause_time_pauses_and_tells_officers(void **state)
 	work_until(endpoint, event, "delivered");
 }
 
+/* Endpoints that never answer hold a worker for the whole timeout each: the
+ * claims of its batch that its lease no longer covers are given back
+ * unsent (free for any worker now, their attempt not counted) rather than
+ * sent after their lease ran out, when another worker may have claimed and
+ * sent them, and their endpoint's later events, already. */
+static void test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **state)
+{
+	char *types[] = {"*"};
+	char endpoints[4][64], path[32], event[64];
+	int attempts = 0;
+
+	(void)state;
+	/* The group's other endpoints out of the way (at most 10). */
+	PQclear(PQexec(w.admin, "UPDATE webhook_endpoint SET status = 'deleted'"));
+	for (int i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "/slow%d", i);
+		create_endpoint(path, types, 1, endpoints[i]);
+		test_fake_flw_mode(path, "timeout", 1);
+	}
+	store_event("deposit.credited", "{\"amount_kobo\": 100}", event);
+	/* Timeout 2 s, lease 7 s: two sends fit, the rest go back. */
+	assert_int_equal(whk_work_once(&attempts), 0);
+	assert_int_equal(attempts, 2);
+	expect_sql("SELECT count(*) FROM webhook_delivery WHERE event_id = $1::uuid"
+		   " AND attempts = 1 AND status = 'pending'",
+		   event, "2");
+	expect_sql("SELECT count(*) FROM webhook_delivery WHERE event_id = $1::uuid"
+		   " AND attempts = 0 AND lease_until IS NULL"
+		   " AND first_attempt_at IS NULL AND status = 'pending'",
+		   event, "2");
+	PQclear(PQexec(w.admin, "UPDATE webhook_endpoint SET status = 'deleted'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +640,8 @@ int main(void)
 		cmocka_unit_test(test_dead_after_the_window_then_redelivered),
 		cmocka_unit_test(
 			test_failing_for_the_pause_time_pauses_and_tells_officers),
+		cmocka_unit_test(
+			test_a_slow_batch_gives_back_what_its_lease_cannot_cover),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
