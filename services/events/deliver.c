@@ -1,5 +1,6 @@
 /* Delivery: claimed messages rendered and sent, then marked. */
 #include <string.h>
+#include <time.h>
 
 #include "log/log.h"
 #include "render.h"
@@ -8,6 +9,30 @@
 #include "work.h"
 
 #define EVS_CLAIM_BATCH 20
+/* A claim is sent only while its lease still covers a whole send (the
+ * longest timeout) and this much more (the marking); the rest of a batch
+ * behind a slow server is given back, so no send outlives its lease and
+ * repeats the send of a worker that claimed it since. */
+#define EVS_SEND_SLACK_MS 2000
+
+static int64_t evs_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The lease of a claim: the configured one, and at least one whole send. */
+static int evs_claim_lease_s(const evs_deps *d, int64_t *send_ms)
+{
+	int64_t longest = d->smtp.timeout_ms > d->sms.timeout_ms ? d->smtp.timeout_ms
+								 : d->sms.timeout_ms;
+	int64_t floor_s = (longest + EVS_SEND_SLACK_MS + 999) / 1000;
+
+	*send_ms = longest;
+	return d->lease_s > floor_s ? d->lease_s : (int)floor_s;
+}
 
 /* The email of d: over SMTP when configured, else into the mail dir. */
 static int evs_deliver_email(mem_arena *a, const evs_delivery *d, const evs_rendered *r)
@@ -83,11 +108,22 @@ void evs_deliver_pass(void)
 	mem_arena *a = mem_arena_new(0);
 	evs_delivery *due = NULL;
 	db_conn *c = NULL;
+	int64_t send_ms = 0, claimed_at;
+	int lease_s = evs_claim_lease_s(evs_current(), &send_ms);
 	int n = EVS_CLAIM_BATCH;
 
 	while (n == EVS_CLAIM_BATCH && db_thread_conn(&c) == 0 &&
-	       evs_store_claim(c, a, EVS_CLAIM_BATCH, evs_current()->lease_s, &due, &n) == 0) {
+	       evs_store_claim(c, a, EVS_CLAIM_BATCH, lease_s, &due, &n) == 0) {
+		claimed_at = evs_mono_ms();
 		for (int i = 0; i < n; i++) {
+			if (evs_mono_ms() - claimed_at + send_ms + EVS_SEND_SLACK_MS >
+			    (int64_t)lease_s * 1000) {
+				if (evs_store_unclaim(c, &due[i], 0) < 0)
+					log_event(LOG_LVL_WARN, "claim not given back", "event_id",
+						  due[i].event.id, "reason", err_last()->reason,
+						  NULL);
+				continue;
+			}
 			if (evs_deliver(a, &due[i]) < 0)
 				log_event(LOG_LVL_WARN, "delivery not marked", "event_id",
 					  due[i].event.id, "reason", err_last()->reason, NULL);

@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -624,6 +627,58 @@ static void test_a_stale_worker_does_not_undo_a_sent_message(void **state)
 	mem_arena_free(a);
 }
 
+/* A mail server that never answers holds a worker for the whole timeout of
+ * each message: the claims of its batch that its lease no longer covers are
+ * given back unsent (any worker may take them now, their attempt not
+ * counted) rather than sent after the lease ran out, when another worker
+ * may have claimed and sent them already. */
+static void test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **state)
+{
+	team t;
+	char *deposits[] = { "deposit.credited" };
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	socklen_t len = sizeof(addr);
+	int silent = socket(AF_INET, SOCK_STREAM, 0);
+	char url[64];
+	evs_deps saved = deps;
+
+	make_team(&t, "slow");
+	assert_int_equal(choose(&t.owner, deposits, 1, NULL, 0), 0);
+	assert_int_equal(choose(&t.treasurer, deposits, 1, NULL, 0), 0);
+	assert_int_equal(choose(&t.member, deposits, 1, NULL, 0), 0);
+	events_run(); /* the team's own mail out of the way */
+	/* A server that takes connections and never says a word. */
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(silent, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(silent, 16), 0);
+	assert_int_equal(getsockname(silent, (struct sockaddr *)&addr, &len), 0);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", ntohs(addr.sin_port));
+	deps.smtp.url = url;
+	deps.smtp.timeout_ms = 1200;
+	deps.sms.timeout_ms = 1200;
+	deps.lease_s = 5;
+	evs_configure(&deps);
+	deposit(&t, 420000);	      /* three members chose it */
+	request_withdrawal(&t, 10000); /* the treasurer is told */
+	events_run();
+	/* Lease 5 s, sends of 1.2 s and 2 s of slack: two fit, two go back. */
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e"
+				  " ON e.id = d.event_id WHERE e.group_id = '%s' AND d.status ="
+				  " 'PENDING' AND d.attempts = 1 AND d.last_error IS NOT NULL",
+				  t.group),
+			 2);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e"
+				  " ON e.id = d.event_id WHERE e.group_id = '%s' AND d.status ="
+				  " 'PENDING' AND d.attempts = 0 AND d.lease_until IS NULL AND"
+				  " d.next_at <= now()",
+				  t.group),
+			 2);
+	deps = saved;
+	evs_configure(&deps);
+	close(silent);
+	test_pg_ok(w.admin, "UPDATE events_delivery SET status = 'DEAD' WHERE status = 'PENDING'");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -634,6 +689,7 @@ int main(void)
 		cmocka_unit_test(test_smtp_delivers_to_a_real_server_and_retries_a_refusal),
 		cmocka_unit_test(test_sms_goes_through_the_api_and_retries_a_failure),
 		cmocka_unit_test(test_a_stale_worker_does_not_undo_a_sent_message),
+		cmocka_unit_test(test_a_slow_batch_gives_back_what_its_lease_cannot_cover),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
