@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "webhook_addr.h"
+#include "webhook_url.h"
 
 typedef struct addr_case {
 	const char *addr;
@@ -138,12 +139,41 @@ static void test_socket_addresses_as_libcurl_gives_them(void **state)
 	assert_false(whk_addr_text_public(NULL, 1));
 }
 
+/* Hosts that spell a private or loopback address another way (decimal,
+ * octal, hex, short forms, IPv4 in IPv6, a trailing dot): refused at
+ * creation, whatever form libcurl would later connect to. */
+static void test_other_spellings_of_internal_addresses(void **state)
+{
+	static const char *const urls[] = {
+		"https://2130706433/",	      "https://0x7f.1/",
+		"https://0x7f000001/",	      "https://017700000001/",
+		"https://127.1/",	      "https://0/",
+		"https://167772161/",	      "https://0xa9.0xfe.0xa9.0xfe/",
+		"https://[::ffff:7f00:1]/",   "https://[::ffff:a9fe:a9fe]/",
+		"https://[::127.0.0.1]/",     "https://[::]/",
+		"https://[64:ff9b::a9fe:a9fe]/", "https://[2002:7f00:1::]/",
+		"https://localhost./",	      "https://127.0.0.1./",
+		"https://[fe80::1%25eth0]/",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		whk_url u;
+		whk_resolved r;
+
+		if (whk_url_parse(&u, urls[i], 0) == 0 &&
+		    whk_addr_resolve(&r, u.host, 0) == 0)
+			fail_msg("%s was let through (to %s)", urls[i], r.addr);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_table_of_addresses),
 		cmocka_unit_test(test_loopback_only_with_the_test_flag),
 		cmocka_unit_test(test_socket_addresses_as_libcurl_gives_them),
+		cmocka_unit_test(test_other_spellings_of_internal_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
