@@ -1,14 +1,30 @@
-/* rpc: a thin unary-RPC layer on the gRPC C core and protobuf-c.
+/* rpc: a thin RPC layer on the gRPC C core and protobuf-c: unary and
+ * server-streaming methods.
  *
  * Server: a service is its protoc-c descriptor plus one static method
  * table {name, handler, auth}. Before a handler runs, the layer has checked
  * auth, unpacked the request into the call's arena and checked the
  * deadline; after it returns, the layer packs the reply or sends the error
  * recorded with err_set() as status + message + `kolo-error` trailer.
- * grpc.health.v1.Health/Check is served for every service.
+ * grpc.health.v1.Health/Check and Health/Watch are served for every
+ * service.
+ *
+ * Server streaming: a second table {name, stream_handler, auth} names the
+ * methods the .proto declares `returns (stream ...)`; the service also
+ * gives the generated <SERVICE>__SERVER_STREAMING list so the server can
+ * check both tables against the .proto. Auth, unpacking and the deadline
+ * check run on a worker exactly as for unary calls; the call then gets its
+ * own thread (at most max_streams at once, beyond that RESOURCE_EXHAUSTED
+ * "too_many_streams"), its own arena, and the handler sends with
+ * rpc_stream_send() (blocking while the client does not read: flow
+ * control, no unbounded buffering) and sleeps with rpc_stream_wait(); both
+ * fail once the client went away, the deadline passed or the server is
+ * stopping, and the handler then returns that error. rpc_server_stop()
+ * wakes every stream, gives them the grace period and joins their threads.
  *
  * Client: one channel per target, shared by all threads; rpc_call() is a
- * synchronous unary call that always has a deadline. */
+ * synchronous unary call that always has a deadline; rpc_stream_open() and
+ * rpc_stream_next() read a server stream, which has one too. */
 #ifndef KOLO_RPC_H
 #define KOLO_RPC_H
 
@@ -61,6 +77,25 @@ typedef struct rpc_method {
 	unsigned auth;	     /* RPC_AUTH_* flags */
 } rpc_method;
 
+/* One server stream being served (see rpc_stream_send). */
+typedef struct rpc_stream rpc_stream;
+
+/* A stream handler reads req and sends replies with rpc_stream_send() on
+ * the stream's own thread; it returns 0 (the stream ends with OK) or the
+ * err_code it recorded with err_set() (sent as status + kolo-error), e.g.
+ * the one rpc_stream_send() or rpc_stream_wait() returned. The ctx and its
+ * arena live until the handler returns; the arena is never reset in
+ * between, so a long stream allocates per message outside it (or in a
+ * scratch arena of its own). */
+typedef int (*rpc_stream_handler)(rpc_ctx *ctx, const ProtobufCMessage *req,
+				  rpc_stream *stream);
+
+typedef struct rpc_stream_method {
+	const char *name;		   /* RPC name, e.g. "WatchEvents" */
+	rpc_stream_handler stream_handler; /* NULL: answered UNIMPLEMENTED */
+	unsigned auth;			   /* RPC_AUTH_* flags */
+} rpc_stream_method;
+
 /* Whether the session of a verified access token (claims->sid, never
  * empty here) is still live: 0, or the err_code it recorded with err_set()
  * (ERR_UNAUTHENTICATED "session_revoked", ERR_UNAVAILABLE
@@ -79,6 +114,15 @@ typedef struct rpc_service {
 	/* Asked before RPC_AUTH_LIVE methods; NULL: they fail closed
 	 * (UNAVAILABLE "sessions_unknown"). */
 	rpc_session_check session_check;
+	/* The server-streaming methods. */
+	const rpc_stream_method *stream_methods;
+	size_t n_stream_methods;
+	/* The RPC names the .proto declares server streaming: the generated
+	 * header's <PACKAGE>__<SERVICE>__SERVER_STREAMING (NULL-terminated).
+	 * rpc_server_start() refuses a unary handler for one of them and a
+	 * stream handler for any other; NULL (a service with no streams):
+	 * stream_methods must be empty. */
+	const char *const *server_streaming;
 } rpc_service;
 
 typedef struct rpc_server_config {
@@ -93,10 +137,11 @@ typedef struct rpc_server_config {
 	 * rpc_caller_keys_parse); NULL or "": none. */
 	const char *caller_token_hashes;
 	int64_t grace_ms;		/* shutdown grace (<= 0: 10 s) */
-	/* Optional: runs first on each worker thread (e.g. to pick the
-	 * thread's database settings). */
+	/* Optional: runs first on each worker thread and each stream's
+	 * thread (e.g. to pick the thread's database settings). */
 	void (*worker_start)(void *arg);
 	void *worker_arg;
+	int max_streams; /* open server streams at once (<= 0: 256) */
 } rpc_server_config;
 
 typedef struct rpc_server rpc_server;
@@ -115,17 +160,47 @@ KOLO_MUST_CHECK int rpc_server_start(rpc_server **out,
 				     const rpc_service *service,
 				     const rpc_server_config *config);
 
-/* A plaintext server of grpc.health.v1.Health/Check alone, one worker: for
- * probes that cannot speak TLS (kubelet's gRPC probes) beside a server that
- * requires it. It says SERVING until it is stopped; stop it first. */
+/* A plaintext server of grpc.health.v1.Health (Check, Watch) alone, one
+ * worker: for probes that cannot speak TLS (kubelet's gRPC probes) beside a
+ * server that requires it. It says SERVING until it is stopped; stop it
+ * first. */
 KOLO_MUST_CHECK int rpc_health_server_start(rpc_server **out, const char *addr);
 
 /* The bound TCP port. */
 int rpc_server_port(const rpc_server *server);
 
-/* Graceful stop: refuses new calls, lets in-flight calls finish within
- * the grace period (then cancels them), joins the workers, frees. */
+/* Graceful stop: refuses new calls, says NOT_SERVING, wakes every open
+ * stream (its sends and waits fail with UNAVAILABLE "shutting_down"), lets
+ * in-flight calls and streams finish within the grace period (then cancels
+ * them), joins the workers and the streams' threads, frees. A stream
+ * handler that never sends or waits again holds it up. */
 void rpc_server_stop(rpc_server *server);
+
+/* Wakes every rpc_stream_wait() of the server's open streams (it returns 0
+ * early); a stream not waiting now returns at once from its next wait, so
+ * a notification between a handler's look at its data and its wait is not
+ * lost. For threads that learn of news the streams should send. */
+void rpc_server_notify(rpc_server *server);
+
+/* The same, for the server serving ctx's call (e.g. a unary handler that
+ * wrote something streams watch). */
+void rpc_ctx_notify_streams(rpc_ctx *ctx);
+
+/* Sends one message of the stream's reply type and returns once the
+ * core took it: while the client does not read and the transport's
+ * buffers are full, it blocks (flow control). Fails with ERR_CANCELLED
+ * "stream_cancelled" when the client went away, ERR_DEADLINE_EXCEEDED when
+ * the deadline passed, ERR_UNAVAILABLE "shutting_down" when the server is
+ * stopping, ERR_RESOURCE_EXHAUSTED "reply_too_large" above the message cap
+ * (the stream goes on). Only the stream's own thread sends. */
+KOLO_MUST_CHECK int rpc_stream_send(rpc_stream *stream,
+				    const ProtobufCMessage *msg);
+
+/* Sleeps up to ms (never past the call's deadline). Returns 0 when the
+ * time is up or rpc_server_notify() woke it; the err_code of
+ * rpc_stream_send() (< 0, recorded with err_set()) as soon as the stream
+ * must end: client gone, deadline passed, server stopping. */
+KOLO_MUST_CHECK int rpc_stream_wait(rpc_stream *stream, int64_t ms);
 
 /* The caller's user id from a verified access token; NULL when the call
  * carried none (an internal or anonymous call). Borrowed. */
@@ -204,6 +279,31 @@ KOLO_MUST_CHECK int rpc_call(rpc_channel *channel, const char *method,
 			     ProtobufCMessage **resp_out,
 			     ProtobufCAllocator *alloc,
 			     const rpc_call_opts *opts);
+
+/* A server stream being read. */
+typedef struct rpc_client_stream rpc_client_stream;
+
+/* Starts the server-streaming method (its .proto name) with req. The
+ * stream's deadline is opts->timeout_ms (<= 0: RPC_DEFAULT_TIMEOUT_MS; give
+ * a long one for a long watch). *out is owned by the caller:
+ * rpc_client_stream_close(). Fails like rpc_call() when the call cannot
+ * start (bad metadata, a channel that cannot connect). */
+KOLO_MUST_CHECK int rpc_stream_open(rpc_client_stream **out, rpc_channel *channel,
+				    const char *method,
+				    const ProtobufCMessage *req,
+				    const rpc_call_opts *opts);
+
+/* Waits for the next message: 0 with *msg_out unpacked with alloc (as in
+ * rpc_call()), 1 when the server ended the stream with OK, or the negated
+ * gRPC status with message and reason recorded like rpc_call() (the same
+ * again on later calls). */
+KOLO_MUST_CHECK int rpc_stream_next(rpc_client_stream *stream,
+				    ProtobufCMessage **msg_out,
+				    ProtobufCAllocator *alloc);
+
+/* Cancels the stream if it is still open, waits for the core and frees.
+ * NULL is fine. */
+void rpc_client_stream_close(rpc_client_stream *stream);
 
 /* Frees the calling thread's client completion queue now (threads that
  * exit free theirs; the main thread calls this before rpc_shutdown()). */

@@ -1,5 +1,6 @@
 /* The client half of shared/rpc: a channel per target, synchronous unary
- * calls on a per-thread completion queue. */
+ * calls on a per-thread completion queue, server streams on a queue of
+ * their own. */
 #include "rpc.h"
 #include "rpc_internal.h"
 
@@ -306,18 +307,11 @@ static int rpc_method_index(const rpc_channel *ch, const char *method)
 	return -1;
 }
 
-int rpc_call(rpc_channel *ch, const char *method, const ProtobufCMessage *req,
-	     ProtobufCMessage **resp_out, ProtobufCAllocator *alloc,
-	     const rpc_call_opts *opts)
+/* The index of method in the channel's service, checking req's type. */
+static int rpc_method_check(const rpc_channel *ch, const char *method,
+			    const ProtobufCMessage *req)
 {
-	static const rpc_call_opts defaults = { .timeout_ms = 0 };
-	rpc_client_call c;
-	grpc_completion_queue *cq = rpc_thread_cq();
 	int idx = rpc_method_index(ch, method);
-	int64_t timeout_ms;
-	gpr_timespec deadline;
-	ProtobufCMessage *ignored = NULL;
-	int rc;
 
 	if (idx < 0)
 		return err_set(ERR_INTERNAL, NULL, "%s has no method %s",
@@ -325,10 +319,33 @@ int rpc_call(rpc_channel *ch, const char *method, const ProtobufCMessage *req,
 	if (req->descriptor != ch->service->methods[idx].input)
 		return err_set(ERR_INTERNAL, NULL, "wrong request type for %s",
 			       method);
+	return idx;
+}
+
+static gpr_timespec rpc_deadline(const rpc_call_opts *opts)
+{
+	int64_t timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms
+						  : RPC_DEFAULT_TIMEOUT_MS;
+
+	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+			    gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+}
+
+int rpc_call(rpc_channel *ch, const char *method, const ProtobufCMessage *req,
+	     ProtobufCMessage **resp_out, ProtobufCAllocator *alloc,
+	     const rpc_call_opts *opts)
+{
+	static const rpc_call_opts defaults = { .timeout_ms = 0 };
+	rpc_client_call c;
+	grpc_completion_queue *cq = rpc_thread_cq();
+	int idx = rpc_method_check(ch, method, req);
+	ProtobufCMessage *ignored = NULL;
+	int rc;
+
+	if (idx < 0)
+		return idx;
 	if (!opts)
 		opts = &defaults;
-	timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms
-					  : RPC_DEFAULT_TIMEOUT_MS;
 	memset(&c, 0, sizeof(c));
 	grpc_metadata_array_init(&c.initial);
 	grpc_metadata_array_init(&c.trailing);
@@ -336,11 +353,9 @@ int rpc_call(rpc_channel *ch, const char *method, const ProtobufCMessage *req,
 	rc = rpc_set_metadata(&c, opts);
 	if (rc < 0)
 		goto out;
-	deadline = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
-				gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
 	c.call = grpc_channel_create_registered_call(
 		ch->grpc, NULL, GRPC_PROPAGATE_DEFAULTS, cq, ch->handles[idx],
-		deadline, NULL);
+		rpc_deadline(opts), NULL);
 	c.send = rpc_client_pack(req);
 	rc = rpc_start(&c, cq, opts);
 	if (rc < 0)
@@ -357,4 +372,162 @@ int rpc_call(rpc_channel *ch, const char *method, const ProtobufCMessage *req,
 out:
 	rpc_client_call_free(&c);
 	return rc;
+}
+
+/* --- server streams ------------------------------------------------------- */
+
+struct rpc_client_stream {
+	rpc_client_call c;
+	grpc_completion_queue *cq; /* the stream's own (pluck) */
+	const ProtobufCMessageDescriptor *output;
+	int initial_done; /* initial metadata asked for */
+	int status_done;  /* the status arrived */
+	/* The tags of the three kinds of batch. */
+	char tag_send, tag_recv, tag_status;
+};
+
+static grpc_event rpc_stream_pluck(rpc_client_stream *st, void *tag)
+{
+	return grpc_completion_queue_pluck(st->cq, tag,
+					   gpr_inf_future(GPR_CLOCK_REALTIME),
+					   NULL);
+}
+
+static void rpc_client_stream_free(rpc_client_stream *st)
+{
+	rpc_client_call_free(&st->c);
+	rpc_cq_destroy(st->cq);
+	free(st);
+}
+
+/* The request out, the client's half closed; the status asked for. */
+static int rpc_stream_begin(rpc_client_stream *st, const rpc_call_opts *opts)
+{
+	grpc_op ops[3], status;
+	grpc_call_error rc;
+
+	memset(ops, 0, sizeof(ops));
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[0].data.send_initial_metadata.count = st->c.n_md;
+	ops[0].data.send_initial_metadata.metadata = st->c.md;
+	if (opts->wait_for_ready)
+		ops[0].flags = GRPC_INITIAL_METADATA_WAIT_FOR_READY |
+			       GRPC_INITIAL_METADATA_WAIT_FOR_READY_EXPLICITLY_SET;
+	ops[1].op = GRPC_OP_SEND_MESSAGE;
+	ops[1].data.send_message.send_message = st->c.send;
+	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+	memset(&status, 0, sizeof(status));
+	status.op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+	status.data.recv_status_on_client.trailing_metadata = &st->c.trailing;
+	status.data.recv_status_on_client.status = &st->c.status;
+	status.data.recv_status_on_client.status_details = &st->c.details;
+	rc = grpc_call_start_batch(st->c.call, &status, 1, &st->tag_status, NULL);
+	if (rc != GRPC_CALL_OK)
+		return err_set(ERR_INTERNAL, NULL, "stream refused by grpc (%d)",
+			       (int)rc);
+	rc = grpc_call_start_batch(st->c.call, ops, 3, &st->tag_send, NULL);
+	if (rc != GRPC_CALL_OK) {
+		grpc_call_cancel(st->c.call, NULL);
+		rpc_stream_pluck(st, &st->tag_status);
+		st->status_done = 1;
+		return err_set(ERR_INTERNAL, NULL, "stream refused by grpc (%d)",
+			       (int)rc);
+	}
+	if (rpc_stream_pluck(st, &st->tag_send).success)
+		return 0;
+	/* The call failed before the request left: its status says why. */
+	rpc_stream_pluck(st, &st->tag_status);
+	st->status_done = 1;
+	rpc_status_error(&st->c);
+	return err_from_grpc((int)st->c.status);
+}
+
+int rpc_stream_open(rpc_client_stream **out, rpc_channel *ch,
+		    const char *method, const ProtobufCMessage *req,
+		    const rpc_call_opts *opts)
+{
+	static const rpc_call_opts defaults = { .timeout_ms = 0 };
+	int idx = rpc_method_check(ch, method, req);
+	rpc_client_stream *st;
+	int rc;
+
+	if (idx < 0)
+		return idx;
+	if (!opts)
+		opts = &defaults;
+	st = xcalloc(1, sizeof(*st));
+	grpc_metadata_array_init(&st->c.initial);
+	grpc_metadata_array_init(&st->c.trailing);
+	st->c.details = grpc_empty_slice();
+	st->cq = grpc_completion_queue_create_for_pluck(NULL);
+	st->output = ch->service->methods[idx].output;
+	rc = rpc_set_metadata(&st->c, opts);
+	if (rc < 0)
+		goto fail;
+	st->c.call = grpc_channel_create_registered_call(
+		ch->grpc, NULL, GRPC_PROPAGATE_DEFAULTS, st->cq,
+		ch->handles[idx], rpc_deadline(opts), NULL);
+	st->c.send = rpc_client_pack(req);
+	rc = rpc_stream_begin(st, opts);
+	if (rc < 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	rpc_client_stream_free(st);
+	return rc;
+}
+
+/* The stream is over: waits for the status; 1 for OK, else its error. */
+static int rpc_stream_status(rpc_client_stream *st)
+{
+	if (!st->status_done) {
+		rpc_stream_pluck(st, &st->tag_status);
+		st->status_done = 1;
+	}
+	if (st->c.status == GRPC_STATUS_OK)
+		return 1;
+	rpc_status_error(&st->c);
+	return err_from_grpc((int)st->c.status);
+}
+
+int rpc_stream_next(rpc_client_stream *st, ProtobufCMessage **msg_out,
+		    ProtobufCAllocator *alloc)
+{
+	grpc_op ops[2];
+	size_t n = 0;
+	int rc;
+
+	if (st->status_done)
+		return rpc_stream_status(st);
+	memset(ops, 0, sizeof(ops));
+	if (!st->initial_done) {
+		ops[n].op = GRPC_OP_RECV_INITIAL_METADATA;
+		ops[n++].data.recv_initial_metadata.recv_initial_metadata =
+			&st->c.initial;
+	}
+	ops[n].op = GRPC_OP_RECV_MESSAGE;
+	ops[n++].data.recv_message.recv_message = &st->c.recv;
+	if (grpc_call_start_batch(st->c.call, ops, n, &st->tag_recv, NULL) !=
+	    GRPC_CALL_OK)
+		return err_set(ERR_INTERNAL, NULL, "stream read refused by grpc");
+	st->initial_done = 1;
+	rpc_stream_pluck(st, &st->tag_recv);
+	if (!st->c.recv)
+		return rpc_stream_status(st);
+	rc = rpc_client_unpack(msg_out, &st->c, st->output, alloc);
+	grpc_byte_buffer_destroy(st->c.recv);
+	st->c.recv = NULL;
+	return rc;
+}
+
+void rpc_client_stream_close(rpc_client_stream *st)
+{
+	if (!st)
+		return;
+	if (!st->status_done) {
+		grpc_call_cancel(st->c.call, NULL);
+		rpc_stream_pluck(st, &st->tag_status);
+	}
+	rpc_client_stream_free(st);
 }

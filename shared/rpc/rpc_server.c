@@ -1,7 +1,9 @@
 /* The server half of shared/rpc: registered methods served by worker
- * threads, each with its own notification queue and call queue. */
+ * threads, each with its own notification queue and call queue; server
+ * streams leave the workers for threads of their own (rpc_stream.c). */
 #include "rpc.h"
 #include "rpc_internal.h"
+#include "rpc_server_internal.h"
 
 #include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
@@ -22,72 +24,10 @@
 #define RPC_DEFAULT_WORKERS 2
 #define RPC_DEFAULT_GRACE_MS 10000
 #define RPC_HEALTH_SERVICE "grpc.health.v1.Health"
+/* How often a Health/Watch stream looks again without being woken. */
+#define RPC_HEALTH_WATCH_POLL_MS 60000
 /* Verified access tokens remembered per server (see auth_verifier). */
 #define RPC_TOKEN_CACHE_SLOTS 4096
-
-typedef struct rpc_server rpc_server;
-
-/* One method the server answers: its path, descriptors and handler. */
-typedef struct rpc_bound {
-	char *path; /* owned */
-	const ProtobufCMethodDescriptor *desc;
-	rpc_handler handler;
-	unsigned auth;
-	unsigned callers; /* RPC_CALLER_* allowed when auth has INTERNAL */
-	void *handle; /* grpc_server_register_method's */
-} rpc_bound;
-
-struct rpc_worker;
-
-/* A call slot: one outstanding request per bound method per worker, plus
- * one (bound == -1) for methods no one registered. */
-typedef struct rpc_pending {
-	struct rpc_worker *worker;
-	int bound;
-	grpc_call *call;
-	gpr_timespec deadline;
-	grpc_metadata_array metadata;
-	grpc_byte_buffer *payload;
-	grpc_call_details details;
-} rpc_pending;
-
-typedef struct rpc_worker {
-	rpc_server *server;
-	pthread_t thread;
-	grpc_completion_queue *cq;	/* new-call notifications (next) */
-	grpc_completion_queue *call_cq; /* each call's own batch (pluck) */
-	rpc_pending *pending;		/* n_bound + 1 slots */
-	mem_arena *arena;
-} rpc_worker;
-
-struct rpc_server {
-	grpc_server *grpc;
-	grpc_completion_queue *shutdown_cq;
-	const char *service_name;
-	rpc_bound *bound;
-	size_t n_bound;
-	rpc_worker *workers;
-	int n_workers;
-	auth_verifier *verifier; /* NULL: no user tokens accepted */
-	rpc_caller_keys callers;
-	rpc_session_check session_check; /* for RPC_AUTH_LIVE; may be NULL */
-	size_t max_message;
-	int64_t grace_ms;
-	void (*worker_start)(void *arg);
-	void *worker_arg;
-	int port;
-	atomic_int stopping;
-};
-
-struct rpc_ctx {
-	rpc_pending *pending;
-	const rpc_bound *bound;
-	mem_arena *arena;
-	const char *user_id;
-	auth_claims claims;
-	unsigned caller; /* RPC_CALLER_* of a valid caller token; 0: none */
-	int internal;
-};
 
 /* --- context accessors -------------------------------------------------- */
 
@@ -174,11 +114,33 @@ const char *rpc_ctx_peer(rpc_ctx *ctx)
 
 /* --- replies -------------------------------------------------------------- */
 
+/* Runs the reply batch of p's call and waits for it: on the worker's own
+ * queue, or the stream's for a stream call. */
+static void rpc_run_batch(rpc_pending *p, const grpc_op *ops, size_t n)
+{
+	grpc_call_error rc;
+
+	if (p->stream) {
+		rpc_stream_batch(p->stream, ops, n);
+		return;
+	}
+	rc = grpc_call_start_batch(p->call, ops, n, p, NULL);
+	if (rc == GRPC_CALL_OK)
+		grpc_completion_queue_pluck(p->worker->call_cq, p,
+					    gpr_inf_future(GPR_CLOCK_REALTIME),
+					    NULL);
+	else
+		log_event(LOG_LVL_ERROR, "reply batch refused", "method",
+			  p->bound >= 0 ? p->worker->server->bound[p->bound].path
+					: "?",
+			  NULL);
+}
+
 /* Sends status (and msg when not NULL) and waits for the batch; a
- * retry_after_s > 0 adds the retry-after trailer. */
-static void rpc_reply(rpc_pending *p, grpc_status_code status,
-		      const char *message, const char *reason,
-		      grpc_byte_buffer *msg, int retry_after_s)
+ * retry_after_s > 0 adds the retry-after trailer. A stream call has its
+ * close op running already and may have sent its initial metadata. */
+void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
+	       const char *reason, grpc_byte_buffer *msg, int retry_after_s)
 {
 	grpc_op ops[4];
 	grpc_metadata trailer[2];
@@ -186,11 +148,11 @@ static void rpc_reply(rpc_pending *p, grpc_status_code status,
 	char retry[16];
 	int cancelled = 0;
 	size_t n = 0, n_trailer = 0;
-	grpc_call_error rc;
 
 	memset(ops, 0, sizeof(ops));
 	memset(trailer, 0, sizeof(trailer));
-	ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+	if (!p->stream || !rpc_stream_initial_sent(p->stream))
+		ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
 	if (msg) {
 		ops[n].op = GRPC_OP_SEND_MESSAGE;
 		ops[n++].data.send_message.send_message = msg;
@@ -211,25 +173,18 @@ static void rpc_reply(rpc_pending *p, grpc_status_code status,
 	ops[n].data.send_status_from_server.trailing_metadata_count = n_trailer;
 	ops[n].data.send_status_from_server.trailing_metadata = trailer;
 	n++;
-	ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-	ops[n++].data.recv_close_on_server.cancelled = &cancelled;
-	rc = grpc_call_start_batch(p->call, ops, n, p, NULL);
-	if (rc == GRPC_CALL_OK)
-		grpc_completion_queue_pluck(p->worker->call_cq, p,
-					    gpr_inf_future(GPR_CLOCK_REALTIME),
-					    NULL);
-	else
-		log_event(LOG_LVL_ERROR, "reply batch refused", "method",
-			  p->bound >= 0 ? p->worker->server->bound[p->bound].path
-					: "?",
-			  NULL);
+	if (!p->stream) {
+		ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+		ops[n++].data.recv_close_on_server.cancelled = &cancelled;
+	}
+	rpc_run_batch(p, ops, n);
 	grpc_slice_unref(details);
 	for (size_t i = 0; i < n_trailer; i++)
 		grpc_slice_unref(trailer[i].value);
 }
 
 /* Sends the error recorded on this thread. */
-static void rpc_reply_error(rpc_pending *p, int rc)
+void rpc_reply_error(rpc_pending *p, int rc)
 {
 	const err_info *e = err_last();
 	const char *reason = e->code == rc && e->reason[0]
@@ -247,7 +202,7 @@ static void rpc_reply_error(rpc_pending *p, int rc)
 
 /* --- one call --------------------------------------------------------------- */
 
-static int rpc_unpack(ProtobufCMessage **out, rpc_ctx *ctx)
+int rpc_unpack(ProtobufCMessage **out, rpc_ctx *ctx)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(ctx->arena);
 	grpc_byte_buffer_reader reader;
@@ -272,8 +227,8 @@ static int rpc_unpack(ProtobufCMessage **out, rpc_ctx *ctx)
 	return 0;
 }
 
-static int rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg,
-		    size_t max_bytes)
+int rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg,
+	     size_t max_bytes)
 {
 	size_t size = protobuf_c_message_get_packed_size(msg);
 	grpc_slice slice;
@@ -290,7 +245,7 @@ static int rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg,
 
 static int rpc_check_user(rpc_ctx *ctx)
 {
-	rpc_server *s = ctx->pending->worker->server;
+	rpc_server *s = ctx->server;
 	const char *header = rpc_ctx_metadata(ctx, "authorization");
 	int rc;
 
@@ -313,7 +268,7 @@ static int rpc_check_user(rpc_ctx *ctx)
  * anonymous (a user, a partner). */
 static int rpc_check_caller(rpc_ctx *ctx)
 {
-	rpc_server *s = ctx->pending->worker->server;
+	rpc_server *s = ctx->server;
 	const char *name = rpc_ctx_metadata(ctx, RPC_CALLER_KEY);
 	const char *token;
 
@@ -345,7 +300,7 @@ static int rpc_check_internal(rpc_ctx *ctx)
  * closed: a token naming no session, or a service that cannot tell. */
 static int rpc_check_session(rpc_ctx *ctx)
 {
-	rpc_server *s = ctx->pending->worker->server;
+	rpc_server *s = ctx->server;
 
 	if (!ctx->claims.sid[0])
 		return err_set(ERR_UNAUTHENTICATED, "session_required",
@@ -361,7 +316,7 @@ static int rpc_check_session(rpc_ctx *ctx)
  * verify (an allowed caller then also counts as internal, naming the
  * user); it never falls back to the caller's own right. A call without
  * one is a service call where the method allows that. */
-static int rpc_authenticate(rpc_ctx *ctx)
+int rpc_authenticate(rpc_ctx *ctx)
 {
 	unsigned auth = ctx->bound->auth;
 	int rc = rpc_check_caller(ctx);
@@ -385,7 +340,7 @@ static int rpc_authenticate(rpc_ctx *ctx)
 }
 
 /* One debug line per call: method, status, reason, duration, request id. */
-static void rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
+void rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
 {
 	struct timespec end;
 	char code[8], micros[24];
@@ -408,7 +363,8 @@ static void rpc_serve(rpc_pending *p)
 {
 	rpc_server *s = p->worker->server;
 	const rpc_bound *b = &s->bound[p->bound];
-	rpc_ctx ctx = { .pending = p, .bound = b, .arena = p->worker->arena };
+	rpc_ctx ctx = { .pending = p, .server = s, .bound = b,
+			.arena = p->worker->arena };
 	ProtobufCMessage *req = NULL, *resp = NULL;
 	grpc_byte_buffer *out = NULL;
 	struct timespec start;
@@ -461,6 +417,19 @@ static void rpc_serve_unknown(rpc_pending *p)
 
 /* --- health ----------------------------------------------------------------- */
 
+/* The status of service ("" is the whole server): SERVICE_UNKNOWN for a
+ * name this server does not serve. */
+static Grpc__Health__V1__HealthCheckResponse__ServingStatus
+rpc_health_status(const rpc_server *s, const char *service)
+{
+	if (service[0] && strcmp(service, s->service_name) != 0 &&
+	    strcmp(service, RPC_HEALTH_SERVICE) != 0)
+		return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
+	return atomic_load(&s->stopping)
+		       ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
+		       : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+}
+
 static int rpc_health_check(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
 			    ProtobufCMessage *resp_msg)
 {
@@ -468,21 +437,44 @@ static int rpc_health_check(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
 		(const Grpc__Health__V1__HealthCheckRequest *)req_msg;
 	Grpc__Health__V1__HealthCheckResponse *resp =
 		(Grpc__Health__V1__HealthCheckResponse *)resp_msg;
-	rpc_server *s = ctx->pending->worker->server;
 
-	if (req->service[0] && strcmp(req->service, s->service_name) != 0 &&
-	    strcmp(req->service, RPC_HEALTH_SERVICE) != 0)
+	resp->status = rpc_health_status(ctx->server, req->service);
+	if (resp->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN)
 		return err_set(ERR_NOT_FOUND, "unknown_service",
 			       "no health status for %.100s", req->service);
-	resp->status = atomic_load(&s->stopping)
-			       ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING
-			       : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
 	return 0;
+}
+
+/* Health/Watch (grpc's health.proto): the status at once, again whenever
+ * it changes (NOT_SERVING when the server starts stopping, said even
+ * then), until the stream must end. An unknown name gets SERVICE_UNKNOWN
+ * and the stream stays open, as the protocol says. */
+static int rpc_health_watch(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
+			    rpc_stream *stream)
+{
+	const Grpc__Health__V1__HealthCheckRequest *req =
+		(const Grpc__Health__V1__HealthCheckRequest *)req_msg;
+	Grpc__Health__V1__HealthCheckResponse resp =
+		GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
+	int sent = -1, end = 0, rc;
+
+	for (;;) {
+		resp.status = rpc_health_status(ctx->server, req->service);
+		if ((int)resp.status != sent) {
+			rc = rpc_stream_push(stream, &resp.base, 1);
+			if (rc < 0)
+				return rc;
+			sent = (int)resp.status;
+		}
+		if (end < 0)
+			return end;
+		end = rpc_stream_wait(stream, RPC_HEALTH_WATCH_POLL_MS);
+	}
 }
 
 /* --- workers ------------------------------------------------------------------ */
 
-static void rpc_pending_reset(rpc_pending *p)
+void rpc_pending_reset(rpc_pending *p)
 {
 	grpc_metadata_array_destroy(&p->metadata);
 	if (p->payload)
@@ -510,9 +502,13 @@ static void rpc_request(rpc_pending *p)
 					      &p->metadata, w->call_cq, w->cq,
 					      p);
 	} else {
+		/* A stream's batches complete on the stream queue: its
+		 * thread, not this worker, waits for them. */
 		rc = grpc_server_request_registered_call(
 			s->grpc, s->bound[p->bound].handle, &p->call,
-			&p->deadline, &p->metadata, &p->payload, w->call_cq,
+			&p->deadline, &p->metadata, &p->payload,
+			s->bound[p->bound].stream_handler ? s->stream_cq
+							  : w->call_cq,
 			w->cq, p);
 	}
 	if (rc != GRPC_CALL_OK) {
@@ -527,6 +523,8 @@ static void rpc_handle(rpc_pending *p)
 	if (p->bound < 0) {
 		p->deadline = p->details.deadline;
 		rpc_serve_unknown(p);
+	} else if (p->worker->server->bound[p->bound].stream_handler) {
+		rpc_stream_serve(p);
 	} else {
 		rpc_serve(p);
 	}
@@ -572,35 +570,96 @@ static const rpc_method *rpc_find_method(const rpc_service *svc,
 	return NULL;
 }
 
-/* Every method exists, every internal one has a caller rule, and
- * RPC_AUTH_LIVE only qualifies RPC_AUTH_USER. */
-static int rpc_check_table(const rpc_service *svc)
+static const rpc_stream_method *rpc_find_stream_method(const rpc_service *svc,
+							const char *name)
 {
-	const ProtobufCServiceDescriptor *d = svc->descriptor;
-	unsigned callers;
+	for (size_t i = 0; i < svc->n_stream_methods; i++) {
+		if (strcmp(svc->stream_methods[i].name, name) == 0)
+			return &svc->stream_methods[i];
+	}
+	return NULL;
+}
 
-	for (size_t i = 0; i < svc->n_methods; i++) {
-		const rpc_method *m = &svc->methods[i];
-
-		if (!protobuf_c_service_descriptor_get_method_by_name(d, m->name))
-			return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
-				       "%s has no method %s", d->name, m->name);
-		if ((m->auth & RPC_AUTH_INTERNAL) &&
-		    rpc_callers_allowed(&callers, svc->caller_rules,
-					svc->n_caller_rules, d->name, m->name) < 0)
-			return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
-				       "%s/%s is internal but no caller rule lists who may call it",
-				       d->name, m->name);
-		if ((m->auth & RPC_AUTH_LIVE) && !(m->auth & RPC_AUTH_USER))
-			return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
-				       "%s: RPC_AUTH_LIVE needs RPC_AUTH_USER", m->name);
+/* 1 when the service's .proto declares name server streaming. */
+static int rpc_declared_streaming(const rpc_service *svc, const char *name)
+{
+	for (const char *const *p = svc->server_streaming; p && *p; p++) {
+		if (strcmp(*p, name) == 0)
+			return 1;
 	}
 	return 0;
 }
 
+/* The checks every row needs: the method exists, an internal one has a
+ * caller rule, RPC_AUTH_LIVE only qualifies RPC_AUTH_USER. */
+static int rpc_check_row(const rpc_service *svc, const char *name,
+			 unsigned auth)
+{
+	const ProtobufCServiceDescriptor *d = svc->descriptor;
+	unsigned callers;
+
+	if (!protobuf_c_service_descriptor_get_method_by_name(d, name))
+		return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
+			       "%s has no method %s", d->name, name);
+	if ((auth & RPC_AUTH_INTERNAL) &&
+	    rpc_callers_allowed(&callers, svc->caller_rules,
+				svc->n_caller_rules, d->name, name) < 0)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
+			       "%s/%s is internal but no caller rule lists who may call it",
+			       d->name, name);
+	if ((auth & RPC_AUTH_LIVE) && !(auth & RPC_AUTH_USER))
+		return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
+			       "%s: RPC_AUTH_LIVE needs RPC_AUTH_USER", name);
+	return 0;
+}
+
+/* A unary row must not name a method the .proto streams. */
+static int rpc_check_unary(const rpc_service *svc, const rpc_method *m)
+{
+	int rc = rpc_check_row(svc, m->name, m->auth);
+
+	if (rc == 0 && m->handler && rpc_declared_streaming(svc, m->name))
+		rc = err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
+			     "%s streams: it needs a stream handler", m->name);
+	return rc;
+}
+
+/* A stream row must name a method the .proto streams, and only once. */
+static int rpc_check_stream(const rpc_service *svc, const rpc_stream_method *m)
+{
+	int rc = rpc_check_row(svc, m->name, m->auth);
+
+	if (rc < 0)
+		return rc;
+	if (!svc->server_streaming)
+		return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
+			       "%s: a stream method needs the service's server_streaming list",
+			       m->name);
+	if (!rpc_declared_streaming(svc, m->name))
+		return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
+			       "%s is unary: it needs a unary handler", m->name);
+	if (rpc_find_method(svc, m->name))
+		return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
+			       "%s is in both method tables", m->name);
+	return 0;
+}
+
+/* Every row of both tables is sound and of the kind the .proto says. */
+static int rpc_check_table(const rpc_service *svc)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < svc->n_methods; i++)
+		rc = rpc_check_unary(svc, &svc->methods[i]);
+	for (size_t i = 0; rc == 0 && i < svc->n_stream_methods; i++)
+		rc = rpc_check_stream(svc, &svc->stream_methods[i]);
+	return rc;
+}
+
 static void rpc_bind(rpc_server *s, const char *service_name,
 		     const ProtobufCMethodDescriptor *desc, rpc_handler handler,
-		     unsigned auth, unsigned callers)
+		     rpc_stream_handler stream_handler, unsigned auth,
+		     unsigned callers)
 {
 	rpc_bound *b = &s->bound[s->n_bound++];
 	size_t len = strlen(service_name) + strlen(desc->name) + 3;
@@ -609,6 +668,7 @@ static void rpc_bind(rpc_server *s, const char *service_name,
 	snprintf(b->path, len, "/%s/%s", service_name, desc->name);
 	b->desc = desc;
 	b->handler = handler;
+	b->stream_handler = stream_handler;
 	b->auth = auth;
 	b->callers = callers;
 	b->handle = grpc_server_register_method(
@@ -616,28 +676,44 @@ static void rpc_bind(rpc_server *s, const char *service_name,
 		0);
 }
 
-/* Registers every method that has a handler, plus Health/Check. */
+/* Binds the method of descriptor entry i if a table gives it a handler. */
+static void rpc_bind_method(rpc_server *s, const rpc_service *svc, unsigned i)
+{
+	const ProtobufCServiceDescriptor *d = svc->descriptor;
+	const char *name = d->methods[i].name;
+	const rpc_method *m = rpc_find_method(svc, name);
+	const rpc_stream_method *sm = rpc_find_stream_method(svc, name);
+	unsigned auth = m ? m->auth : sm ? sm->auth : 0;
+	unsigned callers = RPC_CALLERS_NONE;
+
+	if ((auth & RPC_AUTH_INTERNAL) &&
+	    rpc_callers_allowed(&callers, svc->caller_rules,
+				svc->n_caller_rules, d->name, name) < 0)
+		callers = RPC_CALLERS_NONE; /* rpc_check_table refused it */
+	if (m && m->handler)
+		rpc_bind(s, d->name, &d->methods[i], m->handler, NULL, auth,
+			 callers);
+	else if (sm && sm->stream_handler)
+		rpc_bind(s, d->name, &d->methods[i], NULL, sm->stream_handler,
+			 auth, callers);
+}
+
+/* Registers every method that has a handler, plus Health/Check and
+ * Health/Watch. */
 static void rpc_bind_all(rpc_server *s, const rpc_service *svc)
 {
 	const ProtobufCServiceDescriptor *d = svc->descriptor;
 	const ProtobufCServiceDescriptor *h = &grpc__health__v1__health__descriptor;
 
-	s->bound = xcalloc(d->n_methods + 1, sizeof(*s->bound));
-	for (unsigned i = 0; i < d->n_methods; i++) {
-		const rpc_method *m = rpc_find_method(svc, d->methods[i].name);
-		unsigned callers = RPC_CALLERS_NONE;
-
-		if (m && (m->auth & RPC_AUTH_INTERNAL) &&
-		    rpc_callers_allowed(&callers, svc->caller_rules,
-					svc->n_caller_rules, d->name, m->name) < 0)
-			callers = RPC_CALLERS_NONE; /* rpc_check_table refused it */
-		if (m && m->handler)
-			rpc_bind(s, d->name, &d->methods[i], m->handler, m->auth,
-				 callers);
-	}
+	s->bound = xcalloc(d->n_methods + 2, sizeof(*s->bound));
+	for (unsigned i = 0; i < d->n_methods; i++)
+		rpc_bind_method(s, svc, i);
 	rpc_bind(s, h->name,
 		 protobuf_c_service_descriptor_get_method_by_name(h, "Check"),
-		 rpc_health_check, RPC_AUTH_NONE, RPC_CALLERS_NONE);
+		 rpc_health_check, NULL, RPC_AUTH_NONE, RPC_CALLERS_NONE);
+	rpc_bind(s, h->name,
+		 protobuf_c_service_descriptor_get_method_by_name(h, "Watch"),
+		 NULL, rpc_health_watch, RPC_AUTH_NONE, RPC_CALLERS_NONE);
 }
 
 static grpc_server_credentials *rpc_server_creds(const rpc_server_config *c)
@@ -768,6 +844,7 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 	s->worker_arg = config->worker_arg;
 	s->grpc = rpc_grpc_server_create(s->max_message);
 	rpc_bind_all(s, service);
+	rpc_streams_init(s, config->max_streams);
 	rpc_workers_create(s, n_workers);
 	s->shutdown_cq = grpc_completion_queue_create_for_next(NULL);
 	grpc_server_register_completion_queue(s->grpc, s->shutdown_cq, NULL);
@@ -780,11 +857,13 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 			rpc_drain_and_destroy(s->workers[i].cq);
 			s->workers[i].cq = NULL;
 		}
+		rpc_streams_destroy(s);
 		rpc_server_free(s);
 		return err_set(ERR_UNAVAILABLE, "bind_failed",
 			       "cannot listen on %s", config->addr);
 	}
 	grpc_server_start(s->grpc);
+	rpc_streams_start(s);
 	for (int i = 0; i < s->n_workers; i++)
 		pthread_create(&s->workers[i].thread, NULL, rpc_worker_main,
 			       &s->workers[i]);
@@ -813,6 +892,7 @@ void rpc_server_stop(rpc_server *s)
 		gpr_time_from_millis(s->grace_ms, GPR_TIMESPAN));
 
 	atomic_store(&s->stopping, 1);
+	rpc_streams_wake(s);
 	grpc_server_shutdown_and_notify(s->grpc, s->shutdown_cq, s);
 	ev = grpc_completion_queue_next(s->shutdown_cq, grace, NULL);
 	if (ev.type == GRPC_QUEUE_TIMEOUT) {
@@ -823,11 +903,14 @@ void rpc_server_stop(rpc_server *s)
 					   gpr_inf_future(GPR_CLOCK_REALTIME),
 					   NULL);
 	}
+	/* Every call is over: the streams' threads are ending. */
+	rpc_streams_join(s);
 	grpc_server_destroy(s->grpc);
 	rpc_drain_and_destroy(s->shutdown_cq);
 	for (int i = 0; i < s->n_workers; i++)
 		grpc_completion_queue_shutdown(s->workers[i].cq);
 	for (int i = 0; i < s->n_workers; i++)
 		pthread_join(s->workers[i].thread, NULL);
+	rpc_streams_destroy(s);
 	rpc_server_free(s);
 }

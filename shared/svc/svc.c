@@ -45,6 +45,8 @@ static int svc_load_config(const svc_def *def)
 		  64 * 1024 * 1024, &svc_cfg.max_message_bytes },
 		{ "KOLO_SHUTDOWN_GRACE_MS", CFG_INT, "10000", 1, 600000,
 		  &svc_cfg.grace_ms },
+		{ "KOLO_RPC_MAX_STREAMS", CFG_INT, "256", 1, 4096,
+		  &svc_cfg.max_streams },
 		{ "KOLO_TLS_CERT_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_cert_file },
 		{ "KOLO_TLS_KEY_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_key_file },
 		{ "KOLO_TLS_CLIENT_CA_FILE", CFG_FILE, "", 0, 0,
@@ -129,6 +131,7 @@ static int svc_serve(const svc_def *def, const auth_keyring *keys,
 		.keys = keys,
 		.caller_token_hashes = svc_cfg.caller_token_hashes,
 		.grace_ms = svc_cfg.grace_ms,
+		.max_streams = (int)svc_cfg.max_streams,
 	};
 	rpc_server *server = NULL, *health = NULL;
 	char port[16];

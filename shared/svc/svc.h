@@ -33,6 +33,7 @@ typedef struct svc_config {
 	int64_t workers;
 	int64_t max_message_bytes;
 	int64_t grace_ms;
+	int64_t max_streams; /* open server streams at once */
 	const char *tls_cert_file;
 	const char *tls_key_file;
 	const char *tls_client_ca_file;

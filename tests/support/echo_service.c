@@ -4,6 +4,18 @@
 #include <time.h>
 
 atomic_int echo_in_handler;
+atomic_int echo_count_started;
+atomic_int echo_count_ended;
+atomic_int echo_count_sent;
+atomic_int echo_count_last_rc;
+
+void echo_count_reset(void)
+{
+	atomic_store(&echo_count_started, 0);
+	atomic_store(&echo_count_ended, 0);
+	atomic_store(&echo_count_sent, 0);
+	atomic_store(&echo_count_last_rc, 0);
+}
 
 static void echo_sleep(int ms)
 {
@@ -44,6 +56,54 @@ out:
 	return rc;
 }
 
+/* Sends replies 1..count as asked; the blob is the call's arena's, once. */
+static int echo_count_send(const Kolo__Test__V1__CountRequest *req,
+			   rpc_ctx *ctx, rpc_stream *stream)
+{
+	Kolo__Test__V1__CountReply reply = KOLO__TEST__V1__COUNT_REPLY__INIT;
+	int rc = 0;
+
+	reply.user_id = (char *)(rpc_ctx_user_id(ctx) ? rpc_ctx_user_id(ctx) : "");
+	if (req->blob_bytes > 0) {
+		reply.blob.len = (size_t)req->blob_bytes;
+		reply.blob.data = mem_arena_alloc(rpc_ctx_arena(ctx), reply.blob.len);
+		if (!reply.blob.data)
+			return err_oom();
+		memset(reply.blob.data, 'k', reply.blob.len);
+	}
+	for (int i = 1; rc == 0 && i <= req->count; i++) {
+		if (req->wait_ms > 0)
+			rc = rpc_stream_wait(stream, req->wait_ms);
+		reply.n = i;
+		if (rc == 0)
+			rc = rpc_stream_send(stream, &reply.base);
+		if (rc == 0)
+			atomic_fetch_add(&echo_count_sent, 1);
+	}
+	return rc;
+}
+
+/* Count: replies 1..count, then (hold) waits until the stream must end,
+ * then (fail_code) fails as asked. */
+static int echo_count_handler(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
+			      rpc_stream *stream)
+{
+	const Kolo__Test__V1__CountRequest *req =
+		(const Kolo__Test__V1__CountRequest *)req_msg;
+	int rc;
+
+	atomic_fetch_add(&echo_count_started, 1);
+	rc = echo_count_send(req, ctx, stream);
+	while (rc == 0 && req->hold)
+		rc = rpc_stream_wait(stream, 60000);
+	if (rc == 0 && req->fail_code > 0)
+		rc = err_set((err_code)-req->fail_code, req->fail_reason,
+			     "failed as asked");
+	atomic_store(&echo_count_last_rc, rc);
+	atomic_fetch_add(&echo_count_ended, 1);
+	return rc;
+}
+
 /* Session "ended-session" has ended; identity cannot be asked about
  * "unknown-session"; every other session is live. */
 static int echo_session_check(const auth_claims *claims)
@@ -66,6 +126,11 @@ static const rpc_method echo_methods[] = {
 	{ "Live", echo_handler, RPC_AUTH_USER | RPC_AUTH_LIVE | RPC_AUTH_INTERNAL },
 };
 
+static const rpc_stream_method echo_stream_methods[] = {
+	{ "Count", echo_count_handler, RPC_AUTH_NONE },
+	{ "CountWho", echo_count_handler, RPC_AUTH_USER },
+};
+
 /* The test's own caller table: payments may call the internal methods. */
 static const rpc_caller_rule echo_callers[] = {
 	{ "kolo.test.v1.EchoService", "Internal", RPC_CALLER_PAYMENTS },
@@ -80,6 +145,9 @@ const rpc_service echo_rpc_service = {
 	.caller_rules = echo_callers,
 	.n_caller_rules = sizeof(echo_callers) / sizeof(echo_callers[0]),
 	.session_check = echo_session_check,
+	.stream_methods = echo_stream_methods,
+	.n_stream_methods = sizeof(echo_stream_methods) / sizeof(echo_stream_methods[0]),
+	.server_streaming = KOLO__TEST__V1__ECHO_SERVICE__SERVER_STREAMING,
 };
 
 /* The same table without a row for Either: a server must refuse it. */

@@ -20,4 +20,14 @@ extern const rpc_service echo_rpc_service_uncovered;
 /* Calls currently inside an echo handler (for shutdown tests). */
 extern atomic_int echo_in_handler;
 
+/* Count streams: handlers started and ended, replies sent (all streams),
+ * and the err_code the last one to end returned. */
+extern atomic_int echo_count_started;
+extern atomic_int echo_count_ended;
+extern atomic_int echo_count_sent;
+extern atomic_int echo_count_last_rc;
+
+/* Zeroes the Count counters. */
+void echo_count_reset(void);
+
 #endif
