@@ -19,9 +19,9 @@ typedef struct evs_watch {
 	rpc_ctx *ctx;
 	rpc_stream *stream;
 	const char *group_id;
-	const char *user_id;  /* NULL: a service caller, never asked again */
-	int64_t after_seq;    /* the last event looked at (sent or not visible) */
-	int64_t checked_ms;   /* when groups last said the user is a member */
+	const char *user_id; /* NULL: a service caller, never asked again */
+	int64_t after_seq;  /* the last event looked at (sent or not visible) */
+	int64_t checked_ms; /* when groups last said the user is a member */
 } evs_watch;
 
 static int64_t evs_now_ms(void)
@@ -46,10 +46,12 @@ static int64_t evs_watch_recheck_ms(void)
 	return ms > 0 ? ms : EVS_WATCH_RECHECK_MS;
 }
 
-static int evs_watch_check_request(const Kolo__Events__V1__WatchEventsRequest *in)
+static int
+evs_watch_check_request(const Kolo__Events__V1__WatchEventsRequest *in)
 {
 	if (!text_is_uuid(in->group_id))
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_group_id", "group_id must be a UUID");
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_group_id",
+			       "group_id must be a UUID");
 	if (in->after[0] && !text_is_uuid(in->after))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_event_id",
 			       "after must be an event id (a UUID) or empty");
@@ -61,7 +63,8 @@ static int evs_watch_check_request(const Kolo__Events__V1__WatchEventsRequest *i
  * arena: a stream's own arena is never reset. */
 static int evs_watch_membership(evs_watch *w)
 {
-	Kolo__Groups__V1__GetMembershipRequest req = KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
+	Kolo__Groups__V1__GetMembershipRequest req =
+		KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
 	Kolo__Groups__V1__GetMembershipResponse *resp = NULL;
 	mem_arena *a = mem_arena_new(0);
 	int64_t left = rpc_ctx_remaining_ms(w->ctx);
@@ -69,14 +72,16 @@ static int evs_watch_membership(evs_watch *w)
 
 	req.group_id = (char *)w->group_id;
 	req.user_id = (char *)(w->user_id ? w->user_id : "");
-	rc = svc_call_background(evs_current()->sources[EVS_SRC_GROUPS], "GetMembership",
-				 &req.base, (ProtobufCMessage **)&resp, a,
-				 left < SVC_CALL_TIMEOUT_MS ? (left > 0 ? left : 1)
-							    : SVC_CALL_TIMEOUT_MS,
-				 SVC_CALL_INTERNAL);
+	rc = svc_call_background(
+		evs_current()->sources[EVS_SRC_GROUPS], "GetMembership",
+		&req.base, (ProtobufCMessage **)&resp, a,
+		left < SVC_CALL_TIMEOUT_MS ? (left > 0 ? left : 1)
+					   : SVC_CALL_TIMEOUT_MS,
+		SVC_CALL_INTERNAL);
 	/* A user who is not a member cannot tell a group that does not exist
 	 * from one they are not in. */
-	if (w->user_id && (rc == ERR_NOT_FOUND || (rc == 0 && !resp->is_member)))
+	if (w->user_id &&
+	    (rc == ERR_NOT_FOUND || (rc == 0 && !resp->is_member)))
 		rc = err_set(ERR_PERMISSION_DENIED, "not_a_member",
 			     "only a member of the group may watch its events");
 	if (rc == 0)
@@ -95,17 +100,20 @@ static int evs_watch_start_at(evs_watch *w, const char *after)
 	if (!after[0])
 		return 0;
 	if ((rc = db_thread_conn(&c)) < 0 ||
-	    (rc = evs_store_group_seq_of(c, w->group_id, after, &w->after_seq)) < 0)
+	    (rc = evs_store_group_seq_of(c, w->group_id, after,
+					 &w->after_seq)) < 0)
 		return rc;
 	if (w->after_seq == 0)
-		return err_set(ERR_NOT_FOUND, "event_not_found", "after is no event of the group");
+		return err_set(ERR_NOT_FOUND, "event_not_found",
+			       "after is no event of the group");
 	return 0;
 }
 
 static int evs_watch_send(evs_watch *w, const evs_event *e)
 {
 	Kolo__Events__V1__Event ev = KOLO__EVENTS__V1__EVENT__INIT;
-	Kolo__Events__V1__WatchEventsResponse out = KOLO__EVENTS__V1__WATCH_EVENTS_RESPONSE__INIT;
+	Kolo__Events__V1__WatchEventsResponse out =
+		KOLO__EVENTS__V1__WATCH_EVENTS_RESPONSE__INIT;
 
 	ev.id = (char *)e->id;
 	ev.seq = e->group_seq;
@@ -127,8 +135,9 @@ static int evs_watch_send_page(evs_watch *w, const evs_event *events, int n)
 
 	for (int i = 0; i < n; i++)
 		visible |= evs_partner_sees(events[i].type);
-	if (w->user_id && evs_watch_recheck_due(visible, evs_now_ms(), w->checked_ms,
-						evs_watch_recheck_ms()))
+	if (w->user_id &&
+	    evs_watch_recheck_due(visible, evs_now_ms(), w->checked_ms,
+				  evs_watch_recheck_ms()))
 		rc = evs_watch_membership(w);
 	for (int i = 0; rc == 0 && i < n; i++) {
 		if (evs_partner_sees(events[i].type))
@@ -149,8 +158,8 @@ static int evs_watch_step(evs_watch *w)
 	int n = 0, rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = evs_store_group_events(c, a, w->group_id, w->after_seq, EVS_WATCH_PAGE,
-					    &events, &n);
+		rc = evs_store_group_events(c, a, w->group_id, w->after_seq,
+					    EVS_WATCH_PAGE, &events, &n);
 	if (rc == 0)
 		rc = evs_watch_send_page(w, events, n);
 	mem_arena_free(a);
@@ -163,8 +172,10 @@ EVS_STREAM_HANDLER(watch_events)
 {
 	const Kolo__Events__V1__WatchEventsRequest *in =
 		(const Kolo__Events__V1__WatchEventsRequest *)req;
-	evs_watch w = { .ctx = ctx, .stream = stream, .group_id = in->group_id,
-			.user_id = rpc_ctx_user_id(ctx) };
+	evs_watch w = {.ctx = ctx,
+		       .stream = stream,
+		       .group_id = in->group_id,
+		       .user_id = rpc_ctx_user_id(ctx)};
 	int rc = evs_watch_check_request(in);
 
 	if (rc == 0)

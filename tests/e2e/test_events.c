@@ -25,14 +25,14 @@
 #include "test_pg.h"
 
 #define E2E_WAIT_S 30
-#define PIN "135790"
+#define PIN	   "135790"
 /* Three phones as users type them, and as stored (E.164). */
 #define TREASURER_PHONE "0803 123 4567"
-#define TREASURER_E164 "+2348031234567"
-#define MEMBER_PHONE "+234 805 987 6543"
-#define MEMBER_E164 "+2348059876543"
-#define KEEN_PHONE "08135550101"
-#define KEEN_E164 "+2348135550101"
+#define TREASURER_E164	"+2348031234567"
+#define MEMBER_PHONE	"+234 805 987 6543"
+#define MEMBER_E164	"+2348059876543"
+#define KEEN_PHONE	"08135550101"
+#define KEEN_E164	"+2348135550101"
 
 static PGconn *admin; /* the suite's database: which event, which deliveries */
 static rpc_channel *events;
@@ -44,7 +44,8 @@ static int setup(void **state)
 
 	if (!getenv("KOLO_E2E_URL") || !db || !getenv("KOLO_MAIL_DIR") ||
 	    !getenv("KOLO_EVENTS_ADDR")) {
-		fprintf(stderr, "KOLO_E2E_URL/KOLO_E2E_DB/KOLO_MAIL_DIR are not set: run through"
+		fprintf(stderr, "KOLO_E2E_URL/KOLO_E2E_DB/KOLO_MAIL_DIR are "
+				"not set: run through"
 				" run_e2e.sh\n");
 		return -1;
 	}
@@ -55,7 +56,8 @@ static int setup(void **state)
 		return -1;
 	rpc_init();
 	if (rpc_channel_open(&events, getenv("KOLO_EVENTS_ADDR"),
-			     &kolo__events__v1__events_service__descriptor, NULL) < 0)
+			     &kolo__events__v1__events_service__descriptor,
+			     NULL) < 0)
 		return -1;
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
@@ -70,22 +72,24 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* --- the suite over HTTP ---------------------------------------------------------- */
+/* --- the suite over HTTP
+ * ---------------------------------------------------------- */
 
-static void add_member(const char *gid, const e2e_user *owner, const e2e_user *who,
-		       const char *role)
+static void add_member(const char *gid, const e2e_user *owner,
+		       const e2e_user *who, const char *role)
 {
 	char path[128], body[256];
-	e2e_opts o = { .token = owner->access, .body = body };
+	e2e_opts o = {.token = owner->access, .body = body};
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/members", gid);
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"%s\"}", who->email, role);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"%s\"}",
+		 who->email, role);
 	e2e_expect(NULL, "POST", path, &o, 201, "");
 }
 
 static void set_pin(const e2e_user *u)
 {
-	e2e_opts o = { .token = u->access, .body = "{\"pin\":\"" PIN "\"}" };
+	e2e_opts o = {.token = u->access, .body = "{\"pin\":\"" PIN "\"}"};
 
 	e2e_expect(NULL, "POST", "/v1/me/pin", &o, 201, "");
 }
@@ -93,7 +97,7 @@ static void set_pin(const e2e_user *u)
 static void set_phone(const e2e_user *u, const char *typed, const char *e164)
 {
 	char body[96];
-	e2e_opts o = { .token = u->access, .body = body };
+	e2e_opts o = {.token = u->access, .body = body};
 	e2e_reply r;
 
 	snprintf(body, sizeof(body), "{\"phone\":\"%s\"}", typed);
@@ -105,14 +109,15 @@ static void set_phone(const e2e_user *u, const char *typed, const char *e164)
 static void deposit(const char *gid, const e2e_user *owner, int64_t kobo)
 {
 	char path[128], body[64];
-	e2e_opts o = { .token = owner->access, .body = body };
+	e2e_opts o = {.token = owner->access, .body = body};
 
 	snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", gid);
 	snprintf(body, sizeof(body), "{\"amount_kobo\":%lld}", (long long)kobo);
 	e2e_expect(NULL, "POST", path, &o, 201, "");
 }
 
-/* --- waiting for what kolo-events did ---------------------------------------------- */
+/* --- waiting for what kolo-events did
+ * ---------------------------------------------- */
 
 static void sleep_ms(int ms)
 {
@@ -126,7 +131,8 @@ static void wait_event(char *id, const char *gid, const char *type)
 	char sql[256], *v = NULL;
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT id FROM events_event WHERE group_id = '%s' AND type = '%s'"
+		 "SELECT id FROM events_event WHERE group_id = '%s' AND type = "
+		 "'%s'"
 		 " ORDER BY group_seq DESC LIMIT 1",
 		 gid, type);
 	for (int i = 0; i < E2E_WAIT_S * 10; i++) {
@@ -137,7 +143,8 @@ static void wait_event(char *id, const char *gid, const char *type)
 		sleep_ms(100);
 	}
 	if (!v[0])
-		fail_msg("no %s event of group %s after %d s", type, gid, E2E_WAIT_S);
+		fail_msg("no %s event of group %s after %d s", type, gid,
+			 E2E_WAIT_S);
 	snprintf(id, 64, "%s", v);
 	free(v);
 }
@@ -173,7 +180,8 @@ static int addressed_to(const char *msg, const char *to)
 		const char *end = strchr(line, '\n');
 		size_t len = end ? (size_t)(end - line) : strlen(line);
 
-		if (strncasecmp(line, "To:", 3) == 0 && memmem(line, len, to, strlen(to)))
+		if (strncasecmp(line, "To:", 3) == 0 &&
+		    memmem(line, len, to, strlen(to)))
 			return 1;
 		if (!end)
 			break;
@@ -197,7 +205,8 @@ static char *mail_file(const char *event_id, const char *ext, const char *to)
 		char *msg;
 
 		/* Files are written under ".tmp-..." and renamed whole. */
-		if (e->d_name[0] == '.' || len < 4 || strcmp(e->d_name + len - 4, ext) != 0 ||
+		if (e->d_name[0] == '.' || len < 4 ||
+		    strcmp(e->d_name + len - 4, ext) != 0 ||
 		    !strstr(e->d_name, event_id))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
@@ -212,7 +221,8 @@ static char *mail_file(const char *event_id, const char *ext, const char *to)
 	return found;
 }
 
-static char *wait_mail_file(const char *event_id, const char *ext, const char *to)
+static char *wait_mail_file(const char *event_id, const char *ext,
+			    const char *to)
 {
 	char *msg = NULL;
 
@@ -222,8 +232,8 @@ static char *wait_mail_file(const char *event_id, const char *ext, const char *t
 			sleep_ms(100);
 	}
 	if (!msg)
-		fail_msg("no %s of event %s to %s in %s after %d s", ext, event_id, to,
-			 getenv("KOLO_MAIL_DIR"), E2E_WAIT_S);
+		fail_msg("no %s of event %s to %s in %s after %d s", ext,
+			 event_id, to, getenv("KOLO_MAIL_DIR"), E2E_WAIT_S);
 	return msg;
 }
 
@@ -235,18 +245,22 @@ static long deliveries(const char *event_id, const e2e_user *user, int others)
 	char sql[256];
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM events_delivery WHERE event_id = '%s' AND user_id %s '%s'",
+		 "SELECT count(*) FROM events_delivery WHERE event_id = '%s' "
+		 "AND user_id %s '%s'",
 		 event_id, others ? "<>" : "=", user->id);
 	return test_pg_long(admin, sql);
 }
 
-/* --- tests ----------------------------------------------------------------------- */
+/* --- tests
+ * ----------------------------------------------------------------------- */
 
-static void test_a_withdrawal_request_reaches_the_other_officer_by_email_and_sms(void **state)
+static void
+test_a_withdrawal_request_reaches_the_other_officer_by_email_and_sms(
+	void **state)
 {
 	e2e_user owner, treasurer, member;
 	char gid[64], path[128], body[512], event_id[64], *mail, *sms;
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 
 	e2e_register(&owner, "ev-owner");
 	e2e_register(&treasurer, "ev-treasurer");
@@ -257,13 +271,16 @@ static void test_a_withdrawal_request_reaches_the_other_officer_by_email_and_sms
 	set_pin(&owner);
 	set_pin(&treasurer);
 	set_phone(&treasurer, TREASURER_PHONE, TREASURER_E164);
-	set_phone(&member, MEMBER_PHONE, MEMBER_E164); /* no choice: told of nothing here */
+	set_phone(&member, MEMBER_PHONE,
+		  MEMBER_E164); /* no choice: told of nothing here */
 	deposit(gid, &owner, 500000);
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/withdrawals", gid);
 	snprintf(body, sizeof(body),
-		 "{\"amount_kobo\":120000,\"reason\":\"Reunion venue\",\"pin\":\"" PIN "\","
-		 "\"beneficiary\":{\"bank_code\":\"058\",\"account_number\":\"0123456789\","
+		 "{\"amount_kobo\":120000,\"reason\":\"Reunion "
+		 "venue\",\"pin\":\"" PIN "\","
+		 "\"beneficiary\":{\"bank_code\":\"058\",\"account_number\":"
+		 "\"0123456789\","
 		 "\"account_name\":\"Tunde Bakare\"}}");
 	o.token = owner.access;
 	o.body = body;
@@ -272,13 +289,16 @@ static void test_a_withdrawal_request_reaches_the_other_officer_by_email_and_sms
 	wait_event(event_id, gid, "withdrawal.requested");
 	/* The other officer: an email to their verified address ... */
 	mail = wait_mail_file(event_id, ".eml", treasurer.email);
-	assert_non_null(strstr(mail, "\xE2\x82\xA6" "1,200.00")); /* ₦1,200.00 */
+	assert_non_null(strstr(mail, "\xE2\x82\xA6"
+				     "1,200.00")); /* ₦1,200.00 */
 	assert_non_null(strstr(mail, "approve"));
 	free(mail);
 	/* ... and an SMS to their phone. */
 	sms = wait_mail_file(event_id, ".sms", TREASURER_E164);
-	assert_memory_equal(sms, "To: " TREASURER_E164 "\n\n", strlen("To: " TREASURER_E164 "\n\n"));
-	assert_non_null(strstr(sms, "\xE2\x82\xA6" "1,200.00"));
+	assert_memory_equal(sms, "To: " TREASURER_E164 "\n\n",
+			    strlen("To: " TREASURER_E164 "\n\n"));
+	assert_non_null(strstr(sms, "\xE2\x82\xA6"
+				    "1,200.00"));
 	free(sms);
 	/* Nobody else: not the requester, not a member who did not ask. */
 	assert_int_equal(deliveries(event_id, &treasurer, 0), 2);
@@ -288,11 +308,12 @@ static void test_a_withdrawal_request_reaches_the_other_officer_by_email_and_sms
 	assert_null(mail_file(event_id, ".sms", MEMBER_E164));
 }
 
-static void test_a_deposit_reaches_the_member_who_asked_and_not_the_other(void **state)
+static void
+test_a_deposit_reaches_the_member_who_asked_and_not_the_other(void **state)
 {
 	e2e_user owner, keen, quiet;
 	char gid[64], event_id[64], *mail, *sms;
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 
 	e2e_register(&owner, "dep-owner");
@@ -303,24 +324,27 @@ static void test_a_deposit_reaches_the_member_who_asked_and_not_the_other(void *
 	add_member(gid, &owner, &quiet, "MEMBER");
 	set_phone(&keen, KEEN_PHONE, KEEN_E164);
 	o.token = keen.access;
-	o.body = "{\"email\":[\"deposit.credited\"],\"sms\":[\"deposit.credited\"]}";
+	o.body = "{\"email\":[\"deposit.credited\"],\"sms\":[\"deposit."
+		 "credited\"]}";
 	e2e_expect(&r, "PUT", "/v1/me/notifications", &o, 200, "");
 	assert_int_equal(json_array_size(json_object_get(r.json, "email")), 1);
 	e2e_reply_free(&r);
 	o.body = NULL;
 	e2e_expect(&r, "GET", "/v1/me/notifications", &o, 200, "");
-	assert_string_equal(
-		json_string_value(json_array_get(json_object_get(r.json, "sms"), 0)),
-		"deposit.credited");
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(r.json, "sms"), 0)),
+			    "deposit.credited");
 	e2e_reply_free(&r);
 
 	deposit(gid, &owner, 250000);
 	wait_event(event_id, gid, "deposit.credited");
 	mail = wait_mail_file(event_id, ".eml", keen.email);
-	assert_non_null(strstr(mail, "\xE2\x82\xA6" "2,500.00"));
+	assert_non_null(strstr(mail, "\xE2\x82\xA6"
+				     "2,500.00"));
 	free(mail);
 	sms = wait_mail_file(event_id, ".sms", KEEN_E164);
-	assert_non_null(strstr(sms, "\xE2\x82\xA6" "2,500.00"));
+	assert_non_null(strstr(sms, "\xE2\x82\xA6"
+				    "2,500.00"));
 	free(sms);
 	/* The member who did not ask is told nothing, nor is the owner. */
 	assert_int_equal(deliveries(event_id, &quiet, 0), 0);
@@ -328,28 +352,34 @@ static void test_a_deposit_reaches_the_member_who_asked_and_not_the_other(void *
 	assert_null(mail_file(event_id, ".eml", quiet.email));
 }
 
-/* --- a partner's stream ------------------------------------------------------------ */
+/* --- a partner's stream
+ * ------------------------------------------------------------ */
 
-static rpc_client_stream *watch(const char *gid, const char *after, const e2e_user *as,
-				mem_arena *a)
+static rpc_client_stream *watch(const char *gid, const char *after,
+				const e2e_user *as, mem_arena *a)
 {
-	Kolo__Events__V1__WatchEventsRequest req = KOLO__EVENTS__V1__WATCH_EVENTS_REQUEST__INIT;
-	rpc_metadata md[1] = { { "authorization",
-				 mem_arena_printf(a, "Bearer %s", as->access) } };
-	rpc_call_opts opts = { .timeout_ms = E2E_WAIT_S * 1000, .metadata = md,
-			       .n_metadata = 1 };
+	Kolo__Events__V1__WatchEventsRequest req =
+		KOLO__EVENTS__V1__WATCH_EVENTS_REQUEST__INIT;
+	rpc_metadata md[1] = {{"authorization",
+			       mem_arena_printf(a, "Bearer %s", as->access)}};
+	rpc_call_opts opts = {.timeout_ms = E2E_WAIT_S * 1000,
+			      .metadata = md,
+			      .n_metadata = 1};
 	rpc_client_stream *st = NULL;
 
 	req.group_id = (char *)gid;
 	req.after = (char *)after;
-	assert_int_equal(rpc_stream_open(&st, events, "WatchEvents", &req.base, &opts), 0);
+	assert_int_equal(
+		rpc_stream_open(&st, events, "WatchEvents", &req.base, &opts),
+		0);
 	return st;
 }
 
 /* The next deposit's amount on the stream (other types skipped unless
  * strict: then the next event must be a deposit); the event's id written
  * to id (64). */
-static int64_t next_deposit(rpc_client_stream *st, mem_arena *a, char *id, int strict)
+static int64_t next_deposit(rpc_client_stream *st, mem_arena *a, char *id,
+			    int strict)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(a);
 
@@ -405,7 +435,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 			test_a_withdrawal_request_reaches_the_other_officer_by_email_and_sms),
-		cmocka_unit_test(test_a_deposit_reaches_the_member_who_asked_and_not_the_other),
+		cmocka_unit_test(
+			test_a_deposit_reaches_the_member_who_asked_and_not_the_other),
 		cmocka_unit_test(test_a_stream_reader_resumes_after_a_cut),
 	};
 
