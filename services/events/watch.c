@@ -99,14 +99,14 @@ static int evs_watch_start_at(evs_watch *w, const char *after)
 	w->after_seq = 0;
 	if (!after[0])
 		return 0;
-	if ((rc = db_thread_conn(&c)) < 0 ||
-	    (rc = evs_store_group_seq_of(c, w->group_id, after,
-					 &w->after_seq)) < 0)
-		return rc;
-	if (w->after_seq == 0)
-		return err_set(ERR_NOT_FOUND, "event_not_found",
-			       "after is no event of the group");
-	return 0;
+	rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = evs_store_group_seq_of(c, w->group_id, after,
+					    &w->after_seq);
+	if (rc == 0 && w->after_seq == 0)
+		rc = err_set(ERR_NOT_FOUND, "event_not_found",
+			     "after is no event of the group");
+	return rc;
 }
 
 static int evs_watch_send(evs_watch *w, const evs_event *e)
