@@ -337,6 +337,48 @@ int evs_store_sms_token(db_conn *c, double rate_per_s, int *got)
 	return 0;
 }
 
+/* --- streams (WatchEvents) --------------------------------------------------- */
+
+int evs_store_group_seq_of(db_conn *c, const char *group_id, const char *event_id,
+			   int64_t *seq)
+{
+	const char *params[2] = { group_id, event_id };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT group_seq FROM events_event WHERE id = $2::uuid"
+			 " AND group_id = $1::uuid",
+			 2, params);
+
+	if (rc < 0)
+		return rc;
+	*seq = PQntuples(res) > 0 ? db_int64(res, 0, 0) : 0;
+	PQclear(res);
+	return 0;
+}
+
+int evs_store_group_events(db_conn *c, mem_arena *a, const char *group_id, int64_t after_seq,
+			   int limit, evs_event **out, int *n)
+{
+	char after[DB_I64_TEXT], lim[DB_I64_TEXT];
+	const char *params[3] = { group_id, db_i64(after, after_seq), db_i64(lim, limit) };
+	PGresult *res = NULL;
+	/* events_event_group_seq (group_id, group_seq) serves it as a range. */
+	int rc = db_exec(c, &res,
+			 "SELECT " EVS_EVENT_COLUMNS " FROM events_event e"
+			 " WHERE e.group_id = $1::uuid AND e.group_seq > $2::bigint"
+			 " ORDER BY e.group_seq LIMIT $3::int",
+			 3, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
+	for (int i = 0; *out && rc == 0 && i < *n; i++)
+		rc = evs_read_event(a, res, i, 0, &(*out)[i]);
+	PQclear(res);
+	return *out ? rc : err_oom();
+}
+
 /* --- preferences ------------------------------------------------------------- */
 
 static int evs_store_choices_channel(db_conn *c, mem_arena *a, const char *user_id,
