@@ -42,6 +42,23 @@ int evs_watch_recheck_due(int sending, int64_t now_ms, int64_t checked_ms,
 	return sending || now_ms - checked_ms >= recheck_ms;
 }
 
+int64_t evs_watch_idle_ms(int64_t now_ms, int64_t checked_ms, int64_t recheck_ms)
+{
+	int64_t left = checked_ms + recheck_ms - now_ms;
+
+	return left > 0 ? left : 0;
+}
+
+int evs_watch_may_open(int open, int per_user)
+{
+	return open < (per_user > 0 ? per_user : EVS_WATCH_PER_USER);
+}
+
+int evs_watch_has_news(int64_t head, int64_t after_seq)
+{
+	return head > after_seq;
+}
+
 /* --- preferences ----------------------------------------------------------- */
 
 static int evs_check_choice(const char *name)

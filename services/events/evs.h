@@ -52,14 +52,19 @@ typedef struct evs_deps {
 	const char *public_url; /* links in messages, e.g. "http://127.0.0.1:8080" */
 	evs_smtp smtp;
 	evs_sms sms;
-	/* WatchEvents: how often an open stream looks for new events when
-	 * nothing woke it, and how often it asks groups again whether its
-	 * user is still a member (it also asks before each batch it sends);
+	/* WatchEvents: how often the process's poller reads the heads of the
+	 * watched groups (waking the streams whose group advanced), and how
+	 * often an idle stream asks groups again whether its user is still a
+	 * member (it also asks before each batch it sends);
 	 * <= 0: EVS_WATCH_POLL_MS, EVS_WATCH_RECHECK_MS. */
 	int watch_poll_ms;
 	int watch_recheck_ms;
+	/* WatchEvents streams one user (or one service caller) may have open
+	 * at once in this process; <= 0: EVS_WATCH_PER_USER. */
+	int watch_per_user;
 	/* Called (any thread) after the ingest stored new events, to wake the
-	 * streams of this process (main: svc_notify_streams); NULL: none. */
+	 * streams of this process (main: evs_hub_kick, the poller reads the
+	 * heads now); NULL: none. */
 	void (*stored)(void);
 } evs_deps;
 
@@ -108,9 +113,10 @@ unsigned evs_channels(const evt_type *t, const evs_recipient *r);
 
 /* --- streams (WatchEvents) ------------------------------------------------- */
 
-/* Defaults of evs_deps.watch_poll_ms and watch_recheck_ms. */
+/* Defaults of evs_deps.watch_poll_ms, watch_recheck_ms, watch_per_user. */
 #define EVS_WATCH_POLL_MS 1000
 #define EVS_WATCH_RECHECK_MS 30000
+#define EVS_WATCH_PER_USER 4
 
 /* 1 when partners (the gRPC stream, webhooks) may see an event of type: a
  * catalogue type marked partner_visible. Never a private type (an email
@@ -123,6 +129,18 @@ int evs_partner_sees(const char *type);
  * passed since the last answer (checked_ms; times in ms of one clock). */
 int evs_watch_recheck_due(int sending, int64_t now_ms, int64_t checked_ms,
 			  int64_t recheck_ms);
+
+/* How long an idle stream waits before it must ask groups again (checked_ms
+ * the last answer, times in ms of one clock; 0 when it is due now). */
+int64_t evs_watch_idle_ms(int64_t now_ms, int64_t checked_ms, int64_t recheck_ms);
+
+/* 1 when one more stream may open for a user (or service caller) with
+ * open of them open already, at most per_user (<= 0: EVS_WATCH_PER_USER). */
+int evs_watch_may_open(int open, int per_user);
+
+/* 1 when a poller that read head (the group's last event number) must
+ * wake a stream that looked at every event up to after_seq. */
+int evs_watch_has_news(int64_t head, int64_t after_seq);
 
 /* --- delivery -------------------------------------------------------------- */
 

@@ -5,6 +5,7 @@
 #include "events_service.h"
 #include "peers.h"
 #include "svc/svc.h"
+#include "watch_hub.h"
 #include "webhook_work.h"
 
 static rpc_channel *channels[EVS_SRC_COUNT];
@@ -39,7 +40,7 @@ static int evs_open_channels(void)
 static int evs_start(void)
 {
 	int64_t ingest = 0, deliver = 0, workers = 0, attempts = 0, lease = 0, smtp_ms = 0,
-		sms_ms = 0, sms_rate = 0, watch_poll = 0, watch_recheck = 0;
+		sms_ms = 0, sms_rate = 0, watch_poll = 0, watch_recheck = 0, watch_per_user = 0;
 	evs_deps deps = { 0 };
 	const cfg_var vars[] = {
 		{ "KOLO_EVENTS_INGEST_INTERVAL_MS", CFG_INT, "500", 20, 600000, &ingest },
@@ -63,6 +64,7 @@ static int evs_start(void)
 		{ "KOLO_EVENTS_WATCH_POLL_MS", CFG_INT, "1000", 20, 600000, &watch_poll },
 		{ "KOLO_EVENTS_WATCH_RECHECK_MS", CFG_INT, "30000", 100, 3600000,
 		  &watch_recheck },
+		{ "KOLO_EVENTS_WATCH_PER_USER", CFG_INT, "4", 1, 4096, &watch_per_user },
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
@@ -82,9 +84,13 @@ static int evs_start(void)
 	deps.sms.rate_per_s = (double)sms_rate;
 	deps.watch_poll_ms = (int)watch_poll;
 	deps.watch_recheck_ms = (int)watch_recheck;
-	deps.stored = svc_notify_streams;
+	deps.watch_per_user = (int)watch_per_user;
+	/* The ingest's news: the streams' poller reads the groups' heads now. */
+	deps.stored = evs_hub_kick;
 	evs_configure(&deps);
-	rc = evs_workers_start();
+	rc = evs_hub_start(NULL);
+	if (rc == 0)
+		rc = evs_workers_start();
 	/* Partner webhooks: their KOLO_WEBHOOK_* settings and their worker. */
 	return rc < 0 ? rc : whk_start();
 }
@@ -93,6 +99,7 @@ static void evs_stop(void)
 {
 	whk_stop();
 	evs_workers_stop();
+	evs_hub_stop();
 	for (int i = 0; i < EVS_SRC_COUNT; i++)
 		rpc_channel_close(channels[i]);
 }

@@ -436,3 +436,31 @@ int evs_store_choices_set(db_conn *c, const char *user_id, char *const *email,
 	mem_arena_free(a);
 	return rc;
 }
+
+/* --- the streams' poller (WatchEvents) --------------------------------------- */
+
+int evs_store_group_heads(db_conn *c, char *const *groups, size_t n,
+			  int64_t *heads)
+{
+	mem_arena *a = mem_arena_new(0);
+	const char *params[1] = { evs_array(a, groups, n) };
+	PGresult *res = NULL;
+	int rc = params[0] ? 0 : err_oom();
+
+	memset(heads, 0, sizeof(*heads) * n);
+	/* events_group_seq's primary key: one index probe per group. */
+	if (rc == 0)
+		rc = db_exec(c, &res,
+			     "SELECT group_id::text, last_seq FROM events_group_seq"
+			     " WHERE group_id = ANY ($1::uuid[])",
+			     1, params);
+	for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+		int at = evs_index_of(groups, n, PQgetvalue(res, i, 0));
+
+		if (at >= 0)
+			heads[at] = db_int64(res, i, 1);
+	}
+	PQclear(res);
+	mem_arena_free(a);
+	return rc;
+}

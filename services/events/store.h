@@ -111,4 +111,11 @@ KOLO_MUST_CHECK int evs_store_choices_set(db_conn *c, const char *user_id,
 					  char *const *email, size_t n_email,
 					  char *const *sms, size_t n_sms);
 
+/* --- the streams' poller (WatchEvents) --------------------------------------- */
+
+/* heads[i] = the number of the last event stored for groups[i] (n of
+ * them, UUIDs), 0 when it has none yet: one statement for every group. */
+KOLO_MUST_CHECK int evs_store_group_heads(db_conn *c, char *const *groups,
+					  size_t n, int64_t *heads);
+
 #endif

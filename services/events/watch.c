@@ -1,6 +1,7 @@
 /* WatchEvents: a group's partner-visible events as a server stream. */
 #include "handlers.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -10,6 +11,7 @@
 #include "store.h"
 #include "svc/call.h"
 #include "text/text.h"
+#include "watch_hub.h"
 
 /* Events read from the database at once: a stream's memory is one page. */
 #define EVS_WATCH_PAGE 100
@@ -22,6 +24,7 @@ typedef struct evs_watch {
 	const char *user_id; /* NULL: a service caller, never asked again */
 	int64_t after_seq;  /* the last event looked at (sent or not visible) */
 	int64_t checked_ms; /* when groups last said the user is a member */
+	evs_hub_entry hub;  /* counted in (the cap) and woken by the poller */
 } evs_watch;
 
 static int64_t evs_now_ms(void)
@@ -30,13 +33,6 @@ static int64_t evs_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t evs_watch_poll_ms(void)
-{
-	int ms = evs_current()->watch_poll_ms;
-
-	return ms > 0 ? ms : EVS_WATCH_POLL_MS;
 }
 
 static int64_t evs_watch_recheck_ms(void)
@@ -90,7 +86,8 @@ static int evs_watch_membership(evs_watch *w)
 	return rc;
 }
 
-/* The stream starts after the event named after ("": before the first). */
+/* The stream starts after the event named after ("": before the first).
+ * Like every read of a stream, it lets its connection go at once. */
 static int evs_watch_start_at(evs_watch *w, const char *after)
 {
 	db_conn *c = NULL;
@@ -103,9 +100,12 @@ static int evs_watch_start_at(evs_watch *w, const char *after)
 	if (rc == 0)
 		rc = evs_store_group_seq_of(c, w->group_id, after,
 					    &w->after_seq);
+	db_thread_close();
 	if (rc == 0 && w->after_seq == 0)
 		rc = err_set(ERR_NOT_FOUND, "event_not_found",
 			     "after is no event of the group");
+	if (rc == 0)
+		evs_hub_seen(&w->hub, w->after_seq);
 	return rc;
 }
 
@@ -148,24 +148,80 @@ static int evs_watch_send_page(evs_watch *w, const evs_event *events, int n)
 	return rc;
 }
 
-/* One page sent; when it was the last for now, a wait for news (the
- * ingest wakes it, or the poll period ends). */
-static int evs_watch_step(evs_watch *w)
+/* One page read and sent (*n events looked at). The connection goes
+ * before anything that can block (groups' answer, a client that does not
+ * read): a stream holds one only while a statement runs. */
+static int evs_watch_page(evs_watch *w, int *n)
 {
 	mem_arena *a = mem_arena_new(0);
 	evs_event *events = NULL;
 	db_conn *c = NULL;
-	int n = 0, rc = db_thread_conn(&c);
+	int rc = db_thread_conn(&c);
 
+	*n = 0;
 	if (rc == 0)
 		rc = evs_store_group_events(c, a, w->group_id, w->after_seq,
-					    EVS_WATCH_PAGE, &events, &n);
+					    EVS_WATCH_PAGE, &events, n);
+	db_thread_close();
 	if (rc == 0)
-		rc = evs_watch_send_page(w, events, n);
+		rc = evs_watch_send_page(w, events, *n);
+	if (rc == 0)
+		evs_hub_seen(&w->hub, w->after_seq);
 	mem_arena_free(a);
-	if (rc == 0 && n < EVS_WATCH_PAGE)
-		rc = rpc_stream_wait(w->stream, evs_watch_poll_ms());
 	return rc;
+}
+
+/* Every event stored so far, page by page (a full page is followed by the
+ * next at once). */
+static int evs_watch_catch_up(evs_watch *w)
+{
+	int n = 0, rc;
+
+	do
+		rc = evs_watch_page(w, &n);
+	while (rc == 0 && n == EVS_WATCH_PAGE);
+	return rc;
+}
+
+/* How long an idle stream sleeps: until its user's next re-check (a
+ * service caller's stream is never asked again: a whole period). */
+static int64_t evs_watch_wait_ms(const evs_watch *w, int64_t recheck)
+{
+	if (!w->user_id)
+		return recheck;
+	return evs_watch_idle_ms(evs_now_ms(), w->checked_ms, recheck);
+}
+
+/* Waits, holding no connection, until the poller finds the group past what
+ * the stream saw (the ingest kicks it); meanwhile asks groups again every
+ * re-check period whether the user is still a member. */
+static int evs_watch_idle(evs_watch *w)
+{
+	int64_t recheck = evs_watch_recheck_ms();
+	int rc = 0;
+
+	while (rc == 0 && !evs_hub_take_news(&w->hub)) {
+		rc = rpc_stream_wait(w->stream, evs_watch_wait_ms(w, recheck));
+		if (rc == 0 && w->user_id &&
+		    evs_watch_recheck_due(0, evs_now_ms(), w->checked_ms,
+					  recheck))
+			rc = evs_watch_membership(w);
+	}
+	return rc;
+}
+
+/* Counts the stream in for its user (a service caller: its name) before
+ * any other work: past the cap it is refused at once. */
+static int evs_watch_join(evs_watch *w)
+{
+	char key[EVS_HUB_KEY_MAX];
+	const char *caller = rpc_ctx_caller(w->ctx);
+
+	if (w->user_id)
+		snprintf(key, sizeof(key), "%s", w->user_id);
+	else
+		snprintf(key, sizeof(key), "caller:%s", caller ? caller : "");
+	return evs_hub_join(&w->hub, w->stream, key, w->group_id, 0);
 }
 
 EVS_STREAM_HANDLER(watch_events)
@@ -179,10 +235,17 @@ EVS_STREAM_HANDLER(watch_events)
 	int rc = evs_watch_check_request(in);
 
 	if (rc == 0)
-		rc = evs_watch_membership(&w);
+		rc = evs_watch_join(&w);
+	if (rc < 0)
+		return rc;
+	rc = evs_watch_membership(&w);
 	if (rc == 0)
 		rc = evs_watch_start_at(&w, in->after);
-	while (rc == 0)
-		rc = evs_watch_step(&w);
+	while (rc == 0) {
+		rc = evs_watch_catch_up(&w);
+		if (rc == 0)
+			rc = evs_watch_idle(&w);
+	}
+	evs_hub_leave(&w.hub);
 	return rc;
 }

@@ -186,6 +186,12 @@ void rpc_server_notify(rpc_server *server);
  * wrote something streams watch). */
 void rpc_ctx_notify_streams(rpc_ctx *ctx);
 
+/* Wakes one stream's rpc_stream_wait() as rpc_server_notify() does
+ * (sticky until its next wait): for a thread that knows which streams
+ * have news. Any thread may call it while the stream's handler has not
+ * returned (the caller makes sure of that, e.g. under its own lock). */
+void rpc_stream_notify(rpc_stream *stream);
+
 /* Sends one message of the stream's reply type and returns once the
  * core took it: while the client does not read and the transport's
  * buffers are full, it blocks (flow control). Fails with ERR_CANCELLED

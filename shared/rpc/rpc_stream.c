@@ -471,6 +471,14 @@ static void rpc_streams_signal(rpc_server *s, int notify)
 	pthread_mutex_unlock(&s->streams_mu);
 }
 
+void rpc_stream_notify(rpc_stream *st)
+{
+	pthread_mutex_lock(&st->mu);
+	st->notified = 1;
+	pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->mu);
+}
+
 void rpc_streams_wake(rpc_server *s)
 {
 	rpc_streams_signal(s, 0);

@@ -2,9 +2,11 @@
  * server stream from kolo-events, read over real gRPC by the C client,
  * with every service in this process against a throwaway PostgreSQL. The
  * events work (ingest) runs on the test thread as the kolo_events role; it
- * wakes the streams as the process does (evs_deps.stored). The streams'
- * poll period is a minute, so an event that arrives within a stream's
- * deadline was sent because the ingest woke it. */
+ * wakes the streams as the process does (evs_deps.stored kicks the streams'
+ * poller, which runs here as in the process, with its own connection
+ * named POLLER_APP). The poller's period is a minute unless a test says
+ * otherwise, so an event that arrives within a stream's deadline was sent
+ * because the ingest woke it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,22 +16,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "events_service.h"
 #include "kolo/events/v1/events.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "svc/call.h"
 #include "test_world.h"
+#include "watch_hub.h"
 
 /* Longer than any test waits for an event: the wake does the work. */
 #define SLOW_POLL_MS	   60000
 #define STREAM_DEADLINE_MS 30000
+/* The poller's period where a test relies on it (nothing kicks it). */
+#define FAST_POLL_MS 100
 /* More than one page of the stream (EVS_WATCH_PAGE, 100). */
 #define MANY 150
 
 static test_world w;
 static test_service events;
 static char *events_conninfo;
+/* The poller's connection, told apart by its application_name. */
+#define POLLER_APP "kolo-events-poller"
+static char *poller_conninfo;
 static evs_deps deps;
 static mem_arena *arena;
 static ProtobufCAllocator alloc;
@@ -37,9 +46,9 @@ static ProtobufCAllocator alloc;
 /* --- the events process -----------------------------------------------------
  */
 
-static void wake_streams(void)
+static void poller_thread_start(void)
 {
-	rpc_server_notify(events.server);
+	db_thread_set_conninfo(poller_conninfo);
 }
 
 static void as_events(void)
@@ -77,7 +86,7 @@ static void configure(int poll_ms, int recheck_ms)
 			  .public_url = "http://127.0.0.1:8080",
 			  .watch_poll_ms = poll_ms,
 			  .watch_recheck_ms = recheck_ms,
-			  .stored = wake_streams};
+			  .stored = evs_hub_kick};
 	evs_configure(&deps);
 }
 
@@ -89,6 +98,12 @@ static int setup(void **state)
 	arena = mem_arena_new(0);
 	alloc = mem_arena_allocator(arena);
 	events_conninfo = test_pg_conninfo(w.dbname, "kolo_events");
+	if (!events_conninfo ||
+	    asprintf(&poller_conninfo, "%s application_name=" POLLER_APP,
+		     events_conninfo) < 0)
+		return -1;
+	if (evs_hub_start(poller_thread_start) < 0)
+		return -1;
 	return test_service_start_db(&events, &evs_rpc_service,
 				     &w.identity.keys, events_conninfo);
 }
@@ -96,8 +111,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	test_service_stop(&events);
+	evs_hub_stop();
 	test_world_stop(&w);
 	free(events_conninfo);
+	free(poller_conninfo);
 	mem_arena_free(arena);
 	return 0;
 }
@@ -550,6 +567,149 @@ static void test_a_stopping_server_ends_the_stream(void **state)
 	test_service_stop(&extra);
 }
 
+/* --- what one member can take, what an idle stream holds -------------------
+ */
+
+/* Opens as's stream of the group and reads its first event, trying again
+ * (at most 10 s) while the server still counts a stream of as that the
+ * client just closed (the server learns of it a moment later). */
+static rpc_client_stream *watch_when_a_stream_ended(const team *t,
+						    const test_user *as)
+{
+	for (int i = 0; i < 200; i++) {
+		rpc_client_stream *st = watch(t->group, "", as);
+		int rc = 0;
+		Kolo__Events__V1__Event *e = next_event(st, &rc);
+
+		if (e) {
+			assert_int_equal(e->seq, 1);
+			return st;
+		}
+		assert_int_equal(rc, ERR_RESOURCE_EXHAUSTED);
+		assert_string_equal(err_last()->reason, "too_many_streams");
+		rpc_client_stream_close(st);
+		usleep(50 * 1000);
+	}
+	fail_msg("the closed stream was never counted out");
+	return NULL;
+}
+
+static void test_one_user_cannot_take_every_stream(void **state)
+{
+	watcher gateway = {.caller = "gateway"};
+	rpc_client_stream *mine[EVS_WATCH_PER_USER], *theirs,
+		*service[EVS_WATCH_PER_USER];
+	team t;
+
+	make_team(&t, "cap");
+	ingest();
+	for (int i = 0; i < EVS_WATCH_PER_USER; i++) {
+		mine[i] = watch(t.group, "", &t.member);
+		expect_seqs(mine[i], &t, 1, 1);
+	}
+	/* Refused before any other work: an after that is no event of the
+	 * group is not even looked up. */
+	refused(watch(t.group, "", &t.member), ERR_RESOURCE_EXHAUSTED,
+		"too_many_streams");
+	refused(watch(t.group, "1c9e8f0a-2222-4bbb-8ccc-000000000001",
+		      &t.member),
+		ERR_RESOURCE_EXHAUSTED, "too_many_streams");
+	/* Another user of the same group still can. */
+	theirs = watch(t.group, "", &t.owner);
+	expect_seqs(theirs, &t, 1, 1);
+	/* A service caller counts under its name, with the same cap. */
+	for (int i = 0; i < EVS_WATCH_PER_USER; i++) {
+		service[i] = watch_on(events.channel, t.group, "", &gateway);
+		expect_seqs(service[i], &t, 1, 1);
+	}
+	refused(watch_on(events.channel, t.group, "", &gateway),
+		ERR_RESOURCE_EXHAUSTED, "too_many_streams");
+	/* One of the member's streams ends: the member may open one again. */
+	rpc_client_stream_close(mine[0]);
+	mine[0] = watch_when_a_stream_ended(&t, &t.member);
+	refused(watch(t.group, "", &t.member), ERR_RESOURCE_EXHAUSTED,
+		"too_many_streams");
+	for (int i = 0; i < EVS_WATCH_PER_USER; i++) {
+		rpc_client_stream_close(mine[i]);
+		rpc_client_stream_close(service[i]);
+	}
+	rpc_client_stream_close(theirs);
+}
+
+/* Connections of kolo_events to this test's database: the poller's
+ * (poller 1), or every other (the streams', the workers'). */
+static long events_connections(int poller)
+{
+	return sql_long("SELECT count(*) FROM pg_stat_activity"
+			" WHERE usename = 'kolo_events' AND datname = '%s'"
+			" AND application_name %s '" POLLER_APP "'",
+			w.dbname, poller ? "=" : "<>");
+}
+
+/* The count once it is at most most (a closed connection's backend ends a
+ * moment later), or the count after 10 s. */
+static long connections_at_most(int poller, long most)
+{
+	long n = events_connections(poller);
+
+	for (int i = 0; n > most && i < 200; i++) {
+		usleep(50 * 1000);
+		n = events_connections(poller);
+	}
+	return n;
+}
+
+/* The count once it is at least least, or the count after 10 s. */
+static long connections_at_least(int poller, long least)
+{
+	long n = events_connections(poller);
+
+	for (int i = 0; n < least && i < 200; i++) {
+		usleep(50 * 1000);
+		n = events_connections(poller);
+	}
+	return n;
+}
+
+#define IDLE_STREAMS 6
+
+static void
+test_idle_streams_hold_no_connection_and_the_poller_wakes_them(void **state)
+{
+	team a, b;
+	const team *of[IDLE_STREAMS] = {&a, &a, &a, &b, &b, &b};
+	const test_user *as[IDLE_STREAMS] = {&a.member, &a.member, &a.owner,
+					     &b.member, &b.owner,  &b.owner};
+	rpc_client_stream *st[IDLE_STREAMS];
+	long before;
+
+	configure(FAST_POLL_MS, SLOW_POLL_MS);
+	evs_hub_kick(); /* out of its minute's wait, into the short one */
+	make_team(&a, "idle-a");
+	make_team(&b, "idle-b");
+	ingest();
+	before = connections_at_most(0, 0);
+	for (int i = 0; i < IDLE_STREAMS; i++) {
+		st[i] = watch(of[i]->group, "", as[i]);
+		expect_seqs(st[i], of[i], 1, 1);
+	}
+	/* Every stream read and now waits: none holds a connection; the
+	 * process has one for the poller, whatever the number of streams. */
+	assert_int_equal(connections_at_most(0, before), before);
+	assert_int_equal(connections_at_least(1, 1), 1);
+	/* Stored by another path than this process's ingest (no kick): the
+	 * poller sees the groups' heads move and wakes their streams. */
+	seed_events(&a, 2);
+	seed_events(&b, 1);
+	for (int i = 0; i < IDLE_STREAMS; i++)
+		expect_seqs(st[i], of[i], 2, of[i] == &a ? 3 : 2);
+	assert_int_equal(connections_at_most(0, before), before);
+	assert_int_equal(events_connections(1), 1);
+	for (int i = 0; i < IDLE_STREAMS; i++)
+		rpc_client_stream_close(st[i]);
+	configure(SLOW_POLL_MS, SLOW_POLL_MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +727,9 @@ int main(void)
 		cmocka_unit_test(
 			test_a_removed_member_is_cut_off_while_nothing_happens),
 		cmocka_unit_test(test_a_stopping_server_ends_the_stream),
+		cmocka_unit_test(test_one_user_cannot_take_every_stream),
+		cmocka_unit_test(
+			test_idle_streams_hold_no_connection_and_the_poller_wakes_them),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -100,6 +100,32 @@ static void test_a_stream_asks_again_before_sending_or_when_due(void **state)
 	assert_true(evs_watch_recheck_due(0, 30999, 999, 30000));
 }
 
+static void test_an_idle_stream_waits_until_its_next_check(void **state)
+{
+	assert_int_equal(evs_watch_idle_ms(1000, 1000, 30000), 30000);
+	assert_int_equal(evs_watch_idle_ms(30999, 999, 30000), 0);
+	assert_int_equal(evs_watch_idle_ms(90000, 999, 30000), 0);
+	assert_int_equal(evs_watch_idle_ms(10999, 999, 30000), 20000);
+}
+
+static void test_a_user_opens_at_most_the_cap_of_streams(void **state)
+{
+	assert_true(evs_watch_may_open(0, 4));
+	assert_true(evs_watch_may_open(3, 4));
+	assert_false(evs_watch_may_open(4, 4));
+	assert_false(evs_watch_may_open(1, 1));
+	assert_true(evs_watch_may_open(EVS_WATCH_PER_USER - 1, 0));
+	assert_false(evs_watch_may_open(EVS_WATCH_PER_USER, 0));
+}
+
+static void test_the_poller_wakes_a_stream_only_past_what_it_saw(void **state)
+{
+	assert_true(evs_watch_has_news(8, 7));
+	assert_false(evs_watch_has_news(7, 7));
+	assert_false(evs_watch_has_news(0, 0)); /* a group with no event yet */
+	assert_false(evs_watch_has_news(5, 9));
+}
+
 static void test_backoff_doubles_to_an_hour(void **state)
 {
 	assert_int_equal(evs_backoff_s(1), 30);
@@ -197,6 +223,9 @@ int main(void)
 		cmocka_unit_test(test_choices_are_catalogue_types_members_choose),
 		cmocka_unit_test(test_partners_see_only_catalogue_types_marked_visible),
 		cmocka_unit_test(test_a_stream_asks_again_before_sending_or_when_due),
+		cmocka_unit_test(test_an_idle_stream_waits_until_its_next_check),
+		cmocka_unit_test(test_a_user_opens_at_most_the_cap_of_streams),
+		cmocka_unit_test(test_the_poller_wakes_a_stream_only_past_what_it_saw),
 		cmocka_unit_test(test_backoff_doubles_to_an_hour),
 		cmocka_unit_test(test_naira_has_the_sign_commas_and_kobo),
 		cmocka_unit_test(test_a_withdrawal_request_says_what_and_what_to_do),
