@@ -8,6 +8,8 @@ atomic_int echo_count_started;
 atomic_int echo_count_ended;
 atomic_int echo_count_sent;
 atomic_int echo_count_last_rc;
+rpc_stream *_Atomic echo_count_streams[ECHO_STREAMS_KEPT];
+static atomic_int echo_count_kept;
 
 void echo_count_reset(void)
 {
@@ -15,6 +17,9 @@ void echo_count_reset(void)
 	atomic_store(&echo_count_ended, 0);
 	atomic_store(&echo_count_sent, 0);
 	atomic_store(&echo_count_last_rc, 0);
+	atomic_store(&echo_count_kept, 0);
+	for (int i = 0; i < ECHO_STREAMS_KEPT; i++)
+		atomic_store(&echo_count_streams[i], NULL);
 }
 
 static void echo_sleep(int ms)
@@ -90,8 +95,10 @@ static int echo_count_handler(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
 {
 	const Kolo__Test__V1__CountRequest *req =
 		(const Kolo__Test__V1__CountRequest *)req_msg;
-	int rc;
+	int rc, at = atomic_fetch_add(&echo_count_kept, 1);
 
+	if (at < ECHO_STREAMS_KEPT)
+		atomic_store(&echo_count_streams[at], stream);
 	atomic_fetch_add(&echo_count_started, 1);
 	rc = echo_count_send(req, ctx, stream);
 	while (rc == 0 && req->hold)

@@ -27,6 +27,13 @@ extern atomic_int echo_count_ended;
 extern atomic_int echo_count_sent;
 extern atomic_int echo_count_last_rc;
 
+/* The Count streams in the order their handlers started (the first
+ * ECHO_STREAMS_KEPT since the last reset), for rpc_stream_notify(): each
+ * is valid while its handler runs. Set before echo_count_started counts
+ * the stream. */
+#define ECHO_STREAMS_KEPT 8
+extern rpc_stream *_Atomic echo_count_streams[ECHO_STREAMS_KEPT];
+
 /* Zeroes the Count counters. */
 void echo_count_reset(void);
 

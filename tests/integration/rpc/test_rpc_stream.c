@@ -238,6 +238,32 @@ static void test_notify_wakes_a_waiting_stream(void **state)
 	rpc_client_stream_close(st);
 }
 
+/* rpc_stream_notify wakes the one stream it names, not the others. */
+static void test_notify_one_wakes_that_stream_alone(void **state)
+{
+	Kolo__Test__V1__CountRequest req = KOLO__TEST__V1__COUNT_REQUEST__INIT;
+	rpc_client_stream *first, *second;
+	int n;
+
+	req.count = 1;
+	req.wait_ms = 600000; /* the reply waits for a notice */
+	first = count_open(fx.echo, "Count", &req, 60000, NULL, 0);
+	wait_for(&echo_count_started, 1);
+	second = count_open(fx.echo, "Count", &req, 60000, NULL, 0);
+	wait_for(&echo_count_started, 2);
+	rpc_stream_notify(atomic_load(&echo_count_streams[1]));
+	assert_int_equal(count_next(second, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(count_next(second, &n), 1);
+	assert_int_equal(atomic_load(&echo_count_sent), 1); /* first waits on */
+	rpc_stream_notify(atomic_load(&echo_count_streams[0]));
+	assert_int_equal(count_next(first, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(count_next(first, &n), 1);
+	rpc_client_stream_close(first);
+	rpc_client_stream_close(second);
+}
+
 static void test_stream_auth_is_the_methods(void **state)
 {
 	Kolo__Test__V1__CountRequest req = KOLO__TEST__V1__COUNT_REQUEST__INIT;
@@ -555,6 +581,8 @@ int main(void)
 		cmocka_unit_test_setup(test_deadline_ends_the_stream,
 				       reset_counters),
 		cmocka_unit_test_setup(test_notify_wakes_a_waiting_stream,
+				       reset_counters),
+		cmocka_unit_test_setup(test_notify_one_wakes_that_stream_alone,
 				       reset_counters),
 		cmocka_unit_test_setup(test_stream_auth_is_the_methods,
 				       reset_counters),
