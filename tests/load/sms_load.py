@@ -166,6 +166,14 @@ COMMIT;""" % {"n": MEMBERS, "g": group})
     if most > budget:
         fail("%d SMS within one second; budget %d/s plus a capacity of %d"
              % (most, RATE, max(1, RATE)))
+    stages = psql("SELECT round(extract(epoch FROM e.stored_at - e.occurred_at)::numeric, 1),"
+                  " round(extract(epoch FROM min(d.created_at) - e.stored_at)::numeric, 1),"
+                  " round(extract(epoch FROM min(d.sent_at) - min(d.created_at))::numeric, 1)"
+                  " FROM events_event e JOIN events_delivery d ON d.event_id = e.id"
+                  " WHERE e.group_id = '%s' AND e.type = 'deposit.credited'"
+                  " GROUP BY e.id" % group).split("|")
+    log("credit to stored %s s, stored to fanned out %s s, fanned out to first SMS %s s"
+        % tuple(stages))
     span = max(at) - min(at)
     log("%d members, one SMS each: deposit to last SMS %.1f s (SMS over %.1f s, %.0f/s;"
         " busiest second %d, allowed %d); whole test %.1f s"
