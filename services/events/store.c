@@ -200,23 +200,41 @@ int evs_store_choices_of(db_conn *c, const char *type, char *const *users, size_
 	return rc;
 }
 
+/* The messages' column of field (user_id, channel or address) as an array
+ * literal, in the arena. */
+static char *evs_messages_column(mem_arena *a, const evs_message *msgs, size_t n, int field)
+{
+	char **items = mem_arena_alloc(a, sizeof(*items) * (n + 1));
+
+	for (size_t i = 0; items && i < n; i++)
+		items[i] = (char *)(field == 0 ? msgs[i].user_id
+				    : field == 1 ? msgs[i].channel
+						 : msgs[i].address);
+	return items ? evs_array(a, items, n) : NULL;
+}
+
 int evs_store_fanned(db_conn *c, const char *event_id, const evs_message *msgs, size_t n)
 {
-	int rc = 0;
+	mem_arena *a = mem_arena_new(0);
+	const char *params[4] = { event_id, evs_messages_column(a, msgs, n, 0),
+				  evs_messages_column(a, msgs, n, 1),
+				  evs_messages_column(a, msgs, n, 2) };
+	int rc = params[1] && params[2] && params[3] ? 0 : err_oom();
 
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const char *params[4] = { event_id, msgs[i].user_id, msgs[i].channel,
-					  msgs[i].address };
-
+	/* One statement for all of them: a group of thousands is one round
+	 * trip, not thousands. */
+	if (rc == 0 && n > 0)
 		rc = db_run(c,
 			    "INSERT INTO events_delivery (event_id, user_id, channel, address)"
-			    " VALUES ($1::uuid, $2::uuid, $3, $4)"
+			    " SELECT $1::uuid, m.user_id, m.channel, m.address FROM"
+			    " unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY"
+			    "  AS m(user_id, channel, address, i) ORDER BY m.i"
 			    " ON CONFLICT (event_id, user_id, channel) DO NOTHING",
 			    4, params);
-	}
 	if (rc == 0)
 		rc = db_run(c, "UPDATE events_event SET fanned_out = true WHERE id = $1::uuid",
 			    1, &event_id);
+	mem_arena_free(a);
 	return rc;
 }
 
