@@ -517,6 +517,17 @@ static void rpc_request(rpc_pending *p)
 	}
 }
 
+/* rpc_request() unless the server is past taking calls. */
+static void rpc_request_next(rpc_pending *p)
+{
+	rpc_server *s = p->worker->server;
+
+	pthread_mutex_lock(&s->request_mu);
+	if (!s->requests_closed)
+		rpc_request(p);
+	pthread_mutex_unlock(&s->request_mu);
+}
+
 static void rpc_handle(rpc_pending *p)
 {
 	mem_arena_reset(p->worker->arena);
@@ -539,7 +550,7 @@ static void *rpc_worker_main(void *arg)
 	if (s->worker_start)
 		s->worker_start(s->worker_arg);
 	for (size_t i = 0; i <= s->n_bound; i++)
-		rpc_request(&w->pending[i]);
+		rpc_request_next(&w->pending[i]);
 	for (;;) {
 		ev = grpc_completion_queue_next(
 			w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
@@ -553,7 +564,7 @@ static void *rpc_worker_main(void *arg)
 			rpc_handle(p);
 		rpc_pending_reset(p);
 		if (ev.success && !atomic_load(&s->stopping))
-			rpc_request(p);
+			rpc_request_next(p);
 	}
 	return NULL;
 }
@@ -796,6 +807,7 @@ static void rpc_server_free(rpc_server *s)
 		free(s->bound[i].path);
 	free(s->bound);
 	auth_verifier_free(s->verifier);
+	pthread_mutex_destroy(&s->request_mu);
 	free(s);
 }
 
@@ -831,6 +843,7 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 		return err_set(ERR_INVALID_ARGUMENT, "bad_tls_config",
 			       "the TLS certificate or key cannot be used");
 	s = xcalloc(1, sizeof(*s));
+	pthread_mutex_init(&s->request_mu, NULL);
 	s->service_name = service->descriptor->name;
 	s->session_check = service->session_check;
 	s->max_message = config->max_message_bytes ? config->max_message_bytes
@@ -905,6 +918,9 @@ void rpc_server_stop(rpc_server *s)
 	}
 	/* Every call is over: the streams' threads are ending. */
 	rpc_streams_join(s);
+	pthread_mutex_lock(&s->request_mu);
+	s->requests_closed = 1;
+	pthread_mutex_unlock(&s->request_mu);
 	grpc_server_destroy(s->grpc);
 	rpc_drain_and_destroy(s->shutdown_cq);
 	for (int i = 0; i < s->n_workers; i++)

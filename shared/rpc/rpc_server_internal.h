@@ -68,6 +68,11 @@ struct rpc_server {
 	void *worker_arg;
 	int port;
 	atomic_int stopping;
+	/* Workers ask the core for calls under request_mu, and not once
+	 * rpc_server_stop() closed requests (before it destroys the core's
+	 * server: a worker that is late to ask must not touch it). */
+	pthread_mutex_t request_mu;
+	int requests_closed;
 	/* Server streams (rpc_stream.c). */
 	grpc_completion_queue *stream_cq; /* every stream call's batches */
 	pthread_t stream_pump;		  /* turns their events into wake-ups */
