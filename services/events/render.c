@@ -169,11 +169,10 @@ static const char *evs_fill(mem_arena *a, const char *tmpl, const evs_values *v)
 	return evs_done(&b);
 }
 
-/* A text field of data, "" when absent or not text; control characters
- * and the like stay out of headers and SMS: only the first line is kept. */
-static const char *evs_data_text(mem_arena *a, json_t *data, const char *key)
+/* The first line of s ("" for NULL), in the arena: line breaks stay out
+ * of headers and SMS. */
+static const char *evs_first_line(mem_arena *a, const char *s)
 {
-	const char *s = json_string_value(json_object_get(data, key));
 	size_t n = s ? strcspn(s, "\r\n") : 0;
 	char *out = mem_arena_alloc(a, n + 1);
 
@@ -184,10 +183,16 @@ static const char *evs_data_text(mem_arena *a, json_t *data, const char *key)
 	return out;
 }
 
-static void evs_values_of(mem_arena *a, json_t *data, evs_values *v)
+/* A text field of data, "" when absent or not text; its first line. */
+static const char *evs_data_text(mem_arena *a, json_t *data, const char *key)
+{
+	return evs_first_line(a, json_string_value(json_object_get(data, key)));
+}
+
+static void evs_values_of(mem_arena *a, json_t *data, const char *group_name, evs_values *v)
 {
 	json_t *amount = json_object_get(data, "amount_kobo");
-	const char *name = evs_data_text(a, data, "group_name");
+	const char *name = evs_first_line(a, group_name);
 
 	if (json_is_integer(amount))
 		evs_naira(v->amount, (int64_t)json_integer_value(amount));
@@ -239,14 +244,14 @@ static void evs_html_para(evs_buf *b, mem_arena *a, const char *s)
 }
 
 static int evs_render_words(mem_arena *a, const evs_event *e, json_t *data,
-			    const char *public_url, evs_rendered *out)
+			    const char *group_name, const char *public_url, evs_rendered *out)
 {
 	const evs_words *w = evs_words_of(e->type);
 	evs_values v;
 	const char *happened, *todo, *reason = evs_data_text(a, data, "reason");
 	evs_buf text = { .a = a }, html = { .a = a }, sms = { .a = a };
 
-	evs_values_of(a, data, &v);
+	evs_values_of(a, data, group_name, &v);
 	out->subject = evs_fill(a, w->subject, &v);
 	happened = evs_fill(a, w->happened, &v);
 	todo = evs_fill(a, w->todo, &v);
@@ -282,7 +287,8 @@ static int evs_render_words(mem_arena *a, const evs_event *e, json_t *data,
 	return out->text && out->html && out->sms ? 0 : err_oom();
 }
 
-int evs_render(mem_arena *a, const evs_event *e, const char *public_url, evs_rendered *out)
+int evs_render(mem_arena *a, const evs_event *e, const char *group_name, const char *public_url,
+	       evs_rendered *out)
 {
 	json_t *data = json_loads(e->data_json[0] ? e->data_json : "{}", 0, NULL);
 	int rc;
@@ -295,7 +301,7 @@ int evs_render(mem_arena *a, const evs_event *e, const char *public_url, evs_ren
 	if (strcmp(e->type, EVT_EMAIL_CODE) == 0)
 		rc = evs_render_code(a, data, out);
 	else
-		rc = evs_render_words(a, e, data, public_url, out);
+		rc = evs_render_words(a, e, data, group_name, public_url, out);
 	json_decref(data);
 	return rc;
 }

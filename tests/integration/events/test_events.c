@@ -381,6 +381,28 @@ static void test_fanout_tells_who_the_catalogue_says(void **state)
 	}
 }
 
+/* No writer puts the group's name in an event: kolo-events asks groups
+ * (GetGroup as the events caller) when it renders. */
+static void test_messages_name_the_group(void **state)
+{
+	team t;
+	char *eml, *sms;
+
+	make_team(&t, "named");
+	set_phone(&t.treasurer, "+2348031234568");
+	deposit(&t, 500000);
+	request_withdrawal(&t, 120000);
+	events_run();
+	eml = mail_file(mail_dir, "\xE2\x82\xA6" "1,200.00 out of Events team.", ".eml");
+	assert_non_null(eml);
+	assert_null(strstr(eml, "your group"));
+	free(eml);
+	sms = mail_file(mail_dir, "\xE2\x82\xA6" "1,200.00 from Events team waits", ".sms");
+	assert_non_null(sms);
+	assert_memory_equal(sms, "To: +2348031234568\n", 19);
+	free(sms);
+}
+
 /* --- preferences --------------------------------------------------------------- */
 
 static void test_preferences_refuse_unknown_types_and_store_nothing(void **state)
@@ -685,6 +707,7 @@ int main(void)
 		cmocka_unit_test(test_ingest_stores_each_event_once_across_a_lost_ack),
 		cmocka_unit_test(test_email_code_is_one_mail_dir_file_then_blanked),
 		cmocka_unit_test(test_fanout_tells_who_the_catalogue_says),
+		cmocka_unit_test(test_messages_name_the_group),
 		cmocka_unit_test(test_preferences_refuse_unknown_types_and_store_nothing),
 		cmocka_unit_test(test_smtp_delivers_to_a_real_server_and_retries_a_refusal),
 		cmocka_unit_test(test_sms_goes_through_the_api_and_retries_a_failure),

@@ -594,6 +594,23 @@ static void test_a_forwarded_user_reads_only_their_groups_members(void **state)
 	assert_int_equal(test_call(&svc, "ListMembers", &list.base, (ProtobufCMessage **)&members,
 				   arena, &forwarded),
 			 0);
+	/* The group's name, for kolo-events' messages: the same rule. */
+	{
+		Kolo__Groups__V1__GetGroupRequest get = KOLO__GROUPS__V1__GET_GROUP_REQUEST__INIT;
+		Kolo__Groups__V1__GetGroupResponse *got = NULL;
+
+		get.group_id = g->id;
+		assert_int_equal(test_call(&svc, "GetGroup", &get.base,
+					   (ProtobufCMessage **)&got, arena, &service),
+				 0);
+		assert_string_equal(got->group->name, "Forwarded");
+		assert_int_equal(got->group->my_role, 0);
+		assert_string_equal(got->group->public_read_token, "");
+		forwarded.access_token = stranger.access_token;
+		assert_int_equal(test_call(&svc, "GetGroup", &get.base,
+					   (ProtobufCMessage **)&got, arena, &forwarded),
+				 ERR_NOT_FOUND);
+	}
 }
 
 static void test_membership_is_internal(void **state)

@@ -106,18 +106,36 @@ static void test_a_withdrawal_request_says_what_and_what_to_do(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
 	evs_event e = { .id = "e1", .type = EVT_WITHDRAWAL_REQUESTED,
-			.data_json = "{\"amount_kobo\": 123456, \"group_name\": \"Ajo <b>&\","
-				     " \"reason\": \"Hall\\r\\nBcc: x\"}" };
+			.data_json = "{\"amount_kobo\": 123456, \"reason\": \"Hall\\r\\nBcc: x\"}" };
 	evs_rendered r;
 
-	assert_int_equal(evs_render(a, &e, "https://kolo.example", &r), 0);
+	assert_int_equal(evs_render(a, &e, "Ajo <b>&", "https://kolo.example", &r), 0);
 	assert_non_null(strstr(r.subject, NAIRA "1,234.56"));
+	/* The group is named in every text. */
+	assert_non_null(strstr(r.subject, "from Ajo <b>&"));
+	assert_non_null(strstr(r.text, "out of Ajo <b>&."));
+	assert_non_null(strstr(r.sms, "from Ajo <b>&"));
 	assert_non_null(strstr(r.text, "approve or decline"));
 	assert_non_null(strstr(r.text, "Reason given: Hall\n")); /* first line only */
 	/* HTML escapes everything it was given. */
 	assert_null(strstr(r.html, "<b>&"));
 	assert_non_null(strstr(r.html, "Ajo &lt;b&gt;&amp;"));
 	assert_non_null(strstr(r.sms, "Kolo: "));
+	mem_arena_free(a);
+}
+
+static void test_without_a_name_the_group_is_your_group(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+	evs_event e = { .id = "e4", .type = EVT_DEPOSIT_CREDITED, .data_json = "{}" };
+	evs_rendered r;
+
+	assert_int_equal(evs_render(a, &e, "", "", &r), 0);
+	assert_non_null(strstr(r.subject, "your group"));
+	/* Only the first line of a name is used. */
+	assert_int_equal(evs_render(a, &e, "Esusu\r\nBcc: x@y", "", &r), 0);
+	assert_non_null(strstr(r.subject, "Esusu"));
+	assert_null(strstr(r.subject, "Bcc"));
 	mem_arena_free(a);
 }
 
@@ -130,7 +148,7 @@ static void test_an_email_code_stands_on_its_own_line(void **state)
 	char *msg = NULL;
 	size_t len = 0;
 
-	assert_int_equal(evs_render(a, &e, "", &r), 0);
+	assert_int_equal(evs_render(a, &e, NULL, "", &r), 0);
 	assert_non_null(strstr(r.text, "Your code: 123456\n"));
 	assert_int_equal(evs_email_message(a, &r, "Kolo <k@kolo.ng>", "a@b.ng", "e2", "u1", &msg,
 					   &len),
@@ -146,7 +164,7 @@ static void test_an_email_code_stands_on_its_own_line(void **state)
 			 ERR_INVALID_ARGUMENT);
 	/* Data that is not an object is refused, not guessed. */
 	e.data_json = "[1]";
-	assert_int_equal(evs_render(a, &e, "", &r), ERR_INVALID_ARGUMENT);
+	assert_int_equal(evs_render(a, &e, NULL, "", &r), ERR_INVALID_ARGUMENT);
 	mem_arena_free(a);
 }
 
@@ -159,7 +177,7 @@ static void test_a_subject_beyond_ascii_is_an_encoded_word(void **state)
 	char *msg = NULL;
 	size_t len = 0;
 
-	assert_int_equal(evs_render(a, &e, "", &r), 0);
+	assert_int_equal(evs_render(a, &e, NULL, "", &r), 0);
 	assert_int_equal(evs_email_message(a, &r, "k@kolo.ng", "a@b.ng", "e3", "u1", &msg, &len), 0);
 	assert_non_null(strstr(msg, "Subject: =?UTF-8?B?"));
 	mem_arena_free(a);
@@ -175,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_backoff_doubles_to_an_hour),
 		cmocka_unit_test(test_naira_has_the_sign_commas_and_kobo),
 		cmocka_unit_test(test_a_withdrawal_request_says_what_and_what_to_do),
+		cmocka_unit_test(test_without_a_name_the_group_is_your_group),
 		cmocka_unit_test(test_an_email_code_stands_on_its_own_line),
 		cmocka_unit_test(test_a_subject_beyond_ascii_is_an_encoded_word),
 	};
