@@ -94,6 +94,19 @@ unsigned evs_channels(const evt_type *t, const evs_recipient *r)
 
 /* --- delivery -------------------------------------------------------------- */
 
+int evs_fanout_retry_later(int err)
+{
+	switch (err) {
+	case ERR_UNAVAILABLE:
+	case ERR_DEADLINE_EXCEEDED:
+	case ERR_ABORTED:
+	case ERR_CANCELLED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int64_t evs_backoff_s(int attempts)
 {
 	int64_t wait = 30;

@@ -97,6 +97,16 @@ typedef struct evs_recipient {
  * it goes to the address in its data.) */
 unsigned evs_channels(const evt_type *t, const evs_recipient *r);
 
+/* Fan-out tries of one event that fail for a reason of its own before it
+ * is set aside (fanout_failed), so the events behind it go on. */
+#define EVS_FANOUT_MAX_FAILURES 10
+
+/* 1 when a fan-out failure with err (an err_code) says a peer or the
+ * database cannot be asked now (unavailable, deadline, aborted,
+ * cancelled): every event would fail alike, so the pass stops and nothing
+ * is counted against the event. 0: the event's own failure, counted. */
+int evs_fanout_retry_later(int err);
+
 /* --- delivery -------------------------------------------------------------- */
 
 /* Seconds a message waits after its attempts-th failed attempt (1..):

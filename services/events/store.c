@@ -220,6 +220,27 @@ int evs_store_fanned(db_conn *c, const char *event_id, const evs_message *msgs, 
 	return rc;
 }
 
+int evs_store_fanout_failed(db_conn *c, const char *event_id, const char *error,
+			    int max_failures, int *gave_up)
+{
+	char max[DB_I64_TEXT];
+	const char *params[3] = { event_id, error, db_i64(max, max_failures) };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "UPDATE events_event SET fanout_failures = fanout_failures + 1,"
+			 " fanout_error = $2,"
+			 " fanout_failed = fanout_failures + 1 >= $3::int,"
+			 " fanned_out = fanout_failures + 1 >= $3::int"
+			 " WHERE id = $1::uuid AND NOT fanned_out RETURNING fanout_failed",
+			 3, params);
+
+	if (rc < 0)
+		return rc;
+	*gave_up = PQntuples(res) > 0 && db_bool(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
 /* --- delivery ---------------------------------------------------------------- */
 
 /* The claim ($1 the row, $2 its attempt) is still the worker's: nobody

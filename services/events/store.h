@@ -52,6 +52,13 @@ typedef struct evs_message {
 KOLO_MUST_CHECK int evs_store_fanned(db_conn *c, const char *event_id,
 				     const evs_message *msgs, size_t n);
 
+/* Counts a failed fan-out of event_id (error: why); after max_failures
+ * of them the event is set aside (fanned out, fanout_failed: no message)
+ * and *gave_up is 1. */
+KOLO_MUST_CHECK int evs_store_fanout_failed(db_conn *c, const char *event_id,
+					    const char *error, int max_failures,
+					    int *gave_up);
+
 /* --- delivery ---------------------------------------------------------------- */
 
 /* A claimed message with its event. */

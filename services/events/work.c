@@ -2,6 +2,7 @@
 #include "work.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,6 +213,32 @@ int evs_fanout_event(mem_arena *a, const evs_event *e)
 	return rc < 0 ? rc : db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, evs_fanned_body, &tx);
 }
 
+/* A failed fan-out of e: the pass stops when a peer cannot be asked now
+ * (returns 0: every event would fail alike; tried again next pass);
+ * else it is counted against e, set aside after its last try, and the
+ * pass goes on (returns 1). */
+static int evs_fanout_failed(db_conn *c, const evs_event *e)
+{
+	char reason[ERR_REASON_MAX + ERR_MESSAGE_MAX + 2];
+	int gave_up = 0;
+
+	snprintf(reason, sizeof(reason), "%s: %s", err_last()->reason, err_last()->message);
+	if (evs_fanout_retry_later(err_last()->code)) {
+		log_event(LOG_LVL_WARN, "event not fanned out yet", "event_id", e->id, "reason",
+			  err_last()->reason, NULL);
+		return 0;
+	}
+	if (evs_store_fanout_failed(c, e->id, reason, EVS_FANOUT_MAX_FAILURES, &gave_up) < 0) {
+		log_event(LOG_LVL_WARN, "fan-out failure not counted", "event_id", e->id,
+			  "reason", err_last()->reason, NULL);
+		return 0;
+	}
+	log_event(gave_up ? LOG_LVL_ERROR : LOG_LVL_WARN,
+		  gave_up ? "event set aside: its fan-out kept failing" : "event fan-out failed",
+		  "event_id", e->id, "type", e->type, "reason", reason, NULL);
+	return 1;
+}
+
 static void evs_fanout_pass(void)
 {
 	mem_arena *a = mem_arena_new(0);
@@ -221,12 +248,8 @@ static void evs_fanout_pass(void)
 
 	if (db_thread_conn(&c) == 0 && evs_store_unfanned(c, a, 100, &events, &n) == 0) {
 		for (int i = 0; i < n; i++) {
-			/* Left for the next pass: a group or identity that cannot be asked now. */
-			if (evs_fanout_event(a, &events[i]) < 0) {
-				log_event(LOG_LVL_WARN, "event not fanned out yet", "event_id",
-					  events[i].id, "reason", err_last()->reason, NULL);
+			if (evs_fanout_event(a, &events[i]) < 0 && !evs_fanout_failed(c, &events[i]))
 				break;
-			}
 		}
 	}
 	mem_arena_free(a);

@@ -381,6 +381,57 @@ static void test_fanout_tells_who_the_catalogue_says(void **state)
 	}
 }
 
+/* An event whose fan-out always fails (here PostgreSQL refuses its
+ * message) no longer holds up the events behind it: each failure is
+ * counted, and after the last try it is set aside. */
+static void test_an_event_whose_fanout_always_fails_is_set_aside(void **state)
+{
+	const char *bad = "6a1f0c8e-0000-4000-8000-00000000bad1";
+	const char *good = "6a1f0c8e-0000-4000-8000-0000000000d2";
+	int passes = 0;
+
+	test_pg_ok(w.admin, "CREATE FUNCTION test_refuse_message() RETURNS trigger"
+			    " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused for the test';"
+			    " END $$");
+	test_pg_ok(w.admin, "CREATE TRIGGER test_refuse_message BEFORE INSERT ON events_delivery"
+			    " FOR EACH ROW WHEN (NEW.address = 'bad@fanout.test')"
+			    " EXECUTE FUNCTION test_refuse_message()");
+	test_pg_ok(w.admin, "INSERT INTO events_event (id, source, type, user_id, occurred_at,"
+			    " data, stored_at) VALUES"
+			    " ('6a1f0c8e-0000-4000-8000-00000000bad1', 'identity', 'user.email_code',"
+			    " gen_random_uuid(), now(), '{\"email\": \"bad@fanout.test\","
+			    " \"code\": \"111111\"}', now() - interval '1 minute'),"
+			    " ('6a1f0c8e-0000-4000-8000-0000000000d2', 'identity', 'user.email_code',"
+			    " gen_random_uuid(), now(), '{\"email\": \"good@fanout.test\","
+			    " \"code\": \"222222\"}', now())");
+	as_events();
+	evs_ingest_pass();
+	/* The event behind it went on; the failure is counted with its reason. */
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery WHERE event_id = '%s'",
+				  good),
+			 1);
+	assert_int_equal(sql_long("SELECT fanout_failures FROM events_event WHERE id = '%s'", bad),
+			 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE id = '%s' AND"
+				  " fanout_error LIKE '%%P0001%%'", bad),
+			 1);
+	for (passes = 1; passes < 2 * EVS_FANOUT_MAX_FAILURES; passes++)
+		evs_ingest_pass();
+	as_payments();
+	assert_int_equal(sql_long("SELECT fanout_failures FROM events_event WHERE id = '%s'", bad),
+			 EVS_FANOUT_MAX_FAILURES);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE id = '%s' AND"
+				  " fanout_failed AND fanned_out", bad),
+			 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery WHERE event_id = '%s'", bad),
+			 0);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE id = '%s' AND"
+				  " NOT fanout_failed AND fanout_failures = 0", good),
+			 1);
+	test_pg_ok(w.admin, "DROP TRIGGER test_refuse_message ON events_delivery");
+	test_pg_ok(w.admin, "DROP FUNCTION test_refuse_message()");
+}
+
 /* No writer puts the group's name in an event: kolo-events asks groups
  * (GetGroup as the events caller) when it renders. */
 static void test_messages_name_the_group(void **state)
@@ -707,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_ingest_stores_each_event_once_across_a_lost_ack),
 		cmocka_unit_test(test_email_code_is_one_mail_dir_file_then_blanked),
 		cmocka_unit_test(test_fanout_tells_who_the_catalogue_says),
+		cmocka_unit_test(test_an_event_whose_fanout_always_fails_is_set_aside),
 		cmocka_unit_test(test_messages_name_the_group),
 		cmocka_unit_test(test_preferences_refuse_unknown_types_and_store_nothing),
 		cmocka_unit_test(test_smtp_delivers_to_a_real_server_and_retries_a_refusal),

@@ -86,6 +86,17 @@ static void test_backoff_doubles_to_an_hour(void **state)
 	assert_int_equal(evs_backoff_s(100), 3600);
 }
 
+static void test_only_a_peer_that_cannot_answer_stops_the_fanout(void **state)
+{
+	assert_true(evs_fanout_retry_later(ERR_UNAVAILABLE));
+	assert_true(evs_fanout_retry_later(ERR_DEADLINE_EXCEEDED));
+	assert_true(evs_fanout_retry_later(ERR_ABORTED));
+	assert_false(evs_fanout_retry_later(ERR_INTERNAL));
+	assert_false(evs_fanout_retry_later(ERR_INVALID_ARGUMENT));
+	assert_false(evs_fanout_retry_later(ERR_NOT_FOUND));
+	assert_false(evs_fanout_retry_later(ERR_UNIMPLEMENTED));
+}
+
 static void test_naira_has_the_sign_commas_and_kobo(void **state)
 {
 	char out[EVS_NAIRA_MAX];
@@ -191,6 +202,7 @@ int main(void)
 		cmocka_unit_test(test_the_subject_is_told_even_out_of_the_group),
 		cmocka_unit_test(test_choices_are_catalogue_types_members_choose),
 		cmocka_unit_test(test_backoff_doubles_to_an_hour),
+		cmocka_unit_test(test_only_a_peer_that_cannot_answer_stops_the_fanout),
 		cmocka_unit_test(test_naira_has_the_sign_commas_and_kobo),
 		cmocka_unit_test(test_a_withdrawal_request_says_what_and_what_to_do),
 		cmocka_unit_test(test_without_a_name_the_group_is_your_group),
