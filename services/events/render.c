@@ -204,17 +204,21 @@ static void evs_values_of(mem_arena *a, json_t *data, const char *group_name, ev
 		v->status = "see the app";
 }
 
-/* An email code's texts: the code on its own line. */
-static int evs_render_code(mem_arena *a, json_t *data, evs_rendered *out)
+/* An email or phone code's texts: the code on its own line ("Your code:
+ * NNNNNN", the form tests and scripts read). */
+static int evs_render_code(mem_arena *a, json_t *data, int phone, evs_rendered *out)
 {
 	const char *code = evs_data_text(a, data, "code");
 	const char *expires = evs_data_text(a, data, "expires_at");
+	const char *what = phone ? "phone number" : "email address";
 	evs_buf text = { .a = a }, html = { .a = a }, sms = { .a = a };
 
 	out->subject = "Your Kolo code";
 	evs_puts(&text, "Your code: ");
 	evs_puts(&text, code);
-	evs_puts(&text, "\n\nEnter it in the Kolo app to confirm that this email address is yours.");
+	evs_puts(&text, "\n\nEnter it in the Kolo app to confirm that this ");
+	evs_puts(&text, what);
+	evs_puts(&text, " is yours.");
 	if (expires[0]) {
 		evs_puts(&text, " It expires at ");
 		evs_puts(&text, expires);
@@ -224,10 +228,14 @@ static int evs_render_code(mem_arena *a, json_t *data, evs_rendered *out)
 			"address without the code.\n");
 	evs_puts(&html, "<!DOCTYPE html><html><body><p>Your code: <b>");
 	evs_puts(&html, evs_html_escape(a, code) ? evs_html_escape(a, code) : "");
-	evs_puts(&html, "</b></p><p>Enter it in the Kolo app to confirm that this email address "
-			"is yours. If you did not ask for it, ignore this message.</p></body></html>\n");
-	evs_puts(&sms, "Your Kolo code: ");
+	evs_puts(&html, "</b></p><p>Enter it in the Kolo app to confirm that this ");
+	evs_puts(&html, what);
+	evs_puts(&html, " is yours. If you did not ask for it, ignore this message.</p></body></html>\n");
+	evs_puts(&sms, "Kolo. Your code: ");
 	evs_puts(&sms, code);
+	evs_puts(&sms, phone ? "\nEnter it in the Kolo app to confirm this number. If you did not "
+			       "ask for it, ignore this message."
+			     : "");
 	out->text = evs_done(&text);
 	out->html = evs_done(&html);
 	out->sms = evs_done(&sms);
@@ -298,8 +306,8 @@ int evs_render(mem_arena *a, const evs_event *e, const char *group_name, const c
 		return err_set(ERR_INVALID_ARGUMENT, "bad_event_data",
 			       "event %s has data that is not a JSON object", e->id);
 	}
-	if (strcmp(e->type, EVT_EMAIL_CODE) == 0)
-		rc = evs_render_code(a, data, out);
+	if (strcmp(e->type, EVT_EMAIL_CODE) == 0 || strcmp(e->type, EVT_PHONE_CODE) == 0)
+		rc = evs_render_code(a, data, strcmp(e->type, EVT_PHONE_CODE) == 0, out);
 	else
 		rc = evs_render_words(a, e, data, group_name, public_url, out);
 	json_decref(data);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events/events.h"
+
 /* A PostgreSQL array literal of the texts (each quoted), in the arena. */
 static char *evs_array(mem_arena *a, char *const *items, size_t n)
 {
@@ -294,11 +296,12 @@ int evs_store_sent(db_conn *c, const evs_delivery *d)
 			" AND " EVS_STILL_CLAIMED,
 			2, params);
 
-	/* The code was for its owner's inbox only: no copy stays here. */
+	/* The code was for its owner's inbox or phone only: no copy stays here. */
 	if (rc == 0)
 		rc = db_run(c,
 			    "UPDATE events_event SET data = jsonb_set(data, '{code}', '\"\"')"
-			    " WHERE id = $1::uuid AND type = 'user.email_code' AND data ? 'code'",
+			    " WHERE id = $1::uuid AND type IN ('" EVT_EMAIL_CODE "', '" EVT_PHONE_CODE
+			    "') AND data ? 'code'",
 			    1, &d->event.id);
 	return rc;
 }

@@ -79,7 +79,8 @@ KOLO_MUST_CHECK int evs_store_claim(db_conn *c, mem_arena *a, int limit, int lea
  * another worker claimed it, they change nothing (the newer claim's outcome
  * stands). */
 
-/* The message was sent; an email code's code is blanked in the event. */
+/* The message was sent; an email or phone code's code is blanked in the
+ * event. */
 KOLO_MUST_CHECK int evs_store_sent(db_conn *c, const evs_delivery *d);
 
 /* The attempt failed: DEAD when dead, else due again in wait_s. */

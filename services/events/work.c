@@ -162,16 +162,39 @@ static int evs_messages_of(mem_arena *a, db_conn *c, const evs_event *e, const e
 	return 0;
 }
 
-/* An email code goes to the address it proves, whatever else is known. */
-static int evs_code_message(mem_arena *a, const evs_event *e, evs_message *out, size_t *n)
+/* 1 for an email address a message may go to (one address, no header
+ * tricks). */
+static int evs_email_usable(const char *email)
 {
+	return email && strchr(email, '@') && text_is_clean(email) && !strpbrk(email, " <>\",;");
+}
+
+/* 1 for an E.164 number: "+" and 8 to 15 digits. */
+static int evs_phone_usable(const char *phone)
+{
+	size_t n = phone && phone[0] == '+' ? strspn(phone + 1, "0123456789") : 0;
+
+	return n >= 8 && n <= 15 && phone[n + 1] == '\0';
+}
+
+/* 1 when e is a code that proves an address (email or phone number). */
+static int evs_is_code(const evt_type *t)
+{
+	return t && (strcmp(t->name, EVT_EMAIL_CODE) == 0 || strcmp(t->name, EVT_PHONE_CODE) == 0);
+}
+
+/* A code goes to the address it proves, whatever else is known: an email
+ * code by email to data.email, a phone code by SMS to data.phone. */
+static int evs_code_message(mem_arena *a, const evs_event *e, const evt_type *t,
+			    evs_message *out, size_t *n)
+{
+	int phone = strcmp(t->name, EVT_PHONE_CODE) == 0;
 	json_t *data = json_loads(e->data_json, 0, NULL);
-	const char *email = json_string_value(json_object_get(data, "email"));
+	const char *to = json_string_value(json_object_get(data, phone ? "phone" : "email"));
 
 	*n = 0;
-	if (email && e->user_id[0] && strchr(email, '@') && text_is_clean(email) &&
-	    !strpbrk(email, " <>\",;")) {
-		*out = (evs_message){ e->user_id, "email", mem_arena_strdup(a, email) };
+	if (e->user_id[0] && (phone ? evs_phone_usable(to) : evs_email_usable(to))) {
+		*out = (evs_message){ e->user_id, phone ? "sms" : "email", mem_arena_strdup(a, to) };
 		*n = out->address ? 1 : 0;
 	}
 	json_decref(data);
@@ -200,8 +223,8 @@ int evs_fanout_event(mem_arena *a, const evs_event *e)
 	db_conn *c = NULL;
 	int rc = db_thread_conn(&c);
 
-	if (rc == 0 && t && strcmp(t->name, EVT_EMAIL_CODE) == 0) {
-		rc = evs_code_message(a, e, &code, &tx.n);
+	if (rc == 0 && evs_is_code(t)) {
+		rc = evs_code_message(a, e, t, &code, &tx.n);
 		msgs = &code;
 	} else if (rc == 0 && t) {
 		rc = evs_people_of(a, e, t, &people);

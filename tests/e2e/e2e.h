@@ -63,6 +63,15 @@ void e2e_mail_code(char code[8], const char *email, const char *not_this);
 /* POST /v1/me/email/verify with the code mailed to u (200 expected). */
 void e2e_verify_email(const e2e_user *u);
 
+/* The newest SMS code sent to phone (E.164), from KOLO_MAIL_DIR's .sms
+ * files ("To: <phone>" first, "Your code: NNNNNN" in the text); waits up
+ * to 15 s for one (other than not_this, when not NULL). */
+void e2e_sms_code(char code[8], const char *phone, const char *not_this);
+
+/* POST /v1/me/phone/verify with the code sent by SMS to phone, u's number
+ * since PUT /v1/me/phone (200, phone_verified expected). */
+void e2e_verify_phone(const e2e_user *u, const char *phone);
+
 /* Creates a group named name owned by owner (201 expected); its id is
  * written to id (64 bytes). */
 void e2e_group(char *id, const e2e_user *owner, const char *name);

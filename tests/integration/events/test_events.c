@@ -110,13 +110,35 @@ static void set_pin(const test_user *u)
 	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPin", &req, &resp, u), 0);
 }
 
-static void set_phone(const test_user *u, const char *phone)
+static char *sql_text(const char *fmt, ...);
+
+/* Sets u's phone, unverified (a code waits in identity's outbox). */
+static void set_phone_unverified(const test_user *u, const char *phone)
 {
 	Kolo__Identity__V1__SetPhoneRequest req = KOLO__IDENTITY__V1__SET_PHONE_REQUEST__INIT;
 	Kolo__Identity__V1__SetPhoneResponse *resp = NULL;
 
 	req.phone = (char *)phone;
 	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPhone", &req, &resp, u), 0);
+}
+
+/* Sets u's phone and proves it as a user does, with the code of the
+ * user.phone_code event (read from identity's outbox before kolo-events
+ * takes it). */
+static void set_phone(const test_user *u, const char *phone)
+{
+	Kolo__Identity__V1__VerifyPhoneRequest req = KOLO__IDENTITY__V1__VERIFY_PHONE_REQUEST__INIT;
+	Kolo__Identity__V1__VerifyPhoneResponse *resp = NULL;
+	char *code;
+
+	set_phone_unverified(u, phone);
+	code = sql_text("SELECT data->>'code' FROM identity_outbox WHERE type = 'user.phone_code'"
+			" AND user_id = '%s' ORDER BY seq DESC LIMIT 1",
+			u->id);
+	req.code = code;
+	assert_int_equal(test_world_call(&w, &w.identity.service, "VerifyPhone", &req, &resp, u),
+			 0);
+	free(code);
 }
 
 static void deposit(const team *t, int64_t kobo)
@@ -338,6 +360,42 @@ static void test_email_code_is_one_mail_dir_file_then_blanked(void **state)
 				  " e.id = d.event_id WHERE e.user_id = '%s'",
 				  u.id),
 			 n);
+}
+
+/* A phone code goes by SMS to the number it proves, then is blanked; an
+ * unverified number gets nothing else. */
+static void test_phone_code_is_one_sms_file_then_blanked(void **state)
+{
+	team t;
+	char *file, *code, needle[64];
+
+	make_team(&t, "phonecode");
+	set_phone_unverified(&t.treasurer, "+2348031234571");
+	deposit(&t, 500000);
+	request_withdrawal(&t, 100000);
+	events_run();
+	snprintf(needle, sizeof(needle), "To: +2348031234571\n\n");
+	file = mail_file(mail_dir, needle, ".sms");
+	assert_non_null(file);
+	code = strstr(file, "Your code: ");
+	assert_non_null(code);
+	for (int i = 0; i < 6; i++)
+		assert_true(code[11 + i] >= '0' && code[11 + i] <= '9');
+	free(file);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+				  " e.id = d.event_id WHERE e.type = 'user.phone_code' AND"
+				  " d.user_id = '%s' AND d.channel = 'sms' AND d.status = 'SENT'",
+				  t.treasurer.id),
+			 1);
+	code = sql_text("SELECT data->>'code' FROM events_event WHERE type = 'user.phone_code'"
+			" AND user_id = '%s'",
+			t.treasurer.id);
+	assert_string_equal(code, "");
+	free(code);
+	/* The officer's number is not proved: the withdrawal waits for them by
+	 * email only. */
+	assert_int_equal(messages(&t, "withdrawal.requested", &t.treasurer, "email"), 1);
+	assert_int_equal(messages(&t, "withdrawal.requested", &t.treasurer, "sms"), 0);
 }
 
 /* --- fan-out --------------------------------------------------------------------- */
@@ -757,6 +815,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ingest_stores_each_event_once_across_a_lost_ack),
 		cmocka_unit_test(test_email_code_is_one_mail_dir_file_then_blanked),
+		cmocka_unit_test(test_phone_code_is_one_sms_file_then_blanked),
 		cmocka_unit_test(test_fanout_tells_who_the_catalogue_says),
 		cmocka_unit_test(test_an_event_whose_fanout_always_fails_is_set_aside),
 		cmocka_unit_test(test_messages_name_the_group),
