@@ -325,35 +325,74 @@ static int evs_has_ascii_only(const char *s)
 	return 1;
 }
 
-/* A header value: as is when ASCII, else an RFC 2047 encoded word. */
-static void evs_put_header_text(evs_buf *b, const char *s)
+/* s with every ASCII control character (tab, CR, LF, DEL, ...) made a
+ * space, in the arena: a header value is one line of text. */
+static char *evs_header_clean(mem_arena *a, const char *s)
 {
-	size_t n = strlen(s), cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-	char *enc;
+	char *out = mem_arena_strdup(a, s);
 
+	for (char *p = out; p && *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	}
+	return out;
+}
+
+/* Bytes of UTF-8 text s that fit an encoded word's EVS_WORD_BYTES
+ * without cutting a character in two. */
+#define EVS_WORD_BYTES 45 /* 60 base64 characters: "=?UTF-8?B?" + 60 + "?=" = 72 <= 75 */
+
+static size_t evs_word_cut(const char *s, size_t left)
+{
+	size_t n = left < EVS_WORD_BYTES ? left : EVS_WORD_BYTES;
+
+	/* Back to the first byte of a character (not a 10xxxxxx byte). */
+	while (n < left && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n > 0 ? n : (left < EVS_WORD_BYTES ? left : EVS_WORD_BYTES);
+}
+
+/* A header value: control characters made spaces; as is when ASCII, else
+ * RFC 2047 encoded words of at most 75 characters each, folded onto
+ * continuation lines (the space between two encoded words is not text). */
+static void evs_put_header_text(evs_buf *b, const char *raw)
+{
+	const char *s = evs_header_clean(b->a, raw);
+	char enc[sodium_base64_ENCODED_LEN(EVS_WORD_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+	size_t left;
+
+	if (!s) {
+		b->full = 1;
+		return;
+	}
 	if (evs_has_ascii_only(s)) {
 		evs_puts(b, s);
 		return;
 	}
-	enc = mem_arena_alloc(b->a, cap);
-	if (!enc) {
-		b->full = 1;
-		return;
+	for (left = strlen(s); left > 0;) {
+		size_t n = evs_word_cut(s, left);
+
+		sodium_bin2base64(enc, sizeof(enc), (const unsigned char *)s, n,
+				  sodium_base64_VARIANT_ORIGINAL);
+		evs_puts(b, "=?UTF-8?B?");
+		evs_puts(b, enc);
+		evs_puts(b, "?=");
+		s += n;
+		left -= n;
+		if (left > 0)
+			evs_puts(b, "\r\n ");
 	}
-	sodium_bin2base64(enc, cap, (const unsigned char *)s, n, sodium_base64_VARIANT_ORIGINAL);
-	evs_puts(b, "=?UTF-8?B?");
-	evs_puts(b, enc);
-	evs_puts(b, "?=");
 }
 
-/* Body text with every line ending CRLF (a lone "." line doubled). */
+/* Body text with every line ending CRLF. No dot-stuffing here: libcurl
+ * doubles a leading "." of a line itself when it sends over SMTP (doing it
+ * here too made the reader see ".."), and a mail dir file is the message
+ * as a reader gets it. */
 static void evs_put_crlf(evs_buf *b, const char *s)
 {
 	while (*s) {
 		size_t n = strcspn(s, "\r\n");
 
-		if (n == 1 && s[0] == '.')
-			evs_puts(b, ".");
 		evs_put(b, s, n);
 		evs_puts(b, "\r\n");
 		s += n;

@@ -45,10 +45,12 @@ int evs_store_lead(db_conn *c, int *leader)
 {
 	static const char *params[1] = { EVS_INGEST_LOCK };
 	PGresult *res = NULL;
-	/* Held already (a session lock stacks: take it once), else try. */
+	/* Held already (a session lock stacks: take it once), else try.
+	 * objsubid 1 is a lock of one bigint key; 2 is the two-int4 form,
+	 * whose (classid, objid) can be the same numbers but is another lock. */
 	int rc = db_exec(c, &res,
 			 "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype ="
-			 " 'advisory' AND pid = pg_backend_pid() AND granted AND"
+			 " 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1 AND"
 			 " ((classid::bigint << 32) | objid::bigint) = $1::bigint)"
 			 " THEN true ELSE pg_try_advisory_lock($1::bigint) END",
 			 1, params);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 #include <curl/curl.h>
 
 #include "events_service.h"
+#include "render.h"
+#include "send.h"
 #include "store.h"
 #include "kolo/events/v1/events.pb-c.h"
 #include "kolo/identity/v1/identity.pb-c.h"
@@ -810,6 +813,130 @@ static void test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **stat
 	test_pg_ok(w.admin, "UPDATE events_delivery SET status = 'DEAD' WHERE status = 'PENDING'");
 }
 
+/* A line that is "." reaches an SMTP reader as "." (libcurl stuffs it on
+ * the wire and the server unstuffs it; stuffing it ourselves too made it
+ * ".."). */
+static void test_a_dot_line_reaches_an_smtp_reader_as_written(void **state)
+{
+	fake smtp;
+	char sink[64] = "/tmp/kolo-smtp-dot.XXXXXX", url[128], *mail, *message = NULL;
+	evs_rendered r = { .subject = "Dots", .text = "Before\n.\n..\n.x\nAfter\n",
+			   .html = "<p>x</p>", .sms = "x" };
+	evs_smtp conf = { .from = "Kolo <no-reply@kolo.test>", .timeout_ms = 5000 };
+	mem_arena *a = mem_arena_new(0);
+	size_t len = 0;
+
+	assert_non_null(mkdtemp(sink));
+	fake_start(&smtp, KOLO_SOURCE_DIR "/tests/fake_smtp/smtp_sink.py", "--dir", sink);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", smtp.port);
+	conf.url = url;
+	assert_int_equal(evs_email_message(a, &r, conf.from, "dots@example.com", "e-dot", "u-dot",
+					   &message, &len),
+			 0);
+	assert_int_equal(evs_send_smtp(&conf, "dots@example.com", message, len), 0);
+	mail = mail_file(sink, "X-Rcpt-To: <dots@example.com>", ".eml");
+	if (!mail)
+		mail = mail_file(sink, "X-Rcpt-To: dots@example.com", ".eml");
+	assert_non_null(mail);
+	assert_non_null(strstr(mail, "\r\nBefore\r\n.\r\n..\r\n.x\r\nAfter\r\n"));
+	free(mail);
+	fake_stop(&smtp);
+	mem_arena_free(a);
+	snprintf(url, sizeof(url), "rm -rf %s", sink);
+	assert_int_equal(system(url), 0);
+}
+
+/* --- the mail dir under two writers ------------------------------------------- */
+
+typedef struct writer {
+	const char *dir;
+	const char *content;
+	int failures;
+} writer;
+
+static void *write_many(void *arg)
+{
+	writer *wr = arg;
+
+	for (int i = 0; i < 200; i++) {
+		if (evs_send_file(wr->dir, "00000000-0000-4000-8000-0000000000aa", 7, "eml",
+				  wr->content, strlen(wr->content)) != 0)
+			wr->failures++;
+	}
+	return NULL;
+}
+
+/* Two sends of one message at once (a worker whose lease ran out and the
+ * one that claimed it since) each write a whole file: neither truncates
+ * nor renames away the other's temporary file. */
+static void test_two_writers_of_one_message_each_write_a_whole_file(void **state)
+{
+	char dir[64] = "/tmp/kolo-mail-race.XXXXXX", cmd[128];
+	writer one = { .content = "short\n" },
+	       two = { .content = "a much longer message that the short one would cut\n" };
+	pthread_t t1, t2;
+	DIR *d;
+	struct dirent *e;
+	int files = 0;
+
+	assert_non_null(mkdtemp(dir));
+	one.dir = two.dir = dir;
+	assert_int_equal(pthread_create(&t1, NULL, write_many, &one), 0);
+	assert_int_equal(pthread_create(&t2, NULL, write_many, &two), 0);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	assert_int_equal(one.failures, 0);
+	assert_int_equal(two.failures, 0);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[512], body[128] = "";
+		FILE *f;
+		size_t n;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		assert_true(e->d_name[0] != '.'); /* no temporary file left */
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		n = fread(body, 1, sizeof(body) - 1, f);
+		fclose(f);
+		body[n] = '\0';
+		assert_true(strcmp(body, one.content) == 0 || strcmp(body, two.content) == 0);
+		files++;
+	}
+	closedir(d);
+	assert_true(files > 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* --- the ingest lock ------------------------------------------------------------ */
+
+/* The ingest lock is one bigint key (objsubid 1). The same numbers held as
+ * the two-int4 form (objsubid 2) are another lock: holding that one does
+ * not make this connection the leader while another holds the real one. */
+static void test_only_the_bigint_lock_makes_a_leader(void **state)
+{
+	db_conn *c = NULL;
+	int leader = -1;
+
+	as_events();
+	assert_int_equal(db_thread_conn(&c), 0);
+	/* Another replica leads. */
+	test_pg_ok(w.admin, "SELECT pg_advisory_lock(7695845530017830950)");
+	assert_int_equal(db_run(c, "SELECT pg_advisory_lock(1791828668, 922589222)", 0, NULL), 0);
+	assert_int_equal(evs_store_lead(c, &leader), 0);
+	assert_int_equal(leader, 0);
+	/* It lets go: this one leads. */
+	test_pg_ok(w.admin, "SELECT pg_advisory_unlock(7695845530017830950)");
+	assert_int_equal(evs_store_lead(c, &leader), 0);
+	assert_int_equal(leader, 1);
+	assert_int_equal(db_run(c, "SELECT pg_advisory_unlock(1791828668, 922589222)", 0, NULL), 0);
+	as_payments();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -824,6 +951,9 @@ int main(void)
 		cmocka_unit_test(test_sms_goes_through_the_api_and_retries_a_failure),
 		cmocka_unit_test(test_a_stale_worker_does_not_undo_a_sent_message),
 		cmocka_unit_test(test_a_slow_batch_gives_back_what_its_lease_cannot_cover),
+		cmocka_unit_test(test_a_dot_line_reaches_an_smtp_reader_as_written),
+		cmocka_unit_test(test_two_writers_of_one_message_each_write_a_whole_file),
+		cmocka_unit_test(test_only_the_bigint_lock_makes_a_leader),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

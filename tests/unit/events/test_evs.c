@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sodium.h>
 #include <string.h>
 
 #include "evs.h"
@@ -194,6 +195,83 @@ static void test_a_subject_beyond_ascii_is_an_encoded_word(void **state)
 	mem_arena_free(a);
 }
 
+/* The message of a rendered text r (subject, text) for the tests below. */
+static char *message_of(mem_arena *a, const char *subject, const char *text)
+{
+	evs_rendered r = { .subject = subject, .text = text, .html = "<p>x</p>", .sms = "x" };
+	char *msg = NULL;
+	size_t len = 0;
+
+	assert_int_equal(evs_email_message(a, &r, "k@kolo.ng", "a@b.ng", "e5", "u1", &msg, &len), 0);
+	return msg;
+}
+
+static void test_a_header_never_carries_control_characters(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+	char *msg = message_of(a, "Dues\x01 for\tMay\x7f!", "x\n");
+
+	assert_non_null(strstr(msg, "Subject: Dues  for May !\r\n"));
+	/* Beyond ASCII too: filtered before it is encoded. */
+	msg = message_of(a, NAIRA "5\x1b[31m", "x\n");
+	assert_non_null(strstr(msg, "Subject: =?UTF-8?B?"));
+	assert_null(strchr(msg, '\x1b'));
+	mem_arena_free(a);
+}
+
+/* Decodes the encoded words of msg's Subject (each checked to be at most
+ * 75 characters and whole UTF-8) into out. */
+static void subject_words(const char *msg, char *out, size_t cap)
+{
+	const char *p = strstr(msg, "Subject: ") + 9;
+	size_t len = 0;
+
+	while (strncmp(p, "=?UTF-8?B?", 10) == 0) {
+		const char *end = strstr(p, "?=");
+		size_t bin_len = 0;
+		unsigned char *bin = (unsigned char *)out + len;
+
+		assert_non_null(end);
+		assert_true(end + 2 - p <= 75);
+		assert_int_equal(sodium_base642bin(bin, cap - len, p + 10, (size_t)(end - p - 10),
+						   NULL, &bin_len, NULL,
+						   sodium_base64_VARIANT_ORIGINAL),
+				 0);
+		/* No word starts inside a character. */
+		assert_true((bin[0] & 0xc0) != 0x80);
+		len += bin_len;
+		p = end + 2;
+		if (strncmp(p, "\r\n ", 3) == 0)
+			p += 3;
+	}
+	assert_true(strncmp(p, "\r\n", 2) == 0);
+	out[len] = '\0';
+}
+
+static void test_a_long_subject_is_split_into_encoded_words(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+	char subject[400] = "", decoded[512];
+
+	for (int i = 0; i < 30; i++)
+		strcat(subject, "\xE1\xBB\x8C" NAIRA "a"); /* 3 + 3 + 1 bytes */
+	subject_words(message_of(a, subject, "x\n"), decoded, sizeof(decoded));
+	assert_string_equal(decoded, subject);
+	mem_arena_free(a);
+}
+
+/* libcurl doubles a line's leading "." when it sends over SMTP; the
+ * message itself (and the mail dir file) is as the reader gets it. */
+static void test_a_dot_line_is_not_doubled_in_the_message(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+	char *msg = message_of(a, "Dots", "Before\n.\n.x\nAfter\n");
+
+	assert_non_null(strstr(msg, "Before\r\n.\r\n.x\r\nAfter\r\n"));
+	assert_null(strstr(msg, "\r\n.."));
+	mem_arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +286,9 @@ int main(void)
 		cmocka_unit_test(test_without_a_name_the_group_is_your_group),
 		cmocka_unit_test(test_an_email_code_stands_on_its_own_line),
 		cmocka_unit_test(test_a_subject_beyond_ascii_is_an_encoded_word),
+		cmocka_unit_test(test_a_header_never_carries_control_characters),
+		cmocka_unit_test(test_a_long_subject_is_split_into_encoded_words),
+		cmocka_unit_test(test_a_dot_line_is_not_doubled_in_the_message),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
