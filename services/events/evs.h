@@ -34,6 +34,7 @@ typedef struct evs_smtp {
 } evs_smtp;
 
 typedef struct evs_sms {
+	int off;             /* no SMS at all (KOLO_SMS_OFF): nobody is sent one */
 	const char *url;     /* the Termii-shaped send endpoint; NULL or "": the mail dir */
 	const char *api_key;
 	const char *sender;  /* the sender id ("from") */
@@ -53,6 +54,16 @@ typedef struct evs_deps {
 	evs_smtp smtp;
 	evs_sms sms;
 } evs_deps;
+
+/* Whether kolo-events may start with these ways out. In production (a
+ * live payment provider: provider is not "demo", as the k8s prod overlay
+ * sets KOLO_PROVIDER) the mail dir is no delivery, so it needs smtp_url,
+ * and sms_url unless SMS is explicitly off: else ERR_FAILED_PRECONDITION
+ * "mail_not_configured" or "sms_not_configured", whose message names the
+ * setting. Any provider may use real servers; development may use the mail
+ * dir. */
+KOLO_MUST_CHECK int evs_check_delivery(const char *provider, const char *smtp_url,
+				       const char *sms_url, int sms_off);
 
 /* The process's wiring (main.c, tests); evs_current() borrows it. */
 void evs_configure(const evs_deps *deps);

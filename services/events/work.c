@@ -152,7 +152,7 @@ static int evs_messages_of(mem_arena *a, db_conn *c, const evs_event *e, const e
 		r.chose_email = email[i];
 		r.chose_sms = sms[i];
 		r.email_verified = contacts[i].email_verified && contacts[i].email[0];
-		r.has_phone = contacts[i].phone[0] == '+';
+		r.has_phone = contacts[i].phone[0] == '+' && !evs_current()->sms.off;
 		ch = evs_channels(t, &r);
 		if (ch & EVS_CH_EMAIL)
 			(*out)[(*n)++] = (evs_message){ p->ids[i], "email", contacts[i].email };
@@ -193,6 +193,8 @@ static int evs_code_message(mem_arena *a, const evs_event *e, const evt_type *t,
 	const char *to = json_string_value(json_object_get(data, phone ? "phone" : "email"));
 
 	*n = 0;
+	if (phone && evs_current()->sms.off)
+		to = NULL; /* no SMS at all: the code cannot go anywhere */
 	if (e->user_id[0] && (phone ? evs_phone_usable(to) : evs_email_usable(to))) {
 		*out = (evs_message){ e->user_id, phone ? "sms" : "email", mem_arena_strdup(a, to) };
 		*n = out->address ? 1 : 0;

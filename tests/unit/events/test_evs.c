@@ -78,6 +78,26 @@ static void test_choices_are_catalogue_types_members_choose(void **state)
 	assert_string_equal(err_last()->reason, "duplicate_event_type");
 }
 
+static void test_production_refuses_the_mail_dir(void **state)
+{
+	/* Development (the demo provider): the mail dir is the default. */
+	assert_int_equal(evs_check_delivery("demo", "", "", 0), 0);
+	assert_int_equal(evs_check_delivery(NULL, NULL, NULL, 0), 0);
+	/* Production (a live provider): real servers, or SMS explicitly off. */
+	assert_int_equal(evs_check_delivery("flutterwave", "", "https://sms.example/send", 0),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "mail_not_configured");
+	assert_non_null(strstr(err_last()->message, "KOLO_SMTP_URL"));
+	assert_int_equal(evs_check_delivery("paystack", "smtps://smtp.example:465", "", 0),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "sms_not_configured");
+	assert_non_null(strstr(err_last()->message, "KOLO_SMS_OFF"));
+	assert_int_equal(evs_check_delivery("paystack", "smtps://smtp.example:465", "", 1), 0);
+	assert_int_equal(evs_check_delivery("flutterwave", "smtps://smtp.example:465",
+					    "https://sms.example/send", 0),
+			 0);
+}
+
 static void test_backoff_doubles_to_an_hour(void **state)
 {
 	assert_int_equal(evs_backoff_s(1), 30);
@@ -279,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_members_get_what_they_chose_where_they_can),
 		cmocka_unit_test(test_the_subject_is_told_even_out_of_the_group),
 		cmocka_unit_test(test_choices_are_catalogue_types_members_choose),
+		cmocka_unit_test(test_production_refuses_the_mail_dir),
 		cmocka_unit_test(test_backoff_doubles_to_an_hour),
 		cmocka_unit_test(test_only_a_peer_that_cannot_answer_stops_the_fanout),
 		cmocka_unit_test(test_naira_has_the_sign_commas_and_kobo),
