@@ -126,9 +126,8 @@ static int whk_tell_paused(db_conn *c, const whk_record_tx *t,
 	whk_rfc3339(since, failing_since_ms);
 	whk_url_host(host, t->claim->url);
 	data = json_pack("{s:s, s:s, s:s, s:i}", "webhook_id",
-			 t->claim->endpoint_id, "host", host,
-			 "failing_since", since, "last_status_code",
-			 (int)t->outcome->status);
+			 t->claim->endpoint_id, "host", host, "failing_since",
+			 since, "last_status_code", (int)t->outcome->status);
 	text = data ? json_dumps(data, JSON_COMPACT) : NULL;
 	json_decref(data);
 	if (!text)

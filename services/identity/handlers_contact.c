@@ -31,8 +31,8 @@ static void idn_time_text(char out[IDN_TIME_TEXT], int64_t us)
 /* --- codes ------------------------------------------------------------------
  */
 
-int idn_code_issue(db_conn *c, mem_arena *a, const char *user_id, idn_code_channel ch,
-		   const char *address, char **expires_at)
+int idn_code_issue(db_conn *c, mem_arena *a, const char *user_id,
+		   idn_code_channel ch, const char *address, char **expires_at)
 {
 	char code[IDN_CODE_TEXT], hash[IDN_CODE_HASH_TEXT],
 		exp_text[IDN_TIME_TEXT];
@@ -47,14 +47,15 @@ int idn_code_issue(db_conn *c, mem_arena *a, const char *user_id, idn_code_chann
 	/* The code itself travels only in the event kolo-events sends (and
 	 * blanks in its copy once sent); identity keeps the hash. */
 	if (rc == 0)
-		rc = outbox_add(c, OUTBOX_IDENTITY,
-				&(outbox_event){.type = ch == IDN_CODE_PHONE
-								? EVT_PHONE_CODE
-								: EVT_EMAIL_CODE,
-						.user_id = user_id,
-						.actor_id = user_id},
-				"{s:s, s:s, s:s}", idn_code_channel_name(ch),
-				address, "code", code, "expires_at", exp_text);
+		rc = outbox_add(
+			c, OUTBOX_IDENTITY,
+			&(outbox_event){.type = ch == IDN_CODE_PHONE
+							? EVT_PHONE_CODE
+							: EVT_EMAIL_CODE,
+					.user_id = user_id,
+					.actor_id = user_id},
+			"{s:s, s:s, s:s}", idn_code_channel_name(ch), address,
+			"code", code, "expires_at", exp_text);
 	sodium_memzero(code, sizeof(code));
 	if (rc == 0 && expires_at) {
 		*expires_at = mem_arena_strdup(a, exp_text);
@@ -228,15 +229,15 @@ static int idn_verify_code_body(db_conn *c, void *arg)
 		return rc;
 	/* A code proves only the address (or number) it was sent to, while it
 	 * is still the user's: no phone, or another one, is no_code. */
-	t->verdict = idn_code_verify_verdict(&state, address,
-					     t->presented_hash);
+	t->verdict =
+		idn_code_verify_verdict(&state, address, t->presented_hash);
 	return idn_verify_code_apply(c, t, &state);
 }
 
 static int idn_verify_refused(const idn_verify_code_tx *t)
 {
-	const char *what = t->channel == IDN_CODE_PHONE ? "phone number"
-							 : "address";
+	const char *what =
+		t->channel == IDN_CODE_PHONE ? "phone number" : "address";
 
 	if (t->verified)
 		return 0;
@@ -364,8 +365,8 @@ static int idn_remove_phone_body(db_conn *c, void *arg)
 }
 
 /* Runs body for the caller, then their User message into *out. */
-static int idn_phone_change(rpc_ctx *ctx, idn_set_phone_tx *t,
-			    db_tx_fn body, Kolo__Identity__V1__User **out)
+static int idn_phone_change(rpc_ctx *ctx, idn_set_phone_tx *t, db_tx_fn body,
+			    Kolo__Identity__V1__User **out)
 {
 	idn_user user;
 	db_conn *c = NULL;

@@ -68,9 +68,11 @@ int idn_store_lock_user(db_conn *c, mem_arena *a, const char *user_id,
 	int rc = db_exec(
 		c, &res,
 		ch == IDN_CODE_PHONE
-			? "SELECT COALESCE(phone, ''), phone_verified_at IS NOT NULL"
+			? "SELECT COALESCE(phone, ''), phone_verified_at IS "
+			  "NOT NULL"
 			  " FROM \"user\" WHERE id = $1::uuid FOR UPDATE"
-			: "SELECT email, email_verified_at IS NOT NULL FROM \"user\""
+			: "SELECT email, email_verified_at IS NOT NULL FROM "
+			  "\"user\""
 			  " WHERE id = $1::uuid FOR UPDATE",
 		1, &user_id);
 
@@ -94,7 +96,9 @@ int idn_store_code_state(db_conn *c, mem_arena *a, const char *user_id,
 				idn_code_channel_name(ch)};
 	PGresult *res = NULL;
 	/* The day's count in the same statement (rows of the newest's user
-	 * and channel). */
+	 * and channel). Unformatted: clang-format cuts SQL around DB_FROM_US
+	 * into pieces. */
+	// clang-format off
 	int rc = db_exec(
 		c, &res,
 		"WITH day AS (SELECT count(*) AS n, min(sent_at) AS oldest"
@@ -110,6 +114,7 @@ int idn_store_code_state(db_conn *c, mem_arena *a, const char *user_id,
 		" WHERE e.user_id = $1::uuid AND e.channel = $3"
 		" ORDER BY e.sent_at DESC, e.id DESC LIMIT 1 FOR UPDATE) k ON true",
 		3, params);
+	// clang-format on
 
 	if (rc < 0)
 		return rc;
@@ -131,17 +136,21 @@ int idn_store_code_state(db_conn *c, mem_arena *a, const char *user_id,
 }
 
 int idn_store_insert_code(db_conn *c, const char *user_id, idn_code_channel ch,
-			  const char *address, const char *code_hash, int64_t now,
-			  int64_t expires)
+			  const char *address, const char *code_hash,
+			  int64_t now, int64_t expires)
 {
 	char now_text[DB_I64_TEXT], exp_text[DB_I64_TEXT];
 	const char *channel = idn_code_channel_name(ch);
-	const char *params[] = {user_id, address, code_hash,
+	const char *params[] = {user_id,
+				address,
+				code_hash,
 				db_i64(now_text, now),
-				db_i64(exp_text, expires), channel};
+				db_i64(exp_text, expires),
+				channel};
 	int rc = db_run(
 		c,
-		"DELETE FROM email_code WHERE user_id = $1::uuid AND channel = $3"
+		"DELETE FROM email_code WHERE user_id = $1::uuid AND channel = "
+		"$3"
 		" AND sent_at <= " DB_FROM_US("$2") " - interval '1 day'",
 		3, (const char *const[]){user_id, now_text, channel});
 
@@ -177,11 +186,14 @@ int idn_store_code_consume(db_conn *c, const char *id, const char *user_id,
 	if (rc < 0)
 		return rc;
 	if (ch == IDN_CODE_PHONE)
-		return db_run(c,
-			      "UPDATE \"user\" SET phone_verified_at = " DB_FROM_US("$2")
-			      " WHERE id = $1::uuid AND phone_verified_at IS NULL"
-			      " AND phone = (SELECT email FROM email_code WHERE id = $3::uuid)",
-			      3, user_params);
+		return db_run(
+			c,
+			"UPDATE \"user\" SET phone_verified_at = " DB_FROM_US(
+				"$2") " WHERE id = $1::uuid AND "
+				      "phone_verified_at IS NULL"
+				      " AND phone = (SELECT email FROM "
+				      "email_code WHERE id = $3::uuid)",
+			3, user_params);
 	return db_run(c,
 		      "UPDATE \"user\" SET email_verified_at = " DB_FROM_US(
 			      "$2") " WHERE id = $1::uuid AND "
@@ -193,10 +205,11 @@ int idn_store_set_phone(db_conn *c, const char *user_id, const char *phone)
 {
 	const char *params[] = {user_id, phone};
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE \"user\" SET phone = $2, phone_verified_at = NULL"
-			 " WHERE id = $1::uuid",
-			 2, params);
+	int rc = db_exec(
+		c, &res,
+		"UPDATE \"user\" SET phone = $2, phone_verified_at = NULL"
+		" WHERE id = $1::uuid",
+		2, params);
 
 	if (rc == 0 && db_affected(res) == 0)
 		rc = err_set(ERR_NOT_FOUND, "user_not_found", "no such user");

@@ -599,7 +599,8 @@ static void newest_phone_code(const account *acc, char code[8])
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT data->>'code' FROM identity_outbox WHERE type = "
-		 "'user.phone_code' AND user_id = '%s' ORDER BY seq DESC LIMIT 1",
+		 "'user.phone_code' AND user_id = '%s' ORDER BY seq DESC LIMIT "
+		 "1",
 		 acc->id);
 	value = test_pg_value(admin, sql);
 	assert_int_equal(strlen(value), 6);
@@ -613,7 +614,8 @@ static void forget_phone_codes(const account *acc)
 	char sql[256];
 
 	snprintf(sql, sizeof(sql),
-		 "DELETE FROM email_code WHERE user_id = '%s' AND channel = 'phone'",
+		 "DELETE FROM email_code WHERE user_id = '%s' AND channel = "
+		 "'phone'",
 		 acc->id);
 	test_pg_ok(admin, sql);
 }
@@ -653,9 +655,11 @@ static void contact_phone(const account *acc, char out[32])
 	snprintf(out, 32, "%s", resp->contacts[0]->phone);
 }
 
-static void test_a_phone_gets_messages_only_once_its_code_is_entered(void **state)
+static void
+test_a_phone_gets_messages_only_once_its_code_is_entered(void **state)
 {
-	Kolo__Identity__V1__GetMeRequest me = KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
+	Kolo__Identity__V1__GetMeRequest me =
+		KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
 	Kolo__Identity__V1__GetMeResponse *got = NULL;
 	account acc;
 	char code[8], wrong[8], phone[32];
@@ -677,11 +681,12 @@ static void test_a_phone_gets_messages_only_once_its_code_is_entered(void **stat
 	assert_string_equal(value, "+2348031234567");
 	free(value);
 	newest_phone_code(&acc, code);
-	assert_int_equal(sql_long("SELECT count(*) FROM email_code WHERE user_id = '%s'"
-				  " AND channel = 'phone' AND email = '+2348031234567'"
-				  " AND code_hash <> ''",
-				  acc.id),
-			 1);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM email_code WHERE user_id = '%s'"
+			 " AND channel = 'phone' AND email = '+2348031234567'"
+			 " AND code_hash <> ''",
+			 acc.id),
+		1);
 	contact_phone(&acc, phone);
 	assert_string_equal(phone, "");
 	/* The email's code proves nothing about the phone, and back. */
@@ -696,10 +701,11 @@ static void test_a_phone_gets_messages_only_once_its_code_is_entered(void **stat
 	assert_false(got->user->email_verified);
 	contact_phone(&acc, phone);
 	assert_string_equal(phone, "+2348031234567");
-	assert_int_equal(sql_long("SELECT count(*) FROM user_activity_log WHERE"
-				  " user_id = '%s' AND event = 'phone_verified'",
-				  acc.id),
-			 1);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM user_activity_log WHERE"
+			 " user_id = '%s' AND event = 'phone_verified'",
+			 acc.id),
+		1);
 	/* The same number again: already proved, no code sent. */
 	clock_offset += 61;
 	assert_int_equal(set_phone(&acc, "+234 803 123 4567", NULL), 0);
@@ -732,8 +738,10 @@ static void test_setting_a_phone_is_rate_limited_like_email_codes(void **state)
 	 * code sent. */
 	assert_refused(set_phone(&acc, "08031234568", NULL),
 		       ERR_RESOURCE_EXHAUSTED, "rate_limited");
-	assert_true(err_last()->retry_after_s > 0 && err_last()->retry_after_s <= 60);
-	snprintf(sql, sizeof(sql), "SELECT phone FROM \"user\" WHERE id = '%s'", acc.id);
+	assert_true(err_last()->retry_after_s > 0 &&
+		    err_last()->retry_after_s <= 60);
+	snprintf(sql, sizeof(sql), "SELECT phone FROM \"user\" WHERE id = '%s'",
+		 acc.id);
 	value = test_pg_value(admin, sql);
 	assert_string_equal(value, "+2348031234567");
 	free(value);
@@ -741,7 +749,10 @@ static void test_setting_a_phone_is_rate_limited_like_email_codes(void **state)
 	/* Five a day. */
 	for (int i = 0; i < 4; i++) {
 		clock_offset += 61;
-		assert_int_equal(set_phone(&acc, i % 2 ? "08031234567" : "08031234568", NULL), 0);
+		assert_int_equal(
+			set_phone(&acc, i % 2 ? "08031234567" : "08031234568",
+				  NULL),
+			0);
 	}
 	clock_offset += 61;
 	assert_refused(set_phone(&acc, "08031234569", NULL),
@@ -767,16 +778,18 @@ static void test_remove_phone_clears_it_whatever_it_is_sent(void **state)
 	assert_int_equal(call("RemovePhone", &req, &resp, as(&acc)), 0);
 	assert_string_equal(resp->user->phone, "");
 	assert_false(resp->user->phone_verified);
-	assert_int_equal(sql_long("SELECT count(*) FROM \"user\" WHERE id = '%s'"
-				  " AND phone IS NULL AND phone_verified_at IS NULL",
-				  acc.id),
-			 1);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM \"user\" WHERE id = '%s'"
+			 " AND phone IS NULL AND phone_verified_at IS NULL",
+			 acc.id),
+		1);
 	assert_int_equal(sql_long("SELECT count(*) FROM user_activity_log WHERE"
 				  " user_id = '%s' AND event = 'phone_removed'",
 				  acc.id),
 			 1);
 	/* No phone: no code waits. */
-	assert_refused(verify_phone(&acc, code), ERR_FAILED_PRECONDITION, "no_code");
+	assert_refused(verify_phone(&acc, code), ERR_FAILED_PRECONDITION,
+		       "no_code");
 }
 
 static void test_phone_must_be_a_nigerian_mobile_number(void **state)
@@ -949,9 +962,12 @@ int main(void)
 			test_codes_are_sent_at_most_once_a_minute_and_five_a_day),
 		cmocka_unit_test(test_login_sends_a_code_to_an_unverified_user),
 		cmocka_unit_test(test_phone_must_be_a_nigerian_mobile_number),
-		cmocka_unit_test(test_a_phone_gets_messages_only_once_its_code_is_entered),
-		cmocka_unit_test(test_setting_a_phone_is_rate_limited_like_email_codes),
-		cmocka_unit_test(test_remove_phone_clears_it_whatever_it_is_sent),
+		cmocka_unit_test(
+			test_a_phone_gets_messages_only_once_its_code_is_entered),
+		cmocka_unit_test(
+			test_setting_a_phone_is_rate_limited_like_email_codes),
+		cmocka_unit_test(
+			test_remove_phone_clears_it_whatever_it_is_sent),
 		cmocka_unit_test(test_user_contacts_for_events),
 	};
 
