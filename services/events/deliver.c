@@ -121,6 +121,11 @@ static int evs_sms_budget(db_conn *c, const evs_delivery *d, int *go)
 	return evs_store_unclaim(c, d, (int64_t)(1000.0 / sms->rate_per_s) + 1);
 }
 
+static int evs_sent_body(db_conn *c, void *arg)
+{
+	return evs_store_sent(c, arg);
+}
+
 int evs_deliver(mem_arena *a, const evs_delivery *d, evs_name_cache *names)
 {
 	const evs_deps *deps = evs_current();
@@ -143,8 +148,10 @@ int evs_deliver(mem_arena *a, const evs_delivery *d, evs_name_cache *names)
 	if (rc == 0)
 		rc = strcmp(d->channel, "email") == 0 ? evs_deliver_email(a, d, &r)
 						      : evs_deliver_sms(a, d, &r);
+	/* SENT and the code blanked together: a kill between two separate
+	 * commits would keep a sent code for ever. */
 	if (rc == 0)
-		return evs_store_sent(c, d);
+		return db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, evs_sent_body, (void *)d);
 	/* A message that cannot be made (bad data, a bad address) never will be. */
 	dead = d->attempts >= deps->max_attempts || rc == ERR_INVALID_ARGUMENT;
 	log_event(LOG_LVL_WARN, dead ? "message dead" : "message not sent yet", "event_id",

@@ -27,6 +27,21 @@ const char *evs_source_name(evs_source source)
 	return source < EVS_SRC_COUNT ? names[source] : NULL;
 }
 
+/* --- streams (WatchEvents) ------------------------------------------------- */
+
+int evs_partner_sees(const char *type)
+{
+	const evt_type *t = evt_type_find(type);
+
+	return t && t->partner_visible;
+}
+
+int evs_watch_recheck_due(int sending, int64_t now_ms, int64_t checked_ms,
+			  int64_t recheck_ms)
+{
+	return sending || now_ms - checked_ms >= recheck_ms;
+}
+
 /* --- preferences ----------------------------------------------------------- */
 
 static int evs_check_choice(const char *name)

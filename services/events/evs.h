@@ -53,6 +53,15 @@ typedef struct evs_deps {
 	const char *public_url; /* links in messages, e.g. "http://127.0.0.1:8080" */
 	evs_smtp smtp;
 	evs_sms sms;
+	/* WatchEvents: how often an open stream looks for new events when
+	 * nothing woke it, and how often it asks groups again whether its
+	 * user is still a member (it also asks before each batch it sends);
+	 * <= 0: EVS_WATCH_POLL_MS, EVS_WATCH_RECHECK_MS. */
+	int watch_poll_ms;
+	int watch_recheck_ms;
+	/* Called (any thread) after the ingest stored new events, to wake the
+	 * streams of this process (main: svc_notify_streams); NULL: none. */
+	void (*stored)(void);
 } evs_deps;
 
 /* Whether kolo-events may start with these ways out. In production (a
@@ -117,6 +126,24 @@ unsigned evs_channels(const evt_type *t, const evs_recipient *r);
  * cancelled): every event would fail alike, so the pass stops and nothing
  * is counted against the event. 0: the event's own failure, counted. */
 int evs_fanout_retry_later(int err);
+
+/* --- streams (WatchEvents) ------------------------------------------------- */
+
+/* Defaults of evs_deps.watch_poll_ms and watch_recheck_ms. */
+#define EVS_WATCH_POLL_MS 1000
+#define EVS_WATCH_RECHECK_MS 30000
+
+/* 1 when partners (the gRPC stream, webhooks) may see an event of type: a
+ * catalogue type marked partner_visible. Never a private type (an email
+ * code, a KYC result) nor a type not in the catalogue (a newer service's,
+ * whose privacy is unknown here). */
+int evs_partner_sees(const char *type);
+
+/* 1 when a member's stream must ask groups again whether its user is
+ * still a member: before it sends anything (sending), or once recheck_ms
+ * passed since the last answer (checked_ms; times in ms of one clock). */
+int evs_watch_recheck_due(int sending, int64_t now_ms, int64_t checked_ms,
+			  int64_t recheck_ms);
 
 /* --- delivery -------------------------------------------------------------- */
 

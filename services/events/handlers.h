@@ -8,7 +8,13 @@
 	int evs_rpc_##name(rpc_ctx *ctx, const ProtobufCMessage *req,         \
 			   ProtobufCMessage *resp)
 
+#define EVS_STREAM_HANDLER(name)                                              \
+	int evs_rpc_##name(rpc_ctx *ctx, const ProtobufCMessage *req,         \
+			   rpc_stream *stream)
+
 EVS_HANDLER(get_notification_preferences);
 EVS_HANDLER(update_notification_preferences);
+/* watch.c */
+EVS_STREAM_HANDLER(watch_events);
 
 #endif

@@ -39,7 +39,7 @@ static int evs_open_channels(void)
 static int evs_start(void)
 {
 	int64_t ingest = 0, deliver = 0, workers = 0, attempts = 0, lease = 0, smtp_ms = 0,
-		sms_ms = 0, sms_rate = 0;
+		sms_ms = 0, sms_rate = 0, watch_poll = 0, watch_recheck = 0;
 	const char *provider = NULL;
 	evs_deps deps = { 0 };
 	const cfg_var vars[] = {
@@ -64,6 +64,9 @@ static int evs_start(void)
 		{ "KOLO_SMS_OFF", CFG_BOOL, "false", 0, 0, &deps.sms.off },
 		/* Production is a live payment provider (payments' setting). */
 		{ "KOLO_PROVIDER", CFG_STRING, "demo", 0, 0, &provider },
+		{ "KOLO_EVENTS_WATCH_POLL_MS", CFG_INT, "1000", 20, 600000, &watch_poll },
+		{ "KOLO_EVENTS_WATCH_RECHECK_MS", CFG_INT, "30000", 100, 3600000,
+		  &watch_recheck },
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
@@ -84,6 +87,9 @@ static int evs_start(void)
 	deps.smtp.timeout_ms = (int)smtp_ms;
 	deps.sms.timeout_ms = (int)sms_ms;
 	deps.sms.rate_per_s = (double)sms_rate;
+	deps.watch_poll_ms = (int)watch_poll;
+	deps.watch_recheck_ms = (int)watch_recheck;
+	deps.stored = svc_notify_streams;
 	evs_configure(&deps);
 	rc = evs_workers_start();
 	/* Partner webhooks: their KOLO_WEBHOOK_* settings and their worker. */

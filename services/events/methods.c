@@ -17,8 +17,16 @@ static const rpc_method evs_methods[] = {
 	{ "RedeliverWebhookDelivery", evs_rpc_redeliver_webhook_delivery, RPC_AUTH_USER },
 };
 
+/* Partners: a member's token, or a service caller's (callers.c). */
+static const rpc_stream_method evs_stream_methods[] = {
+	{ "WatchEvents", evs_rpc_watch_events, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+};
+
 const rpc_service evs_rpc_service = {
 	.descriptor = &kolo__events__v1__events_service__descriptor,
 	.methods = evs_methods,
 	.n_methods = sizeof(evs_methods) / sizeof(evs_methods[0]),
+	.stream_methods = evs_stream_methods,
+	.n_stream_methods = sizeof(evs_stream_methods) / sizeof(evs_stream_methods[0]),
+	.server_streaming = KOLO__EVENTS__V1__EVENTS_SERVICE__SERVER_STREAMING,
 };

@@ -204,23 +204,41 @@ int evs_store_choices_of(db_conn *c, const char *type, char *const *users, size_
 	return rc;
 }
 
+/* The messages' column of field (user_id, channel or address) as an array
+ * literal, in the arena. */
+static char *evs_messages_column(mem_arena *a, const evs_message *msgs, size_t n, int field)
+{
+	char **items = mem_arena_alloc(a, sizeof(*items) * (n + 1));
+
+	for (size_t i = 0; items && i < n; i++)
+		items[i] = (char *)(field == 0 ? msgs[i].user_id
+				    : field == 1 ? msgs[i].channel
+						 : msgs[i].address);
+	return items ? evs_array(a, items, n) : NULL;
+}
+
 int evs_store_fanned(db_conn *c, const char *event_id, const evs_message *msgs, size_t n)
 {
-	int rc = 0;
+	mem_arena *a = mem_arena_new(0);
+	const char *params[4] = { event_id, evs_messages_column(a, msgs, n, 0),
+				  evs_messages_column(a, msgs, n, 1),
+				  evs_messages_column(a, msgs, n, 2) };
+	int rc = params[1] && params[2] && params[3] ? 0 : err_oom();
 
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		const char *params[4] = { event_id, msgs[i].user_id, msgs[i].channel,
-					  msgs[i].address };
-
+	/* One statement for all of them: a group of thousands is one round
+	 * trip, not thousands. */
+	if (rc == 0 && n > 0)
 		rc = db_run(c,
 			    "INSERT INTO events_delivery (event_id, user_id, channel, address)"
-			    " VALUES ($1::uuid, $2::uuid, $3, $4)"
+			    " SELECT $1::uuid, m.user_id, m.channel, m.address FROM"
+			    " unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY"
+			    "  AS m(user_id, channel, address, i) ORDER BY m.i"
 			    " ON CONFLICT (event_id, user_id, channel) DO NOTHING",
 			    4, params);
-	}
 	if (rc == 0)
 		rc = db_run(c, "UPDATE events_event SET fanned_out = true WHERE id = $1::uuid",
 			    1, &event_id);
+	mem_arena_free(a);
 	return rc;
 }
 
@@ -361,6 +379,48 @@ int evs_store_sms_token(db_conn *c, double rate_per_s, int *got)
 	*got = db_affected(res) > 0;
 	PQclear(res);
 	return 0;
+}
+
+/* --- streams (WatchEvents) --------------------------------------------------- */
+
+int evs_store_group_seq_of(db_conn *c, const char *group_id, const char *event_id,
+			   int64_t *seq)
+{
+	const char *params[2] = { group_id, event_id };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT group_seq FROM events_event WHERE id = $2::uuid"
+			 " AND group_id = $1::uuid",
+			 2, params);
+
+	if (rc < 0)
+		return rc;
+	*seq = PQntuples(res) > 0 ? db_int64(res, 0, 0) : 0;
+	PQclear(res);
+	return 0;
+}
+
+int evs_store_group_events(db_conn *c, mem_arena *a, const char *group_id, int64_t after_seq,
+			   int limit, evs_event **out, int *n)
+{
+	char after[DB_I64_TEXT], lim[DB_I64_TEXT];
+	const char *params[3] = { group_id, db_i64(after, after_seq), db_i64(lim, limit) };
+	PGresult *res = NULL;
+	/* events_event_group_seq (group_id, group_seq) serves it as a range. */
+	int rc = db_exec(c, &res,
+			 "SELECT " EVS_EVENT_COLUMNS " FROM events_event e"
+			 " WHERE e.group_id = $1::uuid AND e.group_seq > $2::bigint"
+			 " ORDER BY e.group_seq LIMIT $3::int",
+			 3, params);
+
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
+	for (int i = 0; *out && rc == 0 && i < *n; i++)
+		rc = evs_read_event(a, res, i, 0, &(*out)[i]);
+	PQclear(res);
+	return *out ? rc : err_oom();
 }
 
 /* --- preferences ------------------------------------------------------------- */

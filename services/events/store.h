@@ -80,7 +80,7 @@ KOLO_MUST_CHECK int evs_store_claim(db_conn *c, mem_arena *a, int limit, int lea
  * stands). */
 
 /* The message was sent; an email or phone code's code is blanked in the
- * event. */
+ * event. Inside a tx (both or neither). */
 KOLO_MUST_CHECK int evs_store_sent(db_conn *c, const evs_delivery *d);
 
 /* The attempt failed: DEAD when dead, else due again in wait_s. */
@@ -93,6 +93,19 @@ KOLO_MUST_CHECK int evs_store_unclaim(db_conn *c, const evs_delivery *d, int64_t
 /* Takes one SMS from the shared budget (a token bucket of rate_per_s,
  * holding at most max(1, rate_per_s)): *got 1, or 0 when it is empty. */
 KOLO_MUST_CHECK int evs_store_sms_token(db_conn *c, double rate_per_s, int *got);
+
+/* --- streams (WatchEvents) --------------------------------------------------- */
+
+/* *seq = the number of event_id among group_id's events, or 0 when it is
+ * not an event of that group (unknown, another group's, or none). */
+KOLO_MUST_CHECK int evs_store_group_seq_of(db_conn *c, const char *group_id,
+					   const char *event_id, int64_t *seq);
+
+/* Up to limit of group_id's events numbered above after_seq, in number
+ * order, in the arena (every type: the caller filters). */
+KOLO_MUST_CHECK int evs_store_group_events(db_conn *c, mem_arena *a, const char *group_id,
+					   int64_t after_seq, int limit, evs_event **out,
+					   int *n);
 
 /* --- preferences ------------------------------------------------------------- */
 

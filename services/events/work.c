@@ -56,6 +56,9 @@ int evs_ingest_batch(evs_source source, int ack, int *read, int *stored)
 		rc = db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, evs_ingest_body, &t);
 	if (rc == 0)
 		*stored = t.stored;
+	/* Committed: this process's streams send them now, not at their next poll. */
+	if (rc == 0 && t.stored > 0 && evs_current()->stored)
+		evs_current()->stored();
 	if (rc == 0 && t.n > 0 && ack) {
 		ids = mem_arena_alloc(a, sizeof(*ids) * t.n);
 		for (size_t i = 0; ids && i < t.n; i++)
@@ -233,7 +236,7 @@ int evs_fanout_event(mem_arena *a, const evs_event *e)
 		if (rc == 0)
 			rc = evs_messages_of(a, c, e, t, &people, &msgs, &tx.n);
 	}
-	/* An unknown type (a newer service) is stored and streamed, never mailed. */
+	/* An unknown type (a newer service) is stored, never mailed nor streamed. */
 	tx.msgs = msgs;
 	return rc < 0 ? rc : db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, evs_fanned_body, &tx);
 }

@@ -11,6 +11,7 @@
 #define RPC_SVC_LEDGER "kolo.ledger.v1.LedgerService"
 #define RPC_SVC_WITHDRAWALS "kolo.withdrawals.v1.WithdrawalsService"
 #define RPC_SVC_PAYMENTS "kolo.payments.v1.PaymentsService"
+#define RPC_SVC_EVENTS "kolo.events.v1.EventsService"
 
 /* Every method a method table marks RPC_AUTH_INTERNAL, with the processes
  * that really call it for nobody (grep svc_call / gw_call for the callers).
@@ -85,6 +86,10 @@ static const rpc_caller_rule rpc_rules[] = {
 	{ RPC_SVC_WITHDRAWALS, "AckOutbox", RPC_CALLER_EVENTS },
 	{ RPC_SVC_PAYMENTS, "ReadOutbox", RPC_CALLER_EVENTS },
 	{ RPC_SVC_PAYMENTS, "AckOutbox", RPC_CALLER_EVENTS },
+	/* A group's event stream: partners watch with a member's token; of
+	 * the processes, the gateway alone (the one that relays partners'
+	 * traffic, e.g. a later SSE route) may watch any group's. */
+	{ RPC_SVC_EVENTS, "WatchEvents", RPC_CALLER_GATEWAY },
 };
 
 /* Indexed by the flag's bit. */

@@ -6,7 +6,8 @@ POST /api/sms/send {to, from, sms, type, channel, api_key}: 200
 --api-key and the fields are there; 401 for a wrong key, 400 for a missing
 field. Each accepted request is recorded.
 
-Control (no key): GET /_control/requests -> the JSON list of accepted bodies;
+Control (no key): GET /_control/requests -> the JSON list of accepted bodies
+(and "at": when each arrived, Unix seconds, in the same order);
 POST /_control/fail {"times": N, "status": 500}: the next N sends fail.
 
   fake_termii.py --port 0 --api-key KEY [--watch-stdin]
@@ -15,9 +16,10 @@ import argparse
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-STATE = {"requests": [], "fail": 0, "fail_status": 500, "seen": 0}
+STATE = {"requests": [], "at": [], "fail": 0, "fail_status": 500, "seen": 0}
 LOCK = threading.Lock()
 API_KEY = ""
 
@@ -45,11 +47,13 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/_control/requests":
             with LOCK:
-                self.reply(200, {"requests": STATE["requests"], "seen": STATE["seen"]})
+                self.reply(200, {"requests": STATE["requests"], "at": STATE["at"],
+                                 "seen": STATE["seen"]})
             return
         self.reply(404, {"message": "not found"})
 
     def do_POST(self):
+        arrived = time.time()
         body = self.body()
         if self.path == "/_control/fail":
             with LOCK:
@@ -78,6 +82,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
         with LOCK:
             STATE["requests"].append(body)
+            STATE["at"].append(arrived)
             n = len(STATE["requests"])
         self.reply(200, {"message_id": f"fake-{n}", "message": "Successfully Sent",
                          "balance": 1000 - n, "user": "Kolo Test"})
@@ -91,6 +96,7 @@ def main():
     ap.add_argument("--watch-stdin", action="store_true")
     args = ap.parse_args()
     API_KEY = args.api_key
+    ThreadingHTTPServer.request_queue_size = 128  # bursts of a whole group
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print(f"listening {server.server_address[1]}", flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

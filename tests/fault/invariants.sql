@@ -287,4 +287,56 @@ FROM ledger_outbox o
 WHERE o.type = 'deposit.credited'
   AND NOT EXISTS (SELECT 1 FROM ledger_entry e
                   WHERE e.id::text = o.data ->> 'entry_id' AND e.group_id = o.group_id
-                    AND e.type = 'CREDIT');
+                    AND e.type = 'CREDIT')
+-- 7. kolo-events (0026, 0027), money-free: true at any moment, settled or
+--    not. A group's events are numbered 1..n without a gap or a repeat,
+--    and its counter is the last number given; ...
+UNION ALL
+SELECT 'events_group_seq', s.group_id::text,
+       format('events=%s numbers %s..%s distinct=%s counter=%s', count(e.id),
+              min(e.group_seq), max(e.group_seq), count(DISTINCT e.group_seq), s.last_seq)
+FROM events_group_seq s LEFT JOIN events_event e ON e.group_id = s.group_id
+GROUP BY s.group_id, s.last_seq
+HAVING count(e.id) <> s.last_seq OR count(DISTINCT e.group_seq) <> count(e.id)
+    OR coalesce(min(e.group_seq), 1) <> 1 OR coalesce(max(e.group_seq), 0) <> s.last_seq
+UNION ALL
+SELECT 'events_group_uncounted', e.group_id::text, format('event %s', e.id)
+FROM events_event e
+WHERE e.group_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM events_group_seq s WHERE s.group_id = e.group_id)
+-- ... a message is of a stored event (also a foreign key), to an address
+-- of its channel, SENT exactly when it has a sent time, and only an event
+-- fanned out has messages; ...
+UNION ALL
+SELECT 'events_delivery_state', d.id::text,
+       format('event=%s channel=%s address=%s status=%s sent_at=%s fanned_out=%s',
+              d.event_id, d.channel, d.address, d.status, d.sent_at, e.fanned_out)
+FROM events_delivery d LEFT JOIN events_event e ON e.id = d.event_id
+WHERE e.id IS NULL
+   OR (d.status = 'SENT') <> (d.sent_at IS NOT NULL)
+   OR (d.channel = 'email' AND d.address NOT LIKE '_%@_%')
+   OR (d.channel = 'sms' AND d.address !~ '^\+234[0-9]{10}$')
+   OR NOT e.fanned_out
+-- ... an email code sent is blanked in kolo-events' copy (it was for its
+-- owner's inbox only), and reaches no partner; ...
+UNION ALL
+SELECT 'events_code_kept', e.id::text, 'a sent email code is still stored'
+FROM events_event e
+WHERE e.type = 'user.email_code' AND coalesce(e.data ->> 'code', '') <> ''
+  AND EXISTS (SELECT 1 FROM events_delivery d WHERE d.event_id = e.id AND d.status = 'SENT')
+UNION ALL
+SELECT 'webhook_delivery_event', w.id::text,
+       format('endpoint=%s event=%s type=%s seq=%s event seq=%s', w.endpoint_id, w.event_id,
+              e.type, w.group_seq, e.group_seq)
+FROM webhook_delivery w
+JOIN webhook_endpoint p ON p.id = w.endpoint_id
+JOIN events_event e ON e.id = w.event_id
+WHERE e.group_id IS DISTINCT FROM p.group_id OR e.group_seq <> w.group_seq
+   OR e.type IN ('user.email_code', 'kyc.result')
+   OR w.group_seq > p.after_seq
+-- ... and a partner delivery is delivered exactly when it has a delivery time.
+UNION ALL
+SELECT 'webhook_delivery_state', id::text,
+       format('status=%s delivered_at=%s', status, delivered_at)
+FROM webhook_delivery
+WHERE (status = 'delivered') <> (delivered_at IS NOT NULL);

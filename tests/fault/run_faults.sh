@@ -5,9 +5,11 @@
 # the provider and PostgreSQL itself, checking tests/fault/invariants.sql
 # after every scenario. faults.py owns the service processes: every one it
 # did not kill must exit 0 on SIGTERM at the end.
-#   run_faults.sh SOURCE_DIR BUILD_DIR [SCENARIO...]   (a to m; default all)
+#   run_faults.sh SOURCE_DIR BUILD_DIR [SCENARIO...]   (a to n; default all)
 # KOLO_FAULT_PROVIDER=paystack runs them against the fake Paystack instead
-# (payments on the paystack provider; every scenario, a to m).
+# (payments on the paystack provider; a to m by default: n, kolo-events
+# under kills, does not depend on the provider and runs with flutterwave,
+# or when named).
 # The cluster is shared with the rest of the test run: it is stopped during
 # one scenario, and this script starts it again (same folder, same port)
 # whatever happens, so run it when nothing else uses the cluster.
@@ -137,6 +139,12 @@ export KOLO_RATE_LOGIN_ACCOUNT=1000/60 KOLO_RATE_LOGIN_IP=1000/60 \
 # users' email codes) into KOLO_MAIL_DIR, the embedded default.
 export KOLO_FAULT_SERVICES="${KOLO_SERVICES[*]}" KOLO_MAIL_DIR="$run/mail"
 mkdir -p "$KOLO_MAIL_DIR"
+# kolo-events at the pace of the other workers (scenario n): passes every
+# 200 ms, a killed claim free again after 5 s (the least), partner
+# endpoints on loopback over http, answered within 2 s, retried after 0.5 s.
+export KOLO_EVENTS_INGEST_INTERVAL_MS=200 KOLO_EVENTS_DELIVER_INTERVAL_MS=200 \
+	KOLO_EVENTS_LEASE_S=5 KOLO_WEBHOOK_ALLOW_HTTP_LOOPBACK=1 KOLO_WEBHOOK_INTERVAL_MS=200 \
+	KOLO_WEBHOOK_TIMEOUT_MS=2000 KOLO_WEBHOOK_RETRY_FIRST_MS=500 KOLO_WEBHOOK_RETRY_MAX_MS=2000
 
 KOLO_FAULT_DB="$(kolo_pg_url "$db")"
 export KOLO_FAULT_BUILD="$build" KOLO_FAULT_RUN="$run" KOLO_FAULT_DB KOLO_FAULT_FAKE="http://127.0.0.1:$fake_port" \

@@ -294,6 +294,7 @@ const SECRET_NAMES = new Set([
   "kolo-pii",
   "kolo-paystack",
   "kolo-notify",
+  "kolo-webhooks",
   "kolo-tls",
   "kolo-db-migrate",
   ...SERVICES.map((s) => `kolo-db-${s}`),
@@ -306,7 +307,7 @@ function secretAllowed(workload, container, secret, key) {
   if (secret.startsWith("kolo-db-")) return workload === `kolo-${secret.slice(8)}`;
   if (secret === "kolo-flutterwave" || secret === "kolo-paystack") return workload === "kolo-payments";
   // SMTP and SMS credentials: the process that sends mail alone.
-  if (secret === "kolo-notify") return workload === "kolo-events";
+  if (secret === "kolo-notify" || secret === "kolo-webhooks") return workload === "kolo-events";
   // The keys KYC numbers are sealed with: identity alone (DESIGN §14).
   if (secret === "kolo-pii") return workload === "kolo-identity";
   if (secret === "kolo-jwt" && key !== "KOLO_JWT_PUBLIC_KEYS") return workload === "kolo-identity";

@@ -365,6 +365,31 @@ static void test_list_members_pages_with_names(void **state)
 	assert_string_equal(seen[2], b.email);
 }
 
+/* kolo-events (the internal caller) lists any group's members, ids and
+ * roles only: no identity call per member (it reads contacts in batches). */
+static void test_list_members_internal_ids_only(void **state)
+{
+	test_user owner, a;
+	Kolo__Groups__V1__Group *g;
+	Kolo__Groups__V1__ListMembersRequest req = KOLO__GROUPS__V1__LIST_MEMBERS_REQUEST__INIT;
+	Kolo__Groups__V1__ListMembersResponse *resp = NULL;
+
+	test_identity_user(&idn, &owner, "ids-owner");
+	test_identity_user(&idn, &a, "ids-a");
+	g = create_group(&owner, "Ids only");
+	assert_int_equal(add_member(g->id, &owner, &a, 0), 0);
+	req.group_id = g->id;
+	assert_int_equal(call("ListMembers", &req, &resp, NULL), 0);
+	assert_int_equal(resp->n_members, 2);
+	assert_string_equal(resp->members[0]->user_id, owner.id);
+	assert_int_equal(resp->members[0]->role, OWNER);
+	assert_string_equal(resp->members[1]->user_id, a.id);
+	for (size_t i = 0; i < resp->n_members; i++) {
+		assert_string_equal(resp->members[i]->name, "");
+		assert_string_equal(resp->members[i]->email, "");
+	}
+}
+
 /* UpdateGroup of the rule by as; the reply in *out. */
 static int rule_request(const char *group_id, const test_user *as, int template_, int required,
 			Kolo__Groups__V1__UpdateGroupResponse **out)
@@ -1253,6 +1278,7 @@ int main(void)
 		cmocka_unit_test(test_public_token_rotation_kills_the_old),
 		cmocka_unit_test(test_a_forwarded_user_reads_only_their_groups_members),
 		cmocka_unit_test(test_membership_is_internal),
+		cmocka_unit_test(test_list_members_internal_ids_only),
 		cmocka_unit_test(test_my_groups_pages_newest_first),
 		cmocka_unit_test(
 			test_concurrent_add_of_one_user_has_one_winner),

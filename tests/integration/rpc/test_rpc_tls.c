@@ -78,7 +78,7 @@ static int call(rpc_server *server, const rpc_client_tls *tls)
 	rpc_channel *ch = NULL;
 	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 3000 };
+	rpc_call_opts opts = { .timeout_ms = 15000 }; /* TLS under valgrind on a busy machine */
 	int rc;
 
 	snprintf(target, sizeof(target), "127.0.0.1:%d", rpc_server_port(server));
@@ -130,7 +130,7 @@ static int check_health(int port, int *serving)
 	rpc_channel *ch = NULL;
 	Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 3000 };
+	rpc_call_opts opts = { .timeout_ms = 15000 }; /* TLS under valgrind on a busy machine */
 	int rc;
 
 	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
@@ -155,7 +155,7 @@ static void test_health_server_answers_plaintext_probes_beside_mutual_tls(void *
 	rpc_channel *ch = NULL;
 	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 3000 };
+	rpc_call_opts opts = { .timeout_ms = 15000 }; /* TLS under valgrind on a busy machine */
 
 	assert_int_equal(rpc_health_server_start(&health, "127.0.0.1:0"), 0);
 	assert_int_equal(check_health(rpc_server_port(health), &serving), 0);

@@ -98,6 +98,30 @@ static void test_production_refuses_the_mail_dir(void **state)
 			 0);
 }
 
+static void test_partners_see_only_catalogue_types_marked_visible(void **state)
+{
+	size_t n = 0;
+	const evt_type *types = evt_types(&n);
+
+	assert_true(evs_partner_sees("deposit.credited"));
+	assert_true(evs_partner_sees("withdrawal.requested"));
+	assert_false(evs_partner_sees("user.email_code"));
+	assert_false(evs_partner_sees("user.phone_code"));
+	assert_false(evs_partner_sees("kyc.result"));
+	assert_false(evs_partner_sees("future.thing"));
+	assert_false(evs_partner_sees(""));
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(evs_partner_sees(types[i].name), types[i].partner_visible);
+}
+
+static void test_a_stream_asks_again_before_sending_or_when_due(void **state)
+{
+	assert_true(evs_watch_recheck_due(1, 1000, 999, 30000));
+	assert_false(evs_watch_recheck_due(0, 1000, 999, 30000));
+	assert_false(evs_watch_recheck_due(0, 30998, 999, 30000));
+	assert_true(evs_watch_recheck_due(0, 30999, 999, 30000));
+}
+
 static void test_backoff_doubles_to_an_hour(void **state)
 {
 	assert_int_equal(evs_backoff_s(1), 30);
@@ -300,6 +324,8 @@ int main(void)
 		cmocka_unit_test(test_the_subject_is_told_even_out_of_the_group),
 		cmocka_unit_test(test_choices_are_catalogue_types_members_choose),
 		cmocka_unit_test(test_production_refuses_the_mail_dir),
+		cmocka_unit_test(test_partners_see_only_catalogue_types_marked_visible),
+		cmocka_unit_test(test_a_stream_asks_again_before_sending_or_when_due),
 		cmocka_unit_test(test_backoff_doubles_to_an_hour),
 		cmocka_unit_test(test_only_a_peer_that_cannot_answer_stops_the_fanout),
 		cmocka_unit_test(test_naira_has_the_sign_commas_and_kobo),
