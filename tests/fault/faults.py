@@ -301,16 +301,18 @@ def invariants(label):
 
 # --- the product, over HTTP --------------------------------------------------
 
-def mail_code(email, ext=".eml"):
+def mail_code(email, ext=".eml", since_ms=0):
     """The newest email code mailed to email: kolo-events writes each message
     of the embedded default as KOLO_MAIL_DIR/<unix_ms>-<event id>-<n>.eml,
     with the address in its To: header and "Your code: NNNNNN" in its text
-    (an SMS, ext ".sms": a "To: +234..." line, a blank line, the text)."""
+    (an SMS, ext ".sms": a "To: +234..." line, a blank line, the text).
+    since_ms: only files written then or later (their names start with it)."""
     folder = ENV["KOLO_MAIL_DIR"]
 
     def newest():
         for name in sorted(os.listdir(folder), reverse=True):
-            if not name.endswith(ext):
+            if (name.startswith(".") or not name.endswith(ext)
+                    or int(name.split("-", 1)[0]) < since_ms):
                 continue
             with open(os.path.join(folder, name), errors="replace") as f:
                 head, _, text = f.read().partition("\n\n")
@@ -326,8 +328,10 @@ def verify_phone(user, phone):
     """PUT /v1/me/phone, then the code it sent by SMS (the .sms file in
     KOLO_MAIL_DIR) to POST /v1/me/phone/verify: only a proved number gets
     SMS."""
+    since_ms = int(time.time() * 1000)
     expect(200, "PUT", "/v1/me/phone", {"phone": phone}, user.token)
-    expect(200, "POST", "/v1/me/phone/verify", {"code": mail_code(phone, ".sms")}, user.token)
+    expect(200, "POST", "/v1/me/phone/verify", {"code": mail_code(phone, ".sms", since_ms)},
+           user.token)
 
 
 class User:
