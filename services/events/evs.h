@@ -70,9 +70,10 @@ typedef struct evs_deps {
  * and sms_url unless SMS is explicitly off: else ERR_FAILED_PRECONDITION
  * "mail_not_configured" or "sms_not_configured", whose message names the
  * setting. Any provider may use real servers; development may use the mail
- * dir. */
+ * dir, and so may tests that drive a live provider against a fake
+ * (allow_mail_dir: KOLO_EVENTS_ALLOW_MAIL_DIR, never in production). */
 KOLO_MUST_CHECK int evs_check_delivery(const char *provider, const char *smtp_url,
-				       const char *sms_url, int sms_off);
+				       const char *sms_url, int sms_off, int allow_mail_dir);
 
 /* The process's wiring (main.c, tests); evs_current() borrows it. */
 void evs_configure(const evs_deps *deps);
