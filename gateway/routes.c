@@ -57,8 +57,13 @@ const gw_route gw_routes[] = {
 	{ "PUT", "/v1/me/phone", gw_rpc_route,
 	  RPC(GW_IDENTITY, "SetPhone", .status = 200, .required = "phone",
 	      .unwrap = "user"), 0 },
+	{ "POST", "/v1/me/phone/verify", gw_rpc_route,
+	  RPC(GW_IDENTITY, "VerifyPhone", .status = 200, .required = "code",
+	      .unwrap = "user"), GW_RATE_PIN },
+	/* Its own RPC with no fields: a query (DELETE fills fields from it)
+	 * cannot turn the removal into setting a number. */
 	{ "DELETE", "/v1/me/phone", gw_rpc_route,
-	  RPC(GW_IDENTITY, "SetPhone", .status = 204), 0 },
+	  RPC(GW_IDENTITY, "RemovePhone", .status = 204), 0 },
 	{ "GET", "/v1/me/notifications", gw_rpc_route,
 	  RPC(GW_EVENTS, "GetNotificationPreferences", .status = 200,
 	      .unwrap = "preferences"), 0 },

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "log/log.h"
+#include "peers.h"
 #include "render.h"
 #include "send.h"
 #include "svc/call.h"
@@ -64,6 +65,47 @@ static int evs_deliver_sms(mem_arena *a, const evs_delivery *d, const evs_render
 		    : err_oom();
 }
 
+/* How long a message waits, uncounted, when groups cannot say its
+ * group's name now. */
+#define EVS_NAME_RETRY_MS 5000
+
+/* The group names asked of groups during one claimed batch: one GetGroup
+ * per group, however many of its messages the batch holds. */
+struct evs_name_cache {
+	size_t n;
+	struct {
+		const char *group_id, *name;
+	} at[EVS_CLAIM_BATCH];
+};
+
+/* The name of e's group ("" without a group, or when the group is gone),
+ * from the cache or asked of groups (then kept in the cache, in a). */
+static int evs_group_name(mem_arena *a, evs_name_cache *cache, const evs_event *e,
+			  const char **out)
+{
+	int rc;
+
+	*out = "";
+	if (!e->group_id[0])
+		return 0;
+	for (size_t i = 0; cache && i < cache->n; i++) {
+		if (strcmp(cache->at[i].group_id, e->group_id) == 0) {
+			*out = cache->at[i].name;
+			return 0;
+		}
+	}
+	rc = evs_peer_group_name(e->group_id, a, out);
+	if (rc == ERR_NOT_FOUND) {
+		*out = "";
+		rc = 0;
+	}
+	if (rc == 0 && cache && cache->n < EVS_CLAIM_BATCH) {
+		cache->at[cache->n].group_id = e->group_id;
+		cache->at[cache->n++].name = *out;
+	}
+	return rc;
+}
+
 /* 1 when d may go now; 0 (given back, due when a token is likely) when the
  * SMS budget is spent. */
 static int evs_sms_budget(db_conn *c, const evs_delivery *d, int *go)
@@ -84,18 +126,25 @@ static int evs_sent_body(db_conn *c, void *arg)
 	return evs_store_sent(c, arg);
 }
 
-int evs_deliver(mem_arena *a, const evs_delivery *d)
+int evs_deliver(mem_arena *a, const evs_delivery *d, evs_name_cache *names)
 {
 	const evs_deps *deps = evs_current();
+	const char *group_name = "";
 	evs_rendered r;
 	db_conn *c = NULL;
 	int go = 0, dead, rc = db_thread_conn(&c);
 
+	if (rc == 0 && evs_group_name(a, names, &d->event, &group_name) < 0) {
+		/* A message names its group: given back, uncounted, till groups answers. */
+		log_event(LOG_LVL_WARN, "group name not known yet", "event_id", d->event.id,
+			  "reason", err_last()->reason, NULL);
+		return evs_store_unclaim(c, d, EVS_NAME_RETRY_MS);
+	}
 	if (rc == 0)
 		rc = evs_sms_budget(c, d, &go);
 	if (rc < 0 || !go)
 		return rc;
-	rc = evs_render(a, &d->event, deps->public_url, &r);
+	rc = evs_render(a, &d->event, group_name, deps->public_url, &r);
 	if (rc == 0)
 		rc = strcmp(d->channel, "email") == 0 ? evs_deliver_email(a, d, &r)
 						      : evs_deliver_sms(a, d, &r);
@@ -118,10 +167,12 @@ void evs_deliver_pass(void)
 	int64_t send_ms = 0, claimed_at;
 	int lease_s = evs_claim_lease_s(evs_current(), &send_ms);
 	int n = EVS_CLAIM_BATCH;
+	evs_name_cache names;
 
 	while (n == EVS_CLAIM_BATCH && db_thread_conn(&c) == 0 &&
 	       evs_store_claim(c, a, EVS_CLAIM_BATCH, lease_s, &due, &n) == 0) {
 		claimed_at = evs_mono_ms();
+		names.n = 0; /* its names live in a, reset with the batch */
 		for (int i = 0; i < n; i++) {
 			if (evs_mono_ms() - claimed_at + send_ms + EVS_SEND_SLACK_MS >
 			    (int64_t)lease_s * 1000) {
@@ -131,7 +182,7 @@ void evs_deliver_pass(void)
 						  NULL);
 				continue;
 			}
-			if (evs_deliver(a, &due[i]) < 0)
+			if (evs_deliver(a, &due[i], &names) < 0)
 				log_event(LOG_LVL_WARN, "delivery not marked", "event_id",
 					  due[i].event.id, "reason", err_last()->reason, NULL);
 		}

@@ -126,6 +126,39 @@ unsigned evs_channels(const evt_type *t, const evs_recipient *r)
 
 /* --- delivery -------------------------------------------------------------- */
 
+int evs_check_delivery(const char *provider, const char *smtp_url, const char *sms_url,
+		       int sms_off, int allow_mail_dir)
+{
+	int production = provider && provider[0] && strcmp(provider, "demo") != 0;
+
+	if (!production || allow_mail_dir)
+		return 0;
+	if (!smtp_url || !smtp_url[0])
+		return err_set(ERR_FAILED_PRECONDITION, "mail_not_configured",
+			       "KOLO_PROVIDER=%s is production: set KOLO_SMTP_URL (without it "
+			       "email is only written to KOLO_MAIL_DIR and never reaches anyone)",
+			       provider);
+	if (!sms_off && (!sms_url || !sms_url[0]))
+		return err_set(ERR_FAILED_PRECONDITION, "sms_not_configured",
+			       "KOLO_PROVIDER=%s is production: set KOLO_SMS_URL, or KOLO_SMS_OFF=true "
+			       "to send no SMS (without it SMS are only written to KOLO_MAIL_DIR)",
+			       provider);
+	return 0;
+}
+
+int evs_fanout_retry_later(int err)
+{
+	switch (err) {
+	case ERR_UNAVAILABLE:
+	case ERR_DEADLINE_EXCEEDED:
+	case ERR_ABORTED:
+	case ERR_CANCELLED:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int64_t evs_backoff_s(int attempts)
 {
 	int64_t wait = 30;

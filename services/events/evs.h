@@ -34,6 +34,7 @@ typedef struct evs_smtp {
 } evs_smtp;
 
 typedef struct evs_sms {
+	int off;             /* no SMS at all (KOLO_SMS_OFF): nobody is sent one */
 	const char *url;     /* the Termii-shaped send endpoint; NULL or "": the mail dir */
 	const char *api_key;
 	const char *sender;  /* the sender id ("from") */
@@ -67,6 +68,17 @@ typedef struct evs_deps {
 	 * heads now); NULL: none. */
 	void (*stored)(void);
 } evs_deps;
+
+/* Whether kolo-events may start with these ways out. In production (a
+ * live payment provider: provider is not "demo", as the k8s prod overlay
+ * sets KOLO_PROVIDER) the mail dir is no delivery, so it needs smtp_url,
+ * and sms_url unless SMS is explicitly off: else ERR_FAILED_PRECONDITION
+ * "mail_not_configured" or "sms_not_configured", whose message names the
+ * setting. Any provider may use real servers; development may use the mail
+ * dir, and so may tests that drive a live provider against a fake
+ * (allow_mail_dir: KOLO_EVENTS_ALLOW_MAIL_DIR, never in production). */
+KOLO_MUST_CHECK int evs_check_delivery(const char *provider, const char *smtp_url,
+				       const char *sms_url, int sms_off, int allow_mail_dir);
 
 /* The process's wiring (main.c, tests); evs_current() borrows it. */
 void evs_configure(const evs_deps *deps);
@@ -110,6 +122,16 @@ typedef struct evs_recipient {
  * address, SMS only with a phone. (The email code is not fanned out here:
  * it goes to the address in its data.) */
 unsigned evs_channels(const evt_type *t, const evs_recipient *r);
+
+/* Fan-out tries of one event that fail for a reason of its own before it
+ * is set aside (fanout_failed), so the events behind it go on. */
+#define EVS_FANOUT_MAX_FAILURES 10
+
+/* 1 when a fan-out failure with err (an err_code) says a peer or the
+ * database cannot be asked now (unavailable, deadline, aborted,
+ * cancelled): every event would fail alike, so the pass stops and nothing
+ * is counted against the event. 0: the event's own failure, counted. */
+int evs_fanout_retry_later(int err);
 
 /* --- streams (WatchEvents) ------------------------------------------------- */
 

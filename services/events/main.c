@@ -41,6 +41,8 @@ static int evs_start(void)
 {
 	int64_t ingest = 0, deliver = 0, workers = 0, attempts = 0, lease = 0, smtp_ms = 0,
 		sms_ms = 0, sms_rate = 0, watch_poll = 0, watch_recheck = 0, watch_per_user = 0;
+	const char *provider = NULL;
+	int allow_mail_dir = 0;
 	evs_deps deps = { 0 };
 	const cfg_var vars[] = {
 		{ "KOLO_EVENTS_INGEST_INTERVAL_MS", CFG_INT, "500", 20, 600000, &ingest },
@@ -61,6 +63,11 @@ static int evs_start(void)
 		{ "KOLO_SMS_SENDER", CFG_STRING, "Kolo", 0, 0, &deps.sms.sender },
 		{ "KOLO_SMS_RATE_PER_S", CFG_INT, "10", 1, 10000, &sms_rate },
 		{ "KOLO_SMS_TIMEOUT_MS", CFG_INT, "10000", 100, 120000, &sms_ms },
+		{ "KOLO_SMS_OFF", CFG_BOOL, "false", 0, 0, &deps.sms.off },
+		/* Production is a live payment provider (payments' setting). */
+		{ "KOLO_PROVIDER", CFG_STRING, "demo", 0, 0, &provider },
+		/* Tests that drive a live provider against a fake (tests/fault). */
+		{ "KOLO_EVENTS_ALLOW_MAIL_DIR", CFG_BOOL, "false", 0, 0, &allow_mail_dir },
 		{ "KOLO_EVENTS_WATCH_POLL_MS", CFG_INT, "1000", 20, 600000, &watch_poll },
 		{ "KOLO_EVENTS_WATCH_RECHECK_MS", CFG_INT, "30000", 100, 3600000,
 		  &watch_recheck },
@@ -68,6 +75,10 @@ static int evs_start(void)
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
+	/* No silent loss: production never "sends" into the mail dir. */
+	if (rc == 0)
+		rc = evs_check_delivery(provider, deps.smtp.url, deps.sms.url, deps.sms.off,
+					allow_mail_dir);
 	if (rc == 0)
 		rc = evs_open_channels();
 	if (rc < 0)

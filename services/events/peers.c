@@ -165,6 +165,20 @@ int evs_peer_members(const char *group_id, mem_arena *a, evs_member **out, size_
 	return rc;
 }
 
+int evs_peer_group_name(const char *group_id, mem_arena *a, const char **out)
+{
+	Kolo__Groups__V1__GetGroupRequest req = KOLO__GROUPS__V1__GET_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__GetGroupResponse *resp = NULL;
+	int rc;
+
+	req.group_id = (char *)group_id;
+	rc = evs_peer_call(EVS_SRC_GROUPS, "GetGroup", &req.base, (ProtobufCMessage **)&resp, a);
+	if (rc < 0)
+		return rc;
+	*out = resp->group && resp->group->name ? resp->group->name : "";
+	return 0;
+}
+
 /* --- contacts ---------------------------------------------------------------- */
 
 static const char *evs_text_field(const ProtobufCMessage *m, const char *name)

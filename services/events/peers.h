@@ -35,6 +35,10 @@ typedef struct evs_member {
 KOLO_MUST_CHECK int evs_peer_members(const char *group_id, mem_arena *a, evs_member **out,
 				     size_t *n);
 
+/* The name of group_id (groups GetGroup as the events caller), in the
+ * arena. ERR_NOT_FOUND when the group is gone. */
+KOLO_MUST_CHECK int evs_peer_group_name(const char *group_id, mem_arena *a, const char **out);
+
 /* What identity knows of how to reach a user. */
 typedef struct evs_contact {
 	const char *email; /* "" when none */

@@ -169,11 +169,10 @@ static const char *evs_fill(mem_arena *a, const char *tmpl, const evs_values *v)
 	return evs_done(&b);
 }
 
-/* A text field of data, "" when absent or not text; control characters
- * and the like stay out of headers and SMS: only the first line is kept. */
-static const char *evs_data_text(mem_arena *a, json_t *data, const char *key)
+/* The first line of s ("" for NULL), in the arena: line breaks stay out
+ * of headers and SMS. */
+static const char *evs_first_line(mem_arena *a, const char *s)
 {
-	const char *s = json_string_value(json_object_get(data, key));
 	size_t n = s ? strcspn(s, "\r\n") : 0;
 	char *out = mem_arena_alloc(a, n + 1);
 
@@ -184,10 +183,16 @@ static const char *evs_data_text(mem_arena *a, json_t *data, const char *key)
 	return out;
 }
 
-static void evs_values_of(mem_arena *a, json_t *data, evs_values *v)
+/* A text field of data, "" when absent or not text; its first line. */
+static const char *evs_data_text(mem_arena *a, json_t *data, const char *key)
+{
+	return evs_first_line(a, json_string_value(json_object_get(data, key)));
+}
+
+static void evs_values_of(mem_arena *a, json_t *data, const char *group_name, evs_values *v)
 {
 	json_t *amount = json_object_get(data, "amount_kobo");
-	const char *name = evs_data_text(a, data, "group_name");
+	const char *name = evs_first_line(a, group_name);
 
 	if (json_is_integer(amount))
 		evs_naira(v->amount, (int64_t)json_integer_value(amount));
@@ -199,17 +204,21 @@ static void evs_values_of(mem_arena *a, json_t *data, evs_values *v)
 		v->status = "see the app";
 }
 
-/* An email code's texts: the code on its own line. */
-static int evs_render_code(mem_arena *a, json_t *data, evs_rendered *out)
+/* An email or phone code's texts: the code on its own line ("Your code:
+ * NNNNNN", the form tests and scripts read). */
+static int evs_render_code(mem_arena *a, json_t *data, int phone, evs_rendered *out)
 {
 	const char *code = evs_data_text(a, data, "code");
 	const char *expires = evs_data_text(a, data, "expires_at");
+	const char *what = phone ? "phone number" : "email address";
 	evs_buf text = { .a = a }, html = { .a = a }, sms = { .a = a };
 
 	out->subject = "Your Kolo code";
 	evs_puts(&text, "Your code: ");
 	evs_puts(&text, code);
-	evs_puts(&text, "\n\nEnter it in the Kolo app to confirm that this email address is yours.");
+	evs_puts(&text, "\n\nEnter it in the Kolo app to confirm that this ");
+	evs_puts(&text, what);
+	evs_puts(&text, " is yours.");
 	if (expires[0]) {
 		evs_puts(&text, " It expires at ");
 		evs_puts(&text, expires);
@@ -219,10 +228,14 @@ static int evs_render_code(mem_arena *a, json_t *data, evs_rendered *out)
 			"address without the code.\n");
 	evs_puts(&html, "<!DOCTYPE html><html><body><p>Your code: <b>");
 	evs_puts(&html, evs_html_escape(a, code) ? evs_html_escape(a, code) : "");
-	evs_puts(&html, "</b></p><p>Enter it in the Kolo app to confirm that this email address "
-			"is yours. If you did not ask for it, ignore this message.</p></body></html>\n");
-	evs_puts(&sms, "Your Kolo code: ");
+	evs_puts(&html, "</b></p><p>Enter it in the Kolo app to confirm that this ");
+	evs_puts(&html, what);
+	evs_puts(&html, " is yours. If you did not ask for it, ignore this message.</p></body></html>\n");
+	evs_puts(&sms, "Kolo. Your code: ");
 	evs_puts(&sms, code);
+	evs_puts(&sms, phone ? "\nEnter it in the Kolo app to confirm this number. If you did not "
+			       "ask for it, ignore this message."
+			     : "");
 	out->text = evs_done(&text);
 	out->html = evs_done(&html);
 	out->sms = evs_done(&sms);
@@ -239,14 +252,14 @@ static void evs_html_para(evs_buf *b, mem_arena *a, const char *s)
 }
 
 static int evs_render_words(mem_arena *a, const evs_event *e, json_t *data,
-			    const char *public_url, evs_rendered *out)
+			    const char *group_name, const char *public_url, evs_rendered *out)
 {
 	const evs_words *w = evs_words_of(e->type);
 	evs_values v;
 	const char *happened, *todo, *reason = evs_data_text(a, data, "reason");
 	evs_buf text = { .a = a }, html = { .a = a }, sms = { .a = a };
 
-	evs_values_of(a, data, &v);
+	evs_values_of(a, data, group_name, &v);
 	out->subject = evs_fill(a, w->subject, &v);
 	happened = evs_fill(a, w->happened, &v);
 	todo = evs_fill(a, w->todo, &v);
@@ -282,7 +295,8 @@ static int evs_render_words(mem_arena *a, const evs_event *e, json_t *data,
 	return out->text && out->html && out->sms ? 0 : err_oom();
 }
 
-int evs_render(mem_arena *a, const evs_event *e, const char *public_url, evs_rendered *out)
+int evs_render(mem_arena *a, const evs_event *e, const char *group_name, const char *public_url,
+	       evs_rendered *out)
 {
 	json_t *data = json_loads(e->data_json[0] ? e->data_json : "{}", 0, NULL);
 	int rc;
@@ -292,10 +306,10 @@ int evs_render(mem_arena *a, const evs_event *e, const char *public_url, evs_ren
 		return err_set(ERR_INVALID_ARGUMENT, "bad_event_data",
 			       "event %s has data that is not a JSON object", e->id);
 	}
-	if (strcmp(e->type, EVT_EMAIL_CODE) == 0)
-		rc = evs_render_code(a, data, out);
+	if (strcmp(e->type, EVT_EMAIL_CODE) == 0 || strcmp(e->type, EVT_PHONE_CODE) == 0)
+		rc = evs_render_code(a, data, strcmp(e->type, EVT_PHONE_CODE) == 0, out);
 	else
-		rc = evs_render_words(a, e, data, public_url, out);
+		rc = evs_render_words(a, e, data, group_name, public_url, out);
 	json_decref(data);
 	return rc;
 }
@@ -311,35 +325,74 @@ static int evs_has_ascii_only(const char *s)
 	return 1;
 }
 
-/* A header value: as is when ASCII, else an RFC 2047 encoded word. */
-static void evs_put_header_text(evs_buf *b, const char *s)
+/* s with every ASCII control character (tab, CR, LF, DEL, ...) made a
+ * space, in the arena: a header value is one line of text. */
+static char *evs_header_clean(mem_arena *a, const char *s)
 {
-	size_t n = strlen(s), cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-	char *enc;
+	char *out = mem_arena_strdup(a, s);
 
+	for (char *p = out; p && *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	}
+	return out;
+}
+
+/* Bytes of UTF-8 text s that fit an encoded word's EVS_WORD_BYTES
+ * without cutting a character in two. */
+#define EVS_WORD_BYTES 45 /* 60 base64 characters: "=?UTF-8?B?" + 60 + "?=" = 72 <= 75 */
+
+static size_t evs_word_cut(const char *s, size_t left)
+{
+	size_t n = left < EVS_WORD_BYTES ? left : EVS_WORD_BYTES;
+
+	/* Back to the first byte of a character (not a 10xxxxxx byte). */
+	while (n < left && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n > 0 ? n : (left < EVS_WORD_BYTES ? left : EVS_WORD_BYTES);
+}
+
+/* A header value: control characters made spaces; as is when ASCII, else
+ * RFC 2047 encoded words of at most 75 characters each, folded onto
+ * continuation lines (the space between two encoded words is not text). */
+static void evs_put_header_text(evs_buf *b, const char *raw)
+{
+	const char *s = evs_header_clean(b->a, raw);
+	char enc[sodium_base64_ENCODED_LEN(EVS_WORD_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+	size_t left;
+
+	if (!s) {
+		b->full = 1;
+		return;
+	}
 	if (evs_has_ascii_only(s)) {
 		evs_puts(b, s);
 		return;
 	}
-	enc = mem_arena_alloc(b->a, cap);
-	if (!enc) {
-		b->full = 1;
-		return;
+	for (left = strlen(s); left > 0;) {
+		size_t n = evs_word_cut(s, left);
+
+		sodium_bin2base64(enc, sizeof(enc), (const unsigned char *)s, n,
+				  sodium_base64_VARIANT_ORIGINAL);
+		evs_puts(b, "=?UTF-8?B?");
+		evs_puts(b, enc);
+		evs_puts(b, "?=");
+		s += n;
+		left -= n;
+		if (left > 0)
+			evs_puts(b, "\r\n ");
 	}
-	sodium_bin2base64(enc, cap, (const unsigned char *)s, n, sodium_base64_VARIANT_ORIGINAL);
-	evs_puts(b, "=?UTF-8?B?");
-	evs_puts(b, enc);
-	evs_puts(b, "?=");
 }
 
-/* Body text with every line ending CRLF (a lone "." line doubled). */
+/* Body text with every line ending CRLF. No dot-stuffing here: libcurl
+ * doubles a leading "." of a line itself when it sends over SMTP (doing it
+ * here too made the reader see ".."), and a mail dir file is the message
+ * as a reader gets it. */
 static void evs_put_crlf(evs_buf *b, const char *s)
 {
 	while (*s) {
 		size_t n = strcspn(s, "\r\n");
 
-		if (n == 1 && s[0] == '.')
-			evs_puts(b, ".");
 		evs_put(b, s, n);
 		evs_puts(b, "\r\n");
 		s += n;

@@ -16,11 +16,12 @@ typedef struct evs_rendered {
 	const char *sms;     /* a short text for SMS */
 } evs_rendered;
 
-/* The texts of event e (links to public_url, "" none), in the arena.
+/* The texts of event e (its group named group_name: NULL or "" says "your
+ * group"; links to public_url, "" none), in the arena.
  * ERR_INVALID_ARGUMENT "bad_event_data" when its data is not a JSON
  * object; an unknown type gets a generic text. */
-KOLO_MUST_CHECK int evs_render(mem_arena *a, const evs_event *e, const char *public_url,
-			       evs_rendered *out);
+KOLO_MUST_CHECK int evs_render(mem_arena *a, const evs_event *e, const char *group_name,
+			       const char *public_url, evs_rendered *out);
 
 /* s with & < > " ' escaped for HTML, in the arena. */
 char *evs_html_escape(mem_arena *a, const char *s);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,13 +41,20 @@ static int evs_write_all(int fd, const char *p, size_t len)
 int evs_send_file(const char *dir, const char *event_id, long long n, const char *ext,
 		  const char *content, size_t len)
 {
+	/* Two sends of one message (a worker whose lease ran out and the one
+	 * that claimed it since, in this process or another) each write their
+	 * own temporary file: the pid and a counter tell them apart, and
+	 * O_EXCL refuses a name that is somehow taken rather than truncating
+	 * another writer's file. */
+	static atomic_uint counter;
 	char name[512], tmp[600];
 	int fd, ok;
 
 	snprintf(name, sizeof(name), "%s/%lld-%s-%lld.%s", dir, evs_unix_ms(), event_id, n, ext);
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%lld.%s", dir, event_id, n, ext);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%ld-%u-%s-%lld.%s", dir, (long)getpid(),
+		 atomic_fetch_add(&counter, 1), event_id, n, ext);
 	(void)mkdir(dir, 0750);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return err_set(ERR_UNAVAILABLE, "mail_dir", "cannot write in %s: %s", dir,
 			       strerror(errno));

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events/events.h"
+
 /* A PostgreSQL array literal of the texts (each quoted), in the arena. */
 static char *evs_array(mem_arena *a, char *const *items, size_t n)
 {
@@ -43,10 +45,12 @@ int evs_store_lead(db_conn *c, int *leader)
 {
 	static const char *params[1] = { EVS_INGEST_LOCK };
 	PGresult *res = NULL;
-	/* Held already (a session lock stacks: take it once), else try. */
+	/* Held already (a session lock stacks: take it once), else try.
+	 * objsubid 1 is a lock of one bigint key; 2 is the two-int4 form,
+	 * whose (classid, objid) can be the same numbers but is another lock. */
 	int rc = db_exec(c, &res,
 			 "SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype ="
-			 " 'advisory' AND pid = pg_backend_pid() AND granted AND"
+			 " 'advisory' AND pid = pg_backend_pid() AND granted AND objsubid = 1 AND"
 			 " ((classid::bigint << 32) | objid::bigint) = $1::bigint)"
 			 " THEN true ELSE pg_try_advisory_lock($1::bigint) END",
 			 1, params);
@@ -238,6 +242,27 @@ int evs_store_fanned(db_conn *c, const char *event_id, const evs_message *msgs, 
 	return rc;
 }
 
+int evs_store_fanout_failed(db_conn *c, const char *event_id, const char *error,
+			    int max_failures, int *gave_up)
+{
+	char max[DB_I64_TEXT];
+	const char *params[3] = { event_id, error, db_i64(max, max_failures) };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "UPDATE events_event SET fanout_failures = fanout_failures + 1,"
+			 " fanout_error = $2,"
+			 " fanout_failed = fanout_failures + 1 >= $3::int,"
+			 " fanned_out = fanout_failures + 1 >= $3::int"
+			 " WHERE id = $1::uuid AND NOT fanned_out RETURNING fanout_failed",
+			 3, params);
+
+	if (rc < 0)
+		return rc;
+	*gave_up = PQntuples(res) > 0 && db_bool(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
 /* --- delivery ---------------------------------------------------------------- */
 
 /* The claim ($1 the row, $2 its attempt) is still the worker's: nobody
@@ -291,11 +316,12 @@ int evs_store_sent(db_conn *c, const evs_delivery *d)
 			" AND " EVS_STILL_CLAIMED,
 			2, params);
 
-	/* The code was for its owner's inbox only: no copy stays here. */
+	/* The code was for its owner's inbox or phone only: no copy stays here. */
 	if (rc == 0)
 		rc = db_run(c,
 			    "UPDATE events_event SET data = jsonb_set(data, '{code}', '\"\"')"
-			    " WHERE id = $1::uuid AND type = 'user.email_code' AND data ? 'code'",
+			    " WHERE id = $1::uuid AND type IN ('" EVT_EMAIL_CODE "', '" EVT_PHONE_CODE
+			    "') AND data ? 'code'",
 			    1, &d->event.id);
 	return rc;
 }

@@ -52,6 +52,13 @@ typedef struct evs_message {
 KOLO_MUST_CHECK int evs_store_fanned(db_conn *c, const char *event_id,
 				     const evs_message *msgs, size_t n);
 
+/* Counts a failed fan-out of event_id (error: why); after max_failures
+ * of them the event is set aside (fanned out, fanout_failed: no message)
+ * and *gave_up is 1. */
+KOLO_MUST_CHECK int evs_store_fanout_failed(db_conn *c, const char *event_id,
+					    const char *error, int max_failures,
+					    int *gave_up);
+
 /* --- delivery ---------------------------------------------------------------- */
 
 /* A claimed message with its event. */
@@ -72,8 +79,8 @@ KOLO_MUST_CHECK int evs_store_claim(db_conn *c, mem_arena *a, int limit, int lea
  * another worker claimed it, they change nothing (the newer claim's outcome
  * stands). */
 
-/* The message was sent; an email code's code is blanked in the event.
- * Inside a tx (both or neither). */
+/* The message was sent; an email or phone code's code is blanked in the
+ * event. Inside a tx (both or neither). */
 KOLO_MUST_CHECK int evs_store_sent(db_conn *c, const evs_delivery *d);
 
 /* The attempt failed: DEAD when dead, else due again in wait_s. */

@@ -16,6 +16,7 @@
 #include "store_webhooks.h"
 #include "svc/call.h"
 #include "svc/worker.h"
+#include "webhook_url.h"
 #include "webhooks.h"
 
 /* A claim's lease outlives its send by this much. */
@@ -96,11 +97,24 @@ typedef struct whk_record_tx {
 	int paused; /* out */
 } whk_record_tx;
 
+/* The host of an endpoint's URL, "" when it cannot be read: the event
+ * goes to every officer by email and SMS, and a URL's path or query may
+ * hold the partner's own secret (a token in the path). */
+static void whk_url_host(char host[WHK_HOST_MAX], const char *url)
+{
+	whk_url u;
+
+	host[0] = '\0';
+	/* Checked when the endpoint was made; any scheme it passed then. */
+	if (whk_url_parse(&u, url, 1) == 0)
+		snprintf(host, WHK_HOST_MAX, "%s", u.host);
+}
+
 /* The webhook.paused event of the endpoint, stored as kolo-events' own. */
 static int whk_tell_paused(db_conn *c, const whk_record_tx *t,
 			   int64_t failing_since_ms)
 {
-	char occurred[64], since[64];
+	char occurred[64], since[64], host[WHK_HOST_MAX];
 	const char *id = NULL;
 	json_t *data;
 	char *text;
@@ -110,10 +124,10 @@ static int whk_tell_paused(db_conn *c, const whk_record_tx *t,
 		return rc;
 	whk_rfc3339(occurred, t->now_ms);
 	whk_rfc3339(since, failing_since_ms);
+	whk_url_host(host, t->claim->url);
 	data = json_pack("{s:s, s:s, s:s, s:i}", "webhook_id",
-			 t->claim->endpoint_id, "url", t->claim->url,
-			 "failing_since", since, "last_status_code",
-			 (int)t->outcome->status);
+			 t->claim->endpoint_id, "host", host, "failing_since",
+			 since, "last_status_code", (int)t->outcome->status);
 	text = data ? json_dumps(data, JSON_COMPACT) : NULL;
 	json_decref(data);
 	if (!text)

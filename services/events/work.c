@@ -2,6 +2,7 @@
 #include "work.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,7 +155,7 @@ static int evs_messages_of(mem_arena *a, db_conn *c, const evs_event *e, const e
 		r.chose_email = email[i];
 		r.chose_sms = sms[i];
 		r.email_verified = contacts[i].email_verified && contacts[i].email[0];
-		r.has_phone = contacts[i].phone[0] == '+';
+		r.has_phone = contacts[i].phone[0] == '+' && !evs_current()->sms.off;
 		ch = evs_channels(t, &r);
 		if (ch & EVS_CH_EMAIL)
 			(*out)[(*n)++] = (evs_message){ p->ids[i], "email", contacts[i].email };
@@ -164,16 +165,41 @@ static int evs_messages_of(mem_arena *a, db_conn *c, const evs_event *e, const e
 	return 0;
 }
 
-/* An email code goes to the address it proves, whatever else is known. */
-static int evs_code_message(mem_arena *a, const evs_event *e, evs_message *out, size_t *n)
+/* 1 for an email address a message may go to (one address, no header
+ * tricks). */
+static int evs_email_usable(const char *email)
 {
+	return email && strchr(email, '@') && text_is_clean(email) && !strpbrk(email, " <>\",;");
+}
+
+/* 1 for an E.164 number: "+" and 8 to 15 digits. */
+static int evs_phone_usable(const char *phone)
+{
+	size_t n = phone && phone[0] == '+' ? strspn(phone + 1, "0123456789") : 0;
+
+	return n >= 8 && n <= 15 && phone[n + 1] == '\0';
+}
+
+/* 1 when e is a code that proves an address (email or phone number). */
+static int evs_is_code(const evt_type *t)
+{
+	return t && (strcmp(t->name, EVT_EMAIL_CODE) == 0 || strcmp(t->name, EVT_PHONE_CODE) == 0);
+}
+
+/* A code goes to the address it proves, whatever else is known: an email
+ * code by email to data.email, a phone code by SMS to data.phone. */
+static int evs_code_message(mem_arena *a, const evs_event *e, const evt_type *t,
+			    evs_message *out, size_t *n)
+{
+	int phone = strcmp(t->name, EVT_PHONE_CODE) == 0;
 	json_t *data = json_loads(e->data_json, 0, NULL);
-	const char *email = json_string_value(json_object_get(data, "email"));
+	const char *to = json_string_value(json_object_get(data, phone ? "phone" : "email"));
 
 	*n = 0;
-	if (email && e->user_id[0] && strchr(email, '@') && text_is_clean(email) &&
-	    !strpbrk(email, " <>\",;")) {
-		*out = (evs_message){ e->user_id, "email", mem_arena_strdup(a, email) };
+	if (phone && evs_current()->sms.off)
+		to = NULL; /* no SMS at all: the code cannot go anywhere */
+	if (e->user_id[0] && (phone ? evs_phone_usable(to) : evs_email_usable(to))) {
+		*out = (evs_message){ e->user_id, phone ? "sms" : "email", mem_arena_strdup(a, to) };
 		*n = out->address ? 1 : 0;
 	}
 	json_decref(data);
@@ -202,8 +228,8 @@ int evs_fanout_event(mem_arena *a, const evs_event *e)
 	db_conn *c = NULL;
 	int rc = db_thread_conn(&c);
 
-	if (rc == 0 && t && strcmp(t->name, EVT_EMAIL_CODE) == 0) {
-		rc = evs_code_message(a, e, &code, &tx.n);
+	if (rc == 0 && evs_is_code(t)) {
+		rc = evs_code_message(a, e, t, &code, &tx.n);
 		msgs = &code;
 	} else if (rc == 0 && t) {
 		rc = evs_people_of(a, e, t, &people);
@@ -215,6 +241,32 @@ int evs_fanout_event(mem_arena *a, const evs_event *e)
 	return rc < 0 ? rc : db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, evs_fanned_body, &tx);
 }
 
+/* A failed fan-out of e: the pass stops when a peer cannot be asked now
+ * (returns 0: every event would fail alike; tried again next pass);
+ * else it is counted against e, set aside after its last try, and the
+ * pass goes on (returns 1). */
+static int evs_fanout_failed(db_conn *c, const evs_event *e)
+{
+	char reason[ERR_REASON_MAX + ERR_MESSAGE_MAX + 2];
+	int gave_up = 0;
+
+	snprintf(reason, sizeof(reason), "%s: %s", err_last()->reason, err_last()->message);
+	if (evs_fanout_retry_later(err_last()->code)) {
+		log_event(LOG_LVL_WARN, "event not fanned out yet", "event_id", e->id, "reason",
+			  err_last()->reason, NULL);
+		return 0;
+	}
+	if (evs_store_fanout_failed(c, e->id, reason, EVS_FANOUT_MAX_FAILURES, &gave_up) < 0) {
+		log_event(LOG_LVL_WARN, "fan-out failure not counted", "event_id", e->id,
+			  "reason", err_last()->reason, NULL);
+		return 0;
+	}
+	log_event(gave_up ? LOG_LVL_ERROR : LOG_LVL_WARN,
+		  gave_up ? "event set aside: its fan-out kept failing" : "event fan-out failed",
+		  "event_id", e->id, "type", e->type, "reason", reason, NULL);
+	return 1;
+}
+
 static void evs_fanout_pass(void)
 {
 	mem_arena *a = mem_arena_new(0);
@@ -224,12 +276,8 @@ static void evs_fanout_pass(void)
 
 	if (db_thread_conn(&c) == 0 && evs_store_unfanned(c, a, 100, &events, &n) == 0) {
 		for (int i = 0; i < n; i++) {
-			/* Left for the next pass: a group or identity that cannot be asked now. */
-			if (evs_fanout_event(a, &events[i]) < 0) {
-				log_event(LOG_LVL_WARN, "event not fanned out yet", "event_id",
-					  events[i].id, "reason", err_last()->reason, NULL);
+			if (evs_fanout_event(a, &events[i]) < 0 && !evs_fanout_failed(c, &events[i]))
 				break;
-			}
 		}
 	}
 	mem_arena_free(a);

@@ -32,9 +32,14 @@ void evs_ingest_pass(void);
 /* Delivery pass: due messages claimed and sent until none is due. */
 void evs_deliver_pass(void);
 
+/* Group names known during one delivery pass (deliver.c). */
+typedef struct evs_name_cache evs_name_cache;
+
 /* One delivery attempt of a claimed message: sent and marked, or failed
- * and marked for a retry (or DEAD). deliver.c. */
-KOLO_MUST_CHECK int evs_deliver(mem_arena *a, const evs_delivery *d);
+ * and marked for a retry (or DEAD); given back uncounted when groups
+ * cannot say the name of its group now. names: the names asked already in
+ * this pass (NULL: ask groups). deliver.c. */
+KOLO_MUST_CHECK int evs_deliver(mem_arena *a, const evs_delivery *d, evs_name_cache *names);
 
 KOLO_MUST_CHECK int evs_workers_start(void);
 void evs_workers_stop(void);

@@ -50,6 +50,11 @@ KOLO_MUST_CHECK int grp_check_id(const char *id, const char *field);
 KOLO_MUST_CHECK int grp_require_role(const grp_view *v, int need_officer,
 				     int need_owner);
 
+/* 1 for a service call for nobody (an allowed caller's token, no user's
+ * token): such a call reads any group. A caller that forwards a user's
+ * token acts as that user and is checked like them. */
+int grp_is_service_call(const rpc_ctx *ctx);
+
 /* Tiers as messages in the arena (NULL when out of memory). */
 Kolo__Groups__V1__ApprovalTier **
 grp_tier_messages(mem_arena *a, const grp_tier *tiers, int n);

@@ -29,6 +29,11 @@ int grp_check_id(const char *id, const char *field)
 	return 0;
 }
 
+int grp_is_service_call(const rpc_ctx *ctx)
+{
+	return rpc_ctx_is_internal(ctx) && !rpc_ctx_user_id(ctx);
+}
+
 int grp_require_role(const grp_view *v, int need_officer, int need_owner)
 {
 	if (v->my_role == GRP_ROLE_NONE)

@@ -354,9 +354,10 @@ GRP_HANDLER(list_members)
 		rc = grp_db(&c);
 	if (rc == 0)
 		rc = grp_store_view(c, a, in->group_id, rpc_ctx_user_id(ctx), 0, &v);
-	/* A member reads their group; kolo-events (the service token) reads
-	 * any group's, to tell its members of its events. */
-	if (rc == 0 && !rpc_ctx_is_internal(ctx))
+	/* A member reads their group; kolo-events (the service token, for
+	 * nobody) reads any group's, to tell its members of its events. A
+	 * call that forwards a user's token is that user's call. */
+	if (rc == 0 && !grp_is_service_call(ctx))
 		rc = grp_require_role(&v, 0, 0);
 	if (rc == 0)
 		rc = grp_store_members(c, a, in->group_id, &page, &rows, &n);

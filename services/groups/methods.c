@@ -9,7 +9,7 @@
 
 static const rpc_method grp_methods[] = {
 	{ "CreateGroup", grp_rpc_create_group, RPC_AUTH_USER | RPC_AUTH_LIVE },
-	{ "GetGroup", grp_rpc_get_group, RPC_AUTH_USER },
+	{ "GetGroup", grp_rpc_get_group, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "ListMyGroups", grp_rpc_list_my_groups, RPC_AUTH_USER },
 	{ "UpdateGroup", grp_rpc_update_group, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "AddMember", grp_rpc_add_member, RPC_AUTH_USER | RPC_AUTH_LIVE },

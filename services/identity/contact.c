@@ -49,6 +49,11 @@ idn_verify_verdict idn_code_verify_verdict(const idn_code_state *s,
 	return IDN_VERIFY_WRONG;
 }
 
+const char *idn_code_channel_name(idn_code_channel ch)
+{
+	return ch == IDN_CODE_PHONE ? "phone" : "email";
+}
+
 void idn_code_new(char code[IDN_CODE_TEXT])
 {
 	snprintf(code, IDN_CODE_TEXT, "%06u",

@@ -23,6 +23,16 @@
 #define IDN_CODE_DAY_S	      (24 * 3600)
 #define IDN_PHONE_TEXT	      16 /* "+234" and 10 digits, and NUL */
 
+/* What a code proves: the user's email address or their phone number.
+ * Each has its own live code and its own send limits. */
+typedef enum {
+	IDN_CODE_EMAIL,
+	IDN_CODE_PHONE,
+} idn_code_channel;
+
+/* "email" or "phone" (static; the store's channel column). */
+const char *idn_code_channel_name(idn_code_channel ch);
+
 /* What the store knows of a user's codes at now. */
 typedef struct idn_code_state {
 	int found;   /* the user has a code at all */

@@ -39,6 +39,8 @@ IDN_HANDLER(get_user_contacts);
 IDN_HANDLER(verify_email);
 IDN_HANDLER(send_email_code);
 IDN_HANDLER(set_phone);
+IDN_HANDLER(verify_phone);
+IDN_HANDLER(remove_phone);
 
 /* The rpc_session_check of identity's RPC_AUTH_LIVE methods: asks
  * identity's own table, so a logout takes effect at once. */
@@ -117,11 +119,13 @@ KOLO_MUST_CHECK int idn_db(db_conn **out);
  * only in the user's own replies). */
 Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u, int own);
 
-/* In a transaction that holds the user's row lock: a new email code for
- * user_id at email (the row and the user.email_code event with the code).
- * *expires_at (RFC 3339, in the arena) may be NULL. */
-KOLO_MUST_CHECK int idn_email_code_issue(db_conn *c, mem_arena *a, const char *user_id,
-					 const char *email, char **expires_at);
+/* In a transaction that holds the user's row lock: a new code of ch for
+ * user_id at address (the row and the event with the code:
+ * user.email_code {email, code, expires_at} or user.phone_code {phone,
+ * code, expires_at}). *expires_at (RFC 3339, in the arena) may be NULL. */
+KOLO_MUST_CHECK int idn_code_issue(db_conn *c, mem_arena *a, const char *user_id,
+				   idn_code_channel ch, const char *address,
+				   char **expires_at);
 
 /* Login's part: in its transaction, sends user_id a code when the email
  * is not verified, no live code waits and the limits allow; *sent 1 then. */

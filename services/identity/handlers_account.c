@@ -70,7 +70,8 @@ static int idn_register_body(db_conn *c, void *arg)
 				      &t->grant);
 	/* The code that proves the address is the user's (DESIGN §16). */
 	if (rc == 0)
-		rc = idn_email_code_issue(c, t->arena, t->user.id, t->email, NULL);
+		rc = idn_code_issue(c, t->arena, t->user.id, IDN_CODE_EMAIL, t->email,
+				    NULL);
 	return rc;
 }
 

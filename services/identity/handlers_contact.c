@@ -1,6 +1,7 @@
 /* Contacts: GetUserContacts (for kolo-events), email ownership codes
  * (VerifyEmail, SendEmailCode, the codes of Register and Login) and the
- * phone number (SetPhone). DESIGN §16. */
+ * phone number, proved the same way (SetPhone sends a code by SMS,
+ * VerifyPhone, RemovePhone). DESIGN §16. */
 #include "handlers.h"
 
 #include <stdio.h>
@@ -30,8 +31,8 @@ static void idn_time_text(char out[IDN_TIME_TEXT], int64_t us)
 /* --- codes ------------------------------------------------------------------
  */
 
-int idn_email_code_issue(db_conn *c, mem_arena *a, const char *user_id,
-			 const char *email, char **expires_at)
+int idn_code_issue(db_conn *c, mem_arena *a, const char *user_id,
+		   idn_code_channel ch, const char *address, char **expires_at)
 {
 	char code[IDN_CODE_TEXT], hash[IDN_CODE_HASH_TEXT],
 		exp_text[IDN_TIME_TEXT];
@@ -42,16 +43,19 @@ int idn_email_code_issue(db_conn *c, mem_arena *a, const char *user_id,
 	idn_code_new(code);
 	idn_code_hash(hash, user_id, code);
 	idn_time_text(exp_text, expires);
-	rc = idn_store_insert_code(c, user_id, email, hash, now, expires);
-	/* The code itself travels only in the event kolo-events mails (and
+	rc = idn_store_insert_code(c, user_id, ch, address, hash, now, expires);
+	/* The code itself travels only in the event kolo-events sends (and
 	 * blanks in its copy once sent); identity keeps the hash. */
 	if (rc == 0)
-		rc = outbox_add(c, OUTBOX_IDENTITY,
-				&(outbox_event){.type = EVT_EMAIL_CODE,
-						.user_id = user_id,
-						.actor_id = user_id},
-				"{s:s, s:s, s:s}", "email", email, "code", code,
-				"expires_at", exp_text);
+		rc = outbox_add(
+			c, OUTBOX_IDENTITY,
+			&(outbox_event){.type = ch == IDN_CODE_PHONE
+							? EVT_PHONE_CODE
+							: EVT_EMAIL_CODE,
+					.user_id = user_id,
+					.actor_id = user_id},
+			"{s:s, s:s, s:s}", idn_code_channel_name(ch), address,
+			"code", code, "expires_at", exp_text);
 	sodium_memzero(code, sizeof(code));
 	if (rc == 0 && expires_at) {
 		*expires_at = mem_arena_strdup(a, exp_text);
@@ -67,16 +71,18 @@ int idn_email_code_on_login(db_conn *c, mem_arena *a, const char *user_id,
 	idn_code_state state;
 	char *email = NULL;
 	int verified = 0, retry_after_s = 0;
-	int rc = idn_store_lock_user(c, a, user_id, &email, &verified);
+	int rc = idn_store_lock_user(c, a, user_id, IDN_CODE_EMAIL, &email,
+				     &verified);
 
 	*sent = 0;
 	if (rc == 0 && !verified)
-		rc = idn_store_code_state(c, a, user_id, idn_now_us(), &state);
+		rc = idn_store_code_state(c, a, user_id, IDN_CODE_EMAIL,
+					  idn_now_us(), &state);
 	if (rc < 0 || verified || idn_code_live(&state, email) ||
 	    idn_code_send_verdict(&state, &retry_after_s) != IDN_SEND_OK)
 		return rc;
 	*sent = 1;
-	return idn_email_code_issue(c, a, user_id, email, NULL);
+	return idn_code_issue(c, a, user_id, IDN_CODE_EMAIL, email, NULL);
 }
 
 /* --- SendEmailCode
@@ -96,20 +102,42 @@ static int idn_send_code_body(db_conn *c, void *arg)
 {
 	idn_send_code_tx *t = arg;
 	idn_code_state state;
-	int rc = idn_store_lock_user(c, t->arena, t->user_id, &t->email,
-				     &t->verified);
+	int rc = idn_store_lock_user(c, t->arena, t->user_id, IDN_CODE_EMAIL,
+				     &t->email, &t->verified);
 
 	if (rc < 0 || t->verified)
 		return rc;
-	rc = idn_store_code_state(c, t->arena, t->user_id, idn_now_us(),
-				  &state);
+	rc = idn_store_code_state(c, t->arena, t->user_id, IDN_CODE_EMAIL,
+				  idn_now_us(), &state);
 	if (rc < 0)
 		return rc;
 	t->verdict = idn_code_send_verdict(&state, &t->retry_after_s);
 	if (t->verdict != IDN_SEND_OK)
 		return 0;
-	return idn_email_code_issue(c, t->arena, t->user_id, t->email,
-				    &t->expires_at);
+	return idn_code_issue(c, t->arena, t->user_id, IDN_CODE_EMAIL, t->email,
+			      &t->expires_at);
+}
+
+/* RESOURCE_EXHAUSTED rate_limited (with its retry hint) unless verdict is
+ * IDN_SEND_OK. */
+static int idn_send_limited(idn_send_verdict verdict, int retry_after_s)
+{
+	switch (verdict) {
+	case IDN_SEND_TOO_SOON:
+		err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
+			"a code was sent less than a minute ago: try again in "
+			"%d s",
+			retry_after_s);
+		return err_set_retry_after(retry_after_s);
+	case IDN_SEND_DAY_CAP:
+		err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
+			"%d codes were sent today: try again in %d s",
+			IDN_CODE_DAY_CAP, retry_after_s);
+		return err_set_retry_after(retry_after_s);
+	case IDN_SEND_OK:
+		break;
+	}
+	return 0;
 }
 
 static int idn_send_refused(const idn_send_code_tx *t)
@@ -118,22 +146,7 @@ static int idn_send_refused(const idn_send_code_tx *t)
 		return err_set(ERR_FAILED_PRECONDITION,
 			       "email_already_verified",
 			       "your email address is verified already");
-	switch (t->verdict) {
-	case IDN_SEND_TOO_SOON:
-		err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
-			"a code was sent less than a minute ago: try again in "
-			"%d s",
-			t->retry_after_s);
-		return err_set_retry_after(t->retry_after_s);
-	case IDN_SEND_DAY_CAP:
-		err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
-			"%d codes were sent today: try again in %d s",
-			IDN_CODE_DAY_CAP, t->retry_after_s);
-		return err_set_retry_after(t->retry_after_s);
-	case IDN_SEND_OK:
-		break;
-	}
-	return 0;
+	return idn_send_limited(t->verdict, t->retry_after_s);
 }
 
 IDN_HANDLER(send_email_code)
@@ -158,30 +171,34 @@ IDN_HANDLER(send_email_code)
 	return 0;
 }
 
-/* --- VerifyEmail
+/* --- VerifyEmail, VerifyPhone
  * --------------------------------------------------------------- */
 
-typedef struct idn_verify_email_tx {
+typedef struct idn_verify_code_tx {
 	mem_arena *arena;
 	const char *user_id;
+	idn_code_channel channel;
 	char presented_hash[IDN_CODE_HASH_TEXT];
 	idn_client client;
 	int verified; /* before this call */
 	int attempts_left;
 	idn_verify_verdict verdict;
-} idn_verify_email_tx;
+} idn_verify_code_tx;
 
-static int idn_verify_email_apply(db_conn *c, idn_verify_email_tx *t,
-				  const idn_code_state *state)
+static int idn_verify_code_apply(db_conn *c, idn_verify_code_tx *t,
+				 const idn_code_state *state)
 {
 	int rc = 0;
 
 	switch (t->verdict) {
 	case IDN_VERIFY_RIGHT:
 		rc = idn_store_code_consume(c, state->id, t->user_id,
-					    idn_now_us());
+					    t->channel, idn_now_us());
 		if (rc == 0)
-			rc = idn_store_log(c, t->user_id, "email_verified",
+			rc = idn_store_log(c, t->user_id,
+					   t->channel == IDN_CODE_PHONE
+						   ? "phone_verified"
+						   : "email_verified",
 					   t->client.ip, t->client.device);
 		return rc;
 	case IDN_VERIFY_WRONG:
@@ -196,26 +213,32 @@ static int idn_verify_email_apply(db_conn *c, idn_verify_email_tx *t,
 	return rc;
 }
 
-static int idn_verify_email_body(db_conn *c, void *arg)
+static int idn_verify_code_body(db_conn *c, void *arg)
 {
-	idn_verify_email_tx *t = arg;
+	idn_verify_code_tx *t = arg;
 	idn_code_state state;
-	char *email = NULL;
-	int rc = idn_store_lock_user(c, t->arena, t->user_id, &email,
-				     &t->verified);
+	char *address = NULL;
+	int rc = idn_store_lock_user(c, t->arena, t->user_id, t->channel,
+				     &address, &t->verified);
 
 	if (rc < 0 || t->verified)
 		return rc;
-	rc = idn_store_code_state(c, t->arena, t->user_id, idn_now_us(),
-				  &state);
+	rc = idn_store_code_state(c, t->arena, t->user_id, t->channel,
+				  idn_now_us(), &state);
 	if (rc < 0)
 		return rc;
-	t->verdict = idn_code_verify_verdict(&state, email, t->presented_hash);
-	return idn_verify_email_apply(c, t, &state);
+	/* A code proves only the address (or number) it was sent to, while it
+	 * is still the user's: no phone, or another one, is no_code. */
+	t->verdict =
+		idn_code_verify_verdict(&state, address, t->presented_hash);
+	return idn_verify_code_apply(c, t, &state);
 }
 
-static int idn_verify_refused(const idn_verify_email_tx *t)
+static int idn_verify_refused(const idn_verify_code_tx *t)
 {
+	const char *what =
+		t->channel == IDN_CODE_PHONE ? "phone number" : "address";
+
 	if (t->verified)
 		return 0;
 	switch (t->verdict) {
@@ -223,7 +246,7 @@ static int idn_verify_refused(const idn_verify_email_tx *t)
 		return 0;
 	case IDN_VERIFY_NO_CODE:
 		return err_set(ERR_FAILED_PRECONDITION, "no_code",
-			       "no code waits for your address: ask for one");
+			       "no code waits for your %s: ask for one", what);
 	case IDN_VERIFY_EXPIRED:
 		return err_set(ERR_FAILED_PRECONDITION, "code_expired",
 			       "the code has expired: ask for a new one");
@@ -239,55 +262,127 @@ static int idn_verify_refused(const idn_verify_email_tx *t)
 	return 0;
 }
 
-IDN_HANDLER(verify_email)
+/* VerifyEmail and VerifyPhone: code (wiped) against the live code of
+ * channel; the caller as a User message into *out. */
+static int idn_verify_code(rpc_ctx *ctx, idn_code_channel channel, char *code,
+			   Kolo__Identity__V1__User **out)
 {
-	Kolo__Identity__V1__VerifyEmailRequest *in =
-		(Kolo__Identity__V1__VerifyEmailRequest *)req;
-	Kolo__Identity__V1__VerifyEmailResponse *out =
-		(Kolo__Identity__V1__VerifyEmailResponse *)resp;
-	idn_verify_email_tx t = {.arena = rpc_ctx_arena(ctx),
-				 .user_id = rpc_ctx_user_id(ctx)};
+	idn_verify_code_tx t = {.arena = rpc_ctx_arena(ctx),
+				.user_id = rpc_ctx_user_id(ctx),
+				.channel = channel};
 	idn_user user;
 	db_conn *c = NULL;
-	int rc = idn_code_check(in->code);
+	int rc = idn_code_check(code);
 
 	if (rc == 0)
-		idn_code_hash(t.presented_hash, t.user_id, in->code);
-	idn_wipe(in->code);
+		idn_code_hash(t.presented_hash, t.user_id, code);
+	idn_wipe(code);
 	idn_client_of(&t.client, ctx);
 	if (rc == 0)
 		rc = idn_db(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), idn_verify_email_body, &t);
+		rc = db_tx(c, svc_tx_timeout(ctx), idn_verify_code_body, &t);
 	if (rc == 0)
 		rc = idn_verify_refused(&t);
 	if (rc == 0)
 		rc = idn_store_user_by_id(c, t.arena, t.user_id, &user);
 	if (rc < 0)
 		return rc;
-	out->user = idn_user_message(ctx, &user, 1);
-	return out->user ? 0 : err_oom();
+	*out = idn_user_message(ctx, &user, 1);
+	return *out ? 0 : err_oom();
 }
 
-/* --- SetPhone
+IDN_HANDLER(verify_email)
+{
+	Kolo__Identity__V1__VerifyEmailRequest *in =
+		(Kolo__Identity__V1__VerifyEmailRequest *)req;
+	Kolo__Identity__V1__VerifyEmailResponse *out =
+		(Kolo__Identity__V1__VerifyEmailResponse *)resp;
+
+	return idn_verify_code(ctx, IDN_CODE_EMAIL, in->code, &out->user);
+}
+
+IDN_HANDLER(verify_phone)
+{
+	Kolo__Identity__V1__VerifyPhoneRequest *in =
+		(Kolo__Identity__V1__VerifyPhoneRequest *)req;
+	Kolo__Identity__V1__VerifyPhoneResponse *out =
+		(Kolo__Identity__V1__VerifyPhoneResponse *)resp;
+
+	return idn_verify_code(ctx, IDN_CODE_PHONE, in->code, &out->user);
+}
+
+/* --- SetPhone, RemovePhone
  * ------------------------------------------------------------------- */
 
 typedef struct idn_set_phone_tx {
+	mem_arena *arena;
 	const char *user_id;
 	const char *phone; /* NULL: clear */
 	idn_client client;
+	idn_send_verdict verdict;
+	int retry_after_s;
 } idn_set_phone_tx;
 
+/* A new number is stored unverified and sent a code, within the code send
+ * limits (nothing changes past them); the number already verified is left
+ * as it is. */
 static int idn_set_phone_body(db_conn *c, void *arg)
 {
 	idn_set_phone_tx *t = arg;
-	int rc = idn_store_set_phone(c, t->user_id, t->phone);
+	idn_code_state state;
+	char *current = NULL;
+	int verified = 0;
+	int rc = idn_store_lock_user(c, t->arena, t->user_id, IDN_CODE_PHONE,
+				     &current, &verified);
+
+	if (rc < 0 || (verified && strcmp(current, t->phone) == 0))
+		return rc;
+	rc = idn_store_code_state(c, t->arena, t->user_id, IDN_CODE_PHONE,
+				  idn_now_us(), &state);
+	if (rc < 0)
+		return rc;
+	t->verdict = idn_code_send_verdict(&state, &t->retry_after_s);
+	if (t->verdict != IDN_SEND_OK)
+		return 0;
+	if ((rc = idn_store_set_phone(c, t->user_id, t->phone)) < 0 ||
+	    (rc = idn_code_issue(c, t->arena, t->user_id, IDN_CODE_PHONE,
+				 t->phone, NULL)) < 0)
+		return rc;
+	return idn_store_log(c, t->user_id, "phone_set", t->client.ip,
+			     t->client.device);
+}
+
+static int idn_remove_phone_body(db_conn *c, void *arg)
+{
+	idn_set_phone_tx *t = arg;
+	int rc = idn_store_set_phone(c, t->user_id, NULL);
 
 	if (rc < 0)
 		return rc;
-	return idn_store_log(c, t->user_id,
-			     t->phone ? "phone_set" : "phone_removed",
-			     t->client.ip, t->client.device);
+	return idn_store_log(c, t->user_id, "phone_removed", t->client.ip,
+			     t->client.device);
+}
+
+/* Runs body for the caller, then their User message into *out. */
+static int idn_phone_change(rpc_ctx *ctx, idn_set_phone_tx *t, db_tx_fn body,
+			    Kolo__Identity__V1__User **out)
+{
+	idn_user user;
+	db_conn *c = NULL;
+	int rc = idn_db(&c);
+
+	idn_client_of(&t->client, ctx);
+	if (rc == 0)
+		rc = db_tx(c, svc_tx_timeout(ctx), body, t);
+	if (rc == 0)
+		rc = idn_send_limited(t->verdict, t->retry_after_s);
+	if (rc == 0)
+		rc = idn_store_user_by_id(c, t->arena, t->user_id, &user);
+	if (rc < 0)
+		return rc;
+	*out = idn_user_message(ctx, &user, 1);
+	return *out ? 0 : err_oom();
 }
 
 IDN_HANDLER(set_phone)
@@ -296,27 +391,27 @@ IDN_HANDLER(set_phone)
 		(const Kolo__Identity__V1__SetPhoneRequest *)req;
 	Kolo__Identity__V1__SetPhoneResponse *out =
 		(Kolo__Identity__V1__SetPhoneResponse *)resp;
-	idn_set_phone_tx t = {.user_id = rpc_ctx_user_id(ctx)};
-	mem_arena *a = rpc_ctx_arena(ctx);
-	idn_user user;
-	db_conn *c = NULL;
+	idn_set_phone_tx t = {.arena = rpc_ctx_arena(ctx),
+			      .user_id = rpc_ctx_user_id(ctx)};
 	char *phone = NULL;
-	int rc = 0;
+	/* "" is no number (RemovePhone clears it). */
+	int rc = idn_normalize_phone(&phone, t.arena, in->phone);
 
-	if (in->phone[0])
-		rc = idn_normalize_phone(&phone, a, in->phone);
-	t.phone = phone;
-	idn_client_of(&t.client, ctx);
-	if (rc == 0)
-		rc = idn_db(&c);
-	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), idn_set_phone_body, &t);
-	if (rc == 0)
-		rc = idn_store_user_by_id(c, a, t.user_id, &user);
 	if (rc < 0)
 		return rc;
-	out->user = idn_user_message(ctx, &user, 1);
-	return out->user ? 0 : err_oom();
+	t.phone = phone;
+	return idn_phone_change(ctx, &t, idn_set_phone_body, &out->user);
+}
+
+IDN_HANDLER(remove_phone)
+{
+	Kolo__Identity__V1__RemovePhoneResponse *out =
+		(Kolo__Identity__V1__RemovePhoneResponse *)resp;
+	idn_set_phone_tx t = {.arena = rpc_ctx_arena(ctx),
+			      .user_id = rpc_ctx_user_id(ctx)};
+
+	(void)req;
+	return idn_phone_change(ctx, &t, idn_remove_phone_body, &out->user);
 }
 
 /* --- GetUserContacts

@@ -35,6 +35,8 @@ static const rpc_method idn_methods[] = {
 	{ "VerifyEmail", idn_rpc_verify_email, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "SendEmailCode", idn_rpc_send_email_code, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "SetPhone", idn_rpc_set_phone, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "VerifyPhone", idn_rpc_verify_phone, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "RemovePhone", idn_rpc_remove_phone, RPC_AUTH_USER | RPC_AUTH_LIVE },
 };
 
 const rpc_service idn_rpc_service = {

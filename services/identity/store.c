@@ -6,7 +6,8 @@
 	"u.id, u.email, u.name, " DB_RFC3339("u.created_at") ", "              \
 	"u.password_hash, "                                                    \
 	"EXISTS (SELECT 1 FROM transaction_pins p WHERE p.user_id = u.id), "   \
-	"u.email_verified_at IS NOT NULL, COALESCE(u.phone, '')"
+	"u.email_verified_at IS NOT NULL, COALESCE(u.phone, ''), "             \
+	"u.phone_verified_at IS NOT NULL"
 
 static int idn_read_user(mem_arena *a, const PGresult *res, idn_user *out)
 {
@@ -18,6 +19,7 @@ static int idn_read_user(mem_arena *a, const PGresult *res, idn_user *out)
 	out->has_pin = db_bool(res, 0, 5);
 	out->email_verified = db_bool(res, 0, 6);
 	out->phone = db_text(a, res, 0, 7);
+	out->phone_verified = db_bool(res, 0, 8);
 	if (!out->id || !out->email || !out->name || !out->created_at ||
 	    !out->password_hash || !out->phone)
 		return err_oom();

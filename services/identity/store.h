@@ -24,6 +24,7 @@ typedef struct idn_user {
 	int has_pin;
 	int email_verified;
 	char *phone; /* E.164 or "" */
+	int phone_verified; /* the user entered the code sent to phone */
 } idn_user;
 
 typedef struct idn_refresh_row {
@@ -218,38 +219,42 @@ typedef struct idn_contact {
 	char *name;
 	char *email;
 	int email_verified;
-	char *phone; /* E.164 or "" */
+	char *phone; /* E.164 when verified, else "" */
 } idn_contact;
 
 /* The users of ids (UUID text, validated by the caller) that exist, in
- * no particular order. */
+ * no particular order; a phone only when it is verified. */
 KOLO_MUST_CHECK int idn_store_contacts(db_conn *c, mem_arena *a, char *const *ids,
 				       size_t n_ids, idn_contact **out, int *n);
 
 /* Locks user_id's row (orders the user's code sends and verifications)
- * and reads their email and whether it is verified; ERR_NOT_FOUND
- * "user_not_found". */
+ * and reads what ch proves, their email or their phone ("" when none), and
+ * whether it is verified; ERR_NOT_FOUND "user_not_found". */
 KOLO_MUST_CHECK int idn_store_lock_user(db_conn *c, mem_arena *a, const char *user_id,
-					char **email, int *verified);
+					idn_code_channel ch, char **address, int *verified);
 
-/* The newest code of user_id, FOR UPDATE, and the day's count (at now). */
+/* The newest code of user_id on ch, FOR UPDATE, and the day's count of
+ * that channel (at now). */
 KOLO_MUST_CHECK int idn_store_code_state(db_conn *c, mem_arena *a, const char *user_id,
-					 int64_t now, idn_code_state *out);
+					 idn_code_channel ch, int64_t now, idn_code_state *out);
 
-/* Adds a code sent at now, expiring at expires (which ends older ones: the
- * newest is the live one), and forgets user_id's codes older than a day. */
+/* Adds a code of ch sent to address at now, expiring at expires (which
+ * ends older ones of ch: the newest is the live one), and forgets
+ * user_id's codes of ch older than a day. */
 KOLO_MUST_CHECK int idn_store_insert_code(db_conn *c, const char *user_id,
-					  const char *email, const char *code_hash,
-					  int64_t now, int64_t expires);
+					  idn_code_channel ch, const char *address,
+					  const char *code_hash, int64_t now, int64_t expires);
 
 /* One more wrong try of code id. */
 KOLO_MUST_CHECK int idn_store_code_attempt(db_conn *c, const char *id);
 
-/* Code id used at now, and its user's email verified at now. */
+/* Code id used at now, and what it proves (its user's email, or their
+ * phone while it is still the number the code went to) verified at now. */
 KOLO_MUST_CHECK int idn_store_code_consume(db_conn *c, const char *id,
-					   const char *user_id, int64_t now);
+					   const char *user_id, idn_code_channel ch,
+					   int64_t now);
 
-/* Sets (phone E.164) or clears (NULL) user_id's phone. */
+/* Sets (phone E.164, not verified) or clears (NULL) user_id's phone. */
 KOLO_MUST_CHECK int idn_store_set_phone(db_conn *c, const char *user_id,
 					const char *phone);
 

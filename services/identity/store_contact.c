@@ -36,7 +36,8 @@ int idn_store_contacts(db_conn *c, mem_arena *a, char *const *ids, size_t n_ids,
 		rc = db_exec(
 			c, &res,
 			"SELECT id, name, email, email_verified_at IS NOT NULL,"
-			" COALESCE(phone, '') FROM \"user\""
+			" CASE WHEN phone_verified_at IS NOT NULL THEN phone"
+			" ELSE '' END FROM \"user\""
 			" WHERE id = ANY ($1::uuid[])",
 			1, (const char *const *)&array);
 	if (rc < 0)
@@ -61,13 +62,18 @@ int idn_store_contacts(db_conn *c, mem_arena *a, char *const *ids, size_t n_ids,
 }
 
 int idn_store_lock_user(db_conn *c, mem_arena *a, const char *user_id,
-			char **email, int *verified)
+			idn_code_channel ch, char **email, int *verified)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(
 		c, &res,
-		"SELECT email, email_verified_at IS NOT NULL FROM \"user\""
-		" WHERE id = $1::uuid FOR UPDATE",
+		ch == IDN_CODE_PHONE
+			? "SELECT COALESCE(phone, ''), phone_verified_at IS "
+			  "NOT NULL"
+			  " FROM \"user\" WHERE id = $1::uuid FOR UPDATE"
+			: "SELECT email, email_verified_at IS NOT NULL FROM "
+			  "\"user\""
+			  " WHERE id = $1::uuid FOR UPDATE",
 		1, &user_id);
 
 	if (rc == 0 && PQntuples(res) == 0)
@@ -83,68 +89,32 @@ int idn_store_lock_user(db_conn *c, mem_arena *a, const char *user_id,
 }
 
 int idn_store_code_state(db_conn *c, mem_arena *a, const char *user_id,
-			 int64_t now, idn_code_state *out)
+			 idn_code_channel ch, int64_t now, idn_code_state *out)
 {
 	char now_text[DB_I64_TEXT];
-	const char *params[] = {user_id, db_i64(now_text, now)};
+	const char *params[] = {user_id, db_i64(now_text, now),
+				idn_code_channel_name(ch)};
 	PGresult *res = NULL;
-	/* The day's count in the same statement (rows of the newest's user). */
+	/* The day's count in the same statement (rows of the newest's user
+	 * and channel). Unformatted: clang-format cuts SQL around DB_FROM_US
+	 * into pieces. */
+	// clang-format off
 	int rc = db_exec(
 		c, &res,
 		"WITH day AS (SELECT count(*) AS n, min(sent_at) AS oldest"
-		" FROM email_code WHERE user_id = $1::uuid"
-		" AND sent_at > " DB_FROM_US(
-			"$2") " - interval '1 day')"
-			      " SELECT k.id, k.email, k.code_hash, k.attempts,"
-			      " k.expires_at <= " DB_FROM_US(
-				      "$2") ", k.consumed_at IS NOT NULL,"
-					    " floor(extract(epoch "
-					    "FROM " DB_FROM_US(
-						    "$2") " - "
-							  "k.sent_at))::bigint,"
-							  " day.n, "
-							  "COALESCE(floor("
-							  "extract(epoch "
-							  "FROM " DB_FROM_US(
-								  "$2") " - "
-									"day."
-									"oldest"
-									"))::"
-									"bigint"
-									", 0)"
-									" FROM "
-									"day "
-									"LEFT "
-									"JOIN "
-									"LATERA"
-									"L "
-									"(SELEC"
-									"T * "
-									"FROM "
-									"email_"
-									"code e"
-									" WHERE"
-									" e."
-									"user_"
-									"id = "
-									"$1::"
-									"uuid "
-									"ORDER "
-									"BY "
-									"e."
-									"sent_"
-									"at "
-									"DESC, "
-									"e.id "
-									"DESC"
-									" LIMIT"
-									" 1 "
-									"FOR "
-									"UPDATE"
-									") k "
-									"ON "
-									"true",
-		2, params);
+		" FROM email_code WHERE user_id = $1::uuid AND channel = $3"
+		" AND sent_at > " DB_FROM_US("$2") " - interval '1 day')"
+		" SELECT k.id, k.email, k.code_hash, k.attempts,"
+		" k.expires_at <= " DB_FROM_US("$2") ","
+		" k.consumed_at IS NOT NULL,"
+		" floor(extract(epoch FROM " DB_FROM_US("$2") " - k.sent_at))::bigint,"
+		" day.n,"
+		" COALESCE(floor(extract(epoch FROM " DB_FROM_US("$2") " - day.oldest))::bigint, 0)"
+		" FROM day LEFT JOIN LATERAL (SELECT * FROM email_code e"
+		" WHERE e.user_id = $1::uuid AND e.channel = $3"
+		" ORDER BY e.sent_at DESC, e.id DESC LIMIT 1 FOR UPDATE) k ON true",
+		3, params);
+	// clang-format on
 
 	if (rc < 0)
 		return rc;
@@ -165,27 +135,33 @@ int idn_store_code_state(db_conn *c, mem_arena *a, const char *user_id,
 	return rc;
 }
 
-int idn_store_insert_code(db_conn *c, const char *user_id, const char *email,
-			  const char *code_hash, int64_t now, int64_t expires)
+int idn_store_insert_code(db_conn *c, const char *user_id, idn_code_channel ch,
+			  const char *address, const char *code_hash,
+			  int64_t now, int64_t expires)
 {
 	char now_text[DB_I64_TEXT], exp_text[DB_I64_TEXT];
-	const char *params[] = {user_id, email, code_hash,
+	const char *channel = idn_code_channel_name(ch);
+	const char *params[] = {user_id,
+				address,
+				code_hash,
 				db_i64(now_text, now),
-				db_i64(exp_text, expires)};
+				db_i64(exp_text, expires),
+				channel};
 	int rc = db_run(
 		c,
-		"DELETE FROM email_code WHERE user_id = $1::uuid"
+		"DELETE FROM email_code WHERE user_id = $1::uuid AND channel = "
+		"$3"
 		" AND sent_at <= " DB_FROM_US("$2") " - interval '1 day'",
-		2, (const char *const[]){user_id, now_text});
+		3, (const char *const[]){user_id, now_text, channel});
 
 	if (rc < 0)
 		return rc;
 	return db_run(
 		c,
 		"INSERT INTO email_code (user_id, email, code_hash, sent_at,"
-		" expires_at) VALUES ($1::uuid, $2, $3, " DB_FROM_US(
-			"$4") ", " DB_FROM_US("$5") ")",
-		5, params);
+		" expires_at, channel) VALUES ($1::uuid, $2, $3, " DB_FROM_US(
+			"$4") ", " DB_FROM_US("$5") ", $6)",
+		6, params);
 }
 
 int idn_store_code_attempt(db_conn *c, const char *id)
@@ -197,11 +173,11 @@ int idn_store_code_attempt(db_conn *c, const char *id)
 }
 
 int idn_store_code_consume(db_conn *c, const char *id, const char *user_id,
-			   int64_t now)
+			   idn_code_channel ch, int64_t now)
 {
 	char now_text[DB_I64_TEXT];
 	const char *params[] = {id, db_i64(now_text, now)};
-	const char *user_params[] = {user_id, now_text};
+	const char *user_params[] = {user_id, now_text, id};
 	int rc = db_run(c,
 			"UPDATE email_code SET consumed_at = " DB_FROM_US(
 				"$2") " WHERE id = $1::uuid",
@@ -209,6 +185,15 @@ int idn_store_code_consume(db_conn *c, const char *id, const char *user_id,
 
 	if (rc < 0)
 		return rc;
+	if (ch == IDN_CODE_PHONE)
+		return db_run(
+			c,
+			"UPDATE \"user\" SET phone_verified_at = " DB_FROM_US(
+				"$2") " WHERE id = $1::uuid AND "
+				      "phone_verified_at IS NULL"
+				      " AND phone = (SELECT email FROM "
+				      "email_code WHERE id = $3::uuid)",
+			3, user_params);
 	return db_run(c,
 		      "UPDATE \"user\" SET email_verified_at = " DB_FROM_US(
 			      "$2") " WHERE id = $1::uuid AND "
@@ -220,9 +205,11 @@ int idn_store_set_phone(db_conn *c, const char *user_id, const char *phone)
 {
 	const char *params[] = {user_id, phone};
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE \"user\" SET phone = $2 WHERE id = $1::uuid",
-			 2, params);
+	int rc = db_exec(
+		c, &res,
+		"UPDATE \"user\" SET phone = $2, phone_verified_at = NULL"
+		" WHERE id = $1::uuid",
+		2, params);
 
 	if (rc == 0 && db_affected(res) == 0)
 		rc = err_set(ERR_NOT_FOUND, "user_not_found", "no such user");

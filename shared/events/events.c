@@ -34,6 +34,8 @@ static const evt_type evt_table[] = {
 	  "the result of a user's identity check" },
 	{ EVT_EMAIL_CODE, EVT_TO_SUBJECT, 0,
 	  "a code that proves the user owns their email address" },
+	{ EVT_PHONE_CODE, EVT_TO_SUBJECT, 0,
+	  "a code that proves the user owns their phone number" },
 	{ EVT_WEBHOOK_PAUSED, EVT_TO_OFFICERS, 1,
 	  "a partner endpoint failed for a day and was paused" },
 };

@@ -28,6 +28,7 @@
 /* A user's own (identity). */
 #define EVT_KYC_RESULT "kyc.result"
 #define EVT_EMAIL_CODE "user.email_code"
+#define EVT_PHONE_CODE "user.phone_code"
 /* kolo-events' own: a partner endpoint stopped answering. */
 #define EVT_WEBHOOK_PAUSED "webhook.paused"
 

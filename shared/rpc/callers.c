@@ -39,8 +39,10 @@ static const rpc_caller_rule rpc_rules[] = {
 	 * page resolves its token and shows the governance record. */
 	{ RPC_SVC_GROUPS, "GetMembership",
 	  RPC_CALLER_LEDGER | RPC_CALLER_WITHDRAWALS | RPC_CALLER_PAYMENTS | RPC_CALLER_EVENTS },
-	/* kolo-events: who of a group is told of its events. */
+	/* kolo-events: who of a group is told of its events, and the group's
+	 * name its messages say. */
 	{ RPC_SVC_GROUPS, "ListMembers", RPC_CALLER_EVENTS },
+	{ RPC_SVC_GROUPS, "GetGroup", RPC_CALLER_EVENTS },
 	{ RPC_SVC_GROUPS, "ResolvePublicToken", RPC_CALLER_GATEWAY },
 	{ RPC_SVC_GROUPS, "ListProposals", RPC_CALLER_GATEWAY },
 	/* Money moves: credits and captures by payments, holds by withdrawals;

@@ -167,9 +167,11 @@ static void e2e_mail_file_code(char code[8], const char *path, const char *email
 		code[0] = '\0';
 }
 
-/* The newest code mailed to email (file names start with the Unix ms of
- * writing, so the greatest name is the newest), or "" when none. */
-static void e2e_mail_newest(char code[8], const char *dir, const char *email)
+/* The newest code sent to email (or phone) in a file ending ext (".eml",
+ * ".sms"; file names start with the Unix ms of writing, so the greatest
+ * name is the newest) written at since_ms or later, or "" when none. */
+static void e2e_mail_newest(char code[8], const char *dir, const char *email, const char *ext,
+			    long long since_ms)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -181,7 +183,8 @@ static void e2e_mail_newest(char code[8], const char *dir, const char *email)
 	while ((e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
 
-		if (len < 5 || strcmp(e->d_name + len - 4, ".eml") != 0 ||
+		if (len < 5 || strcmp(e->d_name + len - 4, ext) != 0 ||
+		    atoll(e->d_name) < since_ms ||
 		    strcmp(e->d_name, newest) <= 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
@@ -194,7 +197,10 @@ static void e2e_mail_newest(char code[8], const char *dir, const char *email)
 	closedir(d);
 }
 
-void e2e_mail_code(char code[8], const char *email, const char *not_this)
+/* The newest code for `to` in files ending ext written at since_ms or
+ * later; waits up to 15 s. */
+static void e2e_wait_code(char code[8], const char *to, const char *ext, const char *not_this,
+			  long long since_ms)
 {
 	const char *dir = getenv("KOLO_MAIL_DIR");
 
@@ -202,12 +208,43 @@ void e2e_mail_code(char code[8], const char *email, const char *not_this)
 		fail_msg("KOLO_MAIL_DIR is not set: where kolo-events writes mail");
 	/* kolo-events tails identity's outbox: give it a moment. */
 	for (int i = 0; i < 300; i++) {
-		e2e_mail_newest(code, dir, email);
+		e2e_mail_newest(code, dir, to, ext, since_ms);
 		if (code[0] && (!not_this || strcmp(code, not_this) != 0))
 			return;
 		usleep(50 * 1000);
 	}
-	fail_msg("no email code for %s in %s after 15 s", email, dir);
+	fail_msg("no code for %s in %s (%s) after 15 s", to, dir, ext);
+}
+
+void e2e_mail_code(char code[8], const char *email, const char *not_this)
+{
+	e2e_wait_code(code, email, ".eml", not_this, 0);
+}
+
+long long e2e_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void e2e_sms_code(char code[8], const char *phone, long long since_ms)
+{
+	e2e_wait_code(code, phone, ".sms", NULL, since_ms);
+}
+
+void e2e_verify_phone(const e2e_user *u, const char *phone, long long since_ms)
+{
+	char code[8], body[64];
+	e2e_opts o = { .token = u->access, .body = body };
+	e2e_reply r;
+
+	e2e_sms_code(code, phone, since_ms);
+	snprintf(body, sizeof(body), "{\"code\":\"%s\"}", code);
+	e2e_expect(&r, "POST", "/v1/me/phone/verify", &o, 200, "");
+	assert_true(json_is_true(json_object_get(r.json, "phone_verified")));
+	e2e_reply_free(&r);
 }
 
 void e2e_verify_email(const e2e_user *u)

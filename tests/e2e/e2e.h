@@ -63,6 +63,19 @@ void e2e_mail_code(char code[8], const char *email, const char *not_this);
 /* POST /v1/me/email/verify with the code mailed to u (200 expected). */
 void e2e_verify_email(const e2e_user *u);
 
+/* The wall clock in Unix ms (mail dir file names start with it). */
+long long e2e_now_ms(void);
+
+/* The newest SMS code sent to phone (E.164) at since_ms or later, from
+ * KOLO_MAIL_DIR's .sms files ("To: <phone>" first, "Your code: NNNNNN" in
+ * the text; other tests may use the same number); waits up to 15 s. */
+void e2e_sms_code(char code[8], const char *phone, long long since_ms);
+
+/* POST /v1/me/phone/verify with the code sent by SMS to phone by the PUT
+ * /v1/me/phone made at since_ms (e2e_now_ms() before it) or later (200,
+ * phone_verified expected). */
+void e2e_verify_phone(const e2e_user *u, const char *phone, long long since_ms);
+
 /* Creates a group named name owned by owner (201 expected); its id is
  * written to id (64 bytes). */
 void e2e_group(char *id, const e2e_user *owner, const char *name);

@@ -100,10 +100,14 @@ static void set_phone(const e2e_user *u, const char *typed, const char *e164)
 	e2e_opts o = {.token = u->access, .body = body};
 	e2e_reply r;
 
+	long long since = e2e_now_ms();
+
 	snprintf(body, sizeof(body), "{\"phone\":\"%s\"}", typed);
 	e2e_expect(&r, "PUT", "/v1/me/phone", &o, 200, "");
 	assert_string_equal(e2e_str(&r, "phone"), e164);
 	e2e_reply_free(&r);
+	/* Only a proved number gets SMS: the code sent to it. */
+	e2e_verify_phone(u, e164, since);
 }
 
 static void deposit(const char *gid, const e2e_user *owner, int64_t kobo)

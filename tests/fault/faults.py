@@ -301,15 +301,18 @@ def invariants(label):
 
 # --- the product, over HTTP --------------------------------------------------
 
-def mail_code(email):
+def mail_code(email, ext=".eml", since_ms=0):
     """The newest email code mailed to email: kolo-events writes each message
     of the embedded default as KOLO_MAIL_DIR/<unix_ms>-<event id>-<n>.eml,
-    with the address in its To: header and "Your code: NNNNNN" in its text."""
+    with the address in its To: header and "Your code: NNNNNN" in its text
+    (an SMS, ext ".sms": a "To: +234..." line, a blank line, the text).
+    since_ms: only files written then or later (their names start with it)."""
     folder = ENV["KOLO_MAIL_DIR"]
 
     def newest():
         for name in sorted(os.listdir(folder), reverse=True):
-            if not name.endswith(".eml"):
+            if (name.startswith(".") or not name.endswith(ext)
+                    or int(name.split("-", 1)[0]) < since_ms):
                 continue
             with open(os.path.join(folder, name), errors="replace") as f:
                 head, _, text = f.read().partition("\n\n")
@@ -318,7 +321,17 @@ def mail_code(email):
             if to and email in to[0] and found:
                 return found.group(1)
         return None
-    return poll("the email code of " + email, newest)
+    return poll("the code of " + email, newest)
+
+
+def verify_phone(user, phone):
+    """PUT /v1/me/phone, then the code it sent by SMS (the .sms file in
+    KOLO_MAIL_DIR) to POST /v1/me/phone/verify: only a proved number gets
+    SMS."""
+    since_ms = int(time.time() * 1000)
+    expect(200, "PUT", "/v1/me/phone", {"phone": phone}, user.token)
+    expect(200, "POST", "/v1/me/phone/verify", {"code": mail_code(phone, ".sms", since_ms)},
+           user.token)
 
 
 class User:
@@ -1157,7 +1170,8 @@ AUDIENCE = {
     "proposal.passed": (0, 1, 0, 1), "proposal.applied": (1, 1, 0, 1),
     "proposal.rejected": (0, 1, 0, 1), "member.added": (0, 1, 1, 1),
     "member.removed": (0, 1, 1, 1), "kyc.result": (0, 0, 1, 0),
-    "user.email_code": (0, 0, 1, 0), "webhook.paused": (1, 0, 0, 1),
+    "user.email_code": (0, 0, 1, 0), "user.phone_code": (0, 0, 1, 0),
+    "webhook.paused": (1, 0, 0, 1),
 }
 OPT_IN = sorted(t for t, a in AUDIENCE.items() if a[1])
 SOURCES = ["identity", "groups", "ledger", "withdrawals", "payments"]
@@ -1336,9 +1350,7 @@ def events_under_kills(recv):
     # email and SMS, each with a phone.
     o, t, m = User("owner-n"), User("treasurer-n"), User("member-n")
     for i, u in enumerate((o, t, m)):
-        expect(200, "PUT", "/v1/me/phone",
-               {"phone": "+23480%d%07d" % (i + 1, (os.getpid() * 7 + User.counter) % 10 ** 7)},
-               u.token)
+        verify_phone(u, "+23480%d%07d" % (i + 1, (os.getpid() * 7 + User.counter) % 10 ** 7))
     expect(200, "PUT", "/v1/me/notifications", {"email": OPT_IN, "sms": OPT_IN}, m.token)
     g = Group(o, "Fault N")
     # A partner endpoint of every type from the start.

@@ -119,6 +119,9 @@ else
 		KOLO_FLW_SECRET_KEY="$provider_key" KOLO_FLW_SECRET_HASH="faults-hash-$RANDOM$RANDOM" \
 		KOLO_FLW_TIMEOUT_MS=2000
 fi
+# A live provider is production to kolo-events, which then refuses its mail
+# dir; the scenarios read codes and messages from it (the fake's world).
+export KOLO_EVENTS_ALLOW_MAIL_DIR=true
 # Both providers are live: the fault owner has no verified KYC, so
 # accounts open as in a sandbox (KYC itself: tests/integration/identity).
 export KOLO_ACCOUNT_KYC=off

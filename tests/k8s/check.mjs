@@ -535,6 +535,14 @@ function checkBuild(name, objects) {
       );
       check(`${w.name}: the private seed is a file, not an environment variable`, !env.has("KOLO_JWT_PRIVATE_KEY"));
     }
+    if (binary === "kolo-events" && (env.get("KOLO_PROVIDER")?.value || "demo") !== "demo") {
+      // Production: kolo-events refuses to start with messages going to its mail dir.
+      check(`${w.name}: a live provider has KOLO_SMTP_URL`, Boolean(env.get("KOLO_SMTP_URL")?.value));
+      check(
+        `${w.name}: a live provider has KOLO_SMS_URL or KOLO_SMS_OFF=true`,
+        Boolean(env.get("KOLO_SMS_URL")?.value) || env.get("KOLO_SMS_OFF")?.value === "true",
+      );
+    }
     if (binary === "kolo-payments" && env.get("KOLO_PROVIDER")?.value === "flutterwave") {
       check(`${w.name}: flutterwave keys come from Secret kolo-flutterwave`, env.get("KOLO_FLW_SECRET_KEY")?.source === "secret");
     }

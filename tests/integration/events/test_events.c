@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,8 @@
 #include <curl/curl.h>
 
 #include "events_service.h"
+#include "render.h"
+#include "send.h"
 #include "store.h"
 #include "kolo/events/v1/events.pb-c.h"
 #include "kolo/identity/v1/identity.pb-c.h"
@@ -110,13 +113,35 @@ static void set_pin(const test_user *u)
 	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPin", &req, &resp, u), 0);
 }
 
-static void set_phone(const test_user *u, const char *phone)
+static char *sql_text(const char *fmt, ...);
+
+/* Sets u's phone, unverified (a code waits in identity's outbox). */
+static void set_phone_unverified(const test_user *u, const char *phone)
 {
 	Kolo__Identity__V1__SetPhoneRequest req = KOLO__IDENTITY__V1__SET_PHONE_REQUEST__INIT;
 	Kolo__Identity__V1__SetPhoneResponse *resp = NULL;
 
 	req.phone = (char *)phone;
 	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPhone", &req, &resp, u), 0);
+}
+
+/* Sets u's phone and proves it as a user does, with the code of the
+ * user.phone_code event (read from identity's outbox before kolo-events
+ * takes it). */
+static void set_phone(const test_user *u, const char *phone)
+{
+	Kolo__Identity__V1__VerifyPhoneRequest req = KOLO__IDENTITY__V1__VERIFY_PHONE_REQUEST__INIT;
+	Kolo__Identity__V1__VerifyPhoneResponse *resp = NULL;
+	char *code;
+
+	set_phone_unverified(u, phone);
+	code = sql_text("SELECT data->>'code' FROM identity_outbox WHERE type = 'user.phone_code'"
+			" AND user_id = '%s' ORDER BY seq DESC LIMIT 1",
+			u->id);
+	req.code = code;
+	assert_int_equal(test_world_call(&w, &w.identity.service, "VerifyPhone", &req, &resp, u),
+			 0);
+	free(code);
 }
 
 static void deposit(const team *t, int64_t kobo)
@@ -340,6 +365,42 @@ static void test_email_code_is_one_mail_dir_file_then_blanked(void **state)
 			 n);
 }
 
+/* A phone code goes by SMS to the number it proves, then is blanked; an
+ * unverified number gets nothing else. */
+static void test_phone_code_is_one_sms_file_then_blanked(void **state)
+{
+	team t;
+	char *file, *code, needle[64];
+
+	make_team(&t, "phonecode");
+	set_phone_unverified(&t.treasurer, "+2348031234571");
+	deposit(&t, 500000);
+	request_withdrawal(&t, 100000);
+	events_run();
+	snprintf(needle, sizeof(needle), "To: +2348031234571\n\n");
+	file = mail_file(mail_dir, needle, ".sms");
+	assert_non_null(file);
+	code = strstr(file, "Your code: ");
+	assert_non_null(code);
+	for (int i = 0; i < 6; i++)
+		assert_true(code[11 + i] >= '0' && code[11 + i] <= '9');
+	free(file);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+				  " e.id = d.event_id WHERE e.type = 'user.phone_code' AND"
+				  " d.user_id = '%s' AND d.channel = 'sms' AND d.status = 'SENT'",
+				  t.treasurer.id),
+			 1);
+	code = sql_text("SELECT data->>'code' FROM events_event WHERE type = 'user.phone_code'"
+			" AND user_id = '%s'",
+			t.treasurer.id);
+	assert_string_equal(code, "");
+	free(code);
+	/* The officer's number is not proved: the withdrawal waits for them by
+	 * email only. */
+	assert_int_equal(messages(&t, "withdrawal.requested", &t.treasurer, "email"), 1);
+	assert_int_equal(messages(&t, "withdrawal.requested", &t.treasurer, "sms"), 0);
+}
+
 /* --- fan-out --------------------------------------------------------------------- */
 
 static void test_fanout_tells_who_the_catalogue_says(void **state)
@@ -379,6 +440,79 @@ static void test_fanout_tells_who_the_catalogue_says(void **state)
 		assert_memory_equal(sms, "To: +2348031234567\n\nKolo: ", 26);
 		free(sms);
 	}
+}
+
+/* An event whose fan-out always fails (here PostgreSQL refuses its
+ * message) no longer holds up the events behind it: each failure is
+ * counted, and after the last try it is set aside. */
+static void test_an_event_whose_fanout_always_fails_is_set_aside(void **state)
+{
+	const char *bad = "6a1f0c8e-0000-4000-8000-00000000bad1";
+	const char *good = "6a1f0c8e-0000-4000-8000-0000000000d2";
+	int passes = 0;
+
+	test_pg_ok(w.admin, "CREATE FUNCTION test_refuse_message() RETURNS trigger"
+			    " LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused for the test';"
+			    " END $$");
+	test_pg_ok(w.admin, "CREATE TRIGGER test_refuse_message BEFORE INSERT ON events_delivery"
+			    " FOR EACH ROW WHEN (NEW.address = 'bad@fanout.test')"
+			    " EXECUTE FUNCTION test_refuse_message()");
+	test_pg_ok(w.admin, "INSERT INTO events_event (id, source, type, user_id, occurred_at,"
+			    " data, stored_at) VALUES"
+			    " ('6a1f0c8e-0000-4000-8000-00000000bad1', 'identity', 'user.email_code',"
+			    " gen_random_uuid(), now(), '{\"email\": \"bad@fanout.test\","
+			    " \"code\": \"111111\"}', now() - interval '1 minute'),"
+			    " ('6a1f0c8e-0000-4000-8000-0000000000d2', 'identity', 'user.email_code',"
+			    " gen_random_uuid(), now(), '{\"email\": \"good@fanout.test\","
+			    " \"code\": \"222222\"}', now())");
+	as_events();
+	evs_ingest_pass();
+	/* The event behind it went on; the failure is counted with its reason. */
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery WHERE event_id = '%s'",
+				  good),
+			 1);
+	assert_int_equal(sql_long("SELECT fanout_failures FROM events_event WHERE id = '%s'", bad),
+			 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE id = '%s' AND"
+				  " fanout_error LIKE '%%P0001%%'", bad),
+			 1);
+	for (passes = 1; passes < 2 * EVS_FANOUT_MAX_FAILURES; passes++)
+		evs_ingest_pass();
+	as_payments();
+	assert_int_equal(sql_long("SELECT fanout_failures FROM events_event WHERE id = '%s'", bad),
+			 EVS_FANOUT_MAX_FAILURES);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE id = '%s' AND"
+				  " fanout_failed AND fanned_out", bad),
+			 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery WHERE event_id = '%s'", bad),
+			 0);
+	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE id = '%s' AND"
+				  " NOT fanout_failed AND fanout_failures = 0", good),
+			 1);
+	test_pg_ok(w.admin, "DROP TRIGGER test_refuse_message ON events_delivery");
+	test_pg_ok(w.admin, "DROP FUNCTION test_refuse_message()");
+}
+
+/* No writer puts the group's name in an event: kolo-events asks groups
+ * (GetGroup as the events caller) when it renders. */
+static void test_messages_name_the_group(void **state)
+{
+	team t;
+	char *eml, *sms;
+
+	make_team(&t, "named");
+	set_phone(&t.treasurer, "+2348031234568");
+	deposit(&t, 500000);
+	request_withdrawal(&t, 120000);
+	events_run();
+	eml = mail_file(mail_dir, "\xE2\x82\xA6" "1,200.00 out of Events team.", ".eml");
+	assert_non_null(eml);
+	assert_null(strstr(eml, "your group"));
+	free(eml);
+	sms = mail_file(mail_dir, "\xE2\x82\xA6" "1,200.00 from Events team waits", ".sms");
+	assert_non_null(sms);
+	assert_memory_equal(sms, "To: +2348031234568\n", 19);
+	free(sms);
 }
 
 /* --- preferences --------------------------------------------------------------- */
@@ -679,17 +813,147 @@ static void test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **stat
 	test_pg_ok(w.admin, "UPDATE events_delivery SET status = 'DEAD' WHERE status = 'PENDING'");
 }
 
+/* A line that is "." reaches an SMTP reader as "." (libcurl stuffs it on
+ * the wire and the server unstuffs it; stuffing it ourselves too made it
+ * ".."). */
+static void test_a_dot_line_reaches_an_smtp_reader_as_written(void **state)
+{
+	fake smtp;
+	char sink[64] = "/tmp/kolo-smtp-dot.XXXXXX", url[128], *mail, *message = NULL;
+	evs_rendered r = { .subject = "Dots", .text = "Before\n.\n..\n.x\nAfter\n",
+			   .html = "<p>x</p>", .sms = "x" };
+	evs_smtp conf = { .from = "Kolo <no-reply@kolo.test>", .timeout_ms = 5000 };
+	mem_arena *a = mem_arena_new(0);
+	size_t len = 0;
+
+	assert_non_null(mkdtemp(sink));
+	fake_start(&smtp, KOLO_SOURCE_DIR "/tests/fake_smtp/smtp_sink.py", "--dir", sink);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", smtp.port);
+	conf.url = url;
+	assert_int_equal(evs_email_message(a, &r, conf.from, "dots@example.com", "e-dot", "u-dot",
+					   &message, &len),
+			 0);
+	assert_int_equal(evs_send_smtp(&conf, "dots@example.com", message, len), 0);
+	mail = mail_file(sink, "X-Rcpt-To: <dots@example.com>", ".eml");
+	if (!mail)
+		mail = mail_file(sink, "X-Rcpt-To: dots@example.com", ".eml");
+	assert_non_null(mail);
+	assert_non_null(strstr(mail, "\r\nBefore\r\n.\r\n..\r\n.x\r\nAfter\r\n"));
+	free(mail);
+	fake_stop(&smtp);
+	mem_arena_free(a);
+	snprintf(url, sizeof(url), "rm -rf %s", sink);
+	assert_int_equal(system(url), 0);
+}
+
+/* --- the mail dir under two writers ------------------------------------------- */
+
+typedef struct writer {
+	const char *dir;
+	const char *content;
+	int failures;
+} writer;
+
+static void *write_many(void *arg)
+{
+	writer *wr = arg;
+
+	for (int i = 0; i < 200; i++) {
+		if (evs_send_file(wr->dir, "00000000-0000-4000-8000-0000000000aa", 7, "eml",
+				  wr->content, strlen(wr->content)) != 0)
+			wr->failures++;
+	}
+	return NULL;
+}
+
+/* Two sends of one message at once (a worker whose lease ran out and the
+ * one that claimed it since) each write a whole file: neither truncates
+ * nor renames away the other's temporary file. */
+static void test_two_writers_of_one_message_each_write_a_whole_file(void **state)
+{
+	char dir[64] = "/tmp/kolo-mail-race.XXXXXX", cmd[128];
+	writer one = { .content = "short\n" },
+	       two = { .content = "a much longer message that the short one would cut\n" };
+	pthread_t t1, t2;
+	DIR *d;
+	struct dirent *e;
+	int files = 0;
+
+	assert_non_null(mkdtemp(dir));
+	one.dir = two.dir = dir;
+	assert_int_equal(pthread_create(&t1, NULL, write_many, &one), 0);
+	assert_int_equal(pthread_create(&t2, NULL, write_many, &two), 0);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	assert_int_equal(one.failures, 0);
+	assert_int_equal(two.failures, 0);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		char path[512], body[128] = "";
+		FILE *f;
+		size_t n;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		assert_true(e->d_name[0] != '.'); /* no temporary file left */
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "rb");
+		assert_non_null(f);
+		n = fread(body, 1, sizeof(body) - 1, f);
+		fclose(f);
+		body[n] = '\0';
+		assert_true(strcmp(body, one.content) == 0 || strcmp(body, two.content) == 0);
+		files++;
+	}
+	closedir(d);
+	assert_true(files > 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* --- the ingest lock ------------------------------------------------------------ */
+
+/* The ingest lock is one bigint key (objsubid 1). The same numbers held as
+ * the two-int4 form (objsubid 2) are another lock: holding that one does
+ * not make this connection the leader while another holds the real one. */
+static void test_only_the_bigint_lock_makes_a_leader(void **state)
+{
+	db_conn *c = NULL;
+	int leader = -1;
+
+	as_events();
+	assert_int_equal(db_thread_conn(&c), 0);
+	/* Another replica leads. */
+	test_pg_ok(w.admin, "SELECT pg_advisory_lock(7695845530017830950)");
+	assert_int_equal(db_run(c, "SELECT pg_advisory_lock(1791828668, 922589222)", 0, NULL), 0);
+	assert_int_equal(evs_store_lead(c, &leader), 0);
+	assert_int_equal(leader, 0);
+	/* It lets go: this one leads. */
+	test_pg_ok(w.admin, "SELECT pg_advisory_unlock(7695845530017830950)");
+	assert_int_equal(evs_store_lead(c, &leader), 0);
+	assert_int_equal(leader, 1);
+	assert_int_equal(db_run(c, "SELECT pg_advisory_unlock(1791828668, 922589222)", 0, NULL), 0);
+	as_payments();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ingest_stores_each_event_once_across_a_lost_ack),
 		cmocka_unit_test(test_email_code_is_one_mail_dir_file_then_blanked),
+		cmocka_unit_test(test_phone_code_is_one_sms_file_then_blanked),
 		cmocka_unit_test(test_fanout_tells_who_the_catalogue_says),
+		cmocka_unit_test(test_an_event_whose_fanout_always_fails_is_set_aside),
+		cmocka_unit_test(test_messages_name_the_group),
 		cmocka_unit_test(test_preferences_refuse_unknown_types_and_store_nothing),
 		cmocka_unit_test(test_smtp_delivers_to_a_real_server_and_retries_a_refusal),
 		cmocka_unit_test(test_sms_goes_through_the_api_and_retries_a_failure),
 		cmocka_unit_test(test_a_stale_worker_does_not_undo_a_sent_message),
 		cmocka_unit_test(test_a_slow_batch_gives_back_what_its_lease_cannot_cover),
+		cmocka_unit_test(test_a_dot_line_reaches_an_smtp_reader_as_written),
+		cmocka_unit_test(test_two_writers_of_one_message_each_write_a_whole_file),
+		cmocka_unit_test(test_only_the_bigint_lock_makes_a_leader),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -590,6 +590,54 @@ static void test_public_token_rotation_kills_the_old(void **state)
 	assert_int_equal(resolve("' OR 1=1 --", g->id), ERR_NOT_FOUND);
 }
 
+/* kolo-events reads any group's members with its own token alone; a call
+ * that also forwards a user's token is that user's call. */
+static void test_a_forwarded_user_reads_only_their_groups_members(void **state)
+{
+	test_user owner, stranger;
+	Kolo__Groups__V1__Group *g;
+	Kolo__Groups__V1__ListMembersRequest list = KOLO__GROUPS__V1__LIST_MEMBERS_REQUEST__INIT;
+	Kolo__Groups__V1__ListMembersResponse *members = NULL;
+	test_caller service = { .caller = "events" };
+	test_caller forwarded = { .caller = "events" };
+
+	test_identity_user(&idn, &owner, "fwd-owner");
+	test_identity_user(&idn, &stranger, "fwd-stranger");
+	g = create_group(&owner, "Forwarded");
+	list.group_id = g->id;
+	assert_int_equal(test_call(&svc, "ListMembers", &list.base, (ProtobufCMessage **)&members,
+				   arena, &service),
+			 0);
+	assert_int_equal(members->n_members, 1);
+	forwarded.access_token = stranger.access_token;
+	members = NULL;
+	assert_int_equal(test_call(&svc, "ListMembers", &list.base, (ProtobufCMessage **)&members,
+				   arena, &forwarded),
+			 ERR_NOT_FOUND);
+	assert_string_equal(err_last()->reason, "group_not_found");
+	forwarded.access_token = owner.access_token;
+	assert_int_equal(test_call(&svc, "ListMembers", &list.base, (ProtobufCMessage **)&members,
+				   arena, &forwarded),
+			 0);
+	/* The group's name, for kolo-events' messages: the same rule. */
+	{
+		Kolo__Groups__V1__GetGroupRequest get = KOLO__GROUPS__V1__GET_GROUP_REQUEST__INIT;
+		Kolo__Groups__V1__GetGroupResponse *got = NULL;
+
+		get.group_id = g->id;
+		assert_int_equal(test_call(&svc, "GetGroup", &get.base,
+					   (ProtobufCMessage **)&got, arena, &service),
+				 0);
+		assert_string_equal(got->group->name, "Forwarded");
+		assert_int_equal(got->group->my_role, 0);
+		assert_string_equal(got->group->public_read_token, "");
+		forwarded.access_token = stranger.access_token;
+		assert_int_equal(test_call(&svc, "GetGroup", &get.base,
+					   (ProtobufCMessage **)&got, arena, &forwarded),
+				 ERR_NOT_FOUND);
+	}
+}
+
 static void test_membership_is_internal(void **state)
 {
 	test_user owner, stranger;
@@ -1228,6 +1276,7 @@ int main(void)
 		cmocka_unit_test(test_last_owner_and_officer_protection),
 		cmocka_unit_test(test_group_short_of_officers_keeps_changing),
 		cmocka_unit_test(test_public_token_rotation_kills_the_old),
+		cmocka_unit_test(test_a_forwarded_user_reads_only_their_groups_members),
 		cmocka_unit_test(test_membership_is_internal),
 		cmocka_unit_test(test_list_members_internal_ids_only),
 		cmocka_unit_test(test_my_groups_pages_newest_first),

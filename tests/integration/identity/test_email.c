@@ -590,6 +590,208 @@ static int set_phone(const account *acc, const char *phone, char **stored)
 	return rc;
 }
 
+/* The code of the newest user.phone_code event of acc, and the number
+ * it went to (may be NULL). */
+static void newest_phone_code(const account *acc, char code[8])
+{
+	char sql[512];
+	char *value;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT data->>'code' FROM identity_outbox WHERE type = "
+		 "'user.phone_code' AND user_id = '%s' ORDER BY seq DESC LIMIT "
+		 "1",
+		 acc->id);
+	value = test_pg_value(admin, sql);
+	assert_int_equal(strlen(value), 6);
+	memcpy(code, value, 7);
+	free(value);
+}
+
+/* Forgets acc's phone codes (the send limits' count), as a day would. */
+static void forget_phone_codes(const account *acc)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "DELETE FROM email_code WHERE user_id = '%s' AND channel = "
+		 "'phone'",
+		 acc->id);
+	test_pg_ok(admin, sql);
+}
+
+static long phone_codes_sent(const account *acc)
+{
+	return sql_long("SELECT count(*) FROM identity_outbox WHERE type = "
+			"'user.phone_code' AND user_id = '%s'",
+			acc->id);
+}
+
+static int verify_phone(const account *acc, const char *code)
+{
+	Kolo__Identity__V1__VerifyPhoneRequest req =
+		KOLO__IDENTITY__V1__VERIFY_PHONE_REQUEST__INIT;
+	Kolo__Identity__V1__VerifyPhoneResponse *resp = NULL;
+	char copy[16];
+
+	snprintf(copy, sizeof(copy), "%s", code);
+	req.code = copy;
+	return call("VerifyPhone", &req, &resp, as(acc));
+}
+
+/* The contact kolo-events gets for acc: its phone ("" when none). */
+static void contact_phone(const account *acc, char out[32])
+{
+	static const test_caller events = {.caller = "events"};
+	Kolo__Identity__V1__GetUserContactsRequest req =
+		KOLO__IDENTITY__V1__GET_USER_CONTACTS_REQUEST__INIT;
+	Kolo__Identity__V1__GetUserContactsResponse *resp = NULL;
+	char *ids[1] = {(char *)acc->id};
+
+	req.user_ids = ids;
+	req.n_user_ids = 1;
+	assert_int_equal(call("GetUserContacts", &req, &resp, &events), 0);
+	assert_int_equal(resp->n_contacts, 1);
+	snprintf(out, 32, "%s", resp->contacts[0]->phone);
+}
+
+static void
+test_a_phone_gets_messages_only_once_its_code_is_entered(void **state)
+{
+	Kolo__Identity__V1__GetMeRequest me =
+		KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
+	Kolo__Identity__V1__GetMeResponse *got = NULL;
+	account acc;
+	char code[8], wrong[8], phone[32];
+	char *value, sql[256];
+
+	(void)state;
+	register_account(&acc, "phone-code@example.com");
+	assert_int_equal(set_phone(&acc, "08031234567", NULL), 0);
+	/* Stored unverified; the code goes to that number only, in identity's
+	 * outbox (kolo-events sends it by SMS), and only its hash is kept. */
+	assert_int_equal(call("GetMe", &me, &got, as(&acc)), 0);
+	assert_string_equal(got->user->phone, "+2348031234567");
+	assert_false(got->user->phone_verified);
+	snprintf(sql, sizeof(sql),
+		 "SELECT data->>'phone' FROM identity_outbox WHERE type ="
+		 " 'user.phone_code' AND user_id = '%s'",
+		 acc.id);
+	value = test_pg_value(admin, sql);
+	assert_string_equal(value, "+2348031234567");
+	free(value);
+	newest_phone_code(&acc, code);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM email_code WHERE user_id = '%s'"
+			 " AND channel = 'phone' AND email = '+2348031234567'"
+			 " AND code_hash <> ''",
+			 acc.id),
+		1);
+	contact_phone(&acc, phone);
+	assert_string_equal(phone, "");
+	/* The email's code proves nothing about the phone, and back. */
+	snprintf(wrong, sizeof(wrong), "%06d", (atoi(code) + 1) % 1000000);
+	assert_refused(verify_phone(&acc, wrong), ERR_PERMISSION_DENIED,
+		       "code_invalid");
+	assert_refused(verify(&acc, code), ERR_PERMISSION_DENIED,
+		       "code_invalid");
+	assert_int_equal(verify_phone(&acc, code), 0);
+	assert_int_equal(call("GetMe", &me, &got, as(&acc)), 0);
+	assert_true(got->user->phone_verified);
+	assert_false(got->user->email_verified);
+	contact_phone(&acc, phone);
+	assert_string_equal(phone, "+2348031234567");
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM user_activity_log WHERE"
+			 " user_id = '%s' AND event = 'phone_verified'",
+			 acc.id),
+		1);
+	/* The same number again: already proved, no code sent. */
+	clock_offset += 61;
+	assert_int_equal(set_phone(&acc, "+234 803 123 4567", NULL), 0);
+	assert_int_equal(phone_codes_sent(&acc), 1);
+	contact_phone(&acc, phone);
+	assert_string_equal(phone, "+2348031234567");
+	/* Another number: unverified again until its own code is entered; the
+	 * old code proves nothing now. */
+	assert_int_equal(set_phone(&acc, "09051234567", NULL), 0);
+	assert_int_equal(phone_codes_sent(&acc), 2);
+	contact_phone(&acc, phone);
+	assert_string_equal(phone, "");
+	assert_refused(verify_phone(&acc, code), ERR_PERMISSION_DENIED,
+		       "code_invalid");
+	newest_phone_code(&acc, code);
+	assert_int_equal(verify_phone(&acc, code), 0);
+	contact_phone(&acc, phone);
+	assert_string_equal(phone, "+2349051234567");
+}
+
+static void test_setting_a_phone_is_rate_limited_like_email_codes(void **state)
+{
+	account acc;
+	char *value, sql[256];
+
+	(void)state;
+	register_account(&acc, "phone-limit@example.com");
+	assert_int_equal(set_phone(&acc, "08031234567", NULL), 0);
+	/* A second number within the minute: refused, nothing changed, no
+	 * code sent. */
+	assert_refused(set_phone(&acc, "08031234568", NULL),
+		       ERR_RESOURCE_EXHAUSTED, "rate_limited");
+	assert_true(err_last()->retry_after_s > 0 &&
+		    err_last()->retry_after_s <= 60);
+	snprintf(sql, sizeof(sql), "SELECT phone FROM \"user\" WHERE id = '%s'",
+		 acc.id);
+	value = test_pg_value(admin, sql);
+	assert_string_equal(value, "+2348031234567");
+	free(value);
+	assert_int_equal(phone_codes_sent(&acc), 1);
+	/* Five a day. */
+	for (int i = 0; i < 4; i++) {
+		clock_offset += 61;
+		assert_int_equal(
+			set_phone(&acc, i % 2 ? "08031234567" : "08031234568",
+				  NULL),
+			0);
+	}
+	clock_offset += 61;
+	assert_refused(set_phone(&acc, "08031234569", NULL),
+		       ERR_RESOURCE_EXHAUSTED, "rate_limited");
+	assert_int_equal(phone_codes_sent(&acc), 5);
+	/* Email codes have their own count: the phone's used none of it. */
+	assert_int_equal(codes_sent(&acc), 1);
+}
+
+static void test_remove_phone_clears_it_whatever_it_is_sent(void **state)
+{
+	Kolo__Identity__V1__RemovePhoneRequest req =
+		KOLO__IDENTITY__V1__REMOVE_PHONE_REQUEST__INIT;
+	Kolo__Identity__V1__RemovePhoneResponse *resp = NULL;
+	account acc;
+	char code[8];
+
+	(void)state;
+	register_account(&acc, "phone-remove@example.com");
+	assert_int_equal(set_phone(&acc, "08031234567", NULL), 0);
+	newest_phone_code(&acc, code);
+	assert_int_equal(verify_phone(&acc, code), 0);
+	assert_int_equal(call("RemovePhone", &req, &resp, as(&acc)), 0);
+	assert_string_equal(resp->user->phone, "");
+	assert_false(resp->user->phone_verified);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM \"user\" WHERE id = '%s'"
+			 " AND phone IS NULL AND phone_verified_at IS NULL",
+			 acc.id),
+		1);
+	assert_int_equal(sql_long("SELECT count(*) FROM user_activity_log WHERE"
+				  " user_id = '%s' AND event = 'phone_removed'",
+				  acc.id),
+			 1);
+	/* No phone: no code waits. */
+	assert_refused(verify_phone(&acc, code), ERR_FAILED_PRECONDITION,
+		       "no_code");
+}
+
 static void test_phone_must_be_a_nigerian_mobile_number(void **state)
 {
 	static const struct {
@@ -622,6 +824,7 @@ static void test_phone_must_be_a_nigerian_mobile_number(void **state)
 	(void)state;
 	register_account(&acc, "phone@example.com");
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		forget_phone_codes(&acc); /* past the code send limits */
 		assert_int_equal(set_phone(&acc, good[i].given, &stored), 0);
 		assert_string_equal(stored, good[i].stored);
 		snprintf(sql, sizeof(sql),
@@ -630,7 +833,9 @@ static void test_phone_must_be_a_nigerian_mobile_number(void **state)
 		assert_string_equal(value, good[i].stored);
 		free(value);
 	}
+	forget_phone_codes(&acc);
 	assert_int_equal(set_phone(&acc, "08031234567", NULL), 0);
+	forget_phone_codes(&acc);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_refused(set_phone(&acc, bad[i], NULL),
 			       ERR_INVALID_ARGUMENT, "invalid_phone");
@@ -650,14 +855,9 @@ static void test_phone_must_be_a_nigerian_mobile_number(void **state)
 				  " AND event = 'phone_set'",
 				  acc.id),
 			 (long)(sizeof(good) / sizeof(good[0])) + 1);
-	/* "" clears it. */
-	assert_int_equal(set_phone(&acc, "", &stored), 0);
-	assert_string_equal(stored, "");
-	assert_int_equal(
-		sql_long("SELECT count(*) FROM \"user\" WHERE id = '%s'"
-			 " AND phone IS NULL",
-			 acc.id),
-		1);
+	/* "" is no number (RemovePhone clears it). */
+	assert_refused(set_phone(&acc, "", NULL), ERR_INVALID_ARGUMENT,
+		       "invalid_phone");
 	/* The database holds the same rule. */
 	value = test_pg_sqlstate(
 		admin, "UPDATE \"user\" SET phone = '+2347131234567'");
@@ -690,6 +890,10 @@ static void test_user_contacts_for_events(void **state)
 	newest_code(&a, code);
 	assert_int_equal(verify(&a, code), 0);
 	assert_int_equal(set_phone(&a, "08031234567", NULL), 0);
+	newest_phone_code(&a, code);
+	assert_int_equal(verify_phone(&a, code), 0);
+	/* b's number is not verified: kolo-events never sees it. */
+	assert_int_equal(set_phone(&b, "08031234599", NULL), 0);
 	ids[0] = a.id;
 	ids[1] = unknown;
 	ids[2] = b.id;
@@ -758,6 +962,12 @@ int main(void)
 			test_codes_are_sent_at_most_once_a_minute_and_five_a_day),
 		cmocka_unit_test(test_login_sends_a_code_to_an_unverified_user),
 		cmocka_unit_test(test_phone_must_be_a_nigerian_mobile_number),
+		cmocka_unit_test(
+			test_a_phone_gets_messages_only_once_its_code_is_entered),
+		cmocka_unit_test(
+			test_setting_a_phone_is_rate_limited_like_email_codes),
+		cmocka_unit_test(
+			test_remove_phone_clears_it_whatever_it_is_sent),
 		cmocka_unit_test(test_user_contacts_for_events),
 	};
 

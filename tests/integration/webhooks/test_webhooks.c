@@ -569,6 +569,12 @@ test_failing_for_the_pause_time_pauses_and_tells_officers(void **state)
 		   "'webhook.paused'"
 		   " AND data->>'webhook_id' = $1",
 		   endpoint, "1");
+	/* It names the endpoint's host only: its path (or query) may hold the
+	 * partner's own secret, and the officers get it by email and SMS. */
+	expect_sql("SELECT (data->>'host') || ' ' || (data ? 'url') || ' ' ||"
+		   " (strpos(data::text, '/pause') > 0) FROM events_event WHERE"
+		   " type = 'webhook.paused' AND data->>'webhook_id' = $1",
+		   endpoint, "127.0.0.1 false false");
 	/* Nothing is sent while paused. */
 	v = sql_value("SELECT attempts FROM webhook_delivery WHERE event_id = "
 		      "$1::uuid",

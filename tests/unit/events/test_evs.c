@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sodium.h>
 #include <string.h>
 
 #include "evs.h"
@@ -77,6 +78,28 @@ static void test_choices_are_catalogue_types_members_choose(void **state)
 	assert_string_equal(err_last()->reason, "duplicate_event_type");
 }
 
+static void test_production_refuses_the_mail_dir(void **state)
+{
+	/* Development (the demo provider): the mail dir is the default. */
+	assert_int_equal(evs_check_delivery("demo", "", "", 0, 0), 0);
+	assert_int_equal(evs_check_delivery(NULL, NULL, NULL, 0, 0), 0);
+	/* Production (a live provider): real servers, or SMS explicitly off. */
+	assert_int_equal(evs_check_delivery("flutterwave", "", "https://sms.example/send", 0, 0),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "mail_not_configured");
+	assert_non_null(strstr(err_last()->message, "KOLO_SMTP_URL"));
+	assert_int_equal(evs_check_delivery("paystack", "smtps://smtp.example:465", "", 0, 0),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "sms_not_configured");
+	assert_non_null(strstr(err_last()->message, "KOLO_SMS_OFF"));
+	assert_int_equal(evs_check_delivery("paystack", "smtps://smtp.example:465", "", 1, 0), 0);
+	/* Tests of a live provider against a fake may keep the mail dir. */
+	assert_int_equal(evs_check_delivery("flutterwave", "", "", 0, 1), 0);
+	assert_int_equal(evs_check_delivery("flutterwave", "smtps://smtp.example:465",
+					    "https://sms.example/send", 0, 0),
+			 0);
+}
+
 static void test_partners_see_only_catalogue_types_marked_visible(void **state)
 {
 	size_t n = 0;
@@ -85,6 +108,7 @@ static void test_partners_see_only_catalogue_types_marked_visible(void **state)
 	assert_true(evs_partner_sees("deposit.credited"));
 	assert_true(evs_partner_sees("withdrawal.requested"));
 	assert_false(evs_partner_sees("user.email_code"));
+	assert_false(evs_partner_sees("user.phone_code"));
 	assert_false(evs_partner_sees("kyc.result"));
 	assert_false(evs_partner_sees("future.thing"));
 	assert_false(evs_partner_sees(""));
@@ -135,6 +159,17 @@ static void test_backoff_doubles_to_an_hour(void **state)
 	assert_int_equal(evs_backoff_s(100), 3600);
 }
 
+static void test_only_a_peer_that_cannot_answer_stops_the_fanout(void **state)
+{
+	assert_true(evs_fanout_retry_later(ERR_UNAVAILABLE));
+	assert_true(evs_fanout_retry_later(ERR_DEADLINE_EXCEEDED));
+	assert_true(evs_fanout_retry_later(ERR_ABORTED));
+	assert_false(evs_fanout_retry_later(ERR_INTERNAL));
+	assert_false(evs_fanout_retry_later(ERR_INVALID_ARGUMENT));
+	assert_false(evs_fanout_retry_later(ERR_NOT_FOUND));
+	assert_false(evs_fanout_retry_later(ERR_UNIMPLEMENTED));
+}
+
 static void test_naira_has_the_sign_commas_and_kobo(void **state)
 {
 	char out[EVS_NAIRA_MAX];
@@ -155,18 +190,36 @@ static void test_a_withdrawal_request_says_what_and_what_to_do(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
 	evs_event e = { .id = "e1", .type = EVT_WITHDRAWAL_REQUESTED,
-			.data_json = "{\"amount_kobo\": 123456, \"group_name\": \"Ajo <b>&\","
-				     " \"reason\": \"Hall\\r\\nBcc: x\"}" };
+			.data_json = "{\"amount_kobo\": 123456, \"reason\": \"Hall\\r\\nBcc: x\"}" };
 	evs_rendered r;
 
-	assert_int_equal(evs_render(a, &e, "https://kolo.example", &r), 0);
+	assert_int_equal(evs_render(a, &e, "Ajo <b>&", "https://kolo.example", &r), 0);
 	assert_non_null(strstr(r.subject, NAIRA "1,234.56"));
+	/* The group is named in every text. */
+	assert_non_null(strstr(r.subject, "from Ajo <b>&"));
+	assert_non_null(strstr(r.text, "out of Ajo <b>&."));
+	assert_non_null(strstr(r.sms, "from Ajo <b>&"));
 	assert_non_null(strstr(r.text, "approve or decline"));
 	assert_non_null(strstr(r.text, "Reason given: Hall\n")); /* first line only */
 	/* HTML escapes everything it was given. */
 	assert_null(strstr(r.html, "<b>&"));
 	assert_non_null(strstr(r.html, "Ajo &lt;b&gt;&amp;"));
 	assert_non_null(strstr(r.sms, "Kolo: "));
+	mem_arena_free(a);
+}
+
+static void test_without_a_name_the_group_is_your_group(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+	evs_event e = { .id = "e4", .type = EVT_DEPOSIT_CREDITED, .data_json = "{}" };
+	evs_rendered r;
+
+	assert_int_equal(evs_render(a, &e, "", "", &r), 0);
+	assert_non_null(strstr(r.subject, "your group"));
+	/* Only the first line of a name is used. */
+	assert_int_equal(evs_render(a, &e, "Esusu\r\nBcc: x@y", "", &r), 0);
+	assert_non_null(strstr(r.subject, "Esusu"));
+	assert_null(strstr(r.subject, "Bcc"));
 	mem_arena_free(a);
 }
 
@@ -179,7 +232,7 @@ static void test_an_email_code_stands_on_its_own_line(void **state)
 	char *msg = NULL;
 	size_t len = 0;
 
-	assert_int_equal(evs_render(a, &e, "", &r), 0);
+	assert_int_equal(evs_render(a, &e, NULL, "", &r), 0);
 	assert_non_null(strstr(r.text, "Your code: 123456\n"));
 	assert_int_equal(evs_email_message(a, &r, "Kolo <k@kolo.ng>", "a@b.ng", "e2", "u1", &msg,
 					   &len),
@@ -195,7 +248,7 @@ static void test_an_email_code_stands_on_its_own_line(void **state)
 			 ERR_INVALID_ARGUMENT);
 	/* Data that is not an object is refused, not guessed. */
 	e.data_json = "[1]";
-	assert_int_equal(evs_render(a, &e, "", &r), ERR_INVALID_ARGUMENT);
+	assert_int_equal(evs_render(a, &e, NULL, "", &r), ERR_INVALID_ARGUMENT);
 	mem_arena_free(a);
 }
 
@@ -208,9 +261,86 @@ static void test_a_subject_beyond_ascii_is_an_encoded_word(void **state)
 	char *msg = NULL;
 	size_t len = 0;
 
-	assert_int_equal(evs_render(a, &e, "", &r), 0);
+	assert_int_equal(evs_render(a, &e, NULL, "", &r), 0);
 	assert_int_equal(evs_email_message(a, &r, "k@kolo.ng", "a@b.ng", "e3", "u1", &msg, &len), 0);
 	assert_non_null(strstr(msg, "Subject: =?UTF-8?B?"));
+	mem_arena_free(a);
+}
+
+/* The message of a rendered text r (subject, text) for the tests below. */
+static char *message_of(mem_arena *a, const char *subject, const char *text)
+{
+	evs_rendered r = { .subject = subject, .text = text, .html = "<p>x</p>", .sms = "x" };
+	char *msg = NULL;
+	size_t len = 0;
+
+	assert_int_equal(evs_email_message(a, &r, "k@kolo.ng", "a@b.ng", "e5", "u1", &msg, &len), 0);
+	return msg;
+}
+
+static void test_a_header_never_carries_control_characters(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+	char *msg = message_of(a, "Dues\x01 for\tMay\x7f!", "x\n");
+
+	assert_non_null(strstr(msg, "Subject: Dues  for May !\r\n"));
+	/* Beyond ASCII too: filtered before it is encoded. */
+	msg = message_of(a, NAIRA "5\x1b[31m", "x\n");
+	assert_non_null(strstr(msg, "Subject: =?UTF-8?B?"));
+	assert_null(strchr(msg, '\x1b'));
+	mem_arena_free(a);
+}
+
+/* Decodes the encoded words of msg's Subject (each checked to be at most
+ * 75 characters and whole UTF-8) into out. */
+static void subject_words(const char *msg, char *out, size_t cap)
+{
+	const char *p = strstr(msg, "Subject: ") + 9;
+	size_t len = 0;
+
+	while (strncmp(p, "=?UTF-8?B?", 10) == 0) {
+		const char *end = strstr(p, "?=");
+		size_t bin_len = 0;
+		unsigned char *bin = (unsigned char *)out + len;
+
+		assert_non_null(end);
+		assert_true(end + 2 - p <= 75);
+		assert_int_equal(sodium_base642bin(bin, cap - len, p + 10, (size_t)(end - p - 10),
+						   NULL, &bin_len, NULL,
+						   sodium_base64_VARIANT_ORIGINAL),
+				 0);
+		/* No word starts inside a character. */
+		assert_true((bin[0] & 0xc0) != 0x80);
+		len += bin_len;
+		p = end + 2;
+		if (strncmp(p, "\r\n ", 3) == 0)
+			p += 3;
+	}
+	assert_true(strncmp(p, "\r\n", 2) == 0);
+	out[len] = '\0';
+}
+
+static void test_a_long_subject_is_split_into_encoded_words(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+	char subject[400] = "", decoded[512];
+
+	for (int i = 0; i < 30; i++)
+		strcat(subject, "\xE1\xBB\x8C" NAIRA "a"); /* 3 + 3 + 1 bytes */
+	subject_words(message_of(a, subject, "x\n"), decoded, sizeof(decoded));
+	assert_string_equal(decoded, subject);
+	mem_arena_free(a);
+}
+
+/* libcurl doubles a line's leading "." when it sends over SMTP; the
+ * message itself (and the mail dir file) is as the reader gets it. */
+static void test_a_dot_line_is_not_doubled_in_the_message(void **state)
+{
+	mem_arena *a = mem_arena_new(0);
+	char *msg = message_of(a, "Dots", "Before\n.\n.x\nAfter\n");
+
+	assert_non_null(strstr(msg, "Before\r\n.\r\n.x\r\nAfter\r\n"));
+	assert_null(strstr(msg, "\r\n.."));
 	mem_arena_free(a);
 }
 
@@ -221,16 +351,22 @@ int main(void)
 		cmocka_unit_test(test_members_get_what_they_chose_where_they_can),
 		cmocka_unit_test(test_the_subject_is_told_even_out_of_the_group),
 		cmocka_unit_test(test_choices_are_catalogue_types_members_choose),
+		cmocka_unit_test(test_production_refuses_the_mail_dir),
 		cmocka_unit_test(test_partners_see_only_catalogue_types_marked_visible),
 		cmocka_unit_test(test_a_stream_asks_again_before_sending_or_when_due),
 		cmocka_unit_test(test_an_idle_stream_waits_until_its_next_check),
 		cmocka_unit_test(test_a_user_opens_at_most_the_cap_of_streams),
 		cmocka_unit_test(test_the_poller_wakes_a_stream_only_past_what_it_saw),
 		cmocka_unit_test(test_backoff_doubles_to_an_hour),
+		cmocka_unit_test(test_only_a_peer_that_cannot_answer_stops_the_fanout),
 		cmocka_unit_test(test_naira_has_the_sign_commas_and_kobo),
 		cmocka_unit_test(test_a_withdrawal_request_says_what_and_what_to_do),
+		cmocka_unit_test(test_without_a_name_the_group_is_your_group),
 		cmocka_unit_test(test_an_email_code_stands_on_its_own_line),
 		cmocka_unit_test(test_a_subject_beyond_ascii_is_an_encoded_word),
+		cmocka_unit_test(test_a_header_never_carries_control_characters),
+		cmocka_unit_test(test_a_long_subject_is_split_into_encoded_words),
+		cmocka_unit_test(test_a_dot_line_is_not_doubled_in_the_message),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
