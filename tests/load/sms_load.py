@@ -125,9 +125,10 @@ def main():
     psql("""BEGIN;
 CREATE TEMP TABLE load_member AS
   SELECT gen_random_uuid() AS id, i FROM generate_series(1, %(n)d) i;
-INSERT INTO "user" (id, email, password_hash, name, email_verified_at, phone)
+INSERT INTO "user" (id, email, password_hash, name, email_verified_at, phone,
+                    phone_verified_at)
   SELECT id, 'load-member-' || i || '@example.com', 'not a hash: no sign-in',
-         'Load member ' || i, now(), '+23481' || lpad(i::text, 8, '0')
+         'Load member ' || i, now(), '+23481' || lpad(i::text, 8, '0'), now()
   FROM load_member;
 INSERT INTO group_membership (group_id, user_id, role_in_group)
   SELECT '%(g)s', id, 'MEMBER' FROM load_member;
