@@ -10,8 +10,27 @@
 #                                 drops the database, removes the folder
 # Callers trap kolo_testsuite_down on EXIT. Needs pg.sh and suite.sh.
 
+# A free port below the kernel's ephemeral range (ip_local_port_range): a
+# port the kernel handed out for bind(0) can be taken as the source port
+# of some outgoing connection before the service binds it.
 _kolo_free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	/usr/bin/python3 -c '
+import random, socket
+low, high = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+span = (20000, low) if low > 21000 else (high + 1, 65536)
+for _ in range(200):
+    port = random.randrange(*span)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    raise SystemExit("no free port")'
 }
 
 _kolo_psql_admin() {
