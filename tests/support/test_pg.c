@@ -314,3 +314,24 @@ void test_pg_payments_invariant(PGconn *pg)
 {
 	test_pg_invariants_where(pg, "violation NOT LIKE '%withdrawal%'");
 }
+
+int test_pg_fresh(char *name, size_t cap, PGconn **admin)
+{
+	char *conninfo;
+
+	if (!test_pg_admin() || test_pg_create_migrated_db(name, cap) < 0)
+		return -1;
+	conninfo = test_pg_conninfo(name, NULL);
+	if (!conninfo)
+		return -1;
+	*admin = test_pg_connect(conninfo);
+	free(conninfo);
+	return 0;
+}
+
+void test_pg_fresh_end(const char *name, PGconn *admin)
+{
+	if (admin)
+		PQfinish(admin);
+	test_pg_drop_db(name);
+}

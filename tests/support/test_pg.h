@@ -40,6 +40,14 @@ KOLO_MUST_CHECK int test_pg_create_db(char *name, size_t cap);
  * per-service roles exist. 0 or -1; on -1 no database is left behind. */
 KOLO_MUST_CHECK int test_pg_create_migrated_db(char *name, size_t cap);
 
+/* A test's own database: KOLO_TEST_PG set, test_pg_create_migrated_db(),
+ * and a superuser connection to it in *admin (the caller closes both with
+ * test_pg_fresh_end). 0 or -1. */
+KOLO_MUST_CHECK int test_pg_fresh(char *name, size_t cap, PGconn **admin);
+
+/* Closes admin (when not NULL) and drops database name. */
+void test_pg_fresh_end(const char *name, PGconn *admin);
+
 /* DROP DATABASE IF EXISTS name WITH (FORCE), ending its sessions. Never
  * fails the test: notices are silenced, an error is only printed. Does
  * nothing for NULL or "" or when KOLO_TEST_PG is unset. */

@@ -59,14 +59,9 @@ void test_world_ledger_pass(test_world *w)
 
 int test_world_start(test_world *w)
 {
-	char *conninfo;
-
 	memset(w, 0, sizeof(*w));
-	if (!test_pg_admin() || test_pg_create_migrated_db(w->dbname, sizeof(w->dbname)) < 0)
+	if (test_pg_fresh(w->dbname, sizeof(w->dbname), &w->admin) < 0)
 		return -1;
-	conninfo = test_pg_conninfo(w->dbname, NULL);
-	w->admin = test_pg_connect(conninfo);
-	free(conninfo);
 	rpc_init();
 	/* This thread runs the payments worker's passes, as kolo-payments. */
 	test_calls_configure("payments");
@@ -156,9 +151,35 @@ void test_world_stop(test_world *w)
 	free(w->ledger_conninfo);
 	free(w->payments_conninfo);
 	free(w->withdrawals_conninfo);
-	if (w->admin)
-		PQfinish(w->admin);
-	test_pg_drop_db(w->dbname);
+	test_pg_fresh_end(w->dbname, w->admin);
+}
+
+/* The world of test_world_setup and its kin (test_world_use). */
+static test_world *used;
+
+void test_world_use(test_world *w)
+{
+	used = w;
+}
+
+int test_world_setup(void **state)
+{
+	(void)state;
+	return test_world_start(used);
+}
+
+int test_world_teardown(void **state)
+{
+	(void)state;
+	test_world_stop(used);
+	return 0;
+}
+
+int test_world_check_ledger(void **state)
+{
+	(void)state;
+	test_pg_ledger_invariant(used->admin);
+	return 0;
 }
 
 int test_world_call(test_world *w, test_service *svc, const char *method,
@@ -229,4 +250,56 @@ void test_world_account(test_world *w, const char *group_id, char *id)
 	}
 	snprintf(id, 64, "%s", value);
 	free(value);
+}
+
+void test_world_set_pin(test_world *w, const test_user *u, const char *pin)
+{
+	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__SetPinResponse *resp = NULL;
+
+	req.pin = (char *)pin;
+	assert_int_equal(test_world_call(w, &w->identity.service, "SetPin", &req, &resp, u), 0);
+}
+
+int test_world_deposit(test_world *w, const char *group_id, const test_user *as, int64_t kobo)
+{
+	Kolo__Payments__V1__SimulateDepositRequest req =
+		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
+
+	req.group_id = (char *)group_id;
+	req.amount_kobo = kobo;
+	return test_world_call(w, &w->payments, "SimulateDeposit", &req, &resp, as);
+}
+
+/* Registers "<tag>-<who>" as u. */
+static void test_world_team_user(test_world *w, test_user *u, const char *tag, const char *who)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s-%s", tag, who);
+	test_identity_user(&w->identity, u, name);
+}
+
+void test_world_team(test_world *w, test_team *t, const char *tag, const char *group_name,
+		     unsigned flags)
+{
+	int treasurer = !(flags & TEST_TEAM_NO_TREASURER);
+
+	test_world_team_user(w, &t->owner, tag, "owner");
+	if (treasurer)
+		test_world_team_user(w, &t->treasurer, tag, "treasurer");
+	test_world_team_user(w, &t->member, tag, "member");
+	test_world_group(w, &t->owner, group_name, t->group);
+	if (treasurer)
+		test_world_member(w, t->group, &t->owner, &t->treasurer,
+				  KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
+	test_world_member(w, t->group, &t->owner, &t->member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	if (flags & TEST_TEAM_PINS) {
+		test_world_set_pin(w, &t->owner, TEST_PIN);
+		if (treasurer)
+			test_world_set_pin(w, &t->treasurer, TEST_PIN);
+	}
+	if (flags & TEST_TEAM_MEMBER_PIN)
+		test_world_set_pin(w, &t->member, TEST_PIN);
 }

@@ -32,6 +32,16 @@ typedef struct test_world {
 int test_world_start(test_world *w);
 void test_world_stop(test_world *w);
 
+/* cmocka fixtures of a test file whose tests share world w and need no
+ * more: main() calls test_world_use(&w), then cmocka_run_group_tests(tests,
+ * test_world_setup, test_world_teardown) starts and stops it, and
+ * test_world_check_ledger (a test's teardown) checks its ledger invariant
+ * (test_pg_ledger_invariant). */
+void test_world_use(test_world *w);
+int test_world_setup(void **state);
+int test_world_teardown(void **state);
+int test_world_check_ledger(void **state);
+
 /* Creates a group owned by owner (fails the test on error); its id is
  * written to id (64 bytes). */
 void test_world_group(test_world *w, const test_user *owner, const char *name,
@@ -51,6 +61,34 @@ void test_world_pass(test_world *w, const Kolo__Groups__V1__Proposal *p,
 /* The id of the group's account (payments made it when the group was
  * created), written to id (64); made directly in the table if missing. */
 void test_world_account(test_world *w, const char *group_id, char *id);
+
+/* The PIN test_world_team sets (SetPin) when asked to. */
+#define TEST_PIN "246810"
+
+/* A group of fresh users: the owner, a treasurer (unless TEST_TEAM_NO_TREASURER)
+ * and a member, registered as "<tag>-owner", "<tag>-treasurer", "<tag>-member". */
+typedef struct test_team {
+	test_user owner, treasurer, member;
+	char group[64];
+} test_team;
+
+enum {
+	TEST_TEAM_NO_TREASURER = 1, /* owner and member only */
+	TEST_TEAM_PINS = 2,	    /* TEST_PIN for the owner and the treasurer */
+	TEST_TEAM_MEMBER_PIN = 4,   /* and for the member */
+};
+
+/* Makes team t: the users, the group named group_name, the memberships and
+ * (flags) the PINs; fails the test on error. */
+void test_world_team(test_world *w, test_team *t, const char *tag, const char *group_name,
+		     unsigned flags);
+
+/* Sets u's PIN (fails the test on error). */
+void test_world_set_pin(test_world *w, const test_user *u, const char *pin);
+
+/* SimulateDeposit of kobo into group as user as: test_world_call()'s result. */
+int test_world_deposit(test_world *w, const char *group_id, const test_user *as,
+		       int64_t kobo);
 
 /* Makes payments use provider from now on (the world owns and frees it). */
 void test_world_provider(test_world *w, struct pay_provider *provider);

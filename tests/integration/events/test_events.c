@@ -34,7 +34,7 @@
 #include "svc/call.h"
 #include "test_world.h"
 
-#define PIN "246810"
+#define PIN TEST_PIN
 
 static test_world w;
 static test_service events;
@@ -99,19 +99,7 @@ static int teardown(void **state)
 
 /* --- a team ------------------------------------------------------------------- */
 
-typedef struct team {
-	test_user owner, treasurer, member;
-	char group[64];
-} team;
-
-static void set_pin(const test_user *u)
-{
-	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
-	Kolo__Identity__V1__SetPinResponse *resp = NULL;
-
-	req.pin = PIN;
-	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPin", &req, &resp, u), 0);
-}
+typedef test_team team;
 
 static char *sql_text(const char *fmt, ...);
 
@@ -146,32 +134,12 @@ static void set_phone(const test_user *u, const char *phone)
 
 static void deposit(const team *t, int64_t kobo)
 {
-	Kolo__Payments__V1__SimulateDepositRequest req =
-		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
-	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
-
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	assert_int_equal(test_world_call(&w, &w.payments, "SimulateDeposit", &req, &resp, &t->owner),
-			 0);
+	assert_int_equal(test_world_deposit(&w, t->group, &t->owner, kobo), 0);
 }
 
 static void make_team(team *t, const char *tag)
 {
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s-owner", tag);
-	test_identity_user(&w.identity, &t->owner, name);
-	snprintf(name, sizeof(name), "%s-treasurer", tag);
-	test_identity_user(&w.identity, &t->treasurer, name);
-	snprintf(name, sizeof(name), "%s-member", tag);
-	test_identity_user(&w.identity, &t->member, name);
-	test_world_group(&w, &t->owner, "Events team", t->group);
-	test_world_member(&w, t->group, &t->owner, &t->treasurer,
-			  KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
-	test_world_member(&w, t->group, &t->owner, &t->member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
-	set_pin(&t->owner);
-	set_pin(&t->treasurer);
+	test_world_team(&w, t, tag, "Events team", TEST_TEAM_PINS);
 }
 
 static void request_withdrawal(const team *t, int64_t kobo)

@@ -122,35 +122,16 @@ static int teardown(void **state)
 /* --- a team -----------------------------------------------------------------
  */
 
-typedef struct team {
-	test_user owner, member;
-	char group[64];
-} team;
+typedef test_team team;
 
 static void make_team(team *t, const char *tag)
 {
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s-owner", tag);
-	test_identity_user(&w.identity, &t->owner, name);
-	snprintf(name, sizeof(name), "%s-member", tag);
-	test_identity_user(&w.identity, &t->member, name);
-	test_world_group(&w, &t->owner, "Watch team", t->group);
-	test_world_member(&w, t->group, &t->owner, &t->member,
-			  KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	test_world_team(&w, t, tag, "Watch team", TEST_TEAM_NO_TREASURER);
 }
 
 static void deposit(const team *t, int64_t kobo)
 {
-	Kolo__Payments__V1__SimulateDepositRequest req =
-		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
-	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
-
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	assert_int_equal(test_world_call(&w, &w.payments, "SimulateDeposit",
-					 &req, &resp, &t->owner),
-			 0);
+	assert_int_equal(test_world_deposit(&w, t->group, &t->owner, kobo), 0);
 }
 
 /* n deposit.credited events of the group stored directly, numbered after

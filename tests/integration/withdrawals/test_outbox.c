@@ -20,7 +20,7 @@
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "test_world.h"
 
-#define PIN "246810"
+#define PIN TEST_PIN
 #define GOOD_ACCOUNT "0123456789"
 #define FAILING_ACCOUNT "0000123456"
 #define W_PENDING KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING
@@ -30,23 +30,6 @@
 #define W_CLOSED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_CLOSED
 
 static test_world w;
-
-static int setup(void **state)
-{
-	return test_world_start(&w);
-}
-
-static int teardown(void **state)
-{
-	test_world_stop(&w);
-	return 0;
-}
-
-static int check_invariant(void **state)
-{
-	test_pg_ledger_invariant(w.admin);
-	return 0;
-}
 
 /* --- what the outboxes hold ------------------------------------------------- */
 
@@ -94,48 +77,16 @@ static long all_events(const char *table, const char *group)
 
 /* --- a team ------------------------------------------------------------------- */
 
-typedef struct team {
-	test_user owner, treasurer, member;
-	char group[64];
-} team;
-
-static void set_pin(const test_user *u)
-{
-	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
-	Kolo__Identity__V1__SetPinResponse *resp = NULL;
-
-	req.pin = PIN;
-	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPin", &req, &resp, u), 0);
-}
+typedef test_team team;
 
 static int deposit(const team *t, int64_t kobo)
 {
-	Kolo__Payments__V1__SimulateDepositRequest req =
-		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
-	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
-
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	return test_world_call(&w, &w.payments, "SimulateDeposit", &req, &resp, &t->owner);
+	return test_world_deposit(&w, t->group, &t->owner, kobo);
 }
 
 static void make_team(team *t, const char *tag, int64_t funds)
 {
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s-owner", tag);
-	test_identity_user(&w.identity, &t->owner, name);
-	snprintf(name, sizeof(name), "%s-treasurer", tag);
-	test_identity_user(&w.identity, &t->treasurer, name);
-	snprintf(name, sizeof(name), "%s-member", tag);
-	test_identity_user(&w.identity, &t->member, name);
-	test_world_group(&w, &t->owner, "Events team", t->group);
-	test_world_member(&w, t->group, &t->owner, &t->treasurer,
-			  KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
-	test_world_member(&w, t->group, &t->owner, &t->member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
-	set_pin(&t->owner);
-	set_pin(&t->treasurer);
-	set_pin(&t->member);
+	test_world_team(&w, t, tag, "Events team", TEST_TEAM_PINS | TEST_TEAM_MEMBER_PIN);
 	if (funds)
 		assert_int_equal(deposit(t, funds), 0);
 }
@@ -272,7 +223,7 @@ static void test_withdrawal_approval_short_of_the_rule(void **state)
 
 	make_team(&t, "evt-short", 100000);
 	test_identity_user(&w.identity, &third, "evt-short-third");
-	set_pin(&third);
+	test_world_set_pin(&w, &third, PIN);
 	add.group_id = t.group;
 	add.email = third.email;
 	add.role = KOLO__COMMON__V1__ROLE__ROLE_TREASURER;
@@ -753,20 +704,21 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_withdrawal_requested_approved_paid_once_each,
-					  check_invariant),
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_withdrawal_approval_short_of_the_rule,
-					  check_invariant),
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_withdrawal_declined_cancelled_and_expired,
-					  check_invariant),
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_withdrawal_failed_retried_and_closed,
-					  check_invariant),
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_deposit_credited_once_and_not_for_payout_credits,
-					  check_invariant),
+					  test_world_check_ledger),
 		cmocka_unit_test(test_members_added_and_removed),
 		cmocka_unit_test(test_proposal_opened_applied_and_rejected),
 		/* last: it acks everything the tests before wrote */
 		cmocka_unit_test(test_read_and_ack_every_outbox),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	test_world_use(&w);
+	return cmocka_run_group_tests(tests, test_world_setup, test_world_teardown);
 }
