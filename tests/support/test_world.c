@@ -35,26 +35,33 @@ static int test_world_start_withdrawals(test_world *w)
 				     w->withdrawals_conninfo);
 }
 
-void test_world_withdrawals_pass(test_world *w)
+void test_world_as(test_world *w, const char *conninfo, const char *caller)
 {
+	(void)w;
 	db_thread_close();
-	db_thread_set_conninfo(w->withdrawals_conninfo);
-	svc_calls_thread_caller("withdrawals", test_caller_token("withdrawals"));
-	wdr_worker_pass();
+	db_thread_set_conninfo(conninfo);
+	svc_calls_thread_caller(caller, test_caller_token(caller));
+}
+
+void test_world_as_payments(test_world *w)
+{
 	svc_calls_thread_caller(NULL, NULL);
 	db_thread_close();
 	db_thread_set_conninfo(w->payments_conninfo);
 }
 
+void test_world_withdrawals_pass(test_world *w)
+{
+	test_world_as(w, w->withdrawals_conninfo, "withdrawals");
+	wdr_worker_pass();
+	test_world_as_payments(w);
+}
+
 void test_world_ledger_pass(test_world *w)
 {
-	db_thread_close();
-	db_thread_set_conninfo(w->ledger_conninfo);
-	svc_calls_thread_caller("ledger", test_caller_token("ledger"));
+	test_world_as(w, w->ledger_conninfo, "ledger");
 	ldg_worker_pass();
-	svc_calls_thread_caller(NULL, NULL);
-	db_thread_close();
-	db_thread_set_conninfo(w->payments_conninfo);
+	test_world_as_payments(w);
 }
 
 int test_world_start(test_world *w)

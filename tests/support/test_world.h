@@ -93,6 +93,13 @@ int test_world_deposit(test_world *w, const char *group_id, const test_user *as,
 /* Makes payments use provider from now on (the world owns and frees it). */
 void test_world_provider(test_world *w, struct pay_provider *provider);
 
+/* Makes the test thread act as a service's worker: its database role
+ * (conninfo) and its caller name with its test token ("events").
+ * test_world_as_payments() goes back to the thread's default, the payments
+ * role with no caller of its own. */
+void test_world_as(test_world *w, const char *conninfo, const char *caller);
+void test_world_as_payments(test_world *w);
+
 /* One pass of the withdrawals worker (sweeper and payout poller), run on
  * the test thread as the withdrawals role. */
 void test_world_withdrawals_pass(test_world *w);

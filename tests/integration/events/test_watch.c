@@ -53,16 +53,12 @@ static void poller_thread_start(void)
 
 static void as_events(void)
 {
-	db_thread_close();
-	db_thread_set_conninfo(events_conninfo);
-	svc_calls_thread_caller("events", test_caller_token("events"));
+	test_world_as(&w, events_conninfo, "events");
 }
 
 static void as_payments(void)
 {
-	svc_calls_thread_caller(NULL, NULL);
-	db_thread_close();
-	db_thread_set_conninfo(w.payments_conninfo);
+	test_world_as_payments(&w);
 }
 
 /* Stores every outbox's events (and wakes the streams). */
