@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "kolo/groups/v1/groups.pb-c.h"
+#include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "test_identity.h"
 #include "test_pg.h"
 
@@ -89,6 +90,14 @@ void test_world_set_pin(test_world *w, const test_user *u, const char *pin);
 /* SimulateDeposit of kobo into group as user as: test_world_call()'s result. */
 int test_world_deposit(test_world *w, const char *group_id, const test_user *as,
 		       int64_t kobo);
+
+/* CreateWithdrawal of kobo from the group to account (bank 058, "Ngozi
+ * Eze", for "Hall rent for December") as user as with pin and client_ref
+ * key (NULL: none). test_world_call()'s result; the withdrawal (in the
+ * world's arena) in *out when out is not NULL, NULL on error. */
+int test_world_withdraw(test_world *w, const char *group_id, const test_user *as,
+			int64_t kobo, const char *account, const char *pin, const char *key,
+			Kolo__Withdrawals__V1__Withdrawal **out);
 
 /* Makes payments use provider from now on (the world owns and frees it). */
 void test_world_provider(test_world *w, struct pay_provider *provider);

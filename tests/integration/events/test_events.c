@@ -140,21 +140,8 @@ static void make_team(team *t, const char *tag)
 
 static void request_withdrawal(const team *t, int64_t kobo)
 {
-	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
-		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
-	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
-	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
-
-	b.bank_code = "058";
-	b.account_number = "0123456789";
-	b.account_name = "Ngozi Eze";
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	req.beneficiary = &b;
-	req.reason = "Hall rent for December";
-	req.pin = PIN;
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
-					 &t->owner),
+	assert_int_equal(test_world_withdraw(&w, t->group, &t->owner, kobo, "0123456789", PIN,
+					     NULL, NULL),
 			 0);
 }
 

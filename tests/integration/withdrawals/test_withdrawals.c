@@ -79,25 +79,7 @@ static long debits(const team *t)
 static int request(const team *t, const test_user *as, int64_t kobo, const char *account,
 		   const char *pin, const char *key, Kolo__Withdrawals__V1__Withdrawal **out)
 {
-	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
-		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
-	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
-	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
-	int rc;
-
-	b.bank_code = "058";
-	b.account_number = (char *)account;
-	b.account_name = "Ngozi Eze";
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	req.beneficiary = &b;
-	req.reason = "Hall rent for December";
-	req.pin = (char *)pin;
-	req.client_ref = (char *)(key ? key : "");
-	rc = test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, as);
-	if (out)
-		*out = rc == 0 ? resp->withdrawal : NULL;
-	return rc;
+	return test_world_withdraw(&w, t->group, as, kobo, account, pin, key, out);
 }
 
 static int approve(const char *id, const test_user *as, const char *pin,
