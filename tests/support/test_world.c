@@ -337,3 +337,13 @@ int test_world_withdraw(test_world *w, const char *group_id, const test_user *as
 		*out = rc == 0 ? resp->withdrawal : NULL;
 	return rc;
 }
+
+void test_world_expire_withdrawal(test_world *w, const char *id)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
+		 " - interval '1 minute' WHERE id = '%s'", id);
+	test_pg_ok(w->admin, sql);
+}

@@ -99,6 +99,10 @@ int test_world_withdraw(test_world *w, const char *group_id, const test_user *as
 			int64_t kobo, const char *account, const char *pin, const char *key,
 			Kolo__Withdrawals__V1__Withdrawal **out);
 
+/* Moves withdrawal id's expiry a minute into the past (in SQL), as if its
+ * time ran out. */
+void test_world_expire_withdrawal(test_world *w, const char *id);
+
 /* Makes payments use provider from now on (the world owns and frees it). */
 void test_world_provider(test_world *w, struct pay_provider *provider);
 

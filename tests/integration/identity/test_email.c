@@ -139,30 +139,44 @@ static long sql_long(const char *fmt, const char *arg)
 	return test_pg_long(admin, sql);
 }
 
-/* The newest code sent to acc, as kolo-events reads it: the data of the
- * last user.email_code event in identity's outbox. */
-static void newest_code(const account *acc, char code[8])
+/* The code of the newest event of type (user.email_code, user.phone_code)
+ * of acc, as kolo-events reads it: its data in identity's outbox. */
+static void newest_code_of(const account *acc, const char *type, char code[8])
 {
 	char sql[512];
 	char *value;
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT data->>'code' FROM identity_outbox WHERE type = "
-		 "'user.email_code'"
+		 "SELECT data->>'code' FROM identity_outbox WHERE type = '%s'"
 		 " AND user_id = '%s' ORDER BY seq DESC LIMIT 1",
-		 acc->id);
+		 type, acc->id);
 	value = test_pg_value(admin, sql);
 	assert_int_equal(strlen(value), 6);
 	memcpy(code, value, 7);
 	free(value);
 }
 
+/* How many events of type acc was sent. */
+static long codes_of(const account *acc, const char *type)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM identity_outbox WHERE type = '%s'"
+		 " AND user_id = '%s'",
+		 type, acc->id);
+	return test_pg_long(admin, sql);
+}
+
+/* The newest email code sent to acc. */
+static void newest_code(const account *acc, char code[8])
+{
+	newest_code_of(acc, "user.email_code", code);
+}
+
 static long codes_sent(const account *acc)
 {
-	return sql_long("SELECT count(*) FROM identity_outbox WHERE type = "
-			"'user.email_code'"
-			" AND user_id = '%s'",
-			acc->id);
+	return codes_of(acc, "user.email_code");
 }
 
 static int verify(const account *acc, const char *code)
@@ -550,22 +564,10 @@ static int set_phone(const account *acc, const char *phone, char **stored)
 	return rc;
 }
 
-/* The code of the newest user.phone_code event of acc, and the number
- * it went to (may be NULL). */
+/* The code of the newest user.phone_code event of acc. */
 static void newest_phone_code(const account *acc, char code[8])
 {
-	char sql[512];
-	char *value;
-
-	snprintf(sql, sizeof(sql),
-		 "SELECT data->>'code' FROM identity_outbox WHERE type = "
-		 "'user.phone_code' AND user_id = '%s' ORDER BY seq DESC LIMIT "
-		 "1",
-		 acc->id);
-	value = test_pg_value(admin, sql);
-	assert_int_equal(strlen(value), 6);
-	memcpy(code, value, 7);
-	free(value);
+	newest_code_of(acc, "user.phone_code", code);
 }
 
 /* Forgets acc's phone codes (the send limits' count), as a day would. */
@@ -582,9 +584,7 @@ static void forget_phone_codes(const account *acc)
 
 static long phone_codes_sent(const account *acc)
 {
-	return sql_long("SELECT count(*) FROM identity_outbox WHERE type = "
-			"'user.phone_code' AND user_id = '%s'",
-			acc->id);
+	return codes_of(acc, "user.phone_code");
 }
 
 static int verify_phone(const account *acc, const char *code)

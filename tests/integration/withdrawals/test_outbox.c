@@ -240,7 +240,6 @@ static void test_withdrawal_declined_cancelled_and_expired(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *a = NULL, *b = NULL, *c = NULL;
-	char sql[256];
 
 	make_team(&t, "evt-decline", 100000);
 	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, &a), 0);
@@ -265,10 +264,7 @@ static void test_withdrawal_declined_cancelled_and_expired(void **state)
 		      "cancelled by the requester");
 	/* Expiry: the sweeper declines it, once. */
 	assert_int_equal(request(&t, &t.owner, 3000, GOOD_ACCOUNT, PIN, NULL, &c), 0);
-	snprintf(sql, sizeof(sql),
-		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
-		 " - interval '1 minute' WHERE id = '%s'", c->id);
-	test_pg_ok(w.admin, sql);
+	test_world_expire_withdrawal(&w, c->id);
 	test_world_withdrawals_pass(&w);
 	test_world_withdrawals_pass(&w);
 	assert_int_equal(events(WO, "withdrawal.declined", t.group), 3);
@@ -286,7 +282,6 @@ static void test_withdrawal_failed_retried_and_closed(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL, *other = NULL;
-	char sql[256];
 
 	make_team(&t, "evt-fail", 30000);
 	assert_int_equal(request(&t, &t.owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
@@ -319,10 +314,7 @@ static void test_withdrawal_failed_retried_and_closed(void **state)
 	assert_int_equal(request(&t, &t.owner, 5000, FAILING_ACCOUNT, PIN, NULL, &other), 0);
 	assert_int_equal(act("ApproveWithdrawal", other->id, &t.treasurer, PIN, &done), 0);
 	assert_int_equal(done->status, W_PAYOUT_FAILED);
-	snprintf(sql, sizeof(sql),
-		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
-		 " - interval '1 minute' WHERE id = '%s'", other->id);
-	test_pg_ok(w.admin, sql);
+	test_world_expire_withdrawal(&w, other->id);
 	test_world_withdrawals_pass(&w);
 	assert_int_equal(events(WO, "withdrawal.closed", t.group), 2);
 	assert_newest(WO, "withdrawal.closed", t.group, "data->>'withdrawal_id'", other->id);

@@ -642,14 +642,10 @@ static void test_expired_requests_cannot_be_approved_and_are_swept(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *now;
-	char sql[256];
 
 	make_team(&t, "expiry", 50000);
 	assert_int_equal(request(&t, &t.owner, 10000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
-	snprintf(sql, sizeof(sql),
-		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
-		 " - interval '1 minute' WHERE id = '%s'", wd->id);
-	test_pg_ok(w.admin, sql);
+	test_world_expire_withdrawal(&w, wd->id);
 	assert_int_equal(approve(wd->id, &t.treasurer, PIN, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "expired");
 	test_world_withdrawals_pass(&w);
@@ -731,13 +727,9 @@ static void test_failed_payout_expires_closed(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
-	char sql[256];
 
 	wd = done = failed_payout(&t, "payout-expiry");
-	snprintf(sql, sizeof(sql),
-		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
-		 " - interval '1 minute' WHERE id = '%s'", wd->id);
-	test_pg_ok(w.admin, sql);
+	test_world_expire_withdrawal(&w, wd->id);
 	assert_int_equal(retry(wd->id, &t.treasurer, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "expired");
 	test_world_withdrawals_pass(&w);
