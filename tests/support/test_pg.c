@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db/db.h"
 #include "migrate/migrate.h"
 
 #ifndef KOLO_SOURCE_DIR
@@ -334,4 +335,24 @@ void test_pg_fresh_end(const char *name, PGconn *admin)
 	if (admin)
 		PQfinish(admin);
 	test_pg_drop_db(name);
+}
+
+int test_pg_fresh_service(char *name, size_t cap, PGconn **admin, const char *role)
+{
+	char *conninfo;
+	int rc;
+
+	if (test_pg_fresh(name, cap, admin) < 0)
+		return -1;
+	conninfo = test_pg_conninfo(name, role);
+	rc = conninfo ? db_configure(conninfo) : -1;
+	free(conninfo);
+	return rc < 0 ? -1 : 0;
+}
+
+void test_pg_fresh_service_end(const char *name, PGconn *admin)
+{
+	db_thread_close();
+	db_unconfigure();
+	test_pg_fresh_end(name, admin);
 }

@@ -42,15 +42,10 @@ static int setup(void **state)
 	idn_config cfg;
 	auth_keyring ring = {.n_keys = 0};
 	char seed_text[64];
-	char *conninfo;
 
 	(void)state;
-	if (test_pg_fresh(dbname, sizeof(dbname), &admin) < 0)
+	if (test_pg_fresh_service(dbname, sizeof(dbname), &admin, "kolo_identity") < 0)
 		return -1;
-	conninfo = test_pg_conninfo(dbname, "kolo_identity");
-	if (db_configure(conninfo) < 0)
-		return -1;
-	free(conninfo);
 	if (test_key_seeded(&key, "k-email", seed_text, sizeof(seed_text)) < 0)
 		return -1;
 	test_keyring_add(&ring, &key);
@@ -68,10 +63,8 @@ static int teardown(void **state)
 	(void)state;
 	test_service_stop(&svc);
 	rpc_shutdown();
-	db_thread_close();
-	db_unconfigure();
 	mem_arena_free(arena);
-	test_pg_fresh_end(dbname, admin);
+	test_pg_fresh_service_end(dbname, admin);
 	return 0;
 }
 

@@ -56,14 +56,9 @@ static int setup(void **state)
 	idn_config cfg;
 	auth_keyring ring = { .n_keys = 0 };
 	char seed_text[64];
-	char *conninfo;
 
-	if (test_pg_fresh(dbname, sizeof(dbname), &admin) < 0)
+	if (test_pg_fresh_service(dbname, sizeof(dbname), &admin, "kolo_identity") < 0)
 		return -1;
-	conninfo = test_pg_conninfo(dbname, "kolo_identity");
-	if (db_configure(conninfo) < 0)
-		return -1;
-	free(conninfo);
 	/* The current key from a seed (as production loads it). */
 	if (test_key_seeded(&current_key, "k-current", seed_text, sizeof(seed_text)) < 0)
 		return -1;
@@ -83,10 +78,8 @@ static int teardown(void **state)
 {
 	test_service_stop(&svc);
 	rpc_shutdown();
-	db_thread_close();
-	db_unconfigure();
 	mem_arena_free(arena);
-	test_pg_fresh_end(dbname, admin);
+	test_pg_fresh_service_end(dbname, admin);
 	for (size_t i = 0; i < n_secrets; i++)
 		free(secrets[i]);
 	return 0;
