@@ -356,3 +356,34 @@ void test_pg_fresh_service_end(const char *name, PGconn *admin)
 	db_unconfigure();
 	test_pg_fresh_end(name, admin);
 }
+
+/* printf(fmt, ap) into sql (cap bytes); fails the test when it does not fit. */
+static void test_pg_vformat(char *sql, size_t cap, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(sql, cap, fmt, ap);
+
+	if (n < 0 || (size_t)n >= cap)
+		fail_msg("SQL longer than %zu bytes: %.60s...", cap - 1, fmt);
+}
+
+char *test_pg_valuef(PGconn *pg, const char *fmt, ...)
+{
+	char sql[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	test_pg_vformat(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return test_pg_value(pg, sql);
+}
+
+long test_pg_longf(PGconn *pg, const char *fmt, ...)
+{
+	char sql[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	test_pg_vformat(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return test_pg_long(pg, sql);
+}

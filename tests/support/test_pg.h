@@ -72,6 +72,11 @@ char *test_pg_value(PGconn *pg, const char *sql);
 /* test_pg_value() read as a decimal long (0 when it is not a number). */
 long test_pg_long(PGconn *pg, const char *sql);
 
+/* test_pg_value() and test_pg_long() of the statement printf(fmt, ...)
+ * (at most 2047 bytes; longer fails the test). */
+char *test_pg_valuef(PGconn *pg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+long test_pg_longf(PGconn *pg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Runs sql on pg, ignoring any rows. Fails the test when it fails. */
 void test_pg_ok(PGconn *pg, const char *sql);
 

@@ -153,17 +153,6 @@ static void seed_events(const team *t, int n)
 	test_pg_ok(w.admin, sql);
 }
 
-static long sql_long(const char *fmt, ...)
-{
-	char sql[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	return test_pg_long(w.admin, sql);
-}
-
 /* The id of the group's event number seq (malloc'd). */
 static char *event_id_at(const team *t, long seq)
 {
@@ -280,7 +269,7 @@ static void test_a_reader_gets_the_stored_events_in_order(void **state)
 	deposit(&t, 150000);
 	deposit(&t, 275000);
 	ingest();
-	stored = sql_long(
+	stored = test_pg_longf(w.admin, 
 		"SELECT count(*) FROM events_event WHERE group_id = '%s'",
 		t.group);
 	assert_int_equal(stored, 3); /* member.added, two deposits */
@@ -442,7 +431,7 @@ static void test_private_and_unknown_types_are_never_streamed(void **state)
 	ingest();
 	deposit(&t, 555000);
 	ingest();
-	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE "
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE "
 				  "group_id = '%s'",
 				  t.group),
 			 5);
@@ -617,7 +606,7 @@ static void test_one_user_cannot_take_every_stream(void **state)
  * (poller 1), or every other (the streams', the workers'). */
 static long events_connections(int poller)
 {
-	return sql_long("SELECT count(*) FROM pg_stat_activity"
+	return test_pg_longf(w.admin, "SELECT count(*) FROM pg_stat_activity"
 			" WHERE usename = 'kolo_events' AND datname = '%s'"
 			" AND application_name %s '" POLLER_APP "'",
 			w.dbname, poller ? "=" : "<>");
