@@ -145,6 +145,20 @@ static int evs_read_event(mem_arena *a, const PGresult *res, int row, int col, e
 	return out->data_json ? 0 : err_oom();
 }
 
+/* Every row of res (cleared) as events, in a new arena array (*out, one
+ * spare so it is never empty; *n rows). */
+static int evs_read_events(mem_arena *a, PGresult *res, evs_event **out, int *n)
+{
+	int rc = 0;
+
+	*n = PQntuples(res);
+	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
+	for (int i = 0; *out && rc == 0 && i < *n; i++)
+		rc = evs_read_event(a, res, i, 0, &(*out)[i]);
+	PQclear(res);
+	return *out ? rc : err_oom();
+}
+
 int evs_store_unfanned(db_conn *c, mem_arena *a, int limit, evs_event **out, int *n)
 {
 	char lim[DB_I64_TEXT];
@@ -155,14 +169,7 @@ int evs_store_unfanned(db_conn *c, mem_arena *a, int limit, evs_event **out, int
 			 " ORDER BY e.stored_at, e.group_id, e.group_seq LIMIT $1::int",
 			 1, params);
 
-	if (rc < 0)
-		return rc;
-	*n = PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
-	for (int i = 0; *out && rc == 0 && i < *n; i++)
-		rc = evs_read_event(a, res, i, 0, &(*out)[i]);
-	PQclear(res);
-	return *out ? rc : err_oom();
+	return rc < 0 ? rc : evs_read_events(a, res, out, n);
 }
 
 /* --- fan-out ------------------------------------------------------------------ */
@@ -413,14 +420,7 @@ int evs_store_group_events(db_conn *c, mem_arena *a, const char *group_id, int64
 			 " ORDER BY e.group_seq LIMIT $3::int",
 			 3, params);
 
-	if (rc < 0)
-		return rc;
-	*n = PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
-	for (int i = 0; *out && rc == 0 && i < *n; i++)
-		rc = evs_read_event(a, res, i, 0, &(*out)[i]);
-	PQclear(res);
-	return *out ? rc : err_oom();
+	return rc < 0 ? rc : evs_read_events(a, res, out, n);
 }
 
 /* --- preferences ------------------------------------------------------------- */

@@ -52,6 +52,27 @@ static int whk_split(mem_arena *a, const char *list, char ***out, size_t *n)
 	return 0;
 }
 
+/* Reads one row of a result into *dst (whk_endpoint, ...). */
+typedef int (*whk_row_fn)(mem_arena *a, const PGresult *res, int row, void *dst);
+
+/* Reads every row of res with read into a new arena array of elements of
+ * size bytes (*out, one spare so it is never empty) and clears res; *rows:
+ * how many (0 on error). */
+static int whk_read_rows(mem_arena *a, PGresult *res, size_t size, whk_row_fn read,
+			 void **out, int *rows)
+{
+	int n = PQntuples(res);
+	char *items = mem_arena_alloc(a, size * ((size_t)n + 1));
+	int rc = items ? 0 : err_oom();
+
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = read(a, res, i, items + size * (size_t)i);
+	*out = items;
+	*rows = rc == 0 ? n : 0;
+	PQclear(res);
+	return rc;
+}
+
 /* --- endpoints ------------------------------------------------------------ */
 
 #define WHK_ENDPOINT_COLUMNS                                                   \
@@ -60,9 +81,10 @@ static int whk_split(mem_arena *a, const char *list, char ***out, size_t *n)
 	" " DB_RFC3339("w.created_at") ", " WHK_TS(                            \
 		"w.failing_since") ", " WHK_TS("w.paused_at")
 
-static int whk_read_endpoint(mem_arena *a, const PGresult *res, int row,
-			     whk_endpoint *out)
+static int whk_read_endpoint(mem_arena *a, const PGresult *res, int row, void *dst)
 {
+	whk_endpoint *out = dst;
+
 	out->id = db_text(a, res, row, 0);
 	out->group_id = db_text(a, res, row, 1);
 	out->url = db_text(a, res, row, 2);
@@ -156,18 +178,14 @@ int whk_store_list(db_conn *c, mem_arena *a, const char *group_id,
 		" WHERE w.group_id = $1::uuid AND w.status <> 'deleted'"
 		" ORDER BY w.created_at, w.id",
 		1, &group_id);
+	void *items = NULL;
 	int rows;
 
 	if (rc < 0)
 		return rc;
-	rows = PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * ((size_t)rows + 1));
-	if (!*out)
-		rc = err_oom();
-	for (int i = 0; rc == 0 && i < rows; i++)
-		rc = whk_read_endpoint(a, res, i, &(*out)[i]);
-	*n = rc == 0 ? (size_t)rows : 0;
-	PQclear(res);
+	rc = whk_read_rows(a, res, sizeof(**out), whk_read_endpoint, &items, &rows);
+	*out = items;
+	*n = (size_t)rows;
 	return rc;
 }
 
@@ -252,9 +270,10 @@ int whk_store_resume(db_conn *c, mem_arena *a, const char *group_id,
 								       "ed_"   \
 								       "at") ", d.created_at::text"
 
-static int whk_read_delivery(mem_arena *a, const PGresult *res, int row,
-			     whk_delivery_row *out)
+static int whk_read_delivery(mem_arena *a, const PGresult *res, int row, void *dst)
 {
+	whk_delivery_row *out = dst;
+
 	out->id = db_text(a, res, row, 0);
 	out->endpoint_id = db_text(a, res, row, 1);
 	out->event_id = db_text(a, res, row, 2);
@@ -294,18 +313,14 @@ int whk_store_deliveries(db_conn *c, mem_arena *a, const char *endpoint_id,
 		" ($3::timestamptz, $4::uuid))"
 		" ORDER BY d.created_at DESC, d.id DESC LIMIT $5::int",
 		5, params);
+	void *items = NULL;
 	int rows;
 
 	if (rc < 0)
 		return rc;
-	rows = PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * ((size_t)rows + 1));
-	if (!*out)
-		rc = err_oom();
-	for (int i = 0; rc == 0 && i < rows; i++)
-		rc = whk_read_delivery(a, res, i, &(*out)[i]);
-	*n = rc == 0 ? rows : 0;
-	PQclear(res);
+	rc = whk_read_rows(a, res, sizeof(**out), whk_read_delivery, &items, &rows);
+	*out = items;
+	*n = rows;
 	return rc;
 }
 
@@ -404,9 +419,9 @@ int whk_store_enqueue(db_conn *c, const char *const *types, size_t n,
 	return 0;
 }
 
-static int whk_read_claim(mem_arena *a, const PGresult *res, int row,
-			  whk_claim *out)
+static int whk_read_claim(mem_arena *a, const PGresult *res, int row, void *dst)
 {
+	whk_claim *out = dst;
 	const char *hex = PQgetvalue(res, row, 3);
 	size_t len = strlen(hex), got = 0;
 
@@ -477,18 +492,14 @@ int whk_store_claim(db_conn *c, mem_arena *a, int limit, int64_t lease_ms,
 									  "p_"
 									  "seq",
 		2, params);
+	void *items = NULL;
 	int rows;
 
 	if (rc < 0)
 		return rc;
-	rows = PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * ((size_t)rows + 1));
-	if (!*out)
-		rc = err_oom();
-	for (int i = 0; rc == 0 && i < rows; i++)
-		rc = whk_read_claim(a, res, i, &(*out)[i]);
-	*n = rc == 0 ? rows : 0;
-	PQclear(res);
+	rc = whk_read_rows(a, res, sizeof(**out), whk_read_claim, &items, &rows);
+	*out = items;
+	*n = rows;
 	return rc;
 }
 

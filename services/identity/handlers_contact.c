@@ -65,6 +65,21 @@ int idn_code_issue(db_conn *c, mem_arena *a, const char *user_id,
 	return rc;
 }
 
+/* Whether the user may be sent a code on channel now (the send limits):
+ * the verdict, and when refused the seconds to wait. */
+static int idn_code_may_send(db_conn *c, mem_arena *a, const char *user_id,
+			     idn_code_channel channel, idn_send_verdict *verdict,
+			     int *retry_after_s)
+{
+	idn_code_state state;
+	int rc = idn_store_code_state(c, a, user_id, channel, idn_now_us(),
+				      &state);
+
+	if (rc == 0)
+		*verdict = idn_code_send_verdict(&state, retry_after_s);
+	return rc;
+}
+
 int idn_email_code_on_login(db_conn *c, mem_arena *a, const char *user_id,
 			    int *sent)
 {
@@ -101,19 +116,15 @@ typedef struct idn_send_code_tx {
 static int idn_send_code_body(db_conn *c, void *arg)
 {
 	idn_send_code_tx *t = arg;
-	idn_code_state state;
 	int rc = idn_store_lock_user(c, t->arena, t->user_id, IDN_CODE_EMAIL,
 				     &t->email, &t->verified);
 
 	if (rc < 0 || t->verified)
 		return rc;
-	rc = idn_store_code_state(c, t->arena, t->user_id, IDN_CODE_EMAIL,
-				  idn_now_us(), &state);
-	if (rc < 0)
+	rc = idn_code_may_send(c, t->arena, t->user_id, IDN_CODE_EMAIL, &t->verdict,
+			       &t->retry_after_s);
+	if (rc < 0 || t->verdict != IDN_SEND_OK)
 		return rc;
-	t->verdict = idn_code_send_verdict(&state, &t->retry_after_s);
-	if (t->verdict != IDN_SEND_OK)
-		return 0;
 	return idn_code_issue(c, t->arena, t->user_id, IDN_CODE_EMAIL, t->email,
 			      &t->expires_at);
 }
@@ -330,7 +341,6 @@ typedef struct idn_set_phone_tx {
 static int idn_set_phone_body(db_conn *c, void *arg)
 {
 	idn_set_phone_tx *t = arg;
-	idn_code_state state;
 	char *current = NULL;
 	int verified = 0;
 	int rc = idn_store_lock_user(c, t->arena, t->user_id, IDN_CODE_PHONE,
@@ -338,13 +348,10 @@ static int idn_set_phone_body(db_conn *c, void *arg)
 
 	if (rc < 0 || (verified && strcmp(current, t->phone) == 0))
 		return rc;
-	rc = idn_store_code_state(c, t->arena, t->user_id, IDN_CODE_PHONE,
-				  idn_now_us(), &state);
-	if (rc < 0)
+	rc = idn_code_may_send(c, t->arena, t->user_id, IDN_CODE_PHONE, &t->verdict,
+			       &t->retry_after_s);
+	if (rc < 0 || t->verdict != IDN_SEND_OK)
 		return rc;
-	t->verdict = idn_code_send_verdict(&state, &t->retry_after_s);
-	if (t->verdict != IDN_SEND_OK)
-		return 0;
 	if ((rc = idn_store_set_phone(c, t->user_id, t->phone)) < 0 ||
 	    (rc = idn_code_issue(c, t->arena, t->user_id, IDN_CODE_PHONE,
 				 t->phone, NULL)) < 0)

@@ -16,31 +16,29 @@
 #include "identity_service.h"
 #include "test_pg.h"
 
+void test_identity_config(idn_config *cfg, const auth_keyring *ring)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	idn_config_defaults(cfg);
+	cfg->pwhash_ops = crypto_pwhash_OPSLIMIT_MIN;
+	cfg->pwhash_mem = crypto_pwhash_MEMLIMIT_MIN;
+	cfg->keys = *ring;
+}
+
 int test_identity_start(test_identity *out, const char *dbname)
 {
 	idn_config cfg;
-	unsigned char seed[crypto_sign_SEEDBYTES];
-	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+	test_key key;
 	char seed_text[64];
 
 	memset(out, 0, sizeof(*out));
-	if (sodium_init() < 0)
+	if (test_key_seeded(&key, "test-key", seed_text, sizeof(seed_text)) < 0)
 		return -1;
-	randombytes_buf(seed, sizeof(seed));
-	crypto_sign_seed_keypair(pk, sk, seed);
-	snprintf(out->keys.keys[0].kid, AUTH_KID_MAX, "test-key");
-	memcpy(out->keys.keys[0].public_key, pk, sizeof(pk));
-	out->keys.n_keys = 1;
-	if (auth_b64url_encode(seed_text, sizeof(seed_text), seed, sizeof(seed)) < 0)
-		return -1;
-	memset(&cfg, 0, sizeof(cfg));
-	idn_config_defaults(&cfg);
-	cfg.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN;
-	cfg.pwhash_mem = crypto_pwhash_MEMLIMIT_MIN;
+	test_keyring_add(&out->keys, &key);
+	test_identity_config(&cfg, &out->keys);
 	/* Every user of a test signs up from the loopback peer: sign-up
 	 * limits are identity's own tests' business. */
 	cfg.limits.rules[IDN_LIMIT_REGISTER_ADDR].max = 1000000;
-	cfg.keys = out->keys;
 	if (idn_config_set_key(&cfg, "test-key", seed_text) < 0 || idn_init(&cfg) < 0)
 		return -1;
 	out->conninfo = test_pg_conninfo(dbname, "kolo_identity");

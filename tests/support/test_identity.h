@@ -3,6 +3,7 @@
 #ifndef KOLO_TEST_IDENTITY_H
 #define KOLO_TEST_IDENTITY_H
 
+#include "identity.h"
 #include "test_keys.h"
 #include "test_service.h"
 
@@ -23,6 +24,10 @@ typedef struct test_user {
  * svc_sessions_start(channel to identity, &test_sessions_config). */
 #define TEST_SESSIONS_POLL_MS 50
 #define TEST_SESSIONS_MAX_STALE_MS 2000
+
+/* cfg for identity under test: the defaults, the cheapest argon2id and the
+ * public keys of ring (the caller adds the signing key). */
+void test_identity_config(idn_config *cfg, const auth_keyring *ring);
 
 /* Starts identity on database dbname (cheap argon2id). 0 or -1. */
 int test_identity_start(test_identity *out, const char *dbname);

@@ -12,6 +12,18 @@ void test_key_make(test_key *out, const char *kid)
 	crypto_sign_keypair(out->pk, out->sk);
 }
 
+int test_key_seeded(test_key *out, const char *kid, char *seed_text, size_t cap)
+{
+	unsigned char seed[crypto_sign_SEEDBYTES];
+
+	if (sodium_init() < 0)
+		return -1;
+	randombytes_buf(seed, sizeof(seed));
+	snprintf(out->kid, sizeof(out->kid), "%s", kid);
+	crypto_sign_seed_keypair(out->pk, out->sk, seed);
+	return auth_b64url_encode(seed_text, cap, seed, sizeof(seed)) < 0 ? -1 : 0;
+}
+
 void test_keyring_add(auth_keyring *ring, const test_key *key)
 {
 	auth_key *k = &ring->keys[ring->n_keys++];

@@ -16,6 +16,11 @@ typedef struct test_key {
 /* A fresh key pair named kid. */
 void test_key_make(test_key *out, const char *kid);
 
+/* A fresh key pair named kid made from a random seed, as production loads
+ * its signing key: the seed's base64url text is written to seed_text (cap
+ * bytes; 64 is enough). 0 or -1. */
+KOLO_MUST_CHECK int test_key_seeded(test_key *out, const char *kid, char *seed_text, size_t cap);
+
 /* Adds the key's public half to ring. */
 void test_keyring_add(auth_keyring *ring, const test_key *key);
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db/db.h"
 #include "migrate/migrate.h"
 
 #ifndef KOLO_SOURCE_DIR
@@ -313,4 +314,76 @@ void test_pg_ledger_invariant(PGconn *pg)
 void test_pg_payments_invariant(PGconn *pg)
 {
 	test_pg_invariants_where(pg, "violation NOT LIKE '%withdrawal%'");
+}
+
+int test_pg_fresh(char *name, size_t cap, PGconn **admin)
+{
+	char *conninfo;
+
+	if (!test_pg_admin() || test_pg_create_migrated_db(name, cap) < 0)
+		return -1;
+	conninfo = test_pg_conninfo(name, NULL);
+	if (!conninfo)
+		return -1;
+	*admin = test_pg_connect(conninfo);
+	free(conninfo);
+	return 0;
+}
+
+void test_pg_fresh_end(const char *name, PGconn *admin)
+{
+	if (admin)
+		PQfinish(admin);
+	test_pg_drop_db(name);
+}
+
+int test_pg_fresh_service(char *name, size_t cap, PGconn **admin, const char *role)
+{
+	char *conninfo;
+	int rc;
+
+	if (test_pg_fresh(name, cap, admin) < 0)
+		return -1;
+	conninfo = test_pg_conninfo(name, role);
+	rc = conninfo ? db_configure(conninfo) : -1;
+	free(conninfo);
+	return rc < 0 ? -1 : 0;
+}
+
+void test_pg_fresh_service_end(const char *name, PGconn *admin)
+{
+	db_thread_close();
+	db_unconfigure();
+	test_pg_fresh_end(name, admin);
+}
+
+/* printf(fmt, ap) into sql (cap bytes); fails the test when it does not fit. */
+static void test_pg_vformat(char *sql, size_t cap, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(sql, cap, fmt, ap);
+
+	if (n < 0 || (size_t)n >= cap)
+		fail_msg("SQL longer than %zu bytes: %.60s...", cap - 1, fmt);
+}
+
+char *test_pg_valuef(PGconn *pg, const char *fmt, ...)
+{
+	char sql[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	test_pg_vformat(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return test_pg_value(pg, sql);
+}
+
+long test_pg_longf(PGconn *pg, const char *fmt, ...)
+{
+	char sql[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	test_pg_vformat(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return test_pg_long(pg, sql);
 }

@@ -40,6 +40,21 @@ KOLO_MUST_CHECK int test_pg_create_db(char *name, size_t cap);
  * per-service roles exist. 0 or -1; on -1 no database is left behind. */
 KOLO_MUST_CHECK int test_pg_create_migrated_db(char *name, size_t cap);
 
+/* A test's own database: KOLO_TEST_PG set, test_pg_create_migrated_db(),
+ * and a superuser connection to it in *admin (the caller closes both with
+ * test_pg_fresh_end). 0 or -1. */
+KOLO_MUST_CHECK int test_pg_fresh(char *name, size_t cap, PGconn **admin);
+
+/* Closes admin (when not NULL) and drops database name. */
+void test_pg_fresh_end(const char *name, PGconn *admin);
+
+/* test_pg_fresh() whose database is also the process's (db_configure) as
+ * role ("kolo_identity"): a service's own tests. Ended with
+ * test_pg_fresh_service_end, which closes the thread's connection too. */
+KOLO_MUST_CHECK int test_pg_fresh_service(char *name, size_t cap, PGconn **admin,
+					  const char *role);
+void test_pg_fresh_service_end(const char *name, PGconn *admin);
+
 /* DROP DATABASE IF EXISTS name WITH (FORCE), ending its sessions. Never
  * fails the test: notices are silenced, an error is only printed. Does
  * nothing for NULL or "" or when KOLO_TEST_PG is unset. */
@@ -56,6 +71,11 @@ char *test_pg_value(PGconn *pg, const char *sql);
 
 /* test_pg_value() read as a decimal long (0 when it is not a number). */
 long test_pg_long(PGconn *pg, const char *sql);
+
+/* test_pg_value() and test_pg_long() of the statement printf(fmt, ...)
+ * (at most 2047 bytes; longer fails the test). */
+char *test_pg_valuef(PGconn *pg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+long test_pg_longf(PGconn *pg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Runs sql on pg, ignoring any rows. Fails the test when it fails. */
 void test_pg_ok(PGconn *pg, const char *sql);

@@ -35,38 +35,40 @@ static int test_world_start_withdrawals(test_world *w)
 				     w->withdrawals_conninfo);
 }
 
-void test_world_withdrawals_pass(test_world *w)
+void test_world_as(test_world *w, const char *conninfo, const char *caller)
 {
+	(void)w;
 	db_thread_close();
-	db_thread_set_conninfo(w->withdrawals_conninfo);
-	svc_calls_thread_caller("withdrawals", test_caller_token("withdrawals"));
-	wdr_worker_pass();
+	db_thread_set_conninfo(conninfo);
+	svc_calls_thread_caller(caller, test_caller_token(caller));
+}
+
+void test_world_as_payments(test_world *w)
+{
 	svc_calls_thread_caller(NULL, NULL);
 	db_thread_close();
 	db_thread_set_conninfo(w->payments_conninfo);
+}
+
+void test_world_withdrawals_pass(test_world *w)
+{
+	test_world_as(w, w->withdrawals_conninfo, "withdrawals");
+	wdr_worker_pass();
+	test_world_as_payments(w);
 }
 
 void test_world_ledger_pass(test_world *w)
 {
-	db_thread_close();
-	db_thread_set_conninfo(w->ledger_conninfo);
-	svc_calls_thread_caller("ledger", test_caller_token("ledger"));
+	test_world_as(w, w->ledger_conninfo, "ledger");
 	ldg_worker_pass();
-	svc_calls_thread_caller(NULL, NULL);
-	db_thread_close();
-	db_thread_set_conninfo(w->payments_conninfo);
+	test_world_as_payments(w);
 }
 
 int test_world_start(test_world *w)
 {
-	char *conninfo;
-
 	memset(w, 0, sizeof(*w));
-	if (!test_pg_admin() || test_pg_create_migrated_db(w->dbname, sizeof(w->dbname)) < 0)
+	if (test_pg_fresh(w->dbname, sizeof(w->dbname), &w->admin) < 0)
 		return -1;
-	conninfo = test_pg_conninfo(w->dbname, NULL);
-	w->admin = test_pg_connect(conninfo);
-	free(conninfo);
 	rpc_init();
 	/* This thread runs the payments worker's passes, as kolo-payments. */
 	test_calls_configure("payments");
@@ -156,9 +158,35 @@ void test_world_stop(test_world *w)
 	free(w->ledger_conninfo);
 	free(w->payments_conninfo);
 	free(w->withdrawals_conninfo);
-	if (w->admin)
-		PQfinish(w->admin);
-	test_pg_drop_db(w->dbname);
+	test_pg_fresh_end(w->dbname, w->admin);
+}
+
+/* The world of test_world_setup and its kin (test_world_use). */
+static test_world *used;
+
+void test_world_use(test_world *w)
+{
+	used = w;
+}
+
+int test_world_setup(void **state)
+{
+	(void)state;
+	return test_world_start(used);
+}
+
+int test_world_teardown(void **state)
+{
+	(void)state;
+	test_world_stop(used);
+	return 0;
+}
+
+int test_world_check_ledger(void **state)
+{
+	(void)state;
+	test_pg_ledger_invariant(used->admin);
+	return 0;
 }
 
 int test_world_call(test_world *w, test_service *svc, const char *method,
@@ -229,4 +257,93 @@ void test_world_account(test_world *w, const char *group_id, char *id)
 	}
 	snprintf(id, 64, "%s", value);
 	free(value);
+}
+
+void test_world_set_pin(test_world *w, const test_user *u, const char *pin)
+{
+	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__SetPinResponse *resp = NULL;
+
+	req.pin = (char *)pin;
+	assert_int_equal(test_world_call(w, &w->identity.service, "SetPin", &req, &resp, u), 0);
+}
+
+int test_world_deposit(test_world *w, const char *group_id, const test_user *as, int64_t kobo)
+{
+	Kolo__Payments__V1__SimulateDepositRequest req =
+		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
+
+	req.group_id = (char *)group_id;
+	req.amount_kobo = kobo;
+	return test_world_call(w, &w->payments, "SimulateDeposit", &req, &resp, as);
+}
+
+/* Registers "<tag>-<who>" as u. */
+static void test_world_team_user(test_world *w, test_user *u, const char *tag, const char *who)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s-%s", tag, who);
+	test_identity_user(&w->identity, u, name);
+}
+
+void test_world_team(test_world *w, test_team *t, const char *tag, const char *group_name,
+		     unsigned flags)
+{
+	int treasurer = !(flags & TEST_TEAM_NO_TREASURER);
+
+	test_world_team_user(w, &t->owner, tag, "owner");
+	if (treasurer)
+		test_world_team_user(w, &t->treasurer, tag, "treasurer");
+	test_world_team_user(w, &t->member, tag, "member");
+	test_world_group(w, &t->owner, group_name, t->group);
+	if (treasurer)
+		test_world_member(w, t->group, &t->owner, &t->treasurer,
+				  KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
+	test_world_member(w, t->group, &t->owner, &t->member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	if (flags & TEST_TEAM_PINS) {
+		test_world_set_pin(w, &t->owner, TEST_PIN);
+		if (treasurer)
+			test_world_set_pin(w, &t->treasurer, TEST_PIN);
+	}
+	if (flags & TEST_TEAM_MEMBER_PIN)
+		test_world_set_pin(w, &t->member, TEST_PIN);
+}
+
+int test_world_withdraw(test_world *w, const char *group_id, const test_user *as,
+			int64_t kobo, const char *account, const char *pin, const char *key,
+			Kolo__Withdrawals__V1__Withdrawal **out)
+{
+	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
+		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
+	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
+	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
+	int rc;
+
+	b.bank_code = "058";
+	b.account_number = (char *)account;
+	b.account_name = "Ngozi Eze";
+	req.group_id = (char *)group_id;
+	req.amount_kobo = kobo;
+	req.beneficiary = &b;
+	req.reason = "Hall rent for December";
+	req.pin = (char *)pin;
+	req.client_ref = (char *)(key ? key : "");
+	rc = test_world_call(w, &w->withdrawals, "CreateWithdrawal", &req, &resp, as);
+	if (rc == ERR_INTERNAL)
+		print_message("create: %s\n", err_last()->message);
+	if (out)
+		*out = rc == 0 ? resp->withdrawal : NULL;
+	return rc;
+}
+
+void test_world_expire_withdrawal(test_world *w, const char *id)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql),
+		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
+		 " - interval '1 minute' WHERE id = '%s'", id);
+	test_pg_ok(w->admin, sql);
 }

@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 
 #include "kolo/groups/v1/groups.pb-c.h"
+#include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "test_identity.h"
 #include "test_pg.h"
 
@@ -32,6 +33,16 @@ typedef struct test_world {
 int test_world_start(test_world *w);
 void test_world_stop(test_world *w);
 
+/* cmocka fixtures of a test file whose tests share world w and need no
+ * more: main() calls test_world_use(&w), then cmocka_run_group_tests(tests,
+ * test_world_setup, test_world_teardown) starts and stops it, and
+ * test_world_check_ledger (a test's teardown) checks its ledger invariant
+ * (test_pg_ledger_invariant). */
+void test_world_use(test_world *w);
+int test_world_setup(void **state);
+int test_world_teardown(void **state);
+int test_world_check_ledger(void **state);
+
 /* Creates a group owned by owner (fails the test on error); its id is
  * written to id (64 bytes). */
 void test_world_group(test_world *w, const test_user *owner, const char *name,
@@ -52,8 +63,55 @@ void test_world_pass(test_world *w, const Kolo__Groups__V1__Proposal *p,
  * created), written to id (64); made directly in the table if missing. */
 void test_world_account(test_world *w, const char *group_id, char *id);
 
+/* The PIN test_world_team sets (SetPin) when asked to. */
+#define TEST_PIN "246810"
+
+/* A group of fresh users: the owner, a treasurer (unless TEST_TEAM_NO_TREASURER)
+ * and a member, registered as "<tag>-owner", "<tag>-treasurer", "<tag>-member". */
+typedef struct test_team {
+	test_user owner, treasurer, member;
+	char group[64];
+} test_team;
+
+enum {
+	TEST_TEAM_NO_TREASURER = 1, /* owner and member only */
+	TEST_TEAM_PINS = 2,	    /* TEST_PIN for the owner and the treasurer */
+	TEST_TEAM_MEMBER_PIN = 4,   /* and for the member */
+};
+
+/* Makes team t: the users, the group named group_name, the memberships and
+ * (flags) the PINs; fails the test on error. */
+void test_world_team(test_world *w, test_team *t, const char *tag, const char *group_name,
+		     unsigned flags);
+
+/* Sets u's PIN (fails the test on error). */
+void test_world_set_pin(test_world *w, const test_user *u, const char *pin);
+
+/* SimulateDeposit of kobo into group as user as: test_world_call()'s result. */
+int test_world_deposit(test_world *w, const char *group_id, const test_user *as,
+		       int64_t kobo);
+
+/* CreateWithdrawal of kobo from the group to account (bank 058, "Ngozi
+ * Eze", for "Hall rent for December") as user as with pin and client_ref
+ * key (NULL: none). test_world_call()'s result; the withdrawal (in the
+ * world's arena) in *out when out is not NULL, NULL on error. */
+int test_world_withdraw(test_world *w, const char *group_id, const test_user *as,
+			int64_t kobo, const char *account, const char *pin, const char *key,
+			Kolo__Withdrawals__V1__Withdrawal **out);
+
+/* Moves withdrawal id's expiry a minute into the past (in SQL), as if its
+ * time ran out. */
+void test_world_expire_withdrawal(test_world *w, const char *id);
+
 /* Makes payments use provider from now on (the world owns and frees it). */
 void test_world_provider(test_world *w, struct pay_provider *provider);
+
+/* Makes the test thread act as a service's worker: its database role
+ * (conninfo) and its caller name with its test token ("events").
+ * test_world_as_payments() goes back to the thread's default, the payments
+ * role with no caller of its own. */
+void test_world_as(test_world *w, const char *conninfo, const char *caller);
+void test_world_as_payments(test_world *w);
 
 /* One pass of the withdrawals worker (sweeper and payout poller), run on
  * the test thread as the withdrawals role. */

@@ -34,7 +34,7 @@
 #include "svc/call.h"
 #include "test_world.h"
 
-#define PIN "246810"
+#define PIN TEST_PIN
 
 static test_world w;
 static test_service events;
@@ -46,16 +46,12 @@ static evs_deps deps;
 
 static void as_events(void)
 {
-	db_thread_close();
-	db_thread_set_conninfo(events_conninfo);
-	svc_calls_thread_caller("events", test_caller_token("events"));
+	test_world_as(&w, events_conninfo, "events");
 }
 
 static void as_payments(void)
 {
-	svc_calls_thread_caller(NULL, NULL);
-	db_thread_close();
-	db_thread_set_conninfo(w.payments_conninfo);
+	test_world_as_payments(&w);
 }
 
 /* Ingest and fan out everything, then deliver what is due. */
@@ -99,21 +95,7 @@ static int teardown(void **state)
 
 /* --- a team ------------------------------------------------------------------- */
 
-typedef struct team {
-	test_user owner, treasurer, member;
-	char group[64];
-} team;
-
-static void set_pin(const test_user *u)
-{
-	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
-	Kolo__Identity__V1__SetPinResponse *resp = NULL;
-
-	req.pin = PIN;
-	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPin", &req, &resp, u), 0);
-}
-
-static char *sql_text(const char *fmt, ...);
+typedef test_team team;
 
 /* Sets u's phone, unverified (a code waits in identity's outbox). */
 static void set_phone_unverified(const test_user *u, const char *phone)
@@ -135,7 +117,7 @@ static void set_phone(const test_user *u, const char *phone)
 	char *code;
 
 	set_phone_unverified(u, phone);
-	code = sql_text("SELECT data->>'code' FROM identity_outbox WHERE type = 'user.phone_code'"
+	code = test_pg_valuef(w.admin, "SELECT data->>'code' FROM identity_outbox WHERE type = 'user.phone_code'"
 			" AND user_id = '%s' ORDER BY seq DESC LIMIT 1",
 			u->id);
 	req.code = code;
@@ -146,51 +128,18 @@ static void set_phone(const test_user *u, const char *phone)
 
 static void deposit(const team *t, int64_t kobo)
 {
-	Kolo__Payments__V1__SimulateDepositRequest req =
-		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
-	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
-
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	assert_int_equal(test_world_call(&w, &w.payments, "SimulateDeposit", &req, &resp, &t->owner),
-			 0);
+	assert_int_equal(test_world_deposit(&w, t->group, &t->owner, kobo), 0);
 }
 
 static void make_team(team *t, const char *tag)
 {
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s-owner", tag);
-	test_identity_user(&w.identity, &t->owner, name);
-	snprintf(name, sizeof(name), "%s-treasurer", tag);
-	test_identity_user(&w.identity, &t->treasurer, name);
-	snprintf(name, sizeof(name), "%s-member", tag);
-	test_identity_user(&w.identity, &t->member, name);
-	test_world_group(&w, &t->owner, "Events team", t->group);
-	test_world_member(&w, t->group, &t->owner, &t->treasurer,
-			  KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
-	test_world_member(&w, t->group, &t->owner, &t->member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
-	set_pin(&t->owner);
-	set_pin(&t->treasurer);
+	test_world_team(&w, t, tag, "Events team", TEST_TEAM_PINS);
 }
 
 static void request_withdrawal(const team *t, int64_t kobo)
 {
-	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
-		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
-	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
-	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
-
-	b.bank_code = "058";
-	b.account_number = "0123456789";
-	b.account_name = "Ngozi Eze";
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	req.beneficiary = &b;
-	req.reason = "Hall rent for December";
-	req.pin = PIN;
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
-					 &t->owner),
+	assert_int_equal(test_world_withdraw(&w, t->group, &t->owner, kobo, "0123456789", PIN,
+					     NULL, NULL),
 			 0);
 }
 
@@ -209,32 +158,10 @@ static int choose(const test_user *u, char **email, size_t n_email, char **sms, 
 
 /* --- reading the database ----------------------------------------------------- */
 
-static long sql_long(const char *fmt, ...)
-{
-	char sql[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	return test_pg_long(w.admin, sql);
-}
-
-static char *sql_text(const char *fmt, ...)
-{
-	char sql[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	return test_pg_value(w.admin, sql);
-}
-
 /* Messages of the group's latest event of type to user over channel. */
 static long messages(const team *t, const char *type, const test_user *u, const char *channel)
 {
-	return sql_long("SELECT count(*) FROM events_delivery d WHERE d.event_id = (SELECT id FROM"
+	return test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d WHERE d.event_id = (SELECT id FROM"
 			" events_event WHERE group_id = '%s' AND type = '%s' ORDER BY group_seq DESC"
 			" LIMIT 1) AND d.user_id = '%s' AND d.channel = '%s'",
 			t->group, type, u->id, channel);
@@ -242,7 +169,7 @@ static long messages(const team *t, const char *type, const test_user *u, const 
 
 static long all_messages(const team *t, const char *type)
 {
-	return sql_long("SELECT count(*) FROM events_delivery d WHERE d.event_id = (SELECT id FROM"
+	return test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d WHERE d.event_id = (SELECT id FROM"
 			" events_event WHERE group_id = '%s' AND type = '%s' ORDER BY group_seq DESC"
 			" LIMIT 1)",
 			t->group, type);
@@ -291,36 +218,36 @@ static void test_ingest_stores_each_event_once_across_a_lost_ack(void **state)
 
 	make_team(&t, "ingest");
 	deposit(&t, 150000);
-	outbox = sql_long("SELECT count(*) FROM groups_outbox");
+	outbox = test_pg_longf(w.admin, "SELECT count(*) FROM groups_outbox");
 	assert_true(outbox >= 2); /* the two members added */
 	as_events();
 	/* Stored and committed, then killed before the ack. */
 	assert_int_equal(evs_ingest_batch(EVS_SRC_GROUPS, 0, &read, &stored), 0);
 	assert_int_equal(read, outbox);
 	assert_int_equal(stored, outbox);
-	kept = sql_long("SELECT count(*) FROM events_event WHERE source = 'groups'");
+	kept = test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE source = 'groups'");
 	assert_int_equal(kept, outbox);
-	assert_int_equal(sql_long("SELECT count(*) FROM groups_outbox"), outbox);
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM groups_outbox"), outbox);
 	/* Read again after the restart: nothing stored twice, then acked. */
 	assert_int_equal(evs_ingest_batch(EVS_SRC_GROUPS, 1, &again, &stored_again), 0);
 	assert_int_equal(again, outbox);
 	assert_int_equal(stored_again, 0);
-	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE source = 'groups'"), kept);
-	assert_int_equal(sql_long("SELECT count(*) FROM groups_outbox"), 0);
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE source = 'groups'"), kept);
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM groups_outbox"), 0);
 	assert_int_equal(evs_ingest_batch(EVS_SRC_GROUPS, 1, &again, &stored_again), 0);
 	assert_int_equal(again, 0);
 	/* The ledger's deposit too, through the whole pass. */
 	evs_ingest_pass();
 	as_payments();
-	assert_int_equal(sql_long("SELECT count(*) FROM ledger_outbox"), 0);
-	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE group_id = '%s' AND"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox"), 0);
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE group_id = '%s' AND"
 				  " type = 'deposit.credited'", t.group),
 			 1);
 	/* A group's events are numbered 1..n in the order they were stored. */
-	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE group_id = '%s'", t.group),
-			 sql_long("SELECT max(group_seq) FROM events_event WHERE group_id = '%s'",
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE group_id = '%s'", t.group),
+			 test_pg_longf(w.admin, "SELECT max(group_seq) FROM events_event WHERE group_id = '%s'",
 				  t.group));
-	assert_int_equal(sql_long("SELECT min(group_seq) FROM events_event WHERE group_id = '%s'",
+	assert_int_equal(test_pg_longf(w.admin, "SELECT min(group_seq) FROM events_event WHERE group_id = '%s'",
 				  t.group),
 			 1);
 }
@@ -347,11 +274,11 @@ static void test_email_code_is_one_mail_dir_file_then_blanked(void **state)
 	assert_non_null(strstr(file, "Content-Type: text/html"));
 	free(file);
 	/* Sent once, and no copy of the code stays with kolo-events. */
-	n = sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON e.id = d.event_id"
+	n = test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e ON e.id = d.event_id"
 		     " WHERE e.type = 'user.email_code' AND e.user_id = '%s' AND d.status = 'SENT'",
 		     u.id);
 	assert_int_equal(n, 1);
-	code = sql_text("SELECT string_agg(data->>'code', ',') FROM events_event WHERE"
+	code = test_pg_valuef(w.admin, "SELECT string_agg(data->>'code', ',') FROM events_event WHERE"
 			" type = 'user.email_code' AND user_id = '%s'",
 			u.id);
 	for (char *p = code; *p; p++)
@@ -359,7 +286,7 @@ static void test_email_code_is_one_mail_dir_file_then_blanked(void **state)
 	free(code);
 	/* A second pass sends nothing again. */
 	events_run();
-	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
 				  " e.id = d.event_id WHERE e.user_id = '%s'",
 				  u.id),
 			 n);
@@ -385,12 +312,12 @@ static void test_phone_code_is_one_sms_file_then_blanked(void **state)
 	for (int i = 0; i < 6; i++)
 		assert_true(code[11 + i] >= '0' && code[11 + i] <= '9');
 	free(file);
-	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
 				  " e.id = d.event_id WHERE e.type = 'user.phone_code' AND"
 				  " d.user_id = '%s' AND d.channel = 'sms' AND d.status = 'SENT'",
 				  t.treasurer.id),
 			 1);
-	code = sql_text("SELECT data->>'code' FROM events_event WHERE type = 'user.phone_code'"
+	code = test_pg_valuef(w.admin, "SELECT data->>'code' FROM events_event WHERE type = 'user.phone_code'"
 			" AND user_id = '%s'",
 			t.treasurer.id);
 	assert_string_equal(code, "");
@@ -429,7 +356,7 @@ static void test_fanout_tells_who_the_catalogue_says(void **state)
 	assert_int_equal(all_messages(&t, "withdrawal.requested"), 2);
 	assert_int_equal(all_messages(&t, "deposit.credited"), 1);
 	/* Without SMTP or an SMS API, both went to the mail dir. */
-	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
 				  " e.id = d.event_id WHERE d.user_id = '%s' AND d.status = 'SENT' AND"
 				  " e.type = 'withdrawal.requested'", t.treasurer.id),
 			 2);
@@ -468,25 +395,25 @@ static void test_an_event_whose_fanout_always_fails_is_set_aside(void **state)
 	as_events();
 	evs_ingest_pass();
 	/* The event behind it went on; the failure is counted with its reason. */
-	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery WHERE event_id = '%s'",
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery WHERE event_id = '%s'",
 				  good),
 			 1);
-	assert_int_equal(sql_long("SELECT fanout_failures FROM events_event WHERE id = '%s'", bad),
+	assert_int_equal(test_pg_longf(w.admin, "SELECT fanout_failures FROM events_event WHERE id = '%s'", bad),
 			 1);
-	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE id = '%s' AND"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE id = '%s' AND"
 				  " fanout_error LIKE '%%P0001%%'", bad),
 			 1);
 	for (passes = 1; passes < 2 * EVS_FANOUT_MAX_FAILURES; passes++)
 		evs_ingest_pass();
 	as_payments();
-	assert_int_equal(sql_long("SELECT fanout_failures FROM events_event WHERE id = '%s'", bad),
+	assert_int_equal(test_pg_longf(w.admin, "SELECT fanout_failures FROM events_event WHERE id = '%s'", bad),
 			 EVS_FANOUT_MAX_FAILURES);
-	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE id = '%s' AND"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE id = '%s' AND"
 				  " fanout_failed AND fanned_out", bad),
 			 1);
-	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery WHERE event_id = '%s'", bad),
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery WHERE event_id = '%s'", bad),
 			 0);
-	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE id = '%s' AND"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE id = '%s' AND"
 				  " NOT fanout_failed AND fanout_failures = 0", good),
 			 1);
 	test_pg_ok(w.admin, "DROP TRIGGER test_refuse_message ON events_delivery");
@@ -534,7 +461,7 @@ static void test_preferences_refuse_unknown_types_and_store_nothing(void **state
 	assert_string_equal(err_last()->reason, "unknown_event_type");
 	assert_int_equal(choose(&u, NULL, 0, code, 1), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "event_type_not_optional");
-	assert_int_equal(sql_long("SELECT count(*) FROM events_preference WHERE user_id = '%s'", u.id),
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_preference WHERE user_id = '%s'", u.id),
 			 0);
 	assert_int_equal(choose(&u, good_email, 2, good_sms, 1), 0);
 	assert_int_equal(test_world_call(&w, &events, "GetNotificationPreferences", &get, &resp, &u),
@@ -548,7 +475,7 @@ static void test_preferences_refuse_unknown_types_and_store_nothing(void **state
 	assert_true(always);
 	/* Replaced whole: an empty choice clears them. */
 	assert_int_equal(choose(&u, NULL, 0, NULL, 0), 0);
-	assert_int_equal(sql_long("SELECT count(*) FROM events_preference WHERE user_id = '%s'", u.id),
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_preference WHERE user_id = '%s'", u.id),
 			 0);
 	/* Users only. */
 	assert_int_equal(test_world_call(&w, &events, "GetNotificationPreferences", &get, &resp, NULL),
@@ -624,7 +551,7 @@ static void test_smtp_delivers_to_a_real_server_and_retries_a_refusal(void **sta
 	fake_stop(&smtp);
 	test_identity_user_unverified(&w.identity, &v, "smtp-down");
 	events_run();
-	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery WHERE user_id = '%s' AND"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery WHERE user_id = '%s' AND"
 				  " status = 'PENDING' AND attempts = 1 AND next_at > now() AND"
 				  " last_error IS NOT NULL", v.id),
 			 1);
@@ -632,7 +559,7 @@ static void test_smtp_delivers_to_a_real_server_and_retries_a_refusal(void **sta
 	evs_configure(&deps);
 	test_pg_ok(w.admin, "UPDATE events_delivery SET next_at = now() WHERE status = 'PENDING'");
 	events_run();
-	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery WHERE user_id = '%s' AND"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery WHERE user_id = '%s' AND"
 				  " status = 'SENT' AND attempts = 2", v.id),
 			 1);
 	snprintf(url, sizeof(url), "rm -rf %s", sink);
@@ -692,14 +619,14 @@ static void test_sms_goes_through_the_api_and_retries_a_failure(void **state)
 	request_withdrawal(&t, 123456);
 	events_run();
 	/* The API said 503: due again later, not sent, not dead. */
-	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
 				  " e.id = d.event_id WHERE d.user_id = '%s' AND d.channel = 'sms' AND"
 				  " d.status = 'PENDING' AND d.attempts = 1 AND e.type ="
 				  " 'withdrawal.requested'", t.treasurer.id),
 			 1);
 	test_pg_ok(w.admin, "UPDATE events_delivery SET next_at = now() WHERE status = 'PENDING'");
 	events_run();
-	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
 				  " e.id = d.event_id WHERE d.user_id = '%s' AND d.channel = 'sms' AND"
 				  " d.status = 'SENT' AND e.type = 'withdrawal.requested'", t.treasurer.id),
 			 1);
@@ -748,7 +675,7 @@ static void test_a_stale_worker_does_not_undo_a_sent_message(void **state)
 	assert_int_equal(evs_store_unclaim(c, &first[0], 0), 0);
 	assert_int_equal(evs_store_failed(c, &first[0], 1, 30, "timed out"), 0);
 	as_payments();
-	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery WHERE id = %lld AND"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery WHERE id = %lld AND"
 				  " status = 'SENT' AND attempts = 2 AND last_error IS NULL",
 				  (long long)first[0].id),
 			 1);
@@ -796,12 +723,12 @@ static void test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **stat
 	request_withdrawal(&t, 10000); /* the treasurer is told */
 	events_run();
 	/* Lease 5 s, sends of 1.2 s and 2 s of slack: two fit, two go back. */
-	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e"
 				  " ON e.id = d.event_id WHERE e.group_id = '%s' AND d.status ="
 				  " 'PENDING' AND d.attempts = 1 AND d.last_error IS NOT NULL",
 				  t.group),
 			 2);
-	assert_int_equal(sql_long("SELECT count(*) FROM events_delivery d JOIN events_event e"
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e"
 				  " ON e.id = d.event_id WHERE e.group_id = '%s' AND d.status ="
 				  " 'PENDING' AND d.attempts = 0 AND d.lease_until IS NULL AND"
 				  " d.next_at <= now()",

@@ -53,16 +53,12 @@ static void poller_thread_start(void)
 
 static void as_events(void)
 {
-	db_thread_close();
-	db_thread_set_conninfo(events_conninfo);
-	svc_calls_thread_caller("events", test_caller_token("events"));
+	test_world_as(&w, events_conninfo, "events");
 }
 
 static void as_payments(void)
 {
-	svc_calls_thread_caller(NULL, NULL);
-	db_thread_close();
-	db_thread_set_conninfo(w.payments_conninfo);
+	test_world_as_payments(&w);
 }
 
 /* Stores every outbox's events (and wakes the streams). */
@@ -122,35 +118,16 @@ static int teardown(void **state)
 /* --- a team -----------------------------------------------------------------
  */
 
-typedef struct team {
-	test_user owner, member;
-	char group[64];
-} team;
+typedef test_team team;
 
 static void make_team(team *t, const char *tag)
 {
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s-owner", tag);
-	test_identity_user(&w.identity, &t->owner, name);
-	snprintf(name, sizeof(name), "%s-member", tag);
-	test_identity_user(&w.identity, &t->member, name);
-	test_world_group(&w, &t->owner, "Watch team", t->group);
-	test_world_member(&w, t->group, &t->owner, &t->member,
-			  KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	test_world_team(&w, t, tag, "Watch team", TEST_TEAM_NO_TREASURER);
 }
 
 static void deposit(const team *t, int64_t kobo)
 {
-	Kolo__Payments__V1__SimulateDepositRequest req =
-		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
-	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
-
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	assert_int_equal(test_world_call(&w, &w.payments, "SimulateDeposit",
-					 &req, &resp, &t->owner),
-			 0);
+	assert_int_equal(test_world_deposit(&w, t->group, &t->owner, kobo), 0);
 }
 
 /* n deposit.credited events of the group stored directly, numbered after
@@ -174,17 +151,6 @@ static void seed_events(const team *t, int n)
 		 " FROM s, generate_series(1, %d) AS i",
 		 t->group, n, n, t->group, n, n);
 	test_pg_ok(w.admin, sql);
-}
-
-static long sql_long(const char *fmt, ...)
-{
-	char sql[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	return test_pg_long(w.admin, sql);
 }
 
 /* The id of the group's event number seq (malloc'd). */
@@ -303,7 +269,7 @@ static void test_a_reader_gets_the_stored_events_in_order(void **state)
 	deposit(&t, 150000);
 	deposit(&t, 275000);
 	ingest();
-	stored = sql_long(
+	stored = test_pg_longf(w.admin, 
 		"SELECT count(*) FROM events_event WHERE group_id = '%s'",
 		t.group);
 	assert_int_equal(stored, 3); /* member.added, two deposits */
@@ -465,7 +431,7 @@ static void test_private_and_unknown_types_are_never_streamed(void **state)
 	ingest();
 	deposit(&t, 555000);
 	ingest();
-	assert_int_equal(sql_long("SELECT count(*) FROM events_event WHERE "
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE "
 				  "group_id = '%s'",
 				  t.group),
 			 5);
@@ -640,7 +606,7 @@ static void test_one_user_cannot_take_every_stream(void **state)
  * (poller 1), or every other (the streams', the workers'). */
 static long events_connections(int poller)
 {
-	return sql_long("SELECT count(*) FROM pg_stat_activity"
+	return test_pg_longf(w.admin, "SELECT count(*) FROM pg_stat_activity"
 			" WHERE usename = 'kolo_events' AND datname = '%s'"
 			" AND application_name %s '" POLLER_APP "'",
 			w.dbname, poller ? "=" : "<>");

@@ -33,13 +33,8 @@ static PGconn *admin;
 
 static int setup(void **state)
 {
-	char *conninfo;
-
-	if (!test_pg_admin() || test_pg_create_migrated_db(dbname, sizeof(dbname)) < 0)
+	if (test_pg_fresh(dbname, sizeof(dbname), &admin) < 0)
 		return -1;
-	conninfo = test_pg_conninfo(dbname, NULL);
-	admin = test_pg_connect(conninfo);
-	free(conninfo);
 	rpc_init();
 	test_calls_configure("groups");
 	arena = mem_arena_new(0);
@@ -76,9 +71,7 @@ static int teardown(void **state)
 	svc_calls_unconfigure();
 	mem_arena_free(arena);
 	free(groups_conninfo);
-	if (admin)
-		PQfinish(admin);
-	test_pg_drop_db(dbname);
+	test_pg_fresh_end(dbname, admin);
 	return 0;
 }
 

@@ -20,38 +20,13 @@
 #include "identity.h"
 #include "identity_service.h"
 #include "kolo/identity/v1/identity.pb-c.h"
+#include "test_clock.h"
+#include "test_identity.h"
 #include "test_keys.h"
 #include "test_pg.h"
 #include "test_service.h"
 
 #define PASSWORD "correct horse battery staple"
-
-/* --- the clock --------------------------------------------------------------
- */
-
-time_t __real_time(time_t *t);
-time_t __wrap_time(time_t *t);
-int __real_clock_gettime(clockid_t id, struct timespec *ts);
-int __wrap_clock_gettime(clockid_t id, struct timespec *ts);
-static int64_t clock_offset; /* seconds */
-
-int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
-{
-	int rc = __real_clock_gettime(id, ts);
-
-	if (rc == 0 && id == CLOCK_REALTIME)
-		ts->tv_sec += (time_t)clock_offset;
-	return rc;
-}
-
-time_t __wrap_time(time_t *t)
-{
-	time_t now = __real_time(NULL) + (time_t)clock_offset;
-
-	if (t)
-		*t = now;
-	return now;
-}
 
 /* --- fixture -----------------------------------------------------------------
  */
@@ -67,32 +42,14 @@ static int setup(void **state)
 	idn_config cfg;
 	auth_keyring ring = {.n_keys = 0};
 	char seed_text[64];
-	unsigned char seed[crypto_sign_SEEDBYTES];
-	char *conninfo;
 
 	(void)state;
-	if (!test_pg_admin() ||
-	    test_pg_create_migrated_db(dbname, sizeof(dbname)) < 0)
+	if (test_pg_fresh_service(dbname, sizeof(dbname), &admin, "kolo_identity") < 0)
 		return -1;
-	conninfo = test_pg_conninfo(dbname, "kolo_identity");
-	if (db_configure(conninfo) < 0)
-		return -1;
-	free(conninfo);
-	conninfo = test_pg_conninfo(dbname, NULL);
-	admin = test_pg_connect(conninfo);
-	free(conninfo);
-	randombytes_buf(seed, sizeof(seed));
-	snprintf(key.kid, sizeof(key.kid), "k-email");
-	crypto_sign_seed_keypair(key.pk, key.sk, seed);
-	if (auth_b64url_encode(seed_text, sizeof(seed_text), seed,
-			       sizeof(seed)) < 0)
+	if (test_key_seeded(&key, "k-email", seed_text, sizeof(seed_text)) < 0)
 		return -1;
 	test_keyring_add(&ring, &key);
-	memset(&cfg, 0, sizeof(cfg));
-	idn_config_defaults(&cfg);
-	cfg.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN;
-	cfg.pwhash_mem = crypto_pwhash_MEMLIMIT_MIN;
-	cfg.keys = ring;
+	test_identity_config(&cfg, &ring);
 	if (idn_config_set_key(&cfg, "k-email", seed_text) < 0 ||
 	    idn_init(&cfg) < 0)
 		return -1;
@@ -106,12 +63,8 @@ static int teardown(void **state)
 	(void)state;
 	test_service_stop(&svc);
 	rpc_shutdown();
-	db_thread_close();
-	db_unconfigure();
 	mem_arena_free(arena);
-	if (admin)
-		PQfinish(admin);
-	test_pg_drop_db(dbname);
+	test_pg_fresh_service_end(dbname, admin);
 	return 0;
 }
 
@@ -179,30 +132,44 @@ static long sql_long(const char *fmt, const char *arg)
 	return test_pg_long(admin, sql);
 }
 
-/* The newest code sent to acc, as kolo-events reads it: the data of the
- * last user.email_code event in identity's outbox. */
-static void newest_code(const account *acc, char code[8])
+/* The code of the newest event of type (user.email_code, user.phone_code)
+ * of acc, as kolo-events reads it: its data in identity's outbox. */
+static void newest_code_of(const account *acc, const char *type, char code[8])
 {
 	char sql[512];
 	char *value;
 
 	snprintf(sql, sizeof(sql),
-		 "SELECT data->>'code' FROM identity_outbox WHERE type = "
-		 "'user.email_code'"
+		 "SELECT data->>'code' FROM identity_outbox WHERE type = '%s'"
 		 " AND user_id = '%s' ORDER BY seq DESC LIMIT 1",
-		 acc->id);
+		 type, acc->id);
 	value = test_pg_value(admin, sql);
 	assert_int_equal(strlen(value), 6);
 	memcpy(code, value, 7);
 	free(value);
 }
 
+/* How many events of type acc was sent. */
+static long codes_of(const account *acc, const char *type)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM identity_outbox WHERE type = '%s'"
+		 " AND user_id = '%s'",
+		 type, acc->id);
+	return test_pg_long(admin, sql);
+}
+
+/* The newest email code sent to acc. */
+static void newest_code(const account *acc, char code[8])
+{
+	newest_code_of(acc, "user.email_code", code);
+}
+
 static long codes_sent(const account *acc)
 {
-	return sql_long("SELECT count(*) FROM identity_outbox WHERE type = "
-			"'user.email_code'"
-			" AND user_id = '%s'",
-			acc->id);
+	return codes_of(acc, "user.email_code");
 }
 
 static int verify(const account *acc, const char *code)
@@ -367,7 +334,7 @@ static void test_right_code_verifies_once_and_for_all(void **state)
 				  acc.id),
 			 1);
 	/* A verified address gets no more codes. */
-	clock_offset += 120;
+	test_clock_offset += 120;
 	assert_refused(send_code(&acc), ERR_FAILED_PRECONDITION,
 		       "email_already_verified");
 	assert_int_equal(codes_sent(&acc), 1);
@@ -401,7 +368,7 @@ static void test_five_wrong_codes_lock_the_code(void **state)
 		5);
 	assert_false(me_verified(&acc));
 	/* A new code (a minute later) works. */
-	clock_offset += 61;
+	test_clock_offset += 61;
 	assert_int_equal(send_code(&acc), 0);
 	newest_code(&acc, wrong);
 	assert_int_equal(verify(&acc, wrong), 0);
@@ -415,7 +382,7 @@ static void test_expired_code_is_refused(void **state)
 	(void)state;
 	register_account(&acc, "verify-expired@example.com");
 	newest_code(&acc, code);
-	clock_offset += 30 * 60 + 1;
+	test_clock_offset += 30 * 60 + 1;
 	renew(&acc);
 	assert_refused(verify(&acc, code), ERR_FAILED_PRECONDITION,
 		       "code_expired");
@@ -460,7 +427,7 @@ test_codes_are_sent_at_most_once_a_minute_and_five_a_day(void **state)
 {
 	account acc;
 	char first[8], second[8];
-	int64_t start = clock_offset;
+	int64_t start = test_clock_offset;
 
 	(void)state;
 	register_account(&acc, "resend@example.com");
@@ -469,7 +436,7 @@ test_codes_are_sent_at_most_once_a_minute_and_five_a_day(void **state)
 	assert_true(err_last()->retry_after_s > 0 &&
 		    err_last()->retry_after_s <= 60);
 	assert_int_equal(codes_sent(&acc), 1);
-	clock_offset += 61;
+	test_clock_offset += 61;
 	assert_int_equal(send_code(&acc), 0);
 	newest_code(&acc, second);
 	/* The first code is dead now. */
@@ -477,17 +444,17 @@ test_codes_are_sent_at_most_once_a_minute_and_five_a_day(void **state)
 		assert_refused(verify(&acc, first), ERR_PERMISSION_DENIED,
 			       "code_invalid");
 	for (int i = 0; i < 3; i++) {
-		clock_offset += 61;
+		test_clock_offset += 61;
 		assert_int_equal(send_code(&acc), 0);
 	}
 	assert_int_equal(codes_sent(&acc), 5);
-	clock_offset += 61;
+	test_clock_offset += 61;
 	assert_refused(send_code(&acc), ERR_RESOURCE_EXHAUSTED, "rate_limited");
 	/* Until the first of the day's five is a day old. */
 	assert_true(err_last()->retry_after_s > 24 * 3600 - 5 * 61 - 5 &&
 		    err_last()->retry_after_s <= 24 * 3600 - 5 * 61 + 5);
 	assert_int_equal(codes_sent(&acc), 5);
-	clock_offset = start + 24 * 3600 + 1;
+	test_clock_offset = start + 24 * 3600 + 1;
 	renew(&acc);
 	assert_int_equal(send_code(&acc), 0);
 	assert_int_equal(codes_sent(&acc), 6);
@@ -555,18 +522,18 @@ static void test_login_sends_a_code_to_an_unverified_user(void **state)
 	assert_false(sent);
 	assert_int_equal(codes_sent(&acc), 2);
 	/* Later: a new code. */
-	clock_offset += 61;
+	test_clock_offset += 61;
 	assert_int_equal(login(&acc, &sent, &verified), 0);
 	assert_true(sent);
 	assert_int_equal(codes_sent(&acc), 3);
 	/* Expired: a new one. */
-	clock_offset += 31 * 60;
+	test_clock_offset += 31 * 60;
 	assert_int_equal(login(&acc, &sent, &verified), 0);
 	assert_true(sent);
 	newest_code(&acc, code);
 	assert_int_equal(verify(&acc, code), 0);
 	/* Verified: no more codes. */
-	clock_offset += 31 * 60;
+	test_clock_offset += 31 * 60;
 	assert_int_equal(login(&acc, &sent, &verified), 0);
 	assert_false(sent);
 	assert_true(verified);
@@ -590,22 +557,10 @@ static int set_phone(const account *acc, const char *phone, char **stored)
 	return rc;
 }
 
-/* The code of the newest user.phone_code event of acc, and the number
- * it went to (may be NULL). */
+/* The code of the newest user.phone_code event of acc. */
 static void newest_phone_code(const account *acc, char code[8])
 {
-	char sql[512];
-	char *value;
-
-	snprintf(sql, sizeof(sql),
-		 "SELECT data->>'code' FROM identity_outbox WHERE type = "
-		 "'user.phone_code' AND user_id = '%s' ORDER BY seq DESC LIMIT "
-		 "1",
-		 acc->id);
-	value = test_pg_value(admin, sql);
-	assert_int_equal(strlen(value), 6);
-	memcpy(code, value, 7);
-	free(value);
+	newest_code_of(acc, "user.phone_code", code);
 }
 
 /* Forgets acc's phone codes (the send limits' count), as a day would. */
@@ -622,9 +577,7 @@ static void forget_phone_codes(const account *acc)
 
 static long phone_codes_sent(const account *acc)
 {
-	return sql_long("SELECT count(*) FROM identity_outbox WHERE type = "
-			"'user.phone_code' AND user_id = '%s'",
-			acc->id);
+	return codes_of(acc, "user.phone_code");
 }
 
 static int verify_phone(const account *acc, const char *code)
@@ -707,7 +660,7 @@ test_a_phone_gets_messages_only_once_its_code_is_entered(void **state)
 			 acc.id),
 		1);
 	/* The same number again: already proved, no code sent. */
-	clock_offset += 61;
+	test_clock_offset += 61;
 	assert_int_equal(set_phone(&acc, "+234 803 123 4567", NULL), 0);
 	assert_int_equal(phone_codes_sent(&acc), 1);
 	contact_phone(&acc, phone);
@@ -748,13 +701,13 @@ static void test_setting_a_phone_is_rate_limited_like_email_codes(void **state)
 	assert_int_equal(phone_codes_sent(&acc), 1);
 	/* Five a day. */
 	for (int i = 0; i < 4; i++) {
-		clock_offset += 61;
+		test_clock_offset += 61;
 		assert_int_equal(
 			set_phone(&acc, i % 2 ? "08031234567" : "08031234568",
 				  NULL),
 			0);
 	}
-	clock_offset += 61;
+	test_clock_offset += 61;
 	assert_refused(set_phone(&acc, "08031234569", NULL),
 		       ERR_RESOURCE_EXHAUSTED, "rate_limited");
 	assert_int_equal(phone_codes_sent(&acc), 5);

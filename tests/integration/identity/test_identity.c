@@ -20,6 +20,8 @@
 #include "identity.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "identity_service.h"
+#include "test_clock.h"
+#include "test_identity.h"
 #include "test_keys.h"
 #include "test_pg.h"
 #include "test_service.h"
@@ -28,32 +30,6 @@
 #define PIN "482915"
 #define PIN2 "730641"
 #define WRONG_PIN "111999"
-
-/* --- the clock ------------------------------------------------------------ */
-
-time_t __real_time(time_t *t);
-time_t __wrap_time(time_t *t);
-int __real_clock_gettime(clockid_t id, struct timespec *ts);
-int __wrap_clock_gettime(clockid_t id, struct timespec *ts);
-static int64_t clock_offset; /* seconds */
-
-int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
-{
-	int rc = __real_clock_gettime(id, ts);
-
-	if (rc == 0 && id == CLOCK_REALTIME)
-		ts->tv_sec += (time_t)clock_offset;
-	return rc;
-}
-
-time_t __wrap_time(time_t *t)
-{
-	time_t now = __real_time(NULL) + (time_t)clock_offset;
-
-	if (t)
-		*t = now;
-	return now;
-}
 
 /* --- fixture ---------------------------------------------------------------- */
 
@@ -80,32 +56,16 @@ static int setup(void **state)
 	idn_config cfg;
 	auth_keyring ring = { .n_keys = 0 };
 	char seed_text[64];
-	unsigned char seed[crypto_sign_SEEDBYTES];
-	char *conninfo;
 
-	if (!test_pg_admin() || test_pg_create_migrated_db(dbname, sizeof(dbname)) < 0)
+	if (test_pg_fresh_service(dbname, sizeof(dbname), &admin, "kolo_identity") < 0)
 		return -1;
-	conninfo = test_pg_conninfo(dbname, "kolo_identity");
-	if (db_configure(conninfo) < 0)
-		return -1;
-	free(conninfo);
-	conninfo = test_pg_conninfo(dbname, NULL);
-	admin = test_pg_connect(conninfo);
-	free(conninfo);
 	/* The current key from a seed (as production loads it). */
-	randombytes_buf(seed, sizeof(seed));
-	snprintf(current_key.kid, sizeof(current_key.kid), "k-current");
-	crypto_sign_seed_keypair(current_key.pk, current_key.sk, seed);
-	if (auth_b64url_encode(seed_text, sizeof(seed_text), seed, sizeof(seed)) < 0)
+	if (test_key_seeded(&current_key, "k-current", seed_text, sizeof(seed_text)) < 0)
 		return -1;
 	test_key_make(&previous_key, "k-previous");
 	test_keyring_add(&ring, &current_key);
 	test_keyring_add(&ring, &previous_key);
-	memset(&cfg, 0, sizeof(cfg));
-	idn_config_defaults(&cfg);
-	cfg.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN;
-	cfg.pwhash_mem = crypto_pwhash_MEMLIMIT_MIN;
-	cfg.keys = ring;
+	test_identity_config(&cfg, &ring);
 	if (idn_config_set_key(&cfg, "k-current", seed_text) < 0 || idn_init(&cfg) < 0)
 		return -1;
 	started_cfg = cfg;
@@ -118,12 +78,8 @@ static int teardown(void **state)
 {
 	test_service_stop(&svc);
 	rpc_shutdown();
-	db_thread_close();
-	db_unconfigure();
 	mem_arena_free(arena);
-	if (admin)
-		PQfinish(admin);
-	test_pg_drop_db(dbname);
+	test_pg_fresh_service_end(dbname, admin);
 	for (size_t i = 0; i < n_secrets; i++)
 		free(secrets[i]);
 	return 0;
@@ -360,7 +316,7 @@ static void test_expired_access_token_is_refused(void **state)
 	Kolo__Identity__V1__GetMeResponse *resp = NULL;
 
 	register_account(&acc, "expiry@example.com");
-	clock_offset += 15 * 60 + 1;
+	test_clock_offset += 15 * 60 + 1;
 	assert_int_equal(call("GetMe", &me, &resp, as(&acc)), ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "token_expired");
 }
@@ -418,7 +374,7 @@ static void test_reused_refresh_token_revokes_the_family(void **state)
 	assert_int_equal(login("reuse@example.com", PASSWORD, &phone), 0);
 	snprintf(stolen, sizeof(stolen), "%s", acc.refresh);
 	assert_int_equal(refresh(stolen, &acc), 0);
-	clock_offset += 60; /* well past the race grace */
+	test_clock_offset += 60; /* well past the race grace */
 	assert_int_equal(refresh(stolen, NULL), ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "refresh_token_reused");
 	assert_int_equal(live_sessions(&acc), 0);
@@ -433,7 +389,7 @@ static void test_refresh_expires_after_thirty_days(void **state)
 	account acc;
 
 	register_account(&acc, "old@example.com");
-	clock_offset += 30 * 24 * 3600 + 1;
+	test_clock_offset += 30 * 24 * 3600 + 1;
 	assert_int_equal(refresh(acc.refresh, NULL), ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "refresh_token_expired");
 }
@@ -651,7 +607,7 @@ static void test_ended_sessions_are_listed_once_in_order(void **state)
 	register_account(&stolen, "ended-theft@example.com");
 	snprintf(theft, sizeof(theft), "%s", stolen.refresh);
 	assert_int_equal(refresh(theft, &stolen), 0);
-	clock_offset += 60;
+	test_clock_offset += 60;
 	assert_int_equal(refresh(theft, NULL), ERR_UNAUTHENTICATED);
 	r = revocations(mid, 0);
 	assert_int_equal(listed_rows_of(&stolen, r), 2);
@@ -659,7 +615,7 @@ static void test_ended_sessions_are_listed_once_in_order(void **state)
 	/* A row made longer ago than a token lives is not listed: its
 	 * tokens have all expired. */
 	register_account(&old, "ended-old@example.com");
-	clock_offset += 15 * 60 + IDN_SESSION_MARGIN_S + 1;
+	test_clock_offset += 15 * 60 + IDN_SESSION_MARGIN_S + 1;
 	assert_int_equal(refresh(old.refresh, &old), 0);
 	assert_int_equal(logout(old.refresh, 0, &revoked), 0);
 	r = revocations(mid, 0);
@@ -840,9 +796,9 @@ static void test_five_wrong_pins_lock_for_thirty_minutes(void **state)
 	/* Locked: even the right PIN fails, and is not even counted. */
 	assert_int_equal(verify_pin(&acc, PIN), ERR_FAILED_PRECONDITION);
 	assert_int_equal(events_of(&acc, "pin_failed"), 9);
-	clock_offset += 29 * 60;
+	test_clock_offset += 29 * 60;
 	assert_int_equal(verify_pin(&acc, PIN), ERR_FAILED_PRECONDITION);
-	clock_offset += 61;
+	test_clock_offset += 61;
 	assert_int_equal(verify_pin(&acc, PIN), 0);
 }
 
@@ -1042,7 +998,7 @@ static void test_wrong_logins_lock_the_account_with_growing_lockouts(void **stat
 				    locks[round]);
 		assert_int_equal(events_of(&acc, "login_failed"), 3 * (long)(round + 1));
 		assert_int_equal(events_of(&acc, "login_locked"), (long)round + 1);
-		clock_offset += locks[round] + 1;
+		test_clock_offset += locks[round] + 1;
 	}
 	assert_int_equal(throttle_rows("login_account", "guessed@example.com",
 				       "lockouts = 4"), 1);
@@ -1053,7 +1009,7 @@ static void test_wrong_logins_lock_the_account_with_growing_lockouts(void **stat
 				 ERR_UNAUTHENTICATED);
 	assert_int_equal(login("guessed@example.com", PASSWORD, NULL), 0);
 	/* Quiet for the longest lock: the next lock is the first again. */
-	clock_offset += 240;
+	test_clock_offset += 240;
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(login("guessed@example.com", "wrong guess!", NULL),
 				 ERR_UNAUTHENTICATED);
@@ -1063,7 +1019,7 @@ static void test_wrong_logins_lock_the_account_with_growing_lockouts(void **stat
 		assert_int_equal(login("nobody-here@example.com", "wrong guess!", NULL),
 				 ERR_UNAUTHENTICATED);
 	assert_rate_limited(login("nobody-here@example.com", PASSWORD, NULL), 60);
-	clock_offset += 61;
+	test_clock_offset += 61;
 	default_limits();
 }
 
@@ -1107,7 +1063,7 @@ static void test_a_burst_of_wrong_logins_gets_only_the_limit(void **state)
 	assert_int_equal(wrong, 3);
 	assert_int_equal(limited, RACERS - 3);
 	assert_int_equal(events_of(&acc, "login_failed"), 3);
-	clock_offset += 61;
+	test_clock_offset += 61;
 	default_limits();
 }
 
@@ -1130,7 +1086,7 @@ static void test_wrong_logins_from_one_address_are_limited(void **state)
 	assert_int_equal(throttle_rows("login_addr", "127.0.0.1",
 				       "locked_until IS NOT NULL"), 1);
 	assert_int_equal(events_of(&acc, "login"), 0);
-	clock_offset += 61;
+	test_clock_offset += 61;
 	/* Right logins give their attempt back: they never lock. */
 	for (int i = 0; i < 6; i++)
 		assert_int_equal(login("sprayed@example.com", PASSWORD, NULL), 0);
@@ -1171,7 +1127,7 @@ static void test_sign_ups_from_one_address_are_limited(void **state)
 	assert_int_equal(test_pg_long(admin, "SELECT count(*) FROM \"user\""), users);
 	assert_int_equal(throttle_rows("register_addr", "127.0.0.1",
 				       "lockouts = 1"), 1);
-	clock_offset += 61;
+	test_clock_offset += 61;
 	assert_int_equal(register_as("signup-3@example.com", PASSWORD), 0);
 	default_limits();
 }
@@ -1190,7 +1146,7 @@ static void test_refused_refreshes_from_one_address_are_limited(void **state)
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(refresh("forged-token", NULL), ERR_UNAUTHENTICATED);
 	assert_rate_limited(refresh(acc.refresh, NULL), 60);
-	clock_offset += 61;
+	test_clock_offset += 61;
 	/* The refused call did not spend the token. */
 	assert_int_equal(refresh(acc.refresh, &acc), 0);
 	default_limits();
@@ -1213,7 +1169,7 @@ static void test_wrong_recovery_tokens_lock_reset_pin(void **state)
 	assert_rate_limited(reset_pin(&acc, recovery, PIN2, next), 60);
 	assert_int_equal(events_of(&acc, "pin_reset_failed"), 2);
 	assert_int_equal(events_of(&acc, "pin_reset_locked"), 1);
-	clock_offset += 61;
+	test_clock_offset += 61;
 	assert_int_equal(reset_pin(&acc, recovery, PIN2, next), 0);
 	assert_int_equal(verify_pin(&acc, PIN2), 0);
 	default_limits();
@@ -1249,9 +1205,9 @@ static void test_pin_lockouts_grow_30_minutes_2_hours_24_hours(void **state)
 		assert_pin_locked(verify_pin(&acc, PIN), locks[round] - 5,
 				  locks[round]);
 		assert_int_equal(events_of(&acc, "pin_locked"), round + 1);
-		clock_offset += locks[round] - 60;
+		test_clock_offset += locks[round] - 60;
 		assert_pin_locked(verify_pin(&acc, PIN), 1, 60);
-		clock_offset += 61;
+		test_clock_offset += 61;
 	}
 	assert_int_equal(events_of(&acc, "pin_failed"), 15);
 	assert_int_equal(count_sql("SELECT lockouts FROM transaction_pins"
@@ -1260,7 +1216,7 @@ static void test_pin_lockouts_grow_30_minutes_2_hours_24_hours(void **state)
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
 	assert_pin_locked(verify_pin(&acc, WRONG_PIN), 1800, 1800);
-	clock_offset += 1801;
+	test_clock_offset += 1801;
 	assert_int_equal(verify_pin(&acc, PIN), 0);
 }
 
@@ -1278,7 +1234,7 @@ static void test_pin_daily_cap_holds_between_right_pins(void **state)
 			assert_int_equal(verify_pin(&acc, WRONG_PIN),
 					 ERR_PERMISSION_DENIED);
 		assert_int_equal(verify_pin(&acc, PIN), 0);
-		clock_offset += 3600;
+		test_clock_offset += 3600;
 	}
 	assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->message,
@@ -1288,7 +1244,7 @@ static void test_pin_daily_cap_holds_between_right_pins(void **state)
 	assert_pin_locked(verify_pin(&acc, WRONG_PIN), 21 * 3600 - 5, 21 * 3600);
 	assert_pin_locked(verify_pin(&acc, PIN), 21 * 3600 - 5, 21 * 3600);
 	assert_int_equal(events_of(&acc, "pin_locked"), 1);
-	clock_offset += 21 * 3600 + 1;
+	test_clock_offset += 21 * 3600 + 1;
 	assert_int_equal(verify_pin(&acc, PIN), 0);
 }
 

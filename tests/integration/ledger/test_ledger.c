@@ -25,17 +25,6 @@
 
 static test_world w;
 
-static int setup(void **state)
-{
-	return test_world_start(&w);
-}
-
-static int teardown(void **state)
-{
-	test_world_stop(&w);
-	return 0;
-}
-
 /* After each test: the books add up, and no test leaves the reader cache
  * on for the next (it is off in this process unless a test turns it on). */
 static int check_invariant(void **state)
@@ -1107,5 +1096,6 @@ int main(void)
 		cmocka_unit_test_teardown(test_a_lowered_bound_refuses_new_money_only, restore_amount_bound),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	test_world_use(&w);
+	return cmocka_run_group_tests(tests, test_world_setup, test_world_teardown);
 }

@@ -25,17 +25,6 @@
 
 static test_world w;
 
-static int setup(void **state)
-{
-	return test_world_start(&w);
-}
-
-static int teardown(void **state)
-{
-	test_world_stop(&w);
-	return 0;
-}
-
 static int check_invariant(void **state)
 {
 	test_pg_payments_invariant(w.admin);
@@ -766,5 +755,6 @@ int main(void)
 		cmocka_unit_test_teardown(test_payout_reads_are_for_members, check_invariant),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	test_world_use(&w);
+	return cmocka_run_group_tests(tests, test_world_setup, test_world_teardown);
 }

@@ -87,9 +87,7 @@ static int setup(void **state)
 	test_world_member(&w, group_id, &owner, &member,
 			  KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
 	/* This thread runs kolo-events' work, as its role. */
-	db_thread_close();
-	db_thread_set_conninfo(events_conninfo);
-	svc_calls_thread_caller("events", test_caller_token("events"));
+	test_world_as(&w, events_conninfo, "events");
 	return 0;
 }
 

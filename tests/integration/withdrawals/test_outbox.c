@@ -20,7 +20,7 @@
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "test_world.h"
 
-#define PIN "246810"
+#define PIN TEST_PIN
 #define GOOD_ACCOUNT "0123456789"
 #define FAILING_ACCOUNT "0000123456"
 #define W_PENDING KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING
@@ -30,23 +30,6 @@
 #define W_CLOSED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_CLOSED
 
 static test_world w;
-
-static int setup(void **state)
-{
-	return test_world_start(&w);
-}
-
-static int teardown(void **state)
-{
-	test_world_stop(&w);
-	return 0;
-}
-
-static int check_invariant(void **state)
-{
-	test_pg_ledger_invariant(w.admin);
-	return 0;
-}
 
 /* --- what the outboxes hold ------------------------------------------------- */
 
@@ -94,48 +77,16 @@ static long all_events(const char *table, const char *group)
 
 /* --- a team ------------------------------------------------------------------- */
 
-typedef struct team {
-	test_user owner, treasurer, member;
-	char group[64];
-} team;
-
-static void set_pin(const test_user *u)
-{
-	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
-	Kolo__Identity__V1__SetPinResponse *resp = NULL;
-
-	req.pin = PIN;
-	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPin", &req, &resp, u), 0);
-}
+typedef test_team team;
 
 static int deposit(const team *t, int64_t kobo)
 {
-	Kolo__Payments__V1__SimulateDepositRequest req =
-		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
-	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
-
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	return test_world_call(&w, &w.payments, "SimulateDeposit", &req, &resp, &t->owner);
+	return test_world_deposit(&w, t->group, &t->owner, kobo);
 }
 
 static void make_team(team *t, const char *tag, int64_t funds)
 {
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s-owner", tag);
-	test_identity_user(&w.identity, &t->owner, name);
-	snprintf(name, sizeof(name), "%s-treasurer", tag);
-	test_identity_user(&w.identity, &t->treasurer, name);
-	snprintf(name, sizeof(name), "%s-member", tag);
-	test_identity_user(&w.identity, &t->member, name);
-	test_world_group(&w, &t->owner, "Events team", t->group);
-	test_world_member(&w, t->group, &t->owner, &t->treasurer,
-			  KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
-	test_world_member(&w, t->group, &t->owner, &t->member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
-	set_pin(&t->owner);
-	set_pin(&t->treasurer);
-	set_pin(&t->member);
+	test_world_team(&w, t, tag, "Events team", TEST_TEAM_PINS | TEST_TEAM_MEMBER_PIN);
 	if (funds)
 		assert_int_equal(deposit(t, funds), 0);
 }
@@ -143,27 +94,7 @@ static void make_team(team *t, const char *tag, int64_t funds)
 static int request(const team *t, const test_user *as, int64_t kobo, const char *account,
 		   const char *pin, const char *key, Kolo__Withdrawals__V1__Withdrawal **out)
 {
-	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
-		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
-	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
-	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
-	int rc;
-
-	b.bank_code = "058";
-	b.account_number = (char *)account;
-	b.account_name = "Ngozi Eze";
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	req.beneficiary = &b;
-	req.reason = "Hall rent for December";
-	req.pin = (char *)pin;
-	req.client_ref = (char *)(key ? key : "");
-	rc = test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, as);
-	if (rc == ERR_INTERNAL)
-		print_message("create: %s\n", err_last()->message);
-	if (out)
-		*out = rc == 0 ? resp->withdrawal : NULL;
-	return rc;
+	return test_world_withdraw(&w, t->group, as, kobo, account, pin, key, out);
 }
 
 static int act(const char *method, const char *id, const test_user *as, const char *pin,
@@ -272,7 +203,7 @@ static void test_withdrawal_approval_short_of_the_rule(void **state)
 
 	make_team(&t, "evt-short", 100000);
 	test_identity_user(&w.identity, &third, "evt-short-third");
-	set_pin(&third);
+	test_world_set_pin(&w, &third, PIN);
 	add.group_id = t.group;
 	add.email = third.email;
 	add.role = KOLO__COMMON__V1__ROLE__ROLE_TREASURER;
@@ -309,7 +240,6 @@ static void test_withdrawal_declined_cancelled_and_expired(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *a = NULL, *b = NULL, *c = NULL;
-	char sql[256];
 
 	make_team(&t, "evt-decline", 100000);
 	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, &a), 0);
@@ -334,10 +264,7 @@ static void test_withdrawal_declined_cancelled_and_expired(void **state)
 		      "cancelled by the requester");
 	/* Expiry: the sweeper declines it, once. */
 	assert_int_equal(request(&t, &t.owner, 3000, GOOD_ACCOUNT, PIN, NULL, &c), 0);
-	snprintf(sql, sizeof(sql),
-		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
-		 " - interval '1 minute' WHERE id = '%s'", c->id);
-	test_pg_ok(w.admin, sql);
+	test_world_expire_withdrawal(&w, c->id);
 	test_world_withdrawals_pass(&w);
 	test_world_withdrawals_pass(&w);
 	assert_int_equal(events(WO, "withdrawal.declined", t.group), 3);
@@ -355,7 +282,6 @@ static void test_withdrawal_failed_retried_and_closed(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL, *other = NULL;
-	char sql[256];
 
 	make_team(&t, "evt-fail", 30000);
 	assert_int_equal(request(&t, &t.owner, 20000, FAILING_ACCOUNT, PIN, NULL, &wd), 0);
@@ -388,10 +314,7 @@ static void test_withdrawal_failed_retried_and_closed(void **state)
 	assert_int_equal(request(&t, &t.owner, 5000, FAILING_ACCOUNT, PIN, NULL, &other), 0);
 	assert_int_equal(act("ApproveWithdrawal", other->id, &t.treasurer, PIN, &done), 0);
 	assert_int_equal(done->status, W_PAYOUT_FAILED);
-	snprintf(sql, sizeof(sql),
-		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
-		 " - interval '1 minute' WHERE id = '%s'", other->id);
-	test_pg_ok(w.admin, sql);
+	test_world_expire_withdrawal(&w, other->id);
 	test_world_withdrawals_pass(&w);
 	assert_int_equal(events(WO, "withdrawal.closed", t.group), 2);
 	assert_newest(WO, "withdrawal.closed", t.group, "data->>'withdrawal_id'", other->id);
@@ -753,20 +676,21 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_withdrawal_requested_approved_paid_once_each,
-					  check_invariant),
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_withdrawal_approval_short_of_the_rule,
-					  check_invariant),
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_withdrawal_declined_cancelled_and_expired,
-					  check_invariant),
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_withdrawal_failed_retried_and_closed,
-					  check_invariant),
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_deposit_credited_once_and_not_for_payout_credits,
-					  check_invariant),
+					  test_world_check_ledger),
 		cmocka_unit_test(test_members_added_and_removed),
 		cmocka_unit_test(test_proposal_opened_applied_and_rejected),
 		/* last: it acks everything the tests before wrote */
 		cmocka_unit_test(test_read_and_ack_every_outbox),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	test_world_use(&w);
+	return cmocka_run_group_tests(tests, test_world_setup, test_world_teardown);
 }

@@ -24,7 +24,7 @@
 #include "test_world.h"
 #include "withdrawals.h"
 
-#define PIN "246810"
+#define PIN TEST_PIN
 #define W_PENDING KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING
 #define W_APPROVED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_APPROVED
 #define W_DECLINED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_DECLINED
@@ -36,67 +36,22 @@
 
 static test_world w;
 
-static int setup(void **state)
-{
-	return test_world_start(&w);
-}
-
-static int teardown(void **state)
-{
-	test_world_stop(&w);
-	return 0;
-}
-
-static int check_invariant(void **state)
-{
-	test_pg_ledger_invariant(w.admin);
-	return 0;
-}
-
 /* A group with two officers and a member, all with PINs, funded. */
-typedef struct team {
-	test_user owner, treasurer, member;
-	char group[64];
-} team;
+typedef test_team team;
 
-static void set_pin(const test_user *u)
+static int deposit(const team *t, int64_t kobo)
 {
-	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
-	Kolo__Identity__V1__SetPinResponse *resp = NULL;
-
-	req.pin = PIN;
-	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPin", &req, &resp, u), 0);
+	return test_world_deposit(&w, t->group, &t->owner, kobo);
 }
 
 static void fund(const team *t, int64_t kobo)
 {
-	Kolo__Payments__V1__SimulateDepositRequest req =
-		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
-	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
-
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	assert_int_equal(test_world_call(&w, &w.payments, "SimulateDeposit", &req, &resp,
-					 &t->owner), 0);
+	assert_int_equal(deposit(t, kobo), 0);
 }
 
 static void make_team(team *t, const char *tag, int64_t funds)
 {
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s-owner", tag);
-	test_identity_user(&w.identity, &t->owner, name);
-	snprintf(name, sizeof(name), "%s-treasurer", tag);
-	test_identity_user(&w.identity, &t->treasurer, name);
-	snprintf(name, sizeof(name), "%s-member", tag);
-	test_identity_user(&w.identity, &t->member, name);
-	test_world_group(&w, &t->owner, "Withdrawals team", t->group);
-	test_world_member(&w, t->group, &t->owner, &t->treasurer,
-			  KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
-	test_world_member(&w, t->group, &t->owner, &t->member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
-	set_pin(&t->owner);
-	set_pin(&t->treasurer);
-	set_pin(&t->member);
+	test_world_team(&w, t, tag, "Withdrawals team", TEST_TEAM_PINS | TEST_TEAM_MEMBER_PIN);
 	if (funds)
 		fund(t, funds);
 }
@@ -124,25 +79,7 @@ static long debits(const team *t)
 static int request(const team *t, const test_user *as, int64_t kobo, const char *account,
 		   const char *pin, const char *key, Kolo__Withdrawals__V1__Withdrawal **out)
 {
-	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
-		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
-	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
-	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
-	int rc;
-
-	b.bank_code = "058";
-	b.account_number = (char *)account;
-	b.account_name = "Ngozi Eze";
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	req.beneficiary = &b;
-	req.reason = "Hall rent for December";
-	req.pin = (char *)pin;
-	req.client_ref = (char *)(key ? key : "");
-	rc = test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, as);
-	if (out)
-		*out = rc == 0 ? resp->withdrawal : NULL;
-	return rc;
+	return test_world_withdraw(&w, t->group, as, kobo, account, pin, key, out);
 }
 
 static int approve(const char *id, const test_user *as, const char *pin,
@@ -705,14 +642,10 @@ static void test_expired_requests_cannot_be_approved_and_are_swept(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *now;
-	char sql[256];
 
 	make_team(&t, "expiry", 50000);
 	assert_int_equal(request(&t, &t.owner, 10000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
-	snprintf(sql, sizeof(sql),
-		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
-		 " - interval '1 minute' WHERE id = '%s'", wd->id);
-	test_pg_ok(w.admin, sql);
+	test_world_expire_withdrawal(&w, wd->id);
 	assert_int_equal(approve(wd->id, &t.treasurer, PIN, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "expired");
 	test_world_withdrawals_pass(&w);
@@ -794,13 +727,9 @@ static void test_failed_payout_expires_closed(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
-	char sql[256];
 
 	wd = done = failed_payout(&t, "payout-expiry");
-	snprintf(sql, sizeof(sql),
-		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
-		 " - interval '1 minute' WHERE id = '%s'", wd->id);
-	test_pg_ok(w.admin, sql);
+	test_world_expire_withdrawal(&w, wd->id);
 	assert_int_equal(retry(wd->id, &t.treasurer, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "expired");
 	test_world_withdrawals_pass(&w);
@@ -825,7 +754,7 @@ static void test_retry_needs_todays_officers(void **state)
 	wd = done = failed_payout(&t, "retry-rule");
 	test_identity_user(&w.identity, &newcomer, "retry-rule-newcomer");
 	add_officer(&t, &newcomer);
-	set_pin(&newcomer);
+	test_world_set_pin(&w, &newcomer, PIN);
 	set_role_passed_by(&t, &t.treasurer, KOLO__COMMON__V1__ROLE__ROLE_MEMBER, newcomers, 1);
 	assert_int_equal(retry(wd->id, &t.owner, &done), 0);
 	assert_int_equal(done->status, W_PENDING);
@@ -1151,7 +1080,7 @@ static void test_a_proposed_officer_does_not_approve(void **state)
 	make_team(&t, "proposed", 50000);
 	assert_int_equal(request(&t, &t.owner, 20000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
 	test_identity_user(&w.identity, &proposed, "proposed-officer");
-	set_pin(&proposed);
+	test_world_set_pin(&w, &proposed, PIN);
 	add.group_id = t.group;
 	add.email = proposed.email;
 	add.role = KOLO__COMMON__V1__ROLE__ROLE_TREASURER;
@@ -1219,7 +1148,7 @@ static void coalition_recruit(coalition *k, int step)
 	u = &k->fresh[k->n_fresh++];
 	snprintf(tag, sizeof(tag), "coalition-%u-%d", k->seed, step);
 	test_identity_user(&w.identity, u, tag);
-	set_pin(u);
+	test_world_set_pin(&w, u, PIN);
 	test_world_member(&w, k->t.group, &k->t.owner, u, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
 }
 
@@ -1429,18 +1358,7 @@ static void test_requester_cancels_and_lists_filter(void **state)
 static int restore_amount_bound(void **state)
 {
 	assert_int_equal(money_set_max_kobo(MONEY_MAX_KOBO), 0);
-	return check_invariant(state);
-}
-
-static int deposit(const team *t, int64_t kobo)
-{
-	Kolo__Payments__V1__SimulateDepositRequest req =
-		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
-	Kolo__Payments__V1__SimulateDepositResponse *resp = NULL;
-
-	req.group_id = (char *)t->group;
-	req.amount_kobo = kobo;
-	return test_world_call(&w, &w.payments, "SimulateDeposit", &req, &resp, &t->owner);
+	return test_world_check_ledger(state);
 }
 
 /* SELECT <what> FROM <table> WHERE group_id = t's group, as a long. */
@@ -1693,40 +1611,41 @@ static void test_money_acts_fail_closed_while_identity_is_unreachable(void **sta
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_request_approve_paid_once, check_invariant),
-		cmocka_unit_test_teardown(test_250_million_naira_in_and_out, check_invariant),
+		cmocka_unit_test_teardown(test_request_approve_paid_once, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_250_million_naira_in_and_out, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_a_lowered_bound_refuses_new_requests_only,
 					  restore_amount_bound),
-		cmocka_unit_test_teardown(test_declining_an_unknown_withdrawal_is_not_found, check_invariant),
-		cmocka_unit_test_teardown(test_members_and_strangers_may_not_act, check_invariant),
-		cmocka_unit_test_teardown(test_approvals_of_demoted_officers_do_not_count, check_invariant),
-		cmocka_unit_test_teardown(test_wrong_pin_is_refused_and_counted, check_invariant),
-		cmocka_unit_test_teardown(test_bad_requests_are_refused, check_invariant),
+		cmocka_unit_test_teardown(test_declining_an_unknown_withdrawal_is_not_found, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_members_and_strangers_may_not_act, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_approvals_of_demoted_officers_do_not_count, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_wrong_pin_is_refused_and_counted, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_bad_requests_are_refused, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_beneficiary_check_needs_the_pin_and_counts_against_resolve_limits,
-					  check_invariant),
-		cmocka_unit_test_teardown(test_idempotency_key_returns_the_same_request, check_invariant),
-		cmocka_unit_test_teardown(test_idempotency_key_replays_only_the_same_request, check_invariant),
-		cmocka_unit_test_teardown(test_two_withdrawals_racing_for_one_balance_pay_at_most_once, check_invariant),
-		cmocka_unit_test_teardown(test_holds_follow_the_request, check_invariant),
-		cmocka_unit_test_teardown(test_approve_racing_decline_has_one_outcome, check_invariant),
-		cmocka_unit_test_teardown(test_expired_requests_cannot_be_approved_and_are_swept, check_invariant),
-		cmocka_unit_test_teardown(test_failed_payout_keeps_the_money_in_the_group, check_invariant),
-		cmocka_unit_test_teardown(test_failed_payout_expires_closed, check_invariant),
-		cmocka_unit_test_teardown(test_retry_needs_todays_officers, check_invariant),
-		cmocka_unit_test_teardown(test_payout_attempts_are_capped, check_invariant),
-		cmocka_unit_test_teardown(test_unpayable_withdrawal_does_not_stay_approved, check_invariant),
-		cmocka_unit_test_teardown(test_unanswered_payout_asks_back_off, check_invariant),
-		cmocka_unit_test_teardown(test_stale_payout_copy_cannot_debit_a_failed_attempt, check_invariant),
-		cmocka_unit_test_teardown(test_single_officer_rule_pays_on_request, check_invariant),
-		cmocka_unit_test_teardown(test_tiers_need_more_approvals_and_splitting_does_not_dodge_them, check_invariant),
-		cmocka_unit_test_teardown(test_a_proposed_officer_does_not_approve, check_invariant),
-		cmocka_unit_test_teardown(test_parallel_splits_do_not_dodge_a_tier, check_invariant),
-		cmocka_unit_test_teardown(test_a_coalition_short_of_the_rule_never_pays_out, check_invariant),
-		cmocka_unit_test_teardown(test_requester_cancels_and_lists_filter, check_invariant),
-		cmocka_unit_test_teardown(test_logged_out_officers_move_no_money, check_invariant),
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_idempotency_key_returns_the_same_request, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_idempotency_key_replays_only_the_same_request, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_two_withdrawals_racing_for_one_balance_pay_at_most_once, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_holds_follow_the_request, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_approve_racing_decline_has_one_outcome, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_expired_requests_cannot_be_approved_and_are_swept, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_failed_payout_keeps_the_money_in_the_group, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_failed_payout_expires_closed, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_retry_needs_todays_officers, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_payout_attempts_are_capped, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_unpayable_withdrawal_does_not_stay_approved, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_unanswered_payout_asks_back_off, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_stale_payout_copy_cannot_debit_a_failed_attempt, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_single_officer_rule_pays_on_request, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_tiers_need_more_approvals_and_splitting_does_not_dodge_them, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_proposed_officer_does_not_approve, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_parallel_splits_do_not_dodge_a_tier, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_coalition_short_of_the_rule_never_pays_out, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_requester_cancels_and_lists_filter, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_logged_out_officers_move_no_money, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_money_acts_fail_closed_while_identity_is_unreachable,
-					  check_invariant),
+					  test_world_check_ledger),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	test_world_use(&w);
+	return cmocka_run_group_tests(tests, test_world_setup, test_world_teardown);
 }
