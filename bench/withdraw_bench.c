@@ -138,12 +138,13 @@ static void mail_file_code(char code[8], const char *path, const char *email)
 		code[0] = '\0';
 }
 
-/* Waits (10 s at most) for the code mailed to email in KOLO_MAIL_DIR. */
+/* Waits (120 s at most: kolo-events may first work through the events of
+ * the workloads before) for the code mailed to email in KOLO_MAIL_DIR. */
 static int mail_code(char code[8], const char *email)
 {
 	const char *dir = getenv("KOLO_MAIL_DIR");
 
-	for (int tries = 0; dir && tries < 200; tries++) {
+	for (int tries = 0; dir && tries < 2400; tries++) {
 		DIR *d = opendir(dir);
 		struct dirent *e;
 		char path[1024];
