@@ -166,7 +166,8 @@ int evs_store_unfanned(db_conn *c, mem_arena *a, int limit, evs_event **out, int
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT " EVS_EVENT_COLUMNS " FROM events_event e WHERE NOT e.fanned_out"
-			 " ORDER BY e.stored_at, e.group_id, e.group_seq LIMIT $1::int",
+			 " ORDER BY e.group_id IS NOT NULL, e.stored_at, e.group_id, e.group_seq"
+			 " LIMIT $1::int",
 			 1, params);
 
 	return rc < 0 ? rc : evs_read_events(a, res, out, n);

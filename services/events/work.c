@@ -267,20 +267,43 @@ static int evs_fanout_failed(db_conn *c, const evs_event *e)
 	return 1;
 }
 
-static void evs_fanout_pass(void)
+/* One batch of events not yet fanned out: a user's own (a code someone
+ * waits for at a screen) before any group's, then in the order stored.
+ * *n_out gets how many were read. 0: all fanned out; 1: a failure was
+ * counted against an event (tried again next pass, not at once); -1: the
+ * pass must stop (an outage: the next pass tries again). */
+static int evs_fanout_batch(int *n_out)
 {
 	mem_arena *a = mem_arena_new(0);
 	evs_event *events = NULL;
 	db_conn *c = NULL;
-	int n = 0;
+	int n = 0, counted = 0, rc = db_thread_conn(&c);
 
-	if (db_thread_conn(&c) == 0 && evs_store_unfanned(c, a, 100, &events, &n) == 0) {
-		for (int i = 0; i < n; i++) {
-			if (evs_fanout_event(a, &events[i]) < 0 && !evs_fanout_failed(c, &events[i]))
-				break;
-		}
+	if (rc == 0)
+		rc = evs_store_unfanned(c, a, EVS_FANOUT_BATCH, &events, &n);
+	for (int i = 0; rc == 0 && i < n; i++) {
+		if (evs_fanout_event(a, &events[i]) == 0)
+			continue;
+		if (evs_fanout_failed(c, &events[i]))
+			counted = 1;
+		else
+			rc = -1;
 	}
 	mem_arena_free(a);
+	*n_out = n;
+	return rc < 0 ? -1 : counted;
+}
+
+/* Fans out full batches back to back, up to a bound so the ingest gets its
+ * turn: a backlog (a burst of deposits) drains faster than a batch a pass. */
+static void evs_fanout_pass(void)
+{
+	int n = EVS_FANOUT_BATCH;
+
+	for (int round = 0; n == EVS_FANOUT_BATCH && round < EVS_FANOUT_ROUNDS; round++) {
+		if (evs_fanout_batch(&n) != 0)
+			return;
+	}
 }
 
 void evs_ingest_pass(void)

@@ -16,6 +16,11 @@
 /* How many events one ReadOutbox asks for. */
 #define EVS_INGEST_BATCH 500
 
+/* How many events one fan-out batch reads, and how many full batches one
+ * pass fans out before the ingest's next turn. */
+#define EVS_FANOUT_BATCH 100
+#define EVS_FANOUT_ROUNDS 10
+
 /* One batch of source's outbox stored (*read of them read, *stored of
  * them new), then acked when ack (tests skip it to play a kill between
  * the commit and the ack). */

@@ -292,6 +292,41 @@ static void test_email_code_is_one_mail_dir_file_then_blanked(void **state)
 			 n);
 }
 
+/* A user waiting for their code is not kept behind a backlog of group
+ * events (a burst of deposits): one pass fans the code out first. */
+static void test_a_code_is_not_kept_behind_a_backlog_of_group_events(void **state)
+{
+	team t;
+	test_user u;
+	long last;
+
+	make_team(&t, "backlog");
+	events_run();
+	last = test_pg_longf(w.admin, "SELECT last_seq FROM events_group_seq WHERE group_id = '%s'",
+			     t.group);
+	/* More stored, not yet fanned-out deposits than a pass's batches hold. */
+	test_pg_longf(w.admin, "WITH e AS (INSERT INTO events_event (id, source, type, group_id,"
+		      " occurred_at, data, group_seq) SELECT gen_random_uuid(), 'ledger',"
+		      " 'deposit.credited', '%s', now(), '{\"amount_kobo\": 100}', %ld + i"
+		      " FROM generate_series(1, %d) i RETURNING 1) SELECT count(*) FROM e",
+		      t.group, last, EVS_FANOUT_BATCH * EVS_FANOUT_ROUNDS + 50);
+	test_pg_longf(w.admin, "WITH s AS (UPDATE events_group_seq SET last_seq = %ld WHERE"
+		      " group_id = '%s' RETURNING 1) SELECT count(*) FROM s",
+		      last + EVS_FANOUT_BATCH * EVS_FANOUT_ROUNDS + 50, t.group);
+	test_identity_user_unverified(&w.identity, &u, "waiting");
+	as_events();
+	evs_ingest_pass();
+	as_payments();
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE"
+				  " type = 'user.email_code' AND user_id = '%s' AND fanned_out",
+				  u.id),
+			 1);
+	/* The backlog drains over the next passes. */
+	for (int i = 0; i < 5; i++)
+		events_run();
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE NOT fanned_out"), 0);
+}
+
 /* A phone code goes by SMS to the number it proves, then is blanked; an
  * unverified number gets nothing else. */
 static void test_phone_code_is_one_sms_file_then_blanked(void **state)
@@ -869,6 +904,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ingest_stores_each_event_once_across_a_lost_ack),
 		cmocka_unit_test(test_email_code_is_one_mail_dir_file_then_blanked),
+		cmocka_unit_test(test_a_code_is_not_kept_behind_a_backlog_of_group_events),
 		cmocka_unit_test(test_phone_code_is_one_sms_file_then_blanked),
 		cmocka_unit_test(test_fanout_tells_who_the_catalogue_says),
 		cmocka_unit_test(test_an_event_whose_fanout_always_fails_is_set_aside),
