@@ -124,6 +124,15 @@ unsigned evs_channels(const evt_type *t, const evs_recipient *r)
 	return channels & evs_reachable(r);
 }
 
+int evs_wants(const evt_type *t, const evs_recipient *r)
+{
+	evs_recipient reachable = *r;
+
+	reachable.email_verified = 1;
+	reachable.has_phone = 1;
+	return evs_channels(t, &reachable) != 0;
+}
+
 /* --- delivery -------------------------------------------------------------- */
 
 int evs_check_delivery(const char *provider, const char *smtp_url, const char *sms_url,

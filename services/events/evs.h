@@ -115,6 +115,10 @@ typedef struct evs_recipient {
 	int has_phone;
 } evs_recipient;
 
+/* 1 when r would be told of t on some channel if they could be reached on
+ * every channel: only such people's contacts are looked up. */
+int evs_wants(const evt_type *t, const evs_recipient *r);
+
 /* The channels (EVS_CH_*) person r gets event type t on: officers of an
  * EVT_TO_OFFICERS type and the subject of an EVT_TO_SUBJECT type on every
  * channel they can receive; members of the group on the channels they

@@ -139,28 +139,39 @@ static int evs_messages_of(mem_arena *a, db_conn *c, const evs_event *e, const e
 	int *email = mem_arena_alloc(a, sizeof(int) * (p->n + 1));
 	int *sms = mem_arena_alloc(a, sizeof(int) * (p->n + 1));
 	evs_contact *contacts = mem_arena_alloc(a, sizeof(*contacts) * (p->n + 1));
+	char **ids = mem_arena_alloc(a, sizeof(*ids) * (p->n + 1));
+	evs_recipient *who = mem_arena_alloc(a, sizeof(*who) * (p->n + 1));
+	size_t k = 0;
 	int rc;
 
 	*out = mem_arena_alloc(a, sizeof(**out) * (2 * p->n + 1));
 	*n = 0;
-	if (!email || !sms || !contacts || !*out)
+	if (!email || !sms || !contacts || !ids || !who || !*out)
 		return err_oom();
-	if ((rc = evs_store_choices_of(c, e->type, p->ids, p->n, email, sms)) < 0 ||
-	    (rc = evs_peer_contacts(p->ids, p->n, a, contacts)) < 0)
+	if ((rc = evs_store_choices_of(c, e->type, p->ids, p->n, email, sms)) < 0)
 		return rc;
+	/* Only those who would be told are looked up (a deposit nobody chose
+	 * to hear of costs identity nothing). */
 	for (size_t i = 0; i < p->n; i++) {
-		evs_recipient r = p->who[i];
+		who[k] = p->who[i];
+		who[k].chose_email = email[i];
+		who[k].chose_sms = sms[i];
+		ids[k] = p->ids[i];
+		k += (size_t)evs_wants(t, &who[k]);
+	}
+	if (k > 0 && (rc = evs_peer_contacts(ids, k, a, contacts)) < 0)
+		return rc;
+	for (size_t i = 0; i < k; i++) {
+		evs_recipient r = who[i];
 		unsigned ch;
 
-		r.chose_email = email[i];
-		r.chose_sms = sms[i];
 		r.email_verified = contacts[i].email_verified && contacts[i].email[0];
 		r.has_phone = contacts[i].phone[0] == '+' && !evs_current()->sms.off;
 		ch = evs_channels(t, &r);
 		if (ch & EVS_CH_EMAIL)
-			(*out)[(*n)++] = (evs_message){ p->ids[i], "email", contacts[i].email };
+			(*out)[(*n)++] = (evs_message){ ids[i], "email", contacts[i].email };
 		if (ch & EVS_CH_SMS)
-			(*out)[(*n)++] = (evs_message){ p->ids[i], "sms", contacts[i].phone };
+			(*out)[(*n)++] = (evs_message){ ids[i], "sms", contacts[i].phone };
 	}
 	return 0;
 }

@@ -52,6 +52,23 @@ static void test_members_get_what_they_chose_where_they_can(void **state)
 	assert_int_equal(channels(EVT_KYC_RESULT, m), 0);
 }
 
+/* Only people who would be told on some channel are looked up at identity:
+ * a member who chose nothing is not, an officer of what waits for them is,
+ * whatever contacts either has; the actor never is. */
+static void test_only_those_who_would_be_told_are_looked_up(void **state)
+{
+	evs_recipient quiet = { .is_member = 1 };
+	evs_recipient chose = { .is_member = 1, .chose_sms = 1 };
+	evs_recipient officer = { .is_member = 1, .is_officer = 1 };
+	evs_recipient actor = { .is_member = 1, .is_officer = 1, .is_actor = 1 };
+
+	assert_false(evs_wants(evt_type_find(EVT_DEPOSIT_CREDITED), &quiet));
+	assert_true(evs_wants(evt_type_find(EVT_DEPOSIT_CREDITED), &chose));
+	assert_false(evs_wants(evt_type_find(EVT_DEPOSIT_CREDITED), &officer));
+	assert_true(evs_wants(evt_type_find(EVT_WITHDRAWAL_REQUESTED), &officer));
+	assert_false(evs_wants(evt_type_find(EVT_WITHDRAWAL_REQUESTED), &actor));
+}
+
 static void test_the_subject_is_told_even_out_of_the_group(void **state)
 {
 	evs_recipient removed = { .is_subject = 1, .email_verified = 1 };
@@ -349,6 +366,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_officers_are_always_told_of_what_waits_for_them),
 		cmocka_unit_test(test_members_get_what_they_chose_where_they_can),
+		cmocka_unit_test(test_only_those_who_would_be_told_are_looked_up),
 		cmocka_unit_test(test_the_subject_is_told_even_out_of_the_group),
 		cmocka_unit_test(test_choices_are_catalogue_types_members_choose),
 		cmocka_unit_test(test_production_refuses_the_mail_dir),
