@@ -56,7 +56,7 @@ const gw_route gw_routes[] = {
 	  RPC(GW_IDENTITY, "SendEmailCode", .status = 202), GW_RATE_PIN },
 	{ "PUT", "/v1/me/phone", gw_rpc_route,
 	  RPC(GW_IDENTITY, "SetPhone", .status = 200, .required = "phone",
-	      .unwrap = "user"), 0 },
+	      .unwrap = "user"), GW_RATE_PIN },
 	{ "POST", "/v1/me/phone/verify", gw_rpc_route,
 	  RPC(GW_IDENTITY, "VerifyPhone", .status = 200, .required = "code",
 	      .unwrap = "user"), GW_RATE_PIN },

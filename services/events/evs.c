@@ -162,6 +162,12 @@ int evs_fanout_retry_later(int err)
 	case ERR_DEADLINE_EXCEEDED:
 	case ERR_ABORTED:
 	case ERR_CANCELLED:
+	/* Faults of the whole system, not of one event: a token being rotated,
+	 * a caller rule or a peer's RPC missing mid-deploy, a peer's limit. */
+	case ERR_UNAUTHENTICATED:
+	case ERR_PERMISSION_DENIED:
+	case ERR_UNIMPLEMENTED:
+	case ERR_RESOURCE_EXHAUSTED:
 		return 1;
 	default:
 		return 0;

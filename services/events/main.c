@@ -100,10 +100,18 @@ static int evs_start(void)
 	deps.stored = evs_hub_kick;
 	evs_configure(&deps);
 	rc = evs_hub_start(NULL);
-	if (rc == 0)
-		rc = evs_workers_start();
+	if (rc < 0)
+		return rc;
+	rc = evs_workers_start();
 	/* Partner webhooks: their KOLO_WEBHOOK_* settings and their worker. */
-	return rc < 0 ? rc : whk_start();
+	if (rc == 0)
+		rc = whk_start();
+	/* svc_main() runs no stop after a failed start: undo what started. */
+	if (rc < 0) {
+		evs_workers_stop();
+		evs_hub_stop();
+	}
+	return rc;
 }
 
 static void evs_stop(void)

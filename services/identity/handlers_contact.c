@@ -342,7 +342,7 @@ static int idn_set_phone_body(db_conn *c, void *arg)
 {
 	idn_set_phone_tx *t = arg;
 	char *current = NULL;
-	int verified = 0;
+	int verified = 0, sent = 0;
 	int rc = idn_store_lock_user(c, t->arena, t->user_id, IDN_CODE_PHONE,
 				     &current, &verified);
 
@@ -352,6 +352,16 @@ static int idn_set_phone_body(db_conn *c, void *arg)
 			       &t->retry_after_s);
 	if (rc < 0 || t->verdict != IDN_SEND_OK)
 		return rc;
+	/* A number, whoever names it, gets the day's cap of codes at most:
+	 * many new accounts cannot flood someone's phone at our cost. */
+	if ((rc = idn_store_codes_to_address(c, IDN_CODE_PHONE, t->phone, idn_now_us(),
+					     &sent)) < 0)
+		return rc;
+	if (sent >= IDN_CODE_DAY_CAP) {
+		t->verdict = IDN_SEND_DAY_CAP;
+		t->retry_after_s = 3600;
+		return 0;
+	}
 	if ((rc = idn_store_set_phone(c, t->user_id, t->phone)) < 0 ||
 	    (rc = idn_code_issue(c, t->arena, t->user_id, IDN_CODE_PHONE,
 				 t->phone, NULL)) < 0)

@@ -233,6 +233,11 @@ KOLO_MUST_CHECK int idn_store_contacts(db_conn *c, mem_arena *a, char *const *id
 KOLO_MUST_CHECK int idn_store_lock_user(db_conn *c, mem_arena *a, const char *user_id,
 					idn_code_channel ch, char **address, int *verified);
 
+/* How many codes of channel went to address (whoever asked) in the day
+ * before now (Unix microseconds), into *n. */
+KOLO_MUST_CHECK int idn_store_codes_to_address(db_conn *c, idn_code_channel ch,
+					       const char *address, int64_t now, int *n);
+
 /* The newest code of user_id on ch, FOR UPDATE, and the day's count of
  * that channel (at now). */
 KOLO_MUST_CHECK int idn_store_code_state(db_conn *c, mem_arena *a, const char *user_id,

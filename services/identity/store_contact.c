@@ -88,6 +88,26 @@ int idn_store_lock_user(db_conn *c, mem_arena *a, const char *user_id,
 	return rc;
 }
 
+int idn_store_codes_to_address(db_conn *c, idn_code_channel ch, const char *address,
+			       int64_t now, int *n)
+{
+	char now_text[DB_I64_TEXT];
+	const char *params[] = { idn_code_channel_name(ch), address, db_i64(now_text, now) };
+	PGresult *res = NULL;
+	// clang-format off
+	int rc = db_exec(c, &res,
+			 "SELECT count(*) FROM email_code WHERE channel = $1 AND email = $2"
+			 " AND sent_at > " DB_FROM_US("$3") " - interval '1 day'",
+			 3, params);
+	// clang-format on
+
+	if (rc < 0)
+		return rc;
+	*n = (int)db_int64(res, 0, 0);
+	PQclear(res);
+	return 0;
+}
+
 int idn_store_code_state(db_conn *c, mem_arena *a, const char *user_id,
 			 idn_code_channel ch, int64_t now, idn_code_state *out)
 {

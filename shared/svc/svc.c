@@ -17,11 +17,6 @@
 #define SVC_MIN_INTERNAL_TOKEN 32
 
 static svc_config svc_cfg;
-/* The server svc_serve() runs, for svc_notify_streams() from other threads:
- * set once it serves, cleared before it stops (under the lock, so a
- * notification never reaches a server being freed). */
-static rpc_server *svc_serving;
-static pthread_mutex_t svc_serving_lock = PTHREAD_MUTEX_INITIALIZER;
 
 const svc_config *svc_current_config(void)
 {
@@ -123,21 +118,6 @@ static void svc_probe_database(void)
 	db_thread_close();
 }
 
-static void svc_set_serving(rpc_server *server)
-{
-	pthread_mutex_lock(&svc_serving_lock);
-	svc_serving = server;
-	pthread_mutex_unlock(&svc_serving_lock);
-}
-
-void svc_notify_streams(void)
-{
-	pthread_mutex_lock(&svc_serving_lock);
-	if (svc_serving)
-		rpc_server_notify(svc_serving);
-	pthread_mutex_unlock(&svc_serving_lock);
-}
-
 static int svc_serve(const svc_def *def, const auth_keyring *keys,
 		     const sigset_t *signals)
 {
@@ -163,7 +143,6 @@ static int svc_serve(const svc_def *def, const auth_keyring *keys,
 		rpc_server_stop(server);
 		return -1;
 	}
-	svc_set_serving(server);
 	snprintf(port, sizeof(port), "%d", rpc_server_port(server));
 	log_event(LOG_LVL_INFO, "serving", "addr", svc_cfg.addr, "port", port,
 		  "tls", svc_cfg.tls_cert_file ? "on" : "off", "health_addr",
@@ -172,7 +151,6 @@ static int svc_serve(const svc_def *def, const auth_keyring *keys,
 	log_event(LOG_LVL_INFO, "stopping", "signal", strsignal(sig), NULL);
 	if (health) /* unready first, then drain */
 		rpc_server_stop(health);
-	svc_set_serving(NULL);
 	rpc_server_stop(server);
 	return 0;
 }

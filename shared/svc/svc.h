@@ -54,12 +54,6 @@ const svc_config *svc_current_config(void);
 KOLO_MUST_CHECK int svc_channel_open(rpc_channel **out, const char *target,
 				     const ProtobufCServiceDescriptor *service);
 
-/* Wakes the waits of the running server's open streams
- * (rpc_server_notify): for background work that stored something streams
- * send. Nothing before the server serves or once it is stopping. Any
- * thread. */
-void svc_notify_streams(void);
-
 /* Runs the service until a signal stops it; returns the exit status. */
 int svc_main(const svc_def *def, int argc, char **argv);
 

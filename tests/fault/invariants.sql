@@ -322,7 +322,7 @@ WHERE e.id IS NULL
 UNION ALL
 SELECT 'events_code_kept', e.id::text, 'a sent email code is still stored'
 FROM events_event e
-WHERE e.type = 'user.email_code' AND coalesce(e.data ->> 'code', '') <> ''
+WHERE e.type IN ('user.email_code', 'user.phone_code') AND coalesce(e.data ->> 'code', '') <> ''
   AND EXISTS (SELECT 1 FROM events_delivery d WHERE d.event_id = e.id AND d.status = 'SENT')
 UNION ALL
 SELECT 'webhook_delivery_event', w.id::text,
@@ -332,7 +332,7 @@ FROM webhook_delivery w
 JOIN webhook_endpoint p ON p.id = w.endpoint_id
 JOIN events_event e ON e.id = w.event_id
 WHERE e.group_id IS DISTINCT FROM p.group_id OR e.group_seq <> w.group_seq
-   OR e.type IN ('user.email_code', 'kyc.result')
+   OR e.type IN ('user.email_code', 'user.phone_code', 'kyc.result')
    OR w.group_seq > p.after_seq
 -- ... and a partner delivery is delivered exactly when it has a delivery time.
 UNION ALL

@@ -18,6 +18,7 @@
 
 #include "db/db.h"
 #include "identity.h"
+#include "contact.h"
 #include "identity_service.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "test_clock.h"
@@ -715,6 +716,30 @@ static void test_setting_a_phone_is_rate_limited_like_email_codes(void **state)
 	assert_int_equal(codes_sent(&acc), 1);
 }
 
+/* One number gets the day's cap of codes whoever names it: new accounts
+ * cannot flood someone's phone at our cost. */
+static void test_one_number_gets_the_day_cap_whoever_asks(void **state)
+{
+	account acc[IDN_CODE_DAY_CAP + 1];
+	char email[64], sql[256], *value;
+
+	(void)state;
+	for (int i = 0; i <= IDN_CODE_DAY_CAP; i++) {
+		snprintf(email, sizeof(email), "flood-%d@example.com", i);
+		register_account(&acc[i], email);
+	}
+	for (int i = 0; i < IDN_CODE_DAY_CAP; i++)
+		assert_int_equal(set_phone(&acc[i], "09012345678", NULL), 0);
+	assert_refused(set_phone(&acc[IDN_CODE_DAY_CAP], "09012345678", NULL),
+		       ERR_RESOURCE_EXHAUSTED, "rate_limited");
+	snprintf(sql, sizeof(sql), "SELECT coalesce(phone, '') FROM \"user\" WHERE id = '%s'",
+		 acc[IDN_CODE_DAY_CAP].id);
+	value = test_pg_value(admin, sql);
+	assert_string_equal(value, "");
+	free(value);
+	assert_int_equal(phone_codes_sent(&acc[IDN_CODE_DAY_CAP]), 0);
+}
+
 static void test_remove_phone_clears_it_whatever_it_is_sent(void **state)
 {
 	Kolo__Identity__V1__RemovePhoneRequest req =
@@ -842,7 +867,7 @@ static void test_user_contacts_for_events(void **state)
 	register_account(&b, "contact-b@example.com");
 	newest_code(&a, code);
 	assert_int_equal(verify(&a, code), 0);
-	assert_int_equal(set_phone(&a, "08031234567", NULL), 0);
+	assert_int_equal(set_phone(&a, "08035550101", NULL), 0);
 	newest_phone_code(&a, code);
 	assert_int_equal(verify_phone(&a, code), 0);
 	/* b's number is not verified: kolo-events never sees it. */
@@ -862,7 +887,7 @@ static void test_user_contacts_for_events(void **state)
 			seen |= 1;
 			assert_string_equal(ct->email, "contact-a@example.com");
 			assert_true(ct->email_verified);
-			assert_string_equal(ct->phone, "+2348031234567");
+			assert_string_equal(ct->phone, "+2348035550101");
 		} else {
 			seen |= 2;
 			assert_string_equal(ct->user_id, b.id);
@@ -919,6 +944,7 @@ int main(void)
 			test_a_phone_gets_messages_only_once_its_code_is_entered),
 		cmocka_unit_test(
 			test_setting_a_phone_is_rate_limited_like_email_codes),
+		cmocka_unit_test(test_one_number_gets_the_day_cap_whoever_asks),
 		cmocka_unit_test(
 			test_remove_phone_clears_it_whatever_it_is_sent),
 		cmocka_unit_test(test_user_contacts_for_events),
