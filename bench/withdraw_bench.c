@@ -124,7 +124,9 @@ static void mail_file_code(char code[8], const char *path, const char *email)
 	int to_us = 0;
 
 	code[0] = '\0';
-	while (f && fgets(line, sizeof(line), f)) {
+	/* The text part comes first; the HTML part's "Your code: <b>" is not
+	 * read (it would clear the code). */
+	while (f && !code[0] && fgets(line, sizeof(line), f)) {
 		const char *at = strstr(line, "Your code: ");
 
 		if (strncasecmp(line, "To:", 3) == 0 && strstr(line, email))
