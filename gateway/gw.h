@@ -13,12 +13,14 @@
 #include <stdint.h>
 
 #include "err/err.h"
+#include "log/trace.h"
 #include "mem/mem.h"
 #include "rpc/rpc.h"
 
 #define GW_BODY_MAX (64 * 1024)
 #define GW_MAX_PARAMS 4
-#define GW_REQUEST_ID_MAX 64
+/* Retry-After (seconds) of a route whose service is down. */
+#define GW_UNAVAILABLE_RETRY_S 5
 
 /* The services the gateway calls. */
 typedef enum {
@@ -59,7 +61,9 @@ typedef struct gw_request {
 	const char *client_ip;
 	const char *user_agent;
 	const char *authorization; /* the Authorization header or NULL */
-	char request_id[GW_REQUEST_ID_MAX + 1];
+	/* Request id (X-Request-Id) and W3C trace (traceparent) of this
+	 * request: the caller's when valid, else new (log/trace.h). */
+	trace_ctx trace;
 	int route_index; /* -1 when no route matched */
 } gw_request;
 
@@ -288,6 +292,8 @@ void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp)
 /* --- health.c ----------------------------------------------------------- */
 void gw_healthz_route(const gw_route *route, gw_request *req, gw_response *resp);
 void gw_readyz_route(const gw_route *route, gw_request *req, gw_response *resp);
+/* /readyz's status word: "ready", "degraded" or "not_ready" (pure). */
+const char *gw_readiness(int n_serving, int n_services);
 void gw_openapi_route(const gw_route *route, gw_request *req, gw_response *resp);
 /* The OpenAPI document, embedded at build time (openapi_doc.c). */
 extern const char gw_openapi_yaml[];

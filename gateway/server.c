@@ -32,6 +32,7 @@ typedef struct gw_conn {
 	char *body;
 	size_t body_len;
 	int too_large;
+	unsigned trace_refused; /* TRACE_REFUSED_* of the request's headers */
 	struct timespec start;
 } gw_conn;
 
@@ -81,19 +82,26 @@ static const char *gw_client_ip(const gw_server *s, struct MHD_Connection *c,
 	return text_trim(arena, first);
 }
 
-static void gw_request_id(gw_request *req, struct MHD_Connection *c)
+/* The request id and trace: X-Request-Id and traceparent when valid
+ * (log/trace.h), else new; a refused one is logged once the request's log
+ * context is set (gw_trace_refused). */
+static unsigned gw_request_trace(gw_request *req, struct MHD_Connection *c)
 {
-	const char *given = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id");
-	unsigned char raw[16];
+	return trace_begin(
+		&req->trace,
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id"),
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "traceparent"),
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "tracestate"));
+}
 
-	if (given && given[0] && strlen(given) <= GW_REQUEST_ID_MAX &&
-	    strspn(given, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
-		    strlen(given)) {
-		strcpy(req->request_id, given);
-		return;
-	}
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2hex(req->request_id, sizeof(req->request_id), raw, sizeof(raw));
+static void gw_trace_refused(unsigned refused)
+{
+	if (refused & TRACE_REFUSED_REQUEST_ID)
+		log_event(LOG_LVL_INFO, "request id refused: a new one is used",
+			  "rule", "1..128 of [A-Za-z0-9._:-]", NULL);
+	if (refused & TRACE_REFUSED_TRACEPARENT)
+		log_event(LOG_LVL_INFO, "traceparent refused: a new trace begins",
+			  NULL);
 }
 
 static void gw_request_init(gw_conn *gc, const gw_server *s,
@@ -114,7 +122,7 @@ static void gw_request_init(gw_conn *gc, const gw_server *s,
 		GW_UA_MAX);
 	req->authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							 "Authorization");
-	gw_request_id(req, c);
+	gc->trace_refused = gw_request_trace(req, c);
 }
 
 /* --- replies ------------------------------------------------------------------ */
@@ -182,7 +190,7 @@ static enum MHD_Result gw_send(struct MHD_Connection *c, const gw_request *req,
 	MHD_add_response_header(r, "Cache-Control",
 				resp->cache_control ? resp->cache_control : "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "X-Request-Id", req->request_id);
+	MHD_add_response_header(r, "X-Request-Id", req->trace.request_id);
 	if (resp->disposition)
 		MHD_add_response_header(r, "Content-Disposition", resp->disposition);
 	if (resp->csp) {
@@ -209,7 +217,8 @@ static void gw_log_request(const gw_conn *gc, int status)
 	snprintf(micros, sizeof(micros), "%lld", (long long)gw_elapsed_us(&gc->start));
 	log_event(LOG_LVL_INFO, "request", "method", req->method, "route",
 		  req->route_index >= 0 ? gw_routes[req->route_index].pattern : "unmatched",
-		  "status", code, "us", micros, "request_id", req->request_id, NULL);
+		  "status", code, "us", micros, "parent_id",
+		  req->trace.parent_id[0] ? req->trace.parent_id : NULL, NULL);
 }
 
 /* --- dispatch ------------------------------------------------------------------ */
@@ -283,12 +292,15 @@ static enum MHD_Result gw_finish(gw_conn *gc, struct MHD_Connection *c)
 	gw_response resp = { .status = 500 };
 	enum MHD_Result rc;
 
+	log_context_set(&gc->req.trace);
+	gw_trace_refused(gc->trace_refused);
 	gw_dispatch(gc, &resp);
 	if (resp.status == 0)
 		resp.status = 500;
 	rc = gw_send(c, &gc->req, &resp);
 	gw_metrics_request(gc->req.route_index, resp.status, gw_elapsed_us(&gc->start));
 	gw_log_request(gc, resp.status);
+	log_context_clear();
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
+#include "log/log.h"
 #include "money/money.h"
 
 #define GW_STATEMENT_PAGE 200
@@ -135,9 +136,23 @@ static int gw_statement_held(gw_statement *st)
 	return gw_statement_append(st, row);
 }
 
+static long gw_statement_fill_pages(gw_statement *st, char *buf, size_t max);
+
+/* MHD pulls the body after the request's handler returned: the pages it
+ * asks for log with the request's context again. */
 static long gw_statement_fill(void *cls, char *buf, size_t max)
 {
 	gw_statement *st = cls;
+	long n;
+
+	log_context_set(&st->req.trace);
+	n = gw_statement_fill_pages(st, buf, max);
+	log_context_clear();
+	return n;
+}
+
+static long gw_statement_fill_pages(gw_statement *st, char *buf, size_t max)
+{
 	size_t n;
 
 	while (st->pos == st->len) {

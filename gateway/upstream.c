@@ -94,7 +94,8 @@ int gw_has_user_token(const gw_request *req)
 	       text_is_clean(req->authorization);
 }
 
-static size_t gw_call_metadata(rpc_metadata *md, gw_request *req, int internal)
+static size_t gw_call_metadata(rpc_metadata *md, gw_request *req, int internal,
+			       char tp[TRACE_PARENT_LEN + 1])
 {
 	size_t n = 0;
 
@@ -110,20 +111,51 @@ static size_t gw_call_metadata(rpc_metadata *md, gw_request *req, int internal)
 		md[n++] = (rpc_metadata){ "x-forwarded-for", req->client_ip };
 	if (req->user_agent && req->user_agent[0])
 		md[n++] = (rpc_metadata){ "x-user-agent", req->user_agent };
-	md[n++] = (rpc_metadata){ "x-request-id", req->request_id };
+	md[n++] = (rpc_metadata){ RPC_REQUEST_ID_KEY, req->trace.request_id };
+	/* The gateway's own span is the services' parent. */
+	trace_format_traceparent(&req->trace, tp);
+	md[n++] = (rpc_metadata){ RPC_TRACEPARENT_KEY, tp };
+	if (req->trace.tracestate[0])
+		md[n++] = (rpc_metadata){ RPC_TRACESTATE_KEY, req->trace.tracestate };
 	return n;
+}
+
+/* Records 503 service_unavailable for a service that cannot be reached,
+ * with a hint to come back (Retry-After). */
+static int gw_upstream_unavailable(gw_upstream up)
+{
+	err_set(ERR_UNAVAILABLE, "service_unavailable",
+		"the %s service is unavailable; try again shortly",
+		gw_upstream_defs[up].name);
+	return err_set_retry_after(GW_UNAVAILABLE_RETRY_S);
+}
+
+/* 1 when a failed call never reached the service: UNAVAILABLE without a
+ * reason of the service's own (kolo-error), i.e. from the transport. */
+static int gw_unreached(int rc)
+{
+	return rc == ERR_UNAVAILABLE &&
+	       strcmp(err_last()->reason, err_default_reason(ERR_UNAVAILABLE)) == 0;
 }
 
 int gw_call(gw_request *req, gw_upstream up, const char *rpc,
 	    const ProtobufCMessage *in, ProtobufCMessage **out, int internal)
 {
-	rpc_metadata md[6];
+	rpc_metadata md[8];
+	char tp[TRACE_PARENT_LEN + 1];
 	ProtobufCAllocator alloc = mem_arena_allocator(req->arena);
 	rpc_call_opts opts = { .timeout_ms = gw_timeout_ms, .metadata = md };
 	int rc;
 
-	opts.n_metadata = gw_call_metadata(md, req, internal);
-	rc = rpc_call(gw_channels[up], rpc, in, out, &alloc, &opts);
+	opts.n_metadata = gw_call_metadata(md, req, internal, tp);
+	/* A service that is down answers at once, not after the timeout;
+	 * the other services' routes go on (partial availability). */
+	if (rpc_channel_down(gw_channels[up]))
+		rc = gw_upstream_unavailable(up);
+	else
+		rc = rpc_call(gw_channels[up], rpc, in, out, &alloc, &opts);
+	if (gw_unreached(rc))
+		rc = gw_upstream_unavailable(up);
 	if (rc < 0)
 		gw_metrics_upstream_error(up, err_to_grpc((err_code)rc));
 	return rc;
@@ -139,7 +171,8 @@ int gw_upstream_serving(gw_upstream up, int64_t timeout_ms)
 	rpc_call_opts opts = { .timeout_ms = timeout_ms };
 	int serving = 0;
 
-	if (rpc_call(gw_health_channels[up], "Check", &req.base, &resp, &alloc,
+	if (!rpc_channel_down(gw_health_channels[up]) &&
+	    rpc_call(gw_health_channels[up], "Check", &req.base, &resp, &alloc,
 		     &opts) == 0)
 		serving = ((Grpc__Health__V1__HealthCheckResponse *)resp)->status ==
 			  GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;

@@ -152,7 +152,6 @@ void grp_log_change(rpc_ctx *ctx, const char *event, const char *group_id,
 		    const char *subject)
 {
 	log_event(LOG_LVL_INFO, event, "group_id", group_id, "actor",
-		  rpc_ctx_user_id(ctx), "subject", subject, "request_id",
-		  rpc_ctx_metadata(ctx, "x-request-id"), NULL);
+		  rpc_ctx_user_id(ctx), "subject", subject, NULL);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log/log.h"
 #include "mem/mem.h"
 #include "text/text.h"
 
@@ -149,6 +150,15 @@ int pay_http_base_url_ok(const char *url)
 			return 1;
 	}
 	return 0;
+}
+
+struct curl_slist *pay_http_traced(pay_http_reply *r, struct curl_slist *headers)
+{
+	if (!trace_http_header(r->trace_line, sizeof(r->trace_line)))
+		return headers;
+	r->trace_node.data = r->trace_line;
+	r->trace_node.next = headers;
+	return &r->trace_node;
 }
 
 int pay_http_header_safe(const char *s)

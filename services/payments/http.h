@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "err/err.h"
+#include "log/trace.h"
 
 /* The largest reply body read; a larger one fails the request. */
 #define PAY_HTTP_REPLY_MAX (1024 * 1024)
@@ -22,6 +23,10 @@ typedef struct pay_http_reply {
 	size_t cap;
 	int too_large;
 	long status;
+	/* The traceparent line sent before the provider's fixed headers
+	 * (pay_http_traced): a list node of its own, nothing to free. */
+	char trace_line[TRACE_PARENT_LEN + 16];
+	struct curl_slist trace_node;
 } pay_http_reply;
 
 typedef struct pay_http_pool {
@@ -37,6 +42,11 @@ KOLO_MUST_CHECK int pay_http_global_init(void);
 void pay_http_reply_free(pay_http_reply *r);
 /* Hands the body over (the caller frees it) and frees the rest. */
 char *pay_http_reply_take(pay_http_reply *r);
+/* The headers of r's request: headers (the provider's fixed list, not
+ * copied) with the traceparent of the call this thread serves in front,
+ * so the provider's logs can name the trace; headers alone when the
+ * thread serves none. Valid while r and headers are. */
+struct curl_slist *pay_http_traced(pay_http_reply *r, struct curl_slist *headers);
 /* CURLOPT_WRITEFUNCTION for a pay_http_reply (CURLOPT_WRITEDATA). */
 size_t pay_http_write(char *ptr, size_t size, size_t nmemb, void *userdata);
 

@@ -127,7 +127,7 @@ static int flw_call(flw_state *f, flw_kind kind, const char *path,
 #else
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, f->headers);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, pay_http_traced(r, f->headers));
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "kolo-payments");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, f->timeout_ms);

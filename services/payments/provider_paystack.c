@@ -117,7 +117,7 @@ static void psk_set_options(psk_state *s, CURL *c, psk_kind kind, const char *ur
 #else
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->headers);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, pay_http_traced(r, s->headers));
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "kolo-payments");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, s->timeout_ms);

@@ -11,6 +11,10 @@
 static char log_service[64] = "kolo";
 static log_level log_min = LOG_LVL_INFO;
 
+/* The call this thread serves (log_context_set). */
+static _Thread_local trace_ctx log_ctx;
+static _Thread_local int log_ctx_set;
+
 static const char *const log_level_names[] = { "debug", "info", "warn",
 					       "error" };
 
@@ -65,6 +69,39 @@ void log_json_string(char *buf, size_t cap, size_t *len, const char *s)
 	log_append(buf, cap, len, "\"");
 }
 
+void log_context_set(const trace_ctx *t)
+{
+	if (!t) {
+		log_context_clear();
+		return;
+	}
+	log_ctx = *t;
+	log_ctx_set = 1;
+}
+
+void log_context_clear(void)
+{
+	log_ctx_set = 0;
+}
+
+const trace_ctx *log_context(void)
+{
+	return log_ctx_set ? &log_ctx : NULL;
+}
+
+/* Appends ,"key":"value" to the line. */
+static void log_field(char *buf, size_t cap, size_t *len, const char *key,
+		      const char *value)
+{
+	log_append(buf, cap, len, ",");
+	log_json_string(buf, cap, len, key);
+	log_append(buf, cap, len, ":");
+	if (value)
+		log_json_string(buf, cap, len, value);
+	else
+		log_append(buf, cap, len, "null");
+}
+
 static void log_timestamp(char *out, size_t cap)
 {
 	struct timespec ts;
@@ -97,19 +134,18 @@ void log_event(log_level level, const char *msg, ...)
 	log_json_string(line, sizeof(line) - 1, &len, log_service);
 	log_append(line, sizeof(line) - 1, &len, ",\"msg\":");
 	log_json_string(line, sizeof(line) - 1, &len, msg);
+	if (log_ctx_set) {
+		log_field(line, sizeof(line) - 1, &len, "request_id", log_ctx.request_id);
+		log_field(line, sizeof(line) - 1, &len, "trace_id", log_ctx.trace_id);
+		log_field(line, sizeof(line) - 1, &len, "span_id", log_ctx.span_id);
+	}
 	va_start(ap, msg);
 	for (;;) {
 		key = va_arg(ap, const char *);
 		if (!key)
 			break;
 		value = va_arg(ap, const char *);
-		log_append(line, sizeof(line) - 1, &len, ",");
-		log_json_string(line, sizeof(line) - 1, &len, key);
-		log_append(line, sizeof(line) - 1, &len, ":");
-		if (value)
-			log_json_string(line, sizeof(line) - 1, &len, value);
-		else
-			log_append(line, sizeof(line) - 1, &len, "null");
+		log_field(line, sizeof(line) - 1, &len, key, value);
 	}
 	va_end(ap);
 	log_append(line, sizeof(line) - 1, &len, "}");

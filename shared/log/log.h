@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "trace.h"
+
 typedef enum {
 	LOG_LVL_DEBUG = 0,
 	LOG_LVL_INFO = 1,
@@ -31,6 +33,18 @@ int log_enabled(log_level level);
  * (a NULL value is written as JSON null). Thread-safe: one write(2). */
 void log_event(log_level level, const char *msg, ...)
 	__attribute__((sentinel));
+
+/* The calling thread's call context: while set, every line the thread
+ * writes carries its request_id, trace_id and span_id (after msg). The
+ * RPC layer and the gateway set it when a call starts and clear it when
+ * it ends (worker threads, stream threads, HTTP threads), so handlers
+ * never pass it. Copied; NULL clears. */
+void log_context_set(const trace_ctx *t);
+void log_context_clear(void);
+
+/* The calling thread's context; NULL when it serves no call. Borrowed,
+ * valid until the thread sets or clears it. */
+const trace_ctx *log_context(void);
 
 /* Appends s as a JSON string literal (with quotes) to buf of size cap at
  * *len; stops quietly when full. Used by log_event, exposed for tests. */

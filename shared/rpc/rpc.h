@@ -34,6 +34,7 @@
 
 #include "auth/auth.h"
 #include "err/err.h"
+#include "log/trace.h"
 #include "mem/mem.h"
 #include "rpc/callers.h"
 
@@ -41,6 +42,11 @@
 #define RPC_REASON_KEY "kolo-error"
 /* Trailing metadata key carrying a rate limit's retry hint (seconds). */
 #define RPC_RETRY_AFTER_KEY "kolo-retry-after"
+/* Request and reply metadata key of the call's request id. */
+#define RPC_REQUEST_ID_KEY "x-request-id"
+/* Request metadata keys of the W3C trace context. */
+#define RPC_TRACEPARENT_KEY "traceparent"
+#define RPC_TRACESTATE_KEY "tracestate"
 /* Request metadata key carrying the calling process's own service token
  * (its name in RPC_CALLER_KEY; see callers.h). */
 #define RPC_INTERNAL_TOKEN_KEY "kolo-internal-token"
@@ -237,6 +243,11 @@ const char *rpc_ctx_metadata(rpc_ctx *ctx, const char *key);
  * when the core cannot tell. Behind a proxy this is the proxy. */
 const char *rpc_ctx_peer(rpc_ctx *ctx);
 
+/* The call's request id and trace (DESIGN §16): the caller's x-request-id
+ * and traceparent when valid, else made here; this hop's span id.
+ * Borrowed, for the call's life. */
+const trace_ctx *rpc_ctx_trace(const rpc_ctx *ctx);
+
 /* Milliseconds left before the call's deadline (INT64_MAX: none). */
 int64_t rpc_ctx_remaining_ms(const rpc_ctx *ctx);
 
@@ -260,6 +271,12 @@ KOLO_MUST_CHECK int rpc_channel_open(rpc_channel **out, const char *target,
 				     const rpc_client_tls *tls);
 
 void rpc_channel_close(rpc_channel *channel);
+
+/* 1 when the channel cannot reach its target now: its last attempt to
+ * connect failed and it waits to try again (TRANSIENT_FAILURE), or it is
+ * shut down; 0 while it is ready, connecting or idle. Starts nothing: a
+ * caller that would only fail slowly answers at once instead. */
+int rpc_channel_down(rpc_channel *channel);
 
 typedef struct rpc_metadata {
 	const char *key; /* lower case */

@@ -137,6 +137,15 @@ int rpc_channel_open(rpc_channel **out, const char *target,
 	return 0;
 }
 
+int rpc_channel_down(rpc_channel *ch)
+{
+	grpc_connectivity_state state =
+		grpc_channel_check_connectivity_state(ch->grpc, 0);
+
+	return state == GRPC_CHANNEL_TRANSIENT_FAILURE ||
+	       state == GRPC_CHANNEL_SHUTDOWN;
+}
+
 void rpc_channel_close(rpc_channel *ch)
 {
 	if (!ch)

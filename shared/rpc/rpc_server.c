@@ -61,6 +61,11 @@ mem_arena *rpc_ctx_arena(rpc_ctx *ctx)
 	return ctx->arena;
 }
 
+const trace_ctx *rpc_ctx_trace(const rpc_ctx *ctx)
+{
+	return &ctx->pending->trace;
+}
+
 int64_t rpc_ctx_remaining_ms(const rpc_ctx *ctx)
 {
 	return rpc_remaining_ms(ctx->pending->deadline);
@@ -136,6 +141,13 @@ static void rpc_run_batch(rpc_pending *p, const grpc_op *ops, size_t n)
 			  NULL);
 }
 
+void rpc_request_id_metadata(grpc_metadata *md, const rpc_pending *p)
+{
+	memset(md, 0, sizeof(*md));
+	md->key = grpc_slice_from_static_string(RPC_REQUEST_ID_KEY);
+	md->value = grpc_slice_from_copied_string(p->trace.request_id);
+}
+
 /* Sends status (and msg when not NULL) and waits for the batch; a
  * retry_after_s > 0 adds the retry-after trailer. A stream call has its
  * close op running already and may have sent its initial metadata. */
@@ -143,7 +155,7 @@ void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
 	       const char *reason, grpc_byte_buffer *msg, int retry_after_s)
 {
 	grpc_op ops[4];
-	grpc_metadata trailer[2];
+	grpc_metadata trailer[3], initial;
 	grpc_slice details = grpc_slice_from_copied_string(message);
 	char retry[16];
 	int cancelled = 0;
@@ -151,8 +163,12 @@ void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
 
 	memset(ops, 0, sizeof(ops));
 	memset(trailer, 0, sizeof(trailer));
-	if (!p->stream || !rpc_stream_initial_sent(p->stream))
-		ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+	rpc_request_id_metadata(&initial, p);
+	if (!p->stream || !rpc_stream_initial_sent(p->stream)) {
+		ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
+		ops[n].data.send_initial_metadata.count = 1;
+		ops[n++].data.send_initial_metadata.metadata = &initial;
+	}
 	if (msg) {
 		ops[n].op = GRPC_OP_SEND_MESSAGE;
 		ops[n++].data.send_message.send_message = msg;
@@ -170,6 +186,10 @@ void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
 			grpc_slice_from_static_string(RPC_RETRY_AFTER_KEY);
 		trailer[n_trailer++].value = grpc_slice_from_copied_string(retry);
 	}
+	/* A failed call says its request id in the trailer too (a client
+	 * that reads only the status finds it there). */
+	if (status != GRPC_STATUS_OK)
+		rpc_request_id_metadata(&trailer[n_trailer++], p);
 	ops[n].data.send_status_from_server.trailing_metadata_count = n_trailer;
 	ops[n].data.send_status_from_server.trailing_metadata = trailer;
 	n++;
@@ -179,6 +199,7 @@ void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
 	}
 	rpc_run_batch(p, ops, n);
 	grpc_slice_unref(details);
+	grpc_slice_unref(initial.value);
 	for (size_t i = 0; i < n_trailer; i++)
 		grpc_slice_unref(trailer[i].value);
 }
@@ -344,7 +365,6 @@ void rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
 {
 	struct timespec end;
 	char code[8], micros[24];
-	const char *request_id;
 
 	if (!log_enabled(LOG_LVL_DEBUG))
 		return;
@@ -353,10 +373,12 @@ void rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
 	snprintf(micros, sizeof(micros), "%lld",
 		 (long long)(end.tv_sec - start->tv_sec) * 1000000 +
 			 (end.tv_nsec - start->tv_nsec) / 1000);
-	request_id = rpc_ctx_metadata(ctx, "x-request-id");
 	log_event(LOG_LVL_DEBUG, "call", "method", ctx->bound->path, "code",
 		  code, "reason", rc ? err_last()->reason : NULL, "us", micros,
-		  "request_id", request_id, NULL);
+		  "caller", rpc_caller_name(ctx->caller), "parent_id",
+		  ctx->pending->trace.parent_id[0] ? ctx->pending->trace.parent_id
+						   : NULL,
+		  NULL);
 }
 
 static void rpc_serve(rpc_pending *p)
@@ -528,9 +550,48 @@ static void rpc_request_next(rpc_pending *p)
 	pthread_mutex_unlock(&s->request_mu);
 }
 
+/* The value of key in md copied into buf; NULL when absent, "" when it
+ * does not fit (no valid value is that long). */
+static const char *rpc_md_value(const grpc_metadata_array *md,
+				const char *key, char *buf, size_t cap)
+{
+	for (size_t i = 0; i < md->count; i++) {
+		size_t len = GRPC_SLICE_LENGTH(md->metadata[i].value);
+
+		if (grpc_slice_str_cmp(md->metadata[i].key, key) != 0)
+			continue;
+		if (len >= cap)
+			len = 0;
+		memcpy(buf, GRPC_SLICE_START_PTR(md->metadata[i].value), len);
+		buf[len] = '\0';
+		return buf;
+	}
+	return NULL;
+}
+
+void rpc_trace_begin(rpc_pending *p)
+{
+	char id[TRACE_REQUEST_ID_MAX + 1], parent[TRACE_PARENT_LEN + 1];
+	char state[TRACE_STATE_MAX + 1];
+	unsigned refused = trace_begin(
+		&p->trace,
+		rpc_md_value(&p->metadata, RPC_REQUEST_ID_KEY, id, sizeof(id)),
+		rpc_md_value(&p->metadata, RPC_TRACEPARENT_KEY, parent, sizeof(parent)),
+		rpc_md_value(&p->metadata, RPC_TRACESTATE_KEY, state, sizeof(state)));
+
+	log_context_set(&p->trace);
+	if (refused & TRACE_REFUSED_REQUEST_ID)
+		log_event(LOG_LVL_INFO, "request id refused: a new one is used",
+			  "rule", "1..128 of [A-Za-z0-9._:-]", NULL);
+	if (refused & TRACE_REFUSED_TRACEPARENT)
+		log_event(LOG_LVL_INFO, "traceparent refused: a new trace begins",
+			  NULL);
+}
+
 static void rpc_handle(rpc_pending *p)
 {
 	mem_arena_reset(p->worker->arena);
+	rpc_trace_begin(p);
 	if (p->bound < 0) {
 		p->deadline = p->details.deadline;
 		rpc_serve_unknown(p);
@@ -539,6 +600,7 @@ static void rpc_handle(rpc_pending *p)
 	} else {
 		rpc_serve(p);
 	}
+	log_context_clear();
 }
 
 static void *rpc_worker_main(void *arg)

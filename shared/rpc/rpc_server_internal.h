@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <time.h>
 
+#include "log/trace.h"
 #include "rpc.h"
 
 typedef struct rpc_server rpc_server;
@@ -40,6 +41,7 @@ typedef struct rpc_pending {
 	grpc_metadata_array metadata;
 	grpc_byte_buffer *payload;
 	grpc_call_details details;
+	trace_ctx trace; /* the call's request id and trace (rpc_trace_begin) */
 } rpc_pending;
 
 typedef struct rpc_worker {
@@ -113,11 +115,20 @@ int rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg,
 void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
 	       const char *reason, grpc_byte_buffer *msg, int retry_after_s);
 
+/* Fills md with x-request-id: the request id of p's call (md->value is
+ * a new slice the caller unrefs). */
+void rpc_request_id_metadata(grpc_metadata *md, const rpc_pending *p);
+
 /* Sends the error rc recorded on this thread as the call's status. */
 void rpc_reply_error(rpc_pending *p, int rc);
 
 /* One debug line per call. */
 void rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start);
+
+/* The request id and trace of p's call, from its metadata (x-request-id,
+ * traceparent, tracestate), set as the thread's log context; a refused
+ * value is logged. */
+void rpc_trace_begin(rpc_pending *p);
 
 /* Frees what the slot holds of its call (metadata, payload, call). */
 void rpc_pending_reset(rpc_pending *p);

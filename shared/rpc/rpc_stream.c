@@ -275,9 +275,11 @@ static void *rpc_stream_main(void *arg)
 
 	if (s->worker_start)
 		s->worker_start(s->worker_arg);
+	log_context_set(&st->pending.trace);
 	err_clear();
 	rc = st->ctx.bound->stream_handler(&st->ctx, st->req, st);
 	rpc_stream_finish(st, rc);
+	log_context_clear();
 	rpc_stream_release(st);
 	rpc_stream_retire(st);
 	return NULL;
@@ -379,6 +381,7 @@ int rpc_stream_push(rpc_stream *st, const ProtobufCMessage *msg,
 {
 	grpc_byte_buffer *bb = NULL;
 	grpc_op ops[2];
+	grpc_metadata initial;
 	size_t n = 0;
 	int rc = rpc_stream_state(st, while_stopping);
 
@@ -393,8 +396,12 @@ int rpc_stream_push(rpc_stream *st, const ProtobufCMessage *msg,
 	if (rc < 0)
 		return rc;
 	memset(ops, 0, sizeof(ops));
-	if (!st->initial_sent)
-		ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
+	rpc_request_id_metadata(&initial, &st->pending);
+	if (!st->initial_sent) {
+		ops[n].op = GRPC_OP_SEND_INITIAL_METADATA;
+		ops[n].data.send_initial_metadata.count = 1;
+		ops[n++].data.send_initial_metadata.metadata = &initial;
+	}
 	ops[n].op = GRPC_OP_SEND_MESSAGE;
 	ops[n++].data.send_message.send_message = bb;
 	if (rpc_stream_batch(st, ops, n)) {
@@ -407,6 +414,7 @@ int rpc_stream_push(rpc_stream *st, const ProtobufCMessage *msg,
 				     "the message could not be sent");
 	}
 	grpc_byte_buffer_destroy(bb);
+	grpc_slice_unref(initial.value);
 	return rc;
 }
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log/log.h"
+
 static char *svc_caller;
 static char *svc_token;
 static _Thread_local const char *svc_thread_caller;
@@ -43,16 +45,35 @@ static size_t svc_caller_metadata(rpc_metadata *md, size_t n, unsigned flags)
 	return n;
 }
 
+/* Adds the call context t (NULL: none): its request id, this hop as the
+ * traceparent's parent and the tracestate as received; the new count. tp
+ * holds the traceparent text. */
+static size_t svc_trace_metadata(rpc_metadata *md, size_t n,
+				 const trace_ctx *t, char tp[TRACE_PARENT_LEN + 1])
+{
+	if (!t)
+		return n;
+	trace_format_traceparent(t, tp);
+	md[n++] = (rpc_metadata){ RPC_REQUEST_ID_KEY, t->request_id };
+	md[n++] = (rpc_metadata){ RPC_TRACEPARENT_KEY, tp };
+	if (t->tracestate[0])
+		md[n++] = (rpc_metadata){ RPC_TRACESTATE_KEY, t->tracestate };
+	return n;
+}
+
 int svc_call_background(rpc_channel *ch, const char *method,
 			const ProtobufCMessage *req, ProtobufCMessage **resp,
 			mem_arena *arena, int64_t timeout_ms, unsigned flags)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
-	rpc_metadata md[2];
+	rpc_metadata md[5];
+	char tp[TRACE_PARENT_LEN + 1];
 	rpc_call_opts opts = { .timeout_ms = timeout_ms, .metadata = md,
 			       .wait_for_ready = (flags & SVC_CALL_WAIT_FOR_READY) != 0 };
 
 	opts.n_metadata = svc_caller_metadata(md, 0, flags);
+	opts.n_metadata = svc_trace_metadata(md, opts.n_metadata,
+					     log_context(), tp);
 	return rpc_call(ch, method, req, resp, &alloc, &opts);
 }
 
@@ -61,10 +82,10 @@ int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
 	     unsigned flags)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(rpc_ctx_arena(ctx));
-	rpc_metadata md[4];
+	rpc_metadata md[6];
+	char tp[TRACE_PARENT_LEN + 1];
 	rpc_call_opts opts = { .metadata = md };
 	int64_t left = rpc_ctx_remaining_ms(ctx);
-	const char *request_id = rpc_ctx_metadata(ctx, "x-request-id");
 	const char *bearer = rpc_ctx_metadata(ctx, "authorization");
 
 	if (left <= 0)
@@ -74,8 +95,8 @@ int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
 	opts.n_metadata = svc_caller_metadata(md, 0, flags);
 	if ((flags & SVC_CALL_AS_USER) && bearer)
 		md[opts.n_metadata++] = (rpc_metadata){ "authorization", bearer };
-	if (request_id)
-		md[opts.n_metadata++] = (rpc_metadata){ "x-request-id", request_id };
+	opts.n_metadata = svc_trace_metadata(md, opts.n_metadata,
+					     rpc_ctx_trace(ctx), tp);
 	return rpc_call(ch, method, req, resp, &alloc, &opts);
 }
 

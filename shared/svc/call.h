@@ -32,7 +32,8 @@ void svc_calls_unconfigure(void);
 
 /* Calls method on ch for ctx's call: the reply in ctx's arena, a deadline
  * of the smaller of ctx's remaining time and SVC_CALL_TIMEOUT_MS, the
- * x-request-id forwarded, and per flags this process's caller name and
+ * call's x-request-id and trace (traceparent naming this hop, tracestate)
+ * forwarded, and per flags this process's caller name and
  * token and the caller's bearer token. Failures keep the callee's code and reason. */
 KOLO_MUST_CHECK int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
 			     const ProtobufCMessage *req,
@@ -40,7 +41,8 @@ KOLO_MUST_CHECK int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
 
 /* A call made by background work (a worker thread): no caller to follow,
  * so the deadline is timeout_ms and the reply goes into arena. With
- * SVC_CALL_INTERNAL this process's caller name and token are sent. */
+ * SVC_CALL_INTERNAL this process's caller name and token are sent; when the
+ * thread serves a call (log_context), its request id and trace are too. */
 KOLO_MUST_CHECK int svc_call_background(rpc_channel *ch, const char *method,
 					const ProtobufCMessage *req,
 					ProtobufCMessage **resp, mem_arena *arena,
