@@ -92,6 +92,8 @@ void e2e_http(e2e_reply *r, const char *method, const char *path,
 		headers = curl_slist_append(headers, opts->header);
 	if (opts->header2)
 		headers = curl_slist_append(headers, opts->header2);
+	if (opts->header3)
+		headers = curl_slist_append(headers, opts->header3);
 	if (opts->body) {
 		headers = curl_slist_append(headers, "Content-Type: application/json");
 		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, opts->body);

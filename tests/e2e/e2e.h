@@ -9,7 +9,7 @@ typedef struct e2e_reply {
 	char *body;	/* NUL-terminated, malloc'd */
 	size_t body_len;
 	json_t *json;	/* parsed body when it is JSON, else NULL */
-	char request_id[96];
+	char request_id[160];
 	char retry_after[16];
 	char content_type[96];
 	char csp[512];	/* Content-Security-Policy */
@@ -20,6 +20,7 @@ typedef struct e2e_opts {
 	const char *token;	/* Authorization: Bearer ... */
 	const char *header;	/* one extra raw header line */
 	const char *header2;	/* and another */
+	const char *header3;	/* and a third */
 	const char *body;	/* request body (NULL: none) */
 	size_t body_len;	/* 0: strlen(body) */
 } e2e_opts;
