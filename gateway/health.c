@@ -26,7 +26,8 @@ const char *gw_readiness(int n_serving, int n_services)
 
 /* /readyz: ready is the gateway itself serving (config loaded, listening:
  * it answers) and at least one service up; one service down does not take
- * the gateway out of its load balancer (DESIGN §16), the body says which. */
+ * the gateway out of its load balancer (docs/decisions.md); the body
+ * says which. */
 void gw_readyz_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	json_t *services = json_object();

@@ -1,4 +1,5 @@
-/* trace: a call's request id and W3C trace context (DESIGN §16).
+/* trace: a call's request id and W3C trace context (docs/decisions.md,
+ * "Request ids and traces").
  *
  * Every call a Kolo process serves has a request id (x-request-id: the
  * caller's when it is 1..128 of [A-Za-z0-9._:-], else a new one) and a

@@ -243,7 +243,7 @@ const char *rpc_ctx_metadata(rpc_ctx *ctx, const char *key);
  * when the core cannot tell. Behind a proxy this is the proxy. */
 const char *rpc_ctx_peer(rpc_ctx *ctx);
 
-/* The call's request id and trace (DESIGN §16): the caller's x-request-id
+/* The call's request id and trace (log/trace.h): the caller's x-request-id
  * and traceparent when valid, else made here; this hop's span id.
  * Borrowed, for the call's life. */
 const trace_ctx *rpc_ctx_trace(const rpc_ctx *ctx);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Request ids, traces and partial availability (DESIGN §16) on the whole
+# Request ids, traces and partial availability (docs/decisions.md) on the whole
 # suite: starts it on a fresh database of the test cluster (KOLO_TEST_PG)
 # with debug logs (a line per call), then
 #   - trace_suite, phase trace: one request's id and trace in every
