@@ -571,7 +571,8 @@ static const char *rpc_md_value(const grpc_metadata_array *md,
 
 void rpc_trace_begin(rpc_pending *p)
 {
-	char id[TRACE_REQUEST_ID_MAX + 1], parent[TRACE_PARENT_LEN + 1];
+	/* A later traceparent version may be longer than 00's 55. */
+	char id[TRACE_REQUEST_ID_MAX + 1], parent[256];
 	char state[TRACE_STATE_MAX + 1];
 	unsigned refused = trace_begin(
 		&p->trace,

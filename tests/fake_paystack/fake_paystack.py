@@ -75,7 +75,7 @@ Control API (no auth, JSON bodies):
   GET  /_control/stats
        {"transfers_created": {ref: n}, "virtual_accounts_created":
         {tx_ref: n}, "requests": {path: n, "METHOD path": n},
-        "last_body": {path: text}}
+        "last_body": {path: text}, "last_traceparent": {path: header}}
   POST /_control/reset  forgets everything (state, modes, counters).
 """
 
@@ -125,6 +125,7 @@ class State:
         self.transfer_start = ["pending", 0]
         self.requests = {}
         self.last_body = {}
+        self.last_traceparent = {}
         self.next_id = 1000
         self.rng = random.Random(20261206)
 
@@ -221,6 +222,8 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.requests[path] = STATE.requests.get(path, 0) + 1
                 key = method + " " + path
                 STATE.requests[key] = STATE.requests.get(key, 0) + 1
+                if self.headers.get("traceparent") is not None:
+                    STATE.last_traceparent[path] = self.headers.get("traceparent")
             if self.headers.get("Authorization") != "Bearer " + SECRET_KEY:
                 self.read_body()
                 return self.error(401, "Invalid key")
@@ -480,6 +483,7 @@ class Handler(BaseHTTPRequestHandler):
                     "virtual_accounts_created": STATE.va_created,
                     "requests": STATE.requests,
                     "last_body": STATE.last_body,
+                    "last_traceparent": STATE.last_traceparent,
                 })
         if method != "POST":
             return self.error(404, "Not found")

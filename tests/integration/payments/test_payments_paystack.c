@@ -22,6 +22,7 @@
 #include "payments_service.h"
 #include "provider.h"
 #include "test_fake_flw.h"
+#include "log/trace.h"
 #include "test_world.h"
 
 #define SUCCESS KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
@@ -411,6 +412,28 @@ static void test_group_creation_provisions_a_dedicated_account_through_paystack(
 				  " AND m.raw_payload->'data'->>'account_number' = '%s'",
 				  c.group, c.number), 1);
 	assert_int_equal(test_fake_flw_accounts_created(tx_ref), 1);
+}
+
+/* Paystack's requests made for a call carry that call's trace (W3C
+ * traceparent naming payments' span), so the provider's logs can be
+ * matched with ours. */
+static void test_provider_requests_carry_the_calls_traceparent(void **state)
+{
+	club c;
+	json_t *stats;
+	const char *tp;
+	trace_ctx t;
+
+	(void)state;
+	open_club(&c, "psk-trace");
+	stats = test_fake_flw_stats();
+	tp = json_string_value(json_object_get(json_object_get(stats, "last_traceparent"),
+					       "/dedicated_account"));
+	if (!tp)
+		fail_msg("Paystack got no traceparent on /dedicated_account");
+	assert_int_equal(trace_parse_traceparent(&t, tp), 0);
+	assert_int_equal(strlen(tp), TRACE_PARENT_LEN);
+	json_decref(stats);
 }
 
 static void test_provider_failure_is_recovered_by_the_worker_with_one_account(void **state)
@@ -856,6 +879,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, calm_fake, check_invariant)
 		T(test_group_creation_provisions_a_dedicated_account_through_paystack),
+		T(test_provider_requests_carry_the_calls_traceparent),
 		T(test_provider_failure_is_recovered_by_the_worker_with_one_account),
 		T(test_badly_signed_webhook_is_kept_unprocessed_and_refused),
 		T(test_verified_deposit_is_credited_once_with_its_fee),
