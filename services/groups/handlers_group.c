@@ -133,7 +133,7 @@ GRP_HANDLER(create_group)
 	db_conn *c = NULL;
 	int rc;
 
-	rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req);
+	rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
 	if (rc == 0)
 		rc = grp_normalize_name((char **)&t.name, t.arena, in->name);
 	if (rc == 0)

@@ -211,7 +211,7 @@ GRP_HANDLER(add_member)
 	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
-		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req);
+		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
 	if (rc == 0)
 		rc = grp_role_of(&t.role, in->role, GRP_ROLE_MEMBER);
 	if (rc == 0)

@@ -78,9 +78,24 @@ static int idem_pack(uint8_t **out, size_t *len, mem_arena *a,
 	return 0;
 }
 
-/* The hash of the request with request_id "" (a shallow copy). */
+/* Sets the string field name of msg to "" (a bug when it has none). */
+static int idem_blank(ProtobufCMessage *msg, const char *name)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, name);
+
+	if (!f || f->type != PROTOBUF_C_TYPE_STRING ||
+	    f->label == PROTOBUF_C_LABEL_REPEATED)
+		return err_set(ERR_INTERNAL, NULL, "%s has no string field %s",
+			       msg->descriptor->name, name);
+	*(const char **)((char *)msg + f->offset) = protobuf_c_empty_string;
+	return 0;
+}
+
+/* The hash of the request with request_id and the omitted fields ""
+ * (a shallow copy). */
 static int idem_hash(char hex[65], mem_arena *a, const ProtobufCMessage *req,
-		     const ProtobufCFieldDescriptor *f)
+		     const char *const *omit)
 {
 	size_t size = req->descriptor->sizeof_message, len = 0;
 	unsigned char digest[32];
@@ -91,8 +106,11 @@ static int idem_hash(char hex[65], mem_arena *a, const ProtobufCMessage *req,
 	if (!copy)
 		return err_oom();
 	memcpy(copy, req, size);
-	*(const char **)((char *)copy + f->offset) = protobuf_c_empty_string;
-	rc = idem_pack(&bytes, &len, a, copy);
+	rc = idem_blank(copy, "request_id");
+	for (size_t i = 0; rc == 0 && omit && omit[i]; i++)
+		rc = idem_blank(copy, omit[i]);
+	if (rc == 0)
+		rc = idem_pack(&bytes, &len, a, copy);
 	if (rc < 0)
 		return rc;
 	crypto_generichash(digest, sizeof(digest), bytes, len, NULL, 0);
@@ -120,7 +138,7 @@ static const char *idem_caller(rpc_ctx *ctx)
 }
 
 int idem_prepare(idem_key *k, rpc_ctx *ctx, idem_table table,
-		 const ProtobufCMessage *req)
+		 const ProtobufCMessage *req, const char *const *omit)
 {
 	const ProtobufCFieldDescriptor *f = idem_field(req);
 	const char *key;
@@ -140,7 +158,7 @@ int idem_prepare(idem_key *k, rpc_ctx *ctx, idem_table table,
 	k->caller = idem_caller(ctx);
 	if (!k->caller)
 		return err_oom();
-	return idem_hash(k->hash, rpc_ctx_arena(ctx), req, f);
+	return idem_hash(k->hash, rpc_ctx_arena(ctx), req, omit);
 }
 
 /* The stored reply (hex) into resp. */

@@ -53,9 +53,13 @@ typedef struct idem_key {
  * ERR_INVALID_ARGUMENT `invalid_request_id`. */
 KOLO_MUST_CHECK int idem_check_key(const char *key);
 
-/* Fills k for the request req (its request_id field names the key). */
+/* Fills k for the request req (its request_id field names the key).
+ * omit: NULL, or the names of string fields (NULL-terminated) left out of
+ * the hash besides request_id: a secret the handler checks itself on a
+ * replay, never stored even as a fast hash (Register's password). */
 KOLO_MUST_CHECK int idem_prepare(idem_key *k, rpc_ctx *ctx, idem_table table,
-				 const ProtobufCMessage *req);
+				 const ProtobufCMessage *req,
+				 const char *const *omit);
 
 /* See above. resp is the handler's (initialised) reply. */
 KOLO_MUST_CHECK int idem_claim(db_conn *c, const idem_key *k, mem_arena *a,
