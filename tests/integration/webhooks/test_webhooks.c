@@ -632,6 +632,49 @@ static void test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **stat
 	PQclear(PQexec(w.admin, "UPDATE webhook_endpoint SET status = 'deleted'"));
 }
 
+/* A retried CreateWebhook with its key: the same endpoint and secret, one
+ * row; the secret is in no idempotency row; another request under the
+ * key is refused. */
+static void test_create_with_a_key_twice_makes_one_endpoint(void **state)
+{
+	Kolo__Events__V1__CreateWebhookRequest req =
+		KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
+	Kolo__Events__V1__CreateWebhookResponse *first = NULL, *again = NULL;
+	char *types[] = {"deposit.credited"};
+	char first_secret[WHK_SECRET_MAX];
+	long endpoints = count_rows("webhook_endpoint");
+	char *stored;
+
+	(void)state;
+	req.group_id = group_id;
+	req.url = url_of("/keyed");
+	req.events = types;
+	req.n_events = 1;
+	req.request_id = "hook-1";
+	assert_int_equal(call("CreateWebhook", &req, &first, &owner), 0);
+	snprintf(first_secret, sizeof(first_secret), "%s", first->secret);
+	assert_int_equal(call("CreateWebhook", &req, &again, &owner), 0);
+	assert_string_equal(again->id, first->id);
+	assert_string_equal(again->webhook->id, first->webhook->id);
+	assert_string_equal(again->secret, first_secret);
+	assert_int_equal(count_rows("webhook_endpoint"), endpoints + 1);
+	assert_int_equal(count_rows("events_idempotency"), 1);
+	stored = sql_value("SELECT encode(response, 'escape') FROM events_idempotency"
+			   " WHERE request_id = $1", "hook-1");
+	assert_null(strstr(stored, first_secret + 6));
+	free(stored);
+
+	/* The key with another URL: refused, nothing stored. */
+	req.url = url_of("/keyed-other");
+	assert_int_equal(call("CreateWebhook", &req, &again, &owner), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "request_id_reused");
+	assert_int_equal(count_rows("webhook_endpoint"), endpoints + 1);
+	req.request_id = "\x7f";
+	assert_int_equal(call("CreateWebhook", &req, &again, &owner), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_request_id");
+	assert_int_equal(count_rows("webhook_endpoint"), endpoints + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +689,7 @@ int main(void)
 			test_failing_for_the_pause_time_pauses_and_tells_officers),
 		cmocka_unit_test(
 			test_a_slow_batch_gives_back_what_its_lease_cannot_cover),
+		cmocka_unit_test(test_create_with_a_key_twice_makes_one_endpoint),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
