@@ -1344,6 +1344,58 @@ static void test_register_with_a_key_twice_makes_one_user(void **state)
 }
 
 
+typedef struct register_race {
+	int rc;
+	char id[64];
+} register_race;
+
+static void *register_racer(void *arg)
+{
+	register_race *r = arg;
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Identity__V1__RegisterRequest req = KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterResponse *resp = NULL;
+	test_caller who = { .caller = "gateway" };
+
+	req.email = "raced-keyed@example.com";
+	req.password = PASSWORD;
+	req.name = "Raced";
+	req.request_id = "reg-race";
+	r->rc = test_call(&svc, "Register", &req.base, (ProtobufCMessage **)&resp, a, &who);
+	if (r->rc == 0)
+		snprintf(r->id, sizeof(r->id), "%s", resp->user->id);
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+/* Concurrent first Registers with one key: one user, every caller gets it
+ * (not email_taken). */
+static void test_concurrent_registers_with_one_key_make_one_user(void **state)
+{
+	pthread_t threads[RACERS];
+	register_race races[RACERS];
+
+	(void)state;
+	for (int i = 0; i < RACERS; i++) {
+		races[i] = (register_race){ .rc = -1 };
+		pthread_create(&threads[i], NULL, register_racer, &races[i]);
+	}
+	for (int i = 0; i < RACERS; i++)
+		pthread_join(threads[i], NULL);
+	for (int i = 0; i < RACERS; i++) {
+		assert_int_equal(races[i].rc, 0);
+		assert_string_equal(races[i].id, races[0].id);
+	}
+	assert_int_equal(count_sql("SELECT count(*) FROM \"user\" WHERE email = '%s'",
+				   "raced-keyed@example.com"),
+			 1);
+	assert_int_equal(count_sql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'",
+				   races[0].id),
+			 RACERS);
+}
+
+
 /* Runs last: every table of identity, as text, holds no secret in the
  * clear (passwords, PINs, refresh, recovery and access tokens). */
 static void test_no_secret_is_stored_in_the_clear(void **state)
@@ -1407,6 +1459,7 @@ int main(void)
 		cmocka_unit_test(test_pin_daily_cap_holds_between_right_pins),
 		cmocka_unit_test(test_signing_keys_publish_current_and_previous),
 		cmocka_unit_test(test_register_with_a_key_twice_makes_one_user),
+		cmocka_unit_test(test_concurrent_registers_with_one_key_make_one_user),
 		cmocka_unit_test(test_no_secret_is_stored_in_the_clear),
 	};
 
