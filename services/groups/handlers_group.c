@@ -266,6 +266,10 @@ typedef struct grp_update_tx {
 	grp_view view;
 	int proposed; /* a proposal answers (the group was constituted) */
 	grp_proposal proposal;
+	rpc_ctx *ctx;
+	idem_key key;
+	Kolo__Groups__V1__UpdateGroupResponse *out;
+	int replayed; /* the key's stored reply is in out */
 } grp_update_tx;
 
 /* The requested rule on top of the current one. A new template starts
@@ -385,9 +389,8 @@ static int grp_update_text(const char **name, const char **description,
 	return rc;
 }
 
-static int grp_update_body(db_conn *c, void *arg)
+static int grp_update_apply(db_conn *c, grp_update_tx *t)
 {
-	grp_update_tx *t = arg;
 	const Kolo__Groups__V1__UpdateGroupRequest *in = t->in;
 	const char *name = NULL, *description = NULL, *subject = NULL;
 	grp_change change;
@@ -417,6 +420,28 @@ static int grp_update_body(db_conn *c, void *arg)
 	return grp_store_view(c, t->arena, in->group_id, t->user, 0, &t->view);
 }
 
+/* The change and its reply, stored under the call's key (if any) in the
+ * same transaction (a retried rule change proposes once); a key already
+ * answered replays its reply. */
+static int grp_update_body(db_conn *c, void *arg)
+{
+	grp_update_tx *t = arg;
+	int rc = idem_claim(c, &t->key, t->arena, &t->out->base);
+
+	t->replayed = rc == 1;
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = grp_update_apply(c, t);
+	if (rc < 0)
+		return rc;
+	t->out->group = grp_group_message(t->ctx, &t->view);
+	t->out->proposal = t->proposed ? grp_proposal_message(t->ctx, &t->proposal)
+				       : NULL;
+	if (!t->out->group || (t->proposed && !t->out->proposal))
+		return err_oom();
+	return idem_store(c, &t->key, &t->out->base);
+}
+
 GRP_HANDLER(update_group)
 {
 	const Kolo__Groups__V1__UpdateGroupRequest *in =
@@ -424,23 +449,22 @@ GRP_HANDLER(update_group)
 	Kolo__Groups__V1__UpdateGroupResponse *out =
 		(Kolo__Groups__V1__UpdateGroupResponse *)resp;
 	grp_update_tx t = { .arena = rpc_ctx_arena(ctx), .in = in,
-			    .user = rpc_ctx_user_id(ctx) };
+			    .user = rpc_ctx_user_id(ctx), .ctx = ctx, .out = out };
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
+		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
+	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_update_body, &t);
-	if (rc < 0)
+	if (rc < 0 || t.replayed)
 		return rc;
 	grp_log_change(ctx,
 		       t.proposed ? "group_change_proposed" : "group_updated",
 		       in->group_id, NULL);
-	out->group = grp_group_message(ctx, &t.view);
-	if (t.proposed)
-		out->proposal = grp_proposal_message(ctx, &t.proposal);
-	return out->group && (!t.proposed || out->proposal) ? 0 : err_oom();
+	return 0;
 }
 
 /* --- public read token ------------------------------------------------------------- */

@@ -242,6 +242,12 @@ typedef struct grp_change_tx {
 	grp_member member;
 	int proposed; /* the change was proposed (constituted group) */
 	grp_proposal proposal;
+	rpc_ctx *ctx;
+	idem_key key;
+	db_tx_fn change;		       /* grp_role_body, grp_remove_body */
+	int (*reply)(struct grp_change_tx *t); /* fills out */
+	ProtobufCMessage *out;
+	int replayed; /* the key's stored reply is in out */
 } grp_change_tx;
 
 /* Subject goes to t->to: at once for a plain member, else a proposal
@@ -300,7 +306,27 @@ static int grp_remove_body(db_conn *c, void *arg)
 	return rc;
 }
 
-static int grp_member_change(rpc_ctx *ctx, grp_change_tx *t, db_tx_fn body)
+/* The change and its reply, stored under the call's key (if any) in the
+ * same transaction (a retried change proposes once); a key already
+ * answered replays its reply. */
+static int grp_change_body(db_conn *c, void *arg)
+{
+	grp_change_tx *t = arg;
+	int rc = idem_claim(c, &t->key, t->arena, t->out);
+
+	t->replayed = rc == 1;
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = t->change(c, t);
+	if (rc == 0)
+		rc = t->reply(t);
+	if (rc == 0)
+		rc = idem_store(c, &t->key, t->out);
+	return rc;
+}
+
+static int grp_member_change(rpc_ctx *ctx, const ProtobufCMessage *req,
+			     grp_change_tx *t)
 {
 	db_conn *c = NULL;
 	int rc = grp_check_id(t->group_id, "group_id");
@@ -308,62 +334,86 @@ static int grp_member_change(rpc_ctx *ctx, grp_change_tx *t, db_tx_fn body)
 	if (rc == 0)
 		rc = grp_check_id(t->subject, "user_id");
 	if (rc == 0)
+		rc = idem_prepare(&t->key, ctx, IDEM_GROUPS, req, NULL);
+	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), body, t);
+		rc = db_tx(c, svc_tx_timeout(ctx), grp_change_body, t);
 	return rc;
+}
+
+/* UpdateMemberRole's reply: the proposal, or the member with its name (a
+ * name that cannot be read is not worth failing the change for). */
+static int grp_role_reply(grp_change_tx *t)
+{
+	Kolo__Groups__V1__UpdateMemberRoleResponse *out =
+		(Kolo__Groups__V1__UpdateMemberRoleResponse *)t->out;
+	Kolo__Identity__V1__User *user = NULL;
+
+	out->member = NULL;
+	out->proposal = NULL;
+	if (t->proposed) {
+		out->proposal = grp_proposal_message(t->ctx, &t->proposal);
+		return out->proposal ? 0 : err_oom();
+	}
+	if (grp_lookup_user(t->ctx, t->subject, &user) < 0) {
+		user = NULL;
+		err_clear();
+	}
+	out->member = grp_member_message(t->ctx, &t->member, user);
+	return out->member ? 0 : err_oom();
+}
+
+/* RemoveMember's reply: the proposal, or nothing. */
+static int grp_remove_reply(grp_change_tx *t)
+{
+	Kolo__Groups__V1__RemoveMemberResponse *out =
+		(Kolo__Groups__V1__RemoveMemberResponse *)t->out;
+
+	out->proposal = NULL;
+	if (!t->proposed)
+		return 0;
+	out->proposal = grp_proposal_message(t->ctx, &t->proposal);
+	return out->proposal ? 0 : err_oom();
 }
 
 GRP_HANDLER(update_member_role)
 {
 	const Kolo__Groups__V1__UpdateMemberRoleRequest *in =
 		(const Kolo__Groups__V1__UpdateMemberRoleRequest *)req;
-	Kolo__Groups__V1__UpdateMemberRoleResponse *out =
-		(Kolo__Groups__V1__UpdateMemberRoleResponse *)resp;
 	grp_change_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = in->group_id,
-			    .actor = rpc_ctx_user_id(ctx), .subject = in->user_id };
-	Kolo__Identity__V1__User *user = NULL;
+			    .actor = rpc_ctx_user_id(ctx), .subject = in->user_id,
+			    .ctx = ctx, .change = grp_role_body,
+			    .reply = grp_role_reply, .out = resp };
 	int rc = grp_role_of(&t.to, in->role, GRP_ROLE_NONE);
 
 	if (rc == 0)
-		rc = grp_member_change(ctx, &t, grp_role_body);
-	if (rc < 0)
+		rc = grp_member_change(ctx, req, &t);
+	if (rc < 0 || t.replayed)
 		return rc;
-	if (t.proposed) {
-		grp_log_change(ctx, "member_role_proposed", in->group_id,
-			       in->user_id);
-		out->proposal = grp_proposal_message(ctx, &t.proposal);
-		return out->proposal ? 0 : err_oom();
-	}
-	grp_log_change(ctx, "member_role_changed", in->group_id, in->user_id);
-	/* The change is made; a missing name is not worth failing it for. */
-	if (grp_lookup_user(ctx, in->user_id, &user) < 0)
-		user = NULL;
-	out->member = grp_member_message(ctx, &t.member, user);
-	return out->member ? 0 : err_oom();
+	grp_log_change(ctx, t.proposed ? "member_role_proposed" : "member_role_changed",
+		       in->group_id, in->user_id);
+	return 0;
 }
 
 GRP_HANDLER(remove_member)
 {
 	const Kolo__Groups__V1__RemoveMemberRequest *in =
 		(const Kolo__Groups__V1__RemoveMemberRequest *)req;
-	Kolo__Groups__V1__RemoveMemberResponse *out =
-		(Kolo__Groups__V1__RemoveMemberResponse *)resp;
 	grp_change_tx t = {.arena = rpc_ctx_arena(ctx),
 			   .group_id = in->group_id,
 			   .actor = rpc_ctx_user_id(ctx),
-			   .subject = in->user_id};
-	int rc = grp_member_change(ctx, &t, grp_remove_body);
+			   .subject = in->user_id,
+			   .ctx = ctx, .change = grp_remove_body,
+			   .reply = grp_remove_reply, .out = resp};
+	int rc = grp_member_change(ctx, req, &t);
 
-	if (rc < 0)
+	if (rc < 0 || t.replayed)
 		return rc;
 	grp_log_change(
 		ctx, t.proposed ? "officer_removal_proposed" : "member_removed",
 		in->group_id, in->user_id);
-	if (!t.proposed)
-		return 0;
-	out->proposal = grp_proposal_message(ctx, &t.proposal);
-	return out->proposal ? 0 : err_oom();
+	return 0;
 }
 
 /* --- ListMembers ------------------------------------------------------------------- */

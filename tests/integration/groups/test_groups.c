@@ -1520,6 +1520,74 @@ static void test_add_member_with_a_key_twice_adds_once(void **state)
 	assert_int_equal(members_of(g->id), 3);
 }
 
+/* A retried rule change or role change with its key proposes once. */
+static void test_keyed_changes_propose_once(void **state)
+{
+	test_user owner, treasurer, member;
+	Kolo__Groups__V1__Group *g;
+	Kolo__Groups__V1__UpdateGroupRequest ureq = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateGroupResponse *u1 = NULL, *u2 = NULL;
+	Kolo__Groups__V1__UpdateMemberRoleRequest rreq =
+		KOLO__GROUPS__V1__UPDATE_MEMBER_ROLE_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateMemberRoleResponse *r1 = NULL, *r2 = NULL;
+	Kolo__Groups__V1__RemoveMemberRequest dreq = KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__RemoveMemberResponse *d1 = NULL, *d2 = NULL;
+
+	(void)state;
+	governance(HOUR);
+	pin_user(&owner, "keyed-gov-owner");
+	pin_user(&treasurer, "keyed-gov-treasurer");
+	pin_user(&member, "keyed-gov-member");
+	g = create_group(&owner, "Keyed governance");
+	assert_null(proposed_officer(g->id, &owner, &treasurer));
+	assert_int_equal(add_member(g->id, &owner, &member, MEMBER), 0);
+
+	ureq.group_id = g->id;
+	ureq.optional_rule_template_case =
+		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_RULE_TEMPLATE_RULE_TEMPLATE;
+	ureq.rule_template = RULE(SINGLE_OFFICER);
+	ureq.request_id = "rule-1";
+	assert_int_equal(call("UpdateGroup", &ureq, &u1, &owner), 0);
+	assert_int_equal(call("UpdateGroup", &ureq, &u2, &owner), 0);
+	assert_non_null(u2->proposal);
+	assert_string_equal(u2->proposal->id, u1->proposal->id);
+	assert_same_message(u1, u2);
+	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM group_proposal"
+					      " WHERE group_id = '%s' AND status = 'PENDING'",
+				       g->id),
+			 1);
+	ureq.rule_template = RULE(MAJORITY);
+	assert_int_equal(call("UpdateGroup", &ureq, &u2, &owner), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "request_id_reused");
+
+	/* A member made TREASURER: proposed once. */
+	rreq.group_id = g->id;
+	rreq.user_id = member.id;
+	rreq.role = TREASURER;
+	rreq.request_id = "role-1";
+	assert_int_equal(call("UpdateMemberRole", &rreq, &r1, &owner), 0);
+	assert_int_equal(call("UpdateMemberRole", &rreq, &r2, &owner), 0);
+	assert_non_null(r2->proposal);
+	assert_string_equal(r2->proposal->id, r1->proposal->id);
+	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM group_proposal"
+					      " WHERE group_id = '%s' AND status = 'PENDING'",
+				       g->id),
+			 2);
+
+	/* The treasurer's removal: proposed once. */
+	dreq.group_id = g->id;
+	dreq.user_id = treasurer.id;
+	dreq.request_id = "remove-1";
+	assert_int_equal(call("RemoveMember", &dreq, &d1, &owner), 0);
+	assert_int_equal(call("RemoveMember", &dreq, &d2, &owner), 0);
+	assert_non_null(d2->proposal);
+	assert_string_equal(d2->proposal->id, d1->proposal->id);
+	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM group_proposal"
+					      " WHERE group_id = '%s' AND status = 'PENDING'",
+				       g->id),
+			 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1555,6 +1623,7 @@ int main(void)
 			test_concurrent_creates_with_one_key_make_one_group),
 		cmocka_unit_test(test_retry_after_deadline_returns_the_group_made),
 		cmocka_unit_test(test_add_member_with_a_key_twice_adds_once),
+		cmocka_unit_test(test_keyed_changes_propose_once),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
