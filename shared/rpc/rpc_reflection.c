@@ -339,8 +339,9 @@ int rpc_refl_index_parse(rpc_refl_index **out, const uint8_t *set, size_t len)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_descriptor_set",
 			       "the descriptor set cannot be read");
 	}
-	qsort(ix->symbols, ix->n_symbols, sizeof(*ix->symbols),
-	      rpc_refl_symbol_cmp);
+	if (ix->n_symbols)
+		qsort(ix->symbols, ix->n_symbols, sizeof(*ix->symbols),
+		      rpc_refl_symbol_cmp);
 	*out = ix;
 	return 0;
 }
@@ -352,6 +353,8 @@ static const rpc_refl_symbol *rpc_refl_lookup(const rpc_refl_index *ix,
 
 	if (name[0] == '.')
 		key.name++;
+	if (!ix->n_symbols)
+		return NULL;
 	return bsearch(&key, ix->symbols, ix->n_symbols, sizeof(key),
 		       rpc_refl_symbol_cmp);
 }
@@ -400,7 +403,7 @@ static void rpc_refl_serve(rpc_reflection *r, const char *service)
 			return;
 	}
 	if (!sym || sym->kind != RPC_SYM_SERVICE) {
-		log_event(LOG_LVL_WARN, "service not in the descriptor set",
+		log_event(LOG_LVL_DEBUG, "service not in the descriptor set",
 			  "service", service, NULL);
 		return;
 	}
