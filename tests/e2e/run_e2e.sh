@@ -35,6 +35,17 @@ export KOLO_GOVERNANCE_DELAY_S=2 KOLO_GROUPS_WORKER_INTERVAL_MS=200
 export KOLO_MAIL_DIR="${KOLO_MAIL_DIR:-$build/tests/e2e/mail}"
 rm -rf "$KOLO_MAIL_DIR"
 mkdir -p "$KOLO_MAIL_DIR"
+# A KOLO_CORS_ORIGINS that is not a list of origins stops the gateway at
+# start (exit 2, naming the variable): "*" (credentials), a path, a default port.
+for bad in '*' 'https://app.kolo.test/' 'https://app.kolo.test:443' 'app.kolo.test'; do
+	rc=0
+	said="$(KOLO_CORS_ORIGINS="$bad" KOLO_INTERNAL_TOKEN=x "$build/gateway/kolo-gateway" 2>&1)" || rc=$?
+	if [ "$rc" -ne 2 ] || [[ "$said" != *'KOLO_CORS_ORIGINS: '* ]]; then
+		echo "e2e: FAIL kolo-gateway started with KOLO_CORS_ORIGINS=$bad (exit $rc): $said" >&2
+		exit 1
+	fi
+done
+
 # CORS (test_cors.c): tests/e2e/cors/ served from two more origins, the
 # first of them allowed; headless Chromium loads the page from each.
 cors_pids=()
