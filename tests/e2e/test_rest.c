@@ -208,6 +208,33 @@ static void test_201_carries_location_of_what_it_made(void **state)
 	e2e_reply_free(&r);
 }
 
+static void test_202_proposal_carries_its_location(void **state)
+{
+	book b;
+	char path[160], body[160], location[160];
+	e2e_opts o = { .body = body };
+	e2e_reply r;
+
+	(void)state;
+	open_book(&b, "rest-proposal");
+	o.token = b.owner.access;
+	snprintf(path, sizeof(path), "/v1/groups/%s", b.gid);
+	snprintf(body, sizeof(body), "{\"account_holder_user_id\":\"%s\"}", b.treasurer.id);
+	e2e_expect(&r, "PATCH", path, &o, 202, "");
+	snprintf(location, sizeof(location), "/v1/proposals/%s", e2e_str(&r, "id"));
+	assert_string_equal(header(&r, "Location"), location);
+	e2e_reply_free(&r);
+	o.body = NULL;
+	e2e_expect(&r, "GET", location, &o, 200, "");
+	assert_string_equal(e2e_str(&r, "status"), "PENDING");
+	e2e_reply_free(&r);
+	/* A change made at once (200) has none. */
+	o.body = "{\"name\":\"Renamed\"}";
+	e2e_expect(&r, "PATCH", path, &o, 200, "");
+	assert_null(e2e_header(&r, "Location", body, sizeof(body)));
+	e2e_reply_free(&r);
+}
+
 /* --- unset fields ------------------------------------------------------------------ */
 
 static void test_unset_fields_are_absent_not_null(void **state)
@@ -390,6 +417,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_405_carries_allow),
 		cmocka_unit_test(test_201_carries_location_of_what_it_made),
+		cmocka_unit_test(test_202_proposal_carries_its_location),
 		cmocka_unit_test(test_unset_fields_are_absent_not_null),
 		cmocka_unit_test(test_ledger_times_are_rfc3339_only),
 		cmocka_unit_test(test_entry_route_for_members_only),
