@@ -217,6 +217,7 @@ void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
 	if (spec->proposal) {
 		body = gw_pb_field_json(out, spec->proposal);
 		if (json_is_object(body) && json_object_size(body) > 0) {
+			resp->location = gw_location(req, "/v1/proposals/{id}", body);
 			gw_reply_json(resp, 202, body);
 			return;
 		}
@@ -228,11 +229,15 @@ void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
 	}
 	body = spec->unwrap ? gw_pb_field_json(out, spec->unwrap)
 			    : gw_pb_to_json(out);
+	if (!body) /* an unwrapped sub-message the reply left unset */
+		body = json_object();
 	/* A create that takes a key says whether this answer is a replay,
 	 * also when the body is one field of the reply. */
 	if (spec->idempotency_field) {
 		resp->replayed = gw_replayed(out);
 		json_object_set_new(body, "replayed", json_boolean(resp->replayed));
 	}
+	if (spec->status == 201 && spec->location)
+		resp->location = gw_location(req, spec->location, body);
 	gw_reply_json(resp, spec->status, body);
 }
