@@ -60,8 +60,10 @@ k8s_npm_ci "$here"
 out="$(mktemp -d /tmp/kolo-k8s.XXXXXX)"
 trap 'rm -rf "$out"' EXIT
 builds=()
-# prod-mtls: k8s/overlays/prod plus the k8s/components/mutual-tls component.
-for dir in k8s/base k8s/overlays/dev k8s/overlays/prod tests/k8s/overlays/prod-mtls; do
+# prod-mtls: k8s/overlays/prod plus the k8s/components/mutual-tls component;
+# prod-monitoring: prod plus k8s/components/monitoring (a ServiceMonitor).
+for dir in k8s/base k8s/overlays/dev k8s/overlays/prod tests/k8s/overlays/prod-mtls \
+	tests/k8s/overlays/prod-monitoring; do
 	name="$(basename "$dir")"
 	if ! "${kustomize[@]}" "$root/$dir" >"$out/$name.yaml" 2>"$out/$name.err"; then
 		echo "k8s: FAIL kustomize $dir:" >&2
