@@ -19,6 +19,7 @@
 
 #include "db/db.h"
 #include "echo_service.h"
+#include "grpc/health/v1/health.pb-c.h"
 #include "metrics/metrics.h"
 #include "test_pg.h"
 
@@ -308,6 +309,48 @@ static void test_calls_go_on_across_max_connection_age(void **state)
 	stop_echo();
 }
 
+static rpc_client_stream *watch_open(rpc_channel *health)
+{
+	Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+	rpc_call_opts opts = { .timeout_ms = 60000 };
+	rpc_client_stream *st = NULL;
+
+	req.service = "";
+	assert_int_equal(rpc_stream_open(&st, health, "Watch", &req.base, &opts), 0);
+	return st;
+}
+
+/* A long stream (Health/Watch) on a connection past its max age ends
+ * after the grace with UNAVAILABLE, long before its own 60 s deadline,
+ * and a new one on the same channel is answered (a new connection). */
+static void test_a_long_stream_ends_after_the_age_and_grace(void **state)
+{
+	rpc_channel *health = NULL;
+	rpc_client_stream *st;
+	ProtobufCMessage *msg = NULL;
+	char target[64];
+	int rc;
+
+	assert_int_equal(start_echo(1000), 0);
+	snprintf(target, sizeof(target), "127.0.0.1:%d", rpc_server_port(fx.server));
+	assert_int_equal(rpc_channel_open(&health, target, &grpc__health__v1__health__descriptor,
+					  NULL), 0);
+	st = watch_open(health);
+	assert_int_equal(rpc_stream_next(st, &msg, &fx.alloc), 0); /* SERVING */
+	rc = rpc_stream_next(st, &msg, &fx.alloc);
+	assert_int_equal(rc, ERR_UNAVAILABLE);
+	rpc_client_stream_close(st);
+
+	st = watch_open(health);
+	msg = NULL;
+	assert_int_equal(rpc_stream_next(st, &msg, &fx.alloc), 0);
+	assert_int_equal(((Grpc__Health__V1__HealthCheckResponse *)msg)->status,
+			 GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+	rpc_client_stream_close(st);
+	rpc_channel_close(health);
+	stop_echo();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_provider_calls_are_counted_by_outcome),
 		cmocka_unit_test(test_transactions_and_connections_are_counted),
 		cmocka_unit_test(test_calls_go_on_across_max_connection_age),
+		cmocka_unit_test(test_a_long_stream_ends_after_the_age_and_grace),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
