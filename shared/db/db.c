@@ -730,12 +730,17 @@ int db_affected(const PGresult *res)
 	return atoi(PQcmdTuples((PGresult *)res));
 }
 
+/* A queue measure gives up after this long (the scrape waits for it). */
+#define DB_MEASURE_TIMEOUT_MS "2000"
+
 int db_measure_queue(const char *sql, int64_t *depth, double *oldest_age_s)
 {
 	db_conn *conn = NULL;
 	PGresult *res = NULL;
 	int rc = db_thread_conn(&conn);
 
+	if (rc == 0)
+		rc = db_run(conn, "SET statement_timeout = " DB_MEASURE_TIMEOUT_MS, 0, NULL);
 	if (rc == 0)
 		rc = db_exec(conn, &res, sql, 0, NULL);
 	if (rc < 0)

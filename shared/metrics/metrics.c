@@ -16,7 +16,10 @@ static const int64_t metrics_bounds_us[METRICS_MAX_BUCKETS] = {
 	100000, 250000, 500000, 1000000, 2500000, 5000000,
 };
 
+/* The family list; the queue list has its own lock, held while a scrape
+ * measures (a slow database must not hold up a family's registration). */
 static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t metrics_queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static metrics_family *metrics_families; /* registration order, reversed */
 static metrics_queue *metrics_queues;
 
@@ -143,7 +146,7 @@ void metrics_queue_register(metrics_queue *q)
 {
 	metrics_queue *p;
 
-	pthread_mutex_lock(&metrics_lock);
+	pthread_mutex_lock(&metrics_queue_lock);
 	for (p = metrics_queues; p && p != q; p = p->next)
 		;
 	if (!p) {
@@ -151,22 +154,22 @@ void metrics_queue_register(metrics_queue *q)
 		q->next = metrics_queues;
 		metrics_queues = q;
 	}
-	pthread_mutex_unlock(&metrics_lock);
+	pthread_mutex_unlock(&metrics_queue_lock);
 }
 
 void metrics_queue_unregister(metrics_queue *q)
 {
-	pthread_mutex_lock(&metrics_lock);
+	pthread_mutex_lock(&metrics_queue_lock);
 	for (metrics_queue **p = &metrics_queues; *p; p = &(*p)->next) {
 		if (*p == q) {
 			*p = q->next;
 			break;
 		}
 	}
-	pthread_mutex_unlock(&metrics_lock);
+	pthread_mutex_unlock(&metrics_queue_lock);
 }
 
-/* Measures q unless its last measure is fresh (metrics_lock held). */
+/* Measures q unless its last measure is fresh (metrics_queue_lock held). */
 static void metrics_queue_refresh(metrics_queue *q)
 {
 	int64_t now = metrics_now_ms();
@@ -333,7 +336,9 @@ void metrics_write(FILE *f)
 	pthread_mutex_lock(&metrics_lock);
 	for (metrics_family *fam = metrics_families; fam; fam = fam->next)
 		metrics_write_family(f, fam);
-	metrics_write_queues(f);
 	pthread_mutex_unlock(&metrics_lock);
+	pthread_mutex_lock(&metrics_queue_lock);
+	metrics_write_queues(f);
+	pthread_mutex_unlock(&metrics_queue_lock);
 	metrics_write_process(f);
 }
