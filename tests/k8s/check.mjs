@@ -4,14 +4,18 @@
 //                  NAME=built.yaml ...
 //
 // Each NAME=file is the output of `kubectl kustomize` for one kustomization
-// (base, dev, prod, prod-mtls = prod + k8s/components/mutual-tls). Every
-// object is validated against the Kubernetes
+// (base, dev, prod, prod-mtls = prod + k8s/components/mutual-tls,
+// prod-monitoring = prod + k8s/components/monitoring). Every
+// object (but the ServiceMonitor, checked by hand) is validated against the Kubernetes
 // schemas (kubernetes-models@4), then the facts k8s/README.md promises are
 // asserted against the repository's own code: probes hit the ports the
 // binaries listen on, every variable a container gets is one its binary
 // reads (and every required one is set, with a value it accepts), secrets
 // are only referenced, and the NetworkPolicies allow exactly the calls the
-// services are configured to make. The first --lib-bin-dir that holds a
+// services are configured to make; every pod is annotated for scraping,
+// spread over zones and nodes, prod pins its image by digest and speaks
+// TLS gRPC as appProtocol https; the Dockerfile ships stripped programs
+// with OCI labels and no test library. The first --lib-bin-dir that holds a
 // plain (non-sanitizer) build adds the check that the runtime image has
 // every library the binaries load. With KOLO_TEST_PG (a libpq conninfo of
 // a superuser) and the kolo-migrate of --bin-dir, the migration Job's

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/k8s/run.sh [BUILD_DIR]: the offline checks of k8s/ and the Dockerfile.
 #
-# Builds k8s/base, k8s/overlays/dev, k8s/overlays/prod and
-# tests/k8s/overlays/prod-mtls (prod + k8s/components/mutual-tls) with
+# Builds k8s/base, k8s/overlays/dev, k8s/overlays/prod,
+# tests/k8s/overlays/prod-mtls (prod + k8s/components/mutual-tls) and
+# tests/k8s/overlays/prod-monitoring (prod + k8s/components/monitoring) with
 # `kubectl kustomize` (kustomize v4 or newer; the machine image's kubectl
 # has v5), then runs check.mjs on the output: every object validated
 # against the Kubernetes schemas (kubernetes-models@4) and the policy facts
