@@ -10,6 +10,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -340,20 +341,23 @@ int rpc_authenticate(rpc_ctx *ctx)
 	return rpc_check_user(ctx);
 }
 
-/* One debug line per call: method, status, reason, duration, request id. */
+/* One debug line per call: method, status, reason, duration, request id;
+ * and the call counted in the metrics. */
 void rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
 {
 	struct timespec end;
 	char code[8], micros[24];
 	const char *request_id;
+	int64_t us;
 
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	us = (int64_t)(end.tv_sec - start->tv_sec) * 1000000 +
+	     (end.tv_nsec - start->tv_nsec) / 1000;
+	rpc_metrics_call(ctx->bound->path, err_to_grpc((err_code)rc), us);
 	if (!log_enabled(LOG_LVL_DEBUG))
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &end);
 	snprintf(code, sizeof(code), "%d", err_to_grpc((err_code)rc));
-	snprintf(micros, sizeof(micros), "%lld",
-		 (long long)(end.tv_sec - start->tv_sec) * 1000000 +
-			 (end.tv_nsec - start->tv_nsec) / 1000);
+	snprintf(micros, sizeof(micros), "%lld", (long long)us);
 	request_id = rpc_ctx_metadata(ctx, "x-request-id");
 	log_event(LOG_LVL_DEBUG, "call", "method", ctx->bound->path, "code",
 		  code, "reason", rc ? err_last()->reason : NULL, "us", micros,
@@ -533,6 +537,7 @@ static void rpc_request_next(rpc_pending *p)
 static void rpc_handle(rpc_pending *p)
 {
 	mem_arena_reset(p->worker->arena);
+	rpc_metrics_peer(p->worker->server, p->call);
 	if (p->bound < 0) {
 		p->deadline = p->details.deadline;
 		rpc_serve_unknown(p);
@@ -788,17 +793,29 @@ out:
 	return creds;
 }
 
-static grpc_server *rpc_grpc_server_create(size_t max_message)
+static void rpc_int_arg(grpc_arg *arg, const char *key, int64_t value)
 {
-	grpc_arg args[2];
+	arg->type = GRPC_ARG_INTEGER;
+	arg->key = (char *)key;
+	arg->value.integer = value > INT_MAX ? INT_MAX : (int)value;
+}
+
+static grpc_server *rpc_grpc_server_create(size_t max_message,
+					   const rpc_server_config *config)
+{
+	grpc_arg args[4];
 	grpc_channel_args channel_args = { .num_args = 2, .args = args };
 
-	args[0].type = GRPC_ARG_INTEGER;
-	args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
-	args[0].value.integer = (int)max_message;
-	args[1].type = GRPC_ARG_INTEGER;
-	args[1].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
-	args[1].value.integer = (int)max_message;
+	rpc_int_arg(&args[0], GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int64_t)max_message);
+	rpc_int_arg(&args[1], GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int64_t)max_message);
+	if (config->max_conn_age_ms > 0) {
+		rpc_int_arg(&args[channel_args.num_args++],
+			    GRPC_ARG_MAX_CONNECTION_AGE_MS, config->max_conn_age_ms);
+		if (config->max_conn_age_grace_ms > 0)
+			rpc_int_arg(&args[channel_args.num_args++],
+				    GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+				    config->max_conn_age_grace_ms);
+	}
 	return grpc_server_create(&channel_args, NULL);
 }
 
@@ -890,7 +907,7 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 	s->callers = callers;
 	s->worker_start = config->worker_start;
 	s->worker_arg = config->worker_arg;
-	s->grpc = rpc_grpc_server_create(s->max_message);
+	s->grpc = rpc_grpc_server_create(s->max_message, config);
 	s->reflection = rpc_reflection_new(NULL, s->service_name);
 	rpc_bind_all(s, service);
 	rpc_streams_init(s, config->max_streams);
