@@ -1,6 +1,7 @@
 /* Transaction PINs: SetPin, ChangePin, VerifyPin, ResetPin. */
 #include "handlers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "identity.h"
@@ -131,10 +132,15 @@ static int idn_pin_set_body(db_conn *c, void *arg)
 static int idn_pin_refused(const idn_pin_tx *t)
 {
 	switch (t->outcome) {
-	case IDN_PIN_WRONG:
-		return err_set(ERR_PERMISSION_DENIED, "pin_incorrect",
-			       "wrong PIN: %d attempts left before it locks",
-			       t->attempts_left);
+	case IDN_PIN_WRONG: {
+		char left[16];
+
+		snprintf(left, sizeof(left), "%d", t->attempts_left);
+		err_set(ERR_PERMISSION_DENIED, "pin_incorrect",
+			"wrong PIN: %d attempts left before it locks",
+			t->attempts_left);
+		return err_set_meta("attempts_left", left);
+	}
 	case IDN_PIN_LOCKED: {
 		int64_t wait = (t->locked_until_us - idn_now_us() + 999999) / 1000000;
 		int rc;

@@ -49,6 +49,7 @@ err_code err_set(err_code code, const char *reason, const char *fmt, ...)
 
 	last_error.code = code;
 	last_error.retry_after_s = 0;
+	last_error.n_meta = 0;
 	snprintf(last_error.reason, sizeof(last_error.reason), "%s",
 		 reason ? reason : err_default_reason(code));
 	va_start(ap, fmt);
@@ -63,6 +64,32 @@ err_code err_set_retry_after(int seconds)
 {
 	last_error.retry_after_s = seconds > 0 ? seconds : 0;
 	return last_error.code;
+}
+
+err_code err_set_meta(const char *key, const char *value)
+{
+	err_meta *m = NULL;
+
+	if (strlen(key) >= ERR_META_KEY_MAX || strlen(value) >= ERR_META_VALUE_MAX)
+		return last_error.code;
+	for (int i = 0; i < last_error.n_meta && !m; i++)
+		if (strcmp(last_error.meta[i].key, key) == 0)
+			m = &last_error.meta[i];
+	if (!m && last_error.n_meta < ERR_META_MAX)
+		m = &last_error.meta[last_error.n_meta++];
+	if (m) {
+		memcpy(m->key, key, strlen(key) + 1);
+		memcpy(m->value, value, strlen(value) + 1);
+	}
+	return last_error.code;
+}
+
+const char *err_meta_get(const err_info *e, const char *key)
+{
+	for (int i = 0; i < e->n_meta; i++)
+		if (strcmp(e->meta[i].key, key) == 0)
+			return e->meta[i].value;
+	return NULL;
 }
 
 void err_clear(void)
