@@ -191,6 +191,8 @@ static enum MHD_Result gw_send(struct MHD_Connection *c, const gw_request *req,
 	}
 	if (resp->replayed)
 		MHD_add_response_header(r, "Idempotent-Replayed", "true");
+	if (resp->status == 401) /* RFC 7235 §3.1 */
+		MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
 	if (resp->retry_after > 0) {
 		snprintf(retry, sizeof(retry), "%d", resp->retry_after);
 		MHD_add_response_header(r, "Retry-After", retry);

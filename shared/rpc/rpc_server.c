@@ -277,16 +277,15 @@ int rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg,
 static int rpc_check_user(rpc_ctx *ctx)
 {
 	rpc_server *s = ctx->server;
-	const char *header = rpc_ctx_metadata(ctx, "authorization");
-	int rc;
+	const char *token;
+	int rc = auth_bearer_token(&token, rpc_ctx_metadata(ctx, "authorization"));
 
-	if (!header || strncmp(header, "Bearer ", 7) != 0)
-		return err_set(ERR_UNAUTHENTICATED, "missing_token",
-			       "an access token is required");
+	if (rc < 0)
+		return rc;
 	if (!s->verifier)
 		return err_set(ERR_UNAUTHENTICATED, "invalid_token",
 			       "this service verifies no access tokens");
-	rc = auth_verifier_check(s->verifier, &ctx->claims, header + 7,
+	rc = auth_verifier_check(s->verifier, &ctx->claims, token,
 				 (int64_t)time(NULL));
 	if (rc < 0)
 		return rc;
