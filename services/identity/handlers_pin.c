@@ -241,15 +241,13 @@ static int idn_pin_subject(rpc_ctx *ctx, const char *requested,
 	const char *caller = rpc_ctx_user_id(ctx);
 
 	if (requested[0] && !text_is_uuid(requested))
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
-			       "user_id must be a UUID");
+		return err_invalid_id("user_id");
 	if (rpc_ctx_is_internal(ctx) && requested[0]) {
 		*out = requested;
 		return 0;
 	}
 	if (!caller)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
-			       "user_id is required");
+		return err_invalid_id("user_id");
 	if (requested[0] && strcmp(requested, caller) != 0)
 		return err_set(ERR_PERMISSION_DENIED, "not_your_pin",
 			       "you may verify only your own PIN");

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "reasons.h"
+
 static _Thread_local err_info last_error;
 
 static const char *const default_reasons[] = {
@@ -116,6 +118,40 @@ err_code err_from_grpc(int grpc_status)
 	if (grpc_status < 0 || grpc_status > 16)
 		return ERR_UNKNOWN;
 	return (err_code)(-grpc_status);
+}
+
+err_code err_invalid_id(const char *field)
+{
+	err_set(ERR_INVALID_ARGUMENT, "invalid_id", "%s must be a UUID", field);
+	return err_set_meta("field", field);
+}
+
+typedef struct err_reason_entry {
+	const char *reason;
+	err_code code;
+	int http;
+	const char *meaning;
+} err_reason_entry;
+
+#define ERR_REASON_ENTRY(r, c, h, m) { #r, ERR_##c, h, m },
+static const err_reason_entry err_reasons[] = { ERR_REASONS(ERR_REASON_ENTRY) };
+#undef ERR_REASON_ENTRY
+
+int err_reason_find(const char *reason, err_code *code, int *http,
+		    const char **meaning)
+{
+	for (size_t i = 0; i < sizeof(err_reasons) / sizeof(err_reasons[0]); i++) {
+		if (strcmp(err_reasons[i].reason, reason) != 0)
+			continue;
+		if (code)
+			*code = err_reasons[i].code;
+		if (http)
+			*http = err_reasons[i].http;
+		if (meaning)
+			*meaning = err_reasons[i].meaning;
+		return 1;
+	}
+	return 0;
 }
 
 err_code err_oom(void)

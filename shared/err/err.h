@@ -72,8 +72,17 @@ err_code err_set_retry_after(int seconds);
  * is dropped. err_set() clears them. Returns the last code. */
 err_code err_set_meta(const char *key, const char *value);
 
+/* err_set(ERR_INVALID_ARGUMENT, "invalid_id", "<field> must be a UUID")
+ * with metadata field=<field>: the one reason of a malformed id. */
+err_code err_invalid_id(const char *field);
+
 /* The value of key in e's metadata, or NULL. */
 const char *err_meta_get(const err_info *e, const char *key);
+
+/* The catalogue entry of reason (shared/err/reasons.h): 1 and its code,
+ * gateway HTTP status (0: the code's) and meaning, or 0 when unknown. */
+int err_reason_find(const char *reason, err_code *code, int *http,
+		    const char **meaning);
 
 /* err_set(ERR_RESOURCE_EXHAUSTED, ...) for a call whose arena is full. */
 err_code err_oom(void);

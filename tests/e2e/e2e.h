@@ -14,6 +14,7 @@ typedef struct e2e_reply {
 	char content_type[96];
 	char csp[512];	/* Content-Security-Policy */
 	char replayed[8]; /* Idempotent-Replayed */
+	char www_authenticate[64]; /* WWW-Authenticate */
 } e2e_reply;
 
 typedef struct e2e_opts {

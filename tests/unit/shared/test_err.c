@@ -85,6 +85,27 @@ static void test_meta_is_bounded_and_cleared(void **state)
 	assert_null(err_meta_get(err_last(), "attempts_left"));
 }
 
+/* The catalogue (reasons.h): the defaults of every code are in it, with
+ * their own code; a made-up reason is not. */
+static void test_catalogue_has_the_defaults(void **state)
+{
+	err_code code;
+	int http;
+	const char *meaning;
+
+	for (int c = 1; c <= 16; c++) {
+		assert_true(err_reason_find(err_default_reason((err_code)-c), &code,
+					    &http, &meaning));
+		assert_int_equal(code, (err_code)-c);
+		assert_true(meaning[0] != '\0');
+	}
+	assert_true(err_reason_find("invalid_id", &code, NULL, NULL));
+	assert_int_equal(code, ERR_INVALID_ARGUMENT);
+	assert_true(err_reason_find("body_too_large", NULL, &http, NULL));
+	assert_int_equal(http, 413);
+	assert_false(err_reason_find("invalid_group_id", NULL, NULL, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -93,6 +114,7 @@ int main(void)
 		cmocka_unit_test(test_long_message_is_truncated_not_overflowed),
 		cmocka_unit_test(test_truncated_message_stays_valid_utf8),
 		cmocka_unit_test(test_meta_is_bounded_and_cleared),
+		cmocka_unit_test(test_catalogue_has_the_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
