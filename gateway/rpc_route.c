@@ -167,13 +167,19 @@ static int gw_build_request(ProtobufCMessage **out, const gw_rpc_spec *spec,
 	}
 	if (rc == 0)
 		rc = gw_each(spec->path_fields, req->arena, gw_fill_path, &fill);
-	if (rc == 0 && spec->idempotency_field) {
+	/* Idempotency-Key: the route's field (client_ref), or else the
+	 * request's request_id where it has one (creates; shared/idem). */
+	if (rc == 0) {
 		const char *key = MHD_lookup_connection_value(
 			req->connection, MHD_HEADER_KIND, "Idempotency-Key");
 
 		if (key)
-			rc = gw_pb_set_text(fill.msg, spec->idempotency_field,
-					    key, req->arena, 1);
+			rc = gw_pb_set_text(fill.msg,
+					    spec->idempotency_field
+						    ? spec->idempotency_field
+						    : "request_id",
+					    key, req->arena,
+					    spec->idempotency_field != NULL);
 	}
 	*out = fill.msg;
 	return rc;

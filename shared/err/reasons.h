@@ -126,6 +126,7 @@
 	X(invalid_recovery_token, PERMISSION_DENIED, 0, "the recovery token is not valid") \
 	X(invalid_reference, INVALID_ARGUMENT, 0, "reference is required: 1 to 200 printable characters") \
 	X(invalid_refresh_token, UNAUTHENTICATED, 0, "the refresh token is not valid") \
+	X(invalid_request_id, INVALID_ARGUMENT, 0, "request_id (an idempotency key) is not 1 to 128 printable ASCII characters") \
 	X(invalid_role, INVALID_ARGUMENT, 0, "role must be OWNER, TREASURER or MEMBER") \
 	X(invalid_rule, INVALID_ARGUMENT, 0, "the group's approval rule is out of range") \
 	X(invalid_service_token, UNAUTHENTICATED, 0, "the caller's service token is not valid here") \
@@ -229,6 +230,7 @@
 	X(refresh_token_rotated, UNAUTHENTICATED, 0, "the refresh token was just used") \
 	X(refresh_token_unknown, NOT_FOUND, 0, "no such refresh token") \
 	X(reply_too_large, RESOURCE_EXHAUSTED, 0, "the reply is larger than … bytes") \
+	X(request_id_reused, ALREADY_EXISTS, 0, "request_id was used with a different request") \
 	X(resource_exhausted, RESOURCE_EXHAUSTED, 0, "the default of RESOURCE_EXHAUSTED (a call out of memory)") \
 	X(revocations_full, RESOURCE_EXHAUSTED, 0, "too many ended sessions to remember") \
 	X(role_changed, FAILED_PRECONDITION, 0, "the member's role changed since the proposal") \
