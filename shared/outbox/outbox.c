@@ -159,8 +159,7 @@ static int outbox_id_array(char **out, mem_arena *a, char *const *ids, size_t n)
 	*p++ = '{';
 	for (size_t i = 0; i < n; i++) {
 		if (!ids[i] || !text_is_uuid(ids[i]))
-			return err_set(ERR_INVALID_ARGUMENT, "invalid_id",
-				       "event ids are UUIDs");
+			return err_invalid_id("ids");
 		if (i)
 			*p++ = ',';
 		memcpy(p, ids[i], 36);

@@ -138,16 +138,45 @@ static void rpc_run_batch(rpc_pending *p, const grpc_op *ops, size_t n)
 			  NULL);
 }
 
-/* Sends status (and msg when not NULL) and waits for the batch; a
- * retry_after_s > 0 adds the retry-after trailer. A stream call has its
- * close op running already and may have sent its initial metadata. */
-void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
-	       const char *reason, grpc_byte_buffer *msg, int retry_after_s)
+/* The error trailers of a reply: kolo-error, kolo-retry-after when a hint
+ * exists, and grpc-status-details-bin (rpc_status.c). Returns how many of
+ * trailer[3] it set; the caller unrefs their values. */
+static size_t rpc_error_trailers(grpc_metadata *trailer, grpc_status_code status,
+				 const char *message, const char *reason,
+				 const err_info *e)
+{
+	int retry_after_s = e ? e->retry_after_s : 0;
+	char retry[16];
+	grpc_slice details;
+	size_t n = 0;
+
+	trailer[n].key = grpc_slice_from_static_string(RPC_REASON_KEY);
+	trailer[n++].value = grpc_slice_from_copied_string(reason);
+	if (retry_after_s > 0) {
+		snprintf(retry, sizeof(retry), "%d", retry_after_s);
+		trailer[n].key = grpc_slice_from_static_string(RPC_RETRY_AFTER_KEY);
+		trailer[n++].value = grpc_slice_from_copied_string(retry);
+	}
+	if (rpc_status_details(&details, (int)status, message, reason,
+			       e ? e->meta : NULL, e ? e->n_meta : 0,
+			       retry_after_s) == 0) {
+		trailer[n].key = grpc_slice_from_static_string(RPC_STATUS_DETAILS_KEY);
+		trailer[n++].value = details;
+	}
+	return n;
+}
+
+/* Sends status (and msg when not NULL) and waits for the batch; a reason
+ * adds the error trailers, with e's retry hint and metadata when e is not
+ * NULL. A stream call has its close op running already and may have sent
+ * its initial metadata. */
+static void rpc_reply_status(rpc_pending *p, grpc_status_code status,
+			     const char *message, const char *reason,
+			     grpc_byte_buffer *msg, const err_info *e)
 {
 	grpc_op ops[4];
-	grpc_metadata trailer[2];
+	grpc_metadata trailer[3];
 	grpc_slice details = grpc_slice_from_copied_string(message);
-	char retry[16];
 	int cancelled = 0;
 	size_t n = 0, n_trailer = 0;
 
@@ -162,16 +191,8 @@ void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
 	ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
 	ops[n].data.send_status_from_server.status = status;
 	ops[n].data.send_status_from_server.status_details = &details;
-	if (reason) {
-		trailer[n_trailer].key = grpc_slice_from_static_string(RPC_REASON_KEY);
-		trailer[n_trailer++].value = grpc_slice_from_copied_string(reason);
-	}
-	if (reason && retry_after_s > 0) {
-		snprintf(retry, sizeof(retry), "%d", retry_after_s);
-		trailer[n_trailer].key =
-			grpc_slice_from_static_string(RPC_RETRY_AFTER_KEY);
-		trailer[n_trailer++].value = grpc_slice_from_copied_string(retry);
-	}
+	if (reason)
+		n_trailer = rpc_error_trailers(trailer, status, message, reason, e);
 	ops[n].data.send_status_from_server.trailing_metadata_count = n_trailer;
 	ops[n].data.send_status_from_server.trailing_metadata = trailer;
 	n++;
@@ -183,6 +204,16 @@ void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
 	grpc_slice_unref(details);
 	for (size_t i = 0; i < n_trailer; i++)
 		grpc_slice_unref(trailer[i].value);
+}
+
+void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
+	       const char *reason, grpc_byte_buffer *msg, int retry_after_s)
+{
+	err_info hint;
+
+	memset(&hint, 0, sizeof(hint));
+	hint.retry_after_s = retry_after_s;
+	rpc_reply_status(p, status, message, reason, msg, &hint);
 }
 
 /* Sends the error recorded on this thread. */
@@ -198,8 +229,8 @@ void rpc_reply_error(rpc_pending *p, int rc)
 
 	if (!rpc_reason_valid(reason))
 		reason = err_default_reason((err_code)rc);
-	rpc_reply(p, (grpc_status_code)err_to_grpc((err_code)rc), message,
-		  reason, NULL, e->code == rc ? e->retry_after_s : 0);
+	rpc_reply_status(p, (grpc_status_code)err_to_grpc((err_code)rc), message,
+			 reason, NULL, e->code == rc ? e : NULL);
 }
 
 /* --- one call --------------------------------------------------------------- */
@@ -248,16 +279,15 @@ int rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg,
 static int rpc_check_user(rpc_ctx *ctx)
 {
 	rpc_server *s = ctx->server;
-	const char *header = rpc_ctx_metadata(ctx, "authorization");
-	int rc;
+	const char *token;
+	int rc = auth_bearer_token(&token, rpc_ctx_metadata(ctx, "authorization"));
 
-	if (!header || strncmp(header, "Bearer ", 7) != 0)
-		return err_set(ERR_UNAUTHENTICATED, "missing_token",
-			       "an access token is required");
+	if (rc < 0)
+		return rc;
 	if (!s->verifier)
 		return err_set(ERR_UNAUTHENTICATED, "invalid_token",
 			       "this service verifies no access tokens");
-	rc = auth_verifier_check(s->verifier, &ctx->claims, header + 7,
+	rc = auth_verifier_check(s->verifier, &ctx->claims, token,
 				 (int64_t)time(NULL));
 	if (rc < 0)
 		return rc;
