@@ -2,7 +2,9 @@
 # Starts the suite and the gateway on a fresh database of the test cluster
 # (KOLO_TEST_PG) with low rate limits, runs the e2e programs over HTTP and
 # the OpenAPI/route-table check, then stops everything: every process must
-# shut down cleanly (exit 0) on SIGTERM.
+# shut down cleanly (exit 0) on SIGTERM. Every reply the programs receive is
+# recorded (KOLO_E2E_RECORD) and validated afterwards against the OpenAPI
+# document's schemas (tests/openapi/run.sh responses).
 #   run_e2e.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 src="$1"
@@ -41,8 +43,14 @@ export KOLO_E2E_GROUPS_PID="${KOLO_SUITE_PID[groups]}"
 export KOLO_E2E_DB="$KOLO_TESTSUITE_DB"
 # Screenshots and other things a person may want to look at afterwards.
 export KOLO_E2E_OUT="$build/tests/e2e/out"
+# Every reply, one JSON line each (tests/e2e/e2e.c).
+export KOLO_E2E_RECORD="$build/tests/e2e/responses.jsonl"
+rm -f "$KOLO_E2E_RECORD"
 for prog in "$build"/tests/e2e/e2e_*; do
 	"$prog"
 done
 kolo_testsuite_down
 echo "e2e: every process stopped cleanly"
+# Each recorded reply against the document: operation, status, content type,
+# body schema.
+bash "$src/tests/openapi/run.sh" responses "$src" "$KOLO_E2E_RECORD"
