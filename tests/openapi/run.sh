@@ -5,6 +5,9 @@
 # tests/openapi/run.sh responses SOURCE_DIR RECORD_FILE
 #   Validates the replies the e2e suite recorded (tests/e2e/e2e.c,
 #   KOLO_E2E_RECORD) against the document (check_responses.mjs).
+# tests/openapi/run.sh schemas SOURCE_DIR GATEWAY_BINARY
+#   Compares the document's reply schemas with what the gateway writes, from
+#   the proto descriptors (`kolo-gateway --openapi-schemas`, check_schemas.mjs).
 # Installs what is missing, without prompts: Node.js and npm (Debian) and the
 # npm packages of tests/openapi/package-lock.json (npm ci when the lock file
 # changed, under a lock so that two runs at once install once).
@@ -12,8 +15,10 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 mode="${1:-}"
 src="${2:-}"
-if [ -z "$src" ] || { [ "$mode" != lint ] && [ "$mode" != responses ]; }; then
-	echo "usage: run.sh lint SOURCE_DIR | run.sh responses SOURCE_DIR RECORD_FILE" >&2
+case "$mode" in lint | responses | schemas) ;; *) src="" ;; esac
+if [ -z "$src" ]; then
+	echo "usage: run.sh lint SOURCE_DIR | run.sh responses SOURCE_DIR RECORD_FILE |" \
+		"run.sh schemas SOURCE_DIR GATEWAY_BINARY" >&2
 	exit 2
 fi
 
@@ -59,5 +64,12 @@ lint)
 responses)
 	[ -n "${3:-}" ] || { echo "usage: run.sh responses SOURCE_DIR RECORD_FILE" >&2; exit 2; }
 	node "$here/check_responses.mjs" "$doc" "$3"
+	;;
+schemas)
+	[ -n "${3:-}" ] || { echo "usage: run.sh schemas SOURCE_DIR GATEWAY_BINARY" >&2; exit 2; }
+	gen="$(mktemp /tmp/kolo-openapi-schemas.XXXXXX)"
+	trap 'rm -f "$gen"' EXIT
+	"$3" --openapi-schemas >"$gen"
+	node "$here/check_schemas.mjs" "$doc" "$gen"
 	;;
 esac
