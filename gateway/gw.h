@@ -116,12 +116,6 @@ struct gw_route {
 	unsigned rate;	     /* GW_RATE_* */
 };
 
-/* --- pbjson.c: what gw_pb_to_json writes, for openapi_schemas.c --------- */
-/* The JSON names of an enum's values, *_UNSPECIFIED left out (it is null). */
-json_t *gw_pb_enum_names(const ProtobufCEnumDescriptor *e);
-/* Whether gw_pb_to_json may write null for the field. */
-int gw_pb_field_nullable(const ProtobufCFieldDescriptor *f);
-
 /* --- openapi_schemas.c -------------------------------------------------- */
 /* `kolo-gateway --openapi-schemas`: prints, as JSON, the schema of every
  * message the RPC routes reply with (as gw_pb_to_json writes it) and which

@@ -7,16 +7,91 @@
  *    "routes": [{"method", "path", "status", "message", "replayed"}]}
  *
  * SCHEMA is {"type": "string"|"integer"|"boolean"|"array"|"object", "format",
- * "enum", "items", "proto" (a message's full name), "nullable"}. Only
- * gw_rpc_route routes are listed (the others build their JSON by hand). */
+ * "enum", "items", "proto" (a message's full name), "unset"}. What pbjson
+ * writes is not restated here: the enum names and what an unset field becomes
+ * ("unset": "null", "absent" or "value") are read off gw_pb_to_json's output
+ * for an empty message and for each enum value, so a change of its rules
+ * (null or absent) reaches the check by itself. Only gw_rpc_route routes are
+ * listed (the others build their JSON by hand). */
 #include "gw.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* An empty message of d (message_init), malloc'd; free with free(). */
+static ProtobufCMessage *gw_schema_empty(const ProtobufCMessageDescriptor *d)
+{
+	ProtobufCMessage *m = malloc(d->sizeof_message);
+
+	if (m)
+		d->message_init(m);
+	return m;
+}
+
+/* The JSON names of f's enum values as gw_pb_to_json writes them: each value
+ * set in an empty message of d, *_UNSPECIFIED (written as null) left out. */
+static json_t *gw_schema_enum_names(const ProtobufCMessageDescriptor *d,
+				    const ProtobufCFieldDescriptor *f)
+{
+	const ProtobufCEnumDescriptor *e = f->descriptor;
+	ProtobufCMessage *m = gw_schema_empty(d);
+	json_t *names = json_array();
+	int item = 0;
+
+	for (unsigned i = 0; m && names && i < e->n_values; i++) {
+		json_t *v;
+
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			item = e->values[i].value;
+			*(size_t *)((char *)m + f->quantifier_offset) = 1;
+			*(int **)((char *)m + f->offset) = &item;
+		} else {
+			*(int *)((char *)m + f->offset) = e->values[i].value;
+			if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+				*(uint32_t *)((char *)m + f->quantifier_offset) = f->id;
+		}
+		v = gw_pb_field_json(m, f->name);
+		if (json_is_array(v))
+			json_array_append(names, json_array_get(v, 0));
+		else if (json_is_string(v))
+			json_array_append(names, v);
+		json_decref(v);
+	}
+	free(m); /* its repeated field pointed at `item`: nothing to free */
+	if (!m) {
+		json_decref(names);
+		return NULL;
+	}
+	return names;
+}
+
+/* What gw_pb_to_json writes for each field of an empty message of d:
+ * {"<field>": "null" | "absent" | "value"}. */
+static json_t *gw_schema_unset(const ProtobufCMessageDescriptor *d)
+{
+	ProtobufCMessage *m = gw_schema_empty(d);
+	json_t *obj = m ? gw_pb_to_json(m) : NULL, *unset = json_object();
+
+	for (unsigned i = 0; obj && unset && i < d->n_fields; i++) {
+		json_t *v = json_object_get(obj, d->fields[i].name);
+
+		json_object_set_new(unset, d->fields[i].name,
+				    json_string(!v ? "absent" : json_is_null(v) ? "null" : "value"));
+	}
+	json_decref(obj);
+	free(m);
+	if (!obj) {
+		json_decref(unset);
+		return NULL;
+	}
+	return unset;
+}
 
 static int gw_schema_message(json_t *messages, const ProtobufCMessageDescriptor *d);
 
-static json_t *gw_schema_scalar(const ProtobufCFieldDescriptor *f)
+static json_t *gw_schema_scalar(const ProtobufCMessageDescriptor *d,
+				const ProtobufCFieldDescriptor *f)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
@@ -36,7 +111,7 @@ static json_t *gw_schema_scalar(const ProtobufCFieldDescriptor *f)
 		return json_pack("{s:s}", "type", "boolean");
 	case PROTOBUF_C_TYPE_ENUM:
 		return json_pack("{s:s, s:o}", "type", "string", "enum",
-				 gw_pb_enum_names(f->descriptor));
+				 gw_schema_enum_names(d, f));
 	case PROTOBUF_C_TYPE_MESSAGE:
 		return json_pack("{s:s, s:s}", "type", "object", "proto",
 				 ((const ProtobufCMessageDescriptor *)f->descriptor)->name);
@@ -45,9 +120,10 @@ static json_t *gw_schema_scalar(const ProtobufCFieldDescriptor *f)
 	}
 }
 
-static json_t *gw_schema_field(json_t *messages, const ProtobufCFieldDescriptor *f)
+static json_t *gw_schema_field(json_t *messages, const ProtobufCMessageDescriptor *d,
+			       const ProtobufCFieldDescriptor *f, const char *unset)
 {
-	json_t *s = gw_schema_scalar(f);
+	json_t *s = gw_schema_scalar(d, f);
 
 	if (!s)
 		return NULL;
@@ -57,16 +133,15 @@ static json_t *gw_schema_field(json_t *messages, const ProtobufCFieldDescriptor 
 		return NULL;
 	}
 	if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		return json_pack("{s:s, s:o}", "type", "array", "items", s);
-	if (gw_pb_field_nullable(f))
-		json_object_set_new(s, "nullable", json_true());
+		return json_pack("{s:s, s:o, s:s}", "type", "array", "items", s, "unset", unset);
+	json_object_set_new(s, "unset", json_string(unset));
 	return s;
 }
 
 /* Adds d (and every message it holds) to messages, once. */
 static int gw_schema_message(json_t *messages, const ProtobufCMessageDescriptor *d)
 {
-	json_t *props, *oneof, *msg;
+	json_t *props, *oneof, *msg, *unset;
 
 	if (json_object_get(messages, d->name))
 		return 0;
@@ -75,16 +150,22 @@ static int gw_schema_message(json_t *messages, const ProtobufCMessageDescriptor 
 	msg = json_pack("{s:o, s:o}", "properties", props, "oneof", oneof);
 	if (!msg || json_object_set_new(messages, d->name, msg) < 0)
 		return -1;
-	for (unsigned i = 0; i < d->n_fields; i++) {
+	unset = gw_schema_unset(d);
+	for (unsigned i = 0; unset && i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		json_t *s = gw_schema_field(messages, f);
+		json_t *s = gw_schema_field(messages, d, f,
+					    json_string_value(json_object_get(unset, f->name)));
 
-		if (!s || json_object_set_new(props, f->name, s) < 0)
+		if (!s || json_object_set_new(props, f->name, s) < 0 ||
+		    ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		     json_array_append_new(oneof, json_string(f->name)) < 0)) {
+			json_decref(unset);
 			return -1;
-		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    json_array_append_new(oneof, json_string(f->name)) < 0)
-			return -1;
+		}
 	}
+	if (!unset)
+		return -1;
+	json_decref(unset);
 	return 0;
 }
 

@@ -434,31 +434,3 @@ json_t *gw_pb_field_json(const ProtobufCMessage *msg, const char *name)
 
 	return f ? gw_field_json(msg, f) : NULL;
 }
-
-/* --- what message -> JSON writes, as facts (openapi_schemas.c) -------------------- */
-
-json_t *gw_pb_enum_names(const ProtobufCEnumDescriptor *e)
-{
-	json_t *names = json_array();
-
-	for (unsigned i = 0; names && i < e->n_values; i++) {
-		if (e->values[i].value != 0)
-			json_array_append_new(names, gw_enum_json(e, e->values[i].value));
-	}
-	return names;
-}
-
-int gw_pb_field_nullable(const ProtobufCFieldDescriptor *f)
-{
-	if (f->label == PROTOBUF_C_LABEL_REPEATED)
-		return 0; /* an empty list is [] */
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_ENUM:    /* *_UNSPECIFIED */
-	case PROTOBUF_C_TYPE_MESSAGE: /* not set */
-		return 1;
-	case PROTOBUF_C_TYPE_STRING:  /* an empty `*_at` */
-		return gw_is_time_field(f->name);
-	default:
-		return 0;
-	}
-}

@@ -10,10 +10,13 @@
 //     is no field, is a mismatch; `replayed` is added by keyed creates);
 //   - the same JSON type; an enum's values equal (the document may narrow a
 //     proto string to an enum, e.g. currency); int32/int64 as the field;
-//   - nullable only where pbjson may write null (an unset enum, sub-message or
-//     `*_at`); the document may promise a value where pbjson could write null
-//     but the services always set one (e2e's response validation checks that);
-//   - a oneof member is not `required` (it is absent when another is set).
+//   - what an unset field becomes is read off pbjson itself ("unset": null,
+//     absent or a value, e.g. "" or 0): `nullable` only where it writes null;
+//     a oneof member is never `required` (absent when another is set). The
+//     document may promise a value (non-nullable, `required`) where pbjson
+//     would write null or nothing for an unset field but the services always
+//     set it (a status, a created_at): e2e's response validation
+//     (check_responses.mjs) holds every reply it sees to that promise.
 // Prints each mismatch and "openapi schemas: N routes, M messages, K mismatches";
 // exits 1 on a mismatch, 2 on a usage error.
 import { readFileSync } from 'node:fs';
@@ -55,7 +58,7 @@ const refName = (schema) => (typeof schema?.$ref === 'string' ? schema.$ref.spli
 
 function compareField(where, docProp, g) {
   const d = effective(docProp);
-  if (d.nullable === true && !g.nullable) problems.add(`${where}: nullable, but the gateway never writes null here`);
+  if (d.nullable === true && g.unset !== 'null') problems.add(`${where}: nullable, but the gateway never writes null here (unset: ${g.unset})`);
   if (g.type === 'null') return; // a field type pbjson does not write
   if (d.type !== g.type) {
     problems.add(`${where}: type ${d.type ?? '(none)'} in the document, ${g.type} written`);
