@@ -213,22 +213,33 @@ static int gw_schema_rpc_route(json_t *messages, json_t *routes, const gw_route 
 			       spec->idempotency_field != NULL);
 }
 
-int gw_print_openapi_schemas(void)
+json_t *gw_openapi_schemas(void)
 {
 	json_t *messages = json_object(), *routes = json_array();
 	json_t *all = json_pack("{s:o, s:o}", "messages", messages, "routes", routes);
-	int rc = all ? 0 : -1;
 
-	for (size_t i = 0; rc == 0 && i < gw_n_routes; i++) {
+	for (size_t i = 0; all && i < gw_n_routes; i++) {
 		if (gw_routes[i].handler == gw_rpc_route && gw_routes[i].rpc &&
 		    gw_schema_rpc_route(messages, routes, &gw_routes[i]) < 0) {
-			fprintf(stderr, "kolo-gateway: cannot describe %s %s\n",
-				gw_routes[i].method, gw_routes[i].pattern);
-			rc = -1;
+			json_decref(all);
+			err_set(ERR_INTERNAL, NULL, "cannot describe %s %s", gw_routes[i].method,
+				gw_routes[i].pattern);
+			return NULL;
 		}
 	}
-	if (rc == 0 && (json_dumpf(all, stdout, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 ||
-			putchar('\n') == EOF))
+	return all;
+}
+
+int gw_print_openapi_schemas(void)
+{
+	json_t *all = gw_openapi_schemas();
+	int rc = 0;
+
+	if (!all) {
+		fprintf(stderr, "kolo-gateway: %s\n", err_last()->message);
+		return -1;
+	}
+	if (json_dumpf(all, stdout, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 || putchar('\n') == EOF)
 		rc = -1;
 	json_decref(all);
 	return rc;
