@@ -30,6 +30,8 @@ export KOLO_IDENTITY_LIMIT_REGISTER_ADDR=100000/3600
 # 10 unsigned deliveries per address are kept.
 export KOLO_GATEWAY_TRUST_FORWARDED=true KOLO_WEBHOOK_ALLOWED_IPS="127.0.0.1,::1,198.51.100.0/24"
 export KOLO_WEBHOOK_UNSIGNED_PER_ADDR=10
+# Partner webhooks (test_tour.c) may point at this machine over plain HTTP.
+export KOLO_WEBHOOK_ALLOW_HTTP_LOOPBACK=true
 # Proposals wait a short time-lock the tests can sit out (DESIGN §12).
 export KOLO_GOVERNANCE_DELAY_S=2 KOLO_GROUPS_WORKER_INTERVAL_MS=200
 # Mail of the embedded default (no KOLO_SMTP_URL): kolo-events writes each
