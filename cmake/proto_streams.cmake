@@ -4,8 +4,9 @@
 # the .proto itself and written into the generated header: for each service a macro
 #   <PACKAGE>__<SERVICE>__SERVER_STREAMING  ((const char *const[]){ "Watch", NULL })
 # naming its server-streaming RPCs (NULL alone when none), for rpc_service.server_streaming
-# (shared/rpc checks a method table against it). shared/rpc serves no client or
-# bidirectional streaming; no Kolo .proto declares one.
+# (shared/rpc checks a method table against it). Service tables serve no client or
+# bidirectional streaming and no Kolo .proto declares one; the one bidirectional RPC,
+# gRPC's ServerReflectionInfo, is served by shared/rpc itself (rpc_reflection.c).
 if(NOT PROTO OR NOT HEADER)
   message(FATAL_ERROR "proto_streams.cmake: PROTO and HEADER must be set")
 endif()

@@ -59,6 +59,7 @@ typedef struct gw_request {
 	const char *client_ip;
 	const char *user_agent;
 	const char *authorization; /* the Authorization header or NULL */
+	const char *origin;	   /* the Origin header or NULL (CORS) */
 	char request_id[GW_REQUEST_ID_MAX + 1];
 	int route_index; /* -1 when no route matched */
 } gw_request;
@@ -74,6 +75,9 @@ typedef struct gw_response {
 	const char *cache_control; /* static; NULL = no-store */
 	const char *disposition;  /* Content-Disposition or NULL */
 	const char *csp;	  /* Content-Security-Policy or NULL */
+	const char *location;	  /* Location (in the request's arena) or NULL */
+	const char *allow;	  /* Allow (405, OPTIONS; in the arena) or NULL */
+	int preflight;		  /* a CORS preflight allowed: its headers */
 	/* A streamed body (instead of body): stream() fills buf with up to max
 	 * bytes and returns how many, 0 at the end, -1 on failure (the
 	 * connection is then closed); stream_free(stream_cls) runs after. */
@@ -105,7 +109,10 @@ typedef struct gw_rpc_spec {
 				  * route without one is 401 missing_token */
 	const char *proposal;	 /* reply field that, when set, is the answer
 				  * instead, 202: the change was only proposed
-				  * (DESIGN §12) */
+				  * (DESIGN §12); Location: /v1/proposals/{id} */
+	const char *location;	 /* 201's Location: a path whose {field} is
+				  * the body's (dotted: {webhook.id}) and
+				  * {$param} the request's path parameter */
 } gw_rpc_spec;
 
 struct gw_route {
@@ -134,6 +141,14 @@ extern const size_t gw_n_routes;
  * another method (405), -3 for a malformed path parameter (400, with
  * err_set naming it). */
 int gw_route_match(gw_request *req);
+/* The methods of the routes whose pattern matches path, then OPTIONS
+ * ("GET, POST, OPTIONS"), for Allow and preflights; "" when no route's
+ * pattern does (in arena; NULL when it is full). */
+const char *gw_route_allow(mem_arena *arena, const char *path);
+/* The path of template (gw_rpc_spec.location) for req and the JSON body
+ * of its reply, each value percent-encoded; NULL when a value is missing
+ * or not text (no Location then). In req's arena. */
+const char *gw_location(gw_request *req, const char *template, const json_t *body);
 
 /* --- response.c --------------------------------------------------------- */
 /* A JSON body (the reference is stolen). */
@@ -157,9 +172,12 @@ KOLO_MUST_CHECK int gw_pb_from_json(ProtobufCMessage *msg, const json_t *obj,
 KOLO_MUST_CHECK int gw_pb_set_text(ProtobufCMessage *msg, const char *name,
 				   const char *text, mem_arena *arena,
 				   int strict);
-/* The JSON object of msg (new reference). */
+/* The JSON object of msg (new reference). A singular field without a
+ * value (sub-message not set, "" time, unspecified enum, another oneof
+ * member set) is absent; proto3 scalars ("" text, 0, false) are present. */
 json_t *gw_pb_to_json(const ProtobufCMessage *msg);
-/* The JSON of one field of msg by name (new reference; NULL if none). */
+/* The JSON of one field of msg by name (new reference; NULL if none or
+ * without a value, as above). */
 json_t *gw_pb_field_json(const ProtobufCMessage *msg, const char *name);
 
 /* --- upstream.c --------------------------------------------------------- */
@@ -292,6 +310,49 @@ int gw_addrlist_allows(const gw_addrlist *list, const char *ip);
  * once at start; an empty list allows all). */
 void gw_webhook_configure(const gw_addrlist *allowed);
 void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp);
+
+/* --- cors.c ------------------------------------------------------------- */
+#define GW_CORS_MAX 16
+#define GW_CORS_ORIGIN_MAX 256
+/* The web origins (KOLO_CORS_ORIGINS) a browser may call every route from,
+ * with credentials. */
+typedef struct gw_cors {
+	char origins[GW_CORS_MAX][GW_CORS_ORIGIN_MAX]; /* lower case */
+	size_t n;
+} gw_cors;
+/* Parses a comma list of origins, scheme://host[:port] (http or https, no
+ * path, no default port; lower-cased); "*" is refused (every route but
+ * the public ones takes credentials). ERR_INVALID_ARGUMENT "bad_config"
+ * naming a bad entry. "" or NULL: none. */
+KOLO_MUST_CHECK int gw_cors_parse(gw_cors *out, const char *text);
+void gw_cors_configure(const gw_cors *cors); /* once, at start */
+const gw_cors *gw_cors_config(void);
+/* What to answer a request with Origin origin (NULL: none). */
+typedef struct gw_cors_answer {
+	const char *allow_origin; /* Access-Control-Allow-Origin, or NULL: none */
+	int credentials;	  /* Access-Control-Allow-Credentials: true */
+	int vary;		  /* Vary: Origin */
+} gw_cors_answer;
+/* A listed origin: itself, with credentials; any other origin on a public
+ * route: "*" without; else nothing (the browser keeps the reply from the
+ * page). */
+gw_cors_answer gw_cors_decide(const gw_cors *cors, const char *origin, int public_route);
+/* 1 for the routes of a group's public read token (GW_RATE_PUBLIC): their
+ * replies may be read from any origin. */
+int gw_route_is_public(int route_index);
+/* OPTIONS on any path: 204 with Allow; with Origin, a CORS preflight for
+ * Access-Control-Request-Method: 204 with the preflight headers for an
+ * origin gw_cors_decide() allows, else 403 origin_not_allowed (no CORS
+ * headers: the browser refuses the call). 404 for a path of no route. */
+void gw_options(gw_request *req, gw_response *resp);
+/* Headers every CORS preflight allows, and the replies' headers a page
+ * may read. */
+#define GW_CORS_ALLOW_HEADERS \
+	"Authorization, Content-Type, Idempotency-Key, X-Request-Id, traceparent, tracestate"
+#define GW_CORS_EXPOSE_HEADERS                                                       \
+	"X-Request-Id, Location, Retry-After, ETag, Idempotent-Replayed, Content-Disposition, " \
+	"traceparent"
+#define GW_CORS_MAX_AGE "600"
 
 /* --- health.c ----------------------------------------------------------- */
 void gw_healthz_route(const gw_route *route, gw_request *req, gw_response *resp);

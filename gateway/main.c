@@ -21,6 +21,7 @@ typedef struct gw_config {
 	int trust_forwarded;
 	const char *rate_text[6];
 	const char *webhook_allowed_ips;
+	const char *cors_origins;
 	rpc_client_tls tls; /* to the services (KOLO_TLS_*), when use_tls */
 	int use_tls;
 } gw_config;
@@ -61,7 +62,9 @@ static int gw_load_config(gw_config *c)
 		{ "KOLO_RATE_PUBLIC_IP", CFG_STRING, "120/60", 0, 0, &c->rate_text[5] },
 		{ "KOLO_LOG_LEVEL", CFG_STRING, "info", 0, 0, &c->log_level },
 		{ "KOLO_WEBHOOK_ALLOWED_IPS", CFG_STRING, "", 0, 0, &c->webhook_allowed_ips },
+		{ "KOLO_CORS_ORIGINS", CFG_STRING, "", 0, 0, &c->cors_origins },
 	};
+	static gw_cors cors; /* large: not on the stack */
 	gw_addrlist allowed;
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
@@ -76,6 +79,10 @@ static int gw_load_config(gw_config *c)
 		rc = gw_addrlist_parse(&allowed, c->webhook_allowed_ips);
 	if (rc == 0)
 		gw_webhook_configure(&allowed);
+	if (rc == 0)
+		rc = gw_cors_parse(&cors, c->cors_origins);
+	if (rc == 0)
+		gw_cors_configure(&cors);
 	return rc;
 }
 

@@ -331,11 +331,18 @@ int gw_pb_set_text(ProtobufCMessage *msg, const char *name, const char *text,
 
 static json_t *gw_value_json(const void *src, const ProtobufCFieldDescriptor *f);
 
+static int gw_ends_with(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	return n > k && strcmp(name + n - k, suffix) == 0;
+}
+
+/* A time the protos write as "" when there is none: created_at,
+ * failing_since. */
 static int gw_is_time_field(const char *name)
 {
-	size_t n = strlen(name);
-
-	return n > 3 && strcmp(name + n - 3, "_at") == 0;
+	return gw_ends_with(name, "_at") || gw_ends_with(name, "_since");
 }
 
 static json_t *gw_bytes_json(const ProtobufCBinaryData *b)
@@ -392,6 +399,18 @@ static json_t *gw_value_json(const void *src, const ProtobufCFieldDescriptor *f)
 	}
 }
 
+/* A singular field without a value (a sub-message not set, an empty time,
+ * an unspecified enum) is left out of its object: absent, never null
+ * (docs/decisions.md, "Unset fields are absent"). */
+static json_t *gw_absent_if_null(json_t *v)
+{
+	if (v && json_is_null(v)) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
 static json_t *gw_field_json(const ProtobufCMessage *msg,
 			     const ProtobufCFieldDescriptor *f)
 {
@@ -409,7 +428,7 @@ static json_t *gw_field_json(const ProtobufCMessage *msg,
 	if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
 	    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
 		return NULL; /* another member of the oneof is set */
-	return gw_value_json(base + f->offset, f);
+	return gw_absent_if_null(gw_value_json(base + f->offset, f));
 }
 
 json_t *gw_pb_to_json(const ProtobufCMessage *msg)

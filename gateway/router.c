@@ -1,6 +1,7 @@
 /* Matching a method and path against the static route table. */
 #include "gw.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "text/text.h"
@@ -92,4 +93,102 @@ int gw_route_match(gw_request *req)
 	if (bad_param)
 		return -3;
 	return path_matched ? -2 : -1;
+}
+
+#define GW_ALLOW_MAX 64
+
+const char *gw_route_allow(mem_arena *arena, const char *path)
+{
+	gw_request scratch = { .arena = arena, .path = path };
+	char allow[GW_ALLOW_MAX] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < gw_n_routes; i++) {
+		const char *m = gw_routes[i].method;
+
+		/* A malformed parameter (-1) still names the route's methods. */
+		if (gw_pattern_match(gw_routes[i].pattern, path, &scratch) == 0 ||
+		    strstr(allow, m))
+			continue;
+		len += (size_t)snprintf(allow + len, sizeof(allow) - len, "%s%s",
+					len ? ", " : "", m);
+		if (len >= sizeof(allow))
+			return NULL;
+	}
+	err_clear(); /* a malformed parameter's err_set is not this call's */
+	if (len)
+		snprintf(allow + len, sizeof(allow) - len, ", OPTIONS");
+	return mem_arena_strdup(arena, allow);
+}
+
+/* --- Location ----------------------------------------------------------- */
+
+/* The text value of name: a path parameter of req ("$id") or a dotted
+ * field of body ("webhook.id"); NULL when there is none. */
+static const char *gw_location_value(gw_request *req, const char *name,
+				     const json_t *body)
+{
+	char *dot;
+
+	if (name[0] == '$') {
+		for (size_t i = 0; i < req->n_params; i++) {
+			if (strcmp(req->params[i].name, name + 1) == 0)
+				return req->params[i].value;
+		}
+		return NULL;
+	}
+	while (body && (dot = strchr(name, '.')) != NULL) {
+		char *head = mem_arena_strndup(req->arena, name, (size_t)(dot - name));
+
+		body = head ? json_object_get(body, head) : NULL;
+		name = dot + 1;
+	}
+	return body ? json_string_value(json_object_get(body, name)) : NULL;
+}
+
+/* Appends value percent-encoded (RFC 3986 unreserved kept). */
+static int gw_location_append(char *out, size_t cap, size_t *len, const char *value)
+{
+	static const char unreserved[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
+
+	if (!value[0])
+		return -1;
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		int n = strchr(unreserved, *p) ? snprintf(out + *len, cap - *len, "%c", *p)
+					       : snprintf(out + *len, cap - *len, "%%%02X", *p);
+
+		if (n < 0 || (size_t)n >= cap - *len)
+			return -1;
+		*len += (size_t)n;
+	}
+	return 0;
+}
+
+#define GW_LOCATION_MAX 512
+
+const char *gw_location(gw_request *req, const char *template, const json_t *body)
+{
+	char out[GW_LOCATION_MAX];
+	size_t len = 0;
+
+	for (const char *p = template; *p;) {
+		const char *close = *p == '{' ? strchr(p, '}') : NULL;
+		char *name;
+		const char *value;
+
+		if (!close) {
+			if (len + 1 >= sizeof(out))
+				return NULL;
+			out[len++] = *p++;
+			continue;
+		}
+		name = mem_arena_strndup(req->arena, p + 1, (size_t)(close - p - 1));
+		value = name ? gw_location_value(req, name, body) : NULL;
+		if (!value || gw_location_append(out, sizeof(out), &len, value) < 0)
+			return NULL;
+		p = close + 1;
+	}
+	out[len] = '\0';
+	return mem_arena_strdup(req->arena, out);
 }

@@ -167,13 +167,19 @@ static int gw_build_request(ProtobufCMessage **out, const gw_rpc_spec *spec,
 	}
 	if (rc == 0)
 		rc = gw_each(spec->path_fields, req->arena, gw_fill_path, &fill);
-	if (rc == 0 && spec->idempotency_field) {
+	/* Idempotency-Key: the route's field (client_ref), or else the
+	 * request's request_id where it has one (creates; shared/idem). */
+	if (rc == 0) {
 		const char *key = MHD_lookup_connection_value(
 			req->connection, MHD_HEADER_KIND, "Idempotency-Key");
 
 		if (key)
-			rc = gw_pb_set_text(fill.msg, spec->idempotency_field,
-					    key, req->arena, 1);
+			rc = gw_pb_set_text(fill.msg,
+					    spec->idempotency_field
+						    ? spec->idempotency_field
+						    : "request_id",
+					    key, req->arena,
+					    spec->idempotency_field != NULL);
 	}
 	*out = fill.msg;
 	return rc;
@@ -211,6 +217,7 @@ void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
 	if (spec->proposal) {
 		body = gw_pb_field_json(out, spec->proposal);
 		if (json_is_object(body) && json_object_size(body) > 0) {
+			resp->location = gw_location(req, "/v1/proposals/{id}", body);
 			gw_reply_json(resp, 202, body);
 			return;
 		}
@@ -222,11 +229,15 @@ void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
 	}
 	body = spec->unwrap ? gw_pb_field_json(out, spec->unwrap)
 			    : gw_pb_to_json(out);
+	if (!body) /* an unwrapped sub-message the reply left unset */
+		body = json_object();
 	/* A create that takes a key says whether this answer is a replay,
 	 * also when the body is one field of the reply. */
 	if (spec->idempotency_field) {
 		resp->replayed = gw_replayed(out);
 		json_object_set_new(body, "replayed", json_boolean(resp->replayed));
 	}
+	if (spec->status == 201 && spec->location)
+		resp->location = gw_location(req, spec->location, body);
 	gw_reply_json(resp, spec->status, body);
 }

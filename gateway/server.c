@@ -114,6 +114,7 @@ static void gw_request_init(gw_conn *gc, const gw_server *s,
 		GW_UA_MAX);
 	req->authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							 "Authorization");
+	req->origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 	gw_request_id(req, c);
 }
 
@@ -168,6 +169,30 @@ static struct MHD_Response *gw_response_of(gw_response *resp)
 	return r;
 }
 
+/* CORS headers of every reply (cors.c decides); a preflight's own. */
+static void gw_add_cors(struct MHD_Response *r, const gw_request *req,
+			const gw_response *resp)
+{
+	gw_cors_answer a = gw_cors_decide(gw_cors_config(), req->origin,
+					  gw_route_is_public(req->route_index));
+
+	if (a.vary)
+		MHD_add_response_header(r, "Vary", "Origin");
+	if (!a.allow_origin)
+		return;
+	MHD_add_response_header(r, "Access-Control-Allow-Origin", a.allow_origin);
+	if (a.credentials)
+		MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
+	if (!resp->preflight) {
+		MHD_add_response_header(r, "Access-Control-Expose-Headers",
+					GW_CORS_EXPOSE_HEADERS);
+		return;
+	}
+	MHD_add_response_header(r, "Access-Control-Allow-Methods", resp->allow);
+	MHD_add_response_header(r, "Access-Control-Allow-Headers", GW_CORS_ALLOW_HEADERS);
+	MHD_add_response_header(r, "Access-Control-Max-Age", GW_CORS_MAX_AGE);
+}
+
 static enum MHD_Result gw_send(struct MHD_Connection *c, const gw_request *req,
 			       gw_response *resp)
 {
@@ -191,6 +216,11 @@ static enum MHD_Result gw_send(struct MHD_Connection *c, const gw_request *req,
 	}
 	if (resp->replayed)
 		MHD_add_response_header(r, "Idempotent-Replayed", "true");
+	if (resp->location)
+		MHD_add_response_header(r, "Location", resp->location);
+	if (resp->allow)
+		MHD_add_response_header(r, "Allow", resp->allow);
+	gw_add_cors(r, req, resp);
 	if (resp->retry_after > 0) {
 		snprintf(retry, sizeof(retry), "%d", resp->retry_after);
 		MHD_add_response_header(r, "Retry-After", retry);
@@ -232,6 +262,10 @@ static void gw_dispatch(gw_conn *gc, gw_response *resp)
 			       "the body is larger than 64 KiB");
 		return;
 	}
+	if (strcmp(req->method, "OPTIONS") == 0) {
+		gw_options(req, resp);
+		return;
+	}
 	idx = gw_route_match(req);
 	if (idx == -1) {
 		gw_reply_error(resp, 404, "not_found", "no such route");
@@ -240,6 +274,7 @@ static void gw_dispatch(gw_conn *gc, gw_response *resp)
 	if (idx == -2) {
 		gw_reply_error(resp, 405, "method_not_allowed",
 			       "this route does not take that method");
+		resp->allow = gw_route_allow(req->arena, req->path);
 		return;
 	}
 	if (idx == -3) {

@@ -168,6 +168,35 @@ int whk_store_create(db_conn *c, mem_arena *a, const char *group_id,
 	return rc < 0 ? rc : whk_one_endpoint(a, res, out);
 }
 
+int whk_store_sealed(db_conn *c, mem_arena *a, const char *id,
+		     unsigned char **sealed, size_t *n_sealed)
+{
+	PGresult *res = NULL;
+	const char *hex;
+	size_t len;
+	int rc = db_exec(c, &res,
+			 "SELECT encode(secret_sealed, 'hex') FROM webhook_endpoint"
+			 " WHERE id = $1::uuid",
+			 1, &id);
+
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return err_set(ERR_NOT_FOUND, "webhook_not_found", "no such webhook");
+	}
+	hex = PQgetvalue(res, 0, 0);
+	len = strlen(hex);
+	*sealed = mem_arena_alloc(a, len / 2 + 1);
+	if (!*sealed)
+		rc = err_oom();
+	else if (sodium_hex2bin(*sealed, len / 2 + 1, hex, len, NULL, n_sealed, NULL) != 0)
+		rc = err_set(ERR_INTERNAL, "secret_unreadable",
+			     "a sealed secret is malformed");
+	PQclear(res);
+	return rc;
+}
+
 int whk_store_list(db_conn *c, mem_arena *a, const char *group_id,
 		   whk_endpoint **out, size_t *n)
 {

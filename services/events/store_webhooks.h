@@ -42,6 +42,11 @@ KOLO_MUST_CHECK int whk_store_create(db_conn *c, mem_arena *a,
 				     size_t n_sealed, const char *created_by,
 				     whk_endpoint *out);
 
+/* The sealed secret of endpoint id (any status), in the arena: a
+ * replayed CreateWebhook shows it again. */
+KOLO_MUST_CHECK int whk_store_sealed(db_conn *c, mem_arena *a, const char *id,
+				     unsigned char **sealed, size_t *n_sealed);
+
 /* The group's endpoints that are not deleted, oldest first. */
 KOLO_MUST_CHECK int whk_store_list(db_conn *c, mem_arena *a,
 				   const char *group_id, whk_endpoint **out,

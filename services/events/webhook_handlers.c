@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "evs.h"
+#include "idem/idem.h"
 #include "kolo/events/v1/events.pb-c.h"
 #include "kolo/events/v1/webhooks.pb-c.h"
 #include "store_webhooks.h"
@@ -97,15 +98,38 @@ typedef struct whk_create_tx {
 	size_t n_sealed;
 	mem_arena *arena;
 	whk_endpoint endpoint; /* out */
+	idem_key key;
+	Kolo__Events__V1__CreateWebhookResponse *out;
+	int replayed;		     /* the key's stored reply is in out */
+	unsigned char *replay_sealed; /* then: its endpoint's secret */
+	size_t n_replay_sealed;
 } whk_create_tx;
 
+/* The endpoint and its reply, stored under the call's key (if any)
+ * without the secret (it is stored sealed in the endpoint only); a key
+ * already answered reads its endpoint's sealed secret. */
 static int whk_create_body(db_conn *c, void *arg)
 {
 	whk_create_tx *t = arg;
+	int rc = idem_claim(c, &t->key, t->arena, &t->out->base);
 
-	return whk_store_create(c, t->arena, t->in->group_id, t->in->url,
-				t->in->events, t->in->n_events, t->sealed,
-				t->n_sealed, t->user_id, &t->endpoint);
+	t->replayed = rc == 1;
+	if (t->replayed)
+		return whk_store_sealed(c, t->arena, t->out->id, &t->replay_sealed,
+					&t->n_replay_sealed);
+	if (rc < 0)
+		return rc;
+	rc = whk_store_create(c, t->arena, t->in->group_id, t->in->url,
+			      t->in->events, t->in->n_events, t->sealed,
+			      t->n_sealed, t->user_id, &t->endpoint);
+	if (rc == 0) {
+		t->out->id = (char *)t->endpoint.id;
+		t->out->webhook = whk_webhook_message(t->arena, &t->endpoint);
+		rc = t->out->webhook ? 0 : err_oom();
+	}
+	if (rc == 0)
+		rc = idem_store(c, &t->key, &t->out->base);
+	return rc;
 }
 
 WHK_HANDLER(create_webhook)
@@ -116,12 +140,14 @@ WHK_HANDLER(create_webhook)
 		(Kolo__Events__V1__CreateWebhookResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	whk_create_tx t = {
-		.in = in, .user_id = rpc_ctx_user_id(ctx), .arena = a};
+		.in = in, .user_id = rpc_ctx_user_id(ctx), .arena = a, .out = out};
 	char secret[WHK_SECRET_MAX];
 	unsigned char *sealed = NULL;
 	db_conn *c = NULL;
-	int rc = whk_officer(ctx, in->group_id);
+	int rc = idem_prepare(&t.key, ctx, IDEM_EVENTS, req, NULL);
 
+	if (rc == 0)
+		rc = whk_officer(ctx, in->group_id);
 	if (rc == 0)
 		rc = whk_require_key();
 	if (rc == 0)
@@ -137,11 +163,13 @@ WHK_HANDLER(create_webhook)
 	t.sealed = sealed;
 	rc = db_tx(c, svc_tx_timeout(ctx), whk_create_body, &t);
 	free(sealed);
+	/* A replay shows the secret its endpoint was made with. */
+	if (rc == 0 && t.replayed)
+		rc = whk_open(secret, whk_current()->key, t.replay_sealed,
+			      t.n_replay_sealed);
 	if (rc == 0) {
 		out->secret = mem_arena_strdup(a, secret);
-		out->id = (char *)t.endpoint.id;
-		out->webhook = whk_webhook_message(a, &t.endpoint);
-		rc = out->secret && out->webhook ? 0 : err_oom();
+		rc = out->secret ? 0 : err_oom();
 	}
 	sodium_memzero(secret, sizeof(secret));
 	return rc;

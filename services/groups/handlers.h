@@ -30,6 +30,7 @@ GRP_HANDLER(cancel_proposal);
 #define KOLO_GRP_HANDLERS_INTERNAL
 /* Shared by the handler files. */
 #include "db/db.h"
+#include "idem/idem.h"
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "proposals.h"

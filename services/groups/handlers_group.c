@@ -45,11 +45,14 @@ typedef struct grp_create_tx {
 	const char *name, *description, *owner;
 	grp_rule rule;
 	grp_view view;
+	rpc_ctx *ctx;
+	idem_key key;
+	Kolo__Groups__V1__CreateGroupResponse *out;
+	int replayed; /* the key's stored reply is in out */
 } grp_create_tx;
 
-static int grp_create_body(db_conn *c, void *arg)
+static int grp_create_change(db_conn *c, grp_create_tx *t)
 {
-	grp_create_tx *t = arg;
 	int rc = grp_check_create_limit(c, t->owner);
 
 	if (rc == 0)
@@ -65,10 +68,31 @@ static int grp_create_body(db_conn *c, void *arg)
 	return rc;
 }
 
+/* The group and its reply, stored under the call's key (if any) in the
+ * same transaction; a key already answered replays its reply (the same
+ * group: no second one, no second account). */
+static int grp_create_body(db_conn *c, void *arg)
+{
+	grp_create_tx *t = arg;
+	int rc = idem_claim(c, &t->key, t->arena, &t->out->base);
+
+	t->replayed = rc == 1;
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = grp_create_change(c, t);
+	if (rc == 0) {
+		t->out->group = grp_group_message(t->ctx, &t->view);
+		rc = t->out->group ? 0 : err_oom();
+	}
+	if (rc == 0)
+		rc = idem_store(c, &t->key, &t->out->base);
+	return rc;
+}
+
 /* Asks payments for the group's virtual account. Best effort: a group
  * whose account could not be asked for shows it `pending`, and payments
  * provisions it on the first GetAccount (DESIGN §5). */
-static void grp_provision_account(rpc_ctx *ctx, const grp_view *v)
+static void grp_provision_account(rpc_ctx *ctx, const Kolo__Groups__V1__Group *v)
 {
 	Kolo__Payments__V1__ProvisionAccountRequest req =
 		KOLO__PAYMENTS__V1__PROVISION_ACCOUNT_REQUEST__INIT;
@@ -103,12 +127,15 @@ GRP_HANDLER(create_group)
 		(const Kolo__Groups__V1__CreateGroupRequest *)req;
 	Kolo__Groups__V1__CreateGroupResponse *out =
 		(Kolo__Groups__V1__CreateGroupResponse *)resp;
-	grp_create_tx t = { .arena = rpc_ctx_arena(ctx), .owner = rpc_ctx_user_id(ctx) };
+	grp_create_tx t = { .arena = rpc_ctx_arena(ctx), .owner = rpc_ctx_user_id(ctx),
+			    .ctx = ctx, .out = out };
 	grp_template template_ = GRP_RULE_NONE;
 	db_conn *c = NULL;
 	int rc;
 
-	rc = grp_normalize_name((char **)&t.name, t.arena, in->name);
+	rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
+	if (rc == 0)
+		rc = grp_normalize_name((char **)&t.name, t.arena, in->name);
 	if (rc == 0)
 		rc = grp_check_description(in->description);
 	if (rc == 0)
@@ -123,10 +150,12 @@ GRP_HANDLER(create_group)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_create_body, &t);
 	if (rc < 0)
 		return rc;
-	grp_log_change(ctx, "group_created", t.view.id, NULL);
-	grp_provision_account(ctx, &t.view);
-	out->group = grp_group_message(ctx, &t.view);
-	return out->group ? 0 : err_oom();
+	if (!t.replayed)
+		grp_log_change(ctx, "group_created", out->group->id, NULL);
+	/* A replay asks again: a call cut off between the commit and this
+	 * request left the account unasked (ProvisionAccount is idempotent). */
+	grp_provision_account(ctx, out->group);
+	return 0;
 }
 
 /* --- reads ---------------------------------------------------------------------- */
@@ -237,6 +266,10 @@ typedef struct grp_update_tx {
 	grp_view view;
 	int proposed; /* a proposal answers (the group was constituted) */
 	grp_proposal proposal;
+	rpc_ctx *ctx;
+	idem_key key;
+	Kolo__Groups__V1__UpdateGroupResponse *out;
+	int replayed; /* the key's stored reply is in out */
 } grp_update_tx;
 
 /* The requested rule on top of the current one. A new template starts
@@ -356,9 +389,8 @@ static int grp_update_text(const char **name, const char **description,
 	return rc;
 }
 
-static int grp_update_body(db_conn *c, void *arg)
+static int grp_update_apply(db_conn *c, grp_update_tx *t)
 {
-	grp_update_tx *t = arg;
 	const Kolo__Groups__V1__UpdateGroupRequest *in = t->in;
 	const char *name = NULL, *description = NULL, *subject = NULL;
 	grp_change change;
@@ -388,6 +420,28 @@ static int grp_update_body(db_conn *c, void *arg)
 	return grp_store_view(c, t->arena, in->group_id, t->user, 0, &t->view);
 }
 
+/* The change and its reply, stored under the call's key (if any) in the
+ * same transaction (a retried rule change proposes once); a key already
+ * answered replays its reply. */
+static int grp_update_body(db_conn *c, void *arg)
+{
+	grp_update_tx *t = arg;
+	int rc = idem_claim(c, &t->key, t->arena, &t->out->base);
+
+	t->replayed = rc == 1;
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = grp_update_apply(c, t);
+	if (rc < 0)
+		return rc;
+	t->out->group = grp_group_message(t->ctx, &t->view);
+	t->out->proposal = t->proposed ? grp_proposal_message(t->ctx, &t->proposal)
+				       : NULL;
+	if (!t->out->group || (t->proposed && !t->out->proposal))
+		return err_oom();
+	return idem_store(c, &t->key, &t->out->base);
+}
+
 GRP_HANDLER(update_group)
 {
 	const Kolo__Groups__V1__UpdateGroupRequest *in =
@@ -395,23 +449,22 @@ GRP_HANDLER(update_group)
 	Kolo__Groups__V1__UpdateGroupResponse *out =
 		(Kolo__Groups__V1__UpdateGroupResponse *)resp;
 	grp_update_tx t = { .arena = rpc_ctx_arena(ctx), .in = in,
-			    .user = rpc_ctx_user_id(ctx) };
+			    .user = rpc_ctx_user_id(ctx), .ctx = ctx, .out = out };
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
+		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
+	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_update_body, &t);
-	if (rc < 0)
+	if (rc < 0 || t.replayed)
 		return rc;
 	grp_log_change(ctx,
 		       t.proposed ? "group_change_proposed" : "group_updated",
 		       in->group_id, NULL);
-	out->group = grp_group_message(ctx, &t.view);
-	if (t.proposed)
-		out->proposal = grp_proposal_message(ctx, &t.proposal);
-	return out->group && (!t.proposed || out->proposal) ? 0 : err_oom();
+	return 0;
 }
 
 /* --- public read token ------------------------------------------------------------- */

@@ -74,6 +74,11 @@ typedef struct grp_add_tx {
 	grp_member member;
 	int proposed; /* adding an officer was proposed (constituted group) */
 	grp_proposal proposal;
+	rpc_ctx *ctx;
+	const Kolo__Identity__V1__User *user;
+	idem_key key;
+	Kolo__Groups__V1__AddMemberResponse *out;
+	int replayed; /* the key's stored reply is in out */
 } grp_add_tx;
 
 /* Adding an officer is a sensitive change: a proposal, applied at once
@@ -99,9 +104,8 @@ static int grp_add_officer(db_conn *c, grp_add_tx *t, const grp_view *v)
 	return rc;
 }
 
-static int grp_add_body(db_conn *c, void *arg)
+static int grp_add_change(db_conn *c, grp_add_tx *t)
 {
-	grp_add_tx *t = arg;
 	grp_view v;
 	int rc = grp_store_view(c, t->arena, t->group_id, t->actor, 1, &v);
 
@@ -115,6 +119,37 @@ static int grp_add_body(db_conn *c, void *arg)
 	if (rc == 0)
 		rc = grp_notify_member(c, EVT_MEMBER_ADDED, t->group_id,
 				       t->user_id, t->actor, t->role, t->name);
+	return rc;
+}
+
+/* The reply: the proposal, or the new membership. */
+static int grp_add_reply(grp_add_tx *t)
+{
+	if (t->proposed) {
+		t->out->proposal = grp_proposal_message(t->ctx, &t->proposal);
+		return t->out->proposal ? 0 : err_oom();
+	}
+	t->out->member = grp_member_message(t->ctx, &t->member, t->user);
+	return t->out->member ? 0 : err_oom();
+}
+
+/* The change and its reply, stored under the call's key (if any) in the
+ * same transaction; a key already answered replays its reply. */
+static int grp_add_body(db_conn *c, void *arg)
+{
+	grp_add_tx *t = arg;
+	int rc = idem_claim(c, &t->key, t->arena, &t->out->base);
+
+	t->replayed = rc == 1;
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	t->out->member = NULL;
+	t->out->proposal = NULL;
+	rc = grp_add_change(c, t);
+	if (rc == 0)
+		rc = grp_add_reply(t);
+	if (rc == 0)
+		rc = idem_store(c, &t->key, &t->out->base);
 	return rc;
 }
 
@@ -170,11 +205,13 @@ GRP_HANDLER(add_member)
 	Kolo__Groups__V1__AddMemberResponse *out =
 		(Kolo__Groups__V1__AddMemberResponse *)resp;
 	grp_add_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = in->group_id,
-			 .actor = rpc_ctx_user_id(ctx) };
+			 .actor = rpc_ctx_user_id(ctx), .ctx = ctx, .out = out };
 	Kolo__Identity__V1__User *user = NULL;
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
+	if (rc == 0)
+		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
 	if (rc == 0)
 		rc = grp_role_of(&t.role, in->role, GRP_ROLE_MEMBER);
 	if (rc == 0)
@@ -187,17 +224,13 @@ GRP_HANDLER(add_member)
 		return rc;
 	t.user_id = user->id;
 	t.name = user->name;
+	t.user = user;
 	rc = db_tx(c, svc_tx_timeout(ctx), grp_add_body, &t);
-	if (rc < 0)
+	if (rc < 0 || t.replayed)
 		return rc;
-	if (t.proposed) {
-		grp_log_change(ctx, "officer_proposed", in->group_id, user->id);
-		out->proposal = grp_proposal_message(ctx, &t.proposal);
-		return out->proposal ? 0 : err_oom();
-	}
-	grp_log_change(ctx, "member_added", in->group_id, user->id);
-	out->member = grp_member_message(ctx, &t.member, user);
-	return out->member ? 0 : err_oom();
+	grp_log_change(ctx, t.proposed ? "officer_proposed" : "member_added",
+		       in->group_id, user->id);
+	return 0;
 }
 
 /* --- UpdateMemberRole and RemoveMember ----------------------------------------- */
@@ -209,6 +242,12 @@ typedef struct grp_change_tx {
 	grp_member member;
 	int proposed; /* the change was proposed (constituted group) */
 	grp_proposal proposal;
+	rpc_ctx *ctx;
+	idem_key key;
+	db_tx_fn change;		       /* grp_role_body, grp_remove_body */
+	int (*reply)(struct grp_change_tx *t); /* fills out */
+	ProtobufCMessage *out;
+	int replayed; /* the key's stored reply is in out */
 } grp_change_tx;
 
 /* Subject goes to t->to: at once for a plain member, else a proposal
@@ -267,7 +306,27 @@ static int grp_remove_body(db_conn *c, void *arg)
 	return rc;
 }
 
-static int grp_member_change(rpc_ctx *ctx, grp_change_tx *t, db_tx_fn body)
+/* The change and its reply, stored under the call's key (if any) in the
+ * same transaction (a retried change proposes once); a key already
+ * answered replays its reply. */
+static int grp_change_body(db_conn *c, void *arg)
+{
+	grp_change_tx *t = arg;
+	int rc = idem_claim(c, &t->key, t->arena, t->out);
+
+	t->replayed = rc == 1;
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = t->change(c, t);
+	if (rc == 0)
+		rc = t->reply(t);
+	if (rc == 0)
+		rc = idem_store(c, &t->key, t->out);
+	return rc;
+}
+
+static int grp_member_change(rpc_ctx *ctx, const ProtobufCMessage *req,
+			     grp_change_tx *t)
 {
 	db_conn *c = NULL;
 	int rc = grp_check_id(t->group_id, "group_id");
@@ -275,62 +334,86 @@ static int grp_member_change(rpc_ctx *ctx, grp_change_tx *t, db_tx_fn body)
 	if (rc == 0)
 		rc = grp_check_id(t->subject, "user_id");
 	if (rc == 0)
+		rc = idem_prepare(&t->key, ctx, IDEM_GROUPS, req, NULL);
+	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), body, t);
+		rc = db_tx(c, svc_tx_timeout(ctx), grp_change_body, t);
 	return rc;
+}
+
+/* UpdateMemberRole's reply: the proposal, or the member with its name (a
+ * name that cannot be read is not worth failing the change for). */
+static int grp_role_reply(grp_change_tx *t)
+{
+	Kolo__Groups__V1__UpdateMemberRoleResponse *out =
+		(Kolo__Groups__V1__UpdateMemberRoleResponse *)t->out;
+	Kolo__Identity__V1__User *user = NULL;
+
+	out->member = NULL;
+	out->proposal = NULL;
+	if (t->proposed) {
+		out->proposal = grp_proposal_message(t->ctx, &t->proposal);
+		return out->proposal ? 0 : err_oom();
+	}
+	if (grp_lookup_user(t->ctx, t->subject, &user) < 0) {
+		user = NULL;
+		err_clear();
+	}
+	out->member = grp_member_message(t->ctx, &t->member, user);
+	return out->member ? 0 : err_oom();
+}
+
+/* RemoveMember's reply: the proposal, or nothing. */
+static int grp_remove_reply(grp_change_tx *t)
+{
+	Kolo__Groups__V1__RemoveMemberResponse *out =
+		(Kolo__Groups__V1__RemoveMemberResponse *)t->out;
+
+	out->proposal = NULL;
+	if (!t->proposed)
+		return 0;
+	out->proposal = grp_proposal_message(t->ctx, &t->proposal);
+	return out->proposal ? 0 : err_oom();
 }
 
 GRP_HANDLER(update_member_role)
 {
 	const Kolo__Groups__V1__UpdateMemberRoleRequest *in =
 		(const Kolo__Groups__V1__UpdateMemberRoleRequest *)req;
-	Kolo__Groups__V1__UpdateMemberRoleResponse *out =
-		(Kolo__Groups__V1__UpdateMemberRoleResponse *)resp;
 	grp_change_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = in->group_id,
-			    .actor = rpc_ctx_user_id(ctx), .subject = in->user_id };
-	Kolo__Identity__V1__User *user = NULL;
+			    .actor = rpc_ctx_user_id(ctx), .subject = in->user_id,
+			    .ctx = ctx, .change = grp_role_body,
+			    .reply = grp_role_reply, .out = resp };
 	int rc = grp_role_of(&t.to, in->role, GRP_ROLE_NONE);
 
 	if (rc == 0)
-		rc = grp_member_change(ctx, &t, grp_role_body);
-	if (rc < 0)
+		rc = grp_member_change(ctx, req, &t);
+	if (rc < 0 || t.replayed)
 		return rc;
-	if (t.proposed) {
-		grp_log_change(ctx, "member_role_proposed", in->group_id,
-			       in->user_id);
-		out->proposal = grp_proposal_message(ctx, &t.proposal);
-		return out->proposal ? 0 : err_oom();
-	}
-	grp_log_change(ctx, "member_role_changed", in->group_id, in->user_id);
-	/* The change is made; a missing name is not worth failing it for. */
-	if (grp_lookup_user(ctx, in->user_id, &user) < 0)
-		user = NULL;
-	out->member = grp_member_message(ctx, &t.member, user);
-	return out->member ? 0 : err_oom();
+	grp_log_change(ctx, t.proposed ? "member_role_proposed" : "member_role_changed",
+		       in->group_id, in->user_id);
+	return 0;
 }
 
 GRP_HANDLER(remove_member)
 {
 	const Kolo__Groups__V1__RemoveMemberRequest *in =
 		(const Kolo__Groups__V1__RemoveMemberRequest *)req;
-	Kolo__Groups__V1__RemoveMemberResponse *out =
-		(Kolo__Groups__V1__RemoveMemberResponse *)resp;
 	grp_change_tx t = {.arena = rpc_ctx_arena(ctx),
 			   .group_id = in->group_id,
 			   .actor = rpc_ctx_user_id(ctx),
-			   .subject = in->user_id};
-	int rc = grp_member_change(ctx, &t, grp_remove_body);
+			   .subject = in->user_id,
+			   .ctx = ctx, .change = grp_remove_body,
+			   .reply = grp_remove_reply, .out = resp};
+	int rc = grp_member_change(ctx, req, &t);
 
-	if (rc < 0)
+	if (rc < 0 || t.replayed)
 		return rc;
 	grp_log_change(
 		ctx, t.proposed ? "officer_removal_proposed" : "member_removed",
 		in->group_id, in->user_id);
-	if (!t.proposed)
-		return 0;
-	out->proposal = grp_proposal_message(ctx, &t.proposal);
-	return out->proposal ? 0 : err_oom();
+	return 0;
 }
 
 /* --- ListMembers ------------------------------------------------------------------- */

@@ -52,6 +52,7 @@ int idn_session_check(const auth_claims *claims);
 #define KOLO_IDN_HANDLERS_INTERNAL
 /* Shared by the handler files. */
 #include "db/db.h"
+#include "idem/idem.h"
 #include "svc/call.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "identity.h"

@@ -57,11 +57,14 @@ typedef struct idn_register_tx {
 	idn_client client;
 	idn_user user;
 	idn_session_grant grant;
+	rpc_ctx *ctx;
+	idem_key key;
+	Kolo__Identity__V1__RegisterResponse *out;
+	int replayed; /* the key's stored reply (no tokens) is in out */
 } idn_register_tx;
 
-static int idn_register_body(db_conn *c, void *arg)
+static int idn_register_change(db_conn *c, idn_register_tx *t)
 {
-	idn_register_tx *t = arg;
 	int rc = idn_store_insert_user(c, t->arena, t->email, t->hash, t->name,
 				       &t->user);
 
@@ -75,13 +78,61 @@ static int idn_register_body(db_conn *c, void *arg)
 	return rc;
 }
 
+/* The user and its reply, stored under the call's key (if any) without
+ * the tokens; a key already answered reads the user it made. */
+static int idn_register_body(db_conn *c, void *arg)
+{
+	idn_register_tx *t = arg;
+	int rc = idem_claim(c, &t->key, t->arena, &t->out->base);
+
+	t->replayed = rc == 1;
+	if (t->replayed)
+		return t->out->user ? idn_store_user_by_id(c, t->arena, t->out->user->id,
+							   &t->user)
+				    : err_set(ERR_INTERNAL, NULL, "stored reply has no user");
+	if (rc < 0)
+		return rc;
+	rc = idn_register_change(c, t);
+	if (rc == 0) {
+		t->out->user = idn_user_message(t->ctx, &t->user, 1);
+		rc = t->out->user ? 0 : err_oom();
+	}
+	if (rc == 0)
+		rc = idem_store(c, &t->key, &t->out->base);
+	return rc;
+}
+
+/* A replay's new session (the first call's tokens are never stored). */
+static int idn_register_replay_body(db_conn *c, void *arg)
+{
+	idn_register_tx *t = arg;
+
+	return idn_open_session(c, t->arena, t->user.id, &t->client, "login",
+				&t->grant);
+}
+
+/* A replayed Register answers as a Login would: the same user, a new
+ * session, for the password it was made with only (the key's hash leaves
+ * the password out; another password is another request). */
+static int idn_register_replay(rpc_ctx *ctx, db_conn *c, idn_register_tx *t,
+			       const char *password)
+{
+	if (!idn_verify_secret(t->user.password_hash, password))
+		return err_set(ERR_ALREADY_EXISTS, "request_id_reused",
+			       "request_id was used with a different request");
+	idn_new_token(t->grant.token, t->grant.hash);
+	return db_tx(c, svc_tx_timeout(ctx), idn_register_replay_body, t);
+}
+
+static const char *const idn_register_omit[] = { "password", NULL };
+
 IDN_HANDLER(register)
 {
 	Kolo__Identity__V1__RegisterRequest *in =
 		(Kolo__Identity__V1__RegisterRequest *)req;
 	Kolo__Identity__V1__RegisterResponse *out =
 		(Kolo__Identity__V1__RegisterResponse *)resp;
-	idn_register_tx t = { .arena = rpc_ctx_arena(ctx) };
+	idn_register_tx t = { .arena = rpc_ctx_arena(ctx), .ctx = ctx, .out = out };
 	idn_guards guards = { .client = &t.client };
 	char hash[IDN_SECRET_HASH_MAX];
 	db_conn *c = NULL;
@@ -89,7 +140,9 @@ IDN_HANDLER(register)
 
 	idn_client_of(&t.client, ctx);
 	idn_guard_add(&guards, IDN_LIMIT_REGISTER_ADDR, t.client.addr, NULL);
-	rc = idn_normalize_email((char **)&t.email, t.arena, in->email);
+	rc = idem_prepare(&t.key, ctx, IDEM_IDENTITY, req, idn_register_omit);
+	if (rc == 0)
+		rc = idn_normalize_email((char **)&t.email, t.arena, in->email);
 	if (rc == 0)
 		rc = idn_check_password(in->password);
 	if (rc == 0)
@@ -101,17 +154,15 @@ IDN_HANDLER(register)
 		rc = idn_guards_take(ctx, c, &guards);
 	if (rc == 0)
 		rc = idn_hash_secret(hash, in->password);
+	t.hash = hash;
+	idn_new_token(t.grant.token, t.grant.hash);
+	if (rc == 0)
+		rc = db_tx(c, svc_tx_timeout(ctx), idn_register_body, &t);
+	if (rc == 0 && t.replayed)
+		rc = idn_register_replay(ctx, c, &t, in->password);
 	idn_wipe(in->password);
 	if (rc < 0)
 		return rc;
-	t.hash = hash;
-	idn_new_token(t.grant.token, t.grant.hash);
-	rc = db_tx(c, svc_tx_timeout(ctx), idn_register_body, &t);
-	if (rc < 0)
-		return rc;
-	out->user = idn_user_message(ctx, &t.user, 1);
-	if (!out->user)
-		return err_oom();
 	return idn_token_pair(ctx, t.user.id, &t.grant, &out->access_token,
 			      &out->refresh_token, &out->token_type,
 			      &out->expires_in);

@@ -266,6 +266,12 @@ static int ldg_filter_of(ldg_filter *out, const Kolo__Ledger__V1__ListEntriesReq
 	if (in->type && !out->type)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_type",
 			       "type must be CREDIT or DEBIT");
+	/* Checked here: PostgreSQL would also read "yesterday" or "now". */
+	if ((in->from_time[0] && !text_is_rfc3339(in->from_time)) ||
+	    (in->to_time[0] && !text_is_rfc3339(in->to_time)))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_time",
+			       "from and to must be RFC 3339 times "
+			       "(2026-12-06T10:00:00Z; '+' sent as %%2B)");
 	out->from = in->from_time;
 	out->to = in->to_time;
 	out->oldest_first = in->oldest_first;

@@ -7,7 +7,9 @@
  * deadline; after it returns, the layer packs the reply or sends the error
  * recorded with err_set() as status + message + `kolo-error` trailer.
  * grpc.health.v1.Health/Check and Health/Watch are served for every
- * service.
+ * service, and so is server reflection (grpc.reflection.v1 and v1alpha,
+ * rpc_reflection.c: the service itself, Health and reflection, from the
+ * descriptor set compiled in), both without a token.
  *
  * Server streaming: a second table {name, stream_handler, auth} names the
  * methods the .proto declares `returns (stream ...)`; the service also

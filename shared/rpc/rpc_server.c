@@ -20,6 +20,7 @@
 
 #include "grpc/health/v1/health.pb-c.h"
 #include "log/log.h"
+#include "rpc_reflection.h"
 
 #define RPC_DEFAULT_WORKERS 2
 #define RPC_DEFAULT_GRACE_MS 10000
@@ -506,7 +507,8 @@ static void rpc_request(rpc_pending *p)
 		 * thread, not this worker, waits for them. */
 		rc = grpc_server_request_registered_call(
 			s->grpc, s->bound[p->bound].handle, &p->call,
-			&p->deadline, &p->metadata, &p->payload,
+			&p->deadline, &p->metadata,
+			s->bound[p->bound].bidi ? NULL : &p->payload,
 			s->bound[p->bound].stream_handler ? s->stream_cq
 							  : w->call_cq,
 			w->cq, p);
@@ -667,10 +669,13 @@ static int rpc_check_table(const rpc_service *svc)
 	return rc;
 }
 
-static void rpc_bind(rpc_server *s, const char *service_name,
-		     const ProtobufCMethodDescriptor *desc, rpc_handler handler,
-		     rpc_stream_handler stream_handler, unsigned auth,
-		     unsigned callers)
+/* Binds path /service_name/<desc's name>; a bidi method's requests are
+ * read by its handler (rpc_stream_recv), not before it. */
+static rpc_bound *rpc_bind_as(rpc_server *s, const char *service_name,
+			      const ProtobufCMethodDescriptor *desc,
+			      rpc_handler handler,
+			      rpc_stream_handler stream_handler, unsigned auth,
+			      unsigned callers, int bidi)
 {
 	rpc_bound *b = &s->bound[s->n_bound++];
 	size_t len = strlen(service_name) + strlen(desc->name) + 3;
@@ -682,9 +687,37 @@ static void rpc_bind(rpc_server *s, const char *service_name,
 	b->stream_handler = stream_handler;
 	b->auth = auth;
 	b->callers = callers;
+	b->bidi = bidi;
 	b->handle = grpc_server_register_method(
-		s->grpc, b->path, NULL, GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER,
+		s->grpc, b->path, NULL,
+		bidi ? GRPC_SRM_PAYLOAD_NONE
+		     : GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER,
 		0);
+	return b;
+}
+
+static void rpc_bind(rpc_server *s, const char *service_name,
+		     const ProtobufCMethodDescriptor *desc, rpc_handler handler,
+		     rpc_stream_handler stream_handler, unsigned auth,
+		     unsigned callers)
+{
+	rpc_bind_as(s, service_name, desc, handler, stream_handler, auth,
+		    callers, 0);
+}
+
+/* Server reflection, v1 and v1alpha (wire-identical: both are served with
+ * v1's types), anonymous like Health. */
+static void rpc_bind_reflection(rpc_server *s)
+{
+	const ProtobufCMethodDescriptor *m =
+		protobuf_c_service_descriptor_get_method_by_name(
+			&grpc__reflection__v1__server_reflection__descriptor,
+			"ServerReflectionInfo");
+
+	rpc_bind_as(s, RPC_REFLECTION_V1, m, NULL, rpc_reflection_info,
+		    RPC_AUTH_NONE, RPC_CALLERS_NONE, 1);
+	rpc_bind_as(s, RPC_REFLECTION_V1ALPHA, m, NULL, rpc_reflection_info,
+		    RPC_AUTH_NONE, RPC_CALLERS_NONE, 1);
 }
 
 /* Binds the method of descriptor entry i if a table gives it a handler. */
@@ -709,14 +742,14 @@ static void rpc_bind_method(rpc_server *s, const rpc_service *svc, unsigned i)
 			 auth, callers);
 }
 
-/* Registers every method that has a handler, plus Health/Check and
- * Health/Watch. */
+/* Registers every method that has a handler, plus Health/Check,
+ * Health/Watch and reflection. */
 static void rpc_bind_all(rpc_server *s, const rpc_service *svc)
 {
 	const ProtobufCServiceDescriptor *d = svc->descriptor;
 	const ProtobufCServiceDescriptor *h = &grpc__health__v1__health__descriptor;
 
-	s->bound = xcalloc(d->n_methods + 2, sizeof(*s->bound));
+	s->bound = xcalloc(d->n_methods + 4, sizeof(*s->bound));
 	for (unsigned i = 0; i < d->n_methods; i++)
 		rpc_bind_method(s, svc, i);
 	rpc_bind(s, h->name,
@@ -725,6 +758,7 @@ static void rpc_bind_all(rpc_server *s, const rpc_service *svc)
 	rpc_bind(s, h->name,
 		 protobuf_c_service_descriptor_get_method_by_name(h, "Watch"),
 		 NULL, rpc_health_watch, RPC_AUTH_NONE, RPC_CALLERS_NONE);
+	rpc_bind_reflection(s);
 }
 
 static grpc_server_credentials *rpc_server_creds(const rpc_server_config *c)
@@ -807,6 +841,7 @@ static void rpc_server_free(rpc_server *s)
 		free(s->bound[i].path);
 	free(s->bound);
 	auth_verifier_free(s->verifier);
+	rpc_reflection_free(s->reflection);
 	pthread_mutex_destroy(&s->request_mu);
 	free(s);
 }
@@ -856,6 +891,7 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 	s->worker_start = config->worker_start;
 	s->worker_arg = config->worker_arg;
 	s->grpc = rpc_grpc_server_create(s->max_message);
+	s->reflection = rpc_reflection_new(NULL, s->service_name);
 	rpc_bind_all(s, service);
 	rpc_streams_init(s, config->max_streams);
 	rpc_workers_create(s, n_workers);

@@ -22,6 +22,7 @@ typedef struct rpc_bound {
 	rpc_stream_handler stream_handler;
 	unsigned auth;
 	unsigned callers; /* RPC_CALLER_* allowed when auth has INTERNAL */
+	int bidi;	  /* requests streamed too: read with rpc_stream_recv */
 	void *handle;	  /* grpc_server_register_method's */
 } rpc_bound;
 
@@ -83,6 +84,7 @@ struct rpc_server {
 	struct rpc_stream *ended;    /* threads done, to be joined */
 	int n_streams;
 	int max_streams;
+	struct rpc_reflection *reflection; /* rpc_reflection.c; may be NULL */
 };
 
 struct rpc_ctx {
@@ -151,5 +153,15 @@ int rpc_stream_initial_sent(const struct rpc_stream *stream);
  * Health/Watch's NOT_SERVING). */
 int rpc_stream_push(struct rpc_stream *stream, const ProtobufCMessage *msg,
 		    int while_stopping);
+
+/* For a bidirectional stream (bound->bidi): reads the client's next
+ * message, unpacked as the method's request type into arena (*out). 0 with
+ * *out; 1 when the client has no more to send; < 0 (recorded) when the
+ * stream must end: client gone, deadline passed, server stopping (the call
+ * is then cancelled), a message above max_bytes (INVALID_ARGUMENT
+ * "request_too_large") or not of the type ("malformed_message"), or none
+ * within idle_ms (DEADLINE_EXCEEDED "stream_idle", the call cancelled). */
+int rpc_stream_recv(struct rpc_stream *stream, ProtobufCMessage **out,
+		    mem_arena *arena, size_t max_bytes, int64_t idle_ms);
 
 #endif

@@ -14,6 +14,7 @@
 #include "rpc_server_internal.h"
 
 #include <errno.h>
+#include <grpc/byte_buffer_reader.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -288,7 +289,7 @@ static int rpc_stream_admit(rpc_stream *st)
 {
 	int rc = rpc_authenticate(&st->ctx);
 
-	if (rc == 0)
+	if (rc == 0 && !st->ctx.bound->bidi)
 		rc = rpc_unpack(&st->req, &st->ctx);
 	if (rc == 0 && rpc_ctx_remaining_ms(&st->ctx) <= 0)
 		rc = err_set(ERR_DEADLINE_EXCEEDED, NULL,
@@ -492,4 +493,103 @@ void rpc_server_notify(rpc_server *server)
 void rpc_ctx_notify_streams(rpc_ctx *ctx)
 {
 	rpc_streams_signal(ctx->server, 1);
+}
+
+/* --- reading a bidirectional stream -------------------------------------- */
+
+/* Waits for the stream's batch (a RECV_MESSAGE). The call is cancelled,
+ * which ends the batch, when the server starts stopping or nothing came
+ * within idle_ms (*idle then set). */
+static void rpc_stream_await_recv(rpc_stream *st, int64_t idle_ms, int *idle)
+{
+	struct timespec until = rpc_mono_after(idle_ms);
+	grpc_status_code cancel = GRPC_STATUS_OK;
+	int cancelled = 0;
+
+	pthread_mutex_lock(&st->mu);
+	while (!st->batch_op.done) {
+		if (cancel != GRPC_STATUS_OK && !cancelled) {
+			cancelled = 1;
+			pthread_mutex_unlock(&st->mu);
+			grpc_call_cancel_with_status(
+				st->pending.call, cancel,
+				cancel == GRPC_STATUS_UNAVAILABLE
+					? "the server is stopping"
+					: "the stream sat idle too long",
+				NULL);
+			pthread_mutex_lock(&st->mu);
+		} else if (cancelled) {
+			pthread_cond_wait(&st->cond, &st->mu);
+		} else if (atomic_load(&st->server->stopping)) {
+			cancel = GRPC_STATUS_UNAVAILABLE;
+		} else if (pthread_cond_timedwait(&st->cond, &st->mu, &until) ==
+			   ETIMEDOUT) {
+			*idle = 1;
+			cancel = GRPC_STATUS_DEADLINE_EXCEEDED;
+		}
+	}
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* Unpacks bb (not above max_bytes) as the method's request type. */
+static int rpc_stream_unpack(rpc_stream *st, ProtobufCMessage **out,
+			     mem_arena *arena, grpc_byte_buffer *bb,
+			     size_t max_bytes)
+{
+	const ProtobufCMessageDescriptor *type = st->ctx.bound->desc->input;
+	ProtobufCAllocator alloc = mem_arena_allocator(arena);
+	grpc_byte_buffer_reader reader;
+	grpc_slice slice;
+
+	if (grpc_byte_buffer_length(bb) > max_bytes)
+		return err_set(ERR_INVALID_ARGUMENT, "request_too_large",
+			       "a request of this stream holds at most %zu bytes",
+			       max_bytes);
+	if (!grpc_byte_buffer_reader_init(&reader, bb))
+		return err_set(ERR_INVALID_ARGUMENT, "malformed_message",
+			       "the request message cannot be read");
+	slice = grpc_byte_buffer_reader_readall(&reader);
+	grpc_byte_buffer_reader_destroy(&reader);
+	*out = protobuf_c_message_unpack(type, &alloc, GRPC_SLICE_LENGTH(slice),
+					 GRPC_SLICE_START_PTR(slice));
+	grpc_slice_unref(slice);
+	if (!*out)
+		return err_set(ERR_INVALID_ARGUMENT, "malformed_message",
+			       "the request message is not a valid %s",
+			       type->name);
+	return 0;
+}
+
+int rpc_stream_recv(rpc_stream *st, ProtobufCMessage **out, mem_arena *arena,
+		    size_t max_bytes, int64_t idle_ms)
+{
+	grpc_byte_buffer *bb = NULL;
+	grpc_op op;
+	int idle = 0, rc = rpc_stream_state(st, 0);
+
+	if (rc < 0)
+		return rc;
+	memset(&op, 0, sizeof(op));
+	op.op = GRPC_OP_RECV_MESSAGE;
+	op.data.recv_message.recv_message = &bb;
+	if (rpc_stream_start_op(st, &st->batch_op, &op, 1) < 0)
+		return err_set(ERR_INTERNAL, NULL, "cannot read the stream");
+	rpc_stream_await_recv(st, idle_ms, &idle);
+	if (!st->batch_op.success || idle) {
+		if (bb)
+			grpc_byte_buffer_destroy(bb);
+		if (idle)
+			return err_set(ERR_DEADLINE_EXCEEDED, "stream_idle",
+				       "no request for %lld ms",
+				       (long long)idle_ms);
+		rc = rpc_stream_state(st, 0);
+		return rc < 0 ? rc
+			      : err_set(ERR_CANCELLED, "stream_cancelled",
+					"the request could not be read");
+	}
+	if (!bb)
+		return 1;
+	rc = rpc_stream_unpack(st, out, arena, bb, max_bytes);
+	grpc_byte_buffer_destroy(bb);
+	return rc;
 }

@@ -137,6 +137,66 @@ char *text_sanitize(mem_arena *arena, const char *s, size_t max)
 	return out;
 }
 
+/* n ASCII digits at s as a number in [lo, hi], else -1. */
+static int text_digits(const char *s, int n, int lo, int hi)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v >= lo && v <= hi ? v : -1;
+}
+
+static int text_days_in_month(int year, int month)
+{
+	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+/* The offset at s: "Z", "z" or "+hh:mm"/"-hh:mm", then the end. */
+static int text_rfc3339_offset(const char *s)
+{
+	if (s[0] == 'Z' || s[0] == 'z')
+		return s[1] == '\0';
+	if (s[0] != '+' && s[0] != '-')
+		return 0;
+	return text_digits(s + 1, 2, 0, 23) >= 0 && s[3] == ':' &&
+	       text_digits(s + 4, 2, 0, 59) >= 0 && s[6] == '\0';
+}
+
+int text_is_rfc3339(const char *s)
+{
+	int year, month, day;
+	size_t frac;
+
+	if (strlen(s) < 20)
+		return 0;
+	year = text_digits(s, 4, 0, 9999);
+	month = text_digits(s + 5, 2, 1, 12);
+	day = text_digits(s + 8, 2, 1, 31);
+	if (year < 0 || month < 0 || day < 0 || s[4] != '-' || s[7] != '-' ||
+	    day > text_days_in_month(year, month))
+		return 0;
+	if ((s[10] != 'T' && s[10] != 't') ||
+	    text_digits(s + 11, 2, 0, 23) < 0 || s[13] != ':' ||
+	    text_digits(s + 14, 2, 0, 59) < 0 || s[16] != ':' ||
+	    text_digits(s + 17, 2, 0, 60) < 0)
+		return 0;
+	s += 19;
+	if (*s == '.') {
+		frac = strspn(s + 1, "0123456789");
+		if (frac < 1 || frac > 9)
+			return 0;
+		s += 1 + frac;
+	}
+	return text_rfc3339_offset(s);
+}
+
 int text_is_pin(const char *s)
 {
 	size_t n = strlen(s);

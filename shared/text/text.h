@@ -41,6 +41,13 @@ char *text_sanitize(mem_arena *arena, const char *s, size_t max);
 /* text_sanitize() into a caller's buffer of cap bytes (cap >= 1). */
 void text_sanitize_into(char *out, size_t cap, const char *s);
 
+/* 1 when s is an RFC 3339 date-time (section 5.6): YYYY-MM-DD, 'T' or
+ * 't', hh:mm:ss, an optional fraction of 1..9 digits, and
+ * 'Z', 'z' or +hh:mm / -hh:mm; every field in range (day within its
+ * month, leap years counted; second 60 allowed for a leap second). Words
+ * PostgreSQL would also read ("yesterday", "now", "epoch") are not. */
+int text_is_rfc3339(const char *s);
+
 /* 1 when s is 4..6 ASCII digits (a transaction PIN). */
 int text_is_pin(const char *s);
 

@@ -48,10 +48,15 @@ static void e2e_copy_header(char *dst, size_t cap, const char *line,
 	snprintf(dst, cap, "%.*s", (int)len, line);
 }
 
-static size_t e2e_header(char *data, size_t size, size_t n, void *arg)
+static size_t e2e_on_header(char *data, size_t size, size_t n, void *arg)
 {
 	e2e_reply *r = arg;
-	size_t len = size * n;
+	size_t len = size * n, used = strlen(r->headers);
+
+	if (used + len < sizeof(r->headers)) {
+		memcpy(r->headers + used, data, len);
+		r->headers[used + len] = '\0';
+	}
 
 	e2e_copy_header(r->request_id, sizeof(r->request_id), data, len, "X-Request-Id:");
 	e2e_copy_header(r->retry_after, sizeof(r->retry_after), data, len, "Retry-After:");
@@ -108,7 +113,7 @@ void e2e_http(e2e_reply *r, const char *method, const char *path,
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, e2e_write);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, e2e_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, e2e_on_header);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
 	if (opts->token) {
@@ -143,6 +148,33 @@ void e2e_reply_free(e2e_reply *r)
 	free(r->body);
 	json_decref(r->json);
 	memset(r, 0, sizeof(*r));
+}
+
+const char *e2e_header(const e2e_reply *r, const char *name, char *out, size_t cap)
+{
+	size_t n = strlen(name);
+
+	for (const char *line = r->headers; *line;) {
+		size_t len = strcspn(line, "\n");
+
+		if (len > n && strncasecmp(line, name, n) == 0 && line[n] == ':') {
+			const char *v = line + n + 1;
+			size_t vlen = len - n - 1;
+
+			while (vlen && *v == ' ') {
+				v++;
+				vlen--;
+			}
+			while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == ' '))
+				vlen--;
+			snprintf(out, cap, "%.*s", (int)vlen, v);
+			return out;
+		}
+		line += len;
+		if (*line == '\n')
+			line++;
+	}
+	return NULL;
 }
 
 const char *e2e_error_code(const e2e_reply *r)

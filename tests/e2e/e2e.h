@@ -14,6 +14,7 @@ typedef struct e2e_reply {
 	char content_type[96];
 	char csp[512];	/* Content-Security-Policy */
 	char replayed[8]; /* Idempotent-Replayed */
+	char headers[8192]; /* every header line as received (cut to fit) */
 } e2e_reply;
 
 typedef struct e2e_opts {
@@ -32,6 +33,10 @@ void e2e_reply_free(e2e_reply *r);
 
 /* The reply's error code ("" when there is none). */
 const char *e2e_error_code(const e2e_reply *r);
+
+/* The value of the reply's header name (any case) in out (cap bytes);
+ * NULL when the reply has no such header. */
+const char *e2e_header(const e2e_reply *r, const char *name, char *out, size_t cap);
 
 /* A JSON string member of the reply ("" when absent). */
 const char *e2e_str(const e2e_reply *r, const char *key);

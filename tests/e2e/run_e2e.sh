@@ -39,6 +39,35 @@ export KOLO_GOVERNANCE_DELAY_S=2 KOLO_GROUPS_WORKER_INTERVAL_MS=200
 export KOLO_MAIL_DIR="${KOLO_MAIL_DIR:-$build/tests/e2e/mail}"
 rm -rf "$KOLO_MAIL_DIR"
 mkdir -p "$KOLO_MAIL_DIR"
+# A KOLO_CORS_ORIGINS that is not a list of origins stops the gateway at
+# start (exit 2, naming the variable): "*" (credentials), a path, a default port.
+for bad in '*' 'https://app.kolo.test/' 'https://app.kolo.test:443' 'app.kolo.test'; do
+	rc=0
+	said="$(KOLO_CORS_ORIGINS="$bad" KOLO_INTERNAL_TOKEN=x "$build/gateway/kolo-gateway" 2>&1)" || rc=$?
+	if [ "$rc" -ne 2 ] || [[ "$said" != *'KOLO_CORS_ORIGINS: '* ]]; then
+		echo "e2e: FAIL kolo-gateway started with KOLO_CORS_ORIGINS=$bad (exit $rc): $said" >&2
+		exit 1
+	fi
+done
+
+# CORS (test_cors.c): tests/e2e/cors/ served from two more origins, the
+# first of them allowed; headless Chromium loads the page from each.
+cors_pids=()
+trap 'kill "${cors_pids[@]}" 2>/dev/null || true; kolo_testsuite_down >/dev/null 2>&1 || true' EXIT
+cors_ports=("$(_kolo_free_port)")
+until cors_ports[1]="$(_kolo_free_port)" && [ "${cors_ports[1]}" != "${cors_ports[0]}" ]; do :; done
+for port in "${cors_ports[@]}"; do
+	/usr/bin/python3 -m http.server "$port" --bind 127.0.0.1 \
+		--directory "$src/tests/e2e/cors" >/dev/null 2>&1 &
+	cors_pids+=("$!")
+	for _ in $(seq 100); do
+		curl -sf -o /dev/null "http://127.0.0.1:$port/page.html" && break
+		sleep 0.1
+	done
+done
+export KOLO_E2E_CORS_ALLOWED="http://127.0.0.1:${cors_ports[0]}"
+export KOLO_E2E_CORS_OTHER="http://127.0.0.1:${cors_ports[1]}"
+export KOLO_CORS_ORIGINS="$KOLO_E2E_CORS_ALLOWED,https://app.kolo.test"
 kolo_testsuite_up "$src" "$build"
 export KOLO_E2E_URL="$(kolo_suite_url)"
 export KOLO_E2E_GROUPS_PID="${KOLO_SUITE_PID[groups]}"
@@ -52,6 +81,7 @@ for prog in "$build"/tests/e2e/e2e_*; do
 	"$prog"
 done
 kolo_testsuite_down
+kill "${cors_pids[@]}" 2>/dev/null || true
 echo "e2e: every process stopped cleanly"
 # Each recorded reply against the document: operation, status, content type,
 # body schema.

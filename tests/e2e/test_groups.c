@@ -281,6 +281,78 @@ static void test_email_ownership_over_http(void **state)
 	e2e_reply_free(&r);
 }
 
+/* Creates retried with one Idempotency-Key (request_id): 201 both times
+ * with the same ids; the key with another body is 409 request_id_reused;
+ * a bad key is 400 invalid_request_id. */
+static void test_idempotency_keys_over_http(void **state)
+{
+	e2e_user owner, joiner, other;
+	char gid[64], path[160], body[256], key[192], email[128];
+	e2e_opts o = { 0 };
+	e2e_reply r;
+	int n = 0;
+	json_t *groups;
+
+	(void)state;
+	e2e_register(&owner, "idem-owner");
+	e2e_register(&joiner, "idem-joiner");
+	e2e_register(&other, "idem-other");
+	snprintf(key, sizeof(key), "Idempotency-Key: create-%s", owner.id);
+	o.token = owner.access;
+	o.header = key;
+	o.body = "{\"name\":\"Keyed circle\"}";
+	e2e_expect(&r, "POST", "/v1/groups", &o, 201, "");
+	snprintf(gid, sizeof(gid), "%s", e2e_str(&r, "id"));
+	e2e_reply_free(&r);
+	e2e_expect(&r, "POST", "/v1/groups", &o, 201, "");
+	assert_string_equal(e2e_str(&r, "id"), gid);
+	e2e_reply_free(&r);
+	o.body = "{\"name\":\"Another circle\"}";
+	e2e_expect(NULL, "POST", "/v1/groups", &o, 409, "request_id_reused");
+	memset(key, 0, sizeof(key));
+	snprintf(key, sizeof(key), "Idempotency-Key: %0129d", 7);
+	e2e_expect(NULL, "POST", "/v1/groups", &o, 400, "invalid_request_id");
+	o.header = NULL;
+	e2e_expect(&r, "GET", "/v1/groups", &o, 200, "");
+	groups = json_object_get(r.json, "groups");
+	for (size_t i = 0; i < json_array_size(groups); i++)
+		n += strcmp(json_string_value(json_object_get(json_array_get(groups, i),
+							      "name")),
+			    "Keyed circle") == 0;
+	assert_int_equal(n, 1);
+	e2e_reply_free(&r);
+
+	/* AddMember: the same membership twice, not already_member. */
+	snprintf(path, sizeof(path), "/v1/groups/%s/members", gid);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"MEMBER\"}", joiner.email);
+	o.header = "Idempotency-Key: add-joiner";
+	o.body = body;
+	e2e_expect(&r, "POST", path, &o, 201, "");
+	assert_string_equal(e2e_str(&r, "user_id"), joiner.id);
+	e2e_reply_free(&r);
+	e2e_expect(&r, "POST", path, &o, 201, "");
+	assert_string_equal(e2e_str(&r, "user_id"), joiner.id);
+	e2e_reply_free(&r);
+
+	/* Register: the same user twice. */
+	snprintf(email, sizeof(email), "idem-reg-%s@example.com", owner.id);
+	snprintf(body, sizeof(body),
+		 "{\"email\":\"%s\",\"password\":\"%s\",\"name\":\"Keyed\"}", email,
+		 E2E_PASSWORD);
+	snprintf(key, sizeof(key), "Idempotency-Key: reg-%s", owner.id);
+	o = (e2e_opts){ .header = key, .body = body };
+	e2e_expect(&r, "POST", "/v1/auth/register", &o, 201, "");
+	snprintf(gid, sizeof(gid), "%s",
+		 json_string_value(json_object_get(json_object_get(r.json, "user"), "id")));
+	e2e_reply_free(&r);
+	e2e_expect(&r, "POST", "/v1/auth/register", &o, 201, "");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r.json, "user"), "id")), gid);
+	assert_string_not_equal(e2e_str(&r, "access_token"), "");
+	e2e_reply_free(&r);
+	(void)other;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_rule_change_is_a_proposal_over_http),
 		cmocka_unit_test(test_public_token_rotation_over_http),
 		cmocka_unit_test(test_email_ownership_over_http),
+		cmocka_unit_test(test_idempotency_keys_over_http),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

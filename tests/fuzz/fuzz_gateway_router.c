@@ -1,5 +1,7 @@
 /* fuzz_gateway_router: gw_route_match on "METHOD path" taken from the
- * first line of the input, with a fresh arena per input. */
+ * first line of the input, with a fresh arena per input; gw_route_allow on
+ * the path (405's Allow, preflights), gw_cors_parse on the rest (a
+ * KOLO_CORS_ORIGINS value). */
 #include "fuzz.h"
 
 #include "gw.h"
@@ -15,10 +17,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *line = fuzz_text(data, size);
 	char *space;
+	const char *rest;
+	size_t first;
 	gw_request req = {.query = "", .route_index = -1};
 	int rc;
 
-	line[strcspn(line, "\r\n")] = '\0';
+	first = strcspn(line, "\r\n");
+	rest = first < size ? line + first + 1 : "";
+	line[first] = '\0';
 	space = strchr(line, ' ');
 	if (space)
 		*space = '\0';
@@ -38,6 +44,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	} else if (rc == -3) {
 		FUZZ_CHECK(err_last()->code == ERR_INVALID_ARGUMENT);
+	}
+	{
+		const char *allow = gw_route_allow(req.arena, req.path);
+
+		/* A path some route fits names that route's method. */
+		FUZZ_CHECK(allow);
+		FUZZ_CHECK(rc == -1 ? allow[0] == '\0' : strstr(allow, "OPTIONS") != NULL);
+		if (rc >= 0)
+			FUZZ_CHECK(strstr(allow, req.method) != NULL);
+	}
+	{
+		static gw_cors cors;
+
+		if (gw_cors_parse(&cors, rest) == 0) {
+			for (size_t i = 0; i < cors.n; i++) {
+				const char *host = strstr(cors.origins[i], "://");
+
+				FUZZ_CHECK(strncmp(cors.origins[i], "http", 4) == 0);
+				FUZZ_CHECK(host && !strchr(host + 3, '/'));
+				FUZZ_CHECK(gw_cors_decide(&cors, cors.origins[i], 0).credentials);
+			}
+		}
 	}
 	mem_arena_free(req.arena);
 	free(line);

@@ -7,7 +7,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +34,10 @@ static rpc_channel *to_identity, *to_payments;
 static char *groups_conninfo;
 static mem_arena *arena;
 static PGconn *admin;
+/* The hanging payments of the deadline test: closed at teardown, after
+ * the server's own call on it ended. */
+static rpc_channel *hanging;
+static int silent_fd = -1;
 
 static int setup(void **state)
 {
@@ -67,6 +75,10 @@ static int teardown(void **state)
 	svc_sessions_stop();
 	rpc_channel_close(to_identity);
 	rpc_channel_close(to_payments);
+	if (hanging)
+		rpc_channel_close(hanging);
+	if (silent_fd >= 0)
+		close(silent_fd);
 	rpc_shutdown();
 	svc_calls_unconfigure();
 	mem_arena_free(arena);
@@ -1255,6 +1267,335 @@ static void test_proposals_are_listed_for_members(void **state)
 	assert_int_equal(resp->n_proposals, 2);
 }
 
+/* --- idempotency keys (request_id; docs/decisions.md) ------------------------ */
+
+static int create_keyed(const test_user *owner, const char *name, const char *key,
+			int64_t timeout_ms, Kolo__Groups__V1__Group **out)
+{
+	Kolo__Groups__V1__CreateGroupRequest req =
+		KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
+	test_caller who = { .access_token = owner->access_token,
+			    .timeout_ms = timeout_ms };
+	int rc;
+
+	req.name = (char *)name;
+	req.request_id = (char *)key;
+	rc = test_call(&svc, "CreateGroup", &req.base, (ProtobufCMessage **)&resp,
+		       arena, &who);
+	if (rc == 0 && out)
+		*out = resp->group;
+	return rc;
+}
+
+static long groups_of(const test_user *owner)
+{
+	return test_pg_longf(admin, "SELECT count(*) FROM \"group\" WHERE created_by = '%s'",
+			     owner->id);
+}
+
+/* The packed bytes of two messages are the same. */
+static void assert_same_message(const void *a, const void *b)
+{
+	size_t na = protobuf_c_message_get_packed_size(a);
+	size_t nb = protobuf_c_message_get_packed_size(b);
+	uint8_t *pa = mem_arena_alloc(arena, na + 1), *pb = mem_arena_alloc(arena, nb + 1);
+
+	assert_int_equal(na, nb);
+	protobuf_c_message_pack(a, pa);
+	protobuf_c_message_pack(b, pb);
+	assert_memory_equal(pa, pb, na);
+}
+
+static void test_create_with_a_key_twice_makes_one_group(void **state)
+{
+	test_user ada, bo;
+	Kolo__Groups__V1__Group *first = NULL, *again = NULL, *other = NULL;
+
+	(void)state;
+	test_identity_user(&idn, &ada, "idem-ada");
+	test_identity_user(&idn, &bo, "idem-bo");
+	assert_int_equal(create_keyed(&ada, "Keyed", "key-1", 0, &first), 0);
+	assert_int_equal(create_keyed(&ada, "Keyed", "key-1", 0, &again), 0);
+	assert_string_equal(again->id, first->id);
+	assert_same_message(first, again);
+	assert_int_equal(groups_of(&ada), 1);
+	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM groups_idempotency"
+					      " WHERE caller = '%s'", ada.id), 1);
+
+	/* The same key with another request: refused, nothing made. */
+	assert_int_equal(create_keyed(&ada, "Other name", "key-1", 0, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "request_id_reused");
+	assert_int_equal(groups_of(&ada), 1);
+
+	/* A key is the caller's own: another user's same key makes theirs. */
+	assert_int_equal(create_keyed(&bo, "Keyed", "key-1", 0, &other), 0);
+	assert_string_not_equal(other->id, first->id);
+	assert_int_equal(groups_of(&bo), 1);
+
+	/* No key: every call makes a group. */
+	assert_int_equal(create_keyed(&ada, "Keyed", "", 0, NULL), 0);
+	assert_int_equal(create_keyed(&ada, "Keyed", "", 0, NULL), 0);
+	assert_int_equal(groups_of(&ada), 3);
+
+	/* A key older than 24 h is forgotten: it makes a new group. */
+	test_pg_ok(admin, "UPDATE groups_idempotency SET created_at = now()"
+			  " - interval '25 hours' WHERE request_id = 'key-1'");
+	assert_int_equal(create_keyed(&ada, "Keyed", "key-1", 0, &again), 0);
+	assert_string_not_equal(again->id, first->id);
+	assert_int_equal(groups_of(&ada), 4);
+	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM groups_idempotency"
+					      " WHERE caller = '%s'", ada.id), 1);
+}
+
+static void test_create_refuses_bad_keys(void **state)
+{
+	static const char *const bad[] = {
+		"tab\there", "caf\xc3\xa9",
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	};
+	test_user ada;
+
+	(void)state;
+	test_identity_user(&idn, &ada, "idem-bad");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(create_keyed(&ada, "Bad", bad[i], 0, NULL),
+				 ERR_INVALID_ARGUMENT);
+		assert_string_equal(err_last()->reason, "invalid_request_id");
+	}
+	assert_int_equal(groups_of(&ada), 0);
+	/* 128 characters, space and punctuation are fine. */
+	assert_int_equal(create_keyed(&ada, "Fine",
+				      "a b~!xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+				      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+				      0, NULL),
+			 0);
+	assert_int_equal(groups_of(&ada), 1);
+}
+
+#define KEYED_RACERS 6
+
+typedef struct keyed_race {
+	const test_user *owner;
+	int rc;
+	char id[64];
+} keyed_race;
+
+static void *keyed_racer(void *arg)
+{
+	keyed_race *r = arg;
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Groups__V1__CreateGroupRequest req =
+		KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
+	test_caller who = { .access_token = r->owner->access_token };
+
+	req.name = "Raced";
+	req.request_id = "race-key";
+	r->rc = test_call(&svc, "CreateGroup", &req.base, (ProtobufCMessage **)&resp,
+			  a, &who);
+	if (r->rc == 0)
+		snprintf(r->id, sizeof(r->id), "%s", resp->group->id);
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+/* Concurrent first calls with one key: one makes the group, the others
+ * wait for it and answer with it. */
+static void test_concurrent_creates_with_one_key_make_one_group(void **state)
+{
+	test_user ada;
+	pthread_t threads[KEYED_RACERS];
+	keyed_race races[KEYED_RACERS];
+
+	(void)state;
+	test_identity_user(&idn, &ada, "idem-race");
+	for (int i = 0; i < KEYED_RACERS; i++) {
+		races[i] = (keyed_race){ .owner = &ada };
+		pthread_create(&threads[i], NULL, keyed_racer, &races[i]);
+	}
+	for (int i = 0; i < KEYED_RACERS; i++)
+		pthread_join(threads[i], NULL);
+	for (int i = 0; i < KEYED_RACERS; i++) {
+		assert_int_equal(races[i].rc, 0);
+		assert_string_equal(races[i].id, races[0].id);
+	}
+	assert_int_equal(groups_of(&ada), 1);
+	assert_int_equal(members_of(races[0].id), 1);
+}
+
+/* A listening socket that never answers: a provider that hangs. */
+static int silent_listener(int *port)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET,
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(fd, 16), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+	*port = ntohs(addr.sin_port);
+	return fd;
+}
+
+/* The finding of issue 21: CreateGroup commits, then hangs on payments
+ * past the client's deadline. The client's retry with its key gets the
+ * group that was made, not a second one. */
+static void test_retry_after_deadline_returns_the_group_made(void **state)
+{
+	test_user ada;
+	Kolo__Groups__V1__Group *g = NULL;
+	char target[64];
+	int port = 0;
+
+	(void)state;
+	silent_fd = silent_listener(&port);
+	test_identity_user(&idn, &ada, "idem-deadline");
+	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
+	assert_int_equal(rpc_channel_open(&hanging, target,
+					  &kolo__payments__v1__payments_service__descriptor,
+					  NULL),
+			 0);
+	grp_use_channels(to_identity, hanging);
+	/* Long enough for the commit (valgrind too), shorter than the
+	 * service's own 3 s bound on its call to payments. */
+	assert_int_equal(create_keyed(&ada, "Slow", "deadline-key", 2500, NULL),
+			 ERR_DEADLINE_EXCEEDED);
+	grp_use_channels(to_identity, to_payments);
+	/* The group was made before the provider call hung. */
+	assert_int_equal(groups_of(&ada), 1);
+	assert_int_equal(create_keyed(&ada, "Slow", "deadline-key", 0, &g), 0);
+	assert_string_equal(g->name, "Slow");
+	assert_int_equal(groups_of(&ada), 1);
+	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM \"group\""
+					      " WHERE id = '%s' AND created_by = '%s'",
+				       g->id, ada.id),
+			 1);
+}
+
+static int add_keyed(const char *group_id, const test_user *actor, const test_user *who,
+		     int role, const char *key, Kolo__Groups__V1__AddMemberResponse **out)
+{
+	Kolo__Groups__V1__AddMemberRequest req = KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__AddMemberResponse *resp = NULL;
+	int rc;
+
+	req.group_id = (char *)group_id;
+	req.email = (char *)who->email;
+	req.role = role;
+	req.request_id = (char *)key;
+	rc = call("AddMember", &req, &resp, actor);
+	if (rc == 0 && out)
+		*out = resp;
+	return rc;
+}
+
+static void test_add_member_with_a_key_twice_adds_once(void **state)
+{
+	test_user owner, joiner, other;
+	Kolo__Groups__V1__Group *g;
+	Kolo__Groups__V1__AddMemberResponse *first = NULL, *again = NULL;
+
+	(void)state;
+	test_identity_user(&idn, &owner, "idem-add-owner");
+	test_identity_user(&idn, &joiner, "idem-add-joiner");
+	test_identity_user(&idn, &other, "idem-add-other");
+	g = create_group(&owner, "Keyed members");
+	assert_int_equal(add_keyed(g->id, &owner, &joiner, MEMBER, "add-1", &first), 0);
+	assert_int_equal(add_keyed(g->id, &owner, &joiner, MEMBER, "add-1", &again), 0);
+	assert_non_null(again->member);
+	assert_string_equal(again->member->user_id, joiner.id);
+	assert_same_message(first, again);
+	assert_int_equal(members_of(g->id), 2);
+	/* Without the key the second add is refused as before. */
+	assert_int_equal(add_keyed(g->id, &owner, &joiner, MEMBER, "", NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "already_member");
+	/* The key with another member: refused, nobody added. */
+	assert_int_equal(add_keyed(g->id, &owner, &other, MEMBER, "add-1", NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "request_id_reused");
+	assert_int_equal(members_of(g->id), 2);
+	/* A failed call stores nothing: its key stays free. */
+	assert_int_equal(add_keyed(g->id, &owner, &joiner, MEMBER, "add-2", NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_int_equal(add_keyed(g->id, &owner, &other, MEMBER, "add-2", NULL), 0);
+	assert_int_equal(members_of(g->id), 3);
+}
+
+/* A retried rule change or role change with its key proposes once. */
+static void test_keyed_changes_propose_once(void **state)
+{
+	test_user owner, treasurer, member;
+	Kolo__Groups__V1__Group *g;
+	Kolo__Groups__V1__UpdateGroupRequest ureq = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateGroupResponse *u1 = NULL, *u2 = NULL;
+	Kolo__Groups__V1__UpdateMemberRoleRequest rreq =
+		KOLO__GROUPS__V1__UPDATE_MEMBER_ROLE_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateMemberRoleResponse *r1 = NULL, *r2 = NULL;
+	Kolo__Groups__V1__RemoveMemberRequest dreq = KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__RemoveMemberResponse *d1 = NULL, *d2 = NULL;
+
+	(void)state;
+	governance(HOUR);
+	pin_user(&owner, "keyed-gov-owner");
+	pin_user(&treasurer, "keyed-gov-treasurer");
+	pin_user(&member, "keyed-gov-member");
+	g = create_group(&owner, "Keyed governance");
+	assert_null(proposed_officer(g->id, &owner, &treasurer));
+	assert_int_equal(add_member(g->id, &owner, &member, MEMBER), 0);
+
+	ureq.group_id = g->id;
+	ureq.optional_rule_template_case =
+		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_RULE_TEMPLATE_RULE_TEMPLATE;
+	ureq.rule_template = RULE(SINGLE_OFFICER);
+	ureq.request_id = "rule-1";
+	assert_int_equal(call("UpdateGroup", &ureq, &u1, &owner), 0);
+	assert_int_equal(call("UpdateGroup", &ureq, &u2, &owner), 0);
+	assert_non_null(u2->proposal);
+	assert_string_equal(u2->proposal->id, u1->proposal->id);
+	assert_same_message(u1, u2);
+	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM group_proposal"
+					      " WHERE group_id = '%s' AND status = 'PENDING'",
+				       g->id),
+			 1);
+	ureq.rule_template = RULE(MAJORITY);
+	assert_int_equal(call("UpdateGroup", &ureq, &u2, &owner), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "request_id_reused");
+
+	/* A member made TREASURER: proposed once. */
+	rreq.group_id = g->id;
+	rreq.user_id = member.id;
+	rreq.role = TREASURER;
+	rreq.request_id = "role-1";
+	assert_int_equal(call("UpdateMemberRole", &rreq, &r1, &owner), 0);
+	assert_int_equal(call("UpdateMemberRole", &rreq, &r2, &owner), 0);
+	assert_non_null(r2->proposal);
+	assert_string_equal(r2->proposal->id, r1->proposal->id);
+	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM group_proposal"
+					      " WHERE group_id = '%s' AND status = 'PENDING'",
+				       g->id),
+			 2);
+
+	/* The treasurer's removal: proposed once. */
+	dreq.group_id = g->id;
+	dreq.user_id = treasurer.id;
+	dreq.request_id = "remove-1";
+	assert_int_equal(call("RemoveMember", &dreq, &d1, &owner), 0);
+	assert_int_equal(call("RemoveMember", &dreq, &d2, &owner), 0);
+	assert_non_null(d2->proposal);
+	assert_string_equal(d2->proposal->id, d1->proposal->id);
+	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM group_proposal"
+					      " WHERE group_id = '%s' AND status = 'PENDING'",
+				       g->id),
+			 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1284,6 +1625,13 @@ int main(void)
 		cmocka_unit_test(
 			test_objections_cancel_expiry_tiers_and_refusals),
 		cmocka_unit_test(test_proposals_are_listed_for_members),
+		cmocka_unit_test(test_create_with_a_key_twice_makes_one_group),
+		cmocka_unit_test(test_create_refuses_bad_keys),
+		cmocka_unit_test(
+			test_concurrent_creates_with_one_key_make_one_group),
+		cmocka_unit_test(test_retry_after_deadline_returns_the_group_made),
+		cmocka_unit_test(test_add_member_with_a_key_twice_adds_once),
+		cmocka_unit_test(test_keyed_changes_propose_once),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1268,6 +1268,134 @@ static void test_signing_keys_publish_current_and_previous(void **state)
 	assert_string_equal(resp->keys[0]->alg, "EdDSA");
 }
 
+/* --- idempotency keys (request_id) -------------------------------------------- */
+
+static int register_keyed(const char *email, const char *password, const char *name,
+			  const char *key, Kolo__Identity__V1__RegisterResponse **out)
+{
+	Kolo__Identity__V1__RegisterRequest req = KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterResponse *resp = NULL;
+	test_caller who = { .caller = "gateway" };
+	int rc;
+
+	req.email = (char *)email;
+	req.password = (char *)password;
+	req.name = (char *)name;
+	req.request_id = (char *)key;
+	rc = call("Register", &req, &resp, &who);
+	if (rc == 0) {
+		remember(resp->access_token);
+		remember(resp->refresh_token);
+		if (out)
+			*out = resp;
+	}
+	return rc;
+}
+
+/* A retried Register with its key: the same user, a new session (the
+ * first tokens are never stored); another request under the key, even
+ * one that differs only in the password, is refused. */
+static void test_register_with_a_key_twice_makes_one_user(void **state)
+{
+	Kolo__Identity__V1__RegisterResponse *first = NULL, *again = NULL;
+	account acc;
+
+	(void)state;
+	assert_int_equal(register_keyed("keyed@example.com", PASSWORD, "Keyed", "reg-1",
+					&first), 0);
+	assert_int_equal(register_keyed("keyed@example.com", PASSWORD, "Keyed", "reg-1",
+					&again), 0);
+	assert_string_equal(again->user->id, first->user->id);
+	assert_string_equal(again->user->email, "keyed@example.com");
+	assert_string_not_equal(again->refresh_token, first->refresh_token);
+	assert_string_not_equal(again->access_token, "");
+	snprintf(acc.id, sizeof(acc.id), "%s", first->user->id);
+	snprintf(acc.access, sizeof(acc.access), "%s", again->access_token);
+	assert_int_equal(count_sql("SELECT count(*) FROM \"user\" WHERE email = '%s'",
+				   "keyed@example.com"), 1);
+	assert_int_equal(count_sql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'",
+				   acc.id), 2);
+	assert_int_equal(events_of(&acc, "register"), 1);
+	assert_int_equal(count_sql("SELECT count(*) FROM identity_idempotency"
+				   " WHERE request_id = '%s' AND caller = 'internal:gateway'",
+				   "reg-1"), 1);
+
+	/* Another password or name under the key: refused, no new session. */
+	assert_int_equal(register_keyed("keyed@example.com", "another long password",
+					"Keyed", "reg-1", NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "request_id_reused");
+	assert_int_equal(register_keyed("keyed@example.com", PASSWORD, "Other", "reg-1", NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "request_id_reused");
+	assert_int_equal(count_sql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'",
+				   acc.id), 2);
+
+	/* Without the key the email is taken, as before; bad keys refused. */
+	assert_int_equal(register_keyed("keyed@example.com", PASSWORD, "Keyed", "", NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "email_taken");
+	assert_int_equal(register_keyed("keyed2@example.com", PASSWORD, "Keyed", "bad\nkey",
+					NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_request_id");
+	assert_int_equal(count_sql("SELECT count(*) FROM \"user\" WHERE email = '%s'",
+				   "keyed2@example.com"), 0);
+}
+
+
+typedef struct register_race {
+	int rc;
+	char id[64];
+} register_race;
+
+static void *register_racer(void *arg)
+{
+	register_race *r = arg;
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Identity__V1__RegisterRequest req = KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterResponse *resp = NULL;
+	test_caller who = { .caller = "gateway" };
+
+	req.email = "raced-keyed@example.com";
+	req.password = PASSWORD;
+	req.name = "Raced";
+	req.request_id = "reg-race";
+	r->rc = test_call(&svc, "Register", &req.base, (ProtobufCMessage **)&resp, a, &who);
+	if (r->rc == 0)
+		snprintf(r->id, sizeof(r->id), "%s", resp->user->id);
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+/* Concurrent first Registers with one key: one user, every caller gets it
+ * (not email_taken). */
+static void test_concurrent_registers_with_one_key_make_one_user(void **state)
+{
+	pthread_t threads[RACERS];
+	register_race races[RACERS];
+
+	(void)state;
+	for (int i = 0; i < RACERS; i++) {
+		races[i] = (register_race){ .rc = -1 };
+		pthread_create(&threads[i], NULL, register_racer, &races[i]);
+	}
+	for (int i = 0; i < RACERS; i++)
+		pthread_join(threads[i], NULL);
+	for (int i = 0; i < RACERS; i++) {
+		assert_int_equal(races[i].rc, 0);
+		assert_string_equal(races[i].id, races[0].id);
+	}
+	assert_int_equal(count_sql("SELECT count(*) FROM \"user\" WHERE email = '%s'",
+				   "raced-keyed@example.com"),
+			 1);
+	assert_int_equal(count_sql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'",
+				   races[0].id),
+			 RACERS);
+}
+
+
 /* Runs last: every table of identity, as text, holds no secret in the
  * clear (passwords, PINs, refresh, recovery and access tokens). */
 static void test_no_secret_is_stored_in_the_clear(void **state)
@@ -1330,6 +1458,8 @@ int main(void)
 		cmocka_unit_test(test_pin_lockouts_grow_30_minutes_2_hours_24_hours),
 		cmocka_unit_test(test_pin_daily_cap_holds_between_right_pins),
 		cmocka_unit_test(test_signing_keys_publish_current_and_previous),
+		cmocka_unit_test(test_register_with_a_key_twice_makes_one_user),
+		cmocka_unit_test(test_concurrent_registers_with_one_key_make_one_user),
 		cmocka_unit_test(test_no_secret_is_stored_in_the_clear),
 	};
 

@@ -955,6 +955,29 @@ static void test_list_filters_and_order(void **state)
 	req.from_time = "yesterday-ish";
 	assert_int_equal(test_world_call(&w, &w.ledger, "ListEntries", &req, &resp, &b.owner),
 			 ERR_INVALID_ARGUMENT);
+	/* Words and shapes PostgreSQL reads as times are refused too. */
+	{
+		char *bad[] = { "yesterday", "now", "epoch", "2026-01-01",
+				"2026-01-01 00:00:00", "2026-01-01T00:00:00" };
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			req.from_time = "";
+			req.to_time = bad[i];
+			assert_int_equal(test_world_call(&w, &w.ledger, "ListEntries", &req,
+							 &resp, &b.owner),
+					 ERR_INVALID_ARGUMENT);
+			assert_string_equal(err_last()->reason, "invalid_time");
+			req.from_time = bad[i];
+			req.to_time = "";
+			assert_int_equal(test_world_call(&w, &w.ledger, "ListEntries", &req,
+							 &resp, &b.owner),
+					 ERR_INVALID_ARGUMENT);
+			assert_string_equal(err_last()->reason, "invalid_time");
+		}
+	}
+	req.from_time = "2000-01-01T01:00:00+01:00";
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListEntries", &req, &resp, &b.owner), 0);
+	assert_int_equal(resp->n_entries, 3);
 }
 
 static void test_get_entry_by_id_or_reference(void **state)

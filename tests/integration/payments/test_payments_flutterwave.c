@@ -1451,6 +1451,47 @@ static int restore_amount_bound(void **state)
 	return check_invariant(state);
 }
 
+/* Issue 21's finding end to end: CreateGroup commits, then payments waits
+ * on a slow provider (which makes the account) past the client's
+ * deadline. The client's retry with its request_id gets the same group:
+ * one group, one account. Not yet one virtual account at the provider:
+ * payments takes its own provider timeout (500 ms here) for a failure and
+ * the next ProvisionAccount creates again under the same tx_ref, so the
+ * fake holds two (the first one orphaned; docs/decisions.md, "Idempotency
+ * keys"). */
+static void test_create_group_retried_after_its_deadline_makes_one_account(void **state)
+{
+	Kolo__Groups__V1__CreateGroupRequest req = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
+	test_user owner;
+	test_caller who = { .timeout_ms = 300 };
+	const char *group, *tx_ref;
+
+	test_identity_user(&w.identity, &owner, "flw-deadline");
+	who.access_token = owner.access_token;
+	req.name = CLUB_NAME;
+	req.request_id = "flw-deadline-key";
+	test_fake_flw_mode("virtual-account-numbers", "slow:800", 1);
+	assert_int_equal(test_call(&w.groups, "CreateGroup", &req.base,
+				   (ProtobufCMessage **)&resp, w.arena, &who),
+			 ERR_DEADLINE_EXCEEDED);
+	who.timeout_ms = 0;
+	assert_int_equal(test_call(&w.groups, "CreateGroup", &req.base,
+				   (ProtobufCMessage **)&resp, w.arena, &who),
+			 0);
+	group = resp->group->id;
+	tx_ref = mem_arena_printf(w.arena, "kolo-%s", group);
+	assert_int_equal(sql_long("SELECT count(*) FROM \"group\" WHERE created_by = '%s'",
+				  owner.id),
+			 1);
+	/* Whatever the first call's provider request left for the worker. */
+	make_retries_due();
+	pay_worker_pass();
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", group),
+			 1);
+	assert_true(test_fake_flw_accounts_created(tx_ref) >= 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1458,6 +1499,7 @@ int main(void)
 		T(test_group_creation_provisions_an_account_through_flutterwave),
 		T(test_provider_failure_is_recovered_by_the_worker_with_one_account),
 		T(test_concurrent_account_requests_make_one_account),
+		T(test_create_group_retried_after_its_deadline_makes_one_account),
 		T(test_badly_signed_webhook_is_stored_unprocessed_and_refused),
 		T(test_verified_deposit_is_credited_in_exact_kobo),
 		T(test_delivery_repeated_a_hundred_times_credits_once),

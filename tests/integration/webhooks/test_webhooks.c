@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -632,6 +633,101 @@ static void test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **stat
 	PQclear(PQexec(w.admin, "UPDATE webhook_endpoint SET status = 'deleted'"));
 }
 
+/* A retried CreateWebhook with its key: the same endpoint and secret, one
+ * row; the secret is in no idempotency row; another request under the
+ * key is refused. */
+static void test_create_with_a_key_twice_makes_one_endpoint(void **state)
+{
+	Kolo__Events__V1__CreateWebhookRequest req =
+		KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
+	Kolo__Events__V1__CreateWebhookResponse *first = NULL, *again = NULL;
+	char *types[] = {"deposit.credited"};
+	char first_secret[WHK_SECRET_MAX];
+	long endpoints = count_rows("webhook_endpoint");
+	char *stored;
+
+	(void)state;
+	req.group_id = group_id;
+	req.url = url_of("/keyed");
+	req.events = types;
+	req.n_events = 1;
+	req.request_id = "hook-1";
+	assert_int_equal(call("CreateWebhook", &req, &first, &owner), 0);
+	snprintf(first_secret, sizeof(first_secret), "%s", first->secret);
+	assert_int_equal(call("CreateWebhook", &req, &again, &owner), 0);
+	assert_string_equal(again->id, first->id);
+	assert_string_equal(again->webhook->id, first->webhook->id);
+	assert_string_equal(again->secret, first_secret);
+	assert_int_equal(count_rows("webhook_endpoint"), endpoints + 1);
+	assert_int_equal(count_rows("events_idempotency"), 1);
+	stored = sql_value("SELECT encode(response, 'escape') FROM events_idempotency"
+			   " WHERE request_id = $1", "hook-1");
+	assert_null(strstr(stored, first_secret + 6));
+	free(stored);
+
+	/* The key with another URL: refused, nothing stored. */
+	req.url = url_of("/keyed-other");
+	assert_int_equal(call("CreateWebhook", &req, &again, &owner), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "request_id_reused");
+	assert_int_equal(count_rows("webhook_endpoint"), endpoints + 1);
+	req.request_id = "\x7f";
+	assert_int_equal(call("CreateWebhook", &req, &again, &owner), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_request_id");
+	assert_int_equal(count_rows("webhook_endpoint"), endpoints + 1);
+}
+
+#define HOOK_RACERS 5
+
+typedef struct hook_race {
+	int rc;
+	char id[64];
+} hook_race;
+
+static void *hook_racer(void *arg)
+{
+	hook_race *r = arg;
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Events__V1__CreateWebhookRequest req =
+		KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
+	Kolo__Events__V1__CreateWebhookResponse *resp = NULL;
+	char *types[] = {"deposit.credited"};
+	test_caller who = { .access_token = owner.access_token };
+
+	req.group_id = group_id;
+	req.url = url_of("/raced");
+	req.events = types;
+	req.n_events = 1;
+	req.request_id = "hook-race";
+	r->rc = test_call(&events, "CreateWebhook", &req.base,
+			  (ProtobufCMessage **)&resp, a, &who);
+	if (r->rc == 0)
+		snprintf(r->id, sizeof(r->id), "%s", resp->id);
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+/* Concurrent first calls with one key: one endpoint, every caller gets it. */
+static void test_concurrent_creates_with_one_key_make_one_endpoint(void **state)
+{
+	pthread_t threads[HOOK_RACERS];
+	hook_race races[HOOK_RACERS];
+	long endpoints = count_rows("webhook_endpoint");
+
+	(void)state;
+	for (int i = 0; i < HOOK_RACERS; i++) {
+		races[i] = (hook_race){ .rc = -1 };
+		pthread_create(&threads[i], NULL, hook_racer, &races[i]);
+	}
+	for (int i = 0; i < HOOK_RACERS; i++)
+		pthread_join(threads[i], NULL);
+	for (int i = 0; i < HOOK_RACERS; i++) {
+		assert_int_equal(races[i].rc, 0);
+		assert_string_equal(races[i].id, races[0].id);
+	}
+	assert_int_equal(count_rows("webhook_endpoint"), endpoints + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +742,8 @@ int main(void)
 			test_failing_for_the_pause_time_pauses_and_tells_officers),
 		cmocka_unit_test(
 			test_a_slow_batch_gives_back_what_its_lease_cannot_cover),
+		cmocka_unit_test(test_create_with_a_key_twice_makes_one_endpoint),
+		cmocka_unit_test(test_concurrent_creates_with_one_key_make_one_endpoint),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -62,19 +62,19 @@ static void test_fields_are_described_as_pbjson_writes_them(void **state)
 	json_t *all = gw_openapi_schemas(), *status, *names, *approvals;
 
 	assert_non_null(all);
-	/* Enums without their prefix, UNSPECIFIED left out and null when unset. */
+	/* Enums without their prefix, UNSPECIFIED left out and absent when unset. */
 	status = field(all, "kolo.withdrawals.v1.Withdrawal", "status");
 	names = json_object_get(status, "enum");
 	assert_string_equal(json_string_value(json_array_get(names, 0)), "PENDING");
 	assert_int_equal(json_array_size(names), 6);
-	assert_string_equal(json_string_value(json_object_get(status, "unset")), "null");
+	assert_string_equal(json_string_value(json_object_get(status, "unset")), "absent");
 	/* AccountStatus is lower case. */
 	names = json_object_get(field(all, "kolo.payments.v1.Account", "status"), "enum");
 	assert_string_equal(json_string_value(json_array_get(names, 0)), "pending");
-	/* An empty *_at is null, another empty string is "", int64 is an integer. */
+	/* An empty *_at is absent, another empty string is "", int64 is an integer. */
 	assert_string_equal(json_string_value(json_object_get(
 				    field(all, "kolo.withdrawals.v1.Withdrawal", "executed_at"), "unset")),
-			    "null");
+			    "absent");
 	assert_string_equal(json_string_value(json_object_get(
 				    field(all, "kolo.withdrawals.v1.Withdrawal", "reason"), "unset")),
 			    "value");

@@ -14,6 +14,7 @@
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
+#include "kolo/events/v1/webhooks.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 
@@ -579,27 +580,23 @@ test_account_status_and_rule_template_encode_in_lower_case(void **state)
 	json_decref(v);
 }
 
-static void test_unspecified_enum_encodes_as_null(void **state)
+static void test_unspecified_enum_is_absent(void **state)
 {
 	Kolo__Groups__V1__Group g = KOLO__GROUPS__V1__GROUP__INIT;
 	Kolo__Payments__V1__Account a = KOLO__PAYMENTS__V1__ACCOUNT__INIT;
 	json_t *v = gw_pb_to_json(&g.base);
 
-	assert_true(json_is_null(json_object_get(v, "rule_template")));
-	assert_true(json_is_null(json_object_get(v, "my_role")));
+	assert_null(json_object_get(v, "rule_template"));
+	assert_null(json_object_get(v, "my_role"));
 	json_decref(v);
 
-	v = gw_pb_field_json(&a.base, "status");
-	assert_true(json_is_null(v));
-	json_decref(v);
-	/* A value the descriptor does not know is null too. */
+	assert_null(gw_pb_field_json(&a.base, "status"));
+	/* A value the descriptor does not know is absent too. */
 	a.status = (Kolo__Common__V1__AccountStatus)99;
-	v = gw_pb_field_json(&a.base, "status");
-	assert_true(json_is_null(v));
-	json_decref(v);
+	assert_null(gw_pb_field_json(&a.base, "status"));
 }
 
-static void test_empty_time_is_null_and_empty_text_stays_empty(void **state)
+static void test_empty_time_is_absent_and_empty_text_stays_empty(void **state)
 {
 	Kolo__Withdrawals__V1__Withdrawal w =
 		KOLO__WITHDRAWALS__V1__WITHDRAWAL__INIT;
@@ -609,22 +606,43 @@ static void test_empty_time_is_null_and_empty_text_stays_empty(void **state)
 	text = encode(&w.base);
 	assert_non_null(
 		strstr(text, "\"created_at\":\"2025-01-31T09:15:00.123456Z\""));
-	assert_non_null(strstr(text, "\"executed_at\":null"));
-	assert_non_null(strstr(text, "\"expires_at\":null"));
+	assert_null(strstr(text, "executed_at"));
+	assert_null(strstr(text, "expires_at"));
+	assert_null(strstr(text, "null"));
 	assert_non_null(strstr(text, "\"decline_reason\":\"\""));
 	assert_non_null(strstr(text, "\"client_ref\":\"\""));
 	free(text);
 }
 
-static void test_null_sub_message_is_null(void **state)
+static void test_webhook_not_failing_has_no_failing_since(void **state)
+{
+	Kolo__Events__V1__Webhook wh = KOLO__EVENTS__V1__WEBHOOK__INIT;
+	json_t *v;
+
+	(void)state;
+	wh.id = "w";
+	wh.status = "active";
+	v = gw_pb_to_json(&wh.base);
+	assert_null(json_object_get(v, "failing_since"));
+	assert_null(json_object_get(v, "paused_at"));
+	assert_string_equal(json_string_value(json_object_get(v, "url")), "");
+	json_decref(v);
+	wh.failing_since = "2026-12-06T10:00:00Z";
+	v = gw_pb_to_json(&wh.base);
+	assert_string_equal(json_string_value(json_object_get(v, "failing_since")),
+			    "2026-12-06T10:00:00Z");
+	json_decref(v);
+}
+
+static void test_unset_sub_message_is_absent(void **state)
 {
 	Kolo__Withdrawals__V1__Withdrawal w =
 		KOLO__WITHDRAWALS__V1__WITHDRAWAL__INIT;
 	Kolo__Common__V1__Beneficiary b = KOLO__COMMON__V1__BENEFICIARY__INIT;
 	json_t *v = gw_pb_to_json(&w.base);
 
-	assert_true(json_is_null(json_object_get(v, "beneficiary")));
-	assert_true(json_is_null(json_object_get(v, "payout")));
+	assert_null(json_object_get(v, "beneficiary"));
+	assert_null(json_object_get(v, "payout"));
 	json_decref(v);
 
 	b.bank_code = "035";
@@ -718,8 +736,7 @@ static void test_repeated_fields_encode_as_arrays(void **state)
 	assert_string_equal(json_string_value(json_object_get(
 				    json_array_get(arr, 1), "user_id")),
 			    "u2");
-	assert_true(json_is_null(
-		json_object_get(json_array_get(arr, 1), "created_at")));
+	assert_null(json_object_get(json_array_get(arr, 1), "created_at"));
 	json_decref(v);
 }
 
@@ -770,7 +787,7 @@ static void test_decoded_request_encodes_back_to_the_same_json(void **state)
 	free(out);
 }
 
-static void test_field_json_of_an_unknown_name_is_null(void **state)
+static void test_field_json_of_an_unknown_name_or_unset_is_null(void **state)
 {
 	Kolo__Identity__V1__GetMeResponse me =
 		KOLO__IDENTITY__V1__GET_ME_RESPONSE__INIT;
@@ -778,9 +795,7 @@ static void test_field_json_of_an_unknown_name_is_null(void **state)
 	json_t *v;
 
 	assert_null(gw_pb_field_json(&me.base, "nope"));
-	v = gw_pb_field_json(&me.base, "user");
-	assert_true(json_is_null(v));
-	json_decref(v);
+	assert_null(gw_pb_field_json(&me.base, "user"));
 	user.email = "ada@example.ng";
 	user.has_pin = 1;
 	me.user = &user;
@@ -924,15 +939,16 @@ int main(void)
 		T(test_oneof_member_sets_its_case),
 		T(test_enums_encode_without_prefix_in_upper_case),
 		T(test_account_status_and_rule_template_encode_in_lower_case),
-		T(test_unspecified_enum_encodes_as_null),
-		T(test_empty_time_is_null_and_empty_text_stays_empty),
-		T(test_null_sub_message_is_null),
+		T(test_unspecified_enum_is_absent),
+		T(test_empty_time_is_absent_and_empty_text_stays_empty),
+		T(test_unset_sub_message_is_absent),
+		T(test_webhook_not_failing_has_no_failing_since),
 		T(test_int64_encodes_as_a_json_integer),
 		T(test_bytes_encode_as_base64url_without_padding),
 		T(test_repeated_fields_encode_as_arrays),
 		T(test_unset_oneof_member_is_omitted),
 		T(test_decoded_request_encodes_back_to_the_same_json),
-		T(test_field_json_of_an_unknown_name_is_null),
+		T(test_field_json_of_an_unknown_name_or_unset_is_null),
 		T(test_set_text_parses_numbers_for_numeric_fields),
 		T(test_set_text_fills_strings_bools_and_enums),
 		T(test_set_text_unknown_name_is_ignored_unless_strict),

@@ -357,9 +357,61 @@ static void test_path_params_are_exactly_the_substrings(void **state)
 	assert_int_equal(req.n_params, 0);
 }
 
+
+static void test_allow_lists_the_methods_of_a_path(void **state)
+{
+	mem_arena *arena = *state;
+
+	assert_string_equal(gw_route_allow(arena, "/v1/groups"), "POST, GET, OPTIONS");
+	assert_string_equal(gw_route_allow(arena, "/v1/groups/" GROUP_ID),
+			    "GET, PATCH, OPTIONS");
+	assert_string_equal(gw_route_allow(arena, "/v1/groups/" GROUP_ID "/members/" USER_ID),
+			    "PATCH, DELETE, OPTIONS");
+	assert_string_equal(gw_route_allow(arena, "/v1/me/phone"),
+			    "PUT, DELETE, OPTIONS");
+	/* A malformed id still names its route's methods; no error is left. */
+	assert_string_equal(gw_route_allow(arena, "/v1/groups/not-a-uuid"),
+			    "GET, PATCH, OPTIONS");
+	assert_int_equal(err_last()->code, ERR_OK);
+	assert_string_equal(gw_route_allow(arena, "/v1/nowhere"), "");
+	/* Every route's path allows at least its own method. */
+	for (size_t i = 0; i < gw_n_routes; i++) {
+		const char *allow = gw_route_allow(arena, path_of(arena, gw_routes[i].pattern));
+
+		assert_non_null(strstr(allow, gw_routes[i].method));
+	}
+}
+
+static void test_location_fills_body_fields_and_path_params(void **state)
+{
+	mem_arena *arena = *state;
+	gw_request req;
+	json_t *body = json_pack("{s:s, s:{s:s}, s:s, s:i}", "id", "g-1", "webhook", "id",
+				 "w/1 x", "user_id", USER_ID, "n", 3);
+
+	assert_true(match(arena, &req, "POST", "/v1/groups/" GROUP_ID "/members") >= 0);
+	assert_string_equal(gw_location(&req, "/v1/groups/{id}", body), "/v1/groups/g-1");
+	assert_string_equal(gw_location(&req, "/v1/groups/{$id}/members/{user_id}", body),
+			    "/v1/groups/" GROUP_ID "/members/" USER_ID);
+	/* Values are percent-encoded. */
+	assert_string_equal(gw_location(&req, "/x/{webhook.id}", body), "/x/w%2F1%20x");
+	assert_string_equal(gw_location(&req, "/v1/me", body), "/v1/me");
+	/* A missing, empty or non-text value: no Location. */
+	assert_null(gw_location(&req, "/v1/x/{nope}", body));
+	assert_null(gw_location(&req, "/v1/x/{n}", body));
+	assert_null(gw_location(&req, "/v1/x/{webhook.nope}", body));
+	assert_null(gw_location(&req, "/v1/x/{$nope}", body));
+	assert_null(gw_location(&req, "/v1/x/{id}", NULL));
+	json_decref(body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_allow_lists_the_methods_of_a_path,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_location_fills_body_fields_and_path_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_every_route_matches_its_own_path_and_fills_params,
 			setup, teardown),

@@ -85,6 +85,34 @@ static void test_pin(void **state)
 	assert_false(text_is_pin("١٢٣٤")); /* Arabic-Indic digits */
 }
 
+static void test_rfc3339(void **state)
+{
+	(void)state;
+	assert_true(text_is_rfc3339("2026-12-06T10:23:00Z"));
+	assert_true(text_is_rfc3339("2026-12-06t10:23:00.123456z"));
+	assert_true(text_is_rfc3339("2026-12-06T10:23:00+01:00"));
+	assert_true(text_is_rfc3339("2024-02-29T23:59:60-05:30"));
+	assert_true(text_is_rfc3339("2026-12-06T10:23:00.123456789Z"));
+	assert_false(text_is_rfc3339("yesterday"));
+	assert_false(text_is_rfc3339("now"));
+	assert_false(text_is_rfc3339("epoch"));
+	assert_false(text_is_rfc3339(""));
+	assert_false(text_is_rfc3339("2026-12-06"));
+	assert_false(text_is_rfc3339("2026-12-06T10:23:00"));     /* no offset */
+	assert_false(text_is_rfc3339("2026-12-06 10:23:00Z"));    /* space */
+	assert_false(text_is_rfc3339("2026-12-06T10:23:00 01:00")); /* '+' lost in a query */
+	assert_false(text_is_rfc3339("2025-02-29T00:00:00Z"));    /* not a leap year */
+	assert_false(text_is_rfc3339("1900-02-29T00:00:00Z"));
+	assert_false(text_is_rfc3339("2026-13-01T00:00:00Z"));
+	assert_false(text_is_rfc3339("2026-04-31T00:00:00Z"));
+	assert_false(text_is_rfc3339("2026-12-06T24:00:00Z"));
+	assert_false(text_is_rfc3339("2026-12-06T10:23:00.Z"));
+	assert_false(text_is_rfc3339("2026-12-06T10:23:00.1234567890Z"));
+	assert_false(text_is_rfc3339("2026-12-06T10:23:00Zjunk"));
+	assert_false(text_is_rfc3339("2026-12-06T10:23:00+0100"));
+	assert_false(text_is_rfc3339("+2026-12-06T10:23:00Z"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -95,6 +123,7 @@ int main(void)
 		cmocka_unit_test(test_trim_and_sanitize),
 		cmocka_unit_test(test_email_normal_form),
 		cmocka_unit_test(test_pin),
+		cmocka_unit_test(test_rfc3339),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
