@@ -192,6 +192,9 @@ const ProtobufCServiceDescriptor *gw_upstream_descriptor(gw_upstream up);
 /* 1 when req carries a user's token gw_call() forwards (a clean
  * "Bearer ..." Authorization). */
 int gw_has_user_token(const gw_request *req);
+/* 401 for a request without such a token: `missing_token`, or
+ * `unsupported_auth_scheme` for an Authorization of another scheme. */
+void gw_reply_no_user_token(const gw_request *req, gw_response *resp);
 /* Calls rpc on up for req's caller (authorization, client IP, user agent
  * and request id forwarded; the gateway's caller name and token always;
  * internal: without the user's token, as a service call). The reply

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/auth.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 
 static pthread_mutex_t gw_jwks_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -110,13 +111,15 @@ const char *gw_verified_user(gw_request *req)
 	auth_claims claims;
 	int rc;
 
-	if (!req->authorization || strncmp(req->authorization, "Bearer ", 7) != 0)
+	const char *token;
+
+	if (auth_bearer_token(&token, req->authorization) < 0)
 		return NULL;
 	pthread_mutex_lock(&gw_jwks_lock);
 	rc = gw_jwks_fresh(req);
 	ring = gw_jwks_ring;
 	pthread_mutex_unlock(&gw_jwks_lock);
-	if (rc < 0 || auth_jwt_verify(&claims, &ring, req->authorization + 7,
+	if (rc < 0 || auth_jwt_verify(&claims, &ring, token,
 				      (int64_t)time(NULL)) < 0)
 		return NULL;
 	return mem_arena_strdup(req->arena, claims.sub);

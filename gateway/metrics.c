@@ -1,6 +1,7 @@
 /* Prometheus metrics: requests by route and status, latency histograms,
  * upstream errors by service and gRPC code. Lock-free counters. */
 #include "gw.h"
+#include "metrics/metrics.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -177,6 +178,7 @@ void gw_metrics_route(const gw_route *route, gw_request *req, gw_response *resp)
 	gw_write_latency(f);
 	gw_write_upstreams(f);
 	gw_write_webhooks(f);
+	metrics_write(f); /* the shared families and process_* */
 	fclose(f);
 	resp->status = 200;
 	resp->body = text;

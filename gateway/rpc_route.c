@@ -205,7 +205,7 @@ void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
 	 * would be a call with the gateway's own credential alone, which the
 	 * caller table lets read any group for the public pages. */
 	if (!spec->internal && !spec->anonymous && !gw_has_user_token(req)) {
-		gw_reply_error(resp, 401, "missing_token", "an access token is required");
+		gw_reply_no_user_token(req, resp);
 		return;
 	}
 	if (gw_build_request(&in, spec, req) < 0 ||

@@ -221,6 +221,8 @@ static enum MHD_Result gw_send(struct MHD_Connection *c, const gw_request *req,
 	if (resp->allow)
 		MHD_add_response_header(r, "Allow", resp->allow);
 	gw_add_cors(r, req, resp);
+	if (resp->status == 401) /* RFC 7235 §3.1 */
+		MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
 	if (resp->retry_after > 0) {
 		snprintf(retry, sizeof(retry), "%d", resp->retry_after);
 		MHD_add_response_header(r, "Retry-After", retry);

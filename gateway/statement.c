@@ -187,7 +187,7 @@ void gw_statement_route(const gw_route *route, gw_request *req, gw_response *res
 	(void)route;
 	/* As gw_rpc_route: never the gateway's own read for a missing user. */
 	if (!gw_has_user_token(req)) {
-		gw_reply_error(resp, 401, "missing_token", "an access token is required");
+		gw_reply_no_user_token(req, resp);
 		return;
 	}
 	gw_statement_stream(req, resp, req->params[0].value, 0);

@@ -11,6 +11,7 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
+#include "auth/auth.h"
 #include "text/text.h"
 
 typedef struct gw_upstream_def {
@@ -90,8 +91,20 @@ const char *gw_upstream_name(gw_upstream up)
  * reads of public pages and HandleWebhook. */
 int gw_has_user_token(const gw_request *req)
 {
-	return req->authorization && strncmp(req->authorization, "Bearer ", 7) == 0 &&
+	const char *token;
+
+	return auth_bearer_token(&token, req->authorization) == 0 &&
 	       text_is_clean(req->authorization);
+}
+
+void gw_reply_no_user_token(const gw_request *req, gw_response *resp)
+{
+	const char *token;
+
+	if (auth_bearer_token(&token, req->authorization) == 0)
+		err_set(ERR_UNAUTHENTICATED, "invalid_token",
+			"the access token is not valid");
+	gw_reply_err_last(resp);
 }
 
 static size_t gw_call_metadata(rpc_metadata *md, gw_request *req, int internal)

@@ -121,10 +121,13 @@ kolo_suite_caller_hashes() {
 }
 
 # Runs a process of the suite with its own credential: PROCESS BINARY LOG.
+# KOLO_<PROCESS>_METRICS_ADDR, when set, becomes its KOLO_METRICS_ADDR.
 _kolo_suite_spawn() {
-	local name="$1" binary="$2" log="$3" token hashes
+	local name="$1" binary="$2" log="$3" token hashes metrics
 	token="$(kolo_suite_token "$name")" || return 1
 	hashes="$(kolo_suite_caller_hashes)" || return 1
+	metrics="KOLO_$(_kolo_upper "$name")_METRICS_ADDR"
+	KOLO_METRICS_ADDR="${!metrics:-${KOLO_METRICS_ADDR:-}}" \
 	KOLO_INTERNAL_TOKEN="$token" KOLO_CALLER_TOKEN_HASHES="$hashes" \
 		"$binary" >>"$log" 2>&1 &
 	KOLO_SUITE_PID[$name]=$!

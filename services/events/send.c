@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "metrics/metrics.h"
 
 /* --- the mail dir -------------------------------------------------------------- */
 
@@ -96,6 +97,16 @@ static void evs_bare_address(char *out, size_t cap, const char *from)
 		snprintf(out, cap, "<%s>", from);
 }
 
+/* Counts the exchange c just had with provider (its last reply code's
+ * class, or transport_error when none came). */
+static void evs_count_provider_call(CURL *c, const char *provider)
+{
+	long code = 0;
+
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	metrics_provider_call(provider, code > 0, code);
+}
+
 int evs_send_smtp(const evs_smtp *smtp, const char *to, const char *message, size_t len)
 {
 	CURL *c = curl_easy_init();
@@ -126,6 +137,7 @@ int evs_send_smtp(const evs_smtp *smtp, const char *to, const char *message, siz
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	}
 	res = curl_easy_perform(c);
+	evs_count_provider_call(c, "smtp");
 	curl_slist_free_all(rcpt);
 	curl_easy_cleanup(c);
 	if (res != CURLE_OK)
@@ -175,6 +187,7 @@ int evs_send_sms(const evs_sms *sms, const char *to, const char *text)
 		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 		res = curl_easy_perform(c);
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		metrics_provider_call("sms", status > 0, status);
 	}
 	if (body) {
 		/* The body carries the API key. */

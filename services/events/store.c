@@ -509,3 +509,12 @@ int evs_store_group_heads(db_conn *c, char *const *groups, size_t n,
 	mem_arena_free(a);
 	return rc;
 }
+
+int evs_store_delivery_queue(void *arg, int64_t *depth, double *oldest_age_s)
+{
+	(void)arg;
+	return db_measure_queue(
+		"SELECT count(*), greatest(0, extract(epoch FROM now() - min(next_at)))::float8"
+		" FROM events_delivery WHERE status = 'PENDING'",
+		depth, oldest_age_s);
+}

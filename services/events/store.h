@@ -126,4 +126,8 @@ KOLO_MUST_CHECK int evs_store_choices_set(db_conn *c, const char *user_id,
 KOLO_MUST_CHECK int evs_store_group_heads(db_conn *c, char *const *groups,
 					  size_t n, int64_t *heads);
 
+/* For the gauges (metrics_queue): pending deliveries (email, SMS) and the
+ * time the longest-due one has waited past its next_at. */
+int evs_store_delivery_queue(void *arg, int64_t *depth, double *oldest_age_s);
+
 #endif

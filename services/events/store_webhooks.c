@@ -649,3 +649,12 @@ int whk_store_new_id(db_conn *c, mem_arena *a, const char **out)
 	PQclear(res);
 	return *out ? 0 : err_oom();
 }
+
+int whk_store_delivery_queue(void *arg, int64_t *depth, double *oldest_age_s)
+{
+	(void)arg;
+	return db_measure_queue(
+		"SELECT count(*), greatest(0, extract(epoch FROM now() - min(next_attempt_at)))::float8"
+		" FROM webhook_delivery WHERE status = 'pending'",
+		depth, oldest_age_s);
+}

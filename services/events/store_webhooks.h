@@ -149,4 +149,8 @@ KOLO_MUST_CHECK int whk_store_pause(db_conn *c, const char *id, int64_t now_ms,
 KOLO_MUST_CHECK int whk_store_new_id(db_conn *c, mem_arena *a,
 				     const char **out);
 
+/* For the gauges (metrics_queue): pending webhook deliveries and the time
+ * the longest-due one has waited past its next attempt. */
+int whk_store_delivery_queue(void *arg, int64_t *depth, double *oldest_age_s);
+
 #endif

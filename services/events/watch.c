@@ -46,11 +46,9 @@ static int
 evs_watch_check_request(const Kolo__Events__V1__WatchEventsRequest *in)
 {
 	if (!text_is_uuid(in->group_id))
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_group_id",
-			       "group_id must be a UUID");
+		return err_invalid_id("group_id");
 	if (in->after[0] && !text_is_uuid(in->after))
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_event_id",
-			       "after must be an event id (a UUID) or empty");
+		return err_invalid_id("after");
 	return 0;
 }
 

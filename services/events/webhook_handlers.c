@@ -25,10 +25,10 @@ static int whk_officer(rpc_ctx *ctx, const char *group_id)
 				group_id, 1, NULL);
 }
 
-static int whk_check_id(const char *id, const char *reason)
+static int whk_check_id(const char *id, const char *field)
 {
 	if (!text_is_uuid(id))
-		return err_set(ERR_INVALID_ARGUMENT, reason, "not a uuid");
+		return err_invalid_id(field);
 	return 0;
 }
 
@@ -211,7 +211,7 @@ static int whk_endpoint_call(rpc_ctx *ctx, const char *group_id,
 	int rc = whk_officer(ctx, group_id);
 
 	if (rc == 0)
-		rc = whk_check_id(webhook_id, "invalid_webhook_id");
+		rc = whk_check_id(webhook_id, "webhook_id");
 	return rc < 0 ? rc : db_thread_conn(c);
 }
 
@@ -332,7 +332,7 @@ WHK_HANDLER(redeliver_webhook_delivery)
 	int rc = whk_endpoint_call(ctx, in->group_id, in->webhook_id, &c);
 
 	if (rc == 0)
-		rc = whk_check_id(in->delivery_id, "invalid_delivery_id");
+		rc = whk_check_id(in->delivery_id, "delivery_id");
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), whk_redeliver_body, &t);
 	if (rc < 0)

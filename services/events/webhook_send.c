@@ -13,6 +13,7 @@
 #include "webhook_addr.h"
 #include "webhook_sign.h"
 #include "webhook_url.h"
+#include "metrics/metrics.h"
 
 static pthread_once_t whk_curl_once = PTHREAD_ONCE_INIT;
 static int whk_curl_rc;
@@ -175,6 +176,7 @@ static void whk_perform(whk_outcome *out, CURL *c, whk_answer *answer)
 	CURLcode rc = curl_easy_perform(c);
 
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+	metrics_provider_call("webhook", out->status > 0, out->status);
 	text_sanitize_into(out->excerpt, sizeof(out->excerpt), answer->raw);
 	if (rc != CURLE_OK) {
 		out->status = 0;

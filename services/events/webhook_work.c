@@ -18,6 +18,7 @@
 #include "svc/worker.h"
 #include "webhook_url.h"
 #include "webhooks.h"
+#include "metrics/metrics.h"
 
 /* A claim's lease outlives its send by this much. */
 #define WHK_LEASE_MARGIN_MS 5000
@@ -256,6 +257,9 @@ void whk_work_pass(void)
 
 static svc_worker *whk_worker;
 
+static metrics_queue whk_queue = { .worker = "webhooks",
+				   .measure = whk_store_delivery_queue };
+
 int whk_start(void)
 {
 	int64_t first = 0, max = 0, window = 0, pause = 0, timeout = 0,
@@ -308,11 +312,13 @@ int whk_start(void)
 			  "partner webhooks refused: KOLO_WEBHOOK_SECRET_KEY "
 			  "is unset",
 			  NULL);
+	metrics_queue_register(&whk_queue);
 	return svc_worker_start(&whk_worker, whk_work_pass, (int)interval);
 }
 
 void whk_stop(void)
 {
+	metrics_queue_unregister(&whk_queue);
 	svc_worker_stop(whk_worker);
 	whk_worker = NULL;
 }

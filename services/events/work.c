@@ -11,6 +11,7 @@
 #include "svc/call.h"
 #include "svc/worker.h"
 #include "text/text.h"
+#include "metrics/metrics.h"
 
 /* --- ingest ------------------------------------------------------------------ */
 
@@ -335,6 +336,8 @@ void evs_ingest_pass(void)
 
 static svc_worker *evs_ingest_worker;
 static svc_worker *evs_deliver_workers[EVS_MAX_DELIVER_WORKERS];
+static metrics_queue evs_delivery_queue = { .worker = "deliveries",
+					    .measure = evs_store_delivery_queue };
 
 int evs_workers_start(void)
 {
@@ -346,11 +349,13 @@ int evs_workers_start(void)
 	for (int i = 0; rc == 0 && i < n; i++)
 		rc = svc_worker_start(&evs_deliver_workers[i], evs_deliver_pass,
 				      d->deliver_interval_ms);
+	metrics_queue_register(&evs_delivery_queue);
 	return rc;
 }
 
 void evs_workers_stop(void)
 {
+	metrics_queue_unregister(&evs_delivery_queue);
 	svc_worker_stop(evs_ingest_worker);
 	evs_ingest_worker = NULL;
 	for (int i = 0; i < EVS_MAX_DELIVER_WORKERS; i++) {

@@ -24,8 +24,7 @@ int grp_db(db_conn **out)
 int grp_check_id(const char *id, const char *field)
 {
 	if (!text_is_uuid(id))
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_id",
-			       "%s must be a UUID", field);
+		return err_invalid_id(field);
 	return 0;
 }
 

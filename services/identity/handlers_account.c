@@ -486,8 +486,7 @@ IDN_HANDLER(get_user)
 		(Kolo__Identity__V1__GetUserResponse *)resp;
 
 	if (!text_is_uuid(in->user_id))
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
-			       "user_id must be a UUID");
+		return err_invalid_id("user_id");
 	return idn_reply_user(ctx, in->user_id, NULL, 0, &out->user);
 }
 
@@ -586,8 +585,7 @@ IDN_HANDLER(revoke_session)
 	int rc;
 
 	if (!text_is_uuid(in->session_id))
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_session_id",
-			       "session_id must be a UUID");
+		return err_invalid_id("session_id");
 	idn_client_of(&t.client, ctx);
 	rc = idn_db(&c);
 	if (rc == 0)

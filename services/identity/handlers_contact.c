@@ -442,8 +442,7 @@ static int idn_contacts_check(char *const *ids, size_t n)
 			       IDN_CONTACTS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		if (!text_is_uuid(ids[i]))
-			return err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
-				       "user_ids must be UUIDs");
+			return err_invalid_id("user_ids");
 	}
 	return 0;
 }

@@ -312,8 +312,7 @@ IDN_HANDLER(read_kyc_number)
 	int rc = idn_kyc_enabled();
 
 	if (rc == 0 && !text_is_uuid(in->user_id))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
-			     "user_id must be a UUID");
+		rc = err_invalid_id("user_id");
 	if (rc == 0 && !number)
 		rc = err_oom();
 	/* Who read it and why, in the activity row's device column. */
@@ -366,8 +365,7 @@ IDN_HANDLER(release_kyc_number)
 	int rc = 0;
 
 	if (!text_is_uuid(in->user_id))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
-			     "user_id must be a UUID");
+		rc = err_invalid_id("user_id");
 	if (rc == 0)
 		rc = idn_db(&c);
 	if (rc == 0)

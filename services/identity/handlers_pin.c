@@ -1,6 +1,7 @@
 /* Transaction PINs: SetPin, ChangePin, VerifyPin, ResetPin. */
 #include "handlers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "identity.h"
@@ -131,10 +132,15 @@ static int idn_pin_set_body(db_conn *c, void *arg)
 static int idn_pin_refused(const idn_pin_tx *t)
 {
 	switch (t->outcome) {
-	case IDN_PIN_WRONG:
-		return err_set(ERR_PERMISSION_DENIED, "pin_incorrect",
-			       "wrong PIN: %d attempts left before it locks",
-			       t->attempts_left);
+	case IDN_PIN_WRONG: {
+		char left[16];
+
+		snprintf(left, sizeof(left), "%d", t->attempts_left);
+		err_set(ERR_PERMISSION_DENIED, "pin_incorrect",
+			"wrong PIN: %d attempts left before it locks",
+			t->attempts_left);
+		return err_set_meta("attempts_left", left);
+	}
 	case IDN_PIN_LOCKED: {
 		int64_t wait = (t->locked_until_us - idn_now_us() + 999999) / 1000000;
 		int rc;
@@ -235,15 +241,13 @@ static int idn_pin_subject(rpc_ctx *ctx, const char *requested,
 	const char *caller = rpc_ctx_user_id(ctx);
 
 	if (requested[0] && !text_is_uuid(requested))
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
-			       "user_id must be a UUID");
+		return err_invalid_id("user_id");
 	if (rpc_ctx_is_internal(ctx) && requested[0]) {
 		*out = requested;
 		return 0;
 	}
 	if (!caller)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
-			       "user_id is required");
+		return err_invalid_id("user_id");
 	if (requested[0] && strcmp(requested, caller) != 0)
 		return err_set(ERR_PERMISSION_DENIED, "not_your_pin",
 			       "you may verify only your own PIN");

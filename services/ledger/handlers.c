@@ -328,8 +328,7 @@ LDG_HANDLER(get_entry)
 	int by_id = in->key_case == KOLO__LEDGER__V1__GET_ENTRY_REQUEST__KEY_ENTRY_ID;
 
 	if (by_id && !text_is_uuid(in->entry_id))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_entry_id",
-			     "entry_id must be a UUID");
+		rc = err_invalid_id("entry_id");
 	else if (!by_id && (in->key_case != KOLO__LEDGER__V1__GET_ENTRY_REQUEST__KEY_REFERENCE ||
 			    !in->reference[0]))
 		rc = err_set(ERR_INVALID_ARGUMENT, "missing_key",

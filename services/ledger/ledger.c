@@ -57,11 +57,11 @@ int ldg_spec_check(ldg_entry_spec *spec)
 	if (!spec->payment_channel[0])
 		spec->payment_channel = "VA";
 	if (!text_is_uuid(spec->group_id))
-		return ldg_bad("invalid_group_id", "group_id must be a UUID");
+		return err_invalid_id("group_id");
 	if (!text_is_uuid(spec->account_id))
-		return ldg_bad("invalid_account_id", "account_id must be a UUID");
+		return err_invalid_id("account_id");
 	if (spec->user_id[0] && !text_is_uuid(spec->user_id))
-		return ldg_bad("invalid_user_id", "user_id must be a UUID or empty");
+		return err_invalid_id("user_id");
 	if (spec->type != LDG_CREDIT && spec->type != LDG_DEBIT)
 		return ldg_bad("invalid_type", "type must be CREDIT or DEBIT");
 	rc = money_amount_check(spec->amount_kobo, ldg_amount_max(spec));
@@ -136,7 +136,7 @@ int ldg_hold_check(const char *group_id, int64_t amount_kobo, const char *refere
 	int rc;
 
 	if (!text_is_uuid(group_id))
-		return ldg_bad("invalid_group_id", "group_id must be a UUID");
+		return err_invalid_id("group_id");
 	rc = money_amount_check(amount_kobo, money_max_kobo());
 	if (rc < 0)
 		return rc;

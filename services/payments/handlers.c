@@ -73,10 +73,9 @@ PAY_HANDLER(provision_account)
 	int pending = 0, rc = 0;
 
 	if (!text_is_uuid(in->group_id))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_group_id", "group_id must be a UUID");
+		rc = err_invalid_id("group_id");
 	if (rc == 0 && in->officer_user_id[0] && !text_is_uuid(in->officer_user_id))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_user_id",
-			     "officer_user_id must be a UUID");
+		rc = err_invalid_id("officer_user_id");
 	if (rc == 0)
 		rc = pay_provision_as(&env, in->group_id, in->group_name, in->officer_user_id,
 				      &acct, &pending, &wait);
@@ -284,8 +283,8 @@ PAY_HANDLER(create_payout)
 	int replayed = 0, rc = 0;
 
 	if (!text_is_uuid(in->withdrawal_id) || !text_is_uuid(in->group_id))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_id",
-			     "withdrawal_id and group_id must be UUIDs");
+		rc = err_invalid_id(text_is_uuid(in->withdrawal_id) ? "group_id"
+								    : "withdrawal_id");
 	else if (in->attempt < 0 || in->attempt > 100)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_attempt", "attempt must be 1 to 100");
 	else if (strlen(in->hold_reference) > 200 || !text_is_clean(in->hold_reference))
@@ -325,8 +324,8 @@ PAY_HANDLER(get_payout)
 
 	if (in->key_case == KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY__NOT_SET ||
 	    !text_is_uuid(key))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_id",
-			     "payout_id or withdrawal_id (a UUID) is required");
+		rc = err_invalid_id(in->key_case == KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY_WITHDRAWAL_ID
+					    ? "withdrawal_id" : "payout_id");
 	if (rc == 0)
 		rc = pay_db(&c);
 	if (rc == 0)
@@ -471,8 +470,7 @@ static int pay_check_resolver(rpc_ctx *ctx, const char *group_id)
 	if (!user && rpc_ctx_is_internal(ctx))
 		return 0;
 	if (!group_id[0])
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_group_id",
-			       "group_id is required: resolving is for a group's officers");
+		return err_invalid_id("group_id");
 	rc = svc_check_member(ctx, d->groups, group_id, 1, NULL);
 	/* The group's key is its canonical id, whatever the case typed. */
 	if (rc == 0 && !(group_id = text_uuid_canonical(rpc_ctx_arena(ctx), group_id)))

@@ -9,6 +9,7 @@
 
 #include "mem/mem.h"
 #include "text/text.h"
+#include "metrics/metrics.h"
 
 static pthread_once_t pay_http_once = PTHREAD_ONCE_INIT;
 static int pay_http_rc;
@@ -213,4 +214,12 @@ void pay_http_pool_destroy(pay_http_pool *pool)
 	while (pool->n_idle > 0)
 		curl_easy_cleanup(pool->idle[--pool->n_idle]);
 	pthread_mutex_destroy(&pool->lock);
+}
+
+void pay_count_provider_call(CURL *c, const char *provider)
+{
+	long status = 0;
+
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	metrics_provider_call(provider, status > 0, status);
 }

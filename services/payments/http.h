@@ -73,4 +73,8 @@ CURL *pay_http_pool_take(pay_http_pool *pool);
 void pay_http_pool_give(pay_http_pool *pool, CURL *c);
 void pay_http_pool_destroy(pay_http_pool *pool);
 
+/* Counts the request c just made to provider (kolo_provider_calls_total:
+ * its HTTP status class, or transport_error when none came). */
+void pay_count_provider_call(CURL *c, const char *provider);
+
 #endif

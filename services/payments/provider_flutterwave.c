@@ -35,6 +35,7 @@
 #include "mem/mem.h"
 #include "money/money.h"
 #include "text/text.h"
+#include "metrics/metrics.h"
 
 #define FLW_BANKS_MAX 4096
 #define FLW_KEY_MAX 512
@@ -154,6 +155,7 @@ static int flw_call(flw_state *f, flw_kind kind, const char *path,
 	}
 
 	cc = curl_easy_perform(c);
+	pay_count_provider_call(c, "flutterwave");
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
 		rc = err_set(ERR_DEADLINE_EXCEEDED, "provider_timeout",
 			     "flutterwave did not answer %s in %ld ms", what, f->timeout_ms);

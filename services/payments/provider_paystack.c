@@ -38,6 +38,7 @@
 #include "mem/mem.h"
 #include "payments.h"
 #include "text/text.h"
+#include "metrics/metrics.h"
 
 #define PSK_BANKS_MAX 4096
 #define PSK_KEY_MAX 512
@@ -193,6 +194,7 @@ static int psk_call(psk_state *s, psk_kind kind, const char *path, const char *b
 	strcat(url, path);
 	psk_set_options(s, c, kind, url, body ? body : "{}", r);
 	cc = curl_easy_perform(c);
+	pay_count_provider_call(c, "paystack");
 	if (cc == CURLE_OPERATION_TIMEDOUT)
 		rc = err_set(ERR_DEADLINE_EXCEEDED, "provider_timeout",
 			     "paystack did not answer %s in %ld ms", what, s->timeout_ms);

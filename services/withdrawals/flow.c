@@ -9,6 +9,7 @@
 #include "log/log.h"
 #include "svc/beneficiary.h"
 #include "svc/worker.h"
+#include "metrics/metrics.h"
 
 /* The longest wait between two asks about an unfinished payout. */
 #define WDR_ASK_MAX_S 3600
@@ -291,15 +292,23 @@ void wdr_worker_pass(void)
 }
 
 static svc_worker *wdr_worker;
+static metrics_queue wdr_payout_queue = { .worker = "payouts",
+					  .measure = wdr_store_payout_queue };
 
 int wdr_worker_start(void)
 {
-	return svc_worker_start(&wdr_worker, wdr_worker_pass,
-				wdr_current()->worker_interval_ms);
+	int rc = svc_worker_start(&wdr_worker, wdr_worker_pass,
+				  wdr_current()->worker_interval_ms);
+
+	if (rc == 0)
+		metrics_queue_register(&wdr_payout_queue);
+	return rc;
 }
 
 void wdr_worker_stop(void)
 {
+	if (wdr_worker)
+		metrics_queue_unregister(&wdr_payout_queue);
 	svc_worker_stop(wdr_worker);
 	wdr_worker = NULL;
 }

@@ -532,8 +532,7 @@ static int wdr_load_for(rpc_ctx *ctx, const char *id, int need_officer, wdr_row 
 	int found = 0, rc = 0;
 
 	if (!text_is_uuid(id))
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_withdrawal_id",
-			       "withdrawal_id must be a UUID");
+		return err_invalid_id("withdrawal_id");
 	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = wdr_store_get(c, rpc_ctx_arena(ctx), id, 0, out, &found);

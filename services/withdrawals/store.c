@@ -389,6 +389,16 @@ int wdr_store_expire(db_conn *c, mem_arena *a, int limit, wdr_row **out, int *n)
 	return rows ? 0 : err_oom();
 }
 
+int wdr_store_payout_queue(void *arg, int64_t *depth, double *oldest_age_s)
+{
+	(void)arg;
+	return db_measure_queue(
+		"SELECT count(*), extract(epoch FROM now() - min(coalesce(approved_at, updated_at)))::float8"
+		" FROM withdrawal_request WHERE status = 'APPROVED'"
+		" AND (payout_status IS NULL OR payout_status = 'PENDING')",
+		depth, oldest_age_s);
+}
+
 int wdr_store_unpaid(db_conn *c, mem_arena *a, int idle_s, int limit, char ***ids,
 		     int *n)
 {

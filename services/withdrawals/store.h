@@ -120,6 +120,10 @@ KOLO_MUST_CHECK int wdr_store_expire(db_conn *c, mem_arena *a, int limit, wdr_ro
 /* APPROVED requests whose payout is not settled and whose next ask is
  * due (idle_s after approval, then as wdr_store_payout_asked set it),
  * the longest waiting first. */
+/* For the payouts gauge (metrics_queue): approved withdrawals whose
+ * payout is not settled, and the age of the oldest approval. */
+int wdr_store_payout_queue(void *arg, int64_t *depth, double *oldest_age_s);
+
 KOLO_MUST_CHECK int wdr_store_unpaid(db_conn *c, mem_arena *a, int idle_s, int limit,
 				     char ***ids, int *n);
 

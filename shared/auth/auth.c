@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mem/mem.h"
 
@@ -399,4 +400,25 @@ out:
 	json_decref(header);
 	json_decref(body);
 	return rc == 0 ? 0 : err_set(ERR_INTERNAL, NULL, "cannot sign token");
+}
+
+int auth_bearer_token(const char **token, const char *header)
+{
+	size_t scheme = header ? strcspn(header, " ") : 0;
+	const char *cred = header ? header + scheme : NULL;
+
+	*token = NULL;
+	if (!header || scheme == 0)
+		return err_set(ERR_UNAUTHENTICATED, "missing_token",
+			       "an access token is required");
+	if (scheme != 6 || strncasecmp(header, "Bearer", 6) != 0)
+		return err_set(ERR_UNAUTHENTICATED, "unsupported_auth_scheme",
+			       "the Authorization scheme must be Bearer");
+	while (*cred == ' ')
+		cred++;
+	if (!*cred)
+		return err_set(ERR_UNAUTHENTICATED, "missing_token",
+			       "an access token is required");
+	*token = cred;
+	return 0;
 }

@@ -98,4 +98,10 @@ void auth_random_token(char out[AUTH_TOKEN_TEXT]);
 int auth_secret_equal(const char *a, size_t a_len, const char *b,
 		      size_t b_len);
 
+/* *token: the credential of an Authorization header value of the Bearer
+ * scheme (RFC 6750), the scheme matched in any case (RFC 7235). Fails
+ * UNAUTHENTICATED `missing_token` for no header or no credential,
+ * `unsupported_auth_scheme` for another scheme (Basic, Token...). */
+int auth_bearer_token(const char **token, const char *header) KOLO_MUST_CHECK;
+
 #endif

@@ -110,10 +110,11 @@ int auth_revoked_add(auth_revoked *r, const char *sid, int64_t valid_until)
 	size_t b;
 	int rc = 0;
 
-	if (len == 0 || len >= AUTH_ID_MAX)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_session_id",
-			       "a session id is 1 to %d characters",
-			       AUTH_ID_MAX - 1);
+	if (len == 0 || len >= AUTH_ID_MAX) {
+		err_set(ERR_INVALID_ARGUMENT, "invalid_id",
+			"a session id is 1 to %d characters", AUTH_ID_MAX - 1);
+		return err_set_meta("field", "session_id");
+	}
 	pthread_rwlock_wrlock(&r->lock);
 	e = auth_revoked_find(r, sid);
 	if (e) {

@@ -28,7 +28,7 @@ void auth_revoked_free(auth_revoked *r);
 
 /* Records that session sid ended; its tokens are all expired after
  * valid_until. Adding a known sid keeps the later valid_until.
- * ERR_INVALID_ARGUMENT "invalid_session_id" for an empty or over-long sid,
+ * ERR_INVALID_ARGUMENT "invalid_id" (field session_id) for an empty or over-long sid,
  * ERR_RESOURCE_EXHAUSTED "revocations_full" when the set is full. */
 KOLO_MUST_CHECK int auth_revoked_add(auth_revoked *r, const char *sid,
 				     int64_t valid_until);

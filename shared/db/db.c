@@ -1,6 +1,7 @@
 #include "db.h"
 
 #include "mem/mem.h"
+#include "metrics/metrics.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -39,6 +40,8 @@ struct db_conn {
 	/* Inside db_tx_single: statements go unnamed, so that a statement a
 	 * migration invalidated cannot fail a body that must not run again. */
 	bool unnamed_only;
+	/* Counted in db_connections (metrics) while it lives. */
+	bool counted;
 	unsigned nstmts;
 	db_stmt stmts[DB_STMT_SLOTS];
 };
@@ -135,6 +138,30 @@ static int db_session_setup(PGconn *pg)
 			    "cannot set up the database session");
 }
 
+/* --- metrics: one connection per thread, so no pool and no waits; a
+ * connection is in use while a transaction runs on it. */
+static metrics_family db_connections = METRICS_FAMILY(
+	METRICS_GAUGE, "kolo_db_connections",
+	"Open database connections (one per thread), in use (in a transaction) or idle.");
+static metrics_family db_connects = METRICS_FAMILY(
+	METRICS_COUNTER, "kolo_db_connects_total",
+	"Database connection attempts by outcome.");
+static metrics_family db_transactions = METRICS_FAMILY(
+	METRICS_COUNTER, "kolo_db_transactions_total",
+	"Database transactions by outcome (committed, failed).");
+static metrics_family db_retries = METRICS_FAMILY(
+	METRICS_COUNTER, "kolo_db_transaction_retries_total",
+	"Transactions run again after a retryable failure (serialization, deadlock, lost connection).");
+
+#define DB_IDLE "state=\"idle\""
+#define DB_IN_USE "state=\"in_use\""
+
+static void db_metrics_in_use(bool in_use)
+{
+	metrics_add(&db_connections, DB_IN_USE, in_use ? 1 : -1);
+	metrics_add(&db_connections, DB_IDLE, in_use ? -1 : 1);
+}
+
 int db_connect(db_conn **out, const char *conninfo)
 {
 	int rc;
@@ -154,10 +181,13 @@ int db_connect(db_conn **out, const char *conninfo)
 	rc = db_session_setup(conn->pg);
 	if (rc < 0)
 		goto out;
+	conn->counted = true;
+	metrics_add(&db_connections, DB_IDLE, 1);
 	*out = conn;
 	conn = NULL;
 	rc = 0;
 out:
+	metrics_add(&db_connects, rc < 0 ? "outcome=\"failed\"" : "outcome=\"ok\"", 1);
 	db_close(conn);
 	return rc;
 }
@@ -200,6 +230,8 @@ void db_close(db_conn *conn)
 {
 	if (conn == NULL)
 		return;
+	if (conn->counted)
+		metrics_add(&db_connections, DB_IDLE, -1);
 	PQfinish(conn->pg);
 	db_stmts_forget(conn);
 	free(conn);
@@ -608,6 +640,7 @@ static int db_tx_once(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
 	int rc;
 
 	conn->retryable = false;
+	db_metrics_in_use(true);
 	rc = db_revive(conn);
 	if (rc < 0) {
 		conn->retryable = true;
@@ -630,6 +663,8 @@ static int db_tx_once(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
 out:
 	if (rc < 0)
 		db_rollback(conn);
+	db_metrics_in_use(false);
+	metrics_add(&db_transactions, rc < 0 ? "outcome=\"failed\"" : "outcome=\"committed\"", 1);
 	return rc;
 }
 
@@ -640,8 +675,10 @@ int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 
 	assert(conn != NULL && fn != NULL);
 	for (attempt = 0; attempt < DB_TX_ATTEMPTS; attempt++) {
-		if (attempt > 0)
+		if (attempt > 0) {
+			metrics_add(&db_retries, "", 1);
 			db_backoff(attempt);
+		}
 		rc = db_tx_once(conn, timeout_ms, fn, arg);
 		if (rc == 0 || !conn->retryable)
 			break;
@@ -691,4 +728,29 @@ const char *db_i64(char buf[DB_I64_TEXT], int64_t value)
 int db_affected(const PGresult *res)
 {
 	return atoi(PQcmdTuples((PGresult *)res));
+}
+
+/* A queue measure gives up after this long (the scrape waits for it). */
+#define DB_MEASURE_TIMEOUT_MS "2000"
+
+int db_measure_queue(const char *sql, int64_t *depth, double *oldest_age_s)
+{
+	db_conn *conn = NULL;
+	PGresult *res = NULL;
+	int rc = db_thread_conn(&conn);
+
+	if (rc == 0)
+		rc = db_run(conn, "SET statement_timeout = " DB_MEASURE_TIMEOUT_MS, 0, NULL);
+	if (rc == 0)
+		rc = db_exec(conn, &res, sql, 0, NULL);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) != 1 || PQnfields(res) != 2) {
+		PQclear(res);
+		return err_set(ERR_INTERNAL, NULL, "a queue measure returns one row of two");
+	}
+	*depth = db_int64(res, 0, 0);
+	*oldest_age_s = PQgetisnull(res, 0, 1) ? 0 : strtod(PQgetvalue(res, 0, 1), NULL);
+	PQclear(res);
+	return 0;
 }

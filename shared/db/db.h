@@ -118,6 +118,14 @@ int64_t db_int64(const PGresult *res, int row, int col);
 #define DB_I64_TEXT 24
 const char *db_i64(char buf[DB_I64_TEXT], int64_t value);
 
+/* For a metrics_queue (metrics/metrics.h): runs sql, a statement of no
+ * parameters whose one row is (depth bigint, oldest age in seconds as
+ * double precision, NULL = 0), on the calling thread's connection, whose
+ * session statement_timeout it sets to 2 s (the scrape's thread: its
+ * connection serves nothing else). */
+KOLO_MUST_CHECK int db_measure_queue(const char *sql, int64_t *depth,
+				     double *oldest_age_s);
+
 /* The row count of an UPDATE/DELETE/INSERT result. */
 int db_affected(const PGresult *res);
 

@@ -34,6 +34,15 @@ typedef enum {
 
 #define ERR_REASON_MAX 64
 #define ERR_MESSAGE_MAX 256
+/* Metadata of one error (google.rpc.ErrorInfo.metadata): a few short pairs. */
+#define ERR_META_MAX 4
+#define ERR_META_KEY_MAX 32
+#define ERR_META_VALUE_MAX 64
+
+typedef struct err_meta {
+	char key[ERR_META_KEY_MAX];
+	char value[ERR_META_VALUE_MAX];
+} err_meta;
 
 /* The last error recorded on this thread. Borrowed; valid until the next
  * err_set()/err_clear() on the same thread. */
@@ -42,6 +51,8 @@ typedef struct err_info {
 	char reason[ERR_REASON_MAX];
 	char message[ERR_MESSAGE_MAX];
 	int retry_after_s; /* > 0: when to try again (a rate limit's hint) */
+	err_meta meta[ERR_META_MAX]; /* err_set_meta(); n_meta used */
+	int n_meta;
 } err_info;
 
 /* Records code, reason and a printf-style message; returns code so a caller
@@ -54,6 +65,24 @@ err_code err_set(err_code code, const char *reason, const char *fmt, ...)
  * RESOURCE_EXHAUSTED carries it as the `kolo-retry-after` trailer and the
  * gateway as Retry-After. err_set() clears it. Returns the last code. */
 err_code err_set_retry_after(int seconds);
+
+/* Adds a key/value pair to the last error's metadata (sent in
+ * google.rpc.ErrorInfo, e.g. attempts_left, field): a key set again is
+ * replaced; beyond ERR_META_MAX pairs, or a key or value too long, the pair
+ * is dropped. err_set() clears them. Returns the last code. */
+err_code err_set_meta(const char *key, const char *value);
+
+/* err_set(ERR_INVALID_ARGUMENT, "invalid_id", "<field> must be a UUID")
+ * with metadata field=<field>: the one reason of a malformed id. */
+err_code err_invalid_id(const char *field);
+
+/* The value of key in e's metadata, or NULL. */
+const char *err_meta_get(const err_info *e, const char *key);
+
+/* The catalogue entry of reason (shared/err/reasons.h): 1 and its code,
+ * gateway HTTP status (0: the code's) and meaning, or 0 when unknown. */
+int err_reason_find(const char *reason, err_code *code, int *http,
+		    const char **meaning);
 
 /* err_set(ERR_RESOURCE_EXHAUSTED, ...) for a call whose arena is full. */
 err_code err_oom(void);

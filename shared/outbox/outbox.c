@@ -9,6 +9,7 @@
 
 #include "events/events.h"
 #include "text/text.h"
+#include "metrics/metrics.h"
 
 static const char *const outbox_add_sql[] = {
 #define OUTBOX_INSERT(t) \
@@ -158,8 +159,7 @@ static int outbox_id_array(char **out, mem_arena *a, char *const *ids, size_t n)
 	*p++ = '{';
 	for (size_t i = 0; i < n; i++) {
 		if (!ids[i] || !text_is_uuid(ids[i]))
-			return err_set(ERR_INVALID_ARGUMENT, "invalid_id",
-				       "event ids are UUIDs");
+			return err_invalid_id("ids");
 		if (i)
 			*p++ = ',';
 		memcpy(p, ids[i], 36);
@@ -214,4 +214,59 @@ int outbox_serve_ack(int32_t *acked, rpc_ctx *ctx, outbox_table table,
 	if (rc < 0)
 		return rc;
 	return outbox_ack(acked, c, table, ids, n_ids, rpc_ctx_arena(ctx));
+}
+
+/* --- metrics -------------------------------------------------------------------- */
+
+#define OUTBOX_QUEUE(t)                                                        \
+	"SELECT count(*), extract(epoch FROM now() - min(occurred_at))::float8"  \
+	" FROM " t
+
+static const char *const outbox_services[] = {
+	[OUTBOX_IDENTITY] = "identity", [OUTBOX_GROUPS] = "groups",
+	[OUTBOX_LEDGER] = "ledger",	[OUTBOX_WITHDRAWALS] = "withdrawals",
+	[OUTBOX_PAYMENTS] = "payments",
+};
+
+static const char *const outbox_queue_sql[] = {
+	[OUTBOX_IDENTITY] = OUTBOX_QUEUE("identity_outbox"),
+	[OUTBOX_GROUPS] = OUTBOX_QUEUE("groups_outbox"),
+	[OUTBOX_LEDGER] = OUTBOX_QUEUE("ledger_outbox"),
+	[OUTBOX_WITHDRAWALS] = OUTBOX_QUEUE("withdrawals_outbox"),
+	[OUTBOX_PAYMENTS] = OUTBOX_QUEUE("payments_outbox"),
+};
+
+#define OUTBOX_N_TABLES (sizeof(outbox_services) / sizeof(outbox_services[0]))
+
+static int outbox_measure(void *arg, int64_t *depth, double *oldest_age_s)
+{
+	return db_measure_queue(arg, depth, oldest_age_s);
+}
+
+static metrics_queue outbox_queues[OUTBOX_N_TABLES];
+
+int outbox_table_of(outbox_table *out, const char *service)
+{
+	for (size_t i = 0; i < OUTBOX_N_TABLES; i++) {
+		if (strcmp(outbox_services[i], service) == 0) {
+			*out = (outbox_table)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void outbox_metrics_register(outbox_table table)
+{
+	metrics_queue *q = &outbox_queues[table];
+
+	q->worker = "outbox_ingest";
+	q->measure = outbox_measure;
+	q->arg = (void *)outbox_queue_sql[table];
+	metrics_queue_register(q);
+}
+
+void outbox_metrics_unregister(outbox_table table)
+{
+	metrics_queue_unregister(&outbox_queues[table]);
 }

@@ -64,4 +64,14 @@ KOLO_MUST_CHECK int outbox_serve_read(Kolo__Common__V1__OutboxEvent ***out,
 KOLO_MUST_CHECK int outbox_serve_ack(int32_t *acked, rpc_ctx *ctx, outbox_table table,
 				     char *const *ids, size_t n_ids);
 
+/* The outbox of the service whose caller name is service ("groups");
+ * 0, or -1 when it has none. */
+int outbox_table_of(outbox_table *out, const char *service);
+
+/* Adds (removes) the table's gauges kolo_worker_queue_depth and
+ * kolo_worker_queue_oldest_age_seconds {worker="outbox_ingest"}: events
+ * kolo-events has not stored yet (metrics/metrics.h). */
+void outbox_metrics_register(outbox_table table);
+void outbox_metrics_unregister(outbox_table table);
+
 #endif

@@ -144,6 +144,11 @@ typedef struct rpc_server_config {
 	void (*worker_start)(void *arg);
 	void *worker_arg;
 	int max_streams; /* open server streams at once (<= 0: 256) */
+	/* A connection is asked to go away (GOAWAY) after about this long
+	 * (gRPC adds +-10% jitter), then has max_conn_age_grace_ms to finish
+	 * its calls; <= 0: never / no limit. */
+	int64_t max_conn_age_ms;
+	int64_t max_conn_age_grace_ms;
 } rpc_server_config;
 
 typedef struct rpc_server rpc_server;
@@ -170,6 +175,14 @@ KOLO_MUST_CHECK int rpc_health_server_start(rpc_server **out, const char *addr);
 
 /* The bound TCP port. */
 int rpc_server_port(const rpc_server *server);
+
+/* Metrics kept by the servers of this process (metrics/metrics.h): the
+ * name of a gRPC code ("OK", "NOT_FOUND"), the count of calls of method
+ * ("/pkg.Service/Method") that ended with code, and of client connections
+ * seen by the servers of service_name ("kolo.ledger.v1.Ledger"). */
+const char *rpc_code_name(int grpc_code);
+int64_t rpc_metrics_calls(const char *method, const char *code);
+int64_t rpc_metrics_connections(const char *service_name);
 
 /* Graceful stop: refuses new calls, says NOT_SERVING, wakes every open
  * stream (its sends and waits fail with UNAVAILABLE "shutting_down"), lets

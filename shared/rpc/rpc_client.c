@@ -258,6 +258,14 @@ static void rpc_status_error(const rpc_client_call *c)
 	/* A hint that is not a sane number of seconds is dropped. */
 	if (retry[0] && cfg_parse_int(&retry_after, retry, 1, 7 * 86400) == 0)
 		err_set_retry_after((int)retry_after);
+	/* Metadata (attempts_left, field) travels on with a relayed error. */
+	for (size_t i = 0; i < c->trailing.count; i++) {
+		const grpc_metadata *m = &c->trailing.metadata[i];
+
+		if (grpc_slice_str_cmp(m->key, RPC_STATUS_DETAILS_KEY) == 0)
+			rpc_status_meta_apply(GRPC_SLICE_START_PTR(m->value),
+					      GRPC_SLICE_LENGTH(m->value));
+	}
 	gpr_free(details);
 }
 

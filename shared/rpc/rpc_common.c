@@ -1,19 +1,40 @@
 #include "rpc_internal.h"
 
 #include <grpc/grpc.h>
+#include <grpc/support/log.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err/err.h"
+#include "log/log.h"
 #include "mem/mem.h"
 #include "rpc.h"
 
 #define RPC_FILE_MAX (1024 * 1024)
 
+/* gRPC core's own lines (connectivity, failed binds, GRPC_VERBOSITY and
+ * GRPC_TRACE output) as lines of the project's JSON log. */
+static void rpc_core_log(gpr_log_func_args *args)
+{
+	log_level level = args->severity == GPR_LOG_SEVERITY_ERROR  ? LOG_LVL_ERROR
+			  : args->severity == GPR_LOG_SEVERITY_INFO ? LOG_LVL_INFO
+								    : LOG_LVL_DEBUG;
+	const char *file = args->file ? strrchr(args->file, '/') : NULL;
+	char line[16];
+
+	if (!log_enabled(level))
+		return;
+	snprintf(line, sizeof(line), "%d", args->line);
+	log_event(level, args->message ? args->message : "", "source", "grpc",
+		  "file", file ? file + 1 : args->file, "line", line, NULL);
+}
+
 void rpc_init(void)
 {
+	/* Before grpc_init: its own start-up lines go the same way. */
+	gpr_set_log_function(rpc_core_log);
 	grpc_init();
 }
 

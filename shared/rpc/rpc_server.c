@@ -10,6 +10,7 @@
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -137,16 +138,45 @@ static void rpc_run_batch(rpc_pending *p, const grpc_op *ops, size_t n)
 			  NULL);
 }
 
-/* Sends status (and msg when not NULL) and waits for the batch; a
- * retry_after_s > 0 adds the retry-after trailer. A stream call has its
- * close op running already and may have sent its initial metadata. */
-void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
-	       const char *reason, grpc_byte_buffer *msg, int retry_after_s)
+/* The error trailers of a reply: kolo-error, kolo-retry-after when a hint
+ * exists, and grpc-status-details-bin (rpc_status.c). Returns how many of
+ * trailer[3] it set; the caller unrefs their values. */
+static size_t rpc_error_trailers(grpc_metadata *trailer, grpc_status_code status,
+				 const char *message, const char *reason,
+				 const err_info *e)
+{
+	int retry_after_s = e ? e->retry_after_s : 0;
+	char retry[16];
+	grpc_slice details;
+	size_t n = 0;
+
+	trailer[n].key = grpc_slice_from_static_string(RPC_REASON_KEY);
+	trailer[n++].value = grpc_slice_from_copied_string(reason);
+	if (retry_after_s > 0) {
+		snprintf(retry, sizeof(retry), "%d", retry_after_s);
+		trailer[n].key = grpc_slice_from_static_string(RPC_RETRY_AFTER_KEY);
+		trailer[n++].value = grpc_slice_from_copied_string(retry);
+	}
+	if (rpc_status_details(&details, (int)status, message, reason,
+			       e ? e->meta : NULL, e ? e->n_meta : 0,
+			       retry_after_s) == 0) {
+		trailer[n].key = grpc_slice_from_static_string(RPC_STATUS_DETAILS_KEY);
+		trailer[n++].value = details;
+	}
+	return n;
+}
+
+/* Sends status (and msg when not NULL) and waits for the batch; a reason
+ * adds the error trailers, with e's retry hint and metadata when e is not
+ * NULL. A stream call has its close op running already and may have sent
+ * its initial metadata. */
+static void rpc_reply_status(rpc_pending *p, grpc_status_code status,
+			     const char *message, const char *reason,
+			     grpc_byte_buffer *msg, const err_info *e)
 {
 	grpc_op ops[4];
-	grpc_metadata trailer[2];
+	grpc_metadata trailer[3];
 	grpc_slice details = grpc_slice_from_copied_string(message);
-	char retry[16];
 	int cancelled = 0;
 	size_t n = 0, n_trailer = 0;
 
@@ -161,16 +191,8 @@ void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
 	ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
 	ops[n].data.send_status_from_server.status = status;
 	ops[n].data.send_status_from_server.status_details = &details;
-	if (reason) {
-		trailer[n_trailer].key = grpc_slice_from_static_string(RPC_REASON_KEY);
-		trailer[n_trailer++].value = grpc_slice_from_copied_string(reason);
-	}
-	if (reason && retry_after_s > 0) {
-		snprintf(retry, sizeof(retry), "%d", retry_after_s);
-		trailer[n_trailer].key =
-			grpc_slice_from_static_string(RPC_RETRY_AFTER_KEY);
-		trailer[n_trailer++].value = grpc_slice_from_copied_string(retry);
-	}
+	if (reason)
+		n_trailer = rpc_error_trailers(trailer, status, message, reason, e);
 	ops[n].data.send_status_from_server.trailing_metadata_count = n_trailer;
 	ops[n].data.send_status_from_server.trailing_metadata = trailer;
 	n++;
@@ -182,6 +204,16 @@ void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
 	grpc_slice_unref(details);
 	for (size_t i = 0; i < n_trailer; i++)
 		grpc_slice_unref(trailer[i].value);
+}
+
+void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
+	       const char *reason, grpc_byte_buffer *msg, int retry_after_s)
+{
+	err_info hint;
+
+	memset(&hint, 0, sizeof(hint));
+	hint.retry_after_s = retry_after_s;
+	rpc_reply_status(p, status, message, reason, msg, &hint);
 }
 
 /* Sends the error recorded on this thread. */
@@ -197,8 +229,8 @@ void rpc_reply_error(rpc_pending *p, int rc)
 
 	if (!rpc_reason_valid(reason))
 		reason = err_default_reason((err_code)rc);
-	rpc_reply(p, (grpc_status_code)err_to_grpc((err_code)rc), message,
-		  reason, NULL, e->code == rc ? e->retry_after_s : 0);
+	rpc_reply_status(p, (grpc_status_code)err_to_grpc((err_code)rc), message,
+			 reason, NULL, e->code == rc ? e : NULL);
 }
 
 /* --- one call --------------------------------------------------------------- */
@@ -247,16 +279,15 @@ int rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg,
 static int rpc_check_user(rpc_ctx *ctx)
 {
 	rpc_server *s = ctx->server;
-	const char *header = rpc_ctx_metadata(ctx, "authorization");
-	int rc;
+	const char *token;
+	int rc = auth_bearer_token(&token, rpc_ctx_metadata(ctx, "authorization"));
 
-	if (!header || strncmp(header, "Bearer ", 7) != 0)
-		return err_set(ERR_UNAUTHENTICATED, "missing_token",
-			       "an access token is required");
+	if (rc < 0)
+		return rc;
 	if (!s->verifier)
 		return err_set(ERR_UNAUTHENTICATED, "invalid_token",
 			       "this service verifies no access tokens");
-	rc = auth_verifier_check(s->verifier, &ctx->claims, header + 7,
+	rc = auth_verifier_check(s->verifier, &ctx->claims, token,
 				 (int64_t)time(NULL));
 	if (rc < 0)
 		return rc;
@@ -340,20 +371,23 @@ int rpc_authenticate(rpc_ctx *ctx)
 	return rpc_check_user(ctx);
 }
 
-/* One debug line per call: method, status, reason, duration, request id. */
+/* One debug line per call: method, status, reason, duration, request id;
+ * and the call counted in the metrics. */
 void rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
 {
 	struct timespec end;
 	char code[8], micros[24];
 	const char *request_id;
+	int64_t us;
 
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	us = (int64_t)(end.tv_sec - start->tv_sec) * 1000000 +
+	     (end.tv_nsec - start->tv_nsec) / 1000;
+	rpc_metrics_call(ctx->bound->path, err_to_grpc((err_code)rc), us);
 	if (!log_enabled(LOG_LVL_DEBUG))
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &end);
 	snprintf(code, sizeof(code), "%d", err_to_grpc((err_code)rc));
-	snprintf(micros, sizeof(micros), "%lld",
-		 (long long)(end.tv_sec - start->tv_sec) * 1000000 +
-			 (end.tv_nsec - start->tv_nsec) / 1000);
+	snprintf(micros, sizeof(micros), "%lld", (long long)us);
 	request_id = rpc_ctx_metadata(ctx, "x-request-id");
 	log_event(LOG_LVL_DEBUG, "call", "method", ctx->bound->path, "code",
 		  code, "reason", rc ? err_last()->reason : NULL, "us", micros,
@@ -533,6 +567,7 @@ static void rpc_request_next(rpc_pending *p)
 static void rpc_handle(rpc_pending *p)
 {
 	mem_arena_reset(p->worker->arena);
+	rpc_metrics_peer(p->worker->server, p->call);
 	if (p->bound < 0) {
 		p->deadline = p->details.deadline;
 		rpc_serve_unknown(p);
@@ -788,17 +823,29 @@ out:
 	return creds;
 }
 
-static grpc_server *rpc_grpc_server_create(size_t max_message)
+static void rpc_int_arg(grpc_arg *arg, const char *key, int64_t value)
 {
-	grpc_arg args[2];
+	arg->type = GRPC_ARG_INTEGER;
+	arg->key = (char *)key;
+	arg->value.integer = value > INT_MAX ? INT_MAX : (int)value;
+}
+
+static grpc_server *rpc_grpc_server_create(size_t max_message,
+					   const rpc_server_config *config)
+{
+	grpc_arg args[4];
 	grpc_channel_args channel_args = { .num_args = 2, .args = args };
 
-	args[0].type = GRPC_ARG_INTEGER;
-	args[0].key = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
-	args[0].value.integer = (int)max_message;
-	args[1].type = GRPC_ARG_INTEGER;
-	args[1].key = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
-	args[1].value.integer = (int)max_message;
+	rpc_int_arg(&args[0], GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int64_t)max_message);
+	rpc_int_arg(&args[1], GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int64_t)max_message);
+	if (config->max_conn_age_ms > 0) {
+		rpc_int_arg(&args[channel_args.num_args++],
+			    GRPC_ARG_MAX_CONNECTION_AGE_MS, config->max_conn_age_ms);
+		if (config->max_conn_age_grace_ms > 0)
+			rpc_int_arg(&args[channel_args.num_args++],
+				    GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+				    config->max_conn_age_grace_ms);
+	}
 	return grpc_server_create(&channel_args, NULL);
 }
 
@@ -890,7 +937,7 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 	s->callers = callers;
 	s->worker_start = config->worker_start;
 	s->worker_arg = config->worker_arg;
-	s->grpc = rpc_grpc_server_create(s->max_message);
+	s->grpc = rpc_grpc_server_create(s->max_message, config);
 	s->reflection = rpc_reflection_new(NULL, s->service_name);
 	rpc_bind_all(s, service);
 	rpc_streams_init(s, config->max_streams);

@@ -121,6 +121,14 @@ void rpc_reply_error(rpc_pending *p, int rc);
 /* One debug line per call. */
 void rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start);
 
+/* --- rpc_metrics.c ------------------------------------------------------ */
+
+/* Counts a finished call of method (its path) with its gRPC code. */
+void rpc_metrics_call(const char *method, int grpc_code, int64_t micros);
+
+/* Counts the call's connection if its peer is new to the server. */
+void rpc_metrics_peer(const rpc_server *s, grpc_call *call);
+
 /* Frees what the slot holds of its call (metadata, payload, call). */
 void rpc_pending_reset(rpc_pending *p);
 

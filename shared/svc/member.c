@@ -42,8 +42,7 @@ int svc_check_member(rpc_ctx *ctx, rpc_channel *groups, const char *group_id,
 	if (out)
 		*out = NULL;
 	if (!text_is_uuid(group_id))
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_group_id",
-			       "group_id must be a UUID");
+		return err_invalid_id("group_id");
 	if (!rpc_ctx_user_id(ctx) && rpc_ctx_is_internal(ctx))
 		return 0;
 	req.group_id = (char *)group_id;

@@ -12,7 +12,9 @@
 #include "member.h"
 #include "db/db.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
 #include "money/money.h"
+#include "outbox/outbox.h"
 
 #define SVC_MIN_INTERNAL_TOKEN 32
 
@@ -58,6 +60,11 @@ static int svc_load_config(const svc_def *def)
 		{ "KOLO_HEALTH_ADDR", CFG_STRING, "", 0, 0, &svc_cfg.health_addr },
 		{ "KOLO_MEMBER_CACHE_MS", CFG_INT, "1000", 0, 60000,
 		  &svc_cfg.member_cache_ms },
+		{ "KOLO_METRICS_ADDR", CFG_STRING, "", 0, 0, &svc_cfg.metrics_addr },
+		{ "KOLO_RPC_MAX_CONN_AGE_S", CFG_INT, "300", 0, 86400,
+		  &svc_cfg.max_conn_age_s },
+		{ "KOLO_RPC_MAX_CONN_AGE_GRACE_S", CFG_INT, "30", 0, 3600,
+		  &svc_cfg.max_conn_age_grace_s },
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 	rpc_caller_keys callers;
@@ -132,26 +139,34 @@ static int svc_serve(const svc_def *def, const auth_keyring *keys,
 		.caller_token_hashes = svc_cfg.caller_token_hashes,
 		.grace_ms = svc_cfg.grace_ms,
 		.max_streams = (int)svc_cfg.max_streams,
+		.max_conn_age_ms = svc_cfg.max_conn_age_s * 1000,
+		.max_conn_age_grace_ms = svc_cfg.max_conn_age_grace_s * 1000,
 	};
 	rpc_server *server = NULL, *health = NULL;
+	metrics_http *metrics = NULL;
 	char port[16];
 	int sig = 0;
 
 	if (rpc_server_start(&server, def->rpc, &rc_cfg) < 0)
 		return -1;
-	if (svc_cfg.health_addr[0] && rpc_health_server_start(&health, svc_cfg.health_addr) < 0) {
+	if ((svc_cfg.health_addr[0] && rpc_health_server_start(&health, svc_cfg.health_addr) < 0) ||
+	    (svc_cfg.metrics_addr[0] && metrics_http_start(&metrics, svc_cfg.metrics_addr) < 0)) {
+		if (health)
+			rpc_server_stop(health);
 		rpc_server_stop(server);
 		return -1;
 	}
 	snprintf(port, sizeof(port), "%d", rpc_server_port(server));
 	log_event(LOG_LVL_INFO, "serving", "addr", svc_cfg.addr, "port", port,
 		  "tls", svc_cfg.tls_cert_file ? "on" : "off", "health_addr",
-		  svc_cfg.health_addr[0] ? svc_cfg.health_addr : NULL, NULL);
+		  svc_cfg.health_addr[0] ? svc_cfg.health_addr : NULL, "metrics_addr",
+		  svc_cfg.metrics_addr[0] ? svc_cfg.metrics_addr : NULL, NULL);
 	sigwait(signals, &sig);
 	log_event(LOG_LVL_INFO, "stopping", "signal", strsignal(sig), NULL);
 	if (health) /* unready first, then drain */
 		rpc_server_stop(health);
 	rpc_server_stop(server);
+	metrics_http_stop(metrics);
 	return 0;
 }
 
@@ -159,7 +174,8 @@ int svc_main(const svc_def *def, int argc, char **argv)
 {
 	auth_keyring keys;
 	sigset_t signals;
-	int status = 1;
+	outbox_table outbox = OUTBOX_IDENTITY;
+	int status = 1, has_outbox = 0;
 
 	(void)argc;
 	(void)argv;
@@ -182,6 +198,9 @@ int svc_main(const svc_def *def, int argc, char **argv)
 	svc_calls_configure(svc_caller_of(def), svc_cfg.internal_token);
 	svc_reader_cache_set_ttl(svc_cfg.member_cache_ms);
 	rpc_init();
+	has_outbox = outbox_table_of(&outbox, svc_caller_of(def)) == 0;
+	if (has_outbox)
+		outbox_metrics_register(outbox);
 	if (def->start && def->start() < 0) {
 		log_event(LOG_LVL_ERROR, "cannot start", "error",
 			  err_last()->message, NULL);
@@ -195,6 +214,8 @@ int svc_main(const svc_def *def, int argc, char **argv)
 	if (def->stop)
 		def->stop();
 out:
+	if (has_outbox)
+		outbox_metrics_unregister(outbox);
 	rpc_shutdown();
 	svc_calls_unconfigure();
 	db_unconfigure();

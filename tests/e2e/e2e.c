@@ -63,6 +63,8 @@ static size_t e2e_on_header(char *data, size_t size, size_t n, void *arg)
 	e2e_copy_header(r->content_type, sizeof(r->content_type), data, len, "Content-Type:");
 	e2e_copy_header(r->csp, sizeof(r->csp), data, len, "Content-Security-Policy:");
 	e2e_copy_header(r->replayed, sizeof(r->replayed), data, len, "Idempotent-Replayed:");
+	e2e_copy_header(r->www_authenticate, sizeof(r->www_authenticate), data, len,
+			"WWW-Authenticate:");
 	return len;
 }
 

@@ -15,6 +15,7 @@ typedef struct e2e_reply {
 	char csp[512];	/* Content-Security-Policy */
 	char replayed[8]; /* Idempotent-Replayed */
 	char headers[8192]; /* every header line as received (cut to fit) */
+	char www_authenticate[64]; /* WWW-Authenticate */
 } e2e_reply;
 
 typedef struct e2e_opts {

@@ -181,7 +181,8 @@ static void test_each_error_maps_to_its_status(void **state)
  * table lets it read balances, ledgers, withdrawals and proposals for the
  * public pages. A user route without a user's token must not turn into
  * such a read for nobody: no token, a token of another scheme, or a
- * non-Bearer header are all 401, and nothing about the group comes back. */
+ * non-Bearer header are all 401 (the scheme named: unsupported_auth_scheme),
+ * and nothing about the group comes back. */
 static void test_user_routes_without_a_token_read_nothing(void **state)
 {
 	static const char *const reads[] = { "balance", "ledger", "ledger.csv", "withdrawals",
@@ -195,8 +196,40 @@ static void test_user_routes_without_a_token_read_nothing(void **state)
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
 		snprintf(path, sizeof(path), "/v1/groups/%s/%s", gid, reads[i]);
 		e2e_expect(NULL, "GET", path, NULL, 401, "missing_token");
-		e2e_expect(NULL, "GET", path, &basic, 401, "missing_token");
+		e2e_expect(NULL, "GET", path, &basic, 401, "unsupported_auth_scheme");
 	}
+}
+
+/* RFC 7235 (issue 21): the scheme is matched in any case; another scheme
+ * is named, and every 401 says which scheme to use. */
+static void test_bearer_in_any_case_and_other_schemes_named(void **state)
+{
+	e2e_user u;
+	char lower[2200], upper[2200];
+	e2e_opts o = { .header = lower };
+	e2e_reply r;
+
+	e2e_register(&u, "scheme");
+	snprintf(lower, sizeof(lower), "Authorization: bearer %s", u.access);
+	snprintf(upper, sizeof(upper), "Authorization: BEARER %s", u.access);
+	e2e_http(&r, "GET", "/v1/me", &o);
+	assert_int_equal(r.status, 200);
+	e2e_reply_free(&r);
+	o.header = upper;
+	e2e_http(&r, "GET", "/v1/me", &o);
+	assert_int_equal(r.status, 200);
+	e2e_reply_free(&r);
+	o.header = "Authorization: Token abc";
+	e2e_http(&r, "GET", "/v1/me", &o);
+	assert_int_equal(r.status, 401);
+	assert_string_equal(e2e_error_code(&r), "unsupported_auth_scheme");
+	assert_string_equal(r.www_authenticate, "Bearer");
+	e2e_reply_free(&r);
+	e2e_http(&r, "GET", "/v1/me", NULL);
+	assert_int_equal(r.status, 401);
+	assert_string_equal(e2e_error_code(&r), "missing_token");
+	assert_string_equal(r.www_authenticate, "Bearer");
+	e2e_reply_free(&r);
 }
 
 static void test_oversized_body_is_413(void **state)
@@ -321,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_logged_out_token_stops_acting),
 		cmocka_unit_test(test_each_error_maps_to_its_status),
 		cmocka_unit_test(test_user_routes_without_a_token_read_nothing),
+		cmocka_unit_test(test_bearer_in_any_case_and_other_schemes_named),
 		cmocka_unit_test(test_oversized_body_is_413),
 		cmocka_unit_test(test_login_rate_limit_answers_429),
 		cmocka_unit_test(test_request_id_is_kept_or_made),

@@ -57,6 +57,60 @@ def rpc(channel, name):
                                response_deserializer=lambda b: b)
 
 
+def error_info(e):
+    """code, message and ErrorInfo fields of grpc-status-details-bin."""
+    trailer = dict(e.trailing_metadata() or ())
+    status = parse(trailer.get("grpc-status-details-bin", b""))
+    detail = parse(status.get(3, b""))  # the first Any
+    if detail.get(1, b"").decode() != "type.googleapis.com/google.rpc.ErrorInfo":
+        return status.get(1, 0), status.get(2, b"").decode(), {}
+    return status.get(1, 0), status.get(2, b"").decode(), parse(detail[2])
+
+
+def refusal(call, code, reason):
+    """'' when call fails with code, kolo-error reason and the same reason
+    in google.rpc.Status's ErrorInfo (domain kolo); else what differs."""
+    try:
+        call()
+        return "answered OK"
+    except grpc.RpcError as e:
+        got = dict(e.trailing_metadata() or ()).get("kolo-error")
+        status_code, message, info = error_info(e)
+        if e.code() != code or got != reason:
+            return f"{e.code()} {got}"
+        if status_code != code.value[0] or message != e.details():
+            return f"google.rpc.Status {status_code} {message!r}"
+        if info.get(1, b"").decode() != reason or info.get(2, b"").decode() != "kolo":
+            return f"ErrorInfo {info}"
+        return ""
+
+
+def details_checks(channel, email, token):
+    """Issue 21: standard error details and the Bearer scheme in any case."""
+    failures = []
+    bad = refusal(lambda: rpc(channel, "Login")(field(1, email) + field(2, "wrong password"),
+                                                timeout=10),
+                  grpc.StatusCode.UNAUTHENTICATED, "invalid_credentials")
+    if bad:
+        failures.append(f"Login with a bad password: {bad}")
+    bad = refusal(lambda: rpc(channel, "GetMe")(b"", timeout=10,
+                                                metadata=[("authorization", "Token abc")]),
+                  grpc.StatusCode.UNAUTHENTICATED, "unsupported_auth_scheme")
+    if bad:
+        failures.append(f"GetMe with scheme Token: {bad}")
+    try:
+        rpc(channel, "GetMe")(b"", timeout=10, metadata=[("authorization", "BEARER " + token)])
+    except grpc.RpcError as e:
+        failures.append(f"GetMe with BEARER: {e.code()}")
+    bad = refusal(lambda: rpc(channel, "VerifyPin")(
+        field(1, "not-a-uuid") + field(2, "1234"), timeout=10,
+        metadata=[("authorization", "Bearer " + token)]),
+        grpc.StatusCode.INVALID_ARGUMENT, "invalid_id")
+    if bad:
+        failures.append(f"VerifyPin of a malformed id: {bad}")
+    return failures
+
+
 def main(addr):
     email = f"interop-{os.getpid()}@example.com"
     password = "interop password 42"
@@ -84,9 +138,10 @@ def main(addr):
             reason = dict(e.trailing_metadata() or ()).get("kolo-error")
             if e.code() != grpc.StatusCode.UNAUTHENTICATED or reason != "missing_token":
                 failures.append(f"GetMe without a token: {e.code()} {reason}")
+        failures += details_checks(channel, email, token)
     for f in failures:
         print("FAIL", f)
-    print(f"interop identity: {4 - len(failures)} passed, {len(failures)} failed")
+    print(f"interop identity: {8 - len(failures)} passed, {len(failures)} failed")
     return 1 if failures else 0
 
 

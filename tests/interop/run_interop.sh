@@ -18,5 +18,13 @@ for svc in "${KOLO_SERVICES[@]}"; do
 done
 /usr/bin/python3 "$src/tests/interop/health.py" "${args[@]}"
 /usr/bin/python3 "$src/tests/interop/identity.py" "$(kolo_suite_addr identity)"
+# @grpc/grpc-js decodes grpc-status-details-bin (npm ci when the lock changed).
+node_dir="$src/tests/interop/node"
+stamp="$(sha256sum "$node_dir/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$node_dir/node_modules/.kolo-lock-sha256" 2>/dev/null)" != "$stamp" ]; then
+	(cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+	echo "$stamp" >"$node_dir/node_modules/.kolo-lock-sha256"
+fi
+node "$node_dir/errors.mjs" "$src/proto" "$(kolo_suite_addr identity)"
 kolo_testsuite_down
 echo "interop: every process stopped cleanly"

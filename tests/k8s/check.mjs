@@ -4,14 +4,18 @@
 //                  NAME=built.yaml ...
 //
 // Each NAME=file is the output of `kubectl kustomize` for one kustomization
-// (base, dev, prod, prod-mtls = prod + k8s/components/mutual-tls). Every
-// object is validated against the Kubernetes
+// (base, dev, prod, prod-mtls = prod + k8s/components/mutual-tls,
+// prod-monitoring = prod + k8s/components/monitoring). Every
+// object (but the ServiceMonitor, checked by hand) is validated against the Kubernetes
 // schemas (kubernetes-models@4), then the facts k8s/README.md promises are
 // asserted against the repository's own code: probes hit the ports the
 // binaries listen on, every variable a container gets is one its binary
 // reads (and every required one is set, with a value it accepts), secrets
 // are only referenced, and the NetworkPolicies allow exactly the calls the
-// services are configured to make. The first --lib-bin-dir that holds a
+// services are configured to make; every pod is annotated for scraping,
+// spread over zones and nodes, prod pins its image by digest and speaks
+// TLS gRPC as appProtocol https; the Dockerfile ships stripped programs
+// with OCI labels and no test library. The first --lib-bin-dir that holds a
 // plain (non-sanitizer) build adds the check that the runtime image has
 // every library the binaries load. With KOLO_TEST_PG (a libpq conninfo of
 // a superuser) and the kolo-migrate of --bin-dir, the migration Job's
@@ -334,8 +338,9 @@ function checkBuild(name, objects) {
   const clientCerts = name === "prod-mtls";
   const byKind = (k) => objects.filter((o) => o.kind === k);
 
-  // 1. schemas
+  // 1. schemas (a ServiceMonitor is prometheus-operator's CRD: checked in 9)
   for (const o of objects) {
+    if (o.apiVersion === "monitoring.coreos.com/v1" && o.kind === "ServiceMonitor") continue;
     const models = MODELS[o.apiVersion];
     const Model = models && models[o.kind];
     if (!check(`${at(o)} has a known apiVersion/kind`, Boolean(Model), o.apiVersion)) continue;
@@ -581,6 +586,8 @@ function checkBuild(name, objects) {
     }
     if (w.obj.kind === "Job") {
       check(`${w.name}: Job never restarts in place`, spec.restartPolicy === "Never" || spec.restartPolicy === "OnFailure");
+      const ttl = w.obj.spec.ttlSecondsAfterFinished;
+      check(`${w.name}: the finished Job is deleted (ttlSecondsAfterFinished)`, Number.isInteger(ttl) && ttl > 0 && ttl <= 86400, String(ttl));
       const dir = env.get("KOLO_MIGRATIONS_DIR")?.value;
       check(`${w.name}: migrations folder is the image's`, dir === "/usr/local/share/kolo/migrations");
       continue;
@@ -604,18 +611,53 @@ function checkBuild(name, objects) {
     // plaintext health-only listener of KOLO_HEALTH_ADDR (shared/svc).
     const health = env.get("KOLO_HEALTH_ADDR")?.value || "";
     const healthPort = isGateway ? null : Number(health.split(":").pop());
+    // Services: GET /metrics on the plain-HTTP listener of KOLO_METRICS_ADDR
+    // (shared/metrics); the gateway serves /metrics on its own port.
+    const metricsAddr = env.get("KOLO_METRICS_ADDR")?.value || "";
+    const metricsPort = isGateway ? listenPort : Number(metricsAddr.split(":").pop());
     if (isGateway) {
       check(`${w.name}: one container port, equal to ${bin.addrEnv}`, ports.length === 1 && ports[0].containerPort === listenPort);
+      check(`${w.name}: /metrics is a gateway route`, read("gateway/routes.c").includes('"/metrics"'));
     } else {
+      check(`${w.name}: the code reads KOLO_METRICS_ADDR`, bin.src.includes('"KOLO_METRICS_ADDR"') && /metrics_http_start\(/.test(bin.src));
+      check(`${w.name}: the metrics listener serves /metrics`, read("shared/metrics/metrics_http.c").includes('"/metrics"'));
+      check(`${w.name}: KOLO_METRICS_ADDR listens on all interfaces`, metricsAddr.startsWith("0.0.0.0:"), metricsAddr);
+      check(
+        `${w.name}: the metrics port differs from the gRPC and health ports`,
+        metricsPort > 0 && metricsPort !== listenPort && metricsPort !== healthPort,
+        metricsAddr,
+      );
       check(`${w.name}: the code reads KOLO_HEALTH_ADDR`, bin.src.includes('"KOLO_HEALTH_ADDR"'));
       check(`${w.name}: KOLO_HEALTH_ADDR listens on all interfaces`, health.startsWith("0.0.0.0:"), health);
       check(`${w.name}: the health port differs from ${bin.addrEnv}'s`, healthPort > 0 && healthPort !== listenPort, health);
       check(
-        `${w.name}: two container ports, ${bin.addrEnv} (grpc) and KOLO_HEALTH_ADDR (health)`,
-        ports.length === 2 &&
+        `${w.name}: three container ports, ${bin.addrEnv} (grpc), KOLO_HEALTH_ADDR (health) and KOLO_METRICS_ADDR (metrics)`,
+        ports.length === 3 &&
           ports.some((p) => p.name === "grpc" && p.containerPort === listenPort) &&
-          ports.some((p) => p.name === "health" && p.containerPort === healthPort),
+          ports.some((p) => p.name === "health" && p.containerPort === healthPort) &&
+          ports.some((p) => p.name === "metrics" && p.containerPort === metricsPort),
         ports.map((p) => `${p.name}:${p.containerPort}`).join(","),
+      );
+      const age = Number(env.get("KOLO_RPC_MAX_CONN_AGE_S")?.value);
+      const ageGrace = Number(env.get("KOLO_RPC_MAX_CONN_AGE_GRACE_S")?.value);
+      check(`${w.name}: gRPC connections have a max age (KOLO_RPC_MAX_CONN_AGE_S > 0)`, age > 0, String(age));
+      check(`${w.name}: and a grace to finish calls (KOLO_RPC_MAX_CONN_AGE_GRACE_S > 0)`, ageGrace > 0, String(ageGrace));
+    }
+    // Scrape annotations on the pod, naming the port and path it serves.
+    const ann = w.obj.spec.template.metadata.annotations || {};
+    check(
+      `${w.name}: pod annotated for scraping (prometheus.io/scrape, port ${metricsPort}, path /metrics)`,
+      ann["prometheus.io/scrape"] === "true" && ann["prometheus.io/port"] === String(metricsPort) && ann["prometheus.io/path"] === "/metrics",
+      JSON.stringify(ann),
+    );
+    // Replicas spread over zones and nodes.
+    const spread = spec.topologySpreadConstraints || [];
+    for (const key of ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]) {
+      const t = spread.find((x) => x.topologyKey === key);
+      check(
+        `${w.name}: spreads its replicas across ${key}`,
+        t && t.maxSkew >= 1 && ["ScheduleAnyway", "DoNotSchedule"].includes(t.whenUnsatisfiable) && selects(t.labelSelector, w.labels),
+        JSON.stringify(t),
       );
     }
     check(`${w.name}: the port is the code's default (${bin.port})`, listenPort === bin.port);
@@ -664,7 +706,22 @@ function checkBuild(name, objects) {
     for (const s of svcObjs) {
       for (const sp of s.spec.ports) {
         const target = typeof sp.targetPort === "string" ? ports.find((p) => p.name === sp.targetPort)?.containerPort : sp.targetPort;
-        check(`${w.name}: Service port ${sp.port} reaches the container port`, target === listenPort && sp.port === listenPort);
+        const want = sp.name === "metrics" && !isGateway ? metricsPort : listenPort;
+        check(`${w.name}: Service port ${sp.port} reaches the container port`, target === want && sp.port === want);
+        // appProtocol: the gRPC port is HTTP/2 in clear (kubernetes.io/h2c)
+        // unless the services serve TLS (prod): then HTTP/2 over TLS, the
+        // IANA name "https"; /metrics and the gateway are plain HTTP.
+        const proto = isGateway || sp.name === "metrics" ? "http" : isProd ? "https" : "kubernetes.io/h2c";
+        check(`${w.name}: Service port ${sp.name} has appProtocol ${proto}`, sp.appProtocol === proto, String(sp.appProtocol));
+      }
+      if (!isGateway) {
+        check(`${w.name}: its Service has the metrics port (for a ServiceMonitor)`, s.spec.ports.some((sp) => sp.name === "metrics"));
+      }
+    }
+    // prod: the image is pinned by digest, never a tag alone.
+    if (isProd) {
+      for (const cc of [...(spec.initContainers || []), ...spec.containers]) {
+        check(`${w.name}/${cc.name}: prod image pinned by digest`, /@sha256:[0-9a-f]{64}$/.test(cc.image), cc.image);
       }
     }
     const hpa = byKind("HorizontalPodAutoscaler").find((h) => h.spec.scaleTargetRef.name === w.name);
@@ -675,7 +732,7 @@ function checkBuild(name, objects) {
     if (pdb && hpa) check(`${w.name}: the PodDisruptionBudget never blocks a drain`, pdb.spec.maxUnavailable >= 1 || pdb.spec.minAvailable < hpa.spec.minReplicas);
 
     // 6. the peers it is configured with, resolved to Services
-    const peerVars = [...env.keys()].filter((k) => /^KOLO_[A-Z]+_ADDR$/.test(k) && k !== bin.addrEnv && k !== "KOLO_HEALTH_ADDR");
+    const peerVars = [...env.keys()].filter((k) => /^KOLO_[A-Z]+_ADDR$/.test(k) && k !== bin.addrEnv && k !== "KOLO_HEALTH_ADDR" && k !== "KOLO_METRICS_ADDR");
     check(
       `${w.name}: sets exactly the peer addresses its code reads (${[...bin.peers].join(", ") || "none"})`,
       JSON.stringify([...peerVars].sort()) === JSON.stringify([...bin.peers].sort()),
@@ -739,6 +796,12 @@ function checkBuild(name, objects) {
     { "kubernetes.io/metadata.name": "ingress-nginx" },
   );
   const dns = all({ "k8s-app": "kube-dns" }, "kube-system", { "kubernetes.io/metadata.name": "kube-system" });
+  const prometheus = all(
+    { "app.kubernetes.io/name": "prometheus" },
+    "monitoring",
+    { "kubernetes.io/metadata.name": "monitoring" },
+  );
+  const strayMonitoring = all({ app: "grafana" }, "monitoring", { "kubernetes.io/metadata.name": "monitoring" });
   const intruderHere = all({ app: "debug-shell" });
   const otherNs = all({ app: "kolo-gateway" }, "other", { "kubernetes.io/metadata.name": "other" });
   const internet = { ip: "203.0.113.10" };
@@ -762,6 +825,9 @@ function checkBuild(name, objects) {
       check(`${name}: ingress controller -> ${w.name}:${p.port} ${want ? "allowed (an Ingress backend)" : "denied"}`, allowed(policies, ingressCtl, w, p.port) === want);
       check(`${name}: a pod of another namespace cannot reach ${w.name}:${p.port}`, !allowed(policies, otherNs, w, p.port));
       check(`${name}: a stray pod of this namespace cannot reach ${w.name}:${p.port}`, !allowed(policies, intruderHere, w, p.port));
+      const scrape = w.obj.kind === "Deployment" && p.port === Number(w.obj.spec.template.metadata.annotations?.["prometheus.io/port"]);
+      check(`${name}: Prometheus -> ${w.name}:${p.port} ${scrape ? "allowed (its metrics port)" : "denied"}`, allowed(policies, prometheus, w, p.port) === scrape);
+      check(`${name}: another pod of namespace monitoring cannot reach ${w.name}:${p.port}`, !allowed(policies, strayMonitoring, w, p.port));
     }
     check(`${name}: ${w.name} resolves names (DNS over UDP and TCP)`, allowed(policies, w, dns, 53, "UDP") && allowed(policies, w, dns, 53, "TCP"));
     const needsDb = w.name !== "kolo-gateway";
@@ -827,6 +893,30 @@ function checkBuild(name, objects) {
     }
     check(`${name}: kolo-grpc-internal closes only internal-only methods`, [...got].every((p) => INTERNAL_PATHS.has(p)), [...got].filter((p) => !INTERNAL_PATHS.has(p)).join(","));
   }
+
+  // 9. ServiceMonitor (k8s/components/monitoring): prometheus-operator's
+  // CRD, checked by hand: it selects every Kolo Service, and each Service
+  // has one of its endpoint ports, serving /metrics over plain HTTP.
+  const monitors = objects.filter((o) => o.kind === "ServiceMonitor");
+  if (name === "prod-monitoring") check(`${name}: one ServiceMonitor`, monitors.length === 1);
+  for (const m of monitors) {
+    check(`${at(m)} is monitoring.coreos.com/v1`, m.apiVersion === "monitoring.coreos.com/v1");
+    const eps = m.spec?.endpoints || [];
+    check(
+      `${at(m)} has endpoints with a port name, path /metrics, scheme http`,
+      eps.length > 0 && eps.every((e) => typeof e.port === "string" && e.path === "/metrics" && (e.scheme || "http") === "http"),
+    );
+    check(`${at(m)} looks in namespace kolo`, (m.spec?.namespaceSelector?.matchNames || []).includes("kolo"));
+    for (const w of workloads.filter((x) => x.obj.kind === "Deployment")) {
+      const svc = services.find((s) => selects({ matchLabels: s.spec.selector }, w.labels));
+      const picked = svc && selects(m.spec.selector, svc.metadata.labels || {});
+      check(`${at(m)} selects Service ${svc?.metadata.name}`, Boolean(picked));
+      const port = svc?.spec.ports.find((sp) => eps.some((e) => e.port === sp.name));
+      const target = port && w.ports.find((p) => p.name === port.targetPort || p.port === port.targetPort)?.port;
+      const want = Number(w.obj.spec.template.metadata.annotations?.["prometheus.io/port"]);
+      check(`${at(m)} scrapes ${w.name} on its metrics port ${want}`, target === want, String(target));
+    }
+  }
 }
 
 // --- the Dockerfile -----------------------------------------------------------------------
@@ -850,8 +940,29 @@ function checkDockerfile(objects) {
   const deps = read("scripts/lib/deps.sh").match(/KOLO_DEPS=\(([\s\S]*?)\)/)[1].split(/\s+/).filter(Boolean);
   const buildPkgs = new Set(aptPackages(buildStage));
   for (const d of deps) {
-    if (d === "postgresql-15" || d === "curl") continue; // test-only
+    if (d === "postgresql-15" || d === "curl" || d === "libcmocka-dev") continue; // test-only
     check(`Dockerfile: build stage installs ${d} (scripts/lib/deps.sh)`, buildPkgs.has(d));
+  }
+  // No test library: tests/ and bench/ are not even configured.
+  check("Dockerfile: build stage installs no test library (libcmocka-dev)", !buildPkgs.has("libcmocka-dev"));
+  check("Dockerfile: configures with KOLO_BUILD_TESTS=OFF", /-DKOLO_BUILD_TESTS=OFF/.test(buildStage));
+  {
+    const cm = read("CMakeLists.txt");
+    check("CMakeLists.txt: option KOLO_BUILD_TESTS", /option\(KOLO_BUILD_TESTS\b/.test(cm));
+    check(
+      "CMakeLists.txt: KOLO_BUILD_TESTS=OFF leaves tests/, bench/ and cmocka out",
+      /elseif\(KOLO_BUILD_TESTS\)\s*\n\s*add_subdirectory\(tests\)\s*\n\s*add_subdirectory\(bench\)/.test(cm) &&
+        /if\(KOLO_BUILD_TESTS OR KOLO_FUZZ\)\s*\n\s*pkg_check_modules\(CMOCKA/.test(cm),
+    );
+  }
+  // Stripped programs: installed with install -s, so no debug info ships.
+  check("Dockerfile: installs the programs stripped (install -s)", /install -s -m 0755 -t \/out/.test(buildStage));
+  // OCI labels, the build's facts passed in as ARGs.
+  for (const l of ["title", "version", "revision", "created", "source"]) {
+    check(`Dockerfile: OCI label org.opencontainers.image.${l}`, new RegExp(`org\\.opencontainers\\.image\\.${l}=`).test(runStage));
+  }
+  for (const a of ["KOLO_VERSION", "KOLO_REVISION", "KOLO_CREATED"]) {
+    check(`Dockerfile: ARG ${a} feeds a label`, new RegExp(`^ARG ${a}\\b`, "m").test(runStage) && runStage.includes(`\${${a}}`));
   }
   check("Dockerfile: builds RelWithDebInfo", /CMAKE_BUILD_TYPE=RelWithDebInfo/.test(buildStage));
   const runPkgs = aptPackages(runStage);
@@ -1005,6 +1116,14 @@ for (const { name, file } of builds) {
   check(`${name}: builds objects`, objects.length > 0);
   checkBuild(name, objects);
   if (name === "prod" || !prodObjects) prodObjects = objects;
+}
+{
+  // The prod overlay pins the image by digest (the release pipeline fills
+  // in the placeholder) and has no tag-only image entry.
+  const prodK = read("k8s/overlays/prod/kustomization.yaml");
+  const images = prodK.match(/^images:\n((?:\s+.*\n)+)/m)?.[1] || "";
+  check("k8s/overlays/prod pins images by digest", /digest:\s*sha256:[0-9a-f]{64}\b/.test(images), images.trim());
+  check("k8s/overlays/prod has no newTag (tag-only image)", !/newTag:/.test(images));
 }
 if (prodObjects) {
   checkDockerfile(prodObjects);

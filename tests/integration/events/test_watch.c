@@ -400,9 +400,11 @@ static void test_bad_requests_are_refused(void **state)
 	refused(watch(t.group, theirs, &t.member), ERR_NOT_FOUND,
 		"event_not_found");
 	refused(watch(t.group, "last-one", &t.member), ERR_INVALID_ARGUMENT,
-		"invalid_event_id");
+		"invalid_id");
+	assert_string_equal(err_meta_get(err_last(), "field"), "after");
 	refused(watch("not-a-group", "", &t.member), ERR_INVALID_ARGUMENT,
-		"invalid_group_id");
+		"invalid_id");
+	assert_string_equal(err_meta_get(err_last(), "field"), "group_id");
 	free(theirs);
 }
 

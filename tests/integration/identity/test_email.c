@@ -905,7 +905,8 @@ static void test_user_contacts_for_events(void **state)
 	ids[1] = bad_id;
 	req.n_user_ids = 3;
 	assert_refused(call("GetUserContacts", &req, &resp, &events),
-		       ERR_INVALID_ARGUMENT, "invalid_user_id");
+		       ERR_INVALID_ARGUMENT, "invalid_id");
+	assert_string_equal(err_meta_get(err_last(), "field"), "user_ids");
 	for (size_t i = 0; i < 501; i++)
 		many[i] = a.id;
 	req.user_ids = many;

@@ -787,6 +787,9 @@ static void test_five_wrong_pins_lock_for_thirty_minutes(void **state)
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "pin_incorrect");
+	/* grpc-status-details-bin's ErrorInfo carries the count (issue 21). */
+	assert_non_null(err_meta_get(err_last(), "attempts_left"));
+	assert_string_equal(err_meta_get(err_last(), "attempts_left"), "1");
 	assert_int_equal(verify_pin(&acc, PIN), 0);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);

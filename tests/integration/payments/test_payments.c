@@ -526,7 +526,8 @@ static void test_resolve_is_for_a_groups_officers_only(void **state)
 	assert_int_equal(resolve(c.group, &stranger), ERR_NOT_FOUND);
 	assert_string_equal(err_last()->reason, "group_not_found");
 	assert_int_equal(resolve("", &stranger), ERR_INVALID_ARGUMENT);
-	assert_string_equal(err_last()->reason, "invalid_group_id");
+	assert_string_equal(err_last()->reason, "invalid_id");
+	assert_string_equal(err_meta_get(err_last(), "field"), "group_id");
 	/* The withdrawals service's beneficiary check (service token). */
 	assert_int_equal(resolve("", NULL), 0);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/metrics.h"
 #include "provider.h"
 #include "test_fake_flw.h"
 
@@ -267,8 +268,31 @@ static void test_transfer_refusals(void **state)
 	assert_int_equal(p->ops->get_transfer(p, REF("99"), NULL, &out), ERR_NOT_FOUND);
 }
 
+/* kolo_provider_calls_total{provider="paystack",outcome} in this
+ * process's exposition (0 when absent). */
+static long provider_calls(const char *outcome)
+{
+	char *text = NULL, series[128];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	const char *at;
+	long n = 0;
+
+	assert_non_null(f);
+	metrics_write(f);
+	fclose(f);
+	snprintf(series, sizeof(series),
+		 "\nkolo_provider_calls_total{provider=\"paystack\",outcome=\"%s\"} ", outcome);
+	at = strstr(text, series);
+	if (at)
+		n = strtol(at + strlen(series), NULL, 10);
+	free(text);
+	return n;
+}
+
 static void test_transfer_5xx_and_timeouts(void **state)
 {
+	long answered_5xx = provider_calls("5xx"), unanswered = provider_calls("transport_error");
 	pay_provider *p = *state;
 	pay_provider *slow = provider_with(test_fake_flw_url(), SECRET_KEY, 300);
 	pay_transfer_request req = transfer_to(REF("06"), 9000);
@@ -292,6 +316,10 @@ static void test_transfer_5xx_and_timeouts(void **state)
 	assert_int_equal(slow->ops->verify_charge(slow, "dva-ref-slow", &charge),
 			 ERR_DEADLINE_EXCEEDED);
 	slow->ops->destroy(slow);
+	/* Each HTTP exchange counted by its outcome (shared/metrics). */
+	assert_int_equal(provider_calls("5xx"), answered_5xx + 2);
+	assert_int_equal(provider_calls("transport_error"), unanswered + 2);
+	assert_true(provider_calls("2xx") >= 1);
 }
 
 /* --- deposits ------------------------------------------------------------- */

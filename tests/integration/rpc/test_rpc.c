@@ -12,6 +12,9 @@
 #include <time.h>
 
 #include "echo_service.h"
+#include "google/rpc/error_details.pb-c.h"
+#include "google/rpc/status.pb-c.h"
+#include "rpc/rpc_internal.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "test_keys.h"
@@ -140,6 +143,52 @@ static void test_each_status_carries_its_reason(void **state)
 	}
 }
 
+/* grpc-status-details-bin's bytes decode as google.rpc.Status with the
+ * ErrorInfo (domain kolo, metadata, retry_after_s) and RetryInfo. */
+static void test_status_details_decode(void **state)
+{
+	err_meta meta[1] = { { "attempts_left", "2" } };
+	grpc_slice bytes;
+	Google__Rpc__Status *st;
+	Google__Rpc__ErrorInfo *info;
+	Google__Rpc__RetryInfo *retry;
+
+	assert_int_equal(rpc_status_details(&bytes, 7, "wrong PIN", "pin_incorrect",
+					    meta, 1, 30), 0);
+	st = google__rpc__status__unpack(NULL, GRPC_SLICE_LENGTH(bytes),
+					 GRPC_SLICE_START_PTR(bytes));
+	assert_non_null(st);
+	assert_int_equal(st->code, 7);
+	assert_string_equal(st->message, "wrong PIN");
+	assert_int_equal(st->n_details, 2);
+	assert_string_equal(st->details[0]->type_url,
+			    "type.googleapis.com/google.rpc.ErrorInfo");
+	info = google__rpc__error_info__unpack(NULL, st->details[0]->value.len,
+					       st->details[0]->value.data);
+	assert_non_null(info);
+	assert_string_equal(info->reason, "pin_incorrect");
+	assert_string_equal(info->domain, "kolo");
+	assert_int_equal(info->n_metadata, 2);
+	assert_string_equal(info->metadata[0]->key, "attempts_left");
+	assert_string_equal(info->metadata[0]->value, "2");
+	assert_string_equal(info->metadata[1]->key, "retry_after_s");
+	assert_string_equal(info->metadata[1]->value, "30");
+	assert_string_equal(st->details[1]->type_url,
+			    "type.googleapis.com/google.rpc.RetryInfo");
+	retry = google__rpc__retry_info__unpack(NULL, st->details[1]->value.len,
+						st->details[1]->value.data);
+	assert_non_null(retry);
+	assert_int_equal(retry->retry_delay->seconds, 30);
+	google__rpc__retry_info__free_unpacked(retry, NULL);
+	google__rpc__error_info__free_unpacked(info, NULL);
+	google__rpc__status__free_unpacked(st, NULL);
+	/* What a client of shared/rpc makes of them: the metadata again. */
+	err_set(ERR_PERMISSION_DENIED, "pin_incorrect", "wrong PIN");
+	rpc_status_meta_apply(GRPC_SLICE_START_PTR(bytes), GRPC_SLICE_LENGTH(bytes));
+	assert_string_equal(err_meta_get(err_last(), "attempts_left"), "2");
+	grpc_slice_unref(bytes);
+}
+
 static void test_invalid_reason_is_replaced_by_default(void **state)
 {
 	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
@@ -234,7 +283,8 @@ static void test_health_check(void **state)
 	rpc_channel_close(health);
 }
 
-static int call_with_token(const char *method, const char *token)
+static int call_with_scheme(const char *method, const char *scheme,
+			    const char *token)
 {
 	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
 	Kolo__Test__V1__EchoResponse *resp = NULL;
@@ -242,11 +292,33 @@ static int call_with_token(const char *method, const char *token)
 	rpc_metadata md[] = { { "authorization", header } };
 	int rc;
 
-	snprintf(header, sizeof(header), "Bearer %s", token);
+	snprintf(header, sizeof(header), "%s %s", scheme, token);
 	rc = echo_call(method, &req, md, token ? 1 : 0, 2000, &resp);
 	if (rc == 0)
 		assert_string_equal(resp->user_id, TEST_USER);
 	return rc;
+}
+
+static int call_with_token(const char *method, const char *token)
+{
+	return call_with_scheme(method, "Bearer", token);
+}
+
+/* RFC 7235: any case of Bearer; another scheme is named (issue 21). */
+static void test_bearer_scheme_any_case_other_scheme_named(void **state)
+{
+	int64_t now = (int64_t)time(NULL);
+	char *cur = test_token(&fx.current, TEST_USER, now, now + 900);
+
+	assert_int_equal(call_with_scheme("WhoAmI", "bearer", cur), 0);
+	assert_int_equal(call_with_scheme("WhoAmI", "BEARER", cur), 0);
+	assert_int_equal(call_with_scheme("WhoAmI", "Basic", "eHl6OmFiYw=="),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "unsupported_auth_scheme");
+	assert_int_equal(call_with_scheme("WhoAmI", "Token", cur),
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "unsupported_auth_scheme");
+	free(cur);
 }
 
 static void test_valid_tokens_of_both_keys_are_accepted(void **state)
@@ -577,12 +649,14 @@ int main(void)
 		cmocka_unit_test(test_round_trip_echoes_text_and_metadata),
 		cmocka_unit_test(test_each_status_carries_its_reason),
 		cmocka_unit_test(test_invalid_reason_is_replaced_by_default),
+		cmocka_unit_test(test_status_details_decode),
 		cmocka_unit_test(test_deadline_exceeded),
 		cmocka_unit_test(test_oversized_request_is_refused),
 		cmocka_unit_test(test_method_without_handler_is_unimplemented),
 		cmocka_unit_test(test_unknown_service_is_unimplemented),
 		cmocka_unit_test(test_health_check),
 		cmocka_unit_test(test_valid_tokens_of_both_keys_are_accepted),
+		cmocka_unit_test(test_bearer_scheme_any_case_other_scheme_named),
 		cmocka_unit_test(test_missing_token_is_unauthenticated),
 		cmocka_unit_test(test_expired_token_is_unauthenticated),
 		cmocka_unit_test(test_tampered_token_is_unauthenticated),

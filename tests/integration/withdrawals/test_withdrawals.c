@@ -275,6 +275,9 @@ static void test_wrong_pin_is_refused_and_counted(void **state)
 	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, "999999", NULL, NULL),
 			 ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "pin_incorrect");
+	/* identity's ErrorInfo metadata is relayed by withdrawals (issue 21). */
+	assert_non_null(err_meta_get(err_last(), "attempts_left"));
+	assert_string_equal(err_meta_get(err_last(), "attempts_left"), "4");
 	snprintf(sql, sizeof(sql),
 		 "SELECT failed_attempts FROM transaction_pins WHERE user_id = '%s'", t.owner.id);
 	assert_int_equal(test_pg_long(w.admin, sql), 1);

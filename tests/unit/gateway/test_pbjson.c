@@ -751,9 +751,9 @@ static void test_unset_oneof_member_is_omitted(void **state)
 		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_APPROVALS_REQUIRED_APPROVALS_REQUIRED;
 	ug.approvals_required = 0;
 	v = gw_pb_to_json(&ug.base);
-	/* group_id, approvals_required, and the plain (non-oneof) tier and
-	 * account holder fields */
-	assert_int_equal(json_object_size(v), 5);
+	/* group_id, approvals_required, and the plain (non-oneof) tier,
+	 * account holder and request_id fields */
+	assert_int_equal(json_object_size(v), 6);
 	assert_string_equal(json_string_value(json_object_get(v, "group_id")),
 			    "g");
 	assert_true(json_is_integer(json_object_get(v, "approvals_required")));

@@ -155,6 +155,32 @@ static void test_secret_equal(void **state)
 	assert_false(auth_secret_equal("", 0, "", 0));
 }
 
+/* RFC 7235: the scheme is case-insensitive; another scheme says so. */
+static void test_bearer_scheme(void **state)
+{
+	const char *tok;
+
+	assert_int_equal(auth_bearer_token(&tok, "Bearer abc"), 0);
+	assert_string_equal(tok, "abc");
+	assert_int_equal(auth_bearer_token(&tok, "bearer abc"), 0);
+	assert_string_equal(tok, "abc");
+	assert_int_equal(auth_bearer_token(&tok, "BEARER  abc"), 0);
+	assert_string_equal(tok, "abc");
+	assert_int_equal(auth_bearer_token(&tok, NULL), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "missing_token");
+	assert_null(tok);
+	assert_int_equal(auth_bearer_token(&tok, "Bearer "), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "missing_token");
+	assert_int_equal(auth_bearer_token(&tok, ""), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "missing_token");
+	assert_int_equal(auth_bearer_token(&tok, "Basic eHl6"), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "unsupported_auth_scheme");
+	assert_int_equal(auth_bearer_token(&tok, "Token abc"), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "unsupported_auth_scheme");
+	assert_int_equal(auth_bearer_token(&tok, "Bearerabc"), ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "unsupported_auth_scheme");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_alg_none_and_garbage_are_refused),
 		cmocka_unit_test(test_verifier_cache_still_enforces_expiry),
 		cmocka_unit_test(test_secret_equal),
+		cmocka_unit_test(test_bearer_scheme),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

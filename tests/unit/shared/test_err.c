@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "err/err.h"
@@ -62,6 +63,49 @@ static void test_truncated_message_stays_valid_utf8(void **state)
 	assert_int_equal((strlen(err_last()->message) - 1) % 3, 0);
 }
 
+/* err_set_meta: bounded pairs, a key set again replaced, cleared by err_set. */
+static void test_meta_is_bounded_and_cleared(void **state)
+{
+	char key[8];
+
+	err_set(ERR_PERMISSION_DENIED, "pin_incorrect", "wrong PIN");
+	assert_int_equal(err_set_meta("attempts_left", "3"), ERR_PERMISSION_DENIED);
+	err_set_meta("attempts_left", "2");
+	assert_int_equal(err_last()->n_meta, 1);
+	assert_string_equal(err_meta_get(err_last(), "attempts_left"), "2");
+	for (int i = 0; i < ERR_META_MAX + 2; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		err_set_meta(key, "v");
+	}
+	assert_int_equal(err_last()->n_meta, ERR_META_MAX);
+	err_set_meta("key_of_far_more_than_thirty_two_characters", "v");
+	assert_null(err_meta_get(err_last(), "key_of_far_more_than_thirty_two_characters"));
+	err_set(ERR_NOT_FOUND, "group_not_found", "no group");
+	assert_int_equal(err_last()->n_meta, 0);
+	assert_null(err_meta_get(err_last(), "attempts_left"));
+}
+
+/* The catalogue (reasons.h): the defaults of every code are in it, with
+ * their own code; a made-up reason is not. */
+static void test_catalogue_has_the_defaults(void **state)
+{
+	err_code code;
+	int http;
+	const char *meaning;
+
+	for (int c = 1; c <= 16; c++) {
+		assert_true(err_reason_find(err_default_reason((err_code)-c), &code,
+					    &http, &meaning));
+		assert_int_equal(code, (err_code)-c);
+		assert_true(meaning[0] != '\0');
+	}
+	assert_true(err_reason_find("invalid_id", &code, NULL, NULL));
+	assert_int_equal(code, ERR_INVALID_ARGUMENT);
+	assert_true(err_reason_find("body_too_large", NULL, &http, NULL));
+	assert_int_equal(http, 413);
+	assert_false(err_reason_find("invalid_group_id", NULL, NULL, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -69,6 +113,8 @@ int main(void)
 		cmocka_unit_test(test_set_records_reason_and_message),
 		cmocka_unit_test(test_long_message_is_truncated_not_overflowed),
 		cmocka_unit_test(test_truncated_message_stays_valid_utf8),
+		cmocka_unit_test(test_meta_is_bounded_and_cleared),
+		cmocka_unit_test(test_catalogue_has_the_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

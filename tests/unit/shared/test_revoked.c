@@ -115,7 +115,8 @@ static void test_bad_ids_and_a_full_set_are_refused(void **state)
 	long_sid[sizeof(long_sid) - 1] = '\0';
 	assert_int_equal(auth_revoked_add(r, "", NOW), ERR_INVALID_ARGUMENT);
 	assert_int_equal(auth_revoked_add(r, long_sid, NOW), ERR_INVALID_ARGUMENT);
-	assert_string_equal(err_last()->reason, "invalid_session_id");
+	assert_string_equal(err_last()->reason, "invalid_id");
+	assert_string_equal(err_meta_get(err_last(), "field"), "session_id");
 	assert_int_equal(auth_revoked_add(r, SID_A, NOW + 9), 0);
 	assert_int_equal(auth_revoked_add(r, SID_B, NOW + 9), 0);
 	assert_int_equal(auth_revoked_add(r, "third", NOW + 9),
