@@ -127,6 +127,14 @@ struct gw_route {
 	unsigned rate;	     /* GW_RATE_* */
 };
 
+/* --- openapi_schemas.c -------------------------------------------------- */
+/* `kolo-gateway --openapi-schemas`: prints, as JSON, the schema of every
+ * message the RPC routes reply with (as gw_pb_to_json writes it) and which
+ * message each route answers with (tests/openapi/check_schemas.mjs). */
+int gw_print_openapi_schemas(void);
+/* The same JSON (caller frees), NULL with err_set on failure. */
+json_t *gw_openapi_schemas(void);
+
 /* --- routes.c: the table ------------------------------------------------ */
 extern const gw_route gw_routes[];
 extern const size_t gw_n_routes;

@@ -1,7 +1,8 @@
 /* kolo-gateway: configuration and wiring only.
  *
  *   kolo-gateway            serve (configuration from the environment)
- *   kolo-gateway --routes   print the route table ("METHOD /path") */
+ *   kolo-gateway --routes   print the route table ("METHOD /path")
+ *   kolo-gateway --openapi-schemas   print the replies' schemas (openapi_schemas.c) */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -122,6 +123,8 @@ int main(int argc, char **argv)
 		gw_print_routes();
 		return 0;
 	}
+	if (argc == 2 && strcmp(argv[1], "--openapi-schemas") == 0)
+		return gw_print_openapi_schemas() < 0 ? 1 : 0;
 	memset(&c, 0, sizeof(c));
 	log_init("kolo-gateway", LOG_LVL_INFO);
 	sigemptyset(&signals);

@@ -146,6 +146,8 @@ static json_t *gw_public_entry_json(const Kolo__Common__V1__LedgerEntry *e)
 			 e->simulated, "created_at", e->created_at);
 }
 
+/* A withdrawal without ids: people by display name, the account number
+ * masked; executed_at and decline_reason absent while not set. */
 static json_t *gw_public_withdrawal_json(gw_request *req, gw_public *v,
 					 const Kolo__Withdrawals__V1__Withdrawal *w)
 {
@@ -155,7 +157,7 @@ static json_t *gw_public_withdrawal_json(gw_request *req, gw_public *v,
 	for (size_t i = 0; i < w->n_approvals; i++)
 		json_array_append_new(approvers,
 				      json_string(gw_public_name(req, v, w->approvals[i]->user_id)));
-	return json_pack("{s:I, s:s, s:s, s:s, s:i, s:i, s:o, s:{s:s, s:s, s:s}, s:s, s:s?, s:s?}",
+	return json_pack("{s:I, s:s, s:s, s:s, s:i, s:i, s:o, s:{s:s, s:s, s:s}, s:s, s:s*, s:s*}",
 			 "amount_kobo", (json_int_t)w->amount_kobo, "status",
 			 gw_status_name(w->status), "reason", w->reason, "requested_by",
 			 gw_public_name(req, v, w->requested_by), "approvals",
@@ -168,14 +170,15 @@ static json_t *gw_public_withdrawal_json(gw_request *req, gw_public *v,
 			 w->decline_reason[0] ? w->decline_reason : NULL);
 }
 
-/* A proposal as the public sees it: people by display name only. */
+/* A proposal as the public sees it: people by display name only. A time or
+ * reason not set yet is absent (s*), as the OpenAPI document says. */
 static json_t *gw_public_proposal_json(const Kolo__Groups__V1__Proposal *p)
 {
 	json_t *approvers = json_array();
 
 	for (size_t i = 0; i < p->n_approvals; i++)
 		json_array_append_new(approvers, json_string(p->approvals[i]->name));
-	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s?, s:s, s:s?}", "kind", p->kind,
+	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s*, s:s, s:s*}", "kind", p->kind,
 			 "summary", p->summary, "proposed_by", p->proposed_by_name,
 			 "approved_by", approvers, "status", p->status, "applies_at",
 			 p->applies_at[0] ? p->applies_at : NULL, "created_at", p->created_at,

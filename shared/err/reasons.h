@@ -28,6 +28,7 @@
 	X(bad_amount, INVALID_ARGUMENT, 0, "an amount text is missing or malformed") \
 	X(bad_config, INVALID_ARGUMENT, 0, "a setting (environment variable) is malformed; INTERNAL for an unknown setting type") \
 	X(bad_conninfo, INVALID_ARGUMENT, 0, "the database conninfo is malformed") \
+	X(bad_descriptor_set, INVALID_ARGUMENT, 0, "the compiled-in descriptor set cannot be read (reflection)") \
 	X(bad_event, INVALID_ARGUMENT, 0, "a provider webhook body is not one of the provider's events") \
 	X(bad_event_data, INTERNAL, 0, "an event's data is not a JSON object") \
 	X(bad_json, INVALID_ARGUMENT, 0, "a JSON text is malformed") \
@@ -194,6 +195,7 @@
 	X(nothing_to_retry, FAILED_PRECONDITION, 0, "only a withdrawal whose payout failed is retried") \
 	X(officer_only, PERMISSION_DENIED, 0, "only an officer (OWNER or TREASURER) may do this") \
 	X(one_change_at_a_time, INVALID_ARGUMENT, 0, "change the rule, the approval tiers and the account holder in separate requests") \
+	X(origin_not_allowed, PERMISSION_DENIED, 403, "a browser preflight from an origin not in KOLO_CORS_ORIGINS") \
 	X(out_of_range, OUT_OF_RANGE, 0, "the default of OUT_OF_RANGE") \
 	X(owner_only, PERMISSION_DENIED, 0, "only an OWNER of the group may do this") \
 	X(payout_conflict, ALREADY_EXISTS, 0, "this withdrawal attempt already has a different payout") \
@@ -225,12 +227,14 @@
 	X(provider_unavailable, UNAVAILABLE, 0, "the provider gave no answer") \
 	X(rate_limited, RESOURCE_EXHAUSTED, 429, "too many requests: retry_after_s (Retry-After over REST)") \
 	X(reference_conflict, ALREADY_EXISTS, 0, "the reference is taken by a different entry") \
+	X(reflection_unavailable, UNAVAILABLE, 0, "this server has no descriptors to offer for reflection") \
 	X(refresh_token_expired, UNAUTHENTICATED, 0, "the refresh token has expired: log in again") \
 	X(refresh_token_reused, UNAUTHENTICATED, 0, "the refresh token was used before: every session is signed out") \
 	X(refresh_token_rotated, UNAUTHENTICATED, 0, "the refresh token was just used") \
 	X(refresh_token_unknown, NOT_FOUND, 0, "no such refresh token") \
 	X(reply_too_large, RESOURCE_EXHAUSTED, 0, "the reply is larger than … bytes") \
 	X(request_id_reused, ALREADY_EXISTS, 0, "request_id was used with a different request") \
+	X(request_too_large, INVALID_ARGUMENT, 0, "a message of a client stream is over its size bound") \
 	X(resource_exhausted, RESOURCE_EXHAUSTED, 0, "the default of RESOURCE_EXHAUSTED (a call out of memory)") \
 	X(revocations_full, RESOURCE_EXHAUSTED, 0, "too many ended sessions to remember") \
 	X(role_changed, FAILED_PRECONDITION, 0, "the member's role changed since the proposal") \
@@ -250,12 +254,14 @@
 	X(sodium_init_failed, INTERNAL, 0, "libsodium failed to initialise") \
 	X(statement_timeout, DEADLINE_EXCEEDED, 0, "a database statement timed out (SQLSTATE 57014)") \
 	X(stream_cancelled, CANCELLED, 0, "the client went away") \
+	X(stream_idle, DEADLINE_EXCEEDED, 0, "a client stream sent no request for too long") \
 	X(subject_cannot_vote, PERMISSION_DENIED, 0, "the member a proposal changes neither approves nor objects to it") \
 	X(token_expired, UNAUTHENTICATED, 0, "access token has expired") \
 	X(too_large, RESOURCE_EXHAUSTED, 0, "the call needs too much memory") \
 	X(too_many_event_types, INVALID_ARGUMENT, 0, "too many event types") \
 	X(too_many_ids, INVALID_ARGUMENT, 0, "too many event ids at once") \
 	X(too_many_migrations, INVALID_ARGUMENT, 0, "too many migration files") \
+	X(too_many_requests, RESOURCE_EXHAUSTED, 0, "a reflection stream took more requests than it allows") \
 	X(too_many_streams, RESOURCE_EXHAUSTED, 0, "the server has too many streams open") \
 	X(too_many_user_ids, INVALID_ARGUMENT, 0, "too many user_ids in one call") \
 	X(too_many_webhooks, RESOURCE_EXHAUSTED, 0, "the group has too many webhooks") \

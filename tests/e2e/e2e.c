@@ -68,6 +68,33 @@ static size_t e2e_on_header(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+/* Appends one line of JSON, {method, path, status, content_type, body}, to
+ * the file KOLO_E2E_RECORD names (when set): check_responses.mjs validates
+ * every body against the OpenAPI document after the suite. */
+static void e2e_record(const e2e_reply *r, const char *method, const char *path)
+{
+	const char *file = getenv("KOLO_E2E_RECORD");
+	json_t *line;
+	FILE *f;
+
+	if (!file || !file[0])
+		return;
+	line = json_pack("{s:s, s:s, s:I, s:s, s:s%}", "method", method, "path", path,
+			 "status", (json_int_t)r->status, "content_type", r->content_type,
+			 "body", r->body, r->body_len);
+	if (!line) /* not UTF-8: recorded without its body (the validator says so) */
+		line = json_pack("{s:s, s:s, s:I, s:s, s:b}", "method", method, "path", path,
+				 "status", (json_int_t)r->status, "content_type",
+				 r->content_type, "body_not_utf8", 1);
+	f = fopen(file, "a");
+	if (!line || !f)
+		fail_msg("cannot record the reply of %s %s in %s", method, path, file);
+	if (json_dumpf(line, f, JSON_COMPACT) < 0 || fputc('\n', f) == EOF)
+		fail_msg("cannot write %s", file);
+	fclose(f);
+	json_decref(line);
+}
+
 void e2e_http(e2e_reply *r, const char *method, const char *path,
 	      const e2e_opts *opts)
 {
@@ -117,6 +144,7 @@ void e2e_http(e2e_reply *r, const char *method, const char *path,
 	if (!r->body)
 		r->body = calloc(1, 1);
 	r->json = json_loadb(r->body, r->body_len, 0, NULL);
+	e2e_record(r, method, path);
 }
 
 void e2e_reply_free(e2e_reply *r)

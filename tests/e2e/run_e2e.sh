@@ -2,7 +2,9 @@
 # Starts the suite and the gateway on a fresh database of the test cluster
 # (KOLO_TEST_PG) with low rate limits, runs the e2e programs over HTTP and
 # the OpenAPI/route-table check, then stops everything: every process must
-# shut down cleanly (exit 0) on SIGTERM.
+# shut down cleanly (exit 0) on SIGTERM. Every reply the programs receive is
+# recorded (KOLO_E2E_RECORD) and validated afterwards against the OpenAPI
+# document's schemas (tests/openapi/run.sh responses).
 #   run_e2e.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 src="$1"
@@ -28,6 +30,8 @@ export KOLO_IDENTITY_LIMIT_REGISTER_ADDR=100000/3600
 # 10 unsigned deliveries per address are kept.
 export KOLO_GATEWAY_TRUST_FORWARDED=true KOLO_WEBHOOK_ALLOWED_IPS="127.0.0.1,::1,198.51.100.0/24"
 export KOLO_WEBHOOK_UNSIGNED_PER_ADDR=10
+# Partner webhooks (test_tour.c) may point at this machine over plain HTTP.
+export KOLO_WEBHOOK_ALLOW_HTTP_LOOPBACK=true
 # Proposals wait a short time-lock the tests can sit out (DESIGN §12).
 export KOLO_GOVERNANCE_DELAY_S=2 KOLO_GROUPS_WORKER_INTERVAL_MS=200
 # Mail of the embedded default (no KOLO_SMTP_URL): kolo-events writes each
@@ -49,7 +53,7 @@ done
 # CORS (test_cors.c): tests/e2e/cors/ served from two more origins, the
 # first of them allowed; headless Chromium loads the page from each.
 cors_pids=()
-trap 'kill "${cors_pids[@]}" 2>/dev/null; kolo_testsuite_down >/dev/null 2>&1 || true' EXIT
+trap 'kill "${cors_pids[@]}" 2>/dev/null || true; kolo_testsuite_down >/dev/null 2>&1 || true' EXIT
 cors_ports=("$(_kolo_free_port)")
 until cors_ports[1]="$(_kolo_free_port)" && [ "${cors_ports[1]}" != "${cors_ports[0]}" ]; do :; done
 for port in "${cors_ports[@]}"; do
@@ -70,9 +74,15 @@ export KOLO_E2E_GROUPS_PID="${KOLO_SUITE_PID[groups]}"
 export KOLO_E2E_DB="$KOLO_TESTSUITE_DB"
 # Screenshots and other things a person may want to look at afterwards.
 export KOLO_E2E_OUT="$build/tests/e2e/out"
+# Every reply, one JSON line each (tests/e2e/e2e.c).
+export KOLO_E2E_RECORD="$build/tests/e2e/responses.jsonl"
+rm -f "$KOLO_E2E_RECORD"
 for prog in "$build"/tests/e2e/e2e_*; do
 	"$prog"
 done
 kolo_testsuite_down
 kill "${cors_pids[@]}" 2>/dev/null || true
 echo "e2e: every process stopped cleanly"
+# Each recorded reply against the document: operation, status, content type,
+# body schema.
+bash "$src/tests/openapi/run.sh" responses "$src" "$KOLO_E2E_RECORD"

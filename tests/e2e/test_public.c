@@ -117,6 +117,15 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 							      "account_number")),
 			    "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2" "6789");
 	assert_string_equal(json_string_value(json_object_get(wd, "requested_by")), "E2E pub-owner");
+	/* No ids in public (PublicLedgerEntry, PublicWithdrawal); approvals is a
+	 * count, the names are in approved_by; what is not set is absent, not
+	 * null (decline_reason of a PAID withdrawal). */
+	assert_null(json_object_get(json_array_get(json_object_get(r.json, "entries"), 0), "id"));
+	assert_null(json_object_get(wd, "id"));
+	assert_int_equal(json_integer_value(json_object_get(wd, "approvals")), 2);
+	assert_int_equal(json_array_size(json_object_get(wd, "approved_by")), 2);
+	assert_non_null(json_string_value(json_object_get(wd, "executed_at")));
+	assert_null(json_object_get(wd, "decline_reason"));
 	/* Governance: the treasurer's appointment, recorded while bootstrapping. */
 	gov = json_array_get(json_object_get(r.json, "governance"), 0);
 	assert_string_equal(json_string_value(json_object_get(gov, "kind")), "add_officer");
