@@ -27,6 +27,10 @@ mkdir -p "$KOLO_MAIL_DIR"
 kolo_testsuite_up "$src" "$build"
 export KOLO_E2E_URL="$(kolo_suite_url)" KOLO_TRACE_LOGS="$KOLO_TESTSUITE_RUN"
 export KOLO_TRACE_STATE="$KOLO_TESTSUITE_RUN/partial.state"
+# Every reply, one JSON line each (tests/e2e/e2e.c), validated at the end
+# against the OpenAPI document (a degraded /readyz, a 503 of a down service).
+export KOLO_E2E_RECORD="$build/tests/trace/responses.jsonl"
+rm -f "$KOLO_E2E_RECORD"
 
 KOLO_TRACE_PHASE=trace "$build/tests/trace/trace_suite"
 
@@ -59,3 +63,4 @@ KOLO_TRACE_PHASE=up "$build/tests/trace/trace_suite"
 
 kolo_testsuite_down
 echo "trace: every process stopped cleanly"
+bash "$src/tests/openapi/run.sh" responses "$src" "$KOLO_E2E_RECORD"
