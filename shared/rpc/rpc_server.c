@@ -896,11 +896,15 @@ static void rpc_int_arg(grpc_arg *arg, const char *key, int64_t value)
 static grpc_server *rpc_grpc_server_create(size_t max_message,
 					   const rpc_server_config *config)
 {
-	grpc_arg args[4];
-	grpc_channel_args channel_args = { .num_args = 2, .args = args };
+	grpc_arg args[5];
+	grpc_channel_args channel_args = { .num_args = 3, .args = args };
 
 	rpc_int_arg(&args[0], GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int64_t)max_message);
 	rpc_int_arg(&args[1], GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int64_t)max_message);
+	/* gRPC core binds with SO_REUSEPORT by default: a second server on a
+	 * taken address would start and split the calls with the first. A
+	 * Kolo server owns its port or does not start. */
+	rpc_int_arg(&args[2], GRPC_ARG_ALLOW_REUSEPORT, 0);
 	if (config->max_conn_age_ms > 0) {
 		rpc_int_arg(&args[channel_args.num_args++],
 			    GRPC_ARG_MAX_CONNECTION_AGE_MS, config->max_conn_age_ms);

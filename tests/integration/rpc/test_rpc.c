@@ -487,6 +487,20 @@ static void test_internal_method_without_a_caller_rule_refuses_to_start(void **s
 	assert_null(server);
 }
 
+/* gRPC core would bind with SO_REUSEPORT and let a second server share
+ * the first one's port (calls then split between two processes). */
+static void test_a_taken_address_refuses_to_start(void **state)
+{
+	rpc_server *server = NULL;
+	char addr[64];
+	rpc_server_config cfg = { .addr = addr, .workers = 1 };
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "127.0.0.1:%d", rpc_server_port(fx.server));
+	assert_true(rpc_server_start(&server, &echo_rpc_service, &cfg) < 0);
+	assert_null(server);
+}
+
 static void test_callers_sharing_one_token_refuse_to_start(void **state)
 {
 	rpc_server *server = NULL;
@@ -666,6 +680,7 @@ int main(void)
 		cmocka_unit_test(test_a_token_is_good_only_for_its_own_caller),
 		cmocka_unit_test(test_a_bad_user_token_never_falls_back_to_the_service),
 		cmocka_unit_test(test_internal_method_without_a_caller_rule_refuses_to_start),
+		cmocka_unit_test(test_a_taken_address_refuses_to_start),
 		cmocka_unit_test(test_callers_sharing_one_token_refuse_to_start),
 		cmocka_unit_test(test_live_methods_need_a_live_session),
 		cmocka_unit_test(test_unsendable_metadata_is_refused_locally),
