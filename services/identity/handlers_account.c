@@ -102,26 +102,28 @@ static int idn_register_body(db_conn *c, void *arg)
 	return rc;
 }
 
-/* A replay's new session (the first call's tokens are never stored). */
-static int idn_register_replay_body(db_conn *c, void *arg)
+/* A replayed Register answers as Login does, under Login's guards (the
+ * account's attempt limit, login_failed, the email code): the same user,
+ * a new session, for the right password only. The first call's tokens are
+ * never stored, and the key's hash leaves the password out, so without
+ * the guards a key's holder could guess passwords for a day. */
+static int idn_register_replay(rpc_ctx *ctx, Kolo__Identity__V1__RegisterRequest *in,
+			       Kolo__Identity__V1__RegisterResponse *out)
 {
-	idn_register_tx *t = arg;
+	Kolo__Identity__V1__LoginRequest login = KOLO__IDENTITY__V1__LOGIN_REQUEST__INIT;
+	Kolo__Identity__V1__LoginResponse got = KOLO__IDENTITY__V1__LOGIN_RESPONSE__INIT;
+	int rc;
 
-	return idn_open_session(c, t->arena, t->user.id, &t->client, "login",
-				&t->grant);
-}
-
-/* A replayed Register answers as a Login would: the same user, a new
- * session, for the password it was made with only (the key's hash leaves
- * the password out; another password is another request). */
-static int idn_register_replay(rpc_ctx *ctx, db_conn *c, idn_register_tx *t,
-			       const char *password)
-{
-	if (!idn_verify_secret(t->user.password_hash, password))
-		return err_set(ERR_ALREADY_EXISTS, "request_id_reused",
-			       "request_id was used with a different request");
-	idn_new_token(t->grant.token, t->grant.hash);
-	return db_tx(c, svc_tx_timeout(ctx), idn_register_replay_body, t);
+	login.email = in->email;
+	login.password = in->password;
+	rc = idn_rpc_login(ctx, &login.base, &got.base);
+	if (rc < 0)
+		return rc;
+	out->access_token = got.access_token;
+	out->refresh_token = got.refresh_token;
+	out->token_type = got.token_type;
+	out->expires_in = got.expires_in;
+	return 0;
 }
 
 static const char *const idn_register_omit[] = { "password", NULL };
@@ -158,10 +160,12 @@ IDN_HANDLER(register)
 	idn_new_token(t.grant.token, t.grant.hash);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_register_body, &t);
-	if (rc == 0 && t.replayed)
-		rc = idn_register_replay(ctx, c, &t, in->password);
+	if (rc == 0 && t.replayed) {
+		sodium_memzero(t.grant.token, sizeof(t.grant.token));
+		rc = idn_register_replay(ctx, in, out);
+	}
 	idn_wipe(in->password);
-	if (rc < 0)
+	if (rc < 0 || t.replayed)
 		return rc;
 	return idn_token_pair(ctx, t.user.id, &t.grant, &out->access_token,
 			      &out->refresh_token, &out->token_type,

@@ -1296,8 +1296,9 @@ static int register_keyed(const char *email, const char *password, const char *n
 }
 
 /* A retried Register with its key: the same user, a new session (the
- * first tokens are never stored); another request under the key, even
- * one that differs only in the password, is refused. */
+ * first tokens are never stored); another request under the key is
+ * refused, and one that differs only in the password is a failed Login
+ * (charged to the account's login limit and logged), never a free guess. */
 static void test_register_with_a_key_twice_makes_one_user(void **state)
 {
 	Kolo__Identity__V1__RegisterResponse *first = NULL, *again = NULL;
@@ -1324,10 +1325,12 @@ static void test_register_with_a_key_twice_makes_one_user(void **state)
 				   "reg-1"), 1);
 
 	/* Another password or name under the key: refused, no new session. */
+	assert_int_equal(events_of(&acc, "login_failed"), 0);
 	assert_int_equal(register_keyed("keyed@example.com", "another long password",
 					"Keyed", "reg-1", NULL),
-			 ERR_ALREADY_EXISTS);
-	assert_string_equal(err_last()->reason, "request_id_reused");
+			 ERR_UNAUTHENTICATED);
+	assert_string_equal(err_last()->reason, "invalid_credentials");
+	assert_int_equal(events_of(&acc, "login_failed"), 1);
 	assert_int_equal(register_keyed("keyed@example.com", PASSWORD, "Other", "reg-1", NULL),
 			 ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "request_id_reused");
