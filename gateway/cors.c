@@ -118,12 +118,13 @@ static int gw_cors_listed(const gw_cors *cors, const char *origin)
 
 gw_cors_answer gw_cors_decide(const gw_cors *cors, const char *origin, int public_route)
 {
-	gw_cors_answer a = { 0 };
+	/* Every answer depends on Origin, the one without it too: a shared
+	 * cache must not give a browser the reply stored for a request
+	 * without Origin (public JSON is cacheable). */
+	gw_cors_answer a = { .vary = 1 };
 
 	if (!origin || !origin[0])
 		return a; /* not a cross-origin browser request */
-	/* The answer depends on Origin from here on: caches must key on it. */
-	a.vary = 1;
 	if (gw_cors_listed(cors, origin)) {
 		a.allow_origin = origin;
 		a.credentials = 1;

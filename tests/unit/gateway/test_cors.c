@@ -94,10 +94,11 @@ static void test_other_origins_get_star_on_public_routes_only(void **state)
 	a = gw_cors_decide(&cors, "https://evil.example", 1);
 	assert_string_equal(a.allow_origin, "*");
 	assert_false(a.credentials);
-	/* No Origin: not a cross-origin browser call, no CORS headers. */
+	/* No Origin: not a cross-origin browser call, no CORS headers; but
+	 * Vary: Origin, so a cache keeps it apart from a browser's reply. */
 	a = gw_cors_decide(&cors, NULL, 1);
 	assert_null(a.allow_origin);
-	assert_false(a.vary);
+	assert_true(a.vary);
 	/* Nothing configured: only the public routes, to everyone. */
 	assert_int_equal(gw_cors_parse(&cors, ""), 0);
 	assert_null(gw_cors_decide(&cors, "https://app.kolo.ng", 0).allow_origin);
