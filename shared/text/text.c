@@ -176,7 +176,7 @@ int text_is_rfc3339(const char *s)
 
 	if (strlen(s) < 20)
 		return 0;
-	year = text_digits(s, 4, 0, 9999);
+	year = text_digits(s, 4, 1, 9999);
 	month = text_digits(s + 5, 2, 1, 12);
 	day = text_digits(s + 8, 2, 1, 31);
 	if (year < 0 || month < 0 || day < 0 || s[4] != '-' || s[7] != '-' ||

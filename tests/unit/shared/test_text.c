@@ -97,6 +97,9 @@ static void test_rfc3339(void **state)
 	assert_false(text_is_rfc3339("now"));
 	assert_false(text_is_rfc3339("epoch"));
 	assert_false(text_is_rfc3339(""));
+	/* PostgreSQL has no year 0: it would fail the query, not the input. */
+	assert_false(text_is_rfc3339("0000-01-01T00:00:00Z"));
+	assert_true(text_is_rfc3339("0001-01-01T00:00:00Z"));
 	assert_false(text_is_rfc3339("2026-12-06"));
 	assert_false(text_is_rfc3339("2026-12-06T10:23:00"));     /* no offset */
 	assert_false(text_is_rfc3339("2026-12-06 10:23:00Z"));    /* space */
