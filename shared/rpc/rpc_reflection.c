@@ -33,7 +33,7 @@
 /* Bounds of one reflection stream. */
 #define RPC_REFLECTION_MAX_REQUESTS 1024
 #define RPC_REFLECTION_MAX_REQUEST_BYTES (16 * 1024)
-#define RPC_REFLECTION_IDLE_MS (5 * 60 * 1000)
+#define RPC_REFLECTION_IDLE_MS (60 * 1000)
 /* Nesting of message declarations the index follows. */
 #define RPC_REFLECTION_MAX_DEPTH 32
 /* gRPC status codes of an ErrorResponse. */

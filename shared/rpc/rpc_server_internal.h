@@ -85,6 +85,7 @@ struct rpc_server {
 	struct rpc_stream *streams;  /* open, under streams_mu */
 	struct rpc_stream *ended;    /* threads done, to be joined */
 	int n_streams;
+	int n_bidi_streams; /* of n_streams, client-streaming (bound->bidi) */
 	int max_streams;
 	struct rpc_reflection *reflection; /* rpc_reflection.c; may be NULL */
 };

@@ -21,6 +21,10 @@
 #include "log/log.h"
 
 #define RPC_DEFAULT_MAX_STREAMS 256
+/* Client-streaming calls (server reflection, which anyone may open) take
+ * at most this many of the places, so tokenless clients cannot crowd out
+ * the streams of users and services (WatchEvents). */
+#define RPC_MAX_BIDI_STREAMS 8
 
 /* One op of a stream's call; done and success are under the stream's mu. */
 typedef struct rpc_stream_op {
@@ -218,23 +222,37 @@ static void rpc_list_remove(rpc_stream **head, rpc_stream *st)
 		st->next->prev = st->prev;
 }
 
-/* Counts the stream in, unless max_streams are open already. */
+/* Counts the stream in, unless max_streams (or RPC_MAX_BIDI_STREAMS of
+ * its kind) are open already. */
 static int rpc_stream_register(rpc_stream *st)
 {
 	rpc_server *s = st->server;
+	int bidi = st->ctx.bound->bidi != 0;
 	int rc = 0;
 
 	rpc_streams_reap(s);
 	pthread_mutex_lock(&s->streams_mu);
-	if (s->n_streams >= s->max_streams) {
+	if (s->n_streams >= s->max_streams ||
+	    (bidi && s->n_bidi_streams >= RPC_MAX_BIDI_STREAMS)) {
 		rc = err_set(ERR_RESOURCE_EXHAUSTED, "too_many_streams",
 			     "this server has %d streams open", s->n_streams);
 	} else {
 		s->n_streams++;
+		s->n_bidi_streams += bidi;
 		rpc_list_push(&s->streams, st);
 	}
 	pthread_mutex_unlock(&s->streams_mu);
 	return rc;
+}
+
+/* Takes the stream off the open list and its counts (under streams_mu). */
+static void rpc_stream_uncount(rpc_stream *st)
+{
+	rpc_server *s = st->server;
+
+	rpc_list_remove(&s->streams, st);
+	s->n_streams--;
+	s->n_bidi_streams -= st->ctx.bound->bidi != 0;
 }
 
 /* Moves the stream from the open list to the ended one (thread: to be
@@ -244,8 +262,7 @@ static void rpc_stream_retire(rpc_stream *st)
 	rpc_server *s = st->server;
 
 	pthread_mutex_lock(&s->streams_mu);
-	rpc_list_remove(&s->streams, st);
-	s->n_streams--;
+	rpc_stream_uncount(st);
 	rpc_list_push(&s->ended, st);
 	pthread_cond_broadcast(&s->streams_cond);
 	pthread_mutex_unlock(&s->streams_mu);
@@ -308,8 +325,7 @@ static int rpc_stream_spawn(rpc_stream *st)
 	if (pthread_create(&st->thread, NULL, rpc_stream_main, st) == 0)
 		return 0;
 	pthread_mutex_lock(&s->streams_mu);
-	rpc_list_remove(&s->streams, st);
-	s->n_streams--;
+	rpc_stream_uncount(st);
 	pthread_mutex_unlock(&s->streams_mu);
 	return err_set(ERR_RESOURCE_EXHAUSTED, "too_many_streams",
 		       "no thread for another stream");

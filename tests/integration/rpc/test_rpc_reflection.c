@@ -386,6 +386,27 @@ static void test_bytes_that_are_no_request_end_the_stream(void **state)
 	mem_arena_free(a);
 }
 
+/* Reflection is open to anyone: its streams take at most 8 of a
+ * server's places, so idle ones cannot crowd out users' streams. */
+static void test_reflection_streams_have_their_own_cap(void **state)
+{
+	rpc_server *server = start_identity_server(5000);
+	mem_arena *a = mem_arena_new(0);
+	refl_client c[8], extra;
+
+	for (int i = 0; i < 8; i++) {
+		client_open(&c[i], rpc_server_port(server), i % 2 ? V1ALPHA : V1);
+		list_services(&c[i], a); /* its thread now waits for more */
+	}
+	client_open(&extra, rpc_server_port(server), V1);
+	assert_null(client_recv(&extra, a));
+	assert_int_equal(client_close(&extra, a, NULL), GRPC_STATUS_RESOURCE_EXHAUSTED);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(client_close(&c[i], a, NULL), GRPC_STATUS_OK);
+	rpc_server_stop(server);
+	mem_arena_free(a);
+}
+
 static void test_stop_cancels_a_waiting_stream(void **state)
 {
 	/* A grace far longer than ctest's timeout: only the cancel ends it. */
@@ -409,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_sets_are_refused),
 		cmocka_unit_test(test_a_stream_answers_each_request),
 		cmocka_unit_test(test_bytes_that_are_no_request_end_the_stream),
+		cmocka_unit_test(test_reflection_streams_have_their_own_cap),
 		cmocka_unit_test(test_stop_cancels_a_waiting_stream),
 	};
 	int rc;
