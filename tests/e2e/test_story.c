@@ -25,6 +25,9 @@
 #define PIN "246810"
 #define DUES_KOBO 500000	/* ₦5,000 a month */
 #define LEVY_KOBO 250000	/* ₦2,500 once */
+#define ARREARS_HEADER                                                                     \
+	"as_of,user_id,name,owed_naira,owed_kobo,paid_naira,paid_kobo,waived_naira,"      \
+	"waived_kobo,arrears_naira,arrears_kobo,last_paid_at\r\n"
 
 static PGconn *admin; /* the suite's database: the invariants, and joining dates */
 
@@ -239,9 +242,9 @@ static void set_pin(const e2e_user *u)
 	e2e_expect(NULL, "POST", "/v1/me/pin", &o, 201, "");
 }
 
-/* Five users, the group, the treasurer and the members; the members
+/* Five users, the group, the treasurer and the members; all of them
  * joined two months ago (the suite cannot wait a month: their joining
- * date is moved back in the database, the officers' stays today). */
+ * dates are moved back in the database, keeping their order). */
 static void form_group(story *s)
 {
 	static const char *tags[] = { "s-m1", "s-m2", "s-m3" };
@@ -268,12 +271,14 @@ static void form_group(story *s)
 	}
 	set_pin(&s->owner);
 	set_pin(&s->treasurer);
+	for (int i = 0; i < 3; i++)
+		set_pin(&s->m[i]);
 	snprintf(sql, sizeof(sql),
 		 "UPDATE group_membership SET joined_at = joined_at - interval '2 months'"
-		 " WHERE group_id = '%s' AND role_in_group = 'MEMBER'", s->gid);
+		 " WHERE group_id = '%s'", s->gid);
 	res = PQexec(admin, sql);
 	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
-	assert_string_equal(PQcmdTuples(res), "3");
+	assert_string_equal(PQcmdTuples(res), "5");
 	PQclear(res);
 	wat_day(s->start, 1, 0);
 	wat_day(s->today, 0, 0);
@@ -405,12 +410,12 @@ static void waive_officers(story *s)
 		 "\"pin\":\"000000\"}", s->treasurer.id);
 	e2e_expect(NULL, "POST", path, &o, 403, "pin_incorrect");
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"pin\":\"" PIN "\"}", s->treasurer.id);
-	e2e_expect(NULL, "POST", path, &o, 400, "reason_required");
+	e2e_expect(NULL, "POST", path, &o, 400, "invalid_reason");
 	o.token = s->m[0].access;
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"reason\":\"me\",\"pin\":\"" PIN "\"}",
 		 s->m[0].id);
 	e2e_expect(NULL, "POST", path, &o, 403, "officer_only");
-	assert_standing(s, &s->treasurer, DUES_KOBO, 0, DUES_KOBO, 0, 0);
+	assert_standing(s, &s->treasurer, 2 * DUES_KOBO, 0, 2 * DUES_KOBO, 0, 0);
 
 	o.token = s->owner.access;
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"reason\":\"officers serve unpaid\","
@@ -426,9 +431,9 @@ static void waive_officers(story *s)
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"reason\":\"officers serve unpaid\","
 		 "\"pin\":\"" PIN "\"}", s->owner.id);
 	e2e_expect(NULL, "POST", path, &o, 201, "");
-	/* The officers joined today: one period each, waived. */
-	assert_standing(s, &s->owner, 0, 0, 0, 0, DUES_KOBO);
-	assert_standing(s, &s->treasurer, 0, 0, 0, 0, DUES_KOBO);
+	/* Both periods of each, waived. */
+	assert_standing(s, &s->owner, 0, 0, 0, 0, 2 * DUES_KOBO);
+	assert_standing(s, &s->treasurer, 0, 0, 0, 0, 2 * DUES_KOBO);
 }
 
 static void get_text(const char *path, const e2e_user *as, e2e_reply *r)
@@ -478,11 +483,60 @@ static void public_dues(const story *s, const char *token, char *out, size_t cap
 	e2e_reply_free(&r);
 }
 
+/* "-5000.00" of -500000 kobo. */
+static void naira(char out[32], long long kobo)
+{
+	long long a = kobo < 0 ? -kobo : kobo;
+
+	snprintf(out, 32, "%s%lld.%02lld", kobo < 0 ? "-" : "", a / 100, a % 100);
+}
+
+/* A CSV text cell: quoted when it holds a comma or a quote. */
+static size_t csv_cell(char *out, size_t cap, const char *v)
+{
+	size_t n = 0;
+
+	if (!strpbrk(v, ",\"\r\n"))
+		return (size_t)snprintf(out, cap, "%s", v);
+	n += (size_t)snprintf(out + n, cap - n, "\"");
+	for (; *v && n + 3 < cap; v++) {
+		if (*v == '"')
+			out[n++] = '"';
+		out[n++] = *v;
+	}
+	n += (size_t)snprintf(out + n, cap - n, "\"");
+	return n;
+}
+
+/* statement.csv as it must be for a statement's JSON lines. */
+static void statement_csv_want(json_t *lines, char *out, size_t cap)
+{
+	size_t n = (size_t)snprintf(out, cap, "date,kind,description,dues_id,entry_id,"
+				    "amount_naira,amount_kobo,balance_naira,balance_kobo,"
+				    "settled_on\r\n");
+	json_t *l;
+	size_t i;
+
+	json_array_foreach(lines, i, l) {
+		char a[32], b[32];
+
+		naira(a, jint(l, "amount_kobo"));
+		naira(b, jint(l, "balance_kobo"));
+		n += (size_t)snprintf(out + n, cap - n, "%s,%s,", jstr(l, "date"), jstr(l, "kind"));
+		n += csv_cell(out + n, cap - n, jstr(l, "description"));
+		n += (size_t)snprintf(out + n, cap - n, ",%s,%s,%s,%lld,%s,%lld,%s\r\n",
+				      jstr(l, "dues_id"), jstr(l, "entry_id"), a,
+				      jint(l, "amount_kobo"), b, jint(l, "balance_kobo"),
+				      jstr(l, "settled_on"));
+		assert_true(n < cap);
+	}
+}
+
 static void test_contributions_story(void **state)
 {
 	story s;
 	char e1a[64], e1b[64], e2[64], e3[64], e_late[64], e_gift[64], who[64];
-	char path[256], body[512], want[1024], token[64], seen[512];
+	char path[256], body[512], want[4096], token[64], seen[512];
 	e2e_opts o = { 0 };
 	e2e_reply r;
 	json_t *list, *a;
@@ -513,20 +567,15 @@ static void test_contributions_story(void **state)
 	assert_standing(&s, &s.m[0], 2 * DUES_KOBO, 2 * DUES_KOBO, 0, 0, 0);
 	assert_standing(&s, &s.m[1], 2 * DUES_KOBO, 2 * DUES_KOBO, 0, 0, 0);
 	assert_standing(&s, &s.m[2], 2 * DUES_KOBO, DUES_KOBO, DUES_KOBO, 0, 0);
+	/* Only member 3 is in arrears: one period, to the kobo. */
+	dues_status(&s, &s.treasurer, "", &r);
 	snprintf(want, sizeof(want),
-		 "user_id,name,owed_kobo,paid_kobo,arrears_kobo,last_paid_at\r\n"
-		 "%s,E2E s-m3,%d,%d,%d,", s.m[2].id, 2 * DUES_KOBO, DUES_KOBO, DUES_KOBO);
-	{
-		e2e_reply csv;
-
-		snprintf(path, sizeof(path), "/v1/groups/%s/dues/arrears.csv", s.gid);
-		get_text(path, &s.treasurer, &csv);
-		if (strncmp(csv.body, want, strlen(want)) != 0 ||
-		    strchr(csv.body + strlen(want), '\n') !=
-			    csv.body + csv.body_len - 1)
-			fail_msg("arrears.csv:\n%s\nwant one row:\n%s...", csv.body, want);
-		e2e_reply_free(&csv);
-	}
+		 ARREARS_HEADER "%s,%s,E2E s-m3,10000.00,1000000,5000.00,500000,0.00,0,"
+		 "5000.00,500000,%s\r\n",
+		 s.today, s.m[2].id, jstr(member_status(&r, s.m[2].id), "last_paid_at"));
+	assert_true(strlen(jstr(member_status(&r, s.m[2].id), "last_paid_at")) > 0);
+	e2e_reply_free(&r);
+	arrears_csv(&s, want);
 
 	/* Member 3 pays the rest late, from an account nobody registered: the
 	 * deposit is unallocated, its payer shown masked. */
@@ -575,7 +624,8 @@ static void test_contributions_story(void **state)
 	attributed += DUES_KOBO;
 	assert_books(&s, in, attributed);
 	assert_standing(&s, &s.m[2], 2 * DUES_KOBO, 2 * DUES_KOBO, 0, 0, 0);
-	arrears_csv(&s, "user_id,name,owed_kobo,paid_kobo,arrears_kobo,last_paid_at\r\n");
+	snprintf(want, sizeof(want), "%s", ARREARS_HEADER);
+	arrears_csv(&s, want);
 	/* Twice is refused; so is a deposit credited at credit time. */
 	e2e_expect(NULL, "POST", path, &o, 409, "entry_already_allocated");
 	snprintf(path, sizeof(path), "/v1/groups/%s/deposits/%s/allocation", s.gid, e2);
@@ -704,21 +754,19 @@ static void test_contributions_story(void **state)
 		assert_int_equal(jint(st, "paid_kobo"), DUES_KOBO);
 		assert_int_equal(jint(st, "arrears_kobo"), 0);
 		assert_int_equal(jint(st, "waived_kobo"), DUES_KOBO);
+		assert_string_equal(jstr(json_array_get(lines, 0), "description"), "Monthly dues");
+		assert_string_equal(jstr(json_array_get(lines, 2), "description"),
+				    "Monthly dues waived: bereavement");
+		/* The first period was settled by member 1's first transfer, today. */
+		assert_string_equal(jstr(json_array_get(lines, 0), "settled_on"), s.today);
+		statement_csv_want(lines, want, sizeof(want));
 	}
 	e2e_reply_free(&r);
-	/* The CSV says the same, line by line. */
+	/* The CSV says the same, line by line, in naira and kobo. */
 	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s/statement.csv", s.gid, s.m[0].id);
 	get_text(path, &s.treasurer, &r);
-	fprintf(stderr, "statement.csv:\n%s", r.body);
-	assert_non_null(strstr(r.body, "\r\n"));
-	{
-		int rows = 0;
-
-		for (const char *p = r.body; (p = strstr(p, "\r\n")); p += 2)
-			rows++;
-		assert_int_equal(rows, 7); /* a header and six lines */
-	}
-	assert_non_null(strstr(r.body, ",-500000,-500000"));
+	if (strcmp(r.body, want) != 0)
+		fail_msg("statement.csv:\n%s\nwant:\n%s", r.body, want);
 	assert_null(strstr(r.body, "@example.com"));
 	e2e_reply_free(&r);
 	/* A member reads their own statement, not another's; a stranger none. */
