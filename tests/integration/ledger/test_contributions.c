@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kolo/groups/v1/contributions.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "test_world.h"
 
@@ -441,6 +442,113 @@ static void test_invariants_catch_broken_rows(void **state)
 	assert_int_equal(test_pg_invariant_count(w.admin, "allocation_in_force_twice"), 0);
 }
 
+/* --- groups: the officers' side ---------------------------------------------- */
+
+static int allocate_deposit(const book *b, const test_user *as, const char *entry,
+			    const char *user, const char *pin, const char *reason,
+			    Kolo__Common__V1__Allocation **out)
+{
+	Kolo__Groups__V1__AllocateDepositRequest req =
+		KOLO__GROUPS__V1__ALLOCATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Groups__V1__AllocateDepositResponse *resp = NULL;
+	int rc;
+
+	req.group_id = (char *)b->team.group;
+	req.entry_id = (char *)entry;
+	req.user_id = (char *)user;
+	req.pin = (char *)pin;
+	req.reason = (char *)(reason ? reason : "");
+	req.reallocate = reason != NULL;
+	rc = test_world_call(&w, &w.groups, "AllocateDeposit", &req, &resp, as);
+	if (out)
+		*out = rc == 0 ? resp->allocation : NULL;
+	return rc;
+}
+
+static int group_trail(const book *b, const test_user *as, const char *entry,
+		       Kolo__Groups__V1__ListAllocationsResponse **out)
+{
+	Kolo__Groups__V1__ListAllocationsRequest req =
+		KOLO__GROUPS__V1__LIST_ALLOCATIONS_REQUEST__INIT;
+
+	req.group_id = (char *)b->team.group;
+	req.entry_id = (char *)entry;
+	return test_world_call(&w, &w.groups, "ListAllocations", &req, out, as);
+}
+
+/* Officers list unallocated deposits (the payer's account masked) and
+ * allocate one with their PIN to a member of the group now; the member it
+ * is credited to sees its trail. */
+static void test_officers_allocate_with_a_pin(void **state)
+{
+	book b, other;
+	Kolo__Groups__V1__ListUnallocatedRequest req =
+		KOLO__GROUPS__V1__LIST_UNALLOCATED_REQUEST__INIT;
+	Kolo__Groups__V1__ListUnallocatedResponse *u = NULL;
+	Kolo__Groups__V1__ListAllocationsResponse *t = NULL;
+	Kolo__Common__V1__Allocation *a = NULL;
+	const char *d;
+
+	(void)state;
+	test_world_team(&w, &b.team, "ctb-grp", "Allocations", TEST_TEAM_PINS);
+	test_world_account(&w, b.team.group, b.account);
+	open_book(&other, "ctb-grp-o");
+	d = posted(&b, &(post){ CREDIT, 4200, "ctb-grp-1", "", "0123456789" });
+	req.group_id = b.team.group;
+	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
+					 &b.team.member), ERR_PERMISSION_DENIED);
+	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
+					 &other.team.owner), ERR_NOT_FOUND);
+	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
+					 &b.team.treasurer), 0);
+	assert_int_equal(u->n_deposits, 1);
+	assert_string_equal(u->deposits[0]->entry->id, d);
+	assert_string_equal(u->deposits[0]->sender_account_number, "******6789");
+	assert_string_equal(u->deposits[0]->sender_name, "ADA OBI");
+	assert_string_equal(u->deposits[0]->sender_bank_name, "GTBank");
+	assert_int_equal(u->unallocated_kobo, 4200);
+
+	/* wrong PIN, a member's own try, someone of another group: nothing */
+	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, b.team.member.id, "000000",
+					  NULL, NULL), ERR_PERMISSION_DENIED);
+	assert_int_equal(allocate_deposit(&b, &b.team.member, d, b.team.member.id, TEST_PIN,
+					  NULL, NULL), ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "officer_only");
+	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, other.team.member.id,
+					  TEST_PIN, NULL, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "not_a_member");
+	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, b.team.member.id, "",
+					  NULL, NULL), ERR_INVALID_ARGUMENT);
+	assert_int_equal(rows("ledger_allocation", d), 0);
+
+	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, b.team.member.id, TEST_PIN,
+					  NULL, &a), 0);
+	assert_string_equal(a->user_id, b.team.member.id);
+	assert_string_equal(a->allocated_by, b.team.treasurer.id);
+	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
+					  NULL, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "entry_already_allocated");
+	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
+					  "", NULL), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "reason_required");
+
+	assert_int_equal(group_trail(&b, &b.team.member, d, &t), 0);
+	assert_int_equal(t->n_allocations, 1);
+	assert_int_equal(group_trail(&b, &b.team.owner, d, &t), 0);
+	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
+					  "the owner paid", NULL), 0);
+	/* no longer credited to the member: the trail is the officers' */
+	assert_int_equal(group_trail(&b, &b.team.member, d, &t), ERR_PERMISSION_DENIED);
+	assert_int_equal(group_trail(&b, &b.team.owner, d, &t), 0);
+	assert_int_equal(t->n_allocations, 2);
+	assert_string_equal(t->allocations[1]->reason, "the owner paid");
+	assert_string_equal(t->allocations[0]->superseded_by, t->allocations[1]->id);
+	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
+					 &b.team.owner), 0);
+	assert_int_equal(u->n_deposits, 0);
+	assert_int_equal(u->unallocated_kobo, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +560,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_a_reversal_comes_off_the_member, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_a_reversal_beyond_the_balance_is_refused, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_invariants_catch_broken_rows, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_officers_allocate_with_a_pin, test_world_check_ledger),
 	};
 
 	test_world_use(&w);
