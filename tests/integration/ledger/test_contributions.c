@@ -16,6 +16,7 @@
 
 #include "kolo/groups/v1/contributions.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
+#include "kolo/payments/v1/payments.pb-c.h"
 #include "test_world.h"
 
 #define CREDIT KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT
@@ -549,6 +550,65 @@ static void test_officers_allocate_with_a_pin(void **state)
 	assert_int_equal(u->unallocated_kobo, 0);
 }
 
+/* --- payments: ReverseDeposit (the demo provider's officers) ------------------ */
+
+static int reverse(const book *b, const test_user *as, const char *entry, const char *reason,
+		   Kolo__Payments__V1__ReverseDepositResponse **out)
+{
+	Kolo__Payments__V1__ReverseDepositRequest req =
+		KOLO__PAYMENTS__V1__REVERSE_DEPOSIT_REQUEST__INIT;
+
+	req.group_id = (char *)b->team.group;
+	req.entry_id = (char *)entry;
+	req.reason = (char *)reason;
+	return test_world_call(&w, &w.payments, "ReverseDeposit", &req, out, as);
+}
+
+/* An officer reverses a demo deposit: a DEBIT of all of it, once, off the
+ * member it was credited to. */
+static void test_officers_reverse_a_demo_deposit(void **state)
+{
+	book b;
+	Kolo__Payments__V1__SimulateDepositRequest dep =
+		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Payments__V1__SimulateDepositResponse *d = NULL;
+	Kolo__Payments__V1__ReverseDepositResponse *r = NULL, *again = NULL;
+	Kolo__Ledger__V1__ListContributionsResponse *c;
+	const char *payout_back;
+
+	(void)state;
+	open_book(&b, "ctb-payrev");
+	dep.group_id = b.team.group;
+	dep.amount_kobo = 8000;
+	assert_int_equal(test_world_call(&w, &w.payments, "SimulateDeposit", &dep, &d,
+					 &b.team.member), 0);
+	c = contributions(&b, NULL);
+	assert_int_equal(c->deposits_kobo, 8000);
+	assert_int_equal(reverse(&b, &b.team.member, d->entry->id, "chargeback", NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_int_equal(reverse(&b, &b.team.treasurer, d->entry->id, "", NULL),
+			 ERR_INVALID_ARGUMENT);
+	payout_back = posted(&b, &(post){ CREDIT, 300, "ctb-payrev-x", .source = "payout" });
+	assert_int_equal(reverse(&b, &b.team.treasurer, payout_back, "no", NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "not_a_deposit");
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_entry WHERE"
+				       " group_id = '%s' AND type = 'DEBIT'", b.team.group), 0);
+
+	assert_int_equal(reverse(&b, &b.team.treasurer, d->entry->id, "the bank recalled it",
+				 &r), 0);
+	assert_false(r->replayed);
+	assert_int_equal(r->entry->amount_kobo, 8000);
+	assert_int_equal(strncmp(r->entry->reference, "chargeback:", 11), 0);
+	assert_string_equal(r->entry->reference + 11, d->entry->reference);
+	assert_int_equal(reverse(&b, &b.team.owner, d->entry->id, "again", &again), 0);
+	assert_true(again->replayed);
+	assert_string_equal(again->entry->id, r->entry->id);
+	c = contributions(&b, d->entry->user_id[0] ? d->entry->user_id : NULL);
+	assert_int_equal(c->deposits_kobo, 0);
+	assert_int_equal(c->attributed_kobo + c->unallocated_kobo, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,6 +621,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_a_reversal_beyond_the_balance_is_refused, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_invariants_catch_broken_rows, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_officers_allocate_with_a_pin, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_officers_reverse_a_demo_deposit, test_world_check_ledger),
 	};
 
 	test_world_use(&w);
