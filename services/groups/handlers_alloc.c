@@ -135,39 +135,71 @@ static int grp_alloc_check(const Kolo__Groups__V1__AllocateDepositRequest *in)
 	return rc;
 }
 
+/* One AllocateDeposit: with a request_id, the key's row is held while
+ * the ledger writes (db_tx_single: the outside call is made once), so a
+ * retry with the key gets the stored reply and allocates nothing twice. */
+typedef struct grp_alloc_tx {
+	rpc_ctx *ctx;
+	const Kolo__Groups__V1__AllocateDepositRequest *in;
+	Kolo__Groups__V1__AllocateDepositResponse *out;
+	idem_key key;
+	int replayed;
+} grp_alloc_tx;
+
+static int grp_alloc_body(db_conn *c, void *arg)
+{
+	grp_alloc_tx *t = arg;
+	const Kolo__Groups__V1__AllocateDepositRequest *in = t->in;
+	Kolo__Ledger__V1__AllocateEntryRequest lreq = KOLO__LEDGER__V1__ALLOCATE_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__AllocateEntryResponse *l = NULL;
+	int rc = idem_claim(c, &t->key, rpc_ctx_arena(t->ctx), &t->out->base);
+
+	if (rc != 0) {
+		t->replayed = rc > 0;
+		return rc > 0 ? 0 : rc;
+	}
+	rc = grp_alloc_member(t->ctx, c, in->group_id, in->user_id);
+	lreq.group_id = in->group_id;
+	lreq.entry_id = in->entry_id;
+	lreq.user_id = in->user_id;
+	lreq.allocated_by = (char *)rpc_ctx_user_id(t->ctx);
+	lreq.reason = in->reason;
+	lreq.reallocate = in->reallocate;
+	if (rc == 0)
+		rc = svc_call(t->ctx, grp_ledger, "AllocateEntry", &lreq.base,
+			      (ProtobufCMessage **)&l, SVC_CALL_INTERNAL);
+	if (rc < 0)
+		return rc;
+	t->out->allocation = l->allocation;
+	return idem_store(c, &t->key, &t->out->base);
+}
+
 GRP_HANDLER(allocate_deposit)
 {
 	const Kolo__Groups__V1__AllocateDepositRequest *in =
 		(const Kolo__Groups__V1__AllocateDepositRequest *)req;
-	Kolo__Groups__V1__AllocateDepositResponse *out =
-		(Kolo__Groups__V1__AllocateDepositResponse *)resp;
-	Kolo__Ledger__V1__AllocateEntryRequest lreq = KOLO__LEDGER__V1__ALLOCATE_ENTRY_REQUEST__INIT;
-	Kolo__Ledger__V1__AllocateEntryResponse *l = NULL;
+	static const char *const omit[] = { "pin", NULL };
+	grp_alloc_tx t = { .ctx = ctx, .in = in,
+			   .out = (Kolo__Groups__V1__AllocateDepositResponse *)resp };
 	grp_view v;
 	db_conn *c = NULL;
 	int rc = grp_alloc_check(in);
 
 	if (rc == 0)
+		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, omit);
+	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
 		rc = grp_alloc_view(ctx, c, in->group_id, 1, &v);
+	/* The PIN is checked on every call, a replay's too (never stored). */
 	if (rc == 0)
 		rc = grp_alloc_pin(ctx, in->pin);
 	if (rc == 0)
-		rc = grp_alloc_member(ctx, c, in->group_id, in->user_id);
-	lreq.group_id = in->group_id;
-	lreq.entry_id = in->entry_id;
-	lreq.user_id = in->user_id;
-	lreq.allocated_by = (char *)rpc_ctx_user_id(ctx);
-	lreq.reason = in->reason;
-	lreq.reallocate = in->reallocate;
-	if (rc == 0)
-		rc = svc_call(ctx, grp_ledger, "AllocateEntry", &lreq.base,
-			      (ProtobufCMessage **)&l, SVC_CALL_INTERNAL);
+		rc = db_tx_single(c, svc_tx_timeout(ctx), grp_alloc_body, &t);
 	if (rc < 0)
 		return rc;
-	grp_log_change(ctx, "deposit_allocated", in->group_id, in->user_id);
-	out->allocation = l->allocation;
+	if (!t.replayed)
+		grp_log_change(ctx, "deposit_allocated", in->group_id, in->user_id);
 	return 0;
 }
 

@@ -535,6 +535,33 @@ static void test_officers_allocate_with_a_pin(void **state)
 
 	assert_int_equal(group_trail(&b, &b.team.member, d, &t), 0);
 	assert_int_equal(t->n_allocations, 1);
+	/* a request_id: a retry gets the first reply and allocates nothing */
+	{
+		Kolo__Groups__V1__AllocateDepositRequest r =
+			KOLO__GROUPS__V1__ALLOCATE_DEPOSIT_REQUEST__INIT;
+		Kolo__Groups__V1__AllocateDepositResponse *r1 = NULL, *r2 = NULL;
+		const char *d2 = posted(&b, &(post){ CREDIT, 100, "ctb-grp-2" });
+
+		r.group_id = b.team.group;
+		r.entry_id = (char *)d2;
+		r.user_id = b.team.member.id;
+		r.pin = TEST_PIN;
+		r.request_id = "alloc-key-1";
+		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r1,
+						 &b.team.owner), 0);
+		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2,
+						 &b.team.owner), 0);
+		assert_string_equal(r1->allocation->id, r2->allocation->id);
+		assert_int_equal(rows("ledger_allocation", d2), 1);
+		r.pin = "000000"; /* the PIN is checked on a replay too */
+		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2,
+						 &b.team.owner), ERR_PERMISSION_DENIED);
+		r.pin = TEST_PIN;
+		r.user_id = b.team.owner.id;
+		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2,
+						 &b.team.owner), ERR_ALREADY_EXISTS);
+		assert_string_equal(err_last()->reason, "request_id_reused");
+	}
 	assert_int_equal(group_trail(&b, &b.team.owner, d, &t), 0);
 	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
 					  "the owner paid", NULL), 0);
