@@ -208,7 +208,7 @@ static void test_allocate_an_unallocated_deposit(void **state)
 	assert_string_equal(a->method, "officer");
 	assert_string_equal(a->allocated_by, b.team.treasurer.id);
 	assert_string_equal(a->superseded_at, "");
-	assert_int_equal(allocate(&b, d1, b.team.owner.id, "", 0, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(allocate(&b, d1, b.team.owner.id, "", 0, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
 	assert_int_equal(rows("ledger_allocation", d1), 1);
 
@@ -238,7 +238,7 @@ static void test_reallocate_keeps_a_trail(void **state)
 	d = posted(&b, &(post){ CREDIT, 2500, "ctb-realloc-1", b.team.owner.id });
 	assert_int_equal(allocate(&b, d, b.team.member.id, "", 1, NULL), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "reason_required");
-	assert_int_equal(allocate(&b, d, b.team.member.id, "", 0, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(allocate(&b, d, b.team.member.id, "", 0, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
 	assert_int_equal(allocate(&b, d, b.team.owner.id, "same", 1, NULL),
 			 ERR_FAILED_PRECONDITION);
@@ -323,7 +323,7 @@ static void test_concurrent_allocations_one_wins(void **state)
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	assert_int_equal((r[0].rc == 0) + (r[1].rc == 0), 1);
-	assert_int_equal(r[0].rc + r[1].rc, ERR_FAILED_PRECONDITION);
+	assert_int_equal(r[0].rc + r[1].rc, ERR_ALREADY_EXISTS);
 	assert_int_equal(rows("ledger_allocation", d), 1);
 }
 
@@ -366,7 +366,7 @@ static void test_a_reversal_comes_off_the_member(void **state)
 	assert_string_equal(resp->entry->id, rev);
 	assert_int_equal(post_entry(&b, &(post){ DEBIT, 6000, "chargeback2:ctb-rev-1",
 						 .reverses = "ctb-rev-1" }, NULL),
-			 ERR_FAILED_PRECONDITION);
+			 ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "deposit_already_reversed");
 	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal WHERE"
 				       " group_id = '%s'", b.team.group), 1);
@@ -527,7 +527,7 @@ static void test_officers_allocate_with_a_pin(void **state)
 	assert_string_equal(a->user_id, b.team.member.id);
 	assert_string_equal(a->allocated_by, b.team.treasurer.id);
 	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
-					  NULL, NULL), ERR_FAILED_PRECONDITION);
+					  NULL, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
 	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
 					  "", NULL), ERR_INVALID_ARGUMENT);
