@@ -368,6 +368,18 @@ static void test_a_reversal_comes_off_the_member(void **state)
 						 .reverses = "ctb-rev-1" }, NULL),
 			 ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "deposit_already_reversed");
+	/* the reversal's reference again without the link, or a plain debit's
+	 * reference with one: other content */
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 6000, "chargeback:ctb-rev-1" }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "reference_conflict");
+	posted(&b, &(post){ DEBIT, 2000, "ctb-rev-plain" });
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 2000, "ctb-rev-plain",
+						 .reverses = "ctb-rev-2" }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "reference_conflict");
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal WHERE"
+				       " group_id = '%s'", b.team.group), 1);
 	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal WHERE"
 				       " group_id = '%s'", b.team.group), 1);
 	c = contributions(&b, b.team.member.id);
@@ -401,6 +413,49 @@ static void test_a_reversal_beyond_the_balance_is_refused(void **state)
 	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal WHERE"
 				       " group_id = '%s'", b.team.group), 0);
 	assert_int_equal(contributions(&b, NULL)->unallocated_kobo, 6000);
+}
+
+/* until bounds a member's lines and the sums by the entries' times. */
+static void test_contributions_until(void **state)
+{
+	book b;
+	Kolo__Ledger__V1__ListContributionsRequest req =
+		KOLO__LEDGER__V1__LIST_CONTRIBUTIONS_REQUEST__INIT;
+	Kolo__Ledger__V1__ListContributionsResponse *c = NULL;
+	const char *first;
+	char *until;
+
+	(void)state;
+	open_book(&b, "ctb-until");
+	first = posted(&b, &(post){ CREDIT, 1000, "ctb-until-1", b.team.member.id });
+	posted(&b, &(post){ CREDIT, 2000, "ctb-until-2", b.team.member.id });
+	posted(&b, &(post){ CREDIT, 4000, "ctb-until-3" });
+	until = test_pg_valuef(w.admin, "SELECT to_char(created_at + interval '1 microsecond',"
+			       " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM ledger_entry WHERE"
+			       " id = '%s'", first);
+	req.group_id = b.team.group;
+	req.user_id = b.team.member.id;
+	req.until = until;
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListContributions", &req, &c, NULL), 0);
+	assert_int_equal(c->n_contributions, 1);
+	assert_string_equal(c->contributions[0]->entry_id, first);
+	assert_int_equal(c->deposits_kobo, 1000);
+	req.until = "";
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListContributions", &req, &c, NULL), 0);
+	assert_int_equal(c->n_contributions, 2);
+	assert_int_equal(c->attributed_kobo, 3000);
+	assert_int_equal(c->unallocated_kobo, 4000);
+	req.user_id = "";
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListContributions", &req, &c, NULL), 0);
+	assert_int_equal(c->n_totals, 1);
+	assert_string_equal(c->totals[0]->user_id, b.team.member.id);
+	assert_int_equal(c->totals[0]->paid_kobo, 3000);
+	assert_true(c->totals[0]->last_paid_at[0]);
+	req.until = "yesterday";
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListContributions", &req, &c, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_time");
+	free(until);
 }
 
 /* invariants.sql catches a row broken by hand (as the superuser). */
@@ -646,6 +701,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_concurrent_allocations_one_wins, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_a_reversal_comes_off_the_member, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_a_reversal_beyond_the_balance_is_refused, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_contributions_until, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_invariants_catch_broken_rows, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_officers_allocate_with_a_pin, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_officers_reverse_a_demo_deposit, test_world_check_ledger),
