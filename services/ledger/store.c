@@ -417,11 +417,11 @@ static int ldg_lock_group(db_conn *c, const char *group_id, int64_t lock_wait_ms
 	const char *wait_param = db_i64(wait, lock_wait_ms);
 	int rc = db_run(c, "SELECT set_config('lock_timeout', $1, true)", 1, &wait_param);
 
+	/* The wait stays set to the transaction's end: what follows locks
+	 * only the entry's allocation rows, which this lock serialises. */
 	if (rc == 0)
 		rc = db_run(c, "SELECT 1 FROM ledger_balance WHERE group_id = $1::uuid FOR UPDATE",
 			    1, &group_id);
-	if (rc == 0)
-		rc = db_run(c, "SELECT set_config('lock_timeout', '0', true)", 0, NULL);
 	return rc;
 }
 

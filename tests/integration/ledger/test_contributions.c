@@ -17,6 +17,7 @@
 #include "kolo/groups/v1/contributions.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
+#include "ledger_service.h"
 #include "test_world.h"
 
 #define CREDIT KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT
@@ -458,6 +459,34 @@ static void test_contributions_until(void **state)
 	free(until);
 }
 
+/* An allocation waits for the group's ledger lock a bounded time, as a
+ * posting does: busy, nothing written; it goes through once the lock is free. */
+static void test_an_allocation_waits_for_the_group_lock(void **state)
+{
+	book b;
+	char *conninfo = test_pg_conninfo(w.dbname, NULL);
+	PGconn *holder = test_pg_connect(conninfo);
+	char sql[256];
+	const char *d;
+
+	(void)state;
+	free(conninfo);
+	open_book(&b, "ctb-busy");
+	d = posted(&b, &(post){ CREDIT, 900, "ctb-busy-1" });
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM ledger_balance WHERE group_id = '%s' FOR UPDATE",
+		 b.team.group);
+	test_pg_ok(holder, "BEGIN");
+	test_pg_ok(holder, sql);
+	ldg_set_lock_wait_ms(200);
+	assert_int_equal(allocate(&b, d, b.team.member.id, "", 0, NULL), ERR_UNAVAILABLE);
+	assert_string_equal(err_last()->reason, "group_busy");
+	assert_int_equal(rows("ledger_allocation", d), 0);
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+	assert_int_equal(allocate(&b, d, b.team.member.id, "", 0, NULL), 0);
+	ldg_set_lock_wait_ms(LDG_LOCK_WAIT_DEFAULT_MS);
+}
+
 /* invariants.sql catches a row broken by hand (as the superuser). */
 static void test_invariants_catch_broken_rows(void **state)
 {
@@ -702,6 +731,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_a_reversal_comes_off_the_member, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_a_reversal_beyond_the_balance_is_refused, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_contributions_until, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_an_allocation_waits_for_the_group_lock, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_invariants_catch_broken_rows, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_officers_allocate_with_a_pin, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_officers_reverse_a_demo_deposit, test_world_check_ledger),
