@@ -111,6 +111,51 @@ int64_t grp_day_wat_start(grp_day d)
 	return (int64_t)d * DAY_S - GRP_WAT_OFFSET_S;
 }
 
+int grp_instant_parse(const char *s, int64_t *out)
+{
+	char day[11];
+	int h, mi, sec;
+	size_t n = s ? strlen(s) : 0, i = 19;
+	grp_day d;
+
+	if (n < 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+		return -1;
+	memcpy(day, s, 10);
+	day[10] = '\0';
+	if (grp_day_parse(day, &d) < 0 || digits(s + 11, 2, &h) < 0 ||
+	    digits(s + 14, 2, &mi) < 0 || digits(s + 17, 2, &sec) < 0 ||
+	    h > 23 || mi > 59 || sec > 60)
+		return -1;
+	if (s[i] == '.') {
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+	}
+	if (i != n - 1 || s[i] != 'Z')
+		return -1;
+	*out = (int64_t)d * DAY_S + h * 3600 + mi * 60 + sec;
+	return 0;
+}
+
+void grp_instant_format(int64_t unix_s, char out[21])
+{
+	int64_t in_day = unix_s - floor_div(unix_s, DAY_S) * DAY_S;
+	int h = (int)(in_day / 3600), mi = (int)(in_day / 60 % 60),
+	    sec = (int)(in_day % 60);
+
+	grp_day_format((grp_day)floor_div(unix_s, DAY_S), out);
+	out[10] = 'T';
+	out[11] = (char)('0' + h / 10);
+	out[12] = (char)('0' + h % 10);
+	out[13] = ':';
+	out[14] = (char)('0' + mi / 10);
+	out[15] = (char)('0' + mi % 10);
+	out[16] = ':';
+	out[17] = (char)('0' + sec / 10);
+	out[18] = (char)('0' + sec % 10);
+	out[19] = 'Z';
+	out[20] = '\0';
+}
+
 int grp_dues_period_parse(const char *s, grp_dues_period *out)
 {
 	static const grp_dues_period all[] = {GRP_DUES_ONCE, GRP_DUES_WEEKLY,

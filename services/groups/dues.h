@@ -39,6 +39,13 @@ grp_day grp_day_wat(int64_t unix_s);
 /* The UTC instant 00:00 WAT of day d begins at. */
 int64_t grp_day_wat_start(grp_day d);
 
+/* 0 and *out (Unix seconds, fraction dropped) for an RFC 3339 UTC time
+ * "YYYY-MM-DDTHH:MM:SS[.fraction]Z" as the services write them; else -1. */
+KOLO_MUST_CHECK int grp_instant_parse(const char *s, int64_t *out);
+
+/* unix_s as "YYYY-MM-DDTHH:MM:SSZ" into out (21 bytes). */
+void grp_instant_format(int64_t unix_s, char out[21]);
+
 /* 0 and *out for "once", "weekly", "monthly"; else -1. */
 KOLO_MUST_CHECK int grp_dues_period_parse(const char *s, grp_dues_period *out);
 const char *grp_dues_period_name(grp_dues_period p);
