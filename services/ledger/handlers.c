@@ -32,8 +32,7 @@ static int ldg_check_reader(rpc_ctx *ctx, const char *group_id)
 	return svc_check_reader(ctx, ldg_groups, group_id);
 }
 
-static Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx,
-							const ldg_entry *e)
+Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx, const ldg_entry *e)
 {
 	Kolo__Common__V1__LedgerEntry *m = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
 
@@ -70,6 +69,8 @@ typedef struct ldg_post_tx {
 	ldg_entry fee_entry;	   /* out when has_fee */
 	int posted;		   /* out */
 	int has_fee;		   /* out: the entry has a fee DEBIT */
+	const ldg_payer *payer;	   /* a CREDIT's payer, or NULL */
+	const char *reverses_entry_id; /* a deposit's reversal: the deposit, or "" */
 } ldg_post_tx;
 
 /* The fee DEBIT posted with a stored CREDIT, if any (t->has_fee). */
@@ -187,7 +188,8 @@ static int ldg_fee_of(ldg_post_tx *t, ldg_entry_spec *out, int64_t fee_kobo)
 static int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
 {
 	int64_t deadline_ms = svc_tx_timeout(ctx);
-	ldg_posting p = { .spec = t->spec, .fee = t->fee, .lock_wait_ms = ldg_lock_wait_ms };
+	ldg_posting p = { .spec = t->spec, .fee = t->fee, .lock_wait_ms = ldg_lock_wait_ms,
+			  .payer = t->payer, .reverses_entry_id = t->reverses_entry_id };
 	int rc;
 
 	if (deadline_ms > 0 && deadline_ms < p.lock_wait_ms)
@@ -200,6 +202,29 @@ static int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
 	return rc;
 }
 
+/* A DEBIT with reverses_reference (DESIGN §15): the deposit it takes back
+ * must be a deposit CREDIT of the group, of the same amount, reversed by no
+ * other entry (ldg_reversal_decide). Its id goes with the posting, which
+ * links the two in the debit's statement (once: a UNIQUE). */
+static int ldg_reversal_target(db_conn *c, ldg_post_tx *t, const char *reverses_reference)
+{
+	ldg_entry deposit;
+	char *by = NULL;
+	int found = 0, reversed = 0;
+	int rc = ldg_store_find(c, t->arena, "reference", reverses_reference, &deposit, &found);
+
+	if (rc == 0 && !found)
+		return err_set(ERR_NOT_FOUND, "entry_not_found",
+			       "the group has no entry %.64s to reverse", reverses_reference);
+	if (rc == 0)
+		rc = ldg_store_reversal_of(c, t->arena, deposit.id, &by, &reversed);
+	if (rc == 0)
+		rc = ldg_reversal_decide(t->spec, &deposit.spec,
+					 reversed && strcmp(by, t->spec->reference) != 0);
+	t->reverses_entry_id = deposit.id;
+	return rc;
+}
+
 LDG_HANDLER(post_entry)
 {
 	const Kolo__Ledger__V1__PostEntryRequest *in =
@@ -207,17 +232,24 @@ LDG_HANDLER(post_entry)
 	Kolo__Ledger__V1__PostEntryResponse *out =
 		(Kolo__Ledger__V1__PostEntryResponse *)resp;
 	ldg_entry_spec spec, fee;
-	ldg_post_tx t = { .arena = rpc_ctx_arena(ctx), .spec = &spec };
+	ldg_payer payer = { in->payer_name, in->payer_account_number, in->payer_bank_name };
+	ldg_post_tx t = { .arena = rpc_ctx_arena(ctx), .spec = &spec, .payer = &payer,
+			  .reverses_entry_id = "" };
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = ldg_spec_of(&spec, in);
 
 	if (rc == 0)
+		rc = ldg_extras_check(&spec, &payer, in->reverses_reference);
+	if (rc == 0)
 		rc = ldg_fee_of(&t, &fee, in->fee_kobo);
 	if (rc == 0)
 		rc = db_thread_conn(&c);
-	if (rc == 0)
-		rc = ldg_post(ctx, c, &t);
+	if (rc == 0 && in->reverses_reference[0])
+		rc = ldg_reversal_target(c, &t, in->reverses_reference);
+	if (rc < 0)
+		return rc;
+	rc = ldg_post(ctx, c, &t);
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_account",
 			       "the group has no such account");
@@ -225,6 +257,9 @@ LDG_HANDLER(post_entry)
 	 * of an earlier post, or a refusal, now or earlier. */
 	if (rc == ERR_ALREADY_EXISTS || (rc == 0 && !t.posted))
 		rc = ldg_existing(c, &t, &found);
+	/* Another reversal of the deposit won the race (its UNIQUE). */
+	if (rc == 0 && !t.posted && !found && in->reverses_reference[0])
+		rc = ldg_reversal_target(c, &t, in->reverses_reference);
 	if (rc == 0 && !t.posted && !found)
 		rc = ldg_refused(c, &spec);
 	if (rc < 0)
@@ -373,7 +408,7 @@ static Kolo__Ledger__V1__Hold *ldg_hold_message(rpc_ctx *ctx, const ldg_hold *h)
 }
 
 /* How long a hold call waits for its group's row: as a posting's. */
-static int64_t ldg_hold_wait_ms(rpc_ctx *ctx)
+int64_t ldg_wait_ms(rpc_ctx *ctx)
 {
 	int64_t deadline_ms = svc_tx_timeout(ctx);
 
@@ -404,7 +439,7 @@ LDG_HANDLER(place_hold)
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_place_hold(c, rpc_ctx_arena(ctx), in->group_id,
 						   in->amount_kobo, in->reference, in->expires_at,
-						   ldg_hold_wait_ms(ctx), &h, &found, &existed));
+						   ldg_wait_ms(ctx), &h, &found, &existed));
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_group", "no such group");
 	if (rc < 0)
@@ -438,7 +473,7 @@ LDG_HANDLER(release_hold)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_release_hold(c, rpc_ctx_arena(ctx), in->reference,
-						     ldg_hold_wait_ms(ctx), &h, &found));
+						     ldg_wait_ms(ctx), &h, &found));
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "hold_not_found", "no such hold");
 	if (rc == 0 && strcmp(h.status, "captured") == 0)
@@ -481,7 +516,7 @@ LDG_HANDLER(capture_hold)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_capture_hold(c, a, in->reference, &spec,
-						     ldg_hold_wait_ms(ctx), &t.entry, &t.posted));
+						     ldg_wait_ms(ctx), &t.entry, &t.posted));
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_account",
 			       "the group has no such account");
