@@ -37,16 +37,13 @@ static int grp_dues_date(const char *s, const char *field, grp_day *out)
 	return 0;
 }
 
-static int grp_dues_text(const char *s, size_t max, const char *reason,
-			 const char *what)
+/* 1 when s is 1..max bytes of clean text without spaces at its ends. */
+static int grp_dues_text_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > max || !text_is_clean(s) || s[0] == ' ' ||
-	    s[n - 1] == ' ')
-		return err_set(ERR_INVALID_ARGUMENT, reason,
-			       "%s must be 1 to %zu characters", what, max);
-	return 0;
+	return n > 0 && n <= max && text_is_clean(s) && s[0] != ' ' &&
+	       s[n - 1] != ' ';
 }
 
 /* A CreateDuesRequest's fields into row (kind "" = "dues"). */
@@ -55,8 +52,11 @@ static int grp_dues_validate(const Kolo__Groups__V1__CreateDuesRequest *in,
 {
 	grp_dues_period period;
 	grp_day starts, ends = GRP_DAY_NONE;
-	int rc = grp_dues_text(in->name, 120, "invalid_name", "name");
+	int rc = 0;
 
+	if (!grp_dues_text_ok(in->name, 120))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_name",
+			     "name must be 1 to 120 characters");
 	row->kind = in->kind[0] ? in->kind : "dues";
 	if (rc == 0 && strcmp(row->kind, "dues") != 0 &&
 	    strcmp(row->kind, "levy") != 0)
@@ -339,8 +339,9 @@ GRP_HANDLER(waive_dues)
 		rc = grp_check_id(in->dues_id, "dues_id");
 	if (rc == 0)
 		rc = grp_check_id(in->user_id, "user_id");
-	if (rc == 0)
-		rc = grp_dues_text(in->reason, 500, "invalid_reason", "reason");
+	if (rc == 0 && !grp_dues_text_ok(in->reason, 500))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_reason",
+			     "reason must be 1 to 500 characters");
 	if (rc == 0 && in->due_on[0]) {
 		grp_day day;
 
