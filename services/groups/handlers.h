@@ -25,6 +25,10 @@ GRP_HANDLER(get_proposal);
 GRP_HANDLER(approve_proposal);
 GRP_HANDLER(object_proposal);
 GRP_HANDLER(cancel_proposal);
+/* Members' contributions, the officers' side (handlers_alloc.c). */
+GRP_HANDLER(list_unallocated);
+GRP_HANDLER(allocate_deposit);
+GRP_HANDLER(list_allocations);
 
 #ifndef KOLO_GRP_HANDLERS_INTERNAL
 #define KOLO_GRP_HANDLERS_INTERNAL

@@ -17,13 +17,6 @@
 /* The most periods one member's standing is computed over. */
 #define GRP_DUES_ITEMS_MAX 20000
 
-rpc_channel *grp_ledger;
-
-void grp_use_ledger(rpc_channel *ledger)
-{
-	grp_ledger = ledger;
-}
-
 /* --- validation
  * ------------------------------------------------------------------ */
 

@@ -70,8 +70,7 @@ static int grp_start(void)
 	    svc_channel_open(&payments_channel,
 			     grp_env("KOLO_PAYMENTS_ADDR", "127.0.0.1:7105"),
 			     &kolo__payments__v1__payments_service__descriptor) < 0 ||
-	    svc_channel_open(&ledger_channel,
-			     grp_env("KOLO_LEDGER_ADDR", "127.0.0.1:7103"),
+	    svc_channel_open(&ledger_channel, grp_env("KOLO_LEDGER_ADDR", "127.0.0.1:7103"),
 			     &kolo__ledger__v1__ledger_service__descriptor) < 0)
 		return -1;
 	grp_use_channels(identity_channel, payments_channel);

@@ -14,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kolo/groups/v1/contributions.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
+#include "kolo/payments/v1/payments.pb-c.h"
 #include "test_world.h"
 
 #define CREDIT KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT
@@ -441,6 +443,199 @@ static void test_invariants_catch_broken_rows(void **state)
 	assert_int_equal(test_pg_invariant_count(w.admin, "allocation_in_force_twice"), 0);
 }
 
+/* --- groups: the officers' side ---------------------------------------------- */
+
+static int allocate_deposit(const book *b, const test_user *as, const char *entry,
+			    const char *user, const char *pin, const char *reason,
+			    Kolo__Common__V1__Allocation **out)
+{
+	Kolo__Groups__V1__AllocateDepositRequest req =
+		KOLO__GROUPS__V1__ALLOCATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Groups__V1__AllocateDepositResponse *resp = NULL;
+	int rc;
+
+	req.group_id = (char *)b->team.group;
+	req.entry_id = (char *)entry;
+	req.user_id = (char *)user;
+	req.pin = (char *)pin;
+	req.reason = (char *)(reason ? reason : "");
+	req.reallocate = reason != NULL;
+	rc = test_world_call(&w, &w.groups, "AllocateDeposit", &req, &resp, as);
+	if (out)
+		*out = rc == 0 ? resp->allocation : NULL;
+	return rc;
+}
+
+static int group_trail(const book *b, const test_user *as, const char *entry,
+		       Kolo__Groups__V1__ListAllocationsResponse **out)
+{
+	Kolo__Groups__V1__ListAllocationsRequest req =
+		KOLO__GROUPS__V1__LIST_ALLOCATIONS_REQUEST__INIT;
+
+	req.group_id = (char *)b->team.group;
+	req.entry_id = (char *)entry;
+	return test_world_call(&w, &w.groups, "ListAllocations", &req, out, as);
+}
+
+/* Officers list unallocated deposits (the payer's account masked) and
+ * allocate one with their PIN to a member of the group now; the member it
+ * is credited to sees its trail. */
+static void test_officers_allocate_with_a_pin(void **state)
+{
+	book b, other;
+	Kolo__Groups__V1__ListUnallocatedRequest req =
+		KOLO__GROUPS__V1__LIST_UNALLOCATED_REQUEST__INIT;
+	Kolo__Groups__V1__ListUnallocatedResponse *u = NULL;
+	Kolo__Groups__V1__ListAllocationsResponse *t = NULL;
+	Kolo__Common__V1__Allocation *a = NULL;
+	const char *d;
+
+	(void)state;
+	test_world_team(&w, &b.team, "ctb-grp", "Allocations", TEST_TEAM_PINS);
+	test_world_account(&w, b.team.group, b.account);
+	open_book(&other, "ctb-grp-o");
+	d = posted(&b, &(post){ CREDIT, 4200, "ctb-grp-1", "", "0123456789" });
+	req.group_id = b.team.group;
+	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
+					 &b.team.member), ERR_PERMISSION_DENIED);
+	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
+					 &other.team.owner), ERR_NOT_FOUND);
+	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
+					 &b.team.treasurer), 0);
+	assert_int_equal(u->n_deposits, 1);
+	assert_string_equal(u->deposits[0]->entry->id, d);
+	assert_string_equal(u->deposits[0]->sender_account_number, "******6789");
+	assert_string_equal(u->deposits[0]->sender_name, "ADA OBI");
+	assert_string_equal(u->deposits[0]->sender_bank_name, "GTBank");
+	assert_int_equal(u->unallocated_kobo, 4200);
+
+	/* wrong PIN, a member's own try, someone of another group: nothing */
+	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, b.team.member.id, "000000",
+					  NULL, NULL), ERR_PERMISSION_DENIED);
+	assert_int_equal(allocate_deposit(&b, &b.team.member, d, b.team.member.id, TEST_PIN,
+					  NULL, NULL), ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "officer_only");
+	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, other.team.member.id,
+					  TEST_PIN, NULL, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "not_a_member");
+	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, b.team.member.id, "",
+					  NULL, NULL), ERR_INVALID_ARGUMENT);
+	assert_int_equal(rows("ledger_allocation", d), 0);
+
+	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, b.team.member.id, TEST_PIN,
+					  NULL, &a), 0);
+	assert_string_equal(a->user_id, b.team.member.id);
+	assert_string_equal(a->allocated_by, b.team.treasurer.id);
+	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
+					  NULL, NULL), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "entry_already_allocated");
+	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
+					  "", NULL), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "reason_required");
+
+	assert_int_equal(group_trail(&b, &b.team.member, d, &t), 0);
+	assert_int_equal(t->n_allocations, 1);
+	/* a request_id: a retry gets the first reply and allocates nothing */
+	{
+		Kolo__Groups__V1__AllocateDepositRequest r =
+			KOLO__GROUPS__V1__ALLOCATE_DEPOSIT_REQUEST__INIT;
+		Kolo__Groups__V1__AllocateDepositResponse *r1 = NULL, *r2 = NULL;
+		const char *d2 = posted(&b, &(post){ CREDIT, 100, "ctb-grp-2" });
+
+		r.group_id = b.team.group;
+		r.entry_id = (char *)d2;
+		r.user_id = b.team.member.id;
+		r.pin = TEST_PIN;
+		r.request_id = "alloc-key-1";
+		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r1,
+						 &b.team.owner), 0);
+		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2,
+						 &b.team.owner), 0);
+		assert_string_equal(r1->allocation->id, r2->allocation->id);
+		assert_int_equal(rows("ledger_allocation", d2), 1);
+		r.pin = "000000"; /* the PIN is checked on a replay too */
+		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2,
+						 &b.team.owner), ERR_PERMISSION_DENIED);
+		r.pin = TEST_PIN;
+		r.user_id = b.team.owner.id;
+		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2,
+						 &b.team.owner), ERR_ALREADY_EXISTS);
+		assert_string_equal(err_last()->reason, "request_id_reused");
+	}
+	assert_int_equal(group_trail(&b, &b.team.owner, d, &t), 0);
+	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
+					  "the owner paid", NULL), 0);
+	/* no longer credited to the member: the trail is the officers' */
+	assert_int_equal(group_trail(&b, &b.team.member, d, &t), ERR_PERMISSION_DENIED);
+	assert_int_equal(group_trail(&b, &b.team.owner, d, &t), 0);
+	assert_int_equal(t->n_allocations, 2);
+	assert_string_equal(t->allocations[1]->reason, "the owner paid");
+	assert_string_equal(t->allocations[0]->superseded_by, t->allocations[1]->id);
+	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
+					 &b.team.owner), 0);
+	assert_int_equal(u->n_deposits, 0);
+	assert_int_equal(u->unallocated_kobo, 0);
+}
+
+/* --- payments: ReverseDeposit (the demo provider's officers) ------------------ */
+
+static int reverse(const book *b, const test_user *as, const char *entry, const char *reason,
+		   Kolo__Payments__V1__ReverseDepositResponse **out)
+{
+	Kolo__Payments__V1__ReverseDepositRequest req =
+		KOLO__PAYMENTS__V1__REVERSE_DEPOSIT_REQUEST__INIT;
+
+	req.group_id = (char *)b->team.group;
+	req.entry_id = (char *)entry;
+	req.reason = (char *)reason;
+	return test_world_call(&w, &w.payments, "ReverseDeposit", &req, out, as);
+}
+
+/* An officer reverses a demo deposit: a DEBIT of all of it, once, off the
+ * member it was credited to. */
+static void test_officers_reverse_a_demo_deposit(void **state)
+{
+	book b;
+	Kolo__Payments__V1__SimulateDepositRequest dep =
+		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Payments__V1__SimulateDepositResponse *d = NULL;
+	Kolo__Payments__V1__ReverseDepositResponse *r = NULL, *again = NULL;
+	Kolo__Ledger__V1__ListContributionsResponse *c;
+	const char *payout_back;
+
+	(void)state;
+	open_book(&b, "ctb-payrev");
+	dep.group_id = b.team.group;
+	dep.amount_kobo = 8000;
+	assert_int_equal(test_world_call(&w, &w.payments, "SimulateDeposit", &dep, &d,
+					 &b.team.member), 0);
+	c = contributions(&b, NULL);
+	assert_int_equal(c->deposits_kobo, 8000);
+	assert_int_equal(reverse(&b, &b.team.member, d->entry->id, "chargeback", NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_int_equal(reverse(&b, &b.team.treasurer, d->entry->id, "", NULL),
+			 ERR_INVALID_ARGUMENT);
+	payout_back = posted(&b, &(post){ CREDIT, 300, "ctb-payrev-x", .source = "payout" });
+	assert_int_equal(reverse(&b, &b.team.treasurer, payout_back, "no", NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "not_a_deposit");
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_entry WHERE"
+				       " group_id = '%s' AND type = 'DEBIT'", b.team.group), 0);
+
+	assert_int_equal(reverse(&b, &b.team.treasurer, d->entry->id, "the bank recalled it",
+				 &r), 0);
+	assert_false(r->replayed);
+	assert_int_equal(r->entry->amount_kobo, 8000);
+	assert_int_equal(strncmp(r->entry->reference, "chargeback:", 11), 0);
+	assert_string_equal(r->entry->reference + 11, d->entry->reference);
+	assert_int_equal(reverse(&b, &b.team.owner, d->entry->id, "again", &again), 0);
+	assert_true(again->replayed);
+	assert_string_equal(again->entry->id, r->entry->id);
+	c = contributions(&b, d->entry->user_id[0] ? d->entry->user_id : NULL);
+	assert_int_equal(c->deposits_kobo, 0);
+	assert_int_equal(c->attributed_kobo + c->unallocated_kobo, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +647,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_a_reversal_comes_off_the_member, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_a_reversal_beyond_the_balance_is_refused, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_invariants_catch_broken_rows, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_officers_allocate_with_a_pin, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_officers_reverse_a_demo_deposit, test_world_check_ledger),
 	};
 
 	test_world_use(&w);
