@@ -85,14 +85,15 @@ static void gw_csv_money(gw_csv *c, int64_t kobo)
 
 static const char *gw_dues_as_of(gw_request *req)
 {
-	const char *v = MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND,
-						    "as_of");
+	const char *v = MHD_lookup_connection_value(
+		req->connection, MHD_GET_ARGUMENT_KIND, "as_of");
 
 	return v ? v : "";
 }
 
 /* Answers with c's CSV as filename, or 500 when it outgrew the cap. */
-static void gw_csv_reply(gw_request *req, gw_response *resp, gw_csv *c, const char *filename)
+static void gw_csv_reply(gw_request *req, gw_response *resp, gw_csv *c,
+			 const char *filename)
 {
 	if (c->full) {
 		free(c->buf);
@@ -103,15 +104,17 @@ static void gw_csv_reply(gw_request *req, gw_response *resp, gw_csv *c, const ch
 	resp->body = c->buf;
 	resp->body_len = c->len;
 	resp->content_type = "text/csv; charset=utf-8";
-	resp->disposition =
-		mem_arena_printf(req->arena, "attachment; filename=\"%s\"", filename);
+	resp->disposition = mem_arena_printf(
+		req->arena, "attachment; filename=\"%s\"", filename);
 }
 
-void gw_arrears_csv_route(const gw_route *route, gw_request *req, gw_response *resp)
+void gw_arrears_csv_route(const gw_route *route, gw_request *req,
+			  gw_response *resp)
 {
-	Kolo__Groups__V1__GetDuesStatusRequest in = KOLO__GROUPS__V1__GET_DUES_STATUS_REQUEST__INIT;
+	Kolo__Groups__V1__GetDuesStatusRequest in =
+		KOLO__GROUPS__V1__GET_DUES_STATUS_REQUEST__INIT;
 	Kolo__Groups__V1__GetDuesStatusResponse *out = NULL;
-	gw_csv c = { 0 };
+	gw_csv c = {0};
 
 	(void)route;
 	if (!gw_has_user_token(req)) {
@@ -120,12 +123,16 @@ void gw_arrears_csv_route(const gw_route *route, gw_request *req, gw_response *r
 	}
 	in.group_id = (char *)req->params[0].value;
 	in.as_of = (char *)gw_dues_as_of(req);
-	if (gw_call(req, GW_GROUPS, "GetDuesStatus", &in.base, (ProtobufCMessage **)&out, 0) < 0) {
+	if (gw_call(req, GW_GROUPS, "GetDuesStatus", &in.base,
+		    (ProtobufCMessage **)&out, 0) < 0) {
 		gw_reply_err_last(resp);
 		return;
 	}
-	gw_csv_raw(&c, "as_of,user_id,name,owed_naira,owed_kobo,paid_naira,paid_kobo,"
-		       "waived_naira,waived_kobo,arrears_naira,arrears_kobo,last_paid_at\r\n");
+	gw_csv_raw(
+		&c,
+		"as_of,user_id,name,owed_naira,owed_kobo,paid_naira,paid_kobo,"
+		"waived_naira,waived_kobo,arrears_naira,arrears_kobo,last_paid_"
+		"at\r\n");
 	for (size_t i = 0; i < out->n_members; i++) {
 		const Kolo__Groups__V1__MemberDuesStatus *m = out->members[i];
 
@@ -142,15 +149,17 @@ void gw_arrears_csv_route(const gw_route *route, gw_request *req, gw_response *r
 		gw_csv_raw(&c, "\r\n");
 	}
 	gw_csv_reply(req, resp, &c,
-		     mem_arena_printf(req->arena, "arrears-%s-%s.csv", in.group_id, out->as_of));
+		     mem_arena_printf(req->arena, "arrears-%s-%s.csv",
+				      in.group_id, out->as_of));
 }
 
-void gw_member_statement_csv_route(const gw_route *route, gw_request *req, gw_response *resp)
+void gw_member_statement_csv_route(const gw_route *route, gw_request *req,
+				   gw_response *resp)
 {
 	Kolo__Groups__V1__GetMemberStatementRequest in =
 		KOLO__GROUPS__V1__GET_MEMBER_STATEMENT_REQUEST__INIT;
 	Kolo__Groups__V1__GetMemberStatementResponse *out = NULL;
-	gw_csv c = { 0 };
+	gw_csv c = {0};
 
 	(void)route;
 	if (!gw_has_user_token(req)) {
@@ -160,12 +169,13 @@ void gw_member_statement_csv_route(const gw_route *route, gw_request *req, gw_re
 	in.group_id = (char *)req->params[0].value;
 	in.user_id = (char *)req->params[1].value;
 	in.as_of = (char *)gw_dues_as_of(req);
-	if (gw_call(req, GW_GROUPS, "GetMemberStatement", &in.base, (ProtobufCMessage **)&out,
-		    0) < 0) {
+	if (gw_call(req, GW_GROUPS, "GetMemberStatement", &in.base,
+		    (ProtobufCMessage **)&out, 0) < 0) {
 		gw_reply_err_last(resp);
 		return;
 	}
-	gw_csv_raw(&c, "date,kind,description,dues_id,entry_id,amount_naira,amount_kobo,"
+	gw_csv_raw(&c, "date,kind,description,dues_id,entry_id,amount_naira,"
+		       "amount_kobo,"
 		       "balance_naira,balance_kobo,settled_on\r\n");
 	for (size_t i = 0; i < out->n_lines; i++) {
 		const Kolo__Groups__V1__StatementLine *l = out->lines[i];
@@ -181,6 +191,6 @@ void gw_member_statement_csv_route(const gw_route *route, gw_request *req, gw_re
 		gw_csv_raw(&c, "\r\n");
 	}
 	gw_csv_reply(req, resp, &c,
-		     mem_arena_printf(req->arena, "statement-%s-%s.csv", in.group_id,
-				      in.user_id));
+		     mem_arena_printf(req->arena, "statement-%s-%s.csv",
+				      in.group_id, in.user_id));
 }
