@@ -239,6 +239,30 @@ static void test_waive_dues_pin_days_and_repeats(void **state)
 			     TEST_PIN),
 		       ERR_ALREADY_EXISTS, "already_waived");
 	assert_int_equal(count_waivers(t.group), 2);
+	/* With a request_id a retry replays the waiver; the key with another
+	 * request is refused; nothing more is stored. */
+	{
+		Kolo__Groups__V1__WaiveDuesRequest req =
+			KOLO__GROUPS__V1__WAIVE_DUES_REQUEST__INIT;
+		Kolo__Groups__V1__WaiveDuesResponse *first = NULL,
+						    *again = NULL;
+
+		req.group_id = t.group;
+		req.dues_id = d->id;
+		req.user_id = t.treasurer.id;
+		req.due_on = "2026-03-31";
+		req.reason = "away";
+		req.pin = TEST_PIN;
+		req.request_id = "waive-key-1";
+		assert_int_equal(call("WaiveDues", &req, &first, &t.owner), 0);
+		assert_int_equal(call("WaiveDues", &req, &again, &t.owner), 0);
+		assert_string_equal(again->waiver->id, first->waiver->id);
+		assert_string_equal(first->waiver->due_on, "2026-03-31");
+		req.due_on = "2026-04-30";
+		expect_refused(call("WaiveDues", &req, &again, &t.owner),
+			       ERR_ALREADY_EXISTS, "request_id_reused");
+		assert_int_equal(count_waivers(t.group), 3);
+	}
 	assert_int_equal(
 		test_pg_longf(
 			w.admin,

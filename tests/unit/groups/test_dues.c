@@ -110,6 +110,29 @@ static void test_wat_day_of_utc_instant(void **state)
 	assert_string_equal(out, "1969-12-31");
 }
 
+static void test_instants_read_and_written(void **state)
+{
+	int64_t t = 0;
+	char out[21];
+
+	(void)state;
+	assert_int_equal(grp_instant_parse("2026-01-31T23:30:00.123456Z", &t),
+			 0);
+	assert_int_equal(t,
+			 (int64_t)D("2026-01-31") * 86400 + 23 * 3600 + 1800);
+	grp_instant_format(t, out);
+	assert_string_equal(out, "2026-01-31T23:30:00Z");
+	assert_int_equal(grp_instant_parse("2026-01-31T23:30:00Z", &t), 0);
+	assert_int_equal(grp_instant_parse("2026-01-31T23:30:00+01:00", &t),
+			 -1);
+	assert_int_equal(grp_instant_parse("2026-01-31 23:30:00Z", &t), -1);
+	assert_int_equal(grp_instant_parse("2026-02-30T00:00:00Z", &t), -1);
+	assert_int_equal(grp_instant_parse("2026-01-31T24:00:00Z", &t), -1);
+	assert_int_equal(grp_instant_parse("", &t), -1);
+	grp_instant_format(grp_day_wat_start(D("2027-01-01")), out);
+	assert_string_equal(out, "2026-12-31T23:00:00Z");
+}
+
 static void test_monthly_on_31st_falls_on_month_ends(void **state)
 {
 	(void)state;
@@ -371,6 +394,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_day_parse_rejects_invalid_dates),
 		cmocka_unit_test(test_wat_day_of_utc_instant),
+		cmocka_unit_test(test_instants_read_and_written),
 		cmocka_unit_test(test_monthly_on_31st_falls_on_month_ends),
 		cmocka_unit_test(test_monthly_on_30th),
 		cmocka_unit_test(test_monthly_from_29_feb_2028),
