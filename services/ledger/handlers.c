@@ -71,6 +71,7 @@ typedef struct ldg_post_tx {
 	int has_fee;		   /* out: the entry has a fee DEBIT */
 	const ldg_payer *payer;	   /* a CREDIT's payer, or NULL */
 	const char *reverses_entry_id; /* a deposit's reversal: the deposit, or "" */
+	int other_reversal;	   /* out: the stored DEBIT reverses another, or none */
 } ldg_post_tx;
 
 /* The fee DEBIT posted with a stored CREDIT, if any (t->has_fee). */
@@ -85,6 +86,20 @@ static int ldg_existing_fee(db_conn *c, ldg_post_tx *t)
 	if (!reference)
 		return err_oom();
 	return ldg_store_find(c, t->arena, "reference", reference, &t->fee_entry, &t->has_fee);
+}
+
+/* A stored DEBIT's reversal link against the request's (a replay reverses
+ * the same deposit, or none): t->other_reversal when they differ. */
+static int ldg_existing_reversal(db_conn *c, ldg_post_tx *t)
+{
+	char *deposit = NULL;
+	int found = 0;
+	int rc = ldg_store_reversed_by(c, t->arena, t->entry.id, &deposit, &found);
+
+	if (rc == 0)
+		t->other_reversal = strcasecmp(deposit, t->reverses_entry_id ? t->reverses_entry_id
+									     : "") != 0;
+	return rc;
 }
 
 /* 1 when the stored entry (and its fee) say what t asks for. */
@@ -111,7 +126,9 @@ static int ldg_existing(db_conn *c, ldg_post_tx *t, int *found)
 	}
 	if (rc == 0 && *found)
 		rc = ldg_existing_fee(c, t);
-	if (rc < 0 || !*found || ldg_same_post(t, by_client_ref))
+	if (rc == 0 && *found && t->entry.spec.type == LDG_DEBIT)
+		rc = ldg_existing_reversal(c, t);
+	if (rc < 0 || !*found || (ldg_same_post(t, by_client_ref) && !t->other_reversal))
 		return rc;
 	if (by_client_ref)
 		return err_set(ERR_ALREADY_EXISTS, "client_ref_conflict",
@@ -505,7 +522,7 @@ LDG_HANDLER(capture_hold)
 	Kolo__Ledger__V1__CaptureHoldResponse *out = (Kolo__Ledger__V1__CaptureHoldResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	ldg_entry_spec spec;
-	ldg_post_tx t = { .arena = a, .spec = &spec };
+	ldg_post_tx t = { .arena = a, .spec = &spec, .reverses_entry_id = "" };
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = ldg_hold_ref_check(in->reference);

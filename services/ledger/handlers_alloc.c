@@ -57,7 +57,7 @@ LDG_HANDLER(allocate_entry)
 	/* Two allocations of one entry past the lock (none in force before):
 	 * the in-force index lets one win. */
 	if (rc == ERR_ALREADY_EXISTS)
-		return err_set(ERR_FAILED_PRECONDITION, "entry_already_allocated",
+		return err_set(ERR_ALREADY_EXISTS, "entry_already_allocated",
 			       "the deposit is credited to a member already");
 	if (rc < 0)
 		return rc;

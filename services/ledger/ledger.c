@@ -210,7 +210,7 @@ int ldg_reversal_decide(const ldg_entry_spec *debit, const ldg_entry_spec *depos
 			       "a reversal takes back the whole deposit: %lld kobo",
 			       (long long)deposit->amount_kobo);
 	if (reversed_by_other)
-		return err_set(ERR_FAILED_PRECONDITION, "deposit_already_reversed",
+		return err_set(ERR_ALREADY_EXISTS, "deposit_already_reversed",
 			       "the deposit %.64s was reversed already", deposit->reference);
 	return 0;
 }
@@ -243,7 +243,7 @@ int ldg_alloc_decide(const ldg_alloc_state *s, const ldg_alloc_ask *ask)
 		return err_set(ERR_FAILED_PRECONDITION, "deposit_reversed",
 			       "the deposit was reversed: there is nothing to credit");
 	if (s->current_user[0] && !ask->reallocate)
-		return err_set(ERR_FAILED_PRECONDITION, "entry_already_allocated",
+		return err_set(ERR_ALREADY_EXISTS, "entry_already_allocated",
 			       "the deposit is credited to a member already (reallocate, with a"
 			       " reason, to change it)");
 	if (ask->reallocate && !ask->reason[0])

@@ -365,6 +365,22 @@ int ldg_store_reversal_of(db_conn *c, mem_arena *a, const char *deposit_id,
 	return rc;
 }
 
+int ldg_store_reversed_by(db_conn *c, mem_arena *a, const char *debit_id, char **deposit_id,
+			  int *found)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT reverses_entry_id FROM ledger_reversal WHERE entry_id = $1::uuid", 1,
+			 &debit_id);
+
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) == 1;
+	*deposit_id = *found ? db_text(a, res, 0, 0) : "";
+	PQclear(res);
+	return *deposit_id ? 0 : err_oom();
+}
+
 #define LDG_ALLOC_COLUMNS                                                      \
 	"id::text, entry_id::text, group_id::text, user_id::text, 'officer',"  \
 	" allocated_by::text, reason, "                                        \

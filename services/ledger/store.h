@@ -119,6 +119,11 @@ KOLO_MUST_CHECK int ldg_store_list(db_conn *c, mem_arena *a, const char *group_i
 KOLO_MUST_CHECK int ldg_store_reversal_of(db_conn *c, mem_arena *a, const char *deposit_id,
 					  char **debit_reference, int *found);
 
+/* The deposit a DEBIT reverses: *found 0 when it reverses none; else the
+ * deposit's id in the arena. */
+KOLO_MUST_CHECK int ldg_store_reversed_by(db_conn *c, mem_arena *a, const char *debit_id,
+					  char **deposit_id, int *found);
+
 /* An allocation row, or the attribution made at credit time (id ""). */
 typedef struct ldg_allocation {
 	char *id;

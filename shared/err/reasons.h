@@ -69,7 +69,7 @@
 	X(delivery_not_dead, FAILED_PRECONDITION, 0, "only a dead webhook delivery is sent again") \
 	X(delivery_not_found, NOT_FOUND, 0, "no such delivery of this webhook") \
 	X(demo_only, FAILED_PRECONDITION, 0, "simulated deposits exist only with the demo provider") \
-	X(deposit_already_reversed, FAILED_PRECONDITION, 409, "the deposit was reversed already (by another entry)") \
+	X(deposit_already_reversed, ALREADY_EXISTS, 0, "the deposit was reversed already (by another entry)") \
 	X(deposit_reversed, FAILED_PRECONDITION, 0, "the deposit was reversed: there is nothing to credit to a member") \
 	X(dns_unavailable, UNAVAILABLE, 0, "the name of the webhook's host could not be resolved now") \
 	X(dues_not_found, NOT_FOUND, 0, "the group has no such dues") \
@@ -82,7 +82,7 @@
 	X(email_not_verified, FAILED_PRECONDITION, 0, "that user has not verified their email address yet") \
 	X(email_taken, ALREADY_EXISTS, 0, "an account with this email exists") \
 	X(empty_reply, INTERNAL, 0, "a server answered OK without a message") \
-	X(entry_already_allocated, FAILED_PRECONDITION, 409, "the deposit is credited to a member already (reallocate, with a reason, to change it)") \
+	X(entry_already_allocated, ALREADY_EXISTS, 0, "the deposit is credited to a member already (reallocate, with a reason, to change it)") \
 	X(entry_not_found, NOT_FOUND, 0, "no such entry") \
 	X(event_not_found, NOT_FOUND, 0, "after names no event of the group") \
 	X(event_type_not_for_partners, INVALID_ARGUMENT, 0, "partners are not sent events of that type") \

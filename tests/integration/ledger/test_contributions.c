@@ -208,7 +208,7 @@ static void test_allocate_an_unallocated_deposit(void **state)
 	assert_string_equal(a->method, "officer");
 	assert_string_equal(a->allocated_by, b.team.treasurer.id);
 	assert_string_equal(a->superseded_at, "");
-	assert_int_equal(allocate(&b, d1, b.team.owner.id, "", 0, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(allocate(&b, d1, b.team.owner.id, "", 0, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
 	assert_int_equal(rows("ledger_allocation", d1), 1);
 
@@ -238,7 +238,7 @@ static void test_reallocate_keeps_a_trail(void **state)
 	d = posted(&b, &(post){ CREDIT, 2500, "ctb-realloc-1", b.team.owner.id });
 	assert_int_equal(allocate(&b, d, b.team.member.id, "", 1, NULL), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "reason_required");
-	assert_int_equal(allocate(&b, d, b.team.member.id, "", 0, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(allocate(&b, d, b.team.member.id, "", 0, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
 	assert_int_equal(allocate(&b, d, b.team.owner.id, "same", 1, NULL),
 			 ERR_FAILED_PRECONDITION);
@@ -323,7 +323,7 @@ static void test_concurrent_allocations_one_wins(void **state)
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	assert_int_equal((r[0].rc == 0) + (r[1].rc == 0), 1);
-	assert_int_equal(r[0].rc + r[1].rc, ERR_FAILED_PRECONDITION);
+	assert_int_equal(r[0].rc + r[1].rc, ERR_ALREADY_EXISTS);
 	assert_int_equal(rows("ledger_allocation", d), 1);
 }
 
@@ -366,8 +366,20 @@ static void test_a_reversal_comes_off_the_member(void **state)
 	assert_string_equal(resp->entry->id, rev);
 	assert_int_equal(post_entry(&b, &(post){ DEBIT, 6000, "chargeback2:ctb-rev-1",
 						 .reverses = "ctb-rev-1" }, NULL),
-			 ERR_FAILED_PRECONDITION);
+			 ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "deposit_already_reversed");
+	/* the reversal's reference again without the link, or a plain debit's
+	 * reference with one: other content */
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 6000, "chargeback:ctb-rev-1" }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "reference_conflict");
+	posted(&b, &(post){ DEBIT, 2000, "ctb-rev-plain" });
+	assert_int_equal(post_entry(&b, &(post){ DEBIT, 2000, "ctb-rev-plain",
+						 .reverses = "ctb-rev-2" }, NULL),
+			 ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "reference_conflict");
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal WHERE"
+				       " group_id = '%s'", b.team.group), 1);
 	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal WHERE"
 				       " group_id = '%s'", b.team.group), 1);
 	c = contributions(&b, b.team.member.id);
@@ -401,6 +413,49 @@ static void test_a_reversal_beyond_the_balance_is_refused(void **state)
 	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal WHERE"
 				       " group_id = '%s'", b.team.group), 0);
 	assert_int_equal(contributions(&b, NULL)->unallocated_kobo, 6000);
+}
+
+/* until bounds a member's lines and the sums by the entries' times. */
+static void test_contributions_until(void **state)
+{
+	book b;
+	Kolo__Ledger__V1__ListContributionsRequest req =
+		KOLO__LEDGER__V1__LIST_CONTRIBUTIONS_REQUEST__INIT;
+	Kolo__Ledger__V1__ListContributionsResponse *c = NULL;
+	const char *first;
+	char *until;
+
+	(void)state;
+	open_book(&b, "ctb-until");
+	first = posted(&b, &(post){ CREDIT, 1000, "ctb-until-1", b.team.member.id });
+	posted(&b, &(post){ CREDIT, 2000, "ctb-until-2", b.team.member.id });
+	posted(&b, &(post){ CREDIT, 4000, "ctb-until-3" });
+	until = test_pg_valuef(w.admin, "SELECT to_char(created_at + interval '1 microsecond',"
+			       " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM ledger_entry WHERE"
+			       " id = '%s'", first);
+	req.group_id = b.team.group;
+	req.user_id = b.team.member.id;
+	req.until = until;
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListContributions", &req, &c, NULL), 0);
+	assert_int_equal(c->n_contributions, 1);
+	assert_string_equal(c->contributions[0]->entry_id, first);
+	assert_int_equal(c->deposits_kobo, 1000);
+	req.until = "";
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListContributions", &req, &c, NULL), 0);
+	assert_int_equal(c->n_contributions, 2);
+	assert_int_equal(c->attributed_kobo, 3000);
+	assert_int_equal(c->unallocated_kobo, 4000);
+	req.user_id = "";
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListContributions", &req, &c, NULL), 0);
+	assert_int_equal(c->n_totals, 1);
+	assert_string_equal(c->totals[0]->user_id, b.team.member.id);
+	assert_int_equal(c->totals[0]->paid_kobo, 3000);
+	assert_true(c->totals[0]->last_paid_at[0]);
+	req.until = "yesterday";
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListContributions", &req, &c, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_time");
+	free(until);
 }
 
 /* invariants.sql catches a row broken by hand (as the superuser). */
@@ -527,7 +582,7 @@ static void test_officers_allocate_with_a_pin(void **state)
 	assert_string_equal(a->user_id, b.team.member.id);
 	assert_string_equal(a->allocated_by, b.team.treasurer.id);
 	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
-					  NULL, NULL), ERR_FAILED_PRECONDITION);
+					  NULL, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
 	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
 					  "", NULL), ERR_INVALID_ARGUMENT);
@@ -646,6 +701,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_concurrent_allocations_one_wins, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_a_reversal_comes_off_the_member, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_a_reversal_beyond_the_balance_is_refused, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_contributions_until, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_invariants_catch_broken_rows, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_officers_allocate_with_a_pin, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_officers_reverse_a_demo_deposit, test_world_check_ledger),

@@ -84,7 +84,7 @@ static void test_a_reversal_takes_back_one_whole_deposit(void **state)
 	assert_int_equal(ldg_reversal_decide(&debit, &deposit, 0), ERR_FAILED_PRECONDITION);
 	assert_string_equal(reason(), "reversal_amount_mismatch");
 	debit.amount_kobo = 500;
-	assert_int_equal(ldg_reversal_decide(&debit, &deposit, 1), ERR_FAILED_PRECONDITION);
+	assert_int_equal(ldg_reversal_decide(&debit, &deposit, 1), ERR_ALREADY_EXISTS);
 	assert_string_equal(reason(), "deposit_already_reversed");
 	deposit.group_id = G2;
 	assert_int_equal(ldg_reversal_decide(&debit, &deposit, 0), ERR_NOT_FOUND);
@@ -115,7 +115,7 @@ static void test_allocation_decisions(void **state)
 	assert_string_equal(reason(), "deposit_reversed");
 	s.reversed = 0;
 	s.current_user = U2; /* credited at credit time or by an officer */
-	assert_int_equal(ldg_alloc_decide(&s, &ask), ERR_FAILED_PRECONDITION);
+	assert_int_equal(ldg_alloc_decide(&s, &ask), ERR_ALREADY_EXISTS);
 	assert_string_equal(reason(), "entry_already_allocated");
 	ask.reallocate = 1;
 	assert_int_equal(ldg_alloc_decide(&s, &ask), ERR_INVALID_ARGUMENT);
