@@ -279,7 +279,8 @@ static int item_cmp(const void *pa, const void *pb)
 	       (a->dues_index < b->dues_index);
 }
 
-/* Appends d's periods in [joined, limit] to out (cap items). */
+/* Appends d's periods in [joined, limit] to out (cap items; out NULL:
+ * counts them only). */
 static int dues_add_items(const grp_dues_def *d, int index,
 			  const grp_dues_waiver *waivers, int n_waivers,
 			  grp_day joined, grp_day as_of, grp_due_item *out,
@@ -296,14 +297,32 @@ static int dues_add_items(const grp_dues_def *d, int index,
 			return err_set(ERR_RESOURCE_EXHAUSTED,
 				       "dues_too_many_periods",
 				       "too many periods due to compute");
-		out[(*n)++] = (grp_due_item){
-			.dues_index = index,
-			.day = day,
-			.amount_kobo = d->amount_kobo,
-			.waiver = waiver_of(waivers, n_waivers, index, day),
-			.settled_s = -1,
-		};
+		if (out)
+			out[*n] = (grp_due_item){
+				.dues_index = index,
+				.day = day,
+				.amount_kobo = d->amount_kobo,
+				.waiver = waiver_of(waivers, n_waivers, index,
+						    day),
+				.settled_s = -1,
+			};
+		(*n)++;
 	}
+}
+
+/* Every dues' periods into out (NULL: counted only). */
+static int dues_all_items(const grp_dues_def *dues, int n_dues,
+			  const grp_dues_waiver *waivers, int n_waivers,
+			  grp_day joined, grp_day as_of, grp_due_item *out,
+			  size_t cap, size_t *n)
+{
+	int rc = 0;
+
+	*n = 0;
+	for (int i = 0; rc == 0 && i < n_dues; i++)
+		rc = dues_add_items(&dues[i], i, waivers, n_waivers, joined,
+				    as_of, out, cap, n);
+	return rc;
 }
 
 int grp_dues_items(mem_arena *a, const grp_dues_def *dues, int n_dues,
@@ -311,19 +330,21 @@ int grp_dues_items(mem_arena *a, const grp_dues_def *dues, int n_dues,
 		   grp_day joined, grp_day as_of, size_t max_items,
 		   grp_due_item **out, size_t *n)
 {
-	grp_due_item *items =
-		mem_arena_alloc(a, sizeof(*items) * (max_items + 1));
-	int rc;
+	grp_due_item *items;
+	size_t count = 0;
+	int rc = dues_all_items(dues, n_dues, waivers, n_waivers, joined, as_of,
+				NULL, max_items, &count);
 
 	*n = 0;
+	if (rc < 0)
+		return rc;
+	items = mem_arena_alloc(a, sizeof(*items) * (count + 1));
 	if (!items)
 		return err_oom();
-	for (int i = 0; i < n_dues; i++) {
-		rc = dues_add_items(&dues[i], i, waivers, n_waivers, joined,
-				    as_of, items, max_items, n);
-		if (rc < 0)
-			return rc;
-	}
+	rc = dues_all_items(dues, n_dues, waivers, n_waivers, joined, as_of,
+			    items, count, n);
+	if (rc < 0)
+		return rc;
 	qsort(items, *n, sizeof(*items), item_cmp);
 	*out = items;
 	return 0;

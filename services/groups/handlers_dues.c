@@ -30,12 +30,15 @@ static int grp_dues_date(const char *s, const char *field, grp_day *out)
 	return 0;
 }
 
-/* 1 when s is 1..max bytes of clean text without spaces at its ends. */
+/* 1 when s is 1..max characters of clean text without spaces at its
+ * ends (characters as PostgreSQL's char_length counts them). */
 static int grp_dues_text_ok(const char *s, size_t max)
 {
-	size_t n = strlen(s);
+	size_t n = strlen(s), chars = 0;
 
-	return n > 0 && n <= max && text_is_clean(s) && s[0] != ' ' &&
+	for (size_t i = 0; i < n; i++)
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n > 0 && chars <= max && text_is_clean(s) && s[0] != ' ' &&
 	       s[n - 1] != ' ';
 }
 

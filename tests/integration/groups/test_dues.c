@@ -140,6 +140,26 @@ static void test_create_dues_bad_input_stores_nothing(void **state)
 				     NULL),
 			 0);
 	assert_int_equal(count_dues(t.group), 2);
+	/* Names count characters, as the column does: 120 accented letters
+	 * (240 bytes) are fine, 121 are not. */
+	{
+		char name[2 * 121 + 1] = "";
+
+		for (int i = 0; i < 121; i++)
+			strcat(name, "\xc3\xa9");
+		expect_refused(
+			create_dues(t.group, &t.owner,
+				    &(dues_in){.amount = 5, .name = name},
+				    NULL),
+			ERR_INVALID_ARGUMENT, "invalid_name");
+		name[2 * 120] = '\0';
+		assert_int_equal(
+			create_dues(t.group, &t.owner,
+				    &(dues_in){.amount = 5, .name = name},
+				    NULL),
+			0);
+	}
+	assert_int_equal(count_dues(t.group), 3);
 }
 
 static void test_dues_roles_and_idempotency(void **state)
