@@ -94,4 +94,12 @@ void grp_log_change(rpc_ctx *ctx, const char *event, const char *group_id,
 GRP_HANDLER(read_outbox);
 GRP_HANDLER(ack_outbox);
 
+/* Dues (handlers_dues.c, DESIGN §15): contributions come from the ledger. */
+extern rpc_channel *grp_ledger;
+GRP_HANDLER(create_dues);
+GRP_HANDLER(list_dues);
+GRP_HANDLER(waive_dues);
+GRP_HANDLER(get_dues_status);
+GRP_HANDLER(get_member_statement);
+
 #endif

@@ -45,6 +45,9 @@ static const rpc_caller_rule rpc_rules[] = {
 	{ RPC_SVC_GROUPS, "GetGroup", RPC_CALLER_EVENTS },
 	{ RPC_SVC_GROUPS, "ResolvePublicToken", RPC_CALLER_GATEWAY },
 	{ RPC_SVC_GROUPS, "ListProposals", RPC_CALLER_GATEWAY },
+	/* The public page's paid/unpaid list (only where the group turned
+	 * it on: public_dues). */
+	{ RPC_SVC_GROUPS, "GetDuesStatus", RPC_CALLER_GATEWAY },
 	/* Money moves: credits and captures by payments, holds by withdrawals;
 	 * reads for the withdrawal check and the public page. */
 	{ RPC_SVC_LEDGER, "PostEntry", RPC_CALLER_PAYMENTS },
