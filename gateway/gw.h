@@ -267,6 +267,11 @@ int gw_csv_field(char *out, size_t cap, size_t *len, const char *field);
 /* GET /v1/groups/{id}/ledger.csv: the whole ledger, oldest first, with a
  * running balance, streamed page by page. */
 void gw_statement_route(const gw_route *route, gw_request *req, gw_response *resp);
+/* --- dues.c: GET .../dues/arrears.csv and .../members/{user_id}/statement.csv
+ * (DESIGN §15), from groups' GetDuesStatus and GetMemberStatement. */
+void gw_arrears_csv_route(const gw_route *route, gw_request *req, gw_response *resp);
+void gw_member_statement_csv_route(const gw_route *route, gw_request *req,
+				   gw_response *resp);
 /* The statement of group_id into resp (internal: read with the service
  * token, for a public statement whose caller has no account). */
 void gw_statement_stream(gw_request *req, gw_response *resp, const char *group_id,

@@ -30,6 +30,8 @@ typedef struct gw_public {
 	Kolo__Ledger__V1__ListEntriesResponse *entries;
 	Kolo__Withdrawals__V1__ListWithdrawalsResponse *withdrawals;
 	Kolo__Groups__V1__ListProposalsResponse *proposals; /* newest first */
+	/* Members' standing, only where the group shows it (public_dues). */
+	Kolo__Groups__V1__GetDuesStatusResponse *dues;
 	/* Display names of the people the withdrawals name. */
 	const char *ids[GW_PUBLIC_NAMES];
 	const char *names[GW_PUBLIC_NAMES];
@@ -77,6 +79,19 @@ static int gw_public_resolve(gw_request *req, gw_public *v)
 	return rc;
 }
 
+/* Who has paid their dues as of today, where the group turned it on
+ * (DESIGN §15): names and paid/unpaid only, never amounts. */
+static int gw_public_dues(gw_request *req, gw_public *v)
+{
+	Kolo__Groups__V1__GetDuesStatusRequest in = KOLO__GROUPS__V1__GET_DUES_STATUS_REQUEST__INIT;
+
+	if (!v->group->public_dues)
+		return 0;
+	in.group_id = v->group->group_id;
+	return gw_call(req, GW_GROUPS, "GetDuesStatus", &in.base, (ProtobufCMessage **)&v->dues,
+		       1);
+}
+
 /* Everything the view shows; entries page by the caller's query. */
 static int gw_public_gather(gw_request *req, gw_public *v)
 {
@@ -113,8 +128,9 @@ static int gw_public_gather(gw_request *req, gw_public *v)
 		return rc;
 	prop.group_id = v->group->group_id;
 	prop.page_size = GW_PUBLIC_PROPOSALS;
-	return gw_call(req, GW_GROUPS, "ListProposals", &prop.base,
-		       (ProtobufCMessage **)&v->proposals, 1);
+	rc = gw_call(req, GW_GROUPS, "ListProposals", &prop.base,
+		     (ProtobufCMessage **)&v->proposals, 1);
+	return rc < 0 ? rc : gw_public_dues(req, v);
 }
 
 /* "••••6789": the last four digits of an account number. */
@@ -185,10 +201,24 @@ static json_t *gw_public_proposal_json(const Kolo__Groups__V1__Proposal *p)
 			 "reason", p->reason[0] ? p->reason : NULL);
 }
 
+/* [{name, paid}]: paid is no arrears as of today. */
+static json_t *gw_public_dues_json(const gw_public *v)
+{
+	json_t *out = json_array();
+
+	for (size_t i = 0; i < v->dues->n_members; i++) {
+		const Kolo__Groups__V1__MemberDuesStatus *m = v->dues->members[i];
+
+		json_array_append_new(out, json_pack("{s:s, s:b}", "name", m->name, "paid",
+						     m->arrears_kobo == 0));
+	}
+	return out;
+}
+
 void gw_public_json_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	gw_public v;
-	json_t *entries, *withdrawals, *governance;
+	json_t *entries, *withdrawals, *governance, *body;
 
 	(void)route;
 	memset(&v, 0, sizeof(v));
@@ -206,8 +236,7 @@ void gw_public_json_route(const gw_route *route, gw_request *req, gw_response *r
 	governance = json_array();
 	for (size_t i = 0; i < v.proposals->n_proposals; i++)
 		json_array_append_new(governance, gw_public_proposal_json(v.proposals->proposals[i]));
-	gw_reply_json(resp, 200,
-		      json_pack("{s:{s:s, s:s}, s:I, s:I, s:I, s:s, s:o, s:s, s:o, s:o}", "group",
+	body = json_pack("{s:{s:s, s:s}, s:I, s:I, s:I, s:s, s:o, s:s, s:o, s:o}", "group",
 				"name", v.group->name, "description", v.group->description,
 				"balance_kobo", (json_int_t)v.balance, "held_kobo",
 				(json_int_t)v.held, "available_kobo",
@@ -215,7 +244,10 @@ void gw_public_json_route(const gw_route *route, gw_request *req, gw_response *r
 				"currency", "NGN",
 				"entries", entries, "next_page_token",
 				v.entries->next_page_token, "withdrawals", withdrawals,
-				"governance", governance));
+				"governance", governance);
+	if (body && v.dues)
+		json_object_set_new(body, "dues", gw_public_dues_json(&v));
+	gw_reply_json(resp, 200, body);
 	resp->cache_control = "public, max-age=30";
 }
 
@@ -339,6 +371,24 @@ static void gw_page_governance(gw_html *h, const gw_public *v)
 	gw_html_raw(h, "</table>");
 }
 
+/* Paid/unpaid per member, where the group shows it. */
+static void gw_page_dues(gw_html *h, const gw_public *v)
+{
+	if (!v->dues)
+		return;
+	gw_html_raw(h, "<h2>Dues</h2><table id=\"dues\"><tr><th>Member</th><th>Dues</th></tr>");
+	for (size_t i = 0; i < v->dues->n_members; i++) {
+		const Kolo__Groups__V1__MemberDuesStatus *m = v->dues->members[i];
+		int paid = m->arrears_kobo == 0;
+
+		gw_html_raw(h, "<tr><td>");
+		gw_html_text(h, m->name);
+		gw_html_raw(h, paid ? "</td><td class=\"cr\">Paid" : "</td><td class=\"dr\">Unpaid");
+		gw_html_raw(h, "</td></tr>");
+	}
+	gw_html_raw(h, "</table>");
+}
+
 void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	gw_public v;
@@ -383,6 +433,7 @@ void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *r
 	gw_page_entries(&h, &v);
 	gw_page_withdrawals(&h, req, &v);
 	gw_page_governance(&h, &v);
+	gw_page_dues(&h, &v);
 	gw_html_raw(&h, "<p class=\"muted\">Times are West Africa Time. Account numbers show"
 			" their last four digits only.</p></body></html>");
 	resp->status = 200;

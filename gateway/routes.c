@@ -8,6 +8,7 @@
 #define WITHDRAWAL "id=withdrawal_id"
 #define PROPOSAL "id=proposal_id"
 #define WEBHOOK "id=group_id,webhook_id=webhook_id"
+#define DEPOSIT "id=group_id,entry_id=entry_id"
 
 const gw_route gw_routes[] = {
 	/* identity */
@@ -105,6 +106,25 @@ const gw_route gw_routes[] = {
 	  RPC(GW_GROUPS, "RevokePublicToken", .status = 204, .path_fields = GROUP,
 	      .proposal = "proposal"), 0 },
 
+	/* dues and members' statements (DESIGN §15) */
+	{ "POST", "/v1/groups/{id}/dues", gw_rpc_route,
+	  RPC(GW_GROUPS, "CreateDues", .status = 201,
+	      .required = "name,amount_kobo,period,starts_on", .path_fields = GROUP,
+	      .unwrap = "dues"), 0 },
+	{ "GET", "/v1/groups/{id}/dues", gw_rpc_route,
+	  RPC(GW_GROUPS, "ListDues", .status = 200, .path_fields = GROUP), 0 },
+	{ "POST", "/v1/groups/{id}/dues/{dues_id}/waivers", gw_rpc_route,
+	  RPC(GW_GROUPS, "WaiveDues", .status = 201, .required = "user_id,reason,pin",
+	      .path_fields = GROUP ",dues_id=dues_id", .unwrap = "waiver"), GW_RATE_PIN },
+	{ "GET", "/v1/groups/{id}/dues/status", gw_rpc_route,
+	  RPC(GW_GROUPS, "GetDuesStatus", .status = 200, .path_fields = GROUP), 0 },
+	{ "GET", "/v1/groups/{id}/dues/arrears.csv", gw_arrears_csv_route, NULL, 0 },
+	{ "GET", "/v1/groups/{id}/members/{user_id}/statement", gw_rpc_route,
+	  RPC(GW_GROUPS, "GetMemberStatement", .status = 200,
+	      .path_fields = GROUP ",user_id=user_id"), 0 },
+	{ "GET", "/v1/groups/{id}/members/{user_id}/statement.csv",
+	  gw_member_statement_csv_route, NULL, 0 },
+
 	/* governance (DESIGN §12) */
 	{ "GET", "/v1/groups/{id}/proposals", gw_rpc_route,
 	  RPC(GW_GROUPS, "ListProposals", .status = 200, .path_fields = GROUP), 0 },
@@ -178,6 +198,20 @@ const gw_route gw_routes[] = {
 	  RPC(GW_PAYMENTS, "SimulateDeposit", .status = 201,
 	      .required = "amount_kobo", .path_fields = GROUP,
 	      .idempotency_field = "client_ref", .location = "/v1/entries/{entry.id}"), 0 },
+	{ "POST", "/v1/demo/groups/{id}/deposits/{entry_id}/reversal", gw_rpc_route,
+	  RPC(GW_PAYMENTS, "ReverseDeposit", .status = 201, .required = "reason",
+	      .path_fields = DEPOSIT, .location = "/v1/entries/{entry.id}"), 0 },
+
+	/* members' contributions: the officers' book (DESIGN §15) */
+	{ "GET", "/v1/groups/{id}/deposits/unallocated", gw_rpc_route,
+	  RPC(GW_GROUPS, "ListUnallocated", .status = 200, .path_fields = GROUP), 0 },
+	{ "POST", "/v1/groups/{id}/deposits/{entry_id}/allocation", gw_rpc_route,
+	  RPC(GW_GROUPS, "AllocateDeposit", .status = 201, .required = "user_id,pin",
+	      .path_fields = DEPOSIT, .unwrap = "allocation",
+	      .location = "/v1/groups/{$id}/deposits/{$entry_id}/allocations"),
+	  GW_RATE_PIN },
+	{ "GET", "/v1/groups/{id}/deposits/{entry_id}/allocations", gw_rpc_route,
+	  RPC(GW_GROUPS, "ListAllocations", .status = 200, .path_fields = DEPOSIT), 0 },
 
 	/* partner webhooks (kolo-events; docs/webhooks.md) */
 	{ "POST", "/v1/groups/{id}/webhooks", gw_rpc_route,

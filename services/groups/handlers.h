@@ -25,6 +25,10 @@ GRP_HANDLER(get_proposal);
 GRP_HANDLER(approve_proposal);
 GRP_HANDLER(object_proposal);
 GRP_HANDLER(cancel_proposal);
+/* Members' contributions, the officers' side (handlers_alloc.c). */
+GRP_HANDLER(list_unallocated);
+GRP_HANDLER(allocate_deposit);
+GRP_HANDLER(list_allocations);
 
 #ifndef KOLO_GRP_HANDLERS_INTERNAL
 #define KOLO_GRP_HANDLERS_INTERNAL
@@ -89,5 +93,13 @@ void grp_log_change(rpc_ctx *ctx, const char *event, const char *group_id,
  * service's events and acks what it stored. */
 GRP_HANDLER(read_outbox);
 GRP_HANDLER(ack_outbox);
+
+/* Dues (handlers_dues.c, DESIGN §15): contributions come from the ledger. */
+extern rpc_channel *grp_ledger;
+GRP_HANDLER(create_dues);
+GRP_HANDLER(list_dues);
+GRP_HANDLER(waive_dues);
+GRP_HANDLER(get_dues_status);
+GRP_HANDLER(get_member_statement);
 
 #endif

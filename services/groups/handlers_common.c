@@ -106,6 +106,7 @@ Kolo__Groups__V1__Group *grp_group_message(rpc_ctx *ctx, const grp_view *v)
 	g->member_count = v->members;
 	g->constituted = v->constituted;
 	g->account_holder_user_id = v->account_holder;
+	g->public_dues = v->public_dues;
 	g->n_approval_tiers = (size_t)v->n_tiers;
 	g->approval_tiers =
 		grp_tier_messages(rpc_ctx_arena(ctx), v->tiers, v->n_tiers);

@@ -1,6 +1,7 @@
 /* Groups: CreateGroup, GetGroup, ListMyGroups, UpdateGroup, GetMembership,
  * and the public read token. */
 #include "groups_service.h"
+#include "store_dues.h"
 #include "handlers.h"
 
 #include <string.h>
@@ -410,6 +411,12 @@ static int grp_update_apply(db_conn *c, grp_update_tx *t)
 	if (rc == 0)
 		rc = grp_store_update(c, in->group_id, name, description,
 				      &t->view.rule);
+	/* OWNER, applied at once (not a proposal: it shows names, not
+	 * money; docs/decisions.md). */
+	if (rc == 0 &&
+	    in->optional_public_dues_case ==
+		    KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_PUBLIC_DUES_PUBLIC_DUES)
+		rc = grp_store_set_public_dues(c, in->group_id, in->public_dues);
 	if (rc == 0 && change.kind != GRP_KIND_NONE) {
 		t->proposed = t->view.constituted;
 		rc = grp_propose(c, t->arena, &t->view, &change, subject,
@@ -577,5 +584,6 @@ GRP_HANDLER(resolve_public_token)
 	out->group_id = v.id;
 	out->name = v.name;
 	out->description = v.description;
+	out->public_dues = v.public_dues;
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "kolo/identity/v1/identity.pb-c.h"
+#include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "config/cfg.h"
 #include "groups_service.h"
@@ -9,7 +10,7 @@
 #include "svc/sessions.h"
 #include "svc/svc.h"
 
-static rpc_channel *identity_channel, *payments_channel;
+static rpc_channel *identity_channel, *payments_channel, *ledger_channel;
 
 static const char *grp_env(const char *name, const char *fallback)
 {
@@ -68,9 +69,12 @@ static int grp_start(void)
 			     &kolo__identity__v1__identity_service__descriptor) < 0 ||
 	    svc_channel_open(&payments_channel,
 			     grp_env("KOLO_PAYMENTS_ADDR", "127.0.0.1:7105"),
-			     &kolo__payments__v1__payments_service__descriptor) < 0)
+			     &kolo__payments__v1__payments_service__descriptor) < 0 ||
+	    svc_channel_open(&ledger_channel, grp_env("KOLO_LEDGER_ADDR", "127.0.0.1:7103"),
+			     &kolo__ledger__v1__ledger_service__descriptor) < 0)
 		return -1;
 	grp_use_channels(identity_channel, payments_channel);
+	grp_use_ledger(ledger_channel);
 	/* Money and membership acts follow identity's ended sessions
 	 * (RPC_AUTH_LIVE). */
 	return svc_sessions_start(identity_channel, &sessions);
@@ -82,6 +86,7 @@ static void grp_stop(void)
 	svc_sessions_stop();
 	rpc_channel_close(identity_channel);
 	rpc_channel_close(payments_channel);
+	rpc_channel_close(ledger_channel);
 }
 
 static const svc_def groups_service = {

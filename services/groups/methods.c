@@ -27,6 +27,14 @@ static const rpc_method grp_methods[] = {
 	{ "CancelProposal", grp_rpc_cancel_proposal, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "ReadOutbox", grp_rpc_read_outbox, RPC_AUTH_INTERNAL },
 	{ "AckOutbox", grp_rpc_ack_outbox, RPC_AUTH_INTERNAL },
+	{ "ListUnallocated", grp_rpc_list_unallocated, RPC_AUTH_USER },
+	{ "AllocateDeposit", grp_rpc_allocate_deposit, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "ListAllocations", grp_rpc_list_allocations, RPC_AUTH_USER },
+	{ "CreateDues", grp_rpc_create_dues, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "ListDues", grp_rpc_list_dues, RPC_AUTH_USER },
+	{ "WaiveDues", grp_rpc_waive_dues, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "GetDuesStatus", grp_rpc_get_dues_status, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ "GetMemberStatement", grp_rpc_get_member_statement, RPC_AUTH_USER },
 };
 
 const rpc_service grp_rpc_service = {

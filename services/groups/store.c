@@ -19,7 +19,7 @@
 	" FROM group_membership o WHERE o.group_id = g.id"                     \
 	" AND o.role_in_group = 'OWNER'"                                       \
 	" ORDER BY o.user_id = g.created_by DESC, o.joined_at, o.id"           \
-	" LIMIT 1), '')"                                                       \
+	" LIMIT 1), ''), g.public_dues"                                        \
 	" FROM \"group\" g"                                                    \
 	" LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE x.role_in_group"   \
 	" <> 'MEMBER') AS officers, count(*) AS members"                       \
@@ -44,6 +44,7 @@ static int grp_read_view(mem_arena *a, const PGresult *res, int row,
 	out->membership_id = db_text(a, res, row, 13);
 	out->constituted = db_bool(res, row, 14);
 	out->account_holder = db_text(a, res, row, 16);
+	out->public_dues = db_bool(res, row, 17);
 	if (!out->membership_id || !out->account_holder)
 		return err_oom();
 	return grp_store_tiers_parse(out->tiers, &out->n_tiers,

@@ -29,6 +29,7 @@ typedef struct grp_view {
 	int n_tiers;
 	char *account_holder; /* who a live account opens under now: the named
 				 officer while an officer, else the OWNER */
+	int public_dues; /* the public page shows paid/unpaid (DESIGN §15) */
 } grp_view;
 
 typedef struct grp_member {

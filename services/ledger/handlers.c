@@ -32,8 +32,7 @@ static int ldg_check_reader(rpc_ctx *ctx, const char *group_id)
 	return svc_check_reader(ctx, ldg_groups, group_id);
 }
 
-static Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx,
-							const ldg_entry *e)
+Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx, const ldg_entry *e)
 {
 	Kolo__Common__V1__LedgerEntry *m = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
 
@@ -70,6 +69,9 @@ typedef struct ldg_post_tx {
 	ldg_entry fee_entry;	   /* out when has_fee */
 	int posted;		   /* out */
 	int has_fee;		   /* out: the entry has a fee DEBIT */
+	const ldg_payer *payer;	   /* a CREDIT's payer, or NULL */
+	const char *reverses_entry_id; /* a deposit's reversal: the deposit, or "" */
+	int other_reversal;	   /* out: the stored DEBIT reverses another, or none */
 } ldg_post_tx;
 
 /* The fee DEBIT posted with a stored CREDIT, if any (t->has_fee). */
@@ -84,6 +86,20 @@ static int ldg_existing_fee(db_conn *c, ldg_post_tx *t)
 	if (!reference)
 		return err_oom();
 	return ldg_store_find(c, t->arena, "reference", reference, &t->fee_entry, &t->has_fee);
+}
+
+/* A stored DEBIT's reversal link against the request's (a replay reverses
+ * the same deposit, or none): t->other_reversal when they differ. */
+static int ldg_existing_reversal(db_conn *c, ldg_post_tx *t)
+{
+	char *deposit = NULL;
+	int found = 0;
+	int rc = ldg_store_reversed_by(c, t->arena, t->entry.id, &deposit, &found);
+
+	if (rc == 0)
+		t->other_reversal = strcasecmp(deposit, t->reverses_entry_id ? t->reverses_entry_id
+									     : "") != 0;
+	return rc;
 }
 
 /* 1 when the stored entry (and its fee) say what t asks for. */
@@ -110,7 +126,9 @@ static int ldg_existing(db_conn *c, ldg_post_tx *t, int *found)
 	}
 	if (rc == 0 && *found)
 		rc = ldg_existing_fee(c, t);
-	if (rc < 0 || !*found || ldg_same_post(t, by_client_ref))
+	if (rc == 0 && *found && t->entry.spec.type == LDG_DEBIT)
+		rc = ldg_existing_reversal(c, t);
+	if (rc < 0 || !*found || (ldg_same_post(t, by_client_ref) && !t->other_reversal))
 		return rc;
 	if (by_client_ref)
 		return err_set(ERR_ALREADY_EXISTS, "client_ref_conflict",
@@ -187,7 +205,8 @@ static int ldg_fee_of(ldg_post_tx *t, ldg_entry_spec *out, int64_t fee_kobo)
 static int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
 {
 	int64_t deadline_ms = svc_tx_timeout(ctx);
-	ldg_posting p = { .spec = t->spec, .fee = t->fee, .lock_wait_ms = ldg_lock_wait_ms };
+	ldg_posting p = { .spec = t->spec, .fee = t->fee, .lock_wait_ms = ldg_lock_wait_ms,
+			  .payer = t->payer, .reverses_entry_id = t->reverses_entry_id };
 	int rc;
 
 	if (deadline_ms > 0 && deadline_ms < p.lock_wait_ms)
@@ -200,6 +219,29 @@ static int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
 	return rc;
 }
 
+/* A DEBIT with reverses_reference (DESIGN §15): the deposit it takes back
+ * must be a deposit CREDIT of the group, of the same amount, reversed by no
+ * other entry (ldg_reversal_decide). Its id goes with the posting, which
+ * links the two in the debit's statement (once: a UNIQUE). */
+static int ldg_reversal_target(db_conn *c, ldg_post_tx *t, const char *reverses_reference)
+{
+	ldg_entry deposit;
+	char *by = NULL;
+	int found = 0, reversed = 0;
+	int rc = ldg_store_find(c, t->arena, "reference", reverses_reference, &deposit, &found);
+
+	if (rc == 0 && !found)
+		return err_set(ERR_NOT_FOUND, "entry_not_found",
+			       "the group has no entry %.64s to reverse", reverses_reference);
+	if (rc == 0)
+		rc = ldg_store_reversal_of(c, t->arena, deposit.id, &by, &reversed);
+	if (rc == 0)
+		rc = ldg_reversal_decide(t->spec, &deposit.spec,
+					 reversed && strcmp(by, t->spec->reference) != 0);
+	t->reverses_entry_id = deposit.id;
+	return rc;
+}
+
 LDG_HANDLER(post_entry)
 {
 	const Kolo__Ledger__V1__PostEntryRequest *in =
@@ -207,17 +249,24 @@ LDG_HANDLER(post_entry)
 	Kolo__Ledger__V1__PostEntryResponse *out =
 		(Kolo__Ledger__V1__PostEntryResponse *)resp;
 	ldg_entry_spec spec, fee;
-	ldg_post_tx t = { .arena = rpc_ctx_arena(ctx), .spec = &spec };
+	ldg_payer payer = { in->payer_name, in->payer_account_number, in->payer_bank_name };
+	ldg_post_tx t = { .arena = rpc_ctx_arena(ctx), .spec = &spec, .payer = &payer,
+			  .reverses_entry_id = "" };
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = ldg_spec_of(&spec, in);
 
 	if (rc == 0)
+		rc = ldg_extras_check(&spec, &payer, in->reverses_reference);
+	if (rc == 0)
 		rc = ldg_fee_of(&t, &fee, in->fee_kobo);
 	if (rc == 0)
 		rc = db_thread_conn(&c);
-	if (rc == 0)
-		rc = ldg_post(ctx, c, &t);
+	if (rc == 0 && in->reverses_reference[0])
+		rc = ldg_reversal_target(c, &t, in->reverses_reference);
+	if (rc < 0)
+		return rc;
+	rc = ldg_post(ctx, c, &t);
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_account",
 			       "the group has no such account");
@@ -225,6 +274,9 @@ LDG_HANDLER(post_entry)
 	 * of an earlier post, or a refusal, now or earlier. */
 	if (rc == ERR_ALREADY_EXISTS || (rc == 0 && !t.posted))
 		rc = ldg_existing(c, &t, &found);
+	/* Another reversal of the deposit won the race (its UNIQUE). */
+	if (rc == 0 && !t.posted && !found && in->reverses_reference[0])
+		rc = ldg_reversal_target(c, &t, in->reverses_reference);
 	if (rc == 0 && !t.posted && !found)
 		rc = ldg_refused(c, &spec);
 	if (rc < 0)
@@ -373,7 +425,7 @@ static Kolo__Ledger__V1__Hold *ldg_hold_message(rpc_ctx *ctx, const ldg_hold *h)
 }
 
 /* How long a hold call waits for its group's row: as a posting's. */
-static int64_t ldg_hold_wait_ms(rpc_ctx *ctx)
+int64_t ldg_wait_ms(rpc_ctx *ctx)
 {
 	int64_t deadline_ms = svc_tx_timeout(ctx);
 
@@ -404,7 +456,7 @@ LDG_HANDLER(place_hold)
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_place_hold(c, rpc_ctx_arena(ctx), in->group_id,
 						   in->amount_kobo, in->reference, in->expires_at,
-						   ldg_hold_wait_ms(ctx), &h, &found, &existed));
+						   ldg_wait_ms(ctx), &h, &found, &existed));
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_group", "no such group");
 	if (rc < 0)
@@ -438,7 +490,7 @@ LDG_HANDLER(release_hold)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_release_hold(c, rpc_ctx_arena(ctx), in->reference,
-						     ldg_hold_wait_ms(ctx), &h, &found));
+						     ldg_wait_ms(ctx), &h, &found));
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "hold_not_found", "no such hold");
 	if (rc == 0 && strcmp(h.status, "captured") == 0)
@@ -470,7 +522,7 @@ LDG_HANDLER(capture_hold)
 	Kolo__Ledger__V1__CaptureHoldResponse *out = (Kolo__Ledger__V1__CaptureHoldResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	ldg_entry_spec spec;
-	ldg_post_tx t = { .arena = a, .spec = &spec };
+	ldg_post_tx t = { .arena = a, .spec = &spec, .reverses_entry_id = "" };
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = ldg_hold_ref_check(in->reference);
@@ -481,7 +533,7 @@ LDG_HANDLER(capture_hold)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_capture_hold(c, a, in->reference, &spec,
-						     ldg_hold_wait_ms(ctx), &t.entry, &t.posted));
+						     ldg_wait_ms(ctx), &t.entry, &t.posted));
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_account",
 			       "the group has no such account");

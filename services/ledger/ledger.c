@@ -121,7 +121,8 @@ int ldg_spec_same(const ldg_entry_spec *a, const ldg_entry_spec *b,
 	/* Ids compare without case: a UUID may be written either way. */
 	return strcasecmp(a->group_id, b->group_id) == 0 &&
 	       strcasecmp(a->account_id, b->account_id) == 0 &&
-	       strcasecmp(a->user_id, b->user_id) == 0 && a->type == b->type &&
+	       (a->type == LDG_CREDIT || strcasecmp(a->user_id, b->user_id) == 0) &&
+	       a->type == b->type &&
 	       a->amount_kobo == b->amount_kobo &&
 	       strcmp(a->currency, b->currency) == 0 &&
 	       strcmp(a->source, b->source) == 0 &&
@@ -148,5 +149,108 @@ int ldg_hold_ref_check(const char *reference)
 	if (!ldg_ref_ok(reference, LDG_REFERENCE_MAX))
 		return ldg_bad("invalid_reference",
 			       "reference is required: 1 to 200 printable characters");
+	return 0;
+}
+
+/* --- members' contributions ---------------------------------------------------- */
+
+int ldg_payer_present(const ldg_payer *p)
+{
+	return p->name[0] || p->account_number[0] || p->bank_name[0];
+}
+
+static int ldg_digits_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max)
+		return 0;
+	for (const char *c = s; *c; c++) {
+		if (*c < '0' || *c > '9')
+			return 0;
+	}
+	return 1;
+}
+
+int ldg_extras_check(const ldg_entry_spec *spec, const ldg_payer *p,
+		     const char *reverses_reference)
+{
+	if (ldg_payer_present(p) && spec->type != LDG_CREDIT)
+		return ldg_bad("invalid_payer", "payer_* are a CREDIT's only");
+	if (strlen(p->name) > 200 || strlen(p->bank_name) > 200 ||
+	    !ldg_digits_ok(p->account_number, 20))
+		return ldg_bad("invalid_payer",
+			       "payer_name and payer_bank_name are at most 200 characters,"
+			       " payer_account_number at most 20 digits");
+	if (reverses_reference[0] && spec->type != LDG_DEBIT)
+		return ldg_bad("invalid_reference", "reverses_reference is a DEBIT's only");
+	if (reverses_reference[0] && !ldg_ref_ok(reverses_reference, LDG_REFERENCE_MAX))
+		return ldg_bad("invalid_reference",
+			       "reverses_reference is 1 to 200 printable characters");
+	return 0;
+}
+
+int ldg_is_deposit(const ldg_entry_spec *e)
+{
+	return e->type == LDG_CREDIT && strcmp(e->source, "payout") != 0;
+}
+
+int ldg_reversal_decide(const ldg_entry_spec *debit, const ldg_entry_spec *deposit,
+			int reversed_by_other)
+{
+	if (strcasecmp(debit->group_id, deposit->group_id) != 0)
+		return err_set(ERR_NOT_FOUND, "entry_not_found",
+			       "the group has no entry %.64s to reverse", deposit->reference);
+	if (!ldg_is_deposit(deposit))
+		return err_set(ERR_FAILED_PRECONDITION, "not_a_deposit",
+			       "%.64s is not a deposit (a debit, or a payout's reversal)",
+			       deposit->reference);
+	if (debit->amount_kobo != deposit->amount_kobo)
+		return err_set(ERR_FAILED_PRECONDITION, "reversal_amount_mismatch",
+			       "a reversal takes back the whole deposit: %lld kobo",
+			       (long long)deposit->amount_kobo);
+	if (reversed_by_other)
+		return err_set(ERR_ALREADY_EXISTS, "deposit_already_reversed",
+			       "the deposit %.64s was reversed already", deposit->reference);
+	return 0;
+}
+
+int ldg_alloc_check(const char *group_id, const char *entry_id, const char *user_id,
+		    const char *allocated_by, const char *reason)
+{
+	if (!text_is_uuid(group_id))
+		return err_invalid_id("group_id");
+	if (!text_is_uuid(entry_id))
+		return err_invalid_id("entry_id");
+	if (!text_is_uuid(user_id))
+		return err_invalid_id("user_id");
+	if (!text_is_uuid(allocated_by))
+		return err_invalid_id("allocated_by");
+	if (strlen(reason) > 500)
+		return ldg_bad("invalid_reason", "reason is at most 500 characters");
+	return 0;
+}
+
+int ldg_alloc_decide(const ldg_alloc_state *s, const ldg_alloc_ask *ask)
+{
+	if (!s->found || strcasecmp(s->entry->group_id, ask->group_id) != 0)
+		return err_set(ERR_NOT_FOUND, "entry_not_found", "the group has no such entry");
+	if (!ldg_is_deposit(s->entry))
+		return err_set(ERR_FAILED_PRECONDITION, "not_a_deposit",
+			       "only a deposit is credited to a member (not a debit, nor a"
+			       " payout's reversal)");
+	if (s->reversed)
+		return err_set(ERR_FAILED_PRECONDITION, "deposit_reversed",
+			       "the deposit was reversed: there is nothing to credit");
+	if (s->current_user[0] && !ask->reallocate)
+		return err_set(ERR_ALREADY_EXISTS, "entry_already_allocated",
+			       "the deposit is credited to a member already (reallocate, with a"
+			       " reason, to change it)");
+	if (ask->reallocate && !ask->reason[0])
+		return err_set(ERR_INVALID_ARGUMENT, "reason_required",
+			       "a reallocation needs a reason");
+	if (ask->reallocate && strcasecmp(s->current_user, ask->user_id) == 0)
+		return err_set(ERR_FAILED_PRECONDITION, "same_member",
+			       "the deposit is credited to that member already");
 	return 0;
 }

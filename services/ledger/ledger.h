@@ -66,8 +66,71 @@ KOLO_MUST_CHECK int ldg_hold_check(const char *group_id, int64_t amount_kobo,
 KOLO_MUST_CHECK int ldg_hold_ref_check(const char *reference);
 
 /* 1 when a stored entry says the same as spec (a true replay). The
- * reference is not compared when by_client_ref (the client's key). */
+ * reference is not compared when by_client_ref (the client's key). A
+ * CREDIT's user_id is not compared either: the member a deposit is
+ * credited to is decided by the first delivery (a re-sent webhook never
+ * attributes twice nor fails; DESIGN §15). */
 int ldg_spec_same(const ldg_entry_spec *stored, const ldg_entry_spec *spec,
 		  int by_client_ref);
+
+/* --- members' contributions (DESIGN §15) ----------------------------------- */
+
+/* The payer of a deposit CREDIT as the provider named them ("" unknown). */
+typedef struct ldg_payer {
+	const char *name;
+	const char *account_number;
+	const char *bank_name;
+} ldg_payer;
+
+/* 1 when any payer field is set. */
+int ldg_payer_present(const ldg_payer *p);
+
+/* A payer on a checked spec: only on a CREDIT; a name and a bank name of
+ * at most 200 characters, an account number of at most 20 digits.
+ * ERR_INVALID_ARGUMENT "invalid_payer" otherwise. A reverses_reference
+ * ("" none) only on a DEBIT ("invalid_reference" otherwise). */
+KOLO_MUST_CHECK int ldg_extras_check(const ldg_entry_spec *spec, const ldg_payer *p,
+				     const char *reverses_reference);
+
+/* 1 when an entry is a deposit CREDIT: money arriving, not a payout's
+ * reversal (source "payout"). */
+int ldg_is_deposit(const ldg_entry_spec *e);
+
+/* Whether debit may reverse deposit (the entry its reverses_reference
+ * names): a deposit CREDIT of the same group (entry_not_found for another
+ * group's, not_a_deposit otherwise) of the same amount
+ * (reversal_amount_mismatch), not reversed by another entry
+ * (reversed_by_other: deposit_already_reversed). */
+KOLO_MUST_CHECK int ldg_reversal_decide(const ldg_entry_spec *debit, const ldg_entry_spec *deposit,
+					int reversed_by_other);
+
+/* What AllocateEntry finds under the group's lock. */
+typedef struct ldg_alloc_state {
+	int found;		     /* the entry exists */
+	const ldg_entry_spec *entry; /* when found */
+	int reversed;		     /* the deposit has a reversal */
+	const char *current_user;    /* the effective member now, "" none */
+	int has_allocation;	     /* an officer's allocation is in force */
+} ldg_alloc_state;
+
+/* What is asked. */
+typedef struct ldg_alloc_ask {
+	const char *group_id;
+	const char *user_id;
+	const char *reason;
+	int reallocate;
+} ldg_alloc_ask;
+
+/* The checks of an allocation's request alone: ids, reason length. */
+KOLO_MUST_CHECK int ldg_alloc_check(const char *group_id, const char *entry_id,
+				    const char *user_id, const char *allocated_by,
+				    const char *reason);
+
+/* Whether ask may be written over state (0), else the reason:
+ * entry_not_found (no such entry in the group), not_a_deposit,
+ * deposit_reversed, entry_already_allocated (credited to a member and not
+ * reallocate), reason_required (reallocate without a reason),
+ * same_member (reallocate to the member it is credited to). */
+KOLO_MUST_CHECK int ldg_alloc_decide(const ldg_alloc_state *state, const ldg_alloc_ask *ask);
 
 #endif

@@ -14,6 +14,10 @@ static const rpc_method ldg_methods[] = {
 	{ "CaptureHold", ldg_rpc_capture_hold, RPC_AUTH_INTERNAL },
 	{ "ReadOutbox", ldg_rpc_read_outbox, RPC_AUTH_INTERNAL },
 	{ "AckOutbox", ldg_rpc_ack_outbox, RPC_AUTH_INTERNAL },
+	{ "AllocateEntry", ldg_rpc_allocate_entry, RPC_AUTH_INTERNAL },
+	{ "ListAllocations", ldg_rpc_list_allocations, RPC_AUTH_INTERNAL },
+	{ "ListUnallocated", ldg_rpc_list_unallocated, RPC_AUTH_INTERNAL },
+	{ "ListContributions", ldg_rpc_list_contributions, RPC_AUTH_INTERNAL },
 };
 
 const rpc_service ldg_rpc_service = {

@@ -33,13 +33,23 @@ static const char ldg_credit_sql[] =
 	" 'reference', e.reference, 'source', e.source,"
 	" 'payment_channel', e.payment_channel, 'simulated', e.simulated,"
 	" 'created_at', " DB_RFC3339("e.created_at") "))"
-	" FROM e WHERE e.type = 'CREDIT' AND e.source IS DISTINCT FROM 'payout')"
+	" FROM e WHERE e.type = 'CREDIT' AND e.source IS DISTINCT FROM 'payout'),"
+	/* the payer the provider named, kept for the officers (0031) */
+	" p AS (INSERT INTO public.ledger_deposit_payer (entry_id, payer_name,"
+	" payer_account_number, payer_bank_name) SELECT e.id, $14, $15, $16 FROM e"
+	" WHERE e.type = 'CREDIT' AND ($14 <> '' OR $15 <> '' OR $16 <> ''))"
 	" SELECT " LDG_COLUMNS " FROM e ORDER BY e.type = 'DEBIT'";
 
+/* A deposit's reversal (0031) is linked in the debit's statement: a second
+ * reversal of the deposit fails on ledger_reversal's UNIQUE and writes
+ * nothing. */
 static const char ldg_debit_sql[] =
-	"SELECT " LDG_COLUMNS " FROM ledger_post_debit($1::uuid, $2::uuid,"
+	"WITH e AS (SELECT * FROM ledger_post_debit($1::uuid, $2::uuid,"
 	" NULLIF($3, '')::uuid, $4::bigint, $5, $6, $7, NULLIF($8, ''),"
-	" $9::boolean, $10, $13::int) WHERE $11::bigint = 0 AND $12 = ''";
+	" $9::boolean, $10, $13::int) WHERE $11::bigint = 0 AND $12 = ''),"
+	" r AS (INSERT INTO public.ledger_reversal (entry_id, reverses_entry_id, group_id)"
+	" SELECT e.id, NULLIF($14, '')::uuid, e.group_id FROM e WHERE $14 <> '')"
+	" SELECT " LDG_COLUMNS " FROM e";
 
 static int ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry *out)
 {
@@ -66,14 +76,19 @@ int ldg_store_post(db_conn *c, mem_arena *a, const ldg_posting *p, ldg_entry *ou
 {
 	const ldg_entry_spec *s = p->spec;
 	char amount[DB_I64_TEXT], fee[DB_I64_TEXT], wait[DB_I64_TEXT];
+	int credit = s->type == LDG_CREDIT;
 	const char *params[] = { s->group_id, s->account_id, s->user_id,
 				 db_i64(amount, s->amount_kobo), s->currency, s->source,
 				 s->reference, s->client_ref, s->simulated ? "true" : "false",
 				 s->payment_channel, db_i64(fee, p->fee ? p->fee->amount_kobo : 0),
-				 p->fee ? p->fee->reference : "", db_i64(wait, p->lock_wait_ms) };
+				 p->fee ? p->fee->reference : "", db_i64(wait, p->lock_wait_ms),
+				 credit ? (p->payer ? p->payer->name : "")
+					: (p->reverses_entry_id ? p->reverses_entry_id : ""),
+				 p->payer ? p->payer->account_number : "",
+				 p->payer ? p->payer->bank_name : "" };
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res, s->type == LDG_CREDIT ? ldg_credit_sql : ldg_debit_sql,
-			 13, params);
+	int rc = db_exec(c, &res, credit ? ldg_credit_sql : ldg_debit_sql, credit ? 16 : 14,
+			 params);
 
 	if (rc < 0)
 		return rc;
@@ -326,4 +341,345 @@ int ldg_store_fold_captures(db_conn *c, int limit, int *n)
 	*n = (int)db_int64(res, 0, 0);
 	PQclear(res);
 	return 0;
+}
+
+/* --- members' contributions (0031) ------------------------------------------ */
+
+int ldg_store_reversal_of(db_conn *c, mem_arena *a, const char *deposit_id,
+			  char **debit_reference, int *found)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT e.reference FROM ledger_reversal r JOIN ledger_entry e"
+			 " ON e.id = r.entry_id WHERE r.reverses_entry_id = $1::uuid",
+			 1, &deposit_id);
+
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) == 1;
+	if (*found) {
+		*debit_reference = db_text(a, res, 0, 0);
+		rc = *debit_reference ? 0 : err_oom();
+	}
+	PQclear(res);
+	return rc;
+}
+
+int ldg_store_reversed_by(db_conn *c, mem_arena *a, const char *debit_id, char **deposit_id,
+			  int *found)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT reverses_entry_id FROM ledger_reversal WHERE entry_id = $1::uuid", 1,
+			 &debit_id);
+
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) == 1;
+	*deposit_id = *found ? db_text(a, res, 0, 0) : "";
+	PQclear(res);
+	return *deposit_id ? 0 : err_oom();
+}
+
+#define LDG_ALLOC_COLUMNS                                                      \
+	"id::text, entry_id::text, group_id::text, user_id::text, 'officer',"  \
+	" allocated_by::text, reason, "                                        \
+	DB_RFC3339("created_at AT TIME ZONE 'UTC'") ","                        \
+	" coalesce(" DB_RFC3339("superseded_at AT TIME ZONE 'UTC'") ", ''),"   \
+	" coalesce(superseded_by::text, '')"
+
+static int ldg_read_allocation(mem_arena *a, const PGresult *res, int row, ldg_allocation *out)
+{
+	out->id = db_text(a, res, row, 0);
+	out->entry_id = db_text(a, res, row, 1);
+	out->group_id = db_text(a, res, row, 2);
+	out->user_id = db_text(a, res, row, 3);
+	out->method = db_text(a, res, row, 4);
+	out->allocated_by = db_text(a, res, row, 5);
+	out->reason = db_text(a, res, row, 6);
+	out->created_at = db_text(a, res, row, 7);
+	out->superseded_at = db_text(a, res, row, 8);
+	out->superseded_by = db_text(a, res, row, 9);
+	return out->superseded_by ? 0 : err_oom();
+}
+
+typedef struct ldg_alloc_run {
+	mem_arena *arena;
+	const ldg_alloc_tx *t;
+	ldg_allocation *out;
+} ldg_alloc_run;
+
+/* Holds the group's balance row (no row: a group without entries, and so
+ * without deposits; the decision says so). */
+static int ldg_lock_group(db_conn *c, const char *group_id, int64_t lock_wait_ms)
+{
+	char wait[DB_I64_TEXT];
+	const char *wait_param = db_i64(wait, lock_wait_ms);
+	int rc = db_run(c, "SELECT set_config('lock_timeout', $1, true)", 1, &wait_param);
+
+	/* The wait stays set to the transaction's end: what follows locks
+	 * only the entry's allocation rows, which this lock serialises. */
+	if (rc == 0)
+		rc = db_run(c, "SELECT 1 FROM ledger_balance WHERE group_id = $1::uuid FOR UPDATE",
+			    1, &group_id);
+	return rc;
+}
+
+static int ldg_alloc_body(db_conn *c, void *arg)
+{
+	ldg_alloc_run *r = arg;
+	const ldg_alloc_tx *t = r->t;
+	ldg_entry entry;
+	ldg_alloc_state st = { .entry = &entry.spec, .current_user = "" };
+	ldg_alloc_ask ask = { .group_id = t->group_id, .user_id = t->user_id,
+			      .reason = t->reason, .reallocate = t->reallocate };
+	PGresult *res = NULL;
+	const char *find[] = { t->entry_id };
+	const char *ins[] = { t->entry_id, t->group_id, t->user_id, t->allocated_by, t->reason };
+	int rc = ldg_lock_group(c, t->group_id, t->lock_wait_ms);
+
+	if (rc == 0)
+		rc = ldg_store_find(c, r->arena, "id", t->entry_id, &entry, &st.found);
+	if (rc == 0 && st.found)
+		rc = db_exec(c, &res,
+			     "SELECT reversal_id IS NOT NULL, coalesce(user_id::text, ''),"
+			     " allocation_id IS NOT NULL FROM ledger_deposit WHERE id = $1::uuid",
+			     1, find);
+	if (rc < 0)
+		return rc;
+	if (res && PQntuples(res) == 1) {
+		st.reversed = db_bool(res, 0, 0);
+		st.current_user = db_text(r->arena, res, 0, 1);
+		st.has_allocation = db_bool(res, 0, 2);
+	}
+	if (res)
+		PQclear(res);
+	if (!st.current_user)
+		return err_oom();
+	rc = ldg_alloc_decide(&st, &ask);
+	if (rc < 0)
+		return rc;
+	/* The old row gives way first (the in-force index), then points at
+	 * the new one in the same statement. */
+	rc = db_exec(c, &res,
+		     "WITH old AS (UPDATE ledger_allocation SET superseded_at = clock_timestamp(),"
+		     " superseded_by = uuid_generate_v4() WHERE entry_id = $1::uuid AND"
+		     " superseded_at IS NULL RETURNING superseded_by)"
+		     " INSERT INTO ledger_allocation (id, entry_id, group_id, user_id, allocated_by,"
+		     " reason) SELECT coalesce((SELECT superseded_by FROM old), uuid_generate_v4()),"
+		     " $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5 RETURNING " LDG_ALLOC_COLUMNS,
+		     5, ins);
+	if (rc < 0)
+		return rc;
+	rc = PQntuples(res) == 1 ? ldg_read_allocation(r->arena, res, 0, r->out)
+				 : err_set(ERR_INTERNAL, NULL, "no allocation written");
+	PQclear(res);
+	return rc;
+}
+
+int ldg_store_allocate(db_conn *c, mem_arena *a, const ldg_alloc_tx *t, ldg_allocation *out)
+{
+	ldg_alloc_run r = { .arena = a, .t = t, .out = out };
+
+	return db_tx(c, t->timeout_ms, ldg_alloc_body, &r);
+}
+
+int ldg_store_allocations(db_conn *c, mem_arena *a, const char *group_id, const char *entry_id,
+			  ldg_allocation **out, int *n, char **current, int *found)
+{
+	const char *params[] = { group_id, entry_id };
+	PGresult *res = NULL;
+	ldg_allocation *rows;
+	/* Row 0: the entry (the credit-time attribution when user_id is set,
+	 * and the effective member); then the officers' rows, oldest first. */
+	int rc = db_exec(c, &res,
+			 "SELECT '', e.id::text, e.group_id::text, coalesce(e.user_id::text, ''),"
+			 " 'payer_account',"
+			 " '', '', " DB_RFC3339("e.created_at") ", coalesce(d.user_id::text, ''),"
+			 " '', 0 AS k, e.created_at AS at, e.type = 'CREDIT' AND"
+			 " e.source IS DISTINCT FROM 'payout'"
+			 " FROM ledger_entry e LEFT JOIN ledger_deposit d ON d.id = e.id"
+			 " WHERE e.id = $2::uuid AND e.group_id = $1::uuid"
+			 " UNION ALL SELECT " LDG_ALLOC_COLUMNS ", 1, created_at AT TIME ZONE 'UTC',"
+			 " true FROM ledger_allocation WHERE entry_id = $2::uuid AND group_id = $1::uuid"
+			 " ORDER BY k, at, id",
+			 2, params);
+
+	if (rc < 0)
+		return rc;
+	*found = PQntuples(res) >= 1 && db_bool(res, 0, 12);
+	*n = 0;
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(PQntuples(res) + 1));
+	*current = rows && *found ? db_text(a, res, 0, 8) : "";
+	for (int i = 0; rows && *found && i < PQntuples(res); i++) {
+		if (i == 0 && !PQgetvalue(res, 0, 3)[0])
+			continue; /* no attribution at credit time */
+		if (ldg_read_allocation(a, res, i, &rows[*n]) < 0) {
+			rows = NULL;
+		} else {
+			if (i == 0) /* its columns 8, 9 said who now */
+				rows[0].superseded_at = rows[0].superseded_by = "";
+			(*n)++;
+		}
+	}
+	PQclear(res);
+	if (!rows || !*current)
+		return err_oom();
+	/* The credit-time attribution gave way to the first officer's row. */
+	if (*n >= 2 && !rows[0].id[0]) {
+		rows[0].superseded_at = rows[1].created_at;
+		rows[0].superseded_by = rows[1].id;
+	}
+	*out = rows;
+	return 0;
+}
+
+#define LDG_UNALLOC_WHERE                                                      \
+	" FROM ledger_deposit d WHERE d.group_id = $1::uuid AND d.user_id IS NULL" \
+	" AND d.reversal_id IS NULL"
+
+int ldg_store_unallocated(db_conn *c, mem_arena *a, const char *group_id,
+			  const page_request *page, ldg_unallocated **out, int *n,
+			  int64_t *total)
+{
+	char limit[DB_I64_TEXT];
+	const char *params[] = { group_id, page->key, page->after_id,
+				 db_i64(limit, page->limit + 1) };
+	PGresult *res = NULL;
+	ldg_unallocated *rows;
+	int rc = db_exec(c, &res,
+			 "SELECT coalesce(sum(d.amount_kobo), 0)" LDG_UNALLOC_WHERE, 1, params);
+
+	if (rc < 0)
+		return rc;
+	*total = db_int64(res, 0, 0);
+	PQclear(res);
+	rc = db_exec(c, &res,
+		     "SELECT " LDG_COLUMNS ", coalesce(payer_name, ''),"
+		     " coalesce(payer_account_number, ''), coalesce(payer_bank_name, '')"
+		     " FROM (SELECT e.*, p.payer_name, p.payer_account_number, p.payer_bank_name"
+		     " FROM ledger_entry e JOIN ledger_deposit d ON d.id = e.id"
+		     " LEFT JOIN ledger_deposit_payer p ON p.entry_id = d.id"
+		     " WHERE d.group_id = $1::uuid AND d.user_id IS NULL AND d.reversal_id IS NULL"
+		     " AND ($2::timestamp IS NULL OR (e.created_at, e.id) > ($2::timestamp, $3::uuid))"
+		     " ORDER BY e.created_at, e.id LIMIT $4::int) x ORDER BY created_at, id",
+		     4, params);
+	if (rc < 0)
+		return rc;
+	*n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
+	for (int i = 0; rows && i < *n; i++) {
+		if (ldg_read_entry(a, res, i, &rows[i].entry) < 0)
+			rows = NULL;
+		else {
+			rows[i].payer_name = db_text(a, res, i, 15);
+			rows[i].payer_account_number = db_text(a, res, i, 16);
+			rows[i].payer_bank_name = db_text(a, res, i, 17);
+			if (!rows[i].payer_bank_name)
+				rows = NULL;
+		}
+	}
+	PQclear(res);
+	*out = rows;
+	return rows ? 0 : err_oom();
+}
+
+/* Deposits and reversals credited to members, before $2 ("" all). */
+#define LDG_CONTRIB_LINES                                                      \
+	"WITH l AS (SELECT id, user_id, amount_kobo, created_at, 'deposit' AS kind," \
+	" reference FROM ledger_deposit WHERE group_id = $1::uuid"             \
+	" AND (NULLIF($2, '')::timestamptz IS NULL OR"                         \
+	" created_at < (NULLIF($2, '')::timestamptz AT TIME ZONE 'UTC'))"      \
+	" UNION ALL SELECT reversal_id, user_id, -reversal_kobo, reversed_at," \
+	" 'reversal', reversal_reference FROM ledger_deposit"                  \
+	" WHERE group_id = $1::uuid AND reversal_id IS NOT NULL"               \
+	" AND (NULLIF($2, '')::timestamptz IS NULL OR"                         \
+	" reversed_at < (NULLIF($2, '')::timestamptz AT TIME ZONE 'UTC')))"
+
+static int ldg_contrib_sums(db_conn *c, const char *const *params, ldg_contributions *out)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 LDG_CONTRIB_LINES " SELECT coalesce(sum(amount_kobo) FILTER"
+			 " (WHERE user_id IS NOT NULL), 0), coalesce(sum(amount_kobo) FILTER"
+			 " (WHERE user_id IS NULL), 0), coalesce(sum(amount_kobo), 0) FROM l",
+			 2, params);
+
+	if (rc < 0)
+		return rc;
+	out->attributed_kobo = db_int64(res, 0, 0);
+	out->unallocated_kobo = db_int64(res, 0, 1);
+	out->deposits_kobo = db_int64(res, 0, 2);
+	PQclear(res);
+	return 0;
+}
+
+static int ldg_contrib_lines(db_conn *c, mem_arena *a, const char *const *params,
+			     ldg_contributions *out)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 LDG_CONTRIB_LINES " SELECT id, user_id, amount_kobo, "
+			 DB_RFC3339("created_at") ", kind, reference FROM l"
+			 " WHERE user_id = $3::uuid ORDER BY created_at, kind, id",
+			 3, params);
+
+	if (rc < 0)
+		return rc;
+	out->n_lines = PQntuples(res);
+	out->lines = mem_arena_alloc(a, sizeof(*out->lines) * (size_t)(out->n_lines + 1));
+	for (int i = 0; out->lines && i < out->n_lines; i++) {
+		ldg_contribution *l = &out->lines[i];
+
+		l->entry_id = db_text(a, res, i, 0);
+		l->user_id = db_text(a, res, i, 1);
+		l->amount_kobo = db_int64(res, i, 2);
+		l->created_at = db_text(a, res, i, 3);
+		l->kind = db_text(a, res, i, 4);
+		l->reference = db_text(a, res, i, 5);
+		if (!l->reference)
+			out->lines = NULL;
+	}
+	PQclear(res);
+	return out->lines ? 0 : err_oom();
+}
+
+static int ldg_contrib_totals(db_conn *c, mem_arena *a, const char *const *params,
+			      ldg_contributions *out)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 LDG_CONTRIB_LINES " SELECT user_id, sum(amount_kobo), coalesce("
+			 DB_RFC3339("max(created_at) FILTER (WHERE kind = 'deposit')") ", '')"
+			 " FROM l WHERE user_id IS NOT NULL GROUP BY user_id ORDER BY user_id",
+			 2, params);
+
+	if (rc < 0)
+		return rc;
+	out->n_totals = PQntuples(res);
+	out->totals = mem_arena_alloc(a, sizeof(*out->totals) * (size_t)(out->n_totals + 1));
+	for (int i = 0; out->totals && i < out->n_totals; i++) {
+		ldg_contribution_total *t = &out->totals[i];
+
+		t->user_id = db_text(a, res, i, 0);
+		t->paid_kobo = db_int64(res, i, 1);
+		t->last_paid_at = db_text(a, res, i, 2);
+		if (!t->last_paid_at)
+			out->totals = NULL;
+	}
+	PQclear(res);
+	return out->totals ? 0 : err_oom();
+}
+
+int ldg_store_contributions(db_conn *c, mem_arena *a, const char *group_id, const char *user_id,
+			    const char *until, ldg_contributions *out)
+{
+	const char *params[] = { group_id, until, user_id };
+	int rc = ldg_contrib_sums(c, params, out);
+
+	if (rc == 0 && user_id[0])
+		rc = ldg_contrib_lines(c, a, params, out);
+	else if (rc == 0)
+		rc = ldg_contrib_totals(c, a, params, out);
+	return rc;
 }

@@ -24,6 +24,8 @@ typedef struct ldg_posting {
 	const ldg_entry_spec *spec;
 	const ldg_entry_spec *fee;
 	int64_t lock_wait_ms;
+	const ldg_payer *payer;		/* a CREDIT's (ledger_deposit_payer), or NULL */
+	const char *reverses_entry_id;	/* a DEBIT's deposit (ledger_reversal), or "" */
 } ldg_posting;
 
 /* Appends the entry (and its fee) and moves the group's balance in one
@@ -109,5 +111,102 @@ typedef struct ldg_filter {
 KOLO_MUST_CHECK int ldg_store_list(db_conn *c, mem_arena *a, const char *group_id,
 				   const ldg_filter *filter, const page_request *page,
 				   ldg_entry **out, int *n);
+
+/* --- members' contributions (0031) ------------------------------------------ */
+
+/* The reversal of a deposit entry: *found 0 when none; else its DEBIT's
+ * reference in the arena. */
+KOLO_MUST_CHECK int ldg_store_reversal_of(db_conn *c, mem_arena *a, const char *deposit_id,
+					  char **debit_reference, int *found);
+
+/* The deposit a DEBIT reverses: *found 0 when it reverses none; else the
+ * deposit's id in the arena. */
+KOLO_MUST_CHECK int ldg_store_reversed_by(db_conn *c, mem_arena *a, const char *debit_id,
+					  char **deposit_id, int *found);
+
+/* An allocation row, or the attribution made at credit time (id ""). */
+typedef struct ldg_allocation {
+	char *id;
+	char *entry_id;
+	char *group_id;
+	char *user_id;
+	char *method; /* payer_account, officer */
+	char *allocated_by;
+	char *reason;
+	char *created_at;
+	char *superseded_at;
+	char *superseded_by;
+} ldg_allocation;
+
+/* AllocateEntry in one transaction holding the group's balance row (as a
+ * posting does, waiting at most lock_wait_ms): reads the entry, its reversal
+ * and its allocation in force, decides (ldg_alloc_decide), writes the new
+ * row and supersedes the old one. */
+typedef struct ldg_alloc_tx {
+	const char *group_id;
+	const char *entry_id;
+	const char *user_id;
+	const char *allocated_by;
+	const char *reason;
+	int reallocate;
+	int64_t lock_wait_ms;
+	int64_t timeout_ms;
+} ldg_alloc_tx;
+KOLO_MUST_CHECK int ldg_store_allocate(db_conn *c, mem_arena *a, const ldg_alloc_tx *t,
+				       ldg_allocation *out);
+
+/* The trail of an entry of group: the credit-time attribution first (when
+ * the entry has a user_id), then the officers' rows oldest first. *found 0:
+ * no such entry in the group; *current the effective member ("" none). */
+KOLO_MUST_CHECK int ldg_store_allocations(db_conn *c, mem_arena *a, const char *group_id,
+					  const char *entry_id, ldg_allocation **out, int *n,
+					  char **current, int *found);
+
+/* An unallocated deposit. */
+typedef struct ldg_unallocated {
+	ldg_entry entry;
+	char *payer_name;
+	char *payer_account_number;
+	char *payer_bank_name;
+} ldg_unallocated;
+
+/* One page (+1 row) of the group's unallocated, unreversed deposits, oldest
+ * first, and the sum of all of them. */
+KOLO_MUST_CHECK int ldg_store_unallocated(db_conn *c, mem_arena *a, const char *group_id,
+					  const page_request *page, ldg_unallocated **out,
+					  int *n, int64_t *total);
+
+/* A contribution line or a member's total. */
+typedef struct ldg_contribution {
+	char *entry_id;
+	char *user_id;
+	int64_t amount_kobo; /* < 0: a reversal */
+	char *created_at;
+	char *kind;
+	char *reference;
+} ldg_contribution;
+
+typedef struct ldg_contribution_total {
+	char *user_id;
+	int64_t paid_kobo;
+	char *last_paid_at;
+} ldg_contribution_total;
+
+typedef struct ldg_contributions {
+	ldg_contribution *lines;
+	int n_lines;
+	ldg_contribution_total *totals;
+	int n_totals;
+	int64_t attributed_kobo;
+	int64_t unallocated_kobo;
+	int64_t deposits_kobo;
+} ldg_contributions;
+
+/* With user_id, that member's lines (oldest first); without, every member's
+ * totals; the group's sums always. Entries created before until only
+ * (RFC 3339, "" all); the members are those deposits are credited to now. */
+KOLO_MUST_CHECK int ldg_store_contributions(db_conn *c, mem_arena *a, const char *group_id,
+					    const char *user_id, const char *until,
+					    ldg_contributions *out);
 
 #endif

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "auth/auth.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
+#include "log/log.h"
 #include "money/money.h"
 #include "payments.h"
 #include "svc/beneficiary.h"
@@ -216,6 +218,88 @@ PAY_HANDLER(simulate_deposit)
 			       "this Idempotency-Key was used for another deposit");
 	if (rc < 0)
 		return rc;
+	out->entry = posted->entry;
+	out->replayed = posted->replayed;
+	return 0;
+}
+
+/* --- deposit reversals (DESIGN §15) ------------------------------------------------ */
+
+/* A reversal's request: ids, and why (1..500 characters). Officers of a
+ * group on the demo provider only: a live provider's chargeback is to come
+ * from its refund webhook (docs/decisions.md, "Contributions"). */
+static int pay_check_reversal(const Kolo__Payments__V1__ReverseDepositRequest *in)
+{
+	size_t n = strlen(in->reason);
+
+	if (!text_is_uuid(in->group_id))
+		return err_invalid_id("group_id");
+	if (!text_is_uuid(in->entry_id))
+		return err_invalid_id("entry_id");
+	if (n == 0 || n > 500)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_reason",
+			       "reason is required: 1 to 500 characters");
+	if (strcmp(pay_current()->provider->ops->name, "demo") != 0)
+		return err_set(ERR_FAILED_PRECONDITION, "demo_only",
+			       "deposit reversals exist only with the demo provider");
+	return 0;
+}
+
+/* The deposit to reverse: an entry of the group (else entry_not_found). */
+static int pay_reversal_deposit(pay_env *env, const char *group_id, const char *entry_id,
+				Kolo__Common__V1__LedgerEntry **out)
+{
+	Kolo__Ledger__V1__GetEntryRequest req = KOLO__LEDGER__V1__GET_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__GetEntryResponse *resp = NULL;
+	int rc;
+
+	req.key_case = KOLO__LEDGER__V1__GET_ENTRY_REQUEST__KEY_ENTRY_ID;
+	req.entry_id = (char *)entry_id;
+	rc = pay_call(env, pay_current()->ledger, "GetEntry", &req.base, (ProtobufCMessage **)&resp);
+	if (rc == 0 && strcasecmp(resp->entry->group_id, group_id) != 0)
+		rc = err_set(ERR_NOT_FOUND, "entry_not_found", "the group has no such entry");
+	if (rc == 0)
+		*out = resp->entry;
+	return rc;
+}
+
+PAY_HANDLER(reverse_deposit)
+{
+	const Kolo__Payments__V1__ReverseDepositRequest *in =
+		(const Kolo__Payments__V1__ReverseDepositRequest *)req;
+	Kolo__Payments__V1__ReverseDepositResponse *out =
+		(Kolo__Payments__V1__ReverseDepositResponse *)resp;
+	Kolo__Ledger__V1__PostEntryRequest post = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
+	Kolo__Common__V1__LedgerEntry *deposit = NULL;
+	pay_env env = pay_env_of(ctx);
+	int rc = pay_check_reversal(in);
+
+	if (rc == 0)
+		rc = svc_check_member(ctx, pay_current()->groups, in->group_id, 1, NULL);
+	if (rc == 0)
+		rc = pay_reversal_deposit(&env, in->group_id, in->entry_id, &deposit);
+	if (rc < 0)
+		return rc;
+	/* The ledger checks the rest under the deposit's reference: a deposit
+	 * CREDIT, whole, once, and the balance. */
+	post.group_id = deposit->group_id;
+	post.account_id = deposit->account_id;
+	post.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT;
+	post.amount_kobo = deposit->amount_kobo;
+	post.source = deposit->source;
+	post.simulated = deposit->simulated;
+	post.payment_channel = deposit->payment_channel;
+	post.reverses_reference = deposit->reference;
+	post.reference = mem_arena_printf(env.arena, "chargeback:%s", deposit->reference);
+	if (!post.reference)
+		return err_oom();
+	rc = pay_call(&env, pay_current()->ledger, "PostEntry", &post.base,
+		      (ProtobufCMessage **)&posted);
+	if (rc < 0)
+		return rc;
+	log_event(LOG_LVL_INFO, "deposit_reversed", "group_id", in->group_id, "entry_id", in->entry_id,
+		 "reversal_id", posted->entry->id, "reason", in->reason, NULL);
 	out->entry = posted->entry;
 	out->replayed = posted->replayed;
 	return 0;

@@ -12,6 +12,7 @@ PAY_HANDLER(provision_account);
 PAY_HANDLER(get_account);
 PAY_HANDLER(handle_webhook);
 PAY_HANDLER(simulate_deposit);
+PAY_HANDLER(reverse_deposit);
 PAY_HANDLER(create_payout);
 PAY_HANDLER(get_payout);
 PAY_HANDLER(list_payouts);

@@ -9,6 +9,7 @@ static const rpc_method pay_methods[] = {
 	{ "GetAccount", pay_rpc_get_account, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "HandleWebhook", pay_rpc_handle_webhook, RPC_AUTH_INTERNAL },
 	{ "SimulateDeposit", pay_rpc_simulate_deposit, RPC_AUTH_USER },
+	{ "ReverseDeposit", pay_rpc_reverse_deposit, RPC_AUTH_USER },
 	{ "CreatePayout", pay_rpc_create_payout, RPC_AUTH_INTERNAL },
 	{ "GetPayout", pay_rpc_get_payout, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
 	{ "ListPayouts", pay_rpc_list_payouts, RPC_AUTH_USER | RPC_AUTH_INTERNAL },

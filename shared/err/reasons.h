@@ -23,6 +23,7 @@
 	X(already_exists, ALREADY_EXISTS, 0, "the default of ALREADY_EXISTS") \
 	X(already_member, ALREADY_EXISTS, 0, "the user is already a member of the group") \
 	X(already_objected, FAILED_PRECONDITION, 0, "you have already objected to this proposal") \
+	X(already_waived, ALREADY_EXISTS, 0, "the member is already let off that period (or all of that dues)") \
 	X(amount_too_large, INVALID_ARGUMENT, 0, "amount is too large") \
 	X(bad_address, INVALID_ARGUMENT, 0, "a mail header would carry a line break") \
 	X(bad_amount, INVALID_ARGUMENT, 0, "an amount text is missing or malformed") \
@@ -68,7 +69,12 @@
 	X(delivery_not_dead, FAILED_PRECONDITION, 0, "only a dead webhook delivery is sent again") \
 	X(delivery_not_found, NOT_FOUND, 0, "no such delivery of this webhook") \
 	X(demo_only, FAILED_PRECONDITION, 0, "simulated deposits exist only with the demo provider") \
+	X(deposit_already_reversed, ALREADY_EXISTS, 0, "the deposit was reversed already (by another entry)") \
+	X(deposit_reversed, FAILED_PRECONDITION, 0, "the deposit was reversed: there is nothing to credit to a member") \
 	X(dns_unavailable, UNAVAILABLE, 0, "the name of the webhook's host could not be resolved now") \
+	X(dues_not_found, NOT_FOUND, 0, "the group has no such dues") \
+	X(dues_period_order, INVALID_ARGUMENT, 0, "ends_on is before starts_on") \
+	X(dues_too_many_periods, RESOURCE_EXHAUSTED, 0, "a standing would span more periods than one call computes") \
 	X(duplicate_event_type, INVALID_ARGUMENT, 0, "an event type is given twice") \
 	X(duplicate_migration_version, INVALID_ARGUMENT, 0, "two migrations share a number") \
 	X(duplicate_reference, ALREADY_EXISTS, 0, "the provider knows the reference but lists no transfer") \
@@ -76,6 +82,7 @@
 	X(email_not_verified, FAILED_PRECONDITION, 0, "that user has not verified their email address yet") \
 	X(email_taken, ALREADY_EXISTS, 0, "an account with this email exists") \
 	X(empty_reply, INTERNAL, 0, "a server answered OK without a message") \
+	X(entry_already_allocated, ALREADY_EXISTS, 0, "the deposit is credited to a member already (reallocate, with a reason, to change it)") \
 	X(entry_not_found, NOT_FOUND, 0, "no such entry") \
 	X(event_not_found, NOT_FOUND, 0, "after names no event of the group") \
 	X(event_type_not_for_partners, INVALID_ARGUMENT, 0, "partners are not sent events of that type") \
@@ -107,7 +114,10 @@
 	X(invalid_credentials, UNAUTHENTICATED, 0, "email or password is wrong") \
 	X(invalid_currency, INVALID_ARGUMENT, 0, "only NGN is supported") \
 	X(invalid_cursor, INVALID_ARGUMENT, 0, "cursor must be a next_cursor of an earlier reply") \
+	X(invalid_date, INVALID_ARGUMENT, 0, "a date is not a valid YYYY-MM-DD (field in the metadata)") \
 	X(invalid_description, INVALID_ARGUMENT, 0, "description is too long or not text") \
+	X(invalid_dues_amount, INVALID_ARGUMENT, 0, "a dues amount must be 1 to 25000000000 kobo") \
+	X(invalid_dues_kind, INVALID_ARGUMENT, 0, "kind must be dues or levy") \
 	X(invalid_email, INVALID_ARGUMENT, 0, "email is not a valid address") \
 	X(invalid_fee, INVALID_ARGUMENT, 0, "fee_kobo is positive, and only on a CREDIT") \
 	X(invalid_field, INVALID_ARGUMENT, 0, "a JSON field has the wrong type or value") \
@@ -120,7 +130,9 @@
 	X(invalid_name, INVALID_ARGUMENT, 0, "name is missing, too long or not text") \
 	X(invalid_page_size, INVALID_ARGUMENT, 0, "page_size is out of range") \
 	X(invalid_path_parameter, INVALID_ARGUMENT, 0, "a path parameter is malformed") \
+	X(invalid_payer, INVALID_ARGUMENT, 0, "a payer (name, account number, bank) is malformed or not on a CREDIT") \
 	X(invalid_payment_channel, INVALID_ARGUMENT, 0, "payment_channel is 1 to 32 printable characters") \
+	X(invalid_period, INVALID_ARGUMENT, 0, "period must be once, weekly or monthly (a levy: once)") \
 	X(invalid_phone, INVALID_ARGUMENT, 0, "phone must be a Nigerian mobile number, +234 and 10 digits (or 0 and 10 digits)") \
 	X(invalid_pin, INVALID_ARGUMENT, 0, "a PIN must be 4 to 6 digits") \
 	X(invalid_reason, INVALID_ARGUMENT, 0, "reason is missing, too long or not text") \
@@ -184,6 +196,8 @@
 	X(no_event_types, INVALID_ARGUMENT, 0, "choose at least one event type") \
 	X(no_such_charge, NOT_FOUND, 0, "the provider has no such deposit") \
 	X(no_such_field, NOT_FOUND, 0, "the JSON has no such field") \
+	X(not_a_deposit, FAILED_PRECONDITION, 0, "the entry is not a deposit: a debit, or a payout's reversal") \
+	X(not_a_due_day, INVALID_ARGUMENT, 0, "the dues does not fall on that day") \
 	X(not_a_member, PERMISSION_DENIED, 0, "the caller is not a member of the group") \
 	X(not_a_number, INVALID_ARGUMENT, 0, "the value is not a number") \
 	X(not_a_voter, PERMISSION_DENIED, 0, "the caller may not vote on this proposal") \
@@ -226,6 +240,7 @@
 	X(provider_timeout, DEADLINE_EXCEEDED, 0, "the provider did not answer in time") \
 	X(provider_unavailable, UNAVAILABLE, 0, "the provider gave no answer") \
 	X(rate_limited, RESOURCE_EXHAUSTED, 429, "too many requests: retry_after_s (Retry-After over REST)") \
+	X(reason_required, INVALID_ARGUMENT, 0, "a reallocation needs a reason") \
 	X(reference_conflict, ALREADY_EXISTS, 0, "the reference is taken by a different entry") \
 	X(reflection_unavailable, UNAVAILABLE, 0, "this server has no descriptors to offer for reflection") \
 	X(refresh_token_expired, UNAUTHENTICATED, 0, "the refresh token has expired: log in again") \
@@ -236,13 +251,15 @@
 	X(request_id_reused, ALREADY_EXISTS, 0, "request_id was used with a different request") \
 	X(request_too_large, INVALID_ARGUMENT, 0, "a message of a client stream is over its size bound") \
 	X(resource_exhausted, RESOURCE_EXHAUSTED, 0, "the default of RESOURCE_EXHAUSTED (a call out of memory)") \
+	X(reversal_amount_mismatch, FAILED_PRECONDITION, 0, "a deposit's reversal takes back its whole amount") \
 	X(revocations_full, RESOURCE_EXHAUSTED, 0, "too many ended sessions to remember") \
 	X(role_changed, FAILED_PRECONDITION, 0, "the member's role changed since the proposal") \
 	X(rule_unsatisfiable, FAILED_PRECONDITION, 0, "the rule needs more approvals than the group has officers") \
+	X(same_member, FAILED_PRECONDITION, 0, "the deposit is credited to that member already") \
 	X(secret_unreadable, INTERNAL, 0, "a sealed secret is malformed") \
 	X(serialization_failure, ABORTED, 0, "transaction aborted by a conflict") \
-	X(service_unavailable, UNAVAILABLE, 0, "the gateway cannot reach the route's service now: try again after Retry-After") \
 	X(service_token_required, UNAUTHENTICATED, 0, "this method is internal") \
+	X(service_unavailable, UNAVAILABLE, 0, "the gateway cannot reach the route's service now: try again after Retry-After") \
 	X(session_not_found, NOT_FOUND, 0, "no such live session of yours") \
 	X(session_required, UNAUTHENTICATED, 0, "this act needs the token of a signed-in session") \
 	X(session_revoked, UNAUTHENTICATED, 0, "this session has ended: sign in again") \
@@ -295,6 +312,7 @@
 	X(bad_config, INTERNAL) \
 	X(bad_event_data, INVALID_ARGUMENT) \
 	X(member_not_found, FAILED_PRECONDITION) \
+	X(not_a_member, FAILED_PRECONDITION) \
 	X(proposal_not_pending, ABORTED)
 
 #endif

@@ -45,6 +45,9 @@ static const rpc_caller_rule rpc_rules[] = {
 	{ RPC_SVC_GROUPS, "GetGroup", RPC_CALLER_EVENTS },
 	{ RPC_SVC_GROUPS, "ResolvePublicToken", RPC_CALLER_GATEWAY },
 	{ RPC_SVC_GROUPS, "ListProposals", RPC_CALLER_GATEWAY },
+	/* The public page's paid/unpaid list (only where the group turned
+	 * it on: public_dues). */
+	{ RPC_SVC_GROUPS, "GetDuesStatus", RPC_CALLER_GATEWAY },
 	/* Money moves: credits and captures by payments, holds by withdrawals;
 	 * reads for the withdrawal check and the public page. */
 	{ RPC_SVC_LEDGER, "PostEntry", RPC_CALLER_PAYMENTS },
@@ -56,6 +59,12 @@ static const rpc_caller_rule rpc_rules[] = {
 	{ RPC_SVC_LEDGER, "PlaceHold", RPC_CALLER_WITHDRAWALS },
 	{ RPC_SVC_LEDGER, "ReleaseHold", RPC_CALLER_WITHDRAWALS },
 	{ RPC_SVC_LEDGER, "CaptureHold", RPC_CALLER_PAYMENTS },
+	/* Members' contributions (DESIGN §15): groups, after its officer,
+	 * PIN and membership checks (dues read the contributions). */
+	{ RPC_SVC_LEDGER, "AllocateEntry", RPC_CALLER_GROUPS },
+	{ RPC_SVC_LEDGER, "ListAllocations", RPC_CALLER_GROUPS },
+	{ RPC_SVC_LEDGER, "ListUnallocated", RPC_CALLER_GROUPS },
+	{ RPC_SVC_LEDGER, "ListContributions", RPC_CALLER_GROUPS },
 	/* The public page lists withdrawals; no process reads one alone. */
 	{ RPC_SVC_WITHDRAWALS, "GetWithdrawal", RPC_CALLERS_NONE },
 	{ RPC_SVC_WITHDRAWALS, "ListWithdrawals", RPC_CALLER_GATEWAY },

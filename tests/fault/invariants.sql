@@ -5,7 +5,8 @@
 -- Tables: ledger_entry (0001, append-only, reference unique), ledger_balance
 -- (0005), ledger_refusal (0010), payout with stage/status/attempt (0001 +
 -- 0006 + 0010), withdrawal_request (0001 + 0007 + 0010), webhook_event
--- (0001 + 0006), demo_transfer (0009), ledger_hold (0012, folded_at 0017). A payout's states as (stage,
+-- (0001 + 0006), demo_transfer (0009), ledger_hold (0012, folded_at 0017),
+-- ledger_allocation and ledger_reversal (0031). A payout's states as (stage,
 -- status) pairs are in services/payments/payout_state.c. Ledger references
 -- of a payout (services/payments/payout.c): 'payout:<withdrawal_id>' and
 -- 'reversal:<withdrawal_id>', ':<attempt>' appended after the first attempt.
@@ -339,4 +340,63 @@ UNION ALL
 SELECT 'webhook_delivery_state', id::text,
        format('status=%s delivered_at=%s', status, delivered_at)
 FROM webhook_delivery
-WHERE (status = 'delivered') <> (delivered_at IS NOT NULL);
+WHERE (status = 'delivered') <> (delivered_at IS NOT NULL)
+
+-- 8. Members' contributions (0031, DESIGN §15). A deposit CREDIT is a CREDIT
+--    not of source 'payout'; its member is the allocation in force, else its
+--    user_id, else none. Per group: Σ attributed + Σ unallocated = Σ deposit
+--    credits − Σ their reversals (a duplicated in-force allocation or a
+--    reversal of another amount shows here), ...
+UNION ALL
+SELECT 'contributions_sum', d.group_id::text,
+       format('attributed=%s unallocated=%s deposits=%s reversals=%s',
+              d.attributed, d.unallocated, t.deposits, t.reversals)
+FROM (
+  SELECT e.group_id,
+         coalesce(sum(e.amount_kobo - coalesce(rv.amount_kobo, 0))
+                  FILTER (WHERE coalesce(a.user_id, e.user_id) IS NOT NULL), 0) AS attributed,
+         coalesce(sum(e.amount_kobo - coalesce(rv.amount_kobo, 0))
+                  FILTER (WHERE coalesce(a.user_id, e.user_id) IS NULL), 0) AS unallocated
+  FROM ledger_entry e
+  LEFT JOIN ledger_allocation a ON a.entry_id = e.id AND a.superseded_at IS NULL
+  LEFT JOIN ledger_reversal r ON r.reverses_entry_id = e.id
+  LEFT JOIN ledger_entry rv ON rv.id = r.entry_id
+  WHERE e.type = 'CREDIT' AND e.source IS DISTINCT FROM 'payout'
+  GROUP BY e.group_id
+) d JOIN (
+  SELECT group_id,
+         coalesce(sum(amount_kobo) FILTER (WHERE type = 'CREDIT'
+                  AND source IS DISTINCT FROM 'payout'), 0) AS deposits,
+         coalesce(sum(amount_kobo) FILTER (WHERE id IN (SELECT entry_id FROM ledger_reversal)), 0)
+           AS reversals
+  FROM ledger_entry GROUP BY group_id
+) t ON t.group_id = d.group_id
+WHERE d.attributed + d.unallocated <> t.deposits - t.reversals
+-- ... at most one allocation in force per entry, ...
+UNION ALL
+SELECT 'allocation_in_force_twice', entry_id::text, format('%s allocations in force', count(*))
+FROM ledger_allocation WHERE superseded_at IS NULL GROUP BY entry_id HAVING count(*) > 1
+-- ... allocations only on deposit CREDITs of their own group, a superseded
+-- one pointing at a later allocation of the same entry, ...
+UNION ALL
+SELECT 'allocation_not_a_deposit', a.id::text,
+       format('entry=%s type=%s source=%s entry group=%s allocation group=%s',
+              a.entry_id, e.type, e.source, e.group_id, a.group_id)
+FROM ledger_allocation a JOIN ledger_entry e ON e.id = a.entry_id
+WHERE e.type <> 'CREDIT' OR e.source IS NOT DISTINCT FROM 'payout' OR e.group_id <> a.group_id
+UNION ALL
+SELECT 'allocation_superseded_by', a.id::text,
+       format('superseded_by=%s of entry %s', a.superseded_by, n.entry_id)
+FROM ledger_allocation a LEFT JOIN ledger_allocation n ON n.id = a.superseded_by
+WHERE a.superseded_by IS NOT NULL AND (n.id IS NULL OR n.entry_id <> a.entry_id)
+-- ... and a reversal is a DEBIT taking back one deposit CREDIT of its own
+-- group, whole, once (the UNIQUE on reverses_entry_id).
+UNION ALL
+SELECT 'reversal_mismatch', r.entry_id::text,
+       format('debit %s %s of %s in %s; deposit %s %s source %s of %s in %s; link group %s',
+              x.type, x.amount_kobo, x.reference, x.group_id, d.type, d.amount_kobo, d.source,
+              d.reference, d.group_id, r.group_id)
+FROM ledger_reversal r JOIN ledger_entry x ON x.id = r.entry_id
+JOIN ledger_entry d ON d.id = r.reverses_entry_id
+WHERE x.type <> 'DEBIT' OR d.type <> 'CREDIT' OR d.source IS NOT DISTINCT FROM 'payout'
+   OR x.amount_kobo <> d.amount_kobo OR x.group_id <> d.group_id OR r.group_id <> d.group_id;

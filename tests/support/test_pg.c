@@ -311,6 +311,24 @@ void test_pg_ledger_invariant(PGconn *pg)
 	test_pg_invariants_where(pg, "true");
 }
 
+long test_pg_invariant_count(PGconn *pg, const char *violation)
+{
+	char *sql = test_pg_invariants_sql();
+	char *end = sql + strlen(sql);
+	char *query;
+	long n;
+
+	while (end > sql && (end[-1] == ';' || end[-1] == '\n' || end[-1] == ' '))
+		*--end = '\0';
+	if (asprintf(&query, "SELECT count(*) FROM (%s\n) v WHERE violation = '%s'", sql,
+		     violation) < 0)
+		abort();
+	free(sql);
+	n = test_pg_long(pg, query);
+	free(query);
+	return n;
+}
+
 void test_pg_payments_invariant(PGconn *pg)
 {
 	test_pg_invariants_where(pg, "violation NOT LIKE '%withdrawal%'");

@@ -92,6 +92,10 @@ char *test_pg_sqlstate(PGconn *pg, const char *sql);
  * the test, printing every row that breaks one. */
 void test_pg_ledger_invariant(PGconn *pg);
 
+/* How many violations named violation ("contributions_sum") invariants.sql
+ * finds on pg now (a test that breaks a row by hand sees it caught). */
+long test_pg_invariant_count(PGconn *pg, const char *violation);
+
 /* The same without the invariants of withdrawal requests, for tests that
  * drive payouts without the withdrawals service (their withdrawal rows are
  * stand-ins that no one moves). */

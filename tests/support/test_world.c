@@ -104,6 +104,7 @@ int test_world_start(test_world *w)
 	    rpc_channel_open(&w->to_ledger, w->ledger.target,
 			     &kolo__ledger__v1__ledger_service__descriptor, NULL) < 0)
 		return -1;
+	grp_use_ledger(w->to_ledger);
 	if (pay_demo_new(&w->provider) < 0)
 		return -1;
 	test_world_provider(w, NULL);

@@ -1,0 +1,240 @@
+/* Members' contributions, the officers' side (DESIGN §15): ListUnallocated,
+ * AllocateDeposit, ListAllocations. Groups checks who asks (officers, PIN,
+ * membership); the ledger keeps the book (its internal AllocateEntry,
+ * ListUnallocated, ListAllocations, called with the service token). */
+#include "groups_service.h"
+#include "handlers.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "log/log.h"
+#include "svc/call.h"
+
+rpc_channel *grp_ledger;
+
+void grp_use_ledger(rpc_channel *ledger)
+{
+	grp_ledger = ledger;
+}
+
+/* The caller's view of the group: a member (else NOT_FOUND), and an
+ * officer when need_officer. */
+static int grp_alloc_view(rpc_ctx *ctx, db_conn *c, const char *group_id, int need_officer,
+			  grp_view *v)
+{
+	int rc = grp_store_view(c, rpc_ctx_arena(ctx), group_id, rpc_ctx_user_id(ctx), 0, v);
+
+	return rc == 0 ? grp_require_role(v, need_officer, 0) : rc;
+}
+
+/* An account number as officers see it: its last 4 digits ("******6789"). */
+static char *grp_mask_account(mem_arena *a, const char *number)
+{
+	size_t n = strlen(number);
+
+	if (n == 0)
+		return "";
+	return mem_arena_printf(a, "******%s", n > 4 ? number + n - 4 : number);
+}
+
+static int grp_unallocated_out(mem_arena *a, const Kolo__Ledger__V1__ListUnallocatedResponse *l,
+			       Kolo__Groups__V1__ListUnallocatedResponse *out)
+{
+	out->deposits = mem_arena_alloc(a, sizeof(*out->deposits) * (l->n_entries + 1));
+	if (!out->deposits)
+		return err_oom();
+	for (size_t i = 0; i < l->n_entries; i++) {
+		Kolo__Groups__V1__UnallocatedDeposit *d = mem_arena_alloc(a, sizeof(*d));
+
+		if (!d)
+			return err_oom();
+		kolo__groups__v1__unallocated_deposit__init(d);
+		d->entry = l->entries[i]->entry;
+		d->sender_name = l->entries[i]->payer_name;
+		d->sender_account_number = grp_mask_account(a, l->entries[i]->payer_account_number);
+		d->sender_bank_name = l->entries[i]->payer_bank_name;
+		if (!d->sender_account_number)
+			return err_oom();
+		out->deposits[out->n_deposits++] = d;
+	}
+	out->next_page_token = l->next_page_token;
+	out->unallocated_kobo = l->unallocated_kobo;
+	return 0;
+}
+
+GRP_HANDLER(list_unallocated)
+{
+	const Kolo__Groups__V1__ListUnallocatedRequest *in =
+		(const Kolo__Groups__V1__ListUnallocatedRequest *)req;
+	Kolo__Groups__V1__ListUnallocatedResponse *out =
+		(Kolo__Groups__V1__ListUnallocatedResponse *)resp;
+	Kolo__Ledger__V1__ListUnallocatedRequest lreq =
+		KOLO__LEDGER__V1__LIST_UNALLOCATED_REQUEST__INIT;
+	Kolo__Ledger__V1__ListUnallocatedResponse *l = NULL;
+	grp_view v;
+	db_conn *c = NULL;
+	int rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_alloc_view(ctx, c, in->group_id, 1, &v);
+	lreq.group_id = in->group_id;
+	lreq.page_size = in->page_size;
+	lreq.page_token = in->page_token;
+	if (rc == 0)
+		rc = svc_call(ctx, grp_ledger, "ListUnallocated", &lreq.base,
+			      (ProtobufCMessage **)&l, SVC_CALL_INTERNAL);
+	if (rc < 0)
+		return rc;
+	return grp_unallocated_out(rpc_ctx_arena(ctx), l, out);
+}
+
+/* The user a deposit goes to must be a member of the group now. */
+static int grp_alloc_member(rpc_ctx *ctx, db_conn *c, const char *group_id, const char *user_id)
+{
+	grp_member m;
+	int rc = grp_store_member(c, rpc_ctx_arena(ctx), group_id, user_id, &m);
+
+	if (rc == ERR_NOT_FOUND)
+		return err_set(ERR_FAILED_PRECONDITION, "not_a_member",
+			       "the user is not a member of the group");
+	return rc;
+}
+
+/* identity.VerifyPin of the caller (internal), as proposals do. */
+static int grp_alloc_pin(rpc_ctx *ctx, const char *pin)
+{
+	Kolo__Identity__V1__VerifyPinRequest req = KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+
+	if (!pin[0])
+		return err_set(ERR_INVALID_ARGUMENT, "missing_pin", "pin is required");
+	req.user_id = (char *)rpc_ctx_user_id(ctx);
+	req.pin = (char *)pin;
+	return svc_call(ctx, grp_identity, "VerifyPin", &req.base, &resp, SVC_CALL_INTERNAL);
+}
+
+static int grp_alloc_check(const Kolo__Groups__V1__AllocateDepositRequest *in)
+{
+	int rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_check_id(in->entry_id, "entry_id");
+	if (rc == 0)
+		rc = grp_check_id(in->user_id, "user_id");
+	if (rc == 0 && strlen(in->reason) > 500)
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_reason",
+			     "reason is at most 500 characters");
+	if (rc == 0 && in->reallocate && !in->reason[0])
+		rc = err_set(ERR_INVALID_ARGUMENT, "reason_required",
+			     "a reallocation needs a reason");
+	return rc;
+}
+
+/* One AllocateDeposit: with a request_id, the key's row is held while
+ * the ledger writes (db_tx_single: the outside call is made once), so a
+ * retry with the key gets the stored reply and allocates nothing twice. */
+typedef struct grp_alloc_tx {
+	rpc_ctx *ctx;
+	const Kolo__Groups__V1__AllocateDepositRequest *in;
+	Kolo__Groups__V1__AllocateDepositResponse *out;
+	idem_key key;
+	int replayed;
+} grp_alloc_tx;
+
+static int grp_alloc_body(db_conn *c, void *arg)
+{
+	grp_alloc_tx *t = arg;
+	const Kolo__Groups__V1__AllocateDepositRequest *in = t->in;
+	Kolo__Ledger__V1__AllocateEntryRequest lreq = KOLO__LEDGER__V1__ALLOCATE_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__AllocateEntryResponse *l = NULL;
+	int rc = idem_claim(c, &t->key, rpc_ctx_arena(t->ctx), &t->out->base);
+
+	if (rc != 0) {
+		t->replayed = rc > 0;
+		return rc > 0 ? 0 : rc;
+	}
+	rc = grp_alloc_member(t->ctx, c, in->group_id, in->user_id);
+	lreq.group_id = in->group_id;
+	lreq.entry_id = in->entry_id;
+	lreq.user_id = in->user_id;
+	lreq.allocated_by = (char *)rpc_ctx_user_id(t->ctx);
+	lreq.reason = in->reason;
+	lreq.reallocate = in->reallocate;
+	if (rc == 0)
+		rc = svc_call(t->ctx, grp_ledger, "AllocateEntry", &lreq.base,
+			      (ProtobufCMessage **)&l, SVC_CALL_INTERNAL);
+	if (rc < 0)
+		return rc;
+	t->out->allocation = l->allocation;
+	return idem_store(c, &t->key, &t->out->base);
+}
+
+GRP_HANDLER(allocate_deposit)
+{
+	const Kolo__Groups__V1__AllocateDepositRequest *in =
+		(const Kolo__Groups__V1__AllocateDepositRequest *)req;
+	static const char *const omit[] = { "pin", NULL };
+	grp_alloc_tx t = { .ctx = ctx, .in = in,
+			   .out = (Kolo__Groups__V1__AllocateDepositResponse *)resp };
+	grp_view v;
+	db_conn *c = NULL;
+	int rc = grp_alloc_check(in);
+
+	if (rc == 0)
+		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, omit);
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_alloc_view(ctx, c, in->group_id, 1, &v);
+	/* The PIN is checked on every call, a replay's too (never stored). */
+	if (rc == 0)
+		rc = grp_alloc_pin(ctx, in->pin);
+	if (rc == 0)
+		rc = db_tx_single(c, svc_tx_timeout(ctx), grp_alloc_body, &t);
+	if (rc < 0)
+		return rc;
+	if (!t.replayed)
+		grp_log_change(ctx, "deposit_allocated", in->group_id, in->user_id);
+	return 0;
+}
+
+GRP_HANDLER(list_allocations)
+{
+	const Kolo__Groups__V1__ListAllocationsRequest *in =
+		(const Kolo__Groups__V1__ListAllocationsRequest *)req;
+	Kolo__Groups__V1__ListAllocationsResponse *out =
+		(Kolo__Groups__V1__ListAllocationsResponse *)resp;
+	Kolo__Ledger__V1__ListAllocationsRequest lreq =
+		KOLO__LEDGER__V1__LIST_ALLOCATIONS_REQUEST__INIT;
+	Kolo__Ledger__V1__ListAllocationsResponse *l = NULL;
+	grp_view v;
+	db_conn *c = NULL;
+	int rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_check_id(in->entry_id, "entry_id");
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_alloc_view(ctx, c, in->group_id, 0, &v);
+	lreq.group_id = in->group_id;
+	lreq.entry_id = in->entry_id;
+	if (rc == 0)
+		rc = svc_call(ctx, grp_ledger, "ListAllocations", &lreq.base,
+			      (ProtobufCMessage **)&l, SVC_CALL_INTERNAL);
+	if (rc < 0)
+		return rc;
+	/* A member who is not an officer sees the trail of a deposit credited
+	 * to them only. */
+	if (!grp_is_officer(v.my_role) && strcasecmp(l->user_id, rpc_ctx_user_id(ctx)) != 0)
+		return err_set(ERR_PERMISSION_DENIED, "officer_only",
+			       "only officers, and the member it is credited to, see this trail");
+	out->n_allocations = l->n_allocations;
+	out->allocations = l->allocations;
+	return 0;
+}

@@ -1,0 +1,766 @@
+/* CreateDues, ListDues, WaiveDues, GetDuesStatus, GetMemberStatement
+ * (DESIGN §15): dues and levies, waivers, and each member's standing from
+ * the contributions the ledger credits to them (ListContributions). The
+ * calendar and settlement are dues.c's; this file gathers the facts. */
+#include "groups_service.h"
+#include "handlers.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "dues.h"
+#include "kolo/ledger/v1/ledger.pb-c.h"
+#include "store_dues.h"
+#include "svc/call.h"
+#include "text/text.h"
+
+/* The most periods one member's standing is computed over. */
+#define GRP_DUES_ITEMS_MAX 20000
+
+/* --- validation
+ * ------------------------------------------------------------------ */
+
+static int grp_dues_date(const char *s, const char *field, grp_day *out)
+{
+	if (grp_day_parse(s, out) < 0) {
+		err_set(ERR_INVALID_ARGUMENT, "invalid_date",
+			"%s must be a date YYYY-MM-DD", field);
+		return err_set_meta("field", field);
+	}
+	return 0;
+}
+
+/* 1 when s is 1..max characters of clean text without spaces at its
+ * ends (characters as PostgreSQL's char_length counts them). */
+static int grp_dues_text_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s), chars = 0;
+
+	for (size_t i = 0; i < n; i++)
+		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return n > 0 && chars <= max && text_is_clean(s) && s[0] != ' ' &&
+	       s[n - 1] != ' ';
+}
+
+/* A CreateDuesRequest's fields into row (kind "" = "dues"). */
+static int grp_dues_validate(const Kolo__Groups__V1__CreateDuesRequest *in,
+			     grp_dues_row *row)
+{
+	grp_dues_period period;
+	grp_day starts, ends = GRP_DAY_NONE;
+	int rc = 0;
+
+	if (!grp_dues_text_ok(in->name, 120))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_name",
+			     "name must be 1 to 120 characters");
+	row->kind = in->kind[0] ? in->kind : "dues";
+	if (rc == 0 && strcmp(row->kind, "dues") != 0 &&
+	    strcmp(row->kind, "levy") != 0)
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_dues_kind",
+			     "kind must be dues or levy");
+	if (rc == 0 &&
+	    (in->amount_kobo < 1 || in->amount_kobo > GRP_DUES_AMOUNT_MAX))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_dues_amount",
+			     "amount_kobo must be 1 to %lld",
+			     (long long)GRP_DUES_AMOUNT_MAX);
+	if (rc == 0 && grp_dues_period_parse(in->period, &period) < 0)
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_period",
+			     "period must be once, weekly or monthly");
+	if (rc == 0 && strcmp(row->kind, "levy") == 0 &&
+	    period != GRP_DUES_ONCE)
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_period",
+			     "a levy is a one-off: period once");
+	if (rc == 0)
+		rc = grp_dues_date(in->starts_on, "starts_on", &starts);
+	if (rc == 0 && in->ends_on[0])
+		rc = grp_dues_date(in->ends_on, "ends_on", &ends);
+	if (rc == 0 && ends != GRP_DAY_NONE && ends < starts)
+		rc = err_set(ERR_INVALID_ARGUMENT, "dues_period_order",
+			     "ends_on is before starts_on");
+	row->name = in->name;
+	row->amount_kobo = in->amount_kobo;
+	row->period = in->period;
+	row->starts_on = in->starts_on;
+	row->ends_on = in->ends_on;
+	return rc;
+}
+
+/* A stored dues as the calendar reads it. */
+static int grp_dues_def_of(const grp_dues_row *row, grp_dues_def *out)
+{
+	out->amount_kobo = row->amount_kobo;
+	out->ends_on = GRP_DAY_NONE;
+	if (grp_dues_period_parse(row->period, &out->period) < 0 ||
+	    grp_day_parse(row->starts_on, &out->starts_on) < 0 ||
+	    (row->ends_on[0] && grp_day_parse(row->ends_on, &out->ends_on) < 0))
+		return err_set(ERR_INTERNAL, "internal",
+			       "a stored dues is unreadable");
+	return 0;
+}
+
+static Kolo__Groups__V1__Dues *grp_dues_message(mem_arena *a,
+						const grp_dues_row *r)
+{
+	Kolo__Groups__V1__Dues *d = mem_arena_alloc(a, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	kolo__groups__v1__dues__init(d);
+	d->id = r->id;
+	d->group_id = r->group_id;
+	d->name = r->name;
+	d->kind = r->kind;
+	d->amount_kobo = r->amount_kobo;
+	d->period = r->period;
+	d->starts_on = r->starts_on;
+	d->ends_on = r->ends_on;
+	d->created_by = r->created_by;
+	d->created_at = r->created_at;
+	return d;
+}
+
+/* --- CreateDues
+ * ------------------------------------------------------------------ */
+
+typedef struct grp_dues_tx {
+	rpc_ctx *ctx;
+	mem_arena *arena;
+	const char *group_id, *user;
+	grp_dues_row row, stored;
+	idem_key key;
+	ProtobufCMessage *out;
+	int replayed;
+} grp_dues_tx;
+
+/* The caller's view of the group: a member, an officer with need_officer. */
+static int grp_dues_role(db_conn *c, grp_dues_tx *t, int need_officer)
+{
+	grp_view v;
+	int rc = grp_store_view(c, t->arena, t->group_id, t->user, 0, &v);
+
+	return rc < 0 ? rc : grp_require_role(&v, need_officer, 0);
+}
+
+static int grp_create_dues_body(db_conn *c, void *arg)
+{
+	grp_dues_tx *t = arg;
+	Kolo__Groups__V1__CreateDuesResponse *out =
+		(Kolo__Groups__V1__CreateDuesResponse *)t->out;
+	int rc = idem_claim(c, &t->key, t->arena, t->out);
+
+	t->replayed = rc == 1;
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = grp_dues_role(c, t, 1);
+	if (rc == 0)
+		rc = grp_store_dues_add(c, t->arena, &t->row, &t->stored);
+	if (rc < 0)
+		return rc;
+	out->dues = grp_dues_message(t->arena, &t->stored);
+	if (!out->dues)
+		return err_oom();
+	return idem_store(c, &t->key, t->out);
+}
+
+GRP_HANDLER(create_dues)
+{
+	const Kolo__Groups__V1__CreateDuesRequest *in =
+		(const Kolo__Groups__V1__CreateDuesRequest *)req;
+	grp_dues_tx t = {.ctx = ctx,
+			 .arena = rpc_ctx_arena(ctx),
+			 .group_id = in->group_id,
+			 .user = rpc_ctx_user_id(ctx),
+			 .out = resp};
+	db_conn *c = NULL;
+	int rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_dues_validate(in, &t.row);
+	t.row.group_id = in->group_id;
+	t.row.created_by = (char *)t.user;
+	if (rc == 0)
+		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_tx_timeout(ctx), grp_create_dues_body, &t);
+	if (rc < 0 || t.replayed)
+		return rc;
+	grp_log_change(ctx, "dues_created", in->group_id, t.stored.id);
+	return 0;
+}
+
+/* --- ListDues
+ * -------------------------------------------------------------------- */
+
+GRP_HANDLER(list_dues)
+{
+	const Kolo__Groups__V1__ListDuesRequest *in =
+		(const Kolo__Groups__V1__ListDuesRequest *)req;
+	Kolo__Groups__V1__ListDuesResponse *out =
+		(Kolo__Groups__V1__ListDuesResponse *)resp;
+	grp_dues_tx t = {.ctx = ctx,
+			 .arena = rpc_ctx_arena(ctx),
+			 .group_id = in->group_id,
+			 .user = rpc_ctx_user_id(ctx)};
+	grp_dues_row *rows = NULL;
+	db_conn *c = NULL;
+	int n = 0, rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_dues_role(c, &t, 0);
+	if (rc == 0)
+		rc = grp_store_dues_list(c, t.arena, in->group_id, &rows, &n);
+	if (rc < 0)
+		return rc;
+	out->dues =
+		mem_arena_alloc(t.arena, sizeof(*out->dues) * (size_t)(n + 1));
+	if (!out->dues)
+		return err_oom();
+	for (int i = 0; i < n; i++) {
+		out->dues[i] = grp_dues_message(t.arena, &rows[i]);
+		if (!out->dues[i])
+			return err_oom();
+	}
+	out->n_dues = (size_t)n;
+	return 0;
+}
+
+/* --- WaiveDues
+ * ------------------------------------------------------------------- */
+
+typedef struct grp_waive_tx {
+	grp_dues_tx base;
+	const Kolo__Groups__V1__WaiveDuesRequest *in;
+	grp_waiver_row stored;
+} grp_waive_tx;
+
+/* The dues exists in the group, the member is one, and due_on is one of
+ * its days. */
+static int grp_waive_check(db_conn *c, grp_waive_tx *t)
+{
+	const Kolo__Groups__V1__WaiveDuesRequest *in = t->in;
+	grp_dues_row row;
+	grp_dues_def def;
+	grp_member m;
+	grp_day day;
+	int rc = grp_store_dues_get(c, t->base.arena, in->group_id, in->dues_id,
+				    &row);
+
+	if (rc == 0)
+		rc = grp_store_member(c, t->base.arena, in->group_id,
+				      in->user_id, &m);
+	if (rc == 0)
+		rc = grp_dues_def_of(&row, &def);
+	if (rc < 0 || !in->due_on[0])
+		return rc;
+	rc = grp_dues_date(in->due_on, "due_on", &day);
+	if (rc == 0 && !grp_dues_is_due_day(&def, day))
+		rc = err_set(ERR_INVALID_ARGUMENT, "not_a_due_day",
+			     "the dues does not fall on %s", in->due_on);
+	return rc;
+}
+
+static int grp_waive_body(db_conn *c, void *arg)
+{
+	grp_waive_tx *t = arg;
+	Kolo__Groups__V1__WaiveDuesResponse *out =
+		(Kolo__Groups__V1__WaiveDuesResponse *)t->base.out;
+	grp_waiver_row row = {.dues_id = t->in->dues_id,
+			      .user_id = t->in->user_id,
+			      .due_on = t->in->due_on,
+			      .reason = t->in->reason,
+			      .waived_by = (char *)t->base.user};
+	Kolo__Groups__V1__DuesWaiver *w;
+	int rc = idem_claim(c, &t->base.key, t->base.arena, t->base.out);
+
+	t->base.replayed = rc == 1;
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = grp_dues_role(c, &t->base, 1);
+	if (rc == 0)
+		rc = grp_waive_check(c, t);
+	if (rc == 0)
+		rc = grp_store_waiver_add(c, t->base.arena, &row, &t->stored);
+	if (rc < 0)
+		return rc;
+	w = mem_arena_alloc(t->base.arena, sizeof(*w));
+	if (!w)
+		return err_oom();
+	kolo__groups__v1__dues_waiver__init(w);
+	w->id = t->stored.id;
+	w->dues_id = t->stored.dues_id;
+	w->user_id = t->stored.user_id;
+	w->due_on = t->stored.due_on;
+	w->reason = t->stored.reason;
+	w->waived_by = t->stored.waived_by;
+	w->created_at = t->stored.created_at;
+	out->waiver = w;
+	return idem_store(c, &t->base.key, t->base.out);
+}
+
+/* identity.VerifyPin of the caller (internal), as proposals check it. */
+static int grp_dues_verify_pin(rpc_ctx *ctx, const char *pin)
+{
+	Kolo__Identity__V1__VerifyPinRequest req =
+		KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+
+	if (!pin[0])
+		return err_set(ERR_INVALID_ARGUMENT, "missing_pin",
+			       "pin is required");
+	req.user_id = (char *)rpc_ctx_user_id(ctx);
+	req.pin = (char *)pin;
+	return svc_call(ctx, grp_identity, "VerifyPin", &req.base, &resp,
+			SVC_CALL_INTERNAL);
+}
+
+GRP_HANDLER(waive_dues)
+{
+	static const char *const omit[] = {"pin", NULL};
+	const Kolo__Groups__V1__WaiveDuesRequest *in =
+		(const Kolo__Groups__V1__WaiveDuesRequest *)req;
+	grp_waive_tx t = {.base = {.ctx = ctx,
+				   .arena = rpc_ctx_arena(ctx),
+				   .group_id = in->group_id,
+				   .user = rpc_ctx_user_id(ctx),
+				   .out = resp},
+			  .in = in};
+	db_conn *c = NULL;
+	int rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_check_id(in->dues_id, "dues_id");
+	if (rc == 0)
+		rc = grp_check_id(in->user_id, "user_id");
+	if (rc == 0 && !grp_dues_text_ok(in->reason, 500))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_reason",
+			     "reason must be 1 to 500 characters");
+	if (rc == 0 && in->due_on[0]) {
+		grp_day day;
+
+		rc = grp_dues_date(in->due_on, "due_on", &day);
+	}
+	if (rc == 0)
+		rc = grp_dues_verify_pin(ctx, in->pin);
+	if (rc == 0)
+		rc = idem_prepare(&t.base.key, ctx, IDEM_GROUPS, req, omit);
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_tx_timeout(ctx), grp_waive_body, &t);
+	if (rc < 0 || t.base.replayed)
+		return rc;
+	grp_log_change(ctx, "dues_waived", in->group_id, in->user_id);
+	return 0;
+}
+
+/* --- standing: facts
+ * ------------------------------------------------------------- */
+
+/* What a standing is computed from. */
+typedef struct grp_dues_facts {
+	grp_view view;
+	grp_day as_of;
+	grp_dues_row *rows;
+	grp_dues_def *defs;
+	int n_dues;
+	grp_waiver_row *waivers;
+	int n_waivers;
+} grp_dues_facts;
+
+/* as_of "" is today in WAT. */
+static int grp_dues_as_of(const char *s, grp_day *out)
+{
+	if (!s[0]) {
+		*out = grp_day_wat((int64_t)time(NULL));
+		return 0;
+	}
+	return grp_dues_date(s, "as_of", out);
+}
+
+/* The dues (as the calendar reads them) and waivers of user (NULL:
+ * everyone). */
+static int grp_dues_facts_read(db_conn *c, mem_arena *a, const char *group_id,
+			       const char *user, grp_dues_facts *f)
+{
+	int rc = grp_store_dues_list(c, a, group_id, &f->rows, &f->n_dues);
+
+	if (rc == 0)
+		rc = grp_store_waivers(c, a, group_id, user, &f->waivers,
+				       &f->n_waivers);
+	if (rc < 0)
+		return rc;
+	f->defs =
+		mem_arena_alloc(a, sizeof(*f->defs) * (size_t)(f->n_dues + 1));
+	if (!f->defs)
+		return err_oom();
+	for (int i = 0; rc == 0 && i < f->n_dues; i++)
+		rc = grp_dues_def_of(&f->rows[i], &f->defs[i]);
+	return rc;
+}
+
+/* The waivers of one user as the calendar reads them. */
+static int grp_dues_waivers_of(mem_arena *a, const grp_dues_facts *f,
+			       const char *user, grp_dues_waiver **out, int *n)
+{
+	grp_dues_waiver *w =
+		mem_arena_alloc(a, sizeof(*w) * (size_t)(f->n_waivers + 1));
+
+	*n = 0;
+	if (!w)
+		return err_oom();
+	for (int i = 0; i < f->n_waivers; i++) {
+		const grp_waiver_row *r = &f->waivers[i];
+		int d = 0;
+
+		if (strcmp(r->user_id, user) != 0)
+			continue;
+		while (d < f->n_dues && strcmp(f->rows[d].id, r->dues_id) != 0)
+			d++;
+		w[*n].dues_index = d;
+		w[*n].due_on = GRP_DAY_NONE;
+		if (r->due_on[0] && grp_day_parse(r->due_on, &w[*n].due_on) < 0)
+			return err_set(ERR_INTERNAL, "internal",
+				       "a stored waiver is unreadable");
+		(*n)++;
+	}
+	*out = w;
+	return 0;
+}
+
+/* ledger.ListContributions (internal) up to the end of as_of (WAT). */
+static int grp_contributions(rpc_ctx *ctx, const char *group_id,
+			     const char *user, grp_day as_of,
+			     Kolo__Ledger__V1__ListContributionsResponse **out)
+{
+	Kolo__Ledger__V1__ListContributionsRequest req =
+		KOLO__LEDGER__V1__LIST_CONTRIBUTIONS_REQUEST__INIT;
+	char until[21];
+
+	grp_instant_format(grp_day_wat_start(as_of + 1), until);
+	req.group_id = (char *)group_id;
+	req.user_id = (char *)(user ? user : "");
+	req.until = until;
+	return svc_call(ctx, grp_ledger, "ListContributions", &req.base,
+			(ProtobufCMessage **)out, SVC_CALL_INTERNAL);
+}
+
+/* One member's periods and standing. money in time order. */
+static int grp_member_standing(mem_arena *a, const grp_dues_facts *f,
+			       const char *user, int64_t joined_s,
+			       const grp_dues_money *money, size_t n_money,
+			       grp_due_item **items, size_t *n_items,
+			       grp_dues_status *st)
+{
+	grp_dues_waiver *w = NULL;
+	int n_w = 0;
+	int rc = grp_dues_waivers_of(a, f, user, &w, &n_w);
+
+	if (rc == 0)
+		rc = grp_dues_items(a, f->defs, f->n_dues, w, n_w,
+				    grp_day_wat(joined_s), f->as_of,
+				    GRP_DUES_ITEMS_MAX, items, n_items);
+	if (rc == 0)
+		grp_dues_settle(*items, *n_items, money, n_money, st);
+	return rc;
+}
+
+/* The time of the member's latest deposit, or "". */
+static const char *
+grp_last_paid_at(const Kolo__Ledger__V1__ListContributionsResponse *r)
+{
+	for (size_t i = r->n_contributions; i-- > 0;) {
+		if (r->contributions[i]->amount_kobo > 0)
+			return r->contributions[i]->created_at;
+	}
+	return "";
+}
+
+static Kolo__Groups__V1__MemberDuesStatus *
+grp_status_message(rpc_ctx *ctx, const char *user, const grp_dues_status *st,
+		   const char *last_paid_at)
+{
+	mem_arena *a = rpc_ctx_arena(ctx);
+	Kolo__Groups__V1__MemberDuesStatus *m = mem_arena_alloc(a, sizeof(*m));
+	Kolo__Identity__V1__User *u = NULL;
+
+	if (!m)
+		return NULL;
+	kolo__groups__v1__member_dues_status__init(m);
+	m->user_id = (char *)user;
+	/* A name identity cannot read is left "" (as proposals do). */
+	if (grp_lookup_user(ctx, user, &u) == 0 && u)
+		m->name = u->name;
+	else
+		err_clear();
+	m->owed_kobo = st->owed_kobo;
+	m->paid_kobo = st->paid_kobo;
+	m->arrears_kobo = st->arrears_kobo;
+	m->credit_kobo = st->credit_kobo;
+	m->waived_kobo = st->waived_kobo;
+	m->last_paid_at = (char *)(last_paid_at ? last_paid_at : "");
+	return m;
+}
+
+/* --- GetDuesStatus
+ * --------------------------------------------------------------- */
+
+static const Kolo__Ledger__V1__ContributionTotal *
+grp_total_of(const Kolo__Ledger__V1__ListContributionsResponse *r,
+	     const char *user)
+{
+	for (size_t i = 0; i < r->n_totals; i++) {
+		if (strcmp(r->totals[i]->user_id, user) == 0)
+			return r->totals[i];
+	}
+	return NULL;
+}
+
+/* The member's standing from their total alone (status needs no order). */
+static int grp_status_one(rpc_ctx *ctx, const grp_dues_facts *f,
+			  const grp_voter *m,
+			  const Kolo__Ledger__V1__ListContributionsResponse *r,
+			  Kolo__Groups__V1__MemberDuesStatus **out)
+{
+	const Kolo__Ledger__V1__ContributionTotal *total =
+		grp_total_of(r, m->user_id);
+	mem_arena *scratch = mem_arena_new(0);
+	grp_dues_money money = {0, total ? total->paid_kobo : 0};
+	grp_due_item *items = NULL;
+	grp_dues_status st;
+	size_t n_items = 0;
+	int rc =
+		grp_member_standing(scratch, f, m->user_id, m->joined_s, &money,
+				    total ? 1 : 0, &items, &n_items, &st);
+
+	mem_arena_free(scratch);
+	if (rc < 0)
+		return rc;
+	*out = grp_status_message(ctx, m->user_id, &st,
+				  total ? total->last_paid_at : "");
+	return *out ? 0 : err_oom();
+}
+
+GRP_HANDLER(get_dues_status)
+{
+	const Kolo__Groups__V1__GetDuesStatusRequest *in =
+		(const Kolo__Groups__V1__GetDuesStatusRequest *)req;
+	Kolo__Groups__V1__GetDuesStatusResponse *out =
+		(Kolo__Groups__V1__GetDuesStatusResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	Kolo__Ledger__V1__ListContributionsResponse *contrib = NULL;
+	grp_dues_facts f = {0};
+	grp_voter *members = NULL;
+	db_conn *c = NULL;
+	char as_of[11];
+	int n = 0, rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_dues_as_of(in->as_of, &f.as_of);
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_store_view(c, a, in->group_id, rpc_ctx_user_id(ctx), 0,
+				    &f.view);
+	/* The gateway's public page calls for nobody (service token). */
+	if (rc == 0 && !grp_is_service_call(ctx))
+		rc = grp_require_role(&f.view, 0, 0);
+	if (rc == 0)
+		rc = grp_dues_facts_read(c, a, in->group_id, NULL, &f);
+	if (rc == 0)
+		rc = grp_store_voters(c, a, in->group_id, &members, &n);
+	if (rc == 0)
+		rc = grp_contributions(ctx, in->group_id, NULL, f.as_of,
+				       &contrib);
+	if (rc < 0)
+		return rc;
+	out->members =
+		mem_arena_alloc(a, sizeof(*out->members) * (size_t)(n + 1));
+	if (!out->members)
+		return err_oom();
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = grp_status_one(ctx, &f, &members[i], contrib,
+				    &out->members[i]);
+	if (rc < 0)
+		return rc;
+	out->n_members = (size_t)n;
+	grp_day_format(f.as_of, as_of);
+	out->as_of = mem_arena_strdup(a, as_of);
+	out->attributed_kobo = contrib->attributed_kobo;
+	out->unallocated_kobo = contrib->unallocated_kobo;
+	return out->as_of ? 0 : err_oom();
+}
+
+/* --- GetMemberStatement
+ * ---------------------------------------------------------- */
+
+/* The caller reads their own statement, an officer anyone's; a
+ * non-member is told the group does not exist. *joined_s of the member. */
+static int
+grp_statement_access(db_conn *c, mem_arena *a,
+		     const Kolo__Groups__V1__GetMemberStatementRequest *in,
+		     const char *caller, grp_dues_facts *f, int64_t *joined_s)
+{
+	grp_voter *members = NULL;
+	int n = 0;
+	int rc = grp_store_view(c, a, in->group_id, caller, 0, &f->view);
+
+	if (rc == 0)
+		rc = grp_require_role(&f->view,
+				      strcmp(caller, in->user_id) != 0, 0);
+	if (rc == 0)
+		rc = grp_store_voters(c, a, in->group_id, &members, &n);
+	if (rc < 0)
+		return rc;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(members[i].user_id, in->user_id) == 0) {
+			*joined_s = members[i].joined_s;
+			return 0;
+		}
+	}
+	return err_set(ERR_NOT_FOUND, "member_not_found",
+		       "the user is not a member of the group");
+}
+
+/* The ledger's contributions as the calendar reads them. */
+static int grp_money_of(mem_arena *a,
+			const Kolo__Ledger__V1__ListContributionsResponse *r,
+			grp_dues_money **out)
+{
+	grp_dues_money *m =
+		mem_arena_alloc(a, sizeof(*m) * (r->n_contributions + 1));
+
+	if (!m)
+		return err_oom();
+	for (size_t i = 0; i < r->n_contributions; i++) {
+		m[i].amount_kobo = r->contributions[i]->amount_kobo;
+		if (grp_instant_parse(r->contributions[i]->created_at,
+				      &m[i].at_s) < 0)
+			return err_set(ERR_INTERNAL, "internal",
+				       "the ledger sent an unreadable time");
+	}
+	*out = m;
+	return 0;
+}
+
+static const char *grp_line_kind_name(grp_line_kind k)
+{
+	switch (k) {
+	case GRP_LINE_DUE:
+		return "due";
+	case GRP_LINE_WAIVER:
+		return "waiver";
+	case GRP_LINE_CONTRIBUTION:
+		return "contribution";
+	case GRP_LINE_REVERSAL:
+		return "reversal";
+	}
+	return "";
+}
+
+/* A line as a message: dues lines name their dues and day, money lines
+ * their entry. */
+static int
+grp_line_message(mem_arena *a, const grp_dues_facts *f,
+		 const grp_due_item *items,
+		 const Kolo__Ledger__V1__ListContributionsResponse *r,
+		 const grp_stmt_line *l, Kolo__Groups__V1__StatementLine **out)
+{
+	Kolo__Groups__V1__StatementLine *m = mem_arena_alloc(a, sizeof(*m));
+	char day[11];
+
+	if (!m)
+		return err_oom();
+	kolo__groups__v1__statement_line__init(m);
+	m->kind = (char *)grp_line_kind_name(l->kind);
+	m->amount_kobo = l->amount_kobo;
+	m->balance_kobo = l->balance_kobo;
+	if (l->kind == GRP_LINE_DUE || l->kind == GRP_LINE_WAIVER) {
+		const grp_due_item *it = &items[l->index];
+		const grp_dues_row *d = &f->rows[it->dues_index];
+
+		grp_day_format(it->day, day);
+		m->date = mem_arena_strdup(a, day);
+		m->dues_id = d->id;
+		m->description =
+			l->kind == GRP_LINE_DUE
+				? d->name
+				: mem_arena_printf(
+					  a, "%s waived: %s", d->name,
+					  f->waivers[it->waiver].reason);
+		if (l->kind == GRP_LINE_DUE && it->settled_s >= 0) {
+			grp_day_format(grp_day_wat(it->settled_s), day);
+			m->settled_on = mem_arena_strdup(a, day);
+		}
+	} else {
+		const Kolo__Ledger__V1__Contribution *ct =
+			r->contributions[l->index];
+
+		m->date = ct->created_at;
+		m->entry_id = ct->entry_id;
+		m->description = l->kind == GRP_LINE_REVERSAL
+					 ? "deposit reversed"
+					 : "deposit";
+	}
+	*out = m;
+	return m->date && m->description && m->settled_on ? 0 : err_oom();
+}
+
+GRP_HANDLER(get_member_statement)
+{
+	const Kolo__Groups__V1__GetMemberStatementRequest *in =
+		(const Kolo__Groups__V1__GetMemberStatementRequest *)req;
+	Kolo__Groups__V1__GetMemberStatementResponse *out =
+		(Kolo__Groups__V1__GetMemberStatementResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	Kolo__Ledger__V1__ListContributionsResponse *contrib = NULL;
+	grp_dues_facts f = {0};
+	grp_dues_money *money = NULL;
+	grp_due_item *items = NULL;
+	grp_stmt_line *lines = NULL;
+	grp_dues_status st;
+	db_conn *c = NULL;
+	int64_t joined_s = 0;
+	size_t n_items = 0, n_lines = 0;
+	int rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0)
+		rc = grp_check_id(in->user_id, "user_id");
+	if (rc == 0)
+		rc = grp_dues_as_of(in->as_of, &f.as_of);
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_statement_access(c, a, in, rpc_ctx_user_id(ctx), &f,
+					  &joined_s);
+	if (rc == 0)
+		rc = grp_dues_facts_read(c, a, in->group_id, in->user_id, &f);
+	if (rc == 0)
+		rc = grp_contributions(ctx, in->group_id, in->user_id, f.as_of,
+				       &contrib);
+	if (rc == 0)
+		rc = grp_money_of(a, contrib, &money);
+	if (rc == 0)
+		rc = grp_member_standing(a, &f, in->user_id, joined_s, money,
+					 contrib->n_contributions, &items,
+					 &n_items, &st);
+	if (rc == 0)
+		rc = grp_dues_statement(a, items, n_items, money,
+					contrib->n_contributions, &lines,
+					&n_lines);
+	if (rc < 0)
+		return rc;
+	out->status = grp_status_message(ctx, in->user_id, &st,
+					 grp_last_paid_at(contrib));
+	out->lines = mem_arena_alloc(a, sizeof(*out->lines) * (n_lines + 1));
+	if (!out->status || !out->lines)
+		return err_oom();
+	for (size_t i = 0; rc == 0 && i < n_lines; i++)
+		rc = grp_line_message(a, &f, items, contrib, &lines[i],
+				      &out->lines[i]);
+	out->n_lines = n_lines;
+	return rc;
+}
