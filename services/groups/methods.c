@@ -27,6 +27,10 @@ static const rpc_method grp_methods[] = {
 	{ "CancelProposal", grp_rpc_cancel_proposal, RPC_AUTH_USER | RPC_AUTH_LIVE },
 	{ "ReadOutbox", grp_rpc_read_outbox, RPC_AUTH_INTERNAL },
 	{ "AckOutbox", grp_rpc_ack_outbox, RPC_AUTH_INTERNAL },
+	{ "AddPayerAccount", grp_rpc_add_payer_account, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "ListPayerAccounts", grp_rpc_list_payer_accounts, RPC_AUTH_USER },
+	{ "RemovePayerAccount", grp_rpc_remove_payer_account, RPC_AUTH_USER | RPC_AUTH_LIVE },
+	{ "MatchPayer", grp_rpc_match_payer, RPC_AUTH_INTERNAL },
 };
 
 const rpc_service grp_rpc_service = {

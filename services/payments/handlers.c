@@ -508,6 +508,7 @@ PAY_HANDLER(resolve_bank_account)
 	out->account_name = mem_arena_strdup(rpc_ctx_arena(ctx), name);
 	out->account_number = in->account_number;
 	out->bank_code = in->bank_code;
+	out->names_holder = strcmp(p->ops->name, "demo") != 0;
 	return out->account_name ? 0 : err_oom();
 }
 
