@@ -18,7 +18,7 @@
  *       with that reference, so any such reference verifies.
  *   POST /customer, GET /customer/{code}, POST /dedicated_account
  *       a customer without an account, then a new number at Wema Bank.
- *   GET /bank/resolve   "Tunde Bakare".
+ *   GET /bank/resolve   "Tunde Bakare"; GET /bank   058 and 035.
  *   POST /transferrecipient, POST /transfer, GET /transfer/verify/{ref}
  *       a recipient; the transfer with the request's reference, "success".
  * With FAKE_FLW_ORIGINATORS=1 in the environment, every deposit names its
@@ -215,6 +215,10 @@ static enum MHD_Result psk_get(struct MHD_Connection *c, const char *url)
 			 "\"customer_code\":\"%.64s\",\"dedicated_account\":null}}", url + 10);
 		return reply(c, 200, body);
 	}
+	if (strcmp(url, "/bank") == 0) /* the bank list (payer accounts check theirs) */
+		return reply(c, 200, "{\"status\":true,\"message\":\"Banks retrieved\",\"data\":["
+				     "{\"name\":\"Guaranty Trust Bank\",\"code\":\"058\"},"
+				     "{\"name\":\"Wema Bank\",\"code\":\"035\"}]}");
 	if (strncmp(url, "/bank/resolve", 13) == 0)
 		return reply(c, 200, "{\"status\":true,\"message\":\"Account number resolved\","
 				     "\"data\":{\"account_name\":\"Tunde Bakare\"}}");
