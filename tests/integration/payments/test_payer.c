@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,6 +385,64 @@ static void test_bad_demo_senders_change_nothing(void **state)
 			 before);
 }
 
+/* --- two users registering one account at once: one wins ------------------------- */
+
+typedef struct race_arg {
+	const test_user *user;
+	const char *number;
+	pthread_barrier_t *start;
+	int rc;
+	char reason[64];
+} race_arg;
+
+static void *race_add(void *p)
+{
+	race_arg *r = p;
+	Kolo__Groups__V1__AddPayerAccountRequest req =
+		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
+	Kolo__Groups__V1__AddPayerAccountResponse *resp = NULL;
+	test_caller who = { .access_token = r->user->access_token };
+	mem_arena *a = mem_arena_new(0);
+
+	req.bank_code = "058";
+	req.account_number = (char *)r->number;
+	pthread_barrier_wait(r->start);
+	r->rc = test_call(&w.groups, "AddPayerAccount", &req.base, (ProtobufCMessage **)&resp,
+			  a, &who);
+	snprintf(r->reason, sizeof(r->reason), "%s", r->rc < 0 ? err_last()->reason : "");
+	mem_arena_free(a);
+	return NULL;
+}
+
+static void test_concurrent_registrations_of_one_account_let_one_win(void **state)
+{
+	test_team t;
+
+	(void)state;
+	test_world_team(&w, &t, "payer-race", "Race club", 0);
+	for (int round = 0; round < 8; round++) {
+		char number[16];
+		pthread_barrier_t start;
+		pthread_t th[2];
+		race_arg args[2] = { { .user = &t.owner, .number = number, .start = &start },
+				     { .user = &t.member, .number = number, .start = &start } };
+
+		snprintf(number, sizeof(number), "30000007%02d", round);
+		pthread_barrier_init(&start, NULL, 2);
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(pthread_create(&th[i], NULL, race_add, &args[i]), 0);
+		for (int i = 0; i < 2; i++)
+			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&start);
+		/* Exactly one registered it; the other was told who. */
+		assert_int_equal((args[0].rc == 0) + (args[1].rc == 0), 1);
+		assert_string_equal(args[args[0].rc == 0 ? 1 : 0].reason, "payer_account_in_use");
+		assert_int_equal(payer_rows(number), 1);
+		assert_string_equal(match(t.group, number, "058", ""),
+				    args[0].rc == 0 ? t.owner.id : t.member.id);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +455,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_demo_deposits_are_attributed_at_credit_time,
 					  check_invariant),
 		cmocka_unit_test_teardown(test_bad_demo_senders_change_nothing, check_invariant),
+		cmocka_unit_test_teardown(test_concurrent_registrations_of_one_account_let_one_win,
+					  check_invariant),
 	};
 
 	test_world_use(&w);
