@@ -45,13 +45,15 @@ int pay_match_payer(pay_env *env, const char *group_id, const pay_payer *payer,
 	rc = pay_call(env, pay_current()->groups, "MatchPayer", &req.base,
 		      (ProtobufCMessage **)&resp);
 	if (rc < 0) {
+		char why[ERR_REASON_MAX];
+
 		/* Attribution is decided at credit time, never guessed: the
 		 * deposit waits (the stored webhook is retried). */
+		snprintf(why, sizeof(why), "%s", err_last()->reason);
 		log_event(LOG_LVL_WARN, "payer not matched yet", "group_id", group_id,
-			  "reason", err_last()->reason, NULL);
+			  "reason", why, NULL);
 		return err_set(ERR_UNAVAILABLE, "payer_match_unavailable",
-			       "groups could not say who paid (%s): try again later",
-			       err_last()->reason);
+			       "groups could not say who paid (%s): try again later", why);
 	}
 	*user_id = resp->user_id;
 	return 0;
