@@ -18,9 +18,14 @@
  *       with that reference, so any such reference verifies.
  *   POST /customer, GET /customer/{code}, POST /dedicated_account
  *       a customer without an account, then a new number at Wema Bank.
- *   GET /bank/resolve   "Tunde Bakare".
+ *   GET /bank/resolve   "Tunde Bakare"; GET /bank   058 and 035.
  *   POST /transferrecipient, POST /transfer, GET /transfer/verify/{ref}
  *       a recipient; the transfer with the request's reference, "success".
+ * With FAKE_FLW_ORIGINATORS=1 in the environment, every deposit names its
+ * sender (DESIGN §15), so that kolo-payments attributes it: Flutterwave's
+ * data.meta originatoraccountnumber is payer_account_of(GROUP_ID), Paystack's
+ * authorization.sender_bank_account_number "9" and the last 9 digits of
+ * ACCOUNT (bench/run registers those as the depositing member's accounts).
  * Anything else is 404. Nothing is remembered between requests.
  * libmicrohttpd thread pool, loopback only; stops on SIGTERM/SIGINT. Not a
  * test double for behaviour: tests use
@@ -49,6 +54,28 @@ typedef struct upload {
 
 static atomic_long serial = 1000;
 static int paystack; /* answer Paystack's calls (argv[3]) */
+static int originators; /* name each deposit's sender (FAKE_FLW_ORIGINATORS=1) */
+
+/* The 10-digit account a group's deposits come from: its id's first ten
+ * hex digits, each mod 10 (bench/run computes the same). */
+static void payer_account_of(char out[11], const char *id, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n < 10; i++) {
+		char c = id[i];
+		int v = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+
+		if (v >= 0)
+			out[n++] = (char)('0' + v % 10);
+	}
+	while (n < 10)
+		out[n++] = '0';
+	out[10] = '\0';
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
 {
@@ -91,7 +118,7 @@ static enum MHD_Result verify(struct MHD_Connection *c, const char *url)
 {
 	size_t n = strlen(url), idlen;
 	const char *id, *dot;
-	char body[512];
+	char body[768], meta[160] = "", payer[11];
 
 	if (n <= strlen(PREFIX) + strlen(SUFFIX) || strncmp(url, PREFIX, strlen(PREFIX)) != 0 ||
 	    strcmp(url + n - strlen(SUFFIX), SUFFIX) != 0)
@@ -101,12 +128,18 @@ static enum MHD_Result verify(struct MHD_Connection *c, const char *url)
 	dot = memchr(id, '.', idlen);
 	if (!dot || idlen > 100)
 		return reply(c, 400, "{\"status\":\"error\",\"message\":\"No transaction was found for this id\",\"data\":null}");
+	if (originators) {
+		payer_account_of(payer, id, (size_t)(dot - id));
+		snprintf(meta, sizeof(meta),
+			 ",\"meta\":{\"originatoraccountnumber\":\"%s\","
+			 "\"originatorname\":\"BENCH MEMBER\",\"bankname\":\"GTBANK PLC\"}", payer);
+	}
 	snprintf(body, sizeof(body),
 		 "{\"status\":\"success\",\"message\":\"Transaction fetched successfully\","
 		 "\"data\":{\"id\":\"%.*s\",\"tx_ref\":\"kolo-%.*s\",\"flw_ref\":\"FLW-BENCH\","
 		 "\"amount\":100,\"charged_amount\":100,\"currency\":\"NGN\","
-		 "\"status\":\"successful\",\"payment_type\":\"bank_transfer\"}}",
-		 (int)idlen, id, (int)(dot - id), id);
+		 "\"status\":\"successful\",\"payment_type\":\"bank_transfer\"%s}}",
+		 (int)idlen, id, (int)(dot - id), id, meta);
 	return reply(c, 200, body);
 }
 
@@ -152,7 +185,7 @@ static enum MHD_Result post(struct MHD_Connection *c, const char *url, const cha
 
 static enum MHD_Result psk_get(struct MHD_Connection *c, const char *url)
 {
-	char body[768];
+	char body[1024], sender[160] = "";
 	const char *ref, *dash;
 	long n = atomic_fetch_add(&serial, 1);
 
@@ -161,13 +194,19 @@ static enum MHD_Result psk_get(struct MHD_Connection *c, const char *url)
 		dash = strchr(ref, '-');
 		if (!dash || dash - ref < 2 || strlen(ref) > 100)
 			return reply(c, 400, "{\"status\":false,\"message\":\"Transaction reference not found\"}");
+		/* "9" and the receiving account's last 9 digits. */
+		if (originators && dash - ref >= 10)
+			snprintf(sender, sizeof(sender),
+				 ",\"sender_bank_account_number\":\"9%.9s\","
+				 "\"sender_name\":\"BENCH MEMBER\",\"sender_bank\":\"GTBank\"",
+				 dash - 9);
 		snprintf(body, sizeof(body),
 			 "{\"status\":true,\"message\":\"Verification successful\",\"data\":{"
 			 "\"id\":%ld,\"status\":\"success\",\"reference\":\"%s\",\"amount\":10000,"
 			 "\"currency\":\"NGN\",\"fees\":0,\"channel\":\"dedicated_nuban\","
 			 "\"authorization\":{\"channel\":\"dedicated_nuban\","
-			 "\"receiver_bank_account_number\":\"%.*s\"}}}",
-			 n, ref, (int)(dash - ref - 1), ref + 1);
+			 "\"receiver_bank_account_number\":\"%.*s\"%s}}}",
+			 n, ref, (int)(dash - ref - 1), ref + 1, sender);
 		return reply(c, 200, body);
 	}
 	if (strncmp(url, "/customer/", 10) == 0) {
@@ -176,6 +215,10 @@ static enum MHD_Result psk_get(struct MHD_Connection *c, const char *url)
 			 "\"customer_code\":\"%.64s\",\"dedicated_account\":null}}", url + 10);
 		return reply(c, 200, body);
 	}
+	if (strcmp(url, "/bank") == 0) /* the bank list (payer accounts check theirs) */
+		return reply(c, 200, "{\"status\":true,\"message\":\"Banks retrieved\",\"data\":["
+				     "{\"name\":\"Guaranty Trust Bank\",\"code\":\"058\"},"
+				     "{\"name\":\"Wema Bank\",\"code\":\"035\"}]}");
 	if (strncmp(url, "/bank/resolve", 13) == 0)
 		return reply(c, 200, "{\"status\":true,\"message\":\"Account number resolved\","
 				     "\"data\":{\"account_name\":\"Tunde Bakare\"}}");
@@ -279,6 +322,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	paystack = argc == 4;
+	originators = getenv("FAKE_FLW_ORIGINATORS") &&
+		      strcmp(getenv("FAKE_FLW_ORIGINATORS"), "1") == 0;
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGINT);

@@ -73,6 +73,15 @@ const gw_route gw_routes[] = {
 	{ "PUT", "/v1/me/notifications", gw_rpc_route,
 	  RPC(GW_EVENTS, "UpdateNotificationPreferences", .status = 200,
 	      .unwrap = "preferences"), 0 },
+	/* payer accounts (groups; DESIGN §15) */
+	{ "POST", "/v1/me/payer-accounts", gw_rpc_route,
+	  RPC(GW_GROUPS, "AddPayerAccount", .status = 201,
+	      .required = "bank_code,account_number", .unwrap = "payer_account"), 0 },
+	{ "GET", "/v1/me/payer-accounts", gw_rpc_route,
+	  RPC(GW_GROUPS, "ListPayerAccounts", .status = 200), 0 },
+	{ "DELETE", "/v1/me/payer-accounts/{id}", gw_rpc_route,
+	  RPC(GW_GROUPS, "RemovePayerAccount", .status = 204,
+	      .path_fields = "id=payer_account_id"), 0 },
 
 	/* groups */
 	{ "POST", "/v1/groups", gw_rpc_route,

@@ -89,6 +89,13 @@ void grp_log_change(rpc_ctx *ctx, const char *event, const char *group_id,
 
 #endif
 
+/* Payer accounts (handlers_payer.c): AddPayerAccount, ListPayerAccounts,
+ * RemovePayerAccount (users) and MatchPayer (internal: payments). */
+GRP_HANDLER(add_payer_account);
+GRP_HANDLER(list_payer_accounts);
+GRP_HANDLER(remove_payer_account);
+GRP_HANDLER(match_payer);
+
 /* ReadOutbox, AckOutbox (handlers_outbox.c): kolo-events reads the
  * service's events and acks what it stored. */
 GRP_HANDLER(read_outbox);

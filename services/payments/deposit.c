@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 
+#include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "log/log.h"
 #include "money/money.h"
@@ -25,6 +26,44 @@
 static int64_t pay_fee_kept(const pay_charge *charge)
 {
 	return pay_current()->customer_bears_fee ? 0 : charge->fee_kobo;
+}
+
+int pay_match_payer(pay_env *env, const char *group_id, const pay_payer *payer,
+		    const char *bank_code, const char **user_id)
+{
+	Kolo__Groups__V1__MatchPayerRequest req = KOLO__GROUPS__V1__MATCH_PAYER_REQUEST__INIT;
+	Kolo__Groups__V1__MatchPayerResponse *resp = NULL;
+	int rc;
+
+	*user_id = "";
+	if (!payer->account_number[0])
+		return 0;
+	req.group_id = (char *)group_id;
+	req.account_number = (char *)payer->account_number;
+	req.bank_code = (char *)bank_code;
+	req.bank_name = (char *)payer->bank_name;
+	rc = pay_call(env, pay_current()->groups, "MatchPayer", &req.base,
+		      (ProtobufCMessage **)&resp);
+	if (rc < 0) {
+		char why[ERR_REASON_MAX];
+
+		/* Attribution is decided at credit time, never guessed: the
+		 * deposit waits (the stored webhook is retried). */
+		snprintf(why, sizeof(why), "%s", err_last()->reason);
+		log_event(LOG_LVL_WARN, "payer not matched yet", "group_id", group_id,
+			  "reason", why, NULL);
+		return err_set(ERR_UNAVAILABLE, "payer_match_unavailable",
+			       "groups could not say who paid (%s): try again later", why);
+	}
+	*user_id = resp->user_id;
+	return 0;
+}
+
+void pay_post_payer(Kolo__Ledger__V1__PostEntryRequest *req, const pay_payer *payer)
+{
+	req->payer_name = (char *)payer->name;
+	req->payer_account_number = (char *)payer->account_number;
+	req->payer_bank_name = (char *)payer->bank_name;
 }
 
 /* Credits a verified charge to the group of its tx_ref; the provider's
@@ -54,6 +93,12 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 	if (!found) /* ours, but its account is not recorded yet: later */
 		return err_set(ERR_UNAVAILABLE, "account_not_ready",
 			       "the account of tx_ref %s is not recorded yet", charge->tx_ref);
+	/* The member it is credited to, when exactly one pays from the
+	 * sending account (DESIGN §15); else unallocated. */
+	rc = pay_match_payer(env, group_id, &charge->payer, "", (const char **)&req.user_id);
+	if (rc < 0)
+		return rc;
+	pay_post_payer(&req, &charge->payer);
 	req.group_id = group_id;
 	req.account_id = acct.id;
 	req.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT;
@@ -124,6 +169,10 @@ static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outc
 		return 0;
 	}
 	pay_free_raw(&charge.raw_json);
+	/* The payer as the verification names them, else as the signed
+	 * delivery does. */
+	if (!charge.payer.account_number[0] && !charge.payer.name[0])
+		charge.payer = ev->payer;
 	if (charge.amount_kobo > money_max_kobo()) {
 		/* Above the most one entry may move (KOLO_MAX_AMOUNT_KOBO, at
 		 * most ₦250 m): a person looks, not 50 failing retries. */

@@ -160,6 +160,38 @@ static void pay_demo_refs(mem_arena *a, const char *group_id, const char *key,
 	*client_ref = "";
 }
 
+static int pay_bank_list(mem_arena *a, pay_bank **out, size_t *n);
+
+/* The sender of a demo deposit: an optional 10-digit account at a bank of
+ * the list (both or neither), and a name. */
+static int pay_demo_sender(mem_arena *a, const Kolo__Payments__V1__SimulateDepositRequest *in,
+			   pay_payer *out)
+{
+	pay_bank *banks = NULL;
+	size_t n = 0, acct = strlen(in->sender_account_number);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	text_sanitize_into(out->name, sizeof(out->name), in->sender_name);
+	if (!acct && !in->sender_bank_code[0])
+		return 0;
+	if (acct != 10 || strspn(in->sender_account_number, "0123456789") != 10)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_account_number",
+			       "sender_account_number must be exactly 10 digits");
+	rc = pay_bank_list(a, &banks, &n);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (strcmp(banks[i].code, in->sender_bank_code) == 0) {
+			memcpy(out->account_number, in->sender_account_number, 11);
+			text_sanitize_into(out->bank_name, sizeof(out->bank_name), banks[i].name);
+			return 0;
+		}
+	}
+	return rc < 0 ? rc
+		      : err_set(ERR_INVALID_ARGUMENT, "invalid_bank_code",
+				"sender_bank_code is required with sender_account_number and"
+				" must be a bank of the list");
+}
+
 static int pay_check_deposit(const Kolo__Payments__V1__SimulateDepositRequest *in)
 {
 	size_t n = strlen(in->client_ref);
@@ -189,11 +221,19 @@ PAY_HANDLER(simulate_deposit)
 	/* The id as typed may be upper case; the key's scope is the group. */
 	const char *group_id = text_uuid_canonical(env.arena, in->group_id);
 	pay_account acct;
+	pay_payer payer;
+	const char *member = NULL;
 	int pending = 0;
 	int rc = group_id ? pay_check_deposit(in) : err_oom();
 
 	if (rc == 0)
+		rc = pay_demo_sender(env.arena, in, &payer);
+	if (rc == 0)
 		rc = svc_check_member(ctx, pay_current()->groups, group_id, 0, NULL);
+	/* From a named account: its member (or unallocated), as a real
+	 * deposit; without one, the demo stands in for the caller's own. */
+	if (rc == 0 && payer.account_number[0])
+		rc = pay_match_payer(&env, group_id, &payer, in->sender_bank_code, &member);
 	if (rc == 0)
 		rc = pay_provision(&env, group_id, NULL, &acct, &pending);
 	if (rc == 0 && pending)
@@ -203,7 +243,10 @@ PAY_HANDLER(simulate_deposit)
 		return rc;
 	post.group_id = (char *)group_id;
 	post.account_id = acct.id;
-	post.user_id = (char *)(rpc_ctx_user_id(ctx) ? rpc_ctx_user_id(ctx) : "");
+	post.user_id = (char *)(member				? member
+				: rpc_ctx_user_id(ctx) ? rpc_ctx_user_id(ctx)
+						       : "");
+	pay_post_payer(&post, &payer);
 	post.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT;
 	post.amount_kobo = in->amount_kobo;
 	post.source = "demo";
@@ -592,6 +635,7 @@ PAY_HANDLER(resolve_bank_account)
 	out->account_name = mem_arena_strdup(rpc_ctx_arena(ctx), name);
 	out->account_number = in->account_number;
 	out->bank_code = in->bank_code;
+	out->names_holder = strcmp(p->ops->name, "demo") != 0;
 	return out->account_name ? 0 : err_oom();
 }
 

@@ -109,6 +109,32 @@ int pay_http_get_text(char *out, size_t cap, json_t *obj, const char *key)
 	return 0;
 }
 
+/* A name member as sanitised text of at most cap - 1 bytes; "" when absent
+ * or not a string. */
+static void pay_http_get_name(char *out, size_t cap, json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	out[0] = '\0';
+	if (json_is_string(v))
+		text_sanitize_into(out, cap, json_string_value(v));
+}
+
+void pay_http_get_payer(pay_payer *out, json_t *obj, const char *account_key,
+			const char *name_key, const char *bank_key)
+{
+	const char *number;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(obj))
+		return;
+	number = json_string_value(json_object_get(obj, account_key));
+	if (number && strlen(number) == 10 && strspn(number, "0123456789") == 10)
+		memcpy(out->account_number, number, 11);
+	pay_http_get_name(out->name, sizeof(out->name), obj, name_key);
+	pay_http_get_name(out->bank_name, sizeof(out->bank_name), obj, bank_key);
+}
+
 int pay_http_get_id(char *out, size_t cap, json_t *obj, const char *key)
 {
 	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;

@@ -45,6 +45,20 @@ typedef svc_env pay_env;
 KOLO_MUST_CHECK int pay_call(pay_env *env, rpc_channel *ch, const char *method,
 			     const ProtobufCMessage *req, ProtobufCMessage **resp);
 
+/* --- deposit.c: who paid (DESIGN §15) ------------------------------------ */
+/* The member of group_id who pays from payer's account (groups' MatchPayer;
+ * bank_code narrows it when known, else payer's bank name breaks a tie):
+ * *user_id is theirs, or "" (no 10-digit account, no member, or several).
+ * Groups not answering is ERR_UNAVAILABLE `payer_match_unavailable`: the
+ * deposit waits rather than being credited unattributed. */
+KOLO_MUST_CHECK int pay_match_payer(pay_env *env, const char *group_id,
+				    const pay_payer *payer, const char *bank_code,
+				    const char **user_id);
+
+/* Sets a credit's payer_* fields (borrowing payer's texts). */
+struct Kolo__Ledger__V1__PostEntryRequest;
+void pay_post_payer(struct Kolo__Ledger__V1__PostEntryRequest *req, const pay_payer *payer);
+
 /* The calling thread's database connection. */
 KOLO_MUST_CHECK int pay_db(db_conn **out);
 

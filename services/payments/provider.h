@@ -89,6 +89,16 @@ typedef struct pay_transfer_result {
 	char *raw_json;		   /* malloc'd */
 } pay_transfer_result;
 
+/* Who paid a deposit, as the provider names them (DESIGN §15): the sending
+ * account when it is exactly 10 digits (else "": no payer to match), the
+ * holder's and the bank's names as given (sanitised text, "" when absent). */
+#define PAY_PAYER_NAME_MAX 128
+typedef struct pay_payer {
+	char account_number[11];
+	char name[PAY_PAYER_NAME_MAX];
+	char bank_name[PAY_PAYER_NAME_MAX];
+} pay_payer;
+
 typedef struct pay_charge {
 	char id[64];	  /* the provider's transaction id */
 	char tx_ref[128];
@@ -98,6 +108,7 @@ typedef struct pay_charge {
 	int successful;	  /* status "successful" */
 	char account_number[32]; /* the receiving account, when the provider
 				  * matches deposits by it (paystack); "" otherwise */
+	pay_payer payer;  /* when the verification names the sender */
 	char *raw_json;	  /* malloc'd */
 } pay_charge;
 
@@ -132,6 +143,9 @@ typedef struct pay_event {
 	/* PAY_EVENT_CHARGE of a provider that names the receiving account
 	 * instead of a tx_ref (paystack; tx_ref is then ""); "" otherwise. */
 	char account_number[32];
+	/* PAY_EVENT_CHARGE: the sender as the (signed) delivery names them;
+	 * used when the verification does not name one. */
+	pay_payer payer;
 } pay_event;
 
 typedef struct pay_provider_ops {

@@ -776,6 +776,20 @@ static int flw_charge_fee(int64_t *kobo, const char *body, size_t len, json_t *d
 	return rc < 0 ? flw_bad_reply("a transaction verification") : 0;
 }
 
+/* The sender of a bank transfer: Flutterwave names them in meta_data
+ * (the webhook's top level, or data's) or meta (a verification's data):
+ * originatoraccountnumber, originatorname, bankname. */
+static void flw_payer(pay_payer *out, json_t *data, json_t *root)
+{
+	json_t *meta = json_object_get(root, "meta_data");
+
+	if (!json_is_object(meta))
+		meta = json_object_get(data, "meta_data");
+	if (!json_is_object(meta))
+		meta = json_object_get(data, "meta");
+	pay_http_get_payer(out, meta, "originatoraccountnumber", "originatorname", "bankname");
+}
+
 static int flw_verify_charge(pay_provider *p, const char *transaction_id, pay_charge *out)
 {
 	static const char *const what = "a transaction verification";
@@ -818,6 +832,7 @@ static int flw_verify_charge(pay_provider *p, const char *transaction_id, pay_ch
 	rc = flw_charge_fee(&out->fee_kobo, r.body, r.len, data);
 	if (rc < 0)
 		goto out;
+	flw_payer(&out->payer, data, NULL);
 	out->successful = strcmp(status, "successful") == 0;
 	out->raw_json = pay_http_reply_take(&r);
 out:
@@ -1014,6 +1029,8 @@ static int flw_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay
 			     strcmp(json_string_value(flat_type), "BANK_TRANSFER_TRANSACTION") == 0))
 				rc = flw_charge_fields(out, data, "tx_ref", text, len,
 						       flw_data_amount, 2);
+			if (rc == 0 && out->kind == PAY_EVENT_CHARGE)
+				flw_payer(&out->payer, data, root);
 		} else if (strcmp(type, "transfer.completed") == 0) {
 			if (pay_http_get_text(out->transfer_ref, sizeof(out->transfer_ref), data,
 					 "reference") < 0) {
@@ -1028,6 +1045,8 @@ static int flw_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay
 		text_sanitize_into(out->type, sizeof(out->type), type);
 		if (strcmp(type, "BANK_TRANSFER_TRANSACTION") == 0)
 			rc = flw_charge_fields(out, root, "txRef", text, len, flat_amount, 1);
+		if (rc == 0 && out->kind == PAY_EVENT_CHARGE)
+			flw_payer(&out->payer, root, root);
 	} else {
 		rc = flw_bad_event("no event name");
 	}

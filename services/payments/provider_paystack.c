@@ -622,6 +622,14 @@ static int psk_create_transfer(pay_provider *p, const pay_transfer_request *req,
 
 /* --- deposits, accounts, banks ---------------------------------------- */
 
+/* The sender of a transfer to a dedicated account, as Paystack names them
+ * in the charge's authorization. */
+static void psk_payer(pay_payer *out, json_t *auth)
+{
+	pay_http_get_payer(out, auth, "sender_bank_account_number", "sender_name",
+			   "sender_bank");
+}
+
 /* verify_charge: GET /transaction/verify/{reference}. Paystack's "not
  * found" (400/404) is ERR_INVALID_ARGUMENT: the charge does not exist. */
 static int psk_verify_charge(pay_provider *p, const char *reference, pay_charge *out)
@@ -656,6 +664,7 @@ static int psk_verify_charge(pay_provider *p, const char *reference, pay_charge 
 	if (json_is_object(auth))
 		pay_http_get_text(out->account_number, sizeof(out->account_number), auth,
 			     "receiver_bank_account_number");
+	psk_payer(&out->payer, auth);
 	/* fees: what Paystack kept, in kobo; absent or null is none. */
 	if (json_is_null(json_object_get(data, "fees")) || !json_object_get(data, "fees"))
 		out->fee_kobo = 0;
@@ -823,6 +832,7 @@ static int psk_charge_fields(pay_event *out, json_t *data)
 	if (json_object_get(data, "currency") &&
 	    pay_http_get_text(out->currency, sizeof(out->currency), data, "currency") < 0)
 		return psk_bad_event("a charge with an unusable currency");
+	psk_payer(&out->payer, auth);
 	out->kind = PAY_EVENT_CHARGE;
 	return 0;
 }

@@ -212,6 +212,10 @@
 	X(origin_not_allowed, PERMISSION_DENIED, 403, "a browser preflight from an origin not in KOLO_CORS_ORIGINS") \
 	X(out_of_range, OUT_OF_RANGE, 0, "the default of OUT_OF_RANGE") \
 	X(owner_only, PERMISSION_DENIED, 0, "only an OWNER of the group may do this") \
+	X(payer_account_in_use, ALREADY_EXISTS, 0, "another member of a group you are in already pays from this account") \
+	X(payer_account_not_found, NOT_FOUND, 0, "no such payer account of yours") \
+	X(payer_match_unavailable, UNAVAILABLE, 0, "groups could not say who paid a deposit: it is credited later (the webhook is retried)") \
+	X(payer_name_mismatch, FAILED_PRECONDITION, 0, "the bank names this account's holder other than you") \
 	X(payout_conflict, ALREADY_EXISTS, 0, "this withdrawal attempt already has a different payout") \
 	X(payout_in_progress, FAILED_PRECONDITION, 0, "an earlier payout of this withdrawal is not finished") \
 	X(payout_not_found, NOT_FOUND, 0, "no such payout") \

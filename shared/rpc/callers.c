@@ -48,6 +48,9 @@ static const rpc_caller_rule rpc_rules[] = {
 	/* The public page's paid/unpaid list (only where the group turned
 	 * it on: public_dues). */
 	{ RPC_SVC_GROUPS, "GetDuesStatus", RPC_CALLER_GATEWAY },
+	/* Payments, at credit time: the member a deposit's payer account is
+	 * registered to (DESIGN §15). */
+	{ RPC_SVC_GROUPS, "MatchPayer", RPC_CALLER_PAYMENTS },
 	/* Money moves: credits and captures by payments, holds by withdrawals;
 	 * reads for the withdrawal check and the public page. */
 	{ RPC_SVC_LEDGER, "PostEntry", RPC_CALLER_PAYMENTS },
@@ -78,7 +81,8 @@ static const rpc_caller_rule rpc_rules[] = {
 	 * them, may read them back. */
 	{ RPC_SVC_PAYMENTS, "GetPayout", RPC_CALLER_WITHDRAWALS },
 	{ RPC_SVC_PAYMENTS, "ListPayouts", RPC_CALLER_WITHDRAWALS },
-	{ RPC_SVC_PAYMENTS, "ResolveBankAccount", RPC_CALLER_WITHDRAWALS },
+	/* Withdrawals checks beneficiaries; groups resolves payer accounts. */
+	{ RPC_SVC_PAYMENTS, "ResolveBankAccount", RPC_CALLER_WITHDRAWALS | RPC_CALLER_GROUPS },
 	/* Identity checks go through the provider: identity starts them and
 	 * reads them back. */
 	{ RPC_SVC_PAYMENTS, "StartKycCheck", RPC_CALLER_IDENTITY },

@@ -267,6 +267,78 @@ static void test_webhook_from_outside_the_allow_list_is_refused(void **state)
 				 " WHERE client_addr = '203.0.113.9'"), 0);
 }
 
+/* Payer accounts over REST (DESIGN §15): registered, listed, a demo deposit
+ * from one credited to its member and one from an unknown account left
+ * unallocated, removed. */
+static void test_payer_accounts_and_attributed_demo_deposits(void **state)
+{
+	e2e_user owner, member;
+	char gid[64], path[160], id[64], body[256];
+	e2e_opts as_owner = { 0 }, as_member = { 0 };
+	e2e_reply r;
+	json_t *list;
+
+	(void)state;
+	e2e_register(&owner, "p-payer-owner");
+	e2e_register(&member, "p-payer");
+	as_owner.token = owner.access;
+	as_member.token = member.access;
+	e2e_group(gid, &owner, "Payer club");
+	snprintf(path, sizeof(path), "/v1/groups/%s/members", gid);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"MEMBER\"}", member.email);
+	as_owner.body = body;
+	e2e_expect(NULL, "POST", path, &as_owner, 201, "");
+
+	as_member.body = "{\"bank_code\":\"058\",\"account_number\":\"12345\"}";
+	e2e_expect(NULL, "POST", "/v1/me/payer-accounts", &as_member, 400,
+		   "invalid_account_number");
+	as_member.body = "{\"bank_code\":\"999\",\"account_number\":\"8100000001\"}";
+	e2e_expect(NULL, "POST", "/v1/me/payer-accounts", &as_member, 400, "invalid_bank_code");
+	as_member.body = "{\"bank_code\":\"058\",\"account_number\":\"8100000001\"}";
+	e2e_expect(&r, "POST", "/v1/me/payer-accounts", &as_member, 201, "");
+	assert_string_equal(e2e_str(&r, "bank_name"), "GTBank");
+	assert_string_equal(e2e_str(&r, "account_number"), "8100000001");
+	snprintf(id, sizeof(id), "%s", e2e_str(&r, "id"));
+	e2e_reply_free(&r);
+	/* The owner shares the group: the account is the member's. */
+	as_owner.body = as_member.body;
+	e2e_expect(NULL, "POST", "/v1/me/payer-accounts", &as_owner, 409, "payer_account_in_use");
+	as_member.body = NULL;
+	e2e_expect(&r, "GET", "/v1/me/payer-accounts", &as_member, 200, "");
+	list = json_object_get(r.json, "payer_accounts");
+	assert_int_equal(json_array_size(list), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "id")), id);
+	e2e_reply_free(&r);
+
+	snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", gid);
+	as_owner.body = "{\"amount_kobo\":250000,\"sender_account_number\":\"8100000001\","
+			"\"sender_bank_code\":\"058\"}";
+	e2e_expect(&r, "POST", path, &as_owner, 201, "");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "entry"),
+								"user_id")),
+			    member.id);
+	e2e_reply_free(&r);
+	as_owner.body = "{\"amount_kobo\":150000,\"sender_account_number\":\"8100000099\","
+			"\"sender_bank_code\":\"058\"}";
+	e2e_expect(&r, "POST", path, &as_owner, 201, "");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "entry"),
+								"user_id")),
+			    "");
+	e2e_reply_free(&r);
+	as_owner.body = "{\"amount_kobo\":100,\"sender_account_number\":\"81000\","
+			"\"sender_bank_code\":\"058\"}";
+	e2e_expect(NULL, "POST", path, &as_owner, 400, "invalid_account_number");
+	as_owner.body = NULL;
+
+	snprintf(path, sizeof(path), "/v1/me/payer-accounts/%s", id);
+	e2e_expect(NULL, "DELETE", path, &as_owner, 404, "payer_account_not_found");
+	e2e_expect(NULL, "DELETE", path, &as_member, 204, "");
+	e2e_expect(NULL, "DELETE", path, &as_member, 404, "payer_account_not_found");
+	e2e_expect(&r, "GET", "/v1/me/payer-accounts", &as_member, 200, "");
+	assert_int_equal(json_array_size(json_object_get(r.json, "payer_accounts")), 0);
+	e2e_reply_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_paystack_webhook_route_refuses_what_it_cannot_verify),
 		cmocka_unit_test(test_unsigned_webhooks_keep_no_body_and_are_limited_per_address),
 		cmocka_unit_test(test_webhook_from_outside_the_allow_list_is_refused),
+		cmocka_unit_test(test_payer_accounts_and_attributed_demo_deposits),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

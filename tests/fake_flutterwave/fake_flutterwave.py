@@ -27,7 +27,12 @@ Control API (no auth, JSON bodies):
        what verify returns for id; amount (and the optional app_fee, the fee
        Flutterwave kept, default 0) is a JSON number or a string that is
        written verbatim as a JSON number. Optional "reply_raw": a string
-       returned verbatim as the whole verify body (odd shapes).
+       returned verbatim as the whole verify body (odd shapes). Optional
+       "originator" {account_number, name, bank_name}: the sender of the bank
+       transfer, in verify's data.meta (originatoraccountnumber,
+       originatorname, bankname) as Flutterwave names it; absent: meta null.
+  POST /_control/account_name {account_number, name}
+       the holder resolve names for that account (else the fixed name).
   POST /_control/mode {endpoint, behaviour, times}
        endpoint "transfers" | "virtual-account-numbers" | "verify" |
        "resolve" | "banks" | "*"; behaviour
@@ -151,6 +156,7 @@ class State:
         self.rng = random.Random(20240601)
         self.bvn_holders = {}       # bvn -> (first, last)
         self.bvn_checks = {}        # reference -> check
+        self.account_names = {}     # account number -> resolved holder
 
     def take_mode(self, endpoint):
         """The behaviour for one request to endpoint (consumes a use)."""
@@ -486,6 +492,7 @@ class Handler(BaseHTTPRequestHandler):
                          "account_id": 17321,
                          "customer": {"id": 1, "name": "Anonymous customer",
                                       "email": "user@example.com"},
+                         "meta": tx.get("meta"),
                      }}
 
     def resolve(self, body):
@@ -499,9 +506,11 @@ class Handler(BaseHTTPRequestHandler):
                          "message": "Sorry, that account number is invalid, "
                                     "please check and try again",
                          "data": None}
+        # (the caller may hold STATE.lock: one dict read needs none)
+        name = STATE.account_names.get(number, RESOLVED_NAME)
         return 200, {"status": "success", "message": "Account details fetched",
                      "data": {"account_number": number,
-                              "account_name": RESOLVED_NAME}}
+                              "account_name": name}}
 
     # --- control ----------------------------------------------------------
 
@@ -533,8 +542,16 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(400, "id and a numeric amount (and app_fee) are required")
             if reply_raw is not None and not isinstance(reply_raw, str):
                 return self.error(400, "reply_raw must be a string")
+            originator = body.get("originator")
+            meta = None
+            if isinstance(originator, dict):
+                meta = {"originatoraccountnumber": originator.get("account_number"),
+                        "originatorname": originator.get("name"),
+                        "bankname": originator.get("bank_name"),
+                        "originatoramount": "N/A"}
             with STATE.lock:
                 STATE.transactions[tid] = {
+                    "meta": meta,
                     "id": tid,
                     "tx_ref": str(body.get("tx_ref", "")),
                     "amount": amount,
@@ -543,6 +560,13 @@ class Handler(BaseHTTPRequestHandler):
                     "app_fee": app_fee,
                     "reply_raw": reply_raw,
                 }
+            return self.reply(200, {"ok": True})
+        if path == "/_control/account_name":
+            number, name = body.get("account_number"), body.get("name")
+            if not isinstance(number, str) or not isinstance(name, str):
+                return self.error(400, "account_number and name are strings")
+            with STATE.lock:
+                STATE.account_names[number] = name
             return self.reply(200, {"ok": True})
         if path == "/_control/mode":
             endpoint = body.get("endpoint")

@@ -44,6 +44,11 @@ Control API (no auth, JSON bodies):
        account_number}  what verify returns for reference (amount and fees
        integer kobo; account_number the receiving dedicated account).
        Optional "reply_raw": returned verbatim as the whole verify body.
+       Optional "sender" {account_number, name, bank}: the payer in verify's
+       authorization (sender_bank_account_number, sender_name, sender_bank);
+       null: no sender fields; absent: a masked account of ADAEZE OKAFOR.
+  POST /_control/account_name {account_number, name}
+       the holder resolve names for that account (else the fixed name).
   POST /_control/mode {endpoint, behaviour, times}
        endpoint "customer" | "identification" | "dedicated_account" | "transferrecipient" |
        "transfer" | "transfer_verify" | "verify" | "resolve" | "banks" | "*";
@@ -128,6 +133,7 @@ class State:
         self.last_traceparent = {}
         self.next_id = 1000
         self.rng = random.Random(20261206)
+        self.account_names = {}      # account number -> resolved holder
 
     def new_id(self):
         self.next_id += 1
@@ -454,13 +460,10 @@ class Handler(BaseHTTPRequestHandler):
             "reference": reference, "amount": amount, "currency": tx["currency"],
             "fees": tx["fees"], "channel": "dedicated_nuban",
             "gateway_response": "Approved", "paid_at": now_text(),
-            "authorization": {
+            "authorization": dict({
                 "channel": "dedicated_nuban",
                 "receiver_bank_account_number": tx["account_number"],
-                "receiver_bank": "Wema Bank", "sender_name": "ADAEZE OKAFOR",
-                "sender_bank": "Guaranty Trust Bank",
-                "sender_bank_account_number": "XXXXXX4567",
-            },
+                "receiver_bank": "Wema Bank"}, **tx["sender"]),
             "customer": {"customer_code": STATE.accounts.get(tx["account_number"], "")},
         })
 
@@ -469,7 +472,9 @@ class Handler(BaseHTTPRequestHandler):
         bank = (query.get("bank_code") or [""])[0]
         if not re.fullmatch(r"[0-9]{10}", number) or number == "0000000000" or not bank:
             return refused(422, "Could not resolve account name. Check parameters or try again.")
-        name = OTHER_NAME if behaviour == "name_mismatch" else RESOLVED_NAME
+        # (the caller may hold STATE.lock: one dict read needs none)
+        name = STATE.account_names.get(number, RESOLVED_NAME)
+        name = OTHER_NAME if behaviour == "name_mismatch" else name
         return ok("Account number resolved", {"account_number": number,
                                               "account_name": name, "bank_id": 20})
 
@@ -496,6 +501,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.control_transaction(body)
         if path == "/_control/mode":
             return self.control_mode(body)
+        if path == "/_control/account_name":
+            number, name = body.get("account_number"), body.get("name")
+            if not isinstance(number, str) or not isinstance(name, str):
+                return self.error(400, "account_number and name are strings")
+            with STATE.lock:
+                STATE.account_names[number] = name
+            return self.reply(200, {"ok": True})
         if path == "/_control/identification":
             return self.control_identification(body)
         if path == "/_control/transfer_status":
@@ -532,8 +544,21 @@ class Handler(BaseHTTPRequestHandler):
                 "status": str(body.get("status", "success")),
                 "account_number": str(body.get("account_number", "")),
                 "reply_raw": reply_raw,
+                "sender": self.sender_fields(body),
             }
         return self.reply(200, {"ok": True})
+
+    @staticmethod
+    def sender_fields(body):
+        """The authorization's sender_* fields of a registered transaction."""
+        if "sender" not in body:
+            return {"sender_name": "ADAEZE OKAFOR", "sender_bank": "Guaranty Trust Bank",
+                    "sender_bank_account_number": "XXXXXX4567"}
+        sender = body.get("sender")
+        if not isinstance(sender, dict):
+            return {}
+        return {"sender_bank_account_number": sender.get("account_number"),
+                "sender_name": sender.get("name"), "sender_bank": sender.get("bank")}
 
     def control_identification(self, body):
         status = body.get("status")

@@ -207,10 +207,16 @@ class Flutterwave:
         return "/v3/transactions/%s/verify" % reference
 
     @staticmethod
-    def register(reference, group, kobo):
-        fake("/_control/transaction", {"id": reference, "tx_ref": group.tx_ref,
-                                       "amount": "%d.%02d" % divmod(kobo, 100),
-                                       "currency": "NGN", "status": "successful"})
+    def register(reference, group, kobo, payer=None):
+        # payer: (account number, name, bank name) of the sender, as
+        # verify's data.meta names the originator; None: no meta.
+        body = {"id": reference, "tx_ref": group.tx_ref,
+                "amount": "%d.%02d" % divmod(kobo, 100),
+                "currency": "NGN", "status": "successful"}
+        if payer:
+            body["originator"] = {"account_number": payer[0], "name": payer[1],
+                                  "bank_name": payer[2]}
+        fake("/_control/transaction", body)
 
     @staticmethod
     def deposit_body(reference, group, kobo):
@@ -254,10 +260,14 @@ class Paystack(Flutterwave):
         return "/transaction/verify/" + reference
 
     @staticmethod
-    def register(reference, group, kobo):
-        fake("/_control/transaction", {"reference": reference, "amount": kobo, "fees": 0,
-                                       "currency": "NGN", "status": "success",
-                                       "account_number": group.number})
+    def register(reference, group, kobo, payer=None):
+        # payer as Flutterwave's, in the authorization's sender_* fields;
+        # None: the fake's masked sender (no account to match).
+        body = {"reference": reference, "amount": kobo, "fees": 0,
+                "currency": "NGN", "status": "success", "account_number": group.number}
+        if payer:
+            body["sender"] = {"account_number": payer[0], "name": payer[1], "bank": payer[2]}
+        fake("/_control/transaction", body)
 
     @staticmethod
     def deposit_body(reference, group, kobo):
@@ -340,9 +350,11 @@ class User:
     def __init__(self, tag):
         User.counter += 1
         self.email = "%s-%d-%d@example.com" % (tag, os.getpid(), User.counter)
+        self.name = "Fault " + tag
         reply = expect(201, "POST", "/v1/auth/register",
-                       {"email": self.email, "password": PASSWORD, "name": "Fault " + tag})
+                       {"email": self.email, "password": PASSWORD, "name": self.name})
         self.token = reply["access_token"]
+        self.id = expect(200, "GET", "/v1/me", token=self.token)["id"]
         # Groups add only verified emails (DESIGN §16): verify as a user does.
         expect(200, "POST", "/v1/me/email/verify", {"code": mail_code(self.email)},
                self.token)
@@ -405,14 +417,14 @@ class Deposit:
     """A bank transfer into a group's virtual account: registered with the
     fake (what verify answers) and announced by a signed webhook."""
 
-    def __init__(self, group, naira):
+    def __init__(self, group, naira, payer=None):
         TX[0] += 1
         # Flutterwave's transaction id, or a Paystack reference.
         self.id = str(TX[0]) if P is Flutterwave else "fault-dep-%d" % TX[0]
         self.group = group
         whole, _, frac = naira.partition(".")
         self.kobo = int(whole) * 100 + int((frac + "00")[:2])
-        P.register(self.id, group, self.kobo)
+        P.register(self.id, group, self.kobo, payer)
         self.body = P.deposit_body(self.id, group, self.kobo)
 
     def deliver(self, timeout=15):
@@ -426,6 +438,11 @@ class Deposit:
     def credits(self):
         return int(psql("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
                         " AND type = 'CREDIT'" % self.id))
+
+    def credited_to(self):
+        """The member the credit names ("" for none: unallocated)."""
+        return psql("SELECT coalesce(user_id::text, '') FROM ledger_entry"
+                    " WHERE reference = '%s' AND type = 'CREDIT'" % self.id)
 
     def events_pending(self):
         return int(psql("SELECT count(*) FROM webhook_event WHERE NOT processed"
@@ -661,10 +678,25 @@ def scenario_b(owner):
     invariants("b")
 
 
+def payer_account(user, number):
+    """Registers number (GTBank) as an account user pays from; the fake
+    resolves it to the user's name. The payer tuple deposits carry."""
+    fake("/_control/account_name", {"account_number": number, "name": user.name.upper()})
+    expect(201, "POST", "/v1/me/payer-accounts", {"bank_code": "058", "account_number": number},
+           user.token)
+    return (number, user.name.upper(), "GTBank")
+
+
 def scenario_c(owner):
-    """The ledger stopped while webhooks arrive: stored, then credited once."""
+    """The ledger stopped while webhooks arrive: stored, then credited once,
+    each to the member who paid (a registered sender), or unallocated (an
+    unknown sender, none). Then groups stopped: a deposit waits for it to
+    say who paid, and is credited to the member once it is back."""
     g = Group(owner, "Fault C")
-    deposits = [Deposit(g, n) for n in ("100.00", "200.25", "300.50")]
+    mine = payer_account(owner, "6%09d" % (os.getpid() % 10**9))
+    stranger = ("7%09d" % (os.getpid() % 10**9), "FAULT STRANGER", "GTBank")
+    deposits = [Deposit(g, "100.00", mine), Deposit(g, "200.25", stranger),
+                Deposit(g, "300.50")]
     terminate("ledger")
     try:
         for d in deposits + deposits[:1]:
@@ -682,6 +714,20 @@ def scenario_c(owner):
     for d in deposits:
         d.settled()
     check(g.balance() == want, "c: balance %d, want %d" % (g.balance(), want))
+    credited = [d.credited_to() for d in deposits]
+    check(credited == [owner.id, "", ""], "c: credited to %s" % credited)
+    late = Deposit(g, "50.00", mine)
+    terminate("groups")
+    try:
+        status, reply = late.deliver()
+        check(status == 200 and reply.get("status") == "queued",
+              "c: delivery with groups down: %s %s" % (status, reply))
+        check(late.credits() == 0, "c: credited while groups could not say who paid")
+    finally:
+        restart("groups")
+    late.settled()
+    check(late.credited_to() == owner.id, "c: late deposit credited to %r" % late.credited_to())
+    check(g.balance() == want + 5000, "c: balance %d" % g.balance())
     invariants("c")
 
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "money/money.h"
@@ -1492,6 +1493,111 @@ static void test_create_group_retried_after_its_deadline_makes_one_account(void 
 	assert_true(test_fake_flw_accounts_created(tx_ref) >= 1);
 }
 
+/* --- the payer of a deposit (DESIGN §15) ---------------------------------------- */
+
+/* What verify says of transaction: naira into tx_ref from originator_json
+ * (the control API's "originator"; NULL: no meta). */
+static void register_from(const char *transaction, const char *tx_ref, const char *naira,
+			  const char *originator_json)
+{
+	test_fake_flw_control("transaction",
+			      mem_arena_printf(w.arena,
+					       "{\"id\":\"%s\",\"tx_ref\":\"%s\",\"amount\":%s,"
+					       "\"currency\":\"NGN\",\"status\":\"successful\""
+					       "%s%s}",
+					       transaction, tx_ref, naira,
+					       originator_json ? ",\"originator\":" : "",
+					       originator_json ? originator_json : ""));
+}
+
+/* charge_body() whose top-level meta_data names the originator's account
+ * (NULL: as charge_body, no account). */
+static const char *charge_body_from(const char *transaction, const char *tx_ref,
+				    const char *naira, const char *originator_account)
+{
+	if (!originator_account)
+		return charge_body(transaction, tx_ref, naira);
+	return mem_arena_printf(
+		w.arena,
+		"{\"event\":\"charge.completed\",\"data\":{\"id\":%s,\"tx_ref\":\"%s\","
+		"\"amount\":%s,\"currency\":\"NGN\",\"charged_amount\":%s,\"app_fee\":0,"
+		"\"status\":\"successful\",\"payment_type\":\"bank_transfer\"},"
+		"\"meta_data\":{\"originatoraccountnumber\":\"%s\",\"originatorname\":"
+		"\"USER FLW PAYER\",\"bankname\":\"GTBank\"},"
+		"\"event.type\":\"BANK_TRANSFER_TRANSACTION\"}",
+		transaction, tx_ref, naira, naira, originator_account);
+}
+
+static const char *deposit_from(const club *c, const char *naira, const char *originator_json,
+				const char *webhook_account)
+{
+	const char *transaction = new_transaction();
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+
+	register_from(transaction, c->tx_ref, naira, originator_json);
+	assert_int_equal(webhook(charge_body_from(transaction, c->tx_ref, naira, webhook_account),
+				 SECRET_HASH, &r), 0);
+	assert_string_equal(r->status, "processed");
+	return transaction;
+}
+
+/* The user id the deposit was credited with ("" for none). */
+static const char *credited_to(const char *transaction)
+{
+	return sql_text("SELECT coalesce(user_id::text, '') FROM ledger_entry"
+			" WHERE reference = '%s' AND type = 'CREDIT'", transaction);
+}
+
+static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(void **state)
+{
+	Kolo__Groups__V1__AddPayerAccountRequest add =
+		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
+	Kolo__Groups__V1__AddPayerAccountResponse *added = NULL;
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+	const char *originator = "{\"account_number\":\"5000000101\",\"name\":\"USER FLW PAYER\","
+				 "\"bank_name\":\"GTBANK PLC\"}";
+	const char *known, *unknown, *none, *by_webhook;
+	test_user member;
+	club c;
+
+	(void)state;
+	open_club(&c, "flw-payer-owner");
+	test_identity_user(&w.identity, &member, "flw-payer");
+	test_world_member(&w, c.group, &c.owner, &member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	/* Flutterwave names holders: another's name is refused, nothing stored. */
+	add.bank_code = "058";
+	add.account_number = "5000000199";
+	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "payer_name_mismatch");
+	test_fake_flw_control("account_name",
+			      "{\"account_number\":\"5000000101\",\"name\":\"PAYER, USER FLW\"}");
+	add.account_number = "5000000101";
+	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
+			 0);
+	assert_string_equal(added->payer_account->account_name, "PAYER, USER FLW");
+	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
+				  member.id), 1);
+
+	known = deposit_from(&c, "1000.00", originator, NULL);
+	assert_string_equal(credited_to(known), member.id);
+	unknown = deposit_from(&c, "1100.00",
+			       "{\"account_number\":\"5000000188\",\"name\":\"SOMEONE ELSE\","
+			       "\"bank_name\":\"GTBANK PLC\"}", NULL);
+	assert_string_equal(credited_to(unknown), "");
+	none = deposit_from(&c, "1200.00", NULL, NULL);
+	assert_string_equal(credited_to(none), "");
+	/* Verify names no originator: the signed delivery's meta_data does. */
+	by_webhook = deposit_from(&c, "1300.00", NULL, "5000000101");
+	assert_string_equal(credited_to(by_webhook), member.id);
+	/* The known deposit's delivery again: one entry, still the member's. */
+	assert_int_equal(webhook(charge_body(known, c.tx_ref, "1000.00"), SECRET_HASH, &r), 0);
+	assert_string_equal(r->status, "duplicate");
+	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
+				  " AND user_id = '%s'", known, member.id), 1);
+	assert_int_equal(balance(&c), 460000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1524,6 +1630,7 @@ int main(void)
 		T(test_concurrent_payout_requests_send_one_transfer),
 		T(test_transfer_completed_webhook_settles_a_pending_payout),
 		T(test_transfer_failed_webhook_reverses_the_payout_once),
+		T(test_deposits_are_credited_to_the_member_who_pays_from_the_account),
 #undef T
 	};
 

@@ -19,6 +19,8 @@
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
+#include "kolo/groups/v1/groups.pb-c.h"
+#include "payments.h"
 #include "payments_service.h"
 #include "provider.h"
 #include "test_fake_flw.h"
@@ -874,6 +876,149 @@ static void test_resolve_names_the_account_holder_paystack_reports(void **state)
 					 &c.owner), ERR_NOT_FOUND);
 }
 
+/* --- the payer of a deposit (DESIGN §15) ---------------------------------------- */
+
+/* What the fake's verify says of reference, with sender_json the
+ * "sender" of the control API ("null": no sender fields). */
+static void register_charge_from(const char *reference, int64_t kobo, const char *account,
+				 const char *sender_json)
+{
+	test_fake_flw_control("transaction",
+			      mem_arena_printf(w.arena,
+					       "{\"reference\":\"%s\",\"amount\":%lld,"
+					       "\"fees\":0,\"currency\":\"NGN\","
+					       "\"status\":\"success\",\"account_number\":\"%s\","
+					       "\"sender\":%s}",
+					       reference, (long long)kobo, account, sender_json));
+}
+
+/* charge_body() naming the sender's account (NULL: none). */
+static const char *charge_body_from(const char *reference, const char *account, int64_t kobo,
+				    const char *sender_account)
+{
+	return mem_arena_printf(
+		w.arena,
+		"{\"event\":\"charge.success\",\"data\":{\"id\":302961,\"domain\":\"test\","
+		"\"status\":\"success\",\"reference\":\"%s\",\"amount\":%lld,"
+		"\"channel\":\"dedicated_nuban\",\"currency\":\"NGN\",\"fees\":null,"
+		"\"authorization\":{\"channel\":\"dedicated_nuban\","
+		"\"receiver_bank_account_number\":\"%s\",\"receiver_bank\":\"Wema Bank\""
+		"%s%s%s},\"customer\":{\"customer_code\":\"CUS_x\"}}}",
+		reference, (long long)kobo, account,
+		sender_account ? ",\"sender_bank\":\"Guaranty Trust Bank\",\"sender_name\":"
+				 "\"USER PSK PAYER\",\"sender_bank_account_number\":\""
+			       : "",
+		sender_account ? sender_account : "", sender_account ? "\"" : "");
+}
+
+static int add_payer(const test_user *as, const char *bank, const char *number)
+{
+	Kolo__Groups__V1__AddPayerAccountRequest req =
+		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
+	Kolo__Groups__V1__AddPayerAccountResponse *resp = NULL;
+
+	req.bank_code = (char *)bank;
+	req.account_number = (char *)number;
+	return test_world_call(&w, &w.groups, "AddPayerAccount", &req, &resp, as);
+}
+
+/* The user id the deposit reference was credited with ("" for none). */
+static const char *credited_to(const char *reference)
+{
+	return sql_text("SELECT coalesce(user_id::text, '') FROM ledger_entry"
+			" WHERE reference = '%s' AND type = 'CREDIT'", reference);
+}
+
+static const char *deposit_from(const club *c, int64_t kobo, const char *sender_json,
+				const char *webhook_sender)
+{
+	const char *reference = new_reference();
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+
+	register_charge_from(reference, kobo, c->number, sender_json);
+	assert_int_equal(signed_webhook(charge_body_from(reference, c->number, kobo,
+							 webhook_sender), &r), 0);
+	assert_string_equal(r->status, "processed");
+	return reference;
+}
+
+static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(void **state)
+{
+	club c;
+	test_user member;
+	const char *known, *unknown, *none, *masked, *by_webhook, *late;
+	const char *sender = "{\"account_number\":\"4000000101\",\"name\":\"USER PSK PAYER\","
+			     "\"bank\":\"Guaranty Trust Bank\"}";
+	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
+	rpc_channel *dead = NULL;
+	pay_deps saved, down;
+	char event[64];
+
+	(void)state;
+	open_club(&c, "psk-payer-owner");
+	test_identity_user(&w.identity, &member, "psk-payer");
+	test_world_member(&w, c.group, &c.owner, &member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	/* Paystack names holders: the member's own account, and another's. */
+	test_fake_flw_control("account_name",
+			      "{\"account_number\":\"4000000101\",\"name\":\"USER PSK-PAYER\"}");
+	assert_int_equal(add_payer(&member, "058", "4000000199"), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "payer_name_mismatch");
+	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
+				  member.id), 0);
+	assert_int_equal(add_payer(&member, "058", "4000000101"), 0);
+	assert_string_equal(sql_text("SELECT account_name FROM payer_account WHERE user_id = '%s'",
+				     member.id), "USER PSK-PAYER");
+
+	/* Known, unknown, missing and masked senders. */
+	known = deposit_from(&c, 100000, sender, NULL);
+	assert_string_equal(credited_to(known), member.id);
+	unknown = deposit_from(&c, 110000,
+			       "{\"account_number\":\"4000000188\",\"name\":\"SOMEONE\","
+			       "\"bank\":\"Guaranty Trust Bank\"}", NULL);
+	assert_string_equal(credited_to(unknown), "");
+	none = deposit_from(&c, 120000, "null", NULL);
+	assert_string_equal(credited_to(none), "");
+	masked = deposit_from(&c, 130000,
+			      "{\"account_number\":\"XXXXXX0101\",\"name\":\"USER PSK PAYER\","
+			      "\"bank\":\"Guaranty Trust Bank\"}", NULL);
+	assert_string_equal(credited_to(masked), "");
+	/* A verification without the sender: the signed delivery's word. */
+	by_webhook = deposit_from(&c, 140000, "null", "4000000101");
+	assert_string_equal(credited_to(by_webhook), member.id);
+
+	/* The known deposit's webhook again: one entry, still the member's. */
+	register_charge_from(known, 100000, c.number, sender);
+	assert_int_equal(signed_webhook(charge_body_from(known, c.number, 100000, NULL), &r), 0);
+	assert_string_equal(r->status, "duplicate");
+	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
+				  " AND user_id = '%s'", known, member.id), 1);
+
+	/* Groups not answering: the deposit waits (queued), never credited
+	 * unattributed; once groups answers, the worker credits the member. */
+	assert_int_equal(rpc_channel_open(&dead, "127.0.0.1:1",
+					  &kolo__groups__v1__groups_service__descriptor, NULL), 0);
+	late = new_reference();
+	register_charge_from(late, 150000, c.number, sender);
+	saved = *pay_current();
+	down = saved;
+	down.groups = dead;
+	pay_configure(&down);
+	assert_int_equal(signed_webhook(charge_body_from(late, c.number, 150000, NULL), &r), 0);
+	pay_configure(&saved);
+	rpc_channel_close(dead);
+	assert_false(r->processed);
+	assert_string_equal(r->status, "queued");
+	snprintf(event, sizeof(event), "%s", r->event_id);
+	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
+				  " AND NOT processed AND outcome = 'payer_match_unavailable'",
+				  event), 1);
+	assert_int_equal(entries(late, "CREDIT"), 0);
+	make_retries_due();
+	pay_worker_pass();
+	assert_string_equal(credited_to(late), member.id);
+	assert_int_equal(balance(&c), 100000 + 110000 + 120000 + 130000 + 140000 + 150000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -894,6 +1039,7 @@ int main(void)
 		T(test_transfer_webhooks_out_of_order_settle_by_what_paystack_says),
 		T(test_transfer_failed_webhook_reverses_the_payout_once),
 		T(test_resolve_names_the_account_holder_paystack_reports),
+		T(test_deposits_are_credited_to_the_member_who_pays_from_the_account),
 #undef T
 	};
 

@@ -1,0 +1,343 @@
+/* Payer accounts (DESIGN §15): the bank accounts a user pays from
+ * (AddPayerAccount, ListPayerAccounts, RemovePayerAccount) and, for
+ * payments at credit time, who of a group pays from an account
+ * (MatchPayer). docs/decisions.md, "Contributions: payer accounts". */
+#include "groups_service.h"
+#include "handlers.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "kolo/payments/v1/payments.pb-c.h"
+#include "log/log.h"
+#include "store_payer.h"
+#include "svc/beneficiary.h"
+#include "svc/call.h"
+#include "text/text.h"
+
+/* A bank's name as the provider writes it is compared with the bank list's
+ * in this many characters at most. */
+#define GRP_BANK_KEY_MAX 64
+
+static int grp_digits(const char *s, size_t min, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n >= min && n <= max && strspn(s, "0123456789") == n;
+}
+
+static int grp_check_payer_input(const char *bank_code, const char *account_number)
+{
+	if (!grp_digits(account_number, 10, 10))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_account_number",
+			       "account_number must be exactly 10 digits");
+	if (!grp_digits(bank_code, 3, 6))
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_bank_code",
+			       "bank_code must be 3 to 6 digits");
+	return 0;
+}
+
+static Kolo__Groups__V1__PayerAccount *grp_payer_message(rpc_ctx *ctx, const grp_payer *p)
+{
+	Kolo__Groups__V1__PayerAccount *m = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
+
+	if (!m)
+		return NULL;
+	kolo__groups__v1__payer_account__init(m);
+	m->id = p->id;
+	m->bank_code = p->bank_code;
+	m->bank_name = p->bank_name;
+	m->account_number = p->account_number;
+	m->account_name = p->account_name;
+	m->created_at = p->created_at;
+	return m;
+}
+
+/* --- matching (pure) ---------------------------------------------------------- */
+
+/* name lower case, letters and digits only, into out. */
+static void grp_bank_key(char out[GRP_BANK_KEY_MAX], const char *name)
+{
+	size_t n = 0;
+
+	for (; *name && n + 1 < GRP_BANK_KEY_MAX; name++) {
+		if (isalnum((unsigned char)*name))
+			out[n++] = (char)tolower((unsigned char)*name);
+	}
+	out[n] = '\0';
+}
+
+/* 1 when a provider's bank name and a bank list's name are likely one
+ * bank: the same letters and digits, or one within the other (at least 3). */
+static int grp_bank_names_agree(const char *given, const char *listed)
+{
+	char a[GRP_BANK_KEY_MAX], b[GRP_BANK_KEY_MAX];
+
+	grp_bank_key(a, given);
+	grp_bank_key(b, listed);
+	if (strlen(a) < 3 || strlen(b) < 3)
+		return 0;
+	return strstr(a, b) != NULL || strstr(b, a) != NULL;
+}
+
+/* The one user among rows (ordered by user) that keep(row) holds for, or
+ * NULL when none or several. */
+static const char *grp_payer_only_user(const grp_payer *rows, int n, const char *bank_code,
+				       const char *bank_name)
+{
+	const char *user = NULL;
+
+	for (int i = 0; i < n; i++) {
+		if (bank_code[0] && strcmp(rows[i].bank_code, bank_code) != 0)
+			continue;
+		if (bank_name && !grp_bank_names_agree(bank_name, rows[i].bank_name))
+			continue;
+		if (user && strcmp(user, rows[i].user_id) != 0)
+			return NULL;
+		user = rows[i].user_id;
+	}
+	return user;
+}
+
+static const char *grp_payer_pick(const grp_payer *rows, int n, const char *bank_code,
+			   const char *bank_name)
+{
+	int several = 0;
+	const char *user = NULL;
+
+	/* Several users with the account: is it several, or none? */
+	for (int i = 0; i < n; i++) {
+		if (bank_code[0] && strcmp(rows[i].bank_code, bank_code) != 0)
+			continue;
+		if (user && strcmp(user, rows[i].user_id) != 0)
+			several = 1;
+		user = rows[i].user_id;
+	}
+	if (!several)
+		return user;
+	/* A bank name breaks a tie only: providers name banks their own way. */
+	if (bank_code[0] || !bank_name[0])
+		return NULL;
+	return grp_payer_only_user(rows, n, bank_code, bank_name);
+}
+
+/* --- AddPayerAccount ------------------------------------------------------------ */
+
+/* The bank of code in payments' bank list (its name into *name), else
+ * INVALID_ARGUMENT `invalid_bank_code`. */
+static int grp_listed_bank(rpc_ctx *ctx, const char *code, char **name)
+{
+	Kolo__Payments__V1__ListBanksRequest req = KOLO__PAYMENTS__V1__LIST_BANKS_REQUEST__INIT;
+	Kolo__Payments__V1__ListBanksResponse *resp = NULL;
+	int rc;
+
+	if (!grp_payments)
+		return err_set(ERR_UNAVAILABLE, "unavailable", "payments is not configured");
+	rc = svc_call(ctx, grp_payments, "ListBanks", &req.base, (ProtobufCMessage **)&resp,
+		      SVC_CALL_AS_USER);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < resp->n_banks; i++) {
+		if (strcmp(resp->banks[i]->code, code) == 0) {
+			*name = resp->banks[i]->name;
+			return 0;
+		}
+	}
+	return err_set(ERR_INVALID_ARGUMENT, "invalid_bank_code",
+		       "bank_code %s is not in the bank list", code);
+}
+
+/* The holder's name as the bank resolves it ("" when the provider names no
+ * holder); where it names one, it must be the caller's name under the
+ * beneficiary rule, else FAILED_PRECONDITION `payer_name_mismatch`. */
+static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *number,
+			     char **account_name)
+{
+	Kolo__Payments__V1__ResolveBankAccountRequest req =
+		KOLO__PAYMENTS__V1__RESOLVE_BANK_ACCOUNT_REQUEST__INIT;
+	Kolo__Payments__V1__ResolveBankAccountResponse *resolved = NULL;
+	Kolo__Identity__V1__User *user = NULL;
+	int rc;
+
+	req.bank_code = (char *)bank_code;
+	req.account_number = (char *)number;
+	/* With the service token: no group to count it against. */
+	rc = svc_call(ctx, grp_payments, "ResolveBankAccount", &req.base,
+		      (ProtobufCMessage **)&resolved, SVC_CALL_INTERNAL);
+	if (rc < 0)
+		return rc;
+	*account_name = "";
+	if (!resolved->names_holder)
+		return 0;
+	rc = grp_lookup_user(ctx, rpc_ctx_user_id(ctx), &user);
+	if (rc < 0)
+		return rc;
+	if (!user || !svc_names_match(user->name, resolved->account_name))
+		return err_set(ERR_FAILED_PRECONDITION, "payer_name_mismatch",
+			       "the bank names the holder of this account other than you");
+	*account_name = text_sanitize(rpc_ctx_arena(ctx), resolved->account_name, 200);
+	return *account_name ? 0 : err_oom();
+}
+
+typedef struct grp_payer_tx {
+	rpc_ctx *ctx;
+	idem_key key;
+	grp_payer want;
+	Kolo__Groups__V1__AddPayerAccountResponse *out;
+	int replayed;
+} grp_payer_tx;
+
+/* Under the account's lock: the caller's own live registration again (the
+ * same one), another member's in a shared group (`payer_account_in_use`),
+ * else a new row. */
+static int grp_payer_register(db_conn *c, grp_payer_tx *t, grp_payer *row)
+{
+	mem_arena *a = rpc_ctx_arena(t->ctx);
+	int found = 0, in_use = 0;
+	int rc = grp_store_payer_lock(c, t->want.bank_code, t->want.account_number);
+
+	if (rc == 0)
+		rc = grp_store_payer_own(c, a, t->want.user_id, t->want.bank_code,
+					 t->want.account_number, row, &found);
+	if (rc < 0 || found)
+		return rc;
+	rc = grp_store_payer_in_use(c, t->want.user_id, t->want.bank_code,
+				    t->want.account_number, &in_use);
+	if (rc == 0 && in_use)
+		return err_set(ERR_ALREADY_EXISTS, "payer_account_in_use",
+			       "another member of a group you are in pays from this account");
+	if (rc == 0)
+		rc = grp_store_payer_add(c, a, &t->want, row);
+	return rc;
+}
+
+static int grp_payer_add_body(db_conn *c, void *arg)
+{
+	grp_payer_tx *t = arg;
+	grp_payer row;
+	int rc = idem_claim(c, &t->key, rpc_ctx_arena(t->ctx), &t->out->base);
+
+	t->replayed = rc == 1;
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = grp_payer_register(c, t, &row);
+	if (rc == 0) {
+		t->out->payer_account = grp_payer_message(t->ctx, &row);
+		rc = t->out->payer_account ? 0 : err_oom();
+	}
+	if (rc == 0)
+		rc = idem_store(c, &t->key, &t->out->base);
+	return rc;
+}
+
+GRP_HANDLER(add_payer_account)
+{
+	const Kolo__Groups__V1__AddPayerAccountRequest *in =
+		(const Kolo__Groups__V1__AddPayerAccountRequest *)req;
+	grp_payer_tx t = { .ctx = ctx, .out = (Kolo__Groups__V1__AddPayerAccountResponse *)resp };
+	db_conn *c = NULL;
+	int rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
+
+	t.want.user_id = (char *)rpc_ctx_user_id(ctx);
+	t.want.bank_code = in->bank_code;
+	t.want.account_number = in->account_number;
+	if (rc == 0)
+		rc = grp_check_payer_input(in->bank_code, in->account_number);
+	if (rc == 0)
+		rc = grp_listed_bank(ctx, in->bank_code, &t.want.bank_name);
+	if (rc == 0)
+		rc = grp_resolve_payer(ctx, in->bank_code, in->account_number,
+				       &t.want.account_name);
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = db_tx(c, svc_tx_timeout(ctx), grp_payer_add_body, &t);
+	if (rc < 0)
+		return rc;
+	if (!t.replayed)
+		grp_log_change(ctx, "payer_account_added", "", t.out->payer_account->id);
+	return 0;
+}
+
+/* --- ListPayerAccounts, RemovePayerAccount -------------------------------------- */
+
+GRP_HANDLER(list_payer_accounts)
+{
+	Kolo__Groups__V1__ListPayerAccountsResponse *out =
+		(Kolo__Groups__V1__ListPayerAccountsResponse *)resp;
+	mem_arena *a = rpc_ctx_arena(ctx);
+	grp_payer *rows = NULL;
+	db_conn *c = NULL;
+	int n = 0;
+	int rc = grp_db(&c);
+
+	(void)req;
+	if (rc == 0)
+		rc = grp_store_payer_list(c, a, rpc_ctx_user_id(ctx), &rows, &n);
+	if (rc < 0)
+		return rc;
+	out->payer_accounts = mem_arena_alloc(a, sizeof(*out->payer_accounts) * (size_t)(n + 1));
+	if (!out->payer_accounts)
+		return err_oom();
+	for (int i = 0; i < n; i++) {
+		out->payer_accounts[i] = grp_payer_message(ctx, &rows[i]);
+		if (!out->payer_accounts[i])
+			return err_oom();
+	}
+	out->n_payer_accounts = (size_t)n;
+	return 0;
+}
+
+GRP_HANDLER(remove_payer_account)
+{
+	const Kolo__Groups__V1__RemovePayerAccountRequest *in =
+		(const Kolo__Groups__V1__RemovePayerAccountRequest *)req;
+	db_conn *c = NULL;
+	int found = 0;
+	int rc = grp_check_id(in->payer_account_id, "payer_account_id");
+
+	(void)resp;
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_store_payer_remove(c, rpc_ctx_user_id(ctx), in->payer_account_id,
+					    &found);
+	if (rc < 0)
+		return rc;
+	if (!found)
+		return err_set(ERR_NOT_FOUND, "payer_account_not_found",
+			       "no such payer account of yours");
+	grp_log_change(ctx, "payer_account_removed", "", in->payer_account_id);
+	return 0;
+}
+
+/* --- MatchPayer (internal: payments) -------------------------------------------- */
+
+GRP_HANDLER(match_payer)
+{
+	const Kolo__Groups__V1__MatchPayerRequest *in =
+		(const Kolo__Groups__V1__MatchPayerRequest *)req;
+	Kolo__Groups__V1__MatchPayerResponse *out = (Kolo__Groups__V1__MatchPayerResponse *)resp;
+	grp_payer *rows = NULL;
+	db_conn *c = NULL;
+	const char *user;
+	int n = 0;
+	int rc = grp_check_id(in->group_id, "group_id");
+
+	if (rc == 0 && !grp_digits(in->account_number, 10, 10))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_account_number",
+			     "account_number must be exactly 10 digits");
+	if (rc == 0 && in->bank_code[0] && !grp_digits(in->bank_code, 3, 6))
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_bank_code",
+			     "bank_code must be 3 to 6 digits");
+	if (rc == 0)
+		rc = grp_db(&c);
+	if (rc == 0)
+		rc = grp_store_payer_candidates(c, rpc_ctx_arena(ctx), in->group_id,
+						in->account_number, &rows, &n);
+	if (rc < 0)
+		return rc;
+	user = grp_payer_pick(rows, n, in->bank_code, in->bank_name);
+	out->user_id = (char *)(user ? user : "");
+	return 0;
+}
