@@ -100,7 +100,8 @@ typedef struct story {
 	e2e_user owner, treasurer, m[3], stranger;
 	char gid[64];
 	char dues_id[64], levy_id[64];
-	char start[11], second[11], today[11], levy_day[11];	/* second: the 2nd period */
+	char start[11], today[11], levy_day[11];
+	char second[16];	/* the second period's day */
 	char acct[3][16];	/* the members' registered accounts */
 } story;
 
