@@ -19,6 +19,10 @@
  * in this many characters at most. */
 #define GRP_BANK_KEY_MAX 64
 
+/* Live payer accounts a user may hold: each was a resolution of a holder's
+ * name, and a member pays from a few accounts, not dozens. */
+#define GRP_PAYER_MAX 10
+
 static int grp_digits(const char *s, size_t min, size_t max)
 {
 	size_t n = strlen(s);
@@ -148,8 +152,14 @@ static int grp_listed_bank(rpc_ctx *ctx, const char *code, char **name)
 }
 
 /* The holder's name as the bank resolves it ("" when the provider names no
- * holder); where it names one, it must be the caller's name under the
- * beneficiary rule, else FAILED_PRECONDITION `payer_name_mismatch`. */
+ * holder). Where it names one, the caller's identity check (KYC, DESIGN §14)
+ * must be verified, else FAILED_PRECONDITION `kyc_required`: the caller's
+ * name is then the one the identity provider matched to their BVN/NIN, not
+ * free text typed at Register (which would let anyone claim another's
+ * account). The holder must be that name under the beneficiary rule, else
+ * FAILED_PRECONDITION `payer_name_mismatch`. The resolution is counted
+ * against the caller by payments (payer_user_id: RESOURCE_EXHAUSTED
+ * `rate_limited` past the limit). */
 static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *number,
 			     char **account_name)
 {
@@ -161,6 +171,7 @@ static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *nu
 
 	req.bank_code = (char *)bank_code;
 	req.account_number = (char *)number;
+	req.payer_user_id = (char *)rpc_ctx_user_id(ctx);
 	/* With the service token: no group to count it against. */
 	rc = svc_call(ctx, grp_payments, "ResolveBankAccount", &req.base,
 		      (ProtobufCMessage **)&resolved, SVC_CALL_INTERNAL);
@@ -172,7 +183,11 @@ static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *nu
 	rc = grp_lookup_user(ctx, rpc_ctx_user_id(ctx), &user);
 	if (rc < 0)
 		return rc;
-	if (!user || !svc_names_match(user->name, resolved->account_name))
+	if (!user || !user->kyc_verified)
+		return err_set(ERR_FAILED_PRECONDITION, "kyc_required",
+			       "verify your identity (BVN or NIN) before registering an account"
+			       " the bank names");
+	if (!svc_names_match(user->name, resolved->account_name))
 		return err_set(ERR_FAILED_PRECONDITION, "payer_name_mismatch",
 			       "the bank names the holder of this account other than you");
 	*account_name = text_sanitize(rpc_ctx_arena(ctx), resolved->account_name, 200);
@@ -187,22 +202,40 @@ typedef struct grp_payer_tx {
 	int replayed;
 } grp_payer_tx;
 
-/* Under the account's lock: the caller's own live registration again (the
- * same one), another member's in a shared group (`payer_account_in_use`),
- * else a new row. */
+/* Under the user's lock: FAILED_PRECONDITION `too_many_payer_accounts` when
+ * the user has GRP_PAYER_MAX live accounts already. */
+static int grp_payer_check_cap(db_conn *c, const char *user_id)
+{
+	int n = 0;
+	int rc = grp_store_payer_count(c, user_id, &n);
+
+	if (rc < 0 || n < GRP_PAYER_MAX)
+		return rc;
+	return err_set(ERR_FAILED_PRECONDITION, "too_many_payer_accounts",
+		       "a user registers %d payer accounts at most: remove one first",
+		       GRP_PAYER_MAX);
+}
+
+/* Under the user's lock, then the account's: the caller's own live
+ * registration again (the same one), the cap, another member's in a shared
+ * group (`payer_account_in_use`), else a new row. */
 static int grp_payer_register(db_conn *c, grp_payer_tx *t, grp_payer *row)
 {
 	mem_arena *a = rpc_ctx_arena(t->ctx);
 	int found = 0, in_use = 0;
-	int rc = grp_store_payer_lock(c, t->want.bank_code, t->want.account_number);
+	int rc = grp_store_payer_user_lock(c, t->want.user_id);
 
+	if (rc == 0)
+		rc = grp_store_payer_lock(c, t->want.bank_code, t->want.account_number);
 	if (rc == 0)
 		rc = grp_store_payer_own(c, a, t->want.user_id, t->want.bank_code,
 					 t->want.account_number, row, &found);
 	if (rc < 0 || found)
 		return rc;
-	rc = grp_store_payer_in_use(c, t->want.user_id, t->want.bank_code,
-				    t->want.account_number, &in_use);
+	rc = grp_payer_check_cap(c, t->want.user_id);
+	if (rc == 0)
+		rc = grp_store_payer_in_use(c, t->want.user_id, t->want.bank_code,
+					    t->want.account_number, &in_use);
 	if (rc == 0 && in_use)
 		return err_set(ERR_ALREADY_EXISTS, "payer_account_in_use",
 			       "another member of a group you are in pays from this account");

@@ -47,6 +47,30 @@ int grp_store_payer_lock(db_conn *c, const char *bank_code, const char *account_
 		      2, params);
 }
 
+int grp_store_payer_user_lock(db_conn *c, const char *user_id)
+{
+	const char *params[] = { user_id };
+
+	return db_run(c,
+		      "SELECT pg_advisory_xact_lock(hashtextextended("
+		      "'payer_user:' || $1, 0))",
+		      1, params);
+}
+
+int grp_store_payer_count(db_conn *c, const char *user_id, int *n)
+{
+	const char *params[] = { user_id };
+	PGresult *res = NULL;
+	int rc = db_exec(c, &res,
+			 "SELECT count(*) FROM payer_account"
+			 " WHERE user_id = $1::uuid AND removed_at IS NULL",
+			 1, params);
+
+	*n = rc == 0 ? (int)db_int64(res, 0, 0) : 0;
+	PQclear(res);
+	return rc;
+}
+
 int grp_store_payer_own(db_conn *c, mem_arena *a, const char *user_id,
 			const char *bank_code, const char *account_number, grp_payer *out,
 			int *found)

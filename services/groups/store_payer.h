@@ -21,6 +21,14 @@ typedef struct grp_payer {
 KOLO_MUST_CHECK int grp_store_payer_lock(db_conn *c, const char *bank_code,
 					 const char *account_number);
 
+/* Takes user_id's registration lock until the transaction ends (before
+ * any account's lock): one user's registrations run in turn, so the cap on
+ * live accounts holds. */
+KOLO_MUST_CHECK int grp_store_payer_user_lock(db_conn *c, const char *user_id);
+
+/* The number of user_id's live accounts. */
+KOLO_MUST_CHECK int grp_store_payer_count(db_conn *c, const char *user_id, int *n);
+
 /* user's live registration of the account: *found 0 when none. */
 KOLO_MUST_CHECK int grp_store_payer_own(db_conn *c, mem_arena *a, const char *user_id,
 					const char *bank_code, const char *account_number,

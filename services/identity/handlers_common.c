@@ -62,6 +62,7 @@ Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u, int 
 	m->created_at = u->created_at;
 	m->has_pin = u->has_pin;
 	m->email_verified = u->email_verified;
+	m->kyc_verified = u->kyc_verified;
 	if (own) {
 		m->phone = u->phone;
 		m->phone_verified = u->phone_verified;

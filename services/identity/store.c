@@ -7,7 +7,9 @@
 	"u.password_hash, "                                                    \
 	"EXISTS (SELECT 1 FROM transaction_pins p WHERE p.user_id = u.id), "   \
 	"u.email_verified_at IS NOT NULL, COALESCE(u.phone, ''), "             \
-	"u.phone_verified_at IS NOT NULL"
+	"u.phone_verified_at IS NOT NULL, "                                    \
+	"EXISTS (SELECT 1 FROM user_kyc k WHERE k.user_id = u.id"              \
+	" AND k.status = 'verified')"
 
 static int idn_read_user(mem_arena *a, const PGresult *res, idn_user *out)
 {
@@ -20,6 +22,7 @@ static int idn_read_user(mem_arena *a, const PGresult *res, idn_user *out)
 	out->email_verified = db_bool(res, 0, 6);
 	out->phone = db_text(a, res, 0, 7);
 	out->phone_verified = db_bool(res, 0, 8);
+	out->kyc_verified = db_bool(res, 0, 9);
 	if (!out->id || !out->email || !out->name || !out->created_at ||
 	    !out->password_hash || !out->phone)
 		return err_oom();

@@ -25,6 +25,7 @@ typedef struct idn_user {
 	int email_verified;
 	char *phone; /* E.164 or "" */
 	int phone_verified; /* the user entered the code sent to phone */
+	int kyc_verified; /* the user's identity check is verified */
 } idn_user;
 
 typedef struct idn_refresh_row {

@@ -66,6 +66,29 @@ void pay_post_payer(Kolo__Ledger__V1__PostEntryRequest *req, const pay_payer *pa
 	req->payer_bank_name = (char *)payer->bank_name;
 }
 
+/* The code of the sender's bank, when the provider's bank list names it
+ * as the provider named it in the charge (MatchPayer then requires that
+ * bank); else "" and MatchPayer has the name only, to break a tie. A list
+ * that cannot be read leaves it "" (the deposit is not held up for it).
+ * docs/decisions.md, "Contributions: the sender's bank". */
+static const char *pay_sender_bank(pay_env *env, const pay_payer *payer)
+{
+	const char *code = "";
+
+	if (!payer->account_number[0] || !payer->bank_name[0])
+		return "";
+	if (pay_bank_code_of(env->arena, payer->bank_name, &code) < 0) {
+		log_event(LOG_LVL_WARN, "sender bank not looked up", "reason",
+			  err_last()->reason, NULL);
+		return "";
+	}
+	/* MatchPayer takes 3 to 6 digits: a listed code of another shape is
+	 * no code to narrow by (the deposit must not wait on it). */
+	if (strlen(code) < 3 || strlen(code) > 6 || strspn(code, "0123456789") != strlen(code))
+		return "";
+	return code;
+}
+
 /* Credits a verified charge to the group of its tx_ref; the provider's
  * transaction id is the ledger reference, so a charge credits once. A fee
  * the provider kept is debited in the same ledger transaction
@@ -95,7 +118,8 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 			       "the account of tx_ref %s is not recorded yet", charge->tx_ref);
 	/* The member it is credited to, when exactly one pays from the
 	 * sending account (DESIGN §15); else unallocated. */
-	rc = pay_match_payer(env, group_id, &charge->payer, "", (const char **)&req.user_id);
+	rc = pay_match_payer(env, group_id, &charge->payer, pay_sender_bank(env, &charge->payer),
+			     (const char **)&req.user_id);
 	if (rc < 0)
 		return rc;
 	pay_post_payer(&req, &charge->payer);

@@ -554,6 +554,56 @@ static int pay_bank_list(mem_arena *a, pay_bank **out, size_t *n)
 	return rc;
 }
 
+/* s without its leading and trailing white space: *len bytes from the
+ * returned position. */
+static const char *pay_trimmed(const char *s, size_t *len)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
+			 s[n - 1] == '\r'))
+		n--;
+	*len = n;
+	return s;
+}
+
+/* 1 when a and b are one name once trimmed, whatever the case. */
+static int pay_bank_name_is(const char *a, const char *b)
+{
+	size_t na, nb;
+
+	a = pay_trimmed(a, &na);
+	b = pay_trimmed(b, &nb);
+	return na > 0 && na == nb && strncasecmp(a, b, na) == 0;
+}
+
+int pay_bank_code_of(mem_arena *a, const char *name, const char **code)
+{
+	pay_bank *banks = NULL;
+	size_t n = 0;
+	int rc;
+
+	*code = "";
+	if (!name[0])
+		return 0;
+	rc = pay_bank_list(a, &banks, &n);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (!pay_bank_name_is(name, banks[i].name))
+			continue;
+		if ((*code)[0] && strcmp(*code, banks[i].code) != 0) {
+			*code = ""; /* two banks of one name: neither */
+			return 0;
+		}
+		*code = banks[i].code;
+	}
+	return 0;
+}
+
 PAY_HANDLER(list_banks)
 {
 	const Kolo__Payments__V1__ListBanksRequest *in =
@@ -584,18 +634,32 @@ PAY_HANDLER(list_banks)
 	return 0;
 }
 
+/* A service-token resolution for payer_user_id (groups' AddPayerAccount)
+ * is counted against that user, in a bucket of its own; one without (a
+ * withdrawal's beneficiary check) is not counted. */
+static int pay_check_internal_resolver(const char *payer_user_id)
+{
+	const pay_deps *d = pay_current();
+
+	if (!payer_user_id[0])
+		return 0;
+	if (!text_is_uuid(payer_user_id))
+		return err_invalid_id("payer_user_id");
+	return pay_rate_take("resolve_payer", payer_user_id, d->resolve_per_user,
+			     d->resolve_window_s, "payer account registrations by this user");
+}
+
 /* A resolution names an account's holder with the merchant's provider
  * key: only an officer of a group may ask, within the limits per user and
- * per group (the service token, for a withdrawal's beneficiary check, is
- * neither asked nor counted). */
-static int pay_check_resolver(rpc_ctx *ctx, const char *group_id)
+ * per group (the service token: pay_check_internal_resolver). */
+static int pay_check_resolver(rpc_ctx *ctx, const char *group_id, const char *payer_user_id)
 {
 	const pay_deps *d = pay_current();
 	const char *user = rpc_ctx_user_id(ctx);
 	int rc;
 
 	if (!user && rpc_ctx_is_internal(ctx))
-		return 0;
+		return pay_check_internal_resolver(payer_user_id);
 	if (!group_id[0])
 		return err_invalid_id("group_id");
 	rc = svc_check_member(ctx, d->groups, group_id, 1, NULL);
@@ -626,7 +690,7 @@ PAY_HANDLER(resolve_bank_account)
 	    strspn(in->bank_code, "0123456789") != strlen(in->bank_code))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_account_number",
 			       "account_number is 10 digits and bank_code digits");
-	rc = pay_check_resolver(ctx, in->group_id);
+	rc = pay_check_resolver(ctx, in->group_id, in->payer_user_id);
 	if (rc == 0)
 		rc = p->ops->resolve_account(p, in->bank_code, in->account_number, name,
 					     sizeof(name));

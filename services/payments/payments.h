@@ -55,6 +55,12 @@ KOLO_MUST_CHECK int pay_match_payer(pay_env *env, const char *group_id,
 				    const pay_payer *payer, const char *bank_code,
 				    const char **user_id);
 
+/* The code of the bank whose name in the provider's bank list (cached,
+ * handlers.c) is name, trimmed and whatever the case; "" when none is, or
+ * banks of two codes are. An error when there is no list to read (the
+ * provider down and nothing cached). */
+KOLO_MUST_CHECK int pay_bank_code_of(mem_arena *a, const char *name, const char **code);
+
 /* Sets a credit's payer_* fields (borrowing payer's texts). */
 struct Kolo__Ledger__V1__PostEntryRequest;
 void pay_post_payer(struct Kolo__Ledger__V1__PostEntryRequest *req, const pay_payer *payer);

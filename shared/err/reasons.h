@@ -159,7 +159,7 @@
 	X(kyc_pending, FAILED_PRECONDITION, 0, "the officer's identity check is pending") \
 	X(kyc_refused_by_provider, INVALID_ARGUMENT, 0, "the provider refused the identity check") \
 	X(kyc_rejected, FAILED_PRECONDITION, 0, "the provider did not verify this number") \
-	X(kyc_required, FAILED_PRECONDITION, 0, "the officer has not submitted a BVN or NIN") \
+	X(kyc_required, FAILED_PRECONDITION, 0, "no verified BVN or NIN: the officer's, for a live account; the caller's, for a payer account the provider names the holder of") \
 	X(kyc_resubmit, FAILED_PRECONDITION, 0, "the officer's number was erased; submit it again") \
 	X(kyc_type_unsupported, FAILED_PRECONDITION, 0, "the provider cannot check this id type") \
 	X(kyc_unavailable, FAILED_PRECONDITION, 0, "identity checks are not configured (KOLO_PII_KEY)") \
@@ -282,6 +282,7 @@
 	X(too_many_event_types, INVALID_ARGUMENT, 0, "too many event types") \
 	X(too_many_ids, INVALID_ARGUMENT, 0, "too many event ids at once") \
 	X(too_many_migrations, INVALID_ARGUMENT, 0, "too many migration files") \
+	X(too_many_payer_accounts, FAILED_PRECONDITION, 0, "a user has 10 live payer accounts at most: remove one first") \
 	X(too_many_requests, RESOURCE_EXHAUSTED, 0, "a reflection stream took more requests than it allows") \
 	X(too_many_streams, RESOURCE_EXHAUSTED, 0, "the server has too many streams open") \
 	X(too_many_user_ids, INVALID_ARGUMENT, 0, "too many user_ids in one call") \

@@ -269,6 +269,18 @@ void test_world_set_pin(test_world *w, const test_user *u, const char *pin)
 	assert_int_equal(test_world_call(w, &w->identity.service, "SetPin", &req, &resp, u), 0);
 }
 
+void test_world_kyc_verified(test_world *w, const test_user *u)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO user_kyc (user_id, id_type, status, id_hash, last3, provider,"
+		 " checked_at, verified_at) VALUES ('%s', 'bvn', 'verified', 'test:%s', '789',"
+		 " 'test', now(), now())",
+		 u->id, u->id);
+	test_pg_ok(w->admin, sql);
+}
+
 int test_world_deposit(test_world *w, const char *group_id, const test_user *as, int64_t kobo)
 {
 	Kolo__Payments__V1__SimulateDepositRequest req =

@@ -87,6 +87,11 @@ void test_world_team(test_world *w, test_team *t, const char *tag, const char *g
 /* Sets u's PIN (fails the test on error). */
 void test_world_set_pin(test_world *w, const test_user *u, const char *pin);
 
+/* Records u's identity check (KYC) as verified, in SQL: the state that
+ * SubmitKyc leaves once the provider named u's name as the BVN's holder
+ * (that flow is tested in tests/integration/identity/test_kyc*.c). */
+void test_world_kyc_verified(test_world *w, const test_user *u);
+
 /* SimulateDeposit of kobo into group as user as: test_world_call()'s result. */
 int test_world_deposit(test_world *w, const char *group_id, const test_user *as,
 		       int64_t kobo);

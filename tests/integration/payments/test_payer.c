@@ -226,6 +226,79 @@ static void test_add_list_remove_payer_account(void **state)
 	assert_string_not_equal(again->id, first->id);
 }
 
+/* --- at most 10 live accounts a user --------------------------------------------- */
+
+static long live_payers(const test_user *u)
+{
+	return test_pg_longf(w.admin,
+			     "SELECT count(*) FROM payer_account WHERE user_id = '%s'"
+			     " AND removed_at IS NULL",
+			     u->id);
+}
+
+static void test_a_user_holds_ten_payer_accounts_at_most(void **state)
+{
+	Kolo__Groups__V1__PayerAccount *first = NULL, *again = NULL;
+	test_user u;
+	char number[16];
+
+	(void)state;
+	test_identity_user(&w.identity, &u, "payer-cap");
+	for (int i = 0; i < 10; i++) {
+		snprintf(number, sizeof(number), "30000008%02d", i);
+		assert_int_equal(add_payer(&u, "058", number, NULL, i == 0 ? &first : NULL), 0);
+	}
+	/* The eleventh is refused, nothing stored. */
+	assert_int_equal(add_payer(&u, "058", "3000000810", NULL, NULL), ERR_FAILED_PRECONDITION);
+	assert_reason("too_many_payer_accounts");
+	assert_int_equal(live_payers(&u), 10);
+	assert_int_equal(payer_rows("3000000810"), 0);
+	/* One of the ten again is the same registration, not an eleventh. */
+	assert_int_equal(add_payer(&u, "058", "3000000800", NULL, &again), 0);
+	assert_string_equal(again->id, first->id);
+	/* Once one is removed, another fits. */
+	assert_int_equal(remove_payer(&u, first->id), 0);
+	assert_int_equal(add_payer(&u, "058", "3000000810", NULL, NULL), 0);
+	assert_int_equal(live_payers(&u), 10);
+}
+
+/* --- resolutions for payer accounts are counted per user ------------------------ */
+
+static void test_payer_registrations_are_rate_limited_per_user(void **state)
+{
+	const pay_deps saved = *pay_current();
+	pay_deps limited = saved;
+	test_user u, other;
+
+	(void)state;
+	test_identity_user(&w.identity, &u, "payer-rate");
+	test_identity_user(&w.identity, &other, "payer-rate-other");
+	limited.resolve_per_user = 3;
+	limited.resolve_window_s = 3600;
+	pay_configure(&limited);
+	for (int i = 0; i < 3; i++) {
+		char number[16];
+
+		snprintf(number, sizeof(number), "30000009%02d", i);
+		assert_int_equal(add_payer(&u, "058", number, NULL, NULL), 0);
+	}
+	/* The fourth within the hour: refused with a hint, nothing stored. */
+	assert_int_equal(add_payer(&u, "058", "3000000903", NULL, NULL), ERR_RESOURCE_EXHAUSTED);
+	assert_reason("rate_limited");
+	assert_true(err_last()->retry_after_s > 0 && err_last()->retry_after_s <= 3600);
+	assert_int_equal(payer_rows("3000000903"), 0);
+	assert_int_equal(live_payers(&u), 3);
+	/* Another user's count is their own. */
+	assert_int_equal(add_payer(&other, "058", "3000000903", NULL, NULL), 0);
+	/* The count is payments' (resolve_payer), kept in PostgreSQL. */
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT hits FROM payments_rate_window"
+				       " WHERE kind = 'resolve_payer' AND key = '%s'",
+				       u.id),
+			 4);
+	pay_configure(&saved);
+}
+
 /* --- one member per group and account -------------------------------------------- */
 
 static void test_payer_account_in_use_within_shared_groups(void **state)
@@ -448,6 +521,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_bad_payer_accounts_store_nothing, check_invariant),
 		cmocka_unit_test_teardown(test_add_list_remove_payer_account, check_invariant),
+		cmocka_unit_test_teardown(test_a_user_holds_ten_payer_accounts_at_most,
+					  check_invariant),
+		cmocka_unit_test_teardown(test_payer_registrations_are_rate_limited_per_user,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_payer_account_in_use_within_shared_groups,
 					  check_invariant),
 		cmocka_unit_test_teardown(test_match_payer_narrows_and_breaks_ties,

@@ -1564,14 +1564,26 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 	open_club(&c, "flw-payer-owner");
 	test_identity_user(&w.identity, &member, "flw-payer");
 	test_world_member(&w, c.group, &c.owner, &member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
-	/* Flutterwave names holders: another's name is refused, nothing stored. */
+	/* Flutterwave names holders: the name the bank gives must be the one
+	 * the member's identity check verified. Unverified, even their own
+	 * name's account is refused, nothing stored. */
+	test_fake_flw_control("account_name",
+			      "{\"account_number\":\"5000000101\",\"name\":\"PAYER, USER FLW\"}");
 	add.bank_code = "058";
+	add.account_number = "5000000101";
+	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "kyc_required");
+	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
+				  member.id), 0);
+	/* Verified: another's name is refused, nothing stored; their own is theirs. */
+	test_world_kyc_verified(&w, &member);
 	add.account_number = "5000000199";
 	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "payer_name_mismatch");
-	test_fake_flw_control("account_name",
-			      "{\"account_number\":\"5000000101\",\"name\":\"PAYER, USER FLW\"}");
+	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
+				  member.id), 0);
 	add.account_number = "5000000101";
 	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
 			 0);
@@ -1595,6 +1607,51 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 	assert_string_equal(r->status, "duplicate");
 	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
 				  " AND user_id = '%s'", known, member.id), 1);
+	assert_int_equal(balance(&c), 460000);
+}
+
+/* A sender's account number at another bank is another account: the bank
+ * Flutterwave names, when its list names it so, must be the registered one. */
+static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **state)
+{
+	Kolo__Groups__V1__AddPayerAccountRequest add =
+		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
+	Kolo__Groups__V1__AddPayerAccountResponse *added = NULL;
+	const char *other_bank, *same_bank, *same_bank_cased, *unlisted;
+	test_user member;
+	club c;
+
+	(void)state;
+	open_club(&c, "flw-bank-owner");
+	test_identity_user(&w.identity, &member, "flw-bank");
+	test_world_member(&w, c.group, &c.owner, &member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	test_world_kyc_verified(&w, &member);
+	test_fake_flw_control("account_name",
+			      "{\"account_number\":\"5000000201\",\"name\":\"USER FLW-BANK\"}");
+	add.bank_code = "058";
+	add.account_number = "5000000201";
+	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
+			 0);
+	/* Access Bank (044 in Flutterwave's list): not the member's account. */
+	other_bank = deposit_from(&c, "1000.00",
+				  "{\"account_number\":\"5000000201\",\"name\":\"SOMEONE\","
+				  "\"bank_name\":\"Access Bank\"}", NULL);
+	assert_string_equal(credited_to(other_bank), "");
+	/* GTBank (058), as listed and in another case with spaces around. */
+	same_bank = deposit_from(&c, "1100.00",
+				 "{\"account_number\":\"5000000201\",\"name\":\"USER FLW BANK\","
+				 "\"bank_name\":\"GTBank\"}", NULL);
+	assert_string_equal(credited_to(same_bank), member.id);
+	same_bank_cased = deposit_from(&c, "1200.00",
+				       "{\"account_number\":\"5000000201\",\"name\":\"USER\","
+				       "\"bank_name\":\" gtbank \"}", NULL);
+	assert_string_equal(credited_to(same_bank_cased), member.id);
+	/* A bank the list does not name so: the name only breaks ties (one
+	 * member pays from the number here). */
+	unlisted = deposit_from(&c, "1300.00",
+				"{\"account_number\":\"5000000201\",\"name\":\"USER\","
+				"\"bank_name\":\"GTBANK PLC\"}", NULL);
+	assert_string_equal(credited_to(unlisted), member.id);
 	assert_int_equal(balance(&c), 460000);
 }
 
@@ -1631,6 +1688,7 @@ int main(void)
 		T(test_transfer_completed_webhook_settles_a_pending_payout),
 		T(test_transfer_failed_webhook_reverses_the_payout_once),
 		T(test_deposits_are_credited_to_the_member_who_pays_from_the_account),
+		T(test_deposit_from_the_number_at_another_bank_is_unallocated),
 #undef T
 	};
 

@@ -958,9 +958,17 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 	open_club(&c, "psk-payer-owner");
 	test_identity_user(&w.identity, &member, "psk-payer");
 	test_world_member(&w, c.group, &c.owner, &member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
-	/* Paystack names holders: the member's own account, and another's. */
+	/* Paystack names holders: the name the bank gives must be the one the
+	 * member's identity check verified. Unverified, even their own name's
+	 * account is refused, nothing stored. */
 	test_fake_flw_control("account_name",
 			      "{\"account_number\":\"4000000101\",\"name\":\"USER PSK-PAYER\"}");
+	assert_int_equal(add_payer(&member, "058", "4000000101"), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "kyc_required");
+	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
+				  member.id), 0);
+	/* Verified: another's account is refused; their own is theirs. */
+	test_world_kyc_verified(&w, &member);
 	assert_int_equal(add_payer(&member, "058", "4000000199"), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "payer_name_mismatch");
 	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
@@ -1019,6 +1027,41 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 	assert_int_equal(balance(&c), 100000 + 110000 + 120000 + 130000 + 140000 + 150000);
 }
 
+/* A sender's account number at another bank is another account: the bank
+ * Paystack names, when its list names it so, must be the registered one. */
+static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **state)
+{
+	const char *other_bank, *same_bank, *unlisted;
+	test_user member;
+	club c;
+
+	(void)state;
+	open_club(&c, "psk-bank-owner");
+	test_identity_user(&w.identity, &member, "psk-bank");
+	test_world_member(&w, c.group, &c.owner, &member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	test_world_kyc_verified(&w, &member);
+	test_fake_flw_control("account_name",
+			      "{\"account_number\":\"4000000201\",\"name\":\"USER PSK-BANK\"}");
+	assert_int_equal(add_payer(&member, "058", "4000000201"), 0);
+	/* Access Bank (044 in Paystack's list): not the member's account. */
+	other_bank = deposit_from(&c, 100000,
+				  "{\"account_number\":\"4000000201\",\"name\":\"SOMEONE\","
+				  "\"bank\":\"Access Bank\"}", NULL);
+	assert_string_equal(credited_to(other_bank), "");
+	/* Guaranty Trust Bank (058), in another case with spaces around. */
+	same_bank = deposit_from(&c, 110000,
+				 "{\"account_number\":\"4000000201\",\"name\":\"USER PSK BANK\","
+				 "\"bank\":\" GUARANTY TRUST BANK \"}", NULL);
+	assert_string_equal(credited_to(same_bank), member.id);
+	/* A bank the list does not name so: the name only breaks ties (one
+	 * member pays from the number here). */
+	unlisted = deposit_from(&c, 120000,
+				"{\"account_number\":\"4000000201\",\"name\":\"USER\","
+				"\"bank\":\"GTBank\"}", NULL);
+	assert_string_equal(credited_to(unlisted), member.id);
+	assert_int_equal(balance(&c), 330000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1040,6 +1083,7 @@ int main(void)
 		T(test_transfer_failed_webhook_reverses_the_payout_once),
 		T(test_resolve_names_the_account_holder_paystack_reports),
 		T(test_deposits_are_credited_to_the_member_who_pays_from_the_account),
+		T(test_deposit_from_the_number_at_another_bank_is_unallocated),
 #undef T
 	};
 
