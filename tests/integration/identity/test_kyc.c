@@ -199,6 +199,20 @@ static void assert_kyc_event(const test_user *u, const char *what,
 	free(got);
 }
 
+/* GetUser's kyc_verified for u, as groups asks it (the service token). */
+static int user_kyc_verified(const test_user *u)
+{
+	Kolo__Identity__V1__GetUserRequest req =
+		KOLO__IDENTITY__V1__GET_USER_REQUEST__INIT;
+	Kolo__Identity__V1__GetUserResponse *resp = NULL;
+
+	req.user_id = (char *)u->id;
+	assert_int_equal(test_world_call(&w, &w.identity.service, "GetUser",
+					 &req, &resp, NULL),
+			 0);
+	return resp->user->kyc_verified;
+}
+
 /* identity's worker pass, on this thread, as kolo-identity. */
 static void identity_pass(void)
 {
@@ -330,8 +344,10 @@ static void test_kyc_flutterwave_consent_then_verified(void **state)
 	use_flutterwave(0);
 	test_identity_user(&w.identity, &u, "consent");
 	number_ending(number, "456");
+	assert_false(user_kyc_verified(&u));
 	assert_int_equal(submit(&u, "bvn", number, &k), 0);
 	assert_string_equal(k->status, "pending");
+	assert_false(user_kyc_verified(&u));
 	assert_int_equal(kyc_events(&u), 0);
 	assert_non_null(
 		strstr(k->consent_url, "https://consent.flutterwave.test/"));
@@ -354,6 +370,8 @@ static void test_kyc_flutterwave_consent_then_verified(void **state)
 	k = get_kyc(&u);
 	assert_string_equal(k->status, "verified");
 	assert_string_equal(k->consent_url, "");
+	/* What groups reads before trusting the user's name (payer accounts). */
+	assert_true(user_kyc_verified(&u));
 	assert_int_equal(activity(&u, "kyc_verified"), 1);
 	assert_int_equal(kyc_events(&u), 1);
 	assert_kyc_event(&u, "data->>'status'", "verified");
@@ -386,6 +404,7 @@ static void test_kyc_flutterwave_names_another_person(void **state)
 	k = get_kyc(&u);
 	assert_string_equal(k->status, "failed");
 	assert_string_equal(k->reason, "kyc_name_mismatch");
+	assert_false(user_kyc_verified(&u));
 	assert_int_equal(kyc_events(&u), 1);
 	assert_kyc_event(&u, "data->>'status'", "failed");
 	assert_kyc_event(&u, "data->>'reason'", "kyc_name_mismatch");
