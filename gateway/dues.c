@@ -2,8 +2,8 @@
  * 4180, amounts in naira (two decimals) and in kobo, signed.
  *   GET /v1/groups/{id}/dues/arrears.csv?as_of=   members with arrears > 0
  *   GET /v1/groups/{id}/members/{user_id}/statement.csv?as_of=
- * Both read the groups service with the caller's token (members; the
- * statement: the member or an officer). A text field that a spreadsheet
+ * Both read the groups service with the caller's token (arrears: officers;
+ * the statement: the member or an officer). A text field that a spreadsheet
  * would read as a formula (= + - @ first) is written with a leading '. */
 #include "gw.h"
 
@@ -55,22 +55,32 @@ static void gw_csv_raw(gw_csv *c, const char *text)
 }
 
 /* A text field, quoted as RFC 4180 needs, guarded against formulas; sep
- * first unless it is the row's first. */
+ * first unless it is the row's first. The guard ' is written into the
+ * output after the opening quote, if any: the field is never copied into a
+ * smaller buffer (a waiver's description runs to kilobytes of UTF-8). */
 static void gw_csv_text(gw_csv *c, const char *field, int first)
 {
-	char guarded[1024];
 	const char *f = field ? field : "";
+	int guard = f[0] && strchr("=+-@\t\r", f[0]);
+	size_t start;
 
 	if (!first)
 		gw_csv_raw(c, ",");
-	if (strchr("=+-@\t\r", f[0]) && f[0]) {
-		snprintf(guarded, sizeof(guarded), "'%s", f);
-		f = guarded;
-	}
-	if (gw_csv_room(c, 2 * strlen(f) + 2) < 0)
+	/* Every character doubled at worst, the quotes and the guard. */
+	if (gw_csv_room(c, 2 * strlen(f) + 3) < 0)
 		return;
-	if (gw_csv_field(c->buf, c->cap, &c->len, f) < 0)
+	start = c->len;
+	if (gw_csv_field(c->buf, c->cap, &c->len, f) < 0) {
 		c->full = 1;
+		return;
+	}
+	if (guard) {
+		size_t at = start + (c->buf[start] == '"');
+
+		memmove(c->buf + at + 1, c->buf + at, c->len - at + 1);
+		c->buf[at] = '\'';
+		c->len++;
+	}
 }
 
 /* ",<naira>,<kobo>" of a signed amount. */
@@ -123,6 +133,7 @@ void gw_arrears_csv_route(const gw_route *route, gw_request *req,
 	}
 	in.group_id = (char *)req->params[0].value;
 	in.as_of = (char *)gw_dues_as_of(req);
+	in.officers_only = 1; /* a MEMBER is refused, not given their row */
 	if (gw_call(req, GW_GROUPS, "GetDuesStatus", &in.base,
 		    (ProtobufCMessage **)&out, 0) < 0) {
 		gw_reply_err_last(resp);

@@ -17,6 +17,7 @@
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
+#include "log/log.h"
 
 #define GW_PUBLIC_WITHDRAWALS 50
 #define GW_PUBLIC_NAMES 64
@@ -80,16 +81,23 @@ static int gw_public_resolve(gw_request *req, gw_public *v)
 }
 
 /* Who has paid their dues as of today, where the group turned it on
- * (DESIGN §15): names and paid/unpaid only, never amounts. */
-static int gw_public_dues(gw_request *req, gw_public *v)
+ * (DESIGN §15): names and paid/unpaid only, never amounts. The dues are an
+ * extra: when the groups service cannot compute them the page goes out
+ * without them (v->dues NULL) rather than failing. */
+static void gw_public_dues(gw_request *req, gw_public *v)
 {
 	Kolo__Groups__V1__GetDuesStatusRequest in = KOLO__GROUPS__V1__GET_DUES_STATUS_REQUEST__INIT;
 
 	if (!v->group->public_dues)
-		return 0;
+		return;
 	in.group_id = v->group->group_id;
-	return gw_call(req, GW_GROUPS, "GetDuesStatus", &in.base, (ProtobufCMessage **)&v->dues,
-		       1);
+	if (gw_call(req, GW_GROUPS, "GetDuesStatus", &in.base, (ProtobufCMessage **)&v->dues,
+		    1) < 0) {
+		log_event(LOG_LVL_WARN, "public page without dues", "group_id",
+			  v->group->group_id, "reason", err_last()->reason, NULL);
+		err_clear();
+		v->dues = NULL;
+	}
 }
 
 /* Everything the view shows; entries page by the caller's query. */
@@ -130,7 +138,10 @@ static int gw_public_gather(gw_request *req, gw_public *v)
 	prop.page_size = GW_PUBLIC_PROPOSALS;
 	rc = gw_call(req, GW_GROUPS, "ListProposals", &prop.base,
 		     (ProtobufCMessage **)&v->proposals, 1);
-	return rc < 0 ? rc : gw_public_dues(req, v);
+	if (rc < 0)
+		return rc;
+	gw_public_dues(req, v);
+	return 0;
 }
 
 /* "••••6789": the last four digits of an account number. */

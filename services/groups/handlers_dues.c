@@ -16,6 +16,8 @@
 
 /* The most periods one member's standing is computed over. */
 #define GRP_DUES_ITEMS_MAX 20000
+/* The latest as_of a standing is computed for: a year ahead of today. */
+#define GRP_DUES_AS_OF_AHEAD 366
 
 /* --- validation
  * ------------------------------------------------------------------ */
@@ -371,14 +373,25 @@ typedef struct grp_dues_facts {
 	int n_waivers;
 } grp_dues_facts;
 
-/* as_of "" is today in WAT. */
+/* as_of "" is today in WAT. A day more than GRP_DUES_AS_OF_AHEAD days
+ * ahead is refused before any work: each member's periods are counted up
+ * to it (9999-12-31 would count to the cap for everyone). */
 static int grp_dues_as_of(const char *s, grp_day *out)
 {
-	if (!s[0]) {
-		*out = grp_day_wat((int64_t)time(NULL));
-		return 0;
+	grp_day today = grp_day_wat((int64_t)time(NULL));
+	int rc = 0;
+
+	if (!s[0])
+		*out = today;
+	else
+		rc = grp_dues_date(s, "as_of", out);
+	if (rc == 0 && *out > today + GRP_DUES_AS_OF_AHEAD) {
+		err_set(ERR_INVALID_ARGUMENT, "as_of_too_late",
+			"as_of may be at most %d days after today",
+			GRP_DUES_AS_OF_AHEAD);
+		return err_set_meta("field", "as_of");
 	}
-	return grp_dues_date(s, "as_of", out);
+	return rc;
 }
 
 /* The dues (as the calendar reads them) and waivers of user (NULL:
@@ -468,13 +481,16 @@ static int grp_member_standing(mem_arena *a, const grp_dues_facts *f,
 	return rc;
 }
 
-/* The time of the member's latest deposit, or "". */
+/* The time of the member's latest deposit not reversed (as of the
+ * statement's day), or "": a chargeback is not a payment. */
 static const char *
 grp_last_paid_at(const Kolo__Ledger__V1__ListContributionsResponse *r)
 {
 	for (size_t i = r->n_contributions; i-- > 0;) {
-		if (r->contributions[i]->amount_kobo > 0)
-			return r->contributions[i]->created_at;
+		const Kolo__Ledger__V1__Contribution *ct = r->contributions[i];
+
+		if (ct->amount_kobo > 0 && !ct->reversed)
+			return ct->created_at;
 	}
 	return "";
 }
@@ -555,6 +571,9 @@ GRP_HANDLER(get_dues_status)
 	grp_dues_facts f = {0};
 	grp_voter *members = NULL;
 	db_conn *c = NULL;
+	const char *caller = rpc_ctx_user_id(ctx);
+	/* The gateway's public page calls for nobody (service token). */
+	int service = grp_is_service_call(ctx), everyone = service;
 	char as_of[11];
 	int n = 0, rc = grp_check_id(in->group_id, "group_id");
 
@@ -563,11 +582,13 @@ GRP_HANDLER(get_dues_status)
 	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
-		rc = grp_store_view(c, a, in->group_id, rpc_ctx_user_id(ctx), 0,
-				    &f.view);
-	/* The gateway's public page calls for nobody (service token). */
-	if (rc == 0 && !grp_is_service_call(ctx))
-		rc = grp_require_role(&f.view, 0, 0);
+		rc = grp_store_view(c, a, in->group_id, caller, 0, &f.view);
+	if (rc == 0 && !service)
+		rc = grp_require_role(&f.view, in->officers_only, 0);
+	/* Officers see every member's standing, a MEMBER their own
+	 * (docs/decisions.md). */
+	if (rc == 0 && !service)
+		everyone = grp_is_officer(f.view.my_role);
 	if (rc == 0)
 		rc = grp_dues_facts_read(c, a, in->group_id, NULL, &f);
 	if (rc == 0)
@@ -581,12 +602,14 @@ GRP_HANDLER(get_dues_status)
 		mem_arena_alloc(a, sizeof(*out->members) * (size_t)(n + 1));
 	if (!out->members)
 		return err_oom();
-	for (int i = 0; rc == 0 && i < n; i++)
+	for (int i = 0; rc == 0 && i < n; i++) {
+		if (!everyone && strcmp(members[i].user_id, caller) != 0)
+			continue;
 		rc = grp_status_one(ctx, &f, &members[i], contrib,
-				    &out->members[i]);
+				    &out->members[out->n_members++]);
+	}
 	if (rc < 0)
 		return rc;
-	out->n_members = (size_t)n;
 	grp_day_format(f.as_of, as_of);
 	out->as_of = mem_arena_strdup(a, as_of);
 	out->attributed_kobo = contrib->attributed_kobo;
@@ -598,25 +621,24 @@ GRP_HANDLER(get_dues_status)
  * ---------------------------------------------------------- */
 
 /* The caller reads their own statement, an officer anyone's; a
- * non-member is told the group does not exist. *joined_s of the member. */
-static int
-grp_statement_access(db_conn *c, mem_arena *a,
-		     const Kolo__Groups__V1__GetMemberStatementRequest *in,
-		     const char *caller, grp_dues_facts *f, int64_t *joined_s)
+ * non-member is told the group does not exist. user is canonical (the
+ * caller's id is); *joined_s of the member. */
+static int grp_statement_access(db_conn *c, mem_arena *a, const char *group_id,
+				const char *user, const char *caller,
+				grp_dues_facts *f, int64_t *joined_s)
 {
 	grp_voter *members = NULL;
 	int n = 0;
-	int rc = grp_store_view(c, a, in->group_id, caller, 0, &f->view);
+	int rc = grp_store_view(c, a, group_id, caller, 0, &f->view);
 
 	if (rc == 0)
-		rc = grp_require_role(&f->view,
-				      strcmp(caller, in->user_id) != 0, 0);
+		rc = grp_require_role(&f->view, strcmp(caller, user) != 0, 0);
 	if (rc == 0)
-		rc = grp_store_voters(c, a, in->group_id, &members, &n);
+		rc = grp_store_voters(c, a, group_id, &members, &n);
 	if (rc < 0)
 		return rc;
 	for (int i = 0; i < n; i++) {
-		if (strcmp(members[i].user_id, in->user_id) == 0) {
+		if (strcmp(members[i].user_id, user) == 0) {
 			*joined_s = members[i].joined_s;
 			return 0;
 		}
@@ -723,28 +745,31 @@ GRP_HANDLER(get_member_statement)
 	grp_stmt_line *lines = NULL;
 	grp_dues_status st;
 	db_conn *c = NULL;
+	const char *user = NULL; /* in->user_id in lower case */
 	int64_t joined_s = 0;
 	size_t n_items = 0, n_lines = 0;
 	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
 		rc = grp_check_id(in->user_id, "user_id");
+	if (rc == 0 && !(user = text_uuid_canonical(a, in->user_id)))
+		rc = err_oom();
 	if (rc == 0)
 		rc = grp_dues_as_of(in->as_of, &f.as_of);
 	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
-		rc = grp_statement_access(c, a, in, rpc_ctx_user_id(ctx), &f,
-					  &joined_s);
+		rc = grp_statement_access(c, a, in->group_id, user,
+					  rpc_ctx_user_id(ctx), &f, &joined_s);
 	if (rc == 0)
-		rc = grp_dues_facts_read(c, a, in->group_id, in->user_id, &f);
+		rc = grp_dues_facts_read(c, a, in->group_id, user, &f);
 	if (rc == 0)
-		rc = grp_contributions(ctx, in->group_id, in->user_id, f.as_of,
+		rc = grp_contributions(ctx, in->group_id, user, f.as_of,
 				       &contrib);
 	if (rc == 0)
 		rc = grp_money_of(a, contrib, &money);
 	if (rc == 0)
-		rc = grp_member_standing(a, &f, in->user_id, joined_s, money,
+		rc = grp_member_standing(a, &f, user, joined_s, money,
 					 contrib->n_contributions, &items,
 					 &n_items, &st);
 	if (rc == 0)
@@ -753,7 +778,7 @@ GRP_HANDLER(get_member_statement)
 					&n_lines);
 	if (rc < 0)
 		return rc;
-	out->status = grp_status_message(ctx, in->user_id, &st,
+	out->status = grp_status_message(ctx, user, &st,
 					 grp_last_paid_at(contrib));
 	out->lines = mem_arena_alloc(a, sizeof(*out->lines) * (n_lines + 1));
 	if (!out->status || !out->lines)

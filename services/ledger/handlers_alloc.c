@@ -172,6 +172,7 @@ static int ldg_contributions_out(mem_arena *a, const ldg_contributions *r,
 		m->created_at = r->lines[i].created_at;
 		m->kind = r->lines[i].kind;
 		m->reference = r->lines[i].reference;
+		m->reversed = r->lines[i].reversed;
 		out->contributions[out->n_contributions++] = m;
 	}
 	for (int i = 0; i < r->n_totals; i++) {

@@ -584,17 +584,20 @@ int ldg_store_unallocated(db_conn *c, mem_arena *a, const char *group_id,
 	return rows ? 0 : err_oom();
 }
 
-/* Deposits and reversals credited to members, before $2 ("" all). */
+/* Deposits and reversals credited to members, before $2 ("" all); a
+ * deposit is "reversed" when its reversal is before $2 too. */
+#define LDG_CONTRIB_BEFORE(col)                                                \
+	" (NULLIF($2, '')::timestamptz IS NULL OR " col                        \
+	" < (NULLIF($2, '')::timestamptz AT TIME ZONE 'UTC'))"
 #define LDG_CONTRIB_LINES                                                      \
 	"WITH l AS (SELECT id, user_id, amount_kobo, created_at, 'deposit' AS kind," \
-	" reference FROM ledger_deposit WHERE group_id = $1::uuid"             \
-	" AND (NULLIF($2, '')::timestamptz IS NULL OR"                         \
-	" created_at < (NULLIF($2, '')::timestamptz AT TIME ZONE 'UTC'))"      \
+	" reference, (reversal_id IS NOT NULL AND" LDG_CONTRIB_BEFORE("reversed_at") \
+	") AS reversed FROM ledger_deposit WHERE group_id = $1::uuid"          \
+	" AND" LDG_CONTRIB_BEFORE("created_at")                                \
 	" UNION ALL SELECT reversal_id, user_id, -reversal_kobo, reversed_at," \
-	" 'reversal', reversal_reference FROM ledger_deposit"                  \
+	" 'reversal', reversal_reference, false FROM ledger_deposit"           \
 	" WHERE group_id = $1::uuid AND reversal_id IS NOT NULL"               \
-	" AND (NULLIF($2, '')::timestamptz IS NULL OR"                         \
-	" reversed_at < (NULLIF($2, '')::timestamptz AT TIME ZONE 'UTC')))"
+	" AND" LDG_CONTRIB_BEFORE("reversed_at") ")"
 
 static int ldg_contrib_sums(db_conn *c, const char *const *params, ldg_contributions *out)
 {
@@ -620,7 +623,7 @@ static int ldg_contrib_lines(db_conn *c, mem_arena *a, const char *const *params
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 LDG_CONTRIB_LINES " SELECT id, user_id, amount_kobo, "
-			 DB_RFC3339("created_at") ", kind, reference FROM l"
+			 DB_RFC3339("created_at") ", kind, reference, reversed FROM l"
 			 " WHERE user_id = $3::uuid ORDER BY created_at, kind, id",
 			 3, params);
 
@@ -637,6 +640,7 @@ static int ldg_contrib_lines(db_conn *c, mem_arena *a, const char *const *params
 		l->created_at = db_text(a, res, i, 3);
 		l->kind = db_text(a, res, i, 4);
 		l->reference = db_text(a, res, i, 5);
+		l->reversed = db_bool(res, i, 6);
 		if (!l->reference)
 			out->lines = NULL;
 	}
@@ -650,7 +654,8 @@ static int ldg_contrib_totals(db_conn *c, mem_arena *a, const char *const *param
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 LDG_CONTRIB_LINES " SELECT user_id, sum(amount_kobo), coalesce("
-			 DB_RFC3339("max(created_at) FILTER (WHERE kind = 'deposit')") ", '')"
+			 DB_RFC3339("max(created_at) FILTER (WHERE kind = 'deposit'"
+				    " AND NOT reversed)") ", '')"
 			 " FROM l WHERE user_id IS NOT NULL GROUP BY user_id ORDER BY user_id",
 			 2, params);
 

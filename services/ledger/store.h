@@ -184,6 +184,7 @@ typedef struct ldg_contribution {
 	char *created_at;
 	char *kind;
 	char *reference;
+	int reversed; /* a deposit whose reversal is before until */
 } ldg_contribution;
 
 typedef struct ldg_contribution_total {

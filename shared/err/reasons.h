@@ -25,6 +25,7 @@
 	X(already_objected, FAILED_PRECONDITION, 0, "you have already objected to this proposal") \
 	X(already_waived, ALREADY_EXISTS, 0, "the member is already let off that period (or all of that dues)") \
 	X(amount_too_large, INVALID_ARGUMENT, 0, "amount is too large") \
+	X(as_of_too_late, INVALID_ARGUMENT, 0, "a dues standing's as_of is more than 366 days after today (WAT)") \
 	X(bad_address, INVALID_ARGUMENT, 0, "a mail header would carry a line break") \
 	X(bad_amount, INVALID_ARGUMENT, 0, "an amount text is missing or malformed") \
 	X(bad_config, INVALID_ARGUMENT, 0, "a setting (environment variable) is malformed; INTERNAL for an unknown setting type") \

@@ -18,15 +18,26 @@
 #include <unistd.h>
 
 #include "e2e.h"
+#include "test_pg.h"
+
+static PGconn *admin; /* the suite's database: backdating a group */
 
 static int setup(void **state)
 {
+	const char *db = getenv("KOLO_E2E_DB");
+	char *conninfo;
+
 	(void)state;
-	if (!getenv("KOLO_E2E_URL")) {
-		fprintf(stderr,
-			"KOLO_E2E_URL is not set: run through run_e2e.sh\n");
+	if (!getenv("KOLO_E2E_URL") || !db) {
+		fprintf(stderr, "KOLO_E2E_URL/KOLO_E2E_DB are not set: run "
+				"through run_e2e.sh\n");
 		return -1;
 	}
+	conninfo = test_pg_conninfo(db, NULL);
+	admin = conninfo ? PQconnectdb(conninfo) : NULL;
+	free(conninfo);
+	if (!admin || PQstatus(admin) != CONNECTION_OK)
+		return -1;
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
@@ -34,6 +45,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	curl_global_cleanup();
+	if (admin)
+		PQfinish(admin);
 	return 0;
 }
 
@@ -214,9 +227,10 @@ static void test_status_csv_statement_and_public_page(void **state)
 			 json_object_get(r.json, "entry"), "id")));
 	e2e_reply_free(&r);
 
-	/* Status: the payer is paid up, the owner and the late member owe. */
+	/* Status: the payer is paid up, the owner and the late member owe
+	 * (an officer sees everyone). */
 	o.body = NULL;
-	o.token = c.late.access;
+	o.token = c.owner.access;
 	snprintf(path, sizeof(path), "/v1/groups/%s/dues/status", c.gid);
 	e2e_expect(&r, "GET", path, &o, 200, "");
 	assert_string_equal(e2e_str(&r, "as_of"), c.today);
@@ -239,11 +253,29 @@ static void test_status_csv_statement_and_public_page(void **state)
 		json_integer_value(json_object_get(r.json, "attributed_kobo")),
 		1000);
 	e2e_reply_free(&r);
+	/* A plain member sees their own row only, and the group's totals. */
+	o.token = c.late.access;
+	e2e_expect(&r, "GET", path, &o, 200, "");
+	members = json_object_get(r.json, "members");
+	assert_int_equal(json_array_size(members), 1);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(members, 0), "user_id")),
+			    c.late.id);
+	assert_int_equal(
+		json_integer_value(json_object_get(r.json, "attributed_kobo")),
+		1000);
+	e2e_reply_free(&r);
+	/* as_of at most a year ahead. */
+	snprintf(path, sizeof(path), "/v1/groups/%s/dues/status?as_of=9999-12-31",
+		 c.gid);
+	e2e_expect(NULL, "GET", path, &o, 400, "as_of_too_late");
 
-	/* The arrears CSV: the owner and the late member, not the payer; the
-	 * name quoted (comma, quotes) and guarded (leading =). */
+	/* The arrears CSV: officers only; the owner and the late member, not
+	 * the payer; the name quoted (comma, quotes) and guarded (leading =). */
 	snprintf(path, sizeof(path), "/v1/groups/%s/dues/arrears.csv?as_of=%s",
 		 c.gid, c.today);
+	e2e_expect(NULL, "GET", path, &o, 403, "officer_only");
+	o.token = c.owner.access;
 	get_csv(&r, path, &o);
 	assert_true(strncmp(r.body, "as_of,user_id,name,owed_naira,owed_kobo,",
 			    40) == 0);
@@ -309,6 +341,10 @@ static void test_status_csv_statement_and_public_page(void **state)
 		 "/v1/groups/%s/members/%s/statement?as_of=2027-02-30", c.gid,
 		 c.payer.id);
 	e2e_expect(NULL, "GET", path, &o, 400, "invalid_date");
+	snprintf(path, sizeof(path),
+		 "/v1/groups/%s/members/%s/statement.csv?as_of=9999-12-31",
+		 c.gid, c.payer.id);
+	e2e_expect(NULL, "GET", path, &o, 400, "as_of_too_late");
 
 	/* Public page: no dues until the OWNER turns it on. */
 	o.token = c.owner.access;
@@ -357,11 +393,106 @@ static void test_status_csv_statement_and_public_page(void **state)
 	e2e_reply_free(&r);
 }
 
+/* A waiver's description runs past a kilobyte of UTF-8 (a long reason in
+ * naira signs): the statement CSV writes it whole, guarded when it starts
+ * like a formula (the dues is named "=Levy"). */
+static void test_long_guarded_description_in_csv(void **state)
+{
+	club c;
+	char path[200], body[2048], reason[1600], want[1700], levy[64];
+	size_t n = 0;
+	e2e_opts o = {0};
+	e2e_reply r;
+
+	(void)state;
+	open_club(&c);
+	o.token = c.owner.access;
+	snprintf(path, sizeof(path), "/v1/groups/%s/dues", c.gid);
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"=Levy\",\"kind\":\"levy\",\"amount_kobo\":500,"
+		 "\"period\":\"once\",\"starts_on\":\"%s\"}",
+		 c.today);
+	o.body = body;
+	e2e_expect(&r, "POST", path, &o, 201, "");
+	snprintf(levy, sizeof(levy), "%s", e2e_str(&r, "id"));
+	e2e_reply_free(&r);
+	for (int i = 0; i < 490; i++) {
+		memcpy(reason + n, "\xe2\x82\xa6", 3); /* ₦ */
+		n += 3;
+	}
+	memcpy(reason + n, "END", 4);
+	snprintf(path, sizeof(path), "/v1/groups/%s/dues/%s/waivers", c.gid,
+		 levy);
+	snprintf(body, sizeof(body),
+		 "{\"user_id\":\"%s\",\"reason\":\"%s\",\"pin\":\"" PIN "\"}",
+		 c.late.id, reason);
+	e2e_expect(NULL, "POST", path, &o, 201, "");
+	o.body = NULL;
+	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s/statement.csv",
+		 c.gid, c.late.id);
+	get_csv(&r, path, &o);
+	snprintf(want, sizeof(want), ",waiver,'=Levy waived: %s,%s,,", reason,
+		 levy);
+	assert_true(strlen(want) > 1024);
+	if (!strstr(r.body, want))
+		fail_msg("no whole guarded waiver line in:\n%s", r.body);
+	e2e_reply_free(&r);
+}
+
+/* The public page goes out without "dues" when the groups service cannot
+ * compute them (here: members backdated to 1600 under weekly dues from
+ * then, more periods than one call computes). */
+static void test_public_page_without_dues_on_error(void **state)
+{
+	club c;
+	char path[200], token[80];
+	e2e_opts o = {0};
+	e2e_reply r;
+
+	(void)state;
+	open_club(&c);
+	o.token = c.owner.access;
+	snprintf(path, sizeof(path), "/v1/groups/%s/public-token", c.gid);
+	e2e_expect(&r, "POST", path, &o, 201, "");
+	snprintf(token, sizeof(token), "%s", e2e_str(&r, "public_read_token"));
+	e2e_reply_free(&r);
+	snprintf(path, sizeof(path), "/v1/groups/%s", c.gid);
+	o.body = "{\"public_dues\":true}";
+	e2e_expect(NULL, "PATCH", path, &o, 200, "");
+	free(test_pg_valuef(admin,
+			    "UPDATE group_membership SET joined_at = '1600-01-03'"
+			    " WHERE group_id = '%s' RETURNING 1",
+			    c.gid));
+	free(test_pg_valuef(admin,
+			    "UPDATE group_dues SET starts_on = '1600-01-03'"
+			    " WHERE group_id = '%s' RETURNING 1",
+			    c.gid));
+	o.body = NULL;
+	snprintf(path, sizeof(path), "/v1/groups/%s/dues/status", c.gid);
+	e2e_http(&r, "GET", path, &o);
+	assert_int_not_equal(r.status, 200);
+	assert_string_equal(e2e_error_code(&r), "dues_too_many_periods");
+	e2e_reply_free(&r);
+	o.token = NULL;
+	snprintf(path, sizeof(path), "/v1/public/%s", token);
+	e2e_expect(&r, "GET", path, &o, 200, "");
+	assert_null(json_object_get(r.json, "dues"));
+	assert_non_null(json_object_get(r.json, "entries"));
+	e2e_reply_free(&r);
+	snprintf(path, sizeof(path), "/p/%s", token);
+	e2e_http(&r, "GET", path, &o);
+	assert_int_equal(r.status, 200);
+	assert_null(strstr(r.body, "<h2>Dues</h2>"));
+	e2e_reply_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_dues_store_nothing),
 		cmocka_unit_test(test_status_csv_statement_and_public_page),
+		cmocka_unit_test(test_long_guarded_description_in_csv),
+		cmocka_unit_test(test_public_page_without_dues_on_error),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

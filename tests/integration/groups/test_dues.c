@@ -293,9 +293,10 @@ static void test_waive_dues_pin_days_and_repeats(void **state)
 		1);
 }
 
-/* A CREDIT of kobo into group, credited to member who (NULL: nobody). */
-static void deposit(const char *group, const test_user *who, int64_t kobo,
-		    const char *ref)
+/* A CREDIT of kobo into group, credited to member who (NULL: nobody);
+ * with reverses, the DEBIT reversing that deposit (a chargeback). */
+static void post(const char *group, const test_user *who, int64_t kobo,
+		 const char *ref, const char *reverses)
 {
 	Kolo__Ledger__V1__PostEntryRequest req =
 		KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
@@ -306,14 +307,34 @@ static void deposit(const char *group, const test_user *who, int64_t kobo,
 	req.group_id = (char *)group;
 	req.account_id = account;
 	req.user_id = (char *)(who ? who->id : "");
-	req.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT;
+	req.type = reverses ? KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT
+			    : KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT;
 	req.amount_kobo = kobo;
 	req.source = "demo";
 	req.reference = (char *)ref;
+	req.reverses_reference = (char *)(reverses ? reverses : "");
 	req.simulated = 1;
 	assert_int_equal(
 		test_world_call(&w, &w.ledger, "PostEntry", &req, &resp, NULL),
 		0);
+}
+
+static void deposit(const char *group, const test_user *who, int64_t kobo,
+		    const char *ref)
+{
+	post(group, who, kobo, ref, NULL);
+}
+
+/* id in upper case (the same uuid to PostgreSQL). */
+static char *upper(const char *id, char out[64])
+{
+	size_t i = 0;
+
+	for (; id[i] && i < 63; i++)
+		out[i] = (char)(id[i] >= 'a' && id[i] <= 'f' ? id[i] - 32
+							     : id[i]);
+	out[i] = '\0';
+	return out;
 }
 
 static void day_text(grp_day d, char out[11])
@@ -337,7 +358,8 @@ static void test_status_and_statement_from_contributions(void **state)
 	test_team t;
 	test_user stranger;
 	grp_day today = grp_day_wat((int64_t)time(NULL));
-	char starts[11], middle[11], now[11], before[11];
+	char starts[11], middle[11], now[11], before[11], ahead[11],
+		too_far[11], loud[64];
 	Kolo__Groups__V1__Dues *d = NULL;
 	Kolo__Groups__V1__GetDuesStatusRequest sreq =
 		KOLO__GROUPS__V1__GET_DUES_STATUS_REQUEST__INIT;
@@ -362,6 +384,8 @@ static void test_status_and_statement_from_contributions(void **state)
 	day_text(today - 7, middle);
 	day_text(today, now);
 	day_text(today - 8, before);
+	day_text(today + 366, ahead);
+	day_text(today + 367, too_far);
 	assert_int_equal(create_dues(t.group, &t.owner,
 				     &(dues_in){.amount = 1000,
 						.period = "weekly",
@@ -376,7 +400,7 @@ static void test_status_and_statement_from_contributions(void **state)
 	deposit(t.group, NULL, 700, "dues-status-unknown");
 
 	sreq.group_id = t.group;
-	assert_int_equal(call("GetDuesStatus", &sreq, &st, &t.member), 0);
+	assert_int_equal(call("GetDuesStatus", &sreq, &st, &t.treasurer), 0);
 	assert_string_equal(st->as_of, now);
 	assert_int_equal(st->n_members, 3);
 	assert_int_equal(st->attributed_kobo, 4000);
@@ -391,9 +415,23 @@ static void test_status_and_statement_from_contributions(void **state)
 	assert_int_equal(status_of(st, &t.member)->arrears_kobo, 2000);
 	assert_string_equal(status_of(st, &t.member)->last_paid_at, "");
 	assert_string_not_equal(status_of(st, &t.member)->name, "");
+	/* A MEMBER sees their own standing only, and the group's totals. */
+	assert_int_equal(call("GetDuesStatus", &sreq, &st, &t.member), 0);
+	assert_int_equal(st->n_members, 1);
+	assert_string_equal(st->members[0]->user_id, t.member.id);
+	assert_int_equal(st->members[0]->arrears_kobo, 2000);
+	assert_int_equal(st->attributed_kobo, 4000);
+	assert_int_equal(st->unallocated_kobo, 700);
+	/* The arrears CSV's call: officers only. */
+	sreq.officers_only = 1;
+	expect_refused(call("GetDuesStatus", &sreq, &st, &t.member),
+		       ERR_PERMISSION_DENIED, "officer_only");
+	assert_int_equal(call("GetDuesStatus", &sreq, &st, &t.treasurer), 0);
+	assert_int_equal(st->n_members, 3);
+	sreq.officers_only = 0;
 	/* As of a day before the second period: one due, nothing paid yet. */
 	sreq.as_of = before;
-	assert_int_equal(call("GetDuesStatus", &sreq, &st, &t.member), 0);
+	assert_int_equal(call("GetDuesStatus", &sreq, &st, &t.owner), 0);
 	assert_int_equal(status_of(st, &t.owner)->owed_kobo, 1000);
 	assert_int_equal(status_of(st, &t.owner)->paid_kobo, 0);
 	assert_int_equal(status_of(st, &t.owner)->arrears_kobo, 1000);
@@ -401,6 +439,17 @@ static void test_status_and_statement_from_contributions(void **state)
 	sreq.as_of = "2026-02-30";
 	expect_refused(call("GetDuesStatus", &sreq, &st, &t.member),
 		       ERR_INVALID_ARGUMENT, "invalid_date");
+	/* At most a year ahead: every member's periods are counted to it. */
+	sreq.as_of = ahead;
+	assert_int_equal(call("GetDuesStatus", &sreq, &st, &t.owner), 0);
+	assert_string_equal(st->as_of, ahead);
+	sreq.as_of = too_far;
+	expect_refused(call("GetDuesStatus", &sreq, &st, &t.owner),
+		       ERR_INVALID_ARGUMENT, "as_of_too_late");
+	assert_string_equal(err_meta_get(err_last(), "field"), "as_of");
+	sreq.as_of = "9999-12-31";
+	expect_refused(call("GetDuesStatus", &sreq, &st, NULL),
+		       ERR_INVALID_ARGUMENT, "as_of_too_late");
 	sreq.as_of = "";
 	expect_refused(call("GetDuesStatus", &sreq, &st, &stranger),
 		       ERR_NOT_FOUND, "group_not_found");
@@ -441,6 +490,40 @@ static void test_status_and_statement_from_contributions(void **state)
 	mreq.user_id = stranger.id;
 	expect_refused(call("GetMemberStatement", &mreq, &stmt, &t.owner),
 		       ERR_NOT_FOUND, "member_not_found");
+	/* An id in upper case is the same user: the member's own, and an
+	 * officer's read of it with the member's waiver. */
+	mreq.user_id = upper(t.member.id, loud);
+	assert_string_not_equal(loud, t.member.id);
+	assert_int_equal(call("GetMemberStatement", &mreq, &stmt, &t.member),
+			 0);
+	assert_string_equal(stmt->status->user_id, t.member.id);
+	assert_int_equal(call("GetMemberStatement", &mreq, &stmt, &t.owner), 0);
+	assert_int_equal(stmt->n_lines, 4);
+	assert_string_equal(stmt->lines[2]->kind, "waiver");
+	assert_int_equal(stmt->status->waived_kobo, 1000);
+	mreq.as_of = "9999-12-31";
+	expect_refused(call("GetMemberStatement", &mreq, &stmt, &t.owner),
+		       ERR_INVALID_ARGUMENT, "as_of_too_late");
+	mreq.as_of = "";
+
+	/* A deposit reversed (a chargeback) is no payment: the member's
+	 * last_paid_at stays empty. */
+	deposit(t.group, &t.member, 1000, "dues-status-member");
+	post(t.group, NULL, 1000, "chargeback:dues-status-member",
+	     "dues-status-member");
+	sreq.as_of = "";
+	assert_int_equal(call("GetDuesStatus", &sreq, &st, &t.member), 0);
+	assert_int_equal(st->members[0]->paid_kobo, 0);
+	assert_string_equal(st->members[0]->last_paid_at, "");
+	mreq.user_id = t.member.id;
+	assert_int_equal(call("GetMemberStatement", &mreq, &stmt, &t.member),
+			 0);
+	assert_int_equal(stmt->n_lines, 6);
+	assert_string_equal(stmt->lines[5]->kind, "reversal");
+	assert_string_equal(stmt->status->last_paid_at, "");
+	/* The owner's deposit stands: their last payment is it. */
+	assert_int_equal(call("GetDuesStatus", &sreq, &st, &t.owner), 0);
+	assert_string_not_equal(status_of(st, &t.owner)->last_paid_at, "");
 }
 
 static void test_public_dues_switch_is_owner_only(void **state)

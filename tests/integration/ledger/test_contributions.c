@@ -459,6 +459,55 @@ static void test_contributions_until(void **state)
 	free(until);
 }
 
+/* A reversed deposit is no payment: last_paid_at is the latest deposit
+ * not reversed before until, and the deposit's line says it was. */
+static void test_last_paid_at_skips_a_reversed_deposit(void **state)
+{
+	book b;
+	Kolo__Ledger__V1__ListContributionsRequest req =
+		KOLO__LEDGER__V1__LIST_CONTRIBUTIONS_REQUEST__INIT;
+	Kolo__Ledger__V1__ListContributionsResponse *c = NULL;
+	const char *rev;
+	char first_at[40], second_at[40];
+	char *until;
+
+	(void)state;
+	open_book(&b, "ctb-lastpaid");
+	posted(&b, &(post){ CREDIT, 1000, "ctb-lastpaid-1", b.team.member.id });
+	posted(&b, &(post){ CREDIT, 2000, "ctb-lastpaid-2", b.team.member.id });
+	c = contributions(&b, b.team.member.id);
+	assert_int_equal(c->n_contributions, 2);
+	snprintf(first_at, sizeof(first_at), "%s", c->contributions[0]->created_at);
+	snprintf(second_at, sizeof(second_at), "%s", c->contributions[1]->created_at);
+	assert_string_not_equal(first_at, second_at);
+	rev = posted(&b, &(post){ DEBIT, 2000, "chargeback:ctb-lastpaid-2",
+				  .reverses = "ctb-lastpaid-2" });
+	c = contributions(&b, b.team.member.id);
+	assert_int_equal(c->n_contributions, 3);
+	assert_false(c->contributions[0]->reversed);
+	assert_true(c->contributions[1]->reversed);
+	assert_string_equal(c->contributions[2]->kind, "reversal");
+	assert_false(c->contributions[2]->reversed);
+	c = contributions(&b, NULL);
+	assert_int_equal(c->n_totals, 1);
+	assert_int_equal(c->totals[0]->paid_kobo, 1000);
+	assert_string_equal(c->totals[0]->last_paid_at, first_at);
+	/* Until the reversal's instant (exclusive) the deposit stands. */
+	until = test_pg_valuef(w.admin, "SELECT to_char(created_at,"
+			       " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM ledger_entry WHERE"
+			       " id = '%s'", rev);
+	req.group_id = b.team.group;
+	req.until = until;
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListContributions", &req, &c, NULL), 0);
+	assert_int_equal(c->totals[0]->paid_kobo, 3000);
+	assert_string_equal(c->totals[0]->last_paid_at, second_at);
+	req.user_id = b.team.member.id;
+	assert_int_equal(test_world_call(&w, &w.ledger, "ListContributions", &req, &c, NULL), 0);
+	assert_int_equal(c->n_contributions, 2);
+	assert_false(c->contributions[1]->reversed);
+	free(until);
+}
+
 /* An allocation waits for the group's ledger lock a bounded time, as a
  * posting does: busy, nothing written; it goes through once the lock is free. */
 static void test_an_allocation_waits_for_the_group_lock(void **state)
@@ -731,6 +780,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_a_reversal_comes_off_the_member, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_a_reversal_beyond_the_balance_is_refused, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_contributions_until, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_last_paid_at_skips_a_reversed_deposit,
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_an_allocation_waits_for_the_group_lock, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_invariants_catch_broken_rows, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_officers_allocate_with_a_pin, test_world_check_ledger),
