@@ -40,15 +40,16 @@ static const char ldg_credit_sql[] =
 	" WHERE e.type = 'CREDIT' AND ($14 <> '' OR $15 <> '' OR $16 <> ''))"
 	" SELECT " LDG_COLUMNS " FROM e ORDER BY e.type = 'DEBIT'";
 
-/* A deposit's reversal (0031) is linked in the debit's statement: a second
- * reversal of the deposit fails on ledger_reversal's UNIQUE and writes
- * nothing. */
+/* A deposit's reversal (0031) is linked in the debit's statement, with
+ * why and who: a second reversal of the deposit fails on ledger_reversal's
+ * UNIQUE and writes nothing. */
 static const char ldg_debit_sql[] =
 	"WITH e AS (SELECT * FROM ledger_post_debit($1::uuid, $2::uuid,"
 	" NULLIF($3, '')::uuid, $4::bigint, $5, $6, $7, NULLIF($8, ''),"
 	" $9::boolean, $10, $13::int) WHERE $11::bigint = 0 AND $12 = ''),"
-	" r AS (INSERT INTO public.ledger_reversal (entry_id, reverses_entry_id, group_id)"
-	" SELECT e.id, NULLIF($14, '')::uuid, e.group_id FROM e WHERE $14 <> '')"
+	" r AS (INSERT INTO public.ledger_reversal (entry_id, reverses_entry_id, group_id,"
+	" reason, reversed_by) SELECT e.id, NULLIF($14, '')::uuid, e.group_id, $15,"
+	" NULLIF($16, '')::uuid FROM e WHERE $14 <> '')"
 	" SELECT " LDG_COLUMNS " FROM e";
 
 static int ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry *out)
@@ -84,11 +85,12 @@ int ldg_store_post(db_conn *c, mem_arena *a, const ldg_posting *p, ldg_entry *ou
 				 p->fee ? p->fee->reference : "", db_i64(wait, p->lock_wait_ms),
 				 credit ? (p->payer ? p->payer->name : "")
 					: (p->reverses_entry_id ? p->reverses_entry_id : ""),
-				 p->payer ? p->payer->account_number : "",
-				 p->payer ? p->payer->bank_name : "" };
+				 credit ? (p->payer ? p->payer->account_number : "")
+					: (p->reversal_reason ? p->reversal_reason : ""),
+				 credit ? (p->payer ? p->payer->bank_name : "")
+					: (p->actor_id ? p->actor_id : "") };
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res, credit ? ldg_credit_sql : ldg_debit_sql, credit ? 16 : 14,
-			 params);
+	int rc = db_exec(c, &res, credit ? ldg_credit_sql : ldg_debit_sql, 16, params);
 
 	if (rc < 0)
 		return rc;
@@ -431,12 +433,12 @@ static int ldg_alloc_body(db_conn *c, void *arg)
 	const ldg_alloc_tx *t = r->t;
 	ldg_entry entry;
 	ldg_alloc_state st = { .entry = &entry.spec, .current_user = "" };
-	ldg_alloc_ask ask = { .group_id = t->group_id, .user_id = t->user_id,
-			      .reason = t->reason, .reallocate = t->reallocate };
+	const ldg_alloc_ask *ask = &t->ask;
 	PGresult *res = NULL;
 	const char *find[] = { t->entry_id };
-	const char *ins[] = { t->entry_id, t->group_id, t->user_id, t->allocated_by, t->reason };
-	int rc = ldg_lock_group(c, t->group_id, t->lock_wait_ms);
+	const char *ins[] = { t->entry_id, ask->group_id, ask->user_id, ask->allocated_by,
+			      ask->reason };
+	int rc = ldg_lock_group(c, ask->group_id, t->lock_wait_ms);
 
 	if (rc == 0)
 		rc = ldg_store_find(c, r->arena, "id", t->entry_id, &entry, &st.found);
@@ -456,7 +458,7 @@ static int ldg_alloc_body(db_conn *c, void *arg)
 		PQclear(res);
 	if (!st.current_user)
 		return err_oom();
-	rc = ldg_alloc_decide(&st, &ask);
+	rc = ldg_alloc_decide(&st, ask);
 	if (rc < 0)
 		return rc;
 	/* The old row gives way first (the in-force index), then points at

@@ -19,6 +19,7 @@
 	X(account_not_ready, UNAVAILABLE, 0, "a deposit's account is not recorded yet (the webhook is retried)") \
 	X(account_pending, UNAVAILABLE, 0, "the group's account is not ready yet") \
 	X(address_not_allowed, PERMISSION_DENIED, 403, "a webhook from an address not the provider's") \
+	X(allocation_changed, ABORTED, 0, "the deposit's member changed since the officer looked (expected_user_id): nothing written") \
 	X(already_approved, FAILED_PRECONDITION, 0, "you already approved this proposal (ALREADY_EXISTS from the store)") \
 	X(already_exists, ALREADY_EXISTS, 0, "the default of ALREADY_EXISTS") \
 	X(already_member, ALREADY_EXISTS, 0, "the user is already a member of the group") \
@@ -261,6 +262,7 @@
 	X(rule_unsatisfiable, FAILED_PRECONDITION, 0, "the rule needs more approvals than the group has officers") \
 	X(same_member, FAILED_PRECONDITION, 0, "the deposit is credited to that member already") \
 	X(secret_unreadable, INTERNAL, 0, "a sealed secret is malformed") \
+	X(self_allocation, PERMISSION_DENIED, 0, "an officer may not credit a deposit to themselves: another officer must") \
 	X(serialization_failure, ABORTED, 0, "transaction aborted by a conflict") \
 	X(service_token_required, UNAUTHENTICATED, 0, "this method is internal") \
 	X(service_unavailable, UNAVAILABLE, 0, "the gateway cannot reach the route's service now: try again after Retry-After") \
