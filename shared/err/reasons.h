@@ -245,7 +245,7 @@
 	X(provider_timeout, DEADLINE_EXCEEDED, 0, "the provider did not answer in time") \
 	X(provider_unavailable, UNAVAILABLE, 0, "the provider gave no answer") \
 	X(rate_limited, RESOURCE_EXHAUSTED, 429, "too many requests: retry_after_s (Retry-After over REST)") \
-	X(reason_required, INVALID_ARGUMENT, 0, "a reallocation needs a reason") \
+	X(reason_required, INVALID_ARGUMENT, 0, "a reallocation or a deposit's reversal needs a reason") \
 	X(reference_conflict, ALREADY_EXISTS, 0, "the reference is taken by a different entry") \
 	X(reflection_unavailable, UNAVAILABLE, 0, "this server has no descriptors to offer for reflection") \
 	X(refresh_token_expired, UNAUTHENTICATED, 0, "the refresh token has expired: log in again") \
