@@ -1,9 +1,11 @@
 #include "store.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "events/events.h"
+#include "outbox/outbox.h"
 
 #define LDG_COLUMNS                                                            \
 	"id, group_id, account_id, coalesce(user_id::text, ''), type,"         \
@@ -427,6 +429,22 @@ static int ldg_lock_group(db_conn *c, const char *group_id, int64_t lock_wait_ms
 	return rc;
 }
 
+/* deposit.allocated, in the allocation's transaction (after the group's
+ * lock, so in the group's order): told to the member credited and the
+ * one it was taken from (previous "" none), never the officer. */
+static int ldg_alloc_tell(db_conn *c, const ldg_allocation *row, int64_t amount_kobo,
+			  const char *previous)
+{
+	outbox_event e = { .type = EVT_DEPOSIT_ALLOCATED, .group_id = row->group_id,
+			   .user_id = row->user_id, .actor_id = row->allocated_by };
+
+	return outbox_add(c, OUTBOX_LEDGER, &e, "{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
+			  "entry_id", row->entry_id, "allocation_id", row->id, "amount_kobo",
+			  (json_int_t)amount_kobo, "user_id", row->user_id, "previous_user_id",
+			  previous, "allocated_by", row->allocated_by, "reason", row->reason,
+			  "created_at", row->created_at);
+}
+
 static int ldg_alloc_body(db_conn *c, void *arg)
 {
 	ldg_alloc_run *r = arg;
@@ -476,6 +494,8 @@ static int ldg_alloc_body(db_conn *c, void *arg)
 	rc = PQntuples(res) == 1 ? ldg_read_allocation(r->arena, res, 0, r->out)
 				 : err_set(ERR_INTERNAL, NULL, "no allocation written");
 	PQclear(res);
+	if (rc == 0)
+		rc = ldg_alloc_tell(c, r->out, entry.spec.amount_kobo, st.current_user);
 	return rc;
 }
 

@@ -149,6 +149,13 @@ static long rows(const char *what, const char *entry)
 	return test_pg_longf(w.admin, "SELECT count(*) FROM %s WHERE entry_id = '%s'", what, entry);
 }
 
+/* deposit.allocated events of an entry in the ledger's outbox. */
+static long told(const char *entry)
+{
+	return test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE"
+			     " type = 'deposit.allocated' AND data->>'entry_id' = '%s'", entry);
+}
+
 /* A deposit credited at credit time keeps its first member and payer: a
  * re-sent webhook with another (or no) attribution is a replay, not a
  * conflict, and attributes nothing twice. */
@@ -230,6 +237,10 @@ static void test_allocate_an_unallocated_deposit(void **state)
 	assert_int_equal(allocate(&b, d1, b.team.owner.id, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
 	assert_int_equal(rows("ledger_allocation", d1), 1);
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE"
+				       " type = 'deposit.allocated' AND data->>'entry_id' = '%s' AND"
+				       " data->>'previous_user_id' = '' AND user_id = '%s'",
+				       d1, b.team.member.id), 1);
 
 	req.page_token = "";
 	req.page_size = 0;
@@ -285,6 +296,22 @@ static void test_reallocate_keeps_a_trail(void **state)
 	assert_string_equal(t->allocations[2]->superseded_at, "");
 	assert_int_equal(contributions(&b, b.team.owner.id)->n_contributions, 0);
 	assert_int_equal(contributions(&b, b.team.treasurer.id)->n_contributions, 1);
+	/* each allocation told its members in its transaction: refusals nothing */
+	assert_int_equal(told(d), 2);
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE"
+				       " type = 'deposit.allocated' AND group_id = '%s' AND"
+				       " user_id = '%s' AND actor_id = '%s' AND"
+				       " data->>'previous_user_id' = '%s' AND"
+				       " data->>'allocation_id' = '%s' AND"
+				       " (data->>'amount_kobo')::bigint = 2500 AND"
+				       " data->>'reason' = 'paid for Ada' AND"
+				       " data->>'allocated_by' = '%s'",
+				       b.team.group, b.team.member.id, b.team.treasurer.id,
+				       b.team.owner.id, first->id, b.team.treasurer.id), 1);
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE"
+				       " type = 'deposit.allocated' AND user_id = '%s' AND"
+				       " actor_id = '%s' AND data->>'previous_user_id' = '%s'",
+				       b.team.treasurer.id, b.team.owner.id, b.team.member.id), 1);
 }
 
 /* Two officers reallocating from the same view: the second is told the
@@ -309,6 +336,7 @@ static void test_a_stale_reallocation_is_refused(void **state)
 				    NULL), ERR_ABORTED);
 	assert_string_equal(err_last()->reason, "allocation_changed");
 	assert_int_equal(rows("ledger_allocation", d), 1);
+	assert_int_equal(told(d), 1);
 	t = trail(&b, d);
 	assert_string_equal(t->user_id, b.team.treasurer.id);
 	/* with what is in force now it goes through */
@@ -334,6 +362,7 @@ static void test_no_self_allocation(void **state)
 	assert_string_equal(err_last()->reason, "self_allocation");
 	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_allocation WHERE"
 				       " group_id = '%s'", b.team.group), 0);
+	assert_int_equal(told(d) + told(mine), 0);
 	assert_int_equal(contributions(&b, b.team.treasurer.id)->n_contributions, 0);
 }
 
