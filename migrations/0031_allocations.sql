@@ -18,11 +18,14 @@ GRANT SELECT, INSERT ON public.ledger_deposit_payer TO kolo_ledger;
 
 -- A deposit's reversal (chargeback): a DEBIT taking back one deposit CREDIT of
 -- the same group, whole, at most once (the UNIQUE on reverses_entry_id),
--- written in the DEBIT's statement.
+-- written in the DEBIT's statement, with who asked for it and why (an
+-- officer through payments' ReverseDeposit; NULL: no user, e.g. a provider).
 CREATE TABLE public.ledger_reversal (
   entry_id uuid PRIMARY KEY REFERENCES public.ledger_entry(id),
   reverses_entry_id uuid NOT NULL UNIQUE REFERENCES public.ledger_entry(id),
   group_id uuid NOT NULL REFERENCES public."group"(id),
+  reason text NOT NULL DEFAULT '' CHECK (length(reason) <= 500),
+  reversed_by uuid NULL REFERENCES public."user"(id),
   CHECK (entry_id <> reverses_entry_id)
 );
 GRANT SELECT, INSERT ON public.ledger_reversal TO kolo_ledger;

@@ -119,6 +119,8 @@ unsigned evs_channels(const evt_type *t, const evs_recipient *r)
 		channels |= EVS_CH_EMAIL | EVS_CH_SMS;
 	if ((t->audience & EVT_TO_SUBJECT) && r->is_subject)
 		channels |= EVS_CH_EMAIL | EVS_CH_SMS;
+	if ((t->audience & EVT_TO_PREVIOUS) && r->is_previous)
+		channels |= EVS_CH_EMAIL | EVS_CH_SMS;
 	if ((t->audience & EVT_TO_MEMBERS_OPT_IN) && r->is_member)
 		channels |= (r->chose_email ? EVS_CH_EMAIL : 0u) | (r->chose_sms ? EVS_CH_SMS : 0u);
 	return channels & evs_reachable(r);

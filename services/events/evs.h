@@ -109,6 +109,7 @@ typedef struct evs_recipient {
 	int is_officer;	     /* OWNER or TREASURER of the event's group */
 	int is_member;	     /* in the event's group at fan-out time */
 	int is_subject;	     /* the event's user_id */
+	int is_previous;     /* the event's data.previous_user_id */
 	int chose_email;     /* the type is in their email choices */
 	int chose_sms;
 	int email_verified;  /* they have a verified email address */
@@ -120,8 +121,9 @@ typedef struct evs_recipient {
 int evs_wants(const evt_type *t, const evs_recipient *r);
 
 /* The channels (EVS_CH_*) person r gets event type t on: officers of an
- * EVT_TO_OFFICERS type and the subject of an EVT_TO_SUBJECT type on every
- * channel they can receive; members of the group on the channels they
+ * EVT_TO_OFFICERS type, the subject of an EVT_TO_SUBJECT type and the
+ * previous member of an EVT_TO_PREVIOUS type on every channel they can
+ * receive; members of the group on the channels they
  * chose for an EVT_TO_MEMBERS_OPT_IN type. Email only to a verified
  * address, SMS only with a phone. (The email code is not fanned out here:
  * it goes to the address in its data.) */

@@ -21,6 +21,11 @@ static const evs_words evs_table[] = {
 	{ EVT_DEPOSIT_CREDITED, "{amount} arrived in {group}",
 	  "{amount} was paid into {group}'s account and is on its books.",
 	  "Nothing to do. The group's ledger in the Kolo app shows every payment." },
+	{ EVT_DEPOSIT_ALLOCATED, "A deposit of {amount} in {group} was credited to a member",
+	  "An officer credited a deposit of {amount} in {group} to a member, or moved it from one "
+	  "member to another. It counts toward the dues of the member it is credited to now.",
+	  "Check your statement in the Kolo app. If the deposit was not yours, or was yours and "
+	  "was moved, ask the group's officers." },
 	{ EVT_WITHDRAWAL_REQUESTED, "A withdrawal of {amount} from {group} waits for approval",
 	  "An officer asked to pay {amount} out of {group}.",
 	  "Officers: open the withdrawal in the Kolo app and approve or decline it with your PIN. "

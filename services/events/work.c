@@ -96,11 +96,45 @@ typedef struct evs_people {
 	size_t n;
 } evs_people;
 
+/* The data's previous_user_id of an EVT_TO_PREVIOUS type ("" none), in a. */
+static const char *evs_previous_of(mem_arena *a, const evs_event *e, const evt_type *t)
+{
+	json_t *data, *v;
+	const char *id = "";
+
+	if (!(t->audience & EVT_TO_PREVIOUS) || !e->data_json)
+		return "";
+	data = json_loads(e->data_json, 0, NULL);
+	v = json_object_get(data, "previous_user_id");
+	if (json_is_string(v) && text_is_uuid(json_string_value(v)))
+		id = mem_arena_printf(a, "%s", json_string_value(v));
+	json_decref(data);
+	return id;
+}
+
+/* Marks the previous member among the people, or adds them (one no longer
+ * in the group is still told). */
+static void evs_mark_previous(evs_people *p, const char *previous)
+{
+	size_t i = 0;
+
+	if (!previous[0])
+		return;
+	while (i < p->n && strcmp(p->ids[i], previous) != 0)
+		i++;
+	if (i == p->n) {
+		p->ids[p->n] = (char *)previous;
+		p->who[p->n++] = (evs_recipient){ 0 };
+	}
+	p->who[i].is_previous = 1;
+}
+
 static int evs_people_of(mem_arena *a, const evs_event *e, const evt_type *t, evs_people *p)
 {
 	evs_member *members = NULL;
 	size_t n_members = 0;
 	int rc = 0, subject_seen = 0;
+	const char *previous = evs_previous_of(a, e, t);
 
 	if (e->group_id[0] && (t->audience & (EVT_TO_OFFICERS | EVT_TO_MEMBERS_OPT_IN)))
 		rc = evs_peer_members(e->group_id, a, &members, &n_members);
@@ -109,9 +143,9 @@ static int evs_people_of(mem_arena *a, const evs_event *e, const evt_type *t, ev
 		rc = 0;
 	if (rc < 0)
 		return rc;
-	p->ids = mem_arena_alloc(a, sizeof(*p->ids) * (n_members + 1));
-	p->who = mem_arena_alloc(a, sizeof(*p->who) * (n_members + 1));
-	if (!p->ids || !p->who)
+	p->ids = mem_arena_alloc(a, sizeof(*p->ids) * (n_members + 2));
+	p->who = mem_arena_alloc(a, sizeof(*p->who) * (n_members + 2));
+	if (!p->ids || !p->who || !previous)
 		return err_oom();
 	p->n = 0;
 	for (size_t i = 0; i < n_members; i++) {
@@ -127,6 +161,7 @@ static int evs_people_of(mem_arena *a, const evs_event *e, const evt_type *t, ev
 		p->ids[p->n] = (char *)e->user_id;
 		p->who[p->n++] = (evs_recipient){ .is_subject = 1 };
 	}
+	evs_mark_previous(p, previous);
 	for (size_t i = 0; i < p->n; i++)
 		p->who[i].is_actor = e->actor_id[0] && strcmp(p->ids[i], e->actor_id) == 0;
 	return 0;

@@ -132,7 +132,25 @@ static int grp_alloc_check(const Kolo__Groups__V1__AllocateDepositRequest *in)
 	if (rc == 0 && in->reallocate && !in->reason[0])
 		rc = err_set(ERR_INVALID_ARGUMENT, "reason_required",
 			     "a reallocation needs a reason");
+	if (rc == 0 && in->reallocate && !in->expected_user_id[0])
+		rc = err_set(ERR_INVALID_ARGUMENT, "missing_field",
+			     "a reallocation names the member it is credited to now"
+			     " (expected_user_id)");
+	if (rc == 0 && in->expected_user_id[0])
+		rc = grp_check_id(in->expected_user_id, "expected_user_id");
 	return rc;
+}
+
+/* Nobody credits a deposit to themselves: the group's one promise (no
+ * single person takes the group's money or its members' standing) needs
+ * another officer. The ledger refuses it too. */
+static int grp_alloc_not_self(rpc_ctx *ctx, const char *user_id)
+{
+	if (strcasecmp(user_id, rpc_ctx_user_id(ctx)) == 0)
+		return err_set(ERR_PERMISSION_DENIED, "self_allocation",
+			       "an officer does not credit a deposit to themselves: another"
+			       " officer must");
+	return 0;
 }
 
 /* One AllocateDeposit: with a request_id, the key's row is held while
@@ -145,6 +163,44 @@ typedef struct grp_alloc_tx {
 	idem_key key;
 	int replayed;
 } grp_alloc_tx;
+
+/* After a ledger refusal that a retry of this very request meets
+ * (entry_already_allocated, same_member, allocation_changed): when the
+ * request has a request_id and the allocation in force is exactly this
+ * request's (member, officer, reason), the ledger wrote it on an earlier
+ * try that died before its reply was stored: that is the reply. *mine 0
+ * otherwise (the refusal stands). */
+static int grp_alloc_earlier(grp_alloc_tx *t, int *mine)
+{
+	const Kolo__Groups__V1__AllocateDepositRequest *in = t->in;
+	Kolo__Ledger__V1__ListAllocationsRequest lreq =
+		KOLO__LEDGER__V1__LIST_ALLOCATIONS_REQUEST__INIT;
+	Kolo__Ledger__V1__ListAllocationsResponse *l = NULL;
+	const char *reason = err_last()->reason;
+	int rc;
+
+	*mine = 0;
+	if (!t->key.key || (strcmp(reason, "entry_already_allocated") != 0 &&
+			    strcmp(reason, "same_member") != 0 &&
+			    strcmp(reason, "allocation_changed") != 0))
+		return 0;
+	lreq.group_id = in->group_id;
+	lreq.entry_id = in->entry_id;
+	rc = svc_call(t->ctx, grp_ledger, "ListAllocations", &lreq.base,
+		      (ProtobufCMessage **)&l, SVC_CALL_INTERNAL);
+	for (size_t i = 0; rc == 0 && i < l->n_allocations; i++) {
+		Kolo__Common__V1__Allocation *a = l->allocations[i];
+
+		if (!a->id[0] || a->superseded_at[0])
+			continue; /* the credit-time attribution, or superseded */
+		*mine = strcasecmp(a->user_id, in->user_id) == 0 &&
+			strcasecmp(a->allocated_by, rpc_ctx_user_id(t->ctx)) == 0 &&
+			strcmp(a->reason, in->reason) == 0;
+		if (*mine)
+			t->out->allocation = a;
+	}
+	return rc;
+}
 
 static int grp_alloc_body(db_conn *c, void *arg)
 {
@@ -165,12 +221,23 @@ static int grp_alloc_body(db_conn *c, void *arg)
 	lreq.allocated_by = (char *)rpc_ctx_user_id(t->ctx);
 	lreq.reason = in->reason;
 	lreq.reallocate = in->reallocate;
+	lreq.expected_user_id = in->expected_user_id;
 	if (rc == 0)
 		rc = svc_call(t->ctx, grp_ledger, "AllocateEntry", &lreq.base,
 			      (ProtobufCMessage **)&l, SVC_CALL_INTERNAL);
+	if (rc == ERR_ALREADY_EXISTS || rc == ERR_FAILED_PRECONDITION || rc == ERR_ABORTED) {
+		int mine = 0;
+		err_info why = *err_last(); /* the ledger's refusal */
+
+		rc = grp_alloc_earlier(t, &mine);
+		if (rc == 0 && !mine)
+			rc = err_set(why.code, why.reason, "%s", why.message);
+		t->replayed = mine;
+	} else if (rc == 0) {
+		t->out->allocation = l->allocation;
+	}
 	if (rc < 0)
 		return rc;
-	t->out->allocation = l->allocation;
 	return idem_store(c, &t->key, &t->out->base);
 }
 
@@ -191,6 +258,8 @@ GRP_HANDLER(allocate_deposit)
 		rc = grp_db(&c);
 	if (rc == 0)
 		rc = grp_alloc_view(ctx, c, in->group_id, 1, &v);
+	if (rc == 0)
+		rc = grp_alloc_not_self(ctx, in->user_id);
 	/* The PIN is checked on every call, a replay's too (never stored). */
 	if (rc == 0)
 		rc = grp_alloc_pin(ctx, in->pin);

@@ -72,6 +72,8 @@ typedef struct ldg_post_tx {
 	const ldg_payer *payer;	   /* a CREDIT's payer, or NULL */
 	const char *reverses_entry_id; /* a deposit's reversal: the deposit, or "" */
 	int other_reversal;	   /* out: the stored DEBIT reverses another, or none */
+	const char *reversal_reason; /* a deposit's reversal: why, who ("" none) */
+	const char *actor_id;
 } ldg_post_tx;
 
 /* The fee DEBIT posted with a stored CREDIT, if any (t->has_fee). */
@@ -206,7 +208,8 @@ static int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
 {
 	int64_t deadline_ms = svc_tx_timeout(ctx);
 	ldg_posting p = { .spec = t->spec, .fee = t->fee, .lock_wait_ms = ldg_lock_wait_ms,
-			  .payer = t->payer, .reverses_entry_id = t->reverses_entry_id };
+			  .payer = t->payer, .reverses_entry_id = t->reverses_entry_id,
+			  .reversal_reason = t->reversal_reason, .actor_id = t->actor_id };
 	int rc;
 
 	if (deadline_ms > 0 && deadline_ms < p.lock_wait_ms)
@@ -251,13 +254,17 @@ LDG_HANDLER(post_entry)
 	ldg_entry_spec spec, fee;
 	ldg_payer payer = { in->payer_name, in->payer_account_number, in->payer_bank_name };
 	ldg_post_tx t = { .arena = rpc_ctx_arena(ctx), .spec = &spec, .payer = &payer,
-			  .reverses_entry_id = "" };
+			  .reverses_entry_id = "", .reversal_reason = in->reversal_reason,
+			  .actor_id = in->actor_id };
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = ldg_spec_of(&spec, in);
 
 	if (rc == 0)
 		rc = ldg_extras_check(&spec, &payer, in->reverses_reference);
+	if (rc == 0)
+		rc = ldg_reversal_audit_check(in->reverses_reference, in->reversal_reason,
+					      in->actor_id);
 	if (rc == 0)
 		rc = ldg_fee_of(&t, &fee, in->fee_kobo);
 	if (rc == 0)

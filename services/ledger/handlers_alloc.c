@@ -38,14 +38,15 @@ LDG_HANDLER(allocate_entry)
 		(const Kolo__Ledger__V1__AllocateEntryRequest *)req;
 	Kolo__Ledger__V1__AllocateEntryResponse *out =
 		(Kolo__Ledger__V1__AllocateEntryResponse *)resp;
-	ldg_alloc_tx t = { .group_id = in->group_id, .entry_id = in->entry_id,
-			   .user_id = in->user_id, .allocated_by = in->allocated_by,
-			   .reason = in->reason, .reallocate = in->reallocate,
+	ldg_alloc_tx t = { .entry_id = in->entry_id,
+			   .ask = { .group_id = in->group_id, .user_id = in->user_id,
+				    .allocated_by = in->allocated_by, .reason = in->reason,
+				    .reallocate = in->reallocate,
+				    .expected_user_id = in->expected_user_id },
 			   .lock_wait_ms = ldg_wait_ms(ctx), .timeout_ms = svc_tx_timeout(ctx) };
 	ldg_allocation row;
 	db_conn *c = NULL;
-	int rc = ldg_alloc_check(in->group_id, in->entry_id, in->user_id, in->allocated_by,
-				 in->reason);
+	int rc = ldg_alloc_check(in->entry_id, &t.ask);
 
 	if (rc == 0)
 		rc = db_thread_conn(&c);

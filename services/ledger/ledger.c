@@ -190,6 +190,19 @@ int ldg_extras_check(const ldg_entry_spec *spec, const ldg_payer *p,
 	return 0;
 }
 
+int ldg_reversal_audit_check(const char *reverses_reference, const char *reason,
+			     const char *actor_id)
+{
+	if ((reason[0] || actor_id[0]) && !reverses_reference[0])
+		return ldg_bad("invalid_reference",
+			       "reversal_reason and actor_id go with a reverses_reference only");
+	if (strlen(reason) > 500)
+		return ldg_bad("invalid_reason", "reversal_reason is at most 500 characters");
+	if (actor_id[0] && !text_is_uuid(actor_id))
+		return err_invalid_id("actor_id");
+	return 0;
+}
+
 int ldg_is_deposit(const ldg_entry_spec *e)
 {
 	return e->type == LDG_CREDIT && strcmp(e->source, "payout") != 0;
@@ -215,19 +228,28 @@ int ldg_reversal_decide(const ldg_entry_spec *debit, const ldg_entry_spec *depos
 	return 0;
 }
 
-int ldg_alloc_check(const char *group_id, const char *entry_id, const char *user_id,
-		    const char *allocated_by, const char *reason)
+int ldg_alloc_check(const char *entry_id, const ldg_alloc_ask *ask)
 {
-	if (!text_is_uuid(group_id))
+	if (!text_is_uuid(ask->group_id))
 		return err_invalid_id("group_id");
 	if (!text_is_uuid(entry_id))
 		return err_invalid_id("entry_id");
-	if (!text_is_uuid(user_id))
+	if (!text_is_uuid(ask->user_id))
 		return err_invalid_id("user_id");
-	if (!text_is_uuid(allocated_by))
+	if (!text_is_uuid(ask->allocated_by))
 		return err_invalid_id("allocated_by");
-	if (strlen(reason) > 500)
+	if (ask->reallocate && !ask->expected_user_id[0])
+		return err_set(ERR_INVALID_ARGUMENT, "missing_field",
+			       "a reallocation names the member it is credited to now"
+			       " (expected_user_id)");
+	if (ask->expected_user_id[0] && !text_is_uuid(ask->expected_user_id))
+		return err_invalid_id("expected_user_id");
+	if (strlen(ask->reason) > 500)
 		return ldg_bad("invalid_reason", "reason is at most 500 characters");
+	if (strcasecmp(ask->user_id, ask->allocated_by) == 0)
+		return err_set(ERR_PERMISSION_DENIED, "self_allocation",
+			       "an officer does not credit a deposit to themselves: another"
+			       " officer must");
 	return 0;
 }
 
@@ -249,6 +271,10 @@ int ldg_alloc_decide(const ldg_alloc_state *s, const ldg_alloc_ask *ask)
 	if (ask->reallocate && !ask->reason[0])
 		return err_set(ERR_INVALID_ARGUMENT, "reason_required",
 			       "a reallocation needs a reason");
+	if (ask->reallocate && strcasecmp(s->current_user, ask->expected_user_id) != 0)
+		return err_set(ERR_ABORTED, "allocation_changed",
+			       "the deposit's member changed since you looked: nothing was done,"
+			       " look again");
 	if (ask->reallocate && strcasecmp(s->current_user, ask->user_id) == 0)
 		return err_set(ERR_FAILED_PRECONDITION, "same_member",
 			       "the deposit is credited to that member already");

@@ -92,6 +92,12 @@ int ldg_payer_present(const ldg_payer *p);
 KOLO_MUST_CHECK int ldg_extras_check(const ldg_entry_spec *spec, const ldg_payer *p,
 				     const char *reverses_reference);
 
+/* A reversal's who and why ("" none each): only with a reverses_reference
+ * (invalid_reference otherwise), a reason of at most 500 characters
+ * (invalid_reason), an actor that is a user id (invalid_id). */
+KOLO_MUST_CHECK int ldg_reversal_audit_check(const char *reverses_reference, const char *reason,
+					     const char *actor_id);
+
 /* 1 when an entry is a deposit CREDIT: money arriving, not a payout's
  * reversal (source "payout"). */
 int ldg_is_deposit(const ldg_entry_spec *e);
@@ -117,20 +123,26 @@ typedef struct ldg_alloc_state {
 typedef struct ldg_alloc_ask {
 	const char *group_id;
 	const char *user_id;
+	const char *allocated_by;
 	const char *reason;
 	int reallocate;
+	/* With reallocate: the member the officer saw it credited to. */
+	const char *expected_user_id;
 } ldg_alloc_ask;
 
-/* The checks of an allocation's request alone: ids, reason length. */
-KOLO_MUST_CHECK int ldg_alloc_check(const char *group_id, const char *entry_id,
-				    const char *user_id, const char *allocated_by,
-				    const char *reason);
+/* The checks of an allocation's request alone: ids (expected_user_id
+ * required with reallocate: missing_field), reason length, and nobody
+ * allocates to themselves (PERMISSION_DENIED self_allocation: another
+ * officer must). */
+KOLO_MUST_CHECK int ldg_alloc_check(const char *entry_id, const ldg_alloc_ask *ask);
 
 /* Whether ask may be written over state (0), else the reason:
  * entry_not_found (no such entry in the group), not_a_deposit,
  * deposit_reversed, entry_already_allocated (credited to a member and not
  * reallocate), reason_required (reallocate without a reason),
- * same_member (reallocate to the member it is credited to). */
+ * allocation_changed (ABORTED: reallocate, and the member in force is not
+ * expected_user_id), same_member (reallocate to the member it is credited
+ * to). */
 KOLO_MUST_CHECK int ldg_alloc_decide(const ldg_alloc_state *state, const ldg_alloc_ask *ask);
 
 #endif

@@ -1,9 +1,11 @@
 #include "store.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "events/events.h"
+#include "outbox/outbox.h"
 
 #define LDG_COLUMNS                                                            \
 	"id, group_id, account_id, coalesce(user_id::text, ''), type,"         \
@@ -40,15 +42,16 @@ static const char ldg_credit_sql[] =
 	" WHERE e.type = 'CREDIT' AND ($14 <> '' OR $15 <> '' OR $16 <> ''))"
 	" SELECT " LDG_COLUMNS " FROM e ORDER BY e.type = 'DEBIT'";
 
-/* A deposit's reversal (0031) is linked in the debit's statement: a second
- * reversal of the deposit fails on ledger_reversal's UNIQUE and writes
- * nothing. */
+/* A deposit's reversal (0031) is linked in the debit's statement, with
+ * why and who: a second reversal of the deposit fails on ledger_reversal's
+ * UNIQUE and writes nothing. */
 static const char ldg_debit_sql[] =
 	"WITH e AS (SELECT * FROM ledger_post_debit($1::uuid, $2::uuid,"
 	" NULLIF($3, '')::uuid, $4::bigint, $5, $6, $7, NULLIF($8, ''),"
 	" $9::boolean, $10, $13::int) WHERE $11::bigint = 0 AND $12 = ''),"
-	" r AS (INSERT INTO public.ledger_reversal (entry_id, reverses_entry_id, group_id)"
-	" SELECT e.id, NULLIF($14, '')::uuid, e.group_id FROM e WHERE $14 <> '')"
+	" r AS (INSERT INTO public.ledger_reversal (entry_id, reverses_entry_id, group_id,"
+	" reason, reversed_by) SELECT e.id, NULLIF($14, '')::uuid, e.group_id, $15,"
+	" NULLIF($16, '')::uuid FROM e WHERE $14 <> '')"
 	" SELECT " LDG_COLUMNS " FROM e";
 
 static int ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry *out)
@@ -84,11 +87,12 @@ int ldg_store_post(db_conn *c, mem_arena *a, const ldg_posting *p, ldg_entry *ou
 				 p->fee ? p->fee->reference : "", db_i64(wait, p->lock_wait_ms),
 				 credit ? (p->payer ? p->payer->name : "")
 					: (p->reverses_entry_id ? p->reverses_entry_id : ""),
-				 p->payer ? p->payer->account_number : "",
-				 p->payer ? p->payer->bank_name : "" };
+				 credit ? (p->payer ? p->payer->account_number : "")
+					: (p->reversal_reason ? p->reversal_reason : ""),
+				 credit ? (p->payer ? p->payer->bank_name : "")
+					: (p->actor_id ? p->actor_id : "") };
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res, credit ? ldg_credit_sql : ldg_debit_sql, credit ? 16 : 14,
-			 params);
+	int rc = db_exec(c, &res, credit ? ldg_credit_sql : ldg_debit_sql, 16, params);
 
 	if (rc < 0)
 		return rc;
@@ -425,18 +429,34 @@ static int ldg_lock_group(db_conn *c, const char *group_id, int64_t lock_wait_ms
 	return rc;
 }
 
+/* deposit.allocated, in the allocation's transaction (after the group's
+ * lock, so in the group's order): told to the member credited and the
+ * one it was taken from (previous "" none), never the officer. */
+static int ldg_alloc_tell(db_conn *c, const ldg_allocation *row, int64_t amount_kobo,
+			  const char *previous)
+{
+	outbox_event e = { .type = EVT_DEPOSIT_ALLOCATED, .group_id = row->group_id,
+			   .user_id = row->user_id, .actor_id = row->allocated_by };
+
+	return outbox_add(c, OUTBOX_LEDGER, &e, "{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
+			  "entry_id", row->entry_id, "allocation_id", row->id, "amount_kobo",
+			  (json_int_t)amount_kobo, "user_id", row->user_id, "previous_user_id",
+			  previous, "allocated_by", row->allocated_by, "reason", row->reason,
+			  "created_at", row->created_at);
+}
+
 static int ldg_alloc_body(db_conn *c, void *arg)
 {
 	ldg_alloc_run *r = arg;
 	const ldg_alloc_tx *t = r->t;
 	ldg_entry entry;
 	ldg_alloc_state st = { .entry = &entry.spec, .current_user = "" };
-	ldg_alloc_ask ask = { .group_id = t->group_id, .user_id = t->user_id,
-			      .reason = t->reason, .reallocate = t->reallocate };
+	const ldg_alloc_ask *ask = &t->ask;
 	PGresult *res = NULL;
 	const char *find[] = { t->entry_id };
-	const char *ins[] = { t->entry_id, t->group_id, t->user_id, t->allocated_by, t->reason };
-	int rc = ldg_lock_group(c, t->group_id, t->lock_wait_ms);
+	const char *ins[] = { t->entry_id, ask->group_id, ask->user_id, ask->allocated_by,
+			      ask->reason };
+	int rc = ldg_lock_group(c, ask->group_id, t->lock_wait_ms);
 
 	if (rc == 0)
 		rc = ldg_store_find(c, r->arena, "id", t->entry_id, &entry, &st.found);
@@ -456,7 +476,7 @@ static int ldg_alloc_body(db_conn *c, void *arg)
 		PQclear(res);
 	if (!st.current_user)
 		return err_oom();
-	rc = ldg_alloc_decide(&st, &ask);
+	rc = ldg_alloc_decide(&st, ask);
 	if (rc < 0)
 		return rc;
 	/* The old row gives way first (the in-force index), then points at
@@ -474,6 +494,8 @@ static int ldg_alloc_body(db_conn *c, void *arg)
 	rc = PQntuples(res) == 1 ? ldg_read_allocation(r->arena, res, 0, r->out)
 				 : err_set(ERR_INTERNAL, NULL, "no allocation written");
 	PQclear(res);
+	if (rc == 0)
+		rc = ldg_alloc_tell(c, r->out, entry.spec.amount_kobo, st.current_user);
 	return rc;
 }
 

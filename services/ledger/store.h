@@ -26,6 +26,8 @@ typedef struct ldg_posting {
 	int64_t lock_wait_ms;
 	const ldg_payer *payer;		/* a CREDIT's (ledger_deposit_payer), or NULL */
 	const char *reverses_entry_id;	/* a DEBIT's deposit (ledger_reversal), or "" */
+	const char *reversal_reason;	/* with reverses_entry_id: why ("" none) */
+	const char *actor_id;		/* with reverses_entry_id: who ("" none) */
 } ldg_posting;
 
 /* Appends the entry (and its fee) and moves the group's balance in one
@@ -141,14 +143,11 @@ typedef struct ldg_allocation {
 /* AllocateEntry in one transaction holding the group's balance row (as a
  * posting does, waiting at most lock_wait_ms): reads the entry, its reversal
  * and its allocation in force, decides (ldg_alloc_decide), writes the new
- * row and supersedes the old one. */
+ * row and supersedes the old one, and tells of it (deposit.allocated in
+ * ledger_outbox, same transaction). */
 typedef struct ldg_alloc_tx {
-	const char *group_id;
 	const char *entry_id;
-	const char *user_id;
-	const char *allocated_by;
-	const char *reason;
-	int reallocate;
+	ldg_alloc_ask ask;
 	int64_t lock_wait_ms;
 	int64_t timeout_ms;
 } ldg_alloc_tx;

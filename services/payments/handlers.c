@@ -279,9 +279,12 @@ static int pay_check_reversal(const Kolo__Payments__V1__ReverseDepositRequest *i
 		return err_invalid_id("group_id");
 	if (!text_is_uuid(in->entry_id))
 		return err_invalid_id("entry_id");
-	if (n == 0 || n > 500)
+	if (n == 0)
+		return err_set(ERR_INVALID_ARGUMENT, "reason_required",
+			       "a reversal needs a reason (1 to 500 characters)");
+	if (n > 500)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_reason",
-			       "reason is required: 1 to 500 characters");
+			       "reason is at most 500 characters");
 	if (strcmp(pay_current()->provider->ops->name, "demo") != 0)
 		return err_set(ERR_FAILED_PRECONDITION, "demo_only",
 			       "deposit reversals exist only with the demo provider");
@@ -334,6 +337,9 @@ PAY_HANDLER(reverse_deposit)
 	post.simulated = deposit->simulated;
 	post.payment_channel = deposit->payment_channel;
 	post.reverses_reference = deposit->reference;
+	/* who and why, on the reversal's row (a replay keeps the first's) */
+	post.reversal_reason = (char *)in->reason;
+	post.actor_id = (char *)rpc_ctx_user_id(ctx);
 	post.reference = mem_arena_printf(env.arena, "chargeback:%s", deposit->reference);
 	if (!post.reference)
 		return err_oom();

@@ -19,6 +19,7 @@
 	X(account_not_ready, UNAVAILABLE, 0, "a deposit's account is not recorded yet (the webhook is retried)") \
 	X(account_pending, UNAVAILABLE, 0, "the group's account is not ready yet") \
 	X(address_not_allowed, PERMISSION_DENIED, 403, "a webhook from an address not the provider's") \
+	X(allocation_changed, ABORTED, 0, "the deposit's member changed since the officer looked (expected_user_id): nothing written") \
 	X(already_approved, FAILED_PRECONDITION, 0, "you already approved this proposal (ALREADY_EXISTS from the store)") \
 	X(already_exists, ALREADY_EXISTS, 0, "the default of ALREADY_EXISTS") \
 	X(already_member, ALREADY_EXISTS, 0, "the user is already a member of the group") \
@@ -245,7 +246,7 @@
 	X(provider_timeout, DEADLINE_EXCEEDED, 0, "the provider did not answer in time") \
 	X(provider_unavailable, UNAVAILABLE, 0, "the provider gave no answer") \
 	X(rate_limited, RESOURCE_EXHAUSTED, 429, "too many requests: retry_after_s (Retry-After over REST)") \
-	X(reason_required, INVALID_ARGUMENT, 0, "a reallocation needs a reason") \
+	X(reason_required, INVALID_ARGUMENT, 0, "a reallocation or a deposit's reversal needs a reason") \
 	X(reference_conflict, ALREADY_EXISTS, 0, "the reference is taken by a different entry") \
 	X(reflection_unavailable, UNAVAILABLE, 0, "this server has no descriptors to offer for reflection") \
 	X(refresh_token_expired, UNAUTHENTICATED, 0, "the refresh token has expired: log in again") \
@@ -262,6 +263,7 @@
 	X(rule_unsatisfiable, FAILED_PRECONDITION, 0, "the rule needs more approvals than the group has officers") \
 	X(same_member, FAILED_PRECONDITION, 0, "the deposit is credited to that member already") \
 	X(secret_unreadable, INTERNAL, 0, "a sealed secret is malformed") \
+	X(self_allocation, PERMISSION_DENIED, 0, "an officer may not credit a deposit to themselves: another officer must") \
 	X(serialization_failure, ABORTED, 0, "transaction aborted by a conflict") \
 	X(service_token_required, UNAUTHENTICATED, 0, "this method is internal") \
 	X(service_unavailable, UNAVAILABLE, 0, "the gateway cannot reach the route's service now: try again after Retry-After") \

@@ -6,6 +6,8 @@
 static const evt_type evt_table[] = {
 	{ EVT_DEPOSIT_CREDITED, EVT_TO_MEMBERS_OPT_IN, 1,
 	  "money arrived in the group's account and is on its books" },
+	{ EVT_DEPOSIT_ALLOCATED, EVT_TO_SUBJECT | EVT_TO_PREVIOUS, 1,
+	  "an officer credited a deposit to a member, or moved it from one member to another" },
 	{ EVT_WITHDRAWAL_REQUESTED, EVT_TO_OFFICERS | EVT_TO_MEMBERS_OPT_IN, 1,
 	  "an officer asked to pay money out; it waits for the other officers" },
 	{ EVT_WITHDRAWAL_APPROVED, EVT_TO_MEMBERS_OPT_IN, 1,

@@ -12,6 +12,7 @@
 
 /* Money in and out (ledger, withdrawals). */
 #define EVT_DEPOSIT_CREDITED "deposit.credited"
+#define EVT_DEPOSIT_ALLOCATED "deposit.allocated" /* an officer credited it to a member */
 #define EVT_WITHDRAWAL_REQUESTED "withdrawal.requested"
 #define EVT_WITHDRAWAL_APPROVED "withdrawal.approved" /* one officer's approval */
 #define EVT_WITHDRAWAL_DECLINED "withdrawal.declined"
@@ -40,6 +41,9 @@ enum {
 	EVT_TO_MEMBERS_OPT_IN = 1u << 1,
 	/* The user the event concerns (user_id), always. */
 	EVT_TO_SUBJECT = 1u << 2,
+	/* The user the data's previous_user_id names, always (a deposit
+	 * reallocated away from them). */
+	EVT_TO_PREVIOUS = 1u << 3,
 };
 
 typedef struct evt_type {

@@ -122,6 +122,21 @@ static void test_officers_book_over_http(void **state)
 	snprintf(body, sizeof(body),
 		 "{\"user_id\":\"%s\",\"pin\":\"135790\",\"reallocate\":true}", owner.id);
 	e2e_expect(NULL, "POST", path, &as_owner, 400, "reason_required");
+	/* a reallocation says who the officer saw; a stale view, or the
+	 * officer's own name, writes nothing */
+	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"pin\":\"135790\","
+		 "\"reallocate\":true,\"reason\":\"mine\"}", owner.id);
+	e2e_expect(NULL, "POST", path, &as_owner, 400, "missing_field");
+	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"pin\":\"135790\","
+		 "\"reallocate\":true,\"reason\":\"mine\",\"expected_user_id\":\"%s\"}",
+		 owner.id, member.id);
+	e2e_expect(NULL, "POST", path, &as_owner, 403, "self_allocation");
+	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"pin\":\"135790\","
+		 "\"reallocate\":true,\"reason\":\"stale\",\"expected_user_id\":\"%s\"}",
+		 member.id, owner.id);
+	e2e_expect(NULL, "POST", path, &as_owner, 409, "allocation_changed");
+	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM ledger_allocation WHERE"
+				       " entry_id = '%s'", entry), 1);
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/deposits/%s/allocations", gid, entry);
 	e2e_expect(&r, "GET", path, &as_member, 200, "");
@@ -150,7 +165,8 @@ static void test_officers_book_over_http(void **state)
 	assert_true(json_is_true(json_object_get(r.json, "replayed")));
 	e2e_reply_free(&r);
 	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM ledger_reversal WHERE"
-				       " group_id = '%s'", gid), 1);
+				       " group_id = '%s' AND reason = 'the bank recalled it' AND"
+				       " reversed_by = '%s'", gid, owner.id), 1);
 	test_pg_ledger_invariant(admin);
 	assert_int_equal(test_pg_invariant_count(admin, "contributions_sum"), 0);
 	assert_int_equal(test_pg_invariant_count(admin, "reversal_mismatch"), 0);

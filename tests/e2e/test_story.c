@@ -729,7 +729,8 @@ static void test_contributions_story(void **state)
 		 s.m[1].id);
 	e2e_expect(NULL, "POST", path, &o, 400, "reason_required");
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"pin\":\"" PIN "\",\"reallocate\":true,"
-		 "\"reason\":\"Ngozi is member 2's aunt\"}", s.m[1].id);
+		 "\"reason\":\"Ngozi is member 2's aunt\",\"expected_user_id\":\"%s\"}",
+		 s.m[1].id, s.m[0].id);
 	o.token = s.owner.access;
 	e2e_expect(NULL, "POST", path, &o, 201, "");
 	assert_books(&s, in, attributed);

@@ -34,6 +34,7 @@ RELAYS = {
     "services/payments/provider_paystack.c": {"refusal.reason"},
     "services/payments/provider_flutterwave.c": {"refusal.reason"},
     "services/withdrawals/flow.c": {"kept.reason", "saved.reason"},
+    "services/groups/handlers_alloc.c": {"why.reason"},
 }
 # Reasons named outside such calls: SQLSTATE map rows, out-parameters.
 TABLES = [

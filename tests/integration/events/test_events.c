@@ -29,6 +29,7 @@
 #include "store.h"
 #include "kolo/events/v1/events.pb-c.h"
 #include "kolo/identity/v1/identity.pb-c.h"
+#include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "svc/call.h"
@@ -453,6 +454,48 @@ static void test_an_event_whose_fanout_always_fails_is_set_aside(void **state)
 			 1);
 	test_pg_ok(w.admin, "DROP TRIGGER test_refuse_message ON events_delivery");
 	test_pg_ok(w.admin, "DROP FUNCTION test_refuse_message()");
+}
+
+/* An officer moves a deposit from one member to another: both members
+ * are told, always (no choice needed), and the officer is not. */
+static void test_an_allocation_tells_both_members_not_the_officer(void **state)
+{
+	team t;
+	char account[64];
+	Kolo__Ledger__V1__PostEntryRequest post = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
+	Kolo__Ledger__V1__AllocateEntryRequest req = KOLO__LEDGER__V1__ALLOCATE_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__AllocateEntryResponse *resp = NULL;
+	char *eml;
+
+	(void)state;
+	make_team(&t, "allocated");
+	test_world_account(&w, t.group, account);
+	post.group_id = t.group;
+	post.account_id = account;
+	post.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT;
+	post.amount_kobo = 730000;
+	post.source = "demo";
+	post.reference = "evt-alloc-1";
+	post.user_id = t.owner.id;
+	post.simulated = 1;
+	assert_int_equal(test_world_call(&w, &w.ledger, "PostEntry", &post, &posted, NULL), 0);
+	req.group_id = t.group;
+	req.entry_id = posted->entry->id;
+	req.user_id = t.member.id;
+	req.allocated_by = t.treasurer.id;
+	req.reason = "paid for the member";
+	req.reallocate = 1;
+	req.expected_user_id = t.owner.id;
+	assert_int_equal(test_world_call(&w, &w.ledger, "AllocateEntry", &req, &resp, NULL), 0);
+	events_run();
+	assert_int_equal(messages(&t, "deposit.allocated", &t.member, "email"), 1);
+	assert_int_equal(messages(&t, "deposit.allocated", &t.owner, "email"), 1);
+	assert_int_equal(messages(&t, "deposit.allocated", &t.treasurer, "email"), 0);
+	assert_int_equal(all_messages(&t, "deposit.allocated"), 2);
+	eml = mail_file(mail_dir, "\xE2\x82\xA6" "7,300.00 in Events team to a member", ".eml");
+	assert_non_null(eml);
+	free(eml);
 }
 
 /* No writer puts the group's name in an event: kolo-events asks groups
@@ -909,6 +952,7 @@ int main(void)
 		cmocka_unit_test(test_fanout_tells_who_the_catalogue_says),
 		cmocka_unit_test(test_an_event_whose_fanout_always_fails_is_set_aside),
 		cmocka_unit_test(test_messages_name_the_group),
+		cmocka_unit_test(test_an_allocation_tells_both_members_not_the_officer),
 		cmocka_unit_test(test_preferences_refuse_unknown_types_and_store_nothing),
 		cmocka_unit_test(test_smtp_delivers_to_a_real_server_and_retries_a_refusal),
 		cmocka_unit_test(test_sms_goes_through_the_api_and_retries_a_failure),

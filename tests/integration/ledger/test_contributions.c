@@ -81,8 +81,11 @@ static const char *posted(const book *b, const post *p)
 	return resp->entry->id;
 }
 
-static int allocate(const book *b, const char *entry, const char *user, const char *reason,
-		    int reallocate, Kolo__Common__V1__Allocation **out)
+/* AllocateEntry by the officer by; expected: who they saw it credited to
+ * (a reallocation's expected_user_id). */
+static int allocate_as(const book *b, const char *by, const char *entry, const char *user,
+		       const char *reason, int reallocate, const char *expected,
+		       Kolo__Common__V1__Allocation **out)
 {
 	Kolo__Ledger__V1__AllocateEntryRequest req = KOLO__LEDGER__V1__ALLOCATE_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__AllocateEntryResponse *resp = NULL;
@@ -91,13 +94,28 @@ static int allocate(const book *b, const char *entry, const char *user, const ch
 	req.group_id = (char *)b->team.group;
 	req.entry_id = (char *)entry;
 	req.user_id = (char *)user;
-	req.allocated_by = (char *)b->team.treasurer.id;
+	req.allocated_by = (char *)by;
 	req.reason = (char *)(reason ? reason : "");
 	req.reallocate = reallocate;
+	req.expected_user_id = (char *)(expected ? expected : "");
 	rc = test_world_call(&w, &w.ledger, "AllocateEntry", &req, &resp, NULL);
 	if (out)
 		*out = rc == 0 ? resp->allocation : NULL;
 	return rc;
+}
+
+/* A first allocation by the treasurer. */
+static int allocate(const book *b, const char *entry, const char *user,
+		    Kolo__Common__V1__Allocation **out)
+{
+	return allocate_as(b, b->team.treasurer.id, entry, user, "", 0, NULL, out);
+}
+
+/* A reallocation by the treasurer, who saw it credited to expected. */
+static int reallocate(const book *b, const char *entry, const char *user, const char *reason,
+		      const char *expected, Kolo__Common__V1__Allocation **out)
+{
+	return allocate_as(b, b->team.treasurer.id, entry, user, reason, 1, expected, out);
 }
 
 static Kolo__Ledger__V1__ListContributionsResponse *contributions(const book *b,
@@ -129,6 +147,13 @@ static Kolo__Ledger__V1__ListAllocationsResponse *trail(const book *b, const cha
 static long rows(const char *what, const char *entry)
 {
 	return test_pg_longf(w.admin, "SELECT count(*) FROM %s WHERE entry_id = '%s'", what, entry);
+}
+
+/* deposit.allocated events of an entry in the ledger's outbox. */
+static long told(const char *entry)
+{
+	return test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE"
+			     " type = 'deposit.allocated' AND data->>'entry_id' = '%s'", entry);
 }
 
 /* A deposit credited at credit time keeps its first member and payer: a
@@ -204,14 +229,18 @@ static void test_allocate_an_unallocated_deposit(void **state)
 	assert_string_equal(u->entries[0]->entry->id, d2);
 	assert_string_equal(u->next_page_token, "");
 
-	assert_int_equal(allocate(&b, d1, b.team.member.id, "", 0, &a), 0);
+	assert_int_equal(allocate(&b, d1, b.team.member.id, &a), 0);
 	assert_string_equal(a->user_id, b.team.member.id);
 	assert_string_equal(a->method, "officer");
 	assert_string_equal(a->allocated_by, b.team.treasurer.id);
 	assert_string_equal(a->superseded_at, "");
-	assert_int_equal(allocate(&b, d1, b.team.owner.id, "", 0, NULL), ERR_ALREADY_EXISTS);
+	assert_int_equal(allocate(&b, d1, b.team.owner.id, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
 	assert_int_equal(rows("ledger_allocation", d1), 1);
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE"
+				       " type = 'deposit.allocated' AND data->>'entry_id' = '%s' AND"
+				       " data->>'previous_user_id' = '' AND user_id = '%s'",
+				       d1, b.team.member.id), 1);
 
 	req.page_token = "";
 	req.page_size = 0;
@@ -237,17 +266,21 @@ static void test_reallocate_keeps_a_trail(void **state)
 	(void)state;
 	open_book(&b, "ctb-realloc");
 	d = posted(&b, &(post){ CREDIT, 2500, "ctb-realloc-1", b.team.owner.id });
-	assert_int_equal(allocate(&b, d, b.team.member.id, "", 1, NULL), ERR_INVALID_ARGUMENT);
+	assert_int_equal(reallocate(&b, d, b.team.member.id, "", b.team.owner.id, NULL),
+			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "reason_required");
-	assert_int_equal(allocate(&b, d, b.team.member.id, "", 0, NULL), ERR_ALREADY_EXISTS);
+	assert_int_equal(allocate(&b, d, b.team.member.id, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
-	assert_int_equal(allocate(&b, d, b.team.owner.id, "same", 1, NULL),
+	assert_int_equal(reallocate(&b, d, b.team.owner.id, "same", b.team.owner.id, NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "same_member");
 	assert_int_equal(rows("ledger_allocation", d), 0);
-	assert_int_equal(allocate(&b, d, b.team.member.id, "paid for Ada", 1, &first), 0);
-	assert_int_equal(allocate(&b, d, b.team.treasurer.id, "it was the treasurer's", 1,
-				  &second), 0);
+	assert_int_equal(reallocate(&b, d, b.team.member.id, "paid for Ada", b.team.owner.id,
+				    &first), 0);
+	/* the treasurer's own: another officer must */
+	assert_int_equal(allocate_as(&b, b.team.owner.id, d, b.team.treasurer.id,
+				     "it was the treasurer's", 1, b.team.member.id, &second), 0);
+	assert_string_equal(second->allocated_by, b.team.owner.id);
 	t = trail(&b, d);
 	assert_string_equal(t->user_id, b.team.treasurer.id);
 	assert_int_equal(t->n_allocations, 3);
@@ -263,6 +296,74 @@ static void test_reallocate_keeps_a_trail(void **state)
 	assert_string_equal(t->allocations[2]->superseded_at, "");
 	assert_int_equal(contributions(&b, b.team.owner.id)->n_contributions, 0);
 	assert_int_equal(contributions(&b, b.team.treasurer.id)->n_contributions, 1);
+	/* each allocation told its members in its transaction: refusals nothing */
+	assert_int_equal(told(d), 2);
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE"
+				       " type = 'deposit.allocated' AND group_id = '%s' AND"
+				       " user_id = '%s' AND actor_id = '%s' AND"
+				       " data->>'previous_user_id' = '%s' AND"
+				       " data->>'allocation_id' = '%s' AND"
+				       " (data->>'amount_kobo')::bigint = 2500 AND"
+				       " data->>'reason' = 'paid for Ada' AND"
+				       " data->>'allocated_by' = '%s'",
+				       b.team.group, b.team.member.id, b.team.treasurer.id,
+				       b.team.owner.id, first->id, b.team.treasurer.id), 1);
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE"
+				       " type = 'deposit.allocated' AND user_id = '%s' AND"
+				       " actor_id = '%s' AND data->>'previous_user_id' = '%s'",
+				       b.team.treasurer.id, b.team.owner.id, b.team.member.id), 1);
+}
+
+/* Two officers reallocating from the same view: the second is told the
+ * deposit moved (allocation_changed), and nothing of it is written; a
+ * reallocation must say what the officer saw. */
+static void test_a_stale_reallocation_is_refused(void **state)
+{
+	book b;
+	Kolo__Ledger__V1__ListAllocationsResponse *t;
+	const char *d;
+
+	(void)state;
+	open_book(&b, "ctb-stale");
+	d = posted(&b, &(post){ CREDIT, 1500, "ctb-stale-1", b.team.member.id });
+	assert_int_equal(reallocate(&b, d, b.team.owner.id, "paid for the owner", "", NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "missing_field");
+	/* both saw it credited to the member */
+	assert_int_equal(allocate_as(&b, b.team.owner.id, d, b.team.treasurer.id,
+				     "the treasurer paid", 1, b.team.member.id, NULL), 0);
+	assert_int_equal(reallocate(&b, d, b.team.owner.id, "the owner paid", b.team.member.id,
+				    NULL), ERR_ABORTED);
+	assert_string_equal(err_last()->reason, "allocation_changed");
+	assert_int_equal(rows("ledger_allocation", d), 1);
+	assert_int_equal(told(d), 1);
+	t = trail(&b, d);
+	assert_string_equal(t->user_id, b.team.treasurer.id);
+	/* with what is in force now it goes through */
+	assert_int_equal(reallocate(&b, d, b.team.owner.id, "the owner paid",
+				    b.team.treasurer.id, NULL), 0);
+	assert_string_equal(trail(&b, d)->user_id, b.team.owner.id);
+}
+
+/* Nobody credits a deposit to themselves, first nor again: nothing written. */
+static void test_no_self_allocation(void **state)
+{
+	book b;
+	const char *d, *mine;
+
+	(void)state;
+	open_book(&b, "ctb-self");
+	d = posted(&b, &(post){ CREDIT, 1200, "ctb-self-1" });
+	mine = posted(&b, &(post){ CREDIT, 1300, "ctb-self-2", b.team.member.id });
+	assert_int_equal(allocate(&b, d, b.team.treasurer.id, NULL), ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "self_allocation");
+	assert_int_equal(reallocate(&b, mine, b.team.treasurer.id, "mine", b.team.member.id,
+				    NULL), ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "self_allocation");
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_allocation WHERE"
+				       " group_id = '%s'", b.team.group), 0);
+	assert_int_equal(told(d) + told(mine), 0);
+	assert_int_equal(contributions(&b, b.team.treasurer.id)->n_contributions, 0);
 }
 
 /* Only a deposit CREDIT of the group is credited to a member. */
@@ -278,13 +379,13 @@ static void test_only_deposits_are_allocated(void **state)
 	debit = posted(&b, &(post){ DEBIT, 1000, "ctb-notdep-2" });
 	payout_back = posted(&b, &(post){ CREDIT, 1000, "ctb-notdep-3", .source = "payout" });
 	foreign = posted(&other, &(post){ CREDIT, 1000, "ctb-notdep-4" });
-	assert_int_equal(allocate(&b, debit, b.team.member.id, "", 0, NULL),
+	assert_int_equal(allocate(&b, debit, b.team.member.id, NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "not_a_deposit");
-	assert_int_equal(allocate(&b, payout_back, b.team.member.id, "", 0, NULL),
+	assert_int_equal(allocate(&b, payout_back, b.team.member.id, NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "not_a_deposit");
-	assert_int_equal(allocate(&b, foreign, b.team.member.id, "", 0, NULL), ERR_NOT_FOUND);
+	assert_int_equal(allocate(&b, foreign, b.team.member.id, NULL), ERR_NOT_FOUND);
 	assert_string_equal(err_last()->reason, "entry_not_found");
 	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_allocation WHERE"
 				       " group_id IN ('%s', '%s')", b.team.group, other.team.group),
@@ -302,7 +403,7 @@ static void *racer_run(void *arg)
 {
 	racer *r = arg;
 
-	r->rc = allocate(r->b, r->entry, r->user, "", 0, NULL);
+	r->rc = allocate(r->b, r->entry, r->user, NULL);
 	return NULL;
 }
 
@@ -356,7 +457,8 @@ static void test_a_reversal_comes_off_the_member(void **state)
 	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500, "ctb-rev-x",
 						 .reverses = "ctb-rev-1" }, NULL),
 			 ERR_INVALID_ARGUMENT);
-	assert_int_equal(allocate(&b, d, b.team.member.id, "wrong payer", 1, NULL), 0);
+	assert_int_equal(reallocate(&b, d, b.team.member.id, "wrong payer", b.team.owner.id, NULL),
+			 0);
 	c = contributions(&b, b.team.member.id);
 	assert_int_equal(c->n_contributions, 2);
 
@@ -393,7 +495,7 @@ static void test_a_reversal_comes_off_the_member(void **state)
 	c = contributions(&b, NULL);
 	assert_int_equal(c->n_totals, 1);
 	assert_int_equal(c->totals[0]->paid_kobo, 2000);
-	assert_int_equal(allocate(&b, d, b.team.owner.id, "back", 1, NULL),
+	assert_int_equal(reallocate(&b, d, b.team.owner.id, "back", b.team.member.id, NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "deposit_reversed");
 }
@@ -527,12 +629,12 @@ static void test_an_allocation_waits_for_the_group_lock(void **state)
 	test_pg_ok(holder, "BEGIN");
 	test_pg_ok(holder, sql);
 	ldg_set_lock_wait_ms(200);
-	assert_int_equal(allocate(&b, d, b.team.member.id, "", 0, NULL), ERR_UNAVAILABLE);
+	assert_int_equal(allocate(&b, d, b.team.member.id, NULL), ERR_UNAVAILABLE);
 	assert_string_equal(err_last()->reason, "group_busy");
 	assert_int_equal(rows("ledger_allocation", d), 0);
 	test_pg_ok(holder, "ROLLBACK");
 	PQfinish(holder);
-	assert_int_equal(allocate(&b, d, b.team.member.id, "", 0, NULL), 0);
+	assert_int_equal(allocate(&b, d, b.team.member.id, NULL), 0);
 	ldg_set_lock_wait_ms(LDG_LOCK_WAIT_DEFAULT_MS);
 }
 
@@ -578,9 +680,11 @@ static void test_invariants_catch_broken_rows(void **state)
 
 /* --- groups: the officers' side ---------------------------------------------- */
 
-static int allocate_deposit(const book *b, const test_user *as, const char *entry,
-			    const char *user, const char *pin, const char *reason,
-			    Kolo__Common__V1__Allocation **out)
+/* AllocateDeposit as the user as; a reason means a reallocation (expected:
+ * who as saw it credited to, NULL for none). */
+static int reallocate_deposit(const book *b, const test_user *as, const char *entry,
+			      const char *user, const char *pin, const char *reason,
+			      const char *expected, Kolo__Common__V1__Allocation **out)
 {
 	Kolo__Groups__V1__AllocateDepositRequest req =
 		KOLO__GROUPS__V1__ALLOCATE_DEPOSIT_REQUEST__INIT;
@@ -593,10 +697,18 @@ static int allocate_deposit(const book *b, const test_user *as, const char *entr
 	req.pin = (char *)pin;
 	req.reason = (char *)(reason ? reason : "");
 	req.reallocate = reason != NULL;
+	req.expected_user_id = (char *)(expected ? expected : "");
 	rc = test_world_call(&w, &w.groups, "AllocateDeposit", &req, &resp, as);
 	if (out)
 		*out = rc == 0 ? resp->allocation : NULL;
 	return rc;
+}
+
+static int allocate_deposit(const book *b, const test_user *as, const char *entry,
+			    const char *user, const char *pin, const char *reason,
+			    Kolo__Common__V1__Allocation **out)
+{
+	return reallocate_deposit(b, as, entry, user, pin, reason, NULL, out);
 }
 
 static int group_trail(const book *b, const test_user *as, const char *entry,
@@ -659,12 +771,15 @@ static void test_officers_allocate_with_a_pin(void **state)
 					  NULL, &a), 0);
 	assert_string_equal(a->user_id, b.team.member.id);
 	assert_string_equal(a->allocated_by, b.team.treasurer.id);
-	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
+	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.treasurer.id, TEST_PIN,
 					  NULL, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
-	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
+	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.treasurer.id, TEST_PIN,
 					  "", NULL), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "reason_required");
+	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.treasurer.id, TEST_PIN,
+					  "the treasurer paid", NULL), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "missing_field");
 
 	assert_int_equal(group_trail(&b, &b.team.member, d, &t), 0);
 	assert_int_equal(t->n_allocations, 1);
@@ -690,24 +805,114 @@ static void test_officers_allocate_with_a_pin(void **state)
 		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2,
 						 &b.team.owner), ERR_PERMISSION_DENIED);
 		r.pin = TEST_PIN;
-		r.user_id = b.team.owner.id;
+		r.user_id = b.team.treasurer.id;
 		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2,
 						 &b.team.owner), ERR_ALREADY_EXISTS);
 		assert_string_equal(err_last()->reason, "request_id_reused");
 	}
 	assert_int_equal(group_trail(&b, &b.team.owner, d, &t), 0);
-	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
-					  "the owner paid", NULL), 0);
+	assert_int_equal(reallocate_deposit(&b, &b.team.owner, d, b.team.treasurer.id, TEST_PIN,
+					    "the treasurer paid", b.team.member.id, NULL), 0);
 	/* no longer credited to the member: the trail is the officers' */
 	assert_int_equal(group_trail(&b, &b.team.member, d, &t), ERR_PERMISSION_DENIED);
 	assert_int_equal(group_trail(&b, &b.team.owner, d, &t), 0);
 	assert_int_equal(t->n_allocations, 2);
-	assert_string_equal(t->allocations[1]->reason, "the owner paid");
+	assert_string_equal(t->allocations[1]->reason, "the treasurer paid");
 	assert_string_equal(t->allocations[0]->superseded_by, t->allocations[1]->id);
 	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
 					 &b.team.owner), 0);
 	assert_int_equal(u->n_deposits, 0);
 	assert_int_equal(u->unallocated_kobo, 0);
+}
+
+/* Officers from one view: the second reallocation is told the deposit
+ * moved, nothing written; an officer never credits one to themselves. */
+static void test_officers_stale_and_self(void **state)
+{
+	book b;
+	const char *d;
+
+	(void)state;
+	test_world_team(&w, &b.team, "ctb-grp-stale", "Stale views", TEST_TEAM_PINS);
+	test_world_account(&w, b.team.group, b.account);
+	d = posted(&b, &(post){ CREDIT, 2100, "ctb-grp-stale-1", b.team.member.id });
+	assert_int_equal(reallocate_deposit(&b, &b.team.owner, d, b.team.treasurer.id, TEST_PIN,
+					    "the treasurer paid", b.team.member.id, NULL), 0);
+	assert_int_equal(reallocate_deposit(&b, &b.team.treasurer, d, b.team.owner.id, TEST_PIN,
+					    "the owner paid", b.team.member.id, NULL),
+			 ERR_ABORTED);
+	assert_string_equal(err_last()->reason, "allocation_changed");
+	assert_int_equal(rows("ledger_allocation", d), 1);
+	/* self: refused before the PIN, the ledger untouched */
+	assert_int_equal(reallocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
+					    "mine", b.team.treasurer.id, NULL),
+			 ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "self_allocation");
+	d = posted(&b, &(post){ CREDIT, 2200, "ctb-grp-stale-2" });
+	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, b.team.treasurer.id, TEST_PIN,
+					  NULL, NULL), ERR_PERMISSION_DENIED);
+	assert_string_equal(err_last()->reason, "self_allocation");
+	assert_int_equal(rows("ledger_allocation", d), 0);
+}
+
+/* The ledger wrote an allocation but groups died before storing its
+ * reply: the retry with the request_id answers that allocation as a
+ * replay (first and reallocation alike); another request's does not. */
+static void test_a_retry_after_a_partial_failure(void **state)
+{
+	book b;
+	Kolo__Groups__V1__AllocateDepositRequest r = KOLO__GROUPS__V1__ALLOCATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Groups__V1__AllocateDepositResponse *resp = NULL;
+	Kolo__Common__V1__Allocation *first = NULL, *moved = NULL;
+	const char *d;
+
+	(void)state;
+	test_world_team(&w, &b.team, "ctb-grp-retry", "Retries", TEST_TEAM_PINS);
+	test_world_account(&w, b.team.group, b.account);
+	d = posted(&b, &(post){ CREDIT, 2300, "ctb-grp-retry-1" });
+	/* the first try's ledger half */
+	assert_int_equal(allocate(&b, d, b.team.member.id, &first), 0);
+	r.group_id = b.team.group;
+	r.entry_id = (char *)d;
+	r.user_id = b.team.member.id;
+	r.pin = TEST_PIN;
+	/* no key: the refusal stands */
+	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
+					 &b.team.treasurer), ERR_ALREADY_EXISTS);
+	assert_string_equal(err_last()->reason, "entry_already_allocated");
+	/* another officer's request: the refusal stands */
+	r.request_id = "retry-key-0";
+	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
+					 &b.team.owner), ERR_ALREADY_EXISTS);
+	r.request_id = "retry-key-1";
+	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
+					 &b.team.treasurer), 0);
+	assert_string_equal(resp->allocation->id, first->id);
+	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
+					 &b.team.treasurer), 0);
+	assert_string_equal(resp->allocation->id, first->id);
+	assert_int_equal(rows("ledger_allocation", d), 1);
+
+	/* a reallocation's ledger half, then its retry */
+	assert_int_equal(allocate_as(&b, b.team.owner.id, d, b.team.treasurer.id, "it was hers",
+				     1, b.team.member.id, &moved), 0);
+	r.user_id = b.team.treasurer.id;
+	r.reason = "it was hers";
+	r.reallocate = 1;
+	r.expected_user_id = b.team.member.id;
+	r.request_id = "retry-key-2";
+	/* another reason: not this request's */
+	r.reason = "it was hers, really";
+	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
+					 &b.team.owner), ERR_ABORTED);
+	assert_string_equal(err_last()->reason, "allocation_changed");
+	r.reason = "it was hers";
+	r.request_id = "retry-key-3";
+	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
+					 &b.team.owner), 0);
+	assert_string_equal(resp->allocation->id, moved->id);
+	assert_int_equal(rows("ledger_allocation", d), 2);
+	assert_string_equal(trail(&b, d)->user_id, b.team.treasurer.id);
 }
 
 /* --- payments: ReverseDeposit (the demo provider's officers) ------------------ */
@@ -748,6 +953,7 @@ static void test_officers_reverse_a_demo_deposit(void **state)
 			 ERR_PERMISSION_DENIED);
 	assert_int_equal(reverse(&b, &b.team.treasurer, d->entry->id, "", NULL),
 			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "reason_required");
 	payout_back = posted(&b, &(post){ CREDIT, 300, "ctb-payrev-x", .source = "payout" });
 	assert_int_equal(reverse(&b, &b.team.treasurer, payout_back, "no", NULL),
 			 ERR_FAILED_PRECONDITION);
@@ -764,6 +970,11 @@ static void test_officers_reverse_a_demo_deposit(void **state)
 	assert_int_equal(reverse(&b, &b.team.owner, d->entry->id, "again", &again), 0);
 	assert_true(again->replayed);
 	assert_string_equal(again->entry->id, r->entry->id);
+	/* who and why are on the reversal's row: the first's */
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal WHERE"
+				       " entry_id = '%s' AND reverses_entry_id = '%s' AND"
+				       " reason = 'the bank recalled it' AND reversed_by = '%s'",
+				       r->entry->id, d->entry->id, b.team.treasurer.id), 1);
 	c = contributions(&b, d->entry->user_id[0] ? d->entry->user_id : NULL);
 	assert_int_equal(c->deposits_kobo, 0);
 	assert_int_equal(c->attributed_kobo + c->unallocated_kobo, 0);
@@ -775,6 +986,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_credit_time_attribution_stands_on_replay, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_allocate_an_unallocated_deposit, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_reallocate_keeps_a_trail, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_stale_reallocation_is_refused, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_no_self_allocation, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_only_deposits_are_allocated, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_concurrent_allocations_one_wins, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_a_reversal_comes_off_the_member, test_world_check_ledger),
@@ -785,6 +998,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_an_allocation_waits_for_the_group_lock, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_invariants_catch_broken_rows, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_officers_allocate_with_a_pin, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_officers_stale_and_self, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_retry_after_a_partial_failure, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_officers_reverse_a_demo_deposit, test_world_check_ledger),
 	};
 

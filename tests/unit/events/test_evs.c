@@ -19,6 +19,27 @@ static unsigned channels(const char *type, evs_recipient r)
 	return evs_channels(evt_type_find(type), &r);
 }
 
+/* deposit.allocated: the member credited and the one it was taken from,
+ * always; never the officer; nobody else. */
+static void test_an_allocation_is_told_to_its_two_members(void **state)
+{
+	evs_recipient credited = { .is_member = 1, .is_subject = 1, .email_verified = 1 };
+	evs_recipient previous = { .is_member = 1, .is_previous = 1, .email_verified = 1,
+				   .has_phone = 1 };
+	evs_recipient officer = { .is_member = 1, .is_officer = 1, .is_actor = 1,
+				  .email_verified = 1, .chose_email = 1 };
+	evs_recipient other = { .is_member = 1, .email_verified = 1, .chose_email = 1 };
+
+	(void)state;
+	assert_int_equal(channels(EVT_DEPOSIT_ALLOCATED, credited), EVS_CH_EMAIL);
+	assert_int_equal(channels(EVT_DEPOSIT_ALLOCATED, previous), EVS_CH_EMAIL | EVS_CH_SMS);
+	assert_int_equal(channels(EVT_DEPOSIT_ALLOCATED, officer), 0);
+	assert_int_equal(channels(EVT_DEPOSIT_ALLOCATED, other), 0);
+	/* the previous member of another type is nobody in particular */
+	assert_int_equal(channels(EVT_DEPOSIT_CREDITED, previous), 0);
+	assert_true(evt_type_find(EVT_DEPOSIT_ALLOCATED)->partner_visible);
+}
+
 static void test_officers_are_always_told_of_what_waits_for_them(void **state)
 {
 	evs_recipient officer = { .is_member = 1, .is_officer = 1, .email_verified = 1,
@@ -368,6 +389,7 @@ static void test_a_dot_line_is_not_doubled_in_the_message(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_an_allocation_is_told_to_its_two_members),
 		cmocka_unit_test(test_officers_are_always_told_of_what_waits_for_them),
 		cmocka_unit_test(test_members_get_what_they_chose_where_they_can),
 		cmocka_unit_test(test_only_those_who_would_be_told_are_looked_up),

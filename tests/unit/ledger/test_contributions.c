@@ -15,6 +15,7 @@
 #define U1 "33333333-3333-4333-8333-333333333333"
 #define U2 "44444444-4444-4444-8444-444444444444"
 #define E1 "55555555-5555-4555-8555-555555555555"
+#define U3 "66666666-6666-4666-8666-666666666666" /* the officer */
 
 static ldg_entry_spec spec(ldg_type type, const char *source, int64_t amount, const char *user)
 {
@@ -96,7 +97,8 @@ static void test_allocation_decisions(void **state)
 	ldg_entry_spec deposit = spec(LDG_CREDIT, "demo", 500, "");
 	ldg_entry_spec debit = spec(LDG_DEBIT, "demo", 500, "");
 	ldg_alloc_state s = { .found = 1, .entry = &deposit, .current_user = "" };
-	ldg_alloc_ask ask = { .group_id = G1, .user_id = U1, .reason = "" };
+	ldg_alloc_ask ask = { .group_id = G1, .user_id = U1, .allocated_by = U3, .reason = "",
+			      .expected_user_id = "" };
 
 	(void)state;
 	assert_int_equal(ldg_alloc_decide(&s, &ask), 0);
@@ -121,14 +123,72 @@ static void test_allocation_decisions(void **state)
 	assert_int_equal(ldg_alloc_decide(&s, &ask), ERR_INVALID_ARGUMENT);
 	assert_string_equal(reason(), "reason_required");
 	ask.reason = "wrong member";
+	/* the officer saw it credited to another member (or to nobody): the
+	 * deposit moved since, nothing is written */
+	ask.expected_user_id = U1;
+	assert_int_equal(ldg_alloc_decide(&s, &ask), ERR_ABORTED);
+	assert_string_equal(reason(), "allocation_changed");
+	ask.expected_user_id = "";
+	assert_int_equal(ldg_alloc_decide(&s, &ask), ERR_ABORTED);
+	assert_string_equal(reason(), "allocation_changed");
+	ask.expected_user_id = U2;
 	assert_int_equal(ldg_alloc_decide(&s, &ask), 0);
 	ask.user_id = U2;
 	assert_int_equal(ldg_alloc_decide(&s, &ask), ERR_FAILED_PRECONDITION);
 	assert_string_equal(reason(), "same_member");
-	/* a request's own checks */
-	assert_int_equal(ldg_alloc_check(G1, E1, U1, U2, ""), 0);
-	assert_int_equal(ldg_alloc_check(G1, "nope", U1, U2, ""), ERR_INVALID_ARGUMENT);
-	assert_int_equal(ldg_alloc_check(G1, E1, U1, "", ""), ERR_INVALID_ARGUMENT);
+}
+
+static void test_allocation_requests(void **state)
+{
+	ldg_alloc_ask ask = { .group_id = G1, .user_id = U1, .allocated_by = U3, .reason = "",
+			      .expected_user_id = "" };
+
+	(void)state;
+	assert_int_equal(ldg_alloc_check(E1, &ask), 0);
+	assert_int_equal(ldg_alloc_check("nope", &ask), ERR_INVALID_ARGUMENT);
+	ask.allocated_by = "";
+	assert_int_equal(ldg_alloc_check(E1, &ask), ERR_INVALID_ARGUMENT);
+	/* nobody credits a deposit to themselves, first nor again */
+	ask.allocated_by = U1;
+	assert_int_equal(ldg_alloc_check(E1, &ask), ERR_PERMISSION_DENIED);
+	assert_string_equal(reason(), "self_allocation");
+	ask.allocated_by = U3;
+	/* a reallocation names who the officer saw */
+	ask.reallocate = 1;
+	ask.reason = "wrong member";
+	assert_int_equal(ldg_alloc_check(E1, &ask), ERR_INVALID_ARGUMENT);
+	assert_string_equal(reason(), "missing_field");
+	ask.expected_user_id = "not-a-user";
+	assert_int_equal(ldg_alloc_check(E1, &ask), ERR_INVALID_ARGUMENT);
+	assert_string_equal(reason(), "invalid_id");
+	ask.expected_user_id = U2;
+	assert_int_equal(ldg_alloc_check(E1, &ask), 0);
+	ask.user_id = U3;
+	assert_int_equal(ldg_alloc_check(E1, &ask), ERR_PERMISSION_DENIED);
+	assert_string_equal(reason(), "self_allocation");
+}
+
+/* A reversal's who and why go with a reversal only. */
+static void test_reversal_audit_fields(void **state)
+{
+	char longer[502];
+
+	(void)state;
+	assert_int_equal(ldg_reversal_audit_check("dep-1", "the bank recalled it", U3), 0);
+	assert_int_equal(ldg_reversal_audit_check("dep-1", "", ""), 0);
+	assert_int_equal(ldg_reversal_audit_check("", "", ""), 0);
+	assert_int_equal(ldg_reversal_audit_check("", "why", ""), ERR_INVALID_ARGUMENT);
+	assert_string_equal(reason(), "invalid_reference");
+	assert_int_equal(ldg_reversal_audit_check("", "", U3), ERR_INVALID_ARGUMENT);
+	assert_int_equal(ldg_reversal_audit_check("dep-1", "why", "officer"),
+			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(reason(), "invalid_id");
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = 0;
+	assert_int_equal(ldg_reversal_audit_check("dep-1", longer, U3), ERR_INVALID_ARGUMENT);
+	assert_string_equal(reason(), "invalid_reason");
+	longer[500] = 0;
+	assert_int_equal(ldg_reversal_audit_check("dep-1", longer, U3), 0);
 }
 
 int main(void)
@@ -138,6 +198,8 @@ int main(void)
 		cmocka_unit_test(test_payers_and_reversal_fields),
 		cmocka_unit_test(test_a_reversal_takes_back_one_whole_deposit),
 		cmocka_unit_test(test_allocation_decisions),
+		cmocka_unit_test(test_allocation_requests),
+		cmocka_unit_test(test_reversal_audit_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
