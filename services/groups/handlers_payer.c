@@ -153,11 +153,13 @@ static int grp_listed_bank(rpc_ctx *ctx, const char *code, char **name)
 
 /* The holder's name as the bank resolves it ("" when the provider names no
  * holder). Where it names one, the caller's identity check (KYC, DESIGN §14)
- * must be verified, else FAILED_PRECONDITION `kyc_required`: the caller's
- * name is then the one the identity provider matched to their BVN/NIN, not
- * free text typed at Register (which would let anyone claim another's
- * account). The holder must be that name under the beneficiary rule, else
- * FAILED_PRECONDITION `payer_name_mismatch`. The resolution is counted
+ * must be verified with the provider's name for the holder kept
+ * (User.kyc_name), else FAILED_PRECONDITION `kyc_required` (a check
+ * verified before that name was kept is verified again). The bank's holder
+ * must be that name under the beneficiary rule, else FAILED_PRECONDITION
+ * `payer_name_mismatch`: never the caller's User.name, free text typed at
+ * Register, which the KYC name rule (a subset of words) lets a user pad
+ * with another person's words to claim their account. The resolution is counted
  * against the caller by payments (payer_user_id: RESOURCE_EXHAUSTED
  * `rate_limited` past the limit). */
 static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *number,
@@ -187,7 +189,11 @@ static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *nu
 		return err_set(ERR_FAILED_PRECONDITION, "kyc_required",
 			       "verify your identity (BVN or NIN) before registering an account"
 			       " the bank names");
-	if (!svc_names_match(user->name, resolved->account_name))
+	if (!user->kyc_name[0])
+		return err_set(ERR_FAILED_PRECONDITION, "kyc_required",
+			       "verify your identity (BVN or NIN) again before registering an"
+			       " account the bank names: the name it holds is not on record");
+	if (!svc_names_match(user->kyc_name, resolved->account_name))
 		return err_set(ERR_FAILED_PRECONDITION, "payer_name_mismatch",
 			       "the bank names the holder of this account other than you");
 	*account_name = text_sanitize(rpc_ctx_arena(ctx), resolved->account_name, 200);

@@ -488,10 +488,21 @@ IDN_HANDLER(get_user)
 		(const Kolo__Identity__V1__GetUserRequest *)req;
 	Kolo__Identity__V1__GetUserResponse *out =
 		(Kolo__Identity__V1__GetUserResponse *)resp;
+	idn_user user;
+	db_conn *c = NULL;
+	int rc = text_is_uuid(in->user_id) ? idn_db(&c) : err_invalid_id("user_id");
 
-	if (!text_is_uuid(in->user_id))
-		return err_invalid_id("user_id");
-	return idn_reply_user(ctx, in->user_id, NULL, 0, &out->user);
+	if (rc == 0)
+		rc = idn_store_user_by_id(c, rpc_ctx_arena(ctx), in->user_id, &user);
+	if (rc < 0)
+		return rc;
+	out->user = idn_user_message(ctx, &user, 0);
+	if (!out->user)
+		return err_oom();
+	/* Internal callers only (RPC_AUTH_INTERNAL; groups holds payer
+	 * accounts to it); no reply to a user carries it. */
+	out->user->kyc_name = user.kyc_name;
+	return 0;
 }
 
 IDN_HANDLER(find_user_by_email)

@@ -135,6 +135,13 @@ static int idn_kyc_start(rpc_ctx *ctx, const idn_user *user,
 		return err_set(ERR_FAILED_PRECONDITION, reason,
 			       "the provider did not verify this number");
 	row->status = (char *)idn_kyc_status_text(status);
+	/* The name payer accounts are held to (groups, via GetUser). */
+	row->verified_name = status == IDN_KYC_VERIFIED
+				     ? text_sanitize(rpc_ctx_arena(ctx), check->name,
+						     IDN_KYC_NAME_MAX)
+				     : NULL;
+	if (status == IDN_KYC_VERIFIED && !row->verified_name)
+		return err_oom();
 	row->provider = check->provider;
 	row->provider_ref = check->reference;
 	row->consent_url = check->consent_url;
@@ -142,12 +149,14 @@ static int idn_kyc_start(rpc_ctx *ctx, const idn_user *user,
 }
 
 /* The caller's earlier check of the same number, verified: the number is
- * sealed again (after it was erased) without asking the provider twice. */
+ * sealed again (after it was erased) without asking the provider twice.
+ * A check verified before the provider's name was kept (0034) is asked
+ * again, so that it gets one. */
 static int idn_kyc_same_verified(const idn_kyc_row *old, int found,
 				 const char *id_hash)
 {
 	return found && strcmp(old->status, "verified") == 0 &&
-	       strcmp(old->id_hash, id_hash) == 0;
+	       strcmp(old->id_hash, id_hash) == 0 && old->verified_name[0];
 }
 
 static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id,
@@ -191,6 +200,7 @@ static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id,
 		t.row.status = old.status;
 		t.row.provider = old.provider;
 		t.row.provider_ref = old.provider_ref;
+		t.row.verified_name = old.verified_name;
 	} else {
 		rc = idn_kyc_start(ctx, &user, id_type, number, account,
 				   &t.row);
@@ -381,6 +391,7 @@ typedef struct idn_kyc_outcome {
 	const idn_kyc_row *row;
 	const char *status;
 	const char *reason;
+	const char *name; /* the provider's name for the holder, when verified */
 } idn_kyc_outcome;
 
 /* The provider's answer recorded; a failed check keeps no number. A
@@ -390,7 +401,7 @@ static int idn_kyc_outcome_tx(db_conn *c, void *arg)
 	idn_kyc_outcome *t = arg;
 	int changed = 0, erased = 0;
 	int rc = idn_store_kyc_result(c, t->row->user_id, t->row->provider_ref,
-				      t->status, t->reason, &changed);
+				      t->status, t->reason, t->name, &changed);
 
 	if (rc == 0 && changed && strcmp(t->status, "failed") == 0)
 		rc = idn_store_kyc_erase(c, t->row->user_id, &erased);
@@ -407,9 +418,11 @@ static int idn_kyc_outcome_tx(db_conn *c, void *arg)
 }
 
 static int idn_kyc_record(db_conn *c, const idn_kyc_row *row,
-			  const char *status, const char *reason)
+			  const char *status, const char *reason,
+			  const char *name)
 {
-	idn_kyc_outcome t = {.row = row, .status = status, .reason = reason};
+	idn_kyc_outcome t = {
+		.row = row, .status = status, .reason = reason, .name = name};
 	int rc = db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, idn_kyc_outcome_tx, &t);
 
 	if (rc < 0 && strcmp(err_last()->reason, "kyc_id_in_use") == 0) {
@@ -426,7 +439,7 @@ static int idn_kyc_poll_one(mem_arena *a, db_conn *c, const idn_kyc_row *row)
 	Kolo__Payments__V1__GetKycCheckRequest req =
 		KOLO__PAYMENTS__V1__GET_KYC_CHECK_REQUEST__INIT;
 	Kolo__Payments__V1__GetKycCheckResponse *resp = NULL;
-	const char *reason = NULL;
+	const char *reason = NULL, *name;
 	idn_kyc_status status;
 	idn_user user;
 	int rc = idn_store_user_by_id(c, a, row->user_id, &user);
@@ -444,13 +457,19 @@ static int idn_kyc_poll_one(mem_arena *a, db_conn *c, const idn_kyc_row *row)
 		log_event(LOG_LVL_WARN, "identity check not read back",
 			  "user_id", row->user_id, "reason", err_last()->reason,
 			  NULL);
-		return idn_kyc_record(c, row, "pending", NULL);
+		return idn_kyc_record(c, row, "pending", NULL, NULL);
 	}
 	status = resp->check
 			 ? idn_kyc_decide(resp->check->status,
 					  resp->check->name, user.name, &reason)
 			 : IDN_KYC_PENDING;
-	return idn_kyc_record(c, row, idn_kyc_status_text(status), reason);
+	name = status == IDN_KYC_VERIFIED
+		       ? text_sanitize(a, resp->check->name, IDN_KYC_NAME_MAX)
+		       : NULL;
+	if (status == IDN_KYC_VERIFIED && !name)
+		return err_oom();
+	return idn_kyc_record(c, row, idn_kyc_status_text(status), reason,
+			      name);
 }
 
 void idn_kyc_worker_pass(void)

@@ -12,6 +12,8 @@
 #include "rpc/rpc.h"
 
 #define IDN_KYC_NUMBER_DIGITS 11
+/* The longest provider's name for a holder kept (user_kyc.verified_name). */
+#define IDN_KYC_NAME_MAX 200
 
 typedef enum {
 	IDN_KYC_NONE = 0,

@@ -9,7 +9,9 @@
 	"u.email_verified_at IS NOT NULL, COALESCE(u.phone, ''), "             \
 	"u.phone_verified_at IS NOT NULL, "                                    \
 	"EXISTS (SELECT 1 FROM user_kyc k WHERE k.user_id = u.id"              \
-	" AND k.status = 'verified')"
+	" AND k.status = 'verified'), "                                        \
+	"COALESCE((SELECT k.verified_name FROM user_kyc k"                     \
+	" WHERE k.user_id = u.id AND k.status = 'verified'), '')"
 
 static int idn_read_user(mem_arena *a, const PGresult *res, idn_user *out)
 {
@@ -23,8 +25,9 @@ static int idn_read_user(mem_arena *a, const PGresult *res, idn_user *out)
 	out->phone = db_text(a, res, 0, 7);
 	out->phone_verified = db_bool(res, 0, 8);
 	out->kyc_verified = db_bool(res, 0, 9);
+	out->kyc_name = db_text(a, res, 0, 10);
 	if (!out->id || !out->email || !out->name || !out->created_at ||
-	    !out->password_hash || !out->phone)
+	    !out->password_hash || !out->phone || !out->kyc_name)
 		return err_oom();
 	return 0;
 }

@@ -26,6 +26,7 @@ typedef struct idn_user {
 	char *phone; /* E.164 or "" */
 	int phone_verified; /* the user entered the code sent to phone */
 	int kyc_verified; /* the user's identity check is verified */
+	char *kyc_name;	  /* the provider's name for it; "" when none */
 } idn_user;
 
 typedef struct idn_refresh_row {
@@ -181,6 +182,9 @@ typedef struct idn_kyc_row {
 	char *consent_url;
 	char *reason;
 	char *verified_at;	/* RFC 3339; "" unless verified */
+	char *verified_name;	/* the provider's name for the holder when
+				 * verified; "" when none (verified before
+				 * 0034, or not verified) */
 } idn_kyc_row;
 
 /* The check of user_id (*found 0 when none), FOR UPDATE when lock. */
@@ -191,15 +195,17 @@ KOLO_MUST_CHECK int idn_store_kyc_get(db_conn *c, mem_arena *a, const char *user
 KOLO_MUST_CHECK int idn_store_kyc_hash_free(db_conn *c, const char *id_hash,
 					    const char *user_id);
 /* Writes a user's check whole (a new submission replaces the old one),
- * verified_at now when verified; "kyc_id_in_use" as above when the
- * unique index refuses it. */
+ * verified_at now and verified_name when verified; "kyc_id_in_use" as
+ * above when the unique index refuses it. */
 KOLO_MUST_CHECK int idn_store_kyc_put(db_conn *c, const idn_kyc_row *row);
 /* Records the provider's answer on a pending check of provider_ref:
- * status and reason (NULL for none); *changed 0 when the check is no
- * longer that pending one. Any read-back also stamps checked_at. */
+ * status and reason (NULL for none), and verified_name (the provider's
+ * name for the holder) when status is verified; *changed 0 when the check
+ * is no longer that pending one. Any read-back also stamps checked_at. */
 KOLO_MUST_CHECK int idn_store_kyc_result(db_conn *c, const char *user_id,
 					 const char *provider_ref, const char *status,
-					 const char *reason, int *changed);
+					 const char *reason, const char *verified_name,
+					 int *changed);
 /* Pending checks with a provider reference, least recently read first. */
 KOLO_MUST_CHECK int idn_store_kyc_pending(db_conn *c, mem_arena *a, int limit,
 					  idn_kyc_row **out, int *n);

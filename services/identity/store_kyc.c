@@ -9,7 +9,7 @@
 	"user_id, id_type, status, id_hash, last3, key_id, encode(id_nonce, "  \
 	"'hex'), "                                                             \
 	"encode(id_cipher, 'hex'), provider, provider_ref, consent_url, "      \
-	"reason, " DB_RFC3339("verified_at")
+	"reason, " DB_RFC3339("verified_at") ", COALESCE(verified_name, '')"
 
 static int idn_kyc_unhex(unsigned char *out, size_t cap, size_t *len,
 			 const char *hex)
@@ -23,11 +23,11 @@ static int idn_kyc_unhex(unsigned char *out, size_t cap, size_t *len,
 static int idn_kyc_read(mem_arena *a, const PGresult *res, int row,
 			idn_kyc_row *out)
 {
-	char *cols[13];
+	char *cols[14];
 	size_t nonce_len = 0;
 
 	memset(out, 0, sizeof(*out));
-	for (int i = 0; i < 13; i++) {
+	for (int i = 0; i < 14; i++) {
 		cols[i] = db_text(a, res, row, i);
 		if (!cols[i])
 			return err_oom();
@@ -41,7 +41,8 @@ static int idn_kyc_read(mem_arena *a, const PGresult *res, int row,
 			     .provider_ref = cols[9],
 			     .consent_url = cols[10],
 			     .reason = cols[11],
-			     .verified_at = cols[12]};
+			     .verified_at = cols[12],
+			     .verified_name = cols[13]};
 	if (!cols[5][0])
 		return 0;
 	out->has_number = 1;
@@ -124,7 +125,7 @@ int idn_store_kyc_put(db_conn *c, const idn_kyc_row *row)
 {
 	char nonce[IDN_PII_NONCE_BYTES * 2 + 1],
 		cipher[IDN_PII_CIPHER_MAX * 2 + 1];
-	const char *params[12];
+	const char *params[13];
 	int rc;
 
 	sodium_bin2hex(nonce, sizeof(nonce), row->sealed.nonce,
@@ -146,16 +147,20 @@ int idn_store_kyc_put(db_conn *c, const idn_kyc_row *row)
 	params[10] = row->consent_url && row->consent_url[0] ? row->consent_url
 							     : NULL;
 	params[11] = row->reason && row->reason[0] ? row->reason : NULL;
+	params[12] = strcmp(row->status, "verified") == 0 && row->verified_name &&
+			     row->verified_name[0]
+		     ? row->verified_name
+		     : NULL;
 	rc = db_run(
 		c,
 		"INSERT INTO user_kyc (user_id, id_type, status, id_hash, "
 		"last3, key_id,"
 		" id_nonce, id_cipher, provider, provider_ref, consent_url, "
 		"reason,"
-		" verified_at)"
+		" verified_at, verified_name)"
 		" VALUES ($1::uuid, $2, $3, $4, $5, $6, decode($7, 'hex'), "
 		"decode($8, 'hex'),"
-		" $9, $10, $11, $12, CASE WHEN $3 = 'verified' THEN now() END)"
+		" $9, $10, $11, $12, CASE WHEN $3 = 'verified' THEN now() END, $13)"
 		" ON CONFLICT (user_id) DO UPDATE SET id_type = "
 		"EXCLUDED.id_type,"
 		" status = EXCLUDED.status, id_hash = EXCLUDED.id_hash,"
@@ -165,27 +170,33 @@ int idn_store_kyc_put(db_conn *c, const idn_kyc_row *row)
 		"EXCLUDED.provider_ref,"
 		" consent_url = EXCLUDED.consent_url, reason = EXCLUDED.reason,"
 		" submitted_at = now(), checked_at = NULL,"
-		" verified_at = EXCLUDED.verified_at, erased_at = NULL",
-		12, params);
+		" verified_at = EXCLUDED.verified_at,"
+		" verified_name = EXCLUDED.verified_name, erased_at = NULL",
+		13, params);
 	sodium_memzero(cipher, sizeof(cipher));
 	return rc == ERR_ALREADY_EXISTS ? idn_kyc_in_use() : rc;
 }
 
 int idn_store_kyc_result(db_conn *c, const char *user_id,
 			 const char *provider_ref, const char *status,
-			 const char *reason, int *changed)
+			 const char *reason, const char *verified_name,
+			 int *changed)
 {
-	const char *params[] = {user_id, provider_ref, status, reason};
+	const char *params[] = {user_id, provider_ref, status, reason,
+				verified_name && verified_name[0]
+					? verified_name
+					: NULL};
 	PGresult *res = NULL;
 	int rc = db_exec(
 		c, &res,
 		"UPDATE user_kyc SET status = $3, reason = $4, checked_at = "
 		"now(),"
 		" consent_url = CASE WHEN $3 = 'pending' THEN consent_url END,"
-		" verified_at = CASE WHEN $3 = 'verified' THEN now() END"
+		" verified_at = CASE WHEN $3 = 'verified' THEN now() END,"
+		" verified_name = CASE WHEN $3 = 'verified' THEN $5 END"
 		" WHERE user_id = $1::uuid AND provider_ref = $2 AND status = "
 		"'pending'",
-		4, params);
+		5, params);
 
 	if (rc == ERR_ALREADY_EXISTS)
 		return idn_kyc_in_use();

@@ -269,16 +269,36 @@ void test_world_set_pin(test_world *w, const test_user *u, const char *pin)
 	assert_int_equal(test_world_call(w, &w->identity.service, "SetPin", &req, &resp, u), 0);
 }
 
-void test_world_kyc_verified(test_world *w, const test_user *u)
+static void test_world_kyc_insert(test_world *w, const test_user *u, const char *name_sql)
 {
-	char sql[512];
+	char sql[768];
 
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO user_kyc (user_id, id_type, status, id_hash, last3, provider,"
-		 " checked_at, verified_at) VALUES ('%s', 'bvn', 'verified', 'test:%s', '789',"
-		 " 'test', now(), now())",
-		 u->id, u->id);
+		 " checked_at, verified_at, verified_name) VALUES ('%s', 'bvn', 'verified',"
+		 " 'test:%s', '789', 'test', now(), now(), %s)",
+		 u->id, u->id, name_sql);
 	test_pg_ok(w->admin, sql);
+}
+
+void test_world_kyc_verified(test_world *w, const test_user *u)
+{
+	char name_sql[128];
+
+	snprintf(name_sql, sizeof(name_sql), "(SELECT name FROM \"user\" WHERE id = '%s')",
+		 u->id);
+	test_world_kyc_insert(w, u, name_sql);
+}
+
+void test_world_kyc_verified_as(test_world *w, const test_user *u, const char *kyc_name)
+{
+	char name_sql[256];
+
+	if (kyc_name)
+		snprintf(name_sql, sizeof(name_sql), "'%s'", kyc_name);
+	else
+		snprintf(name_sql, sizeof(name_sql), "NULL");
+	test_world_kyc_insert(w, u, name_sql);
 }
 
 int test_world_deposit(test_world *w, const char *group_id, const test_user *as, int64_t kobo)

@@ -89,8 +89,12 @@ void test_world_set_pin(test_world *w, const test_user *u, const char *pin);
 
 /* Records u's identity check (KYC) as verified, in SQL: the state that
  * SubmitKyc leaves once the provider named u's name as the BVN's holder
- * (that flow is tested in tests/integration/identity/test_kyc*.c). */
+ * (that flow is tested in tests/integration/identity/test_kyc*.c); the
+ * provider's name kept (user_kyc.verified_name) is u's name now. */
 void test_world_kyc_verified(test_world *w, const test_user *u);
+/* The same with the provider's name for the holder given (kyc_name; NULL
+ * for a check verified before 0034 kept it). */
+void test_world_kyc_verified_as(test_world *w, const test_user *u, const char *kyc_name);
 
 /* SimulateDeposit of kobo into group as user as: test_world_call()'s result. */
 int test_world_deposit(test_world *w, const char *group_id, const test_user *as,

@@ -213,6 +213,51 @@ static int user_kyc_verified(const test_user *u)
 	return resp->user->kyc_verified;
 }
 
+/* GetUser's kyc_name for u (the service token), compared with expected;
+ * and the user's own GetMe never carries it. */
+static void assert_kyc_name(const test_user *u, const char *expected)
+{
+	Kolo__Identity__V1__GetUserRequest req =
+		KOLO__IDENTITY__V1__GET_USER_REQUEST__INIT;
+	Kolo__Identity__V1__GetUserResponse *resp = NULL;
+	Kolo__Identity__V1__GetMeRequest me =
+		KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
+	Kolo__Identity__V1__GetMeResponse *mine = NULL;
+
+	req.user_id = (char *)u->id;
+	assert_int_equal(test_world_call(&w, &w.identity.service, "GetUser",
+					 &req, &resp, NULL),
+			 0);
+	assert_string_equal(resp->user->kyc_name, expected);
+	assert_int_equal(test_world_call(&w, &w.identity.service, "GetMe",
+					 &me, &mine, u),
+			 0);
+	assert_string_equal(mine->user->kyc_name, "");
+}
+
+/* user_kyc.verified_name of u, "(null)" for NULL. */
+static void assert_stored_name(const test_user *u, const char *expected)
+{
+	char sql[256], *got;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT coalesce(verified_name, '(null)') FROM user_kyc"
+		 " WHERE user_id = '%s'",
+		 u->id);
+	got = test_pg_value(w.admin, sql);
+	assert_string_equal(got, expected);
+	free(got);
+}
+
+static void rename_user(const test_user *u, const char *name)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "UPDATE \"user\" SET name = '%s' WHERE id = '%s'",
+		 name, u->id);
+	test_pg_ok(w.admin, sql);
+}
+
 /* identity's worker pass, on this thread, as kolo-identity. */
 static void identity_pass(void)
 {
@@ -269,6 +314,9 @@ static void test_kyc_demo_verifies_at_once_and_seals_the_number(void **state)
 	assert_string_equal(k->status, "verified");
 	assert_string_equal(k->last3, "123");
 	assert_not_in_clear(number);
+	/* The demo provider names the holder as the user's name. */
+	assert_stored_name(&u, "User demo");
+	assert_kyc_name(&u, "User demo");
 	assert_int_equal(activity(&u, "kyc_submitted"), 1);
 	assert_int_equal(activity(&u, "kyc_verified"), 1);
 	/* Told once, to the user, without the number. */
@@ -292,6 +340,31 @@ static void test_kyc_demo_verifies_at_once_and_seals_the_number(void **state)
 	assert_string_equal(err_last()->reason, "kyc_already_verified");
 	assert_string_equal(get_kyc(&u)->last3, "123");
 	assert_int_equal(kyc_events(&u), 1);
+	assert_stored_name(&u, "User demo");
+}
+
+/* A check verified before the provider's name was kept (0034) has none:
+ * GetUser gives no kyc_name, and submitting the same number again asks
+ * the provider (not the old verified check) so the name is stored. */
+static void test_kyc_verified_without_a_name_asks_the_provider_again(void **state)
+{
+	char number[12], sql[256];
+	test_user u;
+
+	(void)state;
+	test_identity_user(&w.identity, &u, "old-check");
+	number_ending(number, "131");
+	assert_int_equal(submit(&u, "bvn", number, NULL), 0);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE user_kyc SET verified_name = NULL WHERE user_id = '%s'",
+		 u.id);
+	test_pg_ok(w.admin, sql);
+	assert_true(user_kyc_verified(&u));
+	assert_kyc_name(&u, "");
+	assert_int_equal(submit(&u, "bvn", number, NULL), 0);
+	assert_stored_name(&u, "User old-check");
+	assert_kyc_name(&u, "User old-check");
+	assert_string_equal(get_kyc(&u)->status, "verified");
 }
 
 static void test_kyc_demo_refusals_store_nothing(void **state)
@@ -380,6 +453,39 @@ static void test_kyc_flutterwave_consent_then_verified(void **state)
 	assert_int_equal(kyc_events(&u), 1);
 }
 
+/* The user's name is free text; the provider's is what the check proved.
+ * A padded name passes the check (the provider's words are a subset of
+ * it), and identity keeps the provider's name, never the padded one. */
+static void test_kyc_keeps_the_providers_name_not_the_users(void **state)
+{
+	Kolo__Identity__V1__Kyc *k = NULL;
+	char number[12], body[256];
+	test_user u;
+
+	(void)state;
+	use_flutterwave(0);
+	test_identity_user(&w.identity, &u, "padded");
+	rename_user(&u, "Adebayo Okafor Chinedu Eze");
+	number_ending(number, "777");
+	snprintf(body, sizeof(body),
+		 "{\"bvn\":\"%s\",\"first_name\":\"ADEBAYO\",\"last_name\":"
+		 "\"OKAFOR\"}",
+		 number);
+	test_fake_flw_control("bvn", body);
+	assert_int_equal(submit(&u, "bvn", number, &k), 0);
+	/* Pending: no name yet. */
+	assert_stored_name(&u, "(null)");
+	assert_kyc_name(&u, "");
+	snprintf(body, sizeof(body),
+		 "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
+		 strrchr(k->consent_url, '/') + 1);
+	test_fake_flw_control("bvn_consent", body);
+	identity_pass();
+	assert_string_equal(get_kyc(&u)->status, "verified");
+	assert_stored_name(&u, "ADEBAYO OKAFOR");
+	assert_kyc_name(&u, "ADEBAYO OKAFOR");
+}
+
 static void test_kyc_flutterwave_names_another_person(void **state)
 {
 	Kolo__Identity__V1__Kyc *k = NULL;
@@ -405,6 +511,9 @@ static void test_kyc_flutterwave_names_another_person(void **state)
 	assert_string_equal(k->status, "failed");
 	assert_string_equal(k->reason, "kyc_name_mismatch");
 	assert_false(user_kyc_verified(&u));
+	/* A failed check keeps no name either. */
+	assert_stored_name(&u, "(null)");
+	assert_kyc_name(&u, "");
 	assert_int_equal(kyc_events(&u), 1);
 	assert_kyc_event(&u, "data->>'status'", "failed");
 	assert_kyc_event(&u, "data->>'reason'", "kyc_name_mismatch");
@@ -798,6 +907,9 @@ int main(void)
 		cmocka_unit_test_setup(
 			test_kyc_demo_verifies_at_once_and_seals_the_number,
 			reset),
+		cmocka_unit_test_setup(
+			test_kyc_verified_without_a_name_asks_the_provider_again,
+			reset),
 		cmocka_unit_test_setup(test_kyc_demo_refusals_store_nothing,
 				       reset),
 		cmocka_unit_test_setup(
@@ -805,6 +917,8 @@ int main(void)
 			reset),
 		cmocka_unit_test_setup(
 			test_kyc_flutterwave_consent_then_verified, reset),
+		cmocka_unit_test_setup(
+			test_kyc_keeps_the_providers_name_not_the_users, reset),
 		cmocka_unit_test_setup(
 			test_kyc_flutterwave_names_another_person, reset),
 		cmocka_unit_test_setup(

@@ -1610,6 +1610,72 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 	assert_int_equal(balance(&c), 460000);
 }
 
+/* The review's hijack: a user registers as "Adebayo Okafor Chinedu Eze",
+ * passes KYC with the BVN of ADEBAYO OKAFOR (a subset of the words), then
+ * claims the account of CHINEDU EZE, another member. The holder is held to
+ * the name the identity provider returned, not the typed name: refused,
+ * nothing stored, and the victim's deposits stay theirs. */
+static void test_padded_name_does_not_claim_another_members_account(void **state)
+{
+	Kolo__Groups__V1__AddPayerAccountRequest add =
+		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
+	Kolo__Groups__V1__AddPayerAccountResponse *added = NULL;
+	const char *victims;
+	test_user attacker, victim, old;
+	club c;
+
+	(void)state;
+	open_club(&c, "flw-pad-owner");
+	test_identity_user(&w.identity, &attacker, "flw-pad");
+	test_identity_user(&w.identity, &victim, "flw-victim");
+	test_identity_user(&w.identity, &old, "flw-old");
+	test_world_member(&w, c.group, &c.owner, &attacker, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	test_world_member(&w, c.group, &c.owner, &victim, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	test_world_member(&w, c.group, &c.owner, &old, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	sql_run("UPDATE \"user\" SET name = 'Adebayo Okafor Chinedu Eze' WHERE id = '%s'",
+		attacker.id);
+	sql_run("UPDATE \"user\" SET name = 'Chinedu Eze' WHERE id = '%s'", victim.id);
+	test_world_kyc_verified_as(&w, &attacker, "ADEBAYO OKAFOR");
+	/* The victim has not registered the account yet (else in_use). */
+	test_fake_flw_control("account_name",
+			      "{\"account_number\":\"5000000301\",\"name\":\"CHINEDU EZE\"}");
+	add.bank_code = "058";
+	add.account_number = "5000000301";
+	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added,
+					 &attacker),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "payer_name_mismatch");
+	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE account_number ="
+				  " '5000000301'"), 0);
+	/* The attacker's own account (the BVN's holder) is theirs. */
+	test_fake_flw_control("account_name",
+			      "{\"account_number\":\"5000000302\",\"name\":\"OKAFOR ADEBAYO\"}");
+	add.account_number = "5000000302";
+	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added,
+					 &attacker),
+			 0);
+	/* The victim, verified as CHINEDU EZE, registers theirs and is credited. */
+	test_world_kyc_verified_as(&w, &victim, "CHINEDU EZE");
+	add.account_number = "5000000301";
+	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &victim),
+			 0);
+	victims = deposit_from(&c, "1000.00",
+			       "{\"account_number\":\"5000000301\",\"name\":\"CHINEDU EZE\","
+			       "\"bank_name\":\"GTBank\"}", NULL);
+	assert_string_equal(credited_to(victims), victim.id);
+	/* Verified before the provider's name was kept: verify again. */
+	test_world_kyc_verified_as(&w, &old, NULL);
+	test_fake_flw_control("account_name",
+			      "{\"account_number\":\"5000000303\",\"name\":\"USER FLW-OLD\"}");
+	add.account_number = "5000000303";
+	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &old),
+			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "kyc_required");
+	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
+				  old.id), 0);
+	assert_int_equal(balance(&c), 100000);
+}
+
 /* A sender's account number at another bank is another account: the bank
  * Flutterwave names, when its list names it so, must be the registered one. */
 static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **state)
@@ -1688,6 +1754,7 @@ int main(void)
 		T(test_transfer_completed_webhook_settles_a_pending_payout),
 		T(test_transfer_failed_webhook_reverses_the_payout_once),
 		T(test_deposits_are_credited_to_the_member_who_pays_from_the_account),
+		T(test_padded_name_does_not_claim_another_members_account),
 		T(test_deposit_from_the_number_at_another_bank_is_unallocated),
 #undef T
 	};
