@@ -331,11 +331,19 @@ static void test_paystack_kyc_pending_then_verified_by_read_back(void **state)
 	test_fake_flw_mode("customer", "fail500", 1);
 	identity_pass();
 	assert_string_equal(get_kyc(&u)->status, "pending");
+	assert_int_equal(test_pg_long(w.admin, mem_arena_printf(w.arena,
+				      "SELECT count(*) FROM user_kyc WHERE user_id = '%s'"
+				      " AND verified_name IS NOT NULL", u.id)), 0);
 	identity_pass();
 	k = get_kyc(&u);
 	assert_string_equal(k->status, "verified");
 	assert_true(k->verified_at[0] != '\0');
 	assert_string_equal(k->last3, "456");
+	/* The name Paystack validated is kept (groups holds payer accounts
+	 * to it). */
+	assert_int_equal(test_pg_long(w.admin, mem_arena_printf(w.arena,
+				      "SELECT count(*) FROM user_kyc WHERE user_id = '%s'"
+				      " AND verified_name = 'User Adaeze'", u.id)), 1);
 	assert_int_equal(activity(&u, "kyc_verified"), 1);
 	/* The webhooks are stored, acknowledged, and credit nothing. */
 	assert_int_equal(
