@@ -109,19 +109,20 @@ static const char *grp_payer_pick(const grp_payer *rows, int n, const char *bank
 	int several = 0;
 	const char *user = NULL;
 
-	/* Several users with the account: is it several, or none? */
-	for (int i = 0; i < n; i++) {
-		if (bank_code[0] && strcmp(rows[i].bank_code, bank_code) != 0)
-			continue;
-		if (user && strcmp(user, rows[i].user_id) != 0)
-			several = 1;
-		user = rows[i].user_id;
+	/* With no bank name to go by, or the bank's code: by number and code. */
+	if (bank_code[0] || !bank_name[0]) {
+		for (int i = 0; i < n; i++) {
+			if (bank_code[0] && strcmp(rows[i].bank_code, bank_code) != 0)
+				continue;
+			if (user && strcmp(user, rows[i].user_id) != 0)
+				several = 1;
+			user = rows[i].user_id;
+		}
+		return several ? NULL : user;
 	}
-	if (!several)
-		return user;
-	/* A bank name breaks a tie only: providers name banks their own way. */
-	if (bank_code[0] || !bank_name[0])
-		return NULL;
+	/* A bank name the provider's list could not map to a code: the one
+	 * member whose registered bank it names, a single candidate too (a
+	 * number at another bank is another account); none agrees: "". */
 	return grp_payer_only_user(rows, n, bank_code, bank_name);
 }
 

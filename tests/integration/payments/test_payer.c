@@ -318,6 +318,10 @@ static void test_payer_account_in_use_within_shared_groups(void **state)
 	assert_reason("payer_account_in_use");
 	assert_int_equal(payer_rows("3000000201"), 1);
 	assert_string_equal(match(t.group, "3000000201", "058", ""), t.member.id);
+	/* A bank name with no code: the one member's registered bank must
+	 * agree with it (GTBank: "GTBANK PLC" does, Zenith Bank does not). */
+	assert_string_equal(match(t.group, "3000000201", "", "GTBANK PLC"), t.member.id);
+	assert_string_equal(match(t.group, "3000000201", "", "Zenith Bank"), "");
 	/* A user in no group with the member may register it. */
 	assert_int_equal(add_payer(&loner, "058", "3000000201", NULL, &theirs), 0);
 	assert_int_equal(payer_rows("3000000201"), 2);

@@ -1617,7 +1617,7 @@ static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **s
 	Kolo__Groups__V1__AddPayerAccountRequest add =
 		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
 	Kolo__Groups__V1__AddPayerAccountResponse *added = NULL;
-	const char *other_bank, *same_bank, *same_bank_cased, *unlisted;
+	const char *other_bank, *same_bank, *same_bank_cased, *unlisted, *unlisted_other;
 	test_user member;
 	club c;
 
@@ -1646,13 +1646,18 @@ static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **s
 				       "{\"account_number\":\"5000000201\",\"name\":\"USER\","
 				       "\"bank_name\":\" gtbank \"}", NULL);
 	assert_string_equal(credited_to(same_bank_cased), member.id);
-	/* A bank the list does not name so: the name only breaks ties (one
-	 * member pays from the number here). */
+	/* A bank the list does not name so: the member's registered bank
+	 * (GTBank) must agree with the name, else the deposit is unallocated
+	 * (an officer allocates it). */
 	unlisted = deposit_from(&c, "1300.00",
 				"{\"account_number\":\"5000000201\",\"name\":\"USER\","
 				"\"bank_name\":\"GTBANK PLC\"}", NULL);
 	assert_string_equal(credited_to(unlisted), member.id);
-	assert_int_equal(balance(&c), 460000);
+	unlisted_other = deposit_from(&c, "1400.00",
+				      "{\"account_number\":\"5000000201\",\"name\":\"USER\","
+				      "\"bank_name\":\"FIRST BANK OF NIGERIA\"}", NULL);
+	assert_string_equal(credited_to(unlisted_other), "");
+	assert_int_equal(balance(&c), 600000);
 }
 
 int main(void)
