@@ -648,6 +648,12 @@ int pay_bank_code_of(mem_arena *a, const char *name, const char **code)
 	return rc;
 }
 
+/* 1 when the provider's resolutions name the holder (the demo's are made up). */
+static int pay_names_holder(void)
+{
+	return strcmp(pay_current()->provider->ops->name, "demo") != 0;
+}
+
 PAY_HANDLER(list_banks)
 {
 	const Kolo__Payments__V1__ListBanksRequest *in =
@@ -662,6 +668,7 @@ PAY_HANDLER(list_banks)
 	(void)in;
 	if (rc < 0)
 		return rc;
+	out->names_holder = pay_names_holder();
 	out->banks = mem_arena_alloc(a, sizeof(*out->banks) * (n + 1));
 	if (!out->banks)
 		return err_oom();
@@ -743,7 +750,7 @@ PAY_HANDLER(resolve_bank_account)
 	out->account_name = mem_arena_strdup(rpc_ctx_arena(ctx), name);
 	out->account_number = in->account_number;
 	out->bank_code = in->bank_code;
-	out->names_holder = strcmp(p->ops->name, "demo") != 0;
+	out->names_holder = pay_names_holder();
 	return out->account_name ? 0 : err_oom();
 }
 

@@ -1557,6 +1557,7 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 	const char *originator = "{\"account_number\":\"5000000101\",\"name\":\"USER FLW PAYER\","
 				 "\"bank_name\":\"GTBANK PLC\"}";
 	const char *known, *unknown, *none, *by_webhook;
+	json_int_t resolves;
 	test_user member;
 	club c;
 
@@ -1571,11 +1572,16 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 			      "{\"account_number\":\"5000000101\",\"name\":\"PAYER, USER FLW\"}");
 	add.bank_code = "058";
 	add.account_number = "5000000101";
+	resolves = test_fake_flw_requests("/v3/accounts/resolve");
 	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_required");
 	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
 				  member.id), 0);
+	/* ... before any resolution is asked of the provider or counted. */
+	assert_int_equal(test_fake_flw_requests("/v3/accounts/resolve"), resolves);
+	assert_int_equal(sql_long("SELECT count(*) FROM payments_rate_window"
+				  " WHERE kind = 'resolve_payer' AND key = '%s'", member.id), 0);
 	/* Verified: another's name is refused, nothing stored; their own is theirs. */
 	test_world_kyc_verified(&w, &member);
 	add.account_number = "5000000199";
@@ -1717,6 +1723,7 @@ static void test_deposits_are_credited_while_the_bank_list_is_down(void **state)
 	assert_int_equal(test_world_call(&w, &w.payments, "ListBanks", &banks, &list, &c.owner),
 			 0);
 	assert_true(list->n_banks >= 2);
+	assert_true(list->names_holder); /* Flutterwave names holders */
 }
 
 int main(void)
