@@ -161,7 +161,8 @@ typedef struct grp_alloc_tx {
 	const Kolo__Groups__V1__AllocateDepositRequest *in;
 	Kolo__Groups__V1__AllocateDepositResponse *out;
 	idem_key key;
-	int replayed;
+	int replayed;  /* the key's stored reply */
+	int recovered; /* the ledger's allocation of an earlier try, never logged */
 } grp_alloc_tx;
 
 /* After a ledger refusal that a retry of this very request meets
@@ -232,7 +233,7 @@ static int grp_alloc_body(db_conn *c, void *arg)
 		rc = grp_alloc_earlier(t, &mine);
 		if (rc == 0 && !mine)
 			rc = err_set(why.code, why.reason, "%s", why.message);
-		t->replayed = mine;
+		t->recovered = mine;
 	} else if (rc == 0) {
 		t->out->allocation = l->allocation;
 	}
@@ -267,7 +268,11 @@ GRP_HANDLER(allocate_deposit)
 		rc = db_tx_single(c, svc_tx_timeout(ctx), grp_alloc_body, &t);
 	if (rc < 0)
 		return rc;
-	if (!t.replayed)
+	if (t.recovered) /* the try that wrote it died before logging */
+		log_event(LOG_LVL_INFO, "deposit_allocated", "group_id", in->group_id, "actor",
+			  rpc_ctx_user_id(ctx), "subject", in->user_id, "recovered", "true",
+			  NULL);
+	else if (!t.replayed)
 		grp_log_change(ctx, "deposit_allocated", in->group_id, in->user_id);
 	return 0;
 }

@@ -109,27 +109,29 @@ static const char *grp_payer_pick(const grp_payer *rows, int n, const char *bank
 	int several = 0;
 	const char *user = NULL;
 
-	/* Several users with the account: is it several, or none? */
-	for (int i = 0; i < n; i++) {
-		if (bank_code[0] && strcmp(rows[i].bank_code, bank_code) != 0)
-			continue;
-		if (user && strcmp(user, rows[i].user_id) != 0)
-			several = 1;
-		user = rows[i].user_id;
+	/* With no bank name to go by, or the bank's code: by number and code. */
+	if (bank_code[0] || !bank_name[0]) {
+		for (int i = 0; i < n; i++) {
+			if (bank_code[0] && strcmp(rows[i].bank_code, bank_code) != 0)
+				continue;
+			if (user && strcmp(user, rows[i].user_id) != 0)
+				several = 1;
+			user = rows[i].user_id;
+		}
+		return several ? NULL : user;
 	}
-	if (!several)
-		return user;
-	/* A bank name breaks a tie only: providers name banks their own way. */
-	if (bank_code[0] || !bank_name[0])
-		return NULL;
+	/* A bank name the provider's list could not map to a code: the one
+	 * member whose registered bank it names, a single candidate too (a
+	 * number at another bank is another account); none agrees: "". */
 	return grp_payer_only_user(rows, n, bank_code, bank_name);
 }
 
 /* --- AddPayerAccount ------------------------------------------------------------ */
 
-/* The bank of code in payments' bank list (its name into *name), else
+/* The bank of code in payments' bank list (its name into *name; whether
+ * the provider's resolutions name holders into *names_holder), else
  * INVALID_ARGUMENT `invalid_bank_code`. */
-static int grp_listed_bank(rpc_ctx *ctx, const char *code, char **name)
+static int grp_listed_bank(rpc_ctx *ctx, const char *code, char **name, int *names_holder)
 {
 	Kolo__Payments__V1__ListBanksRequest req = KOLO__PAYMENTS__V1__LIST_BANKS_REQUEST__INIT;
 	Kolo__Payments__V1__ListBanksResponse *resp = NULL;
@@ -141,6 +143,7 @@ static int grp_listed_bank(rpc_ctx *ctx, const char *code, char **name)
 		      SVC_CALL_AS_USER);
 	if (rc < 0)
 		return rc;
+	*names_holder = resp->names_holder;
 	for (size_t i = 0; i < resp->n_banks; i++) {
 		if (strcmp(resp->banks[i]->code, code) == 0) {
 			*name = resp->banks[i]->name;
@@ -198,6 +201,23 @@ static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *nu
 			       "the bank names the holder of this account other than you");
 	*account_name = text_sanitize(rpc_ctx_arena(ctx), resolved->account_name, 200);
 	return *account_name ? 0 : err_oom();
+}
+
+/* Before resolving where the provider names holders: the caller's
+ * identity check verified, else FAILED_PRECONDITION `kyc_required` (no
+ * provider request spent on it). */
+static int grp_payer_kyc_first(rpc_ctx *ctx)
+{
+	Kolo__Identity__V1__User *user = NULL;
+	int rc = grp_lookup_user(ctx, rpc_ctx_user_id(ctx), &user);
+
+	if (rc < 0)
+		return rc;
+	if (!user || !user->kyc_verified)
+		return err_set(ERR_FAILED_PRECONDITION, "kyc_required",
+			       "verify your identity (BVN or NIN) before registering an account"
+			       " the bank names");
+	return 0;
 }
 
 typedef struct grp_payer_tx {
@@ -275,6 +295,7 @@ GRP_HANDLER(add_payer_account)
 		(const Kolo__Groups__V1__AddPayerAccountRequest *)req;
 	grp_payer_tx t = { .ctx = ctx, .out = (Kolo__Groups__V1__AddPayerAccountResponse *)resp };
 	db_conn *c = NULL;
+	int names_holder = 0;
 	int rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
 
 	t.want.user_id = (char *)rpc_ctx_user_id(ctx);
@@ -283,12 +304,19 @@ GRP_HANDLER(add_payer_account)
 	if (rc == 0)
 		rc = grp_check_payer_input(in->bank_code, in->account_number);
 	if (rc == 0)
-		rc = grp_listed_bank(ctx, in->bank_code, &t.want.bank_name);
+		rc = grp_db(&c);
+	/* A retry is answered before any provider request is spent on it. */
+	if (rc == 0)
+		rc = idem_replayed(c, &t.key, rpc_ctx_arena(ctx), &t.out->base);
+	if (rc == 1)
+		return 0;
+	if (rc == 0)
+		rc = grp_listed_bank(ctx, in->bank_code, &t.want.bank_name, &names_holder);
+	if (rc == 0 && names_holder)
+		rc = grp_payer_kyc_first(ctx);
 	if (rc == 0)
 		rc = grp_resolve_payer(ctx, in->bank_code, in->account_number,
 				       &t.want.account_name);
-	if (rc == 0)
-		rc = grp_db(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_payer_add_body, &t);
 	if (rc < 0)

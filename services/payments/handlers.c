@@ -519,42 +519,74 @@ PAY_HANDLER(list_payouts)
 /* --- banks ------------------------------------------------------------------------ */
 
 #define PAY_BANKS_TTL_S 3600
+#define PAY_BANKS_RETRY_S 60 /* after a failed fetch, a list held or not */
 
+/* The cached bank list, under pay_banks_lock (held briefly, never over
+ * HTTP); fetches run one at a time under pay_banks_fetch_lock. */
 static pthread_mutex_t pay_banks_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t pay_banks_fetch_lock = PTHREAD_MUTEX_INITIALIZER;
 static pay_bank *pay_banks;
 static size_t pay_n_banks;
-#define PAY_BANKS_RETRY_S 60 /* after a failed refresh of a held list */
-static time_t pay_banks_at;
+static time_t pay_banks_at;	  /* when the list was fetched; 0: none held */
+static time_t pay_banks_retry_at; /* no fetch before this, after a failure */
 
-/* A copy of the cached bank list in the arena, refreshed past its TTL. */
-static int pay_bank_list(mem_arena *a, pay_bank **out, size_t *n)
+/* 1 when the list is to be fetched: none held or past its TTL, and not
+ * within a minute of a failed fetch (each call would wait out the provider
+ * otherwise). Under pay_banks_lock. */
+static int pay_banks_due(time_t now)
+{
+	if (now < pay_banks_retry_at)
+		return 0;
+	return !pay_banks_at || now - pay_banks_at > PAY_BANKS_TTL_S;
+}
+
+/* Fetches the list from the provider when due: the provider's error when
+ * that fetch failed, else 0. */
+static int pay_banks_refresh(void)
 {
 	pay_provider *p = pay_current()->provider;
-	int rc = 0;
+	pay_bank *fresh = NULL;
+	size_t n_fresh = 0;
+	int due, rc = 0;
 
+	pthread_mutex_lock(&pay_banks_fetch_lock);
 	pthread_mutex_lock(&pay_banks_lock);
-	if (!pay_banks || time(NULL) - pay_banks_at > PAY_BANKS_TTL_S) {
-		pay_bank *fresh = NULL;
-		size_t n_fresh = 0;
-
+	due = pay_banks_due(time(NULL));
+	pthread_mutex_unlock(&pay_banks_lock);
+	if (due) {
 		rc = p->ops->list_banks(p, &fresh, &n_fresh);
+		pthread_mutex_lock(&pay_banks_lock);
 		if (rc == 0) {
 			free(pay_banks);
 			pay_banks = fresh;
 			pay_n_banks = n_fresh;
 			pay_banks_at = time(NULL);
-		} else if (pay_banks) {
-			/* Keep the stale list and ask again in a minute, not on
-			 * every call (each would wait out the provider here). */
-			pay_banks_at = time(NULL) - PAY_BANKS_TTL_S + PAY_BANKS_RETRY_S;
+		} else {
+			pay_banks_retry_at = time(NULL) + PAY_BANKS_RETRY_S;
 		}
+		pthread_mutex_unlock(&pay_banks_lock);
 	}
-	if (pay_banks) { /* a stale list beats none when the provider is down */
+	pthread_mutex_unlock(&pay_banks_fetch_lock);
+	return rc;
+}
+
+/* A copy of the cached bank list in the arena, refreshed past its TTL; a
+ * stale list beats none when the provider is down. None: the fetch's
+ * error, or UNAVAILABLE `provider_unavailable` within the minute after. */
+static int pay_bank_list(mem_arena *a, pay_bank **out, size_t *n)
+{
+	int rc = pay_banks_refresh();
+
+	pthread_mutex_lock(&pay_banks_lock);
+	if (pay_banks_at) {
 		*out = mem_arena_alloc(a, sizeof(pay_bank) * (pay_n_banks + 1));
-		if (*out)
+		if (*out && pay_n_banks)
 			memcpy(*out, pay_banks, sizeof(pay_bank) * pay_n_banks);
 		*n = pay_n_banks;
 		rc = *out ? 0 : err_oom();
+	} else if (rc == 0) {
+		rc = err_set(ERR_UNAVAILABLE, "provider_unavailable",
+			     "the provider's bank list could not be fetched: try again in a minute");
 	}
 	pthread_mutex_unlock(&pay_banks_lock);
 	return rc;
@@ -588,26 +620,38 @@ static int pay_bank_name_is(const char *a, const char *b)
 
 int pay_bank_code_of(mem_arena *a, const char *name, const char **code)
 {
-	pay_bank *banks = NULL;
-	size_t n = 0;
-	int rc;
+	const char *found = "";
+	int rc = 0, two = 0;
 
 	*code = "";
 	if (!name[0])
 		return 0;
-	rc = pay_bank_list(a, &banks, &n);
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; i < n; i++) {
-		if (!pay_bank_name_is(name, banks[i].name))
+	pthread_mutex_lock(&pay_banks_lock);
+	if (!pay_banks_at)
+		rc = err_set(ERR_UNAVAILABLE, "provider_unavailable",
+			     "no bank list of the provider's is cached");
+	for (size_t i = 0; i < pay_n_banks && !two; i++) {
+		if (!pay_bank_name_is(name, pay_banks[i].name))
 			continue;
-		if ((*code)[0] && strcmp(*code, banks[i].code) != 0) {
-			*code = ""; /* two banks of one name: neither */
-			return 0;
-		}
-		*code = banks[i].code;
+		if (found[0] && strcmp(found, pay_banks[i].code) != 0)
+			two = 1; /* two banks of one name: neither */
+		found = pay_banks[i].code;
 	}
-	return 0;
+	if (found[0] && !two) {
+		*code = mem_arena_strdup(a, found);
+		if (!*code) {
+			*code = "";
+			rc = err_oom();
+		}
+	}
+	pthread_mutex_unlock(&pay_banks_lock);
+	return rc;
+}
+
+/* 1 when the provider's resolutions name the holder (the demo's are made up). */
+static int pay_names_holder(void)
+{
+	return strcmp(pay_current()->provider->ops->name, "demo") != 0;
 }
 
 PAY_HANDLER(list_banks)
@@ -624,6 +668,7 @@ PAY_HANDLER(list_banks)
 	(void)in;
 	if (rc < 0)
 		return rc;
+	out->names_holder = pay_names_holder();
 	out->banks = mem_arena_alloc(a, sizeof(*out->banks) * (n + 1));
 	if (!out->banks)
 		return err_oom();
@@ -705,17 +750,19 @@ PAY_HANDLER(resolve_bank_account)
 	out->account_name = mem_arena_strdup(rpc_ctx_arena(ctx), name);
 	out->account_number = in->account_number;
 	out->bank_code = in->bank_code;
-	out->names_holder = strcmp(p->ops->name, "demo") != 0;
+	out->names_holder = pay_names_holder();
 	return out->account_name ? 0 : err_oom();
 }
 
-/* Frees the cached bank list (at shutdown). */
+/* Frees the cached bank list and forgets a failed fetch (at shutdown; tests). */
 void pay_handlers_cleanup(void)
 {
 	pthread_mutex_lock(&pay_banks_lock);
 	free(pay_banks);
 	pay_banks = NULL;
 	pay_n_banks = 0;
+	pay_banks_at = 0;
+	pay_banks_retry_at = 0;
 	pthread_mutex_unlock(&pay_banks_lock);
 }
 

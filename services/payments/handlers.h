@@ -21,9 +21,6 @@ PAY_HANDLER(resolve_bank_account);
 PAY_HANDLER(start_kyc_check);
 PAY_HANDLER(get_kyc_check);
 
-/* Frees what the handlers cache (the bank list). */
-void pay_handlers_cleanup(void);
-
 /* ReadOutbox, AckOutbox (handlers_outbox.c): kolo-events reads the
  * service's events and acks what it stored. */
 PAY_HANDLER(read_outbox);

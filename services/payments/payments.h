@@ -36,6 +36,10 @@ typedef struct pay_deps {
 } pay_deps;
 
 void pay_configure(const pay_deps *deps);
+
+/* Frees what the handlers cache (the bank list) and forgets a failed fetch
+ * of it (handlers.c): at shutdown, and for tests. */
+void pay_handlers_cleanup(void);
 const pay_deps *pay_current(void);
 
 /* Who payments is working for: an RPC or the worker (see svc/call.h). */
@@ -55,10 +59,10 @@ KOLO_MUST_CHECK int pay_match_payer(pay_env *env, const char *group_id,
 				    const pay_payer *payer, const char *bank_code,
 				    const char **user_id);
 
-/* The code of the bank whose name in the provider's bank list (cached,
- * handlers.c) is name, trimmed and whatever the case; "" when none is, or
- * banks of two codes are. An error when there is no list to read (the
- * provider down and nothing cached). */
+/* The code of the bank whose name in the provider's bank list is name,
+ * trimmed and whatever the case; "" when none is, or banks of two codes
+ * are. Reads the cached list only (handlers.c; ListBanks fetches it), never
+ * the provider: UNAVAILABLE `provider_unavailable` when none is cached. */
 KOLO_MUST_CHECK int pay_bank_code_of(mem_arena *a, const char *name, const char **code);
 
 /* Sets a credit's payer_* fields (borrowing payer's texts). */

@@ -37,6 +37,14 @@ static const char *const idem_insert_sql[] = { IDEM_SQL(IDEM_INSERT) };
 	" AND request_id = $3"
 static const char *const idem_select_sql[] = { IDEM_SQL(IDEM_SELECT) };
 
+/* The key's live answered row, for a look before the call's transaction. */
+#define IDEM_PEEK(t)                                                          \
+	"SELECT request_hash, encode(response, 'hex')"                        \
+	" FROM public." t " WHERE method = $1 AND caller = $2"                 \
+	" AND request_id = $3 AND response IS NOT NULL"                        \
+	" AND created_at >= now() - " IDEM_TTL
+static const char *const idem_peek_sql[] = { IDEM_SQL(IDEM_PEEK) };
+
 #define IDEM_UPDATE(t)                                                        \
 	"UPDATE public." t " SET response = decode($4, 'hex')"                \
 	" WHERE method = $1 AND caller = $2 AND request_id = $3"
@@ -211,6 +219,28 @@ int idem_claim(db_conn *c, const idem_key *k, mem_arena *a,
 		rc = idem_replay(PQgetvalue(res, 0, 1), a, resp);
 	PQclear(res);
 	return rc < 0 ? rc : 1;
+}
+
+int idem_replayed(db_conn *c, const idem_key *k, mem_arena *a, ProtobufCMessage *resp)
+{
+	const char *params[] = { k->method, k->caller, k->key };
+	PGresult *res = NULL;
+	int rc;
+
+	if (!k->key)
+		return 0;
+	rc = db_exec(c, &res, idem_peek_sql[k->table], 3, params);
+	if (rc < 0)
+		return rc;
+	if (PQntuples(res) != 1)
+		rc = 0;
+	else if (strcmp(PQgetvalue(res, 0, 0), k->hash) != 0)
+		rc = err_set(ERR_ALREADY_EXISTS, "request_id_reused",
+			     "request_id was used with a different request");
+	else if ((rc = idem_replay(PQgetvalue(res, 0, 1), a, resp)) == 0)
+		rc = 1;
+	PQclear(res);
+	return rc;
 }
 
 int idem_store(db_conn *c, const idem_key *k, const ProtobufCMessage *resp)

@@ -65,6 +65,14 @@ KOLO_MUST_CHECK int idem_prepare(idem_key *k, rpc_ctx *ctx, idem_table table,
 KOLO_MUST_CHECK int idem_claim(db_conn *c, const idem_key *k, mem_arena *a,
 			       ProtobufCMessage *resp);
 
+/* Before the call's transaction, for a handler that must not repeat an
+ * outside call (a metered provider request) on a replay: 1 when an earlier
+ * call with this key answered (the stored reply unpacked into resp), 0 when
+ * none did yet (idem_claim still decides in the transaction),
+ * ERR_ALREADY_EXISTS `request_id_reused` for another request. Reads only. */
+KOLO_MUST_CHECK int idem_replayed(db_conn *c, const idem_key *k, mem_arena *a,
+				  ProtobufCMessage *resp);
+
 /* Stores resp as the key's reply in the caller's transaction. */
 KOLO_MUST_CHECK int idem_store(db_conn *c, const idem_key *k,
 			       const ProtobufCMessage *resp);

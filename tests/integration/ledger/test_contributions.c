@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kolo/groups/v1/contributions.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
@@ -855,6 +856,33 @@ static void test_officers_stale_and_self(void **state)
 	assert_int_equal(rows("ledger_allocation", d), 0);
 }
 
+/* AllocateDeposit r as officer, its status; the log lines written
+ * meanwhile into logged (stderr through a file). */
+static int allocate_logged(const Kolo__Groups__V1__AllocateDepositRequest *r,
+			   const test_user *officer,
+			   Kolo__Groups__V1__AllocateDepositResponse **resp, char *logged,
+			   size_t cap)
+{
+	FILE *f = tmpfile();
+	int saved, rc;
+	size_t n;
+
+	assert_non_null(f);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	rc = test_world_call(&w, &w.groups, "AllocateDeposit", r, resp, officer);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	rewind(f);
+	n = fread(logged, 1, cap - 1, f);
+	logged[n] = '\0';
+	fclose(f);
+	return rc;
+}
+
 /* The ledger wrote an allocation but groups died before storing its
  * reply: the retry with the request_id answers that allocation as a
  * replay (first and reallocation alike); another request's does not. */
@@ -864,6 +892,7 @@ static void test_a_retry_after_a_partial_failure(void **state)
 	Kolo__Groups__V1__AllocateDepositRequest r = KOLO__GROUPS__V1__ALLOCATE_DEPOSIT_REQUEST__INIT;
 	Kolo__Groups__V1__AllocateDepositResponse *resp = NULL;
 	Kolo__Common__V1__Allocation *first = NULL, *moved = NULL;
+	static char logged[65536];
 	const char *d;
 
 	(void)state;
@@ -885,12 +914,17 @@ static void test_a_retry_after_a_partial_failure(void **state)
 	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
 					 &b.team.owner), ERR_ALREADY_EXISTS);
 	r.request_id = "retry-key-1";
-	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
-					 &b.team.treasurer), 0);
+	/* Recovered from the ledger: logged now (the first try never was),
+	 * marked recovered; its replay is not logged again. */
+	assert_int_equal(allocate_logged(&r, &b.team.treasurer, &resp, logged, sizeof(logged)),
+			 0);
 	assert_string_equal(resp->allocation->id, first->id);
-	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
-					 &b.team.treasurer), 0);
+	assert_non_null(strstr(logged, "\"deposit_allocated\""));
+	assert_non_null(strstr(logged, "\"recovered\":\"true\""));
+	assert_int_equal(allocate_logged(&r, &b.team.treasurer, &resp, logged, sizeof(logged)),
+			 0);
 	assert_string_equal(resp->allocation->id, first->id);
+	assert_null(strstr(logged, "\"deposit_allocated\""));
 	assert_int_equal(rows("ledger_allocation", d), 1);
 
 	/* a reallocation's ledger half, then its retry */

@@ -268,6 +268,7 @@ static void test_payer_registrations_are_rate_limited_per_user(void **state)
 {
 	const pay_deps saved = *pay_current();
 	pay_deps limited = saved;
+	Kolo__Groups__V1__PayerAccount *first = NULL, *again = NULL;
 	test_user u, other;
 
 	(void)state;
@@ -280,8 +281,14 @@ static void test_payer_registrations_are_rate_limited_per_user(void **state)
 		char number[16];
 
 		snprintf(number, sizeof(number), "30000009%02d", i);
-		assert_int_equal(add_payer(&u, "058", number, NULL, NULL), 0);
+		assert_int_equal(add_payer(&u, "058", number, i ? NULL : "payer-rate-0",
+					   i ? NULL : &first),
+				 0);
 	}
+	/* A retry of the first is its replay, past the limit too, and spends
+	 * no resolution. */
+	assert_int_equal(add_payer(&u, "058", "3000000900", "payer-rate-0", &again), 0);
+	assert_string_equal(again->id, first->id);
 	/* The fourth within the hour: refused with a hint, nothing stored. */
 	assert_int_equal(add_payer(&u, "058", "3000000903", NULL, NULL), ERR_RESOURCE_EXHAUSTED);
 	assert_reason("rate_limited");
@@ -318,6 +325,10 @@ static void test_payer_account_in_use_within_shared_groups(void **state)
 	assert_reason("payer_account_in_use");
 	assert_int_equal(payer_rows("3000000201"), 1);
 	assert_string_equal(match(t.group, "3000000201", "058", ""), t.member.id);
+	/* A bank name with no code: the one member's registered bank must
+	 * agree with it (GTBank: "GTBANK PLC" does, Zenith Bank does not). */
+	assert_string_equal(match(t.group, "3000000201", "", "GTBANK PLC"), t.member.id);
+	assert_string_equal(match(t.group, "3000000201", "", "Zenith Bank"), "");
 	/* A user in no group with the member may register it. */
 	assert_int_equal(add_payer(&loner, "058", "3000000201", NULL, &theirs), 0);
 	assert_int_equal(payer_rows("3000000201"), 2);

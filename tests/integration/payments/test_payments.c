@@ -472,6 +472,7 @@ static void test_banks_and_account_resolution(void **state)
 	for (size_t i = 0; i < list->n_banks; i++)
 		wema += strcmp(list->banks[i]->code, "035") == 0;
 	assert_int_equal(wema, 1);
+	assert_false(list->names_holder); /* the demo's holders are made up */
 	res.bank_code = "058";
 	res.account_number = "0123456789";
 	res.group_id = c.group;

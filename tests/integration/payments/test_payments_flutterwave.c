@@ -1557,6 +1557,7 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 	const char *originator = "{\"account_number\":\"5000000101\",\"name\":\"USER FLW PAYER\","
 				 "\"bank_name\":\"GTBANK PLC\"}";
 	const char *known, *unknown, *none, *by_webhook;
+	json_int_t resolves;
 	test_user member;
 	club c;
 
@@ -1571,11 +1572,16 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 			      "{\"account_number\":\"5000000101\",\"name\":\"PAYER, USER FLW\"}");
 	add.bank_code = "058";
 	add.account_number = "5000000101";
+	resolves = test_fake_flw_requests("/v3/accounts/resolve");
 	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_required");
 	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
 				  member.id), 0);
+	/* ... before any resolution is asked of the provider or counted. */
+	assert_int_equal(test_fake_flw_requests("/v3/accounts/resolve"), resolves);
+	assert_int_equal(sql_long("SELECT count(*) FROM payments_rate_window"
+				  " WHERE kind = 'resolve_payer' AND key = '%s'", member.id), 0);
 	/* Verified: another's name is refused, nothing stored; their own is theirs. */
 	test_world_kyc_verified(&w, &member);
 	add.account_number = "5000000199";
@@ -1683,7 +1689,7 @@ static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **s
 	Kolo__Groups__V1__AddPayerAccountRequest add =
 		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
 	Kolo__Groups__V1__AddPayerAccountResponse *added = NULL;
-	const char *other_bank, *same_bank, *same_bank_cased, *unlisted;
+	const char *other_bank, *same_bank, *same_bank_cased, *unlisted, *unlisted_other;
 	test_user member;
 	club c;
 
@@ -1712,13 +1718,78 @@ static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **s
 				       "{\"account_number\":\"5000000201\",\"name\":\"USER\","
 				       "\"bank_name\":\" gtbank \"}", NULL);
 	assert_string_equal(credited_to(same_bank_cased), member.id);
-	/* A bank the list does not name so: the name only breaks ties (one
-	 * member pays from the number here). */
+	/* A bank the list does not name so: the member's registered bank
+	 * (GTBank) must agree with the name, else the deposit is unallocated
+	 * (an officer allocates it). */
 	unlisted = deposit_from(&c, "1300.00",
 				"{\"account_number\":\"5000000201\",\"name\":\"USER\","
 				"\"bank_name\":\"GTBANK PLC\"}", NULL);
 	assert_string_equal(credited_to(unlisted), member.id);
-	assert_int_equal(balance(&c), 460000);
+	unlisted_other = deposit_from(&c, "1400.00",
+				      "{\"account_number\":\"5000000201\",\"name\":\"USER\","
+				      "\"bank_name\":\"FIRST BANK OF NIGERIA\"}", NULL);
+	assert_string_equal(credited_to(unlisted_other), "");
+	assert_int_equal(balance(&c), 600000);
+}
+
+/* With the bank-list endpoint down and no list cached, deposits are still
+ * credited (by the sender's bank name, which the member's registered bank
+ * agrees with), and payments asks the provider for its list at most once a
+ * minute: the credit path reads the cache only, and a failed fetch backs
+ * off whether or not a list is held. */
+static void test_deposits_are_credited_while_the_bank_list_is_down(void **state)
+{
+	Kolo__Groups__V1__AddPayerAccountRequest add =
+		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
+	Kolo__Groups__V1__AddPayerAccountResponse *added = NULL;
+	Kolo__Payments__V1__ListBanksRequest banks = KOLO__PAYMENTS__V1__LIST_BANKS_REQUEST__INIT;
+	Kolo__Payments__V1__ListBanksResponse *list = NULL;
+	const char *originator = "{\"account_number\":\"5000000301\",\"name\":\"USER\","
+				 "\"bank_name\":\"GTBank\"}";
+	const char *d[3];
+	json_int_t asked;
+	test_user member;
+	club c;
+
+	(void)state;
+	open_club(&c, "flw-banks-down-owner");
+	test_identity_user(&w.identity, &member, "flw-banks-down");
+	test_world_member(&w, c.group, &c.owner, &member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	test_world_kyc_verified(&w, &member);
+	test_fake_flw_control("account_name",
+			      "{\"account_number\":\"5000000301\",\"name\":\"USER FLW-BANKS-DOWN\"}");
+	add.bank_code = "058";
+	add.account_number = "5000000301";
+	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
+			 0);
+	/* Nothing cached, and the provider's bank list failing. */
+	pay_handlers_cleanup();
+	test_fake_flw_mode("banks", "fail500", 0);
+	asked = test_fake_flw_requests("/v3/banks/NG");
+	for (int i = 0; i < 3; i++) {
+		d[i] = deposit_from(&c, "1000.00", originator, NULL);
+		assert_string_equal(credited_to(d[i]), member.id);
+	}
+	assert_int_equal(test_fake_flw_requests("/v3/banks/NG"), asked);
+	/* ListBanks asks once, fails, and then waits out the minute. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(test_world_call(&w, &w.payments, "ListBanks", &banks, &list,
+						 &c.owner),
+				 ERR_UNAVAILABLE);
+		assert_string_equal(err_last()->reason, "provider_unavailable");
+	}
+	assert_int_equal(test_fake_flw_requests("/v3/banks/NG"), asked + 1);
+	d[0] = deposit_from(&c, "1000.00", originator, NULL);
+	assert_string_equal(credited_to(d[0]), member.id);
+	assert_int_equal(test_fake_flw_requests("/v3/banks/NG"), asked + 1);
+	assert_int_equal(balance(&c), 400000);
+	/* The endpoint back: forget the failure, the list is fetched again. */
+	test_fake_flw_mode("banks", "ok", 0);
+	pay_handlers_cleanup();
+	assert_int_equal(test_world_call(&w, &w.payments, "ListBanks", &banks, &list, &c.owner),
+			 0);
+	assert_true(list->n_banks >= 2);
+	assert_true(list->names_holder); /* Flutterwave names holders */
 }
 
 int main(void)
@@ -1756,6 +1827,7 @@ int main(void)
 		T(test_deposits_are_credited_to_the_member_who_pays_from_the_account),
 		T(test_padded_name_does_not_claim_another_members_account),
 		T(test_deposit_from_the_number_at_another_bank_is_unallocated),
+		T(test_deposits_are_credited_while_the_bank_list_is_down),
 #undef T
 	};
 

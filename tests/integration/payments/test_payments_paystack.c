@@ -1031,7 +1031,7 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
  * Paystack names, when its list names it so, must be the registered one. */
 static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **state)
 {
-	const char *other_bank, *same_bank, *unlisted;
+	const char *other_bank, *same_bank, *unlisted, *unlisted_other;
 	test_user member;
 	club c;
 
@@ -1053,13 +1053,18 @@ static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **s
 				 "{\"account_number\":\"4000000201\",\"name\":\"USER PSK BANK\","
 				 "\"bank\":\" GUARANTY TRUST BANK \"}", NULL);
 	assert_string_equal(credited_to(same_bank), member.id);
-	/* A bank the list does not name so: the name only breaks ties (one
-	 * member pays from the number here). */
+	/* A bank the list does not name so: the member's registered bank
+	 * (Guaranty Trust Bank) must agree with the name, else the deposit is
+	 * unallocated (an officer allocates it): "GTBank" does not. */
 	unlisted = deposit_from(&c, 120000,
 				"{\"account_number\":\"4000000201\",\"name\":\"USER\","
-				"\"bank\":\"GTBank\"}", NULL);
+				"\"bank\":\"Guaranty Trust Bank Plc\"}", NULL);
 	assert_string_equal(credited_to(unlisted), member.id);
-	assert_int_equal(balance(&c), 330000);
+	unlisted_other = deposit_from(&c, 130000,
+				      "{\"account_number\":\"4000000201\",\"name\":\"USER\","
+				      "\"bank\":\"GTBank\"}", NULL);
+	assert_string_equal(credited_to(unlisted_other), "");
+	assert_int_equal(balance(&c), 460000);
 }
 
 int main(void)
