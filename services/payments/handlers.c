@@ -570,6 +570,13 @@ static int pay_banks_refresh(void)
 	return rc;
 }
 
+void pay_banks_warm(void)
+{
+	if (pay_banks_refresh() < 0)
+		log_event(LOG_LVL_WARN, "bank list not fetched", "reason", err_last()->reason,
+			  NULL);
+}
+
 /* A copy of the cached bank list in the arena, refreshed past its TTL; a
  * stale list beats none when the provider is down. None: the fetch's
  * error, or UNAVAILABLE `provider_unavailable` within the minute after. */

@@ -40,6 +40,9 @@ void pay_configure(const pay_deps *deps);
 /* Frees what the handlers cache (the bank list) and forgets a failed fetch
  * of it (handlers.c): at shutdown, and for tests. */
 void pay_handlers_cleanup(void);
+/* Fetches the provider's bank list into the cache when it is due (past its
+ * TTL, outside a failed fetch's backoff); a failure is logged. */
+void pay_banks_warm(void);
 const pay_deps *pay_current(void);
 
 /* Who payments is working for: an RPC or the worker (see svc/call.h). */

@@ -109,6 +109,10 @@ void pay_worker_pass(void)
 	pay_env env = { .arena = arena };
 
 	pay_sweep_rate_windows();
+	/* Deposits read the bank list only from the cache (a sender's bank
+	 * name to its code): after a restart the worker fills it, within
+	 * the fetch's backoff, rather than the first ListBanks call. */
+	pay_banks_warm();
 
 	pay_retry_accounts(&env);
 	mem_arena_reset(arena);

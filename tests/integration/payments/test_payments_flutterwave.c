@@ -1792,6 +1792,44 @@ static void test_deposits_are_credited_while_the_bank_list_is_down(void **state)
 	assert_true(list->names_holder); /* Flutterwave names holders */
 }
 
+/* After a restart nothing is cached; deposits never fetch the list (the
+ * credit path reads the cache only), so the worker's pass fills it: once,
+ * then not again within the list's TTL. A deposit then names its bank by
+ * code: the other bank's deposit is unallocated. */
+static void test_the_worker_fills_the_bank_list_after_a_restart(void **state)
+{
+	Kolo__Groups__V1__AddPayerAccountRequest add =
+		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
+	Kolo__Groups__V1__AddPayerAccountResponse *added = NULL;
+	const char *other;
+	json_int_t asked;
+	test_user member;
+	club c;
+
+	(void)state;
+	open_club(&c, "flw-warm-owner");
+	test_identity_user(&w.identity, &member, "flw-warm");
+	test_world_member(&w, c.group, &c.owner, &member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	test_world_kyc_verified(&w, &member);
+	test_fake_flw_control("account_name",
+			      "{\"account_number\":\"5000000401\",\"name\":\"USER FLW-WARM\"}");
+	add.bank_code = "058";
+	add.account_number = "5000000401";
+	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
+			 0);
+	pay_handlers_cleanup(); /* a restart: nothing cached */
+	asked = test_fake_flw_requests("/v3/banks/NG");
+	pay_worker_pass();
+	assert_int_equal(test_fake_flw_requests("/v3/banks/NG"), asked + 1);
+	pay_worker_pass();
+	assert_int_equal(test_fake_flw_requests("/v3/banks/NG"), asked + 1);
+	other = deposit_from(&c, "1000.00",
+			     "{\"account_number\":\"5000000401\",\"name\":\"SOMEONE\","
+			     "\"bank_name\":\"Access Bank\"}", NULL);
+	assert_string_equal(credited_to(other), "");
+	assert_int_equal(test_fake_flw_requests("/v3/banks/NG"), asked + 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1828,6 +1866,7 @@ int main(void)
 		T(test_padded_name_does_not_claim_another_members_account),
 		T(test_deposit_from_the_number_at_another_bank_is_unallocated),
 		T(test_deposits_are_credited_while_the_bank_list_is_down),
+		T(test_the_worker_fills_the_bank_list_after_a_restart),
 #undef T
 	};
 

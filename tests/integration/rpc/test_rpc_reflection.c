@@ -418,8 +418,12 @@ static void test_stop_cancels_a_waiting_stream(void **state)
 	client_open(&c, rpc_server_port(server), V1);
 	list_services(&c, a); /* the stream's thread now waits for more */
 	rpc_server_stop(server);
+	/* UNAVAILABLE either way; the status's own words arrive unless the
+	 * server's transport closed first (a loaded machine): then the client's
+	 * core reports the closed socket. Both mean the stop ended the stream. */
 	assert_int_equal(client_close(&c, a, &details), GRPC_STATUS_UNAVAILABLE);
-	assert_string_equal(details, "the server is stopping");
+	assert_true(strcmp(details, "the server is stopping") == 0 ||
+		    strcmp(details, "Socket closed") == 0);
 	mem_arena_free(a);
 }
 
