@@ -399,4 +399,11 @@ SELECT 'reversal_mismatch', r.entry_id::text,
 FROM ledger_reversal r JOIN ledger_entry x ON x.id = r.entry_id
 JOIN ledger_entry d ON d.id = r.reverses_entry_id
 WHERE x.type <> 'DEBIT' OR d.type <> 'CREDIT' OR d.source IS NOT DISTINCT FROM 'payout'
-   OR x.amount_kobo <> d.amount_kobo OR x.group_id <> d.group_id OR r.group_id <> d.group_id;
+   OR x.amount_kobo <> d.amount_kobo OR x.group_id <> d.group_id OR r.group_id <> d.group_id
+-- ... and every chargeback DEBIT is such a link (else money left a group
+-- that no member's contributions show).
+UNION ALL
+SELECT 'chargeback_unlinked', e.id::text, format('%s %s of %s', e.type, e.amount_kobo, e.reference)
+FROM ledger_entry e
+WHERE e.reference LIKE 'chargeback:%'
+  AND NOT EXISTS (SELECT 1 FROM ledger_reversal r WHERE r.entry_id = e.id);

@@ -674,6 +674,15 @@ static void test_invariants_catch_broken_rows(void **state)
 			 debit, b.team.group, b.team.member.id, b.team.owner.id);
 		test_pg_ok(w.admin, sql);
 		assert_int_equal(test_pg_invariant_count(w.admin, "allocation_not_a_deposit"), 1);
+		/* A chargeback DEBIT with no link to the deposit it takes back. */
+		assert_int_equal(test_pg_invariant_count(w.admin, "chargeback_unlinked"), 0);
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo,"
+			 " reference) SELECT group_id, account_id, 'DEBIT', 1,"
+			 " 'chargeback:ctb-broken-3' FROM ledger_entry WHERE id = '%s'",
+			 debit);
+		test_pg_ok(w.admin, sql);
+		assert_int_equal(test_pg_invariant_count(w.admin, "chargeback_unlinked"), 1);
 	}
 	test_pg_ok(w.admin, "ROLLBACK");
 	assert_int_equal(test_pg_invariant_count(w.admin, "allocation_in_force_twice"), 0);
