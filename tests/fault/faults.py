@@ -192,6 +192,7 @@ class Flutterwave:
     SUCCESS, FAILED = "SUCCESSFUL", "FAILED"
     TRANSFER_POST = "POST /v3/transfers"
     TIMEOUT_MS = "KOLO_FLW_TIMEOUT_MS"
+    GTB_NAME = "GTBank"  # bank 058 as the fake's own list names it
 
     @staticmethod
     def endpoints(endpoint, behaviour):
@@ -240,6 +241,7 @@ class Paystack(Flutterwave):
     SUCCESS, FAILED = "success", "failed"
     TRANSFER_POST = "POST /transfer"
     TIMEOUT_MS = "KOLO_PAYSTACK_TIMEOUT_MS"
+    GTB_NAME = "Guaranty Trust Bank"
     EVENT_REFERENCE = "{data,reference}"
 
     @staticmethod
@@ -678,13 +680,28 @@ def scenario_b(owner):
     invariants("b")
 
 
+def kyc_verified(user):
+    """The user's identity check as verified under their own name, written
+    as the suite's superuser (the providers' consent flows are tested in
+    test_kyc): a provider that names holders takes payer accounts only from
+    verified users, matched against the name identity verified (DESIGN §15)."""
+    psql("INSERT INTO user_kyc (user_id, id_type, status, id_hash, last3, provider,"
+         " checked_at, verified_at, verified_name)"
+         " SELECT id, 'bvn', 'verified', 'fault:' || id, '789', 'test', now(), now(), name"
+         " FROM \"user\" WHERE id = '%s'"
+         " ON CONFLICT (user_id) DO UPDATE SET status = 'verified',"
+         " verified_at = now(), verified_name = excluded.verified_name" % user.id)
+
+
 def payer_account(user, number):
-    """Registers number (GTBank) as an account user pays from; the fake
-    resolves it to the user's name. The payer tuple deposits carry."""
+    """Registers number (GTBank, 058) as an account user pays from; the fake
+    resolves it to the user's name. The payer tuple deposits carry, its bank
+    named as the provider's own list names it (payments maps it to 058)."""
+    kyc_verified(user)
     fake("/_control/account_name", {"account_number": number, "name": user.name.upper()})
     expect(201, "POST", "/v1/me/payer-accounts", {"bank_code": "058", "account_number": number},
            user.token)
-    return (number, user.name.upper(), "GTBank")
+    return (number, user.name.upper(), P.GTB_NAME)
 
 
 def scenario_c(owner):
@@ -694,7 +711,7 @@ def scenario_c(owner):
     say who paid, and is credited to the member once it is back."""
     g = Group(owner, "Fault C")
     mine = payer_account(owner, "6%09d" % (os.getpid() % 10**9))
-    stranger = ("7%09d" % (os.getpid() % 10**9), "FAULT STRANGER", "GTBank")
+    stranger = ("7%09d" % (os.getpid() % 10**9), "FAULT STRANGER", P.GTB_NAME)
     deposits = [Deposit(g, "100.00", mine), Deposit(g, "200.25", stranger),
                 Deposit(g, "300.50")]
     terminate("ledger")
