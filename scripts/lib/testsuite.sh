@@ -12,10 +12,49 @@
 
 # A free port below the kernel's ephemeral range (ip_local_port_range): a
 # port the kernel handed out for bind(0) can be taken as the source port
-# of some outgoing connection before the service binds it.
+# of some outgoing connection before the service binds it. Suites run side
+# by side (ctest -j) and each picks ports before its processes bind them,
+# so a port is also reserved for this shell ($$) under $KOLO_PORTS_DIR until
+# kolo_ports_release; a reservation whose shell is gone is taken over.
+KOLO_PORTS_DIR="${KOLO_PORTS_DIR:-/tmp/kolo-ports}"
+
 _kolo_free_port() {
+	mkdir -p "$KOLO_PORTS_DIR"
 	/usr/bin/python3 -c '
-import random, socket
+import os, random, socket, sys
+pid, folder = int(sys.argv[1]), sys.argv[2]
+
+def alive(owner):
+    try:
+        os.kill(owner, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+def reserve(port):
+    path = os.path.join(folder, str(port))
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                owner = int(open(path).read().strip() or "0")
+            except (OSError, ValueError):
+                owner = 0
+            if owner and alive(owner):
+                return False
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            continue
+        os.write(fd, str(pid).encode())
+        os.close(fd)
+        return True
+    return False
+
 low, high = map(int, open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
 span = (20000, low) if low > 21000 else (high + 1, 65536)
 for _ in range(200):
@@ -27,10 +66,22 @@ for _ in range(200):
         continue
     finally:
         s.close()
+    if not reserve(port):
+        continue
     print(port)
     break
 else:
-    raise SystemExit("no free port")'
+    raise SystemExit("no free port")' "$$" "$KOLO_PORTS_DIR"
+}
+
+# Gives back the ports this shell reserved.
+kolo_ports_release() {
+	local f
+	[ -d "$KOLO_PORTS_DIR" ] || return 0
+	for f in "$KOLO_PORTS_DIR"/*; do
+		[ -f "$f" ] && [ "$(cat "$f" 2>/dev/null)" = "$$" ] && rm -f "$f"
+	done
+	return 0
 }
 
 _kolo_psql_admin() {
@@ -64,5 +115,6 @@ kolo_testsuite_down() {
 	_kolo_psql_admin -c "DROP DATABASE IF EXISTS $KOLO_TESTSUITE_DB WITH (FORCE)" >/dev/null 2>&1 || true
 	rm -rf "$KOLO_TESTSUITE_RUN"
 	KOLO_TESTSUITE_RUN=""
+	kolo_ports_release
 	return "$status"
 }
