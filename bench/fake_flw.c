@@ -23,9 +23,11 @@
  *       a recipient; the transfer with the request's reference, "success".
  * With FAKE_FLW_ORIGINATORS=1 in the environment, every deposit names its
  * sender (DESIGN §15), so that kolo-payments attributes it: Flutterwave's
- * data.meta originatoraccountnumber is payer_account_of(GROUP_ID), Paystack's
- * authorization.sender_bank_account_number "9" and the last 9 digits of
- * ACCOUNT (bench/run registers those as the depositing member's accounts).
+ * data.meta originatoraccountnumber and Paystack's
+ * authorization.sender_bank_account_number are BENCH_PAYER, the one account
+ * bench/run registers as the depositing member's (a member of every group:
+ * the match is the same work as with an account per group, and a user holds
+ * at most 10).
  * Anything else is 404. Nothing is remembered between requests.
  * libmicrohttpd thread pool, loopback only; stops on SIGTERM/SIGINT. Not a
  * test double for behaviour: tests use
@@ -56,26 +58,8 @@ static atomic_long serial = 1000;
 static int paystack; /* answer Paystack's calls (argv[3]) */
 static int originators; /* name each deposit's sender (FAKE_FLW_ORIGINATORS=1) */
 
-/* The 10-digit account a group's deposits come from: its id's first ten
- * hex digits, each mod 10 (bench/run computes the same). */
-static void payer_account_of(char out[11], const char *id, size_t len)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len && n < 10; i++) {
-		char c = id[i];
-		int v = c >= '0' && c <= '9' ? c - '0'
-			: c >= 'a' && c <= 'f' ? c - 'a' + 10
-			: c >= 'A' && c <= 'F' ? c - 'A' + 10
-					       : -1;
-
-		if (v >= 0)
-			out[n++] = (char)('0' + v % 10);
-	}
-	while (n < 10)
-		out[n++] = '0';
-	out[10] = '\0';
-}
+/* The account every deposit comes from (bench/run registers it). */
+#define BENCH_PAYER "9000000001"
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
 {
@@ -118,7 +102,7 @@ static enum MHD_Result verify(struct MHD_Connection *c, const char *url)
 {
 	size_t n = strlen(url), idlen;
 	const char *id, *dot;
-	char body[768], meta[160] = "", payer[11];
+	char body[768], meta[160] = "";
 
 	if (n <= strlen(PREFIX) + strlen(SUFFIX) || strncmp(url, PREFIX, strlen(PREFIX)) != 0 ||
 	    strcmp(url + n - strlen(SUFFIX), SUFFIX) != 0)
@@ -129,10 +113,10 @@ static enum MHD_Result verify(struct MHD_Connection *c, const char *url)
 	if (!dot || idlen > 100)
 		return reply(c, 400, "{\"status\":\"error\",\"message\":\"No transaction was found for this id\",\"data\":null}");
 	if (originators) {
-		payer_account_of(payer, id, (size_t)(dot - id));
 		snprintf(meta, sizeof(meta),
 			 ",\"meta\":{\"originatoraccountnumber\":\"%s\","
-			 "\"originatorname\":\"BENCH MEMBER\",\"bankname\":\"GTBANK PLC\"}", payer);
+			 "\"originatorname\":\"BENCH MEMBER\",\"bankname\":\"GTBANK PLC\"}",
+			 BENCH_PAYER);
 	}
 	snprintf(body, sizeof(body),
 		 "{\"status\":\"success\",\"message\":\"Transaction fetched successfully\","
@@ -194,12 +178,11 @@ static enum MHD_Result psk_get(struct MHD_Connection *c, const char *url)
 		dash = strchr(ref, '-');
 		if (!dash || dash - ref < 2 || strlen(ref) > 100)
 			return reply(c, 400, "{\"status\":false,\"message\":\"Transaction reference not found\"}");
-		/* "9" and the receiving account's last 9 digits. */
-		if (originators && dash - ref >= 10)
+		if (originators)
 			snprintf(sender, sizeof(sender),
-				 ",\"sender_bank_account_number\":\"9%.9s\","
+				 ",\"sender_bank_account_number\":\"%s\","
 				 "\"sender_name\":\"BENCH MEMBER\",\"sender_bank\":\"GTBank\"",
-				 dash - 9);
+				 BENCH_PAYER);
 		snprintf(body, sizeof(body),
 			 "{\"status\":true,\"message\":\"Verification successful\",\"data\":{"
 			 "\"id\":%ld,\"status\":\"success\",\"reference\":\"%s\",\"amount\":10000,"
