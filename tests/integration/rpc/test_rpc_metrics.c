@@ -127,6 +127,17 @@ static double sample(const char *scrape, const char *series)
 	return -1;
 }
 
+/* The server counts a call after its status is sent, so the client may see
+ * the reply first: wait (a bounded wait, not a timed assertion) until the
+ * counter has reached want; the histogram is observed before it. */
+static void wait_calls(const char *code, int64_t want)
+{
+	struct timespec tick = { 0, 5 * 1000 * 1000 };
+
+	for (int i = 0; i < 2000 && rpc_metrics_calls(ECHO_METHOD, code) < want; i++)
+		nanosleep(&tick, NULL);
+}
+
 static void test_a_call_moves_its_counter_and_the_scrape_shows_it(void **state)
 {
 	char *before, *after;
@@ -134,6 +145,7 @@ static void test_a_call_moves_its_counter_and_the_scrape_shows_it(void **state)
 
 	assert_int_equal(start_echo(0), 0);
 	assert_int_equal(echo("warm", 0), 0);
+	wait_calls("OK", 1);
 	before = http_get("/metrics");
 	ok = sample(before, "kolo_rpc_calls_total{method=\"" ECHO_METHOD "\",code=\"OK\"}");
 	assert_true(ok >= 1);
@@ -142,6 +154,8 @@ static void test_a_call_moves_its_counter_and_the_scrape_shows_it(void **state)
 
 	assert_int_equal(echo("one", 0), 0);
 	assert_int_equal(echo("two", 5), ERR_NOT_FOUND);
+	wait_calls("OK", (int64_t)ok + 1);
+	wait_calls("NOT_FOUND", (int64_t)not_found + 1);
 	after = http_get("/metrics");
 	assert_non_null(strstr(after, "HTTP/1.0 200") ? after : strstr(after, "HTTP/1.1 200"));
 	assert_non_null(strstr(after, "text/plain; version=0.0.4"));
