@@ -210,10 +210,12 @@ static void test_rule_build_defaults_and_messages(void **state)
 			    "two_officer needs 2 approvals; use custom for another number");
 	assert_fails(grp_rule_build(&r, GRP_RULE_CUSTOM, 4, 3), ERR_INVALID_ARGUMENT,
 		     "invalid_rule");
-	assert_string_equal(err_last()->message, "approvals_required (4) is above approvals_cap (3)");
+	assert_string_equal(err_last()->message,
+			    "approvals_required (4) is above approvals_cap (3)");
 	assert_fails(grp_rule_build(&r, GRP_RULE_TWO_OFFICER, 0, 1), ERR_INVALID_ARGUMENT,
 		     "invalid_rule");
-	assert_string_equal(err_last()->message, "approvals_required (2) is above approvals_cap (1)");
+	assert_string_equal(err_last()->message,
+			    "approvals_required (2) is above approvals_cap (1)");
 	assert_fails(grp_rule_build(&r, GRP_RULE_CUSTOM, 1, 21), ERR_INVALID_ARGUMENT,
 		     "invalid_rule");
 	assert_string_equal(err_last()->message, "approvals_cap must be 1 to 20");

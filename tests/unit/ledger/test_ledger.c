@@ -453,8 +453,8 @@ static void test_extras_check_boundaries(void **state)
 			 0);
 	assert_fails(ldg_extras_check(&credit, &(ldg_payer){ "", "", rep(big, 'b', 201) }, ""),
 		     ERR_INVALID_ARGUMENT, "invalid_payer");
-	assert_int_equal(ldg_extras_check(&credit, &(ldg_payer){ "", rep(digits, '9', 20), "" }, ""),
-			 0);
+	assert_int_equal(
+		ldg_extras_check(&credit, &(ldg_payer){ "", rep(digits, '9', 20), "" }, ""), 0);
 	assert_fails(ldg_extras_check(&credit, &(ldg_payer){ "", rep(digits, '9', 21), "" }, ""),
 		     ERR_INVALID_ARGUMENT, "invalid_payer");
 	assert_int_equal(ldg_extras_check(&credit, &(ldg_payer){ "", "0", "" }, ""), 0);
@@ -652,7 +652,8 @@ static void test_alloc_decide_table(void **state)
 				      .reason = reasons[why], .reallocate = re,
 				      .expected_user_id = users[exp] };
 		const char *want_reason;
-		int want = alloc_oracle(&want_reason, found, g == 2, (kind)k, rev, users[cur], &ask);
+		int want = alloc_oracle(&want_reason, found, g == 2, (kind)k, rev, users[cur],
+					&ask);
 
 		err_clear();
 		assert_int_equal(ldg_alloc_decide(&s, &ask), want);
