@@ -143,13 +143,14 @@ static int pay_account_kyc(int *out)
 
 static int pay_start(void)
 {
-	int64_t interval = 0, stale = 0, grace = 0, resend = 0;
+	int64_t interval = 0, stale = 0, grace = 0, resend = 0, tries = 0;
 	int customer_bears_fee = 0, accounts_need_kyc = 0;
 	const cfg_var vars[] = {
 		{ "KOLO_PAYMENTS_WORKER_INTERVAL_MS", CFG_INT, "2000", 50, 600000, &interval },
 		{ "KOLO_PAYMENTS_PAYOUT_STALE_S", CFG_INT, "30", 0, 86400, &stale },
 		{ "KOLO_PAYMENTS_EVENT_GRACE_S", CFG_INT, "60", 0, 3600, &grace },
 		{ "KOLO_PAYMENTS_RESEND_AFTER_S", CFG_INT, "300", 1, 86400, &resend },
+		{ "KOLO_PAYMENTS_RECOVERY_MAX_TRIES", CFG_INT, "20", 1, 1000, &tries },
 	};
 	pay_deps deps, limits = { 0 };
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
@@ -175,7 +176,7 @@ static int pay_start(void)
 			   .accounts_need_kyc = accounts_need_kyc,
 			   .worker_interval_ms = (int)interval,
 			   .payout_stale_s = (int)stale, .event_grace_s = (int)grace,
-			   .resend_after_s = (int)resend, .recovery_max_tries = 20,
+			   .resend_after_s = (int)resend, .recovery_max_tries = (int)tries,
 			   .customer_bears_fee = customer_bears_fee,
 			   .resolve_per_user = limits.resolve_per_user,
 			   .resolve_per_group = limits.resolve_per_group,
