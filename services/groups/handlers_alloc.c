@@ -79,7 +79,7 @@ GRP_HANDLER(list_unallocated)
 	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_alloc_view(ctx, c, in->group_id, 1, &v);
 	lreq.group_id = in->group_id;
@@ -256,7 +256,7 @@ GRP_HANDLER(allocate_deposit)
 	if (rc == 0)
 		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, omit);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_alloc_view(ctx, c, in->group_id, 1, &v);
 	if (rc == 0)
@@ -293,7 +293,7 @@ GRP_HANDLER(list_allocations)
 	if (rc == 0)
 		rc = grp_check_id(in->entry_id, "entry_id");
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_alloc_view(ctx, c, in->group_id, 0, &v);
 	lreq.group_id = in->group_id;

@@ -183,7 +183,7 @@ GRP_HANDLER(create_dues)
 	if (rc == 0)
 		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_create_dues_body, &t);
 	if (rc < 0 || t.replayed)
@@ -210,7 +210,7 @@ GRP_HANDLER(list_dues)
 	int n = 0, rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_dues_role(c, &t, 0);
 	if (rc == 0)
@@ -350,7 +350,7 @@ GRP_HANDLER(waive_dues)
 	if (rc == 0)
 		rc = idem_prepare(&t.base.key, ctx, IDEM_GROUPS, req, omit);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_waive_body, &t);
 	if (rc < 0 || t.base.replayed)
@@ -580,7 +580,7 @@ GRP_HANDLER(get_dues_status)
 	if (rc == 0)
 		rc = grp_dues_as_of(in->as_of, &f.as_of);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_view(c, a, in->group_id, caller, 0, &f.view);
 	if (rc == 0 && !service)
@@ -757,7 +757,7 @@ GRP_HANDLER(get_member_statement)
 	if (rc == 0)
 		rc = grp_dues_as_of(in->as_of, &f.as_of);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_statement_access(c, a, in->group_id, user,
 					  rpc_ctx_user_id(ctx), &f, &joined_s);

@@ -145,7 +145,7 @@ GRP_HANDLER(create_group)
 		rc = grp_rule_build(&t.rule, template_, in->approvals_required,
 				    in->approvals_cap);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	t.description = in->description;
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_create_body, &t);
@@ -172,7 +172,7 @@ GRP_HANDLER(get_group)
 	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_view(c, rpc_ctx_arena(ctx), in->group_id,
 				    rpc_ctx_user_id(ctx), 0, &v);
@@ -199,7 +199,7 @@ GRP_HANDLER(list_my_groups)
 
 	rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_my_groups(c, a, rpc_ctx_user_id(ctx), &page, &rows, &n);
 	if (rc < 0)
@@ -234,7 +234,7 @@ GRP_HANDLER(get_membership)
 	if (rc == 0 && in->user_id[0])
 		rc = grp_check_id(in->user_id, "user_id");
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_view(c, rpc_ctx_arena(ctx), in->group_id,
 				    in->user_id[0] ? in->user_id : NULL, 0, &v);
@@ -463,7 +463,7 @@ GRP_HANDLER(update_group)
 	if (rc == 0)
 		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_update_body, &t);
 	if (rc < 0 || t.replayed)
@@ -508,7 +508,7 @@ static int grp_set_token(rpc_ctx *ctx, grp_token_tx *t)
 	int rc = grp_check_id(t->group_id, "group_id");
 
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_token_body, t);
 	if (rc == 0)
@@ -574,7 +574,7 @@ GRP_HANDLER(resolve_public_token)
 	    strspn(in->token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != n)
 		rc = ERR_NOT_FOUND;
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_resolve_token(c, rpc_ctx_arena(ctx), in->token, &v);
 	if (rc == ERR_NOT_FOUND)

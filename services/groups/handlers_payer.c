@@ -304,7 +304,7 @@ GRP_HANDLER(add_payer_account)
 	if (rc == 0)
 		rc = grp_check_payer_input(in->bank_code, in->account_number);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	/* A retry is answered before any provider request is spent on it. */
 	if (rc == 0)
 		rc = idem_replayed(c, &t.key, rpc_ctx_arena(ctx), &t.out->base);
@@ -336,7 +336,7 @@ GRP_HANDLER(list_payer_accounts)
 	grp_payer *rows = NULL;
 	db_conn *c = NULL;
 	int n = 0;
-	int rc = grp_db(&c);
+	int rc = db_thread_conn(&c);
 
 	(void)req;
 	if (rc == 0)
@@ -365,7 +365,7 @@ GRP_HANDLER(remove_payer_account)
 
 	(void)resp;
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_payer_remove(c, rpc_ctx_user_id(ctx), in->payer_account_id,
 					    &found);
@@ -398,7 +398,7 @@ GRP_HANDLER(match_payer)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_bank_code",
 			     "bank_code must be 3 to 6 digits");
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_payer_candidates(c, rpc_ctx_arena(ctx), in->group_id,
 						in->account_number, &rows, &n);

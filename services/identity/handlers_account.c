@@ -150,7 +150,7 @@ IDN_HANDLER(register)
 	if (rc == 0)
 		rc = idn_normalize_name((char **)&t.name, t.arena, in->name);
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	/* Every sign-up counts (each costs a hash); bad input costs none. */
 	if (rc == 0)
 		rc = idn_guards_take(ctx, c, &guards);
@@ -223,7 +223,7 @@ IDN_HANDLER(login)
 		rc = err_set(ERR_INVALID_ARGUMENT, "missing_password",
 			     "password is required");
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = idn_store_user_by_email(c, t.arena, email, &user);
 	known = rc == 0;
@@ -378,7 +378,7 @@ IDN_HANDLER(refresh)
 	t.guards.client = &t.client;
 	idn_guard_add(&t.guards, IDN_LIMIT_REFRESH_ADDR, t.client.addr, NULL);
 	idn_new_token(t.grant.token, t.grant.hash);
-	rc = idn_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = idn_guards_take(ctx, c, &t.guards);
 	if (rc == 0)
@@ -446,7 +446,7 @@ IDN_HANDLER(logout)
 	idn_token_hash(t.presented_hash, in->refresh_token);
 	idn_wipe(in->refresh_token);
 	idn_client_of(&t.client, ctx);
-	rc = idn_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_logout_body, &t);
 	if (rc < 0)
@@ -462,7 +462,7 @@ static int idn_reply_user(rpc_ctx *ctx, const char *id, const char *email, int o
 {
 	idn_user user;
 	db_conn *c = NULL;
-	int rc = idn_db(&c);
+	int rc = db_thread_conn(&c);
 
 	if (rc == 0 && id)
 		rc = idn_store_user_by_id(c, rpc_ctx_arena(ctx), id, &user);
@@ -490,7 +490,7 @@ IDN_HANDLER(get_user)
 		(Kolo__Identity__V1__GetUserResponse *)resp;
 	idn_user user;
 	db_conn *c = NULL;
-	int rc = text_is_uuid(in->user_id) ? idn_db(&c) : err_invalid_id("user_id");
+	int rc = text_is_uuid(in->user_id) ? db_thread_conn(&c) : err_invalid_id("user_id");
 
 	if (rc == 0)
 		rc = idn_store_user_by_id(c, rpc_ctx_arena(ctx), in->user_id, &user);
@@ -536,7 +536,7 @@ IDN_HANDLER(list_sessions)
 
 	rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = idn_store_sessions(c, a, claims->sub, idn_now_us(), &page,
 					&rows, &n);
@@ -602,7 +602,7 @@ IDN_HANDLER(revoke_session)
 	if (!text_is_uuid(in->session_id))
 		return err_invalid_id("session_id");
 	idn_client_of(&t.client, ctx);
-	rc = idn_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_revoke_body, &t);
 	if (rc == 0 && t.revoked == 0)
@@ -625,7 +625,7 @@ IDN_HANDLER(list_activity)
 
 	rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = idn_store_events(c, a, rpc_ctx_user_id(ctx), &page, &rows, &n);
 	if (rc < 0)

@@ -170,7 +170,7 @@ IDN_HANDLER(send_email_code)
 	int rc;
 
 	(void)req;
-	rc = idn_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_send_code_body, &t);
 	if (rc == 0)
@@ -290,7 +290,7 @@ static int idn_verify_code(rpc_ctx *ctx, idn_code_channel channel, char *code,
 	idn_wipe(code);
 	idn_client_of(&t.client, ctx);
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_verify_code_body, &t);
 	if (rc == 0)
@@ -387,7 +387,7 @@ static int idn_phone_change(rpc_ctx *ctx, idn_set_phone_tx *t, db_tx_fn body,
 {
 	idn_user user;
 	db_conn *c = NULL;
-	int rc = idn_db(&c);
+	int rc = db_thread_conn(&c);
 
 	idn_client_of(&t->client, ctx);
 	if (rc == 0)
@@ -477,7 +477,7 @@ IDN_HANDLER(get_user_contacts)
 
 	if (rc < 0 || in->n_user_ids == 0)
 		return rc;
-	rc = idn_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = idn_store_contacts(c, a, in->user_ids, in->n_user_ids,
 					&rows, &n);
