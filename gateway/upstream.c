@@ -5,48 +5,26 @@
 #include <string.h>
 
 #include "grpc/health/v1/health.pb-c.h"
-#include "kolo/events/v1/events.pb-c.h"
-#include "kolo/groups/v1/groups.pb-c.h"
-#include "kolo/identity/v1/identity.pb-c.h"
-#include "kolo/ledger/v1/ledger.pb-c.h"
-#include "kolo/payments/v1/payments.pb-c.h"
-#include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "auth/auth.h"
+#include "svc/peers.h"
 #include "text/text.h"
 
-typedef struct gw_upstream_def {
-	const char *name;
-	const char *addr_env;
-	const char *default_addr;
-	const ProtobufCServiceDescriptor *descriptor;
-} gw_upstream_def;
-
-static const gw_upstream_def gw_upstream_defs[GW_N_UPSTREAMS] = {
-	{ "identity", "KOLO_IDENTITY_ADDR", "127.0.0.1:7101",
-	  &kolo__identity__v1__identity_service__descriptor },
-	{ "groups", "KOLO_GROUPS_ADDR", "127.0.0.1:7102",
-	  &kolo__groups__v1__groups_service__descriptor },
-	{ "ledger", "KOLO_LEDGER_ADDR", "127.0.0.1:7103",
-	  &kolo__ledger__v1__ledger_service__descriptor },
-	{ "withdrawals", "KOLO_WITHDRAWALS_ADDR", "127.0.0.1:7104",
-	  &kolo__withdrawals__v1__withdrawals_service__descriptor },
-	{ "payments", "KOLO_PAYMENTS_ADDR", "127.0.0.1:7105",
-	  &kolo__payments__v1__payments_service__descriptor },
-	{ "events", "KOLO_EVENTS_ADDR", "127.0.0.1:7106",
-	  &kolo__events__v1__events_service__descriptor },
+/* The row of the peers table (svc/peers.h) of each upstream. */
+static const svc_peer gw_upstream_peers[GW_N_UPSTREAMS] = {
+	[GW_IDENTITY] = SVC_PEER_IDENTITY,	 [GW_GROUPS] = SVC_PEER_GROUPS,
+	[GW_LEDGER] = SVC_PEER_LEDGER,		 [GW_WITHDRAWALS] = SVC_PEER_WITHDRAWALS,
+	[GW_PAYMENTS] = SVC_PEER_PAYMENTS,	 [GW_EVENTS] = SVC_PEER_EVENTS,
 };
+
+static const svc_peer_def *gw_upstream_def(gw_upstream up)
+{
+	return svc_peer_def_of(gw_upstream_peers[up]);
+}
 
 static rpc_channel *gw_channels[GW_N_UPSTREAMS];
 static rpc_channel *gw_health_channels[GW_N_UPSTREAMS];
 static int64_t gw_timeout_ms;
 static char *gw_internal_token;
-
-static const char *gw_upstream_addr(gw_upstream up)
-{
-	const char *addr = getenv(gw_upstream_defs[up].addr_env);
-
-	return addr && addr[0] ? addr : gw_upstream_defs[up].default_addr;
-}
 
 int gw_upstreams_open(int64_t timeout_ms, const char *internal_token,
 		      const rpc_client_tls *tls)
@@ -54,9 +32,11 @@ int gw_upstreams_open(int64_t timeout_ms, const char *internal_token,
 	gw_timeout_ms = timeout_ms;
 	gw_internal_token = xstrdup(internal_token);
 	for (int i = 0; i < GW_N_UPSTREAMS; i++) {
-		if (rpc_channel_open(&gw_channels[i], gw_upstream_addr(i),
-				     gw_upstream_defs[i].descriptor, tls) < 0 ||
-		    rpc_channel_open(&gw_health_channels[i], gw_upstream_addr(i),
+		const char *addr = NULL;
+
+		if (svc_peer_addr(&addr, gw_upstream_peers[i]) < 0 ||
+		    rpc_channel_open(&gw_channels[i], addr, gw_upstream_def(i)->service, tls) < 0 ||
+		    rpc_channel_open(&gw_health_channels[i], addr,
 				     &grpc__health__v1__health__descriptor, tls) < 0)
 			return -1;
 	}
@@ -77,12 +57,12 @@ void gw_upstreams_close(void)
 
 const ProtobufCServiceDescriptor *gw_upstream_descriptor(gw_upstream up)
 {
-	return gw_upstream_defs[up].descriptor;
+	return gw_upstream_def(up)->service;
 }
 
 const char *gw_upstream_name(gw_upstream up)
 {
-	return gw_upstream_defs[up].name;
+	return gw_upstream_def(up)->name;
 }
 
 /* The metadata of a call made for req (values in req's arena). An
@@ -139,7 +119,7 @@ static int gw_upstream_unavailable(gw_upstream up)
 {
 	err_set(ERR_UNAVAILABLE, "service_unavailable",
 		"the %s service is unavailable; try again shortly",
-		gw_upstream_defs[up].name);
+		gw_upstream_def(up)->name);
 	return err_set_retry_after(GW_UNAVAILABLE_RETRY_S);
 }
 

@@ -1,6 +1,4 @@
 /* kolo-events: configuration and wiring only; see svc/svc.h. */
-#include <stdlib.h>
-
 #include "config/cfg.h"
 #include "events_service.h"
 #include "peers.h"
@@ -10,30 +8,13 @@
 
 static rpc_channel *channels[EVS_SRC_COUNT];
 
-static const char *evs_env_text(const char *name, const char *fallback)
-{
-	const char *v = getenv(name);
-
-	return v && v[0] ? v : fallback;
-}
-
-/* Channels to the five services (KOLO_<SERVICE>_ADDR, DESIGN §1 defaults). */
+/* Channels to the five services (svc/peers.h). */
 static int evs_open_channels(void)
 {
-	static const struct {
-		const char *env, *fallback;
-	} peers[EVS_SRC_COUNT] = {
-		[EVS_SRC_IDENTITY] = { "KOLO_IDENTITY_ADDR", "127.0.0.1:7101" },
-		[EVS_SRC_GROUPS] = { "KOLO_GROUPS_ADDR", "127.0.0.1:7102" },
-		[EVS_SRC_LEDGER] = { "KOLO_LEDGER_ADDR", "127.0.0.1:7103" },
-		[EVS_SRC_WITHDRAWALS] = { "KOLO_WITHDRAWALS_ADDR", "127.0.0.1:7104" },
-		[EVS_SRC_PAYMENTS] = { "KOLO_PAYMENTS_ADDR", "127.0.0.1:7105" },
-	};
 	int rc = 0;
 
 	for (int i = 0; rc == 0 && i < EVS_SRC_COUNT; i++)
-		rc = svc_channel_open(&channels[i], evs_env_text(peers[i].env, peers[i].fallback),
-				      evs_peer_service((evs_source)i));
+		rc = svc_peer_open(&channels[i], evs_source_peer((evs_source)i));
 	return rc;
 }
 
@@ -125,8 +106,7 @@ static void evs_stop(void)
 
 static const svc_def events_service = {
 	.name = "kolo-events",
-	.addr_env = "KOLO_EVENTS_ADDR",
-	.default_addr = "127.0.0.1:7106",
+	.self = SVC_PEER_EVENTS,
 	.db_env = "KOLO_EVENTS_DATABASE_URL",
 	.rpc = &evs_rpc_service,
 	.start = evs_start,

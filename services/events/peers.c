@@ -4,25 +4,26 @@
 #include <string.h>
 
 #include "kolo/groups/v1/groups.pb-c.h"
-#include "kolo/identity/v1/identity.pb-c.h"
-#include "kolo/ledger/v1/ledger.pb-c.h"
-#include "kolo/payments/v1/payments.pb-c.h"
-#include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "svc/call.h"
 
 /* --- reaching fields by name ----------------------------------------------- */
 
-const ProtobufCServiceDescriptor *evs_peer_service(evs_source source)
+svc_peer evs_source_peer(evs_source source)
 {
-	static const ProtobufCServiceDescriptor *const services[EVS_SRC_COUNT] = {
-		[EVS_SRC_IDENTITY] = &kolo__identity__v1__identity_service__descriptor,
-		[EVS_SRC_GROUPS] = &kolo__groups__v1__groups_service__descriptor,
-		[EVS_SRC_LEDGER] = &kolo__ledger__v1__ledger_service__descriptor,
-		[EVS_SRC_WITHDRAWALS] = &kolo__withdrawals__v1__withdrawals_service__descriptor,
-		[EVS_SRC_PAYMENTS] = &kolo__payments__v1__payments_service__descriptor,
+	static const svc_peer peers[EVS_SRC_COUNT] = {
+		[EVS_SRC_IDENTITY] = SVC_PEER_IDENTITY,
+		[EVS_SRC_GROUPS] = SVC_PEER_GROUPS,
+		[EVS_SRC_LEDGER] = SVC_PEER_LEDGER,
+		[EVS_SRC_WITHDRAWALS] = SVC_PEER_WITHDRAWALS,
+		[EVS_SRC_PAYMENTS] = SVC_PEER_PAYMENTS,
 	};
 
-	return services[source];
+	return peers[source];
+}
+
+const ProtobufCServiceDescriptor *evs_peer_service(evs_source source)
+{
+	return svc_peer_def_of(evs_source_peer(source))->service;
 }
 
 static const ProtobufCMethodDescriptor *evs_method(evs_source source, const char *name)

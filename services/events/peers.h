@@ -12,6 +12,10 @@
 #include "evs.h"
 #include "kolo/common/v1/common.pb-c.h"
 #include "mem/mem.h"
+#include "svc/peers.h"
+
+/* The row of the peers table source is. */
+svc_peer evs_source_peer(evs_source source);
 
 /* The gRPC service of source (static). */
 const ProtobufCServiceDescriptor *evs_peer_service(evs_source source);

@@ -18,11 +18,6 @@ void grp_use_channels(rpc_channel *identity, rpc_channel *payments)
 	grp_payments = payments;
 }
 
-int grp_db(db_conn **out)
-{
-	return db_thread_conn(out);
-}
-
 int grp_check_id(const char *id, const char *field)
 {
 	if (!text_is_uuid(id))

@@ -61,9 +61,6 @@ int grp_list_allocations(rpc_ctx *ctx, const Kolo__Groups__V1__ListAllocationsRe
 extern rpc_channel *grp_identity;
 extern rpc_channel *grp_payments;
 
-/* The calling thread's connection. */
-KOLO_MUST_CHECK int grp_db(db_conn **out);
-
 /* ERR_INVALID_ARGUMENT naming field unless id is a UUID. */
 KOLO_MUST_CHECK int grp_check_id(const char *id, const char *field);
 

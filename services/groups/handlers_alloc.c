@@ -77,7 +77,7 @@ grp_list_unallocated(rpc_ctx *ctx, const Kolo__Groups__V1__ListUnallocatedReques
 	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_alloc_view(ctx, c, in->group_id, 1, &v);
 	lreq.group_id = in->group_id;
@@ -254,7 +254,7 @@ grp_allocate_deposit(rpc_ctx *ctx, const Kolo__Groups__V1__AllocateDepositReques
 	if (rc == 0)
 		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, &in->base, omit);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_alloc_view(ctx, c, in->group_id, 1, &v);
 	if (rc == 0)
@@ -289,7 +289,7 @@ grp_list_allocations(rpc_ctx *ctx, const Kolo__Groups__V1__ListAllocationsReques
 	if (rc == 0)
 		rc = grp_check_id(in->entry_id, "entry_id");
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_alloc_view(ctx, c, in->group_id, 0, &v);
 	lreq.group_id = in->group_id;

@@ -183,7 +183,7 @@ grp_create_dues(rpc_ctx *ctx, const Kolo__Groups__V1__CreateDuesRequest *in,
 	if (rc == 0)
 		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, &in->base, NULL);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_create_dues_body, &t);
 	if (rc < 0 || t.replayed)
@@ -208,7 +208,7 @@ grp_list_dues(rpc_ctx *ctx, const Kolo__Groups__V1__ListDuesRequest *in,
 	int n = 0, rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_dues_role(c, &t, 0);
 	if (rc == 0)
@@ -348,7 +348,7 @@ grp_waive_dues(rpc_ctx *ctx, const Kolo__Groups__V1__WaiveDuesRequest *in,
 	if (rc == 0)
 		rc = idem_prepare(&t.base.key, ctx, IDEM_GROUPS, &in->base, omit);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_waive_body, &t);
 	if (rc < 0 || t.base.replayed)
@@ -576,7 +576,7 @@ grp_get_dues_status(rpc_ctx *ctx, const Kolo__Groups__V1__GetDuesStatusRequest *
 	if (rc == 0)
 		rc = grp_dues_as_of(in->as_of, &f.as_of);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_view(c, a, in->group_id, caller, 0, &f.view);
 	if (rc == 0 && !service)
@@ -751,7 +751,7 @@ grp_get_member_statement(rpc_ctx *ctx, const Kolo__Groups__V1__GetMemberStatemen
 	if (rc == 0)
 		rc = grp_dues_as_of(in->as_of, &f.as_of);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_statement_access(c, a, in->group_id, user,
 					  rpc_ctx_user_id(ctx), &f, &joined_s);

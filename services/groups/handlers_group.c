@@ -143,7 +143,7 @@ grp_create_group(rpc_ctx *ctx, const Kolo__Groups__V1__CreateGroupRequest *in,
 		rc = grp_rule_build(&t.rule, template_, in->approvals_required,
 				    in->approvals_cap);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	t.description = in->description;
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_create_body, &t);
@@ -168,7 +168,7 @@ grp_get_group(rpc_ctx *ctx, const Kolo__Groups__V1__GetGroupRequest *in,
 	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_view(c, rpc_ctx_arena(ctx), in->group_id,
 				    rpc_ctx_user_id(ctx), 0, &v);
@@ -193,7 +193,7 @@ grp_list_my_groups(rpc_ctx *ctx, const Kolo__Groups__V1__ListMyGroupsRequest *in
 
 	rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_my_groups(c, a, rpc_ctx_user_id(ctx), &page, &rows, &n);
 	if (rc < 0)
@@ -226,7 +226,7 @@ grp_get_membership(rpc_ctx *ctx, const Kolo__Groups__V1__GetMembershipRequest *i
 	if (rc == 0 && in->user_id[0])
 		rc = grp_check_id(in->user_id, "user_id");
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_view(c, rpc_ctx_arena(ctx), in->group_id,
 				    in->user_id[0] ? in->user_id : NULL, 0, &v);
@@ -453,7 +453,7 @@ grp_update_group(rpc_ctx *ctx, const Kolo__Groups__V1__UpdateGroupRequest *in,
 	if (rc == 0)
 		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, &in->base, NULL);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_update_body, &t);
 	if (rc < 0 || t.replayed)
@@ -498,7 +498,7 @@ static int grp_set_token(rpc_ctx *ctx, grp_token_tx *t)
 	int rc = grp_check_id(t->group_id, "group_id");
 
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_token_body, t);
 	if (rc == 0)
@@ -558,7 +558,7 @@ grp_resolve_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__ResolvePublicToke
 	    strspn(in->token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != n)
 		rc = ERR_NOT_FOUND;
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_resolve_token(c, rpc_ctx_arena(ctx), in->token, &v);
 	if (rc == ERR_NOT_FOUND)

@@ -161,7 +161,7 @@ static int grp_check_adder(rpc_ctx *ctx, const char *group_id, grp_role role)
 {
 	grp_view v;
 	db_conn *c = NULL;
-	int rc = grp_db(&c);
+	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
 		rc = grp_store_view(c, rpc_ctx_arena(ctx), group_id, rpc_ctx_user_id(ctx), 0,
@@ -217,7 +217,7 @@ grp_add_member(rpc_ctx *ctx, const Kolo__Groups__V1__AddMemberRequest *in,
 	if (rc == 0)
 		rc = grp_find_user(ctx, in->email, &user);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc < 0)
 		return rc;
 	t.user_id = user->id;
@@ -334,7 +334,7 @@ static int grp_member_change(rpc_ctx *ctx, const ProtobufCMessage *req,
 	if (rc == 0)
 		rc = idem_prepare(&t->key, ctx, IDEM_GROUPS, req, NULL);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_change_body, t);
 	return rc;
@@ -430,7 +430,7 @@ grp_list_members(rpc_ctx *ctx, const Kolo__Groups__V1__ListMembersRequest *in,
 	if (rc == 0)
 		rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_view(c, a, in->group_id, rpc_ctx_user_id(ctx), 0, &v);
 	/* A member reads their group; kolo-events (the service token, for

@@ -304,7 +304,7 @@ grp_add_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__AddPayerAccountReque
 	if (rc == 0)
 		rc = grp_check_payer_input(in->bank_code, in->account_number);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	/* A retry is answered before any provider request is spent on it. */
 	if (rc == 0)
 		rc = idem_replayed(c, &t.key, rpc_ctx_arena(ctx), &t.out->base);
@@ -336,7 +336,7 @@ grp_list_payer_accounts(rpc_ctx *ctx, const Kolo__Groups__V1__ListPayerAccountsR
 	grp_payer *rows = NULL;
 	db_conn *c = NULL;
 	int n = 0;
-	int rc = grp_db(&c);
+	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
 		rc = grp_store_payer_list(c, a, rpc_ctx_user_id(ctx), &rows, &n);
@@ -363,7 +363,7 @@ grp_remove_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__RemovePayerAccoun
 	int rc = grp_check_id(in->payer_account_id, "payer_account_id");
 
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_payer_remove(c, rpc_ctx_user_id(ctx), in->payer_account_id,
 					    &found);
@@ -395,7 +395,7 @@ grp_match_payer(rpc_ctx *ctx, const Kolo__Groups__V1__MatchPayerRequest *in,
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_bank_code",
 			     "bank_code must be 3 to 6 digits");
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_payer_candidates(c, rpc_ctx_arena(ctx), in->group_id,
 						in->account_number, &rows, &n);

@@ -132,7 +132,7 @@ grp_list_proposals(rpc_ctx *ctx, const Kolo__Groups__V1__ListProposalsRequest *i
 		rc = page_request_parse(&page, a, in->page_size,
 					in->page_token);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_require_reader(ctx, c, in->group_id);
 	if (rc == 0)
@@ -164,7 +164,7 @@ static int grp_read_proposal_for(rpc_ctx *ctx, const char *id,
 	int rc = grp_check_id(id, "proposal_id");
 
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = grp_store_proposal(c, rpc_ctx_arena(ctx), id, 0, out);
 	if (rc == 0)
@@ -292,7 +292,7 @@ static int grp_act_on(rpc_ctx *ctx, const char *id, const char *pin,
 	if (rc == 0 && act != GRP_ACT_CANCEL)
 		rc = grp_verify_pin(ctx, pin);
 	if (rc == 0)
-		rc = grp_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), grp_act_body, &t);
 	if (rc < 0)

@@ -1,9 +1,4 @@
 /* kolo-groups: configuration and wiring only; see svc/svc.h. */
-#include <stdlib.h>
-
-#include "kolo/identity/v1/identity.pb-c.h"
-#include "kolo/ledger/v1/ledger.pb-c.h"
-#include "kolo/payments/v1/payments.pb-c.h"
 #include "config/cfg.h"
 #include "groups_service.h"
 #include "proposals.h"
@@ -11,13 +6,6 @@
 #include "svc/svc.h"
 
 static rpc_channel *identity_channel, *payments_channel, *ledger_channel;
-
-static const char *grp_env(const char *name, const char *fallback)
-{
-	const char *v = getenv(name);
-
-	return v && v[0] ? v : fallback;
-}
 
 /* Governance settings (DESIGN §12), then the worker that applies them. */
 static int grp_governance_start(void)
@@ -64,14 +52,9 @@ static int grp_start(void)
 	if (grp_limits_start() < 0 || svc_sessions_config_load(&sessions) < 0 ||
 	    grp_governance_start() < 0)
 		return -1;
-	if (svc_channel_open(&identity_channel,
-			     grp_env("KOLO_IDENTITY_ADDR", "127.0.0.1:7101"),
-			     &kolo__identity__v1__identity_service__descriptor) < 0 ||
-	    svc_channel_open(&payments_channel,
-			     grp_env("KOLO_PAYMENTS_ADDR", "127.0.0.1:7105"),
-			     &kolo__payments__v1__payments_service__descriptor) < 0 ||
-	    svc_channel_open(&ledger_channel, grp_env("KOLO_LEDGER_ADDR", "127.0.0.1:7103"),
-			     &kolo__ledger__v1__ledger_service__descriptor) < 0)
+	if (svc_peer_open(&identity_channel, SVC_PEER_IDENTITY) < 0 ||
+	    svc_peer_open(&payments_channel, SVC_PEER_PAYMENTS) < 0 ||
+	    svc_peer_open(&ledger_channel, SVC_PEER_LEDGER) < 0)
 		return -1;
 	grp_use_channels(identity_channel, payments_channel);
 	grp_use_ledger(ledger_channel);
@@ -91,8 +74,7 @@ static void grp_stop(void)
 
 static const svc_def groups_service = {
 	.name = "kolo-groups",
-	.addr_env = "KOLO_GROUPS_ADDR",
-	.default_addr = "127.0.0.1:7102",
+	.self = SVC_PEER_GROUPS,
 	.db_env = "KOLO_GROUPS_DATABASE_URL",
 	.rpc = &grp_rpc_service,
 	.start = grp_start,

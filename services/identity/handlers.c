@@ -45,11 +45,6 @@ int64_t idn_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int idn_db(db_conn **out)
-{
-	return db_thread_conn(out);
-}
-
 Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u, int own)
 {
 	Kolo__Identity__V1__User *m =

@@ -136,9 +136,6 @@ int64_t idn_now_us(void);
 
 #define IDN_US(seconds) ((int64_t)(seconds) * 1000000)
 
-/* The calling thread's database connection. */
-KOLO_MUST_CHECK int idn_db(db_conn **out);
-
 /* A User message for u, in the arena; own: u is the caller (the phone is
  * only in the user's own replies). */
 Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u, int own);

@@ -148,7 +148,7 @@ idn_register(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterRequest *in,
 	if (rc == 0)
 		rc = idn_normalize_name((char **)&t.name, t.arena, in->name);
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	/* Every sign-up counts (each costs a hash); bad input costs none. */
 	if (rc == 0)
 		rc = idn_guards_take(ctx, c, &guards);
@@ -219,7 +219,7 @@ idn_login(rpc_ctx *ctx, const Kolo__Identity__V1__LoginRequest *in,
 		rc = err_set(ERR_INVALID_ARGUMENT, "missing_password",
 			     "password is required");
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = idn_store_user_by_email(c, t.arena, email, &user);
 	known = rc == 0;
@@ -372,7 +372,7 @@ idn_refresh(rpc_ctx *ctx, const Kolo__Identity__V1__RefreshRequest *in,
 	t.guards.client = &t.client;
 	idn_guard_add(&t.guards, IDN_LIMIT_REFRESH_ADDR, t.client.addr, NULL);
 	idn_new_token(t.grant.token, t.grant.hash);
-	rc = idn_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = idn_guards_take(ctx, c, &t.guards);
 	if (rc == 0)
@@ -438,7 +438,7 @@ idn_logout(rpc_ctx *ctx, const Kolo__Identity__V1__LogoutRequest *in,
 	idn_token_hash(t.presented_hash, in->refresh_token);
 	idn_wipe(in->refresh_token);
 	idn_client_of(&t.client, ctx);
-	rc = idn_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_logout_body, &t);
 	if (rc < 0)
@@ -454,7 +454,7 @@ static int idn_reply_user(rpc_ctx *ctx, const char *id, const char *email, int o
 {
 	idn_user user;
 	db_conn *c = NULL;
-	int rc = idn_db(&c);
+	int rc = db_thread_conn(&c);
 
 	if (rc == 0 && id)
 		rc = idn_store_user_by_id(c, rpc_ctx_arena(ctx), id, &user);
@@ -479,7 +479,7 @@ idn_get_user(rpc_ctx *ctx, const Kolo__Identity__V1__GetUserRequest *in,
 {
 	idn_user user;
 	db_conn *c = NULL;
-	int rc = text_is_uuid(in->user_id) ? idn_db(&c) : err_invalid_id("user_id");
+	int rc = text_is_uuid(in->user_id) ? db_thread_conn(&c) : err_invalid_id("user_id");
 
 	if (rc == 0)
 		rc = idn_store_user_by_id(c, rpc_ctx_arena(ctx), in->user_id, &user);
@@ -521,7 +521,7 @@ idn_list_sessions(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionsRequest *i
 
 	rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = idn_store_sessions(c, a, claims->sub, idn_now_us(), &page,
 					&rows, &n);
@@ -587,7 +587,7 @@ idn_revoke_session(rpc_ctx *ctx, const Kolo__Identity__V1__RevokeSessionRequest 
 	if (!text_is_uuid(in->session_id))
 		return err_invalid_id("session_id");
 	idn_client_of(&t.client, ctx);
-	rc = idn_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_revoke_body, &t);
 	if (rc == 0 && t.revoked == 0)
@@ -608,7 +608,7 @@ idn_list_activity(rpc_ctx *ctx, const Kolo__Identity__V1__ListActivityRequest *i
 
 	rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = idn_store_events(c, a, rpc_ctx_user_id(ctx), &page, &rows, &n);
 	if (rc < 0)

@@ -169,7 +169,7 @@ idn_send_email_code(rpc_ctx *ctx, const Kolo__Identity__V1__SendEmailCodeRequest
 	db_conn *c = NULL;
 	int rc;
 
-	rc = idn_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_send_code_body, &t);
 	if (rc == 0)
@@ -289,7 +289,7 @@ static int idn_verify_code(rpc_ctx *ctx, idn_code_channel channel, char *code,
 	idn_wipe(code);
 	idn_client_of(&t.client, ctx);
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_verify_code_body, &t);
 	if (rc == 0)
@@ -380,7 +380,7 @@ static int idn_phone_change(rpc_ctx *ctx, idn_set_phone_tx *t, db_tx_fn body,
 {
 	idn_user user;
 	db_conn *c = NULL;
-	int rc = idn_db(&c);
+	int rc = db_thread_conn(&c);
 
 	idn_client_of(&t->client, ctx);
 	if (rc == 0)
@@ -465,7 +465,7 @@ idn_get_user_contacts(rpc_ctx *ctx, const Kolo__Identity__V1__GetUserContactsReq
 
 	if (rc < 0 || in->n_user_ids == 0)
 		return rc;
-	rc = idn_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = idn_store_contacts(c, a, in->user_ids, in->n_user_ids,
 					&rows, &n);

@@ -171,7 +171,7 @@ static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id,
 	idn_user user;
 	db_conn *c = NULL;
 	char hash[IDN_PII_HASH_TEXT];
-	int found = 0, rc = idn_db(&c);
+	int found = 0, rc = db_thread_conn(&c);
 
 	idn_client_of(&client, ctx);
 	idn_pii_hash(hash, &deps->keys, id_type, number);
@@ -247,7 +247,7 @@ idn_get_kyc(rpc_ctx *ctx, const Kolo__Identity__V1__GetKycRequest *in,
 	idn_kyc_row row;
 	db_conn *c = NULL;
 	int found = 0;
-	int rc = idn_db(&c);
+	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
 		rc = idn_store_kyc_get(c, a, rpc_ctx_user_id(ctx), 0, &row,
@@ -325,7 +325,7 @@ idn_read_kyc_number(rpc_ctx *ctx, const Kolo__Identity__V1__ReadKycNumberRequest
 		 caller ? caller : "internal",
 		 purpose && purpose[0] ? purpose : "unspecified");
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_kyc_read_tx, &t);
 	if (rc == 0)
@@ -370,7 +370,7 @@ idn_release_kyc_number(rpc_ctx *ctx, const Kolo__Identity__V1__ReleaseKycNumberR
 	if (!text_is_uuid(in->user_id))
 		rc = err_invalid_id("user_id");
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_kyc_release_tx, &t);
 	out->erased = t.erased;
@@ -475,7 +475,7 @@ void idn_kyc_worker_pass(void)
 
 	if (!a)
 		return;
-	if (deps->enabled && idn_db(&c) == 0 &&
+	if (deps->enabled && db_thread_conn(&c) == 0 &&
 	    idn_store_kyc_pending(c, a, deps->poll_batch, &rows, &n) == 0) {
 		for (int i = 0; i < n; i++) {
 			if (idn_kyc_poll_one(a, c, &rows[i]) < 0)

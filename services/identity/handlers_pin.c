@@ -169,7 +169,7 @@ static int idn_pin_run(rpc_ctx *ctx, idn_pin_tx *t, db_tx_fn body)
 	t->arena = rpc_ctx_arena(ctx);
 	if (!t->client.addr)
 		idn_client_of(&t->client, ctx);
-	rc = idn_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), body, t);
 	if (rc < 0)
@@ -286,7 +286,7 @@ idn_reset_pin(rpc_ctx *ctx, const Kolo__Identity__V1__ResetPinRequest *in,
 	idn_guard_add(&t.guards, IDN_LIMIT_RESET_PIN_ACCOUNT, t.user_id, t.user_id);
 	idn_guard_add(&t.guards, IDN_LIMIT_RESET_PIN_ADDR, t.client.addr, NULL);
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	/* Charged before the new PIN's hash; a right token gives it back. */
 	if (rc == 0)
 		rc = idn_guards_take(ctx, c, &t.guards);

@@ -19,7 +19,7 @@ int idn_session_check(const auth_claims *claims)
 	if (!text_is_uuid(claims->sid))
 		return err_set(ERR_UNAUTHENTICATED, "invalid_token",
 			       "the access token names no valid session");
-	rc = idn_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = idn_store_session_ended(c, claims->sid, &ended);
 	if (rc < 0)
@@ -92,7 +92,7 @@ idn_list_session_revocations(rpc_ctx *ctx, const Kolo__Identity__V1__ListSession
 			       IDN_REVOCATIONS_PAGE_MAX);
 	rc = idn_parse_cursor(in->cursor, &after);
 	if (rc == 0)
-		rc = idn_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = idn_store_revocations(c, rpc_ctx_arena(ctx), after,
 					   idn_now_us(), limit, &rows, &n,

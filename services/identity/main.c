@@ -9,7 +9,6 @@
 #include "identity.h"
 #include "identity_service.h"
 #include "handlers.h"
-#include "kolo/payments/v1/payments.pb-c.h"
 #include "kyc.h"
 #include "rpc/rpc_internal.h"
 #include "svc/svc.h"
@@ -119,13 +118,12 @@ static rpc_channel *idn_payments_channel;
  * without it identity checks are refused (kyc_unavailable). */
 static int idn_kyc_start_config(void)
 {
-	const char *key = NULL, *old = NULL, *hash_key = NULL, *payments = NULL;
+	const char *key = NULL, *old = NULL, *hash_key = NULL;
 	int64_t poll_ms = 0, batch = 0;
 	const cfg_var vars[] = {
 		{ "KOLO_PII_KEY", CFG_STRING, "", 0, 0, &key },
 		{ "KOLO_PII_OLD_KEYS", CFG_STRING, "", 0, 0, &old },
 		{ "KOLO_PII_HASH_KEY", CFG_STRING, "", 0, 0, &hash_key },
-		{ "KOLO_PAYMENTS_ADDR", CFG_STRING, "127.0.0.1:7105", 0, 0, &payments },
 		{ "KOLO_KYC_POLL_MS", CFG_INT, "5000", 50, 3600000, &poll_ms },
 		{ "KOLO_KYC_POLL_BATCH", CFG_INT, "32", 1, 1000, &batch },
 	};
@@ -139,8 +137,7 @@ static int idn_kyc_start_config(void)
 			       "KOLO_PII_HASH_KEY is required with KOLO_PII_KEY");
 	rc = idn_pii_keyring_parse(&deps.keys, key, old, hash_key);
 	if (rc == 0)
-		rc = svc_channel_open(&idn_payments_channel, payments,
-				      &kolo__payments__v1__payments_service__descriptor);
+		rc = svc_peer_open(&idn_payments_channel, SVC_PEER_PAYMENTS);
 	if (rc == 0) {
 		deps.enabled = 1;
 		deps.payments = idn_payments_channel;
@@ -200,8 +197,7 @@ static int idn_start(void)
 
 static const svc_def identity_service = {
 	.name = "kolo-identity",
-	.addr_env = "KOLO_IDENTITY_ADDR",
-	.default_addr = "127.0.0.1:7101",
+	.self = SVC_PEER_IDENTITY,
 	.db_env = "KOLO_IDENTITY_DATABASE_URL",
 	.rpc = &idn_rpc_service,
 	.start = idn_start,

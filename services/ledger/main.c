@@ -1,8 +1,5 @@
 /* kolo-ledger: configuration and wiring only; see svc/svc.h. */
-#include <stdlib.h>
-
 #include "config/cfg.h"
-#include "kolo/groups/v1/groups.pb-c.h"
 #include "ledger_service.h"
 #include "svc/svc.h"
 
@@ -14,7 +11,6 @@ static rpc_channel *groups_channel;
 
 static int ldg_start(void)
 {
-	const char *groups = getenv("KOLO_GROUPS_ADDR");
 	int64_t lock_wait_ms = 0, interval_ms = 0;
 	const cfg_var vars[] = {
 		{ "KOLO_LEDGER_LOCK_WAIT_MS", CFG_INT, LDG_TEXT(LDG_LOCK_WAIT_DEFAULT_MS), 1,
@@ -25,8 +21,7 @@ static int ldg_start(void)
 	if (cfg_load(vars, sizeof(vars) / sizeof(vars[0])) < 0)
 		return -1;
 	ldg_set_lock_wait_ms(lock_wait_ms);
-	if (svc_channel_open(&groups_channel, groups && groups[0] ? groups : "127.0.0.1:7102",
-			     &kolo__groups__v1__groups_service__descriptor) < 0)
+	if (svc_peer_open(&groups_channel, SVC_PEER_GROUPS) < 0)
 		return -1;
 	ldg_use_channels(groups_channel);
 	return ldg_worker_start((int)interval_ms);
@@ -40,8 +35,7 @@ static void ldg_stop(void)
 
 static const svc_def ledger_service = {
 	.name = "kolo-ledger",
-	.addr_env = "KOLO_LEDGER_ADDR",
-	.default_addr = "127.0.0.1:7103",
+	.self = SVC_PEER_LEDGER,
 	.db_env = "KOLO_LEDGER_DATABASE_URL",
 	.rpc = &ldg_rpc_service,
 	.start = ldg_start,

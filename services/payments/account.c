@@ -183,7 +183,7 @@ int pay_provision_as(pay_env *env, const char *group_id, const char *group_name,
 	pay_holder holder = { 0 };
 	db_conn *c = NULL;
 	int found = 0;
-	int rc = pay_db(&c);
+	int rc = db_thread_conn(&c);
 
 	memset(wait, 0, sizeof(*wait));
 	/* Most calls find the account: a plain read, no lock, no write. */

@@ -102,7 +102,7 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 	db_conn *c = NULL;
 	char *group_id = NULL;
 	int found = 0;
-	int rc = pay_db(&c);
+	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
 		rc = pay_store_account_of_tx_ref(c, env->arena, charge->tx_ref, &group_id,
@@ -150,7 +150,7 @@ static int pay_charge_matched(pay_env *env, pay_charge *charge, const char **out
 
 	if (charge->tx_ref[0] || !charge->account_number[0])
 		return pay_credit(env, charge, outcome);
-	rc = pay_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = pay_store_tx_ref_of_account(c, env->arena,
 						 pay_current()->provider->ops->name,
@@ -222,7 +222,7 @@ static int pay_transfer_event(pay_env *env, const pay_event *ev, const char **ou
 	pay_payout payout;
 	db_conn *c = NULL;
 	int found = 0;
-	int rc = pay_db(&c);
+	int rc = db_thread_conn(&c);
 
 	if (rc == 0 && text_is_uuid(ev->transfer_ref))
 		rc = pay_store_payout(c, env->arena, "id", ev->transfer_ref, &payout, &found);
@@ -255,7 +255,7 @@ static int pay_process_parsed(pay_env *env, const pay_event *ev, const char **ou
 static int pay_event_finish(const char *id, int rc, const char *outcome)
 {
 	db_conn *c = NULL;
-	int rc2 = pay_db(&c);
+	int rc2 = db_thread_conn(&c);
 
 	if (rc2 < 0)
 		return rc2;
@@ -364,7 +364,7 @@ static int pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len,
 	ev.sha256_hex = pay_sha256_hex(env->arena, body, len);
 	if (!ev.kept_json || !ev.sha256_hex)
 		return err_oom();
-	rc = pay_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = pay_store_event_add_unsigned(c, env->arena, &ev, &out->event_id);
 	if (rc < 0)
@@ -396,7 +396,7 @@ int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
 		return pay_webhook_unsigned(env, body, len, headers, n_headers,
 					    ev.type[0] ? ev.type : "unknown", client_addr, out);
 	/* Stored before it is processed, so a crash loses nothing. */
-	rc = pay_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = pay_store_event_add(c, env->arena, prov->ops->name,
 					 ev.type[0] ? ev.type : "unknown", body, len,

@@ -447,7 +447,7 @@ pay_get_payout(rpc_ctx *ctx, const Kolo__Payments__V1__GetPayoutRequest *in,
 		rc = err_invalid_id(in->key_case == KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY_WITHDRAWAL_ID
 					    ? "withdrawal_id" : "payout_id");
 	if (rc == 0)
-		rc = pay_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = pay_store_payout(c, env.arena, by_id ? "id" : "withdrawal", key, &payout,
 				      &found);
@@ -480,7 +480,7 @@ pay_list_payouts(rpc_ctx *ctx, const Kolo__Payments__V1__ListPayoutsRequest *in,
 	if (rc == 0)
 		rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
-		rc = pay_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = pay_store_payouts_of_group(c, a, in->group_id, statuses[in->status],
 						&page, &rows, &n);

@@ -14,7 +14,7 @@ int pay_rate_take(const char *kind, const char *key, int limit, int window_s,
 
 	if (limit <= 0)
 		return 0;
-	rc = pay_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = pay_store_rate_hit(c, kind, key,
 					window_s > 0 ? window_s : PAY_DEFAULT_WINDOW_S, &hits,

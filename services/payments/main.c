@@ -4,9 +4,6 @@
 
 #include "config/cfg.h"
 #include "handlers.h"
-#include "kolo/groups/v1/groups.pb-c.h"
-#include "kolo/identity/v1/identity.pb-c.h"
-#include "kolo/ledger/v1/ledger.pb-c.h"
 #include "payments_service.h"
 #include "svc/svc.h"
 
@@ -82,13 +79,6 @@ static int pay_open_provider(void)
 	return pay_flutterwave_new(&provider, &flw);
 }
 
-static const char *pay_env_text(const char *name, const char *fallback)
-{
-	const char *v = getenv(name);
-
-	return v && v[0] ? v : fallback;
-}
-
 /* KOLO_FEE_BEARER: who pays the provider's fee on a deposit. merchant
  * (default): it is taken from the amount, and the ledger debits it. */
 static int pay_fee_bearer(int *customer_bears_fee)
@@ -136,8 +126,14 @@ static int pay_limits(pay_deps *deps)
  * without a BVN). The demo provider never needs it. */
 static int pay_account_kyc(int *out)
 {
-	const char *text = pay_env_text("KOLO_ACCOUNT_KYC", "required");
+	const char *text = NULL;
+	const cfg_var vars[] = {
+		{ "KOLO_ACCOUNT_KYC", CFG_STRING, "required", 0, 0, &text },
+	};
+	int rc = cfg_load(vars, 1);
 
+	if (rc < 0)
+		return rc;
 	if (strcmp(text, "required") != 0 && strcmp(text, "off") != 0)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
 			       "KOLO_ACCOUNT_KYC must be required or off");
@@ -147,13 +143,14 @@ static int pay_account_kyc(int *out)
 
 static int pay_start(void)
 {
-	int64_t interval = 0, stale = 0, grace = 0, resend = 0;
+	int64_t interval = 0, stale = 0, grace = 0, resend = 0, tries = 0;
 	int customer_bears_fee = 0, accounts_need_kyc = 0;
 	const cfg_var vars[] = {
 		{ "KOLO_PAYMENTS_WORKER_INTERVAL_MS", CFG_INT, "2000", 50, 600000, &interval },
 		{ "KOLO_PAYMENTS_PAYOUT_STALE_S", CFG_INT, "30", 0, 86400, &stale },
 		{ "KOLO_PAYMENTS_EVENT_GRACE_S", CFG_INT, "60", 0, 3600, &grace },
 		{ "KOLO_PAYMENTS_RESEND_AFTER_S", CFG_INT, "300", 1, 86400, &resend },
+		{ "KOLO_PAYMENTS_RECOVERY_MAX_TRIES", CFG_INT, "20", 1, 1000, &tries },
 	};
 	pay_deps deps, limits = { 0 };
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
@@ -165,19 +162,13 @@ static int pay_start(void)
 	if (rc == 0)
 		rc = pay_open_provider();
 	if (rc == 0)
-		rc = svc_channel_open(&ledger_channel,
-				      pay_env_text("KOLO_LEDGER_ADDR", "127.0.0.1:7103"),
-				      &kolo__ledger__v1__ledger_service__descriptor);
+		rc = svc_peer_open(&ledger_channel, SVC_PEER_LEDGER);
 	if (rc == 0)
-		rc = svc_channel_open(&groups_channel,
-				      pay_env_text("KOLO_GROUPS_ADDR", "127.0.0.1:7102"),
-				      &kolo__groups__v1__groups_service__descriptor);
+		rc = svc_peer_open(&groups_channel, SVC_PEER_GROUPS);
 	if (rc == 0)
 		rc = pay_account_kyc(&accounts_need_kyc);
 	if (rc == 0 && accounts_need_kyc)
-		rc = svc_channel_open(&identity_channel,
-				      pay_env_text("KOLO_IDENTITY_ADDR", "127.0.0.1:7101"),
-				      &kolo__identity__v1__identity_service__descriptor);
+		rc = svc_peer_open(&identity_channel, SVC_PEER_IDENTITY);
 	if (rc < 0)
 		return rc;
 	deps = (pay_deps){ .provider = provider, .ledger = ledger_channel,
@@ -185,7 +176,7 @@ static int pay_start(void)
 			   .accounts_need_kyc = accounts_need_kyc,
 			   .worker_interval_ms = (int)interval,
 			   .payout_stale_s = (int)stale, .event_grace_s = (int)grace,
-			   .resend_after_s = (int)resend, .recovery_max_tries = 20,
+			   .resend_after_s = (int)resend, .recovery_max_tries = (int)tries,
 			   .customer_bears_fee = customer_bears_fee,
 			   .resolve_per_user = limits.resolve_per_user,
 			   .resolve_per_group = limits.resolve_per_group,
@@ -209,8 +200,7 @@ static void pay_stop(void)
 
 static const svc_def payments_service = {
 	.name = "kolo-payments",
-	.addr_env = "KOLO_PAYMENTS_ADDR",
-	.default_addr = "127.0.0.1:7105",
+	.self = SVC_PEER_PAYMENTS,
 	.db_env = "KOLO_PAYMENTS_DATABASE_URL",
 	.rpc = &pay_rpc_service,
 	.start = pay_start,

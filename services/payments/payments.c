@@ -26,8 +26,3 @@ int pay_call(pay_env *env, rpc_channel *ch, const char *method,
 {
 	return svc_env_call(env, ch, method, req, resp, SVC_CALL_INTERNAL);
 }
-
-int pay_db(db_conn **out)
-{
-	return db_thread_conn(out);
-}

@@ -72,9 +72,6 @@ KOLO_MUST_CHECK int pay_bank_code_of(mem_arena *a, const char *name, const char 
 struct Kolo__Ledger__V1__PostEntryRequest;
 void pay_post_payer(struct Kolo__Ledger__V1__PostEntryRequest *req, const pay_payer *payer);
 
-/* The calling thread's database connection. */
-KOLO_MUST_CHECK int pay_db(db_conn **out);
-
 /* --- limits.c ------------------------------------------------------------- */
 /* Counts one hit of (kind, key) against limit hits per window_s seconds;
  * past it ERR_RESOURCE_EXHAUSTED "rate_limited" (what names the limit in

@@ -39,7 +39,7 @@ static int pay_account_id(pay_env *env, const pay_payout *p, const char **out)
 	pay_account acct;
 	db_conn *c = NULL;
 	int found = 0;
-	int rc = pay_db(&c);
+	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
 		rc = pay_store_account(c, env->arena, p->group_id, &acct, &found);
@@ -120,7 +120,7 @@ static int pay_move(pay_payout *p, pay_state to, int actor, const char *provider
 	if (!pay_move_allowed(p->state, to, actor))
 		return err_set(ERR_INTERNAL, NULL, "payout %s: no move from %s/%s to %s/%s", p->id,
 			       p->stage, p->status, pay_state_stage(to), pay_state_status(to));
-	rc = pay_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = pay_store_payout_move(c, p->id, p->version, to, provider_ref, reason,
 					   executed, moved);
@@ -310,7 +310,7 @@ static int pay_step_reverse(pay_env *env, pay_payout *p, int actor, int *moved)
 	text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
 	json_decref(payload);
 	t.payload = text ? text : "{}";
-	rc = pay_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_env_timeout(env), pay_reverse_body, &t);
 	free(text);
@@ -329,7 +329,7 @@ static int pay_reread(pay_env *env, pay_payout *p)
 {
 	db_conn *c = NULL;
 	int found = 0;
-	int rc = pay_db(&c);
+	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
 		rc = pay_store_payout(c, env->arena, "id", p->id, p, &found);
@@ -414,7 +414,7 @@ static int pay_check_same_provider(pay_env *env, const char *group_id)
 	pay_account acct;
 	db_conn *c = NULL;
 	int found = 0;
-	int rc = pay_db(&c);
+	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
 		rc = pay_store_account(c, env->arena, group_id, &acct, &found);
@@ -435,7 +435,7 @@ int pay_payout_start(pay_env *env, const pay_payout *spec, pay_payout *out,
 {
 	pay_start_tx t = { .arena = env->arena, .spec = spec, .out = out };
 	db_conn *c = NULL;
-	int rc = pay_db(&c);
+	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
 		rc = db_tx(c, svc_env_timeout(env), pay_start_body, &t);

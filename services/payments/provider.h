@@ -203,7 +203,7 @@ struct pay_provider {
  * once: a number ending "000" is refused, one ending "999" is held by
  * "Demo Other Person" (a name mismatch), any other is the named person's. Its transfers are kept in the
  * payments database (demo_transfer), reached through the calling thread's
- * connection (pay_db): call it outside a transaction. *out is owned by
+ * connection (db_thread_conn): call it outside a transaction. *out is owned by
  * the caller (ops->destroy). */
 KOLO_MUST_CHECK int pay_demo_new(pay_provider **out);
 
@@ -238,7 +238,7 @@ typedef struct pay_paystack_config {
  * customer validations (a BVN against the person's bank account): started
  * by POST /customer/{code}/identification, read back from the customer
  * (identified) and, for a refusal, from the stored
- * customeridentification.failed webhook (pay_db: call it outside a
+ * customeridentification.failed webhook (db_thread_conn: call it outside a
  * transaction). ERR_INVALID_ARGUMENT bad_config for an unusable
  * configuration. */
 KOLO_MUST_CHECK int pay_paystack_new(pay_provider **out, const pay_paystack_config *cfg);

@@ -79,7 +79,7 @@ static int pay_demo_create_transfer(pay_provider *p, const pay_transfer_request 
 	if (strlen(req->reference) > PAY_DEMO_REFERENCE_MAX)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_reference", "reference too long");
 	a = mem_arena_new(0);
-	rc = pay_db(&c);
+	rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = pay_store_demo_transfer_add(c, a, &want, &stored);
 	if (rc == 0)
@@ -95,7 +95,7 @@ static int pay_demo_get_transfer(pay_provider *p, const char *reference,
 	mem_arena *a = mem_arena_new(0);
 	db_conn *c = NULL;
 	int found = 0;
-	int rc = pay_db(&c);
+	int rc = db_thread_conn(&c);
 
 	(void)p;
 	(void)known_id; /* the demo bank finds its transfers by reference */

@@ -1059,7 +1059,7 @@ static int psk_kyc_get(pay_provider *p, const char *id_type, const char *referen
 		rc = psk_customer_identified(p->state, code, &identified, out->name,
 					     sizeof(out->name));
 	if (rc == 0 && !identified)
-		rc = pay_db(&c);
+		rc = db_thread_conn(&c);
 	if (rc == 0 && !identified)
 		rc = pay_store_customer_event(c, "paystack", PSK_KYC_FAILED_EVENT, code,
 					      since_ms, reason, sizeof(reason), &failed);

@@ -25,7 +25,7 @@ static void pay_retry_accounts(pay_env *env)
 	char **groups = NULL;
 	int n = 0;
 
-	if (pay_db(&c) < 0 ||
+	if (db_thread_conn(&c) < 0 ||
 	    pay_store_recoveries_due(c, env->arena, PAY_WORKER_BATCH, &groups, &n) < 0)
 		return;
 	for (int i = 0; i < n; i++) {
@@ -49,7 +49,7 @@ static void pay_retry_kyc_waits(pay_env *env)
 	char **groups = NULL;
 	int n = 0;
 
-	if (!pay_current()->accounts_need_kyc || pay_db(&c) < 0 ||
+	if (!pay_current()->accounts_need_kyc || db_thread_conn(&c) < 0 ||
 	    pay_store_kyc_waiting(c, env->arena, PAY_WORKER_BATCH, &groups, &n) < 0)
 		return;
 	for (int i = 0; i < n; i++) {
@@ -69,7 +69,7 @@ static void pay_retry_events(pay_env *env)
 	pay_event_row *rows = NULL;
 	int n = 0;
 
-	if (pay_db(&c) < 0 || pay_store_events_due(c, env->arena, PAY_WORKER_BATCH, &rows, &n) < 0)
+	if (db_thread_conn(&c) < 0 || pay_store_events_due(c, env->arena, PAY_WORKER_BATCH, &rows, &n) < 0)
 		return;
 	for (int i = 0; i < n; i++)
 		pay_worker_note(pay_process_event(env, rows[i].id, (const uint8_t *)rows[i].body,
@@ -83,7 +83,7 @@ static void pay_finish_payouts(pay_env *env)
 	pay_payout *rows = NULL;
 	int n = 0;
 
-	if (pay_db(&c) < 0 ||
+	if (db_thread_conn(&c) < 0 ||
 	    pay_store_payouts_due(c, env->arena, pay_current()->payout_stale_s,
 				  PAY_WORKER_BATCH, &rows, &n) < 0)
 		return;
@@ -99,7 +99,7 @@ static void pay_sweep_rate_windows(void)
 {
 	db_conn *c = NULL;
 
-	if (pay_db(&c) == 0)
+	if (db_thread_conn(&c) == 0)
 		pay_worker_note(pay_store_rate_sweep(c), "cannot sweep rate windows");
 }
 

@@ -33,8 +33,9 @@ static const char *svc_caller_of(const svc_def *def)
 
 static int svc_load_config(const svc_def *def)
 {
+	const svc_peer_def *self = svc_peer_def_of(def->self);
 	const cfg_var vars[] = {
-		{ def->addr_env, CFG_ADDR, def->default_addr, 0, 0, &svc_cfg.addr },
+		{ self->addr_env, CFG_ADDR, self->default_addr, 0, 0, &svc_cfg.addr },
 		{ def->db_env, CFG_STRING, NULL, 0, 0, &svc_cfg.database_url },
 		{ "KOLO_JWT_PUBLIC_KEYS", CFG_STRING, NULL, 0, 0,
 		  &svc_cfg.jwt_public_keys },
@@ -109,6 +110,14 @@ int svc_channel_open(rpc_channel **out, const char *target,
 
 	return rpc_channel_open(out, target, service,
 				svc_cfg.tls_ca_file ? &tls : NULL);
+}
+
+int svc_peer_open(rpc_channel **out, svc_peer peer)
+{
+	const char *addr = NULL;
+	int rc = svc_peer_addr(&addr, peer);
+
+	return rc < 0 ? rc : svc_channel_open(out, addr, svc_peer_def_of(peer)->service);
 }
 
 /* Tries the database once so a wrong URL shows at start; the service

@@ -8,11 +8,11 @@
 #define KOLO_SVC_H
 
 #include "rpc/rpc.h"
+#include "svc/peers.h"
 
 typedef struct svc_def {
 	const char *name;	  /* process name "kolo-<caller>", e.g. "kolo-ledger" */
-	const char *addr_env;	  /* e.g. "KOLO_LEDGER_ADDR" */
-	const char *default_addr; /* e.g. "127.0.0.1:7103" */
+	svc_peer self;		  /* its row of the peers table: listen address */
 	const char *db_env;	  /* e.g. "KOLO_LEDGER_DATABASE_URL" */
 	const rpc_service *rpc;
 	/* Optional: runs after the configuration is read and before the
@@ -56,6 +56,12 @@ const svc_config *svc_current_config(void);
  * *out is owned by the caller: rpc_channel_close(). */
 KOLO_MUST_CHECK int svc_channel_open(rpc_channel **out, const char *target,
 				     const ProtobufCServiceDescriptor *service);
+
+/* Opens a channel to peer at its configured address (svc_peer_addr(),
+ * then svc_channel_open() with the peer's gRPC service). A malformed
+ * address is ERR_INVALID_ARGUMENT naming its variable. *out is owned by
+ * the caller: rpc_channel_close(). */
+KOLO_MUST_CHECK int svc_peer_open(rpc_channel **out, svc_peer peer);
 
 /* Runs the service until a signal stops it; returns the exit status. */
 int svc_main(const svc_def *def, int argc, char **argv);
