@@ -138,12 +138,33 @@ json_t *gw_openapi_schemas(void);
 /* --- routes.c: the table ------------------------------------------------ */
 extern const gw_route gw_routes[];
 extern const size_t gw_n_routes;
+/* The most routes a table may hold (the metrics keep a slot for each). */
+#define GW_MAX_ROUTES 128
+
+/* --- routecheck.c ------------------------------------------------------- */
+/* Checks a route table against what gw_route_match() and gw_rpc_route()
+ * take on trust: known methods; patterns "/seg/..." without empty
+ * segments, each {param} a whole segment (with a literal suffix at most)
+ * named once, at most GW_MAX_PARAMS; no two routes of one method and path;
+ * gw_rpc_route exactly on the routes with an RPC spec; and for those, a
+ * unary method of the service, a success status, and every field the spec
+ * names (required, path_fields covering every {param}, query_fields,
+ * idempotency_field with a bool `replayed` reply, unwrap and proposal
+ * sub-messages, a 201's location) in the request or reply. 0, or
+ * ERR_INVALID_ARGUMENT "bad_route_table" naming the route and the fault. */
+KOLO_MUST_CHECK int gw_routes_check(const gw_route *routes, size_t n);
 
 /* --- router.c ----------------------------------------------------------- */
+/* What gw_route_match() returns when no route takes the request (a
+ * route's index is >= 0). */
+typedef enum {
+	GW_MATCH_NO_PATH = -1,	    /* no route has the path: 404 */
+	GW_MATCH_OTHER_METHOD = -2, /* only routes of other methods: 405 */
+	GW_MATCH_BAD_PARAM = -3,    /* a malformed path parameter: 400, with
+				     * err_set naming it */
+} gw_match_miss;
 /* Finds the route for method + path, filling req->params. Returns its
- * index, -1 for no path match (404), -2 for a path that matches with
- * another method (405), -3 for a malformed path parameter (400, with
- * err_set naming it). */
+ * index, or a gw_match_miss. */
 int gw_route_match(gw_request *req);
 /* The methods of the routes whose pattern matches path, then OPTIONS
  * ("GET, POST, OPTIONS"), for Allow and preflights; "" when no route's
