@@ -306,16 +306,24 @@ void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *r
 void gw_public_csv_route(const gw_route *route, gw_request *req, gw_response *resp);
 
 /* --- html.c ------------------------------------------------------------- */
-/* Appends text HTML-escaped (& < > " ') to a growing buffer (NULL on
- * out-of-memory is sticky). */
+/* The longest page (with its NUL) a gw_html holds. */
+#define GW_HTML_MAX (1024 * 1024)
+/* A page being written ({0} to start): raw, escaped (& < > " ') or
+ * formatted text appended to a growing buffer of at most GW_HTML_MAX.
+ * Past the cap, or out of memory, nothing more is appended and failed
+ * stays set: gw_html_reply() then answers 500, never a truncated page. */
 typedef struct gw_html {
-	char *text; /* malloc'd */
+	char *text; /* malloc'd; NULL until the first append */
 	size_t len, cap;
 	int failed;
 } gw_html;
 void gw_html_raw(gw_html *h, const char *text);
 void gw_html_text(gw_html *h, const char *text);
 void gw_html_printf(gw_html *h, const char *fmt, ...) KOLO_PRINTF(2, 3);
+/* Gives h's text to resp as an HTML body with status, or, when h failed
+ * (or holds nothing), frees it and answers 500 "internal". h is left
+ * empty either way. */
+void gw_html_reply(gw_html *h, gw_response *resp, int status);
 /* Kobo as "₦1,234,567.89" (negative with a minus). out holds 48. */
 void gw_naira_display(char out[48], int64_t kobo);
 /* An RFC 3339 UTC time as Lagos time (WAT, UTC+1): "26 Nov 2026, 10:12". */

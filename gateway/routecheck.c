@@ -377,14 +377,13 @@ static int gw_check_route(const gw_route *r)
 {
 	static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE" };
 	gw_route_facts f = { .route = r };
-	int known = 0;
+	int known = 0, rc;
 
 	for (size_t i = 0; r->method && i < sizeof(methods) / sizeof(methods[0]); i++)
 		known |= strcmp(r->method, methods[i]) == 0;
 	if (!known)
 		return gw_bad(r, "the method is not GET, POST, PUT, PATCH or DELETE");
-	int rc = gw_check_pattern(&f);
-
+	rc = gw_check_pattern(&f);
 	if (rc < 0)
 		return rc;
 	if (!r->handler)
