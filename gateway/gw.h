@@ -236,6 +236,15 @@ const char *gw_upstream_name(gw_upstream up);
 /* --- rpc_route.c -------------------------------------------------------- */
 /* The handler of every one-RPC route (route->rpc says how). */
 void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp);
+/* The longest item (with its NUL) of a route spec's comma list. */
+#define GW_LIST_ITEM_MAX 128
+typedef int (*gw_list_fn)(const char *name, const char *value, void *arg);
+/* Calls fn(name, value, arg) for each item of a route spec's comma list
+ * "a,b" or "a=x,b=y" (value NULL without '='; NULL list: none), stopping
+ * at fn's first nonzero return, which it returns; 0 after the last. An
+ * item of GW_LIST_ITEM_MAX bytes or more is ERR_INVALID_ARGUMENT
+ * "bad_route_table" (gw_routes_check refuses such a table). */
+int gw_list_each(const char *list, gw_list_fn fn, void *arg);
 
 /* --- ratelimit.c -------------------------------------------------------- */
 typedef struct gw_rate_rule {

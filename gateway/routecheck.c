@@ -173,32 +173,34 @@ static const ProtobufCMessageDescriptor *gw_sub_message(const ProtobufCMessageDe
 
 typedef int (*gw_item_check)(gw_route_facts *f, const char *name, const char *value);
 
-/* Calls check(f, name, value) for each item of a comma list "a,b" or
- * "a=x,b=y" (value NULL without '='); what names the list in faults. */
+typedef struct gw_item_walk {
+	gw_route_facts *f;
+	gw_item_check check;
+	const char *what;
+	int failed; /* an item was refused (err_set names the route) */
+} gw_item_walk;
+
+static int gw_check_item(const char *name, const char *value, void *arg)
+{
+	gw_item_walk *w = arg;
+	int rc = name[0] ? w->check(w->f, name, value)
+			 : gw_bad(w->f->route, "%s has an empty item", w->what);
+
+	w->failed = rc < 0;
+	return rc;
+}
+
+/* Calls check(f, name, value) for each item of a comma list (what names
+ * the list in faults). */
 static int gw_check_items(gw_route_facts *f, const char *what, const char *list,
 			  gw_item_check check)
 {
-	for (const char *p = list; p && *p;) {
-		size_t len = strcspn(p, ",");
-		char item[2 * GW_CHECK_NAME_MAX];
-		char *eq;
-		int rc;
+	gw_item_walk w = { .f = f, .check = check, .what = what };
+	int rc = gw_list_each(list, gw_check_item, &w);
 
-		if (len == 0 || len >= sizeof(item))
-			return gw_bad(f->route, "%s has an empty or overlong item", what);
-		memcpy(item, p, len);
-		item[len] = '\0';
-		eq = strchr(item, '=');
-		if (eq)
-			*eq = '\0';
-		rc = check(f, item, eq ? eq + 1 : NULL);
-		if (rc < 0)
-			return rc;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
+	if (rc < 0 && !w.failed) /* an overlong item */
+		return gw_bad(f->route, "%s: %s", what, err_last()->message);
+	return rc;
 }
 
 static int gw_check_required(gw_route_facts *f, const char *name, const char *value)

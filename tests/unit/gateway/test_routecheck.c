@@ -138,7 +138,15 @@ static void test_request_fields_must_exist(void **state)
 	expect_bad((gw_route){ "POST", "/v1/groups", gw_rpc_route,
 			       RPC(GW_GROUPS, "CreateGroup", .status = 201,
 				   .required = "name,,email"), 0 },
-		   "required has an empty");
+		   "required has an empty item");
+	expect_bad((gw_route){ "POST", "/v1/groups", gw_rpc_route,
+			       RPC(GW_GROUPS, "CreateGroup", .status = 201,
+				   .required = "name,"
+					       "a_name_longer_than_any_field_of_any_message_that_"
+					       "the_gateway_sends_on_to_a_service_and_then_some_more_"
+					       "and_more_and_more_and_more_and_more"),
+			       0 },
+		   "required: a route spec's list item is too long");
 	expect_bad((gw_route){ "GET", "/v1/groups/{id}", gw_rpc_route,
 			       RPC(GW_GROUPS, "GetGroup", .status = 200,
 				   .path_fields = "gid=group_id"), 0 },
