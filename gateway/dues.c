@@ -118,6 +118,22 @@ static void gw_csv_reply(gw_request *req, gw_response *resp, gw_csv *c,
 		req->arena, "attachment; filename=\"%s\"", filename);
 }
 
+/* Calls groups' rpc with the caller's token; on failure (no user token,
+ * a failed call) the error is answered in resp and -1 returned. */
+static int gw_dues_fetch(gw_request *req, gw_response *resp, const char *rpc,
+			 const ProtobufCMessage *in, ProtobufCMessage **out)
+{
+	if (!gw_has_user_token(req)) {
+		gw_reply_no_user_token(req, resp);
+		return -1;
+	}
+	if (gw_call(req, GW_GROUPS, rpc, in, out, 0) < 0) {
+		gw_reply_err_last(resp);
+		return -1;
+	}
+	return 0;
+}
+
 void gw_arrears_csv_route(const gw_route *route, gw_request *req,
 			  gw_response *resp)
 {
@@ -127,18 +143,12 @@ void gw_arrears_csv_route(const gw_route *route, gw_request *req,
 	gw_csv c = {0};
 
 	(void)route;
-	if (!gw_has_user_token(req)) {
-		gw_reply_no_user_token(req, resp);
-		return;
-	}
 	in.group_id = (char *)req->params[0].value;
 	in.as_of = (char *)gw_dues_as_of(req);
 	in.officers_only = 1; /* a MEMBER is refused, not given their row */
-	if (gw_call(req, GW_GROUPS, "GetDuesStatus", &in.base,
-		    (ProtobufCMessage **)&out, 0) < 0) {
-		gw_reply_err_last(resp);
+	if (gw_dues_fetch(req, resp, "GetDuesStatus", &in.base,
+			  (ProtobufCMessage **)&out) < 0)
 		return;
-	}
 	gw_csv_raw(
 		&c,
 		"as_of,user_id,name,owed_naira,owed_kobo,paid_naira,paid_kobo,"
@@ -173,18 +183,12 @@ void gw_member_statement_csv_route(const gw_route *route, gw_request *req,
 	gw_csv c = {0};
 
 	(void)route;
-	if (!gw_has_user_token(req)) {
-		gw_reply_no_user_token(req, resp);
-		return;
-	}
 	in.group_id = (char *)req->params[0].value;
 	in.user_id = (char *)req->params[1].value;
 	in.as_of = (char *)gw_dues_as_of(req);
-	if (gw_call(req, GW_GROUPS, "GetMemberStatement", &in.base,
-		    (ProtobufCMessage **)&out, 0) < 0) {
-		gw_reply_err_last(resp);
+	if (gw_dues_fetch(req, resp, "GetMemberStatement", &in.base,
+			  (ProtobufCMessage **)&out) < 0)
 		return;
-	}
 	gw_csv_raw(&c, "date,kind,description,dues_id,entry_id,amount_naira,"
 		       "amount_kobo,"
 		       "balance_naira,balance_kobo,settled_on\r\n");

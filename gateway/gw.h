@@ -138,12 +138,33 @@ json_t *gw_openapi_schemas(void);
 /* --- routes.c: the table ------------------------------------------------ */
 extern const gw_route gw_routes[];
 extern const size_t gw_n_routes;
+/* The most routes a table may hold (the metrics keep a slot for each). */
+#define GW_MAX_ROUTES 128
+
+/* --- routecheck.c ------------------------------------------------------- */
+/* Checks a route table against what gw_route_match() and gw_rpc_route()
+ * take on trust: known methods; patterns "/seg/..." without empty
+ * segments, each {param} a whole segment (with a literal suffix at most)
+ * named once, at most GW_MAX_PARAMS; no two routes of one method and path;
+ * gw_rpc_route exactly on the routes with an RPC spec; and for those, a
+ * unary method of the service, a success status, and every field the spec
+ * names (required, path_fields covering every {param}, query_fields,
+ * idempotency_field with a bool `replayed` reply, unwrap and proposal
+ * sub-messages, a 201's location) in the request or reply. 0, or
+ * ERR_INVALID_ARGUMENT "bad_route_table" naming the route and the fault. */
+KOLO_MUST_CHECK int gw_routes_check(const gw_route *routes, size_t n);
 
 /* --- router.c ----------------------------------------------------------- */
+/* What gw_route_match() returns when no route takes the request (a
+ * route's index is >= 0). */
+typedef enum {
+	GW_MATCH_NO_PATH = -1,	    /* no route has the path: 404 */
+	GW_MATCH_OTHER_METHOD = -2, /* only routes of other methods: 405 */
+	GW_MATCH_BAD_PARAM = -3,    /* a malformed path parameter: 400, with
+				     * err_set naming it */
+} gw_match_miss;
 /* Finds the route for method + path, filling req->params. Returns its
- * index, -1 for no path match (404), -2 for a path that matches with
- * another method (405), -3 for a malformed path parameter (400, with
- * err_set naming it). */
+ * index, or a gw_match_miss. */
 int gw_route_match(gw_request *req);
 /* The methods of the routes whose pattern matches path, then OPTIONS
  * ("GET, POST, OPTIONS"), for Allow and preflights; "" when no route's
@@ -215,6 +236,15 @@ const char *gw_upstream_name(gw_upstream up);
 /* --- rpc_route.c -------------------------------------------------------- */
 /* The handler of every one-RPC route (route->rpc says how). */
 void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp);
+/* The longest item (with its NUL) of a route spec's comma list. */
+#define GW_LIST_ITEM_MAX 128
+typedef int (*gw_list_fn)(const char *name, const char *value, void *arg);
+/* Calls fn(name, value, arg) for each item of a route spec's comma list
+ * "a,b" or "a=x,b=y" (value NULL without '='; NULL list: none), stopping
+ * at fn's first nonzero return, which it returns; 0 after the last. An
+ * item of GW_LIST_ITEM_MAX bytes or more is ERR_INVALID_ARGUMENT
+ * "bad_route_table" (gw_routes_check refuses such a table). */
+int gw_list_each(const char *list, gw_list_fn fn, void *arg);
 
 /* --- ratelimit.c -------------------------------------------------------- */
 typedef struct gw_rate_rule {
@@ -285,16 +315,24 @@ void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *r
 void gw_public_csv_route(const gw_route *route, gw_request *req, gw_response *resp);
 
 /* --- html.c ------------------------------------------------------------- */
-/* Appends text HTML-escaped (& < > " ') to a growing buffer (NULL on
- * out-of-memory is sticky). */
+/* The longest page (with its NUL) a gw_html holds. */
+#define GW_HTML_MAX (1024 * 1024)
+/* A page being written ({0} to start): raw, escaped (& < > " ') or
+ * formatted text appended to a growing buffer of at most GW_HTML_MAX.
+ * Past the cap, or out of memory, nothing more is appended and failed
+ * stays set: gw_html_reply() then answers 500, never a truncated page. */
 typedef struct gw_html {
-	char *text; /* malloc'd */
+	char *text; /* malloc'd; NULL until the first append */
 	size_t len, cap;
 	int failed;
 } gw_html;
 void gw_html_raw(gw_html *h, const char *text);
 void gw_html_text(gw_html *h, const char *text);
 void gw_html_printf(gw_html *h, const char *fmt, ...) KOLO_PRINTF(2, 3);
+/* Gives h's text to resp as an HTML body with status, or, when h failed
+ * (or holds nothing), frees it and answers 500 "internal". h is left
+ * empty either way. */
+void gw_html_reply(gw_html *h, gw_response *resp, int status);
 /* Kobo as "₦1,234,567.89" (negative with a minus). out holds 48. */
 void gw_naira_display(char out[48], int64_t kobo);
 /* An RFC 3339 UTC time as Lagos time (WAT, UTC+1): "26 Nov 2026, 10:12". */

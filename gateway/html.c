@@ -7,23 +7,42 @@
 #include <string.h>
 #include <time.h>
 
-static void gw_html_grow(gw_html *h, size_t more)
+/* Room for more bytes and the NUL; 0, or -1 (sticky: h->failed) past
+ * GW_HTML_MAX or out of memory. */
+static int gw_html_room(gw_html *h, size_t more)
 {
-	size_t need = h->len + more + 1, cap = h->cap ? h->cap : 4096;
+	size_t need, cap = h->cap ? h->cap : 4096;
+	char *text;
 
-	if (h->failed || need <= h->cap)
-		return;
+	if (h->failed)
+		return -1;
+	if (more >= GW_HTML_MAX - h->len) {
+		h->failed = 1;
+		return -1;
+	}
+	need = h->len + more + 1;
+	if (need <= h->cap)
+		return 0;
 	while (cap < need)
 		cap *= 2;
-	h->text = xrealloc(h->text, cap);
+	if (cap > GW_HTML_MAX)
+		cap = GW_HTML_MAX;
+	text = realloc(h->text, cap);
+	if (!text) {
+		h->failed = 1;
+		return -1;
+	}
+	h->text = text;
 	h->cap = cap;
+	return 0;
 }
 
 void gw_html_raw(gw_html *h, const char *text)
 {
 	size_t n = strlen(text);
 
-	gw_html_grow(h, n);
+	if (gw_html_room(h, n) < 0)
+		return;
 	memcpy(h->text + h->len, text, n + 1);
 	h->len += n;
 }
@@ -48,13 +67,37 @@ void gw_html_text(gw_html *h, const char *text)
 
 void gw_html_printf(gw_html *h, const char *fmt, ...)
 {
-	char buf[1024];
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	gw_html_raw(h, buf);
+	if (n < 0) {
+		h->failed = 1;
+		return;
+	}
+	if (gw_html_room(h, (size_t)n) < 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(h->text + h->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	h->len += (size_t)n;
+}
+
+void gw_html_reply(gw_html *h, gw_response *resp, int status)
+{
+	if (h->failed || !h->text) {
+		free(h->text);
+		*h = (gw_html){ 0 };
+		gw_reply_error(resp, 500, "internal", "the page cannot be rendered");
+		return;
+	}
+	resp->status = status;
+	resp->body = h->text;
+	resp->body_len = h->len;
+	resp->content_type = "text/html; charset=utf-8";
+	*h = (gw_html){ 0 };
 }
 
 void gw_naira_display(char out[48], int64_t kobo)

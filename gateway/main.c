@@ -131,7 +131,8 @@ int main(int argc, char **argv)
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
-	if (gw_load_config(&c) < 0 || auth_init() < 0) {
+	if (gw_routes_check(gw_routes, gw_n_routes) < 0 || gw_load_config(&c) < 0 ||
+	    auth_init() < 0) {
 		log_event(LOG_LVL_ERROR, "cannot start", "error", err_last()->message, NULL);
 		return 2;
 	}

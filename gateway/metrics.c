@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define GW_MAX_ROUTES 64
 #define GW_ROUTE_SLOTS (GW_MAX_ROUTES + 1) /* the last: no route matched */
 
 static const int gw_statuses[] = { 200, 201, 204, 400, 401, 403, 404, 405,

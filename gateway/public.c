@@ -413,10 +413,8 @@ void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *r
 
 		gw_html_raw(&h, "<!doctype html><meta charset=\"utf-8\"><title>Not found</title>"
 				"<p>This page does not exist.</p>");
-		resp->status = e->code == ERR_NOT_FOUND ? 404 : gw_http_status(e->code);
-		resp->body = h.text;
-		resp->body_len = h.len;
-		resp->content_type = "text/html; charset=utf-8";
+		gw_html_reply(&h, resp,
+			      e->code == ERR_NOT_FOUND ? 404 : gw_http_status(e->code));
 		return;
 	}
 	gw_naira_display(balance, v.balance);
@@ -447,10 +445,9 @@ void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *r
 	gw_page_dues(&h, &v);
 	gw_html_raw(&h, "<p class=\"muted\">Times are West Africa Time. Account numbers show"
 			" their last four digits only.</p></body></html>");
-	resp->status = 200;
-	resp->body = h.text;
-	resp->body_len = h.len;
-	resp->content_type = "text/html; charset=utf-8";
+	gw_html_reply(&h, resp, 200);
+	if (resp->status != 200)
+		return;
 	resp->cache_control = "public, max-age=30";
 	resp->csp = gw_public_csp(req->arena);
 }

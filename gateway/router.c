@@ -18,10 +18,16 @@ static int gw_param_valid(const char *name, const char *value)
 	return text_is_uuid(value);
 }
 
-/* Compares one pattern with a path, collecting {params}. 1 on a match,
- * 0 when it does not match, -1 for a matching shape with a bad param. */
-static int gw_pattern_match(const char *pattern, const char *path,
-			    gw_request *req)
+/* How a pattern compares with a path. */
+typedef enum {
+	GW_PATTERN_MISS,      /* another shape */
+	GW_PATTERN_FIT,	      /* a match; req->params filled */
+	GW_PATTERN_BAD_PARAM, /* the shape, with a malformed {param} (err_set) */
+} gw_pattern_result;
+
+/* Compares one pattern with a path, collecting {params}. */
+static gw_pattern_result gw_pattern_match(const char *pattern, const char *path,
+					  gw_request *req)
 {
 	const char *p = pattern, *s = path;
 	size_t n_params = 0;
@@ -34,7 +40,7 @@ static int gw_pattern_match(const char *pattern, const char *path,
 			const char *name, *value;
 
 			if (!close || n_params == GW_MAX_PARAMS || seg == 0)
-				return 0;
+				return GW_PATTERN_MISS;
 			/* A parameter may end in a literal suffix (ledger.csv). */
 			name = mem_arena_strndup(req->arena, p + 1, (size_t)(close - p - 1));
 			p = close + 1;
@@ -42,7 +48,7 @@ static int gw_pattern_match(const char *pattern, const char *path,
 				size_t suffix = strcspn(p, "/");
 
 				if (seg <= suffix || strncmp(s + seg - suffix, p, suffix) != 0)
-					return 0;
+					return GW_PATTERN_MISS;
 				value = mem_arena_strndup(req->arena, s, seg - suffix);
 				p += suffix;
 			} else {
@@ -50,7 +56,7 @@ static int gw_pattern_match(const char *pattern, const char *path,
 			}
 			s += seg;
 			if (!name || !value)
-				return 0;
+				return GW_PATTERN_MISS;
 			if (!gw_param_valid(name, value) && !bad) {
 				bad = 1;
 				err_set(ERR_INVALID_ARGUMENT, "invalid_path_parameter",
@@ -61,14 +67,14 @@ static int gw_pattern_match(const char *pattern, const char *path,
 			continue;
 		}
 		if (*p != *s)
-			return 0;
+			return GW_PATTERN_MISS;
 		p++;
 		s++;
 	}
 	if (*p || *s)
-		return 0;
+		return GW_PATTERN_MISS;
 	req->n_params = n_params;
-	return bad ? -1 : 1;
+	return bad ? GW_PATTERN_BAD_PARAM : GW_PATTERN_FIT;
 }
 
 int gw_route_match(gw_request *req)
@@ -76,23 +82,23 @@ int gw_route_match(gw_request *req)
 	int path_matched = 0, bad_param = 0;
 
 	for (size_t i = 0; i < gw_n_routes; i++) {
-		int m = gw_pattern_match(gw_routes[i].pattern, req->path, req);
+		gw_pattern_result m = gw_pattern_match(gw_routes[i].pattern, req->path, req);
 
-		if (m == 0)
+		if (m == GW_PATTERN_MISS)
 			continue;
 		if (strcmp(gw_routes[i].method, req->method) != 0) {
 			path_matched = 1;
 			continue;
 		}
-		if (m < 0) {
+		if (m == GW_PATTERN_BAD_PARAM) {
 			bad_param = 1;
 			continue;
 		}
 		return (int)i;
 	}
 	if (bad_param)
-		return -3;
-	return path_matched ? -2 : -1;
+		return GW_MATCH_BAD_PARAM;
+	return path_matched ? GW_MATCH_OTHER_METHOD : GW_MATCH_NO_PATH;
 }
 
 #define GW_ALLOW_MAX 64
@@ -106,8 +112,8 @@ const char *gw_route_allow(mem_arena *arena, const char *path)
 	for (size_t i = 0; i < gw_n_routes; i++) {
 		const char *m = gw_routes[i].method;
 
-		/* A malformed parameter (-1) still names the route's methods. */
-		if (gw_pattern_match(gw_routes[i].pattern, path, &scratch) == 0 ||
+		/* A malformed parameter still names the route's methods. */
+		if (gw_pattern_match(gw_routes[i].pattern, path, &scratch) == GW_PATTERN_MISS ||
 		    strstr(allow, m))
 			continue;
 		len += (size_t)snprintf(allow + len, sizeof(allow) - len, "%s%s",

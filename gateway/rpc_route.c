@@ -4,26 +4,24 @@
 #include <microhttpd.h>
 #include <string.h>
 
-/* Calls fn(name, value_or_field, arg) for each item of a comma list
- * "a,b" or "a=x,b=y" (value NULL without '='). */
-typedef int (*gw_list_fn)(const char *name, const char *value, void *arg);
-
-static int gw_each(const char *list, mem_arena *arena, gw_list_fn fn, void *arg)
+int gw_list_each(const char *list, gw_list_fn fn, void *arg)
 {
-	const char *p = list;
-
-	while (p && *p) {
+	for (const char *p = list; p && *p;) {
 		size_t len = strcspn(p, ",");
-		char *item = mem_arena_strndup(arena, p, len);
-		char *eq = item ? strchr(item, '=') : NULL;
+		char item[GW_LIST_ITEM_MAX];
+		char *eq;
 		int rc;
 
-		if (!item)
-			return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of memory");
+		if (len >= sizeof(item))
+			return err_set(ERR_INVALID_ARGUMENT, "bad_route_table",
+				       "a route spec's list item is too long: %.32s...", p);
+		memcpy(item, p, len);
+		item[len] = '\0';
+		eq = strchr(item, '=');
 		if (eq)
 			*eq = '\0';
 		rc = fn(item, eq ? eq + 1 : NULL, arg);
-		if (rc < 0)
+		if (rc != 0)
 			return rc;
 		p += len;
 		if (*p == ',')
@@ -76,26 +74,30 @@ typedef struct gw_fill {
 
 #define GW_FIELD_NAME_MAX 64
 
+typedef struct gw_alias {
+	const char *key;
+	char *field; /* GW_FIELD_NAME_MAX bytes */
+} gw_alias;
+
+/* 1 (found, a->field filled) when the item "param=field" is a->key's. */
+static int gw_alias_of(const char *param, const char *field, void *arg)
+{
+	gw_alias *a = arg;
+	size_t len = field ? strlen(field) : 0;
+
+	if (!field || strcmp(param, a->key) != 0 || len >= GW_FIELD_NAME_MAX)
+		return 0;
+	memcpy(a->field, field, len + 1);
+	return 1;
+}
+
 /* The field a query parameter sets: its alias in the spec, or itself. */
 static const char *gw_query_field(const gw_rpc_spec *spec, const char *key,
 				  char buf[GW_FIELD_NAME_MAX])
 {
-	size_t klen = strlen(key);
+	gw_alias a = { .key = key, .field = buf };
 
-	for (const char *p = spec->query_fields; p && *p;) {
-		size_t len = strcspn(p, ",");
-
-		if (len > klen && len - klen - 1 < GW_FIELD_NAME_MAX &&
-		    strncmp(p, key, klen) == 0 && p[klen] == '=') {
-			memcpy(buf, p + klen + 1, len - klen - 1);
-			buf[len - klen - 1] = '\0';
-			return buf;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return key;
+	return gw_list_each(spec->query_fields, gw_alias_of, &a) == 1 ? buf : key;
 }
 
 static const char *gw_param_value(const gw_request *req, const char *name)
@@ -151,7 +153,7 @@ static int gw_build_request(ProtobufCMessage **out, const gw_rpc_spec *spec,
 	m->input->message_init(fill.msg);
 	rc = gw_body_json(&body, req);
 	if (rc == 0)
-		rc = gw_each(spec->required, req->arena, gw_require, body);
+		rc = gw_list_each(spec->required, gw_require, body);
 	if (rc == 0)
 		rc = gw_pb_from_json(fill.msg, body, req->arena);
 	json_decref(body);
@@ -166,7 +168,7 @@ static int gw_build_request(ProtobufCMessage **out, const gw_rpc_spec *spec,
 		fill.req = req;
 	}
 	if (rc == 0)
-		rc = gw_each(spec->path_fields, req->arena, gw_fill_path, &fill);
+		rc = gw_list_each(spec->path_fields, gw_fill_path, &fill);
 	/* Idempotency-Key: the route's field (client_ref), or else the
 	 * request's request_id where it has one (creates; shared/idem). */
 	if (rc == 0) {

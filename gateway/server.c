@@ -278,17 +278,17 @@ static void gw_dispatch(gw_conn *gc, gw_response *resp)
 		return;
 	}
 	idx = gw_route_match(req);
-	if (idx == -1) {
+	if (idx == GW_MATCH_NO_PATH) {
 		gw_reply_error(resp, 404, "not_found", "no such route");
 		return;
 	}
-	if (idx == -2) {
+	if (idx == GW_MATCH_OTHER_METHOD) {
 		gw_reply_error(resp, 405, "method_not_allowed",
 			       "this route does not take that method");
 		resp->allow = gw_route_allow(req->arena, req->path);
 		return;
 	}
-	if (idx == -3) {
+	if (idx == GW_MATCH_BAD_PARAM) {
 		gw_reply_err_last(resp);
 		return;
 	}

@@ -43,6 +43,7 @@
 	X(bad_provider_request, INVALID_ARGUMENT, 0, "a provider request cannot be built from these values") \
 	X(bad_reference, INVALID_ARGUMENT, 0, "a provider reference is too long or malformed") \
 	X(bad_revocation, INTERNAL, 0, "identity sent a revocation time that is not RFC 3339") \
+	X(bad_route_table, INVALID_ARGUMENT, 0, "the gateway's route table disagrees with itself or the services' protos") \
 	X(bad_signature, UNAUTHENTICATED, 0, "the webhook signature does not match") \
 	X(bad_tls_config, INVALID_ARGUMENT, 0, "client TLS files cannot be used") \
 	X(bad_transaction_id, INVALID_ARGUMENT, 0, "a provider transaction id has characters it never uses") \

@@ -5,6 +5,7 @@
 #include <cmocka.h>
 
 #include "e2e.h"
+#include "test_pg.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
@@ -14,6 +15,50 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+
+static PGconn *e2e_admin; /* e2e_setup_db's */
+
+int e2e_setup(void **state)
+{
+	(void)state;
+	if (!getenv("KOLO_E2E_URL")) {
+		fprintf(stderr, "KOLO_E2E_URL is not set: run through run_e2e.sh\n");
+		return -1;
+	}
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+int e2e_setup_db(void **state)
+{
+	const char *db = getenv("KOLO_E2E_DB");
+	char *conninfo;
+
+	if (!db) {
+		fprintf(stderr, "KOLO_E2E_DB is not set: run through run_e2e.sh\n");
+		return -1;
+	}
+	conninfo = test_pg_conninfo(db, NULL);
+	e2e_admin = conninfo ? PQconnectdb(conninfo) : NULL;
+	free(conninfo);
+	if (!e2e_admin || PQstatus(e2e_admin) != CONNECTION_OK)
+		return -1;
+	return e2e_setup(state);
+}
+
+int e2e_teardown(void **state)
+{
+	(void)state;
+	curl_global_cleanup();
+	if (e2e_admin)
+		PQfinish(e2e_admin);
+	e2e_admin = NULL;
+	return 0;
+}
+
+PGconn *e2e_db(void)
+{
+	return e2e_admin;
+}
 
 static size_t e2e_write(char *data, size_t size, size_t n, void *arg)
 {
@@ -324,16 +369,11 @@ void e2e_verify_email(const e2e_user *u)
 	e2e_reply_free(&r);
 }
 
-void e2e_register(e2e_user *u, const char *tag)
-{
-	e2e_register_unverified(u, tag);
-	e2e_verify_email(u);
-}
-
-void e2e_register_unverified(e2e_user *u, const char *tag)
+/* POST /v1/auth/register as "<tag>-<pid>-<n>@example.com" named name. */
+static void e2e_register_as(e2e_user *u, const char *tag, const char *name)
 {
 	static int counter;
-	char body[256];
+	char body[512];
 	e2e_reply r;
 	e2e_opts o = { .body = body };
 	json_t *user;
@@ -341,8 +381,8 @@ void e2e_register_unverified(e2e_user *u, const char *tag)
 	snprintf(u->email, sizeof(u->email), "%s-%d-%d@example.com", tag,
 		 (int)getpid(), counter++);
 	snprintf(body, sizeof(body),
-		 "{\"email\":\"%s\",\"password\":\"" E2E_PASSWORD "\",\"name\":\"E2E %s\"}",
-		 u->email, tag);
+		 "{\"email\":\"%s\",\"password\":\"" E2E_PASSWORD "\",\"name\":\"%s\"}",
+		 u->email, name);
 	e2e_http(&r, "POST", "/v1/auth/register", &o);
 	assert_int_equal(r.status, 201);
 	user = json_object_get(r.json, "user");
@@ -351,6 +391,26 @@ void e2e_register_unverified(e2e_user *u, const char *tag)
 	assert_string_equal(e2e_str(&r, "token_type"), "Bearer");
 	e2e_keep_tokens(u, &r);
 	e2e_reply_free(&r);
+}
+
+void e2e_register(e2e_user *u, const char *tag)
+{
+	e2e_register_unverified(u, tag);
+	e2e_verify_email(u);
+}
+
+void e2e_register_unverified(e2e_user *u, const char *tag)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "E2E %s", tag);
+	e2e_register_as(u, tag, name);
+}
+
+void e2e_register_named(e2e_user *u, const char *tag, const char *name)
+{
+	e2e_register_as(u, tag, name);
+	e2e_verify_email(u);
 }
 
 void e2e_group(char *id, const e2e_user *owner, const char *name)
@@ -363,6 +423,59 @@ void e2e_group(char *id, const e2e_user *owner, const char *name)
 	e2e_expect(&r, "POST", "/v1/groups", &o, 201, "");
 	snprintf(id, 64, "%s", e2e_str(&r, "id"));
 	e2e_reply_free(&r);
+}
+
+void e2e_add_member(const char *gid, const e2e_user *by, const e2e_user *who,
+		    const char *role)
+{
+	char path[128], body[256];
+	e2e_opts o = { .token = by->access, .body = body };
+
+	snprintf(path, sizeof(path), "/v1/groups/%s/members", gid);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"%s\"}", who->email,
+		 role);
+	e2e_expect(NULL, "POST", path, &o, 201, "");
+}
+
+void e2e_set_pin(const e2e_user *u, const char *pin)
+{
+	char body[64];
+	e2e_opts o = { .token = u->access, .body = body };
+
+	snprintf(body, sizeof(body), "{\"pin\":\"%s\"}", pin);
+	e2e_expect(NULL, "POST", "/v1/me/pin", &o, 201, "");
+}
+
+static int e2e_days_in_month(int y, int m)
+{
+	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : d[m - 1];
+}
+
+void e2e_wat_day(char out[11], int months, int days)
+{
+	time_t now = time(NULL) + 3600;
+	struct tm t;
+	int y, m, d;
+
+	gmtime_r(&now, &t);
+	y = t.tm_year + 1900;
+	m = t.tm_mon + 1 - months;
+	while (m < 1) {
+		m += 12;
+		y--;
+	}
+	d = t.tm_mday < e2e_days_in_month(y, m) ? t.tm_mday : e2e_days_in_month(y, m);
+	memset(&t, 0, sizeof(t));
+	t.tm_year = y - 1900;
+	t.tm_mon = m - 1;
+	t.tm_mday = d + days;
+	t.tm_hour = 12;
+	now = timegm(&t);
+	gmtime_r(&now, &t);
+	strftime(out, 11, "%Y-%m-%d", &t);
 }
 
 void e2e_wait_proposal(const char *id, const e2e_user *as, const char *status)

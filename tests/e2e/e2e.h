@@ -3,6 +3,7 @@
 #define KOLO_E2E_H
 
 #include <jansson.h>
+#include <libpq-fe.h>
 
 typedef struct e2e_reply {
 	long status;
@@ -26,6 +27,17 @@ typedef struct e2e_opts {
 	const char *body;	/* request body (NULL: none) */
 	size_t body_len;	/* 0: strlen(body) */
 } e2e_opts;
+
+/* The cmocka group set-up every program shares: checks KOLO_E2E_URL
+ * (run_e2e.sh sets it) and starts libcurl. 0, or -1 with a line on stderr. */
+int e2e_setup(void **state);
+/* e2e_setup, then a connection to the suite's database (KOLO_E2E_DB) for
+ * e2e_db(). */
+int e2e_setup_db(void **state);
+/* Ends what e2e_setup or e2e_setup_db started. */
+int e2e_teardown(void **state);
+/* The suite's database (after e2e_setup_db), to look at stored rows. */
+PGconn *e2e_db(void);
 
 /* Sends method path to the suite and fills r (free with e2e_reply_free);
  * fails the test if the request cannot be made. */
@@ -61,6 +73,10 @@ void e2e_register(e2e_user *u, const char *tag);
 /* The same without verifying the email. */
 void e2e_register_unverified(e2e_user *u, const char *tag);
 
+/* e2e_register with the display name name (written into the JSON body as
+ * it is: escape what JSON needs) instead of "E2E <tag>". */
+void e2e_register_named(e2e_user *u, const char *tag, const char *name);
+
 /* The newest email code sent to email, read from the mail files kolo-events
  * writes without KOLO_SMTP_URL (KOLO_MAIL_DIR/<unix_ms>-<event id>-<n>.eml:
  * a To: header with the address, "Your code: NNNNNN" in the text); waits
@@ -86,6 +102,19 @@ void e2e_verify_phone(const e2e_user *u, const char *phone, long long since_ms);
 /* Creates a group named name owned by owner (201 expected); its id is
  * written to id (64 bytes). */
 void e2e_group(char *id, const e2e_user *owner, const char *name);
+
+/* by adds who to group gid with role ("MEMBER", "TREASURER"; 201
+ * expected, not a proposal). */
+void e2e_add_member(const char *gid, const e2e_user *by, const e2e_user *who,
+		    const char *role);
+
+/* Sets u's first PIN (201 expected). */
+void e2e_set_pin(const e2e_user *u, const char *pin);
+
+/* Today in West Africa Time (UTC+1), moved back months (the day clamped to
+ * the month's last, as a monthly dues falls) and then on days, as
+ * "YYYY-MM-DD". */
+void e2e_wat_day(char out[11], int months, int days);
 
 /* Polls GET /v1/proposals/{id} as `as` until its status is `status`
  * (the suite's time-lock is a couple of seconds, run_e2e.sh); fails the

@@ -16,33 +16,6 @@
 #include "e2e.h"
 #include "test_pg.h"
 
-static PGconn *admin;
-
-static int setup(void **state)
-{
-	const char *db = getenv("KOLO_E2E_DB");
-	char *conninfo;
-
-	if (!getenv("KOLO_E2E_URL") || !db) {
-		fprintf(stderr, "KOLO_E2E_URL/KOLO_E2E_DB are not set: run through run_e2e.sh\n");
-		return -1;
-	}
-	conninfo = test_pg_conninfo(db, NULL);
-	admin = conninfo ? PQconnectdb(conninfo) : NULL;
-	free(conninfo);
-	if (!admin || PQstatus(admin) != CONNECTION_OK)
-		return -1;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	curl_global_cleanup();
-	if (admin)
-		PQfinish(admin);
-	return 0;
-}
-
 /* A deposit no payer account matched, as the ledger's posting function
  * writes one (its balance row too), with the payer the provider named. */
 static void unallocated_deposit(const char *gid, const char *reference, char *id)
@@ -54,13 +27,13 @@ static void unallocated_deposit(const char *gid, const char *reference, char *id
 		 "SELECT id FROM ledger_post_credit('%s', (SELECT id FROM account WHERE"
 		 " group_id = '%s' LIMIT 1), NULL, 250000, 'NGN', 'demo', '%s', NULL, true,"
 		 " 'VA', 0, '', 1000)", gid, gid, reference);
-	v = test_pg_value(admin, sql);
+	v = test_pg_value(e2e_db(), sql);
 	snprintf(id, 64, "%s", v);
 	free(v);
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO ledger_deposit_payer VALUES ('%s', 'EMEKA NWOSU', '0123456789',"
 		 " 'Access Bank')", id);
-	test_pg_ok(admin, sql);
+	test_pg_ok(e2e_db(), sql);
 }
 
 static void test_officers_book_over_http(void **state)
@@ -78,14 +51,9 @@ static void test_officers_book_over_http(void **state)
 	as_member.token = member.access;
 	e2e_group(gid, &owner, "Contributions");
 	e2e_group(sgid, &stranger, "Elsewhere");
-	snprintf(path, sizeof(path), "/v1/groups/%s/members", gid);
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"MEMBER\"}", member.email);
-	as_owner.body = body;
-	e2e_expect(NULL, "POST", path, &as_owner, 201, "");
-	as_owner.body = "{\"pin\":\"135790\"}";
-	e2e_expect(NULL, "POST", "/v1/me/pin", &as_owner, 201, "");
+	e2e_add_member(gid, &owner, &member, "MEMBER");
+	e2e_set_pin(&owner, "135790");
 	snprintf(path, sizeof(path), "/v1/groups/%s/account", gid);
-	as_owner.body = NULL;
 	e2e_expect(NULL, "GET", path, &as_owner, 200, "");
 	snprintf(body, sizeof(body), "e2e-unalloc-%d", (int)getpid());
 	unallocated_deposit(gid, body, entry);
@@ -109,7 +77,7 @@ static void test_officers_book_over_http(void **state)
 	e2e_expect(NULL, "POST", path, &as_owner, 403, "pin_incorrect");
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"pin\":\"135790\"}", stranger.id);
 	e2e_expect(NULL, "POST", path, &as_owner, 422, "not_a_member");
-	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM ledger_allocation WHERE"
+	assert_int_equal(test_pg_longf(e2e_db(), "SELECT count(*) FROM ledger_allocation WHERE"
 				       " entry_id = '%s'", entry), 0);
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"pin\":\"135790\"}", member.id);
 	e2e_expect(&r, "POST", path, &as_owner, 201, "");
@@ -135,7 +103,7 @@ static void test_officers_book_over_http(void **state)
 		 "\"reallocate\":true,\"reason\":\"stale\",\"expected_user_id\":\"%s\"}",
 		 member.id, owner.id);
 	e2e_expect(NULL, "POST", path, &as_owner, 409, "allocation_changed");
-	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM ledger_allocation WHERE"
+	assert_int_equal(test_pg_longf(e2e_db(), "SELECT count(*) FROM ledger_allocation WHERE"
 				       " entry_id = '%s'", entry), 1);
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/deposits/%s/allocations", gid, entry);
@@ -164,12 +132,12 @@ static void test_officers_book_over_http(void **state)
 	e2e_expect(&r, "POST", path, &as_owner, 201, "");
 	assert_true(json_is_true(json_object_get(r.json, "replayed")));
 	e2e_reply_free(&r);
-	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM ledger_reversal WHERE"
+	assert_int_equal(test_pg_longf(e2e_db(), "SELECT count(*) FROM ledger_reversal WHERE"
 				       " group_id = '%s' AND reason = 'the bank recalled it' AND"
 				       " reversed_by = '%s'", gid, owner.id), 1);
-	test_pg_ledger_invariant(admin);
-	assert_int_equal(test_pg_invariant_count(admin, "contributions_sum"), 0);
-	assert_int_equal(test_pg_invariant_count(admin, "reversal_mismatch"), 0);
+	test_pg_ledger_invariant(e2e_db());
+	assert_int_equal(test_pg_invariant_count(e2e_db(), "contributions_sum"), 0);
+	assert_int_equal(test_pg_invariant_count(e2e_db(), "reversal_mismatch"), 0);
 }
 
 int main(void)
@@ -178,5 +146,5 @@ int main(void)
 		cmocka_unit_test(test_officers_book_over_http),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup_db, e2e_teardown);
 }

@@ -30,14 +30,7 @@ static int setup(void **state)
 				"run through run_e2e.sh\n");
 		return -1;
 	}
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	curl_global_cleanup();
-	return 0;
+	return e2e_setup(state);
 }
 
 static char scratch[1024];
@@ -338,5 +331,5 @@ int main(void)
 		cmocka_unit_test(test_chromium_on_another_origin_is_refused_but_reads_public_json),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, e2e_teardown);
 }

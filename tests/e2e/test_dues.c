@@ -20,61 +20,7 @@
 #include "e2e.h"
 #include "test_pg.h"
 
-static PGconn *admin; /* the suite's database: backdating a group */
-
-static int setup(void **state)
-{
-	const char *db = getenv("KOLO_E2E_DB");
-	char *conninfo;
-
-	(void)state;
-	if (!getenv("KOLO_E2E_URL") || !db) {
-		fprintf(stderr, "KOLO_E2E_URL/KOLO_E2E_DB are not set: run "
-				"through run_e2e.sh\n");
-		return -1;
-	}
-	conninfo = test_pg_conninfo(db, NULL);
-	admin = conninfo ? PQconnectdb(conninfo) : NULL;
-	free(conninfo);
-	if (!admin || PQstatus(admin) != CONNECTION_OK)
-		return -1;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	curl_global_cleanup();
-	if (admin)
-		PQfinish(admin);
-	return 0;
-}
-
 #define PIN "246810"
-
-/* A verified user whose display name is name (may hold CSV specials). */
-static void register_named(e2e_user *u, const char *tag, const char *name)
-{
-	static int counter;
-	char body[512];
-	e2e_opts o = {.body = body};
-	e2e_reply r;
-
-	snprintf(u->email, sizeof(u->email), "%s-%d-%d@example.com", tag,
-		 (int)getpid(), counter++);
-	snprintf(body, sizeof(body),
-		 "{\"email\":\"%s\",\"password\":\"" E2E_PASSWORD
-		 "\",\"name\":\"%s\"}",
-		 u->email, name);
-	e2e_http(&r, "POST", "/v1/auth/register", &o);
-	assert_int_equal(r.status, 201);
-	snprintf(u->id, sizeof(u->id), "%s",
-		 json_string_value(json_object_get(
-			 json_object_get(r.json, "user"), "id")));
-	e2e_keep_tokens(u, &r);
-	e2e_reply_free(&r);
-	e2e_verify_email(u);
-}
 
 typedef struct club {
 	e2e_user owner, payer, late;
@@ -82,27 +28,6 @@ typedef struct club {
 	char dues_id[64];
 	char today[11];
 } club;
-
-static void add(const club *c, const e2e_user *who, const char *role)
-{
-	char path[128], body[256];
-	e2e_opts o = {.token = c->owner.access, .body = body};
-
-	snprintf(path, sizeof(path), "/v1/groups/%s/members", c->gid);
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"%s\"}",
-		 who->email, role);
-	e2e_expect(NULL, "POST", path, &o, 201, "");
-}
-
-/* Today in West Africa Time (UTC+1). */
-static void wat_today(char out[11])
-{
-	time_t now = time(NULL) + 3600;
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
-}
 
 /* Owner (PIN), a member who pays, a member (named like a formula) who
  * does not; weekly dues of N10 from today. */
@@ -114,14 +39,13 @@ static void open_club(club *c)
 
 	e2e_register(&c->owner, "dues-owner");
 	e2e_register(&c->payer, "dues-payer");
-	register_named(&c->late, "dues-late", "=HYPERLINK(\\\"x\\\"), Ade");
+	e2e_register_named(&c->late, "dues-late", "=HYPERLINK(\\\"x\\\"), Ade");
 	e2e_group(c->gid, &c->owner, "Dues club");
-	add(c, &c->payer, "MEMBER");
-	add(c, &c->late, "MEMBER");
+	e2e_add_member(c->gid, &c->owner, &c->payer, "MEMBER");
+	e2e_add_member(c->gid, &c->owner, &c->late, "MEMBER");
+	e2e_set_pin(&c->owner, PIN);
 	o.token = c->owner.access;
-	o.body = "{\"pin\":\"" PIN "\"}";
-	e2e_expect(NULL, "POST", "/v1/me/pin", &o, 201, "");
-	wat_today(c->today);
+	e2e_wat_day(c->today, 0, 0);
 	snprintf(path, sizeof(path), "/v1/groups/%s/dues", c->gid);
 	{
 		char body[256];
@@ -459,11 +383,11 @@ static void test_public_page_without_dues_on_error(void **state)
 	snprintf(path, sizeof(path), "/v1/groups/%s", c.gid);
 	o.body = "{\"public_dues\":true}";
 	e2e_expect(NULL, "PATCH", path, &o, 200, "");
-	free(test_pg_valuef(admin,
+	free(test_pg_valuef(e2e_db(),
 			    "UPDATE group_membership SET joined_at = '1600-01-03'"
 			    " WHERE group_id = '%s' RETURNING 1",
 			    c.gid));
-	free(test_pg_valuef(admin,
+	free(test_pg_valuef(e2e_db(),
 			    "UPDATE group_dues SET starts_on = '1600-01-03'"
 			    " WHERE group_id = '%s' RETURNING 1",
 			    c.gid));
@@ -495,5 +419,5 @@ int main(void)
 		cmocka_unit_test(test_public_page_without_dues_on_error),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup_db, e2e_teardown);
 }

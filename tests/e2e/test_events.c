@@ -34,32 +34,20 @@
 #define KEEN_PHONE	"08135550101"
 #define KEEN_E164	"+2348135550101"
 
-static PGconn *admin; /* the suite's database: which event, which deliveries */
 static rpc_channel *events;
 
 static int setup(void **state)
 {
-	const char *db = getenv("KOLO_E2E_DB");
-	char *conninfo;
-
-	if (!getenv("KOLO_E2E_URL") || !db || !getenv("KOLO_MAIL_DIR") ||
-	    !getenv("KOLO_EVENTS_ADDR")) {
-		fprintf(stderr, "KOLO_E2E_URL/KOLO_E2E_DB/KOLO_MAIL_DIR are "
-				"not set: run through"
+	if (!getenv("KOLO_MAIL_DIR") || !getenv("KOLO_EVENTS_ADDR")) {
+		fprintf(stderr, "KOLO_MAIL_DIR/KOLO_EVENTS_ADDR are not set: run through"
 				" run_e2e.sh\n");
 		return -1;
 	}
-	conninfo = test_pg_conninfo(db, NULL);
-	admin = conninfo ? PQconnectdb(conninfo) : NULL;
-	free(conninfo);
-	if (!admin || PQstatus(admin) != CONNECTION_OK)
+	if (e2e_setup_db(state) < 0)
 		return -1;
 	rpc_init();
-	if (rpc_channel_open(&events, getenv("KOLO_EVENTS_ADDR"),
-			     &kolo__events__v1__events_service__descriptor,
-			     NULL) < 0)
-		return -1;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	return rpc_channel_open(&events, getenv("KOLO_EVENTS_ADDR"),
+				&kolo__events__v1__events_service__descriptor, NULL);
 }
 
 static int teardown(void **state)
@@ -67,9 +55,7 @@ static int teardown(void **state)
 	rpc_channel_close(events);
 	rpc_client_thread_done();
 	rpc_shutdown();
-	PQfinish(admin);
-	curl_global_cleanup();
-	return 0;
+	return e2e_teardown(state);
 }
 
 /* --- the suite over HTTP
@@ -141,7 +127,7 @@ static void wait_event(char *id, const char *gid, const char *type)
 		 gid, type);
 	for (int i = 0; i < E2E_WAIT_S * 10; i++) {
 		free(v);
-		v = test_pg_value(admin, sql);
+		v = test_pg_value(e2e_db(), sql);
 		if (v[0])
 			break;
 		sleep_ms(100);
@@ -252,7 +238,7 @@ static long deliveries(const char *event_id, const e2e_user *user, int others)
 		 "SELECT count(*) FROM events_delivery WHERE event_id = '%s' "
 		 "AND user_id %s '%s'",
 		 event_id, others ? "<>" : "=", user->id);
-	return test_pg_long(admin, sql);
+	return test_pg_long(e2e_db(), sql);
 }
 
 /* --- tests

@@ -20,21 +20,6 @@
 
 typedef e2e_user user;
 
-static int setup(void **state)
-{
-	if (!getenv("KOLO_E2E_URL")) {
-		fprintf(stderr, "KOLO_E2E_URL is not set: run through run_e2e.sh\n");
-		return -1;
-	}
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	curl_global_cleanup();
-	return 0;
-}
-
 static void test_register_login_me_refresh_logout(void **state)
 {
 	user u;
@@ -364,5 +349,5 @@ int main(void)
 		cmocka_unit_test(test_operational_routes),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup, e2e_teardown);
 }

@@ -12,21 +12,6 @@
 
 #include "e2e.h"
 
-static int setup(void **state)
-{
-	if (!getenv("KOLO_E2E_URL")) {
-		fprintf(stderr, "KOLO_E2E_URL is not set: run through run_e2e.sh\n");
-		return -1;
-	}
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	curl_global_cleanup();
-	return 0;
-}
-
 /* POSTs a group as owner and returns its id in id (64 bytes). */
 static void create_group(const e2e_user *owner, const char *body, char *id)
 {
@@ -363,5 +348,5 @@ int main(void)
 		cmocka_unit_test(test_idempotency_keys_over_http),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup, e2e_teardown);
 }

@@ -20,36 +20,25 @@
 #include "test_pg.h"
 
 static rpc_channel *ledger;
-static PGconn *admin;
 
 static int setup(void **state)
 {
-	const char *db = getenv("KOLO_E2E_DB");
-	char *conninfo;
-
-	if (!getenv("KOLO_E2E_URL") || !db || !getenv("KOLO_LEDGER_ADDR")) {
-		fprintf(stderr, "KOLO_E2E_URL/KOLO_E2E_DB are not set: run through run_e2e.sh\n");
+	if (!getenv("KOLO_LEDGER_ADDR")) {
+		fprintf(stderr, "KOLO_LEDGER_ADDR is not set: run through run_e2e.sh\n");
 		return -1;
 	}
-	conninfo = test_pg_conninfo(db, NULL);
-	admin = conninfo ? PQconnectdb(conninfo) : NULL;
-	free(conninfo);
-	if (!admin || PQstatus(admin) != CONNECTION_OK)
+	if (e2e_setup_db(state) < 0)
 		return -1;
 	rpc_init();
-	if (rpc_channel_open(&ledger, getenv("KOLO_LEDGER_ADDR"),
-			     &kolo__ledger__v1__ledger_service__descriptor, NULL) < 0)
-		return -1;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	return rpc_channel_open(&ledger, getenv("KOLO_LEDGER_ADDR"),
+				&kolo__ledger__v1__ledger_service__descriptor, NULL);
 }
 
 static int teardown(void **state)
 {
-	curl_global_cleanup();
 	rpc_channel_close(ledger);
 	rpc_shutdown();
-	PQfinish(admin);
-	return 0;
+	return e2e_teardown(state);
 }
 
 /* PostEntry as caller with token (the suite's secrets, e.g.
@@ -105,7 +94,7 @@ static void test_books_over_http(void **state)
 	as_owner.body = NULL;
 	/* Payments made the group's account when the group was created. */
 	snprintf(sql, sizeof(sql), "SELECT id FROM account WHERE group_id = '%s'", gid);
-	account = test_pg_value(admin, sql);
+	account = test_pg_value(e2e_db(), sql);
 	assert_int_equal(strlen(account), 36);
 
 	/* The internet-facing gateway's credential makes no money, nor does a
@@ -119,7 +108,7 @@ static void test_books_over_http(void **state)
 			 ERR_UNAUTHENTICATED);
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM ledger_entry WHERE reference LIKE 'forged-%%'");
-	assert_int_equal(test_pg_long(admin, sql), 0);
+	assert_int_equal(test_pg_long(e2e_db(), sql), 0);
 	post(gid, account, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 150075, "dep-1");
 	post(gid, account, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 2500, "ref,with\"quote");
 	post(gid, account, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT, 50000, "payout:x");
@@ -162,7 +151,7 @@ static void test_books_over_http(void **state)
 	assert_non_null(strstr(r.body, "\r\n,,HELD,held for withdrawals,,,0.00,0,1025.75,102575\r\n"));
 	e2e_reply_free(&r);
 	e2e_expect(NULL, "GET", path, &as_stranger, 404, "group_not_found");
-	test_pg_ledger_invariant(admin);
+	test_pg_ledger_invariant(e2e_db());
 	free(account);
 }
 

@@ -15,33 +15,6 @@
 #include "e2e.h"
 #include "test_pg.h"
 
-static PGconn *admin; /* the suite's database, to look at stored rows */
-
-static int setup(void **state)
-{
-	const char *db = getenv("KOLO_E2E_DB");
-	char *conninfo;
-
-	if (!getenv("KOLO_E2E_URL") || !db) {
-		fprintf(stderr, "KOLO_E2E_URL/KOLO_E2E_DB are not set: run through run_e2e.sh\n");
-		return -1;
-	}
-	conninfo = test_pg_conninfo(db, NULL);
-	admin = conninfo ? PQconnectdb(conninfo) : NULL;
-	free(conninfo);
-	if (!admin || PQstatus(admin) != CONNECTION_OK)
-		return -1;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	curl_global_cleanup();
-	if (admin)
-		PQfinish(admin);
-	return 0;
-}
-
 /* r answers again, with a replay's body and header, what first did. */
 static void assert_replay_of(const e2e_reply *r, const e2e_reply *first)
 {
@@ -196,7 +169,7 @@ static long refused(const char *reason)
 
 static long db_long(const char *sql)
 {
-	PGresult *res = PQexec(admin, sql);
+	PGresult *res = PQexec(e2e_db(), sql);
 	long n;
 
 	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
@@ -351,5 +324,5 @@ int main(void)
 		cmocka_unit_test(test_payer_accounts_and_attributed_demo_deposits),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup_db, e2e_teardown);
 }

@@ -21,13 +21,7 @@ static int setup(void **state)
 		fprintf(stderr, "KOLO_E2E_URL/KOLO_E2E_OUT are not set: run through run_e2e.sh\n");
 		return -1;
 	}
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	curl_global_cleanup();
-	return 0;
+	return e2e_setup(state);
 }
 
 typedef struct books {
@@ -388,5 +382,5 @@ int main(void)
 		cmocka_unit_test(test_page_renders_in_headless_chromium),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, e2e_teardown);
 }

@@ -18,23 +18,6 @@
 
 #define PIN_BODY "{\"pin\":\"135790\"}"
 
-static int setup(void **state)
-{
-	(void)state;
-	if (!getenv("KOLO_E2E_URL")) {
-		fprintf(stderr, "KOLO_E2E_URL is not set: run through run_e2e.sh\n");
-		return -1;
-	}
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	curl_global_cleanup();
-	return 0;
-}
-
 /* The reply's header name, asserted present. */
 static const char *header(const e2e_reply *r, const char *name)
 {
@@ -424,5 +407,5 @@ int main(void)
 		cmocka_unit_test(test_payout_routes_for_members_only),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup, e2e_teardown);
 }

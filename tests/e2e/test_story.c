@@ -29,70 +29,7 @@
 	"as_of,user_id,name,owed_naira,owed_kobo,paid_naira,paid_kobo,waived_naira,"      \
 	"waived_kobo,arrears_naira,arrears_kobo,last_paid_at\r\n"
 
-static PGconn *admin; /* the suite's database: the invariants, and joining dates */
-
-static int setup(void **state)
-{
-	const char *db = getenv("KOLO_E2E_DB");
-	char *conninfo;
-
-	(void)state;
-	if (!getenv("KOLO_E2E_URL") || !db) {
-		fprintf(stderr, "KOLO_E2E_URL/KOLO_E2E_DB are not set: run through run_e2e.sh\n");
-		return -1;
-	}
-	conninfo = test_pg_conninfo(db, NULL);
-	admin = conninfo ? PQconnectdb(conninfo) : NULL;
-	free(conninfo);
-	if (!admin || PQstatus(admin) != CONNECTION_OK)
-		return -1;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	curl_global_cleanup();
-	if (admin)
-		PQfinish(admin);
-	return 0;
-}
-
 /* ---- days (West Africa Time, UTC+1) ---- */
-
-static int days_in_month(int y, int m)
-{
-	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return m == 2 && leap ? 29 : d[m - 1];
-}
-
-/* Today in WAT, moved back `months` (the day clamped to the month's last,
- * as a monthly dues falls) and then on `days`, as "YYYY-MM-DD". */
-static void wat_day(char out[11], int months, int days)
-{
-	time_t now = time(NULL) + 3600;
-	struct tm t;
-	int y, m, d;
-
-	gmtime_r(&now, &t);
-	y = t.tm_year + 1900;
-	m = t.tm_mon + 1 - months;
-	while (m < 1) {
-		m += 12;
-		y--;
-	}
-	d = t.tm_mday < days_in_month(y, m) ? t.tm_mday : days_in_month(y, m);
-	memset(&t, 0, sizeof(t));
-	t.tm_year = y - 1900;
-	t.tm_mon = m - 1;
-	t.tm_mday = d + days;
-	t.tm_hour = 12;
-	now = timegm(&t);
-	gmtime_r(&now, &t);
-	strftime(out, 11, "%Y-%m-%d", &t);
-}
 
 /* The story computes today's WAT date once (form_group) and expects every
  * standing "as of today" to match it: a run crossing WAT midnight (23:00
@@ -254,21 +191,13 @@ static void assert_books(const story *s, int64_t deposits, int64_t attributed)
 	e2e_reply_free(&r);
 }
 
-static void set_pin(const e2e_user *u)
-{
-	e2e_opts o = { .token = u->access, .body = "{\"pin\":\"" PIN "\"}" };
-
-	e2e_expect(NULL, "POST", "/v1/me/pin", &o, 201, "");
-}
-
 /* Five users, the group, the treasurer and the members; all of them
  * joined two months ago (the suite cannot wait a month: their joining
  * dates are moved back in the database, keeping their order). */
 static void form_group(story *s)
 {
 	static const char *tags[] = { "s-m1", "s-m2", "s-m3" };
-	char path[160], body[256], sql[512];
-	e2e_opts o = { 0 };
+	char sql[512];
 	PGresult *res;
 
 	e2e_register(&s->owner, "s-owner");
@@ -277,30 +206,22 @@ static void form_group(story *s)
 		e2e_register(&s->m[i], tags[i]);
 	e2e_register(&s->stranger, "s-stranger");
 	e2e_group(s->gid, &s->owner, "Ikoyi Estate Union");
-	o.token = s->owner.access;
-	o.body = body;
-	snprintf(path, sizeof(path), "/v1/groups/%s/members", s->gid);
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"TREASURER\"}",
-		 s->treasurer.email);
-	e2e_expect(NULL, "POST", path, &o, 201, "");
-	for (int i = 0; i < 3; i++) {
-		snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"MEMBER\"}",
-			 s->m[i].email);
-		e2e_expect(NULL, "POST", path, &o, 201, "");
-	}
-	set_pin(&s->owner);
-	set_pin(&s->treasurer);
+	e2e_add_member(s->gid, &s->owner, &s->treasurer, "TREASURER");
 	for (int i = 0; i < 3; i++)
-		set_pin(&s->m[i]);
+		e2e_add_member(s->gid, &s->owner, &s->m[i], "MEMBER");
+	e2e_set_pin(&s->owner, PIN);
+	e2e_set_pin(&s->treasurer, PIN);
+	for (int i = 0; i < 3; i++)
+		e2e_set_pin(&s->m[i], PIN);
 	snprintf(sql, sizeof(sql),
 		 "UPDATE group_membership SET joined_at = joined_at - interval '2 months'"
 		 " WHERE group_id = '%s'", s->gid);
-	res = PQexec(admin, sql);
+	res = PQexec(e2e_db(), sql);
 	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
 	assert_string_equal(PQcmdTuples(res), "5");
 	PQclear(res);
-	wat_day(s->start, 1, 0);
-	wat_day(s->today, 0, 0);
+	e2e_wat_day(s->start, 1, 0);
+	e2e_wat_day(s->today, 0, 0);
 	/* The second period falls on start's day this month (on the 31st,
 	 * start is the 30th of a 30-day month, and so is the second period). */
 	{
@@ -313,7 +234,7 @@ static void form_group(story *s)
 		}
 		snprintf(s->second, sizeof(s->second), "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
 	}
-	wat_day(s->levy_day, 0, 14);
+	e2e_wat_day(s->levy_day, 0, 14);
 }
 
 /* Each member registers the account they pay from (pid-based numbers:
@@ -920,7 +841,7 @@ static void test_contributions_story(void **state)
 	assert_string_equal(seen, "");
 
 	/* Every kobo accounted for, in the whole suite's database. */
-	test_pg_ledger_invariant(admin);
+	test_pg_ledger_invariant(e2e_db());
 }
 
 int main(void)
@@ -929,5 +850,5 @@ int main(void)
 		cmocka_unit_test(test_contributions_story),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup_db, e2e_teardown);
 }

@@ -14,28 +14,6 @@
 
 #include "e2e.h"
 
-static int setup(void **state)
-{
-	if (!getenv("KOLO_E2E_URL")) {
-		fprintf(stderr, "KOLO_E2E_URL is not set: run through run_e2e.sh\n");
-		return -1;
-	}
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	curl_global_cleanup();
-	return 0;
-}
-
-static void set_pin(const e2e_user *u)
-{
-	e2e_opts o = { .token = u->access, .body = "{\"pin\":\"135790\"}" };
-
-	e2e_expect(NULL, "POST", "/v1/me/pin", &o, 201, "");
-}
-
 static int64_t balance(const char *gid, const e2e_user *u)
 {
 	char path[128];
@@ -65,15 +43,11 @@ static void test_the_whole_story(void **state)
 	e2e_expect(&r, "POST", "/v1/groups", &o, 201, "");
 	snprintf(gid, sizeof(gid), "%s", e2e_str(&r, "id"));
 	e2e_reply_free(&r);
-	snprintf(path, sizeof(path), "/v1/groups/%s/members", gid);
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"TREASURER\"}", treasurer.email);
-	o.body = body;
-	e2e_expect(NULL, "POST", path, &o, 201, "");
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"MEMBER\"}", member.email);
-	e2e_expect(NULL, "POST", path, &o, 201, "");
-	set_pin(&owner);
-	set_pin(&treasurer);
-	set_pin(&member);
+	e2e_add_member(gid, &owner, &treasurer, "TREASURER");
+	e2e_add_member(gid, &owner, &member, "MEMBER");
+	e2e_set_pin(&owner, "135790");
+	e2e_set_pin(&treasurer, "135790");
+	e2e_set_pin(&member, "135790");
 
 	snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", gid);
 	o.body = "{\"amount_kobo\":300000}";
@@ -164,5 +138,5 @@ int main(void)
 		cmocka_unit_test(test_the_whole_story),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, e2e_setup, e2e_teardown);
 }

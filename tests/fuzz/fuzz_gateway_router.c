@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.arena = mem_arena_new(0);
 
 	rc = gw_route_match(&req);
-	FUZZ_CHECK(rc >= -3 && rc < (int)gw_n_routes);
+	FUZZ_CHECK(rc >= GW_MATCH_BAD_PARAM && rc < (int)gw_n_routes);
 	if (rc >= 0) {
 		FUZZ_CHECK(strcmp(gw_routes[rc].method, req.method) == 0);
 		FUZZ_CHECK(req.n_params <= GW_MAX_PARAMS);
@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(req.params[i].value[0] != '\0');
 			FUZZ_CHECK(!strchr(req.params[i].value, '/'));
 		}
-	} else if (rc == -3) {
+	} else if (rc == GW_MATCH_BAD_PARAM) {
 		FUZZ_CHECK(err_last()->code == ERR_INVALID_ARGUMENT);
 	}
 	{
@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* A path some route fits names that route's method. */
 		FUZZ_CHECK(allow);
-		FUZZ_CHECK(rc == -1 ? allow[0] == '\0' : strstr(allow, "OPTIONS") != NULL);
+		FUZZ_CHECK(rc == GW_MATCH_NO_PATH ? allow[0] == '\0' : strstr(allow, "OPTIONS") != NULL);
 		if (rc >= 0)
 			FUZZ_CHECK(strstr(allow, req.method) != NULL);
 	}

@@ -130,13 +130,13 @@ test_ledger_csv_matches_the_csv_route_not_the_ledger_route(void **state)
 	/* Near misses of the suffix are neither route. */
 	assert_int_equal(
 		match(arena, &req, "GET", "/v1/groups/" GROUP_ID "/ledger.cs"),
-		-1);
+		GW_MATCH_NO_PATH);
 	assert_int_equal(match(arena, &req, "GET",
 			       "/v1/groups/" GROUP_ID "/ledger.csvx"),
-			 -1);
+			 GW_MATCH_NO_PATH);
 	assert_int_equal(
 		match(arena, &req, "GET", "/v1/groups/" GROUP_ID "/ledgercsv"),
-		-1);
+		GW_MATCH_NO_PATH);
 }
 
 static void
@@ -148,16 +148,16 @@ test_known_path_with_another_method_is_method_not_allowed(void **state)
 	for (size_t i = 0; i < gw_n_routes; i++) {
 		char *path = path_of(arena, gw_routes[i].pattern);
 
-		assert_int_equal(match(arena, &req, "TRACE", path), -2);
+		assert_int_equal(match(arena, &req, "TRACE", path), GW_MATCH_OTHER_METHOD);
 	}
-	assert_int_equal(match(arena, &req, "PUT", "/v1/groups"), -2);
-	assert_int_equal(match(arena, &req, "DELETE", "/v1/me"), -2);
-	assert_int_equal(match(arena, &req, "GET", "/v1/auth/login"), -2);
+	assert_int_equal(match(arena, &req, "PUT", "/v1/groups"), GW_MATCH_OTHER_METHOD);
+	assert_int_equal(match(arena, &req, "DELETE", "/v1/me"), GW_MATCH_OTHER_METHOD);
+	assert_int_equal(match(arena, &req, "GET", "/v1/auth/login"), GW_MATCH_OTHER_METHOD);
 	/* Methods are case-sensitive tokens (RFC 9110). */
-	assert_int_equal(match(arena, &req, "get", "/v1/me"), -2);
+	assert_int_equal(match(arena, &req, "get", "/v1/me"), GW_MATCH_OTHER_METHOD);
 	/* A bad id on a shape no route of this method has is still a 405. */
 	assert_int_equal(match(arena, &req, "PUT", "/v1/groups/not-a-uuid"),
-			 -2);
+			 GW_MATCH_OTHER_METHOD);
 }
 
 static void test_unknown_path_is_not_found(void **state)
@@ -181,8 +181,8 @@ static void test_unknown_path_is_not_found(void **state)
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		int rc = match(arena, &req, "GET", paths[i]);
 
-		if (rc != -1)
-			fail_msg("GET %s gave %d, not -1", paths[i], rc);
+		if (rc != GW_MATCH_NO_PATH)
+			fail_msg("GET %s gave %d, not GW_MATCH_NO_PATH", paths[i], rc);
 	}
 }
 
@@ -192,8 +192,8 @@ static void assert_bad_param(mem_arena *arena, const char *method,
 	gw_request req;
 	int rc = match(arena, &req, method, path);
 
-	if (rc != -3)
-		fail_msg("%s %s gave %d, not -3", method, path, rc);
+	if (rc != GW_MATCH_BAD_PARAM)
+		fail_msg("%s %s gave %d, not GW_MATCH_BAD_PARAM", method, path, rc);
 	assert_int_equal(err_last()->code, ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "invalid_path_parameter");
 	assert_non_null(strstr(err_last()->message, param));
@@ -242,31 +242,31 @@ static void test_odd_paths_never_falsely_match(void **state)
 		const char *method, *path;
 		int want;
 	} cases[] = {
-		{"GET", "", -1},
-		{"GET", "v1/me", -1},
-		{"GET", "/v1/me/", -1},
-		{"GET", "/v1/groups/", -1},
-		{"GET", "/v1/groups/" GROUP_ID "/", -1},
-		{"GET", "//v1/me", -1},
-		{"GET", "/v1//me", -1},
-		{"GET", "/v1/me//sessions", -1},
-		{"GET", "/v1/groups//members", -1},
-		{"GET", "/v1/groups/" GROUP_ID "//members", -1},
-		{"PATCH", "/v1/groups/" GROUP_ID "/members/", -1},
-		{"PATCH", "/v1/groups//members/" USER_ID, -1},
-		{"GET", "/p/", -1},
-		{"GET", "/p//statement.csv", -1},
-		{"GET", "/v1/me%2Fsessions", -1},
-		{"GET", "/v1%2fme", -1},
-		{"GET", "/%", -1},
-		{"GET", "/v1/me%00", -1},
-		{"GET", "/v1/me?x=1", -1},
-		{"GET", "/v1/me#x", -1},
-		{"GET", "/v1/./me", -1},
-		{"GET", "/v1/../v1/me", -1},
-		{"GET", "/v1/groups/%2e%2e", -3},
-		{"GET", "/v1/groups/{id}", -3},
-		{"GET", "/v1/groups/%3" GROUP_ID, -3},
+		{"GET", "", GW_MATCH_NO_PATH},
+		{"GET", "v1/me", GW_MATCH_NO_PATH},
+		{"GET", "/v1/me/", GW_MATCH_NO_PATH},
+		{"GET", "/v1/groups/", GW_MATCH_NO_PATH},
+		{"GET", "/v1/groups/" GROUP_ID "/", GW_MATCH_NO_PATH},
+		{"GET", "//v1/me", GW_MATCH_NO_PATH},
+		{"GET", "/v1//me", GW_MATCH_NO_PATH},
+		{"GET", "/v1/me//sessions", GW_MATCH_NO_PATH},
+		{"GET", "/v1/groups//members", GW_MATCH_NO_PATH},
+		{"GET", "/v1/groups/" GROUP_ID "//members", GW_MATCH_NO_PATH},
+		{"PATCH", "/v1/groups/" GROUP_ID "/members/", GW_MATCH_NO_PATH},
+		{"PATCH", "/v1/groups//members/" USER_ID, GW_MATCH_NO_PATH},
+		{"GET", "/p/", GW_MATCH_NO_PATH},
+		{"GET", "/p//statement.csv", GW_MATCH_NO_PATH},
+		{"GET", "/v1/me%2Fsessions", GW_MATCH_NO_PATH},
+		{"GET", "/v1%2fme", GW_MATCH_NO_PATH},
+		{"GET", "/%", GW_MATCH_NO_PATH},
+		{"GET", "/v1/me%00", GW_MATCH_NO_PATH},
+		{"GET", "/v1/me?x=1", GW_MATCH_NO_PATH},
+		{"GET", "/v1/me#x", GW_MATCH_NO_PATH},
+		{"GET", "/v1/./me", GW_MATCH_NO_PATH},
+		{"GET", "/v1/../v1/me", GW_MATCH_NO_PATH},
+		{"GET", "/v1/groups/%2e%2e", GW_MATCH_BAD_PARAM},
+		{"GET", "/v1/groups/{id}", GW_MATCH_BAD_PARAM},
+		{"GET", "/v1/groups/%3" GROUP_ID, GW_MATCH_BAD_PARAM},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -297,20 +297,20 @@ static void test_very_long_paths_never_falsely_match(void **state)
 	char *path;
 
 	path = repeat("/", 'a', 100000, "");
-	assert_int_equal(match(arena, &req, "GET", path), -1);
+	assert_int_equal(match(arena, &req, "GET", path), GW_MATCH_NO_PATH);
 	free(path);
 
 	path = repeat("/v1/groups/", 'a', 100000, "");
-	assert_int_equal(match(arena, &req, "GET", path), -3);
+	assert_int_equal(match(arena, &req, "GET", path), GW_MATCH_BAD_PARAM);
 	free(path);
 
 	path = repeat("/v1/groups/" GROUP_ID "/members/", 'f', 100000, "");
-	assert_int_equal(match(arena, &req, "PATCH", path), -3);
+	assert_int_equal(match(arena, &req, "PATCH", path), GW_MATCH_BAD_PARAM);
 	free(path);
 
 	/* 129 token characters: one more than a token may have. */
 	path = repeat("/p/", 'a', 129, "");
-	assert_int_equal(match(arena, &req, "GET", path), -3);
+	assert_int_equal(match(arena, &req, "GET", path), GW_MATCH_BAD_PARAM);
 	free(path);
 	path = repeat("/p/", 'a', 128, "");
 	assert_true(match(arena, &req, "GET", path) >= 0);
@@ -318,11 +318,11 @@ static void test_very_long_paths_never_falsely_match(void **state)
 	free(path);
 
 	path = repeat("/v1/me", '/', 100000, "");
-	assert_int_equal(match(arena, &req, "GET", path), -1);
+	assert_int_equal(match(arena, &req, "GET", path), GW_MATCH_NO_PATH);
 	free(path);
 
 	path = repeat("/v1/groups/" GROUP_ID, '/', 50000, "members");
-	assert_int_equal(match(arena, &req, "GET", path), -1);
+	assert_int_equal(match(arena, &req, "GET", path), GW_MATCH_NO_PATH);
 	free(path);
 }
 
