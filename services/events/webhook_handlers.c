@@ -115,13 +115,12 @@ static int whk_create_body(db_conn *c, void *arg)
 
 	t->replayed = rc == 1;
 	if (t->replayed)
-		return whk_store_sealed(c, t->arena, t->out->id, &t->replay_sealed,
-					&t->n_replay_sealed);
+		return whk_store_sealed(&t->replay_sealed, &t->n_replay_sealed, t->arena, c,
+					t->out->id);
 	if (rc < 0)
 		return rc;
-	rc = whk_store_create(c, t->arena, t->in->group_id, t->in->url,
-			      t->in->events, t->in->n_events, t->sealed,
-			      t->n_sealed, t->user_id, &t->endpoint);
+	rc = whk_store_create(&t->endpoint, t->arena, c, t->in->group_id, t->in->url, t->in->events,
+			      t->in->n_events, t->sealed, t->n_sealed, t->user_id);
 	if (rc == 0) {
 		t->out->id = (char *)t->endpoint.id;
 		t->out->webhook = whk_webhook_message(t->arena, &t->endpoint);
@@ -186,7 +185,7 @@ evs_list_webhooks(rpc_ctx *ctx, const Kolo__Events__V1__ListWebhooksRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = whk_store_list(c, a, in->group_id, &rows, &n);
+		rc = whk_store_list(&rows, &n, a, c, in->group_id);
 	if (rc < 0)
 		return rc;
 	out->webhooks = mem_arena_alloc(a, sizeof(*out->webhooks) * (n + 1));
@@ -231,7 +230,7 @@ static int whk_resume_body(db_conn *c, void *arg)
 {
 	whk_resume_tx *t = arg;
 
-	return whk_store_resume(c, t->arena, t->group_id, t->id, &t->endpoint);
+	return whk_store_resume(&t->endpoint, t->arena, c, t->group_id, t->id);
 }
 
 int
@@ -272,10 +271,9 @@ evs_list_webhook_deliveries(rpc_ctx *ctx, const Kolo__Events__V1__ListWebhookDel
 		rc = page_request_parse(&page, a, in->page_size,
 					in->page_token);
 	if (rc == 0)
-		rc = whk_store_get(c, a, in->group_id, in->webhook_id, &e);
+		rc = whk_store_get(&e, a, c, in->group_id, in->webhook_id);
 	if (rc == 0)
-		rc = whk_store_deliveries(c, a, e.id, in->status, &page, &rows,
-					  &n);
+		rc = whk_store_deliveries(&rows, &n, a, c, e.id, in->status, &page);
 	if (rc < 0)
 		return rc;
 	out->n_deliveries = page_rows(&page, n);
@@ -304,12 +302,9 @@ static int whk_redeliver_body(db_conn *c, void *arg)
 {
 	whk_redeliver_tx *t = arg;
 	whk_endpoint e;
-	int rc = whk_store_get(c, t->arena, t->in->group_id, t->in->webhook_id,
-			       &e);
+	int rc = whk_store_get(&e, t->arena, c, t->in->group_id, t->in->webhook_id);
 
-	return rc < 0 ? rc
-		      : whk_store_redeliver(c, t->arena, e.id,
-					    t->in->delivery_id, &t->row);
+	return rc < 0 ? rc : whk_store_redeliver(&t->row, t->arena, c, e.id, t->in->delivery_id);
 }
 
 int

@@ -233,7 +233,7 @@ typedef struct grp_payer_tx {
 static int grp_payer_check_cap(db_conn *c, const char *user_id)
 {
 	int n = 0;
-	int rc = grp_store_payer_count(c, user_id, &n);
+	int rc = grp_store_payer_count(&n, c, user_id);
 
 	if (rc < 0 || n < GRP_PAYER_MAX)
 		return rc;
@@ -254,19 +254,19 @@ static int grp_payer_register(db_conn *c, grp_payer_tx *t, grp_payer *row)
 	if (rc == 0)
 		rc = grp_store_payer_lock(c, t->want.bank_code, t->want.account_number);
 	if (rc == 0)
-		rc = grp_store_payer_own(c, a, t->want.user_id, t->want.bank_code,
-					 t->want.account_number, row, &found);
+		rc = grp_store_payer_own(row, &found, a, c, t->want.user_id, t->want.bank_code,
+					 t->want.account_number);
 	if (rc < 0 || found)
 		return rc;
 	rc = grp_payer_check_cap(c, t->want.user_id);
 	if (rc == 0)
-		rc = grp_store_payer_in_use(c, t->want.user_id, t->want.bank_code,
-					    t->want.account_number, &in_use);
+		rc = grp_store_payer_in_use(&in_use, c, t->want.user_id, t->want.bank_code,
+					    t->want.account_number);
 	if (rc == 0 && in_use)
 		return err_set(ERR_ALREADY_EXISTS, "payer_account_in_use",
 			       "another member of a group you are in pays from this account");
 	if (rc == 0)
-		rc = grp_store_payer_add(c, a, &t->want, row);
+		rc = grp_store_payer_add(row, a, c, &t->want);
 	return rc;
 }
 
@@ -339,7 +339,7 @@ grp_list_payer_accounts(rpc_ctx *ctx, const Kolo__Groups__V1__ListPayerAccountsR
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = grp_store_payer_list(c, a, rpc_ctx_user_id(ctx), &rows, &n);
+		rc = grp_store_payer_list(&rows, &n, a, c, rpc_ctx_user_id(ctx));
 	if (rc < 0)
 		return rc;
 	out->payer_accounts = mem_arena_alloc(a, sizeof(*out->payer_accounts) * (size_t)(n + 1));
@@ -365,8 +365,7 @@ grp_remove_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__RemovePayerAccoun
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = grp_store_payer_remove(c, rpc_ctx_user_id(ctx), in->payer_account_id,
-					    &found);
+		rc = grp_store_payer_remove(&found, c, rpc_ctx_user_id(ctx), in->payer_account_id);
 	if (rc < 0)
 		return rc;
 	if (!found)
@@ -397,8 +396,8 @@ grp_match_payer(rpc_ctx *ctx, const Kolo__Groups__V1__MatchPayerRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = grp_store_payer_candidates(c, rpc_ctx_arena(ctx), in->group_id,
-						in->account_number, &rows, &n);
+		rc = grp_store_payer_candidates(&rows, &n, rpc_ctx_arena(ctx), c, in->group_id,
+						in->account_number);
 	if (rc < 0)
 		return rc;
 	user = grp_payer_pick(rows, n, in->bank_code, in->bank_name);

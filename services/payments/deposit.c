@@ -28,22 +28,22 @@ static int64_t pay_fee_kept(const pay_charge *charge)
 	return pay_current()->customer_bears_fee ? 0 : charge->fee_kobo;
 }
 
-int pay_match_payer(pay_env *env, const char *group_id, const pay_payer *payer,
-		    const char *bank_code, const char **user_id)
+int pay_match_payer(const char **out_user_id, pay_env *env, const char *group_id,
+		    const pay_payer *payer, const char *bank_code)
 {
 	Kolo__Groups__V1__MatchPayerRequest req = KOLO__GROUPS__V1__MATCH_PAYER_REQUEST__INIT;
 	Kolo__Groups__V1__MatchPayerResponse *resp = NULL;
 	int rc;
 
-	*user_id = "";
+	*out_user_id = "";
 	if (!payer->account_number[0])
 		return 0;
 	req.group_id = (char *)group_id;
 	req.account_number = (char *)payer->account_number;
 	req.bank_code = (char *)bank_code;
 	req.bank_name = (char *)payer->bank_name;
-	rc = pay_call(env, pay_current()->groups, "MatchPayer", &req.base,
-		      (ProtobufCMessage **)&resp);
+	rc = pay_call((ProtobufCMessage **)&resp, env, pay_current()->groups, "MatchPayer",
+		      &req.base);
 	if (rc < 0) {
 		char why[ERR_REASON_MAX];
 
@@ -55,7 +55,7 @@ int pay_match_payer(pay_env *env, const char *group_id, const pay_payer *payer,
 		return err_set(ERR_UNAVAILABLE, "payer_match_unavailable",
 			       "groups could not say who paid (%s): try again later", why);
 	}
-	*user_id = resp->user_id;
+	*out_user_id = resp->user_id;
 	return 0;
 }
 
@@ -77,7 +77,7 @@ static const char *pay_sender_bank(pay_env *env, const pay_payer *payer)
 
 	if (!payer->account_number[0] || !payer->bank_name[0])
 		return "";
-	if (pay_bank_code_of(env->arena, payer->bank_name, &code) < 0) {
+	if (pay_bank_code_of(&code, env->arena, payer->bank_name) < 0) {
 		log_event(LOG_LVL_WARN, "sender bank not looked up", "reason",
 			  err_last()->reason, NULL);
 		return "";
@@ -105,8 +105,8 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = pay_store_account_of_tx_ref(c, env->arena, charge->tx_ref, &group_id,
-						 &acct, &found);
+		rc = pay_store_account_of_tx_ref(&group_id, &acct, &found, env->arena, c,
+						 charge->tx_ref);
 	if (rc < 0)
 		return rc;
 	if (!group_id) {
@@ -118,8 +118,8 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 			       "the account of tx_ref %s is not recorded yet", charge->tx_ref);
 	/* The member it is credited to, when exactly one pays from the
 	 * sending account (DESIGN §15); else unallocated. */
-	rc = pay_match_payer(env, group_id, &charge->payer, pay_sender_bank(env, &charge->payer),
-			     (const char **)&req.user_id);
+	rc = pay_match_payer((const char **)&req.user_id, env, group_id, &charge->payer,
+			     pay_sender_bank(env, &charge->payer));
 	if (rc < 0)
 		return rc;
 	pay_post_payer(&req, &charge->payer);
@@ -131,8 +131,8 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 	req.source = (char *)prov->ops->deposit_source;
 	req.reference = (char *)charge->id;
 	req.simulated = 0;
-	rc = pay_call(env, pay_current()->ledger, "PostEntry", &req.base,
-		      (ProtobufCMessage **)&resp);
+	rc = pay_call((ProtobufCMessage **)&resp, env, pay_current()->ledger, "PostEntry",
+		      &req.base);
 	if (rc < 0)
 		return rc;
 	*outcome = resp->replayed ? "duplicate" : "credited";
@@ -152,9 +152,9 @@ static int pay_charge_matched(pay_env *env, pay_charge *charge, const char **out
 		return pay_credit(env, charge, outcome);
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_tx_ref_of_account(c, env->arena,
+		rc = pay_store_tx_ref_of_account(&tx_ref, env->arena, c,
 						 pay_current()->provider->ops->name,
-						 charge->account_number, &tx_ref);
+						 charge->account_number);
 	if (rc < 0)
 		return rc;
 	if (!tx_ref || strlen(tx_ref) >= sizeof(charge->tx_ref)) {
@@ -225,7 +225,7 @@ static int pay_transfer_event(pay_env *env, const pay_event *ev, const char **ou
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0 && text_is_uuid(ev->transfer_ref))
-		rc = pay_store_payout(c, env->arena, "id", ev->transfer_ref, &payout, &found);
+		rc = pay_store_payout(&payout, &found, env->arena, c, "id", ev->transfer_ref);
 	if (rc < 0)
 		return rc;
 	if (!found) {
@@ -366,7 +366,7 @@ static int pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len,
 		return err_oom();
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_event_add_unsigned(c, env->arena, &ev, &out->event_id);
+		rc = pay_store_event_add_unsigned(&out->event_id, env->arena, c, &ev);
 	if (rc < 0)
 		return rc;
 	log_event(LOG_LVL_WARN, "webhook with a bad signature", "event_id", out->event_id,
@@ -375,9 +375,9 @@ static int pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len,
 		       "the webhook signature does not match");
 }
 
-int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
+int pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t len,
 		const pay_header *headers, size_t n_headers, const char *route_provider,
-		const char *client_addr, pay_webhook_result *out)
+		const char *client_addr)
 {
 	pay_provider *prov = pay_current()->provider;
 	pay_event ev;
@@ -398,9 +398,9 @@ int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
 	/* Stored before it is processed, so a crash loses nothing. */
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_event_add(c, env->arena, prov->ops->name,
-					 ev.type[0] ? ev.type : "unknown", body, len,
-					 signed_ok, pay_current()->event_grace_s, &out->event_id);
+		rc = pay_store_event_add(&out->event_id, env->arena, c, prov->ops->name,
+					 ev.type[0] ? ev.type : "unknown", body, len, signed_ok,
+					 pay_current()->event_grace_s);
 	if (rc < 0)
 		return rc;
 	if (parsed)

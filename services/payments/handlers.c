@@ -78,8 +78,8 @@ pay_provision_account(rpc_ctx *ctx, const Kolo__Payments__V1__ProvisionAccountRe
 	if (rc == 0 && in->officer_user_id[0] && !text_is_uuid(in->officer_user_id))
 		rc = err_invalid_id("officer_user_id");
 	if (rc == 0)
-		rc = pay_provision_as(&env, in->group_id, in->group_name, in->officer_user_id,
-				      &acct, &pending, &wait);
+		rc = pay_provision_as(&acct, &pending, &wait, &env, in->group_id, in->group_name,
+				      in->officer_user_id);
 	if (rc < 0)
 		return rc;
 	out->account = pay_account_message(ctx, in->group_id, &acct, pending, &wait);
@@ -100,9 +100,8 @@ pay_get_account(rpc_ctx *ctx, const Kolo__Payments__V1__GetAccountRequest *in,
 	/* A group without an account gets one now (DESIGN §5), a live one in
 	 * the name of the holder groups names (a service call: asked). */
 	if (rc == 0)
-		rc = pay_provision_as(&env, in->group_id, NULL,
-				      m ? m->account_holder_user_id : NULL, &acct, &pending,
-				      &wait);
+		rc = pay_provision_as(&acct, &pending, &wait, &env, in->group_id, NULL,
+				      m ? m->account_holder_user_id : NULL);
 	if (rc < 0)
 		return rc;
 	out->account = pay_account_message(ctx, in->group_id, &acct, pending, &wait);
@@ -127,9 +126,8 @@ pay_handle_webhook(rpc_ctx *ctx, const Kolo__Payments__V1__HandleWebhookRequest 
 		headers[i] = (pay_header){ in->headers[i]->name, in->headers[i]->value };
 	/* The gateway names the client (internal-only RPC: its word is taken). */
 	addr = rpc_ctx_metadata(ctx, "x-forwarded-for");
-	rc = pay_webhook(&env, in->raw_body.data ? in->raw_body.data : (const uint8_t *)"",
-			 in->raw_body.len, headers, in->n_headers, in->provider,
-			 addr ? addr : "", &result);
+	rc = pay_webhook(&result, &env, in->raw_body.data ? in->raw_body.data : (const uint8_t *)"",
+			 in->raw_body.len, headers, in->n_headers, in->provider, addr ? addr : "");
 	if (rc < 0)
 		return rc;
 	out->event_id = result.event_id;
@@ -226,9 +224,9 @@ pay_simulate_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__SimulateDepositRequ
 	/* From a named account: its member (or unallocated), as a real
 	 * deposit; without one, the demo stands in for the caller's own. */
 	if (rc == 0 && payer.account_number[0])
-		rc = pay_match_payer(&env, group_id, &payer, in->sender_bank_code, &member);
+		rc = pay_match_payer(&member, &env, group_id, &payer, in->sender_bank_code);
 	if (rc == 0)
-		rc = pay_provision(&env, group_id, NULL, &acct, &pending);
+		rc = pay_provision(&acct, &pending, &env, group_id, NULL);
 	if (rc == 0 && pending)
 		rc = err_set(ERR_UNAVAILABLE, "account_pending",
 			     "the group's account is not ready yet");
@@ -247,8 +245,8 @@ pay_simulate_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__SimulateDepositRequ
 	pay_demo_refs(env.arena, group_id, in->client_ref, &post.reference, &post.client_ref);
 	if (!post.reference || !post.client_ref)
 		return err_oom();
-	rc = pay_call(&env, pay_current()->ledger, "PostEntry", &post.base,
-		      (ProtobufCMessage **)&posted);
+	rc = pay_call((ProtobufCMessage **)&posted, &env, pay_current()->ledger, "PostEntry",
+		      &post.base);
 	if (rc == ERR_ALREADY_EXISTS && in->client_ref[0]) /* the key's refs are taken */
 		return err_set(ERR_ALREADY_EXISTS, "idempotency_key_used",
 			       "this Idempotency-Key was used for another deposit");
@@ -294,7 +292,8 @@ static int pay_reversal_deposit(pay_env *env, const char *group_id, const char *
 
 	req.key_case = KOLO__LEDGER__V1__GET_ENTRY_REQUEST__KEY_ENTRY_ID;
 	req.entry_id = (char *)entry_id;
-	rc = pay_call(env, pay_current()->ledger, "GetEntry", &req.base, (ProtobufCMessage **)&resp);
+	rc = pay_call((ProtobufCMessage **)&resp, env, pay_current()->ledger, "GetEntry",
+		      &req.base);
 	if (rc == 0 && strcasecmp(resp->entry->group_id, group_id) != 0)
 		rc = err_set(ERR_NOT_FOUND, "entry_not_found", "the group has no such entry");
 	if (rc == 0)
@@ -334,8 +333,8 @@ pay_reverse_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__ReverseDepositReques
 	post.reference = mem_arena_printf(env.arena, "chargeback:%s", deposit->reference);
 	if (!post.reference)
 		return err_oom();
-	rc = pay_call(&env, pay_current()->ledger, "PostEntry", &post.base,
-		      (ProtobufCMessage **)&posted);
+	rc = pay_call((ProtobufCMessage **)&posted, &env, pay_current()->ledger, "PostEntry",
+		      &post.base);
 	if (rc < 0)
 		return rc;
 	log_event(LOG_LVL_INFO, "deposit_reversed", "group_id", in->group_id, "entry_id", in->entry_id,
@@ -422,7 +421,7 @@ pay_create_payout(rpc_ctx *ctx, const Kolo__Payments__V1__CreatePayoutRequest *i
 	if (rc < 0)
 		return rc;
 	spec.beneficiary = beneficiary;
-	rc = pay_payout_start(&env, &spec, &payout, &replayed);
+	rc = pay_payout_start(&payout, &replayed, &env, &spec);
 	free(beneficiary);
 	if (rc < 0)
 		return rc;
@@ -449,8 +448,8 @@ pay_get_payout(rpc_ctx *ctx, const Kolo__Payments__V1__GetPayoutRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_payout(c, env.arena, by_id ? "id" : "withdrawal", key, &payout,
-				      &found);
+		rc = pay_store_payout(&payout, &found, env.arena, c, by_id ? "id" : "withdrawal",
+				      key);
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "payout_not_found", "no such payout");
 	if (rc == 0)
@@ -482,8 +481,8 @@ pay_list_payouts(rpc_ctx *ctx, const Kolo__Payments__V1__ListPayoutsRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_payouts_of_group(c, a, in->group_id, statuses[in->status],
-						&page, &rows, &n);
+		rc = pay_store_payouts_of_group(&rows, &n, a, c, in->group_id, statuses[in->status],
+						&page);
 	if (rc < 0)
 		return rc;
 	out->n_payouts = page_rows(&page, n);
@@ -610,12 +609,12 @@ static int pay_bank_name_is(const char *a, const char *b)
 	return na > 0 && na == nb && strncasecmp(a, b, na) == 0;
 }
 
-int pay_bank_code_of(mem_arena *a, const char *name, const char **code)
+int pay_bank_code_of(const char **out_code, mem_arena *a, const char *name)
 {
 	const char *found = "";
 	int rc = 0, two = 0;
 
-	*code = "";
+	*out_code = "";
 	if (!name[0])
 		return 0;
 	pthread_mutex_lock(&pay_banks_lock);
@@ -630,9 +629,9 @@ int pay_bank_code_of(mem_arena *a, const char *name, const char **code)
 		found = pay_banks[i].code;
 	}
 	if (found[0] && !two) {
-		*code = mem_arena_strdup(a, found);
-		if (!*code) {
-			*code = "";
+		*out_code = mem_arena_strdup(a, found);
+		if (!*out_code) {
+			*out_code = "";
 			rc = err_oom();
 		}
 	}
@@ -784,7 +783,7 @@ pay_start_kyc_check(rpc_ctx *ctx, const Kolo__Payments__V1__StartKycCheckRequest
 				.bank_code = in->bank_code,
 				.account_number = in->account_number };
 	pay_kyc_result result;
-	int rc = pay_kyc_start(&kyc, &result);
+	int rc = pay_kyc_start(&result, &kyc);
 
 	sodium_memzero(in->id_number, strlen(in->id_number));
 	if (rc < 0)
@@ -798,7 +797,7 @@ pay_get_kyc_check(rpc_ctx *ctx, const Kolo__Payments__V1__GetKycCheckRequest *in
                   Kolo__Payments__V1__GetKycCheckResponse *out)
 {
 	pay_kyc_result result;
-	int rc = pay_kyc_get(in->id_type, in->reference, &result);
+	int rc = pay_kyc_get(&result, in->id_type, in->reference);
 
 	if (rc < 0)
 		return rc;

@@ -181,7 +181,7 @@ static int wdr_reply(rpc_ctx *ctx, const char *id, Kolo__Withdrawals__V1__Withdr
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = wdr_store_get(c, rpc_ctx_arena(ctx), id, 0, &row, &found);
+		rc = wdr_store_get(&row, &found, rpc_ctx_arena(ctx), c, id, 0);
 	if (rc == 0 && !found)
 		rc = err_set(ERR_INTERNAL, NULL, "withdrawal %s vanished", id);
 	if (rc < 0)
@@ -253,7 +253,7 @@ static int wdr_create_body(db_conn *c, void *arg)
 	wdr_create_tx *t = arg;
 	mem_arena *a = t->env.arena;
 	wdr_approval_decision d;
-	int rc = wdr_store_recent_kobo(c, t->row.group_id, "", &t->group.recent_kobo);
+	int rc = wdr_store_recent_kobo(&t->group.recent_kobo, c, t->row.group_id, "");
 
 	/* The request is the requester's approval: one may be enough. */
 	if (rc < 0)
@@ -261,7 +261,7 @@ static int wdr_create_body(db_conn *c, void *arg)
 	t->group.amount_kobo = t->row.amount_kobo;
 	d = wdr_decide_approval(&t->group);
 	t->row.approvals_required = d.required;
-	rc = wdr_store_create(c, a, &t->row, &t->id, &t->expires_at);
+	rc = wdr_store_create(&t->id, &t->expires_at, a, c, &t->row);
 	if (rc == 0)
 		rc = wdr_create_notify(c, t);
 	if (rc == 0) {
@@ -283,7 +283,7 @@ static int wdr_approve_move(db_conn *c, mem_arena *a, const char *id, const char
 	wdr_move m = { .id = id, .from = WDR_PENDING, .to = WDR_APPROVED, .actor = actor,
 		       .approvals_required = d->required, .approvals = d->counted };
 
-	return wdr_notify_move_apply(c, a, &m, approved);
+	return wdr_notify_move_apply(approved, c, a, &m);
 }
 
 /* 1 when the stored request is the one asked for again: same group,
@@ -315,8 +315,8 @@ static int wdr_replay(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 
 	*replayed = 0;
 	if (rc == 0)
-		rc = wdr_store_by_client_ref(c, rpc_ctx_arena(ctx), rpc_ctx_user_id(ctx),
-					     in->client_ref, &row, &found);
+		rc = wdr_store_by_client_ref(&row, &found, rpc_ctx_arena(ctx), c,
+					     rpc_ctx_user_id(ctx), in->client_ref);
 	if (rc < 0 || !found)
 		return rc;
 	if (!wdr_same_request(rpc_ctx_arena(ctx), &row, in))
@@ -456,7 +456,7 @@ static int wdr_decide(db_conn *c, wdr_act_tx *t, const wdr_row *w, int with_acto
 		approvers[f.n_approvers++] = t->actor;
 	f.approvers = approvers;
 	f.amount_kobo = w->amount_kobo;
-	rc = wdr_store_recent_kobo(c, w->group_id, w->id, &f.recent_kobo);
+	rc = wdr_store_recent_kobo(&f.recent_kobo, c, w->group_id, w->id);
 	if (rc == 0)
 		*out = wdr_decide_approval(&f);
 	return rc;
@@ -480,7 +480,7 @@ static int wdr_approve_body(db_conn *c, void *arg)
 	wdr_approval_decision d;
 	wdr_row w;
 	int found = 0;
-	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
+	int rc = wdr_store_get(&w, &found, t->arena, c, t->id, 1);
 
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "withdrawal_not_found", "no such withdrawal");
@@ -505,7 +505,7 @@ static int wdr_decline_body(db_conn *c, void *arg)
 	wdr_row w;
 	wdr_move m = { .id = t->id, .actor = t->actor, .reason = t->reason };
 	int found = 0, moved = 0;
-	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
+	int rc = wdr_store_get(&w, &found, t->arena, c, t->id, 1);
 
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "withdrawal_not_found", "no such withdrawal");
@@ -517,7 +517,7 @@ static int wdr_decline_body(db_conn *c, void *arg)
 		return err_set(ERR_FAILED_PRECONDITION, "not_pending",
 			       "the withdrawal is %s: only a PENDING one is declined, or one"
 			       " whose payout failed closed", w.status);
-	rc = wdr_notify_move_apply(c, t->arena, &m, &moved);
+	rc = wdr_notify_move_apply(&moved, c, t->arena, &m);
 	if (rc == 0 && !moved)
 		rc = err_set(ERR_ABORTED, NULL, "the withdrawal changed meanwhile");
 	return rc;
@@ -535,7 +535,7 @@ static int wdr_load_for(rpc_ctx *ctx, const char *id, int need_officer, wdr_row 
 		return err_invalid_id("withdrawal_id");
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = wdr_store_get(c, rpc_ctx_arena(ctx), id, 0, out, &found);
+		rc = wdr_store_get(out, &found, rpc_ctx_arena(ctx), c, id, 0);
 	if (rc == 0 && !found)
 		rc = ERR_NOT_FOUND;
 	if (rc == 0)
@@ -633,7 +633,7 @@ static int wdr_retry_body(db_conn *c, void *arg)
 	int found = 0, moved = 0, mine = 0;
 	wdr_approval_decision d;
 	wdr_move m = { .id = t->id, .from = WDR_PAYOUT_FAILED, .actor = t->actor };
-	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
+	int rc = wdr_store_get(&w, &found, t->arena, c, t->id, 1);
 
 	if (rc == 0 && (!found || w.state != WDR_PAYOUT_FAILED))
 		rc = err_set(ERR_FAILED_PRECONDITION, "nothing_to_retry",
@@ -658,7 +658,7 @@ static int wdr_retry_body(db_conn *c, void *arg)
 	}
 	if (!wdr_move_allowed(m.from, m.to, WDR_BY_OFFICER))
 		return err_set(ERR_INTERNAL, NULL, "no retry move to %s", wdr_state_text(m.to));
-	rc = wdr_notify_move_apply(c, t->arena, &m, &moved);
+	rc = wdr_notify_move_apply(&moved, c, t->arena, &m);
 	if (rc == 0)
 		rc = wdr_store_set_hold(c, t->id, t->hold);
 	t->retried_to = m.to;
@@ -750,7 +750,7 @@ wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsR
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = wdr_store_list(c, a, in->group_id, statuses[in->status], &page, &rows, &n);
+		rc = wdr_store_list(&rows, &n, a, c, in->group_id, statuses[in->status], &page);
 	if (rc < 0)
 		return rc;
 	out->n_withdrawals = page_rows(&page, n);

@@ -126,12 +126,12 @@ int wdr_notify_move(db_conn *c, mem_arena *a, const wdr_move *m, const wdr_row *
 	return wdr_notify_ended(c, type, m, w);
 }
 
-int wdr_notify_move_apply(db_conn *c, mem_arena *a, const wdr_move *m, int *moved)
+int wdr_notify_move_apply(int *out_moved, db_conn *c, mem_arena *a, const wdr_move *m)
 {
 	wdr_row after;
-	int rc = wdr_store_move(c, a, m, moved, &after);
+	int rc = wdr_store_move(out_moved, &after, a, c, m);
 
-	if (rc < 0 || !*moved)
+	if (rc < 0 || !*out_moved)
 		return rc;
 	return wdr_notify_move(c, a, m, &after);
 }
