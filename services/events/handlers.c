@@ -5,6 +5,8 @@
 #include "kolo/events/v1/events.pb-c.h"
 #include "store.h"
 #include "svc/call.h"
+#include "events_service.h"
+#include "webhook_handlers.h"
 
 /* The caller's choices and the officers' always-told types, as a message. */
 static int evs_preferences(rpc_ctx *ctx, db_conn *c,
@@ -27,10 +29,10 @@ static int evs_preferences(rpc_ctx *ctx, db_conn *c,
 				 &p->n_sms);
 }
 
-EVS_HANDLER(get_notification_preferences)
+int
+evs_get_notification_preferences(rpc_ctx *ctx, const Kolo__Events__V1__GetNotificationPreferencesRequest *in,
+                                 Kolo__Events__V1__GetNotificationPreferencesResponse *out)
 {
-	Kolo__Events__V1__GetNotificationPreferencesResponse *out =
-		(Kolo__Events__V1__GetNotificationPreferencesResponse *)resp;
 	db_conn *c = NULL;
 	int rc = db_thread_conn(&c);
 
@@ -50,12 +52,10 @@ static int evs_choices_body(db_conn *c, void *arg)
 				     t->in->n_sms);
 }
 
-EVS_HANDLER(update_notification_preferences)
+int
+evs_update_notification_preferences(rpc_ctx *ctx, const Kolo__Events__V1__UpdateNotificationPreferencesRequest *in,
+                                    Kolo__Events__V1__UpdateNotificationPreferencesResponse *out)
 {
-	const Kolo__Events__V1__UpdateNotificationPreferencesRequest *in =
-		(const Kolo__Events__V1__UpdateNotificationPreferencesRequest *)req;
-	Kolo__Events__V1__UpdateNotificationPreferencesResponse *out =
-		(Kolo__Events__V1__UpdateNotificationPreferencesResponse *)resp;
 	evs_choices_tx t = { .user_id = rpc_ctx_user_id(ctx), .in = in };
 	db_conn *c = NULL;
 	int rc = evs_check_choices(in->email, in->n_email);
@@ -68,3 +68,29 @@ EVS_HANDLER(update_notification_preferences)
 		rc = db_tx(c, svc_tx_timeout(ctx), evs_choices_body, &t);
 	return rc < 0 ? rc : evs_preferences(ctx, c, &out->preferences);
 }
+
+/* --- the method table: every EventsService RPC with its handler and who may call it. */
+static const rpc_method evs_methods[] = {
+	RPC_METHOD(Kolo__Events__V1__, GetNotificationPreferences, evs_get_notification_preferences, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Events__V1__, UpdateNotificationPreferences, evs_update_notification_preferences, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Events__V1__, CreateWebhook, evs_create_webhook, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Events__V1__, ListWebhooks, evs_list_webhooks, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Events__V1__, DeleteWebhook, evs_delete_webhook, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Events__V1__, ResumeWebhook, evs_resume_webhook, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Events__V1__, ListWebhookDeliveries, evs_list_webhook_deliveries, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Events__V1__, RedeliverWebhookDelivery, evs_redeliver_webhook_delivery, RPC_AUTH_USER),
+};
+
+/* Partners: a member's token, or a service caller's (callers.c). */
+static const rpc_stream_method evs_stream_methods[] = {
+	RPC_STREAM_METHOD(Kolo__Events__V1__, WatchEvents, evs_watch_events, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+};
+
+const rpc_service evs_rpc_service = {
+	.descriptor = &kolo__events__v1__events_service__descriptor,
+	.methods = evs_methods,
+	.n_methods = sizeof(evs_methods) / sizeof(evs_methods[0]),
+	.stream_methods = evs_stream_methods,
+	.n_stream_methods = sizeof(evs_stream_methods) / sizeof(evs_stream_methods[0]),
+	.server_streaming = KOLO__EVENTS__V1__EVENTS_SERVICE__SERVER_STREAMING,
+};

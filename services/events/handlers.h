@@ -1,20 +1,17 @@
-/* handlers: one function per EventsService RPC (see methods.c). */
+/* handlers: one function per EventsService RPC (the method table is at the foot of handlers.c). */
 #ifndef KOLO_EVS_HANDLERS_H
 #define KOLO_EVS_HANDLERS_H
 
 #include "rpc/rpc.h"
+#include "kolo/events/v1/events.pb-c.h"
+#include "kolo/events/v1/webhooks.pb-c.h"
 
-#define EVS_HANDLER(name)                                                     \
-	int evs_rpc_##name(rpc_ctx *ctx, const ProtobufCMessage *req,         \
-			   ProtobufCMessage *resp)
-
-#define EVS_STREAM_HANDLER(name)                                              \
-	int evs_rpc_##name(rpc_ctx *ctx, const ProtobufCMessage *req,         \
-			   rpc_stream *stream)
-
-EVS_HANDLER(get_notification_preferences);
-EVS_HANDLER(update_notification_preferences);
+int evs_get_notification_preferences(rpc_ctx *ctx, const Kolo__Events__V1__GetNotificationPreferencesRequest *in,
+                                     Kolo__Events__V1__GetNotificationPreferencesResponse *out);
+int evs_update_notification_preferences(rpc_ctx *ctx, const Kolo__Events__V1__UpdateNotificationPreferencesRequest *in,
+                                        Kolo__Events__V1__UpdateNotificationPreferencesResponse *out);
 /* watch.c */
-EVS_STREAM_HANDLER(watch_events);
+int evs_watch_events(rpc_ctx *ctx, const Kolo__Events__V1__WatchEventsRequest *in,
+                     rpc_stream *stream);
 
 #endif

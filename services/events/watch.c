@@ -222,10 +222,10 @@ static int evs_watch_join(evs_watch *w)
 	return evs_hub_join(&w->hub, w->stream, key, w->group_id, 0);
 }
 
-EVS_STREAM_HANDLER(watch_events)
+int
+evs_watch_events(rpc_ctx *ctx, const Kolo__Events__V1__WatchEventsRequest *in,
+                 rpc_stream *stream)
 {
-	const Kolo__Events__V1__WatchEventsRequest *in =
-		(const Kolo__Events__V1__WatchEventsRequest *)req;
 	evs_watch w = {.ctx = ctx,
 		       .stream = stream,
 		       .group_id = in->group_id,

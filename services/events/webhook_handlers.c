@@ -132,19 +132,17 @@ static int whk_create_body(db_conn *c, void *arg)
 	return rc;
 }
 
-WHK_HANDLER(create_webhook)
+int
+evs_create_webhook(rpc_ctx *ctx, const Kolo__Events__V1__CreateWebhookRequest *in,
+                   Kolo__Events__V1__CreateWebhookResponse *out)
 {
-	const Kolo__Events__V1__CreateWebhookRequest *in =
-		(const Kolo__Events__V1__CreateWebhookRequest *)req;
-	Kolo__Events__V1__CreateWebhookResponse *out =
-		(Kolo__Events__V1__CreateWebhookResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	whk_create_tx t = {
 		.in = in, .user_id = rpc_ctx_user_id(ctx), .arena = a, .out = out};
 	char secret[WHK_SECRET_MAX];
 	unsigned char *sealed = NULL;
 	db_conn *c = NULL;
-	int rc = idem_prepare(&t.key, ctx, IDEM_EVENTS, req, NULL);
+	int rc = idem_prepare(&t.key, ctx, IDEM_EVENTS, &in->base, NULL);
 
 	if (rc == 0)
 		rc = whk_officer(ctx, in->group_id);
@@ -175,12 +173,10 @@ WHK_HANDLER(create_webhook)
 	return rc;
 }
 
-WHK_HANDLER(list_webhooks)
+int
+evs_list_webhooks(rpc_ctx *ctx, const Kolo__Events__V1__ListWebhooksRequest *in,
+                  Kolo__Events__V1__ListWebhooksResponse *out)
 {
-	const Kolo__Events__V1__ListWebhooksRequest *in =
-		(const Kolo__Events__V1__ListWebhooksRequest *)req;
-	Kolo__Events__V1__ListWebhooksResponse *out =
-		(Kolo__Events__V1__ListWebhooksResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	whk_endpoint *rows = NULL;
 	size_t n = 0;
@@ -215,14 +211,13 @@ static int whk_endpoint_call(rpc_ctx *ctx, const char *group_id,
 	return rc < 0 ? rc : db_thread_conn(c);
 }
 
-WHK_HANDLER(delete_webhook)
+int
+evs_delete_webhook(rpc_ctx *ctx, const Kolo__Events__V1__DeleteWebhookRequest *in,
+                   Kolo__Events__V1__DeleteWebhookResponse *out)
 {
-	const Kolo__Events__V1__DeleteWebhookRequest *in =
-		(const Kolo__Events__V1__DeleteWebhookRequest *)req;
 	db_conn *c = NULL;
 	int rc = whk_endpoint_call(ctx, in->group_id, in->webhook_id, &c);
 
-	(void)resp;
 	return rc < 0 ? rc : whk_store_delete(c, in->group_id, in->webhook_id);
 }
 
@@ -239,12 +234,10 @@ static int whk_resume_body(db_conn *c, void *arg)
 	return whk_store_resume(c, t->arena, t->group_id, t->id, &t->endpoint);
 }
 
-WHK_HANDLER(resume_webhook)
+int
+evs_resume_webhook(rpc_ctx *ctx, const Kolo__Events__V1__ResumeWebhookRequest *in,
+                   Kolo__Events__V1__ResumeWebhookResponse *out)
 {
-	const Kolo__Events__V1__ResumeWebhookRequest *in =
-		(const Kolo__Events__V1__ResumeWebhookRequest *)req;
-	Kolo__Events__V1__ResumeWebhookResponse *out =
-		(Kolo__Events__V1__ResumeWebhookResponse *)resp;
 	whk_resume_tx t = {.group_id = in->group_id,
 			   .id = in->webhook_id,
 			   .arena = rpc_ctx_arena(ctx)};
@@ -259,12 +252,10 @@ WHK_HANDLER(resume_webhook)
 	return out->webhook ? 0 : err_oom();
 }
 
-WHK_HANDLER(list_webhook_deliveries)
+int
+evs_list_webhook_deliveries(rpc_ctx *ctx, const Kolo__Events__V1__ListWebhookDeliveriesRequest *in,
+                            Kolo__Events__V1__ListWebhookDeliveriesResponse *out)
 {
-	const Kolo__Events__V1__ListWebhookDeliveriesRequest *in =
-		(const Kolo__Events__V1__ListWebhookDeliveriesRequest *)req;
-	Kolo__Events__V1__ListWebhookDeliveriesResponse *out =
-		(Kolo__Events__V1__ListWebhookDeliveriesResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	whk_endpoint e;
 	whk_delivery_row *rows = NULL;
@@ -321,12 +312,10 @@ static int whk_redeliver_body(db_conn *c, void *arg)
 					    t->in->delivery_id, &t->row);
 }
 
-WHK_HANDLER(redeliver_webhook_delivery)
+int
+evs_redeliver_webhook_delivery(rpc_ctx *ctx, const Kolo__Events__V1__RedeliverWebhookDeliveryRequest *in,
+                               Kolo__Events__V1__RedeliverWebhookDeliveryResponse *out)
 {
-	const Kolo__Events__V1__RedeliverWebhookDeliveryRequest *in =
-		(const Kolo__Events__V1__RedeliverWebhookDeliveryRequest *)req;
-	Kolo__Events__V1__RedeliverWebhookDeliveryResponse *out =
-		(Kolo__Events__V1__RedeliverWebhookDeliveryResponse *)resp;
 	whk_redeliver_tx t = {.in = in, .arena = rpc_ctx_arena(ctx)};
 	db_conn *c = NULL;
 	int rc = whk_endpoint_call(ctx, in->group_id, in->webhook_id, &c);

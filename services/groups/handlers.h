@@ -1,34 +1,52 @@
-/* handlers: one function per GroupsService RPC (see methods.c). */
+/* handlers: one function per GroupsService RPC (the method table is at the foot of handlers.c). */
 #ifndef KOLO_GRP_HANDLERS_H
 #define KOLO_GRP_HANDLERS_H
 
 #include "rpc/rpc.h"
+#include "kolo/groups/v1/groups.pb-c.h"
+#include "kolo/groups/v1/contributions.pb-c.h"
 
-#define GRP_HANDLER(name)                                                     \
-	int grp_rpc_##name(rpc_ctx *ctx, const ProtobufCMessage *req,         \
-			   ProtobufCMessage *resp)
-
-GRP_HANDLER(create_group);
-GRP_HANDLER(get_group);
-GRP_HANDLER(list_my_groups);
-GRP_HANDLER(update_group);
-GRP_HANDLER(add_member);
-GRP_HANDLER(update_member_role);
-GRP_HANDLER(remove_member);
-GRP_HANDLER(list_members);
-GRP_HANDLER(get_membership);
-GRP_HANDLER(rotate_public_token);
-GRP_HANDLER(revoke_public_token);
-GRP_HANDLER(resolve_public_token);
-GRP_HANDLER(list_proposals);
-GRP_HANDLER(get_proposal);
-GRP_HANDLER(approve_proposal);
-GRP_HANDLER(object_proposal);
-GRP_HANDLER(cancel_proposal);
+int grp_create_group(rpc_ctx *ctx, const Kolo__Groups__V1__CreateGroupRequest *in,
+                     Kolo__Groups__V1__CreateGroupResponse *out);
+int grp_get_group(rpc_ctx *ctx, const Kolo__Groups__V1__GetGroupRequest *in,
+                  Kolo__Groups__V1__GetGroupResponse *out);
+int grp_list_my_groups(rpc_ctx *ctx, const Kolo__Groups__V1__ListMyGroupsRequest *in,
+                       Kolo__Groups__V1__ListMyGroupsResponse *out);
+int grp_update_group(rpc_ctx *ctx, const Kolo__Groups__V1__UpdateGroupRequest *in,
+                     Kolo__Groups__V1__UpdateGroupResponse *out);
+int grp_add_member(rpc_ctx *ctx, const Kolo__Groups__V1__AddMemberRequest *in,
+                   Kolo__Groups__V1__AddMemberResponse *out);
+int grp_update_member_role(rpc_ctx *ctx, const Kolo__Groups__V1__UpdateMemberRoleRequest *in,
+                           Kolo__Groups__V1__UpdateMemberRoleResponse *out);
+int grp_remove_member(rpc_ctx *ctx, const Kolo__Groups__V1__RemoveMemberRequest *in,
+                      Kolo__Groups__V1__RemoveMemberResponse *out);
+int grp_list_members(rpc_ctx *ctx, const Kolo__Groups__V1__ListMembersRequest *in,
+                     Kolo__Groups__V1__ListMembersResponse *out);
+int grp_get_membership(rpc_ctx *ctx, const Kolo__Groups__V1__GetMembershipRequest *in,
+                       Kolo__Groups__V1__GetMembershipResponse *out);
+int grp_rotate_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__RotatePublicTokenRequest *in,
+                            Kolo__Groups__V1__RotatePublicTokenResponse *out);
+int grp_revoke_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__RevokePublicTokenRequest *in,
+                            Kolo__Groups__V1__RevokePublicTokenResponse *out);
+int grp_resolve_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__ResolvePublicTokenRequest *in,
+                             Kolo__Groups__V1__ResolvePublicTokenResponse *out);
+int grp_list_proposals(rpc_ctx *ctx, const Kolo__Groups__V1__ListProposalsRequest *in,
+                       Kolo__Groups__V1__ListProposalsResponse *out);
+int grp_get_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__GetProposalRequest *in,
+                     Kolo__Groups__V1__GetProposalResponse *out);
+int grp_approve_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__ApproveProposalRequest *in,
+                         Kolo__Groups__V1__ApproveProposalResponse *out);
+int grp_object_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__ObjectProposalRequest *in,
+                        Kolo__Groups__V1__ObjectProposalResponse *out);
+int grp_cancel_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__CancelProposalRequest *in,
+                        Kolo__Groups__V1__CancelProposalResponse *out);
 /* Members' contributions, the officers' side (handlers_alloc.c). */
-GRP_HANDLER(list_unallocated);
-GRP_HANDLER(allocate_deposit);
-GRP_HANDLER(list_allocations);
+int grp_list_unallocated(rpc_ctx *ctx, const Kolo__Groups__V1__ListUnallocatedRequest *in,
+                         Kolo__Groups__V1__ListUnallocatedResponse *out);
+int grp_allocate_deposit(rpc_ctx *ctx, const Kolo__Groups__V1__AllocateDepositRequest *in,
+                         Kolo__Groups__V1__AllocateDepositResponse *out);
+int grp_list_allocations(rpc_ctx *ctx, const Kolo__Groups__V1__ListAllocationsRequest *in,
+                         Kolo__Groups__V1__ListAllocationsResponse *out);
 
 #ifndef KOLO_GRP_HANDLERS_INTERNAL
 #define KOLO_GRP_HANDLERS_INTERNAL
@@ -91,22 +109,33 @@ void grp_log_change(rpc_ctx *ctx, const char *event, const char *group_id,
 
 /* Payer accounts (handlers_payer.c): AddPayerAccount, ListPayerAccounts,
  * RemovePayerAccount (users) and MatchPayer (internal: payments). */
-GRP_HANDLER(add_payer_account);
-GRP_HANDLER(list_payer_accounts);
-GRP_HANDLER(remove_payer_account);
-GRP_HANDLER(match_payer);
+int grp_add_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__AddPayerAccountRequest *in,
+                          Kolo__Groups__V1__AddPayerAccountResponse *out);
+int grp_list_payer_accounts(rpc_ctx *ctx, const Kolo__Groups__V1__ListPayerAccountsRequest *in,
+                            Kolo__Groups__V1__ListPayerAccountsResponse *out);
+int grp_remove_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__RemovePayerAccountRequest *in,
+                             Kolo__Groups__V1__RemovePayerAccountResponse *out);
+int grp_match_payer(rpc_ctx *ctx, const Kolo__Groups__V1__MatchPayerRequest *in,
+                    Kolo__Groups__V1__MatchPayerResponse *out);
 
 /* ReadOutbox, AckOutbox (handlers_outbox.c): kolo-events reads the
  * service's events and acks what it stored. */
-GRP_HANDLER(read_outbox);
-GRP_HANDLER(ack_outbox);
+int grp_read_outbox(rpc_ctx *ctx, const Kolo__Groups__V1__ReadOutboxRequest *in,
+                    Kolo__Groups__V1__ReadOutboxResponse *out);
+int grp_ack_outbox(rpc_ctx *ctx, const Kolo__Groups__V1__AckOutboxRequest *in,
+                   Kolo__Groups__V1__AckOutboxResponse *out);
 
 /* Dues (handlers_dues.c, DESIGN §15): contributions come from the ledger. */
 extern rpc_channel *grp_ledger;
-GRP_HANDLER(create_dues);
-GRP_HANDLER(list_dues);
-GRP_HANDLER(waive_dues);
-GRP_HANDLER(get_dues_status);
-GRP_HANDLER(get_member_statement);
+int grp_create_dues(rpc_ctx *ctx, const Kolo__Groups__V1__CreateDuesRequest *in,
+                    Kolo__Groups__V1__CreateDuesResponse *out);
+int grp_list_dues(rpc_ctx *ctx, const Kolo__Groups__V1__ListDuesRequest *in,
+                  Kolo__Groups__V1__ListDuesResponse *out);
+int grp_waive_dues(rpc_ctx *ctx, const Kolo__Groups__V1__WaiveDuesRequest *in,
+                   Kolo__Groups__V1__WaiveDuesResponse *out);
+int grp_get_dues_status(rpc_ctx *ctx, const Kolo__Groups__V1__GetDuesStatusRequest *in,
+                        Kolo__Groups__V1__GetDuesStatusResponse *out);
+int grp_get_member_statement(rpc_ctx *ctx, const Kolo__Groups__V1__GetMemberStatementRequest *in,
+                             Kolo__Groups__V1__GetMemberStatementResponse *out);
 
 #endif

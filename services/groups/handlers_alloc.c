@@ -65,12 +65,10 @@ static int grp_unallocated_out(mem_arena *a, const Kolo__Ledger__V1__ListUnalloc
 	return 0;
 }
 
-GRP_HANDLER(list_unallocated)
+int
+grp_list_unallocated(rpc_ctx *ctx, const Kolo__Groups__V1__ListUnallocatedRequest *in,
+                     Kolo__Groups__V1__ListUnallocatedResponse *out)
 {
-	const Kolo__Groups__V1__ListUnallocatedRequest *in =
-		(const Kolo__Groups__V1__ListUnallocatedRequest *)req;
-	Kolo__Groups__V1__ListUnallocatedResponse *out =
-		(Kolo__Groups__V1__ListUnallocatedResponse *)resp;
 	Kolo__Ledger__V1__ListUnallocatedRequest lreq =
 		KOLO__LEDGER__V1__LIST_UNALLOCATED_REQUEST__INIT;
 	Kolo__Ledger__V1__ListUnallocatedResponse *l = NULL;
@@ -242,19 +240,19 @@ static int grp_alloc_body(db_conn *c, void *arg)
 	return idem_store(c, &t->key, &t->out->base);
 }
 
-GRP_HANDLER(allocate_deposit)
+int
+grp_allocate_deposit(rpc_ctx *ctx, const Kolo__Groups__V1__AllocateDepositRequest *in,
+                     Kolo__Groups__V1__AllocateDepositResponse *out)
 {
-	const Kolo__Groups__V1__AllocateDepositRequest *in =
-		(const Kolo__Groups__V1__AllocateDepositRequest *)req;
 	static const char *const omit[] = { "pin", NULL };
 	grp_alloc_tx t = { .ctx = ctx, .in = in,
-			   .out = (Kolo__Groups__V1__AllocateDepositResponse *)resp };
+			   .out = (Kolo__Groups__V1__AllocateDepositResponse *)&out->base };
 	grp_view v;
 	db_conn *c = NULL;
 	int rc = grp_alloc_check(in);
 
 	if (rc == 0)
-		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, omit);
+		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, &in->base, omit);
 	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
@@ -277,12 +275,10 @@ GRP_HANDLER(allocate_deposit)
 	return 0;
 }
 
-GRP_HANDLER(list_allocations)
+int
+grp_list_allocations(rpc_ctx *ctx, const Kolo__Groups__V1__ListAllocationsRequest *in,
+                     Kolo__Groups__V1__ListAllocationsResponse *out)
 {
-	const Kolo__Groups__V1__ListAllocationsRequest *in =
-		(const Kolo__Groups__V1__ListAllocationsRequest *)req;
-	Kolo__Groups__V1__ListAllocationsResponse *out =
-		(Kolo__Groups__V1__ListAllocationsResponse *)resp;
 	Kolo__Ledger__V1__ListAllocationsRequest lreq =
 		KOLO__LEDGER__V1__LIST_ALLOCATIONS_REQUEST__INIT;
 	Kolo__Ledger__V1__ListAllocationsResponse *l = NULL;

@@ -164,15 +164,15 @@ static int grp_create_dues_body(db_conn *c, void *arg)
 	return idem_store(c, &t->key, t->out);
 }
 
-GRP_HANDLER(create_dues)
+int
+grp_create_dues(rpc_ctx *ctx, const Kolo__Groups__V1__CreateDuesRequest *in,
+                Kolo__Groups__V1__CreateDuesResponse *out)
 {
-	const Kolo__Groups__V1__CreateDuesRequest *in =
-		(const Kolo__Groups__V1__CreateDuesRequest *)req;
 	grp_dues_tx t = {.ctx = ctx,
 			 .arena = rpc_ctx_arena(ctx),
 			 .group_id = in->group_id,
 			 .user = rpc_ctx_user_id(ctx),
-			 .out = resp};
+			 .out = &out->base};
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
@@ -181,7 +181,7 @@ GRP_HANDLER(create_dues)
 	t.row.group_id = in->group_id;
 	t.row.created_by = (char *)t.user;
 	if (rc == 0)
-		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
+		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, &in->base, NULL);
 	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
@@ -195,12 +195,10 @@ GRP_HANDLER(create_dues)
 /* --- ListDues
  * -------------------------------------------------------------------- */
 
-GRP_HANDLER(list_dues)
+int
+grp_list_dues(rpc_ctx *ctx, const Kolo__Groups__V1__ListDuesRequest *in,
+              Kolo__Groups__V1__ListDuesResponse *out)
 {
-	const Kolo__Groups__V1__ListDuesRequest *in =
-		(const Kolo__Groups__V1__ListDuesRequest *)req;
-	Kolo__Groups__V1__ListDuesResponse *out =
-		(Kolo__Groups__V1__ListDuesResponse *)resp;
 	grp_dues_tx t = {.ctx = ctx,
 			 .arena = rpc_ctx_arena(ctx),
 			 .group_id = in->group_id,
@@ -319,16 +317,16 @@ static int grp_dues_verify_pin(rpc_ctx *ctx, const char *pin)
 			SVC_CALL_INTERNAL);
 }
 
-GRP_HANDLER(waive_dues)
+int
+grp_waive_dues(rpc_ctx *ctx, const Kolo__Groups__V1__WaiveDuesRequest *in,
+               Kolo__Groups__V1__WaiveDuesResponse *out)
 {
 	static const char *const omit[] = {"pin", NULL};
-	const Kolo__Groups__V1__WaiveDuesRequest *in =
-		(const Kolo__Groups__V1__WaiveDuesRequest *)req;
 	grp_waive_tx t = {.base = {.ctx = ctx,
 				   .arena = rpc_ctx_arena(ctx),
 				   .group_id = in->group_id,
 				   .user = rpc_ctx_user_id(ctx),
-				   .out = resp},
+				   .out = &out->base},
 			  .in = in};
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
@@ -348,7 +346,7 @@ GRP_HANDLER(waive_dues)
 	if (rc == 0)
 		rc = grp_dues_verify_pin(ctx, in->pin);
 	if (rc == 0)
-		rc = idem_prepare(&t.base.key, ctx, IDEM_GROUPS, req, omit);
+		rc = idem_prepare(&t.base.key, ctx, IDEM_GROUPS, &in->base, omit);
 	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
@@ -560,12 +558,10 @@ static int grp_status_one(rpc_ctx *ctx, const grp_dues_facts *f,
 	return *out ? 0 : err_oom();
 }
 
-GRP_HANDLER(get_dues_status)
+int
+grp_get_dues_status(rpc_ctx *ctx, const Kolo__Groups__V1__GetDuesStatusRequest *in,
+                    Kolo__Groups__V1__GetDuesStatusResponse *out)
 {
-	const Kolo__Groups__V1__GetDuesStatusRequest *in =
-		(const Kolo__Groups__V1__GetDuesStatusRequest *)req;
-	Kolo__Groups__V1__GetDuesStatusResponse *out =
-		(Kolo__Groups__V1__GetDuesStatusResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	Kolo__Ledger__V1__ListContributionsResponse *contrib = NULL;
 	grp_dues_facts f = {0};
@@ -731,12 +727,10 @@ grp_line_message(mem_arena *a, const grp_dues_facts *f,
 	return m->date && m->description && m->settled_on ? 0 : err_oom();
 }
 
-GRP_HANDLER(get_member_statement)
+int
+grp_get_member_statement(rpc_ctx *ctx, const Kolo__Groups__V1__GetMemberStatementRequest *in,
+                         Kolo__Groups__V1__GetMemberStatementResponse *out)
 {
-	const Kolo__Groups__V1__GetMemberStatementRequest *in =
-		(const Kolo__Groups__V1__GetMemberStatementRequest *)req;
-	Kolo__Groups__V1__GetMemberStatementResponse *out =
-		(Kolo__Groups__V1__GetMemberStatementResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	Kolo__Ledger__V1__ListContributionsResponse *contrib = NULL;
 	grp_dues_facts f = {0};

@@ -122,19 +122,17 @@ static int grp_template_of(grp_template *out, int value)
 	return 0;
 }
 
-GRP_HANDLER(create_group)
+int
+grp_create_group(rpc_ctx *ctx, const Kolo__Groups__V1__CreateGroupRequest *in,
+                 Kolo__Groups__V1__CreateGroupResponse *out)
 {
-	const Kolo__Groups__V1__CreateGroupRequest *in =
-		(const Kolo__Groups__V1__CreateGroupRequest *)req;
-	Kolo__Groups__V1__CreateGroupResponse *out =
-		(Kolo__Groups__V1__CreateGroupResponse *)resp;
 	grp_create_tx t = { .arena = rpc_ctx_arena(ctx), .owner = rpc_ctx_user_id(ctx),
 			    .ctx = ctx, .out = out };
 	grp_template template_ = GRP_RULE_NONE;
 	db_conn *c = NULL;
 	int rc;
 
-	rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
+	rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, &in->base, NULL);
 	if (rc == 0)
 		rc = grp_normalize_name((char **)&t.name, t.arena, in->name);
 	if (rc == 0)
@@ -161,12 +159,10 @@ GRP_HANDLER(create_group)
 
 /* --- reads ---------------------------------------------------------------------- */
 
-GRP_HANDLER(get_group)
+int
+grp_get_group(rpc_ctx *ctx, const Kolo__Groups__V1__GetGroupRequest *in,
+              Kolo__Groups__V1__GetGroupResponse *out)
 {
-	const Kolo__Groups__V1__GetGroupRequest *in =
-		(const Kolo__Groups__V1__GetGroupRequest *)req;
-	Kolo__Groups__V1__GetGroupResponse *out =
-		(Kolo__Groups__V1__GetGroupResponse *)resp;
 	grp_view v;
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
@@ -185,12 +181,10 @@ GRP_HANDLER(get_group)
 	return out->group ? 0 : err_oom();
 }
 
-GRP_HANDLER(list_my_groups)
+int
+grp_list_my_groups(rpc_ctx *ctx, const Kolo__Groups__V1__ListMyGroupsRequest *in,
+                   Kolo__Groups__V1__ListMyGroupsResponse *out)
 {
-	const Kolo__Groups__V1__ListMyGroupsRequest *in =
-		(const Kolo__Groups__V1__ListMyGroupsRequest *)req;
-	Kolo__Groups__V1__ListMyGroupsResponse *out =
-		(Kolo__Groups__V1__ListMyGroupsResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
 	grp_view *rows = NULL;
@@ -220,12 +214,10 @@ GRP_HANDLER(list_my_groups)
 				 rows[page.limit - 1].membership_id);
 }
 
-GRP_HANDLER(get_membership)
+int
+grp_get_membership(rpc_ctx *ctx, const Kolo__Groups__V1__GetMembershipRequest *in,
+                   Kolo__Groups__V1__GetMembershipResponse *out)
 {
-	const Kolo__Groups__V1__GetMembershipRequest *in =
-		(const Kolo__Groups__V1__GetMembershipRequest *)req;
-	Kolo__Groups__V1__GetMembershipResponse *out =
-		(Kolo__Groups__V1__GetMembershipResponse *)resp;
 	grp_view v;
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
@@ -449,19 +441,17 @@ static int grp_update_body(db_conn *c, void *arg)
 	return idem_store(c, &t->key, &t->out->base);
 }
 
-GRP_HANDLER(update_group)
+int
+grp_update_group(rpc_ctx *ctx, const Kolo__Groups__V1__UpdateGroupRequest *in,
+                 Kolo__Groups__V1__UpdateGroupResponse *out)
 {
-	const Kolo__Groups__V1__UpdateGroupRequest *in =
-		(const Kolo__Groups__V1__UpdateGroupRequest *)req;
-	Kolo__Groups__V1__UpdateGroupResponse *out =
-		(Kolo__Groups__V1__UpdateGroupResponse *)resp;
 	grp_update_tx t = { .arena = rpc_ctx_arena(ctx), .in = in,
 			    .user = rpc_ctx_user_id(ctx), .ctx = ctx, .out = out };
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
-		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
+		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, &in->base, NULL);
 	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
@@ -520,12 +510,10 @@ static int grp_set_token(rpc_ctx *ctx, grp_token_tx *t)
 	return rc;
 }
 
-GRP_HANDLER(rotate_public_token)
+int
+grp_rotate_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__RotatePublicTokenRequest *in,
+                        Kolo__Groups__V1__RotatePublicTokenResponse *out)
 {
-	const Kolo__Groups__V1__RotatePublicTokenRequest *in =
-		(const Kolo__Groups__V1__RotatePublicTokenRequest *)req;
-	Kolo__Groups__V1__RotatePublicTokenResponse *out =
-		(Kolo__Groups__V1__RotatePublicTokenResponse *)resp;
 	char token[AUTH_TOKEN_TEXT];
 	grp_token_tx t = {.arena = rpc_ctx_arena(ctx),
 			  .group_id = in->group_id,
@@ -541,12 +529,10 @@ GRP_HANDLER(rotate_public_token)
 	return out->public_read_token ? 0 : err_oom();
 }
 
-GRP_HANDLER(revoke_public_token)
+int
+grp_revoke_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__RevokePublicTokenRequest *in,
+                        Kolo__Groups__V1__RevokePublicTokenResponse *out)
 {
-	const Kolo__Groups__V1__RevokePublicTokenRequest *in =
-		(const Kolo__Groups__V1__RevokePublicTokenRequest *)req;
-	Kolo__Groups__V1__RevokePublicTokenResponse *out =
-		(Kolo__Groups__V1__RevokePublicTokenResponse *)resp;
 	grp_token_tx t = {.arena = rpc_ctx_arena(ctx),
 			  .group_id = in->group_id,
 			  .user = rpc_ctx_user_id(ctx)};
@@ -558,12 +544,10 @@ GRP_HANDLER(revoke_public_token)
 	return out->proposal ? 0 : err_oom();
 }
 
-GRP_HANDLER(resolve_public_token)
+int
+grp_resolve_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__ResolvePublicTokenRequest *in,
+                         Kolo__Groups__V1__ResolvePublicTokenResponse *out)
 {
-	const Kolo__Groups__V1__ResolvePublicTokenRequest *in =
-		(const Kolo__Groups__V1__ResolvePublicTokenRequest *)req;
-	Kolo__Groups__V1__ResolvePublicTokenResponse *out =
-		(Kolo__Groups__V1__ResolvePublicTokenResponse *)resp;
 	size_t n = strlen(in->token);
 	grp_view v;
 	db_conn *c = NULL;

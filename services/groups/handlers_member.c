@@ -198,12 +198,10 @@ static int grp_find_user(rpc_ctx *ctx, const char *email,
 	return 0;
 }
 
-GRP_HANDLER(add_member)
+int
+grp_add_member(rpc_ctx *ctx, const Kolo__Groups__V1__AddMemberRequest *in,
+               Kolo__Groups__V1__AddMemberResponse *out)
 {
-	const Kolo__Groups__V1__AddMemberRequest *in =
-		(const Kolo__Groups__V1__AddMemberRequest *)req;
-	Kolo__Groups__V1__AddMemberResponse *out =
-		(Kolo__Groups__V1__AddMemberResponse *)resp;
 	grp_add_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = in->group_id,
 			 .actor = rpc_ctx_user_id(ctx), .ctx = ctx, .out = out };
 	Kolo__Identity__V1__User *user = NULL;
@@ -211,7 +209,7 @@ GRP_HANDLER(add_member)
 	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
-		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
+		rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, &in->base, NULL);
 	if (rc == 0)
 		rc = grp_role_of(&t.role, in->role, GRP_ROLE_MEMBER);
 	if (rc == 0)
@@ -377,18 +375,18 @@ static int grp_remove_reply(grp_change_tx *t)
 	return out->proposal ? 0 : err_oom();
 }
 
-GRP_HANDLER(update_member_role)
+int
+grp_update_member_role(rpc_ctx *ctx, const Kolo__Groups__V1__UpdateMemberRoleRequest *in,
+                       Kolo__Groups__V1__UpdateMemberRoleResponse *out)
 {
-	const Kolo__Groups__V1__UpdateMemberRoleRequest *in =
-		(const Kolo__Groups__V1__UpdateMemberRoleRequest *)req;
 	grp_change_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = in->group_id,
 			    .actor = rpc_ctx_user_id(ctx), .subject = in->user_id,
 			    .ctx = ctx, .change = grp_role_body,
-			    .reply = grp_role_reply, .out = resp };
+			    .reply = grp_role_reply, .out = &out->base };
 	int rc = grp_role_of(&t.to, in->role, GRP_ROLE_NONE);
 
 	if (rc == 0)
-		rc = grp_member_change(ctx, req, &t);
+		rc = grp_member_change(ctx, &in->base, &t);
 	if (rc < 0 || t.replayed)
 		return rc;
 	grp_log_change(ctx, t.proposed ? "member_role_proposed" : "member_role_changed",
@@ -396,17 +394,17 @@ GRP_HANDLER(update_member_role)
 	return 0;
 }
 
-GRP_HANDLER(remove_member)
+int
+grp_remove_member(rpc_ctx *ctx, const Kolo__Groups__V1__RemoveMemberRequest *in,
+                  Kolo__Groups__V1__RemoveMemberResponse *out)
 {
-	const Kolo__Groups__V1__RemoveMemberRequest *in =
-		(const Kolo__Groups__V1__RemoveMemberRequest *)req;
 	grp_change_tx t = {.arena = rpc_ctx_arena(ctx),
 			   .group_id = in->group_id,
 			   .actor = rpc_ctx_user_id(ctx),
 			   .subject = in->user_id,
 			   .ctx = ctx, .change = grp_remove_body,
-			   .reply = grp_remove_reply, .out = resp};
-	int rc = grp_member_change(ctx, req, &t);
+			   .reply = grp_remove_reply, .out = &out->base};
+	int rc = grp_member_change(ctx, &in->base, &t);
 
 	if (rc < 0 || t.replayed)
 		return rc;
@@ -418,12 +416,10 @@ GRP_HANDLER(remove_member)
 
 /* --- ListMembers ------------------------------------------------------------------- */
 
-GRP_HANDLER(list_members)
+int
+grp_list_members(rpc_ctx *ctx, const Kolo__Groups__V1__ListMembersRequest *in,
+                 Kolo__Groups__V1__ListMembersResponse *out)
 {
-	const Kolo__Groups__V1__ListMembersRequest *in =
-		(const Kolo__Groups__V1__ListMembersRequest *)req;
-	Kolo__Groups__V1__ListMembersResponse *out =
-		(Kolo__Groups__V1__ListMembersResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
 	grp_view v;

@@ -5,19 +5,16 @@
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "outbox/outbox.h"
 
-GRP_HANDLER(read_outbox)
+int
+grp_read_outbox(rpc_ctx *ctx, const Kolo__Groups__V1__ReadOutboxRequest *in,
+                Kolo__Groups__V1__ReadOutboxResponse *out)
 {
-	const Kolo__Groups__V1__ReadOutboxRequest *in =
-		(const Kolo__Groups__V1__ReadOutboxRequest *)req;
-	Kolo__Groups__V1__ReadOutboxResponse *out = (Kolo__Groups__V1__ReadOutboxResponse *)resp;
-
 	return outbox_serve_read(&out->events, &out->n_events, ctx, OUTBOX_GROUPS, in->limit);
 }
 
-GRP_HANDLER(ack_outbox)
+int
+grp_ack_outbox(rpc_ctx *ctx, const Kolo__Groups__V1__AckOutboxRequest *in,
+               Kolo__Groups__V1__AckOutboxResponse *out)
 {
-	const Kolo__Groups__V1__AckOutboxRequest *in = (const Kolo__Groups__V1__AckOutboxRequest *)req;
-	Kolo__Groups__V1__AckOutboxResponse *out = (Kolo__Groups__V1__AckOutboxResponse *)resp;
-
 	return outbox_serve_ack(&out->acked, ctx, OUTBOX_GROUPS, in->ids, in->n_ids);
 }

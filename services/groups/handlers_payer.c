@@ -289,14 +289,14 @@ static int grp_payer_add_body(db_conn *c, void *arg)
 	return rc;
 }
 
-GRP_HANDLER(add_payer_account)
+int
+grp_add_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__AddPayerAccountRequest *in,
+                      Kolo__Groups__V1__AddPayerAccountResponse *out)
 {
-	const Kolo__Groups__V1__AddPayerAccountRequest *in =
-		(const Kolo__Groups__V1__AddPayerAccountRequest *)req;
-	grp_payer_tx t = { .ctx = ctx, .out = (Kolo__Groups__V1__AddPayerAccountResponse *)resp };
+	grp_payer_tx t = { .ctx = ctx, .out = (Kolo__Groups__V1__AddPayerAccountResponse *)&out->base };
 	db_conn *c = NULL;
 	int names_holder = 0;
-	int rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, req, NULL);
+	int rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, &in->base, NULL);
 
 	t.want.user_id = (char *)rpc_ctx_user_id(ctx);
 	t.want.bank_code = in->bank_code;
@@ -328,17 +328,16 @@ GRP_HANDLER(add_payer_account)
 
 /* --- ListPayerAccounts, RemovePayerAccount -------------------------------------- */
 
-GRP_HANDLER(list_payer_accounts)
+int
+grp_list_payer_accounts(rpc_ctx *ctx, const Kolo__Groups__V1__ListPayerAccountsRequest *in,
+                        Kolo__Groups__V1__ListPayerAccountsResponse *out)
 {
-	Kolo__Groups__V1__ListPayerAccountsResponse *out =
-		(Kolo__Groups__V1__ListPayerAccountsResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	grp_payer *rows = NULL;
 	db_conn *c = NULL;
 	int n = 0;
 	int rc = grp_db(&c);
 
-	(void)req;
 	if (rc == 0)
 		rc = grp_store_payer_list(c, a, rpc_ctx_user_id(ctx), &rows, &n);
 	if (rc < 0)
@@ -355,15 +354,14 @@ GRP_HANDLER(list_payer_accounts)
 	return 0;
 }
 
-GRP_HANDLER(remove_payer_account)
+int
+grp_remove_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__RemovePayerAccountRequest *in,
+                         Kolo__Groups__V1__RemovePayerAccountResponse *out)
 {
-	const Kolo__Groups__V1__RemovePayerAccountRequest *in =
-		(const Kolo__Groups__V1__RemovePayerAccountRequest *)req;
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = grp_check_id(in->payer_account_id, "payer_account_id");
 
-	(void)resp;
 	if (rc == 0)
 		rc = grp_db(&c);
 	if (rc == 0)
@@ -380,11 +378,10 @@ GRP_HANDLER(remove_payer_account)
 
 /* --- MatchPayer (internal: payments) -------------------------------------------- */
 
-GRP_HANDLER(match_payer)
+int
+grp_match_payer(rpc_ctx *ctx, const Kolo__Groups__V1__MatchPayerRequest *in,
+                Kolo__Groups__V1__MatchPayerResponse *out)
 {
-	const Kolo__Groups__V1__MatchPayerRequest *in =
-		(const Kolo__Groups__V1__MatchPayerRequest *)req;
-	Kolo__Groups__V1__MatchPayerResponse *out = (Kolo__Groups__V1__MatchPayerResponse *)resp;
 	grp_payer *rows = NULL;
 	db_conn *c = NULL;
 	const char *user;

@@ -118,12 +118,10 @@ static int grp_require_reader(rpc_ctx *ctx, db_conn *c, const char *group_id)
 	return rc;
 }
 
-GRP_HANDLER(list_proposals)
+int
+grp_list_proposals(rpc_ctx *ctx, const Kolo__Groups__V1__ListProposalsRequest *in,
+                   Kolo__Groups__V1__ListProposalsResponse *out)
 {
-	const Kolo__Groups__V1__ListProposalsRequest *in =
-		(const Kolo__Groups__V1__ListProposalsRequest *)req;
-	Kolo__Groups__V1__ListProposalsResponse *out =
-		(Kolo__Groups__V1__ListProposalsResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
 	grp_proposal *rows = NULL;
@@ -177,12 +175,10 @@ static int grp_read_proposal_for(rpc_ctx *ctx, const char *id,
 	return rc;
 }
 
-GRP_HANDLER(get_proposal)
+int
+grp_get_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__GetProposalRequest *in,
+                 Kolo__Groups__V1__GetProposalResponse *out)
 {
-	const Kolo__Groups__V1__GetProposalRequest *in =
-		(const Kolo__Groups__V1__GetProposalRequest *)req;
-	Kolo__Groups__V1__GetProposalResponse *out =
-		(Kolo__Groups__V1__GetProposalResponse *)resp;
 	grp_proposal p;
 	int rc = grp_read_proposal_for(ctx, in->proposal_id, &p);
 
@@ -310,35 +306,26 @@ static int grp_act_on(rpc_ctx *ctx, const char *id, const char *pin,
 	return *out ? 0 : err_oom();
 }
 
-GRP_HANDLER(approve_proposal)
+int
+grp_approve_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__ApproveProposalRequest *in,
+                     Kolo__Groups__V1__ApproveProposalResponse *out)
 {
-	const Kolo__Groups__V1__ApproveProposalRequest *in =
-		(const Kolo__Groups__V1__ApproveProposalRequest *)req;
-	Kolo__Groups__V1__ApproveProposalResponse *out =
-		(Kolo__Groups__V1__ApproveProposalResponse *)resp;
-
 	return grp_act_on(ctx, in->proposal_id, in->pin, GRP_ACT_APPROVE,
 			  &out->proposal);
 }
 
-GRP_HANDLER(object_proposal)
+int
+grp_object_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__ObjectProposalRequest *in,
+                    Kolo__Groups__V1__ObjectProposalResponse *out)
 {
-	const Kolo__Groups__V1__ObjectProposalRequest *in =
-		(const Kolo__Groups__V1__ObjectProposalRequest *)req;
-	Kolo__Groups__V1__ObjectProposalResponse *out =
-		(Kolo__Groups__V1__ObjectProposalResponse *)resp;
-
 	return grp_act_on(ctx, in->proposal_id, in->pin, GRP_ACT_OBJECT,
 			  &out->proposal);
 }
 
-GRP_HANDLER(cancel_proposal)
+int
+grp_cancel_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__CancelProposalRequest *in,
+                    Kolo__Groups__V1__CancelProposalResponse *out)
 {
-	const Kolo__Groups__V1__CancelProposalRequest *in =
-		(const Kolo__Groups__V1__CancelProposalRequest *)req;
-	Kolo__Groups__V1__CancelProposalResponse *out =
-		(Kolo__Groups__V1__CancelProposalResponse *)resp;
-
 	return grp_act_on(ctx, in->proposal_id, "", GRP_ACT_CANCEL,
 			  &out->proposal);
 }

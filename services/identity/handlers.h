@@ -1,32 +1,48 @@
-/* handlers: one function per IdentityService RPC (see methods.c). */
+/* handlers: one function per IdentityService RPC (the method table is at the foot of handlers.c). */
 #ifndef KOLO_IDN_HANDLERS_H
 #define KOLO_IDN_HANDLERS_H
 
 #include "rpc/rpc.h"
+#include "kolo/identity/v1/identity.pb-c.h"
 
-#define IDN_HANDLER(name)                                                     \
-	int idn_rpc_##name(rpc_ctx *ctx, const ProtobufCMessage *req,             \
-		       ProtobufCMessage *resp)
-
-IDN_HANDLER(register);
-IDN_HANDLER(login);
-IDN_HANDLER(refresh);
-IDN_HANDLER(logout);
-IDN_HANDLER(get_me);
-IDN_HANDLER(get_user);
-IDN_HANDLER(find_user_by_email);
-IDN_HANDLER(list_sessions);
-IDN_HANDLER(revoke_session);
-IDN_HANDLER(list_activity);
-IDN_HANDLER(set_pin);
-IDN_HANDLER(change_pin);
-IDN_HANDLER(verify_pin);
-IDN_HANDLER(reset_pin);
-IDN_HANDLER(get_signing_keys);
-IDN_HANDLER(submit_kyc);
-IDN_HANDLER(get_kyc);
-IDN_HANDLER(read_kyc_number);
-IDN_HANDLER(release_kyc_number);
+int idn_register(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterRequest *in,
+                 Kolo__Identity__V1__RegisterResponse *out);
+int idn_login(rpc_ctx *ctx, const Kolo__Identity__V1__LoginRequest *in,
+              Kolo__Identity__V1__LoginResponse *out);
+int idn_refresh(rpc_ctx *ctx, const Kolo__Identity__V1__RefreshRequest *in,
+                Kolo__Identity__V1__RefreshResponse *out);
+int idn_logout(rpc_ctx *ctx, const Kolo__Identity__V1__LogoutRequest *in,
+               Kolo__Identity__V1__LogoutResponse *out);
+int idn_get_me(rpc_ctx *ctx, const Kolo__Identity__V1__GetMeRequest *in,
+               Kolo__Identity__V1__GetMeResponse *out);
+int idn_get_user(rpc_ctx *ctx, const Kolo__Identity__V1__GetUserRequest *in,
+                 Kolo__Identity__V1__GetUserResponse *out);
+int idn_find_user_by_email(rpc_ctx *ctx, const Kolo__Identity__V1__FindUserByEmailRequest *in,
+                           Kolo__Identity__V1__FindUserByEmailResponse *out);
+int idn_list_sessions(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionsRequest *in,
+                      Kolo__Identity__V1__ListSessionsResponse *out);
+int idn_revoke_session(rpc_ctx *ctx, const Kolo__Identity__V1__RevokeSessionRequest *in,
+                       Kolo__Identity__V1__RevokeSessionResponse *out);
+int idn_list_activity(rpc_ctx *ctx, const Kolo__Identity__V1__ListActivityRequest *in,
+                      Kolo__Identity__V1__ListActivityResponse *out);
+int idn_set_pin(rpc_ctx *ctx, const Kolo__Identity__V1__SetPinRequest *in,
+                Kolo__Identity__V1__SetPinResponse *out);
+int idn_change_pin(rpc_ctx *ctx, const Kolo__Identity__V1__ChangePinRequest *in,
+                   Kolo__Identity__V1__ChangePinResponse *out);
+int idn_verify_pin(rpc_ctx *ctx, const Kolo__Identity__V1__VerifyPinRequest *in,
+                   Kolo__Identity__V1__VerifyPinResponse *out);
+int idn_reset_pin(rpc_ctx *ctx, const Kolo__Identity__V1__ResetPinRequest *in,
+                  Kolo__Identity__V1__ResetPinResponse *out);
+int idn_get_signing_keys(rpc_ctx *ctx, const Kolo__Identity__V1__GetSigningKeysRequest *in,
+                         Kolo__Identity__V1__GetSigningKeysResponse *out);
+int idn_submit_kyc(rpc_ctx *ctx, const Kolo__Identity__V1__SubmitKycRequest *in,
+                   Kolo__Identity__V1__SubmitKycResponse *out);
+int idn_get_kyc(rpc_ctx *ctx, const Kolo__Identity__V1__GetKycRequest *in,
+                Kolo__Identity__V1__GetKycResponse *out);
+int idn_read_kyc_number(rpc_ctx *ctx, const Kolo__Identity__V1__ReadKycNumberRequest *in,
+                        Kolo__Identity__V1__ReadKycNumberResponse *out);
+int idn_release_kyc_number(rpc_ctx *ctx, const Kolo__Identity__V1__ReleaseKycNumberRequest *in,
+                           Kolo__Identity__V1__ReleaseKycNumberResponse *out);
 
 /* The KYC worker (handlers_kyc.c): reads pending identity checks back
  * from payments every KOLO_KYC_POLL_MS; started only when KYC is
@@ -34,13 +50,20 @@ IDN_HANDLER(release_kyc_number);
 KOLO_MUST_CHECK int idn_kyc_worker_start(void);
 void idn_kyc_worker_stop(void);
 void idn_kyc_worker_pass(void);
-IDN_HANDLER(list_session_revocations);
-IDN_HANDLER(get_user_contacts);
-IDN_HANDLER(verify_email);
-IDN_HANDLER(send_email_code);
-IDN_HANDLER(set_phone);
-IDN_HANDLER(verify_phone);
-IDN_HANDLER(remove_phone);
+int idn_list_session_revocations(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionRevocationsRequest *in,
+                                 Kolo__Identity__V1__ListSessionRevocationsResponse *out);
+int idn_get_user_contacts(rpc_ctx *ctx, const Kolo__Identity__V1__GetUserContactsRequest *in,
+                          Kolo__Identity__V1__GetUserContactsResponse *out);
+int idn_verify_email(rpc_ctx *ctx, const Kolo__Identity__V1__VerifyEmailRequest *in,
+                     Kolo__Identity__V1__VerifyEmailResponse *out);
+int idn_send_email_code(rpc_ctx *ctx, const Kolo__Identity__V1__SendEmailCodeRequest *in,
+                        Kolo__Identity__V1__SendEmailCodeResponse *out);
+int idn_set_phone(rpc_ctx *ctx, const Kolo__Identity__V1__SetPhoneRequest *in,
+                  Kolo__Identity__V1__SetPhoneResponse *out);
+int idn_verify_phone(rpc_ctx *ctx, const Kolo__Identity__V1__VerifyPhoneRequest *in,
+                     Kolo__Identity__V1__VerifyPhoneResponse *out);
+int idn_remove_phone(rpc_ctx *ctx, const Kolo__Identity__V1__RemovePhoneRequest *in,
+                     Kolo__Identity__V1__RemovePhoneResponse *out);
 
 /* The rpc_session_check of identity's RPC_AUTH_LIVE methods: asks
  * identity's own table, so a logout takes effect at once. */
@@ -138,7 +161,9 @@ void idn_wipe(char *secret);
 
 /* ReadOutbox, AckOutbox (handlers_outbox.c): kolo-events reads the
  * service's events and acks what it stored. */
-IDN_HANDLER(read_outbox);
-IDN_HANDLER(ack_outbox);
+int idn_read_outbox(rpc_ctx *ctx, const Kolo__Identity__V1__ReadOutboxRequest *in,
+                    Kolo__Identity__V1__ReadOutboxResponse *out);
+int idn_ack_outbox(rpc_ctx *ctx, const Kolo__Identity__V1__AckOutboxRequest *in,
+                   Kolo__Identity__V1__AckOutboxResponse *out);
 
 #endif

@@ -107,7 +107,7 @@ static int idn_register_body(db_conn *c, void *arg)
  * a new session, for the right password only. The first call's tokens are
  * never stored, and the key's hash leaves the password out, so without
  * the guards a key's holder could guess passwords for a day. */
-static int idn_register_replay(rpc_ctx *ctx, Kolo__Identity__V1__RegisterRequest *in,
+static int idn_register_replay(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterRequest *in,
 			       Kolo__Identity__V1__RegisterResponse *out)
 {
 	Kolo__Identity__V1__LoginRequest login = KOLO__IDENTITY__V1__LOGIN_REQUEST__INIT;
@@ -116,7 +116,7 @@ static int idn_register_replay(rpc_ctx *ctx, Kolo__Identity__V1__RegisterRequest
 
 	login.email = in->email;
 	login.password = in->password;
-	rc = idn_rpc_login(ctx, &login.base, &got.base);
+	rc = idn_login(ctx, &login, &got);
 	if (rc < 0)
 		return rc;
 	out->access_token = got.access_token;
@@ -128,12 +128,10 @@ static int idn_register_replay(rpc_ctx *ctx, Kolo__Identity__V1__RegisterRequest
 
 static const char *const idn_register_omit[] = { "password", NULL };
 
-IDN_HANDLER(register)
+int
+idn_register(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterRequest *in,
+             Kolo__Identity__V1__RegisterResponse *out)
 {
-	Kolo__Identity__V1__RegisterRequest *in =
-		(Kolo__Identity__V1__RegisterRequest *)req;
-	Kolo__Identity__V1__RegisterResponse *out =
-		(Kolo__Identity__V1__RegisterResponse *)resp;
 	idn_register_tx t = { .arena = rpc_ctx_arena(ctx), .ctx = ctx, .out = out };
 	idn_guards guards = { .client = &t.client };
 	char hash[IDN_SECRET_HASH_MAX];
@@ -142,7 +140,7 @@ IDN_HANDLER(register)
 
 	idn_client_of(&t.client, ctx);
 	idn_guard_add(&guards, IDN_LIMIT_REGISTER_ADDR, t.client.addr, NULL);
-	rc = idem_prepare(&t.key, ctx, IDEM_IDENTITY, req, idn_register_omit);
+	rc = idem_prepare(&t.key, ctx, IDEM_IDENTITY, &in->base, idn_register_omit);
 	if (rc == 0)
 		rc = idn_normalize_email((char **)&t.email, t.arena, in->email);
 	if (rc == 0)
@@ -206,12 +204,10 @@ static int idn_bad_credentials(void)
 		       "email or password is wrong");
 }
 
-IDN_HANDLER(login)
+int
+idn_login(rpc_ctx *ctx, const Kolo__Identity__V1__LoginRequest *in,
+          Kolo__Identity__V1__LoginResponse *out)
 {
-	Kolo__Identity__V1__LoginRequest *in =
-		(Kolo__Identity__V1__LoginRequest *)req;
-	Kolo__Identity__V1__LoginResponse *out =
-		(Kolo__Identity__V1__LoginResponse *)resp;
 	idn_login_tx t = { .arena = rpc_ctx_arena(ctx) };
 	idn_user user = { .id = NULL };
 	char *email = NULL;
@@ -359,12 +355,10 @@ static int idn_unknown_refresh(int rc)
 	return rc;
 }
 
-IDN_HANDLER(refresh)
+int
+idn_refresh(rpc_ctx *ctx, const Kolo__Identity__V1__RefreshRequest *in,
+            Kolo__Identity__V1__RefreshResponse *out)
 {
-	Kolo__Identity__V1__RefreshRequest *in =
-		(Kolo__Identity__V1__RefreshRequest *)req;
-	Kolo__Identity__V1__RefreshResponse *out =
-		(Kolo__Identity__V1__RefreshResponse *)resp;
 	idn_refresh_tx t = { .arena = rpc_ctx_arena(ctx) };
 	db_conn *c = NULL;
 	int rc;
@@ -429,12 +423,10 @@ static int idn_logout_body(db_conn *c, void *arg)
 			     t->client.device);
 }
 
-IDN_HANDLER(logout)
+int
+idn_logout(rpc_ctx *ctx, const Kolo__Identity__V1__LogoutRequest *in,
+           Kolo__Identity__V1__LogoutResponse *out)
 {
-	Kolo__Identity__V1__LogoutRequest *in =
-		(Kolo__Identity__V1__LogoutRequest *)req;
-	Kolo__Identity__V1__LogoutResponse *out =
-		(Kolo__Identity__V1__LogoutResponse *)resp;
 	idn_logout_tx t = { .arena = rpc_ctx_arena(ctx),
 			    .all_devices = in->all_devices };
 	db_conn *c = NULL;
@@ -474,20 +466,17 @@ static int idn_reply_user(rpc_ctx *ctx, const char *id, const char *email, int o
 	return *out ? 0 : err_oom();
 }
 
-IDN_HANDLER(get_me)
+int
+idn_get_me(rpc_ctx *ctx, const Kolo__Identity__V1__GetMeRequest *in,
+           Kolo__Identity__V1__GetMeResponse *out)
 {
-	Kolo__Identity__V1__GetMeResponse *out =
-		(Kolo__Identity__V1__GetMeResponse *)resp;
-
 	return idn_reply_user(ctx, rpc_ctx_user_id(ctx), NULL, 1, &out->user);
 }
 
-IDN_HANDLER(get_user)
+int
+idn_get_user(rpc_ctx *ctx, const Kolo__Identity__V1__GetUserRequest *in,
+             Kolo__Identity__V1__GetUserResponse *out)
 {
-	const Kolo__Identity__V1__GetUserRequest *in =
-		(const Kolo__Identity__V1__GetUserRequest *)req;
-	Kolo__Identity__V1__GetUserResponse *out =
-		(Kolo__Identity__V1__GetUserResponse *)resp;
 	idn_user user;
 	db_conn *c = NULL;
 	int rc = text_is_uuid(in->user_id) ? idn_db(&c) : err_invalid_id("user_id");
@@ -505,12 +494,10 @@ IDN_HANDLER(get_user)
 	return 0;
 }
 
-IDN_HANDLER(find_user_by_email)
+int
+idn_find_user_by_email(rpc_ctx *ctx, const Kolo__Identity__V1__FindUserByEmailRequest *in,
+                       Kolo__Identity__V1__FindUserByEmailResponse *out)
 {
-	const Kolo__Identity__V1__FindUserByEmailRequest *in =
-		(const Kolo__Identity__V1__FindUserByEmailRequest *)req;
-	Kolo__Identity__V1__FindUserByEmailResponse *out =
-		(Kolo__Identity__V1__FindUserByEmailResponse *)resp;
 	char *email = NULL;
 	int rc = idn_normalize_email(&email, rpc_ctx_arena(ctx), in->email);
 
@@ -521,12 +508,10 @@ IDN_HANDLER(find_user_by_email)
 
 /* --- Sessions -------------------------------------------------------------- */
 
-IDN_HANDLER(list_sessions)
+int
+idn_list_sessions(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionsRequest *in,
+                  Kolo__Identity__V1__ListSessionsResponse *out)
 {
-	const Kolo__Identity__V1__ListSessionsRequest *in =
-		(const Kolo__Identity__V1__ListSessionsRequest *)req;
-	Kolo__Identity__V1__ListSessionsResponse *out =
-		(Kolo__Identity__V1__ListSessionsResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	const auth_claims *claims = rpc_ctx_claims(ctx);
 	page_request page;
@@ -590,10 +575,10 @@ static int idn_revoke_body(db_conn *c, void *arg)
 			     t->client.device);
 }
 
-IDN_HANDLER(revoke_session)
+int
+idn_revoke_session(rpc_ctx *ctx, const Kolo__Identity__V1__RevokeSessionRequest *in,
+                   Kolo__Identity__V1__RevokeSessionResponse *out)
 {
-	const Kolo__Identity__V1__RevokeSessionRequest *in =
-		(const Kolo__Identity__V1__RevokeSessionRequest *)req;
 	idn_revoke_tx t = { .session_id = in->session_id,
 			    .user_id = rpc_ctx_user_id(ctx) };
 	db_conn *c = NULL;
@@ -611,12 +596,10 @@ IDN_HANDLER(revoke_session)
 	return rc;
 }
 
-IDN_HANDLER(list_activity)
+int
+idn_list_activity(rpc_ctx *ctx, const Kolo__Identity__V1__ListActivityRequest *in,
+                  Kolo__Identity__V1__ListActivityResponse *out)
 {
-	const Kolo__Identity__V1__ListActivityRequest *in =
-		(const Kolo__Identity__V1__ListActivityRequest *)req;
-	Kolo__Identity__V1__ListActivityResponse *out =
-		(Kolo__Identity__V1__ListActivityResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
 	idn_event *rows = NULL;

@@ -160,16 +160,15 @@ static int idn_send_refused(const idn_send_code_tx *t)
 	return idn_send_limited(t->verdict, t->retry_after_s);
 }
 
-IDN_HANDLER(send_email_code)
+int
+idn_send_email_code(rpc_ctx *ctx, const Kolo__Identity__V1__SendEmailCodeRequest *in,
+                    Kolo__Identity__V1__SendEmailCodeResponse *out)
 {
-	Kolo__Identity__V1__SendEmailCodeResponse *out =
-		(Kolo__Identity__V1__SendEmailCodeResponse *)resp;
 	idn_send_code_tx t = {.arena = rpc_ctx_arena(ctx),
 			      .user_id = rpc_ctx_user_id(ctx)};
 	db_conn *c = NULL;
 	int rc;
 
-	(void)req;
 	rc = idn_db(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_send_code_body, &t);
@@ -303,23 +302,17 @@ static int idn_verify_code(rpc_ctx *ctx, idn_code_channel channel, char *code,
 	return *out ? 0 : err_oom();
 }
 
-IDN_HANDLER(verify_email)
+int
+idn_verify_email(rpc_ctx *ctx, const Kolo__Identity__V1__VerifyEmailRequest *in,
+                 Kolo__Identity__V1__VerifyEmailResponse *out)
 {
-	Kolo__Identity__V1__VerifyEmailRequest *in =
-		(Kolo__Identity__V1__VerifyEmailRequest *)req;
-	Kolo__Identity__V1__VerifyEmailResponse *out =
-		(Kolo__Identity__V1__VerifyEmailResponse *)resp;
-
 	return idn_verify_code(ctx, IDN_CODE_EMAIL, in->code, &out->user);
 }
 
-IDN_HANDLER(verify_phone)
+int
+idn_verify_phone(rpc_ctx *ctx, const Kolo__Identity__V1__VerifyPhoneRequest *in,
+                 Kolo__Identity__V1__VerifyPhoneResponse *out)
 {
-	Kolo__Identity__V1__VerifyPhoneRequest *in =
-		(Kolo__Identity__V1__VerifyPhoneRequest *)req;
-	Kolo__Identity__V1__VerifyPhoneResponse *out =
-		(Kolo__Identity__V1__VerifyPhoneResponse *)resp;
-
 	return idn_verify_code(ctx, IDN_CODE_PHONE, in->code, &out->user);
 }
 
@@ -402,12 +395,10 @@ static int idn_phone_change(rpc_ctx *ctx, idn_set_phone_tx *t, db_tx_fn body,
 	return *out ? 0 : err_oom();
 }
 
-IDN_HANDLER(set_phone)
+int
+idn_set_phone(rpc_ctx *ctx, const Kolo__Identity__V1__SetPhoneRequest *in,
+              Kolo__Identity__V1__SetPhoneResponse *out)
 {
-	const Kolo__Identity__V1__SetPhoneRequest *in =
-		(const Kolo__Identity__V1__SetPhoneRequest *)req;
-	Kolo__Identity__V1__SetPhoneResponse *out =
-		(Kolo__Identity__V1__SetPhoneResponse *)resp;
 	idn_set_phone_tx t = {.arena = rpc_ctx_arena(ctx),
 			      .user_id = rpc_ctx_user_id(ctx)};
 	char *phone = NULL;
@@ -420,14 +411,13 @@ IDN_HANDLER(set_phone)
 	return idn_phone_change(ctx, &t, idn_set_phone_body, &out->user);
 }
 
-IDN_HANDLER(remove_phone)
+int
+idn_remove_phone(rpc_ctx *ctx, const Kolo__Identity__V1__RemovePhoneRequest *in,
+                 Kolo__Identity__V1__RemovePhoneResponse *out)
 {
-	Kolo__Identity__V1__RemovePhoneResponse *out =
-		(Kolo__Identity__V1__RemovePhoneResponse *)resp;
 	idn_set_phone_tx t = {.arena = rpc_ctx_arena(ctx),
 			      .user_id = rpc_ctx_user_id(ctx)};
 
-	(void)req;
 	return idn_phone_change(ctx, &t, idn_remove_phone_body, &out->user);
 }
 
@@ -463,12 +453,10 @@ idn_contact_message(mem_arena *a, const idn_contact *ct)
 	return m;
 }
 
-IDN_HANDLER(get_user_contacts)
+int
+idn_get_user_contacts(rpc_ctx *ctx, const Kolo__Identity__V1__GetUserContactsRequest *in,
+                      Kolo__Identity__V1__GetUserContactsResponse *out)
 {
-	const Kolo__Identity__V1__GetUserContactsRequest *in =
-		(const Kolo__Identity__V1__GetUserContactsRequest *)req;
-	Kolo__Identity__V1__GetUserContactsResponse *out =
-		(Kolo__Identity__V1__GetUserContactsResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	idn_contact *rows = NULL;
 	db_conn *c = NULL;

@@ -5,10 +5,10 @@
 
 #include "identity.h"
 
-IDN_HANDLER(get_signing_keys)
+int
+idn_get_signing_keys(rpc_ctx *ctx, const Kolo__Identity__V1__GetSigningKeysRequest *in,
+                     Kolo__Identity__V1__GetSigningKeysResponse *out)
 {
-	Kolo__Identity__V1__GetSigningKeysResponse *out =
-		(Kolo__Identity__V1__GetSigningKeysResponse *)resp;
 	const idn_config *cfg = idn_current();
 	mem_arena *a = rpc_ctx_arena(ctx);
 

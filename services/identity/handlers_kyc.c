@@ -218,12 +218,10 @@ static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id,
 	return idn_store_kyc_get(c, a, user_id, 0, out, &found);
 }
 
-IDN_HANDLER(submit_kyc)
+int
+idn_submit_kyc(rpc_ctx *ctx, const Kolo__Identity__V1__SubmitKycRequest *in,
+               Kolo__Identity__V1__SubmitKycResponse *out)
 {
-	Kolo__Identity__V1__SubmitKycRequest *in =
-		(Kolo__Identity__V1__SubmitKycRequest *)req;
-	Kolo__Identity__V1__SubmitKycResponse *out =
-		(Kolo__Identity__V1__SubmitKycResponse *)resp;
 	const idn_kyc_account account = {.bank_code = in->bank_code,
 					 .account_number = in->account_number};
 	idn_kyc_row row;
@@ -241,17 +239,16 @@ IDN_HANDLER(submit_kyc)
 	return out->kyc ? 0 : err_oom();
 }
 
-IDN_HANDLER(get_kyc)
+int
+idn_get_kyc(rpc_ctx *ctx, const Kolo__Identity__V1__GetKycRequest *in,
+            Kolo__Identity__V1__GetKycResponse *out)
 {
-	Kolo__Identity__V1__GetKycResponse *out =
-		(Kolo__Identity__V1__GetKycResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	idn_kyc_row row;
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = idn_db(&c);
 
-	(void)req;
 	if (rc == 0)
 		rc = idn_store_kyc_get(c, a, rpc_ctx_user_id(ctx), 0, &row,
 				       &found);
@@ -307,12 +304,10 @@ static int idn_kyc_read_tx(db_conn *c, void *arg)
 	return rc;
 }
 
-IDN_HANDLER(read_kyc_number)
+int
+idn_read_kyc_number(rpc_ctx *ctx, const Kolo__Identity__V1__ReadKycNumberRequest *in,
+                    Kolo__Identity__V1__ReadKycNumberResponse *out)
 {
-	const Kolo__Identity__V1__ReadKycNumberRequest *in =
-		(const Kolo__Identity__V1__ReadKycNumberRequest *)req;
-	Kolo__Identity__V1__ReadKycNumberResponse *out =
-		(Kolo__Identity__V1__ReadKycNumberResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	idn_kyc_read t = {.arena = a, .user_id = in->user_id};
 	const char *caller = rpc_ctx_caller(ctx);
@@ -364,12 +359,10 @@ static int idn_kyc_release_tx(db_conn *c, void *arg)
 	return rc;
 }
 
-IDN_HANDLER(release_kyc_number)
+int
+idn_release_kyc_number(rpc_ctx *ctx, const Kolo__Identity__V1__ReleaseKycNumberRequest *in,
+                       Kolo__Identity__V1__ReleaseKycNumberResponse *out)
 {
-	const Kolo__Identity__V1__ReleaseKycNumberRequest *in =
-		(const Kolo__Identity__V1__ReleaseKycNumberRequest *)req;
-	Kolo__Identity__V1__ReleaseKycNumberResponse *out =
-		(Kolo__Identity__V1__ReleaseKycNumberResponse *)resp;
 	idn_kyc_release t = {.user_id = in->user_id};
 	db_conn *c = NULL;
 	int rc = 0;

@@ -5,19 +5,16 @@
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "outbox/outbox.h"
 
-IDN_HANDLER(read_outbox)
+int
+idn_read_outbox(rpc_ctx *ctx, const Kolo__Identity__V1__ReadOutboxRequest *in,
+                Kolo__Identity__V1__ReadOutboxResponse *out)
 {
-	const Kolo__Identity__V1__ReadOutboxRequest *in =
-		(const Kolo__Identity__V1__ReadOutboxRequest *)req;
-	Kolo__Identity__V1__ReadOutboxResponse *out = (Kolo__Identity__V1__ReadOutboxResponse *)resp;
-
 	return outbox_serve_read(&out->events, &out->n_events, ctx, OUTBOX_IDENTITY, in->limit);
 }
 
-IDN_HANDLER(ack_outbox)
+int
+idn_ack_outbox(rpc_ctx *ctx, const Kolo__Identity__V1__AckOutboxRequest *in,
+               Kolo__Identity__V1__AckOutboxResponse *out)
 {
-	const Kolo__Identity__V1__AckOutboxRequest *in = (const Kolo__Identity__V1__AckOutboxRequest *)req;
-	Kolo__Identity__V1__AckOutboxResponse *out = (Kolo__Identity__V1__AckOutboxResponse *)resp;
-
 	return outbox_serve_ack(&out->acked, ctx, OUTBOX_IDENTITY, in->ids, in->n_ids);
 }

@@ -189,12 +189,10 @@ static int idn_recovery_token(rpc_ctx *ctx, char **token_out,
 	return *token_out ? 0 : err_oom();
 }
 
-IDN_HANDLER(set_pin)
+int
+idn_set_pin(rpc_ctx *ctx, const Kolo__Identity__V1__SetPinRequest *in,
+            Kolo__Identity__V1__SetPinResponse *out)
 {
-	Kolo__Identity__V1__SetPinRequest *in =
-		(Kolo__Identity__V1__SetPinRequest *)req;
-	Kolo__Identity__V1__SetPinResponse *out =
-		(Kolo__Identity__V1__SetPinResponse *)resp;
 	idn_pin_tx t = { .user_id = rpc_ctx_user_id(ctx) };
 	char pin_hash[IDN_SECRET_HASH_MAX], recovery_hash[IDN_TOKEN_HASH_TEXT];
 	int rc = idn_check_pin(in->pin, "pin");
@@ -211,10 +209,10 @@ IDN_HANDLER(set_pin)
 	return idn_pin_run(ctx, &t, idn_pin_set_body);
 }
 
-IDN_HANDLER(change_pin)
+int
+idn_change_pin(rpc_ctx *ctx, const Kolo__Identity__V1__ChangePinRequest *in,
+               Kolo__Identity__V1__ChangePinResponse *out)
 {
-	Kolo__Identity__V1__ChangePinRequest *in =
-		(Kolo__Identity__V1__ChangePinRequest *)req;
 	idn_pin_tx t = { .user_id = rpc_ctx_user_id(ctx), .pin = in->old_pin,
 			 .event = "pin_changed" };
 	char pin_hash[IDN_SECRET_HASH_MAX];
@@ -255,10 +253,10 @@ static int idn_pin_subject(rpc_ctx *ctx, const char *requested,
 	return 0;
 }
 
-IDN_HANDLER(verify_pin)
+int
+idn_verify_pin(rpc_ctx *ctx, const Kolo__Identity__V1__VerifyPinRequest *in,
+               Kolo__Identity__V1__VerifyPinResponse *out)
 {
-	Kolo__Identity__V1__VerifyPinRequest *in =
-		(Kolo__Identity__V1__VerifyPinRequest *)req;
 	idn_pin_tx t = { .pin = in->pin };
 	int rc = idn_pin_subject(ctx, in->user_id, &t.user_id);
 
@@ -270,12 +268,10 @@ IDN_HANDLER(verify_pin)
 	return rc;
 }
 
-IDN_HANDLER(reset_pin)
+int
+idn_reset_pin(rpc_ctx *ctx, const Kolo__Identity__V1__ResetPinRequest *in,
+              Kolo__Identity__V1__ResetPinResponse *out)
 {
-	Kolo__Identity__V1__ResetPinRequest *in =
-		(Kolo__Identity__V1__ResetPinRequest *)req;
-	Kolo__Identity__V1__ResetPinResponse *out =
-		(Kolo__Identity__V1__ResetPinResponse *)resp;
 	idn_pin_tx t = { .user_id = rpc_ctx_user_id(ctx) };
 	char pin_hash[IDN_SECRET_HASH_MAX], presented[IDN_TOKEN_HASH_TEXT];
 	char recovery_hash[IDN_TOKEN_HASH_TEXT];

@@ -76,12 +76,10 @@ idn_revocations_reply(rpc_ctx *ctx, const idn_revocation *rows, int n,
 	return out->next_cursor ? 0 : err_oom();
 }
 
-IDN_HANDLER(list_session_revocations)
+int
+idn_list_session_revocations(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionRevocationsRequest *in,
+                             Kolo__Identity__V1__ListSessionRevocationsResponse *out)
 {
-	const Kolo__Identity__V1__ListSessionRevocationsRequest *in =
-		(const Kolo__Identity__V1__ListSessionRevocationsRequest *)req;
-	Kolo__Identity__V1__ListSessionRevocationsResponse *out =
-		(Kolo__Identity__V1__ListSessionRevocationsResponse *)resp;
 	int limit = in->page_size ? in->page_size : IDN_REVOCATIONS_PAGE_MAX;
 	idn_revocation *rows = NULL;
 	int64_t after = 0, head = 0;

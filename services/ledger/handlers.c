@@ -245,12 +245,10 @@ static int ldg_reversal_target(db_conn *c, ldg_post_tx *t, const char *reverses_
 	return rc;
 }
 
-LDG_HANDLER(post_entry)
+int
+ldg_post_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__PostEntryRequest *in,
+               Kolo__Ledger__V1__PostEntryResponse *out)
 {
-	const Kolo__Ledger__V1__PostEntryRequest *in =
-		(const Kolo__Ledger__V1__PostEntryRequest *)req;
-	Kolo__Ledger__V1__PostEntryResponse *out =
-		(Kolo__Ledger__V1__PostEntryResponse *)resp;
 	ldg_entry_spec spec, fee;
 	ldg_payer payer = { in->payer_name, in->payer_account_number, in->payer_bank_name };
 	ldg_post_tx t = { .arena = rpc_ctx_arena(ctx), .spec = &spec, .payer = &payer,
@@ -297,12 +295,10 @@ LDG_HANDLER(post_entry)
 
 /* --- reads -------------------------------------------------------------------- */
 
-LDG_HANDLER(get_balance)
+int
+ldg_get_balance(rpc_ctx *ctx, const Kolo__Ledger__V1__GetBalanceRequest *in,
+                Kolo__Ledger__V1__GetBalanceResponse *out)
 {
-	const Kolo__Ledger__V1__GetBalanceRequest *in =
-		(const Kolo__Ledger__V1__GetBalanceRequest *)req;
-	Kolo__Ledger__V1__GetBalanceResponse *out =
-		(Kolo__Ledger__V1__GetBalanceResponse *)resp;
 	db_conn *c = NULL;
 	int rc = ldg_check_reader(ctx, in->group_id);
 
@@ -337,12 +333,10 @@ static int ldg_filter_of(ldg_filter *out, const Kolo__Ledger__V1__ListEntriesReq
 	return 0;
 }
 
-LDG_HANDLER(list_entries)
+int
+ldg_list_entries(rpc_ctx *ctx, const Kolo__Ledger__V1__ListEntriesRequest *in,
+                 Kolo__Ledger__V1__ListEntriesResponse *out)
 {
-	const Kolo__Ledger__V1__ListEntriesRequest *in =
-		(const Kolo__Ledger__V1__ListEntriesRequest *)req;
-	Kolo__Ledger__V1__ListEntriesResponse *out =
-		(Kolo__Ledger__V1__ListEntriesResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
 	ldg_filter filter;
@@ -375,12 +369,10 @@ LDG_HANDLER(list_entries)
 				 rows[page.limit - 1].page_key, rows[page.limit - 1].id);
 }
 
-LDG_HANDLER(get_entry)
+int
+ldg_get_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__GetEntryRequest *in,
+              Kolo__Ledger__V1__GetEntryResponse *out)
 {
-	const Kolo__Ledger__V1__GetEntryRequest *in =
-		(const Kolo__Ledger__V1__GetEntryRequest *)req;
-	Kolo__Ledger__V1__GetEntryResponse *out =
-		(Kolo__Ledger__V1__GetEntryResponse *)resp;
 	ldg_entry entry;
 	db_conn *c = NULL;
 	int found = 0, rc = 0;
@@ -448,11 +440,10 @@ static int ldg_busy(int rc)
 	return rc;
 }
 
-LDG_HANDLER(place_hold)
+int
+ldg_place_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__PlaceHoldRequest *in,
+               Kolo__Ledger__V1__PlaceHoldResponse *out)
 {
-	const Kolo__Ledger__V1__PlaceHoldRequest *in =
-		(const Kolo__Ledger__V1__PlaceHoldRequest *)req;
-	Kolo__Ledger__V1__PlaceHoldResponse *out = (Kolo__Ledger__V1__PlaceHoldResponse *)resp;
 	ldg_hold h;
 	db_conn *c = NULL;
 	int found = 0, existed = 0;
@@ -483,11 +474,10 @@ LDG_HANDLER(place_hold)
 	return out->hold ? 0 : err_oom();
 }
 
-LDG_HANDLER(release_hold)
+int
+ldg_release_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__ReleaseHoldRequest *in,
+                 Kolo__Ledger__V1__ReleaseHoldResponse *out)
 {
-	const Kolo__Ledger__V1__ReleaseHoldRequest *in =
-		(const Kolo__Ledger__V1__ReleaseHoldRequest *)req;
-	Kolo__Ledger__V1__ReleaseHoldResponse *out = (Kolo__Ledger__V1__ReleaseHoldResponse *)resp;
 	ldg_hold h;
 	db_conn *c = NULL;
 	int found = 0;
@@ -522,11 +512,10 @@ static int ldg_capture_spec(ldg_entry_spec *out, const Kolo__Ledger__V1__Capture
 	return ldg_spec_check(out);
 }
 
-LDG_HANDLER(capture_hold)
+int
+ldg_capture_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__CaptureHoldRequest *in,
+                 Kolo__Ledger__V1__CaptureHoldResponse *out)
 {
-	const Kolo__Ledger__V1__CaptureHoldRequest *in =
-		(const Kolo__Ledger__V1__CaptureHoldRequest *)req;
-	Kolo__Ledger__V1__CaptureHoldResponse *out = (Kolo__Ledger__V1__CaptureHoldResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	ldg_entry_spec spec;
 	ldg_post_tx t = { .arena = a, .spec = &spec, .reverses_entry_id = "" };
@@ -558,3 +547,26 @@ LDG_HANDLER(capture_hold)
 	out->entry = ldg_entry_message(ctx, &t.entry);
 	return out->entry ? 0 : err_oom();
 }
+
+/* --- the method table: every LedgerService RPC with its handler and who may call it. */
+static const rpc_method ldg_methods[] = {
+	RPC_METHOD(Kolo__Ledger__V1__, PostEntry, ldg_post_entry, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, GetBalance, ldg_get_balance, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, ListEntries, ldg_list_entries, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, GetEntry, ldg_get_entry, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, PlaceHold, ldg_place_hold, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, ReleaseHold, ldg_release_hold, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, CaptureHold, ldg_capture_hold, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, ReadOutbox, ldg_read_outbox, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, AckOutbox, ldg_ack_outbox, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, AllocateEntry, ldg_allocate_entry, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, ListAllocations, ldg_list_allocations, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, ListUnallocated, ldg_list_unallocated, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, ListContributions, ldg_list_contributions, RPC_AUTH_INTERNAL),
+};
+
+const rpc_service ldg_rpc_service = {
+	.descriptor = &kolo__ledger__v1__ledger_service__descriptor,
+	.methods = ldg_methods,
+	.n_methods = sizeof(ldg_methods) / sizeof(ldg_methods[0]),
+};

@@ -32,12 +32,10 @@ static Kolo__Common__V1__Allocation *ldg_allocation_message(mem_arena *a,
 	return m;
 }
 
-LDG_HANDLER(allocate_entry)
+int
+ldg_allocate_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__AllocateEntryRequest *in,
+                   Kolo__Ledger__V1__AllocateEntryResponse *out)
 {
-	const Kolo__Ledger__V1__AllocateEntryRequest *in =
-		(const Kolo__Ledger__V1__AllocateEntryRequest *)req;
-	Kolo__Ledger__V1__AllocateEntryResponse *out =
-		(Kolo__Ledger__V1__AllocateEntryResponse *)resp;
 	ldg_alloc_tx t = { .entry_id = in->entry_id,
 			   .ask = { .group_id = in->group_id, .user_id = in->user_id,
 				    .allocated_by = in->allocated_by, .reason = in->reason,
@@ -66,12 +64,10 @@ LDG_HANDLER(allocate_entry)
 	return out->allocation ? 0 : err_oom();
 }
 
-LDG_HANDLER(list_allocations)
+int
+ldg_list_allocations(rpc_ctx *ctx, const Kolo__Ledger__V1__ListAllocationsRequest *in,
+                     Kolo__Ledger__V1__ListAllocationsResponse *out)
 {
-	const Kolo__Ledger__V1__ListAllocationsRequest *in =
-		(const Kolo__Ledger__V1__ListAllocationsRequest *)req;
-	Kolo__Ledger__V1__ListAllocationsResponse *out =
-		(Kolo__Ledger__V1__ListAllocationsResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	ldg_allocation *rows = NULL;
 	db_conn *c = NULL;
@@ -116,12 +112,10 @@ static Kolo__Ledger__V1__UnallocatedEntry *ldg_unallocated_message(rpc_ctx *ctx,
 	return m->entry ? m : NULL;
 }
 
-LDG_HANDLER(list_unallocated)
+int
+ldg_list_unallocated(rpc_ctx *ctx, const Kolo__Ledger__V1__ListUnallocatedRequest *in,
+                     Kolo__Ledger__V1__ListUnallocatedResponse *out)
 {
-	const Kolo__Ledger__V1__ListUnallocatedRequest *in =
-		(const Kolo__Ledger__V1__ListUnallocatedRequest *)req;
-	Kolo__Ledger__V1__ListUnallocatedResponse *out =
-		(Kolo__Ledger__V1__ListUnallocatedResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
 	ldg_unallocated *rows = NULL;
@@ -193,12 +187,10 @@ static int ldg_contributions_out(mem_arena *a, const ldg_contributions *r,
 	return 0;
 }
 
-LDG_HANDLER(list_contributions)
+int
+ldg_list_contributions(rpc_ctx *ctx, const Kolo__Ledger__V1__ListContributionsRequest *in,
+                       Kolo__Ledger__V1__ListContributionsResponse *out)
 {
-	const Kolo__Ledger__V1__ListContributionsRequest *in =
-		(const Kolo__Ledger__V1__ListContributionsRequest *)req;
-	Kolo__Ledger__V1__ListContributionsResponse *out =
-		(Kolo__Ledger__V1__ListContributionsResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	ldg_contributions r = { 0 };
 	db_conn *c = NULL;

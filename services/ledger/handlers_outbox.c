@@ -5,19 +5,16 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "outbox/outbox.h"
 
-LDG_HANDLER(read_outbox)
+int
+ldg_read_outbox(rpc_ctx *ctx, const Kolo__Ledger__V1__ReadOutboxRequest *in,
+                Kolo__Ledger__V1__ReadOutboxResponse *out)
 {
-	const Kolo__Ledger__V1__ReadOutboxRequest *in =
-		(const Kolo__Ledger__V1__ReadOutboxRequest *)req;
-	Kolo__Ledger__V1__ReadOutboxResponse *out = (Kolo__Ledger__V1__ReadOutboxResponse *)resp;
-
 	return outbox_serve_read(&out->events, &out->n_events, ctx, OUTBOX_LEDGER, in->limit);
 }
 
-LDG_HANDLER(ack_outbox)
+int
+ldg_ack_outbox(rpc_ctx *ctx, const Kolo__Ledger__V1__AckOutboxRequest *in,
+               Kolo__Ledger__V1__AckOutboxResponse *out)
 {
-	const Kolo__Ledger__V1__AckOutboxRequest *in = (const Kolo__Ledger__V1__AckOutboxRequest *)req;
-	Kolo__Ledger__V1__AckOutboxResponse *out = (Kolo__Ledger__V1__AckOutboxResponse *)resp;
-
 	return outbox_serve_ack(&out->acked, ctx, OUTBOX_LEDGER, in->ids, in->n_ids);
 }

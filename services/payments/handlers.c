@@ -1,4 +1,4 @@
-/* One function per PaymentsService RPC (see methods.c). */
+/* One function per PaymentsService RPC (the method table is at its foot). */
 #include "handlers.h"
 
 #include <pthread.h>
@@ -18,6 +18,7 @@
 #include "money/money.h"
 #include "payments.h"
 #include "text/text.h"
+#include "payments_service.h"
 
 static pay_env pay_env_of(rpc_ctx *ctx)
 {
@@ -63,12 +64,10 @@ static Kolo__Payments__V1__Account *pay_account_message(rpc_ctx *ctx,
 	return m;
 }
 
-PAY_HANDLER(provision_account)
+int
+pay_provision_account(rpc_ctx *ctx, const Kolo__Payments__V1__ProvisionAccountRequest *in,
+                      Kolo__Payments__V1__ProvisionAccountResponse *out)
 {
-	const Kolo__Payments__V1__ProvisionAccountRequest *in =
-		(const Kolo__Payments__V1__ProvisionAccountRequest *)req;
-	Kolo__Payments__V1__ProvisionAccountResponse *out =
-		(Kolo__Payments__V1__ProvisionAccountResponse *)resp;
 	pay_env env = pay_env_of(ctx);
 	pay_account acct;
 	pay_account_wait wait;
@@ -87,12 +86,10 @@ PAY_HANDLER(provision_account)
 	return out->account ? 0 : err_oom();
 }
 
-PAY_HANDLER(get_account)
+int
+pay_get_account(rpc_ctx *ctx, const Kolo__Payments__V1__GetAccountRequest *in,
+                Kolo__Payments__V1__GetAccountResponse *out)
 {
-	const Kolo__Payments__V1__GetAccountRequest *in =
-		(const Kolo__Payments__V1__GetAccountRequest *)req;
-	Kolo__Payments__V1__GetAccountResponse *out =
-		(Kolo__Payments__V1__GetAccountResponse *)resp;
 	pay_env env = pay_env_of(ctx);
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
 	pay_account acct;
@@ -114,12 +111,10 @@ PAY_HANDLER(get_account)
 
 /* --- webhooks and deposits ----------------------------------------------------- */
 
-PAY_HANDLER(handle_webhook)
+int
+pay_handle_webhook(rpc_ctx *ctx, const Kolo__Payments__V1__HandleWebhookRequest *in,
+                   Kolo__Payments__V1__HandleWebhookResponse *out)
 {
-	const Kolo__Payments__V1__HandleWebhookRequest *in =
-		(const Kolo__Payments__V1__HandleWebhookRequest *)req;
-	Kolo__Payments__V1__HandleWebhookResponse *out =
-		(Kolo__Payments__V1__HandleWebhookResponse *)resp;
 	pay_env env = pay_env_of(ctx);
 	pay_header *headers = mem_arena_alloc(env.arena, sizeof(*headers) * (in->n_headers + 1));
 	pay_webhook_result result = { 0 };
@@ -209,12 +204,10 @@ static int pay_check_deposit(const Kolo__Payments__V1__SimulateDepositRequest *i
 	return 0;
 }
 
-PAY_HANDLER(simulate_deposit)
+int
+pay_simulate_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__SimulateDepositRequest *in,
+                     Kolo__Payments__V1__SimulateDepositResponse *out)
 {
-	const Kolo__Payments__V1__SimulateDepositRequest *in =
-		(const Kolo__Payments__V1__SimulateDepositRequest *)req;
-	Kolo__Payments__V1__SimulateDepositResponse *out =
-		(Kolo__Payments__V1__SimulateDepositResponse *)resp;
 	Kolo__Ledger__V1__PostEntryRequest post = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
 	pay_env env = pay_env_of(ctx);
@@ -309,12 +302,10 @@ static int pay_reversal_deposit(pay_env *env, const char *group_id, const char *
 	return rc;
 }
 
-PAY_HANDLER(reverse_deposit)
+int
+pay_reverse_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__ReverseDepositRequest *in,
+                    Kolo__Payments__V1__ReverseDepositResponse *out)
 {
-	const Kolo__Payments__V1__ReverseDepositRequest *in =
-		(const Kolo__Payments__V1__ReverseDepositRequest *)req;
-	Kolo__Payments__V1__ReverseDepositResponse *out =
-		(Kolo__Payments__V1__ReverseDepositResponse *)resp;
 	Kolo__Ledger__V1__PostEntryRequest post = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
 	Kolo__Common__V1__LedgerEntry *deposit = NULL;
@@ -399,12 +390,10 @@ static int pay_beneficiary_json(char **out, const Kolo__Common__V1__Beneficiary 
 	return beneficiary_json(out, b->bank_code, b->account_number, b->account_name);
 }
 
-PAY_HANDLER(create_payout)
+int
+pay_create_payout(rpc_ctx *ctx, const Kolo__Payments__V1__CreatePayoutRequest *in,
+                  Kolo__Payments__V1__CreatePayoutResponse *out)
 {
-	const Kolo__Payments__V1__CreatePayoutRequest *in =
-		(const Kolo__Payments__V1__CreatePayoutRequest *)req;
-	Kolo__Payments__V1__CreatePayoutResponse *out =
-		(Kolo__Payments__V1__CreatePayoutResponse *)resp;
 	pay_env env = pay_env_of(ctx);
 	pay_payout spec = { .withdrawal_id = in->withdrawal_id, .group_id = in->group_id,
 			    .amount_kobo = in->amount_kobo,
@@ -442,12 +431,10 @@ PAY_HANDLER(create_payout)
 	return out->payout ? 0 : err_oom();
 }
 
-PAY_HANDLER(get_payout)
+int
+pay_get_payout(rpc_ctx *ctx, const Kolo__Payments__V1__GetPayoutRequest *in,
+               Kolo__Payments__V1__GetPayoutResponse *out)
 {
-	const Kolo__Payments__V1__GetPayoutRequest *in =
-		(const Kolo__Payments__V1__GetPayoutRequest *)req;
-	Kolo__Payments__V1__GetPayoutResponse *out =
-		(Kolo__Payments__V1__GetPayoutResponse *)resp;
 	pay_env env = pay_env_of(ctx);
 	int by_id = in->key_case == KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY_PAYOUT_ID;
 	const char *key = by_id ? in->payout_id : in->withdrawal_id;
@@ -476,12 +463,10 @@ PAY_HANDLER(get_payout)
 	return out->payout ? 0 : err_oom();
 }
 
-PAY_HANDLER(list_payouts)
+int
+pay_list_payouts(rpc_ctx *ctx, const Kolo__Payments__V1__ListPayoutsRequest *in,
+                 Kolo__Payments__V1__ListPayoutsResponse *out)
 {
-	const Kolo__Payments__V1__ListPayoutsRequest *in =
-		(const Kolo__Payments__V1__ListPayoutsRequest *)req;
-	Kolo__Payments__V1__ListPayoutsResponse *out =
-		(Kolo__Payments__V1__ListPayoutsResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	static const char *const statuses[] = { "", "PENDING", "SUCCESS", "FAILED" };
 	page_request page;
@@ -661,12 +646,10 @@ static int pay_names_holder(void)
 	return strcmp(pay_current()->provider->ops->name, "demo") != 0;
 }
 
-PAY_HANDLER(list_banks)
+int
+pay_list_banks(rpc_ctx *ctx, const Kolo__Payments__V1__ListBanksRequest *in,
+               Kolo__Payments__V1__ListBanksResponse *out)
 {
-	const Kolo__Payments__V1__ListBanksRequest *in =
-		(const Kolo__Payments__V1__ListBanksRequest *)req;
-	Kolo__Payments__V1__ListBanksResponse *out =
-		(Kolo__Payments__V1__ListBanksResponse *)resp;
 	mem_arena *a = rpc_ctx_arena(ctx);
 	pay_bank *banks = NULL;
 	size_t n = 0;
@@ -733,12 +716,10 @@ static int pay_check_resolver(rpc_ctx *ctx, const char *group_id, const char *pa
 	return rc;
 }
 
-PAY_HANDLER(resolve_bank_account)
+int
+pay_resolve_bank_account(rpc_ctx *ctx, const Kolo__Payments__V1__ResolveBankAccountRequest *in,
+                         Kolo__Payments__V1__ResolveBankAccountResponse *out)
 {
-	const Kolo__Payments__V1__ResolveBankAccountRequest *in =
-		(const Kolo__Payments__V1__ResolveBankAccountRequest *)req;
-	Kolo__Payments__V1__ResolveBankAccountResponse *out =
-		(Kolo__Payments__V1__ResolveBankAccountResponse *)resp;
 	pay_provider *p = pay_current()->provider;
 	char name[PAY_TEXT_MAX];
 	int rc;
@@ -794,12 +775,10 @@ static Kolo__Payments__V1__KycCheck *pay_kyc_message(rpc_ctx *ctx, const pay_kyc
 	return m->reference && m->consent_url && m->name && m->reason ? m : NULL;
 }
 
-PAY_HANDLER(start_kyc_check)
+int
+pay_start_kyc_check(rpc_ctx *ctx, const Kolo__Payments__V1__StartKycCheckRequest *in,
+                    Kolo__Payments__V1__StartKycCheckResponse *out)
 {
-	Kolo__Payments__V1__StartKycCheckRequest *in =
-		(Kolo__Payments__V1__StartKycCheckRequest *)req;
-	Kolo__Payments__V1__StartKycCheckResponse *out =
-		(Kolo__Payments__V1__StartKycCheckResponse *)resp;
 	pay_kyc_request kyc = { .id_type = in->id_type, .id_number = in->id_number,
 				.name = in->name, .user_id = in->user_id,
 				.bank_code = in->bank_code,
@@ -814,12 +793,10 @@ PAY_HANDLER(start_kyc_check)
 	return out->check ? 0 : err_oom();
 }
 
-PAY_HANDLER(get_kyc_check)
+int
+pay_get_kyc_check(rpc_ctx *ctx, const Kolo__Payments__V1__GetKycCheckRequest *in,
+                  Kolo__Payments__V1__GetKycCheckResponse *out)
 {
-	const Kolo__Payments__V1__GetKycCheckRequest *in =
-		(const Kolo__Payments__V1__GetKycCheckRequest *)req;
-	Kolo__Payments__V1__GetKycCheckResponse *out =
-		(Kolo__Payments__V1__GetKycCheckResponse *)resp;
 	pay_kyc_result result;
 	int rc = pay_kyc_get(in->id_type, in->reference, &result);
 
@@ -828,3 +805,27 @@ PAY_HANDLER(get_kyc_check)
 	out->check = pay_kyc_message(ctx, &result);
 	return out->check ? 0 : err_oom();
 }
+
+/* --- the method table: every PaymentsService RPC with its handler and who may call it. */
+static const rpc_method pay_methods[] = {
+	RPC_METHOD(Kolo__Payments__V1__, ProvisionAccount, pay_provision_account, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, GetAccount, pay_get_account, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, HandleWebhook, pay_handle_webhook, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, SimulateDeposit, pay_simulate_deposit, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Payments__V1__, ReverseDeposit, pay_reverse_deposit, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Payments__V1__, CreatePayout, pay_create_payout, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, GetPayout, pay_get_payout, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, ListPayouts, pay_list_payouts, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, ListBanks, pay_list_banks, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Payments__V1__, ResolveBankAccount, pay_resolve_bank_account, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, StartKycCheck, pay_start_kyc_check, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, GetKycCheck, pay_get_kyc_check, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, ReadOutbox, pay_read_outbox, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, AckOutbox, pay_ack_outbox, RPC_AUTH_INTERNAL),
+};
+
+const rpc_service pay_rpc_service = {
+	.descriptor = &kolo__payments__v1__payments_service__descriptor,
+	.methods = pay_methods,
+	.n_methods = sizeof(pay_methods) / sizeof(pay_methods[0]),
+};

@@ -5,19 +5,16 @@
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "outbox/outbox.h"
 
-PAY_HANDLER(read_outbox)
+int
+pay_read_outbox(rpc_ctx *ctx, const Kolo__Payments__V1__ReadOutboxRequest *in,
+                Kolo__Payments__V1__ReadOutboxResponse *out)
 {
-	const Kolo__Payments__V1__ReadOutboxRequest *in =
-		(const Kolo__Payments__V1__ReadOutboxRequest *)req;
-	Kolo__Payments__V1__ReadOutboxResponse *out = (Kolo__Payments__V1__ReadOutboxResponse *)resp;
-
 	return outbox_serve_read(&out->events, &out->n_events, ctx, OUTBOX_PAYMENTS, in->limit);
 }
 
-PAY_HANDLER(ack_outbox)
+int
+pay_ack_outbox(rpc_ctx *ctx, const Kolo__Payments__V1__AckOutboxRequest *in,
+               Kolo__Payments__V1__AckOutboxResponse *out)
 {
-	const Kolo__Payments__V1__AckOutboxRequest *in = (const Kolo__Payments__V1__AckOutboxRequest *)req;
-	Kolo__Payments__V1__AckOutboxResponse *out = (Kolo__Payments__V1__AckOutboxResponse *)resp;
-
 	return outbox_serve_ack(&out->acked, ctx, OUTBOX_PAYMENTS, in->ids, in->n_ids);
 }

@@ -16,6 +16,8 @@
 #include "membership/membership.h"
 #include "money/money.h"
 #include "text/text.h"
+#include "withdrawals_service.h"
+#include "svc/sessions.h"
 
 static wdr_env wdr_env_of(rpc_ctx *ctx)
 {
@@ -347,12 +349,10 @@ static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest
 	return wdr_check_reason(in->reason);
 }
 
-WDR_HANDLER(create_withdrawal)
+int
+wdr_create_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in,
+                      Kolo__Withdrawals__V1__CreateWithdrawalResponse *out)
 {
-	const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in =
-		(const Kolo__Withdrawals__V1__CreateWithdrawalRequest *)req;
-	Kolo__Withdrawals__V1__CreateWithdrawalResponse *out =
-		(Kolo__Withdrawals__V1__CreateWithdrawalResponse *)resp;
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
 	wdr_create_tx t = { .env = wdr_env_of(ctx) };
 	wdr_beneficiary b;
@@ -545,12 +545,10 @@ static int wdr_load_for(rpc_ctx *ctx, const char *id, int need_officer, wdr_row 
 	return rc;
 }
 
-WDR_HANDLER(approve_withdrawal)
+int
+wdr_approve_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ApproveWithdrawalRequest *in,
+                       Kolo__Withdrawals__V1__ApproveWithdrawalResponse *out)
 {
-	const Kolo__Withdrawals__V1__ApproveWithdrawalRequest *in =
-		(const Kolo__Withdrawals__V1__ApproveWithdrawalRequest *)req;
-	Kolo__Withdrawals__V1__ApproveWithdrawalResponse *out =
-		(Kolo__Withdrawals__V1__ApproveWithdrawalResponse *)resp;
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
 	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
 			 .actor = rpc_ctx_user_id(ctx) };
@@ -579,12 +577,10 @@ WDR_HANDLER(approve_withdrawal)
 	return wdr_reply(ctx, t.id, &out->withdrawal);
 }
 
-WDR_HANDLER(decline_withdrawal)
+int
+wdr_decline_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__DeclineWithdrawalRequest *in,
+                       Kolo__Withdrawals__V1__DeclineWithdrawalResponse *out)
 {
-	const Kolo__Withdrawals__V1__DeclineWithdrawalRequest *in =
-		(const Kolo__Withdrawals__V1__DeclineWithdrawalRequest *)req;
-	Kolo__Withdrawals__V1__DeclineWithdrawalResponse *out =
-		(Kolo__Withdrawals__V1__DeclineWithdrawalResponse *)resp;
 	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
 			 .actor = rpc_ctx_user_id(ctx) };
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
@@ -669,12 +665,10 @@ static int wdr_retry_body(db_conn *c, void *arg)
 	return rc;
 }
 
-WDR_HANDLER(retry_payout)
+int
+wdr_retry_payout(rpc_ctx *ctx, const Kolo__Withdrawals__V1__RetryPayoutRequest *in,
+                 Kolo__Withdrawals__V1__RetryPayoutResponse *out)
 {
-	const Kolo__Withdrawals__V1__RetryPayoutRequest *in =
-		(const Kolo__Withdrawals__V1__RetryPayoutRequest *)req;
-	Kolo__Withdrawals__V1__RetryPayoutResponse *out =
-		(Kolo__Withdrawals__V1__RetryPayoutResponse *)resp;
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
 	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
 			 .actor = rpc_ctx_user_id(ctx) };
@@ -723,12 +717,10 @@ WDR_HANDLER(retry_payout)
 
 /* --- reads ---------------------------------------------------------------------------- */
 
-WDR_HANDLER(get_withdrawal)
+int
+wdr_get_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__GetWithdrawalRequest *in,
+                   Kolo__Withdrawals__V1__GetWithdrawalResponse *out)
 {
-	const Kolo__Withdrawals__V1__GetWithdrawalRequest *in =
-		(const Kolo__Withdrawals__V1__GetWithdrawalRequest *)req;
-	Kolo__Withdrawals__V1__GetWithdrawalResponse *out =
-		(Kolo__Withdrawals__V1__GetWithdrawalResponse *)resp;
 	wdr_row w;
 	int rc = wdr_load_for(ctx, in->withdrawal_id, 0, &w, NULL);
 
@@ -738,12 +730,10 @@ WDR_HANDLER(get_withdrawal)
 	return out->withdrawal ? 0 : err_oom();
 }
 
-WDR_HANDLER(list_withdrawals)
+int
+wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsRequest *in,
+                     Kolo__Withdrawals__V1__ListWithdrawalsResponse *out)
 {
-	const Kolo__Withdrawals__V1__ListWithdrawalsRequest *in =
-		(const Kolo__Withdrawals__V1__ListWithdrawalsRequest *)req;
-	Kolo__Withdrawals__V1__ListWithdrawalsResponse *out =
-		(Kolo__Withdrawals__V1__ListWithdrawalsResponse *)resp;
 	static const char *const statuses[] = { "",	"PENDING",	 "APPROVED", "DECLINED",
 						"PAID", "PAYOUT_FAILED", "CLOSED" };
 	mem_arena *a = rpc_ctx_arena(ctx);
@@ -777,3 +767,24 @@ WDR_HANDLER(list_withdrawals)
 	return page_token_encode(&out->next_page_token, a, rows[page.limit - 1].page_key,
 				 rows[page.limit - 1].id);
 }
+
+/* --- the method table: every WithdrawalsService RPC with its handler and who may call it.
+ * RPC_AUTH_LIVE: money and membership acts, refused to a token whose
+ * session ended (the process's follower of identity, svc/sessions.h). */
+static const rpc_method wdr_methods[] = {
+	RPC_METHOD(Kolo__Withdrawals__V1__, CreateWithdrawal, wdr_create_withdrawal, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Withdrawals__V1__, ApproveWithdrawal, wdr_approve_withdrawal, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Withdrawals__V1__, DeclineWithdrawal, wdr_decline_withdrawal, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Withdrawals__V1__, GetWithdrawal, wdr_get_withdrawal, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Withdrawals__V1__, ListWithdrawals, wdr_list_withdrawals, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Withdrawals__V1__, RetryPayout, wdr_retry_payout, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Withdrawals__V1__, ReadOutbox, wdr_read_outbox, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Withdrawals__V1__, AckOutbox, wdr_ack_outbox, RPC_AUTH_INTERNAL),
+};
+
+const rpc_service wdr_rpc_service = {
+	.descriptor = &kolo__withdrawals__v1__withdrawals_service__descriptor,
+	.methods = wdr_methods,
+	.n_methods = sizeof(wdr_methods) / sizeof(wdr_methods[0]),
+	.session_check = svc_sessions_check,
+};

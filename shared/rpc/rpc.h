@@ -83,7 +83,29 @@ typedef struct rpc_method {
 	const char *name;    /* RPC name as in the .proto, e.g. "GetBalance" */
 	rpc_handler handler; /* NULL: answered UNIMPLEMENTED */
 	unsigned auth;	     /* RPC_AUTH_* flags */
+	/* sizeof the handler's request and reply structs (0: not checked);
+	 * rpc_server_start() refuses a row whose sizes are not the .proto's. */
+	size_t req_size;
+	size_t resp_size;
 } rpc_method;
+
+/* One row of a method table, naming a typed handler
+ *	int fn(rpc_ctx *ctx, const <pkg><rpc>Request *in, <pkg><rpc>Response *out)
+ * e.g. RPC_METHOD(Kolo__Ledger__V1__, GetBalance, ldg_get_balance, auth).
+ * The only place a handler is cast to rpc_handler: _Generic refuses (at
+ * compile time) a function of any other type, the row's name is the RPC's
+ * own, and rpc_server_start() checks both structs' sizes against the
+ * .proto's method (the layer unpacks and packs with the descriptor, and
+ * the handler sees the same structs through its own types). */
+#define RPC_METHOD(pkg, rpc, fn, auth_flags)                                   \
+	{                                                                      \
+		.name = #rpc,                                                  \
+		.handler = _Generic(&(fn),                                     \
+			int (*)(rpc_ctx *, const pkg##rpc##Request *,          \
+				pkg##rpc##Response *) : (rpc_handler)(fn)),    \
+		.auth = (auth_flags), .req_size = sizeof(pkg##rpc##Request),  \
+		.resp_size = sizeof(pkg##rpc##Response),                       \
+	}
 
 /* One server stream being served (see rpc_stream_send). */
 typedef struct rpc_stream rpc_stream;
@@ -102,7 +124,19 @@ typedef struct rpc_stream_method {
 	const char *name;		   /* RPC name, e.g. "WatchEvents" */
 	rpc_stream_handler stream_handler; /* NULL: answered UNIMPLEMENTED */
 	unsigned auth;			   /* RPC_AUTH_* flags */
+	size_t req_size;		   /* as in rpc_method */
 } rpc_stream_method;
+
+/* RPC_METHOD's twin for a stream handler
+ *	int fn(rpc_ctx *ctx, const <pkg><rpc>Request *in, rpc_stream *stream) */
+#define RPC_STREAM_METHOD(pkg, rpc, fn, auth_flags)                            \
+	{                                                                      \
+		.name = #rpc,                                                  \
+		.stream_handler = _Generic(&(fn),                              \
+			int (*)(rpc_ctx *, const pkg##rpc##Request *,          \
+				rpc_stream *) : (rpc_stream_handler)(fn)),     \
+		.auth = (auth_flags), .req_size = sizeof(pkg##rpc##Request),  \
+	}
 
 /* Whether the session of a verified access token (claims->sid, never
  * empty here) is still live: 0, or the err_code it recorded with err_set()

@@ -724,11 +724,29 @@ static int rpc_check_row(const rpc_service *svc, const char *name,
 	return 0;
 }
 
+/* A row's request/reply struct sizes (0: unchecked) are the .proto's. */
+static int rpc_check_sizes(const rpc_service *svc, const char *name,
+			   size_t req_size, size_t resp_size)
+{
+	const ProtobufCMethodDescriptor *md =
+		protobuf_c_service_descriptor_get_method_by_name(svc->descriptor,
+								 name);
+
+	if ((req_size && req_size != md->input->sizeof_message) ||
+	    (resp_size && resp_size != md->output->sizeof_message))
+		return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
+			       "%s: the handler's message types are not the .proto's",
+			       name);
+	return 0;
+}
+
 /* A unary row must not name a method the .proto streams. */
 static int rpc_check_unary(const rpc_service *svc, const rpc_method *m)
 {
 	int rc = rpc_check_row(svc, m->name, m->auth);
 
+	if (rc == 0)
+		rc = rpc_check_sizes(svc, m->name, m->req_size, m->resp_size);
 	if (rc == 0 && m->handler && rpc_declared_streaming(svc, m->name))
 		rc = err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
 			     "%s streams: it needs a stream handler", m->name);
@@ -740,6 +758,8 @@ static int rpc_check_stream(const rpc_service *svc, const rpc_stream_method *m)
 {
 	int rc = rpc_check_row(svc, m->name, m->auth);
 
+	if (rc == 0)
+		rc = rpc_check_sizes(svc, m->name, m->req_size, 0);
 	if (rc < 0)
 		return rc;
 	if (!svc->server_streaming)

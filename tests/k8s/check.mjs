@@ -175,7 +175,8 @@ const BINARIES = new Map();
 }
 
 // Internal-only methods (RPC_AUTH_INTERNAL alone) and the full gRPC
-// service name of each service, from methods.c and the protos.
+// service name of each service, from the method tables (the foot of each
+// services/<svc>/handlers.c) and the protos.
 const GRPC_SERVICE = new Map(); // svc -> "kolo.identity.v1.IdentityService"
 const INTERNAL_PATHS = new Map(); // "/kolo.x.v1.XService/Method" -> svc
 for (const svc of SERVICES) {
@@ -183,8 +184,8 @@ for (const svc of SERVICES) {
   const pkg = proto.match(/^package\s+([\w.]+);/m)[1];
   const name = proto.match(/^service\s+(\w+)/m)[1];
   GRPC_SERVICE.set(svc, `${pkg}.${name}`);
-  const methods = cSource([`services/${svc}/methods.c`]);
-  for (const m of methods.matchAll(/\{\s*"(\w+)",\s*\w+,\s*([A-Z_ |]+)\}/g)) {
+  const methods = cSource([`services/${svc}/handlers.c`]);
+  for (const m of methods.matchAll(/RPC_(?:STREAM_)?METHOD\(\s*\w+,\s*(\w+),\s*\w+,\s*([A-Z_ |]+)\)/g)) {
     if (m[2].trim() === "RPC_AUTH_INTERNAL") INTERNAL_PATHS.set(`/${pkg}.${name}/${m[1]}`, svc);
   }
 }

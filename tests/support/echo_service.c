@@ -125,17 +125,17 @@ static int echo_session_check(const auth_claims *claims)
 }
 
 static const rpc_method echo_methods[] = {
-	{ "Echo", echo_handler, RPC_AUTH_NONE },
-	{ "WhoAmI", echo_handler, RPC_AUTH_USER },
-	{ "Internal", echo_handler, RPC_AUTH_INTERNAL },
-	{ "Either", echo_handler, RPC_AUTH_USER | RPC_AUTH_INTERNAL },
-	{ "Unhandled", NULL, RPC_AUTH_NONE },
-	{ "Live", echo_handler, RPC_AUTH_USER | RPC_AUTH_LIVE | RPC_AUTH_INTERNAL },
+	{ .name = "Echo", .handler = echo_handler, .auth = RPC_AUTH_NONE },
+	{ .name = "WhoAmI", .handler = echo_handler, .auth = RPC_AUTH_USER },
+	{ .name = "Internal", .handler = echo_handler, .auth = RPC_AUTH_INTERNAL },
+	{ .name = "Either", .handler = echo_handler, .auth = RPC_AUTH_USER | RPC_AUTH_INTERNAL },
+	{ .name = "Unhandled", .handler = NULL, .auth = RPC_AUTH_NONE },
+	{ .name = "Live", .handler = echo_handler, .auth = RPC_AUTH_USER | RPC_AUTH_LIVE | RPC_AUTH_INTERNAL },
 };
 
 static const rpc_stream_method echo_stream_methods[] = {
-	{ "Count", echo_count_handler, RPC_AUTH_NONE },
-	{ "CountWho", echo_count_handler, RPC_AUTH_USER },
+	{ .name = "Count", .stream_handler = echo_count_handler, .auth = RPC_AUTH_NONE },
+	{ .name = "CountWho", .stream_handler = echo_count_handler, .auth = RPC_AUTH_USER },
 };
 
 /* The test's own caller table: payments may call the internal methods. */

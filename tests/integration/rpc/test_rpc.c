@@ -534,7 +534,7 @@ static void test_live_methods_need_a_live_session(void **state)
 	char *unknown = test_token_sid(&fx.current, TEST_USER,
 				       ECHO_UNKNOWN_SESSION, now, now + 900);
 	static const rpc_method bad_methods[] = {
-		{ "Echo", NULL, RPC_AUTH_LIVE },
+		{ .name = "Echo", .handler = NULL, .auth = RPC_AUTH_LIVE },
 	};
 	const rpc_service bad = { .descriptor = &kolo__test__v1__echo_service__descriptor,
 				  .methods = bad_methods, .n_methods = 1 };
@@ -657,6 +657,45 @@ static void test_shutdown_finishes_calls_in_flight(void **state)
 			 ERR_UNAVAILABLE);
 }
 
+/* RPC_METHOD's row carries its handler's struct sizes: a row whose
+ * handler reads another message than the .proto's is refused at start. */
+static void test_a_handler_of_other_message_types_refuses_to_start(void **state)
+{
+	static const rpc_method wrong_req[] = {
+		{ .name = "Echo", .auth = RPC_AUTH_NONE,
+		  .req_size = sizeof(Kolo__Test__V1__CountRequest) },
+	};
+	static const rpc_method wrong_resp[] = {
+		{ .name = "Echo", .auth = RPC_AUTH_NONE,
+		  .req_size = sizeof(Kolo__Test__V1__EchoRequest),
+		  .resp_size = sizeof(Kolo__Test__V1__CountReply) },
+	};
+	static const rpc_method right[] = {
+		{ .name = "Echo", .auth = RPC_AUTH_NONE,
+		  .req_size = sizeof(Kolo__Test__V1__EchoRequest),
+		  .resp_size = sizeof(Kolo__Test__V1__EchoResponse) },
+	};
+	const rpc_server_config cfg = { .addr = "127.0.0.1:0" };
+	rpc_service svc = { .descriptor = &kolo__test__v1__echo_service__descriptor,
+			    .n_methods = 1 };
+	rpc_server *server = NULL;
+
+	(void)state;
+	assert_int_not_equal(sizeof(Kolo__Test__V1__CountRequest),
+			     sizeof(Kolo__Test__V1__EchoRequest));
+	assert_int_not_equal(sizeof(Kolo__Test__V1__CountReply),
+			     sizeof(Kolo__Test__V1__EchoResponse));
+	svc.methods = wrong_req;
+	assert_int_equal(rpc_server_start(&server, &svc, &cfg), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "bad_method_table");
+	svc.methods = wrong_resp;
+	assert_int_equal(rpc_server_start(&server, &svc, &cfg), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "bad_method_table");
+	svc.methods = right;
+	assert_int_equal(rpc_server_start(&server, &svc, &cfg), 0);
+	rpc_server_stop(server);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -683,6 +722,7 @@ int main(void)
 		cmocka_unit_test(test_a_taken_address_refuses_to_start),
 		cmocka_unit_test(test_callers_sharing_one_token_refuse_to_start),
 		cmocka_unit_test(test_live_methods_need_a_live_session),
+		cmocka_unit_test(test_a_handler_of_other_message_types_refuses_to_start),
 		cmocka_unit_test(test_unsendable_metadata_is_refused_locally),
 		cmocka_unit_test(test_sixteen_threads_of_concurrent_calls),
 		cmocka_unit_test(test_shutdown_finishes_calls_in_flight),

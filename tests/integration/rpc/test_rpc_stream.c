@@ -534,12 +534,12 @@ static int start_table(const rpc_method *unary, size_t n_unary,
  * that serves one the other way refuses to start. */
 static void test_tables_must_match_the_protos_streaming(void **state)
 {
-	static const rpc_method count_unary[] = {{"Count", unary_stub, 0}};
+	static const rpc_method count_unary[] = {{ .name = "Count", .handler = unary_stub, .auth = 0 }};
 	static const rpc_stream_method echo_stream[] = {
-		{"Echo", stream_stub, 0}};
+		{ .name = "Echo", .stream_handler = stream_stub, .auth = 0 }};
 	static const rpc_stream_method count_stream[] = {
-		{"Count", stream_stub, 0}};
-	static const rpc_method echo_unary[] = {{"Echo", unary_stub, 0}};
+		{ .name = "Count", .stream_handler = stream_stub, .auth = 0 }};
+	static const rpc_method echo_unary[] = {{ .name = "Echo", .handler = unary_stub, .auth = 0 }};
 	const char *const *declared =
 		KOLO__TEST__V1__ECHO_SERVICE__SERVER_STREAMING;
 
@@ -556,7 +556,7 @@ static void test_tables_must_match_the_protos_streaming(void **state)
 	assert_int_equal(start_table(NULL, 0, count_stream, 1, NULL),
 			 ERR_INVALID_ARGUMENT);
 	/* Both tables naming one method. */
-	assert_int_equal(start_table((const rpc_method[]){{"Count", NULL, 0}},
+	assert_int_equal(start_table((const rpc_method[]){{ .name = "Count" }},
 				     1, count_stream, 1, declared),
 			 ERR_INVALID_ARGUMENT);
 	/* The right way round starts. */

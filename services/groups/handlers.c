@@ -6,6 +6,8 @@
 #include "log/log.h"
 #include "svc/call.h"
 #include "text/text.h"
+#include "svc/sessions.h"
+#include "kolo/groups/v1/groups.pb-c.h"
 
 rpc_channel *grp_identity;
 rpc_channel *grp_payments;
@@ -155,3 +157,46 @@ void grp_log_change(rpc_ctx *ctx, const char *event, const char *group_id,
 		  rpc_ctx_user_id(ctx), "subject", subject, NULL);
 }
 
+/* --- the method table: every GroupsService RPC with its handler and who may call it.
+ * RPC_AUTH_LIVE: money and membership acts, refused to a token whose
+ * session ended (the process's follower of identity, svc/sessions.h). */
+static const rpc_method grp_methods[] = {
+	RPC_METHOD(Kolo__Groups__V1__, CreateGroup, grp_create_group, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, GetGroup, grp_get_group, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Groups__V1__, ListMyGroups, grp_list_my_groups, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Groups__V1__, UpdateGroup, grp_update_group, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, AddMember, grp_add_member, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, UpdateMemberRole, grp_update_member_role, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, RemoveMember, grp_remove_member, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, ListMembers, grp_list_members, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Groups__V1__, GetMembership, grp_get_membership, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Groups__V1__, RotatePublicToken, grp_rotate_public_token, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, RevokePublicToken, grp_revoke_public_token, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, ResolvePublicToken, grp_resolve_public_token, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Groups__V1__, ListProposals, grp_list_proposals, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Groups__V1__, GetProposal, grp_get_proposal, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Groups__V1__, ApproveProposal, grp_approve_proposal, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, ObjectProposal, grp_object_proposal, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, CancelProposal, grp_cancel_proposal, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, ReadOutbox, grp_read_outbox, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Groups__V1__, AckOutbox, grp_ack_outbox, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Groups__V1__, AddPayerAccount, grp_add_payer_account, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, ListPayerAccounts, grp_list_payer_accounts, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Groups__V1__, RemovePayerAccount, grp_remove_payer_account, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, MatchPayer, grp_match_payer, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Groups__V1__, ListUnallocated, grp_list_unallocated, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Groups__V1__, AllocateDeposit, grp_allocate_deposit, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, ListAllocations, grp_list_allocations, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Groups__V1__, CreateDues, grp_create_dues, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, ListDues, grp_list_dues, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Groups__V1__, WaiveDues, grp_waive_dues, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Groups__V1__, GetDuesStatus, grp_get_dues_status, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Groups__V1__, GetMemberStatement, grp_get_member_statement, RPC_AUTH_USER),
+};
+
+const rpc_service grp_rpc_service = {
+	.descriptor = &kolo__groups__v1__groups_service__descriptor,
+	.methods = grp_methods,
+	.n_methods = sizeof(grp_methods) / sizeof(grp_methods[0]),
+	.session_check = svc_sessions_check,
+};
