@@ -10,9 +10,9 @@
 #include "idem/idem.h"
 #include "kolo/events/v1/events.pb-c.h"
 #include "kolo/events/v1/webhooks.pb-c.h"
+#include "membership/membership.h"
 #include "store_webhooks.h"
 #include "svc/call.h"
-#include "svc/member.h"
 #include "text/text.h"
 #include "webhook_addr.h"
 #include "webhook_url.h"
@@ -21,7 +21,7 @@
 /* The caller must be an officer of group_id. */
 static int whk_officer(rpc_ctx *ctx, const char *group_id)
 {
-	return svc_check_member(ctx, evs_current()->sources[EVS_SRC_GROUPS],
+	return membership_check(ctx, evs_current()->sources[EVS_SRC_GROUPS],
 				group_id, 1, NULL);
 }
 

@@ -8,10 +8,10 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "beneficiary/beneficiary.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "log/log.h"
 #include "store_payer.h"
-#include "svc/beneficiary.h"
 #include "svc/call.h"
 #include "text/text.h"
 
@@ -196,7 +196,7 @@ static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *nu
 		return err_set(ERR_FAILED_PRECONDITION, "kyc_required",
 			       "verify your identity (BVN or NIN) again before registering an"
 			       " account the bank names: the name it holds is not on record");
-	if (!svc_names_match(user->kyc_name, resolved->account_name))
+	if (!beneficiary_names_match(user->kyc_name, resolved->account_name))
 		return err_set(ERR_FAILED_PRECONDITION, "payer_name_mismatch",
 			       "the bank names the holder of this account other than you");
 	*account_name = text_sanitize(rpc_ctx_arena(ctx), resolved->account_name, 200);

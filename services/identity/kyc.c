@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "svc/beneficiary.h"
+#include "beneficiary/beneficiary.h"
 
 static idn_kyc_deps idn_kyc_wired;
 
@@ -68,8 +68,8 @@ idn_kyc_status idn_kyc_decide(const char **out_reason, const char *check_status,
 	*out_reason = NULL;
 	switch (idn_kyc_status_of(check_status)) {
 	case IDN_KYC_VERIFIED:
-		if (svc_names_match(user_name,
-				    provider_name ? provider_name : ""))
+		if (beneficiary_names_match(user_name,
+					    provider_name ? provider_name : ""))
 			return IDN_KYC_VERIFIED;
 		*out_reason = "kyc_name_mismatch";
 		return IDN_KYC_FAILED;

@@ -3,7 +3,7 @@
  * A user submits a BVN or NIN; payments asks the provider, which answers
  * at once (demo) or later (a consent page, a webhook); the check is
  * verified only when the provider names the same person as the account
- * (svc_names_match, the payout beneficiary rule). */
+ * (beneficiary_names_match, the payout beneficiary rule). */
 #ifndef KOLO_IDN_KYC_H
 #define KOLO_IDN_KYC_H
 

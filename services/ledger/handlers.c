@@ -6,9 +6,9 @@
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "ledger_service.h"
+#include "membership/membership.h"
 #include "store.h"
 #include "svc/call.h"
-#include "svc/member.h"
 #include "text/text.h"
 
 static rpc_channel *ldg_groups;
@@ -26,10 +26,10 @@ void ldg_set_lock_wait_ms(int64_t ms)
 
 /* A user may read a group's books only as its member; a service (the
  * service token) may always. Non-members get NOT_FOUND. Passes are
- * remembered for KOLO_MEMBER_CACHE_MS (svc_check_reader). */
+ * remembered for KOLO_MEMBER_CACHE_MS (membership_check_reader). */
 static int ldg_check_reader(rpc_ctx *ctx, const char *group_id)
 {
-	return svc_check_reader(ctx, ldg_groups, group_id);
+	return membership_check_reader(ctx, ldg_groups, group_id);
 }
 
 Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx, const ldg_entry *e)

@@ -10,13 +10,13 @@
 #include <time.h>
 
 #include "auth/auth.h"
+#include "beneficiary/beneficiary.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "log/log.h"
+#include "membership/membership.h"
 #include "money/money.h"
 #include "payments.h"
-#include "svc/beneficiary.h"
-#include "svc/member.h"
 #include "text/text.h"
 #include "payments_service.h"
 
@@ -95,7 +95,7 @@ pay_get_account(rpc_ctx *ctx, const Kolo__Payments__V1__GetAccountRequest *in,
 	pay_account acct;
 	pay_account_wait wait;
 	int pending = 0;
-	int rc = svc_check_member(ctx, pay_current()->groups, in->group_id, 0, &m);
+	int rc = membership_check(ctx, pay_current()->groups, in->group_id, 0, &m);
 
 	/* A group without an account gets one now (DESIGN §5), a live one in
 	 * the name of the holder groups names (a service call: asked). */
@@ -220,7 +220,7 @@ pay_simulate_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__SimulateDepositRequ
 	if (rc == 0)
 		rc = pay_demo_sender(env.arena, in, &payer);
 	if (rc == 0)
-		rc = svc_check_member(ctx, pay_current()->groups, group_id, 0, NULL);
+		rc = membership_check(ctx, pay_current()->groups, group_id, 0, NULL);
 	/* From a named account: its member (or unallocated), as a real
 	 * deposit; without one, the demo stands in for the caller's own. */
 	if (rc == 0 && payer.account_number[0])
@@ -312,7 +312,7 @@ pay_reverse_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__ReverseDepositReques
 	int rc = pay_check_reversal(in);
 
 	if (rc == 0)
-		rc = svc_check_member(ctx, pay_current()->groups, in->group_id, 1, NULL);
+		rc = membership_check(ctx, pay_current()->groups, in->group_id, 1, NULL);
 	if (rc == 0)
 		rc = pay_reversal_deposit(&env, in->group_id, in->entry_id, &deposit);
 	if (rc < 0)
@@ -352,7 +352,7 @@ static Kolo__Payments__V1__Payout *pay_payout_message(rpc_ctx *ctx, const pay_pa
 	Kolo__Payments__V1__Payout *m = mem_arena_alloc(a, sizeof(*m));
 	Kolo__Common__V1__Beneficiary *b = mem_arena_alloc(a, sizeof(*b));
 
-	if (!m || !b || svc_beneficiary_parse(b, a, p->beneficiary) < 0)
+	if (!m || !b || beneficiary_parse(b, a, p->beneficiary) < 0)
 		return NULL;
 	kolo__payments__v1__payout__init(m);
 	m->id = p->id;
@@ -386,7 +386,7 @@ static int pay_beneficiary_json(char **out, const Kolo__Common__V1__Beneficiary 
 	if (!b->account_name[0] || strlen(b->account_name) > 200 || !text_is_clean(b->account_name))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
 			       "beneficiary.account_name is required");
-	return svc_beneficiary_json(out, b->bank_code, b->account_number, b->account_name);
+	return beneficiary_json(out, b->bank_code, b->account_number, b->account_name);
 }
 
 int
@@ -453,7 +453,7 @@ pay_get_payout(rpc_ctx *ctx, const Kolo__Payments__V1__GetPayoutRequest *in,
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "payout_not_found", "no such payout");
 	if (rc == 0)
-		rc = svc_check_reader(ctx, pay_current()->groups, payout.group_id);
+		rc = membership_check_reader(ctx, pay_current()->groups, payout.group_id);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(ERR_NOT_FOUND, "payout_not_found", "no such payout");
 	if (rc < 0)
@@ -472,7 +472,7 @@ pay_list_payouts(rpc_ctx *ctx, const Kolo__Payments__V1__ListPayoutsRequest *in,
 	pay_payout *rows = NULL;
 	db_conn *c = NULL;
 	int n = 0;
-	int rc = svc_check_reader(ctx, pay_current()->groups, in->group_id);
+	int rc = membership_check_reader(ctx, pay_current()->groups, in->group_id);
 
 	if (rc == 0 && (in->status < 0 || in->status > 3))
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_status", "unknown payout status");
@@ -702,7 +702,7 @@ static int pay_check_resolver(rpc_ctx *ctx, const char *group_id, const char *pa
 		return pay_check_internal_resolver(payer_user_id);
 	if (!group_id[0])
 		return err_invalid_id("group_id");
-	rc = svc_check_member(ctx, d->groups, group_id, 1, NULL);
+	rc = membership_check(ctx, d->groups, group_id, 1, NULL);
 	/* The group's key is its canonical id, whatever the case typed. */
 	if (rc == 0 && !(group_id = text_uuid_canonical(rpc_ctx_arena(ctx), group_id)))
 		rc = err_oom();

@@ -20,10 +20,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "beneficiary/beneficiary.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
-#include "svc/beneficiary.h"
 #include "log/log.h"
-#include "svc/beneficiary.h"
 
 /* The ledger references of a payout's debit and reversal. */
 static const char *pay_ref(mem_arena *a, const char *kind, const pay_payout *p)
@@ -197,7 +196,7 @@ static int pay_transfer_request_of(pay_env *env, const pay_payout *p,
 				   pay_transfer_request *out)
 {
 	Kolo__Common__V1__Beneficiary b;
-	int rc = svc_beneficiary_parse(&b, env->arena, p->beneficiary);
+	int rc = beneficiary_parse(&b, env->arena, p->beneficiary);
 
 	if (rc < 0)
 		return rc;

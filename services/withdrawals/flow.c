@@ -4,10 +4,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "beneficiary/beneficiary.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "log/log.h"
-#include "svc/beneficiary.h"
 #include "svc/worker.h"
 #include "metrics/metrics.h"
 
@@ -187,7 +187,7 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 		rc = wdr_store_get(&row, &found, env->arena, c, withdrawal_id, 0);
 	if (rc < 0 || !found || row.state != WDR_APPROVED)
 		return rc;
-	rc = svc_beneficiary_parse(&b, env->arena, row.beneficiary);
+	rc = beneficiary_parse(&b, env->arena, row.beneficiary);
 	if (rc < 0)
 		return rc;
 	req.withdrawal_id = row.id;

@@ -6,15 +6,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "beneficiary/beneficiary.h"
 #include "flow.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "log/log.h"
+#include "membership/membership.h"
 #include "money/money.h"
-#include "svc/beneficiary.h"
-#include "svc/member.h"
 #include "text/text.h"
 #include "withdrawals_service.h"
 #include "svc/sessions.h"
@@ -138,7 +138,7 @@ static Kolo__Withdrawals__V1__Withdrawal *wdr_message(rpc_ctx *ctx, const wdr_ro
 	Kolo__Withdrawals__V1__Withdrawal *m = mem_arena_alloc(a, sizeof(*m));
 	Kolo__Common__V1__Beneficiary *b = mem_arena_alloc(a, sizeof(*b));
 
-	if (!m || !b || svc_beneficiary_parse(b, a, w->beneficiary) < 0)
+	if (!m || !b || beneficiary_parse(b, a, w->beneficiary) < 0)
 		return NULL;
 	kolo__withdrawals__v1__withdrawal__init(m);
 	m->id = w->id;
@@ -293,7 +293,7 @@ static int wdr_same_request(mem_arena *a, const wdr_row *row,
 {
 	Kolo__Common__V1__Beneficiary b;
 
-	if (svc_beneficiary_parse(&b, a, row->beneficiary) < 0)
+	if (beneficiary_parse(&b, a, row->beneficiary) < 0)
 		return 0;
 	return row->amount_kobo == in->amount_kobo &&
 	       strcasecmp(row->group_id, in->group_id) == 0 &&
@@ -362,7 +362,7 @@ wdr_create_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 	int rc = wdr_check_create(in, &b);
 
 	if (rc == 0)
-		rc = svc_check_member(ctx, wdr_current()->groups, in->group_id, 1, &m);
+		rc = membership_check(ctx, wdr_current()->groups, in->group_id, 1, &m);
 	if (rc == 0 && in->client_ref[0])
 		rc = wdr_replay(ctx, in, out, &replayed);
 	if (rc < 0 || replayed)
@@ -373,8 +373,8 @@ wdr_create_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 	if (rc == 0)
 		rc = wdr_check_holder(ctx, in->group_id, &b);
 	if (rc == 0)
-		rc = svc_beneficiary_json(&beneficiary, b.bank_code, b.account_number,
-					  b.account_name);
+		rc = beneficiary_json(&beneficiary, b.bank_code,
+				      b.account_number, b.account_name);
 	if (rc < 0)
 		return rc;
 	t.row = (wdr_new){ .group_id = in->group_id, .amount_kobo = in->amount_kobo,
@@ -539,7 +539,7 @@ static int wdr_load_for(rpc_ctx *ctx, const char *id, int need_officer, wdr_row 
 	if (rc == 0 && !found)
 		rc = ERR_NOT_FOUND;
 	if (rc == 0)
-		rc = svc_check_member(ctx, wdr_current()->groups, out->group_id, need_officer, m);
+		rc = membership_check(ctx, wdr_current()->groups, out->group_id, need_officer, m);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(ERR_NOT_FOUND, "withdrawal_not_found", "no such withdrawal");
 	return rc;
@@ -594,7 +594,7 @@ wdr_decline_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__DeclineWithdra
 	t.who = (m->is_officer ? WDR_BY_OFFICER : 0) |
 		(strcmp(w.requested_by, t.actor) == 0 ? WDR_BY_REQUESTER : 0);
 	if (!t.who)
-		rc = svc_require_officer(m);
+		rc = membership_require_officer(m);
 	if (rc == 0 && in->reason[0]) /* optional, but text like a request's */
 		rc = wdr_check_reason(in->reason);
 	if (rc == 0)
@@ -741,7 +741,7 @@ wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsR
 	wdr_row *rows = NULL;
 	db_conn *c = NULL;
 	int n = 0;
-	int rc = svc_check_reader(ctx, wdr_current()->groups, in->group_id);
+	int rc = membership_check_reader(ctx, wdr_current()->groups, in->group_id);
 
 	if (rc == 0 && (in->status < 0 || in->status > 6))
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_status", "unknown status");
