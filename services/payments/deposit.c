@@ -165,11 +165,69 @@ static int pay_charge_matched(pay_env *env, pay_charge *charge, const char **out
 	return pay_credit(env, charge, outcome);
 }
 
+static int pay_charge_same(const pay_event *ev, const pay_charge *charge)
+{
+	return charge->successful && strcmp(charge->currency, "NGN") == 0 &&
+	       strcmp(charge->id, ev->transaction_id) == 0 &&
+	       strcmp(charge->tx_ref, ev->tx_ref) == 0 &&
+	       strcmp(charge->account_number, ev->account_number) == 0 &&
+	       charge->amount_kobo == ev->amount_kobo && charge->amount_kobo > 0;
+}
+
+void pay_charge_decide(pay_charge_plan *out, const pay_charge_facts *f)
+{
+	const pay_payer *named = &f->charge->payer;
+
+	/* The payer as the verification names them, else as the signed
+	 * delivery does. */
+	out->payer = named->account_number[0] || named->name[0] ? named : &f->ev->payer;
+	out->verdict = PAY_CHARGE_CREDIT;
+	out->outcome = NULL;
+	if (!pay_charge_same(f->ev, f->charge)) {
+		out->verdict = PAY_CHARGE_MISMATCH;
+		out->outcome = "verification_mismatch";
+	} else if (f->charge->amount_kobo > f->max_kobo) {
+		out->verdict = PAY_CHARGE_OVER_LIMIT;
+		out->outcome = "amount_over_limit";
+	} else if (f->fee_kept >= f->charge->amount_kobo) {
+		out->verdict = PAY_CHARGE_FEE_NOT_BELOW;
+		out->outcome = "fee_not_below_amount";
+	}
+}
+
+/* The log line of a charge that is not credited. */
+static void pay_charge_refused(const pay_charge_plan *plan, const pay_event *ev)
+{
+	switch (plan->verdict) {
+	case PAY_CHARGE_MISMATCH:
+		log_event(LOG_LVL_WARN, "deposit does not match its verification",
+			  "transaction_id", ev->transaction_id, NULL);
+		break;
+	case PAY_CHARGE_OVER_LIMIT:
+		/* Above the most one entry may move (KOLO_MAX_AMOUNT_KOBO, at
+		 * most ₦250 m): a person looks, not 50 failing retries. */
+		log_event(LOG_LVL_ERROR, "deposit above the amount limit",
+			  "transaction_id", ev->transaction_id, NULL);
+		break;
+	case PAY_CHARGE_FEE_NOT_BELOW:
+		/* Nothing arrived (the ledger refuses such a fee): a person looks. */
+		log_event(LOG_LVL_ERROR, "deposit fee not below its amount",
+			  "transaction_id", ev->transaction_id, NULL);
+		break;
+	case PAY_CHARGE_CREDIT:
+		break;
+	}
+}
+
 /* A deposit event is believed only as far as the provider confirms it:
- * successful, NGN, the same id, tx_ref (or receiving account) and amount. */
+ * the facts (the delivery, the provider's verification) are gathered,
+ * pay_charge_decide says what to do, then it is done (credited, or only
+ * logged). */
 static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outcome)
 {
 	pay_provider *prov = pay_current()->provider;
+	pay_charge_facts facts = { .ev = ev, .max_kobo = money_max_kobo() };
+	pay_charge_plan plan;
 	pay_charge charge;
 	int rc;
 
@@ -181,37 +239,17 @@ static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outc
 	}
 	if (rc < 0) /* unavailable, our credentials refused, ...: try again */
 		return rc;
-	if (!charge.successful || strcmp(charge.currency, "NGN") != 0 ||
-	    strcmp(charge.id, ev->transaction_id) != 0 ||
-	    strcmp(charge.tx_ref, ev->tx_ref) != 0 ||
-	    strcmp(charge.account_number, ev->account_number) != 0 ||
-	    charge.amount_kobo != ev->amount_kobo || charge.amount_kobo <= 0) {
-		log_event(LOG_LVL_WARN, "deposit does not match its verification",
-			  "transaction_id", ev->transaction_id, NULL);
-		*outcome = "verification_mismatch";
-		pay_free_raw(&charge.raw_json);
-		return 0;
-	}
 	pay_free_raw(&charge.raw_json);
-	/* The payer as the verification names them, else as the signed
-	 * delivery does. */
-	if (!charge.payer.account_number[0] && !charge.payer.name[0])
-		charge.payer = ev->payer;
-	if (charge.amount_kobo > money_max_kobo()) {
-		/* Above the most one entry may move (KOLO_MAX_AMOUNT_KOBO, at
-		 * most ₦250 m): a person looks, not 50 failing retries. */
-		log_event(LOG_LVL_ERROR, "deposit above the amount limit",
-			  "transaction_id", ev->transaction_id, NULL);
-		*outcome = "amount_over_limit";
+	facts.charge = &charge;
+	facts.fee_kept = pay_fee_kept(&charge);
+	pay_charge_decide(&plan, &facts);
+	if (plan.verdict != PAY_CHARGE_CREDIT) {
+		pay_charge_refused(&plan, ev);
+		*outcome = plan.outcome;
 		return 0;
 	}
-	if (pay_fee_kept(&charge) >= charge.amount_kobo) {
-		/* Nothing arrived (the ledger refuses such a fee): a person looks. */
-		log_event(LOG_LVL_ERROR, "deposit fee not below its amount",
-			  "transaction_id", ev->transaction_id, NULL);
-		*outcome = "fee_not_below_amount";
-		return 0;
-	}
+	if (plan.payer != &charge.payer)
+		charge.payer = *plan.payer;
 	return pay_charge_matched(env, &charge, outcome);
 }
 

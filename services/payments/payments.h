@@ -131,6 +131,34 @@ KOLO_MUST_CHECK int pay_webhook(pay_webhook_result *out, pay_env *env, const uin
 				size_t len, const pay_header *headers, size_t n_headers,
 				const char *route_provider, const char *client_addr);
 
+/* A charge event, decided before anything is written (DESIGN §15): the
+ * facts are the signed delivery and the provider's verification of it. */
+typedef enum pay_charge_verdict {
+	PAY_CHARGE_CREDIT,	  /* credit it to the group of its tx_ref */
+	PAY_CHARGE_MISMATCH,	  /* "verification_mismatch": not as the delivery said */
+	PAY_CHARGE_OVER_LIMIT,	  /* "amount_over_limit": above the most one entry moves */
+	PAY_CHARGE_FEE_NOT_BELOW, /* "fee_not_below_amount": nothing arrived */
+} pay_charge_verdict;
+
+typedef struct pay_charge_facts {
+	const pay_event *ev;	  /* the signed delivery */
+	const pay_charge *charge; /* the provider's verification of it */
+	int64_t fee_kept;	  /* what the provider kept of it (0: the customer paid it) */
+	int64_t max_kobo;	  /* the most one entry moves (money_max_kobo()) */
+} pay_charge_facts;
+
+typedef struct pay_charge_plan {
+	pay_charge_verdict verdict;
+	const char *outcome;	/* the event's outcome; NULL with PAY_CHARGE_CREDIT */
+	const pay_payer *payer; /* who paid: the verification's, else the delivery's */
+} pay_charge_plan;
+
+/* What to do with a verified charge: credit it only when it is successful,
+ * NGN, positive and the delivery's id, tx_ref, receiving account and
+ * amount; at most max_kobo; and the fee kept below its amount. Pure: no
+ * I/O, *out borrows from f. */
+void pay_charge_decide(pay_charge_plan *out, const pay_charge_facts *f);
+
 /* Processes a stored, signed event and records how it went: done, with
  * its outcome, or queued again with the error. Returns what recording
  * returned. */
