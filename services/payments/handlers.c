@@ -195,7 +195,7 @@ static int pay_check_deposit(const Kolo__Payments__V1__SimulateDepositRequest *i
 	if (strcmp(pay_current()->provider->ops->name, "demo") != 0)
 		return err_set(ERR_FAILED_PRECONDITION, "demo_only",
 			       "simulated deposits exist only with the demo provider");
-	rc = money_amount_check(in->amount_kobo, money_max_kobo());
+	rc = money_check_amount(in->amount_kobo);
 	if (rc < 0)
 		return rc;
 	if (n > 100 || strspn(in->client_ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:") != n)
@@ -416,7 +416,7 @@ pay_create_payout(rpc_ctx *ctx, const Kolo__Payments__V1__CreatePayoutRequest *i
 	 * for; only the hard maximum bounds its payout (docs/decisions.md,
 	 * "Amounts"). */
 	if (rc == 0)
-		rc = money_amount_check(in->amount_kobo, MONEY_MAX_KOBO);
+		rc = money_check_admitted(in->amount_kobo);
 	if (rc == 0)
 		rc = pay_beneficiary_json(&beneficiary, in->beneficiary);
 	if (rc < 0)

@@ -332,7 +332,7 @@ static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest
 			    wdr_beneficiary *b)
 {
 	size_t n = strlen(in->client_ref);
-	int rc = money_amount_check(in->amount_kobo, money_max_kobo());
+	int rc = money_check_amount(in->amount_kobo);
 
 	if (rc < 0)
 		return rc;

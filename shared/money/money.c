@@ -453,3 +453,13 @@ bad:
 not_found:
 	return err_set(ERR_NOT_FOUND, "no_such_field", "the json has no such field");
 }
+
+int money_check_amount(int64_t amount_kobo)
+{
+	return money_amount_check(amount_kobo, money_max_kobo());
+}
+
+int money_check_admitted(int64_t amount_kobo)
+{
+	return money_amount_check(amount_kobo, MONEY_MAX_KOBO);
+}
