@@ -331,7 +331,7 @@ int whk_store_deliveries(db_conn *c, mem_arena *a, const char *endpoint_id,
 {
 	char limit[DB_I64_TEXT];
 	const char *params[5] = {endpoint_id, status, page->key, page->after_id,
-				 db_i64(limit, page->limit + 1)};
+				 db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
 	int rc = db_exec(
 		c, &res,

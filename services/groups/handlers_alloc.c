@@ -159,7 +159,6 @@ typedef struct grp_alloc_tx {
 	const Kolo__Groups__V1__AllocateDepositRequest *in;
 	Kolo__Groups__V1__AllocateDepositResponse *out;
 	idem_key key;
-	int replayed;  /* the key's stored reply */
 	int recovered; /* the ledger's allocation of an earlier try, never logged */
 } grp_alloc_tx;
 
@@ -207,13 +206,8 @@ static int grp_alloc_body(db_conn *c, void *arg)
 	const Kolo__Groups__V1__AllocateDepositRequest *in = t->in;
 	Kolo__Ledger__V1__AllocateEntryRequest lreq = KOLO__LEDGER__V1__ALLOCATE_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__AllocateEntryResponse *l = NULL;
-	int rc = idem_claim(c, &t->key, rpc_ctx_arena(t->ctx), &t->out->base);
+	int rc = grp_alloc_member(t->ctx, c, in->group_id, in->user_id);
 
-	if (rc != 0) {
-		t->replayed = rc > 0;
-		return rc > 0 ? 0 : rc;
-	}
-	rc = grp_alloc_member(t->ctx, c, in->group_id, in->user_id);
 	lreq.group_id = in->group_id;
 	lreq.entry_id = in->entry_id;
 	lreq.user_id = in->user_id;
@@ -235,9 +229,7 @@ static int grp_alloc_body(db_conn *c, void *arg)
 	} else if (rc == 0) {
 		t->out->allocation = l->allocation;
 	}
-	if (rc < 0)
-		return rc;
-	return idem_store(c, &t->key, &t->out->base);
+	return rc;
 }
 
 int
@@ -247,6 +239,9 @@ grp_allocate_deposit(rpc_ctx *ctx, const Kolo__Groups__V1__AllocateDepositReques
 	static const char *const omit[] = { "pin", NULL };
 	grp_alloc_tx t = { .ctx = ctx, .in = in,
 			   .out = (Kolo__Groups__V1__AllocateDepositResponse *)&out->base };
+	/* One try: the body asks the ledger (a retry would ask again). */
+	idem_tx it = { .key = &t.key, .arena = rpc_ctx_arena(ctx), .resp = &out->base,
+		       .body = grp_alloc_body, .arg = &t, .single = 1 };
 	grp_view v;
 	db_conn *c = NULL;
 	int rc = grp_alloc_check(in);
@@ -263,14 +258,14 @@ grp_allocate_deposit(rpc_ctx *ctx, const Kolo__Groups__V1__AllocateDepositReques
 	if (rc == 0)
 		rc = grp_alloc_pin(ctx, in->pin);
 	if (rc == 0)
-		rc = db_tx_single(c, svc_tx_timeout(ctx), grp_alloc_body, &t);
+		rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
 	if (rc < 0)
 		return rc;
 	if (t.recovered) /* the try that wrote it died before logging */
 		log_event(LOG_LVL_INFO, "deposit_allocated", "group_id", in->group_id, "actor",
 			  rpc_ctx_user_id(ctx), "subject", in->user_id, "recovered", "true",
 			  NULL);
-	else if (!t.replayed)
+	else if (!it.replayed)
 		grp_log_change(ctx, "deposit_allocated", in->group_id, in->user_id);
 	return 0;
 }

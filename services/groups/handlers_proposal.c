@@ -139,9 +139,7 @@ grp_list_proposals(rpc_ctx *ctx, const Kolo__Groups__V1__ListProposalsRequest *i
 		rc = grp_store_proposals(c, a, in->group_id, &page, &rows, &n);
 	if (rc < 0)
 		return rc;
-	out->n_proposals = page_rows(&page, n);
-	out->proposals = mem_arena_alloc(a, sizeof(*out->proposals) *
-						    (out->n_proposals + 1));
+	out->proposals = page_items(&out->n_proposals, a, &page, n, sizeof(*out->proposals));
 	if (!out->proposals)
 		return err_oom();
 	for (size_t i = 0; i < out->n_proposals; i++) {
@@ -149,11 +147,8 @@ grp_list_proposals(rpc_ctx *ctx, const Kolo__Groups__V1__ListProposalsRequest *i
 		if (!out->proposals[i])
 			return err_oom();
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a,
-				 rows[page.limit - 1].page_key,
-				 rows[page.limit - 1].id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(grp_proposal, page_key, id));
 }
 
 /* A proposal of a group the caller belongs to (else NOT_FOUND). */

@@ -147,7 +147,7 @@ int grp_store_my_groups(db_conn *c, mem_arena *a, const char *user,
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { user, page->key, page->after_id,
-				 db_i64(limit, page->limit + 1) };
+				 db_i64(limit, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	grp_view *rows;
 	int rc = db_exec(c, &res,
@@ -291,7 +291,7 @@ int grp_store_members(db_conn *c, mem_arena *a, const char *group_id,
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, page->key, page->after_id,
-				 db_i64(limit, page->limit + 1) };
+				 db_i64(limit, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	grp_member *rows;
 	int rc = db_exec(c, &res,

@@ -271,7 +271,7 @@ int grp_store_proposals(db_conn *c, mem_arena *a, const char *group_id,
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = {group_id, page->key, page->after_id,
-				db_i64(limit, page->limit + 1)};
+				db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
 	grp_proposal *rows;
 	int rc = db_exec(

@@ -60,7 +60,6 @@ typedef struct idn_register_tx {
 	rpc_ctx *ctx;
 	idem_key key;
 	Kolo__Identity__V1__RegisterResponse *out;
-	int replayed; /* the key's stored reply (no tokens) is in out */
 } idn_register_tx;
 
 static int idn_register_change(db_conn *c, idn_register_tx *t)
@@ -79,27 +78,27 @@ static int idn_register_change(db_conn *c, idn_register_tx *t)
 }
 
 /* The user and its reply, stored under the call's key (if any) without
- * the tokens; a key already answered reads the user it made. */
+ * the tokens (idem_db_tx). */
 static int idn_register_body(db_conn *c, void *arg)
 {
 	idn_register_tx *t = arg;
-	int rc = idem_claim(c, &t->key, t->arena, &t->out->base);
+	int rc = idn_register_change(c, t);
 
-	t->replayed = rc == 1;
-	if (t->replayed)
-		return t->out->user ? idn_store_user_by_id(c, t->arena, t->out->user->id,
-							   &t->user)
-				    : err_set(ERR_INTERNAL, NULL, "stored reply has no user");
-	if (rc < 0)
-		return rc;
-	rc = idn_register_change(c, t);
 	if (rc == 0) {
 		t->out->user = idn_user_message(t->ctx, &t->user, 1);
 		rc = t->out->user ? 0 : err_oom();
 	}
-	if (rc == 0)
-		rc = idem_store(c, &t->key, &t->out->base);
 	return rc;
+}
+
+/* A key already answered reads the user it made. */
+static int idn_register_replayed(db_conn *c, void *arg)
+{
+	idn_register_tx *t = arg;
+
+	return t->out->user ? idn_store_user_by_id(c, t->arena, t->out->user->id,
+						   &t->user)
+			    : err_set(ERR_INTERNAL, NULL, "stored reply has no user");
 }
 
 /* A replayed Register answers as Login does, under Login's guards (the
@@ -133,6 +132,8 @@ idn_register(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterRequest *in,
              Kolo__Identity__V1__RegisterResponse *out)
 {
 	idn_register_tx t = { .arena = rpc_ctx_arena(ctx), .ctx = ctx, .out = out };
+	idem_tx it = { .key = &t.key, .arena = t.arena, .resp = &out->base,
+		       .body = idn_register_body, .replay = idn_register_replayed, .arg = &t };
 	idn_guards guards = { .client = &t.client };
 	char hash[IDN_SECRET_HASH_MAX];
 	db_conn *c = NULL;
@@ -157,13 +158,13 @@ idn_register(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterRequest *in,
 	t.hash = hash;
 	idn_new_token(t.grant.token, t.grant.hash);
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), idn_register_body, &t);
-	if (rc == 0 && t.replayed) {
+		rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
+	if (rc == 0 && it.replayed) {
 		sodium_memzero(t.grant.token, sizeof(t.grant.token));
 		rc = idn_register_replay(ctx, in, out);
 	}
 	idn_wipe(in->password);
-	if (rc < 0 || t.replayed)
+	if (rc < 0 || it.replayed)
 		return rc;
 	return idn_token_pair(ctx, t.user.id, &t.grant, &out->access_token,
 			      &out->refresh_token, &out->token_type,
@@ -527,9 +528,7 @@ idn_list_sessions(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionsRequest *i
 					&rows, &n);
 	if (rc < 0)
 		return rc;
-	out->n_sessions = page_rows(&page, n);
-	out->sessions = mem_arena_alloc(a, sizeof(*out->sessions) *
-						   (out->n_sessions + 1));
+	out->sessions = page_items(&out->n_sessions, a, &page, n, sizeof(*out->sessions));
 	if (!out->sessions)
 		return err_oom();
 	for (size_t i = 0; i < out->n_sessions; i++) {
@@ -546,11 +545,8 @@ idn_list_sessions(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionsRequest *i
 		s->current = strcmp(rows[i].id, claims->sid) == 0;
 		out->sessions[i] = s;
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a,
-				 rows[page.limit - 1].page_key,
-				 rows[page.limit - 1].id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(idn_session, page_key, id));
 }
 
 typedef struct idn_revoke_tx {
@@ -613,9 +609,7 @@ idn_list_activity(rpc_ctx *ctx, const Kolo__Identity__V1__ListActivityRequest *i
 		rc = idn_store_events(c, a, rpc_ctx_user_id(ctx), &page, &rows, &n);
 	if (rc < 0)
 		return rc;
-	out->n_events = page_rows(&page, n);
-	out->events = mem_arena_alloc(a, sizeof(*out->events) *
-						 (out->n_events + 1));
+	out->events = page_items(&out->n_events, a, &page, n, sizeof(*out->events));
 	if (!out->events)
 		return err_oom();
 	for (size_t i = 0; i < out->n_events; i++) {
@@ -631,9 +625,6 @@ idn_list_activity(rpc_ctx *ctx, const Kolo__Identity__V1__ListActivityRequest *i
 		e->created_at = rows[i].created_at;
 		out->events[i] = e;
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a,
-				 rows[page.limit - 1].page_key,
-				 rows[page.limit - 1].id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(idn_event, page_key, id));
 }

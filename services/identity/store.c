@@ -208,7 +208,7 @@ int idn_store_sessions(db_conn *c, mem_arena *a, const char *user_id,
 	char now_text[DB_I64_TEXT], limit_text[DB_I64_TEXT];
 	const char *params[] = { user_id, db_i64(now_text, now), page->key,
 				 page->after_id,
-				 db_i64(limit_text, page->limit + 1) };
+				 db_i64(limit_text, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	idn_session *rows;
 	int rc = db_exec(
@@ -246,7 +246,7 @@ int idn_store_events(db_conn *c, mem_arena *a, const char *user_id,
 {
 	char limit_text[DB_I64_TEXT];
 	const char *params[] = { user_id, page->key, page->after_id,
-				 db_i64(limit_text, page->limit + 1) };
+				 db_i64(limit_text, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	idn_event *rows;
 	int rc = db_exec(

@@ -175,7 +175,7 @@ int ldg_store_list(db_conn *c, mem_arena *a, const char *group_id,
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, ldg_type_text(f->type), f->from, f->to,
 				 page->key, page->after_id,
-				 db_i64(limit, page->limit + 1) };
+				 db_i64(limit, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	ldg_entry *rows;
 	int rc = db_exec(c, &res, f->oldest_first ? ldg_list_oldest : ldg_list_newest,
@@ -566,7 +566,7 @@ int ldg_store_unallocated(db_conn *c, mem_arena *a, const char *group_id,
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, page->key, page->after_id,
-				 db_i64(limit, page->limit + 1) };
+				 db_i64(limit, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	ldg_unallocated *rows;
 	int rc = db_exec(c, &res,

@@ -11,6 +11,7 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
+#include "idem/idem.h"
 #include "log/log.h"
 #include "money/money.h"
 #include "svc/beneficiary.h"
@@ -331,7 +332,6 @@ static int wdr_replay(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in,
 			    wdr_beneficiary *b)
 {
-	size_t n = strlen(in->client_ref);
 	int rc = money_check_amount(in->amount_kobo);
 
 	if (rc < 0)
@@ -341,9 +341,8 @@ static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest
 			       "beneficiary is required");
 	*b = (wdr_beneficiary){ in->beneficiary->bank_code, in->beneficiary->account_number,
 				in->beneficiary->account_name };
-	if (n > 100 || strspn(in->client_ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:") != n)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_idempotency_key",
-			       "the Idempotency-Key is 1 to 100 of A-Z a-z 0-9 - _ . :");
+	if (idem_key_check(in->client_ref, IDEM_KEY_CLIENT_REF) < 0)
+		return ERR_INVALID_ARGUMENT;
 	if (wdr_check_beneficiary(b) < 0)
 		return ERR_INVALID_ARGUMENT;
 	return wdr_check_reason(in->reason);
@@ -753,8 +752,7 @@ wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsR
 		rc = wdr_store_list(c, a, in->group_id, statuses[in->status], &page, &rows, &n);
 	if (rc < 0)
 		return rc;
-	out->n_withdrawals = page_rows(&page, n);
-	out->withdrawals = mem_arena_alloc(a, sizeof(*out->withdrawals) * (out->n_withdrawals + 1));
+	out->withdrawals = page_items(&out->n_withdrawals, a, &page, n, sizeof(*out->withdrawals));
 	if (!out->withdrawals)
 		return err_oom();
 	for (size_t i = 0; i < out->n_withdrawals; i++) {
@@ -762,10 +760,8 @@ wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsR
 		if (!out->withdrawals[i])
 			return err_oom();
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a, rows[page.limit - 1].page_key,
-				 rows[page.limit - 1].id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(wdr_row, page_key, id));
 }
 
 /* --- the method table: every WithdrawalsService RPC with its handler and who may call it.

@@ -332,7 +332,7 @@ int wdr_store_list(db_conn *c, mem_arena *a, const char *group_id, const char *s
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, status, page->key, page->after_id,
-				 db_i64(limit, page->limit + 1) };
+				 db_i64(limit, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	wdr_row *rows;
 	int rc = db_exec(c, &res,
