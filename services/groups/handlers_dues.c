@@ -12,6 +12,7 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "store_dues.h"
 #include "svc/call.h"
+#include "svc/pin.h"
 #include "text/text.h"
 
 /* The most periods one member's standing is computed over. */
@@ -292,22 +293,6 @@ static int grp_waive_body(db_conn *c, void *arg)
 	return 0;
 }
 
-/* identity.VerifyPin of the caller (internal), as proposals check it. */
-static int grp_dues_verify_pin(rpc_ctx *ctx, const char *pin)
-{
-	Kolo__Identity__V1__VerifyPinRequest req =
-		KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
-	ProtobufCMessage *resp = NULL;
-
-	if (!pin[0])
-		return err_set(ERR_INVALID_ARGUMENT, "missing_pin",
-			       "pin is required");
-	req.user_id = (char *)rpc_ctx_user_id(ctx);
-	req.pin = (char *)pin;
-	return svc_call(ctx, grp_identity, "VerifyPin", &req.base, &resp,
-			SVC_CALL_INTERNAL);
-}
-
 int
 grp_waive_dues(rpc_ctx *ctx, const Kolo__Groups__V1__WaiveDuesRequest *in,
                Kolo__Groups__V1__WaiveDuesResponse *out)
@@ -337,7 +322,7 @@ grp_waive_dues(rpc_ctx *ctx, const Kolo__Groups__V1__WaiveDuesRequest *in,
 		rc = grp_dues_date(in->due_on, "due_on", &day);
 	}
 	if (rc == 0)
-		rc = grp_dues_verify_pin(ctx, in->pin);
+		rc = svc_verify_pin(ctx, grp_identity, in->pin);
 	if (rc == 0)
 		rc = idem_prepare(&t.base.key, ctx, IDEM_GROUPS, &in->base, omit);
 	if (rc == 0)

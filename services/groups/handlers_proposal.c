@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "svc/call.h"
+#include "svc/pin.h"
 
 /* --- the message
  * ------------------------------------------------------------------ */
@@ -186,22 +187,6 @@ grp_get_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__GetProposalRequest *in,
 /* --- approve, object, cancel
  * ----------------------------------------------------------- */
 
-/* identity.VerifyPin of the caller (internal). */
-static int grp_verify_pin(rpc_ctx *ctx, const char *pin)
-{
-	Kolo__Identity__V1__VerifyPinRequest req =
-		KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
-	ProtobufCMessage *resp = NULL;
-
-	if (!pin[0])
-		return err_set(ERR_INVALID_ARGUMENT, "missing_pin",
-			       "pin is required");
-	req.user_id = (char *)rpc_ctx_user_id(ctx);
-	req.pin = (char *)pin;
-	return svc_call(ctx, grp_identity, "VerifyPin", &req.base, &resp,
-			SVC_CALL_INTERNAL);
-}
-
 typedef enum grp_act {
 	GRP_ACT_APPROVE,
 	GRP_ACT_OBJECT,
@@ -285,7 +270,7 @@ static int grp_act_on(rpc_ctx *ctx, const char *id, const char *pin,
 	int rc = grp_check_id(id, "proposal_id");
 
 	if (rc == 0 && act != GRP_ACT_CANCEL)
-		rc = grp_verify_pin(ctx, pin);
+		rc = svc_verify_pin(ctx, grp_identity, pin);
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)

@@ -19,6 +19,7 @@
 #include "text/text.h"
 #include "withdrawals_service.h"
 #include "svc/sessions.h"
+#include "svc/pin.h"
 
 static wdr_env wdr_env_of(rpc_ctx *ctx)
 {
@@ -28,20 +29,6 @@ static wdr_env wdr_env_of(rpc_ctx *ctx)
 }
 
 /* --- the calls a request needs ---------------------------------------------- */
-
-/* The caller's PIN, checked by identity (wrong PINs count towards its lock). */
-static int wdr_verify_pin(rpc_ctx *ctx, const char *pin)
-{
-	Kolo__Identity__V1__VerifyPinRequest req = KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
-	ProtobufCMessage *resp = NULL;
-
-	if (!pin[0])
-		return err_set(ERR_INVALID_ARGUMENT, "missing_pin", "pin is required");
-	req.user_id = (char *)rpc_ctx_user_id(ctx);
-	req.pin = (char *)pin;
-	return svc_call(ctx, wdr_current()->identity, "VerifyPin", &req.base, &resp,
-			SVC_CALL_INTERNAL);
-}
 
 /* The group's balance must cover amount. */
 static int wdr_check_balance(rpc_ctx *ctx, const char *group_id, int64_t amount)
@@ -368,7 +355,7 @@ wdr_create_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 		return rc;
 	/* The PIN first: the holder check asks the provider with the
 	 * merchant's key, which a session without the PIN may not spend. */
-	rc = wdr_verify_pin(ctx, in->pin);
+	rc = svc_verify_pin(ctx, wdr_current()->identity, in->pin);
 	if (rc == 0)
 		rc = wdr_check_holder(ctx, in->group_id, &b);
 	if (rc == 0)
@@ -558,7 +545,7 @@ wdr_approve_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ApproveWithdra
 	if (rc == 0)
 		rc = wdr_actionable(&w);
 	if (rc == 0)
-		rc = wdr_verify_pin(ctx, in->pin);
+		rc = svc_verify_pin(ctx, wdr_current()->identity, in->pin);
 	if (rc == 0)
 		rc = wdr_check_balance(ctx, w.group_id, w.amount_kobo);
 	if (rc == 0)
@@ -597,7 +584,7 @@ wdr_decline_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__DeclineWithdra
 	if (rc == 0 && in->reason[0]) /* optional, but text like a request's */
 		rc = wdr_check_reason(in->reason);
 	if (rc == 0)
-		rc = wdr_verify_pin(ctx, in->pin);
+		rc = svc_verify_pin(ctx, wdr_current()->identity, in->pin);
 	t.reason = in->reason[0] ? in->reason
 		   : strcmp(w.requested_by, t.actor) == 0 ? "cancelled by the requester"
 							   : "declined";
@@ -680,7 +667,7 @@ wdr_retry_payout(rpc_ctx *ctx, const Kolo__Withdrawals__V1__RetryPayoutRequest *
 		rc = err_set(ERR_FAILED_PRECONDITION, "nothing_to_retry",
 			     "only a withdrawal whose payout failed is retried");
 	if (rc == 0)
-		rc = wdr_verify_pin(ctx, in->pin);
+		rc = svc_verify_pin(ctx, wdr_current()->identity, in->pin);
 	if (rc == 0)
 		rc = wdr_gather_group(m, &t);
 	/* The failed attempt's hold is closed; the next attempt's money is
