@@ -509,6 +509,25 @@ idn_find_user_by_email(rpc_ctx *ctx, const Kolo__Identity__V1__FindUserByEmailRe
 
 /* --- Sessions -------------------------------------------------------------- */
 
+/* A session as a message in the arena (current: the caller's own); NULL
+ * when the arena is full. */
+static Kolo__Identity__V1__Session *idn_session_message(mem_arena *a, const idn_session *r,
+							 const char *current_sid)
+{
+	Kolo__Identity__V1__Session *s = mem_arena_alloc(a, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	kolo__identity__v1__session__init(s);
+	s->id = r->id;
+	s->device_info = r->device_info;
+	s->ip_address = r->ip_address;
+	s->created_at = r->created_at;
+	s->expires_at = r->expires_at;
+	s->current = strcmp(r->id, current_sid) == 0;
+	return s;
+}
+
 int
 idn_list_sessions(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionsRequest *in,
                   Kolo__Identity__V1__ListSessionsResponse *out)
@@ -532,18 +551,9 @@ idn_list_sessions(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionsRequest *i
 	if (!out->sessions)
 		return err_oom();
 	for (size_t i = 0; i < out->n_sessions; i++) {
-		Kolo__Identity__V1__Session *s = mem_arena_alloc(a, sizeof(*s));
-
-		if (!s)
+		out->sessions[i] = idn_session_message(a, &rows[i], claims->sid);
+		if (!out->sessions[i])
 			return err_oom();
-		kolo__identity__v1__session__init(s);
-		s->id = rows[i].id;
-		s->device_info = rows[i].device_info;
-		s->ip_address = rows[i].ip_address;
-		s->created_at = rows[i].created_at;
-		s->expires_at = rows[i].expires_at;
-		s->current = strcmp(rows[i].id, claims->sid) == 0;
-		out->sessions[i] = s;
 	}
 	return page_next_token(&out->next_page_token, a, &page, rows, n,
 			       PAGE_ROW_LAYOUT(idn_session, page_key, id));
@@ -592,6 +602,22 @@ idn_revoke_session(rpc_ctx *ctx, const Kolo__Identity__V1__RevokeSessionRequest 
 	return rc;
 }
 
+/* An account event as a message in the arena; NULL when the arena is full. */
+static Kolo__Identity__V1__ActivityEvent *idn_event_message(mem_arena *a, const idn_event *r)
+{
+	Kolo__Identity__V1__ActivityEvent *e = mem_arena_alloc(a, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	kolo__identity__v1__activity_event__init(e);
+	e->id = r->id;
+	e->event = r->event;
+	e->ip_address = r->ip_address;
+	e->device_info = r->device_info;
+	e->created_at = r->created_at;
+	return e;
+}
+
 int
 idn_list_activity(rpc_ctx *ctx, const Kolo__Identity__V1__ListActivityRequest *in,
                   Kolo__Identity__V1__ListActivityResponse *out)
@@ -613,17 +639,9 @@ idn_list_activity(rpc_ctx *ctx, const Kolo__Identity__V1__ListActivityRequest *i
 	if (!out->events)
 		return err_oom();
 	for (size_t i = 0; i < out->n_events; i++) {
-		Kolo__Identity__V1__ActivityEvent *e = mem_arena_alloc(a, sizeof(*e));
-
-		if (!e)
+		out->events[i] = idn_event_message(a, &rows[i]);
+		if (!out->events[i])
 			return err_oom();
-		kolo__identity__v1__activity_event__init(e);
-		e->id = rows[i].id;
-		e->event = rows[i].event;
-		e->ip_address = rows[i].ip_address;
-		e->device_info = rows[i].device_info;
-		e->created_at = rows[i].created_at;
-		out->events[i] = e;
 	}
 	return page_next_token(&out->next_page_token, a, &page, rows, n,
 			       PAGE_ROW_LAYOUT(idn_event, page_key, id));
