@@ -41,8 +41,8 @@ static int evs_deliver_email(mem_arena *a, const evs_delivery *d, const evs_rend
 	const evs_deps *deps = evs_current();
 	char *message = NULL;
 	size_t len = 0;
-	int rc = evs_email_message(a, r, deps->smtp.from, d->address, d->event.id, d->user_id,
-				   &message, &len);
+	int rc = evs_email_message(&message, &len, a, r, deps->smtp.from, d->address, d->event.id,
+				   d->user_id);
 
 	if (rc < 0)
 		return rc;
@@ -94,7 +94,7 @@ static int evs_group_name(mem_arena *a, evs_name_cache *cache, const evs_event *
 			return 0;
 		}
 	}
-	rc = evs_peer_group_name(e->group_id, a, out);
+	rc = evs_peer_group_name(out, a, e->group_id);
 	if (rc == ERR_NOT_FOUND) {
 		*out = "";
 		rc = 0;
@@ -116,7 +116,7 @@ static int evs_sms_budget(db_conn *c, const evs_delivery *d, int *go)
 	*go = 1;
 	if (strcmp(d->channel, "sms") != 0 || !sms->url || !sms->url[0] || sms->rate_per_s <= 0)
 		return 0;
-	if ((rc = evs_store_sms_token(c, sms->rate_per_s, go)) < 0 || *go)
+	if ((rc = evs_store_sms_token(go, c, sms->rate_per_s)) < 0 || *go)
 		return rc;
 	return evs_store_unclaim(c, d, (int64_t)(1000.0 / sms->rate_per_s) + 1);
 }
@@ -144,7 +144,7 @@ int evs_deliver(mem_arena *a, const evs_delivery *d, evs_name_cache *names)
 		rc = evs_sms_budget(c, d, &go);
 	if (rc < 0 || !go)
 		return rc;
-	rc = evs_render(a, &d->event, group_name, deps->public_url, &r);
+	rc = evs_render(&r, a, &d->event, group_name, deps->public_url);
 	if (rc == 0)
 		rc = strcmp(d->channel, "email") == 0 ? evs_deliver_email(a, d, &r)
 						      : evs_deliver_sms(a, d, &r);
@@ -170,7 +170,7 @@ void evs_deliver_pass(void)
 	evs_name_cache names;
 
 	while (n == EVS_CLAIM_BATCH && db_thread_conn(&c) == 0 &&
-	       evs_store_claim(c, a, EVS_CLAIM_BATCH, lease_s, &due, &n) == 0) {
+	       evs_store_claim(&due, &n, a, c, EVS_CLAIM_BATCH, lease_s) == 0) {
 		claimed_at = evs_mono_ms();
 		names.n = 0; /* its names live in a, reset with the batch */
 		for (int i = 0; i < n; i++) {

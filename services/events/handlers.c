@@ -25,8 +25,8 @@ static int evs_preferences(rpc_ctx *ctx, db_conn *c,
 	p->n_officers_always = evs_officer_types(always, n_types);
 	p->officers_always = (char **)always;
 	*out = p;
-	return evs_store_choices(c, a, rpc_ctx_user_id(ctx), &p->email, &p->n_email, &p->sms,
-				 &p->n_sms);
+	return evs_store_choices(&p->email, &p->n_email, &p->sms, &p->n_sms, a, c,
+				 rpc_ctx_user_id(ctx));
 }
 
 int

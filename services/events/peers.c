@@ -84,8 +84,8 @@ static int evs_set_strings(ProtobufCMessage *req, const char *name, char *const 
 
 /* --- outboxes ---------------------------------------------------------------- */
 
-int evs_peer_read_outbox(evs_source source, int limit, mem_arena *a,
-			 Kolo__Common__V1__OutboxEvent ***out, size_t *n)
+int evs_peer_read_outbox(Kolo__Common__V1__OutboxEvent ***out, size_t *out_n, mem_arena *a,
+			 evs_source source, int limit)
 {
 	const ProtobufCMethodDescriptor *m = evs_method(source, "ReadOutbox");
 	ProtobufCMessage *req = m ? evs_request(m, a) : NULL, *resp = NULL;
@@ -101,7 +101,7 @@ int evs_peer_read_outbox(evs_source source, int limit, mem_arena *a,
 	f = evs_field(resp, "events", PROTOBUF_C_TYPE_MESSAGE, 1);
 	if (!f || f->descriptor != &kolo__common__v1__outbox_event__descriptor)
 		return evs_contract("ReadOutbox's events");
-	*n = *(size_t *)evs_at(resp, f->quantifier_offset);
+	*out_n = *(size_t *)evs_at(resp, f->quantifier_offset);
 	*out = *(Kolo__Common__V1__OutboxEvent ***)evs_at(resp, f->offset);
 	return 0;
 }
@@ -144,14 +144,14 @@ static int evs_members_add(mem_arena *a, const Kolo__Groups__V1__ListMembersResp
 	return 0;
 }
 
-int evs_peer_members(const char *group_id, mem_arena *a, evs_member **out, size_t *n)
+int evs_peer_members(evs_member **out, size_t *out_n, mem_arena *a, const char *group_id)
 {
 	Kolo__Groups__V1__ListMembersRequest req = KOLO__GROUPS__V1__LIST_MEMBERS_REQUEST__INIT;
 	size_t cap = 0;
 	int rc = 0;
 
 	*out = NULL;
-	*n = 0;
+	*out_n = 0;
 	req.group_id = (char *)group_id;
 	req.page_size = 200;
 	do {
@@ -160,13 +160,13 @@ int evs_peer_members(const char *group_id, mem_arena *a, evs_member **out, size_
 		rc = evs_peer_call(EVS_SRC_GROUPS, "ListMembers", &req.base,
 				   (ProtobufCMessage **)&page, a);
 		if (rc == 0)
-			rc = evs_members_add(a, page, out, n, &cap);
+			rc = evs_members_add(a, page, out, out_n, &cap);
 		req.page_token = rc == 0 ? page->next_page_token : "";
 	} while (rc == 0 && req.page_token[0]);
 	return rc;
 }
 
-int evs_peer_group_name(const char *group_id, mem_arena *a, const char **out)
+int evs_peer_group_name(const char **out, mem_arena *a, const char *group_id)
 {
 	Kolo__Groups__V1__GetGroupRequest req = KOLO__GROUPS__V1__GET_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__GetGroupResponse *resp = NULL;
@@ -236,7 +236,7 @@ static int evs_contacts_batch(char *const *users, size_t n, mem_arena *a, evs_co
 	return 0;
 }
 
-int evs_peer_contacts(char *const *users, size_t n, mem_arena *a, evs_contact *out)
+int evs_peer_contacts(evs_contact *out, mem_arena *a, char *const *users, size_t n)
 {
 	int rc = 0;
 

@@ -22,8 +22,8 @@ const ProtobufCServiceDescriptor *evs_peer_service(evs_source source);
 
 /* Up to limit of source's oldest outbox events, in the arena.
  * ERR_UNIMPLEMENTED when source's proto has no ReadOutbox. */
-KOLO_MUST_CHECK int evs_peer_read_outbox(evs_source source, int limit, mem_arena *a,
-					 Kolo__Common__V1__OutboxEvent ***out, size_t *n);
+KOLO_MUST_CHECK int evs_peer_read_outbox(Kolo__Common__V1__OutboxEvent ***out, size_t *out_n,
+					 mem_arena *a, evs_source source, int limit);
 
 /* Deletes the events of ids at source (they are stored here). */
 KOLO_MUST_CHECK int evs_peer_ack_outbox(evs_source source, char *const *ids, size_t n,
@@ -36,12 +36,12 @@ typedef struct evs_member {
 } evs_member;
 
 /* Every member of group_id (all pages), in the arena. */
-KOLO_MUST_CHECK int evs_peer_members(const char *group_id, mem_arena *a, evs_member **out,
-				     size_t *n);
+KOLO_MUST_CHECK int evs_peer_members(evs_member **out, size_t *out_n, mem_arena *a,
+				     const char *group_id);
 
 /* The name of group_id (groups GetGroup as the events caller), in the
  * arena. ERR_NOT_FOUND when the group is gone. */
-KOLO_MUST_CHECK int evs_peer_group_name(const char *group_id, mem_arena *a, const char **out);
+KOLO_MUST_CHECK int evs_peer_group_name(const char **out, mem_arena *a, const char *group_id);
 
 /* What identity knows of how to reach a user. */
 typedef struct evs_contact {
@@ -55,7 +55,6 @@ typedef struct evs_contact {
 
 /* The contacts of users (n, any number: asked in batches), out[i] for
  * users[i]; a user identity does not know gets empty fields. */
-KOLO_MUST_CHECK int evs_peer_contacts(char *const *users, size_t n, mem_arena *a,
-				      evs_contact *out);
+KOLO_MUST_CHECK int evs_peer_contacts(evs_contact *out, mem_arena *a, char *const *users, size_t n);
 
 #endif

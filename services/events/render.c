@@ -300,8 +300,8 @@ static int evs_render_words(mem_arena *a, const evs_event *e, json_t *data,
 	return out->text && out->html && out->sms ? 0 : err_oom();
 }
 
-int evs_render(mem_arena *a, const evs_event *e, const char *group_name, const char *public_url,
-	       evs_rendered *out)
+int evs_render(evs_rendered *out, mem_arena *a, const evs_event *e, const char *group_name,
+	       const char *public_url)
 {
 	json_t *data = json_loads(e->data_json[0] ? e->data_json : "{}", 0, NULL);
 	int rc;
@@ -413,8 +413,8 @@ static int evs_header_safe(const char *s)
 	return !strpbrk(s, "\r\n");
 }
 
-int evs_email_message(mem_arena *a, const evs_rendered *r, const char *from, const char *to,
-		      const char *event_id, const char *user_id, char **out, size_t *len)
+int evs_email_message(char **out, size_t *out_len, mem_arena *a, const evs_rendered *r,
+		      const char *from, const char *to, const char *event_id, const char *user_id)
 {
 	evs_buf b = { .a = a };
 	char date[64];
@@ -456,7 +456,7 @@ int evs_email_message(mem_arena *a, const evs_rendered *r, const char *from, con
 	evs_puts(&b, event_id);
 	evs_puts(&b, "--\r\n");
 	*out = (char *)evs_done(&b);
-	*len = b.len;
+	*out_len = b.len;
 	return *out ? 0 : err_oom();
 }
 

@@ -41,7 +41,7 @@ static char *evs_array(mem_arena *a, char *const *items, size_t n)
 /* An arbitrary constant naming the ingest lock ("kolo" 0026). */
 #define EVS_INGEST_LOCK "7695845530017830950"
 
-int evs_store_lead(db_conn *c, int *leader)
+int evs_store_lead(int *out_leader, db_conn *c)
 {
 	static const char *params[1] = { EVS_INGEST_LOCK };
 	PGresult *res = NULL;
@@ -57,7 +57,7 @@ int evs_store_lead(db_conn *c, int *leader)
 
 	if (rc < 0)
 		return rc;
-	*leader = db_bool(res, 0, 0);
+	*out_leader = db_bool(res, 0, 0);
 	PQclear(res);
 	return 0;
 }
@@ -91,14 +91,14 @@ static int evs_store_next_seq(db_conn *c, const char *group_id, char seq[DB_I64_
 	return 0;
 }
 
-int evs_store_event(db_conn *c, const char *source, const evs_event *e, int *stored)
+int evs_store_event(int *out_stored, db_conn *c, const char *source, const evs_event *e)
 {
 	char seq[DB_I64_TEXT] = "";
 	const char *params[9];
 	PGresult *res = NULL;
 	int known = 0, rc = evs_store_known(c, e->id, &known);
 
-	*stored = 0;
+	*out_stored = 0;
 	if (rc < 0 || known)
 		return rc;
 	if (e->group_id[0] && (rc = evs_store_next_seq(c, e->group_id, seq)) < 0)
@@ -121,7 +121,7 @@ int evs_store_event(db_conn *c, const char *source, const evs_event *e, int *sto
 		     9, params);
 	if (rc < 0)
 		return rc;
-	*stored = db_affected(res);
+	*out_stored = db_affected(res);
 	PQclear(res);
 	return 0;
 }
@@ -159,7 +159,7 @@ static int evs_read_events(mem_arena *a, PGresult *res, evs_event **out, int *n)
 	return *out ? rc : err_oom();
 }
 
-int evs_store_unfanned(db_conn *c, mem_arena *a, int limit, evs_event **out, int *n)
+int evs_store_unfanned(evs_event **out, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char lim[DB_I64_TEXT];
 	const char *params[1] = { db_i64(lim, limit) };
@@ -170,7 +170,7 @@ int evs_store_unfanned(db_conn *c, mem_arena *a, int limit, evs_event **out, int
 			 " LIMIT $1::int",
 			 1, params);
 
-	return rc < 0 ? rc : evs_read_events(a, res, out, n);
+	return rc < 0 ? rc : evs_read_events(a, res, out, out_n);
 }
 
 /* --- fan-out ------------------------------------------------------------------ */
@@ -184,16 +184,16 @@ static int evs_index_of(char *const *users, size_t n, const char *id)
 	return -1;
 }
 
-int evs_store_choices_of(db_conn *c, const char *type, char *const *users, size_t n,
-			 int *chose_email, int *chose_sms)
+int evs_store_choices_of(int *out_chose_email, int *out_chose_sms, db_conn *c, const char *type,
+			 char *const *users, size_t n)
 {
 	mem_arena *a = mem_arena_new(0);
 	const char *params[2] = { type, evs_array(a, users, n) };
 	PGresult *res = NULL;
 	int rc = params[1] ? 0 : err_oom();
 
-	memset(chose_email, 0, sizeof(*chose_email) * n);
-	memset(chose_sms, 0, sizeof(*chose_sms) * n);
+	memset(out_chose_email, 0, sizeof(*out_chose_email) * n);
+	memset(out_chose_sms, 0, sizeof(*out_chose_sms) * n);
 	if (rc == 0)
 		rc = db_exec(c, &res,
 			     "SELECT user_id::text, channel FROM events_preference"
@@ -203,9 +203,9 @@ int evs_store_choices_of(db_conn *c, const char *type, char *const *users, size_
 		int at = evs_index_of(users, n, PQgetvalue(res, i, 0));
 
 		if (at >= 0 && strcmp(PQgetvalue(res, i, 1), "email") == 0)
-			chose_email[at] = 1;
+			out_chose_email[at] = 1;
 		else if (at >= 0)
-			chose_sms[at] = 1;
+			out_chose_sms[at] = 1;
 	}
 	PQclear(res);
 	mem_arena_free(a);
@@ -250,8 +250,8 @@ int evs_store_fanned(db_conn *c, const char *event_id, const evs_message *msgs, 
 	return rc;
 }
 
-int evs_store_fanout_failed(db_conn *c, const char *event_id, const char *error,
-			    int max_failures, int *gave_up)
+int evs_store_fanout_failed(int *out_gave_up, db_conn *c, const char *event_id, const char *error,
+			    int max_failures)
 {
 	char max[DB_I64_TEXT];
 	const char *params[3] = { event_id, error, db_i64(max, max_failures) };
@@ -266,7 +266,7 @@ int evs_store_fanout_failed(db_conn *c, const char *event_id, const char *error,
 
 	if (rc < 0)
 		return rc;
-	*gave_up = PQntuples(res) > 0 && db_bool(res, 0, 0);
+	*out_gave_up = PQntuples(res) > 0 && db_bool(res, 0, 0);
 	PQclear(res);
 	return 0;
 }
@@ -279,8 +279,8 @@ int evs_store_fanout_failed(db_conn *c, const char *event_id, const char *error,
  * nothing: the newer claim's outcome stands. */
 #define EVS_STILL_CLAIMED "attempts = $2::int AND status = 'PENDING'"
 
-int evs_store_claim(db_conn *c, mem_arena *a, int limit, int lease_s, evs_delivery **out,
-		    int *n)
+int evs_store_claim(evs_delivery **out, int *out_n, mem_arena *a, db_conn *c, int limit,
+		    int lease_s)
 {
 	char lim[DB_I64_TEXT], lease[DB_I64_TEXT];
 	const char *params[2] = { db_i64(lim, limit), db_i64(lease, lease_s) };
@@ -298,9 +298,9 @@ int evs_store_claim(db_conn *c, mem_arena *a, int limit, int lease_s, evs_delive
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
-	for (int i = 0; *out && rc == 0 && i < *n; i++) {
+	*out_n = PQntuples(res);
+	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*out_n + 1));
+	for (int i = 0; *out && rc == 0 && i < *out_n; i++) {
 		evs_delivery *d = &(*out)[i];
 
 		d->id = db_int64(res, i, 0);
@@ -362,7 +362,7 @@ int evs_store_unclaim(db_conn *c, const evs_delivery *d, int64_t wait_ms)
 		      3, params);
 }
 
-int evs_store_sms_token(db_conn *c, double rate_per_s, int *got)
+int evs_store_sms_token(int *out_got, db_conn *c, double rate_per_s)
 {
 	char rate[64];
 	const char *params[1] = { rate };
@@ -384,15 +384,14 @@ int evs_store_sms_token(db_conn *c, double rate_per_s, int *got)
 			     1, params);
 	if (rc < 0)
 		return rc;
-	*got = db_affected(res) > 0;
+	*out_got = db_affected(res) > 0;
 	PQclear(res);
 	return 0;
 }
 
 /* --- streams (WatchEvents) --------------------------------------------------- */
 
-int evs_store_group_seq_of(db_conn *c, const char *group_id, const char *event_id,
-			   int64_t *seq)
+int evs_store_group_seq_of(int64_t *out_seq, db_conn *c, const char *group_id, const char *event_id)
 {
 	const char *params[2] = { group_id, event_id };
 	PGresult *res = NULL;
@@ -403,13 +402,13 @@ int evs_store_group_seq_of(db_conn *c, const char *group_id, const char *event_i
 
 	if (rc < 0)
 		return rc;
-	*seq = PQntuples(res) > 0 ? db_int64(res, 0, 0) : 0;
+	*out_seq = PQntuples(res) > 0 ? db_int64(res, 0, 0) : 0;
 	PQclear(res);
 	return 0;
 }
 
-int evs_store_group_events(db_conn *c, mem_arena *a, const char *group_id, int64_t after_seq,
-			   int limit, evs_event **out, int *n)
+int evs_store_group_events(evs_event **out, int *out_n, mem_arena *a, db_conn *c,
+			   const char *group_id, int64_t after_seq, int limit)
 {
 	char after[DB_I64_TEXT], lim[DB_I64_TEXT];
 	const char *params[3] = { group_id, db_i64(after, after_seq), db_i64(lim, limit) };
@@ -421,7 +420,7 @@ int evs_store_group_events(db_conn *c, mem_arena *a, const char *group_id, int64
 			 " ORDER BY e.group_seq LIMIT $3::int",
 			 3, params);
 
-	return rc < 0 ? rc : evs_read_events(a, res, out, n);
+	return rc < 0 ? rc : evs_read_events(a, res, out, out_n);
 }
 
 /* --- preferences ------------------------------------------------------------- */
@@ -446,12 +445,12 @@ static int evs_store_choices_channel(db_conn *c, mem_arena *a, const char *user_
 	return *out ? 0 : err_oom();
 }
 
-int evs_store_choices(db_conn *c, mem_arena *a, const char *user_id, char ***email,
-		      size_t *n_email, char ***sms, size_t *n_sms)
+int evs_store_choices(char ***out_email, size_t *out_n_email, char ***out_sms, size_t *out_n_sms,
+		      mem_arena *a, db_conn *c, const char *user_id)
 {
-	int rc = evs_store_choices_channel(c, a, user_id, "email", email, n_email);
+	int rc = evs_store_choices_channel(c, a, user_id, "email", out_email, out_n_email);
 
-	return rc < 0 ? rc : evs_store_choices_channel(c, a, user_id, "sms", sms, n_sms);
+	return rc < 0 ? rc : evs_store_choices_channel(c, a, user_id, "sms", out_sms, out_n_sms);
 }
 
 static int evs_store_choices_add(db_conn *c, mem_arena *a, const char *user_id,
@@ -484,15 +483,14 @@ int evs_store_choices_set(db_conn *c, const char *user_id, char *const *email,
 
 /* --- the streams' poller (WatchEvents) --------------------------------------- */
 
-int evs_store_group_heads(db_conn *c, char *const *groups, size_t n,
-			  int64_t *heads)
+int evs_store_group_heads(int64_t *out_heads, db_conn *c, char *const *groups, size_t n)
 {
 	mem_arena *a = mem_arena_new(0);
 	const char *params[1] = { evs_array(a, groups, n) };
 	PGresult *res = NULL;
 	int rc = params[0] ? 0 : err_oom();
 
-	memset(heads, 0, sizeof(*heads) * n);
+	memset(out_heads, 0, sizeof(*out_heads) * n);
 	/* events_group_seq's primary key: one index probe per group. */
 	if (rc == 0)
 		rc = db_exec(c, &res,
@@ -503,7 +501,7 @@ int evs_store_group_heads(db_conn *c, char *const *groups, size_t n,
 		int at = evs_index_of(groups, n, PQgetvalue(res, i, 0));
 
 		if (at >= 0)
-			heads[at] = db_int64(res, i, 1);
+			out_heads[at] = db_int64(res, i, 1);
 	}
 	PQclear(res);
 	mem_arena_free(a);

@@ -123,10 +123,9 @@ static int whk_lock_group(db_conn *c, const char *group_id)
 		1, &group_id);
 }
 
-int whk_store_create(db_conn *c, mem_arena *a, const char *group_id,
+int whk_store_create(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_id,
 		     const char *url, char *const *events, size_t n_events,
-		     const unsigned char *sealed, size_t n_sealed,
-		     const char *created_by, whk_endpoint *out)
+		     const unsigned char *sealed, size_t n_sealed, const char *created_by)
 {
 	char *hex = mem_arena_alloc(a, n_sealed * 2 + 3);
 	char *list = whk_array(a, (const char *const *)events, n_events);
@@ -168,8 +167,8 @@ int whk_store_create(db_conn *c, mem_arena *a, const char *group_id,
 	return rc < 0 ? rc : whk_one_endpoint(a, res, out);
 }
 
-int whk_store_sealed(db_conn *c, mem_arena *a, const char *id,
-		     unsigned char **sealed, size_t *n_sealed)
+int whk_store_sealed(unsigned char **out_sealed, size_t *out_n_sealed, mem_arena *a, db_conn *c,
+		     const char *id)
 {
 	PGresult *res = NULL;
 	const char *hex;
@@ -187,18 +186,18 @@ int whk_store_sealed(db_conn *c, mem_arena *a, const char *id,
 	}
 	hex = PQgetvalue(res, 0, 0);
 	len = strlen(hex);
-	*sealed = mem_arena_alloc(a, len / 2 + 1);
-	if (!*sealed)
+	*out_sealed = mem_arena_alloc(a, len / 2 + 1);
+	if (!*out_sealed)
 		rc = err_oom();
-	else if (sodium_hex2bin(*sealed, len / 2 + 1, hex, len, NULL, n_sealed, NULL) != 0)
+	else if (sodium_hex2bin(*out_sealed, len / 2 + 1, hex, len, NULL, out_n_sealed, NULL) != 0)
 		rc = err_set(ERR_INTERNAL, "secret_unreadable",
 			     "a sealed secret is malformed");
 	PQclear(res);
 	return rc;
 }
 
-int whk_store_list(db_conn *c, mem_arena *a, const char *group_id,
-		   whk_endpoint **out, size_t *n)
+int whk_store_list(whk_endpoint **out, size_t *out_n, mem_arena *a, db_conn *c,
+		   const char *group_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(
@@ -214,12 +213,11 @@ int whk_store_list(db_conn *c, mem_arena *a, const char *group_id,
 		return rc;
 	rc = whk_read_rows(a, res, sizeof(**out), whk_read_endpoint, &items, &rows);
 	*out = items;
-	*n = (size_t)rows;
+	*out_n = (size_t)rows;
 	return rc;
 }
 
-int whk_store_get(db_conn *c, mem_arena *a, const char *group_id,
-		  const char *id, whk_endpoint *out)
+int whk_store_get(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_id, const char *id)
 {
 	const char *params[2] = {group_id, id};
 	PGresult *res = NULL;
@@ -254,8 +252,8 @@ int whk_store_delete(db_conn *c, const char *group_id, const char *id)
 	return rc;
 }
 
-int whk_store_resume(db_conn *c, mem_arena *a, const char *group_id,
-		     const char *id, whk_endpoint *out)
+int whk_store_resume(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_id,
+		     const char *id)
 {
 	const char *params[2] = {group_id, id};
 	PGresult *res = NULL;
@@ -278,7 +276,7 @@ int whk_store_resume(db_conn *c, mem_arena *a, const char *group_id,
 			" AND status = 'pending'",
 			1, &id);
 	PQclear(res);
-	return rc < 0 ? rc : whk_store_get(c, a, group_id, id, out);
+	return rc < 0 ? rc : whk_store_get(out, a, c, group_id, id);
 }
 
 /* --- deliveries ----------------------------------------------------------- */
@@ -325,9 +323,8 @@ static int whk_read_delivery(mem_arena *a, const PGresult *res, int row, void *d
 	return 0;
 }
 
-int whk_store_deliveries(db_conn *c, mem_arena *a, const char *endpoint_id,
-			 const char *status, const page_request *page,
-			 whk_delivery_row **out, int *n)
+int whk_store_deliveries(whk_delivery_row **out, int *out_n, mem_arena *a, db_conn *c,
+			 const char *endpoint_id, const char *status, const page_request *page)
 {
 	char limit[DB_I64_TEXT];
 	const char *params[5] = {endpoint_id, status, page->key, page->after_id,
@@ -349,12 +346,12 @@ int whk_store_deliveries(db_conn *c, mem_arena *a, const char *endpoint_id,
 		return rc;
 	rc = whk_read_rows(a, res, sizeof(**out), whk_read_delivery, &items, &rows);
 	*out = items;
-	*n = rows;
+	*out_n = rows;
 	return rc;
 }
 
-int whk_store_redeliver(db_conn *c, mem_arena *a, const char *endpoint_id,
-			const char *delivery_id, whk_delivery_row *out)
+int whk_store_redeliver(whk_delivery_row *out, mem_arena *a, db_conn *c, const char *endpoint_id,
+			const char *delivery_id)
 {
 	const char *params[2] = {endpoint_id, delivery_id};
 	PGresult *res = NULL;
@@ -400,8 +397,7 @@ int whk_store_redeliver(db_conn *c, mem_arena *a, const char *endpoint_id,
 
 /* --- the worker ----------------------------------------------------------- */
 
-int whk_store_enqueue(db_conn *c, const char *const *types, size_t n,
-		      int *added)
+int whk_store_enqueue(int *out_added, db_conn *c, const char *const *types, size_t n)
 {
 	mem_arena *a = mem_arena_new(4096);
 	const char *params[1] = {whk_array(a, types, n)};
@@ -443,7 +439,7 @@ int whk_store_enqueue(db_conn *c, const char *const *types, size_t n,
 	mem_arena_free(a);
 	if (rc < 0)
 		return rc;
-	*added = (int)db_int64(res, 0, 0);
+	*out_added = (int)db_int64(res, 0, 0);
 	PQclear(res);
 	return 0;
 }
@@ -479,8 +475,8 @@ static int whk_read_claim(mem_arena *a, const PGresult *res, int row, void *dst)
 	return 0;
 }
 
-int whk_store_claim(db_conn *c, mem_arena *a, int limit, int64_t lease_ms,
-		    whk_claim **out, int *n)
+int whk_store_claim(whk_claim **out, int *out_n, mem_arena *a, db_conn *c, int limit,
+		    int64_t lease_ms)
 {
 	char lim[DB_I64_TEXT], lease[DB_I64_TEXT];
 	const char *params[2] = {db_i64(lim, limit), db_i64(lease, lease_ms)};
@@ -528,7 +524,7 @@ int whk_store_claim(db_conn *c, mem_arena *a, int limit, int64_t lease_ms,
 		return rc;
 	rc = whk_read_rows(a, res, sizeof(**out), whk_read_claim, &items, &rows);
 	*out = items;
-	*n = rows;
+	*out_n = rows;
 	return rc;
 }
 
@@ -546,8 +542,8 @@ int whk_store_release(db_conn *c, const whk_claim *claim)
 		      2, params);
 }
 
-int whk_store_lock_endpoint(db_conn *c, mem_arena *a, const char *id,
-			    const char **status, int64_t *failing_since_ms)
+int whk_store_lock_endpoint(const char **out_status, int64_t *out_failing_since_ms, mem_arena *a,
+			    db_conn *c, const char *id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(
@@ -564,14 +560,13 @@ int whk_store_lock_endpoint(db_conn *c, mem_arena *a, const char *id,
 		return err_set(ERR_NOT_FOUND, "webhook_not_found",
 			       "no such webhook");
 	}
-	*status = db_text(a, res, 0, 0);
-	*failing_since_ms = db_int64(res, 0, 1);
+	*out_status = db_text(a, res, 0, 0);
+	*out_failing_since_ms = db_int64(res, 0, 1);
 	PQclear(res);
-	return *status ? 0 : err_oom();
+	return *out_status ? 0 : err_oom();
 }
 
-int whk_store_attempted(db_conn *c, const whk_claim *claim, const whk_result *r,
-			int *applied)
+int whk_store_attempted(int *out_applied, db_conn *c, const whk_claim *claim, const whk_result *r)
 {
 	char attempts[DB_I64_TEXT], next_us[DB_I64_TEXT], now_us[DB_I64_TEXT],
 		code[DB_I64_TEXT];
@@ -601,7 +596,7 @@ int whk_store_attempted(db_conn *c, const whk_claim *claim, const whk_result *r,
 
 	if (rc < 0)
 		return rc;
-	*applied = db_affected(res) == 1;
+	*out_applied = db_affected(res) == 1;
 	PQclear(res);
 	return 0;
 }
@@ -619,7 +614,7 @@ int whk_store_failing(db_conn *c, const char *id, int64_t failing_since_ms)
 		2, params);
 }
 
-int whk_store_pause(db_conn *c, const char *id, int64_t now_ms, int *paused)
+int whk_store_pause(int *out_paused, db_conn *c, const char *id, int64_t now_ms)
 {
 	char us[DB_I64_TEXT];
 	const char *params[2] = {id, db_i64(us, now_ms * 1000)};
@@ -633,12 +628,12 @@ int whk_store_pause(db_conn *c, const char *id, int64_t now_ms, int *paused)
 
 	if (rc < 0)
 		return rc;
-	*paused = db_affected(res) == 1;
+	*out_paused = db_affected(res) == 1;
 	PQclear(res);
 	return 0;
 }
 
-int whk_store_new_id(db_conn *c, mem_arena *a, const char **out)
+int whk_store_new_id(const char **out, mem_arena *a, db_conn *c)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res, "SELECT gen_random_uuid()::text", 0, NULL);

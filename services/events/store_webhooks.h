@@ -35,28 +35,24 @@ typedef struct whk_delivery_row {
 /* Adds an endpoint of group_id (inside a tx): it gets the group's events
  * stored from now on. ERR_RESOURCE_EXHAUSTED "too_many_webhooks" when the
  * group has WHK_MAX_PER_GROUP already. sealed: whk_seal's bytes. */
-KOLO_MUST_CHECK int whk_store_create(db_conn *c, mem_arena *a,
-				     const char *group_id, const char *url,
-				     char *const *events, size_t n_events,
-				     const unsigned char *sealed,
-				     size_t n_sealed, const char *created_by,
-				     whk_endpoint *out);
+KOLO_MUST_CHECK int whk_store_create(whk_endpoint *out, mem_arena *a, db_conn *c,
+				     const char *group_id, const char *url, char *const *events,
+				     size_t n_events, const unsigned char *sealed, size_t n_sealed,
+				     const char *created_by);
 
 /* The sealed secret of endpoint id (any status), in the arena: a
  * replayed CreateWebhook shows it again. */
-KOLO_MUST_CHECK int whk_store_sealed(db_conn *c, mem_arena *a, const char *id,
-				     unsigned char **sealed, size_t *n_sealed);
+KOLO_MUST_CHECK int whk_store_sealed(unsigned char **out_sealed, size_t *out_n_sealed, mem_arena *a,
+				     db_conn *c, const char *id);
 
 /* The group's endpoints that are not deleted, oldest first. */
-KOLO_MUST_CHECK int whk_store_list(db_conn *c, mem_arena *a,
-				   const char *group_id, whk_endpoint **out,
-				   size_t *n);
+KOLO_MUST_CHECK int whk_store_list(whk_endpoint **out, size_t *out_n, mem_arena *a, db_conn *c,
+				   const char *group_id);
 
 /* The endpoint id of group_id, not deleted. ERR_NOT_FOUND
  * "webhook_not_found" otherwise. */
-KOLO_MUST_CHECK int whk_store_get(db_conn *c, mem_arena *a,
-				  const char *group_id, const char *id,
-				  whk_endpoint *out);
+KOLO_MUST_CHECK int whk_store_get(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_id,
+				  const char *id);
 
 /* Marks the endpoint deleted (nothing is sent to it again).
  * ERR_NOT_FOUND "webhook_not_found". */
@@ -66,34 +62,29 @@ KOLO_MUST_CHECK int whk_store_delete(db_conn *c, const char *group_id,
 /* A paused endpoint active again, its pending deliveries due now with a
  * new window (inside a tx). ERR_NOT_FOUND "webhook_not_found"; an active
  * one is returned as it is. */
-KOLO_MUST_CHECK int whk_store_resume(db_conn *c, mem_arena *a,
-				     const char *group_id, const char *id,
-				     whk_endpoint *out);
+KOLO_MUST_CHECK int whk_store_resume(whk_endpoint *out, mem_arena *a, db_conn *c,
+				     const char *group_id, const char *id);
 
 /* The endpoint's deliveries of status ("" for all), newest first, a page
  * (limit + 1 rows asked). */
-KOLO_MUST_CHECK int whk_store_deliveries(db_conn *c, mem_arena *a,
-					 const char *endpoint_id,
-					 const char *status,
-					 const page_request *page,
-					 whk_delivery_row **out, int *n);
+KOLO_MUST_CHECK int whk_store_deliveries(whk_delivery_row **out, int *out_n, mem_arena *a,
+					 db_conn *c, const char *endpoint_id, const char *status,
+					 const page_request *page);
 
 /* A dead delivery of the endpoint pending again, due now, with a new
  * window. ERR_NOT_FOUND "delivery_not_found", ERR_FAILED_PRECONDITION
  * "delivery_not_dead". */
-KOLO_MUST_CHECK int whk_store_redeliver(db_conn *c, mem_arena *a,
-					const char *endpoint_id,
-					const char *delivery_id,
-					whk_delivery_row *out);
+KOLO_MUST_CHECK int whk_store_redeliver(whk_delivery_row *out, mem_arena *a, db_conn *c,
+					const char *endpoint_id, const char *delivery_id);
 
 /* --- the worker ------------------------------------------------------------
  */
 
 /* Turns the events stored since each live endpoint last looked into its
  * deliveries (types it chose among the partner-visible types, n of them)
- * and moves its mark; *added gets how many deliveries were made. */
-KOLO_MUST_CHECK int whk_store_enqueue(db_conn *c, const char *const *types,
-				      size_t n, int *added);
+ * and moves its mark; *out_added gets how many deliveries were made. */
+KOLO_MUST_CHECK int whk_store_enqueue(int *out_added, db_conn *c, const char *const *types,
+				      size_t n);
 
 /* A delivery taken by a worker, with what sending it needs. */
 typedef struct whk_claim {
@@ -109,14 +100,13 @@ typedef struct whk_claim {
 /* Takes up to limit due deliveries of active endpoints for lease_ms, each
  * the earliest pending one of its endpoint (so an endpoint's events go
  * out in order), counting an attempt on each. */
-KOLO_MUST_CHECK int whk_store_claim(db_conn *c, mem_arena *a, int limit,
-				    int64_t lease_ms, whk_claim **out, int *n);
+KOLO_MUST_CHECK int whk_store_claim(whk_claim **out, int *out_n, mem_arena *a, db_conn *c,
+				    int limit, int64_t lease_ms);
 
 /* The endpoint's status and failing_since (Unix ms, 0: not failing),
  * locked till the transaction ends. */
-KOLO_MUST_CHECK int whk_store_lock_endpoint(db_conn *c, mem_arena *a,
-					    const char *id, const char **status,
-					    int64_t *failing_since_ms);
+KOLO_MUST_CHECK int whk_store_lock_endpoint(const char **out_status, int64_t *out_failing_since_ms,
+					    mem_arena *a, db_conn *c, const char *id);
 
 /* What one attempt of a claim ended in (all inside one tx). */
 typedef struct whk_result {
@@ -133,21 +123,19 @@ typedef struct whk_result {
 KOLO_MUST_CHECK int whk_store_release(db_conn *c, const whk_claim *claim);
 
 /* Records the attempt unless the claim was lost (another worker took the
- * delivery after the lease ran out: *applied 0). */
-KOLO_MUST_CHECK int whk_store_attempted(db_conn *c, const whk_claim *claim,
-					const whk_result *r, int *applied);
+ * delivery after the lease ran out: *out_applied 0). */
+KOLO_MUST_CHECK int whk_store_attempted(int *out_applied, db_conn *c, const whk_claim *claim,
+					const whk_result *r);
 
 /* Sets the endpoint's failing_since (0: not failing). */
 KOLO_MUST_CHECK int whk_store_failing(db_conn *c, const char *id,
 				      int64_t failing_since_ms);
 
-/* Pauses an active endpoint at now_ms; *paused 1 when it was active. */
-KOLO_MUST_CHECK int whk_store_pause(db_conn *c, const char *id, int64_t now_ms,
-				    int *paused);
+/* Pauses an active endpoint at now_ms; *out_paused 1 when it was active. */
+KOLO_MUST_CHECK int whk_store_pause(int *out_paused, db_conn *c, const char *id, int64_t now_ms);
 
 /* A new random UUID (PostgreSQL's), in the arena. */
-KOLO_MUST_CHECK int whk_store_new_id(db_conn *c, mem_arena *a,
-				     const char **out);
+KOLO_MUST_CHECK int whk_store_new_id(const char **out, mem_arena *a, db_conn *c);
 
 /* For the gauges (metrics_queue): pending webhook deliveries and the time
  * the longest-due one has waited past its next attempt. */

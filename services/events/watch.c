@@ -96,8 +96,7 @@ static int evs_watch_start_at(evs_watch *w, const char *after)
 		return 0;
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = evs_store_group_seq_of(c, w->group_id, after,
-					    &w->after_seq);
+		rc = evs_store_group_seq_of(&w->after_seq, c, w->group_id, after);
 	db_thread_close();
 	if (rc == 0 && w->after_seq == 0)
 		rc = err_set(ERR_NOT_FOUND, "event_not_found",
@@ -158,8 +157,8 @@ static int evs_watch_page(evs_watch *w, int *n)
 
 	*n = 0;
 	if (rc == 0)
-		rc = evs_store_group_events(c, a, w->group_id, w->after_seq,
-					    EVS_WATCH_PAGE, &events, n);
+		rc = evs_store_group_events(&events, n, a, c, w->group_id, w->after_seq,
+					    EVS_WATCH_PAGE);
 	db_thread_close();
 	if (rc == 0)
 		rc = evs_watch_send_page(w, events, *n);

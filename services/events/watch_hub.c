@@ -186,7 +186,7 @@ static void evs_hub_poll(void)
 		rc = heads ? db_thread_conn(&c) : err_oom();
 	}
 	if (rc == 0 && n > 0)
-		rc = evs_store_group_heads(c, groups, n, heads);
+		rc = evs_store_group_heads(heads, c, groups, n);
 	if (rc == 0 && n > 0) {
 		pthread_mutex_lock(&hub.mu);
 		evs_hub_wake(groups, heads, n);

@@ -10,9 +10,9 @@
 #include "idem/idem.h"
 #include "kolo/events/v1/events.pb-c.h"
 #include "kolo/events/v1/webhooks.pb-c.h"
+#include "membership/membership.h"
 #include "store_webhooks.h"
 #include "svc/call.h"
-#include "svc/member.h"
 #include "text/text.h"
 #include "webhook_addr.h"
 #include "webhook_url.h"
@@ -21,7 +21,7 @@
 /* The caller must be an officer of group_id. */
 static int whk_officer(rpc_ctx *ctx, const char *group_id)
 {
-	return svc_check_member(ctx, evs_current()->sources[EVS_SRC_GROUPS],
+	return membership_check(ctx, evs_current()->sources[EVS_SRC_GROUPS],
 				group_id, 1, NULL);
 }
 
@@ -112,9 +112,8 @@ static int whk_create_body(db_conn *c, void *arg)
 	whk_create_tx *t = arg;
 	int rc;
 
-	rc = whk_store_create(c, t->arena, t->in->group_id, t->in->url,
-			      t->in->events, t->in->n_events, t->sealed,
-			      t->n_sealed, t->user_id, &t->endpoint);
+	rc = whk_store_create(&t->endpoint, t->arena, c, t->in->group_id, t->in->url, t->in->events,
+			      t->in->n_events, t->sealed, t->n_sealed, t->user_id);
 	if (rc == 0) {
 		t->out->id = (char *)t->endpoint.id;
 		t->out->webhook = whk_webhook_message(t->arena, &t->endpoint);
@@ -128,8 +127,8 @@ static int whk_create_replayed(db_conn *c, void *arg)
 {
 	whk_create_tx *t = arg;
 
-	return whk_store_sealed(c, t->arena, t->out->id, &t->replay_sealed,
-				&t->n_replay_sealed);
+	return whk_store_sealed(&t->replay_sealed, &t->n_replay_sealed, t->arena, c,
+				t->out->id);
 }
 
 int
@@ -188,7 +187,7 @@ evs_list_webhooks(rpc_ctx *ctx, const Kolo__Events__V1__ListWebhooksRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = whk_store_list(c, a, in->group_id, &rows, &n);
+		rc = whk_store_list(&rows, &n, a, c, in->group_id);
 	if (rc < 0)
 		return rc;
 	out->webhooks = mem_arena_alloc(a, sizeof(*out->webhooks) * (n + 1));
@@ -233,7 +232,7 @@ static int whk_resume_body(db_conn *c, void *arg)
 {
 	whk_resume_tx *t = arg;
 
-	return whk_store_resume(c, t->arena, t->group_id, t->id, &t->endpoint);
+	return whk_store_resume(&t->endpoint, t->arena, c, t->group_id, t->id);
 }
 
 int
@@ -274,10 +273,9 @@ evs_list_webhook_deliveries(rpc_ctx *ctx, const Kolo__Events__V1__ListWebhookDel
 		rc = page_request_parse(&page, a, in->page_size,
 					in->page_token);
 	if (rc == 0)
-		rc = whk_store_get(c, a, in->group_id, in->webhook_id, &e);
+		rc = whk_store_get(&e, a, c, in->group_id, in->webhook_id);
 	if (rc == 0)
-		rc = whk_store_deliveries(c, a, e.id, in->status, &page, &rows,
-					  &n);
+		rc = whk_store_deliveries(&rows, &n, a, c, e.id, in->status, &page);
 	if (rc < 0)
 		return rc;
 	out->deliveries = page_items(&out->n_deliveries, a, &page, n, sizeof(*out->deliveries));
@@ -301,12 +299,9 @@ static int whk_redeliver_body(db_conn *c, void *arg)
 {
 	whk_redeliver_tx *t = arg;
 	whk_endpoint e;
-	int rc = whk_store_get(c, t->arena, t->in->group_id, t->in->webhook_id,
-			       &e);
+	int rc = whk_store_get(&e, t->arena, c, t->in->group_id, t->in->webhook_id);
 
-	return rc < 0 ? rc
-		      : whk_store_redeliver(c, t->arena, e.id,
-					    t->in->delivery_id, &t->row);
+	return rc < 0 ? rc : whk_store_redeliver(&t->row, t->arena, c, e.id, t->in->delivery_id);
 }
 
 int

@@ -119,7 +119,7 @@ static int whk_tell_paused(db_conn *c, const whk_record_tx *t,
 	const char *id = NULL;
 	json_t *data;
 	char *text;
-	int stored = 0, rc = whk_store_new_id(c, t->arena, &id);
+	int stored = 0, rc = whk_store_new_id(&id, t->arena, c);
 
 	if (rc < 0)
 		return rc;
@@ -140,7 +140,7 @@ static int whk_tell_paused(db_conn *c, const whk_record_tx *t,
 			     .actor_id = "",
 			     .occurred_at = occurred,
 			     .data_json = text};
-	rc = evs_store_event(c, "events", &e, &stored);
+	rc = evs_store_event(&stored, c, "events", &e);
 	free(text);
 	return rc;
 }
@@ -155,8 +155,7 @@ static int whk_record_body(db_conn *c, void *arg)
 	int64_t failing_since = 0;
 	whk_verdict v;
 	int applied = 0, paused = 0;
-	int rc = whk_store_lock_endpoint(c, t->arena, cl->endpoint_id, &status,
-					 &failing_since);
+	int rc = whk_store_lock_endpoint(&status, &failing_since, t->arena, c, cl->endpoint_id);
 
 	if (rc < 0)
 		return rc;
@@ -175,7 +174,7 @@ static int whk_record_body(db_conn *c, void *arg)
 			      .error = t->outcome->error,
 			      .response = t->outcome->excerpt};
 	t->paused = 0;
-	if ((rc = whk_store_attempted(c, cl, &r, &applied)) < 0 || !applied)
+	if ((rc = whk_store_attempted(&applied, c, cl, &r)) < 0 || !applied)
 		return rc; /* the lease ran out and another worker has it */
 	if (v.failing_since_ms != failing_since &&
 	    (rc = whk_store_failing(c, cl->endpoint_id, v.failing_since_ms)) <
@@ -183,9 +182,7 @@ static int whk_record_body(db_conn *c, void *arg)
 		return rc;
 	if (!v.pause)
 		return 0;
-	if ((rc = whk_store_pause(c, cl->endpoint_id, t->now_ms, &paused)) <
-		    0 ||
-	    !paused)
+	if ((rc = whk_store_pause(&paused, c, cl->endpoint_id, t->now_ms)) < 0 || !paused)
 		return rc;
 	t->paused = 1;
 	return whk_tell_paused(c, t, v.failing_since_ms);
@@ -224,9 +221,9 @@ int whk_work_once(int *attempts)
 
 	*attempts = 0;
 	if (rc == 0)
-		rc = whk_store_enqueue(c, types, n_types, &added);
+		rc = whk_store_enqueue(&added, c, types, n_types);
 	if (rc == 0 && cfg->has_key)
-		rc = whk_store_claim(c, a, cfg->batch, lease_ms, &claims, &n);
+		rc = whk_store_claim(&claims, &n, a, c, cfg->batch, lease_ms);
 	claimed_at = whk_mono_ms();
 	for (int i = 0; rc == 0 && i < n; i++) {
 		if (whk_mono_ms() - claimed_at + cfg->send.timeout_ms +

@@ -35,28 +35,28 @@ static int evs_ingest_body(db_conn *c, void *arg)
 				.occurred_at = o->occurred_at, .data_json = o->data_json };
 		int stored = 0;
 
-		rc = evs_store_event(c, t->source, &e, &stored);
+		rc = evs_store_event(&stored, c, t->source, &e);
 		t->stored += stored;
 	}
 	return rc;
 }
 
-int evs_ingest_batch(evs_source source, int ack, int *read, int *stored)
+int evs_ingest_batch(int *out_read, int *out_stored, evs_source source, int ack)
 {
 	mem_arena *a = mem_arena_new(0);
 	evs_ingest_tx t = { .source = evs_source_name(source) };
 	char **ids = NULL;
 	db_conn *c = NULL;
-	int rc = evs_peer_read_outbox(source, EVS_INGEST_BATCH, a, &t.events, &t.n);
+	int rc = evs_peer_read_outbox(&t.events, &t.n, a, source, EVS_INGEST_BATCH);
 
-	*read = rc == 0 ? (int)t.n : 0;
-	*stored = 0;
+	*out_read = rc == 0 ? (int)t.n : 0;
+	*out_stored = 0;
 	if (rc == 0 && t.n > 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0 && t.n > 0)
 		rc = db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, evs_ingest_body, &t);
 	if (rc == 0)
-		*stored = t.stored;
+		*out_stored = t.stored;
 	/* Committed: this process's streams send them now, not at their next poll. */
 	if (rc == 0 && t.stored > 0 && evs_current()->stored)
 		evs_current()->stored();
@@ -78,7 +78,7 @@ static void evs_ingest_source(evs_source source)
 	int read = EVS_INGEST_BATCH, stored = 0;
 
 	for (int round = 0; read == EVS_INGEST_BATCH && round < 20; round++) {
-		if (evs_ingest_batch(source, 1, &read, &stored) < 0) {
+		if (evs_ingest_batch(&read, &stored, source, 1) < 0) {
 			log_event(LOG_LVL_WARN, "outbox not read", "source", evs_source_name(source),
 				  "reason", err_last()->reason, NULL);
 			return;
@@ -137,7 +137,7 @@ static int evs_people_of(mem_arena *a, const evs_event *e, const evt_type *t, ev
 	const char *previous = evs_previous_of(a, e, t);
 
 	if (e->group_id[0] && (t->audience & (EVT_TO_OFFICERS | EVT_TO_MEMBERS_OPT_IN)))
-		rc = evs_peer_members(e->group_id, a, &members, &n_members);
+		rc = evs_peer_members(&members, &n_members, a, e->group_id);
 	/* A group gone (or never there): its subject alone is told. */
 	if (rc == ERR_NOT_FOUND)
 		rc = 0;
@@ -184,7 +184,7 @@ static int evs_messages_of(mem_arena *a, db_conn *c, const evs_event *e, const e
 	*n = 0;
 	if (!email || !sms || !contacts || !ids || !who || !*out)
 		return err_oom();
-	if ((rc = evs_store_choices_of(c, e->type, p->ids, p->n, email, sms)) < 0)
+	if ((rc = evs_store_choices_of(email, sms, c, e->type, p->ids, p->n)) < 0)
 		return rc;
 	/* Only those who would be told are looked up (a deposit nobody chose
 	 * to hear of costs identity nothing). */
@@ -195,7 +195,7 @@ static int evs_messages_of(mem_arena *a, db_conn *c, const evs_event *e, const e
 		ids[k] = p->ids[i];
 		k += (size_t)evs_wants(t, &who[k]);
 	}
-	if (k > 0 && (rc = evs_peer_contacts(ids, k, a, contacts)) < 0)
+	if (k > 0 && (rc = evs_peer_contacts(contacts, a, ids, k)) < 0)
 		return rc;
 	for (size_t i = 0; i < k; i++) {
 		evs_recipient r = who[i];
@@ -303,7 +303,7 @@ static int evs_fanout_failed(db_conn *c, const evs_event *e)
 			  err_last()->reason, NULL);
 		return 0;
 	}
-	if (evs_store_fanout_failed(c, e->id, reason, EVS_FANOUT_MAX_FAILURES, &gave_up) < 0) {
+	if (evs_store_fanout_failed(&gave_up, c, e->id, reason, EVS_FANOUT_MAX_FAILURES) < 0) {
 		log_event(LOG_LVL_WARN, "fan-out failure not counted", "event_id", e->id,
 			  "reason", err_last()->reason, NULL);
 		return 0;
@@ -327,7 +327,7 @@ static int evs_fanout_batch(int *n_out)
 	int n = 0, counted = 0, rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = evs_store_unfanned(c, a, EVS_FANOUT_BATCH, &events, &n);
+		rc = evs_store_unfanned(&events, &n, a, c, EVS_FANOUT_BATCH);
 	for (int i = 0; rc == 0 && i < n; i++) {
 		if (evs_fanout_event(a, &events[i]) == 0)
 			continue;
@@ -358,7 +358,7 @@ void evs_ingest_pass(void)
 	db_conn *c = NULL;
 	int leader = 0;
 
-	if (db_thread_conn(&c) < 0 || evs_store_lead(c, &leader) < 0 || !leader)
+	if (db_thread_conn(&c) < 0 || evs_store_lead(&leader, c) < 0 || !leader)
 		return;
 	for (int s = 0; s < EVS_SRC_COUNT; s++)
 		evs_ingest_source((evs_source)s);

@@ -21,10 +21,10 @@
 #define EVS_FANOUT_BATCH 100
 #define EVS_FANOUT_ROUNDS 10
 
-/* One batch of source's outbox stored (*read of them read, *stored of
+/* One batch of source's outbox stored (*out_read of them read, *out_stored of
  * them new), then acked when ack (tests skip it to play a kill between
  * the commit and the ack). */
-KOLO_MUST_CHECK int evs_ingest_batch(evs_source source, int ack, int *read, int *stored);
+KOLO_MUST_CHECK int evs_ingest_batch(int *out_read, int *out_stored, evs_source source, int ack);
 
 /* The messages of one stored event, added (none twice) and the event
  * marked fanned out, in one transaction. */

@@ -62,7 +62,7 @@ static int digits(const char *s, int n, int *out)
 	return 0;
 }
 
-int grp_day_parse(const char *s, grp_day *out)
+int grp_day_parse(grp_day *out, const char *s)
 {
 	int y, m, d;
 
@@ -111,7 +111,7 @@ int64_t grp_day_wat_start(grp_day d)
 	return (int64_t)d * DAY_S - GRP_WAT_OFFSET_S;
 }
 
-int grp_instant_parse(const char *s, int64_t *out)
+int grp_instant_parse(int64_t *out, const char *s)
 {
 	char day[11];
 	int h, mi, sec;
@@ -122,9 +122,8 @@ int grp_instant_parse(const char *s, int64_t *out)
 		return -1;
 	memcpy(day, s, 10);
 	day[10] = '\0';
-	if (grp_day_parse(day, &d) < 0 || digits(s + 11, 2, &h) < 0 ||
-	    digits(s + 14, 2, &mi) < 0 || digits(s + 17, 2, &sec) < 0 ||
-	    h > 23 || mi > 59 || sec > 60)
+	if (grp_day_parse(&d, day) < 0 || digits(s + 11, 2, &h) < 0 || digits(s + 14, 2, &mi) < 0 ||
+	    digits(s + 17, 2, &sec) < 0 || h > 23 || mi > 59 || sec > 60)
 		return -1;
 	if (s[i] == '.') {
 		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
@@ -156,7 +155,7 @@ void grp_instant_format(int64_t unix_s, char out[21])
 	out[20] = '\0';
 }
 
-int grp_dues_period_parse(const char *s, grp_dues_period *out)
+int grp_dues_period_parse(grp_dues_period *out, const char *s)
 {
 	static const grp_dues_period all[] = {GRP_DUES_ONCE, GRP_DUES_WEEKLY,
 					      GRP_DUES_MONTHLY};
@@ -199,7 +198,7 @@ static int monthly_occurrence(grp_day start, int64_t k, grp_day *out)
 	return 0;
 }
 
-int grp_dues_occurrence(const grp_dues_def *d, int64_t k, grp_day *out)
+int grp_dues_occurrence(grp_day *out, const grp_dues_def *d, int64_t k)
 {
 	int64_t day;
 
@@ -250,8 +249,7 @@ int grp_dues_is_due_day(const grp_dues_def *d, grp_day day)
 	grp_day at;
 
 	for (int64_t k = first_k(d, day);; k++) {
-		if (grp_dues_occurrence(d, k, &at) < 0 ||
-		    at > dues_limit(d, day))
+		if (grp_dues_occurrence(&at, d, k) < 0 || at > dues_limit(d, day))
 			return 0;
 		if (at == day)
 			return 1;
@@ -289,7 +287,7 @@ static int dues_add_items(const grp_dues_def *d, int index,
 	grp_day limit = dues_limit(d, as_of), day;
 
 	for (int64_t k = first_k(d, joined);; k++) {
-		if (grp_dues_occurrence(d, k, &day) < 0 || day > limit)
+		if (grp_dues_occurrence(&day, d, k) < 0 || day > limit)
 			return 0;
 		if (day < joined)
 			continue;
@@ -325,27 +323,25 @@ static int dues_all_items(const grp_dues_def *dues, int n_dues,
 	return rc;
 }
 
-int grp_dues_items(mem_arena *a, const grp_dues_def *dues, int n_dues,
-		   const grp_dues_waiver *waivers, int n_waivers,
-		   grp_day joined, grp_day as_of, size_t max_items,
-		   grp_due_item **out, size_t *n)
+int grp_dues_items(grp_due_item **out, size_t *out_n, mem_arena *a, const grp_dues_def *dues,
+		   int n_dues, const grp_dues_waiver *waivers, int n_waivers, grp_day joined,
+		   grp_day as_of, size_t max_items)
 {
 	grp_due_item *items;
 	size_t count = 0;
 	int rc = dues_all_items(dues, n_dues, waivers, n_waivers, joined, as_of,
 				NULL, max_items, &count);
 
-	*n = 0;
+	*out_n = 0;
 	if (rc < 0)
 		return rc;
 	items = mem_arena_alloc(a, sizeof(*items) * (count + 1));
 	if (!items)
 		return err_oom();
-	rc = dues_all_items(dues, n_dues, waivers, n_waivers, joined, as_of,
-			    items, count, n);
+	rc = dues_all_items(dues, n_dues, waivers, n_waivers, joined, as_of, items, count, out_n);
 	if (rc < 0)
 		return rc;
-	qsort(items, *n, sizeof(*items), item_cmp);
+	qsort(items, *out_n, sizeof(*items), item_cmp);
 	*out = items;
 	return 0;
 }
@@ -377,30 +373,29 @@ static void settle_items(grp_due_item *items, size_t n_items,
 	}
 }
 
-void grp_dues_settle(grp_due_item *items, size_t n_items,
-		     const grp_dues_money *money, size_t n_money,
-		     grp_dues_status *status)
+void grp_dues_settle(grp_dues_status *out_status, grp_due_item *items, size_t n_items,
+		     const grp_dues_money *money, size_t n_money)
 {
 	int64_t *suffix_min =
 		n_money ? xmalloc(sizeof(int64_t) * n_money) : NULL;
 
-	memset(status, 0, sizeof(*status));
-	status->last_paid_s = -1;
+	memset(out_status, 0, sizeof(*out_status));
+	out_status->last_paid_s = -1;
 	for (size_t i = 0; i < n_items; i++) {
 		if (items[i].waiver >= 0)
-			status->waived_kobo += items[i].amount_kobo;
+			out_status->waived_kobo += items[i].amount_kobo;
 		else
-			status->owed_kobo += items[i].amount_kobo;
+			out_status->owed_kobo += items[i].amount_kobo;
 	}
 	for (size_t i = 0; i < n_money; i++) {
-		status->paid_kobo += money[i].amount_kobo;
+		out_status->paid_kobo += money[i].amount_kobo;
 		if (money[i].amount_kobo > 0)
-			status->last_paid_s = money[i].at_s;
+			out_status->last_paid_s = money[i].at_s;
 	}
-	if (status->owed_kobo > status->paid_kobo)
-		status->arrears_kobo = status->owed_kobo - status->paid_kobo;
+	if (out_status->owed_kobo > out_status->paid_kobo)
+		out_status->arrears_kobo = out_status->owed_kobo - out_status->paid_kobo;
 	else
-		status->credit_kobo = status->paid_kobo - status->owed_kobo;
+		out_status->credit_kobo = out_status->paid_kobo - out_status->owed_kobo;
 	settle_items(items, n_items, money, n_money, suffix_min);
 	free(suffix_min);
 }
@@ -423,16 +418,15 @@ static int line_cmp(const void *pa, const void *pb)
 	return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-int grp_dues_statement(mem_arena *a, const grp_due_item *items, size_t n_items,
-		       const grp_dues_money *money, size_t n_money,
-		       grp_stmt_line **out, size_t *n)
+int grp_dues_statement(grp_stmt_line **out, size_t *out_n, mem_arena *a, const grp_due_item *items,
+		       size_t n_items, const grp_dues_money *money, size_t n_money)
 {
 	size_t cap = 2 * n_items + n_money, k = 0;
 	line_key *keys = xmalloc(sizeof(*keys) * (cap + 1));
 	grp_stmt_line *lines = mem_arena_alloc(a, sizeof(*lines) * (cap + 1));
 	int64_t balance = 0;
 
-	*n = 0;
+	*out_n = 0;
 	if (!lines) {
 		free(keys);
 		return err_oom();
@@ -469,6 +463,6 @@ int grp_dues_statement(mem_arena *a, const grp_due_item *items, size_t n_items,
 	}
 	free(keys);
 	*out = lines;
-	*n = k;
+	*out_n = k;
 	return 0;
 }

@@ -28,7 +28,7 @@ typedef enum grp_dues_period {
 
 /* 0 and *out set when s is a valid "YYYY-MM-DD" (years 0001-9999, the day
  * within its month); else -1. */
-KOLO_MUST_CHECK int grp_day_parse(const char *s, grp_day *out);
+KOLO_MUST_CHECK int grp_day_parse(grp_day *out, const char *s);
 
 /* d as "YYYY-MM-DD" into out (11 bytes). */
 void grp_day_format(grp_day d, char out[11]);
@@ -41,13 +41,13 @@ int64_t grp_day_wat_start(grp_day d);
 
 /* 0 and *out (Unix seconds, fraction dropped) for an RFC 3339 UTC time
  * "YYYY-MM-DDTHH:MM:SS[.fraction]Z" as the services write them; else -1. */
-KOLO_MUST_CHECK int grp_instant_parse(const char *s, int64_t *out);
+KOLO_MUST_CHECK int grp_instant_parse(int64_t *out, const char *s);
 
 /* unix_s as "YYYY-MM-DDTHH:MM:SSZ" into out (21 bytes). */
 void grp_instant_format(int64_t unix_s, char out[21]);
 
 /* 0 and *out for "once", "weekly", "monthly"; else -1. */
-KOLO_MUST_CHECK int grp_dues_period_parse(const char *s, grp_dues_period *out);
+KOLO_MUST_CHECK int grp_dues_period_parse(grp_dues_period *out, const char *s);
 const char *grp_dues_period_name(grp_dues_period p);
 
 /* A dues as the calendar needs it. ends_on GRP_DAY_NONE: open-ended. */
@@ -62,8 +62,7 @@ typedef struct grp_dues_def {
  * time (never from the previous one: Jan 31, Feb 28/29, Mar 31), ignoring
  * ends_on. 0 and *out, or -1 when there is none (once and k > 0, or past
  * year 9999). */
-KOLO_MUST_CHECK int grp_dues_occurrence(const grp_dues_def *d, int64_t k,
-					grp_day *out);
+KOLO_MUST_CHECK int grp_dues_occurrence(grp_day *out, const grp_dues_def *d, int64_t k);
 
 /* 1 when day is one of d's due days within [starts_on, ends_on]. */
 int grp_dues_is_due_day(const grp_dues_def *d, grp_day day);
@@ -106,18 +105,16 @@ typedef struct grp_dues_status {
  * min(ends_on, as_of), in day order (ties: the older dues first), each with
  * the waiver that lets them off. *out in arena a. ERR_RESOURCE_EXHAUSTED
  * (dues_too_many_periods) past max_items. */
-KOLO_MUST_CHECK int grp_dues_items(mem_arena *a, const grp_dues_def *dues,
-				   int n_dues, const grp_dues_waiver *waivers,
-				   int n_waivers, grp_day joined, grp_day as_of,
-				   size_t max_items, grp_due_item **out,
-				   size_t *n);
+KOLO_MUST_CHECK int grp_dues_items(grp_due_item **out, size_t *out_n, mem_arena *a,
+				   const grp_dues_def *dues, int n_dues,
+				   const grp_dues_waiver *waivers, int n_waivers, grp_day joined,
+				   grp_day as_of, size_t max_items);
 
 /* Settles items (from grp_dues_items) with money (time order): the oldest
  * open period first; a reversal reopens the newest settled ones. Sets each
- * item's settled_s and fills *status. */
-void grp_dues_settle(grp_due_item *items, size_t n_items,
-		     const grp_dues_money *money, size_t n_money,
-		     grp_dues_status *status);
+ * item's settled_s and fills *out_status. */
+void grp_dues_settle(grp_dues_status *out_status, grp_due_item *items, size_t n_items,
+		     const grp_dues_money *money, size_t n_money);
 
 typedef enum grp_line_kind {
 	GRP_LINE_DUE,
@@ -140,10 +137,8 @@ typedef struct grp_stmt_line {
 /* The statement of settled items and money: lines in time order (a due
  * day at 00:00 WAT, its waiver right after it; at one instant dues come
  * before money), with the running balance. *out in arena a. */
-KOLO_MUST_CHECK int grp_dues_statement(mem_arena *a, const grp_due_item *items,
-				       size_t n_items,
-				       const grp_dues_money *money,
-				       size_t n_money, grp_stmt_line **out,
-				       size_t *n);
+KOLO_MUST_CHECK int grp_dues_statement(grp_stmt_line **out, size_t *out_n, mem_arena *a,
+				       const grp_due_item *items, size_t n_items,
+				       const grp_dues_money *money, size_t n_money);
 
 #endif

@@ -170,7 +170,7 @@ static int grp_gov_voter(const grp_gov_facts *f, const grp_voter *m)
 	       !grp_is_subject(f, m->user_id);
 }
 
-void grp_gov_count(const grp_gov_facts *f, grp_gov_tally *out)
+void grp_gov_count(grp_gov_tally *out, const grp_gov_facts *f)
 {
 	int all_officers = 0;
 
@@ -218,7 +218,7 @@ grp_gov_outcome grp_gov_decide(grp_prop_state state, const grp_gov_facts *f)
 {
 	grp_gov_tally t;
 
-	grp_gov_count(f, &t);
+	grp_gov_count(&t, f);
 	switch (state) {
 	case GRP_PROP_PENDING:
 		if (f->now_s >= f->expires_s)
@@ -244,7 +244,7 @@ int grp_gov_by_members(const grp_gov_facts *f)
 {
 	grp_gov_tally t;
 
-	grp_gov_count(f, &t);
+	grp_gov_count(&t, f);
 	return t.deadlock;
 }
 
@@ -278,7 +278,7 @@ int grp_gov_may_approve(const grp_gov_facts *f, const char *user)
 
 	if (rc < 0)
 		return rc;
-	grp_gov_count(f, &t);
+	grp_gov_count(&t, f);
 	if (grp_gov_officer(f, m) || (t.deadlock && grp_gov_voter(f, m)))
 		return 0;
 	return err_set(

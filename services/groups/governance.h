@@ -120,7 +120,7 @@ typedef struct grp_gov_tally {
 	int objections; /* objections of voters */
 } grp_gov_tally;
 
-void grp_gov_count(const grp_gov_facts *f, grp_gov_tally *out);
+void grp_gov_count(grp_gov_tally *out, const grp_gov_facts *f);
 
 /* The number a proposal shows as approvals_required now: the rule's
  * number, or in a deadlock more than half of the voters. */

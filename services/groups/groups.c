@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "beneficiary/beneficiary.h"
 #include "text/text.h"
 
 static const char *const grp_role_names[] = { "", "OWNER", "TREASURER", "MEMBER" };
@@ -135,4 +136,19 @@ int grp_check_description(const char *description)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_description",
 			       "description must be text (UTF-8, no control characters)");
 	return 0;
+}
+
+grp_holder_verdict grp_holder_decide(const grp_holder_facts *f)
+{
+	if (!f->names_holder)
+		return GRP_HOLDER_OK;
+	if (!f->user_found || !f->kyc_verified)
+		return GRP_HOLDER_KYC_REQUIRED;
+	if (!f->holder_name)
+		return GRP_HOLDER_OK;
+	if (!f->kyc_name[0])
+		return GRP_HOLDER_KYC_NAME_MISSING;
+	if (!beneficiary_names_match(f->kyc_name, f->holder_name))
+		return GRP_HOLDER_NAME_MISMATCH;
+	return GRP_HOLDER_OK;
 }

@@ -67,4 +67,32 @@ KOLO_MUST_CHECK int grp_normalize_name(char **out, mem_arena *arena,
 /* Checks a description (0..1000 bytes of UTF-8; newlines allowed). */
 KOLO_MUST_CHECK int grp_check_description(const char *description);
 
+/* --- payer accounts: whose account the bank names (DESIGN §14, §15) ---- */
+
+typedef enum grp_holder_verdict {
+	GRP_HOLDER_OK,		     /* may register it */
+	GRP_HOLDER_KYC_REQUIRED,     /* no verified identity check */
+	GRP_HOLDER_KYC_NAME_MISSING, /* verified before the checked name was kept */
+	GRP_HOLDER_NAME_MISMATCH,    /* the bank names someone other than the caller */
+} grp_holder_verdict;
+
+/* What AddPayerAccount knows of the caller and the account. */
+typedef struct grp_holder_facts {
+	int names_holder;	 /* the provider names account holders */
+	int user_found;		 /* identity knows the caller */
+	int kyc_verified;	 /* the caller's identity check is verified */
+	const char *kyc_name;	 /* the name that check kept ("" none) */
+	const char *holder_name; /* the bank's holder; NULL: not resolved yet */
+} grp_holder_facts;
+
+/* Whether the caller may register an account whose holder the provider
+ * names: their identity check verified, with the provider's name for them
+ * kept, and the bank's holder that name under the beneficiary rule: never
+ * User.name, free text typed at Register, which the rule (a subset of
+ * words) lets a user pad with another person's words to claim their
+ * account. Before the resolution (holder_name NULL) only the
+ * check being verified counts; where the provider names no holder, nothing
+ * does. Pure: no I/O. */
+grp_holder_verdict grp_holder_decide(const grp_holder_facts *f);
+
 #endif

@@ -66,7 +66,7 @@ int grp_officer_ids(rpc_ctx *ctx, db_conn *c, const char *group_id, char ***out,
 	mem_arena *a = rpc_ctx_arena(ctx);
 	grp_voter *members = NULL;
 	int count = 0;
-	int rc = grp_store_voters(c, a, group_id, &members, &count);
+	int rc = grp_store_voters(&members, &count, a, c, group_id);
 
 	*n = 0;
 	if (rc < 0)

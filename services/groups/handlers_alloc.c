@@ -26,7 +26,7 @@ void grp_use_ledger(rpc_channel *ledger)
 static int grp_alloc_view(rpc_ctx *ctx, db_conn *c, const char *group_id, int need_officer,
 			  grp_view *v)
 {
-	int rc = grp_store_view(c, rpc_ctx_arena(ctx), group_id, rpc_ctx_user_id(ctx), 0, v);
+	int rc = grp_store_view(v, rpc_ctx_arena(ctx), c, group_id, rpc_ctx_user_id(ctx), 0);
 
 	return rc == 0 ? grp_require_role(v, need_officer, 0) : rc;
 }
@@ -108,7 +108,7 @@ grp_list_unallocated(rpc_ctx *ctx, const Kolo__Groups__V1__ListUnallocatedReques
 static int grp_alloc_member(rpc_ctx *ctx, db_conn *c, const char *group_id, const char *user_id)
 {
 	grp_member m;
-	int rc = grp_store_member(c, rpc_ctx_arena(ctx), group_id, user_id, &m);
+	int rc = grp_store_member(&m, rpc_ctx_arena(ctx), c, group_id, user_id);
 
 	if (rc == ERR_NOT_FOUND)
 		return err_set(ERR_FAILED_PRECONDITION, "not_a_member",

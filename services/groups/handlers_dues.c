@@ -25,7 +25,7 @@
 
 static int grp_dues_date(const char *s, const char *field, grp_day *out)
 {
-	if (grp_day_parse(s, out) < 0) {
+	if (grp_day_parse(out, s) < 0) {
 		err_set(ERR_INVALID_ARGUMENT, "invalid_date",
 			"%s must be a date YYYY-MM-DD", field);
 		return err_set_meta("field", field);
@@ -66,7 +66,7 @@ static int grp_dues_validate(const Kolo__Groups__V1__CreateDuesRequest *in,
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_dues_amount",
 			     "amount_kobo must be 1 to %lld",
 			     (long long)GRP_DUES_AMOUNT_MAX);
-	if (rc == 0 && grp_dues_period_parse(in->period, &period) < 0)
+	if (rc == 0 && grp_dues_period_parse(&period, in->period) < 0)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_period",
 			     "period must be once, weekly or monthly");
 	if (rc == 0 && strcmp(row->kind, "levy") == 0 &&
@@ -93,9 +93,9 @@ static int grp_dues_def_of(const grp_dues_row *row, grp_dues_def *out)
 {
 	out->amount_kobo = row->amount_kobo;
 	out->ends_on = GRP_DAY_NONE;
-	if (grp_dues_period_parse(row->period, &out->period) < 0 ||
-	    grp_day_parse(row->starts_on, &out->starts_on) < 0 ||
-	    (row->ends_on[0] && grp_day_parse(row->ends_on, &out->ends_on) < 0))
+	if (grp_dues_period_parse(&out->period, row->period) < 0 ||
+	    grp_day_parse(&out->starts_on, row->starts_on) < 0 ||
+	    (row->ends_on[0] && grp_day_parse(&out->ends_on, row->ends_on) < 0))
 		return err_set(ERR_INTERNAL, "internal",
 			       "a stored dues is unreadable");
 	return 0;
@@ -138,7 +138,7 @@ typedef struct grp_dues_tx {
 static int grp_dues_role(db_conn *c, grp_dues_tx *t, int need_officer)
 {
 	grp_view v;
-	int rc = grp_store_view(c, t->arena, t->group_id, t->user, 0, &v);
+	int rc = grp_store_view(&v, t->arena, c, t->group_id, t->user, 0);
 
 	return rc < 0 ? rc : grp_require_role(&v, need_officer, 0);
 }
@@ -151,7 +151,7 @@ static int grp_create_dues_body(db_conn *c, void *arg)
 	int rc = grp_dues_role(c, t, 1);
 
 	if (rc == 0)
-		rc = grp_store_dues_add(c, t->arena, &t->row, &t->stored);
+		rc = grp_store_dues_add(&t->stored, t->arena, c, &t->row);
 	if (rc < 0)
 		return rc;
 	out->dues = grp_dues_message(t->arena, &t->stored);
@@ -208,7 +208,7 @@ grp_list_dues(rpc_ctx *ctx, const Kolo__Groups__V1__ListDuesRequest *in,
 	if (rc == 0)
 		rc = grp_dues_role(c, &t, 0);
 	if (rc == 0)
-		rc = grp_store_dues_list(c, t.arena, in->group_id, &rows, &n);
+		rc = grp_store_dues_list(&rows, &n, t.arena, c, in->group_id);
 	if (rc < 0)
 		return rc;
 	out->dues =
@@ -242,12 +242,10 @@ static int grp_waive_check(db_conn *c, grp_waive_tx *t)
 	grp_dues_def def;
 	grp_member m;
 	grp_day day;
-	int rc = grp_store_dues_get(c, t->base.arena, in->group_id, in->dues_id,
-				    &row);
+	int rc = grp_store_dues_get(&row, t->base.arena, c, in->group_id, in->dues_id);
 
 	if (rc == 0)
-		rc = grp_store_member(c, t->base.arena, in->group_id,
-				      in->user_id, &m);
+		rc = grp_store_member(&m, t->base.arena, c, in->group_id, in->user_id);
 	if (rc == 0)
 		rc = grp_dues_def_of(&row, &def);
 	if (rc < 0 || !in->due_on[0])
@@ -275,7 +273,7 @@ static int grp_waive_body(db_conn *c, void *arg)
 	if (rc == 0)
 		rc = grp_waive_check(c, t);
 	if (rc == 0)
-		rc = grp_store_waiver_add(c, t->base.arena, &row, &t->stored);
+		rc = grp_store_waiver_add(&t->stored, t->base.arena, c, &row);
 	if (rc < 0)
 		return rc;
 	w = mem_arena_alloc(t->base.arena, sizeof(*w));
@@ -375,11 +373,10 @@ static int grp_dues_as_of(const char *s, grp_day *out)
 static int grp_dues_facts_read(db_conn *c, mem_arena *a, const char *group_id,
 			       const char *user, grp_dues_facts *f)
 {
-	int rc = grp_store_dues_list(c, a, group_id, &f->rows, &f->n_dues);
+	int rc = grp_store_dues_list(&f->rows, &f->n_dues, a, c, group_id);
 
 	if (rc == 0)
-		rc = grp_store_waivers(c, a, group_id, user, &f->waivers,
-				       &f->n_waivers);
+		rc = grp_store_waivers(&f->waivers, &f->n_waivers, a, c, group_id, user);
 	if (rc < 0)
 		return rc;
 	f->defs =
@@ -411,7 +408,7 @@ static int grp_dues_waivers_of(mem_arena *a, const grp_dues_facts *f,
 			d++;
 		w[*n].dues_index = d;
 		w[*n].due_on = GRP_DAY_NONE;
-		if (r->due_on[0] && grp_day_parse(r->due_on, &w[*n].due_on) < 0)
+		if (r->due_on[0] && grp_day_parse(&w[*n].due_on, r->due_on) < 0)
 			return err_set(ERR_INTERNAL, "internal",
 				       "a stored waiver is unreadable");
 		(*n)++;
@@ -449,11 +446,10 @@ static int grp_member_standing(mem_arena *a, const grp_dues_facts *f,
 	int rc = grp_dues_waivers_of(a, f, user, &w, &n_w);
 
 	if (rc == 0)
-		rc = grp_dues_items(a, f->defs, f->n_dues, w, n_w,
-				    grp_day_wat(joined_s), f->as_of,
-				    GRP_DUES_ITEMS_MAX, items, n_items);
+		rc = grp_dues_items(items, n_items, a, f->defs, f->n_dues, w, n_w,
+				    grp_day_wat(joined_s), f->as_of, GRP_DUES_ITEMS_MAX);
 	if (rc == 0)
-		grp_dues_settle(*items, *n_items, money, n_money, st);
+		grp_dues_settle(st, *items, *n_items, money, n_money);
 	return rc;
 }
 
@@ -556,7 +552,7 @@ grp_get_dues_status(rpc_ctx *ctx, const Kolo__Groups__V1__GetDuesStatusRequest *
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = grp_store_view(c, a, in->group_id, caller, 0, &f.view);
+		rc = grp_store_view(&f.view, a, c, in->group_id, caller, 0);
 	if (rc == 0 && !service)
 		rc = grp_require_role(&f.view, in->officers_only, 0);
 	/* Officers see every member's standing, a MEMBER their own
@@ -566,7 +562,7 @@ grp_get_dues_status(rpc_ctx *ctx, const Kolo__Groups__V1__GetDuesStatusRequest *
 	if (rc == 0)
 		rc = grp_dues_facts_read(c, a, in->group_id, NULL, &f);
 	if (rc == 0)
-		rc = grp_store_voters(c, a, in->group_id, &members, &n);
+		rc = grp_store_voters(&members, &n, a, c, in->group_id);
 	if (rc == 0)
 		rc = grp_contributions(ctx, in->group_id, NULL, f.as_of,
 				       &contrib);
@@ -603,12 +599,12 @@ static int grp_statement_access(db_conn *c, mem_arena *a, const char *group_id,
 {
 	grp_voter *members = NULL;
 	int n = 0;
-	int rc = grp_store_view(c, a, group_id, caller, 0, &f->view);
+	int rc = grp_store_view(&f->view, a, c, group_id, caller, 0);
 
 	if (rc == 0)
 		rc = grp_require_role(&f->view, strcmp(caller, user) != 0, 0);
 	if (rc == 0)
-		rc = grp_store_voters(c, a, group_id, &members, &n);
+		rc = grp_store_voters(&members, &n, a, c, group_id);
 	if (rc < 0)
 		return rc;
 	for (int i = 0; i < n; i++) {
@@ -633,8 +629,7 @@ static int grp_money_of(mem_arena *a,
 		return err_oom();
 	for (size_t i = 0; i < r->n_contributions; i++) {
 		m[i].amount_kobo = r->contributions[i]->amount_kobo;
-		if (grp_instant_parse(r->contributions[i]->created_at,
-				      &m[i].at_s) < 0)
+		if (grp_instant_parse(&m[i].at_s, r->contributions[i]->created_at) < 0)
 			return err_set(ERR_INTERNAL, "internal",
 				       "the ledger sent an unreadable time");
 	}
@@ -745,9 +740,8 @@ grp_get_member_statement(rpc_ctx *ctx, const Kolo__Groups__V1__GetMemberStatemen
 					 contrib->n_contributions, &items,
 					 &n_items, &st);
 	if (rc == 0)
-		rc = grp_dues_statement(a, items, n_items, money,
-					contrib->n_contributions, &lines,
-					&n_lines);
+		rc = grp_dues_statement(&lines, &n_lines, a, items, n_items, money,
+					contrib->n_contributions);
 	if (rc < 0)
 		return rc;
 	out->status = grp_status_message(ctx, user, &st,

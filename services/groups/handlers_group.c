@@ -32,7 +32,7 @@ static int grp_check_create_limit(db_conn *c, const char *owner)
 
 	if (grp_create_per_day <= 0)
 		return 0;
-	rc = grp_store_recent_groups(c, owner, GRP_CREATE_WINDOW_S, &n, &retry_s);
+	rc = grp_store_recent_groups(&n, &retry_s, c, owner, GRP_CREATE_WINDOW_S);
 	if (rc < 0 || n < grp_create_per_day)
 		return rc;
 	err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
@@ -56,15 +56,14 @@ static int grp_create_change(db_conn *c, grp_create_tx *t)
 	int rc = grp_check_create_limit(c, t->owner);
 
 	if (rc == 0)
-		rc = grp_store_create(c, t->arena, t->name, t->description,
-				      &t->rule, t->owner, &t->view);
+		rc = grp_store_create(&t->view, t->arena, c, t->name, t->description, &t->rule,
+				      t->owner);
 
 	/* A rule one officer meets makes the group constituted at once. */
 	if (rc == 0)
 		rc = grp_constitute_if_ready(c, t->arena, t->view.id);
 	if (rc == 0)
-		rc = grp_store_view(c, t->arena, t->view.id, t->owner, 0,
-				    &t->view);
+		rc = grp_store_view(&t->view, t->arena, c, t->view.id, t->owner, 0);
 	return rc;
 }
 
@@ -165,8 +164,8 @@ grp_get_group(rpc_ctx *ctx, const Kolo__Groups__V1__GetGroupRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = grp_store_view(c, rpc_ctx_arena(ctx), in->group_id,
-				    rpc_ctx_user_id(ctx), 0, &v);
+		rc = grp_store_view(&v, rpc_ctx_arena(ctx), c, in->group_id, rpc_ctx_user_id(ctx),
+				    0);
 	/* kolo-events (for nobody) reads any group's name for its messages. */
 	if (rc == 0 && !grp_is_service_call(ctx))
 		rc = grp_require_role(&v, 0, 0);
@@ -190,7 +189,7 @@ grp_list_my_groups(rpc_ctx *ctx, const Kolo__Groups__V1__ListMyGroupsRequest *in
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = grp_store_my_groups(c, a, rpc_ctx_user_id(ctx), &page, &rows, &n);
+		rc = grp_store_my_groups(&rows, &n, a, c, rpc_ctx_user_id(ctx), &page);
 	if (rc < 0)
 		return rc;
 	out->groups = page_items(&out->n_groups, a, &page, n, sizeof(*out->groups));
@@ -219,8 +218,8 @@ grp_get_membership(rpc_ctx *ctx, const Kolo__Groups__V1__GetMembershipRequest *i
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = grp_store_view(c, rpc_ctx_arena(ctx), in->group_id,
-				    in->user_id[0] ? in->user_id : NULL, 0, &v);
+		rc = grp_store_view(&v, rpc_ctx_arena(ctx), c, in->group_id,
+				    in->user_id[0] ? in->user_id : NULL, 0);
 	if (rc < 0)
 		return rc;
 	out->is_member = v.my_role != GRP_ROLE_NONE;
@@ -332,7 +331,7 @@ static int grp_update_holder(db_conn *c, grp_update_tx *t, grp_change *change,
 	int rc = grp_check_id(id, "account_holder_user_id");
 
 	if (rc == 0)
-		rc = grp_store_member(c, t->arena, t->view.id, id, &m);
+		rc = grp_store_member(&m, t->arena, c, t->view.id, id);
 	if (rc == ERR_NOT_FOUND) {
 		err_clear();
 		m.role = GRP_ROLE_NONE;
@@ -378,7 +377,7 @@ static int grp_update_apply(db_conn *c, grp_update_tx *t)
 	const char *name = NULL, *description = NULL, *subject = NULL;
 	grp_change change;
 	grp_rule rule;
-	int rc = grp_store_view(c, t->arena, in->group_id, t->user, 1, &t->view);
+	int rc = grp_store_view(&t->view, t->arena, c, in->group_id, t->user, 1);
 
 	if (rc == 0)
 		rc = grp_require_role(&t->view, 1, 1);
@@ -401,12 +400,11 @@ static int grp_update_apply(db_conn *c, grp_update_tx *t)
 		rc = grp_store_set_public_dues(c, in->group_id, in->public_dues);
 	if (rc == 0 && change.kind != GRP_KIND_NONE) {
 		t->proposed = t->view.constituted;
-		rc = grp_propose(c, t->arena, &t->view, &change, subject,
-				 t->user, &t->proposal);
+		rc = grp_propose(&t->proposal, t->arena, c, &t->view, &change, subject, t->user);
 	}
 	if (rc < 0)
 		return rc;
-	return grp_store_view(c, t->arena, in->group_id, t->user, 0, &t->view);
+	return grp_store_view(&t->view, t->arena, c, in->group_id, t->user, 0);
 }
 
 /* The change and its reply, stored under the call's key (if any) in the
@@ -466,7 +464,7 @@ static int grp_token_body(db_conn *c, void *arg)
 	grp_token_tx *t = arg;
 	grp_change revoke = {.kind = GRP_KIND_REVOKE_PUBLIC_TOKEN};
 	grp_view v;
-	int rc = grp_store_view(c, t->arena, t->group_id, t->user, 1, &v);
+	int rc = grp_store_view(&v, t->arena, c, t->group_id, t->user, 1);
 
 	if (rc == 0)
 		rc = grp_require_role(&v, 1, 1);
@@ -475,8 +473,7 @@ static int grp_token_body(db_conn *c, void *arg)
 	if (t->token)
 		return grp_store_set_token(c, t->group_id, t->token);
 	t->proposed = v.constituted;
-	return grp_propose(c, t->arena, &v, &revoke, NULL, t->user,
-			   &t->proposal);
+	return grp_propose(&t->proposal, t->arena, c, &v, &revoke, NULL, t->user);
 }
 
 static int grp_set_token(rpc_ctx *ctx, grp_token_tx *t)
@@ -547,7 +544,7 @@ grp_resolve_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__ResolvePublicToke
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = grp_store_resolve_token(c, rpc_ctx_arena(ctx), in->token, &v);
+		rc = grp_store_resolve_token(&v, rpc_ctx_arena(ctx), c, in->token);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(ERR_NOT_FOUND, "not_found", "no such public page");
 	if (rc < 0)

@@ -37,7 +37,7 @@ static int grp_check_owner_left(db_conn *c, const char *group_id, grp_role from,
 
 	if (from != GRP_ROLE_OWNER || to == GRP_ROLE_OWNER)
 		return 0;
-	rc = grp_store_count_owners(c, group_id, &owners);
+	rc = grp_store_count_owners(&owners, c, group_id);
 	if (rc < 0)
 		return rc;
 	if (owners <= 1)
@@ -85,8 +85,7 @@ typedef struct grp_add_tx {
 static int grp_add_officer(db_conn *c, grp_add_tx *t, const grp_view *v)
 {
 	grp_change add = {.kind = GRP_KIND_ADD_OFFICER, .role = t->role};
-	int rc = grp_store_member(c, t->arena, t->group_id, t->user_id,
-				  &t->member);
+	int rc = grp_store_member(&t->member, t->arena, c, t->group_id, t->user_id);
 
 	if (rc == 0)
 		return err_set(ERR_ALREADY_EXISTS, "already_member",
@@ -95,26 +94,24 @@ static int grp_add_officer(db_conn *c, grp_add_tx *t, const grp_view *v)
 		return rc;
 	err_clear();
 	t->proposed = v->constituted;
-	rc = grp_propose(c, t->arena, v, &add, t->user_id, t->actor,
-			 &t->proposal);
+	rc = grp_propose(&t->proposal, t->arena, c, v, &add, t->user_id, t->actor);
 	if (rc == 0 && !t->proposed)
-		rc = grp_store_member(c, t->arena, t->group_id, t->user_id,
-				      &t->member);
+		rc = grp_store_member(&t->member, t->arena, c, t->group_id, t->user_id);
 	return rc;
 }
 
 static int grp_add_change(db_conn *c, grp_add_tx *t)
 {
 	grp_view v;
-	int rc = grp_store_view(c, t->arena, t->group_id, t->actor, 1, &v);
+	int rc = grp_store_view(&v, t->arena, c, t->group_id, t->actor, 1);
 
 	if (rc == 0)
 		rc = grp_require_role(&v, 1, grp_is_officer(t->role));
 	if (rc == 0 && grp_is_officer(t->role))
 		return grp_add_officer(c, t, &v);
 	if (rc == 0)
-		rc = grp_store_add_member(c, t->arena, t->group_id, t->user_id,
-					  t->role, &t->member);
+		rc = grp_store_add_member(&t->member, t->arena, c, t->group_id, t->user_id,
+					  t->role);
 	if (rc == 0)
 		rc = grp_notify_member(c, EVT_MEMBER_ADDED, t->group_id,
 				       t->user_id, t->actor, t->role, t->name);
@@ -158,8 +155,7 @@ static int grp_check_adder(rpc_ctx *ctx, const char *group_id, grp_role role)
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = grp_store_view(c, rpc_ctx_arena(ctx), group_id, rpc_ctx_user_id(ctx), 0,
-				    &v);
+		rc = grp_store_view(&v, rpc_ctx_arena(ctx), c, group_id, rpc_ctx_user_id(ctx), 0);
 	if (rc == 0)
 		rc = grp_require_role(&v, 1, grp_is_officer(role));
 	return rc;
@@ -262,20 +258,19 @@ static int grp_change_role(db_conn *c, grp_change_tx *t, const grp_view *v)
 			       : grp_store_set_role(c, t->group_id, t->subject,
 						    t->to);
 	t->proposed = v->constituted;
-	return grp_propose(c, t->arena, v, &change, t->subject, t->actor,
-			   &t->proposal);
+	return grp_propose(&t->proposal, t->arena, c, v, &change, t->subject, t->actor);
 }
 
 static int grp_role_body(db_conn *c, void *arg)
 {
 	grp_change_tx *t = arg;
 	grp_view v;
-	int rc = grp_store_view(c, t->arena, t->group_id, t->actor, 1, &v);
+	int rc = grp_store_view(&v, t->arena, c, t->group_id, t->actor, 1);
 
 	if (rc == 0)
 		rc = grp_require_role(&v, 1, 1);
 	if (rc == 0)
-		rc = grp_store_member(c, t->arena, t->group_id, t->subject, &t->member);
+		rc = grp_store_member(&t->member, t->arena, c, t->group_id, t->subject);
 	if (rc == 0)
 		rc = grp_change_role(c, t, &v);
 	if (rc == 0 && !t->proposed)
@@ -288,13 +283,13 @@ static int grp_remove_body(db_conn *c, void *arg)
 	grp_change_tx *t = arg;
 	grp_view v;
 	int self = strcmp(t->actor, t->subject) == 0;
-	int rc = grp_store_view(c, t->arena, t->group_id, t->actor, 1, &v);
+	int rc = grp_store_view(&v, t->arena, c, t->group_id, t->actor, 1);
 
 	/* An OWNER removes anyone; a member may leave. */
 	if (rc == 0)
 		rc = grp_require_role(&v, !self, !self);
 	if (rc == 0)
-		rc = grp_store_member(c, t->arena, t->group_id, t->subject, &t->member);
+		rc = grp_store_member(&t->member, t->arena, c, t->group_id, t->subject);
 	if (rc == 0)
 		rc = grp_change_role(c, t, &v);
 	return rc;
@@ -424,14 +419,14 @@ grp_list_members(rpc_ctx *ctx, const Kolo__Groups__V1__ListMembersRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = grp_store_view(c, a, in->group_id, rpc_ctx_user_id(ctx), 0, &v);
+		rc = grp_store_view(&v, a, c, in->group_id, rpc_ctx_user_id(ctx), 0);
 	/* A member reads their group; kolo-events (the service token, for
 	 * nobody) reads any group's, to tell its members of its events. A
 	 * call that forwards a user's token is that user's call. */
 	if (rc == 0 && !grp_is_service_call(ctx))
 		rc = grp_require_role(&v, 0, 0);
 	if (rc == 0)
-		rc = grp_store_members(c, a, in->group_id, &page, &rows, &n);
+		rc = grp_store_members(&rows, &n, a, c, in->group_id, &page);
 	if (rc < 0)
 		return rc;
 	out->members = page_items(&out->n_members, a, &page, n, sizeof(*out->members));

@@ -11,7 +11,6 @@
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "log/log.h"
 #include "store_payer.h"
-#include "svc/beneficiary.h"
 #include "svc/call.h"
 #include "text/text.h"
 
@@ -154,15 +153,48 @@ static int grp_listed_bank(rpc_ctx *ctx, const char *code, char **name, int *nam
 		       "bank_code %s is not in the bank list", code);
 }
 
+/* The caller as identity knows them, into f. */
+static int grp_holder_user(rpc_ctx *ctx, grp_holder_facts *f)
+{
+	Kolo__Identity__V1__User *user = NULL;
+	int rc = grp_lookup_user(ctx, rpc_ctx_user_id(ctx), &user);
+
+	if (rc < 0)
+		return rc;
+	f->user_found = user != NULL;
+	f->kyc_verified = user && user->kyc_verified;
+	f->kyc_name = user ? user->kyc_name : "";
+	return 0;
+}
+
+/* The refusal a verdict of grp_holder_decide stands for, or 0. */
+static int grp_holder_refusal(grp_holder_verdict v)
+{
+	switch (v) {
+	case GRP_HOLDER_OK:
+		return 0;
+	case GRP_HOLDER_KYC_REQUIRED:
+		return err_set(ERR_FAILED_PRECONDITION, "kyc_required",
+			       "verify your identity (BVN or NIN) before registering an account"
+			       " the bank names");
+	case GRP_HOLDER_KYC_NAME_MISSING:
+		return err_set(ERR_FAILED_PRECONDITION, "kyc_required",
+			       "verify your identity (BVN or NIN) again before registering an"
+			       " account the bank names: the name it holds is not on record");
+	case GRP_HOLDER_NAME_MISMATCH:
+		return err_set(ERR_FAILED_PRECONDITION, "payer_name_mismatch",
+			       "the bank names the holder of this account other than you");
+	}
+	return err_set(ERR_INTERNAL, "internal", "unknown holder verdict %d", (int)v);
+}
+
 /* The holder's name as the bank resolves it ("" when the provider names no
- * holder). Where it names one, the caller's identity check (KYC, DESIGN §14)
- * must be verified with the provider's name for the holder kept
- * (User.kyc_name), else FAILED_PRECONDITION `kyc_required` (a check
- * verified before that name was kept is verified again). The bank's holder
- * must be that name under the beneficiary rule, else FAILED_PRECONDITION
- * `payer_name_mismatch`: never the caller's User.name, free text typed at
- * Register, which the KYC name rule (a subset of words) lets a user pad
- * with another person's words to claim their account. The resolution is counted
+ * holder), kept only when grp_holder_decide allows it: where the provider
+ * names one, the caller's identity check (KYC, DESIGN §14) must be verified
+ * with the provider's name for the holder kept (User.kyc_name), else
+ * FAILED_PRECONDITION `kyc_required` (a check verified before that name was
+ * kept is verified again), and the bank's holder must be that name, else
+ * FAILED_PRECONDITION `payer_name_mismatch`. The resolution is counted
  * against the caller by payments (payer_user_id: RESOURCE_EXHAUSTED
  * `rate_limited` past the limit). */
 static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *number,
@@ -171,7 +203,7 @@ static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *nu
 	Kolo__Payments__V1__ResolveBankAccountRequest req =
 		KOLO__PAYMENTS__V1__RESOLVE_BANK_ACCOUNT_REQUEST__INIT;
 	Kolo__Payments__V1__ResolveBankAccountResponse *resolved = NULL;
-	Kolo__Identity__V1__User *user = NULL;
+	grp_holder_facts f = { 0 };
 	int rc;
 
 	req.bank_code = (char *)bank_code;
@@ -182,24 +214,17 @@ static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *nu
 		      (ProtobufCMessage **)&resolved, SVC_CALL_INTERNAL);
 	if (rc < 0)
 		return rc;
-	*account_name = "";
-	if (!resolved->names_holder)
-		return 0;
-	rc = grp_lookup_user(ctx, rpc_ctx_user_id(ctx), &user);
+	f.names_holder = resolved->names_holder;
+	f.holder_name = resolved->account_name;
+	if (f.names_holder)
+		rc = grp_holder_user(ctx, &f);
+	if (rc == 0)
+		rc = grp_holder_refusal(grp_holder_decide(&f));
 	if (rc < 0)
 		return rc;
-	if (!user || !user->kyc_verified)
-		return err_set(ERR_FAILED_PRECONDITION, "kyc_required",
-			       "verify your identity (BVN or NIN) before registering an account"
-			       " the bank names");
-	if (!user->kyc_name[0])
-		return err_set(ERR_FAILED_PRECONDITION, "kyc_required",
-			       "verify your identity (BVN or NIN) again before registering an"
-			       " account the bank names: the name it holds is not on record");
-	if (!svc_names_match(user->kyc_name, resolved->account_name))
-		return err_set(ERR_FAILED_PRECONDITION, "payer_name_mismatch",
-			       "the bank names the holder of this account other than you");
-	*account_name = text_sanitize(rpc_ctx_arena(ctx), resolved->account_name, 200);
+	*account_name = f.names_holder
+				? text_sanitize(rpc_ctx_arena(ctx), resolved->account_name, 200)
+				: "";
 	return *account_name ? 0 : err_oom();
 }
 
@@ -208,16 +233,10 @@ static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *nu
  * provider request spent on it). */
 static int grp_payer_kyc_first(rpc_ctx *ctx)
 {
-	Kolo__Identity__V1__User *user = NULL;
-	int rc = grp_lookup_user(ctx, rpc_ctx_user_id(ctx), &user);
+	grp_holder_facts f = { .names_holder = 1 };
+	int rc = grp_holder_user(ctx, &f);
 
-	if (rc < 0)
-		return rc;
-	if (!user || !user->kyc_verified)
-		return err_set(ERR_FAILED_PRECONDITION, "kyc_required",
-			       "verify your identity (BVN or NIN) before registering an account"
-			       " the bank names");
-	return 0;
+	return rc < 0 ? rc : grp_holder_refusal(grp_holder_decide(&f));
 }
 
 typedef struct grp_payer_tx {
@@ -232,7 +251,7 @@ typedef struct grp_payer_tx {
 static int grp_payer_check_cap(db_conn *c, const char *user_id)
 {
 	int n = 0;
-	int rc = grp_store_payer_count(c, user_id, &n);
+	int rc = grp_store_payer_count(&n, c, user_id);
 
 	if (rc < 0 || n < GRP_PAYER_MAX)
 		return rc;
@@ -253,19 +272,19 @@ static int grp_payer_register(db_conn *c, grp_payer_tx *t, grp_payer *row)
 	if (rc == 0)
 		rc = grp_store_payer_lock(c, t->want.bank_code, t->want.account_number);
 	if (rc == 0)
-		rc = grp_store_payer_own(c, a, t->want.user_id, t->want.bank_code,
-					 t->want.account_number, row, &found);
+		rc = grp_store_payer_own(row, &found, a, c, t->want.user_id, t->want.bank_code,
+					 t->want.account_number);
 	if (rc < 0 || found)
 		return rc;
 	rc = grp_payer_check_cap(c, t->want.user_id);
 	if (rc == 0)
-		rc = grp_store_payer_in_use(c, t->want.user_id, t->want.bank_code,
-					    t->want.account_number, &in_use);
+		rc = grp_store_payer_in_use(&in_use, c, t->want.user_id, t->want.bank_code,
+					    t->want.account_number);
 	if (rc == 0 && in_use)
 		return err_set(ERR_ALREADY_EXISTS, "payer_account_in_use",
 			       "another member of a group you are in pays from this account");
 	if (rc == 0)
-		rc = grp_store_payer_add(c, a, &t->want, row);
+		rc = grp_store_payer_add(row, a, c, &t->want);
 	return rc;
 }
 
@@ -334,7 +353,7 @@ grp_list_payer_accounts(rpc_ctx *ctx, const Kolo__Groups__V1__ListPayerAccountsR
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = grp_store_payer_list(c, a, rpc_ctx_user_id(ctx), &rows, &n);
+		rc = grp_store_payer_list(&rows, &n, a, c, rpc_ctx_user_id(ctx));
 	if (rc < 0)
 		return rc;
 	out->payer_accounts = mem_arena_alloc(a, sizeof(*out->payer_accounts) * (size_t)(n + 1));
@@ -360,8 +379,7 @@ grp_remove_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__RemovePayerAccoun
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = grp_store_payer_remove(c, rpc_ctx_user_id(ctx), in->payer_account_id,
-					    &found);
+		rc = grp_store_payer_remove(&found, c, rpc_ctx_user_id(ctx), in->payer_account_id);
 	if (rc < 0)
 		return rc;
 	if (!found)
@@ -392,8 +410,8 @@ grp_match_payer(rpc_ctx *ctx, const Kolo__Groups__V1__MatchPayerRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = grp_store_payer_candidates(c, rpc_ctx_arena(ctx), in->group_id,
-						in->account_number, &rows, &n);
+		rc = grp_store_payer_candidates(&rows, &n, rpc_ctx_arena(ctx), c, in->group_id,
+						in->account_number);
 	if (rc < 0)
 		return rc;
 	user = grp_payer_pick(rows, n, in->bank_code, in->bank_name);

@@ -112,8 +112,7 @@ static int grp_require_reader(rpc_ctx *ctx, db_conn *c, const char *group_id)
 		return rpc_ctx_is_internal(ctx) ? 0
 						: err_set(ERR_UNAUTHENTICATED,
 							  NULL, "no caller");
-	rc = grp_store_view(c, rpc_ctx_arena(ctx), group_id,
-			    rpc_ctx_user_id(ctx), 0, &v);
+	rc = grp_store_view(&v, rpc_ctx_arena(ctx), c, group_id, rpc_ctx_user_id(ctx), 0);
 	if (rc == 0)
 		rc = grp_require_role(&v, 0, 0);
 	return rc;
@@ -137,7 +136,7 @@ grp_list_proposals(rpc_ctx *ctx, const Kolo__Groups__V1__ListProposalsRequest *i
 	if (rc == 0)
 		rc = grp_require_reader(ctx, c, in->group_id);
 	if (rc == 0)
-		rc = grp_store_proposals(c, a, in->group_id, &page, &rows, &n);
+		rc = grp_store_proposals(&rows, &n, a, c, in->group_id, &page);
 	if (rc < 0)
 		return rc;
 	out->proposals = page_items(&out->n_proposals, a, &page, n, sizeof(*out->proposals));
@@ -162,7 +161,7 @@ static int grp_read_proposal_for(rpc_ctx *ctx, const char *id,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = grp_store_proposal(c, rpc_ctx_arena(ctx), id, 0, out);
+		rc = grp_store_proposal(out, rpc_ctx_arena(ctx), c, id, 0);
 	if (rc == 0)
 		rc = grp_require_reader(ctx, c, out->group_id);
 	if (rc == ERR_NOT_FOUND)
@@ -223,7 +222,7 @@ static int grp_act_record(db_conn *c, grp_act_tx *t)
 		return grp_proposal_move(c, t->arena, p, GRP_PROP_CANCELLED, 0,
 					 0, "cancelled", t->user);
 	}
-	rc = grp_proposal_facts(c, t->arena, p, &f);
+	rc = grp_proposal_facts(&f, t->arena, c, p);
 	if (rc == 0)
 		rc = t->act == GRP_ACT_APPROVE
 			     ? grp_gov_may_approve(&f, t->user)
@@ -238,16 +237,15 @@ static int grp_act_body(db_conn *c, void *arg)
 {
 	grp_act_tx *t = arg;
 	grp_view v;
-	int rc = grp_store_proposal(c, t->arena, t->id, 0, &t->proposal);
+	int rc = grp_store_proposal(&t->proposal, t->arena, c, t->id, 0);
 
 	if (rc == 0)
-		rc = grp_store_view(c, t->arena, t->proposal.group_id, t->user,
-				    1, &v);
+		rc = grp_store_view(&v, t->arena, c, t->proposal.group_id, t->user, 1);
 	if (rc == 0 && v.my_role == GRP_ROLE_NONE)
 		rc = err_set(ERR_PERMISSION_DENIED, "not_a_member",
 			     "only members of the group act on its proposals");
 	if (rc == 0)
-		rc = grp_store_proposal(c, t->arena, t->id, 1, &t->proposal);
+		rc = grp_store_proposal(&t->proposal, t->arena, c, t->id, 1);
 	if (rc == 0 && !grp_act_open(t->act, t->proposal.status))
 		rc = err_set(ERR_FAILED_PRECONDITION, "proposal_not_pending",
 			     "the proposal is %s",
@@ -255,7 +253,7 @@ static int grp_act_body(db_conn *c, void *arg)
 	if (rc == 0)
 		rc = grp_act_record(c, t);
 	if (rc == 0)
-		rc = grp_proposal_step(c, t->arena, t->id, &t->proposal);
+		rc = grp_proposal_step(&t->proposal, t->arena, c, t->id);
 	return rc;
 }
 

@@ -56,7 +56,7 @@ int grp_notify_proposal(db_conn *c, mem_arena *a, const char *type, const char *
 	grp_proposal p;
 	outbox_event e = { .type = type, .actor_id = grp_notify_text(actor) };
 	int approvals, objections;
-	int rc = grp_store_proposal(c, a, id, 0, &p);
+	int rc = grp_store_proposal(&p, a, c, id, 0);
 
 	if (rc < 0)
 		return rc;

@@ -22,16 +22,15 @@ const grp_gov_config *grp_gov_current(void)
 /* --- facts
  * ----------------------------------------------------------------------- */
 
-int grp_proposal_facts(db_conn *c, mem_arena *a, const grp_proposal *p,
-		       grp_gov_facts *out)
+int grp_proposal_facts(grp_gov_facts *out, mem_arena *a, db_conn *c, const grp_proposal *p)
 {
 	grp_voter *voters = NULL;
 	grp_view v;
 	const char **approvals, **objections;
-	int n = 0, rc = grp_store_view(c, a, p->group_id, NULL, 0, &v);
+	int n = 0, rc = grp_store_view(&v, a, c, p->group_id, NULL, 0);
 
 	if (rc == 0)
-		rc = grp_store_voters(c, a, p->group_id, &voters, &n);
+		rc = grp_store_voters(&voters, &n, a, c, p->group_id);
 	if (rc < 0)
 		return rc;
 	approvals = mem_arena_alloc(a, sizeof(*approvals) *
@@ -84,7 +83,7 @@ int grp_proposal_move(db_conn *c, mem_arena *a, const grp_proposal *p,
 int grp_constitute_if_ready(db_conn *c, mem_arena *a, const char *group_id)
 {
 	grp_view v;
-	int rc = grp_store_view(c, a, group_id, NULL, 0, &v);
+	int rc = grp_store_view(&v, a, c, group_id, NULL, 0);
 
 	if (rc < 0 || v.constituted ||
 	    v.officers < grp_rule_effective(&v.rule, v.officers))
@@ -96,7 +95,7 @@ int grp_remove_told(db_conn *c, mem_arena *a, const char *group_id,
 		    const char *user_id, const char *actor)
 {
 	grp_member m;
-	int rc = grp_store_member(c, a, group_id, user_id, &m);
+	int rc = grp_store_member(&m, a, c, group_id, user_id);
 
 	if (rc == ERR_NOT_FOUND) { /* gone already: nothing to tell */
 		err_clear();
@@ -126,8 +125,7 @@ static int grp_change_apply(db_conn *c, mem_arena *a, const char *group_id,
 		rc = grp_store_set_tiers(c, group_id, ch->tiers, ch->n_tiers);
 		break;
 	case GRP_KIND_ADD_OFFICER:
-		rc = grp_store_add_member(c, a, group_id, subject, ch->role,
-					  &m);
+		rc = grp_store_add_member(&m, a, c, group_id, subject, ch->role);
 		if (rc == 0)
 			rc = grp_notify_member(c, EVT_MEMBER_ADDED, group_id,
 					       subject, actor, ch->role, NULL);
@@ -165,7 +163,7 @@ static int grp_subject_role(db_conn *c, mem_arena *a, const grp_proposal *p,
 	*out = GRP_ROLE_NONE;
 	if (!p->subject[0])
 		return 0;
-	rc = grp_store_member(c, a, p->group_id, p->subject, &m);
+	rc = grp_store_member(&m, a, c, p->group_id, p->subject);
 	if (rc == ERR_NOT_FOUND) {
 		err_clear();
 		return 0;
@@ -183,12 +181,12 @@ static int grp_proposal_apply(db_conn *c, mem_arena *a, const grp_proposal *p)
 	grp_gov_group g = {0};
 	grp_view v;
 	char *reason;
-	int rc = grp_store_view(c, a, p->group_id, NULL, 0, &v);
+	int rc = grp_store_view(&v, a, c, p->group_id, NULL, 0);
 
 	if (rc == 0)
 		rc = grp_subject_role(c, a, p, &subject_role);
 	if (rc == 0)
-		rc = grp_store_count_owners(c, p->group_id, &g.owners);
+		rc = grp_store_count_owners(&g.owners, c, p->group_id);
 	if (rc < 0)
 		return rc;
 	g.rule = v.rule;
@@ -224,7 +222,7 @@ static int grp_proposal_required_now(db_conn *c, const grp_proposal *p,
 {
 	grp_gov_tally t;
 
-	grp_gov_count(f, &t);
+	grp_gov_count(&t, f);
 	if (grp_gov_required(&t) == p->approvals_required)
 		return 0;
 	return grp_store_proposal_required(c, p->id, grp_gov_required(&t));
@@ -237,10 +235,10 @@ static int grp_proposal_opened(db_conn *c, mem_arena *a, const char *id,
 {
 	grp_proposal p;
 	grp_gov_facts f;
-	int rc = grp_store_proposal(c, a, id, 1, &p);
+	int rc = grp_store_proposal(&p, a, c, id, 1);
 
 	if (rc == 0)
-		rc = grp_proposal_facts(c, a, &p, &f);
+		rc = grp_proposal_facts(&f, a, c, &p);
 	if (rc == 0)
 		rc = grp_proposal_required_now(c, &p, &f);
 	if (rc == 0)
@@ -253,7 +251,7 @@ static int grp_proposal_move_once(db_conn *c, mem_arena *a,
 				  const grp_proposal *p, int *moved)
 {
 	grp_gov_facts f;
-	int rc = grp_proposal_facts(c, a, p, &f);
+	int rc = grp_proposal_facts(&f, a, c, p);
 
 	*moved = 1;
 	if (rc < 0)
@@ -280,30 +278,28 @@ static int grp_proposal_move_once(db_conn *c, mem_arena *a,
 	return grp_proposal_required_now(c, p, &f);
 }
 
-int grp_proposal_step(db_conn *c, mem_arena *a, const char *id,
-		      grp_proposal *out)
+int grp_proposal_step(grp_proposal *out, mem_arena *a, db_conn *c, const char *id)
 {
 	grp_view v;
 	int moved = 1;
-	int rc = grp_store_proposal(c, a, id, 0, out);
+	int rc = grp_store_proposal(out, a, c, id, 0);
 
 	/* The group's lock first, as every change of the group takes it. */
 	if (rc == 0)
-		rc = grp_store_view(c, a, out->group_id, NULL, 1, &v);
+		rc = grp_store_view(&v, a, c, out->group_id, NULL, 1);
 	/* At most two moves: PENDING -> PASSED -> APPLIED with no time-lock. */
 	for (int i = 0; rc == 0 && moved && i < 3; i++) {
-		rc = grp_store_proposal(c, a, id, 1, out);
+		rc = grp_store_proposal(out, a, c, id, 1);
 		if (rc == 0)
 			rc = grp_proposal_move_once(c, a, out, &moved);
 	}
 	if (rc == 0)
-		rc = grp_store_proposal(c, a, id, 0, out);
+		rc = grp_store_proposal(out, a, c, id, 0);
 	return rc;
 }
 
-int grp_propose(db_conn *c, mem_arena *a, const grp_view *v,
-		const grp_change *change, const char *subject,
-		const char *actor, grp_proposal *out)
+int grp_propose(grp_proposal *out, mem_arena *a, db_conn *c, const grp_view *v,
+		const grp_change *change, const char *subject, const char *actor)
 {
 	char *id = NULL;
 	int rc;
@@ -311,21 +307,19 @@ int grp_propose(db_conn *c, mem_arena *a, const grp_view *v,
 	if (!v->constituted) {
 		rc = grp_change_apply(c, a, v->id, change, subject, actor);
 		if (rc == 0)
-			rc = grp_store_proposal_add(c, a, v->id, change,
-						    subject, actor,
-						    GRP_PROP_APPLIED, 1, &id);
+			rc = grp_store_proposal_add(&id, a, c, v->id, change, subject, actor,
+						    GRP_PROP_APPLIED, 1);
 		if (rc == 0)
 			rc = grp_notify_proposal(c, a, EVT_PROPOSAL_APPLIED, id,
 						 actor);
 		if (rc == 0)
-			rc = grp_store_proposal(c, a, id, 0, out);
+			rc = grp_store_proposal(out, a, c, id, 0);
 		return rc;
 	}
-	rc = grp_store_proposal_add(c, a, v->id, change, subject, actor,
-				    GRP_PROP_PENDING, 1, &id);
+	rc = grp_store_proposal_add(&id, a, c, v->id, change, subject, actor, GRP_PROP_PENDING, 1);
 	if (rc == 0)
 		rc = grp_proposal_opened(c, a, id, actor);
 	if (rc == 0)
-		rc = grp_proposal_step(c, a, id, out);
+		rc = grp_proposal_step(out, a, c, id);
 	return rc;
 }

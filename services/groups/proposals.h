@@ -20,15 +20,13 @@ const grp_gov_config *grp_gov_current(void);
  * group is constituted it applies now and is recorded APPLIED; after, it
  * is recorded PENDING with actor's approval, which may already pass it
  * (and apply it, with no time-lock). *out is the proposal (arena). */
-KOLO_MUST_CHECK int grp_propose(db_conn *c, mem_arena *a, const grp_view *v,
-				const grp_change *change, const char *subject,
-				const char *actor, grp_proposal *out);
+KOLO_MUST_CHECK int grp_propose(grp_proposal *out, mem_arena *a, db_conn *c, const grp_view *v,
+				const grp_change *change, const char *subject, const char *actor);
 
 /* Takes the group's lock, reads proposal id, and makes the move its facts
  * decide now (pass, apply, reject, expire, or none); *out is the proposal
  * after it. A move another transaction made first is no error. */
-KOLO_MUST_CHECK int grp_proposal_step(db_conn *c, mem_arena *a, const char *id,
-				      grp_proposal *out);
+KOLO_MUST_CHECK int grp_proposal_step(grp_proposal *out, mem_arena *a, db_conn *c, const char *id);
 
 /* The one mover with its event: p (read with the group's lock held) from
  * its status to `to` (grp_store_proposal_move) and the proposal's event
@@ -47,9 +45,8 @@ KOLO_MUST_CHECK int grp_remove_told(db_conn *c, mem_arena *a,
 
 /* The facts of proposal p in its group (lock held) with voters read into
  * the arena. */
-KOLO_MUST_CHECK int grp_proposal_facts(db_conn *c, mem_arena *a,
-				       const grp_proposal *p,
-				       grp_gov_facts *out);
+KOLO_MUST_CHECK int grp_proposal_facts(grp_gov_facts *out, mem_arena *a, db_conn *c,
+				       const grp_proposal *p);
 
 /* Sets the constituted flag once the group has the officers its rule
  * needs (never clears it). */

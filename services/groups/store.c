@@ -66,8 +66,8 @@ static int grp_view_query(db_conn *c, mem_arena *a, const char *sql, int n,
 	return rc;
 }
 
-int grp_store_recent_groups(db_conn *c, const char *user, int window_s, int *n,
-			    int *retry_s)
+int grp_store_recent_groups(int *out_n, int *out_retry_s, db_conn *c, const char *user,
+			    int window_s)
 {
 	char window[DB_I64_TEXT];
 	const char *params[] = { user, db_i64(window, window_s) };
@@ -87,15 +87,14 @@ int grp_store_recent_groups(db_conn *c, const char *user, int window_s, int *n,
 			     2, params);
 	if (rc < 0)
 		return rc;
-	*n = (int)db_int64(res, 0, 0);
-	*retry_s = (int)db_int64(res, 0, 1);
+	*out_n = (int)db_int64(res, 0, 0);
+	*out_retry_s = (int)db_int64(res, 0, 1);
 	PQclear(res);
 	return 0;
 }
 
-int grp_store_create(db_conn *c, mem_arena *a, const char *name,
-		     const char *description, const grp_rule *rule,
-		     const char *owner, grp_view *out)
+int grp_store_create(grp_view *out, mem_arena *a, db_conn *c, const char *name,
+		     const char *description, const grp_rule *rule, const char *owner)
 {
 	char required[DB_I64_TEXT], cap[DB_I64_TEXT];
 	const char *params[] = { name, description,
@@ -119,11 +118,11 @@ int grp_store_create(db_conn *c, mem_arena *a, const char *name,
 	PQclear(res);
 	if (!id)
 		return err_oom();
-	return grp_store_view(c, a, id, owner, 0, out);
+	return grp_store_view(out, a, c, id, owner, 0);
 }
 
-int grp_store_view(db_conn *c, mem_arena *a, const char *group_id,
-		   const char *viewer, int lock, grp_view *out)
+int grp_store_view(grp_view *out, mem_arena *a, db_conn *c, const char *group_id,
+		   const char *viewer, int lock)
 {
 	const char *params[] = { group_id, viewer };
 
@@ -142,8 +141,8 @@ int grp_store_view(db_conn *c, mem_arena *a, const char *group_id,
 			      2, params, out);
 }
 
-int grp_store_my_groups(db_conn *c, mem_arena *a, const char *user,
-			const page_request *page, grp_view **out, int *n)
+int grp_store_my_groups(grp_view **out, int *out_n, mem_arena *a, db_conn *c, const char *user,
+			const page_request *page)
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { user, page->key, page->after_id,
@@ -159,9 +158,9 @@ int grp_store_my_groups(db_conn *c, mem_arena *a, const char *user,
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
+	*out_n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; rows && i < *out_n; i++) {
 		if (grp_read_view(a, res, i, &rows[i]) < 0)
 			rows = NULL;
 	}
@@ -200,8 +199,8 @@ static int grp_read_member(mem_arena *a, const PGresult *res, int row,
 #define GRP_MEMBER_COLUMNS                                                     \
 	"user_id, role_in_group, " DB_RFC3339("joined_at") ", joined_at::text, id"
 
-int grp_store_add_member(db_conn *c, mem_arena *a, const char *group_id,
-			 const char *user_id, grp_role role, grp_member *out)
+int grp_store_add_member(grp_member *out, mem_arena *a, db_conn *c, const char *group_id,
+			 const char *user_id, grp_role role)
 {
 	const char *params[] = { group_id, user_id, grp_role_text(role) };
 	PGresult *res = NULL;
@@ -219,8 +218,8 @@ int grp_store_add_member(db_conn *c, mem_arena *a, const char *group_id,
 	return rc;
 }
 
-int grp_store_member(db_conn *c, mem_arena *a, const char *group_id,
-		     const char *user_id, grp_member *out)
+int grp_store_member(grp_member *out, mem_arena *a, db_conn *c, const char *group_id,
+		     const char *user_id)
 {
 	const char *params[] = { group_id, user_id };
 	PGresult *res = NULL;
@@ -286,8 +285,8 @@ int grp_store_set_holder(db_conn *c, const char *group_id, const char *user_id)
 			 " WHERE id = $1::uuid", 2, params);
 }
 
-int grp_store_members(db_conn *c, mem_arena *a, const char *group_id,
-		      const page_request *page, grp_member **out, int *n)
+int grp_store_members(grp_member **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id,
+		      const page_request *page)
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, page->key, page->after_id,
@@ -303,9 +302,9 @@ int grp_store_members(db_conn *c, mem_arena *a, const char *group_id,
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
+	*out_n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; rows && i < *out_n; i++) {
 		if (grp_read_member(a, res, i, &rows[i]) < 0)
 			rows = NULL;
 	}
@@ -314,7 +313,7 @@ int grp_store_members(db_conn *c, mem_arena *a, const char *group_id,
 	return rows ? 0 : err_oom();
 }
 
-int grp_store_count_owners(db_conn *c, const char *group_id, int *out)
+int grp_store_count_owners(int *out, db_conn *c, const char *group_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -337,8 +336,7 @@ int grp_store_set_token(db_conn *c, const char *group_id, const char *token)
 		      2, params);
 }
 
-int grp_store_resolve_token(db_conn *c, mem_arena *a, const char *token,
-			    grp_view *out)
+int grp_store_resolve_token(grp_view *out, mem_arena *a, db_conn *c, const char *token)
 {
 	const char *params[] = { token, NULL };
 

@@ -41,27 +41,26 @@ typedef struct grp_member {
 } grp_member;
 
 /* Takes user's CreateGroup lock (held until the transaction ends) and
- * counts the groups user created in the last window_s seconds; *retry_s
+ * counts the groups user created in the last window_s seconds; *out_retry_s
  * is when the oldest of them leaves the window (0 when there is none). */
-KOLO_MUST_CHECK int grp_store_recent_groups(db_conn *c, const char *user, int window_s,
-					    int *n, int *retry_s);
+KOLO_MUST_CHECK int grp_store_recent_groups(int *out_n, int *out_retry_s, db_conn *c,
+					    const char *user, int window_s);
 
 /* Creates the group and its OWNER membership (in the caller's
  * transaction); out is the owner's view. */
-KOLO_MUST_CHECK int grp_store_create(db_conn *c, mem_arena *a, const char *name,
+KOLO_MUST_CHECK int grp_store_create(grp_view *out, mem_arena *a, db_conn *c, const char *name,
 				     const char *description, const grp_rule *rule,
-				     const char *owner, grp_view *out);
+				     const char *owner);
 
 /* The group as viewer sees it (viewer NULL: a service's view). lock takes
  * the group row FOR UPDATE: every membership change of a group runs under
  * it. ERR_NOT_FOUND "group_not_found" when there is no such group. */
-KOLO_MUST_CHECK int grp_store_view(db_conn *c, mem_arena *a, const char *group_id,
-				   const char *viewer, int lock, grp_view *out);
+KOLO_MUST_CHECK int grp_store_view(grp_view *out, mem_arena *a, db_conn *c, const char *group_id,
+				   const char *viewer, int lock);
 
 /* The groups of user, newest membership first, one page (+1 row). */
-KOLO_MUST_CHECK int grp_store_my_groups(db_conn *c, mem_arena *a, const char *user,
-					const page_request *page, grp_view **out,
-					int *n);
+KOLO_MUST_CHECK int grp_store_my_groups(grp_view **out, int *out_n, mem_arena *a, db_conn *c,
+					const char *user, const page_request *page);
 
 KOLO_MUST_CHECK int grp_store_update(db_conn *c, const char *group_id,
 				     const char *name, const char *description,
@@ -69,11 +68,10 @@ KOLO_MUST_CHECK int grp_store_update(db_conn *c, const char *group_id,
 
 /* Memberships. add gives ERR_ALREADY_EXISTS "already_member"; member gives
  * ERR_NOT_FOUND "member_not_found". */
-KOLO_MUST_CHECK int grp_store_add_member(db_conn *c, mem_arena *a,
-					 const char *group_id, const char *user_id,
-					 grp_role role, grp_member *out);
-KOLO_MUST_CHECK int grp_store_member(db_conn *c, mem_arena *a, const char *group_id,
-				     const char *user_id, grp_member *out);
+KOLO_MUST_CHECK int grp_store_add_member(grp_member *out, mem_arena *a, db_conn *c,
+					 const char *group_id, const char *user_id, grp_role role);
+KOLO_MUST_CHECK int grp_store_member(grp_member *out, mem_arena *a, db_conn *c,
+				     const char *group_id, const char *user_id);
 /* set_role to MEMBER and remove_member also drop the user as the group's
  * named account holder. */
 KOLO_MUST_CHECK int grp_store_set_role(db_conn *c, const char *group_id,
@@ -84,17 +82,16 @@ KOLO_MUST_CHECK int grp_store_remove_member(db_conn *c, const char *group_id,
 KOLO_MUST_CHECK int grp_store_set_holder(db_conn *c, const char *group_id,
 					 const char *user_id);
 /* Members of a group, earliest first (owners among them), one page (+1). */
-KOLO_MUST_CHECK int grp_store_members(db_conn *c, mem_arena *a, const char *group_id,
-				      const page_request *page, grp_member **out,
-				      int *n);
+KOLO_MUST_CHECK int grp_store_members(grp_member **out, int *out_n, mem_arena *a, db_conn *c,
+				      const char *group_id, const page_request *page);
 /* How many OWNERs the group has. */
-KOLO_MUST_CHECK int grp_store_count_owners(db_conn *c, const char *group_id, int *out);
+KOLO_MUST_CHECK int grp_store_count_owners(int *out, db_conn *c, const char *group_id);
 
 /* Public read token: set (NULL clears) and resolve. */
 KOLO_MUST_CHECK int grp_store_set_token(db_conn *c, const char *group_id,
 					const char *token);
-KOLO_MUST_CHECK int grp_store_resolve_token(db_conn *c, mem_arena *a,
-					    const char *token, grp_view *out);
+KOLO_MUST_CHECK int grp_store_resolve_token(grp_view *out, mem_arena *a, db_conn *c,
+					    const char *token);
 
 /* --- governance (store_proposal.c) --- */
 
@@ -126,22 +123,19 @@ json_t *grp_change_json(const grp_change *ch);
 
 /* Records a proposal of change (subject may be NULL) in status, with the
  * proposer's approval; *out_id in the arena. */
-KOLO_MUST_CHECK int
-grp_store_proposal_add(db_conn *c, mem_arena *a, const char *group_id,
-		       const grp_change *change, const char *subject,
-		       const char *proposer, grp_prop_state status,
-		       int approvals_required, char **out_id);
+KOLO_MUST_CHECK int grp_store_proposal_add(char **out_id, mem_arena *a, db_conn *c,
+					   const char *group_id, const grp_change *change,
+					   const char *subject, const char *proposer,
+					   grp_prop_state status, int approvals_required);
 
 /* One proposal and its votes; lock takes the row FOR UPDATE.
  * ERR_NOT_FOUND "proposal_not_found". */
-KOLO_MUST_CHECK int grp_store_proposal(db_conn *c, mem_arena *a, const char *id,
-				       int lock, grp_proposal *out);
+KOLO_MUST_CHECK int grp_store_proposal(grp_proposal *out, mem_arena *a, db_conn *c, const char *id,
+				       int lock);
 
 /* A group's proposals, newest first, one page (+1 row), with their votes. */
-KOLO_MUST_CHECK int grp_store_proposals(db_conn *c, mem_arena *a,
-					const char *group_id,
-					const page_request *page,
-					grp_proposal **out, int *n);
+KOLO_MUST_CHECK int grp_store_proposals(grp_proposal **out, int *out_n, mem_arena *a, db_conn *c,
+					const char *group_id, const page_request *page);
 
 /* Records user's approval or objection. ERR_ALREADY_EXISTS when made. */
 KOLO_MUST_CHECK int grp_store_vote(db_conn *c, const char *proposal_id,
@@ -161,9 +155,8 @@ KOLO_MUST_CHECK int grp_store_proposal_required(db_conn *c, const char *id,
 						int required);
 
 /* Every member of a group as a voter (role, joined_at in Unix seconds). */
-KOLO_MUST_CHECK int grp_store_voters(db_conn *c, mem_arena *a,
-				     const char *group_id, grp_voter **out,
-				     int *n);
+KOLO_MUST_CHECK int grp_store_voters(grp_voter **out, int *out_n, mem_arena *a, db_conn *c,
+				     const char *group_id);
 
 /* The group's rule alone, its tiers, and its constituted flag (set only). */
 KOLO_MUST_CHECK int grp_store_set_rule(db_conn *c, const char *group_id,
@@ -174,8 +167,8 @@ KOLO_MUST_CHECK int grp_store_constitute(db_conn *c, const char *group_id);
 
 /* Ids of proposals the worker must look at: PASSED past applies_at,
  * PENDING past expires_at; at most limit. */
-KOLO_MUST_CHECK int grp_store_proposals_due(db_conn *c, mem_arena *a, int limit,
-					    char ***out, int *n);
+KOLO_MUST_CHECK int grp_store_proposals_due(char ***out, int *out_n, mem_arena *a, db_conn *c,
+					    int limit);
 
 /* Tiers from their stored JSON into out (at most GRP_TIERS_MAX). */
 KOLO_MUST_CHECK int grp_store_tiers_parse(grp_tier *out, int *n,

@@ -40,8 +40,7 @@ static int waiver_read(mem_arena *a, const PGresult *res, int row,
 	return out->created_at ? 0 : err_oom();
 }
 
-int grp_store_dues_add(db_conn *c, mem_arena *a, const grp_dues_row *in,
-		       grp_dues_row *out)
+int grp_store_dues_add(grp_dues_row *out, mem_arena *a, db_conn *c, const grp_dues_row *in)
 {
 	char amount[DB_I64_TEXT];
 	const char *params[] = {in->group_id, in->name,
@@ -80,8 +79,8 @@ static int dues_rows(mem_arena *a, PGresult *res, grp_dues_row **out, int *n)
 	return rc;
 }
 
-int grp_store_dues_list(db_conn *c, mem_arena *a, const char *group_id,
-			grp_dues_row **out, int *n)
+int grp_store_dues_list(grp_dues_row **out, int *out_n, mem_arena *a, db_conn *c,
+			const char *group_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -91,11 +90,11 @@ int grp_store_dues_list(db_conn *c, mem_arena *a, const char *group_id,
 
 	if (rc < 0)
 		return rc;
-	return dues_rows(a, res, out, n);
+	return dues_rows(a, res, out, out_n);
 }
 
-int grp_store_dues_get(db_conn *c, mem_arena *a, const char *group_id,
-		       const char *id, grp_dues_row *out)
+int grp_store_dues_get(grp_dues_row *out, mem_arena *a, db_conn *c, const char *group_id,
+		       const char *id)
 {
 	const char *params[] = {group_id, id};
 	PGresult *res = NULL;
@@ -115,8 +114,7 @@ int grp_store_dues_get(db_conn *c, mem_arena *a, const char *group_id,
 	return rc;
 }
 
-int grp_store_waiver_add(db_conn *c, mem_arena *a, const grp_waiver_row *in,
-			 grp_waiver_row *out)
+int grp_store_waiver_add(grp_waiver_row *out, mem_arena *a, db_conn *c, const grp_waiver_row *in)
 {
 	const char *params[] = {in->dues_id, in->user_id, in->due_on,
 				in->reason, in->waived_by};
@@ -139,8 +137,8 @@ int grp_store_waiver_add(db_conn *c, mem_arena *a, const grp_waiver_row *in,
 	return rc;
 }
 
-int grp_store_waivers(db_conn *c, mem_arena *a, const char *group_id,
-		      const char *user_id, grp_waiver_row **out, int *n)
+int grp_store_waivers(grp_waiver_row **out, int *out_n, mem_arena *a, db_conn *c,
+		      const char *group_id, const char *user_id)
 {
 	const char *params[] = {group_id, user_id};
 	PGresult *res = NULL;
@@ -155,11 +153,11 @@ int grp_store_waivers(db_conn *c, mem_arena *a, const char *group_id,
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n + 1));
+	*out_n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n + 1));
 	if (!rows)
 		rc = err_oom();
-	for (int i = 0; rc == 0 && i < *n; i++)
+	for (int i = 0; rc == 0 && i < *out_n; i++)
 		rc = waiver_read(a, res, i, &rows[i]);
 	PQclear(res);
 	*out = rows;

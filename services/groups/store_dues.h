@@ -18,30 +18,25 @@ typedef struct grp_waiver_row {
 
 /* Stores in (id, created_* filled by the database) and reads it back into
  * *out. ends_on "" is open-ended. */
-KOLO_MUST_CHECK int grp_store_dues_add(db_conn *c, mem_arena *a,
-				       const grp_dues_row *in,
-				       grp_dues_row *out);
+KOLO_MUST_CHECK int grp_store_dues_add(grp_dues_row *out, mem_arena *a, db_conn *c,
+				       const grp_dues_row *in);
 
 /* The group's dues, oldest first. */
-KOLO_MUST_CHECK int grp_store_dues_list(db_conn *c, mem_arena *a,
-					const char *group_id,
-					grp_dues_row **out, int *n);
+KOLO_MUST_CHECK int grp_store_dues_list(grp_dues_row **out, int *out_n, mem_arena *a, db_conn *c,
+					const char *group_id);
 
 /* One dues of the group: ERR_NOT_FOUND `dues_not_found` otherwise. */
-KOLO_MUST_CHECK int grp_store_dues_get(db_conn *c, mem_arena *a,
-				       const char *group_id, const char *id,
-				       grp_dues_row *out);
+KOLO_MUST_CHECK int grp_store_dues_get(grp_dues_row *out, mem_arena *a, db_conn *c,
+				       const char *group_id, const char *id);
 
 /* Stores a waiver (due_on "" = all of the dues). One per dues, member and
  * day (or one whole): ERR_ALREADY_EXISTS `already_waived`. */
-KOLO_MUST_CHECK int grp_store_waiver_add(db_conn *c, mem_arena *a,
-					 const grp_waiver_row *in,
-					 grp_waiver_row *out);
+KOLO_MUST_CHECK int grp_store_waiver_add(grp_waiver_row *out, mem_arena *a, db_conn *c,
+					 const grp_waiver_row *in);
 
 /* The waivers of the group's dues, of user_id (NULL: everyone's). */
-KOLO_MUST_CHECK int grp_store_waivers(db_conn *c, mem_arena *a,
-				      const char *group_id, const char *user_id,
-				      grp_waiver_row **out, int *n);
+KOLO_MUST_CHECK int grp_store_waivers(grp_waiver_row **out, int *out_n, mem_arena *a, db_conn *c,
+				      const char *group_id, const char *user_id);
 
 /* Turns the public page's paid/unpaid list on or off. */
 KOLO_MUST_CHECK int grp_store_set_public_dues(db_conn *c, const char *group_id,

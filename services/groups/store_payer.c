@@ -57,7 +57,7 @@ int grp_store_payer_user_lock(db_conn *c, const char *user_id)
 		      1, params);
 }
 
-int grp_store_payer_count(db_conn *c, const char *user_id, int *n)
+int grp_store_payer_count(int *out_n, db_conn *c, const char *user_id)
 {
 	const char *params[] = { user_id };
 	PGresult *res = NULL;
@@ -66,14 +66,13 @@ int grp_store_payer_count(db_conn *c, const char *user_id, int *n)
 			 " WHERE user_id = $1::uuid AND removed_at IS NULL",
 			 1, params);
 
-	*n = rc == 0 ? (int)db_int64(res, 0, 0) : 0;
+	*out_n = rc == 0 ? (int)db_int64(res, 0, 0) : 0;
 	PQclear(res);
 	return rc;
 }
 
-int grp_store_payer_own(db_conn *c, mem_arena *a, const char *user_id,
-			const char *bank_code, const char *account_number, grp_payer *out,
-			int *found)
+int grp_store_payer_own(grp_payer *out, int *out_found, mem_arena *a, db_conn *c,
+			const char *user_id, const char *bank_code, const char *account_number)
 {
 	const char *params[] = { user_id, bank_code, account_number };
 	PGresult *res = NULL;
@@ -83,15 +82,15 @@ int grp_store_payer_own(db_conn *c, mem_arena *a, const char *user_id,
 			 " AND removed_at IS NULL",
 			 3, params);
 
-	*found = rc == 0 && PQntuples(res) > 0;
-	if (*found)
+	*out_found = rc == 0 && PQntuples(res) > 0;
+	if (*out_found)
 		rc = grp_read_payer(a, res, 0, out);
 	PQclear(res);
 	return rc;
 }
 
-int grp_store_payer_in_use(db_conn *c, const char *user_id, const char *bank_code,
-			   const char *account_number, int *in_use)
+int grp_store_payer_in_use(int *out_in_use, db_conn *c, const char *user_id, const char *bank_code,
+			   const char *account_number)
 {
 	const char *params[] = { user_id, bank_code, account_number };
 	PGresult *res = NULL;
@@ -104,12 +103,12 @@ int grp_store_payer_in_use(db_conn *c, const char *user_id, const char *bank_cod
 			 " AND p.removed_at IS NULL AND p.user_id <> $1::uuid)",
 			 3, params);
 
-	*in_use = rc == 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	*out_in_use = rc == 0 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
 	return rc;
 }
 
-int grp_store_payer_add(db_conn *c, mem_arena *a, const grp_payer *in, grp_payer *out)
+int grp_store_payer_add(grp_payer *out, mem_arena *a, db_conn *c, const grp_payer *in)
 {
 	const char *params[] = { in->user_id, in->bank_code, in->bank_name,
 				 in->account_number, in->account_name };
@@ -126,8 +125,7 @@ int grp_store_payer_add(db_conn *c, mem_arena *a, const grp_payer *in, grp_payer
 	return rc;
 }
 
-int grp_store_payer_list(db_conn *c, mem_arena *a, const char *user_id, grp_payer **out,
-			 int *n)
+int grp_store_payer_list(grp_payer **out, int *out_n, mem_arena *a, db_conn *c, const char *user_id)
 {
 	const char *params[] = { user_id };
 	PGresult *res = NULL;
@@ -138,12 +136,12 @@ int grp_store_payer_list(db_conn *c, mem_arena *a, const char *user_id, grp_paye
 			 1, params);
 
 	if (rc == 0)
-		rc = grp_read_payers(a, res, out, n);
+		rc = grp_read_payers(a, res, out, out_n);
 	PQclear(res);
 	return rc;
 }
 
-int grp_store_payer_remove(db_conn *c, const char *user_id, const char *id, int *found)
+int grp_store_payer_remove(int *out_found, db_conn *c, const char *user_id, const char *id)
 {
 	const char *params[] = { user_id, id };
 	PGresult *res = NULL;
@@ -153,13 +151,13 @@ int grp_store_payer_remove(db_conn *c, const char *user_id, const char *id, int 
 			 " RETURNING id",
 			 2, params);
 
-	*found = rc == 0 && PQntuples(res) > 0;
+	*out_found = rc == 0 && PQntuples(res) > 0;
 	PQclear(res);
 	return rc;
 }
 
-int grp_store_payer_candidates(db_conn *c, mem_arena *a, const char *group_id,
-			       const char *account_number, grp_payer **out, int *n)
+int grp_store_payer_candidates(grp_payer **out, int *out_n, mem_arena *a, db_conn *c,
+			       const char *group_id, const char *account_number)
 {
 	const char *params[] = { group_id, account_number };
 	PGresult *res = NULL;
@@ -172,7 +170,7 @@ int grp_store_payer_candidates(db_conn *c, mem_arena *a, const char *group_id,
 			 2, params);
 
 	if (rc == 0)
-		rc = grp_read_payers(a, res, out, n);
+		rc = grp_read_payers(a, res, out, out_n);
 	PQclear(res);
 	return rc;
 }

@@ -27,36 +27,34 @@ KOLO_MUST_CHECK int grp_store_payer_lock(db_conn *c, const char *bank_code,
 KOLO_MUST_CHECK int grp_store_payer_user_lock(db_conn *c, const char *user_id);
 
 /* The number of user_id's live accounts. */
-KOLO_MUST_CHECK int grp_store_payer_count(db_conn *c, const char *user_id, int *n);
+KOLO_MUST_CHECK int grp_store_payer_count(int *out_n, db_conn *c, const char *user_id);
 
-/* user's live registration of the account: *found 0 when none. */
-KOLO_MUST_CHECK int grp_store_payer_own(db_conn *c, mem_arena *a, const char *user_id,
-					const char *bank_code, const char *account_number,
-					grp_payer *out, int *found);
+/* user's live registration of the account: *out_found 0 when none. */
+KOLO_MUST_CHECK int grp_store_payer_own(grp_payer *out, int *out_found, mem_arena *a, db_conn *c,
+					const char *user_id, const char *bank_code,
+					const char *account_number);
 
-/* *in_use 1 when another user who shares a group with user_id has the
+/* *out_in_use 1 when another user who shares a group with user_id has the
  * account registered (live). */
-KOLO_MUST_CHECK int grp_store_payer_in_use(db_conn *c, const char *user_id,
-					   const char *bank_code,
-					   const char *account_number, int *in_use);
+KOLO_MUST_CHECK int grp_store_payer_in_use(int *out_in_use, db_conn *c, const char *user_id,
+					   const char *bank_code, const char *account_number);
 
 /* Registers the account for in->user_id; out is the stored row. */
-KOLO_MUST_CHECK int grp_store_payer_add(db_conn *c, mem_arena *a, const grp_payer *in,
-					grp_payer *out);
+KOLO_MUST_CHECK int grp_store_payer_add(grp_payer *out, mem_arena *a, db_conn *c,
+					const grp_payer *in);
 
 /* user's live accounts, oldest first. */
-KOLO_MUST_CHECK int grp_store_payer_list(db_conn *c, mem_arena *a, const char *user_id,
-					 grp_payer **out, int *n);
+KOLO_MUST_CHECK int grp_store_payer_list(grp_payer **out, int *out_n, mem_arena *a, db_conn *c,
+					 const char *user_id);
 
-/* Removes user's live account id: *found 0 when user has no such live one. */
-KOLO_MUST_CHECK int grp_store_payer_remove(db_conn *c, const char *user_id, const char *id,
-					   int *found);
+/* Removes user's live account id: *out_found 0 when user has no such live one. */
+KOLO_MUST_CHECK int grp_store_payer_remove(int *out_found, db_conn *c, const char *user_id,
+					   const char *id);
 
 /* The live registrations of account_number by members of group_id now
  * (user_id, bank_code, bank_name set), ordered by user. */
-KOLO_MUST_CHECK int grp_store_payer_candidates(db_conn *c, mem_arena *a,
-					       const char *group_id,
-					       const char *account_number, grp_payer **out,
-					       int *n);
+KOLO_MUST_CHECK int grp_store_payer_candidates(grp_payer **out, int *out_n, mem_arena *a,
+					       db_conn *c, const char *group_id,
+					       const char *account_number);
 
 #endif

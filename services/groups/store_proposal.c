@@ -118,10 +118,9 @@ static int grp_dump(char **out, json_t *json)
 /* --- proposals
  * ------------------------------------------------------------------ */
 
-int grp_store_proposal_add(db_conn *c, mem_arena *a, const char *group_id,
-			   const grp_change *change, const char *subject,
-			   const char *proposer, grp_prop_state status,
-			   int approvals_required, char **out_id)
+int grp_store_proposal_add(char **out_id, mem_arena *a, db_conn *c, const char *group_id,
+			   const grp_change *change, const char *subject, const char *proposer,
+			   grp_prop_state status, int approvals_required)
 {
 	char required[DB_I64_TEXT], ttl[DB_I64_TEXT];
 	char *json = NULL;
@@ -245,8 +244,7 @@ static int grp_read_proposal(db_conn *c, mem_arena *a, const PGresult *res,
 	return rc;
 }
 
-int grp_store_proposal(db_conn *c, mem_arena *a, const char *id, int lock,
-		       grp_proposal *out)
+int grp_store_proposal(grp_proposal *out, mem_arena *a, db_conn *c, const char *id, int lock)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(
@@ -266,8 +264,8 @@ int grp_store_proposal(db_conn *c, mem_arena *a, const char *id, int lock,
 	return rc;
 }
 
-int grp_store_proposals(db_conn *c, mem_arena *a, const char *group_id,
-			const page_request *page, grp_proposal **out, int *n)
+int grp_store_proposals(grp_proposal **out, int *out_n, mem_arena *a, db_conn *c,
+			const char *group_id, const page_request *page)
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = {group_id, page->key, page->after_id,
@@ -284,9 +282,9 @@ int grp_store_proposals(db_conn *c, mem_arena *a, const char *group_id,
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rc == 0 && rows && i < *n; i++)
+	*out_n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; rc == 0 && rows && i < *out_n; i++)
 		rc = grp_read_proposal(c, a, res, i, &rows[i]);
 	PQclear(res);
 	*out = rows;
@@ -352,8 +350,7 @@ int grp_store_proposal_required(db_conn *c, const char *id, int required)
 		      2, params);
 }
 
-int grp_store_voters(db_conn *c, mem_arena *a, const char *group_id,
-		     grp_voter **out, int *n)
+int grp_store_voters(grp_voter **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id)
 {
 	PGresult *res = NULL;
 	grp_voter *rows;
@@ -366,9 +363,9 @@ int grp_store_voters(db_conn *c, mem_arena *a, const char *group_id,
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
+	*out_n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; rows && i < *out_n; i++) {
 		rows[i].user_id = db_text(a, res, i, 0);
 		rows[i].role = grp_role_parse(PQgetvalue(res, i, 1));
 		rows[i].joined_s = db_int64(res, i, 2);
@@ -419,8 +416,7 @@ int grp_store_constitute(db_conn *c, const char *group_id)
 		1, &group_id);
 }
 
-int grp_store_proposals_due(db_conn *c, mem_arena *a, int limit, char ***out,
-			    int *n)
+int grp_store_proposals_due(char ***out, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char lim[DB_I64_TEXT];
 	const char *params[] = {db_i64(lim, limit)};
@@ -439,9 +435,9 @@ int grp_store_proposals_due(db_conn *c, mem_arena *a, int limit, char ***out,
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	ids = mem_arena_alloc(a, sizeof(*ids) * (size_t)(*n ? *n : 1));
-	for (int i = 0; ids && i < *n; i++) {
+	*out_n = PQntuples(res);
+	ids = mem_arena_alloc(a, sizeof(*ids) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; ids && i < *out_n; i++) {
 		ids[i] = db_text(a, res, i, 0);
 		if (!ids[i])
 			ids = NULL;

@@ -20,7 +20,7 @@ static int grp_worker_step_body(db_conn *c, void *arg)
 	grp_worker_step *s = arg;
 	grp_proposal p;
 
-	return grp_proposal_step(c, s->arena, s->id, &p);
+	return grp_proposal_step(&p, s->arena, c, s->id);
 }
 
 void grp_worker_pass(void)
@@ -31,7 +31,7 @@ void grp_worker_pass(void)
 	int n = 0;
 
 	if (db_thread_conn(&c) < 0 ||
-	    grp_store_proposals_due(c, arena, GRP_WORKER_BATCH, &ids, &n) < 0)
+	    grp_store_proposals_due(&ids, &n, arena, c, GRP_WORKER_BATCH) < 0)
 		n = 0;
 	for (int i = 0; i < n; i++) {
 		grp_worker_step s = {.arena = arena, .id = ids[i]};

@@ -5,18 +5,17 @@
 
 #include "identity.h"
 
-idn_send_verdict idn_code_send_verdict(const idn_code_state *s,
-				       int *retry_after_s)
+idn_send_verdict idn_code_send_verdict(int *out_retry_after_s, const idn_code_state *s)
 {
-	*retry_after_s = 0;
+	*out_retry_after_s = 0;
 	if (s->found && s->age_s < IDN_CODE_RESEND_S) {
-		*retry_after_s = (int)(IDN_CODE_RESEND_S - s->age_s);
+		*out_retry_after_s = (int)(IDN_CODE_RESEND_S - s->age_s);
 		return IDN_SEND_TOO_SOON;
 	}
 	if (s->sent_today >= IDN_CODE_DAY_CAP) {
 		int64_t wait = IDN_CODE_DAY_S - s->oldest_today_age_s;
 
-		*retry_after_s = wait > 0 ? (int)wait : 1;
+		*out_retry_after_s = wait > 0 ? (int)wait : 1;
 		return IDN_SEND_DAY_CAP;
 	}
 	return IDN_SEND_OK;

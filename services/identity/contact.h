@@ -55,8 +55,7 @@ typedef enum {
 	IDN_SEND_DAY_CAP,  /* IDN_CODE_DAY_CAP sent in the last day */
 } idn_send_verdict;
 
-idn_send_verdict idn_code_send_verdict(const idn_code_state *s,
-				       int *retry_after_s);
+idn_send_verdict idn_code_send_verdict(int *out_retry_after_s, const idn_code_state *s);
 
 /* 1 when the newest code may still be entered (unexpired, unused, not
  * locked, sent to email). */

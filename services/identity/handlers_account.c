@@ -22,10 +22,9 @@ static int idn_open_session(db_conn *c, mem_arena *a, const char *user_id,
 			    idn_session_grant *grant)
 {
 	int64_t now = idn_now_us();
-	int rc = idn_store_insert_refresh(c, a, user_id, grant->hash,
-					  client->device, client->ip, now,
-					  now + IDN_US(idn_current()->refresh_ttl_s),
-					  &grant->id);
+	int rc = idn_store_insert_refresh(&grant->id, a, c, user_id, grant->hash, client->device,
+					  client->ip, now,
+					  now + IDN_US(idn_current()->refresh_ttl_s));
 
 	if (rc < 0)
 		return rc;
@@ -64,8 +63,7 @@ typedef struct idn_register_tx {
 
 static int idn_register_change(db_conn *c, idn_register_tx *t)
 {
-	int rc = idn_store_insert_user(c, t->arena, t->email, t->hash, t->name,
-				       &t->user);
+	int rc = idn_store_insert_user(&t->user, t->arena, c, t->email, t->hash, t->name);
 
 	if (rc == 0)
 		rc = idn_open_session(c, t->arena, t->user.id, &t->client, "register",
@@ -96,8 +94,7 @@ static int idn_register_replayed(db_conn *c, void *arg)
 {
 	idn_register_tx *t = arg;
 
-	return t->out->user ? idn_store_user_by_id(c, t->arena, t->out->user->id,
-						   &t->user)
+	return t->out->user ? idn_store_user_by_id(&t->user, t->arena, c, t->out->user->id)
 			    : err_set(ERR_INTERNAL, NULL, "stored reply has no user");
 }
 
@@ -222,7 +219,7 @@ idn_login(rpc_ctx *ctx, const Kolo__Identity__V1__LoginRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = idn_store_user_by_email(c, t.arena, email, &user);
+		rc = idn_store_user_by_email(&user, t.arena, c, email);
 	known = rc == 0;
 	if (rc == ERR_NOT_FOUND)
 		rc = 0;
@@ -295,7 +292,7 @@ static int idn_refresh_revoked(db_conn *c, idn_refresh_tx *t)
 		return 0;
 	}
 	t->outcome = IDN_REFRESH_REUSE;
-	rc = idn_store_revoke_all(c, t->old.user_id, &revoked);
+	rc = idn_store_revoke_all(&revoked, c, t->old.user_id);
 	if (rc == 0)
 		rc = idn_store_end_sessions_of(c, t->old.user_id, idn_now_us(),
 					       idn_session_window_us());
@@ -308,8 +305,7 @@ static int idn_refresh_revoked(db_conn *c, idn_refresh_tx *t)
 static int idn_refresh_body(db_conn *c, void *arg)
 {
 	idn_refresh_tx *t = arg;
-	int rc = idn_store_lock_refresh(c, t->arena, t->presented_hash,
-					idn_now_us(), &t->old);
+	int rc = idn_store_lock_refresh(&t->old, t->arena, c, t->presented_hash, idn_now_us());
 
 	if (rc < 0)
 		return rc;
@@ -401,17 +397,15 @@ static int idn_logout_body(db_conn *c, void *arg)
 {
 	idn_logout_tx *t = arg;
 	idn_refresh_row token;
-	int rc = idn_store_lock_refresh(c, t->arena, t->presented_hash,
-					idn_now_us(), &token);
+	int rc = idn_store_lock_refresh(&token, t->arena, c, t->presented_hash, idn_now_us());
 
 	if (rc < 0)
 		return rc;
 	t->revoked = 0;
 	if (t->all_devices)
-		rc = idn_store_revoke_all(c, token.user_id, &t->revoked);
+		rc = idn_store_revoke_all(&t->revoked, c, token.user_id);
 	else if (!token.revoked)
-		rc = idn_store_revoke_refresh(c, token.id, token.user_id,
-					      &t->revoked);
+		rc = idn_store_revoke_refresh(&t->revoked, c, token.id, token.user_id);
 	if (rc == 0 && t->all_devices)
 		rc = idn_store_end_sessions_of(c, token.user_id, idn_now_us(),
 					       idn_session_window_us());
@@ -458,9 +452,9 @@ static int idn_reply_user(rpc_ctx *ctx, const char *id, const char *email, int o
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0 && id)
-		rc = idn_store_user_by_id(c, rpc_ctx_arena(ctx), id, &user);
+		rc = idn_store_user_by_id(&user, rpc_ctx_arena(ctx), c, id);
 	else if (rc == 0)
-		rc = idn_store_user_by_email(c, rpc_ctx_arena(ctx), email, &user);
+		rc = idn_store_user_by_email(&user, rpc_ctx_arena(ctx), c, email);
 	if (rc < 0)
 		return rc;
 	*out = idn_user_message(ctx, &user, own);
@@ -483,7 +477,7 @@ idn_get_user(rpc_ctx *ctx, const Kolo__Identity__V1__GetUserRequest *in,
 	int rc = text_is_uuid(in->user_id) ? db_thread_conn(&c) : err_invalid_id("user_id");
 
 	if (rc == 0)
-		rc = idn_store_user_by_id(c, rpc_ctx_arena(ctx), in->user_id, &user);
+		rc = idn_store_user_by_id(&user, rpc_ctx_arena(ctx), c, in->user_id);
 	if (rc < 0)
 		return rc;
 	out->user = idn_user_message(ctx, &user, 0);
@@ -543,8 +537,7 @@ idn_list_sessions(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionsRequest *i
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = idn_store_sessions(c, a, claims->sub, idn_now_us(), &page,
-					&rows, &n);
+		rc = idn_store_sessions(&rows, &n, a, c, claims->sub, idn_now_us(), &page);
 	if (rc < 0)
 		return rc;
 	out->sessions = page_items(&out->n_sessions, a, &page, n, sizeof(*out->sessions));
@@ -568,8 +561,7 @@ typedef struct idn_revoke_tx {
 static int idn_revoke_body(db_conn *c, void *arg)
 {
 	idn_revoke_tx *t = arg;
-	int rc = idn_store_revoke_refresh(c, t->session_id, t->user_id,
-					  &t->revoked);
+	int rc = idn_store_revoke_refresh(&t->revoked, c, t->session_id, t->user_id);
 
 	if (rc < 0 || t->revoked == 0)
 		return rc;
@@ -632,7 +624,7 @@ idn_list_activity(rpc_ctx *ctx, const Kolo__Identity__V1__ListActivityRequest *i
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = idn_store_events(c, a, rpc_ctx_user_id(ctx), &page, &rows, &n);
+		rc = idn_store_events(&rows, &n, a, c, rpc_ctx_user_id(ctx), &page);
 	if (rc < 0)
 		return rc;
 	out->events = page_items(&out->n_events, a, &page, n, sizeof(*out->events));

@@ -72,11 +72,10 @@ static int idn_code_may_send(db_conn *c, mem_arena *a, const char *user_id,
 			     int *retry_after_s)
 {
 	idn_code_state state;
-	int rc = idn_store_code_state(c, a, user_id, channel, idn_now_us(),
-				      &state);
+	int rc = idn_store_code_state(&state, a, c, user_id, channel, idn_now_us());
 
 	if (rc == 0)
-		*verdict = idn_code_send_verdict(&state, retry_after_s);
+		*verdict = idn_code_send_verdict(retry_after_s, &state);
 	return rc;
 }
 
@@ -86,15 +85,13 @@ int idn_email_code_on_login(db_conn *c, mem_arena *a, const char *user_id,
 	idn_code_state state;
 	char *email = NULL;
 	int verified = 0, retry_after_s = 0;
-	int rc = idn_store_lock_user(c, a, user_id, IDN_CODE_EMAIL, &email,
-				     &verified);
+	int rc = idn_store_lock_user(&email, &verified, a, c, user_id, IDN_CODE_EMAIL);
 
 	*sent = 0;
 	if (rc == 0 && !verified)
-		rc = idn_store_code_state(c, a, user_id, IDN_CODE_EMAIL,
-					  idn_now_us(), &state);
+		rc = idn_store_code_state(&state, a, c, user_id, IDN_CODE_EMAIL, idn_now_us());
 	if (rc < 0 || verified || idn_code_live(&state, email) ||
-	    idn_code_send_verdict(&state, &retry_after_s) != IDN_SEND_OK)
+	    idn_code_send_verdict(&retry_after_s, &state) != IDN_SEND_OK)
 		return rc;
 	*sent = 1;
 	return idn_code_issue(c, a, user_id, IDN_CODE_EMAIL, email, NULL);
@@ -116,8 +113,8 @@ typedef struct idn_send_code_tx {
 static int idn_send_code_body(db_conn *c, void *arg)
 {
 	idn_send_code_tx *t = arg;
-	int rc = idn_store_lock_user(c, t->arena, t->user_id, IDN_CODE_EMAIL,
-				     &t->email, &t->verified);
+	int rc = idn_store_lock_user(&t->email, &t->verified, t->arena, c, t->user_id,
+				     IDN_CODE_EMAIL);
 
 	if (rc < 0 || t->verified)
 		return rc;
@@ -228,13 +225,11 @@ static int idn_verify_code_body(db_conn *c, void *arg)
 	idn_verify_code_tx *t = arg;
 	idn_code_state state;
 	char *address = NULL;
-	int rc = idn_store_lock_user(c, t->arena, t->user_id, t->channel,
-				     &address, &t->verified);
+	int rc = idn_store_lock_user(&address, &t->verified, t->arena, c, t->user_id, t->channel);
 
 	if (rc < 0 || t->verified)
 		return rc;
-	rc = idn_store_code_state(c, t->arena, t->user_id, t->channel,
-				  idn_now_us(), &state);
+	rc = idn_store_code_state(&state, t->arena, c, t->user_id, t->channel, idn_now_us());
 	if (rc < 0)
 		return rc;
 	/* A code proves only the address (or number) it was sent to, while it
@@ -295,7 +290,7 @@ static int idn_verify_code(rpc_ctx *ctx, idn_code_channel channel, char *code,
 	if (rc == 0)
 		rc = idn_verify_refused(&t);
 	if (rc == 0)
-		rc = idn_store_user_by_id(c, t.arena, t.user_id, &user);
+		rc = idn_store_user_by_id(&user, t.arena, c, t.user_id);
 	if (rc < 0)
 		return rc;
 	*out = idn_user_message(ctx, &user, 1);
@@ -336,8 +331,7 @@ static int idn_set_phone_body(db_conn *c, void *arg)
 	idn_set_phone_tx *t = arg;
 	char *current = NULL;
 	int verified = 0, sent = 0;
-	int rc = idn_store_lock_user(c, t->arena, t->user_id, IDN_CODE_PHONE,
-				     &current, &verified);
+	int rc = idn_store_lock_user(&current, &verified, t->arena, c, t->user_id, IDN_CODE_PHONE);
 
 	if (rc < 0 || (verified && strcmp(current, t->phone) == 0))
 		return rc;
@@ -347,8 +341,7 @@ static int idn_set_phone_body(db_conn *c, void *arg)
 		return rc;
 	/* A number, whoever names it, gets the day's cap of codes at most:
 	 * many new accounts cannot flood someone's phone at our cost. */
-	if ((rc = idn_store_codes_to_address(c, IDN_CODE_PHONE, t->phone, idn_now_us(),
-					     &sent)) < 0)
+	if ((rc = idn_store_codes_to_address(&sent, c, IDN_CODE_PHONE, t->phone, idn_now_us())) < 0)
 		return rc;
 	if (sent >= IDN_CODE_DAY_CAP) {
 		t->verdict = IDN_SEND_DAY_CAP;
@@ -388,7 +381,7 @@ static int idn_phone_change(rpc_ctx *ctx, idn_set_phone_tx *t, db_tx_fn body,
 	if (rc == 0)
 		rc = idn_send_limited(t->verdict, t->retry_after_s);
 	if (rc == 0)
-		rc = idn_store_user_by_id(c, t->arena, t->user_id, &user);
+		rc = idn_store_user_by_id(&user, t->arena, c, t->user_id);
 	if (rc < 0)
 		return rc;
 	*out = idn_user_message(ctx, &user, 1);
@@ -467,8 +460,7 @@ idn_get_user_contacts(rpc_ctx *ctx, const Kolo__Identity__V1__GetUserContactsReq
 		return rc;
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = idn_store_contacts(c, a, in->user_ids, in->n_user_ids,
-					&rows, &n);
+		rc = idn_store_contacts(&rows, &n, a, c, in->user_ids, in->n_user_ids);
 	if (rc < 0)
 		return rc;
 	out->contacts =

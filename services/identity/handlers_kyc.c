@@ -124,8 +124,7 @@ static int idn_kyc_start(rpc_ctx *ctx, const idn_user *user,
 		return err_set(
 			ERR_UNAVAILABLE, "provider_unavailable",
 			"the provider gave no answer to the identity check");
-	status =
-		idn_kyc_decide(check->status, check->name, user->name, &reason);
+	status = idn_kyc_decide(&reason, check->status, check->name, user->name);
 	if (status == IDN_KYC_FAILED &&
 	    strcmp(reason, "kyc_name_mismatch") == 0)
 		return err_set(
@@ -176,11 +175,11 @@ static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id,
 	idn_client_of(&client, ctx);
 	idn_pii_hash(hash, &deps->keys, id_type, number);
 	if (rc == 0)
-		rc = idn_store_user_by_id(c, a, user_id, &user);
+		rc = idn_store_user_by_id(&user, a, c, user_id);
 	if (rc == 0)
 		rc = idn_store_kyc_hash_free(c, hash, user_id);
 	if (rc == 0)
-		rc = idn_store_kyc_get(c, a, user_id, 0, &old, &found);
+		rc = idn_store_kyc_get(&old, &found, a, c, user_id, 0);
 	if (rc < 0)
 		return rc;
 	t.row = (idn_kyc_row){.user_id = user.id,
@@ -215,7 +214,7 @@ static int idn_kyc_submit(rpc_ctx *ctx, const char *user_id,
 	sodium_memzero(&t.row.sealed, sizeof(t.row.sealed));
 	if (rc < 0)
 		return rc;
-	return idn_store_kyc_get(c, a, user_id, 0, out, &found);
+	return idn_store_kyc_get(out, &found, a, c, user_id, 0);
 }
 
 int
@@ -250,8 +249,7 @@ idn_get_kyc(rpc_ctx *ctx, const Kolo__Identity__V1__GetKycRequest *in,
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = idn_store_kyc_get(c, a, rpc_ctx_user_id(ctx), 0, &row,
-				       &found);
+		rc = idn_store_kyc_get(&row, &found, a, c, rpc_ctx_user_id(ctx), 0);
 	if (rc < 0)
 		return rc;
 	out->kyc = idn_kyc_message(a, found ? &row : NULL);
@@ -291,13 +289,13 @@ static int idn_kyc_read_tx(db_conn *c, void *arg)
 {
 	idn_kyc_read *t = arg;
 	int found = 0;
-	int rc = idn_store_kyc_get(c, t->arena, t->user_id, 1, &t->row, &found);
+	int rc = idn_store_kyc_get(&t->row, &found, t->arena, c, t->user_id, 1);
 
 	if (rc == 0 && !(found && strcmp(t->row.status, "verified") == 0 &&
 			 t->row.has_number))
 		rc = idn_kyc_not_ready(&t->row, found);
 	if (rc == 0)
-		rc = idn_store_user_by_id(c, t->arena, t->user_id, &t->user);
+		rc = idn_store_user_by_id(&t->user, t->arena, c, t->user_id);
 	if (rc == 0)
 		rc = idn_store_log(c, t->user_id, "kyc_number_read", NULL,
 				   t->purpose);
@@ -351,7 +349,7 @@ typedef struct idn_kyc_release {
 static int idn_kyc_release_tx(db_conn *c, void *arg)
 {
 	idn_kyc_release *t = arg;
-	int rc = idn_store_kyc_erase(c, t->user_id, &t->erased);
+	int rc = idn_store_kyc_erase(&t->erased, c, t->user_id);
 
 	if (rc == 0 && t->erased)
 		rc = idn_store_log(c, t->user_id, "kyc_number_erased", NULL,
@@ -393,11 +391,11 @@ static int idn_kyc_outcome_tx(db_conn *c, void *arg)
 {
 	idn_kyc_outcome *t = arg;
 	int changed = 0, erased = 0;
-	int rc = idn_store_kyc_result(c, t->row->user_id, t->row->provider_ref,
-				      t->status, t->reason, t->name, &changed);
+	int rc = idn_store_kyc_result(&changed, c, t->row->user_id, t->row->provider_ref, t->status,
+				      t->reason, t->name);
 
 	if (rc == 0 && changed && strcmp(t->status, "failed") == 0)
-		rc = idn_store_kyc_erase(c, t->row->user_id, &erased);
+		rc = idn_store_kyc_erase(&erased, c, t->row->user_id);
 	if (rc == 0 && changed && strcmp(t->status, "pending") != 0)
 		rc = idn_store_log(c, t->row->user_id,
 				   strcmp(t->status, "verified") == 0
@@ -435,7 +433,7 @@ static int idn_kyc_poll_one(mem_arena *a, db_conn *c, const idn_kyc_row *row)
 	const char *reason = NULL, *name;
 	idn_kyc_status status;
 	idn_user user;
-	int rc = idn_store_user_by_id(c, a, row->user_id, &user);
+	int rc = idn_store_user_by_id(&user, a, c, row->user_id);
 
 	req.id_type = row->id_type;
 	req.reference = row->provider_ref;
@@ -452,10 +450,9 @@ static int idn_kyc_poll_one(mem_arena *a, db_conn *c, const idn_kyc_row *row)
 			  NULL);
 		return idn_kyc_record(c, row, "pending", NULL, NULL);
 	}
-	status = resp->check
-			 ? idn_kyc_decide(resp->check->status,
-					  resp->check->name, user.name, &reason)
-			 : IDN_KYC_PENDING;
+	status = resp->check ? idn_kyc_decide(&reason, resp->check->status, resp->check->name,
+					      user.name)
+			     : IDN_KYC_PENDING;
 	name = status == IDN_KYC_VERIFIED
 		       ? text_sanitize(a, resp->check->name, IDN_KYC_NAME_MAX)
 		       : NULL;
@@ -476,7 +473,7 @@ void idn_kyc_worker_pass(void)
 	if (!a)
 		return;
 	if (deps->enabled && db_thread_conn(&c) == 0 &&
-	    idn_store_kyc_pending(c, a, deps->poll_batch, &rows, &n) == 0) {
+	    idn_store_kyc_pending(&rows, &n, a, c, deps->poll_batch) == 0) {
 		for (int i = 0; i < n; i++) {
 			if (idn_kyc_poll_one(a, c, &rows[i]) < 0)
 				log_event(LOG_LVL_WARN,

@@ -41,8 +41,7 @@ static int idn_pin_log(db_conn *c, const idn_pin_tx *t, const char *event)
 static int idn_pin_wrong_attempt(db_conn *c, idn_pin_tx *t, idn_pin *row,
 				 int64_t now)
 {
-	int locks = idn_pin_wrong(&row->lockout, &idn_current()->limits, now,
-				  &t->attempts_left);
+	int locks = idn_pin_wrong(&t->attempts_left, &row->lockout, &idn_current()->limits, now);
 	int rc = idn_pin_log(c, t, "pin_failed");
 
 	if (rc == 0)
@@ -62,7 +61,7 @@ static int idn_pin_check(db_conn *c, idn_pin_tx *t)
 {
 	int64_t now = idn_now_us();
 	idn_pin row;
-	int rc = idn_store_lock_pin(c, t->arena, t->user_id, &row);
+	int rc = idn_store_lock_pin(&row, t->arena, c, t->user_id);
 
 	if (rc < 0)
 		return rc;
@@ -98,7 +97,7 @@ static int idn_pin_reset_body(db_conn *c, void *arg)
 {
 	idn_pin_tx *t = arg;
 	idn_pin row;
-	int rc = idn_store_lock_pin(c, t->arena, t->user_id, &row);
+	int rc = idn_store_lock_pin(&row, t->arena, c, t->user_id);
 
 	if (rc < 0)
 		return rc;

@@ -21,7 +21,7 @@ int idn_session_check(const auth_claims *claims)
 			       "the access token names no valid session");
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = idn_store_session_ended(c, claims->sid, &ended);
+		rc = idn_store_session_ended(&ended, c, claims->sid);
 	if (rc < 0)
 		return rc;
 	if (ended)
@@ -94,9 +94,8 @@ idn_list_session_revocations(rpc_ctx *ctx, const Kolo__Identity__V1__ListSession
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = idn_store_revocations(c, rpc_ctx_arena(ctx), after,
-					   idn_now_us(), limit, &rows, &n,
-					   &head);
+		rc = idn_store_revocations(&rows, &n, &head, rpc_ctx_arena(ctx), c, after,
+					   idn_now_us(), limit);
 	if (rc < 0)
 		return rc;
 	return idn_revocations_reply(ctx, rows, n, limit, head, out);

@@ -60,12 +60,11 @@ static int idn_guards_take_body(db_conn *c, void *arg)
 		idn_guard *g = &gs->g[i];
 		int64_t wait = 0;
 
-		rc = idn_store_lock_throttle(c, idn_limit_name(g->kind),
-					     g->key_hash, &g->row);
+		rc = idn_store_lock_throttle(&g->row, c, idn_limit_name(g->kind), g->key_hash);
 		if (rc < 0)
 			break;
-		g->verdict = idn_throttle_take(&g->row, &limits->rules[g->kind],
-					       limits, now, &wait);
+		g->verdict =
+			idn_throttle_take(&wait, &g->row, &limits->rules[g->kind], limits, now);
 		refused |= g->verdict != IDN_THROTTLE_PASS;
 		if (wait > gs->wait_s)
 			gs->wait_s = wait;
@@ -104,8 +103,7 @@ int idn_guards_settle(db_conn *c, idn_guards *gs)
 	for (int i = 0; rc == 0 && i < gs->n; i++) {
 		idn_guard *g = &gs->g[i];
 
-		rc = idn_store_lock_throttle(c, idn_limit_name(g->kind),
-					     g->key_hash, &g->row);
+		rc = idn_store_lock_throttle(&g->row, c, idn_limit_name(g->kind), g->key_hash);
 		if (rc < 0)
 			break;
 		idn_throttle_settle(&g->row, g->kind);

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "svc/beneficiary.h"
+#include "beneficiary/beneficiary.h"
 
 static idn_kyc_deps idn_kyc_wired;
 
@@ -62,20 +62,19 @@ const char *idn_kyc_status_text(idn_kyc_status status)
 	return "none";
 }
 
-idn_kyc_status idn_kyc_decide(const char *check_status,
-			      const char *provider_name, const char *user_name,
-			      const char **reason)
+idn_kyc_status idn_kyc_decide(const char **out_reason, const char *check_status,
+			      const char *provider_name, const char *user_name)
 {
-	*reason = NULL;
+	*out_reason = NULL;
 	switch (idn_kyc_status_of(check_status)) {
 	case IDN_KYC_VERIFIED:
-		if (svc_names_match(user_name,
-				    provider_name ? provider_name : ""))
+		if (beneficiary_names_match(user_name,
+					    provider_name ? provider_name : ""))
 			return IDN_KYC_VERIFIED;
-		*reason = "kyc_name_mismatch";
+		*out_reason = "kyc_name_mismatch";
 		return IDN_KYC_FAILED;
 	case IDN_KYC_FAILED:
-		*reason = "kyc_rejected";
+		*out_reason = "kyc_rejected";
 		return IDN_KYC_FAILED;
 	case IDN_KYC_PENDING:
 	case IDN_KYC_NONE:

@@ -3,7 +3,7 @@
  * A user submits a BVN or NIN; payments asks the provider, which answers
  * at once (demo) or later (a consent page, a webhook); the check is
  * verified only when the provider names the same person as the account
- * (svc_names_match, the payout beneficiary rule). */
+ * (beneficiary_names_match, the payout beneficiary rule). */
 #ifndef KOLO_IDN_KYC_H
 #define KOLO_IDN_KYC_H
 
@@ -51,10 +51,9 @@ const char *idn_kyc_status_text(idn_kyc_status status);
 
 /* What a provider's answer makes of a check of a user named user_name:
  * check_status is the provider's ("pending", "verified", "failed");
- * provider_name the name it holds for the number. *reason is a machine
+ * provider_name the name it holds for the number. *out_reason is a machine
  * reason when FAILED ("kyc_name_mismatch", "kyc_rejected"), else NULL. */
-idn_kyc_status idn_kyc_decide(const char *check_status,
-			      const char *provider_name, const char *user_name,
-			      const char **reason);
+idn_kyc_status idn_kyc_decide(const char **out_reason, const char *check_status,
+			      const char *provider_name, const char *user_name);
 
 #endif

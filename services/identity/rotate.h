@@ -9,10 +9,9 @@
 /* Opens every number sealed under a key other than ring's current one
  * (with the ring's older keys) and seals it again under the current key,
  * one row per transaction (a row changed meanwhile is left alone and
- * picked up by the next run). *resealed counts the rows done. A number
+ * picked up by the next run). *out_resealed counts the rows done. A number
  * whose key is not in the ring stops the run: ERR_FAILED_PRECONDITION
  * "pii_key_unknown" (nothing is lost; configure the key and run again). */
-KOLO_MUST_CHECK int idn_pii_rotate(db_conn *c, const idn_pii_keyring *ring,
-				   long *resealed);
+KOLO_MUST_CHECK int idn_pii_rotate(long *out_resealed, db_conn *c, const idn_pii_keyring *ring);
 
 #endif

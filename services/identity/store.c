@@ -47,8 +47,7 @@ static int idn_user_query(db_conn *c, mem_arena *a, const char *sql,
 	return rc;
 }
 
-int idn_store_user_by_email(db_conn *c, mem_arena *a, const char *email,
-			    idn_user *out)
+int idn_store_user_by_email(idn_user *out, mem_arena *a, db_conn *c, const char *email)
 {
 	return idn_user_query(c, a,
 			      "SELECT " IDN_USER_COLUMNS
@@ -56,8 +55,7 @@ int idn_store_user_by_email(db_conn *c, mem_arena *a, const char *email,
 			      email, out);
 }
 
-int idn_store_user_by_id(db_conn *c, mem_arena *a, const char *id,
-			 idn_user *out)
+int idn_store_user_by_id(idn_user *out, mem_arena *a, db_conn *c, const char *id)
 {
 	return idn_user_query(c, a,
 			      "SELECT " IDN_USER_COLUMNS
@@ -65,8 +63,8 @@ int idn_store_user_by_id(db_conn *c, mem_arena *a, const char *id,
 			      id, out);
 }
 
-int idn_store_insert_user(db_conn *c, mem_arena *a, const char *email,
-			  const char *hash, const char *name, idn_user *out)
+int idn_store_insert_user(idn_user *out, mem_arena *a, db_conn *c, const char *email,
+			  const char *hash, const char *name)
 {
 	const char *params[] = { email, hash, name };
 	PGresult *res = NULL;
@@ -97,10 +95,9 @@ int idn_store_log(db_conn *c, const char *user_id, const char *event,
 		      4, params);
 }
 
-int idn_store_insert_refresh(db_conn *c, mem_arena *a, const char *user_id,
-			     const char *token_hash, const char *device,
-			     const char *ip, int64_t now, int64_t expires_at,
-			     char **id_out)
+int idn_store_insert_refresh(char **out_id, mem_arena *a, db_conn *c, const char *user_id,
+			     const char *token_hash, const char *device, const char *ip,
+			     int64_t now, int64_t expires_at)
 {
 	char created[DB_I64_TEXT], exp[DB_I64_TEXT];
 	const char *params[] = { user_id, token_hash, device, ip,
@@ -115,16 +112,16 @@ int idn_store_insert_refresh(db_conn *c, mem_arena *a, const char *user_id,
 			 6, params);
 
 	if (rc == 0) {
-		*id_out = db_text(a, res, 0, 0);
-		if (!*id_out)
+		*out_id = db_text(a, res, 0, 0);
+		if (!*out_id)
 			rc = err_oom();
 	}
 	PQclear(res);
 	return rc;
 }
 
-int idn_store_lock_refresh(db_conn *c, mem_arena *a, const char *token_hash,
-			   int64_t now, idn_refresh_row *out)
+int idn_store_lock_refresh(idn_refresh_row *out, mem_arena *a, db_conn *c, const char *token_hash,
+			   int64_t now)
 {
 	char now_text[DB_I64_TEXT];
 	const char *params[] = { token_hash, db_i64(now_text, now) };
@@ -181,8 +178,7 @@ static int idn_update_count(db_conn *c, const char *sql, int n,
 	return rc;
 }
 
-int idn_store_revoke_refresh(db_conn *c, const char *id, const char *user_id,
-			     int *count)
+int idn_store_revoke_refresh(int *out_count, db_conn *c, const char *id, const char *user_id)
 {
 	const char *params[] = { id, user_id };
 
@@ -190,20 +186,19 @@ int idn_store_revoke_refresh(db_conn *c, const char *id, const char *user_id,
 				"UPDATE refresh_tokens SET revoked = true"
 				" WHERE id = $1::uuid AND user_id = $2::uuid"
 				" AND revoked = false",
-				2, params, count);
+				2, params, out_count);
 }
 
-int idn_store_revoke_all(db_conn *c, const char *user_id, int *count)
+int idn_store_revoke_all(int *out_count, db_conn *c, const char *user_id)
 {
 	return idn_update_count(c,
 				"UPDATE refresh_tokens SET revoked = true"
 				" WHERE user_id = $1::uuid AND revoked = false",
-				1, &user_id, count);
+				1, &user_id, out_count);
 }
 
-int idn_store_sessions(db_conn *c, mem_arena *a, const char *user_id,
-		       int64_t now, const page_request *page,
-		       idn_session **out, int *n)
+int idn_store_sessions(idn_session **out, int *out_n, mem_arena *a, db_conn *c, const char *user_id,
+		       int64_t now, const page_request *page)
 {
 	char now_text[DB_I64_TEXT], limit_text[DB_I64_TEXT];
 	const char *params[] = { user_id, db_i64(now_text, now), page->key,
@@ -224,9 +219,9 @@ int idn_store_sessions(db_conn *c, mem_arena *a, const char *user_id,
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
+	*out_n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; rows && i < *out_n; i++) {
 		rows[i].id = db_text(a, res, i, 0);
 		rows[i].device_info = db_text(a, res, i, 1);
 		rows[i].ip_address = db_text(a, res, i, 2);
@@ -241,8 +236,8 @@ int idn_store_sessions(db_conn *c, mem_arena *a, const char *user_id,
 	return rows ? 0 : err_oom();
 }
 
-int idn_store_events(db_conn *c, mem_arena *a, const char *user_id,
-		     const page_request *page, idn_event **out, int *n)
+int idn_store_events(idn_event **out, int *out_n, mem_arena *a, db_conn *c, const char *user_id,
+		     const page_request *page)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *params[] = { user_id, page->key, page->after_id,
@@ -261,9 +256,9 @@ int idn_store_events(db_conn *c, mem_arena *a, const char *user_id,
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
+	*out_n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; rows && i < *out_n; i++) {
 		rows[i].id = db_text(a, res, i, 0);
 		rows[i].event = db_text(a, res, i, 1);
 		rows[i].ip_address = db_text(a, res, i, 2);
@@ -285,8 +280,7 @@ int idn_store_events(db_conn *c, mem_arena *a, const char *user_id,
 #define IDN_US_OR_NULL(param)                                                 \
 	"CASE WHEN " param "::bigint > 0 THEN " DB_FROM_US(param) " END"
 
-int idn_store_lock_throttle(db_conn *c, const char *kind, const char *key_hash,
-			    idn_throttle *out)
+int idn_store_lock_throttle(idn_throttle *out, db_conn *c, const char *kind, const char *key_hash)
 {
 	const char *params[] = { kind, key_hash };
 	PGresult *res = NULL;
@@ -340,8 +334,7 @@ int idn_store_sweep_throttles(db_conn *c, int64_t now)
 		      1, &param);
 }
 
-int idn_store_lock_pin(db_conn *c, mem_arena *a, const char *user_id,
-		       idn_pin *out)
+int idn_store_lock_pin(idn_pin *out, mem_arena *a, db_conn *c, const char *user_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(
@@ -494,7 +487,7 @@ int idn_store_end_sessions_of(db_conn *c, const char *user_id, int64_t now,
 		      3, params);
 }
 
-int idn_store_session_ended(db_conn *c, const char *session_id, int *ended)
+int idn_store_session_ended(int *out_ended, db_conn *c, const char *session_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -503,13 +496,13 @@ int idn_store_session_ended(db_conn *c, const char *session_id, int *ended)
 			 1, &session_id);
 
 	if (rc == 0)
-		*ended = db_bool(res, 0, 0);
+		*out_ended = db_bool(res, 0, 0);
 	PQclear(res);
 	return rc;
 }
 
-int idn_store_revocations(db_conn *c, mem_arena *a, int64_t after, int64_t now,
-			  int limit, idn_revocation **out, int *n, int64_t *head)
+int idn_store_revocations(idn_revocation **out, int *out_n, int64_t *out_head, mem_arena *a,
+			  db_conn *c, int64_t after, int64_t now, int limit)
 {
 	char after_text[DB_I64_TEXT], now_text[DB_I64_TEXT], limit_text[DB_I64_TEXT];
 	const char *params[] = { db_i64(after_text, after), db_i64(now_text, now),
@@ -528,10 +521,10 @@ int idn_store_revocations(db_conn *c, mem_arena *a, int64_t after, int64_t now,
 
 	if (rc < 0)
 		return rc;
-	*head = db_int64(res, 0, 0);
-	*n = PQgetisnull(res, 0, 1) ? 0 : PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
+	*out_head = db_int64(res, 0, 0);
+	*out_n = PQgetisnull(res, 0, 1) ? 0 : PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; rows && i < *out_n; i++) {
 		rows[i].seq = db_int64(res, i, 1);
 		rows[i].session_id = db_text(a, res, i, 2);
 		rows[i].valid_until = db_text(a, res, i, 3);

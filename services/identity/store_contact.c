@@ -25,8 +25,8 @@ static int idn_uuid_array(char **out, mem_arena *a, char *const *ids, size_t n)
 	return 0;
 }
 
-int idn_store_contacts(db_conn *c, mem_arena *a, char *const *ids, size_t n_ids,
-		       idn_contact **out, int *n)
+int idn_store_contacts(idn_contact **out, int *out_n, mem_arena *a, db_conn *c, char *const *ids,
+		       size_t n_ids)
 {
 	char *array = NULL;
 	PGresult *res = NULL;
@@ -42,11 +42,11 @@ int idn_store_contacts(db_conn *c, mem_arena *a, char *const *ids, size_t n_ids,
 			1, (const char *const *)&array);
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
+	*out_n = PQntuples(res);
+	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*out_n + 1));
 	if (!*out)
 		rc = err_oom();
-	for (int i = 0; rc == 0 && i < *n; i++) {
+	for (int i = 0; rc == 0 && i < *out_n; i++) {
 		idn_contact *ct = &(*out)[i];
 
 		ct->user_id = db_text(a, res, i, 0);
@@ -61,8 +61,8 @@ int idn_store_contacts(db_conn *c, mem_arena *a, char *const *ids, size_t n_ids,
 	return rc;
 }
 
-int idn_store_lock_user(db_conn *c, mem_arena *a, const char *user_id,
-			idn_code_channel ch, char **email, int *verified)
+int idn_store_lock_user(char **email, int *out_verified, mem_arena *a, db_conn *c,
+			const char *user_id, idn_code_channel ch)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(
@@ -80,7 +80,7 @@ int idn_store_lock_user(db_conn *c, mem_arena *a, const char *user_id,
 		rc = err_set(ERR_NOT_FOUND, "user_not_found", "no such user");
 	if (rc == 0) {
 		*email = db_text(a, res, 0, 0);
-		*verified = db_bool(res, 0, 1);
+		*out_verified = db_bool(res, 0, 1);
 		if (!*email)
 			rc = err_oom();
 	}
@@ -88,8 +88,8 @@ int idn_store_lock_user(db_conn *c, mem_arena *a, const char *user_id,
 	return rc;
 }
 
-int idn_store_codes_to_address(db_conn *c, idn_code_channel ch, const char *address,
-			       int64_t now, int *n)
+int idn_store_codes_to_address(int *out_n, db_conn *c, idn_code_channel ch, const char *address,
+			       int64_t now)
 {
 	char now_text[DB_I64_TEXT];
 	const char *params[] = { idn_code_channel_name(ch), address, db_i64(now_text, now) };
@@ -103,13 +103,13 @@ int idn_store_codes_to_address(db_conn *c, idn_code_channel ch, const char *addr
 
 	if (rc < 0)
 		return rc;
-	*n = (int)db_int64(res, 0, 0);
+	*out_n = (int)db_int64(res, 0, 0);
 	PQclear(res);
 	return 0;
 }
 
-int idn_store_code_state(db_conn *c, mem_arena *a, const char *user_id,
-			 idn_code_channel ch, int64_t now, idn_code_state *out)
+int idn_store_code_state(idn_code_state *out, mem_arena *a, db_conn *c, const char *user_id,
+			 idn_code_channel ch, int64_t now)
 {
 	char now_text[DB_I64_TEXT];
 	const char *params[] = {user_id, db_i64(now_text, now),

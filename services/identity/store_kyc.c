@@ -77,8 +77,8 @@ static int idn_kyc_rows(mem_arena *a, const PGresult *res, idn_kyc_row **out,
 	return 0;
 }
 
-int idn_store_kyc_get(db_conn *c, mem_arena *a, const char *user_id, int lock,
-		      idn_kyc_row *out, int *found)
+int idn_store_kyc_get(idn_kyc_row *out, int *out_found, mem_arena *a, db_conn *c,
+		      const char *user_id, int lock)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(
@@ -89,9 +89,9 @@ int idn_store_kyc_get(db_conn *c, mem_arena *a, const char *user_id, int lock,
 		       " FROM user_kyc WHERE user_id = $1::uuid",
 		1, &user_id);
 
-	*found = 0;
+	*out_found = 0;
 	if (rc == 0 && PQntuples(res) == 1) {
-		*found = 1;
+		*out_found = 1;
 		rc = idn_kyc_read(a, res, 0, out);
 	}
 	PQclear(res);
@@ -177,10 +177,9 @@ int idn_store_kyc_put(db_conn *c, const idn_kyc_row *row)
 	return rc == ERR_ALREADY_EXISTS ? idn_kyc_in_use() : rc;
 }
 
-int idn_store_kyc_result(db_conn *c, const char *user_id,
-			 const char *provider_ref, const char *status,
-			 const char *reason, const char *verified_name,
-			 int *changed)
+int idn_store_kyc_result(int *out_changed, db_conn *c, const char *user_id,
+			 const char *provider_ref, const char *status, const char *reason,
+			 const char *verified_name)
 {
 	const char *params[] = {user_id, provider_ref, status, reason,
 				verified_name && verified_name[0]
@@ -200,13 +199,12 @@ int idn_store_kyc_result(db_conn *c, const char *user_id,
 
 	if (rc == ERR_ALREADY_EXISTS)
 		return idn_kyc_in_use();
-	*changed = rc == 0 ? db_affected(res) : 0;
+	*out_changed = rc == 0 ? db_affected(res) : 0;
 	PQclear(res);
 	return rc;
 }
 
-int idn_store_kyc_pending(db_conn *c, mem_arena *a, int limit,
-			  idn_kyc_row **out, int *n)
+int idn_store_kyc_pending(idn_kyc_row **out, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char lim[DB_I64_TEXT];
 	const char *param = db_i64(lim, limit);
@@ -220,12 +218,12 @@ int idn_store_kyc_pending(db_conn *c, mem_arena *a, int limit,
 		1, &param);
 
 	if (rc == 0)
-		rc = idn_kyc_rows(a, res, out, n);
+		rc = idn_kyc_rows(a, res, out, out_n);
 	PQclear(res);
 	return rc;
 }
 
-int idn_store_kyc_erase(db_conn *c, const char *user_id, int *erased)
+int idn_store_kyc_erase(int *out_erased, db_conn *c, const char *user_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -235,13 +233,13 @@ int idn_store_kyc_erase(db_conn *c, const char *user_id, int *erased)
 			 "key_id IS NOT NULL",
 			 1, &user_id);
 
-	*erased = rc == 0 ? db_affected(res) : 0;
+	*out_erased = rc == 0 ? db_affected(res) : 0;
 	PQclear(res);
 	return rc;
 }
 
-int idn_store_kyc_sealed_other(db_conn *c, mem_arena *a, const char *kid,
-			       int limit, idn_kyc_row **out, int *n)
+int idn_store_kyc_sealed_other(idn_kyc_row **out, int *out_n, mem_arena *a, db_conn *c,
+			       const char *kid, int limit)
 {
 	char lim[DB_I64_TEXT];
 	const char *params[] = {kid, db_i64(lim, limit)};
@@ -253,13 +251,13 @@ int idn_store_kyc_sealed_other(db_conn *c, mem_arena *a, const char *kid,
 			 2, params);
 
 	if (rc == 0)
-		rc = idn_kyc_rows(a, res, out, n);
+		rc = idn_kyc_rows(a, res, out, out_n);
 	PQclear(res);
 	return rc;
 }
 
-int idn_store_kyc_reseal(db_conn *c, const char *user_id, const char *old_kid,
-			 const idn_pii_sealed *sealed, int *changed)
+int idn_store_kyc_reseal(int *out_changed, db_conn *c, const char *user_id, const char *old_kid,
+			 const idn_pii_sealed *sealed)
 {
 	char nonce[IDN_PII_NONCE_BYTES * 2 + 1],
 		cipher[IDN_PII_CIPHER_MAX * 2 + 1];
@@ -277,7 +275,7 @@ int idn_store_kyc_reseal(db_conn *c, const char *user_id, const char *old_kid,
 		" id_cipher = decode($5, 'hex') WHERE user_id = $1::uuid AND "
 		"key_id = $2",
 		5, params);
-	*changed = rc == 0 ? db_affected(res) : 0;
+	*out_changed = rc == 0 ? db_affected(res) : 0;
 	PQclear(res);
 	return rc;
 }

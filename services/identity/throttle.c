@@ -111,15 +111,14 @@ static int64_t idn_lock_length_s(const idn_limits *limits, int lockouts)
 	return s < limits->lockout_max_s ? s : limits->lockout_max_s;
 }
 
-idn_throttle_verdict idn_throttle_take(idn_throttle *t, const idn_limit *rule,
-				       const idn_limits *limits, int64_t now_us,
-				       int64_t *wait_s)
+idn_throttle_verdict idn_throttle_take(int64_t *out_wait_s, idn_throttle *t, const idn_limit *rule,
+				       const idn_limits *limits, int64_t now_us)
 {
 	int64_t lock_s;
 
-	*wait_s = 0;
+	*out_wait_s = 0;
 	if (t->locked_until_us > now_us) {
-		*wait_s = idn_seconds_until(t->locked_until_us, now_us);
+		*out_wait_s = idn_seconds_until(t->locked_until_us, now_us);
 		return IDN_THROTTLE_LOCKED;
 	}
 	if (t->lockouts > 0 &&
@@ -140,7 +139,7 @@ idn_throttle_verdict idn_throttle_take(idn_throttle *t, const idn_limit *rule,
 	/* After the lock a new window starts with the next attempt. */
 	t->attempts = 0;
 	t->window_start_us = 0;
-	*wait_s = lock_s;
+	*out_wait_s = lock_s;
 	return IDN_THROTTLE_LOCKED_NOW;
 }
 
@@ -193,8 +192,8 @@ static int64_t idn_pin_lock_s(const idn_limits *limits, int lockouts)
 	return limits->pin_locks_s[level];
 }
 
-int idn_pin_wrong(idn_pin_lockout *p, const idn_limits *limits, int64_t now_us,
-		  int *attempts_left)
+int idn_pin_wrong(int *out_attempts_left, idn_pin_lockout *p, const idn_limits *limits,
+		  int64_t now_us)
 {
 	int64_t until, day_end;
 	int before_lock, before_cap;
@@ -210,7 +209,7 @@ int idn_pin_wrong(idn_pin_lockout *p, const idn_limits *limits, int64_t now_us,
 	before_lock = limits->pin_max_failures - p->failed;
 	before_cap = limits->pin_daily_cap - p->day_failures;
 	if (before_lock > 0 && before_cap > 0) {
-		*attempts_left = before_lock < before_cap ? before_lock : before_cap;
+		*out_attempts_left = before_lock < before_cap ? before_lock : before_cap;
 		return 0;
 	}
 	until = now_us + idn_pin_lock_s(limits, p->lockouts) * IDN_US_PER_S;
@@ -220,7 +219,7 @@ int idn_pin_wrong(idn_pin_lockout *p, const idn_limits *limits, int64_t now_us,
 	p->locked_until_us = until;
 	p->lockouts++;
 	p->failed = 0;
-	*attempts_left = 0;
+	*out_attempts_left = 0;
 	return 1;
 }
 

@@ -77,11 +77,10 @@ typedef enum {
 	IDN_THROTTLE_LOCKED_NOW /* this attempt went past the limit */
 } idn_throttle_verdict;
 
-/* Charges one attempt of rule at now to t, or refuses it. *wait_s is the
+/* Charges one attempt of rule at now to t, or refuses it. *out_wait_s is the
  * time left of the lock when refused (at least 1), else 0. */
-idn_throttle_verdict idn_throttle_take(idn_throttle *t, const idn_limit *rule,
-				       const idn_limits *limits, int64_t now_us,
-				       int64_t *wait_s);
+idn_throttle_verdict idn_throttle_take(int64_t *out_wait_s, idn_throttle *t, const idn_limit *rule,
+				       const idn_limits *limits, int64_t now_us);
 
 /* Gives back an attempt that turned out right (within its window). */
 void idn_throttle_refund(idn_throttle *t);
@@ -111,9 +110,9 @@ typedef struct idn_pin_lockout {
 } idn_pin_lockout;
 
 /* A wrong PIN at now: 1 when it locks the PIN (then locked_until_us is
- * set), else 0 with *attempts_left before the next lock. */
-int idn_pin_wrong(idn_pin_lockout *p, const idn_limits *limits, int64_t now_us,
-		  int *attempts_left);
+ * set), else 0 with *out_attempts_left before the next lock. */
+int idn_pin_wrong(int *out_attempts_left, idn_pin_lockout *p, const idn_limits *limits,
+		  int64_t now_us);
 
 /* A right PIN: the run of wrong ones is over (the day's count stays). */
 void idn_pin_right(idn_pin_lockout *p);

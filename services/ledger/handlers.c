@@ -6,9 +6,9 @@
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "ledger_service.h"
+#include "membership/membership.h"
 #include "store.h"
 #include "svc/call.h"
-#include "svc/member.h"
 #include "text/text.h"
 
 static rpc_channel *ldg_groups;
@@ -26,10 +26,10 @@ void ldg_set_lock_wait_ms(int64_t ms)
 
 /* A user may read a group's books only as its member; a service (the
  * service token) may always. Non-members get NOT_FOUND. Passes are
- * remembered for KOLO_MEMBER_CACHE_MS (svc_check_reader). */
+ * remembered for KOLO_MEMBER_CACHE_MS (membership_check_reader). */
 static int ldg_check_reader(rpc_ctx *ctx, const char *group_id)
 {
-	return svc_check_reader(ctx, ldg_groups, group_id);
+	return membership_check_reader(ctx, ldg_groups, group_id);
 }
 
 Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx, const ldg_entry *e)
@@ -87,7 +87,7 @@ static int ldg_existing_fee(db_conn *c, ldg_post_tx *t)
 	reference = mem_arena_printf(t->arena, LDG_FEE_PREFIX "%s", t->entry.spec.reference);
 	if (!reference)
 		return err_oom();
-	return ldg_store_find(c, t->arena, "reference", reference, &t->fee_entry, &t->has_fee);
+	return ldg_store_find(&t->fee_entry, &t->has_fee, t->arena, c, "reference", reference);
 }
 
 /* A stored DEBIT's reversal link against the request's (a replay reverses
@@ -96,7 +96,7 @@ static int ldg_existing_reversal(db_conn *c, ldg_post_tx *t)
 {
 	char *deposit = NULL;
 	int found = 0;
-	int rc = ldg_store_reversed_by(c, t->arena, t->entry.id, &deposit, &found);
+	int rc = ldg_store_reversed_by(&deposit, &found, t->arena, c, t->entry.id);
 
 	if (rc == 0)
 		t->other_reversal = strcasecmp(deposit, t->reverses_entry_id ? t->reverses_entry_id
@@ -120,11 +120,11 @@ static int ldg_existing(db_conn *c, ldg_post_tx *t, int *found)
 {
 	const ldg_entry_spec *spec = t->spec;
 	int by_client_ref = 0;
-	int rc = ldg_store_find(c, t->arena, "reference", spec->reference, &t->entry, found);
+	int rc = ldg_store_find(&t->entry, found, t->arena, c, "reference", spec->reference);
 
 	if (rc == 0 && !*found && spec->client_ref[0]) {
 		by_client_ref = 1;
-		rc = ldg_store_find(c, t->arena, "client_ref", spec->client_ref, &t->entry, found);
+		rc = ldg_store_find(&t->entry, found, t->arena, c, "client_ref", spec->client_ref);
 	}
 	if (rc == 0 && *found)
 		rc = ldg_existing_fee(c, t);
@@ -146,7 +146,7 @@ static int ldg_refused(db_conn *c, const ldg_entry_spec *spec)
 {
 	ldg_refusal r;
 	int found = 0;
-	int rc = ldg_store_refusal(c, spec->reference, &r, &found);
+	int rc = ldg_store_refusal(&r, &found, c, spec->reference);
 
 	if (rc < 0)
 		return rc;
@@ -214,7 +214,7 @@ static int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
 
 	if (deadline_ms > 0 && deadline_ms < p.lock_wait_ms)
 		p.lock_wait_ms = deadline_ms;
-	rc = ldg_store_post(c, t->arena, &p, &t->entry, &t->fee_entry, &t->posted);
+	rc = ldg_store_post(&t->entry, &t->fee_entry, &t->posted, t->arena, c, &p);
 	t->has_fee = rc == 0 && t->posted && t->fee;
 	if (rc == ERR_UNAVAILABLE && strcmp(err_last()->reason, "lock_not_available") == 0)
 		return err_set(ERR_UNAVAILABLE, "group_busy",
@@ -231,13 +231,13 @@ static int ldg_reversal_target(db_conn *c, ldg_post_tx *t, const char *reverses_
 	ldg_entry deposit;
 	char *by = NULL;
 	int found = 0, reversed = 0;
-	int rc = ldg_store_find(c, t->arena, "reference", reverses_reference, &deposit, &found);
+	int rc = ldg_store_find(&deposit, &found, t->arena, c, "reference", reverses_reference);
 
 	if (rc == 0 && !found)
 		return err_set(ERR_NOT_FOUND, "entry_not_found",
 			       "the group has no entry %.64s to reverse", reverses_reference);
 	if (rc == 0)
-		rc = ldg_store_reversal_of(c, t->arena, deposit.id, &by, &reversed);
+		rc = ldg_store_reversal_of(&by, &reversed, t->arena, c, deposit.id);
 	if (rc == 0)
 		rc = ldg_reversal_decide(t->spec, &deposit.spec,
 					 reversed && strcmp(by, t->spec->reference) != 0);
@@ -305,7 +305,7 @@ ldg_get_balance(rpc_ctx *ctx, const Kolo__Ledger__V1__GetBalanceRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_store_balance(c, in->group_id, &out->balance_kobo, &out->held_kobo);
+		rc = ldg_store_balance(&out->balance_kobo, &out->held_kobo, c, in->group_id);
 	out->available_kobo = out->balance_kobo > out->held_kobo
 				      ? out->balance_kobo - out->held_kobo : 0;
 	out->group_id = in->group_id;
@@ -351,7 +351,7 @@ ldg_list_entries(rpc_ctx *ctx, const Kolo__Ledger__V1__ListEntriesRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_store_list(c, a, in->group_id, &filter, &page, &rows, &n);
+		rc = ldg_store_list(&rows, &n, a, c, in->group_id, &filter, &page);
 	if (rc < 0)
 		return rc;
 	out->entries = page_items(&out->n_entries, a, &page, n, sizeof(*out->entries));
@@ -384,8 +384,9 @@ ldg_get_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__GetEntryRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_store_find(c, rpc_ctx_arena(ctx), by_id ? "id" : "reference",
-				    by_id ? in->entry_id : in->reference, &entry, &found);
+		rc = ldg_store_find(&entry, &found, rpc_ctx_arena(ctx), c,
+				    by_id ? "id" : "reference",
+				    by_id ? in->entry_id : in->reference);
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "entry_not_found", "no such entry");
 	/* A user sees entries of their own groups only. */
@@ -449,9 +450,9 @@ ldg_place_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__PlaceHoldRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_busy(ldg_store_place_hold(c, rpc_ctx_arena(ctx), in->group_id,
-						   in->amount_kobo, in->reference, in->expires_at,
-						   ldg_wait_ms(ctx), &h, &found, &existed));
+		rc = ldg_busy(ldg_store_place_hold(&h, &found, &existed, rpc_ctx_arena(ctx), c,
+						   in->group_id, in->amount_kobo, in->reference,
+						   in->expires_at, ldg_wait_ms(ctx)));
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_group", "no such group");
 	if (rc < 0)
@@ -483,8 +484,8 @@ ldg_release_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__ReleaseHoldRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_busy(ldg_store_release_hold(c, rpc_ctx_arena(ctx), in->reference,
-						     ldg_wait_ms(ctx), &h, &found));
+		rc = ldg_busy(ldg_store_release_hold(&h, &found, rpc_ctx_arena(ctx), c,
+						     in->reference, ldg_wait_ms(ctx)));
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "hold_not_found", "no such hold");
 	if (rc == 0 && strcmp(h.status, "captured") == 0)
@@ -525,8 +526,8 @@ ldg_capture_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__CaptureHoldRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_busy(ldg_store_capture_hold(c, a, in->reference, &spec,
-						     ldg_wait_ms(ctx), &t.entry, &t.posted));
+		rc = ldg_busy(ldg_store_capture_hold(&t.entry, &t.posted, a, c, in->reference,
+						     &spec, ldg_wait_ms(ctx)));
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_account",
 			       "the group has no such account");

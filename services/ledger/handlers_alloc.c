@@ -49,7 +49,7 @@ ldg_allocate_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__AllocateEntryRequest *i
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_store_allocate(c, rpc_ctx_arena(ctx), &t, &row);
+		rc = ldg_store_allocate(&row, rpc_ctx_arena(ctx), c, &t);
 	if (rc == ERR_UNAVAILABLE && strcmp(err_last()->reason, "lock_not_available") == 0)
 		return err_set(ERR_UNAVAILABLE, "group_busy",
 			       "the group's ledger is busy; nothing was done, try again");
@@ -79,8 +79,8 @@ ldg_list_allocations(rpc_ctx *ctx, const Kolo__Ledger__V1__ListAllocationsReques
 		return err_invalid_id("entry_id");
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_store_allocations(c, a, in->group_id, in->entry_id, &rows, &n,
-					   &out->user_id, &found);
+		rc = ldg_store_allocations(&rows, &n, &out->user_id, &found, a, c, in->group_id,
+					   in->entry_id);
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "entry_not_found", "the group has no such deposit");
 	if (rc < 0)
@@ -128,8 +128,8 @@ ldg_list_unallocated(rpc_ctx *ctx, const Kolo__Ledger__V1__ListUnallocatedReques
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_store_unallocated(c, a, in->group_id, &page, &rows, &n,
-					   &out->unallocated_kobo);
+		rc = ldg_store_unallocated(&rows, &n, &out->unallocated_kobo, a, c, in->group_id,
+					   &page);
 	if (rc < 0)
 		return rc;
 	out->entries = page_items(&out->n_entries, a, &page, n, sizeof(*out->entries));
@@ -202,7 +202,7 @@ ldg_list_contributions(rpc_ctx *ctx, const Kolo__Ledger__V1__ListContributionsRe
 			       "until must be an RFC 3339 time");
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = ldg_store_contributions(c, a, in->group_id, in->user_id, in->until, &r);
+		rc = ldg_store_contributions(&r, a, c, in->group_id, in->user_id, in->until);
 	if (rc < 0)
 		return rc;
 	return ldg_contributions_out(a, &r, out);

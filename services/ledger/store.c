@@ -74,8 +74,8 @@ static int ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry 
 	return out->page_key ? 0 : err_oom();
 }
 
-int ldg_store_post(db_conn *c, mem_arena *a, const ldg_posting *p, ldg_entry *out,
-		   ldg_entry *fee_out, int *posted)
+int ldg_store_post(ldg_entry *out, ldg_entry *out_fee, int *out_posted, mem_arena *a, db_conn *c,
+		   const ldg_posting *p)
 {
 	const ldg_entry_spec *s = p->spec;
 	char amount[DB_I64_TEXT], fee[DB_I64_TEXT], wait[DB_I64_TEXT];
@@ -96,18 +96,18 @@ int ldg_store_post(db_conn *c, mem_arena *a, const ldg_posting *p, ldg_entry *ou
 
 	if (rc < 0)
 		return rc;
-	*posted = PQntuples(res) >= 1;
-	if (*posted)
+	*out_posted = PQntuples(res) >= 1;
+	if (*out_posted)
 		rc = ldg_read_entry(a, res, 0, out);
 	if (rc == 0 && p->fee)
-		rc = PQntuples(res) == 2 ? ldg_read_entry(a, res, 1, fee_out)
+		rc = PQntuples(res) == 2 ? ldg_read_entry(a, res, 1, out_fee)
 					 : err_set(ERR_INTERNAL, NULL, "a fee was not posted");
 	PQclear(res);
 	return rc;
 }
 
-int ldg_store_find(db_conn *c, mem_arena *a, const char *column,
-		   const char *value, ldg_entry *out, int *found)
+int ldg_store_find(ldg_entry *out, int *out_found, mem_arena *a, db_conn *c, const char *column,
+		   const char *value)
 {
 	static const char by_id[] = "SELECT " LDG_COLUMNS " FROM ledger_entry WHERE id = $1::uuid";
 	static const char by_reference[] = "SELECT " LDG_COLUMNS " FROM ledger_entry WHERE reference = $1";
@@ -120,14 +120,14 @@ int ldg_store_find(db_conn *c, mem_arena *a, const char *column,
 
 	if (rc < 0)
 		return rc;
-	*found = PQntuples(res) == 1;
-	if (*found)
+	*out_found = PQntuples(res) == 1;
+	if (*out_found)
 		rc = ldg_read_entry(a, res, 0, out);
 	PQclear(res);
 	return rc;
 }
 
-int ldg_store_balance(db_conn *c, const char *group_id, int64_t *balance, int64_t *held)
+int ldg_store_balance(int64_t *out_balance, int64_t *out_held, db_conn *c, const char *group_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -144,8 +144,8 @@ int ldg_store_balance(db_conn *c, const char *group_id, int64_t *balance, int64_
 
 	if (rc < 0)
 		return rc;
-	*balance = PQntuples(res) == 1 ? db_int64(res, 0, 0) : 0;
-	*held = PQntuples(res) == 1 ? db_int64(res, 0, 1) : 0;
+	*out_balance = PQntuples(res) == 1 ? db_int64(res, 0, 0) : 0;
+	*out_held = PQntuples(res) == 1 ? db_int64(res, 0, 1) : 0;
 	PQclear(res);
 	return 0;
 }
@@ -168,9 +168,8 @@ static const char ldg_list_oldest[] =
 	" AND ($5::timestamp IS NULL OR (created_at, id) > ($5::timestamp, $6::uuid))"
 	" ORDER BY created_at, id LIMIT $7::int";
 
-int ldg_store_list(db_conn *c, mem_arena *a, const char *group_id,
-		   const ldg_filter *f, const page_request *page, ldg_entry **out,
-		   int *n)
+int ldg_store_list(ldg_entry **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id,
+		   const ldg_filter *f, const page_request *page)
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, ldg_type_text(f->type), f->from, f->to,
@@ -186,9 +185,9 @@ int ldg_store_list(db_conn *c, mem_arena *a, const char *group_id,
 			       "from and to must be RFC 3339 times");
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
+	*out_n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; rows && i < *out_n; i++) {
 		if (ldg_read_entry(a, res, i, &rows[i]) < 0)
 			rows = NULL;
 	}
@@ -197,7 +196,7 @@ int ldg_store_list(db_conn *c, mem_arena *a, const char *group_id,
 	return rows ? 0 : err_oom();
 }
 
-int ldg_store_refusal(db_conn *c, const char *reference, ldg_refusal *out, int *found)
+int ldg_store_refusal(ldg_refusal *out, int *out_found, db_conn *c, const char *reference)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -207,8 +206,8 @@ int ldg_store_refusal(db_conn *c, const char *reference, ldg_refusal *out, int *
 
 	if (rc < 0)
 		return rc;
-	*found = PQntuples(res) == 1;
-	if (*found) {
+	*out_found = PQntuples(res) == 1;
+	if (*out_found) {
 		snprintf(out->group_id, sizeof(out->group_id), "%s", PQgetvalue(res, 0, 0));
 		out->amount_kobo = db_int64(res, 0, 1);
 		out->balance_kobo = db_int64(res, 0, 2);
@@ -255,9 +254,9 @@ static int ldg_hold_query(db_conn *c, mem_arena *a, const char *sql, int n,
 	return rc;
 }
 
-int ldg_store_place_hold(db_conn *c, mem_arena *a, const char *group_id, int64_t amount_kobo,
-			 const char *reference, const char *expires_at, int64_t lock_wait_ms,
-			 ldg_hold *out, int *found, int *existed)
+int ldg_store_place_hold(ldg_hold *out, int *out_found, int *out_existed, mem_arena *a, db_conn *c,
+			 const char *group_id, int64_t amount_kobo, const char *reference,
+			 const char *expires_at, int64_t lock_wait_ms)
 {
 	char amount[DB_I64_TEXT], wait[DB_I64_TEXT];
 	const char *params[] = { group_id, db_i64(amount, amount_kobo), reference, expires_at,
@@ -275,28 +274,27 @@ int ldg_store_place_hold(db_conn *c, mem_arena *a, const char *group_id, int64_t
 			       "expires_at must be an RFC 3339 time");
 	if (rc < 0)
 		return rc;
-	*found = PQntuples(res) == 1;
-	*existed = *found && strcmp(PQgetvalue(res, 0, 9), "t") == 0;
-	if (*found)
+	*out_found = PQntuples(res) == 1;
+	*out_existed = *out_found && strcmp(PQgetvalue(res, 0, 9), "t") == 0;
+	if (*out_found)
 		rc = ldg_read_hold(a, res, out);
 	PQclear(res);
 	return rc;
 }
 
-int ldg_store_release_hold(db_conn *c, mem_arena *a, const char *reference,
-			   int64_t lock_wait_ms, ldg_hold *out, int *found)
+int ldg_store_release_hold(ldg_hold *out, int *out_found, mem_arena *a, db_conn *c,
+			   const char *reference, int64_t lock_wait_ms)
 {
 	char wait[DB_I64_TEXT];
 	const char *params[] = { reference, db_i64(wait, lock_wait_ms) };
 
 	return ldg_hold_query(c, a,
 			      "SELECT " LDG_HOLD_COLUMNS " FROM ledger_release_hold($1, $2::int)",
-			      2, params, out, found);
+			      2, params, out, out_found);
 }
 
-int ldg_store_capture_hold(db_conn *c, mem_arena *a, const char *reference,
-			   const ldg_entry_spec *spec, int64_t lock_wait_ms, ldg_entry *out,
-			   int *posted)
+int ldg_store_capture_hold(ldg_entry *out, int *out_posted, mem_arena *a, db_conn *c,
+			   const char *reference, const ldg_entry_spec *spec, int64_t lock_wait_ms)
 {
 	char wait[DB_I64_TEXT];
 	char amount[DB_I64_TEXT];
@@ -312,14 +310,14 @@ int ldg_store_capture_hold(db_conn *c, mem_arena *a, const char *reference,
 
 	if (rc < 0)
 		return rc;
-	*posted = PQntuples(res) == 1;
-	if (*posted)
+	*out_posted = PQntuples(res) == 1;
+	if (*out_posted)
 		rc = ldg_read_entry(a, res, 0, out);
 	PQclear(res);
 	return rc;
 }
 
-int ldg_store_sweep_holds(db_conn *c, int limit, int *n)
+int ldg_store_sweep_holds(int *out_n, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *param = db_i64(limit_text, limit);
@@ -328,12 +326,12 @@ int ldg_store_sweep_holds(db_conn *c, int limit, int *n)
 
 	if (rc < 0)
 		return rc;
-	*n = (int)db_int64(res, 0, 0);
+	*out_n = (int)db_int64(res, 0, 0);
 	PQclear(res);
 	return 0;
 }
 
-int ldg_store_fold_captures(db_conn *c, int limit, int *n)
+int ldg_store_fold_captures(int *out_n, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *param = db_i64(limit_text, limit);
@@ -342,15 +340,15 @@ int ldg_store_fold_captures(db_conn *c, int limit, int *n)
 
 	if (rc < 0)
 		return rc;
-	*n = (int)db_int64(res, 0, 0);
+	*out_n = (int)db_int64(res, 0, 0);
 	PQclear(res);
 	return 0;
 }
 
 /* --- members' contributions (0031) ------------------------------------------ */
 
-int ldg_store_reversal_of(db_conn *c, mem_arena *a, const char *deposit_id,
-			  char **debit_reference, int *found)
+int ldg_store_reversal_of(char **out_debit_reference, int *out_found, mem_arena *a, db_conn *c,
+			  const char *deposit_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -360,17 +358,17 @@ int ldg_store_reversal_of(db_conn *c, mem_arena *a, const char *deposit_id,
 
 	if (rc < 0)
 		return rc;
-	*found = PQntuples(res) == 1;
-	if (*found) {
-		*debit_reference = db_text(a, res, 0, 0);
-		rc = *debit_reference ? 0 : err_oom();
+	*out_found = PQntuples(res) == 1;
+	if (*out_found) {
+		*out_debit_reference = db_text(a, res, 0, 0);
+		rc = *out_debit_reference ? 0 : err_oom();
 	}
 	PQclear(res);
 	return rc;
 }
 
-int ldg_store_reversed_by(db_conn *c, mem_arena *a, const char *debit_id, char **deposit_id,
-			  int *found)
+int ldg_store_reversed_by(char **out_deposit_id, int *out_found, mem_arena *a, db_conn *c,
+			  const char *debit_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -379,10 +377,10 @@ int ldg_store_reversed_by(db_conn *c, mem_arena *a, const char *debit_id, char *
 
 	if (rc < 0)
 		return rc;
-	*found = PQntuples(res) == 1;
-	*deposit_id = *found ? db_text(a, res, 0, 0) : "";
+	*out_found = PQntuples(res) == 1;
+	*out_deposit_id = *out_found ? db_text(a, res, 0, 0) : "";
 	PQclear(res);
-	return *deposit_id ? 0 : err_oom();
+	return *out_deposit_id ? 0 : err_oom();
 }
 
 #define LDG_ALLOC_COLUMNS                                                      \
@@ -459,7 +457,7 @@ static int ldg_alloc_body(db_conn *c, void *arg)
 	int rc = ldg_lock_group(c, ask->group_id, t->lock_wait_ms);
 
 	if (rc == 0)
-		rc = ldg_store_find(c, r->arena, "id", t->entry_id, &entry, &st.found);
+		rc = ldg_store_find(&entry, &st.found, r->arena, c, "id", t->entry_id);
 	if (rc == 0 && st.found)
 		rc = db_exec(c, &res,
 			     "SELECT reversal_id IS NOT NULL, coalesce(user_id::text, ''),"
@@ -499,15 +497,15 @@ static int ldg_alloc_body(db_conn *c, void *arg)
 	return rc;
 }
 
-int ldg_store_allocate(db_conn *c, mem_arena *a, const ldg_alloc_tx *t, ldg_allocation *out)
+int ldg_store_allocate(ldg_allocation *out, mem_arena *a, db_conn *c, const ldg_alloc_tx *t)
 {
 	ldg_alloc_run r = { .arena = a, .t = t, .out = out };
 
 	return db_tx(c, t->timeout_ms, ldg_alloc_body, &r);
 }
 
-int ldg_store_allocations(db_conn *c, mem_arena *a, const char *group_id, const char *entry_id,
-			  ldg_allocation **out, int *n, char **current, int *found)
+int ldg_store_allocations(ldg_allocation **out, int *out_n, char **out_current, int *out_found,
+			  mem_arena *a, db_conn *c, const char *group_id, const char *entry_id)
 {
 	const char *params[] = { group_id, entry_id };
 	PGresult *res = NULL;
@@ -529,26 +527,26 @@ int ldg_store_allocations(db_conn *c, mem_arena *a, const char *group_id, const 
 
 	if (rc < 0)
 		return rc;
-	*found = PQntuples(res) >= 1 && db_bool(res, 0, 12);
-	*n = 0;
+	*out_found = PQntuples(res) >= 1 && db_bool(res, 0, 12);
+	*out_n = 0;
 	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(PQntuples(res) + 1));
-	*current = rows && *found ? db_text(a, res, 0, 8) : "";
-	for (int i = 0; rows && *found && i < PQntuples(res); i++) {
+	*out_current = rows && *out_found ? db_text(a, res, 0, 8) : "";
+	for (int i = 0; rows && *out_found && i < PQntuples(res); i++) {
 		if (i == 0 && !PQgetvalue(res, 0, 3)[0])
 			continue; /* no attribution at credit time */
-		if (ldg_read_allocation(a, res, i, &rows[*n]) < 0) {
+		if (ldg_read_allocation(a, res, i, &rows[*out_n]) < 0) {
 			rows = NULL;
 		} else {
 			if (i == 0) /* its columns 8, 9 said who now */
 				rows[0].superseded_at = rows[0].superseded_by = "";
-			(*n)++;
+			(*out_n)++;
 		}
 	}
 	PQclear(res);
-	if (!rows || !*current)
+	if (!rows || !*out_current)
 		return err_oom();
 	/* The credit-time attribution gave way to the first officer's row. */
-	if (*n >= 2 && !rows[0].id[0]) {
+	if (*out_n >= 2 && !rows[0].id[0]) {
 		rows[0].superseded_at = rows[1].created_at;
 		rows[0].superseded_by = rows[1].id;
 	}
@@ -560,9 +558,8 @@ int ldg_store_allocations(db_conn *c, mem_arena *a, const char *group_id, const 
 	" FROM ledger_deposit d WHERE d.group_id = $1::uuid AND d.user_id IS NULL" \
 	" AND d.reversal_id IS NULL"
 
-int ldg_store_unallocated(db_conn *c, mem_arena *a, const char *group_id,
-			  const page_request *page, ldg_unallocated **out, int *n,
-			  int64_t *total)
+int ldg_store_unallocated(ldg_unallocated **out, int *out_n, int64_t *out_total, mem_arena *a,
+			  db_conn *c, const char *group_id, const page_request *page)
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, page->key, page->after_id,
@@ -574,7 +571,7 @@ int ldg_store_unallocated(db_conn *c, mem_arena *a, const char *group_id,
 
 	if (rc < 0)
 		return rc;
-	*total = db_int64(res, 0, 0);
+	*out_total = db_int64(res, 0, 0);
 	PQclear(res);
 	rc = db_exec(c, &res,
 		     "SELECT " LDG_COLUMNS ", coalesce(payer_name, ''),"
@@ -588,9 +585,9 @@ int ldg_store_unallocated(db_conn *c, mem_arena *a, const char *group_id,
 		     4, params);
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
+	*out_n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; rows && i < *out_n; i++) {
 		if (ldg_read_entry(a, res, i, &rows[i].entry) < 0)
 			rows = NULL;
 		else {
@@ -698,8 +695,8 @@ static int ldg_contrib_totals(db_conn *c, mem_arena *a, const char *const *param
 	return out->totals ? 0 : err_oom();
 }
 
-int ldg_store_contributions(db_conn *c, mem_arena *a, const char *group_id, const char *user_id,
-			    const char *until, ldg_contributions *out)
+int ldg_store_contributions(ldg_contributions *out, mem_arena *a, db_conn *c, const char *group_id,
+			    const char *user_id, const char *until)
 {
 	const char *params[] = { group_id, until, user_id };
 	int rc = ldg_contrib_sums(c, params, out);

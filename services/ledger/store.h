@@ -31,7 +31,7 @@ typedef struct ldg_posting {
 } ldg_posting;
 
 /* Appends the entry (and its fee) and moves the group's balance in one
- * statement, its own transaction. *posted is 0, and nothing is written,
+ * statement, its own transaction. *out_posted is 0, and nothing is written,
  * when a DEBIT's reference already has an outcome (an entry or a refusal)
  * or when it would take the balance below zero: then the refusal is
  * recorded, and that reference is refused for ever (ldg_store_refusal).
@@ -39,8 +39,8 @@ typedef struct ldg_posting {
  * ERR_FAILED_PRECONDITION (foreign_key_violation) for a group or account
  * that does not exist or do not belong together; ERR_UNAVAILABLE
  * "lock_not_available" when the balance row stayed held past the wait. */
-KOLO_MUST_CHECK int ldg_store_post(db_conn *c, mem_arena *a, const ldg_posting *p,
-				   ldg_entry *out, ldg_entry *fee_out, int *posted);
+KOLO_MUST_CHECK int ldg_store_post(ldg_entry *out, ldg_entry *out_fee, int *out_posted,
+				   mem_arena *a, db_conn *c, const ldg_posting *p);
 
 /* A DEBIT the balance refused: the reference's only outcome. */
 typedef struct ldg_refusal {
@@ -49,10 +49,9 @@ typedef struct ldg_refusal {
 	int64_t balance_kobo; /* what the group held then */
 } ldg_refusal;
 
-/* The refusal recorded for reference; *found is 0 when there is none. */
-KOLO_MUST_CHECK int ldg_store_refusal(db_conn *c, const char *reference,
-				      ldg_refusal *out, int *found);
-
+/* The refusal recorded for reference; *out_found is 0 when there is none. */
+KOLO_MUST_CHECK int ldg_store_refusal(ldg_refusal *out, int *out_found, db_conn *c,
+				      const char *reference);
 
 /* A hold (DESIGN §13); strings in the arena. */
 typedef struct ldg_hold {
@@ -69,37 +68,37 @@ typedef struct ldg_hold {
 
 /* PlaceHold in one statement: *out is the hold (a new one, or the one the
  * reference already names, its expiry moved to expires_at when still live:
- * *existed); *found is 0 when the available balance refused it. expires_at
+ * *out_existed); *out_found is 0 when the available balance refused it. expires_at
  * is RFC 3339 or "" (none). */
-KOLO_MUST_CHECK int ldg_store_place_hold(db_conn *c, mem_arena *a, const char *group_id,
+KOLO_MUST_CHECK int ldg_store_place_hold(ldg_hold *out, int *out_found, int *out_existed,
+					 mem_arena *a, db_conn *c, const char *group_id,
 					 int64_t amount_kobo, const char *reference,
-					 const char *expires_at, int64_t lock_wait_ms,
-					 ldg_hold *out, int *found, int *existed);
-/* ReleaseHold in one statement: *out is the hold after it (*found 0: none). */
-KOLO_MUST_CHECK int ldg_store_release_hold(db_conn *c, mem_arena *a, const char *reference,
-					   int64_t lock_wait_ms, ldg_hold *out, int *found);
+					 const char *expires_at, int64_t lock_wait_ms);
+/* ReleaseHold in one statement: *out is the hold after it (*out_found 0: none). */
+KOLO_MUST_CHECK int ldg_store_release_hold(ldg_hold *out, int *out_found, mem_arena *a, db_conn *c,
+					   const char *reference, int64_t lock_wait_ms);
 /* CaptureHold in one statement: the DEBIT spec says, of the hold named
- * reference (spec's group and amount must be the hold's). *posted is 0 when
+ * reference (spec's group and amount must be the hold's). *out_posted is 0 when
  * the entry reference already had an outcome, or when there was no such
  * live hold (then that entry reference is refused for ever). */
-KOLO_MUST_CHECK int ldg_store_capture_hold(db_conn *c, mem_arena *a, const char *reference,
-					   const ldg_entry_spec *spec, int64_t lock_wait_ms,
-					   ldg_entry *out, int *posted);
-/* Releases up to limit holds past their expiry, on record; *n how many. */
-KOLO_MUST_CHECK int ldg_store_sweep_holds(db_conn *c, int limit, int *n);
+KOLO_MUST_CHECK int ldg_store_capture_hold(ldg_entry *out, int *out_posted, mem_arena *a,
+					   db_conn *c, const char *reference,
+					   const ldg_entry_spec *spec, int64_t lock_wait_ms);
+/* Releases up to limit holds past their expiry, on record; *out_n how many. */
+KOLO_MUST_CHECK int ldg_store_sweep_holds(int *out_n, db_conn *c, int limit);
 /* Folds the captures of up to limit groups whose balance row is free now
- * into that row (0017); *n how many captures. */
-KOLO_MUST_CHECK int ldg_store_fold_captures(db_conn *c, int limit, int *n);
+ * into that row (0017); *out_n how many captures. */
+KOLO_MUST_CHECK int ldg_store_fold_captures(int *out_n, db_conn *c, int limit);
 
 /* The entry whose column ("id", "reference" or "client_ref") is value;
- * *found is 0 when there is none. */
-KOLO_MUST_CHECK int ldg_store_find(db_conn *c, mem_arena *a, const char *column,
-				   const char *value, ldg_entry *out, int *found);
+ * *out_found is 0 when there is none. */
+KOLO_MUST_CHECK int ldg_store_find(ldg_entry *out, int *out_found, mem_arena *a, db_conn *c,
+				   const char *column, const char *value);
 
 /* The group's posted balance (0 for a group without entries; captures not
  * yet folded into its row taken off) and what its live holds promise. */
-KOLO_MUST_CHECK int ldg_store_balance(db_conn *c, const char *group_id,
-				      int64_t *balance, int64_t *held);
+KOLO_MUST_CHECK int ldg_store_balance(int64_t *out_balance, int64_t *out_held, db_conn *c,
+				      const char *group_id);
 
 /* Entries of a group filtered by type (0: both) and [from, to) ("" = no
  * bound), newest first unless oldest_first; one page (+1 row). */
@@ -110,21 +109,21 @@ typedef struct ldg_filter {
 	int oldest_first;
 } ldg_filter;
 
-KOLO_MUST_CHECK int ldg_store_list(db_conn *c, mem_arena *a, const char *group_id,
-				   const ldg_filter *filter, const page_request *page,
-				   ldg_entry **out, int *n);
+KOLO_MUST_CHECK int ldg_store_list(ldg_entry **out, int *out_n, mem_arena *a, db_conn *c,
+				   const char *group_id, const ldg_filter *filter,
+				   const page_request *page);
 
 /* --- members' contributions (0031) ------------------------------------------ */
 
-/* The reversal of a deposit entry: *found 0 when none; else its DEBIT's
+/* The reversal of a deposit entry: *out_found 0 when none; else its DEBIT's
  * reference in the arena. */
-KOLO_MUST_CHECK int ldg_store_reversal_of(db_conn *c, mem_arena *a, const char *deposit_id,
-					  char **debit_reference, int *found);
+KOLO_MUST_CHECK int ldg_store_reversal_of(char **out_debit_reference, int *out_found, mem_arena *a,
+					  db_conn *c, const char *deposit_id);
 
-/* The deposit a DEBIT reverses: *found 0 when it reverses none; else the
+/* The deposit a DEBIT reverses: *out_found 0 when it reverses none; else the
  * deposit's id in the arena. */
-KOLO_MUST_CHECK int ldg_store_reversed_by(db_conn *c, mem_arena *a, const char *debit_id,
-					  char **deposit_id, int *found);
+KOLO_MUST_CHECK int ldg_store_reversed_by(char **out_deposit_id, int *out_found, mem_arena *a,
+					  db_conn *c, const char *debit_id);
 
 /* An allocation row, or the attribution made at credit time (id ""). */
 typedef struct ldg_allocation {
@@ -151,15 +150,15 @@ typedef struct ldg_alloc_tx {
 	int64_t lock_wait_ms;
 	int64_t timeout_ms;
 } ldg_alloc_tx;
-KOLO_MUST_CHECK int ldg_store_allocate(db_conn *c, mem_arena *a, const ldg_alloc_tx *t,
-				       ldg_allocation *out);
+KOLO_MUST_CHECK int ldg_store_allocate(ldg_allocation *out, mem_arena *a, db_conn *c,
+				       const ldg_alloc_tx *t);
 
 /* The trail of an entry of group: the credit-time attribution first (when
- * the entry has a user_id), then the officers' rows oldest first. *found 0:
- * no such entry in the group; *current the effective member ("" none). */
-KOLO_MUST_CHECK int ldg_store_allocations(db_conn *c, mem_arena *a, const char *group_id,
-					  const char *entry_id, ldg_allocation **out, int *n,
-					  char **current, int *found);
+ * the entry has a user_id), then the officers' rows oldest first. *out_found 0:
+ * no such entry in the group; *out_current the effective member ("" none). */
+KOLO_MUST_CHECK int ldg_store_allocations(ldg_allocation **out, int *out_n, char **out_current,
+					  int *out_found, mem_arena *a, db_conn *c,
+					  const char *group_id, const char *entry_id);
 
 /* An unallocated deposit. */
 typedef struct ldg_unallocated {
@@ -171,9 +170,9 @@ typedef struct ldg_unallocated {
 
 /* One page (+1 row) of the group's unallocated, unreversed deposits, oldest
  * first, and the sum of all of them. */
-KOLO_MUST_CHECK int ldg_store_unallocated(db_conn *c, mem_arena *a, const char *group_id,
-					  const page_request *page, ldg_unallocated **out,
-					  int *n, int64_t *total);
+KOLO_MUST_CHECK int ldg_store_unallocated(ldg_unallocated **out, int *out_n, int64_t *out_total,
+					  mem_arena *a, db_conn *c, const char *group_id,
+					  const page_request *page);
 
 /* A contribution line or a member's total. */
 typedef struct ldg_contribution {
@@ -205,8 +204,8 @@ typedef struct ldg_contributions {
 /* With user_id, that member's lines (oldest first); without, every member's
  * totals; the group's sums always. Entries created before until only
  * (RFC 3339, "" all); the members are those deposits are credited to now. */
-KOLO_MUST_CHECK int ldg_store_contributions(db_conn *c, mem_arena *a, const char *group_id,
-					    const char *user_id, const char *until,
-					    ldg_contributions *out);
+KOLO_MUST_CHECK int ldg_store_contributions(ldg_contributions *out, mem_arena *a, db_conn *c,
+					    const char *group_id, const char *user_id,
+					    const char *until);
 
 #endif

@@ -14,7 +14,7 @@ static void ldg_sweep(db_conn *c)
 {
 	int n = 0;
 
-	if (ldg_store_sweep_holds(c, LDG_SWEEP_BATCH, &n) < 0)
+	if (ldg_store_sweep_holds(&n, c, LDG_SWEEP_BATCH) < 0)
 		log_event(LOG_LVL_WARN, "expired holds not swept", "reason", err_last()->reason,
 			  NULL);
 	else if (n > 0)
@@ -27,7 +27,7 @@ static void ldg_fold(db_conn *c)
 {
 	int n = 0;
 
-	if (ldg_store_fold_captures(c, LDG_SWEEP_BATCH, &n) < 0)
+	if (ldg_store_fold_captures(&n, c, LDG_SWEEP_BATCH) < 0)
 		log_event(LOG_LVL_WARN, "captures not folded", "reason", err_last()->reason,
 			  NULL);
 }

@@ -30,7 +30,7 @@ static int pay_provision_name(db_conn *c, pay_provision_tx *t, const char **name
 	*name = t->group_name;
 	if (*name && (*name)[0])
 		return 0;
-	rc = pay_store_recovery_name(c, t->arena, t->group_id, &kept);
+	rc = pay_store_recovery_name(&kept, t->arena, c, t->group_id);
 	*name = kept && kept[0] ? kept : "Kolo group";
 	return rc;
 }
@@ -56,9 +56,9 @@ static int pay_provision_body(db_conn *c, void *arg)
 	if (!group_id)
 		return err_oom();
 	snprintf(tx_ref, sizeof(tx_ref), "kolo-%s", group_id);
-	rc = pay_store_va_lock(c, t->arena, t->group_id, p->ops->name, tx_ref, &va);
+	rc = pay_store_va_lock(&va, t->arena, c, t->group_id, p->ops->name, tx_ref);
 	if (rc == 0)
-		rc = pay_store_account(c, t->arena, t->group_id, t->out, &found);
+		rc = pay_store_account(t->out, &found, t->arena, c, t->group_id);
 	if (rc < 0 || found)
 		return rc;
 	rc = pay_provision_name(c, t, &name);
@@ -73,9 +73,8 @@ static int pay_provision_body(db_conn *c, void *arg)
 		return pay_store_va_failed(c, t->group_id, va.tx_ref, p->ops->name, name,
 					   t->error);
 	}
-	rc = pay_store_account_add(c, t->arena, t->group_id, res.account_number,
-				   res.bank_name, p->ops->name, res.provider_ref,
-				   res.raw_json, t->out);
+	rc = pay_store_account_add(t->out, t->arena, c, t->group_id, res.account_number,
+				   res.bank_name, p->ops->name, res.provider_ref, res.raw_json);
 	pay_free_raw(&res.raw_json);
 	if (rc == 0 && t->id_number)
 		rc = pay_store_va_wait(c, t->group_id, NULL);
@@ -126,8 +125,8 @@ static int pay_holder_read(pay_env *env, db_conn *c, const char *group_id,
 	snprintf(tx_ref, sizeof(tx_ref), "kolo-%s", canonical);
 	rc = officer_id && officer_id[0] ? 0 : pay_holder_ask(env, group_id, &officer_id);
 	if (rc == 0)
-		rc = pay_store_va_officer(c, env->arena, group_id, pay_current()->provider->ops->name,
-				  tx_ref, officer_id, &h->officer);
+		rc = pay_store_va_officer(&h->officer, env->arena, c, group_id,
+					  pay_current()->provider->ops->name, tx_ref, officer_id);
 	if (rc < 0)
 		return rc;
 	if (!h->officer[0]) {
@@ -158,9 +157,8 @@ static void pay_holder_release(pay_env *env, db_conn *c, const pay_holder *h)
 	int waiting = 0;
 
 	req.user_id = h->officer;
-	if (pay_store_officer_waiting(c, h->officer, &waiting) < 0 || waiting > 0 ||
-	    svc_env_call(env, pay_current()->identity,
-			 "ReleaseKycNumber", &req.base, &resp,
+	if (pay_store_officer_waiting(&waiting, c, h->officer) < 0 || waiting > 0 ||
+	    svc_env_call(env, pay_current()->identity, "ReleaseKycNumber", &req.base, &resp,
 			 SVC_CALL_INTERNAL) < 0)
 		log_event(LOG_LVL_INFO, "kyc number kept", "officer_id", h->officer, "reason",
 			  waiting > 0 ? "another account waits" : err_last()->reason, NULL);
@@ -173,9 +171,8 @@ static void pay_holder_wipe(pay_holder *h)
 		sodium_memzero(h->kyc->id_number, strlen(h->kyc->id_number));
 }
 
-int pay_provision_as(pay_env *env, const char *group_id, const char *group_name,
-		     const char *officer_id, pay_account *out, int *pending,
-		     pay_account_wait *wait)
+int pay_provision_as(pay_account *out, int *out_pending, pay_account_wait *out_wait, pay_env *env,
+		     const char *group_id, const char *group_name, const char *officer_id)
 {
 	pay_provision_tx t = { .arena = env->arena, .group_id = group_id,
 			       .group_name = group_name,
@@ -185,18 +182,18 @@ int pay_provision_as(pay_env *env, const char *group_id, const char *group_name,
 	int found = 0;
 	int rc = db_thread_conn(&c);
 
-	memset(wait, 0, sizeof(*wait));
+	memset(out_wait, 0, sizeof(*out_wait));
 	/* Most calls find the account: a plain read, no lock, no write. */
 	if (rc == 0)
-		rc = pay_store_account(c, env->arena, group_id, out, &found);
+		rc = pay_store_account(out, &found, env->arena, c, group_id);
 	if (rc == 0 && found) {
-		*pending = 0;
+		*out_pending = 0;
 		return 0;
 	}
 	if (rc == 0 && pay_current()->accounts_need_kyc)
-		rc = pay_holder_read(env, c, group_id, officer_id, &holder, wait);
-	if (rc < 0 || wait->needs_kyc) {
-		*pending = 1;
+		rc = pay_holder_read(env, c, group_id, officer_id, &holder, out_wait);
+	if (rc < 0 || out_wait->needs_kyc) {
+		*out_pending = 1;
 		return rc;
 	}
 	if (holder.kyc) {
@@ -207,7 +204,7 @@ int pay_provision_as(pay_env *env, const char *group_id, const char *group_name,
 	pay_holder_wipe(&holder);
 	if (rc < 0)
 		return rc;
-	*pending = t.pending;
+	*out_pending = t.pending;
 	if (t.pending)
 		log_event(LOG_LVL_WARN, "virtual account not provisioned", "group_id",
 			  group_id, "error", t.error, NULL);
@@ -216,10 +213,10 @@ int pay_provision_as(pay_env *env, const char *group_id, const char *group_name,
 	return 0;
 }
 
-int pay_provision(pay_env *env, const char *group_id, const char *group_name,
-		  pay_account *out, int *pending)
+int pay_provision(pay_account *out, int *out_pending, pay_env *env, const char *group_id,
+		  const char *group_name)
 {
 	pay_account_wait wait;
 
-	return pay_provision_as(env, group_id, group_name, NULL, out, pending, &wait);
+	return pay_provision_as(out, out_pending, &wait, env, group_id, group_name, NULL);
 }

@@ -28,22 +28,22 @@ static int64_t pay_fee_kept(const pay_charge *charge)
 	return pay_current()->customer_bears_fee ? 0 : charge->fee_kobo;
 }
 
-int pay_match_payer(pay_env *env, const char *group_id, const pay_payer *payer,
-		    const char *bank_code, const char **user_id)
+int pay_match_payer(const char **out_user_id, pay_env *env, const char *group_id,
+		    const pay_payer *payer, const char *bank_code)
 {
 	Kolo__Groups__V1__MatchPayerRequest req = KOLO__GROUPS__V1__MATCH_PAYER_REQUEST__INIT;
 	Kolo__Groups__V1__MatchPayerResponse *resp = NULL;
 	int rc;
 
-	*user_id = "";
+	*out_user_id = "";
 	if (!payer->account_number[0])
 		return 0;
 	req.group_id = (char *)group_id;
 	req.account_number = (char *)payer->account_number;
 	req.bank_code = (char *)bank_code;
 	req.bank_name = (char *)payer->bank_name;
-	rc = pay_call(env, pay_current()->groups, "MatchPayer", &req.base,
-		      (ProtobufCMessage **)&resp);
+	rc = pay_call((ProtobufCMessage **)&resp, env, pay_current()->groups, "MatchPayer",
+		      &req.base);
 	if (rc < 0) {
 		char why[ERR_REASON_MAX];
 
@@ -55,7 +55,7 @@ int pay_match_payer(pay_env *env, const char *group_id, const pay_payer *payer,
 		return err_set(ERR_UNAVAILABLE, "payer_match_unavailable",
 			       "groups could not say who paid (%s): try again later", why);
 	}
-	*user_id = resp->user_id;
+	*out_user_id = resp->user_id;
 	return 0;
 }
 
@@ -77,7 +77,7 @@ static const char *pay_sender_bank(pay_env *env, const pay_payer *payer)
 
 	if (!payer->account_number[0] || !payer->bank_name[0])
 		return "";
-	if (pay_bank_code_of(env->arena, payer->bank_name, &code) < 0) {
+	if (pay_bank_code_of(&code, env->arena, payer->bank_name) < 0) {
 		log_event(LOG_LVL_WARN, "sender bank not looked up", "reason",
 			  err_last()->reason, NULL);
 		return "";
@@ -105,8 +105,8 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = pay_store_account_of_tx_ref(c, env->arena, charge->tx_ref, &group_id,
-						 &acct, &found);
+		rc = pay_store_account_of_tx_ref(&group_id, &acct, &found, env->arena, c,
+						 charge->tx_ref);
 	if (rc < 0)
 		return rc;
 	if (!group_id) {
@@ -118,8 +118,8 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 			       "the account of tx_ref %s is not recorded yet", charge->tx_ref);
 	/* The member it is credited to, when exactly one pays from the
 	 * sending account (DESIGN §15); else unallocated. */
-	rc = pay_match_payer(env, group_id, &charge->payer, pay_sender_bank(env, &charge->payer),
-			     (const char **)&req.user_id);
+	rc = pay_match_payer((const char **)&req.user_id, env, group_id, &charge->payer,
+			     pay_sender_bank(env, &charge->payer));
 	if (rc < 0)
 		return rc;
 	pay_post_payer(&req, &charge->payer);
@@ -131,8 +131,8 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 	req.source = (char *)prov->ops->deposit_source;
 	req.reference = (char *)charge->id;
 	req.simulated = 0;
-	rc = pay_call(env, pay_current()->ledger, "PostEntry", &req.base,
-		      (ProtobufCMessage **)&resp);
+	rc = pay_call((ProtobufCMessage **)&resp, env, pay_current()->ledger, "PostEntry",
+		      &req.base);
 	if (rc < 0)
 		return rc;
 	*outcome = resp->replayed ? "duplicate" : "credited";
@@ -152,9 +152,9 @@ static int pay_charge_matched(pay_env *env, pay_charge *charge, const char **out
 		return pay_credit(env, charge, outcome);
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_tx_ref_of_account(c, env->arena,
+		rc = pay_store_tx_ref_of_account(&tx_ref, env->arena, c,
 						 pay_current()->provider->ops->name,
-						 charge->account_number, &tx_ref);
+						 charge->account_number);
 	if (rc < 0)
 		return rc;
 	if (!tx_ref || strlen(tx_ref) >= sizeof(charge->tx_ref)) {
@@ -165,11 +165,69 @@ static int pay_charge_matched(pay_env *env, pay_charge *charge, const char **out
 	return pay_credit(env, charge, outcome);
 }
 
+static int pay_charge_same(const pay_event *ev, const pay_charge *charge)
+{
+	return charge->successful && strcmp(charge->currency, "NGN") == 0 &&
+	       strcmp(charge->id, ev->transaction_id) == 0 &&
+	       strcmp(charge->tx_ref, ev->tx_ref) == 0 &&
+	       strcmp(charge->account_number, ev->account_number) == 0 &&
+	       charge->amount_kobo == ev->amount_kobo && charge->amount_kobo > 0;
+}
+
+void pay_charge_decide(pay_charge_plan *out, const pay_charge_facts *f)
+{
+	const pay_payer *named = &f->charge->payer;
+
+	/* The payer as the verification names them, else as the signed
+	 * delivery does. */
+	out->payer = named->account_number[0] || named->name[0] ? named : &f->ev->payer;
+	out->verdict = PAY_CHARGE_CREDIT;
+	out->outcome = NULL;
+	if (!pay_charge_same(f->ev, f->charge)) {
+		out->verdict = PAY_CHARGE_MISMATCH;
+		out->outcome = "verification_mismatch";
+	} else if (f->charge->amount_kobo > f->max_kobo) {
+		out->verdict = PAY_CHARGE_OVER_LIMIT;
+		out->outcome = "amount_over_limit";
+	} else if (f->fee_kept >= f->charge->amount_kobo) {
+		out->verdict = PAY_CHARGE_FEE_NOT_BELOW;
+		out->outcome = "fee_not_below_amount";
+	}
+}
+
+/* The log line of a charge that is not credited. */
+static void pay_charge_refused(const pay_charge_plan *plan, const pay_event *ev)
+{
+	switch (plan->verdict) {
+	case PAY_CHARGE_MISMATCH:
+		log_event(LOG_LVL_WARN, "deposit does not match its verification",
+			  "transaction_id", ev->transaction_id, NULL);
+		break;
+	case PAY_CHARGE_OVER_LIMIT:
+		/* Above the most one entry may move (KOLO_MAX_AMOUNT_KOBO, at
+		 * most ₦250 m): a person looks, not 50 failing retries. */
+		log_event(LOG_LVL_ERROR, "deposit above the amount limit",
+			  "transaction_id", ev->transaction_id, NULL);
+		break;
+	case PAY_CHARGE_FEE_NOT_BELOW:
+		/* Nothing arrived (the ledger refuses such a fee): a person looks. */
+		log_event(LOG_LVL_ERROR, "deposit fee not below its amount",
+			  "transaction_id", ev->transaction_id, NULL);
+		break;
+	case PAY_CHARGE_CREDIT:
+		break;
+	}
+}
+
 /* A deposit event is believed only as far as the provider confirms it:
- * successful, NGN, the same id, tx_ref (or receiving account) and amount. */
+ * the facts (the delivery, the provider's verification) are gathered,
+ * pay_charge_decide says what to do, then it is done (credited, or only
+ * logged). */
 static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outcome)
 {
 	pay_provider *prov = pay_current()->provider;
+	pay_charge_facts facts = { .ev = ev, .max_kobo = money_max_kobo() };
+	pay_charge_plan plan;
 	pay_charge charge;
 	int rc;
 
@@ -181,37 +239,17 @@ static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outc
 	}
 	if (rc < 0) /* unavailable, our credentials refused, ...: try again */
 		return rc;
-	if (!charge.successful || strcmp(charge.currency, "NGN") != 0 ||
-	    strcmp(charge.id, ev->transaction_id) != 0 ||
-	    strcmp(charge.tx_ref, ev->tx_ref) != 0 ||
-	    strcmp(charge.account_number, ev->account_number) != 0 ||
-	    charge.amount_kobo != ev->amount_kobo || charge.amount_kobo <= 0) {
-		log_event(LOG_LVL_WARN, "deposit does not match its verification",
-			  "transaction_id", ev->transaction_id, NULL);
-		*outcome = "verification_mismatch";
-		pay_free_raw(&charge.raw_json);
-		return 0;
-	}
 	pay_free_raw(&charge.raw_json);
-	/* The payer as the verification names them, else as the signed
-	 * delivery does. */
-	if (!charge.payer.account_number[0] && !charge.payer.name[0])
-		charge.payer = ev->payer;
-	if (charge.amount_kobo > money_max_kobo()) {
-		/* Above the most one entry may move (KOLO_MAX_AMOUNT_KOBO, at
-		 * most ₦250 m): a person looks, not 50 failing retries. */
-		log_event(LOG_LVL_ERROR, "deposit above the amount limit",
-			  "transaction_id", ev->transaction_id, NULL);
-		*outcome = "amount_over_limit";
+	facts.charge = &charge;
+	facts.fee_kept = pay_fee_kept(&charge);
+	pay_charge_decide(&plan, &facts);
+	if (plan.verdict != PAY_CHARGE_CREDIT) {
+		pay_charge_refused(&plan, ev);
+		*outcome = plan.outcome;
 		return 0;
 	}
-	if (pay_fee_kept(&charge) >= charge.amount_kobo) {
-		/* Nothing arrived (the ledger refuses such a fee): a person looks. */
-		log_event(LOG_LVL_ERROR, "deposit fee not below its amount",
-			  "transaction_id", ev->transaction_id, NULL);
-		*outcome = "fee_not_below_amount";
-		return 0;
-	}
+	if (plan.payer != &charge.payer)
+		charge.payer = *plan.payer;
 	return pay_charge_matched(env, &charge, outcome);
 }
 
@@ -225,7 +263,7 @@ static int pay_transfer_event(pay_env *env, const pay_event *ev, const char **ou
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0 && text_is_uuid(ev->transfer_ref))
-		rc = pay_store_payout(c, env->arena, "id", ev->transfer_ref, &payout, &found);
+		rc = pay_store_payout(&payout, &found, env->arena, c, "id", ev->transfer_ref);
 	if (rc < 0)
 		return rc;
 	if (!found) {
@@ -366,7 +404,7 @@ static int pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len,
 		return err_oom();
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_event_add_unsigned(c, env->arena, &ev, &out->event_id);
+		rc = pay_store_event_add_unsigned(&out->event_id, env->arena, c, &ev);
 	if (rc < 0)
 		return rc;
 	log_event(LOG_LVL_WARN, "webhook with a bad signature", "event_id", out->event_id,
@@ -375,9 +413,9 @@ static int pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len,
 		       "the webhook signature does not match");
 }
 
-int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
+int pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t len,
 		const pay_header *headers, size_t n_headers, const char *route_provider,
-		const char *client_addr, pay_webhook_result *out)
+		const char *client_addr)
 {
 	pay_provider *prov = pay_current()->provider;
 	pay_event ev;
@@ -398,9 +436,9 @@ int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
 	/* Stored before it is processed, so a crash loses nothing. */
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_event_add(c, env->arena, prov->ops->name,
-					 ev.type[0] ? ev.type : "unknown", body, len,
-					 signed_ok, pay_current()->event_grace_s, &out->event_id);
+		rc = pay_store_event_add(&out->event_id, env->arena, c, prov->ops->name,
+					 ev.type[0] ? ev.type : "unknown", body, len, signed_ok,
+					 pay_current()->event_grace_s);
 	if (rc < 0)
 		return rc;
 	if (parsed)

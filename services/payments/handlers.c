@@ -10,14 +10,14 @@
 #include <time.h>
 
 #include "auth/auth.h"
+#include "beneficiary/beneficiary.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "idem/idem.h"
 #include "log/log.h"
+#include "membership/membership.h"
 #include "money/money.h"
 #include "payments.h"
-#include "svc/beneficiary.h"
-#include "svc/member.h"
 #include "text/text.h"
 #include "payments_service.h"
 
@@ -79,8 +79,8 @@ pay_provision_account(rpc_ctx *ctx, const Kolo__Payments__V1__ProvisionAccountRe
 	if (rc == 0 && in->officer_user_id[0] && !text_is_uuid(in->officer_user_id))
 		rc = err_invalid_id("officer_user_id");
 	if (rc == 0)
-		rc = pay_provision_as(&env, in->group_id, in->group_name, in->officer_user_id,
-				      &acct, &pending, &wait);
+		rc = pay_provision_as(&acct, &pending, &wait, &env, in->group_id, in->group_name,
+				      in->officer_user_id);
 	if (rc < 0)
 		return rc;
 	out->account = pay_account_message(ctx, in->group_id, &acct, pending, &wait);
@@ -96,14 +96,13 @@ pay_get_account(rpc_ctx *ctx, const Kolo__Payments__V1__GetAccountRequest *in,
 	pay_account acct;
 	pay_account_wait wait;
 	int pending = 0;
-	int rc = svc_check_member(ctx, pay_current()->groups, in->group_id, 0, &m);
+	int rc = membership_check(ctx, pay_current()->groups, in->group_id, 0, &m);
 
 	/* A group without an account gets one now (DESIGN §5), a live one in
 	 * the name of the holder groups names (a service call: asked). */
 	if (rc == 0)
-		rc = pay_provision_as(&env, in->group_id, NULL,
-				      m ? m->account_holder_user_id : NULL, &acct, &pending,
-				      &wait);
+		rc = pay_provision_as(&acct, &pending, &wait, &env, in->group_id, NULL,
+				      m ? m->account_holder_user_id : NULL);
 	if (rc < 0)
 		return rc;
 	out->account = pay_account_message(ctx, in->group_id, &acct, pending, &wait);
@@ -128,9 +127,8 @@ pay_handle_webhook(rpc_ctx *ctx, const Kolo__Payments__V1__HandleWebhookRequest 
 		headers[i] = (pay_header){ in->headers[i]->name, in->headers[i]->value };
 	/* The gateway names the client (internal-only RPC: its word is taken). */
 	addr = rpc_ctx_metadata(ctx, "x-forwarded-for");
-	rc = pay_webhook(&env, in->raw_body.data ? in->raw_body.data : (const uint8_t *)"",
-			 in->raw_body.len, headers, in->n_headers, in->provider,
-			 addr ? addr : "", &result);
+	rc = pay_webhook(&result, &env, in->raw_body.data ? in->raw_body.data : (const uint8_t *)"",
+			 in->raw_body.len, headers, in->n_headers, in->provider, addr ? addr : "");
 	if (rc < 0)
 		return rc;
 	out->event_id = result.event_id;
@@ -219,13 +217,13 @@ pay_simulate_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__SimulateDepositRequ
 	if (rc == 0)
 		rc = pay_demo_sender(env.arena, in, &payer);
 	if (rc == 0)
-		rc = svc_check_member(ctx, pay_current()->groups, group_id, 0, NULL);
+		rc = membership_check(ctx, pay_current()->groups, group_id, 0, NULL);
 	/* From a named account: its member (or unallocated), as a real
 	 * deposit; without one, the demo stands in for the caller's own. */
 	if (rc == 0 && payer.account_number[0])
-		rc = pay_match_payer(&env, group_id, &payer, in->sender_bank_code, &member);
+		rc = pay_match_payer(&member, &env, group_id, &payer, in->sender_bank_code);
 	if (rc == 0)
-		rc = pay_provision(&env, group_id, NULL, &acct, &pending);
+		rc = pay_provision(&acct, &pending, &env, group_id, NULL);
 	if (rc == 0 && pending)
 		rc = err_set(ERR_UNAVAILABLE, "account_pending",
 			     "the group's account is not ready yet");
@@ -244,8 +242,8 @@ pay_simulate_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__SimulateDepositRequ
 	pay_demo_refs(env.arena, group_id, in->client_ref, &post.reference, &post.client_ref);
 	if (!post.reference || !post.client_ref)
 		return err_oom();
-	rc = pay_call(&env, pay_current()->ledger, "PostEntry", &post.base,
-		      (ProtobufCMessage **)&posted);
+	rc = pay_call((ProtobufCMessage **)&posted, &env, pay_current()->ledger, "PostEntry",
+		      &post.base);
 	if (rc == ERR_ALREADY_EXISTS && in->client_ref[0]) /* the key's refs are taken */
 		return err_set(ERR_ALREADY_EXISTS, "idempotency_key_used",
 			       "this Idempotency-Key was used for another deposit");
@@ -291,7 +289,8 @@ static int pay_reversal_deposit(pay_env *env, const char *group_id, const char *
 
 	req.key_case = KOLO__LEDGER__V1__GET_ENTRY_REQUEST__KEY_ENTRY_ID;
 	req.entry_id = (char *)entry_id;
-	rc = pay_call(env, pay_current()->ledger, "GetEntry", &req.base, (ProtobufCMessage **)&resp);
+	rc = pay_call((ProtobufCMessage **)&resp, env, pay_current()->ledger, "GetEntry",
+		      &req.base);
 	if (rc == 0 && strcasecmp(resp->entry->group_id, group_id) != 0)
 		rc = err_set(ERR_NOT_FOUND, "entry_not_found", "the group has no such entry");
 	if (rc == 0)
@@ -310,7 +309,7 @@ pay_reverse_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__ReverseDepositReques
 	int rc = pay_check_reversal(in);
 
 	if (rc == 0)
-		rc = svc_check_member(ctx, pay_current()->groups, in->group_id, 1, NULL);
+		rc = membership_check(ctx, pay_current()->groups, in->group_id, 1, NULL);
 	if (rc == 0)
 		rc = pay_reversal_deposit(&env, in->group_id, in->entry_id, &deposit);
 	if (rc < 0)
@@ -331,8 +330,8 @@ pay_reverse_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__ReverseDepositReques
 	post.reference = mem_arena_printf(env.arena, "chargeback:%s", deposit->reference);
 	if (!post.reference)
 		return err_oom();
-	rc = pay_call(&env, pay_current()->ledger, "PostEntry", &post.base,
-		      (ProtobufCMessage **)&posted);
+	rc = pay_call((ProtobufCMessage **)&posted, &env, pay_current()->ledger, "PostEntry",
+		      &post.base);
 	if (rc < 0)
 		return rc;
 	log_event(LOG_LVL_INFO, "deposit_reversed", "group_id", in->group_id, "entry_id", in->entry_id,
@@ -350,7 +349,7 @@ static Kolo__Payments__V1__Payout *pay_payout_message(rpc_ctx *ctx, const pay_pa
 	Kolo__Payments__V1__Payout *m = mem_arena_alloc(a, sizeof(*m));
 	Kolo__Common__V1__Beneficiary *b = mem_arena_alloc(a, sizeof(*b));
 
-	if (!m || !b || svc_beneficiary_parse(b, a, p->beneficiary) < 0)
+	if (!m || !b || beneficiary_parse(b, a, p->beneficiary) < 0)
 		return NULL;
 	kolo__payments__v1__payout__init(m);
 	m->id = p->id;
@@ -384,7 +383,7 @@ static int pay_beneficiary_json(char **out, const Kolo__Common__V1__Beneficiary 
 	if (!b->account_name[0] || strlen(b->account_name) > 200 || !text_is_clean(b->account_name))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
 			       "beneficiary.account_name is required");
-	return svc_beneficiary_json(out, b->bank_code, b->account_number, b->account_name);
+	return beneficiary_json(out, b->bank_code, b->account_number, b->account_name);
 }
 
 int
@@ -419,7 +418,7 @@ pay_create_payout(rpc_ctx *ctx, const Kolo__Payments__V1__CreatePayoutRequest *i
 	if (rc < 0)
 		return rc;
 	spec.beneficiary = beneficiary;
-	rc = pay_payout_start(&env, &spec, &payout, &replayed);
+	rc = pay_payout_start(&payout, &replayed, &env, &spec);
 	free(beneficiary);
 	if (rc < 0)
 		return rc;
@@ -446,12 +445,12 @@ pay_get_payout(rpc_ctx *ctx, const Kolo__Payments__V1__GetPayoutRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_payout(c, env.arena, by_id ? "id" : "withdrawal", key, &payout,
-				      &found);
+		rc = pay_store_payout(&payout, &found, env.arena, c, by_id ? "id" : "withdrawal",
+				      key);
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "payout_not_found", "no such payout");
 	if (rc == 0)
-		rc = svc_check_reader(ctx, pay_current()->groups, payout.group_id);
+		rc = membership_check_reader(ctx, pay_current()->groups, payout.group_id);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(ERR_NOT_FOUND, "payout_not_found", "no such payout");
 	if (rc < 0)
@@ -470,7 +469,7 @@ pay_list_payouts(rpc_ctx *ctx, const Kolo__Payments__V1__ListPayoutsRequest *in,
 	pay_payout *rows = NULL;
 	db_conn *c = NULL;
 	int n = 0;
-	int rc = svc_check_reader(ctx, pay_current()->groups, in->group_id);
+	int rc = membership_check_reader(ctx, pay_current()->groups, in->group_id);
 
 	if (rc == 0 && (in->status < 0 || in->status > 3))
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_status", "unknown payout status");
@@ -479,8 +478,8 @@ pay_list_payouts(rpc_ctx *ctx, const Kolo__Payments__V1__ListPayoutsRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_payouts_of_group(c, a, in->group_id, statuses[in->status],
-						&page, &rows, &n);
+		rc = pay_store_payouts_of_group(&rows, &n, a, c, in->group_id, statuses[in->status],
+						&page);
 	if (rc < 0)
 		return rc;
 	out->payouts = page_items(&out->n_payouts, a, &page, n, sizeof(*out->payouts));
@@ -604,12 +603,12 @@ static int pay_bank_name_is(const char *a, const char *b)
 	return na > 0 && na == nb && strncasecmp(a, b, na) == 0;
 }
 
-int pay_bank_code_of(mem_arena *a, const char *name, const char **code)
+int pay_bank_code_of(const char **out_code, mem_arena *a, const char *name)
 {
 	const char *found = "";
 	int rc = 0, two = 0;
 
-	*code = "";
+	*out_code = "";
 	if (!name[0])
 		return 0;
 	pthread_mutex_lock(&pay_banks_lock);
@@ -624,9 +623,9 @@ int pay_bank_code_of(mem_arena *a, const char *name, const char **code)
 		found = pay_banks[i].code;
 	}
 	if (found[0] && !two) {
-		*code = mem_arena_strdup(a, found);
-		if (!*code) {
-			*code = "";
+		*out_code = mem_arena_strdup(a, found);
+		if (!*out_code) {
+			*out_code = "";
 			rc = err_oom();
 		}
 	}
@@ -697,7 +696,7 @@ static int pay_check_resolver(rpc_ctx *ctx, const char *group_id, const char *pa
 		return pay_check_internal_resolver(payer_user_id);
 	if (!group_id[0])
 		return err_invalid_id("group_id");
-	rc = svc_check_member(ctx, d->groups, group_id, 1, NULL);
+	rc = membership_check(ctx, d->groups, group_id, 1, NULL);
 	/* The group's key is its canonical id, whatever the case typed. */
 	if (rc == 0 && !(group_id = text_uuid_canonical(rpc_ctx_arena(ctx), group_id)))
 		rc = err_oom();
@@ -778,7 +777,7 @@ pay_start_kyc_check(rpc_ctx *ctx, const Kolo__Payments__V1__StartKycCheckRequest
 				.bank_code = in->bank_code,
 				.account_number = in->account_number };
 	pay_kyc_result result;
-	int rc = pay_kyc_start(&kyc, &result);
+	int rc = pay_kyc_start(&result, &kyc);
 
 	sodium_memzero(in->id_number, strlen(in->id_number));
 	if (rc < 0)
@@ -792,7 +791,7 @@ pay_get_kyc_check(rpc_ctx *ctx, const Kolo__Payments__V1__GetKycCheckRequest *in
                   Kolo__Payments__V1__GetKycCheckResponse *out)
 {
 	pay_kyc_result result;
-	int rc = pay_kyc_get(in->id_type, in->reference, &result);
+	int rc = pay_kyc_get(&result, in->id_type, in->reference);
 
 	if (rc < 0)
 		return rc;

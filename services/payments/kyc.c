@@ -50,7 +50,7 @@ static int pay_kyc_account_ok(const pay_kyc_request *req)
 	return 0;
 }
 
-int pay_kyc_start(const pay_kyc_request *req, pay_kyc_result *out)
+int pay_kyc_start(pay_kyc_result *out, const pay_kyc_request *req)
 {
 	const pay_provider *p = NULL;
 	int rc = pay_kyc_type_ok(req->id_type);
@@ -72,7 +72,7 @@ int pay_kyc_start(const pay_kyc_request *req, pay_kyc_result *out)
 	return rc;
 }
 
-int pay_kyc_get(const char *id_type, const char *reference, pay_kyc_result *out)
+int pay_kyc_get(pay_kyc_result *out, const char *id_type, const char *reference)
 {
 	const pay_provider *p = NULL;
 	int rc = pay_kyc_type_ok(id_type);

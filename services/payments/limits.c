@@ -16,9 +16,8 @@ int pay_rate_take(const char *kind, const char *key, int limit, int window_s,
 		return 0;
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_rate_hit(c, kind, key,
-					window_s > 0 ? window_s : PAY_DEFAULT_WINDOW_S, &hits,
-					&retry_s);
+		rc = pay_store_rate_hit(&hits, &retry_s, c, kind, key,
+					window_s > 0 ? window_s : PAY_DEFAULT_WINDOW_S);
 	if (rc < 0)
 		return rc;
 	if (hits <= limit)

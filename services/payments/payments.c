@@ -21,8 +21,8 @@ const pay_deps *pay_current(void)
 	return &pay_wired;
 }
 
-int pay_call(pay_env *env, rpc_channel *ch, const char *method,
-	     const ProtobufCMessage *req, ProtobufCMessage **resp)
+int pay_call(ProtobufCMessage **out, pay_env *env, rpc_channel *ch, const char *method,
+	     const ProtobufCMessage *req)
 {
-	return svc_env_call(env, ch, method, req, resp, SVC_CALL_INTERNAL);
+	return svc_env_call(env, ch, method, req, out, SVC_CALL_INTERNAL);
 }

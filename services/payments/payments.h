@@ -49,24 +49,23 @@ const pay_deps *pay_current(void);
 typedef svc_env pay_env;
 
 /* An internal call to another service for env. */
-KOLO_MUST_CHECK int pay_call(pay_env *env, rpc_channel *ch, const char *method,
-			     const ProtobufCMessage *req, ProtobufCMessage **resp);
+KOLO_MUST_CHECK int pay_call(ProtobufCMessage **out, pay_env *env, rpc_channel *ch,
+			     const char *method, const ProtobufCMessage *req);
 
 /* --- deposit.c: who paid (DESIGN §15) ------------------------------------ */
 /* The member of group_id who pays from payer's account (groups' MatchPayer;
  * bank_code narrows it when known, else payer's bank name breaks a tie):
- * *user_id is theirs, or "" (no 10-digit account, no member, or several).
+ * *out_user_id is theirs, or "" (no 10-digit account, no member, or several).
  * Groups not answering is ERR_UNAVAILABLE `payer_match_unavailable`: the
  * deposit waits rather than being credited unattributed. */
-KOLO_MUST_CHECK int pay_match_payer(pay_env *env, const char *group_id,
-				    const pay_payer *payer, const char *bank_code,
-				    const char **user_id);
+KOLO_MUST_CHECK int pay_match_payer(const char **out_user_id, pay_env *env, const char *group_id,
+				    const pay_payer *payer, const char *bank_code);
 
 /* The code of the bank whose name in the provider's bank list is name,
  * trimmed and whatever the case; "" when none is, or banks of two codes
  * are. Reads the cached list only (handlers.c; ListBanks fetches it), never
  * the provider: UNAVAILABLE `provider_unavailable` when none is cached. */
-KOLO_MUST_CHECK int pay_bank_code_of(mem_arena *a, const char *name, const char **code);
+KOLO_MUST_CHECK int pay_bank_code_of(const char **out_code, mem_arena *a, const char *name);
 
 /* Sets a credit's payer_* fields (borrowing payer's texts). */
 struct Kolo__Ledger__V1__PostEntryRequest;
@@ -84,10 +83,9 @@ KOLO_MUST_CHECK int pay_rate_take(const char *kind, const char *key, int limit,
 /* The group's account, asking the provider for it when there is none yet.
  * Idempotent and serialised per group: never a second account. When the
  * provider fails, a recovery is recorded (the worker retries) and *out is
- * not filled: *pending is set. */
-KOLO_MUST_CHECK int pay_provision(pay_env *env, const char *group_id,
-				  const char *group_name, pay_account *out,
-				  int *pending);
+ * not filled: *out_pending is set. */
+KOLO_MUST_CHECK int pay_provision(pay_account *out, int *out_pending, pay_env *env,
+				  const char *group_id, const char *group_name);
 
 /* What the account of a group that has none waits for (see
  * pay_provision_as): nothing ("" reason), or KYC. */
@@ -100,20 +98,18 @@ typedef struct pay_account_wait {
  * officer_id (NULL or "": the holder groups names now, asked with
  * GetMembership; "" there too: the one recorded earlier), read from identity
  * (ReadKycNumber, logged there). Without a verified number nothing is
- * asked of the provider: *pending and wait->needs_kyc are set with the
+ * asked of the provider: *out_pending and out_wait->needs_kyc are set with the
  * reason, and the worker tries again (pay_worker_pass). The number is
  * erased at identity once no other account waits for that officer. */
-KOLO_MUST_CHECK int pay_provision_as(pay_env *env, const char *group_id,
-				     const char *group_name, const char *officer_id,
-				     pay_account *out, int *pending,
-				     pay_account_wait *wait);
+KOLO_MUST_CHECK int pay_provision_as(pay_account *out, int *out_pending, pay_account_wait *out_wait,
+				     pay_env *env, const char *group_id, const char *group_name,
+				     const char *officer_id);
 
 /* --- kyc.c ------------------------------------------------------------------ */
 /* Identity checks through the provider (the number is never stored here).
  * ERR_FAILED_PRECONDITION "kyc_unsupported" when the provider has none. */
-KOLO_MUST_CHECK int pay_kyc_start(const pay_kyc_request *req, pay_kyc_result *out);
-KOLO_MUST_CHECK int pay_kyc_get(const char *id_type, const char *reference,
-				pay_kyc_result *out);
+KOLO_MUST_CHECK int pay_kyc_start(pay_kyc_result *out, const pay_kyc_request *req);
+KOLO_MUST_CHECK int pay_kyc_get(pay_kyc_result *out, const char *id_type, const char *reference);
 
 /* --- deposit.c ------------------------------------------------------------ */
 typedef struct pay_webhook_result {
@@ -131,10 +127,37 @@ typedef struct pay_webhook_result {
  * the provider the delivery was addressed to ("" when not said): a
  * delivery to another provider than the active one is never taken as
  * signed. */
-KOLO_MUST_CHECK int pay_webhook(pay_env *env, const uint8_t *body, size_t len,
-				const pay_header *headers, size_t n_headers,
-				const char *route_provider, const char *client_addr,
-				pay_webhook_result *out);
+KOLO_MUST_CHECK int pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body,
+				size_t len, const pay_header *headers, size_t n_headers,
+				const char *route_provider, const char *client_addr);
+
+/* A charge event, decided before anything is written (DESIGN §15): the
+ * facts are the signed delivery and the provider's verification of it. */
+typedef enum pay_charge_verdict {
+	PAY_CHARGE_CREDIT,	  /* credit it to the group of its tx_ref */
+	PAY_CHARGE_MISMATCH,	  /* "verification_mismatch": not as the delivery said */
+	PAY_CHARGE_OVER_LIMIT,	  /* "amount_over_limit": above the most one entry moves */
+	PAY_CHARGE_FEE_NOT_BELOW, /* "fee_not_below_amount": nothing arrived */
+} pay_charge_verdict;
+
+typedef struct pay_charge_facts {
+	const pay_event *ev;	  /* the signed delivery */
+	const pay_charge *charge; /* the provider's verification of it */
+	int64_t fee_kept;	  /* what the provider kept of it (0: the customer paid it) */
+	int64_t max_kobo;	  /* the most one entry moves (money_max_kobo()) */
+} pay_charge_facts;
+
+typedef struct pay_charge_plan {
+	pay_charge_verdict verdict;
+	const char *outcome;	/* the event's outcome; NULL with PAY_CHARGE_CREDIT */
+	const pay_payer *payer; /* who paid: the verification's, else the delivery's */
+} pay_charge_plan;
+
+/* What to do with a verified charge: credit it only when it is successful,
+ * NGN, positive and the delivery's id, tx_ref, receiving account and
+ * amount; at most max_kobo; and the fee kept below its amount. Pure: no
+ * I/O, *out borrows from f. */
+void pay_charge_decide(pay_charge_plan *out, const pay_charge_facts *f);
 
 /* Processes a stored, signed event and records how it went: done, with
  * its outcome, or queued again with the error. Returns what recording
@@ -144,10 +167,10 @@ KOLO_MUST_CHECK int pay_process_event(pay_env *env, const char *event_id,
 
 /* --- payout.c --------------------------------------------------------------- */
 /* Makes (or finds) the payout of a withdrawal attempt and drives it as far
- * as it goes now: ledger debit, then the transfer. *replayed when it
+ * as it goes now: ledger debit, then the transfer. *out_replayed when it
  * existed already. Never debits or transfers twice. */
-KOLO_MUST_CHECK int pay_payout_start(pay_env *env, const pay_payout *spec,
-				     pay_payout *out, int *replayed);
+KOLO_MUST_CHECK int pay_payout_start(pay_payout *out, int *out_replayed, pay_env *env,
+				     const pay_payout *spec);
 
 /* Drives an existing payout on (worker, webhook): debit, transfer, poll,
  * reversal, whatever its stage needs. *p is re-read at the end. */

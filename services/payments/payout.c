@@ -20,10 +20,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "beneficiary/beneficiary.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
-#include "svc/beneficiary.h"
 #include "log/log.h"
-#include "svc/beneficiary.h"
 
 /* The ledger references of a payout's debit and reversal. */
 static const char *pay_ref(mem_arena *a, const char *kind, const pay_payout *p)
@@ -42,7 +41,7 @@ static int pay_account_id(pay_env *env, const pay_payout *p, const char **out)
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = pay_store_account(c, env->arena, p->group_id, &acct, &found);
+		rc = pay_store_account(&acct, &found, env->arena, c, p->group_id);
 	if (rc == 0 && !found)
 		rc = err_set(ERR_FAILED_PRECONDITION, "no_account",
 			     "the group has no account to pay from");
@@ -77,7 +76,7 @@ static int pay_capture(pay_env *env, const pay_payout *p, const char *account_id
 	req.entry_reference = (char *)reference;
 	req.source = "payout";
 	req.simulated = strcmp(p->provider, "demo") == 0;
-	return pay_refusal(pay_call(env, pay_current()->ledger, "CaptureHold", &req.base, &resp),
+	return pay_refusal(pay_call(&resp, env, pay_current()->ledger, "CaptureHold", &req.base),
 			   refused);
 }
 
@@ -103,7 +102,7 @@ static int pay_post(pay_env *env, const pay_payout *p, int type, const char *ref
 	req.source = "payout";
 	req.reference = (char *)reference;
 	req.simulated = strcmp(p->provider, "demo") == 0;
-	return pay_refusal(pay_call(env, pay_current()->ledger, "PostEntry", &req.base, &resp),
+	return pay_refusal(pay_call(&resp, env, pay_current()->ledger, "PostEntry", &req.base),
 			   refused);
 }
 
@@ -122,8 +121,8 @@ static int pay_move(pay_payout *p, pay_state to, int actor, const char *provider
 			       p->stage, p->status, pay_state_stage(to), pay_state_status(to));
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_payout_move(c, p->id, p->version, to, provider_ref, reason,
-					   executed, moved);
+		rc = pay_store_payout_move(moved, c, p->id, p->version, to, provider_ref, reason,
+					   executed);
 	if (rc == 0 && *moved) {
 		p->state = to;
 		p->version++;
@@ -197,7 +196,7 @@ static int pay_transfer_request_of(pay_env *env, const pay_payout *p,
 				   pay_transfer_request *out)
 {
 	Kolo__Common__V1__Beneficiary b;
-	int rc = svc_beneficiary_parse(&b, env->arena, p->beneficiary);
+	int rc = beneficiary_parse(&b, env->arena, p->beneficiary);
 
 	if (rc < 0)
 		return rc;
@@ -278,8 +277,8 @@ typedef struct pay_reverse_tx {
 static int pay_reverse_body(db_conn *c, void *arg)
 {
 	pay_reverse_tx *t = arg;
-	int rc = pay_store_payout_move(c, t->p->id, t->p->version, PAY_REVERSED, NULL, NULL, 0,
-				       &t->moved);
+	int rc = pay_store_payout_move(&t->moved, c, t->p->id, t->p->version, PAY_REVERSED, NULL,
+				       NULL, 0);
 
 	if (rc < 0 || !t->moved)
 		return rc;
@@ -332,7 +331,7 @@ static int pay_reread(pay_env *env, pay_payout *p)
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = pay_store_payout(c, env->arena, "id", p->id, p, &found);
+		rc = pay_store_payout(p, &found, env->arena, c, "id", p->id);
 	if (rc == 0 && !found)
 		rc = err_set(ERR_INTERNAL, NULL, "payout %s vanished", p->id);
 	return rc;
@@ -403,7 +402,7 @@ static int pay_start_body(db_conn *c, void *arg)
 {
 	pay_start_tx *t = arg;
 
-	return pay_store_payout_add(c, t->arena, t->spec, t->out, &t->created);
+	return pay_store_payout_add(t->out, &t->created, t->arena, c, t->spec);
 }
 
 /* Money leaves only through the provider that took it in: a group whose
@@ -417,7 +416,7 @@ static int pay_check_same_provider(pay_env *env, const char *group_id)
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = pay_store_account(c, env->arena, group_id, &acct, &found);
+		rc = pay_store_account(&acct, &found, env->arena, c, group_id);
 	if (rc < 0)
 		return rc;
 	if (!found)
@@ -430,8 +429,7 @@ static int pay_check_same_provider(pay_env *env, const char *group_id)
 	return 0;
 }
 
-int pay_payout_start(pay_env *env, const pay_payout *spec, pay_payout *out,
-		     int *replayed)
+int pay_payout_start(pay_payout *out, int *out_replayed, pay_env *env, const pay_payout *spec)
 {
 	pay_start_tx t = { .arena = env->arena, .spec = spec, .out = out };
 	db_conn *c = NULL;
@@ -441,7 +439,7 @@ int pay_payout_start(pay_env *env, const pay_payout *spec, pay_payout *out,
 		rc = db_tx(c, svc_env_timeout(env), pay_start_body, &t);
 	if (rc < 0)
 		return rc;
-	*replayed = !t.created;
+	*out_replayed = !t.created;
 	if (!t.created && (out->amount_kobo != spec->amount_kobo ||
 			   strcasecmp(out->group_id, spec->group_id) != 0))
 		return err_set(ERR_ALREADY_EXISTS, "payout_conflict",

@@ -81,7 +81,7 @@ static int pay_demo_create_transfer(pay_provider *p, const pay_transfer_request 
 	a = mem_arena_new(0);
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = pay_store_demo_transfer_add(c, a, &want, &stored);
+		rc = pay_store_demo_transfer_add(&stored, a, c, &want);
 	if (rc == 0)
 		pay_demo_result(out, &stored);
 	mem_arena_free(a);
@@ -100,7 +100,7 @@ static int pay_demo_get_transfer(pay_provider *p, const char *reference,
 	(void)p;
 	(void)known_id; /* the demo bank finds its transfers by reference */
 	if (rc == 0)
-		rc = pay_store_demo_transfer_settle(c, a, reference, &stored, &found);
+		rc = pay_store_demo_transfer_settle(&stored, &found, a, c, reference);
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "transfer_not_found",
 			     "the demo bank has no such transfer");

@@ -13,7 +13,7 @@
  *
  * Amounts: kobo go out as naira text with two decimals written straight
  * into the JSON ("amount":1500.75); amounts come back through
- * money_json_number_text() + money_parse_naira(), never through a double.
+ * jsonnum_find() + money_parse_naira(), never through a double.
  *
  * The secret key and hash are never logged nor put in an error message,
  * and are wiped when the provider is destroyed. */
@@ -32,6 +32,7 @@
 #include <strings.h>
 
 #include "auth/auth.h"
+#include "jsonnum/jsonnum.h"
 #include "mem/mem.h"
 #include "money/money.h"
 #include "text/text.h"
@@ -68,7 +69,7 @@ static int flw_amount(int64_t *kobo, const char *body, size_t len,
 {
 	const char *start = NULL;
 	size_t n = 0;
-	int rc = money_json_number_text(body, len, path, depth, &start, &n);
+	int rc = jsonnum_find(&start, &n, body, len, path, depth);
 	json_t *v;
 
 	if (rc == 0)

@@ -1061,8 +1061,8 @@ static int psk_kyc_get(pay_provider *p, const char *id_type, const char *referen
 	if (rc == 0 && !identified)
 		rc = db_thread_conn(&c);
 	if (rc == 0 && !identified)
-		rc = pay_store_customer_event(c, "paystack", PSK_KYC_FAILED_EVENT, code,
-					      since_ms, reason, sizeof(reason), &failed);
+		rc = pay_store_customer_event(reason, sizeof(reason), &failed, c, "paystack",
+					      PSK_KYC_FAILED_EVENT, code, since_ms);
 	if (rc < 0) {
 		memset(out, 0, sizeof(*out));
 		return rc;

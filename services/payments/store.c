@@ -27,8 +27,8 @@ static int pay_read_account(mem_arena *a, const PGresult *res, pay_account *out)
 	return out->created_at ? 0 : err_oom();
 }
 
-int pay_store_account(db_conn *c, mem_arena *a, const char *group_id,
-		      pay_account *out, int *found)
+int pay_store_account(pay_account *out, int *out_found, mem_arena *a, db_conn *c,
+		      const char *group_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -39,15 +39,15 @@ int pay_store_account(db_conn *c, mem_arena *a, const char *group_id,
 
 	if (rc < 0)
 		return rc;
-	*found = PQntuples(res) == 1;
-	if (*found)
+	*out_found = PQntuples(res) == 1;
+	if (*out_found)
 		rc = pay_read_account(a, res, out);
 	PQclear(res);
 	return rc;
 }
 
-int pay_store_va_lock(db_conn *c, mem_arena *a, const char *group_id,
-		      const char *provider, const char *tx_ref, pay_va *out)
+int pay_store_va_lock(pay_va *out, mem_arena *a, db_conn *c, const char *group_id,
+		      const char *provider, const char *tx_ref)
 {
 	const char *params[] = { group_id, provider, tx_ref };
 	PGresult *res = NULL;
@@ -69,9 +69,8 @@ int pay_store_va_lock(db_conn *c, mem_arena *a, const char *group_id,
 	return out->status ? 0 : err_oom();
 }
 
-int pay_store_va_officer(db_conn *c, mem_arena *a, const char *group_id,
-			 const char *provider, const char *tx_ref, const char *officer_id,
-			 char **officer)
+int pay_store_va_officer(char **out_officer, mem_arena *a, db_conn *c, const char *group_id,
+			 const char *provider, const char *tx_ref, const char *officer_id)
 {
 	const char *params[] = { group_id, provider, tx_ref,
 				 officer_id && officer_id[0] ? officer_id : NULL };
@@ -86,9 +85,9 @@ int pay_store_va_officer(db_conn *c, mem_arena *a, const char *group_id,
 
 	if (rc < 0)
 		return rc;
-	*officer = db_text(a, res, 0, 0);
+	*out_officer = db_text(a, res, 0, 0);
 	PQclear(res);
-	return *officer ? 0 : err_oom();
+	return *out_officer ? 0 : err_oom();
 }
 
 int pay_store_va_wait(db_conn *c, const char *group_id, const char *reason)
@@ -101,7 +100,7 @@ int pay_store_va_wait(db_conn *c, const char *group_id, const char *reason)
 		      2, params);
 }
 
-int pay_store_kyc_waiting(db_conn *c, mem_arena *a, int limit, char ***group_ids, int *n)
+int pay_store_kyc_waiting(char ***out_group_ids, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char lim[DB_I64_TEXT];
 	const char *param = db_i64(lim, limit);
@@ -113,25 +112,25 @@ int pay_store_kyc_waiting(db_conn *c, mem_arena *a, int limit, char ***group_ids
 			 1, &param);
 	int rows;
 
-	*n = 0;
+	*out_n = 0;
 	if (rc < 0)
 		return rc;
 	rows = PQntuples(res);
-	*group_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(rows ? rows : 1));
-	for (int i = 0; *group_ids && i < rows; i++) {
-		(*group_ids)[i] = db_text(a, res, i, 0);
-		if (!(*group_ids)[i])
+	*out_group_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(rows ? rows : 1));
+	for (int i = 0; *out_group_ids && i < rows; i++) {
+		(*out_group_ids)[i] = db_text(a, res, i, 0);
+		if (!(*out_group_ids)[i])
 			rc = err_oom();
 	}
 	PQclear(res);
-	if (!*group_ids)
+	if (!*out_group_ids)
 		return err_oom();
 	if (rc == 0)
-		*n = rows;
+		*out_n = rows;
 	return rc;
 }
 
-int pay_store_officer_waiting(db_conn *c, const char *officer_id, int *n)
+int pay_store_officer_waiting(int *out_n, db_conn *c, const char *officer_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -139,15 +138,14 @@ int pay_store_officer_waiting(db_conn *c, const char *officer_id, int *n)
 			 " AND NOT EXISTS (SELECT 1 FROM account a WHERE a.group_id = r.group_id)",
 			 1, &officer_id);
 
-	*n = rc == 0 ? (int)db_int64(res, 0, 0) : 0;
+	*out_n = rc == 0 ? (int)db_int64(res, 0, 0) : 0;
 	PQclear(res);
 	return rc;
 }
 
-int pay_store_account_add(db_conn *c, mem_arena *a, const char *group_id,
-			  const char *number, const char *bank_name,
-			  const char *provider, const char *provider_ref,
-			  const char *raw_json, pay_account *out)
+int pay_store_account_add(pay_account *out, mem_arena *a, db_conn *c, const char *group_id,
+			  const char *number, const char *bank_name, const char *provider,
+			  const char *provider_ref, const char *raw_json)
 {
 	const char *params[] = { group_id, number, bank_name, provider, provider_ref,
 				 raw_json };
@@ -172,7 +170,7 @@ int pay_store_account_add(db_conn *c, mem_arena *a, const char *group_id,
 			    " AND status = 'pending'",
 			    1, params);
 	if (rc == 0)
-		rc = pay_store_account(c, a, group_id, out, &found);
+		rc = pay_store_account(out, &found, a, c, group_id);
 	return rc;
 }
 
@@ -198,7 +196,7 @@ int pay_store_va_failed(db_conn *c, const char *group_id, const char *tx_ref,
 		      5, params);
 }
 
-int pay_store_recovery_name(db_conn *c, mem_arena *a, const char *group_id, char **name)
+int pay_store_recovery_name(char **out_name, mem_arena *a, db_conn *c, const char *group_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -208,14 +206,13 @@ int pay_store_recovery_name(db_conn *c, mem_arena *a, const char *group_id, char
 
 	if (rc < 0)
 		return rc;
-	*name = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? db_text(a, res, 0, 0)
-								: NULL;
+	*out_name = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? db_text(a, res, 0, 0) : NULL;
 	PQclear(res);
 	return 0;
 }
 
-int pay_store_account_of_tx_ref(db_conn *c, mem_arena *a, const char *tx_ref,
-				char **group_id, pay_account *out, int *found)
+int pay_store_account_of_tx_ref(char **out_group_id, pay_account *out, int *out_found, mem_arena *a,
+				db_conn *c, const char *tx_ref)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -226,20 +223,20 @@ int pay_store_account_of_tx_ref(db_conn *c, mem_arena *a, const char *tx_ref,
 
 	if (rc < 0)
 		return rc;
-	*group_id = NULL;
-	*found = PQntuples(res) == 1 && db_bool(res, 0, 9);
+	*out_group_id = NULL;
+	*out_found = PQntuples(res) == 1 && db_bool(res, 0, 9);
 	if (PQntuples(res) == 1) {
-		*group_id = db_text(a, res, 0, 8);
-		rc = *group_id ? 0 : err_oom();
+		*out_group_id = db_text(a, res, 0, 8);
+		rc = *out_group_id ? 0 : err_oom();
 	}
-	if (rc == 0 && *found)
+	if (rc == 0 && *out_found)
 		rc = pay_read_account(a, res, out);
 	PQclear(res);
 	return rc;
 }
 
-int pay_store_tx_ref_of_account(db_conn *c, mem_arena *a, const char *provider,
-				const char *number, char **tx_ref)
+int pay_store_tx_ref_of_account(char **out_tx_ref, mem_arena *a, db_conn *c, const char *provider,
+				const char *number)
 {
 	const char *params[] = { provider, number };
 	PGresult *res = NULL;
@@ -251,17 +248,16 @@ int pay_store_tx_ref_of_account(db_conn *c, mem_arena *a, const char *provider,
 
 	if (rc < 0)
 		return rc;
-	*tx_ref = NULL;
+	*out_tx_ref = NULL;
 	if (PQntuples(res) == 1) {
-		*tx_ref = db_text(a, res, 0, 0);
-		rc = *tx_ref ? 0 : err_oom();
+		*out_tx_ref = db_text(a, res, 0, 0);
+		rc = *out_tx_ref ? 0 : err_oom();
 	}
 	PQclear(res);
 	return rc;
 }
 
-int pay_store_recoveries_due(db_conn *c, mem_arena *a, int limit, char ***group_ids,
-			     int *n)
+int pay_store_recoveries_due(char ***out_group_ids, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *params[] = { db_i64(limit_text, limit) };
@@ -275,12 +271,12 @@ int pay_store_recoveries_due(db_conn *c, mem_arena *a, int limit, char ***group_
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	*group_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(*n + 1));
-	for (int i = 0; *group_ids && i < *n; i++)
-		(*group_ids)[i] = db_text(a, res, i, 0);
+	*out_n = PQntuples(res);
+	*out_group_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(*out_n + 1));
+	for (int i = 0; *out_group_ids && i < *out_n; i++)
+		(*out_group_ids)[i] = db_text(a, res, i, 0);
 	PQclear(res);
-	return *group_ids ? 0 : err_oom();
+	return *out_group_ids ? 0 : err_oom();
 }
 
 int pay_store_recovery_retry(db_conn *c, const char *group_id, const char *error,
@@ -297,9 +293,9 @@ int pay_store_recovery_retry(db_conn *c, const char *group_id, const char *error
 		      3, params);
 }
 
-int pay_store_event_add(db_conn *c, mem_arena *a, const char *provider,
-			const char *type, const uint8_t *body, size_t len,
-			int signature_valid, int grace_s, char **id)
+int pay_store_event_add(char **out_id, mem_arena *a, db_conn *c, const char *provider,
+			const char *type, const uint8_t *body, size_t len, int signature_valid,
+			int grace_s)
 {
 	char *text = mem_arena_strndup(a, (const char *)body, len);
 	char grace[DB_I64_TEXT];
@@ -339,13 +335,13 @@ int pay_store_event_add(db_conn *c, mem_arena *a, const char *provider,
 	json_decref(parsed);
 	if (rc < 0)
 		return rc;
-	*id = db_text(a, res, 0, 0);
+	*out_id = db_text(a, res, 0, 0);
 	PQclear(res);
-	return *id ? 0 : err_oom();
+	return *out_id ? 0 : err_oom();
 }
 
-int pay_store_event_add_unsigned(db_conn *c, mem_arena *a, const pay_unsigned_event *ev,
-				 char **id)
+int pay_store_event_add_unsigned(char **out_id, mem_arena *a, db_conn *c,
+				 const pay_unsigned_event *ev)
 {
 	char bytes[DB_I64_TEXT];
 	const char *params[] = { ev->type, ev->kept_json, ev->provider, ev->client_addr,
@@ -360,9 +356,9 @@ int pay_store_event_add_unsigned(db_conn *c, mem_arena *a, const pay_unsigned_ev
 
 	if (rc < 0)
 		return rc;
-	*id = db_text(a, res, 0, 0);
+	*out_id = db_text(a, res, 0, 0);
 	PQclear(res);
-	return *id ? 0 : err_oom();
+	return *out_id ? 0 : err_oom();
 }
 
 int pay_store_event_done(db_conn *c, const char *id, const char *outcome)
@@ -386,8 +382,7 @@ int pay_store_event_retry(db_conn *c, const char *id, const char *error)
 		      2, params);
 }
 
-int pay_store_events_due(db_conn *c, mem_arena *a, int limit, pay_event_row **out,
-			 int *n)
+int pay_store_events_due(pay_event_row **out, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *params[] = { db_i64(limit_text, limit) };
@@ -403,9 +398,9 @@ int pay_store_events_due(db_conn *c, mem_arena *a, int limit, pay_event_row **ou
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
+	*out_n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; rows && i < *out_n; i++) {
 		rows[i].id = db_text(a, res, i, 0);
 		rows[i].provider = db_text(a, res, i, 1);
 		rows[i].body = db_text(a, res, i, 2);
@@ -417,9 +412,9 @@ int pay_store_events_due(db_conn *c, mem_arena *a, int limit, pay_event_row **ou
 	return rows ? 0 : err_oom();
 }
 
-int pay_store_customer_event(db_conn *c, const char *provider, const char *event_type,
-			     const char *customer_code, int64_t since_ms, char *reason,
-			     size_t cap, int *found)
+int pay_store_customer_event(char *out_reason, size_t cap, int *out_found, db_conn *c,
+			     const char *provider, const char *event_type,
+			     const char *customer_code, int64_t since_ms)
 {
 	char since[DB_I64_TEXT];
 	const char *params[] = { provider, event_type, customer_code, db_i64(since, since_ms) };
@@ -433,14 +428,14 @@ int pay_store_customer_event(db_conn *c, const char *provider, const char *event
 			 " ORDER BY created_at DESC LIMIT 1",
 			 4, params);
 
-	*found = 0;
+	*out_found = 0;
 	if (cap > 0)
-		reason[0] = '\0';
+		out_reason[0] = '\0';
 	if (rc < 0)
 		return rc;
 	if (PQntuples(res) == 1) {
-		*found = 1;
-		text_sanitize_into(reason, cap, PQgetvalue(res, 0, 0));
+		*out_found = 1;
+		text_sanitize_into(out_reason, cap, PQgetvalue(res, 0, 0));
 	}
 	PQclear(res);
 	return 0;
@@ -502,8 +497,8 @@ static int pay_payout_query(db_conn *c, mem_arena *a, const char *sql, int n,
 	return rc;
 }
 
-int pay_store_payout_add(db_conn *c, mem_arena *a, const pay_payout *in,
-			 pay_payout *out, int *created)
+int pay_store_payout_add(pay_payout *out, int *out_created, mem_arena *a, db_conn *c,
+			 const pay_payout *in)
 {
 	char amount[DB_I64_TEXT], attempt[DB_I64_TEXT];
 	const char *params[] = { in->withdrawal_id, in->group_id,
@@ -521,9 +516,9 @@ int pay_store_payout_add(db_conn *c, mem_arena *a, const pay_payout *in,
 				  " AND NOT (stage = 'settled' AND status = 'FAILED'))"
 				  " ON CONFLICT (withdrawal_id, attempt) DO NOTHING"
 				  " RETURNING " PAY_PAYOUT_COLUMNS,
-				  7, params, out, created);
+				  7, params, out, out_created);
 
-	if (rc < 0 || *created)
+	if (rc < 0 || *out_created)
 		return rc;
 	params[1] = params[5];
 	rc = pay_payout_query(c, a,
@@ -536,20 +531,21 @@ int pay_store_payout_add(db_conn *c, mem_arena *a, const pay_payout *in,
 	return rc;
 }
 
-int pay_store_payout(db_conn *c, mem_arena *a, const char *by, const char *value,
-		     pay_payout *out, int *found)
+int pay_store_payout(pay_payout *out, int *out_found, mem_arena *a, db_conn *c, const char *by,
+		     const char *value)
 {
-	return pay_payout_query(c, a,
-				strcmp(by, "id") == 0
-					? "SELECT " PAY_PAYOUT_COLUMNS " FROM payout WHERE id = $1::uuid"
-					: "SELECT " PAY_PAYOUT_COLUMNS " FROM payout"
-					  " WHERE withdrawal_id = $1::uuid ORDER BY attempt DESC LIMIT 1",
-				1, &value, out, found);
+	return pay_payout_query(
+		c, a,
+		strcmp(by, "id") == 0
+			? "SELECT " PAY_PAYOUT_COLUMNS " FROM payout WHERE id = $1::uuid"
+			: "SELECT " PAY_PAYOUT_COLUMNS " FROM payout"
+			  " WHERE withdrawal_id = $1::uuid ORDER BY attempt DESC LIMIT 1",
+		1, &value, out, out_found);
 }
 
-int pay_store_payout_move(db_conn *c, const char *id, int from_version, pay_state to,
-			  const char *provider_reference, const char *failure_reason,
-			  int executed, int *moved)
+int pay_store_payout_move(int *out_moved, db_conn *c, const char *id, int from_version,
+			  pay_state to, const char *provider_reference, const char *failure_reason,
+			  int executed)
 {
 	char version[DB_I64_TEXT];
 	const char *params[] = { id, pay_state_stage(to), pay_state_status(to),
@@ -566,7 +562,7 @@ int pay_store_payout_move(db_conn *c, const char *id, int from_version, pay_stat
 			 7, params);
 
 	if (rc == 0)
-		*moved = db_affected(res) == 1;
+		*out_moved = db_affected(res) == 1;
 	PQclear(res);
 	return rc;
 }
@@ -592,8 +588,8 @@ static int pay_payout_rows(db_conn *c, mem_arena *a, const char *sql, int n_para
 	return rows ? 0 : err_oom();
 }
 
-int pay_store_payouts_due(db_conn *c, mem_arena *a, int older_than_s, int limit,
-			  pay_payout **out, int *n)
+int pay_store_payouts_due(pay_payout **out, int *out_n, mem_arena *a, db_conn *c, int older_than_s,
+			  int limit)
 {
 	char older[DB_I64_TEXT], limit_text[DB_I64_TEXT];
 	const char *params[] = { db_i64(older, older_than_s), db_i64(limit_text, limit) };
@@ -603,7 +599,7 @@ int pay_store_payouts_due(db_conn *c, mem_arena *a, int older_than_s, int limit,
 			       " WHERE stage <> 'settled' AND stage <> 'reversed'"
 			       " AND updated_at <= now() - $1::int * interval '1 second'"
 			       " ORDER BY updated_at LIMIT $2::int",
-			       2, params, out, n);
+			       2, params, out, out_n);
 }
 
 int pay_store_payout_recovery(db_conn *c, const char *withdrawal_id,
@@ -617,9 +613,8 @@ int pay_store_payout_recovery(db_conn *c, const char *withdrawal_id,
 		      3, params);
 }
 
-int pay_store_payouts_of_group(db_conn *c, mem_arena *a, const char *group_id,
-			       const char *status, const page_request *page,
-			       pay_payout **out, int *n)
+int pay_store_payouts_of_group(pay_payout **out, int *out_n, mem_arena *a, db_conn *c,
+			       const char *group_id, const char *status, const page_request *page)
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, status, page->key, page->after_id,
@@ -630,7 +625,7 @@ int pay_store_payouts_of_group(db_conn *c, mem_arena *a, const char *group_id,
 			       " AND ($2 = '' OR status = $2) AND ($3::timestamp IS NULL OR"
 			       " (created_at, id) < ($3::timestamp, $4::uuid))"
 			       " ORDER BY created_at DESC, id DESC LIMIT $5::int",
-			       5, params, out, n);
+			       5, params, out, out_n);
 }
 
 /* --- the demo provider's bank ----------------------------------------------------- */
@@ -657,8 +652,8 @@ static int pay_demo_transfer_read(db_conn *c, mem_arena *a, const char *referenc
 	return rc;
 }
 
-int pay_store_demo_transfer_add(db_conn *c, mem_arena *a, const pay_demo_transfer *in,
-				pay_demo_transfer *out)
+int pay_store_demo_transfer_add(pay_demo_transfer *out, mem_arena *a, db_conn *c,
+				const pay_demo_transfer *in)
 {
 	char amount[DB_I64_TEXT];
 	const char *params[] = { in->reference, db_i64(amount, in->amount_kobo), in->status };
@@ -677,8 +672,8 @@ int pay_store_demo_transfer_add(db_conn *c, mem_arena *a, const pay_demo_transfe
 	return rc;
 }
 
-int pay_store_demo_transfer_settle(db_conn *c, mem_arena *a, const char *reference,
-				   pay_demo_transfer *out, int *found)
+int pay_store_demo_transfer_settle(pay_demo_transfer *out, int *out_found, mem_arena *a, db_conn *c,
+				   const char *reference)
 {
 	int rc = db_run(c,
 			"UPDATE demo_transfer SET status = 'SUCCESS', settled_at = now()"
@@ -687,11 +682,11 @@ int pay_store_demo_transfer_settle(db_conn *c, mem_arena *a, const char *referen
 
 	if (rc < 0)
 		return rc;
-	return pay_demo_transfer_read(c, a, reference, out, found);
+	return pay_demo_transfer_read(c, a, reference, out, out_found);
 }
 
-int pay_store_rate_hit(db_conn *c, const char *kind, const char *key, int window_s,
-		       int *hits, int *retry_s)
+int pay_store_rate_hit(int *out_hits, int *out_retry_s, db_conn *c, const char *kind,
+		       const char *key, int window_s)
 {
 	char window[DB_I64_TEXT];
 	const char *params[] = { kind, key, db_i64(window, window_s) };
@@ -714,8 +709,8 @@ int pay_store_rate_hit(db_conn *c, const char *kind, const char *key, int window
 
 	if (rc < 0)
 		return rc;
-	*hits = (int)db_int64(res, 0, 0);
-	*retry_s = (int)db_int64(res, 0, 1);
+	*out_hits = (int)db_int64(res, 0, 0);
+	*out_retry_s = (int)db_int64(res, 0, 1);
 	PQclear(res);
 	return 0;
 }

@@ -26,13 +26,13 @@ static void pay_retry_accounts(pay_env *env)
 	int n = 0;
 
 	if (db_thread_conn(&c) < 0 ||
-	    pay_store_recoveries_due(c, env->arena, PAY_WORKER_BATCH, &groups, &n) < 0)
+	    pay_store_recoveries_due(&groups, &n, env->arena, c, PAY_WORKER_BATCH) < 0)
 		return;
 	for (int i = 0; i < n; i++) {
 		pay_account acct;
 		int pending = 0;
 
-		if (pay_provision(env, groups[i], NULL, &acct, &pending) < 0 || pending)
+		if (pay_provision(&acct, &pending, env, groups[i], NULL) < 0 || pending)
 			pay_worker_note(pay_store_recovery_retry(c, groups[i],
 								 pending ? "provider failed again"
 									 : err_last()->message,
@@ -50,16 +50,16 @@ static void pay_retry_kyc_waits(pay_env *env)
 	int n = 0;
 
 	if (!pay_current()->accounts_need_kyc || db_thread_conn(&c) < 0 ||
-	    pay_store_kyc_waiting(c, env->arena, PAY_WORKER_BATCH, &groups, &n) < 0)
+	    pay_store_kyc_waiting(&groups, &n, env->arena, c, PAY_WORKER_BATCH) < 0)
 		return;
 	for (int i = 0; i < n; i++) {
 		pay_account acct;
 		pay_account_wait wait;
 		int pending = 0;
 
-		pay_worker_note(pay_provision_as(env, groups[i], NULL, NULL, &acct, &pending,
-						 &wait),
-				"cannot provision an account waiting for kyc");
+		pay_worker_note(
+			pay_provision_as(&acct, &pending, &wait, env, groups[i], NULL, NULL),
+			"cannot provision an account waiting for kyc");
 	}
 }
 
@@ -69,7 +69,8 @@ static void pay_retry_events(pay_env *env)
 	pay_event_row *rows = NULL;
 	int n = 0;
 
-	if (db_thread_conn(&c) < 0 || pay_store_events_due(c, env->arena, PAY_WORKER_BATCH, &rows, &n) < 0)
+	if (db_thread_conn(&c) < 0 ||
+	    pay_store_events_due(&rows, &n, env->arena, c, PAY_WORKER_BATCH) < 0)
 		return;
 	for (int i = 0; i < n; i++)
 		pay_worker_note(pay_process_event(env, rows[i].id, (const uint8_t *)rows[i].body,
@@ -84,8 +85,8 @@ static void pay_finish_payouts(pay_env *env)
 	int n = 0;
 
 	if (db_thread_conn(&c) < 0 ||
-	    pay_store_payouts_due(c, env->arena, pay_current()->payout_stale_s,
-				  PAY_WORKER_BATCH, &rows, &n) < 0)
+	    pay_store_payouts_due(&rows, &n, env->arena, c, pay_current()->payout_stale_s,
+				  PAY_WORKER_BATCH) < 0)
 		return;
 	for (int i = 0; i < n; i++) {
 		if (pay_payout_advance(env, &rows[i]) < 0)

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "beneficiary/beneficiary.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "log/log.h"
-#include "svc/beneficiary.h"
 #include "svc/worker.h"
 #include "metrics/metrics.h"
 
@@ -169,7 +169,7 @@ int wdr_move_body(db_conn *c, void *arg)
 {
 	wdr_move_tx *t = arg;
 
-	return wdr_notify_move_apply(c, t->arena, t->move, t->moved);
+	return wdr_notify_move_apply(t->moved, c, t->arena, t->move);
 }
 
 int wdr_pay(wdr_env *env, const char *withdrawal_id)
@@ -184,10 +184,10 @@ int wdr_pay(wdr_env *env, const char *withdrawal_id)
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = wdr_store_get(c, env->arena, withdrawal_id, 0, &row, &found);
+		rc = wdr_store_get(&row, &found, env->arena, c, withdrawal_id, 0);
 	if (rc < 0 || !found || row.state != WDR_APPROVED)
 		return rc;
-	rc = svc_beneficiary_parse(&b, env->arena, row.beneficiary);
+	rc = beneficiary_parse(&b, env->arena, row.beneficiary);
 	if (rc < 0)
 		return rc;
 	req.withdrawal_id = row.id;
@@ -232,7 +232,7 @@ static int wdr_expire_body(db_conn *c, void *arg)
 {
 	wdr_expire_tx *t = arg;
 	wdr_row *rows = NULL;
-	int rc = wdr_store_expire(c, t->arena, WDR_EXPIRE_BATCH, &rows, &t->n);
+	int rc = wdr_store_expire(&rows, &t->n, t->arena, c, WDR_EXPIRE_BATCH);
 
 	for (int i = 0; rc == 0 && i < t->n; i++) {
 		wdr_move m = { .id = rows[i].id, .to = rows[i].state, .reason = "expired",
@@ -254,7 +254,7 @@ static void wdr_close_holds(wdr_env *env)
 	int n = 0;
 
 	if (db_thread_conn(&c) < 0 ||
-	    wdr_store_open_holds(c, env->arena, WDR_WORKER_BATCH, &ids, &refs, &n) < 0)
+	    wdr_store_open_holds(&ids, &refs, &n, env->arena, c, WDR_WORKER_BATCH) < 0)
 		return;
 	for (int i = 0; i < n; i++) {
 		if (wdr_release(env, ids[i], refs[i]) < 0)
@@ -277,8 +277,8 @@ void wdr_worker_pass(void)
 	    expired.n > 0)
 		log_event(LOG_LVL_INFO, "expired withdrawals declined", NULL);
 	if (db_thread_conn(&c) == 0 &&
-	    wdr_store_unpaid(c, arena, wdr_current()->payout_idle_s, WDR_WORKER_BATCH, &ids,
-			     &n) == 0) {
+	    wdr_store_unpaid(&ids, &n, arena, c, wdr_current()->payout_idle_s, WDR_WORKER_BATCH) ==
+		    0) {
 		for (int i = 0; i < n; i++) {
 			if (wdr_pay(&env, ids[i]) < 0)
 				log_event(LOG_LVL_WARN, "payout not asked for yet",

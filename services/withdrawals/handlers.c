@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "beneficiary/beneficiary.h"
 #include "flow.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
@@ -13,9 +14,8 @@
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "idem/idem.h"
 #include "log/log.h"
+#include "membership/membership.h"
 #include "money/money.h"
-#include "svc/beneficiary.h"
-#include "svc/member.h"
 #include "text/text.h"
 #include "withdrawals_service.h"
 #include "svc/sessions.h"
@@ -126,7 +126,7 @@ static Kolo__Withdrawals__V1__Withdrawal *wdr_message(rpc_ctx *ctx, const wdr_ro
 	Kolo__Withdrawals__V1__Withdrawal *m = mem_arena_alloc(a, sizeof(*m));
 	Kolo__Common__V1__Beneficiary *b = mem_arena_alloc(a, sizeof(*b));
 
-	if (!m || !b || svc_beneficiary_parse(b, a, w->beneficiary) < 0)
+	if (!m || !b || beneficiary_parse(b, a, w->beneficiary) < 0)
 		return NULL;
 	kolo__withdrawals__v1__withdrawal__init(m);
 	m->id = w->id;
@@ -169,7 +169,7 @@ static int wdr_reply(rpc_ctx *ctx, const char *id, Kolo__Withdrawals__V1__Withdr
 	int rc = db_thread_conn(&c);
 
 	if (rc == 0)
-		rc = wdr_store_get(c, rpc_ctx_arena(ctx), id, 0, &row, &found);
+		rc = wdr_store_get(&row, &found, rpc_ctx_arena(ctx), c, id, 0);
 	if (rc == 0 && !found)
 		rc = err_set(ERR_INTERNAL, NULL, "withdrawal %s vanished", id);
 	if (rc < 0)
@@ -241,7 +241,7 @@ static int wdr_create_body(db_conn *c, void *arg)
 	wdr_create_tx *t = arg;
 	mem_arena *a = t->env.arena;
 	wdr_approval_decision d;
-	int rc = wdr_store_recent_kobo(c, t->row.group_id, "", &t->group.recent_kobo);
+	int rc = wdr_store_recent_kobo(&t->group.recent_kobo, c, t->row.group_id, "");
 
 	/* The request is the requester's approval: one may be enough. */
 	if (rc < 0)
@@ -249,7 +249,7 @@ static int wdr_create_body(db_conn *c, void *arg)
 	t->group.amount_kobo = t->row.amount_kobo;
 	d = wdr_decide_approval(&t->group);
 	t->row.approvals_required = d.required;
-	rc = wdr_store_create(c, a, &t->row, &t->id, &t->expires_at);
+	rc = wdr_store_create(&t->id, &t->expires_at, a, c, &t->row);
 	if (rc == 0)
 		rc = wdr_create_notify(c, t);
 	if (rc == 0) {
@@ -271,7 +271,7 @@ static int wdr_approve_move(db_conn *c, mem_arena *a, const char *id, const char
 	wdr_move m = { .id = id, .from = WDR_PENDING, .to = WDR_APPROVED, .actor = actor,
 		       .approvals_required = d->required, .approvals = d->counted };
 
-	return wdr_notify_move_apply(c, a, &m, approved);
+	return wdr_notify_move_apply(approved, c, a, &m);
 }
 
 /* 1 when the stored request is the one asked for again: same group,
@@ -281,7 +281,7 @@ static int wdr_same_request(mem_arena *a, const wdr_row *row,
 {
 	Kolo__Common__V1__Beneficiary b;
 
-	if (svc_beneficiary_parse(&b, a, row->beneficiary) < 0)
+	if (beneficiary_parse(&b, a, row->beneficiary) < 0)
 		return 0;
 	return row->amount_kobo == in->amount_kobo &&
 	       strcasecmp(row->group_id, in->group_id) == 0 &&
@@ -303,8 +303,8 @@ static int wdr_replay(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 
 	*replayed = 0;
 	if (rc == 0)
-		rc = wdr_store_by_client_ref(c, rpc_ctx_arena(ctx), rpc_ctx_user_id(ctx),
-					     in->client_ref, &row, &found);
+		rc = wdr_store_by_client_ref(&row, &found, rpc_ctx_arena(ctx), c,
+					     rpc_ctx_user_id(ctx), in->client_ref);
 	if (rc < 0 || !found)
 		return rc;
 	if (!wdr_same_request(rpc_ctx_arena(ctx), &row, in))
@@ -348,7 +348,7 @@ wdr_create_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 	int rc = wdr_check_create(in, &b);
 
 	if (rc == 0)
-		rc = svc_check_member(ctx, wdr_current()->groups, in->group_id, 1, &m);
+		rc = membership_check(ctx, wdr_current()->groups, in->group_id, 1, &m);
 	if (rc == 0 && in->client_ref[0])
 		rc = wdr_replay(ctx, in, out, &replayed);
 	if (rc < 0 || replayed)
@@ -359,8 +359,8 @@ wdr_create_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 	if (rc == 0)
 		rc = wdr_check_holder(ctx, in->group_id, &b);
 	if (rc == 0)
-		rc = svc_beneficiary_json(&beneficiary, b.bank_code, b.account_number,
-					  b.account_name);
+		rc = beneficiary_json(&beneficiary, b.bank_code,
+				      b.account_number, b.account_name);
 	if (rc < 0)
 		return rc;
 	t.row = (wdr_new){ .group_id = in->group_id, .amount_kobo = in->amount_kobo,
@@ -442,7 +442,7 @@ static int wdr_decide(db_conn *c, wdr_act_tx *t, const wdr_row *w, int with_acto
 		approvers[f.n_approvers++] = t->actor;
 	f.approvers = approvers;
 	f.amount_kobo = w->amount_kobo;
-	rc = wdr_store_recent_kobo(c, w->group_id, w->id, &f.recent_kobo);
+	rc = wdr_store_recent_kobo(&f.recent_kobo, c, w->group_id, w->id);
 	if (rc == 0)
 		*out = wdr_decide_approval(&f);
 	return rc;
@@ -466,7 +466,7 @@ static int wdr_approve_body(db_conn *c, void *arg)
 	wdr_approval_decision d;
 	wdr_row w;
 	int found = 0;
-	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
+	int rc = wdr_store_get(&w, &found, t->arena, c, t->id, 1);
 
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "withdrawal_not_found", "no such withdrawal");
@@ -491,7 +491,7 @@ static int wdr_decline_body(db_conn *c, void *arg)
 	wdr_row w;
 	wdr_move m = { .id = t->id, .actor = t->actor, .reason = t->reason };
 	int found = 0, moved = 0;
-	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
+	int rc = wdr_store_get(&w, &found, t->arena, c, t->id, 1);
 
 	if (rc == 0 && !found)
 		rc = err_set(ERR_NOT_FOUND, "withdrawal_not_found", "no such withdrawal");
@@ -503,7 +503,7 @@ static int wdr_decline_body(db_conn *c, void *arg)
 		return err_set(ERR_FAILED_PRECONDITION, "not_pending",
 			       "the withdrawal is %s: only a PENDING one is declined, or one"
 			       " whose payout failed closed", w.status);
-	rc = wdr_notify_move_apply(c, t->arena, &m, &moved);
+	rc = wdr_notify_move_apply(&moved, c, t->arena, &m);
 	if (rc == 0 && !moved)
 		rc = err_set(ERR_ABORTED, NULL, "the withdrawal changed meanwhile");
 	return rc;
@@ -521,11 +521,11 @@ static int wdr_load_for(rpc_ctx *ctx, const char *id, int need_officer, wdr_row 
 		return err_invalid_id("withdrawal_id");
 	rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = wdr_store_get(c, rpc_ctx_arena(ctx), id, 0, out, &found);
+		rc = wdr_store_get(out, &found, rpc_ctx_arena(ctx), c, id, 0);
 	if (rc == 0 && !found)
 		rc = ERR_NOT_FOUND;
 	if (rc == 0)
-		rc = svc_check_member(ctx, wdr_current()->groups, out->group_id, need_officer, m);
+		rc = membership_check(ctx, wdr_current()->groups, out->group_id, need_officer, m);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(ERR_NOT_FOUND, "withdrawal_not_found", "no such withdrawal");
 	return rc;
@@ -580,7 +580,7 @@ wdr_decline_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__DeclineWithdra
 	t.who = (m->is_officer ? WDR_BY_OFFICER : 0) |
 		(strcmp(w.requested_by, t.actor) == 0 ? WDR_BY_REQUESTER : 0);
 	if (!t.who)
-		rc = svc_require_officer(m);
+		rc = membership_require_officer(m);
 	if (rc == 0 && in->reason[0]) /* optional, but text like a request's */
 		rc = wdr_check_reason(in->reason);
 	if (rc == 0)
@@ -619,7 +619,7 @@ static int wdr_retry_body(db_conn *c, void *arg)
 	int found = 0, moved = 0, mine = 0;
 	wdr_approval_decision d;
 	wdr_move m = { .id = t->id, .from = WDR_PAYOUT_FAILED, .actor = t->actor };
-	int rc = wdr_store_get(c, t->arena, t->id, 1, &w, &found);
+	int rc = wdr_store_get(&w, &found, t->arena, c, t->id, 1);
 
 	if (rc == 0 && (!found || w.state != WDR_PAYOUT_FAILED))
 		rc = err_set(ERR_FAILED_PRECONDITION, "nothing_to_retry",
@@ -644,7 +644,7 @@ static int wdr_retry_body(db_conn *c, void *arg)
 	}
 	if (!wdr_move_allowed(m.from, m.to, WDR_BY_OFFICER))
 		return err_set(ERR_INTERNAL, NULL, "no retry move to %s", wdr_state_text(m.to));
-	rc = wdr_notify_move_apply(c, t->arena, &m, &moved);
+	rc = wdr_notify_move_apply(&moved, c, t->arena, &m);
 	if (rc == 0)
 		rc = wdr_store_set_hold(c, t->id, t->hold);
 	t->retried_to = m.to;
@@ -727,7 +727,7 @@ wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsR
 	wdr_row *rows = NULL;
 	db_conn *c = NULL;
 	int n = 0;
-	int rc = svc_check_reader(ctx, wdr_current()->groups, in->group_id);
+	int rc = membership_check_reader(ctx, wdr_current()->groups, in->group_id);
 
 	if (rc == 0 && (in->status < 0 || in->status > 6))
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_status", "unknown status");
@@ -736,7 +736,7 @@ wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsR
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = wdr_store_list(c, a, in->group_id, statuses[in->status], &page, &rows, &n);
+		rc = wdr_store_list(&rows, &n, a, c, in->group_id, statuses[in->status], &page);
 	if (rc < 0)
 		return rc;
 	out->withdrawals = page_items(&out->n_withdrawals, a, &page, n, sizeof(*out->withdrawals));

@@ -5,9 +5,9 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "beneficiary/beneficiary.h"
 #include "events/events.h"
 #include "outbox/outbox.h"
-#include "svc/beneficiary.h"
 
 static const char *wdr_notify_id(const char *id)
 {
@@ -32,7 +32,7 @@ int wdr_notify_requested(db_conn *c, mem_arena *a, const wdr_row *w, const char 
 {
 	Kolo__Common__V1__Beneficiary b;
 	outbox_event e = wdr_notify_about(EVT_WITHDRAWAL_REQUESTED, w, actor);
-	int rc = svc_beneficiary_parse(&b, a, w->beneficiary);
+	int rc = beneficiary_parse(&b, a, w->beneficiary);
 
 	if (rc < 0)
 		return rc;
@@ -85,7 +85,7 @@ static int wdr_notify_paid(db_conn *c, mem_arena *a, const wdr_row *w)
 {
 	Kolo__Common__V1__Beneficiary b;
 	outbox_event e = wdr_notify_about(EVT_WITHDRAWAL_PAID, w, NULL);
-	int rc = svc_beneficiary_parse(&b, a, w->beneficiary);
+	int rc = beneficiary_parse(&b, a, w->beneficiary);
 
 	if (rc < 0)
 		return rc;
@@ -126,12 +126,12 @@ int wdr_notify_move(db_conn *c, mem_arena *a, const wdr_move *m, const wdr_row *
 	return wdr_notify_ended(c, type, m, w);
 }
 
-int wdr_notify_move_apply(db_conn *c, mem_arena *a, const wdr_move *m, int *moved)
+int wdr_notify_move_apply(int *out_moved, db_conn *c, mem_arena *a, const wdr_move *m)
 {
 	wdr_row after;
-	int rc = wdr_store_move(c, a, m, moved, &after);
+	int rc = wdr_store_move(out_moved, &after, a, c, m);
 
-	if (rc < 0 || !*moved)
+	if (rc < 0 || !*out_moved)
 		return rc;
 	return wdr_notify_move(c, a, m, &after);
 }

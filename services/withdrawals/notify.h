@@ -5,10 +5,10 @@
 
 #include "store.h"
 
-/* A move of the table applied (wdr_store_move) with its event: *moved is 0,
+/* A move of the table applied (wdr_store_move) with its event: *out_moved is 0,
  * and nothing is written, when the request was no longer in m->from. */
-KOLO_MUST_CHECK int wdr_notify_move_apply(db_conn *c, mem_arena *a, const wdr_move *m,
-					  int *moved);
+KOLO_MUST_CHECK int wdr_notify_move_apply(int *out_moved, db_conn *c, mem_arena *a,
+					  const wdr_move *m);
 
 /* The event of a move already applied: w is the request after it, m the
  * move (m->actor who made it, "" or NULL the system). */

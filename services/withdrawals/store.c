@@ -155,8 +155,8 @@ static int wdr_one(db_conn *c, mem_arena *a, const char *sql, int n,
 	return rc;
 }
 
-int wdr_store_create(db_conn *c, mem_arena *a, const wdr_new *in, char **id_out,
-		     char **expires_at_out)
+int wdr_store_create(char **out_id, char **out_expires_at, mem_arena *a, db_conn *c,
+		     const wdr_new *in)
 {
 	char amount[DB_I64_TEXT], required[DB_I64_TEXT], ttl[DB_I64_TEXT];
 	const char *params[] = { in->group_id, db_i64(amount, in->amount_kobo),
@@ -181,32 +181,31 @@ int wdr_store_create(db_conn *c, mem_arena *a, const wdr_new *in, char **id_out,
 			       "this Idempotency-Key was used for another request");
 	if (rc < 0)
 		return rc;
-	*id_out = db_text(a, res, 0, 0);
-	*expires_at_out = db_text(a, res, 0, 1);
+	*out_id = db_text(a, res, 0, 0);
+	*out_expires_at = db_text(a, res, 0, 1);
 	PQclear(res);
-	return *id_out && *expires_at_out ? 0 : err_oom();
+	return *out_id && *out_expires_at ? 0 : err_oom();
 }
 
-int wdr_store_get(db_conn *c, mem_arena *a, const char *id, int lock, wdr_row *out,
-		  int *found)
+int wdr_store_get(wdr_row *out, int *out_found, mem_arena *a, db_conn *c, const char *id, int lock)
 {
 	return wdr_one(c, a,
 		       lock ? "SELECT " WDR_COLUMNS " FROM withdrawal_request w"
 			      " WHERE w.id = $1::uuid FOR UPDATE"
 			    : "SELECT " WDR_COLUMNS " FROM withdrawal_request w"
 			      " WHERE w.id = $1::uuid",
-		       1, &id, out, found);
+		       1, &id, out, out_found);
 }
 
-int wdr_store_by_client_ref(db_conn *c, mem_arena *a, const char *requested_by,
-			    const char *client_ref, wdr_row *out, int *found)
+int wdr_store_by_client_ref(wdr_row *out, int *out_found, mem_arena *a, db_conn *c,
+			    const char *requested_by, const char *client_ref)
 {
 	const char *params[] = { requested_by, client_ref };
 
 	return wdr_one(c, a,
 		       "SELECT " WDR_COLUMNS " FROM withdrawal_request w"
 		       " WHERE w.requested_by = $1::uuid AND w.client_ref = $2",
-		       2, params, out, found);
+		       2, params, out, out_found);
 }
 
 int wdr_store_approve(db_conn *c, const char *id, const char *user_id)
@@ -223,8 +222,7 @@ int wdr_store_approve(db_conn *c, const char *id, const char *user_id)
 	return rc;
 }
 
-int wdr_store_move(db_conn *c, mem_arena *a, const wdr_move *m, int *moved,
-		   wdr_row *after)
+int wdr_store_move(int *out_moved, wdr_row *out_after, mem_arena *a, db_conn *c, const wdr_move *m)
 {
 	char attempt[DB_I64_TEXT], required[DB_I64_TEXT], ttl[DB_I64_TEXT];
 	const char *params[] = { m->id, wdr_state_text(m->from), wdr_state_text(m->to),
@@ -275,15 +273,14 @@ int wdr_store_move(db_conn *c, mem_arena *a, const wdr_move *m, int *moved,
 
 	if (rc < 0)
 		return rc;
-	*moved = PQntuples(res) == 1;
-	if (*moved)
-		rc = wdr_read(a, res, 0, after);
+	*out_moved = PQntuples(res) == 1;
+	if (*out_moved)
+		rc = wdr_read(a, res, 0, out_after);
 	PQclear(res);
 	return rc;
 }
 
-int wdr_store_recent_kobo(db_conn *c, const char *group_id, const char *except_id,
-			  int64_t *out)
+int wdr_store_recent_kobo(int64_t *out, db_conn *c, const char *group_id, const char *except_id)
 {
 	const char *params[] = { group_id, except_id };
 	PGresult *res = NULL;
@@ -327,8 +324,8 @@ int wdr_store_payout_asked(db_conn *c, const char *id, int attempt, const char *
 		      4, params);
 }
 
-int wdr_store_list(db_conn *c, mem_arena *a, const char *group_id, const char *status,
-		   const page_request *page, wdr_row **out, int *n)
+int wdr_store_list(wdr_row **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id,
+		   const char *status, const page_request *page)
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, status, page->key, page->after_id,
@@ -345,20 +342,20 @@ int wdr_store_list(db_conn *c, mem_arena *a, const char *group_id, const char *s
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
+	*out_n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; rows && i < *out_n; i++) {
 		if (wdr_read(a, res, i, &rows[i]) < 0)
 			rows = NULL;
 	}
 	PQclear(res);
-	if (rows && *n > 0)
-		rc = wdr_read_page_approvals(c, a, rows, *n);
+	if (rows && *out_n > 0)
+		rc = wdr_read_page_approvals(c, a, rows, *out_n);
 	*out = rows;
 	return rows ? rc : err_oom();
 }
 
-int wdr_store_expire(db_conn *c, mem_arena *a, int limit, wdr_row **out, int *n)
+int wdr_store_expire(wdr_row **out, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *param = db_i64(limit_text, limit);
@@ -378,9 +375,9 @@ int wdr_store_expire(db_conn *c, mem_arena *a, int limit, wdr_row **out, int *n)
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
+	*out_n = PQntuples(res);
+	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
+	for (int i = 0; rows && i < *out_n; i++) {
 		if (wdr_read(a, res, i, &rows[i]) < 0)
 			rows = NULL;
 	}
@@ -399,8 +396,7 @@ int wdr_store_payout_queue(void *arg, int64_t *depth, double *oldest_age_s)
 		depth, oldest_age_s);
 }
 
-int wdr_store_unpaid(db_conn *c, mem_arena *a, int idle_s, int limit, char ***ids,
-		     int *n)
+int wdr_store_unpaid(char ***out_ids, int *out_n, mem_arena *a, db_conn *c, int idle_s, int limit)
 {
 	char idle[DB_I64_TEXT], limit_text[DB_I64_TEXT];
 	const char *params[] = { db_i64(idle, idle_s), db_i64(limit_text, limit) };
@@ -415,12 +411,12 @@ int wdr_store_unpaid(db_conn *c, mem_arena *a, int idle_s, int limit, char ***id
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	*ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(*n + 1));
-	for (int i = 0; *ids && i < *n; i++)
-		(*ids)[i] = db_text(a, res, i, 0);
+	*out_n = PQntuples(res);
+	*out_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(*out_n + 1));
+	for (int i = 0; *out_ids && i < *out_n; i++)
+		(*out_ids)[i] = db_text(a, res, i, 0);
 	PQclear(res);
-	return *ids ? 0 : err_oom();
+	return *out_ids ? 0 : err_oom();
 }
 
 int wdr_store_set_hold(db_conn *c, const char *id, const char *hold_reference)
@@ -433,8 +429,8 @@ int wdr_store_set_hold(db_conn *c, const char *id, const char *hold_reference)
 		      2, params);
 }
 
-int wdr_store_open_holds(db_conn *c, mem_arena *a, int limit, char ***ids, char ***refs,
-			 int *n)
+int wdr_store_open_holds(char ***out_ids, char ***out_refs, int *out_n, mem_arena *a, db_conn *c,
+			 int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *param = db_i64(limit_text, limit);
@@ -448,13 +444,13 @@ int wdr_store_open_holds(db_conn *c, mem_arena *a, int limit, char ***ids, char 
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	*ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(*n + 1));
-	*refs = mem_arena_alloc(a, sizeof(char *) * (size_t)(*n + 1));
-	for (int i = 0; *ids && *refs && i < *n; i++) {
-		(*ids)[i] = db_text(a, res, i, 0);
-		(*refs)[i] = db_text(a, res, i, 1);
+	*out_n = PQntuples(res);
+	*out_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(*out_n + 1));
+	*out_refs = mem_arena_alloc(a, sizeof(char *) * (size_t)(*out_n + 1));
+	for (int i = 0; *out_ids && *out_refs && i < *out_n; i++) {
+		(*out_ids)[i] = db_text(a, res, i, 0);
+		(*out_refs)[i] = db_text(a, res, i, 1);
 	}
 	PQclear(res);
-	return *ids && *refs ? 0 : err_oom();
+	return *out_ids && *out_refs ? 0 : err_oom();
 }

@@ -53,18 +53,16 @@ typedef struct wdr_new {
 	int64_t ttl_s;
 } wdr_new;
 
-KOLO_MUST_CHECK int wdr_store_create(db_conn *c, mem_arena *a, const wdr_new *in,
-				     char **id_out, char **expires_at_out);
+KOLO_MUST_CHECK int wdr_store_create(char **out_id, char **out_expires_at, mem_arena *a, db_conn *c,
+				     const wdr_new *in);
 
-/* The request (and its approvals); lock takes its row FOR UPDATE. *found
+/* The request (and its approvals); lock takes its row FOR UPDATE. *out_found
  * is 0 when there is none. */
-KOLO_MUST_CHECK int wdr_store_get(db_conn *c, mem_arena *a, const char *id, int lock,
-				  wdr_row *out, int *found);
+KOLO_MUST_CHECK int wdr_store_get(wdr_row *out, int *out_found, mem_arena *a, db_conn *c,
+				  const char *id, int lock);
 /* The requester's request made with client_ref, if any. */
-KOLO_MUST_CHECK int wdr_store_by_client_ref(db_conn *c, mem_arena *a,
-					    const char *requested_by,
-					    const char *client_ref, wdr_row *out,
-					    int *found);
+KOLO_MUST_CHECK int wdr_store_by_client_ref(wdr_row *out, int *out_found, mem_arena *a, db_conn *c,
+					    const char *requested_by, const char *client_ref);
 
 /* Adds an approval; ERR_ALREADY_EXISTS "already_approved" for a second. */
 KOLO_MUST_CHECK int wdr_store_approve(db_conn *c, const char *id, const char *user_id);
@@ -88,18 +86,18 @@ typedef struct wdr_move {
 	const char *executed_at; /* -> PAID: the payout's time, or "" for now */
 } wdr_move;
 
-/* *moved is 0 when the request was no longer in m->from (or its attempt);
- * else *after is the request after the move (without its approvals). */
-KOLO_MUST_CHECK int wdr_store_move(db_conn *c, mem_arena *a, const wdr_move *m, int *moved,
-				   wdr_row *after);
+/* *out_moved is 0 when the request was no longer in m->from (or its attempt);
+ * else *out_after is the request after the move (without its approvals). */
+KOLO_MUST_CHECK int wdr_store_move(int *out_moved, wdr_row *out_after, mem_arena *a, db_conn *c,
+				   const wdr_move *m);
 
 /* What the group paid out or approved in the last 24 hours (APPROVED and
  * PAID requests by when they were approved), the request except_id aside
  * ("" for none): approval tiers look back that far. Takes the group's
  * decision lock for the rest of the transaction first, so concurrent
  * decisions of one group see each other. */
-KOLO_MUST_CHECK int wdr_store_recent_kobo(db_conn *c, const char *group_id,
-					  const char *except_id, int64_t *out);
+KOLO_MUST_CHECK int wdr_store_recent_kobo(int64_t *out, db_conn *c, const char *group_id,
+					  const char *except_id);
 
 /* Notes on an APPROVED request of attempt what payments said that settled
  * nothing (payout_id may be "" when payments could not be asked), and
@@ -108,15 +106,15 @@ KOLO_MUST_CHECK int wdr_store_payout_asked(db_conn *c, const char *id, int attem
 					   const char *payout_id, int64_t next_in_s);
 
 /* A group's requests, newest first, optionally of one status. */
-KOLO_MUST_CHECK int wdr_store_list(db_conn *c, mem_arena *a, const char *group_id,
-				   const char *status, const page_request *page,
-				   wdr_row **out, int *n);
+KOLO_MUST_CHECK int wdr_store_list(wdr_row **out, int *out_n, mem_arena *a, db_conn *c,
+				   const char *group_id, const char *status,
+				   const page_request *page);
 
 /* The sweeper: declines PENDING requests and closes PAYOUT_FAILED ones
  * past expires_at (both moves of the table, by the system), at most limit,
- * the longest expired first; *out the requests after it (*n of them). */
-KOLO_MUST_CHECK int wdr_store_expire(db_conn *c, mem_arena *a, int limit, wdr_row **out,
-				     int *n);
+ * the longest expired first; *out the requests after it (*out_n of them). */
+KOLO_MUST_CHECK int wdr_store_expire(wdr_row **out, int *out_n, mem_arena *a, db_conn *c,
+				     int limit);
 /* APPROVED requests whose payout is not settled and whose next ask is
  * due (idle_s after approval, then as wdr_store_payout_asked set it),
  * the longest waiting first. */
@@ -124,14 +122,14 @@ KOLO_MUST_CHECK int wdr_store_expire(db_conn *c, mem_arena *a, int limit, wdr_ro
  * payout is not settled, and the age of the oldest approval. */
 int wdr_store_payout_queue(void *arg, int64_t *depth, double *oldest_age_s);
 
-KOLO_MUST_CHECK int wdr_store_unpaid(db_conn *c, mem_arena *a, int idle_s, int limit,
-				     char ***ids, int *n);
+KOLO_MUST_CHECK int wdr_store_unpaid(char ***out_ids, int *out_n, mem_arena *a, db_conn *c,
+				     int idle_s, int limit);
 
 /* Notes the ledger hold of the current attempt ("" once it is closed). */
 KOLO_MUST_CHECK int wdr_store_set_hold(db_conn *c, const char *id, const char *hold_reference);
 /* Requests that ended (or whose attempt ended) with a hold still noted open:
  * the worker closes them (a release a crash interrupted). */
-KOLO_MUST_CHECK int wdr_store_open_holds(db_conn *c, mem_arena *a, int limit, char ***ids,
-					 char ***refs, int *n);
+KOLO_MUST_CHECK int wdr_store_open_holds(char ***out_ids, char ***out_refs, int *out_n,
+					 mem_arena *a, db_conn *c, int limit);
 
 #endif

@@ -3,8 +3,8 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "beneficiary/beneficiary.h"
 #include "events/events.h"
-#include "svc/beneficiary.h"
 #include "text/text.h"
 
 static wdr_deps wdr_wired;
@@ -184,5 +184,5 @@ int wdr_check_reason(const char *reason)
 
 int wdr_names_match(const char *given, const char *resolved)
 {
-	return svc_names_match(given, resolved);
+	return beneficiary_names_match(given, resolved);
 }

@@ -121,6 +121,6 @@ KOLO_MUST_CHECK int wdr_check_reason(const char *reason);
  * all appear in the other ("NGOZI A. EZE" matches "Eze Ngozi"). */
 int wdr_names_match(const char *given, const char *resolved);
 
-/* (The row keeps the beneficiary as svc/beneficiary.h's JSON.) */
+/* (The row keeps the beneficiary as beneficiary/beneficiary.h's JSON.) */
 
 #endif

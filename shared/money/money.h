@@ -17,9 +17,6 @@
 #define MONEY_MAX_KOBO 25000000000LL
 #define MONEY_MAX_KOBO_TEXT "25000000000" /* the same, as a cfg default */
 
-/* The deepest nesting money_json_number_text() walks through. */
-#define MONEY_JSON_MAX_DEPTH 64
-
 /* kobo as naira with two decimals, "-1234.05"; out holds MONEY_TEXT_MAX. */
 void money_naira(char out[MONEY_TEXT_MAX], int64_t kobo);
 
@@ -38,24 +35,6 @@ KOLO_MUST_CHECK int money_parse_naira(const char *text, size_t len,
  * money_parse_naira() reads back to the same kobo). ERR_INVALID_ARGUMENT
  * (reason "negative_amount") when kobo < 0; out holds MONEY_TEXT_MAX. */
 KOLO_MUST_CHECK int money_kobo_text(char out[MONEY_TEXT_MAX], int64_t kobo);
-
-/* Finds the number at an object-key path of a JSON document without
- * converting it (a JSON library would turn 1500.75 into a double): for
- * path {"data", "amount"} and {"data":{"amount":1500.75}} it points *start
- * into json at "1500.75" and sets *n to 7. depth 0 means the whole
- * document. The document (len bytes) must be one well-formed JSON value,
- * nested at most MONEY_JSON_MAX_DEPTH deep; objects on the path must not
- * repeat the key being looked up. Strings are checked for escapes and
- * control characters, not for valid UTF-8. Iterative; no allocation.
- * ERR_INVALID_ARGUMENT (reason "bad_json") for a malformed or too deep
- * document or a repeated key on the path, ERR_NOT_FOUND when the path is
- * not there (a key missing, or a value on the way that is not an object),
- * ERR_INVALID_ARGUMENT (reason "not_a_number") when the value is not a
- * number. */
-KOLO_MUST_CHECK int money_json_number_text(const char *json, size_t len,
-					   const char *const *path,
-					   size_t depth, const char **start,
-					   size_t *n);
 
 /* The bound in force for one amount: MONEY_MAX_KOBO unless
  * money_set_max_kobo() lowered it. */

@@ -9,9 +9,9 @@
 #include "auth/auth.h"
 #include "call.h"
 #include "config/cfg.h"
-#include "member.h"
 #include "db/db.h"
 #include "log/log.h"
+#include "membership/membership.h"
 #include "metrics/metrics.h"
 #include "money/money.h"
 #include "outbox/outbox.h"
@@ -205,7 +205,7 @@ int svc_main(const svc_def *def, int argc, char **argv)
 	log_init(def->name, (log_level)log_level_parse(svc_cfg.log_level));
 	svc_probe_database();
 	svc_calls_configure(svc_caller_of(def), svc_cfg.internal_token);
-	svc_reader_cache_set_ttl(svc_cfg.member_cache_ms);
+	membership_reader_cache_set_ttl(svc_cfg.member_cache_ms);
 	rpc_init();
 	has_outbox = outbox_table_of(&outbox, svc_caller_of(def)) == 0;
 	if (has_outbox)

@@ -41,7 +41,7 @@ typedef struct svc_config {
 	const char *tls_target_name; /* name expected in their certificates */
 	const char *health_addr;     /* plaintext health-only listener; "" = none */
 	const char *log_level;
-	int64_t member_cache_ms; /* reader cache time to live (member.h) */
+	int64_t member_cache_ms; /* reader cache time to live (membership.h) */
 	const char *metrics_addr;    /* plain-HTTP GET /metrics; "" = none */
 	int64_t max_conn_age_s;	     /* gRPC max connection age; 0 = none */
 	int64_t max_conn_age_grace_s; /* then this long to finish calls */

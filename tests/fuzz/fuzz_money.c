@@ -2,6 +2,7 @@
  * on arbitrary bytes. Whatever parses must format back to the same kobo;
  * whatever the finder returns must lie inside the input. */
 #include "fuzz.h"
+#include "jsonnum/jsonnum.h"
 #include "money/money.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t n = 0;
 
 	fuzz_round_trip(json, size);
-	if (money_json_number_text(json, size, path, 2, &start, &n) == 0) {
+	if (jsonnum_find(&start, &n, json, size, path, 2) == 0) {
 		FUZZ_CHECK(start >= json && start + n <= json + size && n > 0);
 		fuzz_round_trip(start, n);
 	}

@@ -336,8 +336,8 @@ static void fuzz_email(mem_arena *a, const evs_rendered *r, const char *to)
 	int rc;
 
 	err_clear();
-	rc = evs_email_message(a, r, "Kolo <no-reply@kolo.example>", to, FUZZ_EVENT_ID,
-			       "2b7d0c1e-0000-4000-8000-000000000002", &msg, &len);
+	rc = evs_email_message(&msg, &len, a, r, "Kolo <no-reply@kolo.example>", to, FUZZ_EVENT_ID,
+			       "2b7d0c1e-0000-4000-8000-000000000002");
 	if (strpbrk(to, "\r\n")) {
 		FUZZ_CHECK(rc == ERR_INVALID_ARGUMENT &&
 			   strcmp(err_last()->reason, "bad_address") == 0);
@@ -369,7 +369,7 @@ static void fuzz_render_type(mem_arena *a, const char *type, const char *text)
 	const char *plain_text = fuzz_no_lt(a, text);
 
 	err_clear();
-	if (evs_render(a, &e, text, "https://kolo.example", &r) < 0) {
+	if (evs_render(&r, a, &e, text, "https://kolo.example") < 0) {
 		FUZZ_CHECK(strcmp(err_last()->reason, "bad_event_data") == 0);
 		return;
 	}
@@ -379,7 +379,7 @@ static void fuzz_render_type(mem_arena *a, const char *type, const char *text)
 	/* The input's '<' added none: the same event without them has as many. */
 	FUZZ_CHECK(plain_text != NULL);
 	plain.data_json = plain_text;
-	FUZZ_CHECK(evs_render(a, &plain, plain_text, "https://kolo.example", &rp) == 0);
+	FUZZ_CHECK(evs_render(&rp, a, &plain, plain_text, "https://kolo.example") == 0);
 	FUZZ_CHECK(fuzz_count(r.html, '<') == fuzz_count(rp.html, '<'));
 	fuzz_email(a, &r, "member@example.com");
 	fuzz_email(a, &r, text);

@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 	snprintf(kid, sizeof(kid), "%s", ring.keys[0].kid);
 	rc = db_connect(&c, url);
 	if (rc == 0)
-		rc = idn_pii_rotate(c, &ring, &resealed);
+		rc = idn_pii_rotate(&resealed, c, &ring);
 	idn_pii_keyring_wipe(&ring);
 	db_close(c);
 	if (rc < 0) {

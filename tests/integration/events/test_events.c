@@ -223,19 +223,19 @@ static void test_ingest_stores_each_event_once_across_a_lost_ack(void **state)
 	assert_true(outbox >= 2); /* the two members added */
 	as_events();
 	/* Stored and committed, then killed before the ack. */
-	assert_int_equal(evs_ingest_batch(EVS_SRC_GROUPS, 0, &read, &stored), 0);
+	assert_int_equal(evs_ingest_batch(&read, &stored, EVS_SRC_GROUPS, 0), 0);
 	assert_int_equal(read, outbox);
 	assert_int_equal(stored, outbox);
 	kept = test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE source = 'groups'");
 	assert_int_equal(kept, outbox);
 	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM groups_outbox"), outbox);
 	/* Read again after the restart: nothing stored twice, then acked. */
-	assert_int_equal(evs_ingest_batch(EVS_SRC_GROUPS, 1, &again, &stored_again), 0);
+	assert_int_equal(evs_ingest_batch(&again, &stored_again, EVS_SRC_GROUPS, 1), 0);
 	assert_int_equal(again, outbox);
 	assert_int_equal(stored_again, 0);
 	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE source = 'groups'"), kept);
 	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM groups_outbox"), 0);
-	assert_int_equal(evs_ingest_batch(EVS_SRC_GROUPS, 1, &again, &stored_again), 0);
+	assert_int_equal(evs_ingest_batch(&again, &stored_again, EVS_SRC_GROUPS, 1), 0);
 	assert_int_equal(again, 0);
 	/* The ledger's deposit too, through the whole pass. */
 	evs_ingest_pass();
@@ -737,13 +737,13 @@ static void test_a_stale_worker_does_not_undo_a_sent_message(void **state)
 	as_events();
 	evs_ingest_pass();
 	assert_int_equal(db_thread_conn(&c), 0);
-	assert_int_equal(evs_store_claim(c, a, 20, 60, &first, &n), 0);
+	assert_int_equal(evs_store_claim(&first, &n, a, c, 20, 60), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(first[0].user_id, t.member.id);
 	/* The first worker's lease runs out; a second worker claims it and sends. */
 	test_pg_ok(w.admin, "UPDATE events_delivery SET lease_until = now() - interval '1 s'"
 			    " WHERE status = 'PENDING'");
-	assert_int_equal(evs_store_claim(c, a, 20, 60, &second, &n), 0);
+	assert_int_equal(evs_store_claim(&second, &n, a, c, 20, 60), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(second[0].id, first[0].id);
 	assert_int_equal(second[0].attempts, 2);
@@ -760,7 +760,7 @@ static void test_a_stale_worker_does_not_undo_a_sent_message(void **state)
 	/* Nothing is due again. */
 	as_events();
 	assert_int_equal(db_thread_conn(&c), 0);
-	assert_int_equal(evs_store_claim(c, a, 20, 60, &third, &n), 0);
+	assert_int_equal(evs_store_claim(&third, &n, a, c, 20, 60), 0);
 	assert_int_equal(n, 0);
 	as_payments();
 	mem_arena_free(a);
@@ -835,8 +835,8 @@ static void test_a_dot_line_reaches_an_smtp_reader_as_written(void **state)
 	fake_start(&smtp, KOLO_SOURCE_DIR "/tests/fake_smtp/smtp_sink.py", "--dir", sink);
 	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", smtp.port);
 	conf.url = url;
-	assert_int_equal(evs_email_message(a, &r, conf.from, "dots@example.com", "e-dot", "u-dot",
-					   &message, &len),
+	assert_int_equal(evs_email_message(&message, &len, a, &r, conf.from, "dots@example.com",
+					   "e-dot", "u-dot"),
 			 0);
 	assert_int_equal(evs_send_smtp(&conf, "dots@example.com", message, len), 0);
 	mail = mail_file(sink, "X-Rcpt-To: <dots@example.com>", ".eml");
@@ -932,11 +932,11 @@ static void test_only_the_bigint_lock_makes_a_leader(void **state)
 	/* Another replica leads. */
 	test_pg_ok(w.admin, "SELECT pg_advisory_lock(7695845530017830950)");
 	assert_int_equal(db_run(c, "SELECT pg_advisory_lock(1791828668, 922589222)", 0, NULL), 0);
-	assert_int_equal(evs_store_lead(c, &leader), 0);
+	assert_int_equal(evs_store_lead(&leader, c), 0);
 	assert_int_equal(leader, 0);
 	/* It lets go: this one leads. */
 	test_pg_ok(w.admin, "SELECT pg_advisory_unlock(7695845530017830950)");
-	assert_int_equal(evs_store_lead(c, &leader), 0);
+	assert_int_equal(evs_store_lead(&leader, c), 0);
 	assert_int_equal(leader, 1);
 	assert_int_equal(db_run(c, "SELECT pg_advisory_unlock(1791828668, 922589222)", 0, NULL), 0);
 	as_payments();

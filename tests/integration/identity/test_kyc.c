@@ -591,8 +591,7 @@ static void test_kyc_rotation_reseals_under_the_new_key(void **state)
 	configure_keys(NEW_KEY, PII_KEY);
 	assert_string_equal(read_number(&u), number);
 	assert_int_equal(db_connect(&c, w.identity.conninfo), 0);
-	assert_int_equal(idn_pii_rotate(c, &idn_kyc_current()->keys, &resealed),
-			 0);
+	assert_int_equal(idn_pii_rotate(&resealed, c, &idn_kyc_current()->keys), 0);
 	assert_true(resealed >= 1);
 	snprintf(sql, sizeof(sql),
 		 "SELECT key_id FROM user_kyc WHERE user_id = '%s'", u.id);
@@ -607,8 +606,7 @@ static void test_kyc_rotation_reseals_under_the_new_key(void **state)
 	/* Without the old key every number still opens. */
 	configure_keys(NEW_KEY, "");
 	assert_string_equal(read_number(&u), number);
-	assert_int_equal(idn_pii_rotate(c, &idn_kyc_current()->keys, &resealed),
-			 0);
+	assert_int_equal(idn_pii_rotate(&resealed, c, &idn_kyc_current()->keys), 0);
 	assert_int_equal(resealed, 0);
 	db_close(c);
 	assert_int_equal(activity(&u, "kyc_number_read"), 2);

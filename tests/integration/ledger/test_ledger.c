@@ -16,8 +16,8 @@
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "ledger_service.h"
+#include "membership/membership.h"
 #include "money/money.h"
-#include "svc/member.h"
 #include "test_world.h"
 
 #define CREDIT KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT
@@ -29,7 +29,7 @@ static test_world w;
  * on for the next (it is off in this process unless a test turns it on). */
 static int check_invariant(void **state)
 {
-	svc_reader_cache_set_ttl(0);
+	membership_reader_cache_set_ttl(0);
 	test_pg_ledger_invariant(w.admin);
 	return 0;
 }
@@ -139,7 +139,7 @@ static void test_reader_cache_remembers_passes_only(void **state)
 	test_identity_user(&w.identity, &late, "ledger-cache-late");
 	test_world_member(&w, b.group, &b.owner, &reader, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
 	assert_int_equal(post_entry(&b, &(post){ CREDIT, 700, "cache-1" }, NULL), 0);
-	svc_reader_cache_set_ttl(60000);
+	membership_reader_cache_set_ttl(60000);
 	/* Refused, then added: reads at once. */
 	assert_int_equal(balance(&b, &late), -1);
 	test_world_member(&w, b.group, &b.owner, &late, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
@@ -149,18 +149,18 @@ static void test_reader_cache_remembers_passes_only(void **state)
 	remove_member(&b, &reader);
 	assert_int_equal(balance(&b, &reader), 700);
 	/* Off: asked every time, refused now, and nothing is remembered. */
-	svc_reader_cache_set_ttl(0);
+	membership_reader_cache_set_ttl(0);
 	assert_int_equal(balance(&b, &reader), -1);
 	assert_int_equal(err_last()->code, ERR_NOT_FOUND);
-	svc_reader_cache_set_ttl(60000);
+	membership_reader_cache_set_ttl(60000);
 	assert_int_equal(balance(&b, &reader), -1);
 	/* A pass runs out: late, removed, is refused once its 1 ms is over. */
-	svc_reader_cache_set_ttl(1);
+	membership_reader_cache_set_ttl(1);
 	assert_int_equal(balance(&b, &late), 700);
 	remove_member(&b, &late);
 	usleep(20000);
 	assert_int_equal(balance(&b, &late), -1);
-	svc_reader_cache_set_ttl(0);
+	membership_reader_cache_set_ttl(0);
 }
 
 static void test_credit_and_debit_move_the_balance(void **state)

@@ -161,7 +161,7 @@ static void store_event(const char *type, const char *data_json, char *id)
 			     .data_json = data_json};
 	assert_int_equal(db_thread_conn(&c), 0);
 	assert_int_equal(db_run(c, "BEGIN", 0, NULL), 0);
-	assert_int_equal(evs_store_event(c, "ledger", &e, &stored), 0);
+	assert_int_equal(evs_store_event(&stored, c, "ledger", &e), 0);
 	assert_int_equal(db_run(c, "COMMIT", 0, NULL), 0);
 	assert_int_equal(stored, 1);
 }

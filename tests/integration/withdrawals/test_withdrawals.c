@@ -913,7 +913,7 @@ static void test_stale_payout_copy_cannot_debit_a_failed_attempt(void **state)
 	assert_int_equal(balance(&t), 0);
 	/* 3. The payments worker reads its batch: a copy of w1's payout. */
 	assert_int_equal(db_thread_conn(&c), 0);
-	assert_int_equal(pay_store_payouts_due(c, w.arena, 0, 100, &rows, &n), 0);
+	assert_int_equal(pay_store_payouts_due(&rows, &n, w.arena, c, 0, 100), 0);
 	for (int i = 0; i < n; i++) {
 		if (strcmp(rows[i].withdrawal_id, w1->id) == 0)
 			stale = &rows[i];

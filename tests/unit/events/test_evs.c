@@ -235,7 +235,7 @@ static void test_a_withdrawal_request_says_what_and_what_to_do(void **state)
 			.data_json = "{\"amount_kobo\": 123456, \"reason\": \"Hall\\r\\nBcc: x\"}" };
 	evs_rendered r;
 
-	assert_int_equal(evs_render(a, &e, "Ajo <b>&", "https://kolo.example", &r), 0);
+	assert_int_equal(evs_render(&r, a, &e, "Ajo <b>&", "https://kolo.example"), 0);
 	assert_non_null(strstr(r.subject, NAIRA "1,234.56"));
 	/* The group is named in every text. */
 	assert_non_null(strstr(r.subject, "from Ajo <b>&"));
@@ -256,10 +256,10 @@ static void test_without_a_name_the_group_is_your_group(void **state)
 	evs_event e = { .id = "e4", .type = EVT_DEPOSIT_CREDITED, .data_json = "{}" };
 	evs_rendered r;
 
-	assert_int_equal(evs_render(a, &e, "", "", &r), 0);
+	assert_int_equal(evs_render(&r, a, &e, "", ""), 0);
 	assert_non_null(strstr(r.subject, "your group"));
 	/* Only the first line of a name is used. */
-	assert_int_equal(evs_render(a, &e, "Esusu\r\nBcc: x@y", "", &r), 0);
+	assert_int_equal(evs_render(&r, a, &e, "Esusu\r\nBcc: x@y", ""), 0);
 	assert_non_null(strstr(r.subject, "Esusu"));
 	assert_null(strstr(r.subject, "Bcc"));
 	mem_arena_free(a);
@@ -274,23 +274,22 @@ static void test_an_email_code_stands_on_its_own_line(void **state)
 	char *msg = NULL;
 	size_t len = 0;
 
-	assert_int_equal(evs_render(a, &e, NULL, "", &r), 0);
+	assert_int_equal(evs_render(&r, a, &e, NULL, ""), 0);
 	assert_non_null(strstr(r.text, "Your code: 123456\n"));
-	assert_int_equal(evs_email_message(a, &r, "Kolo <k@kolo.ng>", "a@b.ng", "e2", "u1", &msg,
-					   &len),
-			 0);
+	assert_int_equal(
+		evs_email_message(&msg, &len, a, &r, "Kolo <k@kolo.ng>", "a@b.ng", "e2", "u1"), 0);
 	assert_int_equal(len, strlen(msg));
 	assert_non_null(strstr(msg, "To: a@b.ng\r\n"));
 	assert_non_null(strstr(msg, "Message-ID: <e2.u1@events.kolo>\r\n"));
 	assert_non_null(strstr(msg, "Your code: 123456\r\n"));
 	assert_non_null(strstr(msg, "multipart/alternative"));
 	/* A header never takes a line break. */
-	assert_int_equal(evs_email_message(a, &r, "Kolo <k@kolo.ng>", "a@b.ng\r\nBcc: x@y", "e2",
-					   "u1", &msg, &len),
+	assert_int_equal(evs_email_message(&msg, &len, a, &r, "Kolo <k@kolo.ng>",
+					   "a@b.ng\r\nBcc: x@y", "e2", "u1"),
 			 ERR_INVALID_ARGUMENT);
 	/* Data that is not an object is refused, not guessed. */
 	e.data_json = "[1]";
-	assert_int_equal(evs_render(a, &e, NULL, "", &r), ERR_INVALID_ARGUMENT);
+	assert_int_equal(evs_render(&r, a, &e, NULL, ""), ERR_INVALID_ARGUMENT);
 	mem_arena_free(a);
 }
 
@@ -303,8 +302,9 @@ static void test_a_subject_beyond_ascii_is_an_encoded_word(void **state)
 	char *msg = NULL;
 	size_t len = 0;
 
-	assert_int_equal(evs_render(a, &e, NULL, "", &r), 0);
-	assert_int_equal(evs_email_message(a, &r, "k@kolo.ng", "a@b.ng", "e3", "u1", &msg, &len), 0);
+	assert_int_equal(evs_render(&r, a, &e, NULL, ""), 0);
+	assert_int_equal(evs_email_message(&msg, &len, a, &r, "k@kolo.ng", "a@b.ng", "e3", "u1"),
+			 0);
 	assert_non_null(strstr(msg, "Subject: =?UTF-8?B?"));
 	mem_arena_free(a);
 }
@@ -316,7 +316,8 @@ static char *message_of(mem_arena *a, const char *subject, const char *text)
 	char *msg = NULL;
 	size_t len = 0;
 
-	assert_int_equal(evs_email_message(a, &r, "k@kolo.ng", "a@b.ng", "e5", "u1", &msg, &len), 0);
+	assert_int_equal(evs_email_message(&msg, &len, a, &r, "k@kolo.ng", "a@b.ng", "e5", "u1"),
+			 0);
 	return msg;
 }
 

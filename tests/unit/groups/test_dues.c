@@ -15,7 +15,7 @@ static grp_day D(const char *s)
 {
 	grp_day d = 0;
 
-	assert_int_equal(grp_day_parse(s, &d), 0);
+	assert_int_equal(grp_day_parse(&d, s), 0);
 	return d;
 }
 
@@ -38,9 +38,8 @@ static void days_of(const grp_dues_def *d, const char *as_of, char *out,
 	size_t n = 0;
 	char day[11];
 
-	assert_int_equal(grp_dues_items(a, d, 1, NULL, 0, D("0001-01-01"),
-					D(as_of), 1000, &items, &n),
-			 0);
+	assert_int_equal(
+		grp_dues_items(&items, &n, a, d, 1, NULL, 0, D("0001-01-01"), D(as_of), 1000), 0);
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		grp_day_format(items[i].day, day);
@@ -70,13 +69,13 @@ static void test_day_parse_rejects_invalid_dates(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(grp_day_parse(bad[i], &d), -1);
-	assert_int_equal(grp_day_parse(NULL, &d), -1);
-	assert_int_equal(grp_day_parse("2028-02-29", &d), 0);
-	assert_int_equal(grp_day_parse("2000-02-29", &d), 0);
-	assert_int_equal(grp_day_parse("1970-01-01", &d), 0);
+		assert_int_equal(grp_day_parse(&d, bad[i]), -1);
+	assert_int_equal(grp_day_parse(&d, NULL), -1);
+	assert_int_equal(grp_day_parse(&d, "2028-02-29"), 0);
+	assert_int_equal(grp_day_parse(&d, "2000-02-29"), 0);
+	assert_int_equal(grp_day_parse(&d, "1970-01-01"), 0);
 	assert_int_equal(d, 0);
-	assert_int_equal(grp_day_parse("9999-12-31", &d), 0);
+	assert_int_equal(grp_day_parse(&d, "9999-12-31"), 0);
 	grp_day_format(d, out);
 	assert_string_equal(out, "9999-12-31");
 	grp_day_format(D("0001-01-01"), out);
@@ -116,19 +115,17 @@ static void test_instants_read_and_written(void **state)
 	char out[21];
 
 	(void)state;
-	assert_int_equal(grp_instant_parse("2026-01-31T23:30:00.123456Z", &t),
-			 0);
+	assert_int_equal(grp_instant_parse(&t, "2026-01-31T23:30:00.123456Z"), 0);
 	assert_int_equal(t,
 			 (int64_t)D("2026-01-31") * 86400 + 23 * 3600 + 1800);
 	grp_instant_format(t, out);
 	assert_string_equal(out, "2026-01-31T23:30:00Z");
-	assert_int_equal(grp_instant_parse("2026-01-31T23:30:00Z", &t), 0);
-	assert_int_equal(grp_instant_parse("2026-01-31T23:30:00+01:00", &t),
-			 -1);
-	assert_int_equal(grp_instant_parse("2026-01-31 23:30:00Z", &t), -1);
-	assert_int_equal(grp_instant_parse("2026-02-30T00:00:00Z", &t), -1);
-	assert_int_equal(grp_instant_parse("2026-01-31T24:00:00Z", &t), -1);
-	assert_int_equal(grp_instant_parse("", &t), -1);
+	assert_int_equal(grp_instant_parse(&t, "2026-01-31T23:30:00Z"), 0);
+	assert_int_equal(grp_instant_parse(&t, "2026-01-31T23:30:00+01:00"), -1);
+	assert_int_equal(grp_instant_parse(&t, "2026-01-31 23:30:00Z"), -1);
+	assert_int_equal(grp_instant_parse(&t, "2026-02-30T00:00:00Z"), -1);
+	assert_int_equal(grp_instant_parse(&t, "2026-01-31T24:00:00Z"), -1);
+	assert_int_equal(grp_instant_parse(&t, ""), -1);
 	grp_instant_format(grp_day_wat_start(D("2027-01-01")), out);
 	assert_string_equal(out, "2026-12-31T23:00:00Z");
 }
@@ -229,12 +226,12 @@ static void test_period_names(void **state)
 	grp_dues_period p;
 
 	(void)state;
-	assert_int_equal(grp_dues_period_parse("monthly", &p), 0);
+	assert_int_equal(grp_dues_period_parse(&p, "monthly"), 0);
 	assert_int_equal(p, GRP_DUES_MONTHLY);
 	assert_string_equal(grp_dues_period_name(GRP_DUES_WEEKLY), "weekly");
-	assert_int_equal(grp_dues_period_parse("yearly", &p), -1);
-	assert_int_equal(grp_dues_period_parse("Monthly", &p), -1);
-	assert_int_equal(grp_dues_period_parse(NULL, &p), -1);
+	assert_int_equal(grp_dues_period_parse(&p, "yearly"), -1);
+	assert_int_equal(grp_dues_period_parse(&p, "Monthly"), -1);
+	assert_int_equal(grp_dues_period_parse(&p, NULL), -1);
 }
 
 /* A member owes the days on or after the WAT day they joined. */
@@ -246,18 +243,18 @@ static void test_member_owes_from_join_day(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(grp_dues_items(a, &m, 1, NULL, 0, D("2026-02-01"),
-					D("2026-04-15"), 100, &items, &n),
+	assert_int_equal(grp_dues_items(&items, &n, a, &m, 1, NULL, 0, D("2026-02-01"),
+					D("2026-04-15"), 100),
 			 0);
 	assert_int_equal(n, 3); /* Feb 1 (joined that day), Mar 1, Apr 1 */
 	assert_int_equal(items[0].day, D("2026-02-01"));
-	assert_int_equal(grp_dues_items(a, &m, 1, NULL, 0, D("2026-02-02"),
-					D("2026-04-15"), 100, &items, &n),
+	assert_int_equal(grp_dues_items(&items, &n, a, &m, 1, NULL, 0, D("2026-02-02"),
+					D("2026-04-15"), 100),
 			 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(grp_dues_items(a, &m, 1, NULL, 0, D("2026-01-01"),
-					D("2026-04-15"), 3, &items, &n),
-			 ERR_RESOURCE_EXHAUSTED);
+	assert_int_equal(
+		grp_dues_items(&items, &n, a, &m, 1, NULL, 0, D("2026-01-01"), D("2026-04-15"), 3),
+		ERR_RESOURCE_EXHAUSTED);
 	mem_arena_free(a);
 }
 
@@ -289,14 +286,14 @@ static void test_settlement_oldest_first_with_waivers_and_reversal(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(grp_dues_items(a, dues, 2, waivers, 1, D("2025-12-01"),
-					D("2026-04-30"), 100, &items, &n),
+	assert_int_equal(grp_dues_items(&items, &n, a, dues, 2, waivers, 1, D("2025-12-01"),
+					D("2026-04-30"), 100),
 			 0);
 	assert_int_equal(n, 5); /* Jan, Feb (dues), Feb (levy), Mar, Apr */
 	assert_int_equal(items[1].dues_index, 0);
 	assert_int_equal(items[2].dues_index, 1);
 	assert_int_equal(items[3].waiver, 0);
-	grp_dues_settle(items, n, money, 4, &st);
+	grp_dues_settle(&st, items, n, money, 4);
 	assert_int_equal(st.owed_kobo, 3300);
 	assert_int_equal(st.waived_kobo, 1000);
 	assert_int_equal(st.paid_kobo, 1800);
@@ -311,7 +308,7 @@ static void test_settlement_oldest_first_with_waivers_and_reversal(void **state)
 	assert_int_equal(items[4].settled_s, -1);
 	/* Without the reversal everything up to the levy is settled, on the
 	 * day of the payment that completed it. */
-	grp_dues_settle(items, n, money, 3, &st);
+	grp_dues_settle(&st, items, n, money, 3);
 	assert_int_equal(items[1].settled_s, money[1].at_s);
 	assert_int_equal(items[2].settled_s, money[1].at_s);
 	assert_int_equal(items[4].settled_s, -1);
@@ -333,11 +330,11 @@ static void test_whole_dues_waiver_and_credit(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(grp_dues_items(a, dues, 2, waivers, 1, D("2025-12-01"),
-					D("2026-02-01"), 100, &items, &n),
+	assert_int_equal(grp_dues_items(&items, &n, a, dues, 2, waivers, 1, D("2025-12-01"),
+					D("2026-02-01"), 100),
 			 0);
 	assert_int_equal(n, 7); /* 5 weeks + 2 months */
-	grp_dues_settle(items, n, money, 1, &st);
+	grp_dues_settle(&st, items, n, money, 1);
 	assert_int_equal(st.waived_kobo, 500);
 	assert_int_equal(st.owed_kobo, 2000);
 	assert_int_equal(st.credit_kobo, 500);
@@ -372,12 +369,11 @@ static void test_statement_lines_and_running_balance(void **state)
 	const int64_t balance[] = {1000, 600, 1600, 600, -1000, -400, 600};
 
 	(void)state;
-	assert_int_equal(grp_dues_items(a, dues, 1, waivers, 1, D("2026-01-01"),
-					D("2026-03-31"), 100, &items, &n),
+	assert_int_equal(grp_dues_items(&items, &n, a, dues, 1, waivers, 1, D("2026-01-01"),
+					D("2026-03-31"), 100),
 			 0);
-	grp_dues_settle(items, n, money, 3, &st);
-	assert_int_equal(
-		grp_dues_statement(a, items, n, money, 3, &lines, &n_lines), 0);
+	grp_dues_settle(&st, items, n, money, 3);
+	assert_int_equal(grp_dues_statement(&lines, &n_lines, a, items, n, money, 3), 0);
 	assert_int_equal(n_lines, 7);
 	for (size_t i = 0; i < n_lines; i++) {
 		assert_int_equal(lines[i].kind, kinds[i]);

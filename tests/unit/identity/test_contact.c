@@ -29,14 +29,14 @@ static void test_send_once_a_minute_and_five_a_day(void **state)
 	int wait = 0;
 
 	(void)state;
-	assert_int_equal(idn_code_send_verdict(&none, &wait), IDN_SEND_OK);
-	assert_int_equal(idn_code_send_verdict(&s, &wait), IDN_SEND_TOO_SOON);
+	assert_int_equal(idn_code_send_verdict(&wait, &none), IDN_SEND_OK);
+	assert_int_equal(idn_code_send_verdict(&wait, &s), IDN_SEND_TOO_SOON);
 	assert_int_equal(wait, 50);
 	s.age_s = 60;
-	assert_int_equal(idn_code_send_verdict(&s, &wait), IDN_SEND_OK);
+	assert_int_equal(idn_code_send_verdict(&wait, &s), IDN_SEND_OK);
 	s.sent_today = 5;
 	s.oldest_today_age_s = 3600;
-	assert_int_equal(idn_code_send_verdict(&s, &wait), IDN_SEND_DAY_CAP);
+	assert_int_equal(idn_code_send_verdict(&wait, &s), IDN_SEND_DAY_CAP);
 	assert_int_equal(wait, 24 * 3600 - 3600);
 }
 

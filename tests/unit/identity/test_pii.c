@@ -130,24 +130,18 @@ static void test_kyc_decide_uses_the_beneficiary_name_rule(void **state)
 	const char *reason = NULL;
 
 	(void)state;
-	assert_int_equal(idn_kyc_decide("verified", "EZE NGOZI A.", "Ngozi Eze",
-					&reason),
+	assert_int_equal(idn_kyc_decide(&reason, "verified", "EZE NGOZI A.", "Ngozi Eze"),
 			 IDN_KYC_VERIFIED);
 	assert_null(reason);
-	assert_int_equal(idn_kyc_decide("verified", "Chidi Okafor", "Ngozi Eze",
-					&reason),
+	assert_int_equal(idn_kyc_decide(&reason, "verified", "Chidi Okafor", "Ngozi Eze"),
 			 IDN_KYC_FAILED);
 	assert_string_equal(reason, "kyc_name_mismatch");
-	assert_int_equal(idn_kyc_decide("verified", "", "Ngozi Eze", &reason),
-			 IDN_KYC_FAILED);
-	assert_int_equal(idn_kyc_decide("failed", "", "Ngozi Eze", &reason),
-			 IDN_KYC_FAILED);
+	assert_int_equal(idn_kyc_decide(&reason, "verified", "", "Ngozi Eze"), IDN_KYC_FAILED);
+	assert_int_equal(idn_kyc_decide(&reason, "failed", "", "Ngozi Eze"), IDN_KYC_FAILED);
 	assert_string_equal(reason, "kyc_rejected");
-	assert_int_equal(idn_kyc_decide("pending", "", "Ngozi Eze", &reason),
-			 IDN_KYC_PENDING);
+	assert_int_equal(idn_kyc_decide(&reason, "pending", "", "Ngozi Eze"), IDN_KYC_PENDING);
 	assert_null(reason);
-	assert_int_equal(idn_kyc_decide("odd", "", "Ngozi Eze", &reason),
-			 IDN_KYC_PENDING);
+	assert_int_equal(idn_kyc_decide(&reason, "odd", "", "Ngozi Eze"), IDN_KYC_PENDING);
 }
 
 int main(void)

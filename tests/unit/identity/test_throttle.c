@@ -56,24 +56,22 @@ static void test_throttle_locks_past_the_limit_and_grows(void **state)
 
 	for (size_t round = 0; round < 4; round++) {
 		for (int i = 0; i < 3; i++)
-			assert_int_equal(idn_throttle_take(&t, &rule, &l, now, &wait),
+			assert_int_equal(idn_throttle_take(&wait, &t, &rule, &l, now),
 					 IDN_THROTTLE_PASS);
 		assert_int_equal(wait, 0);
-		assert_int_equal(idn_throttle_take(&t, &rule, &l, now, &wait),
+		assert_int_equal(idn_throttle_take(&wait, &t, &rule, &l, now),
 				 IDN_THROTTLE_LOCKED_NOW);
 		assert_int_equal(wait, locks[round]);
 		now += S(1);
-		assert_int_equal(idn_throttle_take(&t, &rule, &l, now, &wait),
-				 IDN_THROTTLE_LOCKED);
+		assert_int_equal(idn_throttle_take(&wait, &t, &rule, &l, now), IDN_THROTTLE_LOCKED);
 		assert_int_equal(wait, locks[round] - 1);
 		now += S(locks[round]);
 	}
 	/* Quiet for the longest lock after the last one: forgiven. */
 	now += S(240);
 	for (int i = 0; i < 3; i++)
-		(void)idn_throttle_take(&t, &rule, &l, now, &wait);
-	assert_int_equal(idn_throttle_take(&t, &rule, &l, now, &wait),
-			 IDN_THROTTLE_LOCKED_NOW);
+		(void)idn_throttle_take(&wait, &t, &rule, &l, now);
+	assert_int_equal(idn_throttle_take(&wait, &t, &rule, &l, now), IDN_THROTTLE_LOCKED_NOW);
 	assert_int_equal(wait, 60);
 }
 
@@ -84,10 +82,10 @@ static void test_throttle_window_and_settling(void **state)
 	idn_throttle t = { 0 };
 	int64_t wait = 0;
 
-	assert_int_equal(idn_throttle_take(&t, &rule, &l, S(10), &wait), IDN_THROTTLE_PASS);
-	assert_int_equal(idn_throttle_take(&t, &rule, &l, S(20), &wait), IDN_THROTTLE_PASS);
+	assert_int_equal(idn_throttle_take(&wait, &t, &rule, &l, S(10)), IDN_THROTTLE_PASS);
+	assert_int_equal(idn_throttle_take(&wait, &t, &rule, &l, S(20)), IDN_THROTTLE_PASS);
 	/* A new window forgets the old attempts. */
-	assert_int_equal(idn_throttle_take(&t, &rule, &l, S(610), &wait), IDN_THROTTLE_PASS);
+	assert_int_equal(idn_throttle_take(&wait, &t, &rule, &l, S(610)), IDN_THROTTLE_PASS);
 	assert_int_equal(t.attempts, 1);
 	/* An address gets one attempt back, an account forgets its run. */
 	idn_throttle_settle(&t, IDN_LIMIT_LOGIN_ADDR);
@@ -127,17 +125,17 @@ static void test_pin_locks_grow_within_a_day(void **state)
 	idn_limits_defaults(&l);
 	for (int round = 0; round < 3; round++) {
 		for (int i = 0; i < 4; i++) {
-			assert_int_equal(idn_pin_wrong(&p, &l, now, &left), 0);
+			assert_int_equal(idn_pin_wrong(&left, &p, &l, now), 0);
 			assert_int_equal(left, 4 - i);
 		}
-		assert_int_equal(idn_pin_wrong(&p, &l, now, &left), 1);
+		assert_int_equal(idn_pin_wrong(&left, &p, &l, now), 1);
 		assert_int_equal(p.locked_until_us, now + S(locks[round]));
 		now = p.locked_until_us + S(1);
 	}
 	/* 24 h after the day's first wrong PIN: level one again. */
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(idn_pin_wrong(&p, &l, now, &left), 0);
-	assert_int_equal(idn_pin_wrong(&p, &l, now, &left), 1);
+		assert_int_equal(idn_pin_wrong(&left, &p, &l, now), 0);
+	assert_int_equal(idn_pin_wrong(&left, &p, &l, now), 1);
 	assert_int_equal(p.locked_until_us, now + S(1800));
 }
 
@@ -150,13 +148,13 @@ static void test_pin_daily_cap(void **state)
 
 	idn_limits_defaults(&l);
 	for (int i = 0; i < 14; i++) {
-		assert_int_equal(idn_pin_wrong(&p, &l, now, &left), 0);
+		assert_int_equal(idn_pin_wrong(&left, &p, &l, now), 0);
 		if (i % 4 == 3)
 			idn_pin_right(&p);
 		now += S(60);
 	}
 	assert_int_equal(left, 1);
-	assert_int_equal(idn_pin_wrong(&p, &l, now, &left), 1);
+	assert_int_equal(idn_pin_wrong(&left, &p, &l, now), 1);
 	assert_int_equal(p.locked_until_us, start + S(IDN_DAY_S));
 }
 
