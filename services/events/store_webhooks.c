@@ -328,7 +328,7 @@ int whk_store_deliveries(whk_delivery_row **out, int *out_n, mem_arena *a, db_co
 {
 	char limit[DB_I64_TEXT];
 	const char *params[5] = {endpoint_id, status, page->key, page->after_id,
-				 db_i64(limit, page->limit + 1)};
+				 db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
 	int rc = db_exec(
 		c, &res,

@@ -100,25 +100,18 @@ typedef struct whk_create_tx {
 	whk_endpoint endpoint; /* out */
 	idem_key key;
 	Kolo__Events__V1__CreateWebhookResponse *out;
-	int replayed;		     /* the key's stored reply is in out */
-	unsigned char *replay_sealed; /* then: its endpoint's secret */
+	unsigned char *replay_sealed; /* a replay's: its endpoint's secret */
 	size_t n_replay_sealed;
 } whk_create_tx;
 
 /* The endpoint and its reply, stored under the call's key (if any)
- * without the secret (it is stored sealed in the endpoint only); a key
- * already answered reads its endpoint's sealed secret. */
+ * without the secret (it is stored sealed in the endpoint only;
+ * idem_db_tx). */
 static int whk_create_body(db_conn *c, void *arg)
 {
 	whk_create_tx *t = arg;
-	int rc = idem_claim(c, &t->key, t->arena, &t->out->base);
+	int rc;
 
-	t->replayed = rc == 1;
-	if (t->replayed)
-		return whk_store_sealed(&t->replay_sealed, &t->n_replay_sealed, t->arena, c,
-					t->out->id);
-	if (rc < 0)
-		return rc;
 	rc = whk_store_create(&t->endpoint, t->arena, c, t->in->group_id, t->in->url, t->in->events,
 			      t->in->n_events, t->sealed, t->n_sealed, t->user_id);
 	if (rc == 0) {
@@ -126,9 +119,16 @@ static int whk_create_body(db_conn *c, void *arg)
 		t->out->webhook = whk_webhook_message(t->arena, &t->endpoint);
 		rc = t->out->webhook ? 0 : err_oom();
 	}
-	if (rc == 0)
-		rc = idem_store(c, &t->key, &t->out->base);
 	return rc;
+}
+
+/* A key already answered reads its endpoint's sealed secret. */
+static int whk_create_replayed(db_conn *c, void *arg)
+{
+	whk_create_tx *t = arg;
+
+	return whk_store_sealed(&t->replay_sealed, &t->n_replay_sealed, t->arena, c,
+				t->out->id);
 }
 
 int
@@ -138,6 +138,8 @@ evs_create_webhook(rpc_ctx *ctx, const Kolo__Events__V1__CreateWebhookRequest *i
 	mem_arena *a = rpc_ctx_arena(ctx);
 	whk_create_tx t = {
 		.in = in, .user_id = rpc_ctx_user_id(ctx), .arena = a, .out = out};
+	idem_tx it = { .key = &t.key, .arena = a, .resp = &out->base, .body = whk_create_body,
+		       .replay = whk_create_replayed, .arg = &t };
 	char secret[WHK_SECRET_MAX];
 	unsigned char *sealed = NULL;
 	db_conn *c = NULL;
@@ -158,10 +160,10 @@ evs_create_webhook(rpc_ctx *ctx, const Kolo__Events__V1__CreateWebhookRequest *i
 	whk_secret_new(secret);
 	whk_seal(&sealed, &t.n_sealed, whk_current()->key, secret);
 	t.sealed = sealed;
-	rc = db_tx(c, svc_tx_timeout(ctx), whk_create_body, &t);
+	rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
 	free(sealed);
 	/* A replay shows the secret its endpoint was made with. */
-	if (rc == 0 && t.replayed)
+	if (rc == 0 && it.replayed)
 		rc = whk_open(secret, whk_current()->key, t.replay_sealed,
 			      t.n_replay_sealed);
 	if (rc == 0) {
@@ -276,20 +278,15 @@ evs_list_webhook_deliveries(rpc_ctx *ctx, const Kolo__Events__V1__ListWebhookDel
 		rc = whk_store_deliveries(&rows, &n, a, c, e.id, in->status, &page);
 	if (rc < 0)
 		return rc;
-	out->n_deliveries = page_rows(&page, n);
-	out->deliveries = mem_arena_alloc(a, sizeof(*out->deliveries) *
-						     (out->n_deliveries + 1));
+	out->deliveries = page_items(&out->n_deliveries, a, &page, n, sizeof(*out->deliveries));
 	if (!out->deliveries)
 		return err_oom();
 	for (size_t i = 0; i < out->n_deliveries; i++) {
 		if (!(out->deliveries[i] = whk_delivery_message(a, &rows[i])))
 			return err_oom();
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a,
-				 rows[page.limit - 1].page_key,
-				 rows[page.limit - 1].id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(whk_delivery_row, page_key, id));
 }
 
 typedef struct whk_redeliver_tx {

@@ -12,6 +12,7 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "log/log.h"
 #include "svc/call.h"
+#include "svc/pin.h"
 
 rpc_channel *grp_ledger;
 
@@ -28,6 +29,23 @@ static int grp_alloc_view(rpc_ctx *ctx, db_conn *c, const char *group_id, int ne
 	int rc = grp_store_view(v, rpc_ctx_arena(ctx), c, group_id, rpc_ctx_user_id(ctx), 0);
 
 	return rc == 0 ? grp_require_role(v, need_officer, 0) : rc;
+}
+
+/* A read the ledger answers: the caller's view of the group (v: a member,
+ * an officer with need_officer), then the ledger's internal method with
+ * req, its reply in *resp (in the call's arena). */
+static int grp_alloc_ledger_read(ProtobufCMessage **resp, grp_view *v, rpc_ctx *ctx,
+				 const char *group_id, int need_officer, const char *method,
+				 const ProtobufCMessage *req)
+{
+	db_conn *c = NULL;
+	int rc = db_thread_conn(&c);
+
+	if (rc == 0)
+		rc = grp_alloc_view(ctx, c, group_id, need_officer, v);
+	if (rc == 0)
+		rc = svc_call(ctx, grp_ledger, method, req, resp, SVC_CALL_INTERNAL);
+	return rc;
 }
 
 /* An account number as officers see it: its last 4 digits ("******6789"). */
@@ -73,19 +91,14 @@ grp_list_unallocated(rpc_ctx *ctx, const Kolo__Groups__V1__ListUnallocatedReques
 		KOLO__LEDGER__V1__LIST_UNALLOCATED_REQUEST__INIT;
 	Kolo__Ledger__V1__ListUnallocatedResponse *l = NULL;
 	grp_view v;
-	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
-	if (rc == 0)
-		rc = db_thread_conn(&c);
-	if (rc == 0)
-		rc = grp_alloc_view(ctx, c, in->group_id, 1, &v);
 	lreq.group_id = in->group_id;
 	lreq.page_size = in->page_size;
 	lreq.page_token = in->page_token;
 	if (rc == 0)
-		rc = svc_call(ctx, grp_ledger, "ListUnallocated", &lreq.base,
-			      (ProtobufCMessage **)&l, SVC_CALL_INTERNAL);
+		rc = grp_alloc_ledger_read((ProtobufCMessage **)&l, &v, ctx, in->group_id, 1,
+					   "ListUnallocated", &lreq.base);
 	if (rc < 0)
 		return rc;
 	return grp_unallocated_out(rpc_ctx_arena(ctx), l, out);
@@ -101,19 +114,6 @@ static int grp_alloc_member(rpc_ctx *ctx, db_conn *c, const char *group_id, cons
 		return err_set(ERR_FAILED_PRECONDITION, "not_a_member",
 			       "the user is not a member of the group");
 	return rc;
-}
-
-/* identity.VerifyPin of the caller (internal), as proposals do. */
-static int grp_alloc_pin(rpc_ctx *ctx, const char *pin)
-{
-	Kolo__Identity__V1__VerifyPinRequest req = KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
-	ProtobufCMessage *resp = NULL;
-
-	if (!pin[0])
-		return err_set(ERR_INVALID_ARGUMENT, "missing_pin", "pin is required");
-	req.user_id = (char *)rpc_ctx_user_id(ctx);
-	req.pin = (char *)pin;
-	return svc_call(ctx, grp_identity, "VerifyPin", &req.base, &resp, SVC_CALL_INTERNAL);
 }
 
 static int grp_alloc_check(const Kolo__Groups__V1__AllocateDepositRequest *in)
@@ -159,7 +159,6 @@ typedef struct grp_alloc_tx {
 	const Kolo__Groups__V1__AllocateDepositRequest *in;
 	Kolo__Groups__V1__AllocateDepositResponse *out;
 	idem_key key;
-	int replayed;  /* the key's stored reply */
 	int recovered; /* the ledger's allocation of an earlier try, never logged */
 } grp_alloc_tx;
 
@@ -207,13 +206,8 @@ static int grp_alloc_body(db_conn *c, void *arg)
 	const Kolo__Groups__V1__AllocateDepositRequest *in = t->in;
 	Kolo__Ledger__V1__AllocateEntryRequest lreq = KOLO__LEDGER__V1__ALLOCATE_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__AllocateEntryResponse *l = NULL;
-	int rc = idem_claim(c, &t->key, rpc_ctx_arena(t->ctx), &t->out->base);
+	int rc = grp_alloc_member(t->ctx, c, in->group_id, in->user_id);
 
-	if (rc != 0) {
-		t->replayed = rc > 0;
-		return rc > 0 ? 0 : rc;
-	}
-	rc = grp_alloc_member(t->ctx, c, in->group_id, in->user_id);
 	lreq.group_id = in->group_id;
 	lreq.entry_id = in->entry_id;
 	lreq.user_id = in->user_id;
@@ -235,9 +229,7 @@ static int grp_alloc_body(db_conn *c, void *arg)
 	} else if (rc == 0) {
 		t->out->allocation = l->allocation;
 	}
-	if (rc < 0)
-		return rc;
-	return idem_store(c, &t->key, &t->out->base);
+	return rc;
 }
 
 int
@@ -247,6 +239,9 @@ grp_allocate_deposit(rpc_ctx *ctx, const Kolo__Groups__V1__AllocateDepositReques
 	static const char *const omit[] = { "pin", NULL };
 	grp_alloc_tx t = { .ctx = ctx, .in = in,
 			   .out = (Kolo__Groups__V1__AllocateDepositResponse *)&out->base };
+	/* One try: the body asks the ledger (a retry would ask again). */
+	idem_tx it = { .key = &t.key, .arena = rpc_ctx_arena(ctx), .resp = &out->base,
+		       .body = grp_alloc_body, .arg = &t, .single = 1 };
 	grp_view v;
 	db_conn *c = NULL;
 	int rc = grp_alloc_check(in);
@@ -261,16 +256,16 @@ grp_allocate_deposit(rpc_ctx *ctx, const Kolo__Groups__V1__AllocateDepositReques
 		rc = grp_alloc_not_self(ctx, in->user_id);
 	/* The PIN is checked on every call, a replay's too (never stored). */
 	if (rc == 0)
-		rc = grp_alloc_pin(ctx, in->pin);
+		rc = svc_verify_pin(ctx, grp_identity, in->pin);
 	if (rc == 0)
-		rc = db_tx_single(c, svc_tx_timeout(ctx), grp_alloc_body, &t);
+		rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
 	if (rc < 0)
 		return rc;
 	if (t.recovered) /* the try that wrote it died before logging */
 		log_event(LOG_LVL_INFO, "deposit_allocated", "group_id", in->group_id, "actor",
 			  rpc_ctx_user_id(ctx), "subject", in->user_id, "recovered", "true",
 			  NULL);
-	else if (!t.replayed)
+	else if (!it.replayed)
 		grp_log_change(ctx, "deposit_allocated", in->group_id, in->user_id);
 	return 0;
 }
@@ -283,20 +278,15 @@ grp_list_allocations(rpc_ctx *ctx, const Kolo__Groups__V1__ListAllocationsReques
 		KOLO__LEDGER__V1__LIST_ALLOCATIONS_REQUEST__INIT;
 	Kolo__Ledger__V1__ListAllocationsResponse *l = NULL;
 	grp_view v;
-	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
 		rc = grp_check_id(in->entry_id, "entry_id");
-	if (rc == 0)
-		rc = db_thread_conn(&c);
-	if (rc == 0)
-		rc = grp_alloc_view(ctx, c, in->group_id, 0, &v);
 	lreq.group_id = in->group_id;
 	lreq.entry_id = in->entry_id;
 	if (rc == 0)
-		rc = svc_call(ctx, grp_ledger, "ListAllocations", &lreq.base,
-			      (ProtobufCMessage **)&l, SVC_CALL_INTERNAL);
+		rc = grp_alloc_ledger_read((ProtobufCMessage **)&l, &v, ctx, in->group_id, 0,
+					   "ListAllocations", &lreq.base);
 	if (rc < 0)
 		return rc;
 	/* A member who is not an officer sees the trail of a deposit credited

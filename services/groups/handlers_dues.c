@@ -12,6 +12,7 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "store_dues.h"
 #include "svc/call.h"
+#include "svc/pin.h"
 #include "text/text.h"
 
 /* The most periods one member's standing is computed over. */
@@ -131,7 +132,6 @@ typedef struct grp_dues_tx {
 	grp_dues_row row, stored;
 	idem_key key;
 	ProtobufCMessage *out;
-	int replayed;
 } grp_dues_tx;
 
 /* The caller's view of the group: a member, an officer with need_officer. */
@@ -148,20 +148,14 @@ static int grp_create_dues_body(db_conn *c, void *arg)
 	grp_dues_tx *t = arg;
 	Kolo__Groups__V1__CreateDuesResponse *out =
 		(Kolo__Groups__V1__CreateDuesResponse *)t->out;
-	int rc = idem_claim(c, &t->key, t->arena, t->out);
+	int rc = grp_dues_role(c, t, 1);
 
-	t->replayed = rc == 1;
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	rc = grp_dues_role(c, t, 1);
 	if (rc == 0)
 		rc = grp_store_dues_add(&t->stored, t->arena, c, &t->row);
 	if (rc < 0)
 		return rc;
 	out->dues = grp_dues_message(t->arena, &t->stored);
-	if (!out->dues)
-		return err_oom();
-	return idem_store(c, &t->key, t->out);
+	return out->dues ? 0 : err_oom();
 }
 
 int
@@ -173,6 +167,8 @@ grp_create_dues(rpc_ctx *ctx, const Kolo__Groups__V1__CreateDuesRequest *in,
 			 .group_id = in->group_id,
 			 .user = rpc_ctx_user_id(ctx),
 			 .out = &out->base};
+	idem_tx it = { .key = &t.key, .arena = t.arena, .resp = &out->base,
+		       .body = grp_create_dues_body, .arg = &t };
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
@@ -185,8 +181,8 @@ grp_create_dues(rpc_ctx *ctx, const Kolo__Groups__V1__CreateDuesRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), grp_create_dues_body, &t);
-	if (rc < 0 || t.replayed)
+		rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
+	if (rc < 0 || it.replayed)
 		return rc;
 	grp_log_change(ctx, "dues_created", in->group_id, t.stored.id);
 	return 0;
@@ -272,12 +268,8 @@ static int grp_waive_body(db_conn *c, void *arg)
 			      .reason = t->in->reason,
 			      .waived_by = (char *)t->base.user};
 	Kolo__Groups__V1__DuesWaiver *w;
-	int rc = idem_claim(c, &t->base.key, t->base.arena, t->base.out);
+	int rc = grp_dues_role(c, &t->base, 1);
 
-	t->base.replayed = rc == 1;
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	rc = grp_dues_role(c, &t->base, 1);
 	if (rc == 0)
 		rc = grp_waive_check(c, t);
 	if (rc == 0)
@@ -296,23 +288,7 @@ static int grp_waive_body(db_conn *c, void *arg)
 	w->waived_by = t->stored.waived_by;
 	w->created_at = t->stored.created_at;
 	out->waiver = w;
-	return idem_store(c, &t->base.key, t->base.out);
-}
-
-/* identity.VerifyPin of the caller (internal), as proposals check it. */
-static int grp_dues_verify_pin(rpc_ctx *ctx, const char *pin)
-{
-	Kolo__Identity__V1__VerifyPinRequest req =
-		KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
-	ProtobufCMessage *resp = NULL;
-
-	if (!pin[0])
-		return err_set(ERR_INVALID_ARGUMENT, "missing_pin",
-			       "pin is required");
-	req.user_id = (char *)rpc_ctx_user_id(ctx);
-	req.pin = (char *)pin;
-	return svc_call(ctx, grp_identity, "VerifyPin", &req.base, &resp,
-			SVC_CALL_INTERNAL);
+	return 0;
 }
 
 int
@@ -326,6 +302,8 @@ grp_waive_dues(rpc_ctx *ctx, const Kolo__Groups__V1__WaiveDuesRequest *in,
 				   .user = rpc_ctx_user_id(ctx),
 				   .out = &out->base},
 			  .in = in};
+	idem_tx it = { .key = &t.base.key, .arena = t.base.arena, .resp = &out->base,
+		       .body = grp_waive_body, .arg = &t };
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
@@ -342,14 +320,14 @@ grp_waive_dues(rpc_ctx *ctx, const Kolo__Groups__V1__WaiveDuesRequest *in,
 		rc = grp_dues_date(in->due_on, "due_on", &day);
 	}
 	if (rc == 0)
-		rc = grp_dues_verify_pin(ctx, in->pin);
+		rc = svc_verify_pin(ctx, grp_identity, in->pin);
 	if (rc == 0)
 		rc = idem_prepare(&t.base.key, ctx, IDEM_GROUPS, &in->base, omit);
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), grp_waive_body, &t);
-	if (rc < 0 || t.base.replayed)
+		rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
+	if (rc < 0 || it.replayed)
 		return rc;
 	grp_log_change(ctx, "dues_waived", in->group_id, in->user_id);
 	return 0;

@@ -49,7 +49,6 @@ typedef struct grp_create_tx {
 	rpc_ctx *ctx;
 	idem_key key;
 	Kolo__Groups__V1__CreateGroupResponse *out;
-	int replayed; /* the key's stored reply is in out */
 } grp_create_tx;
 
 static int grp_create_change(db_conn *c, grp_create_tx *t)
@@ -69,23 +68,17 @@ static int grp_create_change(db_conn *c, grp_create_tx *t)
 }
 
 /* The group and its reply, stored under the call's key (if any) in the
- * same transaction; a key already answered replays its reply (the same
- * group: no second one, no second account). */
+ * same transaction (idem_db_tx: a replay is the same group, no second
+ * one, no second account). */
 static int grp_create_body(db_conn *c, void *arg)
 {
 	grp_create_tx *t = arg;
-	int rc = idem_claim(c, &t->key, t->arena, &t->out->base);
+	int rc = grp_create_change(c, t);
 
-	t->replayed = rc == 1;
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	rc = grp_create_change(c, t);
 	if (rc == 0) {
 		t->out->group = grp_group_message(t->ctx, &t->view);
 		rc = t->out->group ? 0 : err_oom();
 	}
-	if (rc == 0)
-		rc = idem_store(c, &t->key, &t->out->base);
 	return rc;
 }
 
@@ -127,6 +120,8 @@ grp_create_group(rpc_ctx *ctx, const Kolo__Groups__V1__CreateGroupRequest *in,
 {
 	grp_create_tx t = { .arena = rpc_ctx_arena(ctx), .owner = rpc_ctx_user_id(ctx),
 			    .ctx = ctx, .out = out };
+	idem_tx it = { .key = &t.key, .arena = t.arena, .resp = &out->base,
+		       .body = grp_create_body, .arg = &t };
 	grp_template template_ = GRP_RULE_NONE;
 	db_conn *c = NULL;
 	int rc;
@@ -145,10 +140,10 @@ grp_create_group(rpc_ctx *ctx, const Kolo__Groups__V1__CreateGroupRequest *in,
 		rc = db_thread_conn(&c);
 	t.description = in->description;
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), grp_create_body, &t);
+		rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
 	if (rc < 0)
 		return rc;
-	if (!t.replayed)
+	if (!it.replayed)
 		grp_log_change(ctx, "group_created", out->group->id, NULL);
 	/* A replay asks again: a call cut off between the commit and this
 	 * request left the account unasked (ProvisionAccount is idempotent). */
@@ -197,8 +192,7 @@ grp_list_my_groups(rpc_ctx *ctx, const Kolo__Groups__V1__ListMyGroupsRequest *in
 		rc = grp_store_my_groups(&rows, &n, a, c, rpc_ctx_user_id(ctx), &page);
 	if (rc < 0)
 		return rc;
-	out->n_groups = page_rows(&page, n);
-	out->groups = mem_arena_alloc(a, sizeof(*out->groups) * (out->n_groups + 1));
+	out->groups = page_items(&out->n_groups, a, &page, n, sizeof(*out->groups));
 	if (!out->groups)
 		return err_oom();
 	for (size_t i = 0; i < out->n_groups; i++) {
@@ -206,11 +200,8 @@ grp_list_my_groups(rpc_ctx *ctx, const Kolo__Groups__V1__ListMyGroupsRequest *in
 		if (!out->groups[i])
 			return err_oom();
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a,
-				 rows[page.limit - 1].page_key,
-				 rows[page.limit - 1].membership_id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(grp_view, page_key, membership_id));
 }
 
 int
@@ -261,7 +252,6 @@ typedef struct grp_update_tx {
 	rpc_ctx *ctx;
 	idem_key key;
 	Kolo__Groups__V1__UpdateGroupResponse *out;
-	int replayed; /* the key's stored reply is in out */
 } grp_update_tx;
 
 /* The requested rule on top of the current one. A new template starts
@@ -418,17 +408,12 @@ static int grp_update_apply(db_conn *c, grp_update_tx *t)
 }
 
 /* The change and its reply, stored under the call's key (if any) in the
- * same transaction (a retried rule change proposes once); a key already
- * answered replays its reply. */
+ * same transaction (idem_db_tx: a retried rule change proposes once). */
 static int grp_update_body(db_conn *c, void *arg)
 {
 	grp_update_tx *t = arg;
-	int rc = idem_claim(c, &t->key, t->arena, &t->out->base);
+	int rc = grp_update_apply(c, t);
 
-	t->replayed = rc == 1;
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	rc = grp_update_apply(c, t);
 	if (rc < 0)
 		return rc;
 	t->out->group = grp_group_message(t->ctx, &t->view);
@@ -436,7 +421,7 @@ static int grp_update_body(db_conn *c, void *arg)
 				       : NULL;
 	if (!t->out->group || (t->proposed && !t->out->proposal))
 		return err_oom();
-	return idem_store(c, &t->key, &t->out->base);
+	return 0;
 }
 
 int
@@ -445,6 +430,8 @@ grp_update_group(rpc_ctx *ctx, const Kolo__Groups__V1__UpdateGroupRequest *in,
 {
 	grp_update_tx t = { .arena = rpc_ctx_arena(ctx), .in = in,
 			    .user = rpc_ctx_user_id(ctx), .ctx = ctx, .out = out };
+	idem_tx it = { .key = &t.key, .arena = t.arena, .resp = &out->base,
+		       .body = grp_update_body, .arg = &t };
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
@@ -453,8 +440,8 @@ grp_update_group(rpc_ctx *ctx, const Kolo__Groups__V1__UpdateGroupRequest *in,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), grp_update_body, &t);
-	if (rc < 0 || t.replayed)
+		rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
+	if (rc < 0 || it.replayed)
 		return rc;
 	grp_log_change(ctx,
 		       t.proposed ? "group_change_proposed" : "group_updated",

@@ -78,7 +78,6 @@ typedef struct grp_add_tx {
 	const Kolo__Identity__V1__User *user;
 	idem_key key;
 	Kolo__Groups__V1__AddMemberResponse *out;
-	int replayed; /* the key's stored reply is in out */
 } grp_add_tx;
 
 /* Adding an officer is a sensitive change: a proposal, applied at once
@@ -131,22 +130,17 @@ static int grp_add_reply(grp_add_tx *t)
 }
 
 /* The change and its reply, stored under the call's key (if any) in the
- * same transaction; a key already answered replays its reply. */
+ * same transaction (idem_db_tx). */
 static int grp_add_body(db_conn *c, void *arg)
 {
 	grp_add_tx *t = arg;
-	int rc = idem_claim(c, &t->key, t->arena, &t->out->base);
+	int rc;
 
-	t->replayed = rc == 1;
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
 	t->out->member = NULL;
 	t->out->proposal = NULL;
 	rc = grp_add_change(c, t);
 	if (rc == 0)
 		rc = grp_add_reply(t);
-	if (rc == 0)
-		rc = idem_store(c, &t->key, &t->out->base);
 	return rc;
 }
 
@@ -200,6 +194,8 @@ grp_add_member(rpc_ctx *ctx, const Kolo__Groups__V1__AddMemberRequest *in,
 {
 	grp_add_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = in->group_id,
 			 .actor = rpc_ctx_user_id(ctx), .ctx = ctx, .out = out };
+	idem_tx it = { .key = &t.key, .arena = t.arena, .resp = &out->base,
+		       .body = grp_add_body, .arg = &t };
 	Kolo__Identity__V1__User *user = NULL;
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
@@ -219,8 +215,8 @@ grp_add_member(rpc_ctx *ctx, const Kolo__Groups__V1__AddMemberRequest *in,
 	t.user_id = user->id;
 	t.name = user->name;
 	t.user = user;
-	rc = db_tx(c, svc_tx_timeout(ctx), grp_add_body, &t);
-	if (rc < 0 || t.replayed)
+	rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
+	if (rc < 0 || it.replayed)
 		return rc;
 	grp_log_change(ctx, t.proposed ? "officer_proposed" : "member_added",
 		       in->group_id, user->id);
@@ -300,27 +296,22 @@ static int grp_remove_body(db_conn *c, void *arg)
 }
 
 /* The change and its reply, stored under the call's key (if any) in the
- * same transaction (a retried change proposes once); a key already
- * answered replays its reply. */
+ * same transaction (idem_db_tx: a retried change proposes once). */
 static int grp_change_body(db_conn *c, void *arg)
 {
 	grp_change_tx *t = arg;
-	int rc = idem_claim(c, &t->key, t->arena, t->out);
+	int rc = t->change(c, t);
 
-	t->replayed = rc == 1;
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	rc = t->change(c, t);
 	if (rc == 0)
 		rc = t->reply(t);
-	if (rc == 0)
-		rc = idem_store(c, &t->key, t->out);
 	return rc;
 }
 
 static int grp_member_change(rpc_ctx *ctx, const ProtobufCMessage *req,
 			     grp_change_tx *t)
 {
+	idem_tx it = { .key = &t->key, .arena = t->arena, .resp = t->out,
+		       .body = grp_change_body, .arg = t };
 	db_conn *c = NULL;
 	int rc = grp_check_id(t->group_id, "group_id");
 
@@ -331,7 +322,8 @@ static int grp_member_change(rpc_ctx *ctx, const ProtobufCMessage *req,
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), grp_change_body, t);
+		rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
+	t->replayed = it.replayed;
 	return rc;
 }
 
@@ -437,8 +429,7 @@ grp_list_members(rpc_ctx *ctx, const Kolo__Groups__V1__ListMembersRequest *in,
 		rc = grp_store_members(&rows, &n, a, c, in->group_id, &page);
 	if (rc < 0)
 		return rc;
-	out->n_members = page_rows(&page, n);
-	out->members = mem_arena_alloc(a, sizeof(*out->members) * (out->n_members + 1));
+	out->members = page_items(&out->n_members, a, &page, n, sizeof(*out->members));
 	if (!out->members)
 		return err_oom();
 	for (size_t i = 0; i < out->n_members; i++) {
@@ -454,8 +445,6 @@ grp_list_members(rpc_ctx *ctx, const Kolo__Groups__V1__ListMembersRequest *in,
 		if (!out->members[i])
 			return err_oom();
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a,
-				 rows[page.limit - 1].page_key, rows[page.limit - 1].id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(grp_member, page_key, id));
 }

@@ -244,7 +244,6 @@ typedef struct grp_payer_tx {
 	idem_key key;
 	grp_payer want;
 	Kolo__Groups__V1__AddPayerAccountResponse *out;
-	int replayed;
 } grp_payer_tx;
 
 /* Under the user's lock: FAILED_PRECONDITION `too_many_payer_accounts` when
@@ -293,18 +292,12 @@ static int grp_payer_add_body(db_conn *c, void *arg)
 {
 	grp_payer_tx *t = arg;
 	grp_payer row;
-	int rc = idem_claim(c, &t->key, rpc_ctx_arena(t->ctx), &t->out->base);
+	int rc = grp_payer_register(c, t, &row);
 
-	t->replayed = rc == 1;
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	rc = grp_payer_register(c, t, &row);
 	if (rc == 0) {
 		t->out->payer_account = grp_payer_message(t->ctx, &row);
 		rc = t->out->payer_account ? 0 : err_oom();
 	}
-	if (rc == 0)
-		rc = idem_store(c, &t->key, &t->out->base);
 	return rc;
 }
 
@@ -313,6 +306,8 @@ grp_add_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__AddPayerAccountReque
                       Kolo__Groups__V1__AddPayerAccountResponse *out)
 {
 	grp_payer_tx t = { .ctx = ctx, .out = (Kolo__Groups__V1__AddPayerAccountResponse *)&out->base };
+	idem_tx it = { .key = &t.key, .arena = rpc_ctx_arena(ctx), .resp = &out->base,
+		       .body = grp_payer_add_body, .arg = &t };
 	db_conn *c = NULL;
 	int names_holder = 0;
 	int rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, &in->base, NULL);
@@ -337,10 +332,10 @@ grp_add_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__AddPayerAccountReque
 		rc = grp_resolve_payer(ctx, in->bank_code, in->account_number,
 				       &t.want.account_name);
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), grp_payer_add_body, &t);
+		rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
 	if (rc < 0)
 		return rc;
-	if (!t.replayed)
+	if (!it.replayed)
 		grp_log_change(ctx, "payer_account_added", "", t.out->payer_account->id);
 	return 0;
 }

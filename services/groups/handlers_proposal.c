@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "svc/call.h"
+#include "svc/pin.h"
 
 /* --- the message
  * ------------------------------------------------------------------ */
@@ -138,9 +139,7 @@ grp_list_proposals(rpc_ctx *ctx, const Kolo__Groups__V1__ListProposalsRequest *i
 		rc = grp_store_proposals(&rows, &n, a, c, in->group_id, &page);
 	if (rc < 0)
 		return rc;
-	out->n_proposals = page_rows(&page, n);
-	out->proposals = mem_arena_alloc(a, sizeof(*out->proposals) *
-						    (out->n_proposals + 1));
+	out->proposals = page_items(&out->n_proposals, a, &page, n, sizeof(*out->proposals));
 	if (!out->proposals)
 		return err_oom();
 	for (size_t i = 0; i < out->n_proposals; i++) {
@@ -148,11 +147,8 @@ grp_list_proposals(rpc_ctx *ctx, const Kolo__Groups__V1__ListProposalsRequest *i
 		if (!out->proposals[i])
 			return err_oom();
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a,
-				 rows[page.limit - 1].page_key,
-				 rows[page.limit - 1].id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(grp_proposal, page_key, id));
 }
 
 /* A proposal of a group the caller belongs to (else NOT_FOUND). */
@@ -189,22 +185,6 @@ grp_get_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__GetProposalRequest *in,
 
 /* --- approve, object, cancel
  * ----------------------------------------------------------- */
-
-/* identity.VerifyPin of the caller (internal). */
-static int grp_verify_pin(rpc_ctx *ctx, const char *pin)
-{
-	Kolo__Identity__V1__VerifyPinRequest req =
-		KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
-	ProtobufCMessage *resp = NULL;
-
-	if (!pin[0])
-		return err_set(ERR_INVALID_ARGUMENT, "missing_pin",
-			       "pin is required");
-	req.user_id = (char *)rpc_ctx_user_id(ctx);
-	req.pin = (char *)pin;
-	return svc_call(ctx, grp_identity, "VerifyPin", &req.base, &resp,
-			SVC_CALL_INTERNAL);
-}
 
 typedef enum grp_act {
 	GRP_ACT_APPROVE,
@@ -288,7 +268,7 @@ static int grp_act_on(rpc_ctx *ctx, const char *id, const char *pin,
 	int rc = grp_check_id(id, "proposal_id");
 
 	if (rc == 0 && act != GRP_ACT_CANCEL)
-		rc = grp_verify_pin(ctx, pin);
+		rc = svc_verify_pin(ctx, grp_identity, pin);
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)

@@ -146,7 +146,7 @@ int grp_store_my_groups(grp_view **out, int *out_n, mem_arena *a, db_conn *c, co
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { user, page->key, page->after_id,
-				 db_i64(limit, page->limit + 1) };
+				 db_i64(limit, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	grp_view *rows;
 	int rc = db_exec(c, &res,
@@ -290,7 +290,7 @@ int grp_store_members(grp_member **out, int *out_n, mem_arena *a, db_conn *c, co
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, page->key, page->after_id,
-				 db_i64(limit, page->limit + 1) };
+				 db_i64(limit, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	grp_member *rows;
 	int rc = db_exec(c, &res,

@@ -269,7 +269,7 @@ int grp_store_proposals(grp_proposal **out, int *out_n, mem_arena *a, db_conn *c
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = {group_id, page->key, page->after_id,
-				db_i64(limit, page->limit + 1)};
+				db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
 	grp_proposal *rows;
 	int rc = db_exec(

@@ -59,7 +59,6 @@ typedef struct idn_register_tx {
 	rpc_ctx *ctx;
 	idem_key key;
 	Kolo__Identity__V1__RegisterResponse *out;
-	int replayed; /* the key's stored reply (no tokens) is in out */
 } idn_register_tx;
 
 static int idn_register_change(db_conn *c, idn_register_tx *t)
@@ -77,26 +76,26 @@ static int idn_register_change(db_conn *c, idn_register_tx *t)
 }
 
 /* The user and its reply, stored under the call's key (if any) without
- * the tokens; a key already answered reads the user it made. */
+ * the tokens (idem_db_tx). */
 static int idn_register_body(db_conn *c, void *arg)
 {
 	idn_register_tx *t = arg;
-	int rc = idem_claim(c, &t->key, t->arena, &t->out->base);
+	int rc = idn_register_change(c, t);
 
-	t->replayed = rc == 1;
-	if (t->replayed)
-		return t->out->user ? idn_store_user_by_id(&t->user, t->arena, c, t->out->user->id)
-				    : err_set(ERR_INTERNAL, NULL, "stored reply has no user");
-	if (rc < 0)
-		return rc;
-	rc = idn_register_change(c, t);
 	if (rc == 0) {
 		t->out->user = idn_user_message(t->ctx, &t->user, 1);
 		rc = t->out->user ? 0 : err_oom();
 	}
-	if (rc == 0)
-		rc = idem_store(c, &t->key, &t->out->base);
 	return rc;
+}
+
+/* A key already answered reads the user it made. */
+static int idn_register_replayed(db_conn *c, void *arg)
+{
+	idn_register_tx *t = arg;
+
+	return t->out->user ? idn_store_user_by_id(&t->user, t->arena, c, t->out->user->id)
+			    : err_set(ERR_INTERNAL, NULL, "stored reply has no user");
 }
 
 /* A replayed Register answers as Login does, under Login's guards (the
@@ -130,6 +129,8 @@ idn_register(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterRequest *in,
              Kolo__Identity__V1__RegisterResponse *out)
 {
 	idn_register_tx t = { .arena = rpc_ctx_arena(ctx), .ctx = ctx, .out = out };
+	idem_tx it = { .key = &t.key, .arena = t.arena, .resp = &out->base,
+		       .body = idn_register_body, .replay = idn_register_replayed, .arg = &t };
 	idn_guards guards = { .client = &t.client };
 	char hash[IDN_SECRET_HASH_MAX];
 	db_conn *c = NULL;
@@ -154,13 +155,13 @@ idn_register(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterRequest *in,
 	t.hash = hash;
 	idn_new_token(t.grant.token, t.grant.hash);
 	if (rc == 0)
-		rc = db_tx(c, svc_tx_timeout(ctx), idn_register_body, &t);
-	if (rc == 0 && t.replayed) {
+		rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
+	if (rc == 0 && it.replayed) {
 		sodium_memzero(t.grant.token, sizeof(t.grant.token));
 		rc = idn_register_replay(ctx, in, out);
 	}
 	idn_wipe(in->password);
-	if (rc < 0 || t.replayed)
+	if (rc < 0 || it.replayed)
 		return rc;
 	return idn_token_pair(ctx, t.user.id, &t.grant, &out->access_token,
 			      &out->refresh_token, &out->token_type,
@@ -502,6 +503,25 @@ idn_find_user_by_email(rpc_ctx *ctx, const Kolo__Identity__V1__FindUserByEmailRe
 
 /* --- Sessions -------------------------------------------------------------- */
 
+/* A session as a message in the arena (current: the caller's own); NULL
+ * when the arena is full. */
+static Kolo__Identity__V1__Session *idn_session_message(mem_arena *a, const idn_session *r,
+							 const char *current_sid)
+{
+	Kolo__Identity__V1__Session *s = mem_arena_alloc(a, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	kolo__identity__v1__session__init(s);
+	s->id = r->id;
+	s->device_info = r->device_info;
+	s->ip_address = r->ip_address;
+	s->created_at = r->created_at;
+	s->expires_at = r->expires_at;
+	s->current = strcmp(r->id, current_sid) == 0;
+	return s;
+}
+
 int
 idn_list_sessions(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionsRequest *in,
                   Kolo__Identity__V1__ListSessionsResponse *out)
@@ -520,30 +540,16 @@ idn_list_sessions(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionsRequest *i
 		rc = idn_store_sessions(&rows, &n, a, c, claims->sub, idn_now_us(), &page);
 	if (rc < 0)
 		return rc;
-	out->n_sessions = page_rows(&page, n);
-	out->sessions = mem_arena_alloc(a, sizeof(*out->sessions) *
-						   (out->n_sessions + 1));
+	out->sessions = page_items(&out->n_sessions, a, &page, n, sizeof(*out->sessions));
 	if (!out->sessions)
 		return err_oom();
 	for (size_t i = 0; i < out->n_sessions; i++) {
-		Kolo__Identity__V1__Session *s = mem_arena_alloc(a, sizeof(*s));
-
-		if (!s)
+		out->sessions[i] = idn_session_message(a, &rows[i], claims->sid);
+		if (!out->sessions[i])
 			return err_oom();
-		kolo__identity__v1__session__init(s);
-		s->id = rows[i].id;
-		s->device_info = rows[i].device_info;
-		s->ip_address = rows[i].ip_address;
-		s->created_at = rows[i].created_at;
-		s->expires_at = rows[i].expires_at;
-		s->current = strcmp(rows[i].id, claims->sid) == 0;
-		out->sessions[i] = s;
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a,
-				 rows[page.limit - 1].page_key,
-				 rows[page.limit - 1].id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(idn_session, page_key, id));
 }
 
 typedef struct idn_revoke_tx {
@@ -588,6 +594,22 @@ idn_revoke_session(rpc_ctx *ctx, const Kolo__Identity__V1__RevokeSessionRequest 
 	return rc;
 }
 
+/* An account event as a message in the arena; NULL when the arena is full. */
+static Kolo__Identity__V1__ActivityEvent *idn_event_message(mem_arena *a, const idn_event *r)
+{
+	Kolo__Identity__V1__ActivityEvent *e = mem_arena_alloc(a, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	kolo__identity__v1__activity_event__init(e);
+	e->id = r->id;
+	e->event = r->event;
+	e->ip_address = r->ip_address;
+	e->device_info = r->device_info;
+	e->created_at = r->created_at;
+	return e;
+}
+
 int
 idn_list_activity(rpc_ctx *ctx, const Kolo__Identity__V1__ListActivityRequest *in,
                   Kolo__Identity__V1__ListActivityResponse *out)
@@ -605,27 +627,14 @@ idn_list_activity(rpc_ctx *ctx, const Kolo__Identity__V1__ListActivityRequest *i
 		rc = idn_store_events(&rows, &n, a, c, rpc_ctx_user_id(ctx), &page);
 	if (rc < 0)
 		return rc;
-	out->n_events = page_rows(&page, n);
-	out->events = mem_arena_alloc(a, sizeof(*out->events) *
-						 (out->n_events + 1));
+	out->events = page_items(&out->n_events, a, &page, n, sizeof(*out->events));
 	if (!out->events)
 		return err_oom();
 	for (size_t i = 0; i < out->n_events; i++) {
-		Kolo__Identity__V1__ActivityEvent *e = mem_arena_alloc(a, sizeof(*e));
-
-		if (!e)
+		out->events[i] = idn_event_message(a, &rows[i]);
+		if (!out->events[i])
 			return err_oom();
-		kolo__identity__v1__activity_event__init(e);
-		e->id = rows[i].id;
-		e->event = rows[i].event;
-		e->ip_address = rows[i].ip_address;
-		e->device_info = rows[i].device_info;
-		e->created_at = rows[i].created_at;
-		out->events[i] = e;
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a,
-				 rows[page.limit - 1].page_key,
-				 rows[page.limit - 1].id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(idn_event, page_key, id));
 }

@@ -203,7 +203,7 @@ int idn_store_sessions(idn_session **out, int *out_n, mem_arena *a, db_conn *c, 
 	char now_text[DB_I64_TEXT], limit_text[DB_I64_TEXT];
 	const char *params[] = { user_id, db_i64(now_text, now), page->key,
 				 page->after_id,
-				 db_i64(limit_text, page->limit + 1) };
+				 db_i64(limit_text, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	idn_session *rows;
 	int rc = db_exec(
@@ -241,7 +241,7 @@ int idn_store_events(idn_event **out, int *out_n, mem_arena *a, db_conn *c, cons
 {
 	char limit_text[DB_I64_TEXT];
 	const char *params[] = { user_id, page->key, page->after_id,
-				 db_i64(limit_text, page->limit + 1) };
+				 db_i64(limit_text, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	idn_event *rows;
 	int rc = db_exec(

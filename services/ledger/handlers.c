@@ -354,8 +354,7 @@ ldg_list_entries(rpc_ctx *ctx, const Kolo__Ledger__V1__ListEntriesRequest *in,
 		rc = ldg_store_list(&rows, &n, a, c, in->group_id, &filter, &page);
 	if (rc < 0)
 		return rc;
-	out->n_entries = page_rows(&page, n);
-	out->entries = mem_arena_alloc(a, sizeof(*out->entries) * (out->n_entries + 1));
+	out->entries = page_items(&out->n_entries, a, &page, n, sizeof(*out->entries));
 	if (!out->entries)
 		return err_oom();
 	for (size_t i = 0; i < out->n_entries; i++) {
@@ -363,10 +362,8 @@ ldg_list_entries(rpc_ctx *ctx, const Kolo__Ledger__V1__ListEntriesRequest *in,
 		if (!out->entries[i])
 			return err_oom();
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a,
-				 rows[page.limit - 1].page_key, rows[page.limit - 1].id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(ldg_entry, page_key, id));
 }
 
 int

@@ -138,7 +138,7 @@ int ldg_hold_check(const char *group_id, int64_t amount_kobo, const char *refere
 
 	if (!text_is_uuid(group_id))
 		return err_invalid_id("group_id");
-	rc = money_amount_check(amount_kobo, money_max_kobo());
+	rc = money_check_amount(amount_kobo);
 	if (rc < 0)
 		return rc;
 	return ldg_hold_ref_check(reference);

@@ -174,7 +174,7 @@ int ldg_store_list(ldg_entry **out, int *out_n, mem_arena *a, db_conn *c, const 
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, ldg_type_text(f->type), f->from, f->to,
 				 page->key, page->after_id,
-				 db_i64(limit, page->limit + 1) };
+				 db_i64(limit, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	ldg_entry *rows;
 	int rc = db_exec(c, &res, f->oldest_first ? ldg_list_oldest : ldg_list_newest,
@@ -563,7 +563,7 @@ int ldg_store_unallocated(ldg_unallocated **out, int *out_n, int64_t *out_total,
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, page->key, page->after_id,
-				 db_i64(limit, page->limit + 1) };
+				 db_i64(limit, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	ldg_unallocated *rows;
 	int rc = db_exec(c, &res,

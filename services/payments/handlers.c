@@ -13,6 +13,7 @@
 #include "beneficiary/beneficiary.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
+#include "idem/idem.h"
 #include "log/log.h"
 #include "membership/membership.h"
 #include "money/money.h"
@@ -187,19 +188,15 @@ static int pay_demo_sender(mem_arena *a, const Kolo__Payments__V1__SimulateDepos
 
 static int pay_check_deposit(const Kolo__Payments__V1__SimulateDepositRequest *in)
 {
-	size_t n = strlen(in->client_ref);
 	int rc;
 
 	if (strcmp(pay_current()->provider->ops->name, "demo") != 0)
 		return err_set(ERR_FAILED_PRECONDITION, "demo_only",
 			       "simulated deposits exist only with the demo provider");
-	rc = money_amount_check(in->amount_kobo, money_max_kobo());
+	rc = money_check_amount(in->amount_kobo);
 	if (rc < 0)
 		return rc;
-	if (n > 100 || strspn(in->client_ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:") != n)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_idempotency_key",
-			       "the Idempotency-Key is 1 to 100 of A-Z a-z 0-9 - _ . :");
-	return 0;
+	return idem_key_check(in->client_ref, IDEM_KEY_CLIENT_REF);
 }
 
 int
@@ -415,7 +412,7 @@ pay_create_payout(rpc_ctx *ctx, const Kolo__Payments__V1__CreatePayoutRequest *i
 	 * for; only the hard maximum bounds its payout (docs/decisions.md,
 	 * "Amounts"). */
 	if (rc == 0)
-		rc = money_amount_check(in->amount_kobo, MONEY_MAX_KOBO);
+		rc = money_check_admitted(in->amount_kobo);
 	if (rc == 0)
 		rc = pay_beneficiary_json(&beneficiary, in->beneficiary);
 	if (rc < 0)
@@ -485,8 +482,7 @@ pay_list_payouts(rpc_ctx *ctx, const Kolo__Payments__V1__ListPayoutsRequest *in,
 						&page);
 	if (rc < 0)
 		return rc;
-	out->n_payouts = page_rows(&page, n);
-	out->payouts = mem_arena_alloc(a, sizeof(*out->payouts) * (out->n_payouts + 1));
+	out->payouts = page_items(&out->n_payouts, a, &page, n, sizeof(*out->payouts));
 	if (!out->payouts)
 		return err_oom();
 	for (size_t i = 0; i < out->n_payouts; i++) {
@@ -494,10 +490,8 @@ pay_list_payouts(rpc_ctx *ctx, const Kolo__Payments__V1__ListPayoutsRequest *in,
 		if (!out->payouts[i])
 			return err_oom();
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a, rows[page.limit - 1].page_key,
-				 rows[page.limit - 1].id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(pay_payout, page_key, id));
 }
 
 /* --- banks ------------------------------------------------------------------------ */

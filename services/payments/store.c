@@ -618,7 +618,7 @@ int pay_store_payouts_of_group(pay_payout **out, int *out_n, mem_arena *a, db_co
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, status, page->key, page->after_id,
-				 db_i64(limit, page->limit + 1) };
+				 db_i64(limit, page_fetch_rows(page)) };
 
 	return pay_payout_rows(c, a,
 			       "SELECT " PAY_PAYOUT_COLUMNS " FROM payout WHERE group_id = $1::uuid"

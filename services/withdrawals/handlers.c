@@ -12,12 +12,14 @@
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/payments/v1/payments.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
+#include "idem/idem.h"
 #include "log/log.h"
 #include "membership/membership.h"
 #include "money/money.h"
 #include "text/text.h"
 #include "withdrawals_service.h"
 #include "svc/sessions.h"
+#include "svc/pin.h"
 
 static wdr_env wdr_env_of(rpc_ctx *ctx)
 {
@@ -27,20 +29,6 @@ static wdr_env wdr_env_of(rpc_ctx *ctx)
 }
 
 /* --- the calls a request needs ---------------------------------------------- */
-
-/* The caller's PIN, checked by identity (wrong PINs count towards its lock). */
-static int wdr_verify_pin(rpc_ctx *ctx, const char *pin)
-{
-	Kolo__Identity__V1__VerifyPinRequest req = KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
-	ProtobufCMessage *resp = NULL;
-
-	if (!pin[0])
-		return err_set(ERR_INVALID_ARGUMENT, "missing_pin", "pin is required");
-	req.user_id = (char *)rpc_ctx_user_id(ctx);
-	req.pin = (char *)pin;
-	return svc_call(ctx, wdr_current()->identity, "VerifyPin", &req.base, &resp,
-			SVC_CALL_INTERNAL);
-}
 
 /* The group's balance must cover amount. */
 static int wdr_check_balance(rpc_ctx *ctx, const char *group_id, int64_t amount)
@@ -331,8 +319,7 @@ static int wdr_replay(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in,
 			    wdr_beneficiary *b)
 {
-	size_t n = strlen(in->client_ref);
-	int rc = money_amount_check(in->amount_kobo, money_max_kobo());
+	int rc = money_check_amount(in->amount_kobo);
 
 	if (rc < 0)
 		return rc;
@@ -341,9 +328,8 @@ static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest
 			       "beneficiary is required");
 	*b = (wdr_beneficiary){ in->beneficiary->bank_code, in->beneficiary->account_number,
 				in->beneficiary->account_name };
-	if (n > 100 || strspn(in->client_ref, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:") != n)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_idempotency_key",
-			       "the Idempotency-Key is 1 to 100 of A-Z a-z 0-9 - _ . :");
+	if (idem_key_check(in->client_ref, IDEM_KEY_CLIENT_REF) < 0)
+		return ERR_INVALID_ARGUMENT;
 	if (wdr_check_beneficiary(b) < 0)
 		return ERR_INVALID_ARGUMENT;
 	return wdr_check_reason(in->reason);
@@ -369,7 +355,7 @@ wdr_create_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 		return rc;
 	/* The PIN first: the holder check asks the provider with the
 	 * merchant's key, which a session without the PIN may not spend. */
-	rc = wdr_verify_pin(ctx, in->pin);
+	rc = svc_verify_pin(ctx, wdr_current()->identity, in->pin);
 	if (rc == 0)
 		rc = wdr_check_holder(ctx, in->group_id, &b);
 	if (rc == 0)
@@ -559,7 +545,7 @@ wdr_approve_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ApproveWithdra
 	if (rc == 0)
 		rc = wdr_actionable(&w);
 	if (rc == 0)
-		rc = wdr_verify_pin(ctx, in->pin);
+		rc = svc_verify_pin(ctx, wdr_current()->identity, in->pin);
 	if (rc == 0)
 		rc = wdr_check_balance(ctx, w.group_id, w.amount_kobo);
 	if (rc == 0)
@@ -598,7 +584,7 @@ wdr_decline_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__DeclineWithdra
 	if (rc == 0 && in->reason[0]) /* optional, but text like a request's */
 		rc = wdr_check_reason(in->reason);
 	if (rc == 0)
-		rc = wdr_verify_pin(ctx, in->pin);
+		rc = svc_verify_pin(ctx, wdr_current()->identity, in->pin);
 	t.reason = in->reason[0] ? in->reason
 		   : strcmp(w.requested_by, t.actor) == 0 ? "cancelled by the requester"
 							   : "declined";
@@ -681,7 +667,7 @@ wdr_retry_payout(rpc_ctx *ctx, const Kolo__Withdrawals__V1__RetryPayoutRequest *
 		rc = err_set(ERR_FAILED_PRECONDITION, "nothing_to_retry",
 			     "only a withdrawal whose payout failed is retried");
 	if (rc == 0)
-		rc = wdr_verify_pin(ctx, in->pin);
+		rc = svc_verify_pin(ctx, wdr_current()->identity, in->pin);
 	if (rc == 0)
 		rc = wdr_gather_group(m, &t);
 	/* The failed attempt's hold is closed; the next attempt's money is
@@ -753,8 +739,7 @@ wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsR
 		rc = wdr_store_list(&rows, &n, a, c, in->group_id, statuses[in->status], &page);
 	if (rc < 0)
 		return rc;
-	out->n_withdrawals = page_rows(&page, n);
-	out->withdrawals = mem_arena_alloc(a, sizeof(*out->withdrawals) * (out->n_withdrawals + 1));
+	out->withdrawals = page_items(&out->n_withdrawals, a, &page, n, sizeof(*out->withdrawals));
 	if (!out->withdrawals)
 		return err_oom();
 	for (size_t i = 0; i < out->n_withdrawals; i++) {
@@ -762,10 +747,8 @@ wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsR
 		if (!out->withdrawals[i])
 			return err_oom();
 	}
-	if (!page_has_more(&page, n))
-		return 0;
-	return page_token_encode(&out->next_page_token, a, rows[page.limit - 1].page_key,
-				 rows[page.limit - 1].id);
+	return page_next_token(&out->next_page_token, a, &page, rows, n,
+			       PAGE_ROW_LAYOUT(wdr_row, page_key, id));
 }
 
 /* --- the method table: every WithdrawalsService RPC with its handler and who may call it.

@@ -329,7 +329,7 @@ int wdr_store_list(wdr_row **out, int *out_n, mem_arena *a, db_conn *c, const ch
 {
 	char limit[DB_I64_TEXT];
 	const char *params[] = { group_id, status, page->key, page->after_id,
-				 db_i64(limit, page->limit + 1) };
+				 db_i64(limit, page_fetch_rows(page)) };
 	PGresult *res = NULL;
 	wdr_row *rows;
 	int rc = db_exec(c, &res,

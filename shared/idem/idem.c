@@ -50,18 +50,39 @@ static const char *const idem_peek_sql[] = { IDEM_SQL(IDEM_PEEK) };
 	" WHERE method = $1 AND caller = $2 AND request_id = $3"
 static const char *const idem_update_sql[] = { IDEM_SQL(IDEM_UPDATE) };
 
-int idem_check_key(const char *key)
-{
-	size_t n = key ? strlen(key) : 0;
+/* One row of the Idempotency-Key rule: 1..max characters of chars. */
+typedef struct idem_key_rule {
+	size_t max;
+	const char *chars; /* NULL: printable ASCII, 0x20..0x7e */
+	const char *reason;
+	const char *message;
+} idem_key_rule;
 
-	for (size_t i = 0; i < n && n <= IDEM_KEY_MAX; i++)
-		if ((unsigned char)key[i] < 0x20 || (unsigned char)key[i] > 0x7e)
-			n = 0;
-	if (n == 0 || n > IDEM_KEY_MAX)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_request_id",
-			       "request_id must be 1..%d printable ASCII characters",
-			       IDEM_KEY_MAX);
-	return 0;
+static const idem_key_rule idem_key_rules[] = {
+	[IDEM_KEY_REQUEST_ID] = { IDEM_KEY_MAX, NULL, "invalid_request_id",
+				  "request_id must be 1..128 printable ASCII characters" },
+	[IDEM_KEY_CLIENT_REF] = { IDEM_CLIENT_REF_MAX, IDEM_CLIENT_REF_CHARS,
+				  "invalid_idempotency_key",
+				  "the Idempotency-Key is 1 to 100 of A-Z a-z 0-9 - _ . :" },
+};
+
+/* 1 when c is one of the rule's characters. */
+static int idem_key_char_ok(const idem_key_rule *r, unsigned char c)
+{
+	if (!r->chars)
+		return c >= 0x20 && c <= 0x7e;
+	return c != 0 && strchr(r->chars, c) != NULL;
+}
+
+int idem_key_check(const char *key, idem_key_field field)
+{
+	const idem_key_rule *r = &idem_key_rules[field];
+	size_t n = key ? strlen(key) : 0;
+	int ok = n <= r->max;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = idem_key_char_ok(r, (unsigned char)key[i]);
+	return ok ? 0 : err_set(ERR_INVALID_ARGUMENT, r->reason, "%s", r->message);
 }
 
 /* The request's request_id field (a bug when the message has none). */
@@ -159,7 +180,7 @@ int idem_prepare(idem_key *k, rpc_ctx *ctx, idem_table table,
 	key = *(const char *const *)((const char *)req + f->offset);
 	if (!key || !key[0])
 		return 0;
-	if (idem_check_key(key) < 0)
+	if (idem_key_check(key, IDEM_KEY_REQUEST_ID) < 0)
 		return err_last()->code;
 	k->key = key;
 	k->method = req->descriptor->name;
@@ -266,4 +287,25 @@ int idem_store(db_conn *c, const idem_key *k, const ProtobufCMessage *resp)
 	free(bytes);
 	free(hex);
 	return rc;
+}
+
+/* The body of idem_db_tx(). */
+static int idem_tx_body(db_conn *c, void *arg)
+{
+	idem_tx *t = arg;
+	int rc = idem_claim(c, t->key, t->arena, t->resp);
+
+	t->replayed = rc == 1;
+	if (rc < 0)
+		return rc;
+	if (t->replayed)
+		return t->replay ? t->replay(c, t->arg) : 0;
+	rc = t->body(c, t->arg);
+	return rc != 0 ? rc : idem_store(c, t->key, t->resp);
+}
+
+int idem_db_tx(db_conn *c, int64_t timeout_ms, idem_tx *t)
+{
+	return t->single ? db_tx_single(c, timeout_ms, idem_tx_body, t)
+			 : db_tx(c, timeout_ms, idem_tx_body, t);
 }

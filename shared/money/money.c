@@ -123,6 +123,16 @@ int money_configure(void)
 	return money_set_max_kobo(max_kobo);
 }
 
+int money_check_amount(int64_t amount_kobo)
+{
+	return money_amount_check(amount_kobo, money_max_kobo());
+}
+
+int money_check_admitted(int64_t amount_kobo)
+{
+	return money_amount_check(amount_kobo, MONEY_MAX_KOBO);
+}
+
 int money_amount_check(int64_t amount_kobo, int64_t max_kobo)
 {
 	char naira[MONEY_TEXT_MAX];

@@ -58,4 +58,15 @@ KOLO_MUST_CHECK int money_configure(void);
  * 0 when it fits. */
 KOLO_MUST_CHECK int money_amount_check(int64_t amount_kobo, int64_t max_kobo);
 
+/* One amount of new money a request asks to move (a deposit, a hold, a
+ * withdrawal): money_amount_check() against the bound in force,
+ * money_max_kobo(). */
+KOLO_MUST_CHECK int money_check_amount(int64_t amount_kobo);
+
+/* One amount an earlier request already admitted under the bound then in
+ * force (a withdrawal's payout and its entries): money_amount_check()
+ * against MONEY_MAX_KOBO, so lowering KOLO_MAX_AMOUNT_KOBO since strands
+ * no money (docs/decisions.md, "Amounts"). */
+KOLO_MUST_CHECK int money_check_admitted(int64_t amount_kobo);
+
 #endif

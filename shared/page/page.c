@@ -96,6 +96,11 @@ int page_request_parse(page_request *out, mem_arena *arena, int32_t size,
 	return page_token_decode(&out->key, &out->after_id, arena, token);
 }
 
+int32_t page_fetch_rows(const page_request *pr)
+{
+	return pr->limit + 1;
+}
+
 size_t page_rows(const page_request *pr, int n_rows)
 {
 	return (size_t)(n_rows < pr->limit ? n_rows : pr->limit);
@@ -104,4 +109,32 @@ size_t page_rows(const page_request *pr, int n_rows)
 int page_has_more(const page_request *pr, int n_rows)
 {
 	return n_rows > pr->limit;
+}
+
+void *page_items(size_t *n, mem_arena *arena, const page_request *pr, int n_rows,
+		 size_t item_size)
+{
+	*n = page_rows(pr, n_rows);
+	return mem_arena_alloc(arena, item_size * (*n + 1));
+}
+
+/* The string member at offset at of a row. */
+static const char *page_row_string(const void *row, size_t at)
+{
+	const char *s;
+
+	memcpy(&s, (const char *)row + at, sizeof(s));
+	return s;
+}
+
+int page_next_token(char **out, mem_arena *arena, const page_request *pr,
+		    const void *rows, int n_rows, page_row_layout layout)
+{
+	const char *last;
+
+	if (!page_has_more(pr, n_rows))
+		return 0;
+	last = (const char *)rows + (size_t)(pr->limit - 1) * layout.size;
+	return page_token_encode(out, arena, page_row_string(last, layout.key_at),
+				 page_row_string(last, layout.id_at));
 }

@@ -192,6 +192,16 @@ static void test_amount_bound_only_lowers(void **state)
 	assert_int_equal(money_amount_check(100000, money_max_kobo()), 0);
 	assert_amount_refused(100001, money_max_kobo(), "amount_too_large",
 			      "amount_kobo must be at most 100000 (NGN 1000.00)");
+	/* New money meets the lowered bound; money admitted before, only the
+	 * hard maximum. */
+	assert_int_equal(money_check_amount(100000), 0);
+	assert_int_equal(money_check_amount(100001), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "amount_too_large");
+	assert_int_equal(money_check_admitted(100001), 0);
+	assert_int_equal(money_check_admitted(MONEY_MAX_KOBO), 0);
+	assert_int_equal(money_check_admitted(MONEY_MAX_KOBO + 1), ERR_INVALID_ARGUMENT);
+	assert_int_equal(money_check_admitted(0), ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_amount");
 	assert_int_equal(money_set_max_kobo(MONEY_MAX_KOBO), 0);
 	assert_int_equal(money_max_kobo(), MONEY_MAX_KOBO);
 }
