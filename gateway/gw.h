@@ -316,7 +316,7 @@ void gw_public_csv_route(const gw_route *route, gw_request *req, gw_response *re
 
 /* --- html.c ------------------------------------------------------------- */
 /* The longest page (with its NUL) a gw_html holds. */
-#define GW_HTML_MAX (1024 * 1024)
+#define GW_HTML_MAX (8 * 1024 * 1024)
 /* A page being written ({0} to start): raw, escaped (& < > " ') or
  * formatted text appended to a growing buffer of at most GW_HTML_MAX.
  * Past the cap, or out of memory, nothing more is appended and failed

@@ -44,6 +44,9 @@ static int cfg_check_addr(const char *text)
 	const char *colon = strrchr(text, ':');
 	int64_t port;
 
+	/* A gRPC unix socket target (unix:/path, unix:///path) has no port. */
+	if (strncmp(text, "unix:", 5) == 0)
+		return text[5] ? 0 : ERR_INVALID_ARGUMENT;
 	if (!colon || colon == text)
 		return ERR_INVALID_ARGUMENT;
 	return cfg_parse_int(&port, colon + 1, 0, 65535);

@@ -54,17 +54,22 @@ static const char *const idem_update_sql[] = { IDEM_SQL(IDEM_UPDATE) };
 typedef struct idem_key_rule {
 	size_t max;
 	const char *chars; /* NULL: printable ASCII, 0x20..0x7e */
-	const char *reason;
-	const char *message;
 } idem_key_rule;
 
 static const idem_key_rule idem_key_rules[] = {
-	[IDEM_KEY_REQUEST_ID] = { IDEM_KEY_MAX, NULL, "invalid_request_id",
-				  "request_id must be 1..128 printable ASCII characters" },
-	[IDEM_KEY_CLIENT_REF] = { IDEM_CLIENT_REF_MAX, IDEM_CLIENT_REF_CHARS,
-				  "invalid_idempotency_key",
-				  "the Idempotency-Key is 1 to 100 of A-Z a-z 0-9 - _ . :" },
+	[IDEM_KEY_REQUEST_ID] = { IDEM_KEY_MAX, NULL },
+	[IDEM_KEY_CLIENT_REF] = { IDEM_CLIENT_REF_MAX, IDEM_CLIENT_REF_CHARS },
 };
+
+/* The field's refusal (each field keeps the reason its clients know). */
+static int idem_key_refuse(idem_key_field field)
+{
+	if (field == IDEM_KEY_CLIENT_REF)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_idempotency_key",
+			       "the Idempotency-Key is 1 to 100 of A-Z a-z 0-9 - _ . :");
+	return err_set(ERR_INVALID_ARGUMENT, "invalid_request_id",
+		       "request_id must be 1..128 printable ASCII characters");
+}
 
 /* 1 when c is one of the rule's characters. */
 static int idem_key_char_ok(const idem_key_rule *r, unsigned char c)
@@ -82,7 +87,7 @@ int idem_key_check(const char *key, idem_key_field field)
 
 	for (size_t i = 0; ok && i < n; i++)
 		ok = idem_key_char_ok(r, (unsigned char)key[i]);
-	return ok ? 0 : err_set(ERR_INVALID_ARGUMENT, r->reason, "%s", r->message);
+	return ok ? 0 : idem_key_refuse(field);
 }
 
 /* The request's request_id field (a bug when the message has none). */

@@ -56,6 +56,13 @@ static void test_set_value_is_taken(void **state)
 	setenv("KOLO_GROUPS_ADDR", "[::1]:7102", 1);
 	assert_int_equal(svc_peer_addr(&addr, SVC_PEER_GROUPS), 0);
 	assert_string_equal(addr, "[::1]:7102");
+	/* gRPC target forms the channel took before the table: kept. */
+	setenv("KOLO_GROUPS_ADDR", "unix:///run/kolo/groups.sock", 1);
+	assert_int_equal(svc_peer_addr(&addr, SVC_PEER_GROUPS), 0);
+	assert_string_equal(addr, "unix:///run/kolo/groups.sock");
+	setenv("KOLO_GROUPS_ADDR", "dns:///kolo-groups:7102", 1);
+	assert_int_equal(svc_peer_addr(&addr, SVC_PEER_GROUPS), 0);
+	assert_string_equal(addr, "dns:///kolo-groups:7102");
 }
 
 static void expect_refused(svc_peer peer, const char *value)
@@ -79,6 +86,7 @@ static void test_bad_addresses_name_the_variable(void **state)
 	expect_refused(SVC_PEER_PAYMENTS, "127.0.0.1:65536"); /* out of range */
 	expect_refused(SVC_PEER_PAYMENTS, "127.0.0.1:-1");
 	expect_refused(SVC_PEER_EVENTS, "127.0.0.1:7106 ");
+	expect_refused(SVC_PEER_EVENTS, "unix:");
 	unsetenv("KOLO_PAYMENTS_ADDR");
 	unsetenv("KOLO_EVENTS_ADDR");
 }
