@@ -42,9 +42,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PREFIX "/v3/transactions/"
-#define SUFFIX "/verify"
-#define BODY_MAX 4096
+#define PREFIX	  "/v3/transactions/"
+#define SUFFIX	  "/verify"
+#define BODY_MAX  4096
 #define FIELD_MAX 128
 
 /* A POST's body, gathered over the upload callbacks. */
@@ -55,13 +55,14 @@ typedef struct upload {
 } upload;
 
 static atomic_long serial = 1000;
-static int paystack; /* answer Paystack's calls (argv[3]) */
+static int paystack;	/* answer Paystack's calls (argv[3]) */
 static int originators; /* name each deposit's sender (FAKE_FLW_ORIGINATORS=1) */
 
 /* The account every deposit comes from (bench/run registers it). */
 #define BENCH_PAYER "9000000001"
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *text)
+static enum MHD_Result
+reply(struct MHD_Connection *c, unsigned status, const char *text)
 {
 	struct MHD_Response *r;
 	enum MHD_Result rc;
@@ -73,14 +74,16 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 	return rc;
 }
 
-static enum MHD_Result not_here(struct MHD_Connection *c)
+static enum MHD_Result
+not_here(struct MHD_Connection *c)
 {
 	return reply(c, 404, "{\"status\":\"error\",\"message\":\"not here\",\"data\":null}");
 }
 
 /* The string value of "name" in a flat JSON body (our own requests: no
  * escapes in the values bench/run sends), or -1. */
-static int field(const char *body, const char *name, char *out, size_t cap)
+static int
+field(const char *body, const char *name, char *out, size_t cap)
 {
 	char key[64];
 	const char *p, *end;
@@ -98,7 +101,8 @@ static int field(const char *body, const char *name, char *out, size_t cap)
 	return 0;
 }
 
-static enum MHD_Result verify(struct MHD_Connection *c, const char *url)
+static enum MHD_Result
+verify(struct MHD_Connection *c, const char *url)
 {
 	size_t n = strlen(url), idlen;
 	const char *id, *dot;
@@ -111,7 +115,9 @@ static enum MHD_Result verify(struct MHD_Connection *c, const char *url)
 	idlen = n - strlen(PREFIX) - strlen(SUFFIX);
 	dot = memchr(id, '.', idlen);
 	if (!dot || idlen > 100)
-		return reply(c, 400, "{\"status\":\"error\",\"message\":\"No transaction was found for this id\",\"data\":null}");
+		return reply(c, 400,
+			     "{\"status\":\"error\",\"message\":\"No transaction was found for "
+			     "this id\",\"data\":null}");
 	if (originators) {
 		snprintf(meta, sizeof(meta),
 			 ",\"meta\":{\"originatoraccountnumber\":\"%s\","
@@ -127,7 +133,8 @@ static enum MHD_Result verify(struct MHD_Connection *c, const char *url)
 	return reply(c, 200, body);
 }
 
-static enum MHD_Result post(struct MHD_Connection *c, const char *url, const char *in)
+static enum MHD_Result
+post(struct MHD_Connection *c, const char *url, const char *in)
 {
 	char body[1024], value[FIELD_MAX];
 	long n = atomic_fetch_add(&serial, 1);
@@ -143,7 +150,9 @@ static enum MHD_Result post(struct MHD_Connection *c, const char *url, const cha
 	}
 	if (strcmp(url, "/v3/accounts/resolve") == 0) {
 		if (field(in, "account_number", value, sizeof(value)) < 0)
-			return reply(c, 400, "{\"status\":\"error\",\"message\":\"account_number is required\",\"data\":null}");
+			return reply(c, 400,
+				     "{\"status\":\"error\",\"message\":\"account_number is "
+				     "required\",\"data\":null}");
 		snprintf(body, sizeof(body),
 			 "{\"status\":\"success\",\"message\":\"Account details fetched\","
 			 "\"data\":{\"account_number\":\"%s\",\"account_name\":\"Tunde Bakare\"}}",
@@ -152,11 +161,14 @@ static enum MHD_Result post(struct MHD_Connection *c, const char *url, const cha
 	}
 	if (strcmp(url, "/v3/transfers") == 0) {
 		if (field(in, "reference", value, sizeof(value)) < 0)
-			return reply(c, 400, "{\"status\":\"error\",\"message\":\"reference is required\",\"data\":null}");
+			return reply(c, 400,
+				     "{\"status\":\"error\",\"message\":\"reference is "
+				     "required\",\"data\":null}");
 		snprintf(body, sizeof(body),
 			 "{\"status\":\"success\",\"message\":\"Transfer Queued Successfully\","
 			 "\"data\":{\"id\":%ld,\"reference\":\"%s\",\"currency\":\"NGN\","
-			 "\"status\":\"SUCCESSFUL\",\"complete_message\":\"Transaction was successful\"}}",
+			 "\"status\":\"SUCCESSFUL\",\"complete_message\":\"Transaction was "
+			 "successful\"}}",
 			 n, value);
 		return reply(c, 200, body);
 	}
@@ -167,7 +179,8 @@ static enum MHD_Result post(struct MHD_Connection *c, const char *url, const cha
 
 #define PSK_VERIFY "/transaction/verify/b"
 
-static enum MHD_Result psk_get(struct MHD_Connection *c, const char *url)
+static enum MHD_Result
+psk_get(struct MHD_Connection *c, const char *url)
 {
 	char body[1024], sender[160] = "";
 	const char *ref, *dash;
@@ -177,7 +190,9 @@ static enum MHD_Result psk_get(struct MHD_Connection *c, const char *url)
 		ref = url + strlen("/transaction/verify/");
 		dash = strchr(ref, '-');
 		if (!dash || dash - ref < 2 || strlen(ref) > 100)
-			return reply(c, 400, "{\"status\":false,\"message\":\"Transaction reference not found\"}");
+			return reply(c, 400,
+				     "{\"status\":false,\"message\":\"Transaction reference not "
+				     "found\"}");
 		if (originators)
 			snprintf(sender, sizeof(sender),
 				 ",\"sender_bank_account_number\":\"%s\","
@@ -195,27 +210,32 @@ static enum MHD_Result psk_get(struct MHD_Connection *c, const char *url)
 	if (strncmp(url, "/customer/", 10) == 0) {
 		snprintf(body, sizeof(body),
 			 "{\"status\":true,\"message\":\"Customer retrieved\",\"data\":{"
-			 "\"customer_code\":\"%.64s\",\"dedicated_account\":null}}", url + 10);
+			 "\"customer_code\":\"%.64s\",\"dedicated_account\":null}}",
+			 url + 10);
 		return reply(c, 200, body);
 	}
 	if (strcmp(url, "/bank") == 0) /* the bank list (payer accounts check theirs) */
-		return reply(c, 200, "{\"status\":true,\"message\":\"Banks retrieved\",\"data\":["
-				     "{\"name\":\"Guaranty Trust Bank\",\"code\":\"058\"},"
-				     "{\"name\":\"Wema Bank\",\"code\":\"035\"}]}");
+		return reply(c, 200,
+			     "{\"status\":true,\"message\":\"Banks retrieved\",\"data\":["
+			     "{\"name\":\"Guaranty Trust Bank\",\"code\":\"058\"},"
+			     "{\"name\":\"Wema Bank\",\"code\":\"035\"}]}");
 	if (strncmp(url, "/bank/resolve", 13) == 0)
-		return reply(c, 200, "{\"status\":true,\"message\":\"Account number resolved\","
-				     "\"data\":{\"account_name\":\"Tunde Bakare\"}}");
+		return reply(c, 200,
+			     "{\"status\":true,\"message\":\"Account number resolved\","
+			     "\"data\":{\"account_name\":\"Tunde Bakare\"}}");
 	if (strncmp(url, "/transfer/verify/", 17) == 0 && strlen(url) < 100) {
 		snprintf(body, sizeof(body),
 			 "{\"status\":true,\"message\":\"Transfer retrieved\",\"data\":{"
 			 "\"reference\":\"%s\",\"status\":\"success\",\"transfer_code\":"
-			 "\"TRF_bench%ld\"}}", url + 17, n);
+			 "\"TRF_bench%ld\"}}",
+			 url + 17, n);
 		return reply(c, 200, body);
 	}
 	return not_here(c);
 }
 
-static enum MHD_Result psk_post(struct MHD_Connection *c, const char *url, const char *in)
+static enum MHD_Result
+psk_post(struct MHD_Connection *c, const char *url, const char *in)
 {
 	char body[768], value[FIELD_MAX];
 	long n = atomic_fetch_add(&serial, 1);
@@ -223,7 +243,8 @@ static enum MHD_Result psk_post(struct MHD_Connection *c, const char *url, const
 	if (strcmp(url, "/customer") == 0) {
 		snprintf(body, sizeof(body),
 			 "{\"status\":true,\"message\":\"Customer created\",\"data\":{"
-			 "\"customer_code\":\"CUS_bench%ld\"}}", n);
+			 "\"customer_code\":\"CUS_bench%ld\"}}",
+			 n);
 		return reply(c, 200, body);
 	}
 	if (strcmp(url, "/dedicated_account") == 0) {
@@ -234,23 +255,26 @@ static enum MHD_Result psk_post(struct MHD_Connection *c, const char *url, const
 		return reply(c, 200, body);
 	}
 	if (strcmp(url, "/transferrecipient") == 0)
-		return reply(c, 200, "{\"status\":true,\"message\":\"Recipient created\","
-				     "\"data\":{\"recipient_code\":\"RCP_bench\"}}");
+		return reply(c, 200,
+			     "{\"status\":true,\"message\":\"Recipient created\","
+			     "\"data\":{\"recipient_code\":\"RCP_bench\"}}");
 	if (strcmp(url, "/transfer") == 0) {
 		if (field(in, "reference", value, sizeof(value)) < 0)
-			return reply(c, 400, "{\"status\":false,\"message\":\"reference is required\"}");
+			return reply(c, 400,
+				     "{\"status\":false,\"message\":\"reference is required\"}");
 		snprintf(body, sizeof(body),
 			 "{\"status\":true,\"message\":\"Transfer has been queued\",\"data\":{"
 			 "\"reference\":\"%s\",\"status\":\"success\",\"transfer_code\":"
-			 "\"TRF_bench%ld\"}}", value, n);
+			 "\"TRF_bench%ld\"}}",
+			 value, n);
 		return reply(c, 200, body);
 	}
 	return not_here(c);
 }
 
-static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *url,
-			      const char *method, const char *version, const char *data,
-			      size_t *data_size, void **con_cls)
+static enum MHD_Result
+answer(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+       const char *version, const char *data, size_t *data_size, void **con_cls)
 {
 	upload *u = *con_cls;
 
@@ -278,13 +302,14 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	if (u->too_large)
-		return reply(c, 413, "{\"status\":\"error\",\"message\":\"too large\",\"data\":null}");
+		return reply(c, 413,
+			     "{\"status\":\"error\",\"message\":\"too large\",\"data\":null}");
 	u->data[u->len] = '\0';
 	return paystack ? psk_post(c, url, u->data) : post(c, url, u->data);
 }
 
-static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
-		      enum MHD_RequestTerminationCode code)
+static void
+completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode code)
 {
 	(void)cls;
 	(void)c;
@@ -293,7 +318,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	struct MHD_Daemon *d;
 	struct sockaddr_in sa;
@@ -305,8 +331,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	paystack = argc == 4;
-	originators = getenv("FAKE_FLW_ORIGINATORS") &&
-		      strcmp(getenv("FAKE_FLW_ORIGINATORS"), "1") == 0;
+	originators =
+		getenv("FAKE_FLW_ORIGINATORS") && strcmp(getenv("FAKE_FLW_ORIGINATORS"), "1") == 0;
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGINT);
@@ -319,8 +345,7 @@ int main(int argc, char **argv)
 			     (uint16_t)atoi(argv[1]), NULL, NULL, answer, NULL,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)atoi(argv[2]),
-			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-			     MHD_OPTION_END);
+			     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
 	if (!d)
 		return 1;
 	sigwait(&signals, &sig);

@@ -31,7 +31,7 @@
 #include "rpc/rpc.h"
 
 #define BENCH_MAX_GROUPS 1024
-#define BENCH_ID_MAX 64
+#define BENCH_ID_MAX	 64
 
 typedef struct bench_target {
 	char group[BENCH_ID_MAX];
@@ -49,7 +49,8 @@ static char ref_prefix[64];
 static int64_t expected_balance;
 
 /* Prints the first failure's message (the rest only count). */
-static int bench_failed(int rc)
+static int
+bench_failed(int rc)
 {
 	static atomic_int reported;
 
@@ -60,14 +61,17 @@ static int bench_failed(int rc)
 }
 
 /* Posts with the n-th unique reference of this process. */
-static int bench_post(const bench_target *t, Kolo__Common__V1__EntryType type,
-		      int64_t amount, mem_arena *arena, int wait, unsigned long n)
+static int
+bench_post(const bench_target *t, Kolo__Common__V1__EntryType type, int64_t amount,
+	   mem_arena *arena, int wait, unsigned long n)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 30000, .metadata = payments_md,
-			       .n_metadata = 2, .wait_for_ready = wait };
+	rpc_call_opts opts = {.timeout_ms = 30000,
+			      .metadata = payments_md,
+			      .n_metadata = 2,
+			      .wait_for_ready = wait};
 	char reference[96];
 	int rc;
 
@@ -86,32 +90,34 @@ static int bench_post(const bench_target *t, Kolo__Common__V1__EntryType type,
 	return bench_failed(rc);
 }
 
-static int bench_credit(void *arg, mem_arena *arena)
+static int
+bench_credit(void *arg, mem_arena *arena)
 {
 	unsigned long n = atomic_fetch_add(&next_ref, 1);
 
 	(void)arg;
-	return bench_post(&targets[n % n_targets],
-			  KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 100, arena, 0, n);
+	return bench_post(&targets[n % n_targets], KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT,
+			  100, arena, 0, n);
 }
 
-static int bench_debit(void *arg, mem_arena *arena)
+static int
+bench_debit(void *arg, mem_arena *arena)
 {
 	(void)arg;
-	return bench_post(&targets[0], KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT,
-			  1, arena, 0, atomic_fetch_add(&next_ref, 1));
+	return bench_post(&targets[0], KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT, 1, arena, 0,
+			  atomic_fetch_add(&next_ref, 1));
 }
 
 /* A withdrawal's money on the hot group (DESIGN §13): a hold of 1 kobo,
  * then its capture as the DEBIT, two calls under the group's lock. */
-static int bench_holdcap(void *arg, mem_arena *arena)
+static int
+bench_holdcap(void *arg, mem_arena *arena)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	Kolo__Ledger__V1__PlaceHoldRequest hold = KOLO__LEDGER__V1__PLACE_HOLD_REQUEST__INIT;
 	Kolo__Ledger__V1__CaptureHoldRequest cap = KOLO__LEDGER__V1__CAPTURE_HOLD_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 30000, .metadata = withdrawals_md,
-			       .n_metadata = 2 };
+	rpc_call_opts opts = {.timeout_ms = 30000, .metadata = withdrawals_md, .n_metadata = 2};
 	unsigned long n = atomic_fetch_add(&next_ref, 1);
 	char hold_ref[96], entry_ref[96];
 	int rc;
@@ -137,13 +143,13 @@ static int bench_holdcap(void *arg, mem_arena *arena)
 	return bench_failed(rc);
 }
 
-static int bench_balance(void *arg, mem_arena *arena)
+static int
+bench_balance(void *arg, mem_arena *arena)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 30000, .metadata = withdrawals_md,
-			       .n_metadata = 2 };
+	rpc_call_opts opts = {.timeout_ms = 30000, .metadata = withdrawals_md, .n_metadata = 2};
 	int rc;
 
 	(void)arg;
@@ -151,13 +157,15 @@ static int bench_balance(void *arg, mem_arena *arena)
 	rc = rpc_call(channel, "GetBalance", &req.base, &resp, &alloc, &opts);
 	if (rc == 0 &&
 	    ((Kolo__Ledger__V1__GetBalanceResponse *)resp)->balance_kobo != expected_balance)
-		rc = err_set(ERR_INTERNAL, "wrong_balance", "balance %lld, expected %lld",
-			     (long long)((Kolo__Ledger__V1__GetBalanceResponse *)resp)->balance_kobo,
-			     (long long)expected_balance);
+		rc = err_set(
+			ERR_INTERNAL, "wrong_balance", "balance %lld, expected %lld",
+			(long long)((Kolo__Ledger__V1__GetBalanceResponse *)resp)->balance_kobo,
+			(long long)expected_balance);
 	return bench_failed(rc);
 }
 
-static int bench_set_target(bench_target *t, const char *group, const char *account)
+static int
+bench_set_target(bench_target *t, const char *group, const char *account)
 {
 	if (strlen(group) >= BENCH_ID_MAX || strlen(account) >= BENCH_ID_MAX)
 		return -1;
@@ -166,7 +174,8 @@ static int bench_set_target(bench_target *t, const char *group, const char *acco
 	return 0;
 }
 
-static int bench_read_targets(const char *path)
+static int
+bench_read_targets(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char group[BENCH_ID_MAX], account[BENCH_ID_MAX];
@@ -175,8 +184,7 @@ static int bench_read_targets(const char *path)
 		perror(path);
 		return -1;
 	}
-	while (n_targets < BENCH_MAX_GROUPS &&
-	       fscanf(f, "%63s %63s", group, account) == 2) {
+	while (n_targets < BENCH_MAX_GROUPS && fscanf(f, "%63s %63s", group, account) == 2) {
 		if (bench_set_target(&targets[n_targets], group, account) == 0)
 			n_targets++;
 	}
@@ -186,7 +194,8 @@ static int bench_read_targets(const char *path)
 	return n_targets ? 0 : -1;
 }
 
-static int bench_fund(const char *amount_text)
+static int
+bench_fund(const char *amount_text)
 {
 	mem_arena *arena = mem_arena_new(0);
 	int64_t amount = 0;
@@ -199,18 +208,19 @@ static int bench_fund(const char *amount_text)
 	return rc == 0 ? 0 : 1;
 }
 
-static int usage(void)
+static int
+usage(void)
 {
-	fprintf(stderr,
-		"usage: ledger_bench ADDR fund GROUP ACCOUNT AMOUNT\n"
-		"       ledger_bench ADDR credit THREADS SECS FILE\n"
-		"       ledger_bench ADDR debit THREADS SECS GROUP ACCOUNT\n"
-		"       ledger_bench ADDR holdcap THREADS SECS GROUP ACCOUNT\n"
-		"       ledger_bench ADDR balance THREADS SECS GROUP EXPECTED\n");
+	fprintf(stderr, "usage: ledger_bench ADDR fund GROUP ACCOUNT AMOUNT\n"
+			"       ledger_bench ADDR credit THREADS SECS FILE\n"
+			"       ledger_bench ADDR debit THREADS SECS GROUP ACCOUNT\n"
+			"       ledger_bench ADDR holdcap THREADS SECS GROUP ACCOUNT\n"
+			"       ledger_bench ADDR balance THREADS SECS GROUP EXPECTED\n");
 	return 2;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	const char *payments = getenv("KOLO_PAYMENTS_TOKEN");
 	const char *withdrawals = getenv("KOLO_WITHDRAWALS_TOKEN");
@@ -225,10 +235,10 @@ int main(int argc, char **argv)
 				"KOLO_WITHDRAWALS_TOKEN must be set\n");
 		return 2;
 	}
-	payments_md[0] = (rpc_metadata){ RPC_CALLER_KEY, "payments" };
-	payments_md[1] = (rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, payments };
-	withdrawals_md[0] = (rpc_metadata){ RPC_CALLER_KEY, "withdrawals" };
-	withdrawals_md[1] = (rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, withdrawals };
+	payments_md[0] = (rpc_metadata){RPC_CALLER_KEY, "payments"};
+	payments_md[1] = (rpc_metadata){RPC_INTERNAL_TOKEN_KEY, payments};
+	withdrawals_md[0] = (rpc_metadata){RPC_CALLER_KEY, "withdrawals"};
+	withdrawals_md[1] = (rpc_metadata){RPC_INTERNAL_TOKEN_KEY, withdrawals};
 	snprintf(ref_prefix, sizeof(ref_prefix), "bench:%d:%s:", (int)getpid(), mode);
 	if (strcmp(mode, "fund") == 0) {
 		if (argc != 6 || bench_set_target(&targets[0], argv[3], argv[4]) < 0)
@@ -260,8 +270,8 @@ int main(int argc, char **argv)
 		}
 	}
 	rpc_init();
-	if (rpc_channel_open(&channel, argv[1],
-			     &kolo__ledger__v1__ledger_service__descriptor, NULL) < 0) {
+	if (rpc_channel_open(&channel, argv[1], &kolo__ledger__v1__ledger_service__descriptor,
+			     NULL) < 0) {
 		fprintf(stderr, "ledger_bench: %s\n", err_last()->message);
 		rpc_shutdown();
 		return 1;

@@ -20,7 +20,8 @@ typedef struct bench_state {
 	atomic_long errors;
 } bench_state;
 
-static double bench_now(void)
+static double
+bench_now(void)
 {
 	struct timespec ts;
 
@@ -28,7 +29,8 @@ static double bench_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void *bench_thread(void *arg)
+static void *
+bench_thread(void *arg)
 {
 	bench_state *st = arg;
 	mem_arena *arena = mem_arena_new(0);
@@ -54,17 +56,18 @@ static void *bench_thread(void *arg)
 	return NULL;
 }
 
-static int bench_cmp(const void *a, const void *b)
+static int
+bench_cmp(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return (x > y) - (x < y);
 }
 
-long bench_run(const char *label, int threads, double seconds,
-	       bench_call_fn call, void *arg)
+long
+bench_run(const char *label, int threads, double seconds, bench_call_fn call, void *arg)
 {
-	bench_state st = { .call = call, .arg = arg, .seconds = seconds };
+	bench_state st = {.call = call, .arg = arg, .seconds = seconds};
 	pthread_t *ids = xcalloc((size_t)threads, sizeof(*ids));
 	size_t total, n;
 
@@ -76,10 +79,9 @@ long bench_run(const char *label, int threads, double seconds,
 	total = atomic_load(&st.n_samples);
 	n = total < BENCH_MAX_SAMPLES ? total : BENCH_MAX_SAMPLES;
 	qsort(st.samples_us, n, sizeof(uint32_t), bench_cmp);
-	printf("%s threads=%d calls=%zu errors=%ld calls_per_s=%.0f p50_us=%u p99_us=%u\n",
-	       label, threads, total, atomic_load(&st.errors),
-	       (double)total / seconds, n ? st.samples_us[n / 2] : 0,
-	       n ? st.samples_us[(size_t)((double)n * 0.99)] : 0);
+	printf("%s threads=%d calls=%zu errors=%ld calls_per_s=%.0f p50_us=%u p99_us=%u\n", label,
+	       threads, total, atomic_load(&st.errors), (double)total / seconds,
+	       n ? st.samples_us[n / 2] : 0, n ? st.samples_us[(size_t)((double)n * 0.99)] : 0);
 	fflush(stdout);
 	free(st.samples_us);
 	free(ids);

@@ -12,7 +12,6 @@ typedef int (*bench_call_fn)(void *arg, mem_arena *arena);
 /* Runs call from threads threads for seconds; prints one line
  * "label threads=.. calls=.. errors=.. calls_per_s=.. p50_us=.. p99_us=..".
  * Returns the number of failed calls. */
-long bench_run(const char *label, int threads, double seconds,
-	       bench_call_fn call, void *arg);
+long bench_run(const char *label, int threads, double seconds, bench_call_fn call, void *arg);
 
 #endif

@@ -16,9 +16,10 @@
 
 static rpc_channel *bench_channel;
 
-static int bench_serve(const char *addr, int workers)
+static int
+bench_serve(const char *addr, int workers)
 {
-	rpc_server_config cfg = { .addr = addr, .workers = workers };
+	rpc_server_config cfg = {.addr = addr, .workers = workers};
 	rpc_server *server = NULL;
 	sigset_t signals;
 	int sig = 0;
@@ -40,7 +41,8 @@ static int bench_serve(const char *addr, int workers)
 	return 0;
 }
 
-static int bench_echo(void *arg, mem_arena *arena)
+static int
+bench_echo(void *arg, mem_arena *arena)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
@@ -51,13 +53,14 @@ static int bench_echo(void *arg, mem_arena *arena)
 	return rpc_call(bench_channel, "Echo", &req.base, &resp, &alloc, NULL);
 }
 
-static int bench_run_load(const char *addr, int threads, double seconds)
+static int
+bench_run_load(const char *addr, int threads, double seconds)
 {
 	long errors;
 
 	rpc_init();
-	if (rpc_channel_open(&bench_channel, addr,
-			     &kolo__test__v1__echo_service__descriptor, NULL) < 0)
+	if (rpc_channel_open(&bench_channel, addr, &kolo__test__v1__echo_service__descriptor,
+			     NULL) < 0)
 		return 1;
 	errors = bench_run("echo", threads, seconds, bench_echo, NULL);
 	rpc_channel_close(bench_channel);
@@ -65,15 +68,14 @@ static int bench_run_load(const char *addr, int threads, double seconds)
 	return errors ? 1 : 0;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	int64_t a = 0, b = 0;
 
-	if (argc == 4 && strcmp(argv[1], "serve") == 0 &&
-	    cfg_parse_int(&a, argv[3], 1, 64) == 0)
+	if (argc == 4 && strcmp(argv[1], "serve") == 0 && cfg_parse_int(&a, argv[3], 1, 64) == 0)
 		return bench_serve(argv[2], (int)a);
-	if (argc == 5 && strcmp(argv[1], "load") == 0 &&
-	    cfg_parse_int(&a, argv[3], 1, 256) == 0 &&
+	if (argc == 5 && strcmp(argv[1], "load") == 0 && cfg_parse_int(&a, argv[3], 1, 256) == 0 &&
 	    cfg_parse_int(&b, argv[4], 1, 600) == 0)
 		return bench_run_load(argv[2], (int)a, (double)b);
 	fprintf(stderr, "usage: rpc_bench serve ADDR WORKERS | load ADDR THREADS SECS\n");

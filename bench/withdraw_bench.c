@@ -23,8 +23,8 @@
 #include "config/cfg.h"
 #include "load.h"
 
-#define MAX_THREADS 64
-#define PIN "135790"
+#define MAX_THREADS   64
+#define PIN	      "135790"
 #define FUND_DEPOSITS 100 /* webhooks of NGN 100.00: 10,000 withdrawals of 100 kobo */
 
 typedef struct buf {
@@ -43,7 +43,8 @@ static slot slots[MAX_THREADS];
 static atomic_int next_slot;
 static _Thread_local int my_slot = -1;
 
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
+static size_t
+on_data(char *p, size_t size, size_t n, void *arg)
 {
 	buf *b = arg;
 	char *d = realloc(b->data, b->len + size * n + 1);
@@ -59,12 +60,13 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 
 /* One request with one extra header line (or none); the parsed JSON reply
  * (or NULL) in *out, the status returned. */
-static long http_with(CURL *c, const char *method, const char *path, const char *header,
-		      const char *body, json_t **out)
+static long
+http_with(CURL *c, const char *method, const char *path, const char *header, const char *body,
+	  json_t **out)
 {
 	char url[512];
 	struct curl_slist *h = NULL;
-	buf b = { 0 };
+	buf b = {0};
 	long status = 0;
 
 	snprintf(url, sizeof(url), "%s%s", base, path);
@@ -97,8 +99,9 @@ static long http_with(CURL *c, const char *method, const char *path, const char 
 }
 
 /* http_with() as the user whose access token is token (NULL: nobody). */
-static long http(CURL *c, const char *method, const char *path, const char *token,
-		 const char *body, json_t **out)
+static long
+http(CURL *c, const char *method, const char *path, const char *token, const char *body,
+     json_t **out)
 {
 	char auth[1100];
 
@@ -108,7 +111,8 @@ static long http(CURL *c, const char *method, const char *path, const char *toke
 	return http_with(c, method, path, auth, body, out);
 }
 
-static const char *jstr(json_t *j, const char *key)
+static const char *
+jstr(json_t *j, const char *key)
 {
 	const char *s = json_string_value(json_object_get(j, key));
 
@@ -117,7 +121,8 @@ static const char *jstr(json_t *j, const char *key)
 
 /* The email code in one mail file addressed to email, or "" (kolo-events'
  * embedded default: a To: header, "Your code: NNNNNN" in the text). */
-static void mail_file_code(char code[8], const char *path, const char *email)
+static void
+mail_file_code(char code[8], const char *path, const char *email)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
@@ -142,7 +147,8 @@ static void mail_file_code(char code[8], const char *path, const char *email)
 
 /* Waits (120 s at most: kolo-events may first work through the events of
  * the workloads before) for the code mailed to email in KOLO_MAIL_DIR. */
-static int mail_code(char code[8], const char *email)
+static int
+mail_code(char code[8], const char *email)
 {
 	const char *dir = getenv("KOLO_MAIL_DIR");
 
@@ -170,7 +176,8 @@ static int mail_code(char code[8], const char *email)
 }
 
 /* Groups add only verified emails: verified as its owner would. */
-static int verify_email(CURL *c, const char *token, const char *email)
+static int
+verify_email(CURL *c, const char *token, const char *email)
 {
 	char code[8], body[64];
 
@@ -180,8 +187,8 @@ static int verify_email(CURL *c, const char *token, const char *email)
 	return http(c, "POST", "/v1/me/email/verify", token, body, NULL) == 200 ? 0 : -1;
 }
 
-static int register_user(CURL *c, const char *who, int i, char *token, size_t cap,
-			 char *email, size_t ecap)
+static int
+register_user(CURL *c, const char *who, int i, char *token, size_t cap, char *email, size_t ecap)
 {
 	char body[512];
 	json_t *j = NULL;
@@ -189,8 +196,8 @@ static int register_user(CURL *c, const char *who, int i, char *token, size_t ca
 
 	snprintf(email, ecap, "wb-%d-%s-%d@example.com", (int)getpid(), who, i);
 	snprintf(body, sizeof(body),
-		 "{\"email\":\"%s\",\"password\":\"bench password\",\"name\":\"Bench %s\"}",
-		 email, who);
+		 "{\"email\":\"%s\",\"password\":\"bench password\",\"name\":\"Bench %s\"}", email,
+		 who);
 	st = http(c, "POST", "/v1/auth/register", NULL, body, &j);
 	snprintf(token, cap, "%s", jstr(j, "access_token"));
 	json_decref(j);
@@ -200,7 +207,8 @@ static int register_user(CURL *c, const char *who, int i, char *token, size_t ca
 }
 
 /* The group's balance in kobo, or -1. */
-static long long balance_of(slot *s)
+static long long
+balance_of(slot *s)
 {
 	char path[160];
 	json_t *j = NULL;
@@ -217,7 +225,8 @@ static long long balance_of(slot *s)
  * hash): FUND_DEPOSITS signed deposit webhooks of NGN 100.00 (bench/fake_flw
  * verifies any "GROUP.N"), waited for until all are credited. Otherwise
  * one demo deposit. */
-static int fund(slot *s, int i)
+static int
+fund(slot *s, int i)
 {
 	const char *hash = getenv("KOLO_BENCH_FUND_HASH");
 	char path[160], header[256], body[512];
@@ -250,15 +259,16 @@ static int fund(slot *s, int i)
 	return -1;
 }
 
-static int setup(int i)
+static int
+setup(int i)
 {
 	slot *s = &slots[i];
 	char email[128], temail[128], path[160], body[256];
 	json_t *j = NULL;
 
 	s->curl = curl_easy_init();
-	if (register_user(s->curl, "owner", i, s->owner, sizeof(s->owner), email,
-			  sizeof(email)) < 0 ||
+	if (register_user(s->curl, "owner", i, s->owner, sizeof(s->owner), email, sizeof(email)) <
+		    0 ||
 	    register_user(s->curl, "treasurer", i, s->treasurer, sizeof(s->treasurer), temail,
 			  sizeof(temail)) < 0)
 		return -1;
@@ -276,7 +286,8 @@ static int setup(int i)
 	return fund(s, i);
 }
 
-static int withdraw(void *arg, mem_arena *arena)
+static int
+withdraw(void *arg, mem_arena *arena)
 {
 	static const char body[] =
 		"{\"amount_kobo\":100,\"reason\":\"bench\",\"pin\":\"" PIN "\","
@@ -308,7 +319,8 @@ static int withdraw(void *arg, mem_arena *arena)
 	return ok ? 0 : -1;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	int64_t threads = 0, secs = 0;
 	long errors;

@@ -10,9 +10,10 @@
 #include "config/cfg.h"
 
 /* ip as 16 bytes (IPv4 mapped into ::ffff:0:0/96); -1 when not an address. */
-static int gw_addr_parse(unsigned char out[16], int *is_v4, const char *ip)
+static int
+gw_addr_parse(unsigned char out[16], int *is_v4, const char *ip)
 {
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	unsigned char v4[4];
 
 	if (inet_pton(AF_INET, ip, v4) == 1) {
@@ -26,7 +27,8 @@ static int gw_addr_parse(unsigned char out[16], int *is_v4, const char *ip)
 }
 
 /* One entry "ip" or "ip/prefix" into e. */
-static int gw_addr_entry(gw_addr_block *e, const char *text)
+static int
+gw_addr_entry(gw_addr_block *e, const char *text)
 {
 	char ip[64];
 	const char *slash = strchr(text, '/');
@@ -48,7 +50,8 @@ static int gw_addr_entry(gw_addr_block *e, const char *text)
 	return 0;
 }
 
-int gw_addrlist_parse(gw_addrlist *out, const char *text)
+int
+gw_addrlist_parse(gw_addrlist *out, const char *text)
 {
 	char entry[96];
 	const char *p = text;
@@ -77,7 +80,8 @@ int gw_addrlist_parse(gw_addrlist *out, const char *text)
 	return 0;
 }
 
-int gw_addrlist_allows(const gw_addrlist *list, const char *ip)
+int
+gw_addrlist_allows(const gw_addrlist *list, const char *ip)
 {
 	unsigned char addr[16];
 	int is_v4 = 0;

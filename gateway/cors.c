@@ -12,19 +12,20 @@ static gw_cors gw_cors_current; /* set once at start, before serving */
 
 /* 1 when s[0..n) is a host: DNS letters, digits, '-' and '.', or an IPv6
  * literal in brackets. */
-static int gw_cors_host_ok(const char *s, size_t n)
+static int
+gw_cors_host_ok(const char *s, size_t n)
 {
 	if (n == 0)
 		return 0;
 	if (s[0] == '[')
-		return n > 2 && s[n - 1] == ']' &&
-		       strspn(s + 1, "0123456789abcdef:.") == n - 2;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-.") == n &&
-	       s[0] != '.' && s[0] != '-';
+		return n > 2 && s[n - 1] == ']' && strspn(s + 1, "0123456789abcdef:.") == n - 2;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-.") == n && s[0] != '.' &&
+	       s[0] != '-';
 }
 
 /* Checks one origin "scheme://host[:port]" (already lower case). */
-static int gw_cors_origin_ok(const char *o)
+static int
+gw_cors_origin_ok(const char *o)
 {
 	const char *host, *after, *colon;
 	size_t host_len;
@@ -51,7 +52,8 @@ static int gw_cors_origin_ok(const char *o)
 	return 1;
 }
 
-static int gw_cors_add(gw_cors *out, const char *item, size_t len)
+static int
+gw_cors_add(gw_cors *out, const char *item, size_t len)
 {
 	char *o;
 
@@ -76,7 +78,8 @@ static int gw_cors_add(gw_cors *out, const char *item, size_t len)
 	return 0;
 }
 
-int gw_cors_parse(gw_cors *out, const char *text)
+int
+gw_cors_parse(gw_cors *out, const char *text)
 {
 	const char *p = text ? text : "";
 
@@ -97,17 +100,20 @@ int gw_cors_parse(gw_cors *out, const char *text)
 	return 0;
 }
 
-void gw_cors_configure(const gw_cors *cors)
+void
+gw_cors_configure(const gw_cors *cors)
 {
 	gw_cors_current = *cors;
 }
 
-const gw_cors *gw_cors_config(void)
+const gw_cors *
+gw_cors_config(void)
 {
 	return &gw_cors_current;
 }
 
-static int gw_cors_listed(const gw_cors *cors, const char *origin)
+static int
+gw_cors_listed(const gw_cors *cors, const char *origin)
 {
 	for (size_t i = 0; i < cors->n; i++) {
 		if (strcmp(cors->origins[i], origin) == 0)
@@ -116,12 +122,13 @@ static int gw_cors_listed(const gw_cors *cors, const char *origin)
 	return 0;
 }
 
-gw_cors_answer gw_cors_decide(const gw_cors *cors, const char *origin, int public_route)
+gw_cors_answer
+gw_cors_decide(const gw_cors *cors, const char *origin, int public_route)
 {
 	/* Every answer depends on Origin, the one without it too: a shared
 	 * cache must not give a browser the reply stored for a request
 	 * without Origin (public JSON is cacheable). */
-	gw_cors_answer a = { .vary = 1 };
+	gw_cors_answer a = {.vary = 1};
 
 	if (!origin || !origin[0])
 		return a; /* not a cross-origin browser request */
@@ -134,14 +141,16 @@ gw_cors_answer gw_cors_decide(const gw_cors *cors, const char *origin, int publi
 	return a;
 }
 
-int gw_route_is_public(int route_index)
+int
+gw_route_is_public(int route_index)
 {
 	return route_index >= 0 && (gw_routes[route_index].rate & GW_RATE_PUBLIC);
 }
 
 /* The route the preflight asks for (its method in
  * Access-Control-Request-Method), for the public check, metrics and log. */
-static void gw_preflight_route(gw_request *req)
+static void
+gw_preflight_route(gw_request *req)
 {
 	const char *asked = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
 							"Access-Control-Request-Method");
@@ -155,7 +164,8 @@ static void gw_preflight_route(gw_request *req)
 	err_clear();
 }
 
-void gw_options(gw_request *req, gw_response *resp)
+void
+gw_options(gw_request *req, gw_response *resp)
 {
 	const char *allow = gw_route_allow(req->arena, req->path);
 	gw_cors_answer a;

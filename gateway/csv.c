@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-int gw_csv_field(char *out, size_t cap, size_t *len, const char *field)
+int
+gw_csv_field(char *out, size_t cap, size_t *len, const char *field)
 {
 	int quote = strpbrk(field, ",\"\r\n") != NULL;
 	size_t need = strlen(field) + (quote ? 2 : 0);

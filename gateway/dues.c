@@ -25,7 +25,8 @@ typedef struct gw_csv {
 } gw_csv;
 
 /* Room for n more bytes (and the NUL); 0, or -1 past the cap. */
-static int gw_csv_room(gw_csv *c, size_t n)
+static int
+gw_csv_room(gw_csv *c, size_t n)
 {
 	size_t cap = c->cap ? c->cap : 4096;
 
@@ -44,7 +45,8 @@ static int gw_csv_room(gw_csv *c, size_t n)
 	return 0;
 }
 
-static void gw_csv_raw(gw_csv *c, const char *text)
+static void
+gw_csv_raw(gw_csv *c, const char *text)
 {
 	size_t n = strlen(text);
 
@@ -58,7 +60,8 @@ static void gw_csv_raw(gw_csv *c, const char *text)
  * first unless it is the row's first. The guard ' is written into the
  * output after the opening quote, if any: the field is never copied into a
  * smaller buffer (a waiver's description runs to kilobytes of UTF-8). */
-static void gw_csv_text(gw_csv *c, const char *field, int first)
+static void
+gw_csv_text(gw_csv *c, const char *field, int first)
 {
 	const char *f = field ? field : "";
 	int guard = f[0] && strchr("=+-@\t\r", f[0]);
@@ -84,7 +87,8 @@ static void gw_csv_text(gw_csv *c, const char *field, int first)
 }
 
 /* ",<naira>,<kobo>" of a signed amount. */
-static void gw_csv_money(gw_csv *c, int64_t kobo)
+static void
+gw_csv_money(gw_csv *c, int64_t kobo)
 {
 	char naira[MONEY_TEXT_MAX], cell[MONEY_TEXT_MAX * 2 + 4];
 
@@ -93,17 +97,18 @@ static void gw_csv_money(gw_csv *c, int64_t kobo)
 	gw_csv_raw(c, cell);
 }
 
-static const char *gw_dues_as_of(gw_request *req)
+static const char *
+gw_dues_as_of(gw_request *req)
 {
-	const char *v = MHD_lookup_connection_value(
-		req->connection, MHD_GET_ARGUMENT_KIND, "as_of");
+	const char *v =
+		MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, "as_of");
 
 	return v ? v : "";
 }
 
 /* Answers with c's CSV as filename, or 500 when it outgrew the cap. */
-static void gw_csv_reply(gw_request *req, gw_response *resp, gw_csv *c,
-			 const char *filename)
+static void
+gw_csv_reply(gw_request *req, gw_response *resp, gw_csv *c, const char *filename)
 {
 	if (c->full) {
 		free(c->buf);
@@ -114,14 +119,14 @@ static void gw_csv_reply(gw_request *req, gw_response *resp, gw_csv *c,
 	resp->body = c->buf;
 	resp->body_len = c->len;
 	resp->content_type = "text/csv; charset=utf-8";
-	resp->disposition = mem_arena_printf(
-		req->arena, "attachment; filename=\"%s\"", filename);
+	resp->disposition = mem_arena_printf(req->arena, "attachment; filename=\"%s\"", filename);
 }
 
 /* Calls groups' rpc with the caller's token; on failure (no user token,
  * a failed call) the error is answered in resp and -1 returned. */
-static int gw_dues_fetch(gw_request *req, gw_response *resp, const char *rpc,
-			 const ProtobufCMessage *in, ProtobufCMessage **out)
+static int
+gw_dues_fetch(gw_request *req, gw_response *resp, const char *rpc, const ProtobufCMessage *in,
+	      ProtobufCMessage **out)
 {
 	if (!gw_has_user_token(req)) {
 		gw_reply_no_user_token(req, resp);
@@ -134,11 +139,10 @@ static int gw_dues_fetch(gw_request *req, gw_response *resp, const char *rpc,
 	return 0;
 }
 
-void gw_arrears_csv_route(const gw_route *route, gw_request *req,
-			  gw_response *resp)
+void
+gw_arrears_csv_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
-	Kolo__Groups__V1__GetDuesStatusRequest in =
-		KOLO__GROUPS__V1__GET_DUES_STATUS_REQUEST__INIT;
+	Kolo__Groups__V1__GetDuesStatusRequest in = KOLO__GROUPS__V1__GET_DUES_STATUS_REQUEST__INIT;
 	Kolo__Groups__V1__GetDuesStatusResponse *out = NULL;
 	gw_csv c = {0};
 
@@ -146,14 +150,11 @@ void gw_arrears_csv_route(const gw_route *route, gw_request *req,
 	in.group_id = (char *)req->params[0].value;
 	in.as_of = (char *)gw_dues_as_of(req);
 	in.officers_only = 1; /* a MEMBER is refused, not given their row */
-	if (gw_dues_fetch(req, resp, "GetDuesStatus", &in.base,
-			  (ProtobufCMessage **)&out) < 0)
+	if (gw_dues_fetch(req, resp, "GetDuesStatus", &in.base, (ProtobufCMessage **)&out) < 0)
 		return;
-	gw_csv_raw(
-		&c,
-		"as_of,user_id,name,owed_naira,owed_kobo,paid_naira,paid_kobo,"
-		"waived_naira,waived_kobo,arrears_naira,arrears_kobo,last_paid_"
-		"at\r\n");
+	gw_csv_raw(&c, "as_of,user_id,name,owed_naira,owed_kobo,paid_naira,paid_kobo,"
+		       "waived_naira,waived_kobo,arrears_naira,arrears_kobo,last_paid_"
+		       "at\r\n");
 	for (size_t i = 0; i < out->n_members; i++) {
 		const Kolo__Groups__V1__MemberDuesStatus *m = out->members[i];
 
@@ -170,12 +171,11 @@ void gw_arrears_csv_route(const gw_route *route, gw_request *req,
 		gw_csv_raw(&c, "\r\n");
 	}
 	gw_csv_reply(req, resp, &c,
-		     mem_arena_printf(req->arena, "arrears-%s-%s.csv",
-				      in.group_id, out->as_of));
+		     mem_arena_printf(req->arena, "arrears-%s-%s.csv", in.group_id, out->as_of));
 }
 
-void gw_member_statement_csv_route(const gw_route *route, gw_request *req,
-				   gw_response *resp)
+void
+gw_member_statement_csv_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	Kolo__Groups__V1__GetMemberStatementRequest in =
 		KOLO__GROUPS__V1__GET_MEMBER_STATEMENT_REQUEST__INIT;
@@ -186,8 +186,7 @@ void gw_member_statement_csv_route(const gw_route *route, gw_request *req,
 	in.group_id = (char *)req->params[0].value;
 	in.user_id = (char *)req->params[1].value;
 	in.as_of = (char *)gw_dues_as_of(req);
-	if (gw_dues_fetch(req, resp, "GetMemberStatement", &in.base,
-			  (ProtobufCMessage **)&out) < 0)
+	if (gw_dues_fetch(req, resp, "GetMemberStatement", &in.base, (ProtobufCMessage **)&out) < 0)
 		return;
 	gw_csv_raw(&c, "date,kind,description,dues_id,entry_id,amount_naira,"
 		       "amount_kobo,"
@@ -206,6 +205,5 @@ void gw_member_statement_csv_route(const gw_route *route, gw_request *req,
 		gw_csv_raw(&c, "\r\n");
 	}
 	gw_csv_reply(req, resp, &c,
-		     mem_arena_printf(req->arena, "statement-%s-%s.csv",
-				      in.group_id, in.user_id));
+		     mem_arena_printf(req->arena, "statement-%s-%s.csv", in.group_id, in.user_id));
 }

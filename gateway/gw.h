@@ -17,7 +17,7 @@
 #include "mem/mem.h"
 #include "rpc/rpc.h"
 
-#define GW_BODY_MAX (64 * 1024)
+#define GW_BODY_MAX   (64 * 1024)
 #define GW_MAX_PARAMS 4
 /* Retry-After (seconds) of a route whose service is down. */
 #define GW_UNAVAILABLE_RETRY_S 5
@@ -71,17 +71,17 @@ typedef struct gw_request {
 /* What a handler answers. body_text is owned by the response (free()). */
 typedef struct gw_response {
 	int status;
-	char *body;		  /* malloc'd; NULL = empty */
+	char *body; /* malloc'd; NULL = empty */
 	size_t body_len;
-	const char *content_type; /* static */
-	int retry_after;	  /* seconds; > 0 adds Retry-After */
-	int replayed;		  /* 1 adds Idempotent-Replayed: true */
+	const char *content_type;  /* static */
+	int retry_after;	   /* seconds; > 0 adds Retry-After */
+	int replayed;		   /* 1 adds Idempotent-Replayed: true */
 	const char *cache_control; /* static; NULL = no-store */
-	const char *disposition;  /* Content-Disposition or NULL */
-	const char *csp;	  /* Content-Security-Policy or NULL */
-	const char *location;	  /* Location (in the request's arena) or NULL */
-	const char *allow;	  /* Allow (405, OPTIONS; in the arena) or NULL */
-	int preflight;		  /* a CORS preflight allowed: its headers */
+	const char *disposition;   /* Content-Disposition or NULL */
+	const char *csp;	   /* Content-Security-Policy or NULL */
+	const char *location;	   /* Location (in the request's arena) or NULL */
+	const char *allow;	   /* Allow (405, OPTIONS; in the arena) or NULL */
+	int preflight;		   /* a CORS preflight allowed: its headers */
 	/* A streamed body (instead of body): stream() fills buf with up to max
 	 * bytes and returns how many, 0 at the end, -1 on failure (the
 	 * connection is then closed); stream_free(stream_cls) runs after. */
@@ -91,32 +91,31 @@ typedef struct gw_response {
 } gw_response;
 
 typedef struct gw_route gw_route;
-typedef void (*gw_handler)(const gw_route *route, gw_request *req,
-			   gw_response *resp);
+typedef void (*gw_handler)(const gw_route *route, gw_request *req, gw_response *resp);
 
 /* How a one-RPC route maps HTTP onto its RPC. */
 typedef struct gw_rpc_spec {
 	gw_upstream service;
-	const char *rpc;	 /* RPC name in the service descriptor */
-	int status;		 /* HTTP status on success (204: no body) */
-	const char *required;	 /* comma list of body fields that must be set */
-	const char *path_fields; /* comma list "param=field" */
-	const char *unwrap;	 /* reply field sent alone, e.g. "user" */
+	const char *rpc;	       /* RPC name in the service descriptor */
+	int status;		       /* HTTP status on success (204: no body) */
+	const char *required;	       /* comma list of body fields that must be set */
+	const char *path_fields;       /* comma list "param=field" */
+	const char *unwrap;	       /* reply field sent alone, e.g. "user" */
 	const char *idempotency_field; /* Idempotency-Key header -> field; the
 					* reply's `replayed` is then in the body
 					* and, when true, Idempotent-Replayed */
-	const char *query_fields; /* comma list "param=field" of query names
-				   * that differ from their field */
-	int internal;		 /* call with the service token */
-	int anonymous;		 /* needs no user's token (sign-up, login,
-				  * refresh, logout); any other non-internal
-				  * route without one is 401 missing_token */
-	const char *proposal;	 /* reply field that, when set, is the answer
-				  * instead, 202: the change was only proposed
-				  * (DESIGN §12); Location: /v1/proposals/{id} */
-	const char *location;	 /* 201's Location: a path whose {field} is
-				  * the body's (dotted: {webhook.id}) and
-				  * {$param} the request's path parameter */
+	const char *query_fields;      /* comma list "param=field" of query names
+					* that differ from their field */
+	int internal;		       /* call with the service token */
+	int anonymous;		       /* needs no user's token (sign-up, login,
+					* refresh, logout); any other non-internal
+					* route without one is 401 missing_token */
+	const char *proposal;	       /* reply field that, when set, is the answer
+					* instead, 202: the change was only proposed
+					* (DESIGN §12); Location: /v1/proposals/{id} */
+	const char *location;	       /* 201's Location: a path whose {field} is
+					* the body's (dotted: {webhook.id}) and
+					* {$param} the request's path parameter */
 } gw_rpc_spec;
 
 struct gw_route {
@@ -124,7 +123,7 @@ struct gw_route {
 	const char *pattern; /* "/v1/groups/{id}"; {id}/{user_id} are UUIDs */
 	gw_handler handler;
 	const gw_rpc_spec *rpc;
-	unsigned rate;	     /* GW_RATE_* */
+	unsigned rate; /* GW_RATE_* */
 };
 
 /* --- openapi_schemas.c -------------------------------------------------- */
@@ -179,8 +178,7 @@ const char *gw_location(gw_request *req, const char *template, const json_t *bod
 /* A JSON body (the reference is stolen). */
 void gw_reply_json(gw_response *resp, int status, json_t *body);
 /* {"error":{"code":reason,"message":message}} with status. */
-void gw_reply_error(gw_response *resp, int status, const char *reason,
-		    const char *message);
+void gw_reply_error(gw_response *resp, int status, const char *reason, const char *message);
 /* The error recorded with err_set(), with the HTTP status of its code. */
 void gw_reply_err_last(gw_response *resp);
 /* HTTP status for an err_code. */
@@ -189,14 +187,12 @@ int gw_http_status(err_code code);
 /* --- pbjson.c ----------------------------------------------------------- */
 /* Fills msg from a JSON object (unknown keys are ignored). A value of the
  * wrong type is ERR_INVALID_ARGUMENT "invalid_field" naming the field. */
-KOLO_MUST_CHECK int gw_pb_from_json(ProtobufCMessage *msg, const json_t *obj,
-				    mem_arena *arena);
+KOLO_MUST_CHECK int gw_pb_from_json(ProtobufCMessage *msg, const json_t *obj, mem_arena *arena);
 /* Sets the scalar field name from text (path or query parameter);
  * ERR_INVALID_ARGUMENT naming it when the text does not fit the type; an
  * unknown name is ignored (returns 0) unless strict. */
-KOLO_MUST_CHECK int gw_pb_set_text(ProtobufCMessage *msg, const char *name,
-				   const char *text, mem_arena *arena,
-				   int strict);
+KOLO_MUST_CHECK int gw_pb_set_text(ProtobufCMessage *msg, const char *name, const char *text,
+				   mem_arena *arena, int strict);
 /* The JSON object of msg (new reference). A singular field without a
  * value (sub-message not set, "" time, unspecified enum, another oneof
  * member set) is absent; proto3 scalars ("" text, 0, false) are present. */
@@ -226,8 +222,7 @@ void gw_reply_no_user_token(const gw_request *req, gw_response *resp);
  * is in req's arena. Failures are recorded with err_set() and counted in
  * the metrics. */
 KOLO_MUST_CHECK int gw_call(gw_request *req, gw_upstream up, const char *rpc,
-			    const ProtobufCMessage *in, ProtobufCMessage **out,
-			    int internal);
+			    const ProtobufCMessage *in, ProtobufCMessage **out, int internal);
 /* Health/Check of a service within timeout_ms: 1 when SERVING. */
 int gw_upstream_serving(gw_upstream up, int64_t timeout_ms);
 /* The service's name for readyz ("identity"). */
@@ -248,7 +243,7 @@ int gw_list_each(const char *list, gw_list_fn fn, void *arg);
 
 /* --- ratelimit.c -------------------------------------------------------- */
 typedef struct gw_rate_rule {
-	double burst;	 /* bucket size */
+	double burst;	   /* bucket size */
 	double per_second; /* refill rate */
 } gw_rate_rule;
 
@@ -261,8 +256,7 @@ int gw_rate_take(const gw_rate_rule *rule, const char *key, double now);
 int gw_rate_check(const gw_route *route, gw_request *req, gw_response *resp);
 /* The configured rules of each class (set at start). */
 typedef struct gw_rate_config {
-	gw_rate_rule login_ip, login_account, refresh_ip, pin_ip, pin_account,
-		public_ip;
+	gw_rate_rule login_ip, login_account, refresh_ip, pin_ip, pin_account, public_ip;
 } gw_rate_config;
 void gw_rate_configure(const gw_rate_config *cfg);
 
@@ -300,12 +294,10 @@ void gw_statement_route(const gw_route *route, gw_request *req, gw_response *res
 /* --- dues.c: GET .../dues/arrears.csv and .../members/{user_id}/statement.csv
  * (DESIGN §15), from groups' GetDuesStatus and GetMemberStatement. */
 void gw_arrears_csv_route(const gw_route *route, gw_request *req, gw_response *resp);
-void gw_member_statement_csv_route(const gw_route *route, gw_request *req,
-				   gw_response *resp);
+void gw_member_statement_csv_route(const gw_route *route, gw_request *req, gw_response *resp);
 /* The statement of group_id into resp (internal: read with the service
  * token, for a public statement whose caller has no account). */
-void gw_statement_stream(gw_request *req, gw_response *resp, const char *group_id,
-			 int internal);
+void gw_statement_stream(gw_request *req, gw_response *resp, const char *group_id, int internal);
 
 /* --- public.c ----------------------------------------------------------- */
 /* GET /v1/public/{token}, GET /p/{token} (HTML), GET /p/{token}/statement.csv:
@@ -362,7 +354,7 @@ void gw_webhook_configure(const gw_addrlist *allowed);
 void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp);
 
 /* --- cors.c ------------------------------------------------------------- */
-#define GW_CORS_MAX 16
+#define GW_CORS_MAX	   16
 #define GW_CORS_ORIGIN_MAX 256
 /* The web origins (KOLO_CORS_ORIGINS) a browser may call every route from,
  * with credentials. */
@@ -397,10 +389,10 @@ int gw_route_is_public(int route_index);
 void gw_options(gw_request *req, gw_response *resp);
 /* Headers every CORS preflight allows, and the replies' headers a page
  * may read. */
-#define GW_CORS_ALLOW_HEADERS \
+#define GW_CORS_ALLOW_HEADERS                                                                      \
 	"Authorization, Content-Type, Idempotency-Key, X-Request-Id, traceparent, tracestate"
-#define GW_CORS_EXPOSE_HEADERS                                                       \
-	"X-Request-Id, Location, Retry-After, ETag, Idempotent-Replayed, Content-Disposition, " \
+#define GW_CORS_EXPOSE_HEADERS                                                                     \
+	"X-Request-Id, Location, Retry-After, ETag, Idempotent-Replayed, Content-Disposition, "    \
 	"traceparent"
 #define GW_CORS_MAX_AGE "600"
 

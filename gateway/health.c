@@ -7,7 +7,8 @@
 
 #define GW_READY_TIMEOUT_MS 1000
 
-void gw_healthz_route(const gw_route *route, gw_request *req, gw_response *resp)
+void
+gw_healthz_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	(void)route;
 	(void)req;
@@ -17,7 +18,8 @@ void gw_healthz_route(const gw_route *route, gw_request *req, gw_response *resp)
 /* The gateway's readiness from how many of its services serve: "ready"
  * (all), "degraded" (some: the routes of the others answer 503
  * service_unavailable) or "not_ready" (none: it can serve nothing). */
-const char *gw_readiness(int n_serving, int n_services)
+const char *
+gw_readiness(int n_serving, int n_services)
 {
 	if (n_serving == n_services)
 		return "ready";
@@ -28,7 +30,8 @@ const char *gw_readiness(int n_serving, int n_services)
  * it answers) and at least one service up; one service down does not take
  * the gateway out of its load balancer (docs/decisions.md); the body
  * says which. */
-void gw_readyz_route(const gw_route *route, gw_request *req, gw_response *resp)
+void
+gw_readyz_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	json_t *services = json_object();
 	const char *status;
@@ -48,7 +51,8 @@ void gw_readyz_route(const gw_route *route, gw_request *req, gw_response *resp)
 		      json_pack("{s:s, s:o}", "status", status, "services", services));
 }
 
-void gw_openapi_route(const gw_route *route, gw_request *req, gw_response *resp)
+void
+gw_openapi_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	(void)route;
 	(void)req;

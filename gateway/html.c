@@ -9,7 +9,8 @@
 
 /* Room for more bytes and the NUL; 0, or -1 (sticky: h->failed) past
  * GW_HTML_MAX or out of memory. */
-static int gw_html_room(gw_html *h, size_t more)
+static int
+gw_html_room(gw_html *h, size_t more)
 {
 	size_t need, cap = h->cap ? h->cap : 4096;
 	char *text;
@@ -37,7 +38,8 @@ static int gw_html_room(gw_html *h, size_t more)
 	return 0;
 }
 
-void gw_html_raw(gw_html *h, const char *text)
+void
+gw_html_raw(gw_html *h, const char *text)
 {
 	size_t n = strlen(text);
 
@@ -47,17 +49,28 @@ void gw_html_raw(gw_html *h, const char *text)
 	h->len += n;
 }
 
-void gw_html_text(gw_html *h, const char *text)
+void
+gw_html_text(gw_html *h, const char *text)
 {
-	char one[2] = { 0, 0 };
+	char one[2] = {0, 0};
 
 	for (const char *p = text ? text : ""; *p; p++) {
 		switch (*p) {
-		case '&': gw_html_raw(h, "&amp;"); break;
-		case '<': gw_html_raw(h, "&lt;"); break;
-		case '>': gw_html_raw(h, "&gt;"); break;
-		case '"': gw_html_raw(h, "&quot;"); break;
-		case '\'': gw_html_raw(h, "&#39;"); break;
+		case '&':
+			gw_html_raw(h, "&amp;");
+			break;
+		case '<':
+			gw_html_raw(h, "&lt;");
+			break;
+		case '>':
+			gw_html_raw(h, "&gt;");
+			break;
+		case '"':
+			gw_html_raw(h, "&quot;");
+			break;
+		case '\'':
+			gw_html_raw(h, "&#39;");
+			break;
 		default:
 			one[0] = *p;
 			gw_html_raw(h, one);
@@ -65,7 +78,8 @@ void gw_html_text(gw_html *h, const char *text)
 	}
 }
 
-void gw_html_printf(gw_html *h, const char *fmt, ...)
+void
+gw_html_printf(gw_html *h, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -85,11 +99,12 @@ void gw_html_printf(gw_html *h, const char *fmt, ...)
 	h->len += (size_t)n;
 }
 
-void gw_html_reply(gw_html *h, gw_response *resp, int status)
+void
+gw_html_reply(gw_html *h, gw_response *resp, int status)
 {
 	if (h->failed || !h->text) {
 		free(h->text);
-		*h = (gw_html){ 0 };
+		*h = (gw_html){0};
 		gw_reply_error(resp, 500, "internal", "the page cannot be rendered");
 		return;
 	}
@@ -97,10 +112,11 @@ void gw_html_reply(gw_html *h, gw_response *resp, int status)
 	resp->body = h->text;
 	resp->body_len = h->len;
 	resp->content_type = "text/html; charset=utf-8";
-	*h = (gw_html){ 0 };
+	*h = (gw_html){0};
 }
 
-void gw_naira_display(char out[48], int64_t kobo)
+void
+gw_naira_display(char out[48], int64_t kobo)
 {
 	uint64_t abs_kobo = kobo < 0 ? (uint64_t)0 - (uint64_t)kobo : (uint64_t)kobo;
 	char digits[24], grouped[32];
@@ -118,7 +134,8 @@ void gw_naira_display(char out[48], int64_t kobo)
 		 (unsigned long long)(abs_kobo % 100));
 }
 
-void gw_lagos_time(char out[40], const char *rfc3339)
+void
+gw_lagos_time(char out[40], const char *rfc3339)
 {
 	struct tm tm;
 	time_t t;

@@ -17,29 +17,31 @@ static char *gw_jwks_json; /* malloc'd JWKS document */
 static time_t gw_jwks_fetched;
 static int64_t gw_jwks_ttl_s = 300;
 
-void gw_jwks_configure(int64_t ttl_s)
+void
+gw_jwks_configure(int64_t ttl_s)
 {
 	gw_jwks_ttl_s = ttl_s;
 }
 
-static json_t *gw_jwk(const Kolo__Identity__V1__SigningKey *k)
+static json_t *
+gw_jwk(const Kolo__Identity__V1__SigningKey *k)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "OKP", "crv",
-			 "Ed25519", "kid", k->kid, "x", k->x, "alg", "EdDSA",
-			 "use", "sig");
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "OKP", "crv", "Ed25519", "kid",
+			 k->kid, "x", k->x, "alg", "EdDSA", "use", "sig");
 }
 
 /* Fetches the keys (lock held). */
-static int gw_jwks_fetch(gw_request *req)
+static int
+gw_jwks_fetch(gw_request *req)
 {
 	Kolo__Identity__V1__GetSigningKeysRequest in =
 		KOLO__IDENTITY__V1__GET_SIGNING_KEYS_REQUEST__INIT;
 	Kolo__Identity__V1__GetSigningKeysResponse *out = NULL;
-	auth_keyring ring = { .n_keys = 0 };
+	auth_keyring ring = {.n_keys = 0};
 	json_t *keys = json_array(), *set;
 	char *doc = NULL;
-	int rc = gw_call(req, GW_IDENTITY, "GetSigningKeys", &in.base,
-			 (ProtobufCMessage **)&out, 0);
+	int rc =
+		gw_call(req, GW_IDENTITY, "GetSigningKeys", &in.base, (ProtobufCMessage **)&out, 0);
 
 	for (size_t i = 0; rc == 0 && i < out->n_keys && ring.n_keys < AUTH_MAX_KEYS; i++) {
 		const Kolo__Identity__V1__SigningKey *k = out->keys[i];
@@ -48,8 +50,7 @@ static int gw_jwks_fetch(gw_request *req)
 		    strlen(k->kid) >= AUTH_KID_MAX)
 			continue;
 		strcpy(ring.keys[ring.n_keys].kid, k->kid);
-		memcpy(ring.keys[ring.n_keys++].public_key, k->public_key.data,
-		       k->public_key.len);
+		memcpy(ring.keys[ring.n_keys++].public_key, k->public_key.data, k->public_key.len);
 		json_array_append_new(keys, gw_jwk(k));
 	}
 	set = json_pack("{s:o}", "keys", keys); /* takes keys */
@@ -73,7 +74,8 @@ static int gw_jwks_fetch(gw_request *req)
  * identity cannot be asked, the keys already held stay in use and the next
  * try waits GW_JWKS_RETRY_S, so requests neither lose their verified user
  * (and its per-account limits) nor queue on one failing call each. */
-static int gw_jwks_fresh(gw_request *req)
+static int
+gw_jwks_fresh(gw_request *req)
 {
 	int rc;
 
@@ -86,7 +88,8 @@ static int gw_jwks_fresh(gw_request *req)
 	return 0;
 }
 
-void gw_jwks_route(const gw_route *route, gw_request *req, gw_response *resp)
+void
+gw_jwks_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	int rc;
 
@@ -105,7 +108,8 @@ void gw_jwks_route(const gw_route *route, gw_request *req, gw_response *resp)
 		gw_reply_err_last(resp);
 }
 
-const char *gw_verified_user(gw_request *req)
+const char *
+gw_verified_user(gw_request *req)
 {
 	auth_keyring ring;
 	auth_claims claims;
@@ -119,8 +123,7 @@ const char *gw_verified_user(gw_request *req)
 	rc = gw_jwks_fresh(req);
 	ring = gw_jwks_ring;
 	pthread_mutex_unlock(&gw_jwks_lock);
-	if (rc < 0 || auth_jwt_verify(&claims, &ring, token,
-				      (int64_t)time(NULL)) < 0)
+	if (rc < 0 || auth_jwt_verify(&claims, &ring, token, (int64_t)time(NULL)) < 0)
 		return NULL;
 	return mem_arena_strdup(req->arena, claims.sub);
 }

@@ -26,12 +26,12 @@ typedef struct gw_config {
 	int use_tls;
 } gw_config;
 
-static int gw_load_rates(const gw_config *c)
+static int
+gw_load_rates(const gw_config *c)
 {
 	gw_rate_config rates;
-	gw_rate_rule *rules[6] = { &rates.login_ip, &rates.login_account,
-				   &rates.refresh_ip, &rates.pin_ip,
-				   &rates.pin_account, &rates.public_ip };
+	gw_rate_rule *rules[6] = {&rates.login_ip, &rates.login_account, &rates.refresh_ip,
+				  &rates.pin_ip,   &rates.pin_account,	 &rates.public_ip};
 
 	for (int i = 0; i < 6; i++) {
 		if (gw_rate_parse(rules[i], c->rate_text[i]) < 0)
@@ -42,27 +42,26 @@ static int gw_load_rates(const gw_config *c)
 	return 0;
 }
 
-static int gw_load_config(gw_config *c)
+static int
+gw_load_config(gw_config *c)
 {
 	const cfg_var vars[] = {
-		{ "KOLO_GATEWAY_ADDR", CFG_ADDR, "127.0.0.1:8080", 0, 0, &c->addr },
-		{ "KOLO_INTERNAL_TOKEN", CFG_STRING, NULL, 0, 0, &c->internal_token },
-		{ "KOLO_GATEWAY_THREADS", CFG_INT, "16", 1, 256, &c->threads },
-		{ "KOLO_GATEWAY_UPSTREAM_TIMEOUT_MS", CFG_INT, "5000", 10, 60000,
-		  &c->timeout_ms },
-		{ "KOLO_SHUTDOWN_GRACE_MS", CFG_INT, "10000", 1, 600000, &c->grace_ms },
-		{ "KOLO_JWKS_TTL_S", CFG_INT, "300", 1, 86400, &c->jwks_ttl_s },
-		{ "KOLO_GATEWAY_TRUST_FORWARDED", CFG_BOOL, "false", 0, 0,
-		  &c->trust_forwarded },
-		{ "KOLO_RATE_LOGIN_IP", CFG_STRING, "20/60", 0, 0, &c->rate_text[0] },
-		{ "KOLO_RATE_LOGIN_ACCOUNT", CFG_STRING, "10/60", 0, 0, &c->rate_text[1] },
-		{ "KOLO_RATE_REFRESH_IP", CFG_STRING, "60/60", 0, 0, &c->rate_text[2] },
-		{ "KOLO_RATE_PIN_IP", CFG_STRING, "20/60", 0, 0, &c->rate_text[3] },
-		{ "KOLO_RATE_PIN_ACCOUNT", CFG_STRING, "10/60", 0, 0, &c->rate_text[4] },
-		{ "KOLO_RATE_PUBLIC_IP", CFG_STRING, "120/60", 0, 0, &c->rate_text[5] },
-		{ "KOLO_LOG_LEVEL", CFG_STRING, "info", 0, 0, &c->log_level },
-		{ "KOLO_WEBHOOK_ALLOWED_IPS", CFG_STRING, "", 0, 0, &c->webhook_allowed_ips },
-		{ "KOLO_CORS_ORIGINS", CFG_STRING, "", 0, 0, &c->cors_origins },
+		{"KOLO_GATEWAY_ADDR", CFG_ADDR, "127.0.0.1:8080", 0, 0, &c->addr},
+		{"KOLO_INTERNAL_TOKEN", CFG_STRING, NULL, 0, 0, &c->internal_token},
+		{"KOLO_GATEWAY_THREADS", CFG_INT, "16", 1, 256, &c->threads},
+		{"KOLO_GATEWAY_UPSTREAM_TIMEOUT_MS", CFG_INT, "5000", 10, 60000, &c->timeout_ms},
+		{"KOLO_SHUTDOWN_GRACE_MS", CFG_INT, "10000", 1, 600000, &c->grace_ms},
+		{"KOLO_JWKS_TTL_S", CFG_INT, "300", 1, 86400, &c->jwks_ttl_s},
+		{"KOLO_GATEWAY_TRUST_FORWARDED", CFG_BOOL, "false", 0, 0, &c->trust_forwarded},
+		{"KOLO_RATE_LOGIN_IP", CFG_STRING, "20/60", 0, 0, &c->rate_text[0]},
+		{"KOLO_RATE_LOGIN_ACCOUNT", CFG_STRING, "10/60", 0, 0, &c->rate_text[1]},
+		{"KOLO_RATE_REFRESH_IP", CFG_STRING, "60/60", 0, 0, &c->rate_text[2]},
+		{"KOLO_RATE_PIN_IP", CFG_STRING, "20/60", 0, 0, &c->rate_text[3]},
+		{"KOLO_RATE_PIN_ACCOUNT", CFG_STRING, "10/60", 0, 0, &c->rate_text[4]},
+		{"KOLO_RATE_PUBLIC_IP", CFG_STRING, "120/60", 0, 0, &c->rate_text[5]},
+		{"KOLO_LOG_LEVEL", CFG_STRING, "info", 0, 0, &c->log_level},
+		{"KOLO_WEBHOOK_ALLOWED_IPS", CFG_STRING, "", 0, 0, &c->webhook_allowed_ips},
+		{"KOLO_CORS_ORIGINS", CFG_STRING, "", 0, 0, &c->cors_origins},
 	};
 	static gw_cors cors; /* large: not on the stack */
 	gw_addrlist allowed;
@@ -86,23 +85,25 @@ static int gw_load_config(gw_config *c)
 	return rc;
 }
 
-static void gw_print_routes(void)
+static void
+gw_print_routes(void)
 {
 	for (size_t i = 0; i < gw_n_routes; i++)
 		printf("%s %s\n", gw_routes[i].method, gw_routes[i].pattern);
 }
 
-static int gw_serve(const gw_config *c, const sigset_t *signals)
+static int
+gw_serve(const gw_config *c, const sigset_t *signals)
 {
-	gw_server_config sc = { .addr = c->addr, .threads = (int)c->threads,
-				.grace_ms = c->grace_ms,
-				.trust_forwarded = c->trust_forwarded };
+	gw_server_config sc = {.addr = c->addr,
+			       .threads = (int)c->threads,
+			       .grace_ms = c->grace_ms,
+			       .trust_forwarded = c->trust_forwarded};
 	gw_server *server = NULL;
 	char port[16];
 	int sig = 0;
 
-	if (gw_upstreams_open(c->timeout_ms, c->internal_token,
-			      c->use_tls ? &c->tls : NULL) < 0 ||
+	if (gw_upstreams_open(c->timeout_ms, c->internal_token, c->use_tls ? &c->tls : NULL) < 0 ||
 	    gw_server_start(&server, &sc) < 0)
 		return -1;
 	snprintf(port, sizeof(port), "%d", gw_server_port(server));
@@ -113,7 +114,8 @@ static int gw_serve(const gw_config *c, const sigset_t *signals)
 	return 0;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	gw_config c;
 	sigset_t signals;

@@ -20,7 +20,8 @@
 #include <string.h>
 
 /* An empty message of d (message_init), malloc'd; free with free(). */
-static ProtobufCMessage *gw_schema_empty(const ProtobufCMessageDescriptor *d)
+static ProtobufCMessage *
+gw_schema_empty(const ProtobufCMessageDescriptor *d)
 {
 	ProtobufCMessage *m = malloc(d->sizeof_message);
 
@@ -31,8 +32,8 @@ static ProtobufCMessage *gw_schema_empty(const ProtobufCMessageDescriptor *d)
 
 /* The JSON names of f's enum values as gw_pb_to_json writes them: each value
  * set in an empty message of d, *_UNSPECIFIED (written as null) left out. */
-static json_t *gw_schema_enum_names(const ProtobufCMessageDescriptor *d,
-				    const ProtobufCFieldDescriptor *f)
+static json_t *
+gw_schema_enum_names(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
 {
 	const ProtobufCEnumDescriptor *e = f->descriptor;
 	ProtobufCMessage *m = gw_schema_empty(d);
@@ -68,7 +69,8 @@ static json_t *gw_schema_enum_names(const ProtobufCMessageDescriptor *d,
 
 /* What gw_pb_to_json writes for each field of an empty message of d:
  * {"<field>": "null" | "absent" | "value"}. */
-static json_t *gw_schema_unset(const ProtobufCMessageDescriptor *d)
+static json_t *
+gw_schema_unset(const ProtobufCMessageDescriptor *d)
 {
 	ProtobufCMessage *m = gw_schema_empty(d);
 	json_t *obj = m ? gw_pb_to_json(m) : NULL, *unset = json_object();
@@ -77,7 +79,9 @@ static json_t *gw_schema_unset(const ProtobufCMessageDescriptor *d)
 		json_t *v = json_object_get(obj, d->fields[i].name);
 
 		json_object_set_new(unset, d->fields[i].name,
-				    json_string(!v ? "absent" : json_is_null(v) ? "null" : "value"));
+				    json_string(!v		  ? "absent"
+						: json_is_null(v) ? "null"
+								  : "value"));
 	}
 	json_decref(obj);
 	free(m);
@@ -90,8 +94,8 @@ static json_t *gw_schema_unset(const ProtobufCMessageDescriptor *d)
 
 static int gw_schema_message(json_t *messages, const ProtobufCMessageDescriptor *d);
 
-static json_t *gw_schema_scalar(const ProtobufCMessageDescriptor *d,
-				const ProtobufCFieldDescriptor *f)
+static json_t *
+gw_schema_scalar(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
@@ -120,15 +124,15 @@ static json_t *gw_schema_scalar(const ProtobufCMessageDescriptor *d,
 	}
 }
 
-static json_t *gw_schema_field(json_t *messages, const ProtobufCMessageDescriptor *d,
-			       const ProtobufCFieldDescriptor *f, const char *unset)
+static json_t *
+gw_schema_field(json_t *messages, const ProtobufCMessageDescriptor *d,
+		const ProtobufCFieldDescriptor *f, const char *unset)
 {
 	json_t *s = gw_schema_scalar(d, f);
 
 	if (!s)
 		return NULL;
-	if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
-	    gw_schema_message(messages, f->descriptor) < 0) {
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE && gw_schema_message(messages, f->descriptor) < 0) {
 		json_decref(s);
 		return NULL;
 	}
@@ -139,7 +143,8 @@ static json_t *gw_schema_field(json_t *messages, const ProtobufCMessageDescripto
 }
 
 /* Adds d (and every message it holds) to messages, once. */
-static int gw_schema_message(json_t *messages, const ProtobufCMessageDescriptor *d)
+static int
+gw_schema_message(json_t *messages, const ProtobufCMessageDescriptor *d)
 {
 	json_t *props, *oneof, *msg, *unset;
 
@@ -170,16 +175,18 @@ static int gw_schema_message(json_t *messages, const ProtobufCMessageDescriptor 
 }
 
 /* The message a reply field holds (unwrap, proposal), or NULL. */
-static const ProtobufCMessageDescriptor *gw_schema_field_message(const ProtobufCMessageDescriptor *d,
-								 const char *name)
+static const ProtobufCMessageDescriptor *
+gw_schema_field_message(const ProtobufCMessageDescriptor *d, const char *name)
 {
-	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, name);
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field_by_name(d, name);
 
 	return f && f->type == PROTOBUF_C_TYPE_MESSAGE ? f->descriptor : NULL;
 }
 
-static int gw_schema_route(json_t *messages, json_t *routes, const gw_route *r,
-			   int status, const ProtobufCMessageDescriptor *d, int replayed)
+static int
+gw_schema_route(json_t *messages, json_t *routes, const gw_route *r, int status,
+		const ProtobufCMessageDescriptor *d, int replayed)
 {
 	json_t *row;
 
@@ -192,7 +199,8 @@ static int gw_schema_route(json_t *messages, json_t *routes, const gw_route *r,
 
 /* One route's replies: its status with the reply (or its unwrapped field),
  * and 202 with the proposal when a change may only be proposed. */
-static int gw_schema_rpc_route(json_t *messages, json_t *routes, const gw_route *r)
+static int
+gw_schema_rpc_route(json_t *messages, json_t *routes, const gw_route *r)
 {
 	const gw_rpc_spec *spec = r->rpc;
 	const ProtobufCMethodDescriptor *m = protobuf_c_service_descriptor_get_method_by_name(
@@ -202,9 +210,8 @@ static int gw_schema_rpc_route(json_t *messages, json_t *routes, const gw_route 
 	if (!m)
 		return -1;
 	out = m->output;
-	if (spec->proposal &&
-	    gw_schema_route(messages, routes, r, 202, gw_schema_field_message(out, spec->proposal),
-			    0) < 0)
+	if (spec->proposal && gw_schema_route(messages, routes, r, 202,
+					      gw_schema_field_message(out, spec->proposal), 0) < 0)
 		return -1;
 	if (spec->status == 204)
 		return 0;
@@ -213,7 +220,8 @@ static int gw_schema_rpc_route(json_t *messages, json_t *routes, const gw_route 
 			       spec->idempotency_field != NULL);
 }
 
-json_t *gw_openapi_schemas(void)
+json_t *
+gw_openapi_schemas(void)
 {
 	json_t *messages = json_object(), *routes = json_array();
 	json_t *all = json_pack("{s:o, s:o}", "messages", messages, "routes", routes);
@@ -230,7 +238,8 @@ json_t *gw_openapi_schemas(void)
 	return all;
 }
 
-int gw_print_openapi_schemas(void)
+int
+gw_print_openapi_schemas(void)
 {
 	json_t *all = gw_openapi_schemas();
 	int rc = 0;

@@ -19,14 +19,16 @@
 
 /* --- enums ------------------------------------------------------------------ */
 
-static int gw_enum_lower(const ProtobufCEnumDescriptor *e)
+static int
+gw_enum_lower(const ProtobufCEnumDescriptor *e)
 {
 	return strcmp(e->name, "kolo.common.v1.AccountStatus") == 0 ||
 	       strcmp(e->name, "kolo.common.v1.RuleTemplate") == 0;
 }
 
 /* "WithdrawalStatus" -> "WITHDRAWAL_STATUS_". */
-static void gw_enum_prefix(char *out, size_t cap, const ProtobufCEnumDescriptor *e)
+static void
+gw_enum_prefix(char *out, size_t cap, const ProtobufCEnumDescriptor *e)
 {
 	size_t n = 0;
 
@@ -39,7 +41,8 @@ static void gw_enum_prefix(char *out, size_t cap, const ProtobufCEnumDescriptor 
 	out[n] = '\0';
 }
 
-static json_t *gw_enum_json(const ProtobufCEnumDescriptor *e, int value)
+static json_t *
+gw_enum_json(const ProtobufCEnumDescriptor *e, int value)
 {
 	const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(e, value);
 	char prefix[GW_ENUM_PREFIX_MAX], name[GW_ENUM_PREFIX_MAX * 2];
@@ -58,8 +61,8 @@ static json_t *gw_enum_json(const ProtobufCEnumDescriptor *e, int value)
 	return json_string(name);
 }
 
-static int gw_enum_parse(int *out, const ProtobufCEnumDescriptor *e,
-			 const char *text)
+static int
+gw_enum_parse(int *out, const ProtobufCEnumDescriptor *e, const char *text)
 {
 	char prefix[GW_ENUM_PREFIX_MAX], name[GW_ENUM_PREFIX_MAX * 2];
 	const ProtobufCEnumValue *v;
@@ -80,19 +83,21 @@ static int gw_enum_parse(int *out, const ProtobufCEnumDescriptor *e,
 
 /* --- JSON -> message ------------------------------------------------------------ */
 
-static int gw_bad_field(const char *field, const char *want)
+static int
+gw_bad_field(const char *field, const char *want)
 {
-	return err_set(ERR_INVALID_ARGUMENT, "invalid_field",
-		       "field %.64s must be %s", field, want);
+	return err_set(ERR_INVALID_ARGUMENT, "invalid_field", "field %.64s must be %s", field,
+		       want);
 }
 
-static void *gw_field_ptr(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+static void *
+gw_field_ptr(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
 {
 	return (char *)msg + f->offset;
 }
 
-static int gw_int_from_json(int64_t *out, const json_t *v, int64_t min,
-			    int64_t max)
+static int
+gw_int_from_json(int64_t *out, const json_t *v, int64_t min, int64_t max)
 {
 	json_int_t n;
 
@@ -105,15 +110,13 @@ static int gw_int_from_json(int64_t *out, const json_t *v, int64_t min,
 	return 0;
 }
 
-static int gw_message_from_json(ProtobufCMessage **out,
-				const ProtobufCMessageDescriptor *d,
-				const json_t *v, mem_arena *arena,
-				const char *field);
+static int gw_message_from_json(ProtobufCMessage **out, const ProtobufCMessageDescriptor *d,
+				const json_t *v, mem_arena *arena, const char *field);
 
 /* Decodes one JSON value into the storage of one (non-repeated) field
  * element at dst. */
-static int gw_value_from_json(void *dst, const ProtobufCFieldDescriptor *f,
-			      const json_t *v, mem_arena *arena)
+static int
+gw_value_from_json(void *dst, const ProtobufCFieldDescriptor *f, const json_t *v, mem_arena *arena)
 {
 	int64_t n = 0;
 	int e = 0;
@@ -124,8 +127,7 @@ static int gw_value_from_json(void *dst, const ProtobufCFieldDescriptor *f,
 
 		if (!json_is_string(v))
 			return gw_bad_field(f->name, "a string");
-		s = mem_arena_strndup(arena, json_string_value(v),
-				      json_string_length(v));
+		s = mem_arena_strndup(arena, json_string_value(v), json_string_length(v));
 		if (!s || strlen(s) != json_string_length(v))
 			return gw_bad_field(f->name, "text without NUL bytes");
 		*(char **)dst = s;
@@ -157,21 +159,21 @@ static int gw_value_from_json(void *dst, const ProtobufCFieldDescriptor *f,
 		*(protobuf_c_boolean *)dst = json_is_true(v);
 		return 0;
 	case PROTOBUF_C_TYPE_ENUM:
-		if (!json_is_string(v) ||
-		    strlen(json_string_value(v)) != json_string_length(v) ||
+		if (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v) ||
 		    gw_enum_parse(&e, f->descriptor, json_string_value(v)) < 0)
 			return gw_bad_field(f->name, "one of the documented values");
 		*(int *)dst = e;
 		return 0;
 	case PROTOBUF_C_TYPE_MESSAGE:
-		return gw_message_from_json((ProtobufCMessage **)dst,
-					    f->descriptor, v, arena, f->name);
+		return gw_message_from_json((ProtobufCMessage **)dst, f->descriptor, v, arena,
+					    f->name);
 	default:
 		return gw_bad_field(f->name, "absent (not settable over HTTP)");
 	}
 }
 
-static size_t gw_field_size(const ProtobufCFieldDescriptor *f)
+static size_t
+gw_field_size(const ProtobufCFieldDescriptor *f)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -201,9 +203,9 @@ static size_t gw_field_size(const ProtobufCFieldDescriptor *f)
 
 #define GW_REPEATED_MAX 1000
 
-static int gw_repeated_from_json(ProtobufCMessage *msg,
-				 const ProtobufCFieldDescriptor *f,
-				 const json_t *v, mem_arena *arena)
+static int
+gw_repeated_from_json(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, const json_t *v,
+		      mem_arena *arena)
 {
 	size_t n = json_array_size(v), size = gw_field_size(f);
 	char *items;
@@ -214,8 +216,7 @@ static int gw_repeated_from_json(ProtobufCMessage *msg,
 	if (!items)
 		return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "request too large");
 	for (size_t i = 0; i < n; i++) {
-		int rc = gw_value_from_json(items + i * size, f,
-					    json_array_get(v, i), arena);
+		int rc = gw_value_from_json(items + i * size, f, json_array_get(v, i), arena);
 
 		if (rc < 0)
 			return rc;
@@ -225,9 +226,9 @@ static int gw_repeated_from_json(ProtobufCMessage *msg,
 	return 0;
 }
 
-static int gw_field_from_json(ProtobufCMessage *msg,
-			      const ProtobufCFieldDescriptor *f,
-			      const json_t *v, mem_arena *arena)
+static int
+gw_field_from_json(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, const json_t *v,
+		   mem_arena *arena)
 {
 	int rc;
 
@@ -241,7 +242,8 @@ static int gw_field_from_json(ProtobufCMessage *msg,
 	return rc;
 }
 
-int gw_pb_from_json(ProtobufCMessage *msg, const json_t *obj, mem_arena *arena)
+int
+gw_pb_from_json(ProtobufCMessage *msg, const json_t *obj, mem_arena *arena)
 {
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
 
@@ -262,10 +264,9 @@ int gw_pb_from_json(ProtobufCMessage *msg, const json_t *obj, mem_arena *arena)
 	return 0;
 }
 
-static int gw_message_from_json(ProtobufCMessage **out,
-				const ProtobufCMessageDescriptor *d,
-				const json_t *v, mem_arena *arena,
-				const char *field)
+static int
+gw_message_from_json(ProtobufCMessage **out, const ProtobufCMessageDescriptor *d, const json_t *v,
+		     mem_arena *arena, const char *field)
 {
 	ProtobufCMessage *m;
 
@@ -280,7 +281,8 @@ static int gw_message_from_json(ProtobufCMessage **out,
 }
 
 /* Text (path or query parameter) as the JSON value its field expects. */
-static json_t *gw_text_as_json(const ProtobufCFieldDescriptor *f, const char *text)
+static json_t *
+gw_text_as_json(const ProtobufCFieldDescriptor *f, const char *text)
 {
 	int64_t n;
 
@@ -307,17 +309,16 @@ static json_t *gw_text_as_json(const ProtobufCFieldDescriptor *f, const char *te
 	}
 }
 
-int gw_pb_set_text(ProtobufCMessage *msg, const char *name, const char *text,
-		   mem_arena *arena, int strict)
+int
+gw_pb_set_text(ProtobufCMessage *msg, const char *name, const char *text, mem_arena *arena,
+	       int strict)
 {
 	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field_by_name(msg->descriptor,
-								name);
+		protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, name);
 	json_t *v;
 	int rc;
 
-	if (!f || f->label == PROTOBUF_C_LABEL_REPEATED ||
-	    f->type == PROTOBUF_C_TYPE_MESSAGE)
+	if (!f || f->label == PROTOBUF_C_LABEL_REPEATED || f->type == PROTOBUF_C_TYPE_MESSAGE)
 		return strict ? err_set(ERR_INTERNAL, NULL, "no field %s", name) : 0;
 	v = gw_text_as_json(f, text);
 	if (!v)
@@ -331,7 +332,8 @@ int gw_pb_set_text(ProtobufCMessage *msg, const char *name, const char *text,
 
 static json_t *gw_value_json(const void *src, const ProtobufCFieldDescriptor *f);
 
-static int gw_ends_with(const char *name, const char *suffix)
+static int
+gw_ends_with(const char *name, const char *suffix)
 {
 	size_t n = strlen(name), k = strlen(suffix);
 
@@ -340,20 +342,21 @@ static int gw_ends_with(const char *name, const char *suffix)
 
 /* A time the protos write as "" when there is none: created_at,
  * failing_since. */
-static int gw_is_time_field(const char *name)
+static int
+gw_is_time_field(const char *name)
 {
 	return gw_ends_with(name, "_at") || gw_ends_with(name, "_since");
 }
 
-static json_t *gw_bytes_json(const ProtobufCBinaryData *b)
+static json_t *
+gw_bytes_json(const ProtobufCBinaryData *b)
 {
 	char *text = malloc(auth_b64url_len(b->len) + 1);
 	json_t *v;
 
 	if (!text)
 		return NULL;
-	if (auth_b64url_encode(text, auth_b64url_len(b->len) + 1, b->data,
-			       b->len) < 0) {
+	if (auth_b64url_encode(text, auth_b64url_len(b->len) + 1, b->data, b->len) < 0) {
 		free(text);
 		return NULL;
 	}
@@ -362,7 +365,8 @@ static json_t *gw_bytes_json(const ProtobufCBinaryData *b)
 	return v;
 }
 
-static json_t *gw_value_json(const void *src, const ProtobufCFieldDescriptor *f)
+static json_t *
+gw_value_json(const void *src, const ProtobufCFieldDescriptor *f)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING: {
@@ -402,7 +406,8 @@ static json_t *gw_value_json(const void *src, const ProtobufCFieldDescriptor *f)
 /* A singular field without a value (a sub-message not set, an empty time,
  * an unspecified enum) is left out of its object: absent, never null
  * (docs/decisions.md, "Unset fields are absent"). */
-static json_t *gw_absent_if_null(json_t *v)
+static json_t *
+gw_absent_if_null(json_t *v)
 {
 	if (v && json_is_null(v)) {
 		json_decref(v);
@@ -411,8 +416,8 @@ static json_t *gw_absent_if_null(json_t *v)
 	return v;
 }
 
-static json_t *gw_field_json(const ProtobufCMessage *msg,
-			     const ProtobufCFieldDescriptor *f)
+static json_t *
+gw_field_json(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
 {
 	const char *base = (const char *)msg;
 
@@ -431,7 +436,8 @@ static json_t *gw_field_json(const ProtobufCMessage *msg,
 	return gw_absent_if_null(gw_value_json(base + f->offset, f));
 }
 
-json_t *gw_pb_to_json(const ProtobufCMessage *msg)
+json_t *
+gw_pb_to_json(const ProtobufCMessage *msg)
 {
 	const ProtobufCMessageDescriptor *d = msg->descriptor;
 	json_t *obj = json_object();
@@ -445,11 +451,11 @@ json_t *gw_pb_to_json(const ProtobufCMessage *msg)
 	return obj;
 }
 
-json_t *gw_pb_field_json(const ProtobufCMessage *msg, const char *name)
+json_t *
+gw_pb_field_json(const ProtobufCMessage *msg, const char *name)
 {
 	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field_by_name(msg->descriptor,
-								name);
+		protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, name);
 
 	return f ? gw_field_json(msg, f) : NULL;
 }

@@ -20,14 +20,14 @@
 #include "log/log.h"
 
 #define GW_PUBLIC_WITHDRAWALS 50
-#define GW_PUBLIC_NAMES 64
-#define GW_PUBLIC_PROPOSALS 20
+#define GW_PUBLIC_NAMES	      64
+#define GW_PUBLIC_PROPOSALS   20
 
 /* What a public view shows, gathered in the request's arena. */
 typedef struct gw_public {
 	Kolo__Groups__V1__ResolvePublicTokenResponse *group;
-	int64_t balance;   /* posted */
-	int64_t held;	   /* promised to withdrawals (DESIGN §13) */
+	int64_t balance; /* posted */
+	int64_t held;	 /* promised to withdrawals (DESIGN §13) */
 	Kolo__Ledger__V1__ListEntriesResponse *entries;
 	Kolo__Withdrawals__V1__ListWithdrawalsResponse *withdrawals;
 	Kolo__Groups__V1__ListProposalsResponse *proposals; /* newest first */
@@ -39,13 +39,15 @@ typedef struct gw_public {
 	size_t n_names;
 } gw_public;
 
-static const char *gw_token_param(const gw_request *req)
+static const char *
+gw_token_param(const gw_request *req)
 {
 	return req->params[0].value;
 }
 
 /* The user's display name (identity, internal), remembered per view. */
-static const char *gw_public_name(gw_request *req, gw_public *v, const char *user_id)
+static const char *
+gw_public_name(gw_request *req, gw_public *v, const char *user_id)
 {
 	Kolo__Identity__V1__GetUserRequest in = KOLO__IDENTITY__V1__GET_USER_REQUEST__INIT;
 	Kolo__Identity__V1__GetUserResponse *out = NULL;
@@ -66,15 +68,16 @@ static const char *gw_public_name(gw_request *req, gw_public *v, const char *use
 	return out->user->name;
 }
 
-static int gw_public_resolve(gw_request *req, gw_public *v)
+static int
+gw_public_resolve(gw_request *req, gw_public *v)
 {
 	Kolo__Groups__V1__ResolvePublicTokenRequest in =
 		KOLO__GROUPS__V1__RESOLVE_PUBLIC_TOKEN_REQUEST__INIT;
 	int rc;
 
 	in.token = (char *)gw_token_param(req);
-	rc = gw_call(req, GW_GROUPS, "ResolvePublicToken", &in.base,
-		     (ProtobufCMessage **)&v->group, 1);
+	rc = gw_call(req, GW_GROUPS, "ResolvePublicToken", &in.base, (ProtobufCMessage **)&v->group,
+		     1);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(ERR_NOT_FOUND, "not_found", "no such page");
 	return rc;
@@ -84,33 +87,36 @@ static int gw_public_resolve(gw_request *req, gw_public *v)
  * (DESIGN §15): names and paid/unpaid only, never amounts. The dues are an
  * extra: when the groups service cannot compute them the page goes out
  * without them (v->dues NULL) rather than failing. */
-static void gw_public_dues(gw_request *req, gw_public *v)
+static void
+gw_public_dues(gw_request *req, gw_public *v)
 {
 	Kolo__Groups__V1__GetDuesStatusRequest in = KOLO__GROUPS__V1__GET_DUES_STATUS_REQUEST__INIT;
 
 	if (!v->group->public_dues)
 		return;
 	in.group_id = v->group->group_id;
-	if (gw_call(req, GW_GROUPS, "GetDuesStatus", &in.base, (ProtobufCMessage **)&v->dues,
-		    1) < 0) {
-		log_event(LOG_LVL_WARN, "public page without dues", "group_id",
-			  v->group->group_id, "reason", err_last()->reason, NULL);
+	if (gw_call(req, GW_GROUPS, "GetDuesStatus", &in.base, (ProtobufCMessage **)&v->dues, 1) <
+	    0) {
+		log_event(LOG_LVL_WARN, "public page without dues", "group_id", v->group->group_id,
+			  "reason", err_last()->reason, NULL);
 		err_clear();
 		v->dues = NULL;
 	}
 }
 
 /* Everything the view shows; entries page by the caller's query. */
-static int gw_public_gather(gw_request *req, gw_public *v)
+static int
+gw_public_gather(gw_request *req, gw_public *v)
 {
 	Kolo__Ledger__V1__GetBalanceRequest bal = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	Kolo__Ledger__V1__GetBalanceResponse *balance = NULL;
 	Kolo__Ledger__V1__ListEntriesRequest ent = KOLO__LEDGER__V1__LIST_ENTRIES_REQUEST__INIT;
 	Kolo__Withdrawals__V1__ListWithdrawalsRequest wd =
 		KOLO__WITHDRAWALS__V1__LIST_WITHDRAWALS_REQUEST__INIT;
-	Kolo__Groups__V1__ListProposalsRequest prop = KOLO__GROUPS__V1__LIST_PROPOSALS_REQUEST__INIT;
-	const char *page_token = MHD_lookup_connection_value(req->connection,
-							     MHD_GET_ARGUMENT_KIND, "page_token");
+	Kolo__Groups__V1__ListProposalsRequest prop =
+		KOLO__GROUPS__V1__LIST_PROPOSALS_REQUEST__INIT;
+	const char *page_token =
+		MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, "page_token");
 	int rc = gw_public_resolve(req, v);
 
 	if (rc < 0)
@@ -124,8 +130,7 @@ static int gw_public_gather(gw_request *req, gw_public *v)
 	ent.group_id = v->group->group_id;
 	ent.page_size = 50;
 	ent.page_token = (char *)(page_token ? page_token : "");
-	rc = gw_call(req, GW_LEDGER, "ListEntries", &ent.base,
-		     (ProtobufCMessage **)&v->entries, 1);
+	rc = gw_call(req, GW_LEDGER, "ListEntries", &ent.base, (ProtobufCMessage **)&v->entries, 1);
 	if (rc < 0)
 		return rc;
 	wd.group_id = v->group->group_id;
@@ -145,7 +150,8 @@ static int gw_public_gather(gw_request *req, gw_public *v)
 }
 
 /* "••••6789": the last four digits of an account number. */
-static const char *gw_masked(mem_arena *a, const char *number)
+static const char *
+gw_masked(mem_arena *a, const char *number)
 {
 	size_t n = number ? strlen(number) : 0;
 
@@ -153,67 +159,69 @@ static const char *gw_masked(mem_arena *a, const char *number)
 				n >= 4 ? number + n - 4 : "");
 }
 
-static const char *gw_status_name(int status)
+static const char *
+gw_status_name(int status)
 {
-	static const char *const names[] = { "",     "PENDING",	"APPROVED", "DECLINED",
-					      "PAID", "PAYOUT_FAILED", "CLOSED" };
+	static const char *const names[] = {"",	    "PENDING",	     "APPROVED", "DECLINED",
+					    "PAID", "PAYOUT_FAILED", "CLOSED"};
 
 	return status >= 1 && status <= 6 ? names[status] : "";
 }
 
 /* --- JSON ----------------------------------------------------------------------- */
 
-static json_t *gw_public_entry_json(const Kolo__Common__V1__LedgerEntry *e)
+static json_t *
+gw_public_entry_json(const Kolo__Common__V1__LedgerEntry *e)
 {
 	return json_pack("{s:s, s:I, s:s, s:s, s:s, s:b, s:s}", "type",
 			 e->type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT ? "DEBIT"
 										   : "CREDIT",
 			 "amount_kobo", (json_int_t)e->amount_kobo, "currency", e->currency,
-			 "source", e->source, "reference", e->reference, "simulated",
-			 e->simulated, "created_at", e->created_at);
+			 "source", e->source, "reference", e->reference, "simulated", e->simulated,
+			 "created_at", e->created_at);
 }
 
 /* A withdrawal without ids: people by display name, the account number
  * masked; executed_at and decline_reason absent while not set. */
-static json_t *gw_public_withdrawal_json(gw_request *req, gw_public *v,
-					 const Kolo__Withdrawals__V1__Withdrawal *w)
+static json_t *
+gw_public_withdrawal_json(gw_request *req, gw_public *v, const Kolo__Withdrawals__V1__Withdrawal *w)
 {
 	json_t *approvers = json_array();
 	const Kolo__Common__V1__Beneficiary *b = w->beneficiary;
 
 	for (size_t i = 0; i < w->n_approvals; i++)
-		json_array_append_new(approvers,
-				      json_string(gw_public_name(req, v, w->approvals[i]->user_id)));
+		json_array_append_new(
+			approvers, json_string(gw_public_name(req, v, w->approvals[i]->user_id)));
 	return json_pack("{s:I, s:s, s:s, s:s, s:i, s:i, s:o, s:{s:s, s:s, s:s}, s:s, s:s*, s:s*}",
 			 "amount_kobo", (json_int_t)w->amount_kobo, "status",
 			 gw_status_name(w->status), "reason", w->reason, "requested_by",
-			 gw_public_name(req, v, w->requested_by), "approvals",
-			 (int)w->n_approvals, "approvals_required", w->approvals_required,
-			 "approved_by", approvers, "beneficiary", "bank_code",
-			 b ? b->bank_code : "", "account_name", b ? b->account_name : "",
-			 "account_number", gw_masked(req->arena, b ? b->account_number : ""),
-			 "created_at", w->created_at, "executed_at",
-			 w->executed_at[0] ? w->executed_at : NULL, "decline_reason",
-			 w->decline_reason[0] ? w->decline_reason : NULL);
+			 gw_public_name(req, v, w->requested_by), "approvals", (int)w->n_approvals,
+			 "approvals_required", w->approvals_required, "approved_by", approvers,
+			 "beneficiary", "bank_code", b ? b->bank_code : "", "account_name",
+			 b ? b->account_name : "", "account_number",
+			 gw_masked(req->arena, b ? b->account_number : ""), "created_at",
+			 w->created_at, "executed_at", w->executed_at[0] ? w->executed_at : NULL,
+			 "decline_reason", w->decline_reason[0] ? w->decline_reason : NULL);
 }
 
 /* A proposal as the public sees it: people by display name only. A time or
  * reason not set yet is absent (s*), as the OpenAPI document says. */
-static json_t *gw_public_proposal_json(const Kolo__Groups__V1__Proposal *p)
+static json_t *
+gw_public_proposal_json(const Kolo__Groups__V1__Proposal *p)
 {
 	json_t *approvers = json_array();
 
 	for (size_t i = 0; i < p->n_approvals; i++)
 		json_array_append_new(approvers, json_string(p->approvals[i]->name));
-	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s*, s:s, s:s*}", "kind", p->kind,
-			 "summary", p->summary, "proposed_by", p->proposed_by_name,
-			 "approved_by", approvers, "status", p->status, "applies_at",
-			 p->applies_at[0] ? p->applies_at : NULL, "created_at", p->created_at,
-			 "reason", p->reason[0] ? p->reason : NULL);
+	return json_pack("{s:s, s:s, s:s, s:o, s:s, s:s*, s:s, s:s*}", "kind", p->kind, "summary",
+			 p->summary, "proposed_by", p->proposed_by_name, "approved_by", approvers,
+			 "status", p->status, "applies_at", p->applies_at[0] ? p->applies_at : NULL,
+			 "created_at", p->created_at, "reason", p->reason[0] ? p->reason : NULL);
 }
 
 /* [{name, paid}]: paid is no arrears as of today. */
-static json_t *gw_public_dues_json(const gw_public *v)
+static json_t *
+gw_public_dues_json(const gw_public *v)
 {
 	json_t *out = json_array();
 
@@ -226,7 +234,8 @@ static json_t *gw_public_dues_json(const gw_public *v)
 	return out;
 }
 
-void gw_public_json_route(const gw_route *route, gw_request *req, gw_response *resp)
+void
+gw_public_json_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	gw_public v;
 	json_t *entries, *withdrawals, *governance, *body;
@@ -242,20 +251,18 @@ void gw_public_json_route(const gw_route *route, gw_request *req, gw_response *r
 		json_array_append_new(entries, gw_public_entry_json(v.entries->entries[i]));
 	withdrawals = json_array();
 	for (size_t i = 0; i < v.withdrawals->n_withdrawals; i++)
-		json_array_append_new(withdrawals,
-				      gw_public_withdrawal_json(req, &v, v.withdrawals->withdrawals[i]));
+		json_array_append_new(withdrawals, gw_public_withdrawal_json(
+							   req, &v, v.withdrawals->withdrawals[i]));
 	governance = json_array();
 	for (size_t i = 0; i < v.proposals->n_proposals; i++)
-		json_array_append_new(governance, gw_public_proposal_json(v.proposals->proposals[i]));
-	body = json_pack("{s:{s:s, s:s}, s:I, s:I, s:I, s:s, s:o, s:s, s:o, s:o}", "group",
-				"name", v.group->name, "description", v.group->description,
-				"balance_kobo", (json_int_t)v.balance, "held_kobo",
-				(json_int_t)v.held, "available_kobo",
-				(json_int_t)(v.balance > v.held ? v.balance - v.held : 0),
-				"currency", "NGN",
-				"entries", entries, "next_page_token",
-				v.entries->next_page_token, "withdrawals", withdrawals,
-				"governance", governance);
+		json_array_append_new(governance,
+				      gw_public_proposal_json(v.proposals->proposals[i]));
+	body = json_pack("{s:{s:s, s:s}, s:I, s:I, s:I, s:s, s:o, s:s, s:o, s:o}", "group", "name",
+			 v.group->name, "description", v.group->description, "balance_kobo",
+			 (json_int_t)v.balance, "held_kobo", (json_int_t)v.held, "available_kobo",
+			 (json_int_t)(v.balance > v.held ? v.balance - v.held : 0), "currency",
+			 "NGN", "entries", entries, "next_page_token", v.entries->next_page_token,
+			 "withdrawals", withdrawals, "governance", governance);
 	if (body && v.dues)
 		json_object_set_new(body, "dues", gw_public_dues_json(&v));
 	gw_reply_json(resp, 200, body);
@@ -274,23 +281,23 @@ static const char gw_public_css[] =
 	"font-size:.85rem}@media(max-width:30rem){.hide{display:none}}";
 
 /* The page's Content-Security-Policy: nothing but its own inline style. */
-static const char *gw_public_csp(mem_arena *a)
+static const char *
+gw_public_csp(mem_arena *a)
 {
 	unsigned char digest[crypto_hash_sha256_BYTES];
 	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
 					   sodium_base64_VARIANT_ORIGINAL)];
 
-	crypto_hash_sha256(digest, (const unsigned char *)gw_public_css,
-			   sizeof(gw_public_css) - 1);
-	sodium_bin2base64(b64, sizeof(b64), digest, sizeof(digest),
-			  sodium_base64_VARIANT_ORIGINAL);
+	crypto_hash_sha256(digest, (const unsigned char *)gw_public_css, sizeof(gw_public_css) - 1);
+	sodium_bin2base64(b64, sizeof(b64), digest, sizeof(digest), sodium_base64_VARIANT_ORIGINAL);
 	return mem_arena_printf(a,
 				"default-src 'none'; style-src 'sha256-%s'; img-src 'none';"
 				" base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
 				b64);
 }
 
-static void gw_page_entries(gw_html *h, const gw_public *v)
+static void
+gw_page_entries(gw_html *h, const gw_public *v)
 {
 	gw_html_raw(h, "<h2>Ledger</h2><table><tr><th>Date (WAT)</th><th>Type</th>"
 		       "<th class=\"hide\">Reference</th><th class=\"n\">Amount</th></tr>");
@@ -313,7 +320,8 @@ static void gw_page_entries(gw_html *h, const gw_public *v)
 	gw_html_raw(h, "</table>");
 }
 
-static void gw_page_withdrawals(gw_html *h, gw_request *req, gw_public *v)
+static void
+gw_page_withdrawals(gw_html *h, gw_request *req, gw_public *v)
 {
 	gw_html_raw(h, "<h2>Withdrawals</h2><table><tr><th>Requested</th><th>Status</th>"
 		       "<th class=\"hide\">Paid to</th><th class=\"n\">Amount</th></tr>");
@@ -346,7 +354,8 @@ static void gw_page_withdrawals(gw_html *h, gw_request *req, gw_public *v)
 }
 
 /* Who decides the group's money, and every change to it (DESIGN §12). */
-static void gw_page_governance(gw_html *h, const gw_public *v)
+static void
+gw_page_governance(gw_html *h, const gw_public *v)
 {
 	gw_html_raw(h, "<h2>Governance</h2><table id=\"governance\"><tr><th>Proposed</th>"
 		       "<th>Change</th><th>Status</th></tr>");
@@ -383,7 +392,8 @@ static void gw_page_governance(gw_html *h, const gw_public *v)
 }
 
 /* Paid/unpaid per member, where the group shows it. */
-static void gw_page_dues(gw_html *h, const gw_public *v)
+static void
+gw_page_dues(gw_html *h, const gw_public *v)
 {
 	if (!v->dues)
 		return;
@@ -394,16 +404,18 @@ static void gw_page_dues(gw_html *h, const gw_public *v)
 
 		gw_html_raw(h, "<tr><td>");
 		gw_html_text(h, m->name);
-		gw_html_raw(h, paid ? "</td><td class=\"cr\">Paid" : "</td><td class=\"dr\">Unpaid");
+		gw_html_raw(h,
+			    paid ? "</td><td class=\"cr\">Paid" : "</td><td class=\"dr\">Unpaid");
 		gw_html_raw(h, "</td></tr>");
 	}
 	gw_html_raw(h, "</table>");
 }
 
-void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *resp)
+void
+gw_public_page_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	gw_public v;
-	gw_html h = { 0 };
+	gw_html h = {0};
 	char balance[48], held[48], available[48];
 
 	(void)route;
@@ -413,8 +425,7 @@ void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *r
 
 		gw_html_raw(&h, "<!doctype html><meta charset=\"utf-8\"><title>Not found</title>"
 				"<p>This page does not exist.</p>");
-		gw_html_reply(&h, resp,
-			      e->code == ERR_NOT_FOUND ? 404 : gw_http_status(e->code));
+		gw_html_reply(&h, resp, e->code == ERR_NOT_FOUND ? 404 : gw_http_status(e->code));
 		return;
 	}
 	gw_naira_display(balance, v.balance);
@@ -452,7 +463,8 @@ void gw_public_page_route(const gw_route *route, gw_request *req, gw_response *r
 	resp->csp = gw_public_csp(req->arena);
 }
 
-void gw_public_csv_route(const gw_route *route, gw_request *req, gw_response *resp)
+void
+gw_public_csv_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	gw_public v;
 

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <time.h>
 
-#define GW_RATE_SLOTS 8192
-#define GW_RATE_PROBE 16
+#define GW_RATE_SLOTS	8192
+#define GW_RATE_PROBE	16
 #define GW_RATE_KEY_MAX 96
 
 typedef struct gw_bucket {
@@ -28,12 +28,14 @@ static gw_bucket gw_buckets[GW_RATE_SLOTS];
 static pthread_mutex_t gw_rate_lock = PTHREAD_MUTEX_INITIALIZER;
 static gw_rate_config gw_rates;
 
-void gw_rate_configure(const gw_rate_config *cfg)
+void
+gw_rate_configure(const gw_rate_config *cfg)
 {
 	gw_rates = *cfg;
 }
 
-int gw_rate_parse(gw_rate_rule *out, const char *text)
+int
+gw_rate_parse(gw_rate_rule *out, const char *text)
 {
 	const char *slash = strchr(text, '/');
 	char count[16];
@@ -51,7 +53,8 @@ int gw_rate_parse(gw_rate_rule *out, const char *text)
 	return 0;
 }
 
-static uint64_t gw_hash(const char *s)
+static uint64_t
+gw_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;
 
@@ -68,8 +71,8 @@ static uint64_t gw_hash(const char *s)
 
 /* The bucket of key (a fresh full one if it was not there); key is at most
  * GW_RATE_KEY_MAX - 1 bytes. */
-static gw_bucket *gw_bucket_of(const gw_rate_rule *rule, const char *key,
-			       double now)
+static gw_bucket *
+gw_bucket_of(const gw_rate_rule *rule, const char *key, double now)
 {
 	uint64_t h = gw_hash(key);
 	gw_bucket *stalest = NULL;
@@ -88,7 +91,8 @@ static gw_bucket *gw_bucket_of(const gw_rate_rule *rule, const char *key,
 	return stalest;
 }
 
-int gw_rate_take(const gw_rate_rule *rule, const char *key, double now)
+int
+gw_rate_take(const gw_rate_rule *rule, const char *key, double now)
 {
 	char bounded[GW_RATE_KEY_MAX];
 	gw_bucket *b;
@@ -108,7 +112,8 @@ int gw_rate_take(const gw_rate_rule *rule, const char *key, double now)
 	return wait;
 }
 
-static double gw_now(void)
+static double
+gw_now(void)
 {
 	struct timespec ts;
 
@@ -117,8 +122,8 @@ static double gw_now(void)
 }
 
 /* Takes a token of rule for "<class>:<what>"; the longest wait wins. */
-static void gw_rate_one(int *wait, const gw_rate_rule *rule, const char *cls,
-			const char *what, gw_request *req)
+static void
+gw_rate_one(int *wait, const gw_rate_rule *rule, const char *cls, const char *what, gw_request *req)
 {
 	char *key;
 	int w;
@@ -135,7 +140,8 @@ static void gw_rate_one(int *wait, const gw_rate_rule *rule, const char *cls,
 
 /* The account a login names: the email in its body, in the normal form
  * identity gives it (so " v@x" and "V@x\t" share the bucket of v@x). */
-static const char *gw_login_account(gw_request *req)
+static const char *
+gw_login_account(gw_request *req)
 {
 	json_t *body = json_loadb(req->body, req->body_len, 0, NULL);
 	const char *email = json_string_value(json_object_get(body, "email"));
@@ -145,14 +151,15 @@ static const char *gw_login_account(gw_request *req)
 	return key;
 }
 
-int gw_rate_check(const gw_route *route, gw_request *req, gw_response *resp)
+int
+gw_rate_check(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	int wait = 0;
 
 	if (route->rate & GW_RATE_LOGIN) {
 		gw_rate_one(&wait, &gw_rates.login_ip, "login-ip", req->client_ip, req);
-		gw_rate_one(&wait, &gw_rates.login_account, "login-account",
-			    gw_login_account(req), req);
+		gw_rate_one(&wait, &gw_rates.login_account, "login-account", gw_login_account(req),
+			    req);
 	}
 	if (route->rate & GW_RATE_SIGNUP)
 		gw_rate_one(&wait, &gw_rates.login_ip, "signup-ip", req->client_ip, req);
@@ -160,15 +167,14 @@ int gw_rate_check(const gw_route *route, gw_request *req, gw_response *resp)
 		gw_rate_one(&wait, &gw_rates.refresh_ip, "refresh-ip", req->client_ip, req);
 	if (route->rate & GW_RATE_PIN) {
 		gw_rate_one(&wait, &gw_rates.pin_ip, "pin-ip", req->client_ip, req);
-		gw_rate_one(&wait, &gw_rates.pin_account, "pin-account",
-			    gw_verified_user(req), req);
+		gw_rate_one(&wait, &gw_rates.pin_account, "pin-account", gw_verified_user(req),
+			    req);
 	}
 	if (route->rate & GW_RATE_PUBLIC)
 		gw_rate_one(&wait, &gw_rates.public_ip, "public-ip", req->client_ip, req);
 	if (wait == 0)
 		return 0;
-	gw_reply_error(resp, 429, "rate_limited",
-		       "too many requests: try again later");
+	gw_reply_error(resp, 429, "rate_limited", "too many requests: try again later");
 	resp->retry_after = wait;
 	return 429;
 }

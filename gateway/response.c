@@ -6,7 +6,8 @@
 
 #include "text/text.h"
 
-int gw_http_status(err_code code)
+int
+gw_http_status(err_code code)
 {
 	switch (code) {
 	case ERR_OK:
@@ -37,7 +38,8 @@ int gw_http_status(err_code code)
 	}
 }
 
-void gw_reply_json(gw_response *resp, int status, json_t *body)
+void
+gw_reply_json(gw_response *resp, int status, json_t *body)
 {
 	resp->status = status;
 	resp->content_type = "application/json";
@@ -52,25 +54,24 @@ void gw_reply_json(gw_response *resp, int status, json_t *body)
 	}
 }
 
-void gw_reply_error(gw_response *resp, int status, const char *reason,
-		    const char *message)
+void
+gw_reply_error(gw_response *resp, int status, const char *reason, const char *message)
 {
 	char code[ERR_REASON_MAX], text[ERR_MESSAGE_MAX];
-	json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code", reason,
-				 "message", message);
+	json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code", reason, "message", message);
 
 	if (!body) {
 		/* Not UTF-8 (a message from upstream, cut short?): send it
 		 * with the bad bytes replaced rather than no body at all. */
 		text_sanitize_into(code, sizeof(code), reason);
 		text_sanitize_into(text, sizeof(text), message);
-		body = json_pack("{s:{s:s, s:s}}", "error", "code", code,
-				 "message", text);
+		body = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", text);
 	}
 	gw_reply_json(resp, status, body);
 }
 
-void gw_reply_err_last(gw_response *resp)
+void
+gw_reply_err_last(gw_response *resp)
 {
 	const err_info *e = err_last();
 	err_code code = e->code ? e->code : ERR_INTERNAL;

@@ -15,7 +15,7 @@
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 
 #define GW_CHECK_NAME_MAX 64
-#define GW_RATE_ALL \
+#define GW_RATE_ALL                                                                                \
 	(GW_RATE_LOGIN | GW_RATE_REFRESH | GW_RATE_PIN | GW_RATE_PUBLIC | GW_RATE_SIGNUP)
 
 /* What the checks of one route share: its pattern's {params} (and which
@@ -30,7 +30,8 @@ typedef struct gw_route_facts {
 
 /* ERR_INVALID_ARGUMENT bad_route_table naming the route and the fault. */
 static int gw_bad(const gw_route *r, const char *fmt, ...) KOLO_PRINTF(2, 3);
-static int gw_bad(const gw_route *r, const char *fmt, ...)
+static int
+gw_bad(const gw_route *r, const char *fmt, ...)
 {
 	char why[256];
 	va_list ap;
@@ -39,13 +40,13 @@ static int gw_bad(const gw_route *r, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	return err_set(ERR_INVALID_ARGUMENT, "bad_route_table", "route %s %s: %s",
-		       r->method ? r->method : "(null)", r->pattern ? r->pattern : "(null)",
-		       why);
+		       r->method ? r->method : "(null)", r->pattern ? r->pattern : "(null)", why);
 }
 
 /* --- the pattern ---------------------------------------------------------- */
 
-static int gw_literal(const char *text, size_t len)
+static int
+gw_literal(const char *text, size_t len)
 {
 	static const char ok[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
@@ -57,7 +58,8 @@ static int gw_literal(const char *text, size_t len)
 	return 1;
 }
 
-static int gw_param_name_ok(const char *name, size_t len)
+static int
+gw_param_name_ok(const char *name, size_t len)
 {
 	return len > 0 && len < GW_CHECK_NAME_MAX &&
 	       strspn(name, "abcdefghijklmnopqrstuvwxyz_") >= len;
@@ -65,7 +67,8 @@ static int gw_param_name_ok(const char *name, size_t len)
 
 /* One {param} segment (seg, len bytes): a name, then an optional literal
  * suffix ("{id}.csv"); the name is recorded in f. */
-static int gw_check_param(gw_route_facts *f, const char *seg, size_t len)
+static int
+gw_check_param(gw_route_facts *f, const char *seg, size_t len)
 {
 	const char *close = memchr(seg, '}', len);
 	size_t name_len = close ? (size_t)(close - seg - 1) : 0;
@@ -90,7 +93,8 @@ static int gw_check_param(gw_route_facts *f, const char *seg, size_t len)
 
 /* "/seg/seg...": no empty segment (no "//", no trailing /), each segment
  * literal or a {param} (with a literal suffix). */
-static int gw_check_pattern(gw_route_facts *f)
+static int
+gw_check_pattern(gw_route_facts *f)
 {
 	const char *p = f->route->pattern;
 
@@ -115,7 +119,8 @@ static int gw_check_pattern(gw_route_facts *f)
 }
 
 /* The pattern with its {params} as {}, for comparing routes. */
-static void gw_pattern_shape(char *out, size_t cap, const char *pattern)
+static void
+gw_pattern_shape(char *out, size_t cap, const char *pattern)
 {
 	size_t len = 0;
 
@@ -133,7 +138,8 @@ static void gw_pattern_shape(char *out, size_t cap, const char *pattern)
 	out[len] = '\0';
 }
 
-static int gw_param_index(const gw_route_facts *f, const char *name)
+static int
+gw_param_index(const gw_route_facts *f, const char *name)
 {
 	for (size_t i = 0; i < f->n_params; i++) {
 		if (strcmp(f->params[i], name) == 0)
@@ -144,29 +150,28 @@ static int gw_param_index(const gw_route_facts *f, const char *name)
 
 /* --- the RPC spec ----------------------------------------------------------- */
 
-static const ProtobufCFieldDescriptor *gw_field(const ProtobufCMessageDescriptor *d,
-						const char *name)
+static const ProtobufCFieldDescriptor *
+gw_field(const ProtobufCMessageDescriptor *d, const char *name)
 {
 	return protobuf_c_message_descriptor_get_field_by_name(d, name);
 }
 
 /* A field gw_pb_set_text() can set from text: singular, not a message. */
-static int gw_settable(const ProtobufCMessageDescriptor *d, const char *name)
+static int
+gw_settable(const ProtobufCMessageDescriptor *d, const char *name)
 {
 	const ProtobufCFieldDescriptor *fd = gw_field(d, name);
 
-	return fd && fd->label != PROTOBUF_C_LABEL_REPEATED &&
-	       fd->type != PROTOBUF_C_TYPE_MESSAGE;
+	return fd && fd->label != PROTOBUF_C_LABEL_REPEATED && fd->type != PROTOBUF_C_TYPE_MESSAGE;
 }
 
 /* A singular sub-message field (unwrap, proposal): its JSON is an object. */
-static const ProtobufCMessageDescriptor *gw_sub_message(const ProtobufCMessageDescriptor *d,
-							const char *name)
+static const ProtobufCMessageDescriptor *
+gw_sub_message(const ProtobufCMessageDescriptor *d, const char *name)
 {
 	const ProtobufCFieldDescriptor *fd = gw_field(d, name);
 
-	if (!fd || fd->label == PROTOBUF_C_LABEL_REPEATED ||
-	    fd->type != PROTOBUF_C_TYPE_MESSAGE)
+	if (!fd || fd->label == PROTOBUF_C_LABEL_REPEATED || fd->type != PROTOBUF_C_TYPE_MESSAGE)
 		return NULL;
 	return fd->descriptor;
 }
@@ -180,7 +185,8 @@ typedef struct gw_item_walk {
 	int failed; /* an item was refused (err_set names the route) */
 } gw_item_walk;
 
-static int gw_check_item(const char *name, const char *value, void *arg)
+static int
+gw_check_item(const char *name, const char *value, void *arg)
 {
 	gw_item_walk *w = arg;
 	int rc = name[0] ? w->check(w->f, name, value)
@@ -192,10 +198,10 @@ static int gw_check_item(const char *name, const char *value, void *arg)
 
 /* Calls check(f, name, value) for each item of a comma list (what names
  * the list in faults). */
-static int gw_check_items(gw_route_facts *f, const char *what, const char *list,
-			  gw_item_check check)
+static int
+gw_check_items(gw_route_facts *f, const char *what, const char *list, gw_item_check check)
 {
-	gw_item_walk w = { .f = f, .check = check, .what = what };
+	gw_item_walk w = {.f = f, .check = check, .what = what};
 	int rc = gw_list_each(list, gw_check_item, &w);
 
 	if (rc < 0 && !w.failed) /* an overlong item */
@@ -203,7 +209,8 @@ static int gw_check_items(gw_route_facts *f, const char *what, const char *list,
 	return rc;
 }
 
-static int gw_check_required(gw_route_facts *f, const char *name, const char *value)
+static int
+gw_check_required(gw_route_facts *f, const char *name, const char *value)
 {
 	if (value || !gw_field(f->method->input, name))
 		return gw_bad(f->route, "required %s is not a field of %s", name,
@@ -211,7 +218,8 @@ static int gw_check_required(gw_route_facts *f, const char *name, const char *va
 	return 0;
 }
 
-static int gw_check_path_field(gw_route_facts *f, const char *param, const char *field)
+static int
+gw_check_path_field(gw_route_facts *f, const char *param, const char *field)
 {
 	int i = gw_param_index(f, param);
 
@@ -224,7 +232,8 @@ static int gw_check_path_field(gw_route_facts *f, const char *param, const char 
 	return 0;
 }
 
-static int gw_check_query_field(gw_route_facts *f, const char *param, const char *field)
+static int
+gw_check_query_field(gw_route_facts *f, const char *param, const char *field)
 {
 	if (!field || !gw_settable(f->method->input, field))
 		return gw_bad(f->route, "query_fields: %s=%s is not param=scalar field of %s",
@@ -234,8 +243,8 @@ static int gw_check_query_field(gw_route_facts *f, const char *param, const char
 
 /* A Location's {name}: "$param" of the pattern, or a dotted path to a text
  * field of the body (the reply or its unwrapped field). */
-static int gw_check_location_name(gw_route_facts *f, const ProtobufCMessageDescriptor *body,
-				  const char *name)
+static int
+gw_check_location_name(gw_route_facts *f, const ProtobufCMessageDescriptor *body, const char *name)
 {
 	const ProtobufCFieldDescriptor *fd = NULL;
 	const char *p = name;
@@ -263,7 +272,8 @@ static int gw_check_location_name(gw_route_facts *f, const ProtobufCMessageDescr
 	return 0;
 }
 
-static int gw_check_location(gw_route_facts *f, const ProtobufCMessageDescriptor *body)
+static int
+gw_check_location(gw_route_facts *f, const ProtobufCMessageDescriptor *body)
 {
 	const gw_rpc_spec *spec = f->route->rpc;
 
@@ -288,7 +298,8 @@ static int gw_check_location(gw_route_facts *f, const ProtobufCMessageDescriptor
 }
 
 /* 1 when the service's .proto streams rpc's replies (gw_call is unary). */
-static int gw_streams(gw_upstream up, const char *rpc)
+static int
+gw_streams(gw_upstream up, const char *rpc)
 {
 	const char *const *lists[GW_N_UPSTREAMS] = {
 		[GW_IDENTITY] = KOLO__IDENTITY__V1__IDENTITY_SERVICE__SERVER_STREAMING,
@@ -307,7 +318,8 @@ static int gw_streams(gw_upstream up, const char *rpc)
 }
 
 /* The service and method exist, and the method is unary. */
-static int gw_check_method(gw_route_facts *f)
+static int
+gw_check_method(gw_route_facts *f)
 {
 	const gw_rpc_spec *spec = f->route->rpc;
 	const ProtobufCServiceDescriptor *d;
@@ -315,8 +327,8 @@ static int gw_check_method(gw_route_facts *f)
 	if ((int)spec->service < 0 || spec->service >= GW_N_UPSTREAMS)
 		return gw_bad(f->route, "no service %d", (int)spec->service);
 	d = gw_upstream_descriptor(spec->service);
-	f->method = spec->rpc ? protobuf_c_service_descriptor_get_method_by_name(d, spec->rpc)
-			      : NULL;
+	f->method =
+		spec->rpc ? protobuf_c_service_descriptor_get_method_by_name(d, spec->rpc) : NULL;
 	if (!f->method)
 		return gw_bad(f->route, "%s has no method %s", d->name,
 			      spec->rpc ? spec->rpc : "(null)");
@@ -328,7 +340,8 @@ static int gw_check_method(gw_route_facts *f)
 
 /* The reply's fields the spec names: unwrap and proposal (sub-messages),
  * replayed (with idempotency_field), the Location's. */
-static int gw_check_reply(gw_route_facts *f)
+static int
+gw_check_reply(gw_route_facts *f)
 {
 	const gw_rpc_spec *spec = f->route->rpc;
 	const ProtobufCMessageDescriptor *out = f->method->output, *body = out;
@@ -338,8 +351,8 @@ static int gw_check_reply(gw_route_facts *f)
 		return gw_bad(f->route, "unwrap %s is not a message field of %s (or 204)",
 			      spec->unwrap, out->name);
 	if (spec->proposal && !gw_sub_message(out, spec->proposal))
-		return gw_bad(f->route, "proposal %s is not a message field of %s",
-			      spec->proposal, out->name);
+		return gw_bad(f->route, "proposal %s is not a message field of %s", spec->proposal,
+			      out->name);
 	if (spec->idempotency_field) {
 		replayed = gw_field(out, "replayed");
 		if (!gw_settable(f->method->input, spec->idempotency_field) || !replayed ||
@@ -352,7 +365,8 @@ static int gw_check_reply(gw_route_facts *f)
 	return spec->location ? gw_check_location(f, body) : 0;
 }
 
-static int gw_check_rpc(gw_route_facts *f)
+static int
+gw_check_rpc(gw_route_facts *f)
 {
 	const gw_rpc_spec *spec = f->route->rpc;
 	int rc = gw_check_method(f);
@@ -375,10 +389,11 @@ static int gw_check_rpc(gw_route_facts *f)
 
 /* --- the table -------------------------------------------------------------- */
 
-static int gw_check_route(const gw_route *r)
+static int
+gw_check_route(const gw_route *r)
 {
-	static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE" };
-	gw_route_facts f = { .route = r };
+	static const char *const methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+	gw_route_facts f = {.route = r};
 	int known = 0, rc;
 
 	for (size_t i = 0; r->method && i < sizeof(methods) / sizeof(methods[0]); i++)
@@ -397,7 +412,8 @@ static int gw_check_route(const gw_route *r)
 	return r->rpc ? gw_check_rpc(&f) : 0;
 }
 
-int gw_routes_check(const gw_route *routes, size_t n)
+int
+gw_routes_check(const gw_route *routes, size_t n)
 {
 	char shape_i[512], shape_j[512];
 

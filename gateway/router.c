@@ -8,13 +8,16 @@
 
 /* Path parameters that are ids must be UUIDs; {token} is free text of
  * URL-safe base64 characters. */
-static int gw_param_valid(const char *name, const char *value)
+static int
+gw_param_valid(const char *name, const char *value)
 {
 	size_t n = strlen(value);
 
 	if (strcmp(name, "token") == 0)
 		return n > 0 && n <= 128 &&
-		       strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == n;
+		       strspn(value,
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+			       n;
 	return text_is_uuid(value);
 }
 
@@ -26,8 +29,8 @@ typedef enum {
 } gw_pattern_result;
 
 /* Compares one pattern with a path, collecting {params}. */
-static gw_pattern_result gw_pattern_match(const char *pattern, const char *path,
-					  gw_request *req)
+static gw_pattern_result
+gw_pattern_match(const char *pattern, const char *path, gw_request *req)
 {
 	const char *p = pattern, *s = path;
 	size_t n_params = 0;
@@ -77,7 +80,8 @@ static gw_pattern_result gw_pattern_match(const char *pattern, const char *path,
 	return bad ? GW_PATTERN_BAD_PARAM : GW_PATTERN_FIT;
 }
 
-int gw_route_match(gw_request *req)
+int
+gw_route_match(gw_request *req)
 {
 	int path_matched = 0, bad_param = 0;
 
@@ -103,9 +107,10 @@ int gw_route_match(gw_request *req)
 
 #define GW_ALLOW_MAX 64
 
-const char *gw_route_allow(mem_arena *arena, const char *path)
+const char *
+gw_route_allow(mem_arena *arena, const char *path)
 {
-	gw_request scratch = { .arena = arena, .path = path };
+	gw_request scratch = {.arena = arena, .path = path};
 	char allow[GW_ALLOW_MAX] = "";
 	size_t len = 0;
 
@@ -116,8 +121,8 @@ const char *gw_route_allow(mem_arena *arena, const char *path)
 		if (gw_pattern_match(gw_routes[i].pattern, path, &scratch) == GW_PATTERN_MISS ||
 		    strstr(allow, m))
 			continue;
-		len += (size_t)snprintf(allow + len, sizeof(allow) - len, "%s%s",
-					len ? ", " : "", m);
+		len += (size_t)snprintf(allow + len, sizeof(allow) - len, "%s%s", len ? ", " : "",
+					m);
 		if (len >= sizeof(allow))
 			return NULL;
 	}
@@ -131,8 +136,8 @@ const char *gw_route_allow(mem_arena *arena, const char *path)
 
 /* The text value of name: a path parameter of req ("$id") or a dotted
  * field of body ("webhook.id"); NULL when there is none. */
-static const char *gw_location_value(gw_request *req, const char *name,
-				     const json_t *body)
+static const char *
+gw_location_value(gw_request *req, const char *name, const json_t *body)
 {
 	char *dot;
 
@@ -153,7 +158,8 @@ static const char *gw_location_value(gw_request *req, const char *name,
 }
 
 /* Appends value percent-encoded (RFC 3986 unreserved kept). */
-static int gw_location_append(char *out, size_t cap, size_t *len, const char *value)
+static int
+gw_location_append(char *out, size_t cap, size_t *len, const char *value)
 {
 	static const char unreserved[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
@@ -173,7 +179,8 @@ static int gw_location_append(char *out, size_t cap, size_t *len, const char *va
 
 #define GW_LOCATION_MAX 512
 
-const char *gw_location(gw_request *req, const char *template, const json_t *body)
+const char *
+gw_location(gw_request *req, const char *template, const json_t *body)
 {
 	char out[GW_LOCATION_MAX];
 	size_t len = 0;

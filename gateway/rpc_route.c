@@ -4,7 +4,8 @@
 #include <microhttpd.h>
 #include <string.h>
 
-int gw_list_each(const char *list, gw_list_fn fn, void *arg)
+int
+gw_list_each(const char *list, gw_list_fn fn, void *arg)
 {
 	for (const char *p = list; p && *p;) {
 		size_t len = strcspn(p, ",");
@@ -30,19 +31,20 @@ int gw_list_each(const char *list, gw_list_fn fn, void *arg)
 	return 0;
 }
 
-static int gw_require(const char *name, const char *unused, void *arg)
+static int
+gw_require(const char *name, const char *unused, void *arg)
 {
 	const json_t *v = json_object_get(arg, name);
 
 	(void)unused;
 	if (!v || json_is_null(v) || (json_is_string(v) && !json_string_length(v)))
-		return err_set(ERR_INVALID_ARGUMENT, "missing_field",
-			       "field %s is required", name);
+		return err_set(ERR_INVALID_ARGUMENT, "missing_field", "field %s is required", name);
 	return 0;
 }
 
 /* The JSON body as an object ({} when there is none). */
-static int gw_body_json(json_t **out, const gw_request *req)
+static int
+gw_body_json(json_t **out, const gw_request *req)
 {
 	json_error_t error;
 
@@ -50,13 +52,11 @@ static int gw_body_json(json_t **out, const gw_request *req)
 		*out = json_object();
 		return 0;
 	}
-	*out = json_loadb(req->body, req->body_len,
-			  JSON_REJECT_DUPLICATES,
-			  &error);
+	*out = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &error);
 	if (!*out)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_json",
-			       "the body is not valid JSON (line %d column %d)",
-			       error.line, error.column);
+			       "the body is not valid JSON (line %d column %d)", error.line,
+			       error.column);
 	if (!json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;
@@ -80,7 +80,8 @@ typedef struct gw_alias {
 } gw_alias;
 
 /* 1 (found, a->field filled) when the item "param=field" is a->key's. */
-static int gw_alias_of(const char *param, const char *field, void *arg)
+static int
+gw_alias_of(const char *param, const char *field, void *arg)
 {
 	gw_alias *a = arg;
 	size_t len = field ? strlen(field) : 0;
@@ -92,15 +93,16 @@ static int gw_alias_of(const char *param, const char *field, void *arg)
 }
 
 /* The field a query parameter sets: its alias in the spec, or itself. */
-static const char *gw_query_field(const gw_rpc_spec *spec, const char *key,
-				  char buf[GW_FIELD_NAME_MAX])
+static const char *
+gw_query_field(const gw_rpc_spec *spec, const char *key, char buf[GW_FIELD_NAME_MAX])
 {
-	gw_alias a = { .key = key, .field = buf };
+	gw_alias a = {.key = key, .field = buf};
 
 	return gw_list_each(spec->query_fields, gw_alias_of, &a) == 1 ? buf : key;
 }
 
-static const char *gw_param_value(const gw_request *req, const char *name)
+static const char *
+gw_param_value(const gw_request *req, const char *name)
 {
 	for (size_t i = 0; i < req->n_params; i++) {
 		if (strcmp(req->params[i].name, name) == 0)
@@ -109,19 +111,19 @@ static const char *gw_param_value(const gw_request *req, const char *name)
 	return NULL;
 }
 
-static int gw_fill_path(const char *param, const char *field, void *arg)
+static int
+gw_fill_path(const char *param, const char *field, void *arg)
 {
 	gw_fill *f = arg;
 	const char *value = gw_param_value(f->req, param);
 
 	if (!value)
 		return err_set(ERR_INTERNAL, NULL, "route lacks {%s}", param);
-	return gw_pb_set_text(f->msg, field ? field : param, value,
-			      f->req->arena, 1);
+	return gw_pb_set_text(f->msg, field ? field : param, value, f->req->arena, 1);
 }
 
-static enum MHD_Result gw_fill_query(void *arg, enum MHD_ValueKind kind,
-				     const char *key, const char *value)
+static enum MHD_Result
+gw_fill_query(void *arg, enum MHD_ValueKind kind, const char *key, const char *value)
 {
 	gw_fill *f = arg;
 	char field[GW_FIELD_NAME_MAX];
@@ -129,8 +131,8 @@ static enum MHD_Result gw_fill_query(void *arg, enum MHD_ValueKind kind,
 	(void)kind;
 	if (!value)
 		return MHD_YES;
-	if (gw_pb_set_text(f->msg, gw_query_field(f->spec, key, field), value,
-			   f->req->arena, 0) < 0) {
+	if (gw_pb_set_text(f->msg, gw_query_field(f->spec, key, field), value, f->req->arena, 0) <
+	    0) {
 		f->req = NULL; /* remembers the failure; err_last() has it */
 		return MHD_NO;
 	}
@@ -138,12 +140,12 @@ static enum MHD_Result gw_fill_query(void *arg, enum MHD_ValueKind kind,
 }
 
 /* Builds the RPC request of route from req. */
-static int gw_build_request(ProtobufCMessage **out, const gw_rpc_spec *spec,
-			    gw_request *req)
+static int
+gw_build_request(ProtobufCMessage **out, const gw_rpc_spec *spec, gw_request *req)
 {
 	const ProtobufCMethodDescriptor *m = protobuf_c_service_descriptor_get_method_by_name(
 		gw_upstream_descriptor(spec->service), spec->rpc);
-	gw_fill fill = { .req = req, .spec = spec };
+	gw_fill fill = {.req = req, .spec = spec};
 	json_t *body = NULL;
 	int rc;
 
@@ -159,10 +161,9 @@ static int gw_build_request(ProtobufCMessage **out, const gw_rpc_spec *spec,
 	json_decref(body);
 	/* Query parameters fill GET and DELETE requests only: a POST's fields
 	 * come from its body. */
-	if (rc == 0 && (strcmp(req->method, "GET") == 0 ||
-			strcmp(req->method, "DELETE") == 0)) {
-		MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND,
-					  gw_fill_query, &fill);
+	if (rc == 0 && (strcmp(req->method, "GET") == 0 || strcmp(req->method, "DELETE") == 0)) {
+		MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, gw_fill_query,
+					  &fill);
 		if (!fill.req)
 			rc = err_last()->code;
 		fill.req = req;
@@ -172,23 +173,22 @@ static int gw_build_request(ProtobufCMessage **out, const gw_rpc_spec *spec,
 	/* Idempotency-Key: the route's field (client_ref), or else the
 	 * request's request_id where it has one (creates; shared/idem). */
 	if (rc == 0) {
-		const char *key = MHD_lookup_connection_value(
-			req->connection, MHD_HEADER_KIND, "Idempotency-Key");
+		const char *key = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND,
+							      "Idempotency-Key");
 
 		if (key)
 			rc = gw_pb_set_text(fill.msg,
-					    spec->idempotency_field
-						    ? spec->idempotency_field
-						    : "request_id",
-					    key, req->arena,
-					    spec->idempotency_field != NULL);
+					    spec->idempotency_field ? spec->idempotency_field
+								    : "request_id",
+					    key, req->arena, spec->idempotency_field != NULL);
 	}
 	*out = fill.msg;
 	return rc;
 }
 
 /* 1 when a create's reply says it repeats an earlier one (`replayed`). */
-static int gw_replayed(const ProtobufCMessage *out)
+static int
+gw_replayed(const ProtobufCMessage *out)
 {
 	json_t *v = gw_pb_field_json(out, "replayed");
 	int replayed = json_is_true(v);
@@ -197,7 +197,8 @@ static int gw_replayed(const ProtobufCMessage *out)
 	return replayed;
 }
 
-void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
+void
+gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	const gw_rpc_spec *spec = route->rpc;
 	ProtobufCMessage *in = NULL, *out = NULL;
@@ -229,8 +230,7 @@ void gw_rpc_route(const gw_route *route, gw_request *req, gw_response *resp)
 		resp->status = 204;
 		return;
 	}
-	body = spec->unwrap ? gw_pb_field_json(out, spec->unwrap)
-			    : gw_pb_to_json(out);
+	body = spec->unwrap ? gw_pb_field_json(out, spec->unwrap) : gw_pb_to_json(out);
 	if (!body) /* an unwrapped sub-message the reply left unset */
 		body = json_object();
 	/* A create that takes a key says whether this answer is a replay,

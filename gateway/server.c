@@ -17,7 +17,7 @@
 #include "text/text.h"
 
 #define GW_ARENA_CAP (8 * 1024 * 1024)
-#define GW_UA_MAX 256
+#define GW_UA_MAX    256
 
 struct gw_server {
 	struct MHD_Daemon *daemon;
@@ -36,7 +36,8 @@ typedef struct gw_conn {
 	struct timespec start;
 } gw_conn;
 
-static int64_t gw_elapsed_us(const struct timespec *start)
+static int64_t
+gw_elapsed_us(const struct timespec *start)
 {
 	struct timespec now;
 
@@ -47,7 +48,8 @@ static int64_t gw_elapsed_us(const struct timespec *start)
 
 /* --- who is calling --------------------------------------------------------- */
 
-static const char *gw_peer_ip(struct MHD_Connection *c, mem_arena *arena)
+static const char *
+gw_peer_ip(struct MHD_Connection *c, mem_arena *arena)
 {
 	const union MHD_ConnectionInfo *info =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -56,8 +58,8 @@ static const char *gw_peer_ip(struct MHD_Connection *c, mem_arena *arena)
 	if (!info || !info->client_addr)
 		return "";
 	if (info->client_addr->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)info->client_addr)->sin_addr,
-			  buf, sizeof(buf));
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)info->client_addr)->sin_addr, buf,
+			  sizeof(buf));
 	else if (info->client_addr->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)info->client_addr)->sin6_addr,
 			  buf, sizeof(buf));
@@ -66,11 +68,10 @@ static const char *gw_peer_ip(struct MHD_Connection *c, mem_arena *arena)
 
 /* The first X-Forwarded-For hop when the proxy in front is trusted, else
  * the peer address. */
-static const char *gw_client_ip(const gw_server *s, struct MHD_Connection *c,
-				mem_arena *arena)
+static const char *
+gw_client_ip(const gw_server *s, struct MHD_Connection *c, mem_arena *arena)
 {
-	const char *fwd = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						      "X-Forwarded-For");
+	const char *fwd = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
 	char *first;
 
 	if (!s->cfg.trust_forwarded || !fwd || !fwd[0])
@@ -85,28 +86,28 @@ static const char *gw_client_ip(const gw_server *s, struct MHD_Connection *c,
 /* The request id and trace: X-Request-Id and traceparent when valid
  * (log/trace.h), else new; a refused one is logged once the request's log
  * context is set (gw_trace_refused). */
-static unsigned gw_request_trace(gw_request *req, struct MHD_Connection *c)
+static unsigned
+gw_request_trace(gw_request *req, struct MHD_Connection *c)
 {
-	return trace_begin(
-		&req->trace,
-		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id"),
-		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "traceparent"),
-		MHD_lookup_connection_value(c, MHD_HEADER_KIND, "tracestate"));
+	return trace_begin(&req->trace,
+			   MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Request-Id"),
+			   MHD_lookup_connection_value(c, MHD_HEADER_KIND, "traceparent"),
+			   MHD_lookup_connection_value(c, MHD_HEADER_KIND, "tracestate"));
 }
 
-static void gw_trace_refused(unsigned refused)
+static void
+gw_trace_refused(unsigned refused)
 {
 	if (refused & TRACE_REFUSED_REQUEST_ID)
-		log_event(LOG_LVL_INFO, "request id refused: a new one is used",
-			  "rule", "1..128 of [A-Za-z0-9._:-]", NULL);
+		log_event(LOG_LVL_INFO, "request id refused: a new one is used", "rule",
+			  "1..128 of [A-Za-z0-9._:-]", NULL);
 	if (refused & TRACE_REFUSED_TRACEPARENT)
-		log_event(LOG_LVL_INFO, "traceparent refused: a new trace begins",
-			  NULL);
+		log_event(LOG_LVL_INFO, "traceparent refused: a new trace begins", NULL);
 }
 
-static void gw_request_init(gw_conn *gc, const gw_server *s,
-			    struct MHD_Connection *c, const char *url,
-			    const char *method)
+static void
+gw_request_init(gw_conn *gc, const gw_server *s, struct MHD_Connection *c, const char *url,
+		const char *method)
 {
 	gw_request *req = &gc->req;
 
@@ -120,8 +121,7 @@ static void gw_request_init(gw_conn *gc, const gw_server *s,
 	req->user_agent = text_sanitize(
 		req->arena, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent"),
 		GW_UA_MAX);
-	req->authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							 "Authorization");
+	req->authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	req->origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 	gc->trace_refused = gw_request_trace(req, c);
 }
@@ -135,7 +135,8 @@ typedef struct gw_stream {
 	void (*release)(void *cls);
 } gw_stream;
 
-static ssize_t gw_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t
+gw_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	gw_stream *s = cls;
 	long n = s->fill(s->cls, buf, max);
@@ -146,7 +147,8 @@ static ssize_t gw_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : (ssize_t)n;
 }
 
-static void gw_stream_done(void *cls)
+static void
+gw_stream_done(void *cls)
 {
 	gw_stream *s = cls;
 
@@ -155,7 +157,8 @@ static void gw_stream_done(void *cls)
 	free(s);
 }
 
-static struct MHD_Response *gw_response_of(gw_response *resp)
+static struct MHD_Response *
+gw_response_of(gw_response *resp)
 {
 	struct MHD_Response *r;
 	gw_stream *s;
@@ -169,20 +172,20 @@ static struct MHD_Response *gw_response_of(gw_response *resp)
 		return r;
 	}
 	s = xcalloc(1, sizeof(*s));
-	*s = (gw_stream){ resp->stream, resp->stream_cls, resp->stream_free };
-	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, gw_stream_read,
-					      s, gw_stream_done);
+	*s = (gw_stream){resp->stream, resp->stream_cls, resp->stream_free};
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, gw_stream_read, s,
+					      gw_stream_done);
 	if (!r)
 		gw_stream_done(s);
 	return r;
 }
 
 /* CORS headers of every reply (cors.c decides); a preflight's own. */
-static void gw_add_cors(struct MHD_Response *r, const gw_request *req,
-			const gw_response *resp)
+static void
+gw_add_cors(struct MHD_Response *r, const gw_request *req, const gw_response *resp)
 {
-	gw_cors_answer a = gw_cors_decide(gw_cors_config(), req->origin,
-					  gw_route_is_public(req->route_index));
+	gw_cors_answer a =
+		gw_cors_decide(gw_cors_config(), req->origin, gw_route_is_public(req->route_index));
 
 	if (a.vary)
 		MHD_add_response_header(r, "Vary", "Origin");
@@ -192,8 +195,7 @@ static void gw_add_cors(struct MHD_Response *r, const gw_request *req,
 	if (a.credentials)
 		MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
 	if (!resp->preflight) {
-		MHD_add_response_header(r, "Access-Control-Expose-Headers",
-					GW_CORS_EXPOSE_HEADERS);
+		MHD_add_response_header(r, "Access-Control-Expose-Headers", GW_CORS_EXPOSE_HEADERS);
 		return;
 	}
 	MHD_add_response_header(r, "Access-Control-Allow-Methods", resp->allow);
@@ -201,8 +203,8 @@ static void gw_add_cors(struct MHD_Response *r, const gw_request *req,
 	MHD_add_response_header(r, "Access-Control-Max-Age", GW_CORS_MAX_AGE);
 }
 
-static enum MHD_Result gw_send(struct MHD_Connection *c, const gw_request *req,
-			       gw_response *resp)
+static enum MHD_Result
+gw_send(struct MHD_Connection *c, const gw_request *req, gw_response *resp)
 {
 	struct MHD_Response *r = gw_response_of(resp);
 	enum MHD_Result rc;
@@ -240,7 +242,8 @@ static enum MHD_Result gw_send(struct MHD_Connection *c, const gw_request *req,
 	return rc;
 }
 
-static void gw_log_request(const gw_conn *gc, int status)
+static void
+gw_log_request(const gw_conn *gc, int status)
 {
 	char code[8], micros[24];
 	const gw_request *req = &gc->req;
@@ -255,7 +258,8 @@ static void gw_log_request(const gw_conn *gc, int status)
 
 /* --- dispatch ------------------------------------------------------------------ */
 
-static void gw_dispatch(gw_conn *gc, gw_response *resp)
+static void
+gw_dispatch(gw_conn *gc, gw_response *resp)
 {
 	gw_request *req = &gc->req;
 	const gw_route *route;
@@ -269,8 +273,7 @@ static void gw_dispatch(gw_conn *gc, gw_response *resp)
 		return;
 	}
 	if (gc->too_large) {
-		gw_reply_error(resp, 413, "body_too_large",
-			       "the body is larger than 64 KiB");
+		gw_reply_error(resp, 413, "body_too_large", "the body is larger than 64 KiB");
 		return;
 	}
 	if (strcmp(req->method, "OPTIONS") == 0) {
@@ -300,16 +303,17 @@ static void gw_dispatch(gw_conn *gc, gw_response *resp)
 }
 
 /* A Content-Length over the limit is refused before any byte is read. */
-static int gw_declared_too_large(struct MHD_Connection *c)
+static int
+gw_declared_too_large(struct MHD_Connection *c)
 {
-	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-						      "Content-Length");
+	const char *len = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	int64_t n = 0;
 
 	return len && (cfg_parse_int(&n, len, 0, INT64_MAX) < 0 || n > GW_BODY_MAX);
 }
 
-static void gw_take_body(gw_conn *gc, const char *data, size_t size)
+static void
+gw_take_body(gw_conn *gc, const char *data, size_t size)
 {
 	if (gc->too_large)
 		return;
@@ -324,9 +328,10 @@ static void gw_take_body(gw_conn *gc, const char *data, size_t size)
 	gc->body[gc->body_len] = '\0';
 }
 
-static enum MHD_Result gw_finish(gw_conn *gc, struct MHD_Connection *c)
+static enum MHD_Result
+gw_finish(gw_conn *gc, struct MHD_Connection *c)
 {
-	gw_response resp = { .status = 500 };
+	gw_response resp = {.status = 500};
 	enum MHD_Result rc;
 
 	log_context_set(&gc->req.trace);
@@ -341,10 +346,9 @@ static enum MHD_Result gw_finish(gw_conn *gc, struct MHD_Connection *c)
 	return rc;
 }
 
-static enum MHD_Result gw_access(void *cls, struct MHD_Connection *c,
-				 const char *url, const char *method,
-				 const char *version, const char *upload_data,
-				 size_t *upload_data_size, void **con_cls)
+static enum MHD_Result
+gw_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+	  const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
 	gw_server *s = cls;
 	gw_conn *gc = *con_cls;
@@ -369,8 +373,9 @@ static enum MHD_Result gw_access(void *cls, struct MHD_Connection *c,
 	return gw_finish(gc, c);
 }
 
-static void gw_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
+static void
+gw_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+	     enum MHD_RequestTerminationCode toe)
 {
 	gw_server *s = cls;
 	gw_conn *gc = *con_cls;
@@ -388,7 +393,8 @@ static void gw_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* --- life ------------------------------------------------------------------------- */
 
-static int gw_parse_addr(struct sockaddr_in *out, const char *addr)
+static int
+gw_parse_addr(struct sockaddr_in *out, const char *addr)
 {
 	const char *colon = strrchr(addr, ':');
 	char host[64];
@@ -408,7 +414,8 @@ static int gw_parse_addr(struct sockaddr_in *out, const char *addr)
 	return 0;
 }
 
-int gw_server_start(gw_server **out, const gw_server_config *cfg)
+int
+gw_server_start(gw_server **out, const gw_server_config *cfg)
 {
 	struct sockaddr_in sa;
 	gw_server *s;
@@ -419,17 +426,15 @@ int gw_server_start(gw_server **out, const gw_server_config *cfg)
 			       "KOLO_GATEWAY_ADDR must be IPv4-host:port");
 	s = xcalloc(1, sizeof(*s));
 	s->cfg = *cfg;
-	s->daemon = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC, 0,
-		NULL, NULL, gw_access, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
-		MHD_OPTION_NOTIFY_COMPLETED, gw_completed, s,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
+	s->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC,
+				     0, NULL, NULL, gw_access, s, MHD_OPTION_SOCK_ADDR,
+				     (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+				     (unsigned)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED,
+				     gw_completed, s, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
 	if (!s->daemon) {
 		free(s);
-		return err_set(ERR_UNAVAILABLE, "bind_failed", "cannot listen on %s",
-			       cfg->addr);
+		return err_set(ERR_UNAVAILABLE, "bind_failed", "cannot listen on %s", cfg->addr);
 	}
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : 0;
@@ -437,15 +442,17 @@ int gw_server_start(gw_server **out, const gw_server_config *cfg)
 	return 0;
 }
 
-int gw_server_port(const gw_server *srv)
+int
+gw_server_port(const gw_server *srv)
 {
 	return srv->port;
 }
 
-void gw_server_stop(gw_server *s)
+void
+gw_server_stop(gw_server *s)
 {
 	MHD_socket listener = MHD_quiesce_daemon(s->daemon);
-	struct timespec tick = { .tv_nsec = 10 * 1000000 };
+	struct timespec tick = {.tv_nsec = 10 * 1000000};
 	int64_t waited_ms = 0;
 
 	if (listener != MHD_INVALID_SOCKET)

@@ -16,27 +16,28 @@
 #include "log/log.h"
 #include "money/money.h"
 
-#define GW_STATEMENT_PAGE 200
+#define GW_STATEMENT_PAGE    200
 #define GW_STATEMENT_ROW_MAX 1024
-#define GW_STATEMENT_BUF (GW_STATEMENT_PAGE * GW_STATEMENT_ROW_MAX + 256)
+#define GW_STATEMENT_BUF     (GW_STATEMENT_PAGE * GW_STATEMENT_ROW_MAX + 256)
 
 static const char gw_statement_header[] =
 	"created_at,entry_id,type,reference,source,simulated,amount_naira,"
 	"amount_kobo,balance_naira,balance_kobo\r\n";
 
 typedef struct gw_statement {
-	gw_request req;	   /* the caller's request, reading into arena */
-	mem_arena *arena;  /* one page's replies; reset per page */
-	char *group_id;	   /* malloc'd */
-	char *next_token;  /* malloc'd; NULL when the last page was read */
+	gw_request req;	  /* the caller's request, reading into arena */
+	mem_arena *arena; /* one page's replies; reset per page */
+	char *group_id;	  /* malloc'd */
+	char *next_token; /* malloc'd; NULL when the last page was read */
 	int64_t balance;
-	int internal;	   /* read with the service token (public statements) */
-	int held_done;	   /* the HELD row was written */
-	char *buf;	   /* CSV not yet sent */
+	int internal;  /* read with the service token (public statements) */
+	int held_done; /* the HELD row was written */
+	char *buf;     /* CSV not yet sent */
 	size_t len, pos;
 } gw_statement;
 
-static void gw_statement_free(void *cls)
+static void
+gw_statement_free(void *cls)
 {
 	gw_statement *st = cls;
 
@@ -48,7 +49,8 @@ static void gw_statement_free(void *cls)
 }
 
 /* Appends raw text to the pending CSV; -1 when it does not fit. */
-static int gw_statement_append(gw_statement *st, const char *text)
+static int
+gw_statement_append(gw_statement *st, const char *text)
 {
 	size_t n = strlen(text);
 
@@ -59,14 +61,14 @@ static int gw_statement_append(gw_statement *st, const char *text)
 	return 0;
 }
 
-static int gw_statement_row(gw_statement *st, const Kolo__Common__V1__LedgerEntry *e)
+static int
+gw_statement_row(gw_statement *st, const Kolo__Common__V1__LedgerEntry *e)
 {
 	int debit = e->type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT;
 	int64_t signed_kobo = debit ? -e->amount_kobo : e->amount_kobo;
 	char amount[MONEY_TEXT_MAX], balance[MONEY_TEXT_MAX], tail[160];
-	const char *fields[] = { e->created_at, e->id, debit ? "DEBIT" : "CREDIT",
-				 e->reference, e->source,
-				 e->simulated ? "true" : "false" };
+	const char *fields[] = {e->created_at, e->id,	  debit ? "DEBIT" : "CREDIT",
+				e->reference,  e->source, e->simulated ? "true" : "false"};
 
 	st->balance += signed_kobo;
 	money_naira(amount, signed_kobo);
@@ -76,17 +78,17 @@ static int gw_statement_row(gw_statement *st, const Kolo__Common__V1__LedgerEntr
 		    gw_csv_field(st->buf, GW_STATEMENT_BUF, &st->len, fields[i]) < 0)
 			return -1;
 	}
-	snprintf(tail, sizeof(tail), ",%s,%lld,%s,%lld\r\n", amount,
-		 (long long)signed_kobo, balance, (long long)st->balance);
+	snprintf(tail, sizeof(tail), ",%s,%lld,%s,%lld\r\n", amount, (long long)signed_kobo,
+		 balance, (long long)st->balance);
 	return gw_statement_append(st, tail);
 }
 
 /* Reads the next page into the buffer, after prefix; 0, or -1 with the
  * error recorded. */
-static int gw_statement_page(gw_statement *st, const char *prefix)
+static int
+gw_statement_page(gw_statement *st, const char *prefix)
 {
-	Kolo__Ledger__V1__ListEntriesRequest in =
-		KOLO__LEDGER__V1__LIST_ENTRIES_REQUEST__INIT;
+	Kolo__Ledger__V1__ListEntriesRequest in = KOLO__LEDGER__V1__LIST_ENTRIES_REQUEST__INIT;
 	Kolo__Ledger__V1__ListEntriesResponse *out = NULL;
 	char *token = st->next_token;
 
@@ -95,8 +97,8 @@ static int gw_statement_page(gw_statement *st, const char *prefix)
 	in.page_size = GW_STATEMENT_PAGE;
 	in.page_token = token ? token : "";
 	in.oldest_first = 1;
-	if (gw_call(&st->req, GW_LEDGER, "ListEntries", &in.base,
-		    (ProtobufCMessage **)&out, st->internal) < 0)
+	if (gw_call(&st->req, GW_LEDGER, "ListEntries", &in.base, (ProtobufCMessage **)&out,
+		    st->internal) < 0)
 		return -1;
 	st->len = 0;
 	st->pos = 0;
@@ -114,7 +116,8 @@ static int gw_statement_page(gw_statement *st, const char *prefix)
 
 /* The last row: what is held now and what is available; 0, or -1 with the
  * error recorded. */
-static int gw_statement_held(gw_statement *st)
+static int
+gw_statement_held(gw_statement *st)
 {
 	Kolo__Ledger__V1__GetBalanceRequest in = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	Kolo__Ledger__V1__GetBalanceResponse *out = NULL;
@@ -140,7 +143,8 @@ static long gw_statement_fill_pages(gw_statement *st, char *buf, size_t max);
 
 /* MHD pulls the body after the request's handler returned: the pages it
  * asks for log with the request's context again. */
-static long gw_statement_fill(void *cls, char *buf, size_t max)
+static long
+gw_statement_fill(void *cls, char *buf, size_t max)
 {
 	gw_statement *st = cls;
 	long n;
@@ -151,7 +155,8 @@ static long gw_statement_fill(void *cls, char *buf, size_t max)
 	return n;
 }
 
-static long gw_statement_fill_pages(gw_statement *st, char *buf, size_t max)
+static long
+gw_statement_fill_pages(gw_statement *st, char *buf, size_t max)
 {
 	size_t n;
 
@@ -171,8 +176,8 @@ static long gw_statement_fill_pages(gw_statement *st, char *buf, size_t max)
 	return (long)n;
 }
 
-void gw_statement_stream(gw_request *req, gw_response *resp, const char *group_id,
-			 int internal)
+void
+gw_statement_stream(gw_request *req, gw_response *resp, const char *group_id, int internal)
 {
 	gw_statement *st = xcalloc(1, sizeof(*st));
 
@@ -189,15 +194,15 @@ void gw_statement_stream(gw_request *req, gw_response *resp, const char *group_i
 	}
 	resp->status = 200;
 	resp->content_type = "text/csv; charset=utf-8";
-	resp->disposition = mem_arena_printf(req->arena,
-					     "attachment; filename=\"ledger-%s.csv\"",
+	resp->disposition = mem_arena_printf(req->arena, "attachment; filename=\"ledger-%s.csv\"",
 					     st->group_id);
 	resp->stream = gw_statement_fill;
 	resp->stream_cls = st;
 	resp->stream_free = gw_statement_free;
 }
 
-void gw_statement_route(const gw_route *route, gw_request *req, gw_response *resp)
+void
+gw_statement_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	(void)route;
 	/* As gw_rpc_route: never the gateway's own read for a missing user. */

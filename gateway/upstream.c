@@ -11,12 +11,13 @@
 
 /* The row of the peers table (svc/peers.h) of each upstream. */
 static const svc_peer gw_upstream_peers[GW_N_UPSTREAMS] = {
-	[GW_IDENTITY] = SVC_PEER_IDENTITY,	 [GW_GROUPS] = SVC_PEER_GROUPS,
-	[GW_LEDGER] = SVC_PEER_LEDGER,		 [GW_WITHDRAWALS] = SVC_PEER_WITHDRAWALS,
-	[GW_PAYMENTS] = SVC_PEER_PAYMENTS,	 [GW_EVENTS] = SVC_PEER_EVENTS,
+	[GW_IDENTITY] = SVC_PEER_IDENTITY, [GW_GROUPS] = SVC_PEER_GROUPS,
+	[GW_LEDGER] = SVC_PEER_LEDGER,	   [GW_WITHDRAWALS] = SVC_PEER_WITHDRAWALS,
+	[GW_PAYMENTS] = SVC_PEER_PAYMENTS, [GW_EVENTS] = SVC_PEER_EVENTS,
 };
 
-static const svc_peer_def *gw_upstream_def(gw_upstream up)
+static const svc_peer_def *
+gw_upstream_def(gw_upstream up)
 {
 	return svc_peer_def_of(gw_upstream_peers[up]);
 }
@@ -26,8 +27,8 @@ static rpc_channel *gw_health_channels[GW_N_UPSTREAMS];
 static int64_t gw_timeout_ms;
 static char *gw_internal_token;
 
-int gw_upstreams_open(int64_t timeout_ms, const char *internal_token,
-		      const rpc_client_tls *tls)
+int
+gw_upstreams_open(int64_t timeout_ms, const char *internal_token, const rpc_client_tls *tls)
 {
 	gw_timeout_ms = timeout_ms;
 	gw_internal_token = xstrdup(internal_token);
@@ -43,7 +44,8 @@ int gw_upstreams_open(int64_t timeout_ms, const char *internal_token,
 	return 0;
 }
 
-void gw_upstreams_close(void)
+void
+gw_upstreams_close(void)
 {
 	for (int i = 0; i < GW_N_UPSTREAMS; i++) {
 		rpc_channel_close(gw_channels[i]);
@@ -55,12 +57,14 @@ void gw_upstreams_close(void)
 	gw_internal_token = NULL;
 }
 
-const ProtobufCServiceDescriptor *gw_upstream_descriptor(gw_upstream up)
+const ProtobufCServiceDescriptor *
+gw_upstream_descriptor(gw_upstream up)
 {
 	return gw_upstream_def(up)->service;
 }
 
-const char *gw_upstream_name(gw_upstream up)
+const char *
+gw_upstream_name(gw_upstream up)
 {
 	return gw_upstream_def(up)->name;
 }
@@ -69,7 +73,8 @@ const char *gw_upstream_name(gw_upstream up)
  * internal call (public pages, webhooks) speaks for nobody: it carries the
  * gateway's credential alone, which the caller table allows only the
  * reads of public pages and HandleWebhook. */
-int gw_has_user_token(const gw_request *req)
+int
+gw_has_user_token(const gw_request *req)
 {
 	const char *token;
 
@@ -77,67 +82,69 @@ int gw_has_user_token(const gw_request *req)
 	       text_is_clean(req->authorization);
 }
 
-void gw_reply_no_user_token(const gw_request *req, gw_response *resp)
+void
+gw_reply_no_user_token(const gw_request *req, gw_response *resp)
 {
 	const char *token;
 
 	if (auth_bearer_token(&token, req->authorization) == 0)
-		err_set(ERR_UNAUTHENTICATED, "invalid_token",
-			"the access token is not valid");
+		err_set(ERR_UNAUTHENTICATED, "invalid_token", "the access token is not valid");
 	gw_reply_err_last(resp);
 }
 
-static size_t gw_call_metadata(rpc_metadata *md, gw_request *req, int internal,
-			       char tp[TRACE_PARENT_LEN + 1])
+static size_t
+gw_call_metadata(rpc_metadata *md, gw_request *req, int internal, char tp[TRACE_PARENT_LEN + 1])
 {
 	size_t n = 0;
 
 	/* An internal call speaks for no user: the caller's own token would
 	 * make the services check that user. */
 	if (!internal && gw_has_user_token(req))
-		md[n++] = (rpc_metadata){ "authorization", req->authorization };
+		md[n++] = (rpc_metadata){"authorization", req->authorization};
 	/* Always who we are: the services trust the forwarded address and
 	 * agent below only from the gateway's own token. */
-	md[n++] = (rpc_metadata){ RPC_CALLER_KEY, "gateway" };
-	md[n++] = (rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, gw_internal_token };
+	md[n++] = (rpc_metadata){RPC_CALLER_KEY, "gateway"};
+	md[n++] = (rpc_metadata){RPC_INTERNAL_TOKEN_KEY, gw_internal_token};
 	if (req->client_ip && req->client_ip[0])
-		md[n++] = (rpc_metadata){ "x-forwarded-for", req->client_ip };
+		md[n++] = (rpc_metadata){"x-forwarded-for", req->client_ip};
 	if (req->user_agent && req->user_agent[0])
-		md[n++] = (rpc_metadata){ "x-user-agent", req->user_agent };
-	md[n++] = (rpc_metadata){ RPC_REQUEST_ID_KEY, req->trace.request_id };
+		md[n++] = (rpc_metadata){"x-user-agent", req->user_agent};
+	md[n++] = (rpc_metadata){RPC_REQUEST_ID_KEY, req->trace.request_id};
 	/* The gateway's own span is the services' parent. */
 	trace_format_traceparent(&req->trace, tp);
-	md[n++] = (rpc_metadata){ RPC_TRACEPARENT_KEY, tp };
+	md[n++] = (rpc_metadata){RPC_TRACEPARENT_KEY, tp};
 	if (req->trace.tracestate[0])
-		md[n++] = (rpc_metadata){ RPC_TRACESTATE_KEY, req->trace.tracestate };
+		md[n++] = (rpc_metadata){RPC_TRACESTATE_KEY, req->trace.tracestate};
 	return n;
 }
 
 /* Records 503 service_unavailable for a service that cannot be reached,
  * with a hint to come back (Retry-After). */
-static int gw_upstream_unavailable(gw_upstream up)
+static int
+gw_upstream_unavailable(gw_upstream up)
 {
 	err_set(ERR_UNAVAILABLE, "service_unavailable",
-		"the %s service is unavailable; try again shortly",
-		gw_upstream_def(up)->name);
+		"the %s service is unavailable; try again shortly", gw_upstream_def(up)->name);
 	return err_set_retry_after(GW_UNAVAILABLE_RETRY_S);
 }
 
 /* 1 when a failed call never reached the service: UNAVAILABLE without a
  * reason of the service's own (kolo-error), i.e. from the transport. */
-static int gw_unreached(int rc)
+static int
+gw_unreached(int rc)
 {
 	return rc == ERR_UNAVAILABLE &&
 	       strcmp(err_last()->reason, err_default_reason(ERR_UNAVAILABLE)) == 0;
 }
 
-int gw_call(gw_request *req, gw_upstream up, const char *rpc,
-	    const ProtobufCMessage *in, ProtobufCMessage **out, int internal)
+int
+gw_call(gw_request *req, gw_upstream up, const char *rpc, const ProtobufCMessage *in,
+	ProtobufCMessage **out, int internal)
 {
 	rpc_metadata md[8];
 	char tp[TRACE_PARENT_LEN + 1];
 	ProtobufCAllocator alloc = mem_arena_allocator(req->arena);
-	rpc_call_opts opts = { .timeout_ms = gw_timeout_ms, .metadata = md };
+	rpc_call_opts opts = {.timeout_ms = gw_timeout_ms, .metadata = md};
 	int rc;
 
 	opts.n_metadata = gw_call_metadata(md, req, internal, tp);
@@ -154,19 +161,18 @@ int gw_call(gw_request *req, gw_upstream up, const char *rpc,
 	return rc;
 }
 
-int gw_upstream_serving(gw_upstream up, int64_t timeout_ms)
+int
+gw_upstream_serving(gw_upstream up, int64_t timeout_ms)
 {
-	Grpc__Health__V1__HealthCheckRequest req =
-		GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+	Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
 	mem_arena *arena = mem_arena_new(0);
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = timeout_ms };
+	rpc_call_opts opts = {.timeout_ms = timeout_ms};
 	int serving = 0;
 
 	if (!rpc_channel_down(gw_health_channels[up]) &&
-	    rpc_call(gw_health_channels[up], "Check", &req.base, &resp, &alloc,
-		     &opts) == 0)
+	    rpc_call(gw_health_channels[up], "Check", &req.base, &resp, &alloc, &opts) == 0)
 		serving = ((Grpc__Health__V1__HealthCheckResponse *)resp)->status ==
 			  GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
 	mem_arena_free(arena);

@@ -9,28 +9,29 @@
 
 #include "kolo/payments/v1/payments.pb-c.h"
 
-static const char *const gw_webhook_headers[] = { "verif-hash",
-						  "flutterwave-signature",
-						  "x-paystack-signature",
-						  "content-type" };
+static const char *const gw_webhook_headers[] = {"verif-hash", "flutterwave-signature",
+						 "x-paystack-signature", "content-type"};
 #define GW_N_WEBHOOK_HEADERS (sizeof(gw_webhook_headers) / sizeof(gw_webhook_headers[0]))
 
 static gw_addrlist gw_webhook_allowed; /* set once at start */
 
-void gw_webhook_configure(const gw_addrlist *allowed)
+void
+gw_webhook_configure(const gw_addrlist *allowed)
 {
 	gw_webhook_allowed = *allowed;
 }
 
 /* Counts a refusal by the reason payments (or the gateway) gave. */
-static void gw_webhook_count(const char *reason)
+static void
+gw_webhook_count(const char *reason)
 {
-	gw_metrics_webhook_refused(strcmp(reason, "bad_signature") == 0 ? GW_WEBHOOK_BAD_SIGNATURE
+	gw_metrics_webhook_refused(strcmp(reason, "bad_signature") == 0	 ? GW_WEBHOOK_BAD_SIGNATURE
 				   : strcmp(reason, "rate_limited") == 0 ? GW_WEBHOOK_RATE_LIMITED
 									 : GW_WEBHOOK_OTHER);
 }
 
-void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp)
+void
+gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp)
 {
 	Kolo__Payments__V1__HandleWebhookRequest in =
 		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
@@ -61,8 +62,8 @@ void gw_webhook_route(const gw_route *route, gw_request *req, gw_response *resp)
 		headers[in.n_headers] = &storage[in.n_headers];
 		in.n_headers++;
 	}
-	if (gw_call(req, GW_PAYMENTS, "HandleWebhook", &in.base,
-		    (ProtobufCMessage **)&out, 1) < 0) {
+	if (gw_call(req, GW_PAYMENTS, "HandleWebhook", &in.base, (ProtobufCMessage **)&out, 1) <
+	    0) {
 		gw_webhook_count(err_last()->reason);
 		gw_reply_err_last(resp);
 		return;

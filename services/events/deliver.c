@@ -16,7 +16,8 @@
  * repeats the send of a worker that claimed it since. */
 #define EVS_SEND_SLACK_MS 2000
 
-static int64_t evs_mono_ms(void)
+static int64_t
+evs_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -25,10 +26,11 @@ static int64_t evs_mono_ms(void)
 }
 
 /* The lease of a claim: the configured one, and at least one whole send. */
-static int evs_claim_lease_s(const evs_deps *d, int64_t *send_ms)
+static int
+evs_claim_lease_s(const evs_deps *d, int64_t *send_ms)
 {
-	int64_t longest = d->smtp.timeout_ms > d->sms.timeout_ms ? d->smtp.timeout_ms
-								 : d->sms.timeout_ms;
+	int64_t longest =
+		d->smtp.timeout_ms > d->sms.timeout_ms ? d->smtp.timeout_ms : d->sms.timeout_ms;
 	int64_t floor_s = (longest + EVS_SEND_SLACK_MS + 999) / 1000;
 
 	*send_ms = longest;
@@ -36,7 +38,8 @@ static int evs_claim_lease_s(const evs_deps *d, int64_t *send_ms)
 }
 
 /* The email of d: over SMTP when configured, else into the mail dir. */
-static int evs_deliver_email(mem_arena *a, const evs_delivery *d, const evs_rendered *r)
+static int
+evs_deliver_email(mem_arena *a, const evs_delivery *d, const evs_rendered *r)
 {
 	const evs_deps *deps = evs_current();
 	char *message = NULL;
@@ -52,7 +55,8 @@ static int evs_deliver_email(mem_arena *a, const evs_delivery *d, const evs_rend
 }
 
 /* The SMS of d: through the API when configured, else into the mail dir. */
-static int evs_deliver_sms(mem_arena *a, const evs_delivery *d, const evs_rendered *r)
+static int
+evs_deliver_sms(mem_arena *a, const evs_delivery *d, const evs_rendered *r)
 {
 	const evs_deps *deps = evs_current();
 	char *file;
@@ -80,8 +84,8 @@ struct evs_name_cache {
 
 /* The name of e's group ("" without a group, or when the group is gone),
  * from the cache or asked of groups (then kept in the cache, in a). */
-static int evs_group_name(mem_arena *a, evs_name_cache *cache, const evs_event *e,
-			  const char **out)
+static int
+evs_group_name(mem_arena *a, evs_name_cache *cache, const evs_event *e, const char **out)
 {
 	int rc;
 
@@ -108,7 +112,8 @@ static int evs_group_name(mem_arena *a, evs_name_cache *cache, const evs_event *
 
 /* 1 when d may go now; 0 (given back, due when a token is likely) when the
  * SMS budget is spent. */
-static int evs_sms_budget(db_conn *c, const evs_delivery *d, int *go)
+static int
+evs_sms_budget(db_conn *c, const evs_delivery *d, int *go)
 {
 	const evs_sms *sms = &evs_current()->sms;
 	int rc;
@@ -121,12 +126,14 @@ static int evs_sms_budget(db_conn *c, const evs_delivery *d, int *go)
 	return evs_store_unclaim(c, d, (int64_t)(1000.0 / sms->rate_per_s) + 1);
 }
 
-static int evs_sent_body(db_conn *c, void *arg)
+static int
+evs_sent_body(db_conn *c, void *arg)
 {
 	return evs_store_sent(c, arg);
 }
 
-int evs_deliver(mem_arena *a, const evs_delivery *d, evs_name_cache *names)
+int
+evs_deliver(mem_arena *a, const evs_delivery *d, evs_name_cache *names)
 {
 	const evs_deps *deps = evs_current();
 	const char *group_name = "";
@@ -159,7 +166,8 @@ int evs_deliver(mem_arena *a, const evs_delivery *d, evs_name_cache *names)
 	return evs_store_failed(c, d, dead, evs_backoff_s(d->attempts), err_last()->message);
 }
 
-void evs_deliver_pass(void)
+void
+evs_deliver_pass(void)
 {
 	mem_arena *a = mem_arena_new(0);
 	evs_delivery *due = NULL;

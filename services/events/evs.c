@@ -6,17 +6,20 @@
 
 static evs_deps evs_wired;
 
-void evs_configure(const evs_deps *deps)
+void
+evs_configure(const evs_deps *deps)
 {
 	evs_wired = *deps;
 }
 
-const evs_deps *evs_current(void)
+const evs_deps *
+evs_current(void)
 {
 	return &evs_wired;
 }
 
-const char *evs_source_name(evs_source source)
+const char *
+evs_source_name(evs_source source)
 {
 	static const char *const names[EVS_SRC_COUNT] = {
 		[EVS_SRC_IDENTITY] = "identity", [EVS_SRC_GROUPS] = "groups",
@@ -29,39 +32,44 @@ const char *evs_source_name(evs_source source)
 
 /* --- streams (WatchEvents) ------------------------------------------------- */
 
-int evs_partner_sees(const char *type)
+int
+evs_partner_sees(const char *type)
 {
 	const evt_type *t = evt_type_find(type);
 
 	return t && t->partner_visible;
 }
 
-int evs_watch_recheck_due(int sending, int64_t now_ms, int64_t checked_ms,
-			  int64_t recheck_ms)
+int
+evs_watch_recheck_due(int sending, int64_t now_ms, int64_t checked_ms, int64_t recheck_ms)
 {
 	return sending || now_ms - checked_ms >= recheck_ms;
 }
 
-int64_t evs_watch_idle_ms(int64_t now_ms, int64_t checked_ms, int64_t recheck_ms)
+int64_t
+evs_watch_idle_ms(int64_t now_ms, int64_t checked_ms, int64_t recheck_ms)
 {
 	int64_t left = checked_ms + recheck_ms - now_ms;
 
 	return left > 0 ? left : 0;
 }
 
-int evs_watch_may_open(int open, int per_user)
+int
+evs_watch_may_open(int open, int per_user)
 {
 	return open < (per_user > 0 ? per_user : EVS_WATCH_PER_USER);
 }
 
-int evs_watch_has_news(int64_t head, int64_t after_seq)
+int
+evs_watch_has_news(int64_t head, int64_t after_seq)
 {
 	return head > after_seq;
 }
 
 /* --- preferences ----------------------------------------------------------- */
 
-static int evs_check_choice(const char *name)
+static int
+evs_check_choice(const char *name)
 {
 	const evt_type *t = evt_type_find(name);
 
@@ -74,7 +82,8 @@ static int evs_check_choice(const char *name)
 	return 0;
 }
 
-int evs_check_choices(char *const *names, size_t n)
+int
+evs_check_choices(char *const *names, size_t n)
 {
 	int rc;
 
@@ -90,7 +99,8 @@ int evs_check_choices(char *const *names, size_t n)
 	return 0;
 }
 
-size_t evs_officer_types(const char **out, size_t cap)
+size_t
+evs_officer_types(const char **out, size_t cap)
 {
 	size_t n_types = 0, n = 0;
 	const evt_type *types = evt_types(&n_types);
@@ -104,12 +114,14 @@ size_t evs_officer_types(const char **out, size_t cap)
 
 /* --- fan-out --------------------------------------------------------------- */
 
-static unsigned evs_reachable(const evs_recipient *r)
+static unsigned
+evs_reachable(const evs_recipient *r)
 {
 	return (r->email_verified ? EVS_CH_EMAIL : 0u) | (r->has_phone ? EVS_CH_SMS : 0u);
 }
 
-unsigned evs_channels(const evt_type *t, const evs_recipient *r)
+unsigned
+evs_channels(const evt_type *t, const evs_recipient *r)
 {
 	unsigned channels = 0;
 
@@ -126,7 +138,8 @@ unsigned evs_channels(const evt_type *t, const evs_recipient *r)
 	return channels & evs_reachable(r);
 }
 
-int evs_wants(const evt_type *t, const evs_recipient *r)
+int
+evs_wants(const evt_type *t, const evs_recipient *r)
 {
 	evs_recipient reachable = *r;
 
@@ -137,8 +150,9 @@ int evs_wants(const evt_type *t, const evs_recipient *r)
 
 /* --- delivery -------------------------------------------------------------- */
 
-int evs_check_delivery(const char *provider, const char *smtp_url, const char *sms_url,
-		       int sms_off, int allow_mail_dir)
+int
+evs_check_delivery(const char *provider, const char *smtp_url, const char *sms_url, int sms_off,
+		   int allow_mail_dir)
 {
 	int production = provider && provider[0] && strcmp(provider, "demo") != 0;
 
@@ -150,14 +164,16 @@ int evs_check_delivery(const char *provider, const char *smtp_url, const char *s
 			       "email is only written to KOLO_MAIL_DIR and never reaches anyone)",
 			       provider);
 	if (!sms_off && (!sms_url || !sms_url[0]))
-		return err_set(ERR_FAILED_PRECONDITION, "sms_not_configured",
-			       "KOLO_PROVIDER=%s is production: set KOLO_SMS_URL, or KOLO_SMS_OFF=true "
-			       "to send no SMS (without it SMS are only written to KOLO_MAIL_DIR)",
-			       provider);
+		return err_set(
+			ERR_FAILED_PRECONDITION, "sms_not_configured",
+			"KOLO_PROVIDER=%s is production: set KOLO_SMS_URL, or KOLO_SMS_OFF=true "
+			"to send no SMS (without it SMS are only written to KOLO_MAIL_DIR)",
+			provider);
 	return 0;
 }
 
-int evs_fanout_retry_later(int err)
+int
+evs_fanout_retry_later(int err)
 {
 	switch (err) {
 	case ERR_UNAVAILABLE:
@@ -176,7 +192,8 @@ int evs_fanout_retry_later(int err)
 	}
 }
 
-int64_t evs_backoff_s(int attempts)
+int64_t
+evs_backoff_s(int attempts)
 {
 	int64_t wait = 30;
 
@@ -185,7 +202,8 @@ int64_t evs_backoff_s(int attempts)
 	return wait < 3600 ? wait : 3600;
 }
 
-void evs_naira(char out[EVS_NAIRA_MAX], int64_t kobo)
+void
+evs_naira(char out[EVS_NAIRA_MAX], int64_t kobo)
 {
 	/* Magnitude as unsigned, so INT64_MIN has one too. */
 	uint64_t mag = kobo < 0 ? (uint64_t)0 - (uint64_t)kobo : (uint64_t)kobo;

@@ -26,19 +26,19 @@ typedef enum evs_source {
 const char *evs_source_name(evs_source source);
 
 typedef struct evs_smtp {
-	const char *url;      /* smtp:// or smtps://; NULL or "": the mail dir */
-	const char *from;     /* an address, e.g. "Kolo <no-reply@kolo.ng>" */
-	const char *user;     /* NULL or "": no login */
+	const char *url;  /* smtp:// or smtps://; NULL or "": the mail dir */
+	const char *from; /* an address, e.g. "Kolo <no-reply@kolo.ng>" */
+	const char *user; /* NULL or "": no login */
 	const char *password;
 	int timeout_ms;
 } evs_smtp;
 
 typedef struct evs_sms {
-	int off;             /* no SMS at all (KOLO_SMS_OFF): nobody is sent one */
-	const char *url;     /* the Termii-shaped send endpoint; NULL or "": the mail dir */
+	int off;	 /* no SMS at all (KOLO_SMS_OFF): nobody is sent one */
+	const char *url; /* the Termii-shaped send endpoint; NULL or "": the mail dir */
 	const char *api_key;
-	const char *sender;  /* the sender id ("from") */
-	double rate_per_s;   /* the budget shared by every worker of every replica */
+	const char *sender; /* the sender id ("from") */
+	double rate_per_s;  /* the budget shared by every worker of every replica */
 	int timeout_ms;
 } evs_sms;
 
@@ -105,14 +105,14 @@ enum {
 
 /* What decides one person's messages about one event. */
 typedef struct evs_recipient {
-	int is_actor;	     /* they did it: never told of their own act */
-	int is_officer;	     /* OWNER or TREASURER of the event's group */
-	int is_member;	     /* in the event's group at fan-out time */
-	int is_subject;	     /* the event's user_id */
-	int is_previous;     /* the event's data.previous_user_id */
-	int chose_email;     /* the type is in their email choices */
+	int is_actor;	 /* they did it: never told of their own act */
+	int is_officer;	 /* OWNER or TREASURER of the event's group */
+	int is_member;	 /* in the event's group at fan-out time */
+	int is_subject;	 /* the event's user_id */
+	int is_previous; /* the event's data.previous_user_id */
+	int chose_email; /* the type is in their email choices */
 	int chose_sms;
-	int email_verified;  /* they have a verified email address */
+	int email_verified; /* they have a verified email address */
 	int has_phone;
 } evs_recipient;
 
@@ -142,9 +142,9 @@ int evs_fanout_retry_later(int err);
 /* --- streams (WatchEvents) ------------------------------------------------- */
 
 /* Defaults of evs_deps.watch_poll_ms, watch_recheck_ms, watch_per_user. */
-#define EVS_WATCH_POLL_MS 1000
+#define EVS_WATCH_POLL_MS    1000
 #define EVS_WATCH_RECHECK_MS 30000
-#define EVS_WATCH_PER_USER 4
+#define EVS_WATCH_PER_USER   4
 
 /* 1 when partners (the gRPC stream, webhooks) may see an event of type: a
  * catalogue type marked partner_visible. Never a private type (an email
@@ -155,8 +155,7 @@ int evs_partner_sees(const char *type);
 /* 1 when a member's stream must ask groups again whether its user is
  * still a member: before it sends anything (sending), or once recheck_ms
  * passed since the last answer (checked_ms; times in ms of one clock). */
-int evs_watch_recheck_due(int sending, int64_t now_ms, int64_t checked_ms,
-			  int64_t recheck_ms);
+int evs_watch_recheck_due(int sending, int64_t now_ms, int64_t checked_ms, int64_t recheck_ms);
 
 /* How long an idle stream waits before it must ask groups again (checked_ms
  * the last answer, times in ms of one clock; 0 when it is due now). */

@@ -9,8 +9,8 @@
 #include "webhook_handlers.h"
 
 /* The caller's choices and the officers' always-told types, as a message. */
-static int evs_preferences(rpc_ctx *ctx, db_conn *c,
-			   Kolo__Events__V1__NotificationPreferences **out)
+static int
+evs_preferences(rpc_ctx *ctx, db_conn *c, Kolo__Events__V1__NotificationPreferences **out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	Kolo__Events__V1__NotificationPreferences *p = mem_arena_alloc(a, sizeof(*p));
@@ -30,8 +30,9 @@ static int evs_preferences(rpc_ctx *ctx, db_conn *c,
 }
 
 int
-evs_get_notification_preferences(rpc_ctx *ctx, const Kolo__Events__V1__GetNotificationPreferencesRequest *in,
-                                 Kolo__Events__V1__GetNotificationPreferencesResponse *out)
+evs_get_notification_preferences(rpc_ctx *ctx,
+				 const Kolo__Events__V1__GetNotificationPreferencesRequest *in,
+				 Kolo__Events__V1__GetNotificationPreferencesResponse *out)
 {
 	db_conn *c = NULL;
 	int rc = db_thread_conn(&c);
@@ -44,7 +45,8 @@ typedef struct evs_choices_tx {
 	const Kolo__Events__V1__UpdateNotificationPreferencesRequest *in;
 } evs_choices_tx;
 
-static int evs_choices_body(db_conn *c, void *arg)
+static int
+evs_choices_body(db_conn *c, void *arg)
 {
 	const evs_choices_tx *t = arg;
 
@@ -53,10 +55,11 @@ static int evs_choices_body(db_conn *c, void *arg)
 }
 
 int
-evs_update_notification_preferences(rpc_ctx *ctx, const Kolo__Events__V1__UpdateNotificationPreferencesRequest *in,
-                                    Kolo__Events__V1__UpdateNotificationPreferencesResponse *out)
+evs_update_notification_preferences(
+	rpc_ctx *ctx, const Kolo__Events__V1__UpdateNotificationPreferencesRequest *in,
+	Kolo__Events__V1__UpdateNotificationPreferencesResponse *out)
 {
-	evs_choices_tx t = { .user_id = rpc_ctx_user_id(ctx), .in = in };
+	evs_choices_tx t = {.user_id = rpc_ctx_user_id(ctx), .in = in};
 	db_conn *c = NULL;
 	int rc = evs_check_choices(in->email, in->n_email);
 
@@ -71,19 +74,24 @@ evs_update_notification_preferences(rpc_ctx *ctx, const Kolo__Events__V1__Update
 
 /* --- the method table: every EventsService RPC with its handler and who may call it. */
 static const rpc_method evs_methods[] = {
-	RPC_METHOD(Kolo__Events__V1__, GetNotificationPreferences, evs_get_notification_preferences, RPC_AUTH_USER),
-	RPC_METHOD(Kolo__Events__V1__, UpdateNotificationPreferences, evs_update_notification_preferences, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Events__V1__, GetNotificationPreferences, evs_get_notification_preferences,
+		   RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Events__V1__, UpdateNotificationPreferences,
+		   evs_update_notification_preferences, RPC_AUTH_USER),
 	RPC_METHOD(Kolo__Events__V1__, CreateWebhook, evs_create_webhook, RPC_AUTH_USER),
 	RPC_METHOD(Kolo__Events__V1__, ListWebhooks, evs_list_webhooks, RPC_AUTH_USER),
 	RPC_METHOD(Kolo__Events__V1__, DeleteWebhook, evs_delete_webhook, RPC_AUTH_USER),
 	RPC_METHOD(Kolo__Events__V1__, ResumeWebhook, evs_resume_webhook, RPC_AUTH_USER),
-	RPC_METHOD(Kolo__Events__V1__, ListWebhookDeliveries, evs_list_webhook_deliveries, RPC_AUTH_USER),
-	RPC_METHOD(Kolo__Events__V1__, RedeliverWebhookDelivery, evs_redeliver_webhook_delivery, RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Events__V1__, ListWebhookDeliveries, evs_list_webhook_deliveries,
+		   RPC_AUTH_USER),
+	RPC_METHOD(Kolo__Events__V1__, RedeliverWebhookDelivery, evs_redeliver_webhook_delivery,
+		   RPC_AUTH_USER),
 };
 
 /* Partners: a member's token, or a service caller's (callers.c). */
 static const rpc_stream_method evs_stream_methods[] = {
-	RPC_STREAM_METHOD(Kolo__Events__V1__, WatchEvents, evs_watch_events, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_STREAM_METHOD(Kolo__Events__V1__, WatchEvents, evs_watch_events,
+			  RPC_AUTH_USER | RPC_AUTH_INTERNAL),
 };
 
 const rpc_service evs_rpc_service = {

@@ -8,7 +8,8 @@
 
 /* --- reaching fields by name ----------------------------------------------- */
 
-svc_peer evs_source_peer(evs_source source)
+svc_peer
+evs_source_peer(evs_source source)
 {
 	static const svc_peer peers[EVS_SRC_COUNT] = {
 		[EVS_SRC_IDENTITY] = SVC_PEER_IDENTITY,
@@ -21,18 +22,20 @@ svc_peer evs_source_peer(evs_source source)
 	return peers[source];
 }
 
-const ProtobufCServiceDescriptor *evs_peer_service(evs_source source)
+const ProtobufCServiceDescriptor *
+evs_peer_service(evs_source source)
 {
 	return svc_peer_def_of(evs_source_peer(source))->service;
 }
 
-static const ProtobufCMethodDescriptor *evs_method(evs_source source, const char *name)
+static const ProtobufCMethodDescriptor *
+evs_method(evs_source source, const char *name)
 {
 	return protobuf_c_service_descriptor_get_method_by_name(evs_peer_service(source), name);
 }
 
-static const ProtobufCFieldDescriptor *evs_field(const ProtobufCMessage *m, const char *name,
-						 ProtobufCType type, int repeated)
+static const ProtobufCFieldDescriptor *
+evs_field(const ProtobufCMessage *m, const char *name, ProtobufCType type, int repeated)
 {
 	const ProtobufCFieldDescriptor *f =
 		protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
@@ -42,19 +45,22 @@ static const ProtobufCFieldDescriptor *evs_field(const ProtobufCMessage *m, cons
 	return f;
 }
 
-static void *evs_at(const ProtobufCMessage *m, size_t offset)
+static void *
+evs_at(const ProtobufCMessage *m, size_t offset)
 {
 	return (char *)m + offset;
 }
 
-static int evs_contract(const char *what)
+static int
+evs_contract(const char *what)
 {
 	return err_set(ERR_UNIMPLEMENTED, "peer_contract",
 		       "a peer's proto lacks %s of kolo-events' contract", what);
 }
 
 /* A fresh request of method's input type, in the arena. */
-static ProtobufCMessage *evs_request(const ProtobufCMethodDescriptor *m, mem_arena *a)
+static ProtobufCMessage *
+evs_request(const ProtobufCMethodDescriptor *m, mem_arena *a)
 {
 	ProtobufCMessage *req = mem_arena_alloc(a, m->input->sizeof_message);
 
@@ -63,15 +69,17 @@ static ProtobufCMessage *evs_request(const ProtobufCMethodDescriptor *m, mem_are
 	return req;
 }
 
-static int evs_peer_call(evs_source source, const char *method, const ProtobufCMessage *req,
-			 ProtobufCMessage **resp, mem_arena *a)
+static int
+evs_peer_call(evs_source source, const char *method, const ProtobufCMessage *req,
+	      ProtobufCMessage **resp, mem_arena *a)
 {
 	return svc_call_background(evs_current()->sources[source], method, req, resp, a,
 				   SVC_BACKGROUND_TIMEOUT_MS, SVC_CALL_INTERNAL);
 }
 
 /* Sets the repeated string field name of req to ids. */
-static int evs_set_strings(ProtobufCMessage *req, const char *name, char *const *ids, size_t n)
+static int
+evs_set_strings(ProtobufCMessage *req, const char *name, char *const *ids, size_t n)
 {
 	const ProtobufCFieldDescriptor *f = evs_field(req, name, PROTOBUF_C_TYPE_STRING, 1);
 
@@ -84,13 +92,14 @@ static int evs_set_strings(ProtobufCMessage *req, const char *name, char *const 
 
 /* --- outboxes ---------------------------------------------------------------- */
 
-int evs_peer_read_outbox(Kolo__Common__V1__OutboxEvent ***out, size_t *out_n, mem_arena *a,
-			 evs_source source, int limit)
+int
+evs_peer_read_outbox(Kolo__Common__V1__OutboxEvent ***out, size_t *out_n, mem_arena *a,
+		     evs_source source, int limit)
 {
 	const ProtobufCMethodDescriptor *m = evs_method(source, "ReadOutbox");
 	ProtobufCMessage *req = m ? evs_request(m, a) : NULL, *resp = NULL;
-	const ProtobufCFieldDescriptor *f = req ? evs_field(req, "limit", PROTOBUF_C_TYPE_INT32, 0)
-						: NULL;
+	const ProtobufCFieldDescriptor *f =
+		req ? evs_field(req, "limit", PROTOBUF_C_TYPE_INT32, 0) : NULL;
 	int rc;
 
 	if (!f)
@@ -106,7 +115,8 @@ int evs_peer_read_outbox(Kolo__Common__V1__OutboxEvent ***out, size_t *out_n, me
 	return 0;
 }
 
-int evs_peer_ack_outbox(evs_source source, char *const *ids, size_t n, mem_arena *a)
+int
+evs_peer_ack_outbox(evs_source source, char *const *ids, size_t n, mem_arena *a)
 {
 	const ProtobufCMethodDescriptor *m = evs_method(source, "AckOutbox");
 	ProtobufCMessage *req = m ? evs_request(m, a) : NULL, *resp = NULL;
@@ -117,15 +127,17 @@ int evs_peer_ack_outbox(evs_source source, char *const *ids, size_t n, mem_arena
 
 /* --- members ----------------------------------------------------------------- */
 
-static int evs_is_officer(Kolo__Common__V1__Role role)
+static int
+evs_is_officer(Kolo__Common__V1__Role role)
 {
 	return role == KOLO__COMMON__V1__ROLE__ROLE_OWNER ||
 	       role == KOLO__COMMON__V1__ROLE__ROLE_TREASURER;
 }
 
 /* Appends a page of members to *out (cap grown in the arena). */
-static int evs_members_add(mem_arena *a, const Kolo__Groups__V1__ListMembersResponse *page,
-			   evs_member **out, size_t *n, size_t *cap)
+static int
+evs_members_add(mem_arena *a, const Kolo__Groups__V1__ListMembersResponse *page, evs_member **out,
+		size_t *n, size_t *cap)
 {
 	if (*n + page->n_members > *cap) {
 		size_t grown = 2 * (*n + page->n_members) + 16;
@@ -139,12 +151,13 @@ static int evs_members_add(mem_arena *a, const Kolo__Groups__V1__ListMembersResp
 		*cap = grown;
 	}
 	for (size_t i = 0; i < page->n_members; i++)
-		(*out)[(*n)++] = (evs_member){ .user_id = page->members[i]->user_id,
-					       .is_officer = evs_is_officer(page->members[i]->role) };
+		(*out)[(*n)++] = (evs_member){.user_id = page->members[i]->user_id,
+					      .is_officer = evs_is_officer(page->members[i]->role)};
 	return 0;
 }
 
-int evs_peer_members(evs_member **out, size_t *out_n, mem_arena *a, const char *group_id)
+int
+evs_peer_members(evs_member **out, size_t *out_n, mem_arena *a, const char *group_id)
 {
 	Kolo__Groups__V1__ListMembersRequest req = KOLO__GROUPS__V1__LIST_MEMBERS_REQUEST__INIT;
 	size_t cap = 0;
@@ -166,7 +179,8 @@ int evs_peer_members(evs_member **out, size_t *out_n, mem_arena *a, const char *
 	return rc;
 }
 
-int evs_peer_group_name(const char **out, mem_arena *a, const char *group_id)
+int
+evs_peer_group_name(const char **out, mem_arena *a, const char *group_id)
 {
 	Kolo__Groups__V1__GetGroupRequest req = KOLO__GROUPS__V1__GET_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__GetGroupResponse *resp = NULL;
@@ -182,7 +196,8 @@ int evs_peer_group_name(const char **out, mem_arena *a, const char *group_id)
 
 /* --- contacts ---------------------------------------------------------------- */
 
-static const char *evs_text_field(const ProtobufCMessage *m, const char *name)
+static const char *
+evs_text_field(const ProtobufCMessage *m, const char *name)
 {
 	const ProtobufCFieldDescriptor *f = evs_field(m, name, PROTOBUF_C_TYPE_STRING, 0);
 	const char *v = f ? *(const char **)evs_at(m, f->offset) : NULL;
@@ -190,7 +205,8 @@ static const char *evs_text_field(const ProtobufCMessage *m, const char *name)
 	return v ? v : "";
 }
 
-static int evs_bool_field(const ProtobufCMessage *m, const char *name)
+static int
+evs_bool_field(const ProtobufCMessage *m, const char *name)
 {
 	const ProtobufCFieldDescriptor *f = evs_field(m, name, PROTOBUF_C_TYPE_BOOL, 0);
 
@@ -198,8 +214,9 @@ static int evs_bool_field(const ProtobufCMessage *m, const char *name)
 }
 
 /* The contacts of one batch into out (users and out aligned). */
-static void evs_contacts_fill(const ProtobufCMessage *resp, const ProtobufCFieldDescriptor *f,
-			      char *const *users, size_t n, evs_contact *out)
+static void
+evs_contacts_fill(const ProtobufCMessage *resp, const ProtobufCFieldDescriptor *f,
+		  char *const *users, size_t n, evs_contact *out)
 {
 	size_t got = *(size_t *)evs_at(resp, f->quantifier_offset);
 	ProtobufCMessage **contacts = *(ProtobufCMessage ***)evs_at(resp, f->offset);
@@ -217,13 +234,13 @@ static void evs_contacts_fill(const ProtobufCMessage *resp, const ProtobufCField
 	}
 }
 
-static int evs_contacts_batch(char *const *users, size_t n, mem_arena *a, evs_contact *out)
+static int
+evs_contacts_batch(char *const *users, size_t n, mem_arena *a, evs_contact *out)
 {
 	const ProtobufCMethodDescriptor *m = evs_method(EVS_SRC_IDENTITY, "GetUserContacts");
 	ProtobufCMessage *req = m ? evs_request(m, a) : NULL, *resp = NULL;
 	const ProtobufCFieldDescriptor *f;
-	int rc = req ? evs_set_strings(req, "user_ids", users, n)
-		     : evs_contract("GetUserContacts");
+	int rc = req ? evs_set_strings(req, "user_ids", users, n) : evs_contract("GetUserContacts");
 
 	if (rc == 0)
 		rc = evs_peer_call(EVS_SRC_IDENTITY, "GetUserContacts", req, &resp, a);
@@ -236,12 +253,13 @@ static int evs_contacts_batch(char *const *users, size_t n, mem_arena *a, evs_co
 	return 0;
 }
 
-int evs_peer_contacts(evs_contact *out, mem_arena *a, char *const *users, size_t n)
+int
+evs_peer_contacts(evs_contact *out, mem_arena *a, char *const *users, size_t n)
 {
 	int rc = 0;
 
 	for (size_t i = 0; i < n; i++)
-		out[i] = (evs_contact){ .email = "", .phone = "" };
+		out[i] = (evs_contact){.email = "", .phone = ""};
 	for (size_t at = 0; rc == 0 && at < n; at += EVS_CONTACTS_BATCH) {
 		size_t batch = n - at < EVS_CONTACTS_BATCH ? n - at : EVS_CONTACTS_BATCH;
 

@@ -18,63 +18,64 @@ typedef struct evs_words {
 } evs_words;
 
 static const evs_words evs_table[] = {
-	{ EVT_DEPOSIT_CREDITED, "{amount} arrived in {group}",
-	  "{amount} was paid into {group}'s account and is on its books.",
-	  "Nothing to do. The group's ledger in the Kolo app shows every payment." },
-	{ EVT_DEPOSIT_ALLOCATED, "A deposit of {amount} in {group} was credited to a member",
-	  "An officer credited a deposit of {amount} in {group} to a member, or moved it from one "
-	  "member to another. It counts toward the dues of the member it is credited to now.",
-	  "Check your statement in the Kolo app. If the deposit was not yours, or was yours and "
-	  "was moved, ask the group's officers." },
-	{ EVT_WITHDRAWAL_REQUESTED, "A withdrawal of {amount} from {group} waits for approval",
-	  "An officer asked to pay {amount} out of {group}.",
-	  "Officers: open the withdrawal in the Kolo app and approve or decline it with your PIN. "
-	  "Nothing is paid until enough officers approve." },
-	{ EVT_WITHDRAWAL_APPROVED, "An officer approved a withdrawal of {amount} from {group}",
-	  "An officer approved the withdrawal of {amount} from {group}.",
-	  "Nothing to do unless you are an officer who has not yet decided." },
-	{ EVT_WITHDRAWAL_DECLINED, "A withdrawal of {amount} from {group} was declined",
-	  "The withdrawal of {amount} from {group} was declined or cancelled. No money left the group.",
-	  "Nothing to do. Ask the group's officers if you expected it to be paid." },
-	{ EVT_WITHDRAWAL_PAID, "{amount} was paid out of {group}",
-	  "The withdrawal of {amount} from {group} was paid to its beneficiary.",
-	  "Nothing to do. The group's ledger shows the payment." },
-	{ EVT_WITHDRAWAL_FAILED, "A payout of {amount} from {group} failed",
-	  "The bank transfer of {amount} from {group} failed and the money is back in the group.",
-	  "Officers: open the withdrawal in the Kolo app to retry the payout or close it." },
-	{ EVT_WITHDRAWAL_CLOSED, "A withdrawal of {amount} from {group} ended unpaid",
-	  "The approved withdrawal of {amount} from {group} expired or was closed without being "
-	  "paid. The money is back in the group.",
-	  "Nothing to do. Ask for a new withdrawal if it is still needed." },
-	{ EVT_PROPOSAL_OPENED, "A change to {group} waits for the officers' votes",
-	  "An officer proposed a change to {group}'s rules or officers.",
-	  "Officers: open the proposal in the Kolo app and approve or reject it with your PIN." },
-	{ EVT_PROPOSAL_PASSED, "A change to {group} was approved",
-	  "A proposed change to {group} got its votes and takes effect after its delay.",
-	  "Nothing to do. Officers can still see it in the Kolo app." },
-	{ EVT_PROPOSAL_APPLIED, "A change to {group} took effect",
-	  "A change to {group}'s rules or officers took effect.",
-	  "Check the group's settings in the Kolo app if you did not expect it." },
-	{ EVT_PROPOSAL_REJECTED, "A proposed change to {group} did not pass",
-	  "A proposed change to {group} was rejected, cancelled or expired. Nothing changed.",
-	  "Nothing to do." },
-	{ EVT_MEMBER_ADDED, "A member joined {group}", "A member was added to {group}.",
-	  "Nothing to do. The group's members are listed in the Kolo app." },
-	{ EVT_MEMBER_REMOVED, "A member left {group}", "A member left or was removed from {group}.",
-	  "Nothing to do. Ask the group's officers if you did not expect it." },
-	{ EVT_KYC_RESULT, "The result of your identity check",
-	  "Your identity check has a result: {status}.",
-	  "Open the Kolo app to see it, and to try again if it was not accepted." },
-	{ EVT_WEBHOOK_PAUSED, "A partner endpoint of {group} was paused",
-	  "A partner endpoint of {group} failed for a day and was paused.",
-	  "Officers: fix the endpoint and resume it, then re-send what it missed." },
+	{EVT_DEPOSIT_CREDITED, "{amount} arrived in {group}",
+	 "{amount} was paid into {group}'s account and is on its books.",
+	 "Nothing to do. The group's ledger in the Kolo app shows every payment."},
+	{EVT_DEPOSIT_ALLOCATED, "A deposit of {amount} in {group} was credited to a member",
+	 "An officer credited a deposit of {amount} in {group} to a member, or moved it from one "
+	 "member to another. It counts toward the dues of the member it is credited to now.",
+	 "Check your statement in the Kolo app. If the deposit was not yours, or was yours and "
+	 "was moved, ask the group's officers."},
+	{EVT_WITHDRAWAL_REQUESTED, "A withdrawal of {amount} from {group} waits for approval",
+	 "An officer asked to pay {amount} out of {group}.",
+	 "Officers: open the withdrawal in the Kolo app and approve or decline it with your PIN. "
+	 "Nothing is paid until enough officers approve."},
+	{EVT_WITHDRAWAL_APPROVED, "An officer approved a withdrawal of {amount} from {group}",
+	 "An officer approved the withdrawal of {amount} from {group}.",
+	 "Nothing to do unless you are an officer who has not yet decided."},
+	{EVT_WITHDRAWAL_DECLINED, "A withdrawal of {amount} from {group} was declined",
+	 "The withdrawal of {amount} from {group} was declined or cancelled. No money left the "
+	 "group.",
+	 "Nothing to do. Ask the group's officers if you expected it to be paid."},
+	{EVT_WITHDRAWAL_PAID, "{amount} was paid out of {group}",
+	 "The withdrawal of {amount} from {group} was paid to its beneficiary.",
+	 "Nothing to do. The group's ledger shows the payment."},
+	{EVT_WITHDRAWAL_FAILED, "A payout of {amount} from {group} failed",
+	 "The bank transfer of {amount} from {group} failed and the money is back in the group.",
+	 "Officers: open the withdrawal in the Kolo app to retry the payout or close it."},
+	{EVT_WITHDRAWAL_CLOSED, "A withdrawal of {amount} from {group} ended unpaid",
+	 "The approved withdrawal of {amount} from {group} expired or was closed without being "
+	 "paid. The money is back in the group.",
+	 "Nothing to do. Ask for a new withdrawal if it is still needed."},
+	{EVT_PROPOSAL_OPENED, "A change to {group} waits for the officers' votes",
+	 "An officer proposed a change to {group}'s rules or officers.",
+	 "Officers: open the proposal in the Kolo app and approve or reject it with your PIN."},
+	{EVT_PROPOSAL_PASSED, "A change to {group} was approved",
+	 "A proposed change to {group} got its votes and takes effect after its delay.",
+	 "Nothing to do. Officers can still see it in the Kolo app."},
+	{EVT_PROPOSAL_APPLIED, "A change to {group} took effect",
+	 "A change to {group}'s rules or officers took effect.",
+	 "Check the group's settings in the Kolo app if you did not expect it."},
+	{EVT_PROPOSAL_REJECTED, "A proposed change to {group} did not pass",
+	 "A proposed change to {group} was rejected, cancelled or expired. Nothing changed.",
+	 "Nothing to do."},
+	{EVT_MEMBER_ADDED, "A member joined {group}", "A member was added to {group}.",
+	 "Nothing to do. The group's members are listed in the Kolo app."},
+	{EVT_MEMBER_REMOVED, "A member left {group}", "A member left or was removed from {group}.",
+	 "Nothing to do. Ask the group's officers if you did not expect it."},
+	{EVT_KYC_RESULT, "The result of your identity check",
+	 "Your identity check has a result: {status}.",
+	 "Open the Kolo app to see it, and to try again if it was not accepted."},
+	{EVT_WEBHOOK_PAUSED, "A partner endpoint of {group} was paused",
+	 "A partner endpoint of {group} failed for a day and was paused.",
+	 "Officers: fix the endpoint and resume it, then re-send what it missed."},
 };
 
-static const evs_words evs_generic = { NULL, "News from {group}",
-				       "Something happened in {group}.",
-				       "Open the Kolo app to see it." };
+static const evs_words evs_generic = {NULL, "News from {group}", "Something happened in {group}.",
+				      "Open the Kolo app to see it."};
 
-static const evs_words *evs_words_of(const char *type)
+static const evs_words *
+evs_words_of(const char *type)
 {
 	for (size_t i = 0; i < sizeof(evs_table) / sizeof(evs_table[0]); i++) {
 		if (strcmp(evs_table[i].type, type) == 0)
@@ -93,7 +94,8 @@ typedef struct evs_buf {
 
 #define EVS_TEXT_MAX (256 * 1024)
 
-static void evs_put(evs_buf *b, const char *s, size_t n)
+static void
+evs_put(evs_buf *b, const char *s, size_t n)
 {
 	if (b->full || b->len + n + 1 > EVS_TEXT_MAX) {
 		b->full = 1;
@@ -117,30 +119,44 @@ static void evs_put(evs_buf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void evs_puts(evs_buf *b, const char *s)
+static void
+evs_puts(evs_buf *b, const char *s)
 {
 	evs_put(b, s, strlen(s));
 }
 
-static const char *evs_done(evs_buf *b)
+static const char *
+evs_done(evs_buf *b)
 {
 	if (b->full)
 		return NULL;
 	return b->p ? b->p : "";
 }
 
-char *evs_html_escape(mem_arena *a, const char *s)
+char *
+evs_html_escape(mem_arena *a, const char *s)
 {
-	evs_buf b = { .a = a };
+	evs_buf b = {.a = a};
 
 	for (; *s; s++) {
 		switch (*s) {
-		case '&': evs_puts(&b, "&amp;"); break;
-		case '<': evs_puts(&b, "&lt;"); break;
-		case '>': evs_puts(&b, "&gt;"); break;
-		case '"': evs_puts(&b, "&quot;"); break;
-		case '\'': evs_puts(&b, "&#39;"); break;
-		default: evs_put(&b, s, 1);
+		case '&':
+			evs_puts(&b, "&amp;");
+			break;
+		case '<':
+			evs_puts(&b, "&lt;");
+			break;
+		case '>':
+			evs_puts(&b, "&gt;");
+			break;
+		case '"':
+			evs_puts(&b, "&quot;");
+			break;
+		case '\'':
+			evs_puts(&b, "&#39;");
+			break;
+		default:
+			evs_put(&b, s, 1);
 		}
 	}
 	return (char *)evs_done(&b);
@@ -153,9 +169,10 @@ typedef struct evs_values {
 	const char *status;
 } evs_values;
 
-static const char *evs_fill(mem_arena *a, const char *tmpl, const evs_values *v)
+static const char *
+evs_fill(mem_arena *a, const char *tmpl, const evs_values *v)
 {
-	evs_buf b = { .a = a };
+	evs_buf b = {.a = a};
 
 	while (*tmpl) {
 		if (strncmp(tmpl, "{amount}", 8) == 0) {
@@ -176,7 +193,8 @@ static const char *evs_fill(mem_arena *a, const char *tmpl, const evs_values *v)
 
 /* The first line of s ("" for NULL), in the arena: line breaks stay out
  * of headers and SMS. */
-static const char *evs_first_line(mem_arena *a, const char *s)
+static const char *
+evs_first_line(mem_arena *a, const char *s)
 {
 	size_t n = s ? strcspn(s, "\r\n") : 0;
 	char *out = mem_arena_alloc(a, n + 1);
@@ -189,12 +207,14 @@ static const char *evs_first_line(mem_arena *a, const char *s)
 }
 
 /* A text field of data, "" when absent or not text; its first line. */
-static const char *evs_data_text(mem_arena *a, json_t *data, const char *key)
+static const char *
+evs_data_text(mem_arena *a, json_t *data, const char *key)
 {
 	return evs_first_line(a, json_string_value(json_object_get(data, key)));
 }
 
-static void evs_values_of(mem_arena *a, json_t *data, const char *group_name, evs_values *v)
+static void
+evs_values_of(mem_arena *a, json_t *data, const char *group_name, evs_values *v)
 {
 	json_t *amount = json_object_get(data, "amount_kobo");
 	const char *name = evs_first_line(a, group_name);
@@ -211,12 +231,13 @@ static void evs_values_of(mem_arena *a, json_t *data, const char *group_name, ev
 
 /* An email or phone code's texts: the code on its own line ("Your code:
  * NNNNNN", the form tests and scripts read). */
-static int evs_render_code(mem_arena *a, json_t *data, int phone, evs_rendered *out)
+static int
+evs_render_code(mem_arena *a, json_t *data, int phone, evs_rendered *out)
 {
 	const char *code = evs_data_text(a, data, "code");
 	const char *expires = evs_data_text(a, data, "expires_at");
 	const char *what = phone ? "phone number" : "email address";
-	evs_buf text = { .a = a }, html = { .a = a }, sms = { .a = a };
+	evs_buf text = {.a = a}, html = {.a = a}, sms = {.a = a};
 
 	out->subject = "Your Kolo code";
 	evs_puts(&text, "Your code: ");
@@ -235,7 +256,8 @@ static int evs_render_code(mem_arena *a, json_t *data, int phone, evs_rendered *
 	evs_puts(&html, evs_html_escape(a, code) ? evs_html_escape(a, code) : "");
 	evs_puts(&html, "</b></p><p>Enter it in the Kolo app to confirm that this ");
 	evs_puts(&html, what);
-	evs_puts(&html, " is yours. If you did not ask for it, ignore this message.</p></body></html>\n");
+	evs_puts(&html,
+		 " is yours. If you did not ask for it, ignore this message.</p></body></html>\n");
 	evs_puts(&sms, "Kolo. Your code: ");
 	evs_puts(&sms, code);
 	evs_puts(&sms, phone ? "\nEnter it in the Kolo app to confirm this number. If you did not "
@@ -247,7 +269,8 @@ static int evs_render_code(mem_arena *a, json_t *data, int phone, evs_rendered *
 	return out->text && out->html && out->sms ? 0 : err_oom();
 }
 
-static void evs_html_para(evs_buf *b, mem_arena *a, const char *s)
+static void
+evs_html_para(evs_buf *b, mem_arena *a, const char *s)
 {
 	const char *escaped = evs_html_escape(a, s);
 
@@ -256,13 +279,14 @@ static void evs_html_para(evs_buf *b, mem_arena *a, const char *s)
 	evs_puts(b, "</p>");
 }
 
-static int evs_render_words(mem_arena *a, const evs_event *e, json_t *data,
-			    const char *group_name, const char *public_url, evs_rendered *out)
+static int
+evs_render_words(mem_arena *a, const evs_event *e, json_t *data, const char *group_name,
+		 const char *public_url, evs_rendered *out)
 {
 	const evs_words *w = evs_words_of(e->type);
 	evs_values v;
 	const char *happened, *todo, *reason = evs_data_text(a, data, "reason");
-	evs_buf text = { .a = a }, html = { .a = a }, sms = { .a = a };
+	evs_buf text = {.a = a}, html = {.a = a}, sms = {.a = a};
 
 	evs_values_of(a, data, group_name, &v);
 	out->subject = evs_fill(a, w->subject, &v);
@@ -300,8 +324,9 @@ static int evs_render_words(mem_arena *a, const evs_event *e, json_t *data,
 	return out->text && out->html && out->sms ? 0 : err_oom();
 }
 
-int evs_render(evs_rendered *out, mem_arena *a, const evs_event *e, const char *group_name,
-	       const char *public_url)
+int
+evs_render(evs_rendered *out, mem_arena *a, const evs_event *e, const char *group_name,
+	   const char *public_url)
 {
 	json_t *data = json_loads(e->data_json[0] ? e->data_json : "{}", 0, NULL);
 	int rc;
@@ -321,7 +346,8 @@ int evs_render(evs_rendered *out, mem_arena *a, const evs_event *e, const char *
 
 /* --- the RFC 5322 message ------------------------------------------------------ */
 
-static int evs_has_ascii_only(const char *s)
+static int
+evs_has_ascii_only(const char *s)
 {
 	for (; *s; s++) {
 		if ((unsigned char)*s >= 0x80)
@@ -332,7 +358,8 @@ static int evs_has_ascii_only(const char *s)
 
 /* s with every ASCII control character (tab, CR, LF, DEL, ...) made a
  * space, in the arena: a header value is one line of text. */
-static char *evs_header_clean(mem_arena *a, const char *s)
+static char *
+evs_header_clean(mem_arena *a, const char *s)
 {
 	char *out = mem_arena_strdup(a, s);
 
@@ -347,7 +374,8 @@ static char *evs_header_clean(mem_arena *a, const char *s)
  * without cutting a character in two. */
 #define EVS_WORD_BYTES 45 /* 60 base64 characters: "=?UTF-8?B?" + 60 + "?=" = 72 <= 75 */
 
-static size_t evs_word_cut(const char *s, size_t left)
+static size_t
+evs_word_cut(const char *s, size_t left)
 {
 	size_t n = left < EVS_WORD_BYTES ? left : EVS_WORD_BYTES;
 
@@ -360,7 +388,8 @@ static size_t evs_word_cut(const char *s, size_t left)
 /* A header value: control characters made spaces; as is when ASCII, else
  * RFC 2047 encoded words of at most 75 characters each, folded onto
  * continuation lines (the space between two encoded words is not text). */
-static void evs_put_header_text(evs_buf *b, const char *raw)
+static void
+evs_put_header_text(evs_buf *b, const char *raw)
 {
 	const char *s = evs_header_clean(b->a, raw);
 	char enc[sodium_base64_ENCODED_LEN(EVS_WORD_BYTES, sodium_base64_VARIANT_ORIGINAL)];
@@ -393,7 +422,8 @@ static void evs_put_header_text(evs_buf *b, const char *raw)
  * doubles a leading "." of a line itself when it sends over SMTP (doing it
  * here too made the reader see ".."), and a mail dir file is the message
  * as a reader gets it. */
-static void evs_put_crlf(evs_buf *b, const char *s)
+static void
+evs_put_crlf(evs_buf *b, const char *s)
 {
 	while (*s) {
 		size_t n = strcspn(s, "\r\n");
@@ -408,15 +438,17 @@ static void evs_put_crlf(evs_buf *b, const char *s)
 	}
 }
 
-static int evs_header_safe(const char *s)
+static int
+evs_header_safe(const char *s)
 {
 	return !strpbrk(s, "\r\n");
 }
 
-int evs_email_message(char **out, size_t *out_len, mem_arena *a, const evs_rendered *r,
-		      const char *from, const char *to, const char *event_id, const char *user_id)
+int
+evs_email_message(char **out, size_t *out_len, mem_arena *a, const evs_rendered *r,
+		  const char *from, const char *to, const char *event_id, const char *user_id)
 {
-	evs_buf b = { .a = a };
+	evs_buf b = {.a = a};
 	char date[64];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -460,9 +492,10 @@ int evs_email_message(char **out, size_t *out_len, mem_arena *a, const evs_rende
 	return *out ? 0 : err_oom();
 }
 
-char *evs_sms_file(mem_arena *a, const char *to, const char *text)
+char *
+evs_sms_file(mem_arena *a, const char *to, const char *text)
 {
-	evs_buf b = { .a = a };
+	evs_buf b = {.a = a};
 
 	evs_puts(&b, "To: ");
 	evs_puts(&b, to);

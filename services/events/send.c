@@ -16,7 +16,8 @@
 
 /* --- the mail dir -------------------------------------------------------------- */
 
-static long long evs_unix_ms(void)
+static long long
+evs_unix_ms(void)
 {
 	struct timespec ts;
 
@@ -24,7 +25,8 @@ static long long evs_unix_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int evs_write_all(int fd, const char *p, size_t len)
+static int
+evs_write_all(int fd, const char *p, size_t len)
 {
 	while (len > 0) {
 		ssize_t w = write(fd, p, len);
@@ -39,8 +41,9 @@ static int evs_write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-int evs_send_file(const char *dir, const char *event_id, long long n, const char *ext,
-		  const char *content, size_t len)
+int
+evs_send_file(const char *dir, const char *event_id, long long n, const char *ext,
+	      const char *content, size_t len)
 {
 	/* Two sends of one message (a worker whose lease ran out and the one
 	 * that claimed it since, in this process or another) each write their
@@ -75,7 +78,8 @@ typedef struct evs_upload {
 	size_t left;
 } evs_upload;
 
-static size_t evs_upload_read(char *buf, size_t size, size_t n, void *arg)
+static size_t
+evs_upload_read(char *buf, size_t size, size_t n, void *arg)
 {
 	evs_upload *u = arg;
 	size_t take = size * n < u->left ? size * n : u->left;
@@ -87,7 +91,8 @@ static size_t evs_upload_read(char *buf, size_t size, size_t n, void *arg)
 }
 
 /* The bare address of "Name <a@b>" or "a@b", into out. */
-static void evs_bare_address(char *out, size_t cap, const char *from)
+static void
+evs_bare_address(char *out, size_t cap, const char *from)
 {
 	const char *lt = strchr(from, '<'), *gt = lt ? strchr(lt, '>') : NULL;
 
@@ -99,7 +104,8 @@ static void evs_bare_address(char *out, size_t cap, const char *from)
 
 /* Counts the exchange c just had with provider (its last reply code's
  * class, or transport_error when none came). */
-static void evs_count_provider_call(CURL *c, const char *provider)
+static void
+evs_count_provider_call(CURL *c, const char *provider)
 {
 	long code = 0;
 
@@ -107,11 +113,12 @@ static void evs_count_provider_call(CURL *c, const char *provider)
 	metrics_provider_call(provider, code > 0, code);
 }
 
-int evs_send_smtp(const evs_smtp *smtp, const char *to, const char *message, size_t len)
+int
+evs_send_smtp(const evs_smtp *smtp, const char *to, const char *message, size_t len)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *rcpt = NULL;
-	evs_upload up = { message, len };
+	evs_upload up = {message, len};
 	char from[320], rcpt_addr[320];
 	CURLcode res;
 
@@ -148,7 +155,8 @@ int evs_send_smtp(const evs_smtp *smtp, const char *to, const char *message, siz
 
 /* --- SMS ------------------------------------------------------------------------- */
 
-static size_t evs_discard(char *p, size_t size, size_t n, void *arg)
+static size_t
+evs_discard(char *p, size_t size, size_t n, void *arg)
 {
 	(void)p;
 	(void)arg;
@@ -156,20 +164,22 @@ static size_t evs_discard(char *p, size_t size, size_t n, void *arg)
 }
 
 /* The request body; NULL when out of memory. Free with free(). */
-static char *evs_sms_body(const evs_sms *sms, const char *to, const char *text)
+static char *
+evs_sms_body(const evs_sms *sms, const char *to, const char *text)
 {
 	/* Termii takes the number in international form without the "+". */
-	json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "to", to[0] == '+' ? to + 1 : to,
-				 "from", sms->sender ? sms->sender : "Kolo", "sms", text, "type",
-				 "plain", "channel", "generic", "api_key",
-				 sms->api_key ? sms->api_key : "");
+	json_t *body =
+		json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "to", to[0] == '+' ? to + 1 : to,
+			  "from", sms->sender ? sms->sender : "Kolo", "sms", text, "type", "plain",
+			  "channel", "generic", "api_key", sms->api_key ? sms->api_key : "");
 	char *out = body ? json_dumps(body, JSON_COMPACT) : NULL;
 
 	json_decref(body);
 	return out;
 }
 
-int evs_send_sms(const evs_sms *sms, const char *to, const char *text)
+int
+evs_send_sms(const evs_sms *sms, const char *to, const char *text)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");

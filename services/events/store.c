@@ -8,7 +8,8 @@
 #include "events/events.h"
 
 /* A PostgreSQL array literal of the texts (each quoted), in the arena. */
-static char *evs_array(mem_arena *a, char *const *items, size_t n)
+static char *
+evs_array(mem_arena *a, char *const *items, size_t n)
 {
 	size_t cap = 3;
 	char *out, *p;
@@ -41,9 +42,10 @@ static char *evs_array(mem_arena *a, char *const *items, size_t n)
 /* An arbitrary constant naming the ingest lock ("kolo" 0026). */
 #define EVS_INGEST_LOCK "7695845530017830950"
 
-int evs_store_lead(int *out_leader, db_conn *c)
+int
+evs_store_lead(int *out_leader, db_conn *c)
 {
-	static const char *params[1] = { EVS_INGEST_LOCK };
+	static const char *params[1] = {EVS_INGEST_LOCK};
 	PGresult *res = NULL;
 	/* Held already (a session lock stacks: take it once), else try.
 	 * objsubid 1 is a lock of one bigint key; 2 is the two-int4 form,
@@ -62,7 +64,8 @@ int evs_store_lead(int *out_leader, db_conn *c)
 	return 0;
 }
 
-static int evs_store_known(db_conn *c, const char *id, int *known)
+static int
+evs_store_known(db_conn *c, const char *id, int *known)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res, "SELECT 1 FROM events_event WHERE id = $1::uuid", 1, &id);
@@ -75,7 +78,8 @@ static int evs_store_known(db_conn *c, const char *id, int *known)
 }
 
 /* The next number of group_id's events (its row locked till commit). */
-static int evs_store_next_seq(db_conn *c, const char *group_id, char seq[DB_I64_TEXT])
+static int
+evs_store_next_seq(db_conn *c, const char *group_id, char seq[DB_I64_TEXT])
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -91,7 +95,8 @@ static int evs_store_next_seq(db_conn *c, const char *group_id, char seq[DB_I64_
 	return 0;
 }
 
-int evs_store_event(int *out_stored, db_conn *c, const char *source, const evs_event *e)
+int
+evs_store_event(int *out_stored, db_conn *c, const char *source, const evs_event *e)
 {
 	char seq[DB_I64_TEXT] = "";
 	const char *params[9];
@@ -126,13 +131,15 @@ int evs_store_event(int *out_stored, db_conn *c, const char *source, const evs_e
 	return 0;
 }
 
-#define EVS_EVENT_COLUMNS                                                       \
-	"e.id, e.type, coalesce(e.group_id::text, ''), coalesce(e.user_id::text, ''),"   \
-	" coalesce(e.actor_id::text, ''), " DB_RFC3339("e.occurred_at") ", e.data::text," \
-	" coalesce(e.group_seq, 0)"
+#define EVS_EVENT_COLUMNS                                                                          \
+	"e.id, e.type, coalesce(e.group_id::text, ''), coalesce(e.user_id::text, ''),"             \
+	" coalesce(e.actor_id::text, ''), " DB_RFC3339(                                            \
+		"e.occurred_at") ", e.data::text,"                                                 \
+				 " coalesce(e.group_seq, 0)"
 #define EVS_EVENT_NCOLS 8
 
-static int evs_read_event(mem_arena *a, const PGresult *res, int row, int col, evs_event *out)
+static int
+evs_read_event(mem_arena *a, const PGresult *res, int row, int col, evs_event *out)
 {
 	out->id = db_text(a, res, row, col);
 	out->type = db_text(a, res, row, col + 1);
@@ -147,7 +154,8 @@ static int evs_read_event(mem_arena *a, const PGresult *res, int row, int col, e
 
 /* Every row of res (cleared) as events, in a new arena array (*out, one
  * spare so it is never empty; *n rows). */
-static int evs_read_events(mem_arena *a, PGresult *res, evs_event **out, int *n)
+static int
+evs_read_events(mem_arena *a, PGresult *res, evs_event **out, int *n)
 {
 	int rc = 0;
 
@@ -159,10 +167,11 @@ static int evs_read_events(mem_arena *a, PGresult *res, evs_event **out, int *n)
 	return *out ? rc : err_oom();
 }
 
-int evs_store_unfanned(evs_event **out, int *out_n, mem_arena *a, db_conn *c, int limit)
+int
+evs_store_unfanned(evs_event **out, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char lim[DB_I64_TEXT];
-	const char *params[1] = { db_i64(lim, limit) };
+	const char *params[1] = {db_i64(lim, limit)};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT " EVS_EVENT_COLUMNS " FROM events_event e WHERE NOT e.fanned_out"
@@ -175,7 +184,8 @@ int evs_store_unfanned(evs_event **out, int *out_n, mem_arena *a, db_conn *c, in
 
 /* --- fan-out ------------------------------------------------------------------ */
 
-static int evs_index_of(char *const *users, size_t n, const char *id)
+static int
+evs_index_of(char *const *users, size_t n, const char *id)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(users[i], id) == 0)
@@ -184,11 +194,12 @@ static int evs_index_of(char *const *users, size_t n, const char *id)
 	return -1;
 }
 
-int evs_store_choices_of(int *out_chose_email, int *out_chose_sms, db_conn *c, const char *type,
-			 char *const *users, size_t n)
+int
+evs_store_choices_of(int *out_chose_email, int *out_chose_sms, db_conn *c, const char *type,
+		     char *const *users, size_t n)
 {
 	mem_arena *a = mem_arena_new(0);
-	const char *params[2] = { type, evs_array(a, users, n) };
+	const char *params[2] = {type, evs_array(a, users, n)};
 	PGresult *res = NULL;
 	int rc = params[1] ? 0 : err_oom();
 
@@ -214,23 +225,25 @@ int evs_store_choices_of(int *out_chose_email, int *out_chose_sms, db_conn *c, c
 
 /* The messages' column of field (user_id, channel or address) as an array
  * literal, in the arena. */
-static char *evs_messages_column(mem_arena *a, const evs_message *msgs, size_t n, int field)
+static char *
+evs_messages_column(mem_arena *a, const evs_message *msgs, size_t n, int field)
 {
 	char **items = mem_arena_alloc(a, sizeof(*items) * (n + 1));
 
 	for (size_t i = 0; items && i < n; i++)
-		items[i] = (char *)(field == 0 ? msgs[i].user_id
+		items[i] = (char *)(field == 0	 ? msgs[i].user_id
 				    : field == 1 ? msgs[i].channel
 						 : msgs[i].address);
 	return items ? evs_array(a, items, n) : NULL;
 }
 
-int evs_store_fanned(db_conn *c, const char *event_id, const evs_message *msgs, size_t n)
+int
+evs_store_fanned(db_conn *c, const char *event_id, const evs_message *msgs, size_t n)
 {
 	mem_arena *a = mem_arena_new(0);
-	const char *params[4] = { event_id, evs_messages_column(a, msgs, n, 0),
-				  evs_messages_column(a, msgs, n, 1),
-				  evs_messages_column(a, msgs, n, 2) };
+	const char *params[4] = {event_id, evs_messages_column(a, msgs, n, 0),
+				 evs_messages_column(a, msgs, n, 1),
+				 evs_messages_column(a, msgs, n, 2)};
 	int rc = params[1] && params[2] && params[3] ? 0 : err_oom();
 
 	/* One statement for all of them: a group of thousands is one round
@@ -244,17 +257,18 @@ int evs_store_fanned(db_conn *c, const char *event_id, const evs_message *msgs, 
 			    " ON CONFLICT (event_id, user_id, channel) DO NOTHING",
 			    4, params);
 	if (rc == 0)
-		rc = db_run(c, "UPDATE events_event SET fanned_out = true WHERE id = $1::uuid",
-			    1, &event_id);
+		rc = db_run(c, "UPDATE events_event SET fanned_out = true WHERE id = $1::uuid", 1,
+			    &event_id);
 	mem_arena_free(a);
 	return rc;
 }
 
-int evs_store_fanout_failed(int *out_gave_up, db_conn *c, const char *event_id, const char *error,
-			    int max_failures)
+int
+evs_store_fanout_failed(int *out_gave_up, db_conn *c, const char *event_id, const char *error,
+			int max_failures)
 {
 	char max[DB_I64_TEXT];
-	const char *params[3] = { event_id, error, db_i64(max, max_failures) };
+	const char *params[3] = {event_id, error, db_i64(max, max_failures)};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "UPDATE events_event SET fanout_failures = fanout_failures + 1,"
@@ -279,11 +293,11 @@ int evs_store_fanout_failed(int *out_gave_up, db_conn *c, const char *event_id, 
  * nothing: the newer claim's outcome stands. */
 #define EVS_STILL_CLAIMED "attempts = $2::int AND status = 'PENDING'"
 
-int evs_store_claim(evs_delivery **out, int *out_n, mem_arena *a, db_conn *c, int limit,
-		    int lease_s)
+int
+evs_store_claim(evs_delivery **out, int *out_n, mem_arena *a, db_conn *c, int limit, int lease_s)
 {
 	char lim[DB_I64_TEXT], lease[DB_I64_TEXT];
-	const char *params[2] = { db_i64(lim, limit), db_i64(lease, lease_s) };
+	const char *params[2] = {db_i64(lim, limit), db_i64(lease, lease_s)};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "UPDATE events_delivery d SET attempts = d.attempts + 1,"
@@ -292,8 +306,8 @@ int evs_store_claim(evs_delivery **out, int *out_n, mem_arena *a, db_conn *c, in
 			 "  SELECT id FROM events_delivery WHERE status = 'PENDING'"
 			 "  AND next_at <= now() AND (lease_until IS NULL OR lease_until <= now())"
 			 "  ORDER BY next_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-			 " RETURNING d.id, d.user_id::text, d.channel, d.address, d.attempts, "
-			 EVS_EVENT_COLUMNS,
+			 " RETURNING d.id, d.user_id::text, d.channel, d.address, "
+			 "d.attempts, " EVS_EVENT_COLUMNS,
 			 2, params);
 
 	if (rc < 0)
@@ -314,10 +328,11 @@ int evs_store_claim(evs_delivery **out, int *out_n, mem_arena *a, db_conn *c, in
 	return *out ? rc : err_oom();
 }
 
-int evs_store_sent(db_conn *c, const evs_delivery *d)
+int
+evs_store_sent(db_conn *c, const evs_delivery *d)
 {
 	char id[DB_I64_TEXT], attempts[DB_I64_TEXT];
-	const char *params[2] = { db_i64(id, d->id), db_i64(attempts, d->attempts) };
+	const char *params[2] = {db_i64(id, d->id), db_i64(attempts, d->attempts)};
 	int rc = db_run(c,
 			"UPDATE events_delivery SET status = 'SENT', sent_at = now(),"
 			" lease_until = NULL, last_error = NULL WHERE id = $1::bigint"
@@ -328,18 +343,18 @@ int evs_store_sent(db_conn *c, const evs_delivery *d)
 	if (rc == 0)
 		rc = db_run(c,
 			    "UPDATE events_event SET data = jsonb_set(data, '{code}', '\"\"')"
-			    " WHERE id = $1::uuid AND type IN ('" EVT_EMAIL_CODE "', '" EVT_PHONE_CODE
-			    "') AND data ? 'code'",
+			    " WHERE id = $1::uuid AND type IN ('" EVT_EMAIL_CODE
+			    "', '" EVT_PHONE_CODE "') AND data ? 'code'",
 			    1, &d->event.id);
 	return rc;
 }
 
-int evs_store_failed(db_conn *c, const evs_delivery *d, int dead, int64_t wait_s,
-		     const char *error)
+int
+evs_store_failed(db_conn *c, const evs_delivery *d, int dead, int64_t wait_s, const char *error)
 {
 	char id[DB_I64_TEXT], attempts[DB_I64_TEXT], wait[DB_I64_TEXT];
-	const char *params[5] = { db_i64(id, d->id), db_i64(attempts, d->attempts),
-				  dead ? "DEAD" : "PENDING", db_i64(wait, wait_s), error };
+	const char *params[5] = {db_i64(id, d->id), db_i64(attempts, d->attempts),
+				 dead ? "DEAD" : "PENDING", db_i64(wait, wait_s), error};
 
 	return db_run(c,
 		      "UPDATE events_delivery SET status = $3, lease_until = NULL,"
@@ -348,11 +363,12 @@ int evs_store_failed(db_conn *c, const evs_delivery *d, int dead, int64_t wait_s
 		      5, params);
 }
 
-int evs_store_unclaim(db_conn *c, const evs_delivery *d, int64_t wait_ms)
+int
+evs_store_unclaim(db_conn *c, const evs_delivery *d, int64_t wait_ms)
 {
 	char id[DB_I64_TEXT], attempts[DB_I64_TEXT], wait[DB_I64_TEXT];
-	const char *params[3] = { db_i64(id, d->id), db_i64(attempts, d->attempts),
-				  db_i64(wait, wait_ms) };
+	const char *params[3] = {db_i64(id, d->id), db_i64(attempts, d->attempts),
+				 db_i64(wait, wait_ms)};
 
 	return db_run(c,
 		      "UPDATE events_delivery SET attempts = greatest(attempts - 1, 0),"
@@ -362,10 +378,11 @@ int evs_store_unclaim(db_conn *c, const evs_delivery *d, int64_t wait_ms)
 		      3, params);
 }
 
-int evs_store_sms_token(int *out_got, db_conn *c, double rate_per_s)
+int
+evs_store_sms_token(int *out_got, db_conn *c, double rate_per_s)
 {
 	char rate[64];
-	const char *params[1] = { rate };
+	const char *params[1] = {rate};
 	PGresult *res = NULL;
 	int rc;
 
@@ -391,9 +408,10 @@ int evs_store_sms_token(int *out_got, db_conn *c, double rate_per_s)
 
 /* --- streams (WatchEvents) --------------------------------------------------- */
 
-int evs_store_group_seq_of(int64_t *out_seq, db_conn *c, const char *group_id, const char *event_id)
+int
+evs_store_group_seq_of(int64_t *out_seq, db_conn *c, const char *group_id, const char *event_id)
 {
-	const char *params[2] = { group_id, event_id };
+	const char *params[2] = {group_id, event_id};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT group_seq FROM events_event WHERE id = $2::uuid"
@@ -407,11 +425,12 @@ int evs_store_group_seq_of(int64_t *out_seq, db_conn *c, const char *group_id, c
 	return 0;
 }
 
-int evs_store_group_events(evs_event **out, int *out_n, mem_arena *a, db_conn *c,
-			   const char *group_id, int64_t after_seq, int limit)
+int
+evs_store_group_events(evs_event **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id,
+		       int64_t after_seq, int limit)
 {
 	char after[DB_I64_TEXT], lim[DB_I64_TEXT];
-	const char *params[3] = { group_id, db_i64(after, after_seq), db_i64(lim, limit) };
+	const char *params[3] = {group_id, db_i64(after, after_seq), db_i64(lim, limit)};
 	PGresult *res = NULL;
 	/* events_event_group_seq (group_id, group_seq) serves it as a range. */
 	int rc = db_exec(c, &res,
@@ -425,10 +444,11 @@ int evs_store_group_events(evs_event **out, int *out_n, mem_arena *a, db_conn *c
 
 /* --- preferences ------------------------------------------------------------- */
 
-static int evs_store_choices_channel(db_conn *c, mem_arena *a, const char *user_id,
-				     const char *channel, char ***out, size_t *n)
+static int
+evs_store_choices_channel(db_conn *c, mem_arena *a, const char *user_id, const char *channel,
+			  char ***out, size_t *n)
 {
-	const char *params[2] = { user_id, channel };
+	const char *params[2] = {user_id, channel};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT type FROM events_preference WHERE user_id = $1::uuid"
@@ -445,18 +465,20 @@ static int evs_store_choices_channel(db_conn *c, mem_arena *a, const char *user_
 	return *out ? 0 : err_oom();
 }
 
-int evs_store_choices(char ***out_email, size_t *out_n_email, char ***out_sms, size_t *out_n_sms,
-		      mem_arena *a, db_conn *c, const char *user_id)
+int
+evs_store_choices(char ***out_email, size_t *out_n_email, char ***out_sms, size_t *out_n_sms,
+		  mem_arena *a, db_conn *c, const char *user_id)
 {
 	int rc = evs_store_choices_channel(c, a, user_id, "email", out_email, out_n_email);
 
 	return rc < 0 ? rc : evs_store_choices_channel(c, a, user_id, "sms", out_sms, out_n_sms);
 }
 
-static int evs_store_choices_add(db_conn *c, mem_arena *a, const char *user_id,
-				 const char *channel, char *const *types, size_t n)
+static int
+evs_store_choices_add(db_conn *c, mem_arena *a, const char *user_id, const char *channel,
+		      char *const *types, size_t n)
 {
-	const char *params[3] = { user_id, channel, evs_array(a, types, n) };
+	const char *params[3] = {user_id, channel, evs_array(a, types, n)};
 
 	if (!params[2])
 		return err_oom();
@@ -466,12 +488,12 @@ static int evs_store_choices_add(db_conn *c, mem_arena *a, const char *user_id,
 		      3, params);
 }
 
-int evs_store_choices_set(db_conn *c, const char *user_id, char *const *email,
-			  size_t n_email, char *const *sms, size_t n_sms)
+int
+evs_store_choices_set(db_conn *c, const char *user_id, char *const *email, size_t n_email,
+		      char *const *sms, size_t n_sms)
 {
 	mem_arena *a = mem_arena_new(0);
-	int rc = db_run(c, "DELETE FROM events_preference WHERE user_id = $1::uuid", 1,
-			&user_id);
+	int rc = db_run(c, "DELETE FROM events_preference WHERE user_id = $1::uuid", 1, &user_id);
 
 	if (rc == 0)
 		rc = evs_store_choices_add(c, a, user_id, "email", email, n_email);
@@ -483,10 +505,11 @@ int evs_store_choices_set(db_conn *c, const char *user_id, char *const *email,
 
 /* --- the streams' poller (WatchEvents) --------------------------------------- */
 
-int evs_store_group_heads(int64_t *out_heads, db_conn *c, char *const *groups, size_t n)
+int
+evs_store_group_heads(int64_t *out_heads, db_conn *c, char *const *groups, size_t n)
 {
 	mem_arena *a = mem_arena_new(0);
-	const char *params[1] = { evs_array(a, groups, n) };
+	const char *params[1] = {evs_array(a, groups, n)};
 	PGresult *res = NULL;
 	int rc = params[0] ? 0 : err_oom();
 
@@ -508,7 +531,8 @@ int evs_store_group_heads(int64_t *out_heads, db_conn *c, char *const *groups, s
 	return rc;
 }
 
-int evs_store_delivery_queue(void *arg, int64_t *depth, double *oldest_age_s)
+int
+evs_store_delivery_queue(void *arg, int64_t *depth, double *oldest_age_s)
 {
 	(void)arg;
 	return db_measure_queue(

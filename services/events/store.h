@@ -48,8 +48,8 @@ typedef struct evs_message {
 
 /* Adds the messages of event_id (none twice: a row already there stays)
  * and marks the event fanned out. Inside a tx. */
-KOLO_MUST_CHECK int evs_store_fanned(db_conn *c, const char *event_id,
-				     const evs_message *msgs, size_t n);
+KOLO_MUST_CHECK int evs_store_fanned(db_conn *c, const char *event_id, const evs_message *msgs,
+				     size_t n);
 
 /* Counts a failed fan-out of event_id (error: why); after max_failures
  * of them the event is set aside (fanned out, fanout_failed: no message)
@@ -82,8 +82,8 @@ KOLO_MUST_CHECK int evs_store_claim(evs_delivery **out, int *out_n, mem_arena *a
 KOLO_MUST_CHECK int evs_store_sent(db_conn *c, const evs_delivery *d);
 
 /* The attempt failed: DEAD when dead, else due again in wait_s. */
-KOLO_MUST_CHECK int evs_store_failed(db_conn *c, const evs_delivery *d, int dead,
-				     int64_t wait_s, const char *error);
+KOLO_MUST_CHECK int evs_store_failed(db_conn *c, const evs_delivery *d, int dead, int64_t wait_s,
+				     const char *error);
 
 /* Gives a claimed message back uncounted, due in wait_ms (no SMS budget). */
 KOLO_MUST_CHECK int evs_store_unclaim(db_conn *c, const evs_delivery *d, int64_t wait_ms);
@@ -112,9 +112,8 @@ KOLO_MUST_CHECK int evs_store_choices(char ***out_email, size_t *out_n_email, ch
 				      const char *user_id);
 
 /* Replaces the user's choices. Inside a tx. */
-KOLO_MUST_CHECK int evs_store_choices_set(db_conn *c, const char *user_id,
-					  char *const *email, size_t n_email,
-					  char *const *sms, size_t n_sms);
+KOLO_MUST_CHECK int evs_store_choices_set(db_conn *c, const char *user_id, char *const *email,
+					  size_t n_email, char *const *sms, size_t n_sms);
 
 /* --- the streams' poller (WatchEvents) --------------------------------------- */
 

@@ -14,7 +14,8 @@
 
 /* A PostgreSQL array literal of names that need no quoting (catalogue
  * types and "*", checked by whk_check_events), in the arena. */
-static char *whk_array(mem_arena *a, const char *const *items, size_t n)
+static char *
+whk_array(mem_arena *a, const char *const *items, size_t n)
 {
 	size_t cap = 3;
 	char *out;
@@ -35,7 +36,8 @@ static char *whk_array(mem_arena *a, const char *const *items, size_t n)
 }
 
 /* Splits "a,b,c" into the arena. */
-static int whk_split(mem_arena *a, const char *list, char ***out, size_t *n)
+static int
+whk_split(mem_arena *a, const char *list, char ***out, size_t *n)
 {
 	size_t count = *list ? 1 : 0, i = 0;
 	char *copy = mem_arena_strdup(a, list), *save = NULL;
@@ -58,8 +60,8 @@ typedef int (*whk_row_fn)(mem_arena *a, const PGresult *res, int row, void *dst)
 /* Reads every row of res with read into a new arena array of elements of
  * size bytes (*out, one spare so it is never empty) and clears res; *rows:
  * how many (0 on error). */
-static int whk_read_rows(mem_arena *a, PGresult *res, size_t size, whk_row_fn read,
-			 void **out, int *rows)
+static int
+whk_read_rows(mem_arena *a, PGresult *res, size_t size, whk_row_fn read, void **out, int *rows)
 {
 	int n = PQntuples(res);
 	char *items = mem_arena_alloc(a, size * ((size_t)n + 1));
@@ -75,13 +77,13 @@ static int whk_read_rows(mem_arena *a, PGresult *res, size_t size, whk_row_fn re
 
 /* --- endpoints ------------------------------------------------------------ */
 
-#define WHK_ENDPOINT_COLUMNS                                                   \
-	"w.id, w.group_id, w.url, array_to_string(w.events, ','), w.status, "  \
-	"w.created_by,"                                                        \
-	" " DB_RFC3339("w.created_at") ", " WHK_TS(                            \
-		"w.failing_since") ", " WHK_TS("w.paused_at")
+#define WHK_ENDPOINT_COLUMNS                                                                       \
+	"w.id, w.group_id, w.url, array_to_string(w.events, ','), w.status, "                      \
+	"w.created_by,"                                                                            \
+	" " DB_RFC3339("w.created_at") ", " WHK_TS("w.failing_since") ", " WHK_TS("w.paused_at")
 
-static int whk_read_endpoint(mem_arena *a, const PGresult *res, int row, void *dst)
+static int
+whk_read_endpoint(mem_arena *a, const PGresult *res, int row, void *dst)
 {
 	whk_endpoint *out = dst;
 
@@ -93,39 +95,38 @@ static int whk_read_endpoint(mem_arena *a, const PGresult *res, int row, void *d
 	out->created_at = db_text(a, res, row, 6);
 	out->failing_since = db_text(a, res, row, 7);
 	out->paused_at = db_text(a, res, row, 8);
-	if (!out->id || !out->group_id || !out->url || !out->status ||
-	    !out->created_by || !out->created_at || !out->failing_since ||
-	    !out->paused_at)
+	if (!out->id || !out->group_id || !out->url || !out->status || !out->created_by ||
+	    !out->created_at || !out->failing_since || !out->paused_at)
 		return err_oom();
-	return whk_split(a, PQgetvalue(res, row, 3), &out->events,
-			 &out->n_events);
+	return whk_split(a, PQgetvalue(res, row, 3), &out->events, &out->n_events);
 }
 
 /* One endpoint from a statement's result, or NOT_FOUND. */
-static int whk_one_endpoint(mem_arena *a, PGresult *res, whk_endpoint *out)
+static int
+whk_one_endpoint(mem_arena *a, PGresult *res, whk_endpoint *out)
 {
-	int rc = PQntuples(res) == 1
-			 ? whk_read_endpoint(a, res, 0, out)
-			 : err_set(ERR_NOT_FOUND, "webhook_not_found",
-				   "no such webhook in this group");
+	int rc = PQntuples(res) == 1 ? whk_read_endpoint(a, res, 0, out)
+				     : err_set(ERR_NOT_FOUND, "webhook_not_found",
+					       "no such webhook in this group");
 
 	PQclear(res);
 	return rc;
 }
 
 /* Serialises the creations of one group's endpoints (the cap). */
-static int whk_lock_group(db_conn *c, const char *group_id)
+static int
+whk_lock_group(db_conn *c, const char *group_id)
 {
-	return db_run(
-		c,
-		"SELECT pg_advisory_xact_lock(hashtextextended('webhooks:' || "
-		"$1, 0))",
-		1, &group_id);
+	return db_run(c,
+		      "SELECT pg_advisory_xact_lock(hashtextextended('webhooks:' || "
+		      "$1, 0))",
+		      1, &group_id);
 }
 
-int whk_store_create(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_id,
-		     const char *url, char *const *events, size_t n_events,
-		     const unsigned char *sealed, size_t n_sealed, const char *created_by)
+int
+whk_store_create(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_id, const char *url,
+		 char *const *events, size_t n_events, const unsigned char *sealed, size_t n_sealed,
+		 const char *created_by)
 {
 	char *hex = mem_arena_alloc(a, n_sealed * 2 + 3);
 	char *list = whk_array(a, (const char *const *)events, n_events);
@@ -148,27 +149,26 @@ int whk_store_create(whk_endpoint *out, mem_arena *a, db_conn *c, const char *gr
 		return rc;
 	rc = db_int64(res, 0, 0) >= WHK_MAX_PER_GROUP
 		     ? err_set(ERR_RESOURCE_EXHAUSTED, "too_many_webhooks",
-			       "a group has at most %d webhooks",
-			       WHK_MAX_PER_GROUP)
+			       "a group has at most %d webhooks", WHK_MAX_PER_GROUP)
 		     : 0;
 	PQclear(res);
 	if (rc < 0)
 		return rc;
-	rc = db_exec(
-		c, &res,
-		"INSERT INTO webhook_endpoint AS w (group_id, url, events, "
-		"secret_sealed,"
-		" created_by, after_seq) VALUES ($1::uuid, $2, $3::text[], "
-		"$4::bytea,"
-		" $5::uuid, coalesce((SELECT last_seq FROM events_group_seq"
-		" WHERE group_id = $1::uuid), 0)) "
-		"RETURNING " WHK_ENDPOINT_COLUMNS,
-		5, params);
+	rc = db_exec(c, &res,
+		     "INSERT INTO webhook_endpoint AS w (group_id, url, events, "
+		     "secret_sealed,"
+		     " created_by, after_seq) VALUES ($1::uuid, $2, $3::text[], "
+		     "$4::bytea,"
+		     " $5::uuid, coalesce((SELECT last_seq FROM events_group_seq"
+		     " WHERE group_id = $1::uuid), 0)) "
+		     "RETURNING " WHK_ENDPOINT_COLUMNS,
+		     5, params);
 	return rc < 0 ? rc : whk_one_endpoint(a, res, out);
 }
 
-int whk_store_sealed(unsigned char **out_sealed, size_t *out_n_sealed, mem_arena *a, db_conn *c,
-		     const char *id)
+int
+whk_store_sealed(unsigned char **out_sealed, size_t *out_n_sealed, mem_arena *a, db_conn *c,
+		 const char *id)
 {
 	PGresult *res = NULL;
 	const char *hex;
@@ -190,22 +190,20 @@ int whk_store_sealed(unsigned char **out_sealed, size_t *out_n_sealed, mem_arena
 	if (!*out_sealed)
 		rc = err_oom();
 	else if (sodium_hex2bin(*out_sealed, len / 2 + 1, hex, len, NULL, out_n_sealed, NULL) != 0)
-		rc = err_set(ERR_INTERNAL, "secret_unreadable",
-			     "a sealed secret is malformed");
+		rc = err_set(ERR_INTERNAL, "secret_unreadable", "a sealed secret is malformed");
 	PQclear(res);
 	return rc;
 }
 
-int whk_store_list(whk_endpoint **out, size_t *out_n, mem_arena *a, db_conn *c,
-		   const char *group_id)
+int
+whk_store_list(whk_endpoint **out, size_t *out_n, mem_arena *a, db_conn *c, const char *group_id)
 {
 	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
-		"SELECT " WHK_ENDPOINT_COLUMNS " FROM webhook_endpoint w"
-		" WHERE w.group_id = $1::uuid AND w.status <> 'deleted'"
-		" ORDER BY w.created_at, w.id",
-		1, &group_id);
+	int rc = db_exec(c, &res,
+			 "SELECT " WHK_ENDPOINT_COLUMNS " FROM webhook_endpoint w"
+			 " WHERE w.group_id = $1::uuid AND w.status <> 'deleted'"
+			 " ORDER BY w.created_at, w.id",
+			 1, &group_id);
 	void *items = NULL;
 	int rows;
 
@@ -217,13 +215,13 @@ int whk_store_list(whk_endpoint **out, size_t *out_n, mem_arena *a, db_conn *c,
 	return rc;
 }
 
-int whk_store_get(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_id, const char *id)
+int
+whk_store_get(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_id, const char *id)
 {
 	const char *params[2] = {group_id, id};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
-			 "SELECT " WHK_ENDPOINT_COLUMNS
-			 " FROM webhook_endpoint w"
+			 "SELECT " WHK_ENDPOINT_COLUMNS " FROM webhook_endpoint w"
 			 " WHERE w.group_id = $1::uuid AND w.id = $2::uuid"
 			 " AND w.status <> 'deleted'",
 			 2, params);
@@ -231,7 +229,8 @@ int whk_store_get(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group
 	return rc < 0 ? rc : whk_one_endpoint(a, res, out);
 }
 
-int whk_store_delete(db_conn *c, const char *group_id, const char *id)
+int
+whk_store_delete(db_conn *c, const char *group_id, const char *id)
 {
 	const char *params[2] = {group_id, id};
 	PGresult *res = NULL;
@@ -245,59 +244,59 @@ int whk_store_delete(db_conn *c, const char *group_id, const char *id)
 
 	if (rc < 0)
 		return rc;
-	rc = db_affected(res) == 1 ? 0
-				   : err_set(ERR_NOT_FOUND, "webhook_not_found",
-					     "no such webhook in this group");
+	rc = db_affected(res) == 1
+		     ? 0
+		     : err_set(ERR_NOT_FOUND, "webhook_not_found", "no such webhook in this group");
 	PQclear(res);
 	return rc;
 }
 
-int whk_store_resume(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_id,
-		     const char *id)
+int
+whk_store_resume(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_id, const char *id)
 {
 	const char *params[2] = {group_id, id};
 	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
-		"UPDATE webhook_endpoint w SET status = 'active', "
-		"failing_since = NULL,"
-		" paused_at = NULL, updated_at = now() WHERE w.group_id = "
-		"$1::uuid"
-		" AND w.id = $2::uuid AND w.status = 'paused' RETURNING w.id",
-		2, params);
+	int rc = db_exec(c, &res,
+			 "UPDATE webhook_endpoint w SET status = 'active', "
+			 "failing_since = NULL,"
+			 " paused_at = NULL, updated_at = now() WHERE w.group_id = "
+			 "$1::uuid"
+			 " AND w.id = $2::uuid AND w.status = 'paused' RETURNING w.id",
+			 2, params);
 
 	if (rc < 0)
 		return rc;
 	if (db_affected(res) == 1)
-		rc = db_run(
-			c,
-			"UPDATE webhook_delivery SET next_attempt_at = now(),"
-			" first_attempt_at = NULL WHERE endpoint_id = $1::uuid"
-			" AND status = 'pending'",
-			1, &id);
+		rc = db_run(c,
+			    "UPDATE webhook_delivery SET next_attempt_at = now(),"
+			    " first_attempt_at = NULL WHERE endpoint_id = $1::uuid"
+			    " AND status = 'pending'",
+			    1, &id);
 	PQclear(res);
 	return rc < 0 ? rc : whk_store_get(out, a, c, group_id, id);
 }
 
 /* --- deliveries ----------------------------------------------------------- */
 
-#define WHK_DELIVERY_COLUMNS                                                   \
-	"d.id, d.endpoint_id, d.event_id, e.type, d.status, d.group_seq, "     \
-	"d.attempts,"                                                          \
-	" coalesce(d.last_status_code, 0), CASE WHEN d.status = 'pending' "    \
-	"THEN " DB_RFC3339(                                                    \
-		"d.next_attempt_at") " ELSE '' END, coalesce(d.last_error, "   \
-				     "''),"                                    \
-				     " coalesce(d.last_response, "             \
-				     "''), " WHK_TS(                           \
-					     "d.delivered_at") ","             \
-							       " " DB_RFC3339( \
-								       "d."    \
-								       "creat" \
-								       "ed_"   \
-								       "at") ", d.created_at::text"
+#define WHK_DELIVERY_COLUMNS                                                                       \
+	"d.id, d.endpoint_id, d.event_id, e.type, d.status, d.group_seq, "                         \
+	"d.attempts,"                                                                              \
+	" coalesce(d.last_status_code, 0), CASE WHEN d.status = 'pending' "                        \
+	"THEN " DB_RFC3339(                                                                        \
+		"d.next_attempt_at") " ELSE '' END, coalesce(d.last_error, "                       \
+				     "''),"                                                        \
+				     " coalesce(d.last_response, "                                 \
+				     "''), " WHK_TS(                                               \
+					     "d.delivered_at") ","                                 \
+							       " " DB_RFC3339(                     \
+								       "d."                        \
+								       "creat"                     \
+								       "ed_"                       \
+								       "at") ", "                  \
+									     "d.created_at::text"
 
-static int whk_read_delivery(mem_arena *a, const PGresult *res, int row, void *dst)
+static int
+whk_read_delivery(mem_arena *a, const PGresult *res, int row, void *dst)
 {
 	whk_delivery_row *out = dst;
 
@@ -315,30 +314,29 @@ static int whk_read_delivery(mem_arena *a, const PGresult *res, int row, void *d
 	out->delivered_at = db_text(a, res, row, 11);
 	out->created_at = db_text(a, res, row, 12);
 	out->page_key = db_text(a, res, row, 13);
-	if (!out->id || !out->endpoint_id || !out->event_id ||
-	    !out->event_type || !out->status || !out->next_attempt_at ||
-	    !out->last_error || !out->last_response || !out->delivered_at ||
-	    !out->created_at || !out->page_key)
+	if (!out->id || !out->endpoint_id || !out->event_id || !out->event_type || !out->status ||
+	    !out->next_attempt_at || !out->last_error || !out->last_response ||
+	    !out->delivered_at || !out->created_at || !out->page_key)
 		return err_oom();
 	return 0;
 }
 
-int whk_store_deliveries(whk_delivery_row **out, int *out_n, mem_arena *a, db_conn *c,
-			 const char *endpoint_id, const char *status, const page_request *page)
+int
+whk_store_deliveries(whk_delivery_row **out, int *out_n, mem_arena *a, db_conn *c,
+		     const char *endpoint_id, const char *status, const page_request *page)
 {
 	char limit[DB_I64_TEXT];
 	const char *params[5] = {endpoint_id, status, page->key, page->after_id,
 				 db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
-		"SELECT " WHK_DELIVERY_COLUMNS " FROM webhook_delivery d"
-		" JOIN events_event e ON e.id = d.event_id"
-		" WHERE d.endpoint_id = $1::uuid AND ($2 = '' OR d.status = $2)"
-		" AND ($3::timestamptz IS NULL OR (d.created_at, d.id) <"
-		" ($3::timestamptz, $4::uuid))"
-		" ORDER BY d.created_at DESC, d.id DESC LIMIT $5::int",
-		5, params);
+	int rc = db_exec(c, &res,
+			 "SELECT " WHK_DELIVERY_COLUMNS " FROM webhook_delivery d"
+			 " JOIN events_event e ON e.id = d.event_id"
+			 " WHERE d.endpoint_id = $1::uuid AND ($2 = '' OR d.status = $2)"
+			 " AND ($3::timestamptz IS NULL OR (d.created_at, d.id) <"
+			 " ($3::timestamptz, $4::uuid))"
+			 " ORDER BY d.created_at DESC, d.id DESC LIMIT $5::int",
+			 5, params);
 	void *items = NULL;
 	int rows;
 
@@ -350,22 +348,22 @@ int whk_store_deliveries(whk_delivery_row **out, int *out_n, mem_arena *a, db_co
 	return rc;
 }
 
-int whk_store_redeliver(whk_delivery_row *out, mem_arena *a, db_conn *c, const char *endpoint_id,
-			const char *delivery_id)
+int
+whk_store_redeliver(whk_delivery_row *out, mem_arena *a, db_conn *c, const char *endpoint_id,
+		    const char *delivery_id)
 {
 	const char *params[2] = {endpoint_id, delivery_id};
 	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
-		"WITH old AS (SELECT id, status FROM webhook_delivery"
-		" WHERE endpoint_id = $1::uuid AND id = $2::uuid FOR UPDATE),"
-		" upd AS (UPDATE webhook_delivery d SET status = 'pending',"
-		" next_attempt_at = now(), first_attempt_at = NULL, "
-		"lease_until = NULL"
-		" FROM old WHERE d.id = old.id AND old.status = 'dead' "
-		"RETURNING d.id)"
-		" SELECT old.status, (SELECT count(*) FROM upd) FROM old",
-		2, params);
+	int rc = db_exec(c, &res,
+			 "WITH old AS (SELECT id, status FROM webhook_delivery"
+			 " WHERE endpoint_id = $1::uuid AND id = $2::uuid FOR UPDATE),"
+			 " upd AS (UPDATE webhook_delivery d SET status = 'pending',"
+			 " next_attempt_at = now(), first_attempt_at = NULL, "
+			 "lease_until = NULL"
+			 " FROM old WHERE d.id = old.id AND old.status = 'dead' "
+			 "RETURNING d.id)"
+			 " SELECT old.status, (SELECT count(*) FROM upd) FROM old",
+			 2, params);
 
 	if (rc < 0)
 		return rc;
@@ -373,10 +371,9 @@ int whk_store_redeliver(whk_delivery_row *out, mem_arena *a, db_conn *c, const c
 		rc = err_set(ERR_NOT_FOUND, "delivery_not_found",
 			     "no such delivery of this webhook");
 	else if (db_int64(res, 0, 1) != 1)
-		rc = err_set(
-			ERR_FAILED_PRECONDITION, "delivery_not_dead",
-			"only a dead delivery is sent again (this one is %s)",
-			PQgetvalue(res, 0, 0));
+		rc = err_set(ERR_FAILED_PRECONDITION, "delivery_not_dead",
+			     "only a dead delivery is sent again (this one is %s)",
+			     PQgetvalue(res, 0, 0));
 	PQclear(res);
 	if (rc < 0)
 		return rc;
@@ -389,15 +386,15 @@ int whk_store_redeliver(whk_delivery_row *out, mem_arena *a, db_conn *c, const c
 	if (rc < 0)
 		return rc;
 	rc = PQntuples(res) == 1 ? whk_read_delivery(a, res, 0, out)
-				 : err_set(ERR_NOT_FOUND, "delivery_not_found",
-					   "no such delivery");
+				 : err_set(ERR_NOT_FOUND, "delivery_not_found", "no such delivery");
 	PQclear(res);
 	return rc;
 }
 
 /* --- the worker ----------------------------------------------------------- */
 
-int whk_store_enqueue(int *out_added, db_conn *c, const char *const *types, size_t n)
+int
+whk_store_enqueue(int *out_added, db_conn *c, const char *const *types, size_t n)
 {
 	mem_arena *a = mem_arena_new(4096);
 	const char *params[1] = {whk_array(a, types, n)};
@@ -408,34 +405,33 @@ int whk_store_enqueue(int *out_added, db_conn *c, const char *const *types, size
 	 * group_seq is given under the group's row lock, so no event of a
 	 * group commits with a number below one already seen. */
 	if (rc == 0)
-		rc = db_exec(
-			c, &res,
-			"WITH eps AS (SELECT id, group_id, events, after_seq"
-			" FROM webhook_endpoint WHERE status IN ('active', "
-			"'paused')"
-			" FOR UPDATE SKIP LOCKED),"
-			" news AS (SELECT eps.id AS endpoint_id, e.id AS "
-			"event_id,"
-			" e.group_seq, (e.type = ANY ($1::text[]) AND (e.type "
-			"= ANY (eps.events)"
-			" OR '*' = ANY (eps.events))) AS wanted FROM eps JOIN "
-			"events_event e"
-			" ON e.group_id = eps.group_id AND e.group_seq > "
-			"eps.after_seq),"
-			" ins AS (INSERT INTO webhook_delivery (endpoint_id, "
-			"event_id, group_seq)"
-			" SELECT endpoint_id, event_id, group_seq FROM news "
-			"WHERE wanted"
-			" ON CONFLICT (endpoint_id, event_id) DO NOTHING "
-			"RETURNING 1),"
-			" moved AS (UPDATE webhook_endpoint w SET after_seq = "
-			"m.top FROM"
-			" (SELECT endpoint_id, max(group_seq) AS top FROM news"
-			" GROUP BY endpoint_id) m WHERE w.id = m.endpoint_id "
-			"RETURNING 1)"
-			" SELECT (SELECT count(*) FROM ins), (SELECT count(*) "
-			"FROM moved)",
-			1, params);
+		rc = db_exec(c, &res,
+			     "WITH eps AS (SELECT id, group_id, events, after_seq"
+			     " FROM webhook_endpoint WHERE status IN ('active', "
+			     "'paused')"
+			     " FOR UPDATE SKIP LOCKED),"
+			     " news AS (SELECT eps.id AS endpoint_id, e.id AS "
+			     "event_id,"
+			     " e.group_seq, (e.type = ANY ($1::text[]) AND (e.type "
+			     "= ANY (eps.events)"
+			     " OR '*' = ANY (eps.events))) AS wanted FROM eps JOIN "
+			     "events_event e"
+			     " ON e.group_id = eps.group_id AND e.group_seq > "
+			     "eps.after_seq),"
+			     " ins AS (INSERT INTO webhook_delivery (endpoint_id, "
+			     "event_id, group_seq)"
+			     " SELECT endpoint_id, event_id, group_seq FROM news "
+			     "WHERE wanted"
+			     " ON CONFLICT (endpoint_id, event_id) DO NOTHING "
+			     "RETURNING 1),"
+			     " moved AS (UPDATE webhook_endpoint w SET after_seq = "
+			     "m.top FROM"
+			     " (SELECT endpoint_id, max(group_seq) AS top FROM news"
+			     " GROUP BY endpoint_id) m WHERE w.id = m.endpoint_id "
+			     "RETURNING 1)"
+			     " SELECT (SELECT count(*) FROM ins), (SELECT count(*) "
+			     "FROM moved)",
+			     1, params);
 	mem_arena_free(a);
 	if (rc < 0)
 		return rc;
@@ -444,7 +440,8 @@ int whk_store_enqueue(int *out_added, db_conn *c, const char *const *types, size
 	return 0;
 }
 
-static int whk_read_claim(mem_arena *a, const PGresult *res, int row, void *dst)
+static int
+whk_read_claim(mem_arena *a, const PGresult *res, int row, void *dst)
 {
 	whk_claim *out = dst;
 	const char *hex = PQgetvalue(res, row, 3);
@@ -462,61 +459,57 @@ static int whk_read_claim(mem_arena *a, const PGresult *res, int row, void *dst)
 	out->data_json = db_text(a, res, row, 10);
 	out->seq = db_int64(res, row, 11);
 	out->sealed = mem_arena_alloc(a, len / 2 + 1);
-	if (!out->id || !out->endpoint_id || !out->url || !out->event_id ||
-	    !out->event_type || !out->group_id || !out->occurred_at ||
-	    !out->data_json || !out->sealed)
+	if (!out->id || !out->endpoint_id || !out->url || !out->event_id || !out->event_type ||
+	    !out->group_id || !out->occurred_at || !out->data_json || !out->sealed)
 		return err_oom();
 	/* bytea prints as \x<hex>. */
-	if (len < 2 || sodium_hex2bin(out->sealed, len / 2, hex + 2, len - 2,
-				      NULL, &got, NULL) != 0)
-		return err_set(ERR_INTERNAL, "secret_unreadable",
-			       "a sealed secret is malformed");
+	if (len < 2 ||
+	    sodium_hex2bin(out->sealed, len / 2, hex + 2, len - 2, NULL, &got, NULL) != 0)
+		return err_set(ERR_INTERNAL, "secret_unreadable", "a sealed secret is malformed");
 	out->n_sealed = got;
 	return 0;
 }
 
-int whk_store_claim(whk_claim **out, int *out_n, mem_arena *a, db_conn *c, int limit,
-		    int64_t lease_ms)
+int
+whk_store_claim(whk_claim **out, int *out_n, mem_arena *a, db_conn *c, int limit, int64_t lease_ms)
 {
 	char lim[DB_I64_TEXT], lease[DB_I64_TEXT];
 	const char *params[2] = {db_i64(lim, limit), db_i64(lease, lease_ms)};
 	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
-		"WITH due AS (SELECT d.id FROM webhook_delivery d"
-		" JOIN webhook_endpoint w ON w.id = d.endpoint_id"
-		" WHERE d.status = 'pending' AND w.status = 'active'"
-		" AND d.next_attempt_at <= now()"
-		" AND (d.lease_until IS NULL OR d.lease_until < now())"
-		" AND NOT EXISTS (SELECT 1 FROM webhook_delivery p"
-		" WHERE p.endpoint_id = d.endpoint_id AND p.status = 'pending'"
-		" AND p.group_seq < d.group_seq)"
-		" ORDER BY d.next_attempt_at LIMIT $1::int FOR UPDATE OF d "
-		"SKIP LOCKED)"
-		" UPDATE webhook_delivery d SET attempts = d.attempts + 1,"
-		" lease_until = now() + $2::bigint * interval '1 millisecond',"
-		" first_attempt_at = coalesce(d.first_attempt_at, now()),"
-		" last_attempt_at = now()"
-		" FROM due, webhook_endpoint w, events_event e"
-		" WHERE d.id = due.id AND w.id = d.endpoint_id AND e.id = "
-		"d.event_id"
-		" RETURNING d.id, d.endpoint_id, w.url, w.secret_sealed, "
-		"d.attempts, " WHK_MS("d.first_attempt_at") ", e.id, e.type, "
-							    "e.group_id::text,"
-							    " " DB_RFC3339(
-								    "e."
-								    "occurred_"
-								    "at") ", "
-									  "e."
-									  "data"
-									  "::"
-									  "text"
-									  ", "
-									  "d."
-									  "grou"
-									  "p_"
-									  "seq",
-		2, params);
+	int rc = db_exec(c, &res,
+			 "WITH due AS (SELECT d.id FROM webhook_delivery d"
+			 " JOIN webhook_endpoint w ON w.id = d.endpoint_id"
+			 " WHERE d.status = 'pending' AND w.status = 'active'"
+			 " AND d.next_attempt_at <= now()"
+			 " AND (d.lease_until IS NULL OR d.lease_until < now())"
+			 " AND NOT EXISTS (SELECT 1 FROM webhook_delivery p"
+			 " WHERE p.endpoint_id = d.endpoint_id AND p.status = 'pending'"
+			 " AND p.group_seq < d.group_seq)"
+			 " ORDER BY d.next_attempt_at LIMIT $1::int FOR UPDATE OF d "
+			 "SKIP LOCKED)"
+			 " UPDATE webhook_delivery d SET attempts = d.attempts + 1,"
+			 " lease_until = now() + $2::bigint * interval '1 millisecond',"
+			 " first_attempt_at = coalesce(d.first_attempt_at, now()),"
+			 " last_attempt_at = now()"
+			 " FROM due, webhook_endpoint w, events_event e"
+			 " WHERE d.id = due.id AND w.id = d.endpoint_id AND e.id = "
+			 "d.event_id"
+			 " RETURNING d.id, d.endpoint_id, w.url, w.secret_sealed, "
+			 "d.attempts, " WHK_MS("d.first_attempt_at") ", e.id, e.type, "
+								     "e.group_id::text,"
+								     " " DB_RFC3339("e."
+										    "occurred_"
+										    "at") ", "
+											  "e."
+											  "data"
+											  "::"
+											  "text"
+											  ", "
+											  "d."
+											  "grou"
+											  "p_"
+											  "seq",
+			 2, params);
 	void *items = NULL;
 	int rows;
 
@@ -528,7 +521,8 @@ int whk_store_claim(whk_claim **out, int *out_n, mem_arena *a, db_conn *c, int l
 	return rc;
 }
 
-int whk_store_release(db_conn *c, const whk_claim *claim)
+int
+whk_store_release(db_conn *c, const whk_claim *claim)
 {
 	char attempts[DB_I64_TEXT];
 	const char *params[2] = {claim->id, db_i64(attempts, claim->attempts)};
@@ -542,23 +536,22 @@ int whk_store_release(db_conn *c, const whk_claim *claim)
 		      2, params);
 }
 
-int whk_store_lock_endpoint(const char **out_status, int64_t *out_failing_since_ms, mem_arena *a,
-			    db_conn *c, const char *id)
+int
+whk_store_lock_endpoint(const char **out_status, int64_t *out_failing_since_ms, mem_arena *a,
+			db_conn *c, const char *id)
 {
 	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
-		"SELECT status, " WHK_MS(
-			"failing_since") " FROM webhook_endpoint"
-					 " WHERE id = $1::uuid FOR UPDATE",
-		1, &id);
+	int rc =
+		db_exec(c, &res,
+			"SELECT status, " WHK_MS("failing_since") " FROM webhook_endpoint"
+								  " WHERE id = $1::uuid FOR UPDATE",
+			1, &id);
 
 	if (rc < 0)
 		return rc;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		return err_set(ERR_NOT_FOUND, "webhook_not_found",
-			       "no such webhook");
+		return err_set(ERR_NOT_FOUND, "webhook_not_found", "no such webhook");
 	}
 	*out_status = db_text(a, res, 0, 0);
 	*out_failing_since_ms = db_int64(res, 0, 1);
@@ -566,10 +559,10 @@ int whk_store_lock_endpoint(const char **out_status, int64_t *out_failing_since_
 	return *out_status ? 0 : err_oom();
 }
 
-int whk_store_attempted(int *out_applied, db_conn *c, const whk_claim *claim, const whk_result *r)
+int
+whk_store_attempted(int *out_applied, db_conn *c, const whk_claim *claim, const whk_result *r)
 {
-	char attempts[DB_I64_TEXT], next_us[DB_I64_TEXT], now_us[DB_I64_TEXT],
-		code[DB_I64_TEXT];
+	char attempts[DB_I64_TEXT], next_us[DB_I64_TEXT], now_us[DB_I64_TEXT], code[DB_I64_TEXT];
 	const char *params[8] = {claim->id,
 				 db_i64(attempts, claim->attempts),
 				 r->state,
@@ -579,20 +572,18 @@ int whk_store_attempted(int *out_applied, db_conn *c, const whk_claim *claim, co
 				 r->error,
 				 r->response};
 	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
-		"UPDATE webhook_delivery SET status = $3, lease_until = NULL,"
-		" next_attempt_at = CASE WHEN $3 = 'pending' THEN " DB_FROM_US(
-			"$4") " ELSE next_attempt_at END,"
-			      " delivered_at = CASE WHEN $3 = 'delivered' "
-			      "THEN " DB_FROM_US(
-				      "$5") " END, last_status_code = "
-					    "nullif($6::int, 0),"
-					    " last_error = nullif($7, ''), "
-					    "last_response = nullif($8, '')"
-					    " WHERE id = $1::uuid AND attempts "
-					    "= $2::int AND status = 'pending'",
-		8, params);
+	int rc = db_exec(c, &res,
+			 "UPDATE webhook_delivery SET status = $3, lease_until = NULL,"
+			 " next_attempt_at = CASE WHEN $3 = 'pending' THEN " DB_FROM_US(
+				 "$4") " ELSE next_attempt_at END,"
+				       " delivered_at = CASE WHEN $3 = 'delivered' "
+				       "THEN " DB_FROM_US("$5") " END, last_status_code = "
+								"nullif($6::int, 0),"
+								" last_error = nullif($7, ''), "
+								"last_response = nullif($8, '')"
+								" WHERE id = $1::uuid AND attempts "
+								"= $2::int AND status = 'pending'",
+			 8, params);
 
 	if (rc < 0)
 		return rc;
@@ -601,30 +592,30 @@ int whk_store_attempted(int *out_applied, db_conn *c, const whk_claim *claim, co
 	return 0;
 }
 
-int whk_store_failing(db_conn *c, const char *id, int64_t failing_since_ms)
+int
+whk_store_failing(db_conn *c, const char *id, int64_t failing_since_ms)
 {
 	char us[DB_I64_TEXT];
 	const char *params[2] = {id, db_i64(us, failing_since_ms * 1000)};
 
-	return db_run(
-		c,
-		"UPDATE webhook_endpoint SET failing_since = CASE WHEN "
-		"$2::bigint = 0"
-		" THEN NULL ELSE " DB_FROM_US("$2") " END WHERE id = $1::uuid",
-		2, params);
+	return db_run(c,
+		      "UPDATE webhook_endpoint SET failing_since = CASE WHEN "
+		      "$2::bigint = 0"
+		      " THEN NULL ELSE " DB_FROM_US("$2") " END WHERE id = $1::uuid",
+		      2, params);
 }
 
-int whk_store_pause(int *out_paused, db_conn *c, const char *id, int64_t now_ms)
+int
+whk_store_pause(int *out_paused, db_conn *c, const char *id, int64_t now_ms)
 {
 	char us[DB_I64_TEXT];
 	const char *params[2] = {id, db_i64(us, now_ms * 1000)};
 	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
-		"UPDATE webhook_endpoint SET status = 'paused', paused_at "
-		"= " DB_FROM_US("$2") ", updated_at = now() WHERE id = $1::uuid"
-				      " AND status = 'active'",
-		2, params);
+	int rc = db_exec(c, &res,
+			 "UPDATE webhook_endpoint SET status = 'paused', paused_at "
+			 "= " DB_FROM_US("$2") ", updated_at = now() WHERE id = $1::uuid"
+					       " AND status = 'active'",
+			 2, params);
 
 	if (rc < 0)
 		return rc;
@@ -633,7 +624,8 @@ int whk_store_pause(int *out_paused, db_conn *c, const char *id, int64_t now_ms)
 	return 0;
 }
 
-int whk_store_new_id(const char **out, mem_arena *a, db_conn *c)
+int
+whk_store_new_id(const char **out, mem_arena *a, db_conn *c)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res, "SELECT gen_random_uuid()::text", 0, NULL);
@@ -645,11 +637,12 @@ int whk_store_new_id(const char **out, mem_arena *a, db_conn *c)
 	return *out ? 0 : err_oom();
 }
 
-int whk_store_delivery_queue(void *arg, int64_t *depth, double *oldest_age_s)
+int
+whk_store_delivery_queue(void *arg, int64_t *depth, double *oldest_age_s)
 {
 	(void)arg;
-	return db_measure_queue(
-		"SELECT count(*), greatest(0, extract(epoch FROM now() - min(next_attempt_at)))::float8"
-		" FROM webhook_delivery WHERE status = 'pending'",
-		depth, oldest_age_s);
+	return db_measure_queue("SELECT count(*), greatest(0, extract(epoch FROM now() - "
+				"min(next_attempt_at)))::float8"
+				" FROM webhook_delivery WHERE status = 'pending'",
+				depth, oldest_age_s);
 }

@@ -56,8 +56,7 @@ KOLO_MUST_CHECK int whk_store_get(whk_endpoint *out, mem_arena *a, db_conn *c, c
 
 /* Marks the endpoint deleted (nothing is sent to it again).
  * ERR_NOT_FOUND "webhook_not_found". */
-KOLO_MUST_CHECK int whk_store_delete(db_conn *c, const char *group_id,
-				     const char *id);
+KOLO_MUST_CHECK int whk_store_delete(db_conn *c, const char *group_id, const char *id);
 
 /* A paused endpoint active again, its pending deliveries due now with a
  * new window (inside a tx). ERR_NOT_FOUND "webhook_not_found"; an active
@@ -128,8 +127,7 @@ KOLO_MUST_CHECK int whk_store_attempted(int *out_applied, db_conn *c, const whk_
 					const whk_result *r);
 
 /* Sets the endpoint's failing_since (0: not failing). */
-KOLO_MUST_CHECK int whk_store_failing(db_conn *c, const char *id,
-				      int64_t failing_since_ms);
+KOLO_MUST_CHECK int whk_store_failing(db_conn *c, const char *id, int64_t failing_since_ms);
 
 /* Pauses an active endpoint at now_ms; *out_paused 1 when it was active. */
 KOLO_MUST_CHECK int whk_store_pause(int *out_paused, db_conn *c, const char *id, int64_t now_ms);

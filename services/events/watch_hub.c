@@ -29,7 +29,8 @@ static struct {
 /* --- the streams --------------------------------------------------------- */
 
 /* How many open streams key has (under mu). */
-static int evs_hub_count(const char *key)
+static int
+evs_hub_count(const char *key)
 {
 	int n = 0;
 
@@ -38,7 +39,8 @@ static int evs_hub_count(const char *key)
 	return n;
 }
 
-static void evs_hub_push(evs_hub_entry *e)
+static void
+evs_hub_push(evs_hub_entry *e)
 {
 	e->prev = NULL;
 	e->next = hub.entries;
@@ -47,15 +49,15 @@ static void evs_hub_push(evs_hub_entry *e)
 	hub.entries = e;
 }
 
-static int evs_hub_fill(evs_hub_entry *e, rpc_stream *stream, const char *key,
-			const char *group_id, int64_t after_seq)
+static int
+evs_hub_fill(evs_hub_entry *e, rpc_stream *stream, const char *key, const char *group_id,
+	     int64_t after_seq)
 {
 	size_t i;
 
 	memset(e, 0, sizeof(*e));
 	if (strlen(key) >= sizeof(e->key) || strlen(group_id) != TEXT_UUID_LEN)
-		return err_set(ERR_INTERNAL, NULL,
-			       "a stream key or group id does not fit");
+		return err_set(ERR_INTERNAL, NULL, "a stream key or group id does not fit");
 	e->stream = stream;
 	memcpy(e->key, key, strlen(key) + 1);
 	/* The database answers in lower case. */
@@ -66,8 +68,9 @@ static int evs_hub_fill(evs_hub_entry *e, rpc_stream *stream, const char *key,
 	return 0;
 }
 
-int evs_hub_join(evs_hub_entry *e, rpc_stream *stream, const char *key,
-		 const char *group_id, int64_t after_seq)
+int
+evs_hub_join(evs_hub_entry *e, rpc_stream *stream, const char *key, const char *group_id,
+	     int64_t after_seq)
 {
 	int open, rc = evs_hub_fill(e, stream, key, group_id, after_seq);
 
@@ -78,15 +81,14 @@ int evs_hub_join(evs_hub_entry *e, rpc_stream *stream, const char *key,
 	if (evs_watch_may_open(open, evs_current()->watch_per_user))
 		evs_hub_push(e);
 	else
-		rc = err_set(
-			ERR_RESOURCE_EXHAUSTED, "too_many_streams",
-			"%d event streams are open for this caller already",
-			open);
+		rc = err_set(ERR_RESOURCE_EXHAUSTED, "too_many_streams",
+			     "%d event streams are open for this caller already", open);
 	pthread_mutex_unlock(&hub.mu);
 	return rc;
 }
 
-void evs_hub_leave(evs_hub_entry *e)
+void
+evs_hub_leave(evs_hub_entry *e)
 {
 	pthread_mutex_lock(&hub.mu);
 	if (e->prev)
@@ -100,14 +102,16 @@ void evs_hub_leave(evs_hub_entry *e)
 	pthread_mutex_unlock(&hub.mu);
 }
 
-void evs_hub_seen(evs_hub_entry *e, int64_t after_seq)
+void
+evs_hub_seen(evs_hub_entry *e, int64_t after_seq)
 {
 	pthread_mutex_lock(&hub.mu);
 	e->after_seq = after_seq;
 	pthread_mutex_unlock(&hub.mu);
 }
 
-int evs_hub_take_news(evs_hub_entry *e)
+int
+evs_hub_take_news(evs_hub_entry *e)
 {
 	int news;
 
@@ -120,7 +124,8 @@ int evs_hub_take_news(evs_hub_entry *e)
 
 /* --- the poller ---------------------------------------------------------- */
 
-static int evs_hub_index_of(char *const *groups, size_t n, const char *id)
+static int
+evs_hub_index_of(char *const *groups, size_t n, const char *id)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(groups[i], id) == 0)
@@ -131,7 +136,8 @@ static int evs_hub_index_of(char *const *groups, size_t n, const char *id)
 
 /* Copies of the distinct watched groups' ids into the arena (under mu),
  * so the database is read without the lock; how many (*out NULL: none). */
-static int evs_hub_groups(mem_arena *a, char ***out, size_t *n)
+static int
+evs_hub_groups(mem_arena *a, char ***out, size_t *n)
 {
 	size_t cap = 0;
 
@@ -156,7 +162,8 @@ static int evs_hub_groups(mem_arena *a, char ***out, size_t *n)
 /* Wakes the streams whose group's head is past what they saw (under mu).
  * A stream that joined after the groups were taken waits for the next
  * read. */
-static void evs_hub_wake(char *const *groups, const int64_t *heads, size_t n)
+static void
+evs_hub_wake(char *const *groups, const int64_t *heads, size_t n)
 {
 	for (evs_hub_entry *e = hub.entries; e; e = e->next) {
 		int at = evs_hub_index_of(groups, n, e->group_id);
@@ -169,7 +176,8 @@ static void evs_hub_wake(char *const *groups, const int64_t *heads, size_t n)
 }
 
 /* One read of the watched groups' heads, then the wake-ups. */
-static void evs_hub_poll(void)
+static void
+evs_hub_poll(void)
 {
 	mem_arena *a = mem_arena_new(0);
 	char **groups = NULL;
@@ -193,12 +201,13 @@ static void evs_hub_poll(void)
 		pthread_mutex_unlock(&hub.mu);
 	}
 	if (rc < 0)
-		log_event(LOG_LVL_WARN, "watched groups not read", "reason",
-			  err_last()->reason, NULL);
+		log_event(LOG_LVL_WARN, "watched groups not read", "reason", err_last()->reason,
+			  NULL);
 	mem_arena_free(a);
 }
 
-static struct timespec evs_hub_after(int64_t ms)
+static struct timespec
+evs_hub_after(int64_t ms)
 {
 	struct timespec t;
 
@@ -212,14 +221,16 @@ static struct timespec evs_hub_after(int64_t ms)
 	return t;
 }
 
-static int64_t evs_hub_period_ms(void)
+static int64_t
+evs_hub_period_ms(void)
 {
 	int ms = evs_current()->watch_poll_ms;
 
 	return ms > 0 ? ms : EVS_WATCH_POLL_MS;
 }
 
-static void *evs_hub_main(void *arg)
+static void *
+evs_hub_main(void *arg)
 {
 	struct timespec until;
 
@@ -235,8 +246,7 @@ static void *evs_hub_main(void *arg)
 		pthread_mutex_lock(&hub.mu);
 		until = evs_hub_after(evs_hub_period_ms());
 		while (!hub.stopping && !hub.kicked &&
-		       pthread_cond_timedwait(&hub.cond, &hub.mu, &until) !=
-			       ETIMEDOUT)
+		       pthread_cond_timedwait(&hub.cond, &hub.mu, &until) != ETIMEDOUT)
 			;
 	}
 	pthread_mutex_unlock(&hub.mu);
@@ -244,7 +254,8 @@ static void *evs_hub_main(void *arg)
 	return NULL;
 }
 
-void evs_hub_kick(void)
+void
+evs_hub_kick(void)
 {
 	pthread_mutex_lock(&hub.mu);
 	hub.kicked = 1;
@@ -253,7 +264,8 @@ void evs_hub_kick(void)
 	pthread_mutex_unlock(&hub.mu);
 }
 
-int evs_hub_start(void (*thread_start)(void))
+int
+evs_hub_start(void (*thread_start)(void))
 {
 	pthread_condattr_t attr;
 	int rc = 0;
@@ -268,15 +280,15 @@ int evs_hub_start(void (*thread_start)(void))
 	if (pthread_create(&hub.thread, NULL, evs_hub_main, NULL) == 0)
 		hub.running = 1;
 	else
-		rc = err_set(ERR_INTERNAL, NULL,
-			     "cannot start the streams' poller");
+		rc = err_set(ERR_INTERNAL, NULL, "cannot start the streams' poller");
 	pthread_mutex_unlock(&hub.mu);
 	if (rc < 0)
 		pthread_cond_destroy(&hub.cond);
 	return rc;
 }
 
-void evs_hub_stop(void)
+void
+evs_hub_stop(void)
 {
 	pthread_mutex_lock(&hub.mu);
 	if (!hub.running) {

@@ -24,8 +24,8 @@ typedef struct evs_hub_entry {
 	rpc_stream *stream;
 	char key[EVS_HUB_KEY_MAX];
 	char group_id[TEXT_UUID_LEN + 1]; /* lower case */
-	int64_t after_seq; /* the stream looked at every event up to it */
-	int news;	   /* the poller saw the group past after_seq */
+	int64_t after_seq;		  /* the stream looked at every event up to it */
+	int news;			  /* the poller saw the group past after_seq */
 	struct evs_hub_entry *prev, *next;
 } evs_hub_entry;
 
@@ -34,9 +34,8 @@ typedef struct evs_hub_entry {
  * ERR_RESOURCE_EXHAUSTED "too_many_streams" when key has
  * evs_deps.watch_per_user streams open already (nothing counted). After 0,
  * the handler calls evs_hub_leave(e) before it returns, however it ends. */
-KOLO_MUST_CHECK int evs_hub_join(evs_hub_entry *e, rpc_stream *stream,
-				 const char *key, const char *group_id,
-				 int64_t after_seq);
+KOLO_MUST_CHECK int evs_hub_join(evs_hub_entry *e, rpc_stream *stream, const char *key,
+				 const char *group_id, int64_t after_seq);
 
 /* Counts the stream out: the poller no longer touches e or its stream. */
 void evs_hub_leave(evs_hub_entry *e);

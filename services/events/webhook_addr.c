@@ -41,7 +41,8 @@ static const whk_block whk_v6_refused[] = {
 	{{0x3f, 0xff, 0x00, 0x00}, 20}, /* documentation */
 };
 
-static int whk_in_block(const uint8_t *addr, const whk_block *b)
+static int
+whk_in_block(const uint8_t *addr, const whk_block *b)
 {
 	unsigned whole = b->prefix_bits / 8, rest = b->prefix_bits % 8;
 
@@ -49,26 +50,25 @@ static int whk_in_block(const uint8_t *addr, const whk_block *b)
 		return 0;
 	if (rest == 0)
 		return 1;
-	return ((addr[whole] ^ b->net[whole]) &
-		(uint8_t)(0xff << (8 - rest))) == 0;
+	return ((addr[whole] ^ b->net[whole]) & (uint8_t)(0xff << (8 - rest))) == 0;
 }
 
-static int whk_v4_public(const uint8_t a[4], int allow_loopback)
+static int
+whk_v4_public(const uint8_t a[4], int allow_loopback)
 {
 	if (allow_loopback && a[0] == 127)
 		return 1;
-	for (size_t i = 0;
-	     i < sizeof(whk_v4_refused) / sizeof(whk_v4_refused[0]); i++) {
+	for (size_t i = 0; i < sizeof(whk_v4_refused) / sizeof(whk_v4_refused[0]); i++) {
 		if (whk_in_block(a, &whk_v4_refused[i]))
 			return 0;
 	}
 	return 1;
 }
 
-static int whk_v6_public(const uint8_t a[16], int allow_loopback)
+static int
+whk_v6_public(const uint8_t a[16], int allow_loopback)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
-					   0, 0, 0, 0, 0xff, 0xff};
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	static const uint8_t nat64[12] = {0x00, 0x64, 0xff, 0x9b};
 	static const uint8_t loopback[16] = {[15] = 1};
 
@@ -84,34 +84,33 @@ static int whk_v6_public(const uint8_t a[16], int allow_loopback)
 	 * fe80::/10 link-local, fec0::/10 and ff00::/8 multicast. */
 	if ((a[0] & 0xe0) != 0x20)
 		return 0;
-	for (size_t i = 0;
-	     i < sizeof(whk_v6_refused) / sizeof(whk_v6_refused[0]); i++) {
+	for (size_t i = 0; i < sizeof(whk_v6_refused) / sizeof(whk_v6_refused[0]); i++) {
 		if (whk_in_block(a, &whk_v6_refused[i]))
 			return 0;
 	}
 	return 1;
 }
 
-int whk_addr_public(const struct sockaddr *sa, int allow_loopback)
+int
+whk_addr_public(const struct sockaddr *sa, int allow_loopback)
 {
 	if (!sa)
 		return 0;
 	if (sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
 
-		return whk_v4_public((const uint8_t *)&in->sin_addr,
-				     allow_loopback);
+		return whk_v4_public((const uint8_t *)&in->sin_addr, allow_loopback);
 	}
 	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 =
-			(const struct sockaddr_in6 *)sa;
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 
 		return whk_v6_public(in6->sin6_addr.s6_addr, allow_loopback);
 	}
 	return 0;
 }
 
-int whk_addr_text_public(const char *text, int allow_loopback)
+int
+whk_addr_text_public(const char *text, int allow_loopback)
 {
 	uint8_t a[16];
 
@@ -125,24 +124,21 @@ int whk_addr_text_public(const char *text, int allow_loopback)
 }
 
 /* The text of an address of ai into out. */
-static int whk_addr_text(char out[WHK_ADDR_TEXT_MAX], const struct addrinfo *ai)
+static int
+whk_addr_text(char out[WHK_ADDR_TEXT_MAX], const struct addrinfo *ai)
 {
 	const void *src =
 		ai->ai_family == AF_INET
-			? (const void *)&(
-				  (const struct sockaddr_in *)ai->ai_addr)
-				  ->sin_addr
-			: (const void *)&(
-				  (const struct sockaddr_in6 *)ai->ai_addr)
-				  ->sin6_addr;
+			? (const void *)&((const struct sockaddr_in *)ai->ai_addr)->sin_addr
+			: (const void *)&((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
 
 	return inet_ntop(ai->ai_family, src, out, WHK_ADDR_TEXT_MAX) ? 0 : -1;
 }
 
-static int whk_addr_lookup_error(int gai, const char *host)
+static int
+whk_addr_lookup_error(int gai, const char *host)
 {
-	if (gai == EAI_AGAIN || gai == EAI_FAIL || gai == EAI_MEMORY ||
-	    gai == EAI_SYSTEM)
+	if (gai == EAI_AGAIN || gai == EAI_FAIL || gai == EAI_MEMORY || gai == EAI_SYSTEM)
 		return err_set(ERR_UNAVAILABLE, "dns_unavailable",
 			       "the name of the webhook's host could not be "
 			       "resolved now");
@@ -150,10 +146,10 @@ static int whk_addr_lookup_error(int gai, const char *host)
 		       "the webhook's host has no address");
 }
 
-int whk_addr_resolve(whk_resolved *out, const char *host, int allow_loopback)
+int
+whk_addr_resolve(whk_resolved *out, const char *host, int allow_loopback)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC,
-				 .ai_socktype = SOCK_STREAM};
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	struct addrinfo *res = NULL;
 	int gai, rc = 0, any = 0;
 

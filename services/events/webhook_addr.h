@@ -38,7 +38,6 @@ typedef struct whk_resolved {
  * not public, "url_unresolvable" when the name does not exist or has no
  * address; ERR_UNAVAILABLE "dns_unavailable" when the resolver could not
  * answer (try again later). */
-KOLO_MUST_CHECK int whk_addr_resolve(whk_resolved *out, const char *host,
-				     int allow_loopback);
+KOLO_MUST_CHECK int whk_addr_resolve(whk_resolved *out, const char *host, int allow_loopback);
 
 #endif

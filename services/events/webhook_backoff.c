@@ -2,7 +2,8 @@
 #include "webhook_backoff.h"
 
 /* first_ms * 2^(attempt - 1), capped at max_ms without overflow. */
-static int64_t whk_wait_ms(const whk_schedule *s, int attempt)
+static int64_t
+whk_wait_ms(const whk_schedule *s, int attempt)
 {
 	int64_t wait = s->first_ms > 0 ? s->first_ms : 1;
 
@@ -11,8 +12,9 @@ static int64_t whk_wait_ms(const whk_schedule *s, int attempt)
 	return wait < s->max_ms ? wait : s->max_ms;
 }
 
-int64_t whk_next_attempt(const whk_schedule *s, int attempt,
-			 int64_t first_at_ms, int64_t now_ms, uint32_t jitter)
+int64_t
+whk_next_attempt(const whk_schedule *s, int attempt, int64_t first_at_ms, int64_t now_ms,
+		 uint32_t jitter)
 {
 	int64_t deadline = first_at_ms + s->window_ms;
 	int64_t wait, next;
@@ -27,8 +29,8 @@ int64_t whk_next_attempt(const whk_schedule *s, int attempt,
 	return next < deadline ? next : deadline;
 }
 
-int whk_should_pause(const whk_schedule *s, int64_t failing_since_ms,
-		     int64_t now_ms)
+int
+whk_should_pause(const whk_schedule *s, int64_t failing_since_ms, int64_t now_ms)
 {
 	return failing_since_ms > 0 && now_ms - failing_since_ms >= s->pause_ms;
 }

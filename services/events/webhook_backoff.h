@@ -14,10 +14,10 @@ typedef struct whk_schedule {
 } whk_schedule;
 
 /* 30 s doubling to at most 6 h, for 3 days; pause after a day. */
-#define WHK_SCHEDULE_DEFAULT                                                   \
-	((whk_schedule){.first_ms = 30000,                                     \
-			.max_ms = 6 * 3600 * 1000LL,                           \
-			.window_ms = 3 * 86400 * 1000LL,                       \
+#define WHK_SCHEDULE_DEFAULT                                                                       \
+	((whk_schedule){.first_ms = 30000,                                                         \
+			.max_ms = 6 * 3600 * 1000LL,                                               \
+			.window_ms = 3 * 86400 * 1000LL,                                           \
 			.pause_ms = 86400 * 1000LL})
 
 /* When attempt number attempt + 1 runs after attempt number attempt
@@ -26,12 +26,11 @@ typedef struct whk_schedule {
  * random part of up to half of it (jitter: any 32 random bits), never
  * past first_at_ms + window_ms (one last attempt at the window's end).
  * 0 when the window has passed: the delivery is dead. */
-int64_t whk_next_attempt(const whk_schedule *s, int attempt,
-			 int64_t first_at_ms, int64_t now_ms, uint32_t jitter);
+int64_t whk_next_attempt(const whk_schedule *s, int attempt, int64_t first_at_ms, int64_t now_ms,
+			 uint32_t jitter);
 
 /* 1 when an endpoint whose deliveries have failed since failing_since_ms
  * (0: it is not failing) is to be paused at now_ms. */
-int whk_should_pause(const whk_schedule *s, int64_t failing_since_ms,
-		     int64_t now_ms);
+int whk_should_pause(const whk_schedule *s, int64_t failing_since_ms, int64_t now_ms);
 
 #endif

@@ -19,21 +19,22 @@
 #include "webhooks.h"
 
 /* The caller must be an officer of group_id. */
-static int whk_officer(rpc_ctx *ctx, const char *group_id)
+static int
+whk_officer(rpc_ctx *ctx, const char *group_id)
 {
-	return membership_check(ctx, evs_current()->sources[EVS_SRC_GROUPS],
-				group_id, 1, NULL);
+	return membership_check(ctx, evs_current()->sources[EVS_SRC_GROUPS], group_id, 1, NULL);
 }
 
-static int whk_check_id(const char *id, const char *field)
+static int
+whk_check_id(const char *id, const char *field)
 {
 	if (!text_is_uuid(id))
 		return err_invalid_id(field);
 	return 0;
 }
 
-static Kolo__Events__V1__Webhook *whk_webhook_message(mem_arena *a,
-					      const whk_endpoint *e)
+static Kolo__Events__V1__Webhook *
+whk_webhook_message(mem_arena *a, const whk_endpoint *e)
 {
 	Kolo__Events__V1__Webhook *m = mem_arena_alloc(a, sizeof(*m));
 
@@ -79,16 +80,15 @@ whk_delivery_message(mem_arena *a, const whk_delivery_row *d)
 
 /* The URL a partner gave, checked for shape and for where it leads
  * (every address public), before anything is stored. */
-static int whk_check_url(const char *url)
+static int
+whk_check_url(const char *url)
 {
 	const whk_config *cfg = whk_current();
 	whk_url u;
 	whk_resolved r;
 	int rc = whk_url_parse(&u, url, cfg->send.allow_http_loopback);
 
-	return rc < 0 ? rc
-		      : whk_addr_resolve(&r, u.host,
-					 cfg->send.allow_http_loopback);
+	return rc < 0 ? rc : whk_addr_resolve(&r, u.host, cfg->send.allow_http_loopback);
 }
 
 typedef struct whk_create_tx {
@@ -107,7 +107,8 @@ typedef struct whk_create_tx {
 /* The endpoint and its reply, stored under the call's key (if any)
  * without the secret (it is stored sealed in the endpoint only;
  * idem_db_tx). */
-static int whk_create_body(db_conn *c, void *arg)
+static int
+whk_create_body(db_conn *c, void *arg)
 {
 	whk_create_tx *t = arg;
 	int rc;
@@ -123,23 +124,26 @@ static int whk_create_body(db_conn *c, void *arg)
 }
 
 /* A key already answered reads its endpoint's sealed secret. */
-static int whk_create_replayed(db_conn *c, void *arg)
+static int
+whk_create_replayed(db_conn *c, void *arg)
 {
 	whk_create_tx *t = arg;
 
-	return whk_store_sealed(&t->replay_sealed, &t->n_replay_sealed, t->arena, c,
-				t->out->id);
+	return whk_store_sealed(&t->replay_sealed, &t->n_replay_sealed, t->arena, c, t->out->id);
 }
 
 int
 evs_create_webhook(rpc_ctx *ctx, const Kolo__Events__V1__CreateWebhookRequest *in,
-                   Kolo__Events__V1__CreateWebhookResponse *out)
+		   Kolo__Events__V1__CreateWebhookResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
-	whk_create_tx t = {
-		.in = in, .user_id = rpc_ctx_user_id(ctx), .arena = a, .out = out};
-	idem_tx it = { .key = &t.key, .arena = a, .resp = &out->base, .body = whk_create_body,
-		       .replay = whk_create_replayed, .arg = &t };
+	whk_create_tx t = {.in = in, .user_id = rpc_ctx_user_id(ctx), .arena = a, .out = out};
+	idem_tx it = {.key = &t.key,
+		      .arena = a,
+		      .resp = &out->base,
+		      .body = whk_create_body,
+		      .replay = whk_create_replayed,
+		      .arg = &t};
 	char secret[WHK_SECRET_MAX];
 	unsigned char *sealed = NULL;
 	db_conn *c = NULL;
@@ -164,8 +168,7 @@ evs_create_webhook(rpc_ctx *ctx, const Kolo__Events__V1__CreateWebhookRequest *i
 	free(sealed);
 	/* A replay shows the secret its endpoint was made with. */
 	if (rc == 0 && it.replayed)
-		rc = whk_open(secret, whk_current()->key, t.replay_sealed,
-			      t.n_replay_sealed);
+		rc = whk_open(secret, whk_current()->key, t.replay_sealed, t.n_replay_sealed);
 	if (rc == 0) {
 		out->secret = mem_arena_strdup(a, secret);
 		rc = out->secret ? 0 : err_oom();
@@ -176,7 +179,7 @@ evs_create_webhook(rpc_ctx *ctx, const Kolo__Events__V1__CreateWebhookRequest *i
 
 int
 evs_list_webhooks(rpc_ctx *ctx, const Kolo__Events__V1__ListWebhooksRequest *in,
-                  Kolo__Events__V1__ListWebhooksResponse *out)
+		  Kolo__Events__V1__ListWebhooksResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	whk_endpoint *rows = NULL;
@@ -202,8 +205,8 @@ evs_list_webhooks(rpc_ctx *ctx, const Kolo__Events__V1__ListWebhooksRequest *in,
 }
 
 /* The officer check and the webhook id of a call on one endpoint. */
-static int whk_endpoint_call(rpc_ctx *ctx, const char *group_id,
-			     const char *webhook_id, db_conn **c)
+static int
+whk_endpoint_call(rpc_ctx *ctx, const char *group_id, const char *webhook_id, db_conn **c)
 {
 	int rc = whk_officer(ctx, group_id);
 
@@ -214,7 +217,7 @@ static int whk_endpoint_call(rpc_ctx *ctx, const char *group_id,
 
 int
 evs_delete_webhook(rpc_ctx *ctx, const Kolo__Events__V1__DeleteWebhookRequest *in,
-                   Kolo__Events__V1__DeleteWebhookResponse *out)
+		   Kolo__Events__V1__DeleteWebhookResponse *out)
 {
 	db_conn *c = NULL;
 	int rc = whk_endpoint_call(ctx, in->group_id, in->webhook_id, &c);
@@ -228,7 +231,8 @@ typedef struct whk_resume_tx {
 	whk_endpoint endpoint; /* out */
 } whk_resume_tx;
 
-static int whk_resume_body(db_conn *c, void *arg)
+static int
+whk_resume_body(db_conn *c, void *arg)
 {
 	whk_resume_tx *t = arg;
 
@@ -237,11 +241,10 @@ static int whk_resume_body(db_conn *c, void *arg)
 
 int
 evs_resume_webhook(rpc_ctx *ctx, const Kolo__Events__V1__ResumeWebhookRequest *in,
-                   Kolo__Events__V1__ResumeWebhookResponse *out)
+		   Kolo__Events__V1__ResumeWebhookResponse *out)
 {
-	whk_resume_tx t = {.group_id = in->group_id,
-			   .id = in->webhook_id,
-			   .arena = rpc_ctx_arena(ctx)};
+	whk_resume_tx t = {
+		.group_id = in->group_id, .id = in->webhook_id, .arena = rpc_ctx_arena(ctx)};
 	db_conn *c = NULL;
 	int rc = whk_endpoint_call(ctx, in->group_id, in->webhook_id, &c);
 
@@ -255,7 +258,7 @@ evs_resume_webhook(rpc_ctx *ctx, const Kolo__Events__V1__ResumeWebhookRequest *i
 
 int
 evs_list_webhook_deliveries(rpc_ctx *ctx, const Kolo__Events__V1__ListWebhookDeliveriesRequest *in,
-                            Kolo__Events__V1__ListWebhookDeliveriesResponse *out)
+			    Kolo__Events__V1__ListWebhookDeliveriesResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	whk_endpoint e;
@@ -265,13 +268,11 @@ evs_list_webhook_deliveries(rpc_ctx *ctx, const Kolo__Events__V1__ListWebhookDel
 	int n = 0;
 	int rc = whk_endpoint_call(ctx, in->group_id, in->webhook_id, &c);
 
-	if (rc == 0 && in->status[0] &&
-	    whk_delivery_state_parse(in->status) < 0)
+	if (rc == 0 && in->status[0] && whk_delivery_state_parse(in->status) < 0)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_status",
 			     "status is pending, delivered or dead");
 	if (rc == 0)
-		rc = page_request_parse(&page, a, in->page_size,
-					in->page_token);
+		rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
 		rc = whk_store_get(&e, a, c, in->group_id, in->webhook_id);
 	if (rc == 0)
@@ -295,7 +296,8 @@ typedef struct whk_redeliver_tx {
 	whk_delivery_row row; /* out */
 } whk_redeliver_tx;
 
-static int whk_redeliver_body(db_conn *c, void *arg)
+static int
+whk_redeliver_body(db_conn *c, void *arg)
 {
 	whk_redeliver_tx *t = arg;
 	whk_endpoint e;
@@ -305,8 +307,9 @@ static int whk_redeliver_body(db_conn *c, void *arg)
 }
 
 int
-evs_redeliver_webhook_delivery(rpc_ctx *ctx, const Kolo__Events__V1__RedeliverWebhookDeliveryRequest *in,
-                               Kolo__Events__V1__RedeliverWebhookDeliveryResponse *out)
+evs_redeliver_webhook_delivery(rpc_ctx *ctx,
+			       const Kolo__Events__V1__RedeliverWebhookDeliveryRequest *in,
+			       Kolo__Events__V1__RedeliverWebhookDeliveryResponse *out)
 {
 	whk_redeliver_tx t = {.in = in, .arena = rpc_ctx_arena(ctx)};
 	db_conn *c = NULL;

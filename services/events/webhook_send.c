@@ -18,44 +18,41 @@
 static pthread_once_t whk_curl_once = PTHREAD_ONCE_INIT;
 static int whk_curl_rc;
 
-static void whk_curl_init_once(void)
+static void
+whk_curl_init_once(void)
 {
-	whk_curl_rc =
-		curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	whk_curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
-int whk_send_global_init(void)
+int
+whk_send_global_init(void)
 {
 	pthread_once(&whk_curl_once, whk_curl_init_once);
 	if (whk_curl_rc < 0)
-		return err_set(ERR_INTERNAL, "webhook_http",
-			       "libcurl would not initialise");
+		return err_set(ERR_INTERNAL, "webhook_http", "libcurl would not initialise");
 	return 0;
 }
 
-int whk_event_body(char **out, const whk_event *ev)
+int
+whk_event_body(char **out, const whk_event *ev)
 {
-	const char *text =
-		ev->data_json && *ev->data_json ? ev->data_json : "{}";
+	const char *text = ev->data_json && *ev->data_json ? ev->data_json : "{}";
 	json_t *data = json_loads(text, 0, NULL);
 	json_t *body;
 
 	*out = NULL;
 	if (!json_is_object(data)) {
 		json_decref(data);
-		return err_set(ERR_INTERNAL, "bad_event_data",
-			       "an event's data is not an object");
+		return err_set(ERR_INTERNAL, "bad_event_data", "an event's data is not an object");
 	}
-	body = json_pack("{s:s, s:s, s:s, s:I, s:s, s:o}", "id", ev->id, "type",
-			 ev->type, "group_id", ev->group_id ? ev->group_id : "",
-			 "seq", (json_int_t)ev->seq, "occurred_at",
-			 ev->occurred_at, "data", data);
+	body = json_pack("{s:s, s:s, s:s, s:I, s:s, s:o}", "id", ev->id, "type", ev->type,
+			 "group_id", ev->group_id ? ev->group_id : "", "seq", (json_int_t)ev->seq,
+			 "occurred_at", ev->occurred_at, "data", data);
 	if (body)
 		*out = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	if (!*out)
-		return err_set(ERR_INTERNAL, "bad_event_data",
-			       "an event could not be written");
+		return err_set(ERR_INTERNAL, "bad_event_data", "an event could not be written");
 	return 0;
 }
 
@@ -65,8 +62,8 @@ typedef struct whk_answer {
 	size_t len;
 } whk_answer;
 
-static size_t whk_answer_write(char *ptr, size_t size, size_t nmemb,
-			       void *userdata)
+static size_t
+whk_answer_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	whk_answer *a = userdata;
 	size_t n = size * nmemb, room = WHK_EXCERPT_MAX - a->len;
@@ -79,8 +76,8 @@ static size_t whk_answer_write(char *ptr, size_t size, size_t nmemb,
 
 /* CURLOPT_OPENSOCKETFUNCTION: a socket only to a public peer, whatever
  * address libcurl was led to (the pinned one, or a literal in the URL). */
-static curl_socket_t whk_open_socket(void *clientp, curlsocktype purpose,
-				     struct curl_sockaddr *address)
+static curl_socket_t
+whk_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
 {
 	const whk_send_opts *opts = clientp;
 
@@ -90,19 +87,21 @@ static curl_socket_t whk_open_socket(void *clientp, curlsocktype purpose,
 	return socket(address->family, address->socktype, address->protocol);
 }
 
-static void whk_fail(whk_outcome *out, const char *fmt, const char *detail)
+static void
+whk_fail(whk_outcome *out, const char *fmt, const char *detail)
 {
 	out->delivered = 0;
 	snprintf(out->error, sizeof(out->error), fmt, detail);
 }
 
 /* The headers of m (signed now); NULL when libcurl cannot allocate. */
-static struct curl_slist *whk_headers(const whk_message *m)
+static struct curl_slist *
+whk_headers(const whk_message *m)
 {
 	char sig[WHK_SIGNATURE_MAX], line[WHK_SIGNATURE_MAX + 64];
 	struct curl_slist *h = NULL, *next;
-	const char *fixed[] = {"Content-Type: application/json",
-			       "User-Agent: Kolo-Webhooks/1", "Expect:"};
+	const char *fixed[] = {"Content-Type: application/json", "User-Agent: Kolo-Webhooks/1",
+			       "Expect:"};
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		next = curl_slist_append(h, fixed[i]);
@@ -129,9 +128,9 @@ fail:
 }
 
 /* The handle's options for m sent to the checked address. */
-static void whk_setopts(CURL *c, const whk_message *m,
-			const whk_send_opts *opts, struct curl_slist *headers,
-			struct curl_slist *pin, whk_answer *answer)
+static void
+whk_setopts(CURL *c, const whk_message *m, const whk_send_opts *opts, struct curl_slist *headers,
+	    struct curl_slist *pin, whk_answer *answer)
 {
 	curl_easy_setopt(c, CURLOPT_URL, m->url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -150,28 +149,28 @@ static void whk_setopts(CURL *c, const whk_message *m,
 		curl_easy_setopt(c, CURLOPT_CAINFO, opts->ca_file);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, m->body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-			 (curl_off_t)m->body_len);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)m->body_len);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, whk_answer_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, answer);
 }
 
 /* The CURLOPT_RESOLVE entry that pins host:port to the address checked;
  * NULL for a literal host (no name to resolve) or when out of memory. */
-static struct curl_slist *whk_pin(const whk_url *u, const whk_resolved *r)
+static struct curl_slist *
+whk_pin(const whk_url *u, const whk_resolved *r)
 {
 	char entry[WHK_HOST_MAX + WHK_ADDR_TEXT_MAX + 16];
 
 	if (u->host_is_ipv6)
 		return NULL;
-	snprintf(entry, sizeof(entry),
-		 r->family == AF_INET6 ? "%s:%u:[%s]" : "%s:%u:%s", u->host,
+	snprintf(entry, sizeof(entry), r->family == AF_INET6 ? "%s:%u:[%s]" : "%s:%u:%s", u->host,
 		 u->port, r->addr);
 	return curl_slist_append(NULL, entry);
 }
 
 /* Runs the request and reads its outcome. */
-static void whk_perform(whk_outcome *out, CURL *c, whk_answer *answer)
+static void
+whk_perform(whk_outcome *out, CURL *c, whk_answer *answer)
 {
 	CURLcode rc = curl_easy_perform(c);
 
@@ -185,11 +184,11 @@ static void whk_perform(whk_outcome *out, CURL *c, whk_answer *answer)
 	}
 	out->delivered = out->status >= 200 && out->status < 300;
 	if (!out->delivered)
-		snprintf(out->error, sizeof(out->error), "answered %ld",
-			 out->status);
+		snprintf(out->error, sizeof(out->error), "answered %ld", out->status);
 }
 
-void whk_send(whk_outcome *out, const whk_message *m, const whk_send_opts *opts)
+void
+whk_send(whk_outcome *out, const whk_message *m, const whk_send_opts *opts)
 {
 	whk_url u;
 	whk_resolved r;

@@ -52,9 +52,9 @@ typedef struct whk_send_opts {
 } whk_send_opts;
 
 typedef struct whk_outcome {
-	int delivered;		   /* 1: a 2xx answer */
-	long status;		   /* the HTTP status; 0: no answer */
-	char error[WHK_ERROR_MAX]; /* why not delivered; "" when it was */
+	int delivered;			   /* 1: a 2xx answer */
+	long status;			   /* the HTTP status; 0: no answer */
+	char error[WHK_ERROR_MAX];	   /* why not delivered; "" when it was */
 	char excerpt[WHK_EXCERPT_MAX + 1]; /* the answer's start, cleaned */
 } whk_outcome;
 
@@ -63,7 +63,6 @@ KOLO_MUST_CHECK int whk_send_global_init(void);
 
 /* Sends m once and fills *out; never fails otherwise (a failure is an
  * outcome). */
-void whk_send(whk_outcome *out, const whk_message *m,
-	      const whk_send_opts *opts);
+void whk_send(whk_outcome *out, const whk_message *m, const whk_send_opts *opts);
 
 #endif

@@ -11,42 +11,39 @@
 
 #define WHK_MAC_HEX (crypto_auth_hmacsha256_BYTES * 2)
 
-void whk_secret_new(char out[WHK_SECRET_MAX])
+void
+whk_secret_new(char out[WHK_SECRET_MAX])
 {
 	unsigned char raw[32];
 
 	randombytes_buf(raw, sizeof(raw));
 	memcpy(out, WHK_SECRET_PREFIX, sizeof(WHK_SECRET_PREFIX) - 1);
 	sodium_bin2base64(out + sizeof(WHK_SECRET_PREFIX) - 1,
-			  WHK_SECRET_MAX - (sizeof(WHK_SECRET_PREFIX) - 1), raw,
-			  sizeof(raw),
+			  WHK_SECRET_MAX - (sizeof(WHK_SECRET_PREFIX) - 1), raw, sizeof(raw),
 			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof(raw));
 }
 
 /* The hex HMAC of "<t>.<body>" into hex. */
-static void whk_mac_hex(char hex[WHK_MAC_HEX + 1], const char *secret,
-			int64_t t, const char *body, size_t len)
+static void
+whk_mac_hex(char hex[WHK_MAC_HEX + 1], const char *secret, int64_t t, const char *body, size_t len)
 {
 	crypto_auth_hmacsha256_state st;
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 	char stamp[32];
 	int n = snprintf(stamp, sizeof(stamp), "%" PRId64 ".", t);
 
-	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret,
-				    strlen(secret));
-	crypto_auth_hmacsha256_update(&st, (const unsigned char *)stamp,
-				      (size_t)n);
-	crypto_auth_hmacsha256_update(
-		&st, (const unsigned char *)(body ? body : ""), len);
+	crypto_auth_hmacsha256_init(&st, (const unsigned char *)secret, strlen(secret));
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)stamp, (size_t)n);
+	crypto_auth_hmacsha256_update(&st, (const unsigned char *)(body ? body : ""), len);
 	crypto_auth_hmacsha256_final(&st, mac);
 	sodium_bin2hex(hex, WHK_MAC_HEX + 1, mac, sizeof(mac));
 	sodium_memzero(&st, sizeof(st));
 	sodium_memzero(mac, sizeof(mac));
 }
 
-void whk_sign(char out[WHK_SIGNATURE_MAX], const char *secret, int64_t t,
-	      const char *body, size_t len)
+void
+whk_sign(char out[WHK_SIGNATURE_MAX], const char *secret, int64_t t, const char *body, size_t len)
 {
 	char hex[WHK_MAC_HEX + 1];
 
@@ -56,7 +53,8 @@ void whk_sign(char out[WHK_SIGNATURE_MAX], const char *secret, int64_t t,
 }
 
 /* The t= of header: 0 and *t, or -1 when absent or malformed. */
-static int whk_header_t(int64_t *t, const char *header)
+static int
+whk_header_t(int64_t *t, const char *header)
 {
 	const char *p = header;
 
@@ -65,8 +63,7 @@ static int whk_header_t(int64_t *t, const char *header)
 			char *end;
 			long long v = strtoll(p + 2, &end, 10);
 
-			if (end == p + 2 || (*end != ',' && *end != '\0') ||
-			    v <= 0)
+			if (end == p + 2 || (*end != ',' && *end != '\0') || v <= 0)
 				return -1;
 			*t = v;
 			return 0;
@@ -77,8 +74,9 @@ static int whk_header_t(int64_t *t, const char *header)
 	return -1;
 }
 
-int whk_verify(const char *header, const char *secret, const char *body,
-	       size_t len, int64_t now, int64_t tolerance_s)
+int
+whk_verify(const char *header, const char *secret, const char *body, size_t len, int64_t now,
+	   int64_t tolerance_s)
 {
 	char want[WHK_MAC_HEX + 1];
 	int64_t t = 0;

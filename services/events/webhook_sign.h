@@ -29,13 +29,13 @@ void whk_secret_new(char out[WHK_SECRET_MAX]);
 
 /* The Kolo-Signature value of body (len bytes) signed at t under secret
  * into out. */
-void whk_sign(char out[WHK_SIGNATURE_MAX], const char *secret, int64_t t,
-	      const char *body, size_t len);
+void whk_sign(char out[WHK_SIGNATURE_MAX], const char *secret, int64_t t, const char *body,
+	      size_t len);
 
 /* 1 when header (a Kolo-Signature value) has a t within tolerance_s of now
  * and a v1 (of possibly several) that is the HMAC of "<t>.<body>" under
  * secret; 0 otherwise. Compares in constant time. */
-int whk_verify(const char *header, const char *secret, const char *body,
-	       size_t len, int64_t now, int64_t tolerance_s);
+int whk_verify(const char *header, const char *secret, const char *body, size_t len, int64_t now,
+	       int64_t tolerance_s);
 
 #endif

@@ -6,14 +6,15 @@
 #include <string.h>
 #include <strings.h>
 
-static int whk_url_invalid(const char *why)
+static int
+whk_url_invalid(const char *why)
 {
-	return err_set(ERR_INVALID_ARGUMENT, "invalid_url",
-		       "the url is not valid: %s", why);
+	return err_set(ERR_INVALID_ARGUMENT, "invalid_url", "the url is not valid: %s", why);
 }
 
 /* 1 when every byte is printable ASCII other than space. */
-static int whk_url_chars_ok(const char *url)
+static int
+whk_url_chars_ok(const char *url)
 {
 	for (const char *p = url; *p; p++) {
 		unsigned char c = (unsigned char)*p;
@@ -26,21 +27,22 @@ static int whk_url_chars_ok(const char *url)
 
 /* The length of a scheme followed by "://" at the start of url, 0 when
  * there is none. */
-static size_t whk_url_scheme_len(const char *url)
+static size_t
+whk_url_scheme_len(const char *url)
 {
 	size_t i = 0;
 
 	if (!isalpha((unsigned char)url[0]))
 		return 0;
-	while (isalnum((unsigned char)url[i]) || url[i] == '+' ||
-	       url[i] == '-' || url[i] == '.')
+	while (isalnum((unsigned char)url[i]) || url[i] == '+' || url[i] == '-' || url[i] == '.')
 		i++;
 	return strncmp(url + i, "://", 3) == 0 ? i : 0;
 }
 
 /* A DNS name: labels of letters, digits and inner hyphens, 1..63 each,
  * 253 in all. */
-static int whk_url_name_ok(const char *host)
+static int
+whk_url_name_ok(const char *host)
 {
 	size_t label = 0, n = strlen(host);
 
@@ -66,7 +68,8 @@ static int whk_url_name_ok(const char *host)
 }
 
 /* The port after ':' (1..65535, digits only). */
-static int whk_url_port(unsigned *out, const char *s, size_t n)
+static int
+whk_url_port(unsigned *out, const char *s, size_t n)
 {
 	unsigned v = 0;
 
@@ -84,7 +87,8 @@ static int whk_url_port(unsigned *out, const char *s, size_t n)
 }
 
 /* Splits the authority [host or [v6]][:port] into out. */
-static int whk_url_authority(whk_url *out, const char *a, size_t n)
+static int
+whk_url_authority(whk_url *out, const char *a, size_t n)
 {
 	const char *host = a, *port = NULL;
 	size_t host_len = n;
@@ -126,7 +130,8 @@ static int whk_url_authority(whk_url *out, const char *a, size_t n)
 	return 0;
 }
 
-int whk_url_host_is_loopback(const char *host)
+int
+whk_url_host_is_loopback(const char *host)
 {
 	unsigned char a[16];
 
@@ -139,7 +144,8 @@ int whk_url_host_is_loopback(const char *host)
 	return 0;
 }
 
-int whk_url_parse(whk_url *out, const char *url, int allow_http_loopback)
+int
+whk_url_parse(whk_url *out, const char *url, int allow_http_loopback)
 {
 	size_t scheme, n;
 	const char *auth;
@@ -152,15 +158,13 @@ int whk_url_parse(whk_url *out, const char *url, int allow_http_loopback)
 	if (n > WHK_URL_MAX)
 		return whk_url_invalid("longer than 2048 bytes");
 	if (!whk_url_chars_ok(url))
-		return whk_url_invalid(
-			"a space or a character outside printable ascii");
+		return whk_url_invalid("a space or a character outside printable ascii");
 	scheme = whk_url_scheme_len(url);
 	if (scheme == 0)
 		return whk_url_invalid("not an absolute url");
 	if (scheme == 5 && strncasecmp(url, "https", 5) == 0)
 		out->https = 1;
-	else if (!(scheme == 4 && strncasecmp(url, "http", 4) == 0 &&
-		   allow_http_loopback))
+	else if (!(scheme == 4 && strncasecmp(url, "http", 4) == 0 && allow_http_loopback))
 		return err_set(ERR_INVALID_ARGUMENT, "url_not_https",
 			       "a webhook url must be https");
 	if (strchr(url, '#'))

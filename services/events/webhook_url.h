@@ -27,8 +27,7 @@ typedef struct whk_url {
  * anything else that is not an absolute https URL of at most WHK_URL_MAX
  * bytes: NULL or empty, spaces or control characters, a user name or
  * password, a fragment, a bad host or port. */
-KOLO_MUST_CHECK int whk_url_parse(whk_url *out, const char *url,
-				  int allow_http_loopback);
+KOLO_MUST_CHECK int whk_url_parse(whk_url *out, const char *url, int allow_http_loopback);
 
 /* 1 when host (as whk_url keeps it) names this machine by itself:
  * "localhost", 127.0.0.0/8 written as four decimal numbers, or ::1. */

@@ -29,7 +29,8 @@
  * worker that claimed it since. */
 #define WHK_SEND_SLACK_MS 2000
 
-static int64_t whk_mono_ms(void)
+static int64_t
+whk_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -37,7 +38,8 @@ static int64_t whk_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t whk_now_ms(void)
+static int64_t
+whk_now_ms(void)
 {
 	struct timespec ts;
 
@@ -46,19 +48,20 @@ static int64_t whk_now_ms(void)
 }
 
 /* RFC 3339 UTC of Unix milliseconds. */
-static void whk_rfc3339(char out[64], int64_t ms)
+static void
+whk_rfc3339(char out[64], int64_t ms)
 {
 	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
 
 	gmtime_r(&s, &tm);
-	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 }
 
 /* Sends one claimed delivery; the outcome in *out. */
-static void whk_attempt_send(whk_outcome *out, const whk_claim *cl)
+static void
+whk_attempt_send(whk_outcome *out, const whk_claim *cl)
 {
 	const whk_config *cfg = whk_current();
 	const whk_event ev = {.id = cl->event_id,
@@ -73,8 +76,7 @@ static void whk_attempt_send(whk_outcome *out, const whk_claim *cl)
 	memset(out, 0, sizeof(*out));
 	if (whk_open(secret, cfg->key, cl->sealed, cl->n_sealed) < 0 ||
 	    whk_event_body(&body, &ev) < 0) {
-		snprintf(out->error, sizeof(out->error), "not sent: %s",
-			 err_last()->reason);
+		snprintf(out->error, sizeof(out->error), "not sent: %s", err_last()->reason);
 		return;
 	}
 	whk_message m = {.url = cl->url,
@@ -101,7 +103,8 @@ typedef struct whk_record_tx {
 /* The host of an endpoint's URL, "" when it cannot be read: the event
  * goes to every officer by email and SMS, and a URL's path or query may
  * hold the partner's own secret (a token in the path). */
-static void whk_url_host(char host[WHK_HOST_MAX], const char *url)
+static void
+whk_url_host(char host[WHK_HOST_MAX], const char *url)
 {
 	whk_url u;
 
@@ -112,8 +115,8 @@ static void whk_url_host(char host[WHK_HOST_MAX], const char *url)
 }
 
 /* The webhook.paused event of the endpoint, stored as kolo-events' own. */
-static int whk_tell_paused(db_conn *c, const whk_record_tx *t,
-			   int64_t failing_since_ms)
+static int
+whk_tell_paused(db_conn *c, const whk_record_tx *t, int64_t failing_since_ms)
 {
 	char occurred[64], since[64], host[WHK_HOST_MAX];
 	const char *id = NULL;
@@ -126,9 +129,8 @@ static int whk_tell_paused(db_conn *c, const whk_record_tx *t,
 	whk_rfc3339(occurred, t->now_ms);
 	whk_rfc3339(since, failing_since_ms);
 	whk_url_host(host, t->claim->url);
-	data = json_pack("{s:s, s:s, s:s, s:i}", "webhook_id",
-			 t->claim->endpoint_id, "host", host, "failing_since",
-			 since, "last_status_code", (int)t->outcome->status);
+	data = json_pack("{s:s, s:s, s:s, s:i}", "webhook_id", t->claim->endpoint_id, "host", host,
+			 "failing_since", since, "last_status_code", (int)t->outcome->status);
 	text = data ? json_dumps(data, JSON_COMPACT) : NULL;
 	json_decref(data);
 	if (!text)
@@ -147,7 +149,8 @@ static int whk_tell_paused(db_conn *c, const whk_record_tx *t,
 
 /* Decide, then apply: the delivery's new state, the endpoint's failing
  * time, and the pause with its event, in one transaction. */
-static int whk_record_body(db_conn *c, void *arg)
+static int
+whk_record_body(db_conn *c, void *arg)
 {
 	whk_record_tx *t = arg;
 	const whk_claim *cl = t->claim;
@@ -177,8 +180,7 @@ static int whk_record_body(db_conn *c, void *arg)
 	if ((rc = whk_store_attempted(&applied, c, cl, &r)) < 0 || !applied)
 		return rc; /* the lease ran out and another worker has it */
 	if (v.failing_since_ms != failing_since &&
-	    (rc = whk_store_failing(c, cl->endpoint_id, v.failing_since_ms)) <
-		    0)
+	    (rc = whk_store_failing(c, cl->endpoint_id, v.failing_since_ms)) < 0)
 		return rc;
 	if (!v.pause)
 		return 0;
@@ -189,7 +191,8 @@ static int whk_record_body(db_conn *c, void *arg)
 }
 
 /* Sends one claim and records what happened. */
-static int whk_attempt_one(db_conn *c, mem_arena *a, const whk_claim *cl)
+static int
+whk_attempt_one(db_conn *c, mem_arena *a, const whk_claim *cl)
 {
 	whk_outcome out;
 	whk_record_tx t = {.claim = cl, .outcome = &out, .arena = a};
@@ -200,23 +203,22 @@ static int whk_attempt_one(db_conn *c, mem_arena *a, const whk_claim *cl)
 	t.jitter = randombytes_random();
 	rc = db_tx(c, SVC_BACKGROUND_TIMEOUT_MS, whk_record_body, &t);
 	if (rc == 0 && t.paused)
-		log_event(LOG_LVL_WARN, "webhook paused", "webhook_id",
-			  cl->endpoint_id, "group_id", cl->group_id, NULL);
+		log_event(LOG_LVL_WARN, "webhook paused", "webhook_id", cl->endpoint_id, "group_id",
+			  cl->group_id, NULL);
 	return rc;
 }
 
-int whk_work_once(int *attempts)
+int
+whk_work_once(int *attempts)
 {
 	const whk_config *cfg = whk_current();
 	const char *types[64];
-	size_t n_types =
-		whk_partner_types(types, sizeof(types) / sizeof(types[0]));
+	size_t n_types = whk_partner_types(types, sizeof(types) / sizeof(types[0]));
 	mem_arena *a = mem_arena_new(0);
 	whk_claim *claims = NULL;
 	db_conn *c = NULL;
 	int added = 0, n = 0;
-	int64_t lease_ms = cfg->send.timeout_ms + WHK_LEASE_MARGIN_MS,
-		claimed_at;
+	int64_t lease_ms = cfg->send.timeout_ms + WHK_LEASE_MARGIN_MS, claimed_at;
 	int rc = db_thread_conn(&c);
 
 	*attempts = 0;
@@ -226,8 +228,7 @@ int whk_work_once(int *attempts)
 		rc = whk_store_claim(&claims, &n, a, c, cfg->batch, lease_ms);
 	claimed_at = whk_mono_ms();
 	for (int i = 0; rc == 0 && i < n; i++) {
-		if (whk_mono_ms() - claimed_at + cfg->send.timeout_ms +
-			    WHK_SEND_SLACK_MS >
+		if (whk_mono_ms() - claimed_at + cfg->send.timeout_ms + WHK_SEND_SLACK_MS >
 		    lease_ms) {
 			rc = whk_store_release(c, &claims[i]);
 			continue;
@@ -239,14 +240,15 @@ int whk_work_once(int *attempts)
 	return rc;
 }
 
-void whk_work_pass(void)
+void
+whk_work_pass(void)
 {
 	int attempts = 0;
 
 	do {
 		if (whk_work_once(&attempts) < 0) {
-			log_event(LOG_LVL_WARN, "webhooks pass failed",
-				  "reason", err_last()->reason, NULL);
+			log_event(LOG_LVL_WARN, "webhooks pass failed", "reason",
+				  err_last()->reason, NULL);
 			return;
 		}
 	} while (attempts > 0);
@@ -254,32 +256,24 @@ void whk_work_pass(void)
 
 static svc_worker *whk_worker;
 
-static metrics_queue whk_queue = { .worker = "webhooks",
-				   .measure = whk_store_delivery_queue };
+static metrics_queue whk_queue = {.worker = "webhooks", .measure = whk_store_delivery_queue};
 
-int whk_start(void)
+int
+whk_start(void)
 {
-	int64_t first = 0, max = 0, window = 0, pause = 0, timeout = 0,
-		interval = 0, batch = 0;
+	int64_t first = 0, max = 0, window = 0, pause = 0, timeout = 0, interval = 0, batch = 0;
 	int allow = 0;
 	const char *key = NULL, *ca = NULL;
 	whk_config cfg = {0};
 	const cfg_var vars[] = {
 		{"KOLO_WEBHOOK_SECRET_KEY", CFG_STRING, "", 0, 0, &key},
-		{"KOLO_WEBHOOK_ALLOW_HTTP_LOOPBACK", CFG_BOOL, "false", 0, 0,
-		 &allow},
-		{"KOLO_WEBHOOK_TIMEOUT_MS", CFG_INT, "10000", 100, 60000,
-		 &timeout},
-		{"KOLO_WEBHOOK_RETRY_FIRST_MS", CFG_INT, "30000", 1, 86400000,
-		 &first},
-		{"KOLO_WEBHOOK_RETRY_MAX_MS", CFG_INT, "21600000", 1, 86400000,
-		 &max},
-		{"KOLO_WEBHOOK_RETRY_WINDOW_S", CFG_INT, "259200", 1, 2592000,
-		 &window},
-		{"KOLO_WEBHOOK_PAUSE_AFTER_S", CFG_INT, "86400", 1, 2592000,
-		 &pause},
-		{"KOLO_WEBHOOK_INTERVAL_MS", CFG_INT, "1000", 20, 600000,
-		 &interval},
+		{"KOLO_WEBHOOK_ALLOW_HTTP_LOOPBACK", CFG_BOOL, "false", 0, 0, &allow},
+		{"KOLO_WEBHOOK_TIMEOUT_MS", CFG_INT, "10000", 100, 60000, &timeout},
+		{"KOLO_WEBHOOK_RETRY_FIRST_MS", CFG_INT, "30000", 1, 86400000, &first},
+		{"KOLO_WEBHOOK_RETRY_MAX_MS", CFG_INT, "21600000", 1, 86400000, &max},
+		{"KOLO_WEBHOOK_RETRY_WINDOW_S", CFG_INT, "259200", 1, 2592000, &window},
+		{"KOLO_WEBHOOK_PAUSE_AFTER_S", CFG_INT, "86400", 1, 2592000, &pause},
+		{"KOLO_WEBHOOK_INTERVAL_MS", CFG_INT, "1000", 20, 600000, &interval},
 		{"KOLO_WEBHOOK_BATCH", CFG_INT, "32", 1, 1000, &batch},
 		{"KOLO_WEBHOOK_CA_FILE", CFG_FILE, "", 0, 0, &ca},
 	};
@@ -297,9 +291,8 @@ int whk_start(void)
 				      .max_ms = max,
 				      .window_ms = window * 1000,
 				      .pause_ms = pause * 1000};
-	cfg.send = (whk_send_opts){.timeout_ms = timeout,
-				   .allow_http_loopback = allow,
-				   .ca_file = ca};
+	cfg.send =
+		(whk_send_opts){.timeout_ms = timeout, .allow_http_loopback = allow, .ca_file = ca};
 	cfg.interval_ms = (int)interval;
 	cfg.batch = (int)batch;
 	whk_configure(&cfg);
@@ -313,7 +306,8 @@ int whk_start(void)
 	return svc_worker_start(&whk_worker, whk_work_pass, (int)interval);
 }
 
-void whk_stop(void)
+void
+whk_stop(void)
 {
 	metrics_queue_unregister(&whk_queue);
 	svc_worker_stop(whk_worker);

@@ -37,8 +37,7 @@ const whk_config *whk_current(void);
 
 /* KOLO_WEBHOOK_SECRET_KEY: 64 hex digits (32 bytes) into key.
  * ERR_INVALID_ARGUMENT "bad_config" otherwise. */
-KOLO_MUST_CHECK int whk_key_parse(unsigned char key[crypto_secretbox_KEYBYTES],
-				  const char *hex);
+KOLO_MUST_CHECK int whk_key_parse(unsigned char key[crypto_secretbox_KEYBYTES], const char *hex);
 
 /* ERR_FAILED_PRECONDITION "webhooks_unavailable" unless a key is set. */
 KOLO_MUST_CHECK int whk_require_key(void);
@@ -56,8 +55,7 @@ size_t whk_partner_types(const char **out, size_t cap);
 /* The sealed form of secret (nonce then box) under key: *out malloc'd
  * (the caller frees), *n_out its length. */
 void whk_seal(unsigned char **out, size_t *n_out,
-	      const unsigned char key[crypto_secretbox_KEYBYTES],
-	      const char *secret);
+	      const unsigned char key[crypto_secretbox_KEYBYTES], const char *secret);
 
 /* Opens what whk_seal made into out. ERR_INTERNAL "secret_unreadable"
  * when it was sealed under another key or damaged. */

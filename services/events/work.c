@@ -22,7 +22,8 @@ typedef struct evs_ingest_tx {
 	int stored;
 } evs_ingest_tx;
 
-static int evs_ingest_body(db_conn *c, void *arg)
+static int
+evs_ingest_body(db_conn *c, void *arg)
 {
 	evs_ingest_tx *t = arg;
 	int rc = 0;
@@ -30,9 +31,13 @@ static int evs_ingest_body(db_conn *c, void *arg)
 	t->stored = 0;
 	for (size_t i = 0; rc == 0 && i < t->n; i++) {
 		const Kolo__Common__V1__OutboxEvent *o = t->events[i];
-		evs_event e = { .id = o->id, .type = o->type, .group_id = o->group_id,
-				.user_id = o->user_id, .actor_id = o->actor_id,
-				.occurred_at = o->occurred_at, .data_json = o->data_json };
+		evs_event e = {.id = o->id,
+			       .type = o->type,
+			       .group_id = o->group_id,
+			       .user_id = o->user_id,
+			       .actor_id = o->actor_id,
+			       .occurred_at = o->occurred_at,
+			       .data_json = o->data_json};
 		int stored = 0;
 
 		rc = evs_store_event(&stored, c, t->source, &e);
@@ -41,10 +46,11 @@ static int evs_ingest_body(db_conn *c, void *arg)
 	return rc;
 }
 
-int evs_ingest_batch(int *out_read, int *out_stored, evs_source source, int ack)
+int
+evs_ingest_batch(int *out_read, int *out_stored, evs_source source, int ack)
 {
 	mem_arena *a = mem_arena_new(0);
-	evs_ingest_tx t = { .source = evs_source_name(source) };
+	evs_ingest_tx t = {.source = evs_source_name(source)};
 	char **ids = NULL;
 	db_conn *c = NULL;
 	int rc = evs_peer_read_outbox(&t.events, &t.n, a, source, EVS_INGEST_BATCH);
@@ -73,14 +79,15 @@ int evs_ingest_batch(int *out_read, int *out_stored, evs_source source, int ack)
 
 /* Drains one source; a full batch is followed by another, up to a bound
  * so the other sources get their turn. */
-static void evs_ingest_source(evs_source source)
+static void
+evs_ingest_source(evs_source source)
 {
 	int read = EVS_INGEST_BATCH, stored = 0;
 
 	for (int round = 0; read == EVS_INGEST_BATCH && round < 20; round++) {
 		if (evs_ingest_batch(&read, &stored, source, 1) < 0) {
-			log_event(LOG_LVL_WARN, "outbox not read", "source", evs_source_name(source),
-				  "reason", err_last()->reason, NULL);
+			log_event(LOG_LVL_WARN, "outbox not read", "source",
+				  evs_source_name(source), "reason", err_last()->reason, NULL);
 			return;
 		}
 	}
@@ -97,7 +104,8 @@ typedef struct evs_people {
 } evs_people;
 
 /* The data's previous_user_id of an EVT_TO_PREVIOUS type ("" none), in a. */
-static const char *evs_previous_of(mem_arena *a, const evs_event *e, const evt_type *t)
+static const char *
+evs_previous_of(mem_arena *a, const evs_event *e, const evt_type *t)
 {
 	json_t *data, *v;
 	const char *id = "";
@@ -114,7 +122,8 @@ static const char *evs_previous_of(mem_arena *a, const evs_event *e, const evt_t
 
 /* Marks the previous member among the people, or adds them (one no longer
  * in the group is still told). */
-static void evs_mark_previous(evs_people *p, const char *previous)
+static void
+evs_mark_previous(evs_people *p, const char *previous)
 {
 	size_t i = 0;
 
@@ -124,12 +133,13 @@ static void evs_mark_previous(evs_people *p, const char *previous)
 		i++;
 	if (i == p->n) {
 		p->ids[p->n] = (char *)previous;
-		p->who[p->n++] = (evs_recipient){ 0 };
+		p->who[p->n++] = (evs_recipient){0};
 	}
 	p->who[i].is_previous = 1;
 }
 
-static int evs_people_of(mem_arena *a, const evs_event *e, const evt_type *t, evs_people *p)
+static int
+evs_people_of(mem_arena *a, const evs_event *e, const evt_type *t, evs_people *p)
 {
 	evs_member *members = NULL;
 	size_t n_members = 0;
@@ -153,13 +163,12 @@ static int evs_people_of(mem_arena *a, const evs_event *e, const evt_type *t, ev
 
 		subject_seen |= subject;
 		p->ids[p->n] = (char *)members[i].user_id;
-		p->who[p->n++] = (evs_recipient){ .is_member = 1,
-						  .is_officer = members[i].is_officer,
-						  .is_subject = subject };
+		p->who[p->n++] = (evs_recipient){
+			.is_member = 1, .is_officer = members[i].is_officer, .is_subject = subject};
 	}
 	if (e->user_id[0] && !subject_seen) {
 		p->ids[p->n] = (char *)e->user_id;
-		p->who[p->n++] = (evs_recipient){ .is_subject = 1 };
+		p->who[p->n++] = (evs_recipient){.is_subject = 1};
 	}
 	evs_mark_previous(p, previous);
 	for (size_t i = 0; i < p->n; i++)
@@ -169,8 +178,9 @@ static int evs_people_of(mem_arena *a, const evs_event *e, const evt_type *t, ev
 
 /* Choices and contacts of the people, then the messages evs_channels()
  * decides. */
-static int evs_messages_of(mem_arena *a, db_conn *c, const evs_event *e, const evt_type *t,
-			   const evs_people *p, evs_message **out, size_t *n)
+static int
+evs_messages_of(mem_arena *a, db_conn *c, const evs_event *e, const evt_type *t,
+		const evs_people *p, evs_message **out, size_t *n)
 {
 	int *email = mem_arena_alloc(a, sizeof(int) * (p->n + 1));
 	int *sms = mem_arena_alloc(a, sizeof(int) * (p->n + 1));
@@ -205,22 +215,24 @@ static int evs_messages_of(mem_arena *a, db_conn *c, const evs_event *e, const e
 		r.has_phone = contacts[i].phone[0] == '+' && !evs_current()->sms.off;
 		ch = evs_channels(t, &r);
 		if (ch & EVS_CH_EMAIL)
-			(*out)[(*n)++] = (evs_message){ ids[i], "email", contacts[i].email };
+			(*out)[(*n)++] = (evs_message){ids[i], "email", contacts[i].email};
 		if (ch & EVS_CH_SMS)
-			(*out)[(*n)++] = (evs_message){ ids[i], "sms", contacts[i].phone };
+			(*out)[(*n)++] = (evs_message){ids[i], "sms", contacts[i].phone};
 	}
 	return 0;
 }
 
 /* 1 for an email address a message may go to (one address, no header
  * tricks). */
-static int evs_email_usable(const char *email)
+static int
+evs_email_usable(const char *email)
 {
 	return email && strchr(email, '@') && text_is_clean(email) && !strpbrk(email, " <>\",;");
 }
 
 /* 1 for an E.164 number: "+" and 8 to 15 digits. */
-static int evs_phone_usable(const char *phone)
+static int
+evs_phone_usable(const char *phone)
 {
 	size_t n = phone && phone[0] == '+' ? strspn(phone + 1, "0123456789") : 0;
 
@@ -228,15 +240,16 @@ static int evs_phone_usable(const char *phone)
 }
 
 /* 1 when e is a code that proves an address (email or phone number). */
-static int evs_is_code(const evt_type *t)
+static int
+evs_is_code(const evt_type *t)
 {
 	return t && (strcmp(t->name, EVT_EMAIL_CODE) == 0 || strcmp(t->name, EVT_PHONE_CODE) == 0);
 }
 
 /* A code goes to the address it proves, whatever else is known: an email
  * code by email to data.email, a phone code by SMS to data.phone. */
-static int evs_code_message(mem_arena *a, const evs_event *e, const evt_type *t,
-			    evs_message *out, size_t *n)
+static int
+evs_code_message(mem_arena *a, const evs_event *e, const evt_type *t, evs_message *out, size_t *n)
 {
 	int phone = strcmp(t->name, EVT_PHONE_CODE) == 0;
 	json_t *data = json_loads(e->data_json, 0, NULL);
@@ -246,7 +259,7 @@ static int evs_code_message(mem_arena *a, const evs_event *e, const evt_type *t,
 	if (phone && evs_current()->sms.off)
 		to = NULL; /* no SMS at all: the code cannot go anywhere */
 	if (e->user_id[0] && (phone ? evs_phone_usable(to) : evs_email_usable(to))) {
-		*out = (evs_message){ e->user_id, phone ? "sms" : "email", mem_arena_strdup(a, to) };
+		*out = (evs_message){e->user_id, phone ? "sms" : "email", mem_arena_strdup(a, to)};
 		*n = out->address ? 1 : 0;
 	}
 	json_decref(data);
@@ -259,19 +272,21 @@ typedef struct evs_fanned_tx {
 	size_t n;
 } evs_fanned_tx;
 
-static int evs_fanned_body(db_conn *c, void *arg)
+static int
+evs_fanned_body(db_conn *c, void *arg)
 {
 	const evs_fanned_tx *t = arg;
 
 	return evs_store_fanned(c, t->event_id, t->msgs, t->n);
 }
 
-int evs_fanout_event(mem_arena *a, const evs_event *e)
+int
+evs_fanout_event(mem_arena *a, const evs_event *e)
 {
 	const evt_type *t = evt_type_find(e->type);
 	evs_message code, *msgs = NULL;
-	evs_people people = { 0 };
-	evs_fanned_tx tx = { .event_id = e->id };
+	evs_people people = {0};
+	evs_fanned_tx tx = {.event_id = e->id};
 	db_conn *c = NULL;
 	int rc = db_thread_conn(&c);
 
@@ -292,7 +307,8 @@ int evs_fanout_event(mem_arena *a, const evs_event *e)
  * (returns 0: every event would fail alike; tried again next pass);
  * else it is counted against e, set aside after its last try, and the
  * pass goes on (returns 1). */
-static int evs_fanout_failed(db_conn *c, const evs_event *e)
+static int
+evs_fanout_failed(db_conn *c, const evs_event *e)
 {
 	char reason[ERR_REASON_MAX + ERR_MESSAGE_MAX + 2];
 	int gave_up = 0;
@@ -304,8 +320,8 @@ static int evs_fanout_failed(db_conn *c, const evs_event *e)
 		return 0;
 	}
 	if (evs_store_fanout_failed(&gave_up, c, e->id, reason, EVS_FANOUT_MAX_FAILURES) < 0) {
-		log_event(LOG_LVL_WARN, "fan-out failure not counted", "event_id", e->id,
-			  "reason", err_last()->reason, NULL);
+		log_event(LOG_LVL_WARN, "fan-out failure not counted", "event_id", e->id, "reason",
+			  err_last()->reason, NULL);
 		return 0;
 	}
 	log_event(gave_up ? LOG_LVL_ERROR : LOG_LVL_WARN,
@@ -319,7 +335,8 @@ static int evs_fanout_failed(db_conn *c, const evs_event *e)
  * *n_out gets how many were read. 0: all fanned out; 1: a failure was
  * counted against an event (tried again next pass, not at once); -1: the
  * pass must stop (an outage: the next pass tries again). */
-static int evs_fanout_batch(int *n_out)
+static int
+evs_fanout_batch(int *n_out)
 {
 	mem_arena *a = mem_arena_new(0);
 	evs_event *events = NULL;
@@ -343,7 +360,8 @@ static int evs_fanout_batch(int *n_out)
 
 /* Fans out full batches back to back, up to a bound so the ingest gets its
  * turn: a backlog (a burst of deposits) drains faster than a batch a pass. */
-static void evs_fanout_pass(void)
+static void
+evs_fanout_pass(void)
 {
 	int n = EVS_FANOUT_BATCH;
 
@@ -353,7 +371,8 @@ static void evs_fanout_pass(void)
 	}
 }
 
-void evs_ingest_pass(void)
+void
+evs_ingest_pass(void)
 {
 	db_conn *c = NULL;
 	int leader = 0;
@@ -371,10 +390,11 @@ void evs_ingest_pass(void)
 
 static svc_worker *evs_ingest_worker;
 static svc_worker *evs_deliver_workers[EVS_MAX_DELIVER_WORKERS];
-static metrics_queue evs_delivery_queue = { .worker = "deliveries",
-					    .measure = evs_store_delivery_queue };
+static metrics_queue evs_delivery_queue = {.worker = "deliveries",
+					   .measure = evs_store_delivery_queue};
 
-int evs_workers_start(void)
+int
+evs_workers_start(void)
 {
 	const evs_deps *d = evs_current();
 	int n = d->deliver_workers < EVS_MAX_DELIVER_WORKERS ? d->deliver_workers
@@ -388,7 +408,8 @@ int evs_workers_start(void)
 	return rc;
 }
 
-void evs_workers_stop(void)
+void
+evs_workers_stop(void)
 {
 	metrics_queue_unregister(&evs_delivery_queue);
 	svc_worker_stop(evs_ingest_worker);

@@ -18,7 +18,7 @@
 
 /* How many events one fan-out batch reads, and how many full batches one
  * pass fans out before the ingest's next turn. */
-#define EVS_FANOUT_BATCH 100
+#define EVS_FANOUT_BATCH  100
 #define EVS_FANOUT_ROUNDS 10
 
 /* One batch of source's outbox stored (*out_read of them read, *out_stored of

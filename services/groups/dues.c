@@ -9,21 +9,23 @@
 #define DAY_MIN (-719162)
 #define DAY_MAX 2932896
 
-static int is_leap(int64_t y)
+static int
+is_leap(int64_t y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int month_days(int64_t y, int m)
+static int
+month_days(int64_t y, int m)
 {
-	static const int days[] = {31, 28, 31, 30, 31, 30,
-				   31, 31, 30, 31, 30, 31};
+	static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 
 	return m == 2 && is_leap(y) ? 29 : days[m - 1];
 }
 
 /* Days from 1970-01-01 of a civil date (H. Hinnant's days_from_civil). */
-static grp_day day_from_civil(int64_t y, int m, int d)
+static grp_day
+day_from_civil(int64_t y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;
 
@@ -35,7 +37,8 @@ static grp_day day_from_civil(int64_t y, int m, int d)
 	return (grp_day)(era * 146097 + doe - 719468);
 }
 
-static void civil_from_day(grp_day day, int64_t *y, int *m, int *d)
+static void
+civil_from_day(grp_day day, int64_t *y, int *m, int *d)
 {
 	int64_t z = (int64_t)day + 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -49,7 +52,8 @@ static void civil_from_day(grp_day day, int64_t *y, int *m, int *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
-static int digits(const char *s, int n, int *out)
+static int
+digits(const char *s, int n, int *out)
 {
 	int v = 0;
 
@@ -62,14 +66,14 @@ static int digits(const char *s, int n, int *out)
 	return 0;
 }
 
-int grp_day_parse(grp_day *out, const char *s)
+int
+grp_day_parse(grp_day *out, const char *s)
 {
 	int y, m, d;
 
 	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
 		return -1;
-	if (digits(s, 4, &y) < 0 || digits(s + 5, 2, &m) < 0 ||
-	    digits(s + 8, 2, &d) < 0)
+	if (digits(s, 4, &y) < 0 || digits(s + 5, 2, &m) < 0 || digits(s + 8, 2, &d) < 0)
 		return -1;
 	if (y < 1 || m < 1 || m > 12 || d < 1 || d > month_days(y, m))
 		return -1;
@@ -77,7 +81,8 @@ int grp_day_parse(grp_day *out, const char *s)
 	return 0;
 }
 
-void grp_day_format(grp_day d, char out[11])
+void
+grp_day_format(grp_day d, char out[11])
 {
 	int64_t y;
 	int m, dd;
@@ -96,22 +101,26 @@ void grp_day_format(grp_day d, char out[11])
 	out[10] = '\0';
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
+static int64_t
+floor_div(int64_t a, int64_t b)
 {
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
-grp_day grp_day_wat(int64_t unix_s)
+grp_day
+grp_day_wat(int64_t unix_s)
 {
 	return (grp_day)floor_div(unix_s + GRP_WAT_OFFSET_S, DAY_S);
 }
 
-int64_t grp_day_wat_start(grp_day d)
+int64_t
+grp_day_wat_start(grp_day d)
 {
 	return (int64_t)d * DAY_S - GRP_WAT_OFFSET_S;
 }
 
-int grp_instant_parse(int64_t *out, const char *s)
+int
+grp_instant_parse(int64_t *out, const char *s)
 {
 	char day[11];
 	int h, mi, sec;
@@ -135,11 +144,11 @@ int grp_instant_parse(int64_t *out, const char *s)
 	return 0;
 }
 
-void grp_instant_format(int64_t unix_s, char out[21])
+void
+grp_instant_format(int64_t unix_s, char out[21])
 {
 	int64_t in_day = unix_s - floor_div(unix_s, DAY_S) * DAY_S;
-	int h = (int)(in_day / 3600), mi = (int)(in_day / 60 % 60),
-	    sec = (int)(in_day % 60);
+	int h = (int)(in_day / 3600), mi = (int)(in_day / 60 % 60), sec = (int)(in_day % 60);
 
 	grp_day_format((grp_day)floor_div(unix_s, DAY_S), out);
 	out[10] = 'T';
@@ -155,10 +164,10 @@ void grp_instant_format(int64_t unix_s, char out[21])
 	out[20] = '\0';
 }
 
-int grp_dues_period_parse(grp_dues_period *out, const char *s)
+int
+grp_dues_period_parse(grp_dues_period *out, const char *s)
 {
-	static const grp_dues_period all[] = {GRP_DUES_ONCE, GRP_DUES_WEEKLY,
-					      GRP_DUES_MONTHLY};
+	static const grp_dues_period all[] = {GRP_DUES_ONCE, GRP_DUES_WEEKLY, GRP_DUES_MONTHLY};
 
 	for (size_t i = 0; s && i < sizeof(all) / sizeof(all[0]); i++) {
 		if (strcmp(s, grp_dues_period_name(all[i])) == 0) {
@@ -169,7 +178,8 @@ int grp_dues_period_parse(grp_dues_period *out, const char *s)
 	return -1;
 }
 
-const char *grp_dues_period_name(grp_dues_period p)
+const char *
+grp_dues_period_name(grp_dues_period p)
 {
 	switch (p) {
 	case GRP_DUES_ONCE:
@@ -182,7 +192,8 @@ const char *grp_dues_period_name(grp_dues_period p)
 	return "";
 }
 
-static int monthly_occurrence(grp_day start, int64_t k, grp_day *out)
+static int
+monthly_occurrence(grp_day start, int64_t k, grp_day *out)
 {
 	int64_t y, months;
 	int m, d, last;
@@ -198,7 +209,8 @@ static int monthly_occurrence(grp_day start, int64_t k, grp_day *out)
 	return 0;
 }
 
-int grp_dues_occurrence(grp_day *out, const grp_dues_def *d, int64_t k)
+int
+grp_dues_occurrence(grp_day *out, const grp_dues_def *d, int64_t k)
 {
 	int64_t day;
 
@@ -225,7 +237,8 @@ int grp_dues_occurrence(grp_day *out, const grp_dues_def *d, int64_t k)
 }
 
 /* The last day d may fall on up to as_of. */
-static grp_day dues_limit(const grp_dues_def *d, grp_day as_of)
+static grp_day
+dues_limit(const grp_dues_def *d, grp_day as_of)
 {
 	if (d->ends_on != GRP_DAY_NONE && d->ends_on < as_of)
 		return d->ends_on;
@@ -233,7 +246,8 @@ static grp_day dues_limit(const grp_dues_def *d, grp_day as_of)
 }
 
 /* The first k whose day may be >= from (a lower bound: never skips one). */
-static int64_t first_k(const grp_dues_def *d, grp_day from)
+static int64_t
+first_k(const grp_dues_def *d, grp_day from)
 {
 	int64_t gap = (int64_t)from - d->starts_on;
 
@@ -244,7 +258,8 @@ static int64_t first_k(const grp_dues_def *d, grp_day from)
 	return gap / 31;
 }
 
-int grp_dues_is_due_day(const grp_dues_def *d, grp_day day)
+int
+grp_dues_is_due_day(const grp_dues_def *d, grp_day day)
 {
 	grp_day at;
 
@@ -256,8 +271,8 @@ int grp_dues_is_due_day(const grp_dues_def *d, grp_day day)
 	}
 }
 
-static int waiver_of(const grp_dues_waiver *w, int n, int dues_index,
-		     grp_day day)
+static int
+waiver_of(const grp_dues_waiver *w, int n, int dues_index, grp_day day)
 {
 	for (int i = 0; i < n; i++) {
 		if (w[i].dues_index == dues_index &&
@@ -267,22 +282,21 @@ static int waiver_of(const grp_dues_waiver *w, int n, int dues_index,
 	return -1;
 }
 
-static int item_cmp(const void *pa, const void *pb)
+static int
+item_cmp(const void *pa, const void *pb)
 {
 	const grp_due_item *a = pa, *b = pb;
 
 	if (a->day != b->day)
 		return a->day < b->day ? -1 : 1;
-	return (a->dues_index > b->dues_index) -
-	       (a->dues_index < b->dues_index);
+	return (a->dues_index > b->dues_index) - (a->dues_index < b->dues_index);
 }
 
 /* Appends d's periods in [joined, limit] to out (cap items; out NULL:
  * counts them only). */
-static int dues_add_items(const grp_dues_def *d, int index,
-			  const grp_dues_waiver *waivers, int n_waivers,
-			  grp_day joined, grp_day as_of, grp_due_item *out,
-			  size_t cap, size_t *n)
+static int
+dues_add_items(const grp_dues_def *d, int index, const grp_dues_waiver *waivers, int n_waivers,
+	       grp_day joined, grp_day as_of, grp_due_item *out, size_t cap, size_t *n)
 {
 	grp_day limit = dues_limit(d, as_of), day;
 
@@ -292,16 +306,14 @@ static int dues_add_items(const grp_dues_def *d, int index,
 		if (day < joined)
 			continue;
 		if (*n >= cap)
-			return err_set(ERR_RESOURCE_EXHAUSTED,
-				       "dues_too_many_periods",
+			return err_set(ERR_RESOURCE_EXHAUSTED, "dues_too_many_periods",
 				       "too many periods due to compute");
 		if (out)
 			out[*n] = (grp_due_item){
 				.dues_index = index,
 				.day = day,
 				.amount_kobo = d->amount_kobo,
-				.waiver = waiver_of(waivers, n_waivers, index,
-						    day),
+				.waiver = waiver_of(waivers, n_waivers, index, day),
 				.settled_s = -1,
 			};
 		(*n)++;
@@ -309,28 +321,27 @@ static int dues_add_items(const grp_dues_def *d, int index,
 }
 
 /* Every dues' periods into out (NULL: counted only). */
-static int dues_all_items(const grp_dues_def *dues, int n_dues,
-			  const grp_dues_waiver *waivers, int n_waivers,
-			  grp_day joined, grp_day as_of, grp_due_item *out,
-			  size_t cap, size_t *n)
+static int
+dues_all_items(const grp_dues_def *dues, int n_dues, const grp_dues_waiver *waivers, int n_waivers,
+	       grp_day joined, grp_day as_of, grp_due_item *out, size_t cap, size_t *n)
 {
 	int rc = 0;
 
 	*n = 0;
 	for (int i = 0; rc == 0 && i < n_dues; i++)
-		rc = dues_add_items(&dues[i], i, waivers, n_waivers, joined,
-				    as_of, out, cap, n);
+		rc = dues_add_items(&dues[i], i, waivers, n_waivers, joined, as_of, out, cap, n);
 	return rc;
 }
 
-int grp_dues_items(grp_due_item **out, size_t *out_n, mem_arena *a, const grp_dues_def *dues,
-		   int n_dues, const grp_dues_waiver *waivers, int n_waivers, grp_day joined,
-		   grp_day as_of, size_t max_items)
+int
+grp_dues_items(grp_due_item **out, size_t *out_n, mem_arena *a, const grp_dues_def *dues,
+	       int n_dues, const grp_dues_waiver *waivers, int n_waivers, grp_day joined,
+	       grp_day as_of, size_t max_items)
 {
 	grp_due_item *items;
 	size_t count = 0;
-	int rc = dues_all_items(dues, n_dues, waivers, n_waivers, joined, as_of,
-				NULL, max_items, &count);
+	int rc = dues_all_items(dues, n_dues, waivers, n_waivers, joined, as_of, NULL, max_items,
+				&count);
 
 	*out_n = 0;
 	if (rc < 0)
@@ -348,9 +359,9 @@ int grp_dues_items(grp_due_item **out, size_t *out_n, mem_arena *a, const grp_du
 
 /* settled_s of each open item: the instant after which the running paid
  * total stays at or above what the item and every older one owe. */
-static void settle_items(grp_due_item *items, size_t n_items,
-			 const grp_dues_money *money, size_t n_money,
-			 int64_t *suffix_min)
+static void
+settle_items(grp_due_item *items, size_t n_items, const grp_dues_money *money, size_t n_money,
+	     int64_t *suffix_min)
 {
 	int64_t paid = 0, owed = 0;
 	size_t j = 0;
@@ -373,11 +384,11 @@ static void settle_items(grp_due_item *items, size_t n_items,
 	}
 }
 
-void grp_dues_settle(grp_dues_status *out_status, grp_due_item *items, size_t n_items,
-		     const grp_dues_money *money, size_t n_money)
+void
+grp_dues_settle(grp_dues_status *out_status, grp_due_item *items, size_t n_items,
+		const grp_dues_money *money, size_t n_money)
 {
-	int64_t *suffix_min =
-		n_money ? xmalloc(sizeof(int64_t) * n_money) : NULL;
+	int64_t *suffix_min = n_money ? xmalloc(sizeof(int64_t) * n_money) : NULL;
 
 	memset(out_status, 0, sizeof(*out_status));
 	out_status->last_paid_s = -1;
@@ -407,7 +418,8 @@ typedef struct line_key {
 	size_t seq;
 } line_key;
 
-static int line_cmp(const void *pa, const void *pb)
+static int
+line_cmp(const void *pa, const void *pb)
 {
 	const line_key *a = pa, *b = pb;
 
@@ -418,8 +430,9 @@ static int line_cmp(const void *pa, const void *pb)
 	return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-int grp_dues_statement(grp_stmt_line **out, size_t *out_n, mem_arena *a, const grp_due_item *items,
-		       size_t n_items, const grp_dues_money *money, size_t n_money)
+int
+grp_dues_statement(grp_stmt_line **out, size_t *out_n, mem_arena *a, const grp_due_item *items,
+		   size_t n_items, const grp_dues_money *money, size_t n_money)
 {
 	size_t cap = 2 * n_items + n_money, k = 0;
 	line_key *keys = xmalloc(sizeof(*keys) * (cap + 1));
@@ -434,26 +447,19 @@ int grp_dues_statement(grp_stmt_line **out, size_t *out_n, mem_arena *a, const g
 	for (size_t i = 0; i < n_items; i++) {
 		int64_t at = grp_day_wat_start(items[i].day);
 
-		keys[k] = (line_key){
-			{GRP_LINE_DUE, i, at, items[i].amount_kobo, 0}, 0, k};
+		keys[k] = (line_key){{GRP_LINE_DUE, i, at, items[i].amount_kobo, 0}, 0, k};
 		k++;
 		if (items[i].waiver >= 0) {
-			keys[k] = (line_key){{GRP_LINE_WAIVER, i, at,
-					      -items[i].amount_kobo, 0},
-					     0,
-					     k};
+			keys[k] = (line_key){
+				{GRP_LINE_WAIVER, i, at, -items[i].amount_kobo, 0}, 0, k};
 			k++;
 		}
 	}
 	for (size_t i = 0; i < n_money; i++, k++) {
-		grp_line_kind kind = money[i].amount_kobo < 0
-					     ? GRP_LINE_REVERSAL
-					     : GRP_LINE_CONTRIBUTION;
+		grp_line_kind kind =
+			money[i].amount_kobo < 0 ? GRP_LINE_REVERSAL : GRP_LINE_CONTRIBUTION;
 
-		keys[k] = (line_key){
-			{kind, i, money[i].at_s, -money[i].amount_kobo, 0},
-			1,
-			k};
+		keys[k] = (line_key){{kind, i, money[i].at_s, -money[i].amount_kobo, 0}, 1, k};
 	}
 	qsort(keys, k, sizeof(*keys), line_cmp);
 	for (size_t i = 0; i < k; i++) {

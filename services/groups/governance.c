@@ -19,28 +19,24 @@ static const struct {
 	grp_prop_state from, to;
 	int who;
 } grp_prop_moves[] = {
-	{GRP_PROP_PENDING, GRP_PROP_PASSED,
-	 GRP_BY_VOTER}, /* approvals reach the number */
-	{GRP_PROP_PENDING, GRP_PROP_REJECTED,
-	 GRP_BY_VOTER}, /* objections: a majority */
+	{GRP_PROP_PENDING, GRP_PROP_PASSED, GRP_BY_VOTER},   /* approvals reach the number */
+	{GRP_PROP_PENDING, GRP_PROP_REJECTED, GRP_BY_VOTER}, /* objections: a majority */
 	{GRP_PROP_PENDING, GRP_PROP_CANCELLED, GRP_BY_PROPOSER},
-	{GRP_PROP_PENDING, GRP_PROP_EXPIRED,
-	 GRP_BY_SYSTEM}, /* 7 days without passing */
-	{GRP_PROP_PENDING, GRP_PROP_APPLIED,
-	 GRP_BY_SYSTEM}, /* before constitution: at once */
-	{GRP_PROP_PASSED, GRP_PROP_APPLIED,
-	 GRP_BY_SYSTEM}, /* the time-lock is over */
-	{GRP_PROP_PASSED, GRP_PROP_REJECTED,
-	 GRP_BY_VOTER | GRP_BY_SYSTEM}, /* objected; invalid */
+	{GRP_PROP_PENDING, GRP_PROP_EXPIRED, GRP_BY_SYSTEM}, /* 7 days without passing */
+	{GRP_PROP_PENDING, GRP_PROP_APPLIED, GRP_BY_SYSTEM}, /* before constitution: at once */
+	{GRP_PROP_PASSED, GRP_PROP_APPLIED, GRP_BY_SYSTEM},  /* the time-lock is over */
+	{GRP_PROP_PASSED, GRP_PROP_REJECTED, GRP_BY_VOTER | GRP_BY_SYSTEM}, /* objected; invalid */
 	{GRP_PROP_PASSED, GRP_PROP_CANCELLED, GRP_BY_PROPOSER},
 };
 
-const char *grp_prop_state_text(grp_prop_state s)
+const char *
+grp_prop_state_text(grp_prop_state s)
 {
 	return s < GRP_PROP_STATE_COUNT ? grp_prop_state_names[s] : "";
 }
 
-int grp_prop_state_parse(const char *text)
+int
+grp_prop_state_parse(const char *text)
 {
 	for (int s = 0; s < GRP_PROP_STATE_COUNT; s++) {
 		if (strcmp(grp_prop_state_names[s], text) == 0)
@@ -49,12 +45,11 @@ int grp_prop_state_parse(const char *text)
 	return -1;
 }
 
-int grp_prop_move_allowed(grp_prop_state from, grp_prop_state to, int actor)
+int
+grp_prop_move_allowed(grp_prop_state from, grp_prop_state to, int actor)
 {
-	for (size_t i = 0;
-	     i < sizeof(grp_prop_moves) / sizeof(grp_prop_moves[0]); i++) {
-		if (grp_prop_moves[i].from == from &&
-		    grp_prop_moves[i].to == to)
+	for (size_t i = 0; i < sizeof(grp_prop_moves) / sizeof(grp_prop_moves[0]); i++) {
+		if (grp_prop_moves[i].from == from && grp_prop_moves[i].to == to)
 			return (grp_prop_moves[i].who & actor) != 0;
 	}
 	return 0;
@@ -75,12 +70,14 @@ static const char *const grp_prop_kind_names[GRP_KIND_COUNT] = {
 	[GRP_KIND_ACCOUNT_HOLDER] = "account_holder",
 };
 
-const char *grp_prop_kind_text(grp_prop_kind k)
+const char *
+grp_prop_kind_text(grp_prop_kind k)
 {
 	return k < GRP_KIND_COUNT ? grp_prop_kind_names[k] : "";
 }
 
-grp_prop_kind grp_prop_kind_parse(const char *text)
+grp_prop_kind
+grp_prop_kind_parse(const char *text)
 {
 	for (int k = GRP_KIND_RULE; k < GRP_KIND_COUNT; k++) {
 		if (strcmp(grp_prop_kind_names[k], text) == 0)
@@ -89,24 +86,25 @@ grp_prop_kind grp_prop_kind_parse(const char *text)
 	return GRP_KIND_NONE;
 }
 
-int grp_kind_subject_votes(grp_prop_kind k)
+int
+grp_kind_subject_votes(grp_prop_kind k)
 {
 	return k == GRP_KIND_ACCOUNT_HOLDER;
 }
 
-int grp_tiers_check(const grp_tier *tiers, int n, int cap)
+int
+grp_tiers_check(const grp_tier *tiers, int n, int cap)
 {
 	if (n > GRP_TIERS_MAX)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_tiers",
-			       "at most %d approval tiers", GRP_TIERS_MAX);
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_tiers", "at most %d approval tiers",
+			       GRP_TIERS_MAX);
 	for (int i = 0; i < n; i++) {
 		if (tiers[i].above_kobo < 0 ||
 		    (i > 0 && tiers[i].above_kobo <= tiers[i - 1].above_kobo))
 			return err_set(ERR_INVALID_ARGUMENT, "invalid_tiers",
 				       "approval tiers must be in ascending "
 				       "order of above_kobo");
-		if (tiers[i].approvals_required < 1 ||
-		    tiers[i].approvals_required > cap)
+		if (tiers[i].approvals_required < 1 || tiers[i].approvals_required > cap)
 			return err_set(ERR_INVALID_ARGUMENT, "invalid_tiers",
 				       "a tier's approvals_required must be 1 "
 				       "to the cap (%d)",
@@ -115,16 +113,15 @@ int grp_tiers_check(const grp_tier *tiers, int n, int cap)
 	return 0;
 }
 
-grp_prop_kind grp_role_change_kind(grp_role from, grp_role to)
+grp_prop_kind
+grp_role_change_kind(grp_role from, grp_role to)
 {
 	if (from == to)
 		return GRP_KIND_NONE;
 	if (from == GRP_ROLE_NONE)
-		return grp_is_officer(to) ? GRP_KIND_ADD_OFFICER
-					  : GRP_KIND_NONE;
+		return grp_is_officer(to) ? GRP_KIND_ADD_OFFICER : GRP_KIND_NONE;
 	if (to == GRP_ROLE_NONE)
-		return grp_is_officer(from) ? GRP_KIND_REMOVE_OFFICER
-					    : GRP_KIND_NONE;
+		return grp_is_officer(from) ? GRP_KIND_REMOVE_OFFICER : GRP_KIND_NONE;
 	/* OWNER is above TREASURER, above MEMBER (the enum's order). */
 	if (grp_is_officer(to) && to < from)
 		return GRP_KIND_PROMOTE;
@@ -134,7 +131,8 @@ grp_prop_kind grp_role_change_kind(grp_role from, grp_role to)
 /* --- deciding
  * -------------------------------------------------------------------- */
 
-static int grp_in(const char *const *ids, int n, const char *user)
+static int
+grp_in(const char *const *ids, int n, const char *user)
 {
 	for (int i = 0; i < n; i++) {
 		if (strcmp(ids[i], user) == 0)
@@ -143,7 +141,8 @@ static int grp_in(const char *const *ids, int n, const char *user)
 	return 0;
 }
 
-static const grp_voter *grp_gov_member(const grp_gov_facts *f, const char *user)
+static const grp_voter *
+grp_gov_member(const grp_gov_facts *f, const char *user)
 {
 	for (int i = 0; i < f->n_members; i++) {
 		if (strcmp(f->members[i].user_id, user) == 0)
@@ -152,25 +151,28 @@ static const grp_voter *grp_gov_member(const grp_gov_facts *f, const char *user)
 	return NULL;
 }
 
-static int grp_is_subject(const grp_gov_facts *f, const char *user)
+static int
+grp_is_subject(const grp_gov_facts *f, const char *user)
 {
 	return f->subject && strcmp(f->subject, user) == 0;
 }
 
 /* An officer who may approve: an officer now, not the subject. */
-static int grp_gov_officer(const grp_gov_facts *f, const grp_voter *m)
+static int
+grp_gov_officer(const grp_gov_facts *f, const grp_voter *m)
 {
 	return grp_is_officer(m->role) && !grp_is_subject(f, m->user_id);
 }
 
 /* A voting member: joined a tenure before the proposal, not the subject. */
-static int grp_gov_voter(const grp_gov_facts *f, const grp_voter *m)
+static int
+grp_gov_voter(const grp_gov_facts *f, const grp_voter *m)
 {
-	return m->joined_s <= f->opened_s - f->tenure_s &&
-	       !grp_is_subject(f, m->user_id);
+	return m->joined_s <= f->opened_s - f->tenure_s && !grp_is_subject(f, m->user_id);
 }
 
-void grp_gov_count(grp_gov_tally *out, const grp_gov_facts *f)
+void
+grp_gov_count(grp_gov_tally *out, const grp_gov_facts *f)
 {
 	int all_officers = 0;
 
@@ -187,8 +189,7 @@ void grp_gov_count(grp_gov_tally *out, const grp_gov_facts *f)
 		if (grp_gov_voter(f, m)) {
 			out->voters++;
 			out->voter_approvals += approved;
-			out->objections += grp_in(f->objections,
-						  f->n_objections, m->user_id);
+			out->objections += grp_in(f->objections, f->n_objections, m->user_id);
 		}
 	}
 	out->needed = grp_rule_effective(&f->rule, all_officers);
@@ -197,24 +198,28 @@ void grp_gov_count(grp_gov_tally *out, const grp_gov_facts *f)
 	out->deadlock = out->officers < out->needed;
 }
 
-int grp_gov_required(const grp_gov_tally *t)
+int
+grp_gov_required(const grp_gov_tally *t)
 {
 	return t->deadlock ? t->voters / 2 + 1 : t->needed;
 }
 
-static int grp_gov_passes(const grp_gov_tally *t)
+static int
+grp_gov_passes(const grp_gov_tally *t)
 {
 	if (!t->deadlock)
 		return t->officer_approvals >= t->needed;
 	return t->voters > 0 && 2 * t->voter_approvals > t->voters;
 }
 
-static int grp_gov_objected(const grp_gov_tally *t)
+static int
+grp_gov_objected(const grp_gov_tally *t)
 {
 	return t->objections > 0 && 2 * t->objections > t->voters;
 }
 
-grp_gov_outcome grp_gov_decide(grp_prop_state state, const grp_gov_facts *f)
+grp_gov_outcome
+grp_gov_decide(grp_prop_state state, const grp_gov_facts *f)
 {
 	grp_gov_tally t;
 
@@ -240,7 +245,8 @@ grp_gov_outcome grp_gov_decide(grp_prop_state state, const grp_gov_facts *f)
 	return GRP_GOV_WAIT;
 }
 
-int grp_gov_by_members(const grp_gov_facts *f)
+int
+grp_gov_by_members(const grp_gov_facts *f)
 {
 	grp_gov_tally t;
 
@@ -249,14 +255,13 @@ int grp_gov_by_members(const grp_gov_facts *f)
 }
 
 /* The checks approving and objecting share: a member, not the subject, once. */
-static int grp_gov_may_vote(const grp_gov_facts *f, const char *user,
-			    const grp_voter **out)
+static int
+grp_gov_may_vote(const grp_gov_facts *f, const char *user, const grp_voter **out)
 {
 	*out = grp_gov_member(f, user);
 	if (!*out)
-		return err_set(
-			ERR_PERMISSION_DENIED, "not_a_member",
-			"only members of the group act on its proposals");
+		return err_set(ERR_PERMISSION_DENIED, "not_a_member",
+			       "only members of the group act on its proposals");
 	if (grp_is_subject(f, user))
 		return err_set(ERR_PERMISSION_DENIED, "subject_cannot_vote",
 			       "the member a proposal changes neither approves "
@@ -270,7 +275,8 @@ static int grp_gov_may_vote(const grp_gov_facts *f, const char *user,
 	return 0;
 }
 
-int grp_gov_may_approve(const grp_gov_facts *f, const char *user)
+int
+grp_gov_may_approve(const grp_gov_facts *f, const char *user)
 {
 	const grp_voter *m = NULL;
 	grp_gov_tally t;
@@ -281,13 +287,13 @@ int grp_gov_may_approve(const grp_gov_facts *f, const char *user)
 	grp_gov_count(&t, f);
 	if (grp_gov_officer(f, m) || (t.deadlock && grp_gov_voter(f, m)))
 		return 0;
-	return err_set(
-		ERR_PERMISSION_DENIED, "not_a_voter",
-		t.deadlock ? "only members of the group for the tenure approve"
-			   : "only officers approve this proposal");
+	return err_set(ERR_PERMISSION_DENIED, "not_a_voter",
+		       t.deadlock ? "only members of the group for the tenure approve"
+				  : "only officers approve this proposal");
 }
 
-int grp_gov_may_object(const grp_gov_facts *f, const char *user)
+int
+grp_gov_may_object(const grp_gov_facts *f, const char *user)
 {
 	const grp_voter *m = NULL;
 	int rc = grp_gov_may_vote(f, user, &m);
@@ -298,16 +304,16 @@ int grp_gov_may_object(const grp_gov_facts *f, const char *user)
 		return err_set(ERR_PERMISSION_DENIED, "proposer_cannot_object",
 			       "the proposer cancels rather than objects");
 	if (!grp_gov_voter(f, m))
-		return err_set(
-			ERR_PERMISSION_DENIED, "not_a_voter",
-			"only members of the group for the tenure object");
+		return err_set(ERR_PERMISSION_DENIED, "not_a_voter",
+			       "only members of the group for the tenure object");
 	return 0;
 }
 
 /* --- validity at apply time
  * ---------------------------------------------------------- */
 
-static int grp_gov_subject_present(grp_role subject_role)
+static int
+grp_gov_subject_present(grp_role subject_role)
 {
 	if (subject_role == GRP_ROLE_NONE)
 		return err_set(ERR_FAILED_PRECONDITION, "member_not_found",
@@ -317,19 +323,17 @@ static int grp_gov_subject_present(grp_role subject_role)
 }
 
 /* Taking an OWNER away must leave one. */
-static int grp_gov_keeps_owner(const grp_change *c, grp_role subject_role,
-			       const grp_gov_group *g)
+static int
+grp_gov_keeps_owner(const grp_change *c, grp_role subject_role, const grp_gov_group *g)
 {
-	if (subject_role == GRP_ROLE_OWNER && c->role != GRP_ROLE_OWNER &&
-	    g->owners <= 1)
-		return err_set(
-			ERR_FAILED_PRECONDITION, "last_owner",
-			"the group's last OWNER cannot leave or be demoted");
+	if (subject_role == GRP_ROLE_OWNER && c->role != GRP_ROLE_OWNER && g->owners <= 1)
+		return err_set(ERR_FAILED_PRECONDITION, "last_owner",
+			       "the group's last OWNER cannot leave or be demoted");
 	return 0;
 }
 
-int grp_gov_still_valid(const grp_change *c, grp_role subject_role,
-			const grp_gov_group *g)
+int
+grp_gov_still_valid(const grp_change *c, grp_role subject_role, const grp_gov_group *g)
 {
 	int rc = 0;
 
@@ -337,22 +341,18 @@ int grp_gov_still_valid(const grp_change *c, grp_role subject_role,
 	case GRP_KIND_RULE:
 		return grp_rule_check_officers(&c->rule, g->officers);
 	case GRP_KIND_TIERS:
-		return grp_tiers_check(c->tiers, c->n_tiers,
-				       g->rule.approvals_cap);
+		return grp_tiers_check(c->tiers, c->n_tiers, g->rule.approvals_cap);
 	case GRP_KIND_ADD_OFFICER:
 		if (subject_role != GRP_ROLE_NONE)
-			return err_set(
-				ERR_ALREADY_EXISTS, "already_member",
-				"the user is already a member of the group");
+			return err_set(ERR_ALREADY_EXISTS, "already_member",
+				       "the user is already a member of the group");
 		return 0;
 	case GRP_KIND_PROMOTE:
 	case GRP_KIND_DEMOTE:
 		rc = grp_gov_subject_present(subject_role);
-		if (rc == 0 &&
-		    grp_role_change_kind(subject_role, c->role) != c->kind)
-			rc = err_set(
-				ERR_FAILED_PRECONDITION, "role_changed",
-				"the member's role changed since the proposal");
+		if (rc == 0 && grp_role_change_kind(subject_role, c->role) != c->kind)
+			rc = err_set(ERR_FAILED_PRECONDITION, "role_changed",
+				     "the member's role changed since the proposal");
 		if (rc == 0)
 			rc = grp_gov_keeps_owner(c, subject_role, g);
 		return rc;
@@ -368,8 +368,7 @@ int grp_gov_still_valid(const grp_change *c, grp_role subject_role,
 		return 0;
 	case GRP_KIND_ACCOUNT_HOLDER:
 		if (!grp_is_officer(subject_role))
-			return err_set(ERR_FAILED_PRECONDITION,
-				       "holder_not_officer",
+			return err_set(ERR_FAILED_PRECONDITION, "holder_not_officer",
 				       "the account holder must be an officer "
 				       "of the group (OWNER or TREASURER)");
 		return 0;
@@ -377,50 +376,46 @@ int grp_gov_still_valid(const grp_change *c, grp_role subject_role,
 	case GRP_KIND_COUNT:
 		break;
 	}
-	return err_set(ERR_INVALID_ARGUMENT, "unknown_kind",
-		       "not a kind of proposal");
+	return err_set(ERR_INVALID_ARGUMENT, "unknown_kind", "not a kind of proposal");
 }
 
 /* --- in plain words
  * --------------------------------------------------------------------- */
 
-static char *grp_rule_summary(mem_arena *a, const grp_rule *r)
+static char *
+grp_rule_summary(mem_arena *a, const grp_rule *r)
 {
 	if (r->template_ == GRP_RULE_MAJORITY)
-		return mem_arena_printf(
-			a,
-			"change the rule to majority (more than half of the "
-			"officers, at most %d)",
-			r->approvals_cap);
-	return mem_arena_printf(
-		a, "change the rule to %s (%d approval%s, at most %d)",
-		grp_template_text(r->template_), r->approvals_required,
-		r->approvals_required == 1 ? "" : "s", r->approvals_cap);
+		return mem_arena_printf(a,
+					"change the rule to majority (more than half of the "
+					"officers, at most %d)",
+					r->approvals_cap);
+	return mem_arena_printf(a, "change the rule to %s (%d approval%s, at most %d)",
+				grp_template_text(r->template_), r->approvals_required,
+				r->approvals_required == 1 ? "" : "s", r->approvals_cap);
 }
 
-static char *grp_tiers_summary(mem_arena *a, const grp_change *c)
+static char *
+grp_tiers_summary(mem_arena *a, const grp_change *c)
 {
-	char *text =
-		mem_arena_strdup(a, c->n_tiers ? "set approval tiers:"
-					       : "remove the approval tiers");
+	char *text = mem_arena_strdup(a, c->n_tiers ? "set approval tiers:"
+						    : "remove the approval tiers");
 
 	for (int i = 0; text && i < c->n_tiers; i++) {
 		char naira[MONEY_TEXT_MAX];
 
 		money_naira(naira, c->tiers[i].above_kobo);
-		text = mem_arena_printf(
-			a, "%s%s above NGN %s, %d approval%s", text,
-			i ? ";" : "", naira, c->tiers[i].approvals_required,
-			c->tiers[i].approvals_required == 1 ? "" : "s");
+		text = mem_arena_printf(a, "%s%s above NGN %s, %d approval%s", text, i ? ";" : "",
+					naira, c->tiers[i].approvals_required,
+					c->tiers[i].approvals_required == 1 ? "" : "s");
 	}
 	return text;
 }
 
-char *grp_change_summary(mem_arena *a, const grp_change *c,
-			 const char *subject_name)
+char *
+grp_change_summary(mem_arena *a, const grp_change *c, const char *subject_name)
 {
-	const char *who =
-		subject_name && subject_name[0] ? subject_name : "a member";
+	const char *who = subject_name && subject_name[0] ? subject_name : "a member";
 
 	switch (c->kind) {
 	case GRP_KIND_RULE:
@@ -428,20 +423,16 @@ char *grp_change_summary(mem_arena *a, const grp_change *c,
 	case GRP_KIND_TIERS:
 		return grp_tiers_summary(a, c);
 	case GRP_KIND_ADD_OFFICER:
-		return mem_arena_printf(a, "add %s as %s", who,
-					grp_role_text(c->role));
+		return mem_arena_printf(a, "add %s as %s", who, grp_role_text(c->role));
 	case GRP_KIND_PROMOTE:
 	case GRP_KIND_DEMOTE:
-		return mem_arena_printf(a, "make %s %s", who,
-					grp_role_text(c->role));
+		return mem_arena_printf(a, "make %s %s", who, grp_role_text(c->role));
 	case GRP_KIND_REMOVE_OFFICER:
-		return mem_arena_printf(
-			a, "remove the officer %s from the group", who);
+		return mem_arena_printf(a, "remove the officer %s from the group", who);
 	case GRP_KIND_REVOKE_PUBLIC_TOKEN:
 		return mem_arena_strdup(a, "turn off the public page");
 	case GRP_KIND_ACCOUNT_HOLDER:
-		return mem_arena_printf(
-			a, "open the group's account in the name of %s", who);
+		return mem_arena_printf(a, "open the group's account in the name of %s", who);
 	case GRP_KIND_NONE:
 	case GRP_KIND_COUNT:
 		break;

@@ -9,19 +9,18 @@
 
 #include "groups.h"
 
-#define GRP_TIERS_MAX 10
-#define GRP_PROPOSAL_TTL_S                                                     \
-	(7 * 86400) /* a proposal not passed by then expires */
+#define GRP_TIERS_MAX	   10
+#define GRP_PROPOSAL_TTL_S (7 * 86400) /* a proposal not passed by then expires */
 
 /* --- the proposal state machine (docs/decisions.md has it as a table) --- */
 
 typedef enum grp_prop_state {
-	GRP_PROP_PENDING,  /* collecting approvals */
-	GRP_PROP_PASSED,   /* passed: waits its time-lock, objections may reject
-			      it */
-	GRP_PROP_APPLIED,  /* the end: the change is made */
-	GRP_PROP_REJECTED, /* the end: objected to, or no longer valid at apply
-			      time */
+	GRP_PROP_PENDING,   /* collecting approvals */
+	GRP_PROP_PASSED,    /* passed: waits its time-lock, objections may reject
+			       it */
+	GRP_PROP_APPLIED,   /* the end: the change is made */
+	GRP_PROP_REJECTED,  /* the end: objected to, or no longer valid at apply
+			       time */
 	GRP_PROP_CANCELLED, /* the end: withdrawn by its proposer */
 	GRP_PROP_EXPIRED,   /* the end: not passed within GRP_PROPOSAL_TTL_S */
 	GRP_PROP_STATE_COUNT
@@ -111,11 +110,11 @@ typedef struct grp_gov_facts {
 
 /* The counts a decision rests on. */
 typedef struct grp_gov_tally {
-	int needed;   /* the current rule's number */
-	int officers; /* officers who may approve (the subject excluded) */
+	int needed;	       /* the current rule's number */
+	int officers;	       /* officers who may approve (the subject excluded) */
 	int officer_approvals; /* approvals among them */
 	int deadlock;	       /* officers < needed: the members decide */
-	int voters; /* voting members (tenure; the subject excluded) */
+	int voters;	       /* voting members (tenure; the subject excluded) */
 	int voter_approvals;
 	int objections; /* objections of voters */
 } grp_gov_tally;
@@ -148,10 +147,8 @@ int grp_gov_by_members(const grp_gov_facts *f);
  * without the tenure, or a plain member outside a deadlock),
  * "proposer_cannot_object"; ERR_FAILED_PRECONDITION "already_approved",
  * "already_objected". State is checked by the caller (proposal_not_pending). */
-KOLO_MUST_CHECK int grp_gov_may_approve(const grp_gov_facts *f,
-					const char *user);
-KOLO_MUST_CHECK int grp_gov_may_object(const grp_gov_facts *f,
-				       const char *user);
+KOLO_MUST_CHECK int grp_gov_may_approve(const grp_gov_facts *f, const char *user);
+KOLO_MUST_CHECK int grp_gov_may_object(const grp_gov_facts *f, const char *user);
 
 /* A proposed change: the fields of its kind. */
 typedef struct grp_change {
@@ -175,14 +172,12 @@ typedef struct grp_gov_group {
  * "already_member", "member_not_found", "last_owner", "role_changed",
  * "holder_not_officer" (an account holder must be an officer now),
  * "unknown_kind". */
-KOLO_MUST_CHECK int grp_gov_still_valid(const grp_change *change,
-					grp_role subject_role,
+KOLO_MUST_CHECK int grp_gov_still_valid(const grp_change *change, grp_role subject_role,
 					const grp_gov_group *g);
 
 /* The change in plain words for members and the public page ("make Ada
  * a TREASURER"), in the arena; subject_name names the subject ("" if
  * none). NULL when out of memory. */
-char *grp_change_summary(mem_arena *a, const grp_change *change,
-			 const char *subject_name);
+char *grp_change_summary(mem_arena *a, const grp_change *change, const char *subject_name);
 
 #endif

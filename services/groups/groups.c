@@ -5,17 +5,18 @@
 #include "beneficiary/beneficiary.h"
 #include "text/text.h"
 
-static const char *const grp_role_names[] = { "", "OWNER", "TREASURER", "MEMBER" };
-static const char *const grp_template_names[] = { "", "single_officer",
-						  "two_officer", "majority",
-						  "custom" };
+static const char *const grp_role_names[] = {"", "OWNER", "TREASURER", "MEMBER"};
+static const char *const grp_template_names[] = {"", "single_officer", "two_officer", "majority",
+						 "custom"};
 
-const char *grp_role_text(grp_role role)
+const char *
+grp_role_text(grp_role role)
 {
 	return role >= GRP_ROLE_OWNER && role <= GRP_ROLE_MEMBER ? grp_role_names[role] : "";
 }
 
-grp_role grp_role_parse(const char *text)
+grp_role
+grp_role_parse(const char *text)
 {
 	for (int r = GRP_ROLE_OWNER; r <= GRP_ROLE_MEMBER; r++) {
 		if (strcmp(text, grp_role_names[r]) == 0)
@@ -24,19 +25,20 @@ grp_role grp_role_parse(const char *text)
 	return GRP_ROLE_NONE;
 }
 
-int grp_is_officer(grp_role role)
+int
+grp_is_officer(grp_role role)
 {
 	return role == GRP_ROLE_OWNER || role == GRP_ROLE_TREASURER;
 }
 
-const char *grp_template_text(grp_template t)
+const char *
+grp_template_text(grp_template t)
 {
-	return t >= GRP_RULE_SINGLE_OFFICER && t <= GRP_RULE_CUSTOM
-		       ? grp_template_names[t]
-		       : "";
+	return t >= GRP_RULE_SINGLE_OFFICER && t <= GRP_RULE_CUSTOM ? grp_template_names[t] : "";
 }
 
-grp_template grp_template_parse(const char *text)
+grp_template
+grp_template_parse(const char *text)
 {
 	for (int t = GRP_RULE_SINGLE_OFFICER; t <= GRP_RULE_CUSTOM; t++) {
 		if (strcmp(text, grp_template_names[t]) == 0)
@@ -45,7 +47,8 @@ grp_template grp_template_parse(const char *text)
 	return GRP_RULE_NONE;
 }
 
-int grp_rule_effective(const grp_rule *rule, int officers)
+int
+grp_rule_effective(const grp_rule *rule, int officers)
 {
 	int n = rule->approvals_required;
 
@@ -54,16 +57,17 @@ int grp_rule_effective(const grp_rule *rule, int officers)
 	return n < rule->approvals_cap ? n : rule->approvals_cap;
 }
 
-static int grp_template_number(grp_template t)
+static int
+grp_template_number(grp_template t)
 {
 	return t == GRP_RULE_SINGLE_OFFICER ? 1 : t == GRP_RULE_TWO_OFFICER ? 2 : 0;
 }
 
-int grp_rule_build(grp_rule *out, grp_template t, int approvals_required,
-		   int approvals_cap)
+int
+grp_rule_build(grp_rule *out, grp_template t, int approvals_required, int approvals_cap)
 {
-	grp_rule r = { .template_ = t ? t : GRP_RULE_TWO_OFFICER,
-		       .approvals_cap = approvals_cap ? approvals_cap : GRP_CAP_DEFAULT };
+	grp_rule r = {.template_ = t ? t : GRP_RULE_TWO_OFFICER,
+		      .approvals_cap = approvals_cap ? approvals_cap : GRP_CAP_DEFAULT};
 
 	if (r.approvals_cap < 1 || r.approvals_cap > GRP_CAP_MAX)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_rule",
@@ -95,25 +99,27 @@ int grp_rule_build(grp_rule *out, grp_template t, int approvals_required,
 	return 0;
 }
 
-int grp_rule_same(const grp_rule *a, const grp_rule *b)
+int
+grp_rule_same(const grp_rule *a, const grp_rule *b)
 {
-	return a->template_ == b->template_ &&
-	       a->approvals_required == b->approvals_required &&
+	return a->template_ == b->template_ && a->approvals_required == b->approvals_required &&
 	       a->approvals_cap == b->approvals_cap;
 }
 
-int grp_rule_check_officers(const grp_rule *rule, int officers)
+int
+grp_rule_check_officers(const grp_rule *rule, int officers)
 {
 	int need = grp_rule_effective(rule, officers);
 
 	if (officers >= need)
 		return 0;
 	return err_set(ERR_FAILED_PRECONDITION, "rule_unsatisfiable",
-		       "the rule needs %d approvals but the group would have %d officer%s",
-		       need, officers, officers == 1 ? "" : "s");
+		       "the rule needs %d approvals but the group would have %d officer%s", need,
+		       officers, officers == 1 ? "" : "s");
 }
 
-int grp_normalize_name(char **out, mem_arena *arena, const char *name)
+int
+grp_normalize_name(char **out, mem_arena *arena, const char *name)
 {
 	char *n = text_trim(arena, name);
 
@@ -121,13 +127,13 @@ int grp_normalize_name(char **out, mem_arena *arena, const char *name)
 		return err_oom();
 	if (!n[0] || strlen(n) > GRP_NAME_MAX || !text_is_clean(n))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_name",
-			       "name is required: 1 to %d characters of text",
-			       GRP_NAME_MAX);
+			       "name is required: 1 to %d characters of text", GRP_NAME_MAX);
 	*out = n;
 	return 0;
 }
 
-int grp_check_description(const char *description)
+int
+grp_check_description(const char *description)
 {
 	if (strlen(description) > GRP_DESCRIPTION_MAX)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_description",
@@ -138,7 +144,8 @@ int grp_check_description(const char *description)
 	return 0;
 }
 
-grp_holder_verdict grp_holder_decide(const grp_holder_facts *f)
+grp_holder_verdict
+grp_holder_decide(const grp_holder_facts *f)
 {
 	if (!f->names_holder)
 		return GRP_HOLDER_OK;

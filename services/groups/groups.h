@@ -6,10 +6,10 @@
 #include "err/err.h"
 #include "mem/mem.h"
 
-#define GRP_NAME_MAX 120
+#define GRP_NAME_MAX	    120
 #define GRP_DESCRIPTION_MAX 1000
-#define GRP_CAP_DEFAULT 3
-#define GRP_CAP_MAX 20
+#define GRP_CAP_DEFAULT	    3
+#define GRP_CAP_MAX	    20
 
 typedef enum {
 	GRP_ROLE_NONE = 0, /* not a member */
@@ -50,8 +50,8 @@ int grp_rule_effective(const grp_rule *rule, int officers);
  * two_officer, cap to 3; approvals_required only for custom, and for the
  * others it must be 0 or the template's own number.
  * ERR_INVALID_ARGUMENT "invalid_rule" with the reason in the message. */
-KOLO_MUST_CHECK int grp_rule_build(grp_rule *out, grp_template t,
-				   int approvals_required, int approvals_cap);
+KOLO_MUST_CHECK int grp_rule_build(grp_rule *out, grp_template t, int approvals_required,
+				   int approvals_cap);
 
 /* 1 when a and b are the same rule (template, approvals, cap). */
 int grp_rule_same(const grp_rule *a, const grp_rule *b);
@@ -61,8 +61,7 @@ int grp_rule_same(const grp_rule *a, const grp_rule *b);
 KOLO_MUST_CHECK int grp_rule_check_officers(const grp_rule *rule, int officers);
 
 /* Trims and checks a group name (1..120 bytes of clean text). */
-KOLO_MUST_CHECK int grp_normalize_name(char **out, mem_arena *arena,
-				       const char *name);
+KOLO_MUST_CHECK int grp_normalize_name(char **out, mem_arena *arena, const char *name);
 
 /* Checks a description (0..1000 bytes of UTF-8; newlines allowed). */
 KOLO_MUST_CHECK int grp_check_description(const char *description);

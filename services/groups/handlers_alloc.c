@@ -16,15 +16,16 @@
 
 rpc_channel *grp_ledger;
 
-void grp_use_ledger(rpc_channel *ledger)
+void
+grp_use_ledger(rpc_channel *ledger)
 {
 	grp_ledger = ledger;
 }
 
 /* The caller's view of the group: a member (else NOT_FOUND), and an
  * officer when need_officer. */
-static int grp_alloc_view(rpc_ctx *ctx, db_conn *c, const char *group_id, int need_officer,
-			  grp_view *v)
+static int
+grp_alloc_view(rpc_ctx *ctx, db_conn *c, const char *group_id, int need_officer, grp_view *v)
 {
 	int rc = grp_store_view(v, rpc_ctx_arena(ctx), c, group_id, rpc_ctx_user_id(ctx), 0);
 
@@ -34,9 +35,9 @@ static int grp_alloc_view(rpc_ctx *ctx, db_conn *c, const char *group_id, int ne
 /* A read the ledger answers: the caller's view of the group (v: a member,
  * an officer with need_officer), then the ledger's internal method with
  * req, its reply in *resp (in the call's arena). */
-static int grp_alloc_ledger_read(ProtobufCMessage **resp, grp_view *v, rpc_ctx *ctx,
-				 const char *group_id, int need_officer, const char *method,
-				 const ProtobufCMessage *req)
+static int
+grp_alloc_ledger_read(ProtobufCMessage **resp, grp_view *v, rpc_ctx *ctx, const char *group_id,
+		      int need_officer, const char *method, const ProtobufCMessage *req)
 {
 	db_conn *c = NULL;
 	int rc = db_thread_conn(&c);
@@ -49,7 +50,8 @@ static int grp_alloc_ledger_read(ProtobufCMessage **resp, grp_view *v, rpc_ctx *
 }
 
 /* An account number as officers see it: its last 4 digits ("******6789"). */
-static char *grp_mask_account(mem_arena *a, const char *number)
+static char *
+grp_mask_account(mem_arena *a, const char *number)
 {
 	size_t n = strlen(number);
 
@@ -58,8 +60,9 @@ static char *grp_mask_account(mem_arena *a, const char *number)
 	return mem_arena_printf(a, "******%s", n > 4 ? number + n - 4 : number);
 }
 
-static int grp_unallocated_out(mem_arena *a, const Kolo__Ledger__V1__ListUnallocatedResponse *l,
-			       Kolo__Groups__V1__ListUnallocatedResponse *out)
+static int
+grp_unallocated_out(mem_arena *a, const Kolo__Ledger__V1__ListUnallocatedResponse *l,
+		    Kolo__Groups__V1__ListUnallocatedResponse *out)
 {
 	out->deposits = mem_arena_alloc(a, sizeof(*out->deposits) * (l->n_entries + 1));
 	if (!out->deposits)
@@ -85,7 +88,7 @@ static int grp_unallocated_out(mem_arena *a, const Kolo__Ledger__V1__ListUnalloc
 
 int
 grp_list_unallocated(rpc_ctx *ctx, const Kolo__Groups__V1__ListUnallocatedRequest *in,
-                     Kolo__Groups__V1__ListUnallocatedResponse *out)
+		     Kolo__Groups__V1__ListUnallocatedResponse *out)
 {
 	Kolo__Ledger__V1__ListUnallocatedRequest lreq =
 		KOLO__LEDGER__V1__LIST_UNALLOCATED_REQUEST__INIT;
@@ -105,7 +108,8 @@ grp_list_unallocated(rpc_ctx *ctx, const Kolo__Groups__V1__ListUnallocatedReques
 }
 
 /* The user a deposit goes to must be a member of the group now. */
-static int grp_alloc_member(rpc_ctx *ctx, db_conn *c, const char *group_id, const char *user_id)
+static int
+grp_alloc_member(rpc_ctx *ctx, db_conn *c, const char *group_id, const char *user_id)
 {
 	grp_member m;
 	int rc = grp_store_member(&m, rpc_ctx_arena(ctx), c, group_id, user_id);
@@ -116,7 +120,8 @@ static int grp_alloc_member(rpc_ctx *ctx, db_conn *c, const char *group_id, cons
 	return rc;
 }
 
-static int grp_alloc_check(const Kolo__Groups__V1__AllocateDepositRequest *in)
+static int
+grp_alloc_check(const Kolo__Groups__V1__AllocateDepositRequest *in)
 {
 	int rc = grp_check_id(in->group_id, "group_id");
 
@@ -142,7 +147,8 @@ static int grp_alloc_check(const Kolo__Groups__V1__AllocateDepositRequest *in)
 /* Nobody credits a deposit to themselves: the group's one promise (no
  * single person takes the group's money or its members' standing) needs
  * another officer. The ledger refuses it too. */
-static int grp_alloc_not_self(rpc_ctx *ctx, const char *user_id)
+static int
+grp_alloc_not_self(rpc_ctx *ctx, const char *user_id)
 {
 	if (strcasecmp(user_id, rpc_ctx_user_id(ctx)) == 0)
 		return err_set(ERR_PERMISSION_DENIED, "self_allocation",
@@ -168,7 +174,8 @@ typedef struct grp_alloc_tx {
  * request's (member, officer, reason), the ledger wrote it on an earlier
  * try that died before its reply was stored: that is the reply. *mine 0
  * otherwise (the refusal stands). */
-static int grp_alloc_earlier(grp_alloc_tx *t, int *mine)
+static int
+grp_alloc_earlier(grp_alloc_tx *t, int *mine)
 {
 	const Kolo__Groups__V1__AllocateDepositRequest *in = t->in;
 	Kolo__Ledger__V1__ListAllocationsRequest lreq =
@@ -178,14 +185,14 @@ static int grp_alloc_earlier(grp_alloc_tx *t, int *mine)
 	int rc;
 
 	*mine = 0;
-	if (!t->key.key || (strcmp(reason, "entry_already_allocated") != 0 &&
-			    strcmp(reason, "same_member") != 0 &&
-			    strcmp(reason, "allocation_changed") != 0))
+	if (!t->key.key ||
+	    (strcmp(reason, "entry_already_allocated") != 0 && strcmp(reason, "same_member") != 0 &&
+	     strcmp(reason, "allocation_changed") != 0))
 		return 0;
 	lreq.group_id = in->group_id;
 	lreq.entry_id = in->entry_id;
-	rc = svc_call(t->ctx, grp_ledger, "ListAllocations", &lreq.base,
-		      (ProtobufCMessage **)&l, SVC_CALL_INTERNAL);
+	rc = svc_call(t->ctx, grp_ledger, "ListAllocations", &lreq.base, (ProtobufCMessage **)&l,
+		      SVC_CALL_INTERNAL);
 	for (size_t i = 0; rc == 0 && i < l->n_allocations; i++) {
 		Kolo__Common__V1__Allocation *a = l->allocations[i];
 
@@ -200,11 +207,13 @@ static int grp_alloc_earlier(grp_alloc_tx *t, int *mine)
 	return rc;
 }
 
-static int grp_alloc_body(db_conn *c, void *arg)
+static int
+grp_alloc_body(db_conn *c, void *arg)
 {
 	grp_alloc_tx *t = arg;
 	const Kolo__Groups__V1__AllocateDepositRequest *in = t->in;
-	Kolo__Ledger__V1__AllocateEntryRequest lreq = KOLO__LEDGER__V1__ALLOCATE_ENTRY_REQUEST__INIT;
+	Kolo__Ledger__V1__AllocateEntryRequest lreq =
+		KOLO__LEDGER__V1__ALLOCATE_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__AllocateEntryResponse *l = NULL;
 	int rc = grp_alloc_member(t->ctx, c, in->group_id, in->user_id);
 
@@ -234,14 +243,19 @@ static int grp_alloc_body(db_conn *c, void *arg)
 
 int
 grp_allocate_deposit(rpc_ctx *ctx, const Kolo__Groups__V1__AllocateDepositRequest *in,
-                     Kolo__Groups__V1__AllocateDepositResponse *out)
+		     Kolo__Groups__V1__AllocateDepositResponse *out)
 {
-	static const char *const omit[] = { "pin", NULL };
-	grp_alloc_tx t = { .ctx = ctx, .in = in,
-			   .out = (Kolo__Groups__V1__AllocateDepositResponse *)&out->base };
+	static const char *const omit[] = {"pin", NULL};
+	grp_alloc_tx t = {.ctx = ctx,
+			  .in = in,
+			  .out = (Kolo__Groups__V1__AllocateDepositResponse *)&out->base};
 	/* One try: the body asks the ledger (a retry would ask again). */
-	idem_tx it = { .key = &t.key, .arena = rpc_ctx_arena(ctx), .resp = &out->base,
-		       .body = grp_alloc_body, .arg = &t, .single = 1 };
+	idem_tx it = {.key = &t.key,
+		      .arena = rpc_ctx_arena(ctx),
+		      .resp = &out->base,
+		      .body = grp_alloc_body,
+		      .arg = &t,
+		      .single = 1};
 	grp_view v;
 	db_conn *c = NULL;
 	int rc = grp_alloc_check(in);
@@ -263,8 +277,7 @@ grp_allocate_deposit(rpc_ctx *ctx, const Kolo__Groups__V1__AllocateDepositReques
 		return rc;
 	if (t.recovered) /* the try that wrote it died before logging */
 		log_event(LOG_LVL_INFO, "deposit_allocated", "group_id", in->group_id, "actor",
-			  rpc_ctx_user_id(ctx), "subject", in->user_id, "recovered", "true",
-			  NULL);
+			  rpc_ctx_user_id(ctx), "subject", in->user_id, "recovered", "true", NULL);
 	else if (!it.replayed)
 		grp_log_change(ctx, "deposit_allocated", in->group_id, in->user_id);
 	return 0;
@@ -272,7 +285,7 @@ grp_allocate_deposit(rpc_ctx *ctx, const Kolo__Groups__V1__AllocateDepositReques
 
 int
 grp_list_allocations(rpc_ctx *ctx, const Kolo__Groups__V1__ListAllocationsRequest *in,
-                     Kolo__Groups__V1__ListAllocationsResponse *out)
+		     Kolo__Groups__V1__ListAllocationsResponse *out)
 {
 	Kolo__Ledger__V1__ListAllocationsRequest lreq =
 		KOLO__LEDGER__V1__LIST_ALLOCATIONS_REQUEST__INIT;

@@ -23,11 +23,12 @@
 /* --- validation
  * ------------------------------------------------------------------ */
 
-static int grp_dues_date(const char *s, const char *field, grp_day *out)
+static int
+grp_dues_date(const char *s, const char *field, grp_day *out)
 {
 	if (grp_day_parse(out, s) < 0) {
-		err_set(ERR_INVALID_ARGUMENT, "invalid_date",
-			"%s must be a date YYYY-MM-DD", field);
+		err_set(ERR_INVALID_ARGUMENT, "invalid_date", "%s must be a date YYYY-MM-DD",
+			field);
 		return err_set_meta("field", field);
 	}
 	return 0;
@@ -35,19 +36,19 @@ static int grp_dues_date(const char *s, const char *field, grp_day *out)
 
 /* 1 when s is 1..max characters of clean text without spaces at its
  * ends (characters as PostgreSQL's char_length counts them). */
-static int grp_dues_text_ok(const char *s, size_t max)
+static int
+grp_dues_text_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s), chars = 0;
 
 	for (size_t i = 0; i < n; i++)
 		chars += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return n > 0 && chars <= max && text_is_clean(s) && s[0] != ' ' &&
-	       s[n - 1] != ' ';
+	return n > 0 && chars <= max && text_is_clean(s) && s[0] != ' ' && s[n - 1] != ' ';
 }
 
 /* A CreateDuesRequest's fields into row (kind "" = "dues"). */
-static int grp_dues_validate(const Kolo__Groups__V1__CreateDuesRequest *in,
-			     grp_dues_row *row)
+static int
+grp_dues_validate(const Kolo__Groups__V1__CreateDuesRequest *in, grp_dues_row *row)
 {
 	grp_dues_period period;
 	grp_day starts, ends = GRP_DAY_NONE;
@@ -57,20 +58,16 @@ static int grp_dues_validate(const Kolo__Groups__V1__CreateDuesRequest *in,
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_name",
 			     "name must be 1 to 120 characters");
 	row->kind = in->kind[0] ? in->kind : "dues";
-	if (rc == 0 && strcmp(row->kind, "dues") != 0 &&
-	    strcmp(row->kind, "levy") != 0)
+	if (rc == 0 && strcmp(row->kind, "dues") != 0 && strcmp(row->kind, "levy") != 0)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_dues_kind",
 			     "kind must be dues or levy");
-	if (rc == 0 &&
-	    (in->amount_kobo < 1 || in->amount_kobo > GRP_DUES_AMOUNT_MAX))
+	if (rc == 0 && (in->amount_kobo < 1 || in->amount_kobo > GRP_DUES_AMOUNT_MAX))
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_dues_amount",
-			     "amount_kobo must be 1 to %lld",
-			     (long long)GRP_DUES_AMOUNT_MAX);
+			     "amount_kobo must be 1 to %lld", (long long)GRP_DUES_AMOUNT_MAX);
 	if (rc == 0 && grp_dues_period_parse(&period, in->period) < 0)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_period",
 			     "period must be once, weekly or monthly");
-	if (rc == 0 && strcmp(row->kind, "levy") == 0 &&
-	    period != GRP_DUES_ONCE)
+	if (rc == 0 && strcmp(row->kind, "levy") == 0 && period != GRP_DUES_ONCE)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_period",
 			     "a levy is a one-off: period once");
 	if (rc == 0)
@@ -89,20 +86,20 @@ static int grp_dues_validate(const Kolo__Groups__V1__CreateDuesRequest *in,
 }
 
 /* A stored dues as the calendar reads it. */
-static int grp_dues_def_of(const grp_dues_row *row, grp_dues_def *out)
+static int
+grp_dues_def_of(const grp_dues_row *row, grp_dues_def *out)
 {
 	out->amount_kobo = row->amount_kobo;
 	out->ends_on = GRP_DAY_NONE;
 	if (grp_dues_period_parse(&out->period, row->period) < 0 ||
 	    grp_day_parse(&out->starts_on, row->starts_on) < 0 ||
 	    (row->ends_on[0] && grp_day_parse(&out->ends_on, row->ends_on) < 0))
-		return err_set(ERR_INTERNAL, "internal",
-			       "a stored dues is unreadable");
+		return err_set(ERR_INTERNAL, "internal", "a stored dues is unreadable");
 	return 0;
 }
 
-static Kolo__Groups__V1__Dues *grp_dues_message(mem_arena *a,
-						const grp_dues_row *r)
+static Kolo__Groups__V1__Dues *
+grp_dues_message(mem_arena *a, const grp_dues_row *r)
 {
 	Kolo__Groups__V1__Dues *d = mem_arena_alloc(a, sizeof(*d));
 
@@ -135,7 +132,8 @@ typedef struct grp_dues_tx {
 } grp_dues_tx;
 
 /* The caller's view of the group: a member, an officer with need_officer. */
-static int grp_dues_role(db_conn *c, grp_dues_tx *t, int need_officer)
+static int
+grp_dues_role(db_conn *c, grp_dues_tx *t, int need_officer)
 {
 	grp_view v;
 	int rc = grp_store_view(&v, t->arena, c, t->group_id, t->user, 0);
@@ -143,11 +141,11 @@ static int grp_dues_role(db_conn *c, grp_dues_tx *t, int need_officer)
 	return rc < 0 ? rc : grp_require_role(&v, need_officer, 0);
 }
 
-static int grp_create_dues_body(db_conn *c, void *arg)
+static int
+grp_create_dues_body(db_conn *c, void *arg)
 {
 	grp_dues_tx *t = arg;
-	Kolo__Groups__V1__CreateDuesResponse *out =
-		(Kolo__Groups__V1__CreateDuesResponse *)t->out;
+	Kolo__Groups__V1__CreateDuesResponse *out = (Kolo__Groups__V1__CreateDuesResponse *)t->out;
 	int rc = grp_dues_role(c, t, 1);
 
 	if (rc == 0)
@@ -160,15 +158,18 @@ static int grp_create_dues_body(db_conn *c, void *arg)
 
 int
 grp_create_dues(rpc_ctx *ctx, const Kolo__Groups__V1__CreateDuesRequest *in,
-                Kolo__Groups__V1__CreateDuesResponse *out)
+		Kolo__Groups__V1__CreateDuesResponse *out)
 {
 	grp_dues_tx t = {.ctx = ctx,
 			 .arena = rpc_ctx_arena(ctx),
 			 .group_id = in->group_id,
 			 .user = rpc_ctx_user_id(ctx),
 			 .out = &out->base};
-	idem_tx it = { .key = &t.key, .arena = t.arena, .resp = &out->base,
-		       .body = grp_create_dues_body, .arg = &t };
+	idem_tx it = {.key = &t.key,
+		      .arena = t.arena,
+		      .resp = &out->base,
+		      .body = grp_create_dues_body,
+		      .arg = &t};
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
@@ -193,7 +194,7 @@ grp_create_dues(rpc_ctx *ctx, const Kolo__Groups__V1__CreateDuesRequest *in,
 
 int
 grp_list_dues(rpc_ctx *ctx, const Kolo__Groups__V1__ListDuesRequest *in,
-              Kolo__Groups__V1__ListDuesResponse *out)
+	      Kolo__Groups__V1__ListDuesResponse *out)
 {
 	grp_dues_tx t = {.ctx = ctx,
 			 .arena = rpc_ctx_arena(ctx),
@@ -211,8 +212,7 @@ grp_list_dues(rpc_ctx *ctx, const Kolo__Groups__V1__ListDuesRequest *in,
 		rc = grp_store_dues_list(&rows, &n, t.arena, c, in->group_id);
 	if (rc < 0)
 		return rc;
-	out->dues =
-		mem_arena_alloc(t.arena, sizeof(*out->dues) * (size_t)(n + 1));
+	out->dues = mem_arena_alloc(t.arena, sizeof(*out->dues) * (size_t)(n + 1));
 	if (!out->dues)
 		return err_oom();
 	for (int i = 0; i < n; i++) {
@@ -235,7 +235,8 @@ typedef struct grp_waive_tx {
 
 /* The dues exists in the group, the member is one, and due_on is one of
  * its days. */
-static int grp_waive_check(db_conn *c, grp_waive_tx *t)
+static int
+grp_waive_check(db_conn *c, grp_waive_tx *t)
 {
 	const Kolo__Groups__V1__WaiveDuesRequest *in = t->in;
 	grp_dues_row row;
@@ -252,12 +253,13 @@ static int grp_waive_check(db_conn *c, grp_waive_tx *t)
 		return rc;
 	rc = grp_dues_date(in->due_on, "due_on", &day);
 	if (rc == 0 && !grp_dues_is_due_day(&def, day))
-		rc = err_set(ERR_INVALID_ARGUMENT, "not_a_due_day",
-			     "the dues does not fall on %s", in->due_on);
+		rc = err_set(ERR_INVALID_ARGUMENT, "not_a_due_day", "the dues does not fall on %s",
+			     in->due_on);
 	return rc;
 }
 
-static int grp_waive_body(db_conn *c, void *arg)
+static int
+grp_waive_body(db_conn *c, void *arg)
 {
 	grp_waive_tx *t = arg;
 	Kolo__Groups__V1__WaiveDuesResponse *out =
@@ -293,7 +295,7 @@ static int grp_waive_body(db_conn *c, void *arg)
 
 int
 grp_waive_dues(rpc_ctx *ctx, const Kolo__Groups__V1__WaiveDuesRequest *in,
-               Kolo__Groups__V1__WaiveDuesResponse *out)
+	       Kolo__Groups__V1__WaiveDuesResponse *out)
 {
 	static const char *const omit[] = {"pin", NULL};
 	grp_waive_tx t = {.base = {.ctx = ctx,
@@ -302,8 +304,11 @@ grp_waive_dues(rpc_ctx *ctx, const Kolo__Groups__V1__WaiveDuesRequest *in,
 				   .user = rpc_ctx_user_id(ctx),
 				   .out = &out->base},
 			  .in = in};
-	idem_tx it = { .key = &t.base.key, .arena = t.base.arena, .resp = &out->base,
-		       .body = grp_waive_body, .arg = &t };
+	idem_tx it = {.key = &t.base.key,
+		      .arena = t.base.arena,
+		      .resp = &out->base,
+		      .body = grp_waive_body,
+		      .arg = &t};
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
@@ -350,7 +355,8 @@ typedef struct grp_dues_facts {
 /* as_of "" is today in WAT. A day more than GRP_DUES_AS_OF_AHEAD days
  * ahead is refused before any work: each member's periods are counted up
  * to it (9999-12-31 would count to the cap for everyone). */
-static int grp_dues_as_of(const char *s, grp_day *out)
+static int
+grp_dues_as_of(const char *s, grp_day *out)
 {
 	grp_day today = grp_day_wat((int64_t)time(NULL));
 	int rc = 0;
@@ -361,8 +367,7 @@ static int grp_dues_as_of(const char *s, grp_day *out)
 		rc = grp_dues_date(s, "as_of", out);
 	if (rc == 0 && *out > today + GRP_DUES_AS_OF_AHEAD) {
 		err_set(ERR_INVALID_ARGUMENT, "as_of_too_late",
-			"as_of may be at most %d days after today",
-			GRP_DUES_AS_OF_AHEAD);
+			"as_of may be at most %d days after today", GRP_DUES_AS_OF_AHEAD);
 		return err_set_meta("field", "as_of");
 	}
 	return rc;
@@ -370,8 +375,9 @@ static int grp_dues_as_of(const char *s, grp_day *out)
 
 /* The dues (as the calendar reads them) and waivers of user (NULL:
  * everyone). */
-static int grp_dues_facts_read(db_conn *c, mem_arena *a, const char *group_id,
-			       const char *user, grp_dues_facts *f)
+static int
+grp_dues_facts_read(db_conn *c, mem_arena *a, const char *group_id, const char *user,
+		    grp_dues_facts *f)
 {
 	int rc = grp_store_dues_list(&f->rows, &f->n_dues, a, c, group_id);
 
@@ -379,8 +385,7 @@ static int grp_dues_facts_read(db_conn *c, mem_arena *a, const char *group_id,
 		rc = grp_store_waivers(&f->waivers, &f->n_waivers, a, c, group_id, user);
 	if (rc < 0)
 		return rc;
-	f->defs =
-		mem_arena_alloc(a, sizeof(*f->defs) * (size_t)(f->n_dues + 1));
+	f->defs = mem_arena_alloc(a, sizeof(*f->defs) * (size_t)(f->n_dues + 1));
 	if (!f->defs)
 		return err_oom();
 	for (int i = 0; rc == 0 && i < f->n_dues; i++)
@@ -389,11 +394,11 @@ static int grp_dues_facts_read(db_conn *c, mem_arena *a, const char *group_id,
 }
 
 /* The waivers of one user as the calendar reads them. */
-static int grp_dues_waivers_of(mem_arena *a, const grp_dues_facts *f,
-			       const char *user, grp_dues_waiver **out, int *n)
+static int
+grp_dues_waivers_of(mem_arena *a, const grp_dues_facts *f, const char *user, grp_dues_waiver **out,
+		    int *n)
 {
-	grp_dues_waiver *w =
-		mem_arena_alloc(a, sizeof(*w) * (size_t)(f->n_waivers + 1));
+	grp_dues_waiver *w = mem_arena_alloc(a, sizeof(*w) * (size_t)(f->n_waivers + 1));
 
 	*n = 0;
 	if (!w)
@@ -409,8 +414,7 @@ static int grp_dues_waivers_of(mem_arena *a, const grp_dues_facts *f,
 		w[*n].dues_index = d;
 		w[*n].due_on = GRP_DAY_NONE;
 		if (r->due_on[0] && grp_day_parse(&w[*n].due_on, r->due_on) < 0)
-			return err_set(ERR_INTERNAL, "internal",
-				       "a stored waiver is unreadable");
+			return err_set(ERR_INTERNAL, "internal", "a stored waiver is unreadable");
 		(*n)++;
 	}
 	*out = w;
@@ -418,9 +422,9 @@ static int grp_dues_waivers_of(mem_arena *a, const grp_dues_facts *f,
 }
 
 /* ledger.ListContributions (internal) up to the end of as_of (WAT). */
-static int grp_contributions(rpc_ctx *ctx, const char *group_id,
-			     const char *user, grp_day as_of,
-			     Kolo__Ledger__V1__ListContributionsResponse **out)
+static int
+grp_contributions(rpc_ctx *ctx, const char *group_id, const char *user, grp_day as_of,
+		  Kolo__Ledger__V1__ListContributionsResponse **out)
 {
 	Kolo__Ledger__V1__ListContributionsRequest req =
 		KOLO__LEDGER__V1__LIST_CONTRIBUTIONS_REQUEST__INIT;
@@ -430,16 +434,15 @@ static int grp_contributions(rpc_ctx *ctx, const char *group_id,
 	req.group_id = (char *)group_id;
 	req.user_id = (char *)(user ? user : "");
 	req.until = until;
-	return svc_call(ctx, grp_ledger, "ListContributions", &req.base,
-			(ProtobufCMessage **)out, SVC_CALL_INTERNAL);
+	return svc_call(ctx, grp_ledger, "ListContributions", &req.base, (ProtobufCMessage **)out,
+			SVC_CALL_INTERNAL);
 }
 
 /* One member's periods and standing. money in time order. */
-static int grp_member_standing(mem_arena *a, const grp_dues_facts *f,
-			       const char *user, int64_t joined_s,
-			       const grp_dues_money *money, size_t n_money,
-			       grp_due_item **items, size_t *n_items,
-			       grp_dues_status *st)
+static int
+grp_member_standing(mem_arena *a, const grp_dues_facts *f, const char *user, int64_t joined_s,
+		    const grp_dues_money *money, size_t n_money, grp_due_item **items,
+		    size_t *n_items, grp_dues_status *st)
 {
 	grp_dues_waiver *w = NULL;
 	int n_w = 0;
@@ -497,8 +500,7 @@ grp_status_message(rpc_ctx *ctx, const char *user, const grp_dues_status *st,
  * --------------------------------------------------------------- */
 
 static const Kolo__Ledger__V1__ContributionTotal *
-grp_total_of(const Kolo__Ledger__V1__ListContributionsResponse *r,
-	     const char *user)
+grp_total_of(const Kolo__Ledger__V1__ListContributionsResponse *r, const char *user)
 {
 	for (size_t i = 0; i < r->n_totals; i++) {
 		if (strcmp(r->totals[i]->user_id, user) == 0)
@@ -508,33 +510,30 @@ grp_total_of(const Kolo__Ledger__V1__ListContributionsResponse *r,
 }
 
 /* The member's standing from their total alone (status needs no order). */
-static int grp_status_one(rpc_ctx *ctx, const grp_dues_facts *f,
-			  const grp_voter *m,
-			  const Kolo__Ledger__V1__ListContributionsResponse *r,
-			  Kolo__Groups__V1__MemberDuesStatus **out)
+static int
+grp_status_one(rpc_ctx *ctx, const grp_dues_facts *f, const grp_voter *m,
+	       const Kolo__Ledger__V1__ListContributionsResponse *r,
+	       Kolo__Groups__V1__MemberDuesStatus **out)
 {
-	const Kolo__Ledger__V1__ContributionTotal *total =
-		grp_total_of(r, m->user_id);
+	const Kolo__Ledger__V1__ContributionTotal *total = grp_total_of(r, m->user_id);
 	mem_arena *scratch = mem_arena_new(0);
 	grp_dues_money money = {0, total ? total->paid_kobo : 0};
 	grp_due_item *items = NULL;
 	grp_dues_status st;
 	size_t n_items = 0;
-	int rc =
-		grp_member_standing(scratch, f, m->user_id, m->joined_s, &money,
-				    total ? 1 : 0, &items, &n_items, &st);
+	int rc = grp_member_standing(scratch, f, m->user_id, m->joined_s, &money, total ? 1 : 0,
+				     &items, &n_items, &st);
 
 	mem_arena_free(scratch);
 	if (rc < 0)
 		return rc;
-	*out = grp_status_message(ctx, m->user_id, &st,
-				  total ? total->last_paid_at : "");
+	*out = grp_status_message(ctx, m->user_id, &st, total ? total->last_paid_at : "");
 	return *out ? 0 : err_oom();
 }
 
 int
 grp_get_dues_status(rpc_ctx *ctx, const Kolo__Groups__V1__GetDuesStatusRequest *in,
-                    Kolo__Groups__V1__GetDuesStatusResponse *out)
+		    Kolo__Groups__V1__GetDuesStatusResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	Kolo__Ledger__V1__ListContributionsResponse *contrib = NULL;
@@ -564,19 +563,16 @@ grp_get_dues_status(rpc_ctx *ctx, const Kolo__Groups__V1__GetDuesStatusRequest *
 	if (rc == 0)
 		rc = grp_store_voters(&members, &n, a, c, in->group_id);
 	if (rc == 0)
-		rc = grp_contributions(ctx, in->group_id, NULL, f.as_of,
-				       &contrib);
+		rc = grp_contributions(ctx, in->group_id, NULL, f.as_of, &contrib);
 	if (rc < 0)
 		return rc;
-	out->members =
-		mem_arena_alloc(a, sizeof(*out->members) * (size_t)(n + 1));
+	out->members = mem_arena_alloc(a, sizeof(*out->members) * (size_t)(n + 1));
 	if (!out->members)
 		return err_oom();
 	for (int i = 0; rc == 0 && i < n; i++) {
 		if (!everyone && strcmp(members[i].user_id, caller) != 0)
 			continue;
-		rc = grp_status_one(ctx, &f, &members[i], contrib,
-				    &out->members[out->n_members++]);
+		rc = grp_status_one(ctx, &f, &members[i], contrib, &out->members[out->n_members++]);
 	}
 	if (rc < 0)
 		return rc;
@@ -593,9 +589,9 @@ grp_get_dues_status(rpc_ctx *ctx, const Kolo__Groups__V1__GetDuesStatusRequest *
 /* The caller reads their own statement, an officer anyone's; a
  * non-member is told the group does not exist. user is canonical (the
  * caller's id is); *joined_s of the member. */
-static int grp_statement_access(db_conn *c, mem_arena *a, const char *group_id,
-				const char *user, const char *caller,
-				grp_dues_facts *f, int64_t *joined_s)
+static int
+grp_statement_access(db_conn *c, mem_arena *a, const char *group_id, const char *user,
+		     const char *caller, grp_dues_facts *f, int64_t *joined_s)
 {
 	grp_voter *members = NULL;
 	int n = 0;
@@ -613,17 +609,15 @@ static int grp_statement_access(db_conn *c, mem_arena *a, const char *group_id,
 			return 0;
 		}
 	}
-	return err_set(ERR_NOT_FOUND, "member_not_found",
-		       "the user is not a member of the group");
+	return err_set(ERR_NOT_FOUND, "member_not_found", "the user is not a member of the group");
 }
 
 /* The ledger's contributions as the calendar reads them. */
-static int grp_money_of(mem_arena *a,
-			const Kolo__Ledger__V1__ListContributionsResponse *r,
-			grp_dues_money **out)
+static int
+grp_money_of(mem_arena *a, const Kolo__Ledger__V1__ListContributionsResponse *r,
+	     grp_dues_money **out)
 {
-	grp_dues_money *m =
-		mem_arena_alloc(a, sizeof(*m) * (r->n_contributions + 1));
+	grp_dues_money *m = mem_arena_alloc(a, sizeof(*m) * (r->n_contributions + 1));
 
 	if (!m)
 		return err_oom();
@@ -637,7 +631,8 @@ static int grp_money_of(mem_arena *a,
 	return 0;
 }
 
-static const char *grp_line_kind_name(grp_line_kind k)
+static const char *
+grp_line_kind_name(grp_line_kind k)
 {
 	switch (k) {
 	case GRP_LINE_DUE:
@@ -655,10 +650,9 @@ static const char *grp_line_kind_name(grp_line_kind k)
 /* A line as a message: dues lines name their dues and day, money lines
  * their entry. */
 static int
-grp_line_message(mem_arena *a, const grp_dues_facts *f,
-		 const grp_due_item *items,
-		 const Kolo__Ledger__V1__ListContributionsResponse *r,
-		 const grp_stmt_line *l, Kolo__Groups__V1__StatementLine **out)
+grp_line_message(mem_arena *a, const grp_dues_facts *f, const grp_due_item *items,
+		 const Kolo__Ledger__V1__ListContributionsResponse *r, const grp_stmt_line *l,
+		 Kolo__Groups__V1__StatementLine **out)
 {
 	Kolo__Groups__V1__StatementLine *m = mem_arena_alloc(a, sizeof(*m));
 	char day[11];
@@ -676,25 +670,20 @@ grp_line_message(mem_arena *a, const grp_dues_facts *f,
 		grp_day_format(it->day, day);
 		m->date = mem_arena_strdup(a, day);
 		m->dues_id = d->id;
-		m->description =
-			l->kind == GRP_LINE_DUE
-				? d->name
-				: mem_arena_printf(
-					  a, "%s waived: %s", d->name,
-					  f->waivers[it->waiver].reason);
+		m->description = l->kind == GRP_LINE_DUE
+					 ? d->name
+					 : mem_arena_printf(a, "%s waived: %s", d->name,
+							    f->waivers[it->waiver].reason);
 		if (l->kind == GRP_LINE_DUE && it->settled_s >= 0) {
 			grp_day_format(grp_day_wat(it->settled_s), day);
 			m->settled_on = mem_arena_strdup(a, day);
 		}
 	} else {
-		const Kolo__Ledger__V1__Contribution *ct =
-			r->contributions[l->index];
+		const Kolo__Ledger__V1__Contribution *ct = r->contributions[l->index];
 
 		m->date = ct->created_at;
 		m->entry_id = ct->entry_id;
-		m->description = l->kind == GRP_LINE_REVERSAL
-					 ? "deposit reversed"
-					 : "deposit";
+		m->description = l->kind == GRP_LINE_REVERSAL ? "deposit reversed" : "deposit";
 	}
 	*out = m;
 	return m->date && m->description && m->settled_on ? 0 : err_oom();
@@ -702,7 +691,7 @@ grp_line_message(mem_arena *a, const grp_dues_facts *f,
 
 int
 grp_get_member_statement(rpc_ctx *ctx, const Kolo__Groups__V1__GetMemberStatementRequest *in,
-                         Kolo__Groups__V1__GetMemberStatementResponse *out)
+			 Kolo__Groups__V1__GetMemberStatementResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	Kolo__Ledger__V1__ListContributionsResponse *contrib = NULL;
@@ -726,32 +715,28 @@ grp_get_member_statement(rpc_ctx *ctx, const Kolo__Groups__V1__GetMemberStatemen
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
-		rc = grp_statement_access(c, a, in->group_id, user,
-					  rpc_ctx_user_id(ctx), &f, &joined_s);
+		rc = grp_statement_access(c, a, in->group_id, user, rpc_ctx_user_id(ctx), &f,
+					  &joined_s);
 	if (rc == 0)
 		rc = grp_dues_facts_read(c, a, in->group_id, user, &f);
 	if (rc == 0)
-		rc = grp_contributions(ctx, in->group_id, user, f.as_of,
-				       &contrib);
+		rc = grp_contributions(ctx, in->group_id, user, f.as_of, &contrib);
 	if (rc == 0)
 		rc = grp_money_of(a, contrib, &money);
 	if (rc == 0)
-		rc = grp_member_standing(a, &f, user, joined_s, money,
-					 contrib->n_contributions, &items,
-					 &n_items, &st);
+		rc = grp_member_standing(a, &f, user, joined_s, money, contrib->n_contributions,
+					 &items, &n_items, &st);
 	if (rc == 0)
 		rc = grp_dues_statement(&lines, &n_lines, a, items, n_items, money,
 					contrib->n_contributions);
 	if (rc < 0)
 		return rc;
-	out->status = grp_status_message(ctx, user, &st,
-					 grp_last_paid_at(contrib));
+	out->status = grp_status_message(ctx, user, &st, grp_last_paid_at(contrib));
 	out->lines = mem_arena_alloc(a, sizeof(*out->lines) * (n_lines + 1));
 	if (!out->status || !out->lines)
 		return err_oom();
 	for (size_t i = 0; rc == 0 && i < n_lines; i++)
-		rc = grp_line_message(a, &f, items, contrib, &lines[i],
-				      &out->lines[i]);
+		rc = grp_line_message(a, &f, items, contrib, &lines[i], &out->lines[i]);
 	out->n_lines = n_lines;
 	return rc;
 }

@@ -18,14 +18,16 @@
 
 static int grp_create_per_day; /* set once at start-up; 0 = no limit */
 
-void grp_limits_configure(int create_per_day)
+void
+grp_limits_configure(int create_per_day)
 {
 	grp_create_per_day = create_per_day;
 }
 
 /* Each group opens an account at the provider: a user creates at most
  * grp_create_per_day of them in a day. Takes the user's creation lock. */
-static int grp_check_create_limit(db_conn *c, const char *owner)
+static int
+grp_check_create_limit(db_conn *c, const char *owner)
 {
 	int n = 0, retry_s = 0;
 	int rc;
@@ -51,7 +53,8 @@ typedef struct grp_create_tx {
 	Kolo__Groups__V1__CreateGroupResponse *out;
 } grp_create_tx;
 
-static int grp_create_change(db_conn *c, grp_create_tx *t)
+static int
+grp_create_change(db_conn *c, grp_create_tx *t)
 {
 	int rc = grp_check_create_limit(c, t->owner);
 
@@ -70,7 +73,8 @@ static int grp_create_change(db_conn *c, grp_create_tx *t)
 /* The group and its reply, stored under the call's key (if any) in the
  * same transaction (idem_db_tx: a replay is the same group, no second
  * one, no second account). */
-static int grp_create_body(db_conn *c, void *arg)
+static int
+grp_create_body(db_conn *c, void *arg)
 {
 	grp_create_tx *t = arg;
 	int rc = grp_create_change(c, t);
@@ -85,7 +89,8 @@ static int grp_create_body(db_conn *c, void *arg)
 /* Asks payments for the group's virtual account. Best effort: a group
  * whose account could not be asked for shows it `pending`, and payments
  * provisions it on the first GetAccount (DESIGN §5). */
-static void grp_provision_account(rpc_ctx *ctx, const Kolo__Groups__V1__Group *v)
+static void
+grp_provision_account(rpc_ctx *ctx, const Kolo__Groups__V1__Group *v)
 {
 	Kolo__Payments__V1__ProvisionAccountRequest req =
 		KOLO__PAYMENTS__V1__PROVISION_ACCOUNT_REQUEST__INIT;
@@ -95,17 +100,17 @@ static void grp_provision_account(rpc_ctx *ctx, const Kolo__Groups__V1__Group *v
 	req.group_name = v->name;
 	/* A live account opens in the name of the creator, the OWNER. */
 	req.officer_user_id = (char *)rpc_ctx_user_id(ctx);
-	if (!grp_payments ||
-	    svc_call(ctx, grp_payments, "ProvisionAccount", &req.base, &resp,
-		     SVC_CALL_INTERNAL) < 0)
-		log_event(LOG_LVL_WARN, "account not provisioned yet", "group_id",
-			  v->id, "reason", err_last()->reason, NULL);
+	if (!grp_payments || svc_call(ctx, grp_payments, "ProvisionAccount", &req.base, &resp,
+				      SVC_CALL_INTERNAL) < 0)
+		log_event(LOG_LVL_WARN, "account not provisioned yet", "group_id", v->id, "reason",
+			  err_last()->reason, NULL);
 	err_clear();
 }
 
 /* Proto enums of templates share the domain's numbers; anything else is
  * refused. */
-static int grp_template_of(grp_template *out, int value)
+static int
+grp_template_of(grp_template *out, int value)
 {
 	if (value < 0 || value > GRP_RULE_CUSTOM)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_rule",
@@ -116,12 +121,15 @@ static int grp_template_of(grp_template *out, int value)
 
 int
 grp_create_group(rpc_ctx *ctx, const Kolo__Groups__V1__CreateGroupRequest *in,
-                 Kolo__Groups__V1__CreateGroupResponse *out)
+		 Kolo__Groups__V1__CreateGroupResponse *out)
 {
-	grp_create_tx t = { .arena = rpc_ctx_arena(ctx), .owner = rpc_ctx_user_id(ctx),
-			    .ctx = ctx, .out = out };
-	idem_tx it = { .key = &t.key, .arena = t.arena, .resp = &out->base,
-		       .body = grp_create_body, .arg = &t };
+	grp_create_tx t = {
+		.arena = rpc_ctx_arena(ctx), .owner = rpc_ctx_user_id(ctx), .ctx = ctx, .out = out};
+	idem_tx it = {.key = &t.key,
+		      .arena = t.arena,
+		      .resp = &out->base,
+		      .body = grp_create_body,
+		      .arg = &t};
 	grp_template template_ = GRP_RULE_NONE;
 	db_conn *c = NULL;
 	int rc;
@@ -134,8 +142,7 @@ grp_create_group(rpc_ctx *ctx, const Kolo__Groups__V1__CreateGroupRequest *in,
 	if (rc == 0)
 		rc = grp_template_of(&template_, in->rule_template);
 	if (rc == 0)
-		rc = grp_rule_build(&t.rule, template_, in->approvals_required,
-				    in->approvals_cap);
+		rc = grp_rule_build(&t.rule, template_, in->approvals_required, in->approvals_cap);
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	t.description = in->description;
@@ -155,7 +162,7 @@ grp_create_group(rpc_ctx *ctx, const Kolo__Groups__V1__CreateGroupRequest *in,
 
 int
 grp_get_group(rpc_ctx *ctx, const Kolo__Groups__V1__GetGroupRequest *in,
-              Kolo__Groups__V1__GetGroupResponse *out)
+	      Kolo__Groups__V1__GetGroupResponse *out)
 {
 	grp_view v;
 	db_conn *c = NULL;
@@ -177,7 +184,7 @@ grp_get_group(rpc_ctx *ctx, const Kolo__Groups__V1__GetGroupRequest *in,
 
 int
 grp_list_my_groups(rpc_ctx *ctx, const Kolo__Groups__V1__ListMyGroupsRequest *in,
-                   Kolo__Groups__V1__ListMyGroupsResponse *out)
+		   Kolo__Groups__V1__ListMyGroupsResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
@@ -206,7 +213,7 @@ grp_list_my_groups(rpc_ctx *ctx, const Kolo__Groups__V1__ListMyGroupsRequest *in
 
 int
 grp_get_membership(rpc_ctx *ctx, const Kolo__Groups__V1__GetMembershipRequest *in,
-                   Kolo__Groups__V1__GetMembershipResponse *out)
+		   Kolo__Groups__V1__GetMembershipResponse *out)
 {
 	grp_view v;
 	db_conn *c = NULL;
@@ -232,8 +239,7 @@ grp_get_membership(rpc_ctx *ctx, const Kolo__Groups__V1__GetMembershipRequest *i
 	out->joined_at = v.my_role != GRP_ROLE_NONE ? v.page_key : "";
 	out->account_holder_user_id = v.account_holder;
 	out->n_approval_tiers = (size_t)v.n_tiers;
-	out->approval_tiers =
-		grp_tier_messages(rpc_ctx_arena(ctx), v.tiers, v.n_tiers);
+	out->approval_tiers = grp_tier_messages(rpc_ctx_arena(ctx), v.tiers, v.n_tiers);
 	if (!out->approval_tiers)
 		return err_oom();
 	return grp_officer_ids(ctx, c, in->group_id, &out->officer_user_ids,
@@ -256,8 +262,8 @@ typedef struct grp_update_tx {
 
 /* The requested rule on top of the current one. A new template starts
  * from that template's defaults unless approvals are given too. */
-static int grp_updated_rule(grp_rule *out, const grp_view *v,
-			    const Kolo__Groups__V1__UpdateGroupRequest *in)
+static int
+grp_updated_rule(grp_rule *out, const grp_view *v, const Kolo__Groups__V1__UpdateGroupRequest *in)
 {
 	grp_template template_ = v->rule.template_;
 	int required = 0, cap = v->rule.approvals_cap;
@@ -284,9 +290,9 @@ static int grp_updated_rule(grp_rule *out, const grp_view *v,
 
 /* The sensitive change an update asks for, if any: a new rule (one the
  * officers can meet) or new tiers (within the cap), not both at once. */
-static int grp_update_change(grp_change *out, const grp_view *v,
-			     const grp_rule *rule,
-			     const Kolo__Groups__V1__UpdateGroupRequest *in)
+static int
+grp_update_change(grp_change *out, const grp_view *v, const grp_rule *rule,
+		  const Kolo__Groups__V1__UpdateGroupRequest *in)
 {
 	int new_rule = !grp_rule_same(rule, &v->rule);
 	int new_tiers = in->n_approval_tiers > 0 || in->clear_approval_tiers;
@@ -309,22 +315,21 @@ static int grp_update_change(grp_change *out, const grp_view *v,
 	if (!new_tiers)
 		return 0;
 	if (in->n_approval_tiers > GRP_TIERS_MAX)
-		return err_set(ERR_INVALID_ARGUMENT, "invalid_tiers",
-			       "at most %d approval tiers", GRP_TIERS_MAX);
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_tiers", "at most %d approval tiers",
+			       GRP_TIERS_MAX);
 	out->kind = GRP_KIND_TIERS;
 	out->n_tiers = (int)in->n_approval_tiers;
 	for (int i = 0; i < out->n_tiers; i++)
-		out->tiers[i] =
-			(grp_tier){in->approval_tiers[i]->above_kobo,
-				   in->approval_tiers[i]->approvals_required};
+		out->tiers[i] = (grp_tier){in->approval_tiers[i]->above_kobo,
+					   in->approval_tiers[i]->approvals_required};
 	return grp_tiers_check(out->tiers, out->n_tiers, v->rule.approvals_cap);
 }
 
 /* The officer an update names as the account holder (DESIGN §14): a
  * member who is an officer now ("holder_not_officer"), so *subject is
  * their id; naming the holder there is already leaves no change. */
-static int grp_update_holder(db_conn *c, grp_update_tx *t, grp_change *change,
-			     const char **subject)
+static int
+grp_update_holder(db_conn *c, grp_update_tx *t, grp_change *change, const char **subject)
 {
 	const char *id = t->in->account_holder_user_id;
 	grp_member m;
@@ -340,8 +345,7 @@ static int grp_update_holder(db_conn *c, grp_update_tx *t, grp_change *change,
 	if (rc == 0)
 		rc = grp_gov_still_valid(
 			change, m.role,
-			&(grp_gov_group){ .rule = t->view.rule,
-					  .officers = t->view.officers });
+			&(grp_gov_group){.rule = t->view.rule, .officers = t->view.officers});
 	if (rc < 0)
 		return rc;
 	if (strcmp(m.user_id, t->view.account_holder) == 0)
@@ -351,16 +355,15 @@ static int grp_update_holder(db_conn *c, grp_update_tx *t, grp_change *change,
 }
 
 /* The name and description an update leaves (they change at once). */
-static int grp_update_text(const char **name, const char **description,
-			   grp_update_tx *t)
+static int
+grp_update_text(const char **name, const char **description, grp_update_tx *t)
 {
 	const Kolo__Groups__V1__UpdateGroupRequest *in = t->in;
 	int rc = 0;
 
 	*name = t->view.name;
 	*description = t->view.description;
-	if (in->optional_name_case ==
-	    KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_NAME_NAME)
+	if (in->optional_name_case == KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_NAME_NAME)
 		rc = grp_normalize_name((char **)name, t->arena, in->name);
 	if (rc == 0 &&
 	    in->optional_description_case ==
@@ -371,7 +374,8 @@ static int grp_update_text(const char **name, const char **description,
 	return rc;
 }
 
-static int grp_update_apply(db_conn *c, grp_update_tx *t)
+static int
+grp_update_apply(db_conn *c, grp_update_tx *t)
 {
 	const Kolo__Groups__V1__UpdateGroupRequest *in = t->in;
 	const char *name = NULL, *description = NULL, *subject = NULL;
@@ -390,8 +394,7 @@ static int grp_update_apply(db_conn *c, grp_update_tx *t)
 	if (rc == 0)
 		rc = grp_update_text(&name, &description, t);
 	if (rc == 0)
-		rc = grp_store_update(c, in->group_id, name, description,
-				      &t->view.rule);
+		rc = grp_store_update(c, in->group_id, name, description, &t->view.rule);
 	/* OWNER, applied at once (not a proposal: it shows names, not
 	 * money; docs/decisions.md). */
 	if (rc == 0 &&
@@ -409,7 +412,8 @@ static int grp_update_apply(db_conn *c, grp_update_tx *t)
 
 /* The change and its reply, stored under the call's key (if any) in the
  * same transaction (idem_db_tx: a retried rule change proposes once). */
-static int grp_update_body(db_conn *c, void *arg)
+static int
+grp_update_body(db_conn *c, void *arg)
 {
 	grp_update_tx *t = arg;
 	int rc = grp_update_apply(c, t);
@@ -417,8 +421,7 @@ static int grp_update_body(db_conn *c, void *arg)
 	if (rc < 0)
 		return rc;
 	t->out->group = grp_group_message(t->ctx, &t->view);
-	t->out->proposal = t->proposed ? grp_proposal_message(t->ctx, &t->proposal)
-				       : NULL;
+	t->out->proposal = t->proposed ? grp_proposal_message(t->ctx, &t->proposal) : NULL;
 	if (!t->out->group || (t->proposed && !t->out->proposal))
 		return err_oom();
 	return 0;
@@ -426,12 +429,18 @@ static int grp_update_body(db_conn *c, void *arg)
 
 int
 grp_update_group(rpc_ctx *ctx, const Kolo__Groups__V1__UpdateGroupRequest *in,
-                 Kolo__Groups__V1__UpdateGroupResponse *out)
+		 Kolo__Groups__V1__UpdateGroupResponse *out)
 {
-	grp_update_tx t = { .arena = rpc_ctx_arena(ctx), .in = in,
-			    .user = rpc_ctx_user_id(ctx), .ctx = ctx, .out = out };
-	idem_tx it = { .key = &t.key, .arena = t.arena, .resp = &out->base,
-		       .body = grp_update_body, .arg = &t };
+	grp_update_tx t = {.arena = rpc_ctx_arena(ctx),
+			   .in = in,
+			   .user = rpc_ctx_user_id(ctx),
+			   .ctx = ctx,
+			   .out = out};
+	idem_tx it = {.key = &t.key,
+		      .arena = t.arena,
+		      .resp = &out->base,
+		      .body = grp_update_body,
+		      .arg = &t};
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
 
@@ -443,9 +452,8 @@ grp_update_group(rpc_ctx *ctx, const Kolo__Groups__V1__UpdateGroupRequest *in,
 		rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
 	if (rc < 0 || it.replayed)
 		return rc;
-	grp_log_change(ctx,
-		       t.proposed ? "group_change_proposed" : "group_updated",
-		       in->group_id, NULL);
+	grp_log_change(ctx, t.proposed ? "group_change_proposed" : "group_updated", in->group_id,
+		       NULL);
 	return 0;
 }
 
@@ -459,7 +467,8 @@ typedef struct grp_token_tx {
 	grp_proposal proposal;
 } grp_token_tx;
 
-static int grp_token_body(db_conn *c, void *arg)
+static int
+grp_token_body(db_conn *c, void *arg)
 {
 	grp_token_tx *t = arg;
 	grp_change revoke = {.kind = GRP_KIND_REVOKE_PUBLIC_TOKEN};
@@ -476,7 +485,8 @@ static int grp_token_body(db_conn *c, void *arg)
 	return grp_propose(&t->proposal, t->arena, c, &v, &revoke, NULL, t->user);
 }
 
-static int grp_set_token(rpc_ctx *ctx, grp_token_tx *t)
+static int
+grp_set_token(rpc_ctx *ctx, grp_token_tx *t)
 {
 	db_conn *c = NULL;
 	int rc = grp_check_id(t->group_id, "group_id");
@@ -496,7 +506,7 @@ static int grp_set_token(rpc_ctx *ctx, grp_token_tx *t)
 
 int
 grp_rotate_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__RotatePublicTokenRequest *in,
-                        Kolo__Groups__V1__RotatePublicTokenResponse *out)
+			Kolo__Groups__V1__RotatePublicTokenResponse *out)
 {
 	char token[AUTH_TOKEN_TEXT];
 	grp_token_tx t = {.arena = rpc_ctx_arena(ctx),
@@ -515,7 +525,7 @@ grp_rotate_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__RotatePublicTokenR
 
 int
 grp_revoke_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__RevokePublicTokenRequest *in,
-                        Kolo__Groups__V1__RevokePublicTokenResponse *out)
+			Kolo__Groups__V1__RevokePublicTokenResponse *out)
 {
 	grp_token_tx t = {.arena = rpc_ctx_arena(ctx),
 			  .group_id = in->group_id,
@@ -530,7 +540,7 @@ grp_revoke_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__RevokePublicTokenR
 
 int
 grp_resolve_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__ResolvePublicTokenRequest *in,
-                         Kolo__Groups__V1__ResolvePublicTokenResponse *out)
+			 Kolo__Groups__V1__ResolvePublicTokenResponse *out)
 {
 	size_t n = strlen(in->token);
 	grp_view v;
@@ -539,7 +549,8 @@ grp_resolve_public_token(rpc_ctx *ctx, const Kolo__Groups__V1__ResolvePublicToke
 
 	/* Anything that is not a token we could have made is simply unknown. */
 	if (n == 0 || n >= AUTH_TOKEN_TEXT ||
-	    strspn(in->token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != n)
+	    strspn(in->token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+		    n)
 		rc = ERR_NOT_FOUND;
 	if (rc == 0)
 		rc = db_thread_conn(&c);

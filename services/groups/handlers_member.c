@@ -8,7 +8,8 @@
 #include "svc/call.h"
 
 /* A role from the wire; UNSPECIFIED only where a default applies. */
-static int grp_role_of(grp_role *out, int value, grp_role fallback)
+static int
+grp_role_of(grp_role *out, int value, grp_role fallback)
 {
 	if (value == 0 && fallback != GRP_ROLE_NONE) {
 		*out = fallback;
@@ -23,15 +24,16 @@ static int grp_role_of(grp_role *out, int value, grp_role fallback)
 
 /* The officer count after subject's role goes from `from` to `to`
  * (GRP_ROLE_NONE: removed). */
-static int grp_officers_after(const grp_view *v, grp_role from, grp_role to)
+static int
+grp_officers_after(const grp_view *v, grp_role from, grp_role to)
 {
 	return v->officers - grp_is_officer(from) + grp_is_officer(to);
 }
 
 /* Checks that the group keeps an OWNER when subject goes from `from` to
  * `to`. Lock held. */
-static int grp_check_owner_left(db_conn *c, const char *group_id, grp_role from,
-				grp_role to)
+static int
+grp_check_owner_left(db_conn *c, const char *group_id, grp_role from, grp_role to)
 {
 	int owners = 0, rc;
 
@@ -41,9 +43,8 @@ static int grp_check_owner_left(db_conn *c, const char *group_id, grp_role from,
 	if (rc < 0)
 		return rc;
 	if (owners <= 1)
-		return err_set(
-			ERR_FAILED_PRECONDITION, "last_owner",
-			"the group's last OWNER cannot leave or be demoted");
+		return err_set(ERR_FAILED_PRECONDITION, "last_owner",
+			       "the group's last OWNER cannot leave or be demoted");
 	return 0;
 }
 
@@ -53,8 +54,8 @@ static int grp_check_owner_left(db_conn *c, const char *group_id, grp_role from,
  * the officers, like a plain member leaving, stay allowed). A constituted
  * group may lose officers through a proposal: its members' majority
  * recovers a deadlock. Lock held. */
-static int grp_check_change(db_conn *c, const grp_view *v, const char *group_id,
-			    grp_role from, grp_role to)
+static int
+grp_check_change(db_conn *c, const grp_view *v, const char *group_id, grp_role from, grp_role to)
 {
 	int officers = grp_officers_after(v, from, to);
 	int rc = grp_check_owner_left(c, group_id, from, to);
@@ -82,7 +83,8 @@ typedef struct grp_add_tx {
 
 /* Adding an officer is a sensitive change: a proposal, applied at once
  * before the group is constituted. */
-static int grp_add_officer(db_conn *c, grp_add_tx *t, const grp_view *v)
+static int
+grp_add_officer(db_conn *c, grp_add_tx *t, const grp_view *v)
 {
 	grp_change add = {.kind = GRP_KIND_ADD_OFFICER, .role = t->role};
 	int rc = grp_store_member(&t->member, t->arena, c, t->group_id, t->user_id);
@@ -100,7 +102,8 @@ static int grp_add_officer(db_conn *c, grp_add_tx *t, const grp_view *v)
 	return rc;
 }
 
-static int grp_add_change(db_conn *c, grp_add_tx *t)
+static int
+grp_add_change(db_conn *c, grp_add_tx *t)
 {
 	grp_view v;
 	int rc = grp_store_view(&v, t->arena, c, t->group_id, t->actor, 1);
@@ -113,13 +116,14 @@ static int grp_add_change(db_conn *c, grp_add_tx *t)
 		rc = grp_store_add_member(&t->member, t->arena, c, t->group_id, t->user_id,
 					  t->role);
 	if (rc == 0)
-		rc = grp_notify_member(c, EVT_MEMBER_ADDED, t->group_id,
-				       t->user_id, t->actor, t->role, t->name);
+		rc = grp_notify_member(c, EVT_MEMBER_ADDED, t->group_id, t->user_id, t->actor,
+				       t->role, t->name);
 	return rc;
 }
 
 /* The reply: the proposal, or the new membership. */
-static int grp_add_reply(grp_add_tx *t)
+static int
+grp_add_reply(grp_add_tx *t)
 {
 	if (t->proposed) {
 		t->out->proposal = grp_proposal_message(t->ctx, &t->proposal);
@@ -131,7 +135,8 @@ static int grp_add_reply(grp_add_tx *t)
 
 /* The change and its reply, stored under the call's key (if any) in the
  * same transaction (idem_db_tx). */
-static int grp_add_body(db_conn *c, void *arg)
+static int
+grp_add_body(db_conn *c, void *arg)
 {
 	grp_add_tx *t = arg;
 	int rc;
@@ -148,7 +153,8 @@ static int grp_add_body(db_conn *c, void *arg)
  * OWNER for an officer role), checked before the email is looked up so the
  * answer never says whether an email is registered. The transaction checks
  * again under the group's lock. */
-static int grp_check_adder(rpc_ctx *ctx, const char *group_id, grp_role role)
+static int
+grp_check_adder(rpc_ctx *ctx, const char *group_id, grp_role role)
 {
 	grp_view v;
 	db_conn *c = NULL;
@@ -162,8 +168,8 @@ static int grp_check_adder(rpc_ctx *ctx, const char *group_id, grp_role role)
 }
 
 /* identity.FindUserByEmail (internal): a user whose email is verified. */
-static int grp_find_user(rpc_ctx *ctx, const char *email,
-			 Kolo__Identity__V1__User **out)
+static int
+grp_find_user(rpc_ctx *ctx, const char *email, Kolo__Identity__V1__User **out)
 {
 	Kolo__Identity__V1__FindUserByEmailRequest req =
 		KOLO__IDENTITY__V1__FIND_USER_BY_EMAIL_REQUEST__INIT;
@@ -171,8 +177,8 @@ static int grp_find_user(rpc_ctx *ctx, const char *email,
 	int rc;
 
 	req.email = (char *)email;
-	rc = svc_call(ctx, grp_identity, "FindUserByEmail", &req.base,
-		      (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
+	rc = svc_call(ctx, grp_identity, "FindUserByEmail", &req.base, (ProtobufCMessage **)&resp,
+		      SVC_CALL_INTERNAL);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(ERR_NOT_FOUND, "user_not_found",
 			       "no registered user has that email");
@@ -190,12 +196,18 @@ static int grp_find_user(rpc_ctx *ctx, const char *email,
 
 int
 grp_add_member(rpc_ctx *ctx, const Kolo__Groups__V1__AddMemberRequest *in,
-               Kolo__Groups__V1__AddMemberResponse *out)
+	       Kolo__Groups__V1__AddMemberResponse *out)
 {
-	grp_add_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = in->group_id,
-			 .actor = rpc_ctx_user_id(ctx), .ctx = ctx, .out = out };
-	idem_tx it = { .key = &t.key, .arena = t.arena, .resp = &out->base,
-		       .body = grp_add_body, .arg = &t };
+	grp_add_tx t = {.arena = rpc_ctx_arena(ctx),
+			.group_id = in->group_id,
+			.actor = rpc_ctx_user_id(ctx),
+			.ctx = ctx,
+			.out = out};
+	idem_tx it = {.key = &t.key,
+		      .arena = t.arena,
+		      .resp = &out->base,
+		      .body = grp_add_body,
+		      .arg = &t};
 	Kolo__Identity__V1__User *user = NULL;
 	db_conn *c = NULL;
 	int rc = grp_check_id(in->group_id, "group_id");
@@ -218,8 +230,8 @@ grp_add_member(rpc_ctx *ctx, const Kolo__Groups__V1__AddMemberRequest *in,
 	rc = idem_db_tx(c, svc_tx_timeout(ctx), &it);
 	if (rc < 0 || it.replayed)
 		return rc;
-	grp_log_change(ctx, t.proposed ? "officer_proposed" : "member_added",
-		       in->group_id, user->id);
+	grp_log_change(ctx, t.proposed ? "officer_proposed" : "member_added", in->group_id,
+		       user->id);
 	return 0;
 }
 
@@ -242,26 +254,24 @@ typedef struct grp_change_tx {
 
 /* Subject goes to t->to: at once for a plain member, else a proposal
  * (applied at once before the group is constituted). Lock held. */
-static int grp_change_role(db_conn *c, grp_change_tx *t, const grp_view *v)
+static int
+grp_change_role(db_conn *c, grp_change_tx *t, const grp_view *v)
 {
-	grp_change change = {
-		.kind = grp_role_change_kind(t->member.role, t->to),
-		.role = t->to};
+	grp_change change = {.kind = grp_role_change_kind(t->member.role, t->to), .role = t->to};
 	int rc = grp_check_change(c, v, t->group_id, t->member.role, t->to);
 
 	if (rc < 0)
 		return rc;
 	if (change.kind == GRP_KIND_NONE)
 		return t->to == GRP_ROLE_NONE
-			       ? grp_remove_told(c, t->arena, t->group_id,
-						 t->subject, t->actor)
-			       : grp_store_set_role(c, t->group_id, t->subject,
-						    t->to);
+			       ? grp_remove_told(c, t->arena, t->group_id, t->subject, t->actor)
+			       : grp_store_set_role(c, t->group_id, t->subject, t->to);
 	t->proposed = v->constituted;
 	return grp_propose(&t->proposal, t->arena, c, v, &change, t->subject, t->actor);
 }
 
-static int grp_role_body(db_conn *c, void *arg)
+static int
+grp_role_body(db_conn *c, void *arg)
 {
 	grp_change_tx *t = arg;
 	grp_view v;
@@ -278,7 +288,8 @@ static int grp_role_body(db_conn *c, void *arg)
 	return rc;
 }
 
-static int grp_remove_body(db_conn *c, void *arg)
+static int
+grp_remove_body(db_conn *c, void *arg)
 {
 	grp_change_tx *t = arg;
 	grp_view v;
@@ -297,7 +308,8 @@ static int grp_remove_body(db_conn *c, void *arg)
 
 /* The change and its reply, stored under the call's key (if any) in the
  * same transaction (idem_db_tx: a retried change proposes once). */
-static int grp_change_body(db_conn *c, void *arg)
+static int
+grp_change_body(db_conn *c, void *arg)
 {
 	grp_change_tx *t = arg;
 	int rc = t->change(c, t);
@@ -307,11 +319,14 @@ static int grp_change_body(db_conn *c, void *arg)
 	return rc;
 }
 
-static int grp_member_change(rpc_ctx *ctx, const ProtobufCMessage *req,
-			     grp_change_tx *t)
+static int
+grp_member_change(rpc_ctx *ctx, const ProtobufCMessage *req, grp_change_tx *t)
 {
-	idem_tx it = { .key = &t->key, .arena = t->arena, .resp = t->out,
-		       .body = grp_change_body, .arg = t };
+	idem_tx it = {.key = &t->key,
+		      .arena = t->arena,
+		      .resp = t->out,
+		      .body = grp_change_body,
+		      .arg = t};
 	db_conn *c = NULL;
 	int rc = grp_check_id(t->group_id, "group_id");
 
@@ -329,7 +344,8 @@ static int grp_member_change(rpc_ctx *ctx, const ProtobufCMessage *req,
 
 /* UpdateMemberRole's reply: the proposal, or the member with its name (a
  * name that cannot be read is not worth failing the change for). */
-static int grp_role_reply(grp_change_tx *t)
+static int
+grp_role_reply(grp_change_tx *t)
 {
 	Kolo__Groups__V1__UpdateMemberRoleResponse *out =
 		(Kolo__Groups__V1__UpdateMemberRoleResponse *)t->out;
@@ -350,7 +366,8 @@ static int grp_role_reply(grp_change_tx *t)
 }
 
 /* RemoveMember's reply: the proposal, or nothing. */
-static int grp_remove_reply(grp_change_tx *t)
+static int
+grp_remove_reply(grp_change_tx *t)
 {
 	Kolo__Groups__V1__RemoveMemberResponse *out =
 		(Kolo__Groups__V1__RemoveMemberResponse *)t->out;
@@ -364,12 +381,16 @@ static int grp_remove_reply(grp_change_tx *t)
 
 int
 grp_update_member_role(rpc_ctx *ctx, const Kolo__Groups__V1__UpdateMemberRoleRequest *in,
-                       Kolo__Groups__V1__UpdateMemberRoleResponse *out)
+		       Kolo__Groups__V1__UpdateMemberRoleResponse *out)
 {
-	grp_change_tx t = { .arena = rpc_ctx_arena(ctx), .group_id = in->group_id,
-			    .actor = rpc_ctx_user_id(ctx), .subject = in->user_id,
-			    .ctx = ctx, .change = grp_role_body,
-			    .reply = grp_role_reply, .out = &out->base };
+	grp_change_tx t = {.arena = rpc_ctx_arena(ctx),
+			   .group_id = in->group_id,
+			   .actor = rpc_ctx_user_id(ctx),
+			   .subject = in->user_id,
+			   .ctx = ctx,
+			   .change = grp_role_body,
+			   .reply = grp_role_reply,
+			   .out = &out->base};
 	int rc = grp_role_of(&t.to, in->role, GRP_ROLE_NONE);
 
 	if (rc == 0)
@@ -383,21 +404,22 @@ grp_update_member_role(rpc_ctx *ctx, const Kolo__Groups__V1__UpdateMemberRoleReq
 
 int
 grp_remove_member(rpc_ctx *ctx, const Kolo__Groups__V1__RemoveMemberRequest *in,
-                  Kolo__Groups__V1__RemoveMemberResponse *out)
+		  Kolo__Groups__V1__RemoveMemberResponse *out)
 {
 	grp_change_tx t = {.arena = rpc_ctx_arena(ctx),
 			   .group_id = in->group_id,
 			   .actor = rpc_ctx_user_id(ctx),
 			   .subject = in->user_id,
-			   .ctx = ctx, .change = grp_remove_body,
-			   .reply = grp_remove_reply, .out = &out->base};
+			   .ctx = ctx,
+			   .change = grp_remove_body,
+			   .reply = grp_remove_reply,
+			   .out = &out->base};
 	int rc = grp_member_change(ctx, &in->base, &t);
 
 	if (rc < 0 || t.replayed)
 		return rc;
-	grp_log_change(
-		ctx, t.proposed ? "officer_removal_proposed" : "member_removed",
-		in->group_id, in->user_id);
+	grp_log_change(ctx, t.proposed ? "officer_removal_proposed" : "member_removed",
+		       in->group_id, in->user_id);
 	return 0;
 }
 
@@ -405,7 +427,7 @@ grp_remove_member(rpc_ctx *ctx, const Kolo__Groups__V1__RemoveMemberRequest *in,
 
 int
 grp_list_members(rpc_ctx *ctx, const Kolo__Groups__V1__ListMembersRequest *in,
-                 Kolo__Groups__V1__ListMembersResponse *out)
+		 Kolo__Groups__V1__ListMembersResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;

@@ -22,14 +22,16 @@
  * name, and a member pays from a few accounts, not dozens. */
 #define GRP_PAYER_MAX 10
 
-static int grp_digits(const char *s, size_t min, size_t max)
+static int
+grp_digits(const char *s, size_t min, size_t max)
 {
 	size_t n = strlen(s);
 
 	return n >= min && n <= max && strspn(s, "0123456789") == n;
 }
 
-static int grp_check_payer_input(const char *bank_code, const char *account_number)
+static int
+grp_check_payer_input(const char *bank_code, const char *account_number)
 {
 	if (!grp_digits(account_number, 10, 10))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_account_number",
@@ -40,7 +42,8 @@ static int grp_check_payer_input(const char *bank_code, const char *account_numb
 	return 0;
 }
 
-static Kolo__Groups__V1__PayerAccount *grp_payer_message(rpc_ctx *ctx, const grp_payer *p)
+static Kolo__Groups__V1__PayerAccount *
+grp_payer_message(rpc_ctx *ctx, const grp_payer *p)
 {
 	Kolo__Groups__V1__PayerAccount *m = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
 
@@ -59,7 +62,8 @@ static Kolo__Groups__V1__PayerAccount *grp_payer_message(rpc_ctx *ctx, const grp
 /* --- matching (pure) ---------------------------------------------------------- */
 
 /* name lower case, letters and digits only, into out. */
-static void grp_bank_key(char out[GRP_BANK_KEY_MAX], const char *name)
+static void
+grp_bank_key(char out[GRP_BANK_KEY_MAX], const char *name)
 {
 	size_t n = 0;
 
@@ -72,7 +76,8 @@ static void grp_bank_key(char out[GRP_BANK_KEY_MAX], const char *name)
 
 /* 1 when a provider's bank name and a bank list's name are likely one
  * bank: the same letters and digits, or one within the other (at least 3). */
-static int grp_bank_names_agree(const char *given, const char *listed)
+static int
+grp_bank_names_agree(const char *given, const char *listed)
 {
 	char a[GRP_BANK_KEY_MAX], b[GRP_BANK_KEY_MAX];
 
@@ -85,8 +90,8 @@ static int grp_bank_names_agree(const char *given, const char *listed)
 
 /* The one user among rows (ordered by user) that keep(row) holds for, or
  * NULL when none or several. */
-static const char *grp_payer_only_user(const grp_payer *rows, int n, const char *bank_code,
-				       const char *bank_name)
+static const char *
+grp_payer_only_user(const grp_payer *rows, int n, const char *bank_code, const char *bank_name)
 {
 	const char *user = NULL;
 
@@ -102,8 +107,8 @@ static const char *grp_payer_only_user(const grp_payer *rows, int n, const char 
 	return user;
 }
 
-static const char *grp_payer_pick(const grp_payer *rows, int n, const char *bank_code,
-			   const char *bank_name)
+static const char *
+grp_payer_pick(const grp_payer *rows, int n, const char *bank_code, const char *bank_name)
 {
 	int several = 0;
 	const char *user = NULL;
@@ -130,7 +135,8 @@ static const char *grp_payer_pick(const grp_payer *rows, int n, const char *bank
 /* The bank of code in payments' bank list (its name into *name; whether
  * the provider's resolutions name holders into *names_holder), else
  * INVALID_ARGUMENT `invalid_bank_code`. */
-static int grp_listed_bank(rpc_ctx *ctx, const char *code, char **name, int *names_holder)
+static int
+grp_listed_bank(rpc_ctx *ctx, const char *code, char **name, int *names_holder)
 {
 	Kolo__Payments__V1__ListBanksRequest req = KOLO__PAYMENTS__V1__LIST_BANKS_REQUEST__INIT;
 	Kolo__Payments__V1__ListBanksResponse *resp = NULL;
@@ -154,7 +160,8 @@ static int grp_listed_bank(rpc_ctx *ctx, const char *code, char **name, int *nam
 }
 
 /* The caller as identity knows them, into f. */
-static int grp_holder_user(rpc_ctx *ctx, grp_holder_facts *f)
+static int
+grp_holder_user(rpc_ctx *ctx, grp_holder_facts *f)
 {
 	Kolo__Identity__V1__User *user = NULL;
 	int rc = grp_lookup_user(ctx, rpc_ctx_user_id(ctx), &user);
@@ -168,7 +175,8 @@ static int grp_holder_user(rpc_ctx *ctx, grp_holder_facts *f)
 }
 
 /* The refusal a verdict of grp_holder_decide stands for, or 0. */
-static int grp_holder_refusal(grp_holder_verdict v)
+static int
+grp_holder_refusal(grp_holder_verdict v)
 {
 	switch (v) {
 	case GRP_HOLDER_OK:
@@ -197,13 +205,13 @@ static int grp_holder_refusal(grp_holder_verdict v)
  * FAILED_PRECONDITION `payer_name_mismatch`. The resolution is counted
  * against the caller by payments (payer_user_id: RESOURCE_EXHAUSTED
  * `rate_limited` past the limit). */
-static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *number,
-			     char **account_name)
+static int
+grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *number, char **account_name)
 {
 	Kolo__Payments__V1__ResolveBankAccountRequest req =
 		KOLO__PAYMENTS__V1__RESOLVE_BANK_ACCOUNT_REQUEST__INIT;
 	Kolo__Payments__V1__ResolveBankAccountResponse *resolved = NULL;
-	grp_holder_facts f = { 0 };
+	grp_holder_facts f = {0};
 	int rc;
 
 	req.bank_code = (char *)bank_code;
@@ -231,9 +239,10 @@ static int grp_resolve_payer(rpc_ctx *ctx, const char *bank_code, const char *nu
 /* Before resolving where the provider names holders: the caller's
  * identity check verified, else FAILED_PRECONDITION `kyc_required` (no
  * provider request spent on it). */
-static int grp_payer_kyc_first(rpc_ctx *ctx)
+static int
+grp_payer_kyc_first(rpc_ctx *ctx)
 {
-	grp_holder_facts f = { .names_holder = 1 };
+	grp_holder_facts f = {.names_holder = 1};
 	int rc = grp_holder_user(ctx, &f);
 
 	return rc < 0 ? rc : grp_holder_refusal(grp_holder_decide(&f));
@@ -248,7 +257,8 @@ typedef struct grp_payer_tx {
 
 /* Under the user's lock: FAILED_PRECONDITION `too_many_payer_accounts` when
  * the user has GRP_PAYER_MAX live accounts already. */
-static int grp_payer_check_cap(db_conn *c, const char *user_id)
+static int
+grp_payer_check_cap(db_conn *c, const char *user_id)
 {
 	int n = 0;
 	int rc = grp_store_payer_count(&n, c, user_id);
@@ -263,7 +273,8 @@ static int grp_payer_check_cap(db_conn *c, const char *user_id)
 /* Under the user's lock, then the account's: the caller's own live
  * registration again (the same one), the cap, another member's in a shared
  * group (`payer_account_in_use`), else a new row. */
-static int grp_payer_register(db_conn *c, grp_payer_tx *t, grp_payer *row)
+static int
+grp_payer_register(db_conn *c, grp_payer_tx *t, grp_payer *row)
 {
 	mem_arena *a = rpc_ctx_arena(t->ctx);
 	int found = 0, in_use = 0;
@@ -288,7 +299,8 @@ static int grp_payer_register(db_conn *c, grp_payer_tx *t, grp_payer *row)
 	return rc;
 }
 
-static int grp_payer_add_body(db_conn *c, void *arg)
+static int
+grp_payer_add_body(db_conn *c, void *arg)
 {
 	grp_payer_tx *t = arg;
 	grp_payer row;
@@ -303,11 +315,15 @@ static int grp_payer_add_body(db_conn *c, void *arg)
 
 int
 grp_add_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__AddPayerAccountRequest *in,
-                      Kolo__Groups__V1__AddPayerAccountResponse *out)
+		      Kolo__Groups__V1__AddPayerAccountResponse *out)
 {
-	grp_payer_tx t = { .ctx = ctx, .out = (Kolo__Groups__V1__AddPayerAccountResponse *)&out->base };
-	idem_tx it = { .key = &t.key, .arena = rpc_ctx_arena(ctx), .resp = &out->base,
-		       .body = grp_payer_add_body, .arg = &t };
+	grp_payer_tx t = {.ctx = ctx,
+			  .out = (Kolo__Groups__V1__AddPayerAccountResponse *)&out->base};
+	idem_tx it = {.key = &t.key,
+		      .arena = rpc_ctx_arena(ctx),
+		      .resp = &out->base,
+		      .body = grp_payer_add_body,
+		      .arg = &t};
 	db_conn *c = NULL;
 	int names_holder = 0;
 	int rc = idem_prepare(&t.key, ctx, IDEM_GROUPS, &in->base, NULL);
@@ -344,7 +360,7 @@ grp_add_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__AddPayerAccountReque
 
 int
 grp_list_payer_accounts(rpc_ctx *ctx, const Kolo__Groups__V1__ListPayerAccountsRequest *in,
-                        Kolo__Groups__V1__ListPayerAccountsResponse *out)
+			Kolo__Groups__V1__ListPayerAccountsResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	grp_payer *rows = NULL;
@@ -370,7 +386,7 @@ grp_list_payer_accounts(rpc_ctx *ctx, const Kolo__Groups__V1__ListPayerAccountsR
 
 int
 grp_remove_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__RemovePayerAccountRequest *in,
-                         Kolo__Groups__V1__RemovePayerAccountResponse *out)
+			 Kolo__Groups__V1__RemovePayerAccountResponse *out)
 {
 	db_conn *c = NULL;
 	int found = 0;
@@ -393,7 +409,7 @@ grp_remove_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__RemovePayerAccoun
 
 int
 grp_match_payer(rpc_ctx *ctx, const Kolo__Groups__V1__MatchPayerRequest *in,
-                Kolo__Groups__V1__MatchPayerResponse *out)
+		Kolo__Groups__V1__MatchPayerResponse *out)
 {
 	grp_payer *rows = NULL;
 	db_conn *c = NULL;

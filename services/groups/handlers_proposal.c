@@ -11,7 +11,8 @@
  * ------------------------------------------------------------------ */
 
 /* A display name, or "" when identity cannot say. */
-static char *grp_name_of(rpc_ctx *ctx, const char *user_id)
+static char *
+grp_name_of(rpc_ctx *ctx, const char *user_id)
 {
 	Kolo__Identity__V1__User *user = NULL;
 
@@ -25,8 +26,7 @@ static char *grp_name_of(rpc_ctx *ctx, const char *user_id)
 static Kolo__Groups__V1__ProposalChange *
 grp_change_message(mem_arena *a, const grp_change *ch)
 {
-	Kolo__Groups__V1__ProposalChange *out =
-		mem_arena_alloc(a, sizeof(*out));
+	Kolo__Groups__V1__ProposalChange *out = mem_arena_alloc(a, sizeof(*out));
 
 	if (!out)
 		return NULL;
@@ -40,8 +40,8 @@ grp_change_message(mem_arena *a, const grp_change *ch)
 	return out->approval_tiers ? out : NULL;
 }
 
-static int grp_vote_messages(rpc_ctx *ctx, const grp_proposal *p,
-			     Kolo__Groups__V1__Proposal *out)
+static int
+grp_vote_messages(rpc_ctx *ctx, const grp_proposal *p, Kolo__Groups__V1__Proposal *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	size_t cap = (size_t)p->n_votes + 1;
@@ -51,8 +51,7 @@ static int grp_vote_messages(rpc_ctx *ctx, const grp_proposal *p,
 	if (!out->approvals || !out->objections)
 		return err_oom();
 	for (int i = 0; i < p->n_votes; i++) {
-		Kolo__Groups__V1__ProposalVote *v =
-			mem_arena_alloc(a, sizeof(*v));
+		Kolo__Groups__V1__ProposalVote *v = mem_arena_alloc(a, sizeof(*v));
 
 		if (!v)
 			return err_oom();
@@ -68,8 +67,8 @@ static int grp_vote_messages(rpc_ctx *ctx, const grp_proposal *p,
 	return 0;
 }
 
-Kolo__Groups__V1__Proposal *grp_proposal_message(rpc_ctx *ctx,
-						 const grp_proposal *p)
+Kolo__Groups__V1__Proposal *
+grp_proposal_message(rpc_ctx *ctx, const grp_proposal *p)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	Kolo__Groups__V1__Proposal *out = mem_arena_alloc(a, sizeof(*out));
@@ -103,15 +102,15 @@ Kolo__Groups__V1__Proposal *grp_proposal_message(rpc_ctx *ctx,
  * -------------------------------------------------------------------------- */
 
 /* The caller must be a member of group_id; a service call reads any group. */
-static int grp_require_reader(rpc_ctx *ctx, db_conn *c, const char *group_id)
+static int
+grp_require_reader(rpc_ctx *ctx, db_conn *c, const char *group_id)
 {
 	grp_view v;
 	int rc;
 
 	if (!rpc_ctx_user_id(ctx))
 		return rpc_ctx_is_internal(ctx) ? 0
-						: err_set(ERR_UNAUTHENTICATED,
-							  NULL, "no caller");
+						: err_set(ERR_UNAUTHENTICATED, NULL, "no caller");
 	rc = grp_store_view(&v, rpc_ctx_arena(ctx), c, group_id, rpc_ctx_user_id(ctx), 0);
 	if (rc == 0)
 		rc = grp_require_role(&v, 0, 0);
@@ -120,7 +119,7 @@ static int grp_require_reader(rpc_ctx *ctx, db_conn *c, const char *group_id)
 
 int
 grp_list_proposals(rpc_ctx *ctx, const Kolo__Groups__V1__ListProposalsRequest *in,
-                   Kolo__Groups__V1__ListProposalsResponse *out)
+		   Kolo__Groups__V1__ListProposalsResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
@@ -129,8 +128,7 @@ grp_list_proposals(rpc_ctx *ctx, const Kolo__Groups__V1__ListProposalsRequest *i
 	int n = 0, rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
-		rc = page_request_parse(&page, a, in->page_size,
-					in->page_token);
+		rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
@@ -152,8 +150,8 @@ grp_list_proposals(rpc_ctx *ctx, const Kolo__Groups__V1__ListProposalsRequest *i
 }
 
 /* A proposal of a group the caller belongs to (else NOT_FOUND). */
-static int grp_read_proposal_for(rpc_ctx *ctx, const char *id,
-				 grp_proposal *out)
+static int
+grp_read_proposal_for(rpc_ctx *ctx, const char *id, grp_proposal *out)
 {
 	db_conn *c = NULL;
 	int rc = grp_check_id(id, "proposal_id");
@@ -165,14 +163,13 @@ static int grp_read_proposal_for(rpc_ctx *ctx, const char *id,
 	if (rc == 0)
 		rc = grp_require_reader(ctx, c, out->group_id);
 	if (rc == ERR_NOT_FOUND)
-		return err_set(ERR_NOT_FOUND, "proposal_not_found",
-			       "no such proposal");
+		return err_set(ERR_NOT_FOUND, "proposal_not_found", "no such proposal");
 	return rc;
 }
 
 int
 grp_get_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__GetProposalRequest *in,
-                 Kolo__Groups__V1__GetProposalResponse *out)
+		 Kolo__Groups__V1__GetProposalResponse *out)
 {
 	grp_proposal p;
 	int rc = grp_read_proposal_for(ctx, in->proposal_id, &p);
@@ -186,11 +183,7 @@ grp_get_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__GetProposalRequest *in,
 /* --- approve, object, cancel
  * ----------------------------------------------------------- */
 
-typedef enum grp_act {
-	GRP_ACT_APPROVE,
-	GRP_ACT_OBJECT,
-	GRP_ACT_CANCEL
-} grp_act;
+typedef enum grp_act { GRP_ACT_APPROVE, GRP_ACT_OBJECT, GRP_ACT_CANCEL } grp_act;
 
 typedef struct grp_act_tx {
 	mem_arena *arena;
@@ -201,7 +194,8 @@ typedef struct grp_act_tx {
 
 /* The states an act is open in: approvals while PENDING; objections and
  * cancelling until the proposal applies. */
-static int grp_act_open(grp_act act, grp_prop_state s)
+static int
+grp_act_open(grp_act act, grp_prop_state s)
 {
 	if (act == GRP_ACT_APPROVE)
 		return s == GRP_PROP_PENDING;
@@ -209,7 +203,8 @@ static int grp_act_open(grp_act act, grp_prop_state s)
 }
 
 /* Checks the act against the facts and records it (group lock held). */
-static int grp_act_record(db_conn *c, grp_act_tx *t)
+static int
+grp_act_record(db_conn *c, grp_act_tx *t)
 {
 	grp_proposal *p = &t->proposal;
 	grp_gov_facts f;
@@ -219,21 +214,20 @@ static int grp_act_record(db_conn *c, grp_act_tx *t)
 		if (strcmp(p->proposed_by, t->user) != 0)
 			return err_set(ERR_PERMISSION_DENIED, "proposer_only",
 				       "only the proposer cancels a proposal");
-		return grp_proposal_move(c, t->arena, p, GRP_PROP_CANCELLED, 0,
-					 0, "cancelled", t->user);
+		return grp_proposal_move(c, t->arena, p, GRP_PROP_CANCELLED, 0, 0, "cancelled",
+					 t->user);
 	}
 	rc = grp_proposal_facts(&f, t->arena, c, p);
 	if (rc == 0)
-		rc = t->act == GRP_ACT_APPROVE
-			     ? grp_gov_may_approve(&f, t->user)
-			     : grp_gov_may_object(&f, t->user);
+		rc = t->act == GRP_ACT_APPROVE ? grp_gov_may_approve(&f, t->user)
+					       : grp_gov_may_object(&f, t->user);
 	if (rc == 0)
-		rc = grp_store_vote(c, p->id, t->user,
-				    t->act == GRP_ACT_OBJECT);
+		rc = grp_store_vote(c, p->id, t->user, t->act == GRP_ACT_OBJECT);
 	return rc;
 }
 
-static int grp_act_body(db_conn *c, void *arg)
+static int
+grp_act_body(db_conn *c, void *arg)
 {
 	grp_act_tx *t = arg;
 	grp_view v;
@@ -247,8 +241,7 @@ static int grp_act_body(db_conn *c, void *arg)
 	if (rc == 0)
 		rc = grp_store_proposal(&t->proposal, t->arena, c, t->id, 1);
 	if (rc == 0 && !grp_act_open(t->act, t->proposal.status))
-		rc = err_set(ERR_FAILED_PRECONDITION, "proposal_not_pending",
-			     "the proposal is %s",
+		rc = err_set(ERR_FAILED_PRECONDITION, "proposal_not_pending", "the proposal is %s",
 			     grp_prop_state_text(t->proposal.status));
 	if (rc == 0)
 		rc = grp_act_record(c, t);
@@ -257,13 +250,12 @@ static int grp_act_body(db_conn *c, void *arg)
 	return rc;
 }
 
-static int grp_act_on(rpc_ctx *ctx, const char *id, const char *pin,
-		      grp_act act, Kolo__Groups__V1__Proposal **out)
+static int
+grp_act_on(rpc_ctx *ctx, const char *id, const char *pin, grp_act act,
+	   Kolo__Groups__V1__Proposal **out)
 {
-	grp_act_tx t = {.arena = rpc_ctx_arena(ctx),
-			.id = id,
-			.user = rpc_ctx_user_id(ctx),
-			.act = act};
+	grp_act_tx t = {
+		.arena = rpc_ctx_arena(ctx), .id = id, .user = rpc_ctx_user_id(ctx), .act = act};
 	db_conn *c = NULL;
 	int rc = grp_check_id(id, "proposal_id");
 
@@ -286,24 +278,21 @@ static int grp_act_on(rpc_ctx *ctx, const char *id, const char *pin,
 
 int
 grp_approve_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__ApproveProposalRequest *in,
-                     Kolo__Groups__V1__ApproveProposalResponse *out)
+		     Kolo__Groups__V1__ApproveProposalResponse *out)
 {
-	return grp_act_on(ctx, in->proposal_id, in->pin, GRP_ACT_APPROVE,
-			  &out->proposal);
+	return grp_act_on(ctx, in->proposal_id, in->pin, GRP_ACT_APPROVE, &out->proposal);
 }
 
 int
 grp_object_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__ObjectProposalRequest *in,
-                    Kolo__Groups__V1__ObjectProposalResponse *out)
+		    Kolo__Groups__V1__ObjectProposalResponse *out)
 {
-	return grp_act_on(ctx, in->proposal_id, in->pin, GRP_ACT_OBJECT,
-			  &out->proposal);
+	return grp_act_on(ctx, in->proposal_id, in->pin, GRP_ACT_OBJECT, &out->proposal);
 }
 
 int
 grp_cancel_proposal(rpc_ctx *ctx, const Kolo__Groups__V1__CancelProposalRequest *in,
-                    Kolo__Groups__V1__CancelProposalResponse *out)
+		    Kolo__Groups__V1__CancelProposalResponse *out)
 {
-	return grp_act_on(ctx, in->proposal_id, "", GRP_ACT_CANCEL,
-			  &out->proposal);
+	return grp_act_on(ctx, in->proposal_id, "", GRP_ACT_CANCEL, &out->proposal);
 }

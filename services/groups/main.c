@@ -8,31 +8,29 @@
 static rpc_channel *identity_channel, *payments_channel, *ledger_channel;
 
 /* Governance settings (DESIGN §12), then the worker that applies them. */
-static int grp_governance_start(void)
+static int
+grp_governance_start(void)
 {
 	int64_t delay = 0, tenure = 0, interval = 0;
 	const cfg_var vars[] = {
-		{"KOLO_GOVERNANCE_DELAY_S", CFG_INT, "172800", 0, 90 * 86400,
-		 &delay},
-		{"KOLO_GOVERNANCE_TENURE_S", CFG_INT, "604800", 0, 365 * 86400,
-		 &tenure},
-		{"KOLO_GROUPS_WORKER_INTERVAL_MS", CFG_INT, "5000", 50, 600000,
-		 &interval},
+		{"KOLO_GOVERNANCE_DELAY_S", CFG_INT, "172800", 0, 90 * 86400, &delay},
+		{"KOLO_GOVERNANCE_TENURE_S", CFG_INT, "604800", 0, 365 * 86400, &tenure},
+		{"KOLO_GROUPS_WORKER_INTERVAL_MS", CFG_INT, "5000", 50, 600000, &interval},
 	};
 	grp_gov_config config;
 
 	if (cfg_load(vars, sizeof(vars) / sizeof(vars[0])) < 0)
 		return -1;
-	config = (grp_gov_config){.delay_s = delay,
-				  .tenure_s = tenure,
-				  .worker_interval_ms = (int)interval};
+	config = (grp_gov_config){
+		.delay_s = delay, .tenure_s = tenure, .worker_interval_ms = (int)interval};
 	grp_gov_configure(&config);
 	return grp_worker_start();
 }
 
 /* Abuse limits: groups a user may create per day (each opens a provider
  * account). */
-static int grp_limits_start(void)
+static int
+grp_limits_start(void)
 {
 	int64_t create_per_day = 0;
 	const cfg_var vars[] = {
@@ -45,7 +43,8 @@ static int grp_limits_start(void)
 	return 0;
 }
 
-static int grp_start(void)
+static int
+grp_start(void)
 {
 	svc_sessions_config sessions;
 
@@ -63,7 +62,8 @@ static int grp_start(void)
 	return svc_sessions_start(identity_channel, &sessions);
 }
 
-static void grp_stop(void)
+static void
+grp_stop(void)
 {
 	grp_worker_stop();
 	svc_sessions_stop();
@@ -81,7 +81,8 @@ static const svc_def groups_service = {
 	.stop = grp_stop,
 };
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	return svc_main(&groups_service, argc, argv);
 }

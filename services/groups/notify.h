@@ -13,8 +13,8 @@ KOLO_MUST_CHECK int grp_notify_member(db_conn *c, const char *type, const char *
 
 /* The event of proposal id as it stands now (read here): proposal.opened,
  * passed, applied or rejected (type); actor who acted (NULL: nobody). */
-KOLO_MUST_CHECK int grp_notify_proposal(db_conn *c, mem_arena *a, const char *type,
-					const char *id, const char *actor);
+KOLO_MUST_CHECK int grp_notify_proposal(db_conn *c, mem_arena *a, const char *type, const char *id,
+					const char *actor);
 
 /* The event a proposal's move to `to` writes (NULL: none). */
 const char *grp_notify_proposal_type(grp_prop_state to);

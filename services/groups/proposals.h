@@ -32,16 +32,14 @@ KOLO_MUST_CHECK int grp_proposal_step(grp_proposal *out, mem_arena *a, db_conn *
  * its status to `to` (grp_store_proposal_move) and the proposal's event
  * (proposal.passed, applied or rejected) in the same transaction; actor
  * who made the move (NULL: the rules or the worker). */
-KOLO_MUST_CHECK int grp_proposal_move(db_conn *c, mem_arena *a,
-				      const grp_proposal *p, grp_prop_state to,
-				      int64_t delay_s, int passed_by_members,
+KOLO_MUST_CHECK int grp_proposal_move(db_conn *c, mem_arena *a, const grp_proposal *p,
+				      grp_prop_state to, int64_t delay_s, int passed_by_members,
 				      const char *reason, const char *actor);
 
 /* Removes user_id from the group (lock held) with member.removed; a user
  * who is no member is no error and writes nothing. */
-KOLO_MUST_CHECK int grp_remove_told(db_conn *c, mem_arena *a,
-				    const char *group_id, const char *user_id,
-				    const char *actor);
+KOLO_MUST_CHECK int grp_remove_told(db_conn *c, mem_arena *a, const char *group_id,
+				    const char *user_id, const char *actor);
 
 /* The facts of proposal p in its group (lock held) with voters read into
  * the arena. */
@@ -50,8 +48,7 @@ KOLO_MUST_CHECK int grp_proposal_facts(grp_gov_facts *out, mem_arena *a, db_conn
 
 /* Sets the constituted flag once the group has the officers its rule
  * needs (never clears it). */
-KOLO_MUST_CHECK int grp_constitute_if_ready(db_conn *c, mem_arena *a,
-					    const char *group_id);
+KOLO_MUST_CHECK int grp_constitute_if_ready(db_conn *c, mem_arena *a, const char *group_id);
 
 /* The worker: one pass over due proposals; start/stop its thread. */
 void grp_worker_pass(void);

@@ -5,28 +5,31 @@
 
 /* The columns of a grp_view: the group, the viewer's membership ($2, may be
  * NULL) and the officer and member counts. */
-#define GRP_VIEW_SELECT                                                        \
-	"SELECT g.id, g.name, coalesce(g.description, ''),"                    \
-	" coalesce(g.rule_template, 'two_officer'),"                           \
-	" coalesce(g.approvals_required, 2), coalesce(g.approvals_cap, 3),"    \
-	" g.created_by, " DB_RFC3339("g.created_at") ","                       \
-	" coalesce(g.public_read_token, ''), coalesce(m.role_in_group, ''),"  \
-	" c.officers, c.members, m.joined_at::text, m.id,"                     \
-	" g.constituted, g.approval_tiers::text,"                              \
-	" coalesce((SELECT h.user_id::text FROM group_membership h"            \
-	" WHERE h.group_id = g.id AND h.user_id = g.account_holder_id"         \
-	" AND h.role_in_group <> 'MEMBER'), (SELECT o.user_id::text"           \
-	" FROM group_membership o WHERE o.group_id = g.id"                     \
-	" AND o.role_in_group = 'OWNER'"                                       \
-	" ORDER BY o.user_id = g.created_by DESC, o.joined_at, o.id"           \
-	" LIMIT 1), ''), g.public_dues"                                        \
-	" FROM \"group\" g"                                                    \
-	" LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE x.role_in_group"   \
-	" <> 'MEMBER') AS officers, count(*) AS members"                       \
-	" FROM group_membership x WHERE x.group_id = g.id) c ON true"
+#define GRP_VIEW_SELECT                                                                            \
+	"SELECT g.id, g.name, coalesce(g.description, ''),"                                        \
+	" coalesce(g.rule_template, 'two_officer'),"                                               \
+	" coalesce(g.approvals_required, 2), coalesce(g.approvals_cap, 3),"                        \
+	" g.created_by, " DB_RFC3339(                                                              \
+		"g.created_at") ","                                                                \
+				" coalesce(g.public_read_token, ''), coalesce(m.role_in_group, "   \
+				"''),"                                                             \
+				" c.officers, c.members, m.joined_at::text, m.id,"                 \
+				" g.constituted, g.approval_tiers::text,"                          \
+				" coalesce((SELECT h.user_id::text FROM group_membership h"        \
+				" WHERE h.group_id = g.id AND h.user_id = g.account_holder_id"     \
+				" AND h.role_in_group <> 'MEMBER'), (SELECT o.user_id::text"       \
+				" FROM group_membership o WHERE o.group_id = g.id"                 \
+				" AND o.role_in_group = 'OWNER'"                                   \
+				" ORDER BY o.user_id = g.created_by DESC, o.joined_at, o.id"       \
+				" LIMIT 1), ''), g.public_dues"                                    \
+				" FROM \"group\" g"                                                \
+				" LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE "               \
+				"x.role_in_group"                                                  \
+				" <> 'MEMBER') AS officers, count(*) AS members"                   \
+				" FROM group_membership x WHERE x.group_id = g.id) c ON true"
 
-static int grp_read_view(mem_arena *a, const PGresult *res, int row,
-			 grp_view *out)
+static int
+grp_read_view(mem_arena *a, const PGresult *res, int row, grp_view *out)
 {
 	out->id = db_text(a, res, row, 0);
 	out->name = db_text(a, res, row, 1);
@@ -47,13 +50,13 @@ static int grp_read_view(mem_arena *a, const PGresult *res, int row,
 	out->public_dues = db_bool(res, row, 17);
 	if (!out->membership_id || !out->account_holder)
 		return err_oom();
-	return grp_store_tiers_parse(out->tiers, &out->n_tiers,
-				     PQgetvalue(res, row, 15));
+	return grp_store_tiers_parse(out->tiers, &out->n_tiers, PQgetvalue(res, row, 15));
 }
 
 /* Runs a query expected to give one view row. */
-static int grp_view_query(db_conn *c, mem_arena *a, const char *sql, int n,
-			  const char *const *params, grp_view *out)
+static int
+grp_view_query(db_conn *c, mem_arena *a, const char *sql, int n, const char *const *params,
+	       grp_view *out)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res, sql, n, params);
@@ -66,16 +69,18 @@ static int grp_view_query(db_conn *c, mem_arena *a, const char *sql, int n,
 	return rc;
 }
 
-int grp_store_recent_groups(int *out_n, int *out_retry_s, db_conn *c, const char *user,
-			    int window_s)
+int
+grp_store_recent_groups(int *out_n, int *out_retry_s, db_conn *c, const char *user, int window_s)
 {
 	char window[DB_I64_TEXT];
-	const char *params[] = { user, db_i64(window, window_s) };
+	const char *params[] = {user, db_i64(window, window_s)};
 	PGresult *res = NULL;
 	/* Two creations by one user at once count each other. created_at is
 	 * local time without a zone (seed schema): compare it with local time. */
-	int rc = db_run(c, "SELECT pg_advisory_xact_lock(hashtext('kolo_create_group'),"
-			   " hashtext($1))", 1, params);
+	int rc = db_run(c,
+			"SELECT pg_advisory_xact_lock(hashtext('kolo_create_group'),"
+			" hashtext($1))",
+			1, params);
 
 	if (rc == 0)
 		rc = db_exec(c, &res,
@@ -93,14 +98,17 @@ int grp_store_recent_groups(int *out_n, int *out_retry_s, db_conn *c, const char
 	return 0;
 }
 
-int grp_store_create(grp_view *out, mem_arena *a, db_conn *c, const char *name,
-		     const char *description, const grp_rule *rule, const char *owner)
+int
+grp_store_create(grp_view *out, mem_arena *a, db_conn *c, const char *name, const char *description,
+		 const grp_rule *rule, const char *owner)
 {
 	char required[DB_I64_TEXT], cap[DB_I64_TEXT];
-	const char *params[] = { name, description,
-				 grp_template_text(rule->template_),
-				 db_i64(required, rule->approvals_required),
-				 db_i64(cap, rule->approvals_cap), owner };
+	const char *params[] = {name,
+				description,
+				grp_template_text(rule->template_),
+				db_i64(required, rule->approvals_required),
+				db_i64(cap, rule->approvals_cap),
+				owner};
 	PGresult *res = NULL;
 	const char *id;
 	int rc = db_exec(c, &res,
@@ -121,39 +129,41 @@ int grp_store_create(grp_view *out, mem_arena *a, db_conn *c, const char *name,
 	return grp_store_view(out, a, c, id, owner, 0);
 }
 
-int grp_store_view(grp_view *out, mem_arena *a, db_conn *c, const char *group_id,
-		   const char *viewer, int lock)
+int
+grp_store_view(grp_view *out, mem_arena *a, db_conn *c, const char *group_id, const char *viewer,
+	       int lock)
 {
-	const char *params[] = { group_id, viewer };
+	const char *params[] = {group_id, viewer};
 
 	if (lock) {
 		/* The group row is the lock every membership change takes. */
-		int rc = db_run(c, "SELECT 1 FROM \"group\" WHERE id = $1::uuid FOR UPDATE",
-				1, params);
+		int rc = db_run(c, "SELECT 1 FROM \"group\" WHERE id = $1::uuid FOR UPDATE", 1,
+				params);
 
 		if (rc < 0)
 			return rc;
 	}
 	return grp_view_query(c, a,
 			      GRP_VIEW_SELECT " LEFT JOIN group_membership m ON"
-			      " m.group_id = g.id AND m.user_id = $2::uuid"
-			      " WHERE g.id = $1::uuid",
+					      " m.group_id = g.id AND m.user_id = $2::uuid"
+					      " WHERE g.id = $1::uuid",
 			      2, params, out);
 }
 
-int grp_store_my_groups(grp_view **out, int *out_n, mem_arena *a, db_conn *c, const char *user,
-			const page_request *page)
+int
+grp_store_my_groups(grp_view **out, int *out_n, mem_arena *a, db_conn *c, const char *user,
+		    const page_request *page)
 {
 	char limit[DB_I64_TEXT];
-	const char *params[] = { user, page->key, page->after_id,
-				 db_i64(limit, page_fetch_rows(page)) };
+	const char *params[] = {user, page->key, page->after_id,
+				db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
 	grp_view *rows;
 	int rc = db_exec(c, &res,
 			 GRP_VIEW_SELECT " JOIN group_membership m ON m.group_id = g.id"
-			 " WHERE m.user_id = $1::uuid AND ($2::timestamp IS NULL OR"
-			 " (m.joined_at, m.id) < ($2::timestamp, $3::uuid))"
-			 " ORDER BY m.joined_at DESC, m.id DESC LIMIT $4::int",
+					 " WHERE m.user_id = $1::uuid AND ($2::timestamp IS NULL OR"
+					 " (m.joined_at, m.id) < ($2::timestamp, $3::uuid))"
+					 " ORDER BY m.joined_at DESC, m.id DESC LIMIT $4::int",
 			 4, params);
 
 	if (rc < 0)
@@ -169,14 +179,17 @@ int grp_store_my_groups(grp_view **out, int *out_n, mem_arena *a, db_conn *c, co
 	return rows ? 0 : err_oom();
 }
 
-int grp_store_update(db_conn *c, const char *group_id, const char *name,
-		     const char *description, const grp_rule *rule)
+int
+grp_store_update(db_conn *c, const char *group_id, const char *name, const char *description,
+		 const grp_rule *rule)
 {
 	char required[DB_I64_TEXT], cap[DB_I64_TEXT];
-	const char *params[] = { group_id, name, description,
-				 grp_template_text(rule->template_),
-				 db_i64(required, rule->approvals_required),
-				 db_i64(cap, rule->approvals_cap) };
+	const char *params[] = {group_id,
+				name,
+				description,
+				grp_template_text(rule->template_),
+				db_i64(required, rule->approvals_required),
+				db_i64(cap, rule->approvals_cap)};
 
 	return db_run(c,
 		      "UPDATE \"group\" SET name = $2, description = NULLIF($3, ''),"
@@ -185,8 +198,8 @@ int grp_store_update(db_conn *c, const char *group_id, const char *name,
 		      6, params);
 }
 
-static int grp_read_member(mem_arena *a, const PGresult *res, int row,
-			   grp_member *out)
+static int
+grp_read_member(mem_arena *a, const PGresult *res, int row, grp_member *out)
 {
 	out->user_id = db_text(a, res, row, 0);
 	out->role = grp_role_parse(PQgetvalue(res, row, 1));
@@ -196,13 +209,14 @@ static int grp_read_member(mem_arena *a, const PGresult *res, int row,
 	return out->id ? 0 : err_oom();
 }
 
-#define GRP_MEMBER_COLUMNS                                                     \
+#define GRP_MEMBER_COLUMNS                                                                         \
 	"user_id, role_in_group, " DB_RFC3339("joined_at") ", joined_at::text, id"
 
-int grp_store_add_member(grp_member *out, mem_arena *a, db_conn *c, const char *group_id,
-			 const char *user_id, grp_role role)
+int
+grp_store_add_member(grp_member *out, mem_arena *a, db_conn *c, const char *group_id,
+		     const char *user_id, grp_role role)
 {
-	const char *params[] = { group_id, user_id, grp_role_text(role) };
+	const char *params[] = {group_id, user_id, grp_role_text(role)};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "INSERT INTO group_membership (group_id, user_id, role_in_group)"
@@ -218,10 +232,11 @@ int grp_store_add_member(grp_member *out, mem_arena *a, db_conn *c, const char *
 	return rc;
 }
 
-int grp_store_member(grp_member *out, mem_arena *a, db_conn *c, const char *group_id,
-		     const char *user_id)
+int
+grp_store_member(grp_member *out, mem_arena *a, db_conn *c, const char *group_id,
+		 const char *user_id)
 {
-	const char *params[] = { group_id, user_id };
+	const char *params[] = {group_id, user_id};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT " GRP_MEMBER_COLUMNS " FROM group_membership"
@@ -229,8 +244,7 @@ int grp_store_member(grp_member *out, mem_arena *a, db_conn *c, const char *grou
 			 2, params);
 
 	if (rc == 0 && PQntuples(res) == 0)
-		rc = err_set(ERR_NOT_FOUND, "member_not_found",
-			     "no such member in the group");
+		rc = err_set(ERR_NOT_FOUND, "member_not_found", "no such member in the group");
 	if (rc == 0)
 		rc = grp_read_member(a, res, 0, out);
 	PQclear(res);
@@ -239,20 +253,21 @@ int grp_store_member(grp_member *out, mem_arena *a, db_conn *c, const char *grou
 
 /* An officer who stops being one is no longer the named account holder:
  * the OWNER is again (docs/decisions.md, "The account holder"). */
-static int grp_store_unname_holder(db_conn *c, const char *group_id,
-				   const char *user_id)
+static int
+grp_store_unname_holder(db_conn *c, const char *group_id, const char *user_id)
 {
-	const char *params[] = { group_id, user_id };
+	const char *params[] = {group_id, user_id};
 
-	return db_run(c, "UPDATE \"group\" SET account_holder_id = NULL"
-			 " WHERE id = $1::uuid AND account_holder_id = $2::uuid",
-			 2, params);
+	return db_run(c,
+		      "UPDATE \"group\" SET account_holder_id = NULL"
+		      " WHERE id = $1::uuid AND account_holder_id = $2::uuid",
+		      2, params);
 }
 
-int grp_store_set_role(db_conn *c, const char *group_id, const char *user_id,
-		       grp_role role)
+int
+grp_store_set_role(db_conn *c, const char *group_id, const char *user_id, grp_role role)
 {
-	const char *params[] = { group_id, user_id, grp_role_text(role) };
+	const char *params[] = {group_id, user_id, grp_role_text(role)};
 	int rc = db_run(c,
 			"UPDATE group_membership SET role_in_group = $3"
 			" WHERE group_id = $1::uuid AND user_id = $2::uuid",
@@ -263,9 +278,10 @@ int grp_store_set_role(db_conn *c, const char *group_id, const char *user_id,
 	return rc;
 }
 
-int grp_store_remove_member(db_conn *c, const char *group_id, const char *user_id)
+int
+grp_store_remove_member(db_conn *c, const char *group_id, const char *user_id)
 {
-	const char *params[] = { group_id, user_id };
+	const char *params[] = {group_id, user_id};
 
 	int rc = db_run(c,
 			"DELETE FROM group_membership"
@@ -277,20 +293,24 @@ int grp_store_remove_member(db_conn *c, const char *group_id, const char *user_i
 	return rc;
 }
 
-int grp_store_set_holder(db_conn *c, const char *group_id, const char *user_id)
+int
+grp_store_set_holder(db_conn *c, const char *group_id, const char *user_id)
 {
-	const char *params[] = { group_id, user_id };
+	const char *params[] = {group_id, user_id};
 
-	return db_run(c, "UPDATE \"group\" SET account_holder_id = $2::uuid"
-			 " WHERE id = $1::uuid", 2, params);
+	return db_run(c,
+		      "UPDATE \"group\" SET account_holder_id = $2::uuid"
+		      " WHERE id = $1::uuid",
+		      2, params);
 }
 
-int grp_store_members(grp_member **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id,
-		      const page_request *page)
+int
+grp_store_members(grp_member **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id,
+		  const page_request *page)
 {
 	char limit[DB_I64_TEXT];
-	const char *params[] = { group_id, page->key, page->after_id,
-				 db_i64(limit, page_fetch_rows(page)) };
+	const char *params[] = {group_id, page->key, page->after_id,
+				db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
 	grp_member *rows;
 	int rc = db_exec(c, &res,
@@ -313,7 +333,8 @@ int grp_store_members(grp_member **out, int *out_n, mem_arena *a, db_conn *c, co
 	return rows ? 0 : err_oom();
 }
 
-int grp_store_count_owners(int *out, db_conn *c, const char *group_id)
+int
+grp_store_count_owners(int *out, db_conn *c, const char *group_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -327,22 +348,23 @@ int grp_store_count_owners(int *out, db_conn *c, const char *group_id)
 	return rc;
 }
 
-int grp_store_set_token(db_conn *c, const char *group_id, const char *token)
+int
+grp_store_set_token(db_conn *c, const char *group_id, const char *token)
 {
-	const char *params[] = { group_id, token };
+	const char *params[] = {group_id, token};
 
-	return db_run(c,
-		      "UPDATE \"group\" SET public_read_token = $2 WHERE id = $1::uuid",
-		      2, params);
+	return db_run(c, "UPDATE \"group\" SET public_read_token = $2 WHERE id = $1::uuid", 2,
+		      params);
 }
 
-int grp_store_resolve_token(grp_view *out, mem_arena *a, db_conn *c, const char *token)
+int
+grp_store_resolve_token(grp_view *out, mem_arena *a, db_conn *c, const char *token)
 {
-	const char *params[] = { token, NULL };
+	const char *params[] = {token, NULL};
 
 	return grp_view_query(c, a,
 			      GRP_VIEW_SELECT " LEFT JOIN group_membership m ON"
-			      " m.group_id = g.id AND m.user_id = $2::uuid"
-			      " WHERE g.public_read_token = $1",
+					      " m.group_id = g.id AND m.user_id = $2::uuid"
+					      " WHERE g.public_read_token = $1",
 			      2, params, out);
 }

@@ -22,14 +22,14 @@ typedef struct grp_view {
 	grp_role my_role;   /* GRP_ROLE_NONE: not a member */
 	int officers;
 	int members;
-	char *page_key;	    /* the viewer's joined_at (ListMyGroups) */
+	char *page_key; /* the viewer's joined_at (ListMyGroups) */
 	char *membership_id;
 	int constituted; /* sensitive changes are proposals */
 	grp_tier tiers[GRP_TIERS_MAX];
 	int n_tiers;
 	char *account_holder; /* who a live account opens under now: the named
 				 officer while an officer, else the OWNER */
-	int public_dues; /* the public page shows paid/unpaid (DESIGN §15) */
+	int public_dues;      /* the public page shows paid/unpaid (DESIGN §15) */
 } grp_view;
 
 typedef struct grp_member {
@@ -62,9 +62,8 @@ KOLO_MUST_CHECK int grp_store_view(grp_view *out, mem_arena *a, db_conn *c, cons
 KOLO_MUST_CHECK int grp_store_my_groups(grp_view **out, int *out_n, mem_arena *a, db_conn *c,
 					const char *user, const page_request *page);
 
-KOLO_MUST_CHECK int grp_store_update(db_conn *c, const char *group_id,
-				     const char *name, const char *description,
-				     const grp_rule *rule);
+KOLO_MUST_CHECK int grp_store_update(db_conn *c, const char *group_id, const char *name,
+				     const char *description, const grp_rule *rule);
 
 /* Memberships. add gives ERR_ALREADY_EXISTS "already_member"; member gives
  * ERR_NOT_FOUND "member_not_found". */
@@ -74,13 +73,11 @@ KOLO_MUST_CHECK int grp_store_member(grp_member *out, mem_arena *a, db_conn *c,
 				     const char *group_id, const char *user_id);
 /* set_role to MEMBER and remove_member also drop the user as the group's
  * named account holder. */
-KOLO_MUST_CHECK int grp_store_set_role(db_conn *c, const char *group_id,
-				       const char *user_id, grp_role role);
-KOLO_MUST_CHECK int grp_store_remove_member(db_conn *c, const char *group_id,
-					    const char *user_id);
+KOLO_MUST_CHECK int grp_store_set_role(db_conn *c, const char *group_id, const char *user_id,
+				       grp_role role);
+KOLO_MUST_CHECK int grp_store_remove_member(db_conn *c, const char *group_id, const char *user_id);
 /* Names user_id the officer the group's live account opens under. */
-KOLO_MUST_CHECK int grp_store_set_holder(db_conn *c, const char *group_id,
-					 const char *user_id);
+KOLO_MUST_CHECK int grp_store_set_holder(db_conn *c, const char *group_id, const char *user_id);
 /* Members of a group, earliest first (owners among them), one page (+1). */
 KOLO_MUST_CHECK int grp_store_members(grp_member **out, int *out_n, mem_arena *a, db_conn *c,
 				      const char *group_id, const page_request *page);
@@ -88,8 +85,7 @@ KOLO_MUST_CHECK int grp_store_members(grp_member **out, int *out_n, mem_arena *a
 KOLO_MUST_CHECK int grp_store_count_owners(int *out, db_conn *c, const char *group_id);
 
 /* Public read token: set (NULL clears) and resolve. */
-KOLO_MUST_CHECK int grp_store_set_token(db_conn *c, const char *group_id,
-					const char *token);
+KOLO_MUST_CHECK int grp_store_set_token(db_conn *c, const char *group_id, const char *token);
 KOLO_MUST_CHECK int grp_store_resolve_token(grp_view *out, mem_arena *a, db_conn *c,
 					    const char *token);
 
@@ -138,31 +134,27 @@ KOLO_MUST_CHECK int grp_store_proposals(grp_proposal **out, int *out_n, mem_aren
 					const char *group_id, const page_request *page);
 
 /* Records user's approval or objection. ERR_ALREADY_EXISTS when made. */
-KOLO_MUST_CHECK int grp_store_vote(db_conn *c, const char *proposal_id,
-				   const char *user_id, int objection);
+KOLO_MUST_CHECK int grp_store_vote(db_conn *c, const char *proposal_id, const char *user_id,
+				   int objection);
 
 /* The one mover: from -> to as a compare-and-set on status. PASSED sets
  * applies_at delay_s from now; an end sets decided_at and reason.
  * ERR_ABORTED "proposal_not_pending" when the row is no longer in from. */
-KOLO_MUST_CHECK int grp_store_proposal_move(db_conn *c, const char *id,
-					    grp_prop_state from,
+KOLO_MUST_CHECK int grp_store_proposal_move(db_conn *c, const char *id, grp_prop_state from,
 					    grp_prop_state to, int64_t delay_s,
-					    int passed_by_members,
-					    const char *reason);
+					    int passed_by_members, const char *reason);
 
 /* Sets the number a proposal shows as needed now. */
-KOLO_MUST_CHECK int grp_store_proposal_required(db_conn *c, const char *id,
-						int required);
+KOLO_MUST_CHECK int grp_store_proposal_required(db_conn *c, const char *id, int required);
 
 /* Every member of a group as a voter (role, joined_at in Unix seconds). */
 KOLO_MUST_CHECK int grp_store_voters(grp_voter **out, int *out_n, mem_arena *a, db_conn *c,
 				     const char *group_id);
 
 /* The group's rule alone, its tiers, and its constituted flag (set only). */
-KOLO_MUST_CHECK int grp_store_set_rule(db_conn *c, const char *group_id,
-				       const grp_rule *rule);
-KOLO_MUST_CHECK int grp_store_set_tiers(db_conn *c, const char *group_id,
-					const grp_tier *tiers, int n);
+KOLO_MUST_CHECK int grp_store_set_rule(db_conn *c, const char *group_id, const grp_rule *rule);
+KOLO_MUST_CHECK int grp_store_set_tiers(db_conn *c, const char *group_id, const grp_tier *tiers,
+					int n);
 KOLO_MUST_CHECK int grp_store_constitute(db_conn *c, const char *group_id);
 
 /* Ids of proposals the worker must look at: PASSED past applies_at,
@@ -171,7 +163,6 @@ KOLO_MUST_CHECK int grp_store_proposals_due(char ***out, int *out_n, mem_arena *
 					    int limit);
 
 /* Tiers from their stored JSON into out (at most GRP_TIERS_MAX). */
-KOLO_MUST_CHECK int grp_store_tiers_parse(grp_tier *out, int *n,
-					  const char *json);
+KOLO_MUST_CHECK int grp_store_tiers_parse(grp_tier *out, int *n, const char *json);
 
 #endif

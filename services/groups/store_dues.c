@@ -3,16 +3,16 @@
 
 #include <string.h>
 
-#define DUES_COLUMNS                                                           \
-	"id, group_id, name, kind, amount_kobo, period, starts_on::text,"      \
+#define DUES_COLUMNS                                                                               \
+	"id, group_id, name, kind, amount_kobo, period, starts_on::text,"                          \
 	" coalesce(ends_on::text, ''), created_by, " DB_RFC3339("created_at")
 
-#define WAIVER_COLUMNS                                                         \
-	"w.id, w.dues_id, w.user_id, coalesce(w.due_on::text, ''), w.reason,"  \
+#define WAIVER_COLUMNS                                                                             \
+	"w.id, w.dues_id, w.user_id, coalesce(w.due_on::text, ''), w.reason,"                      \
 	" w.waived_by, " DB_RFC3339("w.created_at")
 
-static int dues_read(mem_arena *a, const PGresult *res, int row,
-		     grp_dues_row *out)
+static int
+dues_read(mem_arena *a, const PGresult *res, int row, grp_dues_row *out)
 {
 	out->id = db_text(a, res, row, 0);
 	out->group_id = db_text(a, res, row, 1);
@@ -27,8 +27,8 @@ static int dues_read(mem_arena *a, const PGresult *res, int row,
 	return out->created_at ? 0 : err_oom();
 }
 
-static int waiver_read(mem_arena *a, const PGresult *res, int row,
-		       grp_waiver_row *out)
+static int
+waiver_read(mem_arena *a, const PGresult *res, int row, grp_waiver_row *out)
 {
 	out->id = db_text(a, res, row, 0);
 	out->dues_id = db_text(a, res, row, 1);
@@ -40,21 +40,20 @@ static int waiver_read(mem_arena *a, const PGresult *res, int row,
 	return out->created_at ? 0 : err_oom();
 }
 
-int grp_store_dues_add(grp_dues_row *out, mem_arena *a, db_conn *c, const grp_dues_row *in)
+int
+grp_store_dues_add(grp_dues_row *out, mem_arena *a, db_conn *c, const grp_dues_row *in)
 {
 	char amount[DB_I64_TEXT];
-	const char *params[] = {in->group_id, in->name,
-				in->kind,     db_i64(amount, in->amount_kobo),
-				in->period,   in->starts_on,
-				in->ends_on,  in->created_by};
+	const char *params[] = {
+		in->group_id, in->name,	     in->kind,	  db_i64(amount, in->amount_kobo),
+		in->period,   in->starts_on, in->ends_on, in->created_by};
 	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
-		"INSERT INTO group_dues (group_id, name, kind,"
-		" amount_kobo, period, starts_on, ends_on, created_by)"
-		" VALUES ($1::uuid, $2, $3, $4::bigint, $5, $6::date,"
-		" NULLIF($7, '')::date, $8::uuid) RETURNING " DUES_COLUMNS,
-		8, params);
+	int rc = db_exec(c, &res,
+			 "INSERT INTO group_dues (group_id, name, kind,"
+			 " amount_kobo, period, starts_on, ends_on, created_by)"
+			 " VALUES ($1::uuid, $2, $3, $4::bigint, $5, $6::date,"
+			 " NULLIF($7, '')::date, $8::uuid) RETURNING " DUES_COLUMNS,
+			 8, params);
 
 	if (rc < 0)
 		return rc;
@@ -63,7 +62,8 @@ int grp_store_dues_add(grp_dues_row *out, mem_arena *a, db_conn *c, const grp_du
 	return rc;
 }
 
-static int dues_rows(mem_arena *a, PGresult *res, grp_dues_row **out, int *n)
+static int
+dues_rows(mem_arena *a, PGresult *res, grp_dues_row **out, int *n)
 {
 	grp_dues_row *rows;
 	int rc = 0;
@@ -79,8 +79,8 @@ static int dues_rows(mem_arena *a, PGresult *res, grp_dues_row **out, int *n)
 	return rc;
 }
 
-int grp_store_dues_list(grp_dues_row **out, int *out_n, mem_arena *a, db_conn *c,
-			const char *group_id)
+int
+grp_store_dues_list(grp_dues_row **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -93,8 +93,9 @@ int grp_store_dues_list(grp_dues_row **out, int *out_n, mem_arena *a, db_conn *c
 	return dues_rows(a, res, out, out_n);
 }
 
-int grp_store_dues_get(grp_dues_row *out, mem_arena *a, db_conn *c, const char *group_id,
-		       const char *id)
+int
+grp_store_dues_get(grp_dues_row *out, mem_arena *a, db_conn *c, const char *group_id,
+		   const char *id)
 {
 	const char *params[] = {group_id, id};
 	PGresult *res = NULL;
@@ -106,26 +107,24 @@ int grp_store_dues_get(grp_dues_row *out, mem_arena *a, db_conn *c, const char *
 	if (rc < 0)
 		return rc;
 	if (PQntuples(res) == 0)
-		rc = err_set(ERR_NOT_FOUND, "dues_not_found",
-			     "the group has no such dues");
+		rc = err_set(ERR_NOT_FOUND, "dues_not_found", "the group has no such dues");
 	else
 		rc = dues_read(a, res, 0, out);
 	PQclear(res);
 	return rc;
 }
 
-int grp_store_waiver_add(grp_waiver_row *out, mem_arena *a, db_conn *c, const grp_waiver_row *in)
+int
+grp_store_waiver_add(grp_waiver_row *out, mem_arena *a, db_conn *c, const grp_waiver_row *in)
 {
-	const char *params[] = {in->dues_id, in->user_id, in->due_on,
-				in->reason, in->waived_by};
+	const char *params[] = {in->dues_id, in->user_id, in->due_on, in->reason, in->waived_by};
 	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
-		"INSERT INTO dues_waiver AS w (dues_id, user_id, due_on,"
-		" reason, waived_by) VALUES ($1::uuid, $2::uuid,"
-		" NULLIF($3, '')::date, $4, $5::uuid)"
-		" RETURNING " WAIVER_COLUMNS,
-		5, params);
+	int rc = db_exec(c, &res,
+			 "INSERT INTO dues_waiver AS w (dues_id, user_id, due_on,"
+			 " reason, waived_by) VALUES ($1::uuid, $2::uuid,"
+			 " NULLIF($3, '')::date, $4, $5::uuid)"
+			 " RETURNING " WAIVER_COLUMNS,
+			 5, params);
 
 	if (rc == ERR_ALREADY_EXISTS)
 		return err_set(ERR_ALREADY_EXISTS, "already_waived",
@@ -137,8 +136,9 @@ int grp_store_waiver_add(grp_waiver_row *out, mem_arena *a, db_conn *c, const gr
 	return rc;
 }
 
-int grp_store_waivers(grp_waiver_row **out, int *out_n, mem_arena *a, db_conn *c,
-		      const char *group_id, const char *user_id)
+int
+grp_store_waivers(grp_waiver_row **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id,
+		  const char *user_id)
 {
 	const char *params[] = {group_id, user_id};
 	PGresult *res = NULL;
@@ -164,7 +164,8 @@ int grp_store_waivers(grp_waiver_row **out, int *out_n, mem_arena *a, db_conn *c
 	return rc;
 }
 
-int grp_store_set_public_dues(db_conn *c, const char *group_id, int on)
+int
+grp_store_set_public_dues(db_conn *c, const char *group_id, int on)
 {
 	const char *params[] = {group_id, on ? "true" : "false"};
 

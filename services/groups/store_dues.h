@@ -39,7 +39,6 @@ KOLO_MUST_CHECK int grp_store_waivers(grp_waiver_row **out, int *out_n, mem_aren
 				      const char *group_id, const char *user_id);
 
 /* Turns the public page's paid/unpaid list on or off. */
-KOLO_MUST_CHECK int grp_store_set_public_dues(db_conn *c, const char *group_id,
-					      int on);
+KOLO_MUST_CHECK int grp_store_set_public_dues(db_conn *c, const char *group_id, int on);
 
 #endif

@@ -3,11 +3,12 @@
 
 #include <string.h>
 
-#define GRP_PAYER_COLUMNS                                                              \
-	"id, user_id, bank_code, bank_name, account_number, account_name, " \
-	DB_RFC3339("created_at")
+#define GRP_PAYER_COLUMNS                                                                          \
+	"id, user_id, bank_code, bank_name, account_number, account_name, " DB_RFC3339("created_"  \
+										       "at")
 
-static int grp_read_payer(mem_arena *a, const PGresult *res, int row, grp_payer *out)
+static int
+grp_read_payer(mem_arena *a, const PGresult *res, int row, grp_payer *out)
 {
 	out->id = db_text(a, res, row, 0);
 	out->user_id = db_text(a, res, row, 1);
@@ -19,7 +20,8 @@ static int grp_read_payer(mem_arena *a, const PGresult *res, int row, grp_payer 
 	return out->created_at ? 0 : err_oom();
 }
 
-static int grp_read_payers(mem_arena *a, const PGresult *res, grp_payer **out, int *n)
+static int
+grp_read_payers(mem_arena *a, const PGresult *res, grp_payer **out, int *n)
 {
 	int rows = PQntuples(res);
 
@@ -37,9 +39,10 @@ static int grp_read_payers(mem_arena *a, const PGresult *res, grp_payer **out, i
 	return 0;
 }
 
-int grp_store_payer_lock(db_conn *c, const char *bank_code, const char *account_number)
+int
+grp_store_payer_lock(db_conn *c, const char *bank_code, const char *account_number)
 {
-	const char *params[] = { bank_code, account_number };
+	const char *params[] = {bank_code, account_number};
 
 	return db_run(c,
 		      "SELECT pg_advisory_xact_lock(hashtextextended("
@@ -47,9 +50,10 @@ int grp_store_payer_lock(db_conn *c, const char *bank_code, const char *account_
 		      2, params);
 }
 
-int grp_store_payer_user_lock(db_conn *c, const char *user_id)
+int
+grp_store_payer_user_lock(db_conn *c, const char *user_id)
 {
-	const char *params[] = { user_id };
+	const char *params[] = {user_id};
 
 	return db_run(c,
 		      "SELECT pg_advisory_xact_lock(hashtextextended("
@@ -57,9 +61,10 @@ int grp_store_payer_user_lock(db_conn *c, const char *user_id)
 		      1, params);
 }
 
-int grp_store_payer_count(int *out_n, db_conn *c, const char *user_id)
+int
+grp_store_payer_count(int *out_n, db_conn *c, const char *user_id)
 {
-	const char *params[] = { user_id };
+	const char *params[] = {user_id};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT count(*) FROM payer_account"
@@ -71,10 +76,11 @@ int grp_store_payer_count(int *out_n, db_conn *c, const char *user_id)
 	return rc;
 }
 
-int grp_store_payer_own(grp_payer *out, int *out_found, mem_arena *a, db_conn *c,
-			const char *user_id, const char *bank_code, const char *account_number)
+int
+grp_store_payer_own(grp_payer *out, int *out_found, mem_arena *a, db_conn *c, const char *user_id,
+		    const char *bank_code, const char *account_number)
 {
-	const char *params[] = { user_id, bank_code, account_number };
+	const char *params[] = {user_id, bank_code, account_number};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT " GRP_PAYER_COLUMNS " FROM payer_account"
@@ -89,10 +95,11 @@ int grp_store_payer_own(grp_payer *out, int *out_found, mem_arena *a, db_conn *c
 	return rc;
 }
 
-int grp_store_payer_in_use(int *out_in_use, db_conn *c, const char *user_id, const char *bank_code,
-			   const char *account_number)
+int
+grp_store_payer_in_use(int *out_in_use, db_conn *c, const char *user_id, const char *bank_code,
+		       const char *account_number)
 {
-	const char *params[] = { user_id, bank_code, account_number };
+	const char *params[] = {user_id, bank_code, account_number};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT EXISTS (SELECT 1 FROM payer_account p"
@@ -108,10 +115,11 @@ int grp_store_payer_in_use(int *out_in_use, db_conn *c, const char *user_id, con
 	return rc;
 }
 
-int grp_store_payer_add(grp_payer *out, mem_arena *a, db_conn *c, const grp_payer *in)
+int
+grp_store_payer_add(grp_payer *out, mem_arena *a, db_conn *c, const grp_payer *in)
 {
-	const char *params[] = { in->user_id, in->bank_code, in->bank_name,
-				 in->account_number, in->account_name };
+	const char *params[] = {in->user_id, in->bank_code, in->bank_name, in->account_number,
+				in->account_name};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "INSERT INTO payer_account (user_id, bank_code, bank_name,"
@@ -125,9 +133,10 @@ int grp_store_payer_add(grp_payer *out, mem_arena *a, db_conn *c, const grp_paye
 	return rc;
 }
 
-int grp_store_payer_list(grp_payer **out, int *out_n, mem_arena *a, db_conn *c, const char *user_id)
+int
+grp_store_payer_list(grp_payer **out, int *out_n, mem_arena *a, db_conn *c, const char *user_id)
 {
-	const char *params[] = { user_id };
+	const char *params[] = {user_id};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT " GRP_PAYER_COLUMNS " FROM payer_account"
@@ -141,9 +150,10 @@ int grp_store_payer_list(grp_payer **out, int *out_n, mem_arena *a, db_conn *c, 
 	return rc;
 }
 
-int grp_store_payer_remove(int *out_found, db_conn *c, const char *user_id, const char *id)
+int
+grp_store_payer_remove(int *out_found, db_conn *c, const char *user_id, const char *id)
 {
-	const char *params[] = { user_id, id };
+	const char *params[] = {user_id, id};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "UPDATE payer_account SET removed_at = now()"
@@ -156,10 +166,11 @@ int grp_store_payer_remove(int *out_found, db_conn *c, const char *user_id, cons
 	return rc;
 }
 
-int grp_store_payer_candidates(grp_payer **out, int *out_n, mem_arena *a, db_conn *c,
-			       const char *group_id, const char *account_number)
+int
+grp_store_payer_candidates(grp_payer **out, int *out_n, mem_arena *a, db_conn *c,
+			   const char *group_id, const char *account_number)
 {
-	const char *params[] = { group_id, account_number };
+	const char *params[] = {group_id, account_number};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT " GRP_PAYER_COLUMNS " FROM payer_account p"

@@ -15,7 +15,8 @@ typedef struct grp_worker_step {
 	const char *id;
 } grp_worker_step;
 
-static int grp_worker_step_body(db_conn *c, void *arg)
+static int
+grp_worker_step_body(db_conn *c, void *arg)
 {
 	grp_worker_step *s = arg;
 	grp_proposal p;
@@ -23,7 +24,8 @@ static int grp_worker_step_body(db_conn *c, void *arg)
 	return grp_proposal_step(&p, s->arena, c, s->id);
 }
 
-void grp_worker_pass(void)
+void
+grp_worker_pass(void)
 {
 	mem_arena *arena = mem_arena_new(0);
 	db_conn *c = NULL;
@@ -38,22 +40,23 @@ void grp_worker_pass(void)
 
 		/* Nobody to answer: log, and the next pass tries again. */
 		if (db_tx(c, GRP_WORKER_TX_MS, grp_worker_step_body, &s) < 0)
-			log_event(LOG_LVL_WARN, "proposal not stepped",
-				  "proposal_id", ids[i], "reason",
-				  err_last()->reason, NULL);
+			log_event(LOG_LVL_WARN, "proposal not stepped", "proposal_id", ids[i],
+				  "reason", err_last()->reason, NULL);
 	}
 	mem_arena_free(arena);
 }
 
 static svc_worker *grp_worker;
 
-int grp_worker_start(void)
+int
+grp_worker_start(void)
 {
 	return svc_worker_start(&grp_worker, grp_worker_pass,
 				grp_gov_current()->worker_interval_ms);
 }
 
-void grp_worker_stop(void)
+void
+grp_worker_stop(void)
 {
 	svc_worker_stop(grp_worker);
 	grp_worker = NULL;

@@ -5,7 +5,8 @@
 
 #include "identity.h"
 
-idn_send_verdict idn_code_send_verdict(int *out_retry_after_s, const idn_code_state *s)
+idn_send_verdict
+idn_code_send_verdict(int *out_retry_after_s, const idn_code_state *s)
 {
 	*out_retry_after_s = 0;
 	if (s->found && s->age_s < IDN_CODE_RESEND_S) {
@@ -21,16 +22,15 @@ idn_send_verdict idn_code_send_verdict(int *out_retry_after_s, const idn_code_st
 	return IDN_SEND_OK;
 }
 
-int idn_code_live(const idn_code_state *s, const char *email)
+int
+idn_code_live(const idn_code_state *s, const char *email)
 {
-	return s->found && !s->expired && !s->consumed &&
-	       s->attempts < IDN_CODE_MAX_ATTEMPTS &&
+	return s->found && !s->expired && !s->consumed && s->attempts < IDN_CODE_MAX_ATTEMPTS &&
 	       strcmp(s->email, email) == 0;
 }
 
-idn_verify_verdict idn_code_verify_verdict(const idn_code_state *s,
-					   const char *email,
-					   const char *presented_hash)
+idn_verify_verdict
+idn_code_verify_verdict(const idn_code_state *s, const char *email, const char *presented_hash)
 {
 	size_t len = strlen(presented_hash);
 
@@ -40,26 +40,27 @@ idn_verify_verdict idn_code_verify_verdict(const idn_code_state *s,
 		return IDN_VERIFY_LOCKED;
 	if (s->expired)
 		return IDN_VERIFY_EXPIRED;
-	if (strlen(s->code_hash) == len &&
-	    sodium_memcmp(s->code_hash, presented_hash, len) == 0)
+	if (strlen(s->code_hash) == len && sodium_memcmp(s->code_hash, presented_hash, len) == 0)
 		return IDN_VERIFY_RIGHT;
 	if (s->attempts + 1 >= IDN_CODE_MAX_ATTEMPTS)
 		return IDN_VERIFY_WRONG_LAST;
 	return IDN_VERIFY_WRONG;
 }
 
-const char *idn_code_channel_name(idn_code_channel ch)
+const char *
+idn_code_channel_name(idn_code_channel ch)
 {
 	return ch == IDN_CODE_PHONE ? "phone" : "email";
 }
 
-void idn_code_new(char code[IDN_CODE_TEXT])
+void
+idn_code_new(char code[IDN_CODE_TEXT])
 {
-	snprintf(code, IDN_CODE_TEXT, "%06u",
-		 (unsigned)randombytes_uniform(1000000));
+	snprintf(code, IDN_CODE_TEXT, "%06u", (unsigned)randombytes_uniform(1000000));
 }
 
-int idn_code_check(const char *code)
+int
+idn_code_check(const char *code)
 {
 	size_t len = strlen(code);
 
@@ -73,8 +74,8 @@ int idn_code_check(const char *code)
 	return 0;
 }
 
-void idn_code_hash(char out[IDN_CODE_HASH_TEXT], const char *user_id,
-		   const char *code)
+void
+idn_code_hash(char out[IDN_CODE_HASH_TEXT], const char *user_id, const char *code)
 {
 	unsigned char seed[crypto_sign_SEEDBYTES];
 	unsigned char key[crypto_generichash_KEYBYTES];
@@ -86,11 +87,9 @@ void idn_code_hash(char out[IDN_CODE_HASH_TEXT], const char *user_id,
 	crypto_sign_ed25519_sk_to_seed(seed, idn_current()->secret_key);
 	crypto_kdf_derive_from_key(key, sizeof(key), 1, "kolocode", seed);
 	crypto_generichash_init(&st, key, sizeof(key), sizeof(digest));
-	crypto_generichash_update(&st, (const unsigned char *)user_id,
-				  strlen(user_id));
+	crypto_generichash_update(&st, (const unsigned char *)user_id, strlen(user_id));
 	crypto_generichash_update(&st, (const unsigned char *)":", 1);
-	crypto_generichash_update(&st, (const unsigned char *)code,
-				  strlen(code));
+	crypto_generichash_update(&st, (const unsigned char *)code, strlen(code));
 	crypto_generichash_final(&st, digest, sizeof(digest));
 	sodium_bin2hex(out, IDN_CODE_HASH_TEXT, digest, sizeof(digest));
 	sodium_memzero(seed, sizeof(seed));
@@ -100,8 +99,8 @@ void idn_code_hash(char out[IDN_CODE_HASH_TEXT], const char *user_id,
 
 /* The digits of phone, spaces and hyphens dropped, and whether a '+' came
  * before them; 0 when anything else is there or it is too long. */
-static int idn_phone_digits(char *digits, size_t cap, const char *phone,
-			    int *plus)
+static int
+idn_phone_digits(char *digits, size_t cap, const char *phone, int *plus)
 {
 	size_t n = 0;
 	const char *p = phone;
@@ -123,7 +122,8 @@ static int idn_phone_digits(char *digits, size_t cap, const char *phone,
 }
 
 /* The 10-digit national significant number is a mobile one. */
-static int idn_phone_mobile(const char *nsn)
+static int
+idn_phone_mobile(const char *nsn)
 {
 	static const char *const ranges[] = {"70", "80", "81", "90", "91"};
 	int in_range = 0;
@@ -135,7 +135,8 @@ static int idn_phone_mobile(const char *nsn)
 	return in_range && strncmp(nsn, "800", 3) != 0; /* 0800: toll-free */
 }
 
-int idn_normalize_phone(char **out, mem_arena *arena, const char *phone)
+int
+idn_normalize_phone(char **out, mem_arena *arena, const char *phone)
 {
 	char digits[24];
 	const char *nsn = NULL;

@@ -73,8 +73,7 @@ typedef enum {
 
 /* Decides a presented code (its hash) against the newest one; hashes are
  * compared in constant time. */
-idn_verify_verdict idn_code_verify_verdict(const idn_code_state *s,
-					   const char *email,
+idn_verify_verdict idn_code_verify_verdict(const idn_code_state *s, const char *email,
 					   const char *presented_hash);
 
 /* A new uniformly random code ("000000".."999999"). */
@@ -85,15 +84,13 @@ KOLO_MUST_CHECK int idn_code_check(const char *code);
 
 /* The stored hash (hex) of code for user_id, keyed from the current
  * signing key (idn_current()). */
-void idn_code_hash(char out[IDN_CODE_HASH_TEXT], const char *user_id,
-		   const char *code);
+void idn_code_hash(char out[IDN_CODE_HASH_TEXT], const char *user_id, const char *code);
 
 /* A Nigerian mobile number into E.164 "+234XXXXXXXXXX": accepts
  * "+234...", "234..." and the national "0..." form; spaces and hyphens are
  * ignored; the number must be in the NCC's mobile ranges
  * 070, 080 (not the toll-free 0800), 081, 090, 091. ERR_INVALID_ARGUMENT
  * "invalid_phone" otherwise. *out in the arena. */
-KOLO_MUST_CHECK int idn_normalize_phone(char **out, mem_arena *arena,
-					const char *phone);
+KOLO_MUST_CHECK int idn_normalize_phone(char **out, mem_arena *arena, const char *phone);
 
 #endif

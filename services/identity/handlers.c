@@ -9,7 +9,8 @@
 #include "identity_service.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 
-void idn_client_of(idn_client *out, rpc_ctx *ctx)
+void
+idn_client_of(idn_client *out, rpc_ctx *ctx)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	/* Only the gateway (its caller token) speaks for an end user's address
@@ -37,7 +38,8 @@ void idn_client_of(idn_client *out, rpc_ctx *ctx)
 		out->addr = "";
 }
 
-int64_t idn_now_us(void)
+int64_t
+idn_now_us(void)
 {
 	struct timespec ts;
 
@@ -45,10 +47,10 @@ int64_t idn_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u, int own)
+Kolo__Identity__V1__User *
+idn_user_message(rpc_ctx *ctx, const idn_user *u, int own)
 {
-	Kolo__Identity__V1__User *m =
-		mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
+	Kolo__Identity__V1__User *m = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
 
 	if (!m)
 		return NULL;
@@ -67,7 +69,8 @@ Kolo__Identity__V1__User *idn_user_message(rpc_ctx *ctx, const idn_user *u, int 
 	return m;
 }
 
-void idn_wipe(char *secret)
+void
+idn_wipe(char *secret)
 {
 	if (secret)
 		sodium_memzero(secret, strlen(secret));
@@ -83,28 +86,37 @@ static const rpc_method idn_methods[] = {
 	RPC_METHOD(Kolo__Identity__V1__, Logout, idn_logout, RPC_AUTH_NONE),
 	RPC_METHOD(Kolo__Identity__V1__, GetMe, idn_get_me, RPC_AUTH_USER),
 	RPC_METHOD(Kolo__Identity__V1__, GetUser, idn_get_user, RPC_AUTH_INTERNAL),
-	RPC_METHOD(Kolo__Identity__V1__, FindUserByEmail, idn_find_user_by_email, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Identity__V1__, FindUserByEmail, idn_find_user_by_email,
+		   RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Identity__V1__, ListSessions, idn_list_sessions, RPC_AUTH_USER),
-	RPC_METHOD(Kolo__Identity__V1__, RevokeSession, idn_revoke_session, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Identity__V1__, RevokeSession, idn_revoke_session,
+		   RPC_AUTH_USER | RPC_AUTH_LIVE),
 	RPC_METHOD(Kolo__Identity__V1__, ListActivity, idn_list_activity, RPC_AUTH_USER),
 	RPC_METHOD(Kolo__Identity__V1__, SetPin, idn_set_pin, RPC_AUTH_USER | RPC_AUTH_LIVE),
 	RPC_METHOD(Kolo__Identity__V1__, ChangePin, idn_change_pin, RPC_AUTH_USER | RPC_AUTH_LIVE),
-	RPC_METHOD(Kolo__Identity__V1__, VerifyPin, idn_verify_pin, RPC_AUTH_USER | RPC_AUTH_LIVE | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Identity__V1__, VerifyPin, idn_verify_pin,
+		   RPC_AUTH_USER | RPC_AUTH_LIVE | RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Identity__V1__, ResetPin, idn_reset_pin, RPC_AUTH_USER | RPC_AUTH_LIVE),
 	RPC_METHOD(Kolo__Identity__V1__, GetSigningKeys, idn_get_signing_keys, RPC_AUTH_NONE),
 	RPC_METHOD(Kolo__Identity__V1__, SubmitKyc, idn_submit_kyc, RPC_AUTH_USER | RPC_AUTH_LIVE),
 	RPC_METHOD(Kolo__Identity__V1__, GetKyc, idn_get_kyc, RPC_AUTH_USER),
 	RPC_METHOD(Kolo__Identity__V1__, ReadKycNumber, idn_read_kyc_number, RPC_AUTH_INTERNAL),
-	RPC_METHOD(Kolo__Identity__V1__, ReleaseKycNumber, idn_release_kyc_number, RPC_AUTH_INTERNAL),
-	RPC_METHOD(Kolo__Identity__V1__, ListSessionRevocations, idn_list_session_revocations, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Identity__V1__, ReleaseKycNumber, idn_release_kyc_number,
+		   RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Identity__V1__, ListSessionRevocations, idn_list_session_revocations,
+		   RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Identity__V1__, ReadOutbox, idn_read_outbox, RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Identity__V1__, AckOutbox, idn_ack_outbox, RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Identity__V1__, GetUserContacts, idn_get_user_contacts, RPC_AUTH_INTERNAL),
-	RPC_METHOD(Kolo__Identity__V1__, VerifyEmail, idn_verify_email, RPC_AUTH_USER | RPC_AUTH_LIVE),
-	RPC_METHOD(Kolo__Identity__V1__, SendEmailCode, idn_send_email_code, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Identity__V1__, VerifyEmail, idn_verify_email,
+		   RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Identity__V1__, SendEmailCode, idn_send_email_code,
+		   RPC_AUTH_USER | RPC_AUTH_LIVE),
 	RPC_METHOD(Kolo__Identity__V1__, SetPhone, idn_set_phone, RPC_AUTH_USER | RPC_AUTH_LIVE),
-	RPC_METHOD(Kolo__Identity__V1__, VerifyPhone, idn_verify_phone, RPC_AUTH_USER | RPC_AUTH_LIVE),
-	RPC_METHOD(Kolo__Identity__V1__, RemovePhone, idn_remove_phone, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Identity__V1__, VerifyPhone, idn_verify_phone,
+		   RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Identity__V1__, RemovePhone, idn_remove_phone,
+		   RPC_AUTH_USER | RPC_AUTH_LIVE),
 };
 
 const rpc_service idn_rpc_service = {

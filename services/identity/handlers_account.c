@@ -17,9 +17,9 @@ typedef struct idn_session_grant {
 
 /* Inserts a session for user_id and logs event; runs inside a
  * transaction. */
-static int idn_open_session(db_conn *c, mem_arena *a, const char *user_id,
-			    const idn_client *client, const char *event,
-			    idn_session_grant *grant)
+static int
+idn_open_session(db_conn *c, mem_arena *a, const char *user_id, const idn_client *client,
+		 const char *event, idn_session_grant *grant)
 {
 	int64_t now = idn_now_us();
 	int rc = idn_store_insert_refresh(&grant->id, a, c, user_id, grant->hash, client->device,
@@ -32,12 +32,12 @@ static int idn_open_session(db_conn *c, mem_arena *a, const char *user_id,
 }
 
 /* Fills the token fields shared by Register, Login and Refresh. */
-static int idn_token_pair(rpc_ctx *ctx, const char *user_id,
-			  idn_session_grant *grant, char **access,
-			  char **refresh, char **type, int32_t *expires_in)
+static int
+idn_token_pair(rpc_ctx *ctx, const char *user_id, idn_session_grant *grant, char **access,
+	       char **refresh, char **type, int32_t *expires_in)
 {
-	int rc = idn_issue_access(access, rpc_ctx_arena(ctx), user_id,
-				  grant->id, idn_now_us() / 1000000);
+	int rc = idn_issue_access(access, rpc_ctx_arena(ctx), user_id, grant->id,
+				  idn_now_us() / 1000000);
 
 	if (rc < 0)
 		return rc;
@@ -61,23 +61,23 @@ typedef struct idn_register_tx {
 	Kolo__Identity__V1__RegisterResponse *out;
 } idn_register_tx;
 
-static int idn_register_change(db_conn *c, idn_register_tx *t)
+static int
+idn_register_change(db_conn *c, idn_register_tx *t)
 {
 	int rc = idn_store_insert_user(&t->user, t->arena, c, t->email, t->hash, t->name);
 
 	if (rc == 0)
-		rc = idn_open_session(c, t->arena, t->user.id, &t->client, "register",
-				      &t->grant);
+		rc = idn_open_session(c, t->arena, t->user.id, &t->client, "register", &t->grant);
 	/* The code that proves the address is the user's (DESIGN §16). */
 	if (rc == 0)
-		rc = idn_code_issue(c, t->arena, t->user.id, IDN_CODE_EMAIL, t->email,
-				    NULL);
+		rc = idn_code_issue(c, t->arena, t->user.id, IDN_CODE_EMAIL, t->email, NULL);
 	return rc;
 }
 
 /* The user and its reply, stored under the call's key (if any) without
  * the tokens (idem_db_tx). */
-static int idn_register_body(db_conn *c, void *arg)
+static int
+idn_register_body(db_conn *c, void *arg)
 {
 	idn_register_tx *t = arg;
 	int rc = idn_register_change(c, t);
@@ -90,7 +90,8 @@ static int idn_register_body(db_conn *c, void *arg)
 }
 
 /* A key already answered reads the user it made. */
-static int idn_register_replayed(db_conn *c, void *arg)
+static int
+idn_register_replayed(db_conn *c, void *arg)
 {
 	idn_register_tx *t = arg;
 
@@ -103,8 +104,9 @@ static int idn_register_replayed(db_conn *c, void *arg)
  * a new session, for the right password only. The first call's tokens are
  * never stored, and the key's hash leaves the password out, so without
  * the guards a key's holder could guess passwords for a day. */
-static int idn_register_replay(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterRequest *in,
-			       Kolo__Identity__V1__RegisterResponse *out)
+static int
+idn_register_replay(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterRequest *in,
+		    Kolo__Identity__V1__RegisterResponse *out)
 {
 	Kolo__Identity__V1__LoginRequest login = KOLO__IDENTITY__V1__LOGIN_REQUEST__INIT;
 	Kolo__Identity__V1__LoginResponse got = KOLO__IDENTITY__V1__LOGIN_RESPONSE__INIT;
@@ -122,16 +124,20 @@ static int idn_register_replay(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterR
 	return 0;
 }
 
-static const char *const idn_register_omit[] = { "password", NULL };
+static const char *const idn_register_omit[] = {"password", NULL};
 
 int
 idn_register(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterRequest *in,
-             Kolo__Identity__V1__RegisterResponse *out)
+	     Kolo__Identity__V1__RegisterResponse *out)
 {
-	idn_register_tx t = { .arena = rpc_ctx_arena(ctx), .ctx = ctx, .out = out };
-	idem_tx it = { .key = &t.key, .arena = t.arena, .resp = &out->base,
-		       .body = idn_register_body, .replay = idn_register_replayed, .arg = &t };
-	idn_guards guards = { .client = &t.client };
+	idn_register_tx t = {.arena = rpc_ctx_arena(ctx), .ctx = ctx, .out = out};
+	idem_tx it = {.key = &t.key,
+		      .arena = t.arena,
+		      .resp = &out->base,
+		      .body = idn_register_body,
+		      .replay = idn_register_replayed,
+		      .arg = &t};
+	idn_guards guards = {.client = &t.client};
 	char hash[IDN_SECRET_HASH_MAX];
 	db_conn *c = NULL;
 	int rc;
@@ -163,9 +169,8 @@ idn_register(rpc_ctx *ctx, const Kolo__Identity__V1__RegisterRequest *in,
 	idn_wipe(in->password);
 	if (rc < 0 || it.replayed)
 		return rc;
-	return idn_token_pair(ctx, t.user.id, &t.grant, &out->access_token,
-			      &out->refresh_token, &out->token_type,
-			      &out->expires_in);
+	return idn_token_pair(ctx, t.user.id, &t.grant, &out->access_token, &out->refresh_token,
+			      &out->token_type, &out->expires_in);
 }
 
 /* --- Login ---------------------------------------------------------------- */
@@ -180,42 +185,40 @@ typedef struct idn_login_tx {
 	int email_code_sent;
 } idn_login_tx;
 
-static int idn_login_body(db_conn *c, void *arg)
+static int
+idn_login_body(db_conn *c, void *arg)
 {
 	idn_login_tx *t = arg;
 	int rc = idn_guards_settle(c, &t->guards);
 
 	if (rc == 0)
-		rc = idn_open_session(c, t->arena, t->user_id, &t->client, "login",
-				      &t->grant);
+		rc = idn_open_session(c, t->arena, t->user_id, &t->client, "login", &t->grant);
 	/* An unverified address (users older than email codes too) gets a
 	 * code, unless one waits or the send limits say no. */
 	if (rc == 0 && !t->email_verified)
-		rc = idn_email_code_on_login(c, t->arena, t->user_id,
-					     &t->email_code_sent);
+		rc = idn_email_code_on_login(c, t->arena, t->user_id, &t->email_code_sent);
 	return rc;
 }
 
-static int idn_bad_credentials(void)
+static int
+idn_bad_credentials(void)
 {
-	return err_set(ERR_UNAUTHENTICATED, "invalid_credentials",
-		       "email or password is wrong");
+	return err_set(ERR_UNAUTHENTICATED, "invalid_credentials", "email or password is wrong");
 }
 
 int
 idn_login(rpc_ctx *ctx, const Kolo__Identity__V1__LoginRequest *in,
-          Kolo__Identity__V1__LoginResponse *out)
+	  Kolo__Identity__V1__LoginResponse *out)
 {
-	idn_login_tx t = { .arena = rpc_ctx_arena(ctx) };
-	idn_user user = { .id = NULL };
+	idn_login_tx t = {.arena = rpc_ctx_arena(ctx)};
+	idn_user user = {.id = NULL};
 	char *email = NULL;
 	db_conn *c = NULL;
 	int rc, match, known;
 
 	rc = idn_normalize_email(&email, t.arena, in->email);
 	if (rc == 0 && !in->password[0])
-		rc = err_set(ERR_INVALID_ARGUMENT, "missing_password",
-			     "password is required");
+		rc = err_set(ERR_INVALID_ARGUMENT, "missing_password", "password is required");
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
@@ -242,8 +245,7 @@ idn_login(rpc_ctx *ctx, const Kolo__Identity__V1__LoginRequest *in,
 	match = idn_verify_secret(user.password_hash, in->password);
 	idn_wipe(in->password);
 	if (!match) {
-		rc = idn_store_log(c, user.id, "login_failed", t.client.ip,
-				   t.client.device);
+		rc = idn_store_log(c, user.id, "login_failed", t.client.ip, t.client.device);
 		return rc < 0 ? rc : idn_bad_credentials();
 	}
 	t.user_id = user.id;
@@ -256,9 +258,8 @@ idn_login(rpc_ctx *ctx, const Kolo__Identity__V1__LoginRequest *in,
 	out->user = idn_user_message(ctx, &user, 1);
 	if (!out->user)
 		return err_oom();
-	return idn_token_pair(ctx, user.id, &t.grant, &out->access_token,
-			      &out->refresh_token, &out->token_type,
-			      &out->expires_in);
+	return idn_token_pair(ctx, user.id, &t.grant, &out->access_token, &out->refresh_token,
+			      &out->token_type, &out->expires_in);
 }
 
 /* --- Refresh ------------------------------------------------------------- */
@@ -282,12 +283,12 @@ typedef struct idn_refresh_tx {
 
 /* A revoked token presented again: a race of the same client when it was
  * rotated within the grace period, theft otherwise (DESIGN §4). */
-static int idn_refresh_revoked(db_conn *c, idn_refresh_tx *t)
+static int
+idn_refresh_revoked(db_conn *c, idn_refresh_tx *t)
 {
 	int revoked = 0, rc;
 
-	if (t->old.replaced &&
-	    t->old.revoked_age_us <= IDN_US(idn_current()->reuse_grace_s)) {
+	if (t->old.replaced && t->old.revoked_age_us <= IDN_US(idn_current()->reuse_grace_s)) {
 		t->outcome = IDN_REFRESH_RACE;
 		return 0;
 	}
@@ -298,11 +299,12 @@ static int idn_refresh_revoked(db_conn *c, idn_refresh_tx *t)
 					       idn_session_window_us());
 	if (rc < 0)
 		return rc;
-	return idn_store_log(c, t->old.user_id, "refresh_token_reuse",
-			     t->client.ip, t->client.device);
+	return idn_store_log(c, t->old.user_id, "refresh_token_reuse", t->client.ip,
+			     t->client.device);
 }
 
-static int idn_refresh_body(db_conn *c, void *arg)
+static int
+idn_refresh_body(db_conn *c, void *arg)
 {
 	idn_refresh_tx *t = arg;
 	int rc = idn_store_lock_refresh(&t->old, t->arena, c, t->presented_hash, idn_now_us());
@@ -318,14 +320,15 @@ static int idn_refresh_body(db_conn *c, void *arg)
 	t->outcome = IDN_REFRESH_ROTATED;
 	rc = idn_guards_settle(c, &t->guards);
 	if (rc == 0)
-		rc = idn_open_session(c, t->arena, t->old.user_id, &t->client,
-				      "refresh", &t->grant);
+		rc = idn_open_session(c, t->arena, t->old.user_id, &t->client, "refresh",
+				      &t->grant);
 	if (rc < 0)
 		return rc;
 	return idn_store_replace_refresh(c, t->old.id, t->grant.id);
 }
 
-static int idn_refresh_refused(idn_refresh_outcome outcome)
+static int
+idn_refresh_refused(idn_refresh_outcome outcome)
 {
 	switch (outcome) {
 	case IDN_REFRESH_EXPIRED:
@@ -344,7 +347,8 @@ static int idn_refresh_refused(idn_refresh_outcome outcome)
 }
 
 /* An unknown refresh token (also: one that is not ours at all). */
-static int idn_unknown_refresh(int rc)
+static int
+idn_unknown_refresh(int rc)
 {
 	if (rc == ERR_NOT_FOUND)
 		return err_set(ERR_UNAUTHENTICATED, "invalid_refresh_token",
@@ -354,9 +358,9 @@ static int idn_unknown_refresh(int rc)
 
 int
 idn_refresh(rpc_ctx *ctx, const Kolo__Identity__V1__RefreshRequest *in,
-            Kolo__Identity__V1__RefreshResponse *out)
+	    Kolo__Identity__V1__RefreshResponse *out)
 {
-	idn_refresh_tx t = { .arena = rpc_ctx_arena(ctx) };
+	idn_refresh_tx t = {.arena = rpc_ctx_arena(ctx)};
 	db_conn *c = NULL;
 	int rc;
 
@@ -378,9 +382,8 @@ idn_refresh(rpc_ctx *ctx, const Kolo__Identity__V1__RefreshRequest *in,
 		return idn_unknown_refresh(rc);
 	if (t.outcome != IDN_REFRESH_ROTATED)
 		return idn_refresh_refused(t.outcome);
-	return idn_token_pair(ctx, t.old.user_id, &t.grant, &out->access_token,
-			      &out->refresh_token, &out->token_type,
-			      &out->expires_in);
+	return idn_token_pair(ctx, t.old.user_id, &t.grant, &out->access_token, &out->refresh_token,
+			      &out->token_type, &out->expires_in);
 }
 
 /* --- Logout ---------------------------------------------------------------- */
@@ -393,7 +396,8 @@ typedef struct idn_logout_tx {
 	int revoked;
 } idn_logout_tx;
 
-static int idn_logout_body(db_conn *c, void *arg)
+static int
+idn_logout_body(db_conn *c, void *arg)
 {
 	idn_logout_tx *t = arg;
 	idn_refresh_row token;
@@ -410,20 +414,18 @@ static int idn_logout_body(db_conn *c, void *arg)
 		rc = idn_store_end_sessions_of(c, token.user_id, idn_now_us(),
 					       idn_session_window_us());
 	else if (rc == 0 && t->revoked)
-		rc = idn_store_end_session(c, token.id, token.user_id,
-					   idn_now_us(), idn_session_window_us());
+		rc = idn_store_end_session(c, token.id, token.user_id, idn_now_us(),
+					   idn_session_window_us());
 	if (rc < 0)
 		return rc;
-	return idn_store_log(c, token.user_id, "logout", t->client.ip,
-			     t->client.device);
+	return idn_store_log(c, token.user_id, "logout", t->client.ip, t->client.device);
 }
 
 int
 idn_logout(rpc_ctx *ctx, const Kolo__Identity__V1__LogoutRequest *in,
-           Kolo__Identity__V1__LogoutResponse *out)
+	   Kolo__Identity__V1__LogoutResponse *out)
 {
-	idn_logout_tx t = { .arena = rpc_ctx_arena(ctx),
-			    .all_devices = in->all_devices };
+	idn_logout_tx t = {.arena = rpc_ctx_arena(ctx), .all_devices = in->all_devices};
 	db_conn *c = NULL;
 	int rc;
 
@@ -444,8 +446,9 @@ idn_logout(rpc_ctx *ctx, const Kolo__Identity__V1__LogoutRequest *in,
 
 /* --- Users ----------------------------------------------------------------- */
 
-static int idn_reply_user(rpc_ctx *ctx, const char *id, const char *email, int own,
-			  Kolo__Identity__V1__User **out)
+static int
+idn_reply_user(rpc_ctx *ctx, const char *id, const char *email, int own,
+	       Kolo__Identity__V1__User **out)
 {
 	idn_user user;
 	db_conn *c = NULL;
@@ -463,14 +466,14 @@ static int idn_reply_user(rpc_ctx *ctx, const char *id, const char *email, int o
 
 int
 idn_get_me(rpc_ctx *ctx, const Kolo__Identity__V1__GetMeRequest *in,
-           Kolo__Identity__V1__GetMeResponse *out)
+	   Kolo__Identity__V1__GetMeResponse *out)
 {
 	return idn_reply_user(ctx, rpc_ctx_user_id(ctx), NULL, 1, &out->user);
 }
 
 int
 idn_get_user(rpc_ctx *ctx, const Kolo__Identity__V1__GetUserRequest *in,
-             Kolo__Identity__V1__GetUserResponse *out)
+	     Kolo__Identity__V1__GetUserResponse *out)
 {
 	idn_user user;
 	db_conn *c = NULL;
@@ -491,7 +494,7 @@ idn_get_user(rpc_ctx *ctx, const Kolo__Identity__V1__GetUserRequest *in,
 
 int
 idn_find_user_by_email(rpc_ctx *ctx, const Kolo__Identity__V1__FindUserByEmailRequest *in,
-                       Kolo__Identity__V1__FindUserByEmailResponse *out)
+		       Kolo__Identity__V1__FindUserByEmailResponse *out)
 {
 	char *email = NULL;
 	int rc = idn_normalize_email(&email, rpc_ctx_arena(ctx), in->email);
@@ -505,8 +508,8 @@ idn_find_user_by_email(rpc_ctx *ctx, const Kolo__Identity__V1__FindUserByEmailRe
 
 /* A session as a message in the arena (current: the caller's own); NULL
  * when the arena is full. */
-static Kolo__Identity__V1__Session *idn_session_message(mem_arena *a, const idn_session *r,
-							 const char *current_sid)
+static Kolo__Identity__V1__Session *
+idn_session_message(mem_arena *a, const idn_session *r, const char *current_sid)
 {
 	Kolo__Identity__V1__Session *s = mem_arena_alloc(a, sizeof(*s));
 
@@ -524,7 +527,7 @@ static Kolo__Identity__V1__Session *idn_session_message(mem_arena *a, const idn_
 
 int
 idn_list_sessions(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionsRequest *in,
-                  Kolo__Identity__V1__ListSessionsResponse *out)
+		  Kolo__Identity__V1__ListSessionsResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	const auth_claims *claims = rpc_ctx_claims(ctx);
@@ -558,7 +561,8 @@ typedef struct idn_revoke_tx {
 	int revoked;
 } idn_revoke_tx;
 
-static int idn_revoke_body(db_conn *c, void *arg)
+static int
+idn_revoke_body(db_conn *c, void *arg)
 {
 	idn_revoke_tx *t = arg;
 	int rc = idn_store_revoke_refresh(&t->revoked, c, t->session_id, t->user_id);
@@ -569,16 +573,14 @@ static int idn_revoke_body(db_conn *c, void *arg)
 				   idn_session_window_us());
 	if (rc < 0)
 		return rc;
-	return idn_store_log(c, t->user_id, "session_revoked", t->client.ip,
-			     t->client.device);
+	return idn_store_log(c, t->user_id, "session_revoked", t->client.ip, t->client.device);
 }
 
 int
 idn_revoke_session(rpc_ctx *ctx, const Kolo__Identity__V1__RevokeSessionRequest *in,
-                   Kolo__Identity__V1__RevokeSessionResponse *out)
+		   Kolo__Identity__V1__RevokeSessionResponse *out)
 {
-	idn_revoke_tx t = { .session_id = in->session_id,
-			    .user_id = rpc_ctx_user_id(ctx) };
+	idn_revoke_tx t = {.session_id = in->session_id, .user_id = rpc_ctx_user_id(ctx)};
 	db_conn *c = NULL;
 	int rc;
 
@@ -589,13 +591,13 @@ idn_revoke_session(rpc_ctx *ctx, const Kolo__Identity__V1__RevokeSessionRequest 
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), idn_revoke_body, &t);
 	if (rc == 0 && t.revoked == 0)
-		rc = err_set(ERR_NOT_FOUND, "session_not_found",
-			     "no such live session of yours");
+		rc = err_set(ERR_NOT_FOUND, "session_not_found", "no such live session of yours");
 	return rc;
 }
 
 /* An account event as a message in the arena; NULL when the arena is full. */
-static Kolo__Identity__V1__ActivityEvent *idn_event_message(mem_arena *a, const idn_event *r)
+static Kolo__Identity__V1__ActivityEvent *
+idn_event_message(mem_arena *a, const idn_event *r)
 {
 	Kolo__Identity__V1__ActivityEvent *e = mem_arena_alloc(a, sizeof(*e));
 
@@ -612,7 +614,7 @@ static Kolo__Identity__V1__ActivityEvent *idn_event_message(mem_arena *a, const 
 
 int
 idn_list_activity(rpc_ctx *ctx, const Kolo__Identity__V1__ListActivityRequest *in,
-                  Kolo__Identity__V1__ListActivityResponse *out)
+		  Kolo__Identity__V1__ListActivityResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;

@@ -17,7 +17,8 @@
 #define IDN_TIME_TEXT	 40
 
 /* Unix microseconds as RFC 3339 UTC with microseconds (as DB_RFC3339). */
-static void idn_time_text(char out[IDN_TIME_TEXT], int64_t us)
+static void
+idn_time_text(char out[IDN_TIME_TEXT], int64_t us)
 {
 	time_t secs = (time_t)(us / 1000000);
 	struct tm tm;
@@ -31,11 +32,11 @@ static void idn_time_text(char out[IDN_TIME_TEXT], int64_t us)
 /* --- codes ------------------------------------------------------------------
  */
 
-int idn_code_issue(db_conn *c, mem_arena *a, const char *user_id,
-		   idn_code_channel ch, const char *address, char **expires_at)
+int
+idn_code_issue(db_conn *c, mem_arena *a, const char *user_id, idn_code_channel ch,
+	       const char *address, char **expires_at)
 {
-	char code[IDN_CODE_TEXT], hash[IDN_CODE_HASH_TEXT],
-		exp_text[IDN_TIME_TEXT];
+	char code[IDN_CODE_TEXT], hash[IDN_CODE_HASH_TEXT], exp_text[IDN_TIME_TEXT];
 	int64_t now = idn_now_us();
 	int64_t expires = now + IDN_US(IDN_CODE_TTL_S);
 	int rc;
@@ -47,15 +48,13 @@ int idn_code_issue(db_conn *c, mem_arena *a, const char *user_id,
 	/* The code itself travels only in the event kolo-events sends (and
 	 * blanks in its copy once sent); identity keeps the hash. */
 	if (rc == 0)
-		rc = outbox_add(
-			c, OUTBOX_IDENTITY,
-			&(outbox_event){.type = ch == IDN_CODE_PHONE
-							? EVT_PHONE_CODE
-							: EVT_EMAIL_CODE,
-					.user_id = user_id,
-					.actor_id = user_id},
-			"{s:s, s:s, s:s}", idn_code_channel_name(ch), address,
-			"code", code, "expires_at", exp_text);
+		rc = outbox_add(c, OUTBOX_IDENTITY,
+				&(outbox_event){.type = ch == IDN_CODE_PHONE ? EVT_PHONE_CODE
+									     : EVT_EMAIL_CODE,
+						.user_id = user_id,
+						.actor_id = user_id},
+				"{s:s, s:s, s:s}", idn_code_channel_name(ch), address, "code", code,
+				"expires_at", exp_text);
 	sodium_memzero(code, sizeof(code));
 	if (rc == 0 && expires_at) {
 		*expires_at = mem_arena_strdup(a, exp_text);
@@ -67,9 +66,9 @@ int idn_code_issue(db_conn *c, mem_arena *a, const char *user_id,
 
 /* Whether the user may be sent a code on channel now (the send limits):
  * the verdict, and when refused the seconds to wait. */
-static int idn_code_may_send(db_conn *c, mem_arena *a, const char *user_id,
-			     idn_code_channel channel, idn_send_verdict *verdict,
-			     int *retry_after_s)
+static int
+idn_code_may_send(db_conn *c, mem_arena *a, const char *user_id, idn_code_channel channel,
+		  idn_send_verdict *verdict, int *retry_after_s)
 {
 	idn_code_state state;
 	int rc = idn_store_code_state(&state, a, c, user_id, channel, idn_now_us());
@@ -79,8 +78,8 @@ static int idn_code_may_send(db_conn *c, mem_arena *a, const char *user_id,
 	return rc;
 }
 
-int idn_email_code_on_login(db_conn *c, mem_arena *a, const char *user_id,
-			    int *sent)
+int
+idn_email_code_on_login(db_conn *c, mem_arena *a, const char *user_id, int *sent)
 {
 	idn_code_state state;
 	char *email = NULL;
@@ -110,7 +109,8 @@ typedef struct idn_send_code_tx {
 	char *expires_at;
 } idn_send_code_tx;
 
-static int idn_send_code_body(db_conn *c, void *arg)
+static int
+idn_send_code_body(db_conn *c, void *arg)
 {
 	idn_send_code_tx *t = arg;
 	int rc = idn_store_lock_user(&t->email, &t->verified, t->arena, c, t->user_id,
@@ -122,13 +122,13 @@ static int idn_send_code_body(db_conn *c, void *arg)
 			       &t->retry_after_s);
 	if (rc < 0 || t->verdict != IDN_SEND_OK)
 		return rc;
-	return idn_code_issue(c, t->arena, t->user_id, IDN_CODE_EMAIL, t->email,
-			      &t->expires_at);
+	return idn_code_issue(c, t->arena, t->user_id, IDN_CODE_EMAIL, t->email, &t->expires_at);
 }
 
 /* RESOURCE_EXHAUSTED rate_limited (with its retry hint) unless verdict is
  * IDN_SEND_OK. */
-static int idn_send_limited(idn_send_verdict verdict, int retry_after_s)
+static int
+idn_send_limited(idn_send_verdict verdict, int retry_after_s)
 {
 	switch (verdict) {
 	case IDN_SEND_TOO_SOON:
@@ -139,8 +139,8 @@ static int idn_send_limited(idn_send_verdict verdict, int retry_after_s)
 		return err_set_retry_after(retry_after_s);
 	case IDN_SEND_DAY_CAP:
 		err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
-			"%d codes were sent today: try again in %d s",
-			IDN_CODE_DAY_CAP, retry_after_s);
+			"%d codes were sent today: try again in %d s", IDN_CODE_DAY_CAP,
+			retry_after_s);
 		return err_set_retry_after(retry_after_s);
 	case IDN_SEND_OK:
 		break;
@@ -148,21 +148,20 @@ static int idn_send_limited(idn_send_verdict verdict, int retry_after_s)
 	return 0;
 }
 
-static int idn_send_refused(const idn_send_code_tx *t)
+static int
+idn_send_refused(const idn_send_code_tx *t)
 {
 	if (t->verified)
-		return err_set(ERR_FAILED_PRECONDITION,
-			       "email_already_verified",
+		return err_set(ERR_FAILED_PRECONDITION, "email_already_verified",
 			       "your email address is verified already");
 	return idn_send_limited(t->verdict, t->retry_after_s);
 }
 
 int
 idn_send_email_code(rpc_ctx *ctx, const Kolo__Identity__V1__SendEmailCodeRequest *in,
-                    Kolo__Identity__V1__SendEmailCodeResponse *out)
+		    Kolo__Identity__V1__SendEmailCodeResponse *out)
 {
-	idn_send_code_tx t = {.arena = rpc_ctx_arena(ctx),
-			      .user_id = rpc_ctx_user_id(ctx)};
+	idn_send_code_tx t = {.arena = rpc_ctx_arena(ctx), .user_id = rpc_ctx_user_id(ctx)};
 	db_conn *c = NULL;
 	int rc;
 
@@ -192,20 +191,18 @@ typedef struct idn_verify_code_tx {
 	idn_verify_verdict verdict;
 } idn_verify_code_tx;
 
-static int idn_verify_code_apply(db_conn *c, idn_verify_code_tx *t,
-				 const idn_code_state *state)
+static int
+idn_verify_code_apply(db_conn *c, idn_verify_code_tx *t, const idn_code_state *state)
 {
 	int rc = 0;
 
 	switch (t->verdict) {
 	case IDN_VERIFY_RIGHT:
-		rc = idn_store_code_consume(c, state->id, t->user_id,
-					    t->channel, idn_now_us());
+		rc = idn_store_code_consume(c, state->id, t->user_id, t->channel, idn_now_us());
 		if (rc == 0)
 			rc = idn_store_log(c, t->user_id,
-					   t->channel == IDN_CODE_PHONE
-						   ? "phone_verified"
-						   : "email_verified",
+					   t->channel == IDN_CODE_PHONE ? "phone_verified"
+									: "email_verified",
 					   t->client.ip, t->client.device);
 		return rc;
 	case IDN_VERIFY_WRONG:
@@ -220,7 +217,8 @@ static int idn_verify_code_apply(db_conn *c, idn_verify_code_tx *t,
 	return rc;
 }
 
-static int idn_verify_code_body(db_conn *c, void *arg)
+static int
+idn_verify_code_body(db_conn *c, void *arg)
 {
 	idn_verify_code_tx *t = arg;
 	idn_code_state state;
@@ -234,15 +232,14 @@ static int idn_verify_code_body(db_conn *c, void *arg)
 		return rc;
 	/* A code proves only the address (or number) it was sent to, while it
 	 * is still the user's: no phone, or another one, is no_code. */
-	t->verdict =
-		idn_code_verify_verdict(&state, address, t->presented_hash);
+	t->verdict = idn_code_verify_verdict(&state, address, t->presented_hash);
 	return idn_verify_code_apply(c, t, &state);
 }
 
-static int idn_verify_refused(const idn_verify_code_tx *t)
+static int
+idn_verify_refused(const idn_verify_code_tx *t)
 {
-	const char *what =
-		t->channel == IDN_CODE_PHONE ? "phone number" : "address";
+	const char *what = t->channel == IDN_CODE_PHONE ? "phone number" : "address";
 
 	if (t->verified)
 		return 0;
@@ -261,20 +258,18 @@ static int idn_verify_refused(const idn_verify_code_tx *t)
 			       "too many wrong codes: ask for a new one");
 	case IDN_VERIFY_WRONG:
 		return err_set(ERR_PERMISSION_DENIED, "code_invalid",
-			       "the code is wrong: %d tries left",
-			       t->attempts_left);
+			       "the code is wrong: %d tries left", t->attempts_left);
 	}
 	return 0;
 }
 
 /* VerifyEmail and VerifyPhone: code (wiped) against the live code of
  * channel; the caller as a User message into *out. */
-static int idn_verify_code(rpc_ctx *ctx, idn_code_channel channel, char *code,
-			   Kolo__Identity__V1__User **out)
+static int
+idn_verify_code(rpc_ctx *ctx, idn_code_channel channel, char *code, Kolo__Identity__V1__User **out)
 {
-	idn_verify_code_tx t = {.arena = rpc_ctx_arena(ctx),
-				.user_id = rpc_ctx_user_id(ctx),
-				.channel = channel};
+	idn_verify_code_tx t = {
+		.arena = rpc_ctx_arena(ctx), .user_id = rpc_ctx_user_id(ctx), .channel = channel};
 	idn_user user;
 	db_conn *c = NULL;
 	int rc = idn_code_check(code);
@@ -299,14 +294,14 @@ static int idn_verify_code(rpc_ctx *ctx, idn_code_channel channel, char *code,
 
 int
 idn_verify_email(rpc_ctx *ctx, const Kolo__Identity__V1__VerifyEmailRequest *in,
-                 Kolo__Identity__V1__VerifyEmailResponse *out)
+		 Kolo__Identity__V1__VerifyEmailResponse *out)
 {
 	return idn_verify_code(ctx, IDN_CODE_EMAIL, in->code, &out->user);
 }
 
 int
 idn_verify_phone(rpc_ctx *ctx, const Kolo__Identity__V1__VerifyPhoneRequest *in,
-                 Kolo__Identity__V1__VerifyPhoneResponse *out)
+		 Kolo__Identity__V1__VerifyPhoneResponse *out)
 {
 	return idn_verify_code(ctx, IDN_CODE_PHONE, in->code, &out->user);
 }
@@ -326,7 +321,8 @@ typedef struct idn_set_phone_tx {
 /* A new number is stored unverified and sent a code, within the code send
  * limits (nothing changes past them); the number already verified is left
  * as it is. */
-static int idn_set_phone_body(db_conn *c, void *arg)
+static int
+idn_set_phone_body(db_conn *c, void *arg)
 {
 	idn_set_phone_tx *t = arg;
 	char *current = NULL;
@@ -349,27 +345,25 @@ static int idn_set_phone_body(db_conn *c, void *arg)
 		return 0;
 	}
 	if ((rc = idn_store_set_phone(c, t->user_id, t->phone)) < 0 ||
-	    (rc = idn_code_issue(c, t->arena, t->user_id, IDN_CODE_PHONE,
-				 t->phone, NULL)) < 0)
+	    (rc = idn_code_issue(c, t->arena, t->user_id, IDN_CODE_PHONE, t->phone, NULL)) < 0)
 		return rc;
-	return idn_store_log(c, t->user_id, "phone_set", t->client.ip,
-			     t->client.device);
+	return idn_store_log(c, t->user_id, "phone_set", t->client.ip, t->client.device);
 }
 
-static int idn_remove_phone_body(db_conn *c, void *arg)
+static int
+idn_remove_phone_body(db_conn *c, void *arg)
 {
 	idn_set_phone_tx *t = arg;
 	int rc = idn_store_set_phone(c, t->user_id, NULL);
 
 	if (rc < 0)
 		return rc;
-	return idn_store_log(c, t->user_id, "phone_removed", t->client.ip,
-			     t->client.device);
+	return idn_store_log(c, t->user_id, "phone_removed", t->client.ip, t->client.device);
 }
 
 /* Runs body for the caller, then their User message into *out. */
-static int idn_phone_change(rpc_ctx *ctx, idn_set_phone_tx *t, db_tx_fn body,
-			    Kolo__Identity__V1__User **out)
+static int
+idn_phone_change(rpc_ctx *ctx, idn_set_phone_tx *t, db_tx_fn body, Kolo__Identity__V1__User **out)
 {
 	idn_user user;
 	db_conn *c = NULL;
@@ -390,10 +384,9 @@ static int idn_phone_change(rpc_ctx *ctx, idn_set_phone_tx *t, db_tx_fn body,
 
 int
 idn_set_phone(rpc_ctx *ctx, const Kolo__Identity__V1__SetPhoneRequest *in,
-              Kolo__Identity__V1__SetPhoneResponse *out)
+	      Kolo__Identity__V1__SetPhoneResponse *out)
 {
-	idn_set_phone_tx t = {.arena = rpc_ctx_arena(ctx),
-			      .user_id = rpc_ctx_user_id(ctx)};
+	idn_set_phone_tx t = {.arena = rpc_ctx_arena(ctx), .user_id = rpc_ctx_user_id(ctx)};
 	char *phone = NULL;
 	/* "" is no number (RemovePhone clears it). */
 	int rc = idn_normalize_phone(&phone, t.arena, in->phone);
@@ -406,10 +399,9 @@ idn_set_phone(rpc_ctx *ctx, const Kolo__Identity__V1__SetPhoneRequest *in,
 
 int
 idn_remove_phone(rpc_ctx *ctx, const Kolo__Identity__V1__RemovePhoneRequest *in,
-                 Kolo__Identity__V1__RemovePhoneResponse *out)
+		 Kolo__Identity__V1__RemovePhoneResponse *out)
 {
-	idn_set_phone_tx t = {.arena = rpc_ctx_arena(ctx),
-			      .user_id = rpc_ctx_user_id(ctx)};
+	idn_set_phone_tx t = {.arena = rpc_ctx_arena(ctx), .user_id = rpc_ctx_user_id(ctx)};
 
 	return idn_phone_change(ctx, &t, idn_remove_phone_body, &out->user);
 }
@@ -417,12 +409,12 @@ idn_remove_phone(rpc_ctx *ctx, const Kolo__Identity__V1__RemovePhoneRequest *in,
 /* --- GetUserContacts
  * -------------------------------------------------------------- */
 
-static int idn_contacts_check(char *const *ids, size_t n)
+static int
+idn_contacts_check(char *const *ids, size_t n)
 {
 	if (n > IDN_CONTACTS_MAX)
 		return err_set(ERR_INVALID_ARGUMENT, "too_many_user_ids",
-			       "at most %d user_ids in one call",
-			       IDN_CONTACTS_MAX);
+			       "at most %d user_ids in one call", IDN_CONTACTS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		if (!text_is_uuid(ids[i]))
 			return err_invalid_id("user_ids");
@@ -448,7 +440,7 @@ idn_contact_message(mem_arena *a, const idn_contact *ct)
 
 int
 idn_get_user_contacts(rpc_ctx *ctx, const Kolo__Identity__V1__GetUserContactsRequest *in,
-                      Kolo__Identity__V1__GetUserContactsResponse *out)
+		      Kolo__Identity__V1__GetUserContactsResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	idn_contact *rows = NULL;
@@ -463,8 +455,7 @@ idn_get_user_contacts(rpc_ctx *ctx, const Kolo__Identity__V1__GetUserContactsReq
 		rc = idn_store_contacts(&rows, &n, a, c, in->user_ids, in->n_user_ids);
 	if (rc < 0)
 		return rc;
-	out->contacts =
-		mem_arena_alloc(a, sizeof(*out->contacts) * (size_t)(n + 1));
+	out->contacts = mem_arena_alloc(a, sizeof(*out->contacts) * (size_t)(n + 1));
 	if (!out->contacts)
 		return err_oom();
 	for (int i = 0; i < n; i++) {

@@ -7,7 +7,7 @@
 
 int
 idn_get_signing_keys(rpc_ctx *ctx, const Kolo__Identity__V1__GetSigningKeysRequest *in,
-                     Kolo__Identity__V1__GetSigningKeysResponse *out)
+		     Kolo__Identity__V1__GetSigningKeysResponse *out)
 {
 	const idn_config *cfg = idn_current();
 	mem_arena *a = rpc_ctx_arena(ctx);
@@ -21,8 +21,8 @@ idn_get_signing_keys(rpc_ctx *ctx, const Kolo__Identity__V1__GetSigningKeysReque
 		char *x = mem_arena_alloc(a, auth_b64url_len(sizeof(k->public_key)) + 1);
 
 		if (!m || !x ||
-		    auth_b64url_encode(x, auth_b64url_len(sizeof(k->public_key)) + 1,
-				       k->public_key, sizeof(k->public_key)) < 0)
+		    auth_b64url_encode(x, auth_b64url_len(sizeof(k->public_key)) + 1, k->public_key,
+				       sizeof(k->public_key)) < 0)
 			return err_oom();
 		kolo__identity__v1__signing_key__init(m);
 		m->kid = (char *)k->kid;
@@ -31,9 +31,10 @@ idn_get_signing_keys(rpc_ctx *ctx, const Kolo__Identity__V1__GetSigningKeysReque
 		m->public_key.data = (uint8_t *)k->public_key;
 		m->public_key.len = sizeof(k->public_key);
 		m->x = x;
-		m->status = strcmp(k->kid, cfg->kid) == 0
-				    ? KOLO__IDENTITY__V1__SIGNING_KEY_STATUS__SIGNING_KEY_STATUS_CURRENT
-				    : KOLO__IDENTITY__V1__SIGNING_KEY_STATUS__SIGNING_KEY_STATUS_PREVIOUS;
+		m->status =
+			strcmp(k->kid, cfg->kid) == 0
+				? KOLO__IDENTITY__V1__SIGNING_KEY_STATUS__SIGNING_KEY_STATUS_CURRENT
+				: KOLO__IDENTITY__V1__SIGNING_KEY_STATUS__SIGNING_KEY_STATUS_PREVIOUS;
 		out->keys[out->n_keys++] = m;
 	}
 	return 0;

@@ -22,24 +22,24 @@ typedef struct idn_pin_tx {
 	const char *recovery_hash; /* presented (ResetPin) */
 	const char *new_pin_hash;  /* to store */
 	const char *new_recovery_hash;
-	const char *event;	   /* logged on success */
+	const char *event; /* logged on success */
 	idn_client client;
-	idn_guards guards;	   /* ResetPin's throttles */
+	idn_guards guards; /* ResetPin's throttles */
 	idn_pin_outcome outcome;
 	int attempts_left;
-	int64_t locked_until_us;   /* when IDN_PIN_LOCKED */
+	int64_t locked_until_us; /* when IDN_PIN_LOCKED */
 } idn_pin_tx;
 
-static int idn_pin_log(db_conn *c, const idn_pin_tx *t, const char *event)
+static int
+idn_pin_log(db_conn *c, const idn_pin_tx *t, const char *event)
 {
-	return idn_store_log(c, t->user_id, event, t->client.ip,
-			     t->client.device);
+	return idn_store_log(c, t->user_id, event, t->client.ip, t->client.device);
 }
 
 /* A wrong PIN: counts it (idn_pin_wrong() decides whether it locks); each
  * lock is an activity-log entry of its own. */
-static int idn_pin_wrong_attempt(db_conn *c, idn_pin_tx *t, idn_pin *row,
-				 int64_t now)
+static int
+idn_pin_wrong_attempt(db_conn *c, idn_pin_tx *t, idn_pin *row, int64_t now)
 {
 	int locks = idn_pin_wrong(&t->attempts_left, &row->lockout, &idn_current()->limits, now);
 	int rc = idn_pin_log(c, t, "pin_failed");
@@ -57,7 +57,8 @@ static int idn_pin_wrong_attempt(db_conn *c, idn_pin_tx *t, idn_pin *row,
 
 /* Checks t->pin against the user's PIN under the row lock. A locked PIN
  * fails without being checked (no hash, not counted). */
-static int idn_pin_check(db_conn *c, idn_pin_tx *t)
+static int
+idn_pin_check(db_conn *c, idn_pin_tx *t)
 {
 	int64_t now = idn_now_us();
 	idn_pin row;
@@ -80,7 +81,8 @@ static int idn_pin_check(db_conn *c, idn_pin_tx *t)
 }
 
 /* VerifyPin and ChangePin: check, then (ChangePin) store the new hash. */
-static int idn_pin_check_body(db_conn *c, void *arg)
+static int
+idn_pin_check_body(db_conn *c, void *arg)
 {
 	idn_pin_tx *t = arg;
 	int rc = idn_pin_check(c, t);
@@ -93,7 +95,8 @@ static int idn_pin_check_body(db_conn *c, void *arg)
 	return idn_pin_log(c, t, t->event);
 }
 
-static int idn_pin_reset_body(db_conn *c, void *arg)
+static int
+idn_pin_reset_body(db_conn *c, void *arg)
 {
 	idn_pin_tx *t = arg;
 	idn_pin row;
@@ -101,26 +104,25 @@ static int idn_pin_reset_body(db_conn *c, void *arg)
 
 	if (rc < 0)
 		return rc;
-	if (!auth_secret_equal(row.recovery_hash, strlen(row.recovery_hash),
-			       t->recovery_hash, strlen(t->recovery_hash))) {
+	if (!auth_secret_equal(row.recovery_hash, strlen(row.recovery_hash), t->recovery_hash,
+			       strlen(t->recovery_hash))) {
 		t->outcome = IDN_PIN_BAD_RECOVERY;
 		return idn_pin_log(c, t, "pin_reset_failed");
 	}
 	t->outcome = IDN_PIN_OK;
 	rc = idn_guards_settle(c, &t->guards);
 	if (rc == 0)
-		rc = idn_store_set_pin(c, t->user_id, t->new_pin_hash,
-				       t->new_recovery_hash);
+		rc = idn_store_set_pin(c, t->user_id, t->new_pin_hash, t->new_recovery_hash);
 	if (rc < 0)
 		return rc;
 	return idn_pin_log(c, t, "pin_reset");
 }
 
-static int idn_pin_set_body(db_conn *c, void *arg)
+static int
+idn_pin_set_body(db_conn *c, void *arg)
 {
 	idn_pin_tx *t = arg;
-	int rc = idn_store_insert_pin(c, t->user_id, t->new_pin_hash,
-				      t->new_recovery_hash);
+	int rc = idn_store_insert_pin(c, t->user_id, t->new_pin_hash, t->new_recovery_hash);
 
 	if (rc < 0)
 		return rc;
@@ -128,7 +130,8 @@ static int idn_pin_set_body(db_conn *c, void *arg)
 }
 
 /* The error of an outcome other than IDN_PIN_OK. */
-static int idn_pin_refused(const idn_pin_tx *t)
+static int
+idn_pin_refused(const idn_pin_tx *t)
 {
 	switch (t->outcome) {
 	case IDN_PIN_WRONG: {
@@ -136,8 +139,7 @@ static int idn_pin_refused(const idn_pin_tx *t)
 
 		snprintf(left, sizeof(left), "%d", t->attempts_left);
 		err_set(ERR_PERMISSION_DENIED, "pin_incorrect",
-			"wrong PIN: %d attempts left before it locks",
-			t->attempts_left);
+			"wrong PIN: %d attempts left before it locks", t->attempts_left);
 		return err_set_meta("attempts_left", left);
 	}
 	case IDN_PIN_LOCKED: {
@@ -148,7 +150,8 @@ static int idn_pin_refused(const idn_pin_tx *t)
 			wait = 1;
 		rc = err_set(ERR_FAILED_PRECONDITION, "pin_locked",
 			     "the PIN is locked after too many wrong attempts: "
-			     "try again in %lld seconds", (long long)wait);
+			     "try again in %lld seconds",
+			     (long long)wait);
 		err_set_retry_after((int)wait);
 		return rc;
 	}
@@ -160,7 +163,8 @@ static int idn_pin_refused(const idn_pin_tx *t)
 	}
 }
 
-static int idn_pin_run(rpc_ctx *ctx, idn_pin_tx *t, db_tx_fn body)
+static int
+idn_pin_run(rpc_ctx *ctx, idn_pin_tx *t, db_tx_fn body)
 {
 	db_conn *c = NULL;
 	int rc;
@@ -177,8 +181,8 @@ static int idn_pin_run(rpc_ctx *ctx, idn_pin_tx *t, db_tx_fn body)
 }
 
 /* A fresh recovery token for the reply, and its hash for the row. */
-static int idn_recovery_token(rpc_ctx *ctx, char **token_out,
-			      char hash[IDN_TOKEN_HASH_TEXT])
+static int
+idn_recovery_token(rpc_ctx *ctx, char **token_out, char hash[IDN_TOKEN_HASH_TEXT])
 {
 	char token[IDN_TOKEN_TEXT];
 
@@ -190,9 +194,9 @@ static int idn_recovery_token(rpc_ctx *ctx, char **token_out,
 
 int
 idn_set_pin(rpc_ctx *ctx, const Kolo__Identity__V1__SetPinRequest *in,
-            Kolo__Identity__V1__SetPinResponse *out)
+	    Kolo__Identity__V1__SetPinResponse *out)
 {
-	idn_pin_tx t = { .user_id = rpc_ctx_user_id(ctx) };
+	idn_pin_tx t = {.user_id = rpc_ctx_user_id(ctx)};
 	char pin_hash[IDN_SECRET_HASH_MAX], recovery_hash[IDN_TOKEN_HASH_TEXT];
 	int rc = idn_check_pin(in->pin, "pin");
 
@@ -210,10 +214,10 @@ idn_set_pin(rpc_ctx *ctx, const Kolo__Identity__V1__SetPinRequest *in,
 
 int
 idn_change_pin(rpc_ctx *ctx, const Kolo__Identity__V1__ChangePinRequest *in,
-               Kolo__Identity__V1__ChangePinResponse *out)
+	       Kolo__Identity__V1__ChangePinResponse *out)
 {
-	idn_pin_tx t = { .user_id = rpc_ctx_user_id(ctx), .pin = in->old_pin,
-			 .event = "pin_changed" };
+	idn_pin_tx t = {
+		.user_id = rpc_ctx_user_id(ctx), .pin = in->old_pin, .event = "pin_changed"};
 	char pin_hash[IDN_SECRET_HASH_MAX];
 	int rc = idn_check_pin(in->old_pin, "old_pin");
 
@@ -232,8 +236,8 @@ idn_change_pin(rpc_ctx *ctx, const Kolo__Identity__V1__ChangePinRequest *in,
 
 /* Whose PIN a VerifyPin call checks: the service token may name anyone;
  * a user may check only their own. */
-static int idn_pin_subject(rpc_ctx *ctx, const char *requested,
-			   const char **out)
+static int
+idn_pin_subject(rpc_ctx *ctx, const char *requested, const char **out)
 {
 	const char *caller = rpc_ctx_user_id(ctx);
 
@@ -254,9 +258,9 @@ static int idn_pin_subject(rpc_ctx *ctx, const char *requested,
 
 int
 idn_verify_pin(rpc_ctx *ctx, const Kolo__Identity__V1__VerifyPinRequest *in,
-               Kolo__Identity__V1__VerifyPinResponse *out)
+	       Kolo__Identity__V1__VerifyPinResponse *out)
 {
-	idn_pin_tx t = { .pin = in->pin };
+	idn_pin_tx t = {.pin = in->pin};
 	int rc = idn_pin_subject(ctx, in->user_id, &t.user_id);
 
 	if (rc == 0)
@@ -269,9 +273,9 @@ idn_verify_pin(rpc_ctx *ctx, const Kolo__Identity__V1__VerifyPinRequest *in,
 
 int
 idn_reset_pin(rpc_ctx *ctx, const Kolo__Identity__V1__ResetPinRequest *in,
-              Kolo__Identity__V1__ResetPinResponse *out)
+	      Kolo__Identity__V1__ResetPinResponse *out)
 {
-	idn_pin_tx t = { .user_id = rpc_ctx_user_id(ctx) };
+	idn_pin_tx t = {.user_id = rpc_ctx_user_id(ctx)};
 	char pin_hash[IDN_SECRET_HASH_MAX], presented[IDN_TOKEN_HASH_TEXT];
 	char recovery_hash[IDN_TOKEN_HASH_TEXT];
 	db_conn *c = NULL;

@@ -10,7 +10,8 @@
 
 #define IDN_REVOCATIONS_PAGE_MAX 1000
 
-int idn_session_check(const auth_claims *claims)
+int
+idn_session_check(const auth_claims *claims)
 {
 	db_conn *c = NULL;
 	int ended = 0;
@@ -31,21 +32,20 @@ int idn_session_check(const auth_claims *claims)
 }
 
 /* "" is the start; else a next_cursor we gave: a decimal seq. */
-static int idn_parse_cursor(const char *text, int64_t *out)
+static int
+idn_parse_cursor(const char *text, int64_t *out)
 {
 	*out = 0;
 	if (!text[0])
 		return 0;
 	if (cfg_parse_int(out, text, 0, INT64_MAX) < 0)
-		return err_set(
-			ERR_INVALID_ARGUMENT, "invalid_cursor",
-			"cursor must be a next_cursor of an earlier reply");
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_cursor",
+			       "cursor must be a next_cursor of an earlier reply");
 	return 0;
 }
 
 static int
-idn_revocations_reply(rpc_ctx *ctx, const idn_revocation *rows, int n,
-		      int limit, int64_t head,
+idn_revocations_reply(rpc_ctx *ctx, const idn_revocation *rows, int n, int limit, int64_t head,
 		      Kolo__Identity__V1__ListSessionRevocationsResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
@@ -53,13 +53,11 @@ idn_revocations_reply(rpc_ctx *ctx, const idn_revocation *rows, int n,
 
 	out->more = n > limit;
 	out->n_revocations = (size_t)(out->more ? limit : n);
-	out->revocations = mem_arena_alloc(a, sizeof(*out->revocations) *
-						      (out->n_revocations + 1));
+	out->revocations = mem_arena_alloc(a, sizeof(*out->revocations) * (out->n_revocations + 1));
 	if (!out->revocations)
 		return err_oom();
 	for (size_t i = 0; i < out->n_revocations; i++) {
-		Kolo__Identity__V1__SessionRevocation *r =
-			mem_arena_alloc(a, sizeof(*r));
+		Kolo__Identity__V1__SessionRevocation *r = mem_arena_alloc(a, sizeof(*r));
 
 		if (!r)
 			return err_oom();
@@ -77,8 +75,9 @@ idn_revocations_reply(rpc_ctx *ctx, const idn_revocation *rows, int n,
 }
 
 int
-idn_list_session_revocations(rpc_ctx *ctx, const Kolo__Identity__V1__ListSessionRevocationsRequest *in,
-                             Kolo__Identity__V1__ListSessionRevocationsResponse *out)
+idn_list_session_revocations(rpc_ctx *ctx,
+			     const Kolo__Identity__V1__ListSessionRevocationsRequest *in,
+			     Kolo__Identity__V1__ListSessionRevocationsResponse *out)
 {
 	int limit = in->page_size ? in->page_size : IDN_REVOCATIONS_PAGE_MAX;
 	idn_revocation *rows = NULL;
@@ -88,8 +87,7 @@ idn_list_session_revocations(rpc_ctx *ctx, const Kolo__Identity__V1__ListSession
 
 	if (limit < 1 || limit > IDN_REVOCATIONS_PAGE_MAX)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_page_size",
-			       "page_size must be 1 to %d",
-			       IDN_REVOCATIONS_PAGE_MAX);
+			       "page_size must be 1 to %d", IDN_REVOCATIONS_PAGE_MAX);
 	rc = idn_parse_cursor(in->cursor, &after);
 	if (rc == 0)
 		rc = db_thread_conn(&c);

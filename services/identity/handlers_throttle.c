@@ -6,14 +6,15 @@
 #include <assert.h>
 #include <stdio.h>
 
-static int idn_limit_is_addr(idn_limit_kind kind)
+static int
+idn_limit_is_addr(idn_limit_kind kind)
 {
 	return kind == IDN_LIMIT_LOGIN_ADDR || kind == IDN_LIMIT_REGISTER_ADDR ||
 	       kind == IDN_LIMIT_REFRESH_ADDR || kind == IDN_LIMIT_RESET_PIN_ADDR;
 }
 
-void idn_guard_add(idn_guards *gs, idn_limit_kind kind, const char *key,
-		   const char *user_id)
+void
+idn_guard_add(idn_guards *gs, idn_limit_kind kind, const char *key, const char *user_id)
 {
 	idn_guard *g = &gs->g[gs->n++];
 	char addr[IDN_ADDR_KEY_MAX];
@@ -30,13 +31,14 @@ void idn_guard_add(idn_guards *gs, idn_limit_kind kind, const char *key,
 }
 
 /* The event a user's activity log shows for a lockout of kind. */
-static const char *idn_lockout_event(idn_limit_kind kind)
+static const char *
+idn_lockout_event(idn_limit_kind kind)
 {
-	return kind == IDN_LIMIT_LOGIN_ACCOUNT ? "login_locked"
-					       : "pin_reset_locked";
+	return kind == IDN_LIMIT_LOGIN_ACCOUNT ? "login_locked" : "pin_reset_locked";
 }
 
-static int idn_guard_save(db_conn *c, const idn_guard *g)
+static int
+idn_guard_save(db_conn *c, const idn_guard *g)
 {
 	const idn_limits *limits = &idn_current()->limits;
 
@@ -47,7 +49,8 @@ static int idn_guard_save(db_conn *c, const idn_guard *g)
 
 /* Decides every throttle, then applies: all charges when every one
  * passes, else only the locks that start now. */
-static int idn_guards_take_body(db_conn *c, void *arg)
+static int
+idn_guards_take_body(db_conn *c, void *arg)
 {
 	idn_guards *gs = arg;
 	const idn_limits *limits = &idn_current()->limits;
@@ -83,20 +86,21 @@ static int idn_guards_take_body(db_conn *c, void *arg)
 	return rc;
 }
 
-int idn_guards_take(rpc_ctx *ctx, db_conn *c, idn_guards *gs)
+int
+idn_guards_take(rpc_ctx *ctx, db_conn *c, idn_guards *gs)
 {
 	int rc = db_tx(c, svc_tx_timeout(ctx), idn_guards_take_body, gs);
 
 	if (rc < 0 || gs->wait_s == 0)
 		return rc;
 	rc = err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
-		     "too many attempts: try again in %lld seconds",
-		     (long long)gs->wait_s);
+		     "too many attempts: try again in %lld seconds", (long long)gs->wait_s);
 	err_set_retry_after((int)gs->wait_s);
 	return rc;
 }
 
-int idn_guards_settle(db_conn *c, idn_guards *gs)
+int
+idn_guards_settle(db_conn *c, idn_guards *gs)
 {
 	int rc = 0;
 

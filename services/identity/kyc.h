@@ -41,8 +41,7 @@ void idn_kyc_unconfigure(void);
 /* "bvn" or "nin", and 11 ASCII digits: ERR_INVALID_ARGUMENT
  * "invalid_id_type" / "invalid_id_number" otherwise (the message never
  * repeats the number). */
-KOLO_MUST_CHECK int idn_kyc_check_input(const char *id_type,
-					const char *id_number);
+KOLO_MUST_CHECK int idn_kyc_check_input(const char *id_type, const char *id_number);
 
 /* The status of its text ("pending" ...), IDN_KYC_NONE for anything else;
  * and back. */

@@ -15,8 +15,8 @@
 
 /* The signing key: KOLO_JWT_PRIVATE_KEY (base64url 32-byte seed, as
  * kolo-keygen prints it) or the first line of KOLO_JWT_PRIVATE_KEY_FILE. */
-static int idn_load_seed(char **out, const char *inline_seed,
-			 const char *file)
+static int
+idn_load_seed(char **out, const char *inline_seed, const char *file)
 {
 	char *text = NULL;
 
@@ -36,7 +36,8 @@ static int idn_load_seed(char **out, const char *inline_seed,
 	return 0;
 }
 
-static int idn_pwhash_profile(idn_config *cfg, const char *profile)
+static int
+idn_pwhash_profile(idn_config *cfg, const char *profile)
 {
 	if (strcmp(profile, "interactive") == 0)
 		return 0;
@@ -55,14 +56,15 @@ static int idn_pwhash_profile(idn_config *cfg, const char *profile)
 		       "KOLO_PWHASH_PROFILE must be interactive, moderate or test");
 }
 
-static int idn_bad_limit(const char *name)
+static int
+idn_bad_limit(const char *name)
 {
-	return err_set(ERR_INVALID_ARGUMENT, "bad_config", "%s is malformed",
-		       name);
+	return err_set(ERR_INVALID_ARGUMENT, "bad_config", "%s is malformed", name);
 }
 
 /* An optional whole number of seconds or a count ("" keeps *out). */
-static int idn_limit_int(int64_t *out, const char *name, int64_t max)
+static int
+idn_limit_int(int64_t *out, const char *name, int64_t max)
 {
 	const char *text = getenv(name);
 
@@ -73,7 +75,8 @@ static int idn_limit_int(int64_t *out, const char *name, int64_t max)
 
 /* The throttles and PIN lockouts; every variable is optional (the
  * defaults are idn_limits_defaults()'s, see README). */
-static int idn_limits_load(idn_limits *l)
+static int
+idn_limits_load(idn_limits *l)
 {
 	int64_t pin_max = l->pin_max_failures, cap = l->pin_daily_cap;
 	const char *text;
@@ -82,8 +85,7 @@ static int idn_limits_load(idn_limits *l)
 
 	for (int k = 0; k < IDN_LIMIT_KINDS && rc == 0; k++) {
 		const char *kind = idn_limit_name((idn_limit_kind)k);
-		size_t n = (size_t)snprintf(name, sizeof(name),
-					    "KOLO_IDENTITY_LIMIT_%s", kind);
+		size_t n = (size_t)snprintf(name, sizeof(name), "KOLO_IDENTITY_LIMIT_%s", kind);
 
 		for (size_t i = n - strlen(kind); i < n; i++)
 			name[i] = (char)toupper((unsigned char)name[i]);
@@ -94,8 +96,7 @@ static int idn_limits_load(idn_limits *l)
 	if (rc == 0)
 		rc = idn_limit_int(&l->lockout_s, "KOLO_IDENTITY_LOCKOUT_S", 604800);
 	if (rc == 0)
-		rc = idn_limit_int(&l->lockout_max_s, "KOLO_IDENTITY_LOCKOUT_MAX_S",
-				   604800);
+		rc = idn_limit_int(&l->lockout_max_s, "KOLO_IDENTITY_LOCKOUT_MAX_S", 604800);
 	if (rc == 0 && l->lockout_max_s < l->lockout_s)
 		rc = idn_bad_limit("KOLO_IDENTITY_LOCKOUT_MAX_S");
 	if (rc == 0)
@@ -103,8 +104,7 @@ static int idn_limits_load(idn_limits *l)
 	if (rc == 0)
 		rc = idn_limit_int(&cap, "KOLO_IDENTITY_PIN_DAILY_CAP", 10000);
 	text = getenv("KOLO_IDENTITY_PIN_LOCKS_S");
-	if (rc == 0 && text && text[0] &&
-	    idn_pin_locks_parse(l->pin_locks_s, text) < 0)
+	if (rc == 0 && text && text[0] && idn_pin_locks_parse(l->pin_locks_s, text) < 0)
 		rc = idn_bad_limit("KOLO_IDENTITY_PIN_LOCKS_S");
 	l->pin_max_failures = (int)pin_max;
 	l->pin_daily_cap = (int)cap;
@@ -116,18 +116,19 @@ static rpc_channel *idn_payments_channel;
 /* KYC (DESIGN §14): with KOLO_PII_KEY (and KOLO_PII_HASH_KEY) set, numbers
  * are sealed under it and checks go to payments at KOLO_PAYMENTS_ADDR;
  * without it identity checks are refused (kyc_unavailable). */
-static int idn_kyc_start_config(void)
+static int
+idn_kyc_start_config(void)
 {
 	const char *key = NULL, *old = NULL, *hash_key = NULL;
 	int64_t poll_ms = 0, batch = 0;
 	const cfg_var vars[] = {
-		{ "KOLO_PII_KEY", CFG_STRING, "", 0, 0, &key },
-		{ "KOLO_PII_OLD_KEYS", CFG_STRING, "", 0, 0, &old },
-		{ "KOLO_PII_HASH_KEY", CFG_STRING, "", 0, 0, &hash_key },
-		{ "KOLO_KYC_POLL_MS", CFG_INT, "5000", 50, 3600000, &poll_ms },
-		{ "KOLO_KYC_POLL_BATCH", CFG_INT, "32", 1, 1000, &batch },
+		{"KOLO_PII_KEY", CFG_STRING, "", 0, 0, &key},
+		{"KOLO_PII_OLD_KEYS", CFG_STRING, "", 0, 0, &old},
+		{"KOLO_PII_HASH_KEY", CFG_STRING, "", 0, 0, &hash_key},
+		{"KOLO_KYC_POLL_MS", CFG_INT, "5000", 50, 3600000, &poll_ms},
+		{"KOLO_KYC_POLL_BATCH", CFG_INT, "32", 1, 1000, &batch},
 	};
-	idn_kyc_deps deps = { 0 };
+	idn_kyc_deps deps = {0};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 
 	if (rc < 0 || !key[0])
@@ -150,7 +151,8 @@ static int idn_kyc_start_config(void)
 	return rc;
 }
 
-static void idn_stop(void)
+static void
+idn_stop(void)
 {
 	idn_kyc_worker_stop();
 	idn_kyc_unconfigure();
@@ -158,15 +160,16 @@ static void idn_stop(void)
 	idn_payments_channel = NULL;
 }
 
-static int idn_start(void)
+static int
+idn_start(void)
 {
 	const char *kid = NULL, *seed_inline = NULL, *seed_file = NULL;
 	const char *profile = NULL;
 	const cfg_var vars[] = {
-		{ "KOLO_JWT_KID", CFG_STRING, NULL, 0, 0, &kid },
-		{ "KOLO_JWT_PRIVATE_KEY", CFG_STRING, "", 0, 0, &seed_inline },
-		{ "KOLO_JWT_PRIVATE_KEY_FILE", CFG_FILE, "", 0, 0, &seed_file },
-		{ "KOLO_PWHASH_PROFILE", CFG_STRING, "interactive", 0, 0, &profile },
+		{"KOLO_JWT_KID", CFG_STRING, NULL, 0, 0, &kid},
+		{"KOLO_JWT_PRIVATE_KEY", CFG_STRING, "", 0, 0, &seed_inline},
+		{"KOLO_JWT_PRIVATE_KEY_FILE", CFG_FILE, "", 0, 0, &seed_file},
+		{"KOLO_PWHASH_PROFILE", CFG_STRING, "interactive", 0, 0, &profile},
 	};
 	idn_config cfg;
 	char *seed = NULL;
@@ -180,8 +183,7 @@ static int idn_start(void)
 	if (rc == 0)
 		rc = idn_limits_load(&cfg.limits);
 	if (rc == 0)
-		rc = auth_keyring_parse(&cfg.keys,
-					svc_current_config()->jwt_public_keys);
+		rc = auth_keyring_parse(&cfg.keys, svc_current_config()->jwt_public_keys);
 	if (rc == 0)
 		rc = idn_load_seed(&seed, seed_inline, seed_file);
 	if (rc == 0)
@@ -204,7 +206,8 @@ static const svc_def identity_service = {
 	.stop = idn_stop,
 };
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	return svc_main(&identity_service, argc, argv);
 }

@@ -51,26 +51,23 @@ typedef struct idn_pii_sealed {
  * base64, base64url or hex. ERR_INVALID_ARGUMENT "bad_config" naming the
  * variable when one is malformed, a kid repeats or is empty. out is wiped
  * first; wipe it with idn_pii_keyring_wipe(). */
-KOLO_MUST_CHECK int idn_pii_keyring_parse(idn_pii_keyring *out,
-					  const char *current, const char *old,
-					  const char *hash_key);
+KOLO_MUST_CHECK int idn_pii_keyring_parse(idn_pii_keyring *out, const char *current,
+					  const char *old, const char *hash_key);
 void idn_pii_keyring_wipe(idn_pii_keyring *ring);
 
 /* Seals plain (NUL-terminated, < IDN_PII_PLAIN_MAX) for user_id under the
  * current key. ERR_INVALID_ARGUMENT when plain is too long. */
-KOLO_MUST_CHECK int idn_pii_seal(idn_pii_sealed *out,
-				 const idn_pii_keyring *ring,
+KOLO_MUST_CHECK int idn_pii_seal(idn_pii_sealed *out, const idn_pii_keyring *ring,
 				 const char *user_id, const char *plain);
 
 /* Opens a sealed number of user_id into plain (cap >= IDN_PII_PLAIN_MAX);
  * ERR_FAILED_PRECONDITION "pii_key_unknown" when no key has its kid,
  * ERR_INTERNAL "pii_corrupt" when it does not open. Wipe plain after use. */
-KOLO_MUST_CHECK int idn_pii_open(char *plain, size_t cap,
-				 const idn_pii_keyring *ring,
+KOLO_MUST_CHECK int idn_pii_open(char *plain, size_t cap, const idn_pii_keyring *ring,
 				 const char *user_id, const idn_pii_sealed *in);
 
 /* The keyed hash of (id_type, number) as lower-case hex. */
-void idn_pii_hash(char out[IDN_PII_HASH_TEXT], const idn_pii_keyring *ring,
-		  const char *id_type, const char *number);
+void idn_pii_hash(char out[IDN_PII_HASH_TEXT], const idn_pii_keyring *ring, const char *id_type,
+		  const char *number);
 
 #endif

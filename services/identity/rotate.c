@@ -6,14 +6,13 @@
 
 #define IDN_ROTATE_BATCH 100
 
-static int idn_rotate_row(db_conn *c, const idn_pii_keyring *ring,
-			  const idn_kyc_row *row, long *resealed)
+static int
+idn_rotate_row(db_conn *c, const idn_pii_keyring *ring, const idn_kyc_row *row, long *resealed)
 {
 	char plain[IDN_PII_PLAIN_MAX];
 	idn_pii_sealed sealed;
 	int changed = 0;
-	int rc = idn_pii_open(plain, sizeof(plain), ring, row->user_id,
-			      &row->sealed);
+	int rc = idn_pii_open(plain, sizeof(plain), ring, row->user_id, &row->sealed);
 
 	if (rc == 0)
 		rc = idn_pii_seal(&sealed, ring, row->user_id, plain);
@@ -25,7 +24,8 @@ static int idn_rotate_row(db_conn *c, const idn_pii_keyring *ring,
 	return rc;
 }
 
-int idn_pii_rotate(long *out_resealed, db_conn *c, const idn_pii_keyring *ring)
+int
+idn_pii_rotate(long *out_resealed, db_conn *c, const idn_pii_keyring *ring)
 {
 	mem_arena *a = mem_arena_new(0);
 	idn_kyc_row *rows = NULL;

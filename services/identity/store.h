@@ -23,18 +23,18 @@ typedef struct idn_user {
 	char *password_hash;
 	int has_pin;
 	int email_verified;
-	char *phone; /* E.164 or "" */
+	char *phone;	    /* E.164 or "" */
 	int phone_verified; /* the user entered the code sent to phone */
-	int kyc_verified; /* the user's identity check is verified */
-	char *kyc_name;	  /* the provider's name for it; "" when none */
+	int kyc_verified;   /* the user's identity check is verified */
+	char *kyc_name;	    /* the provider's name for it; "" when none */
 } idn_user;
 
 typedef struct idn_refresh_row {
 	char *id;
 	char *user_id;
 	int revoked;
-	int expired;	      /* at the given now */
-	int replaced;	      /* revoked by rotation (replaced_by set) */
+	int expired;		/* at the given now */
+	int replaced;		/* revoked by rotation (replaced_by set) */
 	int64_t revoked_age_us; /* since the rotation, when replaced */
 } idn_refresh_row;
 
@@ -71,9 +71,8 @@ KOLO_MUST_CHECK int idn_store_insert_user(idn_user *out, mem_arena *a, db_conn *
 					  const char *email, const char *hash, const char *name);
 
 /* Activity log: one row per event of DESIGN §4. */
-KOLO_MUST_CHECK int idn_store_log(db_conn *c, const char *user_id,
-				  const char *event, const char *ip,
-				  const char *device);
+KOLO_MUST_CHECK int idn_store_log(db_conn *c, const char *user_id, const char *event,
+				  const char *ip, const char *device);
 
 /* Refresh tokens. lock finds the row of a token hash FOR UPDATE
  * (ERR_NOT_FOUND when unknown). */
@@ -83,8 +82,7 @@ KOLO_MUST_CHECK int idn_store_insert_refresh(char **out_id, mem_arena *a, db_con
 					     int64_t expires_at);
 KOLO_MUST_CHECK int idn_store_lock_refresh(idn_refresh_row *out, mem_arena *a, db_conn *c,
 					   const char *token_hash, int64_t now);
-KOLO_MUST_CHECK int idn_store_replace_refresh(db_conn *c, const char *old_id,
-					      const char *new_id);
+KOLO_MUST_CHECK int idn_store_replace_refresh(db_conn *c, const char *old_id, const char *new_id);
 /* Revokes one live token of user_id (*out_count 0 or 1), or all of them. */
 KOLO_MUST_CHECK int idn_store_revoke_refresh(int *out_count, db_conn *c, const char *id,
 					     const char *user_id);
@@ -98,11 +96,10 @@ KOLO_MUST_CHECK int idn_store_revoke_all(int *out_count, db_conn *c, const char 
  * revocation lock first (so revocations are numbered in commit order, see
  * migration 0018), hold it to the commit, and sweep a few long-expired
  * revocations. Run them inside the transaction that revokes the rows. */
-KOLO_MUST_CHECK int idn_store_end_session(db_conn *c, const char *id,
-					  const char *user_id, int64_t now,
-					  int64_t window_us);
-KOLO_MUST_CHECK int idn_store_end_sessions_of(db_conn *c, const char *user_id,
-					      int64_t now, int64_t window_us);
+KOLO_MUST_CHECK int idn_store_end_session(db_conn *c, const char *id, const char *user_id,
+					  int64_t now, int64_t window_us);
+KOLO_MUST_CHECK int idn_store_end_sessions_of(db_conn *c, const char *user_id, int64_t now,
+					      int64_t window_us);
 /* *out_ended = 1 when session_id has ended, else 0. */
 KOLO_MUST_CHECK int idn_store_session_ended(int *out_ended, db_conn *c, const char *session_id);
 
@@ -131,25 +128,21 @@ KOLO_MUST_CHECK int idn_store_events(idn_event **out, int *out_n, mem_arena *a, 
  * after which it may be forgotten; sweep deletes some forgotten rows. */
 KOLO_MUST_CHECK int idn_store_lock_throttle(idn_throttle *out, db_conn *c, const char *kind,
 					    const char *key_hash);
-KOLO_MUST_CHECK int idn_store_save_throttle(db_conn *c, const char *kind,
-					    const char *key_hash,
-					    const idn_throttle *t,
-					    int64_t forget_after);
+KOLO_MUST_CHECK int idn_store_save_throttle(db_conn *c, const char *kind, const char *key_hash,
+					    const idn_throttle *t, int64_t forget_after);
 KOLO_MUST_CHECK int idn_store_sweep_throttles(db_conn *c, int64_t now);
 
 /* PINs. lock reads a user's PIN row FOR UPDATE (ERR_FAILED_PRECONDITION
  * "pin_not_set" when none). */
 KOLO_MUST_CHECK int idn_store_lock_pin(idn_pin *out, mem_arena *a, db_conn *c, const char *user_id);
-KOLO_MUST_CHECK int idn_store_insert_pin(db_conn *c, const char *user_id,
-					 const char *pin_hash,
+KOLO_MUST_CHECK int idn_store_insert_pin(db_conn *c, const char *user_id, const char *pin_hash,
 					 const char *recovery_hash);
 /* Writes the lockout state of a user's PIN. */
 KOLO_MUST_CHECK int idn_store_pin_lockout(db_conn *c, const char *user_id,
 					  const idn_pin_lockout *lockout);
 /* Sets a new PIN hash (and recovery hash when not NULL), clearing the
  * failure counts, the day's lockouts and any lock. */
-KOLO_MUST_CHECK int idn_store_set_pin(db_conn *c, const char *user_id,
-				      const char *pin_hash,
+KOLO_MUST_CHECK int idn_store_set_pin(db_conn *c, const char *user_id, const char *pin_hash,
 				      const char *recovery_hash);
 
 /* --- KYC (store_kyc.c) -------------------------------------------------- */
@@ -158,19 +151,19 @@ KOLO_MUST_CHECK int idn_store_set_pin(db_conn *c, const char *user_id,
 typedef struct idn_kyc_row {
 	char *user_id;
 	char *id_type;
-	char *status;		/* pending, verified, failed */
+	char *status; /* pending, verified, failed */
 	char *id_hash;
 	char *last3;
 	int has_number;
-	idn_pii_sealed sealed;	/* when has_number */
+	idn_pii_sealed sealed; /* when has_number */
 	char *provider;
-	char *provider_ref;	/* "" when none */
+	char *provider_ref; /* "" when none */
 	char *consent_url;
 	char *reason;
-	char *verified_at;	/* RFC 3339; "" unless verified */
-	char *verified_name;	/* the provider's name for the holder when
-				 * verified; "" when none (verified before
-				 * 0034, or not verified) */
+	char *verified_at;   /* RFC 3339; "" unless verified */
+	char *verified_name; /* the provider's name for the holder when
+			      * verified; "" when none (verified before
+			      * 0034, or not verified) */
 } idn_kyc_row;
 
 /* The check of user_id (*out_found 0 when none), FOR UPDATE when lock. */
@@ -178,8 +171,7 @@ KOLO_MUST_CHECK int idn_store_kyc_get(idn_kyc_row *out, int *out_found, mem_aren
 				      const char *user_id, int lock);
 /* ERR_ALREADY_EXISTS "kyc_id_in_use" when a user other than user_id is
  * verified with id_hash. */
-KOLO_MUST_CHECK int idn_store_kyc_hash_free(db_conn *c, const char *id_hash,
-					    const char *user_id);
+KOLO_MUST_CHECK int idn_store_kyc_hash_free(db_conn *c, const char *id_hash, const char *user_id);
 /* Writes a user's check whole (a new submission replaces the old one),
  * verified_at now and verified_name when verified; "kyc_id_in_use" as
  * above when the unique index refuses it. */
@@ -236,21 +228,19 @@ KOLO_MUST_CHECK int idn_store_code_state(idn_code_state *out, mem_arena *a, db_c
 /* Adds a code of ch sent to address at now, expiring at expires (which
  * ends older ones of ch: the newest is the live one), and forgets
  * user_id's codes of ch older than a day. */
-KOLO_MUST_CHECK int idn_store_insert_code(db_conn *c, const char *user_id,
-					  idn_code_channel ch, const char *address,
-					  const char *code_hash, int64_t now, int64_t expires);
+KOLO_MUST_CHECK int idn_store_insert_code(db_conn *c, const char *user_id, idn_code_channel ch,
+					  const char *address, const char *code_hash, int64_t now,
+					  int64_t expires);
 
 /* One more wrong try of code id. */
 KOLO_MUST_CHECK int idn_store_code_attempt(db_conn *c, const char *id);
 
 /* Code id used at now, and what it proves (its user's email, or their
  * phone while it is still the number the code went to) verified at now. */
-KOLO_MUST_CHECK int idn_store_code_consume(db_conn *c, const char *id,
-					   const char *user_id, idn_code_channel ch,
-					   int64_t now);
+KOLO_MUST_CHECK int idn_store_code_consume(db_conn *c, const char *id, const char *user_id,
+					   idn_code_channel ch, int64_t now);
 
 /* Sets (phone E.164, not verified) or clears (NULL) user_id's phone. */
-KOLO_MUST_CHECK int idn_store_set_phone(db_conn *c, const char *user_id,
-					const char *phone);
+KOLO_MUST_CHECK int idn_store_set_phone(db_conn *c, const char *user_id, const char *phone);
 
 #endif

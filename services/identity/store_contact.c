@@ -6,7 +6,8 @@
 #include "text/text.h"
 
 /* ids (UUID text, checked by the caller) as a PostgreSQL array literal. */
-static int idn_uuid_array(char **out, mem_arena *a, char *const *ids, size_t n)
+static int
+idn_uuid_array(char **out, mem_arena *a, char *const *ids, size_t n)
 {
 	char *text = mem_arena_alloc(a, n * (TEXT_UUID_LEN + 1) + 3);
 	size_t len = 0;
@@ -25,21 +26,21 @@ static int idn_uuid_array(char **out, mem_arena *a, char *const *ids, size_t n)
 	return 0;
 }
 
-int idn_store_contacts(idn_contact **out, int *out_n, mem_arena *a, db_conn *c, char *const *ids,
-		       size_t n_ids)
+int
+idn_store_contacts(idn_contact **out, int *out_n, mem_arena *a, db_conn *c, char *const *ids,
+		   size_t n_ids)
 {
 	char *array = NULL;
 	PGresult *res = NULL;
 	int rc = idn_uuid_array(&array, a, ids, n_ids);
 
 	if (rc == 0)
-		rc = db_exec(
-			c, &res,
-			"SELECT id, name, email, email_verified_at IS NOT NULL,"
-			" CASE WHEN phone_verified_at IS NOT NULL THEN phone"
-			" ELSE '' END FROM \"user\""
-			" WHERE id = ANY ($1::uuid[])",
-			1, (const char *const *)&array);
+		rc = db_exec(c, &res,
+			     "SELECT id, name, email, email_verified_at IS NOT NULL,"
+			     " CASE WHEN phone_verified_at IS NOT NULL THEN phone"
+			     " ELSE '' END FROM \"user\""
+			     " WHERE id = ANY ($1::uuid[])",
+			     1, (const char *const *)&array);
 	if (rc < 0)
 		return rc;
 	*out_n = PQntuples(res);
@@ -61,20 +62,19 @@ int idn_store_contacts(idn_contact **out, int *out_n, mem_arena *a, db_conn *c, 
 	return rc;
 }
 
-int idn_store_lock_user(char **email, int *out_verified, mem_arena *a, db_conn *c,
-			const char *user_id, idn_code_channel ch)
+int
+idn_store_lock_user(char **email, int *out_verified, mem_arena *a, db_conn *c, const char *user_id,
+		    idn_code_channel ch)
 {
 	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
-		ch == IDN_CODE_PHONE
-			? "SELECT COALESCE(phone, ''), phone_verified_at IS "
-			  "NOT NULL"
-			  " FROM \"user\" WHERE id = $1::uuid FOR UPDATE"
-			: "SELECT email, email_verified_at IS NOT NULL FROM "
-			  "\"user\""
-			  " WHERE id = $1::uuid FOR UPDATE",
-		1, &user_id);
+	int rc = db_exec(c, &res,
+			 ch == IDN_CODE_PHONE ? "SELECT COALESCE(phone, ''), phone_verified_at IS "
+						"NOT NULL"
+						" FROM \"user\" WHERE id = $1::uuid FOR UPDATE"
+					      : "SELECT email, email_verified_at IS NOT NULL FROM "
+						"\"user\""
+						" WHERE id = $1::uuid FOR UPDATE",
+			 1, &user_id);
 
 	if (rc == 0 && PQntuples(res) == 0)
 		rc = err_set(ERR_NOT_FOUND, "user_not_found", "no such user");
@@ -88,11 +88,12 @@ int idn_store_lock_user(char **email, int *out_verified, mem_arena *a, db_conn *
 	return rc;
 }
 
-int idn_store_codes_to_address(int *out_n, db_conn *c, idn_code_channel ch, const char *address,
-			       int64_t now)
+int
+idn_store_codes_to_address(int *out_n, db_conn *c, idn_code_channel ch, const char *address,
+			   int64_t now)
 {
 	char now_text[DB_I64_TEXT];
-	const char *params[] = { idn_code_channel_name(ch), address, db_i64(now_text, now) };
+	const char *params[] = {idn_code_channel_name(ch), address, db_i64(now_text, now)};
 	PGresult *res = NULL;
 	// clang-format off
 	int rc = db_exec(c, &res,
@@ -108,12 +109,12 @@ int idn_store_codes_to_address(int *out_n, db_conn *c, idn_code_channel ch, cons
 	return 0;
 }
 
-int idn_store_code_state(idn_code_state *out, mem_arena *a, db_conn *c, const char *user_id,
-			 idn_code_channel ch, int64_t now)
+int
+idn_store_code_state(idn_code_state *out, mem_arena *a, db_conn *c, const char *user_id,
+		     idn_code_channel ch, int64_t now)
 {
 	char now_text[DB_I64_TEXT];
-	const char *params[] = {user_id, db_i64(now_text, now),
-				idn_code_channel_name(ch)};
+	const char *params[] = {user_id, db_i64(now_text, now), idn_code_channel_name(ch)};
 	PGresult *res = NULL;
 	/* The day's count in the same statement (rows of the newest's user
 	 * and channel). Unformatted: clang-format cuts SQL around DB_FROM_US
@@ -155,36 +156,32 @@ int idn_store_code_state(idn_code_state *out, mem_arena *a, db_conn *c, const ch
 	return rc;
 }
 
-int idn_store_insert_code(db_conn *c, const char *user_id, idn_code_channel ch,
-			  const char *address, const char *code_hash,
-			  int64_t now, int64_t expires)
+int
+idn_store_insert_code(db_conn *c, const char *user_id, idn_code_channel ch, const char *address,
+		      const char *code_hash, int64_t now, int64_t expires)
 {
 	char now_text[DB_I64_TEXT], exp_text[DB_I64_TEXT];
 	const char *channel = idn_code_channel_name(ch);
-	const char *params[] = {user_id,
-				address,
-				code_hash,
-				db_i64(now_text, now),
-				db_i64(exp_text, expires),
-				channel};
-	int rc = db_run(
-		c,
-		"DELETE FROM email_code WHERE user_id = $1::uuid AND channel = "
-		"$3"
-		" AND sent_at <= " DB_FROM_US("$2") " - interval '1 day'",
-		3, (const char *const[]){user_id, now_text, channel});
+	const char *params[] = {
+		user_id, address, code_hash, db_i64(now_text, now), db_i64(exp_text, expires),
+		channel};
+	int rc = db_run(c,
+			"DELETE FROM email_code WHERE user_id = $1::uuid AND channel = "
+			"$3"
+			" AND sent_at <= " DB_FROM_US("$2") " - interval '1 day'",
+			3, (const char *const[]){user_id, now_text, channel});
 
 	if (rc < 0)
 		return rc;
-	return db_run(
-		c,
-		"INSERT INTO email_code (user_id, email, code_hash, sent_at,"
-		" expires_at, channel) VALUES ($1::uuid, $2, $3, " DB_FROM_US(
-			"$4") ", " DB_FROM_US("$5") ", $6)",
-		6, params);
+	return db_run(c,
+		      "INSERT INTO email_code (user_id, email, code_hash, sent_at,"
+		      " expires_at, channel) VALUES ($1::uuid, $2, $3, " DB_FROM_US(
+			      "$4") ", " DB_FROM_US("$5") ", $6)",
+		      6, params);
 }
 
-int idn_store_code_attempt(db_conn *c, const char *id)
+int
+idn_store_code_attempt(db_conn *c, const char *id)
 {
 	return db_run(c,
 		      "UPDATE email_code SET attempts = attempts + 1 WHERE id "
@@ -192,28 +189,27 @@ int idn_store_code_attempt(db_conn *c, const char *id)
 		      1, &id);
 }
 
-int idn_store_code_consume(db_conn *c, const char *id, const char *user_id,
-			   idn_code_channel ch, int64_t now)
+int
+idn_store_code_consume(db_conn *c, const char *id, const char *user_id, idn_code_channel ch,
+		       int64_t now)
 {
 	char now_text[DB_I64_TEXT];
 	const char *params[] = {id, db_i64(now_text, now)};
 	const char *user_params[] = {user_id, now_text, id};
-	int rc = db_run(c,
-			"UPDATE email_code SET consumed_at = " DB_FROM_US(
-				"$2") " WHERE id = $1::uuid",
-			2, params);
+	int rc = db_run(
+		c, "UPDATE email_code SET consumed_at = " DB_FROM_US("$2") " WHERE id = $1::uuid",
+		2, params);
 
 	if (rc < 0)
 		return rc;
 	if (ch == IDN_CODE_PHONE)
-		return db_run(
-			c,
-			"UPDATE \"user\" SET phone_verified_at = " DB_FROM_US(
-				"$2") " WHERE id = $1::uuid AND "
-				      "phone_verified_at IS NULL"
-				      " AND phone = (SELECT email FROM "
-				      "email_code WHERE id = $3::uuid)",
-			3, user_params);
+		return db_run(c,
+			      "UPDATE \"user\" SET phone_verified_at = " DB_FROM_US(
+				      "$2") " WHERE id = $1::uuid AND "
+					    "phone_verified_at IS NULL"
+					    " AND phone = (SELECT email FROM "
+					    "email_code WHERE id = $3::uuid)",
+			      3, user_params);
 	return db_run(c,
 		      "UPDATE \"user\" SET email_verified_at = " DB_FROM_US(
 			      "$2") " WHERE id = $1::uuid AND "
@@ -221,15 +217,15 @@ int idn_store_code_consume(db_conn *c, const char *id, const char *user_id,
 		      2, user_params);
 }
 
-int idn_store_set_phone(db_conn *c, const char *user_id, const char *phone)
+int
+idn_store_set_phone(db_conn *c, const char *user_id, const char *phone)
 {
 	const char *params[] = {user_id, phone};
 	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
-		"UPDATE \"user\" SET phone = $2, phone_verified_at = NULL"
-		" WHERE id = $1::uuid",
-		2, params);
+	int rc = db_exec(c, &res,
+			 "UPDATE \"user\" SET phone = $2, phone_verified_at = NULL"
+			 " WHERE id = $1::uuid",
+			 2, params);
 
 	if (rc == 0 && db_affected(res) == 0)
 		rc = err_set(ERR_NOT_FOUND, "user_not_found", "no such user");

@@ -8,7 +8,7 @@
 #include "err/err.h"
 #include "text/text.h"
 
-#define IDN_US_PER_S 1000000
+#define IDN_US_PER_S	       1000000
 #define IDN_LIMIT_WINDOW_MAX_S (7 * IDN_DAY_S)
 
 static const char *const idn_limit_names[IDN_LIMIT_KINDS] = {
@@ -20,17 +20,18 @@ static const char *const idn_limit_names[IDN_LIMIT_KINDS] = {
 	[IDN_LIMIT_RESET_PIN_ADDR] = "reset_pin_addr",
 };
 
-void idn_limits_defaults(idn_limits *out)
+void
+idn_limits_defaults(idn_limits *out)
 {
 	static const idn_limit rules[IDN_LIMIT_KINDS] = {
-		[IDN_LIMIT_LOGIN_ACCOUNT] = { 10, 900 },
+		[IDN_LIMIT_LOGIN_ACCOUNT] = {10, 900},
 		/* Addresses are shared (carrier NAT is the norm on Nigerian
 		 * mobile networks): generous, it stops spraying, not people. */
-		[IDN_LIMIT_LOGIN_ADDR] = { 100, 900 },
-		[IDN_LIMIT_REGISTER_ADDR] = { 100, 3600 },
-		[IDN_LIMIT_REFRESH_ADDR] = { 100, 900 },
-		[IDN_LIMIT_RESET_PIN_ACCOUNT] = { 5, 3600 },
-		[IDN_LIMIT_RESET_PIN_ADDR] = { 50, 3600 },
+		[IDN_LIMIT_LOGIN_ADDR] = {100, 900},
+		[IDN_LIMIT_REGISTER_ADDR] = {100, 3600},
+		[IDN_LIMIT_REFRESH_ADDR] = {100, 900},
+		[IDN_LIMIT_RESET_PIN_ACCOUNT] = {5, 3600},
+		[IDN_LIMIT_RESET_PIN_ADDR] = {50, 3600},
 	};
 
 	memcpy(out->rules, rules, sizeof(rules));
@@ -43,12 +44,14 @@ void idn_limits_defaults(idn_limits *out)
 	out->pin_daily_cap = 15;
 }
 
-const char *idn_limit_name(idn_limit_kind kind)
+const char *
+idn_limit_name(idn_limit_kind kind)
 {
 	return kind >= 0 && kind < IDN_LIMIT_KINDS ? idn_limit_names[kind] : "?";
 }
 
-int idn_limit_parse(idn_limit *out, const char *text)
+int
+idn_limit_parse(idn_limit *out, const char *text)
 {
 	const char *slash = strchr(text, '/');
 	char count[16];
@@ -66,7 +69,8 @@ int idn_limit_parse(idn_limit *out, const char *text)
 	return 0;
 }
 
-int idn_pin_locks_parse(int64_t out[IDN_PIN_LOCK_LEVELS], const char *text)
+int
+idn_pin_locks_parse(int64_t out[IDN_PIN_LOCK_LEVELS], const char *text)
 {
 	int64_t locks[IDN_PIN_LOCK_LEVELS];
 	const char *p = text;
@@ -76,8 +80,7 @@ int idn_pin_locks_parse(int64_t out[IDN_PIN_LOCK_LEVELS], const char *text)
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 		char part[16];
 
-		if ((end == NULL) != (i == IDN_PIN_LOCK_LEVELS - 1) ||
-		    len >= sizeof(part))
+		if ((end == NULL) != (i == IDN_PIN_LOCK_LEVELS - 1) || len >= sizeof(part))
 			return ERR_INVALID_ARGUMENT;
 		memcpy(part, p, len);
 		part[len] = '\0';
@@ -90,19 +93,22 @@ int idn_pin_locks_parse(int64_t out[IDN_PIN_LOCK_LEVELS], const char *text)
 	return 0;
 }
 
-void idn_addr_key(char out[IDN_ADDR_KEY_MAX], const char *addr)
+void
+idn_addr_key(char out[IDN_ADDR_KEY_MAX], const char *addr)
 {
 	text_addr_key(out, addr);
 }
 
 /* Whole seconds from now until at, rounded up (at > now). */
-static int64_t idn_seconds_until(int64_t at_us, int64_t now_us)
+static int64_t
+idn_seconds_until(int64_t at_us, int64_t now_us)
 {
 	return (at_us - now_us + IDN_US_PER_S - 1) / IDN_US_PER_S;
 }
 
 /* The lock after `lockouts` earlier ones: doubling, capped. */
-static int64_t idn_lock_length_s(const idn_limits *limits, int lockouts)
+static int64_t
+idn_lock_length_s(const idn_limits *limits, int lockouts)
 {
 	int64_t s = limits->lockout_s;
 
@@ -111,8 +117,9 @@ static int64_t idn_lock_length_s(const idn_limits *limits, int lockouts)
 	return s < limits->lockout_max_s ? s : limits->lockout_max_s;
 }
 
-idn_throttle_verdict idn_throttle_take(int64_t *out_wait_s, idn_throttle *t, const idn_limit *rule,
-				       const idn_limits *limits, int64_t now_us)
+idn_throttle_verdict
+idn_throttle_take(int64_t *out_wait_s, idn_throttle *t, const idn_limit *rule,
+		  const idn_limits *limits, int64_t now_us)
 {
 	int64_t lock_s;
 
@@ -121,8 +128,7 @@ idn_throttle_verdict idn_throttle_take(int64_t *out_wait_s, idn_throttle *t, con
 		*out_wait_s = idn_seconds_until(t->locked_until_us, now_us);
 		return IDN_THROTTLE_LOCKED;
 	}
-	if (t->lockouts > 0 &&
-	    now_us - t->locked_until_us >= limits->lockout_max_s * IDN_US_PER_S)
+	if (t->lockouts > 0 && now_us - t->locked_until_us >= limits->lockout_max_s * IDN_US_PER_S)
 		t->lockouts = 0;
 	if (t->window_start_us == 0 ||
 	    now_us - t->window_start_us >= rule->window_s * IDN_US_PER_S) {
@@ -143,18 +149,21 @@ idn_throttle_verdict idn_throttle_take(int64_t *out_wait_s, idn_throttle *t, con
 	return IDN_THROTTLE_LOCKED_NOW;
 }
 
-void idn_throttle_refund(idn_throttle *t)
+void
+idn_throttle_refund(idn_throttle *t)
 {
 	if (t->attempts > 0)
 		t->attempts--;
 }
 
-void idn_throttle_clear(idn_throttle *t)
+void
+idn_throttle_clear(idn_throttle *t)
 {
 	t->attempts = 0;
 }
 
-void idn_throttle_settle(idn_throttle *t, idn_limit_kind kind)
+void
+idn_throttle_settle(idn_throttle *t, idn_limit_kind kind)
 {
 	switch (kind) {
 	case IDN_LIMIT_LOGIN_ACCOUNT:
@@ -171,35 +180,33 @@ void idn_throttle_settle(idn_throttle *t, idn_limit_kind kind)
 	}
 }
 
-int64_t idn_throttle_forget_at(const idn_throttle *t, const idn_limit *rule,
-			       const idn_limits *limits)
+int64_t
+idn_throttle_forget_at(const idn_throttle *t, const idn_limit *rule, const idn_limits *limits)
 {
 	int64_t at = 0;
 
 	if (t->window_start_us)
 		at = t->window_start_us + rule->window_s * IDN_US_PER_S;
-	if (t->lockouts > 0 &&
-	    t->locked_until_us + limits->lockout_max_s * IDN_US_PER_S > at)
+	if (t->lockouts > 0 && t->locked_until_us + limits->lockout_max_s * IDN_US_PER_S > at)
 		at = t->locked_until_us + limits->lockout_max_s * IDN_US_PER_S;
 	return at;
 }
 
-static int64_t idn_pin_lock_s(const idn_limits *limits, int lockouts)
+static int64_t
+idn_pin_lock_s(const idn_limits *limits, int lockouts)
 {
-	int level = lockouts < IDN_PIN_LOCK_LEVELS ? lockouts
-						   : IDN_PIN_LOCK_LEVELS - 1;
+	int level = lockouts < IDN_PIN_LOCK_LEVELS ? lockouts : IDN_PIN_LOCK_LEVELS - 1;
 
 	return limits->pin_locks_s[level];
 }
 
-int idn_pin_wrong(int *out_attempts_left, idn_pin_lockout *p, const idn_limits *limits,
-		  int64_t now_us)
+int
+idn_pin_wrong(int *out_attempts_left, idn_pin_lockout *p, const idn_limits *limits, int64_t now_us)
 {
 	int64_t until, day_end;
 	int before_lock, before_cap;
 
-	if (p->day_start_us == 0 ||
-	    now_us - p->day_start_us >= (int64_t)IDN_DAY_S * IDN_US_PER_S) {
+	if (p->day_start_us == 0 || now_us - p->day_start_us >= (int64_t)IDN_DAY_S * IDN_US_PER_S) {
 		p->day_start_us = now_us;
 		p->day_failures = 0;
 		p->lockouts = 0;
@@ -223,7 +230,8 @@ int idn_pin_wrong(int *out_attempts_left, idn_pin_lockout *p, const idn_limits *
 	return 1;
 }
 
-void idn_pin_right(idn_pin_lockout *p)
+void
+idn_pin_right(idn_pin_lockout *p)
 {
 	p->failed = 0;
 }

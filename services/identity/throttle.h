@@ -29,7 +29,7 @@ typedef enum {
 } idn_limit_kind;
 
 #define IDN_PIN_LOCK_LEVELS 3
-#define IDN_DAY_S (24 * 3600)
+#define IDN_DAY_S	    (24 * 3600)
 
 typedef struct idn_limit {
 	int max;	  /* attempts allowed per window */
@@ -42,7 +42,7 @@ typedef struct idn_limits {
 	int64_t lockout_max_s; /* longest lock, and the quiet time that forgives */
 	int pin_max_failures;  /* wrong PINs in a row before a lock */
 	int64_t pin_locks_s[IDN_PIN_LOCK_LEVELS];
-	int pin_daily_cap;     /* wrong PINs per day */
+	int pin_daily_cap; /* wrong PINs per day */
 } idn_limits;
 
 /* The production defaults (see README). */
@@ -102,8 +102,8 @@ int64_t idn_throttle_forget_at(const idn_throttle *t, const idn_limit *rule,
 
 /* The lockout state of a PIN (Unix microseconds, 0 for none). */
 typedef struct idn_pin_lockout {
-	int failed;	 /* wrong in a row since the last right PIN or lock */
-	int lockouts;	 /* locks in the current day */
+	int failed;   /* wrong in a row since the last right PIN or lock */
+	int lockouts; /* locks in the current day */
 	int day_failures;
 	int64_t day_start_us;
 	int64_t locked_until_us;

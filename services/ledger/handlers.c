@@ -14,12 +14,14 @@
 static rpc_channel *ldg_groups;
 static _Atomic int64_t ldg_lock_wait_ms = LDG_LOCK_WAIT_DEFAULT_MS;
 
-void ldg_use_channels(rpc_channel *groups)
+void
+ldg_use_channels(rpc_channel *groups)
 {
 	ldg_groups = groups;
 }
 
-void ldg_set_lock_wait_ms(int64_t ms)
+void
+ldg_set_lock_wait_ms(int64_t ms)
 {
 	ldg_lock_wait_ms = ms > 0 ? ms : LDG_LOCK_WAIT_DEFAULT_MS;
 }
@@ -27,12 +29,14 @@ void ldg_set_lock_wait_ms(int64_t ms)
 /* A user may read a group's books only as its member; a service (the
  * service token) may always. Non-members get NOT_FOUND. Passes are
  * remembered for KOLO_MEMBER_CACHE_MS (membership_check_reader). */
-static int ldg_check_reader(rpc_ctx *ctx, const char *group_id)
+static int
+ldg_check_reader(rpc_ctx *ctx, const char *group_id)
 {
 	return membership_check_reader(ctx, ldg_groups, group_id);
 }
 
-Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx, const ldg_entry *e)
+Kolo__Common__V1__LedgerEntry *
+ldg_entry_message(rpc_ctx *ctx, const ldg_entry *e)
 {
 	Kolo__Common__V1__LedgerEntry *m = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
 
@@ -64,20 +68,21 @@ Kolo__Common__V1__LedgerEntry *ldg_entry_message(rpc_ctx *ctx, const ldg_entry *
 typedef struct ldg_post_tx {
 	mem_arena *arena;
 	const ldg_entry_spec *spec;
-	const ldg_entry_spec *fee; /* NULL: no fee */
-	ldg_entry entry;	   /* out: posted, or the original of a replay */
-	ldg_entry fee_entry;	   /* out when has_fee */
-	int posted;		   /* out */
-	int has_fee;		   /* out: the entry has a fee DEBIT */
-	const ldg_payer *payer;	   /* a CREDIT's payer, or NULL */
+	const ldg_entry_spec *fee;     /* NULL: no fee */
+	ldg_entry entry;	       /* out: posted, or the original of a replay */
+	ldg_entry fee_entry;	       /* out when has_fee */
+	int posted;		       /* out */
+	int has_fee;		       /* out: the entry has a fee DEBIT */
+	const ldg_payer *payer;	       /* a CREDIT's payer, or NULL */
 	const char *reverses_entry_id; /* a deposit's reversal: the deposit, or "" */
-	int other_reversal;	   /* out: the stored DEBIT reverses another, or none */
-	const char *reversal_reason; /* a deposit's reversal: why, who ("" none) */
+	int other_reversal;	       /* out: the stored DEBIT reverses another, or none */
+	const char *reversal_reason;   /* a deposit's reversal: why, who ("" none) */
 	const char *actor_id;
 } ldg_post_tx;
 
 /* The fee DEBIT posted with a stored CREDIT, if any (t->has_fee). */
-static int ldg_existing_fee(db_conn *c, ldg_post_tx *t)
+static int
+ldg_existing_fee(db_conn *c, ldg_post_tx *t)
 {
 	const char *reference;
 
@@ -92,20 +97,22 @@ static int ldg_existing_fee(db_conn *c, ldg_post_tx *t)
 
 /* A stored DEBIT's reversal link against the request's (a replay reverses
  * the same deposit, or none): t->other_reversal when they differ. */
-static int ldg_existing_reversal(db_conn *c, ldg_post_tx *t)
+static int
+ldg_existing_reversal(db_conn *c, ldg_post_tx *t)
 {
 	char *deposit = NULL;
 	int found = 0;
 	int rc = ldg_store_reversed_by(&deposit, &found, t->arena, c, t->entry.id);
 
 	if (rc == 0)
-		t->other_reversal = strcasecmp(deposit, t->reverses_entry_id ? t->reverses_entry_id
-									     : "") != 0;
+		t->other_reversal =
+			strcasecmp(deposit, t->reverses_entry_id ? t->reverses_entry_id : "") != 0;
 	return rc;
 }
 
 /* 1 when the stored entry (and its fee) say what t asks for. */
-static int ldg_same_post(const ldg_post_tx *t, int by_client_ref)
+static int
+ldg_same_post(const ldg_post_tx *t, int by_client_ref)
 {
 	int64_t stored_fee = t->has_fee ? t->fee_entry.spec.amount_kobo : 0;
 	int64_t asked_fee = t->fee ? t->fee->amount_kobo : 0;
@@ -116,7 +123,8 @@ static int ldg_same_post(const ldg_post_tx *t, int by_client_ref)
 /* An entry already holds this reference or client_ref: the same content
  * (the fee included) is a replay (the original comes back), anything else
  * a conflict. */
-static int ldg_existing(db_conn *c, ldg_post_tx *t, int *found)
+static int
+ldg_existing(db_conn *c, ldg_post_tx *t, int *found)
 {
 	const ldg_entry_spec *spec = t->spec;
 	int by_client_ref = 0;
@@ -142,7 +150,8 @@ static int ldg_existing(db_conn *c, ldg_post_tx *t, int *found)
 /* A debit not posted and not a replay: the refusal recorded for its
  * reference (this one or an earlier one) answers, and a refusal of other
  * content is a conflict like an entry's. */
-static int ldg_refused(db_conn *c, const ldg_entry_spec *spec)
+static int
+ldg_refused(db_conn *c, const ldg_entry_spec *spec)
 {
 	ldg_refusal r;
 	int found = 0;
@@ -161,13 +170,14 @@ static int ldg_refused(db_conn *c, const ldg_entry_spec *spec)
 		       (long long)r.balance_kobo, (long long)spec->amount_kobo);
 }
 
-static int ldg_spec_of(ldg_entry_spec *out, const Kolo__Ledger__V1__PostEntryRequest *in)
+static int
+ldg_spec_of(ldg_entry_spec *out, const Kolo__Ledger__V1__PostEntryRequest *in)
 {
 	*out = (ldg_entry_spec){
 		.group_id = in->group_id,
 		.account_id = in->account_id,
 		.user_id = in->user_id,
-		.type = in->type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT ? LDG_CREDIT
+		.type = in->type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT  ? LDG_CREDIT
 			: in->type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT ? LDG_DEBIT
 										     : 0,
 		.amount_kobo = in->amount_kobo,
@@ -183,7 +193,8 @@ static int ldg_spec_of(ldg_entry_spec *out, const Kolo__Ledger__V1__PostEntryReq
 
 /* The fee DEBIT a request asks for with its CREDIT (t->fee stays NULL
  * without one). */
-static int ldg_fee_of(ldg_post_tx *t, ldg_entry_spec *out, int64_t fee_kobo)
+static int
+ldg_fee_of(ldg_post_tx *t, ldg_entry_spec *out, int64_t fee_kobo)
 {
 	const char *reference;
 	int rc = ldg_fee_check(t->spec, fee_kobo);
@@ -204,12 +215,17 @@ static int ldg_fee_of(ldg_post_tx *t, ldg_entry_spec *out, int64_t fee_kobo)
  * most KOLO_LEDGER_LOCK_WAIT_MS, and never past the caller's deadline: a
  * group held by a long transaction costs each caller a bounded wait of a
  * worker, not the worker, and other groups go on. */
-static int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
+static int
+ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
 {
 	int64_t deadline_ms = svc_tx_timeout(ctx);
-	ldg_posting p = { .spec = t->spec, .fee = t->fee, .lock_wait_ms = ldg_lock_wait_ms,
-			  .payer = t->payer, .reverses_entry_id = t->reverses_entry_id,
-			  .reversal_reason = t->reversal_reason, .actor_id = t->actor_id };
+	ldg_posting p = {.spec = t->spec,
+			 .fee = t->fee,
+			 .lock_wait_ms = ldg_lock_wait_ms,
+			 .payer = t->payer,
+			 .reverses_entry_id = t->reverses_entry_id,
+			 .reversal_reason = t->reversal_reason,
+			 .actor_id = t->actor_id};
 	int rc;
 
 	if (deadline_ms > 0 && deadline_ms < p.lock_wait_ms)
@@ -226,7 +242,8 @@ static int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
  * must be a deposit CREDIT of the group, of the same amount, reversed by no
  * other entry (ldg_reversal_decide). Its id goes with the posting, which
  * links the two in the debit's statement (once: a UNIQUE). */
-static int ldg_reversal_target(db_conn *c, ldg_post_tx *t, const char *reverses_reference)
+static int
+ldg_reversal_target(db_conn *c, ldg_post_tx *t, const char *reverses_reference)
 {
 	ldg_entry deposit;
 	char *by = NULL;
@@ -247,13 +264,16 @@ static int ldg_reversal_target(db_conn *c, ldg_post_tx *t, const char *reverses_
 
 int
 ldg_post_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__PostEntryRequest *in,
-               Kolo__Ledger__V1__PostEntryResponse *out)
+	       Kolo__Ledger__V1__PostEntryResponse *out)
 {
 	ldg_entry_spec spec, fee;
-	ldg_payer payer = { in->payer_name, in->payer_account_number, in->payer_bank_name };
-	ldg_post_tx t = { .arena = rpc_ctx_arena(ctx), .spec = &spec, .payer = &payer,
-			  .reverses_entry_id = "", .reversal_reason = in->reversal_reason,
-			  .actor_id = in->actor_id };
+	ldg_payer payer = {in->payer_name, in->payer_account_number, in->payer_bank_name};
+	ldg_post_tx t = {.arena = rpc_ctx_arena(ctx),
+			 .spec = &spec,
+			 .payer = &payer,
+			 .reverses_entry_id = "",
+			 .reversal_reason = in->reversal_reason,
+			 .actor_id = in->actor_id};
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = ldg_spec_of(&spec, in);
@@ -297,7 +317,7 @@ ldg_post_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__PostEntryRequest *in,
 
 int
 ldg_get_balance(rpc_ctx *ctx, const Kolo__Ledger__V1__GetBalanceRequest *in,
-                Kolo__Ledger__V1__GetBalanceResponse *out)
+		Kolo__Ledger__V1__GetBalanceResponse *out)
 {
 	db_conn *c = NULL;
 	int rc = ldg_check_reader(ctx, in->group_id);
@@ -306,16 +326,17 @@ ldg_get_balance(rpc_ctx *ctx, const Kolo__Ledger__V1__GetBalanceRequest *in,
 		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = ldg_store_balance(&out->balance_kobo, &out->held_kobo, c, in->group_id);
-	out->available_kobo = out->balance_kobo > out->held_kobo
-				      ? out->balance_kobo - out->held_kobo : 0;
+	out->available_kobo =
+		out->balance_kobo > out->held_kobo ? out->balance_kobo - out->held_kobo : 0;
 	out->group_id = in->group_id;
 	out->currency = "NGN";
 	return rc;
 }
 
-static int ldg_filter_of(ldg_filter *out, const Kolo__Ledger__V1__ListEntriesRequest *in)
+static int
+ldg_filter_of(ldg_filter *out, const Kolo__Ledger__V1__ListEntriesRequest *in)
 {
-	out->type = in->type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT ? LDG_CREDIT
+	out->type = in->type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT	 ? LDG_CREDIT
 		    : in->type == KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT ? LDG_DEBIT
 										 : 0;
 	if (in->type && !out->type)
@@ -335,7 +356,7 @@ static int ldg_filter_of(ldg_filter *out, const Kolo__Ledger__V1__ListEntriesReq
 
 int
 ldg_list_entries(rpc_ctx *ctx, const Kolo__Ledger__V1__ListEntriesRequest *in,
-                 Kolo__Ledger__V1__ListEntriesResponse *out)
+		 Kolo__Ledger__V1__ListEntriesResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
@@ -368,7 +389,7 @@ ldg_list_entries(rpc_ctx *ctx, const Kolo__Ledger__V1__ListEntriesRequest *in,
 
 int
 ldg_get_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__GetEntryRequest *in,
-              Kolo__Ledger__V1__GetEntryResponse *out)
+	      Kolo__Ledger__V1__GetEntryResponse *out)
 {
 	ldg_entry entry;
 	db_conn *c = NULL;
@@ -402,7 +423,8 @@ ldg_get_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__GetEntryRequest *in,
 
 /* --- holds (DESIGN §13) ----------------------------------------------------- */
 
-static Kolo__Ledger__V1__Hold *ldg_hold_message(rpc_ctx *ctx, const ldg_hold *h)
+static Kolo__Ledger__V1__Hold *
+ldg_hold_message(rpc_ctx *ctx, const ldg_hold *h)
 {
 	Kolo__Ledger__V1__Hold *m = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
 
@@ -422,15 +444,16 @@ static Kolo__Ledger__V1__Hold *ldg_hold_message(rpc_ctx *ctx, const ldg_hold *h)
 }
 
 /* How long a hold call waits for its group's row: as a posting's. */
-int64_t ldg_wait_ms(rpc_ctx *ctx)
+int64_t
+ldg_wait_ms(rpc_ctx *ctx)
 {
 	int64_t deadline_ms = svc_tx_timeout(ctx);
 
-	return deadline_ms > 0 && deadline_ms < ldg_lock_wait_ms ? deadline_ms
-								  : ldg_lock_wait_ms;
+	return deadline_ms > 0 && deadline_ms < ldg_lock_wait_ms ? deadline_ms : ldg_lock_wait_ms;
 }
 
-static int ldg_busy(int rc)
+static int
+ldg_busy(int rc)
 {
 	if (rc == ERR_UNAVAILABLE && strcmp(err_last()->reason, "lock_not_available") == 0)
 		return err_set(ERR_UNAVAILABLE, "group_busy",
@@ -440,7 +463,7 @@ static int ldg_busy(int rc)
 
 int
 ldg_place_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__PlaceHoldRequest *in,
-               Kolo__Ledger__V1__PlaceHoldResponse *out)
+	       Kolo__Ledger__V1__PlaceHoldResponse *out)
 {
 	ldg_hold h;
 	db_conn *c = NULL;
@@ -465,8 +488,8 @@ ldg_place_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__PlaceHoldRequest *in,
 		return err_set(ERR_ALREADY_EXISTS, "reference_conflict",
 			       "reference %.64s holds other money", in->reference);
 	if (strcmp(h.status, "held") != 0)
-		return err_set(ERR_FAILED_PRECONDITION, "hold_closed",
-			       "the hold %.64s was %s", in->reference, h.closed_reason);
+		return err_set(ERR_FAILED_PRECONDITION, "hold_closed", "the hold %.64s was %s",
+			       in->reference, h.closed_reason);
 	out->replayed = existed;
 	out->hold = ldg_hold_message(ctx, &h);
 	return out->hold ? 0 : err_oom();
@@ -474,7 +497,7 @@ ldg_place_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__PlaceHoldRequest *in,
 
 int
 ldg_release_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__ReleaseHoldRequest *in,
-                 Kolo__Ledger__V1__ReleaseHoldResponse *out)
+		 Kolo__Ledger__V1__ReleaseHoldResponse *out)
 {
 	ldg_hold h;
 	db_conn *c = NULL;
@@ -500,23 +523,30 @@ ldg_release_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__ReleaseHoldRequest *in,
 /* The DEBIT a capture writes: the hold's group and amount as the caller
  * knows them, its account, reference, source and flags; checked as a posted
  * entry's. */
-static int ldg_capture_spec(ldg_entry_spec *out, const Kolo__Ledger__V1__CaptureHoldRequest *in)
+static int
+ldg_capture_spec(ldg_entry_spec *out, const Kolo__Ledger__V1__CaptureHoldRequest *in)
 {
-	*out = (ldg_entry_spec){ .group_id = in->group_id, .account_id = in->account_id,
-				 .user_id = "", .type = LDG_DEBIT, .amount_kobo = in->amount_kobo,
-				 .currency = "NGN", .source = in->source,
-				 .reference = in->entry_reference, .client_ref = "",
-				 .simulated = in->simulated, .payment_channel = in->payment_channel };
+	*out = (ldg_entry_spec){.group_id = in->group_id,
+				.account_id = in->account_id,
+				.user_id = "",
+				.type = LDG_DEBIT,
+				.amount_kobo = in->amount_kobo,
+				.currency = "NGN",
+				.source = in->source,
+				.reference = in->entry_reference,
+				.client_ref = "",
+				.simulated = in->simulated,
+				.payment_channel = in->payment_channel};
 	return ldg_spec_check(out);
 }
 
 int
 ldg_capture_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__CaptureHoldRequest *in,
-                 Kolo__Ledger__V1__CaptureHoldResponse *out)
+		 Kolo__Ledger__V1__CaptureHoldResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	ldg_entry_spec spec;
-	ldg_post_tx t = { .arena = a, .spec = &spec, .reverses_entry_id = "" };
+	ldg_post_tx t = {.arena = a, .spec = &spec, .reverses_entry_id = ""};
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = ldg_hold_ref_check(in->reference);
@@ -549,8 +579,10 @@ ldg_capture_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__CaptureHoldRequest *in,
 /* --- the method table: every LedgerService RPC with its handler and who may call it. */
 static const rpc_method ldg_methods[] = {
 	RPC_METHOD(Kolo__Ledger__V1__, PostEntry, ldg_post_entry, RPC_AUTH_INTERNAL),
-	RPC_METHOD(Kolo__Ledger__V1__, GetBalance, ldg_get_balance, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
-	RPC_METHOD(Kolo__Ledger__V1__, ListEntries, ldg_list_entries, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, GetBalance, ldg_get_balance,
+		   RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, ListEntries, ldg_list_entries,
+		   RPC_AUTH_USER | RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Ledger__V1__, GetEntry, ldg_get_entry, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Ledger__V1__, PlaceHold, ldg_place_hold, RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Ledger__V1__, ReleaseHold, ldg_release_hold, RPC_AUTH_INTERNAL),
@@ -560,7 +592,8 @@ static const rpc_method ldg_methods[] = {
 	RPC_METHOD(Kolo__Ledger__V1__, AllocateEntry, ldg_allocate_entry, RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Ledger__V1__, ListAllocations, ldg_list_allocations, RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Ledger__V1__, ListUnallocated, ldg_list_unallocated, RPC_AUTH_INTERNAL),
-	RPC_METHOD(Kolo__Ledger__V1__, ListContributions, ldg_list_contributions, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, ListContributions, ldg_list_contributions,
+		   RPC_AUTH_INTERNAL),
 };
 
 const rpc_service ldg_rpc_service = {

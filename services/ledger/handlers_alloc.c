@@ -11,8 +11,8 @@
 #include "svc/call.h"
 #include "text/text.h"
 
-static Kolo__Common__V1__Allocation *ldg_allocation_message(mem_arena *a,
-							    const ldg_allocation *r)
+static Kolo__Common__V1__Allocation *
+ldg_allocation_message(mem_arena *a, const ldg_allocation *r)
 {
 	Kolo__Common__V1__Allocation *m = mem_arena_alloc(a, sizeof(*m));
 
@@ -34,14 +34,17 @@ static Kolo__Common__V1__Allocation *ldg_allocation_message(mem_arena *a,
 
 int
 ldg_allocate_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__AllocateEntryRequest *in,
-                   Kolo__Ledger__V1__AllocateEntryResponse *out)
+		   Kolo__Ledger__V1__AllocateEntryResponse *out)
 {
-	ldg_alloc_tx t = { .entry_id = in->entry_id,
-			   .ask = { .group_id = in->group_id, .user_id = in->user_id,
-				    .allocated_by = in->allocated_by, .reason = in->reason,
-				    .reallocate = in->reallocate,
-				    .expected_user_id = in->expected_user_id },
-			   .lock_wait_ms = ldg_wait_ms(ctx), .timeout_ms = svc_tx_timeout(ctx) };
+	ldg_alloc_tx t = {.entry_id = in->entry_id,
+			  .ask = {.group_id = in->group_id,
+				  .user_id = in->user_id,
+				  .allocated_by = in->allocated_by,
+				  .reason = in->reason,
+				  .reallocate = in->reallocate,
+				  .expected_user_id = in->expected_user_id},
+			  .lock_wait_ms = ldg_wait_ms(ctx),
+			  .timeout_ms = svc_tx_timeout(ctx)};
 	ldg_allocation row;
 	db_conn *c = NULL;
 	int rc = ldg_alloc_check(in->entry_id, &t.ask);
@@ -66,7 +69,7 @@ ldg_allocate_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__AllocateEntryRequest *i
 
 int
 ldg_list_allocations(rpc_ctx *ctx, const Kolo__Ledger__V1__ListAllocationsRequest *in,
-                     Kolo__Ledger__V1__ListAllocationsResponse *out)
+		     Kolo__Ledger__V1__ListAllocationsResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	ldg_allocation *rows = NULL;
@@ -97,8 +100,8 @@ ldg_list_allocations(rpc_ctx *ctx, const Kolo__Ledger__V1__ListAllocationsReques
 	return 0;
 }
 
-static Kolo__Ledger__V1__UnallocatedEntry *ldg_unallocated_message(rpc_ctx *ctx,
-								   const ldg_unallocated *u)
+static Kolo__Ledger__V1__UnallocatedEntry *
+ldg_unallocated_message(rpc_ctx *ctx, const ldg_unallocated *u)
 {
 	Kolo__Ledger__V1__UnallocatedEntry *m = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
 
@@ -114,7 +117,7 @@ static Kolo__Ledger__V1__UnallocatedEntry *ldg_unallocated_message(rpc_ctx *ctx,
 
 int
 ldg_list_unallocated(rpc_ctx *ctx, const Kolo__Ledger__V1__ListUnallocatedRequest *in,
-                     Kolo__Ledger__V1__ListUnallocatedResponse *out)
+		     Kolo__Ledger__V1__ListUnallocatedResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
@@ -144,11 +147,12 @@ ldg_list_unallocated(rpc_ctx *ctx, const Kolo__Ledger__V1__ListUnallocatedReques
 			       PAGE_ROW_LAYOUT(ldg_unallocated, entry.page_key, entry.id));
 }
 
-static int ldg_contributions_out(mem_arena *a, const ldg_contributions *r,
-				 Kolo__Ledger__V1__ListContributionsResponse *out)
+static int
+ldg_contributions_out(mem_arena *a, const ldg_contributions *r,
+		      Kolo__Ledger__V1__ListContributionsResponse *out)
 {
-	out->contributions = mem_arena_alloc(a, sizeof(*out->contributions) *
-							(size_t)(r->n_lines + 1));
+	out->contributions =
+		mem_arena_alloc(a, sizeof(*out->contributions) * (size_t)(r->n_lines + 1));
 	out->totals = mem_arena_alloc(a, sizeof(*out->totals) * (size_t)(r->n_totals + 1));
 	if (!out->contributions || !out->totals)
 		return err_oom();
@@ -186,10 +190,10 @@ static int ldg_contributions_out(mem_arena *a, const ldg_contributions *r,
 
 int
 ldg_list_contributions(rpc_ctx *ctx, const Kolo__Ledger__V1__ListContributionsRequest *in,
-                       Kolo__Ledger__V1__ListContributionsResponse *out)
+		       Kolo__Ledger__V1__ListContributionsResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
-	ldg_contributions r = { 0 };
+	ldg_contributions r = {0};
 	db_conn *c = NULL;
 	int rc = 0;
 

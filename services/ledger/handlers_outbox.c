@@ -7,14 +7,14 @@
 
 int
 ldg_read_outbox(rpc_ctx *ctx, const Kolo__Ledger__V1__ReadOutboxRequest *in,
-                Kolo__Ledger__V1__ReadOutboxResponse *out)
+		Kolo__Ledger__V1__ReadOutboxResponse *out)
 {
 	return outbox_serve_read(&out->events, &out->n_events, ctx, OUTBOX_LEDGER, in->limit);
 }
 
 int
 ldg_ack_outbox(rpc_ctx *ctx, const Kolo__Ledger__V1__AckOutboxRequest *in,
-               Kolo__Ledger__V1__AckOutboxResponse *out)
+	       Kolo__Ledger__V1__AckOutboxResponse *out)
 {
 	return outbox_serve_ack(&out->acked, ctx, OUTBOX_LEDGER, in->ids, in->n_ids);
 }

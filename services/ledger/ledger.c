@@ -7,12 +7,14 @@
 #include "money/money.h"
 #include "text/text.h"
 
-const char *ldg_type_text(ldg_type t)
+const char *
+ldg_type_text(ldg_type t)
 {
 	return t == LDG_CREDIT ? "CREDIT" : t == LDG_DEBIT ? "DEBIT" : "";
 }
 
-ldg_type ldg_type_parse(const char *text)
+ldg_type
+ldg_type_parse(const char *text)
 {
 	if (strcmp(text, "CREDIT") == 0)
 		return LDG_CREDIT;
@@ -21,13 +23,15 @@ ldg_type ldg_type_parse(const char *text)
 	return 0;
 }
 
-static int ldg_bad(const char *reason, const char *message)
+static int
+ldg_bad(const char *reason, const char *message)
 {
 	return err_set(ERR_INVALID_ARGUMENT, reason, "%s", message);
 }
 
 /* A reference: 1..200 printable ASCII characters. */
-static int ldg_ref_ok(const char *s, size_t max)
+static int
+ldg_ref_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
@@ -40,7 +44,8 @@ static int ldg_ref_ok(const char *s, size_t max)
 	return 1;
 }
 
-int64_t ldg_amount_max(const ldg_entry_spec *spec)
+int64_t
+ldg_amount_max(const ldg_entry_spec *spec)
 {
 	/* A payout's entries (its debit or capture, its reversal) follow a
 	 * withdrawal the bound in force already admitted: lowering
@@ -48,7 +53,8 @@ int64_t ldg_amount_max(const ldg_entry_spec *spec)
 	return strcmp(spec->source, "payout") == 0 ? MONEY_MAX_KOBO : money_max_kobo();
 }
 
-int ldg_spec_check(ldg_entry_spec *spec)
+int
+ldg_spec_check(ldg_entry_spec *spec)
 {
 	int rc;
 
@@ -69,11 +75,9 @@ int ldg_spec_check(ldg_entry_spec *spec)
 		return rc;
 	if (strcmp(spec->currency, "NGN") != 0)
 		return ldg_bad("invalid_currency", "only NGN is supported");
-	if (strcmp(spec->source, "demo") != 0 &&
-	    strcmp(spec->source, "provider_sandbox") != 0 &&
+	if (strcmp(spec->source, "demo") != 0 && strcmp(spec->source, "provider_sandbox") != 0 &&
 	    strcmp(spec->source, "payout") != 0)
-		return ldg_bad("invalid_source",
-			       "source must be demo, provider_sandbox or payout");
+		return ldg_bad("invalid_source", "source must be demo, provider_sandbox or payout");
 	if (!ldg_ref_ok(spec->reference, LDG_REFERENCE_MAX))
 		return ldg_bad("invalid_reference",
 			       "reference is required: 1 to 200 printable characters");
@@ -81,15 +85,15 @@ int ldg_spec_check(ldg_entry_spec *spec)
 		return ldg_bad("invalid_reference",
 			       "references starting fee: are the ledger's own (fee_kobo)");
 	if (spec->client_ref[0] && !ldg_ref_ok(spec->client_ref, LDG_CLIENT_REF_MAX))
-		return ldg_bad("invalid_client_ref",
-			       "client_ref is 1 to 200 printable characters");
+		return ldg_bad("invalid_client_ref", "client_ref is 1 to 200 printable characters");
 	if (!ldg_ref_ok(spec->payment_channel, 32))
 		return ldg_bad("invalid_payment_channel",
 			       "payment_channel is 1 to 32 printable characters");
 	return 0;
 }
 
-int ldg_fee_check(const ldg_entry_spec *credit, int64_t fee_kobo)
+int
+ldg_fee_check(const ldg_entry_spec *credit, int64_t fee_kobo)
 {
 	if (fee_kobo == 0)
 		return 0;
@@ -105,8 +109,9 @@ int ldg_fee_check(const ldg_entry_spec *credit, int64_t fee_kobo)
 	return 0;
 }
 
-void ldg_fee_spec(ldg_entry_spec *out, const ldg_entry_spec *credit, int64_t fee_kobo,
-		  const char *fee_reference)
+void
+ldg_fee_spec(ldg_entry_spec *out, const ldg_entry_spec *credit, int64_t fee_kobo,
+	     const char *fee_reference)
 {
 	*out = *credit;
 	out->type = LDG_DEBIT;
@@ -115,24 +120,22 @@ void ldg_fee_spec(ldg_entry_spec *out, const ldg_entry_spec *credit, int64_t fee
 	out->client_ref = "";
 }
 
-int ldg_spec_same(const ldg_entry_spec *a, const ldg_entry_spec *b,
-		  int by_client_ref)
+int
+ldg_spec_same(const ldg_entry_spec *a, const ldg_entry_spec *b, int by_client_ref)
 {
 	/* Ids compare without case: a UUID may be written either way. */
 	return strcasecmp(a->group_id, b->group_id) == 0 &&
 	       strcasecmp(a->account_id, b->account_id) == 0 &&
 	       (a->type == LDG_CREDIT || strcasecmp(a->user_id, b->user_id) == 0) &&
-	       a->type == b->type &&
-	       a->amount_kobo == b->amount_kobo &&
-	       strcmp(a->currency, b->currency) == 0 &&
-	       strcmp(a->source, b->source) == 0 &&
+	       a->type == b->type && a->amount_kobo == b->amount_kobo &&
+	       strcmp(a->currency, b->currency) == 0 && strcmp(a->source, b->source) == 0 &&
 	       (by_client_ref || strcmp(a->reference, b->reference) == 0) &&
-	       strcmp(a->client_ref, b->client_ref) == 0 &&
-	       !a->simulated == !b->simulated &&
+	       strcmp(a->client_ref, b->client_ref) == 0 && !a->simulated == !b->simulated &&
 	       strcmp(a->payment_channel, b->payment_channel) == 0;
 }
 
-int ldg_hold_check(const char *group_id, int64_t amount_kobo, const char *reference)
+int
+ldg_hold_check(const char *group_id, int64_t amount_kobo, const char *reference)
 {
 	int rc;
 
@@ -144,7 +147,8 @@ int ldg_hold_check(const char *group_id, int64_t amount_kobo, const char *refere
 	return ldg_hold_ref_check(reference);
 }
 
-int ldg_hold_ref_check(const char *reference)
+int
+ldg_hold_ref_check(const char *reference)
 {
 	if (!ldg_ref_ok(reference, LDG_REFERENCE_MAX))
 		return ldg_bad("invalid_reference",
@@ -154,12 +158,14 @@ int ldg_hold_ref_check(const char *reference)
 
 /* --- members' contributions ---------------------------------------------------- */
 
-int ldg_payer_present(const ldg_payer *p)
+int
+ldg_payer_present(const ldg_payer *p)
 {
 	return p->name[0] || p->account_number[0] || p->bank_name[0];
 }
 
-static int ldg_digits_ok(const char *s, size_t max)
+static int
+ldg_digits_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
@@ -172,8 +178,8 @@ static int ldg_digits_ok(const char *s, size_t max)
 	return 1;
 }
 
-int ldg_extras_check(const ldg_entry_spec *spec, const ldg_payer *p,
-		     const char *reverses_reference)
+int
+ldg_extras_check(const ldg_entry_spec *spec, const ldg_payer *p, const char *reverses_reference)
 {
 	if (ldg_payer_present(p) && spec->type != LDG_CREDIT)
 		return ldg_bad("invalid_payer", "payer_* are a CREDIT's only");
@@ -190,8 +196,8 @@ int ldg_extras_check(const ldg_entry_spec *spec, const ldg_payer *p,
 	return 0;
 }
 
-int ldg_reversal_audit_check(const char *reverses_reference, const char *reason,
-			     const char *actor_id)
+int
+ldg_reversal_audit_check(const char *reverses_reference, const char *reason, const char *actor_id)
 {
 	if ((reason[0] || actor_id[0]) && !reverses_reference[0])
 		return ldg_bad("invalid_reference",
@@ -203,13 +209,15 @@ int ldg_reversal_audit_check(const char *reverses_reference, const char *reason,
 	return 0;
 }
 
-int ldg_is_deposit(const ldg_entry_spec *e)
+int
+ldg_is_deposit(const ldg_entry_spec *e)
 {
 	return e->type == LDG_CREDIT && strcmp(e->source, "payout") != 0;
 }
 
-int ldg_reversal_decide(const ldg_entry_spec *debit, const ldg_entry_spec *deposit,
-			int reversed_by_other)
+int
+ldg_reversal_decide(const ldg_entry_spec *debit, const ldg_entry_spec *deposit,
+		    int reversed_by_other)
 {
 	if (strcasecmp(debit->group_id, deposit->group_id) != 0)
 		return err_set(ERR_NOT_FOUND, "entry_not_found",
@@ -228,7 +236,8 @@ int ldg_reversal_decide(const ldg_entry_spec *debit, const ldg_entry_spec *depos
 	return 0;
 }
 
-int ldg_alloc_check(const char *entry_id, const ldg_alloc_ask *ask)
+int
+ldg_alloc_check(const char *entry_id, const ldg_alloc_ask *ask)
 {
 	if (!text_is_uuid(ask->group_id))
 		return err_invalid_id("group_id");
@@ -253,7 +262,8 @@ int ldg_alloc_check(const char *entry_id, const ldg_alloc_ask *ask)
 	return 0;
 }
 
-int ldg_alloc_decide(const ldg_alloc_state *s, const ldg_alloc_ask *ask)
+int
+ldg_alloc_decide(const ldg_alloc_state *s, const ldg_alloc_ask *ask)
 {
 	if (!s->found || strcasecmp(s->entry->group_id, ask->group_id) != 0)
 		return err_set(ERR_NOT_FOUND, "entry_not_found", "the group has no such entry");

@@ -6,7 +6,7 @@
 
 #include "err/err.h"
 
-#define LDG_REFERENCE_MAX 200
+#define LDG_REFERENCE_MAX  200
 #define LDG_CLIENT_REF_MAX 200
 
 typedef enum {
@@ -18,11 +18,11 @@ typedef enum {
 typedef struct ldg_entry_spec {
 	const char *group_id;
 	const char *account_id;
-	const char *user_id;	/* "" when none */
+	const char *user_id; /* "" when none */
 	ldg_type type;
 	int64_t amount_kobo;
-	const char *currency;	/* "NGN" */
-	const char *source;	/* demo, provider_sandbox, payout */
+	const char *currency; /* "NGN" */
+	const char *source;   /* demo, provider_sandbox, payout */
 	const char *reference;
 	const char *client_ref; /* "" when none */
 	int simulated;
@@ -70,8 +70,7 @@ KOLO_MUST_CHECK int ldg_hold_ref_check(const char *reference);
  * CREDIT's user_id is not compared either: the member a deposit is
  * credited to is decided by the first delivery (a re-sent webhook never
  * attributes twice nor fails; DESIGN §15). */
-int ldg_spec_same(const ldg_entry_spec *stored, const ldg_entry_spec *spec,
-		  int by_client_ref);
+int ldg_spec_same(const ldg_entry_spec *stored, const ldg_entry_spec *spec, int by_client_ref);
 
 /* --- members' contributions (DESIGN §15) ----------------------------------- */
 

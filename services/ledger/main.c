@@ -7,15 +7,16 @@ static rpc_channel *groups_channel;
 
 /* A number macro as the text cfg_var takes for a default. */
 #define LDG_TEXT_OF(x) #x
-#define LDG_TEXT(x) LDG_TEXT_OF(x)
+#define LDG_TEXT(x)    LDG_TEXT_OF(x)
 
-static int ldg_start(void)
+static int
+ldg_start(void)
 {
 	int64_t lock_wait_ms = 0, interval_ms = 0;
 	const cfg_var vars[] = {
-		{ "KOLO_LEDGER_LOCK_WAIT_MS", CFG_INT, LDG_TEXT(LDG_LOCK_WAIT_DEFAULT_MS), 1,
-		  600000, &lock_wait_ms },
-		{ "KOLO_LEDGER_WORKER_INTERVAL_MS", CFG_INT, "5000", 50, 600000, &interval_ms },
+		{"KOLO_LEDGER_LOCK_WAIT_MS", CFG_INT, LDG_TEXT(LDG_LOCK_WAIT_DEFAULT_MS), 1, 600000,
+		 &lock_wait_ms},
+		{"KOLO_LEDGER_WORKER_INTERVAL_MS", CFG_INT, "5000", 50, 600000, &interval_ms},
 	};
 
 	if (cfg_load(vars, sizeof(vars) / sizeof(vars[0])) < 0)
@@ -27,7 +28,8 @@ static int ldg_start(void)
 	return ldg_worker_start((int)interval_ms);
 }
 
-static void ldg_stop(void)
+static void
+ldg_stop(void)
 {
 	ldg_worker_stop();
 	rpc_channel_close(groups_channel);
@@ -42,7 +44,8 @@ static const svc_def ledger_service = {
 	.stop = ldg_stop,
 };
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	return svc_main(&ledger_service, argc, argv);
 }

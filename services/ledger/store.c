@@ -7,12 +7,12 @@
 #include "events/events.h"
 #include "outbox/outbox.h"
 
-#define LDG_COLUMNS                                                            \
-	"id, group_id, account_id, coalesce(user_id::text, ''), type,"         \
-	" amount_kobo, currency, coalesce(source, ''), reference,"             \
-	" coalesce(client_ref, ''), coalesce(simulated, false),"               \
-	" coalesce(payment_channel, ''), coalesce(rule_status, ''), "          \
-	DB_RFC3339("created_at") ", created_at::text"
+#define LDG_COLUMNS                                                                                \
+	"id, group_id, account_id, coalesce(user_id::text, ''), type,"                             \
+	" amount_kobo, currency, coalesce(source, ''), reference,"                                 \
+	" coalesce(client_ref, ''), coalesce(simulated, false),"                                   \
+	" coalesce(payment_channel, ''), coalesce(rule_status, ''), " DB_RFC3339(                  \
+		"created_at") ", created_at::text"
 
 /* A posting is one statement calling ledger_post_credit or
  * ledger_post_debit (migrations 0010, 0012): its own transaction, so the group's
@@ -34,13 +34,18 @@ static const char ldg_credit_sql[] =
 	" 'amount_kobo', e.amount_kobo, 'fee_kobo', NULLIF($11::bigint, 0),"
 	" 'reference', e.reference, 'source', e.source,"
 	" 'payment_channel', e.payment_channel, 'simulated', e.simulated,"
-	" 'created_at', " DB_RFC3339("e.created_at") "))"
-	" FROM e WHERE e.type = 'CREDIT' AND e.source IS DISTINCT FROM 'payout'),"
-	/* the payer the provider named, kept for the officers (0031) */
-	" p AS (INSERT INTO public.ledger_deposit_payer (entry_id, payer_name,"
-	" payer_account_number, payer_bank_name) SELECT e.id, $14, $15, $16 FROM e"
-	" WHERE e.type = 'CREDIT' AND ($14 <> '' OR $15 <> '' OR $16 <> ''))"
-	" SELECT " LDG_COLUMNS " FROM e ORDER BY e.type = 'DEBIT'";
+	" 'created_at', " DB_RFC3339(
+		"e.created_at") "))"
+				" FROM e WHERE e.type = 'CREDIT' AND e.source IS DISTINCT FROM "
+				"'payout'),"
+				/* the payer the provider named, kept for the officers (0031) */
+				" p AS (INSERT INTO public.ledger_deposit_payer (entry_id, "
+				"payer_name,"
+				" payer_account_number, payer_bank_name) SELECT e.id, $14, $15, "
+				"$16 FROM e"
+				" WHERE e.type = 'CREDIT' AND ($14 <> '' OR $15 <> '' OR $16 <> "
+				"''))"
+				" SELECT " LDG_COLUMNS " FROM e ORDER BY e.type = 'DEBIT'";
 
 /* A deposit's reversal (0031) is linked in the debit's statement, with
  * why and who: a second reversal of the deposit fails on ledger_reversal's
@@ -54,7 +59,8 @@ static const char ldg_debit_sql[] =
 	" NULLIF($16, '')::uuid FROM e WHERE $14 <> '')"
 	" SELECT " LDG_COLUMNS " FROM e";
 
-static int ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry *out)
+static int
+ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry *out)
 {
 	out->id = db_text(a, res, row, 0);
 	out->spec.group_id = db_text(a, res, row, 1);
@@ -74,23 +80,32 @@ static int ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry 
 	return out->page_key ? 0 : err_oom();
 }
 
-int ldg_store_post(ldg_entry *out, ldg_entry *out_fee, int *out_posted, mem_arena *a, db_conn *c,
-		   const ldg_posting *p)
+int
+ldg_store_post(ldg_entry *out, ldg_entry *out_fee, int *out_posted, mem_arena *a, db_conn *c,
+	       const ldg_posting *p)
 {
 	const ldg_entry_spec *s = p->spec;
 	char amount[DB_I64_TEXT], fee[DB_I64_TEXT], wait[DB_I64_TEXT];
 	int credit = s->type == LDG_CREDIT;
-	const char *params[] = { s->group_id, s->account_id, s->user_id,
-				 db_i64(amount, s->amount_kobo), s->currency, s->source,
-				 s->reference, s->client_ref, s->simulated ? "true" : "false",
-				 s->payment_channel, db_i64(fee, p->fee ? p->fee->amount_kobo : 0),
-				 p->fee ? p->fee->reference : "", db_i64(wait, p->lock_wait_ms),
-				 credit ? (p->payer ? p->payer->name : "")
-					: (p->reverses_entry_id ? p->reverses_entry_id : ""),
-				 credit ? (p->payer ? p->payer->account_number : "")
-					: (p->reversal_reason ? p->reversal_reason : ""),
-				 credit ? (p->payer ? p->payer->bank_name : "")
-					: (p->actor_id ? p->actor_id : "") };
+	const char *params[] = {s->group_id,
+				s->account_id,
+				s->user_id,
+				db_i64(amount, s->amount_kobo),
+				s->currency,
+				s->source,
+				s->reference,
+				s->client_ref,
+				s->simulated ? "true" : "false",
+				s->payment_channel,
+				db_i64(fee, p->fee ? p->fee->amount_kobo : 0),
+				p->fee ? p->fee->reference : "",
+				db_i64(wait, p->lock_wait_ms),
+				credit ? (p->payer ? p->payer->name : "")
+				       : (p->reverses_entry_id ? p->reverses_entry_id : ""),
+				credit ? (p->payer ? p->payer->account_number : "")
+				       : (p->reversal_reason ? p->reversal_reason : ""),
+				credit ? (p->payer ? p->payer->bank_name : "")
+				       : (p->actor_id ? p->actor_id : "")};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res, credit ? ldg_credit_sql : ldg_debit_sql, 16, params);
 
@@ -106,13 +121,16 @@ int ldg_store_post(ldg_entry *out, ldg_entry *out_fee, int *out_posted, mem_aren
 	return rc;
 }
 
-int ldg_store_find(ldg_entry *out, int *out_found, mem_arena *a, db_conn *c, const char *column,
-		   const char *value)
+int
+ldg_store_find(ldg_entry *out, int *out_found, mem_arena *a, db_conn *c, const char *column,
+	       const char *value)
 {
 	static const char by_id[] = "SELECT " LDG_COLUMNS " FROM ledger_entry WHERE id = $1::uuid";
-	static const char by_reference[] = "SELECT " LDG_COLUMNS " FROM ledger_entry WHERE reference = $1";
-	static const char by_client_ref[] = "SELECT " LDG_COLUMNS " FROM ledger_entry WHERE client_ref = $1";
-	const char *sql = strcmp(column, "id") == 0	   ? by_id
+	static const char by_reference[] =
+		"SELECT " LDG_COLUMNS " FROM ledger_entry WHERE reference = $1";
+	static const char by_client_ref[] =
+		"SELECT " LDG_COLUMNS " FROM ledger_entry WHERE client_ref = $1";
+	const char *sql = strcmp(column, "id") == 0	     ? by_id
 			  : strcmp(column, "reference") == 0 ? by_reference
 							     : by_client_ref;
 	PGresult *res = NULL;
@@ -127,20 +145,22 @@ int ldg_store_find(ldg_entry *out, int *out_found, mem_arena *a, db_conn *c, con
 	return rc;
 }
 
-int ldg_store_balance(int64_t *out_balance, int64_t *out_held, db_conn *c, const char *group_id)
+int
+ldg_store_balance(int64_t *out_balance, int64_t *out_held, db_conn *c, const char *group_id)
 {
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 /* ledger_posted and ledger_held (0017) in one scan,
-			  * written out: a function call costs this read ~10 % */
-			 "SELECT b.balance_kobo - coalesce(sum(h.amount_kobo)"
-			 " FILTER (WHERE h.status = 'captured'), 0),"
-			 " coalesce(sum(h.amount_kobo) FILTER (WHERE h.status = 'held' AND"
-			 " (h.expires_at IS NULL OR h.expires_at > clock_timestamp())), 0)"
-			 " FROM ledger_balance b LEFT JOIN ledger_hold h ON h.group_id = b.group_id"
-			 " AND (h.status = 'held' OR (h.status = 'captured' AND h.folded_at IS NULL))"
-			 " WHERE b.group_id = $1::uuid GROUP BY b.balance_kobo",
-			 1, &group_id);
+	int rc = db_exec(
+		c, &res,
+		/* ledger_posted and ledger_held (0017) in one scan,
+		 * written out: a function call costs this read ~10 % */
+		"SELECT b.balance_kobo - coalesce(sum(h.amount_kobo)"
+		" FILTER (WHERE h.status = 'captured'), 0),"
+		" coalesce(sum(h.amount_kobo) FILTER (WHERE h.status = 'held' AND"
+		" (h.expires_at IS NULL OR h.expires_at > clock_timestamp())), 0)"
+		" FROM ledger_balance b LEFT JOIN ledger_hold h ON h.group_id = b.group_id"
+		" AND (h.status = 'held' OR (h.status = 'captured' AND h.folded_at IS NULL))"
+		" WHERE b.group_id = $1::uuid GROUP BY b.balance_kobo",
+		1, &group_id);
 
 	if (rc < 0)
 		return rc;
@@ -150,12 +170,12 @@ int ldg_store_balance(int64_t *out_balance, int64_t *out_held, db_conn *c, const
 	return 0;
 }
 
-#define LDG_LIST_WHERE                                                         \
-	" FROM ledger_entry WHERE group_id = $1::uuid"                         \
-	" AND ($2 = '' OR type = $2)"                                          \
-	" AND (NULLIF($3, '')::timestamptz IS NULL OR"                         \
-	" created_at >= (NULLIF($3, '')::timestamptz AT TIME ZONE 'UTC'))"     \
-	" AND (NULLIF($4, '')::timestamptz IS NULL OR"                         \
+#define LDG_LIST_WHERE                                                                             \
+	" FROM ledger_entry WHERE group_id = $1::uuid"                                             \
+	" AND ($2 = '' OR type = $2)"                                                              \
+	" AND (NULLIF($3, '')::timestamptz IS NULL OR"                                             \
+	" created_at >= (NULLIF($3, '')::timestamptz AT TIME ZONE 'UTC'))"                         \
+	" AND (NULLIF($4, '')::timestamptz IS NULL OR"                                             \
 	" created_at < (NULLIF($4, '')::timestamptz AT TIME ZONE 'UTC'))"
 
 static const char ldg_list_newest[] =
@@ -168,17 +188,21 @@ static const char ldg_list_oldest[] =
 	" AND ($5::timestamp IS NULL OR (created_at, id) > ($5::timestamp, $6::uuid))"
 	" ORDER BY created_at, id LIMIT $7::int";
 
-int ldg_store_list(ldg_entry **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id,
-		   const ldg_filter *f, const page_request *page)
+int
+ldg_store_list(ldg_entry **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id,
+	       const ldg_filter *f, const page_request *page)
 {
 	char limit[DB_I64_TEXT];
-	const char *params[] = { group_id, ldg_type_text(f->type), f->from, f->to,
-				 page->key, page->after_id,
-				 db_i64(limit, page_fetch_rows(page)) };
+	const char *params[] = {group_id,
+				ldg_type_text(f->type),
+				f->from,
+				f->to,
+				page->key,
+				page->after_id,
+				db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
 	ldg_entry *rows;
-	int rc = db_exec(c, &res, f->oldest_first ? ldg_list_oldest : ldg_list_newest,
-			 7, params);
+	int rc = db_exec(c, &res, f->oldest_first ? ldg_list_oldest : ldg_list_newest, 7, params);
 
 	if (rc == ERR_INVALID_ARGUMENT)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_time",
@@ -196,7 +220,8 @@ int ldg_store_list(ldg_entry **out, int *out_n, mem_arena *a, db_conn *c, const 
 	return rows ? 0 : err_oom();
 }
 
-int ldg_store_refusal(ldg_refusal *out, int *out_found, db_conn *c, const char *reference)
+int
+ldg_store_refusal(ldg_refusal *out, int *out_found, db_conn *c, const char *reference)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -218,13 +243,15 @@ int ldg_store_refusal(ldg_refusal *out, int *out_found, db_conn *c, const char *
 
 /* --- holds -------------------------------------------------------------------- */
 
-#define LDG_HOLD_COLUMNS                                                       \
-	"id, group_id, reference, amount_kobo, status,"                        \
-	" coalesce(" DB_RFC3339("expires_at") ", ''),"                         \
-	" coalesce(entry_id::text, ''), " DB_RFC3339("created_at") ","         \
-	" coalesce(closed_reason, '')"
+#define LDG_HOLD_COLUMNS                                                                           \
+	"id, group_id, reference, amount_kobo, status,"                                            \
+	" coalesce(" DB_RFC3339("expires_at") ", ''),"                                             \
+					      " coalesce(entry_id::text, ''), " DB_RFC3339(        \
+						      "created_at") ","                            \
+								    " coalesce(closed_reason, '')"
 
-static int ldg_read_hold(mem_arena *a, const PGresult *res, ldg_hold *out)
+static int
+ldg_read_hold(mem_arena *a, const PGresult *res, ldg_hold *out)
 {
 	out->id = db_text(a, res, 0, 0);
 	out->group_id = db_text(a, res, 0, 1);
@@ -239,8 +266,9 @@ static int ldg_read_hold(mem_arena *a, const PGresult *res, ldg_hold *out)
 }
 
 /* One hold from a statement returning LDG_HOLD_COLUMNS; *found 0 for none. */
-static int ldg_hold_query(db_conn *c, mem_arena *a, const char *sql, int n,
-			  const char *const *params, ldg_hold *out, int *found)
+static int
+ldg_hold_query(db_conn *c, mem_arena *a, const char *sql, int n, const char *const *params,
+	       ldg_hold *out, int *found)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res, sql, n, params);
@@ -254,13 +282,14 @@ static int ldg_hold_query(db_conn *c, mem_arena *a, const char *sql, int n,
 	return rc;
 }
 
-int ldg_store_place_hold(ldg_hold *out, int *out_found, int *out_existed, mem_arena *a, db_conn *c,
-			 const char *group_id, int64_t amount_kobo, const char *reference,
-			 const char *expires_at, int64_t lock_wait_ms)
+int
+ldg_store_place_hold(ldg_hold *out, int *out_found, int *out_existed, mem_arena *a, db_conn *c,
+		     const char *group_id, int64_t amount_kobo, const char *reference,
+		     const char *expires_at, int64_t lock_wait_ms)
 {
 	char amount[DB_I64_TEXT], wait[DB_I64_TEXT];
-	const char *params[] = { group_id, db_i64(amount, amount_kobo), reference, expires_at,
-				 db_i64(wait, lock_wait_ms) };
+	const char *params[] = {group_id, db_i64(amount, amount_kobo), reference, expires_at,
+				db_i64(wait, lock_wait_ms)};
 	PGresult *res = NULL;
 	/* A hold this statement wrote was created now (its transaction's
 	 * time); one the reference already named, earlier. */
@@ -282,26 +311,33 @@ int ldg_store_place_hold(ldg_hold *out, int *out_found, int *out_existed, mem_ar
 	return rc;
 }
 
-int ldg_store_release_hold(ldg_hold *out, int *out_found, mem_arena *a, db_conn *c,
-			   const char *reference, int64_t lock_wait_ms)
+int
+ldg_store_release_hold(ldg_hold *out, int *out_found, mem_arena *a, db_conn *c,
+		       const char *reference, int64_t lock_wait_ms)
 {
 	char wait[DB_I64_TEXT];
-	const char *params[] = { reference, db_i64(wait, lock_wait_ms) };
+	const char *params[] = {reference, db_i64(wait, lock_wait_ms)};
 
 	return ldg_hold_query(c, a,
 			      "SELECT " LDG_HOLD_COLUMNS " FROM ledger_release_hold($1, $2::int)",
 			      2, params, out, out_found);
 }
 
-int ldg_store_capture_hold(ldg_entry *out, int *out_posted, mem_arena *a, db_conn *c,
-			   const char *reference, const ldg_entry_spec *spec, int64_t lock_wait_ms)
+int
+ldg_store_capture_hold(ldg_entry *out, int *out_posted, mem_arena *a, db_conn *c,
+		       const char *reference, const ldg_entry_spec *spec, int64_t lock_wait_ms)
 {
 	char wait[DB_I64_TEXT];
 	char amount[DB_I64_TEXT];
-	const char *params[] = { reference, spec->group_id, db_i64(amount, spec->amount_kobo),
-				 spec->account_id, spec->source, spec->reference,
-				 spec->simulated ? "true" : "false", spec->payment_channel,
-				 db_i64(wait, lock_wait_ms) };
+	const char *params[] = {reference,
+				spec->group_id,
+				db_i64(amount, spec->amount_kobo),
+				spec->account_id,
+				spec->source,
+				spec->reference,
+				spec->simulated ? "true" : "false",
+				spec->payment_channel,
+				db_i64(wait, lock_wait_ms)};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT " LDG_COLUMNS " FROM ledger_capture_hold($1, $2::uuid, $3::bigint,"
@@ -317,7 +353,8 @@ int ldg_store_capture_hold(ldg_entry *out, int *out_posted, mem_arena *a, db_con
 	return rc;
 }
 
-int ldg_store_sweep_holds(int *out_n, db_conn *c, int limit)
+int
+ldg_store_sweep_holds(int *out_n, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *param = db_i64(limit_text, limit);
@@ -331,7 +368,8 @@ int ldg_store_sweep_holds(int *out_n, db_conn *c, int limit)
 	return 0;
 }
 
-int ldg_store_fold_captures(int *out_n, db_conn *c, int limit)
+int
+ldg_store_fold_captures(int *out_n, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *param = db_i64(limit_text, limit);
@@ -347,8 +385,9 @@ int ldg_store_fold_captures(int *out_n, db_conn *c, int limit)
 
 /* --- members' contributions (0031) ------------------------------------------ */
 
-int ldg_store_reversal_of(char **out_debit_reference, int *out_found, mem_arena *a, db_conn *c,
-			  const char *deposit_id)
+int
+ldg_store_reversal_of(char **out_debit_reference, int *out_found, mem_arena *a, db_conn *c,
+		      const char *deposit_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -367,13 +406,14 @@ int ldg_store_reversal_of(char **out_debit_reference, int *out_found, mem_arena 
 	return rc;
 }
 
-int ldg_store_reversed_by(char **out_deposit_id, int *out_found, mem_arena *a, db_conn *c,
-			  const char *debit_id)
+int
+ldg_store_reversed_by(char **out_deposit_id, int *out_found, mem_arena *a, db_conn *c,
+		      const char *debit_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
-			 "SELECT reverses_entry_id FROM ledger_reversal WHERE entry_id = $1::uuid", 1,
-			 &debit_id);
+			 "SELECT reverses_entry_id FROM ledger_reversal WHERE entry_id = $1::uuid",
+			 1, &debit_id);
 
 	if (rc < 0)
 		return rc;
@@ -383,14 +423,19 @@ int ldg_store_reversed_by(char **out_deposit_id, int *out_found, mem_arena *a, d
 	return *out_deposit_id ? 0 : err_oom();
 }
 
-#define LDG_ALLOC_COLUMNS                                                      \
-	"id::text, entry_id::text, group_id::text, user_id::text, 'officer',"  \
-	" allocated_by::text, reason, "                                        \
-	DB_RFC3339("created_at AT TIME ZONE 'UTC'") ","                        \
-	" coalesce(" DB_RFC3339("superseded_at AT TIME ZONE 'UTC'") ", ''),"   \
-	" coalesce(superseded_by::text, '')"
+#define LDG_ALLOC_COLUMNS                                                                          \
+	"id::text, entry_id::text, group_id::text, user_id::text, 'officer',"                      \
+	" allocated_by::text, reason, " DB_RFC3339(                                                \
+		"created_at AT TIME ZONE 'UTC'") ","                                               \
+						 " coalesce(" DB_RFC3339("superseded_at AT TIME "  \
+									 "ZONE 'UTC'") ", ''),"    \
+										       " coalesce" \
+										       "(supersed" \
+										       "ed_by::"   \
+										       "text, '')"
 
-static int ldg_read_allocation(mem_arena *a, const PGresult *res, int row, ldg_allocation *out)
+static int
+ldg_read_allocation(mem_arena *a, const PGresult *res, int row, ldg_allocation *out)
 {
 	out->id = db_text(a, res, row, 0);
 	out->entry_id = db_text(a, res, row, 1);
@@ -413,7 +458,8 @@ typedef struct ldg_alloc_run {
 
 /* Holds the group's balance row (no row: a group without entries, and so
  * without deposits; the decision says so). */
-static int ldg_lock_group(db_conn *c, const char *group_id, int64_t lock_wait_ms)
+static int
+ldg_lock_group(db_conn *c, const char *group_id, int64_t lock_wait_ms)
 {
 	char wait[DB_I64_TEXT];
 	const char *wait_param = db_i64(wait, lock_wait_ms);
@@ -430,11 +476,13 @@ static int ldg_lock_group(db_conn *c, const char *group_id, int64_t lock_wait_ms
 /* deposit.allocated, in the allocation's transaction (after the group's
  * lock, so in the group's order): told to the member credited and the
  * one it was taken from (previous "" none), never the officer. */
-static int ldg_alloc_tell(db_conn *c, const ldg_allocation *row, int64_t amount_kobo,
-			  const char *previous)
+static int
+ldg_alloc_tell(db_conn *c, const ldg_allocation *row, int64_t amount_kobo, const char *previous)
 {
-	outbox_event e = { .type = EVT_DEPOSIT_ALLOCATED, .group_id = row->group_id,
-			   .user_id = row->user_id, .actor_id = row->allocated_by };
+	outbox_event e = {.type = EVT_DEPOSIT_ALLOCATED,
+			  .group_id = row->group_id,
+			  .user_id = row->user_id,
+			  .actor_id = row->allocated_by};
 
 	return outbox_add(c, OUTBOX_LEDGER, &e, "{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s}",
 			  "entry_id", row->entry_id, "allocation_id", row->id, "amount_kobo",
@@ -443,17 +491,18 @@ static int ldg_alloc_tell(db_conn *c, const ldg_allocation *row, int64_t amount_
 			  "created_at", row->created_at);
 }
 
-static int ldg_alloc_body(db_conn *c, void *arg)
+static int
+ldg_alloc_body(db_conn *c, void *arg)
 {
 	ldg_alloc_run *r = arg;
 	const ldg_alloc_tx *t = r->t;
 	ldg_entry entry;
-	ldg_alloc_state st = { .entry = &entry.spec, .current_user = "" };
+	ldg_alloc_state st = {.entry = &entry.spec, .current_user = ""};
 	const ldg_alloc_ask *ask = &t->ask;
 	PGresult *res = NULL;
-	const char *find[] = { t->entry_id };
-	const char *ins[] = { t->entry_id, ask->group_id, ask->user_id, ask->allocated_by,
-			      ask->reason };
+	const char *find[] = {t->entry_id};
+	const char *ins[] = {t->entry_id, ask->group_id, ask->user_id, ask->allocated_by,
+			     ask->reason};
 	int rc = ldg_lock_group(c, ask->group_id, t->lock_wait_ms);
 
 	if (rc == 0)
@@ -479,14 +528,15 @@ static int ldg_alloc_body(db_conn *c, void *arg)
 		return rc;
 	/* The old row gives way first (the in-force index), then points at
 	 * the new one in the same statement. */
-	rc = db_exec(c, &res,
-		     "WITH old AS (UPDATE ledger_allocation SET superseded_at = clock_timestamp(),"
-		     " superseded_by = uuid_generate_v4() WHERE entry_id = $1::uuid AND"
-		     " superseded_at IS NULL RETURNING superseded_by)"
-		     " INSERT INTO ledger_allocation (id, entry_id, group_id, user_id, allocated_by,"
-		     " reason) SELECT coalesce((SELECT superseded_by FROM old), uuid_generate_v4()),"
-		     " $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5 RETURNING " LDG_ALLOC_COLUMNS,
-		     5, ins);
+	rc = db_exec(
+		c, &res,
+		"WITH old AS (UPDATE ledger_allocation SET superseded_at = clock_timestamp(),"
+		" superseded_by = uuid_generate_v4() WHERE entry_id = $1::uuid AND"
+		" superseded_at IS NULL RETURNING superseded_by)"
+		" INSERT INTO ledger_allocation (id, entry_id, group_id, user_id, allocated_by,"
+		" reason) SELECT coalesce((SELECT superseded_by FROM old), uuid_generate_v4()),"
+		" $1::uuid, $2::uuid, $3::uuid, $4::uuid, $5 RETURNING " LDG_ALLOC_COLUMNS,
+		5, ins);
 	if (rc < 0)
 		return rc;
 	rc = PQntuples(res) == 1 ? ldg_read_allocation(r->arena, res, 0, r->out)
@@ -497,33 +547,40 @@ static int ldg_alloc_body(db_conn *c, void *arg)
 	return rc;
 }
 
-int ldg_store_allocate(ldg_allocation *out, mem_arena *a, db_conn *c, const ldg_alloc_tx *t)
+int
+ldg_store_allocate(ldg_allocation *out, mem_arena *a, db_conn *c, const ldg_alloc_tx *t)
 {
-	ldg_alloc_run r = { .arena = a, .t = t, .out = out };
+	ldg_alloc_run r = {.arena = a, .t = t, .out = out};
 
 	return db_tx(c, t->timeout_ms, ldg_alloc_body, &r);
 }
 
-int ldg_store_allocations(ldg_allocation **out, int *out_n, char **out_current, int *out_found,
-			  mem_arena *a, db_conn *c, const char *group_id, const char *entry_id)
+int
+ldg_store_allocations(ldg_allocation **out, int *out_n, char **out_current, int *out_found,
+		      mem_arena *a, db_conn *c, const char *group_id, const char *entry_id)
 {
-	const char *params[] = { group_id, entry_id };
+	const char *params[] = {group_id, entry_id};
 	PGresult *res = NULL;
 	ldg_allocation *rows;
 	/* Row 0: the entry (the credit-time attribution when user_id is set,
 	 * and the effective member); then the officers' rows, oldest first. */
-	int rc = db_exec(c, &res,
-			 "SELECT '', e.id::text, e.group_id::text, coalesce(e.user_id::text, ''),"
-			 " 'payer_account',"
-			 " '', '', " DB_RFC3339("e.created_at") ", coalesce(d.user_id::text, ''),"
-			 " '', 0 AS k, e.created_at AS at, e.type = 'CREDIT' AND"
-			 " e.source IS DISTINCT FROM 'payout'"
-			 " FROM ledger_entry e LEFT JOIN ledger_deposit d ON d.id = e.id"
-			 " WHERE e.id = $2::uuid AND e.group_id = $1::uuid"
-			 " UNION ALL SELECT " LDG_ALLOC_COLUMNS ", 1, created_at AT TIME ZONE 'UTC',"
-			 " true FROM ledger_allocation WHERE entry_id = $2::uuid AND group_id = $1::uuid"
-			 " ORDER BY k, at, id",
-			 2, params);
+	int rc = db_exec(
+		c, &res,
+		"SELECT '', e.id::text, e.group_id::text, coalesce(e.user_id::text, ''),"
+		" 'payer_account',"
+		" '', '', " DB_RFC3339(
+			"e.created_at") ", coalesce(d.user_id::text, ''),"
+					" '', 0 AS k, e.created_at AS at, e.type = 'CREDIT' AND"
+					" e.source IS DISTINCT FROM 'payout'"
+					" FROM ledger_entry e LEFT JOIN ledger_deposit d ON d.id = "
+					"e.id"
+					" WHERE e.id = $2::uuid AND e.group_id = $1::uuid"
+					" UNION ALL SELECT " LDG_ALLOC_COLUMNS
+					", 1, created_at AT TIME ZONE 'UTC',"
+					" true FROM ledger_allocation WHERE entry_id = $2::uuid "
+					"AND group_id = $1::uuid"
+					" ORDER BY k, at, id",
+		2, params);
 
 	if (rc < 0)
 		return rc;
@@ -554,35 +611,37 @@ int ldg_store_allocations(ldg_allocation **out, int *out_n, char **out_current, 
 	return 0;
 }
 
-#define LDG_UNALLOC_WHERE                                                      \
-	" FROM ledger_deposit d WHERE d.group_id = $1::uuid AND d.user_id IS NULL" \
+#define LDG_UNALLOC_WHERE                                                                          \
+	" FROM ledger_deposit d WHERE d.group_id = $1::uuid AND d.user_id IS NULL"                 \
 	" AND d.reversal_id IS NULL"
 
-int ldg_store_unallocated(ldg_unallocated **out, int *out_n, int64_t *out_total, mem_arena *a,
-			  db_conn *c, const char *group_id, const page_request *page)
+int
+ldg_store_unallocated(ldg_unallocated **out, int *out_n, int64_t *out_total, mem_arena *a,
+		      db_conn *c, const char *group_id, const page_request *page)
 {
 	char limit[DB_I64_TEXT];
-	const char *params[] = { group_id, page->key, page->after_id,
-				 db_i64(limit, page_fetch_rows(page)) };
+	const char *params[] = {group_id, page->key, page->after_id,
+				db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
 	ldg_unallocated *rows;
-	int rc = db_exec(c, &res,
-			 "SELECT coalesce(sum(d.amount_kobo), 0)" LDG_UNALLOC_WHERE, 1, params);
+	int rc = db_exec(c, &res, "SELECT coalesce(sum(d.amount_kobo), 0)" LDG_UNALLOC_WHERE, 1,
+			 params);
 
 	if (rc < 0)
 		return rc;
 	*out_total = db_int64(res, 0, 0);
 	PQclear(res);
-	rc = db_exec(c, &res,
-		     "SELECT " LDG_COLUMNS ", coalesce(payer_name, ''),"
-		     " coalesce(payer_account_number, ''), coalesce(payer_bank_name, '')"
-		     " FROM (SELECT e.*, p.payer_name, p.payer_account_number, p.payer_bank_name"
-		     " FROM ledger_entry e JOIN ledger_deposit d ON d.id = e.id"
-		     " LEFT JOIN ledger_deposit_payer p ON p.entry_id = d.id"
-		     " WHERE d.group_id = $1::uuid AND d.user_id IS NULL AND d.reversal_id IS NULL"
-		     " AND ($2::timestamp IS NULL OR (e.created_at, e.id) > ($2::timestamp, $3::uuid))"
-		     " ORDER BY e.created_at, e.id LIMIT $4::int) x ORDER BY created_at, id",
-		     4, params);
+	rc = db_exec(
+		c, &res,
+		"SELECT " LDG_COLUMNS ", coalesce(payer_name, ''),"
+		" coalesce(payer_account_number, ''), coalesce(payer_bank_name, '')"
+		" FROM (SELECT e.*, p.payer_name, p.payer_account_number, p.payer_bank_name"
+		" FROM ledger_entry e JOIN ledger_deposit d ON d.id = e.id"
+		" LEFT JOIN ledger_deposit_payer p ON p.entry_id = d.id"
+		" WHERE d.group_id = $1::uuid AND d.user_id IS NULL AND d.reversal_id IS NULL"
+		" AND ($2::timestamp IS NULL OR (e.created_at, e.id) > ($2::timestamp, $3::uuid))"
+		" ORDER BY e.created_at, e.id LIMIT $4::int) x ORDER BY created_at, id",
+		4, params);
 	if (rc < 0)
 		return rc;
 	*out_n = PQntuples(res);
@@ -605,24 +664,29 @@ int ldg_store_unallocated(ldg_unallocated **out, int *out_n, int64_t *out_total,
 
 /* Deposits and reversals credited to members, before $2 ("" all); a
  * deposit is "reversed" when its reversal is before $2 too. */
-#define LDG_CONTRIB_BEFORE(col)                                                \
-	" (NULLIF($2, '')::timestamptz IS NULL OR " col                        \
+#define LDG_CONTRIB_BEFORE(col)                                                                    \
+	" (NULLIF($2, '')::timestamptz IS NULL OR " col                                            \
 	" < (NULLIF($2, '')::timestamptz AT TIME ZONE 'UTC'))"
-#define LDG_CONTRIB_LINES                                                      \
-	"WITH l AS (SELECT id, user_id, amount_kobo, created_at, 'deposit' AS kind," \
-	" reference, (reversal_id IS NOT NULL AND" LDG_CONTRIB_BEFORE("reversed_at") \
-	") AS reversed FROM ledger_deposit WHERE group_id = $1::uuid"          \
-	" AND" LDG_CONTRIB_BEFORE("created_at")                                \
-	" UNION ALL SELECT reversal_id, user_id, -reversal_kobo, reversed_at," \
-	" 'reversal', reversal_reference, false FROM ledger_deposit"           \
-	" WHERE group_id = $1::uuid AND reversal_id IS NOT NULL"               \
-	" AND" LDG_CONTRIB_BEFORE("reversed_at") ")"
+#define LDG_CONTRIB_LINES                                                                          \
+	"WITH l AS (SELECT id, user_id, amount_kobo, created_at, 'deposit' AS kind,"               \
+	" reference, (reversal_id IS NOT NULL AND" LDG_CONTRIB_BEFORE(                             \
+		"reversed_at") ") AS reversed FROM ledger_deposit WHERE group_id = $1::uuid"       \
+			       " AND" LDG_CONTRIB_BEFORE(                                          \
+				       "created_at") " UNION ALL SELECT reversal_id, user_id, "    \
+						     "-reversal_kobo, reversed_at,"                \
+						     " 'reversal', reversal_reference, false "     \
+						     "FROM ledger_deposit"                         \
+						     " WHERE group_id = $1::uuid AND reversal_id " \
+						     "IS NOT NULL"                                 \
+						     " AND" LDG_CONTRIB_BEFORE("reversed_at") ")"
 
-static int ldg_contrib_sums(db_conn *c, const char *const *params, ldg_contributions *out)
+static int
+ldg_contrib_sums(db_conn *c, const char *const *params, ldg_contributions *out)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
-			 LDG_CONTRIB_LINES " SELECT coalesce(sum(amount_kobo) FILTER"
+			 LDG_CONTRIB_LINES
+			 " SELECT coalesce(sum(amount_kobo) FILTER"
 			 " (WHERE user_id IS NOT NULL), 0), coalesce(sum(amount_kobo) FILTER"
 			 " (WHERE user_id IS NULL), 0), coalesce(sum(amount_kobo), 0) FROM l",
 			 2, params);
@@ -636,15 +700,16 @@ static int ldg_contrib_sums(db_conn *c, const char *const *params, ldg_contribut
 	return 0;
 }
 
-static int ldg_contrib_lines(db_conn *c, mem_arena *a, const char *const *params,
-			     ldg_contributions *out)
+static int
+ldg_contrib_lines(db_conn *c, mem_arena *a, const char *const *params, ldg_contributions *out)
 {
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 LDG_CONTRIB_LINES " SELECT id, user_id, amount_kobo, "
-			 DB_RFC3339("created_at") ", kind, reference, reversed FROM l"
-			 " WHERE user_id = $3::uuid ORDER BY created_at, kind, id",
-			 3, params);
+	int rc = db_exec(
+		c, &res,
+		LDG_CONTRIB_LINES " SELECT id, user_id, amount_kobo, " DB_RFC3339(
+			"created_at") ", kind, reference, reversed FROM l"
+				      " WHERE user_id = $3::uuid ORDER BY created_at, kind, id",
+		3, params);
 
 	if (rc < 0)
 		return rc;
@@ -667,16 +732,18 @@ static int ldg_contrib_lines(db_conn *c, mem_arena *a, const char *const *params
 	return out->lines ? 0 : err_oom();
 }
 
-static int ldg_contrib_totals(db_conn *c, mem_arena *a, const char *const *params,
-			      ldg_contributions *out)
+static int
+ldg_contrib_totals(db_conn *c, mem_arena *a, const char *const *params, ldg_contributions *out)
 {
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 LDG_CONTRIB_LINES " SELECT user_id, sum(amount_kobo), coalesce("
-			 DB_RFC3339("max(created_at) FILTER (WHERE kind = 'deposit'"
-				    " AND NOT reversed)") ", '')"
-			 " FROM l WHERE user_id IS NOT NULL GROUP BY user_id ORDER BY user_id",
-			 2, params);
+	int rc =
+		db_exec(c, &res,
+			LDG_CONTRIB_LINES " SELECT user_id, sum(amount_kobo), coalesce(" DB_RFC3339(
+				"max(created_at) FILTER (WHERE kind = 'deposit'"
+				" AND NOT reversed)") ", '')"
+						      " FROM l WHERE user_id IS NOT NULL GROUP BY "
+						      "user_id ORDER BY user_id",
+			2, params);
 
 	if (rc < 0)
 		return rc;
@@ -695,10 +762,11 @@ static int ldg_contrib_totals(db_conn *c, mem_arena *a, const char *const *param
 	return out->totals ? 0 : err_oom();
 }
 
-int ldg_store_contributions(ldg_contributions *out, mem_arena *a, db_conn *c, const char *group_id,
-			    const char *user_id, const char *until)
+int
+ldg_store_contributions(ldg_contributions *out, mem_arena *a, db_conn *c, const char *group_id,
+			const char *user_id, const char *until)
 {
-	const char *params[] = { group_id, until, user_id };
+	const char *params[] = {group_id, until, user_id};
 	int rc = ldg_contrib_sums(c, params, out);
 
 	if (rc == 0 && user_id[0])

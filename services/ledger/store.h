@@ -24,10 +24,10 @@ typedef struct ldg_posting {
 	const ldg_entry_spec *spec;
 	const ldg_entry_spec *fee;
 	int64_t lock_wait_ms;
-	const ldg_payer *payer;		/* a CREDIT's (ledger_deposit_payer), or NULL */
-	const char *reverses_entry_id;	/* a DEBIT's deposit (ledger_reversal), or "" */
-	const char *reversal_reason;	/* with reverses_entry_id: why ("" none) */
-	const char *actor_id;		/* with reverses_entry_id: who ("" none) */
+	const ldg_payer *payer;	       /* a CREDIT's (ledger_deposit_payer), or NULL */
+	const char *reverses_entry_id; /* a DEBIT's deposit (ledger_reversal), or "" */
+	const char *reversal_reason;   /* with reverses_entry_id: why ("" none) */
+	const char *actor_id;	       /* with reverses_entry_id: who ("" none) */
 } ldg_posting;
 
 /* Appends the entry (and its fee) and moves the group's balance in one
@@ -59,9 +59,9 @@ typedef struct ldg_hold {
 	char *group_id;
 	char *reference;
 	int64_t amount_kobo;
-	char *status;	     /* held, released, captured */
-	char *expires_at;    /* RFC 3339, "" for none */
-	char *entry_id;	     /* "" unless captured */
+	char *status;	  /* held, released, captured */
+	char *expires_at; /* RFC 3339, "" for none */
+	char *entry_id;	  /* "" unless captured */
 	char *created_at;
 	char *closed_reason; /* "" while held */
 } ldg_hold;

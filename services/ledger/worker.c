@@ -10,7 +10,8 @@
 
 #define LDG_SWEEP_BATCH 500
 
-static void ldg_sweep(db_conn *c)
+static void
+ldg_sweep(db_conn *c)
 {
 	int n = 0;
 
@@ -23,16 +24,17 @@ static void ldg_sweep(db_conn *c)
 
 /* Captures are folded into their group's balance row by the group's next
  * posting; this folds those of groups that went quiet. */
-static void ldg_fold(db_conn *c)
+static void
+ldg_fold(db_conn *c)
 {
 	int n = 0;
 
 	if (ldg_store_fold_captures(&n, c, LDG_SWEEP_BATCH) < 0)
-		log_event(LOG_LVL_WARN, "captures not folded", "reason", err_last()->reason,
-			  NULL);
+		log_event(LOG_LVL_WARN, "captures not folded", "reason", err_last()->reason, NULL);
 }
 
-void ldg_worker_pass(void)
+void
+ldg_worker_pass(void)
 {
 	db_conn *c = NULL;
 
@@ -47,12 +49,14 @@ void ldg_worker_pass(void)
 
 static svc_worker *ldg_worker;
 
-int ldg_worker_start(int interval_ms)
+int
+ldg_worker_start(int interval_ms)
 {
 	return svc_worker_start(&ldg_worker, ldg_worker_pass, interval_ms);
 }
 
-void ldg_worker_stop(void)
+void
+ldg_worker_stop(void)
 {
 	svc_worker_stop(ldg_worker);
 	ldg_worker = NULL;

@@ -22,7 +22,8 @@ typedef struct pay_provision_tx {
 
 /* The name to give the account: the caller's, else the one a failed
  * attempt kept (retries come from the worker without one). */
-static int pay_provision_name(db_conn *c, pay_provision_tx *t, const char **name)
+static int
+pay_provision_name(db_conn *c, pay_provision_tx *t, const char **name)
 {
 	char *kept = NULL;
 	int rc;
@@ -40,7 +41,8 @@ static int pay_provision_name(db_conn *c, pay_provision_tx *t, const char **name
  * The lock is what makes concurrent requests ask the provider once, so the
  * call is made inside the transaction, which therefore never re-runs
  * (db_tx_single): on a failure the next GetAccount asks again. */
-static int pay_provision_body(db_conn *c, void *arg)
+static int
+pay_provision_body(db_conn *c, void *arg)
 {
 	pay_provision_tx *t = arg;
 	pay_provider *p = pay_current()->provider;
@@ -64,14 +66,16 @@ static int pay_provision_body(db_conn *c, void *arg)
 	rc = pay_provision_name(c, t, &name);
 	if (rc < 0)
 		return rc;
-	req = (pay_va_request){ .tx_ref = va.tx_ref, .group_name = name, .email = "",
-				.id_type = t->id_type, .id_number = t->id_number };
+	req = (pay_va_request){.tx_ref = va.tx_ref,
+			       .group_name = name,
+			       .email = "",
+			       .id_type = t->id_type,
+			       .id_number = t->id_number};
 	rc = p->ops->create_va(p, &req, &res);
 	if (rc < 0) {
 		snprintf(t->error, sizeof(t->error), "%s", err_last()->message);
 		t->pending = 1;
-		return pay_store_va_failed(c, t->group_id, va.tx_ref, p->ops->name, name,
-					   t->error);
+		return pay_store_va_failed(c, t->group_id, va.tx_ref, p->ops->name, name, t->error);
 	}
 	rc = pay_store_account_add(t->out, t->arena, c, t->group_id, res.account_number,
 				   res.bank_name, p->ops->name, res.provider_ref, res.raw_json);
@@ -84,17 +88,17 @@ static int pay_provision_body(db_conn *c, void *arg)
 /* --- live accounts: the holder's KYC ------------------------------------------ */
 
 typedef struct pay_holder {
-	char *officer;	 /* the officer's user id, "" when none is known */
+	char *officer; /* the officer's user id, "" when none is known */
 	Kolo__Identity__V1__ReadKycNumberResponse *kyc; /* NULL until read */
 } pay_holder;
 
 /* The officer groups names as the group's account holder now (DESIGN §14:
  * the named officer, else the OWNER), asked when the caller did not say;
  * "" when groups names nobody (the one recorded earlier stays). */
-static int pay_holder_ask(pay_env *env, const char *group_id, const char **out)
+static int
+pay_holder_ask(pay_env *env, const char *group_id, const char **out)
 {
-	Kolo__Groups__V1__GetMembershipRequest req =
-		KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
+	Kolo__Groups__V1__GetMembershipRequest req = KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
 	int rc;
 
@@ -111,8 +115,9 @@ static int pay_holder_ask(pay_env *env, const char *group_id, const char **out)
  * account waits) and their verified number from identity. A refusal of
  * identity's (no check, pending, failed, erased) is the reason the account
  * waits: *wait is filled and 0 returned. */
-static int pay_holder_read(pay_env *env, db_conn *c, const char *group_id,
-			   const char *officer_id, pay_holder *h, pay_account_wait *wait)
+static int
+pay_holder_read(pay_env *env, db_conn *c, const char *group_id, const char *officer_id,
+		pay_holder *h, pay_account_wait *wait)
 {
 	Kolo__Identity__V1__ReadKycNumberRequest req =
 		KOLO__IDENTITY__V1__READ_KYC_NUMBER_REQUEST__INIT;
@@ -136,8 +141,7 @@ static int pay_holder_read(pay_env *env, db_conn *c, const char *group_id,
 	}
 	req.user_id = h->officer;
 	req.purpose = mem_arena_printf(env->arena, "account:%s", canonical);
-	rc = svc_env_call(env, pay_current()->identity,
-			  "ReadKycNumber", &req.base,
+	rc = svc_env_call(env, pay_current()->identity, "ReadKycNumber", &req.base,
 			  (ProtobufCMessage **)&h->kyc, SVC_CALL_INTERNAL);
 	if (rc != ERR_FAILED_PRECONDITION)
 		return rc;
@@ -149,7 +153,8 @@ static int pay_holder_read(pay_env *env, db_conn *c, const char *group_id,
 
 /* Once no other account waits for the officer, identity erases the
  * number (best effort: a failure leaves it for the next account). */
-static void pay_holder_release(pay_env *env, db_conn *c, const pay_holder *h)
+static void
+pay_holder_release(pay_env *env, db_conn *c, const pay_holder *h)
 {
 	Kolo__Identity__V1__ReleaseKycNumberRequest req =
 		KOLO__IDENTITY__V1__RELEASE_KYC_NUMBER_REQUEST__INIT;
@@ -165,19 +170,20 @@ static void pay_holder_release(pay_env *env, db_conn *c, const pay_holder *h)
 	err_clear();
 }
 
-static void pay_holder_wipe(pay_holder *h)
+static void
+pay_holder_wipe(pay_holder *h)
 {
 	if (h->kyc && h->kyc->id_number)
 		sodium_memzero(h->kyc->id_number, strlen(h->kyc->id_number));
 }
 
-int pay_provision_as(pay_account *out, int *out_pending, pay_account_wait *out_wait, pay_env *env,
-		     const char *group_id, const char *group_name, const char *officer_id)
+int
+pay_provision_as(pay_account *out, int *out_pending, pay_account_wait *out_wait, pay_env *env,
+		 const char *group_id, const char *group_name, const char *officer_id)
 {
-	pay_provision_tx t = { .arena = env->arena, .group_id = group_id,
-			       .group_name = group_name,
-			       .out = out };
-	pay_holder holder = { 0 };
+	pay_provision_tx t = {
+		.arena = env->arena, .group_id = group_id, .group_name = group_name, .out = out};
+	pay_holder holder = {0};
 	db_conn *c = NULL;
 	int found = 0;
 	int rc = db_thread_conn(&c);
@@ -206,15 +212,16 @@ int pay_provision_as(pay_account *out, int *out_pending, pay_account_wait *out_w
 		return rc;
 	*out_pending = t.pending;
 	if (t.pending)
-		log_event(LOG_LVL_WARN, "virtual account not provisioned", "group_id",
-			  group_id, "error", t.error, NULL);
+		log_event(LOG_LVL_WARN, "virtual account not provisioned", "group_id", group_id,
+			  "error", t.error, NULL);
 	else if (holder.kyc)
 		pay_holder_release(env, c, &holder);
 	return 0;
 }
 
-int pay_provision(pay_account *out, int *out_pending, pay_env *env, const char *group_id,
-		  const char *group_name)
+int
+pay_provision(pay_account *out, int *out_pending, pay_env *env, const char *group_id,
+	      const char *group_name)
 {
 	pay_account_wait wait;
 

@@ -18,18 +18,20 @@
 
 /* What is kept of a delivery whose signature fails. */
 #define PAY_KEPT_PREFIX 256 /* bytes of the body, as sanitised text */
-#define PAY_KEPT_VALUE 256  /* bytes of a header value */
-#define PAY_ADDR_MAX 64
+#define PAY_KEPT_VALUE	256 /* bytes of a header value */
+#define PAY_ADDR_MAX	64
 
 /* What the provider kept of a charge: its fee, unless the customer paid
  * it on top (KOLO_FEE_BEARER=customer). */
-static int64_t pay_fee_kept(const pay_charge *charge)
+static int64_t
+pay_fee_kept(const pay_charge *charge)
 {
 	return pay_current()->customer_bears_fee ? 0 : charge->fee_kobo;
 }
 
-int pay_match_payer(const char **out_user_id, pay_env *env, const char *group_id,
-		    const pay_payer *payer, const char *bank_code)
+int
+pay_match_payer(const char **out_user_id, pay_env *env, const char *group_id,
+		const pay_payer *payer, const char *bank_code)
 {
 	Kolo__Groups__V1__MatchPayerRequest req = KOLO__GROUPS__V1__MATCH_PAYER_REQUEST__INIT;
 	Kolo__Groups__V1__MatchPayerResponse *resp = NULL;
@@ -50,8 +52,8 @@ int pay_match_payer(const char **out_user_id, pay_env *env, const char *group_id
 		/* Attribution is decided at credit time, never guessed: the
 		 * deposit waits (the stored webhook is retried). */
 		snprintf(why, sizeof(why), "%s", err_last()->reason);
-		log_event(LOG_LVL_WARN, "payer not matched yet", "group_id", group_id,
-			  "reason", why, NULL);
+		log_event(LOG_LVL_WARN, "payer not matched yet", "group_id", group_id, "reason",
+			  why, NULL);
 		return err_set(ERR_UNAVAILABLE, "payer_match_unavailable",
 			       "groups could not say who paid (%s): try again later", why);
 	}
@@ -59,7 +61,8 @@ int pay_match_payer(const char **out_user_id, pay_env *env, const char *group_id
 	return 0;
 }
 
-void pay_post_payer(Kolo__Ledger__V1__PostEntryRequest *req, const pay_payer *payer)
+void
+pay_post_payer(Kolo__Ledger__V1__PostEntryRequest *req, const pay_payer *payer)
 {
 	req->payer_name = (char *)payer->name;
 	req->payer_account_number = (char *)payer->account_number;
@@ -71,15 +74,16 @@ void pay_post_payer(Kolo__Ledger__V1__PostEntryRequest *req, const pay_payer *pa
  * bank); else "" and MatchPayer has the name only, to break a tie. A list
  * that cannot be read leaves it "" (the deposit is not held up for it).
  * docs/decisions.md, "Contributions: the sender's bank". */
-static const char *pay_sender_bank(pay_env *env, const pay_payer *payer)
+static const char *
+pay_sender_bank(pay_env *env, const pay_payer *payer)
 {
 	const char *code = "";
 
 	if (!payer->account_number[0] || !payer->bank_name[0])
 		return "";
 	if (pay_bank_code_of(&code, env->arena, payer->bank_name) < 0) {
-		log_event(LOG_LVL_WARN, "sender bank not looked up", "reason",
-			  err_last()->reason, NULL);
+		log_event(LOG_LVL_WARN, "sender bank not looked up", "reason", err_last()->reason,
+			  NULL);
 		return "";
 	}
 	/* MatchPayer takes 3 to 6 digits: a listed code of another shape is
@@ -93,7 +97,8 @@ static const char *pay_sender_bank(pay_env *env, const pay_payer *payer)
  * transaction id is the ledger reference, so a charge credits once. A fee
  * the provider kept is debited in the same ledger transaction
  * (fee:<transaction id>): the balance is what the provider holds. */
-static int pay_credit(pay_env *env, const pay_charge *charge, const char **outcome)
+static int
+pay_credit(pay_env *env, const pay_charge *charge, const char **outcome)
 {
 	pay_provider *prov = pay_current()->provider;
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
@@ -142,7 +147,8 @@ static int pay_credit(pay_env *env, const pay_charge *charge, const char **outco
 /* A verified charge of a provider that names the receiving account, not a
  * tx_ref (paystack): the tx_ref of that account's group, then credited
  * like any other. An account that is not ours is "unknown_account". */
-static int pay_charge_matched(pay_env *env, pay_charge *charge, const char **outcome)
+static int
+pay_charge_matched(pay_env *env, pay_charge *charge, const char **outcome)
 {
 	db_conn *c = NULL;
 	char *tx_ref = NULL;
@@ -165,7 +171,8 @@ static int pay_charge_matched(pay_env *env, pay_charge *charge, const char **out
 	return pay_credit(env, charge, outcome);
 }
 
-static int pay_charge_same(const pay_event *ev, const pay_charge *charge)
+static int
+pay_charge_same(const pay_event *ev, const pay_charge *charge)
 {
 	return charge->successful && strcmp(charge->currency, "NGN") == 0 &&
 	       strcmp(charge->id, ev->transaction_id) == 0 &&
@@ -174,7 +181,8 @@ static int pay_charge_same(const pay_event *ev, const pay_charge *charge)
 	       charge->amount_kobo == ev->amount_kobo && charge->amount_kobo > 0;
 }
 
-void pay_charge_decide(pay_charge_plan *out, const pay_charge_facts *f)
+void
+pay_charge_decide(pay_charge_plan *out, const pay_charge_facts *f)
 {
 	const pay_payer *named = &f->charge->payer;
 
@@ -196,23 +204,24 @@ void pay_charge_decide(pay_charge_plan *out, const pay_charge_facts *f)
 }
 
 /* The log line of a charge that is not credited. */
-static void pay_charge_refused(const pay_charge_plan *plan, const pay_event *ev)
+static void
+pay_charge_refused(const pay_charge_plan *plan, const pay_event *ev)
 {
 	switch (plan->verdict) {
 	case PAY_CHARGE_MISMATCH:
-		log_event(LOG_LVL_WARN, "deposit does not match its verification",
-			  "transaction_id", ev->transaction_id, NULL);
+		log_event(LOG_LVL_WARN, "deposit does not match its verification", "transaction_id",
+			  ev->transaction_id, NULL);
 		break;
 	case PAY_CHARGE_OVER_LIMIT:
 		/* Above the most one entry may move (KOLO_MAX_AMOUNT_KOBO, at
 		 * most ₦250 m): a person looks, not 50 failing retries. */
-		log_event(LOG_LVL_ERROR, "deposit above the amount limit",
-			  "transaction_id", ev->transaction_id, NULL);
+		log_event(LOG_LVL_ERROR, "deposit above the amount limit", "transaction_id",
+			  ev->transaction_id, NULL);
 		break;
 	case PAY_CHARGE_FEE_NOT_BELOW:
 		/* Nothing arrived (the ledger refuses such a fee): a person looks. */
-		log_event(LOG_LVL_ERROR, "deposit fee not below its amount",
-			  "transaction_id", ev->transaction_id, NULL);
+		log_event(LOG_LVL_ERROR, "deposit fee not below its amount", "transaction_id",
+			  ev->transaction_id, NULL);
 		break;
 	case PAY_CHARGE_CREDIT:
 		break;
@@ -223,10 +232,11 @@ static void pay_charge_refused(const pay_charge_plan *plan, const pay_event *ev)
  * the facts (the delivery, the provider's verification) are gathered,
  * pay_charge_decide says what to do, then it is done (credited, or only
  * logged). */
-static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outcome)
+static int
+pay_charge_event(pay_env *env, const pay_event *ev, const char **outcome)
 {
 	pay_provider *prov = pay_current()->provider;
-	pay_charge_facts facts = { .ev = ev, .max_kobo = money_max_kobo() };
+	pay_charge_facts facts = {.ev = ev, .max_kobo = money_max_kobo()};
 	pay_charge_plan plan;
 	pay_charge charge;
 	int rc;
@@ -255,7 +265,8 @@ static int pay_charge_event(pay_env *env, const pay_event *ev, const char **outc
 
 /* A transfer event: the payout it names is advanced (which asks the
  * provider itself, so the event's own word is not taken). */
-static int pay_transfer_event(pay_env *env, const pay_event *ev, const char **outcome)
+static int
+pay_transfer_event(pay_env *env, const pay_event *ev, const char **outcome)
 {
 	pay_payout payout;
 	db_conn *c = NULL;
@@ -276,7 +287,8 @@ static int pay_transfer_event(pay_env *env, const pay_event *ev, const char **ou
 }
 
 /* Processes an event that parsed. */
-static int pay_process_parsed(pay_env *env, const pay_event *ev, const char **outcome)
+static int
+pay_process_parsed(pay_env *env, const pay_event *ev, const char **outcome)
 {
 	switch (ev->kind) {
 	case PAY_EVENT_CHARGE:
@@ -290,7 +302,8 @@ static int pay_process_parsed(pay_env *env, const pay_event *ev, const char **ou
 }
 
 /* Marks a processed event, or queues it again with the error. */
-static int pay_event_finish(const char *id, int rc, const char *outcome)
+static int
+pay_event_finish(const char *id, int rc, const char *outcome)
 {
 	db_conn *c = NULL;
 	int rc2 = db_thread_conn(&c);
@@ -302,8 +315,8 @@ static int pay_event_finish(const char *id, int rc, const char *outcome)
 	return pay_store_event_retry(c, id, err_last()->reason);
 }
 
-int pay_process_event(pay_env *env, const char *event_id, const uint8_t *body,
-		      size_t len)
+int
+pay_process_event(pay_env *env, const char *event_id, const uint8_t *body, size_t len)
 {
 	pay_provider *prov = pay_current()->provider;
 	const char *outcome = "unreadable";
@@ -316,7 +329,8 @@ int pay_process_event(pay_env *env, const char *event_id, const uint8_t *body,
 }
 
 /* The SHA-256 of data as 64 hex digits in the arena (NULL when full). */
-static char *pay_sha256_hex(mem_arena *a, const uint8_t *data, size_t len)
+static char *
+pay_sha256_hex(mem_arena *a, const uint8_t *data, size_t len)
 {
 	unsigned char digest[crypto_hash_sha256_BYTES];
 	char *hex = mem_arena_alloc(a, sizeof(digest) * 2 + 1);
@@ -330,7 +344,8 @@ static char *pay_sha256_hex(mem_arena *a, const uint8_t *data, size_t len)
 /* A header as kept: content-type as sent; any other (signature material,
  * which might be a real secret sent to the wrong place) only as the first
  * 16 hex digits of its SHA-256, enough to compare with a known value. */
-static json_t *pay_kept_header(mem_arena *a, const pay_header *h)
+static json_t *
+pay_kept_header(mem_arena *a, const pay_header *h)
 {
 	char *hash;
 
@@ -345,8 +360,9 @@ static json_t *pay_kept_header(mem_arena *a, const pay_header *h)
 
 /* The JSON kept of a delivery whose signature fails: its headers and the
  * start of its body as sanitised text. In the arena; NULL when full. */
-static char *pay_unsigned_record(mem_arena *a, const uint8_t *body, size_t len,
-				 const pay_header *headers, size_t n_headers)
+static char *
+pay_unsigned_record(mem_arena *a, const uint8_t *body, size_t len, const pay_header *headers,
+		    size_t n_headers)
 {
 	json_t *kept = json_object(), *hdrs = json_object();
 	size_t n = len < PAY_KEPT_PREFIX ? len : PAY_KEPT_PREFIX;
@@ -359,8 +375,9 @@ static char *pay_unsigned_record(mem_arena *a, const uint8_t *body, size_t len,
 					     pay_kept_header(a, &headers[i])) < 0;
 	if (!failed)
 		failed = json_object_set(kept, "headers", hdrs) < 0 ||
-			 json_object_set_new(kept, "prefix",
-					     json_string(text_sanitize(a, prefix, PAY_KEPT_PREFIX))) < 0 ||
+			 json_object_set_new(
+				 kept, "prefix",
+				 json_string(text_sanitize(a, prefix, PAY_KEPT_PREFIX))) < 0 ||
 			 json_object_set_new(kept, "unverified", json_true()) < 0;
 	if (!failed)
 		text = json_dumps(kept, JSON_COMPACT | JSON_SORT_KEYS);
@@ -375,16 +392,17 @@ static char *pay_unsigned_record(mem_arena *a, const uint8_t *body, size_t len,
 /* A delivery whose signature fails: counted against its address (refused
  * past the limit, nothing kept), else kept without its body, then
  * refused. */
-static int pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len,
-				const pay_header *headers, size_t n_headers,
-				const char *type, const char *client_addr,
-				pay_webhook_result *out)
+static int
+pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len, const pay_header *headers,
+		     size_t n_headers, const char *type, const char *client_addr,
+		     pay_webhook_result *out)
 {
 	const pay_deps *d = pay_current();
-	pay_unsigned_event ev = { .provider = d->provider->ops->name, .type = type,
-				  .client_addr = text_sanitize(env->arena, client_addr,
-							       PAY_ADDR_MAX),
-				  .body_bytes = len };
+	pay_unsigned_event ev = {.provider = d->provider->ops->name,
+				 .type = type,
+				 .client_addr =
+					 text_sanitize(env->arena, client_addr, PAY_ADDR_MAX),
+				 .body_bytes = len};
 	char addr_key[TEXT_ADDR_KEY_MAX];
 	db_conn *c = NULL;
 	int rc;
@@ -413,9 +431,10 @@ static int pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len,
 		       "the webhook signature does not match");
 }
 
-int pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t len,
-		const pay_header *headers, size_t n_headers, const char *route_provider,
-		const char *client_addr)
+int
+pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t len,
+	    const pay_header *headers, size_t n_headers, const char *route_provider,
+	    const char *client_addr)
 {
 	pay_provider *prov = pay_current()->provider;
 	pay_event ev;

@@ -21,19 +21,19 @@
 #include "text/text.h"
 #include "payments_service.h"
 
-static pay_env pay_env_of(rpc_ctx *ctx)
+static pay_env
+pay_env_of(rpc_ctx *ctx)
 {
-	pay_env env = { .ctx = ctx, .arena = rpc_ctx_arena(ctx) };
+	pay_env env = {.ctx = ctx, .arena = rpc_ctx_arena(ctx)};
 
 	return env;
 }
 
 /* --- accounts ---------------------------------------------------------------- */
 
-static Kolo__Payments__V1__Account *pay_account_message(rpc_ctx *ctx,
-							const char *group_id,
-							const pay_account *a, int pending,
-							const pay_account_wait *wait)
+static Kolo__Payments__V1__Account *
+pay_account_message(rpc_ctx *ctx, const char *group_id, const pay_account *a, int pending,
+		    const pay_account_wait *wait)
 {
 	Kolo__Payments__V1__Account *m = mem_arena_alloc(rpc_ctx_arena(ctx), sizeof(*m));
 
@@ -67,7 +67,7 @@ static Kolo__Payments__V1__Account *pay_account_message(rpc_ctx *ctx,
 
 int
 pay_provision_account(rpc_ctx *ctx, const Kolo__Payments__V1__ProvisionAccountRequest *in,
-                      Kolo__Payments__V1__ProvisionAccountResponse *out)
+		      Kolo__Payments__V1__ProvisionAccountResponse *out)
 {
 	pay_env env = pay_env_of(ctx);
 	pay_account acct;
@@ -89,7 +89,7 @@ pay_provision_account(rpc_ctx *ctx, const Kolo__Payments__V1__ProvisionAccountRe
 
 int
 pay_get_account(rpc_ctx *ctx, const Kolo__Payments__V1__GetAccountRequest *in,
-                Kolo__Payments__V1__GetAccountResponse *out)
+		Kolo__Payments__V1__GetAccountResponse *out)
 {
 	pay_env env = pay_env_of(ctx);
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
@@ -113,18 +113,18 @@ pay_get_account(rpc_ctx *ctx, const Kolo__Payments__V1__GetAccountRequest *in,
 
 int
 pay_handle_webhook(rpc_ctx *ctx, const Kolo__Payments__V1__HandleWebhookRequest *in,
-                   Kolo__Payments__V1__HandleWebhookResponse *out)
+		   Kolo__Payments__V1__HandleWebhookResponse *out)
 {
 	pay_env env = pay_env_of(ctx);
 	pay_header *headers = mem_arena_alloc(env.arena, sizeof(*headers) * (in->n_headers + 1));
-	pay_webhook_result result = { 0 };
+	pay_webhook_result result = {0};
 	const char *addr;
 	int rc;
 
 	if (!headers)
 		return err_oom();
 	for (size_t i = 0; i < in->n_headers; i++)
-		headers[i] = (pay_header){ in->headers[i]->name, in->headers[i]->value };
+		headers[i] = (pay_header){in->headers[i]->name, in->headers[i]->value};
 	/* The gateway names the client (internal-only RPC: its word is taken). */
 	addr = rpc_ctx_metadata(ctx, "x-forwarded-for");
 	rc = pay_webhook(&result, &env, in->raw_body.data ? in->raw_body.data : (const uint8_t *)"",
@@ -139,8 +139,9 @@ pay_handle_webhook(rpc_ctx *ctx, const Kolo__Payments__V1__HandleWebhookRequest 
 
 /* A demo deposit's ledger keys: the Idempotency-Key is scoped to the group
  * (two groups may use the same key) by its canonical id. */
-static void pay_demo_refs(mem_arena *a, const char *group_id, const char *key,
-			  char **reference, char **client_ref)
+static void
+pay_demo_refs(mem_arena *a, const char *group_id, const char *key, char **reference,
+	      char **client_ref)
 {
 	char id[AUTH_TOKEN_TEXT];
 
@@ -158,8 +159,8 @@ static int pay_bank_list(mem_arena *a, pay_bank **out, size_t *n);
 
 /* The sender of a demo deposit: an optional 10-digit account at a bank of
  * the list (both or neither), and a name. */
-static int pay_demo_sender(mem_arena *a, const Kolo__Payments__V1__SimulateDepositRequest *in,
-			   pay_payer *out)
+static int
+pay_demo_sender(mem_arena *a, const Kolo__Payments__V1__SimulateDepositRequest *in, pay_payer *out)
 {
 	pay_bank *banks = NULL;
 	size_t n = 0, acct = strlen(in->sender_account_number);
@@ -186,7 +187,8 @@ static int pay_demo_sender(mem_arena *a, const Kolo__Payments__V1__SimulateDepos
 				" must be a bank of the list");
 }
 
-static int pay_check_deposit(const Kolo__Payments__V1__SimulateDepositRequest *in)
+static int
+pay_check_deposit(const Kolo__Payments__V1__SimulateDepositRequest *in)
 {
 	int rc;
 
@@ -201,7 +203,7 @@ static int pay_check_deposit(const Kolo__Payments__V1__SimulateDepositRequest *i
 
 int
 pay_simulate_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__SimulateDepositRequest *in,
-                     Kolo__Payments__V1__SimulateDepositResponse *out)
+		     Kolo__Payments__V1__SimulateDepositResponse *out)
 {
 	Kolo__Ledger__V1__PostEntryRequest post = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
@@ -231,9 +233,7 @@ pay_simulate_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__SimulateDepositRequ
 		return rc;
 	post.group_id = (char *)group_id;
 	post.account_id = acct.id;
-	post.user_id = (char *)(member				? member
-				: rpc_ctx_user_id(ctx) ? rpc_ctx_user_id(ctx)
-						       : "");
+	post.user_id = (char *)(member ? member : rpc_ctx_user_id(ctx) ? rpc_ctx_user_id(ctx) : "");
 	pay_post_payer(&post, &payer);
 	post.type = KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT;
 	post.amount_kobo = in->amount_kobo;
@@ -259,7 +259,8 @@ pay_simulate_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__SimulateDepositRequ
 /* A reversal's request: ids, and why (1..500 characters). Officers of a
  * group on the demo provider only: a live provider's chargeback is to come
  * from its refund webhook (docs/decisions.md, "Contributions"). */
-static int pay_check_reversal(const Kolo__Payments__V1__ReverseDepositRequest *in)
+static int
+pay_check_reversal(const Kolo__Payments__V1__ReverseDepositRequest *in)
 {
 	size_t n = strlen(in->reason);
 
@@ -280,8 +281,9 @@ static int pay_check_reversal(const Kolo__Payments__V1__ReverseDepositRequest *i
 }
 
 /* The deposit to reverse: an entry of the group (else entry_not_found). */
-static int pay_reversal_deposit(pay_env *env, const char *group_id, const char *entry_id,
-				Kolo__Common__V1__LedgerEntry **out)
+static int
+pay_reversal_deposit(pay_env *env, const char *group_id, const char *entry_id,
+		     Kolo__Common__V1__LedgerEntry **out)
 {
 	Kolo__Ledger__V1__GetEntryRequest req = KOLO__LEDGER__V1__GET_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__GetEntryResponse *resp = NULL;
@@ -300,7 +302,7 @@ static int pay_reversal_deposit(pay_env *env, const char *group_id, const char *
 
 int
 pay_reverse_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__ReverseDepositRequest *in,
-                    Kolo__Payments__V1__ReverseDepositResponse *out)
+		    Kolo__Payments__V1__ReverseDepositResponse *out)
 {
 	Kolo__Ledger__V1__PostEntryRequest post = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
@@ -334,8 +336,8 @@ pay_reverse_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__ReverseDepositReques
 		      &post.base);
 	if (rc < 0)
 		return rc;
-	log_event(LOG_LVL_INFO, "deposit_reversed", "group_id", in->group_id, "entry_id", in->entry_id,
-		 "reversal_id", posted->entry->id, "reason", in->reason, NULL);
+	log_event(LOG_LVL_INFO, "deposit_reversed", "group_id", in->group_id, "entry_id",
+		  in->entry_id, "reversal_id", posted->entry->id, "reason", in->reason, NULL);
 	out->entry = posted->entry;
 	out->replayed = posted->replayed;
 	return 0;
@@ -343,7 +345,8 @@ pay_reverse_deposit(rpc_ctx *ctx, const Kolo__Payments__V1__ReverseDepositReques
 
 /* --- payouts --------------------------------------------------------------------- */
 
-static Kolo__Payments__V1__Payout *pay_payout_message(rpc_ctx *ctx, const pay_payout *p)
+static Kolo__Payments__V1__Payout *
+pay_payout_message(rpc_ctx *ctx, const pay_payout *p)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	Kolo__Payments__V1__Payout *m = mem_arena_alloc(a, sizeof(*m));
@@ -356,9 +359,11 @@ static Kolo__Payments__V1__Payout *pay_payout_message(rpc_ctx *ctx, const pay_pa
 	m->withdrawal_id = p->withdrawal_id;
 	m->group_id = p->group_id;
 	m->amount_kobo = p->amount_kobo;
-	m->status = strcmp(p->status, "SUCCESS") == 0 ? KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
-		    : strcmp(p->status, "FAILED") == 0 ? KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
-						       : KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_PENDING;
+	m->status = strcmp(p->status, "SUCCESS") == 0
+			    ? KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
+		    : strcmp(p->status, "FAILED") == 0
+			    ? KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
+			    : KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_PENDING;
 	m->provider = p->provider;
 	m->provider_reference = p->provider_reference;
 	m->failure_reason = p->failure_reason;
@@ -371,7 +376,8 @@ static Kolo__Payments__V1__Payout *pay_payout_message(rpc_ctx *ctx, const pay_pa
 }
 
 /* The beneficiary as the JSON kept on the payout row (malloc'd text). */
-static int pay_beneficiary_json(char **out, const Kolo__Common__V1__Beneficiary *b)
+static int
+pay_beneficiary_json(char **out, const Kolo__Common__V1__Beneficiary *b)
 {
 	if (!b || strlen(b->bank_code) == 0 || strlen(b->bank_code) > 16 ||
 	    strspn(b->bank_code, "0123456789") != strlen(b->bank_code))
@@ -388,21 +394,21 @@ static int pay_beneficiary_json(char **out, const Kolo__Common__V1__Beneficiary 
 
 int
 pay_create_payout(rpc_ctx *ctx, const Kolo__Payments__V1__CreatePayoutRequest *in,
-                  Kolo__Payments__V1__CreatePayoutResponse *out)
+		  Kolo__Payments__V1__CreatePayoutResponse *out)
 {
 	pay_env env = pay_env_of(ctx);
-	pay_payout spec = { .withdrawal_id = in->withdrawal_id, .group_id = in->group_id,
-			    .amount_kobo = in->amount_kobo,
-			    .provider = (char *)pay_current()->provider->ops->name,
-			    .attempt = in->attempt ? in->attempt : 1,
-			    .hold_reference = in->hold_reference };
+	pay_payout spec = {.withdrawal_id = in->withdrawal_id,
+			   .group_id = in->group_id,
+			   .amount_kobo = in->amount_kobo,
+			   .provider = (char *)pay_current()->provider->ops->name,
+			   .attempt = in->attempt ? in->attempt : 1,
+			   .hold_reference = in->hold_reference};
 	pay_payout payout;
 	char *beneficiary = NULL;
 	int replayed = 0, rc = 0;
 
 	if (!text_is_uuid(in->withdrawal_id) || !text_is_uuid(in->group_id))
-		rc = err_invalid_id(text_is_uuid(in->withdrawal_id) ? "group_id"
-								    : "withdrawal_id");
+		rc = err_invalid_id(text_is_uuid(in->withdrawal_id) ? "group_id" : "withdrawal_id");
 	else if (in->attempt < 0 || in->attempt > 100)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_attempt", "attempt must be 1 to 100");
 	else if (strlen(in->hold_reference) > 200 || !text_is_clean(in->hold_reference))
@@ -429,7 +435,7 @@ pay_create_payout(rpc_ctx *ctx, const Kolo__Payments__V1__CreatePayoutRequest *i
 
 int
 pay_get_payout(rpc_ctx *ctx, const Kolo__Payments__V1__GetPayoutRequest *in,
-               Kolo__Payments__V1__GetPayoutResponse *out)
+	       Kolo__Payments__V1__GetPayoutResponse *out)
 {
 	pay_env env = pay_env_of(ctx);
 	int by_id = in->key_case == KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY_PAYOUT_ID;
@@ -440,8 +446,10 @@ pay_get_payout(rpc_ctx *ctx, const Kolo__Payments__V1__GetPayoutRequest *in,
 
 	if (in->key_case == KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY__NOT_SET ||
 	    !text_is_uuid(key))
-		rc = err_invalid_id(in->key_case == KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY_WITHDRAWAL_ID
-					    ? "withdrawal_id" : "payout_id");
+		rc = err_invalid_id(
+			in->key_case == KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__KEY_WITHDRAWAL_ID
+				? "withdrawal_id"
+				: "payout_id");
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
@@ -461,10 +469,10 @@ pay_get_payout(rpc_ctx *ctx, const Kolo__Payments__V1__GetPayoutRequest *in,
 
 int
 pay_list_payouts(rpc_ctx *ctx, const Kolo__Payments__V1__ListPayoutsRequest *in,
-                 Kolo__Payments__V1__ListPayoutsResponse *out)
+		 Kolo__Payments__V1__ListPayoutsResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
-	static const char *const statuses[] = { "", "PENDING", "SUCCESS", "FAILED" };
+	static const char *const statuses[] = {"", "PENDING", "SUCCESS", "FAILED"};
 	page_request page;
 	pay_payout *rows = NULL;
 	db_conn *c = NULL;
@@ -496,7 +504,7 @@ pay_list_payouts(rpc_ctx *ctx, const Kolo__Payments__V1__ListPayoutsRequest *in,
 
 /* --- banks ------------------------------------------------------------------------ */
 
-#define PAY_BANKS_TTL_S 3600
+#define PAY_BANKS_TTL_S	  3600
 #define PAY_BANKS_RETRY_S 60 /* after a failed fetch, a list held or not */
 
 /* The cached bank list, under pay_banks_lock (held briefly, never over
@@ -511,7 +519,8 @@ static time_t pay_banks_retry_at; /* no fetch before this, after a failure */
 /* 1 when the list is to be fetched: none held or past its TTL, and not
  * within a minute of a failed fetch (each call would wait out the provider
  * otherwise). Under pay_banks_lock. */
-static int pay_banks_due(time_t now)
+static int
+pay_banks_due(time_t now)
 {
 	if (now < pay_banks_retry_at)
 		return 0;
@@ -520,7 +529,8 @@ static int pay_banks_due(time_t now)
 
 /* Fetches the list from the provider when due: the provider's error when
  * that fetch failed, else 0. */
-static int pay_banks_refresh(void)
+static int
+pay_banks_refresh(void)
 {
 	pay_provider *p = pay_current()->provider;
 	pay_bank *fresh = NULL;
@@ -548,7 +558,8 @@ static int pay_banks_refresh(void)
 	return rc;
 }
 
-void pay_banks_warm(void)
+void
+pay_banks_warm(void)
 {
 	if (pay_banks_refresh() < 0)
 		log_event(LOG_LVL_WARN, "bank list not fetched", "reason", err_last()->reason,
@@ -558,7 +569,8 @@ void pay_banks_warm(void)
 /* A copy of the cached bank list in the arena, refreshed past its TTL; a
  * stale list beats none when the provider is down. None: the fetch's
  * error, or UNAVAILABLE `provider_unavailable` within the minute after. */
-static int pay_bank_list(mem_arena *a, pay_bank **out, size_t *n)
+static int
+pay_bank_list(mem_arena *a, pay_bank **out, size_t *n)
 {
 	int rc = pay_banks_refresh();
 
@@ -570,8 +582,9 @@ static int pay_bank_list(mem_arena *a, pay_bank **out, size_t *n)
 		*n = pay_n_banks;
 		rc = *out ? 0 : err_oom();
 	} else if (rc == 0) {
-		rc = err_set(ERR_UNAVAILABLE, "provider_unavailable",
-			     "the provider's bank list could not be fetched: try again in a minute");
+		rc = err_set(
+			ERR_UNAVAILABLE, "provider_unavailable",
+			"the provider's bank list could not be fetched: try again in a minute");
 	}
 	pthread_mutex_unlock(&pay_banks_lock);
 	return rc;
@@ -579,22 +592,24 @@ static int pay_bank_list(mem_arena *a, pay_bank **out, size_t *n)
 
 /* s without its leading and trailing white space: *len bytes from the
  * returned position. */
-static const char *pay_trimmed(const char *s, size_t *len)
+static const char *
+pay_trimmed(const char *s, size_t *len)
 {
 	size_t n;
 
 	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
 		s++;
 	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' ||
-			 s[n - 1] == '\r'))
+	while (n > 0 &&
+	       (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
 		n--;
 	*len = n;
 	return s;
 }
 
 /* 1 when a and b are one name once trimmed, whatever the case. */
-static int pay_bank_name_is(const char *a, const char *b)
+static int
+pay_bank_name_is(const char *a, const char *b)
 {
 	size_t na, nb;
 
@@ -603,7 +618,8 @@ static int pay_bank_name_is(const char *a, const char *b)
 	return na > 0 && na == nb && strncasecmp(a, b, na) == 0;
 }
 
-int pay_bank_code_of(const char **out_code, mem_arena *a, const char *name)
+int
+pay_bank_code_of(const char **out_code, mem_arena *a, const char *name)
 {
 	const char *found = "";
 	int rc = 0, two = 0;
@@ -634,14 +650,15 @@ int pay_bank_code_of(const char **out_code, mem_arena *a, const char *name)
 }
 
 /* 1 when the provider's resolutions name the holder (the demo's are made up). */
-static int pay_names_holder(void)
+static int
+pay_names_holder(void)
 {
 	return strcmp(pay_current()->provider->ops->name, "demo") != 0;
 }
 
 int
 pay_list_banks(rpc_ctx *ctx, const Kolo__Payments__V1__ListBanksRequest *in,
-               Kolo__Payments__V1__ListBanksResponse *out)
+	       Kolo__Payments__V1__ListBanksResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	pay_bank *banks = NULL;
@@ -671,7 +688,8 @@ pay_list_banks(rpc_ctx *ctx, const Kolo__Payments__V1__ListBanksRequest *in,
 /* A service-token resolution for payer_user_id (groups' AddPayerAccount)
  * is counted against that user, in a bucket of its own; one without (a
  * withdrawal's beneficiary check) is not counted. */
-static int pay_check_internal_resolver(const char *payer_user_id)
+static int
+pay_check_internal_resolver(const char *payer_user_id)
 {
 	const pay_deps *d = pay_current();
 
@@ -686,7 +704,8 @@ static int pay_check_internal_resolver(const char *payer_user_id)
 /* A resolution names an account's holder with the merchant's provider
  * key: only an officer of a group may ask, within the limits per user and
  * per group (the service token: pay_check_internal_resolver). */
-static int pay_check_resolver(rpc_ctx *ctx, const char *group_id, const char *payer_user_id)
+static int
+pay_check_resolver(rpc_ctx *ctx, const char *group_id, const char *payer_user_id)
 {
 	const pay_deps *d = pay_current();
 	const char *user = rpc_ctx_user_id(ctx);
@@ -701,8 +720,8 @@ static int pay_check_resolver(rpc_ctx *ctx, const char *group_id, const char *pa
 	if (rc == 0 && !(group_id = text_uuid_canonical(rpc_ctx_arena(ctx), group_id)))
 		rc = err_oom();
 	if (rc == 0)
-		rc = pay_rate_take("resolve_user", user, d->resolve_per_user,
-				   d->resolve_window_s, "account resolutions by this user");
+		rc = pay_rate_take("resolve_user", user, d->resolve_per_user, d->resolve_window_s,
+				   "account resolutions by this user");
 	if (rc == 0)
 		rc = pay_rate_take("resolve_group", group_id, d->resolve_per_group,
 				   d->resolve_window_s, "account resolutions for this group");
@@ -711,7 +730,7 @@ static int pay_check_resolver(rpc_ctx *ctx, const char *group_id, const char *pa
 
 int
 pay_resolve_bank_account(rpc_ctx *ctx, const Kolo__Payments__V1__ResolveBankAccountRequest *in,
-                         Kolo__Payments__V1__ResolveBankAccountResponse *out)
+			 Kolo__Payments__V1__ResolveBankAccountResponse *out)
 {
 	pay_provider *p = pay_current()->provider;
 	char name[PAY_TEXT_MAX];
@@ -736,7 +755,8 @@ pay_resolve_bank_account(rpc_ctx *ctx, const Kolo__Payments__V1__ResolveBankAcco
 }
 
 /* Frees the cached bank list and forgets a failed fetch (at shutdown; tests). */
-void pay_handlers_cleanup(void)
+void
+pay_handlers_cleanup(void)
 {
 	pthread_mutex_lock(&pay_banks_lock);
 	free(pay_banks);
@@ -749,7 +769,8 @@ void pay_handlers_cleanup(void)
 
 /* --- identity checks (identity asks; the number is never kept here) --------- */
 
-static Kolo__Payments__V1__KycCheck *pay_kyc_message(rpc_ctx *ctx, const pay_kyc_result *r)
+static Kolo__Payments__V1__KycCheck *
+pay_kyc_message(rpc_ctx *ctx, const pay_kyc_result *r)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	Kolo__Payments__V1__KycCheck *m = mem_arena_alloc(a, sizeof(*m));
@@ -770,12 +791,14 @@ static Kolo__Payments__V1__KycCheck *pay_kyc_message(rpc_ctx *ctx, const pay_kyc
 
 int
 pay_start_kyc_check(rpc_ctx *ctx, const Kolo__Payments__V1__StartKycCheckRequest *in,
-                    Kolo__Payments__V1__StartKycCheckResponse *out)
+		    Kolo__Payments__V1__StartKycCheckResponse *out)
 {
-	pay_kyc_request kyc = { .id_type = in->id_type, .id_number = in->id_number,
-				.name = in->name, .user_id = in->user_id,
-				.bank_code = in->bank_code,
-				.account_number = in->account_number };
+	pay_kyc_request kyc = {.id_type = in->id_type,
+			       .id_number = in->id_number,
+			       .name = in->name,
+			       .user_id = in->user_id,
+			       .bank_code = in->bank_code,
+			       .account_number = in->account_number};
 	pay_kyc_result result;
 	int rc = pay_kyc_start(&result, &kyc);
 
@@ -788,7 +811,7 @@ pay_start_kyc_check(rpc_ctx *ctx, const Kolo__Payments__V1__StartKycCheckRequest
 
 int
 pay_get_kyc_check(rpc_ctx *ctx, const Kolo__Payments__V1__GetKycCheckRequest *in,
-                  Kolo__Payments__V1__GetKycCheckResponse *out)
+		  Kolo__Payments__V1__GetKycCheckResponse *out)
 {
 	pay_kyc_result result;
 	int rc = pay_kyc_get(&result, in->id_type, in->reference);
@@ -801,16 +824,21 @@ pay_get_kyc_check(rpc_ctx *ctx, const Kolo__Payments__V1__GetKycCheckRequest *in
 
 /* --- the method table: every PaymentsService RPC with its handler and who may call it. */
 static const rpc_method pay_methods[] = {
-	RPC_METHOD(Kolo__Payments__V1__, ProvisionAccount, pay_provision_account, RPC_AUTH_INTERNAL),
-	RPC_METHOD(Kolo__Payments__V1__, GetAccount, pay_get_account, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, ProvisionAccount, pay_provision_account,
+		   RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, GetAccount, pay_get_account,
+		   RPC_AUTH_USER | RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Payments__V1__, HandleWebhook, pay_handle_webhook, RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Payments__V1__, SimulateDeposit, pay_simulate_deposit, RPC_AUTH_USER),
 	RPC_METHOD(Kolo__Payments__V1__, ReverseDeposit, pay_reverse_deposit, RPC_AUTH_USER),
 	RPC_METHOD(Kolo__Payments__V1__, CreatePayout, pay_create_payout, RPC_AUTH_INTERNAL),
-	RPC_METHOD(Kolo__Payments__V1__, GetPayout, pay_get_payout, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
-	RPC_METHOD(Kolo__Payments__V1__, ListPayouts, pay_list_payouts, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, GetPayout, pay_get_payout,
+		   RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, ListPayouts, pay_list_payouts,
+		   RPC_AUTH_USER | RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Payments__V1__, ListBanks, pay_list_banks, RPC_AUTH_USER),
-	RPC_METHOD(Kolo__Payments__V1__, ResolveBankAccount, pay_resolve_bank_account, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Payments__V1__, ResolveBankAccount, pay_resolve_bank_account,
+		   RPC_AUTH_USER | RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Payments__V1__, StartKycCheck, pay_start_kyc_check, RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Payments__V1__, GetKycCheck, pay_get_kyc_check, RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Payments__V1__, ReadOutbox, pay_read_outbox, RPC_AUTH_INTERNAL),

@@ -15,12 +15,14 @@
 static pthread_once_t pay_http_once = PTHREAD_ONCE_INIT;
 static int pay_http_rc;
 
-static void pay_http_once_init(void)
+static void
+pay_http_once_init(void)
 {
 	pay_http_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
-int pay_http_global_init(void)
+int
+pay_http_global_init(void)
 {
 	pthread_once(&pay_http_once, pay_http_once_init);
 	if (pay_http_rc < 0)
@@ -28,13 +30,15 @@ int pay_http_global_init(void)
 	return 0;
 }
 
-void pay_http_reply_free(pay_http_reply *r)
+void
+pay_http_reply_free(pay_http_reply *r)
 {
 	free(r->body);
 	memset(r, 0, sizeof(*r));
 }
 
-char *pay_http_reply_take(pay_http_reply *r)
+char *
+pay_http_reply_take(pay_http_reply *r)
 {
 	char *body = r->body;
 
@@ -43,7 +47,8 @@ char *pay_http_reply_take(pay_http_reply *r)
 	return body;
 }
 
-size_t pay_http_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+size_t
+pay_http_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	pay_http_reply *r = userdata;
 	size_t n = size * nmemb;
@@ -68,7 +73,8 @@ size_t pay_http_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-void pay_http_clean_text(char *out, size_t cap, const char *s)
+void
+pay_http_clean_text(char *out, size_t cap, const char *s)
 {
 	size_t i = 0;
 
@@ -84,7 +90,8 @@ void pay_http_clean_text(char *out, size_t cap, const char *s)
 	}
 }
 
-void pay_http_reply_message(char *out, size_t cap, const pay_http_reply *r)
+void
+pay_http_reply_message(char *out, size_t cap, const pay_http_reply *r)
 {
 	json_t *root = r->body ? json_loadb(r->body, r->len, 0, NULL) : NULL;
 	json_t *msg = json_is_object(root) ? json_object_get(root, "message") : NULL;
@@ -93,7 +100,8 @@ void pay_http_reply_message(char *out, size_t cap, const pay_http_reply *r)
 	json_decref(root);
 }
 
-int pay_http_get_text(char *out, size_t cap, json_t *obj, const char *key)
+int
+pay_http_get_text(char *out, size_t cap, json_t *obj, const char *key)
 {
 	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
 	const char *s;
@@ -111,7 +119,8 @@ int pay_http_get_text(char *out, size_t cap, json_t *obj, const char *key)
 
 /* A name member as sanitised text of at most cap - 1 bytes; "" when absent
  * or not a string. */
-static void pay_http_get_name(char *out, size_t cap, json_t *obj, const char *key)
+static void
+pay_http_get_name(char *out, size_t cap, json_t *obj, const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 
@@ -120,8 +129,9 @@ static void pay_http_get_name(char *out, size_t cap, json_t *obj, const char *ke
 		text_sanitize_into(out, cap, json_string_value(v));
 }
 
-void pay_http_get_payer(pay_payer *out, json_t *obj, const char *account_key,
-			const char *name_key, const char *bank_key)
+void
+pay_http_get_payer(pay_payer *out, json_t *obj, const char *account_key, const char *name_key,
+		   const char *bank_key)
 {
 	const char *number;
 
@@ -135,7 +145,8 @@ void pay_http_get_payer(pay_payer *out, json_t *obj, const char *account_key,
 	pay_http_get_name(out->bank_name, sizeof(out->bank_name), obj, bank_key);
 }
 
-int pay_http_get_id(char *out, size_t cap, json_t *obj, const char *key)
+int
+pay_http_get_id(char *out, size_t cap, json_t *obj, const char *key)
 {
 	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
 	int n;
@@ -147,7 +158,8 @@ int pay_http_get_id(char *out, size_t cap, json_t *obj, const char *key)
 	return pay_http_get_text(out, cap, obj, key);
 }
 
-int pay_http_is_token(const char *s, size_t max)
+int
+pay_http_is_token(const char *s, size_t max)
 {
 	size_t n = s ? strlen(s) : 0;
 
@@ -162,10 +174,10 @@ int pay_http_is_token(const char *s, size_t max)
 	return 1;
 }
 
-int pay_http_base_url_ok(const char *url)
+int
+pay_http_base_url_ok(const char *url)
 {
-	static const char *const local[] = { "http://127.0.0.1", "http://localhost",
-					     "http://[::1]" };
+	static const char *const local[] = {"http://127.0.0.1", "http://localhost", "http://[::1]"};
 
 	if (strncmp(url, "https://", 8) == 0)
 		return url[8] != '\0';
@@ -179,7 +191,8 @@ int pay_http_base_url_ok(const char *url)
 	return 0;
 }
 
-struct curl_slist *pay_http_traced(pay_http_reply *r, struct curl_slist *headers)
+struct curl_slist *
+pay_http_traced(pay_http_reply *r, struct curl_slist *headers)
 {
 	if (!trace_http_header(r->trace_line, sizeof(r->trace_line)))
 		return headers;
@@ -188,7 +201,8 @@ struct curl_slist *pay_http_traced(pay_http_reply *r, struct curl_slist *headers
 	return &r->trace_node;
 }
 
-int pay_http_header_safe(const char *s)
+int
+pay_http_header_safe(const char *s)
 {
 	for (; *s; s++) {
 		if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -197,7 +211,8 @@ int pay_http_header_safe(const char *s)
 	return 1;
 }
 
-void pay_http_wipe_free(char *s)
+void
+pay_http_wipe_free(char *s)
 {
 	if (s) {
 		sodium_memzero(s, strlen(s));
@@ -205,21 +220,24 @@ void pay_http_wipe_free(char *s)
 	}
 }
 
-void pay_http_headers_free(struct curl_slist *headers)
+void
+pay_http_headers_free(struct curl_slist *headers)
 {
 	for (struct curl_slist *h = headers; h; h = h->next)
 		sodium_memzero(h->data, strlen(h->data));
 	curl_slist_free_all(headers);
 }
 
-void pay_http_pool_init(pay_http_pool *pool)
+void
+pay_http_pool_init(pay_http_pool *pool)
 {
 	pool->n_idle = 0;
 	if (pthread_mutex_init(&pool->lock, NULL) != 0)
 		abort();
 }
 
-CURL *pay_http_pool_take(pay_http_pool *pool)
+CURL *
+pay_http_pool_take(pay_http_pool *pool)
 {
 	CURL *c = NULL;
 
@@ -230,7 +248,8 @@ CURL *pay_http_pool_take(pay_http_pool *pool)
 	return c ? c : curl_easy_init();
 }
 
-void pay_http_pool_give(pay_http_pool *pool, CURL *c)
+void
+pay_http_pool_give(pay_http_pool *pool, CURL *c)
 {
 	if (!c)
 		return;
@@ -245,14 +264,16 @@ void pay_http_pool_give(pay_http_pool *pool, CURL *c)
 		curl_easy_cleanup(c);
 }
 
-void pay_http_pool_destroy(pay_http_pool *pool)
+void
+pay_http_pool_destroy(pay_http_pool *pool)
 {
 	while (pool->n_idle > 0)
 		curl_easy_cleanup(pool->idle[--pool->n_idle]);
 	pthread_mutex_destroy(&pool->lock);
 }
 
-void pay_count_provider_call(CURL *c, const char *provider)
+void
+pay_count_provider_call(CURL *c, const char *provider)
 {
 	long status = 0;
 

@@ -15,7 +15,7 @@
 #include "log/trace.h"
 
 /* The largest reply body read; a larger one fails the request. */
-#define PAY_HTTP_REPLY_MAX (1024 * 1024)
+#define PAY_HTTP_REPLY_MAX    (1024 * 1024)
 #define PAY_HTTP_IDLE_HANDLES 16 /* idle handles kept for reuse, at most */
 
 typedef struct pay_http_reply {
@@ -62,8 +62,8 @@ int pay_http_get_text(char *out, size_t cap, json_t *obj, const char *key);
 /* The payer of a deposit from obj's members account_key, name_key and
  * bank_key (see pay_payer): each taken alone, an odd one left "". out is
  * zeroed first; obj may be NULL or not an object (no payer). */
-void pay_http_get_payer(pay_payer *out, json_t *obj, const char *account_key,
-			const char *name_key, const char *bank_key);
+void pay_http_get_payer(pay_payer *out, json_t *obj, const char *account_key, const char *name_key,
+			const char *bank_key);
 /* An id member, integer or string, as text; -1 when unusable. */
 int pay_http_get_id(char *out, size_t cap, json_t *obj, const char *key);
 /* 1 when s is 1..max characters from [A-Za-z0-9_.-] (safe in a URL path

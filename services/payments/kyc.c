@@ -4,7 +4,8 @@
 
 #include <string.h>
 
-static int pay_kyc_provider(const pay_provider **out)
+static int
+pay_kyc_provider(const pay_provider **out)
 {
 	const pay_provider *p = pay_current()->provider;
 
@@ -15,16 +16,16 @@ static int pay_kyc_provider(const pay_provider **out)
 		       "the %s provider cannot check identities", p->ops->name);
 }
 
-static int pay_kyc_type_ok(const char *id_type)
+static int
+pay_kyc_type_ok(const char *id_type)
 {
-	if (id_type &&
-	    (strcmp(id_type, "bvn") == 0 || strcmp(id_type, "nin") == 0))
+	if (id_type && (strcmp(id_type, "bvn") == 0 || strcmp(id_type, "nin") == 0))
 		return 0;
-	return err_set(ERR_INVALID_ARGUMENT, "invalid_id_type",
-		       "id_type must be bvn or nin");
+	return err_set(ERR_INVALID_ARGUMENT, "invalid_id_type", "id_type must be bvn or nin");
 }
 
-static int pay_kyc_digits(const char *s, size_t min, size_t max)
+static int
+pay_kyc_digits(const char *s, size_t min, size_t max)
 {
 	size_t n = s ? strlen(s) : 0;
 
@@ -33,7 +34,8 @@ static int pay_kyc_digits(const char *s, size_t min, size_t max)
 
 /* The person's bank account, when given: a NUBAN and a bank code (a
  * provider that needs them says so itself). */
-static int pay_kyc_account_ok(const pay_kyc_request *req)
+static int
+pay_kyc_account_ok(const pay_kyc_request *req)
 {
 	int has_code = req->bank_code && req->bank_code[0];
 	int has_number = req->account_number && req->account_number[0];
@@ -50,7 +52,8 @@ static int pay_kyc_account_ok(const pay_kyc_request *req)
 	return 0;
 }
 
-int pay_kyc_start(pay_kyc_result *out, const pay_kyc_request *req)
+int
+pay_kyc_start(pay_kyc_result *out, const pay_kyc_request *req)
 {
 	const pay_provider *p = NULL;
 	int rc = pay_kyc_type_ok(req->id_type);
@@ -61,8 +64,7 @@ int pay_kyc_start(pay_kyc_result *out, const pay_kyc_request *req)
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_id_number",
 			     "id_number must be 11 digits");
 	if (rc == 0 && (!req->name || !req->name[0]))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_name",
-			     "the person's name is required");
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_name", "the person's name is required");
 	if (rc == 0)
 		rc = pay_kyc_account_ok(req);
 	if (rc == 0)
@@ -72,19 +74,18 @@ int pay_kyc_start(pay_kyc_result *out, const pay_kyc_request *req)
 	return rc;
 }
 
-int pay_kyc_get(pay_kyc_result *out, const char *id_type, const char *reference)
+int
+pay_kyc_get(pay_kyc_result *out, const char *id_type, const char *reference)
 {
 	const pay_provider *p = NULL;
 	int rc = pay_kyc_type_ok(id_type);
 
 	memset(out, 0, sizeof(*out));
 	if (rc == 0 && (!reference || !reference[0]))
-		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_reference",
-			     "reference is required");
+		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_reference", "reference is required");
 	if (rc == 0)
 		rc = pay_kyc_provider(&p);
 	if (rc == 0)
-		rc = p->ops->kyc_get((pay_provider *)p, id_type, reference,
-				     out);
+		rc = p->ops->kyc_get((pay_provider *)p, id_type, reference, out);
 	return rc;
 }

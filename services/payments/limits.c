@@ -5,8 +5,8 @@
 
 #define PAY_DEFAULT_WINDOW_S 3600
 
-int pay_rate_take(const char *kind, const char *key, int limit, int window_s,
-		  const char *what)
+int
+pay_rate_take(const char *kind, const char *key, int limit, int window_s, const char *what)
 {
 	db_conn *c = NULL;
 	int hits = 0, retry_s = 0;
@@ -22,7 +22,7 @@ int pay_rate_take(const char *kind, const char *key, int limit, int window_s,
 		return rc;
 	if (hits <= limit)
 		return 0;
-	err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited",
-		"too many %s: try again in %d s", what, retry_s);
+	err_set(ERR_RESOURCE_EXHAUSTED, "rate_limited", "too many %s: try again in %d s", what,
+		retry_s);
 	return err_set_retry_after(retry_s);
 }

@@ -27,8 +27,8 @@ typedef struct pay_deps {
 				 * came on top of the amount, none is debited */
 	/* Limits counted in PostgreSQL (every replica shares them); a limit
 	 * of 0 is no limit. Windows are in seconds. */
-	int resolve_per_user;	/* ResolveBankAccount calls per user per window */
-	int resolve_per_group;	/* ... per group per window */
+	int resolve_per_user;  /* ResolveBankAccount calls per user per window */
+	int resolve_per_group; /* ... per group per window */
 	int resolve_window_s;
 	int webhook_unsigned_per_addr; /* deliveries whose signature fails,
 					* kept per client address per window */
@@ -76,8 +76,8 @@ void pay_post_payer(struct Kolo__Ledger__V1__PostEntryRequest *req, const pay_pa
  * past it ERR_RESOURCE_EXHAUSTED "rate_limited" (what names the limit in
  * the message) with the seconds until the window ends as the retry hint.
  * A limit of 0 passes without counting. */
-KOLO_MUST_CHECK int pay_rate_take(const char *kind, const char *key, int limit,
-				  int window_s, const char *what);
+KOLO_MUST_CHECK int pay_rate_take(const char *kind, const char *key, int limit, int window_s,
+				  const char *what);
 
 /* --- account.c ------------------------------------------------------------ */
 /* The group's account, asking the provider for it when there is none yet.
@@ -90,8 +90,8 @@ KOLO_MUST_CHECK int pay_provision(pay_account *out, int *out_pending, pay_env *e
 /* What the account of a group that has none waits for (see
  * pay_provision_as): nothing ("" reason), or KYC. */
 typedef struct pay_account_wait {
-	int needs_kyc;			 /* no KYC-verified officer yet */
-	char reason[ERR_REASON_MAX];	 /* kyc_required, kyc_pending, ... */
+	int needs_kyc;		     /* no KYC-verified officer yet */
+	char reason[ERR_REASON_MAX]; /* kyc_required, kyc_pending, ... */
 } pay_account_wait;
 
 /* pay_provision() for a live provider: the account opens in the name of
@@ -162,8 +162,8 @@ void pay_charge_decide(pay_charge_plan *out, const pay_charge_facts *f);
 /* Processes a stored, signed event and records how it went: done, with
  * its outcome, or queued again with the error. Returns what recording
  * returned. */
-KOLO_MUST_CHECK int pay_process_event(pay_env *env, const char *event_id,
-				      const uint8_t *body, size_t len);
+KOLO_MUST_CHECK int pay_process_event(pay_env *env, const char *event_id, const uint8_t *body,
+				      size_t len);
 
 /* --- payout.c --------------------------------------------------------------- */
 /* Makes (or finds) the payout of a withdrawal attempt and drives it as far

@@ -25,7 +25,8 @@
 #include "log/log.h"
 
 /* The ledger references of a payout's debit and reversal. */
-static const char *pay_ref(mem_arena *a, const char *kind, const pay_payout *p)
+static const char *
+pay_ref(mem_arena *a, const char *kind, const pay_payout *p)
 {
 	if (p->attempt <= 1)
 		return mem_arena_printf(a, "%s:%s", kind, p->withdrawal_id);
@@ -33,7 +34,8 @@ static const char *pay_ref(mem_arena *a, const char *kind, const pay_payout *p)
 }
 
 /* The group's account, which the payout's entries name. */
-static int pay_account_id(pay_env *env, const pay_payout *p, const char **out)
+static int
+pay_account_id(pay_env *env, const pay_payout *p, const char **out)
 {
 	pay_account acct;
 	db_conn *c = NULL;
@@ -51,10 +53,12 @@ static int pay_account_id(pay_env *env, const pay_payout *p, const char **out)
 }
 
 /* The ledger's final "no" to a payout's debit: the balance, or no live hold. */
-static int pay_refusal(int rc, int *refused)
+static int
+pay_refusal(int rc, int *refused)
 {
-	if (rc == ERR_FAILED_PRECONDITION && (strcmp(err_last()->reason, "insufficient_funds") == 0 ||
-					      strcmp(err_last()->reason, "hold_not_held") == 0)) {
+	if (rc == ERR_FAILED_PRECONDITION &&
+	    (strcmp(err_last()->reason, "insufficient_funds") == 0 ||
+	     strcmp(err_last()->reason, "hold_not_held") == 0)) {
 		*refused = 1;
 		return 0;
 	}
@@ -63,8 +67,9 @@ static int pay_refusal(int rc, int *refused)
 
 /* The payout's debit as the capture of the hold its withdrawal placed
  * (DESIGN §13); *refused when there was no live hold to capture. */
-static int pay_capture(pay_env *env, const pay_payout *p, const char *account_id,
-		       const char *reference, int *refused)
+static int
+pay_capture(pay_env *env, const pay_payout *p, const char *account_id, const char *reference,
+	    int *refused)
 {
 	Kolo__Ledger__V1__CaptureHoldRequest req = KOLO__LEDGER__V1__CAPTURE_HOLD_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
@@ -82,8 +87,8 @@ static int pay_capture(pay_env *env, const pay_payout *p, const char *account_id
 
 /* A payout's money in the ledger: its debit (the capture of its hold, when
  * it has one) or its reversal; *refused when the ledger said no for good. */
-static int pay_post(pay_env *env, const pay_payout *p, int type, const char *reference,
-		    int *refused)
+static int
+pay_post(pay_env *env, const pay_payout *p, int type, const char *reference, int *refused)
 {
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
@@ -109,8 +114,9 @@ static int pay_post(pay_env *env, const pay_payout *p, int type, const char *ref
 /* Applies a move of the table as a compare-and-set on the version p was
  * read at; on success p is in its new state (*moved), otherwise someone
  * else moved it first and p is stale (the caller re-reads). */
-static int pay_move(pay_payout *p, pay_state to, int actor, const char *provider_ref,
-		    const char *reason, int executed, int *moved)
+static int
+pay_move(pay_payout *p, pay_state to, int actor, const char *provider_ref, const char *reason,
+	 int executed, int *moved)
 {
 	db_conn *c = NULL;
 	int rc;
@@ -135,11 +141,12 @@ static int pay_move(pay_payout *p, pay_state to, int actor, const char *provider
 /* Claims a step (-> claimed) for actor: a fresh claim, or the worker's
  * take-over of one left idle past payout_stale_s; *moved 0 when someone
  * holds it and may still be at it. */
-static int pay_claim(pay_payout *p, pay_state claimed, int actor, int *moved)
+static int
+pay_claim(pay_payout *p, pay_state claimed, int actor, int *moved)
 {
 	*moved = 0;
-	if (p->state == claimed && (!(actor & PAY_BY_WORKER) ||
-				    p->idle_s < pay_current()->payout_stale_s))
+	if (p->state == claimed &&
+	    (!(actor & PAY_BY_WORKER) || p->idle_s < pay_current()->payout_stale_s))
 		return 0; /* someone holds it and may still be at it */
 	return pay_move(p, claimed, actor, NULL, NULL, 0, moved);
 }
@@ -151,7 +158,8 @@ static int pay_check_same_provider(pay_env *env, const char *group_id);
  * debit (a replay for a second poster) or its refusal. A group that cannot
  * pay this way (no account, another provider's) is refused before a first
  * claim posts anything. */
-static int pay_step_debit(pay_env *env, pay_payout *p, int actor, int *moved)
+static int
+pay_step_debit(pay_env *env, pay_payout *p, int actor, int *moved)
 {
 	int refused = 0;
 	int rc = pay_claim(p, PAY_DEBITING, actor, moved);
@@ -176,7 +184,8 @@ static int pay_step_debit(pay_env *env, pay_payout *p, int actor, int *moved)
 }
 
 /* Where a transfer result takes a SENT payout. */
-static int pay_apply_transfer(pay_payout *p, const pay_transfer_result *r, int *moved)
+static int
+pay_apply_transfer(pay_payout *p, const pay_transfer_result *r, int *moved)
 {
 	const char *ref = r->provider_id[0] ? r->provider_id : NULL;
 
@@ -192,17 +201,20 @@ static int pay_apply_transfer(pay_payout *p, const pay_transfer_result *r, int *
 	}
 }
 
-static int pay_transfer_request_of(pay_env *env, const pay_payout *p,
-				   pay_transfer_request *out)
+static int
+pay_transfer_request_of(pay_env *env, const pay_payout *p, pay_transfer_request *out)
 {
 	Kolo__Common__V1__Beneficiary b;
 	int rc = beneficiary_parse(&b, env->arena, p->beneficiary);
 
 	if (rc < 0)
 		return rc;
-	*out = (pay_transfer_request){ .reference = p->id, .amount_kobo = p->amount_kobo,
-				       .bank_code = b.bank_code, .account_number = b.account_number,
-				       .account_name = b.account_name, .narration = "Kolo payout" };
+	*out = (pay_transfer_request){.reference = p->id,
+				      .amount_kobo = p->amount_kobo,
+				      .bank_code = b.bank_code,
+				      .account_number = b.account_number,
+				      .account_name = b.account_name,
+				      .narration = "Kolo payout"};
 	return 0;
 }
 
@@ -210,7 +222,8 @@ static int pay_transfer_request_of(pay_env *env, const pay_payout *p,
  * replica wins), then ask the provider to send it. From SENT we only ever
  * ask, never send again unless the provider says it never saw the
  * transfer; an unknown outcome (timeout, 5xx) stays SENT. */
-static int pay_step_send(pay_env *env, pay_payout *p, int *moved)
+static int
+pay_step_send(pay_env *env, pay_payout *p, int *moved)
 {
 	pay_provider *prov = pay_current()->provider;
 	pay_transfer_request req;
@@ -232,8 +245,8 @@ static int pay_step_send(pay_env *env, pay_payout *p, int *moved)
 		return pay_move(p, PAY_FAILED, PAY_BY_ANYONE, NULL, reason, 0, moved);
 	}
 	if (rc < 0) {
-		log_event(LOG_LVL_WARN, "transfer outcome unknown", "payout_id", p->id,
-			  "error", err_last()->message, NULL);
+		log_event(LOG_LVL_WARN, "transfer outcome unknown", "payout_id", p->id, "error",
+			  err_last()->message, NULL);
 		return 0;
 	}
 	rc = pay_apply_transfer(p, &res, moved);
@@ -242,7 +255,8 @@ static int pay_step_send(pay_env *env, pay_payout *p, int *moved)
 }
 
 /* SENT: ask the provider how the transfer went. */
-static int pay_step_poll(pay_payout *p, int actor, int *moved)
+static int
+pay_step_poll(pay_payout *p, int actor, int *moved)
 {
 	pay_provider *prov = pay_current()->provider;
 	pay_transfer_result res;
@@ -274,7 +288,8 @@ typedef struct pay_reverse_tx {
 } pay_reverse_tx;
 
 /* REVERSING -> REVERSED and its payout_recovery row, together. */
-static int pay_reverse_body(db_conn *c, void *arg)
+static int
+pay_reverse_body(db_conn *c, void *arg)
 {
 	pay_reverse_tx *t = arg;
 	int rc = pay_store_payout_move(&t->moved, c, t->p->id, t->p->version, PAY_REVERSED, NULL,
@@ -282,19 +297,19 @@ static int pay_reverse_body(db_conn *c, void *arg)
 
 	if (rc < 0 || !t->moved)
 		return rc;
-	return pay_store_payout_recovery(c, t->p->withdrawal_id, t->payload,
-					 t->p->failure_reason);
+	return pay_store_payout_recovery(c, t->p->withdrawal_id, t->payload, t->p->failure_reason);
 }
 
 /* FAILED (or REVERSING left idle): claim the reversal, give the money back,
  * and keep the failure in payout_recovery for people to look at. */
-static int pay_step_reverse(pay_env *env, pay_payout *p, int actor, int *moved)
+static int
+pay_step_reverse(pay_env *env, pay_payout *p, int actor, int *moved)
 {
 	int refused = 0;
 	db_conn *c = NULL;
 	json_t *payload;
 	char *text = NULL;
-	pay_reverse_tx t = { .p = p };
+	pay_reverse_tx t = {.p = p};
 	int rc = pay_claim(p, PAY_REVERSING, actor, moved);
 
 	if (rc < 0 || !*moved)
@@ -318,13 +333,13 @@ static int pay_step_reverse(pay_env *env, pay_payout *p, int actor, int *moved)
 		p->state = PAY_REVERSED;
 		p->version++;
 		log_event(LOG_LVL_WARN, "payout failed and reversed", "payout_id", p->id,
-			  "withdrawal_id", p->withdrawal_id, "reason", p->failure_reason,
-			  NULL);
+			  "withdrawal_id", p->withdrawal_id, "reason", p->failure_reason, NULL);
 	}
 	return rc;
 }
 
-static int pay_reread(pay_env *env, pay_payout *p)
+static int
+pay_reread(pay_env *env, pay_payout *p)
 {
 	db_conn *c = NULL;
 	int found = 0;
@@ -341,7 +356,8 @@ static int pay_reread(pay_env *env, pay_payout *p)
  * now: finished, held by another actor, or waiting on the provider (a
  * transfer it accepted but has not finished is left to its webhook or the
  * worker). A move lost to another actor re-reads and goes on from there. */
-static int pay_step(pay_env *env, pay_payout *p, int actor, int *done)
+static int
+pay_step(pay_env *env, pay_payout *p, int actor, int *done)
 {
 	int moved = 0, rc = 0, version = p->version;
 
@@ -381,7 +397,8 @@ static int pay_step(pay_env *env, pay_payout *p, int actor, int *done)
 
 #define PAY_MAX_STEPS 8
 
-int pay_payout_advance(pay_env *env, pay_payout *p)
+int
+pay_payout_advance(pay_env *env, pay_payout *p)
 {
 	int actor = env->ctx ? PAY_BY_ANYONE : PAY_BY_WORKER;
 	int done = 0, rc = 0;
@@ -398,7 +415,8 @@ typedef struct pay_start_tx {
 	int created;
 } pay_start_tx;
 
-static int pay_start_body(db_conn *c, void *arg)
+static int
+pay_start_body(db_conn *c, void *arg)
 {
 	pay_start_tx *t = arg;
 
@@ -408,7 +426,8 @@ static int pay_start_body(db_conn *c, void *arg)
 /* Money leaves only through the provider that took it in: a group whose
  * account the demo provider made holds simulated credits, never paid out
  * for real (and the reverse). */
-static int pay_check_same_provider(pay_env *env, const char *group_id)
+static int
+pay_check_same_provider(pay_env *env, const char *group_id)
 {
 	pay_account acct;
 	db_conn *c = NULL;
@@ -429,9 +448,10 @@ static int pay_check_same_provider(pay_env *env, const char *group_id)
 	return 0;
 }
 
-int pay_payout_start(pay_payout *out, int *out_replayed, pay_env *env, const pay_payout *spec)
+int
+pay_payout_start(pay_payout *out, int *out_replayed, pay_env *env, const pay_payout *spec)
 {
-	pay_start_tx t = { .arena = env->arena, .spec = spec, .out = out };
+	pay_start_tx t = {.arena = env->arena, .spec = spec, .out = out};
 	db_conn *c = NULL;
 	int rc = db_thread_conn(&c);
 

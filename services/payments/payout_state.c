@@ -6,15 +6,11 @@
 static const struct {
 	const char *stage, *status;
 } pay_state_text[PAY_STATE_COUNT] = {
-	[PAY_CREATED] = { "created", "PENDING" },
-	[PAY_DEBITING] = { "debiting", "PENDING" },
-	[PAY_DEBITED] = { "debited", "PENDING" },
-	[PAY_SENT] = { "sent", "PENDING" },
-	[PAY_PAID] = { "settled", "SUCCESS" },
-	[PAY_UNFUNDED] = { "settled", "FAILED" },
-	[PAY_FAILED] = { "sent", "FAILED" },
-	[PAY_REVERSING] = { "reversing", "FAILED" },
-	[PAY_REVERSED] = { "reversed", "FAILED" },
+	[PAY_CREATED] = {"created", "PENDING"},	 [PAY_DEBITING] = {"debiting", "PENDING"},
+	[PAY_DEBITED] = {"debited", "PENDING"},	 [PAY_SENT] = {"sent", "PENDING"},
+	[PAY_PAID] = {"settled", "SUCCESS"},	 [PAY_UNFUNDED] = {"settled", "FAILED"},
+	[PAY_FAILED] = {"sent", "FAILED"},	 [PAY_REVERSING] = {"reversing", "FAILED"},
+	[PAY_REVERSED] = {"reversed", "FAILED"},
 };
 
 /* The transition table (docs/decisions.md shows it as a table). A claim
@@ -24,31 +20,34 @@ static const struct {
 	pay_state from, to;
 	int who;
 } pay_moves[] = {
-	{ PAY_CREATED, PAY_DEBITING, PAY_BY_ANYONE },	/* claim the debit */
-	{ PAY_DEBITING, PAY_DEBITING, PAY_BY_WORKER },	/* take over an idle claim */
-	{ PAY_DEBITING, PAY_DEBITED, PAY_BY_CLAIMER },	/* the ledger debited */
-	{ PAY_DEBITING, PAY_UNFUNDED, PAY_BY_CLAIMER }, /* refused: no funds, no account */
-	{ PAY_DEBITED, PAY_SENT, PAY_BY_ANYONE },	/* claim the send */
-	{ PAY_SENT, PAY_SENT, PAY_BY_ANYONE },		/* still pending: noted */
-	{ PAY_SENT, PAY_PAID, PAY_BY_ANYONE },		/* the provider paid */
-	{ PAY_SENT, PAY_FAILED, PAY_BY_ANYONE },	/* the provider failed it */
-	{ PAY_SENT, PAY_DEBITED, PAY_BY_WORKER },	/* never reached the provider */
-	{ PAY_FAILED, PAY_REVERSING, PAY_BY_ANYONE },	/* claim the reversal */
-	{ PAY_REVERSING, PAY_REVERSING, PAY_BY_WORKER }, /* take over an idle claim */
-	{ PAY_REVERSING, PAY_REVERSED, PAY_BY_CLAIMER }, /* the money is back */
+	{PAY_CREATED, PAY_DEBITING, PAY_BY_ANYONE},    /* claim the debit */
+	{PAY_DEBITING, PAY_DEBITING, PAY_BY_WORKER},   /* take over an idle claim */
+	{PAY_DEBITING, PAY_DEBITED, PAY_BY_CLAIMER},   /* the ledger debited */
+	{PAY_DEBITING, PAY_UNFUNDED, PAY_BY_CLAIMER},  /* refused: no funds, no account */
+	{PAY_DEBITED, PAY_SENT, PAY_BY_ANYONE},	       /* claim the send */
+	{PAY_SENT, PAY_SENT, PAY_BY_ANYONE},	       /* still pending: noted */
+	{PAY_SENT, PAY_PAID, PAY_BY_ANYONE},	       /* the provider paid */
+	{PAY_SENT, PAY_FAILED, PAY_BY_ANYONE},	       /* the provider failed it */
+	{PAY_SENT, PAY_DEBITED, PAY_BY_WORKER},	       /* never reached the provider */
+	{PAY_FAILED, PAY_REVERSING, PAY_BY_ANYONE},    /* claim the reversal */
+	{PAY_REVERSING, PAY_REVERSING, PAY_BY_WORKER}, /* take over an idle claim */
+	{PAY_REVERSING, PAY_REVERSED, PAY_BY_CLAIMER}, /* the money is back */
 };
 
-const char *pay_state_stage(pay_state s)
+const char *
+pay_state_stage(pay_state s)
 {
 	return s < PAY_STATE_COUNT ? pay_state_text[s].stage : "";
 }
 
-const char *pay_state_status(pay_state s)
+const char *
+pay_state_status(pay_state s)
 {
 	return s < PAY_STATE_COUNT ? pay_state_text[s].status : "";
 }
 
-int pay_state_parse(const char *stage, const char *status)
+int
+pay_state_parse(const char *stage, const char *status)
 {
 	for (int s = 0; s < PAY_STATE_COUNT; s++) {
 		if (strcmp(pay_state_text[s].stage, stage) == 0 &&
@@ -58,7 +57,8 @@ int pay_state_parse(const char *stage, const char *status)
 	return -1;
 }
 
-int pay_move_allowed(pay_state from, pay_state to, int actor)
+int
+pay_move_allowed(pay_state from, pay_state to, int actor)
 {
 	for (size_t i = 0; i < sizeof(pay_moves) / sizeof(pay_moves[0]); i++) {
 		if (pay_moves[i].from == from && pay_moves[i].to == to)
@@ -68,7 +68,8 @@ int pay_move_allowed(pay_state from, pay_state to, int actor)
 	return 0;
 }
 
-int pay_state_final(pay_state s)
+int
+pay_state_final(pay_state s)
 {
 	return s == PAY_PAID || s == PAY_UNFUNDED || s == PAY_REVERSED;
 }

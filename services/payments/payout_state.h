@@ -20,9 +20,9 @@ typedef enum pay_state {
 
 /* Who may make a move (a set of these). */
 enum {
-	PAY_BY_CLAIMER = 1,  /* the actor holding the claim of the step */
-	PAY_BY_ANYONE = 2,   /* handler, webhook or worker, on the provider's word */
-	PAY_BY_WORKER = 4,   /* the recovery worker, on a payout idle too long */
+	PAY_BY_CLAIMER = 1, /* the actor holding the claim of the step */
+	PAY_BY_ANYONE = 2,  /* handler, webhook or worker, on the provider's word */
+	PAY_BY_WORKER = 4,  /* the recovery worker, on a payout idle too long */
 };
 
 /* The stage and status columns of a state, and back (-1 when unknown). */

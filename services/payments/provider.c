@@ -3,7 +3,8 @@
 
 #include <stdlib.h>
 
-void pay_free_raw(char **raw_json)
+void
+pay_free_raw(char **raw_json)
 {
 	free(*raw_json);
 	*raw_json = NULL;

@@ -24,9 +24,9 @@
 typedef struct pay_provider pay_provider;
 
 typedef struct pay_va_request {
-	const char *tx_ref;	/* ours, unique per group: matches deposits */
+	const char *tx_ref; /* ours, unique per group: matches deposits */
 	const char *group_name;
-	const char *email;	/* may be "" */
+	const char *email; /* may be "" */
 	/* A live account's holder: the KYC-verified officer's id ("bvn" or
 	 * "nin") and number; NULL for simulated accounts. Never logged. */
 	const char *id_type;
@@ -53,9 +53,9 @@ typedef enum {
 
 typedef struct pay_kyc_result {
 	pay_kyc_status status;
-	char reference[128];	   /* the provider's reference of the check */
-	char consent_url[512];	   /* where the person consents; "" when none */
-	char name[PAY_TEXT_MAX];   /* when verified */
+	char reference[128];	    /* the provider's reference of the check */
+	char consent_url[512];	    /* where the person consents; "" when none */
+	char name[PAY_TEXT_MAX];    /* when verified */
 	char message[PAY_TEXT_MAX]; /* when failed */
 } pay_kyc_result;
 
@@ -83,10 +83,10 @@ typedef enum {
 
 typedef struct pay_transfer_result {
 	pay_transfer_status status;
-	char provider_id[64];	   /* the provider's transfer id */
+	char provider_id[64];	    /* the provider's transfer id */
 	char message[PAY_TEXT_MAX]; /* the provider's words on a failure */
 	int64_t amount_kobo;
-	char *raw_json;		   /* malloc'd */
+	char *raw_json; /* malloc'd */
 } pay_transfer_result;
 
 /* Who paid a deposit, as the provider names them (DESIGN §15): the sending
@@ -100,16 +100,16 @@ typedef struct pay_payer {
 } pay_payer;
 
 typedef struct pay_charge {
-	char id[64];	  /* the provider's transaction id */
+	char id[64]; /* the provider's transaction id */
 	char tx_ref[128];
 	int64_t amount_kobo;
 	int64_t fee_kobo; /* what the provider took of it (Flutterwave's app_fee); 0 when none */
 	char currency[8];
-	int successful;	  /* status "successful" */
+	int successful;		 /* status "successful" */
 	char account_number[32]; /* the receiving account, when the provider
 				  * matches deposits by it (paystack); "" otherwise */
-	pay_payer payer;  /* when the verification names the sender */
-	char *raw_json;	  /* malloc'd */
+	pay_payer payer;	 /* when the verification names the sender */
+	char *raw_json;		 /* malloc'd */
 } pay_charge;
 
 typedef struct pay_bank {
@@ -134,12 +134,12 @@ typedef enum {
  * get_transfer agrees. */
 typedef struct pay_event {
 	pay_event_kind kind;
-	char type[64];		  /* the provider's event name */
-	char transaction_id[64];  /* PAY_EVENT_CHARGE: the provider's id */
-	char tx_ref[128];	  /* PAY_EVENT_CHARGE: the account's tx_ref */
-	int64_t amount_kobo;	  /* PAY_EVENT_CHARGE: the amount it claims */
-	char currency[8];	  /* PAY_EVENT_CHARGE: the currency it claims */
-	char transfer_ref[128];	  /* PAY_EVENT_TRANSFER: our reference */
+	char type[64];		 /* the provider's event name */
+	char transaction_id[64]; /* PAY_EVENT_CHARGE: the provider's id */
+	char tx_ref[128];	 /* PAY_EVENT_CHARGE: the account's tx_ref */
+	int64_t amount_kobo;	 /* PAY_EVENT_CHARGE: the amount it claims */
+	char currency[8];	 /* PAY_EVENT_CHARGE: the currency it claims */
+	char transfer_ref[128];	 /* PAY_EVENT_TRANSFER: our reference */
 	/* PAY_EVENT_CHARGE of a provider that names the receiving account
 	 * instead of a tx_ref (paystack; tx_ref is then ""); "" otherwise. */
 	char account_number[32];
@@ -152,8 +152,7 @@ typedef struct pay_provider_ops {
 	const char *name; /* "demo", "flutterwave" or "paystack": account.provider etc. */
 	/* The ledger source of deposits through this provider. */
 	const char *deposit_source; /* "demo" or "provider_sandbox" */
-	int (*create_va)(pay_provider *p, const pay_va_request *req,
-			 pay_va_result *out);
+	int (*create_va)(pay_provider *p, const pay_va_request *req, pay_va_result *out);
 	/* Starts a transfer. A timeout or 5xx leaves the outcome unknown:
 	 * the caller keeps the payout PENDING and asks get_transfer later;
 	 * it never starts a second transfer for the same reference. */
@@ -165,20 +164,18 @@ typedef struct pay_provider_ops {
 	int (*get_transfer)(pay_provider *p, const char *reference, const char *known_id,
 			    pay_transfer_result *out);
 	/* Re-verifies a deposit by the provider's transaction id. */
-	int (*verify_charge)(pay_provider *p, const char *transaction_id,
-			     pay_charge *out);
+	int (*verify_charge)(pay_provider *p, const char *transaction_id, pay_charge *out);
 	/* The account holder's name; ERR_NOT_FOUND when there is none. */
-	int (*resolve_account)(pay_provider *p, const char *bank_code,
-			       const char *account_number, char *name, size_t cap);
+	int (*resolve_account)(pay_provider *p, const char *bank_code, const char *account_number,
+			       char *name, size_t cap);
 	/* Banks payouts can go to; *out is malloc'd (free()). */
 	int (*list_banks)(pay_provider *p, pay_bank **out, size_t *n);
 	/* Reads a delivery's body; ERR_INVALID_ARGUMENT when it is not the
 	 * provider's JSON. Kinds it does not act on are PAY_EVENT_OTHER. */
-	int (*parse_event)(pay_provider *p, const uint8_t *body, size_t len,
-			   pay_event *out);
+	int (*parse_event)(pay_provider *p, const uint8_t *body, size_t len, pay_event *out);
 	/* 1 when a webhook delivery is signed by the provider. */
-	int (*signature_ok)(pay_provider *p, const pay_header *headers,
-			    size_t n_headers, const uint8_t *body, size_t len);
+	int (*signature_ok)(pay_provider *p, const pay_header *headers, size_t n_headers,
+			    const uint8_t *body, size_t len);
 	/* 1 when accounts are real (opened in a KYC-verified officer's name). */
 	int live;
 	/* Starts an identity check; NULL when the provider has none.
@@ -201,25 +198,23 @@ struct pay_provider {
  * account numbers starting "0000" (fail) or "9999" (stay pending until
  * get_transfer, which then succeeds). Identity checks are decided at
  * once: a number ending "000" is refused, one ending "999" is held by
- * "Demo Other Person" (a name mismatch), any other is the named person's. Its transfers are kept in the
- * payments database (demo_transfer), reached through the calling thread's
- * connection (db_thread_conn): call it outside a transaction. *out is owned by
- * the caller (ops->destroy). */
+ * "Demo Other Person" (a name mismatch), any other is the named person's. Its transfers are kept in
+ * the payments database (demo_transfer), reached through the calling thread's connection
+ * (db_thread_conn): call it outside a transaction. *out is owned by the caller (ops->destroy). */
 KOLO_MUST_CHECK int pay_demo_new(pay_provider **out);
 
 typedef struct pay_flutterwave_config {
-	const char *base_url;	  /* e.g. https://api.flutterwave.com */
-	const char *secret_key;	  /* Authorization: Bearer */
-	const char *secret_hash;  /* the verif-hash webhooks carry */
-	const char *ca_file;	  /* extra CA bundle (tests); NULL = system */
-	const char *account_email; /* virtual accounts' email when the request has none */
-	int64_t timeout_ms;	  /* per request */
+	const char *base_url;	      /* e.g. https://api.flutterwave.com */
+	const char *secret_key;	      /* Authorization: Bearer */
+	const char *secret_hash;      /* the verif-hash webhooks carry */
+	const char *ca_file;	      /* extra CA bundle (tests); NULL = system */
+	const char *account_email;    /* virtual accounts' email when the request has none */
+	int64_t timeout_ms;	      /* per request */
 	const char *kyc_redirect_url; /* where BVN consent returns; NULL/"" = none */
 } pay_flutterwave_config;
 
 /* The Flutterwave v3 provider (strings copied). */
-KOLO_MUST_CHECK int pay_flutterwave_new(pay_provider **out,
-					const pay_flutterwave_config *cfg);
+KOLO_MUST_CHECK int pay_flutterwave_new(pay_provider **out, const pay_flutterwave_config *cfg);
 
 typedef struct pay_paystack_config {
 	const char *base_url;	    /* e.g. https://api.paystack.co */

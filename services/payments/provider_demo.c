@@ -20,7 +20,8 @@
 #define PAY_DEMO_REFERENCE_MAX 63
 
 /* A NUBAN-shaped number: 10 digits, random, never starting 0000/9999. */
-static void pay_demo_number(char out[32])
+static void
+pay_demo_number(char out[32])
 {
 	uint32_t hi = 100000 + randombytes_uniform(800000);
 	uint32_t lo = randombytes_uniform(10000);
@@ -28,8 +29,8 @@ static void pay_demo_number(char out[32])
 	snprintf(out, 32, "%06u%04u", hi, lo);
 }
 
-static int pay_demo_create_va(pay_provider *p, const pay_va_request *req,
-			      pay_va_result *out)
+static int
+pay_demo_create_va(pay_provider *p, const pay_va_request *req, pay_va_result *out)
 {
 	(void)p;
 	memset(out, 0, sizeof(*out));
@@ -41,7 +42,8 @@ static int pay_demo_create_va(pay_provider *p, const pay_va_request *req,
 }
 
 /* What the demo bank does with a transfer to account_number. */
-static const char *pay_demo_outcome(const char *account_number)
+static const char *
+pay_demo_outcome(const char *account_number)
 {
 	if (strncmp(account_number, "0000", 4) == 0)
 		return "FAILED";
@@ -50,7 +52,8 @@ static const char *pay_demo_outcome(const char *account_number)
 	return "SUCCESS";
 }
 
-static void pay_demo_result(pay_transfer_result *out, const pay_demo_transfer *t)
+static void
+pay_demo_result(pay_transfer_result *out, const pay_demo_transfer *t)
 {
 	memset(out, 0, sizeof(*out));
 	out->status = strcmp(t->status, "SUCCESS") == 0	 ? PAY_TRANSFER_SUCCESS
@@ -59,17 +62,16 @@ static void pay_demo_result(pay_transfer_result *out, const pay_demo_transfer *t
 	out->amount_kobo = t->amount_kobo;
 	snprintf(out->provider_id, sizeof(out->provider_id), "demo-%.50s", t->reference);
 	if (out->status == PAY_TRANSFER_FAILED)
-		snprintf(out->message, sizeof(out->message),
-			 "the demo bank refused the account");
+		snprintf(out->message, sizeof(out->message), "the demo bank refused the account");
 	out->raw_json = xstrdup("{\"provider\":\"demo\"}");
 }
 
-static int pay_demo_create_transfer(pay_provider *p, const pay_transfer_request *req,
-				    pay_transfer_result *out)
+static int
+pay_demo_create_transfer(pay_provider *p, const pay_transfer_request *req, pay_transfer_result *out)
 {
-	pay_demo_transfer want = { .reference = (char *)req->reference,
-				   .amount_kobo = req->amount_kobo,
-				   .status = (char *)pay_demo_outcome(req->account_number) };
+	pay_demo_transfer want = {.reference = (char *)req->reference,
+				  .amount_kobo = req->amount_kobo,
+				  .status = (char *)pay_demo_outcome(req->account_number)};
 	pay_demo_transfer stored;
 	mem_arena *a;
 	db_conn *c = NULL;
@@ -88,8 +90,9 @@ static int pay_demo_create_transfer(pay_provider *p, const pay_transfer_request 
 	return rc;
 }
 
-static int pay_demo_get_transfer(pay_provider *p, const char *reference,
-				 const char *known_id, pay_transfer_result *out)
+static int
+pay_demo_get_transfer(pay_provider *p, const char *reference, const char *known_id,
+		      pay_transfer_result *out)
 {
 	pay_demo_transfer stored;
 	mem_arena *a = mem_arena_new(0);
@@ -110,7 +113,8 @@ static int pay_demo_get_transfer(pay_provider *p, const char *reference,
 	return rc;
 }
 
-static int pay_demo_verify_charge(pay_provider *p, const char *id, pay_charge *out)
+static int
+pay_demo_verify_charge(pay_provider *p, const char *id, pay_charge *out)
 {
 	(void)p;
 	(void)id;
@@ -119,8 +123,8 @@ static int pay_demo_verify_charge(pay_provider *p, const char *id, pay_charge *o
 		       "the demo provider takes deposits through SimulateDeposit");
 }
 
-static int pay_demo_resolve(pay_provider *p, const char *bank_code,
-			    const char *number, char *name, size_t cap)
+static int
+pay_demo_resolve(pay_provider *p, const char *bank_code, const char *number, char *name, size_t cap)
 {
 	(void)p;
 	(void)bank_code;
@@ -132,12 +136,16 @@ static int pay_demo_resolve(pay_provider *p, const char *bank_code,
 }
 
 static const pay_bank pay_demo_banks[] = {
-	{ "035", "Wema Bank" },	 { "044", "Access Bank" },     { "058", "GTBank" },
-	{ "011", "First Bank" }, { "033", "United Bank for Africa" },
-	{ "057", "Zenith Bank" },
+	{"035", "Wema Bank"},
+	{"044", "Access Bank"},
+	{"058", "GTBank"},
+	{"011", "First Bank"},
+	{"033", "United Bank for Africa"},
+	{"057", "Zenith Bank"},
 };
 
-static int pay_demo_list_banks(pay_provider *p, pay_bank **out, size_t *n)
+static int
+pay_demo_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 {
 	(void)p;
 	*n = sizeof(pay_demo_banks) / sizeof(pay_demo_banks[0]);
@@ -146,8 +154,8 @@ static int pay_demo_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 	return 0;
 }
 
-static int pay_demo_parse_event(pay_provider *p, const uint8_t *body, size_t len,
-				pay_event *out)
+static int
+pay_demo_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay_event *out)
 {
 	(void)p;
 	(void)body;
@@ -158,8 +166,9 @@ static int pay_demo_parse_event(pay_provider *p, const uint8_t *body, size_t len
 }
 
 /* The demo provider sends no webhooks: none is genuine. */
-static int pay_demo_signature_ok(pay_provider *p, const pay_header *headers,
-				 size_t n, const uint8_t *body, size_t len)
+static int
+pay_demo_signature_ok(pay_provider *p, const pay_header *headers, size_t n, const uint8_t *body,
+		      size_t len)
 {
 	(void)p;
 	(void)headers;
@@ -169,15 +178,16 @@ static int pay_demo_signature_ok(pay_provider *p, const pay_header *headers,
 	return 0;
 }
 
-static void pay_demo_destroy(pay_provider *p)
+static void
+pay_demo_destroy(pay_provider *p)
 {
 	free(p);
 }
 
 /* --- identity checks: decided at once (see provider.h) --------------------- */
 
-static int pay_demo_kyc_start(pay_provider *p, const pay_kyc_request *req,
-			      pay_kyc_result *out)
+static int
+pay_demo_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out)
 {
 	size_t len = strlen(req->id_number);
 	const char *tail = req->id_number + (len >= 3 ? len - 3 : 0);
@@ -203,8 +213,8 @@ static int pay_demo_kyc_start(pay_provider *p, const pay_kyc_request *req,
 	return 0;
 }
 
-static int pay_demo_kyc_get(pay_provider *p, const char *id_type, const char *reference,
-			    pay_kyc_result *out)
+static int
+pay_demo_kyc_get(pay_provider *p, const char *id_type, const char *reference, pay_kyc_result *out)
 {
 	(void)p;
 	(void)id_type;
@@ -231,7 +241,8 @@ static const pay_provider_ops pay_demo_ops = {
 	.destroy = pay_demo_destroy,
 };
 
-int pay_demo_new(pay_provider **out)
+int
+pay_demo_new(pay_provider **out)
 {
 	pay_provider *p = xcalloc(1, sizeof(*p));
 

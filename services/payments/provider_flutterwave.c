@@ -38,8 +38,8 @@
 #include "text/text.h"
 #include "metrics/metrics.h"
 
-#define FLW_BANKS_MAX 4096
-#define FLW_KEY_MAX 512
+#define FLW_BANKS_MAX	4096
+#define FLW_KEY_MAX	512
 #define FLW_MESSAGE_MAX 160
 
 typedef struct flw_state {
@@ -48,24 +48,24 @@ typedef struct flw_state {
 	char *secret_hash;
 	size_t secret_hash_len;
 	char *ca_file;
-	char *account_email; /* "" when not configured */
+	char *account_email;	/* "" when not configured */
 	char *kyc_redirect_url; /* "" when not configured */
 	long timeout_ms;
 	struct curl_slist *headers; /* built once, only read afterwards */
 	pay_http_pool pool;
 } flw_state;
 
-static const char *const flw_data_amount[] = { "data", "amount" };
-static const char *const flw_data_app_fee[] = { "data", "app_fee" };
+static const char *const flw_data_amount[] = {"data", "amount"};
+static const char *const flw_data_app_fee[] = {"data", "app_fee"};
 
 /* --- small helpers ---------------------------------------------------- */
 
 /* The amount at path (or, when the provider wrote it as a string, the
  * string member key of parent) as kobo. ERR_NOT_FOUND when absent; the
  * error of money_parse_naira() otherwise. */
-static int flw_amount(int64_t *kobo, const char *body, size_t len,
-		      const char *const *path, size_t depth, json_t *parent,
-		      const char *key)
+static int
+flw_amount(int64_t *kobo, const char *body, size_t len, const char *const *path, size_t depth,
+	   json_t *parent, const char *key)
 {
 	const char *start = NULL;
 	size_t n = 0;
@@ -77,13 +77,14 @@ static int flw_amount(int64_t *kobo, const char *body, size_t len,
 	if (rc == ERR_INVALID_ARGUMENT && strcmp(err_last()->reason, "not_a_number") == 0) {
 		v = json_is_object(parent) ? json_object_get(parent, key) : NULL;
 		if (json_is_string(v))
-			return money_parse_naira(json_string_value(v),
-						 strlen(json_string_value(v)), kobo);
+			return money_parse_naira(json_string_value(v), strlen(json_string_value(v)),
+						 kobo);
 	}
 	return rc;
 }
 
-static int flw_bad_reply(const char *what)
+static int
+flw_bad_reply(const char *what)
 {
 	return err_set(ERR_INTERNAL, "provider_bad_reply",
 		       "flutterwave sent an unreadable reply to %s", what);
@@ -103,8 +104,9 @@ typedef enum flw_kind {
  * ERR_DEADLINE_EXCEEDED, 404 -> ERR_NOT_FOUND, other 4xx ->
  * ERR_INVALID_ARGUMENT with the provider's message; 408 and 429 (try
  * again later) -> ERR_UNAVAILABLE; anything else ERR_INTERNAL. */
-static int flw_call(flw_state *f, flw_kind kind, const char *path,
-		    const char *body, pay_http_reply *r, const char *what)
+static int
+flw_call(flw_state *f, flw_kind kind, const char *path, const char *body, pay_http_reply *r,
+	 const char *what)
 {
 	char *url = NULL, message[FLW_MESSAGE_MAX];
 	CURL *c = NULL;
@@ -194,9 +196,8 @@ static int flw_call(flw_state *f, flw_kind kind, const char *path,
 			     "flutterwave does not know it (%s): %s", what,
 			     message[0] ? message : "not found");
 	else if (r->status >= 400)
-		rc = err_set(ERR_INVALID_ARGUMENT, "provider_refused",
-			     "flutterwave refused %s: %s", what,
-			     message[0] ? message : "no reason given");
+		rc = err_set(ERR_INVALID_ARGUMENT, "provider_refused", "flutterwave refused %s: %s",
+			     what, message[0] ? message : "no reason given");
 	else
 		rc = err_set(ERR_INTERNAL, "provider_bad_reply",
 			     "flutterwave answered %s with http %ld", what, r->status);
@@ -217,7 +218,8 @@ out:
  * (borrowed, may be NULL). A reply whose own status is not "success" is a
  * refusal (ERR_INVALID_ARGUMENT); one that is not a JSON object,
  * ERR_INTERNAL. */
-static int flw_open(json_t **root, json_t **data, const pay_http_reply *r, const char *what)
+static int
+flw_open(json_t **root, json_t **data, const pay_http_reply *r, const char *what)
 {
 	char message[FLW_MESSAGE_MAX];
 	json_t *status;
@@ -244,7 +246,8 @@ static int flw_open(json_t **root, json_t **data, const pay_http_reply *r, const
 
 /* A request body: obj (stolen) as compact JSON, with "amount" first when
  * amount_text is given, written as the exact number text. malloc'd. */
-static char *flw_body(json_t *obj, const char *amount_text)
+static char *
+flw_body(json_t *obj, const char *amount_text)
 {
 	char *json = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 	char *out;
@@ -260,25 +263,25 @@ static char *flw_body(json_t *obj, const char *amount_text)
 	n = strlen(json);
 	out = xmalloc(n + strlen(amount_text) + 16);
 	/* {"amount":1500.75,<the rest>} or {"amount":1500.75} */
-	sprintf(out, "{\"amount\":%s%s%s", amount_text, json[1] == '}' ? "" : ",",
-		json + 1);
+	sprintf(out, "{\"amount\":%s%s%s", amount_text, json[1] == '}' ? "" : ",", json + 1);
 	free(json);
 	return out;
 }
 
-static int flw_bad_request(const char *what)
+static int
+flw_bad_request(const char *what)
 {
 	return err_set(ERR_INVALID_ARGUMENT, "bad_provider_request",
 		       "cannot ask flutterwave for %s: %s", what,
 		       "a field is missing or not valid utf-8");
 }
 
-
 /* --- virtual accounts ------------------------------------------------- */
 
 /* firstname/lastname from the group's name: its first word and the rest
  * ("Ajo Savings Club" -> "Ajo", "Savings Club"; "Ajo" -> "Ajo", "Group"). */
-static void flw_split_name(char *first, char *last, size_t cap, const char *name)
+static void
+flw_split_name(char *first, char *last, size_t cap, const char *name)
 {
 	char clean[256];
 	char *p, *space;
@@ -296,7 +299,8 @@ static void flw_split_name(char *first, char *last, size_t cap, const char *name
 	text_sanitize_into(last, cap, space && space[0] ? space : "Group");
 }
 
-static int flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_result *out)
+static int
+flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_result *out)
 {
 	static const char *const what = "a virtual account";
 	flw_state *f = p->state;
@@ -311,9 +315,8 @@ static int flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 	if (!req->tx_ref || !req->tx_ref[0] || !req->group_name || !req->group_name[0])
 		return flw_bad_request(what);
 	flw_split_name(first, last, sizeof(first), req->group_name);
-	obj = json_pack("{s:s, s:b, s:s, s:s, s:s}", "tx_ref", req->tx_ref,
-			"is_permanent", 1, "narration", req->group_name,
-			"firstname", first, "lastname", last);
+	obj = json_pack("{s:s, s:b, s:s, s:s, s:s}", "tx_ref", req->tx_ref, "is_permanent", 1,
+			"narration", req->group_name, "firstname", first, "lastname", last);
 	/* Flutterwave wants an email: the caller's, else the configured
 	 * mailbox Kolo holds accounts under; left out rather than invented. */
 	email = req->email && req->email[0] ? req->email : f->account_email;
@@ -340,14 +343,15 @@ static int flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 	if (rc < 0)
 		goto out;
 	if (pay_http_get_text(out->account_number, sizeof(out->account_number), data,
-			 "account_number") < 0) {
+			      "account_number") < 0) {
 		rc = flw_bad_reply(what);
 		goto out;
 	}
 	if (json_is_string(json_object_get(data, "bank_name")))
 		text_sanitize_into(out->bank_name, sizeof(out->bank_name),
 				   json_string_value(json_object_get(data, "bank_name")));
-	if (pay_http_get_text(out->provider_ref, sizeof(out->provider_ref), data, "order_ref") < 0 &&
+	if (pay_http_get_text(out->provider_ref, sizeof(out->provider_ref), data, "order_ref") <
+		    0 &&
 	    pay_http_get_text(out->provider_ref, sizeof(out->provider_ref), data, "flw_ref") < 0)
 		out->provider_ref[0] = '\0';
 	out->raw_json = pay_http_reply_take(&r);
@@ -363,7 +367,8 @@ out:
 
 /* The check's state from Flutterwave's words: consent given and details
  * read is verified; refused or expired is failed; anything else waits. */
-static pay_kyc_status flw_kyc_status(const char *s)
+static pay_kyc_status
+flw_kyc_status(const char *s)
 {
 	if (strcasecmp(s, "COMPLETED") == 0 || strcasecmp(s, "SUCCESSFUL") == 0 ||
 	    strcasecmp(s, "VERIFIED") == 0)
@@ -374,7 +379,8 @@ static pay_kyc_status flw_kyc_status(const char *s)
 	return PAY_KYC_PENDING;
 }
 
-static int flw_kyc_bvn_only(const char *id_type)
+static int
+flw_kyc_bvn_only(const char *id_type)
 {
 	if (id_type && strcmp(id_type, "bvn") == 0)
 		return 0;
@@ -384,7 +390,8 @@ static int flw_kyc_bvn_only(const char *id_type)
 
 /* A refusal's message is the provider's words, which may quote the number
  * back: it is replaced by ours (the reason stays). */
-static int flw_kyc_refusal(int rc)
+static int
+flw_kyc_refusal(int rc)
 {
 	if (rc != ERR_INVALID_ARGUMENT)
 		return rc;
@@ -392,7 +399,8 @@ static int flw_kyc_refusal(int rc)
 		       "flutterwave refused the bvn check (is it a valid bvn?)");
 }
 
-static int flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out)
+static int
+flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out)
 {
 	static const char *const what = "a bvn consent";
 	flw_state *f = p->state;
@@ -406,8 +414,8 @@ static int flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_re
 	if (rc < 0)
 		return rc;
 	flw_split_name(first, last, sizeof(first), req->name);
-	obj = json_pack("{s:s, s:s, s:s}", "bvn", req->id_number, "firstname", first,
-			"lastname", last);
+	obj = json_pack("{s:s, s:s, s:s}", "bvn", req->id_number, "firstname", first, "lastname",
+			last);
 	if (obj && f->kyc_redirect_url[0] &&
 	    json_object_set_new(obj, "redirect_url", json_string(f->kyc_redirect_url)) < 0) {
 		json_decref(obj);
@@ -423,10 +431,10 @@ static int flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_re
 	rc = flw_open(&root, &data, &r, what);
 	if (rc < 0)
 		rc = flw_kyc_refusal(rc);
-	if (rc == 0 && (pay_http_get_text(out->reference, sizeof(out->reference), data,
-				     "reference") < 0 ||
-			!pay_http_is_token(out->reference, sizeof(out->reference) - 1) ||
-			pay_http_get_text(out->consent_url, sizeof(out->consent_url), data, "url") < 0))
+	if (rc == 0 &&
+	    (pay_http_get_text(out->reference, sizeof(out->reference), data, "reference") < 0 ||
+	     !pay_http_is_token(out->reference, sizeof(out->reference) - 1) ||
+	     pay_http_get_text(out->consent_url, sizeof(out->consent_url), data, "url") < 0))
 		rc = flw_bad_reply(what);
 	if (rc == 0)
 		out->status = PAY_KYC_PENDING;
@@ -439,9 +447,10 @@ static int flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_re
 
 /* "first middle last" of the holder, from the reply's data (or its
  * bvn_data); "" when it names nobody. */
-static void flw_kyc_name(char *out, size_t cap, json_t *data)
+static void
+flw_kyc_name(char *out, size_t cap, json_t *data)
 {
-	static const char *const keys[] = { "first_name", "middle_name", "last_name" };
+	static const char *const keys[] = {"first_name", "middle_name", "last_name"};
 	json_t *bvn = json_object_get(data, "bvn_data");
 	size_t len = 0;
 
@@ -462,8 +471,8 @@ static void flw_kyc_name(char *out, size_t cap, json_t *data)
 	}
 }
 
-static int flw_kyc_get(pay_provider *p, const char *id_type, const char *reference,
-		       pay_kyc_result *out)
+static int
+flw_kyc_get(pay_provider *p, const char *id_type, const char *reference, pay_kyc_result *out)
 {
 	static const char *const what = "a bvn check";
 	flw_state *f = p->state;
@@ -504,7 +513,8 @@ static int flw_kyc_get(pay_provider *p, const char *id_type, const char *referen
 
 /* --- transfers -------------------------------------------------------- */
 
-static pay_transfer_status flw_transfer_status(const char *s)
+static pay_transfer_status
+flw_transfer_status(const char *s)
 {
 	if (strcasecmp(s, "SUCCESSFUL") == 0)
 		return PAY_TRANSFER_SUCCESS;
@@ -517,8 +527,9 @@ static pay_transfer_status flw_transfer_status(const char *s)
 
 /* Fills out from a transfer object at {"data"} of r (amount read exactly
  * from r's text); the transfer must carry our reference when it names one. */
-static int flw_transfer_fill(pay_transfer_result *out, const pay_http_reply *r, json_t *t,
-			     const char *reference, const char *what)
+static int
+flw_transfer_fill(pay_transfer_result *out, const pay_http_reply *r, json_t *t,
+		  const char *reference, const char *what)
 {
 	char status[32], ref[128];
 	json_t *msg;
@@ -528,7 +539,8 @@ static int flw_transfer_fill(pay_transfer_result *out, const pay_http_reply *r, 
 	    pay_http_get_text(status, sizeof(status), t, "status") < 0)
 		return flw_bad_reply(what);
 	if (json_object_get(t, "reference") &&
-	    (pay_http_get_text(ref, sizeof(ref), t, "reference") < 0 || strcmp(ref, reference) != 0))
+	    (pay_http_get_text(ref, sizeof(ref), t, "reference") < 0 ||
+	     strcmp(ref, reference) != 0))
 		return flw_bad_reply(what);
 	out->status = flw_transfer_status(status);
 	msg = json_object_get(t, "complete_message");
@@ -543,7 +555,8 @@ static int flw_transfer_fill(pay_transfer_result *out, const pay_http_reply *r, 
 }
 
 /* Percent-encodes s for a query string into a malloc'd string. */
-static char *flw_query_escape(const char *s)
+static char *
+flw_query_escape(const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t n = strlen(s), j = 0;
@@ -568,8 +581,8 @@ static char *flw_query_escape(const char *s)
  * list filtered by it (the match is checked to carry exactly our reference,
  * whatever the filter did): it finds the transfer even when the create call
  * timed out before we learned its id. Only an empty match is ERR_NOT_FOUND. */
-static int flw_transfer_id_by_reference(flw_state *f, const char *reference, char *id,
-					size_t cap)
+static int
+flw_transfer_id_by_reference(flw_state *f, const char *reference, char *id, size_t cap)
 {
 	static const char *const what = "a transfer lookup";
 	char *escaped, *url_path;
@@ -591,12 +604,14 @@ static int flw_transfer_id_by_reference(flw_state *f, const char *reference, cha
 	if (rc == 0 && !json_is_array(data))
 		rc = flw_bad_reply(what);
 	id[0] = '\0';
-	json_array_foreach(rc == 0 ? data : NULL, i, t) {
+	json_array_foreach(rc == 0 ? data : NULL, i, t)
+	{
 		char ref[128];
 
 		if (pay_http_get_text(ref, sizeof(ref), t, "reference") == 0 &&
 		    strcmp(ref, reference) == 0) {
-			if (pay_http_get_id(id, cap, t, "id") < 0 || !pay_http_is_token(id, cap - 1))
+			if (pay_http_get_id(id, cap, t, "id") < 0 ||
+			    !pay_http_is_token(id, cap - 1))
 				rc = flw_bad_reply(what);
 			break;
 		}
@@ -614,8 +629,9 @@ static int flw_transfer_id_by_reference(flw_state *f, const char *reference, cha
  * carry our reference. The id is the one we were told (known_id) or else
  * found by our reference. A transfer we know of that cannot be read is
  * ERR_UNAVAILABLE, so the caller asks again rather than sending again. */
-static int flw_get_transfer(pay_provider *p, const char *reference, const char *known_id,
-			    pay_transfer_result *out)
+static int
+flw_get_transfer(pay_provider *p, const char *reference, const char *known_id,
+		 pay_transfer_result *out)
 {
 	static const char *const what = "a transfer lookup";
 	flw_state *f = p->state;
@@ -657,13 +673,14 @@ out:
 }
 
 /* A refusal's message says the reference was used before. */
-static int flw_says_duplicate(const char *message)
+static int
+flw_says_duplicate(const char *message)
 {
 	return strcasestr(message, "duplicate") || strcasestr(message, "already exist");
 }
 
-static int flw_create_transfer(pay_provider *p, const pay_transfer_request *req,
-			       pay_transfer_result *out)
+static int
+flw_create_transfer(pay_provider *p, const pay_transfer_request *req, pay_transfer_result *out)
 {
 	static const char *const what = "a transfer";
 	flw_state *f = p->state;
@@ -686,9 +703,9 @@ static int flw_create_transfer(pay_provider *p, const pay_transfer_request *req,
 	if (money_kobo_text(amount, req->amount_kobo) < 0)
 		return err_last()->code;
 	obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "account_bank", req->bank_code,
-			"account_number", req->account_number, "currency", "NGN",
-			"reference", req->reference, "narration",
-			req->narration ? req->narration : "", "debit_currency", "NGN");
+			"account_number", req->account_number, "currency", "NGN", "reference",
+			req->reference, "narration", req->narration ? req->narration : "",
+			"debit_currency", "NGN");
 	if (obj && req->account_name && req->account_name[0] &&
 	    json_object_set_new(obj, "beneficiary_name", json_string(req->account_name)) < 0) {
 		json_decref(obj);
@@ -761,7 +778,8 @@ out:
 
 /* The charge's app_fee as kobo (0 when the reply has none). A fee that is
  * negative or not whole kobo is refused like such an amount. */
-static int flw_charge_fee(int64_t *kobo, const char *body, size_t len, json_t *data)
+static int
+flw_charge_fee(int64_t *kobo, const char *body, size_t len, json_t *data)
 {
 	int rc = flw_amount(kobo, body, len, flw_data_app_fee, 2, data, "app_fee");
 
@@ -780,7 +798,8 @@ static int flw_charge_fee(int64_t *kobo, const char *body, size_t len, json_t *d
 /* The sender of a bank transfer: Flutterwave names them in meta_data
  * (the webhook's top level, or data's) or meta (a verification's data):
  * originatoraccountnumber, originatorname, bankname. */
-static void flw_payer(pay_payer *out, json_t *data, json_t *root)
+static void
+flw_payer(pay_payer *out, json_t *data, json_t *root)
 {
 	json_t *meta = json_object_get(root, "meta_data");
 
@@ -791,7 +810,8 @@ static void flw_payer(pay_payer *out, json_t *data, json_t *root)
 	pay_http_get_payer(out, meta, "originatoraccountnumber", "originatorname", "bankname");
 }
 
-static int flw_verify_charge(pay_provider *p, const char *transaction_id, pay_charge *out)
+static int
+flw_verify_charge(pay_provider *p, const char *transaction_id, pay_charge *out)
 {
 	static const char *const what = "a transaction verification";
 	flw_state *f = p->state;
@@ -845,7 +865,8 @@ out:
 }
 
 /* The refusal just recorded, as "no such account" (ERR_NOT_FOUND). */
-static int flw_no_account(void)
+static int
+flw_no_account(void)
 {
 	char message[ERR_MESSAGE_MAX];
 
@@ -856,8 +877,9 @@ static int flw_no_account(void)
 /* Flutterwave answers 400 for an account it cannot resolve: that is the
  * "no such account" of the interface (ERR_NOT_FOUND). Other refusals (a
  * bad key: 401) stay ERR_INVALID_ARGUMENT. */
-static int flw_resolve_account(pay_provider *p, const char *bank_code,
-			       const char *account_number, char *name, size_t cap)
+static int
+flw_resolve_account(pay_provider *p, const char *bank_code, const char *account_number, char *name,
+		    size_t cap)
 {
 	static const char *const what = "an account name";
 	flw_state *f = p->state;
@@ -870,8 +892,7 @@ static int flw_resolve_account(pay_provider *p, const char *bank_code,
 		name[0] = '\0';
 	if (cap < 2 || !pay_http_is_token(bank_code, 15) || !pay_http_is_token(account_number, 31))
 		return flw_bad_request(what);
-	obj = json_pack("{s:s, s:s}", "account_number", account_number, "account_bank",
-			bank_code);
+	obj = json_pack("{s:s, s:s}", "account_number", account_number, "account_bank", bank_code);
 	body = flw_body(obj, NULL);
 	if (!body)
 		return flw_bad_request(what);
@@ -901,7 +922,8 @@ out:
 	return rc;
 }
 
-static int flw_list_banks(pay_provider *p, pay_bank **out, size_t *n)
+static int
+flw_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 {
 	static const char *const what = "the bank list";
 	flw_state *f = p->state;
@@ -924,7 +946,8 @@ static int flw_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 		goto out;
 	}
 	banks = xcalloc(json_array_size(data) ? json_array_size(data) : 1, sizeof(*banks));
-	json_array_foreach(data, i, b) {
+	json_array_foreach(data, i, b)
+	{
 		json_t *name = json_object_get(b, "name");
 
 		if (count == FLW_BANKS_MAX)
@@ -952,8 +975,9 @@ out:
 
 /* verif-hash (and the newer flutterwave-signature) carry the secret hash
  * itself: equal lengths, then a constant-time compare. */
-static int flw_signature_ok(pay_provider *p, const pay_header *headers, size_t n_headers,
-			    const uint8_t *body, size_t len)
+static int
+flw_signature_ok(pay_provider *p, const pay_header *headers, size_t n_headers, const uint8_t *body,
+		 size_t len)
 {
 	flw_state *f = p->state;
 
@@ -973,17 +997,17 @@ static int flw_signature_ok(pay_provider *p, const pay_header *headers, size_t n
 	return 0;
 }
 
-static int flw_bad_event(const char *why)
+static int
+flw_bad_event(const char *why)
 {
-	return err_set(ERR_INVALID_ARGUMENT, "bad_event",
-		       "not a flutterwave event: %s", why);
+	return err_set(ERR_INVALID_ARGUMENT, "bad_event", "not a flutterwave event: %s", why);
 }
 
 /* A deposit's id, tx_ref, amount and currency from obj (data, or the top
  * level of the flat shape); amount_path locates the amount in the body. */
-static int flw_charge_fields(pay_event *out, json_t *obj, const char *tx_ref_key,
-			     const char *body, size_t len, const char *const *amount_path,
-			     size_t depth)
+static int
+flw_charge_fields(pay_event *out, json_t *obj, const char *tx_ref_key, const char *body, size_t len,
+		  const char *const *amount_path, size_t depth)
 {
 	json_t *currency = json_object_get(obj, "currency");
 
@@ -993,15 +1017,17 @@ static int flw_charge_fields(pay_event *out, json_t *obj, const char *tx_ref_key
 		return flw_bad_event("a charge without a usable tx_ref");
 	if (flw_amount(&out->amount_kobo, body, len, amount_path, depth, obj, "amount") < 0)
 		return flw_bad_event("a charge without an exact amount in kobo");
-	if (currency && pay_http_get_text(out->currency, sizeof(out->currency), obj, "currency") < 0)
+	if (currency &&
+	    pay_http_get_text(out->currency, sizeof(out->currency), obj, "currency") < 0)
 		return flw_bad_event("a charge with an unusable currency");
 	out->kind = PAY_EVENT_CHARGE;
 	return 0;
 }
 
-static int flw_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay_event *out)
+static int
+flw_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay_event *out)
 {
-	static const char *const flat_amount[] = { "amount" };
+	static const char *const flat_amount[] = {"amount"};
 	const char *text = (const char *)body;
 	json_t *root, *event, *flat_type, *data;
 	const char *type, *payment_type;
@@ -1027,14 +1053,15 @@ static int flw_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay
 			payment_type = json_string_value(json_object_get(data, "payment_type"));
 			if ((payment_type && strcmp(payment_type, "bank_transfer") == 0) ||
 			    (!payment_type && json_is_string(flat_type) &&
-			     strcmp(json_string_value(flat_type), "BANK_TRANSFER_TRANSACTION") == 0))
+			     strcmp(json_string_value(flat_type), "BANK_TRANSFER_TRANSACTION") ==
+				     0))
 				rc = flw_charge_fields(out, data, "tx_ref", text, len,
 						       flw_data_amount, 2);
 			if (rc == 0 && out->kind == PAY_EVENT_CHARGE)
 				flw_payer(&out->payer, data, root);
 		} else if (strcmp(type, "transfer.completed") == 0) {
 			if (pay_http_get_text(out->transfer_ref, sizeof(out->transfer_ref), data,
-					 "reference") < 0) {
+					      "reference") < 0) {
 				rc = flw_bad_event("a transfer without a usable reference");
 				goto out;
 			}
@@ -1065,7 +1092,8 @@ out:
 
 /* --- life cycle ------------------------------------------------------- */
 
-static void flw_destroy(pay_provider *p)
+static void
+flw_destroy(pay_provider *p)
 {
 	flw_state *f;
 
@@ -1103,7 +1131,8 @@ static const pay_provider_ops flw_ops = {
 	.destroy = flw_destroy,
 };
 
-int pay_flutterwave_new(pay_provider **out, const pay_flutterwave_config *cfg)
+int
+pay_flutterwave_new(pay_provider **out, const pay_flutterwave_config *cfg)
 {
 	char auth[FLW_KEY_MAX + 32];
 	struct curl_slist *h = NULL, *next;
@@ -1115,8 +1144,8 @@ int pay_flutterwave_new(pay_provider **out, const pay_flutterwave_config *cfg)
 	if (!cfg->base_url || !pay_http_base_url_ok(cfg->base_url))
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
 			       "the flutterwave base url must be https (or http to localhost)");
-	if (!cfg->secret_key || !cfg->secret_key[0] ||
-	    strlen(cfg->secret_key) > FLW_KEY_MAX || !pay_http_header_safe(cfg->secret_key))
+	if (!cfg->secret_key || !cfg->secret_key[0] || strlen(cfg->secret_key) > FLW_KEY_MAX ||
+	    !pay_http_header_safe(cfg->secret_key))
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
 			       "the flutterwave secret key is missing or malformed");
 	if (cfg->timeout_ms <= 0 || cfg->timeout_ms > 3600000)

@@ -40,12 +40,12 @@
 #include "text/text.h"
 #include "metrics/metrics.h"
 
-#define PSK_BANKS_MAX 4096
-#define PSK_KEY_MAX 512
-#define PSK_MESSAGE_MAX 160
+#define PSK_BANKS_MAX	  4096
+#define PSK_KEY_MAX	  512
+#define PSK_MESSAGE_MAX	  160
 #define PSK_SIGNATURE_HEX (crypto_auth_hmacsha512_BYTES * 2)
-#define PSK_EMAIL_MAX 254
-#define PSK_LOCAL_MAX 22 /* 64 - strlen("+kolo-<uuid>") */
+#define PSK_EMAIL_MAX	  254
+#define PSK_LOCAL_MAX	  22 /* 64 - strlen("+kolo-<uuid>") */
 
 typedef struct psk_state {
 	char *base_url; /* without a trailing '/' */
@@ -69,7 +69,8 @@ typedef enum psk_kind {
 
 /* An amount in kobo: a JSON integer (Paystack's own shape) >= 0; -1 when
  * absent, fractional, negative or a string. */
-static int psk_get_kobo(int64_t *kobo, json_t *obj, const char *key)
+static int
+psk_get_kobo(int64_t *kobo, json_t *obj, const char *key)
 {
 	json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
 
@@ -80,7 +81,8 @@ static int psk_get_kobo(int64_t *kobo, json_t *obj, const char *key)
 }
 
 /* Paystack's rule for a transfer reference: 16..50 of [a-z0-9_-]. */
-static int psk_is_transfer_reference(const char *s)
+static int
+psk_is_transfer_reference(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
@@ -95,13 +97,15 @@ static int psk_is_transfer_reference(const char *s)
 	return 1;
 }
 
-static int psk_bad_reply(const char *what)
+static int
+psk_bad_reply(const char *what)
 {
 	return err_set(ERR_INTERNAL, "provider_bad_reply",
 		       "paystack sent an unreadable reply to %s", what);
 }
 
-static int psk_bad_request(const char *what, const char *why)
+static int
+psk_bad_request(const char *what, const char *why)
 {
 	return err_set(ERR_INVALID_ARGUMENT, "bad_provider_request",
 		       "cannot ask paystack for %s: %s", what, why);
@@ -109,8 +113,9 @@ static int psk_bad_request(const char *what, const char *why)
 
 /* --- HTTP ------------------------------------------------------------- */
 
-static void psk_set_options(psk_state *s, CURL *c, psk_kind kind, const char *url,
-			    const char *body, pay_http_reply *r)
+static void
+psk_set_options(psk_state *s, CURL *c, psk_kind kind, const char *url, const char *body,
+		pay_http_reply *r)
 {
 	curl_easy_setopt(c, CURLOPT_URL, url);
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -144,7 +149,8 @@ static void psk_set_options(psk_state *s, CURL *c, psk_kind kind, const char *ur
 }
 
 /* The error of a non-2xx answer (see psk_call). */
-static int psk_status_error(const pay_http_reply *r, const char *what)
+static int
+psk_status_error(const pay_http_reply *r, const char *what)
 {
 	char message[PSK_MESSAGE_MAX];
 
@@ -172,8 +178,9 @@ static int psk_status_error(const pay_http_reply *r, const char *what)
  * ERR_DEADLINE_EXCEEDED, 401/403 -> ERR_UNAVAILABLE provider_auth, 404 ->
  * ERR_NOT_FOUND, other 4xx -> ERR_INVALID_ARGUMENT with the provider's
  * message. */
-static int psk_call(psk_state *s, psk_kind kind, const char *path, const char *body,
-		    pay_http_reply *r, const char *what)
+static int
+psk_call(psk_state *s, psk_kind kind, const char *path, const char *body, pay_http_reply *r,
+	 const char *what)
 {
 	char *url = NULL;
 	CURL *c;
@@ -228,7 +235,8 @@ out:
 /* Parses a 2xx reply: *root the document (json_decref), *data its "data"
  * (borrowed, may be NULL). "status": false is a refusal
  * (ERR_INVALID_ARGUMENT); a reply that is not a JSON object, ERR_INTERNAL. */
-static int psk_open(json_t **root, json_t **data, const pay_http_reply *r, const char *what)
+static int
+psk_open(json_t **root, json_t **data, const pay_http_reply *r, const char *what)
 {
 	char message[PSK_MESSAGE_MAX];
 	json_t *status;
@@ -253,7 +261,8 @@ static int psk_open(json_t **root, json_t **data, const pay_http_reply *r, const
 }
 
 /* A request body: obj (stolen) as compact JSON; NULL when it cannot be. */
-static char *psk_body(json_t *obj)
+static char *
+psk_body(json_t *obj)
 {
 	char *json = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
 
@@ -263,8 +272,9 @@ static char *psk_body(json_t *obj)
 
 /* One GET or POST whose "data" must be an object: *root to json_decref(),
  * *data borrowed, r holds the reply (pay_http_reply_free()). */
-static int psk_fetch(psk_state *s, psk_kind kind, const char *path, const char *body,
-		     pay_http_reply *r, json_t **root, json_t **data, const char *what)
+static int
+psk_fetch(psk_state *s, psk_kind kind, const char *path, const char *body, pay_http_reply *r,
+	  json_t **root, json_t **data, const char *what)
 {
 	int rc = psk_call(s, kind, path, body, r, what);
 
@@ -281,7 +291,8 @@ static int psk_fetch(psk_state *s, psk_kind kind, const char *path, const char *
 
 /* first/last name from the group's name ("Ajo Savings Club" -> "Ajo",
  * "Savings Club"; "Ajo" -> "Ajo", "Group"). */
-static void psk_split_name(char *first, char *last, size_t cap, const char *name)
+static void
+psk_split_name(char *first, char *last, size_t cap, const char *name)
 {
 	char clean[256];
 	char *p, *space;
@@ -301,7 +312,8 @@ static void psk_split_name(char *first, char *last, size_t cap, const char *name
 
 /* The group's own customer email: local+<tx_ref>@domain of the configured
  * mailbox; -1 when it does not fit. */
-static int psk_customer_email(char *out, size_t cap, const char *mailbox, const char *tx_ref)
+static int
+psk_customer_email(char *out, size_t cap, const char *mailbox, const char *tx_ref)
 {
 	const char *at = strchr(mailbox, '@');
 	int n;
@@ -309,18 +321,18 @@ static int psk_customer_email(char *out, size_t cap, const char *mailbox, const 
 	if (!at || at == mailbox || !pay_http_is_token(tx_ref, 64))
 		return -1;
 	n = snprintf(out, cap, "%.*s+%s%s", (int)(at - mailbox), mailbox, tx_ref, at);
-	return n > 0 && (size_t)n < cap && (size_t)(at - mailbox) + 1 + strlen(tx_ref) <= 64
-		       ? 0
-		       : -1;
+	return n > 0 && (size_t)n < cap && (size_t)(at - mailbox) + 1 + strlen(tx_ref) <= 64 ? 0
+											     : -1;
 }
 
 /* Fills out from a dedicated account object; -1 when it has no number. */
-static int psk_va_fill(pay_va_result *out, json_t *dva)
+static int
+psk_va_fill(pay_va_result *out, json_t *dva)
 {
 	json_t *bank = json_object_get(dva, "bank");
 
 	if (pay_http_get_text(out->account_number, sizeof(out->account_number), dva,
-			 "account_number") < 0 ||
+			      "account_number") < 0 ||
 	    !pay_http_is_token(out->account_number, sizeof(out->account_number) - 1))
 		return -1;
 	if (json_is_object(bank) && json_is_string(json_object_get(bank, "name")))
@@ -331,9 +343,9 @@ static int psk_va_fill(pay_va_result *out, json_t *dva)
 
 /* POST /customer (Paystack answers the existing customer for a known
  * email) with one metadata entry: its customer_code into code. */
-static int psk_customer_named(psk_state *s, const char *email, const char *first,
-			      const char *last, const char *meta_key, const char *meta_value,
-			      char *code, size_t cap)
+static int
+psk_customer_named(psk_state *s, const char *email, const char *first, const char *last,
+		   const char *meta_key, const char *meta_value, char *code, size_t cap)
 {
 	static const char *const what = "a customer";
 	json_t *root = NULL, *data;
@@ -341,8 +353,8 @@ static int psk_customer_named(psk_state *s, const char *email, const char *first
 	char *body;
 	int rc;
 
-	body = psk_body(json_pack("{s:s, s:s, s:s, s:{s:s}}", "email", email, "first_name",
-				  first, "last_name", last, "metadata", meta_key, meta_value));
+	body = psk_body(json_pack("{s:s, s:s, s:s, s:{s:s}}", "email", email, "first_name", first,
+				  "last_name", last, "metadata", meta_key, meta_value));
 	if (!body)
 		return psk_bad_request(what, "a field is not valid utf-8");
 	rc = psk_fetch(s, PSK_POST_CREATE, "/customer", body, &r, &root, &data, what);
@@ -356,20 +368,19 @@ static int psk_customer_named(psk_state *s, const char *email, const char *first
 }
 
 /* The group's customer, named after the group. */
-static int psk_customer(psk_state *s, const pay_va_request *req, const char *email,
-			char *code, size_t cap)
+static int
+psk_customer(psk_state *s, const pay_va_request *req, const char *email, char *code, size_t cap)
 {
 	char first[128], last[128];
 
 	psk_split_name(first, last, sizeof(first), req->group_name);
-	return psk_customer_named(s, email, first, last, "kolo_tx_ref", req->tx_ref, code,
-				  cap);
+	return psk_customer_named(s, email, first, last, "kolo_tx_ref", req->tx_ref, code, cap);
 }
 
 /* The dedicated account the customer already has: 0 and out filled, or
  * ERR_NOT_FOUND when it has none. */
-static int psk_existing_va(psk_state *s, const char *code, pay_va_result *out,
-			   pay_http_reply *r)
+static int
+psk_existing_va(psk_state *s, const char *code, pay_va_result *out, pay_http_reply *r)
 {
 	static const char *const what = "a customer lookup";
 	char path[128];
@@ -385,8 +396,7 @@ static int psk_existing_va(psk_state *s, const char *code, pay_va_result *out,
 	if (json_is_array(dva)) { /* newer shape: a list */
 		json_t *first = NULL;
 
-		json_array_foreach(dva, i, first)
-			break;
+		json_array_foreach(dva, i, first) break;
 		dva = first;
 	}
 	if (!json_is_object(dva) || psk_va_fill(out, dva) < 0)
@@ -396,7 +406,8 @@ out:
 	return rc;
 }
 
-static int psk_create_va(pay_provider *p, const pay_va_request *req, pay_va_result *out)
+static int
+psk_create_va(pay_provider *p, const pay_va_request *req, pay_va_result *out)
 {
 	static const char *const what = "a dedicated account";
 	psk_state *s = p->state;
@@ -420,8 +431,8 @@ static int psk_create_va(pay_provider *p, const pay_va_request *req, pay_va_resu
 	if (rc != ERR_NOT_FOUND)
 		goto done;
 	pay_http_reply_free(&r);
-	body = psk_body(json_pack("{s:s, s:s}", "customer", code, "preferred_bank",
-				  s->preferred_bank));
+	body = psk_body(
+		json_pack("{s:s, s:s}", "customer", code, "preferred_bank", s->preferred_bank));
 	if (!body)
 		return psk_bad_request(what, "a field is not valid utf-8");
 	rc = psk_fetch(s, PSK_POST_CREATE, "/dedicated_account", body, &r, &root, &data, what);
@@ -442,13 +453,14 @@ done:
 
 /* --- transfers -------------------------------------------------------- */
 
-static pay_transfer_status psk_transfer_status(const char *s)
+static pay_transfer_status
+psk_transfer_status(const char *s)
 {
 	if (strcmp(s, "success") == 0)
 		return PAY_TRANSFER_SUCCESS;
 	/* Paystack's words for money that did not leave (or came back). */
-	if (strcmp(s, "failed") == 0 || strcmp(s, "reversed") == 0 ||
-	    strcmp(s, "rejected") == 0 || strcmp(s, "abandoned") == 0)
+	if (strcmp(s, "failed") == 0 || strcmp(s, "reversed") == 0 || strcmp(s, "rejected") == 0 ||
+	    strcmp(s, "abandoned") == 0)
 		return PAY_TRANSFER_FAILED;
 	/* pending, received, otp, queued and anything unknown: never call a
 	 * transfer failed (the money would go back) unless Paystack says so. */
@@ -456,13 +468,14 @@ static pay_transfer_status psk_transfer_status(const char *s)
 }
 
 /* Fills out from a transfer object, which must carry our reference. */
-static int psk_transfer_fill(pay_transfer_result *out, json_t *t, const char *reference,
-			     const char *what)
+static int
+psk_transfer_fill(pay_transfer_result *out, json_t *t, const char *reference, const char *what)
 {
 	char status[32], ref[128];
 	json_t *reason;
 
-	if ((pay_http_get_text(out->provider_id, sizeof(out->provider_id), t, "transfer_code") < 0 &&
+	if ((pay_http_get_text(out->provider_id, sizeof(out->provider_id), t, "transfer_code") <
+		     0 &&
 	     pay_http_get_id(out->provider_id, sizeof(out->provider_id), t, "id") < 0) ||
 	    pay_http_get_text(status, sizeof(status), t, "status") < 0 ||
 	    pay_http_get_text(ref, sizeof(ref), t, "reference") < 0 || strcmp(ref, reference) != 0)
@@ -483,8 +496,9 @@ static int psk_transfer_fill(pay_transfer_result *out, json_t *t, const char *re
 
 /* get_transfer: GET /transfer/verify/{reference}; ERR_NOT_FOUND when
  * Paystack never saw the reference. */
-static int psk_get_transfer(pay_provider *p, const char *reference, const char *known_id,
-			    pay_transfer_result *out)
+static int
+psk_get_transfer(pay_provider *p, const char *reference, const char *known_id,
+		 pay_transfer_result *out)
 {
 	static const char *const what = "a transfer lookup";
 	psk_state *s = p->state;
@@ -518,8 +532,8 @@ static int psk_get_transfer(pay_provider *p, const char *reference, const char *
 
 /* POST /transferrecipient: the recipient_code for the beneficiary (Paystack
  * answers the same recipient for the same account). */
-static int psk_recipient(psk_state *s, const pay_transfer_request *req, char *code,
-			 size_t cap)
+static int
+psk_recipient(psk_state *s, const pay_transfer_request *req, char *code, size_t cap)
 {
 	static const char *const what = "a transfer recipient";
 	json_t *root = NULL, *data;
@@ -546,8 +560,8 @@ static int psk_recipient(psk_state *s, const pay_transfer_request *req, char *co
 
 /* A refusal of POST /transfer: the transfer may exist (a repeated
  * reference is refused, not paid twice), so Paystack is asked. */
-static int psk_after_refusal(pay_provider *p, const char *reference,
-			     pay_transfer_result *out)
+static int
+psk_after_refusal(pay_provider *p, const char *reference, pay_transfer_result *out)
 {
 	err_info refusal = *err_last();
 	int rc = psk_get_transfer(p, reference, NULL, out);
@@ -560,8 +574,8 @@ static int psk_after_refusal(pay_provider *p, const char *reference,
 		       "transfer outcome unknown after a refusal (%s)", refusal.message);
 }
 
-static int psk_create_transfer(pay_provider *p, const pay_transfer_request *req,
-			       pay_transfer_result *out)
+static int
+psk_create_transfer(pay_provider *p, const pay_transfer_request *req, pay_transfer_result *out)
 {
 	static const char *const what = "a transfer";
 	psk_state *s = p->state;
@@ -584,9 +598,8 @@ static int psk_create_transfer(pay_provider *p, const pay_transfer_request *req,
 	if (rc < 0) /* nothing was sent: the caller may fail or retry */
 		return rc;
 	body = psk_body(json_pack("{s:s, s:I, s:s, s:s, s:s}", "source", "balance", "amount",
-				  (json_int_t)req->amount_kobo, "recipient", recipient,
-				  "reference", req->reference, "reason",
-				  req->narration ? req->narration : ""));
+				  (json_int_t)req->amount_kobo, "recipient", recipient, "reference",
+				  req->reference, "reason", req->narration ? req->narration : ""));
 	if (!body)
 		return psk_bad_request(what, "a field is not valid utf-8");
 	rc = psk_call(s, PSK_POST_CREATE, "/transfer", body, &r, what);
@@ -624,15 +637,16 @@ static int psk_create_transfer(pay_provider *p, const pay_transfer_request *req,
 
 /* The sender of a transfer to a dedicated account, as Paystack names them
  * in the charge's authorization. */
-static void psk_payer(pay_payer *out, json_t *auth)
+static void
+psk_payer(pay_payer *out, json_t *auth)
 {
-	pay_http_get_payer(out, auth, "sender_bank_account_number", "sender_name",
-			   "sender_bank");
+	pay_http_get_payer(out, auth, "sender_bank_account_number", "sender_name", "sender_bank");
 }
 
 /* verify_charge: GET /transaction/verify/{reference}. Paystack's "not
  * found" (400/404) is ERR_INVALID_ARGUMENT: the charge does not exist. */
-static int psk_verify_charge(pay_provider *p, const char *reference, pay_charge *out)
+static int
+psk_verify_charge(pay_provider *p, const char *reference, pay_charge *out)
 {
 	static const char *const what = "a transaction verification";
 	psk_state *s = p->state;
@@ -663,7 +677,7 @@ static int psk_verify_charge(pay_provider *p, const char *reference, pay_charge 
 	}
 	if (json_is_object(auth))
 		pay_http_get_text(out->account_number, sizeof(out->account_number), auth,
-			     "receiver_bank_account_number");
+				  "receiver_bank_account_number");
 	psk_payer(&out->payer, auth);
 	/* fees: what Paystack kept, in kobo; absent or null is none. */
 	if (json_is_null(json_object_get(data, "fees")) || !json_object_get(data, "fees"))
@@ -684,8 +698,9 @@ out:
 
 /* GET /bank/resolve: Paystack refuses (400/422) an account it cannot
  * resolve: that is ERR_NOT_FOUND here. */
-static int psk_resolve_account(pay_provider *p, const char *bank_code,
-			       const char *account_number, char *name, size_t cap)
+static int
+psk_resolve_account(pay_provider *p, const char *bank_code, const char *account_number, char *name,
+		    size_t cap)
 {
 	static const char *const what = "an account name";
 	psk_state *s = p->state;
@@ -698,8 +713,8 @@ static int psk_resolve_account(pay_provider *p, const char *bank_code,
 		name[0] = '\0';
 	if (cap < 2 || !pay_http_is_token(bank_code, 15) || !pay_http_is_token(account_number, 31))
 		return psk_bad_request(what, "a bank code or account number is not valid");
-	snprintf(path, sizeof(path), "/bank/resolve?account_number=%s&bank_code=%s",
-		 account_number, bank_code);
+	snprintf(path, sizeof(path), "/bank/resolve?account_number=%s&bank_code=%s", account_number,
+		 bank_code);
 	rc = psk_fetch(s, PSK_GET, path, NULL, &r, &root, &data, what);
 	if (rc == ERR_INVALID_ARGUMENT || rc == ERR_NOT_FOUND) {
 		char message[ERR_MESSAGE_MAX];
@@ -724,7 +739,8 @@ out:
 	return rc;
 }
 
-static int psk_list_banks(pay_provider *p, pay_bank **out, size_t *n)
+static int
+psk_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 {
 	static const char *const what = "the bank list";
 	psk_state *s = p->state;
@@ -744,7 +760,8 @@ static int psk_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 	if (rc < 0)
 		goto out;
 	banks = xcalloc(json_array_size(data) ? json_array_size(data) : 1, sizeof(*banks));
-	json_array_foreach(data, i, b) {
+	json_array_foreach(data, i, b)
+	{
 		json_t *name = json_object_get(b, "name");
 
 		if (count == PSK_BANKS_MAX)
@@ -772,8 +789,9 @@ out:
 
 /* x-paystack-signature: the hex HMAC-SHA512 of the raw body keyed with the
  * secret key; compared in constant time after a length check. */
-static int psk_signature_ok(pay_provider *p, const pay_header *headers, size_t n_headers,
-			    const uint8_t *body, size_t len)
+static int
+psk_signature_ok(pay_provider *p, const pay_header *headers, size_t n_headers, const uint8_t *body,
+		 size_t len)
 {
 	psk_state *s = p->state;
 	unsigned char mac[crypto_auth_hmacsha512_BYTES];
@@ -781,15 +799,15 @@ static int psk_signature_ok(pay_provider *p, const pay_header *headers, size_t n
 	crypto_auth_hmacsha512_state st;
 	int ok = 0;
 
-	crypto_auth_hmacsha512_init(&st, (const unsigned char *)s->secret_key,
-				    s->secret_key_len);
+	crypto_auth_hmacsha512_init(&st, (const unsigned char *)s->secret_key, s->secret_key_len);
 	crypto_auth_hmacsha512_update(&st, body ? body : (const uint8_t *)"", len);
 	crypto_auth_hmacsha512_final(&st, mac);
 	sodium_bin2hex(want, sizeof(want), mac, sizeof(mac));
 	for (size_t i = 0; i < n_headers && !ok; i++) {
 		const char *v = headers[i].value;
 
-		if (!headers[i].name || !v || strcasecmp(headers[i].name, "x-paystack-signature") != 0 ||
+		if (!headers[i].name || !v ||
+		    strcasecmp(headers[i].name, "x-paystack-signature") != 0 ||
 		    strlen(v) != PSK_SIGNATURE_HEX)
 			continue;
 		for (size_t j = 0; j <= PSK_SIGNATURE_HEX; j++)
@@ -802,7 +820,8 @@ static int psk_signature_ok(pay_provider *p, const pay_header *headers, size_t n
 	return ok;
 }
 
-static int psk_bad_event(const char *why)
+static int
+psk_bad_event(const char *why)
 {
 	return err_set(ERR_INVALID_ARGUMENT, "bad_event", "not a paystack event: %s", why);
 }
@@ -810,7 +829,8 @@ static int psk_bad_event(const char *why)
 /* charge.success on a dedicated account: the reference (what verify takes),
  * the receiving account number, the amount and currency it claims. Other
  * channels (cards, ...) are not deposits to a group: PAY_EVENT_OTHER. */
-static int psk_charge_fields(pay_event *out, json_t *data)
+static int
+psk_charge_fields(pay_event *out, json_t *data)
 {
 	json_t *auth = json_object_get(data, "authorization");
 	const char *channel = json_string_value(json_object_get(auth, "channel"));
@@ -824,7 +844,7 @@ static int psk_charge_fields(pay_event *out, json_t *data)
 	    !pay_http_is_token(out->transaction_id, sizeof(out->transaction_id) - 1))
 		return psk_bad_event("a charge without a usable reference");
 	if (pay_http_get_text(out->account_number, sizeof(out->account_number), auth,
-			 "receiver_bank_account_number") < 0 ||
+			      "receiver_bank_account_number") < 0 ||
 	    !pay_http_is_token(out->account_number, sizeof(out->account_number) - 1))
 		return psk_bad_event("a charge without its receiving account");
 	if (psk_get_kobo(&out->amount_kobo, data, "amount") < 0)
@@ -837,13 +857,15 @@ static int psk_charge_fields(pay_event *out, json_t *data)
 	return 0;
 }
 
-static int psk_is_transfer_event(const char *type)
+static int
+psk_is_transfer_event(const char *type)
 {
 	return strcmp(type, "transfer.success") == 0 || strcmp(type, "transfer.failed") == 0 ||
 	       strcmp(type, "transfer.reversed") == 0;
 }
 
-static int psk_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay_event *out)
+static int
+psk_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay_event *out)
 {
 	json_t *root, *event, *data;
 	const char *type;
@@ -873,7 +895,7 @@ static int psk_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay
 		rc = psk_charge_fields(out, data);
 	} else if (psk_is_transfer_event(type)) {
 		if (pay_http_get_text(out->transfer_ref, sizeof(out->transfer_ref), data,
-				 "reference") < 0)
+				      "reference") < 0)
 			rc = psk_bad_event("a transfer without a usable reference");
 		else
 			out->kind = PAY_EVENT_TRANSFER;
@@ -896,7 +918,8 @@ out:
 
 /* A person's first and last name ("Adaeze Okafor" -> "Adaeze", "Okafor";
  * one word is both). */
-static void psk_person_name(char *first, char *last, size_t cap, const char *name)
+static void
+psk_person_name(char *first, char *last, size_t cap, const char *name)
 {
 	char clean[256];
 	const char *p = clean;
@@ -912,8 +935,8 @@ static void psk_person_name(char *first, char *last, size_t cap, const char *nam
 
 /* The check's reference: the customer's code and when it started (Unix
  * ms): a refusal delivered for an earlier check does not count. */
-static int psk_kyc_reference_parse(const char *reference, char *code, size_t cap,
-				   int64_t *since_ms)
+static int
+psk_kyc_reference_parse(const char *reference, char *code, size_t cap, int64_t *since_ms)
 {
 	const char *colon = reference ? strrchr(reference, ':') : NULL;
 	char *end = NULL;
@@ -932,7 +955,8 @@ static int psk_kyc_reference_parse(const char *reference, char *code, size_t cap
 	return 0;
 }
 
-static int64_t psk_now_ms(void)
+static int64_t
+psk_now_ms(void)
 {
 	struct timespec ts;
 
@@ -941,7 +965,8 @@ static int64_t psk_now_ms(void)
 }
 
 /* The input a validation needs: a BVN and the person's bank account. */
-static int psk_kyc_input_ok(const pay_kyc_request *req)
+static int
+psk_kyc_input_ok(const pay_kyc_request *req)
 {
 	if (!req->id_type || strcmp(req->id_type, "bvn") != 0)
 		return err_set(ERR_FAILED_PRECONDITION, "kyc_type_unsupported",
@@ -957,8 +982,9 @@ static int psk_kyc_input_ok(const pay_kyc_request *req)
 }
 
 /* POST /customer/{code}/identification: 202, validation in progress. */
-static int psk_identify(psk_state *s, const char *code, const pay_kyc_request *req,
-			const char *first, const char *last)
+static int
+psk_identify(psk_state *s, const char *code, const pay_kyc_request *req, const char *first,
+	     const char *last)
 {
 	static const char *const what = "an identity check";
 	json_t *root = NULL, *data;
@@ -967,10 +993,10 @@ static int psk_identify(psk_state *s, const char *code, const pay_kyc_request *r
 	char *body;
 	int rc;
 
-	body = psk_body(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "country", "NG",
-				  "type", "bank_account", "account_number",
-				  req->account_number, "bvn", req->id_number, "bank_code",
-				  req->bank_code, "first_name", first, "last_name", last));
+	body = psk_body(json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "country", "NG", "type",
+				  "bank_account", "account_number", req->account_number, "bvn",
+				  req->id_number, "bank_code", req->bank_code, "first_name", first,
+				  "last_name", last));
 	if (!body)
 		return psk_bad_request(what, "a field is not valid utf-8");
 	snprintf(path, sizeof(path), "/customer/%s/identification", code);
@@ -986,7 +1012,8 @@ static int psk_identify(psk_state *s, const char *code, const pay_kyc_request *r
 
 /* The person's own customer (local+kyc-<user id>@domain), then its
  * validation; the result comes later (psk_kyc_get). */
-static int psk_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out)
+static int
+psk_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out)
 {
 	psk_state *s = p->state;
 	char email[PSK_EMAIL_MAX + 1], code[64], local[64], first[128], last[128];
@@ -1013,8 +1040,8 @@ static int psk_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_re
 }
 
 /* GET /customer/{code}: *identified, and the name it holds. */
-static int psk_customer_identified(psk_state *s, const char *code, int *identified,
-				   char *name, size_t cap)
+static int
+psk_customer_identified(psk_state *s, const char *code, int *identified, char *name, size_t cap)
 {
 	static const char *const what = "an identity check read-back";
 	char path[128], first[128] = "", last[128] = "", full[260];
@@ -1030,8 +1057,7 @@ static int psk_customer_identified(psk_state *s, const char *code, int *identifi
 		if (strcmp(first, last) == 0)
 			last[0] = '\0';
 		*identified = json_is_true(json_object_get(data, "identified"));
-		snprintf(full, sizeof(full), "%s%s%s", first, first[0] && last[0] ? " " : "",
-			 last);
+		snprintf(full, sizeof(full), "%s%s%s", first, first[0] && last[0] ? " " : "", last);
 		text_sanitize_into(name, cap, full);
 	}
 	json_decref(root);
@@ -1041,8 +1067,8 @@ static int psk_customer_identified(psk_state *s, const char *code, int *identifi
 
 /* The read-back decides a verification (the customer is identified); a
  * refusal is known only from its webhook, stored when it arrived. */
-static int psk_kyc_get(pay_provider *p, const char *id_type, const char *reference,
-		       pay_kyc_result *out)
+static int
+psk_kyc_get(pay_provider *p, const char *id_type, const char *reference, pay_kyc_result *out)
 {
 	char code[64], reason[PAY_TEXT_MAX];
 	int64_t since_ms = 0;
@@ -1073,13 +1099,14 @@ static int psk_kyc_get(pay_provider *p, const char *id_type, const char *referen
 		out->name[0] = '\0';
 	if (failed)
 		pay_http_clean_text(out->message, sizeof(out->message),
-			       reason[0] ? reason : "paystack did not validate the customer");
+				    reason[0] ? reason : "paystack did not validate the customer");
 	return 0;
 }
 
 /* --- life cycle ------------------------------------------------------- */
 
-static void psk_destroy(pay_provider *p)
+static void
+psk_destroy(pay_provider *p)
 {
 	psk_state *s;
 
@@ -1117,7 +1144,8 @@ static const pay_provider_ops psk_ops = {
 };
 
 /* The configuration's problem, or NULL when it is usable. */
-static const char *psk_config_problem(const pay_paystack_config *cfg)
+static const char *
+psk_config_problem(const pay_paystack_config *cfg)
 {
 	const char *at = cfg->account_email ? strchr(cfg->account_email, '@') : NULL;
 
@@ -1140,10 +1168,11 @@ static const char *psk_config_problem(const pay_paystack_config *cfg)
 	return NULL;
 }
 
-static struct curl_slist *psk_headers(const char *secret_key)
+static struct curl_slist *
+psk_headers(const char *secret_key)
 {
-	static const char *const fixed[] = { "Content-Type: application/json",
-					     "Accept: application/json" };
+	static const char *const fixed[] = {"Content-Type: application/json",
+					    "Accept: application/json"};
 	char auth[PSK_KEY_MAX + 32];
 	struct curl_slist *h, *next;
 
@@ -1161,7 +1190,8 @@ static struct curl_slist *psk_headers(const char *secret_key)
 	return h;
 }
 
-int pay_paystack_new(pay_provider **out, const pay_paystack_config *cfg)
+int
+pay_paystack_new(pay_provider **out, const pay_paystack_config *cfg)
 {
 	const char *problem = psk_config_problem(cfg);
 	pay_provider *p;
@@ -1183,9 +1213,8 @@ int pay_paystack_new(pay_provider **out, const pay_paystack_config *cfg)
 	s->secret_key_len = strlen(s->secret_key);
 	s->ca_file = cfg->ca_file && cfg->ca_file[0] ? xstrdup(cfg->ca_file) : NULL;
 	s->account_email = xstrdup(cfg->account_email);
-	s->preferred_bank = xstrdup(cfg->preferred_bank && cfg->preferred_bank[0]
-					    ? cfg->preferred_bank
-					    : "wema-bank");
+	s->preferred_bank = xstrdup(
+		cfg->preferred_bank && cfg->preferred_bank[0] ? cfg->preferred_bank : "wema-bank");
 	s->timeout_ms = (long)cfg->timeout_ms;
 	s->headers = psk_headers(s->secret_key);
 	p = xcalloc(1, sizeof(*p));

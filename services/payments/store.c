@@ -9,12 +9,13 @@
 
 /* --- accounts ------------------------------------------------------------ */
 
-#define PAY_ACCOUNT_COLUMNS                                                    \
-	"a.id, a.group_id, a.virtual_account_number, a.bank_name,"             \
-	" coalesce(a.provider, ''), a.status, coalesce(v.client_ref, ''), "    \
-	DB_RFC3339("a.created_at")
+#define PAY_ACCOUNT_COLUMNS                                                                        \
+	"a.id, a.group_id, a.virtual_account_number, a.bank_name,"                                 \
+	" coalesce(a.provider, ''), a.status, coalesce(v.client_ref, ''), " DB_RFC3339(            \
+		"a.created_at")
 
-static int pay_read_account(mem_arena *a, const PGresult *res, pay_account *out)
+static int
+pay_read_account(mem_arena *a, const PGresult *res, pay_account *out)
 {
 	out->id = db_text(a, res, 0, 0);
 	out->group_id = db_text(a, res, 0, 1);
@@ -27,8 +28,8 @@ static int pay_read_account(mem_arena *a, const PGresult *res, pay_account *out)
 	return out->created_at ? 0 : err_oom();
 }
 
-int pay_store_account(pay_account *out, int *out_found, mem_arena *a, db_conn *c,
-		      const char *group_id)
+int
+pay_store_account(pay_account *out, int *out_found, mem_arena *a, db_conn *c, const char *group_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -46,10 +47,11 @@ int pay_store_account(pay_account *out, int *out_found, mem_arena *a, db_conn *c
 	return rc;
 }
 
-int pay_store_va_lock(pay_va *out, mem_arena *a, db_conn *c, const char *group_id,
-		      const char *provider, const char *tx_ref)
+int
+pay_store_va_lock(pay_va *out, mem_arena *a, db_conn *c, const char *group_id, const char *provider,
+		  const char *tx_ref)
 {
-	const char *params[] = { group_id, provider, tx_ref };
+	const char *params[] = {group_id, provider, tx_ref};
 	PGresult *res = NULL;
 	int rc = db_run(c,
 			"INSERT INTO va_request (group_id, provider, client_ref, status)"
@@ -69,19 +71,21 @@ int pay_store_va_lock(pay_va *out, mem_arena *a, db_conn *c, const char *group_i
 	return out->status ? 0 : err_oom();
 }
 
-int pay_store_va_officer(char **out_officer, mem_arena *a, db_conn *c, const char *group_id,
-			 const char *provider, const char *tx_ref, const char *officer_id)
+int
+pay_store_va_officer(char **out_officer, mem_arena *a, db_conn *c, const char *group_id,
+		     const char *provider, const char *tx_ref, const char *officer_id)
 {
-	const char *params[] = { group_id, provider, tx_ref,
-				 officer_id && officer_id[0] ? officer_id : NULL };
+	const char *params[] = {group_id, provider, tx_ref,
+				officer_id && officer_id[0] ? officer_id : NULL};
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "INSERT INTO va_request (group_id, provider, client_ref, status, officer_id)"
-			 " VALUES ($1::uuid, $2, $3, 'pending', $4::uuid)"
-			 " ON CONFLICT (group_id) DO UPDATE SET officer_id ="
-			 " COALESCE(EXCLUDED.officer_id, va_request.officer_id)"
-			 " RETURNING officer_id",
-			 4, params);
+	int rc = db_exec(
+		c, &res,
+		"INSERT INTO va_request (group_id, provider, client_ref, status, officer_id)"
+		" VALUES ($1::uuid, $2, $3, 'pending', $4::uuid)"
+		" ON CONFLICT (group_id) DO UPDATE SET officer_id ="
+		" COALESCE(EXCLUDED.officer_id, va_request.officer_id)"
+		" RETURNING officer_id",
+		4, params);
 
 	if (rc < 0)
 		return rc;
@@ -90,9 +94,10 @@ int pay_store_va_officer(char **out_officer, mem_arena *a, db_conn *c, const cha
 	return *out_officer ? 0 : err_oom();
 }
 
-int pay_store_va_wait(db_conn *c, const char *group_id, const char *reason)
+int
+pay_store_va_wait(db_conn *c, const char *group_id, const char *reason)
 {
-	const char *params[] = { group_id, reason };
+	const char *params[] = {group_id, reason};
 
 	return db_run(c,
 		      "UPDATE va_request SET kyc_reason = $2, updated_at = now()"
@@ -100,7 +105,8 @@ int pay_store_va_wait(db_conn *c, const char *group_id, const char *reason)
 		      2, params);
 }
 
-int pay_store_kyc_waiting(char ***out_group_ids, int *out_n, mem_arena *a, db_conn *c, int limit)
+int
+pay_store_kyc_waiting(char ***out_group_ids, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char lim[DB_I64_TEXT];
 	const char *param = db_i64(lim, limit);
@@ -130,7 +136,8 @@ int pay_store_kyc_waiting(char ***out_group_ids, int *out_n, mem_arena *a, db_co
 	return rc;
 }
 
-int pay_store_officer_waiting(int *out_n, db_conn *c, const char *officer_id)
+int
+pay_store_officer_waiting(int *out_n, db_conn *c, const char *officer_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -143,12 +150,12 @@ int pay_store_officer_waiting(int *out_n, db_conn *c, const char *officer_id)
 	return rc;
 }
 
-int pay_store_account_add(pay_account *out, mem_arena *a, db_conn *c, const char *group_id,
-			  const char *number, const char *bank_name, const char *provider,
-			  const char *provider_ref, const char *raw_json)
+int
+pay_store_account_add(pay_account *out, mem_arena *a, db_conn *c, const char *group_id,
+		      const char *number, const char *bank_name, const char *provider,
+		      const char *provider_ref, const char *raw_json)
 {
-	const char *params[] = { group_id, number, bank_name, provider, provider_ref,
-				 raw_json };
+	const char *params[] = {group_id, number, bank_name, provider, provider_ref, raw_json};
 	int found = 0;
 	int rc = db_run(c,
 			"WITH acct AS (INSERT INTO account (group_id, virtual_account_number,"
@@ -174,11 +181,12 @@ int pay_store_account_add(pay_account *out, mem_arena *a, db_conn *c, const char
 	return rc;
 }
 
-int pay_store_va_failed(db_conn *c, const char *group_id, const char *tx_ref,
-			const char *provider, const char *group_name, const char *error)
+int
+pay_store_va_failed(db_conn *c, const char *group_id, const char *tx_ref, const char *provider,
+		    const char *group_name, const char *error)
 {
-	const char *params[] = { group_id, tx_ref, provider, error, group_name };
-	const char *mark[] = { group_id, error };
+	const char *params[] = {group_id, tx_ref, provider, error, group_name};
+	const char *mark[] = {group_id, error};
 	int rc = db_run(c,
 			"UPDATE va_request SET status = 'failed', last_error = $2,"
 			" updated_at = now() WHERE group_id = $1::uuid",
@@ -196,7 +204,8 @@ int pay_store_va_failed(db_conn *c, const char *group_id, const char *tx_ref,
 		      5, params);
 }
 
-int pay_store_recovery_name(char **out_name, mem_arena *a, db_conn *c, const char *group_id)
+int
+pay_store_recovery_name(char **out_name, mem_arena *a, db_conn *c, const char *group_id)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -211,8 +220,9 @@ int pay_store_recovery_name(char **out_name, mem_arena *a, db_conn *c, const cha
 	return 0;
 }
 
-int pay_store_account_of_tx_ref(char **out_group_id, pay_account *out, int *out_found, mem_arena *a,
-				db_conn *c, const char *tx_ref)
+int
+pay_store_account_of_tx_ref(char **out_group_id, pay_account *out, int *out_found, mem_arena *a,
+			    db_conn *c, const char *tx_ref)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -235,10 +245,11 @@ int pay_store_account_of_tx_ref(char **out_group_id, pay_account *out, int *out_
 	return rc;
 }
 
-int pay_store_tx_ref_of_account(char **out_tx_ref, mem_arena *a, db_conn *c, const char *provider,
-				const char *number)
+int
+pay_store_tx_ref_of_account(char **out_tx_ref, mem_arena *a, db_conn *c, const char *provider,
+			    const char *number)
 {
-	const char *params[] = { provider, number };
+	const char *params[] = {provider, number};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT v.client_ref FROM account a JOIN va_request v"
@@ -257,10 +268,11 @@ int pay_store_tx_ref_of_account(char **out_tx_ref, mem_arena *a, db_conn *c, con
 	return rc;
 }
 
-int pay_store_recoveries_due(char ***out_group_ids, int *out_n, mem_arena *a, db_conn *c, int limit)
+int
+pay_store_recoveries_due(char ***out_group_ids, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
-	const char *params[] = { db_i64(limit_text, limit) };
+	const char *params[] = {db_i64(limit_text, limit)};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT group_id FROM va_recovery WHERE status = 'pending'"
@@ -279,11 +291,11 @@ int pay_store_recoveries_due(char ***out_group_ids, int *out_n, mem_arena *a, db
 	return *out_group_ids ? 0 : err_oom();
 }
 
-int pay_store_recovery_retry(db_conn *c, const char *group_id, const char *error,
-			     int max_tries)
+int
+pay_store_recovery_retry(db_conn *c, const char *group_id, const char *error, int max_tries)
 {
 	char max_text[DB_I64_TEXT];
-	const char *params[] = { group_id, error, db_i64(max_text, max_tries) };
+	const char *params[] = {group_id, error, db_i64(max_text, max_tries)};
 
 	return db_run(c,
 		      "UPDATE va_recovery SET retry_count = retry_count + 1,"
@@ -293,14 +305,14 @@ int pay_store_recovery_retry(db_conn *c, const char *group_id, const char *error
 		      3, params);
 }
 
-int pay_store_event_add(char **out_id, mem_arena *a, db_conn *c, const char *provider,
-			const char *type, const uint8_t *body, size_t len, int signature_valid,
-			int grace_s)
+int
+pay_store_event_add(char **out_id, mem_arena *a, db_conn *c, const char *provider, const char *type,
+		    const uint8_t *body, size_t len, int signature_valid, int grace_s)
 {
 	char *text = mem_arena_strndup(a, (const char *)body, len);
 	char grace[DB_I64_TEXT];
-	const char *params[] = { type, text, provider, signature_valid ? "true" : "false",
-				 db_i64(grace, grace_s) };
+	const char *params[] = {type, text, provider, signature_valid ? "true" : "false",
+				db_i64(grace, grace_s)};
 	json_t *parsed = NULL;
 	PGresult *res = NULL;
 	int rc;
@@ -318,20 +330,22 @@ int pay_store_event_add(char **out_id, mem_arena *a, db_conn *c, const char *pro
 			return err_oom();
 		params[1] = b64;
 	}
-	rc = db_exec(c, &res,
-		     parsed ? "INSERT INTO webhook_event (event_type, raw_payload, provider,"
-			      " signature_valid, next_attempt_at) VALUES ($1, $2::jsonb, $3,"
-			      " $4::boolean, now() + $5::int * interval '1 second') RETURNING id"
-			    : "INSERT INTO webhook_event (event_type, raw_payload, provider,"
-			      " signature_valid, next_attempt_at) VALUES ($1, to_jsonb($2::text),"
-			      " $3, $4::boolean, now() + $5::int * interval '1 second') RETURNING id",
-		     5, params);
+	rc = db_exec(
+		c, &res,
+		parsed ? "INSERT INTO webhook_event (event_type, raw_payload, provider,"
+			 " signature_valid, next_attempt_at) VALUES ($1, $2::jsonb, $3,"
+			 " $4::boolean, now() + $5::int * interval '1 second') RETURNING id"
+		       : "INSERT INTO webhook_event (event_type, raw_payload, provider,"
+			 " signature_valid, next_attempt_at) VALUES ($1, to_jsonb($2::text),"
+			 " $3, $4::boolean, now() + $5::int * interval '1 second') RETURNING id",
+		5, params);
 	if (rc == ERR_INVALID_ARGUMENT && parsed) /* JSON PostgreSQL refuses */
-		rc = db_exec(c, &res,
-			     "INSERT INTO webhook_event (event_type, raw_payload, provider,"
-			     " signature_valid, next_attempt_at) VALUES ($1, to_jsonb($2::text),"
-			     " $3, $4::boolean, now() + $5::int * interval '1 second') RETURNING id",
-			     5, params);
+		rc = db_exec(
+			c, &res,
+			"INSERT INTO webhook_event (event_type, raw_payload, provider,"
+			" signature_valid, next_attempt_at) VALUES ($1, to_jsonb($2::text),"
+			" $3, $4::boolean, now() + $5::int * interval '1 second') RETURNING id",
+			5, params);
 	json_decref(parsed);
 	if (rc < 0)
 		return rc;
@@ -340,12 +354,16 @@ int pay_store_event_add(char **out_id, mem_arena *a, db_conn *c, const char *pro
 	return *out_id ? 0 : err_oom();
 }
 
-int pay_store_event_add_unsigned(char **out_id, mem_arena *a, db_conn *c,
-				 const pay_unsigned_event *ev)
+int
+pay_store_event_add_unsigned(char **out_id, mem_arena *a, db_conn *c, const pay_unsigned_event *ev)
 {
 	char bytes[DB_I64_TEXT];
-	const char *params[] = { ev->type, ev->kept_json, ev->provider, ev->client_addr,
-				 db_i64(bytes, (int64_t)ev->body_bytes), ev->sha256_hex };
+	const char *params[] = {ev->type,
+				ev->kept_json,
+				ev->provider,
+				ev->client_addr,
+				db_i64(bytes, (int64_t)ev->body_bytes),
+				ev->sha256_hex};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "INSERT INTO webhook_event (event_type, raw_payload, provider,"
@@ -361,9 +379,10 @@ int pay_store_event_add_unsigned(char **out_id, mem_arena *a, db_conn *c,
 	return *out_id ? 0 : err_oom();
 }
 
-int pay_store_event_done(db_conn *c, const char *id, const char *outcome)
+int
+pay_store_event_done(db_conn *c, const char *id, const char *outcome)
 {
-	const char *params[] = { id, outcome };
+	const char *params[] = {id, outcome};
 
 	return db_run(c,
 		      "UPDATE webhook_event SET processed = true, processed_at = now(),"
@@ -371,9 +390,10 @@ int pay_store_event_done(db_conn *c, const char *id, const char *outcome)
 		      2, params);
 }
 
-int pay_store_event_retry(db_conn *c, const char *id, const char *error)
+int
+pay_store_event_retry(db_conn *c, const char *id, const char *error)
 {
-	const char *params[] = { id, error };
+	const char *params[] = {id, error};
 
 	return db_run(c,
 		      "UPDATE webhook_event SET attempts = attempts + 1, outcome = $2,"
@@ -382,10 +402,11 @@ int pay_store_event_retry(db_conn *c, const char *id, const char *error)
 		      2, params);
 }
 
-int pay_store_events_due(pay_event_row **out, int *out_n, mem_arena *a, db_conn *c, int limit)
+int
+pay_store_events_due(pay_event_row **out, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
-	const char *params[] = { db_i64(limit_text, limit) };
+	const char *params[] = {db_i64(limit_text, limit)};
 	PGresult *res = NULL;
 	pay_event_row *rows;
 	int rc = db_exec(c, &res,
@@ -412,12 +433,13 @@ int pay_store_events_due(pay_event_row **out, int *out_n, mem_arena *a, db_conn 
 	return rows ? 0 : err_oom();
 }
 
-int pay_store_customer_event(char *out_reason, size_t cap, int *out_found, db_conn *c,
-			     const char *provider, const char *event_type,
-			     const char *customer_code, int64_t since_ms)
+int
+pay_store_customer_event(char *out_reason, size_t cap, int *out_found, db_conn *c,
+			 const char *provider, const char *event_type, const char *customer_code,
+			 int64_t since_ms)
 {
 	char since[DB_I64_TEXT];
-	const char *params[] = { provider, event_type, customer_code, db_i64(since, since_ms) };
+	const char *params[] = {provider, event_type, customer_code, db_i64(since, since_ms)};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT coalesce(raw_payload #>> '{data,reason}', '')"
@@ -443,15 +465,20 @@ int pay_store_customer_event(char *out_reason, size_t cap, int *out_found, db_co
 
 /* --- payouts ---------------------------------------------------------------------- */
 
-#define PAY_PAYOUT_COLUMNS                                                     \
-	"id, withdrawal_id, coalesce(group_id::text, ''), amount_kobo,"       \
-	" beneficiary::text, status, stage, provider,"                         \
-	" coalesce(provider_reference, ''), coalesce(failure_reason, ''), "    \
-	DB_RFC3339("created_at") ", coalesce(" DB_RFC3339("executed_at") ", ''),"  \
-	" attempt, created_at::text,"                                          \
-	" floor(extract(epoch FROM now() - updated_at))::bigint, version, hold_reference"
+#define PAY_PAYOUT_COLUMNS                                                                         \
+	"id, withdrawal_id, coalesce(group_id::text, ''), amount_kobo,"                            \
+	" beneficiary::text, status, stage, provider,"                                             \
+	" coalesce(provider_reference, ''), coalesce(failure_reason, ''), " DB_RFC3339(            \
+		"created_at") ", coalesce(" DB_RFC3339("executed_at") ", ''),"                     \
+								      " attempt, "                 \
+								      "created_at::text,"          \
+								      " floor(extract(epoch FROM " \
+								      "now() - "                   \
+								      "updated_at))::bigint, "     \
+								      "version, hold_reference"
 
-static int pay_read_payout(mem_arena *a, const PGresult *res, int row, pay_payout *out)
+static int
+pay_read_payout(mem_arena *a, const PGresult *res, int row, pay_payout *out)
 {
 	int rc;
 
@@ -482,8 +509,9 @@ static int pay_read_payout(mem_arena *a, const PGresult *res, int row, pay_payou
 	return 0;
 }
 
-static int pay_payout_query(db_conn *c, mem_arena *a, const char *sql, int n,
-			    const char *const *params, pay_payout *out, int *found)
+static int
+pay_payout_query(db_conn *c, mem_arena *a, const char *sql, int n, const char *const *params,
+		 pay_payout *out, int *found)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res, sql, n, params);
@@ -497,14 +525,18 @@ static int pay_payout_query(db_conn *c, mem_arena *a, const char *sql, int n,
 	return rc;
 }
 
-int pay_store_payout_add(pay_payout *out, int *out_created, mem_arena *a, db_conn *c,
-			 const pay_payout *in)
+int
+pay_store_payout_add(pay_payout *out, int *out_created, mem_arena *a, db_conn *c,
+		     const pay_payout *in)
 {
 	char amount[DB_I64_TEXT], attempt[DB_I64_TEXT];
-	const char *params[] = { in->withdrawal_id, in->group_id,
-				 db_i64(amount, in->amount_kobo), in->beneficiary,
-				 in->provider, db_i64(attempt, in->attempt),
-				 in->hold_reference ? in->hold_reference : "" };
+	const char *params[] = {in->withdrawal_id,
+				in->group_id,
+				db_i64(amount, in->amount_kobo),
+				in->beneficiary,
+				in->provider,
+				db_i64(attempt, in->attempt),
+				in->hold_reference ? in->hold_reference : ""};
 	int found = 0;
 	int rc = pay_payout_query(c, a,
 				  "INSERT INTO payout (withdrawal_id, group_id, amount_kobo,"
@@ -531,8 +563,9 @@ int pay_store_payout_add(pay_payout *out, int *out_created, mem_arena *a, db_con
 	return rc;
 }
 
-int pay_store_payout(pay_payout *out, int *out_found, mem_arena *a, db_conn *c, const char *by,
-		     const char *value)
+int
+pay_store_payout(pay_payout *out, int *out_found, mem_arena *a, db_conn *c, const char *by,
+		 const char *value)
 {
 	return pay_payout_query(
 		c, a,
@@ -543,14 +576,18 @@ int pay_store_payout(pay_payout *out, int *out_found, mem_arena *a, db_conn *c, 
 		1, &value, out, out_found);
 }
 
-int pay_store_payout_move(int *out_moved, db_conn *c, const char *id, int from_version,
-			  pay_state to, const char *provider_reference, const char *failure_reason,
-			  int executed)
+int
+pay_store_payout_move(int *out_moved, db_conn *c, const char *id, int from_version, pay_state to,
+		      const char *provider_reference, const char *failure_reason, int executed)
 {
 	char version[DB_I64_TEXT];
-	const char *params[] = { id, pay_state_stage(to), pay_state_status(to),
-				 provider_reference, failure_reason,
-				 executed ? "true" : "false", db_i64(version, from_version) };
+	const char *params[] = {id,
+				pay_state_stage(to),
+				pay_state_status(to),
+				provider_reference,
+				failure_reason,
+				executed ? "true" : "false",
+				db_i64(version, from_version)};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "UPDATE payout SET stage = $2, status = $3,"
@@ -568,8 +605,9 @@ int pay_store_payout_move(int *out_moved, db_conn *c, const char *id, int from_v
 }
 
 /* The payouts a query returns, in the arena. */
-static int pay_payout_rows(db_conn *c, mem_arena *a, const char *sql, int n_params,
-			   const char *const *params, pay_payout **out, int *n)
+static int
+pay_payout_rows(db_conn *c, mem_arena *a, const char *sql, int n_params, const char *const *params,
+		pay_payout **out, int *n)
 {
 	PGresult *res = NULL;
 	pay_payout *rows;
@@ -588,11 +626,12 @@ static int pay_payout_rows(db_conn *c, mem_arena *a, const char *sql, int n_para
 	return rows ? 0 : err_oom();
 }
 
-int pay_store_payouts_due(pay_payout **out, int *out_n, mem_arena *a, db_conn *c, int older_than_s,
-			  int limit)
+int
+pay_store_payouts_due(pay_payout **out, int *out_n, mem_arena *a, db_conn *c, int older_than_s,
+		      int limit)
 {
 	char older[DB_I64_TEXT], limit_text[DB_I64_TEXT];
-	const char *params[] = { db_i64(older, older_than_s), db_i64(limit_text, limit) };
+	const char *params[] = {db_i64(older, older_than_s), db_i64(limit_text, limit)};
 
 	return pay_payout_rows(c, a,
 			       "SELECT " PAY_PAYOUT_COLUMNS " FROM payout"
@@ -602,10 +641,11 @@ int pay_store_payouts_due(pay_payout **out, int *out_n, mem_arena *a, db_conn *c
 			       2, params, out, out_n);
 }
 
-int pay_store_payout_recovery(db_conn *c, const char *withdrawal_id,
-			      const char *payload, const char *error)
+int
+pay_store_payout_recovery(db_conn *c, const char *withdrawal_id, const char *payload,
+			  const char *error)
 {
-	const char *params[] = { withdrawal_id, payload, error };
+	const char *params[] = {withdrawal_id, payload, error};
 
 	return db_run(c,
 		      "INSERT INTO payout_recovery (withdrawal_id, attempted_payload,"
@@ -613,12 +653,13 @@ int pay_store_payout_recovery(db_conn *c, const char *withdrawal_id,
 		      3, params);
 }
 
-int pay_store_payouts_of_group(pay_payout **out, int *out_n, mem_arena *a, db_conn *c,
-			       const char *group_id, const char *status, const page_request *page)
+int
+pay_store_payouts_of_group(pay_payout **out, int *out_n, mem_arena *a, db_conn *c,
+			   const char *group_id, const char *status, const page_request *page)
 {
 	char limit[DB_I64_TEXT];
-	const char *params[] = { group_id, status, page->key, page->after_id,
-				 db_i64(limit, page_fetch_rows(page)) };
+	const char *params[] = {group_id, status, page->key, page->after_id,
+				db_i64(limit, page_fetch_rows(page))};
 
 	return pay_payout_rows(c, a,
 			       "SELECT " PAY_PAYOUT_COLUMNS " FROM payout WHERE group_id = $1::uuid"
@@ -630,8 +671,9 @@ int pay_store_payouts_of_group(pay_payout **out, int *out_n, mem_arena *a, db_co
 
 /* --- the demo provider's bank ----------------------------------------------------- */
 
-static int pay_demo_transfer_read(db_conn *c, mem_arena *a, const char *reference,
-				  pay_demo_transfer *out, int *found)
+static int
+pay_demo_transfer_read(db_conn *c, mem_arena *a, const char *reference, pay_demo_transfer *out,
+		       int *found)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
@@ -652,11 +694,12 @@ static int pay_demo_transfer_read(db_conn *c, mem_arena *a, const char *referenc
 	return rc;
 }
 
-int pay_store_demo_transfer_add(pay_demo_transfer *out, mem_arena *a, db_conn *c,
-				const pay_demo_transfer *in)
+int
+pay_store_demo_transfer_add(pay_demo_transfer *out, mem_arena *a, db_conn *c,
+			    const pay_demo_transfer *in)
 {
 	char amount[DB_I64_TEXT];
-	const char *params[] = { in->reference, db_i64(amount, in->amount_kobo), in->status };
+	const char *params[] = {in->reference, db_i64(amount, in->amount_kobo), in->status};
 	int found = 0;
 	int rc = db_run(c,
 			"INSERT INTO demo_transfer (reference, amount_kobo, status, settled_at)"
@@ -672,8 +715,9 @@ int pay_store_demo_transfer_add(pay_demo_transfer *out, mem_arena *a, db_conn *c
 	return rc;
 }
 
-int pay_store_demo_transfer_settle(pay_demo_transfer *out, int *out_found, mem_arena *a, db_conn *c,
-				   const char *reference)
+int
+pay_store_demo_transfer_settle(pay_demo_transfer *out, int *out_found, mem_arena *a, db_conn *c,
+			       const char *reference)
 {
 	int rc = db_run(c,
 			"UPDATE demo_transfer SET status = 'SUCCESS', settled_at = now()"
@@ -685,11 +729,12 @@ int pay_store_demo_transfer_settle(pay_demo_transfer *out, int *out_found, mem_a
 	return pay_demo_transfer_read(c, a, reference, out, out_found);
 }
 
-int pay_store_rate_hit(int *out_hits, int *out_retry_s, db_conn *c, const char *kind,
-		       const char *key, int window_s)
+int
+pay_store_rate_hit(int *out_hits, int *out_retry_s, db_conn *c, const char *kind, const char *key,
+		   int window_s)
 {
 	char window[DB_I64_TEXT];
-	const char *params[] = { kind, key, db_i64(window, window_s) };
+	const char *params[] = {kind, key, db_i64(window, window_s)};
 	PGresult *res = NULL;
 	/* ON CONFLICT's SET reads the old row throughout: an ended window is
 	 * reopened now with this hit as its first. */
@@ -715,7 +760,8 @@ int pay_store_rate_hit(int *out_hits, int *out_retry_s, db_conn *c, const char *
 	return 0;
 }
 
-int pay_store_rate_sweep(db_conn *c)
+int
+pay_store_rate_sweep(db_conn *c)
 {
 	return db_run(c,
 		      "DELETE FROM payments_rate_window"

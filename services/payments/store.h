@@ -28,11 +28,11 @@ typedef struct pay_payout {
 	char *withdrawal_id;
 	char *group_id;
 	int64_t amount_kobo;
-	char *beneficiary; /* JSON text */
-	char *status;	   /* PENDING, SUCCESS, FAILED */
-	char *stage;	   /* created, debiting, debited, sent, settled, ... */
-	pay_state state;   /* the pair above (payout_state.h) */
-	int version;	   /* bumped by every move: a move names the one it read */
+	char *beneficiary;    /* JSON text */
+	char *status;	      /* PENDING, SUCCESS, FAILED */
+	char *stage;	      /* created, debiting, debited, sent, settled, ... */
+	pay_state state;      /* the pair above (payout_state.h) */
+	int version;	      /* bumped by every move: a move names the one it read */
 	char *hold_reference; /* the hold its debit captures; "" for a plain DEBIT */
 	char *provider;
 	char *provider_reference;
@@ -40,7 +40,7 @@ typedef struct pay_payout {
 	char *created_at;
 	char *executed_at;
 	int attempt;
-	int64_t idle_s;	   /* seconds since it last moved */
+	int64_t idle_s; /* seconds since it last moved */
 	char *page_key;
 } pay_payout;
 
@@ -48,7 +48,7 @@ typedef struct pay_payout {
 typedef struct pay_demo_transfer {
 	char *reference; /* our payout id */
 	int64_t amount_kobo;
-	char *status;	 /* PENDING, SUCCESS, FAILED */
+	char *status; /* PENDING, SUCCESS, FAILED */
 } pay_demo_transfer;
 
 typedef struct pay_event_row {
@@ -73,9 +73,9 @@ KOLO_MUST_CHECK int pay_store_account_add(pay_account *out, mem_arena *a, db_con
 					  const char *provider_ref, const char *raw_json);
 /* Records a failed attempt: the request failed, a pending recovery that
  * keeps the group's name for the retry. */
-KOLO_MUST_CHECK int pay_store_va_failed(db_conn *c, const char *group_id,
-					const char *tx_ref, const char *provider,
-					const char *group_name, const char *error);
+KOLO_MUST_CHECK int pay_store_va_failed(db_conn *c, const char *group_id, const char *tx_ref,
+					const char *provider, const char *group_name,
+					const char *error);
 /* The group name kept by a pending recovery (NULL when none). */
 KOLO_MUST_CHECK int pay_store_recovery_name(char **out_name, mem_arena *a, db_conn *c,
 					    const char *group_id);
@@ -93,8 +93,8 @@ KOLO_MUST_CHECK int pay_store_tx_ref_of_account(char **out_tx_ref, mem_arena *a,
  * capped at max_tries after which a recovery is given up). */
 KOLO_MUST_CHECK int pay_store_recoveries_due(char ***out_group_ids, int *out_n, mem_arena *a,
 					     db_conn *c, int limit);
-KOLO_MUST_CHECK int pay_store_recovery_retry(db_conn *c, const char *group_id,
-					     const char *error, int max_tries);
+KOLO_MUST_CHECK int pay_store_recovery_retry(db_conn *c, const char *group_id, const char *error,
+					     int max_tries);
 
 /* Live accounts waiting for KYC (va_request.officer_id, kyc_reason).
  * officer records the officer a group's account opens in the name of

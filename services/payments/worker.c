@@ -13,13 +13,15 @@
 
 /* The worker has nobody to return an error to: it logs and tries again on
  * its next pass. */
-static void pay_worker_note(int rc, const char *what)
+static void
+pay_worker_note(int rc, const char *what)
 {
 	if (rc < 0)
 		log_event(LOG_LVL_WARN, what, "reason", err_last()->reason, NULL);
 }
 
-static void pay_retry_accounts(pay_env *env)
+static void
+pay_retry_accounts(pay_env *env)
 {
 	db_conn *c = NULL;
 	char **groups = NULL;
@@ -43,7 +45,8 @@ static void pay_retry_accounts(pay_env *env)
 
 /* Live accounts waiting for a KYC-verified officer: asked again each
  * pass, so an officer's verification opens them by itself. */
-static void pay_retry_kyc_waits(pay_env *env)
+static void
+pay_retry_kyc_waits(pay_env *env)
 {
 	db_conn *c = NULL;
 	char **groups = NULL;
@@ -63,7 +66,8 @@ static void pay_retry_kyc_waits(pay_env *env)
 	}
 }
 
-static void pay_retry_events(pay_env *env)
+static void
+pay_retry_events(pay_env *env)
 {
 	db_conn *c = NULL;
 	pay_event_row *rows = NULL;
@@ -78,7 +82,8 @@ static void pay_retry_events(pay_env *env)
 				"cannot record a webhook outcome");
 }
 
-static void pay_finish_payouts(pay_env *env)
+static void
+pay_finish_payouts(pay_env *env)
 {
 	db_conn *c = NULL;
 	pay_payout *rows = NULL;
@@ -96,7 +101,8 @@ static void pay_finish_payouts(pay_env *env)
 }
 
 /* Ended rate-limit windows are forgotten. */
-static void pay_sweep_rate_windows(void)
+static void
+pay_sweep_rate_windows(void)
 {
 	db_conn *c = NULL;
 
@@ -104,10 +110,11 @@ static void pay_sweep_rate_windows(void)
 		pay_worker_note(pay_store_rate_sweep(c), "cannot sweep rate windows");
 }
 
-void pay_worker_pass(void)
+void
+pay_worker_pass(void)
 {
 	mem_arena *arena = mem_arena_new(0);
-	pay_env env = { .arena = arena };
+	pay_env env = {.arena = arena};
 
 	pay_sweep_rate_windows();
 	/* Deposits read the bank list only from the cache (a sender's bank
@@ -127,13 +134,14 @@ void pay_worker_pass(void)
 
 static svc_worker *pay_worker;
 
-int pay_worker_start(void)
+int
+pay_worker_start(void)
 {
-	return svc_worker_start(&pay_worker, pay_worker_pass,
-				pay_current()->worker_interval_ms);
+	return svc_worker_start(&pay_worker, pay_worker_pass, pay_current()->worker_interval_ms);
 }
 
-void pay_worker_stop(void)
+void
+pay_worker_stop(void)
 {
 	svc_worker_stop(pay_worker);
 	pay_worker = NULL;

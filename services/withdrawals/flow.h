@@ -38,8 +38,8 @@ const char *wdr_time_in(mem_arena *a, int64_t seconds);
 /* PlaceHold: amount of the group promised to ref until expires_at ("":
  * until captured or released); placed again, a live hold takes the new
  * expiry. FAILED_PRECONDITION insufficient_funds when available is short. */
-KOLO_MUST_CHECK int wdr_hold(wdr_env *env, const char *group_id, int64_t amount,
-			     const char *ref, const char *expires_at);
+KOLO_MUST_CHECK int wdr_hold(wdr_env *env, const char *group_id, int64_t amount, const char *ref,
+			     const char *expires_at);
 /* Releases the hold ref ("": none) and forgets it on request id's row (NULL:
  * no row owns it); a hold already captured or never placed counts as closed. */
 KOLO_MUST_CHECK int wdr_release(wdr_env *env, const char *id, const char *ref);

@@ -21,9 +21,10 @@
 #include "svc/sessions.h"
 #include "svc/pin.h"
 
-static wdr_env wdr_env_of(rpc_ctx *ctx)
+static wdr_env
+wdr_env_of(rpc_ctx *ctx)
 {
-	wdr_env env = { .ctx = ctx, .arena = rpc_ctx_arena(ctx) };
+	wdr_env env = {.ctx = ctx, .arena = rpc_ctx_arena(ctx)};
 
 	return env;
 }
@@ -31,7 +32,8 @@ static wdr_env wdr_env_of(rpc_ctx *ctx)
 /* --- the calls a request needs ---------------------------------------------- */
 
 /* The group's balance must cover amount. */
-static int wdr_check_balance(rpc_ctx *ctx, const char *group_id, int64_t amount)
+static int
+wdr_check_balance(rpc_ctx *ctx, const char *group_id, int64_t amount)
 {
 	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
@@ -51,7 +53,8 @@ static int wdr_check_balance(rpc_ctx *ctx, const char *group_id, int64_t amount)
 
 /* Where the provider can name an account's holder, the name given must be
  * that name (the demo provider names no one). */
-static int wdr_check_holder(rpc_ctx *ctx, const char *group_id, const wdr_beneficiary *b)
+static int
+wdr_check_holder(rpc_ctx *ctx, const char *group_id, const wdr_beneficiary *b)
 {
 	Kolo__Payments__V1__GetAccountRequest acct = KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
 	Kolo__Payments__V1__GetAccountResponse *account = NULL;
@@ -87,7 +90,8 @@ static int wdr_check_holder(rpc_ctx *ctx, const char *group_id, const wdr_benefi
 
 /* --- messages ------------------------------------------------------------------ */
 
-static int wdr_status_enum(wdr_state state)
+static int
+wdr_status_enum(wdr_state state)
 {
 	static const int wire[WDR_STATE_COUNT] = {
 		[WDR_PENDING] = KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING,
@@ -102,7 +106,8 @@ static int wdr_status_enum(wdr_state state)
 	return wire[state];
 }
 
-static Kolo__Withdrawals__V1__PayoutSummary *wdr_payout_summary(mem_arena *a, const wdr_row *w)
+static Kolo__Withdrawals__V1__PayoutSummary *
+wdr_payout_summary(mem_arena *a, const wdr_row *w)
 {
 	Kolo__Withdrawals__V1__PayoutSummary *p;
 
@@ -113,14 +118,17 @@ static Kolo__Withdrawals__V1__PayoutSummary *wdr_payout_summary(mem_arena *a, co
 		return NULL;
 	kolo__withdrawals__v1__payout_summary__init(p);
 	p->id = w->payout_id;
-	p->status = strcmp(w->payout_status, "SUCCESS") == 0 ? KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
-		    : strcmp(w->payout_status, "FAILED") == 0 ? KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
-							      : KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_PENDING;
+	p->status = strcmp(w->payout_status, "SUCCESS") == 0
+			    ? KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
+		    : strcmp(w->payout_status, "FAILED") == 0
+			    ? KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
+			    : KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_PENDING;
 	p->failure_reason = w->payout_failure;
 	return p;
 }
 
-static Kolo__Withdrawals__V1__Withdrawal *wdr_message(rpc_ctx *ctx, const wdr_row *w)
+static Kolo__Withdrawals__V1__Withdrawal *
+wdr_message(rpc_ctx *ctx, const wdr_row *w)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
 	Kolo__Withdrawals__V1__Withdrawal *m = mem_arena_alloc(a, sizeof(*m));
@@ -161,7 +169,8 @@ static Kolo__Withdrawals__V1__Withdrawal *wdr_message(rpc_ctx *ctx, const wdr_ro
 }
 
 /* The request as it stands now, for a reply. */
-static int wdr_reply(rpc_ctx *ctx, const char *id, Kolo__Withdrawals__V1__Withdrawal **out)
+static int
+wdr_reply(rpc_ctx *ctx, const char *id, Kolo__Withdrawals__V1__Withdrawal **out)
 {
 	wdr_row row;
 	db_conn *c = NULL;
@@ -180,27 +189,28 @@ static int wdr_reply(rpc_ctx *ctx, const char *id, Kolo__Withdrawals__V1__Withdr
 
 /* Pays an APPROVED request now; a failure to reach payments leaves it to
  * the worker (the request is APPROVED either way). */
-static void wdr_pay_now(rpc_ctx *ctx, const char *id)
+static void
+wdr_pay_now(rpc_ctx *ctx, const char *id)
 {
 	wdr_env env = wdr_env_of(ctx);
 
 	if (wdr_pay(&env, id) < 0)
-		log_event(LOG_LVL_WARN, "payout left to the worker", "withdrawal_id", id,
-			  "reason", err_last()->reason, NULL);
+		log_event(LOG_LVL_WARN, "payout left to the worker", "withdrawal_id", id, "reason",
+			  err_last()->reason, NULL);
 	err_clear();
 }
 
 /* The approval tiers of a membership answer, as the decision reads them. */
-static int wdr_tiers_of(mem_arena *a, const Kolo__Groups__V1__GetMembershipResponse *m,
-			wdr_approval_facts *f)
+static int
+wdr_tiers_of(mem_arena *a, const Kolo__Groups__V1__GetMembershipResponse *m, wdr_approval_facts *f)
 {
 	wdr_tier *tiers = mem_arena_alloc(a, sizeof(*tiers) * (m->n_approval_tiers + 1));
 
 	if (!tiers)
 		return err_oom();
 	for (size_t i = 0; i < m->n_approval_tiers; i++)
-		tiers[i] = (wdr_tier){ m->approval_tiers[i]->above_kobo,
-				       m->approval_tiers[i]->approvals_required };
+		tiers[i] = (wdr_tier){m->approval_tiers[i]->above_kobo,
+				      m->approval_tiers[i]->approvals_required};
 	f->tiers = tiers;
 	f->n_tiers = m->n_approval_tiers;
 	return 0;
@@ -222,13 +232,18 @@ typedef struct wdr_create_tx {
 } wdr_create_tx;
 
 /* withdrawal.requested of the request just made. */
-static int wdr_create_notify(db_conn *c, const wdr_create_tx *t)
+static int
+wdr_create_notify(db_conn *c, const wdr_create_tx *t)
 {
-	wdr_row w = { .id = t->id, .group_id = (char *)t->row.group_id,
-		      .amount_kobo = t->row.amount_kobo,
-		      .beneficiary = (char *)t->row.beneficiary, .reason = (char *)t->row.reason,
-		      .requested_by = (char *)t->row.requested_by, .expires_at = t->expires_at,
-		      .approvals_required = t->row.approvals_required, .payout_attempt = 1 };
+	wdr_row w = {.id = t->id,
+		     .group_id = (char *)t->row.group_id,
+		     .amount_kobo = t->row.amount_kobo,
+		     .beneficiary = (char *)t->row.beneficiary,
+		     .reason = (char *)t->row.reason,
+		     .requested_by = (char *)t->row.requested_by,
+		     .expires_at = t->expires_at,
+		     .approvals_required = t->row.approvals_required,
+		     .payout_attempt = 1};
 
 	return wdr_notify_requested(c, t->env.arena, &w, t->row.requested_by);
 }
@@ -236,7 +251,8 @@ static int wdr_create_notify(db_conn *c, const wdr_create_tx *t)
 /* One transaction, run once (it calls the ledger): the request, its hold of
  * the money (refused when the available balance is short: then nothing is
  * made) for WDR_HOLD_GRACE_S until renewed after COMMIT, and the decision. */
-static int wdr_create_body(db_conn *c, void *arg)
+static int
+wdr_create_body(db_conn *c, void *arg)
 {
 	wdr_create_tx *t = arg;
 	mem_arena *a = t->env.arena;
@@ -265,19 +281,25 @@ static int wdr_create_body(db_conn *c, void *arg)
 }
 
 /* PENDING -> APPROVED: actor's approval made d complete. */
-static int wdr_approve_move(db_conn *c, mem_arena *a, const char *id, const char *actor,
-			    const wdr_approval_decision *d, int *approved)
+static int
+wdr_approve_move(db_conn *c, mem_arena *a, const char *id, const char *actor,
+		 const wdr_approval_decision *d, int *approved)
 {
-	wdr_move m = { .id = id, .from = WDR_PENDING, .to = WDR_APPROVED, .actor = actor,
-		       .approvals_required = d->required, .approvals = d->counted };
+	wdr_move m = {.id = id,
+		      .from = WDR_PENDING,
+		      .to = WDR_APPROVED,
+		      .actor = actor,
+		      .approvals_required = d->required,
+		      .approvals = d->counted};
 
 	return wdr_notify_move_apply(approved, c, a, &m);
 }
 
 /* 1 when the stored request is the one asked for again: same group,
  * amount, beneficiary and reason. */
-static int wdr_same_request(mem_arena *a, const wdr_row *row,
-			    const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in)
+static int
+wdr_same_request(mem_arena *a, const wdr_row *row,
+		 const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in)
 {
 	Kolo__Common__V1__Beneficiary b;
 
@@ -293,8 +315,9 @@ static int wdr_same_request(mem_arena *a, const wdr_row *row,
 
 /* A retried create with the same Idempotency-Key returns the original
  * (replayed); the key on another request is idempotency_key_used. */
-static int wdr_replay(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in,
-		      Kolo__Withdrawals__V1__CreateWithdrawalResponse *out, int *replayed)
+static int
+wdr_replay(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in,
+	   Kolo__Withdrawals__V1__CreateWithdrawalResponse *out, int *replayed)
 {
 	wdr_row row;
 	db_conn *c = NULL;
@@ -316,8 +339,8 @@ static int wdr_replay(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 	return out->withdrawal ? 0 : err_oom();
 }
 
-static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in,
-			    wdr_beneficiary *b)
+static int
+wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in, wdr_beneficiary *b)
 {
 	int rc = money_check_amount(in->amount_kobo);
 
@@ -326,8 +349,8 @@ static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest
 	if (!in->beneficiary)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_beneficiary",
 			       "beneficiary is required");
-	*b = (wdr_beneficiary){ in->beneficiary->bank_code, in->beneficiary->account_number,
-				in->beneficiary->account_name };
+	*b = (wdr_beneficiary){in->beneficiary->bank_code, in->beneficiary->account_number,
+			       in->beneficiary->account_name};
 	if (idem_key_check(in->client_ref, IDEM_KEY_CLIENT_REF) < 0)
 		return ERR_INVALID_ARGUMENT;
 	if (wdr_check_beneficiary(b) < 0)
@@ -337,10 +360,10 @@ static int wdr_check_create(const Kolo__Withdrawals__V1__CreateWithdrawalRequest
 
 int
 wdr_create_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawalRequest *in,
-                      Kolo__Withdrawals__V1__CreateWithdrawalResponse *out)
+		      Kolo__Withdrawals__V1__CreateWithdrawalResponse *out)
 {
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
-	wdr_create_tx t = { .env = wdr_env_of(ctx) };
+	wdr_create_tx t = {.env = wdr_env_of(ctx)};
 	wdr_beneficiary b;
 	char *beneficiary = NULL;
 	db_conn *c = NULL;
@@ -359,18 +382,21 @@ wdr_create_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 	if (rc == 0)
 		rc = wdr_check_holder(ctx, in->group_id, &b);
 	if (rc == 0)
-		rc = beneficiary_json(&beneficiary, b.bank_code,
-				      b.account_number, b.account_name);
+		rc = beneficiary_json(&beneficiary, b.bank_code, b.account_number, b.account_name);
 	if (rc < 0)
 		return rc;
-	t.row = (wdr_new){ .group_id = in->group_id, .amount_kobo = in->amount_kobo,
-			   .beneficiary = beneficiary, .reason = in->reason,
-			   .requested_by = rpc_ctx_user_id(ctx), .client_ref = in->client_ref,
-			   .ttl_s = wdr_current()->ttl_s };
-	t.group = (wdr_approval_facts){ .rule_required = m->approvals_required,
-					.officers = (const char *const *)m->officer_user_ids,
-					.n_officers = m->n_officer_user_ids,
-					.approvers = &t.row.requested_by, .n_approvers = 1 };
+	t.row = (wdr_new){.group_id = in->group_id,
+			  .amount_kobo = in->amount_kobo,
+			  .beneficiary = beneficiary,
+			  .reason = in->reason,
+			  .requested_by = rpc_ctx_user_id(ctx),
+			  .client_ref = in->client_ref,
+			  .ttl_s = wdr_current()->ttl_s};
+	t.group = (wdr_approval_facts){.rule_required = m->approvals_required,
+				       .officers = (const char *const *)m->officer_user_ids,
+				       .n_officers = m->n_officer_user_ids,
+				       .approvers = &t.row.requested_by,
+				       .n_approvers = 1};
 	rc = wdr_tiers_of(t.env.arena, m, &t.group);
 	if (rc < 0) {
 		free(beneficiary);
@@ -388,9 +414,8 @@ wdr_create_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawa
 		return rc;
 	/* Made: the hold lives as long as the request waits (an approved one's
 	 * is renewed for good by its payout, wdr_pay). */
-	if (!t.approved &&
-	    wdr_hold(&t.env, in->group_id, in->amount_kobo, t.hold,
-		     wdr_time_in(t.env.arena, wdr_current()->ttl_s)) < 0)
+	if (!t.approved && wdr_hold(&t.env, in->group_id, in->amount_kobo, t.hold,
+				    wdr_time_in(t.env.arena, wdr_current()->ttl_s)) < 0)
 		log_event(LOG_LVL_WARN, "hold not renewed", "withdrawal_id", t.id, "reason",
 			  err_last()->reason, NULL);
 	log_event(LOG_LVL_INFO, "withdrawal_requested", "withdrawal_id", t.id, "group_id",
@@ -406,16 +431,17 @@ typedef struct wdr_act_tx {
 	mem_arena *arena;
 	const char *id, *actor, *reason;
 	wdr_approval_facts group; /* the group now: rule, tiers, officers */
-	int approved; /* this approval completed the request */
-	int who;      /* WDR_BY_OFFICER and/or WDR_BY_REQUESTER */
-	wdr_state retried_to; /* RetryPayout: APPROVED or PENDING */
-	const char *hold;     /* RetryPayout: the next attempt's hold */
+	int approved;		  /* this approval completed the request */
+	int who;		  /* WDR_BY_OFFICER and/or WDR_BY_REQUESTER */
+	wdr_state retried_to;	  /* RetryPayout: APPROVED or PENDING */
+	const char *hold;	  /* RetryPayout: the next attempt's hold */
 } wdr_act_tx;
 
 /* The group as an approval decision needs it, from the actor's membership
  * m (one answer of groups): its rule, its tiers and its officers now (roles
  * in force, not proposed ones). */
-static int wdr_gather_group(const Kolo__Groups__V1__GetMembershipResponse *m, wdr_act_tx *t)
+static int
+wdr_gather_group(const Kolo__Groups__V1__GetMembershipResponse *m, wdr_act_tx *t)
 {
 	t->group.rule_required = m->approvals_required;
 	t->group.officers = (const char *const *)m->officer_user_ids;
@@ -427,10 +453,11 @@ static int wdr_gather_group(const Kolo__Groups__V1__GetMembershipResponse *m, wd
  * actor's, when `with_actor`) complete it: the facts gathered before, the
  * request's amount, and what the group paid out or approved in the 24
  * hours before. */
-static int wdr_decide(db_conn *c, wdr_act_tx *t, const wdr_row *w, int with_actor,
-		      wdr_approval_decision *out)
+static int
+wdr_decide(db_conn *c, wdr_act_tx *t, const wdr_row *w, int with_actor, wdr_approval_decision *out)
 {
-	const char **approvers = mem_arena_alloc(t->arena, sizeof(*approvers) * (w->n_approvals + 1));
+	const char **approvers =
+		mem_arena_alloc(t->arena, sizeof(*approvers) * (w->n_approvals + 1));
 	wdr_approval_facts f = t->group;
 	int rc;
 
@@ -449,7 +476,8 @@ static int wdr_decide(db_conn *c, wdr_act_tx *t, const wdr_row *w, int with_acto
 }
 
 /* A request that can still be acted on: PENDING and not expired. */
-static int wdr_actionable(const wdr_row *w)
+static int
+wdr_actionable(const wdr_row *w)
 {
 	if (strcmp(w->status, "PENDING") != 0)
 		return err_set(ERR_FAILED_PRECONDITION, "not_pending",
@@ -460,7 +488,8 @@ static int wdr_actionable(const wdr_row *w)
 	return 0;
 }
 
-static int wdr_approve_body(db_conn *c, void *arg)
+static int
+wdr_approve_body(db_conn *c, void *arg)
 {
 	wdr_act_tx *t = arg;
 	wdr_approval_decision d;
@@ -485,11 +514,12 @@ static int wdr_approve_body(db_conn *c, void *arg)
 
 /* Declining a PENDING request ends it DECLINED; one whose payout failed
  * is closed (its money is already back). */
-static int wdr_decline_body(db_conn *c, void *arg)
+static int
+wdr_decline_body(db_conn *c, void *arg)
 {
 	wdr_act_tx *t = arg;
 	wdr_row w;
-	wdr_move m = { .id = t->id, .actor = t->actor, .reason = t->reason };
+	wdr_move m = {.id = t->id, .actor = t->actor, .reason = t->reason};
 	int found = 0, moved = 0;
 	int rc = wdr_store_get(&w, &found, t->arena, c, t->id, 1);
 
@@ -502,7 +532,8 @@ static int wdr_decline_body(db_conn *c, void *arg)
 	if (!wdr_move_allowed(m.from, m.to, t->who))
 		return err_set(ERR_FAILED_PRECONDITION, "not_pending",
 			       "the withdrawal is %s: only a PENDING one is declined, or one"
-			       " whose payout failed closed", w.status);
+			       " whose payout failed closed",
+			       w.status);
 	rc = wdr_notify_move_apply(&moved, c, t->arena, &m);
 	if (rc == 0 && !moved)
 		rc = err_set(ERR_ABORTED, NULL, "the withdrawal changed meanwhile");
@@ -511,8 +542,9 @@ static int wdr_decline_body(db_conn *c, void *arg)
 
 /* Loads a request for an actor: the actor must be an officer of its group
  * (need_officer), or at least a member; a stranger gets NOT_FOUND. */
-static int wdr_load_for(rpc_ctx *ctx, const char *id, int need_officer, wdr_row *out,
-			Kolo__Groups__V1__GetMembershipResponse **m)
+static int
+wdr_load_for(rpc_ctx *ctx, const char *id, int need_officer, wdr_row *out,
+	     Kolo__Groups__V1__GetMembershipResponse **m)
 {
 	db_conn *c = NULL;
 	int found = 0, rc = 0;
@@ -533,11 +565,12 @@ static int wdr_load_for(rpc_ctx *ctx, const char *id, int need_officer, wdr_row 
 
 int
 wdr_approve_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ApproveWithdrawalRequest *in,
-                       Kolo__Withdrawals__V1__ApproveWithdrawalResponse *out)
+		       Kolo__Withdrawals__V1__ApproveWithdrawalResponse *out)
 {
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
-	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
-			 .actor = rpc_ctx_user_id(ctx) };
+	wdr_act_tx t = {.arena = rpc_ctx_arena(ctx),
+			.id = in->withdrawal_id,
+			.actor = rpc_ctx_user_id(ctx)};
 	wdr_row w;
 	db_conn *c = NULL;
 	int rc = wdr_load_for(ctx, in->withdrawal_id, 1, &w, &m);
@@ -556,8 +589,8 @@ wdr_approve_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ApproveWithdra
 		rc = db_tx(c, svc_tx_timeout(ctx), wdr_approve_body, &t);
 	if (rc < 0)
 		return rc;
-	log_event(LOG_LVL_INFO, "withdrawal_approved", "withdrawal_id", t.id, "actor",
-		  t.actor, "complete", t.approved ? "true" : "false", NULL);
+	log_event(LOG_LVL_INFO, "withdrawal_approved", "withdrawal_id", t.id, "actor", t.actor,
+		  "complete", t.approved ? "true" : "false", NULL);
 	if (t.approved)
 		wdr_pay_now(ctx, t.id);
 	return wdr_reply(ctx, t.id, &out->withdrawal);
@@ -565,12 +598,13 @@ wdr_approve_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ApproveWithdra
 
 int
 wdr_decline_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__DeclineWithdrawalRequest *in,
-                       Kolo__Withdrawals__V1__DeclineWithdrawalResponse *out)
+		       Kolo__Withdrawals__V1__DeclineWithdrawalResponse *out)
 {
-	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
-			 .actor = rpc_ctx_user_id(ctx) };
+	wdr_act_tx t = {.arena = rpc_ctx_arena(ctx),
+			.id = in->withdrawal_id,
+			.actor = rpc_ctx_user_id(ctx)};
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
-	wdr_row w = { 0 };
+	wdr_row w = {0};
 	db_conn *c = NULL;
 	int rc = wdr_load_for(ctx, in->withdrawal_id, 0, &w, &m);
 
@@ -585,17 +619,17 @@ wdr_decline_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__DeclineWithdra
 		rc = wdr_check_reason(in->reason);
 	if (rc == 0)
 		rc = svc_verify_pin(ctx, wdr_current()->identity, in->pin);
-	t.reason = in->reason[0] ? in->reason
+	t.reason = in->reason[0]			  ? in->reason
 		   : strcmp(w.requested_by, t.actor) == 0 ? "cancelled by the requester"
-							   : "declined";
+							  : "declined";
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), wdr_decline_body, &t);
 	if (rc < 0)
 		return rc;
-	log_event(LOG_LVL_INFO, "withdrawal_declined", "withdrawal_id", t.id, "actor",
-		  t.actor, NULL);
+	log_event(LOG_LVL_INFO, "withdrawal_declined", "withdrawal_id", t.id, "actor", t.actor,
+		  NULL);
 	/* Its money is free again (the worker finishes this after a crash). */
 	{
 		wdr_env env = wdr_env_of(ctx);
@@ -612,13 +646,14 @@ wdr_decline_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__DeclineWithdra
  * group decides now: the approvals of people who are officers now (the
  * retrying officer's included) against the rule in force now. Short of
  * that it is PENDING again, waiting for approvals like a new request. */
-static int wdr_retry_body(db_conn *c, void *arg)
+static int
+wdr_retry_body(db_conn *c, void *arg)
 {
 	wdr_act_tx *t = arg;
 	wdr_row w;
 	int found = 0, moved = 0, mine = 0;
 	wdr_approval_decision d;
-	wdr_move m = { .id = t->id, .from = WDR_PAYOUT_FAILED, .actor = t->actor };
+	wdr_move m = {.id = t->id, .from = WDR_PAYOUT_FAILED, .actor = t->actor};
 	int rc = wdr_store_get(&w, &found, t->arena, c, t->id, 1);
 
 	if (rc == 0 && (!found || w.state != WDR_PAYOUT_FAILED))
@@ -653,11 +688,12 @@ static int wdr_retry_body(db_conn *c, void *arg)
 
 int
 wdr_retry_payout(rpc_ctx *ctx, const Kolo__Withdrawals__V1__RetryPayoutRequest *in,
-                 Kolo__Withdrawals__V1__RetryPayoutResponse *out)
+		 Kolo__Withdrawals__V1__RetryPayoutResponse *out)
 {
 	Kolo__Groups__V1__GetMembershipResponse *m = NULL;
-	wdr_act_tx t = { .arena = rpc_ctx_arena(ctx), .id = in->withdrawal_id,
-			 .actor = rpc_ctx_user_id(ctx) };
+	wdr_act_tx t = {.arena = rpc_ctx_arena(ctx),
+			.id = in->withdrawal_id,
+			.actor = rpc_ctx_user_id(ctx)};
 	wdr_env env = wdr_env_of(ctx);
 	wdr_row w;
 	db_conn *c = NULL;
@@ -691,7 +727,8 @@ wdr_retry_payout(rpc_ctx *ctx, const Kolo__Withdrawals__V1__RetryPayoutRequest *
 	if (rc < 0)
 		return rc;
 	if (wdr_hold(&env, w.group_id, w.amount_kobo, t.hold,
-		     t.retried_to == WDR_APPROVED ? "" : wdr_time_in(t.arena, wdr_current()->ttl_s)) < 0)
+		     t.retried_to == WDR_APPROVED ? ""
+						  : wdr_time_in(t.arena, wdr_current()->ttl_s)) < 0)
 		log_event(LOG_LVL_WARN, "hold not renewed", "withdrawal_id", t.id, "reason",
 			  err_last()->reason, NULL);
 	log_event(LOG_LVL_INFO, "withdrawal_payout_retried", "withdrawal_id", t.id, "actor",
@@ -705,7 +742,7 @@ wdr_retry_payout(rpc_ctx *ctx, const Kolo__Withdrawals__V1__RetryPayoutRequest *
 
 int
 wdr_get_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__GetWithdrawalRequest *in,
-                   Kolo__Withdrawals__V1__GetWithdrawalResponse *out)
+		   Kolo__Withdrawals__V1__GetWithdrawalResponse *out)
 {
 	wdr_row w;
 	int rc = wdr_load_for(ctx, in->withdrawal_id, 0, &w, NULL);
@@ -718,10 +755,10 @@ wdr_get_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__GetWithdrawalReque
 
 int
 wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsRequest *in,
-                     Kolo__Withdrawals__V1__ListWithdrawalsResponse *out)
+		     Kolo__Withdrawals__V1__ListWithdrawalsResponse *out)
 {
-	static const char *const statuses[] = { "",	"PENDING",	 "APPROVED", "DECLINED",
-						"PAID", "PAYOUT_FAILED", "CLOSED" };
+	static const char *const statuses[] = {"",     "PENDING",	"APPROVED", "DECLINED",
+					       "PAID", "PAYOUT_FAILED", "CLOSED"};
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
 	wdr_row *rows = NULL;
@@ -755,12 +792,18 @@ wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsR
  * RPC_AUTH_LIVE: money and membership acts, refused to a token whose
  * session ended (the process's follower of identity, svc/sessions.h). */
 static const rpc_method wdr_methods[] = {
-	RPC_METHOD(Kolo__Withdrawals__V1__, CreateWithdrawal, wdr_create_withdrawal, RPC_AUTH_USER | RPC_AUTH_LIVE),
-	RPC_METHOD(Kolo__Withdrawals__V1__, ApproveWithdrawal, wdr_approve_withdrawal, RPC_AUTH_USER | RPC_AUTH_LIVE),
-	RPC_METHOD(Kolo__Withdrawals__V1__, DeclineWithdrawal, wdr_decline_withdrawal, RPC_AUTH_USER | RPC_AUTH_LIVE),
-	RPC_METHOD(Kolo__Withdrawals__V1__, GetWithdrawal, wdr_get_withdrawal, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
-	RPC_METHOD(Kolo__Withdrawals__V1__, ListWithdrawals, wdr_list_withdrawals, RPC_AUTH_USER | RPC_AUTH_INTERNAL),
-	RPC_METHOD(Kolo__Withdrawals__V1__, RetryPayout, wdr_retry_payout, RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Withdrawals__V1__, CreateWithdrawal, wdr_create_withdrawal,
+		   RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Withdrawals__V1__, ApproveWithdrawal, wdr_approve_withdrawal,
+		   RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Withdrawals__V1__, DeclineWithdrawal, wdr_decline_withdrawal,
+		   RPC_AUTH_USER | RPC_AUTH_LIVE),
+	RPC_METHOD(Kolo__Withdrawals__V1__, GetWithdrawal, wdr_get_withdrawal,
+		   RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Withdrawals__V1__, ListWithdrawals, wdr_list_withdrawals,
+		   RPC_AUTH_USER | RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Withdrawals__V1__, RetryPayout, wdr_retry_payout,
+		   RPC_AUTH_USER | RPC_AUTH_LIVE),
 	RPC_METHOD(Kolo__Withdrawals__V1__, ReadOutbox, wdr_read_outbox, RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Withdrawals__V1__, AckOutbox, wdr_ack_outbox, RPC_AUTH_INTERNAL),
 };

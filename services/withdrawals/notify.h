@@ -12,8 +12,7 @@ KOLO_MUST_CHECK int wdr_notify_move_apply(int *out_moved, db_conn *c, mem_arena 
 
 /* The event of a move already applied: w is the request after it, m the
  * move (m->actor who made it, "" or NULL the system). */
-KOLO_MUST_CHECK int wdr_notify_move(db_conn *c, mem_arena *a, const wdr_move *m,
-				    const wdr_row *w);
+KOLO_MUST_CHECK int wdr_notify_move(db_conn *c, mem_arena *a, const wdr_move *m, const wdr_row *w);
 
 /* withdrawal.requested of a new request w (actor: its requester). */
 KOLO_MUST_CHECK int wdr_notify_requested(db_conn *c, mem_arena *a, const wdr_row *w,

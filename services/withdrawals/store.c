@@ -5,18 +5,26 @@
 
 #include "text/text.h"
 
-#define WDR_COLUMNS                                                            \
-	"w.id, w.group_id, w.amount_kobo, w.beneficiary::text,"               \
-	" coalesce(w.reason, ''), w.status, w.requested_by,"                   \
-	" " DB_RFC3339("w.expires_at") ", coalesce(w.expires_at <= now() AT TIME ZONE 'UTC', false)," \
-	" coalesce(" DB_RFC3339("w.executed_at") ", ''), " DB_RFC3339("w.created_at") ","          \
-	" coalesce(w.decline_reason, ''), coalesce(w.declined_by::text, ''),"  \
-	" coalesce(w.client_ref, ''), coalesce(w.approvals_required, 0),"      \
-	" w.payout_attempt, coalesce(w.payout_id::text, ''),"                  \
-	" coalesce(w.payout_status, ''), coalesce(w.payout_failure, ''),"      \
-	" w.created_at::text, w.payout_tries, coalesce(w.hold_reference, '')"
+#define WDR_COLUMNS                                                                                \
+	"w.id, w.group_id, w.amount_kobo, w.beneficiary::text,"                                    \
+	" coalesce(w.reason, ''), w.status, w.requested_by,"                                       \
+	" " DB_RFC3339(                                                                            \
+		"w.expires_at") ", coalesce(w.expires_at <= now() AT TIME ZONE 'UTC', false),"     \
+				" coalesce(" DB_RFC3339("w.executed_at") ", ''), " DB_RFC3339(     \
+					"w.created_at") ","                                        \
+							" coalesce(w.decline_reason, ''), "        \
+							"coalesce(w.declined_by::text, ''),"       \
+							" coalesce(w.client_ref, ''), "            \
+							"coalesce(w.approvals_required, 0),"       \
+							" w.payout_attempt, "                      \
+							"coalesce(w.payout_id::text, ''),"         \
+							" coalesce(w.payout_status, ''), "         \
+							"coalesce(w.payout_failure, ''),"          \
+							" w.created_at::text, w.payout_tries, "    \
+							"coalesce(w.hold_reference, '')"
 
-static int wdr_read(mem_arena *a, const PGresult *res, int row, wdr_row *out)
+static int
+wdr_read(mem_arena *a, const PGresult *res, int row, wdr_row *out)
 {
 	int state;
 
@@ -54,13 +62,16 @@ static int wdr_read(mem_arena *a, const PGresult *res, int row, wdr_row *out)
 }
 
 /* The approvals of a request, oldest first. */
-static int wdr_read_approvals(db_conn *c, mem_arena *a, wdr_row *w)
+static int
+wdr_read_approvals(db_conn *c, mem_arena *a, wdr_row *w)
 {
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT approver_user_id, " DB_RFC3339("created_at") " FROM approval"
-			 " WHERE withdrawal_id = $1::uuid ORDER BY created_at, id",
-			 1, (const char *const *)&w->id);
+	int rc = db_exec(
+		c, &res,
+		"SELECT approver_user_id, " DB_RFC3339(
+			"created_at") " FROM approval"
+				      " WHERE withdrawal_id = $1::uuid ORDER BY created_at, id",
+		1, (const char *const *)&w->id);
 
 	if (rc < 0)
 		return rc;
@@ -75,7 +86,8 @@ static int wdr_read_approvals(db_conn *c, mem_arena *a, wdr_row *w)
 }
 
 /* The index in rows of the request id (n is at most a page). */
-static int wdr_row_of(const wdr_row *rows, int n, const char *id)
+static int
+wdr_row_of(const wdr_row *rows, int n, const char *id)
 {
 	for (int i = 0; i < n; i++) {
 		if (strcmp(rows[i].id, id) == 0)
@@ -85,7 +97,8 @@ static int wdr_row_of(const wdr_row *rows, int n, const char *id)
 }
 
 /* The approvals of a page of requests in one query (not one per row). */
-static int wdr_read_page_approvals(db_conn *c, mem_arena *a, wdr_row *rows, int n)
+static int
+wdr_read_page_approvals(db_conn *c, mem_arena *a, wdr_row *rows, int n)
 {
 	char *ids = mem_arena_alloc(a, (size_t)n * (TEXT_UUID_LEN + 1) + 3);
 	size_t len = 0;
@@ -103,9 +116,9 @@ static int wdr_read_page_approvals(db_conn *c, mem_arena *a, wdr_row *rows, int 
 	}
 	memcpy(ids + len, "}", 2);
 	rc = db_exec(c, &res,
-		     "SELECT withdrawal_id, approver_user_id, " DB_RFC3339("created_at")
-		     " FROM approval WHERE withdrawal_id = ANY ($1::uuid[])"
-		     " ORDER BY created_at, id",
+		     "SELECT withdrawal_id, approver_user_id, " DB_RFC3339(
+			     "created_at") " FROM approval WHERE withdrawal_id = ANY ($1::uuid[])"
+					   " ORDER BY created_at, id",
 		     1, (const char *const *)&ids);
 	if (rc < 0)
 		return rc;
@@ -115,8 +128,8 @@ static int wdr_read_page_approvals(db_conn *c, mem_arena *a, wdr_row *rows, int 
 			rows[i].n_approvals++;
 	}
 	for (i = 0; rc == 0 && i < n; i++) {
-		rows[i].approvals = mem_arena_alloc(a, sizeof(*rows[i].approvals) *
-							       (rows[i].n_approvals + 1));
+		rows[i].approvals =
+			mem_arena_alloc(a, sizeof(*rows[i].approvals) * (rows[i].n_approvals + 1));
 		if (!rows[i].approvals)
 			rc = err_oom();
 		rows[i].n_approvals = 0; /* filled again below */
@@ -138,8 +151,9 @@ static int wdr_read_page_approvals(db_conn *c, mem_arena *a, wdr_row *rows, int 
 	return rc;
 }
 
-static int wdr_one(db_conn *c, mem_arena *a, const char *sql, int n,
-		   const char *const *params, wdr_row *out, int *found)
+static int
+wdr_one(db_conn *c, mem_arena *a, const char *sql, int n, const char *const *params, wdr_row *out,
+	int *found)
 {
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res, sql, n, params);
@@ -155,26 +169,32 @@ static int wdr_one(db_conn *c, mem_arena *a, const char *sql, int n,
 	return rc;
 }
 
-int wdr_store_create(char **out_id, char **out_expires_at, mem_arena *a, db_conn *c,
-		     const wdr_new *in)
+int
+wdr_store_create(char **out_id, char **out_expires_at, mem_arena *a, db_conn *c, const wdr_new *in)
 {
 	char amount[DB_I64_TEXT], required[DB_I64_TEXT], ttl[DB_I64_TEXT];
-	const char *params[] = { in->group_id, db_i64(amount, in->amount_kobo),
-				 in->beneficiary, in->reason, in->requested_by,
-				 in->client_ref, db_i64(required, in->approvals_required),
-				 db_i64(ttl, in->ttl_s) };
+	const char *params[] = {in->group_id,
+				db_i64(amount, in->amount_kobo),
+				in->beneficiary,
+				in->reason,
+				in->requested_by,
+				in->client_ref,
+				db_i64(required, in->approvals_required),
+				db_i64(ttl, in->ttl_s)};
 	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "WITH w AS (INSERT INTO withdrawal_request (group_id, amount_kobo,"
-			 " beneficiary, reason, status, requested_by, expires_at, client_ref,"
-			 " approvals_required) VALUES ($1::uuid, $2::bigint, $3::jsonb, $4,"
-			 " 'PENDING', $5::uuid, (now() + $8::bigint * interval '1 second')"
-			 " AT TIME ZONE 'UTC', NULLIF($6, ''), $7::int)"
-			 " RETURNING id, " DB_RFC3339("expires_at") " AS expires_text)"
-			 " INSERT INTO approval (withdrawal_id, approver_user_id)"
-			 " SELECT id, $5::uuid FROM w RETURNING withdrawal_id,"
-			 " (SELECT expires_text FROM w)",
-			 8, params);
+	int rc = db_exec(
+		c, &res,
+		"WITH w AS (INSERT INTO withdrawal_request (group_id, amount_kobo,"
+		" beneficiary, reason, status, requested_by, expires_at, client_ref,"
+		" approvals_required) VALUES ($1::uuid, $2::bigint, $3::jsonb, $4,"
+		" 'PENDING', $5::uuid, (now() + $8::bigint * interval '1 second')"
+		" AT TIME ZONE 'UTC', NULLIF($6, ''), $7::int)"
+		" RETURNING id, " DB_RFC3339(
+			"expires_at") " AS expires_text)"
+				      " INSERT INTO approval (withdrawal_id, approver_user_id)"
+				      " SELECT id, $5::uuid FROM w RETURNING withdrawal_id,"
+				      " (SELECT expires_text FROM w)",
+		8, params);
 
 	if (rc == ERR_ALREADY_EXISTS)
 		return err_set(ERR_ALREADY_EXISTS, "idempotency_key_used",
@@ -187,7 +207,8 @@ int wdr_store_create(char **out_id, char **out_expires_at, mem_arena *a, db_conn
 	return *out_id && *out_expires_at ? 0 : err_oom();
 }
 
-int wdr_store_get(wdr_row *out, int *out_found, mem_arena *a, db_conn *c, const char *id, int lock)
+int
+wdr_store_get(wdr_row *out, int *out_found, mem_arena *a, db_conn *c, const char *id, int lock)
 {
 	return wdr_one(c, a,
 		       lock ? "SELECT " WDR_COLUMNS " FROM withdrawal_request w"
@@ -197,10 +218,11 @@ int wdr_store_get(wdr_row *out, int *out_found, mem_arena *a, db_conn *c, const 
 		       1, &id, out, out_found);
 }
 
-int wdr_store_by_client_ref(wdr_row *out, int *out_found, mem_arena *a, db_conn *c,
-			    const char *requested_by, const char *client_ref)
+int
+wdr_store_by_client_ref(wdr_row *out, int *out_found, mem_arena *a, db_conn *c,
+			const char *requested_by, const char *client_ref)
 {
-	const char *params[] = { requested_by, client_ref };
+	const char *params[] = {requested_by, client_ref};
 
 	return wdr_one(c, a,
 		       "SELECT " WDR_COLUMNS " FROM withdrawal_request w"
@@ -208,9 +230,10 @@ int wdr_store_by_client_ref(wdr_row *out, int *out_found, mem_arena *a, db_conn 
 		       2, params, out, out_found);
 }
 
-int wdr_store_approve(db_conn *c, const char *id, const char *user_id)
+int
+wdr_store_approve(db_conn *c, const char *id, const char *user_id)
 {
-	const char *params[] = { id, user_id };
+	const char *params[] = {id, user_id};
 	int rc = db_run(c,
 			"INSERT INTO approval (withdrawal_id, approver_user_id)"
 			" VALUES ($1::uuid, $2::uuid)",
@@ -222,17 +245,22 @@ int wdr_store_approve(db_conn *c, const char *id, const char *user_id)
 	return rc;
 }
 
-int wdr_store_move(int *out_moved, wdr_row *out_after, mem_arena *a, db_conn *c, const wdr_move *m)
+int
+wdr_store_move(int *out_moved, wdr_row *out_after, mem_arena *a, db_conn *c, const wdr_move *m)
 {
 	char attempt[DB_I64_TEXT], required[DB_I64_TEXT], ttl[DB_I64_TEXT];
-	const char *params[] = { m->id, wdr_state_text(m->from), wdr_state_text(m->to),
-				 db_i64(attempt, m->attempt), m->actor ? m->actor : "",
-				 m->reason ? m->reason : "",
-				 db_i64(required, m->approvals_required), db_i64(ttl, m->ttl_s),
-				 m->payout_id ? m->payout_id : "",
-				 m->payout_status ? m->payout_status : "",
-				 m->payout_failure ? m->payout_failure : "",
-				 m->executed_at ? m->executed_at : "" };
+	const char *params[] = {m->id,
+				wdr_state_text(m->from),
+				wdr_state_text(m->to),
+				db_i64(attempt, m->attempt),
+				m->actor ? m->actor : "",
+				m->reason ? m->reason : "",
+				db_i64(required, m->approvals_required),
+				db_i64(ttl, m->ttl_s),
+				m->payout_id ? m->payout_id : "",
+				m->payout_status ? m->payout_status : "",
+				m->payout_failure ? m->payout_failure : "",
+				m->executed_at ? m->executed_at : ""};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "WITH m AS (SELECT id, ($2 = 'PAYOUT_FAILED' AND"
@@ -280,24 +308,24 @@ int wdr_store_move(int *out_moved, wdr_row *out_after, mem_arena *a, db_conn *c,
 	return rc;
 }
 
-int wdr_store_recent_kobo(int64_t *out, db_conn *c, const char *group_id, const char *except_id)
+int
+wdr_store_recent_kobo(int64_t *out, db_conn *c, const char *group_id, const char *except_id)
 {
-	const char *params[] = { group_id, except_id };
+	const char *params[] = {group_id, except_id};
 	PGresult *res = NULL;
 	/* The group's decisions take turns (a transaction-scoped advisory lock),
 	 * so two requests decided at once each see the other's approval: a
 	 * split cannot slip under a tier in parallel. */
-	int rc = db_run(c, "SELECT pg_advisory_xact_lock(hashtextextended($1, 15))", 1,
-			&group_id);
+	int rc = db_run(c, "SELECT pg_advisory_xact_lock(hashtextextended($1, 15))", 1, &group_id);
 
 	if (rc < 0)
 		return rc;
 	rc = db_exec(c, &res,
-			 "SELECT coalesce(sum(amount_kobo), 0)::bigint FROM withdrawal_request"
-			 " WHERE group_id = $1::uuid AND status IN ('APPROVED', 'PAID')"
-			 " AND approved_at > now() - interval '24 hours'"
-			 " AND id::text <> $2",
-			 2, params);
+		     "SELECT coalesce(sum(amount_kobo), 0)::bigint FROM withdrawal_request"
+		     " WHERE group_id = $1::uuid AND status IN ('APPROVED', 'PAID')"
+		     " AND approved_at > now() - interval '24 hours'"
+		     " AND id::text <> $2",
+		     2, params);
 
 	if (rc < 0)
 		return rc;
@@ -306,12 +334,13 @@ int wdr_store_recent_kobo(int64_t *out, db_conn *c, const char *group_id, const 
 	return 0;
 }
 
-int wdr_store_payout_asked(db_conn *c, const char *id, int attempt, const char *payout_id,
-			   int64_t next_in_s)
+int
+wdr_store_payout_asked(db_conn *c, const char *id, int attempt, const char *payout_id,
+		       int64_t next_in_s)
 {
 	char attempt_text[DB_I64_TEXT], next[DB_I64_TEXT];
-	const char *params[] = { id, db_i64(attempt_text, attempt), payout_id,
-				 db_i64(next, next_in_s) };
+	const char *params[] = {id, db_i64(attempt_text, attempt), payout_id,
+				db_i64(next, next_in_s)};
 
 	return db_run(c,
 		      "UPDATE withdrawal_request SET"
@@ -324,12 +353,13 @@ int wdr_store_payout_asked(db_conn *c, const char *id, int attempt, const char *
 		      4, params);
 }
 
-int wdr_store_list(wdr_row **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id,
-		   const char *status, const page_request *page)
+int
+wdr_store_list(wdr_row **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id,
+	       const char *status, const page_request *page)
 {
 	char limit[DB_I64_TEXT];
-	const char *params[] = { group_id, status, page->key, page->after_id,
-				 db_i64(limit, page_fetch_rows(page)) };
+	const char *params[] = {group_id, status, page->key, page->after_id,
+				db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
 	wdr_row *rows;
 	int rc = db_exec(c, &res,
@@ -355,7 +385,8 @@ int wdr_store_list(wdr_row **out, int *out_n, mem_arena *a, db_conn *c, const ch
 	return rows ? rc : err_oom();
 }
 
-int wdr_store_expire(wdr_row **out, int *out_n, mem_arena *a, db_conn *c, int limit)
+int
+wdr_store_expire(wdr_row **out, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *param = db_i64(limit_text, limit);
@@ -386,20 +417,22 @@ int wdr_store_expire(wdr_row **out, int *out_n, mem_arena *a, db_conn *c, int li
 	return rows ? 0 : err_oom();
 }
 
-int wdr_store_payout_queue(void *arg, int64_t *depth, double *oldest_age_s)
+int
+wdr_store_payout_queue(void *arg, int64_t *depth, double *oldest_age_s)
 {
 	(void)arg;
-	return db_measure_queue(
-		"SELECT count(*), extract(epoch FROM now() - min(coalesce(approved_at, updated_at)))::float8"
-		" FROM withdrawal_request WHERE status = 'APPROVED'"
-		" AND (payout_status IS NULL OR payout_status = 'PENDING')",
-		depth, oldest_age_s);
+	return db_measure_queue("SELECT count(*), extract(epoch FROM now() - "
+				"min(coalesce(approved_at, updated_at)))::float8"
+				" FROM withdrawal_request WHERE status = 'APPROVED'"
+				" AND (payout_status IS NULL OR payout_status = 'PENDING')",
+				depth, oldest_age_s);
 }
 
-int wdr_store_unpaid(char ***out_ids, int *out_n, mem_arena *a, db_conn *c, int idle_s, int limit)
+int
+wdr_store_unpaid(char ***out_ids, int *out_n, mem_arena *a, db_conn *c, int idle_s, int limit)
 {
 	char idle[DB_I64_TEXT], limit_text[DB_I64_TEXT];
-	const char *params[] = { db_i64(idle, idle_s), db_i64(limit_text, limit) };
+	const char *params[] = {db_i64(idle, idle_s), db_i64(limit_text, limit)};
 	PGresult *res = NULL;
 	int rc = db_exec(c, &res,
 			 "SELECT id FROM withdrawal_request WHERE status = 'APPROVED'"
@@ -419,9 +452,10 @@ int wdr_store_unpaid(char ***out_ids, int *out_n, mem_arena *a, db_conn *c, int 
 	return *out_ids ? 0 : err_oom();
 }
 
-int wdr_store_set_hold(db_conn *c, const char *id, const char *hold_reference)
+int
+wdr_store_set_hold(db_conn *c, const char *id, const char *hold_reference)
 {
-	const char *params[] = { id, hold_reference };
+	const char *params[] = {id, hold_reference};
 
 	return db_run(c,
 		      "UPDATE withdrawal_request SET hold_reference = NULLIF($2, '')"
@@ -429,8 +463,9 @@ int wdr_store_set_hold(db_conn *c, const char *id, const char *hold_reference)
 		      2, params);
 }
 
-int wdr_store_open_holds(char ***out_ids, char ***out_refs, int *out_n, mem_arena *a, db_conn *c,
-			 int limit)
+int
+wdr_store_open_holds(char ***out_ids, char ***out_refs, int *out_n, mem_arena *a, db_conn *c,
+		     int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *param = db_i64(limit_text, limit);

@@ -18,11 +18,11 @@ typedef struct wdr_row {
 	int64_t amount_kobo;
 	char *beneficiary; /* JSON text */
 	char *reason;
-	char *status;	   /* the state's text */
+	char *status; /* the state's text */
 	wdr_state state;
 	char *requested_by;
 	char *expires_at;
-	int expired;	   /* expires_at has passed */
+	int expired; /* expires_at has passed */
 	char *executed_at;
 	char *created_at;
 	char *decline_reason;
@@ -30,7 +30,7 @@ typedef struct wdr_row {
 	char *client_ref;
 	int approvals_required;
 	int payout_attempt;
-	int payout_tries;    /* asks of payments about this attempt that settled nothing */
+	int payout_tries;     /* asks of payments about this attempt that settled nothing */
 	char *hold_reference; /* the ledger hold of the current attempt, "" when none open */
 	char *payout_id;
 	char *payout_status; /* "" until a payout exists */

@@ -20,9 +20,9 @@ typedef struct wdr_beneficiary {
 /* The services withdrawals calls, and its settings; borrowed, set once. */
 typedef struct wdr_deps {
 	rpc_channel *identity, *groups, *ledger, *payments;
-	int64_t ttl_s;		/* how long a request may wait for approvals */
+	int64_t ttl_s; /* how long a request may wait for approvals */
 	int worker_interval_ms;
-	int payout_idle_s;	/* an unpaid APPROVED request this idle is retried */
+	int payout_idle_s;	 /* an unpaid APPROVED request this idle is retried */
 	int payout_max_attempts; /* payouts of one request before it is closed */
 } wdr_deps;
 
@@ -82,12 +82,12 @@ typedef struct wdr_tier {
 
 /* What an approval decision needs, gathered before it is taken. */
 typedef struct wdr_approval_facts {
-	int rule_required;	      /* the group's rule now */
-	const wdr_tier *tiers;	      /* the group's tiers now */
+	int rule_required;     /* the group's rule now */
+	const wdr_tier *tiers; /* the group's tiers now */
 	size_t n_tiers;
-	int64_t amount_kobo;	      /* the request's */
-	int64_t recent_kobo;	      /* paid out or approved by the group in the 24 h before */
-	const char *const *officers;  /* user ids of the group's officers now */
+	int64_t amount_kobo;	     /* the request's */
+	int64_t recent_kobo;	     /* paid out or approved by the group in the 24 h before */
+	const char *const *officers; /* user ids of the group's officers now */
 	size_t n_officers;
 	const char *const *approvers; /* who approved the request (the new one included) */
 	size_t n_approvers;

@@ -27,7 +27,8 @@ struct auth_revoked {
 };
 
 /* FNV-1a: session ids are UUIDs, spread well enough by it. */
-static size_t auth_revoked_hash(const char *sid)
+static size_t
+auth_revoked_hash(const char *sid)
 {
 	uint64_t h = 1469598103934665603ULL;
 
@@ -38,7 +39,8 @@ static size_t auth_revoked_hash(const char *sid)
 	return (size_t)h;
 }
 
-auth_revoked *auth_revoked_new(size_t max_entries)
+auth_revoked *
+auth_revoked_new(size_t max_entries)
 {
 	auth_revoked *r = xcalloc(1, sizeof(*r));
 
@@ -49,7 +51,8 @@ auth_revoked *auth_revoked_new(size_t max_entries)
 	return r;
 }
 
-void auth_revoked_free(auth_revoked *r)
+void
+auth_revoked_free(auth_revoked *r)
 {
 	if (!r)
 		return;
@@ -68,11 +71,10 @@ void auth_revoked_free(auth_revoked *r)
 	free(r);
 }
 
-static auth_revoked_entry *auth_revoked_find(const auth_revoked *r,
-					     const char *sid)
+static auth_revoked_entry *
+auth_revoked_find(const auth_revoked *r, const char *sid)
 {
-	auth_revoked_entry *e =
-		r->buckets[auth_revoked_hash(sid) & (r->n_buckets - 1)];
+	auth_revoked_entry *e = r->buckets[auth_revoked_hash(sid) & (r->n_buckets - 1)];
 
 	while (e && strcmp(e->sid, sid) != 0)
 		e = e->next;
@@ -81,7 +83,8 @@ static auth_revoked_entry *auth_revoked_find(const auth_revoked *r,
 
 /* Doubles the buckets once there are more entries than buckets. Called
  * with the write lock held. */
-static void auth_revoked_grow(auth_revoked *r)
+static void
+auth_revoked_grow(auth_revoked *r)
 {
 	size_t n = r->n_buckets * 2;
 	auth_revoked_entry **buckets = xcalloc(n, sizeof(*buckets));
@@ -103,7 +106,8 @@ static void auth_revoked_grow(auth_revoked *r)
 	r->n_buckets = n;
 }
 
-int auth_revoked_add(auth_revoked *r, const char *sid, int64_t valid_until)
+int
+auth_revoked_add(auth_revoked *r, const char *sid, int64_t valid_until)
 {
 	size_t len = strlen(sid);
 	auth_revoked_entry *e;
@@ -111,8 +115,8 @@ int auth_revoked_add(auth_revoked *r, const char *sid, int64_t valid_until)
 	int rc = 0;
 
 	if (len == 0 || len >= AUTH_ID_MAX) {
-		err_set(ERR_INVALID_ARGUMENT, "invalid_id",
-			"a session id is 1 to %d characters", AUTH_ID_MAX - 1);
+		err_set(ERR_INVALID_ARGUMENT, "invalid_id", "a session id is 1 to %d characters",
+			AUTH_ID_MAX - 1);
 		return err_set_meta("field", "session_id");
 	}
 	pthread_rwlock_wrlock(&r->lock);
@@ -122,8 +126,7 @@ int auth_revoked_add(auth_revoked *r, const char *sid, int64_t valid_until)
 			e->valid_until = valid_until;
 	} else if (r->count >= r->max_entries) {
 		rc = err_set(ERR_RESOURCE_EXHAUSTED, "revocations_full",
-			     "more than %zu ended sessions to remember",
-			     r->max_entries);
+			     "more than %zu ended sessions to remember", r->max_entries);
 	} else {
 		if (r->count >= r->n_buckets)
 			auth_revoked_grow(r);
@@ -139,7 +142,8 @@ int auth_revoked_add(auth_revoked *r, const char *sid, int64_t valid_until)
 	return rc;
 }
 
-void auth_revoked_forget(auth_revoked *r, int64_t now)
+void
+auth_revoked_forget(auth_revoked *r, int64_t now)
 {
 	pthread_rwlock_wrlock(&r->lock);
 	for (size_t i = 0; i < r->n_buckets; i++) {
@@ -160,7 +164,8 @@ void auth_revoked_forget(auth_revoked *r, int64_t now)
 	pthread_rwlock_unlock(&r->lock);
 }
 
-void auth_revoked_synced(auth_revoked *r, int64_t started_ms)
+void
+auth_revoked_synced(auth_revoked *r, int64_t started_ms)
 {
 	pthread_rwlock_wrlock(&r->lock);
 	if (!r->synced || started_ms > r->synced_ms)
@@ -169,8 +174,9 @@ void auth_revoked_synced(auth_revoked *r, int64_t started_ms)
 	pthread_rwlock_unlock(&r->lock);
 }
 
-int auth_revoked_check(auth_revoked *r, const char *sid, int64_t now,
-		       int64_t now_ms, int64_t max_stale_ms)
+int
+auth_revoked_check(auth_revoked *r, const char *sid, int64_t now, int64_t now_ms,
+		   int64_t max_stale_ms)
 {
 	const auth_revoked_entry *e;
 	int revoked, fresh;
@@ -184,14 +190,14 @@ int auth_revoked_check(auth_revoked *r, const char *sid, int64_t now,
 		return err_set(ERR_UNAUTHENTICATED, "session_revoked",
 			       "this session has ended: sign in again");
 	if (!fresh)
-		return err_set(
-			ERR_UNAVAILABLE, "sessions_unknown",
-			"cannot tell whether this session is still live: "
-			"try again shortly");
+		return err_set(ERR_UNAVAILABLE, "sessions_unknown",
+			       "cannot tell whether this session is still live: "
+			       "try again shortly");
 	return 0;
 }
 
-size_t auth_revoked_count(auth_revoked *r)
+size_t
+auth_revoked_count(auth_revoked *r)
 {
 	size_t n;
 

@@ -30,8 +30,7 @@ void auth_revoked_free(auth_revoked *r);
  * valid_until. Adding a known sid keeps the later valid_until.
  * ERR_INVALID_ARGUMENT "invalid_id" (field session_id) for an empty or over-long sid,
  * ERR_RESOURCE_EXHAUSTED "revocations_full" when the set is full. */
-KOLO_MUST_CHECK int auth_revoked_add(auth_revoked *r, const char *sid,
-				     int64_t valid_until);
+KOLO_MUST_CHECK int auth_revoked_add(auth_revoked *r, const char *sid, int64_t valid_until);
 
 /* Forgets the sessions whose valid_until <= now (Unix seconds). */
 void auth_revoked_forget(auth_revoked *r, int64_t now);
@@ -46,9 +45,8 @@ void auth_revoked_synced(auth_revoked *r, int64_t started_ms);
  * "session_revoked" when sid is in the set; else ERR_UNAVAILABLE
  * "sessions_unknown" when the set was never synced or its last sync
  * started more than max_stale_ms before now_ms; else 0 (live). */
-KOLO_MUST_CHECK int auth_revoked_check(auth_revoked *r, const char *sid,
-				       int64_t now, int64_t now_ms,
-				       int64_t max_stale_ms);
+KOLO_MUST_CHECK int auth_revoked_check(auth_revoked *r, const char *sid, int64_t now,
+				       int64_t now_ms, int64_t max_stale_ms);
 
 /* The number of sessions held. */
 size_t auth_revoked_count(auth_revoked *r);

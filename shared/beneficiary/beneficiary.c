@@ -5,30 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-int beneficiary_json(char **out, const char *bank_code,
-		     const char *account_number, const char *account_name)
+int
+beneficiary_json(char **out, const char *bank_code, const char *account_number,
+		 const char *account_name)
 {
-	json_t *json = json_pack("{s:s, s:s, s:s}", "bank_code", bank_code,
-				 "account_number", account_number,
-				 "account_name", account_name);
+	json_t *json = json_pack("{s:s, s:s, s:s}", "bank_code", bank_code, "account_number",
+				 account_number, "account_name", account_name);
 
 	*out = json ? json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(json);
-	return *out ? 0
-		    : err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of memory");
+	return *out ? 0 : err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of memory");
 }
 
 /* A string member of obj copied into the arena ("" when missing). */
-static char *beneficiary_text(mem_arena *arena, const json_t *obj,
-			      const char *key)
+static char *
+beneficiary_text(mem_arena *arena, const json_t *obj, const char *key)
 {
 	const char *v = json_string_value(json_object_get(obj, key));
 
 	return mem_arena_strdup(arena, v ? v : "");
 }
 
-int beneficiary_parse(Kolo__Common__V1__Beneficiary *out, mem_arena *arena,
-		      const char *json)
+int
+beneficiary_parse(Kolo__Common__V1__Beneficiary *out, mem_arena *arena, const char *json)
 {
 	json_t *obj = json_loads(json, 0, NULL);
 
@@ -37,9 +36,7 @@ int beneficiary_parse(Kolo__Common__V1__Beneficiary *out, mem_arena *arena,
 	out->account_number = beneficiary_text(arena, obj, "account_number");
 	out->account_name = beneficiary_text(arena, obj, "account_name");
 	json_decref(obj);
-	return out->bank_code && out->account_number && out->account_name
-		       ? 0
-		       : err_oom();
+	return out->bank_code && out->account_number && out->account_name ? 0 : err_oom();
 }
 
 /* --- the name rule ----------------------------------------------------------
@@ -49,8 +46,8 @@ int beneficiary_parse(Kolo__Common__V1__Beneficiary *out, mem_arena *arena,
 #define BENEFICIARY_WORD_MAX 48
 
 static int
-beneficiary_has_word(char words[BENEFICIARY_WORDS][BENEFICIARY_WORD_MAX],
-		     size_t n, const char *word)
+beneficiary_has_word(char words[BENEFICIARY_WORDS][BENEFICIARY_WORD_MAX], size_t n,
+		     const char *word)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(words[i], word) == 0)
@@ -61,14 +58,12 @@ beneficiary_has_word(char words[BENEFICIARY_WORDS][BENEFICIARY_WORD_MAX],
 
 /* Upper-case alphanumeric words of a name; returns how many. */
 static size_t
-beneficiary_name_words(const char *name,
-		       char words[BENEFICIARY_WORDS][BENEFICIARY_WORD_MAX])
+beneficiary_name_words(const char *name, char words[BENEFICIARY_WORDS][BENEFICIARY_WORD_MAX])
 {
 	size_t n = 0, len = 0;
 
 	for (const char *p = name;; p++) {
-		int alnum = *p && (isalnum((unsigned char)*p) ||
-				   (unsigned char)*p >= 0x80);
+		int alnum = *p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80);
 
 		if (n == BENEFICIARY_WORDS)
 			break; /* words past the sixteenth are not compared */
@@ -92,12 +87,11 @@ beneficiary_name_words(const char *name,
 	return n;
 }
 
-int beneficiary_names_match(const char *given, const char *resolved)
+int
+beneficiary_names_match(const char *given, const char *resolved)
 {
-	char a[BENEFICIARY_WORDS][BENEFICIARY_WORD_MAX],
-		b[BENEFICIARY_WORDS][BENEFICIARY_WORD_MAX];
-	size_t na = beneficiary_name_words(given, a),
-	       nb = beneficiary_name_words(resolved, b);
+	char a[BENEFICIARY_WORDS][BENEFICIARY_WORD_MAX], b[BENEFICIARY_WORDS][BENEFICIARY_WORD_MAX];
+	size_t na = beneficiary_name_words(given, a), nb = beneficiary_name_words(resolved, b);
 	char(*small)[BENEFICIARY_WORD_MAX] = na <= nb ? a : b;
 	char(*big)[BENEFICIARY_WORD_MAX] = na <= nb ? b : a;
 	size_t n_small = na <= nb ? na : nb, n_big = na <= nb ? nb : na;

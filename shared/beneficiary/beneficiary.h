@@ -9,15 +9,14 @@
 
 /* The JSON of a beneficiary (malloc'd into *out, compact, sorted keys).
  * The fields are taken as given: check them first. */
-KOLO_MUST_CHECK int beneficiary_json(char **out, const char *bank_code,
-				     const char *account_number,
+KOLO_MUST_CHECK int beneficiary_json(char **out, const char *bank_code, const char *account_number,
 				     const char *account_name);
 
 /* The beneficiary read back from its JSON into *out (initialised here),
  * its texts copied into the arena ("" for a missing field).
  * ERR_RESOURCE_EXHAUSTED when the arena is full. */
-KOLO_MUST_CHECK int beneficiary_parse(Kolo__Common__V1__Beneficiary *out,
-				      mem_arena *arena, const char *json);
+KOLO_MUST_CHECK int beneficiary_parse(Kolo__Common__V1__Beneficiary *out, mem_arena *arena,
+				      const char *json);
 
 /* 1 when two names are the same person's: case, spacing and punctuation
  * aside, and in any word order, the words of the shorter name all appear

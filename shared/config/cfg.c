@@ -6,7 +6,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-int cfg_parse_int(int64_t *out, const char *text, int64_t min, int64_t max)
+int
+cfg_parse_int(int64_t *out, const char *text, int64_t min, int64_t max)
 {
 	char *end = NULL;
 	long long v;
@@ -21,10 +22,11 @@ int cfg_parse_int(int64_t *out, const char *text, int64_t min, int64_t max)
 	return 0;
 }
 
-static int cfg_parse_bool(int *out, const char *text)
+static int
+cfg_parse_bool(int *out, const char *text)
 {
-	static const char *const yes[] = { "1", "true", "yes", "on" };
-	static const char *const no[] = { "0", "false", "no", "off" };
+	static const char *const yes[] = {"1", "true", "yes", "on"};
+	static const char *const no[] = {"0", "false", "no", "off"};
 
 	for (size_t i = 0; i < 4; i++) {
 		if (strcasecmp(text, yes[i]) == 0) {
@@ -39,7 +41,8 @@ static int cfg_parse_bool(int *out, const char *text)
 	return ERR_INVALID_ARGUMENT;
 }
 
-static int cfg_check_addr(const char *text)
+static int
+cfg_check_addr(const char *text)
 {
 	const char *colon = strrchr(text, ':');
 	int64_t port;
@@ -52,15 +55,16 @@ static int cfg_check_addr(const char *text)
 	return cfg_parse_int(&port, colon + 1, 0, 65535);
 }
 
-static int cfg_load_one(const cfg_var *v)
+static int
+cfg_load_one(const cfg_var *v)
 {
 	const char *text = getenv(v->name);
 
 	if (!text || !*text)
 		text = v->fallback;
 	if (!text)
-		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
-			       "%s is required and not set", v->name);
+		return err_set(ERR_INVALID_ARGUMENT, "bad_config", "%s is required and not set",
+			       v->name);
 	switch (v->type) {
 	case CFG_STRING:
 		*(const char **)v->out = text;
@@ -68,9 +72,8 @@ static int cfg_load_one(const cfg_var *v)
 	case CFG_INT:
 		if (cfg_parse_int(v->out, text, v->min, v->max) < 0)
 			return err_set(ERR_INVALID_ARGUMENT, "bad_config",
-				       "%s must be an integer in %lld..%lld",
-				       v->name, (long long)v->min,
-				       (long long)v->max);
+				       "%s must be an integer in %lld..%lld", v->name,
+				       (long long)v->min, (long long)v->max);
 		return 0;
 	case CFG_BOOL:
 		if (cfg_parse_bool(v->out, text) < 0)
@@ -79,8 +82,8 @@ static int cfg_load_one(const cfg_var *v)
 		return 0;
 	case CFG_ADDR:
 		if (cfg_check_addr(text) < 0)
-			return err_set(ERR_INVALID_ARGUMENT, "bad_config",
-				       "%s must be host:port", v->name);
+			return err_set(ERR_INVALID_ARGUMENT, "bad_config", "%s must be host:port",
+				       v->name);
 		*(const char **)v->out = text;
 		return 0;
 	case CFG_FILE:
@@ -90,16 +93,15 @@ static int cfg_load_one(const cfg_var *v)
 		}
 		if (access(text, R_OK) != 0)
 			return err_set(ERR_INVALID_ARGUMENT, "bad_config",
-				       "%s names a file that cannot be read",
-				       v->name);
+				       "%s names a file that cannot be read", v->name);
 		*(const char **)v->out = text;
 		return 0;
 	}
-	return err_set(ERR_INTERNAL, "bad_config", "%s has an unknown type",
-		       v->name);
+	return err_set(ERR_INTERNAL, "bad_config", "%s has an unknown type", v->name);
 }
 
-int cfg_load(const cfg_var *vars, size_t n_vars)
+int
+cfg_load(const cfg_var *vars, size_t n_vars)
 {
 	int rc;
 

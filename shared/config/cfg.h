@@ -20,7 +20,7 @@ typedef enum {
 } cfg_type;
 
 typedef struct cfg_var {
-	const char *name;     /* environment variable */
+	const char *name; /* environment variable */
 	cfg_type type;
 	const char *fallback; /* used when unset; NULL = required */
 	int64_t min, max;     /* CFG_INT bounds */
@@ -34,7 +34,6 @@ typedef struct cfg_var {
 KOLO_MUST_CHECK int cfg_load(const cfg_var *vars, size_t n_vars);
 
 /* Parses a whole decimal int64 within [min, max]. */
-KOLO_MUST_CHECK int cfg_parse_int(int64_t *out, const char *text,
-				  int64_t min, int64_t max);
+KOLO_MUST_CHECK int cfg_parse_int(int64_t *out, const char *text, int64_t min, int64_t max);
 
 #endif

@@ -25,7 +25,7 @@ typedef struct db_stmt {
  * session prepares at most; past that db_exec() sends statements unnamed.
  * Every statement is a literal in the code, so the set is small and fixed. */
 #define DB_STMT_SLOTS 512u
-#define DB_STMT_MAX 256u
+#define DB_STMT_MAX   256u
 
 struct db_conn {
 	PGconn *pg;
@@ -58,24 +58,18 @@ typedef struct db_state_map {
 /* Exact SQLSTATEs first, then whole classes (two-character entries). */
 static const db_state_map state_map[] = {
 	{"23505", ERR_ALREADY_EXISTS, "unique_violation", "unique violation"},
-	{"23503", ERR_FAILED_PRECONDITION, "foreign_key_violation",
-	 "foreign key violation"},
-	{"23502", ERR_INVALID_ARGUMENT, "not_null_violation",
-	 "not null violation"},
+	{"23503", ERR_FAILED_PRECONDITION, "foreign_key_violation", "foreign key violation"},
+	{"23502", ERR_INVALID_ARGUMENT, "not_null_violation", "not null violation"},
 	{"23514", ERR_INVALID_ARGUMENT, "check_violation", "check violation"},
-	{"40001", ERR_ABORTED, "serialization_failure",
-	 "serialization failure"},
+	{"40001", ERR_ABORTED, "serialization_failure", "serialization failure"},
 	{"40P01", ERR_ABORTED, "deadlock_detected", "deadlock detected"},
-	{"57014", ERR_DEADLINE_EXCEEDED, "statement_timeout",
-	 "statement cancelled by timeout"},
+	{"57014", ERR_DEADLINE_EXCEEDED, "statement_timeout", "statement cancelled by timeout"},
 	{"55P03", ERR_UNAVAILABLE, "lock_not_available", "lock not available"},
-	{"42501", ERR_INTERNAL, "insufficient_privilege",
-	 "insufficient privilege"},
+	{"42501", ERR_INTERNAL, "insufficient_privilege", "insufficient privilege"},
 	{"22", ERR_INVALID_ARGUMENT, "invalid_value", "invalid value"},
 	{"08", ERR_UNAVAILABLE, "database_unavailable", "connection failure"},
 	{"57", ERR_UNAVAILABLE, "database_unavailable", "server shutting down"},
-	{"53", ERR_UNAVAILABLE, "database_unavailable",
-	 "insufficient resources"},
+	{"53", ERR_UNAVAILABLE, "database_unavailable", "insufficient resources"},
 };
 
 static pthread_key_t thread_key;
@@ -83,7 +77,8 @@ static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
 static char *configured_conninfo;
 static _Thread_local const char *thread_conninfo;
 
-static const db_state_map *db_state_lookup(const char *sqlstate)
+static const db_state_map *
+db_state_lookup(const char *sqlstate)
 {
 	size_t i;
 
@@ -103,7 +98,8 @@ static const db_state_map *db_state_lookup(const char *sqlstate)
 	return NULL;
 }
 
-err_code db_err_from_sqlstate(const char *sqlstate)
+err_code
+db_err_from_sqlstate(const char *sqlstate)
 {
 	const db_state_map *map;
 
@@ -115,7 +111,8 @@ err_code db_err_from_sqlstate(const char *sqlstate)
 
 /* Silences notices and warnings: the server's chatter must not reach the
  * services' stderr, which carries JSON log lines only. */
-static void db_notice_ignore(void *arg, const char *message)
+static void
+db_notice_ignore(void *arg, const char *message)
 {
 	(void)arg;
 	(void)message;
@@ -124,7 +121,8 @@ static void db_notice_ignore(void *arg, const char *message)
 /* Per-session settings every connection gets: quiet notices, and UTC so
  * that now() into the seed's `timestamp without time zone` columns and
  * every timestamp we print are UTC whatever the server's default. */
-static int db_session_setup(PGconn *pg)
+static int
+db_session_setup(PGconn *pg)
 {
 	PGresult *res;
 	int ok;
@@ -143,26 +141,28 @@ static int db_session_setup(PGconn *pg)
 static metrics_family db_connections = METRICS_FAMILY(
 	METRICS_GAUGE, "kolo_db_connections",
 	"Open database connections (one per thread), in use (in a transaction) or idle.");
-static metrics_family db_connects = METRICS_FAMILY(
-	METRICS_COUNTER, "kolo_db_connects_total",
-	"Database connection attempts by outcome.");
-static metrics_family db_transactions = METRICS_FAMILY(
-	METRICS_COUNTER, "kolo_db_transactions_total",
-	"Database transactions by outcome (committed, failed).");
-static metrics_family db_retries = METRICS_FAMILY(
-	METRICS_COUNTER, "kolo_db_transaction_retries_total",
-	"Transactions run again after a retryable failure (serialization, deadlock, lost connection).");
+static metrics_family db_connects = METRICS_FAMILY(METRICS_COUNTER, "kolo_db_connects_total",
+						   "Database connection attempts by outcome.");
+static metrics_family db_transactions =
+	METRICS_FAMILY(METRICS_COUNTER, "kolo_db_transactions_total",
+		       "Database transactions by outcome (committed, failed).");
+static metrics_family db_retries =
+	METRICS_FAMILY(METRICS_COUNTER, "kolo_db_transaction_retries_total",
+		       "Transactions run again after a retryable failure (serialization, deadlock, "
+		       "lost connection).");
 
-#define DB_IDLE "state=\"idle\""
+#define DB_IDLE	  "state=\"idle\""
 #define DB_IN_USE "state=\"in_use\""
 
-static void db_metrics_in_use(bool in_use)
+static void
+db_metrics_in_use(bool in_use)
 {
 	metrics_add(&db_connections, DB_IN_USE, in_use ? 1 : -1);
 	metrics_add(&db_connections, DB_IDLE, in_use ? -1 : 1);
 }
 
-int db_connect(db_conn **out, const char *conninfo)
+int
+db_connect(db_conn **out, const char *conninfo)
 {
 	int rc;
 	db_conn *conn;
@@ -193,7 +193,8 @@ out:
 }
 
 /* Forgets every statement this side thinks the session has prepared. */
-static void db_stmts_forget(db_conn *conn)
+static void
+db_stmts_forget(db_conn *conn)
 {
 	unsigned i;
 
@@ -208,13 +209,13 @@ static void db_stmts_forget(db_conn *conn)
 /* After the server lost or refused a prepared statement: drops them all
  * on both sides, so that the next use prepares again. Only between
  * transactions (DEALLOCATE would fail in an aborted one). */
-static void db_stmts_refresh(db_conn *conn)
+static void
+db_stmts_refresh(db_conn *conn)
 {
 	PGresult *res;
 	bool done;
 
-	if (!conn->stmts_stale ||
-	    PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
+	if (!conn->stmts_stale || PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
 		return;
 	res = PQexec(conn->pg, "DEALLOCATE ALL");
 	done = PQresultStatus(res) == PGRES_COMMAND_OK;
@@ -226,7 +227,8 @@ static void db_stmts_refresh(db_conn *conn)
 		db_stmts_forget(conn);
 }
 
-void db_close(db_conn *conn)
+void
+db_close(db_conn *conn)
 {
 	if (conn == NULL)
 		return;
@@ -237,13 +239,15 @@ void db_close(db_conn *conn)
 	free(conn);
 }
 
-PGconn *db_pg(db_conn *conn)
+PGconn *
+db_pg(db_conn *conn)
 {
 	assert(conn != NULL);
 	return conn->pg;
 }
 
-int db_configure(const char *conninfo)
+int
+db_configure(const char *conninfo)
 {
 	char *copy;
 
@@ -254,18 +258,21 @@ int db_configure(const char *conninfo)
 	return 0;
 }
 
-void db_unconfigure(void)
+void
+db_unconfigure(void)
 {
 	free(configured_conninfo);
 	configured_conninfo = NULL;
 }
 
-static void db_thread_destroy(void *conn)
+static void
+db_thread_destroy(void *conn)
 {
 	db_close(conn);
 }
 
-static void db_thread_key_create(void)
+static void
+db_thread_key_create(void)
 {
 	if (pthread_key_create(&thread_key, db_thread_destroy) != 0)
 		abort();
@@ -275,7 +282,8 @@ static void db_thread_key_create(void)
  * that was terminated leaves an error and then end-of-file on the socket;
  * libpq marks the connection bad only once it reads that end-of-file, so
  * read twice (the first read may only fetch the error). Never blocks. */
-static void db_poll_idle(PGconn *pg)
+static void
+db_poll_idle(PGconn *pg)
 {
 	int round;
 
@@ -291,7 +299,8 @@ static void db_poll_idle(PGconn *pg)
 }
 
 /* Reopens a lost connection in place; ERR_UNAVAILABLE if that fails. */
-static int db_revive(db_conn *conn)
+static int
+db_revive(db_conn *conn)
 {
 	if (PQstatus(conn->pg) == CONNECTION_OK)
 		return 0;
@@ -303,12 +312,14 @@ static int db_revive(db_conn *conn)
 	return db_session_setup(conn->pg);
 }
 
-void db_thread_set_conninfo(const char *conninfo)
+void
+db_thread_set_conninfo(const char *conninfo)
 {
 	thread_conninfo = conninfo;
 }
 
-int db_thread_conn(db_conn **out)
+int
+db_thread_conn(db_conn **out)
 {
 	int rc;
 	db_conn *conn;
@@ -322,8 +333,7 @@ int db_thread_conn(db_conn **out)
 		abort();
 	conn = pthread_getspecific(thread_key);
 	if (conn == NULL) {
-		rc = db_connect(&conn, thread_conninfo ? thread_conninfo
-						       : configured_conninfo);
+		rc = db_connect(&conn, thread_conninfo ? thread_conninfo : configured_conninfo);
 		if (rc < 0)
 			return rc;
 		if (pthread_setspecific(thread_key, conn) != 0)
@@ -337,7 +347,8 @@ int db_thread_conn(db_conn **out)
 	return 0;
 }
 
-void db_thread_close(void)
+void
+db_thread_close(void)
 {
 	db_conn *conn;
 
@@ -354,20 +365,21 @@ void db_thread_close(void)
  * DEALLOCATE or DISCARD), or whose result columns a migration changed
  * (0A000 "cached plan must not change result type"). Preparing again
  * fixes both. */
-static bool db_is_stale_stmt_state(const char *sqlstate)
+static bool
+db_is_stale_stmt_state(const char *sqlstate)
 {
-	return sqlstate != NULL && (strcmp(sqlstate, "26000") == 0 ||
-				    strcmp(sqlstate, "0A000") == 0);
+	return sqlstate != NULL &&
+	       (strcmp(sqlstate, "26000") == 0 || strcmp(sqlstate, "0A000") == 0);
 }
 
 /* Records the error of a failed result. The server's own message is left
  * out on purpose: it can quote the values of the statement (e.g. "invalid
  * input syntax for type uuid: ..."); constraint and table names cannot. */
-static int db_fail(db_conn *conn, const PGresult *res, bool prepared)
+static int
+db_fail(db_conn *conn, const PGresult *res, bool prepared)
 {
 	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	const char *constraint =
-		PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+	const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
 	const db_state_map *map = db_state_lookup(sqlstate);
 	bool lost = PQstatus(conn->pg) != CONNECTION_OK;
 
@@ -386,20 +398,19 @@ static int db_fail(db_conn *conn, const PGresult *res, bool prepared)
 		return err_set(ERR_INTERNAL, "database_error",
 			       "database call failed without a sqlstate");
 	if (map == NULL)
-		return err_set(ERR_INTERNAL, "database_error",
-			       "database error (sqlstate %s)", sqlstate);
+		return err_set(ERR_INTERNAL, "database_error", "database error (sqlstate %s)",
+			       sqlstate);
 	if (constraint != NULL)
-		return err_set(map->code, map->reason, "%s on %s (sqlstate %s)",
-			       map->what, constraint, sqlstate);
-	return err_set(map->code, map->reason, "%s (sqlstate %s)", map->what,
-		       sqlstate);
+		return err_set(map->code, map->reason, "%s on %s (sqlstate %s)", map->what,
+			       constraint, sqlstate);
+	return err_set(map->code, map->reason, "%s (sqlstate %s)", map->what, sqlstate);
 }
 
 /* Takes a result: a success is handed to *out (when out is not NULL, else
  * cleared), a failure is recorded and returned. prepared: res came from a
  * named statement. */
-static int db_result(db_conn *conn, PGresult *res, PGresult **out,
-		     bool prepared)
+static int
+db_result(db_conn *conn, PGresult *res, PGresult **out, bool prepared)
 {
 	int rc;
 
@@ -432,7 +443,8 @@ static int db_result(db_conn *conn, PGresult *res, PGresult **out,
 }
 
 /* FNV-1a of a statement's text. */
-static uint64_t db_hash(const char *sql)
+static uint64_t
+db_hash(const char *sql)
 {
 	uint64_t h = 14695981039346656037u;
 
@@ -450,8 +462,8 @@ static uint64_t db_hash(const char *sql)
  * on first use (*fresh set then). name is "" when the statement is to be
  * sent unnamed: the cache is full, stale inside a transaction, or the
  * connection is in db_tx_single. */
-static int db_stmt_name(db_conn *conn, const char *sql, int nparams,
-			char name[DB_STMT_NAME], bool *fresh)
+static int
+db_stmt_name(db_conn *conn, const char *sql, int nparams, char name[DB_STMT_NAME], bool *fresh)
 {
 	uint64_t hash = db_hash(sql);
 	unsigned slot = (unsigned)hash & (DB_STMT_SLOTS - 1);
@@ -475,8 +487,7 @@ static int db_stmt_name(db_conn *conn, const char *sql, int nparams,
 	if (conn->nstmts >= DB_STMT_MAX)
 		return 0;
 	snprintf(name, DB_STMT_NAME, "k%u", conn->nstmts);
-	rc = db_result(conn, PQprepare(conn->pg, name, sql, nparams, NULL),
-		       NULL, false);
+	rc = db_result(conn, PQprepare(conn->pg, name, sql, nparams, NULL), NULL, false);
 	if (rc < 0) {
 		name[0] = '\0';
 		return rc;
@@ -490,8 +501,8 @@ static int db_stmt_name(db_conn *conn, const char *sql, int nparams,
 
 /* One try of db_exec(). Only a statement prepared by an earlier call can
  * have gone stale: a failure of one prepared just now is its own error. */
-static int db_exec_once(db_conn *conn, PGresult **out, const char *sql,
-			int nparams, const char *const *params)
+static int
+db_exec_once(db_conn *conn, PGresult **out, const char *sql, int nparams, const char *const *params)
 {
 	char name[DB_STMT_NAME] = "";
 	bool fresh = false;
@@ -504,13 +515,10 @@ static int db_exec_once(db_conn *conn, PGresult **out, const char *sql,
 	}
 	if (name[0] == '\0')
 		return db_result(conn,
-				 PQexecParams(conn->pg, sql, nparams, NULL,
-					      params, NULL, NULL, 0),
+				 PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0),
 				 out, false);
-	return db_result(conn,
-			 PQexecPrepared(conn->pg, name, nparams, params, NULL,
-					NULL, 0),
-			 out, !fresh);
+	return db_result(conn, PQexecPrepared(conn->pg, name, nparams, params, NULL, NULL, 0), out,
+			 !fresh);
 }
 
 /* Statements with parameters are prepared once per session and then run
@@ -519,8 +527,8 @@ static int db_exec_once(db_conn *conn, PGresult **out, const char *sql,
  * as they are. A prepared statement the server lost or invalidated is
  * prepared again: at once outside a transaction, by db_tx's retry inside
  * one. */
-int db_exec(db_conn *conn, PGresult **out, const char *sql, int nparams,
-	    const char *const *params)
+int
+db_exec(db_conn *conn, PGresult **out, const char *sql, int nparams, const char *const *params)
 {
 	bool was_stale;
 	int rc;
@@ -536,8 +544,8 @@ int db_exec(db_conn *conn, PGresult **out, const char *sql, int nparams,
 	return rc;
 }
 
-int db_run(db_conn *conn, const char *sql, int nparams,
-	   const char *const *params)
+int
+db_run(db_conn *conn, const char *sql, int nparams, const char *const *params)
 {
 	int rc;
 	PGresult *res = NULL;
@@ -549,7 +557,8 @@ int db_run(db_conn *conn, const char *sql, int nparams,
 
 /* Sleeps 2^attempt ms plus up to as much again at random, so that two
  * transactions that just collided do not collide again in lockstep. */
-static void db_backoff(int attempt)
+static void
+db_backoff(int attempt)
 {
 	static _Thread_local uint64_t seed;
 	struct timespec now, delay;
@@ -574,7 +583,8 @@ static void db_backoff(int attempt)
 
 /* Ends a failed attempt. ROLLBACK goes through plain PQexec so that its
  * own failure cannot overwrite the error the caller is about to see. */
-static void db_rollback(db_conn *conn)
+static void
+db_rollback(db_conn *conn)
 {
 	if (PQstatus(conn->pg) != CONNECTION_OK)
 		return;
@@ -589,20 +599,21 @@ static void db_rollback(db_conn *conn)
  * snapshot, and fn could then no longer start with SET TRANSACTION
  * ISOLATION LEVEL. The number is formatted from an int64 by us, never from
  * input; a utility statement cannot take a $1 parameter. */
-static int db_begin(db_conn *conn, int64_t timeout_ms)
+static int
+db_begin(db_conn *conn, int64_t timeout_ms)
 {
 	char sql[80] = "BEGIN";
 
 	if (timeout_ms > INT32_MAX)
 		timeout_ms = INT32_MAX;
 	if (timeout_ms > 0)
-		snprintf(sql, sizeof(sql),
-			 "BEGIN; SET LOCAL statement_timeout = %" PRId64,
+		snprintf(sql, sizeof(sql), "BEGIN; SET LOCAL statement_timeout = %" PRId64,
 			 timeout_ms);
 	return db_result(conn, PQexec(conn->pg, sql), NULL, false);
 }
 
-static int db_commit(db_conn *conn)
+static int
+db_commit(db_conn *conn)
 {
 	int rc;
 	PGresult *res = NULL;
@@ -614,8 +625,7 @@ static int db_commit(db_conn *conn)
 			/* The COMMIT may or may not have reached the server;
 			 * running fn again could do its work twice. */
 			conn->retryable = false;
-			return err_set(ERR_UNAVAILABLE,
-				       "commit_outcome_unknown",
+			return err_set(ERR_UNAVAILABLE, "commit_outcome_unknown",
 				       "connection lost during commit");
 		}
 		return rc;
@@ -634,8 +644,8 @@ static int db_commit(db_conn *conn)
 
 /* One attempt: BEGIN, timeout, fn, COMMIT. conn->retryable tells the
  * caller whether a failure may be retried. */
-static int db_tx_once(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
-		      void *arg)
+static int
+db_tx_once(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 {
 	int rc;
 
@@ -668,7 +678,8 @@ out:
 	return rc;
 }
 
-int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
+int
+db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 {
 	int rc = ERR_INTERNAL;
 	int attempt;
@@ -687,7 +698,8 @@ int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 	return rc;
 }
 
-int db_tx_single(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
+int
+db_tx_single(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 {
 	int rc;
 
@@ -699,7 +711,8 @@ int db_tx_single(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 	return rc;
 }
 
-char *db_text(mem_arena *arena, const PGresult *res, int row, int col)
+char *
+db_text(mem_arena *arena, const PGresult *res, int row, int col)
 {
 	if (PQgetisnull(res, row, col))
 		return mem_arena_strdup(arena, "");
@@ -707,25 +720,29 @@ char *db_text(mem_arena *arena, const PGresult *res, int row, int col)
 				 (size_t)PQgetlength(res, row, col));
 }
 
-int db_bool(const PGresult *res, int row, int col)
+int
+db_bool(const PGresult *res, int row, int col)
 {
 	return !PQgetisnull(res, row, col) && PQgetvalue(res, row, col)[0] == 't';
 }
 
-int64_t db_int64(const PGresult *res, int row, int col)
+int64_t
+db_int64(const PGresult *res, int row, int col)
 {
 	if (PQgetisnull(res, row, col))
 		return 0;
 	return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-const char *db_i64(char buf[DB_I64_TEXT], int64_t value)
+const char *
+db_i64(char buf[DB_I64_TEXT], int64_t value)
 {
 	snprintf(buf, DB_I64_TEXT, "%" PRId64, value);
 	return buf;
 }
 
-int db_affected(const PGresult *res)
+int
+db_affected(const PGresult *res)
 {
 	return atoi(PQcmdTuples((PGresult *)res));
 }
@@ -733,7 +750,8 @@ int db_affected(const PGresult *res)
 /* A queue measure gives up after this long (the scrape waits for it). */
 #define DB_MEASURE_TIMEOUT_MS "2000"
 
-int db_measure_queue(const char *sql, int64_t *depth, double *oldest_age_s)
+int
+db_measure_queue(const char *sql, int64_t *depth, double *oldest_age_s)
 {
 	db_conn *conn = NULL;
 	PGresult *res = NULL;

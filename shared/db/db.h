@@ -21,8 +21,7 @@ typedef struct db_conn db_conn;
 
 /* SQL for a timestamptz from a parameter holding Unix microseconds (exact,
  * unlike to_timestamp(double)). Use as DB_FROM_US("$2"). */
-#define DB_FROM_US(param) \
-	"('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
+#define DB_FROM_US(param) "('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
 
 /* How many times db_tx() runs a transaction that failed with a retryable
  * error (serialization failure, deadlock, connection lost before COMMIT). */
@@ -65,12 +64,11 @@ PGconn *db_pg(db_conn *conn);
  * cache is being refreshed: docs/decisions.md, "Database").
  * On success *out is a result the caller must PQclear(); on failure *out is
  * NULL and the error (mapped from SQLSTATE) is recorded with err_set(). */
-KOLO_MUST_CHECK int db_exec(db_conn *conn, PGresult **out, const char *sql,
-			    int nparams, const char *const *params);
+KOLO_MUST_CHECK int db_exec(db_conn *conn, PGresult **out, const char *sql, int nparams,
+			    const char *const *params);
 
 /* Like db_exec() for a statement whose rows are not needed. */
-KOLO_MUST_CHECK int db_run(db_conn *conn, const char *sql, int nparams,
-			   const char *const *params);
+KOLO_MUST_CHECK int db_run(db_conn *conn, const char *sql, int nparams, const char *const *params);
 
 /* Body of a transaction: runs its statements on conn and returns 0 or an
  * err_code. It may run more than once (retries), so it must not have side
@@ -85,16 +83,14 @@ typedef int (*db_tx_fn)(db_conn *conn, void *arg);
  * COMMIT are retried up to DB_TX_ATTEMPTS times; a connection lost during
  * COMMIT is ERR_UNAVAILABLE with reason "commit_outcome_unknown" and is not
  * retried. fn's own error rolls back and is returned as is. */
-KOLO_MUST_CHECK int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
-			  void *arg);
+KOLO_MUST_CHECK int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg);
 
 /* db_tx that runs fn once, never retried: for a body that must make an
  * outside call while it holds its row locks (a retry would repeat it).
  * A retryable failure is returned as is (ERR_ABORTED, ERR_UNAVAILABLE).
  * Its statements are sent unnamed (not prepared), so that one a migration
  * invalidated cannot fail it after the outside call. */
-KOLO_MUST_CHECK int db_tx_single(db_conn *conn, int64_t timeout_ms, db_tx_fn fn,
-				 void *arg);
+KOLO_MUST_CHECK int db_tx_single(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg);
 
 /* The err_code for a SQLSTATE (five characters; NULL -> ERR_UNAVAILABLE):
  * 23505 unique -> ALREADY_EXISTS, 23503 foreign key -> FAILED_PRECONDITION,
@@ -123,8 +119,7 @@ const char *db_i64(char buf[DB_I64_TEXT], int64_t value);
  * double precision, NULL = 0), on the calling thread's connection, whose
  * session statement_timeout it sets to 2 s (the scrape's thread: its
  * connection serves nothing else). */
-KOLO_MUST_CHECK int db_measure_queue(const char *sql, int64_t *depth,
-				     double *oldest_age_s);
+KOLO_MUST_CHECK int db_measure_queue(const char *sql, int64_t *depth, double *oldest_age_s);
 
 /* The row count of an UPDATE/DELETE/INSERT result. */
 int db_affected(const PGresult *res);

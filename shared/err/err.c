@@ -9,15 +9,27 @@
 static _Thread_local err_info last_error;
 
 static const char *const default_reasons[] = {
-	"ok",		      "cancelled",	   "unknown",
-	"invalid_argument",   "deadline_exceeded", "not_found",
-	"already_exists",     "permission_denied", "resource_exhausted",
-	"failed_precondition", "aborted",	   "out_of_range",
-	"unimplemented",      "internal",	   "unavailable",
-	"data_loss",	      "unauthenticated",
+	"ok",
+	"cancelled",
+	"unknown",
+	"invalid_argument",
+	"deadline_exceeded",
+	"not_found",
+	"already_exists",
+	"permission_denied",
+	"resource_exhausted",
+	"failed_precondition",
+	"aborted",
+	"out_of_range",
+	"unimplemented",
+	"internal",
+	"unavailable",
+	"data_loss",
+	"unauthenticated",
 };
 
-const char *err_default_reason(err_code code)
+const char *
+err_default_reason(err_code code)
 {
 	int idx = -(int)code;
 
@@ -28,7 +40,8 @@ const char *err_default_reason(err_code code)
 
 /* Cuts s back to a UTF-8 character boundary when its last character was
  * cut short, so a truncated message stays valid text. */
-static void err_utf8_trim(char *s)
+static void
+err_utf8_trim(char *s)
 {
 	size_t n = strlen(s), start;
 	unsigned char lead;
@@ -45,7 +58,8 @@ static void err_utf8_trim(char *s)
 		s[start] = '\0';
 }
 
-err_code err_set(err_code code, const char *reason, const char *fmt, ...)
+err_code
+err_set(err_code code, const char *reason, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -62,13 +76,15 @@ err_code err_set(err_code code, const char *reason, const char *fmt, ...)
 	return code;
 }
 
-err_code err_set_retry_after(int seconds)
+err_code
+err_set_retry_after(int seconds)
 {
 	last_error.retry_after_s = seconds > 0 ? seconds : 0;
 	return last_error.code;
 }
 
-err_code err_set_meta(const char *key, const char *value)
+err_code
+err_set_meta(const char *key, const char *value)
 {
 	err_meta *m = NULL;
 
@@ -86,7 +102,8 @@ err_code err_set_meta(const char *key, const char *value)
 	return last_error.code;
 }
 
-const char *err_meta_get(const err_info *e, const char *key)
+const char *
+err_meta_get(const err_info *e, const char *key)
 {
 	for (int i = 0; i < e->n_meta; i++)
 		if (strcmp(e->meta[i].key, key) == 0)
@@ -94,17 +111,20 @@ const char *err_meta_get(const err_info *e, const char *key)
 	return NULL;
 }
 
-void err_clear(void)
+void
+err_clear(void)
 {
 	memset(&last_error, 0, sizeof(last_error));
 }
 
-const err_info *err_last(void)
+const err_info *
+err_last(void)
 {
 	return &last_error;
 }
 
-int err_to_grpc(err_code code)
+int
+err_to_grpc(err_code code)
 {
 	int status = -(int)code;
 
@@ -113,14 +133,16 @@ int err_to_grpc(err_code code)
 	return status;
 }
 
-err_code err_from_grpc(int grpc_status)
+err_code
+err_from_grpc(int grpc_status)
 {
 	if (grpc_status < 0 || grpc_status > 16)
 		return ERR_UNKNOWN;
 	return (err_code)(-grpc_status);
 }
 
-err_code err_invalid_id(const char *field)
+err_code
+err_invalid_id(const char *field)
 {
 	err_set(ERR_INVALID_ARGUMENT, "invalid_id", "%s must be a UUID", field);
 	return err_set_meta("field", field);
@@ -133,12 +155,12 @@ typedef struct err_reason_entry {
 	const char *meaning;
 } err_reason_entry;
 
-#define ERR_REASON_ENTRY(r, c, h, m) { #r, ERR_##c, h, m },
-static const err_reason_entry err_reasons[] = { ERR_REASONS(ERR_REASON_ENTRY) };
+#define ERR_REASON_ENTRY(r, c, h, m) {#r, ERR_##c, h, m},
+static const err_reason_entry err_reasons[] = {ERR_REASONS(ERR_REASON_ENTRY)};
 #undef ERR_REASON_ENTRY
 
-int err_reason_find(const char *reason, err_code *code, int *http,
-		    const char **meaning)
+int
+err_reason_find(const char *reason, err_code *code, int *http, const char **meaning)
 {
 	for (size_t i = 0; i < sizeof(err_reasons) / sizeof(err_reasons[0]); i++) {
 		if (strcmp(err_reasons[i].reason, reason) != 0)
@@ -154,7 +176,8 @@ int err_reason_find(const char *reason, err_code *code, int *http,
 	return 0;
 }
 
-err_code err_oom(void)
+err_code
+err_oom(void)
 {
 	return err_set(ERR_RESOURCE_EXHAUSTED, NULL, "out of call memory");
 }

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#define KOLO_MUST_CHECK __attribute__((warn_unused_result))
+#define KOLO_MUST_CHECK	  __attribute__((warn_unused_result))
 #define KOLO_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
 typedef enum {
@@ -32,11 +32,11 @@ typedef enum {
 	ERR_UNAUTHENTICATED = -16,
 } err_code;
 
-#define ERR_REASON_MAX 64
+#define ERR_REASON_MAX	64
 #define ERR_MESSAGE_MAX 256
 /* Metadata of one error (google.rpc.ErrorInfo.metadata): a few short pairs. */
-#define ERR_META_MAX 4
-#define ERR_META_KEY_MAX 32
+#define ERR_META_MAX	   4
+#define ERR_META_KEY_MAX   32
 #define ERR_META_VALUE_MAX 64
 
 typedef struct err_meta {
@@ -50,7 +50,7 @@ typedef struct err_info {
 	err_code code;
 	char reason[ERR_REASON_MAX];
 	char message[ERR_MESSAGE_MAX];
-	int retry_after_s; /* > 0: when to try again (a rate limit's hint) */
+	int retry_after_s;	     /* > 0: when to try again (a rate limit's hint) */
 	err_meta meta[ERR_META_MAX]; /* err_set_meta(); n_meta used */
 	int n_meta;
 } err_info;
@@ -58,8 +58,7 @@ typedef struct err_info {
 /* Records code, reason and a printf-style message; returns code so a caller
  * can write `return err_set(ERR_NOT_FOUND, "group_not_found", "...")`. A NULL
  * reason is stored as the default reason of the code. */
-err_code err_set(err_code code, const char *reason, const char *fmt, ...)
-	KOLO_PRINTF(3, 4);
+err_code err_set(err_code code, const char *reason, const char *fmt, ...) KOLO_PRINTF(3, 4);
 
 /* Adds a retry hint (seconds, > 0) to the last error: a rate limit's
  * RESOURCE_EXHAUSTED carries it as the `kolo-retry-after` trailer and the
@@ -81,8 +80,7 @@ const char *err_meta_get(const err_info *e, const char *key);
 
 /* The catalogue entry of reason (shared/err/reasons.h): 1 and its code,
  * gateway HTTP status (0: the code's) and meaning, or 0 when unknown. */
-int err_reason_find(const char *reason, err_code *code, int *http,
-		    const char **meaning);
+int err_reason_find(const char *reason, err_code *code, int *http, const char **meaning);
 
 /* err_set(ERR_RESOURCE_EXHAUSTED, ...) for a call whose arena is full. */
 err_code err_oom(void);

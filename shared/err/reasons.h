@@ -12,7 +12,9 @@
 #ifndef KOLO_ERR_REASONS_H
 #define KOLO_ERR_REASONS_H
 
-/* X(reason, gRPC code without ERR_, HTTP status or 0, "meaning") */
+/* X(reason, gRPC code without ERR_, HTTP status or 0, "meaning"); one row a
+ * line, as tests/scripts/check_reasons.py reads them: not reformatted. */
+/* clang-format off */
 #define ERR_REASONS(X) \
 	X(aborted, ABORTED, 0, "the default of ABORTED: a conflict, try again") \
 	X(account_not_found, NOT_FOUND, 0, "the provider has no such bank account") \
@@ -323,5 +325,7 @@
 	X(member_not_found, FAILED_PRECONDITION) \
 	X(not_a_member, FAILED_PRECONDITION) \
 	X(proposal_not_pending, ABORTED)
+
+/* clang-format on */
 
 #endif

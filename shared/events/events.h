@@ -11,21 +11,21 @@
 #include <stddef.h>
 
 /* Money in and out (ledger, withdrawals). */
-#define EVT_DEPOSIT_CREDITED "deposit.credited"
-#define EVT_DEPOSIT_ALLOCATED "deposit.allocated" /* an officer credited it to a member */
+#define EVT_DEPOSIT_CREDITED	 "deposit.credited"
+#define EVT_DEPOSIT_ALLOCATED	 "deposit.allocated" /* an officer credited it to a member */
 #define EVT_WITHDRAWAL_REQUESTED "withdrawal.requested"
-#define EVT_WITHDRAWAL_APPROVED "withdrawal.approved" /* one officer's approval */
-#define EVT_WITHDRAWAL_DECLINED "withdrawal.declined"
-#define EVT_WITHDRAWAL_PAID "withdrawal.paid"
-#define EVT_WITHDRAWAL_FAILED "withdrawal.failed" /* its payout failed; money back */
-#define EVT_WITHDRAWAL_CLOSED "withdrawal.closed" /* never paid: expired, closed */
+#define EVT_WITHDRAWAL_APPROVED	 "withdrawal.approved" /* one officer's approval */
+#define EVT_WITHDRAWAL_DECLINED	 "withdrawal.declined"
+#define EVT_WITHDRAWAL_PAID	 "withdrawal.paid"
+#define EVT_WITHDRAWAL_FAILED	 "withdrawal.failed" /* its payout failed; money back */
+#define EVT_WITHDRAWAL_CLOSED	 "withdrawal.closed" /* never paid: expired, closed */
 /* Governance (groups). */
-#define EVT_PROPOSAL_OPENED "proposal.opened"
-#define EVT_PROPOSAL_PASSED "proposal.passed"
-#define EVT_PROPOSAL_APPLIED "proposal.applied"
+#define EVT_PROPOSAL_OPENED   "proposal.opened"
+#define EVT_PROPOSAL_PASSED   "proposal.passed"
+#define EVT_PROPOSAL_APPLIED  "proposal.applied"
 #define EVT_PROPOSAL_REJECTED "proposal.rejected"
-#define EVT_MEMBER_ADDED "member.added"
-#define EVT_MEMBER_REMOVED "member.removed"
+#define EVT_MEMBER_ADDED      "member.added"
+#define EVT_MEMBER_REMOVED    "member.removed"
 /* A user's own (identity). */
 #define EVT_KYC_RESULT "kyc.result"
 #define EVT_EMAIL_CODE "user.email_code"

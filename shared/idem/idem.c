@@ -7,48 +7,45 @@
 
 #define IDEM_TTL "interval '86400 seconds'"
 
-#define IDEM_SQL(sql_of)                                               \
-	[IDEM_IDENTITY] = sql_of("identity_idempotency"),                     \
-	[IDEM_GROUPS] = sql_of("groups_idempotency"),                         \
-	[IDEM_EVENTS] = sql_of("events_idempotency")
+#define IDEM_SQL(sql_of)                                                                           \
+	[IDEM_IDENTITY] = sql_of("identity_idempotency"),                                          \
+	[IDEM_GROUPS] = sql_of("groups_idempotency"), [IDEM_EVENTS] = sql_of("events_idempotency")
 
 /* A few expired keys go with each claim; rows another call holds are
  * skipped (their call decides about them). */
-#define IDEM_CLEAN(t)                                                         \
-	"DELETE FROM public." t " WHERE ctid = ANY (ARRAY(SELECT ctid FROM"   \
-	" public." t " WHERE created_at < now() - " IDEM_TTL                   \
-	" LIMIT 16 FOR UPDATE SKIP LOCKED))"
-static const char *const idem_clean_sql[] = { IDEM_SQL(IDEM_CLEAN) };
+#define IDEM_CLEAN(t)                                                                              \
+	"DELETE FROM public." t " WHERE ctid = ANY (ARRAY(SELECT ctid FROM"                        \
+	" public." t " WHERE created_at < now() - " IDEM_TTL " LIMIT 16 FOR UPDATE SKIP LOCKED))"
+static const char *const idem_clean_sql[] = {IDEM_SQL(IDEM_CLEAN)};
 
 /* Takes the key: a new row, or an expired one made new. A concurrent
  * first call's row makes this wait until that call's transaction ends. */
-#define IDEM_INSERT(t)                                                        \
-	"INSERT INTO public." t " AS k (method, caller, request_id,"          \
-	" request_hash) VALUES ($1, $2, $3, $4)"                               \
-	" ON CONFLICT (method, caller, request_id) DO UPDATE"                 \
-	" SET request_hash = excluded.request_hash, response = NULL,"         \
-	" created_at = now() WHERE k.created_at < now() - " IDEM_TTL           \
-	" RETURNING 1"
-static const char *const idem_insert_sql[] = { IDEM_SQL(IDEM_INSERT) };
+#define IDEM_INSERT(t)                                                                             \
+	"INSERT INTO public." t " AS k (method, caller, request_id,"                               \
+	" request_hash) VALUES ($1, $2, $3, $4)"                                                   \
+	" ON CONFLICT (method, caller, request_id) DO UPDATE"                                      \
+	" SET request_hash = excluded.request_hash, response = NULL,"                              \
+	" created_at = now() WHERE k.created_at < now() - " IDEM_TTL " RETURNING 1"
+static const char *const idem_insert_sql[] = {IDEM_SQL(IDEM_INSERT)};
 
-#define IDEM_SELECT(t)                                                        \
-	"SELECT request_hash, coalesce(encode(response, 'hex'), '')"          \
-	" FROM public." t " WHERE method = $1 AND caller = $2"                 \
+#define IDEM_SELECT(t)                                                                             \
+	"SELECT request_hash, coalesce(encode(response, 'hex'), '')"                               \
+	" FROM public." t " WHERE method = $1 AND caller = $2"                                     \
 	" AND request_id = $3"
-static const char *const idem_select_sql[] = { IDEM_SQL(IDEM_SELECT) };
+static const char *const idem_select_sql[] = {IDEM_SQL(IDEM_SELECT)};
 
 /* The key's live answered row, for a look before the call's transaction. */
-#define IDEM_PEEK(t)                                                          \
-	"SELECT request_hash, encode(response, 'hex')"                        \
-	" FROM public." t " WHERE method = $1 AND caller = $2"                 \
-	" AND request_id = $3 AND response IS NOT NULL"                        \
+#define IDEM_PEEK(t)                                                                               \
+	"SELECT request_hash, encode(response, 'hex')"                                             \
+	" FROM public." t " WHERE method = $1 AND caller = $2"                                     \
+	" AND request_id = $3 AND response IS NOT NULL"                                            \
 	" AND created_at >= now() - " IDEM_TTL
-static const char *const idem_peek_sql[] = { IDEM_SQL(IDEM_PEEK) };
+static const char *const idem_peek_sql[] = {IDEM_SQL(IDEM_PEEK)};
 
-#define IDEM_UPDATE(t)                                                        \
-	"UPDATE public." t " SET response = decode($4, 'hex')"                \
+#define IDEM_UPDATE(t)                                                                             \
+	"UPDATE public." t " SET response = decode($4, 'hex')"                                     \
 	" WHERE method = $1 AND caller = $2 AND request_id = $3"
-static const char *const idem_update_sql[] = { IDEM_SQL(IDEM_UPDATE) };
+static const char *const idem_update_sql[] = {IDEM_SQL(IDEM_UPDATE)};
 
 /* One row of the Idempotency-Key rule: 1..max characters of chars. */
 typedef struct idem_key_rule {
@@ -57,12 +54,13 @@ typedef struct idem_key_rule {
 } idem_key_rule;
 
 static const idem_key_rule idem_key_rules[] = {
-	[IDEM_KEY_REQUEST_ID] = { IDEM_KEY_MAX, NULL },
-	[IDEM_KEY_CLIENT_REF] = { IDEM_CLIENT_REF_MAX, IDEM_CLIENT_REF_CHARS },
+	[IDEM_KEY_REQUEST_ID] = {IDEM_KEY_MAX, NULL},
+	[IDEM_KEY_CLIENT_REF] = {IDEM_CLIENT_REF_MAX, IDEM_CLIENT_REF_CHARS},
 };
 
 /* The field's refusal (each field keeps the reason its clients know). */
-static int idem_key_refuse(idem_key_field field)
+static int
+idem_key_refuse(idem_key_field field)
 {
 	if (field == IDEM_KEY_CLIENT_REF)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_idempotency_key",
@@ -72,14 +70,16 @@ static int idem_key_refuse(idem_key_field field)
 }
 
 /* 1 when c is one of the rule's characters. */
-static int idem_key_char_ok(const idem_key_rule *r, unsigned char c)
+static int
+idem_key_char_ok(const idem_key_rule *r, unsigned char c)
 {
 	if (!r->chars)
 		return c >= 0x20 && c <= 0x7e;
 	return c != 0 && strchr(r->chars, c) != NULL;
 }
 
-int idem_key_check(const char *key, idem_key_field field)
+int
+idem_key_check(const char *key, idem_key_field field)
 {
 	const idem_key_rule *r = &idem_key_rules[field];
 	size_t n = key ? strlen(key) : 0;
@@ -91,18 +91,18 @@ int idem_key_check(const char *key, idem_key_field field)
 }
 
 /* The request's request_id field (a bug when the message has none). */
-static const ProtobufCFieldDescriptor *idem_field(const ProtobufCMessage *req)
+static const ProtobufCFieldDescriptor *
+idem_field(const ProtobufCMessage *req)
 {
 	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field_by_name(req->descriptor,
-							       "request_id");
+		protobuf_c_message_descriptor_get_field_by_name(req->descriptor, "request_id");
 
 	return f && f->type == PROTOBUF_C_TYPE_STRING ? f : NULL;
 }
 
 /* Packs msg into the arena. */
-static int idem_pack(uint8_t **out, size_t *len, mem_arena *a,
-		     const ProtobufCMessage *msg)
+static int
+idem_pack(uint8_t **out, size_t *len, mem_arena *a, const ProtobufCMessage *msg)
 {
 	*len = protobuf_c_message_get_packed_size(msg);
 	*out = mem_arena_alloc(a, *len + 1);
@@ -113,13 +113,13 @@ static int idem_pack(uint8_t **out, size_t *len, mem_arena *a,
 }
 
 /* Sets the string field name of msg to "" (a bug when it has none). */
-static int idem_blank(ProtobufCMessage *msg, const char *name)
+static int
+idem_blank(ProtobufCMessage *msg, const char *name)
 {
 	const ProtobufCFieldDescriptor *f =
 		protobuf_c_message_descriptor_get_field_by_name(msg->descriptor, name);
 
-	if (!f || f->type != PROTOBUF_C_TYPE_STRING ||
-	    f->label == PROTOBUF_C_LABEL_REPEATED)
+	if (!f || f->type != PROTOBUF_C_TYPE_STRING || f->label == PROTOBUF_C_LABEL_REPEATED)
 		return err_set(ERR_INTERNAL, NULL, "%s has no string field %s",
 			       msg->descriptor->name, name);
 	*(const char **)((char *)msg + f->offset) = protobuf_c_empty_string;
@@ -128,8 +128,8 @@ static int idem_blank(ProtobufCMessage *msg, const char *name)
 
 /* The hash of the request with request_id and the omitted fields ""
  * (a shallow copy). */
-static int idem_hash(char hex[65], mem_arena *a, const ProtobufCMessage *req,
-		     const char *const *omit)
+static int
+idem_hash(char hex[65], mem_arena *a, const ProtobufCMessage *req, const char *const *omit)
 {
 	size_t size = req->descriptor->sizeof_message, len = 0;
 	unsigned char digest[32];
@@ -152,7 +152,8 @@ static int idem_hash(char hex[65], mem_arena *a, const ProtobufCMessage *req,
 	return 0;
 }
 
-static const char *idem_caller(rpc_ctx *ctx)
+static const char *
+idem_caller(rpc_ctx *ctx)
 {
 	const char *user = rpc_ctx_user_id(ctx);
 	const char *caller = rpc_ctx_caller(ctx);
@@ -171,8 +172,9 @@ static const char *idem_caller(rpc_ctx *ctx)
 	return out;
 }
 
-int idem_prepare(idem_key *k, rpc_ctx *ctx, idem_table table,
-		 const ProtobufCMessage *req, const char *const *omit)
+int
+idem_prepare(idem_key *k, rpc_ctx *ctx, idem_table table, const ProtobufCMessage *req,
+	     const char *const *omit)
 {
 	const ProtobufCFieldDescriptor *f = idem_field(req);
 	const char *key;
@@ -180,8 +182,7 @@ int idem_prepare(idem_key *k, rpc_ctx *ctx, idem_table table,
 	memset(k, 0, sizeof(*k));
 	k->table = table;
 	if (!f)
-		return err_set(ERR_INTERNAL, NULL, "%s has no request_id",
-			       req->descriptor->name);
+		return err_set(ERR_INTERNAL, NULL, "%s has no request_id", req->descriptor->name);
 	key = *(const char *const *)((const char *)req + f->offset);
 	if (!key || !key[0])
 		return 0;
@@ -196,7 +197,8 @@ int idem_prepare(idem_key *k, rpc_ctx *ctx, idem_table table,
 }
 
 /* The stored reply (hex) into resp. */
-static int idem_replay(const char *hex, mem_arena *a, ProtobufCMessage *resp)
+static int
+idem_replay(const char *hex, mem_arena *a, ProtobufCMessage *resp)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(a);
 	size_t cap = strlen(hex) / 2 + 1, len = 0;
@@ -215,10 +217,10 @@ static int idem_replay(const char *hex, mem_arena *a, ProtobufCMessage *resp)
 	return 0;
 }
 
-int idem_claim(db_conn *c, const idem_key *k, mem_arena *a,
-	       ProtobufCMessage *resp)
+int
+idem_claim(db_conn *c, const idem_key *k, mem_arena *a, ProtobufCMessage *resp)
 {
-	const char *params[] = { k->method, k->caller, k->key, k->hash };
+	const char *params[] = {k->method, k->caller, k->key, k->hash};
 	PGresult *res = NULL;
 	int rc, fresh;
 
@@ -247,9 +249,10 @@ int idem_claim(db_conn *c, const idem_key *k, mem_arena *a,
 	return rc < 0 ? rc : 1;
 }
 
-int idem_replayed(db_conn *c, const idem_key *k, mem_arena *a, ProtobufCMessage *resp)
+int
+idem_replayed(db_conn *c, const idem_key *k, mem_arena *a, ProtobufCMessage *resp)
 {
-	const char *params[] = { k->method, k->caller, k->key };
+	const char *params[] = {k->method, k->caller, k->key};
 	PGresult *res = NULL;
 	int rc;
 
@@ -269,7 +272,8 @@ int idem_replayed(db_conn *c, const idem_key *k, mem_arena *a, ProtobufCMessage 
 	return rc;
 }
 
-int idem_store(db_conn *c, const idem_key *k, const ProtobufCMessage *resp)
+int
+idem_store(db_conn *c, const idem_key *k, const ProtobufCMessage *resp)
 {
 	size_t len = protobuf_c_message_get_packed_size(resp);
 	uint8_t *bytes;
@@ -283,7 +287,7 @@ int idem_store(db_conn *c, const idem_key *k, const ProtobufCMessage *resp)
 	if (!bytes || !hex) {
 		rc = err_oom();
 	} else {
-		const char *params[] = { k->method, k->caller, k->key, hex };
+		const char *params[] = {k->method, k->caller, k->key, hex};
 
 		protobuf_c_message_pack(resp, bytes);
 		sodium_bin2hex(hex, len * 2 + 1, bytes, len);
@@ -295,7 +299,8 @@ int idem_store(db_conn *c, const idem_key *k, const ProtobufCMessage *resp)
 }
 
 /* The body of idem_db_tx(). */
-static int idem_tx_body(db_conn *c, void *arg)
+static int
+idem_tx_body(db_conn *c, void *arg)
 {
 	idem_tx *t = arg;
 	int rc = idem_claim(c, t->key, t->arena, t->resp);
@@ -309,7 +314,8 @@ static int idem_tx_body(db_conn *c, void *arg)
 	return rc != 0 ? rc : idem_store(c, t->key, t->resp);
 }
 
-int idem_db_tx(db_conn *c, int64_t timeout_ms, idem_tx *t)
+int
+idem_db_tx(db_conn *c, int64_t timeout_ms, idem_tx *t)
 {
 	return t->single ? db_tx_single(c, timeout_ms, idem_tx_body, t)
 			 : db_tx(c, timeout_ms, idem_tx_body, t);

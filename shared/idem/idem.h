@@ -43,9 +43,8 @@ typedef enum idem_table {
 
 /* The longest client_ref, and its characters (it becomes part of a ledger
  * reference, "demo:<group>:<key>"). */
-#define IDEM_CLIENT_REF_MAX 100
-#define IDEM_CLIENT_REF_CHARS \
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:"
+#define IDEM_CLIENT_REF_MAX   100
+#define IDEM_CLIENT_REF_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:"
 
 /* The two fields the Idempotency-Key header becomes (docs/decisions.md,
  * "Code shape: one Idempotency-Key rule"): one rule, one row each in
@@ -65,7 +64,7 @@ typedef struct idem_key {
 	const char *method; /* the request message's full name */
 	const char *caller; /* user id, "internal:<caller>" or "anonymous" */
 	const char *key;    /* request_id; NULL: no key */
-	char hash[65];      /* hex BLAKE2b-256 of the request without request_id */
+	char hash[65];	    /* hex BLAKE2b-256 of the request without request_id */
 } idem_key;
 
 /* The Idempotency-Key rule: 0 when key is "" or NULL (no key) or 1..max
@@ -78,12 +77,10 @@ KOLO_MUST_CHECK int idem_key_check(const char *key, idem_key_field field);
  * the hash besides request_id: a secret the handler checks itself on a
  * replay, never stored even as a fast hash (Register's password). */
 KOLO_MUST_CHECK int idem_prepare(idem_key *k, rpc_ctx *ctx, idem_table table,
-				 const ProtobufCMessage *req,
-				 const char *const *omit);
+				 const ProtobufCMessage *req, const char *const *omit);
 
 /* See above. resp is the handler's (initialised) reply. */
-KOLO_MUST_CHECK int idem_claim(db_conn *c, const idem_key *k, mem_arena *a,
-			       ProtobufCMessage *resp);
+KOLO_MUST_CHECK int idem_claim(db_conn *c, const idem_key *k, mem_arena *a, ProtobufCMessage *resp);
 
 /* Before the call's transaction, for a handler that must not repeat an
  * outside call (a metered provider request) on a replay: 1 when an earlier
@@ -94,8 +91,7 @@ KOLO_MUST_CHECK int idem_replayed(db_conn *c, const idem_key *k, mem_arena *a,
 				  ProtobufCMessage *resp);
 
 /* Stores resp as the key's reply in the caller's transaction. */
-KOLO_MUST_CHECK int idem_store(db_conn *c, const idem_key *k,
-			       const ProtobufCMessage *resp);
+KOLO_MUST_CHECK int idem_store(db_conn *c, const idem_key *k, const ProtobufCMessage *resp);
 
 /* One create's transaction under its key (from idem_prepare()). */
 typedef struct idem_tx {

@@ -4,20 +4,22 @@
 
 /* A JSON walker that keeps numbers as text (RFC 8259 grammar). */
 
-static int jn_is_digit(char c)
+static int
+jn_is_digit(char c)
 {
 	return c >= '0' && c <= '9';
 }
 
-static size_t jn_ws(const char *s, size_t len, size_t p)
+static size_t
+jn_ws(const char *s, size_t len, size_t p)
 {
-	while (p < len && (s[p] == ' ' || s[p] == '\t' || s[p] == '\n' ||
-			   s[p] == '\r'))
+	while (p < len && (s[p] == ' ' || s[p] == '\t' || s[p] == '\n' || s[p] == '\r'))
 		p++;
 	return p;
 }
 
-static int jn_hex4(const char *s, size_t len, size_t p, unsigned *out)
+static int
+jn_hex4(const char *s, size_t len, size_t p, unsigned *out)
 {
 	unsigned v = 0;
 
@@ -41,8 +43,8 @@ static int jn_hex4(const char *s, size_t len, size_t p, unsigned *out)
 }
 
 /* Compares one decoded byte of a string with the next byte of want. */
-static void jn_match(int *equal, size_t *wi, const char *want, size_t wlen,
-		     unsigned char b)
+static void
+jn_match(int *equal, size_t *wi, const char *want, size_t wlen, unsigned char b)
 {
 	if (*equal && *wi < wlen && (unsigned char)want[*wi] == b)
 		(*wi)++;
@@ -52,8 +54,8 @@ static void jn_match(int *equal, size_t *wi, const char *want, size_t wlen,
 
 /* The string at *p (its opening quote); moves *p past it. With want, sets
  * *equal to whether the decoded string is exactly want. */
-static int jn_string(const char *s, size_t len, size_t *p, const char *want,
-		     int *equal)
+static int
+jn_string(const char *s, size_t len, size_t *p, const char *want, int *equal)
 {
 	size_t i = *p, wi = 0, wlen = want ? strlen(want) : 0;
 	int eq = want != NULL;
@@ -81,13 +83,25 @@ static int jn_string(const char *s, size_t len, size_t *p, const char *want,
 			return -1;
 		c = (unsigned char)s[i++];
 		switch (c) {
-		case '"': case '\\': case '/':
+		case '"':
+		case '\\':
+		case '/':
 			break;
-		case 'b': c = '\b'; break;
-		case 'f': c = '\f'; break;
-		case 'n': c = '\n'; break;
-		case 'r': c = '\r'; break;
-		case 't': c = '\t'; break;
+		case 'b':
+			c = '\b';
+			break;
+		case 'f':
+			c = '\f';
+			break;
+		case 'n':
+			c = '\n';
+			break;
+		case 'r':
+			c = '\r';
+			break;
+		case 't':
+			c = '\t';
+			break;
 		case 'u':
 			if (jn_hex4(s, len, i, &cp) < 0)
 				return -1;
@@ -96,8 +110,7 @@ static int jn_string(const char *s, size_t len, size_t *p, const char *want,
 				return -1;
 			if (cp >= 0xd800 && cp <= 0xdbff) {
 				if (len - i < 6 || s[i] != '\\' || s[i + 1] != 'u' ||
-				    jn_hex4(s, len, i + 2, &lo) < 0 ||
-				    lo < 0xdc00 || lo > 0xdfff)
+				    jn_hex4(s, len, i + 2, &lo) < 0 || lo < 0xdc00 || lo > 0xdfff)
 					return -1;
 				i += 6;
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
@@ -135,7 +148,8 @@ static int jn_string(const char *s, size_t len, size_t *p, const char *want,
 	return 0;
 }
 
-static int jn_digits(const char *s, size_t len, size_t *p)
+static int
+jn_digits(const char *s, size_t len, size_t *p)
 {
 	size_t i = *p;
 
@@ -147,7 +161,8 @@ static int jn_digits(const char *s, size_t len, size_t *p)
 	return 0;
 }
 
-static int jn_number(const char *s, size_t len, size_t *p)
+static int
+jn_number(const char *s, size_t len, size_t *p)
 {
 	size_t i = *p;
 
@@ -173,9 +188,10 @@ static int jn_number(const char *s, size_t len, size_t *p)
 	return 0;
 }
 
-static int jn_literal(const char *s, size_t len, size_t *p)
+static int
+jn_literal(const char *s, size_t len, size_t *p)
 {
-	static const char *const words[] = { "true", "false", "null" };
+	static const char *const words[] = {"true", "false", "null"};
 
 	for (size_t k = 0; k < 3; k++) {
 		size_t n = strlen(words[k]);
@@ -189,8 +205,8 @@ static int jn_literal(const char *s, size_t len, size_t *p)
 }
 
 /* An object member's key and colon at *p; moves *p to its value. */
-static int jn_key(const char *s, size_t len, size_t *p, const char *want,
-		  int *equal)
+static int
+jn_key(const char *s, size_t len, size_t *p, const char *want, int *equal)
 {
 	size_t i = jn_ws(s, len, *p);
 
@@ -205,7 +221,8 @@ static int jn_key(const char *s, size_t len, size_t *p, const char *want,
 
 /* Moves *p past the one value that starts at or after it. Nesting is kept
  * on a fixed stack, so a deep document costs no C stack. */
-static int jn_skip(const char *s, size_t len, size_t *p)
+static int
+jn_skip(const char *s, size_t len, size_t *p)
 {
 	char stack[JSONNUM_MAX_DEPTH];
 	size_t sp = 0, i = *p;
@@ -266,8 +283,9 @@ static int jn_skip(const char *s, size_t len, size_t *p)
 	}
 }
 
-int jsonnum_find(const char **start, size_t *n, const char *json, size_t len,
-		 const char *const *path, size_t depth)
+int
+jsonnum_find(const char **start, size_t *n, const char *json, size_t len, const char *const *path,
+	     size_t depth)
 {
 	size_t p = 0, value_start;
 
@@ -309,8 +327,7 @@ int jsonnum_find(const char **start, size_t *n, const char *json, size_t len,
 	}
 	value_start = p;
 	if (json[p] != '-' && !jn_is_digit(json[p]))
-		return err_set(ERR_INVALID_ARGUMENT, "not_a_number",
-			       "the value is not a number");
+		return err_set(ERR_INVALID_ARGUMENT, "not_a_number", "the value is not a number");
 	if (jn_number(json, len, &p) < 0)
 		goto bad;
 	*start = json + value_start;

@@ -23,8 +23,7 @@
  * the path, ERR_NOT_FOUND when the path is not there (a key missing, or a
  * value on the way that is not an object), ERR_INVALID_ARGUMENT (reason
  * "not_a_number") when the value is not a number. */
-KOLO_MUST_CHECK int jsonnum_find(const char **start, size_t *n,
-				 const char *json, size_t len,
+KOLO_MUST_CHECK int jsonnum_find(const char **start, size_t *n, const char *json, size_t len,
 				 const char *const *path, size_t depth);
 
 #endif

@@ -15,16 +15,17 @@ static log_level log_min = LOG_LVL_INFO;
 static _Thread_local trace_ctx log_ctx;
 static _Thread_local int log_ctx_set;
 
-static const char *const log_level_names[] = { "debug", "info", "warn",
-					       "error" };
+static const char *const log_level_names[] = {"debug", "info", "warn", "error"};
 
-void log_init(const char *service, log_level min_level)
+void
+log_init(const char *service, log_level min_level)
 {
 	snprintf(log_service, sizeof(log_service), "%s", service);
 	log_min = min_level;
 }
 
-int log_level_parse(const char *text)
+int
+log_level_parse(const char *text)
 {
 	for (int i = 0; i < 4; i++) {
 		if (strcmp(text, log_level_names[i]) == 0)
@@ -33,12 +34,14 @@ int log_level_parse(const char *text)
 	return -1;
 }
 
-int log_enabled(log_level level)
+int
+log_enabled(log_level level)
 {
 	return level >= log_min;
 }
 
-static void log_append(char *buf, size_t cap, size_t *len, const char *s)
+static void
+log_append(char *buf, size_t cap, size_t *len, const char *s)
 {
 	size_t room = *len + 1 < cap ? cap - *len - 1 : 0;
 	size_t n = strnlen(s, room);
@@ -48,7 +51,8 @@ static void log_append(char *buf, size_t cap, size_t *len, const char *s)
 	buf[*len] = '\0';
 }
 
-void log_json_string(char *buf, size_t cap, size_t *len, const char *s)
+void
+log_json_string(char *buf, size_t cap, size_t *len, const char *s)
 {
 	char esc[8];
 
@@ -69,7 +73,8 @@ void log_json_string(char *buf, size_t cap, size_t *len, const char *s)
 	log_append(buf, cap, len, "\"");
 }
 
-void log_context_set(const trace_ctx *t)
+void
+log_context_set(const trace_ctx *t)
 {
 	if (!t) {
 		log_context_clear();
@@ -79,19 +84,21 @@ void log_context_set(const trace_ctx *t)
 	log_ctx_set = 1;
 }
 
-void log_context_clear(void)
+void
+log_context_clear(void)
 {
 	log_ctx_set = 0;
 }
 
-const trace_ctx *log_context(void)
+const trace_ctx *
+log_context(void)
 {
 	return log_ctx_set ? &log_ctx : NULL;
 }
 
 /* Appends ,"key":"value" to the line. */
-static void log_field(char *buf, size_t cap, size_t *len, const char *key,
-		      const char *value)
+static void
+log_field(char *buf, size_t cap, size_t *len, const char *key, const char *value)
 {
 	log_append(buf, cap, len, ",");
 	log_json_string(buf, cap, len, key);
@@ -102,7 +109,8 @@ static void log_field(char *buf, size_t cap, size_t *len, const char *key,
 		log_append(buf, cap, len, "null");
 }
 
-static void log_timestamp(char *out, size_t cap)
+static void
+log_timestamp(char *out, size_t cap)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -114,7 +122,8 @@ static void log_timestamp(char *out, size_t cap)
 		 (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
-void log_event(log_level level, const char *msg, ...)
+void
+log_event(log_level level, const char *msg, ...)
 {
 	char line[LOG_LINE_MAX];
 	char ts[64];

@@ -31,8 +31,7 @@ int log_enabled(log_level level);
 
 /* Writes one event line; the variadic part is key, value, ..., NULL
  * (a NULL value is written as JSON null). Thread-safe: one write(2). */
-void log_event(log_level level, const char *msg, ...)
-	__attribute__((sentinel));
+void log_event(log_level level, const char *msg, ...) __attribute__((sentinel));
 
 /* The calling thread's call context: while set, every line the thread
  * writes carries its request_id, trace_id and span_id (after msg). The

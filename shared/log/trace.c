@@ -9,16 +9,17 @@
 static const char trace_id_chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-";
 
-int trace_request_id_valid(const char *s)
+int
+trace_request_id_valid(const char *s)
 {
 	size_t n = s ? strnlen(s, TRACE_REQUEST_ID_MAX + 1) : 0;
 
-	return n >= 1 && n <= TRACE_REQUEST_ID_MAX &&
-	       strspn(s, trace_id_chars) == n;
+	return n >= 1 && n <= TRACE_REQUEST_ID_MAX && strspn(s, trace_id_chars) == n;
 }
 
 /* 1 when s[0..n) are lowercase hex digits, not all zero (zero_ok: may be). */
-static int trace_hex(const char *s, size_t n, int zero_ok)
+static int
+trace_hex(const char *s, size_t n, int zero_ok)
 {
 	int nonzero = 0;
 
@@ -30,20 +31,19 @@ static int trace_hex(const char *s, size_t n, int zero_ok)
 	return nonzero || zero_ok;
 }
 
-int trace_parse_traceparent(trace_ctx *t, const char *h)
+int
+trace_parse_traceparent(trace_ctx *t, const char *h)
 {
 	size_t n = h ? strnlen(h, 1024) : 0;
 
-	if (n < TRACE_PARENT_LEN || !trace_hex(h, 2, 1) ||
-	    strncmp(h, "ff", 2) == 0)
+	if (n < TRACE_PARENT_LEN || !trace_hex(h, 2, 1) || strncmp(h, "ff", 2) == 0)
 		return -1;
 	/* 00 is exactly 55; a later version may carry more after a '-'. */
 	if (strncmp(h, "00", 2) == 0 ? n != TRACE_PARENT_LEN
 				     : n > TRACE_PARENT_LEN && h[TRACE_PARENT_LEN] != '-')
 		return -1;
-	if (h[2] != '-' || h[35] != '-' || h[52] != '-' ||
-	    !trace_hex(h + 3, 32, 0) || !trace_hex(h + 36, 16, 0) ||
-	    !trace_hex(h + 53, 2, 1))
+	if (h[2] != '-' || h[35] != '-' || h[52] != '-' || !trace_hex(h + 3, 32, 0) ||
+	    !trace_hex(h + 36, 16, 0) || !trace_hex(h + 53, 2, 1))
 		return -1;
 	memcpy(t->trace_id, h + 3, 32);
 	t->trace_id[32] = '\0';
@@ -54,7 +54,8 @@ int trace_parse_traceparent(trace_ctx *t, const char *h)
 	return 0;
 }
 
-static void trace_random_hex(char *out, size_t n_bytes)
+static void
+trace_random_hex(char *out, size_t n_bytes)
 {
 	unsigned char raw[16];
 
@@ -63,7 +64,8 @@ static void trace_random_hex(char *out, size_t n_bytes)
 }
 
 /* A tracestate worth passing on: printable ASCII, not too long. */
-static int trace_state_ok(const char *s)
+static int
+trace_state_ok(const char *s)
 {
 	size_t n = strnlen(s, TRACE_STATE_MAX + 1);
 
@@ -76,8 +78,8 @@ static int trace_state_ok(const char *s)
 	return 1;
 }
 
-unsigned trace_begin(trace_ctx *t, const char *request_id,
-		     const char *traceparent, const char *tracestate)
+unsigned
+trace_begin(trace_ctx *t, const char *request_id, const char *traceparent, const char *tracestate)
 {
 	unsigned refused = 0;
 
@@ -90,8 +92,7 @@ unsigned trace_begin(trace_ctx *t, const char *request_id,
 	}
 	if (traceparent && trace_parse_traceparent(t, traceparent) == 0) {
 		if (tracestate && trace_state_ok(tracestate))
-			snprintf(t->tracestate, sizeof(t->tracestate), "%s",
-				 tracestate);
+			snprintf(t->tracestate, sizeof(t->tracestate), "%s", tracestate);
 	} else {
 		refused |= traceparent ? TRACE_REFUSED_TRACEPARENT : 0;
 		trace_random_hex(t->trace_id, 16);
@@ -101,14 +102,15 @@ unsigned trace_begin(trace_ctx *t, const char *request_id,
 	return refused;
 }
 
-void trace_format_traceparent(const trace_ctx *t,
-			      char out[TRACE_PARENT_LEN + 1])
+void
+trace_format_traceparent(const trace_ctx *t, char out[TRACE_PARENT_LEN + 1])
 {
-	snprintf(out, TRACE_PARENT_LEN + 1, "00-%.32s-%.16s-%.2s", t->trace_id,
-		 t->span_id, t->flags);
+	snprintf(out, TRACE_PARENT_LEN + 1, "00-%.32s-%.16s-%.2s", t->trace_id, t->span_id,
+		 t->flags);
 }
 
-int trace_http_header(char *out, size_t cap)
+int
+trace_http_header(char *out, size_t cap)
 {
 	const trace_ctx *t = log_context();
 	char tp[TRACE_PARENT_LEN + 1];

@@ -15,16 +15,16 @@
 #include <stddef.h>
 
 #define TRACE_REQUEST_ID_MAX 128
-#define TRACE_STATE_MAX 512
+#define TRACE_STATE_MAX	     512
 /* "00-" + 32 + "-" + 16 + "-" + 2, and the NUL. */
 #define TRACE_PARENT_LEN 55
 
 typedef struct trace_ctx {
 	char request_id[TRACE_REQUEST_ID_MAX + 1];
-	char trace_id[33];  /* 32 lowercase hex */
-	char span_id[17];   /* this hop's, 16 lowercase hex */
-	char parent_id[17]; /* the caller's span; "" when the trace began here */
-	char flags[3];	    /* trace-flags as given ("01": sampled) */
+	char trace_id[33];		      /* 32 lowercase hex */
+	char span_id[17];		      /* this hop's, 16 lowercase hex */
+	char parent_id[17];		      /* the caller's span; "" when the trace began here */
+	char flags[3];			      /* trace-flags as given ("01": sampled) */
 	char tracestate[TRACE_STATE_MAX + 1]; /* as given; "" none */
 } trace_ctx;
 
@@ -50,13 +50,12 @@ int trace_parse_traceparent(trace_ctx *t, const char *header);
  * tracestate is kept only with a valid traceparent and when it is at most
  * TRACE_STATE_MAX printable characters. Returns the TRACE_REFUSED_* flags
  * of what was given but not valid (the caller logs them). */
-unsigned trace_begin(trace_ctx *t, const char *request_id,
-		     const char *traceparent, const char *tracestate);
+unsigned trace_begin(trace_ctx *t, const char *request_id, const char *traceparent,
+		     const char *tracestate);
 
 /* The traceparent this hop sends on its own calls:
  * 00-<trace_id>-<span_id>-<flags> in out (TRACE_PARENT_LEN + 1 bytes). */
-void trace_format_traceparent(const trace_ctx *t,
-			      char out[TRACE_PARENT_LEN + 1]);
+void trace_format_traceparent(const trace_ctx *t, char out[TRACE_PARENT_LEN + 1]);
 
 /* The calling thread's trace (log_context), formatted as an HTTP header
  * line "traceparent: 00-..." for outgoing HTTP calls; 0 when the thread

@@ -6,18 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MEM_ARENA_BLOCK 16384
+#define MEM_ARENA_BLOCK	      16384
 #define MEM_ARENA_DEFAULT_CAP (64u * 1024 * 1024)
-#define MEM_ALIGN 16
+#define MEM_ALIGN	      16
 
-static void mem_oom(size_t size)
+static void
+mem_oom(size_t size)
 {
-	fprintf(stderr, "{\"level\":\"fatal\",\"msg\":\"out of memory\","
-			"\"bytes\":%zu}\n", size);
+	fprintf(stderr,
+		"{\"level\":\"fatal\",\"msg\":\"out of memory\","
+		"\"bytes\":%zu}\n",
+		size);
 	abort();
 }
 
-void *xmalloc(size_t size)
+void *
+xmalloc(size_t size)
 {
 	void *p = malloc(size ? size : 1);
 
@@ -26,7 +30,8 @@ void *xmalloc(size_t size)
 	return p;
 }
 
-void *xcalloc(size_t count, size_t size)
+void *
+xcalloc(size_t count, size_t size)
 {
 	void *p = calloc(count ? count : 1, size ? size : 1);
 
@@ -35,7 +40,8 @@ void *xcalloc(size_t count, size_t size)
 	return p;
 }
 
-void *xrealloc(void *ptr, size_t size)
+void *
+xrealloc(void *ptr, size_t size)
 {
 	void *p = realloc(ptr, size ? size : 1);
 
@@ -44,7 +50,8 @@ void *xrealloc(void *ptr, size_t size)
 	return p;
 }
 
-char *xstrdup(const char *s)
+char *
+xstrdup(const char *s)
 {
 	size_t n = strlen(s) + 1;
 	char *p = xmalloc(n);
@@ -66,7 +73,8 @@ struct mem_arena {
 	size_t total;
 };
 
-static mem_block *mem_block_new(size_t size)
+static mem_block *
+mem_block_new(size_t size)
 {
 	mem_block *b = xmalloc(sizeof(*b) + size);
 
@@ -76,7 +84,8 @@ static mem_block *mem_block_new(size_t size)
 	return b;
 }
 
-mem_arena *mem_arena_new(size_t cap_bytes)
+mem_arena *
+mem_arena_new(size_t cap_bytes)
 {
 	mem_arena *a = xcalloc(1, sizeof(*a));
 
@@ -85,7 +94,8 @@ mem_arena *mem_arena_new(size_t cap_bytes)
 	return a;
 }
 
-void mem_arena_free(mem_arena *arena)
+void
+mem_arena_free(mem_arena *arena)
 {
 	mem_block *b, *next;
 
@@ -98,7 +108,8 @@ void mem_arena_free(mem_arena *arena)
 	free(arena);
 }
 
-void mem_arena_reset(mem_arena *arena)
+void
+mem_arena_reset(mem_arena *arena)
 {
 	mem_block *b = arena->head, *next;
 
@@ -112,7 +123,8 @@ void mem_arena_reset(mem_arena *arena)
 	arena->total = 0;
 }
 
-void *mem_arena_alloc(mem_arena *arena, size_t size)
+void *
+mem_arena_alloc(mem_arena *arena, size_t size)
 {
 	size_t need = (size + MEM_ALIGN - 1) & ~(size_t)(MEM_ALIGN - 1);
 	mem_block *b = arena->head;
@@ -134,7 +146,8 @@ void *mem_arena_alloc(mem_arena *arena, size_t size)
 	return p;
 }
 
-char *mem_arena_strndup(mem_arena *arena, const char *s, size_t n)
+char *
+mem_arena_strndup(mem_arena *arena, const char *s, size_t n)
 {
 	char *p = mem_arena_alloc(arena, n + 1);
 
@@ -145,12 +158,14 @@ char *mem_arena_strndup(mem_arena *arena, const char *s, size_t n)
 	return p;
 }
 
-char *mem_arena_strdup(mem_arena *arena, const char *s)
+char *
+mem_arena_strdup(mem_arena *arena, const char *s)
 {
 	return mem_arena_strndup(arena, s, strlen(s));
 }
 
-char *mem_arena_printf(mem_arena *arena, const char *fmt, ...)
+char *
+mem_arena_printf(mem_arena *arena, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -170,23 +185,27 @@ char *mem_arena_printf(mem_arena *arena, const char *fmt, ...)
 	return p;
 }
 
-size_t mem_arena_used(const mem_arena *arena)
+size_t
+mem_arena_used(const mem_arena *arena)
 {
 	return arena->total;
 }
 
-static void *mem_pb_alloc(void *data, size_t size)
+static void *
+mem_pb_alloc(void *data, size_t size)
 {
 	return mem_arena_alloc(data, size);
 }
 
-static void mem_pb_free(void *data, void *ptr)
+static void
+mem_pb_free(void *data, void *ptr)
 {
 	(void)data;
 	(void)ptr;
 }
 
-ProtobufCAllocator mem_arena_allocator(mem_arena *arena)
+ProtobufCAllocator
+mem_arena_allocator(mem_arena *arena)
 {
 	ProtobufCAllocator a = {
 		.alloc = mem_pb_alloc,

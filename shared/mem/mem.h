@@ -39,8 +39,7 @@ char *mem_arena_strdup(mem_arena *arena, const char *s);
 char *mem_arena_strndup(mem_arena *arena, const char *s, size_t n);
 
 /* printf into the arena. */
-char *mem_arena_printf(mem_arena *arena, const char *fmt, ...)
-	KOLO_PRINTF(2, 3);
+char *mem_arena_printf(mem_arena *arena, const char *fmt, ...) KOLO_PRINTF(2, 3);
 
 /* Bytes handed out since the last reset. */
 size_t mem_arena_used(const mem_arena *arena);

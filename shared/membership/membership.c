@@ -23,21 +23,20 @@ static membership_reader membership_readers[MEMBERSHIP_READER_SLOTS];
 static pthread_mutex_t membership_readers_lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t membership_reader_ttl_ms;
 
-int membership_require_officer(const Kolo__Groups__V1__GetMembershipResponse *m)
+int
+membership_require_officer(const Kolo__Groups__V1__GetMembershipResponse *m)
 {
 	if (m && !m->is_officer)
-		return err_set(
-			ERR_PERMISSION_DENIED, "officer_only",
-			"only an officer (OWNER or TREASURER) may do this");
+		return err_set(ERR_PERMISSION_DENIED, "officer_only",
+			       "only an officer (OWNER or TREASURER) may do this");
 	return 0;
 }
 
-int membership_check(rpc_ctx *ctx, rpc_channel *groups, const char *group_id,
-		     int need_officer,
-		     Kolo__Groups__V1__GetMembershipResponse **out)
+int
+membership_check(rpc_ctx *ctx, rpc_channel *groups, const char *group_id, int need_officer,
+		 Kolo__Groups__V1__GetMembershipResponse **out)
 {
-	Kolo__Groups__V1__GetMembershipRequest req =
-		KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
+	Kolo__Groups__V1__GetMembershipRequest req = KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
 	Kolo__Groups__V1__GetMembershipResponse *resp = NULL;
 	int rc;
 
@@ -49,13 +48,12 @@ int membership_check(rpc_ctx *ctx, rpc_channel *groups, const char *group_id,
 		return 0;
 	req.group_id = (char *)group_id;
 	req.user_id = (char *)rpc_ctx_user_id(ctx);
-	rc = svc_call(ctx, groups, "GetMembership", &req.base,
-		      (ProtobufCMessage **)&resp, SVC_CALL_INTERNAL);
+	rc = svc_call(ctx, groups, "GetMembership", &req.base, (ProtobufCMessage **)&resp,
+		      SVC_CALL_INTERNAL);
 	if (rc < 0)
 		return rc;
 	if (!resp->is_member)
-		return err_set(ERR_NOT_FOUND, "group_not_found",
-			       "no such group");
+		return err_set(ERR_NOT_FOUND, "group_not_found", "no such group");
 	if (need_officer && (rc = membership_require_officer(resp)) < 0)
 		return rc;
 	if (out)
@@ -63,7 +61,8 @@ int membership_check(rpc_ctx *ctx, rpc_channel *groups, const char *group_id,
 	return 0;
 }
 
-static int64_t membership_now_ms(void)
+static int64_t
+membership_now_ms(void)
 {
 	struct timespec ts;
 
@@ -72,8 +71,8 @@ static int64_t membership_now_ms(void)
 }
 
 /* FNV-1a of the pair, for its slot. */
-static unsigned membership_reader_slot(const char *group_id,
-				       const char *user_id)
+static unsigned
+membership_reader_slot(const char *group_id, const char *user_id)
 {
 	uint32_t h = 2166136261u;
 	const char *parts[] = {group_id, user_id};
@@ -88,26 +87,23 @@ static unsigned membership_reader_slot(const char *group_id,
 }
 
 /* 1 when the pair passed a read check that has not expired. */
-static bool membership_reader_known(const char *group_id, const char *user_id)
+static bool
+membership_reader_known(const char *group_id, const char *user_id)
 {
-	membership_reader *r =
-		&membership_readers[membership_reader_slot(group_id, user_id)];
+	membership_reader *r = &membership_readers[membership_reader_slot(group_id, user_id)];
 	bool known;
 
 	pthread_mutex_lock(&membership_readers_lock);
-	known = membership_reader_ttl_ms > 0 &&
-		r->expires_ms > membership_now_ms() &&
-		strcmp(r->group_id, group_id) == 0 &&
-		strcmp(r->user_id, user_id) == 0;
+	known = membership_reader_ttl_ms > 0 && r->expires_ms > membership_now_ms() &&
+		strcmp(r->group_id, group_id) == 0 && strcmp(r->user_id, user_id) == 0;
 	pthread_mutex_unlock(&membership_readers_lock);
 	return known;
 }
 
-static void membership_reader_remember(const char *group_id,
-				       const char *user_id)
+static void
+membership_reader_remember(const char *group_id, const char *user_id)
 {
-	membership_reader *r =
-		&membership_readers[membership_reader_slot(group_id, user_id)];
+	membership_reader *r = &membership_readers[membership_reader_slot(group_id, user_id)];
 
 	pthread_mutex_lock(&membership_readers_lock);
 	if (membership_reader_ttl_ms > 0) {
@@ -118,12 +114,11 @@ static void membership_reader_remember(const char *group_id,
 	pthread_mutex_unlock(&membership_readers_lock);
 }
 
-int membership_check_reader(rpc_ctx *ctx, rpc_channel *groups,
-			    const char *group_id)
+int
+membership_check_reader(rpc_ctx *ctx, rpc_channel *groups, const char *group_id)
 {
 	const char *user_id = rpc_ctx_user_id(ctx);
-	bool cacheable = user_id && text_is_uuid(group_id) &&
-			 strlen(user_id) == TEXT_UUID_LEN;
+	bool cacheable = user_id && text_is_uuid(group_id) && strlen(user_id) == TEXT_UUID_LEN;
 	int rc;
 
 	if (cacheable && membership_reader_known(group_id, user_id))
@@ -134,7 +129,8 @@ int membership_check_reader(rpc_ctx *ctx, rpc_channel *groups,
 	return rc;
 }
 
-void membership_reader_cache_set_ttl(int64_t ttl_ms)
+void
+membership_reader_cache_set_ttl(int64_t ttl_ms)
 {
 	pthread_mutex_lock(&membership_readers_lock);
 	membership_reader_ttl_ms = ttl_ms > 0 ? ttl_ms : 0;

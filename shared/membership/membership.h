@@ -11,15 +11,13 @@
  * (service token, no user) passes without asking. *out, when not NULL,
  * gets the membership (NULL for a service call); it lives in ctx's arena.
  * ERR_INVALID_ARGUMENT when group_id is not a UUID. */
-KOLO_MUST_CHECK int
-membership_check(rpc_ctx *ctx, rpc_channel *groups, const char *group_id,
-		 int need_officer,
-		 Kolo__Groups__V1__GetMembershipResponse **out);
+KOLO_MUST_CHECK int membership_check(rpc_ctx *ctx, rpc_channel *groups, const char *group_id,
+				     int need_officer,
+				     Kolo__Groups__V1__GetMembershipResponse **out);
 
 /* ERR_PERMISSION_DENIED "officer_only" unless m (a membership membership_check
  * gave; NULL for a service call, which passes) is an officer's. */
-KOLO_MUST_CHECK int
-membership_require_officer(const Kolo__Groups__V1__GetMembershipResponse *m);
+KOLO_MUST_CHECK int membership_require_officer(const Kolo__Groups__V1__GetMembershipResponse *m);
 
 /* membership_check(ctx, groups, group_id, 0, NULL) for a call that only
  * reads: a pass is remembered for the reader cache's time to live, so a

@@ -12,8 +12,7 @@
 
 /* Histogram upper bounds in microseconds (the gateway's, too). */
 static const int64_t metrics_bounds_us[METRICS_MAX_BUCKETS] = {
-	1000, 2500, 5000, 10000, 25000, 50000,
-	100000, 250000, 500000, 1000000, 2500000, 5000000,
+	1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000,
 };
 
 /* The family list; the queue list has its own lock, held while a scrape
@@ -23,11 +22,12 @@ static pthread_mutex_t metrics_queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static metrics_family *metrics_families; /* registration order, reversed */
 static metrics_queue *metrics_queues;
 
-static metrics_family metrics_provider_calls = METRICS_FAMILY(
-	METRICS_COUNTER, "kolo_provider_calls_total",
-	"Calls to outside providers (payments, SMTP, SMS, webhooks) by outcome.");
+static metrics_family metrics_provider_calls =
+	METRICS_FAMILY(METRICS_COUNTER, "kolo_provider_calls_total",
+		       "Calls to outside providers (payments, SMTP, SMS, webhooks) by outcome.");
 
-static int64_t metrics_now_ms(void)
+static int64_t
+metrics_now_ms(void)
 {
 	struct timespec t;
 
@@ -35,7 +35,8 @@ static int64_t metrics_now_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void metrics_register(metrics_family *f)
+static void
+metrics_register(metrics_family *f)
 {
 	if (atomic_load_explicit(&f->registered, memory_order_acquire))
 		return;
@@ -48,7 +49,8 @@ static void metrics_register(metrics_family *f)
 	pthread_mutex_unlock(&metrics_lock);
 }
 
-static uint64_t metrics_hash(const char *s)
+static uint64_t
+metrics_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 
@@ -57,8 +59,8 @@ static uint64_t metrics_hash(const char *s)
 	return h;
 }
 
-static metrics_series *metrics_scan(metrics_family *f, size_t n, uint64_t h,
-				    const char *labels)
+static metrics_series *
+metrics_scan(metrics_family *f, size_t n, uint64_t h, const char *labels)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (f->series[i].hash == h && strcmp(f->series[i].labels, labels) == 0)
@@ -68,7 +70,8 @@ static metrics_series *metrics_scan(metrics_family *f, size_t n, uint64_t h,
 }
 
 /* The series of labels, added when new; the last slot is the overflow. */
-static metrics_series *metrics_find(metrics_family *f, const char *labels)
+static metrics_series *
+metrics_find(metrics_family *f, const char *labels)
 {
 	uint64_t h = metrics_hash(labels);
 	size_t n = atomic_load_explicit(&f->n_series, memory_order_acquire);
@@ -95,17 +98,20 @@ static metrics_series *metrics_find(metrics_family *f, const char *labels)
 	return s;
 }
 
-void metrics_add(metrics_family *f, const char *labels, int64_t n)
+void
+metrics_add(metrics_family *f, const char *labels, int64_t n)
 {
 	atomic_fetch_add(&metrics_find(f, labels)->value, n);
 }
 
-void metrics_set(metrics_family *f, const char *labels, int64_t value)
+void
+metrics_set(metrics_family *f, const char *labels, int64_t value)
 {
 	atomic_store(&metrics_find(f, labels)->value, value);
 }
 
-void metrics_observe_us(metrics_family *f, const char *labels, int64_t micros)
+void
+metrics_observe_us(metrics_family *f, const char *labels, int64_t micros)
 {
 	metrics_series *s = metrics_find(f, labels);
 	size_t b = 0;
@@ -117,7 +123,8 @@ void metrics_observe_us(metrics_family *f, const char *labels, int64_t micros)
 	atomic_fetch_add(&s->value, 1);
 }
 
-int64_t metrics_value(metrics_family *f, const char *labels)
+int64_t
+metrics_value(metrics_family *f, const char *labels)
 {
 	uint64_t h = metrics_hash(labels);
 	size_t n = atomic_load_explicit(&f->n_series, memory_order_acquire);
@@ -126,23 +133,24 @@ int64_t metrics_value(metrics_family *f, const char *labels)
 	return s ? atomic_load(&s->value) : 0;
 }
 
-void metrics_provider_call(const char *provider, int answered, long http_status)
+void
+metrics_provider_call(const char *provider, int answered, long http_status)
 {
 	char labels[128];
-	const char *outcome = !answered ? "transport_error"
+	const char *outcome = !answered					? "transport_error"
 			      : http_status >= 200 && http_status < 300 ? "2xx"
 			      : http_status >= 400 && http_status < 500 ? "4xx"
 			      : http_status >= 500 && http_status < 600 ? "5xx"
 									: "other";
 
-	snprintf(labels, sizeof(labels), "provider=\"%s\",outcome=\"%s\"", provider,
-		 outcome);
+	snprintf(labels, sizeof(labels), "provider=\"%s\",outcome=\"%s\"", provider, outcome);
 	metrics_add(&metrics_provider_calls, labels, 1);
 }
 
 /* --- queues ------------------------------------------------------------------- */
 
-void metrics_queue_register(metrics_queue *q)
+void
+metrics_queue_register(metrics_queue *q)
 {
 	metrics_queue *p;
 
@@ -157,7 +165,8 @@ void metrics_queue_register(metrics_queue *q)
 	pthread_mutex_unlock(&metrics_queue_lock);
 }
 
-void metrics_queue_unregister(metrics_queue *q)
+void
+metrics_queue_unregister(metrics_queue *q)
 {
 	pthread_mutex_lock(&metrics_queue_lock);
 	for (metrics_queue **p = &metrics_queues; *p; p = &(*p)->next) {
@@ -170,7 +179,8 @@ void metrics_queue_unregister(metrics_queue *q)
 }
 
 /* Measures q unless its last measure is fresh (metrics_queue_lock held). */
-static void metrics_queue_refresh(metrics_queue *q)
+static void
+metrics_queue_refresh(metrics_queue *q)
 {
 	int64_t now = metrics_now_ms();
 	int64_t ttl = q->cache_ms > 0 ? q->cache_ms : METRICS_QUEUE_CACHE_MS;
@@ -181,18 +191,22 @@ static void metrics_queue_refresh(metrics_queue *q)
 	q->measured_ms = now;
 }
 
-static void metrics_write_queues(FILE *f)
+static void
+metrics_write_queues(FILE *f)
 {
 	fputs("# HELP kolo_worker_queue_depth Items waiting for a background worker.\n"
-	      "# TYPE kolo_worker_queue_depth gauge\n", f);
+	      "# TYPE kolo_worker_queue_depth gauge\n",
+	      f);
 	for (metrics_queue *q = metrics_queues; q; q = q->next) {
 		metrics_queue_refresh(q);
 		if (q->ok)
 			fprintf(f, "kolo_worker_queue_depth{worker=\"%s\"} %" PRId64 "\n",
 				q->worker, q->depth);
 	}
-	fputs("# HELP kolo_worker_queue_oldest_age_seconds Age of the oldest item waiting for a background worker.\n"
-	      "# TYPE kolo_worker_queue_oldest_age_seconds gauge\n", f);
+	fputs("# HELP kolo_worker_queue_oldest_age_seconds Age of the oldest item waiting for a "
+	      "background worker.\n"
+	      "# TYPE kolo_worker_queue_oldest_age_seconds gauge\n",
+	      f);
 	for (metrics_queue *q = metrics_queues; q; q = q->next) {
 		if (q->ok)
 			fprintf(f, "kolo_worker_queue_oldest_age_seconds{worker=\"%s\"} %.3f\n",
@@ -202,8 +216,8 @@ static void metrics_write_queues(FILE *f)
 
 /* --- exposition --------------------------------------------------------------- */
 
-static void metrics_write_histogram(FILE *f, const metrics_family *fam,
-				    metrics_series *s)
+static void
+metrics_write_histogram(FILE *f, const metrics_family *fam, metrics_series *s)
 {
 	const char *sep = s->labels[0] ? "," : "";
 	unsigned long long cumulative = 0;
@@ -214,17 +228,17 @@ static void metrics_write_histogram(FILE *f, const metrics_family *fam,
 			(double)metrics_bounds_us[b] / 1e6, cumulative);
 	}
 	cumulative += atomic_load(&s->buckets[METRICS_MAX_BUCKETS]);
-	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", fam->name, s->labels, sep,
-		cumulative);
+	fprintf(f, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", fam->name, s->labels, sep, cumulative);
 	fprintf(f, "%s_sum%s%s%s %.6f\n", fam->name, s->labels[0] ? "{" : "", s->labels,
 		s->labels[0] ? "}" : "", (double)atomic_load(&s->sum_us) / 1e6);
-	fprintf(f, "%s_count%s%s%s %llu\n", fam->name, s->labels[0] ? "{" : "",
-		s->labels, s->labels[0] ? "}" : "", cumulative);
+	fprintf(f, "%s_count%s%s%s %llu\n", fam->name, s->labels[0] ? "{" : "", s->labels,
+		s->labels[0] ? "}" : "", cumulative);
 }
 
-static void metrics_write_family(FILE *f, metrics_family *fam)
+static void
+metrics_write_family(FILE *f, metrics_family *fam)
 {
-	static const char *const types[] = { "counter", "gauge", "histogram" };
+	static const char *const types[] = {"counter", "gauge", "histogram"};
 	size_t n = atomic_load_explicit(&fam->n_series, memory_order_acquire);
 
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam->name, fam->help, fam->name,
@@ -235,14 +249,14 @@ static void metrics_write_family(FILE *f, metrics_family *fam)
 		if (fam->kind == METRICS_HISTOGRAM)
 			metrics_write_histogram(f, fam, s);
 		else
-			fprintf(f, "%s%s%s%s %lld\n", fam->name, s->labels[0] ? "{" : "",
-				s->labels, s->labels[0] ? "}" : "",
-				(long long)atomic_load(&s->value));
+			fprintf(f, "%s%s%s%s %lld\n", fam->name, s->labels[0] ? "{" : "", s->labels,
+				s->labels[0] ? "}" : "", (long long)atomic_load(&s->value));
 	}
 }
 
 /* Fields 14 (utime), 15 (stime) and 22 (starttime) of /proc/self/stat. */
-static int metrics_proc_stat(double *cpu_s, double *start_s)
+static int
+metrics_proc_stat(double *cpu_s, double *start_s)
 {
 	char buf[1024], *p;
 	unsigned long long utime = 0, stime = 0, start = 0;
@@ -255,8 +269,9 @@ static int metrics_proc_stat(double *cpu_s, double *start_s)
 	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* the name may hold spaces */
 	if (!p || tick <= 0 ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
-			  "%*d %*d %*d %*d %*d %*d %llu",
+	    sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu "
+		   "%*d %*d %*d %*d %*d %*d %llu",
 		   &utime, &stime, &start) != 3)
 		return -1;
 	*cpu_s = (double)(utime + stime) / (double)tick;
@@ -264,7 +279,8 @@ static int metrics_proc_stat(double *cpu_s, double *start_s)
 	return 0;
 }
 
-static double metrics_boot_time(void)
+static double
+metrics_boot_time(void)
 {
 	char line[256];
 	double boot = 0;
@@ -279,7 +295,8 @@ static double metrics_boot_time(void)
 	return boot;
 }
 
-static long metrics_rss_bytes(void)
+static long
+metrics_rss_bytes(void)
 {
 	long pages = 0, resident = 0;
 	FILE *f = fopen("/proc/self/statm", "r");
@@ -291,7 +308,8 @@ static long metrics_rss_bytes(void)
 	return resident * sysconf(_SC_PAGESIZE);
 }
 
-static long metrics_open_fds(void)
+static long
+metrics_open_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
 	long n = 0;
@@ -304,33 +322,46 @@ static long metrics_open_fds(void)
 	return n > 3 ? n - 3 : 0; /* ".", ".." and the directory's own fd */
 }
 
-static void metrics_write_process(FILE *f)
+static void
+metrics_write_process(FILE *f)
 {
 	double cpu = 0, start = 0;
 	struct rlimit lim;
 
 	if (metrics_proc_stat(&cpu, &start) == 0) {
-		fprintf(f, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
-			   "# TYPE process_cpu_seconds_total counter\n"
-			   "process_cpu_seconds_total %.2f\n", cpu);
-		fprintf(f, "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n"
-			   "# TYPE process_start_time_seconds gauge\n"
-			   "process_start_time_seconds %.2f\n",
+		fprintf(f,
+			"# HELP process_cpu_seconds_total Total user and system CPU time spent in "
+			"seconds.\n"
+			"# TYPE process_cpu_seconds_total counter\n"
+			"process_cpu_seconds_total %.2f\n",
+			cpu);
+		fprintf(f,
+			"# HELP process_start_time_seconds Start time of the process since unix "
+			"epoch in seconds.\n"
+			"# TYPE process_start_time_seconds gauge\n"
+			"process_start_time_seconds %.2f\n",
 			metrics_boot_time() + start);
 	}
-	fprintf(f, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-		   "# TYPE process_resident_memory_bytes gauge\n"
-		   "process_resident_memory_bytes %ld\n", metrics_rss_bytes());
-	fprintf(f, "# HELP process_open_fds Number of open file descriptors.\n"
-		   "# TYPE process_open_fds gauge\n"
-		   "process_open_fds %ld\n", metrics_open_fds());
+	fprintf(f,
+		"# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+		"# TYPE process_resident_memory_bytes gauge\n"
+		"process_resident_memory_bytes %ld\n",
+		metrics_rss_bytes());
+	fprintf(f,
+		"# HELP process_open_fds Number of open file descriptors.\n"
+		"# TYPE process_open_fds gauge\n"
+		"process_open_fds %ld\n",
+		metrics_open_fds());
 	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
-		fprintf(f, "# HELP process_max_fds Maximum number of open file descriptors.\n"
-			   "# TYPE process_max_fds gauge\n"
-			   "process_max_fds %llu\n", (unsigned long long)lim.rlim_cur);
+		fprintf(f,
+			"# HELP process_max_fds Maximum number of open file descriptors.\n"
+			"# TYPE process_max_fds gauge\n"
+			"process_max_fds %llu\n",
+			(unsigned long long)lim.rlim_cur);
 }
 
-void metrics_write(FILE *f)
+void
+metrics_write(FILE *f)
 {
 	metrics_register(&metrics_provider_calls);
 	pthread_mutex_lock(&metrics_lock);

@@ -20,8 +20,8 @@
 
 #include "err/err.h"
 
-#define METRICS_MAX_SERIES 256
-#define METRICS_LABELS_MAX 192
+#define METRICS_MAX_SERIES  256
+#define METRICS_LABELS_MAX  192
 #define METRICS_MAX_BUCKETS 12
 
 typedef enum metrics_kind {
@@ -50,9 +50,11 @@ typedef struct metrics_family {
 	metrics_series series[METRICS_MAX_SERIES];
 } metrics_family;
 
-#define METRICS_FAMILY(kind_, name_, help_)                                  \
-	{ .name = (name_), .help = (help_), .kind = (kind_),                 \
-	  .lock = PTHREAD_MUTEX_INITIALIZER }
+#define METRICS_FAMILY(kind_, name_, help_)                                                        \
+	{                                                                                          \
+		.name = (name_), .help = (help_), .kind = (kind_),                                 \
+		.lock = PTHREAD_MUTEX_INITIALIZER                                                  \
+	}
 
 /* Adds n (may be negative for a gauge) to the series labels of f. */
 void metrics_add(metrics_family *f, const char *labels, int64_t n);

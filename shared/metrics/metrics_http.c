@@ -16,8 +16,8 @@ struct metrics_http {
 	int port;
 };
 
-static enum MHD_Result metrics_reply(struct MHD_Connection *c, unsigned status,
-				     char *body, size_t len, const char *type)
+static enum MHD_Result
+metrics_reply(struct MHD_Connection *c, unsigned status, char *body, size_t len, const char *type)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 		len, body, body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -33,10 +33,9 @@ static enum MHD_Result metrics_reply(struct MHD_Connection *c, unsigned status,
 	return rc;
 }
 
-static enum MHD_Result metrics_access(void *cls, struct MHD_Connection *c,
-				      const char *url, const char *method,
-				      const char *version, const char *upload,
-				      size_t *upload_len, void **con_cls)
+static enum MHD_Result
+metrics_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+	       const char *version, const char *upload, size_t *upload_len, void **con_cls)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -65,7 +64,8 @@ static enum MHD_Result metrics_access(void *cls, struct MHD_Connection *c,
 	return metrics_reply(c, 200, text, len, "text/plain; version=0.0.4; charset=utf-8");
 }
 
-static int metrics_parse_addr(struct sockaddr_in *out, const char *addr)
+static int
+metrics_parse_addr(struct sockaddr_in *out, const char *addr)
 {
 	const char *colon = strrchr(addr, ':');
 	char host[64];
@@ -85,7 +85,8 @@ static int metrics_parse_addr(struct sockaddr_in *out, const char *addr)
 	return 0;
 }
 
-int metrics_http_start(metrics_http **out, const char *addr)
+int
+metrics_http_start(metrics_http **out, const char *addr)
 {
 	struct sockaddr_in sa;
 	metrics_http *h;
@@ -95,12 +96,10 @@ int metrics_http_start(metrics_http **out, const char *addr)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
 			       "KOLO_METRICS_ADDR must be IPv4-host:port");
 	h = xcalloc(1, sizeof(*h));
-	h->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC, 0,
-				     NULL, NULL, metrics_access, NULL,
-				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-				     MHD_OPTION_END);
+	h->daemon = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC, 0, NULL, NULL, metrics_access, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16, MHD_OPTION_END);
 	if (!h->daemon) {
 		free(h);
 		return err_set(ERR_UNAVAILABLE, "bind_failed", "cannot listen on %s", addr);
@@ -111,12 +110,14 @@ int metrics_http_start(metrics_http **out, const char *addr)
 	return 0;
 }
 
-int metrics_http_port(const metrics_http *h)
+int
+metrics_http_port(const metrics_http *h)
 {
 	return h->port;
 }
 
-void metrics_http_stop(metrics_http *h)
+void
+metrics_http_stop(metrics_http *h)
 {
 	if (!h)
 		return;

@@ -14,7 +14,7 @@
  * maximum for companies (DESIGN §14). KOLO_MAX_AMOUNT_KOBO may only lower
  * it. Sums of many such amounts stay far inside int64 (docs/decisions.md,
  * "Amounts"). */
-#define MONEY_MAX_KOBO 25000000000LL
+#define MONEY_MAX_KOBO	    25000000000LL
 #define MONEY_MAX_KOBO_TEXT "25000000000" /* the same, as a cfg default */
 
 /* kobo as naira with two decimals, "-1234.05"; out holds MONEY_TEXT_MAX. */
@@ -27,8 +27,7 @@ void money_naira(char out[MONEY_TEXT_MAX], int64_t kobo);
  * ERR_INVALID_ARGUMENT with reason "bad_amount" (not a decimal),
  * "not_whole_kobo" ("26.875") or "amount_too_large" (|kobo| > INT64_MAX);
  * *kobo is written only on success. */
-KOLO_MUST_CHECK int money_parse_naira(const char *text, size_t len,
-				      int64_t *kobo);
+KOLO_MUST_CHECK int money_parse_naira(const char *text, size_t len, int64_t *kobo);
 
 /* kobo as the naira decimal a provider request carries: always two
  * decimals, "1500.75", "20.00", "0.05" (a valid JSON number, and what

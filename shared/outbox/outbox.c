@@ -12,8 +12,8 @@
 #include "metrics/metrics.h"
 
 static const char *const outbox_add_sql[] = {
-#define OUTBOX_INSERT(t) \
-	"INSERT INTO public." t " (type, group_id, user_id, actor_id, data)" \
+#define OUTBOX_INSERT(t)                                                                           \
+	"INSERT INTO public." t " (type, group_id, user_id, actor_id, data)"                       \
 	" VALUES ($1, $2::uuid, $3::uuid, $4::uuid, $5::jsonb)"
 	[OUTBOX_IDENTITY] = OUTBOX_INSERT("identity_outbox"),
 	[OUTBOX_GROUPS] = OUTBOX_INSERT("groups_outbox"),
@@ -24,11 +24,11 @@ static const char *const outbox_add_sql[] = {
 };
 
 static const char *const outbox_read_sql[] = {
-#define OUTBOX_SELECT(t) \
-	"SELECT id::text, type, coalesce(group_id::text, ''),"               \
-	" coalesce(user_id::text, ''), coalesce(actor_id::text, ''), "      \
-	DB_RFC3339("occurred_at") ", data::text, seq"                       \
-	" FROM public." t " ORDER BY seq LIMIT $1"
+#define OUTBOX_SELECT(t)                                                                           \
+	"SELECT id::text, type, coalesce(group_id::text, ''),"                                     \
+	" coalesce(user_id::text, ''), coalesce(actor_id::text, ''), " DB_RFC3339(                 \
+		"occurred_at") ", data::text, seq"                                                 \
+			       " FROM public." t " ORDER BY seq LIMIT $1"
 	[OUTBOX_IDENTITY] = OUTBOX_SELECT("identity_outbox"),
 	[OUTBOX_GROUPS] = OUTBOX_SELECT("groups_outbox"),
 	[OUTBOX_LEDGER] = OUTBOX_SELECT("ledger_outbox"),
@@ -38,8 +38,7 @@ static const char *const outbox_read_sql[] = {
 };
 
 static const char *const outbox_ack_sql[] = {
-#define OUTBOX_DELETE(t) \
-	"DELETE FROM public." t " WHERE id = ANY ($1::uuid[])"
+#define OUTBOX_DELETE(t) "DELETE FROM public." t " WHERE id = ANY ($1::uuid[])"
 	[OUTBOX_IDENTITY] = OUTBOX_DELETE("identity_outbox"),
 	[OUTBOX_GROUPS] = OUTBOX_DELETE("groups_outbox"),
 	[OUTBOX_LEDGER] = OUTBOX_DELETE("ledger_outbox"),
@@ -48,13 +47,15 @@ static const char *const outbox_ack_sql[] = {
 #undef OUTBOX_DELETE
 };
 
-static const char *outbox_id_param(const char *id)
+static const char *
+outbox_id_param(const char *id)
 {
 	return id && id[0] ? id : NULL;
 }
 
 /* The event's data as compact JSON text (malloc'd; caller frees). */
-static int outbox_data_text(char **out, const char *fmt, va_list ap)
+static int
+outbox_data_text(char **out, const char *fmt, va_list ap)
 {
 	json_error_t error;
 	json_t *data = fmt ? json_vpack_ex(&error, 0, fmt, ap) : json_object();
@@ -69,8 +70,8 @@ static int outbox_data_text(char **out, const char *fmt, va_list ap)
 	return *out ? 0 : err_oom();
 }
 
-int outbox_add(db_conn *c, outbox_table table, const outbox_event *event,
-	       const char *data_fmt, ...)
+int
+outbox_add(db_conn *c, outbox_table table, const outbox_event *event, const char *data_fmt, ...)
 {
 	const char *params[5];
 	char *data = NULL;
@@ -95,8 +96,8 @@ int outbox_add(db_conn *c, outbox_table table, const outbox_event *event,
 	return rc;
 }
 
-static int outbox_read_row(Kolo__Common__V1__OutboxEvent **out, mem_arena *a,
-			   const PGresult *res, int row)
+static int
+outbox_read_row(Kolo__Common__V1__OutboxEvent **out, mem_arena *a, const PGresult *res, int row)
 {
 	Kolo__Common__V1__OutboxEvent *e = mem_arena_alloc(a, sizeof(*e));
 
@@ -111,15 +112,16 @@ static int outbox_read_row(Kolo__Common__V1__OutboxEvent **out, mem_arena *a,
 	e->occurred_at = db_text(a, res, row, 5);
 	e->data_json = db_text(a, res, row, 6);
 	e->seq = db_int64(res, row, 7);
-	if (!e->id || !e->type || !e->group_id || !e->user_id || !e->actor_id ||
-	    !e->occurred_at || !e->data_json)
+	if (!e->id || !e->type || !e->group_id || !e->user_id || !e->actor_id || !e->occurred_at ||
+	    !e->data_json)
 		return err_oom();
 	*out = e;
 	return 0;
 }
 
-int outbox_read(Kolo__Common__V1__OutboxEvent ***out, size_t *n_out, db_conn *c,
-		outbox_table table, int32_t limit, mem_arena *arena)
+int
+outbox_read(Kolo__Common__V1__OutboxEvent ***out, size_t *n_out, db_conn *c, outbox_table table,
+	    int32_t limit, mem_arena *arena)
 {
 	char lim[DB_I64_TEXT];
 	const char *params[1];
@@ -148,7 +150,8 @@ int outbox_read(Kolo__Common__V1__OutboxEvent ***out, size_t *n_out, db_conn *c,
 }
 
 /* "{id,id,...}": the ids as a uuid[] literal, each checked. */
-static int outbox_id_array(char **out, mem_arena *a, char *const *ids, size_t n)
+static int
+outbox_id_array(char **out, mem_arena *a, char *const *ids, size_t n)
 {
 	size_t len = 3 + n * 37;
 	char *s = mem_arena_alloc(a, len), *p;
@@ -171,8 +174,9 @@ static int outbox_id_array(char **out, mem_arena *a, char *const *ids, size_t n)
 	return 0;
 }
 
-int outbox_ack(int32_t *acked, db_conn *c, outbox_table table, char *const *ids,
-	       size_t n_ids, mem_arena *arena)
+int
+outbox_ack(int32_t *acked, db_conn *c, outbox_table table, char *const *ids, size_t n_ids,
+	   mem_arena *arena)
 {
 	const char *params[1];
 	char *array = NULL;
@@ -180,8 +184,8 @@ int outbox_ack(int32_t *acked, db_conn *c, outbox_table table, char *const *ids,
 	int rc;
 
 	if (n_ids > OUTBOX_READ_MAX)
-		return err_set(ERR_INVALID_ARGUMENT, "too_many_ids",
-			       "at most %d event ids at once", OUTBOX_READ_MAX);
+		return err_set(ERR_INVALID_ARGUMENT, "too_many_ids", "at most %d event ids at once",
+			       OUTBOX_READ_MAX);
 	rc = outbox_id_array(&array, arena, ids, n_ids);
 	if (rc < 0)
 		return rc;
@@ -194,8 +198,9 @@ int outbox_ack(int32_t *acked, db_conn *c, outbox_table table, char *const *ids,
 	return 0;
 }
 
-int outbox_serve_read(Kolo__Common__V1__OutboxEvent ***out, size_t *n_out,
-		      rpc_ctx *ctx, outbox_table table, int32_t limit)
+int
+outbox_serve_read(Kolo__Common__V1__OutboxEvent ***out, size_t *n_out, rpc_ctx *ctx,
+		  outbox_table table, int32_t limit)
 {
 	db_conn *c = NULL;
 	int rc = db_thread_conn(&c);
@@ -205,8 +210,8 @@ int outbox_serve_read(Kolo__Common__V1__OutboxEvent ***out, size_t *n_out,
 	return outbox_read(out, n_out, c, table, limit, rpc_ctx_arena(ctx));
 }
 
-int outbox_serve_ack(int32_t *acked, rpc_ctx *ctx, outbox_table table,
-		     char *const *ids, size_t n_ids)
+int
+outbox_serve_ack(int32_t *acked, rpc_ctx *ctx, outbox_table table, char *const *ids, size_t n_ids)
 {
 	db_conn *c = NULL;
 	int rc = db_thread_conn(&c);
@@ -218,8 +223,8 @@ int outbox_serve_ack(int32_t *acked, rpc_ctx *ctx, outbox_table table,
 
 /* --- metrics -------------------------------------------------------------------- */
 
-#define OUTBOX_QUEUE(t)                                                        \
-	"SELECT count(*), extract(epoch FROM now() - min(occurred_at))::float8"  \
+#define OUTBOX_QUEUE(t)                                                                            \
+	"SELECT count(*), extract(epoch FROM now() - min(occurred_at))::float8"                    \
 	" FROM " t
 
 static const char *const outbox_services[] = {
@@ -238,14 +243,16 @@ static const char *const outbox_queue_sql[] = {
 
 #define OUTBOX_N_TABLES (sizeof(outbox_services) / sizeof(outbox_services[0]))
 
-static int outbox_measure(void *arg, int64_t *depth, double *oldest_age_s)
+static int
+outbox_measure(void *arg, int64_t *depth, double *oldest_age_s)
 {
 	return db_measure_queue(arg, depth, oldest_age_s);
 }
 
 static metrics_queue outbox_queues[OUTBOX_N_TABLES];
 
-int outbox_table_of(outbox_table *out, const char *service)
+int
+outbox_table_of(outbox_table *out, const char *service)
 {
 	for (size_t i = 0; i < OUTBOX_N_TABLES; i++) {
 		if (strcmp(outbox_services[i], service) == 0) {
@@ -256,7 +263,8 @@ int outbox_table_of(outbox_table *out, const char *service)
 	return -1;
 }
 
-void outbox_metrics_register(outbox_table table)
+void
+outbox_metrics_register(outbox_table table)
 {
 	metrics_queue *q = &outbox_queues[table];
 
@@ -266,7 +274,8 @@ void outbox_metrics_register(outbox_table table)
 	metrics_queue_register(q);
 }
 
-void outbox_metrics_unregister(outbox_table table)
+void
+outbox_metrics_unregister(outbox_table table)
 {
 	metrics_queue_unregister(&outbox_queues[table]);
 }

@@ -41,26 +41,24 @@ typedef struct outbox_event {
  * json_pack() format of a JSON object with its arguments after it (NULL:
  * {}): the type's fields of docs/events.md. ERR_INTERNAL for a type not
  * in the catalogue or a format that does not make an object (bugs). */
-KOLO_MUST_CHECK int outbox_add(db_conn *c, outbox_table table,
-			       const outbox_event *event, const char *data_fmt, ...);
+KOLO_MUST_CHECK int outbox_add(db_conn *c, outbox_table table, const outbox_event *event,
+			       const char *data_fmt, ...);
 
 /* Up to limit (1..OUTBOX_READ_MAX; 0 or more: the max) of the oldest
  * events, lowest seq first, into *out (n_out of them), in the arena. */
-KOLO_MUST_CHECK int outbox_read(Kolo__Common__V1__OutboxEvent ***out, size_t *n_out,
-				db_conn *c, outbox_table table, int32_t limit,
-				mem_arena *arena);
+KOLO_MUST_CHECK int outbox_read(Kolo__Common__V1__OutboxEvent ***out, size_t *n_out, db_conn *c,
+				outbox_table table, int32_t limit, mem_arena *arena);
 
 /* Deletes the events of these ids (stored by kolo-events); *acked gets
  * how many were still there. ERR_INVALID_ARGUMENT "invalid_id" for an id
  * that is not a UUID, "too_many_ids" for more than OUTBOX_READ_MAX. */
-KOLO_MUST_CHECK int outbox_ack(int32_t *acked, db_conn *c, outbox_table table,
-			       char *const *ids, size_t n_ids, mem_arena *arena);
+KOLO_MUST_CHECK int outbox_ack(int32_t *acked, db_conn *c, outbox_table table, char *const *ids,
+			       size_t n_ids, mem_arena *arena);
 
 /* The bodies of every service's ReadOutbox and AckOutbox handlers, on the
  * calling worker's connection. */
-KOLO_MUST_CHECK int outbox_serve_read(Kolo__Common__V1__OutboxEvent ***out,
-				      size_t *n_out, rpc_ctx *ctx,
-				      outbox_table table, int32_t limit);
+KOLO_MUST_CHECK int outbox_serve_read(Kolo__Common__V1__OutboxEvent ***out, size_t *n_out,
+				      rpc_ctx *ctx, outbox_table table, int32_t limit);
 KOLO_MUST_CHECK int outbox_serve_ack(int32_t *acked, rpc_ctx *ctx, outbox_table table,
 				     char *const *ids, size_t n_ids);
 

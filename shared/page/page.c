@@ -7,7 +7,8 @@
 
 #define PAGE_RAW_MAX (PAGE_KEY_MAX + 1 + TEXT_UUID_LEN)
 
-int page_size(int32_t *out, int32_t requested)
+int
+page_size(int32_t *out, int32_t requested)
 {
 	if (requested < 0)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_page_size",
@@ -21,14 +22,14 @@ int page_size(int32_t *out, int32_t requested)
 	return 0;
 }
 
-static int page_key_valid(const char *key, size_t len)
+static int
+page_key_valid(const char *key, size_t len)
 {
-	return len > 0 && len <= PAGE_KEY_MAX &&
-	       strspn(key, "0123456789-:.+ T") == len;
+	return len > 0 && len <= PAGE_KEY_MAX && strspn(key, "0123456789-:.+ T") == len;
 }
 
-int page_token_encode(char **out, mem_arena *arena, const char *key,
-		      const char *id)
+int
+page_token_encode(char **out, mem_arena *arena, const char *key, const char *id)
 {
 	char raw[PAGE_RAW_MAX + 1];
 	size_t n = strlen(key) + 1 + strlen(id);
@@ -40,21 +41,22 @@ int page_token_encode(char **out, mem_arena *arena, const char *key,
 	raw[strlen(key)] = '|';
 	memcpy(raw + strlen(key) + 1, id, strlen(id) + 1);
 	token = mem_arena_alloc(arena, auth_b64url_len(n) + 1);
-	if (!token || auth_b64url_encode(token, auth_b64url_len(n) + 1,
-					 (const unsigned char *)raw, n) < 0)
+	if (!token ||
+	    auth_b64url_encode(token, auth_b64url_len(n) + 1, (const unsigned char *)raw, n) < 0)
 		return err_oom();
 	*out = token;
 	return 0;
 }
 
-static int page_bad_token(void)
+static int
+page_bad_token(void)
 {
 	return err_set(ERR_INVALID_ARGUMENT, "bad_page_token",
 		       "page_token is not a token this list gave out");
 }
 
-int page_token_decode(const char **key_out, const char **id_out,
-		      mem_arena *arena, const char *token)
+int
+page_token_decode(const char **key_out, const char **id_out, mem_arena *arena, const char *token)
 {
 	unsigned char raw[PAGE_RAW_MAX + 1];
 	size_t n = 0, key_len;
@@ -86,8 +88,8 @@ int page_token_decode(const char **key_out, const char **id_out,
 	return 0;
 }
 
-int page_request_parse(page_request *out, mem_arena *arena, int32_t size,
-		       const char *token)
+int
+page_request_parse(page_request *out, mem_arena *arena, int32_t size, const char *token)
 {
 	int rc = page_size(&out->limit, size);
 
@@ -96,30 +98,34 @@ int page_request_parse(page_request *out, mem_arena *arena, int32_t size,
 	return page_token_decode(&out->key, &out->after_id, arena, token);
 }
 
-int32_t page_fetch_rows(const page_request *pr)
+int32_t
+page_fetch_rows(const page_request *pr)
 {
 	return pr->limit + 1;
 }
 
-size_t page_rows(const page_request *pr, int n_rows)
+size_t
+page_rows(const page_request *pr, int n_rows)
 {
 	return (size_t)(n_rows < pr->limit ? n_rows : pr->limit);
 }
 
-int page_has_more(const page_request *pr, int n_rows)
+int
+page_has_more(const page_request *pr, int n_rows)
 {
 	return n_rows > pr->limit;
 }
 
-void *page_items(size_t *n, mem_arena *arena, const page_request *pr, int n_rows,
-		 size_t item_size)
+void *
+page_items(size_t *n, mem_arena *arena, const page_request *pr, int n_rows, size_t item_size)
 {
 	*n = page_rows(pr, n_rows);
 	return mem_arena_alloc(arena, item_size * (*n + 1));
 }
 
 /* The string member at offset at of a row. */
-static const char *page_row_string(const void *row, size_t at)
+static const char *
+page_row_string(const void *row, size_t at)
 {
 	const char *s;
 
@@ -127,8 +133,9 @@ static const char *page_row_string(const void *row, size_t at)
 	return s;
 }
 
-int page_next_token(char **out, mem_arena *arena, const page_request *pr,
-		    const void *rows, int n_rows, page_row_layout layout)
+int
+page_next_token(char **out, mem_arena *arena, const page_request *pr, const void *rows, int n_rows,
+		page_row_layout layout)
 {
 	const char *last;
 

@@ -14,8 +14,8 @@
 #include "mem/mem.h"
 
 #define PAGE_DEFAULT_SIZE 50
-#define PAGE_MAX_SIZE 200
-#define PAGE_KEY_MAX 48
+#define PAGE_MAX_SIZE	  200
+#define PAGE_KEY_MAX	  48
 
 /* The page size for a request: 0 -> PAGE_DEFAULT_SIZE, above
  * PAGE_MAX_SIZE -> PAGE_MAX_SIZE; negative is ERR_INVALID_ARGUMENT
@@ -23,14 +23,13 @@
 KOLO_MUST_CHECK int page_size(int32_t *out, int32_t requested);
 
 /* A token for the row (key, id), allocated in the arena. */
-KOLO_MUST_CHECK int page_token_encode(char **out, mem_arena *arena,
-				      const char *key, const char *id);
+KOLO_MUST_CHECK int page_token_encode(char **out, mem_arena *arena, const char *key,
+				      const char *id);
 
 /* Splits a token into key and id (in the arena). An empty token gives
  * NULL for both (the first page). A token that is not ours is
  * ERR_INVALID_ARGUMENT (reason "bad_page_token"). */
-KOLO_MUST_CHECK int page_token_decode(const char **key_out,
-				      const char **id_out, mem_arena *arena,
+KOLO_MUST_CHECK int page_token_decode(const char **key_out, const char **id_out, mem_arena *arena,
 				      const char *token);
 
 /* What a List request asks for: how many rows, after which (key, id). */
@@ -41,8 +40,7 @@ typedef struct page_request {
 } page_request;
 
 /* page_size() and page_token_decode() of a List request in one step. */
-KOLO_MUST_CHECK int page_request_parse(page_request *out, mem_arena *arena,
-				       int32_t page_size,
+KOLO_MUST_CHECK int page_request_parse(page_request *out, mem_arena *arena, int32_t page_size,
 				       const char *page_token);
 
 /* How many rows a List's query asks for: limit + 1, one past the page, so
@@ -60,8 +58,7 @@ int page_has_more(const page_request *pr, int n_rows);
 /* A List reply's array of items, filled by the caller: page_rows() slots
  * of item_size bytes (a message pointer's size) and a zeroed one after
  * them, in the arena; *n gets page_rows(). NULL when the arena is full. */
-void *page_items(size_t *n, mem_arena *arena, const page_request *pr, int n_rows,
-		 size_t item_size);
+void *page_items(size_t *n, mem_arena *arena, const page_request *pr, int n_rows, size_t item_size);
 
 /* Where a List's rows keep what a page token names: rows of size bytes
  * whose sort key and id are string members at key_at and id_at. */
@@ -74,19 +71,16 @@ typedef struct page_row_layout {
 /* The layout of rows of type T whose sort key and id are the members key
  * and id; a member that is not a string (char * or const char *) does not
  * compile. */
-#define PAGE_ROW_LAYOUT(T, key, id)                                          \
-	((page_row_layout){ sizeof(T), PAGE_STRING_AT(T, key),                 \
-			    PAGE_STRING_AT(T, id) })
-#define PAGE_STRING_AT(T, m)                                                 \
-	_Generic(&((T *)0)->m, char **: offsetof(T, m),                         \
-		 const char **: offsetof(T, m))
+#define PAGE_ROW_LAYOUT(T, key, id)                                                                \
+	((page_row_layout){sizeof(T), PAGE_STRING_AT(T, key), PAGE_STRING_AT(T, id)})
+#define PAGE_STRING_AT(T, m)                                                                       \
+	_Generic(&((T *)0)->m, char ** : offsetof(T, m), const char ** : offsetof(T, m))
 
 /* A List reply's next_page_token: when the n_rows fetched are more than
  * the page holds (page_has_more()), *out is the token of the page's last
  * row, rows[limit - 1] laid out as layout says (in the arena); else *out
  * is left as it is (""). Errors as page_token_encode(). */
-KOLO_MUST_CHECK int page_next_token(char **out, mem_arena *arena,
-				    const page_request *pr, const void *rows,
-				    int n_rows, page_row_layout layout);
+KOLO_MUST_CHECK int page_next_token(char **out, mem_arena *arena, const page_request *pr,
+				    const void *rows, int n_rows, page_row_layout layout);
 
 #endif

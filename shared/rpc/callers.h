@@ -19,7 +19,7 @@
 #define RPC_CALLER_KEY "kolo-caller"
 /* Length of a token's SHA-256 in bytes and in hex. */
 #define RPC_TOKEN_HASH_BYTES 32
-#define RPC_TOKEN_HASH_HEX (2 * RPC_TOKEN_HASH_BYTES)
+#define RPC_TOKEN_HASH_HEX   (2 * RPC_TOKEN_HASH_BYTES)
 
 /* The Kolo processes that call services (flags: a set is their OR). */
 enum {
@@ -55,9 +55,8 @@ const rpc_caller_rule *rpc_caller_rules(size_t *n_out);
 /* *out = the callers rules (n of them; NULL: rpc_caller_rules()) allow to
  * call service/method for nobody; 0, or ERR_NOT_FOUND when no row names
  * it. */
-KOLO_MUST_CHECK int rpc_callers_allowed(unsigned *out, const rpc_caller_rule *rules,
-					size_t n, const char *service,
-					const char *method);
+KOLO_MUST_CHECK int rpc_callers_allowed(unsigned *out, const rpc_caller_rule *rules, size_t n,
+					const char *service, const char *method);
 
 /* The hex SHA-256 of token into out (RPC_TOKEN_HASH_HEX + 1 bytes): what a
  * server is given for a caller (KOLO_CALLER_TOKEN_HASHES). */
@@ -77,7 +76,6 @@ KOLO_MUST_CHECK int rpc_caller_keys_parse(rpc_caller_keys *out, const char *spec
 /* The caller flag whose token this is, given its claimed name; 0 when the
  * name is unknown, has no hash, or the token does not match (constant time
  * over the hash). */
-unsigned rpc_caller_keys_check(const rpc_caller_keys *keys, const char *name,
-			       const char *token);
+unsigned rpc_caller_keys_check(const rpc_caller_keys *keys, const char *name, const char *token);
 
 #endif

@@ -48,7 +48,7 @@
 #define RPC_REQUEST_ID_KEY "x-request-id"
 /* Request metadata keys of the W3C trace context. */
 #define RPC_TRACEPARENT_KEY "traceparent"
-#define RPC_TRACESTATE_KEY "tracestate"
+#define RPC_TRACESTATE_KEY  "tracestate"
 /* Request metadata key carrying the calling process's own service token
  * (its name in RPC_CALLER_KEY; see callers.h). */
 #define RPC_INTERNAL_TOKEN_KEY "kolo-internal-token"
@@ -76,8 +76,7 @@ typedef struct rpc_ctx rpc_ctx;
 /* A handler reads req, fills resp (already initialised) and returns 0, or
  * returns the err_code it recorded with err_set(). Allocate anything the
  * reply points to in the call's arena (rpc_ctx_arena()). */
-typedef int (*rpc_handler)(rpc_ctx *ctx, const ProtobufCMessage *req,
-			   ProtobufCMessage *resp);
+typedef int (*rpc_handler)(rpc_ctx *ctx, const ProtobufCMessage *req, ProtobufCMessage *resp);
 
 typedef struct rpc_method {
 	const char *name;    /* RPC name as in the .proto, e.g. "GetBalance" */
@@ -97,14 +96,14 @@ typedef struct rpc_method {
  * own, and rpc_server_start() checks both structs' sizes against the
  * .proto's method (the layer unpacks and packs with the descriptor, and
  * the handler sees the same structs through its own types). */
-#define RPC_METHOD(pkg, rpc, fn, auth_flags)                                   \
-	{                                                                      \
-		.name = #rpc,                                                  \
-		.handler = _Generic(&(fn),                                     \
-			int (*)(rpc_ctx *, const pkg##rpc##Request *,          \
-				pkg##rpc##Response *) : (rpc_handler)(fn)),    \
-		.auth = (auth_flags), .req_size = sizeof(pkg##rpc##Request),  \
-		.resp_size = sizeof(pkg##rpc##Response),                       \
+#define RPC_METHOD(pkg, rpc, fn, auth_flags)                                                       \
+	{                                                                                          \
+		.name = #rpc,                                                                      \
+		.handler = _Generic(                                                               \
+			&(fn), int (*)(rpc_ctx *, const pkg##rpc##Request *, pkg##rpc##Response *) \
+			: (rpc_handler)(fn)),                                                      \
+		.auth = (auth_flags), .req_size = sizeof(pkg##rpc##Request),                       \
+		.resp_size = sizeof(pkg##rpc##Response),                                           \
 	}
 
 /* One server stream being served (see rpc_stream_send). */
@@ -117,8 +116,7 @@ typedef struct rpc_stream rpc_stream;
  * arena live until the handler returns; the arena is never reset in
  * between, so a long stream allocates per message outside it (or in a
  * scratch arena of its own). */
-typedef int (*rpc_stream_handler)(rpc_ctx *ctx, const ProtobufCMessage *req,
-				  rpc_stream *stream);
+typedef int (*rpc_stream_handler)(rpc_ctx *ctx, const ProtobufCMessage *req, rpc_stream *stream);
 
 typedef struct rpc_stream_method {
 	const char *name;		   /* RPC name, e.g. "WatchEvents" */
@@ -129,13 +127,13 @@ typedef struct rpc_stream_method {
 
 /* RPC_METHOD's twin for a stream handler
  *	int fn(rpc_ctx *ctx, const <pkg><rpc>Request *in, rpc_stream *stream) */
-#define RPC_STREAM_METHOD(pkg, rpc, fn, auth_flags)                            \
-	{                                                                      \
-		.name = #rpc,                                                  \
-		.stream_handler = _Generic(&(fn),                              \
-			int (*)(rpc_ctx *, const pkg##rpc##Request *,          \
-				rpc_stream *) : (rpc_stream_handler)(fn)),     \
-		.auth = (auth_flags), .req_size = sizeof(pkg##rpc##Request),  \
+#define RPC_STREAM_METHOD(pkg, rpc, fn, auth_flags)                                                \
+	{                                                                                          \
+		.name = #rpc,                                                                      \
+		.stream_handler = _Generic(                                                        \
+			&(fn), int (*)(rpc_ctx *, const pkg##rpc##Request *, rpc_stream *)         \
+			: (rpc_stream_handler)(fn)),                                               \
+		.auth = (auth_flags), .req_size = sizeof(pkg##rpc##Request),                       \
 	}
 
 /* Whether the session of a verified access token (claims->sid, never
@@ -178,7 +176,7 @@ typedef struct rpc_server_config {
 	/* "name:sha256hex,..." of the service callers accepted (see
 	 * rpc_caller_keys_parse); NULL or "": none. */
 	const char *caller_token_hashes;
-	int64_t grace_ms;		/* shutdown grace (<= 0: 10 s) */
+	int64_t grace_ms; /* shutdown grace (<= 0: 10 s) */
 	/* Optional: runs first on each worker thread and each stream's
 	 * thread (e.g. to pick the thread's database settings). */
 	void (*worker_start)(void *arg);
@@ -203,8 +201,7 @@ void rpc_shutdown(void);
  * bound, ERR_INVALID_ARGUMENT for a bad table (an RPC_AUTH_INTERNAL method
  * without a caller rule), bad caller token hashes or unreadable TLS
  * files. */
-KOLO_MUST_CHECK int rpc_server_start(rpc_server **out,
-				     const rpc_service *service,
+KOLO_MUST_CHECK int rpc_server_start(rpc_server **out, const rpc_service *service,
 				     const rpc_server_config *config);
 
 /* A plaintext server of grpc.health.v1.Health (Check, Watch) alone, one
@@ -254,8 +251,7 @@ void rpc_stream_notify(rpc_stream *stream);
  * the deadline passed, ERR_UNAVAILABLE "shutting_down" when the server is
  * stopping, ERR_RESOURCE_EXHAUSTED "reply_too_large" above the message cap
  * (the stream goes on). Only the stream's own thread sends. */
-KOLO_MUST_CHECK int rpc_stream_send(rpc_stream *stream,
-				    const ProtobufCMessage *msg);
+KOLO_MUST_CHECK int rpc_stream_send(rpc_stream *stream, const ProtobufCMessage *msg);
 
 /* Sleeps up to ms (never past the call's deadline). Returns 0 when the
  * time is up or rpc_server_notify() woke it; the err_code of
@@ -306,8 +302,8 @@ mem_arena *rpc_ctx_arena(rpc_ctx *ctx);
 typedef struct rpc_channel rpc_channel;
 
 typedef struct rpc_client_tls {
-	const char *ca_file;		  /* PEM roots; required for TLS */
-	const char *cert_file;		  /* client cert for mutual TLS */
+	const char *ca_file;   /* PEM roots; required for TLS */
+	const char *cert_file; /* client cert for mutual TLS */
 	const char *key_file;
 	const char *target_name_override; /* when dialing an IP */
 } rpc_client_tls;
@@ -333,10 +329,10 @@ typedef struct rpc_metadata {
 } rpc_metadata;
 
 typedef struct rpc_call_opts {
-	int64_t timeout_ms;	    /* <= 0: RPC_DEFAULT_TIMEOUT_MS */
+	int64_t timeout_ms; /* <= 0: RPC_DEFAULT_TIMEOUT_MS */
 	const rpc_metadata *metadata;
 	size_t n_metadata;
-	int wait_for_ready;	    /* wait for the channel instead of failing */
+	int wait_for_ready; /* wait for the channel instead of failing */
 } rpc_call_opts;
 
 /* Calls method (its .proto name) with req and waits for the reply. On
@@ -346,10 +342,8 @@ typedef struct rpc_call_opts {
  * NULL when the reply is not wanted. On failure returns
  * the negated gRPC status and records message and reason (the server's
  * kolo-error trailer, or the code's default) with err_set(). */
-KOLO_MUST_CHECK int rpc_call(rpc_channel *channel, const char *method,
-			     const ProtobufCMessage *req,
-			     ProtobufCMessage **resp_out,
-			     ProtobufCAllocator *alloc,
+KOLO_MUST_CHECK int rpc_call(rpc_channel *channel, const char *method, const ProtobufCMessage *req,
+			     ProtobufCMessage **resp_out, ProtobufCAllocator *alloc,
 			     const rpc_call_opts *opts);
 
 /* A server stream being read. */
@@ -361,16 +355,14 @@ typedef struct rpc_client_stream rpc_client_stream;
  * rpc_client_stream_close(). Fails like rpc_call() when the call cannot
  * start (bad metadata, a channel that cannot connect). */
 KOLO_MUST_CHECK int rpc_stream_open(rpc_client_stream **out, rpc_channel *channel,
-				    const char *method,
-				    const ProtobufCMessage *req,
+				    const char *method, const ProtobufCMessage *req,
 				    const rpc_call_opts *opts);
 
 /* Waits for the next message: 0 with *msg_out unpacked with alloc (as in
  * rpc_call()), 1 when the server ended the stream with OK, or the negated
  * gRPC status with message and reason recorded like rpc_call() (the same
  * again on later calls). */
-KOLO_MUST_CHECK int rpc_stream_next(rpc_client_stream *stream,
-				    ProtobufCMessage **msg_out,
+KOLO_MUST_CHECK int rpc_stream_next(rpc_client_stream *stream, ProtobufCMessage **msg_out,
 				    ProtobufCAllocator *alloc);
 
 /* Cancels the stream if it is still open, waits for the core and frees.

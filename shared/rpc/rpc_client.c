@@ -29,18 +29,21 @@ struct rpc_channel {
 static pthread_key_t rpc_cq_key;
 static pthread_once_t rpc_cq_once = PTHREAD_ONCE_INIT;
 
-static void rpc_cq_destroy(void *cq)
+static void
+rpc_cq_destroy(void *cq)
 {
 	grpc_completion_queue_shutdown(cq);
 	grpc_completion_queue_destroy(cq);
 }
 
-static void rpc_cq_key_create(void)
+static void
+rpc_cq_key_create(void)
 {
 	pthread_key_create(&rpc_cq_key, rpc_cq_destroy);
 }
 
-static grpc_completion_queue *rpc_thread_cq(void)
+static grpc_completion_queue *
+rpc_thread_cq(void)
 {
 	grpc_completion_queue *cq;
 
@@ -53,7 +56,8 @@ static grpc_completion_queue *rpc_thread_cq(void)
 	return cq;
 }
 
-void rpc_client_thread_done(void)
+void
+rpc_client_thread_done(void)
 {
 	grpc_completion_queue *cq;
 
@@ -67,7 +71,8 @@ void rpc_client_thread_done(void)
 
 /* --- channels --------------------------------------------------------------- */
 
-static grpc_channel_credentials *rpc_client_creds(const rpc_client_tls *tls)
+static grpc_channel_credentials *
+rpc_client_creds(const rpc_client_tls *tls)
 {
 	char *ca = NULL, *cert = NULL, *key = NULL;
 	grpc_ssl_pem_key_cert_pair pair;
@@ -77,8 +82,8 @@ static grpc_channel_credentials *rpc_client_creds(const rpc_client_tls *tls)
 		return grpc_insecure_credentials_create();
 	if (rpc_read_file(&ca, tls->ca_file) < 0)
 		return NULL;
-	if (tls->cert_file && (rpc_read_file(&cert, tls->cert_file) < 0 ||
-			       rpc_read_file(&key, tls->key_file) < 0))
+	if (tls->cert_file &&
+	    (rpc_read_file(&cert, tls->cert_file) < 0 || rpc_read_file(&key, tls->key_file) < 0))
 		goto out;
 	pair.cert_chain = cert;
 	pair.private_key = key;
@@ -90,13 +95,13 @@ out:
 	return creds;
 }
 
-int rpc_channel_open(rpc_channel **out, const char *target,
-		     const ProtobufCServiceDescriptor *service,
-		     const rpc_client_tls *tls)
+int
+rpc_channel_open(rpc_channel **out, const char *target, const ProtobufCServiceDescriptor *service,
+		 const rpc_client_tls *tls)
 {
 	grpc_channel_credentials *creds = rpc_client_creds(tls);
 	grpc_arg args[3];
-	grpc_channel_args channel_args = { .num_args = 2, .args = args };
+	grpc_channel_args channel_args = {.num_args = 2, .args = args};
 	rpc_channel *ch;
 
 	if (!creds)
@@ -124,29 +129,26 @@ int rpc_channel_open(rpc_channel **out, const char *target,
 	ch->paths = xcalloc(service->n_methods, sizeof(*ch->paths));
 	ch->handles = xcalloc(service->n_methods, sizeof(*ch->handles));
 	for (unsigned i = 0; i < service->n_methods; i++) {
-		size_t len = strlen(service->name) +
-			     strlen(service->methods[i].name) + 3;
+		size_t len = strlen(service->name) + strlen(service->methods[i].name) + 3;
 
 		ch->paths[i] = xmalloc(len);
-		snprintf(ch->paths[i], len, "/%s/%s", service->name,
-			 service->methods[i].name);
-		ch->handles[i] = grpc_channel_register_call(
-			ch->grpc, ch->paths[i], NULL, NULL);
+		snprintf(ch->paths[i], len, "/%s/%s", service->name, service->methods[i].name);
+		ch->handles[i] = grpc_channel_register_call(ch->grpc, ch->paths[i], NULL, NULL);
 	}
 	*out = ch;
 	return 0;
 }
 
-int rpc_channel_down(rpc_channel *ch)
+int
+rpc_channel_down(rpc_channel *ch)
 {
-	grpc_connectivity_state state =
-		grpc_channel_check_connectivity_state(ch->grpc, 0);
+	grpc_connectivity_state state = grpc_channel_check_connectivity_state(ch->grpc, 0);
 
-	return state == GRPC_CHANNEL_TRANSIENT_FAILURE ||
-	       state == GRPC_CHANNEL_SHUTDOWN;
+	return state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN;
 }
 
-void rpc_channel_close(rpc_channel *ch)
+void
+rpc_channel_close(rpc_channel *ch)
 {
 	if (!ch)
 		return;
@@ -173,18 +175,17 @@ typedef struct rpc_client_call {
 	grpc_slice details;
 } rpc_client_call;
 
-static int rpc_set_metadata(rpc_client_call *c, const rpc_call_opts *opts)
+static int
+rpc_set_metadata(rpc_client_call *c, const rpc_call_opts *opts)
 {
 	if (opts->n_metadata > RPC_MAX_CALL_METADATA)
-		return err_set(ERR_INVALID_ARGUMENT, "bad_metadata",
-			       "too many metadata entries");
+		return err_set(ERR_INVALID_ARGUMENT, "bad_metadata", "too many metadata entries");
 	for (size_t i = 0; i < opts->n_metadata; i++) {
 		const rpc_metadata *m = &opts->metadata[i];
 
 		if (!rpc_metadata_valid(m->key, m->value))
 			return err_set(ERR_INVALID_ARGUMENT, "bad_metadata",
-				       "metadata %.40s is not sendable",
-				       m->key);
+				       "metadata %.40s is not sendable", m->key);
 		c->md[i].key = grpc_slice_from_static_string(m->key);
 		c->md[i].value = grpc_slice_from_static_string(m->value);
 	}
@@ -192,7 +193,8 @@ static int rpc_set_metadata(rpc_client_call *c, const rpc_call_opts *opts)
 	return 0;
 }
 
-static grpc_byte_buffer *rpc_client_pack(const ProtobufCMessage *msg)
+static grpc_byte_buffer *
+rpc_client_pack(const ProtobufCMessage *msg)
 {
 	size_t size = protobuf_c_message_get_packed_size(msg);
 	grpc_slice slice = grpc_slice_malloc(size);
@@ -204,8 +206,8 @@ static grpc_byte_buffer *rpc_client_pack(const ProtobufCMessage *msg)
 	return bb;
 }
 
-static int rpc_start(rpc_client_call *c, grpc_completion_queue *cq,
-		     const rpc_call_opts *opts)
+static int
+rpc_start(rpc_client_call *c, grpc_completion_queue *cq, const rpc_call_opts *opts)
 {
 	grpc_op ops[6];
 	grpc_call_error rc;
@@ -230,15 +232,14 @@ static int rpc_start(rpc_client_call *c, grpc_completion_queue *cq,
 	ops[5].data.recv_status_on_client.status_details = &c->details;
 	rc = grpc_call_start_batch(c->call, ops, 6, c, NULL);
 	if (rc != GRPC_CALL_OK)
-		return err_set(ERR_INTERNAL, NULL, "call refused by grpc (%d)",
-			       (int)rc);
-	grpc_completion_queue_pluck(cq, c, gpr_inf_future(GPR_CLOCK_REALTIME),
-				    NULL);
+		return err_set(ERR_INTERNAL, NULL, "call refused by grpc (%d)", (int)rc);
+	grpc_completion_queue_pluck(cq, c, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 	return 0;
 }
 
 /* The reason from the trailers, or the default of the code. */
-static void rpc_status_error(const rpc_client_call *c)
+static void
+rpc_status_error(const rpc_client_call *c)
 {
 	err_code code = err_from_grpc((int)c->status);
 	char reason[ERR_REASON_MAX], retry[16] = "";
@@ -250,13 +251,11 @@ static void rpc_status_error(const rpc_client_call *c)
 		const grpc_metadata *m = &c->trailing.metadata[i];
 		size_t n = GRPC_SLICE_LENGTH(m->value);
 
-		if (grpc_slice_str_cmp(m->key, RPC_REASON_KEY) == 0 &&
-		    n < sizeof(reason)) {
+		if (grpc_slice_str_cmp(m->key, RPC_REASON_KEY) == 0 && n < sizeof(reason)) {
 			memcpy(reason, GRPC_SLICE_START_PTR(m->value), n);
 			reason[n] = '\0';
 		}
-		if (grpc_slice_str_cmp(m->key, RPC_RETRY_AFTER_KEY) == 0 &&
-		    n < sizeof(retry)) {
+		if (grpc_slice_str_cmp(m->key, RPC_RETRY_AFTER_KEY) == 0 && n < sizeof(retry)) {
 			memcpy(retry, GRPC_SLICE_START_PTR(m->value), n);
 			retry[n] = '\0';
 		}
@@ -278,9 +277,9 @@ static void rpc_status_error(const rpc_client_call *c)
 	gpr_free(details);
 }
 
-static int rpc_client_unpack(ProtobufCMessage **out, const rpc_client_call *c,
-			     const ProtobufCMessageDescriptor *desc,
-			     ProtobufCAllocator *alloc)
+static int
+rpc_client_unpack(ProtobufCMessage **out, const rpc_client_call *c,
+		  const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *alloc)
 {
 	grpc_byte_buffer_reader reader;
 	grpc_slice slice;
@@ -289,20 +288,20 @@ static int rpc_client_unpack(ProtobufCMessage **out, const rpc_client_call *c,
 		return err_set(ERR_INTERNAL, "empty_reply",
 			       "the server answered OK without a message");
 	if (!grpc_byte_buffer_reader_init(&reader, c->recv))
-		return err_set(ERR_INTERNAL, "malformed_reply",
-			       "the reply cannot be read");
+		return err_set(ERR_INTERNAL, "malformed_reply", "the reply cannot be read");
 	slice = grpc_byte_buffer_reader_readall(&reader);
 	grpc_byte_buffer_reader_destroy(&reader);
 	*out = protobuf_c_message_unpack(desc, alloc, GRPC_SLICE_LENGTH(slice),
 					 GRPC_SLICE_START_PTR(slice));
 	grpc_slice_unref(slice);
 	if (!*out)
-		return err_set(ERR_INTERNAL, "malformed_reply",
-			       "the reply is not a valid %s", desc->name);
+		return err_set(ERR_INTERNAL, "malformed_reply", "the reply is not a valid %s",
+			       desc->name);
 	return 0;
 }
 
-static void rpc_client_call_free(rpc_client_call *c)
+static void
+rpc_client_call_free(rpc_client_call *c)
 {
 	if (c->call)
 		grpc_call_unref(c->call);
@@ -315,7 +314,8 @@ static void rpc_client_call_free(rpc_client_call *c)
 	grpc_slice_unref(c->details);
 }
 
-static int rpc_method_index(const rpc_channel *ch, const char *method)
+static int
+rpc_method_index(const rpc_channel *ch, const char *method)
 {
 	for (unsigned i = 0; i < ch->service->n_methods; i++) {
 		if (strcmp(ch->service->methods[i].name, method) == 0)
@@ -325,34 +325,33 @@ static int rpc_method_index(const rpc_channel *ch, const char *method)
 }
 
 /* The index of method in the channel's service, checking req's type. */
-static int rpc_method_check(const rpc_channel *ch, const char *method,
-			    const ProtobufCMessage *req)
+static int
+rpc_method_check(const rpc_channel *ch, const char *method, const ProtobufCMessage *req)
 {
 	int idx = rpc_method_index(ch, method);
 
 	if (idx < 0)
-		return err_set(ERR_INTERNAL, NULL, "%s has no method %s",
-			       ch->service->name, method);
-	if (req->descriptor != ch->service->methods[idx].input)
-		return err_set(ERR_INTERNAL, NULL, "wrong request type for %s",
+		return err_set(ERR_INTERNAL, NULL, "%s has no method %s", ch->service->name,
 			       method);
+	if (req->descriptor != ch->service->methods[idx].input)
+		return err_set(ERR_INTERNAL, NULL, "wrong request type for %s", method);
 	return idx;
 }
 
-static gpr_timespec rpc_deadline(const rpc_call_opts *opts)
+static gpr_timespec
+rpc_deadline(const rpc_call_opts *opts)
 {
-	int64_t timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms
-						  : RPC_DEFAULT_TIMEOUT_MS;
+	int64_t timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : RPC_DEFAULT_TIMEOUT_MS;
 
 	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
 			    gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
 }
 
-int rpc_call(rpc_channel *ch, const char *method, const ProtobufCMessage *req,
-	     ProtobufCMessage **resp_out, ProtobufCAllocator *alloc,
-	     const rpc_call_opts *opts)
+int
+rpc_call(rpc_channel *ch, const char *method, const ProtobufCMessage *req,
+	 ProtobufCMessage **resp_out, ProtobufCAllocator *alloc, const rpc_call_opts *opts)
 {
-	static const rpc_call_opts defaults = { .timeout_ms = 0 };
+	static const rpc_call_opts defaults = {.timeout_ms = 0};
 	rpc_client_call c;
 	grpc_completion_queue *cq = rpc_thread_cq();
 	int idx = rpc_method_check(ch, method, req);
@@ -370,9 +369,8 @@ int rpc_call(rpc_channel *ch, const char *method, const ProtobufCMessage *req,
 	rc = rpc_set_metadata(&c, opts);
 	if (rc < 0)
 		goto out;
-	c.call = grpc_channel_create_registered_call(
-		ch->grpc, NULL, GRPC_PROPAGATE_DEFAULTS, cq, ch->handles[idx],
-		rpc_deadline(opts), NULL);
+	c.call = grpc_channel_create_registered_call(ch->grpc, NULL, GRPC_PROPAGATE_DEFAULTS, cq,
+						     ch->handles[idx], rpc_deadline(opts), NULL);
 	c.send = rpc_client_pack(req);
 	rc = rpc_start(&c, cq, opts);
 	if (rc < 0)
@@ -382,8 +380,8 @@ int rpc_call(rpc_channel *ch, const char *method, const ProtobufCMessage *req,
 		rc = err_from_grpc((int)c.status);
 		goto out;
 	}
-	rc = rpc_client_unpack(resp_out ? resp_out : &ignored, &c,
-			       ch->service->methods[idx].output, alloc);
+	rc = rpc_client_unpack(resp_out ? resp_out : &ignored, &c, ch->service->methods[idx].output,
+			       alloc);
 	if (rc == 0 && !resp_out)
 		protobuf_c_message_free_unpacked(ignored, alloc);
 out:
@@ -403,14 +401,14 @@ struct rpc_client_stream {
 	char tag_send, tag_recv, tag_status;
 };
 
-static grpc_event rpc_stream_pluck(rpc_client_stream *st, void *tag)
+static grpc_event
+rpc_stream_pluck(rpc_client_stream *st, void *tag)
 {
-	return grpc_completion_queue_pluck(st->cq, tag,
-					   gpr_inf_future(GPR_CLOCK_REALTIME),
-					   NULL);
+	return grpc_completion_queue_pluck(st->cq, tag, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 }
 
-static void rpc_client_stream_free(rpc_client_stream *st)
+static void
+rpc_client_stream_free(rpc_client_stream *st)
 {
 	rpc_client_call_free(&st->c);
 	rpc_cq_destroy(st->cq);
@@ -418,7 +416,8 @@ static void rpc_client_stream_free(rpc_client_stream *st)
 }
 
 /* The request out, the client's half closed; the status asked for. */
-static int rpc_stream_begin(rpc_client_stream *st, const rpc_call_opts *opts)
+static int
+rpc_stream_begin(rpc_client_stream *st, const rpc_call_opts *opts)
 {
 	grpc_op ops[3], status;
 	grpc_call_error rc;
@@ -440,15 +439,13 @@ static int rpc_stream_begin(rpc_client_stream *st, const rpc_call_opts *opts)
 	status.data.recv_status_on_client.status_details = &st->c.details;
 	rc = grpc_call_start_batch(st->c.call, &status, 1, &st->tag_status, NULL);
 	if (rc != GRPC_CALL_OK)
-		return err_set(ERR_INTERNAL, NULL, "stream refused by grpc (%d)",
-			       (int)rc);
+		return err_set(ERR_INTERNAL, NULL, "stream refused by grpc (%d)", (int)rc);
 	rc = grpc_call_start_batch(st->c.call, ops, 3, &st->tag_send, NULL);
 	if (rc != GRPC_CALL_OK) {
 		grpc_call_cancel(st->c.call, NULL);
 		rpc_stream_pluck(st, &st->tag_status);
 		st->status_done = 1;
-		return err_set(ERR_INTERNAL, NULL, "stream refused by grpc (%d)",
-			       (int)rc);
+		return err_set(ERR_INTERNAL, NULL, "stream refused by grpc (%d)", (int)rc);
 	}
 	if (rpc_stream_pluck(st, &st->tag_send).success)
 		return 0;
@@ -459,11 +456,11 @@ static int rpc_stream_begin(rpc_client_stream *st, const rpc_call_opts *opts)
 	return err_from_grpc((int)st->c.status);
 }
 
-int rpc_stream_open(rpc_client_stream **out, rpc_channel *ch,
-		    const char *method, const ProtobufCMessage *req,
-		    const rpc_call_opts *opts)
+int
+rpc_stream_open(rpc_client_stream **out, rpc_channel *ch, const char *method,
+		const ProtobufCMessage *req, const rpc_call_opts *opts)
 {
-	static const rpc_call_opts defaults = { .timeout_ms = 0 };
+	static const rpc_call_opts defaults = {.timeout_ms = 0};
 	int idx = rpc_method_check(ch, method, req);
 	rpc_client_stream *st;
 	int rc;
@@ -481,9 +478,9 @@ int rpc_stream_open(rpc_client_stream **out, rpc_channel *ch,
 	rc = rpc_set_metadata(&st->c, opts);
 	if (rc < 0)
 		goto fail;
-	st->c.call = grpc_channel_create_registered_call(
-		ch->grpc, NULL, GRPC_PROPAGATE_DEFAULTS, st->cq,
-		ch->handles[idx], rpc_deadline(opts), NULL);
+	st->c.call =
+		grpc_channel_create_registered_call(ch->grpc, NULL, GRPC_PROPAGATE_DEFAULTS, st->cq,
+						    ch->handles[idx], rpc_deadline(opts), NULL);
 	st->c.send = rpc_client_pack(req);
 	rc = rpc_stream_begin(st, opts);
 	if (rc < 0)
@@ -496,7 +493,8 @@ fail:
 }
 
 /* The stream is over: waits for the status; 1 for OK, else its error. */
-static int rpc_stream_status(rpc_client_stream *st)
+static int
+rpc_stream_status(rpc_client_stream *st)
 {
 	if (!st->status_done) {
 		rpc_stream_pluck(st, &st->tag_status);
@@ -508,8 +506,8 @@ static int rpc_stream_status(rpc_client_stream *st)
 	return err_from_grpc((int)st->c.status);
 }
 
-int rpc_stream_next(rpc_client_stream *st, ProtobufCMessage **msg_out,
-		    ProtobufCAllocator *alloc)
+int
+rpc_stream_next(rpc_client_stream *st, ProtobufCMessage **msg_out, ProtobufCAllocator *alloc)
 {
 	grpc_op ops[2];
 	size_t n = 0;
@@ -520,13 +518,11 @@ int rpc_stream_next(rpc_client_stream *st, ProtobufCMessage **msg_out,
 	memset(ops, 0, sizeof(ops));
 	if (!st->initial_done) {
 		ops[n].op = GRPC_OP_RECV_INITIAL_METADATA;
-		ops[n++].data.recv_initial_metadata.recv_initial_metadata =
-			&st->c.initial;
+		ops[n++].data.recv_initial_metadata.recv_initial_metadata = &st->c.initial;
 	}
 	ops[n].op = GRPC_OP_RECV_MESSAGE;
 	ops[n++].data.recv_message.recv_message = &st->c.recv;
-	if (grpc_call_start_batch(st->c.call, ops, n, &st->tag_recv, NULL) !=
-	    GRPC_CALL_OK)
+	if (grpc_call_start_batch(st->c.call, ops, n, &st->tag_recv, NULL) != GRPC_CALL_OK)
 		return err_set(ERR_INTERNAL, NULL, "stream read refused by grpc");
 	st->initial_done = 1;
 	rpc_stream_pluck(st, &st->tag_recv);
@@ -538,7 +534,8 @@ int rpc_stream_next(rpc_client_stream *st, ProtobufCMessage **msg_out,
 	return rc;
 }
 
-void rpc_client_stream_close(rpc_client_stream *st)
+void
+rpc_client_stream_close(rpc_client_stream *st)
 {
 	if (!st)
 		return;

@@ -16,7 +16,8 @@
 
 /* gRPC core's own lines (connectivity, failed binds, GRPC_VERBOSITY and
  * GRPC_TRACE output) as lines of the project's JSON log. */
-static void rpc_core_log(gpr_log_func_args *args)
+static void
+rpc_core_log(gpr_log_func_args *args)
 {
 	log_level level = args->severity == GPR_LOG_SEVERITY_ERROR  ? LOG_LVL_ERROR
 			  : args->severity == GPR_LOG_SEVERITY_INFO ? LOG_LVL_INFO
@@ -27,24 +28,27 @@ static void rpc_core_log(gpr_log_func_args *args)
 	if (!log_enabled(level))
 		return;
 	snprintf(line, sizeof(line), "%d", args->line);
-	log_event(level, args->message ? args->message : "", "source", "grpc",
-		  "file", file ? file + 1 : args->file, "line", line, NULL);
+	log_event(level, args->message ? args->message : "", "source", "grpc", "file",
+		  file ? file + 1 : args->file, "line", line, NULL);
 }
 
-void rpc_init(void)
+void
+rpc_init(void)
 {
 	/* Before grpc_init: its own start-up lines go the same way. */
 	gpr_set_log_function(rpc_core_log);
 	grpc_init();
 }
 
-void rpc_shutdown(void)
+void
+rpc_shutdown(void)
 {
 	rpc_client_thread_done();
 	grpc_shutdown_blocking();
 }
 
-int64_t rpc_remaining_ms(gpr_timespec deadline)
+int64_t
+rpc_remaining_ms(gpr_timespec deadline)
 {
 	gpr_timespec left;
 
@@ -54,7 +58,8 @@ int64_t rpc_remaining_ms(gpr_timespec deadline)
 	return (int64_t)left.tv_sec * 1000 + left.tv_nsec / 1000000;
 }
 
-int rpc_reason_valid(const char *s)
+int
+rpc_reason_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -63,7 +68,8 @@ int rpc_reason_valid(const char *s)
 	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
-int rpc_metadata_valid(const char *key, const char *value)
+int
+rpc_metadata_valid(const char *key, const char *value)
 {
 	size_t n = strlen(key);
 
@@ -76,29 +82,30 @@ int rpc_metadata_valid(const char *key, const char *value)
 	return 1;
 }
 
-int rpc_read_file(char **out, const char *path)
+int
+rpc_read_file(char **out, const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf;
 	size_t n;
 
 	if (!f)
-		return err_set(ERR_INVALID_ARGUMENT, "bad_tls_config",
-			       "cannot open %s", path);
+		return err_set(ERR_INVALID_ARGUMENT, "bad_tls_config", "cannot open %s", path);
 	buf = xmalloc(RPC_FILE_MAX + 1);
 	n = fread(buf, 1, RPC_FILE_MAX + 1, f);
 	fclose(f);
 	if (n > RPC_FILE_MAX) {
 		free(buf);
-		return err_set(ERR_INVALID_ARGUMENT, "bad_tls_config",
-			       "%s is larger than 1 MiB", path);
+		return err_set(ERR_INVALID_ARGUMENT, "bad_tls_config", "%s is larger than 1 MiB",
+			       path);
 	}
 	buf[n] = '\0';
 	*out = buf;
 	return 0;
 }
 
-void rpc_free_secret(char *secret)
+void
+rpc_free_secret(char *secret)
 {
 	if (!secret)
 		return;

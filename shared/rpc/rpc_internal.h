@@ -27,9 +27,8 @@ int rpc_metadata_valid(const char *key, const char *value);
  * [ErrorInfo{reason, domain "kolo", metadata (+ retry_after_s)}, and
  * RetryInfo when retry_after_s > 0]} (grpc-status-details-bin). *out is the
  * caller's (grpc_slice_unref). -1 when out of memory. */
-int rpc_status_details(grpc_slice *out, int code, const char *message,
-		       const char *reason, const err_meta *meta, int n_meta,
-		       int retry_after_s);
+int rpc_status_details(grpc_slice *out, int code, const char *message, const char *reason,
+		       const err_meta *meta, int n_meta, int retry_after_s);
 
 /* Copies the metadata of the Kolo ErrorInfo in a serialized
  * google.rpc.Status onto the last error (err_set_meta); bytes that do not

@@ -14,35 +14,49 @@
 #include "metrics/metrics.h"
 
 #define RPC_PEER_RING 256
-#define RPC_PEER_MAX 72
+#define RPC_PEER_MAX  72
 
-static metrics_family rpc_calls = METRICS_FAMILY(
-	METRICS_COUNTER, "kolo_rpc_calls_total",
-	"gRPC calls served, by method and status code.");
-static metrics_family rpc_latency = METRICS_FAMILY(
-	METRICS_HISTOGRAM, "kolo_rpc_call_duration_seconds",
-	"Time to serve a gRPC call (a stream: its whole life), by method.");
-static metrics_family rpc_connections = METRICS_FAMILY(
-	METRICS_COUNTER, "kolo_rpc_connections_total",
-	"Client connections seen by a gRPC server, by service.");
+static metrics_family rpc_calls = METRICS_FAMILY(METRICS_COUNTER, "kolo_rpc_calls_total",
+						 "gRPC calls served, by method and status code.");
+static metrics_family rpc_latency =
+	METRICS_FAMILY(METRICS_HISTOGRAM, "kolo_rpc_call_duration_seconds",
+		       "Time to serve a gRPC call (a stream: its whole life), by method.");
+static metrics_family rpc_connections =
+	METRICS_FAMILY(METRICS_COUNTER, "kolo_rpc_connections_total",
+		       "Client connections seen by a gRPC server, by service.");
 
 static const char *const rpc_code_names[17] = {
-	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-	"NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-	"FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-	"INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+	"OK",
+	"CANCELLED",
+	"UNKNOWN",
+	"INVALID_ARGUMENT",
+	"DEADLINE_EXCEEDED",
+	"NOT_FOUND",
+	"ALREADY_EXISTS",
+	"PERMISSION_DENIED",
+	"RESOURCE_EXHAUSTED",
+	"FAILED_PRECONDITION",
+	"ABORTED",
+	"OUT_OF_RANGE",
+	"UNIMPLEMENTED",
+	"INTERNAL",
+	"UNAVAILABLE",
+	"DATA_LOSS",
+	"UNAUTHENTICATED",
 };
 
 static pthread_mutex_t rpc_peers_mu = PTHREAD_MUTEX_INITIALIZER;
 static char rpc_peers[RPC_PEER_RING][RPC_PEER_MAX];
 static size_t rpc_peers_next;
 
-const char *rpc_code_name(int grpc_code)
+const char *
+rpc_code_name(int grpc_code)
 {
 	return grpc_code >= 0 && grpc_code < 17 ? rpc_code_names[grpc_code] : "UNKNOWN";
 }
 
-void rpc_metrics_call(const char *method, int grpc_code, int64_t micros)
+void
+rpc_metrics_call(const char *method, int grpc_code, int64_t micros)
 {
 	char labels[METRICS_LABELS_MAX];
 
@@ -54,7 +68,8 @@ void rpc_metrics_call(const char *method, int grpc_code, int64_t micros)
 }
 
 /* 1 when key was not among the ring's (and is now). */
-static int rpc_peer_is_new(const char *key)
+static int
+rpc_peer_is_new(const char *key)
 {
 	int seen = 0;
 
@@ -69,7 +84,8 @@ static int rpc_peer_is_new(const char *key)
 	return !seen;
 }
 
-void rpc_metrics_peer(const rpc_server *s, grpc_call *call)
+void
+rpc_metrics_peer(const rpc_server *s, grpc_call *call)
 {
 	char *peer = grpc_call_get_peer(call);
 	char key[RPC_PEER_MAX], labels[METRICS_LABELS_MAX];
@@ -84,7 +100,8 @@ void rpc_metrics_peer(const rpc_server *s, grpc_call *call)
 	metrics_add(&rpc_connections, labels, 1);
 }
 
-int64_t rpc_metrics_connections(const char *service_name)
+int64_t
+rpc_metrics_connections(const char *service_name)
 {
 	char labels[METRICS_LABELS_MAX];
 
@@ -92,7 +109,8 @@ int64_t rpc_metrics_connections(const char *service_name)
 	return metrics_value(&rpc_connections, labels);
 }
 
-int64_t rpc_metrics_calls(const char *method, const char *code)
+int64_t
+rpc_metrics_calls(const char *method, const char *code)
 {
 	char labels[METRICS_LABELS_MAX];
 

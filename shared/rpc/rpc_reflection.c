@@ -31,14 +31,14 @@
 #include "log/log.h"
 
 /* Bounds of one reflection stream. */
-#define RPC_REFLECTION_MAX_REQUESTS 1024
+#define RPC_REFLECTION_MAX_REQUESTS	 1024
 #define RPC_REFLECTION_MAX_REQUEST_BYTES (16 * 1024)
-#define RPC_REFLECTION_IDLE_MS (60 * 1000)
+#define RPC_REFLECTION_IDLE_MS		 (60 * 1000)
 /* Nesting of message declarations the index follows. */
 #define RPC_REFLECTION_MAX_DEPTH 32
 /* gRPC status codes of an ErrorResponse. */
 #define RPC_REFLECTION_INVALID_ARGUMENT 3
-#define RPC_REFLECTION_NOT_FOUND 5
+#define RPC_REFLECTION_NOT_FOUND	5
 
 /* Built by the build (proto/CMakeLists.txt, cmake/embed_file.cmake). */
 extern const char kolo_descriptor_set[];
@@ -87,7 +87,8 @@ typedef struct rpc_wire {
 	const uint8_t *p, *end;
 } rpc_wire;
 
-static int rpc_wire_varint(rpc_wire *w, uint64_t *out)
+static int
+rpc_wire_varint(rpc_wire *w, uint64_t *out)
 {
 	uint64_t v = 0;
 
@@ -105,7 +106,8 @@ static int rpc_wire_varint(rpc_wire *w, uint64_t *out)
 	return -1;
 }
 
-static int rpc_wire_skip(rpc_wire *w, uint64_t n)
+static int
+rpc_wire_skip(rpc_wire *w, uint64_t n)
 {
 	if (n > (uint64_t)(w->end - w->p))
 		return -1;
@@ -115,7 +117,8 @@ static int rpc_wire_skip(rpc_wire *w, uint64_t n)
 
 /* The next field: 1 with its number (and *sub its bytes when
  * length-delimited, else empty), 0 at the end, -1 when malformed. */
-static int rpc_wire_next(rpc_wire *w, uint32_t *field, rpc_wire *sub)
+static int
+rpc_wire_next(rpc_wire *w, uint32_t *field, rpc_wire *sub)
 {
 	uint64_t tag, v;
 
@@ -143,7 +146,8 @@ static int rpc_wire_next(rpc_wire *w, uint32_t *field, rpc_wire *sub)
 	}
 }
 
-static char *rpc_wire_string(const rpc_wire *w)
+static char *
+rpc_wire_string(const rpc_wire *w)
 {
 	size_t n = (size_t)(w->end - w->p);
 	char *s = xmalloc(n + 1);
@@ -154,7 +158,8 @@ static char *rpc_wire_string(const rpc_wire *w)
 }
 
 /* The `name` (field 1) of a declaration; NULL when it has none. */
-static char *rpc_wire_name(rpc_wire w)
+static char *
+rpc_wire_name(rpc_wire w)
 {
 	rpc_wire sub;
 	uint32_t field;
@@ -168,16 +173,16 @@ static char *rpc_wire_name(rpc_wire w)
 
 /* --- the index -------------------------------------------------------------- */
 
-static void rpc_refl_add_symbol(rpc_refl_index *ix, const char *scope,
-				const char *name, size_t file, rpc_sym_kind kind)
+static void
+rpc_refl_add_symbol(rpc_refl_index *ix, const char *scope, const char *name, size_t file,
+		    rpc_sym_kind kind)
 {
 	size_t len = strlen(scope) + strlen(name) + 2;
 	rpc_refl_symbol *sym;
 
 	if (ix->n_symbols == ix->cap_symbols) {
 		ix->cap_symbols = ix->cap_symbols ? ix->cap_symbols * 2 : 64;
-		ix->symbols = xrealloc(ix->symbols,
-				       ix->cap_symbols * sizeof(*ix->symbols));
+		ix->symbols = xrealloc(ix->symbols, ix->cap_symbols * sizeof(*ix->symbols));
 	}
 	sym = &ix->symbols[ix->n_symbols++];
 	sym->name = xmalloc(len);
@@ -188,9 +193,9 @@ static void rpc_refl_add_symbol(rpc_refl_index *ix, const char *scope,
 
 /* A DescriptorProto (messages: field 3 nested, 4 enums) or a
  * ServiceDescriptorProto (field 2 methods) or an EnumDescriptorProto. */
-static int rpc_refl_add_decl(rpc_refl_index *ix, const char *scope,
-			     rpc_wire w, size_t file, rpc_sym_kind kind,
-			     int depth)
+static int
+rpc_refl_add_decl(rpc_refl_index *ix, const char *scope, rpc_wire w, size_t file, rpc_sym_kind kind,
+		  int depth)
 {
 	char *name = rpc_wire_name(w);
 	rpc_wire sub;
@@ -219,7 +224,8 @@ static int rpc_refl_add_decl(rpc_refl_index *ix, const char *scope,
 }
 
 /* The package (field 2) of a FileDescriptorProto, "" when none. */
-static char *rpc_refl_package(rpc_wire w)
+static char *
+rpc_refl_package(rpc_wire w)
 {
 	rpc_wire sub;
 	uint32_t field;
@@ -233,7 +239,8 @@ static char *rpc_refl_package(rpc_wire w)
 
 /* One FileDescriptorProto: name 1, dependency 3, message_type 4,
  * enum_type 5, service 6. */
-static int rpc_refl_add_file(rpc_refl_index *ix, rpc_wire w)
+static int
+rpc_refl_add_file(rpc_refl_index *ix, rpc_wire w)
 {
 	rpc_refl_file *f = &ix->files[ix->n_files];
 	size_t file = ix->n_files++;
@@ -250,8 +257,7 @@ static int rpc_refl_add_file(rpc_refl_index *ix, rpc_wire w)
 		} else if (field == 1 && !f->name) {
 			f->name = rpc_wire_string(&sub);
 		} else if (field == 3) {
-			f->dep_names = xrealloc(f->dep_names,
-						(f->n_deps + 1) * sizeof(char *));
+			f->dep_names = xrealloc(f->dep_names, (f->n_deps + 1) * sizeof(char *));
 			f->dep_names[f->n_deps++] = rpc_wire_string(&sub);
 		} else if (field == 4 || field == 5 || field == 6) {
 			rc = rpc_refl_add_decl(ix, package, sub, file,
@@ -265,7 +271,8 @@ static int rpc_refl_add_file(rpc_refl_index *ix, rpc_wire w)
 	return rc == 0 && f->name ? 0 : -1;
 }
 
-static size_t rpc_refl_find_file(const rpc_refl_index *ix, const char *name)
+static size_t
+rpc_refl_find_file(const rpc_refl_index *ix, const char *name)
 {
 	for (size_t i = 0; i < ix->n_files; i++) {
 		if (strcmp(ix->files[i].name, name) == 0)
@@ -275,7 +282,8 @@ static size_t rpc_refl_find_file(const rpc_refl_index *ix, const char *name)
 }
 
 /* Every dependency names a file of the set (--include_imports). */
-static int rpc_refl_link(rpc_refl_index *ix)
+static int
+rpc_refl_link(rpc_refl_index *ix)
 {
 	for (size_t i = 0; i < ix->n_files; i++) {
 		rpc_refl_file *f = &ix->files[i];
@@ -290,13 +298,14 @@ static int rpc_refl_link(rpc_refl_index *ix)
 	return 0;
 }
 
-static int rpc_refl_symbol_cmp(const void *a, const void *b)
+static int
+rpc_refl_symbol_cmp(const void *a, const void *b)
 {
-	return strcmp(((const rpc_refl_symbol *)a)->name,
-		      ((const rpc_refl_symbol *)b)->name);
+	return strcmp(((const rpc_refl_symbol *)a)->name, ((const rpc_refl_symbol *)b)->name);
 }
 
-void rpc_refl_index_free(rpc_refl_index *ix)
+void
+rpc_refl_index_free(rpc_refl_index *ix)
 {
 	if (!ix)
 		return;
@@ -316,10 +325,11 @@ void rpc_refl_index_free(rpc_refl_index *ix)
 	free(ix);
 }
 
-int rpc_refl_index_parse(rpc_refl_index **out, const uint8_t *set, size_t len)
+int
+rpc_refl_index_parse(rpc_refl_index **out, const uint8_t *set, size_t len)
 {
 	rpc_refl_index *ix = xcalloc(1, sizeof(*ix));
-	rpc_wire w = { set, set + len }, sub;
+	rpc_wire w = {set, set + len}, sub;
 	uint32_t field;
 	size_t n = 0;
 	int rc = 0, more;
@@ -340,41 +350,39 @@ int rpc_refl_index_parse(rpc_refl_index **out, const uint8_t *set, size_t len)
 			       "the descriptor set cannot be read");
 	}
 	if (ix->n_symbols)
-		qsort(ix->symbols, ix->n_symbols, sizeof(*ix->symbols),
-		      rpc_refl_symbol_cmp);
+		qsort(ix->symbols, ix->n_symbols, sizeof(*ix->symbols), rpc_refl_symbol_cmp);
 	*out = ix;
 	return 0;
 }
 
-static const rpc_refl_symbol *rpc_refl_lookup(const rpc_refl_index *ix,
-				       const char *name)
+static const rpc_refl_symbol *
+rpc_refl_lookup(const rpc_refl_index *ix, const char *name)
 {
-	rpc_refl_symbol key = { .name = (char *)name };
+	rpc_refl_symbol key = {.name = (char *)name};
 
 	if (name[0] == '.')
 		key.name++;
 	if (!ix->n_symbols)
 		return NULL;
-	return bsearch(&key, ix->symbols, ix->n_symbols, sizeof(key),
-		       rpc_refl_symbol_cmp);
+	return bsearch(&key, ix->symbols, ix->n_symbols, sizeof(key), rpc_refl_symbol_cmp);
 }
 
 /* The index of the compiled-in set, built on first use, freed at exit. */
 static rpc_refl_index *rpc_refl_global;
 static pthread_once_t rpc_refl_once = PTHREAD_ONCE_INIT;
 
-static void rpc_refl_global_free(void)
+static void
+rpc_refl_global_free(void)
 {
 	rpc_refl_index_free(rpc_refl_global);
 }
 
-static void rpc_refl_global_build(void)
+static void
+rpc_refl_global_build(void)
 {
-	if (rpc_refl_index_parse(&rpc_refl_global,
-				 (const uint8_t *)kolo_descriptor_set,
+	if (rpc_refl_index_parse(&rpc_refl_global, (const uint8_t *)kolo_descriptor_set,
 				 kolo_descriptor_set_len) < 0) {
-		log_event(LOG_LVL_ERROR, "descriptor set unreadable: no reflection",
-			  NULL);
+		log_event(LOG_LVL_ERROR, "descriptor set unreadable: no reflection", NULL);
 		return;
 	}
 	atexit(rpc_refl_global_free);
@@ -383,7 +391,8 @@ static void rpc_refl_global_build(void)
 /* --- one server's view ------------------------------------------------------ */
 
 /* Marks file and what it imports, transitively. */
-static void rpc_refl_allow(rpc_reflection *r, size_t file)
+static void
+rpc_refl_allow(rpc_reflection *r, size_t file)
 {
 	const rpc_refl_file *f = &r->index->files[file];
 
@@ -394,7 +403,8 @@ static void rpc_refl_allow(rpc_reflection *r, size_t file)
 		rpc_refl_allow(r, f->deps[i]);
 }
 
-static void rpc_refl_serve(rpc_reflection *r, const char *service)
+static void
+rpc_refl_serve(rpc_reflection *r, const char *service)
 {
 	const rpc_refl_symbol *sym = rpc_refl_lookup(r->index, service);
 
@@ -403,16 +413,16 @@ static void rpc_refl_serve(rpc_reflection *r, const char *service)
 			return;
 	}
 	if (!sym || sym->kind != RPC_SYM_SERVICE) {
-		log_event(LOG_LVL_DEBUG, "service not in the descriptor set",
-			  "service", service, NULL);
+		log_event(LOG_LVL_DEBUG, "service not in the descriptor set", "service", service,
+			  NULL);
 		return;
 	}
 	r->services[r->n_services++] = service;
 	rpc_refl_allow(r, sym->file);
 }
 
-rpc_reflection *rpc_reflection_new(const rpc_refl_index *ix,
-				   const char *service_name)
+rpc_reflection *
+rpc_reflection_new(const rpc_refl_index *ix, const char *service_name)
 {
 	rpc_reflection *r;
 
@@ -432,7 +442,8 @@ rpc_reflection *rpc_reflection_new(const rpc_refl_index *ix,
 	return r;
 }
 
-void rpc_reflection_free(rpc_reflection *r)
+void
+rpc_reflection_free(rpc_reflection *r)
 {
 	if (!r)
 		return;
@@ -445,8 +456,8 @@ void rpc_reflection_free(rpc_reflection *r)
 typedef Grpc__Reflection__V1__ServerReflectionRequest rpc_refl_req;
 typedef Grpc__Reflection__V1__ServerReflectionResponse rpc_refl_resp;
 
-static int rpc_refl_error(rpc_refl_resp *resp, mem_arena *a, int code,
-			  const char *message)
+static int
+rpc_refl_error(rpc_refl_resp *resp, mem_arena *a, int code, const char *message)
 {
 	Grpc__Reflection__V1__ErrorResponse *e = mem_arena_alloc(a, sizeof(*e));
 
@@ -464,9 +475,9 @@ static int rpc_refl_error(rpc_refl_resp *resp, mem_arena *a, int code,
 }
 
 /* Adds file and then its imports, each once. */
-static void rpc_refl_collect(const rpc_reflection *r, size_t file,
-			     ProtobufCBinaryData *out, size_t *n,
-			     unsigned char *seen)
+static void
+rpc_refl_collect(const rpc_reflection *r, size_t file, ProtobufCBinaryData *out, size_t *n,
+		 unsigned char *seen)
 {
 	const rpc_refl_file *f = &r->index->files[file];
 
@@ -480,12 +491,11 @@ static void rpc_refl_collect(const rpc_reflection *r, size_t file,
 }
 
 /* The file and its transitive imports, the file first. */
-static int rpc_refl_files(rpc_refl_resp *resp, const rpc_reflection *r,
-			  size_t file, mem_arena *a)
+static int
+rpc_refl_files(rpc_refl_resp *resp, const rpc_reflection *r, size_t file, mem_arena *a)
 {
 	size_t n_files = r->index->n_files, n = 0;
-	Grpc__Reflection__V1__FileDescriptorResponse *fd =
-		mem_arena_alloc(a, sizeof(*fd));
+	Grpc__Reflection__V1__FileDescriptorResponse *fd = mem_arena_alloc(a, sizeof(*fd));
 	ProtobufCBinaryData *files = mem_arena_alloc(a, n_files * sizeof(*files));
 	unsigned char *seen = mem_arena_alloc(a, n_files);
 
@@ -502,16 +512,16 @@ static int rpc_refl_files(rpc_refl_resp *resp, const rpc_reflection *r,
 }
 
 /* A symbol this server answers for; NULL when unknown here. */
-static const rpc_refl_symbol *rpc_refl_symbol_here(const rpc_reflection *r,
-						   const char *name)
+static const rpc_refl_symbol *
+rpc_refl_symbol_here(const rpc_reflection *r, const char *name)
 {
 	const rpc_refl_symbol *sym = rpc_refl_lookup(r->index, name);
 
 	return sym && r->allowed[sym->file] ? sym : NULL;
 }
 
-static int rpc_refl_by_filename(rpc_refl_resp *resp, const rpc_reflection *r,
-				const char *name, mem_arena *a)
+static int
+rpc_refl_by_filename(rpc_refl_resp *resp, const rpc_reflection *r, const char *name, mem_arena *a)
 {
 	size_t file = rpc_refl_find_file(r->index, name);
 	char msg[160];
@@ -522,8 +532,8 @@ static int rpc_refl_by_filename(rpc_refl_resp *resp, const rpc_reflection *r,
 	return rpc_refl_error(resp, a, RPC_REFLECTION_NOT_FOUND, msg);
 }
 
-static int rpc_refl_by_symbol(rpc_refl_resp *resp, const rpc_reflection *r,
-			      const char *name, mem_arena *a)
+static int
+rpc_refl_by_symbol(rpc_refl_resp *resp, const rpc_reflection *r, const char *name, mem_arena *a)
 {
 	const rpc_refl_symbol *sym = rpc_refl_symbol_here(r, name);
 	char msg[160];
@@ -534,9 +544,9 @@ static int rpc_refl_by_symbol(rpc_refl_resp *resp, const rpc_reflection *r,
 	return rpc_refl_error(resp, a, RPC_REFLECTION_NOT_FOUND, msg);
 }
 
-static int rpc_refl_extension_numbers(rpc_refl_resp *resp,
-				      const rpc_reflection *r,
-				      const char *type, mem_arena *a)
+static int
+rpc_refl_extension_numbers(rpc_refl_resp *resp, const rpc_reflection *r, const char *type,
+			   mem_arena *a)
 {
 	const rpc_refl_symbol *sym = rpc_refl_symbol_here(r, type);
 	Grpc__Reflection__V1__ExtensionNumberResponse *en;
@@ -557,8 +567,8 @@ static int rpc_refl_extension_numbers(rpc_refl_resp *resp,
 	return 0;
 }
 
-static int rpc_refl_list_services(rpc_refl_resp *resp, const rpc_reflection *r,
-				  mem_arena *a)
+static int
+rpc_refl_list_services(rpc_refl_resp *resp, const rpc_reflection *r, mem_arena *a)
 {
 	Grpc__Reflection__V1__ListServiceResponse *ls = mem_arena_alloc(a, sizeof(*ls));
 	Grpc__Reflection__V1__ServiceResponse *items =
@@ -582,8 +592,9 @@ static int rpc_refl_list_services(rpc_refl_resp *resp, const rpc_reflection *r,
 	return 0;
 }
 
-int rpc_reflection_answer(rpc_refl_resp *resp, const rpc_reflection *r,
-			  const rpc_refl_req *req, mem_arena *a)
+int
+rpc_reflection_answer(rpc_refl_resp *resp, const rpc_reflection *r, const rpc_refl_req *req,
+		      mem_arena *a)
 {
 	resp->valid_host = req->host;
 	resp->original_request = (rpc_refl_req *)req;
@@ -596,8 +607,7 @@ int rpc_reflection_answer(rpc_refl_resp *resp, const rpc_reflection *r,
 		return rpc_refl_error(resp, a, RPC_REFLECTION_NOT_FOUND,
 				      "no extensions are declared");
 	case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_ALL_EXTENSION_NUMBERS_OF_TYPE:
-		return rpc_refl_extension_numbers(
-			resp, r, req->all_extension_numbers_of_type, a);
+		return rpc_refl_extension_numbers(resp, r, req->all_extension_numbers_of_type, a);
 	case GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_LIST_SERVICES:
 		return rpc_refl_list_services(resp, r, a);
 	default:
@@ -608,8 +618,8 @@ int rpc_reflection_answer(rpc_refl_resp *resp, const rpc_reflection *r,
 
 /* --- the stream ------------------------------------------------------------- */
 
-int rpc_reflection_info(rpc_ctx *ctx, const ProtobufCMessage *unused,
-			rpc_stream *stream)
+int
+rpc_reflection_info(rpc_ctx *ctx, const ProtobufCMessage *unused, rpc_stream *stream)
 {
 	const rpc_reflection *r = ctx->server->reflection;
 	mem_arena *scratch;
@@ -624,8 +634,7 @@ int rpc_reflection_info(rpc_ctx *ctx, const ProtobufCMessage *unused,
 		rpc_refl_resp resp = GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__INIT;
 
 		mem_arena_reset(scratch);
-		rc = rpc_stream_recv(stream, &msg, scratch,
-				     RPC_REFLECTION_MAX_REQUEST_BYTES,
+		rc = rpc_stream_recv(stream, &msg, scratch, RPC_REFLECTION_MAX_REQUEST_BYTES,
 				     RPC_REFLECTION_IDLE_MS);
 		if (rc != 0)
 			break;
@@ -635,8 +644,7 @@ int rpc_reflection_info(rpc_ctx *ctx, const ProtobufCMessage *unused,
 				     RPC_REFLECTION_MAX_REQUESTS);
 			break;
 		}
-		rc = rpc_reflection_answer(&resp, r, (const rpc_refl_req *)msg,
-					   scratch);
+		rc = rpc_reflection_answer(&resp, r, (const rpc_refl_req *)msg, scratch);
 		if (rc == 0)
 			rc = rpc_stream_send(stream, &resp.base);
 	}

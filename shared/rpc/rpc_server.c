@@ -23,9 +23,9 @@
 #include "log/log.h"
 #include "rpc_reflection.h"
 
-#define RPC_DEFAULT_WORKERS 2
+#define RPC_DEFAULT_WORKERS  2
 #define RPC_DEFAULT_GRACE_MS 10000
-#define RPC_HEALTH_SERVICE "grpc.health.v1.Health"
+#define RPC_HEALTH_SERVICE   "grpc.health.v1.Health"
 /* How often a Health/Watch stream looks again without being woken. */
 #define RPC_HEALTH_WATCH_POLL_MS 60000
 /* Verified access tokens remembered per server (see auth_verifier). */
@@ -33,47 +33,56 @@
 
 /* --- context accessors -------------------------------------------------- */
 
-const char *rpc_ctx_user_id(const rpc_ctx *ctx)
+const char *
+rpc_ctx_user_id(const rpc_ctx *ctx)
 {
 	return ctx->user_id;
 }
 
-const auth_claims *rpc_ctx_claims(const rpc_ctx *ctx)
+const auth_claims *
+rpc_ctx_claims(const rpc_ctx *ctx)
 {
 	return ctx->user_id ? &ctx->claims : NULL;
 }
 
-int rpc_ctx_is_internal(const rpc_ctx *ctx)
+int
+rpc_ctx_is_internal(const rpc_ctx *ctx)
 {
 	return ctx->internal;
 }
 
-const char *rpc_ctx_caller(const rpc_ctx *ctx)
+const char *
+rpc_ctx_caller(const rpc_ctx *ctx)
 {
 	return rpc_caller_name(ctx->caller);
 }
 
-const char *rpc_ctx_forwarded(rpc_ctx *ctx, const char *key)
+const char *
+rpc_ctx_forwarded(rpc_ctx *ctx, const char *key)
 {
 	return ctx->caller == RPC_CALLER_GATEWAY ? rpc_ctx_metadata(ctx, key) : NULL;
 }
 
-mem_arena *rpc_ctx_arena(rpc_ctx *ctx)
+mem_arena *
+rpc_ctx_arena(rpc_ctx *ctx)
 {
 	return ctx->arena;
 }
 
-const trace_ctx *rpc_ctx_trace(const rpc_ctx *ctx)
+const trace_ctx *
+rpc_ctx_trace(const rpc_ctx *ctx)
 {
 	return &ctx->pending->trace;
 }
 
-int64_t rpc_ctx_remaining_ms(const rpc_ctx *ctx)
+int64_t
+rpc_ctx_remaining_ms(const rpc_ctx *ctx)
 {
 	return rpc_remaining_ms(ctx->pending->deadline);
 }
 
-const char *rpc_ctx_metadata(rpc_ctx *ctx, const char *key)
+const char *
+rpc_ctx_metadata(rpc_ctx *ctx, const char *key)
 {
 	const grpc_metadata_array *md = &ctx->pending->metadata;
 
@@ -81,8 +90,7 @@ const char *rpc_ctx_metadata(rpc_ctx *ctx, const char *key)
 		if (grpc_slice_str_cmp(md->metadata[i].key, key) == 0)
 			return mem_arena_strndup(
 				ctx->arena,
-				(const char *)GRPC_SLICE_START_PTR(
-					md->metadata[i].value),
+				(const char *)GRPC_SLICE_START_PTR(md->metadata[i].value),
 				GRPC_SLICE_LENGTH(md->metadata[i].value));
 	}
 	return NULL;
@@ -90,7 +98,8 @@ const char *rpc_ctx_metadata(rpc_ctx *ctx, const char *key)
 
 /* The host part of a core peer string: "ipv4:203.0.113.7:5123",
  * "ipv6:[::1]:5123" or its URI-escaped "ipv6:%5B::1%5D:5123". */
-static char *rpc_peer_host(mem_arena *a, const char *peer)
+static char *
+rpc_peer_host(mem_arena *a, const char *peer)
 {
 	const char *host = peer, *end = NULL;
 
@@ -110,7 +119,8 @@ static char *rpc_peer_host(mem_arena *a, const char *peer)
 	return mem_arena_strndup(a, host, (size_t)(end - host));
 }
 
-const char *rpc_ctx_peer(rpc_ctx *ctx)
+const char *
+rpc_ctx_peer(rpc_ctx *ctx)
 {
 	char *peer = grpc_call_get_peer(ctx->pending->call);
 	char *host = peer ? rpc_peer_host(ctx->arena, peer) : NULL;
@@ -123,7 +133,8 @@ const char *rpc_ctx_peer(rpc_ctx *ctx)
 
 /* Runs the reply batch of p's call and waits for it: on the worker's own
  * queue, or the stream's for a stream call. */
-static void rpc_run_batch(rpc_pending *p, const grpc_op *ops, size_t n)
+static void
+rpc_run_batch(rpc_pending *p, const grpc_op *ops, size_t n)
 {
 	grpc_call_error rc;
 
@@ -134,16 +145,14 @@ static void rpc_run_batch(rpc_pending *p, const grpc_op *ops, size_t n)
 	rc = grpc_call_start_batch(p->call, ops, n, p, NULL);
 	if (rc == GRPC_CALL_OK)
 		grpc_completion_queue_pluck(p->worker->call_cq, p,
-					    gpr_inf_future(GPR_CLOCK_REALTIME),
-					    NULL);
+					    gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 	else
 		log_event(LOG_LVL_ERROR, "reply batch refused", "method",
-			  p->bound >= 0 ? p->worker->server->bound[p->bound].path
-					: "?",
-			  NULL);
+			  p->bound >= 0 ? p->worker->server->bound[p->bound].path : "?", NULL);
 }
 
-void rpc_request_id_metadata(grpc_metadata *md, const rpc_pending *p)
+void
+rpc_request_id_metadata(grpc_metadata *md, const rpc_pending *p)
 {
 	memset(md, 0, sizeof(*md));
 	md->key = grpc_slice_from_static_string(RPC_REQUEST_ID_KEY);
@@ -153,9 +162,9 @@ void rpc_request_id_metadata(grpc_metadata *md, const rpc_pending *p)
 /* The error trailers of a reply: kolo-error, kolo-retry-after when a hint
  * exists, and grpc-status-details-bin (rpc_status.c). Returns how many of
  * trailer[3] it set; the caller unrefs their values. */
-static size_t rpc_error_trailers(grpc_metadata *trailer, grpc_status_code status,
-				 const char *message, const char *reason,
-				 const err_info *e)
+static size_t
+rpc_error_trailers(grpc_metadata *trailer, grpc_status_code status, const char *message,
+		   const char *reason, const err_info *e)
 {
 	int retry_after_s = e ? e->retry_after_s : 0;
 	char retry[16];
@@ -169,9 +178,8 @@ static size_t rpc_error_trailers(grpc_metadata *trailer, grpc_status_code status
 		trailer[n].key = grpc_slice_from_static_string(RPC_RETRY_AFTER_KEY);
 		trailer[n++].value = grpc_slice_from_copied_string(retry);
 	}
-	if (rpc_status_details(&details, (int)status, message, reason,
-			       e ? e->meta : NULL, e ? e->n_meta : 0,
-			       retry_after_s) == 0) {
+	if (rpc_status_details(&details, (int)status, message, reason, e ? e->meta : NULL,
+			       e ? e->n_meta : 0, retry_after_s) == 0) {
 		trailer[n].key = grpc_slice_from_static_string(RPC_STATUS_DETAILS_KEY);
 		trailer[n++].value = details;
 	}
@@ -182,9 +190,9 @@ static size_t rpc_error_trailers(grpc_metadata *trailer, grpc_status_code status
  * adds the error trailers, with e's retry hint and metadata when e is not
  * NULL. A stream call has its close op running already and may have sent
  * its initial metadata. */
-static void rpc_reply_status(rpc_pending *p, grpc_status_code status,
-			     const char *message, const char *reason,
-			     grpc_byte_buffer *msg, const err_info *e)
+static void
+rpc_reply_status(rpc_pending *p, grpc_status_code status, const char *message, const char *reason,
+		 grpc_byte_buffer *msg, const err_info *e)
 {
 	grpc_op ops[4];
 	grpc_metadata trailer[4], initial;
@@ -227,8 +235,9 @@ static void rpc_reply_status(rpc_pending *p, grpc_status_code status,
 		grpc_slice_unref(trailer[i].value);
 }
 
-void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
-	       const char *reason, grpc_byte_buffer *msg, int retry_after_s)
+void
+rpc_reply(rpc_pending *p, grpc_status_code status, const char *message, const char *reason,
+	  grpc_byte_buffer *msg, int retry_after_s)
 {
 	err_info hint;
 
@@ -238,25 +247,25 @@ void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
 }
 
 /* Sends the error recorded on this thread. */
-void rpc_reply_error(rpc_pending *p, int rc)
+void
+rpc_reply_error(rpc_pending *p, int rc)
 {
 	const err_info *e = err_last();
-	const char *reason = e->code == rc && e->reason[0]
-				     ? e->reason
-				     : err_default_reason((err_code)rc);
-	const char *message = e->code == rc && e->message[0]
-				      ? e->message
-				      : err_default_reason((err_code)rc);
+	const char *reason =
+		e->code == rc && e->reason[0] ? e->reason : err_default_reason((err_code)rc);
+	const char *message =
+		e->code == rc && e->message[0] ? e->message : err_default_reason((err_code)rc);
 
 	if (!rpc_reason_valid(reason))
 		reason = err_default_reason((err_code)rc);
-	rpc_reply_status(p, (grpc_status_code)err_to_grpc((err_code)rc), message,
-			 reason, NULL, e->code == rc ? e : NULL);
+	rpc_reply_status(p, (grpc_status_code)err_to_grpc((err_code)rc), message, reason, NULL,
+			 e->code == rc ? e : NULL);
 }
 
 /* --- one call --------------------------------------------------------------- */
 
-int rpc_unpack(ProtobufCMessage **out, rpc_ctx *ctx)
+int
+rpc_unpack(ProtobufCMessage **out, rpc_ctx *ctx)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(ctx->arena);
 	grpc_byte_buffer_reader reader;
@@ -270,8 +279,7 @@ int rpc_unpack(ProtobufCMessage **out, rpc_ctx *ctx)
 			       "the request message cannot be read");
 	slice = grpc_byte_buffer_reader_readall(&reader);
 	grpc_byte_buffer_reader_destroy(&reader);
-	*out = protobuf_c_message_unpack(ctx->bound->desc->input, &alloc,
-					 GRPC_SLICE_LENGTH(slice),
+	*out = protobuf_c_message_unpack(ctx->bound->desc->input, &alloc, GRPC_SLICE_LENGTH(slice),
 					 GRPC_SLICE_START_PTR(slice));
 	grpc_slice_unref(slice);
 	if (!*out)
@@ -281,8 +289,8 @@ int rpc_unpack(ProtobufCMessage **out, rpc_ctx *ctx)
 	return 0;
 }
 
-int rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg,
-	     size_t max_bytes)
+int
+rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg, size_t max_bytes)
 {
 	size_t size = protobuf_c_message_get_packed_size(msg);
 	grpc_slice slice;
@@ -297,7 +305,8 @@ int rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg,
 	return 0;
 }
 
-static int rpc_check_user(rpc_ctx *ctx)
+static int
+rpc_check_user(rpc_ctx *ctx)
 {
 	rpc_server *s = ctx->server;
 	const char *token;
@@ -308,8 +317,7 @@ static int rpc_check_user(rpc_ctx *ctx)
 	if (!s->verifier)
 		return err_set(ERR_UNAUTHENTICATED, "invalid_token",
 			       "this service verifies no access tokens");
-	rc = auth_verifier_check(s->verifier, &ctx->claims, token,
-				 (int64_t)time(NULL));
+	rc = auth_verifier_check(s->verifier, &ctx->claims, token, (int64_t)time(NULL));
 	if (rc < 0)
 		return rc;
 	ctx->user_id = ctx->claims.sub;
@@ -319,7 +327,8 @@ static int rpc_check_user(rpc_ctx *ctx)
 /* Who made the call: a call that names a caller (kolo-caller) must carry
  * that caller's own token, whatever the method; one that names none is
  * anonymous (a user, a partner). */
-static int rpc_check_caller(rpc_ctx *ctx)
+static int
+rpc_check_caller(rpc_ctx *ctx)
 {
 	rpc_server *s = ctx->server;
 	const char *name = rpc_ctx_metadata(ctx, RPC_CALLER_KEY);
@@ -336,22 +345,23 @@ static int rpc_check_caller(rpc_ctx *ctx)
 }
 
 /* A service call: a known caller the table allows for this method. */
-static int rpc_check_internal(rpc_ctx *ctx)
+static int
+rpc_check_internal(rpc_ctx *ctx)
 {
 	if (!ctx->caller)
 		return err_set(ERR_UNAUTHENTICATED, "service_token_required",
 			       "this method is internal");
 	if (!(ctx->bound->callers & ctx->caller))
-		return err_set(ERR_PERMISSION_DENIED, "caller_not_allowed",
-			       "%s may not call %s", rpc_caller_name(ctx->caller),
-			       ctx->bound->path);
+		return err_set(ERR_PERMISSION_DENIED, "caller_not_allowed", "%s may not call %s",
+			       rpc_caller_name(ctx->caller), ctx->bound->path);
 	ctx->internal = 1;
 	return 0;
 }
 
 /* RPC_AUTH_LIVE: the verified token's session must still be live. Fails
  * closed: a token naming no session, or a service that cannot tell. */
-static int rpc_check_session(rpc_ctx *ctx)
+static int
+rpc_check_session(rpc_ctx *ctx)
 {
 	rpc_server *s = ctx->server;
 
@@ -369,7 +379,8 @@ static int rpc_check_session(rpc_ctx *ctx)
  * verify (an allowed caller then also counts as internal, naming the
  * user); it never falls back to the caller's own right. A call without
  * one is a service call where the method allows that. */
-int rpc_authenticate(rpc_ctx *ctx)
+int
+rpc_authenticate(rpc_ctx *ctx)
 {
 	unsigned auth = ctx->bound->auth;
 	int rc = rpc_check_caller(ctx);
@@ -394,7 +405,8 @@ int rpc_authenticate(rpc_ctx *ctx)
 
 /* One debug line per call: method, status, reason, duration, request id;
  * and the call counted in the metrics. */
-void rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
+void
+rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
 {
 	struct timespec end;
 	char code[8], micros[24];
@@ -408,20 +420,18 @@ void rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
 		return;
 	snprintf(code, sizeof(code), "%d", err_to_grpc((err_code)rc));
 	snprintf(micros, sizeof(micros), "%lld", (long long)us);
-	log_event(LOG_LVL_DEBUG, "call", "method", ctx->bound->path, "code",
-		  code, "reason", rc ? err_last()->reason : NULL, "us", micros,
-		  "caller", rpc_caller_name(ctx->caller), "parent_id",
-		  ctx->pending->trace.parent_id[0] ? ctx->pending->trace.parent_id
-						   : NULL,
-		  NULL);
+	log_event(LOG_LVL_DEBUG, "call", "method", ctx->bound->path, "code", code, "reason",
+		  rc ? err_last()->reason : NULL, "us", micros, "caller",
+		  rpc_caller_name(ctx->caller), "parent_id",
+		  ctx->pending->trace.parent_id[0] ? ctx->pending->trace.parent_id : NULL, NULL);
 }
 
-static void rpc_serve(rpc_pending *p)
+static void
+rpc_serve(rpc_pending *p)
 {
 	rpc_server *s = p->worker->server;
 	const rpc_bound *b = &s->bound[p->bound];
-	rpc_ctx ctx = { .pending = p, .server = s, .bound = b,
-			.arena = p->worker->arena };
+	rpc_ctx ctx = {.pending = p, .server = s, .bound = b, .arena = p->worker->arena};
 	ProtobufCMessage *req = NULL, *resp = NULL;
 	grpc_byte_buffer *out = NULL;
 	struct timespec start;
@@ -450,9 +460,8 @@ static void rpc_serve(rpc_pending *p)
 	if (rc > 0)
 		rc = err_set(ERR_INTERNAL, NULL, "handler returned %d", rc);
 	if (rc == ERR_INTERNAL || rc == ERR_UNKNOWN)
-		log_event(LOG_LVL_ERROR, "call failed", "method", b->path,
-			  "reason", err_last()->reason, "error",
-			  err_last()->message, NULL);
+		log_event(LOG_LVL_ERROR, "call failed", "method", b->path, "reason",
+			  err_last()->reason, "error", err_last()->message, NULL);
 	if (rc == 0) {
 		rpc_reply(p, GRPC_STATUS_OK, "", NULL, out, 0);
 		grpc_byte_buffer_destroy(out);
@@ -462,12 +471,12 @@ static void rpc_serve(rpc_pending *p)
 	rpc_log_call(&ctx, rc, &start);
 }
 
-static void rpc_serve_unknown(rpc_pending *p)
+static void
+rpc_serve_unknown(rpc_pending *p)
 {
 	char *method = grpc_slice_to_c_string(p->details.method);
 
-	err_set(ERR_UNIMPLEMENTED, "unimplemented",
-		"method %.200s is not implemented", method);
+	err_set(ERR_UNIMPLEMENTED, "unimplemented", "method %.200s is not implemented", method);
 	gpr_free(method);
 	rpc_reply_error(p, ERR_UNIMPLEMENTED);
 }
@@ -487,8 +496,8 @@ rpc_health_status(const rpc_server *s, const char *service)
 		       : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
 }
 
-static int rpc_health_check(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
-			    ProtobufCMessage *resp_msg)
+static int
+rpc_health_check(rpc_ctx *ctx, const ProtobufCMessage *req_msg, ProtobufCMessage *resp_msg)
 {
 	const Grpc__Health__V1__HealthCheckRequest *req =
 		(const Grpc__Health__V1__HealthCheckRequest *)req_msg;
@@ -496,9 +505,10 @@ static int rpc_health_check(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
 		(Grpc__Health__V1__HealthCheckResponse *)resp_msg;
 
 	resp->status = rpc_health_status(ctx->server, req->service);
-	if (resp->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN)
-		return err_set(ERR_NOT_FOUND, "unknown_service",
-			       "no health status for %.100s", req->service);
+	if (resp->status ==
+	    GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN)
+		return err_set(ERR_NOT_FOUND, "unknown_service", "no health status for %.100s",
+			       req->service);
 	return 0;
 }
 
@@ -506,13 +516,12 @@ static int rpc_health_check(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
  * it changes (NOT_SERVING when the server starts stopping, said even
  * then), until the stream must end. An unknown name gets SERVICE_UNKNOWN
  * and the stream stays open, as the protocol says. */
-static int rpc_health_watch(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
-			    rpc_stream *stream)
+static int
+rpc_health_watch(rpc_ctx *ctx, const ProtobufCMessage *req_msg, rpc_stream *stream)
 {
 	const Grpc__Health__V1__HealthCheckRequest *req =
 		(const Grpc__Health__V1__HealthCheckRequest *)req_msg;
-	Grpc__Health__V1__HealthCheckResponse resp =
-		GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
+	Grpc__Health__V1__HealthCheckResponse resp = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
 	int sent = -1, end = 0, rc;
 
 	for (;;) {
@@ -531,7 +540,8 @@ static int rpc_health_watch(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
 
 /* --- workers ------------------------------------------------------------------ */
 
-void rpc_pending_reset(rpc_pending *p)
+void
+rpc_pending_reset(rpc_pending *p)
 {
 	grpc_metadata_array_destroy(&p->metadata);
 	if (p->payload)
@@ -544,7 +554,8 @@ void rpc_pending_reset(rpc_pending *p)
 	p->payload = NULL;
 }
 
-static void rpc_request(rpc_pending *p)
+static void
+rpc_request(rpc_pending *p)
 {
 	rpc_worker *w = p->worker;
 	rpc_server *s = w->server;
@@ -555,19 +566,15 @@ static void rpc_request(rpc_pending *p)
 	p->call = NULL;
 	if (p->bound < 0) {
 		grpc_call_details_init(&p->details);
-		rc = grpc_server_request_call(s->grpc, &p->call, &p->details,
-					      &p->metadata, w->call_cq, w->cq,
-					      p);
+		rc = grpc_server_request_call(s->grpc, &p->call, &p->details, &p->metadata,
+					      w->call_cq, w->cq, p);
 	} else {
 		/* A stream's batches complete on the stream queue: its
 		 * thread, not this worker, waits for them. */
 		rc = grpc_server_request_registered_call(
-			s->grpc, s->bound[p->bound].handle, &p->call,
-			&p->deadline, &p->metadata,
+			s->grpc, s->bound[p->bound].handle, &p->call, &p->deadline, &p->metadata,
 			s->bound[p->bound].bidi ? NULL : &p->payload,
-			s->bound[p->bound].stream_handler ? s->stream_cq
-							  : w->call_cq,
-			w->cq, p);
+			s->bound[p->bound].stream_handler ? s->stream_cq : w->call_cq, w->cq, p);
 	}
 	if (rc != GRPC_CALL_OK) {
 		log_event(LOG_LVL_ERROR, "cannot request calls", NULL);
@@ -576,7 +583,8 @@ static void rpc_request(rpc_pending *p)
 }
 
 /* rpc_request() unless the server is past taking calls. */
-static void rpc_request_next(rpc_pending *p)
+static void
+rpc_request_next(rpc_pending *p)
 {
 	rpc_server *s = p->worker->server;
 
@@ -588,8 +596,8 @@ static void rpc_request_next(rpc_pending *p)
 
 /* The value of key in md copied into buf; NULL when absent, "" when it
  * does not fit (no valid value is that long). */
-static const char *rpc_md_value(const grpc_metadata_array *md,
-				const char *key, char *buf, size_t cap)
+static const char *
+rpc_md_value(const grpc_metadata_array *md, const char *key, char *buf, size_t cap)
 {
 	for (size_t i = 0; i < md->count; i++) {
 		size_t len = GRPC_SLICE_LENGTH(md->metadata[i].value);
@@ -605,27 +613,27 @@ static const char *rpc_md_value(const grpc_metadata_array *md,
 	return NULL;
 }
 
-void rpc_trace_begin(rpc_pending *p)
+void
+rpc_trace_begin(rpc_pending *p)
 {
 	/* A later traceparent version may be longer than 00's 55. */
 	char id[TRACE_REQUEST_ID_MAX + 1], parent[256];
 	char state[TRACE_STATE_MAX + 1];
 	unsigned refused = trace_begin(
-		&p->trace,
-		rpc_md_value(&p->metadata, RPC_REQUEST_ID_KEY, id, sizeof(id)),
+		&p->trace, rpc_md_value(&p->metadata, RPC_REQUEST_ID_KEY, id, sizeof(id)),
 		rpc_md_value(&p->metadata, RPC_TRACEPARENT_KEY, parent, sizeof(parent)),
 		rpc_md_value(&p->metadata, RPC_TRACESTATE_KEY, state, sizeof(state)));
 
 	log_context_set(&p->trace);
 	if (refused & TRACE_REFUSED_REQUEST_ID)
-		log_event(LOG_LVL_INFO, "request id refused: a new one is used",
-			  "rule", "1..128 of [A-Za-z0-9._:-]", NULL);
+		log_event(LOG_LVL_INFO, "request id refused: a new one is used", "rule",
+			  "1..128 of [A-Za-z0-9._:-]", NULL);
 	if (refused & TRACE_REFUSED_TRACEPARENT)
-		log_event(LOG_LVL_INFO, "traceparent refused: a new trace begins",
-			  NULL);
+		log_event(LOG_LVL_INFO, "traceparent refused: a new trace begins", NULL);
 }
 
-static void rpc_handle(rpc_pending *p)
+static void
+rpc_handle(rpc_pending *p)
 {
 	mem_arena_reset(p->worker->arena);
 	rpc_metrics_peer(p->worker->server, p->call);
@@ -641,7 +649,8 @@ static void rpc_handle(rpc_pending *p)
 	log_context_clear();
 }
 
-static void *rpc_worker_main(void *arg)
+static void *
+rpc_worker_main(void *arg)
 {
 	rpc_worker *w = arg;
 	rpc_server *s = w->server;
@@ -652,8 +661,7 @@ static void *rpc_worker_main(void *arg)
 	for (size_t i = 0; i <= s->n_bound; i++)
 		rpc_request_next(&w->pending[i]);
 	for (;;) {
-		ev = grpc_completion_queue_next(
-			w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		ev = grpc_completion_queue_next(w->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 		if (ev.type == GRPC_QUEUE_SHUTDOWN)
 			break;
 		if (ev.type != GRPC_OP_COMPLETE)
@@ -671,8 +679,8 @@ static void *rpc_worker_main(void *arg)
 
 /* --- set-up and tear-down --------------------------------------------------- */
 
-static const rpc_method *rpc_find_method(const rpc_service *svc,
-					 const char *name)
+static const rpc_method *
+rpc_find_method(const rpc_service *svc, const char *name)
 {
 	for (size_t i = 0; i < svc->n_methods; i++) {
 		if (strcmp(svc->methods[i].name, name) == 0)
@@ -681,8 +689,8 @@ static const rpc_method *rpc_find_method(const rpc_service *svc,
 	return NULL;
 }
 
-static const rpc_stream_method *rpc_find_stream_method(const rpc_service *svc,
-							const char *name)
+static const rpc_stream_method *
+rpc_find_stream_method(const rpc_service *svc, const char *name)
 {
 	for (size_t i = 0; i < svc->n_stream_methods; i++) {
 		if (strcmp(svc->stream_methods[i].name, name) == 0)
@@ -692,7 +700,8 @@ static const rpc_stream_method *rpc_find_stream_method(const rpc_service *svc,
 }
 
 /* 1 when the service's .proto declares name server streaming. */
-static int rpc_declared_streaming(const rpc_service *svc, const char *name)
+static int
+rpc_declared_streaming(const rpc_service *svc, const char *name)
 {
 	for (const char *const *p = svc->server_streaming; p && *p; p++) {
 		if (strcmp(*p, name) == 0)
@@ -703,18 +712,18 @@ static int rpc_declared_streaming(const rpc_service *svc, const char *name)
 
 /* The checks every row needs: the method exists, an internal one has a
  * caller rule, RPC_AUTH_LIVE only qualifies RPC_AUTH_USER. */
-static int rpc_check_row(const rpc_service *svc, const char *name,
-			 unsigned auth)
+static int
+rpc_check_row(const rpc_service *svc, const char *name, unsigned auth)
 {
 	const ProtobufCServiceDescriptor *d = svc->descriptor;
 	unsigned callers;
 
 	if (!protobuf_c_service_descriptor_get_method_by_name(d, name))
-		return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
-			       "%s has no method %s", d->name, name);
+		return err_set(ERR_INVALID_ARGUMENT, "bad_method_table", "%s has no method %s",
+			       d->name, name);
 	if ((auth & RPC_AUTH_INTERNAL) &&
-	    rpc_callers_allowed(&callers, svc->caller_rules,
-				svc->n_caller_rules, d->name, name) < 0)
+	    rpc_callers_allowed(&callers, svc->caller_rules, svc->n_caller_rules, d->name, name) <
+		    0)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
 			       "%s/%s is internal but no caller rule lists who may call it",
 			       d->name, name);
@@ -725,23 +734,22 @@ static int rpc_check_row(const rpc_service *svc, const char *name,
 }
 
 /* A row's request/reply struct sizes (0: unchecked) are the .proto's. */
-static int rpc_check_sizes(const rpc_service *svc, const char *name,
-			   size_t req_size, size_t resp_size)
+static int
+rpc_check_sizes(const rpc_service *svc, const char *name, size_t req_size, size_t resp_size)
 {
 	const ProtobufCMethodDescriptor *md =
-		protobuf_c_service_descriptor_get_method_by_name(svc->descriptor,
-								 name);
+		protobuf_c_service_descriptor_get_method_by_name(svc->descriptor, name);
 
 	if ((req_size && req_size != md->input->sizeof_message) ||
 	    (resp_size && resp_size != md->output->sizeof_message))
 		return err_set(ERR_INVALID_ARGUMENT, "bad_method_table",
-			       "%s: the handler's message types are not the .proto's",
-			       name);
+			       "%s: the handler's message types are not the .proto's", name);
 	return 0;
 }
 
 /* A unary row must not name a method the .proto streams. */
-static int rpc_check_unary(const rpc_service *svc, const rpc_method *m)
+static int
+rpc_check_unary(const rpc_service *svc, const rpc_method *m)
 {
 	int rc = rpc_check_row(svc, m->name, m->auth);
 
@@ -754,7 +762,8 @@ static int rpc_check_unary(const rpc_service *svc, const rpc_method *m)
 }
 
 /* A stream row must name a method the .proto streams, and only once. */
-static int rpc_check_stream(const rpc_service *svc, const rpc_stream_method *m)
+static int
+rpc_check_stream(const rpc_service *svc, const rpc_stream_method *m)
 {
 	int rc = rpc_check_row(svc, m->name, m->auth);
 
@@ -776,7 +785,8 @@ static int rpc_check_stream(const rpc_service *svc, const rpc_stream_method *m)
 }
 
 /* Every row of both tables is sound and of the kind the .proto says. */
-static int rpc_check_table(const rpc_service *svc)
+static int
+rpc_check_table(const rpc_service *svc)
 {
 	int rc = 0;
 
@@ -789,11 +799,10 @@ static int rpc_check_table(const rpc_service *svc)
 
 /* Binds path /service_name/<desc's name>; a bidi method's requests are
  * read by its handler (rpc_stream_recv), not before it. */
-static rpc_bound *rpc_bind_as(rpc_server *s, const char *service_name,
-			      const ProtobufCMethodDescriptor *desc,
-			      rpc_handler handler,
-			      rpc_stream_handler stream_handler, unsigned auth,
-			      unsigned callers, int bidi)
+static rpc_bound *
+rpc_bind_as(rpc_server *s, const char *service_name, const ProtobufCMethodDescriptor *desc,
+	    rpc_handler handler, rpc_stream_handler stream_handler, unsigned auth, unsigned callers,
+	    int bidi)
 {
 	rpc_bound *b = &s->bound[s->n_bound++];
 	size_t len = strlen(service_name) + strlen(desc->name) + 3;
@@ -808,38 +817,34 @@ static rpc_bound *rpc_bind_as(rpc_server *s, const char *service_name,
 	b->bidi = bidi;
 	b->handle = grpc_server_register_method(
 		s->grpc, b->path, NULL,
-		bidi ? GRPC_SRM_PAYLOAD_NONE
-		     : GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER,
-		0);
+		bidi ? GRPC_SRM_PAYLOAD_NONE : GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER, 0);
 	return b;
 }
 
-static void rpc_bind(rpc_server *s, const char *service_name,
-		     const ProtobufCMethodDescriptor *desc, rpc_handler handler,
-		     rpc_stream_handler stream_handler, unsigned auth,
-		     unsigned callers)
+static void
+rpc_bind(rpc_server *s, const char *service_name, const ProtobufCMethodDescriptor *desc,
+	 rpc_handler handler, rpc_stream_handler stream_handler, unsigned auth, unsigned callers)
 {
-	rpc_bind_as(s, service_name, desc, handler, stream_handler, auth,
-		    callers, 0);
+	rpc_bind_as(s, service_name, desc, handler, stream_handler, auth, callers, 0);
 }
 
 /* Server reflection, v1 and v1alpha (wire-identical: both are served with
  * v1's types), anonymous like Health. */
-static void rpc_bind_reflection(rpc_server *s)
+static void
+rpc_bind_reflection(rpc_server *s)
 {
-	const ProtobufCMethodDescriptor *m =
-		protobuf_c_service_descriptor_get_method_by_name(
-			&grpc__reflection__v1__server_reflection__descriptor,
-			"ServerReflectionInfo");
+	const ProtobufCMethodDescriptor *m = protobuf_c_service_descriptor_get_method_by_name(
+		&grpc__reflection__v1__server_reflection__descriptor, "ServerReflectionInfo");
 
-	rpc_bind_as(s, RPC_REFLECTION_V1, m, NULL, rpc_reflection_info,
-		    RPC_AUTH_NONE, RPC_CALLERS_NONE, 1);
-	rpc_bind_as(s, RPC_REFLECTION_V1ALPHA, m, NULL, rpc_reflection_info,
-		    RPC_AUTH_NONE, RPC_CALLERS_NONE, 1);
+	rpc_bind_as(s, RPC_REFLECTION_V1, m, NULL, rpc_reflection_info, RPC_AUTH_NONE,
+		    RPC_CALLERS_NONE, 1);
+	rpc_bind_as(s, RPC_REFLECTION_V1ALPHA, m, NULL, rpc_reflection_info, RPC_AUTH_NONE,
+		    RPC_CALLERS_NONE, 1);
 }
 
 /* Binds the method of descriptor entry i if a table gives it a handler. */
-static void rpc_bind_method(rpc_server *s, const rpc_service *svc, unsigned i)
+static void
+rpc_bind_method(rpc_server *s, const rpc_service *svc, unsigned i)
 {
 	const ProtobufCServiceDescriptor *d = svc->descriptor;
 	const char *name = d->methods[i].name;
@@ -849,20 +854,19 @@ static void rpc_bind_method(rpc_server *s, const rpc_service *svc, unsigned i)
 	unsigned callers = RPC_CALLERS_NONE;
 
 	if ((auth & RPC_AUTH_INTERNAL) &&
-	    rpc_callers_allowed(&callers, svc->caller_rules,
-				svc->n_caller_rules, d->name, name) < 0)
+	    rpc_callers_allowed(&callers, svc->caller_rules, svc->n_caller_rules, d->name, name) <
+		    0)
 		callers = RPC_CALLERS_NONE; /* rpc_check_table refused it */
 	if (m && m->handler)
-		rpc_bind(s, d->name, &d->methods[i], m->handler, NULL, auth,
-			 callers);
+		rpc_bind(s, d->name, &d->methods[i], m->handler, NULL, auth, callers);
 	else if (sm && sm->stream_handler)
-		rpc_bind(s, d->name, &d->methods[i], NULL, sm->stream_handler,
-			 auth, callers);
+		rpc_bind(s, d->name, &d->methods[i], NULL, sm->stream_handler, auth, callers);
 }
 
 /* Registers every method that has a handler, plus Health/Check,
  * Health/Watch and reflection. */
-static void rpc_bind_all(rpc_server *s, const rpc_service *svc)
+static void
+rpc_bind_all(rpc_server *s, const rpc_service *svc)
 {
 	const ProtobufCServiceDescriptor *d = svc->descriptor;
 	const ProtobufCServiceDescriptor *h = &grpc__health__v1__health__descriptor;
@@ -870,16 +874,15 @@ static void rpc_bind_all(rpc_server *s, const rpc_service *svc)
 	s->bound = xcalloc(d->n_methods + 4, sizeof(*s->bound));
 	for (unsigned i = 0; i < d->n_methods; i++)
 		rpc_bind_method(s, svc, i);
-	rpc_bind(s, h->name,
-		 protobuf_c_service_descriptor_get_method_by_name(h, "Check"),
+	rpc_bind(s, h->name, protobuf_c_service_descriptor_get_method_by_name(h, "Check"),
 		 rpc_health_check, NULL, RPC_AUTH_NONE, RPC_CALLERS_NONE);
-	rpc_bind(s, h->name,
-		 protobuf_c_service_descriptor_get_method_by_name(h, "Watch"),
-		 NULL, rpc_health_watch, RPC_AUTH_NONE, RPC_CALLERS_NONE);
+	rpc_bind(s, h->name, protobuf_c_service_descriptor_get_method_by_name(h, "Watch"), NULL,
+		 rpc_health_watch, RPC_AUTH_NONE, RPC_CALLERS_NONE);
 	rpc_bind_reflection(s);
 }
 
-static grpc_server_credentials *rpc_server_creds(const rpc_server_config *c)
+static grpc_server_credentials *
+rpc_server_creds(const rpc_server_config *c)
 {
 	char *cert = NULL, *key = NULL, *ca = NULL;
 	grpc_ssl_pem_key_cert_pair pair;
@@ -889,8 +892,7 @@ static grpc_server_credentials *rpc_server_creds(const rpc_server_config *c)
 		return grpc_insecure_server_credentials_create();
 	if (rpc_read_file(&cert, c->tls_cert_file) < 0 ||
 	    rpc_read_file(&key, c->tls_key_file) < 0 ||
-	    (c->tls_client_ca_file &&
-	     rpc_read_file(&ca, c->tls_client_ca_file) < 0))
+	    (c->tls_client_ca_file && rpc_read_file(&ca, c->tls_client_ca_file) < 0))
 		goto out;
 	pair.private_key = key;
 	pair.cert_chain = cert;
@@ -906,18 +908,19 @@ out:
 	return creds;
 }
 
-static void rpc_int_arg(grpc_arg *arg, const char *key, int64_t value)
+static void
+rpc_int_arg(grpc_arg *arg, const char *key, int64_t value)
 {
 	arg->type = GRPC_ARG_INTEGER;
 	arg->key = (char *)key;
 	arg->value.integer = value > INT_MAX ? INT_MAX : (int)value;
 }
 
-static grpc_server *rpc_grpc_server_create(size_t max_message,
-					   const rpc_server_config *config)
+static grpc_server *
+rpc_grpc_server_create(size_t max_message, const rpc_server_config *config)
 {
 	grpc_arg args[5];
-	grpc_channel_args channel_args = { .num_args = 3, .args = args };
+	grpc_channel_args channel_args = {.num_args = 3, .args = args};
 
 	rpc_int_arg(&args[0], GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, (int64_t)max_message);
 	rpc_int_arg(&args[1], GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, (int64_t)max_message);
@@ -926,8 +929,8 @@ static grpc_server *rpc_grpc_server_create(size_t max_message,
 	 * Kolo server owns its port or does not start. */
 	rpc_int_arg(&args[2], GRPC_ARG_ALLOW_REUSEPORT, 0);
 	if (config->max_conn_age_ms > 0) {
-		rpc_int_arg(&args[channel_args.num_args++],
-			    GRPC_ARG_MAX_CONNECTION_AGE_MS, config->max_conn_age_ms);
+		rpc_int_arg(&args[channel_args.num_args++], GRPC_ARG_MAX_CONNECTION_AGE_MS,
+			    config->max_conn_age_ms);
 		if (config->max_conn_age_grace_ms > 0)
 			rpc_int_arg(&args[channel_args.num_args++],
 				    GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
@@ -936,7 +939,8 @@ static grpc_server *rpc_grpc_server_create(size_t max_message,
 	return grpc_server_create(&channel_args, NULL);
 }
 
-static void rpc_workers_create(rpc_server *s, int n)
+static void
+rpc_workers_create(rpc_server *s, int n)
 {
 	s->n_workers = n;
 	s->workers = xcalloc((size_t)n, sizeof(*s->workers));
@@ -956,7 +960,8 @@ static void rpc_workers_create(rpc_server *s, int n)
 	}
 }
 
-static void rpc_server_free(rpc_server *s)
+static void
+rpc_server_free(rpc_server *s)
 {
 	for (int i = 0; i < s->n_workers; i++) {
 		rpc_worker *w = &s->workers[i];
@@ -980,26 +985,25 @@ static void rpc_server_free(rpc_server *s)
 	free(s);
 }
 
-static void rpc_drain_and_destroy(grpc_completion_queue *cq)
+static void
+rpc_drain_and_destroy(grpc_completion_queue *cq)
 {
 	grpc_event ev;
 
 	grpc_completion_queue_shutdown(cq);
 	do {
-		ev = grpc_completion_queue_next(
-			cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		ev = grpc_completion_queue_next(cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 	} while (ev.type != GRPC_QUEUE_SHUTDOWN);
 	grpc_completion_queue_destroy(cq);
 }
 
-int rpc_server_start(rpc_server **out, const rpc_service *service,
-		     const rpc_server_config *config)
+int
+rpc_server_start(rpc_server **out, const rpc_service *service, const rpc_server_config *config)
 {
 	rpc_server *s;
 	grpc_server_credentials *creds;
 	rpc_caller_keys callers;
-	int rc, n_workers = config->workers > 0 ? config->workers
-						: RPC_DEFAULT_WORKERS;
+	int rc, n_workers = config->workers > 0 ? config->workers : RPC_DEFAULT_WORKERS;
 
 	rc = rpc_check_table(service);
 	if (rc < 0)
@@ -1015,10 +1019,9 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 	pthread_mutex_init(&s->request_mu, NULL);
 	s->service_name = service->descriptor->name;
 	s->session_check = service->session_check;
-	s->max_message = config->max_message_bytes ? config->max_message_bytes
-						   : RPC_DEFAULT_MAX_MESSAGE;
-	s->grace_ms = config->grace_ms > 0 ? config->grace_ms
-					   : RPC_DEFAULT_GRACE_MS;
+	s->max_message =
+		config->max_message_bytes ? config->max_message_bytes : RPC_DEFAULT_MAX_MESSAGE;
+	s->grace_ms = config->grace_ms > 0 ? config->grace_ms : RPC_DEFAULT_GRACE_MS;
 	if (config->keys && config->keys->n_keys)
 		s->verifier = auth_verifier_new(config->keys, RPC_TOKEN_CACHE_SLOTS);
 	s->callers = callers;
@@ -1042,48 +1045,46 @@ int rpc_server_start(rpc_server **out, const rpc_service *service,
 		}
 		rpc_streams_destroy(s);
 		rpc_server_free(s);
-		return err_set(ERR_UNAVAILABLE, "bind_failed",
-			       "cannot listen on %s", config->addr);
+		return err_set(ERR_UNAVAILABLE, "bind_failed", "cannot listen on %s", config->addr);
 	}
 	grpc_server_start(s->grpc);
 	rpc_streams_start(s);
 	for (int i = 0; i < s->n_workers; i++)
-		pthread_create(&s->workers[i].thread, NULL, rpc_worker_main,
-			       &s->workers[i]);
+		pthread_create(&s->workers[i].thread, NULL, rpc_worker_main, &s->workers[i]);
 	*out = s;
 	return 0;
 }
 
-int rpc_health_server_start(rpc_server **out, const char *addr)
+int
+rpc_health_server_start(rpc_server **out, const char *addr)
 {
-	const rpc_service health = { .descriptor = &grpc__health__v1__health__descriptor };
-	const rpc_server_config config = { .addr = addr, .workers = 1 };
+	const rpc_service health = {.descriptor = &grpc__health__v1__health__descriptor};
+	const rpc_server_config config = {.addr = addr, .workers = 1};
 
 	return rpc_server_start(out, &health, &config);
 }
 
-int rpc_server_port(const rpc_server *server)
+int
+rpc_server_port(const rpc_server *server)
 {
 	return server->port;
 }
 
-void rpc_server_stop(rpc_server *s)
+void
+rpc_server_stop(rpc_server *s)
 {
 	grpc_event ev;
-	gpr_timespec grace = gpr_time_add(
-		gpr_now(GPR_CLOCK_MONOTONIC),
-		gpr_time_from_millis(s->grace_ms, GPR_TIMESPAN));
+	gpr_timespec grace = gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+					  gpr_time_from_millis(s->grace_ms, GPR_TIMESPAN));
 
 	atomic_store(&s->stopping, 1);
 	rpc_streams_wake(s);
 	grpc_server_shutdown_and_notify(s->grpc, s->shutdown_cq, s);
 	ev = grpc_completion_queue_next(s->shutdown_cq, grace, NULL);
 	if (ev.type == GRPC_QUEUE_TIMEOUT) {
-		log_event(LOG_LVL_WARN, "grace period over: cancelling calls",
-			  NULL);
+		log_event(LOG_LVL_WARN, "grace period over: cancelling calls", NULL);
 		grpc_server_cancel_all_calls(s->grpc);
-		grpc_completion_queue_next(s->shutdown_cq,
-					   gpr_inf_future(GPR_CLOCK_REALTIME),
+		grpc_completion_queue_next(s->shutdown_cq, gpr_inf_future(GPR_CLOCK_REALTIME),
 					   NULL);
 	}
 	/* Every call is over: the streams' threads are ending. */

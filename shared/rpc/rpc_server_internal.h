@@ -111,12 +111,11 @@ int rpc_unpack(ProtobufCMessage **out, rpc_ctx *ctx);
 
 /* Packs msg into a new byte buffer (*out owned by the caller), refusing
  * one above max_bytes (RESOURCE_EXHAUSTED "reply_too_large"). */
-int rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg,
-	     size_t max_bytes);
+int rpc_pack(grpc_byte_buffer **out, const ProtobufCMessage *msg, size_t max_bytes);
 
 /* Sends status (and msg when not NULL) and waits for the batch. */
-void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message,
-	       const char *reason, grpc_byte_buffer *msg, int retry_after_s);
+void rpc_reply(rpc_pending *p, grpc_status_code status, const char *message, const char *reason,
+	       grpc_byte_buffer *msg, int retry_after_s);
 
 /* Fills md with x-request-id: the request id of p's call (md->value is
  * a new slice the caller unrefs). */
@@ -171,8 +170,7 @@ int rpc_stream_initial_sent(const struct rpc_stream *stream);
 
 /* rpc_stream_send(), but while the server stops too (a last word, such as
  * Health/Watch's NOT_SERVING). */
-int rpc_stream_push(struct rpc_stream *stream, const ProtobufCMessage *msg,
-		    int while_stopping);
+int rpc_stream_push(struct rpc_stream *stream, const ProtobufCMessage *msg, int while_stopping);
 
 /* For a bidirectional stream (bound->bidi): reads the client's next
  * message, unpacked as the method's request type into arena (*out). 0 with
@@ -181,7 +179,7 @@ int rpc_stream_push(struct rpc_stream *stream, const ProtobufCMessage *msg,
  * is then cancelled), a message above max_bytes (INVALID_ARGUMENT
  * "request_too_large") or not of the type ("malformed_message"), or none
  * within idle_ms (DEADLINE_EXCEEDED "stream_idle", the call cancelled). */
-int rpc_stream_recv(struct rpc_stream *stream, ProtobufCMessage **out,
-		    mem_arena *arena, size_t max_bytes, int64_t idle_ms);
+int rpc_stream_recv(struct rpc_stream *stream, ProtobufCMessage **out, mem_arena *arena,
+		    size_t max_bytes, int64_t idle_ms);
 
 #endif

@@ -16,8 +16,8 @@
 
 /* Packs msg into a new buffer held by any (value.data, owned by the
  * caller: free()). */
-static int rpc_status_any(Google__Protobuf__Any *any, const char *type_url,
-			  const ProtobufCMessage *msg)
+static int
+rpc_status_any(Google__Protobuf__Any *any, const char *type_url, const ProtobufCMessage *msg)
 {
 	size_t size = protobuf_c_message_get_packed_size(msg);
 	uint8_t *buf = malloc(size ? size : 1);
@@ -33,9 +33,9 @@ static int rpc_status_any(Google__Protobuf__Any *any, const char *type_url,
 
 /* The ErrorInfo of reason and its metadata, with retry_after_s added when
  * a retry hint exists and the metadata does not name it already. */
-static int rpc_status_error_info(Google__Protobuf__Any *any, const char *reason,
-				 const err_meta *meta, int n_meta,
-				 int retry_after_s)
+static int
+rpc_status_error_info(Google__Protobuf__Any *any, const char *reason, const err_meta *meta,
+		      int n_meta, int retry_after_s)
 {
 	Google__Rpc__ErrorInfo info = GOOGLE__RPC__ERROR_INFO__INIT;
 	Google__Rpc__ErrorInfo__MetadataEntry entries[ERR_META_MAX + 1];
@@ -65,7 +65,8 @@ static int rpc_status_error_info(Google__Protobuf__Any *any, const char *reason,
 	return rpc_status_any(any, RPC_TYPE_ERROR_INFO, &info.base);
 }
 
-static int rpc_status_retry_info(Google__Protobuf__Any *any, int retry_after_s)
+static int
+rpc_status_retry_info(Google__Protobuf__Any *any, int retry_after_s)
 {
 	Google__Rpc__RetryInfo info = GOOGLE__RPC__RETRY_INFO__INIT;
 	Google__Protobuf__Duration delay = GOOGLE__PROTOBUF__DURATION__INIT;
@@ -75,9 +76,9 @@ static int rpc_status_retry_info(Google__Protobuf__Any *any, int retry_after_s)
 	return rpc_status_any(any, RPC_TYPE_RETRY_INFO, &info.base);
 }
 
-int rpc_status_details(grpc_slice *out, int code, const char *message,
-		       const char *reason, const err_meta *meta, int n_meta,
-		       int retry_after_s)
+int
+rpc_status_details(grpc_slice *out, int code, const char *message, const char *reason,
+		   const err_meta *meta, int n_meta, int retry_after_s)
 {
 	Google__Rpc__Status status = GOOGLE__RPC__STATUS__INIT;
 	Google__Protobuf__Any any[2], *ptrs[2] = {&any[0], &any[1]};
@@ -110,7 +111,8 @@ int rpc_status_details(grpc_slice *out, int code, const char *message,
 }
 
 /* The metadata of the ErrorInfo (domain "kolo") in any, onto the last error. */
-static void rpc_status_any_meta(const Google__Protobuf__Any *any)
+static void
+rpc_status_any_meta(const Google__Protobuf__Any *any)
 {
 	Google__Rpc__ErrorInfo *info;
 
@@ -125,7 +127,8 @@ static void rpc_status_any_meta(const Google__Protobuf__Any *any)
 	google__rpc__error_info__free_unpacked(info, NULL);
 }
 
-void rpc_status_meta_apply(const uint8_t *data, size_t len)
+void
+rpc_status_meta_apply(const uint8_t *data, size_t len)
 {
 	Google__Rpc__Status *status = google__rpc__status__unpack(NULL, len, data);
 

@@ -43,25 +43,25 @@ struct rpc_stream {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
-	rpc_stream_op
-		close_op; /* done: the call is over (cancelled if early) */
-	rpc_stream_op batch_op; /* the stream's own batch in flight */
-	int cancelled;		/* RECV_CLOSE_ON_SERVER's */
-	int notified;		/* rpc_server_notify() since the last wait */
-	int initial_sent;	/* only the stream's thread touches it */
+	rpc_stream_op close_op;		/* done: the call is over (cancelled if early) */
+	rpc_stream_op batch_op;		/* the stream's own batch in flight */
+	int cancelled;			/* RECV_CLOSE_ON_SERVER's */
+	int notified;			/* rpc_server_notify() since the last wait */
+	int initial_sent;		/* only the stream's thread touches it */
 	struct rpc_stream *prev, *next; /* in server->streams or ->ended */
 };
 
 /* --- the pump ----------------------------------------------------------- */
 
-static void *rpc_stream_pump(void *arg)
+static void *
+rpc_stream_pump(void *arg)
 {
 	rpc_server *s = arg;
 	grpc_event ev;
 
 	for (;;) {
-		ev = grpc_completion_queue_next(
-			s->stream_cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		ev = grpc_completion_queue_next(s->stream_cq, gpr_inf_future(GPR_CLOCK_REALTIME),
+						NULL);
 		if (ev.type == GRPC_QUEUE_SHUTDOWN)
 			break;
 		if (ev.type != GRPC_OP_COMPLETE)
@@ -78,22 +78,24 @@ static void *rpc_stream_pump(void *arg)
 	return NULL;
 }
 
-void rpc_streams_init(rpc_server *s, int max_streams)
+void
+rpc_streams_init(rpc_server *s, int max_streams)
 {
-	s->max_streams =
-		max_streams > 0 ? max_streams : RPC_DEFAULT_MAX_STREAMS;
+	s->max_streams = max_streams > 0 ? max_streams : RPC_DEFAULT_MAX_STREAMS;
 	s->stream_cq = grpc_completion_queue_create_for_next(NULL);
 	pthread_mutex_init(&s->streams_mu, NULL);
 	pthread_cond_init(&s->streams_cond, NULL);
 }
 
-void rpc_streams_start(rpc_server *s)
+void
+rpc_streams_start(rpc_server *s)
 {
 	pthread_create(&s->stream_pump, NULL, rpc_stream_pump, s);
 	s->pump_started = 1;
 }
 
-void rpc_streams_destroy(rpc_server *s)
+void
+rpc_streams_destroy(rpc_server *s)
 {
 	grpc_event ev;
 
@@ -102,9 +104,8 @@ void rpc_streams_destroy(rpc_server *s)
 		pthread_join(s->stream_pump, NULL);
 	} else {
 		do {
-			ev = grpc_completion_queue_next(
-				s->stream_cq,
-				gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+			ev = grpc_completion_queue_next(s->stream_cq,
+							gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 		} while (ev.type != GRPC_QUEUE_SHUTDOWN);
 	}
 	grpc_completion_queue_destroy(s->stream_cq);
@@ -114,8 +115,8 @@ void rpc_streams_destroy(rpc_server *s)
 
 /* --- a stream's life --------------------------------------------------- */
 
-static int rpc_stream_start_op(rpc_stream *st, rpc_stream_op *op,
-			       const grpc_op *ops, size_t n)
+static int
+rpc_stream_start_op(rpc_stream *st, rpc_stream_op *op, const grpc_op *ops, size_t n)
 {
 	grpc_call_error rc;
 
@@ -124,13 +125,13 @@ static int rpc_stream_start_op(rpc_stream *st, rpc_stream_op *op,
 	rc = grpc_call_start_batch(st->pending.call, ops, n, op, NULL);
 	if (rc == GRPC_CALL_OK)
 		return 0;
-	log_event(LOG_LVL_ERROR, "stream batch refused", "method",
-		  st->ctx.bound->path, NULL);
+	log_event(LOG_LVL_ERROR, "stream batch refused", "method", st->ctx.bound->path, NULL);
 	op->done = 1;
 	return -1;
 }
 
-static void rpc_stream_await(rpc_stream *st, rpc_stream_op *op)
+static void
+rpc_stream_await(rpc_stream *st, rpc_stream_op *op)
 {
 	pthread_mutex_lock(&st->mu);
 	while (!op->done)
@@ -139,7 +140,8 @@ static void rpc_stream_await(rpc_stream *st, rpc_stream_op *op)
 }
 
 /* Takes the call of the worker's slot p; starts the close op. */
-static rpc_stream *rpc_stream_new(rpc_pending *p)
+static rpc_stream *
+rpc_stream_new(rpc_pending *p)
 {
 	rpc_stream *st = xcalloc(1, sizeof(*st));
 	pthread_condattr_t attr;
@@ -172,7 +174,8 @@ static rpc_stream *rpc_stream_new(rpc_pending *p)
 
 /* Waits until the call is over and frees what the stream holds of it; the
  * struct itself stays until its thread is joined. */
-static void rpc_stream_release(rpc_stream *st)
+static void
+rpc_stream_release(rpc_stream *st)
 {
 	rpc_stream_await(st, &st->close_op);
 	rpc_pending_reset(&st->pending);
@@ -180,7 +183,8 @@ static void rpc_stream_release(rpc_stream *st)
 	st->arena = NULL;
 }
 
-static void rpc_stream_free(rpc_stream *st)
+static void
+rpc_stream_free(rpc_stream *st)
 {
 	pthread_cond_destroy(&st->cond);
 	pthread_mutex_destroy(&st->mu);
@@ -188,7 +192,8 @@ static void rpc_stream_free(rpc_stream *st)
 }
 
 /* Joins the threads of the streams that ended; the caller holds no lock. */
-static void rpc_streams_reap(rpc_server *s)
+static void
+rpc_streams_reap(rpc_server *s)
 {
 	rpc_stream *st, *next;
 
@@ -203,7 +208,8 @@ static void rpc_streams_reap(rpc_server *s)
 	}
 }
 
-static void rpc_list_push(rpc_stream **head, rpc_stream *st)
+static void
+rpc_list_push(rpc_stream **head, rpc_stream *st)
 {
 	st->prev = NULL;
 	st->next = *head;
@@ -212,7 +218,8 @@ static void rpc_list_push(rpc_stream **head, rpc_stream *st)
 	*head = st;
 }
 
-static void rpc_list_remove(rpc_stream **head, rpc_stream *st)
+static void
+rpc_list_remove(rpc_stream **head, rpc_stream *st)
 {
 	if (st->prev)
 		st->prev->next = st->next;
@@ -224,7 +231,8 @@ static void rpc_list_remove(rpc_stream **head, rpc_stream *st)
 
 /* Counts the stream in, unless max_streams (or RPC_MAX_BIDI_STREAMS of
  * its kind) are open already. */
-static int rpc_stream_register(rpc_stream *st)
+static int
+rpc_stream_register(rpc_stream *st)
 {
 	rpc_server *s = st->server;
 	int bidi = st->ctx.bound->bidi != 0;
@@ -232,8 +240,7 @@ static int rpc_stream_register(rpc_stream *st)
 
 	rpc_streams_reap(s);
 	pthread_mutex_lock(&s->streams_mu);
-	if (s->n_streams >= s->max_streams ||
-	    (bidi && s->n_bidi_streams >= RPC_MAX_BIDI_STREAMS)) {
+	if (s->n_streams >= s->max_streams || (bidi && s->n_bidi_streams >= RPC_MAX_BIDI_STREAMS)) {
 		rc = err_set(ERR_RESOURCE_EXHAUSTED, "too_many_streams",
 			     "this server has %d streams open", s->n_streams);
 	} else {
@@ -246,7 +253,8 @@ static int rpc_stream_register(rpc_stream *st)
 }
 
 /* Takes the stream off the open list and its counts (under streams_mu). */
-static void rpc_stream_uncount(rpc_stream *st)
+static void
+rpc_stream_uncount(rpc_stream *st)
 {
 	rpc_server *s = st->server;
 
@@ -257,7 +265,8 @@ static void rpc_stream_uncount(rpc_stream *st)
 
 /* Moves the stream from the open list to the ended one (thread: to be
  * joined). */
-static void rpc_stream_retire(rpc_stream *st)
+static void
+rpc_stream_retire(rpc_stream *st)
 {
 	rpc_server *s = st->server;
 
@@ -269,15 +278,14 @@ static void rpc_stream_retire(rpc_stream *st)
 }
 
 /* Sends the handler's outcome as the call's status. */
-static void rpc_stream_finish(rpc_stream *st, int rc)
+static void
+rpc_stream_finish(rpc_stream *st, int rc)
 {
 	if (rc > 0)
-		rc = err_set(ERR_INTERNAL, NULL, "stream handler returned %d",
-			     rc);
+		rc = err_set(ERR_INTERNAL, NULL, "stream handler returned %d", rc);
 	if (rc == ERR_INTERNAL || rc == ERR_UNKNOWN)
-		log_event(LOG_LVL_ERROR, "stream failed", "method",
-			  st->ctx.bound->path, "reason", err_last()->reason,
-			  "error", err_last()->message, NULL);
+		log_event(LOG_LVL_ERROR, "stream failed", "method", st->ctx.bound->path, "reason",
+			  err_last()->reason, "error", err_last()->message, NULL);
 	if (rc == 0)
 		rpc_reply(&st->pending, GRPC_STATUS_OK, "", NULL, NULL, 0);
 	else
@@ -285,7 +293,8 @@ static void rpc_stream_finish(rpc_stream *st, int rc)
 	rpc_log_call(&st->ctx, rc, &st->start);
 }
 
-static void *rpc_stream_main(void *arg)
+static void *
+rpc_stream_main(void *arg)
 {
 	rpc_stream *st = arg;
 	rpc_server *s = st->server;
@@ -304,7 +313,8 @@ static void *rpc_stream_main(void *arg)
 }
 
 /* The checks of a unary call, then a place among the open streams. */
-static int rpc_stream_admit(rpc_stream *st)
+static int
+rpc_stream_admit(rpc_stream *st)
 {
 	int rc = rpc_authenticate(&st->ctx);
 
@@ -318,7 +328,8 @@ static int rpc_stream_admit(rpc_stream *st)
 	return rc;
 }
 
-static int rpc_stream_spawn(rpc_stream *st)
+static int
+rpc_stream_spawn(rpc_stream *st)
 {
 	rpc_server *s = st->server;
 
@@ -327,11 +338,11 @@ static int rpc_stream_spawn(rpc_stream *st)
 	pthread_mutex_lock(&s->streams_mu);
 	rpc_stream_uncount(st);
 	pthread_mutex_unlock(&s->streams_mu);
-	return err_set(ERR_RESOURCE_EXHAUSTED, "too_many_streams",
-		       "no thread for another stream");
+	return err_set(ERR_RESOURCE_EXHAUSTED, "too_many_streams", "no thread for another stream");
 }
 
-void rpc_stream_serve(rpc_pending *p)
+void
+rpc_stream_serve(rpc_pending *p)
 {
 	rpc_stream *st = rpc_stream_new(p);
 	int rc;
@@ -349,7 +360,8 @@ void rpc_stream_serve(rpc_pending *p)
 	rpc_stream_free(st);
 }
 
-void rpc_streams_join(rpc_server *s)
+void
+rpc_streams_join(rpc_server *s)
 {
 	pthread_mutex_lock(&s->streams_mu);
 	while (s->streams)
@@ -360,7 +372,8 @@ void rpc_streams_join(rpc_server *s)
 
 /* --- sending and waiting ----------------------------------------------- */
 
-int rpc_stream_batch(rpc_stream *st, const grpc_op *ops, size_t n)
+int
+rpc_stream_batch(rpc_stream *st, const grpc_op *ops, size_t n)
 {
 	if (rpc_stream_start_op(st, &st->batch_op, ops, n) < 0)
 		return 0;
@@ -368,13 +381,15 @@ int rpc_stream_batch(rpc_stream *st, const grpc_op *ops, size_t n)
 	return st->batch_op.success;
 }
 
-int rpc_stream_initial_sent(const rpc_stream *st)
+int
+rpc_stream_initial_sent(const rpc_stream *st)
 {
 	return st->initial_sent;
 }
 
 /* 0 while the stream may go on; else why it must end (recorded). */
-static int rpc_stream_state(rpc_stream *st, int while_stopping)
+static int
+rpc_stream_state(rpc_stream *st, int while_stopping)
 {
 	int over;
 
@@ -382,19 +397,16 @@ static int rpc_stream_state(rpc_stream *st, int while_stopping)
 	over = st->close_op.done;
 	pthread_mutex_unlock(&st->mu);
 	if (rpc_ctx_remaining_ms(&st->ctx) <= 0)
-		return err_set(ERR_DEADLINE_EXCEEDED, NULL,
-			       "the stream's deadline passed");
+		return err_set(ERR_DEADLINE_EXCEEDED, NULL, "the stream's deadline passed");
 	if (!while_stopping && atomic_load(&st->server->stopping))
-		return err_set(ERR_UNAVAILABLE, "shutting_down",
-			       "the server is stopping");
+		return err_set(ERR_UNAVAILABLE, "shutting_down", "the server is stopping");
 	if (over)
-		return err_set(ERR_CANCELLED, "stream_cancelled",
-			       "the client went away");
+		return err_set(ERR_CANCELLED, "stream_cancelled", "the client went away");
 	return 0;
 }
 
-int rpc_stream_push(rpc_stream *st, const ProtobufCMessage *msg,
-		    int while_stopping)
+int
+rpc_stream_push(rpc_stream *st, const ProtobufCMessage *msg, int while_stopping)
 {
 	grpc_byte_buffer *bb = NULL;
 	grpc_op ops[2];
@@ -405,10 +417,8 @@ int rpc_stream_push(rpc_stream *st, const ProtobufCMessage *msg,
 	if (rc < 0)
 		return rc;
 	if (msg->descriptor != st->ctx.bound->desc->output)
-		return err_set(ERR_INTERNAL, NULL, "%s streams %s, not %s",
-			       st->ctx.bound->path,
-			       st->ctx.bound->desc->output->name,
-			       msg->descriptor->name);
+		return err_set(ERR_INTERNAL, NULL, "%s streams %s, not %s", st->ctx.bound->path,
+			       st->ctx.bound->desc->output->name, msg->descriptor->name);
 	rc = rpc_pack(&bb, msg, st->server->max_message);
 	if (rc < 0)
 		return rc;
@@ -435,13 +445,15 @@ int rpc_stream_push(rpc_stream *st, const ProtobufCMessage *msg,
 	return rc;
 }
 
-int rpc_stream_send(rpc_stream *st, const ProtobufCMessage *msg)
+int
+rpc_stream_send(rpc_stream *st, const ProtobufCMessage *msg)
 {
 	return rpc_stream_push(st, msg, 0);
 }
 
 /* CLOCK_MONOTONIC now + ms (now for ms <= 0). */
-static struct timespec rpc_mono_after(int64_t ms)
+static struct timespec
+rpc_mono_after(int64_t ms)
 {
 	struct timespec t;
 
@@ -458,13 +470,15 @@ static struct timespec rpc_mono_after(int64_t ms)
 }
 
 /* 1 when the stream must end now (under st->mu). */
-static int rpc_stream_must_end(rpc_stream *st)
+static int
+rpc_stream_must_end(rpc_stream *st)
 {
 	return st->close_op.done || atomic_load(&st->server->stopping) ||
 	       rpc_ctx_remaining_ms(&st->ctx) <= 0;
 }
 
-int rpc_stream_wait(rpc_stream *st, int64_t ms)
+int
+rpc_stream_wait(rpc_stream *st, int64_t ms)
 {
 	int64_t left = rpc_ctx_remaining_ms(&st->ctx);
 	int by_deadline = left <= ms;
@@ -473,8 +487,7 @@ int rpc_stream_wait(rpc_stream *st, int64_t ms)
 
 	pthread_mutex_lock(&st->mu);
 	while (!rpc_stream_must_end(st) && !st->notified && !timed_out) {
-		if (pthread_cond_timedwait(&st->cond, &st->mu, &until) ==
-		    ETIMEDOUT)
+		if (pthread_cond_timedwait(&st->cond, &st->mu, &until) == ETIMEDOUT)
 			timed_out = !by_deadline;
 	}
 	st->notified = 0;
@@ -484,7 +497,8 @@ int rpc_stream_wait(rpc_stream *st, int64_t ms)
 
 /* Wakes every open stream; notify: their waits return 0 (else they only
  * look at the server's and their call's state again). */
-static void rpc_streams_signal(rpc_server *s, int notify)
+static void
+rpc_streams_signal(rpc_server *s, int notify)
 {
 	pthread_mutex_lock(&s->streams_mu);
 	for (rpc_stream *st = s->streams; st; st = st->next) {
@@ -496,7 +510,8 @@ static void rpc_streams_signal(rpc_server *s, int notify)
 	pthread_mutex_unlock(&s->streams_mu);
 }
 
-void rpc_stream_notify(rpc_stream *st)
+void
+rpc_stream_notify(rpc_stream *st)
 {
 	pthread_mutex_lock(&st->mu);
 	st->notified = 1;
@@ -504,17 +519,20 @@ void rpc_stream_notify(rpc_stream *st)
 	pthread_mutex_unlock(&st->mu);
 }
 
-void rpc_streams_wake(rpc_server *s)
+void
+rpc_streams_wake(rpc_server *s)
 {
 	rpc_streams_signal(s, 0);
 }
 
-void rpc_server_notify(rpc_server *server)
+void
+rpc_server_notify(rpc_server *server)
 {
 	rpc_streams_signal(server, 1);
 }
 
-void rpc_ctx_notify_streams(rpc_ctx *ctx)
+void
+rpc_ctx_notify_streams(rpc_ctx *ctx)
 {
 	rpc_streams_signal(ctx->server, 1);
 }
@@ -524,7 +542,8 @@ void rpc_ctx_notify_streams(rpc_ctx *ctx)
 /* Waits for the stream's batch (a RECV_MESSAGE). The call is cancelled,
  * which ends the batch, when the server starts stopping or nothing came
  * within idle_ms (*idle then set). */
-static void rpc_stream_await_recv(rpc_stream *st, int64_t idle_ms, int *idle)
+static void
+rpc_stream_await_recv(rpc_stream *st, int64_t idle_ms, int *idle)
 {
 	struct timespec until = rpc_mono_after(idle_ms);
 	grpc_status_code cancel = GRPC_STATUS_OK;
@@ -535,19 +554,17 @@ static void rpc_stream_await_recv(rpc_stream *st, int64_t idle_ms, int *idle)
 		if (cancel != GRPC_STATUS_OK && !cancelled) {
 			cancelled = 1;
 			pthread_mutex_unlock(&st->mu);
-			grpc_call_cancel_with_status(
-				st->pending.call, cancel,
-				cancel == GRPC_STATUS_UNAVAILABLE
-					? "the server is stopping"
-					: "the stream sat idle too long",
-				NULL);
+			grpc_call_cancel_with_status(st->pending.call, cancel,
+						     cancel == GRPC_STATUS_UNAVAILABLE
+							     ? "the server is stopping"
+							     : "the stream sat idle too long",
+						     NULL);
 			pthread_mutex_lock(&st->mu);
 		} else if (cancelled) {
 			pthread_cond_wait(&st->cond, &st->mu);
 		} else if (atomic_load(&st->server->stopping)) {
 			cancel = GRPC_STATUS_UNAVAILABLE;
-		} else if (pthread_cond_timedwait(&st->cond, &st->mu, &until) ==
-			   ETIMEDOUT) {
+		} else if (pthread_cond_timedwait(&st->cond, &st->mu, &until) == ETIMEDOUT) {
 			*idle = 1;
 			cancel = GRPC_STATUS_DEADLINE_EXCEEDED;
 		}
@@ -556,9 +573,9 @@ static void rpc_stream_await_recv(rpc_stream *st, int64_t idle_ms, int *idle)
 }
 
 /* Unpacks bb (not above max_bytes) as the method's request type. */
-static int rpc_stream_unpack(rpc_stream *st, ProtobufCMessage **out,
-			     mem_arena *arena, grpc_byte_buffer *bb,
-			     size_t max_bytes)
+static int
+rpc_stream_unpack(rpc_stream *st, ProtobufCMessage **out, mem_arena *arena, grpc_byte_buffer *bb,
+		  size_t max_bytes)
 {
 	const ProtobufCMessageDescriptor *type = st->ctx.bound->desc->input;
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
@@ -567,8 +584,7 @@ static int rpc_stream_unpack(rpc_stream *st, ProtobufCMessage **out,
 
 	if (grpc_byte_buffer_length(bb) > max_bytes)
 		return err_set(ERR_INVALID_ARGUMENT, "request_too_large",
-			       "a request of this stream holds at most %zu bytes",
-			       max_bytes);
+			       "a request of this stream holds at most %zu bytes", max_bytes);
 	if (!grpc_byte_buffer_reader_init(&reader, bb))
 		return err_set(ERR_INVALID_ARGUMENT, "malformed_message",
 			       "the request message cannot be read");
@@ -579,13 +595,13 @@ static int rpc_stream_unpack(rpc_stream *st, ProtobufCMessage **out,
 	grpc_slice_unref(slice);
 	if (!*out)
 		return err_set(ERR_INVALID_ARGUMENT, "malformed_message",
-			       "the request message is not a valid %s",
-			       type->name);
+			       "the request message is not a valid %s", type->name);
 	return 0;
 }
 
-int rpc_stream_recv(rpc_stream *st, ProtobufCMessage **out, mem_arena *arena,
-		    size_t max_bytes, int64_t idle_ms)
+int
+rpc_stream_recv(rpc_stream *st, ProtobufCMessage **out, mem_arena *arena, size_t max_bytes,
+		int64_t idle_ms)
 {
 	grpc_byte_buffer *bb = NULL;
 	grpc_op op;
@@ -604,8 +620,7 @@ int rpc_stream_recv(rpc_stream *st, ProtobufCMessage **out, mem_arena *arena,
 			grpc_byte_buffer_destroy(bb);
 		if (idle)
 			return err_set(ERR_DEADLINE_EXCEEDED, "stream_idle",
-				       "no request for %lld ms",
-				       (long long)idle_ms);
+				       "no request for %lld ms", (long long)idle_ms);
 		rc = rpc_stream_state(st, 0);
 		return rc < 0 ? rc
 			      : err_set(ERR_CANCELLED, "stream_cancelled",

@@ -36,17 +36,15 @@ void svc_calls_unconfigure(void);
  * forwarded, and per flags this process's caller name and
  * token and the caller's bearer token. Failures keep the callee's code and reason. */
 KOLO_MUST_CHECK int svc_call(rpc_ctx *ctx, rpc_channel *ch, const char *method,
-			     const ProtobufCMessage *req,
-			     ProtobufCMessage **resp, unsigned flags);
+			     const ProtobufCMessage *req, ProtobufCMessage **resp, unsigned flags);
 
 /* A call made by background work (a worker thread): no caller to follow,
  * so the deadline is timeout_ms and the reply goes into arena. With
  * SVC_CALL_INTERNAL this process's caller name and token are sent; when the
  * thread serves a call (log_context), its request id and trace are too. */
 KOLO_MUST_CHECK int svc_call_background(rpc_channel *ch, const char *method,
-					const ProtobufCMessage *req,
-					ProtobufCMessage **resp, mem_arena *arena,
-					int64_t timeout_ms, unsigned flags);
+					const ProtobufCMessage *req, ProtobufCMessage **resp,
+					mem_arena *arena, int64_t timeout_ms, unsigned flags);
 
 /* Who some work is done for: an RPC being served (ctx), or background
  * work (ctx NULL). Replies of calls it makes go into arena. */
@@ -59,9 +57,9 @@ typedef struct svc_env {
 #define SVC_BACKGROUND_TIMEOUT_MS 10000
 
 /* svc_call() for an RPC, svc_call_background() for background work. */
-KOLO_MUST_CHECK int svc_env_call(const svc_env *env, rpc_channel *ch,
-				 const char *method, const ProtobufCMessage *req,
-				 ProtobufCMessage **resp, unsigned flags);
+KOLO_MUST_CHECK int svc_env_call(const svc_env *env, rpc_channel *ch, const char *method,
+				 const ProtobufCMessage *req, ProtobufCMessage **resp,
+				 unsigned flags);
 
 /* Milliseconds a transaction run for an RPC may take, for db_tx(): what
  * is left of ctx's deadline; 1 when it has passed, so the transaction

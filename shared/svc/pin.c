@@ -4,7 +4,8 @@
 #include "call.h"
 #include "kolo/identity/v1/identity.pb-c.h"
 
-int svc_verify_pin(rpc_ctx *ctx, rpc_channel *identity, const char *pin)
+int
+svc_verify_pin(rpc_ctx *ctx, rpc_channel *identity, const char *pin)
 {
 	Kolo__Identity__V1__VerifyPinRequest req = KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;

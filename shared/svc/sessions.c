@@ -40,7 +40,8 @@ static struct {
 		  .poll_lock = PTHREAD_MUTEX_INITIALIZER,
 		  .done_lock = PTHREAD_MUTEX_INITIALIZER};
 
-static int64_t svc_sessions_mono_ms(void)
+static int64_t
+svc_sessions_mono_ms(void)
 {
 	struct timespec ts;
 
@@ -48,7 +49,8 @@ static int64_t svc_sessions_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int svc_sessions_config_check(const svc_sessions_config *c)
+static int
+svc_sessions_config_check(const svc_sessions_config *c)
 {
 	if (c->poll_ms < 10 || c->max_stale_ms <= c->poll_ms)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
@@ -57,17 +59,16 @@ static int svc_sessions_config_check(const svc_sessions_config *c)
 	return 0;
 }
 
-int svc_sessions_config_load(svc_sessions_config *out)
+int
+svc_sessions_config_load(svc_sessions_config *out)
 {
 	const cfg_var vars[] = {
-		{"KOLO_SESSION_POLL_MS", CFG_INT, "500", 10, 60000,
-		 &out->poll_ms},
-		{"KOLO_SESSION_MAX_STALE_MS", CFG_INT, "2000", 20, 600000,
-		 &out->max_stale_ms},
+		{"KOLO_SESSION_POLL_MS", CFG_INT, "500", 10, 60000, &out->poll_ms},
+		{"KOLO_SESSION_MAX_STALE_MS", CFG_INT, "2000", 20, 600000, &out->max_stale_ms},
 	};
 	int rc;
 
-	*out = (svc_sessions_config){ 0 }; /* caller, token: the process's own */
+	*out = (svc_sessions_config){0}; /* caller, token: the process's own */
 	rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 	if (rc < 0)
 		return rc;
@@ -76,7 +77,8 @@ int svc_sessions_config_load(svc_sessions_config *out)
 
 /* "2026-12-06T10:23:00.123456Z" (DB_RFC3339) to Unix seconds, a fraction
  * rounded up: a session is remembered a little long, never too short. */
-static int svc_sessions_parse_time(const char *text, int64_t *out)
+static int
+svc_sessions_parse_time(const char *text, int64_t *out)
 {
 	struct tm tm;
 	const char *p;
@@ -90,39 +92,36 @@ static int svc_sessions_parse_time(const char *text, int64_t *out)
 			fraction |= *p != '0';
 	}
 	if (!p || strcmp(p, "Z") != 0)
-		return err_set(
-			ERR_INTERNAL, "bad_revocation",
-			"identity sent a revocation time that is not RFC 3339");
+		return err_set(ERR_INTERNAL, "bad_revocation",
+			       "identity sent a revocation time that is not RFC 3339");
 	t = timegm(&tm);
 	*out = (int64_t)t + fraction;
 	return 0;
 }
 
 /* Adds one page to the set. */
-static int svc_sessions_apply(
-	const Kolo__Identity__V1__ListSessionRevocationsResponse *page)
+static int
+svc_sessions_apply(const Kolo__Identity__V1__ListSessionRevocationsResponse *page)
 {
 	int64_t valid_until = 0;
 	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < page->n_revocations; i++) {
-		const Kolo__Identity__V1__SessionRevocation *r =
-			page->revocations[i];
+		const Kolo__Identity__V1__SessionRevocation *r = page->revocations[i];
 
 		rc = svc_sessions_parse_time(r->valid_until, &valid_until);
 		if (rc == 0)
-			rc = auth_revoked_add(svc_sessions.set, r->session_id,
-					      valid_until);
+			rc = auth_revoked_add(svc_sessions.set, r->session_id, valid_until);
 	}
 	if (rc == 0 && strlen(page->next_cursor) >= SVC_SESSIONS_CURSOR_MAX)
-		rc = err_set(ERR_INTERNAL, "bad_revocation",
-			     "identity sent an over-long cursor");
+		rc = err_set(ERR_INTERNAL, "bad_revocation", "identity sent an over-long cursor");
 	return rc;
 }
 
 /* Pages through identity's list from the cursor to its end; the cursor
  * moves past every page applied. Called with poll_lock held. */
-static int svc_sessions_fetch(mem_arena *arena, int *complete)
+static int
+svc_sessions_fetch(mem_arena *arena, int *complete)
 {
 	Kolo__Identity__V1__ListSessionRevocationsRequest req =
 		KOLO__IDENTITY__V1__LIST_SESSION_REVOCATIONS_REQUEST__INIT;
@@ -132,19 +131,15 @@ static int svc_sessions_fetch(mem_arena *arena, int *complete)
 
 	*complete = 0;
 	req.page_size = SVC_SESSIONS_PAGE;
-	for (int n = 0; rc == 0 && !*complete && n < SVC_SESSIONS_MAX_PAGES;
-	     n++) {
+	for (int n = 0; rc == 0 && !*complete && n < SVC_SESSIONS_MAX_PAGES; n++) {
 		req.cursor = svc_sessions.cursor;
-		rc = svc_call_background(
-			svc_sessions.identity, "ListSessionRevocations",
-			&req.base, (ProtobufCMessage **)&page, arena,
-			timeout_ms,
-			SVC_CALL_INTERNAL | SVC_CALL_WAIT_FOR_READY);
+		rc = svc_call_background(svc_sessions.identity, "ListSessionRevocations", &req.base,
+					 (ProtobufCMessage **)&page, arena, timeout_ms,
+					 SVC_CALL_INTERNAL | SVC_CALL_WAIT_FOR_READY);
 		if (rc == 0)
 			rc = svc_sessions_apply(page);
 		if (rc == 0) {
-			snprintf(svc_sessions.cursor,
-				 sizeof(svc_sessions.cursor), "%s",
+			snprintf(svc_sessions.cursor, sizeof(svc_sessions.cursor), "%s",
 				 page->next_cursor);
 			*complete = !page->more;
 		}
@@ -153,7 +148,8 @@ static int svc_sessions_fetch(mem_arena *arena, int *complete)
 }
 
 /* One poll; called with poll_lock held. */
-static int svc_sessions_poll_locked(void)
+static int
+svc_sessions_poll_locked(void)
 {
 	mem_arena *arena = mem_arena_new(0);
 	int64_t started_ms = svc_sessions_mono_ms();
@@ -169,8 +165,7 @@ static int svc_sessions_poll_locked(void)
 		log_event(LOG_LVL_WARN,
 			  "cannot follow ended sessions: money acts "
 			  "fail closed until identity answers",
-			  "reason", err_last()->reason, "error",
-			  err_last()->message, NULL);
+			  "reason", err_last()->reason, "error", err_last()->message, NULL);
 	if (rc == 0 && svc_sessions.failing)
 		log_event(LOG_LVL_INFO, "following ended sessions again", NULL);
 	svc_sessions.failing = rc < 0;
@@ -181,7 +176,8 @@ static int svc_sessions_poll_locked(void)
 	return rc;
 }
 
-int svc_sessions_poll(void)
+int
+svc_sessions_poll(void)
 {
 	int rc;
 
@@ -195,7 +191,8 @@ int svc_sessions_poll(void)
 	return rc;
 }
 
-static void svc_sessions_pass(void)
+static void
+svc_sessions_pass(void)
 {
 	if (svc_sessions.config.caller)
 		svc_calls_thread_caller(svc_sessions.config.caller, svc_sessions.config.token);
@@ -203,7 +200,8 @@ static void svc_sessions_pass(void)
 		return; /* logged once per outage; money acts fail closed */
 }
 
-int svc_sessions_start(rpc_channel *identity, const svc_sessions_config *config)
+int
+svc_sessions_start(rpc_channel *identity, const svc_sessions_config *config)
 {
 	pthread_condattr_t attr;
 	int rc = svc_sessions_config_check(config);
@@ -213,8 +211,7 @@ int svc_sessions_start(rpc_channel *identity, const svc_sessions_config *config)
 	pthread_rwlock_wrlock(&svc_sessions.life);
 	if (svc_sessions.set) {
 		pthread_rwlock_unlock(&svc_sessions.life);
-		return err_set(ERR_INTERNAL, NULL,
-			       "sessions are followed already");
+		return err_set(ERR_INTERNAL, NULL, "sessions are followed already");
 	}
 	svc_sessions.set = auth_revoked_new(0);
 	svc_sessions.identity = identity;
@@ -226,14 +223,14 @@ int svc_sessions_start(rpc_channel *identity, const svc_sessions_config *config)
 	pthread_cond_init(&svc_sessions.done, &attr);
 	pthread_condattr_destroy(&attr);
 	pthread_rwlock_unlock(&svc_sessions.life);
-	rc = svc_worker_start(&svc_sessions.worker, svc_sessions_pass,
-			      (int)config->poll_ms);
+	rc = svc_worker_start(&svc_sessions.worker, svc_sessions_pass, (int)config->poll_ms);
 	if (rc < 0)
 		svc_sessions_stop();
 	return rc;
 }
 
-void svc_sessions_stop(void)
+void
+svc_sessions_stop(void)
 {
 	svc_worker_stop(svc_sessions.worker);
 	pthread_rwlock_wrlock(&svc_sessions.life);
@@ -249,7 +246,8 @@ void svc_sessions_stop(void)
 /* A stale set: waits until the worker finishes its next poll (it may be
  * waiting for identity to come back), at most max_stale_ms. Only the
  * worker asks identity. Called with life held. */
-static void svc_sessions_await_poll(void)
+static void
+svc_sessions_await_poll(void)
 {
 	struct timespec until;
 	int64_t wait_ms = svc_sessions.config.max_stale_ms;
@@ -265,21 +263,21 @@ static void svc_sessions_await_poll(void)
 	pthread_mutex_lock(&svc_sessions.done_lock);
 	seen = svc_sessions.polls_done;
 	while (svc_sessions.polls_done == seen &&
-	       pthread_cond_timedwait(&svc_sessions.done,
-				      &svc_sessions.done_lock, &until) == 0)
+	       pthread_cond_timedwait(&svc_sessions.done, &svc_sessions.done_lock, &until) == 0)
 		; /* woken by an earlier poll's broadcast: keep waiting */
 	pthread_mutex_unlock(&svc_sessions.done_lock);
 }
 
 /* The verdict of the set; called with life held. */
-static int svc_sessions_verdict(const char *sid)
+static int
+svc_sessions_verdict(const char *sid)
 {
 	return auth_revoked_check(svc_sessions.set, sid, (int64_t)time(NULL),
-				  svc_sessions_mono_ms(),
-				  svc_sessions.config.max_stale_ms);
+				  svc_sessions_mono_ms(), svc_sessions.config.max_stale_ms);
 }
 
-int svc_sessions_check(const auth_claims *claims)
+int
+svc_sessions_check(const auth_claims *claims)
 {
 	int rc;
 

@@ -36,8 +36,7 @@ KOLO_MUST_CHECK int svc_sessions_config_load(svc_sessions_config *out);
  * svc_sessions_stop()) with a worker that polls now and then every
  * poll_ms. Once per process, before the server serves; config is copied.
  * ERR_INVALID_ARGUMENT "bad_config" as above. */
-KOLO_MUST_CHECK int svc_sessions_start(rpc_channel *identity,
-				       const svc_sessions_config *config);
+KOLO_MUST_CHECK int svc_sessions_start(rpc_channel *identity, const svc_sessions_config *config);
 
 /* Stops the worker and forgets everything (after the server stopped).
  * Safe when not started. */

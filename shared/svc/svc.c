@@ -20,52 +20,46 @@
 
 static svc_config svc_cfg;
 
-const svc_config *svc_current_config(void)
+const svc_config *
+svc_current_config(void)
 {
 	return &svc_cfg;
 }
 
 /* The caller name of the process "kolo-<caller>" (callers.h). */
-static const char *svc_caller_of(const svc_def *def)
+static const char *
+svc_caller_of(const svc_def *def)
 {
 	return strncmp(def->name, "kolo-", 5) == 0 ? def->name + 5 : def->name;
 }
 
-static int svc_load_config(const svc_def *def)
+static int
+svc_load_config(const svc_def *def)
 {
 	const svc_peer_def *self = svc_peer_def_of(def->self);
 	const cfg_var vars[] = {
-		{ self->addr_env, CFG_ADDR, self->default_addr, 0, 0, &svc_cfg.addr },
-		{ def->db_env, CFG_STRING, NULL, 0, 0, &svc_cfg.database_url },
-		{ "KOLO_JWT_PUBLIC_KEYS", CFG_STRING, NULL, 0, 0,
-		  &svc_cfg.jwt_public_keys },
-		{ "KOLO_INTERNAL_TOKEN", CFG_STRING, NULL, 0, 0,
-		  &svc_cfg.internal_token },
-		{ "KOLO_CALLER_TOKEN_HASHES", CFG_STRING, NULL, 0, 0,
-		  &svc_cfg.caller_token_hashes },
-		{ "KOLO_RPC_WORKERS", CFG_INT, "4", 1, 256, &svc_cfg.workers },
-		{ "KOLO_MAX_MESSAGE_BYTES", CFG_INT, "4194304", 1024,
-		  64 * 1024 * 1024, &svc_cfg.max_message_bytes },
-		{ "KOLO_SHUTDOWN_GRACE_MS", CFG_INT, "10000", 1, 600000,
-		  &svc_cfg.grace_ms },
-		{ "KOLO_RPC_MAX_STREAMS", CFG_INT, "256", 1, 4096,
-		  &svc_cfg.max_streams },
-		{ "KOLO_TLS_CERT_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_cert_file },
-		{ "KOLO_TLS_KEY_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_key_file },
-		{ "KOLO_TLS_CLIENT_CA_FILE", CFG_FILE, "", 0, 0,
-		  &svc_cfg.tls_client_ca_file },
-		{ "KOLO_TLS_CA_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_ca_file },
-		{ "KOLO_TLS_TARGET_NAME", CFG_STRING, "", 0, 0,
-		  &svc_cfg.tls_target_name },
-		{ "KOLO_LOG_LEVEL", CFG_STRING, "info", 0, 0, &svc_cfg.log_level },
-		{ "KOLO_HEALTH_ADDR", CFG_STRING, "", 0, 0, &svc_cfg.health_addr },
-		{ "KOLO_MEMBER_CACHE_MS", CFG_INT, "1000", 0, 60000,
-		  &svc_cfg.member_cache_ms },
-		{ "KOLO_METRICS_ADDR", CFG_STRING, "", 0, 0, &svc_cfg.metrics_addr },
-		{ "KOLO_RPC_MAX_CONN_AGE_S", CFG_INT, "300", 0, 86400,
-		  &svc_cfg.max_conn_age_s },
-		{ "KOLO_RPC_MAX_CONN_AGE_GRACE_S", CFG_INT, "30", 0, 3600,
-		  &svc_cfg.max_conn_age_grace_s },
+		{self->addr_env, CFG_ADDR, self->default_addr, 0, 0, &svc_cfg.addr},
+		{def->db_env, CFG_STRING, NULL, 0, 0, &svc_cfg.database_url},
+		{"KOLO_JWT_PUBLIC_KEYS", CFG_STRING, NULL, 0, 0, &svc_cfg.jwt_public_keys},
+		{"KOLO_INTERNAL_TOKEN", CFG_STRING, NULL, 0, 0, &svc_cfg.internal_token},
+		{"KOLO_CALLER_TOKEN_HASHES", CFG_STRING, NULL, 0, 0, &svc_cfg.caller_token_hashes},
+		{"KOLO_RPC_WORKERS", CFG_INT, "4", 1, 256, &svc_cfg.workers},
+		{"KOLO_MAX_MESSAGE_BYTES", CFG_INT, "4194304", 1024, 64 * 1024 * 1024,
+		 &svc_cfg.max_message_bytes},
+		{"KOLO_SHUTDOWN_GRACE_MS", CFG_INT, "10000", 1, 600000, &svc_cfg.grace_ms},
+		{"KOLO_RPC_MAX_STREAMS", CFG_INT, "256", 1, 4096, &svc_cfg.max_streams},
+		{"KOLO_TLS_CERT_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_cert_file},
+		{"KOLO_TLS_KEY_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_key_file},
+		{"KOLO_TLS_CLIENT_CA_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_client_ca_file},
+		{"KOLO_TLS_CA_FILE", CFG_FILE, "", 0, 0, &svc_cfg.tls_ca_file},
+		{"KOLO_TLS_TARGET_NAME", CFG_STRING, "", 0, 0, &svc_cfg.tls_target_name},
+		{"KOLO_LOG_LEVEL", CFG_STRING, "info", 0, 0, &svc_cfg.log_level},
+		{"KOLO_HEALTH_ADDR", CFG_STRING, "", 0, 0, &svc_cfg.health_addr},
+		{"KOLO_MEMBER_CACHE_MS", CFG_INT, "1000", 0, 60000, &svc_cfg.member_cache_ms},
+		{"KOLO_METRICS_ADDR", CFG_STRING, "", 0, 0, &svc_cfg.metrics_addr},
+		{"KOLO_RPC_MAX_CONN_AGE_S", CFG_INT, "300", 0, 86400, &svc_cfg.max_conn_age_s},
+		{"KOLO_RPC_MAX_CONN_AGE_GRACE_S", CFG_INT, "30", 0, 3600,
+		 &svc_cfg.max_conn_age_grace_s},
 	};
 	int rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 	rpc_caller_keys callers;
@@ -96,23 +90,21 @@ static int svc_load_config(const svc_def *def)
 	return 0;
 }
 
-int svc_channel_open(rpc_channel **out, const char *target,
-		     const ProtobufCServiceDescriptor *service)
+int
+svc_channel_open(rpc_channel **out, const char *target, const ProtobufCServiceDescriptor *service)
 {
 	rpc_client_tls tls = {
 		.ca_file = svc_cfg.tls_ca_file,
 		.cert_file = svc_cfg.tls_cert_file,
 		.key_file = svc_cfg.tls_key_file,
-		.target_name_override = svc_cfg.tls_target_name[0]
-						? svc_cfg.tls_target_name
-						: NULL,
+		.target_name_override = svc_cfg.tls_target_name[0] ? svc_cfg.tls_target_name : NULL,
 	};
 
-	return rpc_channel_open(out, target, service,
-				svc_cfg.tls_ca_file ? &tls : NULL);
+	return rpc_channel_open(out, target, service, svc_cfg.tls_ca_file ? &tls : NULL);
 }
 
-int svc_peer_open(rpc_channel **out, svc_peer peer)
+int
+svc_peer_open(rpc_channel **out, svc_peer peer)
 {
 	const char *addr = NULL;
 	int rc = svc_peer_addr(&addr, peer);
@@ -122,20 +114,21 @@ int svc_peer_open(rpc_channel **out, svc_peer peer)
 
 /* Tries the database once so a wrong URL shows at start; the service
  * still starts (calls fail UNAVAILABLE until the database is back). */
-static void svc_probe_database(void)
+static void
+svc_probe_database(void)
 {
 	db_conn *conn = NULL;
 
 	if (db_thread_conn(&conn) < 0) {
-		log_event(LOG_LVL_WARN, "database not reachable at start",
-			  "error", err_last()->message, NULL);
+		log_event(LOG_LVL_WARN, "database not reachable at start", "error",
+			  err_last()->message, NULL);
 		return;
 	}
 	db_thread_close();
 }
 
-static int svc_serve(const svc_def *def, const auth_keyring *keys,
-		     const sigset_t *signals)
+static int
+svc_serve(const svc_def *def, const auth_keyring *keys, const sigset_t *signals)
 {
 	rpc_server_config rc_cfg = {
 		.addr = svc_cfg.addr,
@@ -166,8 +159,8 @@ static int svc_serve(const svc_def *def, const auth_keyring *keys,
 		return -1;
 	}
 	snprintf(port, sizeof(port), "%d", rpc_server_port(server));
-	log_event(LOG_LVL_INFO, "serving", "addr", svc_cfg.addr, "port", port,
-		  "tls", svc_cfg.tls_cert_file ? "on" : "off", "health_addr",
+	log_event(LOG_LVL_INFO, "serving", "addr", svc_cfg.addr, "port", port, "tls",
+		  svc_cfg.tls_cert_file ? "on" : "off", "health_addr",
 		  svc_cfg.health_addr[0] ? svc_cfg.health_addr : NULL, "metrics_addr",
 		  svc_cfg.metrics_addr[0] ? svc_cfg.metrics_addr : NULL, NULL);
 	sigwait(signals, &sig);
@@ -179,7 +172,8 @@ static int svc_serve(const svc_def *def, const auth_keyring *keys,
 	return 0;
 }
 
-int svc_main(const svc_def *def, int argc, char **argv)
+int
+svc_main(const svc_def *def, int argc, char **argv)
 {
 	auth_keyring keys;
 	sigset_t signals;
@@ -198,8 +192,7 @@ int svc_main(const svc_def *def, int argc, char **argv)
 	if (svc_load_config(def) < 0 || auth_init() < 0 ||
 	    auth_keyring_parse(&keys, svc_cfg.jwt_public_keys) < 0 ||
 	    db_configure(svc_cfg.database_url) < 0) {
-		log_event(LOG_LVL_ERROR, "cannot start", "error",
-			  err_last()->message, NULL);
+		log_event(LOG_LVL_ERROR, "cannot start", "error", err_last()->message, NULL);
 		return 2;
 	}
 	log_init(def->name, (log_level)log_level_parse(svc_cfg.log_level));
@@ -211,13 +204,11 @@ int svc_main(const svc_def *def, int argc, char **argv)
 	if (has_outbox)
 		outbox_metrics_register(outbox);
 	if (def->start && def->start() < 0) {
-		log_event(LOG_LVL_ERROR, "cannot start", "error",
-			  err_last()->message, NULL);
+		log_event(LOG_LVL_ERROR, "cannot start", "error", err_last()->message, NULL);
 		goto out;
 	}
 	if (svc_serve(def, &keys, &signals) < 0)
-		log_event(LOG_LVL_ERROR, "cannot serve", "error",
-			  err_last()->message, NULL);
+		log_event(LOG_LVL_ERROR, "cannot serve", "error", err_last()->message, NULL);
 	else
 		status = 0;
 	if (def->stop)

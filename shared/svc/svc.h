@@ -11,9 +11,9 @@
 #include "svc/peers.h"
 
 typedef struct svc_def {
-	const char *name;	  /* process name "kolo-<caller>", e.g. "kolo-ledger" */
-	svc_peer self;		  /* its row of the peers table: listen address */
-	const char *db_env;	  /* e.g. "KOLO_LEDGER_DATABASE_URL" */
+	const char *name;   /* process name "kolo-<caller>", e.g. "kolo-ledger" */
+	svc_peer self;	    /* its row of the peers table: listen address */
+	const char *db_env; /* e.g. "KOLO_LEDGER_DATABASE_URL" */
 	const rpc_service *rpc;
 	/* Optional: runs after the configuration is read and before the
 	 * server starts (e.g. opening client channels); 0 or an err_code. */
@@ -41,9 +41,9 @@ typedef struct svc_config {
 	const char *tls_target_name; /* name expected in their certificates */
 	const char *health_addr;     /* plaintext health-only listener; "" = none */
 	const char *log_level;
-	int64_t member_cache_ms; /* reader cache time to live (membership.h) */
-	const char *metrics_addr;    /* plain-HTTP GET /metrics; "" = none */
-	int64_t max_conn_age_s;	     /* gRPC max connection age; 0 = none */
+	int64_t member_cache_ms;      /* reader cache time to live (membership.h) */
+	const char *metrics_addr;     /* plain-HTTP GET /metrics; "" = none */
+	int64_t max_conn_age_s;	      /* gRPC max connection age; 0 = none */
 	int64_t max_conn_age_grace_s; /* then this long to finish calls */
 } svc_config;
 

@@ -2,18 +2,19 @@
 
 #include "config/cfg.h"
 
-int svc_client_tls_from_env(rpc_client_tls *tls, int *use)
+int
+svc_client_tls_from_env(rpc_client_tls *tls, int *use)
 {
 	const char *target = NULL;
 	const cfg_var vars[] = {
-		{ "KOLO_TLS_CA_FILE", CFG_FILE, "", 0, 0, &tls->ca_file },
-		{ "KOLO_TLS_CERT_FILE", CFG_FILE, "", 0, 0, &tls->cert_file },
-		{ "KOLO_TLS_KEY_FILE", CFG_FILE, "", 0, 0, &tls->key_file },
-		{ "KOLO_TLS_TARGET_NAME", CFG_STRING, "", 0, 0, &target },
+		{"KOLO_TLS_CA_FILE", CFG_FILE, "", 0, 0, &tls->ca_file},
+		{"KOLO_TLS_CERT_FILE", CFG_FILE, "", 0, 0, &tls->cert_file},
+		{"KOLO_TLS_KEY_FILE", CFG_FILE, "", 0, 0, &tls->key_file},
+		{"KOLO_TLS_TARGET_NAME", CFG_STRING, "", 0, 0, &target},
 	};
 	int rc;
 
-	*tls = (rpc_client_tls){ 0 };
+	*tls = (rpc_client_tls){0};
 	*use = 0;
 	rc = cfg_load(vars, sizeof(vars) / sizeof(vars[0]));
 	if (rc < 0)

@@ -18,7 +18,8 @@ struct svc_worker {
 	int interval_ms;
 };
 
-static void svc_worker_deadline(struct timespec *until, int interval_ms)
+static void
+svc_worker_deadline(struct timespec *until, int interval_ms)
 {
 	clock_gettime(CLOCK_MONOTONIC, until);
 	until->tv_sec += interval_ms / 1000;
@@ -29,7 +30,8 @@ static void svc_worker_deadline(struct timespec *until, int interval_ms)
 	}
 }
 
-static void *svc_worker_main(void *arg)
+static void *
+svc_worker_main(void *arg)
 {
 	svc_worker *w = arg;
 	struct timespec until;
@@ -40,8 +42,7 @@ static void *svc_worker_main(void *arg)
 		w->pass();
 		pthread_mutex_lock(&w->lock);
 		svc_worker_deadline(&until, w->interval_ms);
-		while (!w->stopping &&
-		       pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0)
+		while (!w->stopping && pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0)
 			; /* woken without a stop: wait out the interval */
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -50,7 +51,8 @@ static void *svc_worker_main(void *arg)
 	return NULL;
 }
 
-int svc_worker_start(svc_worker **out, void (*pass)(void), int interval_ms)
+int
+svc_worker_start(svc_worker **out, void (*pass)(void), int interval_ms)
 {
 	svc_worker *w = xcalloc(1, sizeof(*w));
 	pthread_condattr_t attr;
@@ -72,7 +74,8 @@ int svc_worker_start(svc_worker **out, void (*pass)(void), int interval_ms)
 	return 0;
 }
 
-void svc_worker_stop(svc_worker *w)
+void
+svc_worker_stop(svc_worker *w)
 {
 	if (!w)
 		return;

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int text_is_uuid(const char *s)
+int
+text_is_uuid(const char *s)
 {
 	for (size_t i = 0; i < TEXT_UUID_LEN; i++) {
 		int dash = i == 8 || i == 13 || i == 18 || i == 23;
@@ -18,7 +19,8 @@ int text_is_uuid(const char *s)
 	return s[TEXT_UUID_LEN] == '\0';
 }
 
-char *text_uuid_canonical(mem_arena *arena, const char *s)
+char *
+text_uuid_canonical(mem_arena *arena, const char *s)
 {
 	char *out = mem_arena_strdup(arena, s);
 
@@ -28,7 +30,8 @@ char *text_uuid_canonical(mem_arena *arena, const char *s)
 }
 
 /* Length of the UTF-8 sequence starting at p (1..4), or 0 if invalid. */
-static size_t text_utf8_len(const unsigned char *p)
+static size_t
+text_utf8_len(const unsigned char *p)
 {
 	size_t n;
 
@@ -53,7 +56,8 @@ static size_t text_utf8_len(const unsigned char *p)
 	return n;
 }
 
-int text_is_clean(const char *s)
+int
+text_is_clean(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -67,22 +71,23 @@ int text_is_clean(const char *s)
 	return 1;
 }
 
-int text_is_multiline(const char *s)
+int
+text_is_multiline(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
 	while (*p) {
 		size_t n = text_utf8_len(p);
 
-		if (n == 0 || (n == 1 && ((*p < 0x20 && !strchr("\n\r\t", *p)) ||
-					  *p == 0x7f)))
+		if (n == 0 || (n == 1 && ((*p < 0x20 && !strchr("\n\r\t", *p)) || *p == 0x7f)))
 			return 0;
 		p += n;
 	}
 	return 1;
 }
 
-char *text_trim(mem_arena *arena, const char *s)
+char *
+text_trim(mem_arena *arena, const char *s)
 {
 	size_t start = 0, end = strlen(s);
 
@@ -93,7 +98,8 @@ char *text_trim(mem_arena *arena, const char *s)
 	return mem_arena_strndup(arena, s + start, end - start);
 }
 
-char *text_email_normal(mem_arena *arena, const char *s)
+char *
+text_email_normal(mem_arena *arena, const char *s)
 {
 	char *e = text_trim(arena, s);
 
@@ -104,7 +110,8 @@ char *text_email_normal(mem_arena *arena, const char *s)
 	return e;
 }
 
-void text_sanitize_into(char *out, size_t cap, const char *s)
+void
+text_sanitize_into(char *out, size_t cap, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 	size_t len = 0, max = cap - 1;
@@ -128,7 +135,8 @@ void text_sanitize_into(char *out, size_t cap, const char *s)
 	out[len] = '\0';
 }
 
-char *text_sanitize(mem_arena *arena, const char *s, size_t max)
+char *
+text_sanitize(mem_arena *arena, const char *s, size_t max)
 {
 	char *out = mem_arena_alloc(arena, max + 1);
 
@@ -138,7 +146,8 @@ char *text_sanitize(mem_arena *arena, const char *s, size_t max)
 }
 
 /* n ASCII digits at s as a number in [lo, hi], else -1. */
-static int text_digits(const char *s, int n, int lo, int hi)
+static int
+text_digits(const char *s, int n, int lo, int hi)
 {
 	int v = 0;
 
@@ -150,16 +159,18 @@ static int text_digits(const char *s, int n, int lo, int hi)
 	return v >= lo && v <= hi ? v : -1;
 }
 
-static int text_days_in_month(int year, int month)
+static int
+text_days_in_month(int year, int month)
 {
-	static const int days[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 
 	return month == 2 && leap ? 29 : days[month - 1];
 }
 
 /* The offset at s: "Z", "z" or "+hh:mm"/"-hh:mm", then the end. */
-static int text_rfc3339_offset(const char *s)
+static int
+text_rfc3339_offset(const char *s)
 {
 	if (s[0] == 'Z' || s[0] == 'z')
 		return s[1] == '\0';
@@ -169,7 +180,8 @@ static int text_rfc3339_offset(const char *s)
 	       text_digits(s + 4, 2, 0, 59) >= 0 && s[6] == '\0';
 }
 
-int text_is_rfc3339(const char *s)
+int
+text_is_rfc3339(const char *s)
 {
 	int year, month, day;
 	size_t frac;
@@ -182,10 +194,8 @@ int text_is_rfc3339(const char *s)
 	if (year < 0 || month < 0 || day < 0 || s[4] != '-' || s[7] != '-' ||
 	    day > text_days_in_month(year, month))
 		return 0;
-	if ((s[10] != 'T' && s[10] != 't') ||
-	    text_digits(s + 11, 2, 0, 23) < 0 || s[13] != ':' ||
-	    text_digits(s + 14, 2, 0, 59) < 0 || s[16] != ':' ||
-	    text_digits(s + 17, 2, 0, 60) < 0)
+	if ((s[10] != 'T' && s[10] != 't') || text_digits(s + 11, 2, 0, 23) < 0 || s[13] != ':' ||
+	    text_digits(s + 14, 2, 0, 59) < 0 || s[16] != ':' || text_digits(s + 17, 2, 0, 60) < 0)
 		return 0;
 	s += 19;
 	if (*s == '.') {
@@ -197,19 +207,20 @@ int text_is_rfc3339(const char *s)
 	return text_rfc3339_offset(s);
 }
 
-int text_is_pin(const char *s)
+int
+text_is_pin(const char *s)
 {
 	size_t n = strlen(s);
 
 	return n >= 4 && n <= 6 && strspn(s, "0123456789") == n;
 }
 
-void text_addr_key(char out[TEXT_ADDR_KEY_MAX], const char *addr)
+void
+text_addr_key(char out[TEXT_ADDR_KEY_MAX], const char *addr)
 {
 	unsigned char a6[16];
 	char text[INET6_ADDRSTRLEN];
-	static const unsigned char v4_mapped[12] = { 0, 0, 0, 0, 0, 0,
-						     0, 0, 0, 0, 0xff, 0xff };
+	static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 	if (inet_pton(AF_INET6, addr, a6) != 1) {
 		snprintf(out, TEXT_ADDR_KEY_MAX, "%s", addr);

@@ -18,7 +18,8 @@
 
 static PGconn *e2e_admin; /* e2e_setup_db's */
 
-int e2e_setup(void **state)
+int
+e2e_setup(void **state)
 {
 	(void)state;
 	if (!getenv("KOLO_E2E_URL")) {
@@ -28,7 +29,8 @@ int e2e_setup(void **state)
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
-int e2e_setup_db(void **state)
+int
+e2e_setup_db(void **state)
 {
 	const char *db = getenv("KOLO_E2E_DB");
 	char *conninfo;
@@ -45,7 +47,8 @@ int e2e_setup_db(void **state)
 	return e2e_setup(state);
 }
 
-int e2e_teardown(void **state)
+int
+e2e_teardown(void **state)
 {
 	(void)state;
 	curl_global_cleanup();
@@ -55,12 +58,14 @@ int e2e_teardown(void **state)
 	return 0;
 }
 
-PGconn *e2e_db(void)
+PGconn *
+e2e_db(void)
 {
 	return e2e_admin;
 }
 
-static size_t e2e_write(char *data, size_t size, size_t n, void *arg)
+static size_t
+e2e_write(char *data, size_t size, size_t n, void *arg)
 {
 	e2e_reply *r = arg;
 	size_t len = size * n;
@@ -75,8 +80,8 @@ static size_t e2e_write(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
-static void e2e_copy_header(char *dst, size_t cap, const char *line,
-			    size_t len, const char *name)
+static void
+e2e_copy_header(char *dst, size_t cap, const char *line, size_t len, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -93,7 +98,8 @@ static void e2e_copy_header(char *dst, size_t cap, const char *line,
 	snprintf(dst, cap, "%.*s", (int)len, line);
 }
 
-static size_t e2e_on_header(char *data, size_t size, size_t n, void *arg)
+static size_t
+e2e_on_header(char *data, size_t size, size_t n, void *arg)
 {
 	e2e_reply *r = arg;
 	size_t len = size * n, used = strlen(r->headers);
@@ -116,7 +122,8 @@ static size_t e2e_on_header(char *data, size_t size, size_t n, void *arg)
 /* Appends one line of JSON, {method, path, status, content_type, body}, to
  * the file KOLO_E2E_RECORD names (when set): check_responses.mjs validates
  * every body against the OpenAPI document after the suite. */
-static void e2e_record(const e2e_reply *r, const char *method, const char *path)
+static void
+e2e_record(const e2e_reply *r, const char *method, const char *path)
 {
 	const char *file = getenv("KOLO_E2E_RECORD");
 	json_t *line;
@@ -124,13 +131,13 @@ static void e2e_record(const e2e_reply *r, const char *method, const char *path)
 
 	if (!file || !file[0])
 		return;
-	line = json_pack("{s:s, s:s, s:I, s:s, s:s%}", "method", method, "path", path,
-			 "status", (json_int_t)r->status, "content_type", r->content_type,
-			 "body", r->body, r->body_len);
+	line = json_pack("{s:s, s:s, s:I, s:s, s:s%}", "method", method, "path", path, "status",
+			 (json_int_t)r->status, "content_type", r->content_type, "body", r->body,
+			 r->body_len);
 	if (!line) /* not UTF-8: recorded without its body (the validator says so) */
 		line = json_pack("{s:s, s:s, s:I, s:s, s:b}", "method", method, "path", path,
-				 "status", (json_int_t)r->status, "content_type",
-				 r->content_type, "body_not_utf8", 1);
+				 "status", (json_int_t)r->status, "content_type", r->content_type,
+				 "body_not_utf8", 1);
 	f = fopen(file, "a");
 	if (!line || !f)
 		fail_msg("cannot record the reply of %s %s in %s", method, path, file);
@@ -140,10 +147,10 @@ static void e2e_record(const e2e_reply *r, const char *method, const char *path)
 	json_decref(line);
 }
 
-void e2e_http(e2e_reply *r, const char *method, const char *path,
-	      const e2e_opts *opts)
+void
+e2e_http(e2e_reply *r, const char *method, const char *path, const e2e_opts *opts)
 {
-	static const e2e_opts none = { 0 };
+	static const e2e_opts none = {0};
 	const char *base = getenv("KOLO_E2E_URL");
 	struct curl_slist *headers = NULL;
 	char url[1024], auth[4096];
@@ -192,14 +199,16 @@ void e2e_http(e2e_reply *r, const char *method, const char *path,
 	e2e_record(r, method, path);
 }
 
-void e2e_reply_free(e2e_reply *r)
+void
+e2e_reply_free(e2e_reply *r)
 {
 	free(r->body);
 	json_decref(r->json);
 	memset(r, 0, sizeof(*r));
 }
 
-const char *e2e_header(const e2e_reply *r, const char *name, char *out, size_t cap)
+const char *
+e2e_header(const e2e_reply *r, const char *name, char *out, size_t cap)
 {
 	size_t n = strlen(name);
 
@@ -226,22 +235,25 @@ const char *e2e_header(const e2e_reply *r, const char *name, char *out, size_t c
 	return NULL;
 }
 
-const char *e2e_error_code(const e2e_reply *r)
+const char *
+e2e_error_code(const e2e_reply *r)
 {
-	const char *code = json_string_value(
-		json_object_get(json_object_get(r->json, "error"), "code"));
+	const char *code =
+		json_string_value(json_object_get(json_object_get(r->json, "error"), "code"));
 
 	return code ? code : "";
 }
 
-const char *e2e_str(const e2e_reply *r, const char *key)
+const char *
+e2e_str(const e2e_reply *r, const char *key)
 {
 	const char *v = json_string_value(json_object_get(r->json, key));
 
 	return v ? v : "";
 }
 
-void e2e_keep_tokens(e2e_user *u, const e2e_reply *r)
+void
+e2e_keep_tokens(e2e_user *u, const e2e_reply *r)
 {
 	snprintf(u->access, sizeof(u->access), "%s", e2e_str(r, "access_token"));
 	snprintf(u->refresh, sizeof(u->refresh), "%s", e2e_str(r, "refresh_token"));
@@ -251,7 +263,8 @@ void e2e_keep_tokens(e2e_user *u, const e2e_reply *r)
 
 /* The code of one mail file when it is addressed to email ("" when not):
  * its To: header names the address, its text says "Your code: NNNNNN". */
-static void e2e_mail_file_code(char code[8], const char *path, const char *email)
+static void
+e2e_mail_file_code(char code[8], const char *path, const char *email)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
@@ -267,8 +280,7 @@ static void e2e_mail_file_code(char code[8], const char *path, const char *email
 			in_headers = 0;
 		if (in_headers && strncasecmp(line, "To:", 3) == 0 && strcasestr(line, email))
 			to_us = 1;
-		if (!in_headers && c && !code[0] &&
-		    sscanf(c, "Your code: %6[0-9]", code) != 1)
+		if (!in_headers && c && !code[0] && sscanf(c, "Your code: %6[0-9]", code) != 1)
 			code[0] = '\0';
 	}
 	fclose(f);
@@ -279,8 +291,9 @@ static void e2e_mail_file_code(char code[8], const char *path, const char *email
 /* The newest code sent to email (or phone) in a file ending ext (".eml",
  * ".sms"; file names start with the Unix ms of writing, so the greatest
  * name is the newest) written at since_ms or later, or "" when none. */
-static void e2e_mail_newest(char code[8], const char *dir, const char *email, const char *ext,
-			    long long since_ms)
+static void
+e2e_mail_newest(char code[8], const char *dir, const char *email, const char *ext,
+		long long since_ms)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -293,8 +306,7 @@ static void e2e_mail_newest(char code[8], const char *dir, const char *email, co
 		size_t len = strlen(e->d_name);
 
 		if (len < 5 || strcmp(e->d_name + len - 4, ext) != 0 ||
-		    atoll(e->d_name) < since_ms ||
-		    strcmp(e->d_name, newest) <= 0)
+		    atoll(e->d_name) < since_ms || strcmp(e->d_name, newest) <= 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		e2e_mail_file_code(found, path, email);
@@ -308,8 +320,9 @@ static void e2e_mail_newest(char code[8], const char *dir, const char *email, co
 
 /* The newest code for `to` in files ending ext written at since_ms or
  * later; waits up to 15 s. */
-static void e2e_wait_code(char code[8], const char *to, const char *ext, const char *not_this,
-			  long long since_ms)
+static void
+e2e_wait_code(char code[8], const char *to, const char *ext, const char *not_this,
+	      long long since_ms)
 {
 	const char *dir = getenv("KOLO_MAIL_DIR");
 
@@ -325,12 +338,14 @@ static void e2e_wait_code(char code[8], const char *to, const char *ext, const c
 	fail_msg("no code for %s in %s (%s) after 15 s", to, dir, ext);
 }
 
-void e2e_mail_code(char code[8], const char *email, const char *not_this)
+void
+e2e_mail_code(char code[8], const char *email, const char *not_this)
 {
 	e2e_wait_code(code, email, ".eml", not_this, 0);
 }
 
-long long e2e_now_ms(void)
+long long
+e2e_now_ms(void)
 {
 	struct timespec ts;
 
@@ -338,15 +353,17 @@ long long e2e_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void e2e_sms_code(char code[8], const char *phone, long long since_ms)
+void
+e2e_sms_code(char code[8], const char *phone, long long since_ms)
 {
 	e2e_wait_code(code, phone, ".sms", NULL, since_ms);
 }
 
-void e2e_verify_phone(const e2e_user *u, const char *phone, long long since_ms)
+void
+e2e_verify_phone(const e2e_user *u, const char *phone, long long since_ms)
 {
 	char code[8], body[64];
-	e2e_opts o = { .token = u->access, .body = body };
+	e2e_opts o = {.token = u->access, .body = body};
 	e2e_reply r;
 
 	e2e_sms_code(code, phone, since_ms);
@@ -356,10 +373,11 @@ void e2e_verify_phone(const e2e_user *u, const char *phone, long long since_ms)
 	e2e_reply_free(&r);
 }
 
-void e2e_verify_email(const e2e_user *u)
+void
+e2e_verify_email(const e2e_user *u)
 {
 	char code[8], body[64];
-	e2e_opts o = { .token = u->access, .body = body };
+	e2e_opts o = {.token = u->access, .body = body};
 	e2e_reply r;
 
 	e2e_mail_code(code, u->email, NULL);
@@ -370,19 +388,19 @@ void e2e_verify_email(const e2e_user *u)
 }
 
 /* POST /v1/auth/register as "<tag>-<pid>-<n>@example.com" named name. */
-static void e2e_register_as(e2e_user *u, const char *tag, const char *name)
+static void
+e2e_register_as(e2e_user *u, const char *tag, const char *name)
 {
 	static int counter;
 	char body[512];
 	e2e_reply r;
-	e2e_opts o = { .body = body };
+	e2e_opts o = {.body = body};
 	json_t *user;
 
-	snprintf(u->email, sizeof(u->email), "%s-%d-%d@example.com", tag,
-		 (int)getpid(), counter++);
+	snprintf(u->email, sizeof(u->email), "%s-%d-%d@example.com", tag, (int)getpid(), counter++);
 	snprintf(body, sizeof(body),
-		 "{\"email\":\"%s\",\"password\":\"" E2E_PASSWORD "\",\"name\":\"%s\"}",
-		 u->email, name);
+		 "{\"email\":\"%s\",\"password\":\"" E2E_PASSWORD "\",\"name\":\"%s\"}", u->email,
+		 name);
 	e2e_http(&r, "POST", "/v1/auth/register", &o);
 	assert_int_equal(r.status, 201);
 	user = json_object_get(r.json, "user");
@@ -393,13 +411,15 @@ static void e2e_register_as(e2e_user *u, const char *tag, const char *name)
 	e2e_reply_free(&r);
 }
 
-void e2e_register(e2e_user *u, const char *tag)
+void
+e2e_register(e2e_user *u, const char *tag)
 {
 	e2e_register_unverified(u, tag);
 	e2e_verify_email(u);
 }
 
-void e2e_register_unverified(e2e_user *u, const char *tag)
+void
+e2e_register_unverified(e2e_user *u, const char *tag)
 {
 	char name[128];
 
@@ -407,16 +427,18 @@ void e2e_register_unverified(e2e_user *u, const char *tag)
 	e2e_register_as(u, tag, name);
 }
 
-void e2e_register_named(e2e_user *u, const char *tag, const char *name)
+void
+e2e_register_named(e2e_user *u, const char *tag, const char *name)
 {
 	e2e_register_as(u, tag, name);
 	e2e_verify_email(u);
 }
 
-void e2e_group(char *id, const e2e_user *owner, const char *name)
+void
+e2e_group(char *id, const e2e_user *owner, const char *name)
 {
 	char body[256];
-	e2e_opts o = { .token = owner->access, .body = body };
+	e2e_opts o = {.token = owner->access, .body = body};
 	e2e_reply r;
 
 	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
@@ -425,36 +447,38 @@ void e2e_group(char *id, const e2e_user *owner, const char *name)
 	e2e_reply_free(&r);
 }
 
-void e2e_add_member(const char *gid, const e2e_user *by, const e2e_user *who,
-		    const char *role)
+void
+e2e_add_member(const char *gid, const e2e_user *by, const e2e_user *who, const char *role)
 {
 	char path[128], body[256];
-	e2e_opts o = { .token = by->access, .body = body };
+	e2e_opts o = {.token = by->access, .body = body};
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/members", gid);
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"%s\"}", who->email,
-		 role);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"%s\"}", who->email, role);
 	e2e_expect(NULL, "POST", path, &o, 201, "");
 }
 
-void e2e_set_pin(const e2e_user *u, const char *pin)
+void
+e2e_set_pin(const e2e_user *u, const char *pin)
 {
 	char body[64];
-	e2e_opts o = { .token = u->access, .body = body };
+	e2e_opts o = {.token = u->access, .body = body};
 
 	snprintf(body, sizeof(body), "{\"pin\":\"%s\"}", pin);
 	e2e_expect(NULL, "POST", "/v1/me/pin", &o, 201, "");
 }
 
-static int e2e_days_in_month(int y, int m)
+static int
+e2e_days_in_month(int y, int m)
 {
-	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return m == 2 && leap ? 29 : d[m - 1];
 }
 
-void e2e_wat_day(char out[11], int months, int days)
+void
+e2e_wat_day(char out[11], int months, int days)
 {
 	time_t now = time(NULL) + 3600;
 	struct tm t;
@@ -478,10 +502,11 @@ void e2e_wat_day(char out[11], int months, int days)
 	strftime(out, 11, "%Y-%m-%d", &t);
 }
 
-void e2e_wait_proposal(const char *id, const e2e_user *as, const char *status)
+void
+e2e_wait_proposal(const char *id, const e2e_user *as, const char *status)
 {
 	char path[128], seen[32] = "";
-	e2e_opts o = { .token = as->access };
+	e2e_opts o = {.token = as->access};
 	e2e_reply r;
 
 	snprintf(path, sizeof(path), "/v1/proposals/%s", id);
@@ -496,15 +521,16 @@ void e2e_wait_proposal(const char *id, const e2e_user *as, const char *status)
 		fail_msg("proposal %s is %s, want %s", id, seen, status);
 }
 
-void e2e_expect(e2e_reply *out, const char *method, const char *path,
-		const e2e_opts *o, long status, const char *code)
+void
+e2e_expect(e2e_reply *out, const char *method, const char *path, const e2e_opts *o, long status,
+	   const char *code)
 {
 	e2e_reply r;
 
 	e2e_http(&r, method, path, o);
 	if (r.status != status || strcmp(e2e_error_code(&r), code) != 0)
-		fail_msg("%s %s: got %ld %s, want %ld %s (%s)", method, path,
-			 r.status, e2e_error_code(&r), status, code, r.body);
+		fail_msg("%s %s: got %ld %s, want %ld %s (%s)", method, path, r.status,
+			 e2e_error_code(&r), status, code, r.body);
 	if (r.body_len)
 		assert_string_equal(r.content_type, "application/json");
 	if (out)

@@ -7,25 +7,25 @@
 
 typedef struct e2e_reply {
 	long status;
-	char *body;	/* NUL-terminated, malloc'd */
+	char *body; /* NUL-terminated, malloc'd */
 	size_t body_len;
-	json_t *json;	/* parsed body when it is JSON, else NULL */
+	json_t *json; /* parsed body when it is JSON, else NULL */
 	char request_id[160];
 	char retry_after[16];
 	char content_type[96];
-	char csp[512];	/* Content-Security-Policy */
-	char replayed[8]; /* Idempotent-Replayed */
-	char headers[8192]; /* every header line as received (cut to fit) */
+	char csp[512];		   /* Content-Security-Policy */
+	char replayed[8];	   /* Idempotent-Replayed */
+	char headers[8192];	   /* every header line as received (cut to fit) */
 	char www_authenticate[64]; /* WWW-Authenticate */
 } e2e_reply;
 
 typedef struct e2e_opts {
-	const char *token;	/* Authorization: Bearer ... */
-	const char *header;	/* one extra raw header line */
-	const char *header2;	/* and another */
-	const char *header3;	/* and a third */
-	const char *body;	/* request body (NULL: none) */
-	size_t body_len;	/* 0: strlen(body) */
+	const char *token;   /* Authorization: Bearer ... */
+	const char *header;  /* one extra raw header line */
+	const char *header2; /* and another */
+	const char *header3; /* and a third */
+	const char *body;    /* request body (NULL: none) */
+	size_t body_len;     /* 0: strlen(body) */
 } e2e_opts;
 
 /* The cmocka group set-up every program shares: checks KOLO_E2E_URL
@@ -41,8 +41,7 @@ PGconn *e2e_db(void);
 
 /* Sends method path to the suite and fills r (free with e2e_reply_free);
  * fails the test if the request cannot be made. */
-void e2e_http(e2e_reply *r, const char *method, const char *path,
-	      const e2e_opts *opts);
+void e2e_http(e2e_reply *r, const char *method, const char *path, const e2e_opts *opts);
 void e2e_reply_free(e2e_reply *r);
 
 /* The reply's error code ("" when there is none). */
@@ -105,8 +104,7 @@ void e2e_group(char *id, const e2e_user *owner, const char *name);
 
 /* by adds who to group gid with role ("MEMBER", "TREASURER"; 201
  * expected, not a proposal). */
-void e2e_add_member(const char *gid, const e2e_user *by, const e2e_user *who,
-		    const char *role);
+void e2e_add_member(const char *gid, const e2e_user *by, const e2e_user *who, const char *role);
 
 /* Sets u's first PIN (201 expected). */
 void e2e_set_pin(const e2e_user *u, const char *pin);
@@ -127,7 +125,7 @@ void e2e_keep_tokens(e2e_user *u, const e2e_reply *r);
 /* Sends and checks: the status and the error code ("" for success) must
  * be as expected, else the test fails showing the body. The reply is
  * returned in r when r is not NULL (free it), else freed. */
-void e2e_expect(e2e_reply *r, const char *method, const char *path,
-		const e2e_opts *o, long status, const char *code);
+void e2e_expect(e2e_reply *r, const char *method, const char *path, const e2e_opts *o, long status,
+		const char *code);
 
 #endif

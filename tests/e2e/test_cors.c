@@ -19,7 +19,8 @@
 
 static const char *allowed_origin, *other_origin;
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	(void)state;
 	allowed_origin = getenv("KOLO_E2E_CORS_ALLOWED");
@@ -36,12 +37,14 @@ static int setup(void **state)
 static char scratch[1024];
 
 /* The header's value, or NULL. */
-static const char *hdr(const e2e_reply *r, const char *name)
+static const char *
+hdr(const e2e_reply *r, const char *name)
 {
 	return e2e_header(r, name, scratch, sizeof(scratch));
 }
 
-static void assert_header(const e2e_reply *r, const char *name, const char *want)
+static void
+assert_header(const e2e_reply *r, const char *name, const char *want)
 {
 	const char *got = hdr(r, name);
 
@@ -50,7 +53,8 @@ static void assert_header(const e2e_reply *r, const char *name, const char *want
 			 r->headers);
 }
 
-static void assert_header_has(const e2e_reply *r, const char *name, const char *part)
+static void
+assert_header_has(const e2e_reply *r, const char *name, const char *part)
 {
 	const char *got = hdr(r, name);
 
@@ -58,7 +62,8 @@ static void assert_header_has(const e2e_reply *r, const char *name, const char *
 		fail_msg("%s: %s lacks %s", name, got ? got : "(none)", part);
 }
 
-static void assert_no_cors(const e2e_reply *r)
+static void
+assert_no_cors(const e2e_reply *r)
 {
 	assert_null(hdr(r, "Access-Control-Allow-Origin"));
 	assert_null(hdr(r, "Access-Control-Allow-Credentials"));
@@ -67,10 +72,11 @@ static void assert_no_cors(const e2e_reply *r)
 
 /* A preflight: OPTIONS path from origin for method with the headers a
  * fetch() with a token and a JSON body asks for. */
-static void preflight(e2e_reply *r, const char *path, const char *origin, const char *method)
+static void
+preflight(e2e_reply *r, const char *path, const char *origin, const char *method)
 {
 	char o_line[320], m_line[96];
-	e2e_opts o = { .header = o_line, .header2 = m_line };
+	e2e_opts o = {.header = o_line, .header2 = m_line};
 
 	snprintf(o_line, sizeof(o_line), "Origin: %s", origin);
 	snprintf(m_line, sizeof(m_line), "Access-Control-Request-Method: %s", method);
@@ -78,10 +84,11 @@ static void preflight(e2e_reply *r, const char *path, const char *origin, const 
 }
 
 /* A public read token of a new group of owner; its id in gid. */
-static void public_group(const e2e_user *owner, char *gid, char *token)
+static void
+public_group(const e2e_user *owner, char *gid, char *token)
 {
 	char path[160];
-	e2e_opts o = { .token = owner->access };
+	e2e_opts o = {.token = owner->access};
 	e2e_reply r;
 
 	e2e_group(gid, owner, "CORS group");
@@ -91,7 +98,8 @@ static void public_group(const e2e_user *owner, char *gid, char *token)
 	e2e_reply_free(&r);
 }
 
-static void test_preflights(void **state)
+static void
+test_preflights(void **state)
 {
 	e2e_reply r;
 
@@ -111,8 +119,8 @@ static void test_preflights(void **state)
 	assert_header(&r, "Access-Control-Max-Age", "600");
 	e2e_reply_free(&r);
 	/* The second configured origin too, on a route with path parameters. */
-	preflight(&r, "/v1/groups/3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a11/members", "https://app.kolo.test",
-		  "POST");
+	preflight(&r, "/v1/groups/3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a11/members",
+		  "https://app.kolo.test", "POST");
 	assert_int_equal(r.status, 204);
 	assert_header(&r, "Access-Control-Allow-Origin", "https://app.kolo.test");
 	assert_header(&r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
@@ -144,11 +152,12 @@ static void test_preflights(void **state)
 	e2e_reply_free(&r);
 }
 
-static void test_reply_headers(void **state)
+static void
+test_reply_headers(void **state)
 {
 	e2e_user u;
 	char gid[64], token[64], path[160], origin_line[320];
-	e2e_opts o = { .header = origin_line };
+	e2e_opts o = {.header = origin_line};
 	e2e_reply r;
 
 	(void)state;
@@ -207,8 +216,8 @@ static void test_reply_headers(void **state)
 
 /* Loads the page from origin in headless Chromium and returns what its
  * fetch() calls got (the JSON array it writes into #out). */
-static json_t *browse(const char *origin, const char *tag, const e2e_user *u, const char *gid,
-		      const char *token)
+static json_t *
+browse(const char *origin, const char *tag, const e2e_user *u, const char *gid, const char *token)
 {
 	const char *out = getenv("KOLO_E2E_OUT");
 	char cmd[8192], dom[1 << 16], *start, *end;
@@ -240,12 +249,14 @@ static json_t *browse(const char *origin, const char *tag, const e2e_user *u, co
 	return results;
 }
 
-static json_t *result(json_t *results, const char *name)
+static json_t *
+result(json_t *results, const char *name)
 {
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(results, i, v) {
+	json_array_foreach(results, i, v)
+	{
 		if (strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
 			return v;
 	}
@@ -253,14 +264,16 @@ static json_t *result(json_t *results, const char *name)
 	return NULL;
 }
 
-static long status_of(json_t *results, const char *name)
+static long
+status_of(json_t *results, const char *name)
 {
 	return (long)json_integer_value(json_object_get(result(results, name), "status"));
 }
 
-static size_t my_groups(const e2e_user *u)
+static size_t
+my_groups(const e2e_user *u)
 {
-	e2e_opts o = { .token = u->access };
+	e2e_opts o = {.token = u->access};
 	e2e_reply r;
 	size_t n;
 
@@ -270,7 +283,8 @@ static size_t my_groups(const e2e_user *u)
 	return n;
 }
 
-static void test_chromium_on_an_allowed_origin_calls_with_credentials(void **state)
+static void
+test_chromium_on_an_allowed_origin_calls_with_credentials(void **state)
 {
 	e2e_user u;
 	char gid[64], token[64], location[128];
@@ -282,7 +296,8 @@ static void test_chromium_on_an_allowed_origin_calls_with_credentials(void **sta
 	res = browse(allowed_origin, "allowed", &u, gid, token);
 	v = result(res, "get_group");
 	assert_int_equal(status_of(res, "get_group"), 200);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(v, "body"), "id")), gid);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(v, "body"), "id")),
+			    gid);
 	/* An exposed header the page could read. */
 	assert_string_equal(json_string_value(json_object_get(v, "request_id")), "cors-page-1");
 	v = result(res, "create_group");
@@ -295,7 +310,8 @@ static void test_chromium_on_an_allowed_origin_calls_with_credentials(void **sta
 	json_decref(res);
 }
 
-static void test_chromium_on_another_origin_is_refused_but_reads_public_json(void **state)
+static void
+test_chromium_on_another_origin_is_refused_but_reads_public_json(void **state)
 {
 	e2e_user u;
 	char gid[64], token[64];
@@ -322,7 +338,8 @@ static void test_chromium_on_another_origin_is_refused_but_reads_public_json(voi
 	json_decref(res);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_preflights),

@@ -31,7 +31,8 @@ typedef struct club {
 
 /* Owner (PIN), a member who pays, a member (named like a formula) who
  * does not; weekly dues of N10 from today. */
-static void open_club(club *c)
+static void
+open_club(club *c)
 {
 	char path[160];
 	e2e_opts o = {0};
@@ -63,7 +64,8 @@ static void open_club(club *c)
 	e2e_reply_free(&r);
 }
 
-static void test_bad_dues_store_nothing(void **state)
+static void
+test_bad_dues_store_nothing(void **state)
 {
 	club c;
 	char path[160];
@@ -105,8 +107,7 @@ static void test_bad_dues_store_nothing(void **state)
 	assert_int_equal(json_array_size(json_object_get(r.json, "dues")), 1);
 	e2e_reply_free(&r);
 	/* A waiver with a wrong PIN is refused and leaves no waiver. */
-	snprintf(path, sizeof(path), "/v1/groups/%s/dues/%s/waivers", c.gid,
-		 c.dues_id);
+	snprintf(path, sizeof(path), "/v1/groups/%s/dues/%s/waivers", c.gid, c.dues_id);
 	{
 		char body[256];
 
@@ -121,7 +122,8 @@ static void test_bad_dues_store_nothing(void **state)
 }
 
 /* GET path as a CSV: 200 and text/csv expected. */
-static void get_csv(e2e_reply *r, const char *path, const e2e_opts *o)
+static void
+get_csv(e2e_reply *r, const char *path, const e2e_opts *o)
 {
 	e2e_http(r, "GET", path, o);
 	if (r->status != 200)
@@ -129,7 +131,8 @@ static void get_csv(e2e_reply *r, const char *path, const e2e_opts *o)
 	assert_string_equal(r->content_type, "text/csv; charset=utf-8");
 }
 
-static void test_status_csv_statement_and_public_page(void **state)
+static void
+test_status_csv_statement_and_public_page(void **state)
 {
 	club c;
 	char path[200], entry[64], token[80];
@@ -147,8 +150,7 @@ static void test_status_csv_statement_and_public_page(void **state)
 	o.body = "{\"amount_kobo\":1000}";
 	e2e_expect(&r, "POST", path, &o, 201, "");
 	snprintf(entry, sizeof(entry), "%s",
-		 json_string_value(json_object_get(
-			 json_object_get(r.json, "entry"), "id")));
+		 json_string_value(json_object_get(json_object_get(r.json, "entry"), "id")));
 	e2e_reply_free(&r);
 
 	/* Status: the payer is paid up, the owner and the late member owe
@@ -162,111 +164,85 @@ static void test_status_csv_statement_and_public_page(void **state)
 	assert_int_equal(json_array_size(members), 3);
 	for (size_t i = 0; i < 3; i++) {
 		json_t *m = json_array_get(members, i);
-		const char *id =
-			json_string_value(json_object_get(m, "user_id"));
-		long long arrears =
-			json_integer_value(json_object_get(m, "arrears_kobo"));
+		const char *id = json_string_value(json_object_get(m, "user_id"));
+		long long arrears = json_integer_value(json_object_get(m, "arrears_kobo"));
 
-		assert_int_equal(
-			json_integer_value(json_object_get(m, "owed_kobo")),
-			1000);
-		assert_int_equal(arrears,
-				 strcmp(id, c.payer.id) == 0 ? 0 : 1000);
+		assert_int_equal(json_integer_value(json_object_get(m, "owed_kobo")), 1000);
+		assert_int_equal(arrears, strcmp(id, c.payer.id) == 0 ? 0 : 1000);
 	}
-	assert_int_equal(
-		json_integer_value(json_object_get(r.json, "attributed_kobo")),
-		1000);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "attributed_kobo")), 1000);
 	e2e_reply_free(&r);
 	/* A plain member sees their own row only, and the group's totals. */
 	o.token = c.late.access;
 	e2e_expect(&r, "GET", path, &o, 200, "");
 	members = json_object_get(r.json, "members");
 	assert_int_equal(json_array_size(members), 1);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(members, 0), "user_id")),
-			    c.late.id);
-	assert_int_equal(
-		json_integer_value(json_object_get(r.json, "attributed_kobo")),
-		1000);
+	assert_string_equal(
+		json_string_value(json_object_get(json_array_get(members, 0), "user_id")),
+		c.late.id);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "attributed_kobo")), 1000);
 	e2e_reply_free(&r);
 	/* as_of at most a year ahead. */
-	snprintf(path, sizeof(path), "/v1/groups/%s/dues/status?as_of=9999-12-31",
-		 c.gid);
+	snprintf(path, sizeof(path), "/v1/groups/%s/dues/status?as_of=9999-12-31", c.gid);
 	e2e_expect(NULL, "GET", path, &o, 400, "as_of_too_late");
 
 	/* The arrears CSV: officers only; the owner and the late member, not
 	 * the payer; the name quoted (comma, quotes) and guarded (leading =). */
-	snprintf(path, sizeof(path), "/v1/groups/%s/dues/arrears.csv?as_of=%s",
-		 c.gid, c.today);
+	snprintf(path, sizeof(path), "/v1/groups/%s/dues/arrears.csv?as_of=%s", c.gid, c.today);
 	e2e_expect(NULL, "GET", path, &o, 403, "officer_only");
 	o.token = c.owner.access;
 	get_csv(&r, path, &o);
-	assert_true(strncmp(r.body, "as_of,user_id,name,owed_naira,owed_kobo,",
-			    40) == 0);
+	assert_true(strncmp(r.body, "as_of,user_id,name,owed_naira,owed_kobo,", 40) == 0);
 	assert_null(strstr(r.body, c.payer.id));
 	assert_non_null(strstr(r.body, c.owner.id));
-	assert_non_null(strstr(
-		r.body,
-		"\"'=HYPERLINK(\"\"x\"\"), Ade\",10.00,1000,0.00,0,0.00,0,"
-		"10.00,1000,\r\n"));
+	assert_non_null(strstr(r.body, "\"'=HYPERLINK(\"\"x\"\"), Ade\",10.00,1000,0.00,0,0.00,0,"
+				       "10.00,1000,\r\n"));
 	e2e_reply_free(&r);
 
 	/* The payer's statement: the due, then the deposit that settled it. */
 	o.token = c.payer.access;
-	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s/statement",
-		 c.gid, c.payer.id);
+	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s/statement", c.gid, c.payer.id);
 	e2e_expect(&r, "GET", path, &o, 200, "");
 	{
 		json_t *lines = json_object_get(r.json, "lines");
 
 		assert_int_equal(json_array_size(lines), 2);
-		assert_string_equal(json_string_value(json_object_get(
-					    json_array_get(lines, 0), "kind")),
-				    "due");
 		assert_string_equal(
-			json_string_value(json_object_get(
-				json_array_get(lines, 0), "settled_on")),
+			json_string_value(json_object_get(json_array_get(lines, 0), "kind")),
+			"due");
+		assert_string_equal(
+			json_string_value(json_object_get(json_array_get(lines, 0), "settled_on")),
 			c.today);
 		assert_string_equal(
-			json_string_value(json_object_get(
-				json_array_get(lines, 1), "entry_id")),
+			json_string_value(json_object_get(json_array_get(lines, 1), "entry_id")),
 			entry);
-		assert_int_equal(
-			json_integer_value(json_object_get(
-				json_array_get(lines, 1), "balance_kobo")),
-			0);
+		assert_int_equal(json_integer_value(
+					 json_object_get(json_array_get(lines, 1), "balance_kobo")),
+				 0);
 	}
 	e2e_reply_free(&r);
-	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s/statement.csv",
-		 c.gid, c.payer.id);
+	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s/statement.csv", c.gid, c.payer.id);
 	get_csv(&r, path, &o);
-	assert_true(
-		strncmp(r.body,
-			"date,kind,description,dues_id,entry_id,amount_naira,",
-			52) == 0);
+	assert_true(strncmp(r.body, "date,kind,description,dues_id,entry_id,amount_naira,", 52) ==
+		    0);
 	{
 		char due[256], paid[256];
 
-		snprintf(due, sizeof(due),
-			 "%s,due,Weekly dues,%s,,10.00,1000,10.00,1000,%s\r\n",
+		snprintf(due, sizeof(due), "%s,due,Weekly dues,%s,,10.00,1000,10.00,1000,%s\r\n",
 			 c.today, c.dues_id, c.today);
-		snprintf(paid, sizeof(paid),
-			 ",contribution,deposit,,%s,-10.00,-1000,0.00,0,\r\n",
+		snprintf(paid, sizeof(paid), ",contribution,deposit,,%s,-10.00,-1000,0.00,0,\r\n",
 			 entry);
 		assert_non_null(strstr(r.body, due));
 		assert_non_null(strstr(r.body, paid));
 	}
 	e2e_reply_free(&r);
 	/* Another member's statement: officers only; a bad as_of is 400. */
-	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s/statement.csv",
-		 c.gid, c.owner.id);
+	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s/statement.csv", c.gid, c.owner.id);
 	e2e_expect(NULL, "GET", path, &o, 403, "officer_only");
-	snprintf(path, sizeof(path),
-		 "/v1/groups/%s/members/%s/statement?as_of=2027-02-30", c.gid,
+	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s/statement?as_of=2027-02-30", c.gid,
 		 c.payer.id);
 	e2e_expect(NULL, "GET", path, &o, 400, "invalid_date");
-	snprintf(path, sizeof(path),
-		 "/v1/groups/%s/members/%s/statement.csv?as_of=9999-12-31",
+	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s/statement.csv?as_of=9999-12-31",
 		 c.gid, c.payer.id);
 	e2e_expect(NULL, "GET", path, &o, 400, "as_of_too_late");
 
@@ -298,29 +274,26 @@ static void test_status_csv_statement_and_public_page(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		json_t *d = json_array_get(dues, i);
 
-		assert_int_equal(json_object_size(d),
-				 2); /* name and paid, never amounts */
-		assert_int_equal(
-			json_is_true(json_object_get(d, "paid")),
-			strcmp(json_string_value(json_object_get(d, "name")),
-			       "E2E dues-payer") == 0);
+		assert_int_equal(json_object_size(d), 2); /* name and paid, never amounts */
+		assert_int_equal(json_is_true(json_object_get(d, "paid")),
+				 strcmp(json_string_value(json_object_get(d, "name")),
+					"E2E dues-payer") == 0);
 	}
 	e2e_reply_free(&r);
 	snprintf(path, sizeof(path), "/p/%s", token);
 	e2e_http(&r, "GET", path, &o);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "<h2>Dues</h2><table id=\"dues\">"));
-	assert_non_null(
-		strstr(r.body, "<td>E2E dues-payer</td><td class=\"cr\">Paid"));
-	assert_non_null(strstr(
-		r.body, "<td>E2E dues-owner</td><td class=\"dr\">Unpaid"));
+	assert_non_null(strstr(r.body, "<td>E2E dues-payer</td><td class=\"cr\">Paid"));
+	assert_non_null(strstr(r.body, "<td>E2E dues-owner</td><td class=\"dr\">Unpaid"));
 	e2e_reply_free(&r);
 }
 
 /* A waiver's description runs past a kilobyte of UTF-8 (a long reason in
  * naira signs): the statement CSV writes it whole, guarded when it starts
  * like a formula (the dues is named "=Levy"). */
-static void test_long_guarded_description_in_csv(void **state)
+static void
+test_long_guarded_description_in_csv(void **state)
 {
 	club c;
 	char path[200], body[2048], reason[1600], want[1700], levy[64];
@@ -345,18 +318,14 @@ static void test_long_guarded_description_in_csv(void **state)
 		n += 3;
 	}
 	memcpy(reason + n, "END", 4);
-	snprintf(path, sizeof(path), "/v1/groups/%s/dues/%s/waivers", c.gid,
-		 levy);
-	snprintf(body, sizeof(body),
-		 "{\"user_id\":\"%s\",\"reason\":\"%s\",\"pin\":\"" PIN "\"}",
+	snprintf(path, sizeof(path), "/v1/groups/%s/dues/%s/waivers", c.gid, levy);
+	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"reason\":\"%s\",\"pin\":\"" PIN "\"}",
 		 c.late.id, reason);
 	e2e_expect(NULL, "POST", path, &o, 201, "");
 	o.body = NULL;
-	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s/statement.csv",
-		 c.gid, c.late.id);
+	snprintf(path, sizeof(path), "/v1/groups/%s/members/%s/statement.csv", c.gid, c.late.id);
 	get_csv(&r, path, &o);
-	snprintf(want, sizeof(want), ",waiver,'=Levy waived: %s,%s,,", reason,
-		 levy);
+	snprintf(want, sizeof(want), ",waiver,'=Levy waived: %s,%s,,", reason, levy);
 	assert_true(strlen(want) > 1024);
 	if (!strstr(r.body, want))
 		fail_msg("no whole guarded waiver line in:\n%s", r.body);
@@ -366,7 +335,8 @@ static void test_long_guarded_description_in_csv(void **state)
 /* The public page goes out without "dues" when the groups service cannot
  * compute them (here: members backdated to 1600 under weekly dues from
  * then, more periods than one call computes). */
-static void test_public_page_without_dues_on_error(void **state)
+static void
+test_public_page_without_dues_on_error(void **state)
 {
 	club c;
 	char path[200], token[80];
@@ -410,7 +380,8 @@ static void test_public_page_without_dues_on_error(void **state)
 	e2e_reply_free(&r);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_dues_store_nothing),

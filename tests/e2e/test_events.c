@@ -36,7 +36,8 @@
 
 static rpc_channel *events;
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	if (!getenv("KOLO_MAIL_DIR") || !getenv("KOLO_EVENTS_ADDR")) {
 		fprintf(stderr, "KOLO_MAIL_DIR/KOLO_EVENTS_ADDR are not set: run through"
@@ -50,7 +51,8 @@ static int setup(void **state)
 				&kolo__events__v1__events_service__descriptor, NULL);
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	rpc_channel_close(events);
 	rpc_client_thread_done();
@@ -61,26 +63,27 @@ static int teardown(void **state)
 /* --- the suite over HTTP
  * ---------------------------------------------------------- */
 
-static void add_member(const char *gid, const e2e_user *owner,
-		       const e2e_user *who, const char *role)
+static void
+add_member(const char *gid, const e2e_user *owner, const e2e_user *who, const char *role)
 {
 	char path[128], body[256];
 	e2e_opts o = {.token = owner->access, .body = body};
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/members", gid);
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"%s\"}",
-		 who->email, role);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"%s\"}", who->email, role);
 	e2e_expect(NULL, "POST", path, &o, 201, "");
 }
 
-static void set_pin(const e2e_user *u)
+static void
+set_pin(const e2e_user *u)
 {
 	e2e_opts o = {.token = u->access, .body = "{\"pin\":\"" PIN "\"}"};
 
 	e2e_expect(NULL, "POST", "/v1/me/pin", &o, 201, "");
 }
 
-static void set_phone(const e2e_user *u, const char *typed, const char *e164)
+static void
+set_phone(const e2e_user *u, const char *typed, const char *e164)
 {
 	char body[96];
 	e2e_opts o = {.token = u->access, .body = body};
@@ -96,7 +99,8 @@ static void set_phone(const e2e_user *u, const char *typed, const char *e164)
 	e2e_verify_phone(u, e164, since);
 }
 
-static void deposit(const char *gid, const e2e_user *owner, int64_t kobo)
+static void
+deposit(const char *gid, const e2e_user *owner, int64_t kobo)
 {
 	char path[128], body[64];
 	e2e_opts o = {.token = owner->access, .body = body};
@@ -109,14 +113,16 @@ static void deposit(const char *gid, const e2e_user *owner, int64_t kobo)
 /* --- waiting for what kolo-events did
  * ---------------------------------------------- */
 
-static void sleep_ms(int ms)
+static void
+sleep_ms(int ms)
 {
 	usleep((useconds_t)ms * 1000);
 }
 
 /* The id of the group's newest event of type, once kolo-events stored it
  * (written to id, 64). */
-static void wait_event(char *id, const char *gid, const char *type)
+static void
+wait_event(char *id, const char *gid, const char *type)
 {
 	char sql[256], *v = NULL;
 
@@ -133,14 +139,14 @@ static void wait_event(char *id, const char *gid, const char *type)
 		sleep_ms(100);
 	}
 	if (!v[0])
-		fail_msg("no %s event of group %s after %d s", type, gid,
-			 E2E_WAIT_S);
+		fail_msg("no %s event of group %s after %d s", type, gid, E2E_WAIT_S);
 	snprintf(id, 64, "%s", v);
 	free(v);
 }
 
 /* The whole file at path (malloc'd), or NULL. */
-static char *read_file(const char *path)
+static char *
+read_file(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	char *out = NULL;
@@ -162,7 +168,8 @@ static char *read_file(const char *path)
 
 /* 1 when the message's headers (up to the first blank line) have a To:
  * line naming to. */
-static int addressed_to(const char *msg, const char *to)
+static int
+addressed_to(const char *msg, const char *to)
 {
 	const char *line = msg;
 
@@ -170,8 +177,7 @@ static int addressed_to(const char *msg, const char *to)
 		const char *end = strchr(line, '\n');
 		size_t len = end ? (size_t)(end - line) : strlen(line);
 
-		if (strncasecmp(line, "To:", 3) == 0 &&
-		    memmem(line, len, to, strlen(to)))
+		if (strncasecmp(line, "To:", 3) == 0 && memmem(line, len, to, strlen(to)))
 			return 1;
 		if (!end)
 			break;
@@ -182,7 +188,8 @@ static int addressed_to(const char *msg, const char *to)
 
 /* The mail dir file of event_id with extension ext (".eml", ".sms")
  * addressed to `to`, read whole (malloc'd); NULL when there is none yet. */
-static char *mail_file(const char *event_id, const char *ext, const char *to)
+static char *
+mail_file(const char *event_id, const char *ext, const char *to)
 {
 	const char *dir = getenv("KOLO_MAIL_DIR");
 	DIR *d = opendir(dir);
@@ -195,8 +202,7 @@ static char *mail_file(const char *event_id, const char *ext, const char *to)
 		char *msg;
 
 		/* Files are written under ".tmp-..." and renamed whole. */
-		if (e->d_name[0] == '.' || len < 4 ||
-		    strcmp(e->d_name + len - 4, ext) != 0 ||
+		if (e->d_name[0] == '.' || len < 4 || strcmp(e->d_name + len - 4, ext) != 0 ||
 		    !strstr(e->d_name, event_id))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
@@ -211,8 +217,8 @@ static char *mail_file(const char *event_id, const char *ext, const char *to)
 	return found;
 }
 
-static char *wait_mail_file(const char *event_id, const char *ext,
-			    const char *to)
+static char *
+wait_mail_file(const char *event_id, const char *ext, const char *to)
 {
 	char *msg = NULL;
 
@@ -222,15 +228,16 @@ static char *wait_mail_file(const char *event_id, const char *ext,
 			sleep_ms(100);
 	}
 	if (!msg)
-		fail_msg("no %s of event %s to %s in %s after %d s", ext,
-			 event_id, to, getenv("KOLO_MAIL_DIR"), E2E_WAIT_S);
+		fail_msg("no %s of event %s to %s in %s after %d s", ext, event_id, to,
+			 getenv("KOLO_MAIL_DIR"), E2E_WAIT_S);
 	return msg;
 }
 
 /* Messages of event_id (rows kolo-events made when it fanned the event
  * out, all in one transaction) to user, or to anyone but user when
  * others. */
-static long deliveries(const char *event_id, const e2e_user *user, int others)
+static long
+deliveries(const char *event_id, const e2e_user *user, int others)
 {
 	char sql[256];
 
@@ -245,8 +252,7 @@ static long deliveries(const char *event_id, const e2e_user *user, int others)
  * ----------------------------------------------------------------------- */
 
 static void
-test_a_withdrawal_request_reaches_the_other_officer_by_email_and_sms(
-	void **state)
+test_a_withdrawal_request_reaches_the_other_officer_by_email_and_sms(void **state)
 {
 	e2e_user owner, treasurer, member;
 	char gid[64], path[128], body[512], event_id[64], *mail, *sms;
@@ -261,8 +267,7 @@ test_a_withdrawal_request_reaches_the_other_officer_by_email_and_sms(
 	set_pin(&owner);
 	set_pin(&treasurer);
 	set_phone(&treasurer, TREASURER_PHONE, TREASURER_E164);
-	set_phone(&member, MEMBER_PHONE,
-		  MEMBER_E164); /* no choice: told of nothing here */
+	set_phone(&member, MEMBER_PHONE, MEMBER_E164); /* no choice: told of nothing here */
 	deposit(gid, &owner, 500000);
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/withdrawals", gid);
@@ -321,8 +326,7 @@ test_a_deposit_reaches_the_member_who_asked_and_not_the_other(void **state)
 	e2e_reply_free(&r);
 	o.body = NULL;
 	e2e_expect(&r, "GET", "/v1/me/notifications", &o, 200, "");
-	assert_string_equal(json_string_value(json_array_get(
-				    json_object_get(r.json, "sms"), 0)),
+	assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "sms"), 0)),
 			    "deposit.credited");
 	e2e_reply_free(&r);
 
@@ -345,31 +349,25 @@ test_a_deposit_reaches_the_member_who_asked_and_not_the_other(void **state)
 /* --- a partner's stream
  * ------------------------------------------------------------ */
 
-static rpc_client_stream *watch(const char *gid, const char *after,
-				const e2e_user *as, mem_arena *a)
+static rpc_client_stream *
+watch(const char *gid, const char *after, const e2e_user *as, mem_arena *a)
 {
-	Kolo__Events__V1__WatchEventsRequest req =
-		KOLO__EVENTS__V1__WATCH_EVENTS_REQUEST__INIT;
-	rpc_metadata md[1] = {{"authorization",
-			       mem_arena_printf(a, "Bearer %s", as->access)}};
-	rpc_call_opts opts = {.timeout_ms = E2E_WAIT_S * 1000,
-			      .metadata = md,
-			      .n_metadata = 1};
+	Kolo__Events__V1__WatchEventsRequest req = KOLO__EVENTS__V1__WATCH_EVENTS_REQUEST__INIT;
+	rpc_metadata md[1] = {{"authorization", mem_arena_printf(a, "Bearer %s", as->access)}};
+	rpc_call_opts opts = {.timeout_ms = E2E_WAIT_S * 1000, .metadata = md, .n_metadata = 1};
 	rpc_client_stream *st = NULL;
 
 	req.group_id = (char *)gid;
 	req.after = (char *)after;
-	assert_int_equal(
-		rpc_stream_open(&st, events, "WatchEvents", &req.base, &opts),
-		0);
+	assert_int_equal(rpc_stream_open(&st, events, "WatchEvents", &req.base, &opts), 0);
 	return st;
 }
 
 /* The next deposit's amount on the stream (other types skipped unless
  * strict: then the next event must be a deposit); the event's id written
  * to id (64). */
-static int64_t next_deposit(rpc_client_stream *st, mem_arena *a, char *id,
-			    int strict)
+static int64_t
+next_deposit(rpc_client_stream *st, mem_arena *a, char *id, int strict)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(a);
 
@@ -395,7 +393,8 @@ static int64_t next_deposit(rpc_client_stream *st, mem_arena *a, char *id,
 	}
 }
 
-static void test_a_stream_reader_resumes_after_a_cut(void **state)
+static void
+test_a_stream_reader_resumes_after_a_cut(void **state)
 {
 	e2e_user owner, member;
 	char gid[64], last[64], id[64];
@@ -420,13 +419,13 @@ static void test_a_stream_reader_resumes_after_a_cut(void **state)
 	mem_arena_free(a);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 			test_a_withdrawal_request_reaches_the_other_officer_by_email_and_sms),
-		cmocka_unit_test(
-			test_a_deposit_reaches_the_member_who_asked_and_not_the_other),
+		cmocka_unit_test(test_a_deposit_reaches_the_member_who_asked_and_not_the_other),
 		cmocka_unit_test(test_a_stream_reader_resumes_after_a_cut),
 	};
 

@@ -20,17 +20,17 @@
 
 typedef e2e_user user;
 
-static void test_register_login_me_refresh_logout(void **state)
+static void
+test_register_login_me_refresh_logout(void **state)
 {
 	user u;
 	e2e_reply r;
 	char body[512];
-	e2e_opts o = { .body = body };
-	e2e_opts me = { 0 };
+	e2e_opts o = {.body = body};
+	e2e_opts me = {0};
 
 	e2e_register(&u, "flow");
-	snprintf(body, sizeof(body), "{\"email\":\" %s \",\"password\":\"" PASSWORD "\"}",
-		 u.email);
+	snprintf(body, sizeof(body), "{\"email\":\" %s \",\"password\":\"" PASSWORD "\"}", u.email);
 	e2e_http(&r, "POST", "/v1/auth/login", &o);
 	assert_int_equal(r.status, 200);
 	e2e_keep_tokens(&u, &r);
@@ -63,8 +63,9 @@ static void test_register_login_me_refresh_logout(void **state)
 /* Sends method path as `as` until the reply's error code is `code` (the
  * services learn of a logout within KOLO_SESSION_MAX_STALE_MS); fails the
  * test after 10 s showing the last reply. */
-static void expect_eventually(const char *method, const char *path,
-			      const e2e_opts *o, long status, const char *code)
+static void
+expect_eventually(const char *method, const char *path, const e2e_opts *o, long status,
+		  const char *code)
 {
 	e2e_reply r;
 
@@ -79,23 +80,22 @@ static void expect_eventually(const char *method, const char *path,
 		if (i < 99)
 			e2e_reply_free(&r);
 	}
-	fail_msg("%s %s: %ld %s, want %ld %s", method, path, r.status, r.body,
-		 status, code);
+	fail_msg("%s %s: %ld %s, want %ld %s", method, path, r.status, r.body, status, code);
 }
 
 /* Issue 18.7: after "log out on all devices" the old access token can no
  * longer set a PIN or create a group (401 session_revoked), but reads go
  * on until it expires. */
-static void test_logged_out_token_stops_acting(void **state)
+static void
+test_logged_out_token_stops_acting(void **state)
 {
 	user u;
 	char body[256];
-	e2e_opts o = { .body = body };
-	e2e_opts old = { 0 };
+	e2e_opts o = {.body = body};
+	e2e_opts old = {0};
 
 	e2e_register(&u, "logout-all");
-	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\",\"all_devices\":true}",
-		 u.refresh);
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\",\"all_devices\":true}", u.refresh);
 	e2e_expect(NULL, "POST", "/v1/auth/logout", &o, 204, "");
 	old.token = u.access;
 	old.body = "{\"pin\":\"135790\"}";
@@ -107,12 +107,13 @@ static void test_logged_out_token_stops_acting(void **state)
 	e2e_expect(NULL, "GET", "/v1/me", &old, 200, "");
 }
 
-static void test_each_error_maps_to_its_status(void **state)
+static void
+test_each_error_maps_to_its_status(void **state)
 {
 	user u;
 	char body[256];
-	e2e_opts o = { .body = body };
-	e2e_opts authed = { 0 };
+	e2e_opts o = {.body = body};
+	e2e_opts authed = {0};
 
 	e2e_register(&u, "errors");
 	authed.token = u.access;
@@ -126,19 +127,18 @@ static void test_each_error_maps_to_its_status(void **state)
 	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":42}", u.email);
 	e2e_expect(NULL, "POST", "/v1/auth/login", &o, 400, "invalid_field");
 	e2e_expect(NULL, "DELETE", "/v1/me/sessions/not-a-uuid", &authed, 400,
-	       "invalid_path_parameter");
+		   "invalid_path_parameter");
 	/* 401: no token, a forged one, a wrong password. */
 	e2e_expect(NULL, "GET", "/v1/me", NULL, 401, "missing_token");
 	authed.token = "eyJhbGciOiJFZERTQSJ9.e30.AAAA";
 	e2e_expect(NULL, "GET", "/v1/me", &authed, 401, "invalid_token");
 	authed.token = u.access;
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"not it at all\"}",
-		 u.email);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"not it at all\"}", u.email);
 	e2e_expect(NULL, "POST", "/v1/auth/login", &o, 401, "invalid_credentials");
 	/* 404: no such route, no such session. */
 	e2e_expect(NULL, "GET", "/v1/nothing-here", NULL, 404, "not_found");
-	e2e_expect(NULL, "DELETE", "/v1/me/sessions/00000000-0000-4000-8000-000000000000",
-	       &authed, 404, "session_not_found");
+	e2e_expect(NULL, "DELETE", "/v1/me/sessions/00000000-0000-4000-8000-000000000000", &authed,
+		   404, "session_not_found");
 	/* 405, 409, 422, 403. */
 	e2e_expect(NULL, "PUT", "/v1/me", &authed, 405, "method_not_allowed");
 	snprintf(body, sizeof(body),
@@ -168,12 +168,13 @@ static void test_each_error_maps_to_its_status(void **state)
  * such a read for nobody: no token, a token of another scheme, or a
  * non-Bearer header are all 401 (the scheme named: unsupported_auth_scheme),
  * and nothing about the group comes back. */
-static void test_user_routes_without_a_token_read_nothing(void **state)
+static void
+test_user_routes_without_a_token_read_nothing(void **state)
 {
-	static const char *const reads[] = { "balance", "ledger", "ledger.csv", "withdrawals",
-					     "proposals", "account" };
+	static const char *const reads[] = {"balance",	   "ledger",	"ledger.csv",
+					    "withdrawals", "proposals", "account"};
 	e2e_user owner;
-	e2e_opts basic = { .header = "Authorization: Basic a29sbzprb2xv" };
+	e2e_opts basic = {.header = "Authorization: Basic a29sbzprb2xv"};
 	char gid[64], path[160];
 
 	e2e_register(&owner, "no-token");
@@ -187,11 +188,12 @@ static void test_user_routes_without_a_token_read_nothing(void **state)
 
 /* RFC 7235 (issue 21): the scheme is matched in any case; another scheme
  * is named, and every 401 says which scheme to use. */
-static void test_bearer_in_any_case_and_other_schemes_named(void **state)
+static void
+test_bearer_in_any_case_and_other_schemes_named(void **state)
 {
 	e2e_user u;
 	char lower[2200], upper[2200];
-	e2e_opts o = { .header = lower };
+	e2e_opts o = {.header = lower};
 	e2e_reply r;
 
 	e2e_register(&u, "scheme");
@@ -217,11 +219,12 @@ static void test_bearer_in_any_case_and_other_schemes_named(void **state)
 	e2e_reply_free(&r);
 }
 
-static void test_oversized_body_is_413(void **state)
+static void
+test_oversized_body_is_413(void **state)
 {
 	size_t n = 70 * 1024;
 	char *big = malloc(n + 1);
-	e2e_opts o = { .body = big, .body_len = n };
+	e2e_opts o = {.body = big, .body_len = n};
 	e2e_reply r;
 
 	memset(big, 'x', n);
@@ -233,17 +236,17 @@ static void test_oversized_body_is_413(void **state)
 	free(big);
 }
 
-static void test_login_rate_limit_answers_429(void **state)
+static void
+test_login_rate_limit_answers_429(void **state)
 {
 	user u;
 	char body[256];
-	e2e_opts o = { .body = body };
+	e2e_opts o = {.body = body};
 	e2e_reply r;
 	long statuses[8];
 
 	e2e_register(&u, "limited");
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"wrong wrong\"}",
-		 u.email);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"wrong wrong\"}", u.email);
 	/* run_e2e.sh allows 3 logins per account a minute. */
 	for (int i = 0; i < 4; i++) {
 		e2e_http(&r, "POST", "/v1/auth/login", &o);
@@ -259,9 +262,10 @@ static void test_login_rate_limit_answers_429(void **state)
 	assert_int_equal(statuses[3], 429);
 }
 
-static void test_request_id_is_kept_or_made(void **state)
+static void
+test_request_id_is_kept_or_made(void **state)
 {
-	e2e_opts o = { .header = "X-Request-Id: e2e-req-42" };
+	e2e_opts o = {.header = "X-Request-Id: e2e-req-42"};
 	e2e_reply r;
 
 	e2e_http(&r, "GET", "/healthz", &o);
@@ -274,7 +278,8 @@ static void test_request_id_is_kept_or_made(void **state)
 	e2e_reply_free(&r);
 }
 
-static void wait_ready(long want)
+static void
+wait_ready(long want)
 {
 	e2e_reply r;
 
@@ -284,7 +289,8 @@ static void wait_ready(long want)
 	e2e_reply_free(&r);
 }
 
-static void test_readyz_follows_the_services(void **state)
+static void
+test_readyz_follows_the_services(void **state)
 {
 	const char *pid_text = getenv("KOLO_E2E_GROUPS_PID");
 	pid_t pid = pid_text ? (pid_t)atoi(pid_text) : 0;
@@ -298,17 +304,18 @@ static void test_readyz_follows_the_services(void **state)
 	/* One service down leaves the gateway ready (its other routes work). */
 	assert_int_equal(r.status, 200);
 	assert_string_equal(e2e_str(&r, "status"), "degraded");
-	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(r.json, "services"), "groups")),
-			    "NOT_SERVING");
-	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(r.json, "services"), "identity")),
-			    "SERVING");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r.json, "services"), "groups")),
+		"NOT_SERVING");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r.json, "services"), "identity")),
+		"SERVING");
 	e2e_reply_free(&r);
 	wait_ready(200);
 }
 
-static void test_operational_routes(void **state)
+static void
+test_operational_routes(void **state)
 {
 	const char *kid = getenv("KOLO_JWT_KID");
 	e2e_reply r;
@@ -334,7 +341,8 @@ static void test_operational_routes(void **state)
 	e2e_reply_free(&r);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_login_me_refresh_logout),

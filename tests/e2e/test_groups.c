@@ -13,9 +13,10 @@
 #include "e2e.h"
 
 /* POSTs a group as owner and returns its id in id (64 bytes). */
-static void create_group(const e2e_user *owner, const char *body, char *id)
+static void
+create_group(const e2e_user *owner, const char *body, char *id)
 {
-	e2e_opts o = { .token = owner->access, .body = body };
+	e2e_opts o = {.token = owner->access, .body = body};
 	e2e_reply r;
 
 	e2e_expect(&r, "POST", "/v1/groups", &o, 201, "");
@@ -24,22 +25,24 @@ static void create_group(const e2e_user *owner, const char *body, char *id)
 	e2e_reply_free(&r);
 }
 
-static void add(const char *gid, const e2e_user *actor, const e2e_user *who,
-		const char *role, long status, const char *code)
+static void
+add(const char *gid, const e2e_user *actor, const e2e_user *who, const char *role, long status,
+    const char *code)
 {
 	char path[128], body[256];
-	e2e_opts o = { .token = actor->access, .body = body };
+	e2e_opts o = {.token = actor->access, .body = body};
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/members", gid);
 	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"%s\"}", who->email, role);
 	e2e_expect(NULL, "POST", path, &o, status, code);
 }
 
-static void test_group_life_over_http(void **state)
+static void
+test_group_life_over_http(void **state)
 {
 	e2e_user owner, treasurer, member, stranger;
 	char gid[64], path[160], body[256];
-	e2e_opts as_owner = { 0 }, as_member = { 0 }, as_stranger = { 0 };
+	e2e_opts as_owner = {0}, as_member = {0}, as_stranger = {0};
 	e2e_reply r;
 
 	e2e_register(&owner, "g-owner");
@@ -112,11 +115,12 @@ static void test_group_life_over_http(void **state)
  * switches the rule to single_officer. The answer is 202 with a PENDING
  * proposal and the rule stays, until the treasurer approves (PIN) and the
  * time-lock is over. */
-static void test_rule_change_is_a_proposal_over_http(void **state)
+static void
+test_rule_change_is_a_proposal_over_http(void **state)
 {
 	e2e_user owner, treasurer, member;
 	char gid[64], pid[64], path[160];
-	e2e_opts as_owner = { 0 }, as_treasurer = { 0 };
+	e2e_opts as_owner = {0}, as_treasurer = {0};
 	e2e_reply r;
 
 	e2e_register(&owner, "gov-owner");
@@ -180,11 +184,12 @@ static void test_rule_change_is_a_proposal_over_http(void **state)
 	e2e_reply_free(&r);
 }
 
-static void test_public_token_rotation_over_http(void **state)
+static void
+test_public_token_rotation_over_http(void **state)
 {
 	e2e_user owner;
 	char gid[64], path[160], first[64];
-	e2e_opts as_owner = { 0 };
+	e2e_opts as_owner = {0};
 	e2e_reply r;
 
 	e2e_register(&owner, "t-owner");
@@ -211,11 +216,12 @@ static void test_public_token_rotation_over_http(void **state)
 /* Email ownership over HTTP (DESIGN §16): an unverified address gets no
  * role (422 email_not_verified); its owner reads the code from the mail
  * kolo-events wrote and verifies it; then the same add works. */
-static void test_email_ownership_over_http(void **state)
+static void
+test_email_ownership_over_http(void **state)
 {
 	e2e_user owner, newcomer;
 	char gid[64], code[8], body[64];
-	e2e_opts as_newcomer = { 0 }, send = { 0 };
+	e2e_opts as_newcomer = {0}, send = {0};
 	e2e_reply r;
 	long long since;
 
@@ -269,11 +275,12 @@ static void test_email_ownership_over_http(void **state)
 /* Creates retried with one Idempotency-Key (request_id): 201 both times
  * with the same ids; the key with another body is 409 request_id_reused;
  * a bad key is 400 invalid_request_id. */
-static void test_idempotency_keys_over_http(void **state)
+static void
+test_idempotency_keys_over_http(void **state)
 {
 	e2e_user owner, joiner, other;
 	char gid[64], path[160], body[256], key[192], email[128];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 	int n = 0;
 	json_t *groups;
@@ -301,8 +308,7 @@ static void test_idempotency_keys_over_http(void **state)
 	e2e_expect(&r, "GET", "/v1/groups", &o, 200, "");
 	groups = json_object_get(r.json, "groups");
 	for (size_t i = 0; i < json_array_size(groups); i++)
-		n += strcmp(json_string_value(json_object_get(json_array_get(groups, i),
-							      "name")),
+		n += strcmp(json_string_value(json_object_get(json_array_get(groups, i), "name")),
 			    "Keyed circle") == 0;
 	assert_int_equal(n, 1);
 	e2e_reply_free(&r);
@@ -321,11 +327,10 @@ static void test_idempotency_keys_over_http(void **state)
 
 	/* Register: the same user twice. */
 	snprintf(email, sizeof(email), "idem-reg-%s@example.com", owner.id);
-	snprintf(body, sizeof(body),
-		 "{\"email\":\"%s\",\"password\":\"%s\",\"name\":\"Keyed\"}", email,
-		 E2E_PASSWORD);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"password\":\"%s\",\"name\":\"Keyed\"}",
+		 email, E2E_PASSWORD);
 	snprintf(key, sizeof(key), "Idempotency-Key: reg-%s", owner.id);
-	o = (e2e_opts){ .header = key, .body = body };
+	o = (e2e_opts){.header = key, .body = body};
 	e2e_expect(&r, "POST", "/v1/auth/register", &o, 201, "");
 	snprintf(gid, sizeof(gid), "%s",
 		 json_string_value(json_object_get(json_object_get(r.json, "user"), "id")));
@@ -338,7 +343,8 @@ static void test_idempotency_keys_over_http(void **state)
 	(void)other;
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_life_over_http),

@@ -14,24 +14,25 @@
 #include "e2e.h"
 
 /* An 11-digit number unique to this run, ending in tail (3 digits). */
-static void kyc_number(char out[12], int n, const char *tail)
+static void
+kyc_number(char out[12], int n, const char *tail)
 {
-	snprintf(out, 12, "8%05d%02d%s", (int)(getpid() % 100000), n % 100,
-		 tail);
+	snprintf(out, 12, "8%05d%02d%s", (int)(getpid() % 100000), n % 100, tail);
 }
 
-static void submit(e2e_user *u, const char *type, const char *number,
-		   long status, const char *code, e2e_reply *r)
+static void
+submit(e2e_user *u, const char *type, const char *number, long status, const char *code,
+       e2e_reply *r)
 {
 	char body[128];
 	e2e_opts o = {.token = u->access, .body = body};
 
-	snprintf(body, sizeof(body),
-		 "{\"id_type\":\"%s\",\"id_number\":\"%s\"}", type, number);
+	snprintf(body, sizeof(body), "{\"id_type\":\"%s\",\"id_number\":\"%s\"}", type, number);
 	e2e_expect(r, "POST", "/v1/me/kyc", &o, status, code);
 }
 
-static void test_kyc_over_http_with_the_demo_provider(void **state)
+static void
+test_kyc_over_http_with_the_demo_provider(void **state)
 {
 	char number[12], refused[12], other[12];
 	e2e_user u, v;
@@ -71,7 +72,8 @@ static void test_kyc_over_http_with_the_demo_provider(void **state)
 
 /* The person's bank account (Paystack validates a BVN against it) travels
  * over HTTP; other providers ignore it, but a malformed one is refused. */
-static void test_kyc_bank_account_over_http(void **state)
+static void
+test_kyc_bank_account_over_http(void **state)
 {
 	char body[192], number[12];
 	e2e_user u;
@@ -103,7 +105,8 @@ static void test_kyc_bank_account_over_http(void **state)
 	e2e_reply_free(&r);
 }
 
-static void test_demo_account_opens_without_kyc(void **state)
+static void
+test_demo_account_opens_without_kyc(void **state)
 {
 	char group[64], path[160];
 	e2e_user u;
@@ -120,7 +123,8 @@ static void test_demo_account_opens_without_kyc(void **state)
 	e2e_reply_free(&r);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kyc_over_http_with_the_demo_provider),

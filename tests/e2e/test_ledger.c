@@ -21,7 +21,8 @@
 
 static rpc_channel *ledger;
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	if (!getenv("KOLO_LEDGER_ADDR")) {
 		fprintf(stderr, "KOLO_LEDGER_ADDR is not set: run through run_e2e.sh\n");
@@ -34,7 +35,8 @@ static int setup(void **state)
 				&kolo__ledger__v1__ledger_service__descriptor, NULL);
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	rpc_channel_close(ledger);
 	rpc_shutdown();
@@ -43,15 +45,16 @@ static int teardown(void **state)
 
 /* PostEntry as caller with token (the suite's secrets, e.g.
  * KOLO_PAYMENTS_TOKEN); rpc_call()'s result. */
-static int post_as(const char *caller, const char *token, const char *group,
-		   const char *account, int type, int64_t kobo, const char *reference)
+static int
+post_as(const char *caller, const char *token, const char *group, const char *account, int type,
+	int64_t kobo, const char *reference)
 {
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	mem_arena *arena = mem_arena_new(0);
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	ProtobufCMessage *resp = NULL;
-	rpc_metadata md[] = { { RPC_CALLER_KEY, caller }, { RPC_INTERNAL_TOKEN_KEY, token } };
-	rpc_call_opts opts = { .metadata = md, .n_metadata = 2 };
+	rpc_metadata md[] = {{RPC_CALLER_KEY, caller}, {RPC_INTERNAL_TOKEN_KEY, token}};
+	rpc_call_opts opts = {.metadata = md, .n_metadata = 2};
 	int rc;
 
 	req.group_id = (char *)group;
@@ -67,19 +70,20 @@ static int post_as(const char *caller, const char *token, const char *group,
 }
 
 /* Credits and debits are posted by payments alone (the caller table). */
-static void post(const char *group, const char *account, int type, int64_t kobo,
-		 const char *reference)
+static void
+post(const char *group, const char *account, int type, int64_t kobo, const char *reference)
 {
 	if (post_as("payments", getenv("KOLO_PAYMENTS_TOKEN"), group, account, type, kobo,
 		    reference) != 0)
 		fail_msg("PostEntry %s: %s", reference, err_last()->message);
 }
 
-static void test_books_over_http(void **state)
+static void
+test_books_over_http(void **state)
 {
 	e2e_user owner, stranger;
 	char gid[64], path[256], sql[256], *account;
-	e2e_opts as_owner = { 0 }, as_stranger = { 0 };
+	e2e_opts as_owner = {0}, as_stranger = {0};
 	e2e_reply r;
 	json_t *entries;
 
@@ -110,7 +114,8 @@ static void test_books_over_http(void **state)
 		 "SELECT count(*) FROM ledger_entry WHERE reference LIKE 'forged-%%'");
 	assert_int_equal(test_pg_long(e2e_db(), sql), 0);
 	post(gid, account, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 150075, "dep-1");
-	post(gid, account, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 2500, "ref,with\"quote");
+	post(gid, account, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT, 2500,
+	     "ref,with\"quote");
 	post(gid, account, KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT, 50000, "payout:x");
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/balance", gid);
@@ -132,7 +137,8 @@ static void test_books_over_http(void **state)
 	e2e_expect(&r, "GET", path, &as_owner, 200, "");
 	assert_int_equal(json_array_size(json_object_get(r.json, "entries")), 2);
 	e2e_reply_free(&r);
-	snprintf(path, sizeof(path), "/v1/groups/%s/ledger?from=2000-01-01T00:00:00Z&to=2001-01-01T00:00:00Z", gid);
+	snprintf(path, sizeof(path),
+		 "/v1/groups/%s/ledger?from=2000-01-01T00:00:00Z&to=2001-01-01T00:00:00Z", gid);
 	e2e_expect(&r, "GET", path, &as_owner, 200, "");
 	assert_int_equal(json_array_size(json_object_get(r.json, "entries")), 0);
 	e2e_reply_free(&r);
@@ -144,18 +150,23 @@ static void test_books_over_http(void **state)
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.content_type, "text/csv; charset=utf-8");
 	assert_true(strncmp(r.body, "created_at,entry_id,type,reference,", 35) == 0);
-	assert_non_null(strstr(r.body, ",CREDIT,dep-1,demo,true,1500.75,150075,1500.75,150075\r\n"));
-	assert_non_null(strstr(r.body, ",\"ref,with\"\"quote\",demo,true,25.00,2500,1525.75,152575\r\n"));
-	assert_non_null(strstr(r.body, ",DEBIT,payout:x,demo,true,-500.00,-50000,1025.75,102575\r\n"));
+	assert_non_null(
+		strstr(r.body, ",CREDIT,dep-1,demo,true,1500.75,150075,1500.75,150075\r\n"));
+	assert_non_null(
+		strstr(r.body, ",\"ref,with\"\"quote\",demo,true,25.00,2500,1525.75,152575\r\n"));
+	assert_non_null(
+		strstr(r.body, ",DEBIT,payout:x,demo,true,-500.00,-50000,1025.75,102575\r\n"));
 	/* Holds are not entries: one last HELD row (nothing held here). */
-	assert_non_null(strstr(r.body, "\r\n,,HELD,held for withdrawals,,,0.00,0,1025.75,102575\r\n"));
+	assert_non_null(
+		strstr(r.body, "\r\n,,HELD,held for withdrawals,,,0.00,0,1025.75,102575\r\n"));
 	e2e_reply_free(&r);
 	e2e_expect(NULL, "GET", path, &as_stranger, 404, "group_not_found");
 	test_pg_ledger_invariant(e2e_db());
 	free(account);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_books_over_http),

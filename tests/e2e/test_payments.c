@@ -16,7 +16,8 @@
 #include "test_pg.h"
 
 /* r answers again, with a replay's body and header, what first did. */
-static void assert_replay_of(const e2e_reply *r, const e2e_reply *first)
+static void
+assert_replay_of(const e2e_reply *r, const e2e_reply *first)
 {
 	assert_string_equal(r->replayed, "true");
 	assert_true(json_is_true(json_object_get(r->json, "replayed")));
@@ -25,11 +26,12 @@ static void assert_replay_of(const e2e_reply *r, const e2e_reply *first)
 		json_string_value(json_object_get(json_object_get(first->json, "entry"), "id")));
 }
 
-static void test_group_account_deposits_balance(void **state)
+static void
+test_group_account_deposits_balance(void **state)
 {
 	e2e_user owner, stranger;
 	char gid[64], path[160], resolve[256];
-	e2e_opts as_owner = { 0 }, as_stranger = { 0 };
+	e2e_opts as_owner = {0}, as_stranger = {0};
 	e2e_reply r, first;
 
 	e2e_register(&owner, "p-owner");
@@ -50,8 +52,8 @@ static void test_group_account_deposits_balance(void **state)
 	snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", gid);
 	as_owner.body = "{\"amount_kobo\":500000,\"sender_name\":\"Chioma\"}";
 	e2e_expect(&r, "POST", path, &as_owner, 201, "");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "entry"),
-							    "amount_kobo")),
+	assert_int_equal(json_integer_value(
+				 json_object_get(json_object_get(r.json, "entry"), "amount_kobo")),
 			 500000);
 	e2e_reply_free(&r);
 	as_owner.body = "{\"amount_kobo\":125050}";
@@ -92,11 +94,12 @@ static void test_group_account_deposits_balance(void **state)
 
 /* One Idempotency-Key, the group id typed lower, upper and mixed case: one
  * credit, and the repeats say they are replays. */
-static void test_deposit_key_is_scoped_by_the_group_not_its_spelling(void **state)
+static void
+test_deposit_key_is_scoped_by_the_group_not_its_spelling(void **state)
 {
 	e2e_user owner;
 	char gid[64], spelled[64], path[160];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r, first;
 
 	e2e_register(&owner, "p-case");
@@ -111,7 +114,8 @@ static void test_deposit_key_is_scoped_by_the_group_not_its_spelling(void **stat
 	assert_false(json_is_true(json_object_get(first.json, "replayed")));
 	for (int mixed = 0; mixed < 2; mixed++) {
 		for (size_t i = 0; gid[i]; i++)
-			spelled[i] = (char)(mixed && i % 2 ? gid[i] : toupper((unsigned char)gid[i]));
+			spelled[i] =
+				(char)(mixed && i % 2 ? gid[i] : toupper((unsigned char)gid[i]));
 		spelled[strlen(gid)] = '\0';
 		snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", spelled);
 		e2e_expect(&r, "POST", path, &o, 201, "");
@@ -127,10 +131,11 @@ static void test_deposit_key_is_scoped_by_the_group_not_its_spelling(void **stat
 	e2e_reply_free(&r);
 }
 
-static void test_unsigned_webhook_is_refused(void **state)
+static void
+test_unsigned_webhook_is_refused(void **state)
 {
-	e2e_opts o = { .body = "{\"event\":\"charge.completed\",\"data\":{\"id\":42}}",
-		       .header = "verif-hash: not-the-secret" };
+	e2e_opts o = {.body = "{\"event\":\"charge.completed\",\"data\":{\"id\":42}}",
+		      .header = "verif-hash: not-the-secret"};
 
 	e2e_expect(NULL, "POST", "/v1/webhooks/flutterwave", &o, 401, "bad_signature");
 }
@@ -138,17 +143,19 @@ static void test_unsigned_webhook_is_refused(void **state)
 /* The Paystack route exists and hands the delivery to payments, which
  * (on the demo provider, or any other than paystack) never takes it as
  * signed. */
-static void test_paystack_webhook_route_refuses_what_it_cannot_verify(void **state)
+static void
+test_paystack_webhook_route_refuses_what_it_cannot_verify(void **state)
 {
-	e2e_opts o = { .body = "{\"event\":\"charge.success\",\"data\":{\"reference\":\"r1\"}}",
-		       .header = "x-paystack-signature: 00ff" };
+	e2e_opts o = {.body = "{\"event\":\"charge.success\",\"data\":{\"reference\":\"r1\"}}",
+		      .header = "x-paystack-signature: 00ff"};
 
 	(void)state;
 	e2e_expect(NULL, "POST", "/v1/webhooks/paystack", &o, 401, "bad_signature");
 }
 
 /* The value of kolo_gateway_webhook_refused_total{reason} now. */
-static long refused(const char *reason)
+static long
+refused(const char *reason)
 {
 	char label[96];
 	const char *at;
@@ -167,7 +174,8 @@ static long refused(const char *reason)
 	return n;
 }
 
-static long db_long(const char *sql)
+static long
+db_long(const char *sql)
 {
 	PGresult *res = PQexec(e2e_db(), sql);
 	long n;
@@ -181,11 +189,12 @@ static long db_long(const char *sql)
 /* 21 deliveries with a wrong signature from one address: 10 are kept as
  * headers, length, hash and prefix (never the 60 KB body) and refused 401;
  * 11 are refused 429 with Retry-After and not kept; all counted. */
-static void test_unsigned_webhooks_keep_no_body_and_are_limited_per_address(void **state)
+static void
+test_unsigned_webhooks_keep_no_body_and_are_limited_per_address(void **state)
 {
 	size_t len = 60000;
 	char *body = malloc(len + 1);
-	e2e_opts o = { .header = "verif-hash: a-guess", .header2 = "X-Forwarded-For: 198.51.100.7" };
+	e2e_opts o = {.header = "verif-hash: a-guess", .header2 = "X-Forwarded-For: 198.51.100.7"};
 	long sigs = refused("bad_signature"), limited = refused("rate_limited");
 	int n401 = 0, n429 = 0;
 
@@ -215,11 +224,13 @@ static void test_unsigned_webhooks_keep_no_body_and_are_limited_per_address(void
 	assert_int_equal(refused("bad_signature") - sigs, 10);
 	assert_int_equal(refused("rate_limited") - limited, 11);
 	assert_int_equal(db_long("SELECT count(*) FROM webhook_event"
-				 " WHERE client_addr = '198.51.100.7'"), 10);
+				 " WHERE client_addr = '198.51.100.7'"),
+			 10);
 	assert_int_equal(db_long("SELECT count(*) FROM webhook_event"
 				 " WHERE client_addr = '198.51.100.7' AND NOT signature_valid"
 				 " AND body_bytes = 60000 AND length(body_sha256) = 64"
-				 " AND octet_length(raw_payload::text) < 1024"), 10);
+				 " AND octet_length(raw_payload::text) < 1024"),
+			 10);
 	/* Another address of the provider still gets through to the check. */
 	o.header2 = "X-Forwarded-For: 198.51.100.8";
 	o.body = "{}";
@@ -228,26 +239,30 @@ static void test_unsigned_webhooks_keep_no_body_and_are_limited_per_address(void
 
 /* With KOLO_WEBHOOK_ALLOWED_IPS set, another address is refused before
  * payments is asked: nothing kept, counted. */
-static void test_webhook_from_outside_the_allow_list_is_refused(void **state)
+static void
+test_webhook_from_outside_the_allow_list_is_refused(void **state)
 {
-	e2e_opts o = { .header = "verif-hash: a-guess", .header2 = "X-Forwarded-For: 203.0.113.9",
-		       .body = "{\"event\":\"charge.completed\",\"data\":{\"id\":42}}" };
+	e2e_opts o = {.header = "verif-hash: a-guess",
+		      .header2 = "X-Forwarded-For: 203.0.113.9",
+		      .body = "{\"event\":\"charge.completed\",\"data\":{\"id\":42}}"};
 	long before = refused("address_not_allowed");
 
 	e2e_expect(NULL, "POST", "/v1/webhooks/flutterwave", &o, 403, "address_not_allowed");
 	assert_int_equal(refused("address_not_allowed") - before, 1);
 	assert_int_equal(db_long("SELECT count(*) FROM webhook_event"
-				 " WHERE client_addr = '203.0.113.9'"), 0);
+				 " WHERE client_addr = '203.0.113.9'"),
+			 0);
 }
 
 /* Payer accounts over REST (DESIGN §15): registered, listed, a demo deposit
  * from one credited to its member and one from an unknown account left
  * unallocated, removed. */
-static void test_payer_accounts_and_attributed_demo_deposits(void **state)
+static void
+test_payer_accounts_and_attributed_demo_deposits(void **state)
 {
 	e2e_user owner, member;
 	char gid[64], path[160], id[64], body[256];
-	e2e_opts as_owner = { 0 }, as_member = { 0 };
+	e2e_opts as_owner = {0}, as_member = {0};
 	e2e_reply r;
 	json_t *list;
 
@@ -287,16 +302,16 @@ static void test_payer_accounts_and_attributed_demo_deposits(void **state)
 	as_owner.body = "{\"amount_kobo\":250000,\"sender_account_number\":\"8100000001\","
 			"\"sender_bank_code\":\"058\"}";
 	e2e_expect(&r, "POST", path, &as_owner, 201, "");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "entry"),
-								"user_id")),
-			    member.id);
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r.json, "entry"), "user_id")),
+		member.id);
 	e2e_reply_free(&r);
 	as_owner.body = "{\"amount_kobo\":150000,\"sender_account_number\":\"8100000099\","
 			"\"sender_bank_code\":\"058\"}";
 	e2e_expect(&r, "POST", path, &as_owner, 201, "");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "entry"),
-								"user_id")),
-			    "");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r.json, "entry"), "user_id")),
+		"");
 	e2e_reply_free(&r);
 	as_owner.body = "{\"amount_kobo\":100,\"sender_account_number\":\"81000\","
 			"\"sender_bank_code\":\"058\"}";
@@ -312,7 +327,8 @@ static void test_payer_accounts_and_attributed_demo_deposits(void **state)
 	e2e_reply_free(&r);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_group_account_deposits_balance),

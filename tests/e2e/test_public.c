@@ -15,7 +15,8 @@
 
 #include "e2e.h"
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	if (!getenv("KOLO_E2E_URL") || !getenv("KOLO_E2E_OUT")) {
 		fprintf(stderr, "KOLO_E2E_URL/KOLO_E2E_OUT are not set: run through run_e2e.sh\n");
@@ -31,10 +32,11 @@ typedef struct books {
 } books;
 
 /* A group with money in and a paid withdrawal to 0123456789. */
-static void open_books(books *b)
+static void
+open_books(books *b)
 {
 	char path[160], body[512];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 	char wid[64];
 
@@ -47,7 +49,8 @@ static void open_books(books *b)
 	snprintf(b->gid, sizeof(b->gid), "%s", e2e_str(&r, "id"));
 	e2e_reply_free(&r);
 	snprintf(path, sizeof(path), "/v1/groups/%s/members", b->gid);
-	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"TREASURER\"}", b->treasurer.email);
+	snprintf(body, sizeof(body), "{\"email\":\"%s\",\"role\":\"TREASURER\"}",
+		 b->treasurer.email);
 	o.body = body;
 	e2e_expect(NULL, "POST", path, &o, 201, "");
 	o.body = "{\"pin\":\"112233\"}";
@@ -78,7 +81,8 @@ static void open_books(books *b)
 }
 
 /* Nothing personal in a public body. */
-static void assert_private(const books *b, const char *body)
+static void
+assert_private(const books *b, const char *body)
 {
 	assert_null(strstr(body, "0123456789"));
 	assert_null(strstr(body, b->owner.email));
@@ -88,7 +92,8 @@ static void assert_private(const books *b, const char *body)
 	assert_null(strstr(body, "@example.com"));
 }
 
-static void test_public_views_show_the_books_and_nothing_personal(void **state)
+static void
+test_public_views_show_the_books_and_nothing_personal(void **state)
 {
 	books b;
 	char path[160];
@@ -98,8 +103,9 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 	open_books(&b);
 	snprintf(path, sizeof(path), "/v1/public/%s", b.token);
 	e2e_expect(&r, "GET", path, NULL, 200, "");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "group"), "name")),
-			    "<script>alert(1)</script> Ajo");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r.json, "group"), "name")),
+		"<script>alert(1)</script> Ajo");
 	assert_int_equal(json_integer_value(json_object_get(r.json, "balance_kobo")), 123356789);
 	/* Nothing waits for approval here: nothing is held (DESIGN §13). */
 	assert_int_equal(json_integer_value(json_object_get(r.json, "held_kobo")), 0);
@@ -109,8 +115,10 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 	assert_string_equal(json_string_value(json_object_get(wd, "status")), "PAID");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(wd, "beneficiary"),
 							      "account_number")),
-			    "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2" "6789");
-	assert_string_equal(json_string_value(json_object_get(wd, "requested_by")), "E2E pub-owner");
+			    "\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2"
+			    "6789");
+	assert_string_equal(json_string_value(json_object_get(wd, "requested_by")),
+			    "E2E pub-owner");
 	/* No ids in public (PublicLedgerEntry, PublicWithdrawal); approvals is a
 	 * count, the names are in approved_by; what is not set is absent, not
 	 * null (decline_reason of a PAID withdrawal). */
@@ -124,9 +132,10 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 	gov = json_array_get(json_object_get(r.json, "governance"), 0);
 	assert_string_equal(json_string_value(json_object_get(gov, "kind")), "add_officer");
 	assert_string_equal(json_string_value(json_object_get(gov, "status")), "APPLIED");
-	assert_string_equal(json_string_value(json_object_get(gov, "proposed_by")), "E2E pub-owner");
-	assert_non_null(strstr(json_string_value(json_object_get(gov, "summary")),
-			       "E2E pub-treasurer"));
+	assert_string_equal(json_string_value(json_object_get(gov, "proposed_by")),
+			    "E2E pub-owner");
+	assert_non_null(
+		strstr(json_string_value(json_object_get(gov, "summary")), "E2E pub-treasurer"));
 	assert_private(&b, r.body);
 	e2e_reply_free(&r);
 
@@ -134,7 +143,8 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 	e2e_http(&r, "GET", path, NULL);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.content_type, "text/html; charset=utf-8");
-	assert_non_null(strstr(r.body, "\xe2\x82\xa6" "1,233,567.89"));
+	assert_non_null(strstr(r.body, "\xe2\x82\xa6"
+				       "1,233,567.89"));
 	assert_non_null(strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt; Ajo"));
 	assert_null(strstr(r.body, "<script"));
 	assert_non_null(strstr(r.body, "Tuesday &amp; Friday"));
@@ -155,7 +165,7 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 	 * the services' reads). */
 	{
 		e2e_user stranger;
-		e2e_opts o = { 0 };
+		e2e_opts o = {0};
 
 		e2e_register(&stranger, "pub-stranger");
 		o.token = stranger.access;
@@ -167,11 +177,12 @@ static void test_public_views_show_the_books_and_nothing_personal(void **state)
 	}
 }
 
-static void test_rotated_and_revoked_tokens_stop_at_once(void **state)
+static void
+test_rotated_and_revoked_tokens_stop_at_once(void **state)
 {
 	books b;
 	char path[160], old[64], pid[64];
-	e2e_opts o = { 0 }, t = { 0 };
+	e2e_opts o = {0}, t = {0};
 	e2e_reply r;
 
 	open_books(&b);
@@ -212,7 +223,8 @@ static void test_rotated_and_revoked_tokens_stop_at_once(void **state)
 }
 
 /* The page as a browser renders it: the DOM's text shows the balance. */
-static void test_page_renders_in_headless_chromium(void **state)
+static void
+test_page_renders_in_headless_chromium(void **state)
 {
 	books b;
 	char cmd[2048], url[256], dom[1 << 16];
@@ -237,7 +249,8 @@ static void test_page_renders_in_headless_chromium(void **state)
 	n = fread(dom, 1, sizeof(dom) - 1, p);
 	dom[n] = '\0';
 	assert_int_equal(pclose(p), 0);
-	assert_non_null(strstr(dom, "id=\"balance\">\xe2\x82\xa6" "1,233,567.89</div>"));
+	assert_non_null(strstr(dom, "id=\"balance\">\xe2\x82\xa6"
+				    "1,233,567.89</div>"));
 	assert_null(strstr(dom, "<script>alert"));
 	snprintf(cmd, sizeof(cmd), "%s/public-page.png", out);
 	{
@@ -252,11 +265,12 @@ static void test_page_renders_in_headless_chromium(void **state)
  * demo provider: two deposits in, one withdrawal out, the balance, the
  * public JSON, page and statement in exact kobo and grouped naira; one
  * kobo more refused at the deposit route and the withdrawal route. */
-static void test_250_million_naira_end_to_end(void **state)
+static void
+test_250_million_naira_end_to_end(void **state)
 {
 	e2e_user owner, treasurer;
 	char gid[64], wid[64], token[64], path[160], body[512];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 	json_t *entries;
 	int credits = 0, debits = 0;
@@ -286,8 +300,8 @@ static void test_250_million_naira_end_to_end(void **state)
 	e2e_reply_free(&r);
 	o.body = "{\"amount_kobo\":25000000000}";
 	e2e_expect(&r, "POST", path, &o, 201, "");
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "entry"),
-							    "amount_kobo")),
+	assert_int_equal(json_integer_value(
+				 json_object_get(json_object_get(r.json, "entry"), "amount_kobo")),
 			 25000000000LL);
 	e2e_reply_free(&r);
 	o.header = "Idempotency-Key: big-2";
@@ -316,7 +330,8 @@ static void test_250_million_naira_end_to_end(void **state)
 	o.body = NULL;
 	snprintf(path, sizeof(path), "/v1/groups/%s/balance", gid);
 	e2e_expect(&r, "GET", path, &o, 200, "");
-	assert_int_equal(json_integer_value(json_object_get(r.json, "balance_kobo")), 25000000000LL);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "balance_kobo")),
+			 25000000000LL);
 	assert_int_equal(json_integer_value(json_object_get(r.json, "available_kobo")),
 			 25000000000LL);
 	e2e_reply_free(&r);
@@ -327,7 +342,8 @@ static void test_250_million_naira_end_to_end(void **state)
 	e2e_reply_free(&r);
 	snprintf(path, sizeof(path), "/v1/public/%s", token);
 	e2e_expect(&r, "GET", path, NULL, 200, "");
-	assert_int_equal(json_integer_value(json_object_get(r.json, "balance_kobo")), 25000000000LL);
+	assert_int_equal(json_integer_value(json_object_get(r.json, "balance_kobo")),
+			 25000000000LL);
 	entries = json_object_get(r.json, "entries");
 	assert_int_equal(json_array_size(entries), 3);
 	for (size_t i = 0; i < json_array_size(entries); i++) {
@@ -342,17 +358,19 @@ static void test_250_million_naira_end_to_end(void **state)
 	}
 	assert_int_equal(credits, 2);
 	assert_int_equal(debits, 1);
-	assert_int_equal(json_integer_value(json_object_get(
-				 json_array_get(json_object_get(r.json, "withdrawals"), 0),
-				 "amount_kobo")),
-			 25000000000LL);
+	assert_int_equal(
+		json_integer_value(json_object_get(
+			json_array_get(json_object_get(r.json, "withdrawals"), 0), "amount_kobo")),
+		25000000000LL);
 	e2e_reply_free(&r);
 
 	snprintf(path, sizeof(path), "/p/%s", token);
 	e2e_http(&r, "GET", path, NULL);
 	assert_int_equal(r.status, 200);
-	assert_non_null(strstr(r.body, "\xe2\x82\xa6" "250,000,000.00"));
-	assert_non_null(strstr(r.body, "-\xe2\x82\xa6" "250,000,000.00"));
+	assert_non_null(strstr(r.body, "\xe2\x82\xa6"
+				       "250,000,000.00"));
+	assert_non_null(strstr(r.body, "-\xe2\x82\xa6"
+				       "250,000,000.00"));
 	assert_null(strstr(r.body, "2,147,483,"));
 	e2e_reply_free(&r);
 
@@ -361,9 +379,12 @@ static void test_250_million_naira_end_to_end(void **state)
 	e2e_http(&r, "GET", path, NULL);
 	assert_int_equal(r.status, 200);
 	{
-		const char *in1 = strstr(r.body, ",250000000.00,25000000000,250000000.00,25000000000\r\n");
-		const char *in2 = strstr(r.body, ",250000000.00,25000000000,500000000.00,50000000000\r\n");
-		const char *out = strstr(r.body, ",-250000000.00,-25000000000,250000000.00,25000000000\r\n");
+		const char *in1 =
+			strstr(r.body, ",250000000.00,25000000000,250000000.00,25000000000\r\n");
+		const char *in2 =
+			strstr(r.body, ",250000000.00,25000000000,500000000.00,50000000000\r\n");
+		const char *out =
+			strstr(r.body, ",-250000000.00,-25000000000,250000000.00,25000000000\r\n");
 
 		assert_non_null(in1);
 		assert_non_null(in2);
@@ -373,7 +394,8 @@ static void test_250_million_naira_end_to_end(void **state)
 	e2e_reply_free(&r);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_public_views_show_the_books_and_nothing_personal),

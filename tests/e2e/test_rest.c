@@ -19,7 +19,8 @@
 #define PIN_BODY "{\"pin\":\"135790\"}"
 
 /* The reply's header name, asserted present. */
-static const char *header(const e2e_reply *r, const char *name)
+static const char *
+header(const e2e_reply *r, const char *name)
 {
 	static char value[512];
 
@@ -35,10 +36,11 @@ typedef struct book {
 	char entry_id[64];
 } book;
 
-static void open_book(book *b, const char *tag)
+static void
+open_book(book *b, const char *tag)
 {
 	char path[160], body[256], location[256];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 
 	e2e_register(&b->owner, tag);
@@ -67,7 +69,8 @@ static void open_book(book *b, const char *tag)
 	e2e_reply_free(&r);
 }
 
-static void withdrawal_body(char *body, size_t cap, int64_t kobo)
+static void
+withdrawal_body(char *body, size_t cap, int64_t kobo)
 {
 	snprintf(body, cap,
 		 "{\"amount_kobo\":%lld,\"reason\":\"Venue\",\"pin\":\"135790\","
@@ -77,10 +80,11 @@ static void withdrawal_body(char *body, size_t cap, int64_t kobo)
 }
 
 /* Asks for a withdrawal of kobo as owner; its id in wid (64). */
-static void request_withdrawal(const book *b, int64_t kobo, char *wid)
+static void
+request_withdrawal(const book *b, int64_t kobo, char *wid)
 {
 	char path[160], body[512], location[160];
-	e2e_opts o = { .token = b->owner.access, .body = body };
+	e2e_opts o = {.token = b->owner.access, .body = body};
 	e2e_reply r;
 
 	withdrawal_body(body, sizeof(body), kobo);
@@ -94,11 +98,12 @@ static void request_withdrawal(const book *b, int64_t kobo, char *wid)
 
 /* --- 405 Allow ---------------------------------------------------------------- */
 
-static void test_405_carries_allow(void **state)
+static void
+test_405_carries_allow(void **state)
 {
 	e2e_user u;
 	char gid[64], path[160];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 
 	(void)state;
@@ -132,11 +137,12 @@ static void test_405_carries_allow(void **state)
 
 /* --- 201 Location --------------------------------------------------------------- */
 
-static void test_201_carries_location_of_what_it_made(void **state)
+static void
+test_201_carries_location_of_what_it_made(void **state)
 {
 	e2e_user owner, member;
 	char gid[64], path[256], body[256], location[256];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 
 	(void)state;
@@ -191,11 +197,12 @@ static void test_201_carries_location_of_what_it_made(void **state)
 	e2e_reply_free(&r);
 }
 
-static void test_202_proposal_carries_its_location(void **state)
+static void
+test_202_proposal_carries_its_location(void **state)
 {
 	book b;
 	char path[160], body[160], location[160];
-	e2e_opts o = { .body = body };
+	e2e_opts o = {.body = body};
 	e2e_reply r;
 
 	(void)state;
@@ -220,11 +227,12 @@ static void test_202_proposal_carries_its_location(void **state)
 
 /* --- unset fields ------------------------------------------------------------------ */
 
-static void test_unset_fields_are_absent_not_null(void **state)
+static void
+test_unset_fields_are_absent_not_null(void **state)
 {
 	book b;
 	char wid[64], path[160];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 
 	(void)state;
@@ -253,15 +261,15 @@ static void test_unset_fields_are_absent_not_null(void **state)
 
 /* --- ledger from/to ----------------------------------------------------------------- */
 
-static void test_ledger_times_are_rfc3339_only(void **state)
+static void
+test_ledger_times_are_rfc3339_only(void **state)
 {
-	static const char *const bad[] = { "yesterday", "now", "2026-01-01",
-					   "2026-01-01T00:00:00",
-					   /* '+' in a query is a space: send %2B */
-					   "2000-01-01T00:00:00+01:00" };
+	static const char *const bad[] = {"yesterday", "now", "2026-01-01", "2026-01-01T00:00:00",
+					  /* '+' in a query is a space: send %2B */
+					  "2000-01-01T00:00:00+01:00"};
 	book b;
 	char path[256];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 
 	(void)state;
@@ -286,11 +294,12 @@ static void test_ledger_times_are_rfc3339_only(void **state)
 
 /* --- GetEntry ------------------------------------------------------------------------ */
 
-static void test_entry_route_for_members_only(void **state)
+static void
+test_entry_route_for_members_only(void **state)
 {
 	book b;
 	char path[160];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 
 	(void)state;
@@ -315,11 +324,12 @@ static void test_entry_route_for_members_only(void **state)
 
 /* --- GetPayout, ListPayouts ---------------------------------------------------------- */
 
-static void test_payout_routes_for_members_only(void **state)
+static void
+test_payout_routes_for_members_only(void **state)
 {
 	book b;
 	char wid[64], pid[64], path[200];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 	json_t *p;
 
@@ -349,8 +359,8 @@ static void test_payout_routes_for_members_only(void **state)
 	assert_int_equal(json_integer_value(json_object_get(r.json, "amount_kobo")), 120000);
 	assert_int_equal(json_integer_value(json_object_get(r.json, "attempt")), 1);
 	assert_true(json_is_true(json_object_get(r.json, "finished")));
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "beneficiary"),
-							      "account_name")),
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(r.json, "beneficiary"), "account_name")),
 			    "Tunde Bakare");
 	assert_true(strlen(e2e_str(&r, "executed_at")) > 0);
 	e2e_reply_free(&r);
@@ -395,7 +405,8 @@ static void test_payout_routes_for_members_only(void **state)
 	e2e_expect(NULL, "GET", path, NULL, 401, "missing_token");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_405_carries_allow),

@@ -22,11 +22,11 @@
 #include "e2e.h"
 #include "test_pg.h"
 
-#define PIN "246810"
-#define DUES_KOBO 500000	/* ₦5,000 a month */
-#define LEVY_KOBO 250000	/* ₦2,500 once */
-#define ARREARS_HEADER                                                                     \
-	"as_of,user_id,name,owed_naira,owed_kobo,paid_naira,paid_kobo,waived_naira,"      \
+#define PIN	  "246810"
+#define DUES_KOBO 500000 /* ₦5,000 a month */
+#define LEVY_KOBO 250000 /* ₦2,500 once */
+#define ARREARS_HEADER                                                                             \
+	"as_of,user_id,name,owed_naira,owed_kobo,paid_naira,paid_kobo,waived_naira,"               \
 	"waived_kobo,arrears_naira,arrears_kobo,last_paid_at\r\n"
 
 /* ---- days (West Africa Time, UTC+1) ---- */
@@ -36,7 +36,8 @@
  * UTC) would see the day change under it. So when midnight is less than 15
  * minutes away, wait until it has passed; this is a wait before the story,
  * not a timed assertion. */
-static void wait_past_wat_midnight(void)
+static void
+wait_past_wat_midnight(void)
 {
 	time_t now = time(NULL);
 	long into_day = (long)((now + 3600) % 86400);
@@ -56,13 +57,14 @@ typedef struct story {
 	char gid[64];
 	char dues_id[64], levy_id[64];
 	char start[11], today[11], levy_day[11];
-	char second[16];	/* the second period's day */
-	char acct[3][16];	/* the members' registered accounts */
+	char second[16];  /* the second period's day */
+	char acct[3][16]; /* the members' registered accounts */
 } story;
 
-static const char *name_of(const story *s, const char *user_id)
+static const char *
+name_of(const story *s, const char *user_id)
 {
-	static const char *names[] = { "E2E s-m1", "E2E s-m2", "E2E s-m3" };
+	static const char *names[] = {"E2E s-m1", "E2E s-m2", "E2E s-m3"};
 
 	for (int i = 0; i < 3; i++)
 		if (strcmp(s->m[i].id, user_id) == 0)
@@ -70,7 +72,8 @@ static const char *name_of(const story *s, const char *user_id)
 	return strcmp(user_id, s->owner.id) == 0 ? "E2E s-owner" : "E2E s-treasurer";
 }
 
-static json_t *jget(json_t *o, const char *key)
+static json_t *
+jget(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -79,22 +82,25 @@ static json_t *jget(json_t *o, const char *key)
 	return v;
 }
 
-static long long jint(json_t *o, const char *key)
+static long long
+jint(json_t *o, const char *key)
 {
 	return json_integer_value(json_object_get(o, key));
 }
 
-static const char *jstr(json_t *o, const char *key)
+static const char *
+jstr(json_t *o, const char *key)
 {
 	const char *v = json_string_value(json_object_get(o, key));
 
 	return v ? v : "";
 }
 
-static int64_t balance(const story *s)
+static int64_t
+balance(const story *s)
 {
 	char path[128];
-	e2e_opts o = { .token = s->owner.access };
+	e2e_opts o = {.token = s->owner.access};
 	e2e_reply r;
 	int64_t b;
 
@@ -108,11 +114,12 @@ static int64_t balance(const story *s)
 /* A demo deposit into the group (from `account` at bank 058 when not
  * NULL); its CREDIT's id into entry_id (64 bytes) and its user_id into
  * user_id (64 bytes) when not NULL. */
-static void deposit(const story *s, int64_t kobo, const char *account, const char *sender,
-		    char *entry_id, char *user_id)
+static void
+deposit(const story *s, int64_t kobo, const char *account, const char *sender, char *entry_id,
+	char *user_id)
 {
 	char path[128], body[256];
-	e2e_opts o = { .token = s->treasurer.access, .body = body };
+	e2e_opts o = {.token = s->treasurer.access, .body = body};
 	e2e_reply r;
 	json_t *entry;
 
@@ -135,31 +142,32 @@ static void deposit(const story *s, int64_t kobo, const char *account, const cha
 }
 
 /* GET dues/status (as_of "" = today) as `as`; the reply in r. */
-static void dues_status(const story *s, const e2e_user *as, const char *as_of, e2e_reply *r)
+static void
+dues_status(const story *s, const e2e_user *as, const char *as_of, e2e_reply *r)
 {
 	char path[192];
-	e2e_opts o = { .token = as->access };
+	e2e_opts o = {.token = as->access};
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/dues/status%s%s", s->gid,
 		 as_of[0] ? "?as_of=" : "", as_of);
 	e2e_expect(r, "GET", path, &o, 200, "");
 }
 
-static json_t *member_status(const e2e_reply *r, const char *user_id)
+static json_t *
+member_status(const e2e_reply *r, const char *user_id)
 {
 	json_t *members = jget(r->json, "members"), *m;
 	size_t i;
 
-	json_array_foreach(members, i, m)
-		if (strcmp(jstr(m, "user_id"), user_id) == 0)
-			return m;
+	json_array_foreach(members, i, m) if (strcmp(jstr(m, "user_id"), user_id) == 0) return m;
 	fail_msg("no %s in %s", user_id, r->body);
 	return NULL;
 }
 
 /* One member's standing today: owed, paid, arrears, credit, waived. */
-static void assert_standing(const story *s, const e2e_user *u, int64_t owed, int64_t paid,
-			    int64_t arrears, int64_t credit, int64_t waived)
+static void
+assert_standing(const story *s, const e2e_user *u, int64_t owed, int64_t paid, int64_t arrears,
+		int64_t credit, int64_t waived)
 {
 	e2e_reply r;
 	json_t *m;
@@ -170,9 +178,8 @@ static void assert_standing(const story *s, const e2e_user *u, int64_t owed, int
 	    jint(m, "arrears_kobo") != arrears || jint(m, "credit_kobo") != credit ||
 	    jint(m, "waived_kobo") != waived)
 		fail_msg("%s: want owed %lld paid %lld arrears %lld credit %lld waived %lld: %s",
-			 name_of(s, u->id), (long long)owed, (long long)paid,
-			 (long long)arrears, (long long)credit, (long long)waived,
-			 json_dumps(m, JSON_COMPACT));
+			 name_of(s, u->id), (long long)owed, (long long)paid, (long long)arrears,
+			 (long long)credit, (long long)waived, json_dumps(m, JSON_COMPACT));
 	assert_string_equal(jstr(m, "name"), name_of(s, u->id));
 	e2e_reply_free(&r);
 }
@@ -180,7 +187,8 @@ static void assert_standing(const story *s, const e2e_user *u, int64_t owed, int
 /* The group's books: the balance is the deposits less their reversals
  * (the demo provider keeps no fee, and nothing is paid out here), and
  * every kobo of them is attributed or unallocated. */
-static void assert_books(const story *s, int64_t deposits, int64_t attributed)
+static void
+assert_books(const story *s, int64_t deposits, int64_t attributed)
 {
 	e2e_reply r;
 
@@ -194,9 +202,10 @@ static void assert_books(const story *s, int64_t deposits, int64_t attributed)
 /* Five users, the group, the treasurer and the members; all of them
  * joined two months ago (the suite cannot wait a month: their joining
  * dates are moved back in the database, keeping their order). */
-static void form_group(story *s)
+static void
+form_group(story *s)
 {
-	static const char *tags[] = { "s-m1", "s-m2", "s-m3" };
+	static const char *tags[] = {"s-m1", "s-m2", "s-m3"};
 	char sql[512];
 	PGresult *res;
 
@@ -215,7 +224,8 @@ static void form_group(story *s)
 		e2e_set_pin(&s->m[i], PIN);
 	snprintf(sql, sizeof(sql),
 		 "UPDATE group_membership SET joined_at = joined_at - interval '2 months'"
-		 " WHERE group_id = '%s'", s->gid);
+		 " WHERE group_id = '%s'",
+		 s->gid);
 	res = PQexec(e2e_db(), sql);
 	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
 	assert_string_equal(PQcmdTuples(res), "5");
@@ -232,17 +242,19 @@ static void form_group(story *s)
 			m = 1;
 			y++;
 		}
-		snprintf(s->second, sizeof(s->second), "%04d-%02d-%02d", y % 10000, m % 100, d % 100);
+		snprintf(s->second, sizeof(s->second), "%04d-%02d-%02d", y % 10000, m % 100,
+			 d % 100);
 	}
 	e2e_wat_day(s->levy_day, 0, 14);
 }
 
 /* Each member registers the account they pay from (pid-based numbers:
  * other runs' accounts stay out of the way); bad input changes nothing. */
-static void register_payer_accounts(story *s)
+static void
+register_payer_accounts(story *s)
 {
 	char body[256], path[160], extra[64];
-	e2e_opts o = { .body = body };
+	e2e_opts o = {.body = body};
 	e2e_reply r;
 	json_t *list;
 
@@ -291,30 +303,40 @@ static void register_payer_accounts(story *s)
 
 /* Monthly dues from a month ago (two periods due today), a levy due in
  * two weeks; bad input stores nothing. */
-static void define_dues(story *s)
+static void
+define_dues(story *s)
 {
 	char path[160], body[512];
-	e2e_opts o = { .token = s->treasurer.access, .body = body };
+	e2e_opts o = {.token = s->treasurer.access, .body = body};
 	e2e_reply r;
 	json_t *list;
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/dues", s->gid);
-	snprintf(body, sizeof(body), "{\"name\":\"Monthly dues\",\"amount_kobo\":0,"
-		 "\"period\":\"monthly\",\"starts_on\":\"%s\"}", s->start);
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"Monthly dues\",\"amount_kobo\":0,"
+		 "\"period\":\"monthly\",\"starts_on\":\"%s\"}",
+		 s->start);
 	e2e_expect(NULL, "POST", path, &o, 400, "invalid_dues_amount");
-	snprintf(body, sizeof(body), "{\"name\":\"Monthly dues\",\"amount_kobo\":%d,"
-		 "\"period\":\"fortnightly\",\"starts_on\":\"%s\"}", DUES_KOBO, s->start);
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"Monthly dues\",\"amount_kobo\":%d,"
+		 "\"period\":\"fortnightly\",\"starts_on\":\"%s\"}",
+		 DUES_KOBO, s->start);
 	e2e_expect(NULL, "POST", path, &o, 400, "invalid_period");
-	snprintf(body, sizeof(body), "{\"name\":\"Monthly dues\",\"amount_kobo\":%d,"
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"Monthly dues\",\"amount_kobo\":%d,"
 		 "\"period\":\"monthly\",\"starts_on\":\"%s\",\"ends_on\":\"2020-01-01\"}",
 		 DUES_KOBO, s->start);
 	e2e_expect(NULL, "POST", path, &o, 400, "dues_period_order");
-	snprintf(body, sizeof(body), "{\"name\":\"Monthly dues\",\"amount_kobo\":%d,"
-		 "\"period\":\"monthly\",\"starts_on\":\"2026-02-30\"}", DUES_KOBO);
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"Monthly dues\",\"amount_kobo\":%d,"
+		 "\"period\":\"monthly\",\"starts_on\":\"2026-02-30\"}",
+		 DUES_KOBO);
 	e2e_expect(NULL, "POST", path, &o, 400, "invalid_date");
 	o.token = s->m[0].access;
-	snprintf(body, sizeof(body), "{\"name\":\"Monthly dues\",\"amount_kobo\":%d,"
-		 "\"period\":\"monthly\",\"starts_on\":\"%s\"}", DUES_KOBO, s->start);
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"Monthly dues\",\"amount_kobo\":%d,"
+		 "\"period\":\"monthly\",\"starts_on\":\"%s\"}",
+		 DUES_KOBO, s->start);
 	e2e_expect(NULL, "POST", path, &o, 403, "officer_only");
 	o.body = NULL;
 	e2e_expect(&r, "GET", path, &o, 200, "");
@@ -332,8 +354,10 @@ static void define_dues(story *s)
 	assert_int_equal(jint(r.json, "amount_kobo"), DUES_KOBO);
 	assert_string_equal(e2e_str(&r, "created_by"), s->treasurer.id);
 	e2e_reply_free(&r);
-	snprintf(body, sizeof(body), "{\"name\":\"Gate levy\",\"kind\":\"levy\",\"amount_kobo\":%d,"
-		 "\"period\":\"once\",\"starts_on\":\"%s\"}", LEVY_KOBO, s->levy_day);
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"Gate levy\",\"kind\":\"levy\",\"amount_kobo\":%d,"
+		 "\"period\":\"once\",\"starts_on\":\"%s\"}",
+		 LEVY_KOBO, s->levy_day);
 	e2e_expect(&r, "POST", path, &o, 201, "");
 	snprintf(s->levy_id, sizeof(s->levy_id), "%s", e2e_str(&r, "id"));
 	assert_string_equal(e2e_str(&r, "kind"), "levy");
@@ -351,15 +375,18 @@ static void define_dues(story *s)
 
 /* The officers are let off the dues (all of it): waivers need the PIN
  * and a reason, and only an officer gives them. */
-static void waive_officers(story *s)
+static void
+waive_officers(story *s)
 {
 	char path[160], body[256];
-	e2e_opts o = { .token = s->owner.access, .body = body };
+	e2e_opts o = {.token = s->owner.access, .body = body};
 	e2e_reply r;
 
 	snprintf(path, sizeof(path), "/v1/groups/%s/dues/%s/waivers", s->gid, s->dues_id);
-	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"reason\":\"officers serve unpaid\","
-		 "\"pin\":\"000000\"}", s->treasurer.id);
+	snprintf(body, sizeof(body),
+		 "{\"user_id\":\"%s\",\"reason\":\"officers serve unpaid\","
+		 "\"pin\":\"000000\"}",
+		 s->treasurer.id);
 	e2e_expect(NULL, "POST", path, &o, 403, "pin_incorrect");
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"pin\":\"" PIN "\"}", s->treasurer.id);
 	e2e_expect(NULL, "POST", path, &o, 400, "missing_field");
@@ -370,8 +397,10 @@ static void waive_officers(story *s)
 	assert_standing(s, &s->treasurer, 2 * DUES_KOBO, 0, 2 * DUES_KOBO, 0, 0);
 
 	o.token = s->owner.access;
-	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"reason\":\"officers serve unpaid\","
-		 "\"pin\":\"" PIN "\"}", s->treasurer.id);
+	snprintf(body, sizeof(body),
+		 "{\"user_id\":\"%s\",\"reason\":\"officers serve unpaid\","
+		 "\"pin\":\"" PIN "\"}",
+		 s->treasurer.id);
 	e2e_expect(&r, "POST", path, &o, 201, "");
 	assert_string_equal(e2e_str(&r, "user_id"), s->treasurer.id);
 	assert_string_equal(e2e_str(&r, "dues_id"), s->dues_id);
@@ -380,17 +409,20 @@ static void waive_officers(story *s)
 	assert_string_equal(e2e_str(&r, "reason"), "officers serve unpaid");
 	e2e_reply_free(&r);
 	o.token = s->treasurer.access;
-	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"reason\":\"officers serve unpaid\","
-		 "\"pin\":\"" PIN "\"}", s->owner.id);
+	snprintf(body, sizeof(body),
+		 "{\"user_id\":\"%s\",\"reason\":\"officers serve unpaid\","
+		 "\"pin\":\"" PIN "\"}",
+		 s->owner.id);
 	e2e_expect(NULL, "POST", path, &o, 201, "");
 	/* Both periods of each, waived. */
 	assert_standing(s, &s->owner, 0, 0, 0, 0, 2 * DUES_KOBO);
 	assert_standing(s, &s->treasurer, 0, 0, 0, 0, 2 * DUES_KOBO);
 }
 
-static void get_text(const char *path, const e2e_user *as, e2e_reply *r)
+static void
+get_text(const char *path, const e2e_user *as, e2e_reply *r)
 {
-	e2e_opts o = { .token = as->access };
+	e2e_opts o = {.token = as->access};
 
 	e2e_http(r, "GET", path, &o);
 	if (r->status != 200)
@@ -398,7 +430,8 @@ static void get_text(const char *path, const e2e_user *as, e2e_reply *r)
 	assert_string_equal(r->content_type, "text/csv; charset=utf-8");
 }
 
-static void arrears_csv(const story *s, const char *want)
+static void
+arrears_csv(const story *s, const char *want)
 {
 	char path[160];
 	e2e_reply r;
@@ -412,7 +445,8 @@ static void arrears_csv(const story *s, const char *want)
 
 /* The public page's paid/unpaid list, as "name=paid;" pairs in its order
  * ("" when the page shows none). */
-static void public_dues(const story *s, const char *token, char *out, size_t cap)
+static void
+public_dues(const story *s, const char *token, char *out, size_t cap)
 {
 	char path[160];
 	e2e_reply r;
@@ -426,17 +460,19 @@ static void public_dues(const story *s, const char *token, char *out, size_t cap
 		assert_null(strstr(r.body, s->m[k].id));
 	out[0] = '\0';
 	dues = json_object_get(r.json, "dues");
-	json_array_foreach(dues, i, d) {
+	json_array_foreach(dues, i, d)
+	{
 		assert_int_equal(json_object_size(d), 2);
 		used += (size_t)snprintf(out + used, cap - used, "%s=%s;", jstr(d, "name"),
 					 json_is_true(json_object_get(d, "paid")) ? "paid"
-										   : "unpaid");
+										  : "unpaid");
 	}
 	e2e_reply_free(&r);
 }
 
 /* "-5000.00" of -500000 kobo. */
-static void naira(char out[32], long long kobo)
+static void
+naira(char out[32], long long kobo)
 {
 	long long a = kobo < 0 ? -kobo : kobo;
 
@@ -444,7 +480,8 @@ static void naira(char out[32], long long kobo)
 }
 
 /* A CSV text cell: quoted when it holds a comma or a quote. */
-static size_t csv_cell(char *out, size_t cap, const char *v)
+static size_t
+csv_cell(char *out, size_t cap, const char *v)
 {
 	size_t n = 0;
 
@@ -461,15 +498,18 @@ static size_t csv_cell(char *out, size_t cap, const char *v)
 }
 
 /* statement.csv as it must be for a statement's JSON lines. */
-static void statement_csv_want(json_t *lines, char *out, size_t cap)
+static void
+statement_csv_want(json_t *lines, char *out, size_t cap)
 {
-	size_t n = (size_t)snprintf(out, cap, "date,kind,description,dues_id,entry_id,"
+	size_t n = (size_t)snprintf(out, cap,
+				    "date,kind,description,dues_id,entry_id,"
 				    "amount_naira,amount_kobo,balance_naira,balance_kobo,"
 				    "settled_on\r\n");
 	json_t *l;
 	size_t i;
 
-	json_array_foreach(lines, i, l) {
+	json_array_foreach(lines, i, l)
+	{
 		char a[32], b[32];
 
 		naira(a, jint(l, "amount_kobo"));
@@ -484,12 +524,13 @@ static void statement_csv_want(json_t *lines, char *out, size_t cap)
 	}
 }
 
-static void test_contributions_story(void **state)
+static void
+test_contributions_story(void **state)
 {
 	story s;
 	char e1a[64], e1b[64], e2[64], e3[64], e_late[64], e_gift[64], who[64];
 	char path[256], body[512], want[4096], token[64], seen[512];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 	json_t *list, *a;
 	int64_t in = 0, attributed = 0;
@@ -520,8 +561,10 @@ static void test_contributions_story(void **state)
 	/* The same transfer sent again (its Idempotency-Key): the same entry,
 	 * credited once. */
 	snprintf(path, sizeof(path), "/v1/demo/groups/%s/deposits", s.gid);
-	snprintf(body, sizeof(body), "{\"amount_kobo\":%d,\"sender_account_number\":\"%s\","
-		 "\"sender_bank_code\":\"058\"}", DUES_KOBO, s.acct[2]);
+	snprintf(body, sizeof(body),
+		 "{\"amount_kobo\":%d,\"sender_account_number\":\"%s\","
+		 "\"sender_bank_code\":\"058\"}",
+		 DUES_KOBO, s.acct[2]);
 	o.token = s.treasurer.access;
 	o.body = body;
 	o.header = "Idempotency-Key: story-m3-once";
@@ -564,7 +607,7 @@ static void test_contributions_story(void **state)
 	dues_status(&s, &s.treasurer, "", &r);
 	snprintf(want, sizeof(want),
 		 ARREARS_HEADER "%s,%s,E2E s-m3,10000.00,1000000,5000.00,500000,0.00,0,"
-		 "5000.00,500000,%s\r\n",
+				"5000.00,500000,%s\r\n",
 		 s.today, s.m[2].id, jstr(member_status(&r, s.m[2].id), "last_paid_at"));
 	assert_true(strlen(jstr(member_status(&r, s.m[2].id), "last_paid_at")) > 0);
 	e2e_reply_free(&r);
@@ -649,7 +692,8 @@ static void test_contributions_story(void **state)
 	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"pin\":\"" PIN "\",\"reallocate\":true}",
 		 s.m[1].id);
 	e2e_expect(NULL, "POST", path, &o, 400, "reason_required");
-	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"pin\":\"" PIN "\",\"reallocate\":true,"
+	snprintf(body, sizeof(body),
+		 "{\"user_id\":\"%s\",\"pin\":\"" PIN "\",\"reallocate\":true,"
 		 "\"reason\":\"Ngozi is member 2's aunt\",\"expected_user_id\":\"%s\"}",
 		 s.m[1].id, s.m[0].id);
 	o.token = s.owner.access;
@@ -717,8 +761,10 @@ static void test_contributions_story(void **state)
 
 	/* The committee lets member 1 off this month (one period). */
 	snprintf(path, sizeof(path), "/v1/groups/%s/dues/%s/waivers", s.gid, s.dues_id);
-	snprintf(body, sizeof(body), "{\"user_id\":\"%s\",\"due_on\":\"%s\","
-		 "\"reason\":\"bereavement\",\"pin\":\"" PIN "\"}", s.m[0].id, s.second);
+	snprintf(body, sizeof(body),
+		 "{\"user_id\":\"%s\",\"due_on\":\"%s\","
+		 "\"reason\":\"bereavement\",\"pin\":\"" PIN "\"}",
+		 s.m[0].id, s.second);
 	e2e_expect(&r, "POST", path, &o, 201, "");
 	assert_string_equal(e2e_str(&r, "due_on"), s.second);
 	e2e_reply_free(&r);
@@ -732,13 +778,16 @@ static void test_contributions_story(void **state)
 	o.body = NULL;
 	e2e_expect(&r, "GET", path, &o, 200, "");
 	{
-		static const struct { const char *kind; long long amount, balance; } want_lines[] = {
-			{ "due", DUES_KOBO, DUES_KOBO },
-			{ "due", DUES_KOBO, 2 * DUES_KOBO },
-			{ "waiver", -DUES_KOBO, DUES_KOBO },
-			{ "contribution", -DUES_KOBO, 0 },
-			{ "contribution", -DUES_KOBO, -DUES_KOBO },
-			{ "reversal", DUES_KOBO, 0 },
+		static const struct {
+			const char *kind;
+			long long amount, balance;
+		} want_lines[] = {
+			{"due", DUES_KOBO, DUES_KOBO},
+			{"due", DUES_KOBO, 2 * DUES_KOBO},
+			{"waiver", -DUES_KOBO, DUES_KOBO},
+			{"contribution", -DUES_KOBO, 0},
+			{"contribution", -DUES_KOBO, -DUES_KOBO},
+			{"reversal", DUES_KOBO, 0},
 		};
 		json_t *lines = jget(r.json, "lines"), *st = jget(r.json, "status");
 
@@ -844,7 +893,8 @@ static void test_contributions_story(void **state)
 	test_pg_ledger_invariant(e2e_db());
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_contributions_story),

@@ -12,10 +12,11 @@
 
 #include "e2e.h"
 
-static void test_sessions_and_activity_of_a_new_user(void **state)
+static void
+test_sessions_and_activity_of_a_new_user(void **state)
 {
 	e2e_user u;
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 
 	e2e_register(&u, "tour");
@@ -28,11 +29,12 @@ static void test_sessions_and_activity_of_a_new_user(void **state)
 	e2e_reply_free(&r);
 }
 
-static void test_a_partner_endpoint_is_added_listed_and_removed(void **state)
+static void
+test_a_partner_endpoint_is_added_listed_and_removed(void **state)
 {
 	e2e_user owner;
 	char gid[64], path[256], wid[64];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 
 	e2e_register(&owner, "tour-hooks");
@@ -58,7 +60,8 @@ static void test_a_partner_endpoint_is_added_listed_and_removed(void **state)
 	e2e_expect(NULL, "DELETE", path, &o, 204, "");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sessions_and_activity_of_a_new_user),

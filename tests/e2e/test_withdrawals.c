@@ -14,10 +14,11 @@
 
 #include "e2e.h"
 
-static int64_t balance(const char *gid, const e2e_user *u)
+static int64_t
+balance(const char *gid, const e2e_user *u)
 {
 	char path[128];
-	e2e_opts o = { .token = u->access };
+	e2e_opts o = {.token = u->access};
 	e2e_reply r;
 	int64_t b;
 
@@ -28,11 +29,12 @@ static int64_t balance(const char *gid, const e2e_user *u)
 	return b;
 }
 
-static void test_the_whole_story(void **state)
+static void
+test_the_whole_story(void **state)
 {
 	e2e_user owner, treasurer, member;
 	char gid[64], wid[64], path[160], body[512];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 
 	e2e_register(&owner, "w-owner");
@@ -101,9 +103,9 @@ static void test_the_whole_story(void **state)
 	e2e_expect(&r, "POST", path, &o, 200, "");
 	assert_string_equal(e2e_str(&r, "status"), "PAID");
 	assert_true(strlen(e2e_str(&r, "executed_at")) > 0);
-	assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "payout"),
-							      "status")),
-			    "SUCCESS");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r.json, "payout"), "status")),
+		"SUCCESS");
 	e2e_reply_free(&r);
 	assert_int_equal(balance(gid, &member), 380000);
 	/* Approving again changes nothing. */
@@ -132,7 +134,8 @@ static void test_the_whole_story(void **state)
 	e2e_expect(NULL, "POST", path, &o, 422, "insufficient_funds");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_whole_story),

@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The input as a NUL-terminated string (it ends at its first NUL byte, as
  * a C string from the network would). Owned by the caller (free()). */
-static inline char *fuzz_text(const uint8_t *data, size_t size)
+static inline char *
+fuzz_text(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1);
 
@@ -29,13 +30,13 @@ static inline char *fuzz_text(const uint8_t *data, size_t size)
 }
 
 /* A broken invariant: say which, and abort so libFuzzer keeps the input. */
-#define FUZZ_CHECK(cond)                                                       \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "fuzz: %s:%d: check failed: %s\n",     \
-				__FILE__, __LINE__, #cond);                    \
-			abort();                                               \
-		}                                                              \
+#define FUZZ_CHECK(cond)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "fuzz: %s:%d: check failed: %s\n", __FILE__, __LINE__,     \
+				#cond);                                                            \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 #endif

@@ -11,7 +11,8 @@
 /* The request descriptor of every route (NULL for routes without an RPC). */
 static const ProtobufCMessageDescriptor **fuzz_inputs;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
@@ -30,8 +31,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			fprintf(stderr,
 				"fuzz: route %s %s names rpc %s its service "
 				"lacks\n",
-				gw_routes[i].method, gw_routes[i].pattern,
-				spec->rpc);
+				gw_routes[i].method, gw_routes[i].pattern, spec->rpc);
 			abort();
 		}
 		fuzz_inputs[i] = m->input;
@@ -40,7 +40,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* The JSON text of msg, keys sorted (free()). */
-static char *fuzz_json_text(const ProtobufCMessage *msg)
+static char *
+fuzz_json_text(const ProtobufCMessage *msg)
 {
 	json_t *obj = gw_pb_to_json(msg);
 	char *text;
@@ -52,8 +53,8 @@ static char *fuzz_json_text(const ProtobufCMessage *msg)
 	return text;
 }
 
-static ProtobufCMessage *fuzz_message_new(const ProtobufCMessageDescriptor *d,
-					  mem_arena *arena)
+static ProtobufCMessage *
+fuzz_message_new(const ProtobufCMessageDescriptor *d, mem_arena *arena)
 {
 	ProtobufCMessage *msg = mem_arena_alloc(arena, d->sizeof_message);
 
@@ -62,18 +63,19 @@ static ProtobufCMessage *fuzz_message_new(const ProtobufCMessageDescriptor *d,
 	return msg;
 }
 
-static void fuzz_round_trip_failed(size_t route, const char *why,
-				   const char *first, const char *second)
+static void
+fuzz_round_trip_failed(size_t route, const char *why, const char *first, const char *second)
 {
 	fprintf(stderr,
 		"fuzz: round trip of %s %s (%s) failed: %s\n"
 		"fuzz:   first:  %s\nfuzz:   second: %s\n",
-		gw_routes[route].method, gw_routes[route].pattern,
-		fuzz_inputs[route]->name, why, first, second ? second : "-");
+		gw_routes[route].method, gw_routes[route].pattern, fuzz_inputs[route]->name, why,
+		first, second ? second : "-");
 	abort();
 }
 
-static void fuzz_route(size_t route, const json_t *body)
+static void
+fuzz_route(size_t route, const json_t *body)
 {
 	const ProtobufCMessageDescriptor *d = fuzz_inputs[route];
 	mem_arena *arena = mem_arena_new(8 * 1024 * 1024);
@@ -98,14 +100,14 @@ static void fuzz_route(size_t route, const json_t *body)
 	json_decref(reread);
 	second = fuzz_json_text(again);
 	if (strcmp(first, second) != 0)
-		fuzz_round_trip_failed(route, "the texts differ", first,
-				       second);
+		fuzz_round_trip_failed(route, "the texts differ", first, second);
 	free(first);
 	free(second);
 	mem_arena_free(arena);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_t *body;
 
@@ -113,8 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		body = json_object();
 	else
-		body = json_loadb((const char *)data, size,
-				  JSON_REJECT_DUPLICATES, NULL);
+		body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
 	if (!body)
 		return 0;
 	if (json_is_object(body)) {

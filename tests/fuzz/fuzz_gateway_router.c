@@ -6,14 +6,16 @@
 
 #include "gw.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *line = fuzz_text(data, size);
 	char *space;
@@ -50,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* A path some route fits names that route's method. */
 		FUZZ_CHECK(allow);
-		FUZZ_CHECK(rc == GW_MATCH_NO_PATH ? allow[0] == '\0' : strstr(allow, "OPTIONS") != NULL);
+		FUZZ_CHECK(rc == GW_MATCH_NO_PATH ? allow[0] == '\0'
+						  : strstr(allow, "OPTIONS") != NULL);
 		if (rc >= 0)
 			FUZZ_CHECK(strstr(allow, req.method) != NULL);
 	}

@@ -20,8 +20,8 @@ static unsigned char fuzz_current_sk[crypto_sign_SECRETKEYBYTES];
 
 /* "kid:base64url(public key)" of one seed, appended to spec; its secret
  * key in sk. */
-static void fuzz_ring_entry(char *spec, size_t cap, unsigned char *sk,
-			    const char *kid, const char *seed_text)
+static void
+fuzz_ring_entry(char *spec, size_t cap, unsigned char *sk, const char *kid, const char *seed_text)
 {
 	unsigned char seed[crypto_sign_SEEDBYTES] = {0};
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
@@ -32,11 +32,11 @@ static void fuzz_ring_entry(char *spec, size_t cap, unsigned char *sk,
 	if (crypto_sign_seed_keypair(pk, sk, seed) != 0 ||
 	    auth_b64url_encode(pk_text, sizeof(pk_text), pk, sizeof(pk)) < 0)
 		abort();
-	snprintf(spec + len, cap - len, "%s%s:%s", len ? "," : "", kid,
-		 pk_text);
+	snprintf(spec + len, cap - len, "%s%s:%s", len ? "," : "", kid, pk_text);
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char spec[256] = "";
 	unsigned char previous_sk[crypto_sign_SECRETKEYBYTES];
@@ -46,8 +46,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (auth_init() < 0)
 		abort();
 	/* Through the parser services use, so the ring is the real thing. */
-	fuzz_ring_entry(spec, sizeof(spec), fuzz_current_sk,
-			FUZZ_JWT_KID_CURRENT, FUZZ_JWT_SEED_CURRENT);
+	fuzz_ring_entry(spec, sizeof(spec), fuzz_current_sk, FUZZ_JWT_KID_CURRENT,
+			FUZZ_JWT_SEED_CURRENT);
 	fuzz_ring_entry(spec, sizeof(spec), previous_sk, FUZZ_JWT_KID_PREVIOUS,
 			FUZZ_JWT_SEED_PREVIOUS);
 	sodium_memzero(previous_sk, sizeof(previous_sk));
@@ -56,16 +56,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static int fuzz_claims_equal(const auth_claims *a, const auth_claims *b)
+static int
+fuzz_claims_equal(const auth_claims *a, const auth_claims *b)
 {
 	return strcmp(a->sub, b->sub) == 0 && strcmp(a->jti, b->jti) == 0 &&
-	       strcmp(a->sid, b->sid) == 0 && a->iat == b->iat &&
-	       a->exp == b->exp;
+	       strcmp(a->sid, b->sid) == 0 && a->iat == b->iat && a->exp == b->exp;
 }
 
 /* Verifies token; checks what the result promises its caller and that the
  * cached verifier agrees, on its miss and on its hit. */
-static void fuzz_verify(const char *token)
+static void
+fuzz_verify(const char *token)
 {
 	auth_claims claims, cached;
 	char reason[ERR_REASON_MAX];
@@ -76,13 +77,10 @@ static void fuzz_verify(const char *token)
 	rc = auth_jwt_verify(&claims, &fuzz_ring, token, FUZZ_JWT_NOW);
 	if (rc == 0) {
 		FUZZ_CHECK(strnlen(claims.sub, sizeof(claims.sub)) > 0);
-		FUZZ_CHECK(strnlen(claims.sub, sizeof(claims.sub)) <
-			   sizeof(claims.sub));
+		FUZZ_CHECK(strnlen(claims.sub, sizeof(claims.sub)) < sizeof(claims.sub));
 		FUZZ_CHECK(strnlen(claims.jti, sizeof(claims.jti)) > 0);
-		FUZZ_CHECK(strnlen(claims.jti, sizeof(claims.jti)) <
-			   sizeof(claims.jti));
-		FUZZ_CHECK(strnlen(claims.sid, sizeof(claims.sid)) <
-			   sizeof(claims.sid));
+		FUZZ_CHECK(strnlen(claims.jti, sizeof(claims.jti)) < sizeof(claims.jti));
+		FUZZ_CHECK(strnlen(claims.sid, sizeof(claims.sid)) < sizeof(claims.sid));
 		FUZZ_CHECK(claims.exp > FUZZ_JWT_NOW);
 		FUZZ_CHECK(claims.iat <= FUZZ_JWT_NOW + 60);
 	} else {
@@ -93,8 +91,7 @@ static void fuzz_verify(const char *token)
 	verifier = auth_verifier_new(&fuzz_ring, 4);
 	for (int pass = 0; pass < 2; pass++) {
 		memset(&cached, 0x5a, sizeof(cached));
-		FUZZ_CHECK(auth_verifier_check(verifier, &cached, token,
-					       FUZZ_JWT_NOW) == rc);
+		FUZZ_CHECK(auth_verifier_check(verifier, &cached, token, FUZZ_JWT_NOW) == rc);
 		if (rc == 0)
 			FUZZ_CHECK(fuzz_claims_equal(&cached, &claims));
 		else
@@ -105,8 +102,8 @@ static void fuzz_verify(const char *token)
 
 /* header.base64url(claims).signature under the current key; 0 when the
  * claims are too long for a token. */
-static int fuzz_sign_claims(char *out, size_t cap, const uint8_t *claims,
-			    size_t size)
+static int
+fuzz_sign_claims(char *out, size_t cap, const uint8_t *claims, size_t size)
 {
 	static const char header[] = "{\"alg\":\"EdDSA\",\"typ\":\"JWT\","
 				     "\"kid\":\"" FUZZ_JWT_KID_CURRENT "\"}";
@@ -117,23 +114,22 @@ static int fuzz_sign_claims(char *out, size_t cap, const uint8_t *claims,
 		    auth_b64url_len(sizeof(sig)) + 3 >
 	    cap)
 		return 0;
-	if (auth_b64url_encode(out, cap, (const unsigned char *)header,
-			       sizeof(header) - 1) < 0)
+	if (auth_b64url_encode(out, cap, (const unsigned char *)header, sizeof(header) - 1) < 0)
 		abort();
 	len = strlen(out);
 	out[len++] = '.';
 	if (auth_b64url_encode(out + len, cap - len, claims, size) < 0)
 		abort();
 	len += strlen(out + len);
-	crypto_sign_detached(sig, NULL, (const unsigned char *)out, len,
-			     fuzz_current_sk);
+	crypto_sign_detached(sig, NULL, (const unsigned char *)out, len, fuzz_current_sk);
 	out[len++] = '.';
 	if (auth_b64url_encode(out + len, cap - len, sig, sizeof(sig)) < 0)
 		abort();
 	return 1;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *token = fuzz_text(data, size);
 	char signed_token[AUTH_JWT_MAX + 1];

@@ -11,15 +11,15 @@
 #include "auth/auth.h"
 #include "fuzz_jwt_key.h"
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
 	int previous = strcmp(mode, "previous") == 0;
 	unsigned char seed[crypto_sign_SEEDBYTES] = {0};
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
 	unsigned char sk[crypto_sign_SECRETKEYBYTES];
-	const char *seed_text =
-		previous ? FUZZ_JWT_SEED_PREVIOUS : FUZZ_JWT_SEED_CURRENT;
+	const char *seed_text = previous ? FUZZ_JWT_SEED_PREVIOUS : FUZZ_JWT_SEED_CURRENT;
 	auth_claims claims = {
 		.sub = "0b6f7d8e-1c2a-4b3c-9d4e-5f6a7b8c9d0e",
 		.jti = "5e0c9a1b-2d3e-4f50-8a6b-7c8d9e0f1a2b",
@@ -33,10 +33,8 @@ int main(int argc, char **argv)
 			 "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d");
 	memcpy(seed, seed_text, strlen(seed_text));
 	if (auth_init() < 0 || crypto_sign_seed_keypair(pk, sk, seed) != 0 ||
-	    auth_jwt_sign(&token,
-			  previous ? FUZZ_JWT_KID_PREVIOUS
-				   : FUZZ_JWT_KID_CURRENT,
-			  sk, &claims) < 0) {
+	    auth_jwt_sign(&token, previous ? FUZZ_JWT_KID_PREVIOUS : FUZZ_JWT_KID_CURRENT, sk,
+			  &claims) < 0) {
 		fprintf(stderr, "fuzz_jwt_seed: cannot sign\n");
 		return 1;
 	}

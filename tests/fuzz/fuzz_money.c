@@ -5,14 +5,16 @@
 #include "jsonnum/jsonnum.h"
 #include "money/money.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	return 0;
 }
 
-static void fuzz_round_trip(const char *text, size_t len)
+static void
+fuzz_round_trip(const char *text, size_t len)
 {
 	char out[MONEY_TEXT_MAX];
 	int64_t kobo = 0, again = 0;
@@ -28,9 +30,10 @@ static void fuzz_round_trip(const char *text, size_t len)
 		   (kobo >= 1 && kobo <= MONEY_MAX_KOBO));
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const path[] = { "data", "amount" };
+	static const char *const path[] = {"data", "amount"};
 	const char *json = (const char *)data;
 	const char *start = NULL;
 	size_t n = 0;

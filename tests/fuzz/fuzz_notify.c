@@ -22,7 +22,8 @@
 #include "webhook_addr.h"
 #include "webhook_url.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
@@ -31,7 +32,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* --- the webhook URL ------------------------------------------------------------ */
 
-static int fuzz_is_loopback_host(const char *host)
+static int
+fuzz_is_loopback_host(const char *host)
 {
 	unsigned char a[16];
 
@@ -39,14 +41,14 @@ static int fuzz_is_loopback_host(const char *host)
 		return 1;
 	if (inet_pton(AF_INET, host, a) == 1)
 		return a[0] == 127;
-	return inet_pton(AF_INET6, host, a) == 1 &&
-	       memcmp(a, &in6addr_loopback, sizeof(a)) == 0;
+	return inet_pton(AF_INET6, host, a) == 1 && memcmp(a, &in6addr_loopback, sizeof(a)) == 0;
 }
 
 /* What an accepted url must be: https (or http to loopback when allowed),
  * printable ASCII without spaces or '#', no userinfo, and its host the
  * text right after "://" (in [] for IPv6), lower-cased. */
-static void fuzz_url_accepted(const char *url, const whk_url *u, int allow_http)
+static void
+fuzz_url_accepted(const char *url, const whk_url *u, int allow_http)
 {
 	size_t n = strlen(url), scheme = u->https ? 5 : 4, auth_len;
 	const char *auth = url + scheme + 3;
@@ -74,7 +76,8 @@ static void fuzz_url_accepted(const char *url, const whk_url *u, int allow_http)
 		FUZZ_CHECK(u->port == (u->https ? 443u : 80u));
 }
 
-static void fuzz_url(const char *text)
+static void
+fuzz_url(const char *text)
 {
 	whk_url strict, loose;
 	int rs, rl;
@@ -101,7 +104,8 @@ static void fuzz_url(const char *text)
 /* IPv4 blocks that are never public (a sample of the refused list, stated
  * again here): this network, private, CGNAT, link-local, multicast and
  * reserved. Loopback apart. */
-static int fuzz_v4_private(const unsigned char a[4])
+static int
+fuzz_v4_private(const unsigned char a[4])
 {
 	return a[0] == 0 || a[0] == 10 || (a[0] == 100 && (a[1] & 0xc0) == 64) ||
 	       (a[0] == 169 && a[1] == 254) || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
@@ -109,7 +113,8 @@ static int fuzz_v4_private(const unsigned char a[4])
 }
 
 /* The judge of v4 as text, with its IPv6 carriers judged the same. */
-static void fuzz_v4(const unsigned char a[4])
+static void
+fuzz_v4(const unsigned char a[4])
 {
 	char text[INET_ADDRSTRLEN], v6[96];
 	int pub = 0, pub_lo = 0;
@@ -130,10 +135,11 @@ static void fuzz_v4(const unsigned char a[4])
 	FUZZ_CHECK(whk_addr_text_public(v6, 1) == pub); /* 6to4: never loopback */
 }
 
-static void fuzz_v6(const unsigned char a[16])
+static void
+fuzz_v6(const unsigned char a[16])
 {
-	static const unsigned char mapped[12] = { [10] = 0xff, [11] = 0xff };
-	static const unsigned char nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+	static const unsigned char mapped[12] = {[10] = 0xff, [11] = 0xff};
+	static const unsigned char nat64[12] = {0x00, 0x64, 0xff, 0x9b};
 	char text[INET6_ADDRSTRLEN];
 	int pub, pub_lo;
 
@@ -156,11 +162,11 @@ static void fuzz_v6(const unsigned char a[16])
 /* The judge of a sockaddr (what whk_addr_resolve checks) agrees with the
  * judge of its text, for whatever getaddrinfo takes as a numeric host
  * (inet_aton's "127.1", "0x7f.0.0.1" too). */
-static void fuzz_numeric_host(const char *text)
+static void
+fuzz_numeric_host(const char *text)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC,
-				  .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICHOST };
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST};
 	struct addrinfo *res = NULL;
 	char back[INET6_ADDRSTRLEN];
 
@@ -170,9 +176,11 @@ static void fuzz_numeric_host(const char *text)
 	if (getaddrinfo(text, NULL, &hints, &res) != 0)
 		return;
 	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-		const void *src = ai->ai_family == AF_INET
-			? (const void *)&((const struct sockaddr_in *)ai->ai_addr)->sin_addr
-			: (const void *)&((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+		const void *src =
+			ai->ai_family == AF_INET
+				? (const void *)&((const struct sockaddr_in *)ai->ai_addr)->sin_addr
+				: (const void *)&((const struct sockaddr_in6 *)ai->ai_addr)
+					  ->sin6_addr;
 
 		FUZZ_CHECK(ai->ai_family == AF_INET || ai->ai_family == AF_INET6);
 		FUZZ_CHECK(inet_ntop(ai->ai_family, src, back, sizeof(back)) != NULL);
@@ -183,7 +191,8 @@ static void fuzz_numeric_host(const char *text)
 	freeaddrinfo(res);
 }
 
-static void fuzz_addr(const char *text, const uint8_t *data, size_t size)
+static void
+fuzz_addr(const char *text, const uint8_t *data, size_t size)
 {
 	unsigned char a[16];
 
@@ -204,7 +213,8 @@ static void fuzz_addr(const char *text, const uint8_t *data, size_t size)
 /* --- identity's phone and code checks ----------------------------------------- */
 
 /* ^\+234(70|8[01]|9[01])[0-9]{8}$, and not the toll-free 0800. */
-static int fuzz_phone_shape(const char *p)
+static int
+fuzz_phone_shape(const char *p)
 {
 	if (strlen(p) != 14 || strncmp(p, "+234", 4) != 0)
 		return 0;
@@ -218,7 +228,8 @@ static int fuzz_phone_shape(const char *p)
 	return strncmp(p + 4, "800", 3) != 0;
 }
 
-static void fuzz_phone(const char *text)
+static void
+fuzz_phone(const char *text)
 {
 	mem_arena *a = mem_arena_new(1024);
 	char *out = NULL, *again = NULL;
@@ -231,8 +242,8 @@ static void fuzz_phone(const char *text)
 		FUZZ_CHECK(idn_normalize_phone(&again, a, out) == 0);
 		FUZZ_CHECK(strcmp(again, out) == 0);
 		/* The national form of it is the same number. */
-		FUZZ_CHECK(idn_normalize_phone(&again, a,
-					       mem_arena_printf(a, "0%s", out + 4)) == 0);
+		FUZZ_CHECK(idn_normalize_phone(&again, a, mem_arena_printf(a, "0%s", out + 4)) ==
+			   0);
 		FUZZ_CHECK(strcmp(again, out) == 0);
 	} else {
 		FUZZ_CHECK(strcmp(err_last()->reason, "invalid_phone") == 0);
@@ -240,13 +251,13 @@ static void fuzz_phone(const char *text)
 	mem_arena_free(a);
 }
 
-static void fuzz_code(const char *text)
+static void
+fuzz_code(const char *text)
 {
 	static const char stored[] = "0123456789abcdef0123456789abcdef"
 				     "0123456789abcdef0123456789abcdef";
 	size_t n = strlen(text), digits = strspn(text, "0123456789");
-	idn_code_state s = { .found = 1, .email = "a@example.com",
-			     .code_hash = (char *)stored };
+	idn_code_state s = {.found = 1, .email = "a@example.com", .code_hash = (char *)stored};
 	idn_verify_verdict v;
 
 	FUZZ_CHECK((idn_code_check(text) == 0) == (n == IDN_CODE_DIGITS && digits == n));
@@ -261,10 +272,18 @@ static void fuzz_code(const char *text)
 
 /* The tags the HTML templates write; every '<' of a rendered HTML part
  * starts one of them (the input's are escaped). */
-static void fuzz_html_tags(const char *html)
+static void
+fuzz_html_tags(const char *html)
 {
-	static const char *const tags[] = { "<!DOCTYPE html>", "<html>", "</html>", "<body>",
-					    "</body>", "<p>", "</p>", "<b>", "</b>" };
+	static const char *const tags[] = {"<!DOCTYPE html>",
+					   "<html>",
+					   "</html>",
+					   "<body>",
+					   "</body>",
+					   "<p>",
+					   "</p>",
+					   "<b>",
+					   "</b>"};
 
 	for (const char *p = strchr(html, '<'); p; p = strchr(p + 1, '<')) {
 		int known = 0;
@@ -275,7 +294,8 @@ static void fuzz_html_tags(const char *html)
 	}
 }
 
-static size_t fuzz_count(const char *s, char c)
+static size_t
+fuzz_count(const char *s, char c)
 {
 	size_t n = 0;
 
@@ -288,12 +308,13 @@ static size_t fuzz_count(const char *s, char c)
  * no CR or LF elsewhere, each line a header of the fixed set once (or a
  * Subject continuation); to_line, when not NULL, is its To line. The body
  * has exactly the three boundary lines of its two parts. */
-static void fuzz_message(const char *msg, size_t len, const char *to)
+static void
+fuzz_message(const char *msg, size_t len, const char *to)
 {
-	static const char *const names[] = { "From: ", "To: ", "Subject: ", "Date: ",
-					     "Message-ID: ", "MIME-Version: ",
-					     "Content-Type: " };
-	int seen[sizeof(names) / sizeof(names[0])] = { 0 };
+	static const char *const names[] = {
+		"From: ",	"To: ",		  "Subject: ",	   "Date: ",
+		"Message-ID: ", "MIME-Version: ", "Content-Type: "};
+	int seen[sizeof(names) / sizeof(names[0])] = {0};
 	const char *end = strstr(msg, "\r\n\r\n"), *p = msg, *body;
 	size_t last = 0, boundaries = 0;
 
@@ -329,7 +350,8 @@ static void fuzz_message(const char *msg, size_t len, const char *to)
 	FUZZ_CHECK(boundaries == 2);
 }
 
-static void fuzz_email(mem_arena *a, const evs_rendered *r, const char *to)
+static void
+fuzz_email(mem_arena *a, const evs_rendered *r, const char *to)
 {
 	char *msg = NULL;
 	size_t len = 0;
@@ -349,7 +371,8 @@ static void fuzz_email(mem_arena *a, const evs_rendered *r, const char *to)
 
 /* text with each '<' made 'x' (JSON stays JSON: '<' is only ever inside a
  * string), in the arena. */
-static char *fuzz_no_lt(mem_arena *a, const char *text)
+static char *
+fuzz_no_lt(mem_arena *a, const char *text)
 {
 	char *out = mem_arena_strdup(a, text);
 
@@ -360,10 +383,16 @@ static char *fuzz_no_lt(mem_arena *a, const char *text)
 	return out;
 }
 
-static void fuzz_render_type(mem_arena *a, const char *type, const char *text)
+static void
+fuzz_render_type(mem_arena *a, const char *type, const char *text)
 {
-	evs_event e = { .id = FUZZ_EVENT_ID, .type = type, .group_id = "", .user_id = "",
-			.actor_id = "", .occurred_at = "2024-01-02T03:04:05Z", .data_json = text };
+	evs_event e = {.id = FUZZ_EVENT_ID,
+		       .type = type,
+		       .group_id = "",
+		       .user_id = "",
+		       .actor_id = "",
+		       .occurred_at = "2024-01-02T03:04:05Z",
+		       .data_json = text};
 	evs_event plain = e;
 	evs_rendered r, rp;
 	const char *plain_text = fuzz_no_lt(a, text);
@@ -385,7 +414,8 @@ static void fuzz_render_type(mem_arena *a, const char *type, const char *text)
 	fuzz_email(a, &r, text);
 }
 
-static void fuzz_render(const char *text)
+static void
+fuzz_render(const char *text)
 {
 	size_t n = 0;
 	const evt_type *types = evt_types(&n);
@@ -401,7 +431,8 @@ static void fuzz_render(const char *text)
 	mem_arena_free(a);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *text = fuzz_text(data, size);
 

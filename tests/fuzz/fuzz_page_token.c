@@ -7,14 +7,16 @@
 #include "mem/mem.h"
 #include "page/page.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *token = fuzz_text(data, size);
 	mem_arena *arena = mem_arena_new(0);
@@ -26,10 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(!key && !id);
 		} else {
 			FUZZ_CHECK(key && id);
-			FUZZ_CHECK(strlen(key) > 0 &&
-				   strlen(key) <= PAGE_KEY_MAX);
-			FUZZ_CHECK(page_token_encode(&again, arena, key, id) ==
-				   0);
+			FUZZ_CHECK(strlen(key) > 0 && strlen(key) <= PAGE_KEY_MAX);
+			FUZZ_CHECK(page_token_encode(&again, arena, key, id) == 0);
 			FUZZ_CHECK(strcmp(again, token) == 0);
 		}
 	} else {

@@ -9,7 +9,8 @@
 static rpc_reflection *fuzz_view;
 static mem_arena *fuzz_arena;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
@@ -20,7 +21,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void fuzz_answer(const uint8_t *data, size_t size)
+static void
+fuzz_answer(const uint8_t *data, size_t size)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(fuzz_arena);
 	Grpc__Reflection__V1__ServerReflectionResponse resp =
@@ -41,7 +43,8 @@ static void fuzz_answer(const uint8_t *data, size_t size)
 	FUZZ_CHECK(out && protobuf_c_message_pack(&resp.base, out) == len);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	rpc_refl_index *ix = NULL;
 

@@ -6,12 +6,13 @@
 
 static pay_provider *provider;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	pay_flutterwave_config cfg = { .base_url = "http://127.0.0.1:9",
-				       .secret_key = "FLWSECK_TEST-fuzz",
-				       .secret_hash = "fuzz-secret-hash",
-				       .timeout_ms = 100 };
+	pay_flutterwave_config cfg = {.base_url = "http://127.0.0.1:9",
+				      .secret_key = "FLWSECK_TEST-fuzz",
+				      .secret_hash = "fuzz-secret-hash",
+				      .timeout_ms = 100};
 
 	(void)argc;
 	(void)argv;
@@ -20,14 +21,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	pay_event ev;
 	/* The first line is the verif-hash header, the rest the body. */
 	const uint8_t *nl = memchr(data, '\n', size);
 	size_t head = nl ? (size_t)(nl - data) : 0;
 	char *hash = fuzz_text(data, head);
-	pay_header headers[] = { { "verif-hash", hash } };
+	pay_header headers[] = {{"verif-hash", hash}};
 	const uint8_t *body = nl ? nl + 1 : data;
 	size_t len = nl ? size - head - 1 : size;
 	int ok = provider->ops->signature_ok(provider, headers, 1, body, len);
@@ -40,8 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(memchr(ev.tx_ref, '\0', sizeof(ev.tx_ref)) != NULL);
 		/* A deposit names its transaction and reference (its amount
 		 * is only a claim: crediting checks it against verify). */
-		FUZZ_CHECK(ev.kind != PAY_EVENT_CHARGE ||
-			   (ev.transaction_id[0] && ev.tx_ref[0]));
+		FUZZ_CHECK(ev.kind != PAY_EVENT_CHARGE || (ev.transaction_id[0] && ev.tx_ref[0]));
 		FUZZ_CHECK(ev.kind != PAY_EVENT_TRANSFER || ev.transfer_ref[0]);
 	}
 	free(hash);

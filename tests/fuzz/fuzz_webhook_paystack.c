@@ -10,10 +10,13 @@
 
 static pay_provider *provider;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	pay_paystack_config cfg = { .base_url = "http://127.0.0.1:9", .secret_key = FUZZ_KEY,
-				    .account_email = "accounts@kolo.example", .timeout_ms = 100 };
+	pay_paystack_config cfg = {.base_url = "http://127.0.0.1:9",
+				   .secret_key = FUZZ_KEY,
+				   .account_email = "accounts@kolo.example",
+				   .timeout_ms = 100};
 
 	(void)argc;
 	(void)argv;
@@ -23,7 +26,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 /* 1 when sig is the lower- or upper-case hex HMAC-SHA512 of body. */
-static int fuzz_is_signature(const char *sig, const uint8_t *body, size_t len)
+static int
+fuzz_is_signature(const char *sig, const uint8_t *body, size_t len)
 {
 	unsigned char mac[crypto_auth_hmacsha512_BYTES];
 	char hex[sizeof(mac) * 2 + 1];
@@ -44,14 +48,15 @@ static int fuzz_is_signature(const char *sig, const uint8_t *body, size_t len)
 	return 1;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	pay_event ev;
 	/* The first line is the x-paystack-signature header, the rest the body. */
 	const uint8_t *nl = memchr(data, '\n', size);
 	size_t head = nl ? (size_t)(nl - data) : 0;
 	char *sig = fuzz_text(data, head);
-	pay_header headers[] = { { "x-paystack-signature", sig } };
+	pay_header headers[] = {{"x-paystack-signature", sig}};
 	const uint8_t *body = nl ? nl + 1 : data;
 	size_t len = nl ? size - head - 1 : size;
 	int ok = provider->ops->signature_ok(provider, headers, 1, body, len);

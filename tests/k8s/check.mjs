@@ -133,30 +133,39 @@ function cfgVars(src) {
 // Every binary a manifest runs: its sources, the variables it reads, the
 // required ones, and (services) the peers' address variables it reads.
 const BINARIES = new Map();
+// The one peers table (shared/svc/peers.c): SVC_PEER_X -> {env, default address}.
+const PEERS = new Map();
+for (const m of cSource(["shared/svc/peers.c"]).matchAll(
+  /\[(SVC_PEER_[A-Z]+)\]\s*=\s*\{\s*"\w+",\s*"(KOLO_[A-Z_]+)",\s*"([^"]+)"/g,
+)) {
+  PEERS.set(m[1], { env: m[2], addr: m[3] });
+}
+check("the peers table names the six services", PEERS.size === 6, `${PEERS.size} rows`);
+// The peers' address variables a source reads: the rows it names.
+function peerEnvs(src) {
+  return new Set([...src.matchAll(/\b(SVC_PEER_(?:IDENTITY|GROUPS|LEDGER|WITHDRAWALS|PAYMENTS|EVENTS))\b/g)].map((m) => PEERS.get(m[1]).env));
+}
 {
   const svcShared = cSource(cFiles("shared/svc"));
   for (const svc of SERVICES) {
     const own = cSource(cFiles(`services/${svc}`));
     const src = `${own}\n${svcShared}`;
     const vars = cfgVars(src);
-    const addrEnv = own.match(/\.addr_env\s*=\s*"(KOLO_[A-Z_]+)"/)[1];
+    const self = PEERS.get(own.match(/\.self\s*=\s*(SVC_PEER_[A-Z]+)/)[1]);
+    const addrEnv = self.env;
     const dbEnv = own.match(/\.db_env\s*=\s*"(KOLO_[A-Z_]+)"/)[1];
-    const defAddr = own.match(/\.default_addr\s*=\s*"([^"]+)"/)[1];
+    const defAddr = self.addr;
     vars.set(addrEnv, { type: "ADDR", fallback: defAddr });
     vars.set(dbEnv, { type: "STRING", fallback: null });
-    const peers = new Set(
-      [...own.matchAll(/"(KOLO_(IDENTITY|GROUPS|LEDGER|WITHDRAWALS|PAYMENTS|EVENTS)_ADDR)"/g)]
-        .map((m) => m[1])
-        .filter((v) => v !== addrEnv),
-    );
+    const peers = new Set([...peerEnvs(own)].filter((v) => v !== addrEnv));
+    for (const v of peers) vars.set(v, { type: "ADDR", fallback: [...PEERS.values()].find((p) => p.env === v).addr });
     BINARIES.set(`kolo-${svc}`, { src, vars, addrEnv, peers, port: Number(defAddr.split(":")[1]) });
   }
   // The gateway reads its client TLS through shared/svc/tls.c.
   const gw = cSource([...cFiles("gateway"), "shared/svc/tls.c"]);
   const gwVars = cfgVars(gw);
-  const gwPeers = new Set(
-    [...gw.matchAll(/"(KOLO_(IDENTITY|GROUPS|LEDGER|WITHDRAWALS|PAYMENTS|EVENTS)_ADDR)"/g)].map((m) => m[1]),
-  );
+  const gwPeers = peerEnvs(gw);
+  for (const v of gwPeers) gwVars.set(v, { type: "ADDR", fallback: [...PEERS.values()].find((p) => p.env === v).addr });
   BINARIES.set("kolo-gateway", {
     src: gw,
     vars: gwVars,
@@ -524,7 +533,7 @@ function checkBuild(name, objects) {
     check(`${w.name}: runs its own binary`, binary === w.name);
     const env = envOf(w, c);
     for (const [varName, { value, source }] of env) {
-      check(`${w.name}: ${varName} is read by ${binary}`, bin.src.includes(`"${varName}"`));
+      check(`${w.name}: ${varName} is read by ${binary}`, bin.src.includes(`"${varName}"`) || bin.vars.has(varName));
       if (varName === "KOLO_HEALTH_ADDR") check(`${w.name}: KOLO_HEALTH_ADDR=${value} is host:port`, /^[^:].*:[0-9]{1,5}$/.test(value || ""));
       if (SECRET_LIKE.test(varName) && !varName.endsWith("_FILE"))
         check(`${w.name}: ${varName} comes from a Secret`, source === "secret");

@@ -11,7 +11,8 @@ atomic_int echo_count_last_rc;
 rpc_stream *_Atomic echo_count_streams[ECHO_STREAMS_KEPT];
 static atomic_int echo_count_kept;
 
-void echo_count_reset(void)
+void
+echo_count_reset(void)
 {
 	atomic_store(&echo_count_started, 0);
 	atomic_store(&echo_count_ended, 0);
@@ -22,21 +23,19 @@ void echo_count_reset(void)
 		atomic_store(&echo_count_streams[i], NULL);
 }
 
-static void echo_sleep(int ms)
+static void
+echo_sleep(int ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
 
 	nanosleep(&ts, NULL);
 }
 
-static int echo_handler(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
-			ProtobufCMessage *resp_msg)
+static int
+echo_handler(rpc_ctx *ctx, const ProtobufCMessage *req_msg, ProtobufCMessage *resp_msg)
 {
-	const Kolo__Test__V1__EchoRequest *req =
-		(const Kolo__Test__V1__EchoRequest *)req_msg;
-	Kolo__Test__V1__EchoResponse *resp =
-		(Kolo__Test__V1__EchoResponse *)resp_msg;
+	const Kolo__Test__V1__EchoRequest *req = (const Kolo__Test__V1__EchoRequest *)req_msg;
+	Kolo__Test__V1__EchoResponse *resp = (Kolo__Test__V1__EchoResponse *)resp_msg;
 	const char *value = NULL;
 	int rc = 0;
 
@@ -44,8 +43,7 @@ static int echo_handler(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
 	if (req->sleep_ms > 0)
 		echo_sleep(req->sleep_ms);
 	if (req->fail_code > 0) {
-		rc = err_set((err_code)-req->fail_code, req->fail_reason,
-			     "failed as asked");
+		rc = err_set((err_code)-req->fail_code, req->fail_reason, "failed as asked");
 		goto out;
 	}
 	resp->text = mem_arena_strdup(rpc_ctx_arena(ctx), req->text);
@@ -62,8 +60,8 @@ out:
 }
 
 /* Sends replies 1..count as asked; the blob is the call's arena's, once. */
-static int echo_count_send(const Kolo__Test__V1__CountRequest *req,
-			   rpc_ctx *ctx, rpc_stream *stream)
+static int
+echo_count_send(const Kolo__Test__V1__CountRequest *req, rpc_ctx *ctx, rpc_stream *stream)
 {
 	Kolo__Test__V1__CountReply reply = KOLO__TEST__V1__COUNT_REPLY__INIT;
 	int rc = 0;
@@ -90,11 +88,10 @@ static int echo_count_send(const Kolo__Test__V1__CountRequest *req,
 
 /* Count: replies 1..count, then (hold) waits until the stream must end,
  * then (fail_code) fails as asked. */
-static int echo_count_handler(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
-			      rpc_stream *stream)
+static int
+echo_count_handler(rpc_ctx *ctx, const ProtobufCMessage *req_msg, rpc_stream *stream)
 {
-	const Kolo__Test__V1__CountRequest *req =
-		(const Kolo__Test__V1__CountRequest *)req_msg;
+	const Kolo__Test__V1__CountRequest *req = (const Kolo__Test__V1__CountRequest *)req_msg;
 	int rc, at = atomic_fetch_add(&echo_count_kept, 1);
 
 	if (at < ECHO_STREAMS_KEPT)
@@ -104,8 +101,7 @@ static int echo_count_handler(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
 	while (rc == 0 && req->hold)
 		rc = rpc_stream_wait(stream, 60000);
 	if (rc == 0 && req->fail_code > 0)
-		rc = err_set((err_code)-req->fail_code, req->fail_reason,
-			     "failed as asked");
+		rc = err_set((err_code)-req->fail_code, req->fail_reason, "failed as asked");
 	atomic_store(&echo_count_last_rc, rc);
 	atomic_fetch_add(&echo_count_ended, 1);
 	return rc;
@@ -113,36 +109,37 @@ static int echo_count_handler(rpc_ctx *ctx, const ProtobufCMessage *req_msg,
 
 /* Session "ended-session" has ended; identity cannot be asked about
  * "unknown-session"; every other session is live. */
-static int echo_session_check(const auth_claims *claims)
+static int
+echo_session_check(const auth_claims *claims)
 {
 	if (strcmp(claims->sid, ECHO_ENDED_SESSION) == 0)
-		return err_set(ERR_UNAUTHENTICATED, "session_revoked",
-			       "this session has ended");
+		return err_set(ERR_UNAUTHENTICATED, "session_revoked", "this session has ended");
 	if (strcmp(claims->sid, ECHO_UNKNOWN_SESSION) == 0)
-		return err_set(ERR_UNAVAILABLE, "sessions_unknown",
-			       "cannot tell");
+		return err_set(ERR_UNAVAILABLE, "sessions_unknown", "cannot tell");
 	return 0;
 }
 
 static const rpc_method echo_methods[] = {
-	{ .name = "Echo", .handler = echo_handler, .auth = RPC_AUTH_NONE },
-	{ .name = "WhoAmI", .handler = echo_handler, .auth = RPC_AUTH_USER },
-	{ .name = "Internal", .handler = echo_handler, .auth = RPC_AUTH_INTERNAL },
-	{ .name = "Either", .handler = echo_handler, .auth = RPC_AUTH_USER | RPC_AUTH_INTERNAL },
-	{ .name = "Unhandled", .handler = NULL, .auth = RPC_AUTH_NONE },
-	{ .name = "Live", .handler = echo_handler, .auth = RPC_AUTH_USER | RPC_AUTH_LIVE | RPC_AUTH_INTERNAL },
+	{.name = "Echo", .handler = echo_handler, .auth = RPC_AUTH_NONE},
+	{.name = "WhoAmI", .handler = echo_handler, .auth = RPC_AUTH_USER},
+	{.name = "Internal", .handler = echo_handler, .auth = RPC_AUTH_INTERNAL},
+	{.name = "Either", .handler = echo_handler, .auth = RPC_AUTH_USER | RPC_AUTH_INTERNAL},
+	{.name = "Unhandled", .handler = NULL, .auth = RPC_AUTH_NONE},
+	{.name = "Live",
+	 .handler = echo_handler,
+	 .auth = RPC_AUTH_USER | RPC_AUTH_LIVE | RPC_AUTH_INTERNAL},
 };
 
 static const rpc_stream_method echo_stream_methods[] = {
-	{ .name = "Count", .stream_handler = echo_count_handler, .auth = RPC_AUTH_NONE },
-	{ .name = "CountWho", .stream_handler = echo_count_handler, .auth = RPC_AUTH_USER },
+	{.name = "Count", .stream_handler = echo_count_handler, .auth = RPC_AUTH_NONE},
+	{.name = "CountWho", .stream_handler = echo_count_handler, .auth = RPC_AUTH_USER},
 };
 
 /* The test's own caller table: payments may call the internal methods. */
 static const rpc_caller_rule echo_callers[] = {
-	{ "kolo.test.v1.EchoService", "Internal", RPC_CALLER_PAYMENTS },
-	{ "kolo.test.v1.EchoService", "Either", RPC_CALLER_PAYMENTS },
-	{ "kolo.test.v1.EchoService", "Live", RPC_CALLER_PAYMENTS },
+	{"kolo.test.v1.EchoService", "Internal", RPC_CALLER_PAYMENTS},
+	{"kolo.test.v1.EchoService", "Either", RPC_CALLER_PAYMENTS},
+	{"kolo.test.v1.EchoService", "Live", RPC_CALLER_PAYMENTS},
 };
 
 const rpc_service echo_rpc_service = {

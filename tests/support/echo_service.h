@@ -14,7 +14,7 @@ extern const rpc_service echo_rpc_service_uncovered;
 
 /* The sessions echo's session check refuses (Live): one ended, one it
  * cannot tell about. */
-#define ECHO_ENDED_SESSION "ended-session"
+#define ECHO_ENDED_SESSION   "ended-session"
 #define ECHO_UNKNOWN_SESSION "unknown-session"
 
 /* Calls currently inside an echo handler (for shutdown tests). */

@@ -9,7 +9,8 @@ int __wrap_clock_gettime(clockid_t id, struct timespec *ts);
 
 int64_t test_clock_offset;
 
-int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
+int
+__wrap_clock_gettime(clockid_t id, struct timespec *ts)
 {
 	int rc = __real_clock_gettime(id, ts);
 
@@ -18,7 +19,8 @@ int __wrap_clock_gettime(clockid_t id, struct timespec *ts)
 	return rc;
 }
 
-time_t __wrap_time(time_t *t)
+time_t
+__wrap_time(time_t *t)
 {
 	time_t now = __real_time(NULL) + (time_t)test_clock_offset;
 

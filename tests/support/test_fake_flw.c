@@ -26,7 +26,8 @@ typedef struct fake_buf {
 	size_t len;
 } fake_buf;
 
-static size_t fake_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+static size_t
+fake_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	fake_buf *b = userdata;
 	size_t n = size * nmemb;
@@ -39,11 +40,11 @@ static size_t fake_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-char *test_fake_flw_http(const char *method, const char *path, const char *body,
-			 long *status)
+char *
+test_fake_flw_http(const char *method, const char *path, const char *body, long *status)
 {
 	char url[256];
-	fake_buf b = { calloc(1, 1), 0 };
+	fake_buf b = {calloc(1, 1), 0};
 	CURL *c = curl_easy_init();
 
 	assert_non_null(c);
@@ -63,7 +64,8 @@ char *test_fake_flw_http(const char *method, const char *path, const char *body,
 	return b.data;
 }
 
-void test_fake_flw_control(const char *what, const char *body)
+void
+test_fake_flw_control(const char *what, const char *body)
 {
 	char path[64];
 	long status = 0;
@@ -76,7 +78,8 @@ void test_fake_flw_control(const char *what, const char *body)
 	free(reply);
 }
 
-void test_fake_flw_mode(const char *endpoint, const char *behaviour, int times)
+void
+test_fake_flw_mode(const char *endpoint, const char *behaviour, int times)
 {
 	char body[256];
 
@@ -85,7 +88,8 @@ void test_fake_flw_mode(const char *endpoint, const char *behaviour, int times)
 	test_fake_flw_control("mode", body);
 }
 
-json_t *test_fake_flw_stats(void)
+json_t *
+test_fake_flw_stats(void)
 {
 	long status = 0;
 	char *reply = test_fake_flw_http("GET", "/_control/stats", NULL, &status);
@@ -98,7 +102,8 @@ json_t *test_fake_flw_stats(void)
 }
 
 /* stats[table][key] as a number (0 when absent). */
-static json_int_t fake_stat(const char *table, const char *key)
+static json_int_t
+fake_stat(const char *table, const char *key)
 {
 	json_t *s = test_fake_flw_stats();
 	json_t *n = json_object_get(json_object_get(s, table), key);
@@ -108,22 +113,26 @@ static json_int_t fake_stat(const char *table, const char *key)
 	return v;
 }
 
-json_int_t test_fake_flw_transfers_created(const char *reference)
+json_int_t
+test_fake_flw_transfers_created(const char *reference)
 {
 	return fake_stat("transfers_created", reference);
 }
 
-json_int_t test_fake_flw_accounts_created(const char *tx_ref)
+json_int_t
+test_fake_flw_accounts_created(const char *tx_ref)
 {
 	return fake_stat("virtual_accounts_created", tx_ref);
 }
 
-json_int_t test_fake_flw_requests(const char *path)
+json_int_t
+test_fake_flw_requests(const char *path)
 {
 	return fake_stat("requests", path);
 }
 
-json_int_t test_fake_flw_counter(const char *name)
+json_int_t
+test_fake_flw_counter(const char *name)
 {
 	json_t *s = test_fake_flw_stats();
 	json_t *n = json_object_get(s, name);
@@ -135,7 +144,8 @@ json_int_t test_fake_flw_counter(const char *name)
 	return v;
 }
 
-char *test_fake_flw_last_body(const char *path)
+char *
+test_fake_flw_last_body(const char *path)
 {
 	json_t *s = test_fake_flw_stats();
 	json_t *v = json_object_get(json_object_get(s, "last_body"), path);
@@ -147,8 +157,9 @@ char *test_fake_flw_last_body(const char *path)
 	return out;
 }
 
-void test_fake_flw_transaction_fee(const char *id, const char *tx_ref, const char *amount,
-				   const char *app_fee, const char *status)
+void
+test_fake_flw_transaction_fee(const char *id, const char *tx_ref, const char *amount,
+			      const char *app_fee, const char *status)
 {
 	char body[512];
 
@@ -159,13 +170,15 @@ void test_fake_flw_transaction_fee(const char *id, const char *tx_ref, const cha
 	test_fake_flw_control("transaction", body);
 }
 
-void test_fake_flw_transaction(const char *id, const char *tx_ref, const char *amount,
-			       const char *status)
+void
+test_fake_flw_transaction(const char *id, const char *tx_ref, const char *amount,
+			  const char *status)
 {
 	test_fake_flw_transaction_fee(id, tx_ref, amount, "0", status);
 }
 
-void test_fake_flw_raw_reply(const char *id, const char *reply)
+void
+test_fake_flw_raw_reply(const char *id, const char *reply)
 {
 	json_t *j = json_pack("{s:s, s:s}", "id", id, "reply_raw", reply);
 	char *body = json_dumps(j, JSON_COMPACT);
@@ -175,28 +188,30 @@ void test_fake_flw_raw_reply(const char *id, const char *reply)
 	json_decref(j);
 }
 
-void test_fake_flw_transfer_status(const char *reference, const char *status)
+void
+test_fake_flw_transfer_status(const char *reference, const char *status)
 {
 	char body[256];
 
-	snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"status\":\"%s\"}", reference,
-		 status);
+	snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"status\":\"%s\"}", reference, status);
 	test_fake_flw_control("transfer_status", body);
 }
 
-const char *test_fake_flw_url(void)
+const char *
+test_fake_flw_url(void)
 {
 	return base_url;
 }
 
 /* Reads the fake's first line ("listening <port>"); 0 or -1. */
-static int fake_read_port(int *port)
+static int
+fake_read_port(int *port)
 {
 	char line[128];
 	size_t len = 0;
 
 	while (len < sizeof(line) - 1) {
-		struct pollfd pfd = { .fd = fake_stdout, .events = POLLIN };
+		struct pollfd pfd = {.fd = fake_stdout, .events = POLLIN};
 		ssize_t n;
 
 		if (poll(&pfd, 1, 20000) <= 0) {
@@ -220,12 +235,14 @@ static int fake_read_port(int *port)
 	return 0;
 }
 
-int test_fake_flw_start(void)
+int
+test_fake_flw_start(void)
 {
 	return test_fake_start_script(FAKE_SCRIPT, TEST_FAKE_FLW_SECRET_KEY);
 }
 
-int test_fake_start_script(const char *script, const char *secret_key)
+int
+test_fake_start_script(const char *script, const char *secret_key)
 {
 	int out_pipe[2], in_pipe[2];
 	int port = 0;
@@ -264,7 +281,8 @@ int test_fake_start_script(const char *script, const char *secret_key)
 	return 0;
 }
 
-void test_fake_flw_stop(void)
+void
+test_fake_flw_stop(void)
 {
 	if (fake_pid > 0) {
 		kill(fake_pid, SIGTERM);

@@ -19,7 +19,7 @@
 int test_fake_flw_start(void);
 
 /* The path of the fake Paystack server and the secret key it accepts. */
-#define TEST_FAKE_PSK_SCRIPT KOLO_SOURCE_DIR "/tests/fake_paystack/fake_paystack.py"
+#define TEST_FAKE_PSK_SCRIPT	 KOLO_SOURCE_DIR "/tests/fake_paystack/fake_paystack.py"
 #define TEST_FAKE_PSK_SECRET_KEY "sk_test_fake_paystack"
 
 /* test_fake_flw_start() for another fake with the same command line and
@@ -35,8 +35,7 @@ const char *test_fake_flw_url(void);
 
 /* A request to the fake without credentials (the control API needs none);
  * the reply body (malloc'd), the HTTP status in *status. */
-char *test_fake_flw_http(const char *method, const char *path, const char *body,
-			 long *status);
+char *test_fake_flw_http(const char *method, const char *path, const char *body, long *status);
 
 /* POST /_control/<what> with a JSON body; fails the test unless it
  * answers 200. */

@@ -16,7 +16,8 @@
 #include "identity_service.h"
 #include "test_pg.h"
 
-void test_identity_config(idn_config *cfg, const auth_keyring *ring)
+void
+test_identity_config(idn_config *cfg, const auth_keyring *ring)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	idn_config_defaults(cfg);
@@ -25,7 +26,8 @@ void test_identity_config(idn_config *cfg, const auth_keyring *ring)
 	cfg->keys = *ring;
 }
 
-int test_identity_start(test_identity *out, const char *dbname)
+int
+test_identity_start(test_identity *out, const char *dbname)
 {
 	idn_config cfg;
 	test_key key;
@@ -44,11 +46,11 @@ int test_identity_start(test_identity *out, const char *dbname)
 	out->conninfo = test_pg_conninfo(dbname, "kolo_identity");
 	if (!out->conninfo)
 		return -1;
-	return test_service_start_db(&out->service, &idn_rpc_service, &out->keys,
-				     out->conninfo);
+	return test_service_start_db(&out->service, &idn_rpc_service, &out->keys, out->conninfo);
 }
 
-void test_identity_stop(test_identity *ti)
+void
+test_identity_stop(test_identity *ti)
 {
 	test_service_stop(&ti->service);
 	free(ti->conninfo);
@@ -58,12 +60,12 @@ void test_identity_stop(test_identity *ti)
 /* Proves u owns their email as a user does: the code of Register's
  * user.email_code event (read from identity's outbox as kolo-events would
  * get it), then VerifyEmail with u's token. */
-static void test_identity_verify(test_identity *ti, const test_user *u, mem_arena *arena)
+static void
+test_identity_verify(test_identity *ti, const test_user *u, mem_arena *arena)
 {
-	Kolo__Identity__V1__VerifyEmailRequest req =
-		KOLO__IDENTITY__V1__VERIFY_EMAIL_REQUEST__INIT;
+	Kolo__Identity__V1__VerifyEmailRequest req = KOLO__IDENTITY__V1__VERIFY_EMAIL_REQUEST__INIT;
 	Kolo__Identity__V1__VerifyEmailResponse *resp = NULL;
-	test_caller who = { .access_token = u->access_token };
+	test_caller who = {.access_token = u->access_token};
 	PGconn *pg = test_pg_connect(ti->conninfo);
 	char sql[256];
 	char *code;
@@ -75,13 +77,14 @@ static void test_identity_verify(test_identity *ti, const test_user *u, mem_aren
 	code = test_pg_value(pg, sql);
 	PQfinish(pg);
 	req.code = code;
-	if (test_call(&ti->service, "VerifyEmail", &req.base, (ProtobufCMessage **)&resp,
-		      arena, &who) != 0)
+	if (test_call(&ti->service, "VerifyEmail", &req.base, (ProtobufCMessage **)&resp, arena,
+		      &who) != 0)
 		fail_msg("verify %s: %s", u->email, err_last()->message);
 	free(code);
 }
 
-void test_identity_user(test_identity *ti, test_user *out, const char *tag)
+void
+test_identity_user(test_identity *ti, test_user *out, const char *tag)
 {
 	mem_arena *arena = mem_arena_new(0);
 
@@ -90,11 +93,11 @@ void test_identity_user(test_identity *ti, test_user *out, const char *tag)
 	mem_arena_free(arena);
 }
 
-void test_identity_user_unverified(test_identity *ti, test_user *out, const char *tag)
+void
+test_identity_user_unverified(test_identity *ti, test_user *out, const char *tag)
 {
 	static atomic_int counter;
-	Kolo__Identity__V1__RegisterRequest req =
-		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterRequest req = KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
 	Kolo__Identity__V1__RegisterResponse *resp = NULL;
 	mem_arena *arena = mem_arena_new(0);
 	char name[64];
@@ -105,8 +108,8 @@ void test_identity_user_unverified(test_identity *ti, test_user *out, const char
 	req.email = out->email;
 	req.password = "test password 123";
 	req.name = name;
-	if (test_call(&ti->service, "Register", &req.base, (ProtobufCMessage **)&resp,
-		      arena, NULL) != 0)
+	if (test_call(&ti->service, "Register", &req.base, (ProtobufCMessage **)&resp, arena,
+		      NULL) != 0)
 		fail_msg("register %s: %s", out->email, err_last()->message);
 	snprintf(out->id, sizeof(out->id), "%s", resp->user->id);
 	snprintf(out->access_token, sizeof(out->access_token), "%s", resp->access_token);

@@ -22,7 +22,7 @@ typedef struct test_user {
 /* How the services under test follow identity's ended sessions
  * (svc/sessions.h), as kolo-groups and kolo-withdrawals do in production:
  * svc_sessions_start(channel to identity, &test_sessions_config). */
-#define TEST_SESSIONS_POLL_MS 50
+#define TEST_SESSIONS_POLL_MS	   50
 #define TEST_SESSIONS_MAX_STALE_MS 2000
 
 /* cfg for identity under test: the defaults, the cheapest argon2id and the

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-void test_key_make(test_key *out, const char *kid)
+void
+test_key_make(test_key *out, const char *kid)
 {
 	if (sodium_init() < 0)
 		abort();
@@ -12,7 +13,8 @@ void test_key_make(test_key *out, const char *kid)
 	crypto_sign_keypair(out->pk, out->sk);
 }
 
-int test_key_seeded(test_key *out, const char *kid, char *seed_text, size_t cap)
+int
+test_key_seeded(test_key *out, const char *kid, char *seed_text, size_t cap)
 {
 	unsigned char seed[crypto_sign_SEEDBYTES];
 
@@ -24,7 +26,8 @@ int test_key_seeded(test_key *out, const char *kid, char *seed_text, size_t cap)
 	return auth_b64url_encode(seed_text, cap, seed, sizeof(seed)) < 0 ? -1 : 0;
 }
 
-void test_keyring_add(auth_keyring *ring, const test_key *key)
+void
+test_keyring_add(auth_keyring *ring, const test_key *key)
 {
 	auth_key *k = &ring->keys[ring->n_keys++];
 
@@ -32,16 +35,16 @@ void test_keyring_add(auth_keyring *ring, const test_key *key)
 	memcpy(k->public_key, key->pk, sizeof(k->public_key));
 }
 
-char *test_token(const test_key *key, const char *sub, int64_t iat,
-		 int64_t exp)
+char *
+test_token(const test_key *key, const char *sub, int64_t iat, int64_t exp)
 {
 	return test_token_sid(key, sub, "", iat, exp);
 }
 
-char *test_token_sid(const test_key *key, const char *sub, const char *sid,
-		     int64_t iat, int64_t exp)
+char *
+test_token_sid(const test_key *key, const char *sub, const char *sid, int64_t iat, int64_t exp)
 {
-	auth_claims claims = { .iat = iat, .exp = exp };
+	auth_claims claims = {.iat = iat, .exp = exp};
 	char *token = NULL;
 
 	snprintf(claims.sub, sizeof(claims.sub), "%s", sub);

@@ -26,11 +26,10 @@ void test_keyring_add(auth_keyring *ring, const test_key *key);
 
 /* A signed token for sub, issued at iat and expiring at exp. The result
  * is owned by the caller (free()). */
-char *test_token(const test_key *key, const char *sub, int64_t iat,
-		 int64_t exp);
+char *test_token(const test_key *key, const char *sub, int64_t iat, int64_t exp);
 
 /* test_token() naming session sid (the `sid` claim). */
-char *test_token_sid(const test_key *key, const char *sub, const char *sid,
-		     int64_t iat, int64_t exp);
+char *test_token_sid(const test_key *key, const char *sub, const char *sid, int64_t iat,
+		     int64_t exp);
 
 #endif

@@ -24,21 +24,24 @@ static const char test_pg_migrations[] = KOLO_SOURCE_DIR "/migrations";
 /* The <n> of kolo_t_<pid>_<n>. */
 static atomic_uint test_pg_next_db;
 
-static void test_pg_quiet_notice(void *arg, const char *message)
+static void
+test_pg_quiet_notice(void *arg, const char *message)
 {
 	(void)arg;
 	(void)message;
 }
 
 /* KOLO_TEST_PG, or NULL without a word. */
-static const char *test_pg_env(void)
+static const char *
+test_pg_env(void)
 {
 	const char *env = getenv("KOLO_TEST_PG");
 
 	return env != NULL && env[0] != '\0' ? env : NULL;
 }
 
-const char *test_pg_admin(void)
+const char *
+test_pg_admin(void)
 {
 	const char *env = test_pg_env();
 
@@ -50,7 +53,8 @@ const char *test_pg_admin(void)
 	return env;
 }
 
-static void test_pg_append_quoted(FILE *f, const char *key, const char *value)
+static void
+test_pg_append_quoted(FILE *f, const char *key, const char *value)
 {
 	const char *p;
 
@@ -63,7 +67,8 @@ static void test_pg_append_quoted(FILE *f, const char *key, const char *value)
 	fputs("' ", f);
 }
 
-char *test_pg_conninfo(const char *dbname, const char *user)
+char *
+test_pg_conninfo(const char *dbname, const char *user)
 {
 	const char *admin = test_pg_admin();
 	char *err = NULL, *out = NULL;
@@ -76,8 +81,7 @@ char *test_pg_conninfo(const char *dbname, const char *user)
 		return NULL;
 	opts = PQconninfoParse(admin, &err);
 	if (opts == NULL) {
-		fprintf(stderr, "KOLO_TEST_PG is malformed: %s\n",
-			err ? err : "?");
+		fprintf(stderr, "KOLO_TEST_PG is malformed: %s\n", err ? err : "?");
 		PQfreemem(err);
 		return NULL;
 	}
@@ -100,8 +104,8 @@ char *test_pg_conninfo(const char *dbname, const char *user)
 
 /* Runs "<head><database name as an identifier><tail>" on the admin
  * connection. 0 or -1 after a message. */
-static int test_pg_admin_run(const char *admin, const char *head,
-			     const char *name, const char *tail)
+static int
+test_pg_admin_run(const char *admin, const char *head, const char *name, const char *tail)
 {
 	PGconn *pg = PQconnectdb(admin);
 	PGresult *res;
@@ -109,15 +113,13 @@ static int test_pg_admin_run(const char *admin, const char *head,
 	int rc = -1;
 
 	if (PQstatus(pg) != CONNECTION_OK) {
-		fprintf(stderr, "cannot connect to KOLO_TEST_PG: %s",
-			PQerrorMessage(pg));
+		fprintf(stderr, "cannot connect to KOLO_TEST_PG: %s", PQerrorMessage(pg));
 		goto out;
 	}
 	PQsetNoticeProcessor(pg, test_pg_quiet_notice, NULL);
 	ident = PQescapeIdentifier(pg, name, strlen(name));
 	if (ident == NULL) {
-		fprintf(stderr, "cannot quote %s: %s", name,
-			PQerrorMessage(pg));
+		fprintf(stderr, "cannot quote %s: %s", name, PQerrorMessage(pg));
 		goto out;
 	}
 	if (asprintf(&sql, "%s%s%s", head, ident, tail) < 0)
@@ -135,7 +137,8 @@ out:
 	return rc;
 }
 
-int test_pg_create_db(char *name, size_t cap)
+int
+test_pg_create_db(char *name, size_t cap)
 {
 	const char *admin = test_pg_admin();
 	unsigned n = atomic_fetch_add(&test_pg_next_db, 1);
@@ -145,20 +148,18 @@ int test_pg_create_db(char *name, size_t cap)
 		return -1;
 	len = snprintf(name, cap, "kolo_t_%ld_%u", (long)getpid(), n);
 	if (len < 0 || (size_t)len >= cap) {
-		fprintf(stderr,
-			"test_pg: a database name does not fit in %zu bytes\n",
-			cap);
+		fprintf(stderr, "test_pg: a database name does not fit in %zu bytes\n", cap);
 		return -1;
 	}
 	/* A database of this name is a leftover of a process that had our
 	 * pid; it is ours to replace. */
-	if (test_pg_admin_run(admin, "DROP DATABASE IF EXISTS ", name,
-			      " WITH (FORCE)") < 0)
+	if (test_pg_admin_run(admin, "DROP DATABASE IF EXISTS ", name, " WITH (FORCE)") < 0)
 		return -1;
 	return test_pg_admin_run(admin, "CREATE DATABASE ", name, "");
 }
 
-int test_pg_create_migrated_db(char *name, size_t cap)
+int
+test_pg_create_migrated_db(char *name, size_t cap)
 {
 	char *conninfo;
 	int applied = 0;
@@ -174,25 +175,26 @@ int test_pg_create_migrated_db(char *name, size_t cap)
 	rc = mig_run(conninfo, test_pg_migrations, NULL, &applied);
 	free(conninfo);
 	if (rc < 0) {
-		fprintf(stderr, "test_pg: migrating %s failed: %s: %s\n", name,
-			err_last()->reason, err_last()->message);
+		fprintf(stderr, "test_pg: migrating %s failed: %s: %s\n", name, err_last()->reason,
+			err_last()->message);
 		test_pg_drop_db(name);
 		return -1;
 	}
 	return 0;
 }
 
-void test_pg_drop_db(const char *name)
+void
+test_pg_drop_db(const char *name)
 {
 	const char *admin = test_pg_env();
 
 	if (admin == NULL || name == NULL || name[0] == '\0')
 		return;
-	(void)test_pg_admin_run(admin, "DROP DATABASE IF EXISTS ", name,
-				" WITH (FORCE)");
+	(void)test_pg_admin_run(admin, "DROP DATABASE IF EXISTS ", name, " WITH (FORCE)");
 }
 
-PGconn *test_pg_connect(const char *conninfo)
+PGconn *
+test_pg_connect(const char *conninfo)
 {
 	PGconn *pg = PQconnectdb(conninfo);
 
@@ -205,28 +207,27 @@ PGconn *test_pg_connect(const char *conninfo)
 	return pg;
 }
 
-char *test_pg_value(PGconn *pg, const char *sql)
+char *
+test_pg_value(PGconn *pg, const char *sql)
 {
 	PGresult *res = PQexec(pg, sql);
 	ExecStatusType st = PQresultStatus(res);
 	char *value;
 
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-		fprintf(stderr, "sql failed: %s: %s\n", sql,
-			PQresultErrorMessage(res));
+		fprintf(stderr, "sql failed: %s: %s\n", sql, PQresultErrorMessage(res));
 		PQclear(res);
 		fail();
 	}
-	value = strdup(PQntuples(res) > 0 && PQnfields(res) > 0
-			       ? PQgetvalue(res, 0, 0)
-			       : "");
+	value = strdup(PQntuples(res) > 0 && PQnfields(res) > 0 ? PQgetvalue(res, 0, 0) : "");
 	PQclear(res);
 	if (value == NULL)
 		abort();
 	return value;
 }
 
-long test_pg_long(PGconn *pg, const char *sql)
+long
+test_pg_long(PGconn *pg, const char *sql)
 {
 	char *value = test_pg_value(pg, sql);
 	long n = strtol(value, NULL, 10);
@@ -235,12 +236,14 @@ long test_pg_long(PGconn *pg, const char *sql)
 	return n;
 }
 
-void test_pg_ok(PGconn *pg, const char *sql)
+void
+test_pg_ok(PGconn *pg, const char *sql)
 {
 	free(test_pg_value(pg, sql));
 }
 
-char *test_pg_sqlstate(PGconn *pg, const char *sql)
+char *
+test_pg_sqlstate(PGconn *pg, const char *sql)
 {
 	PGresult *res = PQexec(pg, sql);
 	ExecStatusType st = PQresultStatus(res);
@@ -260,7 +263,8 @@ char *test_pg_sqlstate(PGconn *pg, const char *sql)
 }
 
 /* tests/fault/invariants.sql, read whole (the caller frees it). */
-static char *test_pg_invariants_sql(void)
+static char *
+test_pg_invariants_sql(void)
 {
 	FILE *f = fopen(KOLO_SOURCE_DIR "/tests/fault/invariants.sql", "r");
 	char *sql = calloc(1, 65536);
@@ -277,7 +281,8 @@ static char *test_pg_invariants_sql(void)
 
 /* Runs invariants.sql, keeping the violations `filter` (a WHERE clause on
  * its column `violation`) selects, and fails the test on any. */
-static void test_pg_invariants_where(PGconn *pg, const char *filter)
+static void
+test_pg_invariants_where(PGconn *pg, const char *filter)
 {
 	char *sql = test_pg_invariants_sql();
 	char *end = sql + strlen(sql);
@@ -306,12 +311,14 @@ static void test_pg_invariants_where(PGconn *pg, const char *filter)
 		fail_msg("%d money invariants broken (tests/fault/invariants.sql)", rows);
 }
 
-void test_pg_ledger_invariant(PGconn *pg)
+void
+test_pg_ledger_invariant(PGconn *pg)
 {
 	test_pg_invariants_where(pg, "true");
 }
 
-long test_pg_invariant_count(PGconn *pg, const char *violation)
+long
+test_pg_invariant_count(PGconn *pg, const char *violation)
 {
 	char *sql = test_pg_invariants_sql();
 	char *end = sql + strlen(sql);
@@ -329,12 +336,14 @@ long test_pg_invariant_count(PGconn *pg, const char *violation)
 	return n;
 }
 
-void test_pg_payments_invariant(PGconn *pg)
+void
+test_pg_payments_invariant(PGconn *pg)
 {
 	test_pg_invariants_where(pg, "violation NOT LIKE '%withdrawal%'");
 }
 
-int test_pg_fresh(char *name, size_t cap, PGconn **admin)
+int
+test_pg_fresh(char *name, size_t cap, PGconn **admin)
 {
 	char *conninfo;
 
@@ -348,14 +357,16 @@ int test_pg_fresh(char *name, size_t cap, PGconn **admin)
 	return 0;
 }
 
-void test_pg_fresh_end(const char *name, PGconn *admin)
+void
+test_pg_fresh_end(const char *name, PGconn *admin)
 {
 	if (admin)
 		PQfinish(admin);
 	test_pg_drop_db(name);
 }
 
-int test_pg_fresh_service(char *name, size_t cap, PGconn **admin, const char *role)
+int
+test_pg_fresh_service(char *name, size_t cap, PGconn **admin, const char *role)
 {
 	char *conninfo;
 	int rc;
@@ -368,7 +379,8 @@ int test_pg_fresh_service(char *name, size_t cap, PGconn **admin, const char *ro
 	return rc < 0 ? -1 : 0;
 }
 
-void test_pg_fresh_service_end(const char *name, PGconn *admin)
+void
+test_pg_fresh_service_end(const char *name, PGconn *admin)
 {
 	db_thread_close();
 	db_unconfigure();
@@ -376,7 +388,8 @@ void test_pg_fresh_service_end(const char *name, PGconn *admin)
 }
 
 /* printf(fmt, ap) into sql (cap bytes); fails the test when it does not fit. */
-static void test_pg_vformat(char *sql, size_t cap, const char *fmt, va_list ap)
+static void
+test_pg_vformat(char *sql, size_t cap, const char *fmt, va_list ap)
 {
 	int n = vsnprintf(sql, cap, fmt, ap);
 
@@ -384,7 +397,8 @@ static void test_pg_vformat(char *sql, size_t cap, const char *fmt, va_list ap)
 		fail_msg("SQL longer than %zu bytes: %.60s...", cap - 1, fmt);
 }
 
-char *test_pg_valuef(PGconn *pg, const char *fmt, ...)
+char *
+test_pg_valuef(PGconn *pg, const char *fmt, ...)
 {
 	char sql[2048];
 	va_list ap;
@@ -395,7 +409,8 @@ char *test_pg_valuef(PGconn *pg, const char *fmt, ...)
 	return test_pg_value(pg, sql);
 }
 
-long test_pg_longf(PGconn *pg, const char *fmt, ...)
+long
+test_pg_longf(PGconn *pg, const char *fmt, ...)
 {
 	char sql[2048];
 	va_list ap;

@@ -51,8 +51,7 @@ void test_pg_fresh_end(const char *name, PGconn *admin);
 /* test_pg_fresh() whose database is also the process's (db_configure) as
  * role ("kolo_identity"): a service's own tests. Ended with
  * test_pg_fresh_service_end, which closes the thread's connection too. */
-KOLO_MUST_CHECK int test_pg_fresh_service(char *name, size_t cap, PGconn **admin,
-					  const char *role);
+KOLO_MUST_CHECK int test_pg_fresh_service(char *name, size_t cap, PGconn **admin, const char *role);
 void test_pg_fresh_service_end(const char *name, PGconn *admin);
 
 /* DROP DATABASE IF EXISTS name WITH (FORCE), ending its sessions. Never

@@ -6,7 +6,8 @@
 #include "db/db.h"
 #include "svc/call.h"
 
-const char *test_caller_token(const char *caller)
+const char *
+test_caller_token(const char *caller)
 {
 	static const char *const tokens[RPC_N_CALLERS] = {
 		TEST_INTERNAL_TOKEN "identity", TEST_INTERNAL_TOKEN "groups",
@@ -23,14 +24,16 @@ const char *test_caller_token(const char *caller)
 	return TEST_INTERNAL_TOKEN "nobody";
 }
 
-void test_calls_configure(const char *caller)
+void
+test_calls_configure(const char *caller)
 {
 	svc_calls_configure(caller, test_caller_token(caller));
 	svc_calls_thread_caller(NULL, NULL);
 }
 
 /* "name:hash,..." of every caller's test token (static). */
-static const char *test_caller_hashes(void)
+static const char *
+test_caller_hashes(void)
 {
 	static char spec[RPC_N_CALLERS * (RPC_TOKEN_HASH_HEX + 16)];
 	char hex[RPC_TOKEN_HASH_HEX + 1];
@@ -40,28 +43,29 @@ static const char *test_caller_hashes(void)
 		const char *name = rpc_caller_name(1u << i);
 
 		rpc_token_hash_hex(hex, test_caller_token(name));
-		len += (size_t)snprintf(spec + len, sizeof(spec) - len, "%s%s:%s",
-					i ? "," : "", name, hex);
+		len += (size_t)snprintf(spec + len, sizeof(spec) - len, "%s%s:%s", i ? "," : "",
+					name, hex);
 	}
 	return spec;
 }
 
 /* "kolo.ledger.v1.LedgerService" -> "ledger" when that is a caller. */
-static const char *test_caller_of(const char *service_name)
+static const char *
+test_caller_of(const char *service_name)
 {
 	for (int i = 0; i < RPC_N_CALLERS; i++) {
 		const char *name = rpc_caller_name(1u << i);
 		size_t len = strlen(name);
 
 		if (strncmp(service_name, "kolo.", 5) == 0 &&
-		    strncmp(service_name + 5, name, len) == 0 &&
-		    service_name[5 + len] == '.')
+		    strncmp(service_name + 5, name, len) == 0 && service_name[5 + len] == '.')
 			return name;
 	}
 	return NULL;
 }
 
-static void test_worker_start(void *arg)
+static void
+test_worker_start(void *arg)
 {
 	const test_service *ts = arg;
 
@@ -72,8 +76,9 @@ static void test_worker_start(void *arg)
 		svc_calls_thread_caller(ts->caller, test_caller_token(ts->caller));
 }
 
-int test_service_start_db(test_service *out, const rpc_service *svc,
-			  const auth_keyring *keys, const char *conninfo)
+int
+test_service_start_db(test_service *out, const rpc_service *svc, const auth_keyring *keys,
+		      const char *conninfo)
 {
 	rpc_server_config cfg = {
 		.addr = "127.0.0.1:0",
@@ -94,21 +99,18 @@ int test_service_start_db(test_service *out, const rpc_service *svc,
 			err_last()->message);
 		return -1;
 	}
-	snprintf(out->target, sizeof(out->target), "127.0.0.1:%d",
-		 rpc_server_port(out->server));
-	return rpc_channel_open(&out->channel, out->target, svc->descriptor,
-				NULL) < 0
-		       ? -1
-		       : 0;
+	snprintf(out->target, sizeof(out->target), "127.0.0.1:%d", rpc_server_port(out->server));
+	return rpc_channel_open(&out->channel, out->target, svc->descriptor, NULL) < 0 ? -1 : 0;
 }
 
-int test_service_start(test_service *out, const rpc_service *svc,
-		       const auth_keyring *keys)
+int
+test_service_start(test_service *out, const rpc_service *svc, const auth_keyring *keys)
 {
 	return test_service_start_db(out, svc, keys, NULL);
 }
 
-void test_service_stop(test_service *ts)
+void
+test_service_stop(test_service *ts)
 {
 	if (ts->channel)
 		rpc_channel_close(ts->channel);
@@ -119,7 +121,8 @@ void test_service_stop(test_service *ts)
 }
 
 /* A caller the caller table allows for ts's method; "gateway" when none. */
-static const char *test_allowed_caller(const test_service *ts, const char *method)
+static const char *
+test_allowed_caller(const test_service *ts, const char *method)
 {
 	unsigned callers = 0;
 
@@ -133,13 +136,14 @@ static const char *test_allowed_caller(const test_service *ts, const char *metho
 	return "gateway";
 }
 
-int test_call(test_service *ts, const char *method, const ProtobufCMessage *req,
-	      ProtobufCMessage **resp, mem_arena *arena, const test_caller *who)
+int
+test_call(test_service *ts, const char *method, const ProtobufCMessage *req,
+	  ProtobufCMessage **resp, mem_arena *arena, const test_caller *who)
 {
-	static const test_caller nobody = { 0 };
+	static const test_caller nobody = {0};
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	rpc_metadata md[5];
-	rpc_call_opts opts = { .timeout_ms = 10000, .metadata = md };
+	rpc_call_opts opts = {.timeout_ms = 10000, .metadata = md};
 	char *bearer = NULL;
 	const char *caller;
 
@@ -149,19 +153,17 @@ int test_call(test_service *ts, const char *method, const ProtobufCMessage *req,
 		opts.timeout_ms = who->timeout_ms;
 	if (who->access_token) {
 		bearer = mem_arena_printf(arena, "Bearer %s", who->access_token);
-		md[opts.n_metadata++] = (rpc_metadata){ "authorization", bearer };
+		md[opts.n_metadata++] = (rpc_metadata){"authorization", bearer};
 	}
-	caller = who->caller ? who->caller
-			     : who->internal ? test_allowed_caller(ts, method) : NULL;
+	caller = who->caller ? who->caller : who->internal ? test_allowed_caller(ts, method) : NULL;
 	if (caller) {
-		md[opts.n_metadata++] = (rpc_metadata){ RPC_CALLER_KEY, caller };
+		md[opts.n_metadata++] = (rpc_metadata){RPC_CALLER_KEY, caller};
 		md[opts.n_metadata++] =
-			(rpc_metadata){ RPC_INTERNAL_TOKEN_KEY, test_caller_token(caller) };
+			(rpc_metadata){RPC_INTERNAL_TOKEN_KEY, test_caller_token(caller)};
 	}
 	if (who->user_agent)
-		md[opts.n_metadata++] = (rpc_metadata){ "x-user-agent", who->user_agent };
+		md[opts.n_metadata++] = (rpc_metadata){"x-user-agent", who->user_agent};
 	if (who->forwarded_for)
-		md[opts.n_metadata++] =
-			(rpc_metadata){ "x-forwarded-for", who->forwarded_for };
+		md[opts.n_metadata++] = (rpc_metadata){"x-forwarded-for", who->forwarded_for};
 	return rpc_call(ts->channel, method, req, resp, &alloc, &opts);
 }

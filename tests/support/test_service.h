@@ -28,14 +28,13 @@ void test_calls_configure(const char *caller);
 /* Starts svc on 127.0.0.1:<any> with 4 workers, the given public keys and
  * every caller's test token hash, and opens a channel to it. Its worker
  * threads call other services as svc's own caller name. 0 or -1. */
-int test_service_start(test_service *out, const rpc_service *svc,
-		       const auth_keyring *keys);
+int test_service_start(test_service *out, const rpc_service *svc, const auth_keyring *keys);
 
 /* test_service_start() whose worker threads connect to the database with
  * conninfo (borrowed; it must outlive the server): several services, each
  * as its own role, in one test process. */
-int test_service_start_db(test_service *out, const rpc_service *svc,
-			  const auth_keyring *keys, const char *conninfo);
+int test_service_start_db(test_service *out, const rpc_service *svc, const auth_keyring *keys,
+			  const char *conninfo);
 
 /* Closes the channel and stops the server. */
 void test_service_stop(test_service *ts);
@@ -47,7 +46,7 @@ typedef struct test_caller {
 	const char *caller;	  /* a service call as this caller ("gateway") */
 	const char *user_agent;
 	const char *forwarded_for;
-	int64_t timeout_ms;	  /* the call's deadline; 0: 10000 */
+	int64_t timeout_ms; /* the call's deadline; 0: 10000 */
 } test_caller;
 
 /* Calls method; the reply is allocated in arena. Returns rpc_call()'s

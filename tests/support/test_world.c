@@ -22,12 +22,17 @@
 #include "svc/call.h"
 #include "svc/sessions.h"
 
-static int test_world_start_withdrawals(test_world *w)
+static int
+test_world_start_withdrawals(test_world *w)
 {
-	wdr_deps deps = { .identity = w->to_identity, .groups = w->to_groups,
-			  .ledger = w->to_ledger, .payments = w->to_payments,
-			  .ttl_s = 72 * 3600, .worker_interval_ms = 100, .payout_idle_s = 0,
-			  .payout_max_attempts = 5 };
+	wdr_deps deps = {.identity = w->to_identity,
+			 .groups = w->to_groups,
+			 .ledger = w->to_ledger,
+			 .payments = w->to_payments,
+			 .ttl_s = 72 * 3600,
+			 .worker_interval_ms = 100,
+			 .payout_idle_s = 0,
+			 .payout_max_attempts = 5};
 
 	wdr_configure(&deps);
 	w->withdrawals_conninfo = test_pg_conninfo(w->dbname, "kolo_withdrawals");
@@ -35,7 +40,8 @@ static int test_world_start_withdrawals(test_world *w)
 				     w->withdrawals_conninfo);
 }
 
-void test_world_as(test_world *w, const char *conninfo, const char *caller)
+void
+test_world_as(test_world *w, const char *conninfo, const char *caller)
 {
 	(void)w;
 	db_thread_close();
@@ -43,28 +49,32 @@ void test_world_as(test_world *w, const char *conninfo, const char *caller)
 	svc_calls_thread_caller(caller, test_caller_token(caller));
 }
 
-void test_world_as_payments(test_world *w)
+void
+test_world_as_payments(test_world *w)
 {
 	svc_calls_thread_caller(NULL, NULL);
 	db_thread_close();
 	db_thread_set_conninfo(w->payments_conninfo);
 }
 
-void test_world_withdrawals_pass(test_world *w)
+void
+test_world_withdrawals_pass(test_world *w)
 {
 	test_world_as(w, w->withdrawals_conninfo, "withdrawals");
 	wdr_worker_pass();
 	test_world_as_payments(w);
 }
 
-void test_world_ledger_pass(test_world *w)
+void
+test_world_ledger_pass(test_world *w)
 {
 	test_world_as(w, w->ledger_conninfo, "ledger");
 	ldg_worker_pass();
 	test_world_as_payments(w);
 }
 
-int test_world_start(test_world *w)
+int
+test_world_start(test_world *w)
 {
 	memset(w, 0, sizeof(*w));
 	if (test_pg_fresh(w->dbname, sizeof(w->dbname), &w->admin) < 0)
@@ -84,15 +94,14 @@ int test_world_start(test_world *w)
 		return -1;
 	grp_use_channels(w->to_identity, w->to_payments);
 	if (svc_sessions_start(w->to_identity,
-			       &(svc_sessions_config){
-				       .poll_ms = TEST_SESSIONS_POLL_MS,
-				       .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS,
-				       .caller = "groups",
-				       .token = test_caller_token("groups") }) < 0)
+			       &(svc_sessions_config){.poll_ms = TEST_SESSIONS_POLL_MS,
+						      .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS,
+						      .caller = "groups",
+						      .token = test_caller_token("groups")}) < 0)
 		return -1;
 	/* Passed proposals apply at once (no time-lock) in these tests. */
-	grp_gov_configure(&(grp_gov_config){ .delay_s = 0, .tenure_s = 7 * 86400,
-					     .worker_interval_ms = 1000 });
+	grp_gov_configure(
+		&(grp_gov_config){.delay_s = 0, .tenure_s = 7 * 86400, .worker_interval_ms = 1000});
 	if (test_service_start_db(&w->groups, &grp_rpc_service, &w->identity.keys,
 				  w->groups_conninfo) < 0 ||
 	    rpc_channel_open(&w->to_groups, w->groups.target,
@@ -123,11 +132,15 @@ int test_world_start(test_world *w)
 	return test_world_start_withdrawals(w);
 }
 
-void test_world_provider(test_world *w, struct pay_provider *provider)
+void
+test_world_provider(test_world *w, struct pay_provider *provider)
 {
-	pay_deps deps = { .ledger = w->to_ledger, .groups = w->to_groups,
-			  .worker_interval_ms = 100, .payout_stale_s = 0,
-			  .resend_after_s = 300, .recovery_max_tries = 20 };
+	pay_deps deps = {.ledger = w->to_ledger,
+			 .groups = w->to_groups,
+			 .worker_interval_ms = 100,
+			 .payout_stale_s = 0,
+			 .resend_after_s = 300,
+			 .recovery_max_tries = 20};
 
 	if (provider) {
 		w->provider->ops->destroy(w->provider);
@@ -137,7 +150,8 @@ void test_world_provider(test_world *w, struct pay_provider *provider)
 	pay_configure(&deps);
 }
 
-void test_world_stop(test_world *w)
+void
+test_world_stop(test_world *w)
 {
 	test_service_stop(&w->withdrawals);
 	test_service_stop(&w->payments);
@@ -165,41 +179,46 @@ void test_world_stop(test_world *w)
 /* The world of test_world_setup and its kin (test_world_use). */
 static test_world *used;
 
-void test_world_use(test_world *w)
+void
+test_world_use(test_world *w)
 {
 	used = w;
 }
 
-int test_world_setup(void **state)
+int
+test_world_setup(void **state)
 {
 	(void)state;
 	return test_world_start(used);
 }
 
-int test_world_teardown(void **state)
+int
+test_world_teardown(void **state)
 {
 	(void)state;
 	test_world_stop(used);
 	return 0;
 }
 
-int test_world_check_ledger(void **state)
+int
+test_world_check_ledger(void **state)
 {
 	(void)state;
 	test_pg_ledger_invariant(used->admin);
 	return 0;
 }
 
-int test_world_call(test_world *w, test_service *svc, const char *method,
-		    const void *req, void *resp, const test_user *as)
+int
+test_world_call(test_world *w, test_service *svc, const char *method, const void *req, void *resp,
+		const test_user *as)
 {
-	test_caller who = { .access_token = as ? as->access_token : NULL,
-			    .internal = as == NULL };
+	test_caller who = {.access_token = as ? as->access_token : NULL, .internal = as == NULL};
 
 	return test_call(svc, method, req, (ProtobufCMessage **)resp, w->arena, &who);
 }
 
-void test_world_group(test_world *w, const test_user *owner, const char *name, char *id)
+void
+test_world_group(test_world *w, const test_user *owner, const char *name, char *id)
 {
 	Kolo__Groups__V1__CreateGroupRequest req = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
@@ -210,8 +229,9 @@ void test_world_group(test_world *w, const test_user *owner, const char *name, c
 	snprintf(id, 64, "%s", resp->group->id);
 }
 
-void test_world_member(test_world *w, const char *group_id, const test_user *owner,
-		       const test_user *who, int role)
+void
+test_world_member(test_world *w, const char *group_id, const test_user *owner, const test_user *who,
+		  int role)
 {
 	Kolo__Groups__V1__AddMemberRequest req = KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
 	Kolo__Groups__V1__AddMemberResponse *resp = NULL;
@@ -223,8 +243,9 @@ void test_world_member(test_world *w, const char *group_id, const test_user *own
 		fail_msg("add member: %s", err_last()->message);
 }
 
-void test_world_pass(test_world *w, const Kolo__Groups__V1__Proposal *p,
-		     const test_user *const *officers, size_t n, const char *pin)
+void
+test_world_pass(test_world *w, const Kolo__Groups__V1__Proposal *p,
+		const test_user *const *officers, size_t n, const char *pin)
 {
 	Kolo__Groups__V1__ApproveProposalRequest req =
 		KOLO__GROUPS__V1__APPROVE_PROPOSAL_REQUEST__INIT;
@@ -234,14 +255,16 @@ void test_world_pass(test_world *w, const Kolo__Groups__V1__Proposal *p,
 	req.proposal_id = p ? p->id : "";
 	req.pin = (char *)pin;
 	for (size_t i = 0; i < n && strcmp(status, "PENDING") == 0; i++) {
-		if (test_world_call(w, &w->groups, "ApproveProposal", &req, &resp, officers[i]) == 0)
+		if (test_world_call(w, &w->groups, "ApproveProposal", &req, &resp, officers[i]) ==
+		    0)
 			status = resp->proposal->status;
 	}
 	if (strcmp(status, "APPLIED") != 0)
 		fail_msg("proposal not applied: %s", status);
 }
 
-void test_world_account(test_world *w, const char *group_id, char *id)
+void
+test_world_account(test_world *w, const char *group_id, char *id)
 {
 	static int counter;
 	char sql[512], *value;
@@ -260,7 +283,8 @@ void test_world_account(test_world *w, const char *group_id, char *id)
 	free(value);
 }
 
-void test_world_set_pin(test_world *w, const test_user *u, const char *pin)
+void
+test_world_set_pin(test_world *w, const test_user *u, const char *pin)
 {
 	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
 	Kolo__Identity__V1__SetPinResponse *resp = NULL;
@@ -269,7 +293,8 @@ void test_world_set_pin(test_world *w, const test_user *u, const char *pin)
 	assert_int_equal(test_world_call(w, &w->identity.service, "SetPin", &req, &resp, u), 0);
 }
 
-static void test_world_kyc_insert(test_world *w, const test_user *u, const char *name_sql)
+static void
+test_world_kyc_insert(test_world *w, const test_user *u, const char *name_sql)
 {
 	char sql[768];
 
@@ -281,16 +306,17 @@ static void test_world_kyc_insert(test_world *w, const test_user *u, const char 
 	test_pg_ok(w->admin, sql);
 }
 
-void test_world_kyc_verified(test_world *w, const test_user *u)
+void
+test_world_kyc_verified(test_world *w, const test_user *u)
 {
 	char name_sql[128];
 
-	snprintf(name_sql, sizeof(name_sql), "(SELECT name FROM \"user\" WHERE id = '%s')",
-		 u->id);
+	snprintf(name_sql, sizeof(name_sql), "(SELECT name FROM \"user\" WHERE id = '%s')", u->id);
 	test_world_kyc_insert(w, u, name_sql);
 }
 
-void test_world_kyc_verified_as(test_world *w, const test_user *u, const char *kyc_name)
+void
+test_world_kyc_verified_as(test_world *w, const test_user *u, const char *kyc_name)
 {
 	char name_sql[256];
 
@@ -301,7 +327,8 @@ void test_world_kyc_verified_as(test_world *w, const test_user *u, const char *k
 	test_world_kyc_insert(w, u, name_sql);
 }
 
-int test_world_deposit(test_world *w, const char *group_id, const test_user *as, int64_t kobo)
+int
+test_world_deposit(test_world *w, const char *group_id, const test_user *as, int64_t kobo)
 {
 	Kolo__Payments__V1__SimulateDepositRequest req =
 		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
@@ -313,7 +340,8 @@ int test_world_deposit(test_world *w, const char *group_id, const test_user *as,
 }
 
 /* Registers "<tag>-<who>" as u. */
-static void test_world_team_user(test_world *w, test_user *u, const char *tag, const char *who)
+static void
+test_world_team_user(test_world *w, test_user *u, const char *tag, const char *who)
 {
 	char name[64];
 
@@ -321,8 +349,9 @@ static void test_world_team_user(test_world *w, test_user *u, const char *tag, c
 	test_identity_user(&w->identity, u, name);
 }
 
-void test_world_team(test_world *w, test_team *t, const char *tag, const char *group_name,
-		     unsigned flags)
+void
+test_world_team(test_world *w, test_team *t, const char *tag, const char *group_name,
+		unsigned flags)
 {
 	int treasurer = !(flags & TEST_TEAM_NO_TREASURER);
 
@@ -344,9 +373,10 @@ void test_world_team(test_world *w, test_team *t, const char *tag, const char *g
 		test_world_set_pin(w, &t->member, TEST_PIN);
 }
 
-int test_world_withdraw(test_world *w, const char *group_id, const test_user *as,
-			int64_t kobo, const char *account, const char *pin, const char *key,
-			Kolo__Withdrawals__V1__Withdrawal **out)
+int
+test_world_withdraw(test_world *w, const char *group_id, const test_user *as, int64_t kobo,
+		    const char *account, const char *pin, const char *key,
+		    Kolo__Withdrawals__V1__Withdrawal **out)
 {
 	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
 		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
@@ -371,12 +401,14 @@ int test_world_withdraw(test_world *w, const char *group_id, const test_user *as
 	return rc;
 }
 
-void test_world_expire_withdrawal(test_world *w, const char *id)
+void
+test_world_expire_withdrawal(test_world *w, const char *id)
 {
 	char sql[256];
 
 	snprintf(sql, sizeof(sql),
 		 "UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
-		 " - interval '1 minute' WHERE id = '%s'", id);
+		 " - interval '1 minute' WHERE id = '%s'",
+		 id);
 	test_pg_ok(w->admin, sql);
 }

@@ -45,8 +45,7 @@ int test_world_check_ledger(void **state);
 
 /* Creates a group owned by owner (fails the test on error); its id is
  * written to id (64 bytes). */
-void test_world_group(test_world *w, const test_user *owner, const char *name,
-		      char *id);
+void test_world_group(test_world *w, const test_user *owner, const char *name, char *id);
 
 /* Adds who to the group with role (a Kolo__Common__V1__Role). */
 void test_world_member(test_world *w, const char *group_id, const test_user *owner,
@@ -97,15 +96,14 @@ void test_world_kyc_verified(test_world *w, const test_user *u);
 void test_world_kyc_verified_as(test_world *w, const test_user *u, const char *kyc_name);
 
 /* SimulateDeposit of kobo into group as user as: test_world_call()'s result. */
-int test_world_deposit(test_world *w, const char *group_id, const test_user *as,
-		       int64_t kobo);
+int test_world_deposit(test_world *w, const char *group_id, const test_user *as, int64_t kobo);
 
 /* CreateWithdrawal of kobo from the group to account (bank 058, "Ngozi
  * Eze", for "Hall rent for December") as user as with pin and client_ref
  * key (NULL: none). test_world_call()'s result; the withdrawal (in the
  * world's arena) in *out when out is not NULL, NULL on error. */
-int test_world_withdraw(test_world *w, const char *group_id, const test_user *as,
-			int64_t kobo, const char *account, const char *pin, const char *key,
+int test_world_withdraw(test_world *w, const char *group_id, const test_user *as, int64_t kobo,
+			const char *account, const char *pin, const char *key,
 			Kolo__Withdrawals__V1__Withdrawal **out);
 
 /* Moves withdrawal id's expiry a minute into the past (in SQL), as if its
@@ -130,7 +128,7 @@ void test_world_withdrawals_pass(test_world *w);
 void test_world_ledger_pass(test_world *w);
 
 /* Calls a service as a user (NULL: with the service token). */
-int test_world_call(test_world *w, test_service *svc, const char *method,
-		    const void *req, void *resp, const test_user *as);
+int test_world_call(test_world *w, test_service *svc, const char *method, const void *req,
+		    void *resp, const test_user *as);
 
 #endif

@@ -29,11 +29,12 @@
 
 #include "e2e.h"
 
-#define TRACE_ID "4bf92f3577b34da6a3ce929d0e0e4736"
+#define TRACE_ID     "4bf92f3577b34da6a3ce929d0e0e4736"
 #define TRACE_PARENT "00-" TRACE_ID "-00f067aa0ba902b7-01"
-#define WAIT_MS 15000
+#define WAIT_MS	     15000
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	if (!getenv("KOLO_E2E_URL") || !getenv("KOLO_TRACE_LOGS")) {
 		fprintf(stderr, "KOLO_E2E_URL/KOLO_TRACE_LOGS not set: run through run_trace.sh\n");
@@ -42,21 +43,24 @@ static int setup(void **state)
 	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	curl_global_cleanup();
 	return 0;
 }
 
-static void sleep_ms(long ms)
+static void
+sleep_ms(long ms)
 {
-	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
 
 	nanosleep(&t, NULL);
 }
 
 /* The JSON log lines of process (its stderr) whose request_id is id. */
-static json_t *lines_of(const char *process, const char *id)
+static json_t *
+lines_of(const char *process, const char *id)
 {
 	char path[512], line[8192];
 	json_t *out = json_array();
@@ -79,13 +83,15 @@ static json_t *lines_of(const char *process, const char *id)
 
 /* The first line of process for id whose msg is msg, waiting for it (a
  * process logs a call once it answered it); a new reference. */
-static json_t *line_of(const char *process, const char *id, const char *msg)
+static json_t *
+line_of(const char *process, const char *id, const char *msg)
 {
 	for (long waited = 0; waited <= WAIT_MS; waited += 100) {
 		json_t *lines = lines_of(process, id), *v;
 		size_t i;
 
-		json_array_foreach(lines, i, v) {
+		json_array_foreach(lines, i, v)
+		{
 			if (strcmp(json_string_value(json_object_get(v, "msg")), msg) == 0) {
 				json_incref(v);
 				json_decref(lines);
@@ -99,7 +105,8 @@ static json_t *line_of(const char *process, const char *id, const char *msg)
 	return NULL;
 }
 
-static const char *field(json_t *line, const char *key)
+static const char *
+field(json_t *line, const char *key)
 {
 	const char *v = json_string_value(json_object_get(line, key));
 
@@ -107,29 +114,34 @@ static const char *field(json_t *line, const char *key)
 }
 
 /* Every line of process for id carries trace_id. */
-static void all_in_trace(const char *process, const char *id, const char *trace_id)
+static void
+all_in_trace(const char *process, const char *id, const char *trace_id)
 {
 	json_t *lines = lines_of(process, id), *v;
 	size_t i;
 
 	assert_true(json_array_size(lines) > 0);
-	json_array_foreach(lines, i, v)
-		assert_string_equal(field(v, "trace_id"), trace_id);
+	json_array_foreach(lines, i, v) assert_string_equal(field(v, "trace_id"), trace_id);
 	json_decref(lines);
 }
 
-static void create_group(e2e_reply *r, const e2e_user *owner, const char *id_header,
-			 const char *traceparent, long status)
+static void
+create_group(e2e_reply *r, const e2e_user *owner, const char *id_header, const char *traceparent,
+	     long status)
 {
 	char body[128];
-	e2e_opts o = { .token = owner->access, .body = body, .header = id_header,
-		       .header2 = traceparent, .header3 = "tracestate: kolo=t61,vendor=x" };
+	e2e_opts o = {.token = owner->access,
+		      .body = body,
+		      .header = id_header,
+		      .header2 = traceparent,
+		      .header3 = "tracestate: kolo=t61,vendor=x"};
 
 	snprintf(body, sizeof(body), "{\"name\":\"Trace %d\"}", getpid());
 	e2e_expect(r, "POST", "/v1/groups", &o, status, "");
 }
 
-static void test_one_request_id_and_trace_through_every_hop(void **state)
+static void
+test_one_request_id_and_trace_through_every_hop(void **state)
 {
 	e2e_user owner;
 	char id[64], header[96];
@@ -169,7 +181,8 @@ static void test_one_request_id_and_trace_through_every_hop(void **state)
 	json_decref(payments);
 }
 
-static void test_invalid_traceparent_starts_a_new_trace(void **state)
+static void
+test_invalid_traceparent_starts_a_new_trace(void **state)
 {
 	e2e_user owner;
 	char id[64], header[96], trace_id[40];
@@ -204,11 +217,12 @@ static void test_invalid_traceparent_starts_a_new_trace(void **state)
 	json_decref(payments);
 }
 
-static void test_invalid_request_id_is_replaced(void **state)
+static void
+test_invalid_request_id_is_replaced(void **state)
 {
 	char header[256], long_id[130];
 	e2e_reply r;
-	e2e_opts o = { .header = header };
+	e2e_opts o = {.header = header};
 
 	memset(long_id, 'a', 129);
 	long_id[129] = '\0';
@@ -228,7 +242,8 @@ static void test_invalid_request_id_is_replaced(void **state)
 
 /* --- partial availability ------------------------------------------------ */
 
-static json_t *readyz_until_ledger(const char *state_word)
+static json_t *
+readyz_until_ledger(const char *state_word)
 {
 	for (long waited = 0; waited <= WAIT_MS; waited += 100) {
 		e2e_reply r;
@@ -248,11 +263,12 @@ static json_t *readyz_until_ledger(const char *state_word)
 	return NULL;
 }
 
-static void test_one_service_down_leaves_the_others(void **state)
+static void
+test_one_service_down_leaves_the_others(void **state)
 {
 	e2e_user owner;
 	char gid[64], path[160];
-	e2e_opts o = { 0 };
+	e2e_opts o = {0};
 	e2e_reply r;
 	json_t *body;
 	FILE *f;
@@ -270,9 +286,9 @@ static void test_one_service_down_leaves_the_others(void **state)
 	e2e_http(&r, "GET", "/readyz", NULL);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(e2e_str(&r, "status"), "degraded");
-	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(r.json, "services"), "groups")),
-			    "SERVING");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r.json, "services"), "groups")),
+		"SERVING");
 	e2e_reply_free(&r);
 	json_decref(body);
 
@@ -301,10 +317,11 @@ static void test_one_service_down_leaves_the_others(void **state)
 	fclose(f);
 }
 
-static void test_the_ledger_back(void **state)
+static void
+test_the_ledger_back(void **state)
 {
 	char gid[64], access[2048], path[160];
-	e2e_opts o = { .token = access };
+	e2e_opts o = {.token = access};
 	FILE *f = fopen(getenv("KOLO_TRACE_STATE"), "r");
 	json_t *body;
 
@@ -335,7 +352,8 @@ static void test_the_ledger_back(void **state)
 	e2e_expect(NULL, "GET", path, &o, 200, "");
 }
 
-int main(void)
+int
+main(void)
 {
 	const char *phase = getenv("KOLO_TRACE_PHASE");
 	const struct CMUnitTest trace[] = {

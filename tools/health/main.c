@@ -16,14 +16,14 @@
 #include "rpc/rpc.h"
 #include "svc/tls.h"
 
-static int health_check_once(rpc_channel *ch, const char *service)
+static int
+health_check_once(rpc_channel *ch, const char *service)
 {
-	Grpc__Health__V1__HealthCheckRequest req =
-		GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+	Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
 	mem_arena *arena = mem_arena_new(0);
 	ProtobufCAllocator alloc = mem_arena_allocator(arena);
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 1000 };
+	rpc_call_opts opts = {.timeout_ms = 1000};
 	int serving = 0;
 
 	req.service = (char *)service;
@@ -34,14 +34,15 @@ static int health_check_once(rpc_channel *ch, const char *service)
 	return serving;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	int64_t wait_s = 0;
 	int arg = 1, serving = 0;
 	rpc_channel *ch = NULL;
-	rpc_client_tls tls = { 0 };
+	rpc_client_tls tls = {0};
 	int use_tls = 0;
-	struct timespec tick = { .tv_nsec = 100000000 };
+	struct timespec tick = {.tv_nsec = 100000000};
 	time_t until;
 
 	if (argc > 2 && strcmp(argv[1], "--wait") == 0) {

@@ -10,7 +10,8 @@
 
 #include "auth/auth.h"
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	unsigned char seed[crypto_sign_SEEDBYTES];
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
@@ -30,8 +31,7 @@ int main(int argc, char **argv)
 		snprintf(kid, sizeof(kid), "k%lld", (long long)time(NULL));
 	randombytes_buf(seed, sizeof(seed));
 	crypto_sign_seed_keypair(pk, sk, seed);
-	if (auth_b64url_encode(seed_text, sizeof(seed_text), seed,
-			       sizeof(seed)) < 0 ||
+	if (auth_b64url_encode(seed_text, sizeof(seed_text), seed, sizeof(seed)) < 0 ||
 	    auth_b64url_encode(pk_text, sizeof(pk_text), pk, sizeof(pk)) < 0)
 		goto out;
 	printf("KOLO_JWT_KID=%s\n", kid);

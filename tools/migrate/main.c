@@ -13,9 +13,10 @@
 #include "migrate.h"
 
 #define MAIN_EXIT_FAILURE 1
-#define MAIN_EXIT_USAGE 2
+#define MAIN_EXIT_USAGE	  2
 
-static void main_usage(FILE *out)
+static void
+main_usage(FILE *out)
 {
 	fputs("usage: kolo-migrate [--dir DIR] [--status]\n"
 	      "  --dir DIR   migrations folder (default: $KOLO_MIGRATIONS_DIR, "
@@ -27,7 +28,8 @@ static void main_usage(FILE *out)
 	      out);
 }
 
-static const char *main_env(const char *name)
+static const char *
+main_env(const char *name)
 {
 	const char *value = getenv(name);
 
@@ -35,13 +37,15 @@ static const char *main_env(const char *name)
 }
 
 /* A malformed KOLO_DATABASE_URL or an unusable folder is configuration. */
-static bool main_is_config_error(const char *reason)
+static bool
+main_is_config_error(const char *reason)
 {
 	return strcmp(reason, "bad_conninfo") == 0 ||
 	       strcmp(reason, "migrations_dir_unreadable") == 0;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{"dir", required_argument, NULL, 'd'},
@@ -69,15 +73,13 @@ int main(int argc, char **argv)
 			main_usage(stdout);
 			return 0;
 		} else {
-			fprintf(stderr, "kolo-migrate: bad option %s\n",
-				argv[optind - 1]);
+			fprintf(stderr, "kolo-migrate: bad option %s\n", argv[optind - 1]);
 			main_usage(stderr);
 			return MAIN_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "kolo-migrate: unexpected argument %s\n",
-			argv[optind]);
+		fprintf(stderr, "kolo-migrate: unexpected argument %s\n", argv[optind]);
 		main_usage(stderr);
 		return MAIN_EXIT_USAGE;
 	}
@@ -96,11 +98,9 @@ int main(int argc, char **argv)
 	else
 		rc = mig_run(conninfo, dir, stderr, &applied);
 	if (rc < 0) {
-		fprintf(stderr, "kolo-migrate: %s [%s]\n", err_last()->message,
-			err_last()->reason);
-		return main_is_config_error(err_last()->reason)
-			       ? MAIN_EXIT_USAGE
-			       : MAIN_EXIT_FAILURE;
+		fprintf(stderr, "kolo-migrate: %s [%s]\n", err_last()->message, err_last()->reason);
+		return main_is_config_error(err_last()->reason) ? MAIN_EXIT_USAGE
+								: MAIN_EXIT_FAILURE;
 	}
 	if (!status && applied == 0)
 		fputs("kolo-migrate: nothing to apply\n", stderr);

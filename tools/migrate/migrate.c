@@ -16,7 +16,7 @@
 #include "mem/mem.h"
 
 #define MIG_VERSION_MAX 9999
-#define MIG_HEX_LEN (crypto_hash_sha256_BYTES * 2)
+#define MIG_HEX_LEN	(crypto_hash_sha256_BYTES * 2)
 
 typedef struct mig_file {
 	int version;
@@ -45,26 +45,25 @@ static const char *const mig_state_names[] = {
 	"applied", "pending", "changed", "renamed", "missing", "out-of-order",
 };
 
-static const char mig_create_table_sql[] =
-	"CREATE TABLE IF NOT EXISTS public.schema_migrations ("
-	" version integer PRIMARY KEY CHECK (version > 0),"
-	" name text NOT NULL,"
-	" checksum text NOT NULL,"
-	" applied_at timestamptz NOT NULL DEFAULT now())";
+static const char mig_create_table_sql[] = "CREATE TABLE IF NOT EXISTS public.schema_migrations ("
+					   " version integer PRIMARY KEY CHECK (version > 0),"
+					   " name text NOT NULL,"
+					   " checksum text NOT NULL,"
+					   " applied_at timestamptz NOT NULL DEFAULT now())";
 
-static const char mig_applied_sql[] =
-	"SELECT version, name, checksum,"
-	" to_char(applied_at AT TIME ZONE 'UTC',"
-	" 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-	" FROM public.schema_migrations ORDER BY version";
+static const char mig_applied_sql[] = "SELECT version, name, checksum,"
+				      " to_char(applied_at AT TIME ZONE 'UTC',"
+				      " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+				      " FROM public.schema_migrations ORDER BY version";
 
-static bool mig_is_name_char(char c)
+static bool
+mig_is_name_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-int mig_parse_name(bool *is_migration_out, int *version_out, char *name_out,
-		   const char *file_name)
+int
+mig_parse_name(bool *is_migration_out, int *version_out, char *name_out, const char *file_name)
 {
 	size_t len = strlen(file_name);
 	size_t name_len, i;
@@ -72,8 +71,7 @@ int mig_parse_name(bool *is_migration_out, int *version_out, char *name_out,
 
 	*is_migration_out = false;
 	/* Hidden files (editor locks such as .#0001_x.sql) are not ours. */
-	if (file_name[0] == '.' || len < 4 ||
-	    strcmp(file_name + len - 4, ".sql") != 0)
+	if (file_name[0] == '.' || len < 4 || strcmp(file_name + len - 4, ".sql") != 0)
 		return 0;
 	if (len < 4 + 1 + 1 + 4 || file_name[4] != '_')
 		goto bad;
@@ -101,7 +99,8 @@ bad:
 		       file_name);
 }
 
-static void mig_set_free(mig_set *set)
+static void
+mig_set_free(mig_set *set)
 {
 	size_t i;
 
@@ -112,18 +111,18 @@ static void mig_set_free(mig_set *set)
 	set->count = 0;
 }
 
-static void mig_checksum(mig_file *file)
+static void
+mig_checksum(mig_file *file)
 {
 	unsigned char hash[crypto_hash_sha256_BYTES];
 
 	crypto_hash_sha256(hash, (const unsigned char *)file->sql, file->len);
-	sodium_bin2hex(file->checksum, sizeof(file->checksum), hash,
-		       sizeof(hash));
+	sodium_bin2hex(file->checksum, sizeof(file->checksum), hash, sizeof(hash));
 }
 
 /* Reads exactly st_size bytes plus a probe byte that must hit EOF. */
-static int mig_read_fd(mig_file *file, int fd, size_t size,
-		       const char *file_name)
+static int
+mig_read_fd(mig_file *file, int fd, size_t size, const char *file_name)
 {
 	size_t got = 0;
 	ssize_t n;
@@ -141,23 +140,21 @@ static int mig_read_fd(mig_file *file, int fd, size_t size,
 	}
 	if (read(fd, &probe, 1) != 0)
 		return err_set(ERR_INVALID_ARGUMENT, "migration_unreadable",
-			       "migration %s changed while it was read",
-			       file_name);
+			       "migration %s changed while it was read", file_name);
 	file->sql[size] = '\0';
 	file->len = size;
 	return 0;
 }
 
-static int mig_read_file(mig_file *file, const char *dir,
-			 const char *file_name)
+static int
+mig_read_file(mig_file *file, const char *dir, const char *file_name)
 {
 	int rc;
 	int fd = -1;
 	char path[PATH_MAX];
 	struct stat st;
 
-	if (snprintf(path, sizeof(path), "%s/%s", dir, file_name) >=
-	    (int)sizeof(path)) {
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file_name) >= (int)sizeof(path)) {
 		rc = err_set(ERR_INVALID_ARGUMENT, "migration_unreadable",
 			     "path of migration %s is too long", file_name);
 		goto out;
@@ -165,8 +162,7 @@ static int mig_read_file(mig_file *file, const char *dir,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
 		rc = err_set(ERR_INVALID_ARGUMENT, "migration_unreadable",
-			     "cannot open migration %s: %s", path,
-			     strerror(errno));
+			     "cannot open migration %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -198,7 +194,8 @@ out:
 	return rc;
 }
 
-static int mig_compare_version(const void *a, const void *b)
+static int
+mig_compare_version(const void *a, const void *b)
 {
 	const mig_file *fa = a, *fb = b;
 
@@ -206,7 +203,8 @@ static int mig_compare_version(const void *a, const void *b)
 }
 
 /* Adds dir/file_name to set when it is a migration. */
-static int mig_scan_one(mig_set *set, const char *dir, const char *file_name)
+static int
+mig_scan_one(mig_set *set, const char *dir, const char *file_name)
 {
 	int rc;
 	bool is_migration;
@@ -229,7 +227,8 @@ static int mig_scan_one(mig_set *set, const char *dir, const char *file_name)
 	return mig_read_file(file, dir, file_name);
 }
 
-static int mig_check_duplicates(const mig_set *set)
+static int
+mig_check_duplicates(const mig_set *set)
 {
 	size_t i;
 
@@ -237,18 +236,17 @@ static int mig_check_duplicates(const mig_set *set)
 		const mig_file *a = &set->files[i - 1], *b = &set->files[i];
 
 		if (a->version == b->version)
-			return err_set(ERR_INVALID_ARGUMENT,
-				       "duplicate_migration_version",
+			return err_set(ERR_INVALID_ARGUMENT, "duplicate_migration_version",
 				       "migrations %04d_%s.sql and %04d_%s.sql "
 				       "share the number %04d",
-				       a->version, a->name, b->version, b->name,
-				       a->version);
+				       a->version, a->name, b->version, b->name, a->version);
 	}
 	return 0;
 }
 
 /* Reads every migration of dir, sorted by number. */
-static int mig_scan(mig_set *out, const char *dir)
+static int
+mig_scan(mig_set *out, const char *dir)
 {
 	int rc = 0;
 	DIR *d;
@@ -259,8 +257,7 @@ static int mig_scan(mig_set *out, const char *dir)
 	d = opendir(dir);
 	if (d == NULL)
 		return err_set(ERR_INVALID_ARGUMENT, "migrations_dir_unreadable",
-			       "cannot open the migrations folder %s: %s", dir,
-			       strerror(errno));
+			       "cannot open the migrations folder %s: %s", dir, strerror(errno));
 	for (;;) {
 		errno = 0;
 		entry = readdir(d);
@@ -272,13 +269,11 @@ static int mig_scan(mig_set *out, const char *dir)
 	}
 	if (errno != 0) {
 		rc = err_set(ERR_INVALID_ARGUMENT, "migrations_dir_unreadable",
-			     "cannot list the migrations folder %s: %s", dir,
-			     strerror(errno));
+			     "cannot list the migrations folder %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	if (out->count > 0)
-		qsort(out->files, out->count, sizeof(*out->files),
-		      mig_compare_version);
+		qsort(out->files, out->count, sizeof(*out->files), mig_compare_version);
 	rc = mig_check_duplicates(out);
 out:
 	closedir(d);
@@ -287,7 +282,8 @@ out:
 	return rc;
 }
 
-static int mig_connect(db_conn **out, const char *conninfo)
+static int
+mig_connect(db_conn **out, const char *conninfo)
 {
 	char *parse_error = NULL;
 	PQconninfoOption *options;
@@ -310,7 +306,8 @@ typedef struct mig_row {
 	const char *applied_at;
 } mig_row;
 
-static mig_row mig_row_at(const PGresult *res, int i)
+static mig_row
+mig_row_at(const PGresult *res, int i)
 {
 	mig_row row;
 
@@ -321,8 +318,8 @@ static mig_row mig_row_at(const PGresult *res, int i)
 	return row;
 }
 
-static void mig_print(FILE *out, mig_state state, const mig_file *file,
-		      const mig_row *row)
+static void
+mig_print(FILE *out, mig_state state, const mig_file *file, const mig_row *row)
 {
 	int version = file ? file->version : row->version;
 	const char *name = file ? file->name : row->name;
@@ -331,15 +328,14 @@ static void mig_print(FILE *out, mig_state state, const mig_file *file,
 	if (state == MIG_APPLIED)
 		fprintf(out, " %s sha256 %s", row->applied_at, row->checksum);
 	else if (state == MIG_CHANGED)
-		fprintf(out, " (applied sha256 %s, file sha256 %s)",
-			row->checksum, file->checksum);
+		fprintf(out, " (applied sha256 %s, file sha256 %s)", row->checksum, file->checksum);
 	else if (state == MIG_RENAMED)
 		fprintf(out, " (applied as %04d_%s)", row->version, row->name);
 	fputc('\n', out);
 }
 
-static int mig_refuse(mig_state state, const mig_file *file,
-		      const mig_row *row, int newest_applied)
+static int
+mig_refuse(mig_state state, const mig_file *file, const mig_row *row, int newest_applied)
 {
 	switch (state) {
 	case MIG_CHANGED:
@@ -347,23 +343,19 @@ static int mig_refuse(mig_state state, const mig_file *file,
 			       "migration %04d_%s.sql was changed after it was "
 			       "applied (applied sha256 %s, file sha256 %s); "
 			       "add a new migration instead",
-			       file->version, file->name, row->checksum,
-			       file->checksum);
+			       file->version, file->name, row->checksum, file->checksum);
 	case MIG_RENAMED:
 		return err_set(ERR_FAILED_PRECONDITION, "migration_renamed",
 			       "migration %04d_%s was applied but the file is "
 			       "now %04d_%s.sql",
-			       row->version, row->name, file->version,
-			       file->name);
+			       row->version, row->name, file->version, file->name);
 	case MIG_MISSING:
 		return err_set(ERR_FAILED_PRECONDITION, "migration_missing",
 			       "migration %04d_%s is applied but its file "
 			       "%04d_%s.sql is missing",
-			       row->version, row->name, row->version,
-			       row->name);
+			       row->version, row->name, row->version, row->name);
 	case MIG_OUT_OF_ORDER:
-		return err_set(ERR_FAILED_PRECONDITION,
-			       "migration_out_of_order",
+		return err_set(ERR_FAILED_PRECONDITION, "migration_out_of_order",
 			       "migration %04d_%s.sql is pending but the later "
 			       "migration %04d is already applied",
 			       file->version, file->name, newest_applied);
@@ -372,14 +364,13 @@ static int mig_refuse(mig_state state, const mig_file *file,
 	}
 }
 
-static mig_state mig_classify(const mig_file *file, const mig_row *row,
-			      int newest_applied)
+static mig_state
+mig_classify(const mig_file *file, const mig_row *row, int newest_applied)
 {
 	if (file == NULL)
 		return MIG_MISSING;
 	if (row == NULL)
-		return file->version < newest_applied ? MIG_OUT_OF_ORDER
-						      : MIG_PENDING;
+		return file->version < newest_applied ? MIG_OUT_OF_ORDER : MIG_PENDING;
 	if (strcmp(file->name, row->name) != 0)
 		return MIG_RENAMED;
 	if (strcmp(file->checksum, row->checksum) != 0)
@@ -390,8 +381,8 @@ static mig_state mig_classify(const mig_file *file, const mig_row *row,
 /* Walks the files and the applied rows together, both sorted by version.
  * With status_out, prints every line and fails at the end if something is
  * wrong; without, fails at the first problem. */
-static int mig_compare(const mig_set *set, const PGresult *applied,
-		       FILE *status_out)
+static int
+mig_compare(const mig_set *set, const PGresult *applied, FILE *status_out)
 {
 	int rc = 0;
 	int rows = applied ? PQntuples(applied) : 0;
@@ -411,8 +402,7 @@ static int mig_compare(const mig_set *set, const PGresult *applied,
 		}
 		if (file != NULL && row != NULL && row->version < file->version)
 			file = NULL;
-		else if (file != NULL && row != NULL &&
-			 file->version < row->version)
+		else if (file != NULL && row != NULL && file->version < row->version)
 			row = NULL;
 		state = mig_classify(file, row, newest);
 		if (file != NULL)
@@ -430,12 +420,14 @@ static int mig_compare(const mig_set *set, const PGresult *applied,
 	return rc;
 }
 
-static int mig_load_applied(db_conn *conn, PGresult **out)
+static int
+mig_load_applied(db_conn *conn, PGresult **out)
 {
 	return db_exec(conn, out, mig_applied_sql, 0, NULL);
 }
 
-static bool mig_is_applied(const PGresult *applied, int version)
+static bool
+mig_is_applied(const PGresult *applied, int version)
 {
 	int i;
 
@@ -449,22 +441,22 @@ static bool mig_is_applied(const PGresult *applied, int version)
 /* Records why a migration's SQL failed. The server's message is kept: the
  * SQL is our own file, so it quotes no user data, and the operator needs
  * it to fix the file. Only its first line is used. */
-static int mig_sql_failed(const mig_file *file, const PGresult *res)
+static int
+mig_sql_failed(const mig_file *file, const PGresult *res)
 {
 	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	char first_line[160];
 
-	snprintf(first_line, sizeof(first_line), "%s",
-		 primary ? primary : "connection lost");
+	snprintf(first_line, sizeof(first_line), "%s", primary ? primary : "connection lost");
 	first_line[strcspn(first_line, "\r\n")] = '\0';
 	return err_set(db_err_from_sqlstate(sqlstate), "migration_failed",
-		       "migration %04d_%s.sql failed: %s (sqlstate %s)",
-		       file->version, file->name, first_line,
-		       sqlstate ? sqlstate : "none");
+		       "migration %04d_%s.sql failed: %s (sqlstate %s)", file->version, file->name,
+		       first_line, sqlstate ? sqlstate : "none");
 }
 
-static int mig_exec_file(db_conn *conn, const mig_file *file)
+static int
+mig_exec_file(db_conn *conn, const mig_file *file)
 {
 	int rc;
 	PGresult *res;
@@ -495,7 +487,8 @@ static int mig_exec_file(db_conn *conn, const mig_file *file)
 /* The file and its schema_migrations row in one transaction. Not db_tx():
  * a retry after a lost connection would run without the advisory lock,
  * which lives and dies with the session. */
-static int mig_apply_one(db_conn *conn, const mig_file *file, FILE *log)
+static int
+mig_apply_one(db_conn *conn, const mig_file *file, FILE *log)
 {
 	int rc;
 	char version[16];
@@ -521,15 +514,16 @@ static int mig_apply_one(db_conn *conn, const mig_file *file, FILE *log)
 	if (rc < 0)
 		goto out;
 	if (log != NULL)
-		fprintf(log, "applied %04d_%s (sha256 %s)\n", file->version,
-			file->name, file->checksum);
+		fprintf(log, "applied %04d_%s (sha256 %s)\n", file->version, file->name,
+			file->checksum);
 out:
 	if (rc < 0 && PQtransactionStatus(db_pg(conn)) != PQTRANS_IDLE)
 		PQclear(PQexec(db_pg(conn), "ROLLBACK"));
 	return rc;
 }
 
-static int mig_lock(db_conn *conn, FILE *log)
+static int
+mig_lock(db_conn *conn, FILE *log)
 {
 	int rc;
 	char key[32];
@@ -538,8 +532,7 @@ static int mig_lock(db_conn *conn, FILE *log)
 	bool got;
 
 	snprintf(key, sizeof(key), "%lld", (long long)MIG_LOCK_KEY);
-	rc = db_exec(conn, &res, "SELECT pg_try_advisory_lock($1::bigint)", 1,
-		     params);
+	rc = db_exec(conn, &res, "SELECT pg_try_advisory_lock($1::bigint)", 1, params);
 	if (rc < 0)
 		return rc;
 	got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
@@ -551,20 +544,20 @@ static int mig_lock(db_conn *conn, FILE *log)
 	return db_run(conn, "SELECT pg_advisory_lock($1::bigint)", 1, params);
 }
 
-static void mig_unlock(db_conn *conn)
+static void
+mig_unlock(db_conn *conn)
 {
 	char key[32];
 	const char *params[1] = {key};
 
 	snprintf(key, sizeof(key), "%lld", (long long)MIG_LOCK_KEY);
-	if (db_run(conn, "SELECT pg_advisory_unlock($1::bigint)", 1, params) <
-	    0)
+	if (db_run(conn, "SELECT pg_advisory_unlock($1::bigint)", 1, params) < 0)
 		return;
 }
 
-static int mig_apply_pending(db_conn *conn, const mig_set *set,
-			     const PGresult *applied, FILE *log,
-			     int *applied_out)
+static int
+mig_apply_pending(db_conn *conn, const mig_set *set, const PGresult *applied, FILE *log,
+		  int *applied_out)
 {
 	int rc;
 	size_t i;
@@ -580,8 +573,8 @@ static int mig_apply_pending(db_conn *conn, const mig_set *set,
 	return 0;
 }
 
-int mig_run(const char *conninfo, const char *dir, FILE *log,
-	    int *applied_out)
+int
+mig_run(const char *conninfo, const char *dir, FILE *log, int *applied_out)
 {
 	int rc;
 	int applied_count = 0;
@@ -592,8 +585,7 @@ int mig_run(const char *conninfo, const char *dir, FILE *log,
 
 	assert(conninfo != NULL && dir != NULL);
 	if (sodium_init() < 0) {
-		rc = err_set(ERR_INTERNAL, "sodium_init_failed",
-			     "libsodium failed to initialise");
+		rc = err_set(ERR_INTERNAL, "sodium_init_failed", "libsodium failed to initialise");
 		goto out;
 	}
 	rc = mig_scan(&set, dir);
@@ -630,14 +622,14 @@ out:
 	return rc;
 }
 
-static int mig_table_exists(db_conn *conn, bool *exists_out)
+static int
+mig_table_exists(db_conn *conn, bool *exists_out)
 {
 	int rc;
 	PGresult *res = NULL;
 
-	rc = db_exec(conn, &res,
-		     "SELECT to_regclass('public.schema_migrations') IS NOT NULL",
-		     0, NULL);
+	rc = db_exec(conn, &res, "SELECT to_regclass('public.schema_migrations') IS NOT NULL", 0,
+		     NULL);
 	if (rc < 0)
 		return rc;
 	*exists_out = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
@@ -645,7 +637,8 @@ static int mig_table_exists(db_conn *conn, bool *exists_out)
 	return 0;
 }
 
-int mig_status(const char *conninfo, const char *dir, FILE *out)
+int
+mig_status(const char *conninfo, const char *dir, FILE *out)
 {
 	int rc;
 	mig_set set = {0};
@@ -655,8 +648,7 @@ int mig_status(const char *conninfo, const char *dir, FILE *out)
 
 	assert(conninfo != NULL && dir != NULL && out != NULL);
 	if (sodium_init() < 0) {
-		rc = err_set(ERR_INTERNAL, "sodium_init_failed",
-			     "libsodium failed to initialise");
+		rc = err_set(ERR_INTERNAL, "sodium_init_failed", "libsodium failed to initialise");
 		goto out;
 	}
 	rc = mig_scan(&set, dir);

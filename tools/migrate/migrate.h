@@ -36,8 +36,8 @@
  * (NUL-terminated) in name_out, which must hold MIG_NAME_MAX + 1 bytes.
  * A name that is not *.sql: 0 with *is_migration_out false (ignored). A
  * malformed *.sql name: ERR_INVALID_ARGUMENT "bad_migration_name". */
-KOLO_MUST_CHECK int mig_parse_name(bool *is_migration_out, int *version_out,
-				   char *name_out, const char *file_name);
+KOLO_MUST_CHECK int mig_parse_name(bool *is_migration_out, int *version_out, char *name_out,
+				   const char *file_name);
 
 /* Applies the pending migrations of dir to the database at conninfo. One
  * line per applied file goes to log ("applied 0002_roles (sha256 ...)"), if
@@ -46,15 +46,13 @@ KOLO_MUST_CHECK int mig_parse_name(bool *is_migration_out, int *version_out,
  * file, ERR_FAILED_PRECONDITION for a changed, renamed, missing or
  * out-of-order migration, ERR_UNAVAILABLE when the database cannot be
  * reached, the SQLSTATE-mapped code of a failing migration. */
-KOLO_MUST_CHECK int mig_run(const char *conninfo, const char *dir, FILE *log,
-			    int *applied_out);
+KOLO_MUST_CHECK int mig_run(const char *conninfo, const char *dir, FILE *log, int *applied_out);
 
 /* Prints one line per migration to out: "0001_seed applied <time> sha256
  * <hex>", "0002_roles pending", "0002_roles changed" (file differs from what
  * was applied) or "0003_x missing" (applied, file gone). Takes no lock and
  * changes nothing. ERR_FAILED_PRECONDITION after printing when something is
  * changed, missing or out of order; other errors as mig_run(). */
-KOLO_MUST_CHECK int mig_status(const char *conninfo, const char *dir,
-			       FILE *out);
+KOLO_MUST_CHECK int mig_status(const char *conninfo, const char *dir, FILE *out);
 
 #endif

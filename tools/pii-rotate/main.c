@@ -16,17 +16,18 @@
 #include "db/db.h"
 #include "rotate.h"
 
-static const char *main_env(const char *name)
+static const char *
+main_env(const char *name)
 {
 	const char *v = getenv(name);
 
 	return v && v[0] ? v : NULL;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
-	const char *key = main_env("KOLO_PII_KEY"),
-		   *hash = main_env("KOLO_PII_HASH_KEY");
+	const char *key = main_env("KOLO_PII_KEY"), *hash = main_env("KOLO_PII_HASH_KEY");
 	const char *url = main_env("KOLO_IDENTITY_DATABASE_URL");
 	idn_pii_keyring ring;
 	char kid[IDN_PII_KID_MAX];
@@ -44,8 +45,7 @@ int main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		return 1;
-	if (idn_pii_keyring_parse(&ring, key, getenv("KOLO_PII_OLD_KEYS"),
-				  hash) < 0) {
+	if (idn_pii_keyring_parse(&ring, key, getenv("KOLO_PII_OLD_KEYS"), hash) < 0) {
 		fprintf(stderr, "kolo-pii-rotate: %s\n", err_last()->message);
 		return 2;
 	}
@@ -56,12 +56,10 @@ int main(int argc, char **argv)
 	idn_pii_keyring_wipe(&ring);
 	db_close(c);
 	if (rc < 0) {
-		fprintf(stderr,
-			"kolo-pii-rotate: %s [%s] after %ld re-sealed\n",
+		fprintf(stderr, "kolo-pii-rotate: %s [%s] after %ld re-sealed\n",
 			err_last()->message, err_last()->reason, resealed);
 		return 1;
 	}
-	printf("kolo-pii-rotate: %ld numbers re-sealed under %s\n", resealed,
-	       kid);
+	printf("kolo-pii-rotate: %ld numbers re-sealed under %s\n", resealed, kid);
 	return 0;
 }

@@ -25,14 +25,15 @@
 typedef struct fixture {
 	char dbname[TEST_PG_NAME_MAX];
 	char *db_conninfo; /* admin user, to the test database */
-	PGconn *admin; /* admin connection to the test database */
+	PGconn *admin;	   /* admin connection to the test database */
 } fixture;
 
 static fixture fx;
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static int64_t now_ms(void)
+static int64_t
+now_ms(void)
 {
 	struct timespec ts;
 
@@ -41,19 +42,20 @@ static int64_t now_ms(void)
 }
 
 /* Terminates backend pid from the admin connection and waits for it. */
-static void terminate_backend(int pid)
+static void
+terminate_backend(int pid)
 {
 	char sql[96];
 	char *v;
 
-	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d, 5000)",
-		 pid);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d, 5000)", pid);
 	v = test_pg_value(fx.admin, sql);
 	assert_string_equal(v, "t");
 	free(v);
 }
 
-static db_conn *thread_conn(void)
+static db_conn *
+thread_conn(void)
 {
 	db_conn *conn = NULL;
 
@@ -64,7 +66,8 @@ static db_conn *thread_conn(void)
 
 /* ---- fixtures --------------------------------------------------------- */
 
-static int group_setup(void **state)
+static int
+group_setup(void **state)
 {
 	(void)state;
 	if (test_pg_admin() == NULL)
@@ -75,20 +78,19 @@ static int group_setup(void **state)
 	if (fx.db_conninfo == NULL)
 		return -1;
 	fx.admin = test_pg_connect(fx.db_conninfo);
-	test_pg_ok(
-		fx.admin,
-		"CREATE TABLE item (id int PRIMARY KEY, label text,"
-		" qty int NOT NULL CHECK (qty >= 0));"
-		"CREATE TABLE child (id int PRIMARY KEY,"
-		" item_id int NOT NULL REFERENCES item(id));"
-		"CREATE TABLE tally (id serial PRIMARY KEY, grp int NOT NULL,"
-		" who text NOT NULL)");
+	test_pg_ok(fx.admin, "CREATE TABLE item (id int PRIMARY KEY, label text,"
+			     " qty int NOT NULL CHECK (qty >= 0));"
+			     "CREATE TABLE child (id int PRIMARY KEY,"
+			     " item_id int NOT NULL REFERENCES item(id));"
+			     "CREATE TABLE tally (id serial PRIMARY KEY, grp int NOT NULL,"
+			     " who text NOT NULL)");
 	if (db_configure(fx.db_conninfo) != 0)
 		return -1;
 	return 0;
 }
 
-static int group_teardown(void **state)
+static int
+group_teardown(void **state)
 {
 	(void)state;
 	db_thread_close();
@@ -101,7 +103,8 @@ static int group_teardown(void **state)
 
 /* ---- statements and error mapping ------------------------------------ */
 
-static void test_exec_with_params_returns_rows(void **state)
+static void
+test_exec_with_params_returns_rows(void **state)
 {
 	db_conn *conn = thread_conn();
 	const char *ins[] = {"1", NULL, "7"};
@@ -114,9 +117,7 @@ static void test_exec_with_params_returns_rows(void **state)
 				" VALUES ($1, $2, $3)",
 				3, ins),
 			 0);
-	assert_int_equal(db_exec(conn, &res,
-				 "SELECT label, qty FROM item WHERE id = $1",
-				 1, sel),
+	assert_int_equal(db_exec(conn, &res, "SELECT label, qty FROM item WHERE id = $1", 1, sel),
 			 0);
 	assert_non_null(res);
 	assert_int_equal(PQntuples(res), 1);
@@ -131,11 +132,11 @@ static void test_exec_with_params_returns_rows(void **state)
 				" VALUES ($1, $2, $3)",
 				3, ins),
 			 0);
-	assert_int_equal(test_pg_long(fx.admin, "SELECT count(*) FROM item"),
-			 2);
+	assert_int_equal(test_pg_long(fx.admin, "SELECT count(*) FROM item"), 2);
 }
 
-static void test_unique_violation_is_already_exists(void **state)
+static void
+test_unique_violation_is_already_exists(void **state)
 {
 	db_conn *conn = thread_conn();
 	const char *p[] = {"100", "secret-value-1"};
@@ -160,7 +161,8 @@ static void test_unique_violation_is_already_exists(void **state)
 	assert_null(strstr(err_last()->message, "100"));
 }
 
-static void test_constraint_violations_are_mapped(void **state)
+static void
+test_constraint_violations_are_mapped(void **state)
 {
 	db_conn *conn = thread_conn();
 	const char *neg[] = {"200", "-1"};
@@ -169,60 +171,42 @@ static void test_constraint_violations_are_mapped(void **state)
 	const char *orphan[] = {"1", "99999"};
 
 	(void)state;
-	assert_int_equal(db_run(conn,
-				"INSERT INTO item (id, qty) VALUES ($1, $2)", 2,
-				neg),
+	assert_int_equal(db_run(conn, "INSERT INTO item (id, qty) VALUES ($1, $2)", 2, neg),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "check_violation");
-	assert_int_equal(db_run(conn,
-				"INSERT INTO item (id, qty) VALUES ($1, $2)", 2,
-				null_qty),
+	assert_int_equal(db_run(conn, "INSERT INTO item (id, qty) VALUES ($1, $2)", 2, null_qty),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "not_null_violation");
-	assert_int_equal(db_run(conn,
-				"INSERT INTO item (id, qty) VALUES ($1, $2)", 2,
-				bad_int),
+	assert_int_equal(db_run(conn, "INSERT INTO item (id, qty) VALUES ($1, $2)", 2, bad_int),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "invalid_value");
 	/* The server's message would quote the value; ours must not. */
 	assert_null(strstr(err_last()->message, "not-a-number-xyz"));
-	assert_int_equal(db_run(conn,
-				"INSERT INTO child (id, item_id) VALUES ($1, $2)",
-				2, orphan),
+	assert_int_equal(db_run(conn, "INSERT INTO child (id, item_id) VALUES ($1, $2)", 2, orphan),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "foreign_key_violation");
-	assert_int_equal(test_pg_long(fx.admin,
-				      "SELECT count(*) FROM item"
-				      " WHERE id BETWEEN 200 AND 202"),
+	assert_int_equal(test_pg_long(fx.admin, "SELECT count(*) FROM item"
+						" WHERE id BETWEEN 200 AND 202"),
 			 0);
 }
 
-static void test_sqlstate_mapping(void **state)
+static void
+test_sqlstate_mapping(void **state)
 {
 	static const struct {
 		const char *sqlstate;
 		err_code code;
 	} cases[] = {
-		{"23505", ERR_ALREADY_EXISTS},
-		{"23503", ERR_FAILED_PRECONDITION},
-		{"23502", ERR_INVALID_ARGUMENT},
-		{"23514", ERR_INVALID_ARGUMENT},
-		{"22P02", ERR_INVALID_ARGUMENT},
-		{"22003", ERR_INVALID_ARGUMENT},
-		{"40001", ERR_ABORTED},
-		{"40P01", ERR_ABORTED},
-		{"57014", ERR_DEADLINE_EXCEEDED},
-		{"08006", ERR_UNAVAILABLE},
-		{"08001", ERR_UNAVAILABLE},
-		{"57P01", ERR_UNAVAILABLE},
-		{"57P03", ERR_UNAVAILABLE},
-		{"53300", ERR_UNAVAILABLE},
-		{"55P03", ERR_UNAVAILABLE},
-		{"42501", ERR_INTERNAL},
-		{"42601", ERR_INTERNAL},
-		{"57000", ERR_INTERNAL},
-		{"XX000", ERR_INTERNAL},
-		{"", ERR_INTERNAL},
+		{"23505", ERR_ALREADY_EXISTS},	  {"23503", ERR_FAILED_PRECONDITION},
+		{"23502", ERR_INVALID_ARGUMENT},  {"23514", ERR_INVALID_ARGUMENT},
+		{"22P02", ERR_INVALID_ARGUMENT},  {"22003", ERR_INVALID_ARGUMENT},
+		{"40001", ERR_ABORTED},		  {"40P01", ERR_ABORTED},
+		{"57014", ERR_DEADLINE_EXCEEDED}, {"08006", ERR_UNAVAILABLE},
+		{"08001", ERR_UNAVAILABLE},	  {"57P01", ERR_UNAVAILABLE},
+		{"57P03", ERR_UNAVAILABLE},	  {"53300", ERR_UNAVAILABLE},
+		{"55P03", ERR_UNAVAILABLE},	  {"42501", ERR_INTERNAL},
+		{"42601", ERR_INTERNAL},	  {"57000", ERR_INTERNAL},
+		{"XX000", ERR_INTERNAL},	  {"", ERR_INTERNAL},
 		{"2350", ERR_INTERNAL},
 	};
 	size_t i;
@@ -231,14 +215,13 @@ static void test_sqlstate_mapping(void **state)
 	assert_int_equal(db_err_from_sqlstate(NULL), ERR_UNAVAILABLE);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (db_err_from_sqlstate(cases[i].sqlstate) != cases[i].code)
-			fail_msg("sqlstate %s -> %d, want %d",
-				 cases[i].sqlstate,
-				 db_err_from_sqlstate(cases[i].sqlstate),
-				 cases[i].code);
+			fail_msg("sqlstate %s -> %d, want %d", cases[i].sqlstate,
+				 db_err_from_sqlstate(cases[i].sqlstate), cases[i].code);
 	}
 }
 
-static void test_connect_unreachable_is_unavailable(void **state)
+static void
+test_connect_unreachable_is_unavailable(void **state)
 {
 	db_conn *conn = (db_conn *)1;
 
@@ -261,7 +244,8 @@ typedef struct tx_arg {
 	bool kill_before_second_statement;
 } tx_arg;
 
-static int tx_insert(db_conn *conn, void *arg)
+static int
+tx_insert(db_conn *conn, void *arg)
 {
 	tx_arg *a = arg;
 	const char *p[] = {a->id};
@@ -281,26 +265,25 @@ static int tx_insert(db_conn *conn, void *arg)
 	}
 	if (a->swallow_duplicate) {
 		/* A bug on purpose: the error is dropped. */
-		if (db_run(conn, "INSERT INTO item (id, qty) VALUES ($1, 1)", 1,
-			   p) < 0)
+		if (db_run(conn, "INSERT INTO item (id, qty) VALUES ($1, 1)", 1, p) < 0)
 			return 0;
 	}
 	if (a->fail_after_insert)
-		return err_set(ERR_FAILED_PRECONDITION, "test_refused",
-			       "refused by the test");
+		return err_set(ERR_FAILED_PRECONDITION, "test_refused", "refused by the test");
 	return 0;
 }
 
-static long item_count(const char *id)
+static long
+item_count(const char *id)
 {
 	char sql[96];
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM item WHERE id = %s",
-		 id);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM item WHERE id = %s", id);
 	return test_pg_long(fx.admin, sql);
 }
 
-static void test_tx_commits(void **state)
+static void
+test_tx_commits(void **state)
 {
 	db_conn *conn = thread_conn();
 	tx_arg a = {.id = "300"};
@@ -312,21 +295,22 @@ static void test_tx_commits(void **state)
 	assert_int_equal(PQtransactionStatus(db_pg(conn)), PQTRANS_IDLE);
 }
 
-static void test_tx_rolls_back_when_fn_fails(void **state)
+static void
+test_tx_rolls_back_when_fn_fails(void **state)
 {
 	db_conn *conn = thread_conn();
 	tx_arg a = {.id = "301", .fail_after_insert = true};
 
 	(void)state;
-	assert_int_equal(db_tx(conn, 1000, tx_insert, &a),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(db_tx(conn, 1000, tx_insert, &a), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "test_refused");
 	assert_int_equal(a.calls, 1);
 	assert_int_equal(item_count("301"), 0);
 	assert_int_equal(PQtransactionStatus(db_pg(conn)), PQTRANS_IDLE);
 }
 
-static void test_tx_swallowed_error_is_not_committed(void **state)
+static void
+test_tx_swallowed_error_is_not_committed(void **state)
 {
 	db_conn *conn = thread_conn();
 	tx_arg a = {.id = "302", .swallow_duplicate = true};
@@ -338,26 +322,26 @@ static void test_tx_swallowed_error_is_not_committed(void **state)
 	assert_int_equal(item_count("302"), 0);
 }
 
-static int tx_sleep(db_conn *conn, void *arg)
+static int
+tx_sleep(db_conn *conn, void *arg)
 {
 	(void)arg;
 	return db_run(conn, "SELECT pg_sleep(1)", 0, NULL);
 }
 
-static void test_tx_timeout_is_deadline_exceeded(void **state)
+static void
+test_tx_timeout_is_deadline_exceeded(void **state)
 {
 	db_conn *conn = thread_conn();
 	PGresult *res = NULL;
 	int64_t start = now_ms();
 
 	(void)state;
-	assert_int_equal(db_tx(conn, 50, tx_sleep, NULL),
-			 ERR_DEADLINE_EXCEEDED);
+	assert_int_equal(db_tx(conn, 50, tx_sleep, NULL), ERR_DEADLINE_EXCEEDED);
 	assert_string_equal(err_last()->reason, "statement_timeout");
 	assert_true(now_ms() - start < 900);
 	/* SET LOCAL: the timeout ended with the transaction. */
-	assert_int_equal(db_exec(conn, &res, "SHOW statement_timeout", 0, NULL),
-			 0);
+	assert_int_equal(db_exec(conn, &res, "SHOW statement_timeout", 0, NULL), 0);
 	assert_string_equal(PQgetvalue(res, 0, 0), "0");
 	PQclear(res);
 }
@@ -380,7 +364,8 @@ typedef struct racer {
 	int pid;
 } racer;
 
-static void race_rendezvous(race *r)
+static void
+race_rendezvous(race *r)
 {
 	struct timespec until;
 
@@ -396,15 +381,15 @@ static void race_rendezvous(race *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
-static int tx_serializable(db_conn *conn, void *arg)
+static int
+tx_serializable(db_conn *conn, void *arg)
 {
 	racer *me = arg;
 	const char *p[] = {me->who};
 	int rc;
 
 	me->calls++;
-	rc = db_run(conn, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", 0,
-		    NULL);
+	rc = db_run(conn, "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", 0, NULL);
 	if (rc < 0)
 		return rc;
 	rc = db_run(conn, "SELECT count(*) FROM tally WHERE grp = 1", 0, NULL);
@@ -412,11 +397,11 @@ static int tx_serializable(db_conn *conn, void *arg)
 		return rc;
 	if (me->calls == 1)
 		race_rendezvous(me->race);
-	return db_run(conn, "INSERT INTO tally (grp, who) VALUES (1, $1)", 1,
-		      p);
+	return db_run(conn, "INSERT INTO tally (grp, who) VALUES (1, $1)", 1, p);
 }
 
-static void *racer_main(void *arg)
+static void *
+racer_main(void *arg)
 {
 	racer *me = arg;
 	db_conn *conn = NULL;
@@ -429,10 +414,10 @@ static void *racer_main(void *arg)
 	return NULL; /* the thread's connection closes at exit */
 }
 
-static void test_tx_retries_serialization_failure(void **state)
+static void
+test_tx_retries_serialization_failure(void **state)
 {
-	race r = {.mu = PTHREAD_MUTEX_INITIALIZER,
-		  .cv = PTHREAD_COND_INITIALIZER};
+	race r = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	racer a = {.race = &r, .who = "a"}, b = {.race = &r, .who = "b"};
 	pthread_t ta, tb;
 	char sql[128];
@@ -455,8 +440,7 @@ static void test_tx_retries_serialization_failure(void **state)
 			 1);
 	/* Thread exit closed both thread connections. */
 	assert_int_not_equal(a.pid, b.pid);
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM pg_stat_activity WHERE pid IN (%d, %d)",
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE pid IN (%d, %d)",
 		 a.pid, b.pid);
 	for (int i = 0; i < 100 && test_pg_long(fx.admin, sql) != 0; i++)
 		usleep(20000);
@@ -466,37 +450,36 @@ static void test_tx_retries_serialization_failure(void **state)
 /* ---- prepared statements ---------------------------------------------- */
 
 /* How many statements the session behind conn has prepared. */
-static long prepared_count(db_conn *conn)
+static long
+prepared_count(db_conn *conn)
 {
 	PGresult *res = NULL;
 	long n;
 
-	assert_int_equal(db_exec(conn, &res,
-				 "SELECT count(*) FROM pg_prepared_statements",
-				 0, NULL),
-			 0);
+	assert_int_equal(
+		db_exec(conn, &res, "SELECT count(*) FROM pg_prepared_statements", 0, NULL), 0);
 	n = atol(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return n;
 }
 
 /* qty of item id, read through a statement with one parameter. */
-static long item_qty(db_conn *conn, const char *id)
+static long
+item_qty(db_conn *conn, const char *id)
 {
 	const char *p[] = {id};
 	PGresult *res = NULL;
 	long qty;
 
-	assert_int_equal(db_exec(conn, &res,
-				 "SELECT qty FROM item WHERE id = $1", 1, p),
-			 0);
+	assert_int_equal(db_exec(conn, &res, "SELECT qty FROM item WHERE id = $1", 1, p), 0);
 	assert_int_equal(PQntuples(res), 1);
 	qty = atol(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return qty;
 }
 
-static void test_statement_is_prepared_once_per_session(void **state)
+static void
+test_statement_is_prepared_once_per_session(void **state)
 {
 	db_conn *conn = thread_conn();
 	const char *ins[] = {"400", "p", "40"};
@@ -518,7 +501,8 @@ static void test_statement_is_prepared_once_per_session(void **state)
 
 /* A statement that does not prepare is an error each time, is not kept,
  * and leaves the connection usable. */
-static void test_bad_statement_is_not_kept(void **state)
+static void
+test_bad_statement_is_not_kept(void **state)
 {
 	db_conn *conn = thread_conn();
 	const char *p[] = {"1"};
@@ -526,12 +510,10 @@ static void test_bad_statement_is_not_kept(void **state)
 	long before = prepared_count(conn);
 
 	(void)state;
-	assert_int_equal(db_exec(conn, &res, "SELEC qty FROM item WHERE id = $1",
-				 1, p),
+	assert_int_equal(db_exec(conn, &res, "SELEC qty FROM item WHERE id = $1", 1, p),
 			 ERR_INTERNAL);
 	assert_null(res);
-	assert_int_equal(db_exec(conn, &res, "SELEC qty FROM item WHERE id = $1",
-				 1, p),
+	assert_int_equal(db_exec(conn, &res, "SELEC qty FROM item WHERE id = $1", 1, p),
 			 ERR_INTERNAL);
 	assert_int_equal(prepared_count(conn), before);
 	assert_int_equal(item_qty(conn, "400"), 40);
@@ -539,7 +521,8 @@ static void test_bad_statement_is_not_kept(void **state)
 
 /* Someone dropped the session's statements (DEALLOCATE, DISCARD ALL): the
  * next call prepares again instead of failing. */
-static void test_statements_dropped_behind_our_back(void **state)
+static void
+test_statements_dropped_behind_our_back(void **state)
 {
 	db_conn *conn = thread_conn();
 
@@ -557,7 +540,8 @@ typedef struct shape_arg {
 	int columns;
 } shape_arg;
 
-static int tx_select_shape(db_conn *conn, void *arg)
+static int
+tx_select_shape(db_conn *conn, void *arg)
 {
 	shape_arg *a = arg;
 	const char *p[] = {"1"};
@@ -575,8 +559,8 @@ static int tx_select_shape(db_conn *conn, void *arg)
 
 /* Runs tx_select_shape through run (or directly when run is NULL) with
  * fresh counters; its return, *a holding the counts. */
-static int select_shape(db_conn *conn, shape_arg *a,
-			int (*run)(db_conn *, int64_t, db_tx_fn, void *))
+static int
+select_shape(db_conn *conn, shape_arg *a, int (*run)(db_conn *, int64_t, db_tx_fn, void *))
 {
 	a->calls = 0;
 	a->columns = 0;
@@ -586,7 +570,8 @@ static int select_shape(db_conn *conn, shape_arg *a,
 /* A migration that changes a table's columns invalidates a prepared
  * SELECT * (SQLSTATE 0A000): outside a transaction the call prepares again
  * at once, inside one db_tx runs the body again. */
-static void test_statement_survives_schema_change(void **state)
+static void
+test_statement_survives_schema_change(void **state)
 {
 	db_conn *conn = thread_conn();
 	shape_arg a = {.sql = "SELECT * FROM shape_change WHERE a = $1"};
@@ -609,7 +594,8 @@ static void test_statement_survives_schema_change(void **state)
 
 /* db_tx_single never meets a stale statement (its statements go unnamed):
  * after a migration its body runs once and succeeds. */
-static void test_tx_single_is_not_failed_by_a_stale_statement(void **state)
+static void
+test_tx_single_is_not_failed_by_a_stale_statement(void **state)
 {
 	db_conn *conn = thread_conn();
 	shape_arg a = {.sql = "SELECT * FROM shape_single WHERE a = $1"};
@@ -626,7 +612,8 @@ static void test_tx_single_is_not_failed_by_a_stale_statement(void **state)
 
 /* Statements dropped behind our back inside a transaction: db_tx runs the
  * body again, prepared afresh. */
-static void test_tx_reruns_after_statements_dropped(void **state)
+static void
+test_tx_reruns_after_statements_dropped(void **state)
 {
 	db_conn *conn = thread_conn();
 	shape_arg a = {.sql = "SELECT * FROM shape_dropped WHERE a = $1"};
@@ -642,7 +629,8 @@ static void test_tx_reruns_after_statements_dropped(void **state)
 }
 
 /* A new session after a lost connection prepares again. */
-static void test_statements_after_reconnect(void **state)
+static void
+test_statements_after_reconnect(void **state)
 {
 	db_conn *conn = thread_conn();
 
@@ -657,7 +645,8 @@ static void test_statements_after_reconnect(void **state)
 
 /* Past the cache's size statements still run (unnamed), with the right
  * results, and the session's prepared statements stay bounded. */
-static void test_many_statements_stay_bounded(void **state)
+static void
+test_many_statements_stay_bounded(void **state)
 {
 	db_conn *conn = thread_conn();
 	const char *p[] = {"1000"};
@@ -679,7 +668,8 @@ static void test_many_statements_stay_bounded(void **state)
 
 /* ---- lost connections ------------------------------------------------- */
 
-static void test_thread_conn_reconnects_after_terminated_backend(void **state)
+static void
+test_thread_conn_reconnects_after_terminated_backend(void **state)
 {
 	db_conn *conn = thread_conn();
 	db_conn *again;
@@ -690,14 +680,13 @@ static void test_thread_conn_reconnects_after_terminated_backend(void **state)
 	terminate_backend(pid);
 	again = thread_conn();
 	assert_ptr_equal(again, conn);
-	assert_int_equal(db_exec(again, &res, "SELECT pg_backend_pid()", 0,
-				 NULL),
-			 0);
+	assert_int_equal(db_exec(again, &res, "SELECT pg_backend_pid()", 0, NULL), 0);
 	assert_int_not_equal(atoi(PQgetvalue(res, 0, 0)), pid);
 	PQclear(res);
 }
 
-static void test_tx_retries_when_connection_lost_before_begin(void **state)
+static void
+test_tx_retries_when_connection_lost_before_begin(void **state)
 {
 	db_conn *conn = thread_conn();
 	int pid = PQbackendPID(db_pg(conn));
@@ -711,7 +700,8 @@ static void test_tx_retries_when_connection_lost_before_begin(void **state)
 	assert_int_not_equal(PQbackendPID(db_pg(conn)), pid);
 }
 
-static void test_tx_retries_when_connection_lost_inside(void **state)
+static void
+test_tx_retries_when_connection_lost_inside(void **state)
 {
 	db_conn *conn = thread_conn();
 	tx_arg a = {.id = "311", .kill_before_second_statement = true};
@@ -724,7 +714,8 @@ static void test_tx_retries_when_connection_lost_inside(void **state)
 }
 
 /* db_tx_single: the same loss inside the body is returned, not re-run. */
-static void test_tx_single_is_never_rerun(void **state)
+static void
+test_tx_single_is_never_rerun(void **state)
 {
 	db_conn *conn = thread_conn();
 	tx_arg a = {.id = "313", .kill_before_second_statement = true};
@@ -741,7 +732,8 @@ static void test_tx_single_is_never_rerun(void **state)
 	assert_int_equal(item_count("314"), 1);
 }
 
-static void test_tx_connection_lost_during_commit_is_not_retried(void **state)
+static void
+test_tx_connection_lost_during_commit_is_not_retried(void **state)
 {
 	db_conn *conn = thread_conn();
 	tx_arg a = {.id = "312"};
@@ -759,7 +751,8 @@ static void test_tx_connection_lost_during_commit_is_not_retried(void **state)
 	PQclear(res);
 }
 
-static void *unconfigured_main(void *arg)
+static void *
+unconfigured_main(void *arg)
 {
 	db_conn *conn = NULL;
 	int *rc = arg;
@@ -768,7 +761,8 @@ static void *unconfigured_main(void *arg)
 	return NULL;
 }
 
-static void test_thread_conn_needs_configure(void **state)
+static void
+test_thread_conn_needs_configure(void **state)
 {
 	pthread_t t;
 	int rc = 0;
@@ -781,7 +775,8 @@ static void test_thread_conn_needs_configure(void **state)
 	assert_int_equal(rc, ERR_INTERNAL);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_with_params_returns_rows),
@@ -794,14 +789,11 @@ int main(void)
 		cmocka_unit_test(test_tx_swallowed_error_is_not_committed),
 		cmocka_unit_test(test_tx_timeout_is_deadline_exceeded),
 		cmocka_unit_test(test_tx_retries_serialization_failure),
-		cmocka_unit_test(
-			test_thread_conn_reconnects_after_terminated_backend),
-		cmocka_unit_test(
-			test_tx_retries_when_connection_lost_before_begin),
+		cmocka_unit_test(test_thread_conn_reconnects_after_terminated_backend),
+		cmocka_unit_test(test_tx_retries_when_connection_lost_before_begin),
 		cmocka_unit_test(test_tx_retries_when_connection_lost_inside),
 		cmocka_unit_test(test_tx_single_is_never_rerun),
-		cmocka_unit_test(
-			test_tx_connection_lost_during_commit_is_not_retried),
+		cmocka_unit_test(test_tx_connection_lost_during_commit_is_not_retried),
 		cmocka_unit_test(test_thread_conn_needs_configure),
 		cmocka_unit_test(test_statement_is_prepared_once_per_session),
 		cmocka_unit_test(test_bad_statement_is_not_kept),

@@ -35,16 +35,26 @@
 #error "KOLO_SOURCE_DIR must name the repository root"
 #endif
 
-#define MAX_DBS 64
-#define MAX_DIRS 32
+#define MAX_DBS	    64
+#define MAX_DIRS    32
 #define SEED_TABLES 16
 
 static const char *const seed_tables[SEED_TABLES] = {
-	"user",		  "user_activity_log", "refresh_tokens",
-	"transaction_pins", "group",	       "group_membership",
-	"withdrawal_request", "account",       "account_metadata",
-	"ledger_entry",	  "payout",	       "payout_recovery",
-	"approval",	  "webhook_event",     "va_request",
+	"user",
+	"user_activity_log",
+	"refresh_tokens",
+	"transaction_pins",
+	"group",
+	"group_membership",
+	"withdrawal_request",
+	"account",
+	"account_metadata",
+	"ledger_entry",
+	"payout",
+	"payout_recovery",
+	"approval",
+	"webhook_event",
+	"va_request",
 	"va_recovery",
 };
 
@@ -83,7 +93,8 @@ static const char *const base_migrations[BASE_MIGRATIONS] = {
 /* ---- helpers ---------------------------------------------------------- */
 
 /* Every row of a query as "a|b|c\n" lines (malloc'd); fails on error. */
-static char *pg_dump(const char *conninfo, const char *sql)
+static char *
+pg_dump(const char *conninfo, const char *sql)
 {
 	PGconn *pg = test_pg_connect(conninfo);
 	PGresult *res = PQexec(pg, sql);
@@ -92,8 +103,7 @@ static char *pg_dump(const char *conninfo, const char *sql)
 	FILE *f;
 	int r, c;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
-	    PQresultStatus(res) != PGRES_COMMAND_OK) {
+	if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
 		fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(res));
 		PQclear(res);
 		PQfinish(pg);
@@ -114,7 +124,8 @@ static char *pg_dump(const char *conninfo, const char *sql)
 }
 
 /* The first field of a query on a fresh connection, as a long. */
-static long pg_long(const char *conninfo, const char *sql)
+static long
+pg_long(const char *conninfo, const char *sql)
 {
 	PGconn *pg = test_pg_connect(conninfo);
 	long n = test_pg_long(pg, sql);
@@ -124,7 +135,8 @@ static long pg_long(const char *conninfo, const char *sql)
 }
 
 /* Runs sql on pg and checks its SQLSTATE: want, "" for success. */
-static void assert_sqlstate(PGconn *pg, const char *sql, const char *want)
+static void
+assert_sqlstate(PGconn *pg, const char *sql, const char *want)
 {
 	char *state = test_pg_sqlstate(pg, sql);
 	char have[8];
@@ -136,7 +148,8 @@ static void assert_sqlstate(PGconn *pg, const char *sql, const char *want)
 }
 
 /* A new empty database; returns its conninfo (admin user), owned by fx. */
-static const char *new_db(void)
+static const char *
+new_db(void)
 {
 	char name[TEST_PG_NAME_MAX];
 	int n = fx.ndbs;
@@ -151,7 +164,8 @@ static const char *new_db(void)
 	return fx.conninfos[n];
 }
 
-static const char *db_name_of(const char *conninfo)
+static const char *
+db_name_of(const char *conninfo)
 {
 	int i;
 
@@ -163,8 +177,8 @@ static const char *db_name_of(const char *conninfo)
 	return NULL;
 }
 
-static void write_file(const char *dir, const char *name, const char *text,
-		       const char *mode)
+static void
+write_file(const char *dir, const char *name, const char *text, const char *mode)
 {
 	char path[512];
 	FILE *f;
@@ -176,8 +190,8 @@ static void write_file(const char *dir, const char *name, const char *text,
 	assert_int_equal(fclose(f), 0);
 }
 
-static void copy_file(const char *from_dir, const char *to_dir,
-		      const char *name)
+static void
+copy_file(const char *from_dir, const char *to_dir, const char *name)
 {
 	char path[512], buf[8192];
 	FILE *in, *out;
@@ -201,7 +215,8 @@ static void copy_file(const char *from_dir, const char *to_dir,
 
 /* A new temporary folder, optionally holding copies of base_migrations
  * (and no other file of migrations/). */
-static const char *new_dir(bool with_base)
+static const char *
+new_dir(bool with_base)
 {
 	char tmpl[] = "/tmp/kolo_mig_XXXXXX";
 	int i;
@@ -217,8 +232,8 @@ static const char *new_dir(bool with_base)
 	return fx.dirs[fx.ndirs++];
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag,
-			struct FTW *ftw)
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -226,7 +241,8 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
 	return remove(path);
 }
 
-static char *sha256_of_file(const char *path)
+static char *
+sha256_of_file(const char *path)
 {
 	FILE *f = fopen(path, "rb");
 	crypto_hash_sha256_state st;
@@ -244,8 +260,7 @@ static char *sha256_of_file(const char *path)
 	}
 	fclose(f);
 	crypto_hash_sha256_final(&st, hash);
-	sodium_bin2hex(hex, crypto_hash_sha256_BYTES * 2 + 1, hash,
-		       sizeof(hash));
+	sodium_bin2hex(hex, crypto_hash_sha256_BYTES * 2 + 1, hash, sizeof(hash));
 	return hex;
 }
 
@@ -253,7 +268,8 @@ static const char migrations_sql[] =
 	"SELECT version, name, checksum, applied_at FROM schema_migrations"
 	" ORDER BY version";
 
-static bool table_exists(const char *conninfo, const char *table)
+static bool
+table_exists(const char *conninfo, const char *table)
 {
 	char sql[160];
 	long n;
@@ -267,7 +283,8 @@ static bool table_exists(const char *conninfo, const char *table)
 }
 
 /* How many times needle occurs in text. */
-static int count_of(const char *text, const char *needle)
+static int
+count_of(const char *text, const char *needle)
 {
 	size_t len = strlen(needle), size = strlen(text);
 	int n = 0;
@@ -282,18 +299,20 @@ static int count_of(const char *text, const char *needle)
 }
 
 /* The hex SHA-256 of source migration i (malloc'd). */
-static char *source_sha256(int i)
+static char *
+source_sha256(int i)
 {
 	char path[sizeof(source_migrations) + MIG_NAME_MAX + 16];
 
-	snprintf(path, sizeof(path), "%s/%04d_%s.sql", source_migrations,
-		 fx.sources[i].version, fx.sources[i].name);
+	snprintf(path, sizeof(path), "%s/%04d_%s.sql", source_migrations, fx.sources[i].version,
+		 fx.sources[i].name);
 	return sha256_of_file(path);
 }
 
 /* What schema_migrations holds after a run over source_migrations: one
  * "version|name|checksum" line per file, in order (malloc'd). */
-static char *source_rows(void)
+static char *
+source_rows(void)
 {
 	char *text = NULL, *sum;
 	size_t len = 0;
@@ -303,8 +322,7 @@ static char *source_rows(void)
 	assert_non_null(f);
 	for (i = 0; i < fx.nsources; i++) {
 		sum = source_sha256(i);
-		fprintf(f, "%d|%s|%s\n", fx.sources[i].version,
-			fx.sources[i].name, sum);
+		fprintf(f, "%d|%s|%s\n", fx.sources[i].version, fx.sources[i].name, sum);
 		free(sum);
 	}
 	assert_int_equal(fclose(f), 0);
@@ -314,7 +332,8 @@ static char *source_rows(void)
 /* Checks that status (mig_status() over source_migrations) lists every
  * source migration, in order, as "NNNN_name applied <time> sha256 <hex>"
  * with the file's own checksum, and nothing else. */
-static void assert_status_all_applied(const char *status)
+static void
+assert_status_all_applied(const char *status)
 {
 	const char *line = status;
 	char head[MIG_NAME_MAX + 16], tail[crypto_hash_sha256_BYTES * 2 + 16];
@@ -325,8 +344,8 @@ static void assert_status_all_applied(const char *status)
 
 	for (i = 0; i < fx.nsources; i++) {
 		sum = source_sha256(i);
-		snprintf(head, sizeof(head), "%04d_%s applied ",
-			 fx.sources[i].version, fx.sources[i].name);
+		snprintf(head, sizeof(head), "%04d_%s applied ", fx.sources[i].version,
+			 fx.sources[i].name);
 		snprintf(tail, sizeof(tail), " sha256 %s\n", sum);
 		free(sum);
 		head_len = strlen(head);
@@ -341,13 +360,13 @@ static void assert_status_all_applied(const char *status)
 		line = end + 1;
 	}
 	if (*line != '\0')
-		fail_msg("status: lines after the %d migrations:\n%s",
-			 fx.nsources, line);
+		fail_msg("status: lines after the %d migrations:\n%s", fx.nsources, line);
 }
 
 /* ---- fixtures --------------------------------------------------------- */
 
-static int compare_version(const void *a, const void *b)
+static int
+compare_version(const void *a, const void *b)
 {
 	const source_migration *x = a, *y = b;
 
@@ -356,7 +375,8 @@ static int compare_version(const void *a, const void *b)
 
 /* Fills fx.sources with the migrations of source_migrations, by version,
  * classifying names with mig_parse_name() as mig_run() does. 0 or -1. */
-static int load_source_migrations(void)
+static int
+load_source_migrations(void)
 {
 	DIR *d = opendir(source_migrations);
 	struct dirent *e;
@@ -372,10 +392,8 @@ static int load_source_migrations(void)
 		e = readdir(d);
 		if (e == NULL)
 			break;
-		if (mig_parse_name(&is_migration, &m.version, m.name,
-				   e->d_name) < 0) {
-			fprintf(stderr, "%s: %s\n", source_migrations,
-				err_last()->message);
+		if (mig_parse_name(&is_migration, &m.version, m.name, e->d_name) < 0) {
+			fprintf(stderr, "%s: %s\n", source_migrations, err_last()->message);
 			closedir(d);
 			return -1;
 		}
@@ -392,23 +410,21 @@ static int load_source_migrations(void)
 	}
 	closedir(d);
 	if (fx.nsources > 0)
-		qsort(fx.sources, (size_t)fx.nsources, sizeof(m),
-		      compare_version);
+		qsort(fx.sources, (size_t)fx.nsources, sizeof(m), compare_version);
 	/* The tests of the migrator copy these; the grants tests need them
 	 * applied before anything else. */
 	if (fx.nsources < BASE_MIGRATIONS || fx.sources[0].version != 1 ||
-	    strcmp(fx.sources[0].name, "seed") != 0 ||
-	    fx.sources[1].version != 2 ||
+	    strcmp(fx.sources[0].name, "seed") != 0 || fx.sources[1].version != 2 ||
 	    strcmp(fx.sources[1].name, "roles") != 0) {
-		fprintf(stderr, "%s must start with %s and %s\n",
-			source_migrations, base_migrations[0],
-			base_migrations[1]);
+		fprintf(stderr, "%s must start with %s and %s\n", source_migrations,
+			base_migrations[0], base_migrations[1]);
 		return -1;
 	}
 	return 0;
 }
 
-static int group_setup(void **state)
+static int
+group_setup(void **state)
 {
 	const char *admin = test_pg_admin();
 
@@ -423,7 +439,8 @@ static int group_setup(void **state)
 	return 0;
 }
 
-static int group_teardown(void **state)
+static int
+group_teardown(void **state)
 {
 	int i;
 
@@ -444,7 +461,8 @@ static int group_teardown(void **state)
 
 /* ---- file names ------------------------------------------------------- */
 
-static void test_parse_name(void **state)
+static void
+test_parse_name(void **state)
 {
 	static const struct {
 		const char *file;
@@ -478,25 +496,23 @@ static void test_parse_name(void **state)
 		bool is_migration = !cases[i].is_migration;
 		int version = -1;
 		char name[MIG_NAME_MAX + 1] = "";
-		int rc = mig_parse_name(&is_migration, &version, name,
-					cases[i].file);
+		int rc = mig_parse_name(&is_migration, &version, name, cases[i].file);
 
 		if (rc != cases[i].rc || is_migration != cases[i].is_migration)
-			fail_msg("%s: rc %d is_migration %d", cases[i].file, rc,
-				 is_migration);
+			fail_msg("%s: rc %d is_migration %d", cases[i].file, rc, is_migration);
 		if (cases[i].is_migration) {
 			assert_int_equal(version, cases[i].version);
 			assert_string_equal(name, cases[i].name);
 		}
 		if (rc < 0)
-			assert_non_null(
-				strstr(err_last()->message, cases[i].file));
+			assert_non_null(strstr(err_last()->message, cases[i].file));
 	}
 }
 
 /* ---- applying --------------------------------------------------------- */
 
-static void test_apply_to_empty_database(void **state)
+static void
+test_apply_to_empty_database(void **state)
 {
 	const char *db = new_db();
 	char *rows, *want;
@@ -519,7 +535,8 @@ static void test_apply_to_empty_database(void **state)
 	free(want);
 }
 
-static void test_seed_is_the_shared_schema_verbatim(void **state)
+static void
+test_seed_is_the_shared_schema_verbatim(void **state)
 {
 	char *ours, *theirs;
 
@@ -537,7 +554,8 @@ static void test_seed_is_the_shared_schema_verbatim(void **state)
 	free(theirs);
 }
 
-static void test_reapply_changes_nothing(void **state)
+static void
+test_reapply_changes_nothing(void **state)
 {
 	const char *db = new_db();
 	char *before, *after, *schema_before, *schema_after;
@@ -563,7 +581,8 @@ static void test_reapply_changes_nothing(void **state)
 	free(schema_after);
 }
 
-static void test_tampered_file_refused(void **state)
+static void
+test_tampered_file_refused(void **state)
 {
 	const char *db = new_db();
 	const char *dir = new_dir(true);
@@ -577,10 +596,8 @@ static void test_tampered_file_refused(void **state)
 	assert_int_equal(applied, 2);
 	before = pg_dump(db, migrations_sql);
 	write_file(dir, "0002_roles.sql", "-- an innocent edit\n", "a");
-	write_file(dir, "0003_extra.sql", "CREATE TABLE extra_t (id int);\n",
-		   "w");
-	assert_int_equal(mig_run(db, dir, NULL, &applied),
-			 ERR_FAILED_PRECONDITION);
+	write_file(dir, "0003_extra.sql", "CREATE TABLE extra_t (id int);\n", "w");
+	assert_int_equal(mig_run(db, dir, NULL, &applied), ERR_FAILED_PRECONDITION);
 	assert_int_equal(applied, 0);
 	assert_string_equal(err_last()->reason, "migration_changed");
 	assert_non_null(strstr(err_last()->message, "0002_roles"));
@@ -601,7 +618,8 @@ static void test_tampered_file_refused(void **state)
 	free(after);
 }
 
-static void test_missing_and_renamed_files_refused(void **state)
+static void
+test_missing_and_renamed_files_refused(void **state)
 {
 	const char *db = new_db();
 	const char *dir = new_dir(true);
@@ -613,40 +631,36 @@ static void test_missing_and_renamed_files_refused(void **state)
 	snprintf(path, sizeof(path), "%s/0002_roles.sql", dir);
 	snprintf(renamed, sizeof(renamed), "%s/0002_grants.sql", dir);
 	assert_int_equal(rename(path, renamed), 0);
-	assert_int_equal(mig_run(db, dir, NULL, &applied),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(mig_run(db, dir, NULL, &applied), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "migration_renamed");
 	assert_non_null(strstr(err_last()->message, "0002_roles"));
 	assert_int_equal(unlink(renamed), 0);
-	assert_int_equal(mig_run(db, dir, NULL, &applied),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(mig_run(db, dir, NULL, &applied), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "migration_missing");
 	assert_non_null(strstr(err_last()->message, "0002_roles"));
-	assert_int_equal(pg_long(db, "SELECT count(*) FROM schema_migrations"),
-			 2);
+	assert_int_equal(pg_long(db, "SELECT count(*) FROM schema_migrations"), 2);
 }
 
-static void test_out_of_order_file_refused(void **state)
+static void
+test_out_of_order_file_refused(void **state)
 {
 	const char *db = new_db();
 	const char *dir = new_dir(true);
 	int applied = -1;
 
 	(void)state;
-	write_file(dir, "0005_later.sql", "CREATE TABLE later_t (id int);\n",
-		   "w");
+	write_file(dir, "0005_later.sql", "CREATE TABLE later_t (id int);\n", "w");
 	assert_int_equal(mig_run(db, dir, NULL, &applied), 0);
 	assert_int_equal(applied, 3);
-	write_file(dir, "0003_between.sql",
-		   "CREATE TABLE between_t (id int);\n", "w");
-	assert_int_equal(mig_run(db, dir, NULL, &applied),
-			 ERR_FAILED_PRECONDITION);
+	write_file(dir, "0003_between.sql", "CREATE TABLE between_t (id int);\n", "w");
+	assert_int_equal(mig_run(db, dir, NULL, &applied), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "migration_out_of_order");
 	assert_non_null(strstr(err_last()->message, "0003_between"));
 	assert_false(table_exists(db, "between_t"));
 }
 
-static void test_bad_folder_contents_refused(void **state)
+static void
+test_bad_folder_contents_refused(void **state)
 {
 	const char *db = new_db();
 	const char *dir = new_dir(true);
@@ -659,8 +673,7 @@ static void test_bad_folder_contents_refused(void **state)
 	write_file(dir, "0001_seed.sql.orig", "not sql either\n", "w");
 	/* A malformed *.sql name is an error... */
 	write_file(dir, "3_typo.sql", "SELECT 1;\n", "w");
-	assert_int_equal(mig_run(db, dir, NULL, &applied),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(mig_run(db, dir, NULL, &applied), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "bad_migration_name");
 	assert_non_null(strstr(err_last()->message, "3_typo.sql"));
 	snprintf(path, sizeof(path), "%s/3_typo.sql", dir);
@@ -668,20 +681,19 @@ static void test_bad_folder_contents_refused(void **state)
 	/* ...and so are two files with one number. */
 	write_file(dir, "0003_a.sql", "SELECT 1;\n", "w");
 	write_file(dir, "0003_b.sql", "SELECT 1;\n", "w");
-	assert_int_equal(mig_run(db, dir, NULL, &applied),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(mig_run(db, dir, NULL, &applied), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "duplicate_migration_version");
 	assert_non_null(strstr(err_last()->message, "0003_a.sql"));
 	assert_non_null(strstr(err_last()->message, "0003_b.sql"));
 	/* The folder is checked before the database is touched. */
 	assert_false(table_exists(db, "schema_migrations"));
-	assert_int_equal(mig_run(db, "/nonexistent/kolo/migrations", NULL,
-				 &applied),
+	assert_int_equal(mig_run(db, "/nonexistent/kolo/migrations", NULL, &applied),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "migrations_dir_unreadable");
 }
 
-static void test_oversized_file_refused(void **state)
+static void
+test_oversized_file_refused(void **state)
 {
 	const char *db = new_db();
 	const char *dir = new_dir(false);
@@ -695,13 +707,13 @@ static void test_oversized_file_refused(void **state)
 	assert_true(fd >= 0);
 	assert_int_equal(ftruncate(fd, MIG_FILE_MAX + 1), 0);
 	close(fd);
-	assert_int_equal(mig_run(db, dir, NULL, &applied),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(mig_run(db, dir, NULL, &applied), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "migration_too_large");
 	assert_non_null(strstr(err_last()->message, "0001_big.sql"));
 }
 
-static void test_failed_migration_rolls_back(void **state)
+static void
+test_failed_migration_rolls_back(void **state)
 {
 	const char *db = new_db();
 	const char *dir = new_dir(true);
@@ -722,8 +734,7 @@ static void test_failed_migration_rolls_back(void **state)
 				     " schema_migrations"),
 			 2);
 	/* Fixed before it was ever applied: it goes in. */
-	write_file(dir, "0003_bad.sql", "CREATE TABLE half_done (id int);\n",
-		   "w");
+	write_file(dir, "0003_bad.sql", "CREATE TABLE half_done (id int);\n", "w");
 	assert_int_equal(mig_run(db, dir, NULL, &applied), 0);
 	assert_int_equal(applied, 1);
 	assert_true(table_exists(db, "half_done"));
@@ -732,7 +743,8 @@ static void test_failed_migration_rolls_back(void **state)
 /* A database that held entries before ledger_balance existed (0005) gets
  * every group's balance from its entries (0008), including a balance row
  * that counted only the entries made since. */
-static void test_balances_are_backfilled_from_entries(void **state)
+static void
+test_balances_are_backfilled_from_entries(void **state)
 {
 	const char *db = new_db();
 	const char *dir = new_dir(false);
@@ -752,20 +764,30 @@ static void test_balances_are_backfilled_from_entries(void **state)
 			"INSERT INTO \"user\" (id, email, password_hash, name) VALUES"
 			" ('00000000-0000-4000-8000-000000000001', 'a@example.com', 'x', 'A');"
 			"INSERT INTO \"group\" (id, name, created_by) VALUES"
-			" ('00000000-0000-4000-8000-0000000000a1', 'A', '00000000-0000-4000-8000-000000000001'),"
-			" ('00000000-0000-4000-8000-0000000000a2', 'B', '00000000-0000-4000-8000-000000000001');"
+			" ('00000000-0000-4000-8000-0000000000a1', 'A', "
+			"'00000000-0000-4000-8000-000000000001'),"
+			" ('00000000-0000-4000-8000-0000000000a2', 'B', "
+			"'00000000-0000-4000-8000-000000000001');"
 			"INSERT INTO account (id, group_id, virtual_account_number) VALUES"
-			" ('00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-8000-0000000000a1', '1000000001'),"
-			" ('00000000-0000-4000-8000-0000000000c2', '00000000-0000-4000-8000-0000000000a2', '1000000002');"
-			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) VALUES"
-			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1', 'CREDIT', 50000, 'r1'),"
-			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1', 'DEBIT', 20000, 'r2'),"
-			" ('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-0000000000c2', 'CREDIT', 700, 'r3');"
+			" ('00000000-0000-4000-8000-0000000000c1', "
+			"'00000000-0000-4000-8000-0000000000a1', '1000000001'),"
+			" ('00000000-0000-4000-8000-0000000000c2', "
+			"'00000000-0000-4000-8000-0000000000a2', '1000000002');"
+			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, "
+			"reference) VALUES"
+			" ('00000000-0000-4000-8000-0000000000a1', "
+			"'00000000-0000-4000-8000-0000000000c1', 'CREDIT', 50000, 'r1'),"
+			" ('00000000-0000-4000-8000-0000000000a1', "
+			"'00000000-0000-4000-8000-0000000000c1', 'DEBIT', 20000, 'r2'),"
+			" ('00000000-0000-4000-8000-0000000000a2', "
+			"'00000000-0000-4000-8000-0000000000c2', 'CREDIT', 700, 'r3');"
 			/* B's row knows only its latest credit. */
 			"INSERT INTO ledger_balance (group_id, balance_kobo, credits_kobo, entries)"
 			" VALUES ('00000000-0000-4000-8000-0000000000a2', 300, 300, 1);"
-			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) VALUES"
-			" ('00000000-0000-4000-8000-0000000000a2', '00000000-0000-4000-8000-0000000000c2', 'CREDIT', 300, 'r4');",
+			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, "
+			"reference) VALUES"
+			" ('00000000-0000-4000-8000-0000000000a2', "
+			"'00000000-0000-4000-8000-0000000000c2', 'CREDIT', 300, 'r4');",
 			"");
 	PQfinish(pg);
 	assert_int_equal(mig_run(db, source_migrations, NULL, &applied), 0);
@@ -781,7 +803,8 @@ static void test_balances_are_backfilled_from_entries(void **state)
 }
 
 /* The type of public.<table>.<column>, e.g. "bigint" (malloc'd). */
-static char *column_type(const char *conninfo, const char *table, const char *column)
+static char *
+column_type(const char *conninfo, const char *table, const char *column)
 {
 	char sql[256];
 
@@ -794,10 +817,10 @@ static char *column_type(const char *conninfo, const char *table, const char *co
 
 /* 0019: the seed's integer amounts widen to bigint with every row's value
  * and every check kept; ₦250 m (25,000,000,000 kobo) then fits. */
-static void test_amounts_widen_to_bigint_keeping_values(void **state)
+static void
+test_amounts_widen_to_bigint_keeping_values(void **state)
 {
-	static const char *const amount_tables[] = { "ledger_entry", "withdrawal_request",
-						     "payout" };
+	static const char *const amount_tables[] = {"ledger_entry", "withdrawal_request", "payout"};
 	const char *db = new_db();
 	const char *dir = new_dir(false);
 	char file[MIG_NAME_MAX + 32];
@@ -816,28 +839,39 @@ static void test_amounts_widen_to_bigint_keeping_values(void **state)
 	assert_string_equal(text, "integer\n");
 	free(text);
 	pg = test_pg_connect(db);
-	assert_sqlstate(pg,
-			"INSERT INTO \"user\" (id, email, password_hash, name) VALUES"
-			" ('00000000-0000-4000-8000-000000000001', 'a@example.com', 'x', 'A');"
-			"INSERT INTO \"group\" (id, name, created_by) VALUES"
-			" ('00000000-0000-4000-8000-0000000000a1', 'A', '00000000-0000-4000-8000-000000000001');"
-			"INSERT INTO account (id, group_id, virtual_account_number) VALUES"
-			" ('00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-8000-0000000000a1', '1000000001');"
-			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) VALUES"
-			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1', 'CREDIT', 2147483647, 'r1'),"
-			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1', 'DEBIT', 1, 'r2');"
-			"INSERT INTO withdrawal_request (id, group_id, amount_kobo, beneficiary, requested_by) VALUES"
-			" ('00000000-0000-4000-8000-0000000000d1', '00000000-0000-4000-8000-0000000000a1', 2147483646, '{}',"
-			"  '00000000-0000-4000-8000-000000000001');"
-			"INSERT INTO payout (withdrawal_id, provider, amount_kobo, beneficiary, status) VALUES"
-			" ('00000000-0000-4000-8000-0000000000d1', 'demo', 2147483646, '{}', 'PENDING');",
-			"");
+	assert_sqlstate(
+		pg,
+		"INSERT INTO \"user\" (id, email, password_hash, name) VALUES"
+		" ('00000000-0000-4000-8000-000000000001', 'a@example.com', 'x', 'A');"
+		"INSERT INTO \"group\" (id, name, created_by) VALUES"
+		" ('00000000-0000-4000-8000-0000000000a1', 'A', "
+		"'00000000-0000-4000-8000-000000000001');"
+		"INSERT INTO account (id, group_id, virtual_account_number) VALUES"
+		" ('00000000-0000-4000-8000-0000000000c1', '00000000-0000-4000-8000-0000000000a1', "
+		"'1000000001');"
+		"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) "
+		"VALUES"
+		" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1', "
+		"'CREDIT', 2147483647, 'r1'),"
+		" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1', "
+		"'DEBIT', 1, 'r2');"
+		"INSERT INTO withdrawal_request (id, group_id, amount_kobo, beneficiary, "
+		"requested_by) VALUES"
+		" ('00000000-0000-4000-8000-0000000000d1', '00000000-0000-4000-8000-0000000000a1', "
+		"2147483646, '{}',"
+		"  '00000000-0000-4000-8000-000000000001');"
+		"INSERT INTO payout (withdrawal_id, provider, amount_kobo, beneficiary, status) "
+		"VALUES"
+		" ('00000000-0000-4000-8000-0000000000d1', 'demo', 2147483646, '{}', 'PENDING');",
+		"");
 	/* What the integer columns refused. */
-	assert_sqlstate(pg,
-			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) VALUES"
-			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1',"
-			" 'CREDIT', 25000000000, 'r-too-big')",
-			"22003");
+	assert_sqlstate(
+		pg,
+		"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) "
+		"VALUES"
+		" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1',"
+		" 'CREDIT', 25000000000, 'r-too-big')",
+		"22003");
 	PQfinish(pg);
 
 	assert_int_equal(mig_run(db, source_migrations, NULL, &applied), 0);
@@ -853,19 +887,23 @@ static void test_amounts_widen_to_bigint_keeping_values(void **state)
 	assert_int_equal(pg_long(db, "SELECT amount_kobo FROM withdrawal_request"), 2147483646L);
 	assert_int_equal(pg_long(db, "SELECT amount_kobo FROM payout"), 2147483646L);
 	pg = test_pg_connect(db);
-	assert_sqlstate(pg,
-			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) VALUES"
-			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1',"
-			" 'CREDIT', 25000000000, 'r3');"
-			"UPDATE withdrawal_request SET amount_kobo = 25000000000;"
-			"UPDATE payout SET amount_kobo = 25000000000",
-			"");
+	assert_sqlstate(
+		pg,
+		"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) "
+		"VALUES"
+		" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1',"
+		" 'CREDIT', 25000000000, 'r3');"
+		"UPDATE withdrawal_request SET amount_kobo = 25000000000;"
+		"UPDATE payout SET amount_kobo = 25000000000",
+		"");
 	/* The seed's checks and 0005's still hold. */
-	assert_sqlstate(pg,
-			"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) VALUES"
-			" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1',"
-			" 'CREDIT', 0, 'r-zero')",
-			"23514");
+	assert_sqlstate(
+		pg,
+		"INSERT INTO ledger_entry (group_id, account_id, type, amount_kobo, reference) "
+		"VALUES"
+		" ('00000000-0000-4000-8000-0000000000a1', '00000000-0000-4000-8000-0000000000c1',"
+		" 'CREDIT', 0, 'r-zero')",
+		"23514");
 	assert_sqlstate(pg, "UPDATE withdrawal_request SET amount_kobo = 0", "23514");
 	assert_sqlstate(pg, "UPDATE payout SET amount_kobo = -1", "23514");
 	PQfinish(pg);
@@ -873,21 +911,19 @@ static void test_amounts_widen_to_bigint_keeping_values(void **state)
 			 2147483647L + 1 + 25000000000L);
 }
 
-static void test_transaction_control_in_file_refused(void **state)
+static void
+test_transaction_control_in_file_refused(void **state)
 {
 	const char *db = new_db();
 	const char *dir = new_dir(false);
 	int applied = -1;
 
 	(void)state;
-	write_file(dir, "0001_commits.sql",
-		   "CREATE TABLE t1 (id int);\nCOMMIT;\n", "w");
-	assert_int_equal(mig_run(db, dir, NULL, &applied),
-			 ERR_INVALID_ARGUMENT);
+	write_file(dir, "0001_commits.sql", "CREATE TABLE t1 (id int);\nCOMMIT;\n", "w");
+	assert_int_equal(mig_run(db, dir, NULL, &applied), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "migration_has_transaction");
 	assert_non_null(strstr(err_last()->message, "0001_commits"));
-	assert_int_equal(pg_long(db, "SELECT count(*) FROM schema_migrations"),
-			 0);
+	assert_int_equal(pg_long(db, "SELECT count(*) FROM schema_migrations"), 0);
 }
 
 typedef struct migrator {
@@ -897,7 +933,8 @@ typedef struct migrator {
 	int applied;
 } migrator;
 
-static void *migrator_main(void *arg)
+static void *
+migrator_main(void *arg)
 {
 	migrator *m = arg;
 
@@ -906,7 +943,8 @@ static void *migrator_main(void *arg)
 	return NULL;
 }
 
-static void test_concurrent_migrators_apply_once(void **state)
+static void
+test_concurrent_migrators_apply_once(void **state)
 {
 	enum { N = 4, ROUNDS = 3 };
 	int round, i;
@@ -922,8 +960,7 @@ static void test_concurrent_migrators_apply_once(void **state)
 		assert_int_equal(pthread_barrier_init(&start, NULL, N), 0);
 		for (i = 0; i < N; i++) {
 			m[i] = (migrator){.conninfo = db, .start = &start};
-			assert_int_equal(pthread_create(&threads[i], NULL,
-							migrator_main, &m[i]),
+			assert_int_equal(pthread_create(&threads[i], NULL, migrator_main, &m[i]),
 					 0);
 		}
 		for (i = 0; i < N; i++)
@@ -942,7 +979,8 @@ static void test_concurrent_migrators_apply_once(void **state)
 }
 
 /* mig_status() output (malloc'd), checking its return code. */
-static char *status_of(const char *db, const char *dir, int want_rc)
+static char *
+status_of(const char *db, const char *dir, int want_rc)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -954,7 +992,8 @@ static char *status_of(const char *db, const char *dir, int want_rc)
 	return text;
 }
 
-static void test_status_lists_applied_and_pending(void **state)
+static void
+test_status_lists_applied_and_pending(void **state)
 {
 	const char *db = new_db();
 	const char *full_db = new_db();
@@ -984,16 +1023,14 @@ static void test_status_lists_applied_and_pending(void **state)
 	f = open_memstream(&want, &want_len);
 	assert_non_null(f);
 	for (i = 0; i < fx.nsources; i++)
-		fprintf(f, "%04d_%s pending\n", fx.sources[i].version,
-			fx.sources[i].name);
+		fprintf(f, "%04d_%s pending\n", fx.sources[i].version, fx.sources[i].name);
 	assert_int_equal(fclose(f), 0);
 	text = status_of(full_db, source_migrations, 0);
 	assert_string_equal(text, want);
 	free(text);
 	free(want);
 	assert_false(table_exists(full_db, "schema_migrations"));
-	assert_int_equal(mig_run(full_db, source_migrations, NULL, &applied),
-			 0);
+	assert_int_equal(mig_run(full_db, source_migrations, NULL, &applied), 0);
 	text = status_of(full_db, source_migrations, 0);
 	assert_status_all_applied(text);
 	free(text);
@@ -1033,13 +1070,13 @@ static const grant grants[] = {
 	{"kolo_payments", "schema_migrations", "S"},
 };
 
-static bool granted(const char *role, const char *table, char priv)
+static bool
+granted(const char *role, const char *table, char priv)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(grants) / sizeof(grants[0]); i++) {
-		if (strcmp(grants[i].role, role) == 0 &&
-		    strcmp(grants[i].table, table) == 0)
+		if (strcmp(grants[i].role, role) == 0 && strcmp(grants[i].table, table) == 0)
 			return strchr(grants[i].privileges, priv) != NULL;
 	}
 	return false;
@@ -1047,19 +1084,19 @@ static bool granted(const char *role, const char *table, char priv)
 
 /* Every role x table x privilege, against the grants above: each service
  * role holds exactly its own tables, PUBLIC holds nothing. */
-static void test_each_role_is_granted_only_its_tables(void **state)
+static void
+test_each_role_is_granted_only_its_tables(void **state)
 {
 	static const char *const roles[] = {
-		"kolo_identity", "kolo_groups",	  "kolo_ledger",
+		"kolo_identity",    "kolo_groups",   "kolo_ledger",
 		"kolo_withdrawals", "kolo_payments", "public",
 	};
 	static const struct {
 		char letter;
 		const char *name;
 	} privs[] = {
-		{'S', "SELECT"},   {'I', "INSERT"},	{'U', "UPDATE"},
-		{'D', "DELETE"},   {'T', "TRUNCATE"}, {'R', "REFERENCES"},
-		{'G', "TRIGGER"},
+		{'S', "SELECT"},   {'I', "INSERT"},	{'U', "UPDATE"},  {'D', "DELETE"},
+		{'T', "TRUNCATE"}, {'R', "REFERENCES"}, {'G', "TRIGGER"},
 	};
 	const char *db = new_db();
 	PGconn *pg;
@@ -1072,36 +1109,31 @@ static void test_each_role_is_granted_only_its_tables(void **state)
 	pg = test_pg_connect(db);
 	for (r = 0; r < sizeof(roles) / sizeof(roles[0]); r++) {
 		for (t = 0; t <= SEED_TABLES; t++) {
-			const char *table = t < SEED_TABLES ? seed_tables[t]
-							    : "schema_migrations";
+			const char *table = t < SEED_TABLES ? seed_tables[t] : "schema_migrations";
 
 			for (p = 0; p < sizeof(privs) / sizeof(privs[0]); p++) {
-				const char *params[3] = {roles[r], table,
-							 privs[p].name};
-				PGresult *res = PQexecParams(
-					pg,
-					"SELECT has_table_privilege($1,"
-					" format('public.%I', $2::text), $3)",
-					3, NULL, params, NULL, NULL, 0);
-				bool want = granted(roles[r], table,
-						    privs[p].letter);
+				const char *params[3] = {roles[r], table, privs[p].name};
+				PGresult *res = PQexecParams(pg,
+							     "SELECT has_table_privilege($1,"
+							     " format('public.%I', $2::text), $3)",
+							     3, NULL, params, NULL, NULL, 0);
+				bool want = granted(roles[r], table, privs[p].letter);
 				bool have;
 
-				assert_int_equal(PQresultStatus(res),
-						 PGRES_TUPLES_OK);
+				assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
 				have = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 				PQclear(res);
 				if (have != want)
-					fail_msg("%s %s on %s: have %d want %d",
-						 roles[r], privs[p].name, table,
-						 have, want);
+					fail_msg("%s %s on %s: have %d want %d", roles[r],
+						 privs[p].name, table, have, want);
 			}
 		}
 	}
 	PQfinish(pg);
 }
 
-static void test_ledger_role_is_append_only(void **state)
+static void
+test_ledger_role_is_append_only(void **state)
 {
 	const char *db = new_db();
 	char *as_ledger;
@@ -1113,39 +1145,34 @@ static void test_ledger_role_is_append_only(void **state)
 	(void)state;
 	assert_int_equal(mig_run(db, source_migrations, NULL, &applied), 0);
 	admin = test_pg_connect(db);
-	res = PQexec(admin,
-		     "WITH u AS (INSERT INTO \"user\" (email, password_hash, name)"
-		     "  VALUES ('a@example.com', 'x', 'A') RETURNING id),"
-		     " g AS (INSERT INTO \"group\" (name, created_by)"
-		     "  SELECT 'g', id FROM u RETURNING id),"
-		     " a AS (INSERT INTO account (group_id,"
-		     "  virtual_account_number)"
-		     "  SELECT id, '0123456789' FROM g RETURNING id, group_id)"
-		     " SELECT group_id, id FROM a");
+	res = PQexec(admin, "WITH u AS (INSERT INTO \"user\" (email, password_hash, name)"
+			    "  VALUES ('a@example.com', 'x', 'A') RETURNING id),"
+			    " g AS (INSERT INTO \"group\" (name, created_by)"
+			    "  SELECT 'g', id FROM u RETURNING id),"
+			    " a AS (INSERT INTO account (group_id,"
+			    "  virtual_account_number)"
+			    "  SELECT id, '0123456789' FROM g RETURNING id, group_id)"
+			    " SELECT group_id, id FROM a");
 	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
 
 	as_ledger = test_pg_conninfo(db_name_of(db), "kolo_ledger");
 	assert_non_null(as_ledger);
 	ledger = test_pg_connect(as_ledger);
 	{
-		const char *params[2] = {PQgetvalue(res, 0, 0),
-					 PQgetvalue(res, 0, 1)};
-		PGresult *ins = PQexecParams(
-			ledger,
-			"INSERT INTO ledger_entry (group_id, account_id, type,"
-			" amount_kobo, reference) VALUES ($1, $2, 'CREDIT',"
-			" 5000, 'ref-1')",
-			2, NULL, params, NULL, NULL, 0);
+		const char *params[2] = {PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1)};
+		PGresult *ins = PQexecParams(ledger,
+					     "INSERT INTO ledger_entry (group_id, account_id, type,"
+					     " amount_kobo, reference) VALUES ($1, $2, 'CREDIT',"
+					     " 5000, 'ref-1')",
+					     2, NULL, params, NULL, NULL, 0);
 
 		if (PQresultStatus(ins) != PGRES_COMMAND_OK)
-			fail_msg("ledger INSERT failed: %s",
-				 PQresultErrorMessage(ins));
+			fail_msg("ledger INSERT failed: %s", PQresultErrorMessage(ins));
 		PQclear(ins);
 	}
 	PQclear(res);
 	assert_sqlstate(ledger, "SELECT * FROM ledger_entry", "");
-	assert_sqlstate(ledger, "UPDATE ledger_entry SET amount_kobo = 1",
-			"42501");
+	assert_sqlstate(ledger, "UPDATE ledger_entry SET amount_kobo = 1", "42501");
 	assert_sqlstate(ledger, "DELETE FROM ledger_entry", "42501");
 	assert_sqlstate(ledger, "TRUNCATE ledger_entry", "42501");
 	assert_sqlstate(ledger, "SELECT * FROM \"user\"", "42501");
@@ -1156,8 +1183,7 @@ static void test_ledger_role_is_append_only(void **state)
 			 1);
 	/* Through shared/db a privilege error is our bug: INTERNAL. */
 	assert_int_equal(db_connect(&conn, as_ledger), 0);
-	assert_int_equal(db_run(conn, "DELETE FROM ledger_entry", 0, NULL),
-			 ERR_INTERNAL);
+	assert_int_equal(db_run(conn, "DELETE FROM ledger_entry", 0, NULL), ERR_INTERNAL);
 	assert_string_equal(err_last()->reason, "insufficient_privilege");
 	db_close(conn);
 	PQfinish(ledger);
@@ -1165,7 +1191,8 @@ static void test_ledger_role_is_append_only(void **state)
 	free(as_ledger);
 }
 
-static void test_identity_role_cannot_read_ledger(void **state)
+static void
+test_identity_role_cannot_read_ledger(void **state)
 {
 	const char *db = new_db();
 	char *as_identity;
@@ -1195,7 +1222,8 @@ static void test_identity_role_cannot_read_ledger(void **state)
 	free(as_identity);
 }
 
-static void test_roles_migration_is_idempotent_across_databases(void **state)
+static void
+test_roles_migration_is_idempotent_across_databases(void **state)
 {
 	const char *db1 = new_db();
 	const char *db2 = new_db();
@@ -1218,8 +1246,8 @@ static void test_roles_migration_is_idempotent_across_databases(void **state)
 #ifdef KOLO_MIGRATE_BIN
 /* Runs kolo-migrate with args and env; returns its exit status and its
  * stderr (malloc'd) in *err_out. */
-static int run_tool(const char *conninfo, const char *dir_env,
-		    const char *const *args, char **err_out)
+static int
+run_tool(const char *conninfo, const char *dir_env, const char *const *args, char **err_out)
 {
 	char err_path[] = "/tmp/kolo_mig_err_XXXXXX";
 	int fd = mkstemp(err_path);
@@ -1263,7 +1291,8 @@ static int run_tool(const char *conninfo, const char *dir_env,
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static void test_tool_exit_codes(void **state)
+static void
+test_tool_exit_codes(void **state)
 {
 	const char *db = new_db();
 	const char *dir = new_dir(true);
@@ -1298,7 +1327,8 @@ static void test_tool_exit_codes(void **state)
 }
 #endif
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_name),
@@ -1319,8 +1349,7 @@ int main(void)
 		cmocka_unit_test(test_each_role_is_granted_only_its_tables),
 		cmocka_unit_test(test_ledger_role_is_append_only),
 		cmocka_unit_test(test_identity_role_cannot_read_ledger),
-		cmocka_unit_test(
-			test_roles_migration_is_idempotent_across_databases),
+		cmocka_unit_test(test_roles_migration_is_idempotent_across_databases),
 #ifdef KOLO_MIGRATE_BIN
 		cmocka_unit_test(test_tool_exit_codes),
 #endif

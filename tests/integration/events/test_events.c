@@ -45,18 +45,21 @@ static evs_deps deps;
 
 /* --- the events process on the test thread --------------------------------- */
 
-static void as_events(void)
+static void
+as_events(void)
 {
 	test_world_as(&w, events_conninfo, "events");
 }
 
-static void as_payments(void)
+static void
+as_payments(void)
 {
 	test_world_as_payments(&w);
 }
 
 /* Ingest and fan out everything, then deliver what is due. */
-static void events_run(void)
+static void
+events_run(void)
 {
 	as_events();
 	evs_ingest_pass();
@@ -64,25 +67,30 @@ static void events_run(void)
 	as_payments();
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	if (test_world_start(&w) < 0 || !mkdtemp(mail_dir))
 		return -1;
-	deps = (evs_deps){ .sources = { w.to_identity, w.to_groups, w.to_ledger,
-					w.withdrawals.channel, w.to_payments },
-			   .ingest_interval_ms = 100, .deliver_interval_ms = 100,
-			   .deliver_workers = 1, .max_attempts = 3, .lease_s = 60,
-			   .mail_dir = mail_dir, .public_url = "http://127.0.0.1:8080",
-			   .smtp = { .from = "Kolo <no-reply@kolo.test>", .timeout_ms = 5000 },
-			   .sms = { .sender = "Kolo", .rate_per_s = 1000, .timeout_ms = 5000 } };
+	deps = (evs_deps){.sources = {w.to_identity, w.to_groups, w.to_ledger,
+				      w.withdrawals.channel, w.to_payments},
+			  .ingest_interval_ms = 100,
+			  .deliver_interval_ms = 100,
+			  .deliver_workers = 1,
+			  .max_attempts = 3,
+			  .lease_s = 60,
+			  .mail_dir = mail_dir,
+			  .public_url = "http://127.0.0.1:8080",
+			  .smtp = {.from = "Kolo <no-reply@kolo.test>", .timeout_ms = 5000},
+			  .sms = {.sender = "Kolo", .rate_per_s = 1000, .timeout_ms = 5000}};
 	evs_configure(&deps);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	events_conninfo = test_pg_conninfo(w.dbname, "kolo_events");
-	return test_service_start_db(&events, &evs_rpc_service, &w.identity.keys,
-				     events_conninfo);
+	return test_service_start_db(&events, &evs_rpc_service, &w.identity.keys, events_conninfo);
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	char cmd[128];
 
@@ -99,7 +107,8 @@ static int teardown(void **state)
 typedef test_team team;
 
 /* Sets u's phone, unverified (a code waits in identity's outbox). */
-static void set_phone_unverified(const test_user *u, const char *phone)
+static void
+set_phone_unverified(const test_user *u, const char *phone)
 {
 	Kolo__Identity__V1__SetPhoneRequest req = KOLO__IDENTITY__V1__SET_PHONE_REQUEST__INIT;
 	Kolo__Identity__V1__SetPhoneResponse *resp = NULL;
@@ -111,40 +120,47 @@ static void set_phone_unverified(const test_user *u, const char *phone)
 /* Sets u's phone and proves it as a user does, with the code of the
  * user.phone_code event (read from identity's outbox before kolo-events
  * takes it). */
-static void set_phone(const test_user *u, const char *phone)
+static void
+set_phone(const test_user *u, const char *phone)
 {
 	Kolo__Identity__V1__VerifyPhoneRequest req = KOLO__IDENTITY__V1__VERIFY_PHONE_REQUEST__INIT;
 	Kolo__Identity__V1__VerifyPhoneResponse *resp = NULL;
 	char *code;
 
 	set_phone_unverified(u, phone);
-	code = test_pg_valuef(w.admin, "SELECT data->>'code' FROM identity_outbox WHERE type = 'user.phone_code'"
-			" AND user_id = '%s' ORDER BY seq DESC LIMIT 1",
-			u->id);
+	code = test_pg_valuef(
+		w.admin,
+		"SELECT data->>'code' FROM identity_outbox WHERE type = 'user.phone_code'"
+		" AND user_id = '%s' ORDER BY seq DESC LIMIT 1",
+		u->id);
 	req.code = code;
 	assert_int_equal(test_world_call(&w, &w.identity.service, "VerifyPhone", &req, &resp, u),
 			 0);
 	free(code);
 }
 
-static void deposit(const team *t, int64_t kobo)
+static void
+deposit(const team *t, int64_t kobo)
 {
 	assert_int_equal(test_world_deposit(&w, t->group, &t->owner, kobo), 0);
 }
 
-static void make_team(team *t, const char *tag)
+static void
+make_team(team *t, const char *tag)
 {
 	test_world_team(&w, t, tag, "Events team", TEST_TEAM_PINS);
 }
 
-static void request_withdrawal(const team *t, int64_t kobo)
+static void
+request_withdrawal(const team *t, int64_t kobo)
 {
-	assert_int_equal(test_world_withdraw(&w, t->group, &t->owner, kobo, "0123456789", PIN,
-					     NULL, NULL),
-			 0);
+	assert_int_equal(
+		test_world_withdraw(&w, t->group, &t->owner, kobo, "0123456789", PIN, NULL, NULL),
+		0);
 }
 
-static int choose(const test_user *u, char **email, size_t n_email, char **sms, size_t n_sms)
+static int
+choose(const test_user *u, char **email, size_t n_email, char **sms, size_t n_sms)
 {
 	Kolo__Events__V1__UpdateNotificationPreferencesRequest req =
 		KOLO__EVENTS__V1__UPDATE_NOTIFICATION_PREFERENCES_REQUEST__INIT;
@@ -160,24 +176,31 @@ static int choose(const test_user *u, char **email, size_t n_email, char **sms, 
 /* --- reading the database ----------------------------------------------------- */
 
 /* Messages of the group's latest event of type to user over channel. */
-static long messages(const team *t, const char *type, const test_user *u, const char *channel)
+static long
+messages(const team *t, const char *type, const test_user *u, const char *channel)
 {
-	return test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d WHERE d.event_id = (SELECT id FROM"
-			" events_event WHERE group_id = '%s' AND type = '%s' ORDER BY group_seq DESC"
-			" LIMIT 1) AND d.user_id = '%s' AND d.channel = '%s'",
-			t->group, type, u->id, channel);
+	return test_pg_longf(
+		w.admin,
+		"SELECT count(*) FROM events_delivery d WHERE d.event_id = (SELECT id FROM"
+		" events_event WHERE group_id = '%s' AND type = '%s' ORDER BY group_seq DESC"
+		" LIMIT 1) AND d.user_id = '%s' AND d.channel = '%s'",
+		t->group, type, u->id, channel);
 }
 
-static long all_messages(const team *t, const char *type)
+static long
+all_messages(const team *t, const char *type)
 {
-	return test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d WHERE d.event_id = (SELECT id FROM"
-			" events_event WHERE group_id = '%s' AND type = '%s' ORDER BY group_seq DESC"
-			" LIMIT 1)",
-			t->group, type);
+	return test_pg_longf(
+		w.admin,
+		"SELECT count(*) FROM events_delivery d WHERE d.event_id = (SELECT id FROM"
+		" events_event WHERE group_id = '%s' AND type = '%s' ORDER BY group_seq DESC"
+		" LIMIT 1)",
+		t->group, type);
 }
 
 /* The mail dir file whose name has event id, read whole (malloc'd); NULL when none. */
-static char *mail_file(const char *dir, const char *needle, const char *ext)
+static char *
+mail_file(const char *dir, const char *needle, const char *ext)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -211,7 +234,8 @@ static char *mail_file(const char *dir, const char *needle, const char *ext)
 
 /* --- ingest ---------------------------------------------------------------------- */
 
-static void test_ingest_stores_each_event_once_across_a_lost_ack(void **state)
+static void
+test_ingest_stores_each_event_once_across_a_lost_ack(void **state)
 {
 	team t;
 	int read = 0, stored = 0, again = 0, stored_again = 0;
@@ -233,7 +257,9 @@ static void test_ingest_stores_each_event_once_across_a_lost_ack(void **state)
 	assert_int_equal(evs_ingest_batch(&again, &stored_again, EVS_SRC_GROUPS, 1), 0);
 	assert_int_equal(again, outbox);
 	assert_int_equal(stored_again, 0);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE source = 'groups'"), kept);
+	assert_int_equal(
+		test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE source = 'groups'"),
+		kept);
 	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM groups_outbox"), 0);
 	assert_int_equal(evs_ingest_batch(&again, &stored_again, EVS_SRC_GROUPS, 1), 0);
 	assert_int_equal(again, 0);
@@ -241,21 +267,29 @@ static void test_ingest_stores_each_event_once_across_a_lost_ack(void **state)
 	evs_ingest_pass();
 	as_payments();
 	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox"), 0);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE group_id = '%s' AND"
-				  " type = 'deposit.credited'", t.group),
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM events_event WHERE group_id = '%s' AND"
+				       " type = 'deposit.credited'",
+				       t.group),
 			 1);
 	/* A group's events are numbered 1..n in the order they were stored. */
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE group_id = '%s'", t.group),
-			 test_pg_longf(w.admin, "SELECT max(group_seq) FROM events_event WHERE group_id = '%s'",
-				  t.group));
-	assert_int_equal(test_pg_longf(w.admin, "SELECT min(group_seq) FROM events_event WHERE group_id = '%s'",
-				  t.group),
-			 1);
+	assert_int_equal(
+		test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE group_id = '%s'",
+			      t.group),
+		test_pg_longf(w.admin,
+			      "SELECT max(group_seq) FROM events_event WHERE group_id = '%s'",
+			      t.group));
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT min(group_seq) FROM events_event WHERE group_id = '%s'",
+			      t.group),
+		1);
 }
 
 /* --- the email code ---------------------------------------------------------------- */
 
-static void test_email_code_is_one_mail_dir_file_then_blanked(void **state)
+static void
+test_email_code_is_one_mail_dir_file_then_blanked(void **state)
 {
 	test_user u;
 	char *file, *code, needle[200];
@@ -275,27 +309,33 @@ static void test_email_code_is_one_mail_dir_file_then_blanked(void **state)
 	assert_non_null(strstr(file, "Content-Type: text/html"));
 	free(file);
 	/* Sent once, and no copy of the code stays with kolo-events. */
-	n = test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e ON e.id = d.event_id"
-		     " WHERE e.type = 'user.email_code' AND e.user_id = '%s' AND d.status = 'SENT'",
-		     u.id);
+	n = test_pg_longf(
+		w.admin,
+		"SELECT count(*) FROM events_delivery d JOIN events_event e ON e.id = d.event_id"
+		" WHERE e.type = 'user.email_code' AND e.user_id = '%s' AND d.status = 'SENT'",
+		u.id);
 	assert_int_equal(n, 1);
-	code = test_pg_valuef(w.admin, "SELECT string_agg(data->>'code', ',') FROM events_event WHERE"
-			" type = 'user.email_code' AND user_id = '%s'",
-			u.id);
+	code = test_pg_valuef(w.admin,
+			      "SELECT string_agg(data->>'code', ',') FROM events_event WHERE"
+			      " type = 'user.email_code' AND user_id = '%s'",
+			      u.id);
 	for (char *p = code; *p; p++)
 		assert_true(*p == ',');
 	free(code);
 	/* A second pass sends nothing again. */
 	events_run();
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
-				  " e.id = d.event_id WHERE e.user_id = '%s'",
-				  u.id),
-			 n);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+			      " e.id = d.event_id WHERE e.user_id = '%s'",
+			      u.id),
+		n);
 }
 
 /* A user waiting for their code is not kept behind a backlog of group
  * events (a burst of deposits): one pass fans the code out first. */
-static void test_a_code_is_not_kept_behind_a_backlog_of_group_events(void **state)
+static void
+test_a_code_is_not_kept_behind_a_backlog_of_group_events(void **state)
 {
 	team t;
 	test_user u;
@@ -306,31 +346,38 @@ static void test_a_code_is_not_kept_behind_a_backlog_of_group_events(void **stat
 	last = test_pg_longf(w.admin, "SELECT last_seq FROM events_group_seq WHERE group_id = '%s'",
 			     t.group);
 	/* More stored, not yet fanned-out deposits than a pass's batches hold. */
-	test_pg_longf(w.admin, "WITH e AS (INSERT INTO events_event (id, source, type, group_id,"
+	test_pg_longf(w.admin,
+		      "WITH e AS (INSERT INTO events_event (id, source, type, group_id,"
 		      " occurred_at, data, group_seq) SELECT gen_random_uuid(), 'ledger',"
 		      " 'deposit.credited', '%s', now(), '{\"amount_kobo\": 100}', %ld + i"
 		      " FROM generate_series(1, %d) i RETURNING 1) SELECT count(*) FROM e",
 		      t.group, last, EVS_FANOUT_BATCH * EVS_FANOUT_ROUNDS + 50);
-	test_pg_longf(w.admin, "WITH s AS (UPDATE events_group_seq SET last_seq = %ld WHERE"
+	test_pg_longf(w.admin,
+		      "WITH s AS (UPDATE events_group_seq SET last_seq = %ld WHERE"
 		      " group_id = '%s' RETURNING 1) SELECT count(*) FROM s",
 		      last + EVS_FANOUT_BATCH * EVS_FANOUT_ROUNDS + 50, t.group);
 	test_identity_user_unverified(&w.identity, &u, "waiting");
 	as_events();
 	evs_ingest_pass();
 	as_payments();
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE"
-				  " type = 'user.email_code' AND user_id = '%s' AND fanned_out",
-				  u.id),
-			 1);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM events_event WHERE"
+			      " type = 'user.email_code' AND user_id = '%s' AND fanned_out",
+			      u.id),
+		1);
 	/* The backlog drains over the next passes. */
 	for (int i = 0; i < 5; i++)
 		events_run();
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE NOT fanned_out"), 0);
+	assert_int_equal(
+		test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE NOT fanned_out"),
+		0);
 }
 
 /* A phone code goes by SMS to the number it proves, then is blanked; an
  * unverified number gets nothing else. */
-static void test_phone_code_is_one_sms_file_then_blanked(void **state)
+static void
+test_phone_code_is_one_sms_file_then_blanked(void **state)
 {
 	team t;
 	char *file, *code, needle[64];
@@ -348,14 +395,18 @@ static void test_phone_code_is_one_sms_file_then_blanked(void **state)
 	for (int i = 0; i < 6; i++)
 		assert_true(code[11 + i] >= '0' && code[11 + i] <= '9');
 	free(file);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
-				  " e.id = d.event_id WHERE e.type = 'user.phone_code' AND"
-				  " d.user_id = '%s' AND d.channel = 'sms' AND d.status = 'SENT'",
-				  t.treasurer.id),
-			 1);
-	code = test_pg_valuef(w.admin, "SELECT data->>'code' FROM events_event WHERE type = 'user.phone_code'"
-			" AND user_id = '%s'",
-			t.treasurer.id);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+			      " e.id = d.event_id WHERE e.type = 'user.phone_code' AND"
+			      " d.user_id = '%s' AND d.channel = 'sms' AND d.status = 'SENT'",
+			      t.treasurer.id),
+		1);
+	code = test_pg_valuef(
+		w.admin,
+		"SELECT data->>'code' FROM events_event WHERE type = 'user.phone_code'"
+		" AND user_id = '%s'",
+		t.treasurer.id);
 	assert_string_equal(code, "");
 	free(code);
 	/* The officer's number is not proved: the withdrawal waits for them by
@@ -366,10 +417,11 @@ static void test_phone_code_is_one_sms_file_then_blanked(void **state)
 
 /* --- fan-out --------------------------------------------------------------------- */
 
-static void test_fanout_tells_who_the_catalogue_says(void **state)
+static void
+test_fanout_tells_who_the_catalogue_says(void **state)
 {
 	team t;
-	char *deposits[] = { "deposit.credited" };
+	char *deposits[] = {"deposit.credited"};
 
 	make_team(&t, "fanout");
 	set_phone(&t.treasurer, "+2348031234567");
@@ -392,12 +444,18 @@ static void test_fanout_tells_who_the_catalogue_says(void **state)
 	assert_int_equal(all_messages(&t, "withdrawal.requested"), 2);
 	assert_int_equal(all_messages(&t, "deposit.credited"), 1);
 	/* Without SMTP or an SMS API, both went to the mail dir. */
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
-				  " e.id = d.event_id WHERE d.user_id = '%s' AND d.status = 'SENT' AND"
-				  " e.type = 'withdrawal.requested'", t.treasurer.id),
-			 2);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+			      " e.id = d.event_id WHERE d.user_id = '%s' AND d.status = 'SENT' AND"
+			      " e.type = 'withdrawal.requested'",
+			      t.treasurer.id),
+		2);
 	{
-		char *sms = mail_file(mail_dir, "\xE2\x82\xA6" "1,000.00", ".sms");
+		char *sms = mail_file(mail_dir,
+				      "\xE2\x82\xA6"
+				      "1,000.00",
+				      ".sms");
 
 		assert_non_null(sms);
 		assert_memory_equal(sms, "To: +2348031234567\n\nKolo: ", 26);
@@ -408,7 +466,8 @@ static void test_fanout_tells_who_the_catalogue_says(void **state)
 /* An event whose fan-out always fails (here PostgreSQL refuses its
  * message) no longer holds up the events behind it: each failure is
  * counted, and after the last try it is set aside. */
-static void test_an_event_whose_fanout_always_fails_is_set_aside(void **state)
+static void
+test_an_event_whose_fanout_always_fails_is_set_aside(void **state)
 {
 	const char *bad = "6a1f0c8e-0000-4000-8000-00000000bad1";
 	const char *good = "6a1f0c8e-0000-4000-8000-0000000000d2";
@@ -420,37 +479,51 @@ static void test_an_event_whose_fanout_always_fails_is_set_aside(void **state)
 	test_pg_ok(w.admin, "CREATE TRIGGER test_refuse_message BEFORE INSERT ON events_delivery"
 			    " FOR EACH ROW WHEN (NEW.address = 'bad@fanout.test')"
 			    " EXECUTE FUNCTION test_refuse_message()");
-	test_pg_ok(w.admin, "INSERT INTO events_event (id, source, type, user_id, occurred_at,"
-			    " data, stored_at) VALUES"
-			    " ('6a1f0c8e-0000-4000-8000-00000000bad1', 'identity', 'user.email_code',"
-			    " gen_random_uuid(), now(), '{\"email\": \"bad@fanout.test\","
-			    " \"code\": \"111111\"}', now() - interval '1 minute'),"
-			    " ('6a1f0c8e-0000-4000-8000-0000000000d2', 'identity', 'user.email_code',"
-			    " gen_random_uuid(), now(), '{\"email\": \"good@fanout.test\","
-			    " \"code\": \"222222\"}', now())");
+	test_pg_ok(w.admin,
+		   "INSERT INTO events_event (id, source, type, user_id, occurred_at,"
+		   " data, stored_at) VALUES"
+		   " ('6a1f0c8e-0000-4000-8000-00000000bad1', 'identity', 'user.email_code',"
+		   " gen_random_uuid(), now(), '{\"email\": \"bad@fanout.test\","
+		   " \"code\": \"111111\"}', now() - interval '1 minute'),"
+		   " ('6a1f0c8e-0000-4000-8000-0000000000d2', 'identity', 'user.email_code',"
+		   " gen_random_uuid(), now(), '{\"email\": \"good@fanout.test\","
+		   " \"code\": \"222222\"}', now())");
 	as_events();
 	evs_ingest_pass();
 	/* The event behind it went on; the failure is counted with its reason. */
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery WHERE event_id = '%s'",
-				  good),
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM events_delivery WHERE event_id = '%s'",
+				       good),
 			 1);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT fanout_failures FROM events_event WHERE id = '%s'", bad),
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT fanout_failures FROM events_event WHERE id = '%s'",
+				       bad),
 			 1);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE id = '%s' AND"
-				  " fanout_error LIKE '%%P0001%%'", bad),
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM events_event WHERE id = '%s' AND"
+				       " fanout_error LIKE '%%P0001%%'",
+				       bad),
 			 1);
 	for (passes = 1; passes < 2 * EVS_FANOUT_MAX_FAILURES; passes++)
 		evs_ingest_pass();
 	as_payments();
-	assert_int_equal(test_pg_longf(w.admin, "SELECT fanout_failures FROM events_event WHERE id = '%s'", bad),
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT fanout_failures FROM events_event WHERE id = '%s'",
+				       bad),
 			 EVS_FANOUT_MAX_FAILURES);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE id = '%s' AND"
-				  " fanout_failed AND fanned_out", bad),
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM events_event WHERE id = '%s' AND"
+				       " fanout_failed AND fanned_out",
+				       bad),
 			 1);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery WHERE event_id = '%s'", bad),
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM events_delivery WHERE event_id = '%s'",
+				       bad),
 			 0);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE id = '%s' AND"
-				  " NOT fanout_failed AND fanout_failures = 0", good),
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM events_event WHERE id = '%s' AND"
+				       " NOT fanout_failed AND fanout_failures = 0",
+				       good),
 			 1);
 	test_pg_ok(w.admin, "DROP TRIGGER test_refuse_message ON events_delivery");
 	test_pg_ok(w.admin, "DROP FUNCTION test_refuse_message()");
@@ -458,7 +531,8 @@ static void test_an_event_whose_fanout_always_fails_is_set_aside(void **state)
 
 /* An officer moves a deposit from one member to another: both members
  * are told, always (no choice needed), and the officer is not. */
-static void test_an_allocation_tells_both_members_not_the_officer(void **state)
+static void
+test_an_allocation_tells_both_members_not_the_officer(void **state)
 {
 	team t;
 	char account[64];
@@ -493,14 +567,18 @@ static void test_an_allocation_tells_both_members_not_the_officer(void **state)
 	assert_int_equal(messages(&t, "deposit.allocated", &t.owner, "email"), 1);
 	assert_int_equal(messages(&t, "deposit.allocated", &t.treasurer, "email"), 0);
 	assert_int_equal(all_messages(&t, "deposit.allocated"), 2);
-	eml = mail_file(mail_dir, "\xE2\x82\xA6" "7,300.00 in Events team to a member", ".eml");
+	eml = mail_file(mail_dir,
+			"\xE2\x82\xA6"
+			"7,300.00 in Events team to a member",
+			".eml");
 	assert_non_null(eml);
 	free(eml);
 }
 
 /* No writer puts the group's name in an event: kolo-events asks groups
  * (GetGroup as the events caller) when it renders. */
-static void test_messages_name_the_group(void **state)
+static void
+test_messages_name_the_group(void **state)
 {
 	team t;
 	char *eml, *sms;
@@ -510,11 +588,17 @@ static void test_messages_name_the_group(void **state)
 	deposit(&t, 500000);
 	request_withdrawal(&t, 120000);
 	events_run();
-	eml = mail_file(mail_dir, "\xE2\x82\xA6" "1,200.00 out of Events team.", ".eml");
+	eml = mail_file(mail_dir,
+			"\xE2\x82\xA6"
+			"1,200.00 out of Events team.",
+			".eml");
 	assert_non_null(eml);
 	assert_null(strstr(eml, "your group"));
 	free(eml);
-	sms = mail_file(mail_dir, "\xE2\x82\xA6" "1,200.00 from Events team waits", ".sms");
+	sms = mail_file(mail_dir,
+			"\xE2\x82\xA6"
+			"1,200.00 from Events team waits",
+			".sms");
 	assert_non_null(sms);
 	assert_memory_equal(sms, "To: +2348031234568\n", 19);
 	free(sms);
@@ -522,13 +606,14 @@ static void test_messages_name_the_group(void **state)
 
 /* --- preferences --------------------------------------------------------------- */
 
-static void test_preferences_refuse_unknown_types_and_store_nothing(void **state)
+static void
+test_preferences_refuse_unknown_types_and_store_nothing(void **state)
 {
 	test_user u;
-	char *bad[] = { "deposit.credited", "deposit.stolen" };
-	char *code[] = { "user.email_code" };
-	char *good_email[] = { "withdrawal.paid", "deposit.credited" };
-	char *good_sms[] = { "deposit.credited" };
+	char *bad[] = {"deposit.credited", "deposit.stolen"};
+	char *code[] = {"user.email_code"};
+	char *good_email[] = {"withdrawal.paid", "deposit.credited"};
+	char *good_sms[] = {"deposit.credited"};
 	Kolo__Events__V1__GetNotificationPreferencesRequest get =
 		KOLO__EVENTS__V1__GET_NOTIFICATION_PREFERENCES_REQUEST__INIT;
 	Kolo__Events__V1__GetNotificationPreferencesResponse *resp = NULL;
@@ -539,25 +624,31 @@ static void test_preferences_refuse_unknown_types_and_store_nothing(void **state
 	assert_string_equal(err_last()->reason, "unknown_event_type");
 	assert_int_equal(choose(&u, NULL, 0, code, 1), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "event_type_not_optional");
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_preference WHERE user_id = '%s'", u.id),
-			 0);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM events_preference WHERE user_id = '%s'", u.id),
+		0);
 	assert_int_equal(choose(&u, good_email, 2, good_sms, 1), 0);
-	assert_int_equal(test_world_call(&w, &events, "GetNotificationPreferences", &get, &resp, &u),
-			 0);
+	assert_int_equal(
+		test_world_call(&w, &events, "GetNotificationPreferences", &get, &resp, &u), 0);
 	assert_int_equal(resp->preferences->n_email, 2);
 	assert_string_equal(resp->preferences->email[0], "deposit.credited");
 	assert_string_equal(resp->preferences->email[1], "withdrawal.paid");
 	assert_int_equal(resp->preferences->n_sms, 1);
 	for (size_t i = 0; i < resp->preferences->n_officers_always; i++)
-		always |= strcmp(resp->preferences->officers_always[i], "withdrawal.requested") == 0;
+		always |=
+			strcmp(resp->preferences->officers_always[i], "withdrawal.requested") == 0;
 	assert_true(always);
 	/* Replaced whole: an empty choice clears them. */
 	assert_int_equal(choose(&u, NULL, 0, NULL, 0), 0);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_preference WHERE user_id = '%s'", u.id),
-			 0);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM events_preference WHERE user_id = '%s'", u.id),
+		0);
 	/* Users only. */
-	assert_int_equal(test_world_call(&w, &events, "GetNotificationPreferences", &get, &resp, NULL),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(
+		test_world_call(&w, &events, "GetNotificationPreferences", &get, &resp, NULL),
+		ERR_UNAUTHENTICATED);
 }
 
 /* --- fakes: SMTP and SMS ------------------------------------------------------------ */
@@ -569,7 +660,8 @@ typedef struct fake {
 } fake;
 
 /* Runs python3 script args... and reads "listening <port>". */
-static void fake_start(fake *f, const char *script, const char *arg1, const char *arg2)
+static void
+fake_start(fake *f, const char *script, const char *arg1, const char *arg2)
 {
 	int in[2], out[2];
 	char line[64] = "";
@@ -597,14 +689,16 @@ static void fake_start(fake *f, const char *script, const char *arg1, const char
 	assert_int_equal(sscanf(line, "listening %d", &f->port), 1);
 }
 
-static void fake_stop(fake *f)
+static void
+fake_stop(fake *f)
 {
 	close(f->stdin_fd);
 	kill(f->pid, SIGTERM);
 	waitpid(f->pid, NULL, 0);
 }
 
-static void test_smtp_delivers_to_a_real_server_and_retries_a_refusal(void **state)
+static void
+test_smtp_delivers_to_a_real_server_and_retries_a_refusal(void **state)
 {
 	fake smtp;
 	char sink[64] = "/tmp/kolo-smtp-sink.XXXXXX", url[128], needle[200], *mail;
@@ -629,22 +723,29 @@ static void test_smtp_delivers_to_a_real_server_and_retries_a_refusal(void **sta
 	fake_stop(&smtp);
 	test_identity_user_unverified(&w.identity, &v, "smtp-down");
 	events_run();
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery WHERE user_id = '%s' AND"
-				  " status = 'PENDING' AND attempts = 1 AND next_at > now() AND"
-				  " last_error IS NOT NULL", v.id),
-			 1);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM events_delivery WHERE user_id = '%s' AND"
+			      " status = 'PENDING' AND attempts = 1 AND next_at > now() AND"
+			      " last_error IS NOT NULL",
+			      v.id),
+		1);
 	deps.smtp.url = "";
 	evs_configure(&deps);
 	test_pg_ok(w.admin, "UPDATE events_delivery SET next_at = now() WHERE status = 'PENDING'");
 	events_run();
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery WHERE user_id = '%s' AND"
-				  " status = 'SENT' AND attempts = 2", v.id),
-			 1);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM events_delivery WHERE user_id = '%s' AND"
+			      " status = 'SENT' AND attempts = 2",
+			      v.id),
+		1);
 	snprintf(url, sizeof(url), "rm -rf %s", sink);
 	assert_int_equal(system(url), 0);
 }
 
-static long sms_requests(const fake *f, const char *needle)
+static long
+sms_requests(const fake *f, const char *needle)
 {
 	char url[128];
 	CURL *c = curl_easy_init();
@@ -665,7 +766,8 @@ static long sms_requests(const fake *f, const char *needle)
 	return found;
 }
 
-static void sms_fail_once(const fake *f)
+static void
+sms_fail_once(const fake *f)
 {
 	char url[128];
 	CURL *c = curl_easy_init();
@@ -677,7 +779,8 @@ static void sms_fail_once(const fake *f)
 	curl_easy_cleanup(c);
 }
 
-static void test_sms_goes_through_the_api_and_retries_a_failure(void **state)
+static void
+test_sms_goes_through_the_api_and_retries_a_failure(void **state)
 {
 	fake sms;
 	char url[96];
@@ -697,19 +800,26 @@ static void test_sms_goes_through_the_api_and_retries_a_failure(void **state)
 	request_withdrawal(&t, 123456);
 	events_run();
 	/* The API said 503: due again later, not sent, not dead. */
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
-				  " e.id = d.event_id WHERE d.user_id = '%s' AND d.channel = 'sms' AND"
-				  " d.status = 'PENDING' AND d.attempts = 1 AND e.type ="
-				  " 'withdrawal.requested'", t.treasurer.id),
-			 1);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+			      " e.id = d.event_id WHERE d.user_id = '%s' AND d.channel = 'sms' AND"
+			      " d.status = 'PENDING' AND d.attempts = 1 AND e.type ="
+			      " 'withdrawal.requested'",
+			      t.treasurer.id),
+		1);
 	test_pg_ok(w.admin, "UPDATE events_delivery SET next_at = now() WHERE status = 'PENDING'");
 	events_run();
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
-				  " e.id = d.event_id WHERE d.user_id = '%s' AND d.channel = 'sms' AND"
-				  " d.status = 'SENT' AND e.type = 'withdrawal.requested'", t.treasurer.id),
-			 1);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM events_delivery d JOIN events_event e ON"
+			      " e.id = d.event_id WHERE d.user_id = '%s' AND d.channel = 'sms' AND"
+			      " d.status = 'SENT' AND e.type = 'withdrawal.requested'",
+			      t.treasurer.id),
+		1);
 	assert_true(sms_requests(&sms, "\"to\": \"2348059876543\""));
-	assert_true(sms_requests(&sms, "\\u20a6" "1,234.56")); /* ₦, as the fake's JSON writes it */
+	assert_true(sms_requests(&sms, "\\u20a6"
+				       "1,234.56")); /* ₦, as the fake's JSON writes it */
 	assert_true(sms_requests(&sms, "\"api_key\": \"termii-test-key\""));
 	fake_stop(&sms);
 	deps.sms.url = "";
@@ -721,10 +831,11 @@ static void test_sms_goes_through_the_api_and_retries_a_failure(void **state)
 /* A worker whose lease ran out (a slow send) while another worker claimed the
  * message again and sent it records nothing: the message stays SENT, not
  * PENDING again (sent twice more) nor DEAD. */
-static void test_a_stale_worker_does_not_undo_a_sent_message(void **state)
+static void
+test_a_stale_worker_does_not_undo_a_sent_message(void **state)
 {
 	team t;
-	char *deposits[] = { "deposit.credited" };
+	char *deposits[] = {"deposit.credited"};
 	mem_arena *a = mem_arena_new(0);
 	evs_delivery *first = NULL, *second = NULL, *third = NULL;
 	db_conn *c = NULL;
@@ -753,9 +864,10 @@ static void test_a_stale_worker_does_not_undo_a_sent_message(void **state)
 	assert_int_equal(evs_store_unclaim(c, &first[0], 0), 0);
 	assert_int_equal(evs_store_failed(c, &first[0], 1, 30, "timed out"), 0);
 	as_payments();
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery WHERE id = %lld AND"
-				  " status = 'SENT' AND attempts = 2 AND last_error IS NULL",
-				  (long long)first[0].id),
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM events_delivery WHERE id = %lld AND"
+				       " status = 'SENT' AND attempts = 2 AND last_error IS NULL",
+				       (long long)first[0].id),
 			 1);
 	/* Nothing is due again. */
 	as_events();
@@ -771,11 +883,12 @@ static void test_a_stale_worker_does_not_undo_a_sent_message(void **state)
  * given back unsent (any worker may take them now, their attempt not
  * counted) rather than sent after the lease ran out, when another worker
  * may have claimed and sent them already. */
-static void test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **state)
+static void
+test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **state)
 {
 	team t;
-	char *deposits[] = { "deposit.credited" };
-	struct sockaddr_in addr = { .sin_family = AF_INET };
+	char *deposits[] = {"deposit.credited"};
+	struct sockaddr_in addr = {.sin_family = AF_INET};
 	socklen_t len = sizeof(addr);
 	int silent = socket(AF_INET, SOCK_STREAM, 0);
 	char url[64];
@@ -797,21 +910,25 @@ static void test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **stat
 	deps.sms.timeout_ms = 1200;
 	deps.lease_s = 5;
 	evs_configure(&deps);
-	deposit(&t, 420000);	      /* three members chose it */
+	deposit(&t, 420000);	       /* three members chose it */
 	request_withdrawal(&t, 10000); /* the treasurer is told */
 	events_run();
 	/* Lease 5 s, sends of 1.2 s and 2 s of slack: two fit, two go back. */
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e"
-				  " ON e.id = d.event_id WHERE e.group_id = '%s' AND d.status ="
-				  " 'PENDING' AND d.attempts = 1 AND d.last_error IS NOT NULL",
-				  t.group),
-			 2);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_delivery d JOIN events_event e"
-				  " ON e.id = d.event_id WHERE e.group_id = '%s' AND d.status ="
-				  " 'PENDING' AND d.attempts = 0 AND d.lease_until IS NULL AND"
-				  " d.next_at <= now()",
-				  t.group),
-			 2);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM events_delivery d JOIN events_event e"
+			      " ON e.id = d.event_id WHERE e.group_id = '%s' AND d.status ="
+			      " 'PENDING' AND d.attempts = 1 AND d.last_error IS NOT NULL",
+			      t.group),
+		2);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM events_delivery d JOIN events_event e"
+			      " ON e.id = d.event_id WHERE e.group_id = '%s' AND d.status ="
+			      " 'PENDING' AND d.attempts = 0 AND d.lease_until IS NULL AND"
+			      " d.next_at <= now()",
+			      t.group),
+		2);
 	deps = saved;
 	evs_configure(&deps);
 	close(silent);
@@ -821,13 +938,16 @@ static void test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **stat
 /* A line that is "." reaches an SMTP reader as "." (libcurl stuffs it on
  * the wire and the server unstuffs it; stuffing it ourselves too made it
  * ".."). */
-static void test_a_dot_line_reaches_an_smtp_reader_as_written(void **state)
+static void
+test_a_dot_line_reaches_an_smtp_reader_as_written(void **state)
 {
 	fake smtp;
 	char sink[64] = "/tmp/kolo-smtp-dot.XXXXXX", url[128], *mail, *message = NULL;
-	evs_rendered r = { .subject = "Dots", .text = "Before\n.\n..\n.x\nAfter\n",
-			   .html = "<p>x</p>", .sms = "x" };
-	evs_smtp conf = { .from = "Kolo <no-reply@kolo.test>", .timeout_ms = 5000 };
+	evs_rendered r = {.subject = "Dots",
+			  .text = "Before\n.\n..\n.x\nAfter\n",
+			  .html = "<p>x</p>",
+			  .sms = "x"};
+	evs_smtp conf = {.from = "Kolo <no-reply@kolo.test>", .timeout_ms = 5000};
 	mem_arena *a = mem_arena_new(0);
 	size_t len = 0;
 
@@ -859,7 +979,8 @@ typedef struct writer {
 	int failures;
 } writer;
 
-static void *write_many(void *arg)
+static void *
+write_many(void *arg)
 {
 	writer *wr = arg;
 
@@ -874,11 +995,12 @@ static void *write_many(void *arg)
 /* Two sends of one message at once (a worker whose lease ran out and the
  * one that claimed it since) each write a whole file: neither truncates
  * nor renames away the other's temporary file. */
-static void test_two_writers_of_one_message_each_write_a_whole_file(void **state)
+static void
+test_two_writers_of_one_message_each_write_a_whole_file(void **state)
 {
 	char dir[64] = "/tmp/kolo-mail-race.XXXXXX", cmd[128];
-	writer one = { .content = "short\n" },
-	       two = { .content = "a much longer message that the short one would cut\n" };
+	writer one = {.content = "short\n"},
+	       two = {.content = "a much longer message that the short one would cut\n"};
 	pthread_t t1, t2;
 	DIR *d;
 	struct dirent *e;
@@ -922,7 +1044,8 @@ static void test_two_writers_of_one_message_each_write_a_whole_file(void **state
 /* The ingest lock is one bigint key (objsubid 1). The same numbers held as
  * the two-int4 form (objsubid 2) are another lock: holding that one does
  * not make this connection the leader while another holds the real one. */
-static void test_only_the_bigint_lock_makes_a_leader(void **state)
+static void
+test_only_the_bigint_lock_makes_a_leader(void **state)
 {
 	db_conn *c = NULL;
 	int leader = -1;
@@ -942,7 +1065,8 @@ static void test_only_the_bigint_lock_makes_a_leader(void **state)
 	as_payments();
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ingest_stores_each_event_once_across_a_lost_ack),

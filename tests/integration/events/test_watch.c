@@ -46,30 +46,35 @@ static ProtobufCAllocator alloc;
 /* --- the events process -----------------------------------------------------
  */
 
-static void poller_thread_start(void)
+static void
+poller_thread_start(void)
 {
 	db_thread_set_conninfo(poller_conninfo);
 }
 
-static void as_events(void)
+static void
+as_events(void)
 {
 	test_world_as(&w, events_conninfo, "events");
 }
 
-static void as_payments(void)
+static void
+as_payments(void)
 {
 	test_world_as_payments(&w);
 }
 
 /* Stores every outbox's events (and wakes the streams). */
-static void ingest(void)
+static void
+ingest(void)
 {
 	as_events();
 	evs_ingest_pass();
 	as_payments();
 }
 
-static void configure(int poll_ms, int recheck_ms)
+static void
+configure(int poll_ms, int recheck_ms)
 {
 	deps = (evs_deps){.sources = {w.to_identity, w.to_groups, w.to_ledger,
 				      w.withdrawals.channel, w.to_payments},
@@ -86,7 +91,8 @@ static void configure(int poll_ms, int recheck_ms)
 	evs_configure(&deps);
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	if (test_world_start(&w) < 0)
 		return -1;
@@ -95,16 +101,15 @@ static int setup(void **state)
 	alloc = mem_arena_allocator(arena);
 	events_conninfo = test_pg_conninfo(w.dbname, "kolo_events");
 	if (!events_conninfo ||
-	    asprintf(&poller_conninfo, "%s application_name=" POLLER_APP,
-		     events_conninfo) < 0)
+	    asprintf(&poller_conninfo, "%s application_name=" POLLER_APP, events_conninfo) < 0)
 		return -1;
 	if (evs_hub_start(poller_thread_start) < 0)
 		return -1;
-	return test_service_start_db(&events, &evs_rpc_service,
-				     &w.identity.keys, events_conninfo);
+	return test_service_start_db(&events, &evs_rpc_service, &w.identity.keys, events_conninfo);
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	test_service_stop(&events);
 	evs_hub_stop();
@@ -120,19 +125,22 @@ static int teardown(void **state)
 
 typedef test_team team;
 
-static void make_team(team *t, const char *tag)
+static void
+make_team(team *t, const char *tag)
 {
 	test_world_team(&w, t, tag, "Watch team", TEST_TEAM_NO_TREASURER);
 }
 
-static void deposit(const team *t, int64_t kobo)
+static void
+deposit(const team *t, int64_t kobo)
 {
 	assert_int_equal(test_world_deposit(&w, t->group, &t->owner, kobo), 0);
 }
 
 /* n deposit.credited events of the group stored directly, numbered after
  * its last (amount_kobo 1..n), as if the ingest had stored them. */
-static void seed_events(const team *t, int n)
+static void
+seed_events(const team *t, int n)
 {
 	char sql[1024];
 
@@ -154,7 +162,8 @@ static void seed_events(const team *t, int n)
 }
 
 /* The id of the group's event number seq (malloc'd). */
-static char *event_id_at(const team *t, long seq)
+static char *
+event_id_at(const team *t, long seq)
 {
 	char sql[256];
 
@@ -173,35 +182,31 @@ typedef struct watcher {
 	const char *caller;    /* with user NULL: "gateway", "ledger", ... */
 } watcher;
 
-static rpc_client_stream *watch_on(rpc_channel *ch, const char *group,
-				   const char *after, const watcher *who)
+static rpc_client_stream *
+watch_on(rpc_channel *ch, const char *group, const char *after, const watcher *who)
 {
-	Kolo__Events__V1__WatchEventsRequest req =
-		KOLO__EVENTS__V1__WATCH_EVENTS_REQUEST__INIT;
+	Kolo__Events__V1__WatchEventsRequest req = KOLO__EVENTS__V1__WATCH_EVENTS_REQUEST__INIT;
 	rpc_metadata md[2];
 	rpc_call_opts opts = {.timeout_ms = STREAM_DEADLINE_MS, .metadata = md};
 	rpc_client_stream *st = NULL;
 
 	if (who && who->user)
-		md[opts.n_metadata++] = (rpc_metadata){
-			"authorization",
-			mem_arena_printf(arena, "Bearer %s",
-					 who->user->access_token)};
-	else if (who) {
 		md[opts.n_metadata++] =
-			(rpc_metadata){RPC_CALLER_KEY, who->caller};
-		md[opts.n_metadata++] = (rpc_metadata){
-			RPC_INTERNAL_TOKEN_KEY, test_caller_token(who->caller)};
+			(rpc_metadata){"authorization", mem_arena_printf(arena, "Bearer %s",
+									 who->user->access_token)};
+	else if (who) {
+		md[opts.n_metadata++] = (rpc_metadata){RPC_CALLER_KEY, who->caller};
+		md[opts.n_metadata++] =
+			(rpc_metadata){RPC_INTERNAL_TOKEN_KEY, test_caller_token(who->caller)};
 	}
 	req.group_id = (char *)group;
 	req.after = (char *)after;
-	assert_int_equal(
-		rpc_stream_open(&st, ch, "WatchEvents", &req.base, &opts), 0);
+	assert_int_equal(rpc_stream_open(&st, ch, "WatchEvents", &req.base, &opts), 0);
 	return st;
 }
 
-static rpc_client_stream *watch(const char *group, const char *after,
-				const test_user *as)
+static rpc_client_stream *
+watch(const char *group, const char *after, const test_user *as)
 {
 	watcher who = {.user = as};
 
@@ -209,16 +214,17 @@ static rpc_client_stream *watch(const char *group, const char *after,
 }
 
 /* The next event (in the arena), or NULL with *rc the stream's end. */
-static Kolo__Events__V1__Event *next_event(rpc_client_stream *st, int *rc)
+static Kolo__Events__V1__Event *
+next_event(rpc_client_stream *st, int *rc)
 {
 	ProtobufCMessage *msg = NULL;
 
 	*rc = rpc_stream_next(st, &msg, &alloc);
-	return *rc == 0 ? ((Kolo__Events__V1__WatchEventsResponse *)msg)->event
-			: NULL;
+	return *rc == 0 ? ((Kolo__Events__V1__WatchEventsResponse *)msg)->event : NULL;
 }
 
-static Kolo__Events__V1__Event *must_next(rpc_client_stream *st)
+static Kolo__Events__V1__Event *
+must_next(rpc_client_stream *st)
 {
 	int rc = 0;
 	Kolo__Events__V1__Event *e = next_event(st, &rc);
@@ -229,7 +235,8 @@ static Kolo__Events__V1__Event *must_next(rpc_client_stream *st)
 }
 
 /* The stream ends before any event with code and reason. */
-static void refused(rpc_client_stream *st, int code, const char *reason)
+static void
+refused(rpc_client_stream *st, int code, const char *reason)
 {
 	int rc = 0;
 
@@ -241,8 +248,8 @@ static void refused(rpc_client_stream *st, int code, const char *reason)
 
 /* Reads the group's events from seq first to last (every one partner
  * visible here) and checks each against the stored row. */
-static void expect_seqs(rpc_client_stream *st, const team *t, long first,
-			long last)
+static void
+expect_seqs(rpc_client_stream *st, const team *t, long first, long last)
 {
 	for (long seq = first; seq <= last; seq++) {
 		Kolo__Events__V1__Event *e = must_next(st);
@@ -258,7 +265,8 @@ static void expect_seqs(rpc_client_stream *st, const team *t, long first,
 /* --- tests
  * -------------------------------------------------------------------- */
 
-static void test_a_reader_gets_the_stored_events_in_order(void **state)
+static void
+test_a_reader_gets_the_stored_events_in_order(void **state)
 {
 	team t;
 	rpc_client_stream *st;
@@ -269,9 +277,8 @@ static void test_a_reader_gets_the_stored_events_in_order(void **state)
 	deposit(&t, 150000);
 	deposit(&t, 275000);
 	ingest();
-	stored = test_pg_longf(w.admin, 
-		"SELECT count(*) FROM events_event WHERE group_id = '%s'",
-		t.group);
+	stored = test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE group_id = '%s'",
+			       t.group);
 	assert_int_equal(stored, 3); /* member.added, two deposits */
 	st = watch(t.group, "", &t.member);
 	e = must_next(st);
@@ -301,7 +308,8 @@ static void test_a_reader_gets_the_stored_events_in_order(void **state)
 	}
 }
 
-static void test_new_events_arrive_as_the_ingest_stores_them(void **state)
+static void
+test_new_events_arrive_as_the_ingest_stores_them(void **state)
 {
 	team t;
 	rpc_client_stream *st;
@@ -327,7 +335,8 @@ static void test_new_events_arrive_as_the_ingest_stores_them(void **state)
 	rpc_client_stream_close(st);
 }
 
-static void test_a_resumed_reader_gets_exactly_the_rest(void **state)
+static void
+test_a_resumed_reader_gets_exactly_the_rest(void **state)
 {
 	team t;
 	rpc_client_stream *st;
@@ -359,7 +368,8 @@ static void test_a_resumed_reader_gets_exactly_the_rest(void **state)
 	rpc_client_stream_close(st);
 }
 
-static void test_only_members_and_the_allowed_service_watch(void **state)
+static void
+test_only_members_and_the_allowed_service_watch(void **state)
 {
 	team t;
 	test_user outsider;
@@ -369,23 +379,22 @@ static void test_only_members_and_the_allowed_service_watch(void **state)
 	make_team(&t, "who");
 	test_identity_user(&w.identity, &outsider, "who-outsider");
 	ingest();
-	refused(watch(t.group, "", &outsider), ERR_PERMISSION_DENIED,
-		"not_a_member");
+	refused(watch(t.group, "", &outsider), ERR_PERMISSION_DENIED, "not_a_member");
 	/* A group that does not exist looks the same to a user. */
-	refused(watch("6f1d7a52-3b7e-4c55-9a0e-000000000099", "", &outsider),
-		ERR_PERMISSION_DENIED, "not_a_member");
+	refused(watch("6f1d7a52-3b7e-4c55-9a0e-000000000099", "", &outsider), ERR_PERMISSION_DENIED,
+		"not_a_member");
 	refused(watch(t.group, "", NULL), ERR_UNAUTHENTICATED, "missing_token");
-	refused(watch_on(events.channel, t.group, "", &ledger),
-		ERR_PERMISSION_DENIED, "caller_not_allowed");
-	refused(watch_on(events.channel, "6f1d7a52-3b7e-4c55-9a0e-000000000099",
-			 "", &gateway),
+	refused(watch_on(events.channel, t.group, "", &ledger), ERR_PERMISSION_DENIED,
+		"caller_not_allowed");
+	refused(watch_on(events.channel, "6f1d7a52-3b7e-4c55-9a0e-000000000099", "", &gateway),
 		ERR_NOT_FOUND, "group_not_found");
 	st = watch_on(events.channel, t.group, "", &gateway);
 	expect_seqs(st, &t, 1, 1);
 	rpc_client_stream_close(st);
 }
 
-static void test_bad_requests_are_refused(void **state)
+static void
+test_bad_requests_are_refused(void **state)
 {
 	team t, other;
 	char *theirs;
@@ -394,21 +403,18 @@ static void test_bad_requests_are_refused(void **state)
 	make_team(&other, "bad-other");
 	ingest();
 	theirs = event_id_at(&other, 1);
-	refused(watch(t.group, "1c9e8f0a-2222-4bbb-8ccc-000000000001",
-		      &t.member),
-		ERR_NOT_FOUND, "event_not_found");
-	refused(watch(t.group, theirs, &t.member), ERR_NOT_FOUND,
+	refused(watch(t.group, "1c9e8f0a-2222-4bbb-8ccc-000000000001", &t.member), ERR_NOT_FOUND,
 		"event_not_found");
-	refused(watch(t.group, "last-one", &t.member), ERR_INVALID_ARGUMENT,
-		"invalid_id");
+	refused(watch(t.group, theirs, &t.member), ERR_NOT_FOUND, "event_not_found");
+	refused(watch(t.group, "last-one", &t.member), ERR_INVALID_ARGUMENT, "invalid_id");
 	assert_string_equal(err_meta_get(err_last(), "field"), "after");
-	refused(watch("not-a-group", "", &t.member), ERR_INVALID_ARGUMENT,
-		"invalid_id");
+	refused(watch("not-a-group", "", &t.member), ERR_INVALID_ARGUMENT, "invalid_id");
 	assert_string_equal(err_meta_get(err_last(), "field"), "group_id");
 	free(theirs);
 }
 
-static void test_private_and_unknown_types_are_never_streamed(void **state)
+static void
+test_private_and_unknown_types_are_never_streamed(void **state)
 {
 	team t;
 	rpc_client_stream *st;
@@ -427,15 +433,15 @@ static void test_private_and_unknown_types_are_never_streamed(void **state)
 		 " \"424242\"}'), ('kyc.result', '%s', '%s', '{\"status\": "
 		 "\"VERIFIED\"}'),"
 		 " ('future.thing', '%s', '%s', '{}')",
-		 t.group, t.member.id, t.group, t.member.id, t.group,
-		 t.member.id);
+		 t.group, t.member.id, t.group, t.member.id, t.group, t.member.id);
 	test_pg_ok(w.admin, sql);
 	ingest();
 	deposit(&t, 555000);
 	ingest();
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM events_event WHERE "
-				  "group_id = '%s'",
-				  t.group),
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM events_event WHERE "
+				       "group_id = '%s'",
+				       t.group),
 			 5);
 	st = watch(t.group, "", &t.member);
 	e = must_next(st);
@@ -458,20 +464,19 @@ static void test_private_and_unknown_types_are_never_streamed(void **state)
 	}
 }
 
-static void remove_member(const team *t)
+static void
+remove_member(const team *t)
 {
-	Kolo__Groups__V1__RemoveMemberRequest req =
-		KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__RemoveMemberRequest req = KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
 	Kolo__Groups__V1__RemoveMemberResponse *resp = NULL;
 
 	req.group_id = (char *)t->group;
 	req.user_id = (char *)t->member.id;
-	assert_int_equal(test_world_call(&w, &w.groups, "RemoveMember", &req,
-					 &resp, &t->owner),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.groups, "RemoveMember", &req, &resp, &t->owner), 0);
 }
 
-static void test_a_removed_member_is_cut_off_before_the_next_batch(void **state)
+static void
+test_a_removed_member_is_cut_off_before_the_next_batch(void **state)
 {
 	team t;
 	rpc_client_stream *st;
@@ -489,7 +494,8 @@ static void test_a_removed_member_is_cut_off_before_the_next_batch(void **state)
 	rpc_client_stream_close(st);
 }
 
-static void test_a_removed_member_is_cut_off_while_nothing_happens(void **state)
+static void
+test_a_removed_member_is_cut_off_while_nothing_happens(void **state)
 {
 	team t;
 	rpc_client_stream *st;
@@ -509,7 +515,8 @@ static void test_a_removed_member_is_cut_off_while_nothing_happens(void **state)
 	configure(SLOW_POLL_MS, SLOW_POLL_MS);
 }
 
-static void test_a_stopping_server_ends_the_stream(void **state)
+static void
+test_a_stopping_server_ends_the_stream(void **state)
 {
 	test_service extra = {0};
 	watcher who;
@@ -519,10 +526,9 @@ static void test_a_stopping_server_ends_the_stream(void **state)
 
 	make_team(&t, "stop");
 	ingest();
-	assert_int_equal(test_service_start_db(&extra, &evs_rpc_service,
-					       &w.identity.keys,
-					       events_conninfo),
-			 0);
+	assert_int_equal(
+		test_service_start_db(&extra, &evs_rpc_service, &w.identity.keys, events_conninfo),
+		0);
 	who = (watcher){.user = &t.member};
 	st = watch_on(extra.channel, t.group, "", &who);
 	expect_seqs(st, &t, 1, 1);
@@ -541,8 +547,8 @@ static void test_a_stopping_server_ends_the_stream(void **state)
 /* Opens as's stream of the group and reads its first event, trying again
  * (at most 10 s) while the server still counts a stream of as that the
  * client just closed (the server learns of it a moment later). */
-static rpc_client_stream *watch_when_a_stream_ended(const team *t,
-						    const test_user *as)
+static rpc_client_stream *
+watch_when_a_stream_ended(const team *t, const test_user *as)
 {
 	for (int i = 0; i < 200; i++) {
 		rpc_client_stream *st = watch(t->group, "", as);
@@ -562,11 +568,11 @@ static rpc_client_stream *watch_when_a_stream_ended(const team *t,
 	return NULL;
 }
 
-static void test_one_user_cannot_take_every_stream(void **state)
+static void
+test_one_user_cannot_take_every_stream(void **state)
 {
 	watcher gateway = {.caller = "gateway"};
-	rpc_client_stream *mine[EVS_WATCH_PER_USER], *theirs,
-		*service[EVS_WATCH_PER_USER];
+	rpc_client_stream *mine[EVS_WATCH_PER_USER], *theirs, *service[EVS_WATCH_PER_USER];
 	team t;
 
 	make_team(&t, "cap");
@@ -577,10 +583,8 @@ static void test_one_user_cannot_take_every_stream(void **state)
 	}
 	/* Refused before any other work: an after that is no event of the
 	 * group is not even looked up. */
-	refused(watch(t.group, "", &t.member), ERR_RESOURCE_EXHAUSTED,
-		"too_many_streams");
-	refused(watch(t.group, "1c9e8f0a-2222-4bbb-8ccc-000000000001",
-		      &t.member),
+	refused(watch(t.group, "", &t.member), ERR_RESOURCE_EXHAUSTED, "too_many_streams");
+	refused(watch(t.group, "1c9e8f0a-2222-4bbb-8ccc-000000000001", &t.member),
 		ERR_RESOURCE_EXHAUSTED, "too_many_streams");
 	/* Another user of the same group still can. */
 	theirs = watch(t.group, "", &t.owner);
@@ -590,13 +594,12 @@ static void test_one_user_cannot_take_every_stream(void **state)
 		service[i] = watch_on(events.channel, t.group, "", &gateway);
 		expect_seqs(service[i], &t, 1, 1);
 	}
-	refused(watch_on(events.channel, t.group, "", &gateway),
-		ERR_RESOURCE_EXHAUSTED, "too_many_streams");
+	refused(watch_on(events.channel, t.group, "", &gateway), ERR_RESOURCE_EXHAUSTED,
+		"too_many_streams");
 	/* One of the member's streams ends: the member may open one again. */
 	rpc_client_stream_close(mine[0]);
 	mine[0] = watch_when_a_stream_ended(&t, &t.member);
-	refused(watch(t.group, "", &t.member), ERR_RESOURCE_EXHAUSTED,
-		"too_many_streams");
+	refused(watch(t.group, "", &t.member), ERR_RESOURCE_EXHAUSTED, "too_many_streams");
 	for (int i = 0; i < EVS_WATCH_PER_USER; i++) {
 		rpc_client_stream_close(mine[i]);
 		rpc_client_stream_close(service[i]);
@@ -606,17 +609,20 @@ static void test_one_user_cannot_take_every_stream(void **state)
 
 /* Connections of kolo_events to this test's database: the poller's
  * (poller 1), or every other (the streams', the workers'). */
-static long events_connections(int poller)
+static long
+events_connections(int poller)
 {
-	return test_pg_longf(w.admin, "SELECT count(*) FROM pg_stat_activity"
-			" WHERE usename = 'kolo_events' AND datname = '%s'"
-			" AND application_name %s '" POLLER_APP "'",
-			w.dbname, poller ? "=" : "<>");
+	return test_pg_longf(w.admin,
+			     "SELECT count(*) FROM pg_stat_activity"
+			     " WHERE usename = 'kolo_events' AND datname = '%s'"
+			     " AND application_name %s '" POLLER_APP "'",
+			     w.dbname, poller ? "=" : "<>");
 }
 
 /* The count once it is at most most (a closed connection's backend ends a
  * moment later), or the count after 10 s. */
-static long connections_at_most(int poller, long most)
+static long
+connections_at_most(int poller, long most)
 {
 	long n = events_connections(poller);
 
@@ -628,7 +634,8 @@ static long connections_at_most(int poller, long most)
 }
 
 /* The count once it is at least least, or the count after 10 s. */
-static long connections_at_least(int poller, long least)
+static long
+connections_at_least(int poller, long least)
 {
 	long n = events_connections(poller);
 
@@ -678,26 +685,21 @@ test_idle_streams_hold_no_connection_and_the_poller_wakes_them(void **state)
 	configure(SLOW_POLL_MS, SLOW_POLL_MS);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_reader_gets_the_stored_events_in_order),
-		cmocka_unit_test(
-			test_new_events_arrive_as_the_ingest_stores_them),
+		cmocka_unit_test(test_new_events_arrive_as_the_ingest_stores_them),
 		cmocka_unit_test(test_a_resumed_reader_gets_exactly_the_rest),
-		cmocka_unit_test(
-			test_only_members_and_the_allowed_service_watch),
+		cmocka_unit_test(test_only_members_and_the_allowed_service_watch),
 		cmocka_unit_test(test_bad_requests_are_refused),
-		cmocka_unit_test(
-			test_private_and_unknown_types_are_never_streamed),
-		cmocka_unit_test(
-			test_a_removed_member_is_cut_off_before_the_next_batch),
-		cmocka_unit_test(
-			test_a_removed_member_is_cut_off_while_nothing_happens),
+		cmocka_unit_test(test_private_and_unknown_types_are_never_streamed),
+		cmocka_unit_test(test_a_removed_member_is_cut_off_before_the_next_batch),
+		cmocka_unit_test(test_a_removed_member_is_cut_off_while_nothing_happens),
 		cmocka_unit_test(test_a_stopping_server_ends_the_stream),
 		cmocka_unit_test(test_one_user_cannot_take_every_stream),
-		cmocka_unit_test(
-			test_idle_streams_hold_no_connection_and_the_poller_wakes_them),
+		cmocka_unit_test(test_idle_streams_hold_no_connection_and_the_poller_wakes_them),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

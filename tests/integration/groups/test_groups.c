@@ -39,7 +39,8 @@ static PGconn *admin;
 static rpc_channel *hanging;
 static int silent_fd = -1;
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	if (test_pg_fresh(dbname, sizeof(dbname), &admin) < 0)
 		return -1;
@@ -56,18 +57,18 @@ static int setup(void **state)
 		return -1;
 	grp_use_channels(to_identity, to_payments);
 	if (svc_sessions_start(to_identity,
-			       &(svc_sessions_config){
-				       .poll_ms = TEST_SESSIONS_POLL_MS,
-				       .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS }) < 0)
+			       &(svc_sessions_config){.poll_ms = TEST_SESSIONS_POLL_MS,
+						      .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS}) <
+	    0)
 		return -1;
 	groups_conninfo = test_pg_conninfo(dbname, "kolo_groups");
 	/* The worker's passes run on this thread, as kolo-groups. */
 	db_thread_set_conninfo(groups_conninfo);
-	return test_service_start_db(&svc, &grp_rpc_service, &idn.keys,
-				     groups_conninfo);
+	return test_service_start_db(&svc, &grp_rpc_service, &idn.keys, groups_conninfo);
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	db_thread_close();
 	test_service_stop(&svc);
@@ -89,18 +90,18 @@ static int teardown(void **state)
 
 /* --- calls -------------------------------------------------------------------- */
 
-static int call(const char *method, const void *req, void *resp, const test_user *as)
+static int
+call(const char *method, const void *req, void *resp, const test_user *as)
 {
-	test_caller who = { .access_token = as ? as->access_token : NULL,
-			    .internal = as == NULL };
+	test_caller who = {.access_token = as ? as->access_token : NULL, .internal = as == NULL};
 
 	return test_call(&svc, method, req, (ProtobufCMessage **)resp, arena, &who);
 }
 
-static Kolo__Groups__V1__Group *create_group(const test_user *owner, const char *name)
+static Kolo__Groups__V1__Group *
+create_group(const test_user *owner, const char *name)
 {
-	Kolo__Groups__V1__CreateGroupRequest req =
-		KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__CreateGroupRequest req = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
 
 	req.name = (char *)name;
@@ -109,8 +110,8 @@ static Kolo__Groups__V1__Group *create_group(const test_user *owner, const char 
 	return resp->group;
 }
 
-static int add_member(const char *group_id, const test_user *actor,
-		      const test_user *who, int role)
+static int
+add_member(const char *group_id, const test_user *actor, const test_user *who, int role)
 {
 	Kolo__Groups__V1__AddMemberRequest req = KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
 	Kolo__Groups__V1__AddMemberResponse *resp = NULL;
@@ -121,8 +122,8 @@ static int add_member(const char *group_id, const test_user *actor,
 	return call("AddMember", &req, &resp, actor);
 }
 
-static int set_role(const char *group_id, const test_user *actor,
-		    const test_user *who, int role)
+static int
+set_role(const char *group_id, const test_user *actor, const test_user *who, int role)
 {
 	Kolo__Groups__V1__UpdateMemberRoleRequest req =
 		KOLO__GROUPS__V1__UPDATE_MEMBER_ROLE_REQUEST__INIT;
@@ -134,11 +135,10 @@ static int set_role(const char *group_id, const test_user *actor,
 	return call("UpdateMemberRole", &req, &resp, actor);
 }
 
-static int remove_member(const char *group_id, const test_user *actor,
-			 const test_user *who)
+static int
+remove_member(const char *group_id, const test_user *actor, const test_user *who)
 {
-	Kolo__Groups__V1__RemoveMemberRequest req =
-		KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__RemoveMemberRequest req = KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
 	Kolo__Groups__V1__RemoveMemberResponse *resp = NULL;
 
 	req.group_id = (char *)group_id;
@@ -146,8 +146,8 @@ static int remove_member(const char *group_id, const test_user *actor,
 	return call("RemoveMember", &req, &resp, actor);
 }
 
-static int get_group(const char *group_id, const test_user *as,
-		     Kolo__Groups__V1__Group **out)
+static int
+get_group(const char *group_id, const test_user *as, Kolo__Groups__V1__Group **out)
 {
 	Kolo__Groups__V1__GetGroupRequest req = KOLO__GROUPS__V1__GET_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__GetGroupResponse *resp = NULL;
@@ -160,22 +160,24 @@ static int get_group(const char *group_id, const test_user *as,
 	return rc;
 }
 
-static long members_of(const char *group_id)
+static long
+members_of(const char *group_id)
 {
 	char sql[256];
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM group_membership WHERE group_id = '%s'", group_id);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM group_membership WHERE group_id = '%s'",
+		 group_id);
 	return test_pg_long(admin, sql);
 }
 
-#define OWNER KOLO__COMMON__V1__ROLE__ROLE_OWNER
+#define OWNER	  KOLO__COMMON__V1__ROLE__ROLE_OWNER
 #define TREASURER KOLO__COMMON__V1__ROLE__ROLE_TREASURER
-#define MEMBER KOLO__COMMON__V1__ROLE__ROLE_MEMBER
+#define MEMBER	  KOLO__COMMON__V1__ROLE__ROLE_MEMBER
 
 /* --- tests ------------------------------------------------------------------------ */
 
-static void test_create_makes_the_caller_owner(void **state)
+static void
+test_create_makes_the_caller_owner(void **state)
 {
 	test_user ada;
 	Kolo__Groups__V1__Group *g;
@@ -184,7 +186,8 @@ static void test_create_makes_the_caller_owner(void **state)
 	g = create_group(&ada, "  Ajo Circle  ");
 	assert_string_equal(g->name, "Ajo Circle");
 	assert_int_equal(g->my_role, OWNER);
-	assert_int_equal(g->rule_template, KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_TWO_OFFICER);
+	assert_int_equal(g->rule_template,
+			 KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_TWO_OFFICER);
 	assert_int_equal(g->approvals_required, 2);
 	assert_int_equal(g->approvals_cap, 3);
 	assert_int_equal(g->member_count, 1);
@@ -194,20 +197,22 @@ static void test_create_makes_the_caller_owner(void **state)
 	assert_int_equal(members_of(g->id), 1);
 }
 
-static void test_create_refuses_bad_rules_and_names(void **state)
+static void
+test_create_refuses_bad_rules_and_names(void **state)
 {
 	static const struct {
 		const char *name;
 		int template_, required, cap;
 		const char *reason;
 	} cases[] = {
-		{ "   ", 0, 0, 0, "invalid_name" },
-		{ "x", KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_CUSTOM, 0, 0, "invalid_rule" },
-		{ "x", KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_CUSTOM, 4, 3, "invalid_rule" },
-		{ "x", KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER, 2, 0, "invalid_rule" },
-		{ "x", 0, 0, 21, "invalid_rule" },
-		{ "x", 0, 0, -1, "invalid_rule" },
-		{ "x", 99, 0, 0, "invalid_rule" },
+		{"   ", 0, 0, 0, "invalid_name"},
+		{"x", KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_CUSTOM, 0, 0, "invalid_rule"},
+		{"x", KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_CUSTOM, 4, 3, "invalid_rule"},
+		{"x", KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER, 2, 0,
+		 "invalid_rule"},
+		{"x", 0, 0, 21, "invalid_rule"},
+		{"x", 0, 0, -1, "invalid_rule"},
+		{"x", 99, 0, 0, "invalid_rule"},
 	};
 	Kolo__Groups__V1__CreateGroupRequest req = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
@@ -226,7 +231,8 @@ static void test_create_refuses_bad_rules_and_names(void **state)
 	assert_int_equal(test_pg_long(admin, "SELECT count(*) FROM \"group\""), before);
 }
 
-static void test_reads_are_for_members_only(void **state)
+static void
+test_reads_are_for_members_only(void **state)
 {
 	test_user owner, stranger;
 	Kolo__Groups__V1__Group *g;
@@ -244,11 +250,12 @@ static void test_reads_are_for_members_only(void **state)
 	assert_int_equal(get_group("nope", &owner, NULL), ERR_INVALID_ARGUMENT);
 }
 
-static void test_add_member_rules(void **state)
+static void
+test_add_member_rules(void **state)
 {
 	test_user owner, treasurer, member, other, third;
 	Kolo__Groups__V1__Group *g;
-	test_user ghost = { .email = "nobody-at-all@example.com" };
+	test_user ghost = {.email = "nobody-at-all@example.com"};
 
 	test_identity_user(&idn, &owner, "add-owner");
 	test_identity_user(&idn, &treasurer, "add-treasurer");
@@ -265,8 +272,7 @@ static void test_add_member_rules(void **state)
 	/* A MEMBER is no officer; a TREASURER adds members but no officers. */
 	assert_int_equal(add_member(g->id, &member, &other, 0), ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "officer_only");
-	assert_int_equal(add_member(g->id, &treasurer, &other, TREASURER),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(add_member(g->id, &treasurer, &other, TREASURER), ERR_PERMISSION_DENIED);
 	assert_int_equal(add_member(g->id, &treasurer, &other, MEMBER), 0);
 	/* A stranger cannot even see the group. */
 	assert_int_equal(add_member(g->id, &third, &third, 0), ERR_NOT_FOUND);
@@ -277,7 +283,8 @@ static void test_add_member_rules(void **state)
  * address first is not given what was meant for its owner. Refused with
  * nothing changed: no membership, no proposal; once the user verifies,
  * the same call adds them. */
-static void test_add_member_takes_only_verified_emails(void **state)
+static void
+test_add_member_takes_only_verified_emails(void **state)
 {
 	test_user owner, squatter, officer;
 	Kolo__Groups__V1__Group *g;
@@ -294,13 +301,12 @@ static void test_add_member_takes_only_verified_emails(void **state)
 	proposals = test_pg_long(admin, sql);
 	assert_int_equal(add_member(g->id, &owner, &squatter, MEMBER), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "email_not_verified");
-	assert_int_equal(add_member(g->id, &owner, &officer, TREASURER),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(add_member(g->id, &owner, &officer, TREASURER), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "email_not_verified");
 	assert_int_equal(members_of(g->id), 1);
 	assert_int_equal(test_pg_long(admin, sql), proposals);
-	snprintf(sql, sizeof(sql),
-		 "UPDATE \"user\" SET email_verified_at = now() WHERE id = '%s'", squatter.id);
+	snprintf(sql, sizeof(sql), "UPDATE \"user\" SET email_verified_at = now() WHERE id = '%s'",
+		 squatter.id);
 	test_pg_ok(admin, sql);
 	assert_int_equal(add_member(g->id, &owner, &squatter, MEMBER), 0);
 	assert_int_equal(members_of(g->id), 2);
@@ -310,11 +316,12 @@ static void test_add_member_takes_only_verified_emails(void **state)
  * member, a treasurer adding an officer, or a stranger gets the same
  * answer whether the email is registered or not (no email oracle through
  * any group id), and nothing is added. */
-static void test_add_member_by_a_non_officer_says_nothing_about_the_email(void **state)
+static void
+test_add_member_by_a_non_officer_says_nothing_about_the_email(void **state)
 {
 	test_user owner, member, treasurer, stranger, registered;
-	test_user ghost = { .email = "never-registered-here@example.com" };
-	const test_user *emails[] = { &registered, &ghost };
+	test_user ghost = {.email = "never-registered-here@example.com"};
+	const test_user *emails[] = {&registered, &ghost};
 	Kolo__Groups__V1__Group *g;
 
 	test_identity_user(&idn, &owner, "oracle-owner");
@@ -338,7 +345,8 @@ static void test_add_member_by_a_non_officer_says_nothing_about_the_email(void *
 	assert_int_equal(members_of(g->id), 3);
 }
 
-static void test_list_members_pages_with_names(void **state)
+static void
+test_list_members_pages_with_names(void **state)
 {
 	test_user owner, a, b;
 	Kolo__Groups__V1__Group *g;
@@ -372,7 +380,8 @@ static void test_list_members_pages_with_names(void **state)
 
 /* kolo-events (the internal caller) lists any group's members, ids and
  * roles only: no identity call per member (it reads contacts in batches). */
-static void test_list_members_internal_ids_only(void **state)
+static void
+test_list_members_internal_ids_only(void **state)
 {
 	test_user owner, a;
 	Kolo__Groups__V1__Group *g;
@@ -396,8 +405,9 @@ static void test_list_members_internal_ids_only(void **state)
 }
 
 /* UpdateGroup of the rule by as; the reply in *out. */
-static int rule_request(const char *group_id, const test_user *as, int template_, int required,
-			Kolo__Groups__V1__UpdateGroupResponse **out)
+static int
+rule_request(const char *group_id, const test_user *as, int template_, int required,
+	     Kolo__Groups__V1__UpdateGroupResponse **out)
 {
 	Kolo__Groups__V1__UpdateGroupRequest req = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
 
@@ -413,8 +423,9 @@ static int rule_request(const char *group_id, const test_user *as, int template_
 	return call("UpdateGroup", &req, out, as);
 }
 
-static int update_rule(const char *group_id, const test_user *as, int template_,
-		       int required, Kolo__Groups__V1__Group **out)
+static int
+update_rule(const char *group_id, const test_user *as, int template_, int required,
+	    Kolo__Groups__V1__Group **out)
 {
 	Kolo__Groups__V1__UpdateGroupResponse *resp = NULL;
 	int rc = rule_request(group_id, as, template_, required, &resp);
@@ -424,7 +435,8 @@ static int update_rule(const char *group_id, const test_user *as, int template_,
 	return rc;
 }
 
-static void test_update_group_rules(void **state)
+static void
+test_update_group_rules(void **state)
 {
 	test_user owner, t1, t2;
 	Kolo__Groups__V1__Group *g, *updated = NULL;
@@ -437,11 +449,15 @@ static void test_update_group_rules(void **state)
 	g = create_group(&owner, "Rules");
 	assert_int_equal(add_member(g->id, &owner, &t1, TREASURER), 0);
 	/* Only an OWNER changes rules. */
-	assert_int_equal(update_rule(g->id, &t1, KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER, 0, NULL),
+	assert_int_equal(update_rule(g->id, &t1,
+				     KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER,
+				     0, NULL),
 			 ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "owner_only");
 	/* Two officers cannot meet three approvals. */
-	assert_int_equal(update_rule(g->id, &owner, KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_CUSTOM, 3, NULL),
+	assert_int_equal(update_rule(g->id, &owner,
+				     KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_CUSTOM, 3,
+				     NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "rule_unsatisfiable");
 	assert_non_null(strstr(err_last()->message, "3 approvals"));
@@ -451,27 +467,25 @@ static void test_update_group_rules(void **state)
 	assert_int_equal(members_of(g->id), 2);
 	assert_int_equal(get_group(g->id, &owner, &updated), 0);
 	assert_true(updated->constituted);
-	assert_int_equal(
-		updated->rule_template,
-		KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_TWO_OFFICER);
+	assert_int_equal(updated->rule_template,
+			 KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_TWO_OFFICER);
 	/* Renaming leaves the rule alone. */
 	rename.group_id = g->id;
 	rename.optional_name_case = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__OPTIONAL_NAME_NAME;
 	rename.name = "Renamed";
 	assert_int_equal(call("UpdateGroup", &rename, &renamed, &owner), 0);
 	assert_string_equal(renamed->group->name, "Renamed");
-	assert_string_equal(renamed->group->description,
-			    "Monthly contributions");
-	assert_int_equal(
-		renamed->group->rule_template,
-		KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_TWO_OFFICER);
+	assert_string_equal(renamed->group->description, "Monthly contributions");
+	assert_int_equal(renamed->group->rule_template,
+			 KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_TWO_OFFICER);
 	assert_null(renamed->proposal);
 }
 
 /* A new group has one officer, short of the default two_officer rule:
  * changes that keep its officers (a member leaving or removed, a rename)
  * are allowed all the same. */
-static void test_group_short_of_officers_keeps_changing(void **state)
+static void
+test_group_short_of_officers_keeps_changing(void **state)
 {
 	test_user owner, m1, m2;
 	Kolo__Groups__V1__Group *g;
@@ -493,12 +507,15 @@ static void test_group_short_of_officers_keeps_changing(void **state)
 	assert_int_equal(call("UpdateGroup", &rename, &renamed, &owner), 0);
 	assert_string_equal(renamed->group->name, "Still short");
 	/* A rule the one officer cannot meet is still refused. */
-	assert_int_equal(update_rule(g->id, &owner, KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_CUSTOM, 3, NULL),
+	assert_int_equal(update_rule(g->id, &owner,
+				     KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_CUSTOM, 3,
+				     NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "rule_unsatisfiable");
 }
 
-static void test_last_owner_and_officer_protection(void **state)
+static void
+test_last_owner_and_officer_protection(void **state)
 {
 	test_user owner, t1, m1, newowner;
 	Kolo__Groups__V1__Group *g;
@@ -516,8 +533,7 @@ static void test_last_owner_and_officer_protection(void **state)
 	assert_int_equal(remove_member(g->id, &owner, &owner), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "last_owner");
 	/* Only an OWNER changes roles; a member may leave, not remove others. */
-	assert_int_equal(set_role(g->id, &t1, &m1, TREASURER),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(set_role(g->id, &t1, &m1, TREASURER), ERR_PERMISSION_DENIED);
 	assert_int_equal(remove_member(g->id, &m1, &t1), ERR_PERMISSION_DENIED);
 	assert_int_equal(set_role(g->id, &owner, &m1, 0), ERR_INVALID_ARGUMENT);
 	/* The group is constituted: taking the treasurer away, or adding an
@@ -525,8 +541,7 @@ static void test_last_owner_and_officer_protection(void **state)
 	assert_int_equal(set_role(g->id, &owner, &t1, MEMBER), 0);
 	assert_int_equal(remove_member(g->id, &t1, &t1), 0);
 	assert_int_equal(add_member(g->id, &owner, &newowner, OWNER), 0);
-	assert_int_equal(set_role(g->id, &owner, &owner, TREASURER),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(set_role(g->id, &owner, &owner, TREASURER), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "last_owner");
 	/* A plain member still leaves at once. */
 	assert_int_equal(remove_member(g->id, &m1, &m1), 0);
@@ -534,7 +549,8 @@ static void test_last_owner_and_officer_protection(void **state)
 	assert_int_equal(members_of(g->id), 2);
 }
 
-static int rotate(const char *group_id, const test_user *as, char *token)
+static int
+rotate(const char *group_id, const test_user *as, char *token)
 {
 	Kolo__Groups__V1__RotatePublicTokenRequest req =
 		KOLO__GROUPS__V1__ROTATE_PUBLIC_TOKEN_REQUEST__INIT;
@@ -548,7 +564,8 @@ static int rotate(const char *group_id, const test_user *as, char *token)
 	return rc;
 }
 
-static int resolve(const char *token, const char *expect_group)
+static int
+resolve(const char *token, const char *expect_group)
 {
 	Kolo__Groups__V1__ResolvePublicTokenRequest req =
 		KOLO__GROUPS__V1__RESOLVE_PUBLIC_TOKEN_REQUEST__INIT;
@@ -562,7 +579,8 @@ static int resolve(const char *token, const char *expect_group)
 	return rc;
 }
 
-static void test_public_token_rotation_kills_the_old(void **state)
+static void
+test_public_token_rotation_kills_the_old(void **state)
 {
 	test_user owner, member;
 	Kolo__Groups__V1__Group *g, *seen = NULL;
@@ -597,14 +615,15 @@ static void test_public_token_rotation_kills_the_old(void **state)
 
 /* kolo-events reads any group's members with its own token alone; a call
  * that also forwards a user's token is that user's call. */
-static void test_a_forwarded_user_reads_only_their_groups_members(void **state)
+static void
+test_a_forwarded_user_reads_only_their_groups_members(void **state)
 {
 	test_user owner, stranger;
 	Kolo__Groups__V1__Group *g;
 	Kolo__Groups__V1__ListMembersRequest list = KOLO__GROUPS__V1__LIST_MEMBERS_REQUEST__INIT;
 	Kolo__Groups__V1__ListMembersResponse *members = NULL;
-	test_caller service = { .caller = "events" };
-	test_caller forwarded = { .caller = "events" };
+	test_caller service = {.caller = "events"};
+	test_caller forwarded = {.caller = "events"};
 
 	test_identity_user(&idn, &owner, "fwd-owner");
 	test_identity_user(&idn, &stranger, "fwd-stranger");
@@ -630,25 +649,25 @@ static void test_a_forwarded_user_reads_only_their_groups_members(void **state)
 		Kolo__Groups__V1__GetGroupResponse *got = NULL;
 
 		get.group_id = g->id;
-		assert_int_equal(test_call(&svc, "GetGroup", &get.base,
-					   (ProtobufCMessage **)&got, arena, &service),
+		assert_int_equal(test_call(&svc, "GetGroup", &get.base, (ProtobufCMessage **)&got,
+					   arena, &service),
 				 0);
 		assert_string_equal(got->group->name, "Forwarded");
 		assert_int_equal(got->group->my_role, 0);
 		assert_string_equal(got->group->public_read_token, "");
 		forwarded.access_token = stranger.access_token;
-		assert_int_equal(test_call(&svc, "GetGroup", &get.base,
-					   (ProtobufCMessage **)&got, arena, &forwarded),
+		assert_int_equal(test_call(&svc, "GetGroup", &get.base, (ProtobufCMessage **)&got,
+					   arena, &forwarded),
 				 ERR_NOT_FOUND);
 	}
 }
 
-static void test_membership_is_internal(void **state)
+static void
+test_membership_is_internal(void **state)
 {
 	test_user owner, stranger;
 	Kolo__Groups__V1__Group *g;
-	Kolo__Groups__V1__GetMembershipRequest req =
-		KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
+	Kolo__Groups__V1__GetMembershipRequest req = KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
 	Kolo__Groups__V1__GetMembershipResponse *resp = NULL;
 
 	test_identity_user(&idn, &owner, "ms-owner");
@@ -669,7 +688,8 @@ static void test_membership_is_internal(void **state)
 	assert_int_equal(resp->role, 0);
 }
 
-static void test_my_groups_pages_newest_first(void **state)
+static void
+test_my_groups_pages_newest_first(void **state)
 {
 	test_user u;
 	Kolo__Groups__V1__ListMyGroupsRequest req = KOLO__GROUPS__V1__LIST_MY_GROUPS_REQUEST__INIT;
@@ -704,13 +724,14 @@ typedef struct race {
 	int rc;
 } race;
 
-static void *racer(void *arg)
+static void *
+racer(void *arg)
 {
 	race *r = arg;
 	mem_arena *a = mem_arena_new(0);
 	Kolo__Groups__V1__AddMemberRequest req = KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	test_caller who = { .access_token = r->owner->access_token };
+	test_caller who = {.access_token = r->owner->access_token};
 
 	req.group_id = (char *)r->group_id;
 	req.email = (char *)r->who->email;
@@ -720,7 +741,8 @@ static void *racer(void *arg)
 	return NULL;
 }
 
-static void test_concurrent_add_of_one_user_has_one_winner(void **state)
+static void
+test_concurrent_add_of_one_user_has_one_winner(void **state)
 {
 	test_user owner, joiner;
 	Kolo__Groups__V1__Group *g;
@@ -732,7 +754,7 @@ static void test_concurrent_add_of_one_user_has_one_winner(void **state)
 	test_identity_user(&idn, &joiner, "race-joiner");
 	g = create_group(&owner, "Racing");
 	for (int i = 0; i < RACERS; i++) {
-		races[i] = (race){ .group_id = g->id, .owner = &owner, .who = &joiner };
+		races[i] = (race){.group_id = g->id, .owner = &owner, .who = &joiner};
 		pthread_create(&threads[i], NULL, racer, &races[i]);
 	}
 	for (int i = 0; i < RACERS; i++) {
@@ -754,34 +776,34 @@ static void test_concurrent_add_of_one_user_has_one_winner(void **state)
 
 typedef Kolo__Groups__V1__Proposal proposal;
 
-static void governance(int64_t delay_s)
+static void
+governance(int64_t delay_s)
 {
-	grp_gov_config config = {.delay_s = delay_s,
-				 .tenure_s = 7 * 86400,
-				 .worker_interval_ms = 1000};
+	grp_gov_config config = {
+		.delay_s = delay_s, .tenure_s = 7 * 86400, .worker_interval_ms = 1000};
 
 	grp_gov_configure(&config);
 }
 
 /* A registered user with the PIN set. */
-static void pin_user(test_user *u, const char *tag)
+static void
+pin_user(test_user *u, const char *tag)
 {
-	Kolo__Identity__V1__SetPinRequest req =
-		KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
 	Kolo__Identity__V1__SetPinResponse *resp = NULL;
 	test_caller who = {.access_token = NULL};
 
 	test_identity_user(&idn, u, tag);
 	who.access_token = u->access_token;
 	req.pin = PIN;
-	assert_int_equal(test_call(&idn.service, "SetPin", &req.base,
-				   (ProtobufCMessage **)&resp, arena, &who),
+	assert_int_equal(test_call(&idn.service, "SetPin", &req.base, (ProtobufCMessage **)&resp,
+				   arena, &who),
 			 0);
 }
 
 /* Approve/object/cancel: rc, and the proposal after in *out. */
-static int act(const char *method, const char *id, const test_user *as,
-	       const char *pin, proposal **out)
+static int
+act(const char *method, const char *id, const test_user *as, const char *pin, proposal **out)
 {
 	Kolo__Groups__V1__ApproveProposalRequest req =
 		KOLO__GROUPS__V1__APPROVE_PROPOSAL_REQUEST__INIT;
@@ -812,10 +834,10 @@ static int act(const char *method, const char *id, const test_user *as,
 	return rc;
 }
 
-static proposal *get_proposal(const char *id, const test_user *as)
+static proposal *
+get_proposal(const char *id, const test_user *as)
 {
-	Kolo__Groups__V1__GetProposalRequest req =
-		KOLO__GROUPS__V1__GET_PROPOSAL_REQUEST__INIT;
+	Kolo__Groups__V1__GetProposalRequest req = KOLO__GROUPS__V1__GET_PROPOSAL_REQUEST__INIT;
 	Kolo__Groups__V1__GetProposalResponse *resp = NULL;
 
 	req.proposal_id = (char *)id;
@@ -824,8 +846,8 @@ static proposal *get_proposal(const char *id, const test_user *as)
 }
 
 /* A rule change by as: rc, and its proposal (NULL when applied at once). */
-static int propose_rule(const char *group_id, const test_user *as, int template_, int required,
-			proposal **out)
+static int
+propose_rule(const char *group_id, const test_user *as, int template_, int required, proposal **out)
 {
 	Kolo__Groups__V1__UpdateGroupResponse *resp = NULL;
 	int rc = rule_request(group_id, as, template_, required, &resp);
@@ -835,12 +857,11 @@ static int propose_rule(const char *group_id, const test_user *as, int template_
 	return rc;
 }
 
-static int propose_tiers(const char *group_id, const test_user *as,
-			 const int64_t *above, const int *required, size_t n,
-			 proposal **out)
+static int
+propose_tiers(const char *group_id, const test_user *as, const int64_t *above, const int *required,
+	      size_t n, proposal **out)
 {
-	Kolo__Groups__V1__UpdateGroupRequest req =
-		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateGroupRequest req = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__UpdateGroupResponse *resp = NULL;
 	Kolo__Groups__V1__ApprovalTier tiers[4], *list[4];
 	int rc;
@@ -861,14 +882,13 @@ static int propose_tiers(const char *group_id, const test_user *as,
 }
 
 /* A role change or removal by as and the proposal it made (or NULL). */
-static proposal *proposed_role(const char *group_id, const test_user *as,
-			       const test_user *who, int role)
+static proposal *
+proposed_role(const char *group_id, const test_user *as, const test_user *who, int role)
 {
 	Kolo__Groups__V1__UpdateMemberRoleRequest req =
 		KOLO__GROUPS__V1__UPDATE_MEMBER_ROLE_REQUEST__INIT;
 	Kolo__Groups__V1__UpdateMemberRoleResponse *resp = NULL;
-	Kolo__Groups__V1__RemoveMemberRequest rm =
-		KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__RemoveMemberRequest rm = KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
 	Kolo__Groups__V1__RemoveMemberResponse *removed = NULL;
 
 	if (role == 0) {
@@ -884,11 +904,10 @@ static proposal *proposed_role(const char *group_id, const test_user *as,
 	return resp->proposal;
 }
 
-static proposal *proposed_officer(const char *group_id, const test_user *as,
-				  const test_user *who)
+static proposal *
+proposed_officer(const char *group_id, const test_user *as, const test_user *who)
 {
-	Kolo__Groups__V1__AddMemberRequest req =
-		KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__AddMemberRequest req = KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
 	Kolo__Groups__V1__AddMemberResponse *resp = NULL;
 
 	req.group_id = (char *)group_id;
@@ -898,10 +917,10 @@ static proposal *proposed_officer(const char *group_id, const test_user *as,
 	return resp->proposal;
 }
 
-static int role_of(const char *group_id, const test_user *who)
+static int
+role_of(const char *group_id, const test_user *who)
 {
-	Kolo__Groups__V1__GetMembershipRequest req =
-		KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
+	Kolo__Groups__V1__GetMembershipRequest req = KOLO__GROUPS__V1__GET_MEMBERSHIP_REQUEST__INIT;
 	Kolo__Groups__V1__GetMembershipResponse *resp = NULL;
 
 	req.group_id = (char *)group_id;
@@ -910,7 +929,8 @@ static int role_of(const char *group_id, const test_user *who)
 	return resp->role;
 }
 
-static void sql(const char *fmt, const char *id)
+static void
+sql(const char *fmt, const char *id)
 {
 	char text[512];
 
@@ -919,7 +939,8 @@ static void sql(const char *fmt, const char *id)
 }
 
 /* The time-lock of proposal id is over, and the worker passes. */
-static void time_lock_over(const char *id)
+static void
+time_lock_over(const char *id)
 {
 	sql("UPDATE group_proposal SET applies_at = localtimestamp - interval "
 	    "'1 second'"
@@ -929,7 +950,8 @@ static void time_lock_over(const char *id)
 }
 
 /* Everyone in the group has been a member for 8 days. */
-static void tenure_for_all(const char *group_id)
+static void
+tenure_for_all(const char *group_id)
 {
 	sql("UPDATE group_membership SET joined_at = joined_at - interval '8 "
 	    "days'"
@@ -960,8 +982,7 @@ test_rule_change_waits_for_the_treasurer_and_the_time_lock(void **state)
 	assert_int_equal(get_group(g->id, &owner, &now), 0);
 	assert_true(now->constituted);
 
-	assert_int_equal(
-		propose_rule(g->id, &owner, RULE(SINGLE_OFFICER), 0, &p), 0);
+	assert_int_equal(propose_rule(g->id, &owner, RULE(SINGLE_OFFICER), 0, &p), 0);
 	assert_non_null(p);
 	assert_string_equal(p->status, "PENDING");
 	assert_string_equal(p->kind, "rule");
@@ -978,22 +999,17 @@ test_rule_change_waits_for_the_treasurer_and_the_time_lock(void **state)
 	assert_string_equal(get_proposal(p->id, &treasurer)->status, "PENDING");
 
 	/* Refusals change nothing. */
-	assert_int_equal(act("ApproveProposal", p->id, &owner, PIN, NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(act("ApproveProposal", p->id, &owner, PIN, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "already_approved");
-	assert_int_equal(act("ApproveProposal", p->id, &member, PIN, NULL),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(act("ApproveProposal", p->id, &member, PIN, NULL), ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "not_a_voter");
-	assert_int_equal(act("ApproveProposal", p->id, &treasurer, "", NULL),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(act("ApproveProposal", p->id, &treasurer, "", NULL), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "missing_pin");
-	assert_true(act("ApproveProposal", p->id, &treasurer, "9999", NULL) <
-		    0);
+	assert_true(act("ApproveProposal", p->id, &treasurer, "9999", NULL) < 0);
 	assert_string_equal(get_proposal(p->id, &owner)->status, "PENDING");
 
 	/* The treasurer approves: passed, waiting for the time-lock. */
-	assert_int_equal(act("ApproveProposal", p->id, &treasurer, PIN, &after),
-			 0);
+	assert_int_equal(act("ApproveProposal", p->id, &treasurer, PIN, &after), 0);
 	assert_string_equal(after->status, "PASSED");
 	assert_int_equal(after->n_approvals, 2);
 	assert_string_not_equal(after->applies_at, "");
@@ -1012,14 +1028,14 @@ test_rule_change_waits_for_the_treasurer_and_the_time_lock(void **state)
 	assert_int_equal(now->rule_template, RULE(SINGLE_OFFICER));
 	grp_worker_pass();
 	assert_string_equal(get_proposal(p->id, &member)->status, "APPLIED");
-	assert_int_equal(act("CancelProposal", p->id, &owner, "", NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(act("CancelProposal", p->id, &owner, "", NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "proposal_not_pending");
 }
 
 /* A rogue treasurer is removed by the other officers without their
  * approval; their own approval neither counts nor is taken. */
-static void test_rogue_officer_removed_without_their_approval(void **state)
+static void
+test_rogue_officer_removed_without_their_approval(void **state)
 {
 	test_user owner, t1, rogue;
 	Kolo__Groups__V1__Group *g;
@@ -1038,19 +1054,16 @@ static void test_rogue_officer_removed_without_their_approval(void **state)
 	assert_string_equal(p->kind, "add_officer");
 	assert_int_equal(role_of(g->id, &rogue), 0);
 	assert_int_equal(act("ApproveProposal", p->id, &t1, PIN, &after), 0);
-	assert_string_equal(after->status,
-			    "APPLIED"); /* no time-lock in this test */
+	assert_string_equal(after->status, "APPLIED"); /* no time-lock in this test */
 	assert_int_equal(role_of(g->id, &rogue), TREASURER);
 
 	p = proposed_role(g->id, &owner, &rogue, 0);
 	assert_non_null(p);
 	assert_string_equal(p->kind, "remove_officer");
 	assert_string_equal(p->subject_user_id, rogue.id);
-	assert_int_equal(act("ApproveProposal", p->id, &rogue, PIN, NULL),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(act("ApproveProposal", p->id, &rogue, PIN, NULL), ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "subject_cannot_vote");
-	assert_int_equal(act("ObjectProposal", p->id, &rogue, PIN, NULL),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(act("ObjectProposal", p->id, &rogue, PIN, NULL), ERR_PERMISSION_DENIED);
 	assert_int_equal(role_of(g->id, &rogue), TREASURER);
 	assert_int_equal(act("ApproveProposal", p->id, &t1, PIN, &after), 0);
 	assert_string_equal(after->status, "APPLIED");
@@ -1062,7 +1075,8 @@ static void test_rogue_officer_removed_without_their_approval(void **state)
  * alone cannot pass it (a deadlock), so the voting members' majority
  * does; members added for the occasion neither vote nor dilute. Then the
  * one officer left recovers a second through the members again. */
-static void test_deadlock_recovers_through_members_majority(void **state)
+static void
+test_deadlock_recovers_through_members_majority(void **state)
 {
 	test_user owner, t1, m1, m2, m3, fresh;
 	Kolo__Groups__V1__Group *g;
@@ -1090,8 +1104,7 @@ static void test_deadlock_recovers_through_members_majority(void **state)
 	assert_string_equal(p->kind, "demote");
 	assert_string_equal(p->status, "PENDING");
 	assert_int_equal(p->approvals_required, 3);
-	assert_int_equal(act("ApproveProposal", p->id, &fresh, PIN, NULL),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(act("ApproveProposal", p->id, &fresh, PIN, NULL), ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "not_a_voter");
 	assert_int_equal(act("ApproveProposal", p->id, &m1, PIN, &after), 0);
 	assert_string_equal(after->status, "PENDING");
@@ -1104,8 +1117,7 @@ static void test_deadlock_recovers_through_members_majority(void **state)
 	 * members (voters owner, t1, m2, m3; m1 is the subject). */
 	p = proposed_role(g->id, &owner, &m1, TREASURER);
 	assert_string_equal(p->kind, "promote");
-	assert_int_equal(act("ApproveProposal", p->id, &m1, PIN, NULL),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(act("ApproveProposal", p->id, &m1, PIN, NULL), ERR_PERMISSION_DENIED);
 	assert_int_equal(act("ApproveProposal", p->id, &m3, PIN, &after), 0);
 	assert_string_equal(after->status, "PENDING");
 	assert_int_equal(act("ApproveProposal", p->id, &m2, PIN, &after), 0);
@@ -1115,7 +1127,8 @@ static void test_deadlock_recovers_through_members_majority(void **state)
 
 /* Objections, cancelling, expiry, tiers, a change no longer valid when it
  * would apply, and every bad input: a reason each, nothing changed. */
-static void test_objections_cancel_expiry_tiers_and_refusals(void **state)
+static void
+test_objections_cancel_expiry_tiers_and_refusals(void **state)
 {
 	test_user owner, t1, t2, m1, m2, stranger;
 	Kolo__Groups__V1__Group *g, *now = NULL;
@@ -1144,13 +1157,11 @@ static void test_objections_cancel_expiry_tiers_and_refusals(void **state)
 	assert_int_equal(propose_tiers(g->id, &owner, unordered, two, 2, NULL),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "invalid_tiers");
-	assert_int_equal(propose_tiers(g->id, &owner, ok, high, 2, NULL),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(propose_tiers(g->id, &owner, ok, high, 2, NULL), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "invalid_tiers");
-	assert_int_equal(
-		test_pg_long(admin, "SELECT count(*) FROM group_proposal WHERE "
-				    "kind = 'tiers'"),
-		0);
+	assert_int_equal(test_pg_long(admin, "SELECT count(*) FROM group_proposal WHERE "
+					     "kind = 'tiers'"),
+			 0);
 
 	/* Valid tiers pass and apply; GetGroup and GetMembership show them. */
 	assert_int_equal(propose_tiers(g->id, &owner, ok, two, 2, &p), 0);
@@ -1169,38 +1180,30 @@ static void test_objections_cancel_expiry_tiers_and_refusals(void **state)
 
 	/* Objections: voters are owner, t1, m1, m2; the proposer does not
 	 * object; two of four is not more than half, three is. */
-	assert_int_equal(
-		propose_rule(g->id, &owner, RULE(SINGLE_OFFICER), 0, &p), 0);
-	assert_int_equal(act("ObjectProposal", p->id, &owner, PIN, NULL),
-			 ERR_FAILED_PRECONDITION);
-	assert_int_equal(act("ObjectProposal", p->id, &stranger, PIN, NULL),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(propose_rule(g->id, &owner, RULE(SINGLE_OFFICER), 0, &p), 0);
+	assert_int_equal(act("ObjectProposal", p->id, &owner, PIN, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(act("ObjectProposal", p->id, &stranger, PIN, NULL), ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "not_a_member");
 	assert_int_equal(act("ObjectProposal", p->id, &m1, PIN, &after), 0);
-	assert_int_equal(act("ObjectProposal", p->id, &m1, PIN, NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(act("ObjectProposal", p->id, &m1, PIN, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "already_objected");
 	assert_int_equal(act("ObjectProposal", p->id, &m2, PIN, &after), 0);
 	assert_string_equal(after->status, "PENDING");
 	assert_int_equal(after->n_objections, 2);
 	assert_int_equal(act("ObjectProposal", p->id, &t1, PIN, &after), 0);
 	assert_string_equal(after->status, "REJECTED");
-	assert_int_equal(act("ApproveProposal", p->id, &t1, PIN, NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(act("ApproveProposal", p->id, &t1, PIN, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "proposal_not_pending");
 
 	/* Cancel: the proposer only. */
-	assert_int_equal(
-		propose_rule(g->id, &owner, RULE(SINGLE_OFFICER), 0, &p), 0);
-	assert_int_equal(act("CancelProposal", p->id, &t1, "", NULL),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(propose_rule(g->id, &owner, RULE(SINGLE_OFFICER), 0, &p), 0);
+	assert_int_equal(act("CancelProposal", p->id, &t1, "", NULL), ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "proposer_only");
 	assert_int_equal(act("CancelProposal", p->id, &owner, "", &after), 0);
 	assert_string_equal(after->status, "CANCELLED");
 
 	/* Expiry after 7 days without passing. */
-	assert_int_equal(
-		propose_rule(g->id, &owner, RULE(SINGLE_OFFICER), 0, &p), 0);
+	assert_int_equal(propose_rule(g->id, &owner, RULE(SINGLE_OFFICER), 0, &p), 0);
 	sql("UPDATE group_proposal SET expires_at = localtimestamp - interval "
 	    "'1 second'"
 	    " WHERE id = '%s'",
@@ -1227,21 +1230,19 @@ static void test_objections_cancel_expiry_tiers_and_refusals(void **state)
 	assert_int_equal(now->rule_template, RULE(TWO_OFFICER));
 
 	/* Unknown proposals and bad ids. */
-	assert_int_equal(act("ApproveProposal",
-			     "00000000-0000-0000-0000-000000000000", &t1, PIN,
-			     NULL),
-			 ERR_NOT_FOUND);
-	assert_int_equal(act("ApproveProposal", "nope", &t1, PIN, NULL),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(
+		act("ApproveProposal", "00000000-0000-0000-0000-000000000000", &t1, PIN, NULL),
+		ERR_NOT_FOUND);
+	assert_int_equal(act("ApproveProposal", "nope", &t1, PIN, NULL), ERR_INVALID_ARGUMENT);
 }
 
 /* Members and the public page list proposals, newest first. */
-static void test_proposals_are_listed_for_members(void **state)
+static void
+test_proposals_are_listed_for_members(void **state)
 {
 	test_user owner, t1, stranger;
 	Kolo__Groups__V1__Group *g;
-	Kolo__Groups__V1__ListProposalsRequest req =
-		KOLO__GROUPS__V1__LIST_PROPOSALS_REQUEST__INIT;
+	Kolo__Groups__V1__ListProposalsRequest req = KOLO__GROUPS__V1__LIST_PROPOSALS_REQUEST__INIT;
 	Kolo__Groups__V1__ListProposalsResponse *resp = NULL;
 
 	(void)state;
@@ -1251,8 +1252,7 @@ static void test_proposals_are_listed_for_members(void **state)
 	test_identity_user(&idn, &stranger, "list-stranger");
 	g = create_group(&owner, "Listed");
 	assert_null(proposed_officer(g->id, &owner, &t1));
-	assert_int_equal(propose_rule(g->id, &owner, RULE(MAJORITY), 0, NULL),
-			 0);
+	assert_int_equal(propose_rule(g->id, &owner, RULE(MAJORITY), 0, NULL), 0);
 	req.group_id = g->id;
 	assert_int_equal(call("ListProposals", &req, &resp, &t1), 0);
 	assert_int_equal(resp->n_proposals, 2);
@@ -1261,41 +1261,40 @@ static void test_proposals_are_listed_for_members(void **state)
 	assert_string_equal(resp->proposals[1]->kind, "add_officer");
 	assert_string_equal(resp->proposals[1]->status, "APPLIED");
 	assert_string_not_equal(resp->proposals[1]->proposed_by_name, "");
-	assert_int_equal(call("ListProposals", &req, &resp, &stranger),
-			 ERR_NOT_FOUND);
+	assert_int_equal(call("ListProposals", &req, &resp, &stranger), ERR_NOT_FOUND);
 	assert_int_equal(call("ListProposals", &req, &resp, NULL), 0);
 	assert_int_equal(resp->n_proposals, 2);
 }
 
 /* --- idempotency keys (request_id; docs/decisions.md) ------------------------ */
 
-static int create_keyed(const test_user *owner, const char *name, const char *key,
-			int64_t timeout_ms, Kolo__Groups__V1__Group **out)
+static int
+create_keyed(const test_user *owner, const char *name, const char *key, int64_t timeout_ms,
+	     Kolo__Groups__V1__Group **out)
 {
-	Kolo__Groups__V1__CreateGroupRequest req =
-		KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__CreateGroupRequest req = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
-	test_caller who = { .access_token = owner->access_token,
-			    .timeout_ms = timeout_ms };
+	test_caller who = {.access_token = owner->access_token, .timeout_ms = timeout_ms};
 	int rc;
 
 	req.name = (char *)name;
 	req.request_id = (char *)key;
-	rc = test_call(&svc, "CreateGroup", &req.base, (ProtobufCMessage **)&resp,
-		       arena, &who);
+	rc = test_call(&svc, "CreateGroup", &req.base, (ProtobufCMessage **)&resp, arena, &who);
 	if (rc == 0 && out)
 		*out = resp->group;
 	return rc;
 }
 
-static long groups_of(const test_user *owner)
+static long
+groups_of(const test_user *owner)
 {
 	return test_pg_longf(admin, "SELECT count(*) FROM \"group\" WHERE created_by = '%s'",
 			     owner->id);
 }
 
 /* The packed bytes of two messages are the same. */
-static void assert_same_message(const void *a, const void *b)
+static void
+assert_same_message(const void *a, const void *b)
 {
 	size_t na = protobuf_c_message_get_packed_size(a);
 	size_t nb = protobuf_c_message_get_packed_size(b);
@@ -1307,7 +1306,8 @@ static void assert_same_message(const void *a, const void *b)
 	assert_memory_equal(pa, pb, na);
 }
 
-static void test_create_with_a_key_twice_makes_one_group(void **state)
+static void
+test_create_with_a_key_twice_makes_one_group(void **state)
 {
 	test_user ada, bo;
 	Kolo__Groups__V1__Group *first = NULL, *again = NULL, *other = NULL;
@@ -1320,12 +1320,14 @@ static void test_create_with_a_key_twice_makes_one_group(void **state)
 	assert_string_equal(again->id, first->id);
 	assert_same_message(first, again);
 	assert_int_equal(groups_of(&ada), 1);
-	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM groups_idempotency"
-					      " WHERE caller = '%s'", ada.id), 1);
+	assert_int_equal(test_pg_longf(admin,
+				       "SELECT count(*) FROM groups_idempotency"
+				       " WHERE caller = '%s'",
+				       ada.id),
+			 1);
 
 	/* The same key with another request: refused, nothing made. */
-	assert_int_equal(create_keyed(&ada, "Other name", "key-1", 0, NULL),
-			 ERR_ALREADY_EXISTS);
+	assert_int_equal(create_keyed(&ada, "Other name", "key-1", 0, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "request_id_reused");
 	assert_int_equal(groups_of(&ada), 1);
 
@@ -1345,14 +1347,19 @@ static void test_create_with_a_key_twice_makes_one_group(void **state)
 	assert_int_equal(create_keyed(&ada, "Keyed", "key-1", 0, &again), 0);
 	assert_string_not_equal(again->id, first->id);
 	assert_int_equal(groups_of(&ada), 4);
-	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM groups_idempotency"
-					      " WHERE caller = '%s'", ada.id), 1);
+	assert_int_equal(test_pg_longf(admin,
+				       "SELECT count(*) FROM groups_idempotency"
+				       " WHERE caller = '%s'",
+				       ada.id),
+			 1);
 }
 
-static void test_create_refuses_bad_keys(void **state)
+static void
+test_create_refuses_bad_keys(void **state)
 {
 	static const char *const bad[] = {
-		"tab\there", "caf\xc3\xa9",
+		"tab\there",
+		"caf\xc3\xa9",
 		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 		"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 	};
@@ -1361,17 +1368,17 @@ static void test_create_refuses_bad_keys(void **state)
 	(void)state;
 	test_identity_user(&idn, &ada, "idem-bad");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(create_keyed(&ada, "Bad", bad[i], 0, NULL),
-				 ERR_INVALID_ARGUMENT);
+		assert_int_equal(create_keyed(&ada, "Bad", bad[i], 0, NULL), ERR_INVALID_ARGUMENT);
 		assert_string_equal(err_last()->reason, "invalid_request_id");
 	}
 	assert_int_equal(groups_of(&ada), 0);
 	/* 128 characters, space and punctuation are fine. */
-	assert_int_equal(create_keyed(&ada, "Fine",
-				      "a b~!xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-				      "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-				      0, NULL),
-			 0);
+	assert_int_equal(
+		create_keyed(&ada, "Fine",
+			     "a b~!xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+			     0, NULL),
+		0);
 	assert_int_equal(groups_of(&ada), 1);
 }
 
@@ -1383,19 +1390,18 @@ typedef struct keyed_race {
 	char id[64];
 } keyed_race;
 
-static void *keyed_racer(void *arg)
+static void *
+keyed_racer(void *arg)
 {
 	keyed_race *r = arg;
 	mem_arena *a = mem_arena_new(0);
-	Kolo__Groups__V1__CreateGroupRequest req =
-		KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__CreateGroupRequest req = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
-	test_caller who = { .access_token = r->owner->access_token };
+	test_caller who = {.access_token = r->owner->access_token};
 
 	req.name = "Raced";
 	req.request_id = "race-key";
-	r->rc = test_call(&svc, "CreateGroup", &req.base, (ProtobufCMessage **)&resp,
-			  a, &who);
+	r->rc = test_call(&svc, "CreateGroup", &req.base, (ProtobufCMessage **)&resp, a, &who);
 	if (r->rc == 0)
 		snprintf(r->id, sizeof(r->id), "%s", resp->group->id);
 	mem_arena_free(a);
@@ -1405,7 +1411,8 @@ static void *keyed_racer(void *arg)
 
 /* Concurrent first calls with one key: one makes the group, the others
  * wait for it and answer with it. */
-static void test_concurrent_creates_with_one_key_make_one_group(void **state)
+static void
+test_concurrent_creates_with_one_key_make_one_group(void **state)
 {
 	test_user ada;
 	pthread_t threads[KEYED_RACERS];
@@ -1414,7 +1421,7 @@ static void test_concurrent_creates_with_one_key_make_one_group(void **state)
 	(void)state;
 	test_identity_user(&idn, &ada, "idem-race");
 	for (int i = 0; i < KEYED_RACERS; i++) {
-		races[i] = (keyed_race){ .owner = &ada };
+		races[i] = (keyed_race){.owner = &ada};
 		pthread_create(&threads[i], NULL, keyed_racer, &races[i]);
 	}
 	for (int i = 0; i < KEYED_RACERS; i++)
@@ -1428,10 +1435,11 @@ static void test_concurrent_creates_with_one_key_make_one_group(void **state)
 }
 
 /* A listening socket that never answers: a provider that hangs. */
-static int silent_listener(int *port)
+static int
+silent_listener(int *port)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET,
-				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(addr);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
@@ -1446,7 +1454,8 @@ static int silent_listener(int *port)
 /* The finding of issue 21: CreateGroup commits, then hangs on payments
  * past the client's deadline. The client's retry with its key gets the
  * group that was made, not a second one. */
-static void test_retry_after_deadline_returns_the_group_made(void **state)
+static void
+test_retry_after_deadline_returns_the_group_made(void **state)
 {
 	test_user ada;
 	Kolo__Groups__V1__Group *g = NULL;
@@ -1458,8 +1467,7 @@ static void test_retry_after_deadline_returns_the_group_made(void **state)
 	test_identity_user(&idn, &ada, "idem-deadline");
 	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
 	assert_int_equal(rpc_channel_open(&hanging, target,
-					  &kolo__payments__v1__payments_service__descriptor,
-					  NULL),
+					  &kolo__payments__v1__payments_service__descriptor, NULL),
 			 0);
 	grp_use_channels(to_identity, hanging);
 	/* Long enough for the commit (valgrind too), shorter than the
@@ -1472,14 +1480,16 @@ static void test_retry_after_deadline_returns_the_group_made(void **state)
 	assert_int_equal(create_keyed(&ada, "Slow", "deadline-key", 0, &g), 0);
 	assert_string_equal(g->name, "Slow");
 	assert_int_equal(groups_of(&ada), 1);
-	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM \"group\""
-					      " WHERE id = '%s' AND created_by = '%s'",
+	assert_int_equal(test_pg_longf(admin,
+				       "SELECT count(*) FROM \"group\""
+				       " WHERE id = '%s' AND created_by = '%s'",
 				       g->id, ada.id),
 			 1);
 }
 
-static int add_keyed(const char *group_id, const test_user *actor, const test_user *who,
-		     int role, const char *key, Kolo__Groups__V1__AddMemberResponse **out)
+static int
+add_keyed(const char *group_id, const test_user *actor, const test_user *who, int role,
+	  const char *key, Kolo__Groups__V1__AddMemberResponse **out)
 {
 	Kolo__Groups__V1__AddMemberRequest req = KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
 	Kolo__Groups__V1__AddMemberResponse *resp = NULL;
@@ -1495,7 +1505,8 @@ static int add_keyed(const char *group_id, const test_user *actor, const test_us
 	return rc;
 }
 
-static void test_add_member_with_a_key_twice_adds_once(void **state)
+static void
+test_add_member_with_a_key_twice_adds_once(void **state)
 {
 	test_user owner, joiner, other;
 	Kolo__Groups__V1__Group *g;
@@ -1513,8 +1524,7 @@ static void test_add_member_with_a_key_twice_adds_once(void **state)
 	assert_same_message(first, again);
 	assert_int_equal(members_of(g->id), 2);
 	/* Without the key the second add is refused as before. */
-	assert_int_equal(add_keyed(g->id, &owner, &joiner, MEMBER, "", NULL),
-			 ERR_ALREADY_EXISTS);
+	assert_int_equal(add_keyed(g->id, &owner, &joiner, MEMBER, "", NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "already_member");
 	/* The key with another member: refused, nobody added. */
 	assert_int_equal(add_keyed(g->id, &owner, &other, MEMBER, "add-1", NULL),
@@ -1529,7 +1539,8 @@ static void test_add_member_with_a_key_twice_adds_once(void **state)
 }
 
 /* A retried rule change or role change with its key proposes once. */
-static void test_keyed_changes_propose_once(void **state)
+static void
+test_keyed_changes_propose_once(void **state)
 {
 	test_user owner, treasurer, member;
 	Kolo__Groups__V1__Group *g;
@@ -1560,8 +1571,9 @@ static void test_keyed_changes_propose_once(void **state)
 	assert_non_null(u2->proposal);
 	assert_string_equal(u2->proposal->id, u1->proposal->id);
 	assert_same_message(u1, u2);
-	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM group_proposal"
-					      " WHERE group_id = '%s' AND status = 'PENDING'",
+	assert_int_equal(test_pg_longf(admin,
+				       "SELECT count(*) FROM group_proposal"
+				       " WHERE group_id = '%s' AND status = 'PENDING'",
 				       g->id),
 			 1);
 	ureq.rule_template = RULE(MAJORITY);
@@ -1577,8 +1589,9 @@ static void test_keyed_changes_propose_once(void **state)
 	assert_int_equal(call("UpdateMemberRole", &rreq, &r2, &owner), 0);
 	assert_non_null(r2->proposal);
 	assert_string_equal(r2->proposal->id, r1->proposal->id);
-	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM group_proposal"
-					      " WHERE group_id = '%s' AND status = 'PENDING'",
+	assert_int_equal(test_pg_longf(admin,
+				       "SELECT count(*) FROM group_proposal"
+				       " WHERE group_id = '%s' AND status = 'PENDING'",
 				       g->id),
 			 2);
 
@@ -1590,13 +1603,15 @@ static void test_keyed_changes_propose_once(void **state)
 	assert_int_equal(call("RemoveMember", &dreq, &d2, &owner), 0);
 	assert_non_null(d2->proposal);
 	assert_string_equal(d2->proposal->id, d1->proposal->id);
-	assert_int_equal(test_pg_longf(admin, "SELECT count(*) FROM group_proposal"
-					      " WHERE group_id = '%s' AND status = 'PENDING'",
+	assert_int_equal(test_pg_longf(admin,
+				       "SELECT count(*) FROM group_proposal"
+				       " WHERE group_id = '%s' AND status = 'PENDING'",
 				       g->id),
 			 3);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_makes_the_caller_owner),
@@ -1614,21 +1629,15 @@ int main(void)
 		cmocka_unit_test(test_membership_is_internal),
 		cmocka_unit_test(test_list_members_internal_ids_only),
 		cmocka_unit_test(test_my_groups_pages_newest_first),
-		cmocka_unit_test(
-			test_concurrent_add_of_one_user_has_one_winner),
-		cmocka_unit_test(
-			test_rule_change_waits_for_the_treasurer_and_the_time_lock),
-		cmocka_unit_test(
-			test_rogue_officer_removed_without_their_approval),
-		cmocka_unit_test(
-			test_deadlock_recovers_through_members_majority),
-		cmocka_unit_test(
-			test_objections_cancel_expiry_tiers_and_refusals),
+		cmocka_unit_test(test_concurrent_add_of_one_user_has_one_winner),
+		cmocka_unit_test(test_rule_change_waits_for_the_treasurer_and_the_time_lock),
+		cmocka_unit_test(test_rogue_officer_removed_without_their_approval),
+		cmocka_unit_test(test_deadlock_recovers_through_members_majority),
+		cmocka_unit_test(test_objections_cancel_expiry_tiers_and_refusals),
 		cmocka_unit_test(test_proposals_are_listed_for_members),
 		cmocka_unit_test(test_create_with_a_key_twice_makes_one_group),
 		cmocka_unit_test(test_create_refuses_bad_keys),
-		cmocka_unit_test(
-			test_concurrent_creates_with_one_key_make_one_group),
+		cmocka_unit_test(test_concurrent_creates_with_one_key_make_one_group),
 		cmocka_unit_test(test_retry_after_deadline_returns_the_group_made),
 		cmocka_unit_test(test_add_member_with_a_key_twice_adds_once),
 		cmocka_unit_test(test_keyed_changes_propose_once),

@@ -26,9 +26,9 @@
 #include "test_pg.h"
 #include "test_service.h"
 
-#define PASSWORD "correct horse battery staple"
-#define PIN "482915"
-#define PIN2 "730641"
+#define PASSWORD  "correct horse battery staple"
+#define PIN	  "482915"
+#define PIN2	  "730641"
 #define WRONG_PIN "111999"
 
 /* --- fixture ---------------------------------------------------------------- */
@@ -45,16 +45,18 @@ static idn_config started_cfg;
 static char *secrets[512];
 static size_t n_secrets;
 
-static void remember(const char *secret)
+static void
+remember(const char *secret)
 {
 	if (n_secrets < sizeof(secrets) / sizeof(secrets[0]))
 		secrets[n_secrets++] = strdup(secret);
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	idn_config cfg;
-	auth_keyring ring = { .n_keys = 0 };
+	auth_keyring ring = {.n_keys = 0};
 	char seed_text[64];
 
 	if (test_pg_fresh_service(dbname, sizeof(dbname), &admin, "kolo_identity") < 0)
@@ -74,7 +76,8 @@ static int setup(void **state)
 	return test_service_start(&svc, &idn_rpc_service, &ring);
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	test_service_stop(&svc);
 	rpc_shutdown();
@@ -87,11 +90,10 @@ static int teardown(void **state)
 
 /* --- calls ------------------------------------------------------------------ */
 
-static int call(const char *method, const void *req, void *resp_out,
-		const test_caller *who)
+static int
+call(const char *method, const void *req, void *resp_out, const test_caller *who)
 {
-	return test_call(&svc, method, req, (ProtobufCMessage **)resp_out, arena,
-			 who);
+	return test_call(&svc, method, req, (ProtobufCMessage **)resp_out, arena, who);
 }
 
 typedef struct account {
@@ -101,7 +103,8 @@ typedef struct account {
 	char refresh[64];
 } account;
 
-static void keep_tokens(account *acc, const char *access, const char *refresh)
+static void
+keep_tokens(account *acc, const char *access, const char *refresh)
 {
 	snprintf(acc->access, sizeof(acc->access), "%s", access);
 	snprintf(acc->refresh, sizeof(acc->refresh), "%s", refresh);
@@ -109,14 +112,15 @@ static void keep_tokens(account *acc, const char *access, const char *refresh)
 	remember(refresh);
 }
 
-static void register_account(account *acc, const char *email)
+static void
+register_account(account *acc, const char *email)
 {
-	Kolo__Identity__V1__RegisterRequest req =
-		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterRequest req = KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
 	Kolo__Identity__V1__RegisterResponse *resp = NULL;
 	/* As the gateway does: its credential vouches for what it forwards. */
-	test_caller who = { .caller = "gateway", .user_agent = "KoloTest/1.0",
-			    .forwarded_for = "203.0.113.7, 10.0.0.1" };
+	test_caller who = {.caller = "gateway",
+			   .user_agent = "KoloTest/1.0",
+			   .forwarded_for = "203.0.113.7, 10.0.0.1"};
 
 	req.email = (char *)email;
 	req.password = PASSWORD;
@@ -129,7 +133,8 @@ static void register_account(account *acc, const char *email)
 	keep_tokens(acc, resp->access_token, resp->refresh_token);
 }
 
-static const test_caller *as(const account *acc)
+static const test_caller *
+as(const account *acc)
 {
 	static test_caller who;
 
@@ -138,9 +143,10 @@ static const test_caller *as(const account *acc)
 	return &who;
 }
 
-static const test_caller internal = { .internal = 1 };
+static const test_caller internal = {.internal = 1};
 
-static long count_sql(const char *fmt, const char *arg)
+static long
+count_sql(const char *fmt, const char *arg)
 {
 	char sql[512];
 
@@ -148,19 +154,22 @@ static long count_sql(const char *fmt, const char *arg)
 	return test_pg_long(admin, sql);
 }
 
-static long events_of(const account *acc, const char *event)
+static long
+events_of(const account *acc, const char *event)
 {
 	char sql[256];
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM user_activity_log WHERE user_id = '%s'"
-		 " AND event = '%s'", acc->id, event);
+		 " AND event = '%s'",
+		 acc->id, event);
 	return test_pg_long(admin, sql);
 }
 
 /* --- accounts ----------------------------------------------------------------- */
 
-static void test_register_returns_user_and_working_tokens(void **state)
+static void
+test_register_returns_user_and_working_tokens(void **state)
 {
 	account acc;
 	Kolo__Identity__V1__GetMeRequest me = KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
@@ -178,7 +187,8 @@ static void test_register_returns_user_and_working_tokens(void **state)
 	assert_int_equal(events_of(&acc, "register"), 1);
 	snprintf(sql, sizeof(sql),
 		 "SELECT ip_address || '|' || device_info FROM user_activity_log"
-		 " WHERE user_id = '%s'", acc.id);
+		 " WHERE user_id = '%s'",
+		 acc.id);
 	ip = test_pg_value(admin, sql);
 	if (strcmp(ip, "203.0.113.7|KoloTest/1.0") != 0) {
 		fprintf(stderr, "logged %s\n", ip);
@@ -191,24 +201,24 @@ static void test_register_returns_user_and_working_tokens(void **state)
 /* The address and device a direct caller claims (x-forwarded-for,
  * x-user-agent) are ignored: only the gateway's credential vouches for
  * them; another service's does not either. */
-static void test_forwarded_address_is_trusted_only_from_the_gateway(void **state)
+static void
+test_forwarded_address_is_trusted_only_from_the_gateway(void **state)
 {
 	static const struct {
 		const char *email, *caller;
 	} cases[] = {
-		{ "forged-direct@example.com", NULL },
-		{ "forged-service@example.com", "payments" },
+		{"forged-direct@example.com", NULL},
+		{"forged-service@example.com", "payments"},
 	};
-	Kolo__Identity__V1__RegisterRequest req =
-		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterRequest req = KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
 	Kolo__Identity__V1__RegisterResponse *resp = NULL;
 	char sql[256];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		test_caller who = { .caller = cases[i].caller,
-				    .user_agent = "Forged/1.0",
-				    .forwarded_for = "198.51.100.9" };
+		test_caller who = {.caller = cases[i].caller,
+				   .user_agent = "Forged/1.0",
+				   .forwarded_for = "198.51.100.9"};
 		char *ip, *device;
 
 		req.email = (char *)cases[i].email;
@@ -230,20 +240,20 @@ static void test_forwarded_address_is_trusted_only_from_the_gateway(void **state
 	}
 }
 
-static void test_register_refuses_bad_input_and_changes_nothing(void **state)
+static void
+test_register_refuses_bad_input_and_changes_nothing(void **state)
 {
 	static const struct {
 		const char *email, *password, *name, *reason;
 	} cases[] = {
-		{ "not-an-email", PASSWORD, "A", "invalid_email" },
-		{ "a@b", PASSWORD, "A", "invalid_email" },
-		{ "two@@example.com", PASSWORD, "A", "invalid_email" },
-		{ "ok@example.com", "short", "A", "weak_password" },
-		{ "ok@example.com", PASSWORD, "   ", "invalid_name" },
-		{ "ok@example.com", PASSWORD, "bad\nname", "invalid_name" },
+		{"not-an-email", PASSWORD, "A", "invalid_email"},
+		{"a@b", PASSWORD, "A", "invalid_email"},
+		{"two@@example.com", PASSWORD, "A", "invalid_email"},
+		{"ok@example.com", "short", "A", "weak_password"},
+		{"ok@example.com", PASSWORD, "   ", "invalid_name"},
+		{"ok@example.com", PASSWORD, "bad\nname", "invalid_name"},
 	};
-	Kolo__Identity__V1__RegisterRequest req =
-		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterRequest req = KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
 	Kolo__Identity__V1__RegisterResponse *resp = NULL;
 	long users = test_pg_long(admin, "SELECT count(*) FROM \"user\"");
 
@@ -251,18 +261,17 @@ static void test_register_refuses_bad_input_and_changes_nothing(void **state)
 		req.email = (char *)cases[i].email;
 		req.password = (char *)cases[i].password;
 		req.name = (char *)cases[i].name;
-		assert_int_equal(call("Register", &req, &resp, NULL),
-				 ERR_INVALID_ARGUMENT);
+		assert_int_equal(call("Register", &req, &resp, NULL), ERR_INVALID_ARGUMENT);
 		assert_string_equal(err_last()->reason, cases[i].reason);
 	}
 	assert_int_equal(test_pg_long(admin, "SELECT count(*) FROM \"user\""), users);
 }
 
-static void test_duplicate_email_is_taken(void **state)
+static void
+test_duplicate_email_is_taken(void **state)
 {
 	account acc;
-	Kolo__Identity__V1__RegisterRequest req =
-		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterRequest req = KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
 	Kolo__Identity__V1__RegisterResponse *resp = NULL;
 
 	register_account(&acc, "chidi@example.com");
@@ -271,12 +280,13 @@ static void test_duplicate_email_is_taken(void **state)
 	req.name = "Chidi";
 	assert_int_equal(call("Register", &req, &resp, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "email_taken");
-	assert_int_equal(count_sql("SELECT count(*) FROM \"user\" WHERE email = '%s'",
-				   "chidi@example.com"),
-			 1);
+	assert_int_equal(
+		count_sql("SELECT count(*) FROM \"user\" WHERE email = '%s'", "chidi@example.com"),
+		1);
 }
 
-static int login(const char *email, const char *password, account *acc)
+static int
+login(const char *email, const char *password, account *acc)
 {
 	Kolo__Identity__V1__LoginRequest req = KOLO__IDENTITY__V1__LOGIN_REQUEST__INIT;
 	Kolo__Identity__V1__LoginResponse *resp = NULL;
@@ -290,26 +300,26 @@ static int login(const char *email, const char *password, account *acc)
 	return rc;
 }
 
-static void test_login_and_failures_look_the_same(void **state)
+static void
+test_login_and_failures_look_the_same(void **state)
 {
 	account acc, again;
 	char wrong_msg[ERR_MESSAGE_MAX];
 
 	register_account(&acc, "bola@example.com");
 	assert_int_equal(login("Bola@Example.com", PASSWORD, &again), 0);
-	assert_int_equal(login("bola@example.com", "wrong password!", NULL),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(login("bola@example.com", "wrong password!", NULL), ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "invalid_credentials");
 	snprintf(wrong_msg, sizeof(wrong_msg), "%s", err_last()->message);
-	assert_int_equal(login("nobody@example.com", PASSWORD, NULL),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(login("nobody@example.com", PASSWORD, NULL), ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "invalid_credentials");
 	assert_string_equal(err_last()->message, wrong_msg);
 	assert_int_equal(events_of(&acc, "login"), 1);
 	assert_int_equal(events_of(&acc, "login_failed"), 1);
 }
 
-static void test_expired_access_token_is_refused(void **state)
+static void
+test_expired_access_token_is_refused(void **state)
 {
 	account acc;
 	Kolo__Identity__V1__GetMeRequest me = KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
@@ -321,10 +331,10 @@ static void test_expired_access_token_is_refused(void **state)
 	assert_string_equal(err_last()->reason, "token_expired");
 }
 
-static int refresh(const char *token, account *acc)
+static int
+refresh(const char *token, account *acc)
 {
-	Kolo__Identity__V1__RefreshRequest req =
-		KOLO__IDENTITY__V1__REFRESH_REQUEST__INIT;
+	Kolo__Identity__V1__RefreshRequest req = KOLO__IDENTITY__V1__REFRESH_REQUEST__INIT;
 	Kolo__Identity__V1__RefreshResponse *resp = NULL;
 	int rc;
 
@@ -335,13 +345,16 @@ static int refresh(const char *token, account *acc)
 	return rc;
 }
 
-static long live_sessions(const account *acc)
+static long
+live_sessions(const account *acc)
 {
 	return count_sql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'"
-			 " AND revoked = false", acc->id);
+			 " AND revoked = false",
+			 acc->id);
 }
 
-static void test_refresh_rotates(void **state)
+static void
+test_refresh_rotates(void **state)
 {
 	account acc;
 	char old[64], sql[512];
@@ -357,7 +370,8 @@ static void test_refresh_rotates(void **state)
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM refresh_tokens o JOIN refresh_tokens n"
 		 " ON o.replaced_by = n.id WHERE o.user_id = '%s' AND o.revoked"
-		 " AND NOT n.revoked", acc.id);
+		 " AND NOT n.revoked",
+		 acc.id);
 	assert_int_equal(test_pg_long(admin, sql), 1);
 	assert_int_equal(live_sessions(&acc), 1);
 	assert_int_equal(events_of(&acc, "refresh"), 1);
@@ -365,7 +379,8 @@ static void test_refresh_rotates(void **state)
 	assert_string_equal(err_last()->reason, "invalid_refresh_token");
 }
 
-static void test_reused_refresh_token_revokes_the_family(void **state)
+static void
+test_reused_refresh_token_revokes_the_family(void **state)
 {
 	account acc, phone;
 	char stolen[64];
@@ -384,7 +399,8 @@ static void test_reused_refresh_token_revokes_the_family(void **state)
 	assert_int_equal(refresh(phone.refresh, NULL), ERR_UNAUTHENTICATED);
 }
 
-static void test_refresh_expires_after_thirty_days(void **state)
+static void
+test_refresh_expires_after_thirty_days(void **state)
 {
 	account acc;
 
@@ -396,12 +412,12 @@ static void test_refresh_expires_after_thirty_days(void **state)
 
 #define RACERS 8
 
-static void *racer(void *arg)
+static void *
+racer(void *arg)
 {
 	const char *token = arg;
 	mem_arena *a = mem_arena_new(0);
-	Kolo__Identity__V1__RefreshRequest req =
-		KOLO__IDENTITY__V1__REFRESH_REQUEST__INIT;
+	Kolo__Identity__V1__RefreshRequest req = KOLO__IDENTITY__V1__REFRESH_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
 	intptr_t rc;
 
@@ -412,7 +428,8 @@ static void *racer(void *arg)
 	return (void *)rc;
 }
 
-static void test_concurrent_refresh_has_one_winner(void **state)
+static void
+test_concurrent_refresh_has_one_winner(void **state)
 {
 	account acc;
 	pthread_t threads[RACERS];
@@ -433,7 +450,8 @@ static void test_concurrent_refresh_has_one_winner(void **state)
 	assert_int_equal(events_of(&acc, "refresh_token_reuse"), 0);
 }
 
-static int logout(const char *token, int all_devices, int32_t *revoked)
+static int
+logout(const char *token, int all_devices, int32_t *revoked)
 {
 	Kolo__Identity__V1__LogoutRequest req = KOLO__IDENTITY__V1__LOGOUT_REQUEST__INIT;
 	Kolo__Identity__V1__LogoutResponse *resp = NULL;
@@ -447,7 +465,8 @@ static int logout(const char *token, int all_devices, int32_t *revoked)
 	return rc;
 }
 
-static void test_logout_one_session_or_all(void **state)
+static void
+test_logout_one_session_or_all(void **state)
 {
 	account acc, second, third;
 	int32_t revoked = -1;
@@ -478,7 +497,8 @@ static void test_logout_one_session_or_all(void **state)
 	assert_string_equal(err_last()->reason, "refresh_token_reused");
 }
 
-static void test_sessions_list_and_revoke_only_your_own(void **state)
+static void
+test_sessions_list_and_revoke_only_your_own(void **state)
 {
 	account acc, other, second;
 	Kolo__Identity__V1__ListSessionsRequest list =
@@ -502,15 +522,12 @@ static void test_sessions_list_and_revoke_only_your_own(void **state)
 	assert_string_equal(sessions->sessions[0]->ip_address, "127.0.0.1");
 	/* Another user's session: not found, and still alive. */
 	assert_int_equal(call("ListSessions", &list, &sessions, as(&other)), 0);
-	snprintf(other_session, sizeof(other_session), "%s",
-		 sessions->sessions[0]->id);
+	snprintf(other_session, sizeof(other_session), "%s", sessions->sessions[0]->id);
 	revoke.session_id = other_session;
-	assert_int_equal(call("RevokeSession", &revoke, &done, as(&acc)),
-			 ERR_NOT_FOUND);
+	assert_int_equal(call("RevokeSession", &revoke, &done, as(&acc)), ERR_NOT_FOUND);
 	assert_int_equal(live_sessions(&other), 1);
 	revoke.session_id = "not-a-uuid";
-	assert_int_equal(call("RevokeSession", &revoke, &done, as(&acc)),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(call("RevokeSession", &revoke, &done, as(&acc)), ERR_INVALID_ARGUMENT);
 	/* One's own. */
 	assert_int_equal(call("ListSessions", &list, &sessions, as(&acc)), 0);
 	revoke.session_id = sessions->sessions[1]->id;
@@ -535,8 +552,8 @@ revocations(const char *cursor, int32_t page_size)
 }
 
 /* How many of the listed revocations name a session row of acc. */
-static long listed_rows_of(const account *acc,
-			   const Kolo__Identity__V1__ListSessionRevocationsResponse *r)
+static long
+listed_rows_of(const account *acc, const Kolo__Identity__V1__ListSessionRevocationsResponse *r)
 {
 	char sql[256];
 	long n = 0;
@@ -544,13 +561,15 @@ static long listed_rows_of(const account *acc,
 	for (size_t i = 0; i < r->n_revocations; i++) {
 		snprintf(sql, sizeof(sql),
 			 "SELECT count(*) FROM refresh_tokens WHERE id = '%s'"
-			 " AND user_id = '%s'", r->revocations[i]->session_id, acc->id);
+			 " AND user_id = '%s'",
+			 r->revocations[i]->session_id, acc->id);
 		n += test_pg_long(admin, sql);
 	}
 	return n;
 }
 
-static void test_ended_sessions_are_listed_once_in_order(void **state)
+static void
+test_ended_sessions_are_listed_once_in_order(void **state)
 {
 	account acc, rotated, phone, old, stolen;
 	Kolo__Identity__V1__ListSessionRevocationsResponse *r;
@@ -561,8 +580,7 @@ static void test_ended_sessions_are_listed_once_in_order(void **state)
 	int32_t revoked = 0;
 
 	/* Internal only, and bad cursors and sizes are refused. */
-	assert_int_equal(call("ListSessionRevocations", &req, &resp, NULL),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(call("ListSessionRevocations", &req, &resp, NULL), ERR_UNAUTHENTICATED);
 	req.cursor = "12x";
 	assert_int_equal(call("ListSessionRevocations", &req, &resp, &internal),
 			 ERR_INVALID_ARGUMENT);
@@ -627,7 +645,8 @@ static void test_ended_sessions_are_listed_once_in_order(void **state)
 	assert_int_equal(listed_rows_of(&acc, revocations("", 0)), 0);
 }
 
-static void test_activity_pages_newest_first(void **state)
+static void
+test_activity_pages_newest_first(void **state)
 {
 	account acc;
 	Kolo__Identity__V1__ListActivityRequest req =
@@ -654,12 +673,12 @@ static void test_activity_pages_newest_first(void **state)
 	assert_string_equal(seen[0], "login_failed");
 	assert_string_equal(seen[5], "register");
 	req.page_token = "garbage!";
-	assert_int_equal(call("ListActivity", &req, &resp, as(&acc)),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(call("ListActivity", &req, &resp, as(&acc)), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "bad_page_token");
 }
 
-static void test_internal_lookups_need_the_service_token(void **state)
+static void
+test_internal_lookups_need_the_service_token(void **state)
 {
 	account acc;
 	Kolo__Identity__V1__GetUserRequest get = KOLO__IDENTITY__V1__GET_USER_REQUEST__INIT;
@@ -679,16 +698,16 @@ static void test_internal_lookups_need_the_service_token(void **state)
 	assert_int_equal(call("FindUserByEmail", &find, &found, &internal), 0);
 	assert_string_equal(found->user->id, acc.id);
 	find.email = "missing@example.com";
-	assert_int_equal(call("FindUserByEmail", &find, &found, &internal),
-			 ERR_NOT_FOUND);
+	assert_int_equal(call("FindUserByEmail", &find, &found, &internal), ERR_NOT_FOUND);
 }
 
 /* Each internal method answers only the processes the caller table names:
  * the internet-facing gateway finds no user by email and checks no PIN. */
-static void test_internal_lookups_answer_only_their_callers(void **state)
+static void
+test_internal_lookups_answer_only_their_callers(void **state)
 {
-	static const test_caller gateway = { .caller = "gateway" };
-	static const test_caller ledger = { .caller = "ledger" };
+	static const test_caller gateway = {.caller = "gateway"};
+	static const test_caller ledger = {.caller = "ledger"};
 	account acc;
 	Kolo__Identity__V1__GetUserRequest get = KOLO__IDENTITY__V1__GET_USER_REQUEST__INIT;
 	Kolo__Identity__V1__GetUserResponse *got = NULL;
@@ -705,19 +724,18 @@ static void test_internal_lookups_answer_only_their_callers(void **state)
 	assert_int_equal(call("GetUser", &get, &got, &ledger), ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "caller_not_allowed");
 	find.email = "callers@example.com";
-	assert_int_equal(call("FindUserByEmail", &find, &found, &gateway),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(call("FindUserByEmail", &find, &found, &gateway), ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "caller_not_allowed");
 	pin.user_id = acc.id;
 	pin.pin = "1234";
-	assert_int_equal(call("VerifyPin", &pin, &verified, &gateway),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(call("VerifyPin", &pin, &verified, &gateway), ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "caller_not_allowed");
 }
 
 /* --- PINs ---------------------------------------------------------------------- */
 
-static int set_pin(const account *acc, const char *pin, char *recovery)
+static int
+set_pin(const account *acc, const char *pin, char *recovery)
 {
 	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
 	Kolo__Identity__V1__SetPinResponse *resp = NULL;
@@ -732,10 +750,10 @@ static int set_pin(const account *acc, const char *pin, char *recovery)
 	return rc;
 }
 
-static int verify_pin(const account *acc, const char *pin)
+static int
+verify_pin(const account *acc, const char *pin)
 {
-	Kolo__Identity__V1__VerifyPinRequest req =
-		KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__VerifyPinRequest req = KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
 	Kolo__Identity__V1__VerifyPinResponse *resp = NULL;
 
 	req.user_id = (char *)acc->id;
@@ -743,16 +761,16 @@ static int verify_pin(const account *acc, const char *pin)
 	return call("VerifyPin", &req, &resp, &internal);
 }
 
-static void test_pin_rules(void **state)
+static void
+test_pin_rules(void **state)
 {
 	account acc, other;
 	char recovery[64];
-	Kolo__Identity__V1__VerifyPinRequest req =
-		KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__VerifyPinRequest req = KOLO__IDENTITY__V1__VERIFY_PIN_REQUEST__INIT;
 	Kolo__Identity__V1__VerifyPinResponse *resp = NULL;
 	Kolo__Identity__V1__GetMeRequest me = KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
 	Kolo__Identity__V1__GetMeResponse *who = NULL;
-	static const char *const bad[] = { "123", "1234567", "12a4", "", " 1234" };
+	static const char *const bad[] = {"123", "1234567", "12a4", "", " 1234"};
 
 	register_account(&acc, "pin@example.com");
 	register_account(&other, "pin-other@example.com");
@@ -771,12 +789,12 @@ static void test_pin_rules(void **state)
 	req.pin = PIN;
 	assert_int_equal(call("VerifyPin", &req, &resp, as(&acc)), 0);
 	req.user_id = acc.id;
-	assert_int_equal(call("VerifyPin", &req, &resp, as(&other)),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(call("VerifyPin", &req, &resp, as(&other)), ERR_PERMISSION_DENIED);
 	assert_int_equal(events_of(&acc, "pin_set"), 1);
 }
 
-static void test_five_wrong_pins_lock_for_thirty_minutes(void **state)
+static void
+test_five_wrong_pins_lock_for_thirty_minutes(void **state)
 {
 	account acc;
 	char recovery[64];
@@ -805,20 +823,19 @@ static void test_five_wrong_pins_lock_for_thirty_minutes(void **state)
 	assert_int_equal(verify_pin(&acc, PIN), 0);
 }
 
-static void test_change_pin_needs_the_old_one(void **state)
+static void
+test_change_pin_needs_the_old_one(void **state)
 {
 	account acc;
 	char recovery[64];
-	Kolo__Identity__V1__ChangePinRequest req =
-		KOLO__IDENTITY__V1__CHANGE_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__ChangePinRequest req = KOLO__IDENTITY__V1__CHANGE_PIN_REQUEST__INIT;
 	Kolo__Identity__V1__ChangePinResponse *resp = NULL;
 
 	register_account(&acc, "change@example.com");
 	assert_int_equal(set_pin(&acc, PIN, recovery), 0);
 	req.old_pin = WRONG_PIN;
 	req.new_pin = PIN2;
-	assert_int_equal(call("ChangePin", &req, &resp, as(&acc)),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(call("ChangePin", &req, &resp, as(&acc)), ERR_PERMISSION_DENIED);
 	assert_int_equal(verify_pin(&acc, PIN), 0);
 	req.old_pin = PIN;
 	assert_int_equal(call("ChangePin", &req, &resp, as(&acc)), 0);
@@ -827,11 +844,10 @@ static void test_change_pin_needs_the_old_one(void **state)
 	assert_int_equal(events_of(&acc, "pin_changed"), 1);
 }
 
-static int reset_pin(const account *acc, const char *recovery, const char *pin,
-		     char *new_recovery)
+static int
+reset_pin(const account *acc, const char *recovery, const char *pin, char *new_recovery)
 {
-	Kolo__Identity__V1__ResetPinRequest req =
-		KOLO__IDENTITY__V1__RESET_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__ResetPinRequest req = KOLO__IDENTITY__V1__RESET_PIN_REQUEST__INIT;
 	Kolo__Identity__V1__ResetPinResponse *resp = NULL;
 	int rc;
 
@@ -849,15 +865,15 @@ static int reset_pin(const account *acc, const char *recovery, const char *pin,
  * changes and resets no PIN and revokes no session: identity checks the
  * token's session in its own table, at once. Logging out the newest token
  * of a rotated session ends the tokens of the earlier ones too. */
-static void test_logged_out_tokens_change_no_credentials(void **state)
+static void
+test_logged_out_tokens_change_no_credentials(void **state)
 {
 	account acc, rotated, phone;
 	char recovery[64], again[64];
 	int32_t revoked = 0;
 	Kolo__Identity__V1__GetMeRequest me = KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
 	Kolo__Identity__V1__GetMeResponse *who = NULL;
-	Kolo__Identity__V1__ChangePinRequest change =
-		KOLO__IDENTITY__V1__CHANGE_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__ChangePinRequest change = KOLO__IDENTITY__V1__CHANGE_PIN_REQUEST__INIT;
 	Kolo__Identity__V1__ChangePinResponse *changed = NULL;
 	Kolo__Identity__V1__ListSessionsRequest list =
 		KOLO__IDENTITY__V1__LIST_SESSIONS_REQUEST__INIT;
@@ -877,20 +893,16 @@ static void test_logged_out_tokens_change_no_credentials(void **state)
 	assert_int_equal(revoked, 1);
 	change.old_pin = PIN;
 	change.new_pin = PIN2;
-	assert_int_equal(call("ChangePin", &change, &changed, as(&acc)),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(call("ChangePin", &change, &changed, as(&acc)), ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "session_revoked");
-	assert_int_equal(call("ChangePin", &change, &changed, as(&rotated)),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(call("ChangePin", &change, &changed, as(&rotated)), ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "session_revoked");
-	assert_int_equal(reset_pin(&rotated, recovery, PIN2, again),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(reset_pin(&rotated, recovery, PIN2, again), ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "session_revoked");
 	assert_int_equal(call("ListSessions", &list, &sessions, as(&rotated)), 0);
 	assert_int_equal(sessions->n_sessions, 1);
 	revoke.session_id = sessions->sessions[0]->id;
-	assert_int_equal(call("RevokeSession", &revoke, &done, as(&rotated)),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(call("RevokeSession", &revoke, &done, as(&rotated)), ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "session_revoked");
 	/* Reads go on; the other device acts; nothing changed. */
 	assert_int_equal(call("GetMe", &me, &who, as(&acc)), 0);
@@ -899,13 +911,13 @@ static void test_logged_out_tokens_change_no_credentials(void **state)
 	assert_int_equal(call("ChangePin", &change, &changed, as(&phone)), 0);
 	/* Logged out everywhere: the phone's token sets nothing either. */
 	assert_int_equal(logout(phone.refresh, 1, &revoked), 0);
-	assert_int_equal(reset_pin(&phone, recovery, PIN, again),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(reset_pin(&phone, recovery, PIN, again), ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "session_revoked");
 	assert_int_equal(verify_pin(&acc, PIN2), 0);
 }
 
-static void test_recovery_resets_a_locked_pin(void **state)
+static void
+test_recovery_resets_a_locked_pin(void **state)
 {
 	account acc;
 	char recovery[64], second[64], third[64];
@@ -929,7 +941,8 @@ static void test_recovery_resets_a_locked_pin(void **state)
 /* --- throttles and lockouts (issue 18) ------------------------------------------- */
 
 /* Runs the service with these limits and forgets every throttle row. */
-static void use_limits(const idn_limits *limits)
+static void
+use_limits(const idn_limits *limits)
 {
 	idn_config cfg = started_cfg;
 
@@ -938,13 +951,15 @@ static void use_limits(const idn_limits *limits)
 	test_pg_ok(admin, "DELETE FROM identity_throttle");
 }
 
-static void default_limits(void)
+static void
+default_limits(void)
 {
 	use_limits(&started_cfg.limits);
 }
 
 /* Production limits except the ones a test names. */
-static idn_limits limits_with(idn_limit_kind kind, int max, int64_t window_s)
+static idn_limits
+limits_with(idn_limit_kind kind, int max, int64_t window_s)
 {
 	idn_limits l = started_cfg.limits;
 
@@ -955,7 +970,8 @@ static idn_limits limits_with(idn_limit_kind kind, int max, int64_t window_s)
 	return l;
 }
 
-static void assert_rate_limited(int rc, int retry_after_s)
+static void
+assert_rate_limited(int rc, int retry_after_s)
 {
 	char words[64];
 
@@ -968,22 +984,25 @@ static void assert_rate_limited(int rc, int retry_after_s)
 }
 
 /* Rows of identity_throttle of kind whose key is text (hashed). */
-static long throttle_rows(const char *kind, const char *text, const char *where)
+static long
+throttle_rows(const char *kind, const char *text, const char *where)
 {
 	char sql[512];
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM identity_throttle WHERE kind = '%s' AND"
 		 " key_hash = encode(sha256(convert_to('%s', 'UTF8')), 'hex')"
-		 " AND %s", kind, text, where);
+		 " AND %s",
+		 kind, text, where);
 	return test_pg_long(admin, sql);
 }
 
 /* Issue 18 finding 1: wrong passwords for one account lock it before any
  * hash, for 60 s, then 120 s, 240 s (the cap); a quiet spell forgives. */
-static void test_wrong_logins_lock_the_account_with_growing_lockouts(void **state)
+static void
+test_wrong_logins_lock_the_account_with_growing_lockouts(void **state)
 {
-	static const int locks[] = { 60, 120, 240, 240 };
+	static const int locks[] = {60, 120, 240, 240};
 	idn_limits l = limits_with(IDN_LIMIT_LOGIN_ACCOUNT, 3, 600);
 	account acc;
 
@@ -991,20 +1010,18 @@ static void test_wrong_logins_lock_the_account_with_growing_lockouts(void **stat
 	register_account(&acc, "guessed@example.com");
 	for (size_t round = 0; round < sizeof(locks) / sizeof(locks[0]); round++) {
 		for (int i = 0; i < 3; i++)
-			assert_int_equal(login("guessed@example.com", "wrong guess!",
-					       NULL), ERR_UNAUTHENTICATED);
+			assert_int_equal(login("guessed@example.com", "wrong guess!", NULL),
+					 ERR_UNAUTHENTICATED);
 		assert_rate_limited(login("guessed@example.com", "wrong guess!", NULL),
 				    locks[round]);
 		/* Locked: the right password is refused too, however the
 		 * email is spelt, and no password is checked. */
-		assert_rate_limited(login(" Guessed@EXAMPLE.com\t", PASSWORD, NULL),
-				    locks[round]);
+		assert_rate_limited(login(" Guessed@EXAMPLE.com\t", PASSWORD, NULL), locks[round]);
 		assert_int_equal(events_of(&acc, "login_failed"), 3 * (long)(round + 1));
 		assert_int_equal(events_of(&acc, "login_locked"), (long)round + 1);
 		test_clock_offset += locks[round] + 1;
 	}
-	assert_int_equal(throttle_rows("login_account", "guessed@example.com",
-				       "lockouts = 4"), 1);
+	assert_int_equal(throttle_rows("login_account", "guessed@example.com", "lockouts = 4"), 1);
 	/* The right password after the lock works and forgets the run. */
 	assert_int_equal(login("guessed@example.com", PASSWORD, NULL), 0);
 	for (int i = 0; i < 2; i++)
@@ -1026,7 +1043,8 @@ static void test_wrong_logins_lock_the_account_with_growing_lockouts(void **stat
 	default_limits();
 }
 
-static void *wrong_login_racer(void *arg)
+static void *
+wrong_login_racer(void *arg)
 {
 	mem_arena *a = mem_arena_new(0);
 	Kolo__Identity__V1__LoginRequest req = KOLO__IDENTITY__V1__LOGIN_REQUEST__INIT;
@@ -1044,7 +1062,8 @@ static void *wrong_login_racer(void *arg)
 /* Issue 18 finding 1 ("25 wrong gRPC logins in 2.2 s, all answered"): a
  * burst at once gets exactly the limit's answers; the rest are refused
  * before any password is checked. */
-static void test_a_burst_of_wrong_logins_gets_only_the_limit(void **state)
+static void
+test_a_burst_of_wrong_logins_gets_only_the_limit(void **state)
 {
 	idn_limits l = limits_with(IDN_LIMIT_LOGIN_ACCOUNT, 3, 600);
 	pthread_t threads[RACERS];
@@ -1054,8 +1073,7 @@ static void test_a_burst_of_wrong_logins_gets_only_the_limit(void **state)
 	use_limits(&l);
 	register_account(&acc, "burst@example.com");
 	for (int i = 0; i < RACERS; i++)
-		pthread_create(&threads[i], NULL, wrong_login_racer,
-			       "burst@example.com");
+		pthread_create(&threads[i], NULL, wrong_login_racer, "burst@example.com");
 	for (int i = 0; i < RACERS; i++) {
 		void *rc = NULL;
 
@@ -1073,7 +1091,8 @@ static void test_a_burst_of_wrong_logins_gets_only_the_limit(void **state)
 /* Issue 18 finding 1: wrong passwords from one address (here the gRPC
  * peer: the call names no forwarded address) lock that address for every
  * account. */
-static void test_wrong_logins_from_one_address_are_limited(void **state)
+static void
+test_wrong_logins_from_one_address_are_limited(void **state)
 {
 	idn_limits l = limits_with(IDN_LIMIT_LOGIN_ADDR, 3, 600);
 	account acc;
@@ -1086,8 +1105,7 @@ static void test_wrong_logins_from_one_address_are_limited(void **state)
 		assert_int_equal(login(email, "summer2026!", NULL), ERR_UNAUTHENTICATED);
 	}
 	assert_rate_limited(login("sprayed@example.com", PASSWORD, NULL), 60);
-	assert_int_equal(throttle_rows("login_addr", "127.0.0.1",
-				       "locked_until IS NOT NULL"), 1);
+	assert_int_equal(throttle_rows("login_addr", "127.0.0.1", "locked_until IS NOT NULL"), 1);
 	assert_int_equal(events_of(&acc, "login"), 0);
 	test_clock_offset += 61;
 	/* Right logins give their attempt back: they never lock. */
@@ -1096,10 +1114,10 @@ static void test_wrong_logins_from_one_address_are_limited(void **state)
 	default_limits();
 }
 
-static int register_as(const char *email, const char *password)
+static int
+register_as(const char *email, const char *password)
 {
-	Kolo__Identity__V1__RegisterRequest req =
-		KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
+	Kolo__Identity__V1__RegisterRequest req = KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
 	Kolo__Identity__V1__RegisterResponse *resp = NULL;
 
 	req.email = (char *)email;
@@ -1110,7 +1128,8 @@ static int register_as(const char *email, const char *password)
 
 /* Issue 18 finding 1: sign-ups from one address are limited (each costs a
  * hash); refused ones make no account, bad input is not counted. */
-static void test_sign_ups_from_one_address_are_limited(void **state)
+static void
+test_sign_ups_from_one_address_are_limited(void **state)
 {
 	idn_limits l = limits_with(IDN_LIMIT_REGISTER_ADDR, 3, 3600);
 	long users;
@@ -1118,8 +1137,7 @@ static void test_sign_ups_from_one_address_are_limited(void **state)
 
 	use_limits(&l);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(register_as("not-an-email", PASSWORD),
-				 ERR_INVALID_ARGUMENT);
+		assert_int_equal(register_as("not-an-email", PASSWORD), ERR_INVALID_ARGUMENT);
 	for (int i = 0; i < 3; i++) {
 		snprintf(email, sizeof(email), "signup-%d@example.com", i);
 		assert_int_equal(register_as(email, PASSWORD), 0);
@@ -1128,8 +1146,7 @@ static void test_sign_ups_from_one_address_are_limited(void **state)
 	assert_rate_limited(register_as("signup-3@example.com", PASSWORD), 60);
 	assert_rate_limited(register_as("signup-4@example.com", PASSWORD), 60);
 	assert_int_equal(test_pg_long(admin, "SELECT count(*) FROM \"user\""), users);
-	assert_int_equal(throttle_rows("register_addr", "127.0.0.1",
-				       "lockouts = 1"), 1);
+	assert_int_equal(throttle_rows("register_addr", "127.0.0.1", "lockouts = 1"), 1);
 	test_clock_offset += 61;
 	assert_int_equal(register_as("signup-3@example.com", PASSWORD), 0);
 	default_limits();
@@ -1137,7 +1154,8 @@ static void test_sign_ups_from_one_address_are_limited(void **state)
 
 /* Issue 18 finding 1: refused refresh tokens from one address lock it;
  * good refreshes are not counted against it. */
-static void test_refused_refreshes_from_one_address_are_limited(void **state)
+static void
+test_refused_refreshes_from_one_address_are_limited(void **state)
 {
 	idn_limits l = limits_with(IDN_LIMIT_REFRESH_ADDR, 3, 600);
 	account acc;
@@ -1157,7 +1175,8 @@ static void test_refused_refreshes_from_one_address_are_limited(void **state)
 
 /* Issue 18 finding 1: wrong recovery tokens for one user lock ResetPin,
  * the right one too, and the lockout is in the user's activity log. */
-static void test_wrong_recovery_tokens_lock_reset_pin(void **state)
+static void
+test_wrong_recovery_tokens_lock_reset_pin(void **state)
 {
 	idn_limits l = limits_with(IDN_LIMIT_RESET_PIN_ACCOUNT, 2, 3600);
 	account acc;
@@ -1178,22 +1197,23 @@ static void test_wrong_recovery_tokens_lock_reset_pin(void **state)
 	default_limits();
 }
 
-static void assert_pin_locked(int rc, int64_t min_s, int64_t max_s)
+static void
+assert_pin_locked(int rc, int64_t min_s, int64_t max_s)
 {
 	assert_int_equal(rc, ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "pin_locked");
 	if (err_last()->retry_after_s < min_s || err_last()->retry_after_s > max_s)
-		fail_msg("locked for %d s, not %lld..%lld s",
-			 err_last()->retry_after_s, (long long)min_s,
-			 (long long)max_s);
+		fail_msg("locked for %d s, not %lld..%lld s", err_last()->retry_after_s,
+			 (long long)min_s, (long long)max_s);
 }
 
 /* Issue 18 finding 8: five wrong PINs in a row lock the PIN for 30 min,
  * the next five for 2 h, the next for 24 h; each lock is logged. A new day
  * starts again at 30 min. */
-static void test_pin_lockouts_grow_30_minutes_2_hours_24_hours(void **state)
+static void
+test_pin_lockouts_grow_30_minutes_2_hours_24_hours(void **state)
 {
-	static const int64_t locks[] = { 1800, 7200, 86400 };
+	static const int64_t locks[] = {1800, 7200, 86400};
 	account acc;
 	char recovery[64];
 
@@ -1201,12 +1221,9 @@ static void test_pin_lockouts_grow_30_minutes_2_hours_24_hours(void **state)
 	assert_int_equal(set_pin(&acc, PIN, recovery), 0);
 	for (int round = 0; round < 3; round++) {
 		for (int i = 0; i < 4; i++)
-			assert_int_equal(verify_pin(&acc, WRONG_PIN),
-					 ERR_PERMISSION_DENIED);
-		assert_pin_locked(verify_pin(&acc, WRONG_PIN), locks[round],
-				  locks[round]);
-		assert_pin_locked(verify_pin(&acc, PIN), locks[round] - 5,
-				  locks[round]);
+			assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
+		assert_pin_locked(verify_pin(&acc, WRONG_PIN), locks[round], locks[round]);
+		assert_pin_locked(verify_pin(&acc, PIN), locks[round] - 5, locks[round]);
 		assert_int_equal(events_of(&acc, "pin_locked"), round + 1);
 		test_clock_offset += locks[round] - 60;
 		assert_pin_locked(verify_pin(&acc, PIN), 1, 60);
@@ -1214,7 +1231,9 @@ static void test_pin_lockouts_grow_30_minutes_2_hours_24_hours(void **state)
 	}
 	assert_int_equal(events_of(&acc, "pin_failed"), 15);
 	assert_int_equal(count_sql("SELECT lockouts FROM transaction_pins"
-				   " WHERE user_id = '%s'", acc.id), 3);
+				   " WHERE user_id = '%s'",
+				   acc.id),
+			 3);
 	/* The day of the first wrong PIN is over: 30 minutes again. */
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
@@ -1225,7 +1244,8 @@ static void test_pin_lockouts_grow_30_minutes_2_hours_24_hours(void **state)
 
 /* Issue 18 finding 8: right PINs between wrong ones do not buy more
  * guesses: the 15th wrong PIN of a day locks it until the day is over. */
-static void test_pin_daily_cap_holds_between_right_pins(void **state)
+static void
+test_pin_daily_cap_holds_between_right_pins(void **state)
 {
 	account acc;
 	char recovery[64];
@@ -1234,14 +1254,12 @@ static void test_pin_daily_cap_holds_between_right_pins(void **state)
 	assert_int_equal(set_pin(&acc, PIN, recovery), 0);
 	for (int round = 0; round < 3; round++) {
 		for (int i = 0; i < 4; i++)
-			assert_int_equal(verify_pin(&acc, WRONG_PIN),
-					 ERR_PERMISSION_DENIED);
+			assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
 		assert_int_equal(verify_pin(&acc, PIN), 0);
 		test_clock_offset += 3600;
 	}
 	assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
-	assert_string_equal(err_last()->message,
-			    "wrong PIN: 2 attempts left before it locks");
+	assert_string_equal(err_last()->message, "wrong PIN: 2 attempts left before it locks");
 	assert_int_equal(verify_pin(&acc, WRONG_PIN), ERR_PERMISSION_DENIED);
 	/* 15th of the day: locked until 24 h after the first (3 h ago). */
 	assert_pin_locked(verify_pin(&acc, WRONG_PIN), 21 * 3600 - 5, 21 * 3600);
@@ -1253,7 +1271,8 @@ static void test_pin_daily_cap_holds_between_right_pins(void **state)
 
 /* --- keys and secrets -------------------------------------------------------------- */
 
-static void test_signing_keys_publish_current_and_previous(void **state)
+static void
+test_signing_keys_publish_current_and_previous(void **state)
 {
 	Kolo__Identity__V1__GetSigningKeysRequest req =
 		KOLO__IDENTITY__V1__GET_SIGNING_KEYS_REQUEST__INIT;
@@ -1273,12 +1292,13 @@ static void test_signing_keys_publish_current_and_previous(void **state)
 
 /* --- idempotency keys (request_id) -------------------------------------------- */
 
-static int register_keyed(const char *email, const char *password, const char *name,
-			  const char *key, Kolo__Identity__V1__RegisterResponse **out)
+static int
+register_keyed(const char *email, const char *password, const char *name, const char *key,
+	       Kolo__Identity__V1__RegisterResponse **out)
 {
 	Kolo__Identity__V1__RegisterRequest req = KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
 	Kolo__Identity__V1__RegisterResponse *resp = NULL;
-	test_caller who = { .caller = "gateway" };
+	test_caller who = {.caller = "gateway"};
 	int rc;
 
 	req.email = (char *)email;
@@ -1299,69 +1319,72 @@ static int register_keyed(const char *email, const char *password, const char *n
  * first tokens are never stored); another request under the key is
  * refused, and one that differs only in the password is a failed Login
  * (charged to the account's login limit and logged), never a free guess. */
-static void test_register_with_a_key_twice_makes_one_user(void **state)
+static void
+test_register_with_a_key_twice_makes_one_user(void **state)
 {
 	Kolo__Identity__V1__RegisterResponse *first = NULL, *again = NULL;
 	account acc;
 
 	(void)state;
-	assert_int_equal(register_keyed("keyed@example.com", PASSWORD, "Keyed", "reg-1",
-					&first), 0);
-	assert_int_equal(register_keyed("keyed@example.com", PASSWORD, "Keyed", "reg-1",
-					&again), 0);
+	assert_int_equal(register_keyed("keyed@example.com", PASSWORD, "Keyed", "reg-1", &first),
+			 0);
+	assert_int_equal(register_keyed("keyed@example.com", PASSWORD, "Keyed", "reg-1", &again),
+			 0);
 	assert_string_equal(again->user->id, first->user->id);
 	assert_string_equal(again->user->email, "keyed@example.com");
 	assert_string_not_equal(again->refresh_token, first->refresh_token);
 	assert_string_not_equal(again->access_token, "");
 	snprintf(acc.id, sizeof(acc.id), "%s", first->user->id);
 	snprintf(acc.access, sizeof(acc.access), "%s", again->access_token);
-	assert_int_equal(count_sql("SELECT count(*) FROM \"user\" WHERE email = '%s'",
-				   "keyed@example.com"), 1);
-	assert_int_equal(count_sql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'",
-				   acc.id), 2);
+	assert_int_equal(
+		count_sql("SELECT count(*) FROM \"user\" WHERE email = '%s'", "keyed@example.com"),
+		1);
+	assert_int_equal(
+		count_sql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'", acc.id), 2);
 	assert_int_equal(events_of(&acc, "register"), 1);
 	assert_int_equal(count_sql("SELECT count(*) FROM identity_idempotency"
 				   " WHERE request_id = '%s' AND caller = 'internal:gateway'",
-				   "reg-1"), 1);
+				   "reg-1"),
+			 1);
 
 	/* Another password or name under the key: refused, no new session. */
 	assert_int_equal(events_of(&acc, "login_failed"), 0);
-	assert_int_equal(register_keyed("keyed@example.com", "another long password",
-					"Keyed", "reg-1", NULL),
+	assert_int_equal(register_keyed("keyed@example.com", "another long password", "Keyed",
+					"reg-1", NULL),
 			 ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "invalid_credentials");
 	assert_int_equal(events_of(&acc, "login_failed"), 1);
 	assert_int_equal(register_keyed("keyed@example.com", PASSWORD, "Other", "reg-1", NULL),
 			 ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "request_id_reused");
-	assert_int_equal(count_sql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'",
-				   acc.id), 2);
+	assert_int_equal(
+		count_sql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'", acc.id), 2);
 
 	/* Without the key the email is taken, as before; bad keys refused. */
 	assert_int_equal(register_keyed("keyed@example.com", PASSWORD, "Keyed", "", NULL),
 			 ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "email_taken");
-	assert_int_equal(register_keyed("keyed2@example.com", PASSWORD, "Keyed", "bad\nkey",
-					NULL),
+	assert_int_equal(register_keyed("keyed2@example.com", PASSWORD, "Keyed", "bad\nkey", NULL),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "invalid_request_id");
-	assert_int_equal(count_sql("SELECT count(*) FROM \"user\" WHERE email = '%s'",
-				   "keyed2@example.com"), 0);
+	assert_int_equal(
+		count_sql("SELECT count(*) FROM \"user\" WHERE email = '%s'", "keyed2@example.com"),
+		0);
 }
-
 
 typedef struct register_race {
 	int rc;
 	char id[64];
 } register_race;
 
-static void *register_racer(void *arg)
+static void *
+register_racer(void *arg)
 {
 	register_race *r = arg;
 	mem_arena *a = mem_arena_new(0);
 	Kolo__Identity__V1__RegisterRequest req = KOLO__IDENTITY__V1__REGISTER_REQUEST__INIT;
 	Kolo__Identity__V1__RegisterResponse *resp = NULL;
-	test_caller who = { .caller = "gateway" };
+	test_caller who = {.caller = "gateway"};
 
 	req.email = "raced-keyed@example.com";
 	req.password = PASSWORD;
@@ -1377,14 +1400,15 @@ static void *register_racer(void *arg)
 
 /* Concurrent first Registers with one key: one user, every caller gets it
  * (not email_taken). */
-static void test_concurrent_registers_with_one_key_make_one_user(void **state)
+static void
+test_concurrent_registers_with_one_key_make_one_user(void **state)
 {
 	pthread_t threads[RACERS];
 	register_race races[RACERS];
 
 	(void)state;
 	for (int i = 0; i < RACERS; i++) {
-		races[i] = (register_race){ .rc = -1 };
+		races[i] = (register_race){.rc = -1};
 		pthread_create(&threads[i], NULL, register_racer, &races[i]);
 	}
 	for (int i = 0; i < RACERS; i++)
@@ -1396,20 +1420,18 @@ static void test_concurrent_registers_with_one_key_make_one_user(void **state)
 	assert_int_equal(count_sql("SELECT count(*) FROM \"user\" WHERE email = '%s'",
 				   "raced-keyed@example.com"),
 			 1);
-	assert_int_equal(count_sql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'",
-				   races[0].id),
-			 RACERS);
+	assert_int_equal(
+		count_sql("SELECT count(*) FROM refresh_tokens WHERE user_id = '%s'", races[0].id),
+		RACERS);
 }
-
 
 /* Runs last: every table of identity, as text, holds no secret in the
  * clear (passwords, PINs, refresh, recovery and access tokens). */
-static void test_no_secret_is_stored_in_the_clear(void **state)
+static void
+test_no_secret_is_stored_in_the_clear(void **state)
 {
-	static const char *const tables[] = { "\"user\"", "refresh_tokens",
-					      "user_activity_log",
-					      "transaction_pins",
-					      "identity_throttle" };
+	static const char *const tables[] = {"\"user\"", "refresh_tokens", "user_activity_log",
+					     "transaction_pins", "identity_throttle"};
 	char sql[256];
 
 	remember(PASSWORD);
@@ -1419,8 +1441,7 @@ static void test_no_secret_is_stored_in_the_clear(void **state)
 		char *dump;
 
 		snprintf(sql, sizeof(sql),
-			 "SELECT coalesce(string_agg(x::text, '\n'), '') FROM %s x",
-			 tables[t]);
+			 "SELECT coalesce(string_agg(x::text, '\n'), '') FROM %s x", tables[t]);
 		dump = test_pg_value(admin, sql);
 		assert_true(strlen(dump) > 0);
 		for (size_t i = 0; i < n_secrets; i++) {
@@ -1431,7 +1452,8 @@ static void test_no_secret_is_stored_in_the_clear(void **state)
 	}
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_register_returns_user_and_working_tokens),

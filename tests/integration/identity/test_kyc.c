@@ -25,10 +25,8 @@
 #include "test_fake_flw.h"
 #include "test_world.h"
 
-#define PII_KEY                                                                \
-	"k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define HASH_KEY                                                               \
-	"f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f"
+#define PII_KEY	  "k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define HASH_KEY  "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f"
 #define NEW_KEY	  "k2:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 #define NEEDS_KYC KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_NEEDS_KYC
 #define ACTIVE	  KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE
@@ -37,7 +35,8 @@ static test_world w;
 static int started;
 static int next_number = 1000;
 
-static void use_flutterwave(int live)
+static void
+use_flutterwave(int live)
 {
 	pay_flutterwave_config cfg = {.secret_key = TEST_FAKE_FLW_SECRET_KEY,
 				      .secret_hash = "h",
@@ -54,7 +53,8 @@ static void use_flutterwave(int live)
 	pay_configure(&deps);
 }
 
-static void use_demo(void)
+static void
+use_demo(void)
 {
 	pay_provider *p = NULL;
 
@@ -62,10 +62,10 @@ static void use_demo(void)
 	test_world_provider(&w, p);
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
-	idn_kyc_deps deps = {
-		.enabled = 1, .poll_interval_ms = 1000, .poll_batch = 32};
+	idn_kyc_deps deps = {.enabled = 1, .poll_interval_ms = 1000, .poll_batch = 32};
 
 	(void)state;
 	if (test_fake_flw_start() < 0 || test_world_start(&w) < 0)
@@ -79,7 +79,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	(void)state;
 	idn_kyc_unconfigure();
@@ -89,7 +90,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int reset(void **state)
+static int
+reset(void **state)
 {
 	(void)state;
 	test_fake_flw_control("reset", "{}");
@@ -98,16 +100,16 @@ static int reset(void **state)
 }
 
 /* A fresh 11-digit number ending in tail (3 digits). */
-static void number_ending(char out[12], const char *tail)
+static void
+number_ending(char out[12], const char *tail)
 {
 	snprintf(out, 12, "70%06d%s", next_number++, tail);
 }
 
-static int submit(const test_user *u, const char *type, const char *number,
-		  Kolo__Identity__V1__Kyc **out)
+static int
+submit(const test_user *u, const char *type, const char *number, Kolo__Identity__V1__Kyc **out)
 {
-	Kolo__Identity__V1__SubmitKycRequest req =
-		KOLO__IDENTITY__V1__SUBMIT_KYC_REQUEST__INIT;
+	Kolo__Identity__V1__SubmitKycRequest req = KOLO__IDENTITY__V1__SUBMIT_KYC_REQUEST__INIT;
 	Kolo__Identity__V1__SubmitKycResponse *resp = NULL;
 	char copy[32];
 	int rc;
@@ -115,36 +117,34 @@ static int submit(const test_user *u, const char *type, const char *number,
 	snprintf(copy, sizeof(copy), "%s", number);
 	req.id_type = (char *)type;
 	req.id_number = copy;
-	rc = test_world_call(&w, &w.identity.service, "SubmitKyc", &req, &resp,
-			     u);
+	rc = test_world_call(&w, &w.identity.service, "SubmitKyc", &req, &resp, u);
 	if (out)
 		*out = rc == 0 ? resp->kyc : NULL;
 	return rc;
 }
 
-static Kolo__Identity__V1__Kyc *get_kyc(const test_user *u)
+static Kolo__Identity__V1__Kyc *
+get_kyc(const test_user *u)
 {
-	Kolo__Identity__V1__GetKycRequest req =
-		KOLO__IDENTITY__V1__GET_KYC_REQUEST__INIT;
+	Kolo__Identity__V1__GetKycRequest req = KOLO__IDENTITY__V1__GET_KYC_REQUEST__INIT;
 	Kolo__Identity__V1__GetKycResponse *resp = NULL;
 
-	assert_int_equal(test_world_call(&w, &w.identity.service, "GetKyc",
-					 &req, &resp, u),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.identity.service, "GetKyc", &req, &resp, u), 0);
 	return resp->kyc;
 }
 
-static long kyc_rows(const test_user *u)
+static long
+kyc_rows(const test_user *u)
 {
 	char sql[256];
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM user_kyc WHERE user_id = '%s'", u->id);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM user_kyc WHERE user_id = '%s'", u->id);
 	return test_pg_long(w.admin, sql);
 }
 
 /* No column of user_kyc holds the number in the clear. */
-static void assert_not_in_clear(const char *number)
+static void
+assert_not_in_clear(const char *number)
 {
 	char sql[512];
 
@@ -161,7 +161,8 @@ static void assert_not_in_clear(const char *number)
 	assert_int_equal(test_pg_long(w.admin, sql), 0);
 }
 
-static long activity(const test_user *u, const char *event)
+static long
+activity(const test_user *u, const char *event)
 {
 	char sql[256];
 
@@ -174,7 +175,8 @@ static long activity(const test_user *u, const char *event)
 
 /* kyc.result events of u in identity's outbox (DESIGN §16), and a field
  * of the newest one (what: SQL on the row, e.g. "data->>'status'"). */
-static long kyc_events(const test_user *u)
+static long
+kyc_events(const test_user *u)
 {
 	char sql[256];
 
@@ -185,8 +187,8 @@ static long kyc_events(const test_user *u)
 	return test_pg_long(w.admin, sql);
 }
 
-static void assert_kyc_event(const test_user *u, const char *what,
-			     const char *expected)
+static void
+assert_kyc_event(const test_user *u, const char *what, const char *expected)
 {
 	char sql[320], *got;
 
@@ -200,43 +202,37 @@ static void assert_kyc_event(const test_user *u, const char *what,
 }
 
 /* GetUser's kyc_verified for u, as groups asks it (the service token). */
-static int user_kyc_verified(const test_user *u)
+static int
+user_kyc_verified(const test_user *u)
 {
-	Kolo__Identity__V1__GetUserRequest req =
-		KOLO__IDENTITY__V1__GET_USER_REQUEST__INIT;
+	Kolo__Identity__V1__GetUserRequest req = KOLO__IDENTITY__V1__GET_USER_REQUEST__INIT;
 	Kolo__Identity__V1__GetUserResponse *resp = NULL;
 
 	req.user_id = (char *)u->id;
-	assert_int_equal(test_world_call(&w, &w.identity.service, "GetUser",
-					 &req, &resp, NULL),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.identity.service, "GetUser", &req, &resp, NULL), 0);
 	return resp->user->kyc_verified;
 }
 
 /* GetUser's kyc_name for u (the service token), compared with expected;
  * and the user's own GetMe never carries it. */
-static void assert_kyc_name(const test_user *u, const char *expected)
+static void
+assert_kyc_name(const test_user *u, const char *expected)
 {
-	Kolo__Identity__V1__GetUserRequest req =
-		KOLO__IDENTITY__V1__GET_USER_REQUEST__INIT;
+	Kolo__Identity__V1__GetUserRequest req = KOLO__IDENTITY__V1__GET_USER_REQUEST__INIT;
 	Kolo__Identity__V1__GetUserResponse *resp = NULL;
-	Kolo__Identity__V1__GetMeRequest me =
-		KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
+	Kolo__Identity__V1__GetMeRequest me = KOLO__IDENTITY__V1__GET_ME_REQUEST__INIT;
 	Kolo__Identity__V1__GetMeResponse *mine = NULL;
 
 	req.user_id = (char *)u->id;
-	assert_int_equal(test_world_call(&w, &w.identity.service, "GetUser",
-					 &req, &resp, NULL),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.identity.service, "GetUser", &req, &resp, NULL), 0);
 	assert_string_equal(resp->user->kyc_name, expected);
-	assert_int_equal(test_world_call(&w, &w.identity.service, "GetMe",
-					 &me, &mine, u),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.identity.service, "GetMe", &me, &mine, u), 0);
 	assert_string_equal(mine->user->kyc_name, "");
 }
 
 /* user_kyc.verified_name of u, "(null)" for NULL. */
-static void assert_stored_name(const test_user *u, const char *expected)
+static void
+assert_stored_name(const test_user *u, const char *expected)
 {
 	char sql[256], *got;
 
@@ -249,17 +245,18 @@ static void assert_stored_name(const test_user *u, const char *expected)
 	free(got);
 }
 
-static void rename_user(const test_user *u, const char *name)
+static void
+rename_user(const test_user *u, const char *name)
 {
 	char sql[256];
 
-	snprintf(sql, sizeof(sql), "UPDATE \"user\" SET name = '%s' WHERE id = '%s'",
-		 name, u->id);
+	snprintf(sql, sizeof(sql), "UPDATE \"user\" SET name = '%s' WHERE id = '%s'", name, u->id);
 	test_pg_ok(w.admin, sql);
 }
 
 /* identity's worker pass, on this thread, as kolo-identity. */
-static void identity_pass(void)
+static void
+identity_pass(void)
 {
 	db_thread_close();
 	db_thread_set_conninfo(w.identity.conninfo);
@@ -273,21 +270,19 @@ static void identity_pass(void)
 /* --- input -------------------------------------------------------------------
  */
 
-static void test_kyc_refuses_a_number_that_is_not_11_digits(void **state)
+static void
+test_kyc_refuses_a_number_that_is_not_11_digits(void **state)
 {
-	static const char *const bad[] = {"1234567890", "123456789012",
-					  "1234567890a", ""};
+	static const char *const bad[] = {"1234567890", "123456789012", "1234567890a", ""};
 	test_user u;
 
 	(void)state;
 	test_identity_user(&w.identity, &u, "input");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(submit(&u, "bvn", bad[i], NULL),
-				 ERR_INVALID_ARGUMENT);
+		assert_int_equal(submit(&u, "bvn", bad[i], NULL), ERR_INVALID_ARGUMENT);
 		assert_string_equal(err_last()->reason, "invalid_id_number");
 	}
-	assert_int_equal(submit(&u, "passport", "12345678901", NULL),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(submit(&u, "passport", "12345678901", NULL), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "invalid_id_type");
 	assert_int_equal(kyc_rows(&u), 0);
 	assert_string_equal(get_kyc(&u)->status, "none");
@@ -296,7 +291,8 @@ static void test_kyc_refuses_a_number_that_is_not_11_digits(void **state)
 /* --- the demo provider
  * --------------------------------------------------------- */
 
-static void test_kyc_demo_verifies_at_once_and_seals_the_number(void **state)
+static void
+test_kyc_demo_verifies_at_once_and_seals_the_number(void **state)
 {
 	Kolo__Identity__V1__Kyc *k = NULL;
 	char number[12];
@@ -335,8 +331,7 @@ static void test_kyc_demo_verifies_at_once_and_seals_the_number(void **state)
 	}
 	/* A verified account does not switch to another number. */
 	number_ending(number, "124");
-	assert_int_equal(submit(&u, "nin", number, NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(submit(&u, "nin", number, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_already_verified");
 	assert_string_equal(get_kyc(&u)->last3, "123");
 	assert_int_equal(kyc_events(&u), 1);
@@ -346,7 +341,8 @@ static void test_kyc_demo_verifies_at_once_and_seals_the_number(void **state)
 /* A check verified before the provider's name was kept (0034) has none:
  * GetUser gives no kyc_name, and submitting the same number again asks
  * the provider (not the old verified check) so the name is stored. */
-static void test_kyc_verified_without_a_name_asks_the_provider_again(void **state)
+static void
+test_kyc_verified_without_a_name_asks_the_provider_again(void **state)
 {
 	char number[12], sql[256];
 	test_user u;
@@ -355,8 +351,7 @@ static void test_kyc_verified_without_a_name_asks_the_provider_again(void **stat
 	test_identity_user(&w.identity, &u, "old-check");
 	number_ending(number, "131");
 	assert_int_equal(submit(&u, "bvn", number, NULL), 0);
-	snprintf(sql, sizeof(sql),
-		 "UPDATE user_kyc SET verified_name = NULL WHERE user_id = '%s'",
+	snprintf(sql, sizeof(sql), "UPDATE user_kyc SET verified_name = NULL WHERE user_id = '%s'",
 		 u.id);
 	test_pg_ok(w.admin, sql);
 	assert_true(user_kyc_verified(&u));
@@ -367,7 +362,8 @@ static void test_kyc_verified_without_a_name_asks_the_provider_again(void **stat
 	assert_string_equal(get_kyc(&u)->status, "verified");
 }
 
-static void test_kyc_demo_refusals_store_nothing(void **state)
+static void
+test_kyc_demo_refusals_store_nothing(void **state)
 {
 	char refused[12], other[12];
 	test_user u;
@@ -376,17 +372,16 @@ static void test_kyc_demo_refusals_store_nothing(void **state)
 	test_identity_user(&w.identity, &u, "refused");
 	number_ending(refused, "000");
 	number_ending(other, "999");
-	assert_int_equal(submit(&u, "bvn", refused, NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(submit(&u, "bvn", refused, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_rejected");
-	assert_int_equal(submit(&u, "bvn", other, NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(submit(&u, "bvn", other, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_name_mismatch");
 	assert_int_equal(kyc_rows(&u), 0);
 	assert_int_equal(kyc_events(&u), 0);
 }
 
-static void test_kyc_number_verified_for_another_user_is_in_use(void **state)
+static void
+test_kyc_number_verified_for_another_user_is_in_use(void **state)
 {
 	char number[12];
 	test_user a, b;
@@ -406,7 +401,8 @@ static void test_kyc_number_verified_for_another_user_is_in_use(void **state)
 /* --- Flutterwave: BVN consent, read back by the worker
  * ------------------------- */
 
-static void test_kyc_flutterwave_consent_then_verified(void **state)
+static void
+test_kyc_flutterwave_consent_then_verified(void **state)
 {
 	Kolo__Identity__V1__Kyc *k = NULL;
 	char number[12], body[256];
@@ -422,8 +418,7 @@ static void test_kyc_flutterwave_consent_then_verified(void **state)
 	assert_string_equal(k->status, "pending");
 	assert_false(user_kyc_verified(&u));
 	assert_int_equal(kyc_events(&u), 0);
-	assert_non_null(
-		strstr(k->consent_url, "https://consent.flutterwave.test/"));
+	assert_non_null(strstr(k->consent_url, "https://consent.flutterwave.test/"));
 	sent = test_fake_flw_last_body("/v3/bvn/verifications");
 	assert_non_null(strstr(sent, number));
 	free(sent);
@@ -432,8 +427,7 @@ static void test_kyc_flutterwave_consent_then_verified(void **state)
 	identity_pass();
 	assert_string_equal(get_kyc(&u)->status, "pending");
 	/* A 5xx on read-back leaves it pending. */
-	snprintf(body, sizeof(body),
-		 "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
+	snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
 		 strrchr(k->consent_url, '/') + 1);
 	test_fake_flw_control("bvn_consent", body);
 	test_fake_flw_mode("bvn", "fail500", 1);
@@ -456,7 +450,8 @@ static void test_kyc_flutterwave_consent_then_verified(void **state)
 /* The user's name is free text; the provider's is what the check proved.
  * A padded name passes the check (the provider's words are a subset of
  * it), and identity keeps the provider's name, never the padded one. */
-static void test_kyc_keeps_the_providers_name_not_the_users(void **state)
+static void
+test_kyc_keeps_the_providers_name_not_the_users(void **state)
 {
 	Kolo__Identity__V1__Kyc *k = NULL;
 	char number[12], body[256];
@@ -476,8 +471,7 @@ static void test_kyc_keeps_the_providers_name_not_the_users(void **state)
 	/* Pending: no name yet. */
 	assert_stored_name(&u, "(null)");
 	assert_kyc_name(&u, "");
-	snprintf(body, sizeof(body),
-		 "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
+	snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
 		 strrchr(k->consent_url, '/') + 1);
 	test_fake_flw_control("bvn_consent", body);
 	identity_pass();
@@ -486,7 +480,8 @@ static void test_kyc_keeps_the_providers_name_not_the_users(void **state)
 	assert_kyc_name(&u, "ADEBAYO OKAFOR");
 }
 
-static void test_kyc_flutterwave_names_another_person(void **state)
+static void
+test_kyc_flutterwave_names_another_person(void **state)
 {
 	Kolo__Identity__V1__Kyc *k = NULL;
 	char number[12], body[256];
@@ -502,8 +497,7 @@ static void test_kyc_flutterwave_names_another_person(void **state)
 		 number);
 	test_fake_flw_control("bvn", body);
 	assert_int_equal(submit(&u, "bvn", number, &k), 0);
-	snprintf(body, sizeof(body),
-		 "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
+	snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
 		 strrchr(k->consent_url, '/') + 1);
 	test_fake_flw_control("bvn_consent", body);
 	identity_pass();
@@ -518,15 +512,14 @@ static void test_kyc_flutterwave_names_another_person(void **state)
 	assert_kyc_event(&u, "data->>'status'", "failed");
 	assert_kyc_event(&u, "data->>'reason'", "kyc_name_mismatch");
 	/* A failed check keeps no number. */
-	assert_int_equal(
-		test_pg_long(
-			w.admin,
-			"SELECT count(*) FROM user_kyc"
-			" WHERE status = 'failed' AND id_cipher IS NOT NULL"),
-		0);
+	assert_int_equal(test_pg_long(w.admin,
+				      "SELECT count(*) FROM user_kyc"
+				      " WHERE status = 'failed' AND id_cipher IS NOT NULL"),
+			 0);
 }
 
-static void test_kyc_flutterwave_5xx_and_timeout_store_nothing(void **state)
+static void
+test_kyc_flutterwave_5xx_and_timeout_store_nothing(void **state)
 {
 	char number[12];
 	test_user u;
@@ -539,29 +532,28 @@ static void test_kyc_flutterwave_5xx_and_timeout_store_nothing(void **state)
 	assert_int_equal(submit(&u, "bvn", number, NULL), ERR_UNAVAILABLE);
 	assert_string_equal(err_last()->reason, "provider_unavailable");
 	test_fake_flw_mode("bvn", "slow:2500", 1);
-	assert_int_equal(submit(&u, "bvn", number, NULL),
-			 ERR_DEADLINE_EXCEEDED);
+	assert_int_equal(submit(&u, "bvn", number, NULL), ERR_DEADLINE_EXCEEDED);
 	assert_int_equal(kyc_rows(&u), 0);
 	/* Flutterwave checks BVNs only. */
-	assert_int_equal(submit(&u, "nin", number, NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(submit(&u, "nin", number, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_type_unsupported");
 }
 
 /* --- key rotation
  * ------------------------------------------------------------------ */
 
-static void configure_keys(const char *current, const char *old)
+static void
+configure_keys(const char *current, const char *old)
 {
 	idn_kyc_deps deps = *idn_kyc_current();
 
-	assert_int_equal(
-		idn_pii_keyring_parse(&deps.keys, current, old, HASH_KEY), 0);
+	assert_int_equal(idn_pii_keyring_parse(&deps.keys, current, old, HASH_KEY), 0);
 	idn_kyc_configure(&deps);
 	idn_pii_keyring_wipe(&deps.keys);
 }
 
-static const char *read_number(const test_user *u)
+static const char *
+read_number(const test_user *u)
 {
 	Kolo__Identity__V1__ReadKycNumberRequest req =
 		KOLO__IDENTITY__V1__READ_KYC_NUMBER_REQUEST__INIT;
@@ -569,13 +561,13 @@ static const char *read_number(const test_user *u)
 
 	req.user_id = (char *)u->id;
 	req.purpose = "test";
-	assert_int_equal(test_world_call(&w, &w.identity.service,
-					 "ReadKycNumber", &req, &resp, NULL),
-			 0);
+	assert_int_equal(
+		test_world_call(&w, &w.identity.service, "ReadKycNumber", &req, &resp, NULL), 0);
 	return resp->id_number;
 }
 
-static void test_kyc_rotation_reseals_under_the_new_key(void **state)
+static void
+test_kyc_rotation_reseals_under_the_new_key(void **state)
 {
 	char number[12], sql[256];
 	char *kid;
@@ -593,16 +585,13 @@ static void test_kyc_rotation_reseals_under_the_new_key(void **state)
 	assert_int_equal(db_connect(&c, w.identity.conninfo), 0);
 	assert_int_equal(idn_pii_rotate(&resealed, c, &idn_kyc_current()->keys), 0);
 	assert_true(resealed >= 1);
-	snprintf(sql, sizeof(sql),
-		 "SELECT key_id FROM user_kyc WHERE user_id = '%s'", u.id);
+	snprintf(sql, sizeof(sql), "SELECT key_id FROM user_kyc WHERE user_id = '%s'", u.id);
 	kid = test_pg_value(w.admin, sql);
 	assert_string_equal(kid, "k2");
 	free(kid);
-	assert_int_equal(
-		test_pg_long(w.admin,
-			     "SELECT count(*) FROM user_kyc"
-			     " WHERE key_id IS NOT NULL AND key_id <> 'k2'"),
-		0);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM user_kyc"
+					       " WHERE key_id IS NOT NULL AND key_id <> 'k2'"),
+			 0);
 	/* Without the old key every number still opens. */
 	configure_keys(NEW_KEY, "");
 	assert_string_equal(read_number(&u), number);
@@ -616,21 +605,19 @@ static void test_kyc_rotation_reseals_under_the_new_key(void **state)
 /* --- live accounts
  * ---------------------------------------------------------------- */
 
-static Kolo__Payments__V1__Account *get_account(const char *group_id,
-						const test_user *as)
+static Kolo__Payments__V1__Account *
+get_account(const char *group_id, const test_user *as)
 {
-	Kolo__Payments__V1__GetAccountRequest req =
-		KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
+	Kolo__Payments__V1__GetAccountRequest req = KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
 	Kolo__Payments__V1__GetAccountResponse *resp = NULL;
 
 	req.group_id = (char *)group_id;
-	assert_int_equal(
-		test_world_call(&w, &w.payments, "GetAccount", &req, &resp, as),
-		0);
+	assert_int_equal(test_world_call(&w, &w.payments, "GetAccount", &req, &resp, as), 0);
 	return resp->account;
 }
 
-static void test_live_account_waits_for_kyc_then_opens_by_itself(void **state)
+static void
+test_live_account_waits_for_kyc_then_opens_by_itself(void **state)
 {
 	Kolo__Payments__V1__Account *a;
 	Kolo__Identity__V1__Kyc *k = NULL;
@@ -645,8 +632,7 @@ static void test_live_account_waits_for_kyc_then_opens_by_itself(void **state)
 	a = get_account(group, &owner);
 	assert_int_equal(a->status, NEEDS_KYC);
 	assert_string_equal(a->reason, "kyc_required");
-	assert_int_equal(test_fake_flw_requests("/v3/virtual-account-numbers"),
-			 0);
+	assert_int_equal(test_fake_flw_requests("/v3/virtual-account-numbers"), 0);
 
 	number_ending(number, "246");
 	assert_int_equal(submit(&owner, "bvn", number, &k), 0);
@@ -655,14 +641,12 @@ static void test_live_account_waits_for_kyc_then_opens_by_itself(void **state)
 	assert_int_equal(a->status, NEEDS_KYC);
 	assert_string_equal(a->reason, "kyc_pending");
 
-	snprintf(body, sizeof(body),
-		 "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
+	snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
 		 strrchr(k->consent_url, '/') + 1);
 	test_fake_flw_control("bvn_consent", body);
 	identity_pass();
 	pay_worker_pass(); /* by itself: nobody asks for the account */
-	assert_int_equal(test_fake_flw_requests("/v3/virtual-account-numbers"),
-			 1);
+	assert_int_equal(test_fake_flw_requests("/v3/virtual-account-numbers"), 1);
 	sent = test_fake_flw_last_body("/v3/virtual-account-numbers");
 	assert_non_null(strstr(sent, number));
 	free(sent);
@@ -686,45 +670,41 @@ static void test_live_account_waits_for_kyc_then_opens_by_itself(void **state)
 #define TREASURER KOLO__COMMON__V1__ROLE__ROLE_TREASURER
 #define MEMBER	  KOLO__COMMON__V1__ROLE__ROLE_MEMBER
 
-static void set_pin(const test_user *u)
+static void
+set_pin(const test_user *u)
 {
-	Kolo__Identity__V1__SetPinRequest req =
-		KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
+	Kolo__Identity__V1__SetPinRequest req = KOLO__IDENTITY__V1__SET_PIN_REQUEST__INIT;
 	Kolo__Identity__V1__SetPinResponse *resp = NULL;
 
 	req.pin = PIN;
-	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPin",
-					 &req, &resp, u),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.identity.service, "SetPin", &req, &resp, u), 0);
 }
 
 /* UpdateGroup naming holder as the account holder, by as. */
-static int name_holder(const char *group_id, const test_user *as,
-		       const test_user *holder,
-		       Kolo__Groups__V1__UpdateGroupResponse **out)
+static int
+name_holder(const char *group_id, const test_user *as, const test_user *holder,
+	    Kolo__Groups__V1__UpdateGroupResponse **out)
 {
-	Kolo__Groups__V1__UpdateGroupRequest req =
-		KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__UpdateGroupRequest req = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
 
 	req.group_id = (char *)group_id;
 	req.account_holder_user_id = (char *)holder->id;
 	return test_world_call(&w, &w.groups, "UpdateGroup", &req, out, as);
 }
 
-static Kolo__Groups__V1__Group *get_group(const char *group_id,
-					  const test_user *as)
+static Kolo__Groups__V1__Group *
+get_group(const char *group_id, const test_user *as)
 {
-	Kolo__Groups__V1__GetGroupRequest req =
-		KOLO__GROUPS__V1__GET_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__GetGroupRequest req = KOLO__GROUPS__V1__GET_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__GetGroupResponse *resp = NULL;
 
 	req.group_id = (char *)group_id;
-	assert_int_equal(
-		test_world_call(&w, &w.groups, "GetGroup", &req, &resp, as), 0);
+	assert_int_equal(test_world_call(&w, &w.groups, "GetGroup", &req, &resp, as), 0);
 	return resp->group;
 }
 
-static long holder_proposals(const char *group_id)
+static long
+holder_proposals(const char *group_id)
 {
 	char sql[256];
 
@@ -737,15 +717,15 @@ static long holder_proposals(const char *group_id)
 
 /* Verifies u's BVN at the Flutterwave fake (consent given); the number is
  * written to number. */
-static void verify_bvn(const test_user *u, char number[12])
+static void
+verify_bvn(const test_user *u, char number[12])
 {
 	Kolo__Identity__V1__Kyc *k = NULL;
 	char body[256];
 
 	number_ending(number, "135");
 	assert_int_equal(submit(u, "bvn", number, &k), 0);
-	snprintf(body, sizeof(body),
-		 "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
+	snprintf(body, sizeof(body), "{\"reference\":\"%s\",\"status\":\"COMPLETED\"}",
 		 strrchr(k->consent_url, '/') + 1);
 	test_fake_flw_control("bvn_consent", body);
 	identity_pass();
@@ -776,12 +756,10 @@ test_named_treasurer_holds_the_waiting_account_once_verified(void **state)
 	a = get_account(group, &owner);
 	assert_int_equal(a->status, NEEDS_KYC);
 	assert_string_equal(a->reason, "kyc_required");
-	assert_string_equal(get_group(group, &owner)->account_holder_user_id,
-			    owner.id);
+	assert_string_equal(get_group(group, &owner)->account_holder_user_id, owner.id);
 
 	/* A plain member cannot hold the account: nothing is proposed. */
-	assert_int_equal(name_holder(group, &owner, &member, &upd),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(name_holder(group, &owner, &member, &upd), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "holder_not_officer");
 	assert_int_equal(holder_proposals(group), 0);
 
@@ -801,8 +779,7 @@ test_named_treasurer_holds_the_waiting_account_once_verified(void **state)
 	/* The TREASURER's approval passes it (the world has no time-lock). */
 	approvers[0] = &treasurer;
 	test_world_pass(&w, upd->proposal, approvers, 1, PIN);
-	assert_string_equal(get_group(group, &owner)->account_holder_user_id,
-			    treasurer.id);
+	assert_string_equal(get_group(group, &owner)->account_holder_user_id, treasurer.id);
 
 	/* The account waits for the TREASURER now, then opens by itself. The
 	 * member's pending check moves the fake's seeded random numbers on,
@@ -814,8 +791,7 @@ test_named_treasurer_holds_the_waiting_account_once_verified(void **state)
 	assert_string_equal(a->reason, "kyc_required");
 	verify_bvn(&treasurer, number);
 	pay_worker_pass();
-	assert_int_equal(test_fake_flw_requests("/v3/virtual-account-numbers"),
-			 1);
+	assert_int_equal(test_fake_flw_requests("/v3/virtual-account-numbers"), 1);
 	sent = test_fake_flw_last_body("/v3/virtual-account-numbers");
 	assert_non_null(strstr(sent, number));
 	free(sent);
@@ -829,13 +805,13 @@ test_named_treasurer_holds_the_waiting_account_once_verified(void **state)
 	assert_int_equal(test_pg_long(w.admin, sql), 1);
 }
 
-static void test_demoting_the_named_holder_falls_back_to_the_owner(void **state)
+static void
+test_demoting_the_named_holder_falls_back_to_the_owner(void **state)
 {
 	Kolo__Groups__V1__UpdateMemberRoleRequest demote =
 		KOLO__GROUPS__V1__UPDATE_MEMBER_ROLE_REQUEST__INIT;
 	Kolo__Groups__V1__UpdateMemberRoleResponse *demoted = NULL;
-	Kolo__Groups__V1__CreateGroupRequest create =
-		KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
+	Kolo__Groups__V1__CreateGroupRequest create = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__CreateGroupResponse *created = NULL;
 	Kolo__Groups__V1__UpdateGroupResponse *upd = NULL;
 	char sql[256];
@@ -848,10 +824,8 @@ static void test_demoting_the_named_holder_falls_back_to_the_owner(void **state)
 	test_identity_user(&w.identity, &treasurer, "fall-treasurer");
 	/* single_officer: the OWNER's proposals pass and apply alone. */
 	create.name = "Fallback";
-	create.rule_template =
-		KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER;
-	assert_int_equal(test_world_call(&w, &w.groups, "CreateGroup", &create,
-					 &created, &owner),
+	create.rule_template = KOLO__COMMON__V1__RULE_TEMPLATE__RULE_TEMPLATE_SINGLE_OFFICER;
+	assert_int_equal(test_world_call(&w, &w.groups, "CreateGroup", &create, &created, &owner),
 			 0);
 	group = created->group->id;
 	test_world_member(&w, group, &owner, &treasurer, TREASURER);
@@ -868,11 +842,9 @@ static void test_demoting_the_named_holder_falls_back_to_the_owner(void **state)
 	demote.group_id = (char *)group;
 	demote.user_id = treasurer.id;
 	demote.role = MEMBER;
-	assert_int_equal(test_world_call(&w, &w.groups, "UpdateMemberRole",
-					 &demote, &demoted, &owner),
-			 0);
-	assert_string_equal(get_group(group, &owner)->account_holder_user_id,
-			    owner.id);
+	assert_int_equal(
+		test_world_call(&w, &w.groups, "UpdateMemberRole", &demote, &demoted, &owner), 0);
+	assert_string_equal(get_group(group, &owner)->account_holder_user_id, owner.id);
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM \"group\" WHERE id = '%s'"
 		 " AND account_holder_id IS NULL",
@@ -886,7 +858,8 @@ static void test_demoting_the_named_holder_falls_back_to_the_owner(void **state)
 	assert_int_equal(test_pg_long(w.admin, sql), 1);
 }
 
-static void test_demo_accounts_open_without_kyc(void **state)
+static void
+test_demo_accounts_open_without_kyc(void **state)
 {
 	char group[64];
 	test_user owner;
@@ -897,44 +870,27 @@ static void test_demo_accounts_open_without_kyc(void **state)
 	assert_int_equal(get_account(group, &owner)->status, ACTIVE);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(
-			test_kyc_refuses_a_number_that_is_not_11_digits, reset),
-		cmocka_unit_test_setup(
-			test_kyc_demo_verifies_at_once_and_seals_the_number,
-			reset),
-		cmocka_unit_test_setup(
-			test_kyc_verified_without_a_name_asks_the_provider_again,
-			reset),
-		cmocka_unit_test_setup(test_kyc_demo_refusals_store_nothing,
+		cmocka_unit_test_setup(test_kyc_refuses_a_number_that_is_not_11_digits, reset),
+		cmocka_unit_test_setup(test_kyc_demo_verifies_at_once_and_seals_the_number, reset),
+		cmocka_unit_test_setup(test_kyc_verified_without_a_name_asks_the_provider_again,
 				       reset),
-		cmocka_unit_test_setup(
-			test_kyc_number_verified_for_another_user_is_in_use,
-			reset),
-		cmocka_unit_test_setup(
-			test_kyc_flutterwave_consent_then_verified, reset),
-		cmocka_unit_test_setup(
-			test_kyc_keeps_the_providers_name_not_the_users, reset),
-		cmocka_unit_test_setup(
-			test_kyc_flutterwave_names_another_person, reset),
-		cmocka_unit_test_setup(
-			test_kyc_flutterwave_5xx_and_timeout_store_nothing,
-			reset),
-		cmocka_unit_test_setup(
-			test_kyc_rotation_reseals_under_the_new_key, reset),
-		cmocka_unit_test_setup(
-			test_live_account_waits_for_kyc_then_opens_by_itself,
-			reset),
-		cmocka_unit_test_setup(
-			test_named_treasurer_holds_the_waiting_account_once_verified,
-			reset),
-		cmocka_unit_test_setup(
-			test_demoting_the_named_holder_falls_back_to_the_owner,
-			reset),
-		cmocka_unit_test_setup(test_demo_accounts_open_without_kyc,
+		cmocka_unit_test_setup(test_kyc_demo_refusals_store_nothing, reset),
+		cmocka_unit_test_setup(test_kyc_number_verified_for_another_user_is_in_use, reset),
+		cmocka_unit_test_setup(test_kyc_flutterwave_consent_then_verified, reset),
+		cmocka_unit_test_setup(test_kyc_keeps_the_providers_name_not_the_users, reset),
+		cmocka_unit_test_setup(test_kyc_flutterwave_names_another_person, reset),
+		cmocka_unit_test_setup(test_kyc_flutterwave_5xx_and_timeout_store_nothing, reset),
+		cmocka_unit_test_setup(test_kyc_rotation_reseals_under_the_new_key, reset),
+		cmocka_unit_test_setup(test_live_account_waits_for_kyc_then_opens_by_itself, reset),
+		cmocka_unit_test_setup(test_named_treasurer_holds_the_waiting_account_once_verified,
 				       reset),
+		cmocka_unit_test_setup(test_demoting_the_named_holder_falls_back_to_the_owner,
+				       reset),
+		cmocka_unit_test_setup(test_demo_accounts_open_without_kyc, reset),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -31,10 +31,8 @@
 #include "test_fake_flw.h"
 #include "test_world.h"
 
-#define PII_KEY                                                                \
-	"k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-#define HASH_KEY                                                               \
-	"f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f"
+#define PII_KEY	   "k1:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+#define HASH_KEY   "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f"
 #define SECRET_KEY TEST_FAKE_PSK_SECRET_KEY
 #define BANK_CODE  "058"
 #define ACCOUNT	   "0123456789"
@@ -45,7 +43,8 @@ static test_world w;
 static int started;
 static int next_number = 1000;
 
-static void use_paystack(int live)
+static void
+use_paystack(int live)
 {
 	pay_paystack_config cfg = {.secret_key = SECRET_KEY,
 				   .account_email = "accounts@kolo.example",
@@ -62,14 +61,13 @@ static void use_paystack(int live)
 	pay_configure(&deps);
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
-	idn_kyc_deps deps = {
-		.enabled = 1, .poll_interval_ms = 1000, .poll_batch = 32};
+	idn_kyc_deps deps = {.enabled = 1, .poll_interval_ms = 1000, .poll_batch = 32};
 
 	(void)state;
-	if (sodium_init() < 0 ||
-	    test_fake_start_script(TEST_FAKE_PSK_SCRIPT, SECRET_KEY) < 0 ||
+	if (sodium_init() < 0 || test_fake_start_script(TEST_FAKE_PSK_SCRIPT, SECRET_KEY) < 0 ||
 	    test_world_start(&w) < 0)
 		return -1;
 	started = 1;
@@ -81,7 +79,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	(void)state;
 	idn_kyc_unconfigure();
@@ -91,10 +90,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int reset(void **state)
+static int
+reset(void **state)
 {
-	static const char *const endpoints[] = {
-		"*", "customer", "identification", "dedicated_account"};
+	static const char *const endpoints[] = {"*", "customer", "identification",
+						"dedicated_account"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
@@ -103,7 +103,8 @@ static int reset(void **state)
 	return 0;
 }
 
-static int check_invariant(void **state)
+static int
+check_invariant(void **state)
 {
 	(void)state;
 	test_pg_payments_invariant(w.admin);
@@ -111,18 +112,18 @@ static int check_invariant(void **state)
 }
 
 /* A fresh 11-digit number ending in tail (3 digits). */
-static void number_ending(char out[12], const char *tail)
+static void
+number_ending(char out[12], const char *tail)
 {
 	snprintf(out, 12, "22%06d%s", next_number++, tail);
 }
 
 /* SubmitKyc with the person's bank account (bank_code NULL: none). */
-static int submit_with(const test_user *u, const char *type, const char *number,
-		       const char *bank_code, const char *account,
-		       Kolo__Identity__V1__Kyc **out)
+static int
+submit_with(const test_user *u, const char *type, const char *number, const char *bank_code,
+	    const char *account, Kolo__Identity__V1__Kyc **out)
 {
-	Kolo__Identity__V1__SubmitKycRequest req =
-		KOLO__IDENTITY__V1__SUBMIT_KYC_REQUEST__INIT;
+	Kolo__Identity__V1__SubmitKycRequest req = KOLO__IDENTITY__V1__SUBMIT_KYC_REQUEST__INIT;
 	Kolo__Identity__V1__SubmitKycResponse *resp = NULL;
 	char copy[32];
 	int rc;
@@ -134,41 +135,39 @@ static int submit_with(const test_user *u, const char *type, const char *number,
 		req.bank_code = (char *)bank_code;
 		req.account_number = (char *)account;
 	}
-	rc = test_world_call(&w, &w.identity.service, "SubmitKyc", &req, &resp,
-			     u);
+	rc = test_world_call(&w, &w.identity.service, "SubmitKyc", &req, &resp, u);
 	if (out)
 		*out = rc == 0 ? resp->kyc : NULL;
 	return rc;
 }
 
-static int submit(const test_user *u, const char *number,
-		  Kolo__Identity__V1__Kyc **out)
+static int
+submit(const test_user *u, const char *number, Kolo__Identity__V1__Kyc **out)
 {
 	return submit_with(u, "bvn", number, BANK_CODE, ACCOUNT, out);
 }
 
-static Kolo__Identity__V1__Kyc *get_kyc(const test_user *u)
+static Kolo__Identity__V1__Kyc *
+get_kyc(const test_user *u)
 {
-	Kolo__Identity__V1__GetKycRequest req =
-		KOLO__IDENTITY__V1__GET_KYC_REQUEST__INIT;
+	Kolo__Identity__V1__GetKycRequest req = KOLO__IDENTITY__V1__GET_KYC_REQUEST__INIT;
 	Kolo__Identity__V1__GetKycResponse *resp = NULL;
 
-	assert_int_equal(test_world_call(&w, &w.identity.service, "GetKyc",
-					 &req, &resp, u),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.identity.service, "GetKyc", &req, &resp, u), 0);
 	return resp->kyc;
 }
 
-static long kyc_rows(const test_user *u)
+static long
+kyc_rows(const test_user *u)
 {
 	char sql[256];
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM user_kyc WHERE user_id = '%s'", u->id);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM user_kyc WHERE user_id = '%s'", u->id);
 	return test_pg_long(w.admin, sql);
 }
 
-static long activity(const test_user *u, const char *event)
+static long
+activity(const test_user *u, const char *event)
 {
 	char sql[256];
 
@@ -180,15 +179,14 @@ static long activity(const test_user *u, const char *event)
 }
 
 /* The user's Paystack customer code (the check's reference, before ':'). */
-static const char *customer_of(const test_user *u)
+static const char *
+customer_of(const test_user *u)
 {
 	char sql[256];
 	char *ref, *colon;
 	const char *code;
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT provider_ref FROM user_kyc WHERE user_id = '%s'",
-		 u->id);
+	snprintf(sql, sizeof(sql), "SELECT provider_ref FROM user_kyc WHERE user_id = '%s'", u->id);
 	ref = test_pg_value(w.admin, sql);
 	assert_non_null(ref);
 	colon = strchr(ref, ':');
@@ -201,7 +199,8 @@ static const char *customer_of(const test_user *u)
 
 /* Settles the customer's identification at the fake (status NULL: as it
  * stands) and answers the webhook Paystack would send for it. */
-static const char *settle(const char *code, const char *status)
+static const char *
+settle(const char *code, const char *status)
 {
 	char body[256];
 	long http = 0;
@@ -210,14 +209,11 @@ static const char *settle(const char *code, const char *status)
 	const char *out;
 
 	if (status)
-		snprintf(body, sizeof(body),
-			 "{\"customer_code\":\"%s\",\"status\":\"%s\"}", code,
+		snprintf(body, sizeof(body), "{\"customer_code\":\"%s\",\"status\":\"%s\"}", code,
 			 status);
 	else
-		snprintf(body, sizeof(body), "{\"customer_code\":\"%s\"}",
-			 code);
-	reply = test_fake_flw_http("POST", "/_control/identification", body,
-				   &http);
+		snprintf(body, sizeof(body), "{\"customer_code\":\"%s\"}", code);
+	reply = test_fake_flw_http("POST", "/_control/identification", body, &http);
 	assert_int_equal(http, 200);
 	j = json_loads(reply, 0, NULL);
 	free(reply);
@@ -230,22 +226,22 @@ static const char *settle(const char *code, const char *status)
 	return out;
 }
 
-static const char *signature_of(const char *body)
+static const char *
+signature_of(const char *body)
 {
 	unsigned char mac[crypto_auth_hmacsha512_BYTES];
 	crypto_auth_hmacsha512_state st;
 	char *hex = mem_arena_alloc(w.arena, sizeof(mac) * 2 + 1);
 
-	crypto_auth_hmacsha512_init(&st, (const unsigned char *)SECRET_KEY,
-				    strlen(SECRET_KEY));
-	crypto_auth_hmacsha512_update(&st, (const unsigned char *)body,
-				      strlen(body));
+	crypto_auth_hmacsha512_init(&st, (const unsigned char *)SECRET_KEY, strlen(SECRET_KEY));
+	crypto_auth_hmacsha512_update(&st, (const unsigned char *)body, strlen(body));
 	crypto_auth_hmacsha512_final(&st, mac);
 	return sodium_bin2hex(hex, sizeof(mac) * 2 + 1, mac, sizeof(mac));
 }
 
 /* Delivers a signed webhook as the gateway does; it must be taken. */
-static void deliver(const char *body)
+static void
+deliver(const char *body)
 {
 	Kolo__Payments__V1__HandleWebhookRequest req =
 		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
@@ -260,13 +256,12 @@ static void deliver(const char *body)
 	req.raw_body.len = strlen(body);
 	req.headers = headers;
 	req.n_headers = 1;
-	assert_int_equal(test_world_call(&w, &w.payments, "HandleWebhook", &req,
-					 &resp, NULL),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.payments, "HandleWebhook", &req, &resp, NULL), 0);
 }
 
 /* identity's worker pass, on this thread, as kolo-identity. */
-static void identity_pass(void)
+static void
+identity_pass(void)
 {
 	db_thread_close();
 	db_thread_set_conninfo(w.identity.conninfo);
@@ -277,7 +272,8 @@ static void identity_pass(void)
 	db_thread_set_conninfo(w.payments_conninfo);
 }
 
-static void assert_sent_contains(const char *path, const char *needle)
+static void
+assert_sent_contains(const char *path, const char *needle)
 {
 	char *sent = test_fake_flw_last_body(path);
 
@@ -288,7 +284,8 @@ static void assert_sent_contains(const char *path, const char *needle)
 
 /* --- verified: the webhook triggers, the read-back decides ---------------- */
 
-static void test_paystack_kyc_pending_then_verified_by_read_back(void **state)
+static void
+test_paystack_kyc_pending_then_verified_by_read_back(void **state)
 {
 	Kolo__Identity__V1__Kyc *k = NULL;
 	char number[12], path[128];
@@ -316,12 +313,11 @@ static void test_paystack_kyc_pending_then_verified_by_read_back(void **state)
 	assert_string_equal(get_kyc(&u)->status, "pending");
 	/* A success webhook the read-back does not confirm (early, or not
 	 * Paystack's word) changes nothing. */
-	deliver(mem_arena_printf(
-		w.arena,
-		"{\"event\":\"customeridentification.success\",\"data\":{"
-		"\"customer_code\":\"%s\",\"identification\":{\"country\":"
-		"\"NG\",\"type\":\"bank_account\"}}}",
-		code));
+	deliver(mem_arena_printf(w.arena,
+				 "{\"event\":\"customeridentification.success\",\"data\":{"
+				 "\"customer_code\":\"%s\",\"identification\":{\"country\":"
+				 "\"NG\",\"type\":\"bank_account\"}}}",
+				 code));
 	identity_pass();
 	assert_string_equal(get_kyc(&u)->status, "pending");
 	/* Validated: the webhook, delivered twice, and a read-back 5xx. */
@@ -331,9 +327,13 @@ static void test_paystack_kyc_pending_then_verified_by_read_back(void **state)
 	test_fake_flw_mode("customer", "fail500", 1);
 	identity_pass();
 	assert_string_equal(get_kyc(&u)->status, "pending");
-	assert_int_equal(test_pg_long(w.admin, mem_arena_printf(w.arena,
-				      "SELECT count(*) FROM user_kyc WHERE user_id = '%s'"
-				      " AND verified_name IS NOT NULL", u.id)), 0);
+	assert_int_equal(
+		test_pg_long(w.admin,
+			     mem_arena_printf(w.arena,
+					      "SELECT count(*) FROM user_kyc WHERE user_id = '%s'"
+					      " AND verified_name IS NOT NULL",
+					      u.id)),
+		0);
 	identity_pass();
 	k = get_kyc(&u);
 	assert_string_equal(k->status, "verified");
@@ -341,22 +341,24 @@ static void test_paystack_kyc_pending_then_verified_by_read_back(void **state)
 	assert_string_equal(k->last3, "456");
 	/* The name Paystack validated is kept (groups holds payer accounts
 	 * to it). */
-	assert_int_equal(test_pg_long(w.admin, mem_arena_printf(w.arena,
-				      "SELECT count(*) FROM user_kyc WHERE user_id = '%s'"
-				      " AND verified_name = 'User Adaeze'", u.id)), 1);
+	assert_int_equal(
+		test_pg_long(w.admin,
+			     mem_arena_printf(w.arena,
+					      "SELECT count(*) FROM user_kyc WHERE user_id = '%s'"
+					      " AND verified_name = 'User Adaeze'",
+					      u.id)),
+		1);
 	assert_int_equal(activity(&u, "kyc_verified"), 1);
 	/* The webhooks are stored, acknowledged, and credit nothing. */
-	assert_int_equal(
-		test_pg_long(
-			w.admin,
-			"SELECT count(*) FROM webhook_event WHERE event_type"
-			" = 'customeridentification.success' AND processed"),
-		3);
+	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM webhook_event WHERE event_type"
+					       " = 'customeridentification.success' AND processed"),
+			 3);
 }
 
 /* --- refused: only the webhook says so ----------------------------------- */
 
-static void test_paystack_kyc_refused_by_webhook_keeps_no_number(void **state)
+static void
+test_paystack_kyc_refused_by_webhook_keeps_no_number(void **state)
 {
 	Kolo__Identity__V1__Kyc *k = NULL;
 	char number[12], sql[256];
@@ -404,7 +406,8 @@ static void test_paystack_kyc_refused_by_webhook_keeps_no_number(void **state)
 	assert_string_equal(get_kyc(&u)->status, "verified");
 }
 
-static void test_paystack_kyc_late_refusal_after_verification(void **state)
+static void
+test_paystack_kyc_late_refusal_after_verification(void **state)
 {
 	char number[12];
 	const char *code;
@@ -417,18 +420,18 @@ static void test_paystack_kyc_late_refusal_after_verification(void **state)
 	code = customer_of(&u);
 	/* Out of order: a refusal arrives before the success; the customer
 	 * is identified, which is what counts. */
-	deliver(mem_arena_printf(
-		w.arena,
-		"{\"event\":\"customeridentification.failed\",\"data\":{"
-		"\"customer_code\":\"%s\",\"reason\":\"Account number or BVN"
-		" is incorrect\"}}",
-		code));
+	deliver(mem_arena_printf(w.arena,
+				 "{\"event\":\"customeridentification.failed\",\"data\":{"
+				 "\"customer_code\":\"%s\",\"reason\":\"Account number or BVN"
+				 " is incorrect\"}}",
+				 code));
 	deliver(settle(code, NULL));
 	identity_pass();
 	assert_string_equal(get_kyc(&u)->status, "verified");
 }
 
-static void test_paystack_kyc_names_another_person(void **state)
+static void
+test_paystack_kyc_names_another_person(void **state)
 {
 	Kolo__Identity__V1__Kyc *k = NULL;
 	char number[12];
@@ -445,17 +448,16 @@ static void test_paystack_kyc_names_another_person(void **state)
 	k = get_kyc(&u);
 	assert_string_equal(k->status, "failed");
 	assert_string_equal(k->reason, "kyc_name_mismatch");
-	assert_int_equal(
-		test_pg_long(
-			w.admin,
-			"SELECT count(*) FROM user_kyc"
-			" WHERE status = 'failed' AND id_cipher IS NOT NULL"),
-		0);
+	assert_int_equal(test_pg_long(w.admin,
+				      "SELECT count(*) FROM user_kyc"
+				      " WHERE status = 'failed' AND id_cipher IS NOT NULL"),
+			 0);
 }
 
 /* --- refusals at the start: nothing stored -------------------------------- */
 
-static void test_paystack_kyc_input_5xx_and_timeout_store_nothing(void **state)
+static void
+test_paystack_kyc_input_5xx_and_timeout_store_nothing(void **state)
 {
 	char number[12];
 	json_int_t customers = test_fake_flw_requests("/customer");
@@ -465,19 +467,15 @@ static void test_paystack_kyc_input_5xx_and_timeout_store_nothing(void **state)
 	test_identity_user(&w.identity, &u, "Outage");
 	number_ending(number, "789");
 	/* Paystack validates a BVN against the person's bank account. */
-	assert_int_equal(submit_with(&u, "bvn", number, NULL, NULL, NULL),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(submit_with(&u, "bvn", number, NULL, NULL, NULL), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "bank_account_required");
-	assert_int_equal(
-		submit_with(&u, "bvn", number, BANK_CODE, "12345", NULL),
-		ERR_INVALID_ARGUMENT);
-	assert_string_equal(err_last()->reason, "invalid_account_number");
-	assert_int_equal(submit_with(&u, "bvn", number, "", ACCOUNT, NULL),
+	assert_int_equal(submit_with(&u, "bvn", number, BANK_CODE, "12345", NULL),
 			 ERR_INVALID_ARGUMENT);
+	assert_string_equal(err_last()->reason, "invalid_account_number");
+	assert_int_equal(submit_with(&u, "bvn", number, "", ACCOUNT, NULL), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "bank_account_incomplete");
-	assert_int_equal(
-		submit_with(&u, "nin", number, BANK_CODE, ACCOUNT, NULL),
-		ERR_FAILED_PRECONDITION);
+	assert_int_equal(submit_with(&u, "nin", number, BANK_CODE, ACCOUNT, NULL),
+			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_type_unsupported");
 	assert_int_equal(test_fake_flw_requests("/customer"), customers);
 	/* 5xx and a timeout, at the customer and at the validation. */
@@ -498,21 +496,19 @@ static void test_paystack_kyc_input_5xx_and_timeout_store_nothing(void **state)
 /* --- live accounts ----------------------------------------------------------
  */
 
-static Kolo__Payments__V1__Account *get_account(const char *group_id,
-						const test_user *as)
+static Kolo__Payments__V1__Account *
+get_account(const char *group_id, const test_user *as)
 {
-	Kolo__Payments__V1__GetAccountRequest req =
-		KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
+	Kolo__Payments__V1__GetAccountRequest req = KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
 	Kolo__Payments__V1__GetAccountResponse *resp = NULL;
 
 	req.group_id = (char *)group_id;
-	assert_int_equal(
-		test_world_call(&w, &w.payments, "GetAccount", &req, &resp, as),
-		0);
+	assert_int_equal(test_world_call(&w, &w.payments, "GetAccount", &req, &resp, as), 0);
 	return resp->account;
 }
 
-static void test_live_paystack_account_waits_for_kyc_then_opens(void **state)
+static void
+test_live_paystack_account_waits_for_kyc_then_opens(void **state)
 {
 	Kolo__Payments__V1__Account *a;
 	char group[64], number[12], sql[256];
@@ -549,27 +545,25 @@ static void test_live_paystack_account_waits_for_kyc_then_opens(void **state)
 	assert_int_equal(test_pg_long(w.admin, sql), 1);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
-			test_paystack_kyc_pending_then_verified_by_read_back,
-			reset, check_invariant),
-		cmocka_unit_test_setup_teardown(
-			test_paystack_kyc_refused_by_webhook_keeps_no_number,
-			reset, check_invariant),
-		cmocka_unit_test_setup_teardown(
-			test_paystack_kyc_late_refusal_after_verification,
-			reset, check_invariant),
-		cmocka_unit_test_setup_teardown(
-			test_paystack_kyc_names_another_person, reset,
+			test_paystack_kyc_pending_then_verified_by_read_back, reset,
 			check_invariant),
 		cmocka_unit_test_setup_teardown(
-			test_paystack_kyc_input_5xx_and_timeout_store_nothing,
-			reset, check_invariant),
+			test_paystack_kyc_refused_by_webhook_keeps_no_number, reset,
+			check_invariant),
+		cmocka_unit_test_setup_teardown(test_paystack_kyc_late_refusal_after_verification,
+						reset, check_invariant),
+		cmocka_unit_test_setup_teardown(test_paystack_kyc_names_another_person, reset,
+						check_invariant),
 		cmocka_unit_test_setup_teardown(
-			test_live_paystack_account_waits_for_kyc_then_opens,
-			reset, check_invariant),
+			test_paystack_kyc_input_5xx_and_timeout_store_nothing, reset,
+			check_invariant),
+		cmocka_unit_test_setup_teardown(test_live_paystack_account_waits_for_kyc_then_opens,
+						reset, check_invariant),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -22,7 +22,7 @@
 #include "test_world.h"
 
 #define CREDIT KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT
-#define DEBIT KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT
+#define DEBIT  KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT
 
 static test_world w;
 
@@ -31,7 +31,8 @@ typedef struct book {
 	char account[64];
 } book;
 
-static void open_book(book *b, const char *tag)
+static void
+open_book(book *b, const char *tag)
 {
 	test_world_team(&w, &b->team, tag, "Contributions group", 0);
 	test_world_account(&w, b->team.group, b->account);
@@ -47,7 +48,8 @@ typedef struct post {
 	const char *source;
 } post;
 
-static int post_entry(const book *b, const post *p, Kolo__Ledger__V1__PostEntryResponse **out)
+static int
+post_entry(const book *b, const post *p, Kolo__Ledger__V1__PostEntryResponse **out)
 {
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__PostEntryResponse *resp = NULL;
@@ -74,7 +76,8 @@ static int post_entry(const book *b, const post *p, Kolo__Ledger__V1__PostEntryR
 }
 
 /* The id of a posted entry (in the world's arena). */
-static const char *posted(const book *b, const post *p)
+static const char *
+posted(const book *b, const post *p)
 {
 	Kolo__Ledger__V1__PostEntryResponse *resp = NULL;
 
@@ -84,9 +87,9 @@ static const char *posted(const book *b, const post *p)
 
 /* AllocateEntry by the officer by; expected: who they saw it credited to
  * (a reallocation's expected_user_id). */
-static int allocate_as(const book *b, const char *by, const char *entry, const char *user,
-		       const char *reason, int reallocate, const char *expected,
-		       Kolo__Common__V1__Allocation **out)
+static int
+allocate_as(const book *b, const char *by, const char *entry, const char *user, const char *reason,
+	    int reallocate, const char *expected, Kolo__Common__V1__Allocation **out)
 {
 	Kolo__Ledger__V1__AllocateEntryRequest req = KOLO__LEDGER__V1__ALLOCATE_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__AllocateEntryResponse *resp = NULL;
@@ -106,21 +109,22 @@ static int allocate_as(const book *b, const char *by, const char *entry, const c
 }
 
 /* A first allocation by the treasurer. */
-static int allocate(const book *b, const char *entry, const char *user,
-		    Kolo__Common__V1__Allocation **out)
+static int
+allocate(const book *b, const char *entry, const char *user, Kolo__Common__V1__Allocation **out)
 {
 	return allocate_as(b, b->team.treasurer.id, entry, user, "", 0, NULL, out);
 }
 
 /* A reallocation by the treasurer, who saw it credited to expected. */
-static int reallocate(const book *b, const char *entry, const char *user, const char *reason,
-		      const char *expected, Kolo__Common__V1__Allocation **out)
+static int
+reallocate(const book *b, const char *entry, const char *user, const char *reason,
+	   const char *expected, Kolo__Common__V1__Allocation **out)
 {
 	return allocate_as(b, b->team.treasurer.id, entry, user, reason, 1, expected, out);
 }
 
-static Kolo__Ledger__V1__ListContributionsResponse *contributions(const book *b,
-								   const char *user)
+static Kolo__Ledger__V1__ListContributionsResponse *
+contributions(const book *b, const char *user)
 {
 	Kolo__Ledger__V1__ListContributionsRequest req =
 		KOLO__LEDGER__V1__LIST_CONTRIBUTIONS_REQUEST__INIT;
@@ -133,7 +137,8 @@ static Kolo__Ledger__V1__ListContributionsResponse *contributions(const book *b,
 	return resp;
 }
 
-static Kolo__Ledger__V1__ListAllocationsResponse *trail(const book *b, const char *entry)
+static Kolo__Ledger__V1__ListAllocationsResponse *
+trail(const book *b, const char *entry)
 {
 	Kolo__Ledger__V1__ListAllocationsRequest req =
 		KOLO__LEDGER__V1__LIST_ALLOCATIONS_REQUEST__INIT;
@@ -145,22 +150,27 @@ static Kolo__Ledger__V1__ListAllocationsResponse *trail(const book *b, const cha
 	return resp;
 }
 
-static long rows(const char *what, const char *entry)
+static long
+rows(const char *what, const char *entry)
 {
 	return test_pg_longf(w.admin, "SELECT count(*) FROM %s WHERE entry_id = '%s'", what, entry);
 }
 
 /* deposit.allocated events of an entry in the ledger's outbox. */
-static long told(const char *entry)
+static long
+told(const char *entry)
 {
-	return test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE"
-			     " type = 'deposit.allocated' AND data->>'entry_id' = '%s'", entry);
+	return test_pg_longf(w.admin,
+			     "SELECT count(*) FROM ledger_outbox WHERE"
+			     " type = 'deposit.allocated' AND data->>'entry_id' = '%s'",
+			     entry);
 }
 
 /* A deposit credited at credit time keeps its first member and payer: a
  * re-sent webhook with another (or no) attribution is a replay, not a
  * conflict, and attributes nothing twice. */
-static void test_credit_time_attribution_stands_on_replay(void **state)
+static void
+test_credit_time_attribution_stands_on_replay(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__PostEntryResponse *resp = NULL;
@@ -169,21 +179,23 @@ static void test_credit_time_attribution_stands_on_replay(void **state)
 
 	(void)state;
 	open_book(&b, "ctb-replay");
-	id = posted(&b, &(post){ CREDIT, 5000, "ctb-replay-1", b.team.member.id, "0123456789" });
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 5000, "ctb-replay-1", "", "9999999999" },
-				    &resp), 0);
+	id = posted(&b, &(post){CREDIT, 5000, "ctb-replay-1", b.team.member.id, "0123456789"});
+	assert_int_equal(
+		post_entry(&b, &(post){CREDIT, 5000, "ctb-replay-1", "", "9999999999"}, &resp), 0);
 	assert_true(resp->replayed);
 	assert_string_equal(resp->entry->id, id);
 	assert_string_equal(resp->entry->user_id, b.team.member.id);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 5000, "ctb-replay-1",
-						 b.team.owner.id }, &resp), 0);
+	assert_int_equal(
+		post_entry(&b, &(post){CREDIT, 5000, "ctb-replay-1", b.team.owner.id}, &resp), 0);
 	assert_true(resp->replayed);
 	assert_string_equal(resp->entry->user_id, b.team.member.id);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_deposit_payer WHERE"
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_deposit_payer WHERE"
 				       " entry_id = '%s' AND payer_account_number = '0123456789'",
-				       id), 1);
+				       id),
+			 1);
 	/* other content is still a conflict */
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 5001, "ctb-replay-1" }, NULL),
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 5001, "ctb-replay-1"}, NULL),
 			 ERR_ALREADY_EXISTS);
 	c = contributions(&b, b.team.member.id);
 	assert_int_equal(c->n_contributions, 1);
@@ -192,15 +204,19 @@ static void test_credit_time_attribution_stands_on_replay(void **state)
 	assert_int_equal(c->attributed_kobo, 5000);
 	assert_int_equal(c->unallocated_kobo, 0);
 	/* a payer on a debit is refused */
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 10, "ctb-replay-2", "", "0123456789" },
-				    NULL), ERR_INVALID_ARGUMENT);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_entry WHERE"
-				       " group_id = '%s'", b.team.group), 1);
+	assert_int_equal(post_entry(&b, &(post){DEBIT, 10, "ctb-replay-2", "", "0123456789"}, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_entry WHERE"
+				       " group_id = '%s'",
+				       b.team.group),
+			 1);
 }
 
 /* Unallocated deposits are listed oldest first with their payer, paged,
  * with their sum; an officer's allocation takes one off the list, once. */
-static void test_allocate_an_unallocated_deposit(void **state)
+static void
+test_allocate_an_unallocated_deposit(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__ListUnallocatedRequest req =
@@ -212,9 +228,9 @@ static void test_allocate_an_unallocated_deposit(void **state)
 
 	(void)state;
 	open_book(&b, "ctb-alloc");
-	d1 = posted(&b, &(post){ CREDIT, 3000, "ctb-alloc-1", "", "0123456789" });
-	d2 = posted(&b, &(post){ CREDIT, 4000, "ctb-alloc-2" });
-	posted(&b, &(post){ CREDIT, 1000, "ctb-alloc-3", b.team.owner.id });
+	d1 = posted(&b, &(post){CREDIT, 3000, "ctb-alloc-1", "", "0123456789"});
+	d2 = posted(&b, &(post){CREDIT, 4000, "ctb-alloc-2"});
+	posted(&b, &(post){CREDIT, 1000, "ctb-alloc-3", b.team.owner.id});
 	req.group_id = b.team.group;
 	req.page_size = 1;
 	assert_int_equal(test_world_call(&w, &w.ledger, "ListUnallocated", &req, &u, NULL), 0);
@@ -238,10 +254,13 @@ static void test_allocate_an_unallocated_deposit(void **state)
 	assert_int_equal(allocate(&b, d1, b.team.owner.id, NULL), ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
 	assert_int_equal(rows("ledger_allocation", d1), 1);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE"
-				       " type = 'deposit.allocated' AND data->>'entry_id' = '%s' AND"
-				       " data->>'previous_user_id' = '' AND user_id = '%s'",
-				       d1, b.team.member.id), 1);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_outbox WHERE"
+			      " type = 'deposit.allocated' AND data->>'entry_id' = '%s' AND"
+			      " data->>'previous_user_id' = '' AND user_id = '%s'",
+			      d1, b.team.member.id),
+		1);
 
 	req.page_token = "";
 	req.page_size = 0;
@@ -257,7 +276,8 @@ static void test_allocate_an_unallocated_deposit(void **state)
 
 /* Reallocation needs a reason and another member; it supersedes the row in
  * force, which stays on the trail with when and by which. */
-static void test_reallocate_keeps_a_trail(void **state)
+static void
+test_reallocate_keeps_a_trail(void **state)
 {
 	book b;
 	Kolo__Common__V1__Allocation *first = NULL, *second = NULL;
@@ -266,7 +286,7 @@ static void test_reallocate_keeps_a_trail(void **state)
 
 	(void)state;
 	open_book(&b, "ctb-realloc");
-	d = posted(&b, &(post){ CREDIT, 2500, "ctb-realloc-1", b.team.owner.id });
+	d = posted(&b, &(post){CREDIT, 2500, "ctb-realloc-1", b.team.owner.id});
 	assert_int_equal(reallocate(&b, d, b.team.member.id, "", b.team.owner.id, NULL),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "reason_required");
@@ -276,11 +296,12 @@ static void test_reallocate_keeps_a_trail(void **state)
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "same_member");
 	assert_int_equal(rows("ledger_allocation", d), 0);
-	assert_int_equal(reallocate(&b, d, b.team.member.id, "paid for Ada", b.team.owner.id,
-				    &first), 0);
+	assert_int_equal(
+		reallocate(&b, d, b.team.member.id, "paid for Ada", b.team.owner.id, &first), 0);
 	/* the treasurer's own: another officer must */
 	assert_int_equal(allocate_as(&b, b.team.owner.id, d, b.team.treasurer.id,
-				     "it was the treasurer's", 1, b.team.member.id, &second), 0);
+				     "it was the treasurer's", 1, b.team.member.id, &second),
+			 0);
 	assert_string_equal(second->allocated_by, b.team.owner.id);
 	t = trail(&b, d);
 	assert_string_equal(t->user_id, b.team.treasurer.id);
@@ -299,7 +320,8 @@ static void test_reallocate_keeps_a_trail(void **state)
 	assert_int_equal(contributions(&b, b.team.treasurer.id)->n_contributions, 1);
 	/* each allocation told its members in its transaction: refusals nothing */
 	assert_int_equal(told(d), 2);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE"
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_outbox WHERE"
 				       " type = 'deposit.allocated' AND group_id = '%s' AND"
 				       " user_id = '%s' AND actor_id = '%s' AND"
 				       " data->>'previous_user_id' = '%s' AND"
@@ -308,17 +330,21 @@ static void test_reallocate_keeps_a_trail(void **state)
 				       " data->>'reason' = 'paid for Ada' AND"
 				       " data->>'allocated_by' = '%s'",
 				       b.team.group, b.team.member.id, b.team.treasurer.id,
-				       b.team.owner.id, first->id, b.team.treasurer.id), 1);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE"
+				       b.team.owner.id, first->id, b.team.treasurer.id),
+			 1);
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_outbox WHERE"
 				       " type = 'deposit.allocated' AND user_id = '%s' AND"
 				       " actor_id = '%s' AND data->>'previous_user_id' = '%s'",
-				       b.team.treasurer.id, b.team.owner.id, b.team.member.id), 1);
+				       b.team.treasurer.id, b.team.owner.id, b.team.member.id),
+			 1);
 }
 
 /* Two officers reallocating from the same view: the second is told the
  * deposit moved (allocation_changed), and nothing of it is written; a
  * reallocation must say what the officer saw. */
-static void test_a_stale_reallocation_is_refused(void **state)
+static void
+test_a_stale_reallocation_is_refused(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__ListAllocationsResponse *t;
@@ -326,49 +352,56 @@ static void test_a_stale_reallocation_is_refused(void **state)
 
 	(void)state;
 	open_book(&b, "ctb-stale");
-	d = posted(&b, &(post){ CREDIT, 1500, "ctb-stale-1", b.team.member.id });
+	d = posted(&b, &(post){CREDIT, 1500, "ctb-stale-1", b.team.member.id});
 	assert_int_equal(reallocate(&b, d, b.team.owner.id, "paid for the owner", "", NULL),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "missing_field");
 	/* both saw it credited to the member */
 	assert_int_equal(allocate_as(&b, b.team.owner.id, d, b.team.treasurer.id,
-				     "the treasurer paid", 1, b.team.member.id, NULL), 0);
-	assert_int_equal(reallocate(&b, d, b.team.owner.id, "the owner paid", b.team.member.id,
-				    NULL), ERR_ABORTED);
+				     "the treasurer paid", 1, b.team.member.id, NULL),
+			 0);
+	assert_int_equal(
+		reallocate(&b, d, b.team.owner.id, "the owner paid", b.team.member.id, NULL),
+		ERR_ABORTED);
 	assert_string_equal(err_last()->reason, "allocation_changed");
 	assert_int_equal(rows("ledger_allocation", d), 1);
 	assert_int_equal(told(d), 1);
 	t = trail(&b, d);
 	assert_string_equal(t->user_id, b.team.treasurer.id);
 	/* with what is in force now it goes through */
-	assert_int_equal(reallocate(&b, d, b.team.owner.id, "the owner paid",
-				    b.team.treasurer.id, NULL), 0);
+	assert_int_equal(
+		reallocate(&b, d, b.team.owner.id, "the owner paid", b.team.treasurer.id, NULL), 0);
 	assert_string_equal(trail(&b, d)->user_id, b.team.owner.id);
 }
 
 /* Nobody credits a deposit to themselves, first nor again: nothing written. */
-static void test_no_self_allocation(void **state)
+static void
+test_no_self_allocation(void **state)
 {
 	book b;
 	const char *d, *mine;
 
 	(void)state;
 	open_book(&b, "ctb-self");
-	d = posted(&b, &(post){ CREDIT, 1200, "ctb-self-1" });
-	mine = posted(&b, &(post){ CREDIT, 1300, "ctb-self-2", b.team.member.id });
+	d = posted(&b, &(post){CREDIT, 1200, "ctb-self-1"});
+	mine = posted(&b, &(post){CREDIT, 1300, "ctb-self-2", b.team.member.id});
 	assert_int_equal(allocate(&b, d, b.team.treasurer.id, NULL), ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "self_allocation");
-	assert_int_equal(reallocate(&b, mine, b.team.treasurer.id, "mine", b.team.member.id,
-				    NULL), ERR_PERMISSION_DENIED);
+	assert_int_equal(reallocate(&b, mine, b.team.treasurer.id, "mine", b.team.member.id, NULL),
+			 ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "self_allocation");
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_allocation WHERE"
-				       " group_id = '%s'", b.team.group), 0);
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_allocation WHERE"
+				       " group_id = '%s'",
+				       b.team.group),
+			 0);
 	assert_int_equal(told(d) + told(mine), 0);
 	assert_int_equal(contributions(&b, b.team.treasurer.id)->n_contributions, 0);
 }
 
 /* Only a deposit CREDIT of the group is credited to a member. */
-static void test_only_deposits_are_allocated(void **state)
+static void
+test_only_deposits_are_allocated(void **state)
 {
 	book b, other;
 	const char *debit, *payout_back, *foreign;
@@ -376,20 +409,21 @@ static void test_only_deposits_are_allocated(void **state)
 	(void)state;
 	open_book(&b, "ctb-notdep");
 	open_book(&other, "ctb-notdep-o");
-	posted(&b, &(post){ CREDIT, 9000, "ctb-notdep-1" });
-	debit = posted(&b, &(post){ DEBIT, 1000, "ctb-notdep-2" });
-	payout_back = posted(&b, &(post){ CREDIT, 1000, "ctb-notdep-3", .source = "payout" });
-	foreign = posted(&other, &(post){ CREDIT, 1000, "ctb-notdep-4" });
-	assert_int_equal(allocate(&b, debit, b.team.member.id, NULL),
-			 ERR_FAILED_PRECONDITION);
+	posted(&b, &(post){CREDIT, 9000, "ctb-notdep-1"});
+	debit = posted(&b, &(post){DEBIT, 1000, "ctb-notdep-2"});
+	payout_back = posted(&b, &(post){CREDIT, 1000, "ctb-notdep-3", .source = "payout"});
+	foreign = posted(&other, &(post){CREDIT, 1000, "ctb-notdep-4"});
+	assert_int_equal(allocate(&b, debit, b.team.member.id, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "not_a_deposit");
 	assert_int_equal(allocate(&b, payout_back, b.team.member.id, NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "not_a_deposit");
 	assert_int_equal(allocate(&b, foreign, b.team.member.id, NULL), ERR_NOT_FOUND);
 	assert_string_equal(err_last()->reason, "entry_not_found");
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_allocation WHERE"
-				       " group_id IN ('%s', '%s')", b.team.group, other.team.group),
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_allocation WHERE"
+				       " group_id IN ('%s', '%s')",
+				       b.team.group, other.team.group),
 			 0);
 }
 
@@ -400,7 +434,8 @@ typedef struct racer {
 	int rc;
 } racer;
 
-static void *racer_run(void *arg)
+static void *
+racer_run(void *arg)
 {
 	racer *r = arg;
 
@@ -409,7 +444,8 @@ static void *racer_run(void *arg)
 }
 
 /* Two officers allocating one deposit at once: one wins, the other is told. */
-static void test_concurrent_allocations_one_wins(void **state)
+static void
+test_concurrent_allocations_one_wins(void **state)
 {
 	book b;
 	racer r[2];
@@ -418,9 +454,9 @@ static void test_concurrent_allocations_one_wins(void **state)
 
 	(void)state;
 	open_book(&b, "ctb-race");
-	d = posted(&b, &(post){ CREDIT, 700, "ctb-race-1" });
-	r[0] = (racer){ &b, d, b.team.member.id, -1 };
-	r[1] = (racer){ &b, d, b.team.owner.id, -1 };
+	d = posted(&b, &(post){CREDIT, 700, "ctb-race-1"});
+	r[0] = (racer){&b, d, b.team.member.id, -1};
+	r[1] = (racer){&b, d, b.team.owner.id, -1};
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, racer_run, &r[i]), 0);
 	for (int i = 0; i < 2; i++)
@@ -432,7 +468,8 @@ static void test_concurrent_allocations_one_wins(void **state)
 
 /* A chargeback takes back one deposit, whole, once: off the member it is
  * credited to now, reallocation included. */
-static void test_a_reversal_comes_off_the_member(void **state)
+static void
+test_a_reversal_comes_off_the_member(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__PostEntryResponse *resp = NULL;
@@ -441,51 +478,68 @@ static void test_a_reversal_comes_off_the_member(void **state)
 
 	(void)state;
 	open_book(&b, "ctb-rev");
-	d = posted(&b, &(post){ CREDIT, 6000, "ctb-rev-1", b.team.owner.id });
-	posted(&b, &(post){ CREDIT, 2000, "ctb-rev-2", b.team.member.id });
-	payout_back = posted(&b, &(post){ CREDIT, 500, "ctb-rev-3", .source = "payout" });
+	d = posted(&b, &(post){CREDIT, 6000, "ctb-rev-1", b.team.owner.id});
+	posted(&b, &(post){CREDIT, 2000, "ctb-rev-2", b.team.member.id});
+	payout_back = posted(&b, &(post){CREDIT, 500, "ctb-rev-3", .source = "payout"});
 	(void)payout_back;
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 5999, "chargeback:ctb-rev-1",
-						 .reverses = "ctb-rev-1" }, NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(
+		post_entry(&b,
+			   &(post){DEBIT, 5999, "chargeback:ctb-rev-1", .reverses = "ctb-rev-1"},
+			   NULL),
+		ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "reversal_amount_mismatch");
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 500, "chargeback:ctb-rev-3",
-						 .reverses = "ctb-rev-3" }, NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 500, "chargeback:ctb-rev-3", .reverses = "ctb-rev-3"},
+			   NULL),
+		ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "not_a_deposit");
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 500, "chargeback:nope",
-						 .reverses = "ctb-rev-nope" }, NULL), ERR_NOT_FOUND);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500, "ctb-rev-x",
-						 .reverses = "ctb-rev-1" }, NULL),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 500, "chargeback:nope", .reverses = "ctb-rev-nope"},
+			   NULL),
+		ERR_NOT_FOUND);
+	assert_int_equal(
+		post_entry(&b, &(post){CREDIT, 500, "ctb-rev-x", .reverses = "ctb-rev-1"}, NULL),
+		ERR_INVALID_ARGUMENT);
 	assert_int_equal(reallocate(&b, d, b.team.member.id, "wrong payer", b.team.owner.id, NULL),
 			 0);
 	c = contributions(&b, b.team.member.id);
 	assert_int_equal(c->n_contributions, 2);
 
-	rev = posted(&b, &(post){ DEBIT, 6000, "chargeback:ctb-rev-1", .reverses = "ctb-rev-1" });
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 6000, "chargeback:ctb-rev-1",
-						 .reverses = "ctb-rev-1" }, &resp), 0);
+	rev = posted(&b, &(post){DEBIT, 6000, "chargeback:ctb-rev-1", .reverses = "ctb-rev-1"});
+	assert_int_equal(
+		post_entry(&b,
+			   &(post){DEBIT, 6000, "chargeback:ctb-rev-1", .reverses = "ctb-rev-1"},
+			   &resp),
+		0);
 	assert_true(resp->replayed);
 	assert_string_equal(resp->entry->id, rev);
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 6000, "chargeback2:ctb-rev-1",
-						 .reverses = "ctb-rev-1" }, NULL),
-			 ERR_ALREADY_EXISTS);
+	assert_int_equal(
+		post_entry(&b,
+			   &(post){DEBIT, 6000, "chargeback2:ctb-rev-1", .reverses = "ctb-rev-1"},
+			   NULL),
+		ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "deposit_already_reversed");
 	/* the reversal's reference again without the link, or a plain debit's
 	 * reference with one: other content */
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 6000, "chargeback:ctb-rev-1" }, NULL),
+	assert_int_equal(post_entry(&b, &(post){DEBIT, 6000, "chargeback:ctb-rev-1"}, NULL),
 			 ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "reference_conflict");
-	posted(&b, &(post){ DEBIT, 2000, "ctb-rev-plain" });
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 2000, "ctb-rev-plain",
-						 .reverses = "ctb-rev-2" }, NULL),
+	posted(&b, &(post){DEBIT, 2000, "ctb-rev-plain"});
+	assert_int_equal(post_entry(&b,
+				    &(post){DEBIT, 2000, "ctb-rev-plain", .reverses = "ctb-rev-2"},
+				    NULL),
 			 ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "reference_conflict");
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal WHERE"
-				       " group_id = '%s'", b.team.group), 1);
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal WHERE"
-				       " group_id = '%s'", b.team.group), 1);
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_reversal WHERE"
+				       " group_id = '%s'",
+				       b.team.group),
+			 1);
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_reversal WHERE"
+				       " group_id = '%s'",
+				       b.team.group),
+			 1);
 	c = contributions(&b, b.team.member.id);
 	assert_int_equal(c->n_contributions, 3);
 	assert_string_equal(c->contributions[2]->kind, "reversal");
@@ -502,25 +556,32 @@ static void test_a_reversal_comes_off_the_member(void **state)
 }
 
 /* A reversal above the balance is refused like any debit, for ever. */
-static void test_a_reversal_beyond_the_balance_is_refused(void **state)
+static void
+test_a_reversal_beyond_the_balance_is_refused(void **state)
 {
 	book b;
 
 	(void)state;
 	open_book(&b, "ctb-revbal");
-	posted(&b, &(post){ CREDIT, 6000, "ctb-revbal-1" });
-	posted(&b, &(post){ DEBIT, 1000, "ctb-revbal-2" });
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 6000, "chargeback:ctb-revbal-1",
-						 .reverses = "ctb-revbal-1" }, NULL),
+	posted(&b, &(post){CREDIT, 6000, "ctb-revbal-1"});
+	posted(&b, &(post){DEBIT, 1000, "ctb-revbal-2"});
+	assert_int_equal(post_entry(&b,
+				    &(post){DEBIT, 6000, "chargeback:ctb-revbal-1",
+					    .reverses = "ctb-revbal-1"},
+				    NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "insufficient_funds");
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal WHERE"
-				       " group_id = '%s'", b.team.group), 0);
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_reversal WHERE"
+				       " group_id = '%s'",
+				       b.team.group),
+			 0);
 	assert_int_equal(contributions(&b, NULL)->unallocated_kobo, 6000);
 }
 
 /* until bounds a member's lines and the sums by the entries' times. */
-static void test_contributions_until(void **state)
+static void
+test_contributions_until(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__ListContributionsRequest req =
@@ -531,12 +592,14 @@ static void test_contributions_until(void **state)
 
 	(void)state;
 	open_book(&b, "ctb-until");
-	first = posted(&b, &(post){ CREDIT, 1000, "ctb-until-1", b.team.member.id });
-	posted(&b, &(post){ CREDIT, 2000, "ctb-until-2", b.team.member.id });
-	posted(&b, &(post){ CREDIT, 4000, "ctb-until-3" });
-	until = test_pg_valuef(w.admin, "SELECT to_char(created_at + interval '1 microsecond',"
+	first = posted(&b, &(post){CREDIT, 1000, "ctb-until-1", b.team.member.id});
+	posted(&b, &(post){CREDIT, 2000, "ctb-until-2", b.team.member.id});
+	posted(&b, &(post){CREDIT, 4000, "ctb-until-3"});
+	until = test_pg_valuef(w.admin,
+			       "SELECT to_char(created_at + interval '1 microsecond',"
 			       " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM ledger_entry WHERE"
-			       " id = '%s'", first);
+			       " id = '%s'",
+			       first);
 	req.group_id = b.team.group;
 	req.user_id = b.team.member.id;
 	req.until = until;
@@ -564,7 +627,8 @@ static void test_contributions_until(void **state)
 
 /* A reversed deposit is no payment: last_paid_at is the latest deposit
  * not reversed before until, and the deposit's line says it was. */
-static void test_last_paid_at_skips_a_reversed_deposit(void **state)
+static void
+test_last_paid_at_skips_a_reversed_deposit(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__ListContributionsRequest req =
@@ -576,15 +640,15 @@ static void test_last_paid_at_skips_a_reversed_deposit(void **state)
 
 	(void)state;
 	open_book(&b, "ctb-lastpaid");
-	posted(&b, &(post){ CREDIT, 1000, "ctb-lastpaid-1", b.team.member.id });
-	posted(&b, &(post){ CREDIT, 2000, "ctb-lastpaid-2", b.team.member.id });
+	posted(&b, &(post){CREDIT, 1000, "ctb-lastpaid-1", b.team.member.id});
+	posted(&b, &(post){CREDIT, 2000, "ctb-lastpaid-2", b.team.member.id});
 	c = contributions(&b, b.team.member.id);
 	assert_int_equal(c->n_contributions, 2);
 	snprintf(first_at, sizeof(first_at), "%s", c->contributions[0]->created_at);
 	snprintf(second_at, sizeof(second_at), "%s", c->contributions[1]->created_at);
 	assert_string_not_equal(first_at, second_at);
-	rev = posted(&b, &(post){ DEBIT, 2000, "chargeback:ctb-lastpaid-2",
-				  .reverses = "ctb-lastpaid-2" });
+	rev = posted(&b, &(post){DEBIT, 2000, "chargeback:ctb-lastpaid-2",
+				 .reverses = "ctb-lastpaid-2"});
 	c = contributions(&b, b.team.member.id);
 	assert_int_equal(c->n_contributions, 3);
 	assert_false(c->contributions[0]->reversed);
@@ -596,9 +660,11 @@ static void test_last_paid_at_skips_a_reversed_deposit(void **state)
 	assert_int_equal(c->totals[0]->paid_kobo, 1000);
 	assert_string_equal(c->totals[0]->last_paid_at, first_at);
 	/* Until the reversal's instant (exclusive) the deposit stands. */
-	until = test_pg_valuef(w.admin, "SELECT to_char(created_at,"
+	until = test_pg_valuef(w.admin,
+			       "SELECT to_char(created_at,"
 			       " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM ledger_entry WHERE"
-			       " id = '%s'", rev);
+			       " id = '%s'",
+			       rev);
 	req.group_id = b.team.group;
 	req.until = until;
 	assert_int_equal(test_world_call(&w, &w.ledger, "ListContributions", &req, &c, NULL), 0);
@@ -613,7 +679,8 @@ static void test_last_paid_at_skips_a_reversed_deposit(void **state)
 
 /* An allocation waits for the group's ledger lock a bounded time, as a
  * posting does: busy, nothing written; it goes through once the lock is free. */
-static void test_an_allocation_waits_for_the_group_lock(void **state)
+static void
+test_an_allocation_waits_for_the_group_lock(void **state)
 {
 	book b;
 	char *conninfo = test_pg_conninfo(w.dbname, NULL);
@@ -624,7 +691,7 @@ static void test_an_allocation_waits_for_the_group_lock(void **state)
 	(void)state;
 	free(conninfo);
 	open_book(&b, "ctb-busy");
-	d = posted(&b, &(post){ CREDIT, 900, "ctb-busy-1" });
+	d = posted(&b, &(post){CREDIT, 900, "ctb-busy-1"});
 	snprintf(sql, sizeof(sql), "SELECT 1 FROM ledger_balance WHERE group_id = '%s' FOR UPDATE",
 		 b.team.group);
 	test_pg_ok(holder, "BEGIN");
@@ -640,15 +707,16 @@ static void test_an_allocation_waits_for_the_group_lock(void **state)
 }
 
 /* invariants.sql catches a row broken by hand (as the superuser). */
-static void test_invariants_catch_broken_rows(void **state)
+static void
+test_invariants_catch_broken_rows(void **state)
 {
 	book b;
 	const char *d, *debit;
 
 	(void)state;
 	open_book(&b, "ctb-broken");
-	d = posted(&b, &(post){ CREDIT, 3000, "ctb-broken-1" });
-	debit = posted(&b, &(post){ DEBIT, 1000, "ctb-broken-2" });
+	d = posted(&b, &(post){CREDIT, 3000, "ctb-broken-1"});
+	debit = posted(&b, &(post){DEBIT, 1000, "ctb-broken-2"});
 	assert_int_equal(test_pg_invariant_count(w.admin, "allocation_not_a_deposit"), 0);
 	test_pg_ok(w.admin, "BEGIN");
 	test_pg_ok(w.admin, "DROP INDEX ledger_allocation_in_force");
@@ -665,7 +733,8 @@ static void test_invariants_catch_broken_rows(void **state)
 		assert_int_equal(test_pg_invariant_count(w.admin, "contributions_sum"), 1);
 		snprintf(sql, sizeof(sql),
 			 "INSERT INTO ledger_reversal (entry_id, reverses_entry_id, group_id)"
-			 " VALUES ('%s', '%s', '%s')", debit, d, b.team.group);
+			 " VALUES ('%s', '%s', '%s')",
+			 debit, d, b.team.group);
 		test_pg_ok(w.admin, sql);
 		assert_int_equal(test_pg_invariant_count(w.admin, "reversal_mismatch"), 1);
 		snprintf(sql, sizeof(sql),
@@ -692,9 +761,10 @@ static void test_invariants_catch_broken_rows(void **state)
 
 /* AllocateDeposit as the user as; a reason means a reallocation (expected:
  * who as saw it credited to, NULL for none). */
-static int reallocate_deposit(const book *b, const test_user *as, const char *entry,
-			      const char *user, const char *pin, const char *reason,
-			      const char *expected, Kolo__Common__V1__Allocation **out)
+static int
+reallocate_deposit(const book *b, const test_user *as, const char *entry, const char *user,
+		   const char *pin, const char *reason, const char *expected,
+		   Kolo__Common__V1__Allocation **out)
 {
 	Kolo__Groups__V1__AllocateDepositRequest req =
 		KOLO__GROUPS__V1__ALLOCATE_DEPOSIT_REQUEST__INIT;
@@ -714,15 +784,16 @@ static int reallocate_deposit(const book *b, const test_user *as, const char *en
 	return rc;
 }
 
-static int allocate_deposit(const book *b, const test_user *as, const char *entry,
-			    const char *user, const char *pin, const char *reason,
-			    Kolo__Common__V1__Allocation **out)
+static int
+allocate_deposit(const book *b, const test_user *as, const char *entry, const char *user,
+		 const char *pin, const char *reason, Kolo__Common__V1__Allocation **out)
 {
 	return reallocate_deposit(b, as, entry, user, pin, reason, NULL, out);
 }
 
-static int group_trail(const book *b, const test_user *as, const char *entry,
-		       Kolo__Groups__V1__ListAllocationsResponse **out)
+static int
+group_trail(const book *b, const test_user *as, const char *entry,
+	    Kolo__Groups__V1__ListAllocationsResponse **out)
 {
 	Kolo__Groups__V1__ListAllocationsRequest req =
 		KOLO__GROUPS__V1__LIST_ALLOCATIONS_REQUEST__INIT;
@@ -735,7 +806,8 @@ static int group_trail(const book *b, const test_user *as, const char *entry,
 /* Officers list unallocated deposits (the payer's account masked) and
  * allocate one with their PIN to a member of the group now; the member it
  * is credited to sees its trail. */
-static void test_officers_allocate_with_a_pin(void **state)
+static void
+test_officers_allocate_with_a_pin(void **state)
 {
 	book b, other;
 	Kolo__Groups__V1__ListUnallocatedRequest req =
@@ -749,14 +821,16 @@ static void test_officers_allocate_with_a_pin(void **state)
 	test_world_team(&w, &b.team, "ctb-grp", "Allocations", TEST_TEAM_PINS);
 	test_world_account(&w, b.team.group, b.account);
 	open_book(&other, "ctb-grp-o");
-	d = posted(&b, &(post){ CREDIT, 4200, "ctb-grp-1", "", "0123456789" });
+	d = posted(&b, &(post){CREDIT, 4200, "ctb-grp-1", "", "0123456789"});
 	req.group_id = b.team.group;
-	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
-					 &b.team.member), ERR_PERMISSION_DENIED);
-	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
-					 &other.team.owner), ERR_NOT_FOUND);
-	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
-					 &b.team.treasurer), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.groups, "ListUnallocated", &req, &u, &b.team.member),
+		ERR_PERMISSION_DENIED);
+	assert_int_equal(
+		test_world_call(&w, &w.groups, "ListUnallocated", &req, &u, &other.team.owner),
+		ERR_NOT_FOUND);
+	assert_int_equal(
+		test_world_call(&w, &w.groups, "ListUnallocated", &req, &u, &b.team.treasurer), 0);
 	assert_int_equal(u->n_deposits, 1);
 	assert_string_equal(u->deposits[0]->entry->id, d);
 	assert_string_equal(u->deposits[0]->sender_account_number, "******6789");
@@ -765,30 +839,38 @@ static void test_officers_allocate_with_a_pin(void **state)
 	assert_int_equal(u->unallocated_kobo, 4200);
 
 	/* wrong PIN, a member's own try, someone of another group: nothing */
-	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, b.team.member.id, "000000",
-					  NULL, NULL), ERR_PERMISSION_DENIED);
-	assert_int_equal(allocate_deposit(&b, &b.team.member, d, b.team.member.id, TEST_PIN,
-					  NULL, NULL), ERR_PERMISSION_DENIED);
+	assert_int_equal(
+		allocate_deposit(&b, &b.team.treasurer, d, b.team.member.id, "000000", NULL, NULL),
+		ERR_PERMISSION_DENIED);
+	assert_int_equal(
+		allocate_deposit(&b, &b.team.member, d, b.team.member.id, TEST_PIN, NULL, NULL),
+		ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "officer_only");
-	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, other.team.member.id,
-					  TEST_PIN, NULL, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, other.team.member.id, TEST_PIN,
+					  NULL, NULL),
+			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "not_a_member");
-	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, b.team.member.id, "",
-					  NULL, NULL), ERR_INVALID_ARGUMENT);
+	assert_int_equal(
+		allocate_deposit(&b, &b.team.treasurer, d, b.team.member.id, "", NULL, NULL),
+		ERR_INVALID_ARGUMENT);
 	assert_int_equal(rows("ledger_allocation", d), 0);
 
-	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, b.team.member.id, TEST_PIN,
-					  NULL, &a), 0);
+	assert_int_equal(
+		allocate_deposit(&b, &b.team.treasurer, d, b.team.member.id, TEST_PIN, NULL, &a),
+		0);
 	assert_string_equal(a->user_id, b.team.member.id);
 	assert_string_equal(a->allocated_by, b.team.treasurer.id);
-	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.treasurer.id, TEST_PIN,
-					  NULL, NULL), ERR_ALREADY_EXISTS);
+	assert_int_equal(
+		allocate_deposit(&b, &b.team.owner, d, b.team.treasurer.id, TEST_PIN, NULL, NULL),
+		ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
-	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.treasurer.id, TEST_PIN,
-					  "", NULL), ERR_INVALID_ARGUMENT);
+	assert_int_equal(
+		allocate_deposit(&b, &b.team.owner, d, b.team.treasurer.id, TEST_PIN, "", NULL),
+		ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "reason_required");
 	assert_int_equal(allocate_deposit(&b, &b.team.owner, d, b.team.treasurer.id, TEST_PIN,
-					  "the treasurer paid", NULL), ERR_INVALID_ARGUMENT);
+					  "the treasurer paid", NULL),
+			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "missing_field");
 
 	assert_int_equal(group_trail(&b, &b.team.member, d, &t), 0);
@@ -798,46 +880,52 @@ static void test_officers_allocate_with_a_pin(void **state)
 		Kolo__Groups__V1__AllocateDepositRequest r =
 			KOLO__GROUPS__V1__ALLOCATE_DEPOSIT_REQUEST__INIT;
 		Kolo__Groups__V1__AllocateDepositResponse *r1 = NULL, *r2 = NULL;
-		const char *d2 = posted(&b, &(post){ CREDIT, 100, "ctb-grp-2" });
+		const char *d2 = posted(&b, &(post){CREDIT, 100, "ctb-grp-2"});
 
 		r.group_id = b.team.group;
 		r.entry_id = (char *)d2;
 		r.user_id = b.team.member.id;
 		r.pin = TEST_PIN;
 		r.request_id = "alloc-key-1";
-		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r1,
-						 &b.team.owner), 0);
-		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2,
-						 &b.team.owner), 0);
+		assert_int_equal(
+			test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r1, &b.team.owner),
+			0);
+		assert_int_equal(
+			test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2, &b.team.owner),
+			0);
 		assert_string_equal(r1->allocation->id, r2->allocation->id);
 		assert_int_equal(rows("ledger_allocation", d2), 1);
 		r.pin = "000000"; /* the PIN is checked on a replay too */
-		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2,
-						 &b.team.owner), ERR_PERMISSION_DENIED);
+		assert_int_equal(
+			test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2, &b.team.owner),
+			ERR_PERMISSION_DENIED);
 		r.pin = TEST_PIN;
 		r.user_id = b.team.treasurer.id;
-		assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2,
-						 &b.team.owner), ERR_ALREADY_EXISTS);
+		assert_int_equal(
+			test_world_call(&w, &w.groups, "AllocateDeposit", &r, &r2, &b.team.owner),
+			ERR_ALREADY_EXISTS);
 		assert_string_equal(err_last()->reason, "request_id_reused");
 	}
 	assert_int_equal(group_trail(&b, &b.team.owner, d, &t), 0);
 	assert_int_equal(reallocate_deposit(&b, &b.team.owner, d, b.team.treasurer.id, TEST_PIN,
-					    "the treasurer paid", b.team.member.id, NULL), 0);
+					    "the treasurer paid", b.team.member.id, NULL),
+			 0);
 	/* no longer credited to the member: the trail is the officers' */
 	assert_int_equal(group_trail(&b, &b.team.member, d, &t), ERR_PERMISSION_DENIED);
 	assert_int_equal(group_trail(&b, &b.team.owner, d, &t), 0);
 	assert_int_equal(t->n_allocations, 2);
 	assert_string_equal(t->allocations[1]->reason, "the treasurer paid");
 	assert_string_equal(t->allocations[0]->superseded_by, t->allocations[1]->id);
-	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u,
-					 &b.team.owner), 0);
+	assert_int_equal(test_world_call(&w, &w.groups, "ListUnallocated", &req, &u, &b.team.owner),
+			 0);
 	assert_int_equal(u->n_deposits, 0);
 	assert_int_equal(u->unallocated_kobo, 0);
 }
 
 /* Officers from one view: the second reallocation is told the deposit
  * moved, nothing written; an officer never credits one to themselves. */
-static void test_officers_stale_and_self(void **state)
+static void
+test_officers_stale_and_self(void **state)
 {
 	book b;
 	const char *d;
@@ -845,32 +933,33 @@ static void test_officers_stale_and_self(void **state)
 	(void)state;
 	test_world_team(&w, &b.team, "ctb-grp-stale", "Stale views", TEST_TEAM_PINS);
 	test_world_account(&w, b.team.group, b.account);
-	d = posted(&b, &(post){ CREDIT, 2100, "ctb-grp-stale-1", b.team.member.id });
+	d = posted(&b, &(post){CREDIT, 2100, "ctb-grp-stale-1", b.team.member.id});
 	assert_int_equal(reallocate_deposit(&b, &b.team.owner, d, b.team.treasurer.id, TEST_PIN,
-					    "the treasurer paid", b.team.member.id, NULL), 0);
+					    "the treasurer paid", b.team.member.id, NULL),
+			 0);
 	assert_int_equal(reallocate_deposit(&b, &b.team.treasurer, d, b.team.owner.id, TEST_PIN,
 					    "the owner paid", b.team.member.id, NULL),
 			 ERR_ABORTED);
 	assert_string_equal(err_last()->reason, "allocation_changed");
 	assert_int_equal(rows("ledger_allocation", d), 1);
 	/* self: refused before the PIN, the ledger untouched */
-	assert_int_equal(reallocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN,
-					    "mine", b.team.treasurer.id, NULL),
+	assert_int_equal(reallocate_deposit(&b, &b.team.owner, d, b.team.owner.id, TEST_PIN, "mine",
+					    b.team.treasurer.id, NULL),
 			 ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "self_allocation");
-	d = posted(&b, &(post){ CREDIT, 2200, "ctb-grp-stale-2" });
+	d = posted(&b, &(post){CREDIT, 2200, "ctb-grp-stale-2"});
 	assert_int_equal(allocate_deposit(&b, &b.team.treasurer, d, b.team.treasurer.id, TEST_PIN,
-					  NULL, NULL), ERR_PERMISSION_DENIED);
+					  NULL, NULL),
+			 ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "self_allocation");
 	assert_int_equal(rows("ledger_allocation", d), 0);
 }
 
 /* AllocateDeposit r as officer, its status; the log lines written
  * meanwhile into logged (stderr through a file). */
-static int allocate_logged(const Kolo__Groups__V1__AllocateDepositRequest *r,
-			   const test_user *officer,
-			   Kolo__Groups__V1__AllocateDepositResponse **resp, char *logged,
-			   size_t cap)
+static int
+allocate_logged(const Kolo__Groups__V1__AllocateDepositRequest *r, const test_user *officer,
+		Kolo__Groups__V1__AllocateDepositResponse **resp, char *logged, size_t cap)
 {
 	FILE *f = tmpfile();
 	int saved, rc;
@@ -895,10 +984,12 @@ static int allocate_logged(const Kolo__Groups__V1__AllocateDepositRequest *r,
 /* The ledger wrote an allocation but groups died before storing its
  * reply: the retry with the request_id answers that allocation as a
  * replay (first and reallocation alike); another request's does not. */
-static void test_a_retry_after_a_partial_failure(void **state)
+static void
+test_a_retry_after_a_partial_failure(void **state)
 {
 	book b;
-	Kolo__Groups__V1__AllocateDepositRequest r = KOLO__GROUPS__V1__ALLOCATE_DEPOSIT_REQUEST__INIT;
+	Kolo__Groups__V1__AllocateDepositRequest r =
+		KOLO__GROUPS__V1__ALLOCATE_DEPOSIT_REQUEST__INIT;
 	Kolo__Groups__V1__AllocateDepositResponse *resp = NULL;
 	Kolo__Common__V1__Allocation *first = NULL, *moved = NULL;
 	static char logged[65536];
@@ -907,7 +998,7 @@ static void test_a_retry_after_a_partial_failure(void **state)
 	(void)state;
 	test_world_team(&w, &b.team, "ctb-grp-retry", "Retries", TEST_TEAM_PINS);
 	test_world_account(&w, b.team.group, b.account);
-	d = posted(&b, &(post){ CREDIT, 2300, "ctb-grp-retry-1" });
+	d = posted(&b, &(post){CREDIT, 2300, "ctb-grp-retry-1"});
 	/* the first try's ledger half */
 	assert_int_equal(allocate(&b, d, b.team.member.id, &first), 0);
 	r.group_id = b.team.group;
@@ -915,30 +1006,31 @@ static void test_a_retry_after_a_partial_failure(void **state)
 	r.user_id = b.team.member.id;
 	r.pin = TEST_PIN;
 	/* no key: the refusal stands */
-	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
-					 &b.team.treasurer), ERR_ALREADY_EXISTS);
+	assert_int_equal(
+		test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp, &b.team.treasurer),
+		ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "entry_already_allocated");
 	/* another officer's request: the refusal stands */
 	r.request_id = "retry-key-0";
-	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
-					 &b.team.owner), ERR_ALREADY_EXISTS);
+	assert_int_equal(
+		test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp, &b.team.owner),
+		ERR_ALREADY_EXISTS);
 	r.request_id = "retry-key-1";
 	/* Recovered from the ledger: logged now (the first try never was),
 	 * marked recovered; its replay is not logged again. */
-	assert_int_equal(allocate_logged(&r, &b.team.treasurer, &resp, logged, sizeof(logged)),
-			 0);
+	assert_int_equal(allocate_logged(&r, &b.team.treasurer, &resp, logged, sizeof(logged)), 0);
 	assert_string_equal(resp->allocation->id, first->id);
 	assert_non_null(strstr(logged, "\"deposit_allocated\""));
 	assert_non_null(strstr(logged, "\"recovered\":\"true\""));
-	assert_int_equal(allocate_logged(&r, &b.team.treasurer, &resp, logged, sizeof(logged)),
-			 0);
+	assert_int_equal(allocate_logged(&r, &b.team.treasurer, &resp, logged, sizeof(logged)), 0);
 	assert_string_equal(resp->allocation->id, first->id);
 	assert_null(strstr(logged, "\"deposit_allocated\""));
 	assert_int_equal(rows("ledger_allocation", d), 1);
 
 	/* a reallocation's ledger half, then its retry */
-	assert_int_equal(allocate_as(&b, b.team.owner.id, d, b.team.treasurer.id, "it was hers",
-				     1, b.team.member.id, &moved), 0);
+	assert_int_equal(allocate_as(&b, b.team.owner.id, d, b.team.treasurer.id, "it was hers", 1,
+				     b.team.member.id, &moved),
+			 0);
 	r.user_id = b.team.treasurer.id;
 	r.reason = "it was hers";
 	r.reallocate = 1;
@@ -946,13 +1038,14 @@ static void test_a_retry_after_a_partial_failure(void **state)
 	r.request_id = "retry-key-2";
 	/* another reason: not this request's */
 	r.reason = "it was hers, really";
-	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
-					 &b.team.owner), ERR_ABORTED);
+	assert_int_equal(
+		test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp, &b.team.owner),
+		ERR_ABORTED);
 	assert_string_equal(err_last()->reason, "allocation_changed");
 	r.reason = "it was hers";
 	r.request_id = "retry-key-3";
-	assert_int_equal(test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp,
-					 &b.team.owner), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.groups, "AllocateDeposit", &r, &resp, &b.team.owner), 0);
 	assert_string_equal(resp->allocation->id, moved->id);
 	assert_int_equal(rows("ledger_allocation", d), 2);
 	assert_string_equal(trail(&b, d)->user_id, b.team.treasurer.id);
@@ -960,8 +1053,9 @@ static void test_a_retry_after_a_partial_failure(void **state)
 
 /* --- payments: ReverseDeposit (the demo provider's officers) ------------------ */
 
-static int reverse(const book *b, const test_user *as, const char *entry, const char *reason,
-		   Kolo__Payments__V1__ReverseDepositResponse **out)
+static int
+reverse(const book *b, const test_user *as, const char *entry, const char *reason,
+	Kolo__Payments__V1__ReverseDepositResponse **out)
 {
 	Kolo__Payments__V1__ReverseDepositRequest req =
 		KOLO__PAYMENTS__V1__REVERSE_DEPOSIT_REQUEST__INIT;
@@ -974,7 +1068,8 @@ static int reverse(const book *b, const test_user *as, const char *entry, const 
 
 /* An officer reverses a demo deposit: a DEBIT of all of it, once, off the
  * member it was credited to. */
-static void test_officers_reverse_a_demo_deposit(void **state)
+static void
+test_officers_reverse_a_demo_deposit(void **state)
 {
 	book b;
 	Kolo__Payments__V1__SimulateDepositRequest dep =
@@ -988,8 +1083,8 @@ static void test_officers_reverse_a_demo_deposit(void **state)
 	open_book(&b, "ctb-payrev");
 	dep.group_id = b.team.group;
 	dep.amount_kobo = 8000;
-	assert_int_equal(test_world_call(&w, &w.payments, "SimulateDeposit", &dep, &d,
-					 &b.team.member), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.payments, "SimulateDeposit", &dep, &d, &b.team.member), 0);
 	c = contributions(&b, NULL);
 	assert_int_equal(c->deposits_kobo, 8000);
 	assert_int_equal(reverse(&b, &b.team.member, d->entry->id, "chargeback", NULL),
@@ -997,15 +1092,18 @@ static void test_officers_reverse_a_demo_deposit(void **state)
 	assert_int_equal(reverse(&b, &b.team.treasurer, d->entry->id, "", NULL),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "reason_required");
-	payout_back = posted(&b, &(post){ CREDIT, 300, "ctb-payrev-x", .source = "payout" });
+	payout_back = posted(&b, &(post){CREDIT, 300, "ctb-payrev-x", .source = "payout"});
 	assert_int_equal(reverse(&b, &b.team.treasurer, payout_back, "no", NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "not_a_deposit");
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_entry WHERE"
-				       " group_id = '%s' AND type = 'DEBIT'", b.team.group), 0);
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_entry WHERE"
+				       " group_id = '%s' AND type = 'DEBIT'",
+				       b.team.group),
+			 0);
 
-	assert_int_equal(reverse(&b, &b.team.treasurer, d->entry->id, "the bank recalled it",
-				 &r), 0);
+	assert_int_equal(reverse(&b, &b.team.treasurer, d->entry->id, "the bank recalled it", &r),
+			 0);
 	assert_false(r->replayed);
 	assert_int_equal(r->entry->amount_kobo, 8000);
 	assert_int_equal(strncmp(r->entry->reference, "chargeback:", 11), 0);
@@ -1014,36 +1112,51 @@ static void test_officers_reverse_a_demo_deposit(void **state)
 	assert_true(again->replayed);
 	assert_string_equal(again->entry->id, r->entry->id);
 	/* who and why are on the reversal's row: the first's */
-	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal WHERE"
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_reversal WHERE"
 				       " entry_id = '%s' AND reverses_entry_id = '%s' AND"
 				       " reason = 'the bank recalled it' AND reversed_by = '%s'",
-				       r->entry->id, d->entry->id, b.team.treasurer.id), 1);
+				       r->entry->id, d->entry->id, b.team.treasurer.id),
+			 1);
 	c = contributions(&b, d->entry->user_id[0] ? d->entry->user_id : NULL);
 	assert_int_equal(c->deposits_kobo, 0);
 	assert_int_equal(c->attributed_kobo + c->unallocated_kobo, 0);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_credit_time_attribution_stands_on_replay, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_allocate_an_unallocated_deposit, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_credit_time_attribution_stands_on_replay,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_allocate_an_unallocated_deposit,
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_reallocate_keeps_a_trail, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_a_stale_reallocation_is_refused, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_stale_reallocation_is_refused,
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_no_self_allocation, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_only_deposits_are_allocated, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_concurrent_allocations_one_wins, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_a_reversal_comes_off_the_member, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_a_reversal_beyond_the_balance_is_refused, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_only_deposits_are_allocated,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_concurrent_allocations_one_wins,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_reversal_comes_off_the_member,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_reversal_beyond_the_balance_is_refused,
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_contributions_until, test_world_check_ledger),
 		cmocka_unit_test_teardown(test_last_paid_at_skips_a_reversed_deposit,
 					  test_world_check_ledger),
-		cmocka_unit_test_teardown(test_an_allocation_waits_for_the_group_lock, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_invariants_catch_broken_rows, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_officers_allocate_with_a_pin, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_an_allocation_waits_for_the_group_lock,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_invariants_catch_broken_rows,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_officers_allocate_with_a_pin,
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_officers_stale_and_self, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_a_retry_after_a_partial_failure, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_officers_reverse_a_demo_deposit, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_retry_after_a_partial_failure,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_officers_reverse_a_demo_deposit,
+					  test_world_check_ledger),
 	};
 
 	test_world_use(&w);

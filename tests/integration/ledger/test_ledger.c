@@ -21,13 +21,14 @@
 #include "test_world.h"
 
 #define CREDIT KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT
-#define DEBIT KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT
+#define DEBIT  KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT
 
 static test_world w;
 
 /* After each test: the books add up, and no test leaves the reader cache
  * on for the next (it is off in this process unless a test turns it on). */
-static int check_invariant(void **state)
+static int
+check_invariant(void **state)
 {
 	membership_reader_cache_set_ttl(0);
 	test_pg_ledger_invariant(w.admin);
@@ -41,7 +42,8 @@ typedef struct book {
 	char account[64];
 } book;
 
-static void open_book(book *b, const char *tag)
+static void
+open_book(book *b, const char *tag)
 {
 	test_identity_user(&w.identity, &b->owner, tag);
 	test_world_group(&w, &b->owner, "Ledger group", b->group);
@@ -59,7 +61,8 @@ typedef struct post {
 } post;
 
 /* The PostEntry request of p to b (strings borrowed from both). */
-static void post_request(Kolo__Ledger__V1__PostEntryRequest *req, const book *b, const post *p)
+static void
+post_request(Kolo__Ledger__V1__PostEntryRequest *req, const book *b, const post *p)
 {
 	req->group_id = (char *)b->group;
 	req->account_id = (char *)b->account;
@@ -72,7 +75,8 @@ static void post_request(Kolo__Ledger__V1__PostEntryRequest *req, const book *b,
 	req->fee_kobo = p->fee;
 }
 
-static int post_entry(const book *b, const post *p, Kolo__Ledger__V1__PostEntryResponse **out)
+static int
+post_entry(const book *b, const post *p, Kolo__Ledger__V1__PostEntryResponse **out)
 {
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__PostEntryResponse *resp = NULL;
@@ -85,7 +89,8 @@ static int post_entry(const book *b, const post *p, Kolo__Ledger__V1__PostEntryR
 	return rc;
 }
 
-static int64_t balance(const book *b, const test_user *as)
+static int64_t
+balance(const book *b, const test_user *as)
 {
 	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
@@ -98,7 +103,8 @@ static int64_t balance(const book *b, const test_user *as)
 }
 
 /* SELECT <what> ... WHERE group_id = <b's group>, what naming the table. */
-static long of_group(const book *b, const char *what)
+static long
+of_group(const book *b, const char *what)
 {
 	char sql[256];
 
@@ -106,26 +112,28 @@ static long of_group(const book *b, const char *what)
 	return test_pg_long(w.admin, sql);
 }
 
-static long entries_of(const book *b)
+static long
+entries_of(const book *b)
 {
 	return of_group(b, "count(*) FROM ledger_entry");
 }
 
-static void remove_member(const book *b, const test_user *who)
+static void
+remove_member(const book *b, const test_user *who)
 {
 	Kolo__Groups__V1__RemoveMemberRequest req = KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
 	Kolo__Groups__V1__RemoveMemberResponse *resp = NULL;
 
 	req.group_id = (char *)b->group;
 	req.user_id = (char *)who->id;
-	assert_int_equal(test_world_call(&w, &w.groups, "RemoveMember", &req, &resp, &b->owner),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.groups, "RemoveMember", &req, &resp, &b->owner), 0);
 }
 
 /* KOLO_MEMBER_CACHE_MS: a read check that passed is remembered for its time
  * to live (a member removed meanwhile still reads until it runs out), a
  * refusal never is, and 0 asks groups on every read. */
-static void test_reader_cache_remembers_passes_only(void **state)
+static void
+test_reader_cache_remembers_passes_only(void **state)
 {
 	book b;
 	test_user treasurer, reader, late;
@@ -138,7 +146,7 @@ static void test_reader_cache_remembers_passes_only(void **state)
 	test_identity_user(&w.identity, &reader, "ledger-cache-reader");
 	test_identity_user(&w.identity, &late, "ledger-cache-late");
 	test_world_member(&w, b.group, &b.owner, &reader, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 700, "cache-1" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 700, "cache-1"}, NULL), 0);
 	membership_reader_cache_set_ttl(60000);
 	/* Refused, then added: reads at once. */
 	assert_int_equal(balance(&b, &late), -1);
@@ -163,39 +171,42 @@ static void test_reader_cache_remembers_passes_only(void **state)
 	membership_reader_cache_set_ttl(0);
 }
 
-static void test_credit_and_debit_move_the_balance(void **state)
+static void
+test_credit_and_debit_move_the_balance(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__PostEntryResponse *r = NULL;
 
 	open_book(&b, "ledger-basic");
 	assert_int_equal(balance(&b, &b.owner), 0);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 250000, "dep-1" }, &r), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 250000, "dep-1"}, &r), 0);
 	assert_false(r->replayed);
 	assert_int_equal(r->entry->type, CREDIT);
 	assert_int_equal(r->entry->amount_kobo, 250000);
 	assert_string_equal(r->entry->currency, "NGN");
 	assert_string_equal(r->entry->payment_channel, "VA");
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 100000, "payout:1", .source = "payout" }, NULL), 0);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 100000, "payout:1", .source = "payout"}, NULL), 0);
 	assert_int_equal(balance(&b, &b.owner), 150000);
 	assert_int_equal(balance(&b, NULL), 150000);
 	assert_int_equal(entries_of(&b), 2);
 }
 
-static void test_debit_beyond_balance_is_refused_and_changes_nothing(void **state)
+static void
+test_debit_beyond_balance_is_refused_and_changes_nothing(void **state)
 {
 	book b;
 
 	open_book(&b, "ledger-funds");
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 1, "early-debit" }, NULL),
+	assert_int_equal(post_entry(&b, &(post){DEBIT, 1, "early-debit"}, NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "insufficient_funds");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 5000, "dep-funds" }, NULL), 0);
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 5001, "too-much" }, NULL),
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 5000, "dep-funds"}, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){DEBIT, 5001, "too-much"}, NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_int_equal(balance(&b, NULL), 5000);
 	assert_int_equal(entries_of(&b), 1);
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 5000, "all-of-it" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){DEBIT, 5000, "all-of-it"}, NULL), 0);
 	assert_int_equal(balance(&b, NULL), 0);
 }
 
@@ -203,26 +214,27 @@ static void test_debit_beyond_balance_is_refused_and_changes_nothing(void **stat
  * stays refused when posted again after a deposit (a stale or late caller
  * cannot turn a failed payout attempt into a debit), refused with the
  * balance it met; other content under it is a conflict. */
-static void test_a_refused_debit_stays_refused(void **state)
+static void
+test_a_refused_debit_stays_refused(void **state)
 {
 	book b;
 	char sql[256];
 
 	open_book(&b, "ledger-refusal");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 3000, "dep-r1" }, NULL), 0);
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 5000, "payout:refused", .source = "payout" },
-				    NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 3000, "dep-r1"}, NULL), 0);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 5000, "payout:refused", .source = "payout"}, NULL),
+		ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "insufficient_funds");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 9000, "dep-r2" }, NULL), 0);
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 5000, "payout:refused", .source = "payout" },
-				    NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 9000, "dep-r2"}, NULL), 0);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 5000, "payout:refused", .source = "payout"}, NULL),
+		ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "insufficient_funds");
 	assert_non_null(strstr(err_last()->message, "3000"));
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 4000, "payout:refused", .source = "payout" },
-				    NULL),
-			 ERR_ALREADY_EXISTS);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 4000, "payout:refused", .source = "payout"}, NULL),
+		ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "reference_conflict");
 	assert_int_equal(balance(&b, NULL), 12000);
 	assert_int_equal(entries_of(&b), 2);
@@ -232,16 +244,17 @@ static void test_a_refused_debit_stays_refused(void **state)
 		 b.group);
 	assert_int_equal(test_pg_long(w.admin, sql), 1);
 	/* A new reference is a new question. */
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 5000, "payout:refused:2", .source = "payout" },
-				    NULL),
-			 0);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 5000, "payout:refused:2", .source = "payout"}, NULL),
+		0);
 	assert_int_equal(balance(&b, NULL), 7000);
 }
 
 /* --- holds (DESIGN §13) --------------------------------------------------------- */
 
-static int place_hold(const book *b, int64_t amount, const char *reference,
-		      const char *expires_at, Kolo__Ledger__V1__PlaceHoldResponse **out)
+static int
+place_hold(const book *b, int64_t amount, const char *reference, const char *expires_at,
+	   Kolo__Ledger__V1__PlaceHoldResponse **out)
 {
 	Kolo__Ledger__V1__PlaceHoldRequest req = KOLO__LEDGER__V1__PLACE_HOLD_REQUEST__INIT;
 	Kolo__Ledger__V1__PlaceHoldResponse *resp = NULL;
@@ -257,7 +270,8 @@ static int place_hold(const book *b, int64_t amount, const char *reference,
 	return rc;
 }
 
-static int release_hold(const char *reference)
+static int
+release_hold(const char *reference)
 {
 	Kolo__Ledger__V1__ReleaseHoldRequest req = KOLO__LEDGER__V1__RELEASE_HOLD_REQUEST__INIT;
 	Kolo__Ledger__V1__ReleaseHoldResponse *resp = NULL;
@@ -266,8 +280,9 @@ static int release_hold(const char *reference)
 	return test_world_call(&w, &w.ledger, "ReleaseHold", &req, &resp, NULL);
 }
 
-static int capture_hold(const book *b, const char *reference, int64_t amount,
-			const char *entry_reference, Kolo__Ledger__V1__CaptureHoldResponse **out)
+static int
+capture_hold(const book *b, const char *reference, int64_t amount, const char *entry_reference,
+	     Kolo__Ledger__V1__CaptureHoldResponse **out)
 {
 	Kolo__Ledger__V1__CaptureHoldRequest req = KOLO__LEDGER__V1__CAPTURE_HOLD_REQUEST__INIT;
 	Kolo__Ledger__V1__CaptureHoldResponse *resp = NULL;
@@ -286,7 +301,8 @@ static int capture_hold(const book *b, const char *reference, int64_t amount,
 }
 
 /* balance/held/available of the group as GetBalance answers them. */
-static void balances(const book *b, int64_t *posted, int64_t *held, int64_t *available)
+static void
+balances(const book *b, int64_t *posted, int64_t *held, int64_t *available)
 {
 	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
@@ -298,7 +314,8 @@ static void balances(const book *b, int64_t *posted, int64_t *held, int64_t *ava
 	*available = resp->available_kobo;
 }
 
-static void assert_balances(const book *b, int64_t posted, int64_t held)
+static void
+assert_balances(const book *b, int64_t posted, int64_t held)
 {
 	int64_t p, h, av;
 
@@ -310,7 +327,8 @@ static void assert_balances(const book *b, int64_t posted, int64_t held)
 
 /* A hold promises money: what it holds cannot be held or debited again;
  * releasing gives it back once; capturing turns it into its DEBIT once. */
-static void test_holds_promise_money_once(void **state)
+static void
+test_holds_promise_money_once(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__PlaceHoldResponse *h = NULL;
@@ -318,7 +336,7 @@ static void test_holds_promise_money_once(void **state)
 	char id[64];
 
 	open_book(&b, "ledger-holds");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 10000, "dep-hold-1" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 10000, "dep-hold-1"}, NULL), 0);
 	assert_int_equal(place_hold(&b, 6000, "hold:a", NULL, &h), 0);
 	assert_false(h->replayed);
 	assert_string_equal(h->hold->status, "held");
@@ -326,9 +344,9 @@ static void test_holds_promise_money_once(void **state)
 	/* The rest is all that can be promised or spent. */
 	assert_int_equal(place_hold(&b, 4001, "hold:b", NULL, NULL), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "insufficient_funds");
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 4001, "plain-debit", .source = "payout" },
-				    NULL),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 4001, "plain-debit", .source = "payout"}, NULL),
+		ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "insufficient_funds");
 	assert_int_equal(place_hold(&b, 4000, "hold:b", NULL, NULL), 0);
 	assert_balances(&b, 10000, 10000);
@@ -355,11 +373,12 @@ static void test_holds_promise_money_once(void **state)
 	assert_int_equal(release_hold("hold:a"), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "hold_captured");
 	/* A released hold is not captured, and that entry reference stays refused. */
-	assert_int_equal(capture_hold(&b, "hold:b", 4000, "payout:hold-b", NULL), ERR_FAILED_PRECONDITION);
-	assert_string_equal(err_last()->reason, "hold_not_held");
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 4000, "payout:hold-b", .source = "payout" },
-				    NULL),
+	assert_int_equal(capture_hold(&b, "hold:b", 4000, "payout:hold-b", NULL),
 			 ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "hold_not_held");
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 4000, "payout:hold-b", .source = "payout"}, NULL),
+		ERR_FAILED_PRECONDITION);
 	assert_balances(&b, 4000, 0);
 	assert_int_equal(entries_of(&b), 2);
 }
@@ -367,13 +386,14 @@ static void test_holds_promise_money_once(void **state)
 /* A hold past its expiry stops counting at once; the sweeper closes it on
  * record; placing it again is refused as closed; bad requests change
  * nothing. */
-static void test_expired_holds_stop_counting_and_bad_holds_are_refused(void **state)
+static void
+test_expired_holds_stop_counting_and_bad_holds_are_refused(void **state)
 {
 	book b;
 	char sql[256];
 
 	open_book(&b, "ledger-hold-expiry");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 5000, "dep-hold-2" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 5000, "dep-hold-2"}, NULL), 0);
 	assert_int_equal(place_hold(&b, 5000, "hold:lapsing", "2999-01-01T00:00:00Z", NULL), 0);
 	assert_balances(&b, 5000, 5000);
 	test_pg_ok(w.admin, "UPDATE ledger_hold SET expires_at = now() - interval '1 second'"
@@ -410,77 +430,84 @@ static void test_expired_holds_stop_counting_and_bad_holds_are_refused(void **st
 	assert_balances(&b, 5000, 0);
 }
 
-static void test_replays_return_the_original_and_conflicts_are_refused(void **state)
+static void
+test_replays_return_the_original_and_conflicts_are_refused(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__PostEntryResponse *first = NULL, *again = NULL;
 	char id[64];
 
 	open_book(&b, "ledger-replay");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 7000, "flw-123456" }, &first), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 7000, "flw-123456"}, &first), 0);
 	snprintf(id, sizeof(id), "%s", first->entry->id);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 7000, "flw-123456" }, &again), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 7000, "flw-123456"}, &again), 0);
 	assert_true(again->replayed);
 	assert_string_equal(again->entry->id, id);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 7001, "flw-123456" }, NULL),
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 7001, "flw-123456"}, NULL),
 			 ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "reference_conflict");
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 7000, "flw-123456" }, NULL),
+	assert_int_equal(post_entry(&b, &(post){DEBIT, 7000, "flw-123456"}, NULL),
 			 ERR_ALREADY_EXISTS);
 	assert_int_equal(balance(&b, NULL), 7000);
 	assert_int_equal(entries_of(&b), 1);
 }
 
-static void test_client_ref_replays_like_a_reference(void **state)
+static void
+test_client_ref_replays_like_a_reference(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__PostEntryResponse *first = NULL, *again = NULL;
 
 	open_book(&b, "ledger-client-ref");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 900, "demo:a", "idem-1" }, &first), 0);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 900, "demo:b", "idem-1" }, &again), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 900, "demo:a", "idem-1"}, &first), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 900, "demo:b", "idem-1"}, &again), 0);
 	assert_true(again->replayed);
 	assert_string_equal(again->entry->id, first->entry->id);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 901, "demo:c", "idem-1" }, NULL),
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 901, "demo:c", "idem-1"}, NULL),
 			 ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "client_ref_conflict");
 	assert_int_equal(entries_of(&b), 1);
 }
 
-static void test_debit_replay_after_the_balance_is_gone_is_still_a_replay(void **state)
+static void
+test_debit_replay_after_the_balance_is_gone_is_still_a_replay(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__PostEntryResponse *r = NULL;
 
 	open_book(&b, "ledger-late-replay");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "dep-late" }, NULL), 0);
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 600, "payout:late", .source = "payout" }, NULL), 0);
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 400, "payout:rest", .source = "payout" }, NULL), 0);
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 600, "payout:late", .source = "payout" }, &r), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 1000, "dep-late"}, NULL), 0);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 600, "payout:late", .source = "payout"}, NULL), 0);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 400, "payout:rest", .source = "payout"}, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){DEBIT, 600, "payout:late", .source = "payout"}, &r),
+			 0);
 	assert_true(r->replayed);
 	assert_int_equal(balance(&b, NULL), 0);
 }
 
-static void test_bad_entries_are_refused(void **state)
+static void
+test_bad_entries_are_refused(void **state)
 {
 	static const struct {
 		post p;
 		const char *reason;
 	} cases[] = {
-		{ { CREDIT, 0, "zero" }, "invalid_amount" },
-		{ { CREDIT, 25000000001LL, "huge" }, "amount_too_large" },
-		{ { CREDIT, -5, "negative" }, "invalid_amount" },
-		{ { 0, 100, "no-type" }, "invalid_type" },
-		{ { CREDIT, 100, "" }, "invalid_reference" },
-		{ { CREDIT, 100, "has space" }, "invalid_reference" },
-		{ { CREDIT, 100, "bad-source", .source = "cash" }, "invalid_source" },
+		{{CREDIT, 0, "zero"}, "invalid_amount"},
+		{{CREDIT, 25000000001LL, "huge"}, "amount_too_large"},
+		{{CREDIT, -5, "negative"}, "invalid_amount"},
+		{{0, 100, "no-type"}, "invalid_type"},
+		{{CREDIT, 100, ""}, "invalid_reference"},
+		{{CREDIT, 100, "has space"}, "invalid_reference"},
+		{{CREDIT, 100, "bad-source", .source = "cash"}, "invalid_source"},
 		/* A fee at or above its amount, a negative one, one on a DEBIT,
 		 * and a reference that takes the fee prefix (issue 15 item 8). */
-		{ { CREDIT, 1000, "fee-equal", .fee = 1000 }, "fee_not_below_amount" },
-		{ { CREDIT, 1000, "fee-above", .fee = 1001 }, "fee_not_below_amount" },
-		{ { CREDIT, 1000, "fee-negative", .fee = -1 }, "invalid_fee" },
-		{ { DEBIT, 10, "fee-on-debit", .source = "payout", .fee = 1 }, "invalid_fee" },
-		{ { CREDIT, 1000, "fee:own-prefix" }, "invalid_reference" },
+		{{CREDIT, 1000, "fee-equal", .fee = 1000}, "fee_not_below_amount"},
+		{{CREDIT, 1000, "fee-above", .fee = 1001}, "fee_not_below_amount"},
+		{{CREDIT, 1000, "fee-negative", .fee = -1}, "invalid_fee"},
+		{{DEBIT, 10, "fee-on-debit", .source = "payout", .fee = 1}, "invalid_fee"},
+		{{CREDIT, 1000, "fee:own-prefix"}, "invalid_reference"},
 	};
 	book b;
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
@@ -528,13 +555,14 @@ typedef struct poster {
 	char reason[64];
 } poster;
 
-static void *poster_run(void *arg)
+static void *
+poster_run(void *arg)
 {
 	poster *t = arg;
 	mem_arena *a = mem_arena_new(0);
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	test_caller svc = { .internal = 1, .timeout_ms = t->timeout_ms };
+	test_caller svc = {.internal = 1, .timeout_ms = t->timeout_ms};
 
 	post_request(&req, t->b, &t->p);
 	t->rc = test_call(&w.ledger, "PostEntry", &req.base, &resp, a, &svc);
@@ -545,18 +573,20 @@ static void *poster_run(void *arg)
 }
 
 /* n threads posting like p to b, references "<tag>-<i>". */
-static void start_posters(poster *args, pthread_t *threads, int n, const book *b,
-			  const post *p, const char *tag, int64_t timeout_ms)
+static void
+start_posters(poster *args, pthread_t *threads, int n, const book *b, const post *p,
+	      const char *tag, int64_t timeout_ms)
 {
 	for (int i = 0; i < n; i++) {
-		args[i] = (poster){ .b = b, .p = *p, .timeout_ms = timeout_ms };
+		args[i] = (poster){.b = b, .p = *p, .timeout_ms = timeout_ms};
 		snprintf(args[i].reference, sizeof(args[i].reference), "%s-%d", tag, i);
 		args[i].p.reference = args[i].reference;
 		assert_int_equal(pthread_create(&threads[i], NULL, poster_run, &args[i]), 0);
 	}
 }
 
-static void join_posters(pthread_t *threads, int n)
+static void
+join_posters(pthread_t *threads, int n)
 {
 	for (int i = 0; i < n; i++)
 		pthread_join(threads[i], NULL);
@@ -564,7 +594,8 @@ static void join_posters(pthread_t *threads, int n)
 
 #define RACERS 32
 
-static void test_concurrent_debits_never_overdraw(void **state)
+static void
+test_concurrent_debits_never_overdraw(void **state)
 {
 	book b;
 	pthread_t threads[RACERS];
@@ -572,9 +603,9 @@ static void test_concurrent_debits_never_overdraw(void **state)
 	int ok = 0, refused = 0;
 
 	open_book(&b, "ledger-race");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "race-funds" }, NULL), 0);
-	start_posters(args, threads, RACERS, &b, &(post){ DEBIT, 100, .source = "payout" },
-		      "race", 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 1000, "race-funds"}, NULL), 0);
+	start_posters(args, threads, RACERS, &b, &(post){DEBIT, 100, .source = "payout"}, "race",
+		      0);
 	join_posters(threads, RACERS);
 	for (int i = 0; i < RACERS; i++) {
 		ok += args[i].rc == 0;
@@ -587,11 +618,12 @@ static void test_concurrent_debits_never_overdraw(void **state)
 
 /* Posts to a group whose balance row someone else holds: more of them than
  * the ledger has workers (4 in tests), with short deadlines. */
-#define BUSY_POSTS 8
+#define BUSY_POSTS  8
 #define OTHER_POSTS 4
 
 /* The group's ledger_balance row as it stands (0 when it has none). */
-static int64_t balance_row(const book *b)
+static int64_t
+balance_row(const book *b)
 {
 	return of_group(b, "coalesce(sum(balance_kobo), 0) FROM ledger_balance");
 }
@@ -599,14 +631,15 @@ static int64_t balance_row(const book *b)
 /* Issue 15 item 6: with one group's balance row held, posts to it give up
  * after the lock wait (UNAVAILABLE group_busy, nothing written) instead of
  * holding every worker, so posts to other groups and reads go on. */
-static void test_a_locked_group_does_not_stall_the_ledger(void **state)
+static void
+test_a_locked_group_does_not_stall_the_ledger(void **state)
 {
 	book held, other;
 	poster held_args[BUSY_POSTS], other_args[OTHER_POSTS];
 	pthread_t held_threads[BUSY_POSTS], other_threads[OTHER_POSTS];
 	Kolo__Ledger__V1__GetBalanceRequest read = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	ProtobufCMessage *read_resp = NULL;
-	test_caller reader = { .internal = 1, .timeout_ms = 5000 };
+	test_caller reader = {.internal = 1, .timeout_ms = 5000};
 	char *conninfo, sql[256];
 	PGconn *holder;
 	int read_rc;
@@ -614,18 +647,18 @@ static void test_a_locked_group_does_not_stall_the_ledger(void **state)
 
 	open_book(&held, "ledger-held");
 	open_book(&other, "ledger-not-held");
-	assert_int_equal(post_entry(&held, &(post){ CREDIT, 1000, "held-funds" }, NULL), 0);
+	assert_int_equal(post_entry(&held, &(post){CREDIT, 1000, "held-funds"}, NULL), 0);
 	ldg_set_lock_wait_ms(300);
 	conninfo = test_pg_conninfo(w.dbname, NULL);
 	holder = test_pg_connect(conninfo);
 	free(conninfo);
-	snprintf(sql, sizeof(sql),
-		 "SELECT 1 FROM ledger_balance WHERE group_id = '%s' FOR UPDATE", held.group);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM ledger_balance WHERE group_id = '%s' FOR UPDATE",
+		 held.group);
 	test_pg_ok(holder, "BEGIN");
 	test_pg_ok(holder, sql);
-	start_posters(held_args, held_threads, BUSY_POSTS, &held, &(post){ CREDIT, 100 }, "held",
+	start_posters(held_args, held_threads, BUSY_POSTS, &held, &(post){CREDIT, 100}, "held",
 		      2000);
-	start_posters(other_args, other_threads, OTHER_POSTS, &other, &(post){ CREDIT, 100 },
+	start_posters(other_args, other_threads, OTHER_POSTS, &other, &(post){CREDIT, 100},
 		      "not-held", 8000);
 	/* A read of the held group does not wait for its lock. */
 	read.group_id = held.group;
@@ -641,7 +674,7 @@ static void test_a_locked_group_does_not_stall_the_ledger(void **state)
 	ldg_set_lock_wait_ms(LDG_LOCK_WAIT_DEFAULT_MS);
 	/* Once released the group takes posts again; by the time this one
 	 * is through, nothing of the refused ones is still on its way. */
-	assert_int_equal(post_entry(&held, &(post){ CREDIT, 50, "held-after" }, NULL), 0);
+	assert_int_equal(post_entry(&held, &(post){CREDIT, 50, "held-after"}, NULL), 0);
 	assert_int_equal(read_rc, 0);
 	assert_int_equal(read_balance, 1000);
 	for (int i = 0; i < OTHER_POSTS; i++)
@@ -658,21 +691,23 @@ static void test_a_locked_group_does_not_stall_the_ledger(void **state)
 }
 
 /* A session of our own holding the group's balance row FOR UPDATE. */
-static PGconn *lock_balance_row(const book *b)
+static PGconn *
+lock_balance_row(const book *b)
 {
 	char *conninfo = test_pg_conninfo(w.dbname, NULL);
 	PGconn *holder = test_pg_connect(conninfo);
 	char sql[256];
 
 	free(conninfo);
-	snprintf(sql, sizeof(sql),
-		 "SELECT 1 FROM ledger_balance WHERE group_id = '%s' FOR UPDATE", b->group);
+	snprintf(sql, sizeof(sql), "SELECT 1 FROM ledger_balance WHERE group_id = '%s' FOR UPDATE",
+		 b->group);
 	test_pg_ok(holder, "BEGIN");
 	test_pg_ok(holder, sql);
 	return holder;
 }
 
-static void unlock_balance_row(PGconn *holder)
+static void
+unlock_balance_row(PGconn *holder)
 {
 	test_pg_ok(holder, "ROLLBACK");
 	PQfinish(holder);
@@ -683,7 +718,8 @@ static void unlock_balance_row(PGconn *holder)
  * capture is folded into the group's balance row by the group's next
  * posting, or by the worker. A hold that can expire is captured under the
  * lock still. GetBalance and the invariants count the capture at once. */
-static void test_a_capture_does_not_wait_for_its_group(void **state)
+static void
+test_a_capture_does_not_wait_for_its_group(void **state)
 {
 	book b;
 	PGconn *holder;
@@ -692,14 +728,15 @@ static void test_a_capture_does_not_wait_for_its_group(void **state)
 	int64_t posted, held, available;
 
 	open_book(&b, "ledger-capture-unlocked");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 10000, "dep-capture" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 10000, "dep-capture"}, NULL), 0);
 	assert_int_equal(place_hold(&b, 6000, "hold:cu-lasting", NULL, NULL), 0);
 	assert_int_equal(place_hold(&b, 3000, "hold:cu-lapsing", "2999-01-01T00:00:00Z", NULL), 0);
 	ldg_set_lock_wait_ms(300);
 	holder = lock_balance_row(&b);
 	lasting_rc = capture_hold(&b, "hold:cu-lasting", 6000, "payout:cu-lasting", NULL);
 	lapsing_rc = capture_hold(&b, "hold:cu-lapsing", 3000, "payout:cu-lapsing", NULL);
-	snprintf(lapsing_reason, sizeof(lapsing_reason), "%s", lapsing_rc ? err_last()->reason : "");
+	snprintf(lapsing_reason, sizeof(lapsing_reason), "%s",
+		 lapsing_rc ? err_last()->reason : "");
 	balances(&b, &posted, &held, &available);
 	unlock_balance_row(holder);
 	ldg_set_lock_wait_ms(LDG_LOCK_WAIT_DEFAULT_MS);
@@ -716,12 +753,11 @@ static void test_a_capture_does_not_wait_for_its_group(void **state)
 			 0);
 	/* Only the available money can be spent; the row carries the
 	 * capture until enough wait to be folded together. */
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 1001, "capture-over", .source = "payout" },
-				    NULL),
-			 ERR_FAILED_PRECONDITION);
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 1000, "capture-rest", .source = "payout" },
-				    NULL),
-			 0);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 1001, "capture-over", .source = "payout"}, NULL),
+		ERR_FAILED_PRECONDITION);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, 1000, "capture-rest", .source = "payout"}, NULL), 0);
 	assert_int_equal(balance_row(&b), 9000);
 	assert_balances(&b, 3000, 3000);
 	/* The lapsing hold, captured under the lock once it is free; the
@@ -739,13 +775,14 @@ static void test_a_capture_does_not_wait_for_its_group(void **state)
  * finds 32 of them waiting folds them all (0017, ledger_fold_due). */
 #define FOLD_BATCH 32
 
-static void test_captures_are_folded_in_batches(void **state)
+static void
+test_captures_are_folded_in_batches(void **state)
 {
 	book b;
 	char hold[32], entry[32];
 
 	open_book(&b, "ledger-fold-batch");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 100, "dep-fold" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 100, "dep-fold"}, NULL), 0);
 	for (int i = 0; i < FOLD_BATCH; i++) {
 		snprintf(hold, sizeof(hold), "hold:fold-%d", i);
 		snprintf(entry, sizeof(entry), "payout:fold-%d", i);
@@ -756,9 +793,10 @@ static void test_captures_are_folded_in_batches(void **state)
 	assert_balances(&b, 100 - FOLD_BATCH, 0);
 	assert_int_equal(place_hold(&b, 1, "hold:fold-next", NULL, NULL), 0);
 	assert_int_equal(balance_row(&b), 100 - FOLD_BATCH);
-	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM ledger_hold"
-					       " WHERE reference LIKE 'hold:fold-%'"
-					       " AND status = 'captured' AND folded_at IS NOT NULL"),
+	assert_int_equal(test_pg_long(w.admin,
+				      "SELECT count(*) FROM ledger_hold"
+				      " WHERE reference LIKE 'hold:fold-%'"
+				      " AND status = 'captured' AND folded_at IS NOT NULL"),
 			 FOLD_BATCH);
 	assert_balances(&b, 100 - FOLD_BATCH, 1);
 	assert_int_equal(entries_of(&b), 1 + FOLD_BATCH);
@@ -773,7 +811,8 @@ typedef struct capturer {
 	int rc;
 } capturer;
 
-static void *capturer_run(void *arg)
+static void *
+capturer_run(void *arg)
 {
 	capturer *t = arg;
 
@@ -784,7 +823,8 @@ static void *capturer_run(void *arg)
 
 #define CAPTURES 8
 
-static void test_captures_and_debits_race_without_overdraw(void **state)
+static void
+test_captures_and_debits_race_without_overdraw(void **state)
 {
 	book b;
 	pthread_t debit_threads[RACERS], capture_threads[CAPTURES];
@@ -793,20 +833,19 @@ static void test_captures_and_debits_race_without_overdraw(void **state)
 	int ok = 0;
 
 	open_book(&b, "ledger-capture-race");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, CAPTURES * 1000 + 1000, "race-cap" },
-				    NULL),
+	assert_int_equal(post_entry(&b, &(post){CREDIT, CAPTURES * 1000 + 1000, "race-cap"}, NULL),
 			 0);
 	for (int i = 0; i < CAPTURES; i++) {
-		captures[i] = (capturer){ .b = &b };
+		captures[i] = (capturer){.b = &b};
 		snprintf(captures[i].hold, sizeof(captures[i].hold), "hold:race-%d", i);
 		snprintf(captures[i].entry, sizeof(captures[i].entry), "payout:race-%d", i);
 		assert_int_equal(place_hold(&b, 1000, captures[i].hold, NULL, NULL), 0);
 	}
-	start_posters(debits, debit_threads, RACERS, &b, &(post){ DEBIT, 100, .source = "payout" },
+	start_posters(debits, debit_threads, RACERS, &b, &(post){DEBIT, 100, .source = "payout"},
 		      "race-cap", 0);
 	for (int i = 0; i < CAPTURES; i++)
-		assert_int_equal(pthread_create(&capture_threads[i], NULL, capturer_run, &captures[i]),
-				 0);
+		assert_int_equal(
+			pthread_create(&capture_threads[i], NULL, capturer_run, &captures[i]), 0);
 	join_posters(debit_threads, RACERS);
 	for (int i = 0; i < CAPTURES; i++)
 		pthread_join(capture_threads[i], NULL);
@@ -819,7 +858,8 @@ static void test_captures_and_debits_race_without_overdraw(void **state)
 	assert_int_equal(entries_of(&b), 1 + CAPTURES + 10);
 }
 
-static long fee_debits(const char *reference, int64_t amount)
+static long
+fee_debits(const char *reference, int64_t amount)
 {
 	char sql[256];
 
@@ -833,13 +873,14 @@ static long fee_debits(const char *reference, int64_t amount)
 /* Issue 15 item 8: a CREDIT and the fee its provider kept post together,
  * the gross credit and a fee:<reference> DEBIT, so the balance is what
  * arrived; a replay returns both; the fee is part of the content. */
-static void test_credit_with_a_fee_posts_the_credit_and_its_fee_debit(void **state)
+static void
+test_credit_with_a_fee_posts_the_credit_and_its_fee_debit(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__PostEntryResponse *r = NULL, *again = NULL;
 
 	open_book(&b, "ledger-fee");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500000, "flw-fee-1", .fee = 7000 }, &r), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 500000, "flw-fee-1", .fee = 7000}, &r), 0);
 	assert_false(r->replayed);
 	assert_int_equal(r->entry->type, CREDIT);
 	assert_int_equal(r->entry->amount_kobo, 500000);
@@ -853,31 +894,34 @@ static void test_credit_with_a_fee_posts_the_credit_and_its_fee_debit(void **sta
 	assert_int_equal(entries_of(&b), 2);
 	assert_int_equal(balance(&b, NULL), 493000);
 	/* The same post again: both originals, nothing new. */
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500000, "flw-fee-1", .fee = 7000 }, &again), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 500000, "flw-fee-1", .fee = 7000}, &again),
+			 0);
 	assert_true(again->replayed);
 	assert_string_equal(again->entry->id, r->entry->id);
 	assert_non_null(again->fee_entry);
 	assert_string_equal(again->fee_entry->id, r->fee_entry->id);
 	/* Another fee, or none, under the same reference: a conflict. */
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500000, "flw-fee-1", .fee = 6999 }, NULL),
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 500000, "flw-fee-1", .fee = 6999}, NULL),
 			 ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "reference_conflict");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500000, "flw-fee-1" }, NULL),
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 500000, "flw-fee-1"}, NULL),
 			 ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "reference_conflict");
 	/* A credit posted without a fee is not replayed by one with a fee. */
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "flw-fee-2", "fee-key" }, NULL), 0);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "flw-fee-2", .fee = 10 }, NULL),
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 1000, "flw-fee-2", "fee-key"}, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 1000, "flw-fee-2", .fee = 10}, NULL),
 			 ERR_ALREADY_EXISTS);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000, "flw-fee-3", "fee-key", .fee = 10 }, NULL),
-			 ERR_ALREADY_EXISTS);
+	assert_int_equal(
+		post_entry(&b, &(post){CREDIT, 1000, "flw-fee-3", "fee-key", .fee = 10}, NULL),
+		ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "client_ref_conflict");
 	assert_int_equal(entries_of(&b), 3);
 	assert_int_equal(balance(&b, NULL), 494000);
 }
 
-static int list_page(const book *b, const test_user *as, int page_size, const char *token,
-		     int type, int oldest_first, Kolo__Ledger__V1__ListEntriesResponse **out)
+static int
+list_page(const book *b, const test_user *as, int page_size, const char *token, int type,
+	  int oldest_first, Kolo__Ledger__V1__ListEntriesResponse **out)
 {
 	Kolo__Ledger__V1__ListEntriesRequest req = KOLO__LEDGER__V1__LIST_ENTRIES_REQUEST__INIT;
 
@@ -889,7 +933,8 @@ static int list_page(const book *b, const test_user *as, int page_size, const ch
 	return test_world_call(&w, &w.ledger, "ListEntries", &req, out, as);
 }
 
-static void test_pages_cover_entries_with_identical_timestamps(void **state)
+static void
+test_pages_cover_entries_with_identical_timestamps(void **state)
 {
 	book b;
 	Kolo__Ledger__V1__ListEntriesResponse *resp = NULL;
@@ -901,12 +946,13 @@ static void test_pages_cover_entries_with_identical_timestamps(void **state)
 		char ref[32];
 
 		snprintf(ref, sizeof(ref), "same-time-%d", i);
-		assert_int_equal(post_entry(&b, &(post){ CREDIT, 100 + i, ref }, NULL), 0);
+		assert_int_equal(post_entry(&b, &(post){CREDIT, 100 + i, ref}, NULL), 0);
 	}
 	/* Every entry at the same instant: only the id orders them. */
 	snprintf(sql, sizeof(sql),
 		 "UPDATE ledger_entry SET created_at = '2026-01-01 12:00:00'"
-		 " WHERE group_id = '%s'", b.group);
+		 " WHERE group_id = '%s'",
+		 b.group);
 	test_pg_ok(w.admin, sql);
 	do {
 		assert_int_equal(list_page(&b, &b.owner, 3, token, 0, 0, &resp), 0);
@@ -920,7 +966,8 @@ static void test_pages_cover_entries_with_identical_timestamps(void **state)
 	assert_int_equal(n, 7);
 }
 
-static void test_list_filters_and_order(void **state)
+static void
+test_list_filters_and_order(void **state)
 {
 	book b;
 	test_user stranger;
@@ -929,9 +976,9 @@ static void test_list_filters_and_order(void **state)
 
 	open_book(&b, "ledger-filter");
 	test_identity_user(&w.identity, &stranger, "ledger-stranger");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 500, "f-1" }, NULL), 0);
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, 200, "f-2", .source = "payout" }, NULL), 0);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 300, "f-3" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 500, "f-1"}, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){DEBIT, 200, "f-2", .source = "payout"}, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 300, "f-3"}, NULL), 0);
 	assert_int_equal(list_page(&b, &b.owner, 0, "", DEBIT, 0, &resp), 0);
 	assert_int_equal(resp->n_entries, 1);
 	assert_string_equal(resp->entries[0]->reference, "f-2");
@@ -957,20 +1004,21 @@ static void test_list_filters_and_order(void **state)
 			 ERR_INVALID_ARGUMENT);
 	/* Words and shapes PostgreSQL reads as times are refused too. */
 	{
-		char *bad[] = { "yesterday", "now", "epoch", "2026-01-01",
-				"2026-01-01 00:00:00", "2026-01-01T00:00:00" };
+		char *bad[] = {
+			"yesterday",	      "now", "epoch", "2026-01-01", "2026-01-01 00:00:00",
+			"2026-01-01T00:00:00"};
 
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			req.from_time = "";
 			req.to_time = bad[i];
-			assert_int_equal(test_world_call(&w, &w.ledger, "ListEntries", &req,
-							 &resp, &b.owner),
+			assert_int_equal(test_world_call(&w, &w.ledger, "ListEntries", &req, &resp,
+							 &b.owner),
 					 ERR_INVALID_ARGUMENT);
 			assert_string_equal(err_last()->reason, "invalid_time");
 			req.from_time = bad[i];
 			req.to_time = "";
-			assert_int_equal(test_world_call(&w, &w.ledger, "ListEntries", &req,
-							 &resp, &b.owner),
+			assert_int_equal(test_world_call(&w, &w.ledger, "ListEntries", &req, &resp,
+							 &b.owner),
 					 ERR_INVALID_ARGUMENT);
 			assert_string_equal(err_last()->reason, "invalid_time");
 		}
@@ -980,7 +1028,8 @@ static void test_list_filters_and_order(void **state)
 	assert_int_equal(resp->n_entries, 3);
 }
 
-static void test_get_entry_by_id_or_reference(void **state)
+static void
+test_get_entry_by_id_or_reference(void **state)
 {
 	book b;
 	test_user stranger;
@@ -990,7 +1039,7 @@ static void test_get_entry_by_id_or_reference(void **state)
 
 	open_book(&b, "ledger-get");
 	test_identity_user(&w.identity, &stranger, "ledger-get-stranger");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 4200, "get-me" }, &posted), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 4200, "get-me"}, &posted), 0);
 	req.key_case = KOLO__LEDGER__V1__GET_ENTRY_REQUEST__KEY_ENTRY_ID;
 	req.entry_id = posted->entry->id;
 	assert_int_equal(test_world_call(&w, &w.ledger, "GetEntry", &req, &resp, &b.owner), 0);
@@ -1007,7 +1056,8 @@ static void test_get_entry_by_id_or_reference(void **state)
 
 /* Back to the default bound after a test that lowered it, then the usual
  * invariant check. */
-static int restore_amount_bound(void **state)
+static int
+restore_amount_bound(void **state)
 {
 	assert_int_equal(money_set_max_kobo(MONEY_MAX_KOBO), 0);
 	return check_invariant(state);
@@ -1017,7 +1067,8 @@ static int restore_amount_bound(void **state)
  * every entry point; 400 of them add up past 2^31 and 2^40 exactly; one
  * kobo more is refused at each with amount_too_large, and nothing is
  * stored. */
-static void test_amounts_up_to_250_million_naira(void **state)
+static void
+test_amounts_up_to_250_million_naira(void **state)
 {
 	const int64_t max = 25000000000LL;
 	book b;
@@ -1026,11 +1077,11 @@ static void test_amounts_up_to_250_million_naira(void **state)
 
 	(void)state;
 	open_book(&b, "ledger-large");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, max, "large:0" }, &e), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, max, "large:0"}, &e), 0);
 	assert_int_equal(e->entry->amount_kobo, max);
 	for (int i = 1; i < 400; i++) {
 		snprintf(ref, sizeof(ref), "large:%d", i);
-		assert_int_equal(post_entry(&b, &(post){ CREDIT, max, ref }, NULL), 0);
+		assert_int_equal(post_entry(&b, &(post){CREDIT, max, ref}, NULL), 0);
 	}
 	assert_int_equal(balance(&b, NULL), 400 * max);
 	assert_int_equal(of_group(&b, "credits_kobo FROM ledger_balance"), 400 * max);
@@ -1038,18 +1089,17 @@ static void test_amounts_up_to_250_million_naira(void **state)
 	assert_int_equal(place_hold(&b, max, "hold:large", NULL, NULL), 0);
 	assert_balances(&b, 400 * max, max);
 	assert_int_equal(capture_hold(&b, "hold:large", max, "payout:large", NULL), 0);
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, max, "payout:large-2", .source = "payout" },
-				    NULL),
-			 0);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, max, "payout:large-2", .source = "payout"}, NULL), 0);
 	assert_balances(&b, 398 * max, 0);
 
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, max + 1, "large:over" }, NULL),
+	assert_int_equal(post_entry(&b, &(post){CREDIT, max + 1, "large:over"}, NULL),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "amount_too_large");
 	assert_non_null(strstr(err_last()->message, "25000000000"));
-	assert_int_equal(post_entry(&b, &(post){ DEBIT, max + 1, "payout:over", .source = "payout" },
-				    NULL),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(
+		post_entry(&b, &(post){DEBIT, max + 1, "payout:over", .source = "payout"}, NULL),
+		ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "amount_too_large");
 	assert_int_equal(place_hold(&b, max + 1, "hold:over", NULL, NULL), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "amount_too_large");
@@ -1064,59 +1114,74 @@ static void test_amounts_up_to_250_million_naira(void **state)
 /* KOLO_MAX_AMOUNT_KOBO lowers the bound for new money (credits, holds);
  * a payout's entries keep the hard maximum, so lowering it never strands
  * a withdrawal admitted before. */
-static void test_a_lowered_bound_refuses_new_money_only(void **state)
+static void
+test_a_lowered_bound_refuses_new_money_only(void **state)
 {
 	book b;
 
 	(void)state;
 	open_book(&b, "ledger-lowered");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 3000000, "low:in" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 3000000, "low:in"}, NULL), 0);
 	assert_int_equal(place_hold(&b, 2000000, "hold:low", NULL, NULL), 0);
 	assert_int_equal(money_set_max_kobo(1000000), 0);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000001, "low:over" }, NULL),
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 1000001, "low:over"}, NULL),
 			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "amount_too_large");
 	assert_string_equal(err_last()->message,
 			    "amount_kobo must be at most 1000000 (NGN 10000.00)");
 	assert_int_equal(place_hold(&b, 1000001, "hold:over", NULL, NULL), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "amount_too_large");
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 1000000, "low:fits" }, NULL), 0);
+	assert_int_equal(post_entry(&b, &(post){CREDIT, 1000000, "low:fits"}, NULL), 0);
 	/* The hold placed before is captured, and a payout's reversal
 	 * credited back, whatever their size. */
 	assert_int_equal(capture_hold(&b, "hold:low", 2000000, "payout:low", NULL), 0);
-	assert_int_equal(post_entry(&b, &(post){ CREDIT, 2000000, "reversal:low",
-						 .source = "payout" },
-				    NULL),
-			 0);
+	assert_int_equal(
+		post_entry(&b, &(post){CREDIT, 2000000, "reversal:low", .source = "payout"}, NULL),
+		0);
 	assert_int_equal(entries_of(&b), 4);
 	assert_int_equal(of_group(&b, "count(*) FROM ledger_hold"), 1);
 	assert_balances(&b, 4000000, 0);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_credit_and_debit_move_the_balance, check_invariant),
-		cmocka_unit_test_teardown(test_debit_beyond_balance_is_refused_and_changes_nothing, check_invariant),
+		cmocka_unit_test_teardown(test_debit_beyond_balance_is_refused_and_changes_nothing,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_a_refused_debit_stays_refused, check_invariant),
 		cmocka_unit_test_teardown(test_holds_promise_money_once, check_invariant),
-		cmocka_unit_test_teardown(test_expired_holds_stop_counting_and_bad_holds_are_refused, check_invariant),
-		cmocka_unit_test_teardown(test_replays_return_the_original_and_conflicts_are_refused, check_invariant),
-		cmocka_unit_test_teardown(test_client_ref_replays_like_a_reference, check_invariant),
-		cmocka_unit_test_teardown(test_debit_replay_after_the_balance_is_gone_is_still_a_replay, check_invariant),
+		cmocka_unit_test_teardown(
+			test_expired_holds_stop_counting_and_bad_holds_are_refused,
+			check_invariant),
+		cmocka_unit_test_teardown(
+			test_replays_return_the_original_and_conflicts_are_refused,
+			check_invariant),
+		cmocka_unit_test_teardown(test_client_ref_replays_like_a_reference,
+					  check_invariant),
+		cmocka_unit_test_teardown(
+			test_debit_replay_after_the_balance_is_gone_is_still_a_replay,
+			check_invariant),
 		cmocka_unit_test_teardown(test_bad_entries_are_refused, check_invariant),
 		cmocka_unit_test_teardown(test_concurrent_debits_never_overdraw, check_invariant),
-		cmocka_unit_test_teardown(test_pages_cover_entries_with_identical_timestamps, check_invariant),
+		cmocka_unit_test_teardown(test_pages_cover_entries_with_identical_timestamps,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_list_filters_and_order, check_invariant),
 		cmocka_unit_test_teardown(test_get_entry_by_id_or_reference, check_invariant),
 		cmocka_unit_test_teardown(test_reader_cache_remembers_passes_only, check_invariant),
-		cmocka_unit_test_teardown(test_a_locked_group_does_not_stall_the_ledger, check_invariant),
-		cmocka_unit_test_teardown(test_a_capture_does_not_wait_for_its_group, check_invariant),
+		cmocka_unit_test_teardown(test_a_locked_group_does_not_stall_the_ledger,
+					  check_invariant),
+		cmocka_unit_test_teardown(test_a_capture_does_not_wait_for_its_group,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_captures_are_folded_in_batches, check_invariant),
-		cmocka_unit_test_teardown(test_captures_and_debits_race_without_overdraw, check_invariant),
-		cmocka_unit_test_teardown(test_credit_with_a_fee_posts_the_credit_and_its_fee_debit, check_invariant),
+		cmocka_unit_test_teardown(test_captures_and_debits_race_without_overdraw,
+					  check_invariant),
+		cmocka_unit_test_teardown(test_credit_with_a_fee_posts_the_credit_and_its_fee_debit,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_amounts_up_to_250_million_naira, check_invariant),
-		cmocka_unit_test_teardown(test_a_lowered_bound_refuses_new_money_only, restore_amount_bound),
+		cmocka_unit_test_teardown(test_a_lowered_bound_refuses_new_money_only,
+					  restore_amount_bound),
 	};
 
 	test_world_use(&w);

@@ -16,17 +16,19 @@
 #include "provider.h"
 #include "test_fake_flw.h"
 
-#define SECRET_KEY TEST_FAKE_FLW_SECRET_KEY
+#define SECRET_KEY  TEST_FAKE_FLW_SECRET_KEY
 #define SECRET_HASH "kolo-webhook-hash-0123456789"
 
 /* --- the fake (tests/support/test_fake_flw.c) ------------------------- */
 
-static int start_fake(void **state)
+static int
+start_fake(void **state)
 {
 	return test_fake_flw_start();
 }
 
-static int stop_fake(void **state)
+static int
+stop_fake(void **state)
 {
 	test_fake_flw_stop();
 	return 0;
@@ -34,10 +36,13 @@ static int stop_fake(void **state)
 
 /* --- the provider under test ------------------------------------------ */
 
-static pay_provider *provider_with(const char *url, const char *key, int64_t timeout_ms)
+static pay_provider *
+provider_with(const char *url, const char *key, int64_t timeout_ms)
 {
-	pay_flutterwave_config cfg = { .base_url = url, .secret_key = key,
-				       .secret_hash = SECRET_HASH, .timeout_ms = timeout_ms };
+	pay_flutterwave_config cfg = {.base_url = url,
+				      .secret_key = key,
+				      .secret_hash = SECRET_HASH,
+				      .timeout_ms = timeout_ms};
 	pay_provider *p = NULL;
 
 	assert_int_equal(pay_flutterwave_new(&p, &cfg), 0);
@@ -46,14 +51,16 @@ static pay_provider *provider_with(const char *url, const char *key, int64_t tim
 	return p;
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	test_fake_flw_control("reset", "{}");
 	*state = provider_with(test_fake_flw_url(), SECRET_KEY, 5000);
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	pay_provider *p = *state;
 
@@ -61,7 +68,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int64_t now_ms(void)
+static int64_t
+now_ms(void)
 {
 	struct timespec ts;
 
@@ -69,21 +77,26 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static pay_transfer_request transfer_to(const char *reference, int64_t amount_kobo)
+static pay_transfer_request
+transfer_to(const char *reference, int64_t amount_kobo)
 {
-	return (pay_transfer_request){ .reference = reference, .amount_kobo = amount_kobo,
-				       .bank_code = "035", .account_number = "0123456789",
-				       .account_name = "ADAEZE OKAFOR",
-				       .narration = "Kolo payout" };
+	return (pay_transfer_request){.reference = reference,
+				      .amount_kobo = amount_kobo,
+				      .bank_code = "035",
+				      .account_number = "0123456789",
+				      .account_name = "ADAEZE OKAFOR",
+				      .narration = "Kolo payout"};
 }
 
 /* --- virtual accounts ------------------------------------------------- */
 
-static void test_create_va(void **state)
+static void
+test_create_va(void **state)
 {
 	pay_provider *p = *state;
-	pay_va_request req = { .tx_ref = "kolo-grp-1", .group_name = "Ajo Savings Club",
-			       .email = "treasurer@example.ng" };
+	pay_va_request req = {.tx_ref = "kolo-grp-1",
+			      .group_name = "Ajo Savings Club",
+			      .email = "treasurer@example.ng"};
 	pay_va_result a, b;
 	char *sent;
 
@@ -104,7 +117,7 @@ static void test_create_va(void **state)
 	free(sent);
 
 	/* Another group, another number; no email: none is sent. */
-	req = (pay_va_request){ .tx_ref = "kolo-grp-2", .group_name = "Esusu", .email = "" };
+	req = (pay_va_request){.tx_ref = "kolo-grp-2", .group_name = "Esusu", .email = ""};
 	assert_int_equal(p->ops->create_va(p, &req, &b), 0);
 	assert_string_not_equal(a.account_number, b.account_number);
 	sent = test_fake_flw_last_body("/v3/virtual-account-numbers");
@@ -123,12 +136,15 @@ static void test_create_va(void **state)
 
 /* KOLO_FLW_ACCOUNT_EMAIL: the mailbox accounts are held under when the
  * request has no email of its own. */
-static void test_virtual_account_uses_the_configured_email(void **state)
+static void
+test_virtual_account_uses_the_configured_email(void **state)
 {
-	pay_flutterwave_config cfg = { .base_url = test_fake_flw_url(), .secret_key = SECRET_KEY,
-				       .secret_hash = SECRET_HASH, .timeout_ms = 5000,
-				       .account_email = "accounts@kolo.example" };
-	pay_va_request req = { .tx_ref = "kolo-grp-email", .group_name = "Ajo", .email = "" };
+	pay_flutterwave_config cfg = {.base_url = test_fake_flw_url(),
+				      .secret_key = SECRET_KEY,
+				      .secret_hash = SECRET_HASH,
+				      .timeout_ms = 5000,
+				      .account_email = "accounts@kolo.example"};
+	pay_va_request req = {.tx_ref = "kolo-grp-email", .group_name = "Ajo", .email = ""};
 	pay_provider *p = NULL;
 	pay_va_result out;
 	char *sent;
@@ -143,10 +159,11 @@ static void test_virtual_account_uses_the_configured_email(void **state)
 	p->ops->destroy(p);
 }
 
-static void test_wrong_key_is_refused_without_leaking_it(void **state)
+static void
+test_wrong_key_is_refused_without_leaking_it(void **state)
 {
 	pay_provider *p = provider_with(test_fake_flw_url(), "FLWSECK_TEST-wrong-key", 5000);
-	pay_va_request req = { .tx_ref = "kolo-grp-1", .group_name = "Ajo", .email = "" };
+	pay_va_request req = {.tx_ref = "kolo-grp-1", .group_name = "Ajo", .email = ""};
 	pay_va_result out;
 
 	/* Our configuration, not the request: callers retry (and alert). */
@@ -158,7 +175,8 @@ static void test_wrong_key_is_refused_without_leaking_it(void **state)
 	p->ops->destroy(p);
 }
 
-static void test_unknown_path_is_not_found(void **state)
+static void
+test_unknown_path_is_not_found(void **state)
 {
 	char url[128];
 	pay_provider *p;
@@ -182,7 +200,8 @@ static void test_unknown_path_is_not_found(void **state)
 
 /* --- transfers -------------------------------------------------------- */
 
-static void test_transfer_pending_then_settled(void **state)
+static void
+test_transfer_pending_then_settled(void **state)
 {
 	pay_provider *p = *state;
 	pay_transfer_request req = transfer_to("payout-1", 150075);
@@ -210,7 +229,8 @@ static void test_transfer_pending_then_settled(void **state)
 	assert_int_equal(got.amount_kobo, 150075);
 	pay_free_raw(&got.raw_json);
 
-	test_fake_flw_control("transfer_status", "{\"reference\":\"payout-1\",\"status\":\"SUCCESSFUL\"}");
+	test_fake_flw_control("transfer_status",
+			      "{\"reference\":\"payout-1\",\"status\":\"SUCCESSFUL\"}");
 	assert_int_equal(p->ops->get_transfer(p, "payout-1", NULL, &got), 0);
 	assert_int_equal(got.status, PAY_TRANSFER_SUCCESS);
 	assert_string_equal(got.provider_id, out.provider_id);
@@ -234,7 +254,8 @@ static void test_transfer_pending_then_settled(void **state)
 	sent = test_fake_flw_last_body("/v3/transfers");
 	assert_memory_equal(sent, "{\"amount\":20.00,", 16);
 	free(sent);
-	test_fake_flw_control("transfer_status", "{\"reference\":\"payout-2\",\"status\":\"FAILED\"}");
+	test_fake_flw_control("transfer_status",
+			      "{\"reference\":\"payout-2\",\"status\":\"FAILED\"}");
 	assert_int_equal(p->ops->get_transfer(p, "payout-2", NULL, &got), 0);
 	assert_int_equal(got.status, PAY_TRANSFER_FAILED);
 	assert_non_null(strstr(got.message, "Insufficient funds"));
@@ -243,7 +264,8 @@ static void test_transfer_pending_then_settled(void **state)
 	pay_free_raw(&out.raw_json);
 }
 
-static void test_transfer_immediate_outcomes(void **state)
+static void
+test_transfer_immediate_outcomes(void **state)
 {
 	pay_provider *p = *state;
 	pay_transfer_request req = transfer_to("payout-ok", 500000);
@@ -275,7 +297,8 @@ static void test_transfer_immediate_outcomes(void **state)
 	assert_int_equal(test_fake_flw_transfers_created("payout-zero"), 0);
 }
 
-static void test_duplicate_reference_creates_no_second_transfer(void **state)
+static void
+test_duplicate_reference_creates_no_second_transfer(void **state)
 {
 	pay_provider *p = *state;
 	pay_transfer_request req = transfer_to("payout-dup", 10000);
@@ -290,7 +313,8 @@ static void test_duplicate_reference_creates_no_second_transfer(void **state)
 	/* The live API may refuse a known reference (400) instead: the
 	 * provider then reports the transfer that exists, not a failure. */
 	test_fake_flw_mode("transfers", "duplicate_error", 1);
-	test_fake_flw_control("transfer_status", "{\"reference\":\"payout-dup\",\"status\":\"SUCCESSFUL\"}");
+	test_fake_flw_control("transfer_status",
+			      "{\"reference\":\"payout-dup\",\"status\":\"SUCCESSFUL\"}");
 	assert_int_equal(p->ops->create_transfer(p, &req, &again), 0);
 	assert_string_equal(first.provider_id, again.provider_id);
 	assert_int_equal(again.status, PAY_TRANSFER_SUCCESS);
@@ -312,7 +336,8 @@ static void test_duplicate_reference_creates_no_second_transfer(void **state)
 	assert_string_equal(err_last()->reason, "bad_provider_request");
 }
 
-static void test_get_transfer_unknown_is_not_found(void **state)
+static void
+test_get_transfer_unknown_is_not_found(void **state)
 {
 	pay_provider *p = *state;
 	pay_transfer_request req = transfer_to("payout-known", 10000);
@@ -321,19 +346,22 @@ static void test_get_transfer_unknown_is_not_found(void **state)
 	assert_int_equal(p->ops->get_transfer(p, "payout-never", NULL, &out), ERR_NOT_FOUND);
 	assert_null(out.raw_json);
 	/* A reference that needs escaping in the query reaches the fake whole. */
-	assert_int_equal(p->ops->get_transfer(p, "a&reference=payout-known", NULL, &out), ERR_NOT_FOUND);
+	assert_int_equal(p->ops->get_transfer(p, "a&reference=payout-known", NULL, &out),
+			 ERR_NOT_FOUND);
 	assert_int_equal(p->ops->create_transfer(p, &req, &out), 0);
 	pay_free_raw(&out.raw_json);
-	assert_int_equal(p->ops->get_transfer(p, "a&reference=payout-known", NULL, &out), ERR_NOT_FOUND);
+	assert_int_equal(p->ops->get_transfer(p, "a&reference=payout-known", NULL, &out),
+			 ERR_NOT_FOUND);
 	assert_int_equal(p->ops->get_transfer(p, "payout-known", NULL, &out), 0);
 	pay_free_raw(&out.raw_json);
 }
 
-static void test_server_error_is_unavailable(void **state)
+static void
+test_server_error_is_unavailable(void **state)
 {
 	pay_provider *p = *state;
 	pay_transfer_request req = transfer_to("payout-500", 10000);
-	pay_va_request va = { .tx_ref = "kolo-grp-500", .group_name = "Ajo", .email = "" };
+	pay_va_request va = {.tx_ref = "kolo-grp-500", .group_name = "Ajo", .email = ""};
 	pay_transfer_result out;
 	pay_va_result va_out;
 
@@ -363,7 +391,8 @@ static void test_server_error_is_unavailable(void **state)
 	pay_free_raw(&out.raw_json);
 }
 
-static void test_unreachable_is_unavailable(void **state)
+static void
+test_unreachable_is_unavailable(void **state)
 {
 	/* Port 1 on loopback: nothing listens there. */
 	pay_provider *p = provider_with("http://127.0.0.1:1", SECRET_KEY, 2000);
@@ -375,7 +404,8 @@ static void test_unreachable_is_unavailable(void **state)
 	p->ops->destroy(p);
 }
 
-static void test_slow_answer_is_deadline_exceeded(void **state)
+static void
+test_slow_answer_is_deadline_exceeded(void **state)
 {
 	pay_provider *p = provider_with(test_fake_flw_url(), SECRET_KEY, 300);
 	pay_transfer_request req = transfer_to("payout-slow", 10000);
@@ -411,7 +441,8 @@ static void test_slow_answer_is_deadline_exceeded(void **state)
 
 /* --- deposits --------------------------------------------------------- */
 
-static void test_verify_charge_exact_amounts(void **state)
+static void
+test_verify_charge_exact_amounts(void **state)
 {
 	pay_provider *p = *state;
 	pay_charge c;
@@ -449,7 +480,8 @@ static void test_verify_charge_exact_amounts(void **state)
 	pay_free_raw(&c.raw_json);
 }
 
-static void test_verify_charge_refuses_fractions_of_kobo(void **state)
+static void
+test_verify_charge_refuses_fractions_of_kobo(void **state)
 {
 	pay_provider *p = *state;
 	pay_charge c;
@@ -461,7 +493,8 @@ static void test_verify_charge_refuses_fractions_of_kobo(void **state)
 	assert_int_equal(c.amount_kobo, 0);
 }
 
-static void test_verify_charge_mismatched_amount(void **state)
+static void
+test_verify_charge_mismatched_amount(void **state)
 {
 	pay_provider *p = *state;
 	pay_charge c;
@@ -476,8 +509,9 @@ static void test_verify_charge_mismatched_amount(void **state)
 	pay_free_raw(&c.raw_json);
 }
 
-static void expect_verify(pay_provider *p, const char *id, const char *reply, int want_rc,
-			  const char *want_reason)
+static void
+expect_verify(pay_provider *p, const char *id, const char *reply, int want_rc,
+	      const char *want_reason)
 {
 	pay_charge c;
 	int rc;
@@ -485,15 +519,16 @@ static void expect_verify(pay_provider *p, const char *id, const char *reply, in
 	test_fake_flw_raw_reply(id, reply);
 	rc = p->ops->verify_charge(p, id, &c);
 	if (rc != want_rc || (want_reason && strcmp(err_last()->reason, want_reason) != 0))
-		fail_msg("verify of %s: rc %d (%s), want %d (%s)", reply, rc,
-			 err_last()->reason, want_rc, want_reason ? want_reason : "");
+		fail_msg("verify of %s: rc %d (%s), want %d (%s)", reply, rc, err_last()->reason,
+			 want_rc, want_reason ? want_reason : "");
 	if (rc == 0)
 		pay_free_raw(&c.raw_json);
 	else
 		assert_null(c.raw_json);
 }
 
-static void test_verify_charge_odd_shapes(void **state)
+static void
+test_verify_charge_odd_shapes(void **state)
 {
 	pay_provider *p = *state;
 	pay_charge c;
@@ -501,38 +536,51 @@ static void test_verify_charge_odd_shapes(void **state)
 
 #define GOOD_DATA "\"tx_ref\":\"kolo-grp-1\",\"currency\":\"NGN\",\"status\":\"successful\""
 	/* An amount written as a string is read exactly too. */
-	test_fake_flw_raw_reply("7001", "{\"status\":\"success\",\"data\":{\"id\":7001,"
-			   GOOD_DATA ",\"amount\":\"1500.75\"}}");
+	test_fake_flw_raw_reply("7001", "{\"status\":\"success\",\"data\":{\"id\":7001," GOOD_DATA
+					",\"amount\":\"1500.75\"}}");
 	assert_int_equal(p->ops->verify_charge(p, "7001", &c), 0);
 	assert_int_equal(c.amount_kobo, 150075);
 	pay_free_raw(&c.raw_json);
 	/* A string id is the same id. */
-	expect_verify(p, "7002", "{\"status\":\"success\",\"data\":{\"id\":\"7002\","
-		      GOOD_DATA ",\"amount\":1}}", 0, NULL);
+	expect_verify(p, "7002",
+		      "{\"status\":\"success\",\"data\":{\"id\":\"7002\"," GOOD_DATA
+		      ",\"amount\":1}}",
+		      0, NULL);
 
 	expect_verify(p, "7010", "{\"status\":\"success\",\"data\":null}", ERR_INTERNAL,
 		      "provider_bad_reply");
-	expect_verify(p, "7011", "{\"status\":\"success\",\"data\":{\"id\":9999,"
-		      GOOD_DATA ",\"amount\":1}}", ERR_INTERNAL, "provider_bad_reply");
-	expect_verify(p, "7012", "{\"status\":\"success\",\"data\":{\"id\":7012,"
-		      GOOD_DATA "}}", ERR_INTERNAL, "provider_bad_reply");
-	expect_verify(p, "7013", "{\"status\":\"success\",\"data\":{\"id\":7013,"
-		      GOOD_DATA ",\"amount\":1.5e3}}", ERR_INTERNAL, "provider_bad_reply");
-	expect_verify(p, "7014", "{\"status\":\"success\",\"data\":{\"id\":7014,"
-		      GOOD_DATA ",\"amount\":true}}", ERR_INTERNAL, "provider_bad_reply");
-	expect_verify(p, "7015", "{\"status\":\"success\",\"data\":{\"id\":7015,"
-		      GOOD_DATA ",\"amount\":1,\"amount\":2}}", ERR_INTERNAL,
-		      "provider_bad_reply");
+	expect_verify(p, "7011",
+		      "{\"status\":\"success\",\"data\":{\"id\":9999," GOOD_DATA ",\"amount\":1}}",
+		      ERR_INTERNAL, "provider_bad_reply");
+	expect_verify(p, "7012", "{\"status\":\"success\",\"data\":{\"id\":7012," GOOD_DATA "}}",
+		      ERR_INTERNAL, "provider_bad_reply");
+	expect_verify(p, "7013",
+		      "{\"status\":\"success\",\"data\":{\"id\":7013," GOOD_DATA
+		      ",\"amount\":1.5e3}}",
+		      ERR_INTERNAL, "provider_bad_reply");
+	expect_verify(p, "7014",
+		      "{\"status\":\"success\",\"data\":{\"id\":7014," GOOD_DATA
+		      ",\"amount\":true}}",
+		      ERR_INTERNAL, "provider_bad_reply");
+	expect_verify(p, "7015",
+		      "{\"status\":\"success\",\"data\":{\"id\":7015," GOOD_DATA
+		      ",\"amount\":1,\"amount\":2}}",
+		      ERR_INTERNAL, "provider_bad_reply");
 	expect_verify(p, "7016", "<html>502 Bad Gateway</html>", ERR_INTERNAL,
 		      "provider_bad_reply");
-	expect_verify(p, "7017", "{\"status\":\"success\",\"data\":{\"id\":7017,"
+	expect_verify(p, "7017",
+		      "{\"status\":\"success\",\"data\":{\"id\":7017,"
 		      "\"currency\":\"NGN\",\"status\":\"successful\",\"amount\":1}}",
 		      ERR_INTERNAL, "provider_bad_reply");
-	expect_verify(p, "7018", "{\"status\":\"error\",\"message\":\"No transaction\","
-		      "\"data\":null}", ERR_INVALID_ARGUMENT, "provider_refused");
+	expect_verify(p, "7018",
+		      "{\"status\":\"error\",\"message\":\"No transaction\","
+		      "\"data\":null}",
+		      ERR_INVALID_ARGUMENT, "provider_refused");
 	expect_verify(p, "7019", "", ERR_INTERNAL, "provider_bad_reply");
-	expect_verify(p, "7020", "{\"status\":\"success\",\"data\":{\"id\":7020,"
-		      GOOD_DATA ",\"amount\":-0.5}}", 0, NULL);
+	expect_verify(p, "7020",
+		      "{\"status\":\"success\",\"data\":{\"id\":7020," GOOD_DATA
+		      ",\"amount\":-0.5}}",
+		      0, NULL);
 
 	/* A reply past the cap is refused, not read. */
 	huge = malloc(1300 * 1024);
@@ -555,7 +603,8 @@ static void test_verify_charge_odd_shapes(void **state)
 
 /* --- accounts and banks ----------------------------------------------- */
 
-static void test_resolve_account(void **state)
+static void
+test_resolve_account(void **state)
 {
 	pay_provider *p = *state;
 	char name[128], small[6];
@@ -573,7 +622,8 @@ static void test_resolve_account(void **state)
 			 ERR_INVALID_ARGUMENT);
 }
 
-static void test_list_banks(void **state)
+static void
+test_list_banks(void **state)
 {
 	pay_provider *p = *state;
 	pay_bank *banks = NULL;
@@ -598,22 +648,24 @@ static void test_list_banks(void **state)
 
 /* --- webhooks --------------------------------------------------------- */
 
-static void test_signature_ok(void **state)
+static void
+test_signature_ok(void **state)
 {
 	pay_provider *p = *state;
 	const uint8_t body[] = "{}";
-	const pay_header right[] = { { "content-type", "application/json" },
-				     { "verif-hash", SECRET_HASH } };
-	const pay_header newer[] = { { "flutterwave-signature", SECRET_HASH } };
-	const pay_header wrong[] = { { "verif-hash", "kolo-webhook-hash-0123456780" } };
-	const pay_header shorter[] = { { "verif-hash", "kolo-webhook-hash" } };
-	const pay_header longer[] = { { "verif-hash", SECRET_HASH "9" } };
-	const pay_header empty[] = { { "verif-hash", "" } };
-	const pay_header other[] = { { "x-verif-hash", SECRET_HASH } };
-	const pay_header null_value[] = { { "verif-hash", NULL } };
-	pay_flutterwave_config cfg = { .base_url = test_fake_flw_url(),
-				       .secret_key = SECRET_KEY, .secret_hash = "",
-				       .timeout_ms = 1000 };
+	const pay_header right[] = {{"content-type", "application/json"},
+				    {"verif-hash", SECRET_HASH}};
+	const pay_header newer[] = {{"flutterwave-signature", SECRET_HASH}};
+	const pay_header wrong[] = {{"verif-hash", "kolo-webhook-hash-0123456780"}};
+	const pay_header shorter[] = {{"verif-hash", "kolo-webhook-hash"}};
+	const pay_header longer[] = {{"verif-hash", SECRET_HASH "9"}};
+	const pay_header empty[] = {{"verif-hash", ""}};
+	const pay_header other[] = {{"x-verif-hash", SECRET_HASH}};
+	const pay_header null_value[] = {{"verif-hash", NULL}};
+	pay_flutterwave_config cfg = {.base_url = test_fake_flw_url(),
+				      .secret_key = SECRET_KEY,
+				      .secret_hash = "",
+				      .timeout_ms = 1000};
 	pay_provider *no_hash = NULL;
 
 	assert_int_equal(p->ops->signature_ok(p, right, 2, body, 2), 1);
@@ -633,12 +685,14 @@ static void test_signature_ok(void **state)
 	no_hash->ops->destroy(no_hash);
 }
 
-static int parse(pay_provider *p, const char *body, pay_event *ev)
+static int
+parse(pay_provider *p, const char *body, pay_event *ev)
 {
 	return p->ops->parse_event(p, (const uint8_t *)body, strlen(body), ev);
 }
 
-static void test_parse_event_charge(void **state)
+static void
+test_parse_event_charge(void **state)
 {
 	pay_provider *p = *state;
 	pay_event ev;
@@ -683,7 +737,8 @@ static void test_parse_event_charge(void **state)
 	assert_string_equal(ev.type, "charge.completed");
 }
 
-static void test_parse_event_transfer_and_others(void **state)
+static void
+test_parse_event_transfer_and_others(void **state)
 {
 	pay_provider *p = *state;
 	pay_event ev;
@@ -707,7 +762,8 @@ static void test_parse_event_transfer_and_others(void **state)
 	assert_string_equal(ev.type, "CARD_TRANSACTION");
 }
 
-static void test_parse_event_garbage(void **state)
+static void
+test_parse_event_garbage(void **state)
 {
 	pay_provider *p = *state;
 	static const char *const bad[] = {
@@ -752,11 +808,13 @@ static void test_parse_event_garbage(void **state)
 
 /* --- configuration and threads ---------------------------------------- */
 
-static void test_config_is_checked(void **state)
+static void
+test_config_is_checked(void **state)
 {
-	pay_flutterwave_config cfg = { .base_url = "http://api.flutterwave.com",
-				       .secret_key = SECRET_KEY, .secret_hash = SECRET_HASH,
-				       .timeout_ms = 1000 };
+	pay_flutterwave_config cfg = {.base_url = "http://api.flutterwave.com",
+				      .secret_key = SECRET_KEY,
+				      .secret_hash = SECRET_HASH,
+				      .timeout_ms = 1000};
 	pay_provider *p = NULL;
 
 	/* The key never goes over plain http to another machine. */
@@ -782,7 +840,7 @@ static void test_config_is_checked(void **state)
 }
 
 #define THREADS 8
-#define CALLS 10
+#define CALLS	10
 
 typedef struct worker {
 	pay_provider *p;
@@ -790,7 +848,8 @@ typedef struct worker {
 	int failures;
 } worker;
 
-static void *worker_run(void *arg)
+static void *
+worker_run(void *arg)
 {
 	worker *w = arg;
 
@@ -824,7 +883,8 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
-static void test_calls_from_many_threads(void **state)
+static void
+test_calls_from_many_threads(void **state)
 {
 	pay_provider *p = *state;
 	pthread_t threads[THREADS];
@@ -833,7 +893,7 @@ static void test_calls_from_many_threads(void **state)
 
 	test_fake_flw_transaction("888001", "kolo-grp-1", "0.99", "successful");
 	for (int i = 0; i < THREADS; i++) {
-		workers[i] = (worker){ .p = p, .index = i };
+		workers[i] = (worker){.p = p, .index = i};
 		assert_int_equal(pthread_create(&threads[i], NULL, worker_run, &workers[i]), 0);
 	}
 	for (int i = 0; i < THREADS; i++) {
@@ -846,7 +906,8 @@ static void test_calls_from_many_threads(void **state)
 	json_decref(s);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

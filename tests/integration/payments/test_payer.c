@@ -25,15 +25,17 @@
 
 static test_world w;
 
-static int check_invariant(void **state)
+static int
+check_invariant(void **state)
 {
 	(void)state;
 	test_pg_payments_invariant(w.admin);
 	return 0;
 }
 
-static int add_payer(const test_user *as, const char *bank, const char *number,
-		     const char *request_id, Kolo__Groups__V1__PayerAccount **out)
+static int
+add_payer(const test_user *as, const char *bank, const char *number, const char *request_id,
+	  Kolo__Groups__V1__PayerAccount **out)
 {
 	Kolo__Groups__V1__AddPayerAccountRequest req =
 		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
@@ -49,18 +51,19 @@ static int add_payer(const test_user *as, const char *bank, const char *number,
 	return rc;
 }
 
-static Kolo__Groups__V1__ListPayerAccountsResponse *list_payers(const test_user *as)
+static Kolo__Groups__V1__ListPayerAccountsResponse *
+list_payers(const test_user *as)
 {
 	Kolo__Groups__V1__ListPayerAccountsRequest req =
 		KOLO__GROUPS__V1__LIST_PAYER_ACCOUNTS_REQUEST__INIT;
 	Kolo__Groups__V1__ListPayerAccountsResponse *resp = NULL;
 
-	assert_int_equal(test_world_call(&w, &w.groups, "ListPayerAccounts", &req, &resp, as),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.groups, "ListPayerAccounts", &req, &resp, as), 0);
 	return resp;
 }
 
-static int remove_payer(const test_user *as, const char *id)
+static int
+remove_payer(const test_user *as, const char *id)
 {
 	Kolo__Groups__V1__RemovePayerAccountRequest req =
 		KOLO__GROUPS__V1__REMOVE_PAYER_ACCOUNT_REQUEST__INIT;
@@ -71,8 +74,8 @@ static int remove_payer(const test_user *as, const char *id)
 }
 
 /* MatchPayer as payments (the service token): the user id, "" for none. */
-static const char *match(const char *group, const char *number, const char *bank_code,
-			 const char *bank_name)
+static const char *
+match(const char *group, const char *number, const char *bank_code, const char *bank_name)
 {
 	Kolo__Groups__V1__MatchPayerRequest req = KOLO__GROUPS__V1__MATCH_PAYER_REQUEST__INIT;
 	Kolo__Groups__V1__MatchPayerResponse *resp = NULL;
@@ -85,16 +88,17 @@ static const char *match(const char *group, const char *number, const char *bank
 	return resp->user_id;
 }
 
-static long payer_rows(const char *number)
+static long
+payer_rows(const char *number)
 {
-	return test_pg_longf(w.admin, "SELECT count(*) FROM payer_account WHERE account_number = '%s'",
-			     number);
+	return test_pg_longf(
+		w.admin, "SELECT count(*) FROM payer_account WHERE account_number = '%s'", number);
 }
 
 /* A demo deposit with a sender account: the entry, or NULL on error (*rc). */
-static int deposit_from(const char *group, const test_user *as, int64_t kobo,
-			const char *number, const char *bank, const char *key,
-			Kolo__Payments__V1__SimulateDepositResponse **out)
+static int
+deposit_from(const char *group, const test_user *as, int64_t kobo, const char *number,
+	     const char *bank, const char *key, Kolo__Payments__V1__SimulateDepositResponse **out)
 {
 	Kolo__Payments__V1__SimulateDepositRequest req =
 		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
@@ -114,14 +118,16 @@ static int deposit_from(const char *group, const test_user *as, int64_t kobo,
 }
 
 /* The user id the ledger entry is credited with, "" for NULL. */
-static char *entry_user(const char *entry_id)
+static char *
+entry_user(const char *entry_id)
 {
-	return test_pg_valuef(w.admin,
-			      "SELECT coalesce(user_id::text, '') FROM ledger_entry WHERE id = '%s'",
-			      entry_id);
+	return test_pg_valuef(
+		w.admin, "SELECT coalesce(user_id::text, '') FROM ledger_entry WHERE id = '%s'",
+		entry_id);
 }
 
-static void assert_entry_user(const char *entry_id, const char *user_id)
+static void
+assert_entry_user(const char *entry_id, const char *user_id)
 {
 	char *got = entry_user(entry_id);
 
@@ -129,17 +135,20 @@ static void assert_entry_user(const char *entry_id, const char *user_id)
 	free(got);
 }
 
-static void assert_reason(const char *reason)
+static void
+assert_reason(const char *reason)
 {
 	assert_string_equal(err_last()->reason, reason);
 }
 
 /* --- AddPayerAccount: every bad input, nothing stored --------------------------- */
 
-static void test_bad_payer_accounts_store_nothing(void **state)
+static void
+test_bad_payer_accounts_store_nothing(void **state)
 {
-	static const char *const bad_numbers[] = { "", "123456789", "12345678901", "12345abcde",
-						   " 1234567890", "1234567890 ", "١٢٣٤٥٦٧٨٩٠" };
+	static const char *const bad_numbers[] = {"",		"123456789",   "12345678901",
+						  "12345abcde", " 1234567890", "1234567890 ",
+						  "١٢٣٤٥٦٧٨٩٠"};
 	test_user u;
 
 	(void)state;
@@ -171,10 +180,10 @@ static void test_bad_payer_accounts_store_nothing(void **state)
 
 /* --- register, again, list, remove ---------------------------------------------- */
 
-static void test_add_list_remove_payer_account(void **state)
+static void
+test_add_list_remove_payer_account(void **state)
 {
-	Kolo__Groups__V1__PayerAccount *first = NULL, *again = NULL, *keyed = NULL,
-				       *replay = NULL;
+	Kolo__Groups__V1__PayerAccount *first = NULL, *again = NULL, *keyed = NULL, *replay = NULL;
 	Kolo__Groups__V1__ListPayerAccountsResponse *list;
 	test_user u, other;
 
@@ -228,7 +237,8 @@ static void test_add_list_remove_payer_account(void **state)
 
 /* --- at most 10 live accounts a user --------------------------------------------- */
 
-static long live_payers(const test_user *u)
+static long
+live_payers(const test_user *u)
 {
 	return test_pg_longf(w.admin,
 			     "SELECT count(*) FROM payer_account WHERE user_id = '%s'"
@@ -236,7 +246,8 @@ static long live_payers(const test_user *u)
 			     u->id);
 }
 
-static void test_a_user_holds_ten_payer_accounts_at_most(void **state)
+static void
+test_a_user_holds_ten_payer_accounts_at_most(void **state)
 {
 	Kolo__Groups__V1__PayerAccount *first = NULL, *again = NULL;
 	test_user u;
@@ -264,7 +275,8 @@ static void test_a_user_holds_ten_payer_accounts_at_most(void **state)
 
 /* --- resolutions for payer accounts are counted per user ------------------------ */
 
-static void test_payer_registrations_are_rate_limited_per_user(void **state)
+static void
+test_payer_registrations_are_rate_limited_per_user(void **state)
 {
 	const pay_deps saved = *pay_current();
 	pay_deps limited = saved;
@@ -281,9 +293,9 @@ static void test_payer_registrations_are_rate_limited_per_user(void **state)
 		char number[16];
 
 		snprintf(number, sizeof(number), "30000009%02d", i);
-		assert_int_equal(add_payer(&u, "058", number, i ? NULL : "payer-rate-0",
-					   i ? NULL : &first),
-				 0);
+		assert_int_equal(
+			add_payer(&u, "058", number, i ? NULL : "payer-rate-0", i ? NULL : &first),
+			0);
 	}
 	/* A retry of the first is its replay, past the limit too, and spends
 	 * no resolution. */
@@ -308,7 +320,8 @@ static void test_payer_registrations_are_rate_limited_per_user(void **state)
 
 /* --- one member per group and account -------------------------------------------- */
 
-static void test_payer_account_in_use_within_shared_groups(void **state)
+static void
+test_payer_account_in_use_within_shared_groups(void **state)
 {
 	test_team t;
 	test_user loner;
@@ -320,8 +333,7 @@ static void test_payer_account_in_use_within_shared_groups(void **state)
 	test_identity_user(&w.identity, &loner, "payer-use-loner");
 	assert_int_equal(add_payer(&t.member, "058", "3000000201", NULL, &mine), 0);
 	/* The owner shares the group with the member: refused, nothing stored. */
-	assert_int_equal(add_payer(&t.owner, "058", "3000000201", NULL, NULL),
-			 ERR_ALREADY_EXISTS);
+	assert_int_equal(add_payer(&t.owner, "058", "3000000201", NULL, NULL), ERR_ALREADY_EXISTS);
 	assert_reason("payer_account_in_use");
 	assert_int_equal(payer_rows("3000000201"), 1);
 	assert_string_equal(match(t.group, "3000000201", "058", ""), t.member.id);
@@ -352,7 +364,8 @@ static void test_payer_account_in_use_within_shared_groups(void **state)
 
 /* --- MatchPayer: bank code narrows, a bank name breaks ties, ambiguity is "" ----- */
 
-static void test_match_payer_narrows_and_breaks_ties(void **state)
+static void
+test_match_payer_narrows_and_breaks_ties(void **state)
 {
 	test_team t;
 	test_user joiner;
@@ -389,18 +402,19 @@ static void test_match_payer_narrows_and_breaks_ties(void **state)
 		assert_reason("invalid_account_number");
 		/* Users may not ask. */
 		req.account_number = "3000000301";
-		assert_int_equal(test_world_call(&w, &w.groups, "MatchPayer", &req, &resp,
-						 &t.owner),
-				 ERR_UNAUTHENTICATED);
+		assert_int_equal(
+			test_world_call(&w, &w.groups, "MatchPayer", &req, &resp, &t.owner),
+			ERR_UNAUTHENTICATED);
 	}
 }
 
 /* --- attribution at credit time (SimulateDeposit) -------------------------------- */
 
-static void test_demo_deposits_are_attributed_at_credit_time(void **state)
+static void
+test_demo_deposits_are_attributed_at_credit_time(void **state)
 {
-	Kolo__Payments__V1__SimulateDepositResponse *known = NULL, *unknown = NULL,
-						  *none = NULL, *replay = NULL, *later = NULL;
+	Kolo__Payments__V1__SimulateDepositResponse *known = NULL, *unknown = NULL, *none = NULL,
+						    *replay = NULL, *later = NULL;
 	Kolo__Groups__V1__PayerAccount *payer = NULL;
 	test_team t;
 
@@ -408,20 +422,21 @@ static void test_demo_deposits_are_attributed_at_credit_time(void **state)
 	test_world_team(&w, &t, "payer-credit", "Credit club", 0);
 	assert_int_equal(add_payer(&t.member, "058", "3000000401", NULL, &payer), 0);
 	/* From the member's account (the owner simulates the bank). */
-	assert_int_equal(deposit_from(t.group, &t.owner, 500000, "3000000401", "058", "k-known",
-				      &known), 0);
+	assert_int_equal(
+		deposit_from(t.group, &t.owner, 500000, "3000000401", "058", "k-known", &known), 0);
 	assert_entry_user(known->entry->id, t.member.id);
 	assert_string_equal(known->entry->user_id, t.member.id);
 	/* From an account no member registered: unallocated. */
-	assert_int_equal(deposit_from(t.group, &t.owner, 300000, "3000000499", "058", NULL,
-				      &unknown), 0);
+	assert_int_equal(
+		deposit_from(t.group, &t.owner, 300000, "3000000499", "058", NULL, &unknown), 0);
 	assert_entry_user(unknown->entry->id, "");
 	/* No sender account: the demo stands in for the caller's own transfer. */
 	assert_int_equal(deposit_from(t.group, &t.member, 100000, NULL, NULL, NULL, &none), 0);
 	assert_entry_user(none->entry->id, t.member.id);
 	/* The same deposit again: one entry, still the member's. */
-	assert_int_equal(deposit_from(t.group, &t.owner, 500000, "3000000401", "058", "k-known",
-				      &replay), 0);
+	assert_int_equal(
+		deposit_from(t.group, &t.owner, 500000, "3000000401", "058", "k-known", &replay),
+		0);
 	assert_true(replay->replayed);
 	assert_string_equal(replay->entry->id, known->entry->id);
 	assert_int_equal(test_pg_longf(w.admin,
@@ -432,13 +447,14 @@ static void test_demo_deposits_are_attributed_at_credit_time(void **state)
 	/* Once removed, later deposits from the account are unallocated; the
 	 * one credited stays the member's. */
 	assert_int_equal(remove_payer(&t.member, payer->id), 0);
-	assert_int_equal(deposit_from(t.group, &t.owner, 200000, "3000000401", "058", NULL,
-				      &later), 0);
+	assert_int_equal(deposit_from(t.group, &t.owner, 200000, "3000000401", "058", NULL, &later),
+			 0);
 	assert_entry_user(later->entry->id, "");
 	assert_entry_user(known->entry->id, t.member.id);
 }
 
-static void test_bad_demo_senders_change_nothing(void **state)
+static void
+test_bad_demo_senders_change_nothing(void **state)
 {
 	test_team t;
 	long before;
@@ -479,26 +495,28 @@ typedef struct race_arg {
 	char reason[64];
 } race_arg;
 
-static void *race_add(void *p)
+static void *
+race_add(void *p)
 {
 	race_arg *r = p;
 	Kolo__Groups__V1__AddPayerAccountRequest req =
 		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
 	Kolo__Groups__V1__AddPayerAccountResponse *resp = NULL;
-	test_caller who = { .access_token = r->user->access_token };
+	test_caller who = {.access_token = r->user->access_token};
 	mem_arena *a = mem_arena_new(0);
 
 	req.bank_code = "058";
 	req.account_number = (char *)r->number;
 	pthread_barrier_wait(r->start);
-	r->rc = test_call(&w.groups, "AddPayerAccount", &req.base, (ProtobufCMessage **)&resp,
-			  a, &who);
+	r->rc = test_call(&w.groups, "AddPayerAccount", &req.base, (ProtobufCMessage **)&resp, a,
+			  &who);
 	snprintf(r->reason, sizeof(r->reason), "%s", r->rc < 0 ? err_last()->reason : "");
 	mem_arena_free(a);
 	return NULL;
 }
 
-static void test_concurrent_registrations_of_one_account_let_one_win(void **state)
+static void
+test_concurrent_registrations_of_one_account_let_one_win(void **state)
 {
 	test_team t;
 
@@ -508,8 +526,8 @@ static void test_concurrent_registrations_of_one_account_let_one_win(void **stat
 		char number[16];
 		pthread_barrier_t start;
 		pthread_t th[2];
-		race_arg args[2] = { { .user = &t.owner, .number = number, .start = &start },
-				     { .user = &t.member, .number = number, .start = &start } };
+		race_arg args[2] = {{.user = &t.owner, .number = number, .start = &start},
+				    {.user = &t.member, .number = number, .start = &start}};
 
 		snprintf(number, sizeof(number), "30000007%02d", round);
 		pthread_barrier_init(&start, NULL, 2);
@@ -527,7 +545,8 @@ static void test_concurrent_registrations_of_one_account_let_one_win(void **stat
 	}
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_bad_payer_accounts_store_nothing, check_invariant),

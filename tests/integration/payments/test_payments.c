@@ -20,12 +20,13 @@
 #include "test_world.h"
 
 #define SUCCESS KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
-#define FAILED KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
+#define FAILED	KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
 #define PENDING KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_PENDING
 
 static test_world w;
 
-static int check_invariant(void **state)
+static int
+check_invariant(void **state)
 {
 	test_pg_payments_invariant(w.admin);
 	return 0;
@@ -36,13 +37,15 @@ typedef struct club {
 	char group[64];
 } club;
 
-static void open_club(club *c, const char *tag)
+static void
+open_club(club *c, const char *tag)
 {
 	test_identity_user(&w.identity, &c->owner, tag);
 	test_world_group(&w, &c->owner, "Payments club", c->group);
 }
 
-static long count(const char *fmt, const char *arg)
+static long
+count(const char *fmt, const char *arg)
 {
 	char sql[512];
 
@@ -50,7 +53,8 @@ static long count(const char *fmt, const char *arg)
 	return test_pg_long(w.admin, sql);
 }
 
-static int64_t balance(const club *c)
+static int64_t
+balance(const club *c)
 {
 	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
@@ -60,8 +64,9 @@ static int64_t balance(const club *c)
 	return resp->balance_kobo;
 }
 
-static int deposit(const club *c, int64_t kobo, const char *key,
-		   Kolo__Payments__V1__SimulateDepositResponse **out)
+static int
+deposit(const club *c, int64_t kobo, const char *key,
+	Kolo__Payments__V1__SimulateDepositResponse **out)
 {
 	Kolo__Payments__V1__SimulateDepositRequest req =
 		KOLO__PAYMENTS__V1__SIMULATE_DEPOSIT_REQUEST__INIT;
@@ -79,21 +84,24 @@ static int deposit(const club *c, int64_t kobo, const char *key,
 
 /* A withdrawal row for payouts to hang from (the withdrawals service's
  * table; that service is not part of this test). */
-static void withdrawal_row(const club *c, int64_t kobo, char *id)
+static void
+withdrawal_row(const club *c, int64_t kobo, char *id)
 {
 	char sql[512], *v;
 
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO withdrawal_request (group_id, amount_kobo, beneficiary,"
 		 " status, requested_by) VALUES ('%s', %lld, '{}', 'APPROVED', '%s')"
-		 " RETURNING id", c->group, (long long)kobo, c->owner.id);
+		 " RETURNING id",
+		 c->group, (long long)kobo, c->owner.id);
 	v = test_pg_value(w.admin, sql);
 	snprintf(id, 64, "%s", v);
 	free(v);
 }
 
-static int payout(const club *c, const char *wid, int64_t kobo, const char *account,
-		  int attempt, Kolo__Payments__V1__CreatePayoutResponse **out)
+static int
+payout(const club *c, const char *wid, int64_t kobo, const char *account, int attempt,
+       Kolo__Payments__V1__CreatePayoutResponse **out)
 {
 	Kolo__Payments__V1__CreatePayoutRequest req =
 		KOLO__PAYMENTS__V1__CREATE_PAYOUT_REQUEST__INIT;
@@ -110,7 +118,8 @@ static int payout(const club *c, const char *wid, int64_t kobo, const char *acco
 	return test_world_call(&w, &w.payments, "CreatePayout", &req, out, NULL);
 }
 
-static void test_new_group_gets_an_active_account(void **state)
+static void
+test_new_group_gets_an_active_account(void **state)
 {
 	club c;
 	test_user stranger;
@@ -122,7 +131,8 @@ static void test_new_group_gets_an_active_account(void **state)
 	test_identity_user(&w.identity, &stranger, "pay-account-stranger");
 	req.group_id = c.group;
 	assert_int_equal(test_world_call(&w, &w.payments, "GetAccount", &req, &resp, &c.owner), 0);
-	assert_int_equal(resp->account->status, KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE);
+	assert_int_equal(resp->account->status,
+			 KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE);
 	assert_int_equal(strlen(resp->account->virtual_account_number), 10);
 	assert_string_equal(resp->account->bank_name, "Wema Bank");
 	assert_string_equal(resp->account->provider, "demo");
@@ -132,14 +142,19 @@ static void test_new_group_gets_an_active_account(void **state)
 	assert_string_equal(resp->account->virtual_account_number, first);
 	assert_int_equal(count("SELECT count(*) FROM account WHERE group_id = '%s'", c.group), 1);
 	assert_int_equal(count("SELECT count(*) FROM account_metadata m JOIN account a"
-			       " ON a.id = m.account_id WHERE a.group_id = '%s'", c.group), 1);
+			       " ON a.id = m.account_id WHERE a.group_id = '%s'",
+			       c.group),
+			 1);
 	assert_int_equal(count("SELECT count(*) FROM va_request WHERE group_id = '%s'"
-			       " AND status = 'success'", c.group), 1);
+			       " AND status = 'success'",
+			       c.group),
+			 1);
 	assert_int_equal(test_world_call(&w, &w.payments, "GetAccount", &req, &resp, &stranger),
 			 ERR_NOT_FOUND);
 }
 
-static void test_demo_deposits_credit_once_per_key(void **state)
+static void
+test_demo_deposits_credit_once_per_key(void **state)
 {
 	club c;
 	Kolo__Payments__V1__SimulateDepositResponse *first = NULL, *again = NULL;
@@ -162,7 +177,8 @@ static void test_demo_deposits_credit_once_per_key(void **state)
 
 /* An Idempotency-Key is scoped by the group, whatever the case the id was
  * typed in: the upper-case id is the same group, so the same deposit. */
-static void test_deposit_key_is_scoped_by_the_canonical_group_id(void **state)
+static void
+test_deposit_key_is_scoped_by_the_canonical_group_id(void **state)
 {
 	club c, upper;
 	Kolo__Payments__V1__SimulateDepositResponse *first = NULL, *again = NULL;
@@ -177,12 +193,15 @@ static void test_deposit_key_is_scoped_by_the_canonical_group_id(void **state)
 	assert_true(again->replayed);
 	assert_string_equal(again->entry->id, first->entry->id);
 	assert_int_equal(balance(&c), 42000);
-	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE group_id = '%s'", c.group), 1);
+	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE group_id = '%s'", c.group),
+			 1);
 	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE client_ref = '%s:case-key'",
-			       c.group), 1);
+			       c.group),
+			 1);
 }
 
-static void test_payout_success_debits_once(void **state)
+static void
+test_payout_success_debits_once(void **state)
 {
 	club c;
 	char wid[64];
@@ -200,12 +219,14 @@ static void test_payout_success_debits_once(void **state)
 	assert_true(again->replayed);
 	assert_string_equal(again->payout->id, r->payout->id);
 	assert_int_equal(balance(&c), 60000);
-	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE reference = 'payout:%s'", wid), 1);
+	assert_int_equal(
+		count("SELECT count(*) FROM ledger_entry WHERE reference = 'payout:%s'", wid), 1);
 	/* The same attempt with other content is refused. */
 	assert_int_equal(payout(&c, wid, 40001, "0123456789", 1, NULL), ERR_ALREADY_EXISTS);
 }
 
-static void test_failed_transfer_is_reversed(void **state)
+static void
+test_failed_transfer_is_reversed(void **state)
 {
 	club c;
 	char wid[64];
@@ -219,8 +240,11 @@ static void test_failed_transfer_is_reversed(void **state)
 	assert_true(r->payout->failure_reason[0]);
 	assert_int_equal(balance(&c), 50000);
 	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE reference = 'reversal:%s'"
-			       " AND type = 'CREDIT'", wid), 1);
-	assert_int_equal(count("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'", wid), 1);
+			       " AND type = 'CREDIT'",
+			       wid),
+			 1);
+	assert_int_equal(
+		count("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'", wid), 1);
 	/* A second attempt is a new payout with its own references. */
 	assert_int_equal(payout(&c, wid, 30000, "0123456789", 2, &r), 0);
 	assert_int_equal(r->payout->status, SUCCESS);
@@ -228,7 +252,8 @@ static void test_failed_transfer_is_reversed(void **state)
 	assert_int_equal(balance(&c), 20000);
 }
 
-static void test_pending_transfer_is_settled_by_the_worker(void **state)
+static void
+test_pending_transfer_is_settled_by_the_worker(void **state)
 {
 	club c;
 	char wid[64];
@@ -250,7 +275,8 @@ static void test_pending_transfer_is_settled_by_the_worker(void **state)
 	assert_int_equal(balance(&c), 3000);
 }
 
-static void test_unfunded_payout_fails_without_moving_money(void **state)
+static void
+test_unfunded_payout_fails_without_moving_money(void **state)
 {
 	club c;
 	char wid[64];
@@ -263,15 +289,21 @@ static void test_unfunded_payout_fails_without_moving_money(void **state)
 	assert_int_equal(r->payout->status, FAILED);
 	assert_string_equal(r->payout->failure_reason, "insufficient_funds");
 	assert_int_equal(balance(&c), 1000);
-	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE reference LIKE 'reversal:%s%%'", wid), 0);
+	assert_int_equal(
+		count("SELECT count(*) FROM ledger_entry WHERE reference LIKE 'reversal:%s%%'",
+		      wid),
+		0);
 }
 
-static int demo_send(pay_provider *bank, const char *reference, const char *account,
-		     pay_transfer_result *out)
+static int
+demo_send(pay_provider *bank, const char *reference, const char *account, pay_transfer_result *out)
 {
-	pay_transfer_request req = { .reference = reference, .amount_kobo = 7000,
-				     .bank_code = "058", .account_number = account,
-				     .account_name = "Ngozi Eze", .narration = "Kolo payout" };
+	pay_transfer_request req = {.reference = reference,
+				    .amount_kobo = 7000,
+				    .bank_code = "058",
+				    .account_number = account,
+				    .account_name = "Ngozi Eze",
+				    .narration = "Kolo payout"};
 	int rc = bank->ops->create_transfer(bank, &req, out);
 
 	pay_free_raw(&out->raw_json);
@@ -281,7 +313,8 @@ static int demo_send(pay_provider *bank, const char *reference, const char *acco
 /* The demo bank keeps its transfers in the payments database: a pending
  * transfer is still known after a restart (a new provider object), and
  * the same reference never makes a second transfer. */
-static void test_demo_transfers_outlive_a_restart(void **state)
+static void
+test_demo_transfers_outlive_a_restart(void **state)
 {
 	pay_provider *bank = NULL;
 	pay_transfer_result res;
@@ -300,9 +333,12 @@ static void test_demo_transfers_outlive_a_restart(void **state)
 	assert_int_equal(bank->ops->get_transfer(bank, ref, NULL, &res), 0);
 	pay_free_raw(&res.raw_json);
 	assert_int_equal(res.status, PAY_TRANSFER_SUCCESS); /* settles when asked about */
-	assert_int_equal(count("SELECT count(*) FROM demo_transfer WHERE reference = '%s'", ref), 1);
+	assert_int_equal(count("SELECT count(*) FROM demo_transfer WHERE reference = '%s'", ref),
+			 1);
 	assert_int_equal(count("SELECT count(*) FROM demo_transfer WHERE reference = '%s'"
-			       " AND status = 'SUCCESS'", ref), 1);
+			       " AND status = 'SUCCESS'",
+			       ref),
+			 1);
 	/* The documented way to fail a transfer still works. */
 	assert_int_equal(demo_send(bank, refused, "0000123456", &res), 0);
 	assert_int_equal(res.status, PAY_TRANSFER_FAILED);
@@ -310,15 +346,18 @@ static void test_demo_transfers_outlive_a_restart(void **state)
 	bank->ops->destroy(bank);
 	/* These transfers were sent for no payout: the demo bank forgets them
 	 * so the money invariants (every demo transfer is a payout's) hold. */
-	test_pg_ok(w.admin, mem_arena_printf(w.arena, "DELETE FROM demo_transfer"
-				" WHERE reference IN ('%s', '%s')", ref, refused));
+	test_pg_ok(w.admin, mem_arena_printf(w.arena,
+					     "DELETE FROM demo_transfer"
+					     " WHERE reference IN ('%s', '%s')",
+					     ref, refused));
 	free(ref);
 	free(refused);
 }
 
 /* A crash between any two steps leaves a payout at some stage; the worker
  * finishes each exactly once. */
-static void test_worker_finishes_payouts_left_at_any_stage(void **state)
+static void
+test_worker_finishes_payouts_left_at_any_stage(void **state)
 {
 	club c;
 	char wid_created[64], wid_debited[64], sql[1024], *id;
@@ -336,8 +375,10 @@ static void test_worker_finishes_payouts_left_at_any_stage(void **state)
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO payout (withdrawal_id, group_id, amount_kobo, beneficiary,"
 		 " provider, status, stage) VALUES ('%s', '%s', 10000,"
-		 " '{\"bank_code\":\"058\",\"account_number\":\"0123456789\",\"account_name\":\"A\"}',"
-		 " 'demo', 'PENDING', 'created') RETURNING id", wid_created, c.group);
+		 " '{\"bank_code\":\"058\",\"account_number\":\"0123456789\",\"account_name\":"
+		 "\"A\"}',"
+		 " 'demo', 'PENDING', 'created') RETURNING id",
+		 wid_created, c.group);
 	free(test_pg_value(w.admin, sql));
 	/* Crashed after the debit, before the transfer. */
 	withdrawal_row(&c, 20000, wid_debited);
@@ -352,8 +393,10 @@ static void test_worker_finishes_payouts_left_at_any_stage(void **state)
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO payout (withdrawal_id, group_id, amount_kobo, beneficiary,"
 		 " provider, status, stage) VALUES ('%s', '%s', 20000,"
-		 " '{\"bank_code\":\"058\",\"account_number\":\"0123456789\",\"account_name\":\"A\"}',"
-		 " 'demo', 'PENDING', 'debited') RETURNING id", wid_debited, c.group);
+		 " '{\"bank_code\":\"058\",\"account_number\":\"0123456789\",\"account_name\":"
+		 "\"A\"}',"
+		 " 'demo', 'PENDING', 'debited') RETURNING id",
+		 wid_debited, c.group);
 	id = test_pg_value(w.admin, sql);
 	assert_int_equal(balance(&c), 80000);
 	pay_worker_pass();
@@ -369,7 +412,9 @@ static void test_worker_finishes_payouts_left_at_any_stage(void **state)
 	/* Each debited exactly once. */
 	assert_int_equal(balance(&c), 70000);
 	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE group_id = '%s'"
-			       " AND type = 'DEBIT'", c.group), 2);
+			       " AND type = 'DEBIT'",
+			       c.group),
+			 2);
 	free(id);
 }
 
@@ -377,15 +422,16 @@ static void test_worker_finishes_payouts_left_at_any_stage(void **state)
  * claimant was gone is taken over (the same reference: a replay) and paid
  * once, never left; one whose debit never landed is debited once; a
  * reversal claim is finished once, on record. */
-static void test_worker_takes_over_idle_claims(void **state)
+static void
+test_worker_takes_over_idle_claims(void **state)
 {
 	club c;
 	char landed[64], lost[64], reversing[64], account[64], sql[1024];
 	Kolo__Ledger__V1__PostEntryRequest debit = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
-	const char *rows[] = { landed, lost, reversing };
-	const char *stages[] = { "debiting', 'PENDING", "debiting', 'PENDING",
-				 "reversing', 'FAILED" };
+	const char *rows[] = {landed, lost, reversing};
+	const char *stages[] = {"debiting', 'PENDING", "debiting', 'PENDING",
+				"reversing', 'FAILED"};
 
 	open_club(&c, "pay-claims");
 	assert_int_equal(deposit(&c, 100000, NULL, NULL), 0);
@@ -416,22 +462,34 @@ static void test_worker_takes_over_idle_claims(void **state)
 	pay_worker_pass();
 	pay_worker_pass();
 	assert_int_equal(count("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'"
-			       " AND stage = 'settled' AND status = 'SUCCESS'", landed), 1);
+			       " AND stage = 'settled' AND status = 'SUCCESS'",
+			       landed),
+			 1);
 	assert_int_equal(count("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'"
-			       " AND stage = 'settled' AND status = 'SUCCESS'", lost), 1);
+			       " AND stage = 'settled' AND status = 'SUCCESS'",
+			       lost),
+			 1);
 	assert_int_equal(count("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'"
-			       " AND stage = 'reversed'", reversing), 1);
-	assert_int_equal(count("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'",
-			       reversing), 1);
+			       " AND stage = 'reversed'",
+			       reversing),
+			 1);
+	assert_int_equal(
+		count("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'", reversing),
+		1);
 	assert_int_equal(count("SELECT count(*) FROM ledger_entry WHERE type = 'CREDIT'"
-			       " AND reference = 'reversal:%s'", reversing), 1);
+			       " AND reference = 'reversal:%s'",
+			       reversing),
+			 1);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(count("SELECT count(*) FROM ledger_entry"
-				       " WHERE reference = 'payout:%s'", rows[i]), 1);
+				       " WHERE reference = 'payout:%s'",
+				       rows[i]),
+				 1);
 	assert_int_equal(balance(&c), 80000); /* two paid, one given back */
 }
 
-static void test_webhooks_the_demo_provider_never_signs_are_kept_and_refused(void **state)
+static void
+test_webhooks_the_demo_provider_never_signs_are_kept_and_refused(void **state)
 {
 	Kolo__Payments__V1__HandleWebhookRequest req =
 		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
@@ -457,7 +515,8 @@ static void test_webhooks_the_demo_provider_never_signs_are_kept_and_refused(voi
 	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM webhook_event"), before + 2);
 }
 
-static void test_banks_and_account_resolution(void **state)
+static void
+test_banks_and_account_resolution(void **state)
 {
 	club c;
 	Kolo__Payments__V1__ListBanksRequest banks = KOLO__PAYMENTS__V1__LIST_BANKS_REQUEST__INIT;
@@ -476,16 +535,19 @@ static void test_banks_and_account_resolution(void **state)
 	res.bank_code = "058";
 	res.account_number = "0123456789";
 	res.group_id = c.group;
-	assert_int_equal(test_world_call(&w, &w.payments, "ResolveBankAccount", &res, &resolved,
-					 &c.owner), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.payments, "ResolveBankAccount", &res, &resolved, &c.owner),
+		0);
 	assert_true(resolved->account_name[0]);
 	res.account_number = "12345";
-	assert_int_equal(test_world_call(&w, &w.payments, "ResolveBankAccount", &res, &resolved,
-					 &c.owner), ERR_INVALID_ARGUMENT);
+	assert_int_equal(
+		test_world_call(&w, &w.payments, "ResolveBankAccount", &res, &resolved, &c.owner),
+		ERR_INVALID_ARGUMENT);
 }
 
 /* Sets payments' PostgreSQL-counted limits (0 = none, as the world starts). */
-static void set_limits(int per_user, int per_group, int webhook_per_addr)
+static void
+set_limits(int per_user, int per_group, int webhook_per_addr)
 {
 	pay_deps d = *pay_current();
 
@@ -497,7 +559,8 @@ static void set_limits(int per_user, int per_group, int webhook_per_addr)
 	pay_configure(&d);
 }
 
-static int resolve(const char *group_id, const test_user *as)
+static int
+resolve(const char *group_id, const test_user *as)
 {
 	Kolo__Payments__V1__ResolveBankAccountRequest res =
 		KOLO__PAYMENTS__V1__RESOLVE_BANK_ACCOUNT_REQUEST__INIT;
@@ -512,7 +575,8 @@ static int resolve(const char *group_id, const test_user *as)
 /* Resolving names an account's holder with the merchant's key: only a
  * group's officers may ask; members, strangers and a call without a group
  * are refused before the provider is asked. */
-static void test_resolve_is_for_a_groups_officers_only(void **state)
+static void
+test_resolve_is_for_a_groups_officers_only(void **state)
 {
 	club c;
 	test_user member, stranger;
@@ -536,7 +600,8 @@ static void test_resolve_is_for_a_groups_officers_only(void **state)
 /* Past the per-user limit an officer is refused with a retry hint; the
  * group's own limit then stops its other officers too; another group and
  * the service token go on. Counted in PostgreSQL, not in the process. */
-static void test_resolve_is_limited_per_user_and_per_group(void **state)
+static void
+test_resolve_is_limited_per_user_and_per_group(void **state)
 {
 	club c, other;
 	test_user treasurer;
@@ -561,13 +626,16 @@ static void test_resolve_is_limited_per_user_and_per_group(void **state)
 	assert_int_equal(resolve(other.group, &other.owner), 0);
 	assert_int_equal(resolve("", NULL), 0);
 	assert_int_equal(count("SELECT hits FROM payments_rate_window WHERE kind = 'resolve_group'"
-			       " AND key = '%s'", c.group), 6);
+			       " AND key = '%s'",
+			       c.group),
+			 6);
 	set_limits(0, 0, 0);
 }
 
 /* The group's limit is the group's whatever the case its id is typed in:
  * an upper- or mixed-case id is the same group, not a fresh window. */
-static void test_resolve_group_limit_is_the_group_in_any_case(void **state)
+static void
+test_resolve_group_limit_is_the_group_in_any_case(void **state)
 {
 	club c;
 	char upper[64], mixed[64];
@@ -583,14 +651,18 @@ static void test_resolve_group_limit_is_the_group_in_any_case(void **state)
 	assert_int_equal(resolve(mixed, &c.owner), ERR_RESOURCE_EXHAUSTED);
 	assert_string_equal(err_last()->reason, "rate_limited");
 	set_limits(0, 0, 0);
-	assert_int_equal(count("SELECT count(*) FROM payments_rate_window WHERE kind = 'resolve_group'"
-			       " AND lower(key) = '%s'", c.group), 1);
+	assert_int_equal(
+		count("SELECT count(*) FROM payments_rate_window WHERE kind = 'resolve_group'"
+		      " AND lower(key) = '%s'",
+		      c.group),
+		1);
 }
 
 /* A user creates at most KOLO_GROUPS_CREATE_PER_DAY groups a day: the
  * next is refused with a retry hint and makes nothing — no group, no
  * provider account. */
-static void test_create_group_is_limited_per_user(void **state)
+static void
+test_create_group_is_limited_per_user(void **state)
 {
 	test_user founder, other;
 	Kolo__Groups__V1__CreateGroupRequest req = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
@@ -607,12 +679,16 @@ static void test_create_group_is_limited_per_user(void **state)
 			 ERR_RESOURCE_EXHAUSTED);
 	assert_string_equal(err_last()->reason, "rate_limited");
 	assert_in_range(err_last()->retry_after_s, 1, 86400);
-	assert_int_equal(count("SELECT count(*) FROM \"group\" WHERE created_by = '%s'",
-			       founder.id), 2);
+	assert_int_equal(
+		count("SELECT count(*) FROM \"group\" WHERE created_by = '%s'", founder.id), 2);
 	assert_int_equal(count("SELECT count(*) FROM account a JOIN \"group\" g"
-			       " ON g.id = a.group_id WHERE g.created_by = '%s'", founder.id), 2);
+			       " ON g.id = a.group_id WHERE g.created_by = '%s'",
+			       founder.id),
+			 2);
 	assert_int_equal(count("SELECT count(*) FROM va_request v JOIN \"group\" g"
-			       " ON g.id = v.group_id WHERE g.created_by = '%s'", founder.id), 2);
+			       " ON g.id = v.group_id WHERE g.created_by = '%s'",
+			       founder.id),
+			 2);
 	/* The limit is the founder's, not everyone's. */
 	test_world_group(&w, &other, "Other club", id);
 	grp_limits_configure(0);
@@ -620,13 +696,14 @@ static void test_create_group_is_limited_per_user(void **state)
 
 /* Unsigned deliveries keep no body (headers, length, SHA-256 and a 256-byte
  * prefix only) and, past the per-address limit, are refused and not kept. */
-static void test_unsigned_webhooks_keep_no_body_and_are_limited(void **state)
+static void
+test_unsigned_webhooks_keep_no_body_and_are_limited(void **state)
 {
 	Kolo__Payments__V1__HandleWebhookRequest req =
 		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
 	Kolo__Payments__V1__HandleWebhookResponse *resp = NULL;
 	Kolo__Payments__V1__Header hash = KOLO__PAYMENTS__V1__HEADER__INIT;
-	Kolo__Payments__V1__Header *headers[] = { &hash };
+	Kolo__Payments__V1__Header *headers[] = {&hash};
 	long before = test_pg_long(w.admin, "SELECT count(*) FROM webhook_event");
 	static const char start[] = "{\"event\":\"charge.completed\",\"pad\":\"";
 	size_t len = 60000;
@@ -676,12 +753,13 @@ static void test_unsigned_webhooks_keep_no_body_and_are_limited(void **state)
 }
 
 /* One unsigned delivery from an address of the world's webhook caller. */
-static int unsigned_from(const char *addr)
+static int
+unsigned_from(const char *addr)
 {
 	Kolo__Payments__V1__HandleWebhookRequest req =
 		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
 	Kolo__Payments__V1__HandleWebhookResponse *resp = NULL;
-	test_caller gateway = { .caller = "gateway", .forwarded_for = addr };
+	test_caller gateway = {.caller = "gateway", .forwarded_for = addr};
 
 	req.provider = "flutterwave";
 	req.raw_body.data = (uint8_t *)"{}";
@@ -693,7 +771,8 @@ static int unsigned_from(const char *addr)
 /* The per-address limit of unsigned deliveries is per subscriber: every
  * address of an IPv6 /64 counts as one (a subscriber gets 2^64 of them),
  * an IPv4-mapped address as its IPv4 one. */
-static void test_unsigned_webhook_limit_holds_across_an_ipv6_block(void **state)
+static void
+test_unsigned_webhook_limit_holds_across_an_ipv6_block(void **state)
 {
 	long before = test_pg_long(w.admin, "SELECT count(*) FROM webhook_event");
 
@@ -712,12 +791,14 @@ static void test_unsigned_webhook_limit_holds_across_an_ipv6_block(void **state)
 	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM webhook_event"), before + 5);
 }
 
-static void test_payout_reads_are_for_members(void **state)
+static void
+test_payout_reads_are_for_members(void **state)
 {
 	club c;
 	test_user stranger;
 	char wid[64];
-	Kolo__Payments__V1__ListPayoutsRequest list = KOLO__PAYMENTS__V1__LIST_PAYOUTS_REQUEST__INIT;
+	Kolo__Payments__V1__ListPayoutsRequest list =
+		KOLO__PAYMENTS__V1__LIST_PAYOUTS_REQUEST__INIT;
 	Kolo__Payments__V1__ListPayoutsResponse *payouts = NULL;
 
 	open_club(&c, "pay-list");
@@ -726,34 +807,47 @@ static void test_payout_reads_are_for_members(void **state)
 	withdrawal_row(&c, 1000, wid);
 	assert_int_equal(payout(&c, wid, 1000, "0123456789", 1, NULL), 0);
 	list.group_id = c.group;
-	assert_int_equal(test_world_call(&w, &w.payments, "ListPayouts", &list, &payouts, &c.owner), 0);
+	assert_int_equal(test_world_call(&w, &w.payments, "ListPayouts", &list, &payouts, &c.owner),
+			 0);
 	assert_int_equal(payouts->n_payouts, 1);
-	assert_int_equal(test_world_call(&w, &w.payments, "ListPayouts", &list, &payouts, &stranger),
-			 ERR_NOT_FOUND);
+	assert_int_equal(
+		test_world_call(&w, &w.payments, "ListPayouts", &list, &payouts, &stranger),
+		ERR_NOT_FOUND);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_new_group_gets_an_active_account, check_invariant),
 		cmocka_unit_test_teardown(test_demo_deposits_credit_once_per_key, check_invariant),
-		cmocka_unit_test_teardown(test_deposit_key_is_scoped_by_the_canonical_group_id, check_invariant),
+		cmocka_unit_test_teardown(test_deposit_key_is_scoped_by_the_canonical_group_id,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_payout_success_debits_once, check_invariant),
 		cmocka_unit_test_teardown(test_failed_transfer_is_reversed, check_invariant),
-		cmocka_unit_test_teardown(test_pending_transfer_is_settled_by_the_worker, check_invariant),
-		cmocka_unit_test_teardown(test_unfunded_payout_fails_without_moving_money, check_invariant),
+		cmocka_unit_test_teardown(test_pending_transfer_is_settled_by_the_worker,
+					  check_invariant),
+		cmocka_unit_test_teardown(test_unfunded_payout_fails_without_moving_money,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_demo_transfers_outlive_a_restart, check_invariant),
-		cmocka_unit_test_teardown(test_worker_finishes_payouts_left_at_any_stage, check_invariant),
+		cmocka_unit_test_teardown(test_worker_finishes_payouts_left_at_any_stage,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_worker_takes_over_idle_claims, check_invariant),
-		cmocka_unit_test_teardown(test_webhooks_the_demo_provider_never_signs_are_kept_and_refused, check_invariant),
+		cmocka_unit_test_teardown(
+			test_webhooks_the_demo_provider_never_signs_are_kept_and_refused,
+			check_invariant),
 		cmocka_unit_test_teardown(test_banks_and_account_resolution, check_invariant),
-		cmocka_unit_test_teardown(test_resolve_is_for_a_groups_officers_only, check_invariant),
-		cmocka_unit_test_teardown(test_resolve_is_limited_per_user_and_per_group, check_invariant),
+		cmocka_unit_test_teardown(test_resolve_is_for_a_groups_officers_only,
+					  check_invariant),
+		cmocka_unit_test_teardown(test_resolve_is_limited_per_user_and_per_group,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_create_group_is_limited_per_user, check_invariant),
-		cmocka_unit_test_teardown(test_unsigned_webhooks_keep_no_body_and_are_limited, check_invariant),
+		cmocka_unit_test_teardown(test_unsigned_webhooks_keep_no_body_and_are_limited,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_unsigned_webhook_limit_holds_across_an_ipv6_block,
 					  check_invariant),
-		cmocka_unit_test_teardown(test_resolve_group_limit_is_the_group_in_any_case, check_invariant),
+		cmocka_unit_test_teardown(test_resolve_group_limit_is_the_group_in_any_case,
+					  check_invariant),
 		cmocka_unit_test_teardown(test_payout_reads_are_for_members, check_invariant),
 	};
 

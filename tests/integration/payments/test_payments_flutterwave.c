@@ -25,14 +25,14 @@
 #include "test_fake_flw.h"
 #include "test_world.h"
 
-#define SUCCESS KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
-#define FAILED KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
-#define PENDING KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_PENDING
-#define ACTIVE KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE
+#define SUCCESS		KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
+#define FAILED		KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
+#define PENDING		KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_PENDING
+#define ACTIVE		KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE
 #define ACCOUNT_PENDING KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_PENDING
 
 #define SECRET_HASH "kolo-flw-hash-6b1d0c3e9a"
-#define WRONG_HASH "kolo-flw-hash-6b1d0c3e9b"
+#define WRONG_HASH  "kolo-flw-hash-6b1d0c3e9b"
 /* Short enough that a slow fake times out quickly, long enough for a
  * normal answer from loopback. */
 #define PROVIDER_TIMEOUT_MS 500
@@ -42,11 +42,12 @@
 static test_world w;
 static int next_transaction = 7100001;
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
-	pay_flutterwave_config cfg = { .secret_key = TEST_FAKE_FLW_SECRET_KEY,
-				       .secret_hash = SECRET_HASH,
-				       .timeout_ms = PROVIDER_TIMEOUT_MS };
+	pay_flutterwave_config cfg = {.secret_key = TEST_FAKE_FLW_SECRET_KEY,
+				      .secret_hash = SECRET_HASH,
+				      .timeout_ms = PROVIDER_TIMEOUT_MS};
 	pay_provider *p = NULL;
 
 	if (test_fake_flw_start() < 0 || test_world_start(&w) < 0)
@@ -58,7 +59,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	test_world_stop(&w);
 	test_fake_flw_stop();
@@ -68,10 +70,11 @@ static int teardown(void **state)
 /* Every test starts with a well-behaved fake. Its state is not reset
  * (its account numbers would repeat, and they are unique in the database):
  * tests use their own groups, transaction ids and references. */
-static int calm_fake(void **state)
+static int
+calm_fake(void **state)
 {
-	static const char *const endpoints[] = { "*", "transfers", "virtual-account-numbers",
-						 "verify", "resolve", "banks" };
+	static const char *const endpoints[] = {"*",	  "transfers", "virtual-account-numbers",
+						"verify", "resolve",   "banks"};
 
 	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
 		test_fake_flw_mode(endpoints[i], "ok", 0);
@@ -79,7 +82,8 @@ static int calm_fake(void **state)
 	return 0;
 }
 
-static int check_invariant(void **state)
+static int
+check_invariant(void **state)
 {
 	test_pg_payments_invariant(w.admin);
 	return 0;
@@ -91,7 +95,8 @@ static char *sql_text(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 static long sql_long(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void sql_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-static char *sql_vformat(const char *fmt, va_list ap)
+static char *
+sql_vformat(const char *fmt, va_list ap)
 {
 	static char sql[2048];
 	int n = vsnprintf(sql, sizeof(sql), fmt, ap);
@@ -101,7 +106,8 @@ static char *sql_vformat(const char *fmt, va_list ap)
 }
 
 /* The first field of the first row ("" when none), in the world's arena. */
-static char *sql_text(const char *fmt, ...)
+static char *
+sql_text(const char *fmt, ...)
 {
 	va_list ap;
 	char *v, *out;
@@ -114,7 +120,8 @@ static char *sql_text(const char *fmt, ...)
 	return out;
 }
 
-static long sql_long(const char *fmt, ...)
+static long
+sql_long(const char *fmt, ...)
 {
 	va_list ap;
 	long v;
@@ -125,7 +132,8 @@ static long sql_long(const char *fmt, ...)
 	return v;
 }
 
-static void sql_run(const char *fmt, ...)
+static void
+sql_run(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -146,7 +154,8 @@ typedef struct club {
 
 /* A user and their group; creating the group asks payments for its
  * account (through the fake). */
-static void open_club(club *c, const char *tag)
+static void
+open_club(club *c, const char *tag)
 {
 	test_identity_user(&w.identity, &c->owner, tag);
 	test_world_group(&w, &c->owner, CLUB_NAME, c->group);
@@ -154,7 +163,8 @@ static void open_club(club *c, const char *tag)
 		 sql_text("SELECT client_ref FROM va_request WHERE group_id = '%s'", c->group));
 }
 
-static int64_t balance(const club *c)
+static int64_t
+balance(const club *c)
 {
 	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
@@ -164,28 +174,29 @@ static int64_t balance(const club *c)
 	return resp->balance_kobo;
 }
 
-static Kolo__Payments__V1__Account *get_account(const club *c)
+static Kolo__Payments__V1__Account *
+get_account(const club *c)
 {
 	Kolo__Payments__V1__GetAccountRequest req = KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
 	Kolo__Payments__V1__GetAccountResponse *resp = NULL;
 
 	req.group_id = (char *)c->group;
-	assert_int_equal(test_world_call(&w, &w.payments, "GetAccount", &req, &resp, &c->owner),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.payments, "GetAccount", &req, &resp, &c->owner), 0);
 	assert_non_null(resp->account);
 	return resp->account;
 }
 
 /* A fresh Flutterwave transaction id (the ledger reference of a deposit). */
-static const char *new_transaction(void)
+static const char *
+new_transaction(void)
 {
 	return mem_arena_printf(w.arena, "%d", next_transaction++);
 }
 
 /* A charge.completed delivery as Flutterwave sends it for a bank transfer
  * into a virtual account. */
-static const char *charge_body(const char *transaction, const char *tx_ref,
-			       const char *amount)
+static const char *
+charge_body(const char *transaction, const char *tx_ref, const char *amount)
 {
 	return mem_arena_printf(
 		w.arena,
@@ -202,8 +213,9 @@ static const char *charge_body(const char *transaction, const char *tx_ref,
 }
 
 /* A transfer.completed delivery for our payout id (reference). */
-static const char *transfer_body(const char *transfer_id, const char *reference,
-				 const char *status, const char *amount)
+static const char *
+transfer_body(const char *transfer_id, const char *reference, const char *status,
+	      const char *amount)
 {
 	return mem_arena_printf(
 		w.arena,
@@ -220,14 +232,14 @@ static const char *transfer_body(const char *transfer_id, const char *reference,
 
 /* HandleWebhook as the gateway calls it (service token); hash NULL sends
  * no verif-hash header at all. */
-static int webhook(const char *body, const char *hash,
-		   Kolo__Payments__V1__HandleWebhookResponse **out)
+static int
+webhook(const char *body, const char *hash, Kolo__Payments__V1__HandleWebhookResponse **out)
 {
 	Kolo__Payments__V1__HandleWebhookRequest req =
 		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
 	Kolo__Payments__V1__Header type = KOLO__PAYMENTS__V1__HEADER__INIT;
 	Kolo__Payments__V1__Header sig = KOLO__PAYMENTS__V1__HEADER__INIT;
-	Kolo__Payments__V1__Header *headers[] = { &type, &sig };
+	Kolo__Payments__V1__Header *headers[] = {&type, &sig};
 	Kolo__Payments__V1__HandleWebhookResponse *resp = NULL;
 	int rc;
 
@@ -247,7 +259,8 @@ static int webhook(const char *body, const char *hash,
 }
 
 /* A verified deposit of naira (e.g. "5000.00") into the club. */
-static void fund(const club *c, const char *naira)
+static void
+fund(const club *c, const char *naira)
 {
 	const char *transaction = new_transaction();
 	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
@@ -259,7 +272,8 @@ static void fund(const club *c, const char *naira)
 
 /* A withdrawal row for payouts to hang from (the withdrawals service's
  * table; that service is not part of this test). */
-static const char *withdrawal_row(const club *c, int64_t kobo)
+static const char *
+withdrawal_row(const club *c, int64_t kobo)
 {
 	return sql_text("INSERT INTO withdrawal_request (group_id, amount_kobo, beneficiary,"
 			" status, requested_by) VALUES ('%s', %lld, '{}', 'APPROVED', '%s')"
@@ -267,8 +281,9 @@ static const char *withdrawal_row(const club *c, int64_t kobo)
 			c->group, (long long)kobo, c->owner.id);
 }
 
-static int payout_attempt(const club *c, const char *wid, int64_t kobo, const char *account,
-			  int attempt, Kolo__Payments__V1__CreatePayoutResponse **out)
+static int
+payout_attempt(const club *c, const char *wid, int64_t kobo, const char *account, int attempt,
+	       Kolo__Payments__V1__CreatePayoutResponse **out)
 {
 	Kolo__Payments__V1__CreatePayoutRequest req =
 		KOLO__PAYMENTS__V1__CREATE_PAYOUT_REQUEST__INIT;
@@ -285,15 +300,16 @@ static int payout_attempt(const club *c, const char *wid, int64_t kobo, const ch
 	return test_world_call(&w, &w.payments, "CreatePayout", &req, out, NULL);
 }
 
-static int payout_to(const club *c, const char *wid, int64_t kobo, const char *account,
-		     Kolo__Payments__V1__CreatePayoutResponse **out)
+static int
+payout_to(const club *c, const char *wid, int64_t kobo, const char *account,
+	  Kolo__Payments__V1__CreatePayoutResponse **out)
 {
 	return payout_attempt(c, wid, kobo, account, 1, out);
 }
 
 /* A second attempt while the first is open or paid is refused, untouched. */
-static void assert_no_second_attempt(const club *c, const char *wid, int64_t kobo,
-				     int64_t balance_kobo)
+static void
+assert_no_second_attempt(const club *c, const char *wid, int64_t kobo, int64_t balance_kobo)
 {
 	Kolo__Payments__V1__CreatePayoutResponse *r = NULL;
 
@@ -301,11 +317,14 @@ static void assert_no_second_attempt(const club *c, const char *wid, int64_t kob
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "payout_in_progress");
 	assert_int_equal(sql_long("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'"
-				  " AND attempt = 2", wid), 0);
+				  " AND attempt = 2",
+				  wid),
+			 0);
 	assert_int_equal(balance(c), balance_kobo);
 }
 
-static Kolo__Payments__V1__Payout *payout(const club *c, const char *wid, int64_t kobo)
+static Kolo__Payments__V1__Payout *
+payout(const club *c, const char *wid, int64_t kobo)
 {
 	Kolo__Payments__V1__CreatePayoutResponse *r = NULL;
 
@@ -314,7 +333,8 @@ static Kolo__Payments__V1__Payout *payout(const club *c, const char *wid, int64_
 	return r->payout;
 }
 
-static Kolo__Payments__V1__Payout *get_payout(const char *payout_id)
+static Kolo__Payments__V1__Payout *
+get_payout(const char *payout_id)
 {
 	Kolo__Payments__V1__GetPayoutRequest req = KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__INIT;
 	Kolo__Payments__V1__GetPayoutResponse *resp = NULL;
@@ -325,20 +345,24 @@ static Kolo__Payments__V1__Payout *get_payout(const char *payout_id)
 	return resp->payout;
 }
 
-static const char *stage_of(const char *payout_id)
+static const char *
+stage_of(const char *payout_id)
 {
 	return sql_text("SELECT stage FROM payout WHERE id = '%s'", payout_id);
 }
 
 /* Entries with this ledger reference (of a type: "CREDIT", "DEBIT"). */
-static long entries(const char *reference, const char *type)
+static long
+entries(const char *reference, const char *type)
 {
 	return sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
-			" AND type = '%s'", reference, type);
+			" AND type = '%s'",
+			reference, type);
 }
 
 /* A debit already posted for a payout, as CreatePayout would have. */
-static void post_payout_debit(const club *c, const char *wid, int64_t kobo)
+static void
+post_payout_debit(const club *c, const char *wid, int64_t kobo)
 {
 	Kolo__Ledger__V1__PostEntryRequest debit = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
@@ -355,7 +379,8 @@ static void post_payout_debit(const club *c, const char *wid, int64_t kobo)
 }
 
 /* A payout row left by a process that stopped at stage. */
-static const char *payout_row(const club *c, const char *wid, int64_t kobo, const char *stage)
+static const char *
+payout_row(const club *c, const char *wid, int64_t kobo, const char *stage)
 {
 	return sql_text("INSERT INTO payout (withdrawal_id, group_id, amount_kobo, beneficiary,"
 			" provider, status, stage) VALUES ('%s', '%s', %lld,"
@@ -366,7 +391,8 @@ static const char *payout_row(const club *c, const char *wid, int64_t kobo, cons
 }
 
 /* The worker's next pass finds every unfinished event and recovery due. */
-static void make_retries_due(void)
+static void
+make_retries_due(void)
 {
 	sql_run("UPDATE webhook_event SET next_attempt_at = now() - interval '1 hour'"
 		" WHERE NOT processed");
@@ -374,7 +400,8 @@ static void make_retries_due(void)
 		" WHERE status = 'pending'");
 }
 
-static void assert_contains(const char *haystack, const char *needle)
+static void
+assert_contains(const char *haystack, const char *needle)
 {
 	if (!strstr(haystack, needle))
 		fail_msg("\"%s\" not found in %s", needle, haystack);
@@ -396,12 +423,13 @@ typedef struct racer {
 	char reason[64];
 } racer;
 
-static void *racer_run(void *arg)
+static void *
+racer_run(void *arg)
 {
 	racer *r = arg;
 	mem_arena *arena = mem_arena_new(0);
-	test_caller who = { .access_token = r->as ? r->as->access_token : NULL,
-			    .internal = r->as == NULL };
+	test_caller who = {.access_token = r->as ? r->as->access_token : NULL,
+			   .internal = r->as == NULL};
 
 	for (int i = 0; i < r->calls; i++) {
 		ProtobufCMessage *resp = NULL;
@@ -418,16 +446,18 @@ static void *racer_run(void *arg)
 }
 
 /* RACERS threads making the same call at once; every call must succeed. */
-static void race(test_service *svc, const char *method, const void *req,
-		 const test_user *as, int calls)
+static void
+race(test_service *svc, const char *method, const void *req, const test_user *as, int calls)
 {
 	pthread_t threads[RACERS];
 	racer racers[RACERS];
 
 	for (int i = 0; i < RACERS; i++) {
-		racers[i] = (racer){ .svc = svc, .method = method,
-				     .req = (const ProtobufCMessage *)req, .as = as,
-				     .calls = calls };
+		racers[i] = (racer){.svc = svc,
+				    .method = method,
+				    .req = (const ProtobufCMessage *)req,
+				    .as = as,
+				    .calls = calls};
 		assert_int_equal(pthread_create(&threads[i], NULL, racer_run, &racers[i]), 0);
 	}
 	for (int i = 0; i < RACERS; i++)
@@ -441,7 +471,8 @@ static void race(test_service *svc, const char *method, const void *req,
 
 /* --- virtual accounts ---------------------------------------------------------- */
 
-static void test_group_creation_provisions_an_account_through_flutterwave(void **state)
+static void
+test_group_creation_provisions_an_account_through_flutterwave(void **state)
 {
 	club c;
 	Kolo__Payments__V1__Account *a;
@@ -453,24 +484,29 @@ static void test_group_creation_provisions_an_account_through_flutterwave(void *
 	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'"
 				  " AND status = 'active' AND provider = 'flutterwave'"
 				  " AND bank_name = 'WEMA BANK' AND provider_ref LIKE 'URF\\_%%'",
-				  c.group), 1);
+				  c.group),
+			 1);
 	number = sql_text("SELECT virtual_account_number FROM account WHERE group_id = '%s'",
 			  c.group);
 	assert_int_equal(strlen(number), 10);
 	assert_int_equal(strspn(number, "0123456789"), 10);
 	/* The provider's whole reply is kept. */
-	assert_int_equal(sql_long("SELECT count(*) FROM account_metadata m JOIN account a"
-				  " ON a.id = m.account_id WHERE a.group_id = '%s'"
-				  " AND m.provider = 'flutterwave'"
-				  " AND m.raw_payload->>'status' = 'success'"
-				  " AND m.raw_payload->'data'->>'account_number' = a.virtual_account_number"
-				  " AND m.raw_payload->'data'->>'order_ref' = a.provider_ref"
-				  " AND m.raw_payload->'data'->>'response_code' = '02'",
-				  c.group), 1);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM account_metadata m JOIN account a"
+			 " ON a.id = m.account_id WHERE a.group_id = '%s'"
+			 " AND m.provider = 'flutterwave'"
+			 " AND m.raw_payload->>'status' = 'success'"
+			 " AND m.raw_payload->'data'->>'account_number' = a.virtual_account_number"
+			 " AND m.raw_payload->'data'->>'order_ref' = a.provider_ref"
+			 " AND m.raw_payload->'data'->>'response_code' = '02'",
+			 c.group),
+		1);
 	assert_int_equal(sql_long("SELECT count(*) FROM va_request WHERE group_id = '%s'"
-				  " AND status = 'success' AND provider = 'flutterwave'", c.group), 1);
-	assert_int_equal(sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'",
-				  c.group), 0);
+				  " AND status = 'success' AND provider = 'flutterwave'",
+				  c.group),
+			 1);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'", c.group), 0);
 	/* The fake saw our tx_ref and the group's name, once. */
 	assert_int_equal(test_fake_flw_accounts_created(c.tx_ref), 1);
 	sent = test_fake_flw_last_body("/v3/virtual-account-numbers");
@@ -489,10 +525,12 @@ static void test_group_creation_provisions_an_account_through_flutterwave(void *
 	a = get_account(&c);
 	assert_string_equal(a->virtual_account_number, number);
 	assert_int_equal(test_fake_flw_accounts_created(c.tx_ref), 1);
-	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group),
+			 1);
 }
 
-static void test_provider_failure_is_recovered_by_the_worker_with_one_account(void **state)
+static void
+test_provider_failure_is_recovered_by_the_worker_with_one_account(void **state)
 {
 	club c;
 	Kolo__Payments__V1__Account *a;
@@ -500,44 +538,62 @@ static void test_provider_failure_is_recovered_by_the_worker_with_one_account(vo
 
 	test_fake_flw_mode("virtual-account-numbers", "fail500", 0);
 	open_club(&c, "flw-recover");
-	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group), 0);
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group),
+			 0);
 	/* The failure is recorded for the worker. */
 	assert_int_equal(sql_long("SELECT count(*) FROM va_request WHERE group_id = '%s'"
-				  " AND status = 'failed' AND last_error <> ''", c.group), 1);
+				  " AND status = 'failed' AND last_error <> ''",
+				  c.group),
+			 1);
 	assert_int_equal(sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'"
 				  " AND status = 'pending' AND tx_ref = 'kolo-%s'"
-				  " AND provider = 'flutterwave'", c.group, c.group), 1);
+				  " AND provider = 'flutterwave'",
+				  c.group, c.group),
+			 1);
 	assert_string_equal(c.tx_ref, mem_arena_printf(w.arena, "kolo-%s", c.group));
 
 	/* GetAccount tries again, fails again: pending, still one recovery. */
 	a = get_account(&c);
 	assert_int_equal(a->status, ACCOUNT_PENDING);
 	assert_string_equal(a->virtual_account_number, "");
-	assert_int_equal(sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'",
-				  c.group), 1);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'", c.group), 1);
 	assert_int_equal(test_fake_flw_accounts_created(c.tx_ref), 0);
 
 	/* The worker's try while the provider is still down is counted. */
 	make_retries_due();
 	pay_worker_pass();
 	assert_int_equal(sql_long("SELECT retry_count FROM va_recovery WHERE group_id = '%s'"
-				  " AND status = 'pending'", c.group), 1);
-	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group), 0);
+				  " AND status = 'pending'",
+				  c.group),
+			 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group),
+			 0);
 
 	/* The provider recovers: the worker's next due try provisions. */
 	test_fake_flw_mode("virtual-account-numbers", "ok", 0);
 	make_retries_due();
 	pay_worker_pass();
 	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'"
-				  " AND status = 'active' AND provider = 'flutterwave'", c.group), 1);
+				  " AND status = 'active' AND provider = 'flutterwave'",
+				  c.group),
+			 1);
 	assert_int_equal(sql_long("SELECT count(*) FROM account_metadata m JOIN account a"
-				  " ON a.id = m.account_id WHERE a.group_id = '%s'", c.group), 1);
+				  " ON a.id = m.account_id WHERE a.group_id = '%s'",
+				  c.group),
+			 1);
 	assert_int_equal(sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'"
-				  " AND status = 'done'", c.group), 1);
+				  " AND status = 'done'",
+				  c.group),
+			 1);
 	assert_int_equal(sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'"
-				  " AND status = 'pending'", c.group), 0);
+				  " AND status = 'pending'",
+				  c.group),
+			 0);
 	assert_int_equal(sql_long("SELECT count(*) FROM va_request WHERE group_id = '%s'"
-				  " AND status = 'success'", c.group), 1);
+				  " AND status = 'success'",
+				  c.group),
+			 1);
 	assert_int_equal(test_fake_flw_accounts_created(c.tx_ref), 1);
 	/* The retry names the account after the group, as the first try did. */
 	body = test_fake_flw_last_body("/v3/virtual-account-numbers");
@@ -553,14 +609,17 @@ static void test_provider_failure_is_recovered_by_the_worker_with_one_account(vo
 	assert_string_equal(a->tx_ref, c.tx_ref);
 	assert_string_equal(a->virtual_account_number,
 			    sql_text("SELECT virtual_account_number FROM account"
-				     " WHERE group_id = '%s'", c.group));
-	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group), 1);
+				     " WHERE group_id = '%s'",
+				     c.group));
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group),
+			 1);
 	assert_int_equal(test_fake_flw_accounts_created(c.tx_ref), 1);
 }
 
 /* Requests for the account of a group that has none, all at once: one
  * account, one virtual account at the provider. */
-static void test_concurrent_account_requests_make_one_account(void **state)
+static void
+test_concurrent_account_requests_make_one_account(void **state)
 {
 	club c;
 	Kolo__Payments__V1__GetAccountRequest req = KOLO__PAYMENTS__V1__GET_ACCOUNT_REQUEST__INIT;
@@ -569,21 +628,27 @@ static void test_concurrent_account_requests_make_one_account(void **state)
 	test_fake_flw_mode("virtual-account-numbers", "fail500", 0);
 	open_club(&c, "flw-race-account");
 	tx_ref = mem_arena_printf(w.arena, "kolo-%s", c.group);
-	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group), 0);
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", c.group),
+			 0);
 	test_fake_flw_mode("virtual-account-numbers", "ok", 0);
 	req.group_id = c.group;
 	race(&w.payments, "GetAccount", &req, &c.owner, 3);
 	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'"
-				  " AND status = 'active'", c.group), 1);
+				  " AND status = 'active'",
+				  c.group),
+			 1);
 	assert_int_equal(sql_long("SELECT count(*) FROM account_metadata m JOIN account a"
-				  " ON a.id = m.account_id WHERE a.group_id = '%s'", c.group), 1);
+				  " ON a.id = m.account_id WHERE a.group_id = '%s'",
+				  c.group),
+			 1);
 	assert_int_equal(test_fake_flw_accounts_created(tx_ref), 1);
 	assert_int_equal(get_account(&c)->status, ACTIVE);
 }
 
 /* --- deposit webhooks ------------------------------------------------------------ */
 
-static void test_badly_signed_webhook_is_stored_unprocessed_and_refused(void **state)
+static void
+test_badly_signed_webhook_is_stored_unprocessed_and_refused(void **state)
 {
 	club c;
 	const char *transaction = new_transaction();
@@ -598,27 +663,33 @@ static void test_badly_signed_webhook_is_stored_unprocessed_and_refused(void **s
 	assert_string_equal(err_last()->reason, "bad_signature");
 	assert_int_equal(webhook(body, "", NULL), ERR_UNAUTHENTICATED);
 	/* Kept as headers, length, hash and the first 256 bytes, not the body. */
-	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
-				  " WHERE raw_payload->>'prefix' LIKE '%%\"id\":%s,%%'"
-				  " AND raw_payload->'data' IS NULL AND body_bytes = %zu"
-				  " AND body_sha256 = encode(sha256(convert_to($b$%s$b$, 'UTF8')), 'hex')"
-				  " AND event_type = 'charge.completed' AND provider = 'flutterwave'"
-				  " AND NOT signature_valid AND NOT processed AND processed_at IS NULL",
-				  transaction, strlen(body), body), 3);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM webhook_event"
+			 " WHERE raw_payload->>'prefix' LIKE '%%\"id\":%s,%%'"
+			 " AND raw_payload->'data' IS NULL AND body_bytes = %zu"
+			 " AND body_sha256 = encode(sha256(convert_to($b$%s$b$, 'UTF8')), 'hex')"
+			 " AND event_type = 'charge.completed' AND provider = 'flutterwave'"
+			 " AND NOT signature_valid AND NOT processed AND processed_at IS NULL",
+			 transaction, strlen(body), body),
+		3);
 	/* The worker leaves unsigned events alone. */
 	make_retries_due();
 	pay_worker_pass();
-	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
-				  " WHERE raw_payload->>'prefix' LIKE '%%\"id\":%s,%%' AND processed",
-				  transaction), 0);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM webhook_event"
+			 " WHERE raw_payload->>'prefix' LIKE '%%\"id\":%s,%%' AND processed",
+			 transaction),
+		0);
 	assert_int_equal(entries(transaction, "CREDIT"), 0);
 	assert_int_equal(balance(&c), 0);
 	/* Nobody asked the provider about it. */
-	assert_int_equal(test_fake_flw_requests(mem_arena_printf(w.arena,
-				 "/v3/transactions/%s/verify", transaction)), 0);
+	assert_int_equal(test_fake_flw_requests(mem_arena_printf(
+				 w.arena, "/v3/transactions/%s/verify", transaction)),
+			 0);
 }
 
-static void test_verified_deposit_is_credited_in_exact_kobo(void **state)
+static void
+test_verified_deposit_is_credited_in_exact_kobo(void **state)
 {
 	club c;
 	const char *transaction = new_transaction();
@@ -635,21 +706,24 @@ static void test_verified_deposit_is_credited_in_exact_kobo(void **state)
 				  " WHERE e.reference = '%s' AND e.group_id = '%s'"
 				  " AND e.type = 'CREDIT' AND e.amount_kobo = 150075"
 				  " AND e.source = 'provider_sandbox' AND NOT e.simulated",
-				  transaction, c.group), 1);
+				  transaction, c.group),
+			 1);
 	assert_int_equal(balance(&c), 150075);
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
 				  " AND processed AND processed_at IS NOT NULL AND signature_valid"
 				  " AND outcome = 'credited' AND event_type = 'charge.completed'",
-				  r->event_id), 1);
+				  r->event_id),
+			 1);
 	/* Re-verified with the provider before crediting. */
-	assert_int_equal(test_fake_flw_requests(mem_arena_printf(w.arena,
-				 "/v3/transactions/%s/verify", transaction)), 1);
+	assert_int_equal(test_fake_flw_requests(mem_arena_printf(
+				 w.arena, "/v3/transactions/%s/verify", transaction)),
+			 1);
 }
 
 /* The provider's rows of a deposit in the club's ledger: the CREDIT of
  * the gross amount, and the fee DEBIT (reference fee:<transaction>). */
-static long deposit_rows(const club *c, const char *reference, const char *type,
-			 int64_t kobo)
+static long
+deposit_rows(const club *c, const char *reference, const char *type, int64_t kobo)
 {
 	return sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
 			" AND group_id = '%s' AND type = '%s' AND amount_kobo = %lld"
@@ -657,7 +731,8 @@ static long deposit_rows(const club *c, const char *reference, const char *type,
 			reference, c->group, type, (long long)kobo);
 }
 
-static long group_entries(const club *c)
+static long
+group_entries(const club *c)
 {
 	return sql_long("SELECT count(*) FROM ledger_entry WHERE group_id = '%s'", c->group);
 }
@@ -666,7 +741,8 @@ static long group_entries(const club *c)
  * it, KOLO_FEE_BEARER's default): the gross CREDIT and a fee DEBIT in one
  * ledger transaction, so the balance is what Flutterwave holds; a second
  * delivery adds nothing; a fee not below the amount credits nothing. */
-static void test_deposit_fee_kept_by_flutterwave_is_debited_with_the_credit(void **state)
+static void
+test_deposit_fee_kept_by_flutterwave_is_debited_with_the_credit(void **state)
 {
 	club c;
 	const char *transaction = new_transaction(), *whole_fee = new_transaction();
@@ -678,8 +754,9 @@ static void test_deposit_fee_kept_by_flutterwave_is_debited_with_the_credit(void
 			 0);
 	assert_string_equal(r->status, "processed");
 	assert_int_equal(deposit_rows(&c, transaction, "CREDIT", 500000), 1);
-	assert_int_equal(deposit_rows(&c, mem_arena_printf(w.arena, "fee:%s", transaction),
-				      "DEBIT", 7050), 1);
+	assert_int_equal(
+		deposit_rows(&c, mem_arena_printf(w.arena, "fee:%s", transaction), "DEBIT", 7050),
+		1);
 	assert_int_equal(group_entries(&c), 2);
 	assert_int_equal(balance(&c), 492950);
 	assert_int_equal(webhook(charge_body(transaction, c.tx_ref, "5000.00"), SECRET_HASH, &r),
@@ -693,14 +770,16 @@ static void test_deposit_fee_kept_by_flutterwave_is_debited_with_the_credit(void
 	assert_string_equal(r->status, "ignored");
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
 				  " AND processed AND outcome = 'fee_not_below_amount'",
-				  r->event_id), 1);
+				  r->event_id),
+			 1);
 	assert_int_equal(group_entries(&c), 2);
 	assert_int_equal(balance(&c), 492950);
 }
 
 /* KOLO_FEE_BEARER=customer: the fee came on top of the amount, so the
  * amount is what arrived and no fee is debited. */
-static void test_deposit_fee_paid_by_the_customer_is_not_debited(void **state)
+static void
+test_deposit_fee_paid_by_the_customer_is_not_debited(void **state)
 {
 	club c;
 	const char *transaction = new_transaction();
@@ -722,7 +801,8 @@ static void test_deposit_fee_paid_by_the_customer_is_not_debited(void **state)
 	assert_int_equal(balance(&c), 500000);
 }
 
-static void test_delivery_repeated_a_hundred_times_credits_once(void **state)
+static void
+test_delivery_repeated_a_hundred_times_credits_once(void **state)
 {
 	club c;
 	const char *transaction = new_transaction();
@@ -742,34 +822,40 @@ static void test_delivery_repeated_a_hundred_times_credits_once(void **state)
 	assert_int_equal(entries(transaction, "CREDIT"), 1);
 	assert_int_equal(balance(&c), 25050);
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
-				  " WHERE raw_payload->'data'->>'id' = '%s'", transaction), 101);
+				  " WHERE raw_payload->'data'->>'id' = '%s'",
+				  transaction),
+			 101);
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
 				  " WHERE raw_payload->'data'->>'id' = '%s' AND processed"
-				  " AND processed_at IS NOT NULL AND signature_valid", transaction),
+				  " AND processed_at IS NOT NULL AND signature_valid",
+				  transaction),
 			 101);
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
 				  " WHERE raw_payload->'data'->>'id' = '%s'"
-				  " AND outcome = 'duplicate'", transaction), 100);
+				  " AND outcome = 'duplicate'",
+				  transaction),
+			 100);
 }
 
 /* A signed delivery the provider's verification contradicts: stored,
  * processed with the outcome, never credited. */
-static void expect_uncredited(const club *c, const char *transaction, const char *claimed,
-			      const char *outcome)
+static void
+expect_uncredited(const club *c, const char *transaction, const char *claimed, const char *outcome)
 {
 	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
 
-	assert_int_equal(webhook(charge_body(transaction, c->tx_ref, claimed), SECRET_HASH, &r),
-			 0);
+	assert_int_equal(webhook(charge_body(transaction, c->tx_ref, claimed), SECRET_HASH, &r), 0);
 	assert_true(r->processed);
 	assert_string_equal(r->status, "ignored");
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
 				  " AND processed AND processed_at IS NOT NULL AND outcome = '%s'",
-				  r->event_id, outcome), 1);
+				  r->event_id, outcome),
+			 1);
 	assert_int_equal(entries(transaction, "CREDIT"), 0);
 }
 
-static void test_deposit_the_provider_does_not_confirm_is_not_credited(void **state)
+static void
+test_deposit_the_provider_does_not_confirm_is_not_credited(void **state)
 {
 	club c;
 	const char *t1 = new_transaction(), *t2 = new_transaction(), *t3 = new_transaction();
@@ -799,12 +885,13 @@ static void test_deposit_the_provider_does_not_confirm_is_not_credited(void **st
 	/* Settled for good: the worker does not pick them up again. */
 	make_retries_due();
 	pay_worker_pass();
-	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE group_id = '%s'",
-				  c.group), 0);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM ledger_entry WHERE group_id = '%s'", c.group), 0);
 	assert_int_equal(balance(&c), 0);
 }
 
-static void test_deposit_queued_while_the_provider_fails_is_credited_once_later(void **state)
+static void
+test_deposit_queued_while_the_provider_fails_is_credited_once_later(void **state)
 {
 	club c;
 	const char *transaction = new_transaction();
@@ -823,14 +910,18 @@ static void test_deposit_queued_while_the_provider_fails_is_credited_once_later(
 	snprintf(event, sizeof(event), "%s", r->event_id);
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
 				  " AND NOT processed AND processed_at IS NULL AND signature_valid"
-				  " AND attempts = 1 AND next_attempt_at > now()", event), 1);
+				  " AND attempts = 1 AND next_attempt_at > now()",
+				  event),
+			 1);
 	assert_int_equal(entries(transaction, "CREDIT"), 0);
 
 	/* The worker's try while the provider still fails: still queued. */
 	make_retries_due();
 	pay_worker_pass();
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
-				  " AND NOT processed AND attempts = 2", event), 1);
+				  " AND NOT processed AND attempts = 2",
+				  event),
+			 1);
 	assert_int_equal(entries(transaction, "CREDIT"), 0);
 
 	/* Our key refused (rotated, misconfigured): still queued, not settled. */
@@ -838,7 +929,9 @@ static void test_deposit_queued_while_the_provider_fails_is_credited_once_later(
 	make_retries_due();
 	pay_worker_pass();
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
-				  " AND NOT processed AND attempts = 3", event), 1);
+				  " AND NOT processed AND attempts = 3",
+				  event),
+			 1);
 	assert_int_equal(entries(transaction, "CREDIT"), 0);
 
 	/* The provider recovers: the next due pass credits it, once. */
@@ -847,11 +940,14 @@ static void test_deposit_queued_while_the_provider_fails_is_credited_once_later(
 	pay_worker_pass();
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
 				  " AND processed AND processed_at IS NOT NULL"
-				  " AND outcome = 'credited'", event), 1);
+				  " AND outcome = 'credited'",
+				  event),
+			 1);
 	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
 				  " AND type = 'CREDIT' AND amount_kobo = 200050"
 				  " AND source = 'provider_sandbox' AND group_id = '%s'",
-				  transaction, c.group), 1);
+				  transaction, c.group),
+			 1);
 	assert_int_equal(balance(&c), 200050);
 	make_retries_due();
 	pay_worker_pass();
@@ -865,7 +961,8 @@ static void test_deposit_queued_while_the_provider_fails_is_credited_once_later(
  * handshake per deposit or account resolution); creates (POST of a
  * transfer or an account) always go alone on a fresh one, so libcurl can
  * never re-send one on another connection. */
-static void test_provider_connections_are_reused_for_reads_only(void **state)
+static void
+test_provider_connections_are_reused_for_reads_only(void **state)
 {
 	club c;
 	const char *transaction;
@@ -877,9 +974,8 @@ static void test_provider_connections_are_reused_for_reads_only(void **state)
 	for (int i = 0; i < 20; i++) {
 		transaction = new_transaction();
 		test_fake_flw_transaction(transaction, c.tx_ref, "10.00", "successful");
-		assert_int_equal(webhook(charge_body(transaction, c.tx_ref, "10.00"),
-					 SECRET_HASH, &r),
-				 0);
+		assert_int_equal(
+			webhook(charge_body(transaction, c.tx_ref, "10.00"), SECRET_HASH, &r), 0);
 		assert_string_equal(r->status, "processed");
 	}
 	assert_int_equal(balance(&c), 20 * 1000);
@@ -906,7 +1002,8 @@ static void test_provider_connections_are_reused_for_reads_only(void **state)
 }
 
 /* The provider may deliver one event several times at once. */
-static void test_concurrent_deliveries_of_one_deposit_credit_once(void **state)
+static void
+test_concurrent_deliveries_of_one_deposit_credit_once(void **state)
 {
 	club c;
 	const char *transaction = new_transaction();
@@ -914,7 +1011,7 @@ static void test_concurrent_deliveries_of_one_deposit_credit_once(void **state)
 	Kolo__Payments__V1__HandleWebhookRequest req =
 		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
 	Kolo__Payments__V1__Header sig = KOLO__PAYMENTS__V1__HEADER__INIT;
-	Kolo__Payments__V1__Header *headers[] = { &sig };
+	Kolo__Payments__V1__Header *headers[] = {&sig};
 
 	open_club(&c, "flw-race-deposit");
 	test_fake_flw_transaction(transaction, c.tx_ref, "321.09", "successful");
@@ -933,19 +1030,24 @@ static void test_concurrent_deliveries_of_one_deposit_credit_once(void **state)
 	assert_int_equal(entries(transaction, "CREDIT"), 1);
 	assert_int_equal(balance(&c), 32109);
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
-				  " WHERE raw_payload->'data'->>'id' = '%s'", transaction),
+				  " WHERE raw_payload->'data'->>'id' = '%s'",
+				  transaction),
 			 RACERS * 5);
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
 				  " WHERE raw_payload->'data'->>'id' = '%s' AND processed",
-				  transaction), RACERS * 5);
+				  transaction),
+			 RACERS * 5);
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event"
 				  " WHERE raw_payload->'data'->>'id' = '%s'"
-				  " AND outcome = 'credited'", transaction), 1);
+				  " AND outcome = 'credited'",
+				  transaction),
+			 1);
 }
 
 /* Signed deliveries that are not a deposit: stored, acknowledged, never
  * credited. */
-static void test_signed_events_that_are_not_deposits_are_stored_and_acknowledged(void **state)
+static void
+test_signed_events_that_are_not_deposits_are_stored_and_acknowledged(void **state)
 {
 	club c;
 	const char *card = new_transaction();
@@ -954,12 +1056,15 @@ static void test_signed_events_that_are_not_deposits_are_stored_and_acknowledged
 
 	open_club(&c, "flw-other-events");
 	assert_int_equal(webhook("{\"event\":\"subscription.cancelled\",\"data\":{\"id\":42}}",
-				 SECRET_HASH, &r), 0);
+				 SECRET_HASH, &r),
+			 0);
 	assert_true(r->processed);
 	assert_string_equal(r->status, "ignored");
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
 				  " AND processed AND event_type = 'subscription.cancelled'"
-				  " AND outcome = 'ignored'", r->event_id), 1);
+				  " AND outcome = 'ignored'",
+				  r->event_id),
+			 1);
 
 	/* A card payment into the merchant is not a deposit to a group. */
 	test_fake_flw_transaction(card, c.tx_ref, "100.00", "successful");
@@ -978,13 +1083,16 @@ static void test_signed_events_that_are_not_deposits_are_stored_and_acknowledged
 	assert_true(r->processed);
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
 				  " AND processed AND jsonb_typeof(raw_payload) = 'string'"
-				  " AND raw_payload #>> '{}' = 'not json at all'", r->event_id), 1);
+				  " AND raw_payload #>> '{}' = 'not json at all'",
+				  r->event_id),
+			 1);
 	assert_int_equal(balance(&c), 0);
 }
 
 /* --- payouts ------------------------------------------------------------------------ */
 
-static void test_payout_succeeds_when_flutterwave_pays_at_once(void **state)
+static void
+test_payout_succeeds_when_flutterwave_pays_at_once(void **state)
 {
 	club c;
 	const char *wid;
@@ -1012,7 +1120,9 @@ static void test_payout_succeeds_when_flutterwave_pays_at_once(void **state)
 	free(sent);
 	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = 'payout:%s'"
 				  " AND type = 'DEBIT' AND amount_kobo = 123456"
-				  " AND source = 'payout' AND NOT simulated", wid), 1);
+				  " AND source = 'payout' AND NOT simulated",
+				  wid),
+			 1);
 	assert_int_equal(balance(&c), 500000 - 123456);
 
 	/* The withdrawal service asking again is a replay. */
@@ -1025,7 +1135,8 @@ static void test_payout_succeeds_when_flutterwave_pays_at_once(void **state)
 	assert_int_equal(balance(&c), 500000 - 123456);
 }
 
-static void test_failed_transfer_is_reversed_and_recorded(void **state)
+static void
+test_failed_transfer_is_reversed_and_recorded(void **state)
 {
 	club c;
 	const char *wid, *refused_wid;
@@ -1042,18 +1153,24 @@ static void test_failed_transfer_is_reversed_and_recorded(void **state)
 	assert_string_equal(stage_of(p->id), "reversed");
 	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
 	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
-	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = 'reversal:%s'"
-				  " AND type = 'CREDIT' AND amount_kobo = 30000"
-				  " AND source = 'payout'", wid), 1);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM ledger_entry WHERE reference = 'reversal:%s'"
+			 " AND type = 'CREDIT' AND amount_kobo = 30000"
+			 " AND source = 'payout'",
+			 wid),
+		1);
 	assert_int_equal(sql_long("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'"
 				  " AND attempted_payload->>'payout_id' = '%s'"
-				  " AND error_message <> ''", wid, p->id), 1);
+				  " AND error_message <> ''",
+				  wid, p->id),
+			 1);
 	assert_int_equal(balance(&c), 100000);
 	/* Nothing more happens to it. */
 	pay_worker_pass();
 	assert_int_equal(entries(mem_arena_printf(w.arena, "reversal:%s", wid), "CREDIT"), 1);
-	assert_int_equal(sql_long("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'",
-				  wid), 1);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'", wid),
+		1);
 	assert_int_equal(get_payout(p->id)->status, FAILED);
 	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
 
@@ -1066,11 +1183,13 @@ static void test_failed_transfer_is_reversed_and_recorded(void **state)
 	assert_int_equal(entries(mem_arena_printf(w.arena, "reversal:%s", refused_wid), "CREDIT"),
 			 1);
 	assert_int_equal(sql_long("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'",
-				  refused_wid), 1);
+				  refused_wid),
+			 1);
 	assert_int_equal(balance(&c), 100000);
 }
 
-static void test_transfer_timeout_is_settled_by_polling(void **state)
+static void
+test_transfer_timeout_is_settled_by_polling(void **state)
 {
 	club c;
 	const char *wid;
@@ -1111,7 +1230,8 @@ static void test_transfer_timeout_is_settled_by_polling(void **state)
 /* A crash right after the payout row (no debit yet) and one right after
  * the debit (no transfer yet): the worker finishes each, one debit and
  * one transfer apiece. */
-static void test_restart_between_debit_and_transfer_sends_one_transfer(void **state)
+static void
+test_restart_between_debit_and_transfer_sends_one_transfer(void **state)
 {
 	club c;
 	const char *created_wid, *debited_wid, *created_id, *debited_id;
@@ -1154,13 +1274,16 @@ static void test_restart_between_debit_and_transfer_sends_one_transfer(void **st
  * recorded it: the worker sends it again with the same reference, and the
  * provider (refusing the known reference, as the live API may) still has
  * one transfer. */
-static void test_restart_after_an_unrecorded_transfer_sends_no_second_one(void **state)
+static void
+test_restart_after_an_unrecorded_transfer_sends_no_second_one(void **state)
 {
 	club c;
 	const char *wid, *id;
-	pay_transfer_request req = { .amount_kobo = 40000, .bank_code = "058",
-				     .account_number = "0123456789",
-				     .account_name = "Ngozi Eze", .narration = "Kolo payout" };
+	pay_transfer_request req = {.amount_kobo = 40000,
+				    .bank_code = "058",
+				    .account_number = "0123456789",
+				    .account_name = "Ngozi Eze",
+				    .narration = "Kolo payout"};
 	pay_transfer_result out;
 
 	open_club(&c, "flw-unrecorded");
@@ -1188,7 +1311,8 @@ static void test_restart_after_an_unrecorded_transfer_sends_no_second_one(void *
 	assert_int_equal(balance(&c), 60000);
 }
 
-static void test_transfer_created_then_500_is_never_sent_twice(void **state)
+static void
+test_transfer_created_then_500_is_never_sent_twice(void **state)
 {
 	club c;
 	const char *wid;
@@ -1220,7 +1344,8 @@ static void test_transfer_created_then_500_is_never_sent_twice(void **state)
 	assert_int_equal(balance(&c), 45000);
 }
 
-static void test_unfunded_payout_sends_no_transfer(void **state)
+static void
+test_unfunded_payout_sends_no_transfer(void **state)
 {
 	club c;
 	const char *wid;
@@ -1233,15 +1358,16 @@ static void test_unfunded_payout_sends_no_transfer(void **state)
 	assert_int_equal(p->status, FAILED);
 	assert_string_equal(p->failure_reason, "insufficient_funds");
 	assert_int_equal(test_fake_flw_transfers_created(p->id), 0);
-	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference LIKE '%%:%s'",
-				  wid), 0);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM ledger_entry WHERE reference LIKE '%%:%s'", wid), 0);
 	assert_int_equal(balance(&c), 1000);
 }
 
 /* A transfer request that never reached the provider (500 before it did
  * anything) is asked about, and sent again (same reference) only once
  * the provider still does not know it five minutes later. */
-static void test_transfer_the_provider_never_got_is_sent_again_after_five_minutes(void **state)
+static void
+test_transfer_the_provider_never_got_is_sent_again_after_five_minutes(void **state)
 {
 	club c;
 	const char *wid;
@@ -1277,7 +1403,8 @@ static void test_transfer_the_provider_never_got_is_sent_again_after_five_minute
  * still running: one payout, one debit, one transfer. */
 /* Simulated money (an account the demo provider made) never leaves
  * through the real provider. */
-static void test_demo_account_is_not_paid_out_for_real(void **state)
+static void
+test_demo_account_is_not_paid_out_for_real(void **state)
 {
 	club c;
 	const char *wid;
@@ -1287,7 +1414,8 @@ static void test_demo_account_is_not_paid_out_for_real(void **state)
 	fund(&c, "500.00");
 	assert_int_equal(sql_long("WITH u AS (UPDATE account SET provider = 'demo'"
 				  " WHERE group_id = '%s' RETURNING 1) SELECT count(*) FROM u",
-				  c.group), 1);
+				  c.group),
+			 1);
 	wid = withdrawal_row(&c, 10000);
 	/* The attempt is on record, failed before any debit: the withdrawal
 	 * learns it for good instead of asking again for ever. */
@@ -1296,13 +1424,16 @@ static void test_demo_account_is_not_paid_out_for_real(void **state)
 	assert_true(r->payout->finished);
 	assert_string_equal(r->payout->failure_reason, "provider_mismatch");
 	assert_int_equal(sql_long("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'"
-				  " AND stage = 'settled' AND status = 'FAILED'", wid), 1);
+				  " AND stage = 'settled' AND status = 'FAILED'",
+				  wid),
+			 1);
 	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 0);
 	assert_int_equal(test_fake_flw_transfers_created(r->payout->id), 0);
 	assert_int_equal(balance(&c), 50000);
 }
 
-static void test_concurrent_payout_requests_send_one_transfer(void **state)
+static void
+test_concurrent_payout_requests_send_one_transfer(void **state)
 {
 	club c;
 	const char *wid, *id;
@@ -1327,7 +1458,8 @@ static void test_concurrent_payout_requests_send_one_transfer(void **state)
 	test_fake_flw_mode("transfers", "slow:300", 0);
 	race(&w.payments, "CreatePayout", &req, NULL, 1);
 	test_fake_flw_mode("transfers", "ok", 0);
-	assert_int_equal(sql_long("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'", wid), 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'", wid),
+			 1);
 	id = sql_text("SELECT id FROM payout WHERE withdrawal_id = '%s'", wid);
 	assert_int_equal(test_fake_flw_transfers_created(id), 1);
 	/* One racer claimed the send: the provider was asked once. */
@@ -1343,7 +1475,8 @@ static void test_concurrent_payout_requests_send_one_transfer(void **state)
 
 /* --- transfer webhooks -------------------------------------------------------------- */
 
-static void test_transfer_completed_webhook_settles_a_pending_payout(void **state)
+static void
+test_transfer_completed_webhook_settles_a_pending_payout(void **state)
 {
 	club c;
 	const char *wid, *transfer_id;
@@ -1359,21 +1492,25 @@ static void test_transfer_completed_webhook_settles_a_pending_payout(void **stat
 	assert_true(transfer_id[0]);
 
 	/* The event's own word is not taken: the provider still says NEW. */
-	assert_int_equal(webhook(transfer_body(transfer_id, p->id, "SUCCESSFUL", "100.00"),
-				 SECRET_HASH, &r), 0);
+	assert_int_equal(
+		webhook(transfer_body(transfer_id, p->id, "SUCCESSFUL", "100.00"), SECRET_HASH, &r),
+		0);
 	assert_true(r->processed);
 	assert_int_equal(get_payout(p->id)->status, PENDING);
 	assert_string_equal(stage_of(p->id), "sent");
 
 	/* Settled at the provider: the next delivery settles it, no worker. */
 	test_fake_flw_transfer_status(p->id, "SUCCESSFUL");
-	assert_int_equal(webhook(transfer_body(transfer_id, p->id, "SUCCESSFUL", "100.00"),
-				 SECRET_HASH, &r), 0);
+	assert_int_equal(
+		webhook(transfer_body(transfer_id, p->id, "SUCCESSFUL", "100.00"), SECRET_HASH, &r),
+		0);
 	assert_true(r->processed);
 	assert_string_equal(r->status, "processed");
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
 				  " AND processed AND event_type = 'transfer.completed'"
-				  " AND outcome = 'transfer_checked'", r->event_id), 1);
+				  " AND outcome = 'transfer_checked'",
+				  r->event_id),
+			 1);
 	got = get_payout(p->id);
 	assert_int_equal(got->status, SUCCESS);
 	assert_true(got->executed_at[0]);
@@ -1385,14 +1522,18 @@ static void test_transfer_completed_webhook_settles_a_pending_payout(void **stat
 	 * no id: ignored at once, not queued for retries. */
 	assert_int_equal(webhook(transfer_body(transfer_id, "not-a-payout-id-but-36-characters-xx",
 					       "SUCCESSFUL", "100.00"),
-				 SECRET_HASH, &r), 0);
+				 SECRET_HASH, &r),
+			 0);
 	assert_true(r->processed);
 	assert_string_equal(r->status, "ignored");
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
-				  " AND processed AND outcome = 'unknown_transfer'", r->event_id), 1);
+				  " AND processed AND outcome = 'unknown_transfer'",
+				  r->event_id),
+			 1);
 }
 
-static void test_transfer_failed_webhook_reverses_the_payout_once(void **state)
+static void
+test_transfer_failed_webhook_reverses_the_payout_once(void **state)
 {
 	club c;
 	const char *wid, *body;
@@ -1417,8 +1558,9 @@ static void test_transfer_failed_webhook_reverses_the_payout_once(void **state)
 	assert_int_equal(webhook(body, SECRET_HASH, &r), 0);
 	pay_worker_pass();
 	assert_int_equal(entries(mem_arena_printf(w.arena, "reversal:%s", wid), "CREDIT"), 1);
-	assert_int_equal(sql_long("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'",
-				  wid), 1);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM payout_recovery WHERE withdrawal_id = '%s'", wid),
+		1);
 	assert_int_equal(test_fake_flw_transfers_created(p->id), 1);
 	assert_int_equal(balance(&c), 60000);
 }
@@ -1426,7 +1568,8 @@ static void test_transfer_failed_webhook_reverses_the_payout_once(void **state)
 /* A webhook deposit of ₦250,000,000.00 (the most one entry may move,
  * DESIGN §14) is credited in exact kobo; with KOLO_MAX_AMOUNT_KOBO lowered
  * to ₦1 m one of ₦1,000,000.01 is kept for a person, nothing credited. */
-static void test_deposit_of_250_million_naira_is_credited(void **state)
+static void
+test_deposit_of_250_million_naira_is_credited(void **state)
 {
 	club c;
 	const char *t1 = new_transaction(), *t2 = new_transaction();
@@ -1437,7 +1580,9 @@ static void test_deposit_of_250_million_naira_is_credited(void **state)
 	assert_int_equal(webhook(charge_body(t1, c.tx_ref, "250000000.00"), SECRET_HASH, &r), 0);
 	assert_string_equal(r->status, "processed");
 	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
-				  " AND type = 'CREDIT' AND amount_kobo = 25000000000", t1), 1);
+				  " AND type = 'CREDIT' AND amount_kobo = 25000000000",
+				  t1),
+			 1);
 	assert_int_equal(balance(&c), 25000000000LL);
 	assert_int_equal(money_set_max_kobo(100000000), 0);
 	test_fake_flw_transaction(t2, c.tx_ref, "1000000.01", "successful");
@@ -1446,7 +1591,8 @@ static void test_deposit_of_250_million_naira_is_credited(void **state)
 }
 
 /* Back to the default amount bound after a test that lowered it. */
-static int restore_amount_bound(void **state)
+static int
+restore_amount_bound(void **state)
 {
 	assert_int_equal(money_set_max_kobo(MONEY_MAX_KOBO), 0);
 	return check_invariant(state);
@@ -1460,12 +1606,13 @@ static int restore_amount_bound(void **state)
  * the next ProvisionAccount creates again under the same tx_ref, so the
  * fake holds two (the first one orphaned; docs/decisions.md, "Idempotency
  * keys"). */
-static void test_create_group_retried_after_its_deadline_makes_one_account(void **state)
+static void
+test_create_group_retried_after_its_deadline_makes_one_account(void **state)
 {
 	Kolo__Groups__V1__CreateGroupRequest req = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
 	test_user owner;
-	test_caller who = { .timeout_ms = 300 };
+	test_caller who = {.timeout_ms = 300};
 	const char *group, *tx_ref;
 
 	test_identity_user(&w.identity, &owner, "flw-deadline");
@@ -1473,23 +1620,21 @@ static void test_create_group_retried_after_its_deadline_makes_one_account(void 
 	req.name = CLUB_NAME;
 	req.request_id = "flw-deadline-key";
 	test_fake_flw_mode("virtual-account-numbers", "slow:800", 1);
-	assert_int_equal(test_call(&w.groups, "CreateGroup", &req.base,
-				   (ProtobufCMessage **)&resp, w.arena, &who),
+	assert_int_equal(test_call(&w.groups, "CreateGroup", &req.base, (ProtobufCMessage **)&resp,
+				   w.arena, &who),
 			 ERR_DEADLINE_EXCEEDED);
 	who.timeout_ms = 0;
-	assert_int_equal(test_call(&w.groups, "CreateGroup", &req.base,
-				   (ProtobufCMessage **)&resp, w.arena, &who),
+	assert_int_equal(test_call(&w.groups, "CreateGroup", &req.base, (ProtobufCMessage **)&resp,
+				   w.arena, &who),
 			 0);
 	group = resp->group->id;
 	tx_ref = mem_arena_printf(w.arena, "kolo-%s", group);
-	assert_int_equal(sql_long("SELECT count(*) FROM \"group\" WHERE created_by = '%s'",
-				  owner.id),
-			 1);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM \"group\" WHERE created_by = '%s'", owner.id), 1);
 	/* Whatever the first call's provider request left for the worker. */
 	make_retries_due();
 	pay_worker_pass();
-	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", group),
-			 1);
+	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'", group), 1);
 	assert_true(test_fake_flw_accounts_created(tx_ref) >= 1);
 }
 
@@ -1497,8 +1642,9 @@ static void test_create_group_retried_after_its_deadline_makes_one_account(void 
 
 /* What verify says of transaction: naira into tx_ref from originator_json
  * (the control API's "originator"; NULL: no meta). */
-static void register_from(const char *transaction, const char *tx_ref, const char *naira,
-			  const char *originator_json)
+static void
+register_from(const char *transaction, const char *tx_ref, const char *naira,
+	      const char *originator_json)
 {
 	test_fake_flw_control("transaction",
 			      mem_arena_printf(w.arena,
@@ -1512,8 +1658,9 @@ static void register_from(const char *transaction, const char *tx_ref, const cha
 
 /* charge_body() whose top-level meta_data names the originator's account
  * (NULL: as charge_body, no account). */
-static const char *charge_body_from(const char *transaction, const char *tx_ref,
-				    const char *naira, const char *originator_account)
+static const char *
+charge_body_from(const char *transaction, const char *tx_ref, const char *naira,
+		 const char *originator_account)
 {
 	if (!originator_account)
 		return charge_body(transaction, tx_ref, naira);
@@ -1528,27 +1675,32 @@ static const char *charge_body_from(const char *transaction, const char *tx_ref,
 		transaction, tx_ref, naira, naira, originator_account);
 }
 
-static const char *deposit_from(const club *c, const char *naira, const char *originator_json,
-				const char *webhook_account)
+static const char *
+deposit_from(const club *c, const char *naira, const char *originator_json,
+	     const char *webhook_account)
 {
 	const char *transaction = new_transaction();
 	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
 
 	register_from(transaction, c->tx_ref, naira, originator_json);
 	assert_int_equal(webhook(charge_body_from(transaction, c->tx_ref, naira, webhook_account),
-				 SECRET_HASH, &r), 0);
+				 SECRET_HASH, &r),
+			 0);
 	assert_string_equal(r->status, "processed");
 	return transaction;
 }
 
 /* The user id the deposit was credited with ("" for none). */
-static const char *credited_to(const char *transaction)
+static const char *
+credited_to(const char *transaction)
 {
 	return sql_text("SELECT coalesce(user_id::text, '') FROM ledger_entry"
-			" WHERE reference = '%s' AND type = 'CREDIT'", transaction);
+			" WHERE reference = '%s' AND type = 'CREDIT'",
+			transaction);
 }
 
-static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(void **state)
+static void
+test_deposits_are_credited_to_the_member_who_pays_from_the_account(void **state)
 {
 	Kolo__Groups__V1__AddPayerAccountRequest add =
 		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
@@ -1576,32 +1728,35 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_required");
-	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
-				  member.id), 0);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'", member.id), 0);
 	/* ... before any resolution is asked of the provider or counted. */
 	assert_int_equal(test_fake_flw_requests("/v3/accounts/resolve"), resolves);
 	assert_int_equal(sql_long("SELECT count(*) FROM payments_rate_window"
-				  " WHERE kind = 'resolve_payer' AND key = '%s'", member.id), 0);
+				  " WHERE kind = 'resolve_payer' AND key = '%s'",
+				  member.id),
+			 0);
 	/* Verified: another's name is refused, nothing stored; their own is theirs. */
 	test_world_kyc_verified(&w, &member);
 	add.account_number = "5000000199";
 	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "payer_name_mismatch");
-	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
-				  member.id), 0);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'", member.id), 0);
 	add.account_number = "5000000101";
 	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
 			 0);
 	assert_string_equal(added->payer_account->account_name, "PAYER, USER FLW");
-	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
-				  member.id), 1);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'", member.id), 1);
 
 	known = deposit_from(&c, "1000.00", originator, NULL);
 	assert_string_equal(credited_to(known), member.id);
 	unknown = deposit_from(&c, "1100.00",
 			       "{\"account_number\":\"5000000188\",\"name\":\"SOMEONE ELSE\","
-			       "\"bank_name\":\"GTBANK PLC\"}", NULL);
+			       "\"bank_name\":\"GTBANK PLC\"}",
+			       NULL);
 	assert_string_equal(credited_to(unknown), "");
 	none = deposit_from(&c, "1200.00", NULL, NULL);
 	assert_string_equal(credited_to(none), "");
@@ -1612,7 +1767,9 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 	assert_int_equal(webhook(charge_body(known, c.tx_ref, "1000.00"), SECRET_HASH, &r), 0);
 	assert_string_equal(r->status, "duplicate");
 	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
-				  " AND user_id = '%s'", known, member.id), 1);
+				  " AND user_id = '%s'",
+				  known, member.id),
+			 1);
 	assert_int_equal(balance(&c), 460000);
 }
 
@@ -1621,7 +1778,8 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
  * claims the account of CHINEDU EZE, another member. The holder is held to
  * the name the identity provider returned, not the typed name: refused,
  * nothing stored, and the victim's deposits stay theirs. */
-static void test_padded_name_does_not_claim_another_members_account(void **state)
+static void
+test_padded_name_does_not_claim_another_members_account(void **state)
 {
 	Kolo__Groups__V1__AddPayerAccountRequest add =
 		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
@@ -1647,18 +1805,17 @@ static void test_padded_name_does_not_claim_another_members_account(void **state
 			      "{\"account_number\":\"5000000301\",\"name\":\"CHINEDU EZE\"}");
 	add.bank_code = "058";
 	add.account_number = "5000000301";
-	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added,
-					 &attacker),
+	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &attacker),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "payer_name_mismatch");
 	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE account_number ="
-				  " '5000000301'"), 0);
+				  " '5000000301'"),
+			 0);
 	/* The attacker's own account (the BVN's holder) is theirs. */
 	test_fake_flw_control("account_name",
 			      "{\"account_number\":\"5000000302\",\"name\":\"OKAFOR ADEBAYO\"}");
 	add.account_number = "5000000302";
-	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added,
-					 &attacker),
+	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &attacker),
 			 0);
 	/* The victim, verified as CHINEDU EZE, registers theirs and is credited. */
 	test_world_kyc_verified_as(&w, &victim, "CHINEDU EZE");
@@ -1667,7 +1824,8 @@ static void test_padded_name_does_not_claim_another_members_account(void **state
 			 0);
 	victims = deposit_from(&c, "1000.00",
 			       "{\"account_number\":\"5000000301\",\"name\":\"CHINEDU EZE\","
-			       "\"bank_name\":\"GTBank\"}", NULL);
+			       "\"bank_name\":\"GTBank\"}",
+			       NULL);
 	assert_string_equal(credited_to(victims), victim.id);
 	/* Verified before the provider's name was kept: verify again. */
 	test_world_kyc_verified_as(&w, &old, NULL);
@@ -1677,14 +1835,15 @@ static void test_padded_name_does_not_claim_another_members_account(void **state
 	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &old),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_required");
-	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
-				  old.id), 0);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'", old.id), 0);
 	assert_int_equal(balance(&c), 100000);
 }
 
 /* A sender's account number at another bank is another account: the bank
  * Flutterwave names, when its list names it so, must be the registered one. */
-static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **state)
+static void
+test_deposit_from_the_number_at_another_bank_is_unallocated(void **state)
 {
 	Kolo__Groups__V1__AddPayerAccountRequest add =
 		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
@@ -1707,27 +1866,32 @@ static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **s
 	/* Access Bank (044 in Flutterwave's list): not the member's account. */
 	other_bank = deposit_from(&c, "1000.00",
 				  "{\"account_number\":\"5000000201\",\"name\":\"SOMEONE\","
-				  "\"bank_name\":\"Access Bank\"}", NULL);
+				  "\"bank_name\":\"Access Bank\"}",
+				  NULL);
 	assert_string_equal(credited_to(other_bank), "");
 	/* GTBank (058), as listed and in another case with spaces around. */
 	same_bank = deposit_from(&c, "1100.00",
 				 "{\"account_number\":\"5000000201\",\"name\":\"USER FLW BANK\","
-				 "\"bank_name\":\"GTBank\"}", NULL);
+				 "\"bank_name\":\"GTBank\"}",
+				 NULL);
 	assert_string_equal(credited_to(same_bank), member.id);
 	same_bank_cased = deposit_from(&c, "1200.00",
 				       "{\"account_number\":\"5000000201\",\"name\":\"USER\","
-				       "\"bank_name\":\" gtbank \"}", NULL);
+				       "\"bank_name\":\" gtbank \"}",
+				       NULL);
 	assert_string_equal(credited_to(same_bank_cased), member.id);
 	/* A bank the list does not name so: the member's registered bank
 	 * (GTBank) must agree with the name, else the deposit is unallocated
 	 * (an officer allocates it). */
 	unlisted = deposit_from(&c, "1300.00",
 				"{\"account_number\":\"5000000201\",\"name\":\"USER\","
-				"\"bank_name\":\"GTBANK PLC\"}", NULL);
+				"\"bank_name\":\"GTBANK PLC\"}",
+				NULL);
 	assert_string_equal(credited_to(unlisted), member.id);
 	unlisted_other = deposit_from(&c, "1400.00",
 				      "{\"account_number\":\"5000000201\",\"name\":\"USER\","
-				      "\"bank_name\":\"FIRST BANK OF NIGERIA\"}", NULL);
+				      "\"bank_name\":\"FIRST BANK OF NIGERIA\"}",
+				      NULL);
 	assert_string_equal(credited_to(unlisted_other), "");
 	assert_int_equal(balance(&c), 600000);
 }
@@ -1737,7 +1901,8 @@ static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **s
  * agrees with), and payments asks the provider for its list at most once a
  * minute: the credit path reads the cache only, and a failed fetch backs
  * off whether or not a list is held. */
-static void test_deposits_are_credited_while_the_bank_list_is_down(void **state)
+static void
+test_deposits_are_credited_while_the_bank_list_is_down(void **state)
 {
 	Kolo__Groups__V1__AddPayerAccountRequest add =
 		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
@@ -1756,8 +1921,9 @@ static void test_deposits_are_credited_while_the_bank_list_is_down(void **state)
 	test_identity_user(&w.identity, &member, "flw-banks-down");
 	test_world_member(&w, c.group, &c.owner, &member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
 	test_world_kyc_verified(&w, &member);
-	test_fake_flw_control("account_name",
-			      "{\"account_number\":\"5000000301\",\"name\":\"USER FLW-BANKS-DOWN\"}");
+	test_fake_flw_control(
+		"account_name",
+		"{\"account_number\":\"5000000301\",\"name\":\"USER FLW-BANKS-DOWN\"}");
 	add.bank_code = "058";
 	add.account_number = "5000000301";
 	assert_int_equal(test_world_call(&w, &w.groups, "AddPayerAccount", &add, &added, &member),
@@ -1773,9 +1939,9 @@ static void test_deposits_are_credited_while_the_bank_list_is_down(void **state)
 	assert_int_equal(test_fake_flw_requests("/v3/banks/NG"), asked);
 	/* ListBanks asks once, fails, and then waits out the minute. */
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(test_world_call(&w, &w.payments, "ListBanks", &banks, &list,
-						 &c.owner),
-				 ERR_UNAVAILABLE);
+		assert_int_equal(
+			test_world_call(&w, &w.payments, "ListBanks", &banks, &list, &c.owner),
+			ERR_UNAVAILABLE);
 		assert_string_equal(err_last()->reason, "provider_unavailable");
 	}
 	assert_int_equal(test_fake_flw_requests("/v3/banks/NG"), asked + 1);
@@ -1786,8 +1952,7 @@ static void test_deposits_are_credited_while_the_bank_list_is_down(void **state)
 	/* The endpoint back: forget the failure, the list is fetched again. */
 	test_fake_flw_mode("banks", "ok", 0);
 	pay_handlers_cleanup();
-	assert_int_equal(test_world_call(&w, &w.payments, "ListBanks", &banks, &list, &c.owner),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.payments, "ListBanks", &banks, &list, &c.owner), 0);
 	assert_true(list->n_banks >= 2);
 	assert_true(list->names_holder); /* Flutterwave names holders */
 }
@@ -1796,7 +1961,8 @@ static void test_deposits_are_credited_while_the_bank_list_is_down(void **state)
  * credit path reads the cache only), so the worker's pass fills it: once,
  * then not again within the list's TTL. A deposit then names its bank by
  * code: the other bank's deposit is unallocated. */
-static void test_the_worker_fills_the_bank_list_after_a_restart(void **state)
+static void
+test_the_worker_fills_the_bank_list_after_a_restart(void **state)
 {
 	Kolo__Groups__V1__AddPayerAccountRequest add =
 		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
@@ -1825,12 +1991,14 @@ static void test_the_worker_fills_the_bank_list_after_a_restart(void **state)
 	assert_int_equal(test_fake_flw_requests("/v3/banks/NG"), asked + 1);
 	other = deposit_from(&c, "1000.00",
 			     "{\"account_number\":\"5000000401\",\"name\":\"SOMEONE\","
-			     "\"bank_name\":\"Access Bank\"}", NULL);
+			     "\"bank_name\":\"Access Bank\"}",
+			     NULL);
 	assert_string_equal(credited_to(other), "");
 	assert_int_equal(test_fake_flw_requests("/v3/banks/NG"), asked + 1);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, calm_fake, check_invariant)

@@ -28,22 +28,23 @@
 #include "test_world.h"
 
 #define SUCCESS KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS
-#define FAILED KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
+#define FAILED	KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED
 #define PENDING KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_PENDING
-#define ACTIVE KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE
+#define ACTIVE	KOLO__COMMON__V1__ACCOUNT_STATUS__ACCOUNT_STATUS_ACTIVE
 
-#define SECRET_KEY TEST_FAKE_PSK_SECRET_KEY
+#define SECRET_KEY	    TEST_FAKE_PSK_SECRET_KEY
 #define PROVIDER_TIMEOUT_MS 500
-#define SLOW_MODE "slow:2500"
+#define SLOW_MODE	    "slow:2500"
 
 static test_world w;
 static int next_reference = 1;
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
-	pay_paystack_config cfg = { .secret_key = SECRET_KEY,
-				    .account_email = "accounts@kolo.example",
-				    .timeout_ms = PROVIDER_TIMEOUT_MS };
+	pay_paystack_config cfg = {.secret_key = SECRET_KEY,
+				   .account_email = "accounts@kolo.example",
+				   .timeout_ms = PROVIDER_TIMEOUT_MS};
 	pay_provider *p = NULL;
 
 	(void)state;
@@ -57,7 +58,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	(void)state;
 	test_world_stop(&w);
@@ -67,11 +69,18 @@ static int teardown(void **state)
 
 /* Every test starts with a well-behaved fake (its state kept: account
  * numbers are unique in the database). */
-static int calm_fake(void **state)
+static int
+calm_fake(void **state)
 {
-	static const char *const endpoints[] = { "*", "customer", "dedicated_account",
-						 "transferrecipient", "transfer", "transfer_verify",
-						 "verify", "resolve", "banks" };
+	static const char *const endpoints[] = {"*",
+						"customer",
+						"dedicated_account",
+						"transferrecipient",
+						"transfer",
+						"transfer_verify",
+						"verify",
+						"resolve",
+						"banks"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
@@ -80,7 +89,8 @@ static int calm_fake(void **state)
 	return 0;
 }
 
-static int check_invariant(void **state)
+static int
+check_invariant(void **state)
 {
 	(void)state;
 	test_pg_payments_invariant(w.admin);
@@ -93,7 +103,8 @@ static char *sql_text(const char *fmt, ...) __attribute__((format(printf, 1, 2))
 static long sql_long(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void sql_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-static char *sql_vformat(const char *fmt, va_list ap)
+static char *
+sql_vformat(const char *fmt, va_list ap)
 {
 	static char sql[2048];
 	int n = vsnprintf(sql, sizeof(sql), fmt, ap);
@@ -103,7 +114,8 @@ static char *sql_vformat(const char *fmt, va_list ap)
 }
 
 /* The first field of the first row ("" when none), in the world's arena. */
-static char *sql_text(const char *fmt, ...)
+static char *
+sql_text(const char *fmt, ...)
 {
 	va_list ap;
 	char *v, *out;
@@ -116,7 +128,8 @@ static char *sql_text(const char *fmt, ...)
 	return out;
 }
 
-static long sql_long(const char *fmt, ...)
+static long
+sql_long(const char *fmt, ...)
 {
 	va_list ap;
 	long v;
@@ -127,7 +140,8 @@ static long sql_long(const char *fmt, ...)
 	return v;
 }
 
-static void sql_run(const char *fmt, ...)
+static void
+sql_run(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -144,7 +158,8 @@ typedef struct club {
 	char number[32]; /* its dedicated account: what deposits name */
 } club;
 
-static void open_club(club *c, const char *tag)
+static void
+open_club(club *c, const char *tag)
 {
 	test_identity_user(&w.identity, &c->owner, tag);
 	test_world_group(&w, &c->owner, "Ajo Savings Club", c->group);
@@ -153,7 +168,8 @@ static void open_club(club *c, const char *tag)
 			  c->group));
 }
 
-static int64_t balance(const club *c)
+static int64_t
+balance(const club *c)
 {
 	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
@@ -164,14 +180,16 @@ static int64_t balance(const club *c)
 }
 
 /* A fresh Paystack reference (the ledger reference of a deposit). */
-static const char *new_reference(void)
+static const char *
+new_reference(void)
 {
 	return mem_arena_printf(w.arena, "dva-%08d-kolo", next_reference++);
 }
 
 /* What the fake's verify says of reference. */
-static void register_charge(const char *reference, int64_t kobo, int64_t fees,
-			    const char *account, const char *status)
+static void
+register_charge(const char *reference, int64_t kobo, int64_t fees, const char *account,
+		const char *status)
 {
 	test_fake_flw_control("transaction",
 			      mem_arena_printf(w.arena,
@@ -184,7 +202,8 @@ static void register_charge(const char *reference, int64_t kobo, int64_t fees,
 
 /* A charge.success delivery as Paystack sends it for a transfer into a
  * dedicated account. */
-static const char *charge_body(const char *reference, const char *account, int64_t kobo)
+static const char *
+charge_body(const char *reference, const char *account, int64_t kobo)
 {
 	return mem_arena_printf(
 		w.arena,
@@ -199,7 +218,8 @@ static const char *charge_body(const char *reference, const char *account, int64
 		reference, (long long)kobo, account);
 }
 
-static const char *transfer_body(const char *event, const char *reference)
+static const char *
+transfer_body(const char *event, const char *reference)
 {
 	return mem_arena_printf(w.arena,
 				"{\"event\":\"%s\",\"data\":{\"amount\":10000,"
@@ -208,7 +228,8 @@ static const char *transfer_body(const char *event, const char *reference)
 				event, reference, strchr(event, '.') + 1);
 }
 
-static const char *signature_of(const char *body, const char *key)
+static const char *
+signature_of(const char *body, const char *key)
 {
 	unsigned char mac[crypto_auth_hmacsha512_BYTES];
 	crypto_auth_hmacsha512_state st;
@@ -222,14 +243,15 @@ static const char *signature_of(const char *body, const char *key)
 
 /* HandleWebhook as the gateway calls it for /v1/webhooks/<route>;
  * signature NULL sends no x-paystack-signature. */
-static int webhook_to(const char *route, const char *body, const char *signature,
-		      Kolo__Payments__V1__HandleWebhookResponse **out)
+static int
+webhook_to(const char *route, const char *body, const char *signature,
+	   Kolo__Payments__V1__HandleWebhookResponse **out)
 {
 	Kolo__Payments__V1__HandleWebhookRequest req =
 		KOLO__PAYMENTS__V1__HANDLE_WEBHOOK_REQUEST__INIT;
 	Kolo__Payments__V1__Header type = KOLO__PAYMENTS__V1__HEADER__INIT;
 	Kolo__Payments__V1__Header sig = KOLO__PAYMENTS__V1__HEADER__INIT;
-	Kolo__Payments__V1__Header *headers[] = { &type, &sig };
+	Kolo__Payments__V1__Header *headers[] = {&type, &sig};
 	Kolo__Payments__V1__HandleWebhookResponse *resp = NULL;
 	int rc;
 
@@ -248,19 +270,21 @@ static int webhook_to(const char *route, const char *body, const char *signature
 	return rc;
 }
 
-static int webhook(const char *body, const char *signature,
-		   Kolo__Payments__V1__HandleWebhookResponse **out)
+static int
+webhook(const char *body, const char *signature, Kolo__Payments__V1__HandleWebhookResponse **out)
 {
 	return webhook_to("paystack", body, signature, out);
 }
 
-static int signed_webhook(const char *body, Kolo__Payments__V1__HandleWebhookResponse **out)
+static int
+signed_webhook(const char *body, Kolo__Payments__V1__HandleWebhookResponse **out)
 {
 	return webhook(body, signature_of(body, SECRET_KEY), out);
 }
 
 /* A verified deposit of kobo into the club. */
-static void fund(const club *c, int64_t kobo)
+static void
+fund(const club *c, int64_t kobo)
 {
 	const char *reference = new_reference();
 	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
@@ -272,7 +296,8 @@ static void fund(const club *c, int64_t kobo)
 
 /* A withdrawal row for payouts to hang from (the withdrawals service's
  * table; that service is not part of this test). */
-static const char *withdrawal_row(const club *c, int64_t kobo)
+static const char *
+withdrawal_row(const club *c, int64_t kobo)
 {
 	return sql_text("INSERT INTO withdrawal_request (group_id, amount_kobo, beneficiary,"
 			" status, requested_by) VALUES ('%s', %lld, '{}', 'APPROVED', '%s')"
@@ -280,8 +305,9 @@ static const char *withdrawal_row(const club *c, int64_t kobo)
 			c->group, (long long)kobo, c->owner.id);
 }
 
-static int payout_attempt(const club *c, const char *wid, int64_t kobo, const char *account,
-			  int attempt, Kolo__Payments__V1__CreatePayoutResponse **out)
+static int
+payout_attempt(const club *c, const char *wid, int64_t kobo, const char *account, int attempt,
+	       Kolo__Payments__V1__CreatePayoutResponse **out)
 {
 	Kolo__Payments__V1__CreatePayoutRequest req =
 		KOLO__PAYMENTS__V1__CREATE_PAYOUT_REQUEST__INIT;
@@ -298,15 +324,16 @@ static int payout_attempt(const club *c, const char *wid, int64_t kobo, const ch
 	return test_world_call(&w, &w.payments, "CreatePayout", &req, out, NULL);
 }
 
-static int payout_to(const club *c, const char *wid, int64_t kobo, const char *account,
-		     Kolo__Payments__V1__CreatePayoutResponse **out)
+static int
+payout_to(const club *c, const char *wid, int64_t kobo, const char *account,
+	  Kolo__Payments__V1__CreatePayoutResponse **out)
 {
 	return payout_attempt(c, wid, kobo, account, 1, out);
 }
 
 /* A second attempt while the first is open or paid is refused, untouched. */
-static void assert_no_second_attempt(const club *c, const char *wid, int64_t kobo,
-				     int64_t balance_kobo)
+static void
+assert_no_second_attempt(const club *c, const char *wid, int64_t kobo, int64_t balance_kobo)
 {
 	Kolo__Payments__V1__CreatePayoutResponse *r = NULL;
 
@@ -314,11 +341,14 @@ static void assert_no_second_attempt(const club *c, const char *wid, int64_t kob
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "payout_in_progress");
 	assert_int_equal(sql_long("SELECT count(*) FROM payout WHERE withdrawal_id = '%s'"
-				  " AND attempt = 2", wid), 0);
+				  " AND attempt = 2",
+				  wid),
+			 0);
 	assert_int_equal(balance(c), balance_kobo);
 }
 
-static Kolo__Payments__V1__Payout *payout(const club *c, const char *wid, int64_t kobo)
+static Kolo__Payments__V1__Payout *
+payout(const club *c, const char *wid, int64_t kobo)
 {
 	Kolo__Payments__V1__CreatePayoutResponse *r = NULL;
 
@@ -327,7 +357,8 @@ static Kolo__Payments__V1__Payout *payout(const club *c, const char *wid, int64_
 	return r->payout;
 }
 
-static Kolo__Payments__V1__Payout *get_payout(const char *payout_id)
+static Kolo__Payments__V1__Payout *
+get_payout(const char *payout_id)
 {
 	Kolo__Payments__V1__GetPayoutRequest req = KOLO__PAYMENTS__V1__GET_PAYOUT_REQUEST__INIT;
 	Kolo__Payments__V1__GetPayoutResponse *resp = NULL;
@@ -338,20 +369,24 @@ static Kolo__Payments__V1__Payout *get_payout(const char *payout_id)
 	return resp->payout;
 }
 
-static const char *stage_of(const char *payout_id)
+static const char *
+stage_of(const char *payout_id)
 {
 	return sql_text("SELECT stage FROM payout WHERE id = '%s'", payout_id);
 }
 
 /* Entries with this ledger reference (of a type: "CREDIT", "DEBIT"). */
-static long entries(const char *reference, const char *type)
+static long
+entries(const char *reference, const char *type)
 {
 	return sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
-			" AND type = '%s'", reference, type);
+			" AND type = '%s'",
+			reference, type);
 }
 
 /* A debit already posted for a payout, as CreatePayout would have. */
-static void post_payout_debit(const club *c, const char *wid, int64_t kobo)
+static void
+post_payout_debit(const club *c, const char *wid, int64_t kobo)
 {
 	Kolo__Ledger__V1__PostEntryRequest debit = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__PostEntryResponse *posted = NULL;
@@ -368,7 +403,8 @@ static void post_payout_debit(const club *c, const char *wid, int64_t kobo)
 }
 
 /* A payout row left by a process that stopped at stage. */
-static const char *payout_row(const club *c, const char *wid, int64_t kobo, const char *stage)
+static const char *
+payout_row(const club *c, const char *wid, int64_t kobo, const char *stage)
 {
 	return sql_text("INSERT INTO payout (withdrawal_id, group_id, amount_kobo, beneficiary,"
 			" provider, status, stage) VALUES ('%s', '%s', %lld,"
@@ -379,7 +415,8 @@ static const char *payout_row(const club *c, const char *wid, int64_t kobo, cons
 }
 
 /* The worker's next pass finds every unfinished event and recovery due. */
-static void make_retries_due(void)
+static void
+make_retries_due(void)
 {
 	sql_run("UPDATE webhook_event SET next_attempt_at = now() - interval '1 hour'"
 		" WHERE NOT processed");
@@ -387,16 +424,17 @@ static void make_retries_due(void)
 		" WHERE status = 'pending'");
 }
 
-static void assert_contains(const char *haystack, const char *needle)
+static void
+assert_contains(const char *haystack, const char *needle)
 {
 	if (!strstr(haystack, needle))
 		fail_msg("\"%s\" not found in %s", needle, haystack);
 }
 
-
 /* --- accounts ----------------------------------------------------------- */
 
-static void test_group_creation_provisions_a_dedicated_account_through_paystack(void **state)
+static void
+test_group_creation_provisions_a_dedicated_account_through_paystack(void **state)
 {
 	club c;
 	const char *tx_ref;
@@ -408,18 +446,21 @@ static void test_group_creation_provisions_a_dedicated_account_through_paystack(
 	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'"
 				  " AND status = 'active' AND provider = 'paystack'"
 				  " AND bank_name = 'Wema Bank' AND provider_ref LIKE 'CUS_%%'",
-				  c.group), 1);
+				  c.group),
+			 1);
 	assert_int_equal(sql_long("SELECT count(*) FROM account_metadata m JOIN account a"
 				  " ON a.id = m.account_id WHERE a.group_id = '%s'"
 				  " AND m.raw_payload->'data'->>'account_number' = '%s'",
-				  c.group, c.number), 1);
+				  c.group, c.number),
+			 1);
 	assert_int_equal(test_fake_flw_accounts_created(tx_ref), 1);
 }
 
 /* Paystack's requests made for a call carry that call's trace (W3C
  * traceparent naming payments' span), so the provider's logs can be
  * matched with ours. */
-static void test_provider_requests_carry_the_calls_traceparent(void **state)
+static void
+test_provider_requests_carry_the_calls_traceparent(void **state)
 {
 	club c;
 	json_t *stats;
@@ -429,8 +470,8 @@ static void test_provider_requests_carry_the_calls_traceparent(void **state)
 	(void)state;
 	open_club(&c, "psk-trace");
 	stats = test_fake_flw_stats();
-	tp = json_string_value(json_object_get(json_object_get(stats, "last_traceparent"),
-					       "/dedicated_account"));
+	tp = json_string_value(
+		json_object_get(json_object_get(stats, "last_traceparent"), "/dedicated_account"));
 	if (!tp)
 		fail_msg("Paystack got no traceparent on /dedicated_account");
 	assert_int_equal(trace_parse_traceparent(&t, tp), 0);
@@ -438,7 +479,8 @@ static void test_provider_requests_carry_the_calls_traceparent(void **state)
 	json_decref(stats);
 }
 
-static void test_provider_failure_is_recovered_by_the_worker_with_one_account(void **state)
+static void
+test_provider_failure_is_recovered_by_the_worker_with_one_account(void **state)
 {
 	club c;
 	const char *tx_ref;
@@ -450,20 +492,27 @@ static void test_provider_failure_is_recovered_by_the_worker_with_one_account(vo
 	tx_ref = mem_arena_printf(w.arena, "kolo-%s", c.group);
 	assert_string_equal(c.number, "");
 	assert_int_equal(sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'"
-				  " AND status = 'pending' AND provider = 'paystack'", c.group), 1);
+				  " AND status = 'pending' AND provider = 'paystack'",
+				  c.group),
+			 1);
 	assert_int_equal(test_fake_flw_accounts_created(tx_ref), 1);
 	make_retries_due();
 	pay_worker_pass();
 	assert_int_equal(sql_long("SELECT count(*) FROM account WHERE group_id = '%s'"
-				  " AND status = 'active' AND provider = 'paystack'", c.group), 1);
+				  " AND status = 'active' AND provider = 'paystack'",
+				  c.group),
+			 1);
 	assert_int_equal(sql_long("SELECT count(*) FROM va_recovery WHERE group_id = '%s'"
-				  " AND status = 'done'", c.group), 1);
+				  " AND status = 'done'",
+				  c.group),
+			 1);
 	assert_int_equal(test_fake_flw_accounts_created(tx_ref), 1);
 }
 
 /* --- deposits ----------------------------------------------------------- */
 
-static void test_badly_signed_webhook_is_kept_unprocessed_and_refused(void **state)
+static void
+test_badly_signed_webhook_is_kept_unprocessed_and_refused(void **state)
 {
 	club c;
 	const char *reference = new_reference(), *body;
@@ -489,16 +538,19 @@ static void test_badly_signed_webhook_is_kept_unprocessed_and_refused(void **sta
 				  " AND raw_payload->'data' IS NULL AND body_bytes = %zu"
 				  " AND event_type = 'charge.success' AND provider = 'paystack'"
 				  " AND NOT signature_valid AND NOT processed",
-				  reference, strlen(body)), 5);
+				  reference, strlen(body)),
+			 5);
 	make_retries_due();
 	pay_worker_pass();
 	assert_int_equal(entries(reference, "CREDIT"), 0);
 	assert_int_equal(balance(&c), 0);
-	assert_int_equal(test_fake_flw_requests(mem_arena_printf(w.arena,
-				 "/transaction/verify/%s", reference)), 0);
+	assert_int_equal(test_fake_flw_requests(
+				 mem_arena_printf(w.arena, "/transaction/verify/%s", reference)),
+			 0);
 }
 
-static void test_verified_deposit_is_credited_once_with_its_fee(void **state)
+static void
+test_verified_deposit_is_credited_once_with_its_fee(void **state)
 {
 	club c;
 	const char *reference = new_reference(), *body;
@@ -511,17 +563,22 @@ static void test_verified_deposit_is_credited_once_with_its_fee(void **state)
 	assert_int_equal(signed_webhook(body, &r), 0);
 	assert_true(r->processed);
 	assert_string_equal(r->status, "processed");
-	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
-				  " AND group_id = '%s' AND type = 'CREDIT' AND amount_kobo = 500000"
-				  " AND source = 'provider_sandbox' AND NOT simulated",
-				  reference, c.group), 1);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
+			 " AND group_id = '%s' AND type = 'CREDIT' AND amount_kobo = 500000"
+			 " AND source = 'provider_sandbox' AND NOT simulated",
+			 reference, c.group),
+		1);
 	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = 'fee:%s'"
-				  " AND type = 'DEBIT' AND amount_kobo = 7050", reference), 1);
+				  " AND type = 'DEBIT' AND amount_kobo = 7050",
+				  reference),
+			 1);
 	assert_int_equal(balance(&c), 492950);
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
 				  " AND processed AND signature_valid AND provider = 'paystack'"
 				  " AND outcome = 'credited' AND event_type = 'charge.success'",
-				  r->event_id), 1);
+				  r->event_id),
+			 1);
 	/* Delivered again and again: credited once. */
 	for (int i = 0; i < 20; i++) {
 		assert_int_equal(signed_webhook(body, &r), 0);
@@ -529,13 +586,15 @@ static void test_verified_deposit_is_credited_once_with_its_fee(void **state)
 	}
 	assert_int_equal(entries(reference, "CREDIT"), 1);
 	assert_int_equal(balance(&c), 492950);
-	assert_int_equal(test_fake_flw_requests(mem_arena_printf(w.arena,
-				 "/transaction/verify/%s", reference)), 21);
+	assert_int_equal(test_fake_flw_requests(
+				 mem_arena_printf(w.arena, "/transaction/verify/%s", reference)),
+			 21);
 }
 
 /* A signed delivery the verification contradicts, or naming an account
  * that is not a group's: processed with the outcome, never credited. */
-static void expect_uncredited(const char *body, const char *reference, const char *outcome)
+static void
+expect_uncredited(const char *body, const char *reference, const char *outcome)
 {
 	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
 
@@ -543,11 +602,14 @@ static void expect_uncredited(const char *body, const char *reference, const cha
 	assert_true(r->processed);
 	assert_string_equal(r->status, "ignored");
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
-				  " AND processed AND outcome = '%s'", r->event_id, outcome), 1);
+				  " AND processed AND outcome = '%s'",
+				  r->event_id, outcome),
+			 1);
 	assert_int_equal(entries(reference, "CREDIT"), 0);
 }
 
-static void test_deposit_paystack_does_not_confirm_is_not_credited(void **state)
+static void
+test_deposit_paystack_does_not_confirm_is_not_credited(void **state)
 {
 	club c, other;
 	const char *ref;
@@ -572,10 +634,12 @@ static void test_deposit_paystack_does_not_confirm_is_not_credited(void **state)
 	expect_uncredited(charge_body(ref, c.number, 10000), ref, "verification_mismatch");
 	/* Another currency. */
 	ref = new_reference();
-	test_fake_flw_control("transaction",
-			      mem_arena_printf(w.arena,
-					       "{\"reference\":\"%s\",\"amount\":10000,\"currency\":"
-					       "\"USD\",\"account_number\":\"%s\"}", ref, c.number));
+	test_fake_flw_control(
+		"transaction",
+		mem_arena_printf(w.arena,
+				 "{\"reference\":\"%s\",\"amount\":10000,\"currency\":"
+				 "\"USD\",\"account_number\":\"%s\"}",
+				 ref, c.number));
 	expect_uncredited(charge_body(ref, c.number, 10000), ref, "verification_mismatch");
 	/* An account that is no group's. */
 	ref = new_reference();
@@ -585,7 +649,8 @@ static void test_deposit_paystack_does_not_confirm_is_not_credited(void **state)
 	assert_int_equal(balance(&other), 0);
 }
 
-static void test_deposit_queued_while_paystack_fails_is_credited_once_later(void **state)
+static void
+test_deposit_queued_while_paystack_fails_is_credited_once_later(void **state)
 {
 	club c;
 	const char *reference = new_reference(), *body;
@@ -606,23 +671,29 @@ static void test_deposit_queued_while_paystack_fails_is_credited_once_later(void
 	make_retries_due();
 	pay_worker_pass();
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
-				  " AND NOT processed AND attempts = 2", event), 1);
+				  " AND NOT processed AND attempts = 2",
+				  event),
+			 1);
 	assert_int_equal(entries(reference, "CREDIT"), 0);
 	test_fake_flw_mode("verify", "ok", 0);
 	make_retries_due();
 	pay_worker_pass();
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
-				  " AND processed AND outcome = 'credited'", event), 1);
+				  " AND processed AND outcome = 'credited'",
+				  event),
+			 1);
 	assert_int_equal(balance(&c), 200050);
 	assert_int_equal(signed_webhook(body, &r), 0);
 	assert_string_equal(r->status, "duplicate");
 	assert_int_equal(entries(reference, "CREDIT"), 1);
 }
 
-static void test_events_that_are_not_deposits_are_stored_and_acknowledged(void **state)
+static void
+test_events_that_are_not_deposits_are_stored_and_acknowledged(void **state)
 {
 	static const char *const bodies[] = {
-		"{\"event\":\"customeridentification.success\",\"data\":{\"customer_code\":\"CUS_1\"}}",
+		"{\"event\":\"customeridentification.success\",\"data\":{\"customer_code\":\"CUS_"
+		"1\"}}",
 		"{\"event\":\"dedicatedaccount.assign.success\",\"data\":{}}",
 		"{\"event\":\"charge.success\",\"data\":{\"reference\":\"card-1\",\"amount\":100,"
 		"\"authorization\":{\"channel\":\"card\"}}}",
@@ -636,13 +707,16 @@ static void test_events_that_are_not_deposits_are_stored_and_acknowledged(void *
 		assert_true(r->processed);
 		assert_string_equal(r->status, "ignored");
 		assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
-					  " AND processed AND signature_valid", r->event_id), 1);
+					  " AND processed AND signature_valid",
+					  r->event_id),
+				 1);
 	}
 }
 
 /* --- payouts ------------------------------------------------------------ */
 
-static void test_payout_succeeds_when_paystack_pays_at_once(void **state)
+static void
+test_payout_succeeds_when_paystack_pays_at_once(void **state)
 {
 	club c;
 	const char *wid;
@@ -672,7 +746,8 @@ static void test_payout_succeeds_when_paystack_pays_at_once(void **state)
 	assert_int_equal(entries(mem_arena_printf(w.arena, "payout:%s", wid), "DEBIT"), 1);
 }
 
-static void test_failed_transfer_is_reversed_once(void **state)
+static void
+test_failed_transfer_is_reversed_once(void **state)
 {
 	club c;
 	const char *wid, *refused_wid;
@@ -703,7 +778,8 @@ static void test_failed_transfer_is_reversed_once(void **state)
 	assert_int_equal(balance(&c), 100000);
 }
 
-static void test_transfer_timeout_and_500_are_settled_by_polling_never_sent_twice(void **state)
+static void
+test_transfer_timeout_and_500_are_settled_by_polling_never_sent_twice(void **state)
 {
 	club c;
 	const char *wid, *wid2;
@@ -737,7 +813,8 @@ static void test_transfer_timeout_and_500_are_settled_by_polling_never_sent_twic
 	assert_int_equal(balance(&c), 25000);
 }
 
-static void test_restart_between_debit_and_transfer_sends_one_transfer(void **state)
+static void
+test_restart_between_debit_and_transfer_sends_one_transfer(void **state)
 {
 	club c;
 	const char *wid, *pid;
@@ -764,13 +841,16 @@ static void test_restart_between_debit_and_transfer_sends_one_transfer(void **st
 /* A crash after Paystack took the transfer, before the payout recorded
  * it: the worker sends it again with the same reference, Paystack refuses
  * the known reference, and the payout follows the one transfer. */
-static void test_restart_after_an_unrecorded_transfer_sends_no_second_one(void **state)
+static void
+test_restart_after_an_unrecorded_transfer_sends_no_second_one(void **state)
 {
 	club c;
 	const char *wid, *id;
-	pay_transfer_request req = { .amount_kobo = 40000, .bank_code = "058",
-				     .account_number = "0123456789",
-				     .account_name = "Ngozi Eze", .narration = "Kolo payout" };
+	pay_transfer_request req = {.amount_kobo = 40000,
+				    .bank_code = "058",
+				    .account_number = "0123456789",
+				    .account_name = "Ngozi Eze",
+				    .narration = "Kolo payout"};
 	pay_transfer_result out;
 
 	(void)state;
@@ -796,7 +876,8 @@ static void test_restart_after_an_unrecorded_transfer_sends_no_second_one(void *
 
 /* Out of order: a transfer.success before Paystack says so is not taken;
  * a stale transfer.failed after the success changes nothing. */
-static void test_transfer_webhooks_out_of_order_settle_by_what_paystack_says(void **state)
+static void
+test_transfer_webhooks_out_of_order_settle_by_what_paystack_says(void **state)
 {
 	club c;
 	const char *wid;
@@ -817,7 +898,9 @@ static void test_transfer_webhooks_out_of_order_settle_by_what_paystack_says(voi
 	assert_string_equal(r->status, "processed");
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
 				  " AND outcome = 'transfer_checked'"
-				  " AND event_type = 'transfer.success'", r->event_id), 1);
+				  " AND event_type = 'transfer.success'",
+				  r->event_id),
+			 1);
 	assert_int_equal(get_payout(p->id)->status, SUCCESS);
 	assert_int_equal(signed_webhook(transfer_body("transfer.failed", p->id), &r), 0);
 	assert_int_equal(signed_webhook(transfer_body("transfer.success", p->id), &r), 0);
@@ -827,7 +910,8 @@ static void test_transfer_webhooks_out_of_order_settle_by_what_paystack_says(voi
 	assert_int_equal(balance(&c), 50000);
 }
 
-static void test_transfer_failed_webhook_reverses_the_payout_once(void **state)
+static void
+test_transfer_failed_webhook_reverses_the_payout_once(void **state)
 {
 	club c;
 	const char *wid, *body;
@@ -852,7 +936,8 @@ static void test_transfer_failed_webhook_reverses_the_payout_once(void **state)
 
 /* The beneficiary name rule: resolve gives the name the bank holds, and a
  * provider that names another person is reported as it is. */
-static void test_resolve_names_the_account_holder_paystack_reports(void **state)
+static void
+test_resolve_names_the_account_holder_paystack_reports(void **state)
 {
 	Kolo__Payments__V1__ResolveBankAccountRequest req =
 		KOLO__PAYMENTS__V1__RESOLVE_BANK_ACCOUNT_REQUEST__INIT;
@@ -864,24 +949,26 @@ static void test_resolve_names_the_account_holder_paystack_reports(void **state)
 	req.group_id = c.group;
 	req.bank_code = "058";
 	req.account_number = "0123456789";
-	assert_int_equal(test_world_call(&w, &w.payments, "ResolveBankAccount", &req, &resp,
-					 &c.owner), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.payments, "ResolveBankAccount", &req, &resp, &c.owner), 0);
 	assert_string_equal(resp->account_name, "ADAEZE OKAFOR");
 	test_fake_flw_mode("resolve", "name_mismatch", 1);
-	assert_int_equal(test_world_call(&w, &w.payments, "ResolveBankAccount", &req, &resp,
-					 &c.owner), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.payments, "ResolveBankAccount", &req, &resp, &c.owner), 0);
 	assert_string_equal(resp->account_name, "CHUKWUEMEKA BELLO");
 	req.account_number = "0000000000";
-	assert_int_equal(test_world_call(&w, &w.payments, "ResolveBankAccount", &req, &resp,
-					 &c.owner), ERR_NOT_FOUND);
+	assert_int_equal(
+		test_world_call(&w, &w.payments, "ResolveBankAccount", &req, &resp, &c.owner),
+		ERR_NOT_FOUND);
 }
 
 /* --- the payer of a deposit (DESIGN §15) ---------------------------------------- */
 
 /* What the fake's verify says of reference, with sender_json the
  * "sender" of the control API ("null": no sender fields). */
-static void register_charge_from(const char *reference, int64_t kobo, const char *account,
-				 const char *sender_json)
+static void
+register_charge_from(const char *reference, int64_t kobo, const char *account,
+		     const char *sender_json)
 {
 	test_fake_flw_control("transaction",
 			      mem_arena_printf(w.arena,
@@ -893,8 +980,9 @@ static void register_charge_from(const char *reference, int64_t kobo, const char
 }
 
 /* charge_body() naming the sender's account (NULL: none). */
-static const char *charge_body_from(const char *reference, const char *account, int64_t kobo,
-				    const char *sender_account)
+static const char *
+charge_body_from(const char *reference, const char *account, int64_t kobo,
+		 const char *sender_account)
 {
 	return mem_arena_printf(
 		w.arena,
@@ -911,7 +999,8 @@ static const char *charge_body_from(const char *reference, const char *account, 
 		sender_account ? sender_account : "", sender_account ? "\"" : "");
 }
 
-static int add_payer(const test_user *as, const char *bank, const char *number)
+static int
+add_payer(const test_user *as, const char *bank, const char *number)
 {
 	Kolo__Groups__V1__AddPayerAccountRequest req =
 		KOLO__GROUPS__V1__ADD_PAYER_ACCOUNT_REQUEST__INIT;
@@ -923,26 +1012,30 @@ static int add_payer(const test_user *as, const char *bank, const char *number)
 }
 
 /* The user id the deposit reference was credited with ("" for none). */
-static const char *credited_to(const char *reference)
+static const char *
+credited_to(const char *reference)
 {
 	return sql_text("SELECT coalesce(user_id::text, '') FROM ledger_entry"
-			" WHERE reference = '%s' AND type = 'CREDIT'", reference);
+			" WHERE reference = '%s' AND type = 'CREDIT'",
+			reference);
 }
 
-static const char *deposit_from(const club *c, int64_t kobo, const char *sender_json,
-				const char *webhook_sender)
+static const char *
+deposit_from(const club *c, int64_t kobo, const char *sender_json, const char *webhook_sender)
 {
 	const char *reference = new_reference();
 	Kolo__Payments__V1__HandleWebhookResponse *r = NULL;
 
 	register_charge_from(reference, kobo, c->number, sender_json);
-	assert_int_equal(signed_webhook(charge_body_from(reference, c->number, kobo,
-							 webhook_sender), &r), 0);
+	assert_int_equal(
+		signed_webhook(charge_body_from(reference, c->number, kobo, webhook_sender), &r),
+		0);
 	assert_string_equal(r->status, "processed");
 	return reference;
 }
 
-static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(void **state)
+static void
+test_deposits_are_credited_to_the_member_who_pays_from_the_account(void **state)
 {
 	club c;
 	test_user member;
@@ -965,30 +1058,33 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 			      "{\"account_number\":\"4000000101\",\"name\":\"USER PSK-PAYER\"}");
 	assert_int_equal(add_payer(&member, "058", "4000000101"), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "kyc_required");
-	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
-				  member.id), 0);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'", member.id), 0);
 	/* Verified: another's account is refused; their own is theirs. */
 	test_world_kyc_verified(&w, &member);
 	assert_int_equal(add_payer(&member, "058", "4000000199"), ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "payer_name_mismatch");
-	assert_int_equal(sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'",
-				  member.id), 0);
+	assert_int_equal(
+		sql_long("SELECT count(*) FROM payer_account WHERE user_id = '%s'", member.id), 0);
 	assert_int_equal(add_payer(&member, "058", "4000000101"), 0);
-	assert_string_equal(sql_text("SELECT account_name FROM payer_account WHERE user_id = '%s'",
-				     member.id), "USER PSK-PAYER");
+	assert_string_equal(
+		sql_text("SELECT account_name FROM payer_account WHERE user_id = '%s'", member.id),
+		"USER PSK-PAYER");
 
 	/* Known, unknown, missing and masked senders. */
 	known = deposit_from(&c, 100000, sender, NULL);
 	assert_string_equal(credited_to(known), member.id);
 	unknown = deposit_from(&c, 110000,
 			       "{\"account_number\":\"4000000188\",\"name\":\"SOMEONE\","
-			       "\"bank\":\"Guaranty Trust Bank\"}", NULL);
+			       "\"bank\":\"Guaranty Trust Bank\"}",
+			       NULL);
 	assert_string_equal(credited_to(unknown), "");
 	none = deposit_from(&c, 120000, "null", NULL);
 	assert_string_equal(credited_to(none), "");
 	masked = deposit_from(&c, 130000,
 			      "{\"account_number\":\"XXXXXX0101\",\"name\":\"USER PSK PAYER\","
-			      "\"bank\":\"Guaranty Trust Bank\"}", NULL);
+			      "\"bank\":\"Guaranty Trust Bank\"}",
+			      NULL);
 	assert_string_equal(credited_to(masked), "");
 	/* A verification without the sender: the signed delivery's word. */
 	by_webhook = deposit_from(&c, 140000, "null", "4000000101");
@@ -999,12 +1095,15 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 	assert_int_equal(signed_webhook(charge_body_from(known, c.number, 100000, NULL), &r), 0);
 	assert_string_equal(r->status, "duplicate");
 	assert_int_equal(sql_long("SELECT count(*) FROM ledger_entry WHERE reference = '%s'"
-				  " AND user_id = '%s'", known, member.id), 1);
+				  " AND user_id = '%s'",
+				  known, member.id),
+			 1);
 
 	/* Groups not answering: the deposit waits (queued), never credited
 	 * unattributed; once groups answers, the worker credits the member. */
 	assert_int_equal(rpc_channel_open(&dead, "127.0.0.1:1",
-					  &kolo__groups__v1__groups_service__descriptor, NULL), 0);
+					  &kolo__groups__v1__groups_service__descriptor, NULL),
+			 0);
 	late = new_reference();
 	register_charge_from(late, 150000, c.number, sender);
 	saved = *pay_current();
@@ -1019,7 +1118,8 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 	snprintf(event, sizeof(event), "%s", r->event_id);
 	assert_int_equal(sql_long("SELECT count(*) FROM webhook_event WHERE id = '%s'"
 				  " AND NOT processed AND outcome = 'payer_match_unavailable'",
-				  event), 1);
+				  event),
+			 1);
 	assert_int_equal(entries(late, "CREDIT"), 0);
 	make_retries_due();
 	pay_worker_pass();
@@ -1029,7 +1129,8 @@ static void test_deposits_are_credited_to_the_member_who_pays_from_the_account(v
 
 /* A sender's account number at another bank is another account: the bank
  * Paystack names, when its list names it so, must be the registered one. */
-static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **state)
+static void
+test_deposit_from_the_number_at_another_bank_is_unallocated(void **state)
 {
 	const char *other_bank, *same_bank, *unlisted, *unlisted_other;
 	test_user member;
@@ -1046,28 +1147,33 @@ static void test_deposit_from_the_number_at_another_bank_is_unallocated(void **s
 	/* Access Bank (044 in Paystack's list): not the member's account. */
 	other_bank = deposit_from(&c, 100000,
 				  "{\"account_number\":\"4000000201\",\"name\":\"SOMEONE\","
-				  "\"bank\":\"Access Bank\"}", NULL);
+				  "\"bank\":\"Access Bank\"}",
+				  NULL);
 	assert_string_equal(credited_to(other_bank), "");
 	/* Guaranty Trust Bank (058), in another case with spaces around. */
 	same_bank = deposit_from(&c, 110000,
 				 "{\"account_number\":\"4000000201\",\"name\":\"USER PSK BANK\","
-				 "\"bank\":\" GUARANTY TRUST BANK \"}", NULL);
+				 "\"bank\":\" GUARANTY TRUST BANK \"}",
+				 NULL);
 	assert_string_equal(credited_to(same_bank), member.id);
 	/* A bank the list does not name so: the member's registered bank
 	 * (Guaranty Trust Bank) must agree with the name, else the deposit is
 	 * unallocated (an officer allocates it): "GTBank" does not. */
 	unlisted = deposit_from(&c, 120000,
 				"{\"account_number\":\"4000000201\",\"name\":\"USER\","
-				"\"bank\":\"Guaranty Trust Bank Plc\"}", NULL);
+				"\"bank\":\"Guaranty Trust Bank Plc\"}",
+				NULL);
 	assert_string_equal(credited_to(unlisted), member.id);
 	unlisted_other = deposit_from(&c, 130000,
 				      "{\"account_number\":\"4000000201\",\"name\":\"USER\","
-				      "\"bank\":\"GTBank\"}", NULL);
+				      "\"bank\":\"GTBank\"}",
+				      NULL);
 	assert_string_equal(credited_to(unlisted_other), "");
 	assert_int_equal(balance(&c), 460000);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, calm_fake, check_invariant)

@@ -17,25 +17,30 @@
 #include "test_fake_flw.h"
 
 #define SECRET_KEY TEST_FAKE_PSK_SECRET_KEY
-#define MAILBOX "accounts@kolo.example"
+#define MAILBOX	   "accounts@kolo.example"
 
-static int start_fake(void **state)
+static int
+start_fake(void **state)
 {
 	(void)state;
 	return test_fake_start_script(TEST_FAKE_PSK_SCRIPT, SECRET_KEY);
 }
 
-static int stop_fake(void **state)
+static int
+stop_fake(void **state)
 {
 	(void)state;
 	test_fake_flw_stop();
 	return 0;
 }
 
-static pay_provider *provider_with(const char *url, const char *key, int64_t timeout_ms)
+static pay_provider *
+provider_with(const char *url, const char *key, int64_t timeout_ms)
 {
-	pay_paystack_config cfg = { .base_url = url, .secret_key = key,
-				    .account_email = MAILBOX, .timeout_ms = timeout_ms };
+	pay_paystack_config cfg = {.base_url = url,
+				   .secret_key = key,
+				   .account_email = MAILBOX,
+				   .timeout_ms = timeout_ms};
 	pay_provider *p = NULL;
 
 	assert_int_equal(pay_paystack_new(&p, &cfg), 0);
@@ -44,14 +49,16 @@ static pay_provider *provider_with(const char *url, const char *key, int64_t tim
 	return p;
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	test_fake_flw_control("reset", "{}");
 	*state = provider_with(test_fake_flw_url(), SECRET_KEY, 5000);
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	pay_provider *p = *state;
 
@@ -62,21 +69,25 @@ static int teardown(void **state)
 /* Paystack's references: 16..50 of [a-z0-9_-] (ours are payout uuids). */
 #define REF(n) "00000000-0000-4000-8000-0000000000" n
 
-static pay_transfer_request transfer_to(const char *reference, int64_t amount_kobo)
+static pay_transfer_request
+transfer_to(const char *reference, int64_t amount_kobo)
 {
-	return (pay_transfer_request){ .reference = reference, .amount_kobo = amount_kobo,
-				       .bank_code = "058", .account_number = "0123456789",
-				       .account_name = "ADAEZE OKAFOR",
-				       .narration = "Kolo payout" };
+	return (pay_transfer_request){.reference = reference,
+				      .amount_kobo = amount_kobo,
+				      .bank_code = "058",
+				      .account_number = "0123456789",
+				      .account_name = "ADAEZE OKAFOR",
+				      .narration = "Kolo payout"};
 }
 
 /* --- dedicated accounts ------------------------------------------------- */
 
-static void test_dedicated_account_one_per_group_even_when_asked_twice(void **state)
+static void
+test_dedicated_account_one_per_group_even_when_asked_twice(void **state)
 {
 	pay_provider *p = *state;
-	pay_va_request req = { .tx_ref = "kolo-grp-1", .group_name = "Ajo Savings Club",
-			       .email = "" };
+	pay_va_request req = {
+		.tx_ref = "kolo-grp-1", .group_name = "Ajo Savings Club", .email = ""};
 	pay_va_result a, again, b;
 	char *sent;
 
@@ -111,10 +122,11 @@ static void test_dedicated_account_one_per_group_even_when_asked_twice(void **st
 	assert_null(a.raw_json);
 }
 
-static void test_dedicated_account_failures_are_unavailable_and_leave_nothing(void **state)
+static void
+test_dedicated_account_failures_are_unavailable_and_leave_nothing(void **state)
 {
 	pay_provider *p = *state;
-	pay_va_request req = { .tx_ref = "kolo-grp-3", .group_name = "Esusu", .email = "" };
+	pay_va_request req = {.tx_ref = "kolo-grp-3", .group_name = "Esusu", .email = ""};
 	pay_va_result out;
 
 	test_fake_flw_mode("dedicated_account", "fail500", 1);
@@ -129,10 +141,11 @@ static void test_dedicated_account_failures_are_unavailable_and_leave_nothing(vo
 	pay_free_raw(&out.raw_json);
 }
 
-static void test_wrong_key_is_refused_without_leaking_it(void **state)
+static void
+test_wrong_key_is_refused_without_leaking_it(void **state)
 {
 	pay_provider *p = provider_with(test_fake_flw_url(), "sk_test_wrong-key", 5000);
-	pay_va_request req = { .tx_ref = "kolo-grp-4", .group_name = "Ajo", .email = "" };
+	pay_va_request req = {.tx_ref = "kolo-grp-4", .group_name = "Ajo", .email = ""};
 	pay_va_result out;
 
 	(void)state;
@@ -143,10 +156,13 @@ static void test_wrong_key_is_refused_without_leaking_it(void **state)
 	p->ops->destroy(p);
 }
 
-static void test_config_is_checked(void **state)
+static void
+test_config_is_checked(void **state)
 {
-	pay_paystack_config cfg = { .base_url = "http://example.com", .secret_key = SECRET_KEY,
-				    .account_email = MAILBOX, .timeout_ms = 1000 };
+	pay_paystack_config cfg = {.base_url = "http://example.com",
+				   .secret_key = SECRET_KEY,
+				   .account_email = MAILBOX,
+				   .timeout_ms = 1000};
 	pay_provider *p = NULL;
 
 	(void)state;
@@ -176,7 +192,8 @@ static void test_config_is_checked(void **state)
 
 /* --- transfers ------------------------------------------------------------ */
 
-static void test_transfer_pending_then_settled(void **state)
+static void
+test_transfer_pending_then_settled(void **state)
 {
 	pay_provider *p = *state;
 	pay_transfer_request req = transfer_to(REF("01"), 150075);
@@ -213,7 +230,8 @@ static void test_transfer_pending_then_settled(void **state)
 	pay_free_raw(&got.raw_json);
 }
 
-static void test_transfer_immediate_outcomes(void **state)
+static void
+test_transfer_immediate_outcomes(void **state)
 {
 	pay_provider *p = *state;
 	pay_transfer_request req = transfer_to(REF("02"), 5000);
@@ -231,7 +249,8 @@ static void test_transfer_immediate_outcomes(void **state)
 	pay_free_raw(&out.raw_json);
 }
 
-static void test_repeated_reference_creates_no_second_transfer(void **state)
+static void
+test_repeated_reference_creates_no_second_transfer(void **state)
 {
 	pay_provider *p = *state;
 	pay_transfer_request req = transfer_to(REF("04"), 7000);
@@ -246,7 +265,8 @@ static void test_repeated_reference_creates_no_second_transfer(void **state)
 	pay_free_raw(&b.raw_json);
 }
 
-static void test_transfer_refusals(void **state)
+static void
+test_transfer_refusals(void **state)
 {
 	pay_provider *p = *state;
 	pay_transfer_request req = transfer_to(REF("05"), 7000);
@@ -270,7 +290,8 @@ static void test_transfer_refusals(void **state)
 
 /* kolo_provider_calls_total{provider="paystack",outcome} in this
  * process's exposition (0 when absent). */
-static long provider_calls(const char *outcome)
+static long
+provider_calls(const char *outcome)
 {
 	char *text = NULL, series[128];
 	size_t len = 0;
@@ -290,7 +311,8 @@ static long provider_calls(const char *outcome)
 	return n;
 }
 
-static void test_transfer_5xx_and_timeouts(void **state)
+static void
+test_transfer_5xx_and_timeouts(void **state)
 {
 	long answered_5xx = provider_calls("5xx"), unanswered = provider_calls("transport_error");
 	pay_provider *p = *state;
@@ -324,8 +346,9 @@ static void test_transfer_5xx_and_timeouts(void **state)
 
 /* --- deposits ------------------------------------------------------------- */
 
-static void register_charge(const char *reference, int64_t kobo, int64_t fees,
-			    const char *account, const char *status)
+static void
+register_charge(const char *reference, int64_t kobo, int64_t fees, const char *account,
+		const char *status)
 {
 	char body[512];
 
@@ -336,7 +359,8 @@ static void register_charge(const char *reference, int64_t kobo, int64_t fees,
 	test_fake_flw_control("transaction", body);
 }
 
-static void test_verify_charge(void **state)
+static void
+test_verify_charge(void **state)
 {
 	pay_provider *p = *state;
 	pay_charge c;
@@ -370,7 +394,8 @@ static void test_verify_charge(void **state)
 	assert_int_equal(p->ops->verify_charge(p, "../x", &c), ERR_INVALID_ARGUMENT);
 }
 
-static void test_verify_charge_odd_shapes(void **state)
+static void
+test_verify_charge_odd_shapes(void **state)
 {
 	static const char *const bad[] = {
 		/* fractions of kobo, a string amount, a negative fee, another
@@ -400,14 +425,16 @@ static void test_verify_charge_odd_shapes(void **state)
 		assert_null(c.raw_json);
 	}
 	/* status false: refused. */
-	test_fake_flw_control("transaction", "{\"reference\":\"dva-odd\",\"reply_raw\":"
-					     "\"{\\\"status\\\":false,\\\"message\\\":\\\"no\\\"}\"}");
+	test_fake_flw_control("transaction",
+			      "{\"reference\":\"dva-odd\",\"reply_raw\":"
+			      "\"{\\\"status\\\":false,\\\"message\\\":\\\"no\\\"}\"}");
 	assert_int_equal(p->ops->verify_charge(p, "dva-odd", &c), ERR_INVALID_ARGUMENT);
 }
 
 /* --- accounts, banks ------------------------------------------------------ */
 
-static void test_resolve_account_and_a_provider_that_names_another_person(void **state)
+static void
+test_resolve_account_and_a_provider_that_names_another_person(void **state)
 {
 	pay_provider *p = *state;
 	char name[128];
@@ -427,7 +454,8 @@ static void test_resolve_account_and_a_provider_that_names_another_person(void *
 			 ERR_UNAVAILABLE);
 }
 
-static void test_list_banks(void **state)
+static void
+test_list_banks(void **state)
 {
 	pay_provider *p = *state;
 	pay_bank *banks = NULL;
@@ -437,7 +465,8 @@ static void test_list_banks(void **state)
 	assert_int_equal(p->ops->list_banks(p, &banks, &n), 0);
 	assert_int_equal(n, 5);
 	for (size_t i = 0; i < n; i++)
-		wema |= strcmp(banks[i].code, "035") == 0 && strcmp(banks[i].name, "Wema Bank") == 0;
+		wema |= strcmp(banks[i].code, "035") == 0 &&
+			strcmp(banks[i].name, "Wema Bank") == 0;
 	assert_true(wema);
 	free(banks);
 	test_fake_flw_mode("banks", "fail500", 1);
@@ -447,7 +476,8 @@ static void test_list_banks(void **state)
 
 /* --- webhooks ------------------------------------------------------------- */
 
-static void sign(char hex[129], const char *key, const char *body)
+static void
+sign(char hex[129], const char *key, const char *body)
 {
 	unsigned char mac[crypto_auth_hmacsha512_BYTES];
 	crypto_auth_hmacsha512_state st;
@@ -458,14 +488,16 @@ static void sign(char hex[129], const char *key, const char *body)
 	sodium_bin2hex(hex, 129, mac, sizeof(mac));
 }
 
-static int signed_with(pay_provider *p, const char *name, const char *value, const char *body)
+static int
+signed_with(pay_provider *p, const char *name, const char *value, const char *body)
 {
-	pay_header h[] = { { "content-type", "application/json" }, { name, value } };
+	pay_header h[] = {{"content-type", "application/json"}, {name, value}};
 
 	return p->ops->signature_ok(p, h, 2, (const uint8_t *)body, strlen(body));
 }
 
-static void test_signature_is_hmac_sha512_of_the_raw_body(void **state)
+static void
+test_signature_is_hmac_sha512_of_the_raw_body(void **state)
 {
 	static const char body[] = "{\"event\":\"charge.success\",\"data\":{}}";
 	pay_provider *p = *state;
@@ -488,7 +520,8 @@ static void test_signature_is_hmac_sha512_of_the_raw_body(void **state)
 	assert_int_equal(p->ops->signature_ok(p, NULL, 0, (const uint8_t *)body, strlen(body)), 0);
 }
 
-static void test_parse_events(void **state)
+static void
+test_parse_events(void **state)
 {
 	pay_provider *p = *state;
 	pay_event ev;
@@ -530,10 +563,15 @@ static void test_parse_events(void **state)
 	}
 }
 
-static void test_parse_event_garbage(void **state)
+static void
+test_parse_event_garbage(void **state)
 {
 	static const char *const bad[] = {
-		"", "[]", "{}", "{\"event\":1}", "{\"event\":\"charge.success\"}",
+		"",
+		"[]",
+		"{}",
+		"{\"event\":1}",
+		"{\"event\":\"charge.success\"}",
 		"{\"event\":\"charge.success\",\"data\":{\"reference\":\"r\",\"amount\":1.5,"
 		"\"authorization\":{\"channel\":\"dedicated_nuban\","
 		"\"receiver_bank_account_number\":\"9876543210\"}}}",
@@ -549,8 +587,9 @@ static void test_parse_event_garbage(void **state)
 	pay_event ev;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(p->ops->parse_event(p, (const uint8_t *)bad[i], strlen(bad[i]), &ev),
-				 ERR_INVALID_ARGUMENT);
+		assert_int_equal(
+			p->ops->parse_event(p, (const uint8_t *)bad[i], strlen(bad[i]), &ev),
+			ERR_INVALID_ARGUMENT);
 		assert_int_equal(ev.kind, PAY_EVENT_OTHER);
 	}
 	assert_int_equal(p->ops->parse_event(p, NULL, 0, &ev), ERR_INVALID_ARGUMENT);
@@ -560,15 +599,19 @@ static void test_parse_event_garbage(void **state)
 
 #define KYC_USER "0b9d7c1e-3f4a-4c2b-9d8e-1a2b3c4d5e6f"
 
-static pay_kyc_request kyc_of(const char *type, const char *bank_code)
+static pay_kyc_request
+kyc_of(const char *type, const char *bank_code)
 {
-	return (pay_kyc_request){ .id_type = type, .id_number = "22123456789",
-				  .name = "Adaeze Okafor", .user_id = KYC_USER,
-				  .bank_code = bank_code,
-				  .account_number = bank_code ? "0123456789" : NULL };
+	return (pay_kyc_request){.id_type = type,
+				 .id_number = "22123456789",
+				 .name = "Adaeze Okafor",
+				 .user_id = KYC_USER,
+				 .bank_code = bank_code,
+				 .account_number = bank_code ? "0123456789" : NULL};
 }
 
-static void test_kyc_validates_the_users_customer_and_reads_it_back(void **state)
+static void
+test_kyc_validates_the_users_customer_and_reads_it_back(void **state)
 {
 	pay_provider *p = *state;
 	pay_kyc_request req = kyc_of("bvn", "058");
@@ -587,8 +630,8 @@ static void test_kyc_validates_the_users_customer_and_reads_it_back(void **state
 	assert_non_null(strstr(sent, "\"first_name\":\"Adaeze\""));
 	assert_non_null(strstr(sent, "\"last_name\":\"Okafor\""));
 	free(sent);
-	snprintf(path, sizeof(path), "/customer/%.*s/identification",
-		 (int)(colon - r.reference), r.reference);
+	snprintf(path, sizeof(path), "/customer/%.*s/identification", (int)(colon - r.reference),
+		 r.reference);
 	sent = test_fake_flw_last_body(path);
 	assert_non_null(strstr(sent, "\"bvn\":\"22123456789\""));
 	assert_non_null(strstr(sent, "\"country\":\"NG\""));
@@ -612,7 +655,8 @@ static void test_kyc_validates_the_users_customer_and_reads_it_back(void **state
 	free(sent);
 }
 
-static void test_kyc_refusals(void **state)
+static void
+test_kyc_refusals(void **state)
 {
 	pay_provider *p = *state;
 	pay_kyc_request nin = kyc_of("nin", "058"), bare = kyc_of("bvn", NULL);
@@ -638,11 +682,11 @@ static void test_kyc_refusals(void **state)
 	assert_int_equal(p->ops->kyc_get(p, "bvn", "CUS_x:abc", &r), ERR_NOT_FOUND);
 	assert_int_equal(p->ops->kyc_get(p, "bvn", "../x:1", &r), ERR_NOT_FOUND);
 	assert_int_equal(p->ops->kyc_get(p, "bvn", "CUS_nobody:1", &r), ERR_NOT_FOUND);
-	assert_int_equal(p->ops->kyc_get(p, "nin", "CUS_nobody:1", &r),
-			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(p->ops->kyc_get(p, "nin", "CUS_nobody:1", &r), ERR_FAILED_PRECONDITION);
 }
 
-int main(void)
+int
+main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {

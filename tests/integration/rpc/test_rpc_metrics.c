@@ -24,7 +24,7 @@
 #include "test_pg.h"
 
 #define ECHO_SERVICE "kolo.test.v1.EchoService"
-#define ECHO_METHOD "/kolo.test.v1.EchoService/Echo"
+#define ECHO_METHOD  "/kolo.test.v1.EchoService/Echo"
 
 typedef struct fixture {
 	rpc_server *server;
@@ -36,7 +36,8 @@ typedef struct fixture {
 
 static fixture fx;
 
-static int start_echo(int64_t max_age_ms)
+static int
+start_echo(int64_t max_age_ms)
 {
 	char target[64];
 	rpc_server_config cfg = {
@@ -50,11 +51,11 @@ static int start_echo(int64_t max_age_ms)
 	if (rpc_server_start(&fx.server, &echo_rpc_service, &cfg) < 0)
 		return -1;
 	snprintf(target, sizeof(target), "127.0.0.1:%d", rpc_server_port(fx.server));
-	return rpc_channel_open(&fx.echo, target, &kolo__test__v1__echo_service__descriptor,
-				NULL);
+	return rpc_channel_open(&fx.echo, target, &kolo__test__v1__echo_service__descriptor, NULL);
 }
 
-static void stop_echo(void)
+static void
+stop_echo(void)
 {
 	rpc_channel_close(fx.echo);
 	rpc_server_stop(fx.server);
@@ -62,7 +63,8 @@ static void stop_echo(void)
 	fx.server = NULL;
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	rpc_init();
 	fx.arena = mem_arena_new(0);
@@ -70,7 +72,8 @@ static int setup(void **state)
 	return metrics_http_start(&fx.http, "127.0.0.1:0");
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	metrics_http_stop(fx.http);
 	mem_arena_free(fx.arena);
@@ -78,10 +81,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-static int echo(const char *text, int fail_code)
+static int
+echo(const char *text, int fail_code)
 {
 	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
-	rpc_call_opts opts = { .timeout_ms = 5000 };
+	rpc_call_opts opts = {.timeout_ms = 5000};
 	ProtobufCMessage *out = NULL;
 
 	req.text = (char *)text;
@@ -93,9 +97,10 @@ static int echo(const char *text, int fail_code)
 
 /* GET path from the metrics listener over HTTP/1.0: the whole answer
  * (status line, headers, body), owned by the caller. */
-static char *http_get(const char *path)
+static char *
+http_get(const char *path)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	char req[256], *buf = calloc(1, 1 << 20);
 	size_t len = 0;
 	ssize_t n;
@@ -116,7 +121,8 @@ static char *http_get(const char *path)
 
 /* The value of the sample named exactly series ("name{labels}") in a
  * scrape; -1 when absent. */
-static double sample(const char *scrape, const char *series)
+static double
+sample(const char *scrape, const char *series)
 {
 	size_t n = strlen(series);
 
@@ -130,15 +136,17 @@ static double sample(const char *scrape, const char *series)
 /* The server counts a call after its status is sent, so the client may see
  * the reply first: wait (a bounded wait, not a timed assertion) until the
  * counter has reached want; the histogram is observed before it. */
-static void wait_calls(const char *code, int64_t want)
+static void
+wait_calls(const char *code, int64_t want)
 {
-	struct timespec tick = { 0, 5 * 1000 * 1000 };
+	struct timespec tick = {0, 5 * 1000 * 1000};
 
 	for (int i = 0; i < 2000 && rpc_metrics_calls(ECHO_METHOD, code) < want; i++)
 		nanosleep(&tick, NULL);
 }
 
-static void test_a_call_moves_its_counter_and_the_scrape_shows_it(void **state)
+static void
+test_a_call_moves_its_counter_and_the_scrape_shows_it(void **state)
 {
 	char *before, *after;
 	double ok, not_found;
@@ -159,8 +167,8 @@ static void test_a_call_moves_its_counter_and_the_scrape_shows_it(void **state)
 	after = http_get("/metrics");
 	assert_non_null(strstr(after, "HTTP/1.0 200") ? after : strstr(after, "HTTP/1.1 200"));
 	assert_non_null(strstr(after, "text/plain; version=0.0.4"));
-	assert_true(sample(after, "kolo_rpc_calls_total{method=\"" ECHO_METHOD
-				  "\",code=\"OK\"}") == ok + 1);
+	assert_true(sample(after, "kolo_rpc_calls_total{method=\"" ECHO_METHOD "\",code=\"OK\"}") ==
+		    ok + 1);
 	assert_true(sample(after, "kolo_rpc_calls_total{method=\"" ECHO_METHOD
 				  "\",code=\"NOT_FOUND\"}") == not_found + 1);
 	assert_true(sample(after, "kolo_rpc_call_duration_seconds_count{method=\"" ECHO_METHOD
@@ -176,7 +184,8 @@ static void test_a_call_moves_its_counter_and_the_scrape_shows_it(void **state)
 	stop_echo();
 }
 
-static void test_other_paths_are_not_found(void **state)
+static void
+test_other_paths_are_not_found(void **state)
 {
 	char *reply = http_get("/");
 
@@ -187,7 +196,8 @@ static void test_other_paths_are_not_found(void **state)
 
 static int queue_measured;
 
-static int measure_queue(void *arg, int64_t *depth, double *oldest_age_s)
+static int
+measure_queue(void *arg, int64_t *depth, double *oldest_age_s)
 {
 	queue_measured++;
 	*depth = *(int64_t *)arg;
@@ -195,17 +205,19 @@ static int measure_queue(void *arg, int64_t *depth, double *oldest_age_s)
 	return 0;
 }
 
-static int failing_measure(void *arg, int64_t *depth, double *oldest_age_s)
+static int
+failing_measure(void *arg, int64_t *depth, double *oldest_age_s)
 {
 	return err_set(ERR_UNAVAILABLE, "database_unavailable", "down");
 }
 
-static void test_a_queue_is_measured_at_most_once_per_cache_interval(void **state)
+static void
+test_a_queue_is_measured_at_most_once_per_cache_interval(void **state)
 {
 	int64_t depth = 7;
-	metrics_queue q = { .worker = "test_queue", .measure = measure_queue,
-			    .arg = &depth, .cache_ms = 60000 };
-	metrics_queue down = { .worker = "down_queue", .measure = failing_measure };
+	metrics_queue q = {
+		.worker = "test_queue", .measure = measure_queue, .arg = &depth, .cache_ms = 60000};
+	metrics_queue down = {.worker = "down_queue", .measure = failing_measure};
 	char *first, *second, *gone;
 
 	queue_measured = 0;
@@ -222,7 +234,8 @@ static void test_a_queue_is_measured_at_most_once_per_cache_interval(void **stat
 	assert_int_equal(queue_measured, 1);
 	assert_true(sample(first, "kolo_worker_queue_depth{worker=\"test_queue\"}") == 7);
 	assert_true(sample(second, "kolo_worker_queue_depth{worker=\"test_queue\"}") == 7);
-	assert_true(sample(first, "kolo_worker_queue_oldest_age_seconds{worker=\"test_queue\"}") == 12.5);
+	assert_true(sample(first, "kolo_worker_queue_oldest_age_seconds{worker=\"test_queue\"}") ==
+		    12.5);
 	assert_null(strstr(first, "down_queue"));
 	assert_null(strstr(gone, "test_queue"));
 	free(first);
@@ -230,7 +243,8 @@ static void test_a_queue_is_measured_at_most_once_per_cache_interval(void **stat
 	free(gone);
 }
 
-static void test_provider_calls_are_counted_by_outcome(void **state)
+static void
+test_provider_calls_are_counted_by_outcome(void **state)
 {
 	char *before, *after;
 	double ok, down, refused;
@@ -242,29 +256,37 @@ static void test_provider_calls_are_counted_by_outcome(void **state)
 	metrics_provider_call("paystack", 1, 503);
 	after = http_get("/metrics");
 	ok = sample(before, "kolo_provider_calls_total{provider=\"paystack\",outcome=\"2xx\"}");
-	down = sample(before, "kolo_provider_calls_total{provider=\"paystack\",outcome=\"transport_error\"}");
-	refused = sample(before, "kolo_provider_calls_total{provider=\"paystack\",outcome=\"5xx\"}");
-	assert_true(sample(after, "kolo_provider_calls_total{provider=\"paystack\",outcome=\"2xx\"}") ==
-		    (ok < 0 ? 0 : ok) + 1);
-	assert_true(sample(after, "kolo_provider_calls_total{provider=\"paystack\",outcome=\"transport_error\"}") ==
-		    (down < 0 ? 0 : down) + 1);
-	assert_true(sample(after, "kolo_provider_calls_total{provider=\"paystack\",outcome=\"5xx\"}") ==
-		    (refused < 0 ? 0 : refused) + 2);
+	down = sample(
+		before,
+		"kolo_provider_calls_total{provider=\"paystack\",outcome=\"transport_error\"}");
+	refused =
+		sample(before, "kolo_provider_calls_total{provider=\"paystack\",outcome=\"5xx\"}");
+	assert_true(
+		sample(after, "kolo_provider_calls_total{provider=\"paystack\",outcome=\"2xx\"}") ==
+		(ok < 0 ? 0 : ok) + 1);
+	assert_true(sample(after, "kolo_provider_calls_total{provider=\"paystack\",outcome="
+				  "\"transport_error\"}") == (down < 0 ? 0 : down) + 1);
+	assert_true(
+		sample(after, "kolo_provider_calls_total{provider=\"paystack\",outcome=\"5xx\"}") ==
+		(refused < 0 ? 0 : refused) + 2);
 	free(before);
 	free(after);
 }
 
-static int tx_select(db_conn *c, void *arg)
+static int
+tx_select(db_conn *c, void *arg)
 {
 	return db_run(c, "SELECT 1", 0, NULL);
 }
 
-static int tx_fail(db_conn *c, void *arg)
+static int
+tx_fail(db_conn *c, void *arg)
 {
 	return db_run(c, "SELECT 1/0", 0, NULL);
 }
 
-static double scrape_sample(const char *series)
+static double
+scrape_sample(const char *series)
 {
 	char *text = http_get("/metrics");
 	double v = sample(text, series);
@@ -273,7 +295,8 @@ static double scrape_sample(const char *series)
 	return v < 0 ? 0 : v;
 }
 
-static void test_transactions_and_connections_are_counted(void **state)
+static void
+test_transactions_and_connections_are_counted(void **state)
 {
 	char name[TEST_PG_NAME_MAX], *conninfo;
 	db_conn *c = NULL;
@@ -304,9 +327,10 @@ static void test_transactions_and_connections_are_counted(void **state)
 /* The server asks every connection to go away after about 1 s; the one
  * channel keeps calling for 3 s and every call succeeds, over more than
  * one connection. */
-static void test_calls_go_on_across_max_connection_age(void **state)
+static void
+test_calls_go_on_across_max_connection_age(void **state)
 {
-	struct timespec pause = { .tv_nsec = 100 * 1000000 }, start, now;
+	struct timespec pause = {.tv_nsec = 100 * 1000000}, start, now;
 	int64_t before = rpc_metrics_connections(ECHO_SERVICE);
 	int calls = 0;
 
@@ -323,10 +347,11 @@ static void test_calls_go_on_across_max_connection_age(void **state)
 	stop_echo();
 }
 
-static rpc_client_stream *watch_open(rpc_channel *health)
+static rpc_client_stream *
+watch_open(rpc_channel *health)
 {
 	Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
-	rpc_call_opts opts = { .timeout_ms = 60000 };
+	rpc_call_opts opts = {.timeout_ms = 60000};
 	rpc_client_stream *st = NULL;
 
 	req.service = "";
@@ -337,7 +362,8 @@ static rpc_client_stream *watch_open(rpc_channel *health)
 /* A long stream (Health/Watch) on a connection past its max age ends
  * after the grace with UNAVAILABLE, long before its own 60 s deadline,
  * and a new one on the same channel is answered (a new connection). */
-static void test_a_long_stream_ends_after_the_age_and_grace(void **state)
+static void
+test_a_long_stream_ends_after_the_age_and_grace(void **state)
 {
 	rpc_channel *health = NULL;
 	rpc_client_stream *st;
@@ -347,8 +373,8 @@ static void test_a_long_stream_ends_after_the_age_and_grace(void **state)
 
 	assert_int_equal(start_echo(1000), 0);
 	snprintf(target, sizeof(target), "127.0.0.1:%d", rpc_server_port(fx.server));
-	assert_int_equal(rpc_channel_open(&health, target, &grpc__health__v1__health__descriptor,
-					  NULL), 0);
+	assert_int_equal(
+		rpc_channel_open(&health, target, &grpc__health__v1__health__descriptor, NULL), 0);
 	st = watch_open(health);
 	assert_int_equal(rpc_stream_next(st, &msg, &fx.alloc), 0); /* SERVING */
 	rc = rpc_stream_next(st, &msg, &fx.alloc);
@@ -365,7 +391,8 @@ static void test_a_long_stream_ends_after_the_age_and_grace(void **state)
 	stop_echo();
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_a_call_moves_its_counter_and_the_scrape_shows_it),

@@ -23,8 +23,8 @@
 #include "rpc/rpc.h"
 #include "rpc/rpc_reflection.h"
 
-#define V1 "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
-#define V1ALPHA "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
+#define V1	 "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+#define V1ALPHA	 "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
 #define IDENTITY "kolo.identity.v1.IdentityService"
 
 typedef Grpc__Reflection__V1__ServerReflectionRequest refl_req;
@@ -33,7 +33,8 @@ typedef Grpc__Reflection__V1__ServerReflectionResponse refl_resp;
 /* --- hand-made descriptor sets ---------------------------------------- */
 
 /* Appends field (length-delimited, under 128 bytes) to buf at *n. */
-static void put(uint8_t *buf, size_t *n, int field, const void *data, size_t len)
+static void
+put(uint8_t *buf, size_t *n, int field, const void *data, size_t len)
 {
 	assert_true(len < 128);
 	buf[(*n)++] = (uint8_t)(field << 3 | 2);
@@ -42,14 +43,15 @@ static void put(uint8_t *buf, size_t *n, int field, const void *data, size_t len
 	*n += len;
 }
 
-static void put_str(uint8_t *buf, size_t *n, int field, const char *s)
+static void
+put_str(uint8_t *buf, size_t *n, int field, const char *s)
 {
 	put(buf, n, field, s, strlen(s));
 }
 
 /* A declaration: name (field 1) plus one child under child_field. */
-static size_t decl(uint8_t *out, const char *name, int child_field,
-		   const uint8_t *child, size_t child_len)
+static size_t
+decl(uint8_t *out, const char *name, int child_field, const uint8_t *child, size_t child_len)
 {
 	size_t n = 0;
 
@@ -62,9 +64,11 @@ static size_t decl(uint8_t *out, const char *name, int child_field,
 /* A set of two files: a.proto (package p: message M { message N; enum
  * E }, service S { rpc Do }) importing b.proto (package q: message B), or
  * importing `import` instead when given. */
-static size_t make_set(uint8_t *set, const char *import)
+static size_t
+make_set(uint8_t *set, const char *import)
 {
-	uint8_t n_msg[16], e_enum[16], m_msg[64], do_m[16], s_svc[32], file_a[192], file_b[64], b_msg[16];
+	uint8_t n_msg[16], e_enum[16], m_msg[64], do_m[16], s_svc[32], file_a[192], file_b[64],
+		b_msg[16];
 	size_t n = 0, l_n, l_e, l_m = 0, l_do, l_s, l_a = 0, l_b = 0, l_bm;
 
 	l_n = decl(n_msg, "N", 0, NULL, 0);
@@ -88,7 +92,8 @@ static size_t make_set(uint8_t *set, const char *import)
 	return n;
 }
 
-static refl_resp ask(const rpc_reflection *view, refl_req *req, mem_arena *a)
+static refl_resp
+ask(const rpc_reflection *view, refl_req *req, mem_arena *a)
 {
 	refl_resp resp = GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__INIT;
 
@@ -98,8 +103,8 @@ static refl_resp ask(const rpc_reflection *view, refl_req *req, mem_arena *a)
 
 /* The name of the file the answer to a symbol starts with; NULL when the
  * answer is an error (its code in *code). */
-static const char *file_of(const rpc_reflection *view, const char *symbol,
-			   mem_arena *a, size_t *n_files, int *code)
+static const char *
+file_of(const rpc_reflection *view, const char *symbol, mem_arena *a, size_t *n_files, int *code)
 {
 	refl_req req = GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__INIT;
 	refl_resp resp;
@@ -120,7 +125,8 @@ static const char *file_of(const rpc_reflection *view, const char *symbol,
 	return mem_arena_strndup(a, (const char *)f->data + 2, f->data[1]);
 }
 
-static void test_index_of_a_hand_made_set(void **state)
+static void
+test_index_of_a_hand_made_set(void **state)
 {
 	uint8_t set[512];
 	size_t len = make_set(set, NULL), n_files = 0;
@@ -132,14 +138,14 @@ static void test_index_of_a_hand_made_set(void **state)
 	assert_int_equal(rpc_refl_index_parse(&ix, set, len), 0);
 	view = rpc_reflection_new(ix, "p.S");
 	assert_non_null(view);
-	const char *found[] = { "p.S", "p.S.Do", "p.M", "p.M.N", "p.M.E", ".p.M" };
+	const char *found[] = {"p.S", "p.S.Do", "p.M", "p.M.N", "p.M.E", ".p.M"};
 	for (size_t i = 0; i < sizeof(found) / sizeof(found[0]); i++) {
 		assert_string_equal(file_of(view, found[i], a, &n_files, &code), "a.proto");
 		assert_int_equal(n_files, 2); /* a.proto, then its import */
 	}
 	assert_string_equal(file_of(view, "q.B", a, &n_files, &code), "b.proto");
 	assert_int_equal(n_files, 1);
-	const char *missing[] = { "p", "p.M.X", "p.S.Undo", "p.N", "", "q" };
+	const char *missing[] = {"p", "p.M.X", "p.S.Undo", "p.N", "", "q"};
 	for (size_t i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
 		code = 0;
 		assert_null(file_of(view, missing[i], a, &n_files, &code));
@@ -156,22 +162,26 @@ static void test_index_of_a_hand_made_set(void **state)
 	mem_arena_free(a);
 }
 
-static void test_malformed_sets_are_refused(void **state)
+static void
+test_malformed_sets_are_refused(void **state)
 {
 	uint8_t set[512];
 	size_t len = make_set(set, "missing.proto");
 	rpc_refl_index *ix = NULL;
-	const uint8_t truncated[] = { 0x0a, 0x05, 0x0a, 0x01 };
-	const uint8_t group[] = { 0x0b };
-	const uint8_t endless[] = { 0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
-	const uint8_t nameless[] = { 0x0a, 0x02, 0x12, 0x00 };
+	const uint8_t truncated[] = {0x0a, 0x05, 0x0a, 0x01};
+	const uint8_t group[] = {0x0b};
+	const uint8_t endless[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0xff,
+				   0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+	const uint8_t nameless[] = {0x0a, 0x02, 0x12, 0x00};
 
 	assert_int_equal(rpc_refl_index_parse(&ix, set, len), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "bad_descriptor_set");
-	assert_int_equal(rpc_refl_index_parse(&ix, truncated, sizeof(truncated)), ERR_INVALID_ARGUMENT);
+	assert_int_equal(rpc_refl_index_parse(&ix, truncated, sizeof(truncated)),
+			 ERR_INVALID_ARGUMENT);
 	assert_int_equal(rpc_refl_index_parse(&ix, group, sizeof(group)), ERR_INVALID_ARGUMENT);
 	assert_int_equal(rpc_refl_index_parse(&ix, endless, sizeof(endless)), ERR_INVALID_ARGUMENT);
-	assert_int_equal(rpc_refl_index_parse(&ix, nameless, sizeof(nameless)), ERR_INVALID_ARGUMENT);
+	assert_int_equal(rpc_refl_index_parse(&ix, nameless, sizeof(nameless)),
+			 ERR_INVALID_ARGUMENT);
 	/* An empty set is a set with nothing in it. */
 	assert_int_equal(rpc_refl_index_parse(&ix, set, 0), 0);
 	rpc_refl_index_free(ix);
@@ -189,30 +199,33 @@ typedef struct refl_client {
 	int got_initial;
 } refl_client;
 
-static rpc_server *start_identity_server(int grace_ms)
+static rpc_server *
+start_identity_server(int grace_ms)
 {
-	const rpc_service svc = { .descriptor = &kolo__identity__v1__identity_service__descriptor };
-	const rpc_server_config cfg = { .addr = "127.0.0.1:0", .workers = 1, .grace_ms = grace_ms };
+	const rpc_service svc = {.descriptor = &kolo__identity__v1__identity_service__descriptor};
+	const rpc_server_config cfg = {.addr = "127.0.0.1:0", .workers = 1, .grace_ms = grace_ms};
 	rpc_server *server = NULL;
 
 	assert_int_equal(rpc_server_start(&server, &svc, &cfg), 0);
 	return server;
 }
 
-static int client_batch(refl_client *c, const grpc_op *ops, size_t n)
+static int
+client_batch(refl_client *c, const grpc_op *ops, size_t n)
 {
 	grpc_event ev;
 
 	assert_int_equal(grpc_call_start_batch(c->call, ops, n, c, NULL), GRPC_CALL_OK);
-	ev = grpc_completion_queue_pluck(c->cq, c,
-					 gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
-						      gpr_time_from_seconds(30, GPR_TIMESPAN)),
-					 NULL);
+	ev = grpc_completion_queue_pluck(
+		c->cq, c,
+		gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_seconds(30, GPR_TIMESPAN)),
+		NULL);
 	assert_int_equal(ev.type, GRPC_OP_COMPLETE);
 	return ev.success;
 }
 
-static void client_open(refl_client *c, int port, const char *path)
+static void
+client_open(refl_client *c, int port, const char *path)
 {
 	char target[64];
 	grpc_channel_credentials *creds = grpc_insecure_credentials_create();
@@ -224,8 +237,8 @@ static void client_open(refl_client *c, int port, const char *path)
 	c->channel = grpc_channel_create(target, creds, NULL);
 	grpc_channel_credentials_release(creds);
 	c->cq = grpc_completion_queue_create_for_pluck(NULL);
-	c->call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq,
-					   method, NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+	c->call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq, method,
+					   NULL, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
 	grpc_metadata_array_init(&c->initial);
 	grpc_metadata_array_init(&c->trailing);
 	memset(&op, 0, sizeof(op));
@@ -233,7 +246,8 @@ static void client_open(refl_client *c, int port, const char *path)
 	assert_true(client_batch(c, &op, 1));
 }
 
-static void client_send_bytes(refl_client *c, const uint8_t *data, size_t len)
+static void
+client_send_bytes(refl_client *c, const uint8_t *data, size_t len)
 {
 	grpc_slice slice = grpc_slice_from_copied_buffer((const char *)data, len);
 	grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&slice, 1);
@@ -247,7 +261,8 @@ static void client_send_bytes(refl_client *c, const uint8_t *data, size_t len)
 	grpc_slice_unref(slice);
 }
 
-static void client_send(refl_client *c, const refl_req *req)
+static void
+client_send(refl_client *c, const refl_req *req)
 {
 	uint8_t buf[1024];
 	size_t len = protobuf_c_message_pack(&req->base, buf);
@@ -256,7 +271,8 @@ static void client_send(refl_client *c, const refl_req *req)
 }
 
 /* The next answer, unpacked in a; NULL when the stream ended. */
-static refl_resp *client_recv(refl_client *c, mem_arena *a)
+static refl_resp *
+client_recv(refl_client *c, mem_arena *a)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(a);
 	grpc_byte_buffer *bb = NULL;
@@ -280,8 +296,9 @@ static refl_resp *client_recv(refl_client *c, mem_arena *a)
 	assert_true(grpc_byte_buffer_reader_init(&reader, bb));
 	slice = grpc_byte_buffer_reader_readall(&reader);
 	grpc_byte_buffer_reader_destroy(&reader);
-	msg = protobuf_c_message_unpack(&grpc__reflection__v1__server_reflection_response__descriptor,
-					&alloc, GRPC_SLICE_LENGTH(slice), GRPC_SLICE_START_PTR(slice));
+	msg = protobuf_c_message_unpack(
+		&grpc__reflection__v1__server_reflection_response__descriptor, &alloc,
+		GRPC_SLICE_LENGTH(slice), GRPC_SLICE_START_PTR(slice));
 	grpc_slice_unref(slice);
 	grpc_byte_buffer_destroy(bb);
 	assert_non_null(msg);
@@ -290,7 +307,8 @@ static refl_resp *client_recv(refl_client *c, mem_arena *a)
 
 /* Half-closes, reads the status; frees the client. *details_out (in a):
  * the status message. */
-static grpc_status_code client_close(refl_client *c, mem_arena *a, char **details_out)
+static grpc_status_code
+client_close(refl_client *c, mem_arena *a, char **details_out)
 {
 	grpc_op ops[2];
 	grpc_status_code status;
@@ -316,12 +334,13 @@ static grpc_status_code client_close(refl_client *c, mem_arena *a, char **detail
 	return status;
 }
 
-static void list_services(refl_client *c, mem_arena *a)
+static void
+list_services(refl_client *c, mem_arena *a)
 {
 	refl_req req = GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__INIT;
 	refl_resp *resp;
-	const char *want[] = { IDENTITY, "grpc.health.v1.Health", RPC_REFLECTION_V1,
-			       RPC_REFLECTION_V1ALPHA };
+	const char *want[] = {IDENTITY, "grpc.health.v1.Health", RPC_REFLECTION_V1,
+			      RPC_REFLECTION_V1ALPHA};
 
 	req.message_request_case =
 		GRPC__REFLECTION__V1__SERVER_REFLECTION_REQUEST__MESSAGE_REQUEST_LIST_SERVICES;
@@ -329,14 +348,16 @@ static void list_services(refl_client *c, mem_arena *a)
 	client_send(c, &req);
 	resp = client_recv(c, a);
 	assert_non_null(resp);
-	assert_int_equal(resp->message_response_case,
-			 GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_LIST_SERVICES_RESPONSE);
+	assert_int_equal(
+		resp->message_response_case,
+		GRPC__REFLECTION__V1__SERVER_REFLECTION_RESPONSE__MESSAGE_RESPONSE_LIST_SERVICES_RESPONSE);
 	assert_int_equal(resp->list_services_response->n_service, 4);
 	for (size_t i = 0; i < 4; i++)
 		assert_string_equal(resp->list_services_response->service[i]->name, want[i]);
 }
 
-static void test_a_stream_answers_each_request(void **state)
+static void
+test_a_stream_answers_each_request(void **state)
 {
 	rpc_server *server = start_identity_server(5000);
 	mem_arena *a = mem_arena_new(0);
@@ -366,11 +387,12 @@ static void test_a_stream_answers_each_request(void **state)
 	mem_arena_free(a);
 }
 
-static void test_bytes_that_are_no_request_end_the_stream(void **state)
+static void
+test_bytes_that_are_no_request_end_the_stream(void **state)
 {
 	rpc_server *server = start_identity_server(5000);
 	mem_arena *a = mem_arena_new(0);
-	const uint8_t junk[] = { 0x22, 0x7f, 0x01 };
+	const uint8_t junk[] = {0x22, 0x7f, 0x01};
 	refl_client c;
 
 	client_open(&c, rpc_server_port(server), V1);
@@ -388,7 +410,8 @@ static void test_bytes_that_are_no_request_end_the_stream(void **state)
 
 /* Reflection is open to anyone: its streams take at most 8 of a
  * server's places, so idle ones cannot crowd out users' streams. */
-static void test_reflection_streams_have_their_own_cap(void **state)
+static void
+test_reflection_streams_have_their_own_cap(void **state)
 {
 	rpc_server *server = start_identity_server(5000);
 	mem_arena *a = mem_arena_new(0);
@@ -407,7 +430,8 @@ static void test_reflection_streams_have_their_own_cap(void **state)
 	mem_arena_free(a);
 }
 
-static void test_stop_cancels_a_waiting_stream(void **state)
+static void
+test_stop_cancels_a_waiting_stream(void **state)
 {
 	/* A grace far longer than ctest's timeout: only the cancel ends it. */
 	rpc_server *server = start_identity_server(3600 * 1000);
@@ -427,7 +451,8 @@ static void test_stop_cancels_a_waiting_stream(void **state)
 	mem_arena_free(a);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_index_of_a_hand_made_set),

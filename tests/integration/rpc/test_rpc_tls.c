@@ -17,21 +17,21 @@ static char paths[10][256];
 static mem_arena *arena;
 static ProtobufCAllocator alloc;
 
-enum { CA, SERVER_CERT, SERVER_KEY, CLIENT_CERT, CLIENT_KEY, STRANGER_CERT,
-       STRANGER_KEY };
+enum { CA, SERVER_CERT, SERVER_KEY, CLIENT_CERT, CLIENT_KEY, STRANGER_CERT, STRANGER_KEY };
 
-static const char *path(int which)
+static const char *
+path(int which)
 {
-	static const char *const names[] = { "ca.pem",	   "server.pem",
-					     "server.key", "client.pem",
-					     "client.key", "stranger.pem",
-					     "stranger.key" };
+	static const char *const names[] = {"ca.pem",	   "server.pem", "server.key",
+					    "client.pem",  "client.key", "stranger.pem",
+					    "stranger.key"};
 
 	snprintf(paths[which], sizeof(paths[which]), "%s/%s", dir, names[which]);
 	return paths[which];
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	char cmd[512];
 
@@ -46,7 +46,8 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	char cmd[512];
 
@@ -56,7 +57,8 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static rpc_server *start(int mutual)
+static rpc_server *
+start(int mutual)
 {
 	rpc_server_config cfg = {
 		.addr = "127.0.0.1:0",
@@ -72,49 +74,48 @@ static rpc_server *start(int mutual)
 }
 
 /* Calls Echo on the server with the given client TLS (NULL: plaintext). */
-static int call(rpc_server *server, const rpc_client_tls *tls)
+static int
+call(rpc_server *server, const rpc_client_tls *tls)
 {
 	char target[64];
 	rpc_channel *ch = NULL;
 	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 15000 }; /* TLS under valgrind on a busy machine */
+	rpc_call_opts opts = {.timeout_ms = 15000}; /* TLS under valgrind on a busy machine */
 	int rc;
 
 	snprintf(target, sizeof(target), "127.0.0.1:%d", rpc_server_port(server));
-	assert_int_equal(rpc_channel_open(&ch, target,
-					  &kolo__test__v1__echo_service__descriptor,
-					  tls),
-			 0);
+	assert_int_equal(
+		rpc_channel_open(&ch, target, &kolo__test__v1__echo_service__descriptor, tls), 0);
 	req.text = "secure";
 	rc = rpc_call(ch, "Echo", &req.base, &resp, &alloc, &opts);
 	if (rc == 0)
-		assert_string_equal(((Kolo__Test__V1__EchoResponse *)resp)->text,
-				    "secure");
+		assert_string_equal(((Kolo__Test__V1__EchoResponse *)resp)->text, "secure");
 	rpc_channel_close(ch);
 	return rc;
 }
 
-static void test_tls_server_answers_tls_clients_only(void **state)
+static void
+test_tls_server_answers_tls_clients_only(void **state)
 {
 	rpc_server *server = start(0);
-	rpc_client_tls tls = { .ca_file = path(CA) };
+	rpc_client_tls tls = {.ca_file = path(CA)};
 
 	assert_int_equal(call(server, &tls), 0);
 	assert_int_equal(call(server, NULL), ERR_UNAVAILABLE);
 	rpc_server_stop(server);
 }
 
-static void test_mutual_tls_requires_a_client_certificate_of_the_ca(void **state)
+static void
+test_mutual_tls_requires_a_client_certificate_of_the_ca(void **state)
 {
 	rpc_server *server = start(1);
-	rpc_client_tls with_cert = { .ca_file = path(CA),
-				     .cert_file = path(CLIENT_CERT),
-				     .key_file = path(CLIENT_KEY) };
-	rpc_client_tls no_cert = { .ca_file = path(CA) };
-	rpc_client_tls stranger = { .ca_file = path(CA),
-				    .cert_file = path(STRANGER_CERT),
-				    .key_file = path(STRANGER_KEY) };
+	rpc_client_tls with_cert = {
+		.ca_file = path(CA), .cert_file = path(CLIENT_CERT), .key_file = path(CLIENT_KEY)};
+	rpc_client_tls no_cert = {.ca_file = path(CA)};
+	rpc_client_tls stranger = {.ca_file = path(CA),
+				   .cert_file = path(STRANGER_CERT),
+				   .key_file = path(STRANGER_KEY)};
 
 	assert_int_equal(call(server, &with_cert), 0);
 	assert_int_equal(call(server, &no_cert), ERR_UNAVAILABLE);
@@ -124,29 +125,31 @@ static void test_mutual_tls_requires_a_client_certificate_of_the_ca(void **state
 }
 
 /* Health/Check on a server, plaintext; the serving status or the error. */
-static int check_health(int port, int *serving)
+static int
+check_health(int port, int *serving)
 {
 	char target[64];
 	rpc_channel *ch = NULL;
 	Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 15000 }; /* TLS under valgrind on a busy machine */
+	rpc_call_opts opts = {.timeout_ms = 15000}; /* TLS under valgrind on a busy machine */
 	int rc;
 
 	snprintf(target, sizeof(target), "127.0.0.1:%d", port);
-	assert_int_equal(rpc_channel_open(&ch, target, &grpc__health__v1__health__descriptor,
-					  NULL),
+	assert_int_equal(rpc_channel_open(&ch, target, &grpc__health__v1__health__descriptor, NULL),
 			 0);
 	rc = rpc_call(ch, "Check", &req.base, &resp, &alloc, &opts);
-	*serving = rc == 0 && ((Grpc__Health__V1__HealthCheckResponse *)resp)->status ==
-				      GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+	*serving =
+		rc == 0 && ((Grpc__Health__V1__HealthCheckResponse *)resp)->status ==
+				   GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
 	rpc_channel_close(ch);
 	return rc;
 }
 
 /* Beside a mutual-TLS server, a plaintext health-only one answers probes
  * that speak no TLS, and serves nothing else. */
-static void test_health_server_answers_plaintext_probes_beside_mutual_tls(void **state)
+static void
+test_health_server_answers_plaintext_probes_beside_mutual_tls(void **state)
 {
 	rpc_server *server = start(1);
 	rpc_server *health = NULL;
@@ -155,7 +158,7 @@ static void test_health_server_answers_plaintext_probes_beside_mutual_tls(void *
 	rpc_channel *ch = NULL;
 	Kolo__Test__V1__EchoRequest req = KOLO__TEST__V1__ECHO_REQUEST__INIT;
 	ProtobufCMessage *resp = NULL;
-	rpc_call_opts opts = { .timeout_ms = 15000 }; /* TLS under valgrind on a busy machine */
+	rpc_call_opts opts = {.timeout_ms = 15000}; /* TLS under valgrind on a busy machine */
 
 	assert_int_equal(rpc_health_server_start(&health, "127.0.0.1:0"), 0);
 	assert_int_equal(check_health(rpc_server_port(health), &serving), 0);
@@ -163,9 +166,8 @@ static void test_health_server_answers_plaintext_probes_beside_mutual_tls(void *
 	assert_int_equal(check_health(rpc_server_port(server), &serving), ERR_UNAVAILABLE);
 	/* The health port serves Health alone. */
 	snprintf(target, sizeof(target), "127.0.0.1:%d", rpc_server_port(health));
-	assert_int_equal(rpc_channel_open(&ch, target, &kolo__test__v1__echo_service__descriptor,
-					  NULL),
-			 0);
+	assert_int_equal(
+		rpc_channel_open(&ch, target, &kolo__test__v1__echo_service__descriptor, NULL), 0);
 	req.text = "x";
 	assert_int_equal(rpc_call(ch, "Echo", &req.base, &resp, &alloc, &opts), ERR_UNIMPLEMENTED);
 	rpc_channel_close(ch);
@@ -173,19 +175,20 @@ static void test_health_server_answers_plaintext_probes_beside_mutual_tls(void *
 	rpc_server_stop(server);
 }
 
-static void test_unreadable_tls_files_refuse_to_start(void **state)
+static void
+test_unreadable_tls_files_refuse_to_start(void **state)
 {
-	rpc_server_config cfg = { .addr = "127.0.0.1:0",
-				  .tls_cert_file = "/nonexistent/cert.pem",
-				  .tls_key_file = "/nonexistent/key.pem" };
+	rpc_server_config cfg = {.addr = "127.0.0.1:0",
+				 .tls_cert_file = "/nonexistent/cert.pem",
+				 .tls_key_file = "/nonexistent/key.pem"};
 	rpc_server *server = NULL;
 
-	assert_int_equal(rpc_server_start(&server, &echo_rpc_service, &cfg),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(rpc_server_start(&server, &echo_rpc_service, &cfg), ERR_INVALID_ARGUMENT);
 	assert_null(server);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tls_server_answers_tls_clients_only),

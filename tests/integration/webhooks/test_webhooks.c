@@ -31,8 +31,7 @@
 #include "webhooks.h"
 
 #define RECEIVER KOLO_SOURCE_DIR "/tests/fake_webhook_receiver/receiver.py"
-#define KEY_HEX                                                                \
-	"8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+#define KEY_HEX	 "8f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 static test_world w;
 static test_service events;
@@ -42,7 +41,8 @@ static char group_id[64];
 
 /* A short schedule: retries 50 ms apart, dead after 600 ms; no pause
  * unless a test asks. */
-static void configure(int64_t window_ms, int64_t pause_ms)
+static void
+configure(int64_t window_ms, int64_t pause_ms)
 {
 	whk_config cfg = {
 		.schedule = {.first_ms = 50,
@@ -59,13 +59,13 @@ static void configure(int64_t window_ms, int64_t pause_ms)
 	whk_configure(&cfg);
 }
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	evs_deps deps = {0};
 
 	(void)state;
-	if (test_world_start(&w) < 0 ||
-	    test_fake_start_script(RECEIVER, "unused") < 0 ||
+	if (test_world_start(&w) < 0 || test_fake_start_script(RECEIVER, "unused") < 0 ||
 	    whk_send_global_init() < 0)
 		return -1;
 	deps.sources[EVS_SRC_IDENTITY] = w.to_identity;
@@ -75,24 +75,22 @@ static int setup(void **state)
 	evs_configure(&deps);
 	configure(600, 3600 * 1000);
 	events_conninfo = test_pg_conninfo(w.dbname, "kolo_events");
-	if (test_service_start_db(&events, &evs_rpc_service, &w.identity.keys,
-				  events_conninfo) < 0)
+	if (test_service_start_db(&events, &evs_rpc_service, &w.identity.keys, events_conninfo) < 0)
 		return -1;
 	test_identity_user(&w.identity, &owner, "hooks-owner");
 	test_identity_user(&w.identity, &treasurer, "hooks-treasurer");
 	test_identity_user(&w.identity, &member, "hooks-member");
 	test_identity_user(&w.identity, &stranger, "hooks-stranger");
 	test_world_group(&w, &owner, "Webhook Union", group_id);
-	test_world_member(&w, group_id, &owner, &treasurer,
-			  KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
-	test_world_member(&w, group_id, &owner, &member,
-			  KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
+	test_world_member(&w, group_id, &owner, &treasurer, KOLO__COMMON__V1__ROLE__ROLE_TREASURER);
+	test_world_member(&w, group_id, &owner, &member, KOLO__COMMON__V1__ROLE__ROLE_MEMBER);
 	/* This thread runs kolo-events' work, as its role. */
 	test_world_as(&w, events_conninfo, "events");
 	return 0;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	(void)state;
 	svc_calls_thread_caller(NULL, NULL);
@@ -107,13 +105,14 @@ static int teardown(void **state)
 /* --- helpers -----------------------------------------------------------------
  */
 
-static int call(const char *method, const void *req, void *resp,
-		const test_user *as)
+static int
+call(const char *method, const void *req, void *resp, const test_user *as)
 {
 	return test_world_call(&w, &events, method, req, resp, as);
 }
 
-static char *url_of(const char *path)
+static char *
+url_of(const char *path)
 {
 	static char url[256];
 
@@ -123,10 +122,10 @@ static char *url_of(const char *path)
 
 /* Creates an endpoint of the group at the receiver's path for types; its
  * id into id (64), its secret registered with the receiver. */
-static void create_endpoint(const char *path, char **types, size_t n, char *id)
+static void
+create_endpoint(const char *path, char **types, size_t n, char *id)
 {
-	Kolo__Events__V1__CreateWebhookRequest req =
-		KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
+	Kolo__Events__V1__CreateWebhookRequest req = KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
 	Kolo__Events__V1__CreateWebhookResponse *resp = NULL;
 	char body[256];
 
@@ -137,14 +136,14 @@ static void create_endpoint(const char *path, char **types, size_t n, char *id)
 	assert_int_equal(call("CreateWebhook", &req, &resp, &owner), 0);
 	assert_non_null(resp->webhook);
 	strcpy(id, resp->webhook->id);
-	snprintf(body, sizeof(body), "{\"path\":\"%s\",\"secret\":\"%s\"}",
-		 path, resp->secret);
+	snprintf(body, sizeof(body), "{\"path\":\"%s\",\"secret\":\"%s\"}", path, resp->secret);
 	test_fake_flw_control("secret", body);
 }
 
 /* Stores an event of the group as kolo-events' ingest does; its id into
  * id (64). */
-static void store_event(const char *type, const char *data_json, char *id)
+static void
+store_event(const char *type, const char *data_json, char *id)
 {
 	db_conn *c = NULL;
 	PGresult *res = PQexec(w.admin, "SELECT gen_random_uuid()::text");
@@ -166,7 +165,8 @@ static void store_event(const char *type, const char *data_json, char *id)
 	assert_int_equal(stored, 1);
 }
 
-static int work(void)
+static int
+work(void)
 {
 	int attempts = 0;
 
@@ -175,10 +175,10 @@ static int work(void)
 }
 
 /* A value of the first row of sql with one parameter (the caller frees). */
-static char *sql_value(const char *sql, const char *param)
+static char *
+sql_value(const char *sql, const char *param)
 {
-	PGresult *res =
-		PQexecParams(w.admin, sql, 1, NULL, &param, NULL, NULL, 0);
+	PGresult *res = PQexecParams(w.admin, sql, 1, NULL, &param, NULL, NULL, 0);
 	char *v;
 
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -190,7 +190,8 @@ static char *sql_value(const char *sql, const char *param)
 	return v;
 }
 
-static void expect_sql(const char *sql, const char *param, const char *want)
+static void
+expect_sql(const char *sql, const char *param, const char *want)
 {
 	char *got = sql_value(sql, param);
 
@@ -200,8 +201,8 @@ static void expect_sql(const char *sql, const char *param, const char *want)
 }
 
 /* Works until the delivery of event to endpoint is in state (bounded). */
-static void work_until(const char *endpoint_id, const char *event_id,
-		       const char *state)
+static void
+work_until(const char *endpoint_id, const char *event_id, const char *state)
 {
 	const char *params[2] = {endpoint_id, event_id};
 
@@ -215,8 +216,7 @@ static void work_until(const char *endpoint_id, const char *event_id,
 				   "endpoint_id = $1::uuid"
 				   " AND event_id = $2::uuid",
 				   2, NULL, params, NULL, NULL, 0);
-		done = PQntuples(res) == 1 &&
-		       strcmp(PQgetvalue(res, 0, 0), state) == 0;
+		done = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), state) == 0;
 		PQclear(res);
 		if (done)
 			return;
@@ -227,8 +227,8 @@ static void work_until(const char *endpoint_id, const char *event_id,
 
 /* The ids of the receiver's deliveries to path, in arrival order, and how
  * many of them had a bad signature. */
-static size_t received(const char *path, char ids[][64], size_t cap,
-		       int *bad_signatures)
+static size_t
+received(const char *path, char ids[][64], size_t cap, int *bad_signatures)
 {
 	json_t *stats = test_fake_flw_stats(), *d;
 	size_t i, n = 0;
@@ -236,28 +236,26 @@ static size_t received(const char *path, char ids[][64], size_t cap,
 	*bad_signatures = 0;
 	json_array_foreach(json_object_get(stats, "deliveries"), i, d)
 	{
-		if (strcmp(json_string_value(json_object_get(d, "path")),
-			   path) != 0)
+		if (strcmp(json_string_value(json_object_get(d, "path")), path) != 0)
 			continue;
 		if (!json_is_true(json_object_get(d, "signature_ok")))
 			(*bad_signatures)++;
 		if (n < cap)
-			snprintf(ids[n], 64, "%s",
-				 json_string_value(json_object_get(d, "id")));
+			snprintf(ids[n], 64, "%s", json_string_value(json_object_get(d, "id")));
 		n++;
 	}
 	json_decref(stats);
 	return n;
 }
 
-static long count_rows(const char *table)
+static long
+count_rows(const char *table)
 {
 	char sql[128];
 	char *v;
 	long n;
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE $1 = $1",
-		 table);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE $1 = $1", table);
 	v = sql_value(sql, "x");
 	n = atol(v);
 	free(v);
@@ -270,11 +268,9 @@ static long count_rows(const char *table)
 static void
 test_an_officer_creates_an_endpoint_and_sees_its_secret_once(void **state)
 {
-	Kolo__Events__V1__CreateWebhookRequest req =
-		KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
+	Kolo__Events__V1__CreateWebhookRequest req = KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
 	Kolo__Events__V1__CreateWebhookResponse *resp = NULL;
-	Kolo__Events__V1__ListWebhooksRequest lreq =
-		KOLO__EVENTS__V1__LIST_WEBHOOKS_REQUEST__INIT;
+	Kolo__Events__V1__ListWebhooksRequest lreq = KOLO__EVENTS__V1__LIST_WEBHOOKS_REQUEST__INIT;
 	Kolo__Events__V1__ListWebhooksResponse *lresp = NULL;
 	char *types[] = {"deposit.credited", "withdrawal.requested"};
 	char *sealed;
@@ -293,10 +289,9 @@ test_an_officer_creates_an_endpoint_and_sees_its_secret_once(void **state)
 	assert_int_equal(resp->webhook->n_events, 2);
 	assert_string_equal(resp->webhook->events[1], "withdrawal.requested");
 	/* Stored sealed: the secret's text is nowhere in the row. */
-	sealed = sql_value(
-		"SELECT encode(secret_sealed, 'escape') FROM webhook_endpoint"
-		" WHERE id = $1::uuid",
-		resp->webhook->id);
+	sealed = sql_value("SELECT encode(secret_sealed, 'escape') FROM webhook_endpoint"
+			   " WHERE id = $1::uuid",
+			   resp->webhook->id);
 	assert_null(strstr(sealed, resp->secret + 6));
 	free(sealed);
 	/* Listed, by any officer, never with its secret. */
@@ -312,23 +307,19 @@ test_an_officer_creates_an_endpoint_and_sees_its_secret_once(void **state)
 
 		dreq.group_id = group_id;
 		dreq.webhook_id = resp->webhook->id;
-		assert_int_equal(call("DeleteWebhook", &dreq, &dresp, &owner),
-				 0);
-		assert_int_equal(call("DeleteWebhook", &dreq, &dresp, &owner),
-				 ERR_NOT_FOUND);
+		assert_int_equal(call("DeleteWebhook", &dreq, &dresp, &owner), 0);
+		assert_int_equal(call("DeleteWebhook", &dreq, &dresp, &owner), ERR_NOT_FOUND);
 		assert_string_equal(err_last()->reason, "webhook_not_found");
-		assert_int_equal(call("ListWebhooks", &lreq, &lresp, &owner),
-				 0);
+		assert_int_equal(call("ListWebhooks", &lreq, &lresp, &owner), 0);
 		assert_int_equal(lresp->n_webhooks, 0);
 	}
 }
 
-static void expect_create_refused(const char *url, char **types, size_t n,
-				  const test_user *as, int code,
-				  const char *reason)
+static void
+expect_create_refused(const char *url, char **types, size_t n, const test_user *as, int code,
+		      const char *reason)
 {
-	Kolo__Events__V1__CreateWebhookRequest req =
-		KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
+	Kolo__Events__V1__CreateWebhookRequest req = KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
 	Kolo__Events__V1__CreateWebhookResponse *resp = NULL;
 	long before = count_rows("webhook_endpoint");
 
@@ -353,32 +344,28 @@ test_bad_input_and_non_officers_are_refused_with_nothing_stored(void **state)
 
 	(void)state;
 	snprintf(good_url, sizeof(good_url), "%s", url_of("/refused"));
-	expect_create_refused("ftp://example.com/hook", ok, 1, &owner,
-			      ERR_INVALID_ARGUMENT, "url_not_https");
-	expect_create_refused("http://example.com/hook", ok, 1, &owner,
-			      ERR_INVALID_ARGUMENT, "url_not_https");
+	expect_create_refused("ftp://example.com/hook", ok, 1, &owner, ERR_INVALID_ARGUMENT,
+			      "url_not_https");
+	expect_create_refused("http://example.com/hook", ok, 1, &owner, ERR_INVALID_ARGUMENT,
+			      "url_not_https");
 	expect_create_refused("https://user:pw@example.com/hook", ok, 1, &owner,
 			      ERR_INVALID_ARGUMENT, "invalid_url");
-	expect_create_refused("not a url", ok, 1, &owner, ERR_INVALID_ARGUMENT,
-			      "invalid_url");
-	expect_create_refused("https://10.1.2.3/hook", ok, 1, &owner,
+	expect_create_refused("not a url", ok, 1, &owner, ERR_INVALID_ARGUMENT, "invalid_url");
+	expect_create_refused("https://10.1.2.3/hook", ok, 1, &owner, ERR_INVALID_ARGUMENT,
+			      "url_not_public");
+	expect_create_refused("https://169.254.169.254/latest/meta-data", ok, 1, &owner,
 			      ERR_INVALID_ARGUMENT, "url_not_public");
-	expect_create_refused("https://169.254.169.254/latest/meta-data", ok, 1,
-			      &owner, ERR_INVALID_ARGUMENT, "url_not_public");
-	expect_create_refused("https://[fd00::1]/hook", ok, 1, &owner,
-			      ERR_INVALID_ARGUMENT, "url_not_public");
-	expect_create_refused("https://name.invalid/hook", ok, 1, &owner,
-			      ERR_INVALID_ARGUMENT, "url_unresolvable");
-	expect_create_refused(good_url, unknown, 2, &owner,
-			      ERR_INVALID_ARGUMENT, "unknown_event_type");
+	expect_create_refused("https://[fd00::1]/hook", ok, 1, &owner, ERR_INVALID_ARGUMENT,
+			      "url_not_public");
+	expect_create_refused("https://name.invalid/hook", ok, 1, &owner, ERR_INVALID_ARGUMENT,
+			      "url_unresolvable");
+	expect_create_refused(good_url, unknown, 2, &owner, ERR_INVALID_ARGUMENT,
+			      "unknown_event_type");
 	expect_create_refused(good_url, code, 1, &owner, ERR_INVALID_ARGUMENT,
 			      "event_type_not_for_partners");
-	expect_create_refused(good_url, ok, 0, &owner, ERR_INVALID_ARGUMENT,
-			      "no_event_types");
-	expect_create_refused(good_url, ok, 1, &member, ERR_PERMISSION_DENIED,
-			      "officer_only");
-	expect_create_refused(good_url, ok, 1, &stranger, ERR_NOT_FOUND,
-			      "group_not_found");
+	expect_create_refused(good_url, ok, 0, &owner, ERR_INVALID_ARGUMENT, "no_event_types");
+	expect_create_refused(good_url, ok, 1, &member, ERR_PERMISSION_DENIED, "officer_only");
+	expect_create_refused(good_url, ok, 1, &stranger, ERR_NOT_FOUND, "group_not_found");
 	/* Without the test flag, loopback is not public either. */
 	{
 		whk_config cfg = *whk_current();
@@ -387,8 +374,8 @@ test_bad_input_and_non_officers_are_refused_with_nothing_stored(void **state)
 		whk_configure(&cfg);
 		snprintf(good_url, sizeof(good_url), "https://localhost%s/x",
 			 strrchr(test_fake_flw_url(), ':'));
-		expect_create_refused(good_url, ok, 1, &owner,
-				      ERR_INVALID_ARGUMENT, "url_not_public");
+		expect_create_refused(good_url, ok, 1, &owner, ERR_INVALID_ARGUMENT,
+				      "url_not_public");
 		configure(600, 3600 * 1000);
 	}
 	{
@@ -402,7 +389,8 @@ test_bad_input_and_non_officers_are_refused_with_nothing_stored(void **state)
 	}
 }
 
-static void test_a_500_is_retried_then_delivered_signed(void **state)
+static void
+test_a_500_is_retried_then_delivered_signed(void **state)
 {
 	char *types[] = {"deposit.credited"};
 	char endpoint[64], event[64], other[64], ids[8][64];
@@ -438,7 +426,8 @@ static void test_a_500_is_retried_then_delivered_signed(void **state)
 	assert_string_equal(ids[1], event);
 }
 
-static void test_an_endpoint_gets_its_events_in_order(void **state)
+static void
+test_an_endpoint_gets_its_events_in_order(void **state)
 {
 	char *types[] = {"*"};
 	char endpoint[64], e1[64], e2[64], e3[64], ids[8][64];
@@ -463,7 +452,8 @@ static void test_an_endpoint_gets_its_events_in_order(void **state)
 	assert_string_equal(ids[4], e3);
 }
 
-static void test_dead_after_the_window_then_redelivered(void **state)
+static void
+test_dead_after_the_window_then_redelivered(void **state)
 {
 	Kolo__Events__V1__ListWebhookDeliveriesRequest lreq =
 		KOLO__EVENTS__V1__LIST_WEBHOOK_DELIVERIES_REQUEST__INIT;
@@ -483,12 +473,10 @@ static void test_dead_after_the_window_then_redelivered(void **state)
 	lreq.group_id = group_id;
 	lreq.webhook_id = endpoint;
 	lreq.status = "dead";
-	assert_int_equal(
-		call("ListWebhookDeliveries", &lreq, &lresp, &treasurer), 0);
+	assert_int_equal(call("ListWebhookDeliveries", &lreq, &lresp, &treasurer), 0);
 	assert_int_equal(lresp->n_deliveries, 1);
 	assert_string_equal(lresp->deliveries[0]->event_id, event);
-	assert_string_equal(lresp->deliveries[0]->event_type,
-			    "proposal.opened");
+	assert_string_equal(lresp->deliveries[0]->event_type, "proposal.opened");
 	assert_string_equal(lresp->deliveries[0]->status, "dead");
 	assert_true(lresp->deliveries[0]->attempts >= 3);
 	assert_int_equal(lresp->deliveries[0]->last_status_code, 500);
@@ -501,21 +489,16 @@ static void test_dead_after_the_window_then_redelivered(void **state)
 	rreq.group_id = group_id;
 	rreq.webhook_id = endpoint;
 	rreq.delivery_id = lresp->deliveries[0]->id;
-	assert_int_equal(
-		call("RedeliverWebhookDelivery", &rreq, &rresp, &owner), 0);
+	assert_int_equal(call("RedeliverWebhookDelivery", &rreq, &rresp, &owner), 0);
 	assert_string_equal(rresp->delivery->status, "pending");
 	work_until(endpoint, event, "delivered");
-	assert_int_equal(
-		call("RedeliverWebhookDelivery", &rreq, &rresp, &owner),
-		ERR_FAILED_PRECONDITION);
+	assert_int_equal(call("RedeliverWebhookDelivery", &rreq, &rresp, &owner),
+			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "delivery_not_dead");
-	assert_int_equal(
-		call("RedeliverWebhookDelivery", &rreq, &rresp, &member),
-		ERR_PERMISSION_DENIED);
+	assert_int_equal(call("RedeliverWebhookDelivery", &rreq, &rresp, &member),
+			 ERR_PERMISSION_DENIED);
 	rreq.delivery_id = "00000000-0000-4000-8000-000000000000";
-	assert_int_equal(
-		call("RedeliverWebhookDelivery", &rreq, &rresp, &owner),
-		ERR_NOT_FOUND);
+	assert_int_equal(call("RedeliverWebhookDelivery", &rreq, &rresp, &owner), ERR_NOT_FOUND);
 	assert_string_equal(err_last()->reason, "delivery_not_found");
 	{
 		size_t n = received("/dead", ids, 32, &bad);
@@ -528,8 +511,7 @@ static void test_dead_after_the_window_then_redelivered(void **state)
 static void
 test_failing_for_the_pause_time_pauses_and_tells_officers(void **state)
 {
-	Kolo__Events__V1__ResumeWebhookRequest req =
-		KOLO__EVENTS__V1__RESUME_WEBHOOK_REQUEST__INIT;
+	Kolo__Events__V1__ResumeWebhookRequest req = KOLO__EVENTS__V1__RESUME_WEBHOOK_REQUEST__INIT;
 	Kolo__Events__V1__ResumeWebhookResponse *resp = NULL;
 	char *types[] = {"member.added"};
 	char endpoint[64], event[64];
@@ -605,7 +587,8 @@ test_failing_for_the_pause_time_pauses_and_tells_officers(void **state)
  * unsent (free for any worker now, their attempt not counted) rather than
  * sent after their lease ran out, when another worker may have claimed and
  * sent them, and their endpoint's later events, already. */
-static void test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **state)
+static void
+test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **state)
 {
 	char *types[] = {"*"};
 	char endpoints[4][64], path[32], event[64];
@@ -636,10 +619,10 @@ static void test_a_slow_batch_gives_back_what_its_lease_cannot_cover(void **stat
 /* A retried CreateWebhook with its key: the same endpoint and secret, one
  * row; the secret is in no idempotency row; another request under the
  * key is refused. */
-static void test_create_with_a_key_twice_makes_one_endpoint(void **state)
+static void
+test_create_with_a_key_twice_makes_one_endpoint(void **state)
 {
-	Kolo__Events__V1__CreateWebhookRequest req =
-		KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
+	Kolo__Events__V1__CreateWebhookRequest req = KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
 	Kolo__Events__V1__CreateWebhookResponse *first = NULL, *again = NULL;
 	char *types[] = {"deposit.credited"};
 	char first_secret[WHK_SECRET_MAX];
@@ -661,7 +644,8 @@ static void test_create_with_a_key_twice_makes_one_endpoint(void **state)
 	assert_int_equal(count_rows("webhook_endpoint"), endpoints + 1);
 	assert_int_equal(count_rows("events_idempotency"), 1);
 	stored = sql_value("SELECT encode(response, 'escape') FROM events_idempotency"
-			   " WHERE request_id = $1", "hook-1");
+			   " WHERE request_id = $1",
+			   "hook-1");
 	assert_null(strstr(stored, first_secret + 6));
 	free(stored);
 
@@ -683,23 +667,22 @@ typedef struct hook_race {
 	char id[64];
 } hook_race;
 
-static void *hook_racer(void *arg)
+static void *
+hook_racer(void *arg)
 {
 	hook_race *r = arg;
 	mem_arena *a = mem_arena_new(0);
-	Kolo__Events__V1__CreateWebhookRequest req =
-		KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
+	Kolo__Events__V1__CreateWebhookRequest req = KOLO__EVENTS__V1__CREATE_WEBHOOK_REQUEST__INIT;
 	Kolo__Events__V1__CreateWebhookResponse *resp = NULL;
 	char *types[] = {"deposit.credited"};
-	test_caller who = { .access_token = owner.access_token };
+	test_caller who = {.access_token = owner.access_token};
 
 	req.group_id = group_id;
 	req.url = url_of("/raced");
 	req.events = types;
 	req.n_events = 1;
 	req.request_id = "hook-race";
-	r->rc = test_call(&events, "CreateWebhook", &req.base,
-			  (ProtobufCMessage **)&resp, a, &who);
+	r->rc = test_call(&events, "CreateWebhook", &req.base, (ProtobufCMessage **)&resp, a, &who);
 	if (r->rc == 0)
 		snprintf(r->id, sizeof(r->id), "%s", resp->id);
 	mem_arena_free(a);
@@ -708,7 +691,8 @@ static void *hook_racer(void *arg)
 }
 
 /* Concurrent first calls with one key: one endpoint, every caller gets it. */
-static void test_concurrent_creates_with_one_key_make_one_endpoint(void **state)
+static void
+test_concurrent_creates_with_one_key_make_one_endpoint(void **state)
 {
 	pthread_t threads[HOOK_RACERS];
 	hook_race races[HOOK_RACERS];
@@ -716,7 +700,7 @@ static void test_concurrent_creates_with_one_key_make_one_endpoint(void **state)
 
 	(void)state;
 	for (int i = 0; i < HOOK_RACERS; i++) {
-		races[i] = (hook_race){ .rc = -1 };
+		races[i] = (hook_race){.rc = -1};
 		pthread_create(&threads[i], NULL, hook_racer, &races[i]);
 	}
 	for (int i = 0; i < HOOK_RACERS; i++)
@@ -728,20 +712,17 @@ static void test_concurrent_creates_with_one_key_make_one_endpoint(void **state)
 	assert_int_equal(count_rows("webhook_endpoint"), endpoints + 1);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(
-			test_an_officer_creates_an_endpoint_and_sees_its_secret_once),
-		cmocka_unit_test(
-			test_bad_input_and_non_officers_are_refused_with_nothing_stored),
+		cmocka_unit_test(test_an_officer_creates_an_endpoint_and_sees_its_secret_once),
+		cmocka_unit_test(test_bad_input_and_non_officers_are_refused_with_nothing_stored),
 		cmocka_unit_test(test_a_500_is_retried_then_delivered_signed),
 		cmocka_unit_test(test_an_endpoint_gets_its_events_in_order),
 		cmocka_unit_test(test_dead_after_the_window_then_redelivered),
-		cmocka_unit_test(
-			test_failing_for_the_pause_time_pauses_and_tells_officers),
-		cmocka_unit_test(
-			test_a_slow_batch_gives_back_what_its_lease_cannot_cover),
+		cmocka_unit_test(test_failing_for_the_pause_time_pauses_and_tells_officers),
+		cmocka_unit_test(test_a_slow_batch_gives_back_what_its_lease_cannot_cover),
 		cmocka_unit_test(test_create_with_a_key_twice_makes_one_endpoint),
 		cmocka_unit_test(test_concurrent_creates_with_one_key_make_one_endpoint),
 	};

@@ -20,21 +20,22 @@
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "test_world.h"
 
-#define PIN TEST_PIN
-#define GOOD_ACCOUNT "0123456789"
+#define PIN		TEST_PIN
+#define GOOD_ACCOUNT	"0123456789"
 #define FAILING_ACCOUNT "0000123456"
-#define W_PENDING KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING
-#define W_DECLINED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_DECLINED
-#define W_PAID KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAID
+#define W_PENDING	KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING
+#define W_DECLINED	KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_DECLINED
+#define W_PAID		KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAID
 #define W_PAYOUT_FAILED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAYOUT_FAILED
-#define W_CLOSED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_CLOSED
+#define W_CLOSED	KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_CLOSED
 
 static test_world w;
 
 /* --- what the outboxes hold ------------------------------------------------- */
 
 /* Events of type about group in table. */
-static long events(const char *table, const char *type, const char *group)
+static long
+events(const char *table, const char *type, const char *group)
 {
 	char sql[320];
 
@@ -45,7 +46,8 @@ static long events(const char *table, const char *type, const char *group)
 
 /* A column or expression (`data->>'x'`, `user_id::text`) of the newest
  * event of type about group in table (malloc'd; "" when none). */
-static char *newest(const char *table, const char *type, const char *group, const char *what)
+static char *
+newest(const char *table, const char *type, const char *group, const char *what)
 {
 	char sql[400];
 
@@ -56,8 +58,9 @@ static char *newest(const char *table, const char *type, const char *group, cons
 	return test_pg_value(w.admin, sql);
 }
 
-static void assert_newest(const char *table, const char *type, const char *group,
-			  const char *what, const char *expected)
+static void
+assert_newest(const char *table, const char *type, const char *group, const char *what,
+	      const char *expected)
 {
 	char *got = newest(table, type, group, what);
 
@@ -67,7 +70,8 @@ static void assert_newest(const char *table, const char *type, const char *group
 }
 
 /* All events of a group in table, every type. */
-static long all_events(const char *table, const char *group)
+static long
+all_events(const char *table, const char *group)
 {
 	char sql[256];
 
@@ -79,26 +83,30 @@ static long all_events(const char *table, const char *group)
 
 typedef test_team team;
 
-static int deposit(const team *t, int64_t kobo)
+static int
+deposit(const team *t, int64_t kobo)
 {
 	return test_world_deposit(&w, t->group, &t->owner, kobo);
 }
 
-static void make_team(team *t, const char *tag, int64_t funds)
+static void
+make_team(team *t, const char *tag, int64_t funds)
 {
 	test_world_team(&w, t, tag, "Events team", TEST_TEAM_PINS | TEST_TEAM_MEMBER_PIN);
 	if (funds)
 		assert_int_equal(deposit(t, funds), 0);
 }
 
-static int request(const team *t, const test_user *as, int64_t kobo, const char *account,
-		   const char *pin, const char *key, Kolo__Withdrawals__V1__Withdrawal **out)
+static int
+request(const team *t, const test_user *as, int64_t kobo, const char *account, const char *pin,
+	const char *key, Kolo__Withdrawals__V1__Withdrawal **out)
 {
 	return test_world_withdraw(&w, t->group, as, kobo, account, pin, key, out);
 }
 
-static int act(const char *method, const char *id, const test_user *as, const char *pin,
-	       Kolo__Withdrawals__V1__Withdrawal **out)
+static int
+act(const char *method, const char *id, const test_user *as, const char *pin,
+    Kolo__Withdrawals__V1__Withdrawal **out)
 {
 	/* Approve, Decline and RetryPayout requests share their first fields. */
 	Kolo__Withdrawals__V1__DeclineWithdrawalRequest decline =
@@ -128,7 +136,8 @@ static int act(const char *method, const char *id, const test_user *as, const ch
 
 /* --- withdrawals ------------------------------------------------------------------- */
 
-static void test_withdrawal_requested_approved_paid_once_each(void **state)
+static void
+test_withdrawal_requested_approved_paid_once_each(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
@@ -150,8 +159,8 @@ static void test_withdrawal_requested_approved_paid_once_each(void **state)
 	assert_newest(WO, "withdrawal.requested", t.group, "data->'beneficiary'->>'bank_code'",
 		      "058");
 	/* Never the whole account number. */
-	assert_newest(WO, "withdrawal.requested", t.group,
-		      "(data::text LIKE '%0123456789%')::text", "false");
+	assert_newest(WO, "withdrawal.requested", t.group, "(data::text LIKE '%0123456789%')::text",
+		      "false");
 	assert_newest(WO, "withdrawal.requested", t.group, "data->>'approvals_required'", "2");
 	assert_newest(WO, "withdrawal.requested", t.group, "(data->>'expires_at' <> '')::text",
 		      "true");
@@ -178,18 +187,23 @@ static void test_withdrawal_requested_approved_paid_once_each(void **state)
 	assert_newest(WO, "withdrawal.paid", t.group, "data->>'payout_id'", done->payout->id);
 	assert_newest(WO, "withdrawal.paid", t.group, "user_id::text", t.owner.id);
 	/* Nothing more happens to it, and nothing more is told. */
-	assert_int_equal(act("ApproveWithdrawal", id, &t.owner, PIN, NULL), ERR_FAILED_PRECONDITION);
-	assert_int_equal(act("DeclineWithdrawal", id, &t.owner, PIN, NULL), ERR_FAILED_PRECONDITION);
+	assert_int_equal(act("ApproveWithdrawal", id, &t.owner, PIN, NULL),
+			 ERR_FAILED_PRECONDITION);
+	assert_int_equal(act("DeclineWithdrawal", id, &t.owner, PIN, NULL),
+			 ERR_FAILED_PRECONDITION);
 	test_world_withdrawals_pass(&w);
 	assert_int_equal(all_events(WO, t.group), 3);
 	/* In the order they happened. */
-	assert_newest(WO, "withdrawal.paid", t.group, "(seq > (SELECT max(seq) FROM "
-		      WO " WHERE type = 'withdrawal.approved'))::text", "true");
+	assert_newest(WO, "withdrawal.paid", t.group,
+		      "(seq > (SELECT max(seq) FROM " WO
+		      " WHERE type = 'withdrawal.approved'))::text",
+		      "true");
 }
 
 /* An approval short of the rule is told too (not complete); a second
  * approval by the same officer is refused and writes nothing. */
-static void test_withdrawal_approval_short_of_the_rule(void **state)
+static void
+test_withdrawal_approval_short_of_the_rule(void **state)
 {
 	team t;
 	test_user third;
@@ -198,8 +212,8 @@ static void test_withdrawal_approval_short_of_the_rule(void **state)
 	Kolo__Groups__V1__AddMemberRequest add = KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
 	Kolo__Groups__V1__AddMemberResponse *added = NULL;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
-	const test_user *const officers[] = { &t.treasurer };
-	const test_user *const two[] = { &t.treasurer, &third };
+	const test_user *const officers[] = {&t.treasurer};
+	const test_user *const two[] = {&t.treasurer, &third};
 
 	make_team(&t, "evt-short", 100000);
 	test_identity_user(&w.identity, &third, "evt-short-third");
@@ -236,7 +250,8 @@ static void test_withdrawal_approval_short_of_the_rule(void **state)
 	assert_int_equal(events(WO, "withdrawal.paid", t.group), 1);
 }
 
-static void test_withdrawal_declined_cancelled_and_expired(void **state)
+static void
+test_withdrawal_declined_cancelled_and_expired(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *a = NULL, *b = NULL, *c = NULL;
@@ -278,7 +293,8 @@ static void test_withdrawal_declined_cancelled_and_expired(void **state)
 /* A payout that fails: withdrawal.failed; a retry that fails again: a
  * second approval (the rule is met) and a second failure; closing it:
  * withdrawal.closed; and one left failed expires closed. */
-static void test_withdrawal_failed_retried_and_closed(void **state)
+static void
+test_withdrawal_failed_retried_and_closed(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL, *other = NULL;
@@ -328,8 +344,9 @@ static void test_withdrawal_failed_retried_and_closed(void **state)
 
 #define LO "ledger_outbox"
 
-static int post_credit(const char *group, const char *account, int64_t kobo, int64_t fee,
-		       const char *source, const char *reference)
+static int
+post_credit(const char *group, const char *account, int64_t kobo, int64_t fee, const char *source,
+	    const char *reference)
 {
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
 	Kolo__Ledger__V1__PostEntryResponse *resp = NULL;
@@ -346,7 +363,8 @@ static int post_credit(const char *group, const char *account, int64_t kobo, int
 	return test_world_call(&w, &w.ledger, "PostEntry", &req, &resp, NULL);
 }
 
-static void test_deposit_credited_once_and_not_for_payout_credits(void **state)
+static void
+test_deposit_credited_once_and_not_for_payout_credits(void **state)
 {
 	team t;
 	char account[64], ref[96], *entry;
@@ -365,7 +383,8 @@ static void test_deposit_credited_once_and_not_for_payout_credits(void **state)
 
 		snprintf(sql, sizeof(sql),
 			 "SELECT count(*) FROM ledger_entry WHERE id = '%s' AND amount_kobo = 25000"
-			 " AND type = 'CREDIT'", entry);
+			 " AND type = 'CREDIT'",
+			 entry);
 		assert_int_equal(test_pg_long(w.admin, sql), 1);
 	}
 	free(entry);
@@ -379,8 +398,7 @@ static void test_deposit_credited_once_and_not_for_payout_credits(void **state)
 	assert_newest(LO, "deposit.credited", t.group, "data->>'payment_channel'", "VA");
 	assert_newest(LO, "deposit.credited", t.group, "(data->>'created_at' <> '')::text", "true");
 	/* The same reference with other content: refused, nothing told. */
-	assert_int_equal(post_credit(t.group, account, 999, 0, "demo", ref),
-			 ERR_ALREADY_EXISTS);
+	assert_int_equal(post_credit(t.group, account, 999, 0, "demo", ref), ERR_ALREADY_EXISTS);
 	/* A payout's reversal credit gives back, it is no deposit. */
 	snprintf(ref, sizeof(ref), "payout-reversal:evt-%s", t.group);
 	assert_int_equal(post_credit(t.group, account, 500, 0, "payout", ref), 0);
@@ -392,7 +410,8 @@ static void test_deposit_credited_once_and_not_for_payout_credits(void **state)
 
 #define GO "groups_outbox"
 
-static void test_members_added_and_removed(void **state)
+static void
+test_members_added_and_removed(void **state)
 {
 	team t;
 	test_user joiner;
@@ -434,7 +453,8 @@ static void test_members_added_and_removed(void **state)
 	assert_int_equal(events(GO, "member.removed", t.group), 1);
 }
 
-static void test_proposal_opened_applied_and_rejected(void **state)
+static void
+test_proposal_opened_applied_and_rejected(void **state)
 {
 	team t;
 	test_user officer;
@@ -445,7 +465,7 @@ static void test_proposal_opened_applied_and_rejected(void **state)
 	Kolo__Groups__V1__CancelProposalResponse *cancelled = NULL;
 	Kolo__Groups__V1__UpdateGroupRequest up = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__UpdateGroupResponse *upd = NULL;
-	const test_user *const officers[] = { &t.treasurer };
+	const test_user *const officers[] = {&t.treasurer};
 	long opened, applied;
 
 	make_team(&t, "evt-proposal", 0);
@@ -485,13 +505,12 @@ static void test_proposal_opened_applied_and_rejected(void **state)
 	assert_non_null(upd->proposal);
 	assert_newest(GO, "proposal.opened", t.group, "data->>'kind'", "rule");
 	cancel.proposal_id = upd->proposal->id;
-	assert_int_equal(test_world_call(&w, &w.groups, "CancelProposal", &cancel, &cancelled,
-					 &t.treasurer),
-			 ERR_PERMISSION_DENIED);
+	assert_int_equal(
+		test_world_call(&w, &w.groups, "CancelProposal", &cancel, &cancelled, &t.treasurer),
+		ERR_PERMISSION_DENIED);
 	assert_int_equal(events(GO, "proposal.rejected", t.group), 0);
-	assert_int_equal(test_world_call(&w, &w.groups, "CancelProposal", &cancel, &cancelled,
-					 &t.owner),
-			 0);
+	assert_int_equal(
+		test_world_call(&w, &w.groups, "CancelProposal", &cancel, &cancelled, &t.owner), 0);
 	assert_int_equal(events(GO, "proposal.rejected", t.group), 1);
 	assert_newest(GO, "proposal.rejected", t.group, "data->>'status'", "CANCELLED");
 	assert_newest(GO, "proposal.rejected", t.group, "data->>'reason'", "cancelled");
@@ -508,7 +527,8 @@ typedef struct outbox_rpc {
 
 /* A request of descriptor d (each service has its own ReadOutboxRequest
  * and AckOutboxRequest, alike field for field), in the world's arena. */
-static ProtobufCMessage *outbox_request(const ProtobufCMessageDescriptor *d)
+static ProtobufCMessage *
+outbox_request(const ProtobufCMessageDescriptor *d)
 {
 	ProtobufCMessage *m = mem_arena_alloc(w.arena, d->sizeof_message);
 
@@ -517,7 +537,8 @@ static ProtobufCMessage *outbox_request(const ProtobufCMessageDescriptor *d)
 	return m;
 }
 
-static void *outbox_field(ProtobufCMessage *m, const char *name, int quantifier)
+static void *
+outbox_field(ProtobufCMessage *m, const char *name, int quantifier)
 {
 	const ProtobufCFieldDescriptor *f =
 		protobuf_c_message_descriptor_get_field_by_name(m->descriptor, name);
@@ -527,15 +548,16 @@ static void *outbox_field(ProtobufCMessage *m, const char *name, int quantifier)
 }
 
 /* ReadOutbox of svc as caller ("events"; NULL: a user's token as). */
-static int read_outbox(const outbox_rpc *o, int32_t limit, const char *caller,
-		       const test_user *as, Kolo__Common__V1__OutboxEvent ***events_out,
-		       size_t *n)
+static int
+read_outbox(const outbox_rpc *o, int32_t limit, const char *caller, const test_user *as,
+	    Kolo__Common__V1__OutboxEvent ***events_out, size_t *n)
 {
 	ProtobufCMessage *req = outbox_request(o->read_req);
 	/* Every service's reply is laid out as the withdrawals one. */
 	Kolo__Withdrawals__V1__ReadOutboxResponse *resp = NULL;
-	test_caller who = { .access_token = as ? as->access_token : NULL,
-			    .internal = caller != NULL, .caller = caller };
+	test_caller who = {.access_token = as ? as->access_token : NULL,
+			   .internal = caller != NULL,
+			   .caller = caller};
 	int rc;
 
 	*(int32_t *)outbox_field(req, "limit", 0) = limit;
@@ -549,12 +571,12 @@ static int read_outbox(const outbox_rpc *o, int32_t limit, const char *caller,
 	return rc;
 }
 
-static int ack_outbox(const outbox_rpc *o, char **ids, size_t n, const char *caller,
-		      int32_t *acked)
+static int
+ack_outbox(const outbox_rpc *o, char **ids, size_t n, const char *caller, int32_t *acked)
 {
 	ProtobufCMessage *req = outbox_request(o->ack_req);
 	Kolo__Withdrawals__V1__AckOutboxResponse *resp = NULL;
-	test_caller who = { .internal = 1, .caller = caller };
+	test_caller who = {.internal = 1, .caller = caller};
 	int rc;
 
 	*(char ***)outbox_field(req, "ids", 0) = ids;
@@ -567,7 +589,8 @@ static int ack_outbox(const outbox_rpc *o, char **ids, size_t n, const char *cal
 
 /* Three events straight into table (its role's grants aside: the
  * admin), of a made-up group. */
-static void seed_three(const char *table, const char *group)
+static void
+seed_three(const char *table, const char *group)
 {
 	char sql[512];
 
@@ -578,11 +601,12 @@ static void seed_three(const char *table, const char *group)
 	test_pg_ok(w.admin, sql);
 }
 
-static void check_read_and_ack(const outbox_rpc *o, const test_user *user)
+static void
+check_read_and_ack(const outbox_rpc *o, const test_user *user)
 {
 	static const char group[] = "7d1f0c2e-9a4b-4c1d-8e2f-0a1b2c3d4e5f";
 	Kolo__Common__V1__OutboxEvent **ev = NULL;
-	char *ids[3], *bad[] = { "not-a-uuid" };
+	char *ids[3], *bad[] = {"not-a-uuid"};
 	char sql[256];
 	size_t n = 0;
 	int32_t acked = -1;
@@ -648,23 +672,24 @@ static void check_read_and_ack(const outbox_rpc *o, const test_user *user)
 	assert_int_equal(test_pg_long(w.admin, sql), 0);
 }
 
-static void test_read_and_ack_every_outbox(void **state)
+static void
+test_read_and_ack_every_outbox(void **state)
 {
 	test_user user;
 	const outbox_rpc outboxes[] = {
-		{ &w.identity.service, "identity_outbox",
-		  &kolo__identity__v1__read_outbox_request__descriptor,
-		  &kolo__identity__v1__ack_outbox_request__descriptor },
-		{ &w.groups, "groups_outbox", &kolo__groups__v1__read_outbox_request__descriptor,
-		  &kolo__groups__v1__ack_outbox_request__descriptor },
-		{ &w.ledger, "ledger_outbox", &kolo__ledger__v1__read_outbox_request__descriptor,
-		  &kolo__ledger__v1__ack_outbox_request__descriptor },
-		{ &w.withdrawals, "withdrawals_outbox",
-		  &kolo__withdrawals__v1__read_outbox_request__descriptor,
-		  &kolo__withdrawals__v1__ack_outbox_request__descriptor },
-		{ &w.payments, "payments_outbox",
-		  &kolo__payments__v1__read_outbox_request__descriptor,
-		  &kolo__payments__v1__ack_outbox_request__descriptor },
+		{&w.identity.service, "identity_outbox",
+		 &kolo__identity__v1__read_outbox_request__descriptor,
+		 &kolo__identity__v1__ack_outbox_request__descriptor},
+		{&w.groups, "groups_outbox", &kolo__groups__v1__read_outbox_request__descriptor,
+		 &kolo__groups__v1__ack_outbox_request__descriptor},
+		{&w.ledger, "ledger_outbox", &kolo__ledger__v1__read_outbox_request__descriptor,
+		 &kolo__ledger__v1__ack_outbox_request__descriptor},
+		{&w.withdrawals, "withdrawals_outbox",
+		 &kolo__withdrawals__v1__read_outbox_request__descriptor,
+		 &kolo__withdrawals__v1__ack_outbox_request__descriptor},
+		{&w.payments, "payments_outbox",
+		 &kolo__payments__v1__read_outbox_request__descriptor,
+		 &kolo__payments__v1__ack_outbox_request__descriptor},
 	};
 
 	test_identity_user(&w.identity, &user, "evt-reader");
@@ -672,7 +697,8 @@ static void test_read_and_ack_every_outbox(void **state)
 		check_read_and_ack(&outboxes[i], &user);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_withdrawal_requested_approved_paid_once_each,

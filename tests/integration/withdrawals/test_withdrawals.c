@@ -24,14 +24,14 @@
 #include "test_world.h"
 #include "withdrawals.h"
 
-#define PIN TEST_PIN
-#define W_PENDING KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING
-#define W_APPROVED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_APPROVED
-#define W_DECLINED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_DECLINED
-#define W_PAID KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAID
+#define PIN		TEST_PIN
+#define W_PENDING	KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PENDING
+#define W_APPROVED	KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_APPROVED
+#define W_DECLINED	KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_DECLINED
+#define W_PAID		KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAID
 #define W_PAYOUT_FAILED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_PAYOUT_FAILED
-#define W_CLOSED KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_CLOSED
-#define GOOD_ACCOUNT "0123456789"
+#define W_CLOSED	KOLO__COMMON__V1__WITHDRAWAL_STATUS__WITHDRAWAL_STATUS_CLOSED
+#define GOOD_ACCOUNT	"0123456789"
 #define FAILING_ACCOUNT "0000123456"
 
 static test_world w;
@@ -39,24 +39,28 @@ static test_world w;
 /* A group with two officers and a member, all with PINs, funded. */
 typedef test_team team;
 
-static int deposit(const team *t, int64_t kobo)
+static int
+deposit(const team *t, int64_t kobo)
 {
 	return test_world_deposit(&w, t->group, &t->owner, kobo);
 }
 
-static void fund(const team *t, int64_t kobo)
+static void
+fund(const team *t, int64_t kobo)
 {
 	assert_int_equal(deposit(t, kobo), 0);
 }
 
-static void make_team(team *t, const char *tag, int64_t funds)
+static void
+make_team(team *t, const char *tag, int64_t funds)
 {
 	test_world_team(&w, t, tag, "Withdrawals team", TEST_TEAM_PINS | TEST_TEAM_MEMBER_PIN);
 	if (funds)
 		fund(t, funds);
 }
 
-static int64_t balance(const team *t)
+static int64_t
+balance(const team *t)
 {
 	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
@@ -66,7 +70,8 @@ static int64_t balance(const team *t)
 	return resp->balance_kobo;
 }
 
-static long debits(const team *t)
+static long
+debits(const team *t)
 {
 	char sql[256];
 
@@ -76,14 +81,16 @@ static long debits(const team *t)
 	return test_pg_long(w.admin, sql);
 }
 
-static int request(const team *t, const test_user *as, int64_t kobo, const char *account,
-		   const char *pin, const char *key, Kolo__Withdrawals__V1__Withdrawal **out)
+static int
+request(const team *t, const test_user *as, int64_t kobo, const char *account, const char *pin,
+	const char *key, Kolo__Withdrawals__V1__Withdrawal **out)
 {
 	return test_world_withdraw(&w, t->group, as, kobo, account, pin, key, out);
 }
 
-static int approve(const char *id, const test_user *as, const char *pin,
-		   Kolo__Withdrawals__V1__Withdrawal **out)
+static int
+approve(const char *id, const test_user *as, const char *pin,
+	Kolo__Withdrawals__V1__Withdrawal **out)
 {
 	Kolo__Withdrawals__V1__ApproveWithdrawalRequest req =
 		KOLO__WITHDRAWALS__V1__APPROVE_WITHDRAWAL_REQUEST__INIT;
@@ -98,7 +105,8 @@ static int approve(const char *id, const test_user *as, const char *pin,
 	return rc;
 }
 
-static int decline(const char *id, const test_user *as, Kolo__Withdrawals__V1__Withdrawal **out)
+static int
+decline(const char *id, const test_user *as, Kolo__Withdrawals__V1__Withdrawal **out)
 {
 	Kolo__Withdrawals__V1__DeclineWithdrawalRequest req =
 		KOLO__WITHDRAWALS__V1__DECLINE_WITHDRAWAL_REQUEST__INIT;
@@ -114,7 +122,8 @@ static int decline(const char *id, const test_user *as, Kolo__Withdrawals__V1__W
 	return rc;
 }
 
-static Kolo__Withdrawals__V1__Withdrawal *get(const char *id, const test_user *as)
+static Kolo__Withdrawals__V1__Withdrawal *
+get(const char *id, const test_user *as)
 {
 	Kolo__Withdrawals__V1__GetWithdrawalRequest req =
 		KOLO__WITHDRAWALS__V1__GET_WITHDRAWAL_REQUEST__INIT;
@@ -127,7 +136,8 @@ static Kolo__Withdrawals__V1__Withdrawal *get(const char *id, const test_user *a
 
 /* --- the story ------------------------------------------------------------------- */
 
-static void test_request_approve_paid_once(void **state)
+static void
+test_request_approve_paid_once(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
@@ -146,7 +156,8 @@ static void test_request_approve_paid_once(void **state)
 	assert_int_equal(done->status, W_PAID);
 	assert_true(done->executed_at[0]);
 	assert_non_null(done->payout);
-	assert_int_equal(done->payout->status, KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS);
+	assert_int_equal(done->payout->status,
+			 KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_SUCCESS);
 	assert_int_equal(done->n_approvals, 2);
 	assert_int_equal(balance(&t), 60000);
 	assert_int_equal(debits(&t), 1);
@@ -158,11 +169,12 @@ static void test_request_approve_paid_once(void **state)
 }
 
 /* Adds who as TREASURER: a proposal the treasurer passes. */
-static void add_officer(const team *t, const test_user *who)
+static void
+add_officer(const team *t, const test_user *who)
 {
 	Kolo__Groups__V1__AddMemberRequest req = KOLO__GROUPS__V1__ADD_MEMBER_REQUEST__INIT;
 	Kolo__Groups__V1__AddMemberResponse *resp = NULL;
-	const test_user *const officers[] = { &t->treasurer };
+	const test_user *const officers[] = {&t->treasurer};
 
 	req.group_id = (char *)t->group;
 	req.email = (char *)who->email;
@@ -173,8 +185,9 @@ static void add_officer(const team *t, const test_user *who)
 
 /* Changes who's role; in a constituted group the change is a proposal
  * (DESIGN §12) that approvers pass. */
-static void set_role_passed_by(const team *t, const test_user *who, int role,
-			       const test_user *const *approvers, size_t n)
+static void
+set_role_passed_by(const team *t, const test_user *who, int role, const test_user *const *approvers,
+		   size_t n)
 {
 	Kolo__Groups__V1__UpdateMemberRoleRequest req =
 		KOLO__GROUPS__V1__UPDATE_MEMBER_ROLE_REQUEST__INIT;
@@ -183,22 +196,23 @@ static void set_role_passed_by(const team *t, const test_user *who, int role,
 	req.group_id = (char *)t->group;
 	req.user_id = (char *)who->id;
 	req.role = role;
-	assert_int_equal(test_world_call(&w, &w.groups, "UpdateMemberRole", &req, &resp,
-					 &t->owner),
+	assert_int_equal(test_world_call(&w, &w.groups, "UpdateMemberRole", &req, &resp, &t->owner),
 			 0);
 	test_world_pass(&w, resp->proposal, approvers, n, PIN);
 }
 
-static void set_role(const team *t, const test_user *who, int role)
+static void
+set_role(const team *t, const test_user *who, int role)
 {
-	const test_user *const officers[] = { &t->treasurer, &t->member };
+	const test_user *const officers[] = {&t->treasurer, &t->member};
 
 	set_role_passed_by(t, who, role, officers, 2);
 }
 
 /* An approval counts while its officer is one: the requester demoted to
  * member, a second officer's approval does not complete the request. */
-static void test_approvals_of_demoted_officers_do_not_count(void **state)
+static void
+test_approvals_of_demoted_officers_do_not_count(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
@@ -220,9 +234,10 @@ static void test_approvals_of_demoted_officers_do_not_count(void **state)
 }
 
 /* Declining what does not exist, without a reason: an error, not a crash. */
-static void test_declining_an_unknown_withdrawal_is_not_found(void **state)
+static void
+test_declining_an_unknown_withdrawal_is_not_found(void **state)
 {
-	static const char *const ids[] = { "9b2f4e0c-0000-4000-8000-000000000000", "x" };
+	static const char *const ids[] = {"9b2f4e0c-0000-4000-8000-000000000000", "x"};
 	team t;
 
 	(void)state;
@@ -243,7 +258,8 @@ static void test_declining_an_unknown_withdrawal_is_not_found(void **state)
 	assert_int_equal(balance(&t), 0);
 }
 
-static void test_members_and_strangers_may_not_act(void **state)
+static void
+test_members_and_strangers_may_not_act(void **state)
 {
 	team t;
 	test_user stranger;
@@ -254,7 +270,8 @@ static void test_members_and_strangers_may_not_act(void **state)
 	assert_int_equal(request(&t, &t.member, 1000, GOOD_ACCOUNT, PIN, NULL, NULL),
 			 ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "officer_only");
-	assert_int_equal(request(&t, &stranger, 1000, GOOD_ACCOUNT, PIN, NULL, NULL), ERR_NOT_FOUND);
+	assert_int_equal(request(&t, &stranger, 1000, GOOD_ACCOUNT, PIN, NULL, NULL),
+			 ERR_NOT_FOUND);
 	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
 	assert_int_equal(approve(wd->id, &t.member, PIN, NULL), ERR_PERMISSION_DENIED);
 	assert_int_equal(approve(wd->id, &stranger, PIN, NULL), ERR_NOT_FOUND);
@@ -265,7 +282,8 @@ static void test_members_and_strangers_may_not_act(void **state)
 	assert_int_equal(balance(&t), 100000);
 }
 
-static void test_wrong_pin_is_refused_and_counted(void **state)
+static void
+test_wrong_pin_is_refused_and_counted(void **state)
 {
 	team t;
 	char sql[256];
@@ -288,7 +306,8 @@ static void test_wrong_pin_is_refused_and_counted(void **state)
  * provider key (issue 18 finding 3): it runs only after the PIN, and it
  * counts against the requesting officer's resolution limit, so
  * CreateWithdrawal is no way around ResolveBankAccount's limits. */
-static void test_beneficiary_check_needs_the_pin_and_counts_against_resolve_limits(void **state)
+static void
+test_beneficiary_check_needs_the_pin_and_counts_against_resolve_limits(void **state)
 {
 	team t;
 	char sql[256];
@@ -297,8 +316,10 @@ static void test_beneficiary_check_needs_the_pin_and_counts_against_resolve_limi
 
 	make_team(&t, "resolve-limit", 50000);
 	/* A provider that names holders (the demo one is never asked). */
-	snprintf(sql, sizeof(sql), "UPDATE account SET provider = 'flutterwave'"
-		 " WHERE group_id = '%s'", t.group);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE account SET provider = 'flutterwave'"
+		 " WHERE group_id = '%s'",
+		 t.group);
 	test_pg_ok(w.admin, sql);
 	limited.resolve_per_user = 2;
 	limited.resolve_window_s = 3600;
@@ -307,8 +328,10 @@ static void test_beneficiary_check_needs_the_pin_and_counts_against_resolve_limi
 	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, "999999", NULL, NULL),
 			 ERR_PERMISSION_DENIED);
 	assert_string_equal(err_last()->reason, "pin_incorrect");
-	snprintf(sql, sizeof(sql), "SELECT coalesce(sum(hits), 0) FROM payments_rate_window"
-		 " WHERE kind = 'resolve_user' AND key = '%s'", t.owner.id);
+	snprintf(sql, sizeof(sql),
+		 "SELECT coalesce(sum(hits), 0) FROM payments_rate_window"
+		 " WHERE kind = 'resolve_user' AND key = '%s'",
+		 t.owner.id);
 	assert_int_equal(test_pg_long(w.admin, sql), 0);
 	/* The demo provider names "DEMO ACCOUNT 6789", not "Ngozi Eze". */
 	for (int i = 0; i < 2; i++) {
@@ -325,7 +348,8 @@ static void test_beneficiary_check_needs_the_pin_and_counts_against_resolve_limi
 	pay_configure(&saved);
 }
 
-static void test_bad_requests_are_refused(void **state)
+static void
+test_bad_requests_are_refused(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
@@ -336,19 +360,23 @@ static void test_bad_requests_are_refused(void **state)
 	assert_int_equal(request(&t, &t.owner, 50001, GOOD_ACCOUNT, PIN, NULL, NULL),
 			 ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "insufficient_funds");
-	assert_int_equal(request(&t, &t.owner, 0, GOOD_ACCOUNT, PIN, NULL, NULL), ERR_INVALID_ARGUMENT);
-	assert_int_equal(request(&t, &t.owner, 100, "12345", PIN, NULL, NULL), ERR_INVALID_ARGUMENT);
+	assert_int_equal(request(&t, &t.owner, 0, GOOD_ACCOUNT, PIN, NULL, NULL),
+			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(request(&t, &t.owner, 100, "12345", PIN, NULL, NULL),
+			 ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "invalid_beneficiary");
 	req.group_id = t.group;
 	req.amount_kobo = 100;
 	req.pin = PIN;
 	req.reason = "x";
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, &t.owner),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(
+		test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, &t.owner),
+		ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "invalid_beneficiary");
 }
 
-static void test_idempotency_key_returns_the_same_request(void **state)
+static void
+test_idempotency_key_returns_the_same_request(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *first = NULL, *again = NULL;
@@ -361,13 +389,15 @@ static void test_idempotency_key_returns_the_same_request(void **state)
 	assert_int_equal(request(&t, &t.owner, 2001, GOOD_ACCOUNT, PIN, "rent-dec", NULL),
 			 ERR_ALREADY_EXISTS);
 	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM withdrawal_request"
-					       " WHERE client_ref = 'rent-dec'"), 1);
+					       " WHERE client_ref = 'rent-dec'"),
+			 1);
 }
 
 /* A request with the key of an earlier one is a replay only when it is the
  * same request: another beneficiary or reason is refused, not answered
  * with the original; a true replay says so. */
-static void test_idempotency_key_replays_only_the_same_request(void **state)
+static void
+test_idempotency_key_replays_only_the_same_request(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
@@ -386,35 +416,40 @@ static void test_idempotency_key_replays_only_the_same_request(void **state)
 	req.reason = "Hall rent for December";
 	req.pin = PIN;
 	req.client_ref = "rent-same";
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
-					 &t.owner), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, &t.owner), 0);
 	assert_false(resp->replayed);
 	snprintf(id, sizeof(id), "%s", resp->withdrawal->id);
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
-					 &t.owner), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, &t.owner), 0);
 	assert_true(resp->replayed);
 	assert_string_equal(resp->withdrawal->id, id);
 	b.account_number = "0123456780";
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
-					 &t.owner), ERR_ALREADY_EXISTS);
+	assert_int_equal(
+		test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, &t.owner),
+		ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "idempotency_key_used");
 	b.account_number = GOOD_ACCOUNT;
 	b.account_name = "Someone Else";
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
-					 &t.owner), ERR_ALREADY_EXISTS);
+	assert_int_equal(
+		test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, &t.owner),
+		ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "idempotency_key_used");
 	b.account_name = "Ngozi Eze";
 	b.bank_code = "044";
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
-					 &t.owner), ERR_ALREADY_EXISTS);
+	assert_int_equal(
+		test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, &t.owner),
+		ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "idempotency_key_used");
 	b.bank_code = "058";
 	req.reason = "Something else";
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp,
-					 &t.owner), ERR_ALREADY_EXISTS);
+	assert_int_equal(
+		test_world_call(&w, &w.withdrawals, "CreateWithdrawal", &req, &resp, &t.owner),
+		ERR_ALREADY_EXISTS);
 	assert_string_equal(err_last()->reason, "idempotency_key_used");
 	assert_int_equal(test_pg_long(w.admin, "SELECT count(*) FROM withdrawal_request"
-					       " WHERE client_ref = 'rent-same'"), 1);
+					       " WHERE client_ref = 'rent-same'"),
+			 1);
 	assert_int_equal(balance(&t), 50000);
 }
 
@@ -427,11 +462,12 @@ typedef struct racer_arg {
 	int rc;
 } racer_arg;
 
-static void *racer(void *arg)
+static void *
+racer(void *arg)
 {
 	racer_arg *r = arg;
 	mem_arena *a = mem_arena_new(0);
-	test_caller who = { .access_token = r->as->access_token };
+	test_caller who = {.access_token = r->as->access_token};
 	ProtobufCMessage *resp = NULL;
 
 	if (r->approve) {
@@ -454,7 +490,8 @@ static void *racer(void *arg)
 	return NULL;
 }
 
-static void race(racer_arg *args, int n)
+static void
+race(racer_arg *args, int n)
 {
 	pthread_t threads[4];
 
@@ -472,11 +509,12 @@ typedef struct creator_arg {
 	char reason[64];
 } creator_arg;
 
-static void *creator(void *arg)
+static void *
+creator(void *arg)
 {
 	creator_arg *r = arg;
 	mem_arena *a = mem_arena_new(0);
-	test_caller who = { .access_token = r->t->owner.access_token };
+	test_caller who = {.access_token = r->t->owner.access_token};
 	Kolo__Withdrawals__V1__CreateWithdrawalRequest req =
 		KOLO__WITHDRAWALS__V1__CREATE_WITHDRAWAL_REQUEST__INIT;
 	Kolo__Withdrawals__V1__CreateWithdrawalResponse *resp = NULL;
@@ -490,8 +528,8 @@ static void *creator(void *arg)
 	req.beneficiary = &b;
 	req.reason = "Split to dodge the tier";
 	req.pin = PIN;
-	r->rc = test_call(&w.withdrawals, "CreateWithdrawal", &req.base,
-			  (ProtobufCMessage **)&resp, a, &who);
+	r->rc = test_call(&w.withdrawals, "CreateWithdrawal", &req.base, (ProtobufCMessage **)&resp,
+			  a, &who);
 	r->status = r->rc == 0 ? resp->withdrawal->status : 0;
 	snprintf(r->reason, sizeof(r->reason), "%s", r->rc == 0 ? "" : err_last()->reason);
 	mem_arena_free(a);
@@ -500,7 +538,8 @@ static void *creator(void *arg)
 }
 
 /* held and available of the team's group, as GetBalance answers them. */
-static void held_available(const team *t, int64_t *held, int64_t *available)
+static void
+held_available(const team *t, int64_t *held, int64_t *available)
 {
 	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
 	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
@@ -511,7 +550,8 @@ static void held_available(const team *t, int64_t *held, int64_t *available)
 	*available = resp->available_kobo;
 }
 
-static void assert_held(const team *t, int64_t held)
+static void
+assert_held(const team *t, int64_t held)
 {
 	int64_t h, av;
 
@@ -523,7 +563,8 @@ static void assert_held(const team *t, int64_t held)
 /* DESIGN §13: a request holds its money from the moment it is made; decline,
  * cancel, expiry and a failed payout give it back exactly once; a payout
  * captures it as its debit. */
-static void test_holds_follow_the_request(void **state)
+static void
+test_holds_follow_the_request(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
@@ -549,7 +590,8 @@ static void test_holds_follow_the_request(void **state)
 		 "WITH r AS (UPDATE withdrawal_request SET expires_at = now() AT TIME ZONE 'UTC'"
 		 " - interval '1 minute' WHERE id = '%s' RETURNING id)"
 		 " UPDATE ledger_hold SET expires_at = now() - interval '1 minute'"
-		 " WHERE reference = 'withdrawal:%s'", wd->id, wd->id);
+		 " WHERE reference = 'withdrawal:%s'",
+		 wd->id, wd->id);
 	test_pg_ok(w.admin, sql);
 	assert_held(&t, 0);
 	test_world_withdrawals_pass(&w);
@@ -569,7 +611,8 @@ static void test_holds_follow_the_request(void **state)
 	assert_int_equal(balance(&t), 35000);
 	snprintf(sql, sizeof(sql),
 		 "SELECT string_agg(coalesce(closed_reason, status), ',' ORDER BY created_at)"
-		 " FROM ledger_hold WHERE group_id = '%s'", t.group);
+		 " FROM ledger_hold WHERE group_id = '%s'",
+		 t.group);
 	{
 		char *ends = test_pg_value(w.admin, sql);
 
@@ -578,14 +621,16 @@ static void test_holds_follow_the_request(void **state)
 	}
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM withdrawal_request WHERE group_id = '%s'"
-		 " AND hold_reference IS NOT NULL", t.group);
+		 " AND hold_reference IS NOT NULL",
+		 t.group);
 	assert_int_equal(test_pg_long(w.admin, sql), 0);
 }
 
 /* DESIGN §13: two requests whose sum exceeds the balance, made at the same
  * moment: the first holds its money, the other is refused at request time;
  * the one made pays once. */
-static void test_two_withdrawals_racing_for_one_balance_pay_at_most_once(void **state)
+static void
+test_two_withdrawals_racing_for_one_balance_pay_at_most_once(void **state)
 {
 	team t;
 	creator_arg args[2];
@@ -597,7 +642,7 @@ static void test_two_withdrawals_racing_for_one_balance_pay_at_most_once(void **
 
 	make_team(&t, "race-balance", 50000);
 	for (int i = 0; i < 2; i++) {
-		args[i] = (creator_arg){ .t = &t, .amount = 40000 };
+		args[i] = (creator_arg){.t = &t, .amount = 40000};
 		pthread_create(&threads[i], NULL, creator, &args[i]);
 	}
 	for (int i = 0; i < 2; i++) {
@@ -609,8 +654,9 @@ static void test_two_withdrawals_racing_for_one_balance_pay_at_most_once(void **
 	assert_int_equal(made, 1);
 	assert_int_equal(refused, 1);
 	list.group_id = t.group;
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed,
-					 &t.owner), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed, &t.owner),
+		0);
 	assert_int_equal(listed->n_withdrawals, 1);
 	assert_int_equal(approve(listed->withdrawals[0]->id, &t.treasurer, PIN, NULL), 0);
 	assert_int_equal(get(listed->withdrawals[0]->id, &t.owner)->status, W_PAID);
@@ -618,7 +664,8 @@ static void test_two_withdrawals_racing_for_one_balance_pay_at_most_once(void **
 	assert_int_equal(balance(&t), 10000);
 }
 
-static void test_approve_racing_decline_has_one_outcome(void **state)
+static void
+test_approve_racing_decline_has_one_outcome(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *now;
@@ -626,8 +673,8 @@ static void test_approve_racing_decline_has_one_outcome(void **state)
 
 	make_team(&t, "race-decline", 50000);
 	assert_int_equal(request(&t, &t.owner, 10000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
-	args[0] = (racer_arg){ .id = wd->id, .as = &t.treasurer, .approve = 1 };
-	args[1] = (racer_arg){ .id = wd->id, .as = &t.owner, .approve = 0 };
+	args[0] = (racer_arg){.id = wd->id, .as = &t.treasurer, .approve = 1};
+	args[1] = (racer_arg){.id = wd->id, .as = &t.owner, .approve = 0};
 	race(args, 2);
 	now = get(wd->id, &t.owner);
 	assert_int_equal((args[0].rc == 0) + (args[1].rc == 0), 1);
@@ -641,7 +688,8 @@ static void test_approve_racing_decline_has_one_outcome(void **state)
 	}
 }
 
-static void test_expired_requests_cannot_be_approved_and_are_swept(void **state)
+static void
+test_expired_requests_cannot_be_approved_and_are_swept(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *now;
@@ -658,9 +706,11 @@ static void test_expired_requests_cannot_be_approved_and_are_swept(void **state)
 	assert_int_equal(balance(&t), 50000);
 }
 
-static int retry(const char *id, const test_user *as, Kolo__Withdrawals__V1__Withdrawal **out)
+static int
+retry(const char *id, const test_user *as, Kolo__Withdrawals__V1__Withdrawal **out)
 {
-	Kolo__Withdrawals__V1__RetryPayoutRequest req = KOLO__WITHDRAWALS__V1__RETRY_PAYOUT_REQUEST__INIT;
+	Kolo__Withdrawals__V1__RetryPayoutRequest req =
+		KOLO__WITHDRAWALS__V1__RETRY_PAYOUT_REQUEST__INIT;
 	Kolo__Withdrawals__V1__RetryPayoutResponse *resp = NULL;
 	int rc;
 
@@ -673,7 +723,8 @@ static int retry(const char *id, const test_user *as, Kolo__Withdrawals__V1__Wit
 }
 
 /* Entries of the group of type whose reference is LIKE pattern. */
-static long entries_like(const team *t, const char *type, const char *pattern)
+static long
+entries_like(const team *t, const char *type, const char *pattern)
 {
 	char sql[320];
 
@@ -686,7 +737,8 @@ static long entries_like(const team *t, const char *type, const char *pattern)
 
 /* A team holding 30000 kobo whose request of 20000 was approved and whose
  * payout failed (the demo provider fails that account): PAYOUT_FAILED. */
-static Kolo__Withdrawals__V1__Withdrawal *failed_payout(team *t, const char *tag)
+static Kolo__Withdrawals__V1__Withdrawal *
+failed_payout(team *t, const char *tag)
 {
 	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
 
@@ -697,7 +749,8 @@ static Kolo__Withdrawals__V1__Withdrawal *failed_payout(team *t, const char *tag
 	return done;
 }
 
-static void test_failed_payout_keeps_the_money_in_the_group(void **state)
+static void
+test_failed_payout_keeps_the_money_in_the_group(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd, *done = NULL, *retried = NULL;
@@ -705,7 +758,8 @@ static void test_failed_payout_keeps_the_money_in_the_group(void **state)
 	/* Its own state, the money back: not APPROVED for ever. */
 	wd = done = failed_payout(&t, "payout-fail");
 	assert_non_null(done->payout);
-	assert_int_equal(done->payout->status, KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED);
+	assert_int_equal(done->payout->status,
+			 KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED);
 	assert_true(done->payout->failure_reason[0]);
 	assert_int_equal(balance(&t), 30000);
 	/* A retry is a new payout attempt (it fails again for this account). */
@@ -726,7 +780,8 @@ static void test_failed_payout_keeps_the_money_in_the_group(void **state)
 }
 
 /* Finding 2: a failed payout expires like a pending request. */
-static void test_failed_payout_expires_closed(void **state)
+static void
+test_failed_payout_expires_closed(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
@@ -740,18 +795,20 @@ static void test_failed_payout_expires_closed(void **state)
 	assert_int_equal(done->status, W_CLOSED);
 	assert_string_equal(done->decline_reason, "expired");
 	assert_int_equal(balance(&t), 30000);
-	assert_int_equal(entries_like(&t, "DEBIT", "payout:%"), entries_like(&t, "CREDIT", "reversal:%"));
+	assert_int_equal(entries_like(&t, "DEBIT", "payout:%"),
+			 entries_like(&t, "CREDIT", "reversal:%"));
 }
 
 /* Finding 2: a retry counts the approvals of today's officers against
  * today's rule; an approver demoted since no longer counts, so one
  * officer alone cannot pay out with money deposited since. */
-static void test_retry_needs_todays_officers(void **state)
+static void
+test_retry_needs_todays_officers(void **state)
 {
 	team t;
 	test_user newcomer;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
-	const test_user *const newcomers[] = { &newcomer };
+	const test_user *const newcomers[] = {&newcomer};
 	char sql[256];
 
 	wd = done = failed_payout(&t, "retry-rule");
@@ -775,7 +832,8 @@ static void test_retry_needs_todays_officers(void **state)
 
 /* Finding 3: payout attempts are capped; after the last one the request
  * is CLOSED, its money back and on record. */
-static void test_payout_attempts_are_capped(void **state)
+static void
+test_payout_attempts_are_capped(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
@@ -802,7 +860,8 @@ static void test_payout_attempts_are_capped(void **state)
 /* Finding 3: a payout payments can never make (the group's account is with
  * another provider) ends PAYOUT_FAILED with the reason, not APPROVED and
  * asked for again every few seconds for ever. */
-static void test_unpayable_withdrawal_does_not_stay_approved(void **state)
+static void
+test_unpayable_withdrawal_does_not_stay_approved(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
@@ -810,8 +869,8 @@ static void test_unpayable_withdrawal_does_not_stay_approved(void **state)
 
 	make_team(&t, "unpayable", 30000);
 	assert_int_equal(request(&t, &t.owner, 20000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
-	snprintf(sql, sizeof(sql), "UPDATE account SET provider = 'flutterwave' WHERE group_id = '%s'",
-		 t.group);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE account SET provider = 'flutterwave' WHERE group_id = '%s'", t.group);
 	test_pg_ok(w.admin, sql);
 	assert_int_equal(approve(wd->id, &t.treasurer, PIN, &done), 0);
 	test_world_withdrawals_pass(&w);
@@ -828,7 +887,8 @@ static void test_unpayable_withdrawal_does_not_stay_approved(void **state)
 /* Finding 3: a request payments cannot be asked about is asked again
  * later and later (doubling from KOLO_WITHDRAWALS_PAYOUT_IDLE_S), not on
  * every pass: such rows do not fill the worker's batch. */
-static void test_unanswered_payout_asks_back_off(void **state)
+static void
+test_unanswered_payout_asks_back_off(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
@@ -842,7 +902,8 @@ static void test_unanswered_payout_asks_back_off(void **state)
 	snprintf(sql, sizeof(sql),
 		 "UPDATE withdrawal_request SET status = 'APPROVED', beneficiary ="
 		 " jsonb_set(beneficiary, '{bank_code}', '\"x\"'),"
-		 " updated_at = now() - interval '1 hour' WHERE id = '%s'", wd->id);
+		 " updated_at = now() - interval '1 hour' WHERE id = '%s'",
+		 wd->id);
 	test_pg_ok(w.admin, sql);
 	deps.payout_idle_s = 30;
 	wdr_configure(&deps);
@@ -853,7 +914,8 @@ static void test_unanswered_payout_asks_back_off(void **state)
 	wdr_configure(&deps);
 	snprintf(sql, sizeof(sql),
 		 "SELECT payout_tries || '/' || (next_payout_at > now() + interval '20 seconds')"
-		 " FROM withdrawal_request WHERE id = '%s'", wd->id);
+		 " FROM withdrawal_request WHERE id = '%s'",
+		 wd->id);
 	{
 		char *tries = test_pg_value(w.admin, sql);
 
@@ -873,11 +935,12 @@ static void test_unanswered_payout_asks_back_off(void **state)
  * CreatePayout finds no money and fails it, then a deposit, then the stale
  * copy advanced. No debit may land for the failed attempt; a retry pays
  * once. */
-static void test_stale_payout_copy_cannot_debit_a_failed_attempt(void **state)
+static void
+test_stale_payout_copy_cannot_debit_a_failed_attempt(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *w1 = NULL, *w2 = NULL, *done = NULL;
-	pay_env env = { .arena = w.arena };
+	pay_env env = {.arena = w.arena};
 	pay_payout *rows = NULL, *stale = NULL;
 	db_conn *c = NULL;
 	char sql[1024], ref[128];
@@ -899,12 +962,13 @@ static void test_stale_payout_copy_cannot_debit_a_failed_attempt(void **state)
 	/* ... and its hold lapsed (DESIGN §13 holds would otherwise keep the
 	 * money from the next request). */
 	{
-		Kolo__Ledger__V1__ReleaseHoldRequest rel = KOLO__LEDGER__V1__RELEASE_HOLD_REQUEST__INIT;
+		Kolo__Ledger__V1__ReleaseHoldRequest rel =
+			KOLO__LEDGER__V1__RELEASE_HOLD_REQUEST__INIT;
 		Kolo__Ledger__V1__ReleaseHoldResponse *released = NULL;
 
 		rel.reference = mem_arena_printf(w.arena, "withdrawal:%s", w1->id);
-		assert_int_equal(test_world_call(&w, &w.ledger, "ReleaseHold", &rel, &released,
-						 NULL), 0);
+		assert_int_equal(
+			test_world_call(&w, &w.ledger, "ReleaseHold", &rel, &released, NULL), 0);
 	}
 	/* 2. Another withdrawal drains the group. */
 	assert_int_equal(request(&t, &t.owner, 10000, GOOD_ACCOUNT, PIN, NULL, &w2), 0);
@@ -922,7 +986,8 @@ static void test_stale_payout_copy_cannot_debit_a_failed_attempt(void **state)
 	/* 4. The withdrawals worker asks for w1's payout: no money, it fails. */
 	test_world_withdrawals_pass(&w);
 	done = get(w1->id, &t.owner);
-	assert_int_equal(done->payout->status, KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED);
+	assert_int_equal(done->payout->status,
+			 KOLO__COMMON__V1__PAYOUT_STATUS__PAYOUT_STATUS_FAILED);
 	assert_string_equal(done->payout->failure_reason, "insufficient_funds");
 	/* 5. Money comes in. */
 	fund(&t, 10000);
@@ -949,13 +1014,14 @@ static void test_stale_payout_copy_cannot_debit_a_failed_attempt(void **state)
 	assert_int_equal(balance(&t), 0);
 }
 
-static void test_single_officer_rule_pays_on_request(void **state)
+static void
+test_single_officer_rule_pays_on_request(void **state)
 {
 	team t;
 	Kolo__Groups__V1__UpdateGroupRequest up = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__UpdateGroupResponse *upd = NULL;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
-	const test_user *const officers[] = { &t.treasurer };
+	const test_user *const officers[] = {&t.treasurer};
 
 	make_team(&t, "single", 20000);
 	up.group_id = t.group;
@@ -972,10 +1038,11 @@ static void test_single_officer_rule_pays_on_request(void **state)
 }
 
 /* Proposes a group change (UpdateGroup) that the treasurer passes. */
-static void change_group(const team *t, Kolo__Groups__V1__UpdateGroupRequest *up)
+static void
+change_group(const team *t, Kolo__Groups__V1__UpdateGroupRequest *up)
 {
 	Kolo__Groups__V1__UpdateGroupResponse *upd = NULL;
-	const test_user *const officers[] = { &t->treasurer };
+	const test_user *const officers[] = {&t->treasurer};
 
 	up->group_id = (char *)t->group;
 	assert_int_equal(test_world_call(&w, &w.groups, "UpdateGroup", up, &upd, &t->owner), 0);
@@ -984,12 +1051,13 @@ static void change_group(const team *t, Kolo__Groups__V1__UpdateGroupRequest *up
 
 /* A funded team whose rule is one officer, and whose one tier asks two
  * approvals above above_kobo (both passed as proposals). */
-static void tiered_team(team *t, const char *tag, int64_t funds, int64_t above_kobo)
+static void
+tiered_team(team *t, const char *tag, int64_t funds, int64_t above_kobo)
 {
 	Kolo__Groups__V1__UpdateGroupRequest rule = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__UpdateGroupRequest tiers = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__ApprovalTier tier = KOLO__GROUPS__V1__APPROVAL_TIER__INIT;
-	Kolo__Groups__V1__ApprovalTier *tier_list[] = { &tier };
+	Kolo__Groups__V1__ApprovalTier *tier_list[] = {&tier};
 
 	make_team(t, tag, funds);
 	rule.optional_rule_template_case =
@@ -1007,7 +1075,8 @@ static void tiered_team(team *t, const char *tag, int64_t funds, int64_t above_k
  * tier's threshold needs two approvals, and so does one that only crosses
  * it with what the group paid out in the 24 hours before (a split). An
  * officer who is only proposed does not count. */
-static void test_tiers_need_more_approvals_and_splitting_does_not_dodge_them(void **state)
+static void
+test_tiers_need_more_approvals_and_splitting_does_not_dodge_them(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL, *done = NULL;
@@ -1030,7 +1099,8 @@ static void test_tiers_need_more_approvals_and_splitting_does_not_dodge_them(voi
  * the group's decision lock with an approved 30000 not yet committed; a
  * request of 30000 made meanwhile waits, then needs the tier's two
  * approvals (it would be paid at once if it had not waited). */
-static void test_parallel_splits_do_not_dodge_a_tier(void **state)
+static void
+test_parallel_splits_do_not_dodge_a_tier(void **state)
 {
 	team t;
 	creator_arg arg;
@@ -1049,10 +1119,11 @@ static void test_parallel_splits_do_not_dodge_a_tier(void **state)
 		 " 'APPROVED', '%s', now())",
 		 t.group, t.group, t.owner.id);
 	test_pg_ok(other, sql);
-	arg = (creator_arg){ .t = &t };
+	arg = (creator_arg){.t = &t};
 	pthread_create(&thread, NULL, creator, &arg);
-	for (int i = 0; i < 6000 && test_pg_long(w.admin, "SELECT count(*) FROM pg_locks"
-						   " WHERE locktype = 'advisory' AND NOT granted") == 0;
+	for (int i = 0;
+	     i < 6000 && test_pg_long(w.admin, "SELECT count(*) FROM pg_locks"
+					       " WHERE locktype = 'advisory' AND NOT granted") == 0;
 	     i++)
 		usleep(5000); /* until the request waits on the decision in flight */
 	test_pg_ok(other, "COMMIT");
@@ -1063,13 +1134,15 @@ static void test_parallel_splits_do_not_dodge_a_tier(void **state)
 	assert_int_equal(balance(&t), 200000);
 	snprintf(sql, sizeof(sql),
 		 "UPDATE withdrawal_request SET status = 'DECLINED' WHERE group_id = '%s'"
-		 " AND reason = 'in flight'", t.group);
+		 " AND reason = 'in flight'",
+		 t.group);
 	test_pg_ok(w.admin, sql);
 }
 
 /* DESIGN §12: an officer whose role is only proposed is not an officer:
  * their approval is refused and the request waits. */
-static void test_a_proposed_officer_does_not_approve(void **state)
+static void
+test_a_proposed_officer_does_not_approve(void **state)
 {
 	team t;
 	test_user proposed;
@@ -1093,9 +1166,9 @@ static void test_a_proposed_officer_does_not_approve(void **state)
 	promote.group_id = t.group;
 	promote.user_id = t.member.id;
 	promote.role = KOLO__COMMON__V1__ROLE__ROLE_TREASURER;
-	assert_int_equal(test_world_call(&w, &w.groups, "UpdateMemberRole", &promote, &promoted,
-					 &t.owner),
-			 0);
+	assert_int_equal(
+		test_world_call(&w, &w.groups, "UpdateMemberRole", &promote, &promoted, &t.owner),
+		0);
 	assert_non_null(promoted->proposal);
 	assert_int_equal(approve(wd->id, &t.member, PIN, NULL), ERR_PERMISSION_DENIED);
 	done = get(wd->id, &t.owner);
@@ -1120,28 +1193,32 @@ typedef struct coalition {
 	unsigned seed;
 } coalition;
 
-static unsigned coalition_rand(coalition *k, unsigned n)
+static unsigned
+coalition_rand(coalition *k, unsigned n)
 {
 	k->seed = k->seed * 1103515245u + 12345u;
 	return (k->seed >> 16) % n;
 }
 
 /* Someone of the coalition: the owner or a member it added. */
-static const test_user *coalition_someone(coalition *k)
+static const test_user *
+coalition_someone(coalition *k)
 {
 	unsigned i = coalition_rand(k, (unsigned)k->n_fresh + 1);
 
 	return i == 0 ? &k->t.owner : &k->fresh[i - 1];
 }
 
-static void coalition_keep_proposal(coalition *k, const Kolo__Groups__V1__Proposal *p)
+static void
+coalition_keep_proposal(coalition *k, const Kolo__Groups__V1__Proposal *p)
 {
 	if (p && k->n_proposals < COALITION_STEPS)
 		snprintf(k->proposals[k->n_proposals++], 64, "%s", p->id);
 }
 
 /* The owner adds a fresh member (a plain member: immediate). */
-static void coalition_recruit(coalition *k, int step)
+static void
+coalition_recruit(coalition *k, int step)
 {
 	char tag[64];
 	test_user *u;
@@ -1157,7 +1234,8 @@ static void coalition_recruit(coalition *k, int step)
 
 /* The owner proposes what would let the coalition pay alone: one officer,
  * a fresh officer, or the honest treasurer out. */
-static void coalition_propose(coalition *k)
+static void
+coalition_propose(coalition *k)
 {
 	Kolo__Groups__V1__UpdateGroupRequest up = KOLO__GROUPS__V1__UPDATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__UpdateGroupResponse *upd = NULL;
@@ -1204,7 +1282,8 @@ static void coalition_propose(coalition *k)
 }
 
 /* Someone of the coalition approves (or objects to) one of its proposals. */
-static void coalition_vote(coalition *k, const char *method)
+static void
+coalition_vote(coalition *k, const char *method)
 {
 	Kolo__Groups__V1__ApproveProposalRequest req =
 		KOLO__GROUPS__V1__APPROVE_PROPOSAL_REQUEST__INIT;
@@ -1219,14 +1298,15 @@ static void coalition_vote(coalition *k, const char *method)
 
 /* The owner asks for money, or someone of the coalition approves or
  * retries one of its requests. */
-static void coalition_withdraw(coalition *k, unsigned what)
+static void
+coalition_withdraw(coalition *k, unsigned what)
 {
 	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
 	const char *id;
 
 	if (what == 0 || !k->n_withdrawals) {
-		if (request(&k->t, &k->t.owner, 1000 + coalition_rand(k, 40000), GOOD_ACCOUNT,
-			    PIN, NULL, &wd) == 0)
+		if (request(&k->t, &k->t.owner, 1000 + coalition_rand(k, 40000), GOOD_ACCOUNT, PIN,
+			    NULL, &wd) == 0)
 			snprintf(k->withdrawals[k->n_withdrawals++], 64, "%s", wd->id);
 		return;
 	}
@@ -1243,9 +1323,10 @@ static void coalition_withdraw(coalition *k, unsigned what)
  * number of members it added for the occasion: a coalition short of the
  * rule's two officers. Whatever it does, no money leaves and the honest
  * treasurer keeps their role. */
-static void test_a_coalition_short_of_the_rule_never_pays_out(void **state)
+static void
+test_a_coalition_short_of_the_rule_never_pays_out(void **state)
 {
-	static const unsigned seeds[] = { 7, 1234, 99991 };
+	static const unsigned seeds[] = {7, 1234, 99991};
 
 	for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++) {
 		coalition *k = calloc(1, sizeof(*k));
@@ -1281,12 +1362,14 @@ static void test_a_coalition_short_of_the_rule_never_pays_out(void **state)
 		assert_int_equal(balance(&k->t), 100000);
 		snprintf(sql, sizeof(sql),
 			 "SELECT count(*) FROM withdrawal_request WHERE group_id = '%s'"
-			 " AND status IN ('APPROVED', 'PAID')", k->t.group);
+			 " AND status IN ('APPROVED', 'PAID')",
+			 k->t.group);
 		assert_int_equal(test_pg_long(w.admin, sql), 0);
 		snprintf(sql, sizeof(sql),
 			 "SELECT string_agg(role_in_group, ',' ORDER BY role_in_group)"
 			 " FROM group_membership WHERE group_id = '%s'"
-			 " AND role_in_group <> 'MEMBER'", k->t.group);
+			 " AND role_in_group <> 'MEMBER'",
+			 k->t.group);
 		{
 			char *officers = test_pg_value(w.admin, sql);
 
@@ -1305,7 +1388,8 @@ static void test_a_coalition_short_of_the_rule_never_pays_out(void **state)
 	}
 }
 
-static void test_requester_cancels_and_lists_filter(void **state)
+static void
+test_requester_cancels_and_lists_filter(void **state)
 {
 	team t;
 	test_user stranger;
@@ -1340,32 +1424,37 @@ static void test_requester_cancels_and_lists_filter(void **state)
 	assert_int_equal(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, NULL), 0);
 	list.group_id = t.group;
 	list.status = W_DECLINED;
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed,
-					 &t.member), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed, &t.member),
+		0);
 	assert_int_equal(listed->n_withdrawals, 1);
 	list.status = 0;
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed,
-					 &t.member), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed, &t.member),
+		0);
 	assert_int_equal(listed->n_withdrawals, 2);
 	/* Each listed request carries its own approvals (its requester's). */
 	assert_int_equal(listed->withdrawals[0]->n_approvals, 1);
 	assert_string_equal(listed->withdrawals[0]->approvals[0]->user_id, t.owner.id);
 	assert_int_equal(listed->withdrawals[1]->n_approvals, 1);
 	assert_string_equal(listed->withdrawals[1]->approvals[0]->user_id, t.treasurer.id);
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed,
-					 &stranger), ERR_NOT_FOUND);
+	assert_int_equal(
+		test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed, &stranger),
+		ERR_NOT_FOUND);
 	assert_int_equal(balance(&t), 20000);
 }
 
 /* Back to the default amount bound after a test that lowered it. */
-static int restore_amount_bound(void **state)
+static int
+restore_amount_bound(void **state)
 {
 	assert_int_equal(money_set_max_kobo(MONEY_MAX_KOBO), 0);
 	return test_world_check_ledger(state);
 }
 
 /* SELECT <what> FROM <table> WHERE group_id = t's group, as a long. */
-static long of_team(const team *t, const char *what_from)
+static long
+of_team(const team *t, const char *what_from)
 {
 	char sql[256];
 
@@ -1376,7 +1465,8 @@ static long of_team(const team *t, const char *what_from)
 /* ₦250,000,000.00 (25,000,000,000 kobo, DESIGN §14) comes in, is asked
  * for, approved and paid out; one kobo more is refused at the deposit and
  * at the request, naming the maximum, and nothing is stored or held. */
-static void test_250_million_naira_in_and_out(void **state)
+static void
+test_250_million_naira_in_and_out(void **state)
 {
 	const int64_t max = 25000000000LL;
 	team t;
@@ -1415,7 +1505,8 @@ static void test_250_million_naira_in_and_out(void **state)
 
 /* KOLO_MAX_AMOUNT_KOBO lowers the bound for new deposits and requests; a
  * request admitted before it was lowered is still approved and paid. */
-static void test_a_lowered_bound_refuses_new_requests_only(void **state)
+static void
+test_a_lowered_bound_refuses_new_requests_only(void **state)
 {
 	team t;
 	Kolo__Withdrawals__V1__Withdrawal *wd, *done;
@@ -1444,32 +1535,33 @@ static void test_a_lowered_bound_refuses_new_requests_only(void **state)
 
 /* Signs who in again: *out is who with the new access token; the refresh
  * token goes to refresh (64). */
-static void sign_in(const test_user *who, test_user *out, char *refresh)
+static void
+sign_in(const test_user *who, test_user *out, char *refresh)
 {
 	Kolo__Identity__V1__LoginRequest req = KOLO__IDENTITY__V1__LOGIN_REQUEST__INIT;
 	Kolo__Identity__V1__LoginResponse *resp = NULL;
 
 	req.email = (char *)who->email;
 	req.password = "test password 123";
-	assert_int_equal(test_world_call(&w, &w.identity.service, "Login", &req, &resp, NULL),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.identity.service, "Login", &req, &resp, NULL), 0);
 	*out = *who;
 	snprintf(out->access_token, sizeof(out->access_token), "%s", resp->access_token);
 	snprintf(refresh, 64, "%s", resp->refresh_token);
 }
 
-static void sign_out_everywhere(const char *refresh)
+static void
+sign_out_everywhere(const char *refresh)
 {
 	Kolo__Identity__V1__LogoutRequest req = KOLO__IDENTITY__V1__LOGOUT_REQUEST__INIT;
 	Kolo__Identity__V1__LogoutResponse *resp = NULL;
 
 	req.refresh_token = (char *)refresh;
 	req.all_devices = 1;
-	assert_int_equal(test_world_call(&w, &w.identity.service, "Logout", &req, &resp, NULL),
-			 0);
+	assert_int_equal(test_world_call(&w, &w.identity.service, "Logout", &req, &resp, NULL), 0);
 }
 
-static int create_group_as(const test_user *as)
+static int
+create_group_as(const test_user *as)
 {
 	Kolo__Groups__V1__CreateGroupRequest req = KOLO__GROUPS__V1__CREATE_GROUP_REQUEST__INIT;
 	Kolo__Groups__V1__CreateGroupResponse *resp = NULL;
@@ -1478,22 +1570,25 @@ static int create_group_as(const test_user *as)
 	return test_world_call(&w, &w.groups, "CreateGroup", &req, &resp, as);
 }
 
-static void assert_refused(int rc, int code, const char *reason)
+static void
+assert_refused(int rc, int code, const char *reason)
 {
 	assert_int_equal(rc, code);
 	assert_string_equal(err_last()->reason, reason);
 }
 
-static long withdrawals_of(const team *t)
+static long
+withdrawals_of(const team *t)
 {
 	char sql[256];
 
-	snprintf(sql, sizeof(sql),
-		 "SELECT count(*) FROM withdrawal_request WHERE group_id = '%s'", t->group);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM withdrawal_request WHERE group_id = '%s'",
+		 t->group);
 	return test_pg_long(w.admin, sql);
 }
 
-static long groups_named(const char *name)
+static long
+groups_named(const char *name)
 {
 	char sql[256];
 
@@ -1505,7 +1600,8 @@ static long groups_named(const char *name)
  * and declines nothing and creates no group (within the services' poll of
  * identity: the test waits for the state), but still reads. Signed in
  * again, the officer acts. */
-static void test_logged_out_officers_move_no_money(void **state)
+static void
+test_logged_out_officers_move_no_money(void **state)
 {
 	team t;
 	test_user again;
@@ -1532,10 +1628,8 @@ static void test_logged_out_officers_move_no_money(void **state)
 	assert_refused(rc, ERR_UNAUTHENTICATED, "session_revoked");
 	assert_refused(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, NULL),
 		       ERR_UNAUTHENTICATED, "session_revoked");
-	assert_refused(approve(id, &t.owner, PIN, NULL), ERR_UNAUTHENTICATED,
-		       "session_revoked");
-	assert_refused(approve(id, &again, PIN, NULL), ERR_UNAUTHENTICATED,
-		       "session_revoked");
+	assert_refused(approve(id, &t.owner, PIN, NULL), ERR_UNAUTHENTICATED, "session_revoked");
+	assert_refused(approve(id, &again, PIN, NULL), ERR_UNAUTHENTICATED, "session_revoked");
 	assert_refused(decline(id, &t.owner, NULL), ERR_UNAUTHENTICATED, "session_revoked");
 	assert_refused(create_group_as(&t.owner), ERR_UNAUTHENTICATED, "session_revoked");
 	{
@@ -1547,14 +1641,13 @@ static void test_logged_out_officers_move_no_money(void **state)
 		req.group_id = t.group;
 		req.email = newcomer.email;
 		req.role = KOLO__COMMON__V1__ROLE__ROLE_MEMBER;
-		assert_refused(test_world_call(&w, &w.groups, "AddMember", &req, &resp,
-					       &t.owner),
+		assert_refused(test_world_call(&w, &w.groups, "AddMember", &req, &resp, &t.owner),
 			       ERR_UNAUTHENTICATED, "session_revoked");
 	}
 	/* Reads go on; nothing changed. */
 	get_group.group_id = t.group;
-	assert_int_equal(test_world_call(&w, &w.groups, "GetGroup", &get_group, &group,
-					 &t.owner), 0);
+	assert_int_equal(test_world_call(&w, &w.groups, "GetGroup", &get_group, &group, &t.owner),
+			 0);
 	wd = get(id, &t.owner);
 	assert_int_equal(wd->status, W_PENDING);
 	assert_int_equal(wd->n_approvals, 1);
@@ -1570,7 +1663,8 @@ static void test_logged_out_officers_move_no_money(void **state)
 
 /* While identity cannot be asked, money acts fail closed (UNAVAILABLE
  * sessions_unknown) and change nothing; reads go on. */
-static void test_money_acts_fail_closed_while_identity_is_unreachable(void **state)
+static void
+test_money_acts_fail_closed_while_identity_is_unreachable(void **state)
 {
 	team t;
 	rpc_channel *nowhere = NULL;
@@ -1578,28 +1672,28 @@ static void test_money_acts_fail_closed_while_identity_is_unreachable(void **sta
 	Kolo__Withdrawals__V1__ListWithdrawalsRequest list =
 		KOLO__WITHDRAWALS__V1__LIST_WITHDRAWALS_REQUEST__INIT;
 	Kolo__Withdrawals__V1__ListWithdrawalsResponse *listed = NULL;
-	const svc_sessions_config blind = { .poll_ms = 50, .max_stale_ms = 300 };
-	const svc_sessions_config normal = { .poll_ms = TEST_SESSIONS_POLL_MS,
-					     .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS,
-					     .caller = "withdrawals",
-					     .token = test_caller_token("withdrawals") };
+	const svc_sessions_config blind = {.poll_ms = 50, .max_stale_ms = 300};
+	const svc_sessions_config normal = {.poll_ms = TEST_SESSIONS_POLL_MS,
+					    .max_stale_ms = TEST_SESSIONS_MAX_STALE_MS,
+					    .caller = "withdrawals",
+					    .token = test_caller_token("withdrawals")};
 
 	make_team(&t, "blind", 50000);
 	assert_int_equal(request(&t, &t.treasurer, 10000, GOOD_ACCOUNT, PIN, NULL, &wd), 0);
 	/* This process now follows an identity nothing answers for. */
 	assert_int_equal(rpc_channel_open(&nowhere, "127.0.0.1:1",
-					  &kolo__identity__v1__identity_service__descriptor,
-					  NULL), 0);
+					  &kolo__identity__v1__identity_service__descriptor, NULL),
+			 0);
 	svc_sessions_stop();
 	assert_int_equal(svc_sessions_start(nowhere, &blind), 0);
-	assert_refused(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, NULL),
-		       ERR_UNAVAILABLE, "sessions_unknown");
-	assert_refused(approve(wd->id, &t.owner, PIN, NULL), ERR_UNAVAILABLE,
+	assert_refused(request(&t, &t.owner, 1000, GOOD_ACCOUNT, PIN, NULL, NULL), ERR_UNAVAILABLE,
 		       "sessions_unknown");
+	assert_refused(approve(wd->id, &t.owner, PIN, NULL), ERR_UNAVAILABLE, "sessions_unknown");
 	assert_refused(create_group_as(&t.owner), ERR_UNAVAILABLE, "sessions_unknown");
 	list.group_id = t.group;
-	assert_int_equal(test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed,
-					 &t.owner), 0);
+	assert_int_equal(
+		test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed, &t.owner),
+		0);
 	assert_int_equal(listed->n_withdrawals, 1);
 	assert_int_equal(get(wd->id, &t.owner)->n_approvals, 1);
 	assert_int_equal(balance(&t), 50000);
@@ -1611,40 +1705,67 @@ static void test_money_acts_fail_closed_while_identity_is_unreachable(void **sta
 	assert_int_equal(wd->status, W_PAID);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_request_approve_paid_once, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_250_million_naira_in_and_out, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_250_million_naira_in_and_out,
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_a_lowered_bound_refuses_new_requests_only,
 					  restore_amount_bound),
-		cmocka_unit_test_teardown(test_declining_an_unknown_withdrawal_is_not_found, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_members_and_strangers_may_not_act, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_approvals_of_demoted_officers_do_not_count, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_wrong_pin_is_refused_and_counted, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_bad_requests_are_refused, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_beneficiary_check_needs_the_pin_and_counts_against_resolve_limits,
+		cmocka_unit_test_teardown(test_declining_an_unknown_withdrawal_is_not_found,
 					  test_world_check_ledger),
-		cmocka_unit_test_teardown(test_idempotency_key_returns_the_same_request, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_idempotency_key_replays_only_the_same_request, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_two_withdrawals_racing_for_one_balance_pay_at_most_once, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_members_and_strangers_may_not_act,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_approvals_of_demoted_officers_do_not_count,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_wrong_pin_is_refused_and_counted,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_bad_requests_are_refused, test_world_check_ledger),
+		cmocka_unit_test_teardown(
+			test_beneficiary_check_needs_the_pin_and_counts_against_resolve_limits,
+			test_world_check_ledger),
+		cmocka_unit_test_teardown(test_idempotency_key_returns_the_same_request,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_idempotency_key_replays_only_the_same_request,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(
+			test_two_withdrawals_racing_for_one_balance_pay_at_most_once,
+			test_world_check_ledger),
 		cmocka_unit_test_teardown(test_holds_follow_the_request, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_approve_racing_decline_has_one_outcome, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_expired_requests_cannot_be_approved_and_are_swept, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_failed_payout_keeps_the_money_in_the_group, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_failed_payout_expires_closed, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_retry_needs_todays_officers, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_approve_racing_decline_has_one_outcome,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_expired_requests_cannot_be_approved_and_are_swept,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_failed_payout_keeps_the_money_in_the_group,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_failed_payout_expires_closed,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_retry_needs_todays_officers,
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_payout_attempts_are_capped, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_unpayable_withdrawal_does_not_stay_approved, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_unanswered_payout_asks_back_off, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_stale_payout_copy_cannot_debit_a_failed_attempt, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_single_officer_rule_pays_on_request, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_tiers_need_more_approvals_and_splitting_does_not_dodge_them, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_a_proposed_officer_does_not_approve, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_parallel_splits_do_not_dodge_a_tier, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_a_coalition_short_of_the_rule_never_pays_out, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_requester_cancels_and_lists_filter, test_world_check_ledger),
-		cmocka_unit_test_teardown(test_logged_out_officers_move_no_money, test_world_check_ledger),
+		cmocka_unit_test_teardown(test_unpayable_withdrawal_does_not_stay_approved,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_unanswered_payout_asks_back_off,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_stale_payout_copy_cannot_debit_a_failed_attempt,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_single_officer_rule_pays_on_request,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(
+			test_tiers_need_more_approvals_and_splitting_does_not_dodge_them,
+			test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_proposed_officer_does_not_approve,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_parallel_splits_do_not_dodge_a_tier,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_coalition_short_of_the_rule_never_pays_out,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_requester_cancels_and_lists_filter,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_logged_out_officers_move_no_money,
+					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_money_acts_fail_closed_while_identity_is_unreachable,
 					  test_world_check_ledger),
 	};

@@ -14,21 +14,26 @@
 
 #define NAIRA "\xE2\x82\xA6"
 
-static unsigned channels(const char *type, evs_recipient r)
+static unsigned
+channels(const char *type, evs_recipient r)
 {
 	return evs_channels(evt_type_find(type), &r);
 }
 
 /* deposit.allocated: the member credited and the one it was taken from,
  * always; never the officer; nobody else. */
-static void test_an_allocation_is_told_to_its_two_members(void **state)
+static void
+test_an_allocation_is_told_to_its_two_members(void **state)
 {
-	evs_recipient credited = { .is_member = 1, .is_subject = 1, .email_verified = 1 };
-	evs_recipient previous = { .is_member = 1, .is_previous = 1, .email_verified = 1,
-				   .has_phone = 1 };
-	evs_recipient officer = { .is_member = 1, .is_officer = 1, .is_actor = 1,
-				  .email_verified = 1, .chose_email = 1 };
-	evs_recipient other = { .is_member = 1, .email_verified = 1, .chose_email = 1 };
+	evs_recipient credited = {.is_member = 1, .is_subject = 1, .email_verified = 1};
+	evs_recipient previous = {
+		.is_member = 1, .is_previous = 1, .email_verified = 1, .has_phone = 1};
+	evs_recipient officer = {.is_member = 1,
+				 .is_officer = 1,
+				 .is_actor = 1,
+				 .email_verified = 1,
+				 .chose_email = 1};
+	evs_recipient other = {.is_member = 1, .email_verified = 1, .chose_email = 1};
 
 	(void)state;
 	assert_int_equal(channels(EVT_DEPOSIT_ALLOCATED, credited), EVS_CH_EMAIL);
@@ -40,11 +45,12 @@ static void test_an_allocation_is_told_to_its_two_members(void **state)
 	assert_true(evt_type_find(EVT_DEPOSIT_ALLOCATED)->partner_visible);
 }
 
-static void test_officers_are_always_told_of_what_waits_for_them(void **state)
+static void
+test_officers_are_always_told_of_what_waits_for_them(void **state)
 {
-	evs_recipient officer = { .is_member = 1, .is_officer = 1, .email_verified = 1,
-				  .has_phone = 1 };
-	evs_recipient member = { .is_member = 1, .email_verified = 1, .has_phone = 1 };
+	evs_recipient officer = {
+		.is_member = 1, .is_officer = 1, .email_verified = 1, .has_phone = 1};
+	evs_recipient member = {.is_member = 1, .email_verified = 1, .has_phone = 1};
 
 	assert_int_equal(channels(EVT_WITHDRAWAL_REQUESTED, officer), EVS_CH_EMAIL | EVS_CH_SMS);
 	assert_int_equal(channels(EVT_PROPOSAL_OPENED, officer), EVS_CH_EMAIL | EVS_CH_SMS);
@@ -58,9 +64,10 @@ static void test_officers_are_always_told_of_what_waits_for_them(void **state)
 	assert_int_equal(channels(EVT_WITHDRAWAL_REQUESTED, officer), 0);
 }
 
-static void test_members_get_what_they_chose_where_they_can(void **state)
+static void
+test_members_get_what_they_chose_where_they_can(void **state)
 {
-	evs_recipient m = { .is_member = 1, .chose_email = 1, .email_verified = 1 };
+	evs_recipient m = {.is_member = 1, .chose_email = 1, .email_verified = 1};
 
 	assert_int_equal(channels(EVT_DEPOSIT_CREDITED, m), EVS_CH_EMAIL);
 	m.chose_sms = 1; /* no phone: no SMS */
@@ -76,12 +83,13 @@ static void test_members_get_what_they_chose_where_they_can(void **state)
 /* Only people who would be told on some channel are looked up at identity:
  * a member who chose nothing is not, an officer of what waits for them is,
  * whatever contacts either has; the actor never is. */
-static void test_only_those_who_would_be_told_are_looked_up(void **state)
+static void
+test_only_those_who_would_be_told_are_looked_up(void **state)
 {
-	evs_recipient quiet = { .is_member = 1 };
-	evs_recipient chose = { .is_member = 1, .chose_sms = 1 };
-	evs_recipient officer = { .is_member = 1, .is_officer = 1 };
-	evs_recipient actor = { .is_member = 1, .is_officer = 1, .is_actor = 1 };
+	evs_recipient quiet = {.is_member = 1};
+	evs_recipient chose = {.is_member = 1, .chose_sms = 1};
+	evs_recipient officer = {.is_member = 1, .is_officer = 1};
+	evs_recipient actor = {.is_member = 1, .is_officer = 1, .is_actor = 1};
 
 	assert_false(evs_wants(evt_type_find(EVT_DEPOSIT_CREDITED), &quiet));
 	assert_true(evs_wants(evt_type_find(EVT_DEPOSIT_CREDITED), &chose));
@@ -90,21 +98,23 @@ static void test_only_those_who_would_be_told_are_looked_up(void **state)
 	assert_false(evs_wants(evt_type_find(EVT_WITHDRAWAL_REQUESTED), &actor));
 }
 
-static void test_the_subject_is_told_even_out_of_the_group(void **state)
+static void
+test_the_subject_is_told_even_out_of_the_group(void **state)
 {
-	evs_recipient removed = { .is_subject = 1, .email_verified = 1 };
+	evs_recipient removed = {.is_subject = 1, .email_verified = 1};
 
 	assert_int_equal(channels(EVT_MEMBER_REMOVED, removed), EVS_CH_EMAIL);
 	assert_int_equal(channels(EVT_DEPOSIT_CREDITED, removed), 0);
 	assert_int_equal(evs_channels(NULL, &removed), 0);
 }
 
-static void test_choices_are_catalogue_types_members_choose(void **state)
+static void
+test_choices_are_catalogue_types_members_choose(void **state)
 {
-	char *good[] = { "deposit.credited", "withdrawal.paid" };
-	char *unknown[] = { "deposit.credited", "deposit.stolen" };
-	char *code[] = { "user.email_code" };
-	char *twice[] = { "withdrawal.paid", "withdrawal.paid" };
+	char *good[] = {"deposit.credited", "withdrawal.paid"};
+	char *unknown[] = {"deposit.credited", "deposit.stolen"};
+	char *code[] = {"user.email_code"};
+	char *twice[] = {"withdrawal.paid", "withdrawal.paid"};
 
 	assert_int_equal(evs_check_choices(good, 2), 0);
 	assert_int_equal(evs_check_choices(NULL, 0), 0);
@@ -116,7 +126,8 @@ static void test_choices_are_catalogue_types_members_choose(void **state)
 	assert_string_equal(err_last()->reason, "duplicate_event_type");
 }
 
-static void test_production_refuses_the_mail_dir(void **state)
+static void
+test_production_refuses_the_mail_dir(void **state)
 {
 	/* Development (the demo provider): the mail dir is the default. */
 	assert_int_equal(evs_check_delivery("demo", "", "", 0, 0), 0);
@@ -138,7 +149,8 @@ static void test_production_refuses_the_mail_dir(void **state)
 			 0);
 }
 
-static void test_partners_see_only_catalogue_types_marked_visible(void **state)
+static void
+test_partners_see_only_catalogue_types_marked_visible(void **state)
 {
 	size_t n = 0;
 	const evt_type *types = evt_types(&n);
@@ -154,7 +166,8 @@ static void test_partners_see_only_catalogue_types_marked_visible(void **state)
 		assert_int_equal(evs_partner_sees(types[i].name), types[i].partner_visible);
 }
 
-static void test_a_stream_asks_again_before_sending_or_when_due(void **state)
+static void
+test_a_stream_asks_again_before_sending_or_when_due(void **state)
 {
 	assert_true(evs_watch_recheck_due(1, 1000, 999, 30000));
 	assert_false(evs_watch_recheck_due(0, 1000, 999, 30000));
@@ -162,7 +175,8 @@ static void test_a_stream_asks_again_before_sending_or_when_due(void **state)
 	assert_true(evs_watch_recheck_due(0, 30999, 999, 30000));
 }
 
-static void test_an_idle_stream_waits_until_its_next_check(void **state)
+static void
+test_an_idle_stream_waits_until_its_next_check(void **state)
 {
 	assert_int_equal(evs_watch_idle_ms(1000, 1000, 30000), 30000);
 	assert_int_equal(evs_watch_idle_ms(30999, 999, 30000), 0);
@@ -170,7 +184,8 @@ static void test_an_idle_stream_waits_until_its_next_check(void **state)
 	assert_int_equal(evs_watch_idle_ms(10999, 999, 30000), 20000);
 }
 
-static void test_a_user_opens_at_most_the_cap_of_streams(void **state)
+static void
+test_a_user_opens_at_most_the_cap_of_streams(void **state)
 {
 	assert_true(evs_watch_may_open(0, 4));
 	assert_true(evs_watch_may_open(3, 4));
@@ -180,7 +195,8 @@ static void test_a_user_opens_at_most_the_cap_of_streams(void **state)
 	assert_false(evs_watch_may_open(EVS_WATCH_PER_USER, 0));
 }
 
-static void test_the_poller_wakes_a_stream_only_past_what_it_saw(void **state)
+static void
+test_the_poller_wakes_a_stream_only_past_what_it_saw(void **state)
 {
 	assert_true(evs_watch_has_news(8, 7));
 	assert_false(evs_watch_has_news(7, 7));
@@ -188,7 +204,8 @@ static void test_the_poller_wakes_a_stream_only_past_what_it_saw(void **state)
 	assert_false(evs_watch_has_news(5, 9));
 }
 
-static void test_backoff_doubles_to_an_hour(void **state)
+static void
+test_backoff_doubles_to_an_hour(void **state)
 {
 	assert_int_equal(evs_backoff_s(1), 30);
 	assert_int_equal(evs_backoff_s(2), 60);
@@ -197,7 +214,8 @@ static void test_backoff_doubles_to_an_hour(void **state)
 	assert_int_equal(evs_backoff_s(100), 3600);
 }
 
-static void test_only_a_peer_that_cannot_answer_stops_the_fanout(void **state)
+static void
+test_only_a_peer_that_cannot_answer_stops_the_fanout(void **state)
 {
 	assert_true(evs_fanout_retry_later(ERR_UNAVAILABLE));
 	assert_true(evs_fanout_retry_later(ERR_DEADLINE_EXCEEDED));
@@ -212,7 +230,8 @@ static void test_only_a_peer_that_cannot_answer_stops_the_fanout(void **state)
 	assert_true(evs_fanout_retry_later(ERR_RESOURCE_EXHAUSTED));
 }
 
-static void test_naira_has_the_sign_commas_and_kobo(void **state)
+static void
+test_naira_has_the_sign_commas_and_kobo(void **state)
 {
 	char out[EVS_NAIRA_MAX];
 
@@ -228,11 +247,13 @@ static void test_naira_has_the_sign_commas_and_kobo(void **state)
 	assert_string_equal(out, "-" NAIRA "92,233,720,368,547,758.08");
 }
 
-static void test_a_withdrawal_request_says_what_and_what_to_do(void **state)
+static void
+test_a_withdrawal_request_says_what_and_what_to_do(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
-	evs_event e = { .id = "e1", .type = EVT_WITHDRAWAL_REQUESTED,
-			.data_json = "{\"amount_kobo\": 123456, \"reason\": \"Hall\\r\\nBcc: x\"}" };
+	evs_event e = {.id = "e1",
+		       .type = EVT_WITHDRAWAL_REQUESTED,
+		       .data_json = "{\"amount_kobo\": 123456, \"reason\": \"Hall\\r\\nBcc: x\"}"};
 	evs_rendered r;
 
 	assert_int_equal(evs_render(&r, a, &e, "Ajo <b>&", "https://kolo.example"), 0);
@@ -250,10 +271,11 @@ static void test_a_withdrawal_request_says_what_and_what_to_do(void **state)
 	mem_arena_free(a);
 }
 
-static void test_without_a_name_the_group_is_your_group(void **state)
+static void
+test_without_a_name_the_group_is_your_group(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
-	evs_event e = { .id = "e4", .type = EVT_DEPOSIT_CREDITED, .data_json = "{}" };
+	evs_event e = {.id = "e4", .type = EVT_DEPOSIT_CREDITED, .data_json = "{}"};
 	evs_rendered r;
 
 	assert_int_equal(evs_render(&r, a, &e, "", ""), 0);
@@ -265,11 +287,13 @@ static void test_without_a_name_the_group_is_your_group(void **state)
 	mem_arena_free(a);
 }
 
-static void test_an_email_code_stands_on_its_own_line(void **state)
+static void
+test_an_email_code_stands_on_its_own_line(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
-	evs_event e = { .id = "e2", .type = EVT_EMAIL_CODE,
-			.data_json = "{\"email\": \"a@b.ng\", \"code\": \"123456\"}" };
+	evs_event e = {.id = "e2",
+		       .type = EVT_EMAIL_CODE,
+		       .data_json = "{\"email\": \"a@b.ng\", \"code\": \"123456\"}"};
 	evs_rendered r;
 	char *msg = NULL;
 	size_t len = 0;
@@ -293,11 +317,12 @@ static void test_an_email_code_stands_on_its_own_line(void **state)
 	mem_arena_free(a);
 }
 
-static void test_a_subject_beyond_ascii_is_an_encoded_word(void **state)
+static void
+test_a_subject_beyond_ascii_is_an_encoded_word(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
-	evs_event e = { .id = "e3", .type = EVT_DEPOSIT_CREDITED,
-			.data_json = "{\"amount_kobo\": 100}" };
+	evs_event e = {
+		.id = "e3", .type = EVT_DEPOSIT_CREDITED, .data_json = "{\"amount_kobo\": 100}"};
 	evs_rendered r;
 	char *msg = NULL;
 	size_t len = 0;
@@ -310,9 +335,10 @@ static void test_a_subject_beyond_ascii_is_an_encoded_word(void **state)
 }
 
 /* The message of a rendered text r (subject, text) for the tests below. */
-static char *message_of(mem_arena *a, const char *subject, const char *text)
+static char *
+message_of(mem_arena *a, const char *subject, const char *text)
 {
-	evs_rendered r = { .subject = subject, .text = text, .html = "<p>x</p>", .sms = "x" };
+	evs_rendered r = {.subject = subject, .text = text, .html = "<p>x</p>", .sms = "x"};
 	char *msg = NULL;
 	size_t len = 0;
 
@@ -321,7 +347,8 @@ static char *message_of(mem_arena *a, const char *subject, const char *text)
 	return msg;
 }
 
-static void test_a_header_never_carries_control_characters(void **state)
+static void
+test_a_header_never_carries_control_characters(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
 	char *msg = message_of(a, "Dues\x01 for\tMay\x7f!", "x\n");
@@ -336,7 +363,8 @@ static void test_a_header_never_carries_control_characters(void **state)
 
 /* Decodes the encoded words of msg's Subject (each checked to be at most
  * 75 characters and whole UTF-8) into out. */
-static void subject_words(const char *msg, char *out, size_t cap)
+static void
+subject_words(const char *msg, char *out, size_t cap)
 {
 	const char *p = strstr(msg, "Subject: ") + 9;
 	size_t len = 0;
@@ -363,7 +391,8 @@ static void subject_words(const char *msg, char *out, size_t cap)
 	out[len] = '\0';
 }
 
-static void test_a_long_subject_is_split_into_encoded_words(void **state)
+static void
+test_a_long_subject_is_split_into_encoded_words(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
 	char subject[400] = "", decoded[512];
@@ -377,7 +406,8 @@ static void test_a_long_subject_is_split_into_encoded_words(void **state)
 
 /* libcurl doubles a line's leading "." when it sends over SMTP; the
  * message itself (and the mail dir file) is as the reader gets it. */
-static void test_a_dot_line_is_not_doubled_in_the_message(void **state)
+static void
+test_a_dot_line_is_not_doubled_in_the_message(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
 	char *msg = message_of(a, "Dots", "Before\n.\n.x\nAfter\n");
@@ -387,7 +417,8 @@ static void test_a_dot_line_is_not_doubled_in_the_message(void **state)
 	mem_arena_free(a);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_an_allocation_is_told_to_its_two_members),

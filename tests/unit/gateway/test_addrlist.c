@@ -11,7 +11,8 @@
 
 static gw_addrlist list;
 
-static void test_an_empty_list_allows_every_address(void **state)
+static void
+test_an_empty_list_allows_every_address(void **state)
 {
 	assert_int_equal(gw_addrlist_parse(&list, ""), 0);
 	assert_int_equal(list.n, 0);
@@ -21,7 +22,8 @@ static void test_an_empty_list_allows_every_address(void **state)
 	assert_true(gw_addrlist_allows(&list, "203.0.113.9"));
 }
 
-static void test_addresses_and_blocks_match_only_their_own(void **state)
+static void
+test_addresses_and_blocks_match_only_their_own(void **state)
 {
 	assert_int_equal(gw_addrlist_parse(&list, "127.0.0.1, 198.51.100.0/24,10.8.0.0/13,"
 						  "2001:db8::/32,::1"),
@@ -47,10 +49,11 @@ static void test_addresses_and_blocks_match_only_their_own(void **state)
 	assert_false(gw_addrlist_allows(&list, NULL));
 }
 
-static void test_a_bad_entry_is_refused_at_start(void **state)
+static void
+test_a_bad_entry_is_refused_at_start(void **state)
 {
-	const char *bad[] = { "1.2.3", "1.2.3.4/33", "::1/129", "1.2.3.4/", "/8",
-			      "example.com", "1.2.3.4/-1", "1.2.3.4/8x" };
+	const char *bad[] = {"1.2.3", "1.2.3.4/33",  "::1/129",	   "1.2.3.4/",
+			     "/8",    "example.com", "1.2.3.4/-1", "1.2.3.4/8x"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(gw_addrlist_parse(&list, bad[i]), ERR_INVALID_ARGUMENT);
@@ -62,7 +65,8 @@ static void test_a_bad_entry_is_refused_at_start(void **state)
 	assert_false(gw_addrlist_allows(&list, "2001:db8::1"));
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_an_empty_list_allows_every_address),

@@ -12,7 +12,8 @@
 
 static gw_cors cors;
 
-static void test_origins_parse_and_normalise(void **state)
+static void
+test_origins_parse_and_normalise(void **state)
 {
 	(void)state;
 	assert_int_equal(gw_cors_parse(&cors, ""), 0);
@@ -29,17 +30,18 @@ static void test_origins_parse_and_normalise(void **state)
 	assert_string_equal(cors.origins[3], "https://[::1]:8443");
 }
 
-static void test_bad_origins_are_refused(void **state)
+static void
+test_bad_origins_are_refused(void **state)
 {
 	static const char *const bad[] = {
-		"*",				  /* credentials never go to any origin */
+		"*", /* credentials never go to any origin */
 		"https://app.kolo.ng,*",
-		"app.kolo.ng",			  /* no scheme */
+		"app.kolo.ng", /* no scheme */
 		"ftp://app.kolo.ng",
-		"https://app.kolo.ng/",		  /* a path */
+		"https://app.kolo.ng/", /* a path */
 		"https://app.kolo.ng/app",
 		"https://app.kolo.ng?x=1",
-		"https://app.kolo.ng:443",	  /* a browser drops a default port */
+		"https://app.kolo.ng:443", /* a browser drops a default port */
 		"http://app.kolo.ng:80",
 		"https://app.kolo.ng:0",
 		"https://app.kolo.ng:99999",
@@ -60,7 +62,8 @@ static void test_bad_origins_are_refused(void **state)
 	}
 }
 
-static void test_listed_origin_gets_itself_with_credentials(void **state)
+static void
+test_listed_origin_gets_itself_with_credentials(void **state)
 {
 	gw_cors_answer a;
 
@@ -76,7 +79,8 @@ static void test_listed_origin_gets_itself_with_credentials(void **state)
 	assert_true(a.credentials);
 }
 
-static void test_other_origins_get_star_on_public_routes_only(void **state)
+static void
+test_other_origins_get_star_on_public_routes_only(void **state)
 {
 	gw_cors_answer a;
 
@@ -105,7 +109,8 @@ static void test_other_origins_get_star_on_public_routes_only(void **state)
 	assert_string_equal(gw_cors_decide(&cors, "https://app.kolo.ng", 1).allow_origin, "*");
 }
 
-static void test_public_routes_are_the_public_token_routes(void **state)
+static void
+test_public_routes_are_the_public_token_routes(void **state)
 {
 	size_t n = 0;
 
@@ -120,7 +125,8 @@ static void test_public_routes_are_the_public_token_routes(void **state)
 	assert_int_equal(n, 3);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_origins_parse_and_normalise),

@@ -8,7 +8,8 @@
 
 #include "gw.h"
 
-static void expect_field(const char *in, const char *want)
+static void
+expect_field(const char *in, const char *want)
 {
 	char out[128];
 	size_t len = 0;
@@ -19,7 +20,8 @@ static void expect_field(const char *in, const char *want)
 	assert_int_equal(len, strlen(want));
 }
 
-static void test_fields_are_quoted_only_when_needed(void **state)
+static void
+test_fields_are_quoted_only_when_needed(void **state)
 {
 	expect_field("plain", "plain");
 	expect_field("", "");
@@ -30,7 +32,8 @@ static void test_fields_are_quoted_only_when_needed(void **state)
 	expect_field("Ẹgbẹ́ ₦", "Ẹgbẹ́ ₦");
 }
 
-static void test_a_field_that_does_not_fit_is_refused_whole(void **state)
+static void
+test_a_field_that_does_not_fit_is_refused_whole(void **state)
 {
 	char out[8];
 	size_t len = 0;
@@ -42,7 +45,8 @@ static void test_a_field_that_does_not_fit_is_refused_whole(void **state)
 	assert_string_equal(out, "abc");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields_are_quoted_only_when_needed),

@@ -7,7 +7,8 @@
 
 #include "gw.h"
 
-static void test_readiness_needs_one_service_not_all(void **state)
+static void
+test_readiness_needs_one_service_not_all(void **state)
 {
 	assert_string_equal(gw_readiness(GW_N_UPSTREAMS, GW_N_UPSTREAMS), "ready");
 	assert_string_equal(gw_readiness(GW_N_UPSTREAMS - 1, GW_N_UPSTREAMS), "degraded");
@@ -15,7 +16,8 @@ static void test_readiness_needs_one_service_not_all(void **state)
 	assert_string_equal(gw_readiness(0, GW_N_UPSTREAMS), "not_ready");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_readiness_needs_one_service_not_all),

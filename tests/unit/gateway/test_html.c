@@ -10,9 +10,10 @@
 
 #include "gw.h"
 
-static void test_text_is_escaped(void **state)
+static void
+test_text_is_escaped(void **state)
 {
-	gw_html h = { 0 };
+	gw_html h = {0};
 
 	(void)state;
 	gw_html_raw(&h, "<p>");
@@ -26,9 +27,10 @@ static void test_text_is_escaped(void **state)
 }
 
 /* A formatted piece longer than any fixed scratch buffer is whole. */
-static void test_printf_is_not_truncated(void **state)
+static void
+test_printf_is_not_truncated(void **state)
 {
-	gw_html h = { 0 };
+	gw_html h = {0};
 	size_t n = 5000;
 	char *long_text = malloc(n + 1);
 
@@ -44,9 +46,10 @@ static void test_printf_is_not_truncated(void **state)
 }
 
 /* Up to GW_HTML_MAX - 1 bytes fit; one more fails, for good. */
-static void test_the_cap_fails_the_page(void **state)
+static void
+test_the_cap_fails_the_page(void **state)
 {
-	gw_html h = { 0 };
+	gw_html h = {0};
 	char *chunk = malloc(GW_HTML_MAX);
 
 	(void)state;
@@ -69,9 +72,10 @@ static void test_the_cap_fails_the_page(void **state)
 	free(h.text);
 }
 
-static void test_escaping_over_the_cap_fails(void **state)
+static void
+test_escaping_over_the_cap_fails(void **state)
 {
-	gw_html h = { 0 };
+	gw_html h = {0};
 	size_t n = GW_HTML_MAX / 4;
 	char *amps = malloc(n + 1);
 
@@ -85,10 +89,11 @@ static void test_escaping_over_the_cap_fails(void **state)
 	free(h.text);
 }
 
-static void test_a_failed_page_answers_500(void **state)
+static void
+test_a_failed_page_answers_500(void **state)
 {
-	gw_html h = { 0 };
-	gw_response resp = { 0 };
+	gw_html h = {0};
+	gw_response resp = {0};
 	char *chunk = malloc(GW_HTML_MAX + 1);
 
 	(void)state;
@@ -105,10 +110,11 @@ static void test_a_failed_page_answers_500(void **state)
 	free(chunk);
 }
 
-static void test_a_sound_page_is_the_body(void **state)
+static void
+test_a_sound_page_is_the_body(void **state)
 {
-	gw_html h = { 0 };
-	gw_response resp = { 0 };
+	gw_html h = {0};
+	gw_response resp = {0};
 
 	(void)state;
 	gw_html_raw(&h, "<p>hello</p>");
@@ -121,7 +127,8 @@ static void test_a_sound_page_is_the_body(void **state)
 	free(resp.body);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_is_escaped),

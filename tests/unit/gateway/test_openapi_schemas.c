@@ -9,12 +9,14 @@
 #include "gw.h"
 
 /* The row of routes for method path status, or NULL. */
-static json_t *route_row(json_t *all, const char *method, const char *path, int status)
+static json_t *
+route_row(json_t *all, const char *method, const char *path, int status)
 {
 	size_t i;
 	json_t *row;
 
-	json_array_foreach(json_object_get(all, "routes"), i, row) {
+	json_array_foreach(json_object_get(all, "routes"), i, row)
+	{
 		if (strcmp(json_string_value(json_object_get(row, "method")), method) == 0 &&
 		    strcmp(json_string_value(json_object_get(row, "path")), path) == 0 &&
 		    json_integer_value(json_object_get(row, "status")) == status)
@@ -23,22 +25,25 @@ static json_t *route_row(json_t *all, const char *method, const char *path, int 
 	return NULL;
 }
 
-static json_t *field(json_t *all, const char *message, const char *name)
+static json_t *
+field(json_t *all, const char *message, const char *name)
 {
-	return json_object_get(json_object_get(json_object_get(json_object_get(all, "messages"),
-								       message),
-					       "properties"),
-			       name);
+	return json_object_get(
+		json_object_get(json_object_get(json_object_get(all, "messages"), message),
+				"properties"),
+		name);
 }
 
-static const char *route_message(json_t *all, const char *method, const char *path, int status)
+static const char *
+route_message(json_t *all, const char *method, const char *path, int status)
 {
 	json_t *row = route_row(all, method, path, status);
 
 	return row ? json_string_value(json_object_get(row, "message")) : "(none)";
 }
 
-static void test_routes_name_the_message_they_write(void **state)
+static void
+test_routes_name_the_message_they_write(void **state)
 {
 	json_t *all = gw_openapi_schemas();
 
@@ -57,7 +62,8 @@ static void test_routes_name_the_message_they_write(void **state)
 	json_decref(all);
 }
 
-static void test_fields_are_described_as_pbjson_writes_them(void **state)
+static void
+test_fields_are_described_as_pbjson_writes_them(void **state)
 {
 	json_t *all = gw_openapi_schemas(), *status, *names, *approvals;
 
@@ -72,27 +78,31 @@ static void test_fields_are_described_as_pbjson_writes_them(void **state)
 	names = json_object_get(field(all, "kolo.payments.v1.Account", "status"), "enum");
 	assert_string_equal(json_string_value(json_array_get(names, 0)), "pending");
 	/* An empty *_at is absent, another empty string is "", int64 is an integer. */
-	assert_string_equal(json_string_value(json_object_get(
-				    field(all, "kolo.withdrawals.v1.Withdrawal", "executed_at"), "unset")),
-			    "absent");
-	assert_string_equal(json_string_value(json_object_get(
-				    field(all, "kolo.withdrawals.v1.Withdrawal", "reason"), "unset")),
-			    "value");
-	assert_string_equal(json_string_value(json_object_get(
-				    field(all, "kolo.withdrawals.v1.Withdrawal", "amount_kobo"), "format")),
-			    "int64");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			field(all, "kolo.withdrawals.v1.Withdrawal", "executed_at"), "unset")),
+		"absent");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			field(all, "kolo.withdrawals.v1.Withdrawal", "reason"), "unset")),
+		"value");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			field(all, "kolo.withdrawals.v1.Withdrawal", "amount_kobo"), "format")),
+		"int64");
 	/* Lists hold their element, sub-messages name theirs. */
 	approvals = field(all, "kolo.withdrawals.v1.Withdrawal", "approvals");
 	assert_string_equal(json_string_value(json_object_get(approvals, "type")), "array");
-	assert_string_equal(json_string_value(json_object_get(json_object_get(approvals, "items"),
-							      "proto")),
-			    "kolo.withdrawals.v1.Approval");
-	assert_non_null(json_object_get(json_object_get(all, "messages"),
-					"kolo.withdrawals.v1.Approval"));
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(approvals, "items"), "proto")),
+		"kolo.withdrawals.v1.Approval");
+	assert_non_null(
+		json_object_get(json_object_get(all, "messages"), "kolo.withdrawals.v1.Approval"));
 	json_decref(all);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_routes_name_the_message_they_write),

@@ -14,7 +14,8 @@
 
 #include "gw.h"
 
-static gw_rate_rule rule_of(const char *text)
+static gw_rate_rule
+rule_of(const char *text)
 {
 	gw_rate_rule r = {0};
 
@@ -23,7 +24,8 @@ static gw_rate_rule rule_of(const char *text)
 	return r;
 }
 
-static void test_parse_reads_count_per_seconds(void **state)
+static void
+test_parse_reads_count_per_seconds(void **state)
 {
 	gw_rate_rule r = {0};
 
@@ -36,7 +38,8 @@ static void test_parse_reads_count_per_seconds(void **state)
 	assert_true(r.burst == 1000000.0);
 }
 
-static void test_parse_refuses_malformed_rules(void **state)
+static void
+test_parse_refuses_malformed_rules(void **state)
 {
 	static const char *const bad[] = {
 		"0/60",	   "20/0",    "x",	    "20/60x",	"-1/5",
@@ -58,20 +61,19 @@ test_parse_refuses_out_of_range_numbers_instead_of_wrapping(void **state)
 {
 	/* 4294967316 = 2^32 + 20 and -4294967276 = -(2^32) + 20: neither is 20.
 	 */
-	static const char *const bad[] = {"4294967316/60", "-4294967276/60",
-					  "20/4294967356"};
+	static const char *const bad[] = {"4294967316/60", "-4294967276/60", "20/4294967356"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		gw_rate_rule r = {0};
 
 		if (gw_rate_parse(&r, bad[i]) != ERR_INVALID_ARGUMENT)
-			fail_msg("rule '%s' was accepted as %g/%g s", bad[i],
-				 r.burst,
+			fail_msg("rule '%s' was accepted as %g/%g s", bad[i], r.burst,
 				 r.per_second > 0 ? r.burst / r.per_second : 0);
 	}
 }
 
-static void test_burst_passes_then_the_next_waits(void **state)
+static void
+test_burst_passes_then_the_next_waits(void **state)
 {
 	static const struct {
 		const char *rule;
@@ -89,20 +91,20 @@ static void test_burst_passes_then_the_next_waits(void **state)
 		snprintf(key, sizeof(key), "burst:%s", cases[i].rule);
 		for (int n = 0; n < (int)r.burst; n++) {
 			if (gw_rate_take(&r, key, 1000.0) != 0)
-				fail_msg("%s: request %d of the burst refused",
-					 cases[i].rule, n + 1);
+				fail_msg("%s: request %d of the burst refused", cases[i].rule,
+					 n + 1);
 		}
 		w = gw_rate_take(&r, key, 1000.0);
 		if (w != cases[i].wait)
-			fail_msg("%s: waits %d s, not %d", cases[i].rule, w,
-				 cases[i].wait);
+			fail_msg("%s: waits %d s, not %d", cases[i].rule, w, cases[i].wait);
 		/* Asking again at once does not shorten nor lengthen the wait.
 		 */
 		assert_int_equal(gw_rate_take(&r, key, 1000.0), cases[i].wait);
 	}
 }
 
-static void test_tokens_refill_over_time_up_to_the_burst(void **state)
+static void
+test_tokens_refill_over_time_up_to_the_burst(void **state)
 {
 	/* One token every 2 s: halves are exact in binary, so these waits
 	 * test the refill, not rounding (see the tests below for that). */
@@ -133,7 +135,8 @@ static void test_tokens_refill_over_time_up_to_the_burst(void **state)
  * and stops at its first complaint. */
 typedef const char *(*wait_check)(int told, int exact, int allowed_after);
 
-static void for_each_exhausted_rule(const char *tag, wait_check check)
+static void
+for_each_exhausted_rule(const char *tag, wait_check check)
 {
 	for (unsigned n = 1; n <= 30; n++) {
 		for (unsigned secs = 1; secs <= 300; secs++) {
@@ -146,12 +149,9 @@ static void for_each_exhausted_rule(const char *tag, wait_check check)
 			r = rule_of(text);
 			snprintf(key, sizeof(key), "%s:%s", tag, text);
 			for (unsigned i = 0; i < n; i++)
-				assert_int_equal(gw_rate_take(&r, key, 5000.0),
-						 0);
+				assert_int_equal(gw_rate_take(&r, key, 5000.0), 0);
 			told = gw_rate_take(&r, key, 5000.0);
-			complaint = check(
-				told, exact,
-				gw_rate_take(&r, key, 5000.0 + told) == 0);
+			complaint = check(told, exact, gw_rate_take(&r, key, 5000.0 + told) == 0);
 			if (complaint)
 				fail_msg("rule %s: told to wait %d s, the next "
 					 "token is in %d s: %s",
@@ -160,48 +160,48 @@ static void for_each_exhausted_rule(const char *tag, wait_check check)
 	}
 }
 
-static const char *check_enough(int told, int exact, int allowed_after)
+static const char *
+check_enough(int told, int exact, int allowed_after)
 {
 	return allowed_after ? NULL : "refused again after waiting as told";
 }
 
-static const char *check_not_longer(int told, int exact, int allowed_after)
+static const char *
+check_not_longer(int told, int exact, int allowed_after)
 {
 	return told <= exact ? NULL : "told to wait longer than needed";
 }
 
-static void test_waiting_the_advertised_time_is_enough(void **state)
+static void
+test_waiting_the_advertised_time_is_enough(void **state)
 {
 	for_each_exhausted_rule("enough", check_enough);
 }
 
-static void test_the_advertised_wait_is_not_longer_than_needed(void **state)
+static void
+test_the_advertised_wait_is_not_longer_than_needed(void **state)
 {
 	for_each_exhausted_rule("longer", check_not_longer);
 }
 
-static void test_different_keys_are_independent(void **state)
+static void
+test_different_keys_are_independent(void **state)
 {
 	gw_rate_rule r = rule_of("2/60");
 
-	assert_int_equal(gw_rate_take(&r, "indep:login-ip:198.51.100.1", 50.0),
-			 0);
-	assert_int_equal(gw_rate_take(&r, "indep:login-ip:198.51.100.1", 50.0),
-			 0);
+	assert_int_equal(gw_rate_take(&r, "indep:login-ip:198.51.100.1", 50.0), 0);
+	assert_int_equal(gw_rate_take(&r, "indep:login-ip:198.51.100.1", 50.0), 0);
 	assert_true(gw_rate_take(&r, "indep:login-ip:198.51.100.1", 50.0) >= 1);
 	/* Another IP, and the same text under another class, are fresh. */
-	assert_int_equal(gw_rate_take(&r, "indep:login-ip:198.51.100.2", 50.0),
-			 0);
-	assert_int_equal(gw_rate_take(&r, "indep:login-ip:198.51.100.2", 50.0),
-			 0);
-	assert_int_equal(gw_rate_take(&r, "indep:pin-ip:198.51.100.1", 50.0),
-			 0);
+	assert_int_equal(gw_rate_take(&r, "indep:login-ip:198.51.100.2", 50.0), 0);
+	assert_int_equal(gw_rate_take(&r, "indep:login-ip:198.51.100.2", 50.0), 0);
+	assert_int_equal(gw_rate_take(&r, "indep:pin-ip:198.51.100.1", 50.0), 0);
 	/* The first is still limited. */
-	assert_int_equal(gw_rate_take(&r, "indep:login-ip:198.51.100.1", 50.0),
-			 30);
+	assert_int_equal(gw_rate_take(&r, "indep:login-ip:198.51.100.1", 50.0), 30);
 }
 
-static void test_many_distinct_keys_never_refuse_a_fresh_key(void **state)
+static void
+test_many_distinct_keys_never_refuse_a_fresh_key(void **state)
 {
 	gw_rate_rule r = rule_of("1/3600");
 	char key[64];
@@ -215,11 +215,11 @@ static void test_many_distinct_keys_never_refuse_a_fresh_key(void **state)
 	/* A key taken just now is remembered: the newest bucket is not evicted.
 	 */
 	snprintf(key, sizeof(key), "flood:%d", 3 * 8192 - 1);
-	assert_int_equal(gw_rate_take(&r, key, 200.0 + (3 * 8192 - 1) * 0.001),
-			 3600);
+	assert_int_equal(gw_rate_take(&r, key, 200.0 + (3 * 8192 - 1) * 0.001), 3600);
 }
 
-static void test_long_keys_are_limited_like_short_ones(void **state)
+static void
+test_long_keys_are_limited_like_short_ones(void **state)
 {
 	gw_rate_rule r = rule_of("1/60");
 	char key[200];
@@ -230,7 +230,8 @@ static void test_long_keys_are_limited_like_short_ones(void **state)
 	assert_int_equal(gw_rate_take(&r, key, 300.0), 60);
 }
 
-static void test_check_limits_a_public_route_per_ip(void **state)
+static void
+test_check_limits_a_public_route_per_ip(void **state)
 {
 	gw_rate_config cfg = {
 		.login_ip = rule_of("100/60"),
@@ -257,9 +258,9 @@ static void test_check_limits_a_public_route_per_ip(void **state)
 	assert_true(resp.retry_after >= 1 && resp.retry_after <= 30);
 	body = json_loadb(resp.body, resp.body_len, 0, NULL);
 	assert_non_null(body);
-	assert_string_equal(json_string_value(json_object_get(
-				    json_object_get(body, "error"), "code")),
-			    "rate_limited");
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(body, "error"), "code")),
+		"rate_limited");
 	json_decref(body);
 	free(resp.body);
 	memset(&resp, 0, sizeof(resp));
@@ -287,10 +288,8 @@ test_check_limits_a_login_per_account_whatever_the_case(void **state)
 	gw_route route = {"POST", "/v1/auth/login", NULL, NULL, GW_RATE_LOGIN};
 	gw_request req = {.query = "", .route_index = -1};
 	gw_response resp = {0};
-	const char *first =
-		"{\"email\":\"Check.Login@Example.NG\",\"password\":\"x\"}";
-	const char *second =
-		"{\"email\":\"check.login@example.ng\",\"password\":\"y\"}";
+	const char *first = "{\"email\":\"Check.Login@Example.NG\",\"password\":\"x\"}";
+	const char *second = "{\"email\":\"check.login@example.ng\",\"password\":\"y\"}";
 
 	gw_rate_configure(&cfg);
 	req.arena = mem_arena_new(0);
@@ -350,27 +349,23 @@ test_check_limits_a_login_per_account_whatever_the_spacing(void **state)
 	mem_arena_free(req.arena);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_reads_count_per_seconds),
 		cmocka_unit_test(test_parse_refuses_malformed_rules),
-		cmocka_unit_test(
-			test_parse_refuses_out_of_range_numbers_instead_of_wrapping),
+		cmocka_unit_test(test_parse_refuses_out_of_range_numbers_instead_of_wrapping),
 		cmocka_unit_test(test_burst_passes_then_the_next_waits),
 		cmocka_unit_test(test_tokens_refill_over_time_up_to_the_burst),
 		cmocka_unit_test(test_waiting_the_advertised_time_is_enough),
-		cmocka_unit_test(
-			test_the_advertised_wait_is_not_longer_than_needed),
+		cmocka_unit_test(test_the_advertised_wait_is_not_longer_than_needed),
 		cmocka_unit_test(test_different_keys_are_independent),
-		cmocka_unit_test(
-			test_many_distinct_keys_never_refuse_a_fresh_key),
+		cmocka_unit_test(test_many_distinct_keys_never_refuse_a_fresh_key),
 		cmocka_unit_test(test_long_keys_are_limited_like_short_ones),
 		cmocka_unit_test(test_check_limits_a_public_route_per_ip),
-		cmocka_unit_test(
-			test_check_limits_a_login_per_account_whatever_the_case),
-		cmocka_unit_test(
-			test_check_limits_a_login_per_account_whatever_the_spacing),
+		cmocka_unit_test(test_check_limits_a_login_per_account_whatever_the_case),
+		cmocka_unit_test(test_check_limits_a_login_per_account_whatever_the_spacing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

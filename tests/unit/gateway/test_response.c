@@ -10,15 +10,16 @@
 
 #include "gw.h"
 
-static void reply_free(gw_response *resp)
+static void
+reply_free(gw_response *resp)
 {
 	free(resp->body);
 	memset(resp, 0, sizeof(*resp));
 }
 
 /* Asserts resp carries exactly {"error":{"code":code,"message":message}}. */
-static void assert_error_body(const gw_response *resp, int status,
-			      const char *code, const char *message)
+static void
+assert_error_body(const gw_response *resp, int status, const char *code, const char *message)
 {
 	json_error_t error;
 	json_t *body, *e;
@@ -28,8 +29,7 @@ static void assert_error_body(const gw_response *resp, int status,
 	if (!resp->body)
 		fail_msg("status %d error reply has no body", status);
 	assert_int_equal(resp->body_len, strlen(resp->body));
-	body = json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES,
-			  &error);
+	body = json_loadb(resp->body, resp->body_len, JSON_REJECT_DUPLICATES, &error);
 	if (!body)
 		fail_msg("body is not JSON: %s", resp->body);
 	assert_true(json_is_object(body));
@@ -37,15 +37,14 @@ static void assert_error_body(const gw_response *resp, int status,
 	e = json_object_get(body, "error");
 	assert_true(json_is_object(e));
 	assert_int_equal(json_object_size(e), 2);
-	assert_string_equal(json_string_value(json_object_get(e, "code")),
-			    code);
-	assert_string_equal(json_string_value(json_object_get(e, "message")),
-			    message);
+	assert_string_equal(json_string_value(json_object_get(e, "code")), code);
+	assert_string_equal(json_string_value(json_object_get(e, "message")), message);
 	json_decref(body);
 }
 
 /* resp has a body that is a JSON error object (whatever its text). */
-static void assert_json_error(const gw_response *resp)
+static void
+assert_json_error(const gw_response *resp)
 {
 	json_t *body;
 
@@ -55,12 +54,12 @@ static void assert_json_error(const gw_response *resp)
 	if (!body)
 		fail_msg("body is not JSON: %s", resp->body);
 	assert_true(json_is_object(json_object_get(body, "error")));
-	assert_true(json_is_string(
-		json_object_get(json_object_get(body, "error"), "code")));
+	assert_true(json_is_string(json_object_get(json_object_get(body, "error"), "code")));
 	json_decref(body);
 }
 
-static void test_every_err_code_maps_to_its_http_status(void **state)
+static void
+test_every_err_code_maps_to_its_http_status(void **state)
 {
 	static const struct {
 		err_code code;
@@ -91,8 +90,7 @@ static void test_every_err_code_maps_to_its_http_status(void **state)
 		int got = gw_http_status(map[i].code);
 
 		if (got != map[i].status)
-			fail_msg("%s -> %d, not %d",
-				 err_default_reason(map[i].code), got,
+			fail_msg("%s -> %d, not %d", err_default_reason(map[i].code), got,
 				 map[i].status);
 	}
 	/* A code outside the enum is a server error, not a success. */
@@ -101,31 +99,28 @@ static void test_every_err_code_maps_to_its_http_status(void **state)
 	assert_int_equal(gw_http_status((err_code)5), 500);
 }
 
-static void test_reply_error_body_is_exactly_the_error_object(void **state)
+static void
+test_reply_error_body_is_exactly_the_error_object(void **state)
 {
 	gw_response resp = {0};
 
 	gw_reply_error(&resp, 404, "group_not_found", "no such group");
 	assert_error_body(&resp, 404, "group_not_found", "no such group");
-	assert_string_equal(resp.body,
-			    "{\"error\":{\"code\":\"group_not_found\","
-			    "\"message\":\"no such group\"}}");
+	assert_string_equal(resp.body, "{\"error\":{\"code\":\"group_not_found\","
+				       "\"message\":\"no such group\"}}");
 	assert_int_equal(resp.retry_after, 0);
 	reply_free(&resp);
 
 	/* Characters that need escaping survive as the same text. */
-	gw_reply_error(
-		&resp, 400, "invalid_field",
-		"field \"name\" must be\ttext\n\\ caf\xc3\xa9 </script>");
-	assert_error_body(
-		&resp, 400, "invalid_field",
-		"field \"name\" must be\ttext\n\\ caf\xc3\xa9 </script>");
+	gw_reply_error(&resp, 400, "invalid_field",
+		       "field \"name\" must be\ttext\n\\ caf\xc3\xa9 </script>");
+	assert_error_body(&resp, 400, "invalid_field",
+			  "field \"name\" must be\ttext\n\\ caf\xc3\xa9 </script>");
 	reply_free(&resp);
 }
 
 static void
-test_reply_error_with_a_message_that_is_not_utf8_still_has_a_json_body(
-	void **state)
+test_reply_error_with_a_message_that_is_not_utf8_still_has_a_json_body(void **state)
 {
 	gw_response resp = {0};
 
@@ -137,10 +132,10 @@ test_reply_error_with_a_message_that_is_not_utf8_still_has_a_json_body(
 	reply_free(&resp);
 }
 
-static void test_reply_err_last_never_leaks_internal_messages(void **state)
+static void
+test_reply_err_last_never_leaks_internal_messages(void **state)
 {
-	static const err_code hidden[] = {ERR_INTERNAL, ERR_UNKNOWN,
-					  ERR_DATA_LOSS};
+	static const err_code hidden[] = {ERR_INTERNAL, ERR_UNKNOWN, ERR_DATA_LOSS};
 	gw_response resp = {0};
 
 	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++) {
@@ -161,15 +156,14 @@ static void test_reply_err_last_never_leaks_internal_messages(void **state)
 	reply_free(&resp);
 }
 
-static void test_reply_err_last_passes_client_errors_through(void **state)
+static void
+test_reply_err_last_passes_client_errors_through(void **state)
 {
 	gw_response resp = {0};
 
-	err_set(ERR_FAILED_PRECONDITION, "insufficient_funds",
-		"balance is %d kobo short", 250);
+	err_set(ERR_FAILED_PRECONDITION, "insufficient_funds", "balance is %d kobo short", 250);
 	gw_reply_err_last(&resp);
-	assert_error_body(&resp, 422, "insufficient_funds",
-			  "balance is 250 kobo short");
+	assert_error_body(&resp, 422, "insufficient_funds", "balance is 250 kobo short");
 	reply_free(&resp);
 
 	err_set(ERR_NOT_FOUND, NULL, "group not found");
@@ -186,8 +180,7 @@ static void test_reply_err_last_passes_client_errors_through(void **state)
 	for (int c = ERR_CANCELLED; c >= ERR_UNAUTHENTICATED; c--) {
 		err_code code = (err_code)c;
 
-		if (code == ERR_INTERNAL || code == ERR_UNKNOWN ||
-		    code == ERR_DATA_LOSS)
+		if (code == ERR_INTERNAL || code == ERR_UNKNOWN || code == ERR_DATA_LOSS)
 			continue;
 		err_set(code, "why", "what");
 		gw_reply_err_last(&resp);
@@ -198,7 +191,8 @@ static void test_reply_err_last_passes_client_errors_through(void **state)
 
 /* Issue 18: identity's throttles answer RESOURCE_EXHAUSTED with a retry
  * hint; the gateway says 429 with Retry-After, like its own buckets. */
-static void test_reply_err_last_keeps_an_upstream_retry_hint(void **state)
+static void
+test_reply_err_last_keeps_an_upstream_retry_hint(void **state)
 {
 	gw_response resp = {0};
 
@@ -221,8 +215,7 @@ static void test_reply_err_last_keeps_an_upstream_retry_hint(void **state)
 }
 
 static void
-test_reply_err_last_with_a_truncated_multibyte_message_still_has_a_json_body(
-	void **state)
+test_reply_err_last_with_a_truncated_multibyte_message_still_has_a_json_body(void **state)
 {
 	gw_response resp = {0};
 	char upstream[601];
@@ -239,18 +232,17 @@ test_reply_err_last_with_a_truncated_multibyte_message_still_has_a_json_body(
 	reply_free(&resp);
 }
 
-static void test_reply_json_takes_the_reference_and_sets_the_body(void **state)
+static void
+test_reply_json_takes_the_reference_and_sets_the_body(void **state)
 {
 	gw_response resp = {0};
 
 	gw_reply_json(&resp, 201,
-		      json_pack("{s:I, s:s}", "amount_kobo",
-				(json_int_t)INT64_C(9007199254740993), "id",
-				"w1"));
+		      json_pack("{s:I, s:s}", "amount_kobo", (json_int_t)INT64_C(9007199254740993),
+				"id", "w1"));
 	assert_int_equal(resp.status, 201);
 	assert_string_equal(resp.content_type, "application/json");
-	assert_string_equal(resp.body,
-			    "{\"amount_kobo\":9007199254740993,\"id\":\"w1\"}");
+	assert_string_equal(resp.body, "{\"amount_kobo\":9007199254740993,\"id\":\"w1\"}");
 	assert_int_equal(resp.body_len, strlen(resp.body));
 	reply_free(&resp);
 
@@ -262,24 +254,20 @@ static void test_reply_json_takes_the_reference_and_sets_the_body(void **state)
 	reply_free(&resp);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_err_code_maps_to_its_http_status),
-		cmocka_unit_test(
-			test_reply_error_body_is_exactly_the_error_object),
+		cmocka_unit_test(test_reply_error_body_is_exactly_the_error_object),
 		cmocka_unit_test(
 			test_reply_error_with_a_message_that_is_not_utf8_still_has_a_json_body),
-		cmocka_unit_test(
-			test_reply_err_last_never_leaks_internal_messages),
-		cmocka_unit_test(
-			test_reply_err_last_passes_client_errors_through),
-		cmocka_unit_test(
-			test_reply_err_last_keeps_an_upstream_retry_hint),
+		cmocka_unit_test(test_reply_err_last_never_leaks_internal_messages),
+		cmocka_unit_test(test_reply_err_last_passes_client_errors_through),
+		cmocka_unit_test(test_reply_err_last_keeps_an_upstream_retry_hint),
 		cmocka_unit_test(
 			test_reply_err_last_with_a_truncated_multibyte_message_still_has_a_json_body),
-		cmocka_unit_test(
-			test_reply_json_takes_the_reference_and_sets_the_body),
+		cmocka_unit_test(test_reply_json_takes_the_reference_and_sets_the_body),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

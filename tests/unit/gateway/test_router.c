@@ -15,20 +15,22 @@
 #define USER_ID	 "a0b1c2d3-e4f5-4a6b-9c8d-7e6f5a4b3c2d"
 #define TOKEN	 "Zk3_pQ-9xY"
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	*state = mem_arena_new(0);
 	return *state ? 0 : -1;
 }
 
-static int teardown(void **state)
+static int
+teardown(void **state)
 {
 	mem_arena_free(*state);
 	return 0;
 }
 
-static int match(mem_arena *arena, gw_request *req, const char *method,
-		 const char *path)
+static int
+match(mem_arena *arena, gw_request *req, const char *method, const char *path)
 {
 	memset(req, 0, sizeof(*req));
 	req->arena = arena;
@@ -41,7 +43,8 @@ static int match(mem_arena *arena, gw_request *req, const char *method,
 }
 
 /* The value this test puts in for the parameter called name. */
-static const char *value_for(const char *name)
+static const char *
+value_for(const char *name)
 {
 	if (strcmp(name, "token") == 0)
 		return TOKEN;
@@ -51,17 +54,16 @@ static const char *value_for(const char *name)
 }
 
 /* The concrete path of a pattern: ids become UUIDs, {token} a token. */
-static char *path_of(mem_arena *arena, const char *pattern)
+static char *
+path_of(mem_arena *arena, const char *pattern)
 {
-	char *out = mem_arena_alloc(arena,
-				    strlen(pattern) + 64 * GW_MAX_PARAMS + 1);
+	char *out = mem_arena_alloc(arena, strlen(pattern) + 64 * GW_MAX_PARAMS + 1);
 	char *o = out;
 
 	for (const char *p = pattern; *p;) {
 		if (*p == '{') {
 			const char *close = strchr(p, '}');
-			char *name = mem_arena_strndup(arena, p + 1,
-						       (size_t)(close - p - 1));
+			char *name = mem_arena_strndup(arena, p + 1, (size_t)(close - p - 1));
 
 			o += sprintf(o, "%s", value_for(name));
 			p = close + 1;
@@ -73,7 +75,8 @@ static char *path_of(mem_arena *arena, const char *pattern)
 	return out;
 }
 
-static size_t params_in(const char *pattern)
+static size_t
+params_in(const char *pattern)
 {
 	size_t n = 0;
 
@@ -82,7 +85,8 @@ static size_t params_in(const char *pattern)
 	return n;
 }
 
-static void test_every_route_matches_its_own_path_and_fills_params(void **state)
+static void
+test_every_route_matches_its_own_path_and_fills_params(void **state)
 {
 	mem_arena *arena = *state;
 	gw_request req;
@@ -94,8 +98,8 @@ static void test_every_route_matches_its_own_path_and_fills_params(void **state)
 		int rc = match(arena, &req, r->method, path);
 
 		if (rc != (int)i)
-			fail_msg("%s %s (%s) matched %d, not %zu", r->method,
-				 r->pattern, path, rc, i);
+			fail_msg("%s %s (%s) matched %d, not %zu", r->method, r->pattern, path, rc,
+				 i);
 		assert_int_equal(req.n_params, params_in(r->pattern));
 		for (size_t k = 0; k < req.n_params; k++) {
 			const char *name = req.params[k].name;
@@ -113,12 +117,10 @@ test_ledger_csv_matches_the_csv_route_not_the_ledger_route(void **state)
 {
 	mem_arena *arena = *state;
 	gw_request req;
-	int rc =
-		match(arena, &req, "GET", "/v1/groups/" GROUP_ID "/ledger.csv");
+	int rc = match(arena, &req, "GET", "/v1/groups/" GROUP_ID "/ledger.csv");
 
 	assert_true(rc >= 0);
-	assert_string_equal(gw_routes[rc].pattern,
-			    "/v1/groups/{id}/ledger.csv");
+	assert_string_equal(gw_routes[rc].pattern, "/v1/groups/{id}/ledger.csv");
 	assert_int_equal(req.n_params, 1);
 	assert_string_equal(req.params[0].name, "id");
 	assert_string_equal(req.params[0].value, GROUP_ID);
@@ -128,15 +130,12 @@ test_ledger_csv_matches_the_csv_route_not_the_ledger_route(void **state)
 	assert_string_equal(gw_routes[rc].pattern, "/v1/groups/{id}/ledger");
 
 	/* Near misses of the suffix are neither route. */
-	assert_int_equal(
-		match(arena, &req, "GET", "/v1/groups/" GROUP_ID "/ledger.cs"),
-		GW_MATCH_NO_PATH);
-	assert_int_equal(match(arena, &req, "GET",
-			       "/v1/groups/" GROUP_ID "/ledger.csvx"),
+	assert_int_equal(match(arena, &req, "GET", "/v1/groups/" GROUP_ID "/ledger.cs"),
 			 GW_MATCH_NO_PATH);
-	assert_int_equal(
-		match(arena, &req, "GET", "/v1/groups/" GROUP_ID "/ledgercsv"),
-		GW_MATCH_NO_PATH);
+	assert_int_equal(match(arena, &req, "GET", "/v1/groups/" GROUP_ID "/ledger.csvx"),
+			 GW_MATCH_NO_PATH);
+	assert_int_equal(match(arena, &req, "GET", "/v1/groups/" GROUP_ID "/ledgercsv"),
+			 GW_MATCH_NO_PATH);
 }
 
 static void
@@ -156,11 +155,11 @@ test_known_path_with_another_method_is_method_not_allowed(void **state)
 	/* Methods are case-sensitive tokens (RFC 9110). */
 	assert_int_equal(match(arena, &req, "get", "/v1/me"), GW_MATCH_OTHER_METHOD);
 	/* A bad id on a shape no route of this method has is still a 405. */
-	assert_int_equal(match(arena, &req, "PUT", "/v1/groups/not-a-uuid"),
-			 GW_MATCH_OTHER_METHOD);
+	assert_int_equal(match(arena, &req, "PUT", "/v1/groups/not-a-uuid"), GW_MATCH_OTHER_METHOD);
 }
 
-static void test_unknown_path_is_not_found(void **state)
+static void
+test_unknown_path_is_not_found(void **state)
 {
 	mem_arena *arena = *state;
 	gw_request req;
@@ -186,8 +185,8 @@ static void test_unknown_path_is_not_found(void **state)
 	}
 }
 
-static void assert_bad_param(mem_arena *arena, const char *method,
-			     const char *path, const char *param)
+static void
+assert_bad_param(mem_arena *arena, const char *method, const char *path, const char *param)
 {
 	gw_request req;
 	int rc = match(arena, &req, method, path);
@@ -199,34 +198,25 @@ static void assert_bad_param(mem_arena *arena, const char *method,
 	assert_non_null(strstr(err_last()->message, param));
 }
 
-static void test_malformed_id_is_invalid_path_parameter(void **state)
+static void
+test_malformed_id_is_invalid_path_parameter(void **state)
 {
 	mem_arena *arena = *state;
 
 	assert_bad_param(arena, "GET", "/v1/groups/not-a-uuid", "id");
 	/* One character short, one too many, a non-hex digit, no dashes. */
-	assert_bad_param(arena, "GET",
-			 "/v1/groups/3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a1",
-			 "id");
+	assert_bad_param(arena, "GET", "/v1/groups/3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a1", "id");
 	assert_bad_param(arena, "GET", "/v1/groups/" GROUP_ID "0", "id");
-	assert_bad_param(arena, "GET",
-			 "/v1/groups/3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a1g",
-			 "id");
-	assert_bad_param(arena, "GET",
-			 "/v1/groups/3f2b8c1e9a4d4e6f8b2a1c5d7e9f0a11", "id");
-	assert_bad_param(arena, "GET",
-			 "/v1/groups/3f2b8c1e-9a4d-4e6f-8b2a_1c5d7e9f0a11",
-			 "id");
+	assert_bad_param(arena, "GET", "/v1/groups/3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a1g", "id");
+	assert_bad_param(arena, "GET", "/v1/groups/3f2b8c1e9a4d4e6f8b2a1c5d7e9f0a11", "id");
+	assert_bad_param(arena, "GET", "/v1/groups/3f2b8c1e-9a4d-4e6f-8b2a_1c5d7e9f0a11", "id");
 	assert_bad_param(arena, "GET", "/v1/withdrawals/123", "id");
 	assert_bad_param(arena, "POST", "/v1/withdrawals/x/approve", "id");
 	assert_bad_param(arena, "DELETE", "/v1/me/sessions/%7Bid%7D", "id");
-	assert_bad_param(arena, "GET", "/v1/groups/not-a-uuid/ledger.csv",
-			 "id");
+	assert_bad_param(arena, "GET", "/v1/groups/not-a-uuid/ledger.csv", "id");
 	/* The second parameter is checked too, and named. */
-	assert_bad_param(arena, "PATCH",
-			 "/v1/groups/" GROUP_ID "/members/nobody", "user_id");
-	assert_bad_param(arena, "DELETE",
-			 "/v1/groups/" GROUP_ID "/members/" USER_ID "z",
+	assert_bad_param(arena, "PATCH", "/v1/groups/" GROUP_ID "/members/nobody", "user_id");
+	assert_bad_param(arena, "DELETE", "/v1/groups/" GROUP_ID "/members/" USER_ID "z",
 			 "user_id");
 	/* Tokens: URL-safe base64 only, 1..128 characters. */
 	assert_bad_param(arena, "GET", "/p/tok.en", "token");
@@ -234,7 +224,8 @@ static void test_malformed_id_is_invalid_path_parameter(void **state)
 	assert_bad_param(arena, "GET", "/v1/public/tok+en=", "token");
 }
 
-static void test_odd_paths_never_falsely_match(void **state)
+static void
+test_odd_paths_never_falsely_match(void **state)
 {
 	mem_arena *arena = *state;
 	gw_request req;
@@ -273,12 +264,13 @@ static void test_odd_paths_never_falsely_match(void **state)
 		int rc = match(arena, &req, cases[i].method, cases[i].path);
 
 		if (rc != cases[i].want)
-			fail_msg("%s '%s' gave %d, not %d", cases[i].method,
-				 cases[i].path, rc, cases[i].want);
+			fail_msg("%s '%s' gave %d, not %d", cases[i].method, cases[i].path, rc,
+				 cases[i].want);
 	}
 }
 
-static char *repeat(const char *head, char c, size_t n, const char *tail)
+static char *
+repeat(const char *head, char c, size_t n, const char *tail)
 {
 	size_t h = strlen(head), t = strlen(tail);
 	char *s = malloc(h + n + t + 1);
@@ -290,7 +282,8 @@ static char *repeat(const char *head, char c, size_t n, const char *tail)
 	return s;
 }
 
-static void test_very_long_paths_never_falsely_match(void **state)
+static void
+test_very_long_paths_never_falsely_match(void **state)
 {
 	mem_arena *arena = *state;
 	gw_request req;
@@ -326,7 +319,8 @@ static void test_very_long_paths_never_falsely_match(void **state)
 	free(path);
 }
 
-static void test_path_params_are_exactly_the_substrings(void **state)
+static void
+test_path_params_are_exactly_the_substrings(void **state)
 {
 	mem_arena *arena = *state;
 	gw_request req;
@@ -334,8 +328,7 @@ static void test_path_params_are_exactly_the_substrings(void **state)
 	int rc = match(arena, &req, "DELETE", path);
 
 	assert_true(rc >= 0);
-	assert_string_equal(gw_routes[rc].pattern,
-			    "/v1/groups/{id}/members/{user_id}");
+	assert_string_equal(gw_routes[rc].pattern, "/v1/groups/{id}/members/{user_id}");
 	assert_int_equal(req.n_params, 2);
 	assert_string_equal(req.params[0].name, "id");
 	assert_string_equal(req.params[0].value, GROUP_ID);
@@ -357,21 +350,18 @@ static void test_path_params_are_exactly_the_substrings(void **state)
 	assert_int_equal(req.n_params, 0);
 }
 
-
-static void test_allow_lists_the_methods_of_a_path(void **state)
+static void
+test_allow_lists_the_methods_of_a_path(void **state)
 {
 	mem_arena *arena = *state;
 
 	assert_string_equal(gw_route_allow(arena, "/v1/groups"), "POST, GET, OPTIONS");
-	assert_string_equal(gw_route_allow(arena, "/v1/groups/" GROUP_ID),
-			    "GET, PATCH, OPTIONS");
+	assert_string_equal(gw_route_allow(arena, "/v1/groups/" GROUP_ID), "GET, PATCH, OPTIONS");
 	assert_string_equal(gw_route_allow(arena, "/v1/groups/" GROUP_ID "/members/" USER_ID),
 			    "PATCH, DELETE, OPTIONS");
-	assert_string_equal(gw_route_allow(arena, "/v1/me/phone"),
-			    "PUT, DELETE, OPTIONS");
+	assert_string_equal(gw_route_allow(arena, "/v1/me/phone"), "PUT, DELETE, OPTIONS");
 	/* A malformed id still names its route's methods; no error is left. */
-	assert_string_equal(gw_route_allow(arena, "/v1/groups/not-a-uuid"),
-			    "GET, PATCH, OPTIONS");
+	assert_string_equal(gw_route_allow(arena, "/v1/groups/not-a-uuid"), "GET, PATCH, OPTIONS");
 	assert_int_equal(err_last()->code, ERR_OK);
 	assert_string_equal(gw_route_allow(arena, "/v1/nowhere"), "");
 	/* Every route's path allows at least its own method. */
@@ -382,12 +372,13 @@ static void test_allow_lists_the_methods_of_a_path(void **state)
 	}
 }
 
-static void test_location_fills_body_fields_and_path_params(void **state)
+static void
+test_location_fills_body_fields_and_path_params(void **state)
 {
 	mem_arena *arena = *state;
 	gw_request req;
-	json_t *body = json_pack("{s:s, s:{s:s}, s:s, s:i}", "id", "g-1", "webhook", "id",
-				 "w/1 x", "user_id", USER_ID, "n", 3);
+	json_t *body = json_pack("{s:s, s:{s:s}, s:s, s:i}", "id", "g-1", "webhook", "id", "w/1 x",
+				 "user_id", USER_ID, "n", 3);
 
 	assert_true(match(arena, &req, "POST", "/v1/groups/" GROUP_ID "/members") >= 0);
 	assert_string_equal(gw_location(&req, "/v1/groups/{id}", body), "/v1/groups/g-1");
@@ -405,35 +396,30 @@ static void test_location_fills_body_fields_and_path_params(void **state)
 	json_decref(body);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_allow_lists_the_methods_of_a_path,
+		cmocka_unit_test_setup_teardown(test_allow_lists_the_methods_of_a_path, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_location_fills_body_fields_and_path_params,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_location_fills_body_fields_and_path_params, setup, teardown),
+			test_every_route_matches_its_own_path_and_fills_params, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_every_route_matches_its_own_path_and_fills_params,
-			setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_ledger_csv_matches_the_csv_route_not_the_ledger_route,
-			setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_known_path_with_another_method_is_method_not_allowed,
-			setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_path_is_not_found,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_malformed_id_is_invalid_path_parameter, setup,
+			test_ledger_csv_matches_the_csv_route_not_the_ledger_route, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
-			test_odd_paths_never_falsely_match, setup, teardown),
-		cmocka_unit_test_setup_teardown(
-			test_very_long_paths_never_falsely_match, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(
-			test_path_params_are_exactly_the_substrings, setup,
-			teardown),
+			test_known_path_with_another_method_is_method_not_allowed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_path_is_not_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_id_is_invalid_path_parameter, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_odd_paths_never_falsely_match, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_very_long_paths_never_falsely_match, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_path_params_are_exactly_the_substrings, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,7 +11,8 @@
 
 #include "dues.h"
 
-static grp_day D(const char *s)
+static grp_day
+D(const char *s)
 {
 	grp_day d = 0;
 
@@ -19,8 +20,8 @@ static grp_day D(const char *s)
 	return d;
 }
 
-static grp_dues_def def(grp_dues_period p, const char *starts, const char *ends,
-			int64_t amount)
+static grp_dues_def
+def(grp_dues_period p, const char *starts, const char *ends, int64_t amount)
 {
 	return (grp_dues_def){.amount_kobo = amount,
 			      .period = p,
@@ -30,8 +31,8 @@ static grp_dues_def def(grp_dues_period p, const char *starts, const char *ends,
 
 /* The due days of d up to as_of for a member who joined before it all,
  * as "YYYY-MM-DD,YYYY-MM-DD,...". */
-static void days_of(const grp_dues_def *d, const char *as_of, char *out,
-		    size_t cap)
+static void
+days_of(const grp_dues_def *d, const char *as_of, char *out, size_t cap)
 {
 	mem_arena *a = mem_arena_new(1 << 20);
 	grp_due_item *items = NULL;
@@ -50,7 +51,8 @@ static void days_of(const grp_dues_def *d, const char *as_of, char *out,
 	mem_arena_free(a);
 }
 
-static void assert_days(grp_dues_def d, const char *as_of, const char *want)
+static void
+assert_days(grp_dues_def d, const char *as_of, const char *want)
 {
 	char got[2048];
 
@@ -58,13 +60,13 @@ static void assert_days(grp_dues_def d, const char *as_of, const char *want)
 	assert_string_equal(got, want);
 }
 
-static void test_day_parse_rejects_invalid_dates(void **state)
+static void
+test_day_parse_rejects_invalid_dates(void **state)
 {
 	grp_day d;
-	const char *bad[] = {
-		"2026-02-29", "2100-02-29", "2026-04-31", "2026-13-01",
-		"2026-00-10", "0000-01-01", "2026-1-01",  "2026-01-01T",
-		"20260101",   "2026/01/01", "",		  "yesterday"};
+	const char *bad[] = {"2026-02-29", "2100-02-29", "2026-04-31", "2026-13-01",
+			     "2026-00-10", "0000-01-01", "2026-1-01",  "2026-01-01T",
+			     "20260101",   "2026/01/01", "",	       "yesterday"};
 	char out[11];
 
 	(void)state;
@@ -82,11 +84,11 @@ static void test_day_parse_rejects_invalid_dates(void **state)
 	assert_string_equal(out, "0001-01-01");
 }
 
-static void test_wat_day_of_utc_instant(void **state)
+static void
+test_wat_day_of_utc_instant(void **state)
 {
 	/* 2026-01-31T22:59:59Z is 23:59:59 WAT on 31 Jan; 23:00Z is 1 Feb. */
-	int64_t jan31_2259 =
-		(int64_t)D("2026-01-31") * 86400 + 22 * 3600 + 3599;
+	int64_t jan31_2259 = (int64_t)D("2026-01-31") * 86400 + 22 * 3600 + 3599;
 	char out[11];
 
 	(void)state;
@@ -97,8 +99,7 @@ static void test_wat_day_of_utc_instant(void **state)
 	grp_day_format(grp_day_wat(jan31_2259 + 1 + 1800), out); /* 23:30Z */
 	assert_string_equal(out, "2026-02-01");
 	/* New Year: 31 Dec 23:00Z is 1 Jan WAT. */
-	grp_day_format(
-		grp_day_wat((int64_t)D("2026-12-31") * 86400 + 23 * 3600), out);
+	grp_day_format(grp_day_wat((int64_t)D("2026-12-31") * 86400 + 23 * 3600), out);
 	assert_string_equal(out, "2027-01-01");
 	assert_int_equal(grp_day_wat_start(D("2026-02-01")),
 			 (int64_t)D("2026-01-31") * 86400 + 23 * 3600);
@@ -109,15 +110,15 @@ static void test_wat_day_of_utc_instant(void **state)
 	assert_string_equal(out, "1969-12-31");
 }
 
-static void test_instants_read_and_written(void **state)
+static void
+test_instants_read_and_written(void **state)
 {
 	int64_t t = 0;
 	char out[21];
 
 	(void)state;
 	assert_int_equal(grp_instant_parse(&t, "2026-01-31T23:30:00.123456Z"), 0);
-	assert_int_equal(t,
-			 (int64_t)D("2026-01-31") * 86400 + 23 * 3600 + 1800);
+	assert_int_equal(t, (int64_t)D("2026-01-31") * 86400 + 23 * 3600 + 1800);
 	grp_instant_format(t, out);
 	assert_string_equal(out, "2026-01-31T23:30:00Z");
 	assert_int_equal(grp_instant_parse(&t, "2026-01-31T23:30:00Z"), 0);
@@ -130,7 +131,8 @@ static void test_instants_read_and_written(void **state)
 	assert_string_equal(out, "2026-12-31T23:00:00Z");
 }
 
-static void test_monthly_on_31st_falls_on_month_ends(void **state)
+static void
+test_monthly_on_31st_falls_on_month_ends(void **state)
 {
 	(void)state;
 	assert_days(def(GRP_DUES_MONTHLY, "2026-01-31", NULL, 1), "2026-07-31",
@@ -141,21 +143,24 @@ static void test_monthly_on_31st_falls_on_month_ends(void **state)
 		    "2028-01-31,2028-02-29,2028-03-31");
 }
 
-static void test_monthly_on_30th(void **state)
+static void
+test_monthly_on_30th(void **state)
 {
 	(void)state;
 	assert_days(def(GRP_DUES_MONTHLY, "2026-01-30", NULL, 1), "2026-04-30",
 		    "2026-01-30,2026-02-28,2026-03-30,2026-04-30");
 }
 
-static void test_monthly_from_29_feb_2028(void **state)
+static void
+test_monthly_from_29_feb_2028(void **state)
 {
 	(void)state;
 	assert_days(def(GRP_DUES_MONTHLY, "2028-02-29", NULL, 1), "2028-05-31",
 		    "2028-02-29,2028-03-29,2028-04-29,2028-05-29");
 }
 
-static void test_yearly_leap_rules_2100_not_2000(void **state)
+static void
+test_yearly_leap_rules_2100_not_2000(void **state)
 {
 	(void)state;
 	/* Monthly on the 29th: February 2100 has 28 days, 2000 had 29. */
@@ -170,38 +175,38 @@ static void test_yearly_leap_rules_2100_not_2000(void **state)
 		    "2028-02-22,2028-02-29,2028-03-07");
 }
 
-static void test_weekly_across_year_end(void **state)
+static void
+test_weekly_across_year_end(void **state)
 {
 	(void)state;
 	assert_days(def(GRP_DUES_WEEKLY, "2026-12-17", NULL, 1), "2027-01-14",
 		    "2026-12-17,2026-12-24,2026-12-31,2027-01-07,2027-01-14");
 }
 
-static void test_ends_on_cuts_and_as_of_cuts(void **state)
+static void
+test_ends_on_cuts_and_as_of_cuts(void **state)
 {
 	(void)state;
-	assert_days(def(GRP_DUES_MONTHLY, "2026-01-15", "2026-03-14", 1),
-		    "2026-12-31", "2026-01-15,2026-02-15");
-	assert_days(def(GRP_DUES_MONTHLY, "2026-01-15", "2026-03-15", 1),
-		    "2026-12-31", "2026-01-15,2026-02-15,2026-03-15");
+	assert_days(def(GRP_DUES_MONTHLY, "2026-01-15", "2026-03-14", 1), "2026-12-31",
+		    "2026-01-15,2026-02-15");
+	assert_days(def(GRP_DUES_MONTHLY, "2026-01-15", "2026-03-15", 1), "2026-12-31",
+		    "2026-01-15,2026-02-15,2026-03-15");
 	assert_days(def(GRP_DUES_MONTHLY, "2026-01-15", NULL, 1), "2026-03-14",
 		    "2026-01-15,2026-02-15");
 }
 
-static void test_once_and_as_of_before_start(void **state)
+static void
+test_once_and_as_of_before_start(void **state)
 {
 	(void)state;
-	assert_days(def(GRP_DUES_ONCE, "2026-05-01", NULL, 1), "2030-01-01",
-		    "2026-05-01");
-	assert_days(def(GRP_DUES_ONCE, "2026-05-01", NULL, 1), "2026-04-30",
-		    "");
-	assert_days(def(GRP_DUES_WEEKLY, "2026-05-01", NULL, 1), "2026-04-30",
-		    "");
-	assert_days(def(GRP_DUES_MONTHLY, "2026-05-01", NULL, 1), "2026-05-01",
-		    "2026-05-01");
+	assert_days(def(GRP_DUES_ONCE, "2026-05-01", NULL, 1), "2030-01-01", "2026-05-01");
+	assert_days(def(GRP_DUES_ONCE, "2026-05-01", NULL, 1), "2026-04-30", "");
+	assert_days(def(GRP_DUES_WEEKLY, "2026-05-01", NULL, 1), "2026-04-30", "");
+	assert_days(def(GRP_DUES_MONTHLY, "2026-05-01", NULL, 1), "2026-05-01", "2026-05-01");
 }
 
-static void test_is_due_day(void **state)
+static void
+test_is_due_day(void **state)
 {
 	grp_dues_def m = def(GRP_DUES_MONTHLY, "2026-01-31", "2026-06-30", 1);
 	grp_dues_def w = def(GRP_DUES_WEEKLY, "2026-12-31", NULL, 1);
@@ -221,7 +226,8 @@ static void test_is_due_day(void **state)
 	assert_false(grp_dues_is_due_day(&o, D("2026-03-10")));
 }
 
-static void test_period_names(void **state)
+static void
+test_period_names(void **state)
 {
 	grp_dues_period p;
 
@@ -235,7 +241,8 @@ static void test_period_names(void **state)
 }
 
 /* A member owes the days on or after the WAT day they joined. */
-static void test_member_owes_from_join_day(void **state)
+static void
+test_member_owes_from_join_day(void **state)
 {
 	mem_arena *a = mem_arena_new(1 << 16);
 	grp_dues_def m = def(GRP_DUES_MONTHLY, "2026-01-01", NULL, 500);
@@ -258,15 +265,16 @@ static void test_member_owes_from_join_day(void **state)
 	mem_arena_free(a);
 }
 
-static grp_dues_money pay(const char *day, int hour, int64_t amount)
+static grp_dues_money
+pay(const char *day, int hour, int64_t amount)
 {
-	return (grp_dues_money){grp_day_wat_start(D(day)) + hour * 3600,
-				amount};
+	return (grp_dues_money){grp_day_wat_start(D(day)) + hour * 3600, amount};
 }
 
 /* Two dues: the oldest period first, ties the older dues first; waivers
  * take periods off; a reversal reopens the newest settled one. */
-static void test_settlement_oldest_first_with_waivers_and_reversal(void **state)
+static void
+test_settlement_oldest_first_with_waivers_and_reversal(void **state)
 {
 	mem_arena *a = mem_arena_new(1 << 16);
 	grp_dues_def dues[2] = {
@@ -275,11 +283,10 @@ static void test_settlement_oldest_first_with_waivers_and_reversal(void **state)
 	};
 	grp_dues_waiver waivers[1] = {{0, D("2026-03-01")}};
 	grp_dues_money money[] = {
-		pay("2026-01-05", 10, 1000), /* settles Jan */
-		pay("2026-02-10", 10, 1300), /* Feb dues, then the levy */
-		pay("2026-04-02", 10, 500),  /* half of April */
-		pay("2026-04-03", 10,
-		    -1000), /* Feb 10's deposit reversed in part */
+		pay("2026-01-05", 10, 1000),  /* settles Jan */
+		pay("2026-02-10", 10, 1300),  /* Feb dues, then the levy */
+		pay("2026-04-02", 10, 500),   /* half of April */
+		pay("2026-04-03", 10, -1000), /* Feb 10's deposit reversed in part */
 	};
 	grp_due_item *items;
 	grp_dues_status st;
@@ -316,7 +323,8 @@ static void test_settlement_oldest_first_with_waivers_and_reversal(void **state)
 	mem_arena_free(a);
 }
 
-static void test_whole_dues_waiver_and_credit(void **state)
+static void
+test_whole_dues_waiver_and_credit(void **state)
 {
 	mem_arena *a = mem_arena_new(1 << 16);
 	grp_dues_def dues[2] = {
@@ -346,11 +354,11 @@ static void test_whole_dues_waiver_and_credit(void **state)
 	mem_arena_free(a);
 }
 
-static void test_statement_lines_and_running_balance(void **state)
+static void
+test_statement_lines_and_running_balance(void **state)
 {
 	mem_arena *a = mem_arena_new(1 << 16);
-	grp_dues_def dues[1] = {
-		def(GRP_DUES_MONTHLY, "2026-01-31", NULL, 1000)};
+	grp_dues_def dues[1] = {def(GRP_DUES_MONTHLY, "2026-01-31", NULL, 1000)};
 	grp_dues_waiver waivers[1] = {{0, D("2026-02-28")}};
 	grp_dues_money money[] = {
 		/* 00:00 WAT on the due day: the due comes first. */
@@ -362,10 +370,9 @@ static void test_statement_lines_and_running_balance(void **state)
 	grp_stmt_line *lines;
 	grp_dues_status st;
 	size_t n, n_lines;
-	const grp_line_kind kinds[] = {
-		GRP_LINE_DUE,	 GRP_LINE_CONTRIBUTION, GRP_LINE_DUE,
-		GRP_LINE_WAIVER, GRP_LINE_CONTRIBUTION, GRP_LINE_REVERSAL,
-		GRP_LINE_DUE};
+	const grp_line_kind kinds[] = {GRP_LINE_DUE,	GRP_LINE_CONTRIBUTION, GRP_LINE_DUE,
+				       GRP_LINE_WAIVER, GRP_LINE_CONTRIBUTION, GRP_LINE_REVERSAL,
+				       GRP_LINE_DUE};
 	const int64_t balance[] = {1000, 600, 1600, 600, -1000, -400, 600};
 
 	(void)state;
@@ -385,7 +392,8 @@ static void test_statement_lines_and_running_balance(void **state)
 	mem_arena_free(a);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_day_parse_rejects_invalid_dates),
@@ -401,8 +409,7 @@ int main(void)
 		cmocka_unit_test(test_is_due_day),
 		cmocka_unit_test(test_period_names),
 		cmocka_unit_test(test_member_owes_from_join_day),
-		cmocka_unit_test(
-			test_settlement_oldest_first_with_waivers_and_reversal),
+		cmocka_unit_test(test_settlement_oldest_first_with_waivers_and_reversal),
 		cmocka_unit_test(test_whole_dues_waiver_and_credit),
 		cmocka_unit_test(test_statement_lines_and_running_balance),
 	};

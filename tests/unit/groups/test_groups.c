@@ -15,16 +15,17 @@
 #include "groups.h"
 
 /* Asserts that expr fails with code and reason (recorded by this call). */
-#define assert_fails(expr, want_code, want_reason)                      \
-	do {                                                            \
-		err_clear();                                            \
-		assert_int_equal((expr), (want_code));                  \
-		assert_int_equal(err_last()->code, (want_code));        \
-		assert_string_equal(err_last()->reason, (want_reason)); \
+#define assert_fails(expr, want_code, want_reason)                                                 \
+	do {                                                                                       \
+		err_clear();                                                                       \
+		assert_int_equal((expr), (want_code));                                             \
+		assert_int_equal(err_last()->code, (want_code));                                   \
+		assert_string_equal(err_last()->reason, (want_reason));                            \
 	} while (0)
 
 /* n copies of the string unit in buf. */
-static const char *rep(char *buf, const char *unit, size_t n)
+static const char *
+rep(char *buf, const char *unit, size_t n)
 {
 	size_t len = strlen(unit);
 
@@ -36,19 +37,20 @@ static const char *rep(char *buf, const char *unit, size_t n)
 
 /* --- roles and templates ---------------------------------------------------- */
 
-static void test_roles_both_ways(void **state)
+static void
+test_roles_both_ways(void **state)
 {
 	static const struct {
 		grp_role role;
 		const char *text;
 		int officer;
 	} table[] = {
-		{ GRP_ROLE_OWNER, "OWNER", 1 },
-		{ GRP_ROLE_TREASURER, "TREASURER", 1 },
-		{ GRP_ROLE_MEMBER, "MEMBER", 0 },
+		{GRP_ROLE_OWNER, "OWNER", 1},
+		{GRP_ROLE_TREASURER, "TREASURER", 1},
+		{GRP_ROLE_MEMBER, "MEMBER", 0},
 	};
-	static const char *const not_roles[] = { "", "owner", "Owner", "ADMIN", "MEMBERS",
-						 " MEMBER" };
+	static const char *const not_roles[] = {"",	 "owner",   "Owner",
+						"ADMIN", "MEMBERS", " MEMBER"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -65,19 +67,20 @@ static void test_roles_both_ways(void **state)
 		assert_int_equal(grp_role_parse(not_roles[i]), GRP_ROLE_NONE);
 }
 
-static void test_templates_both_ways(void **state)
+static void
+test_templates_both_ways(void **state)
 {
 	static const struct {
 		grp_template t;
 		const char *text;
 	} table[] = {
-		{ GRP_RULE_SINGLE_OFFICER, "single_officer" },
-		{ GRP_RULE_TWO_OFFICER, "two_officer" },
-		{ GRP_RULE_MAJORITY, "majority" },
-		{ GRP_RULE_CUSTOM, "custom" },
+		{GRP_RULE_SINGLE_OFFICER, "single_officer"},
+		{GRP_RULE_TWO_OFFICER, "two_officer"},
+		{GRP_RULE_MAJORITY, "majority"},
+		{GRP_RULE_CUSTOM, "custom"},
 	};
-	static const char *const not_templates[] = { "", "TWO_OFFICER", "two-officer",
-						     "majority ", "none" };
+	static const char *const not_templates[] = {"", "TWO_OFFICER", "two-officer", "majority ",
+						    "none"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
@@ -95,21 +98,22 @@ static void test_templates_both_ways(void **state)
 
 /* Majority is more than half of the officers, the others their number;
  * the cap bounds both. */
-static void test_rule_effective_table(void **state)
+static void
+test_rule_effective_table(void **state)
 {
 	/* officers -> a majority of them */
-	static const int majority[] = { 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6 };
+	static const int majority[] = {1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6};
 
 	(void)state;
 	for (int officers = 0; officers <= 10; officers++) {
 		for (int cap = 1; cap <= GRP_CAP_MAX; cap++) {
-			grp_rule m = { GRP_RULE_MAJORITY, 1, cap };
+			grp_rule m = {GRP_RULE_MAJORITY, 1, cap};
 			int want = majority[officers] < cap ? majority[officers] : cap;
 
 			assert_int_equal(grp_rule_effective(&m, officers), want);
 			for (int need = 1; need <= GRP_CAP_MAX; need++) {
-				grp_rule c = { GRP_RULE_CUSTOM, need, cap };
-				grp_rule two = { GRP_RULE_TWO_OFFICER, 2, cap };
+				grp_rule c = {GRP_RULE_CUSTOM, need, cap};
+				grp_rule two = {GRP_RULE_TWO_OFFICER, 2, cap};
 
 				assert_int_equal(grp_rule_effective(&c, officers),
 						 need < cap ? need : cap);
@@ -118,14 +122,15 @@ static void test_rule_effective_table(void **state)
 			}
 		}
 	}
-	assert_int_equal(grp_rule_effective(&(grp_rule){ GRP_RULE_MAJORITY, 1, 20 }, 39), 20);
-	assert_int_equal(grp_rule_effective(&(grp_rule){ GRP_RULE_MAJORITY, 1, 20 }, 37), 19);
-	assert_int_equal(grp_rule_effective(&(grp_rule){ GRP_RULE_SINGLE_OFFICER, 1, 3 }, 0), 1);
+	assert_int_equal(grp_rule_effective(&(grp_rule){GRP_RULE_MAJORITY, 1, 20}, 39), 20);
+	assert_int_equal(grp_rule_effective(&(grp_rule){GRP_RULE_MAJORITY, 1, 20}, 37), 19);
+	assert_int_equal(grp_rule_effective(&(grp_rule){GRP_RULE_SINGLE_OFFICER, 1, 3}, 0), 1);
 }
 
 /* What grp_rule_build should make of t, required and cap, from its
  * header: 0 and the rule, or -1 (invalid_rule). */
-static int rule_oracle(grp_rule *out, grp_template t, int required, int cap)
+static int
+rule_oracle(grp_rule *out, grp_template t, int required, int cap)
 {
 	int own;
 
@@ -152,10 +157,11 @@ static int rule_oracle(grp_rule *out, grp_template t, int required, int cap)
 
 /* Every template (0: the default) x approvals_required x approvals_cap
  * around each boundary. */
-static void test_rule_build_table(void **state)
+static void
+test_rule_build_table(void **state)
 {
-	static const int required[] = { INT_MIN, -1, 0, 1, 2, 3, 4, 19, 20, 21, INT_MAX };
-	static const int caps[] = { INT_MIN, -1, 0, 1, 2, 3, 4, 19, 20, 21, INT_MAX };
+	static const int required[] = {INT_MIN, -1, 0, 1, 2, 3, 4, 19, 20, 21, INT_MAX};
+	static const int caps[] = {INT_MIN, -1, 0, 1, 2, 3, 4, 19, 20, 21, INT_MAX};
 	const size_t nr = sizeof(required) / sizeof(required[0]);
 	const size_t nc = sizeof(caps) / sizeof(caps[0]);
 	int built = 0;
@@ -164,7 +170,7 @@ static void test_rule_build_table(void **state)
 	for (int t = GRP_RULE_NONE; t <= GRP_RULE_CUSTOM; t++)
 		for (size_t r = 0; r < nr; r++)
 			for (size_t c = 0; c < nc; c++) {
-				grp_rule want, got = { (grp_template)9, 99, 99 };
+				grp_rule want, got = {(grp_template)9, 99, 99};
 				int ok = rule_oracle(&want, (grp_template)t, required[r], caps[c]);
 				int rc;
 
@@ -193,17 +199,18 @@ static void test_rule_build_table(void **state)
 	assert_int_equal(built, 12 + 12 + 14 + 7 + (3 + 1 + 2 + 3 + 4 + 5 + 6));
 }
 
-static void test_rule_build_defaults_and_messages(void **state)
+static void
+test_rule_build_defaults_and_messages(void **state)
 {
 	grp_rule r;
 
 	(void)state;
 	assert_int_equal(grp_rule_build(&r, GRP_RULE_NONE, 0, 0), 0);
-	assert_true(grp_rule_same(&r, &(grp_rule){ GRP_RULE_TWO_OFFICER, 2, GRP_CAP_DEFAULT }));
+	assert_true(grp_rule_same(&r, &(grp_rule){GRP_RULE_TWO_OFFICER, 2, GRP_CAP_DEFAULT}));
 	assert_int_equal(grp_rule_build(&r, GRP_RULE_MAJORITY, 0, GRP_CAP_MAX), 0);
-	assert_true(grp_rule_same(&r, &(grp_rule){ GRP_RULE_MAJORITY, 1, GRP_CAP_MAX }));
+	assert_true(grp_rule_same(&r, &(grp_rule){GRP_RULE_MAJORITY, 1, GRP_CAP_MAX}));
 	assert_int_equal(grp_rule_build(&r, GRP_RULE_CUSTOM, GRP_CAP_MAX, GRP_CAP_MAX), 0);
-	assert_true(grp_rule_same(&r, &(grp_rule){ GRP_RULE_CUSTOM, GRP_CAP_MAX, GRP_CAP_MAX }));
+	assert_true(grp_rule_same(&r, &(grp_rule){GRP_RULE_CUSTOM, GRP_CAP_MAX, GRP_CAP_MAX}));
 	assert_fails(grp_rule_build(&r, GRP_RULE_TWO_OFFICER, 3, 5), ERR_INVALID_ARGUMENT,
 		     "invalid_rule");
 	assert_string_equal(err_last()->message,
@@ -221,25 +228,27 @@ static void test_rule_build_defaults_and_messages(void **state)
 	assert_string_equal(err_last()->message, "approvals_cap must be 1 to 20");
 }
 
-static void test_rule_same_field_by_field(void **state)
+static void
+test_rule_same_field_by_field(void **state)
 {
-	grp_rule a = { GRP_RULE_CUSTOM, 2, 3 };
+	grp_rule a = {GRP_RULE_CUSTOM, 2, 3};
 
 	(void)state;
-	assert_true(grp_rule_same(&a, &(grp_rule){ GRP_RULE_CUSTOM, 2, 3 }));
-	assert_false(grp_rule_same(&a, &(grp_rule){ GRP_RULE_TWO_OFFICER, 2, 3 }));
-	assert_false(grp_rule_same(&a, &(grp_rule){ GRP_RULE_CUSTOM, 3, 3 }));
-	assert_false(grp_rule_same(&a, &(grp_rule){ GRP_RULE_CUSTOM, 2, 4 }));
+	assert_true(grp_rule_same(&a, &(grp_rule){GRP_RULE_CUSTOM, 2, 3}));
+	assert_false(grp_rule_same(&a, &(grp_rule){GRP_RULE_TWO_OFFICER, 2, 3}));
+	assert_false(grp_rule_same(&a, &(grp_rule){GRP_RULE_CUSTOM, 3, 3}));
+	assert_false(grp_rule_same(&a, &(grp_rule){GRP_RULE_CUSTOM, 2, 4}));
 }
 
 /* Satisfiable exactly when the officers reach the effective number. */
-static void test_rule_check_officers(void **state)
+static void
+test_rule_check_officers(void **state)
 {
 	static const grp_rule rules[] = {
-		{ GRP_RULE_SINGLE_OFFICER, 1, 3 }, { GRP_RULE_TWO_OFFICER, 2, 3 },
-		{ GRP_RULE_TWO_OFFICER, 2, 1 },	   { GRP_RULE_MAJORITY, 1, 3 },
-		{ GRP_RULE_MAJORITY, 1, 20 },	   { GRP_RULE_CUSTOM, 5, 20 },
-		{ GRP_RULE_CUSTOM, 20, 20 },	   { GRP_RULE_CUSTOM, 5, 3 },
+		{GRP_RULE_SINGLE_OFFICER, 1, 3}, {GRP_RULE_TWO_OFFICER, 2, 3},
+		{GRP_RULE_TWO_OFFICER, 2, 1},	 {GRP_RULE_MAJORITY, 1, 3},
+		{GRP_RULE_MAJORITY, 1, 20},	 {GRP_RULE_CUSTOM, 5, 20},
+		{GRP_RULE_CUSTOM, 20, 20},	 {GRP_RULE_CUSTOM, 5, 3},
 	};
 
 	(void)state;
@@ -272,7 +281,8 @@ static void test_rule_check_officers(void **state)
 
 /* --- names and descriptions ------------------------------------------------------- */
 
-static void test_normalize_name(void **state)
+static void
+test_normalize_name(void **state)
 {
 	mem_arena *arena = mem_arena_new(0), *full = mem_arena_new(1);
 	char buf[512], padded[600];
@@ -299,12 +309,9 @@ static void test_normalize_name(void **state)
 		     ERR_INVALID_ARGUMENT, "invalid_name");
 	assert_string_equal(err_last()->message, "name is required: 1 to 120 characters of text");
 	assert_fails(grp_normalize_name(&out, arena, ""), ERR_INVALID_ARGUMENT, "invalid_name");
-	assert_fails(grp_normalize_name(&out, arena, " \t "), ERR_INVALID_ARGUMENT,
-		     "invalid_name");
-	assert_fails(grp_normalize_name(&out, arena, "a\tb"), ERR_INVALID_ARGUMENT,
-		     "invalid_name");
-	assert_fails(grp_normalize_name(&out, arena, "a\nb"), ERR_INVALID_ARGUMENT,
-		     "invalid_name");
+	assert_fails(grp_normalize_name(&out, arena, " \t "), ERR_INVALID_ARGUMENT, "invalid_name");
+	assert_fails(grp_normalize_name(&out, arena, "a\tb"), ERR_INVALID_ARGUMENT, "invalid_name");
+	assert_fails(grp_normalize_name(&out, arena, "a\nb"), ERR_INVALID_ARGUMENT, "invalid_name");
 	assert_fails(grp_normalize_name(&out, arena, "a\x7f"), ERR_INVALID_ARGUMENT,
 		     "invalid_name");
 	assert_fails(grp_normalize_name(&out, arena, "caf\xc3"), ERR_INVALID_ARGUMENT,
@@ -319,7 +326,8 @@ static void test_normalize_name(void **state)
 	mem_arena_free(arena);
 }
 
-static void test_check_description(void **state)
+static void
+test_check_description(void **state)
 {
 	char buf[1100];
 
@@ -334,15 +342,15 @@ static void test_check_description(void **state)
 		     "invalid_description");
 	assert_string_equal(err_last()->message,
 			    "description must be text (UTF-8, no control characters)");
-	assert_fails(grp_check_description("del\x7f"), ERR_INVALID_ARGUMENT,
-		     "invalid_description");
+	assert_fails(grp_check_description("del\x7f"), ERR_INVALID_ARGUMENT, "invalid_description");
 	assert_fails(grp_check_description("half \xe2\x82"), ERR_INVALID_ARGUMENT,
 		     "invalid_description");
 	assert_fails(grp_check_description("\xed\xa0\x80"), ERR_INVALID_ARGUMENT,
 		     "invalid_description"); /* a surrogate */
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roles_both_ways),

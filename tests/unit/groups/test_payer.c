@@ -14,11 +14,12 @@
 
 #define KYC_NAME "Adaeze Obi"
 
-static const char *const holders[] = { NULL, "ADAEZE OBI", "OBI ADAEZE", "JOHN DOE" };
+static const char *const holders[] = {NULL, "ADAEZE OBI", "OBI ADAEZE", "JOHN DOE"};
 #define N_HOLDERS (sizeof(holders) / sizeof(holders[0]))
 
 /* The rule as the contract states it, in its order. */
-static grp_holder_verdict expected(const grp_holder_facts *f, int holder_is_caller)
+static grp_holder_verdict
+expected(const grp_holder_facts *f, int holder_is_caller)
 {
 	if (!f->names_holder)
 		return GRP_HOLDER_OK;
@@ -31,7 +32,8 @@ static grp_holder_verdict expected(const grp_holder_facts *f, int holder_is_call
 	return holder_is_caller ? GRP_HOLDER_OK : GRP_HOLDER_NAME_MISMATCH;
 }
 
-static void test_every_combination(void **state)
+static void
+test_every_combination(void **state)
 {
 	int n = 0;
 
@@ -60,10 +62,14 @@ static void test_every_combination(void **state)
 
 /* Before the resolution only the check counts: a verified caller without
  * a kept name is not refused yet (the provider is asked first). */
-static void test_before_resolution(void **state)
+static void
+test_before_resolution(void **state)
 {
-	grp_holder_facts f = { .names_holder = 1, .user_found = 1, .kyc_verified = 1,
-			       .kyc_name = "", .holder_name = NULL };
+	grp_holder_facts f = {.names_holder = 1,
+			      .user_found = 1,
+			      .kyc_verified = 1,
+			      .kyc_name = "",
+			      .holder_name = NULL};
 
 	(void)state;
 	assert_int_equal(grp_holder_decide(&f), GRP_HOLDER_OK);
@@ -74,15 +80,17 @@ static void test_before_resolution(void **state)
 }
 
 /* A provider that names no holder: nothing about the caller counts. */
-static void test_no_holder_named(void **state)
+static void
+test_no_holder_named(void **state)
 {
-	grp_holder_facts f = { .names_holder = 0, .kyc_name = "", .holder_name = "" };
+	grp_holder_facts f = {.names_holder = 0, .kyc_name = "", .holder_name = ""};
 
 	(void)state;
 	assert_int_equal(grp_holder_decide(&f), GRP_HOLDER_OK);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_combination),

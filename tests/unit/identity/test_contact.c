@@ -10,7 +10,8 @@
 #include "contact.h"
 #include "identity.h"
 
-static idn_code_state fresh(void)
+static idn_code_state
+fresh(void)
 {
 	idn_code_state s = {.found = 1,
 			    .email = "a@example.com",
@@ -22,7 +23,8 @@ static idn_code_state fresh(void)
 	return s;
 }
 
-static void test_send_once_a_minute_and_five_a_day(void **state)
+static void
+test_send_once_a_minute_and_five_a_day(void **state)
 {
 	idn_code_state s = fresh();
 	idn_code_state none = {.found = 0};
@@ -40,43 +42,36 @@ static void test_send_once_a_minute_and_five_a_day(void **state)
 	assert_int_equal(wait, 24 * 3600 - 3600);
 }
 
-static void test_verify_verdicts(void **state)
+static void
+test_verify_verdicts(void **state)
 {
 	idn_code_state s = fresh();
 
 	(void)state;
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"),
-			 IDN_VERIFY_RIGHT);
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abce"),
-			 IDN_VERIFY_WRONG);
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abc"),
-			 IDN_VERIFY_WRONG);
-	assert_int_equal(idn_code_verify_verdict(&s, "b@example.com", "abcd"),
-			 IDN_VERIFY_NO_CODE);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"), IDN_VERIFY_RIGHT);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abce"), IDN_VERIFY_WRONG);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abc"), IDN_VERIFY_WRONG);
+	assert_int_equal(idn_code_verify_verdict(&s, "b@example.com", "abcd"), IDN_VERIFY_NO_CODE);
 	s.attempts = 4;
 	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abce"),
 			 IDN_VERIFY_WRONG_LAST);
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"),
-			 IDN_VERIFY_RIGHT);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"), IDN_VERIFY_RIGHT);
 	s.attempts = 5;
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"),
-			 IDN_VERIFY_LOCKED);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"), IDN_VERIFY_LOCKED);
 	assert_false(idn_code_live(&s, "a@example.com"));
 	s.attempts = 0;
 	s.expired = 1;
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"),
-			 IDN_VERIFY_EXPIRED);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"), IDN_VERIFY_EXPIRED);
 	assert_false(idn_code_live(&s, "a@example.com"));
 	s.expired = 0;
 	s.consumed = 1;
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"),
-			 IDN_VERIFY_NO_CODE);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"), IDN_VERIFY_NO_CODE);
 	s.found = 0;
-	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"),
-			 IDN_VERIFY_NO_CODE);
+	assert_int_equal(idn_code_verify_verdict(&s, "a@example.com", "abcd"), IDN_VERIFY_NO_CODE);
 }
 
-static void test_codes_are_six_digits(void **state)
+static void
+test_codes_are_six_digits(void **state)
 {
 	char code[IDN_CODE_TEXT];
 
@@ -92,15 +87,13 @@ static void test_codes_are_six_digits(void **state)
 	assert_int_equal(idn_code_check(""), ERR_INVALID_ARGUMENT);
 }
 
-static void test_phones(void **state)
+static void
+test_phones(void **state)
 {
 	static const char *const good[][2] = {
-		{"+2348031234567", "+2348031234567"},
-		{"08031234567", "+2348031234567"},
-		{"0701-234-5678", "+2347012345678"},
-		{"234 911 234 5678", "+2349112345678"},
-		{"08101234567", "+2348101234567"},
-		{"09081234567", "+2349081234567"},
+		{"+2348031234567", "+2348031234567"},	   {"08031234567", "+2348031234567"},
+		{"0701-234-5678", "+2347012345678"},	   {"234 911 234 5678", "+2349112345678"},
+		{"08101234567", "+2348101234567"},	   {"09081234567", "+2349081234567"},
 		{" +234 803 123 4567 ", "+2348031234567"},
 	};
 	static const char *const bad[] = {
@@ -126,15 +119,15 @@ static void test_phones(void **state)
 		assert_string_equal(out, good[i][1]);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (idn_normalize_phone(&out, a, bad[i]) !=
-		    ERR_INVALID_ARGUMENT)
+		if (idn_normalize_phone(&out, a, bad[i]) != ERR_INVALID_ARGUMENT)
 			fail_msg("accepted %s", bad[i]);
 		assert_string_equal(err_last()->reason, "invalid_phone");
 	}
 	mem_arena_free(a);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_send_once_a_minute_and_five_a_day),

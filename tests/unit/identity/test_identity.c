@@ -16,18 +16,18 @@
 #include "identity.h"
 #include "test_keys.h"
 
-#define NOW 1700000000LL
-#define USER "33333333-3333-4333-8333-333333333333"
-#define SESSION "44444444-4444-4444-8444-444444444444"
+#define NOW	 1700000000LL
+#define USER	 "33333333-3333-4333-8333-333333333333"
+#define SESSION	 "44444444-4444-4444-8444-444444444444"
 #define BAD_SEED "the signing key must be a base64url 32-byte seed"
 
 /* Asserts that expr fails with code and reason (recorded by this call). */
-#define assert_fails(expr, want_code, want_reason)                      \
-	do {                                                            \
-		err_clear();                                            \
-		assert_int_equal((expr), (want_code));                  \
-		assert_int_equal(err_last()->code, (want_code));        \
-		assert_string_equal(err_last()->reason, (want_reason)); \
+#define assert_fails(expr, want_code, want_reason)                                                 \
+	do {                                                                                       \
+		err_clear();                                                                       \
+		assert_int_equal((expr), (want_code));                                             \
+		assert_int_equal(err_last()->code, (want_code));                                   \
+		assert_string_equal(err_last()->reason, (want_reason));                            \
 	} while (0)
 
 /* The signing key every test's configuration holds. */
@@ -36,7 +36,8 @@ static char seed_text[64];
 static auth_keyring ring;
 
 /* n copies of the string unit in buf. */
-static const char *rep(char *buf, const char *unit, size_t n)
+static const char *
+rep(char *buf, const char *unit, size_t n)
 {
 	size_t len = strlen(unit);
 
@@ -47,7 +48,8 @@ static const char *rep(char *buf, const char *unit, size_t n)
 }
 
 /* The defaults at argon2id's minimum profile, with the test key. */
-static int config_make(idn_config *cfg)
+static int
+config_make(idn_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	idn_config_defaults(cfg);
@@ -57,7 +59,8 @@ static int config_make(idn_config *cfg)
 	return idn_config_set_key(cfg, "k1", seed_text);
 }
 
-static int init_default(void **state)
+static int
+init_default(void **state)
 {
 	idn_config cfg;
 
@@ -65,7 +68,8 @@ static int init_default(void **state)
 	return config_make(&cfg) == 0 && idn_init(&cfg) == 0 ? 0 : -1;
 }
 
-static int setup_all(void **state)
+static int
+setup_all(void **state)
 {
 	if (auth_init() < 0 || test_key_seeded(&key, "k1", seed_text, sizeof(seed_text)) < 0)
 		return -1;
@@ -75,7 +79,8 @@ static int setup_all(void **state)
 
 /* --- the configuration ----------------------------------------------------------- */
 
-static void test_config_defaults(void **state)
+static void
+test_config_defaults(void **state)
 {
 	idn_config cfg;
 	idn_limits limits;
@@ -100,12 +105,13 @@ static void test_config_defaults(void **state)
 	assert_int_equal(cfg.secret_key[0], 0x5a);
 }
 
-static void test_config_set_key(void **state)
+static void
+test_config_set_key(void **state)
 {
 	idn_config cfg;
 	test_key other;
 	char other_seed[64], text[64];
-	unsigned char bytes[40] = { 0 };
+	unsigned char bytes[40] = {0};
 	char kid[80];
 
 	(void)state;
@@ -139,15 +145,13 @@ static void test_config_set_key(void **state)
 		     ERR_INVALID_ARGUMENT, "bad_config");
 	assert_string_equal(err_last()->message, BAD_SEED);
 	/* the public half must be published under that kid */
-	assert_fails(idn_config_set_key(&cfg, "k2", seed_text), ERR_INVALID_ARGUMENT,
-		     "bad_config");
+	assert_fails(idn_config_set_key(&cfg, "k2", seed_text), ERR_INVALID_ARGUMENT, "bad_config");
 	assert_string_equal(err_last()->message,
 			    "KOLO_JWT_PUBLIC_KEYS lacks the public key of kid k2");
 	assert_fails(idn_config_set_key(&cfg, "k1", other_seed), ERR_INVALID_ARGUMENT,
 		     "bad_config");
 	cfg.keys.n_keys = 0;
-	assert_fails(idn_config_set_key(&cfg, "k1", seed_text), ERR_INVALID_ARGUMENT,
-		     "bad_config");
+	assert_fails(idn_config_set_key(&cfg, "k1", seed_text), ERR_INVALID_ARGUMENT, "bad_config");
 	assert_string_equal(cfg.kid, "old"); /* the kid is set only on success */
 
 	/* the longest kid */
@@ -161,7 +165,8 @@ static void test_config_set_key(void **state)
 
 /* idn_init copies the configuration; a profile argon2id refuses fails
  * it (and every hash) with hash_failed. */
-static void test_init_and_current(void **state)
+static void
+test_init_and_current(void **state)
 {
 	idn_config cfg;
 	char hash[IDN_SECRET_HASH_MAX];
@@ -192,7 +197,8 @@ static void test_init_and_current(void **state)
 
 /* --- secrets and tokens --------------------------------------------------------------- */
 
-static void test_hash_and_verify_secret(void **state)
+static void
+test_hash_and_verify_secret(void **state)
 {
 	char a[IDN_SECRET_HASH_MAX], b[IDN_SECRET_HASH_MAX], empty[IDN_SECRET_HASH_MAX];
 
@@ -219,7 +225,8 @@ static void test_hash_and_verify_secret(void **state)
 	assert_int_equal(err_last()->code, ERR_OK);
 }
 
-static void test_token_hash_vectors(void **state)
+static void
+test_token_hash_vectors(void **state)
 {
 	char hash[IDN_TOKEN_HASH_TEXT];
 
@@ -232,7 +239,8 @@ static void test_token_hash_vectors(void **state)
 				  "27ae41e4649b934ca495991b7852b855");
 }
 
-static void test_new_token(void **state)
+static void
+test_new_token(void **state)
 {
 	char t1[IDN_TOKEN_TEXT], h1[IDN_TOKEN_HASH_TEXT], again[IDN_TOKEN_HASH_TEXT];
 	char t2[IDN_TOKEN_TEXT], h2[IDN_TOKEN_HASH_TEXT];
@@ -255,7 +263,8 @@ static void test_new_token(void **state)
 	assert_string_not_equal(h1, h2);
 }
 
-static void test_issue_access(void **state)
+static void
+test_issue_access(void **state)
 {
 	mem_arena *arena = mem_arena_new(0), *full = mem_arena_new(1);
 	auth_claims c;
@@ -296,7 +305,8 @@ static void test_issue_access(void **state)
 	mem_arena_free(arena);
 }
 
-static void test_session_window(void **state)
+static void
+test_session_window(void **state)
 {
 	idn_config cfg;
 
@@ -311,20 +321,22 @@ static void test_session_window(void **state)
 
 /* --- what a person types ------------------------------------------------------------------ */
 
-static void test_normalize_email(void **state)
+static void
+test_normalize_email(void **state)
 {
 	mem_arena *arena = mem_arena_new(0), *full = mem_arena_new(1);
 	static const char *const good[][2] = {
-		{ "a@b.c", "a@b.c" },
-		{ "  Ada.Obi@Example.COM \n", "ada.obi@example.com" },
-		{ "a+tag_1@sub.example.ng", "a+tag_1@sub.example.ng" },
-		{ "o'neil@b.co", "o'neil@b.co" },
+		{"a@b.c", "a@b.c"},
+		{"  Ada.Obi@Example.COM \n", "ada.obi@example.com"},
+		{"a+tag_1@sub.example.ng", "a+tag_1@sub.example.ng"},
+		{"o'neil@b.co", "o'neil@b.co"},
 	};
 	static const char *const bad[] = {
-		"", "   ", "a@", "@b", "a@b", "ab.c", "@b.c", "a@@b.c", "a@b@c.d", "a@.b",
-		"a@b.", "a@b.c.", "a b@c.d", "a@b .c", "a\x01@b.c", "\xc3\xa9@b.c",
-		"a@b.c\x7f", "\"a\"@b.c", "a(b@c.d", "a)@b.c", "a,b@c.d", "a:b@c.d",
-		"a;b@c.d", "<a@b.c>", "a[b@c.d", "a]@b.c", "a\\b@c.d",
+		"",	   "   ",    "a@",	  "@b",		  "a@b",       "ab.c",
+		"@b.c",	   "a@@b.c", "a@b@c.d",	  "a@.b",	  "a@b.",      "a@b.c.",
+		"a b@c.d", "a@b .c", "a\x01@b.c", "\xc3\xa9@b.c", "a@b.c\x7f", "\"a\"@b.c",
+		"a(b@c.d", "a)@b.c", "a,b@c.d",	  "a:b@c.d",	  "a;b@c.d",   "<a@b.c>",
+		"a[b@c.d", "a]@b.c", "a\\b@c.d",
 	};
 	char local[80], domain[300], email[400];
 	char *out = NULL;
@@ -363,18 +375,19 @@ static void test_normalize_email(void **state)
 	mem_arena_free(arena);
 }
 
-static void test_check_password(void **state)
+static void
+test_check_password(void **state)
 {
 	char buf[1100];
 
 	(void)state;
 	assert_int_equal(idn_check_password(rep(buf, "p", IDN_PASSWORD_MIN)), 0);
 	assert_int_equal(idn_check_password(rep(buf, "p", IDN_PASSWORD_MAX)), 0);
-	assert_fails(idn_check_password(rep(buf, "p", IDN_PASSWORD_MIN - 1)),
-		     ERR_INVALID_ARGUMENT, "weak_password");
+	assert_fails(idn_check_password(rep(buf, "p", IDN_PASSWORD_MIN - 1)), ERR_INVALID_ARGUMENT,
+		     "weak_password");
 	assert_string_equal(err_last()->message, "password must be 8 to 1024 bytes");
-	assert_fails(idn_check_password(rep(buf, "p", IDN_PASSWORD_MAX + 1)),
-		     ERR_INVALID_ARGUMENT, "weak_password");
+	assert_fails(idn_check_password(rep(buf, "p", IDN_PASSWORD_MAX + 1)), ERR_INVALID_ARGUMENT,
+		     "weak_password");
 	assert_fails(idn_check_password(""), ERR_INVALID_ARGUMENT, "weak_password");
 	/* bytes, not characters: three euro signs are 9 */
 	assert_int_equal(idn_check_password(rep(buf, "\xe2\x82\xac", 3)), 0);
@@ -382,11 +395,12 @@ static void test_check_password(void **state)
 		     "weak_password");
 }
 
-static void test_normalize_name(void **state)
+static void
+test_normalize_name(void **state)
 {
 	mem_arena *arena = mem_arena_new(0), *full = mem_arena_new(1);
-	static const char *const bad[] = { "", " \t\n ", "a\tb", "a\nb", "a\x7f", "caf\xc3",
-					   "\xc0\xaf", "\xed\xa0\x80" };
+	static const char *const bad[] = {"",	   " \t\n ",  "a\tb",	  "a\nb",
+					  "a\x7f", "caf\xc3", "\xc0\xaf", "\xed\xa0\x80"};
 	char buf[512], padded[600];
 	char *out = NULL;
 
@@ -417,12 +431,13 @@ static void test_normalize_name(void **state)
 	mem_arena_free(arena);
 }
 
-static void test_check_pin(void **state)
+static void
+test_check_pin(void **state)
 {
-	static const char *const good[] = { "0000", "1234", "12345", "999999" };
-	static const char *const bad[] = { "", "123", "1234567", "12a4", " 1234", "1234 ",
-					   "-123", "+1234", "12.34",
-					   "\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4" };
+	static const char *const good[] = {"0000", "1234", "12345", "999999"};
+	static const char *const bad[] = {
+		"",	 "123",	 "1234567", "12a4",  " 1234",
+		"1234 ", "-123", "+1234",   "12.34", "\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4"};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
@@ -433,7 +448,8 @@ static void test_check_pin(void **state)
 	assert_string_equal(err_last()->message, "new_pin must be 4 to 6 digits");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_defaults),

@@ -10,9 +10,10 @@
 
 #include "throttle.h"
 
-#define S(x) ((int64_t)(x) * 1000000)
+#define S(x) ((int64_t)(x)*1000000)
 
-static idn_limits small(void)
+static idn_limits
+small(void)
 {
 	idn_limits l;
 
@@ -22,14 +23,15 @@ static idn_limits small(void)
 	return l;
 }
 
-static void test_limits_parse(void **state)
+static void
+test_limits_parse(void **state)
 {
-	idn_limit r = { 0 };
-	int64_t locks[IDN_PIN_LOCK_LEVELS] = { 7, 7, 7 };
-	static const char *const bad[] = { "0/60", "3/0", "3", "/60", "3/60x",
-					   "3/604801", "-1/60", "" };
-	static const char *const bad_locks[] = { "1,2", "1,2,3,4", "3,2,1",
-						 "1,,3", "0,1,2", "a,b,c", "" };
+	idn_limit r = {0};
+	int64_t locks[IDN_PIN_LOCK_LEVELS] = {7, 7, 7};
+	static const char *const bad[] = {"0/60",  "3/0",      "3",	"/60",
+					  "3/60x", "3/604801", "-1/60", ""};
+	static const char *const bad_locks[] = {"1,2",	 "1,2,3,4", "3,2,1", "1,,3",
+						"0,1,2", "a,b,c",   ""};
 
 	assert_int_equal(idn_limit_parse(&r, "10/900"), 0);
 	assert_int_equal(r.max, 10);
@@ -46,13 +48,14 @@ static void test_limits_parse(void **state)
 	}
 }
 
-static void test_throttle_locks_past_the_limit_and_grows(void **state)
+static void
+test_throttle_locks_past_the_limit_and_grows(void **state)
 {
 	idn_limits l = small();
-	idn_limit rule = { 3, 600 };
-	idn_throttle t = { 0 };
+	idn_limit rule = {3, 600};
+	idn_throttle t = {0};
 	int64_t wait = -1, now = S(1000);
-	static const int64_t locks[] = { 60, 120, 240, 240 };
+	static const int64_t locks[] = {60, 120, 240, 240};
 
 	for (size_t round = 0; round < 4; round++) {
 		for (int i = 0; i < 3; i++)
@@ -75,11 +78,12 @@ static void test_throttle_locks_past_the_limit_and_grows(void **state)
 	assert_int_equal(wait, 60);
 }
 
-static void test_throttle_window_and_settling(void **state)
+static void
+test_throttle_window_and_settling(void **state)
 {
 	idn_limits l = small();
-	idn_limit rule = { 2, 600 };
-	idn_throttle t = { 0 };
+	idn_limit rule = {2, 600};
+	idn_throttle t = {0};
 	int64_t wait = 0;
 
 	assert_int_equal(idn_throttle_take(&wait, &t, &rule, &l, S(10)), IDN_THROTTLE_PASS);
@@ -98,7 +102,8 @@ static void test_throttle_window_and_settling(void **state)
 	assert_int_equal(idn_throttle_forget_at(&t, &rule, &l), S(610 + 600));
 }
 
-static void test_addresses_key_ipv6_by_slash_64(void **state)
+static void
+test_addresses_key_ipv6_by_slash_64(void **state)
 {
 	char key[IDN_ADDR_KEY_MAX];
 
@@ -114,13 +119,14 @@ static void test_addresses_key_ipv6_by_slash_64(void **state)
 	assert_string_equal(key, "");
 }
 
-static void test_pin_locks_grow_within_a_day(void **state)
+static void
+test_pin_locks_grow_within_a_day(void **state)
 {
 	idn_limits l;
-	idn_pin_lockout p = { 0 };
+	idn_pin_lockout p = {0};
 	int64_t now = S(5000);
 	int left = -1;
-	static const int64_t locks[] = { 1800, 7200, 86400 };
+	static const int64_t locks[] = {1800, 7200, 86400};
 
 	idn_limits_defaults(&l);
 	for (int round = 0; round < 3; round++) {
@@ -139,10 +145,11 @@ static void test_pin_locks_grow_within_a_day(void **state)
 	assert_int_equal(p.locked_until_us, now + S(1800));
 }
 
-static void test_pin_daily_cap(void **state)
+static void
+test_pin_daily_cap(void **state)
 {
 	idn_limits l;
-	idn_pin_lockout p = { 0 };
+	idn_pin_lockout p = {0};
 	int64_t start = S(100000), now = start;
 	int left = -1;
 
@@ -158,7 +165,8 @@ static void test_pin_daily_cap(void **state)
 	assert_int_equal(p.locked_until_us, start + S(IDN_DAY_S));
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_limits_parse),

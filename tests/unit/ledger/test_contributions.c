@@ -17,21 +17,31 @@
 #define E1 "55555555-5555-4555-8555-555555555555"
 #define U3 "66666666-6666-4666-8666-666666666666" /* the officer */
 
-static ldg_entry_spec spec(ldg_type type, const char *source, int64_t amount, const char *user)
+static ldg_entry_spec
+spec(ldg_type type, const char *source, int64_t amount, const char *user)
 {
-	return (ldg_entry_spec){ .group_id = G1, .account_id = E1, .user_id = user, .type = type,
-				 .amount_kobo = amount, .currency = "NGN", .source = source,
-				 .reference = "ref-1", .client_ref = "", .simulated = 1,
-				 .payment_channel = "VA" };
+	return (ldg_entry_spec){.group_id = G1,
+				.account_id = E1,
+				.user_id = user,
+				.type = type,
+				.amount_kobo = amount,
+				.currency = "NGN",
+				.source = source,
+				.reference = "ref-1",
+				.client_ref = "",
+				.simulated = 1,
+				.payment_channel = "VA"};
 }
 
-static const char *reason(void)
+static const char *
+reason(void)
 {
 	return err_last()->reason;
 }
 
 /* A CREDIT replays whoever the first delivery credited it to; a DEBIT not. */
-static void test_credit_replays_ignore_the_member(void **state)
+static void
+test_credit_replays_ignore_the_member(void **state)
 {
 	ldg_entry_spec a = spec(LDG_CREDIT, "demo", 100, U1), b = spec(LDG_CREDIT, "demo", 100, "");
 	ldg_entry_spec c = spec(LDG_DEBIT, "demo", 100, U1), d = spec(LDG_DEBIT, "demo", 100, U2);
@@ -45,12 +55,13 @@ static void test_credit_replays_ignore_the_member(void **state)
 	assert_false(ldg_spec_same(&c, &d, 0));
 }
 
-static void test_payers_and_reversal_fields(void **state)
+static void
+test_payers_and_reversal_fields(void **state)
 {
 	ldg_entry_spec credit = spec(LDG_CREDIT, "demo", 100, "");
 	ldg_entry_spec debit = spec(LDG_DEBIT, "demo", 100, "");
-	ldg_payer none = { "", "", "" }, ok = { "ADA OBI", "0123456789", "GTBank" };
-	ldg_payer letters = { "", "01234x6789", "" };
+	ldg_payer none = {"", "", ""}, ok = {"ADA OBI", "0123456789", "GTBank"};
+	ldg_payer letters = {"", "01234x6789", ""};
 	char long_name[202];
 
 	(void)state;
@@ -61,14 +72,15 @@ static void test_payers_and_reversal_fields(void **state)
 	assert_int_equal(ldg_extras_check(&debit, &ok, ""), ERR_INVALID_ARGUMENT);
 	assert_string_equal(reason(), "invalid_payer");
 	assert_int_equal(ldg_extras_check(&credit, &letters, ""), ERR_INVALID_ARGUMENT);
-	assert_int_equal(ldg_extras_check(&credit, &(ldg_payer){ long_name, "", "" }, ""),
+	assert_int_equal(ldg_extras_check(&credit, &(ldg_payer){long_name, "", ""}, ""),
 			 ERR_INVALID_ARGUMENT);
 	assert_int_equal(ldg_extras_check(&credit, &none, "ref-0"), ERR_INVALID_ARGUMENT);
 	assert_string_equal(reason(), "invalid_reference");
 	assert_int_equal(ldg_extras_check(&debit, &none, "has space"), ERR_INVALID_ARGUMENT);
 }
 
-static void test_a_reversal_takes_back_one_whole_deposit(void **state)
+static void
+test_a_reversal_takes_back_one_whole_deposit(void **state)
 {
 	ldg_entry_spec debit = spec(LDG_DEBIT, "demo", 500, "");
 	ldg_entry_spec deposit = spec(LDG_CREDIT, "provider_sandbox", 500, U1);
@@ -92,13 +104,17 @@ static void test_a_reversal_takes_back_one_whole_deposit(void **state)
 	assert_string_equal(reason(), "entry_not_found");
 }
 
-static void test_allocation_decisions(void **state)
+static void
+test_allocation_decisions(void **state)
 {
 	ldg_entry_spec deposit = spec(LDG_CREDIT, "demo", 500, "");
 	ldg_entry_spec debit = spec(LDG_DEBIT, "demo", 500, "");
-	ldg_alloc_state s = { .found = 1, .entry = &deposit, .current_user = "" };
-	ldg_alloc_ask ask = { .group_id = G1, .user_id = U1, .allocated_by = U3, .reason = "",
-			      .expected_user_id = "" };
+	ldg_alloc_state s = {.found = 1, .entry = &deposit, .current_user = ""};
+	ldg_alloc_ask ask = {.group_id = G1,
+			     .user_id = U1,
+			     .allocated_by = U3,
+			     .reason = "",
+			     .expected_user_id = ""};
 
 	(void)state;
 	assert_int_equal(ldg_alloc_decide(&s, &ask), 0);
@@ -138,10 +154,14 @@ static void test_allocation_decisions(void **state)
 	assert_string_equal(reason(), "same_member");
 }
 
-static void test_allocation_requests(void **state)
+static void
+test_allocation_requests(void **state)
 {
-	ldg_alloc_ask ask = { .group_id = G1, .user_id = U1, .allocated_by = U3, .reason = "",
-			      .expected_user_id = "" };
+	ldg_alloc_ask ask = {.group_id = G1,
+			     .user_id = U1,
+			     .allocated_by = U3,
+			     .reason = "",
+			     .expected_user_id = ""};
 
 	(void)state;
 	assert_int_equal(ldg_alloc_check(E1, &ask), 0);
@@ -169,7 +189,8 @@ static void test_allocation_requests(void **state)
 }
 
 /* A reversal's who and why go with a reversal only. */
-static void test_reversal_audit_fields(void **state)
+static void
+test_reversal_audit_fields(void **state)
 {
 	char longer[502];
 
@@ -180,8 +201,7 @@ static void test_reversal_audit_fields(void **state)
 	assert_int_equal(ldg_reversal_audit_check("", "why", ""), ERR_INVALID_ARGUMENT);
 	assert_string_equal(reason(), "invalid_reference");
 	assert_int_equal(ldg_reversal_audit_check("", "", U3), ERR_INVALID_ARGUMENT);
-	assert_int_equal(ldg_reversal_audit_check("dep-1", "why", "officer"),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(ldg_reversal_audit_check("dep-1", "why", "officer"), ERR_INVALID_ARGUMENT);
 	assert_string_equal(reason(), "invalid_id");
 	memset(longer, 'x', sizeof(longer) - 1);
 	longer[sizeof(longer) - 1] = 0;
@@ -191,7 +211,8 @@ static void test_reversal_audit_fields(void **state)
 	assert_int_equal(ldg_reversal_audit_check("dep-1", longer, U3), 0);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_credit_replays_ignore_the_member),

@@ -24,38 +24,48 @@
 #define U1_LO "3333aaaa-3333-4333-8333-333333333333"
 
 /* Asserts that expr fails with code and reason (recorded by this call). */
-#define assert_fails(expr, want_code, want_reason)                         \
-	do {                                                               \
-		err_clear();                                               \
-		assert_int_equal((expr), (want_code));                     \
-		assert_int_equal(err_last()->code, (want_code));           \
-		assert_string_equal(err_last()->reason, (want_reason));    \
+#define assert_fails(expr, want_code, want_reason)                                                 \
+	do {                                                                                       \
+		err_clear();                                                                       \
+		assert_int_equal((expr), (want_code));                                             \
+		assert_int_equal(err_last()->code, (want_code));                                   \
+		assert_string_equal(err_last()->reason, (want_reason));                            \
 	} while (0)
 
 /* Asserts an invalid_id failure naming field. */
-#define assert_bad_id(expr, field)                                         \
-	do {                                                               \
-		assert_fails((expr), ERR_INVALID_ARGUMENT, "invalid_id");  \
-		assert_string_equal(err_meta_get(err_last(), "field"), (field)); \
+#define assert_bad_id(expr, field)                                                                 \
+	do {                                                                                       \
+		assert_fails((expr), ERR_INVALID_ARGUMENT, "invalid_id");                          \
+		assert_string_equal(err_meta_get(err_last(), "field"), (field));                   \
 	} while (0)
 
 /* n copies of c in buf (n + 1 bytes). */
-static const char *rep(char *buf, char c, size_t n)
+static const char *
+rep(char *buf, char c, size_t n)
 {
 	memset(buf, c, n);
 	buf[n] = '\0';
 	return buf;
 }
 
-static ldg_entry_spec spec(ldg_type type, const char *source, int64_t amount)
+static ldg_entry_spec
+spec(ldg_type type, const char *source, int64_t amount)
 {
-	return (ldg_entry_spec){ .group_id = G1, .account_id = A1, .user_id = "", .type = type,
-				 .amount_kobo = amount, .currency = "NGN", .source = source,
-				 .reference = "ref-1", .client_ref = "", .simulated = 0,
-				 .payment_channel = "VA" };
+	return (ldg_entry_spec){.group_id = G1,
+				.account_id = A1,
+				.user_id = "",
+				.type = type,
+				.amount_kobo = amount,
+				.currency = "NGN",
+				.source = source,
+				.reference = "ref-1",
+				.client_ref = "",
+				.simulated = 0,
+				.payment_channel = "VA"};
 }
 
-static int restore_bound(void **state)
+static int
+restore_bound(void **state)
 {
 	(void)state;
 	return money_set_max_kobo(MONEY_MAX_KOBO) == 0 ? 0 : -1;
@@ -63,7 +73,8 @@ static int restore_bound(void **state)
 
 /* --- types and the amount bound ------------------------------------------- */
 
-static void test_type_text_and_parse(void **state)
+static void
+test_type_text_and_parse(void **state)
 {
 	(void)state;
 	assert_string_equal(ldg_type_text(LDG_CREDIT), "CREDIT");
@@ -78,7 +89,8 @@ static void test_type_text_and_parse(void **state)
 }
 
 /* A payout's entries keep the hard maximum when the bound is lowered. */
-static void test_amount_max_follows_the_bound_except_payouts(void **state)
+static void
+test_amount_max_follows_the_bound_except_payouts(void **state)
 {
 	ldg_entry_spec demo = spec(LDG_CREDIT, "demo", 1);
 	ldg_entry_spec sandbox = spec(LDG_CREDIT, "provider_sandbox", 1);
@@ -95,7 +107,8 @@ static void test_amount_max_follows_the_bound_except_payouts(void **state)
 
 /* --- an entry's checks ------------------------------------------------------ */
 
-static void test_spec_check_fills_defaults(void **state)
+static void
+test_spec_check_fills_defaults(void **state)
 {
 	ldg_entry_spec s = spec(LDG_CREDIT, "demo", 100);
 
@@ -118,7 +131,8 @@ static void test_spec_check_fills_defaults(void **state)
 	assert_int_equal(ldg_spec_check(&s), 0);
 }
 
-static void test_spec_check_ids(void **state)
+static void
+test_spec_check_ids(void **state)
 {
 	ldg_entry_spec s = spec(LDG_CREDIT, "demo", 100);
 
@@ -143,11 +157,11 @@ static void test_spec_check_ids(void **state)
 	assert_bad_id(ldg_spec_check(&s), "group_id");
 }
 
-static void test_spec_check_type_and_currency_and_source(void **state)
+static void
+test_spec_check_type_and_currency_and_source(void **state)
 {
-	static const char *const sources[] = { "demo", "provider_sandbox", "payout" };
-	static const char *const bad_sources[] = { "", "Demo", "provider", "payouts",
-						   "payout " };
+	static const char *const sources[] = {"demo", "provider_sandbox", "payout"};
+	static const char *const bad_sources[] = {"", "Demo", "provider", "payouts", "payout "};
 	ldg_entry_spec s = spec(LDG_CREDIT, "demo", 100);
 
 	(void)state;
@@ -175,7 +189,8 @@ static void test_spec_check_type_and_currency_and_source(void **state)
 }
 
 /* 1..bound for new money, 1..MONEY_MAX_KOBO for a payout's entries. */
-static void test_spec_check_amounts(void **state)
+static void
+test_spec_check_amounts(void **state)
 {
 	ldg_entry_spec s = spec(LDG_CREDIT, "demo", 1);
 	ldg_entry_spec p = spec(LDG_DEBIT, "payout", 1);
@@ -213,12 +228,12 @@ static void test_spec_check_amounts(void **state)
 
 /* reference 1..200, client_ref 0..200, payment_channel 1..32 printable
  * ASCII characters; fee: is the ledger's own prefix. */
-static void test_spec_check_references(void **state)
+static void
+test_spec_check_references(void **state)
 {
 	char buf[256];
 	ldg_entry_spec s = spec(LDG_CREDIT, "demo", 100);
-	static const char *const unprintable[] = { "a b", "a\tb", "a\x7f", "a\x01",
-						   "caf\xc3\xa9" };
+	static const char *const unprintable[] = {"a b", "a\tb", "a\x7f", "a\x01", "caf\xc3\xa9"};
 
 	(void)state;
 	s.reference = rep(buf, 'r', LDG_REFERENCE_MAX);
@@ -266,7 +281,8 @@ static void test_spec_check_references(void **state)
 
 /* --- fees ------------------------------------------------------------------------ */
 
-static void test_fee_check(void **state)
+static void
+test_fee_check(void **state)
 {
 	char buf[256];
 	ldg_entry_spec credit = spec(LDG_CREDIT, "provider_sandbox", 1000);
@@ -296,7 +312,8 @@ static void test_fee_check(void **state)
 	assert_int_equal(ldg_fee_check(&credit, 0), 0);
 }
 
-static void test_fee_spec_is_the_credit_as_a_debit(void **state)
+static void
+test_fee_spec_is_the_credit_as_a_debit(void **state)
 {
 	ldg_entry_spec credit = spec(LDG_CREDIT, "provider_sandbox", 1000);
 	ldg_entry_spec fee;
@@ -327,7 +344,8 @@ static void test_fee_spec_is_the_credit_as_a_debit(void **state)
 
 /* --- holds ------------------------------------------------------------------------ */
 
-static void test_hold_check(void **state)
+static void
+test_hold_check(void **state)
 {
 	char buf[256];
 
@@ -348,19 +366,19 @@ static void test_hold_check(void **state)
 	/* a hold is new money: the lowered bound applies */
 	assert_int_equal(money_set_max_kobo(1000), 0);
 	assert_int_equal(ldg_hold_check(G1, 1000, "hold-1"), 0);
-	assert_fails(ldg_hold_check(G1, 1001, "hold-1"), ERR_INVALID_ARGUMENT,
-		     "amount_too_large");
+	assert_fails(ldg_hold_check(G1, 1001, "hold-1"), ERR_INVALID_ARGUMENT, "amount_too_large");
 }
 
-static void test_hold_ref_check(void **state)
+static void
+test_hold_ref_check(void **state)
 {
 	char buf[256];
 
 	(void)state;
 	assert_int_equal(ldg_hold_ref_check("h"), 0);
 	assert_int_equal(ldg_hold_ref_check(rep(buf, 'h', LDG_REFERENCE_MAX)), 0);
-	assert_fails(ldg_hold_ref_check(rep(buf, 'h', LDG_REFERENCE_MAX + 1)),
-		     ERR_INVALID_ARGUMENT, "invalid_reference");
+	assert_fails(ldg_hold_ref_check(rep(buf, 'h', LDG_REFERENCE_MAX + 1)), ERR_INVALID_ARGUMENT,
+		     "invalid_reference");
 	assert_fails(ldg_hold_ref_check(""), ERR_INVALID_ARGUMENT, "invalid_reference");
 	assert_fails(ldg_hold_ref_check("h 1"), ERR_INVALID_ARGUMENT, "invalid_reference");
 	assert_fails(ldg_hold_ref_check("h\n"), ERR_INVALID_ARGUMENT, "invalid_reference");
@@ -371,7 +389,8 @@ static void test_hold_ref_check(void **state)
 
 /* Each field but a CREDIT's member (and the reference under a client key)
  * makes another entry. */
-static void test_spec_same_field_by_field(void **state)
+static void
+test_spec_same_field_by_field(void **state)
 {
 	ldg_entry_spec a = spec(LDG_DEBIT, "demo", 100), b;
 
@@ -390,12 +409,12 @@ static void test_spec_same_field_by_field(void **state)
 	b.simulated = 7; /* a flag: any true value */
 	assert_true(ldg_spec_same(&a, &b, 0));
 
-#define DIFFERS(field, value)                                   \
-	do {                                                    \
-		b = a;                                          \
-		b.field = (value);                              \
-		assert_false(ldg_spec_same(&a, &b, 0));         \
-		assert_false(ldg_spec_same(&a, &b, 1));         \
+#define DIFFERS(field, value)                                                                      \
+	do {                                                                                       \
+		b = a;                                                                             \
+		b.field = (value);                                                                 \
+		assert_false(ldg_spec_same(&a, &b, 0));                                            \
+		assert_false(ldg_spec_same(&a, &b, 1));                                            \
 	} while (0)
 	DIFFERS(group_id, G2);
 	DIFFERS(account_id, G2);
@@ -426,47 +445,49 @@ static void test_spec_same_field_by_field(void **state)
 
 /* --- payers and reversals -------------------------------------------------------- */
 
-static void test_payer_present(void **state)
+static void
+test_payer_present(void **state)
 {
 	(void)state;
-	assert_false(ldg_payer_present(&(ldg_payer){ "", "", "" }));
-	assert_true(ldg_payer_present(&(ldg_payer){ "A", "", "" }));
-	assert_true(ldg_payer_present(&(ldg_payer){ "", "0", "" }));
-	assert_true(ldg_payer_present(&(ldg_payer){ "", "", "GTBank" }));
+	assert_false(ldg_payer_present(&(ldg_payer){"", "", ""}));
+	assert_true(ldg_payer_present(&(ldg_payer){"A", "", ""}));
+	assert_true(ldg_payer_present(&(ldg_payer){"", "0", ""}));
+	assert_true(ldg_payer_present(&(ldg_payer){"", "", "GTBank"}));
 }
 
-static void test_extras_check_boundaries(void **state)
+static void
+test_extras_check_boundaries(void **state)
 {
 	char big[256], digits[32], ref[256];
 	ldg_entry_spec credit = spec(LDG_CREDIT, "demo", 100);
 	ldg_entry_spec debit = spec(LDG_DEBIT, "demo", 100);
-	ldg_payer none = { "", "", "" };
+	ldg_payer none = {"", "", ""};
 
 	(void)state;
 	assert_int_equal(ldg_extras_check(&credit, &none, ""), 0);
 	assert_int_equal(ldg_extras_check(&debit, &none, ""), 0);
-	assert_int_equal(ldg_extras_check(&credit, &(ldg_payer){ rep(big, 'n', 200), "", "" }, ""),
+	assert_int_equal(ldg_extras_check(&credit, &(ldg_payer){rep(big, 'n', 200), "", ""}, ""),
 			 0);
-	assert_fails(ldg_extras_check(&credit, &(ldg_payer){ rep(big, 'n', 201), "", "" }, ""),
+	assert_fails(ldg_extras_check(&credit, &(ldg_payer){rep(big, 'n', 201), "", ""}, ""),
 		     ERR_INVALID_ARGUMENT, "invalid_payer");
-	assert_int_equal(ldg_extras_check(&credit, &(ldg_payer){ "", "", rep(big, 'b', 200) }, ""),
+	assert_int_equal(ldg_extras_check(&credit, &(ldg_payer){"", "", rep(big, 'b', 200)}, ""),
 			 0);
-	assert_fails(ldg_extras_check(&credit, &(ldg_payer){ "", "", rep(big, 'b', 201) }, ""),
+	assert_fails(ldg_extras_check(&credit, &(ldg_payer){"", "", rep(big, 'b', 201)}, ""),
 		     ERR_INVALID_ARGUMENT, "invalid_payer");
-	assert_int_equal(
-		ldg_extras_check(&credit, &(ldg_payer){ "", rep(digits, '9', 20), "" }, ""), 0);
-	assert_fails(ldg_extras_check(&credit, &(ldg_payer){ "", rep(digits, '9', 21), "" }, ""),
+	assert_int_equal(ldg_extras_check(&credit, &(ldg_payer){"", rep(digits, '9', 20), ""}, ""),
+			 0);
+	assert_fails(ldg_extras_check(&credit, &(ldg_payer){"", rep(digits, '9', 21), ""}, ""),
 		     ERR_INVALID_ARGUMENT, "invalid_payer");
-	assert_int_equal(ldg_extras_check(&credit, &(ldg_payer){ "", "0", "" }, ""), 0);
-	assert_fails(ldg_extras_check(&credit, &(ldg_payer){ "", "012 345", "" }, ""),
+	assert_int_equal(ldg_extras_check(&credit, &(ldg_payer){"", "0", ""}, ""), 0);
+	assert_fails(ldg_extras_check(&credit, &(ldg_payer){"", "012 345", ""}, ""),
 		     ERR_INVALID_ARGUMENT, "invalid_payer");
-	assert_fails(ldg_extras_check(&credit, &(ldg_payer){ "", "-1", "" }, ""),
+	assert_fails(ldg_extras_check(&credit, &(ldg_payer){"", "-1", ""}, ""),
 		     ERR_INVALID_ARGUMENT, "invalid_payer");
 	/* any payer field on a DEBIT */
-	assert_fails(ldg_extras_check(&debit, &(ldg_payer){ "", "", "GTBank" }, ""),
+	assert_fails(ldg_extras_check(&debit, &(ldg_payer){"", "", "GTBank"}, ""),
 		     ERR_INVALID_ARGUMENT, "invalid_payer");
-	assert_fails(ldg_extras_check(&debit, &(ldg_payer){ "", "1", "" }, ""),
-		     ERR_INVALID_ARGUMENT, "invalid_payer");
+	assert_fails(ldg_extras_check(&debit, &(ldg_payer){"", "1", ""}, ""), ERR_INVALID_ARGUMENT,
+		     "invalid_payer");
 	/* reverses_reference: a DEBIT's, 1..200 printable */
 	assert_int_equal(ldg_extras_check(&debit, &none, rep(ref, 'r', 200)), 0);
 	assert_fails(ldg_extras_check(&debit, &none, rep(ref, 'r', 201)), ERR_INVALID_ARGUMENT,
@@ -476,11 +497,12 @@ static void test_extras_check_boundaries(void **state)
 	assert_fails(ldg_extras_check(&credit, &none, "r"), ERR_INVALID_ARGUMENT,
 		     "invalid_reference");
 	/* the payer is checked first */
-	assert_fails(ldg_extras_check(&debit, &(ldg_payer){ "A", "", "" }, "r 1"),
+	assert_fails(ldg_extras_check(&debit, &(ldg_payer){"A", "", ""}, "r 1"),
 		     ERR_INVALID_ARGUMENT, "invalid_payer");
 }
 
-static void test_reversal_audit_check_boundaries(void **state)
+static void
+test_reversal_audit_check_boundaries(void **state)
 {
 	char why[512];
 
@@ -499,9 +521,10 @@ static void test_reversal_audit_check_boundaries(void **state)
 		     ERR_INVALID_ARGUMENT, "invalid_reason");
 }
 
-static void test_is_deposit_table(void **state)
+static void
+test_is_deposit_table(void **state)
 {
-	static const char *const sources[] = { "demo", "provider_sandbox", "payout" };
+	static const char *const sources[] = {"demo", "provider_sandbox", "payout"};
 
 	(void)state;
 	for (size_t i = 0; i < 3; i++) {
@@ -516,9 +539,10 @@ static void test_is_deposit_table(void **state)
 /* The entry kinds the decisions meet. */
 typedef enum { K_DEMO, K_SANDBOX, K_PAYOUT_CREDIT, K_DEBIT, K_COUNT } kind;
 
-static ldg_entry_spec entry_of(kind k, const char *group_id, int64_t amount)
+static ldg_entry_spec
+entry_of(kind k, const char *group_id, int64_t amount)
 {
-	static const char *const sources[] = { "demo", "provider_sandbox", "payout", "demo" };
+	static const char *const sources[] = {"demo", "provider_sandbox", "payout", "demo"};
 	ldg_entry_spec e = spec(k == K_DEBIT ? LDG_DEBIT : LDG_CREDIT, sources[k], amount);
 
 	e.group_id = group_id;
@@ -527,10 +551,11 @@ static ldg_entry_spec entry_of(kind k, const char *group_id, int64_t amount)
 
 /* Every group x kind x amount x reversed: the first failing rule in the
  * documented order, else 0. */
-static void test_reversal_decide_table(void **state)
+static void
+test_reversal_decide_table(void **state)
 {
-	static const char *const groups[] = { G1, G1_UP, G2 };
-	static const int64_t amounts[] = { 499, 500, 501 };
+	static const char *const groups[] = {G1, G1_UP, G2};
+	static const int64_t amounts[] = {499, 500, 501};
 
 	(void)state;
 	for (size_t g = 0; g < 3; g++)
@@ -565,11 +590,15 @@ static void test_reversal_decide_table(void **state)
 
 /* --- allocations --------------------------------------------------------------- */
 
-static void test_alloc_check_fields(void **state)
+static void
+test_alloc_check_fields(void **state)
 {
 	char why[512];
-	ldg_alloc_ask ok = { .group_id = G1, .user_id = U1, .allocated_by = U3, .reason = "",
-			     .expected_user_id = "" };
+	ldg_alloc_ask ok = {.group_id = G1,
+			    .user_id = U1,
+			    .allocated_by = U3,
+			    .reason = "",
+			    .expected_user_id = ""};
 	ldg_alloc_ask ask;
 
 	(void)state;
@@ -609,8 +638,9 @@ static void test_alloc_check_fields(void **state)
 }
 
 /* Expected verdict of ldg_alloc_decide, from the header's order of rules. */
-static int alloc_oracle(const char **why, int found, int other_group, kind k, int reversed,
-			const char *current, const ldg_alloc_ask *ask)
+static int
+alloc_oracle(const char **why, int found, int other_group, kind k, int reversed,
+	     const char *current, const ldg_alloc_ask *ask)
 {
 	if (!found || other_group)
 		return *why = "entry_not_found", ERR_NOT_FOUND;
@@ -630,11 +660,12 @@ static int alloc_oracle(const char **why, int found, int other_group, kind k, in
 }
 
 /* Every combination of what AllocateEntry finds and what is asked. */
-static void test_alloc_decide_table(void **state)
+static void
+test_alloc_decide_table(void **state)
 {
-	static const char *const groups[] = { G1, G1_UP, G2 };
-	static const char *const users[] = { "", U1, U2 };
-	static const char *const reasons[] = { "", "wrong member" };
+	static const char *const groups[] = {G1, G1_UP, G2};
+	static const char *const users[] = {"", U1, U2};
+	static const char *const reasons[] = {"", "wrong member"};
 	enum { ROWS = 2 * 3 * K_COUNT * 2 * 3 * 2 * 2 * 3 * 2 };
 	int allowed = 0;
 
@@ -646,14 +677,20 @@ static void test_alloc_decide_table(void **state)
 		int re = (r /= 2) % 2, cur = (r /= 2) % 3, rev = (r /= 3) % 2;
 		int k = (r /= 2) % K_COUNT, g = (r /= K_COUNT) % 3, found = (r /= 3) % 2;
 		ldg_entry_spec e = entry_of((kind)k, groups[g], 500);
-		ldg_alloc_state s = { .found = found, .entry = &e, .reversed = rev,
-				      .current_user = users[cur], .has_allocation = cur != 0 };
-		ldg_alloc_ask ask = { .group_id = G1, .user_id = users[to], .allocated_by = U3,
-				      .reason = reasons[why], .reallocate = re,
-				      .expected_user_id = users[exp] };
+		ldg_alloc_state s = {.found = found,
+				     .entry = &e,
+				     .reversed = rev,
+				     .current_user = users[cur],
+				     .has_allocation = cur != 0};
+		ldg_alloc_ask ask = {.group_id = G1,
+				     .user_id = users[to],
+				     .allocated_by = U3,
+				     .reason = reasons[why],
+				     .reallocate = re,
+				     .expected_user_id = users[exp]};
 		const char *want_reason;
-		int want = alloc_oracle(&want_reason, found, g == 2, (kind)k, rev, users[cur],
-					&ask);
+		int want =
+			alloc_oracle(&want_reason, found, g == 2, (kind)k, rev, users[cur], &ask);
 
 		err_clear();
 		assert_int_equal(ldg_alloc_decide(&s, &ask), want);
@@ -674,13 +711,17 @@ static void test_alloc_decide_table(void **state)
 }
 
 /* Ids of the member in force compare without case. */
-static void test_alloc_decide_ids_without_case(void **state)
+static void
+test_alloc_decide_ids_without_case(void **state)
 {
 	ldg_entry_spec e = entry_of(K_DEMO, G1_UP, 500);
-	ldg_alloc_state s = { .found = 1, .entry = &e, .current_user = U1_LO };
-	ldg_alloc_ask ask = { .group_id = G1, .user_id = U2, .allocated_by = U3,
-			      .reason = "wrong member", .reallocate = 1,
-			      .expected_user_id = U1_UP };
+	ldg_alloc_state s = {.found = 1, .entry = &e, .current_user = U1_LO};
+	ldg_alloc_ask ask = {.group_id = G1,
+			     .user_id = U2,
+			     .allocated_by = U3,
+			     .reason = "wrong member",
+			     .reallocate = 1,
+			     .expected_user_id = U1_UP};
 
 	(void)state;
 	assert_int_equal(ldg_alloc_decide(&s, &ask), 0);
@@ -688,7 +729,8 @@ static void test_alloc_decide_ids_without_case(void **state)
 	assert_fails(ldg_alloc_decide(&s, &ask), ERR_FAILED_PRECONDITION, "same_member");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_type_text_and_parse),

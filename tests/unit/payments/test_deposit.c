@@ -29,7 +29,8 @@ enum {
 	N_BAD = 6
 };
 
-static void agreeing(pay_event *ev, pay_charge *ch, int64_t amount)
+static void
+agreeing(pay_event *ev, pay_charge *ch, int64_t amount)
 {
 	memset(ev, 0, sizeof(*ev));
 	memset(ch, 0, sizeof(*ch));
@@ -47,7 +48,8 @@ static void agreeing(pay_event *ev, pay_charge *ch, int64_t amount)
 	ch->successful = 1;
 }
 
-static void spoil(pay_charge *ch, int bad)
+static void
+spoil(pay_charge *ch, int bad)
 {
 	if (bad & BAD_STATUS)
 		ch->successful = 0;
@@ -63,10 +65,10 @@ static void spoil(pay_charge *ch, int bad)
 		ch->amount_kobo += 1;
 }
 
-static pay_charge_plan decide(const pay_event *ev, const pay_charge *ch, int64_t fee,
-			      int64_t max)
+static pay_charge_plan
+decide(const pay_event *ev, const pay_charge *ch, int64_t fee, int64_t max)
 {
-	pay_charge_facts f = { .ev = ev, .charge = ch, .fee_kept = fee, .max_kobo = max };
+	pay_charge_facts f = {.ev = ev, .charge = ch, .fee_kept = fee, .max_kobo = max};
 	pay_charge_plan plan;
 
 	memset(&plan, 0x5a, sizeof(plan));
@@ -75,7 +77,8 @@ static pay_charge_plan decide(const pay_event *ev, const pay_charge *ch, int64_t
 }
 
 /* The expected verdict, stated as the rule reads (first failing check). */
-static pay_charge_verdict expected(int bad, int64_t amount, int64_t fee, int64_t max)
+static pay_charge_verdict
+expected(int bad, int64_t amount, int64_t fee, int64_t max)
 {
 	if (bad || amount <= 0)
 		return PAY_CHARGE_MISMATCH;
@@ -86,7 +89,8 @@ static pay_charge_verdict expected(int bad, int64_t amount, int64_t fee, int64_t
 	return PAY_CHARGE_CREDIT;
 }
 
-static const char *outcome_of(pay_charge_verdict v)
+static const char *
+outcome_of(pay_charge_verdict v)
 {
 	switch (v) {
 	case PAY_CHARGE_CREDIT:
@@ -103,16 +107,17 @@ static const char *outcome_of(pay_charge_verdict v)
 
 /* Every subset of disagreements x amounts around 0 and the bound x fees
  * around the amount. */
-static void test_every_combination(void **state)
+static void
+test_every_combination(void **state)
 {
-	const int64_t amounts[] = { -1, 0, 1, AMOUNT, MAX - 1, MAX, MAX + 1 };
+	const int64_t amounts[] = {-1, 0, 1, AMOUNT, MAX - 1, MAX, MAX + 1};
 	int n = 0;
 
 	(void)state;
 	for (int bad = 0; bad < (1 << N_BAD); bad++) {
 		for (size_t i = 0; i < sizeof(amounts) / sizeof(amounts[0]); i++) {
 			int64_t amount = amounts[i];
-			const int64_t fees[] = { 0, 1, amount - 1, amount, amount + 1 };
+			const int64_t fees[] = {0, 1, amount - 1, amount, amount + 1};
 
 			for (size_t j = 0; j < sizeof(fees) / sizeof(fees[0]); j++) {
 				pay_event ev;
@@ -138,10 +143,11 @@ static void test_every_combination(void **state)
 
 /* The payer: the verification's when it names an account or a name, else
  * the delivery's; whatever the verdict. */
-static void test_payer_named(void **state)
+static void
+test_payer_named(void **state)
 {
-	const char *accounts[] = { "", "0123456789" };
-	const char *names[] = { "", "ADA OBI" };
+	const char *accounts[] = {"", "0123456789"};
+	const char *names[] = {"", "ADA OBI"};
 
 	(void)state;
 	for (int bad = 0; bad < 2; bad++)
@@ -166,7 +172,8 @@ static void test_payer_named(void **state)
 }
 
 /* A bank name alone does not name the payer (as before: account or name). */
-static void test_bank_name_alone(void **state)
+static void
+test_bank_name_alone(void **state)
 {
 	pay_event ev;
 	pay_charge ch;
@@ -180,7 +187,8 @@ static void test_bank_name_alone(void **state)
 	assert_ptr_equal(plan.payer, &ev.payer);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_combination),

@@ -11,19 +11,21 @@
 #include "auth/auth.h"
 #include "test_keys.h"
 
-#define NOW 1800000000LL
+#define NOW  1800000000LL
 #define USER "0b6f3c7a-1111-4222-8333-444455556666"
 
 static test_key k1, k2;
 
-static int setup(void **state)
+static int
+setup(void **state)
 {
 	test_key_make(&k1, "2026-11a");
 	test_key_make(&k2, "2026-11b");
 	return auth_init();
 }
 
-static void ring_of(auth_keyring *ring, const test_key *a, const test_key *b)
+static void
+ring_of(auth_keyring *ring, const test_key *a, const test_key *b)
 {
 	ring->n_keys = 0;
 	test_keyring_add(ring, a);
@@ -31,7 +33,8 @@ static void ring_of(auth_keyring *ring, const test_key *a, const test_key *b)
 		test_keyring_add(ring, b);
 }
 
-static void test_b64url_round_trip(void **state)
+static void
+test_b64url_round_trip(void **state)
 {
 	unsigned char bin[40], back[40];
 	char text[64];
@@ -42,18 +45,16 @@ static void test_b64url_round_trip(void **state)
 	assert_int_equal(auth_b64url_encode(text, sizeof(text), bin, 40), 0);
 	assert_null(strchr(text, '='));
 	assert_null(strchr(text, '+'));
-	assert_int_equal(auth_b64url_decode(back, sizeof(back), &n, text,
-					    strlen(text)),
-			 0);
+	assert_int_equal(auth_b64url_decode(back, sizeof(back), &n, text, strlen(text)), 0);
 	assert_int_equal(n, 40);
 	assert_memory_equal(bin, back, 40);
 	assert_int_equal(auth_b64url_decode(back, sizeof(back), &n, "a+b/", 4),
 			 ERR_INVALID_ARGUMENT);
-	assert_int_equal(auth_b64url_encode(text, 10, bin, 40),
-			 ERR_INVALID_ARGUMENT);
+	assert_int_equal(auth_b64url_encode(text, 10, bin, 40), ERR_INVALID_ARGUMENT);
 }
 
-static void test_keyring_parse(void **state)
+static void
+test_keyring_parse(void **state)
 {
 	char pk1[64], pk2[64], spec[256];
 	auth_keyring ring;
@@ -72,7 +73,8 @@ static void test_keyring_parse(void **state)
 	assert_int_equal(auth_keyring_parse(&ring, ""), ERR_INVALID_ARGUMENT);
 }
 
-static void test_sign_and_verify(void **state)
+static void
+test_sign_and_verify(void **state)
 {
 	auth_keyring ring;
 	auth_claims claims;
@@ -83,20 +85,18 @@ static void test_sign_and_verify(void **state)
 	assert_string_equal(claims.sub, USER);
 	assert_int_equal(claims.exp, NOW + 900);
 	/* exp is exclusive. */
-	assert_int_equal(auth_jwt_verify(&claims, &ring, tok, NOW + 900),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(auth_jwt_verify(&claims, &ring, tok, NOW + 900), ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "token_expired");
 	/* Issued in the future beyond the leeway. */
-	assert_int_equal(auth_jwt_verify(&claims, &ring, tok, NOW - 120),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(auth_jwt_verify(&claims, &ring, tok, NOW - 120), ERR_UNAUTHENTICATED);
 	/* A ring without the signing key. */
 	ring_of(&ring, &k1, NULL);
-	assert_int_equal(auth_jwt_verify(&claims, &ring, tok, NOW + 10),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(auth_jwt_verify(&claims, &ring, tok, NOW + 10), ERR_UNAUTHENTICATED);
 	free(tok);
 }
 
-static void test_alg_none_and_garbage_are_refused(void **state)
+static void
+test_alg_none_and_garbage_are_refused(void **state)
 {
 	auth_keyring ring;
 	auth_claims claims;
@@ -104,20 +104,18 @@ static void test_alg_none_and_garbage_are_refused(void **state)
 	char forged[AUTH_JWT_MAX];
 	/* {"alg":"none","kid":"2026-11a"} */
 	const char *none_header = "eyJhbGciOiJub25lIiwia2lkIjoiMjAyNi0xMWEifQ";
-	const char *bad[] = { "", ".", "..", "a.b.c", "a.b", "....",
-			      "eyJ9.eyJ9.AAAA" };
+	const char *bad[] = {"", ".", "..", "a.b.c", "a.b", "....", "eyJ9.eyJ9.AAAA"};
 
 	ring_of(&ring, &k1, NULL);
 	snprintf(forged, sizeof(forged), "%s%s", none_header, strchr(tok, '.'));
-	assert_int_equal(auth_jwt_verify(&claims, &ring, forged, NOW),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(auth_jwt_verify(&claims, &ring, forged, NOW), ERR_UNAUTHENTICATED);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(auth_jwt_verify(&claims, &ring, bad[i], NOW),
-				 ERR_UNAUTHENTICATED);
+		assert_int_equal(auth_jwt_verify(&claims, &ring, bad[i], NOW), ERR_UNAUTHENTICATED);
 	free(tok);
 }
 
-static void test_verifier_cache_still_enforces_expiry(void **state)
+static void
+test_verifier_cache_still_enforces_expiry(void **state)
 {
 	auth_keyring ring;
 	auth_claims claims;
@@ -134,20 +132,18 @@ static void test_verifier_cache_still_enforces_expiry(void **state)
 	memset(&claims, 0, sizeof(claims));
 	assert_int_equal(auth_verifier_check(v, &claims, tok, NOW + 2), 0);
 	assert_string_equal(claims.sub, USER);
-	assert_int_equal(auth_verifier_check(v, &claims, tok, NOW + 900),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(auth_verifier_check(v, &claims, tok, NOW + 900), ERR_UNAUTHENTICATED);
 	assert_string_equal(err_last()->reason, "token_expired");
 	/* A token of a key the ring lacks is never cached as good. */
-	assert_int_equal(auth_verifier_check(v, &claims, other, NOW + 1),
-			 ERR_UNAUTHENTICATED);
-	assert_int_equal(auth_verifier_check(v, &claims, other, NOW + 1),
-			 ERR_UNAUTHENTICATED);
+	assert_int_equal(auth_verifier_check(v, &claims, other, NOW + 1), ERR_UNAUTHENTICATED);
+	assert_int_equal(auth_verifier_check(v, &claims, other, NOW + 1), ERR_UNAUTHENTICATED);
 	auth_verifier_free(v);
 	free(tok);
 	free(other);
 }
 
-static void test_secret_equal(void **state)
+static void
+test_secret_equal(void **state)
 {
 	assert_true(auth_secret_equal("abc", 3, "abc", 3));
 	assert_false(auth_secret_equal("abc", 3, "abd", 3));
@@ -156,7 +152,8 @@ static void test_secret_equal(void **state)
 }
 
 /* RFC 7235: the scheme is case-insensitive; another scheme says so. */
-static void test_bearer_scheme(void **state)
+static void
+test_bearer_scheme(void **state)
 {
 	const char *tok;
 
@@ -181,7 +178,8 @@ static void test_bearer_scheme(void **state)
 	assert_string_equal(err_last()->reason, "unsupported_auth_scheme");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_b64url_round_trip),

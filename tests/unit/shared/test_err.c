@@ -9,7 +9,8 @@
 
 #include "err/err.h"
 
-static void test_codes_map_one_to_one_to_grpc(void **state)
+static void
+test_codes_map_one_to_one_to_grpc(void **state)
 {
 	for (int status = 0; status <= 16; status++)
 		assert_int_equal(err_to_grpc(err_from_grpc(status)), status);
@@ -18,10 +19,11 @@ static void test_codes_map_one_to_one_to_grpc(void **state)
 	assert_int_equal(err_to_grpc((err_code)-40), 2);
 }
 
-static void test_set_records_reason_and_message(void **state)
+static void
+test_set_records_reason_and_message(void **state)
 {
-	int rc = err_set(ERR_FAILED_PRECONDITION, "insufficient_funds",
-			 "balance is %d kobo short", 250);
+	int rc = err_set(ERR_FAILED_PRECONDITION, "insufficient_funds", "balance is %d kobo short",
+			 250);
 
 	assert_int_equal(rc, ERR_FAILED_PRECONDITION);
 	assert_string_equal(err_last()->reason, "insufficient_funds");
@@ -33,7 +35,8 @@ static void test_set_records_reason_and_message(void **state)
 	assert_string_equal(err_last()->reason, "");
 }
 
-static void test_long_message_is_truncated_not_overflowed(void **state)
+static void
+test_long_message_is_truncated_not_overflowed(void **state)
 {
 	char big[1000];
 
@@ -44,7 +47,8 @@ static void test_long_message_is_truncated_not_overflowed(void **state)
 	assert_int_equal(strlen(err_last()->reason), ERR_REASON_MAX - 1);
 }
 
-static void test_truncated_message_stays_valid_utf8(void **state)
+static void
+test_truncated_message_stays_valid_utf8(void **state)
 {
 	char text[1200] = "";
 
@@ -53,8 +57,7 @@ static void test_truncated_message_stays_valid_utf8(void **state)
 		strcat(text, "\xc3\xa9");
 	err_set(ERR_INVALID_ARGUMENT, NULL, "%s", text);
 	assert_int_equal(strlen(err_last()->message) % 2, 0);
-	assert_memory_equal(err_last()->message + strlen(err_last()->message) - 2,
-			    "\xc3\xa9", 2);
+	assert_memory_equal(err_last()->message + strlen(err_last()->message) - 2, "\xc3\xa9", 2);
 	/* Three-byte characters after one ASCII byte. */
 	strcpy(text, "x");
 	for (int i = 0; i < 300; i++)
@@ -64,7 +67,8 @@ static void test_truncated_message_stays_valid_utf8(void **state)
 }
 
 /* err_set_meta: bounded pairs, a key set again replaced, cleared by err_set. */
-static void test_meta_is_bounded_and_cleared(void **state)
+static void
+test_meta_is_bounded_and_cleared(void **state)
 {
 	char key[8];
 
@@ -87,15 +91,16 @@ static void test_meta_is_bounded_and_cleared(void **state)
 
 /* The catalogue (reasons.h): the defaults of every code are in it, with
  * their own code; a made-up reason is not. */
-static void test_catalogue_has_the_defaults(void **state)
+static void
+test_catalogue_has_the_defaults(void **state)
 {
 	err_code code;
 	int http;
 	const char *meaning;
 
 	for (int c = 1; c <= 16; c++) {
-		assert_true(err_reason_find(err_default_reason((err_code)-c), &code,
-					    &http, &meaning));
+		assert_true(
+			err_reason_find(err_default_reason((err_code)-c), &code, &http, &meaning));
 		assert_int_equal(code, (err_code)-c);
 		assert_true(meaning[0] != '\0');
 	}
@@ -106,7 +111,8 @@ static void test_catalogue_has_the_defaults(void **state)
 	assert_false(err_reason_find("invalid_group_id", NULL, NULL, NULL));
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_codes_map_one_to_one_to_grpc),

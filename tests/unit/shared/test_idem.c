@@ -10,14 +10,16 @@
 #include "idem/idem.h"
 
 /* A key of n copies of c. */
-static const char *key_of(char *buf, size_t n, char c)
+static const char *
+key_of(char *buf, size_t n, char c)
 {
 	memset(buf, c, n);
 	buf[n] = '\0';
 	return buf;
 }
 
-static void assert_refused(const char *key, idem_key_field field, const char *reason)
+static void
+assert_refused(const char *key, idem_key_field field, const char *reason)
 {
 	assert_int_equal(idem_key_check(key, field), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, reason);
@@ -25,7 +27,8 @@ static void assert_refused(const char *key, idem_key_field field, const char *re
 
 /* request_id: 1..128 printable ASCII, space and punctuation too; "" is no
  * key. */
-static void test_request_id(void **state)
+static void
+test_request_id(void **state)
 {
 	char buf[IDEM_KEY_MAX + 2];
 
@@ -45,15 +48,16 @@ static void test_request_id(void **state)
 
 /* client_ref: 1..100 of A-Z a-z 0-9 - _ . : (it becomes part of a ledger
  * reference); "" is no key. */
-static void test_client_ref(void **state)
+static void
+test_client_ref(void **state)
 {
 	char buf[IDEM_CLIENT_REF_MAX + 2];
 
 	(void)state;
 	assert_int_equal(idem_key_check("", IDEM_KEY_CLIENT_REF), 0);
 	assert_int_equal(idem_key_check(IDEM_CLIENT_REF_CHARS, IDEM_KEY_CLIENT_REF), 0);
-	assert_int_equal(idem_key_check("0b7e6f0a-2c1d-4e8f-9a3b-5c6d7e8f9a0b", IDEM_KEY_CLIENT_REF),
-			 0);
+	assert_int_equal(
+		idem_key_check("0b7e6f0a-2c1d-4e8f-9a3b-5c6d7e8f9a0b", IDEM_KEY_CLIENT_REF), 0);
 	assert_int_equal(idem_key_check(key_of(buf, IDEM_CLIENT_REF_MAX, 'k'), IDEM_KEY_CLIENT_REF),
 			 0);
 	assert_refused(key_of(buf, IDEM_CLIENT_REF_MAX + 1, 'k'), IDEM_KEY_CLIENT_REF,
@@ -65,7 +69,8 @@ static void test_client_ref(void **state)
 	assert_refused("caf\xc3\xa9", IDEM_KEY_CLIENT_REF, "invalid_idempotency_key");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_id),

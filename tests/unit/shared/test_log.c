@@ -9,7 +9,8 @@
 
 #include "log/log.h"
 
-static void test_json_string_escapes_quotes_and_controls(void **state)
+static void
+test_json_string_escapes_quotes_and_controls(void **state)
 {
 	char buf[128];
 	size_t len = 0;
@@ -24,7 +25,8 @@ static void test_json_string_escapes_quotes_and_controls(void **state)
 	json_decref(parsed);
 }
 
-static void test_json_string_stops_at_capacity(void **state)
+static void
+test_json_string_stops_at_capacity(void **state)
 {
 	char buf[8];
 	size_t len = 0;
@@ -35,14 +37,16 @@ static void test_json_string_stops_at_capacity(void **state)
 	assert_int_equal(strlen(buf), sizeof(buf) - 1);
 }
 
-static void test_level_parse(void **state)
+static void
+test_level_parse(void **state)
 {
 	assert_int_equal(log_level_parse("warn"), LOG_LVL_WARN);
 	assert_int_equal(log_level_parse("debug"), LOG_LVL_DEBUG);
 	assert_int_equal(log_level_parse("loud"), -1);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_string_escapes_quotes_and_controls),

@@ -8,7 +8,8 @@
 
 #include "mem/mem.h"
 
-static void test_allocations_are_aligned_and_zeroed(void **state)
+static void
+test_allocations_are_aligned_and_zeroed(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
 
@@ -24,7 +25,8 @@ static void test_allocations_are_aligned_and_zeroed(void **state)
 	mem_arena_free(a);
 }
 
-static void test_cap_is_enforced_and_reset_recycles(void **state)
+static void
+test_cap_is_enforced_and_reset_recycles(void **state)
 {
 	mem_arena *a = mem_arena_new(100000);
 
@@ -37,7 +39,8 @@ static void test_cap_is_enforced_and_reset_recycles(void **state)
 	mem_arena_free(a);
 }
 
-static void test_strings_and_allocator(void **state)
+static void
+test_strings_and_allocator(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
 	ProtobufCAllocator alloc = mem_arena_allocator(a);
@@ -52,7 +55,8 @@ static void test_strings_and_allocator(void **state)
 	mem_arena_free(a);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allocations_are_aligned_and_zeroed),

@@ -11,23 +11,25 @@
 #include "config/cfg.h"
 #include "money/money.h"
 
-static int parse(const char *text, int64_t *kobo)
+static int
+parse(const char *text, int64_t *kobo)
 {
 	return money_parse_naira(text, strlen(text), kobo);
 }
 
-static void assert_parses(const char *text, int64_t want)
+static void
+assert_parses(const char *text, int64_t want)
 {
 	int64_t kobo = 0x5a5a;
 
 	if (parse(text, &kobo) != 0)
 		fail_msg("\"%s\" refused: %s", text, err_last()->reason);
 	if (kobo != want)
-		fail_msg("\"%s\" -> %lld, want %lld", text, (long long)kobo,
-			 (long long)want);
+		fail_msg("\"%s\" -> %lld, want %lld", text, (long long)kobo, (long long)want);
 }
 
-static void assert_refused(const char *text, const char *reason)
+static void
+assert_refused(const char *text, const char *reason)
 {
 	int64_t kobo = 0x5a5a;
 
@@ -35,11 +37,11 @@ static void assert_refused(const char *text, const char *reason)
 		fail_msg("\"%s\" accepted as %lld", text, (long long)kobo);
 	assert_int_equal(kobo, 0x5a5a);
 	if (strcmp(err_last()->reason, reason) != 0)
-		fail_msg("\"%s\": reason %s, want %s", text, err_last()->reason,
-			 reason);
+		fail_msg("\"%s\": reason %s, want %s", text, err_last()->reason, reason);
 }
 
-static void test_parse_naira_exact(void **state)
+static void
+test_parse_naira_exact(void **state)
 {
 	assert_parses("0", 0);
 	assert_parses("-0", 0);
@@ -61,7 +63,8 @@ static void test_parse_naira_exact(void **state)
 	assert_parses("92233720368547758", 9223372036854775800);
 }
 
-static void test_parse_naira_refuses_fractions_of_kobo(void **state)
+static void
+test_parse_naira_refuses_fractions_of_kobo(void **state)
 {
 	assert_refused("26.875", "not_whole_kobo");
 	assert_refused("0.001", "not_whole_kobo");
@@ -69,19 +72,21 @@ static void test_parse_naira_refuses_fractions_of_kobo(void **state)
 	assert_refused("-0.009", "not_whole_kobo");
 }
 
-static void test_parse_naira_refuses_other_shapes(void **state)
+static void
+test_parse_naira_refuses_other_shapes(void **state)
 {
 	static const char *const bad[] = {
-		"", "-", ".", "1.", ".5", "-.5", "+1", " 1", "1 ", "1e3", "1E3",
-		"1.5e2", "0x10", "1,000", "1.2.3", "--1", "NaN", "inf", "12a",
-		"\xd9\xa1", /* ARABIC-INDIC DIGIT ONE */
+		"",	 "-",	".",   "1.",  ".5",    "-.5",	   "+1",
+		" 1",	 "1 ",	"1e3", "1E3", "1.5e2", "0x10",	   "1,000",
+		"1.2.3", "--1", "NaN", "inf", "12a",   "\xd9\xa1", /* ARABIC-INDIC DIGIT ONE */
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_refused(bad[i], "bad_amount");
 }
 
-static void test_parse_naira_refuses_overflow(void **state)
+static void
+test_parse_naira_refuses_overflow(void **state)
 {
 	assert_refused("92233720368547758.08", "amount_too_large");
 	assert_refused("-92233720368547758.08", "amount_too_large");
@@ -90,7 +95,8 @@ static void test_parse_naira_refuses_overflow(void **state)
 	assert_refused("99999999999999999999999999999999999999", "amount_too_large");
 }
 
-static void test_parse_naira_reads_only_len_bytes(void **state)
+static void
+test_parse_naira_reads_only_len_bytes(void **state)
 {
 	int64_t kobo = 0;
 
@@ -101,10 +107,10 @@ static void test_parse_naira_reads_only_len_bytes(void **state)
 	assert_int_equal(money_parse_naira(NULL, 0, &kobo), ERR_INVALID_ARGUMENT);
 }
 
-static void test_kobo_text_round_trips(void **state)
+static void
+test_kobo_text_round_trips(void **state)
 {
-	static const int64_t cases[] = { 0, 1, 5, 50, 99, 100, 2000, 150075,
-					 123456789, INT64_MAX };
+	static const int64_t cases[] = {0, 1, 5, 50, 99, 100, 2000, 150075, 123456789, INT64_MAX};
 	char text[MONEY_TEXT_MAX];
 
 	assert_int_equal(money_kobo_text(text, 150075), 0);
@@ -127,8 +133,8 @@ static void test_kobo_text_round_trips(void **state)
 	assert_int_equal(money_kobo_text(text, INT64_MIN), ERR_INVALID_ARGUMENT);
 }
 
-static void assert_amount_refused(int64_t kobo, int64_t max, const char *reason,
-				  const char *message)
+static void
+assert_amount_refused(int64_t kobo, int64_t max, const char *reason, const char *message)
 {
 	assert_int_equal(money_amount_check(kobo, max), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, reason);
@@ -138,7 +144,8 @@ static void assert_amount_refused(int64_t kobo, int64_t max, const char *reason,
 
 /* 1..25,000,000,000 kobo (₦250 m, DESIGN §14), the old integer bound far
  * inside it; past it a reason that says so and names the maximum. */
-static void test_amount_bound_is_250_million_naira(void **state)
+static void
+test_amount_bound_is_250_million_naira(void **state)
 {
 	int64_t v = 0;
 
@@ -160,7 +167,8 @@ static void test_amount_bound_is_250_million_naira(void **state)
 }
 
 /* The largest amount, and sums of many, as naira text and back. */
-static void test_large_amounts_as_naira(void **state)
+static void
+test_large_amounts_as_naira(void **state)
 {
 	char text[MONEY_TEXT_MAX];
 
@@ -179,7 +187,8 @@ static void test_large_amounts_as_naira(void **state)
 
 /* KOLO_MAX_AMOUNT_KOBO only lowers the bound; anything else is refused and
  * leaves the bound as it was. */
-static void test_amount_bound_only_lowers(void **state)
+static void
+test_amount_bound_only_lowers(void **state)
 {
 	(void)state;
 	assert_int_equal(money_set_max_kobo(MONEY_MAX_KOBO + 1), ERR_INVALID_ARGUMENT);
@@ -209,9 +218,10 @@ static void test_amount_bound_only_lowers(void **state)
 /* KOLO_MAX_AMOUNT_KOBO at start-up: unset is the maximum, a lower whole
  * number lowers the bound, anything else is refused naming the variable
  * and changes nothing. */
-static void test_amount_bound_from_the_environment(void **state)
+static void
+test_amount_bound_from_the_environment(void **state)
 {
-	static const char *const refused[] = { "25000000001", "0", "-1", "1e9", "abc" };
+	static const char *const refused[] = {"25000000001", "0", "-1", "1e9", "abc"};
 
 	(void)state;
 	assert_int_equal(unsetenv("KOLO_MAX_AMOUNT_KOBO"), 0);
@@ -233,7 +243,8 @@ static void test_amount_bound_from_the_environment(void **state)
 	assert_int_equal(unsetenv("KOLO_MAX_AMOUNT_KOBO"), 0);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_naira_exact),

@@ -9,10 +9,11 @@
 #include "auth/auth.h"
 #include "page/page.h"
 
-#define ID "7d3c1f4e-0000-4000-8000-00000000000a"
+#define ID  "7d3c1f4e-0000-4000-8000-00000000000a"
 #define KEY "2026-11-26 09:12:45.641123+00"
 
-static void test_size(void **state)
+static void
+test_size(void **state)
 {
 	int32_t n = -1;
 
@@ -26,7 +27,8 @@ static void test_size(void **state)
 	assert_string_equal(err_last()->reason, "bad_page_size");
 }
 
-static void test_round_trip(void **state)
+static void
+test_round_trip(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
 	char *token = NULL;
@@ -43,13 +45,16 @@ static void test_round_trip(void **state)
 	mem_arena_free(a);
 }
 
-static void test_foreign_tokens_are_refused(void **state)
+static void
+test_foreign_tokens_are_refused(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
 	const char *key, *id;
 	char token[256];
 	static const char *const raws[] = {
-		"no bar at all", "2026-01-01|not-a-uuid", "|" ID,
+		"no bar at all",
+		"2026-01-01|not-a-uuid",
+		"|" ID,
 		"2026-01-01'; DROP TABLE x; --|" ID,
 	};
 
@@ -58,8 +63,7 @@ static void test_foreign_tokens_are_refused(void **state)
 						    (const unsigned char *)raws[i],
 						    strlen(raws[i])),
 				 0);
-		assert_int_equal(page_token_decode(&key, &id, a, token),
-				 ERR_INVALID_ARGUMENT);
+		assert_int_equal(page_token_decode(&key, &id, a, token), ERR_INVALID_ARGUMENT);
 		assert_string_equal(err_last()->reason, "bad_page_token");
 	}
 	assert_int_equal(page_token_decode(&key, &id, a, "%%%"), ERR_INVALID_ARGUMENT);
@@ -80,12 +84,13 @@ typedef struct test_row {
 /* A List's tail: the query asks limit + 1; a full page and one more row
  * gives limit items and the token of the page's last row, a short or
  * exactly full fetch none. */
-static void test_list_tail(void **state)
+static void
+test_list_tail(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
-	test_row rows[3] = { { 0, KEY, "7d3c1f4e-0000-4000-8000-000000000001" },
-			     { 1, KEY, ID },
-			     { 2, KEY, "7d3c1f4e-0000-4000-8000-000000000003" } };
+	test_row rows[3] = {{0, KEY, "7d3c1f4e-0000-4000-8000-000000000001"},
+			    {1, KEY, ID},
+			    {2, KEY, "7d3c1f4e-0000-4000-8000-000000000003"}};
 	page_request pr;
 	const char *key, *id;
 	char *token = "";
@@ -99,9 +104,9 @@ static void test_list_tail(void **state)
 	assert_non_null(items);
 	assert_int_equal(n, 2);
 	assert_null(items[2]);
-	assert_int_equal(page_next_token(&token, a, &pr, rows, 3,
-					 PAGE_ROW_LAYOUT(test_row, page_key, id)),
-			 0);
+	assert_int_equal(
+		page_next_token(&token, a, &pr, rows, 3, PAGE_ROW_LAYOUT(test_row, page_key, id)),
+		0);
 	assert_int_equal(page_token_decode(&key, &id, a, token), 0);
 	assert_string_equal(key, KEY);
 	assert_string_equal(id, ID);
@@ -117,7 +122,8 @@ static void test_list_tail(void **state)
 	mem_arena_free(a);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_size),

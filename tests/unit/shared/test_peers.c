@@ -12,7 +12,8 @@
 #include "svc/peers.h"
 
 /* Each row names its own variable, port (DESIGN §1) and proto package. */
-static void test_table_rows_agree(void **state)
+static void
+test_table_rows_agree(void **state)
 {
 	(void)state;
 	for (int p = 0; p < SVC_N_PEERS; p++) {
@@ -32,7 +33,8 @@ static void test_table_rows_agree(void **state)
 	}
 }
 
-static void test_unset_or_empty_is_the_default(void **state)
+static void
+test_unset_or_empty_is_the_default(void **state)
 {
 	const char *addr = NULL;
 
@@ -45,7 +47,8 @@ static void test_unset_or_empty_is_the_default(void **state)
 	assert_string_equal(addr, "127.0.0.1:7103");
 }
 
-static void test_set_value_is_taken(void **state)
+static void
+test_set_value_is_taken(void **state)
 {
 	const char *addr = NULL;
 
@@ -65,7 +68,8 @@ static void test_set_value_is_taken(void **state)
 	assert_string_equal(addr, "dns:///kolo-groups:7102");
 }
 
-static void expect_refused(svc_peer peer, const char *value)
+static void
+expect_refused(svc_peer peer, const char *value)
 {
 	const char *env = svc_peer_def_of(peer)->addr_env, *addr = NULL;
 
@@ -76,7 +80,8 @@ static void expect_refused(svc_peer peer, const char *value)
 	assert_null(addr);
 }
 
-static void test_bad_addresses_name_the_variable(void **state)
+static void
+test_bad_addresses_name_the_variable(void **state)
 {
 	(void)state;
 	expect_refused(SVC_PEER_PAYMENTS, "kolo-payments");   /* no port */
@@ -91,7 +96,8 @@ static void test_bad_addresses_name_the_variable(void **state)
 	unsetenv("KOLO_EVENTS_ADDR");
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_rows_agree),

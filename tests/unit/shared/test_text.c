@@ -8,7 +8,8 @@
 
 #include "text/text.h"
 
-static void test_uuid(void **state)
+static void
+test_uuid(void **state)
 {
 	assert_true(text_is_uuid("7d3c1f4e-0000-4000-8000-00000000000a"));
 	assert_true(text_is_uuid("7D3C1F4E-0000-4000-8000-00000000000A"));
@@ -20,7 +21,8 @@ static void test_uuid(void **state)
 	assert_false(text_is_uuid(""));
 }
 
-static void test_uuid_canonical_is_lower_case(void **state)
+static void
+test_uuid_canonical_is_lower_case(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
 
@@ -31,7 +33,8 @@ static void test_uuid_canonical_is_lower_case(void **state)
 	mem_arena_free(a);
 }
 
-static void test_clean_text(void **state)
+static void
+test_clean_text(void **state)
 {
 	assert_true(text_is_clean("Ẹgbẹ́ Ajo ₦"));
 	assert_false(text_is_clean("tab\there"));
@@ -41,14 +44,16 @@ static void test_clean_text(void **state)
 	assert_false(text_is_clean("surrogate \xed\xa0\x80"));
 }
 
-static void test_multiline(void **state)
+static void
+test_multiline(void **state)
 {
 	assert_true(text_is_multiline("line one\nline two\ttab\r\n"));
 	assert_false(text_is_multiline("bell \a"));
 	assert_false(text_is_multiline("bad \xc3\x28"));
 }
 
-static void test_trim_and_sanitize(void **state)
+static void
+test_trim_and_sanitize(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
 
@@ -62,7 +67,8 @@ static void test_trim_and_sanitize(void **state)
 	mem_arena_free(a);
 }
 
-static void test_email_normal_form(void **state)
+static void
+test_email_normal_form(void **state)
 {
 	mem_arena *a = mem_arena_new(0);
 
@@ -75,7 +81,8 @@ static void test_email_normal_form(void **state)
 	mem_arena_free(a);
 }
 
-static void test_pin(void **state)
+static void
+test_pin(void **state)
 {
 	assert_true(text_is_pin("0000"));
 	assert_true(text_is_pin("123456"));
@@ -85,7 +92,8 @@ static void test_pin(void **state)
 	assert_false(text_is_pin("١٢٣٤")); /* Arabic-Indic digits */
 }
 
-static void test_rfc3339(void **state)
+static void
+test_rfc3339(void **state)
 {
 	(void)state;
 	assert_true(text_is_rfc3339("2026-12-06T10:23:00Z"));
@@ -101,10 +109,10 @@ static void test_rfc3339(void **state)
 	assert_false(text_is_rfc3339("0000-01-01T00:00:00Z"));
 	assert_true(text_is_rfc3339("0001-01-01T00:00:00Z"));
 	assert_false(text_is_rfc3339("2026-12-06"));
-	assert_false(text_is_rfc3339("2026-12-06T10:23:00"));     /* no offset */
-	assert_false(text_is_rfc3339("2026-12-06 10:23:00Z"));    /* space */
+	assert_false(text_is_rfc3339("2026-12-06T10:23:00"));	    /* no offset */
+	assert_false(text_is_rfc3339("2026-12-06 10:23:00Z"));	    /* space */
 	assert_false(text_is_rfc3339("2026-12-06T10:23:00 01:00")); /* '+' lost in a query */
-	assert_false(text_is_rfc3339("2025-02-29T00:00:00Z"));    /* not a leap year */
+	assert_false(text_is_rfc3339("2025-02-29T00:00:00Z"));	    /* not a leap year */
 	assert_false(text_is_rfc3339("1900-02-29T00:00:00Z"));
 	assert_false(text_is_rfc3339("2026-13-01T00:00:00Z"));
 	assert_false(text_is_rfc3339("2026-04-31T00:00:00Z"));
@@ -116,7 +124,8 @@ static void test_rfc3339(void **state)
 	assert_false(text_is_rfc3339("+2026-12-06T10:23:00Z"));
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uuid),

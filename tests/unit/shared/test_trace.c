@@ -15,7 +15,8 @@
 
 #define TP "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
-static void test_request_id_rule(void **state)
+static void
+test_request_id_rule(void **state)
 {
 	char id[130];
 
@@ -34,22 +35,25 @@ static void test_request_id_rule(void **state)
 	assert_false(trace_request_id_valid(id));
 }
 
-static void test_traceparent_valid(void **state)
+static void
+test_traceparent_valid(void **state)
 {
-	trace_ctx t = { 0 };
+	trace_ctx t = {0};
 
 	assert_int_equal(trace_parse_traceparent(&t, TP), 0);
 	assert_string_equal(t.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
 	assert_string_equal(t.parent_id, "00f067aa0ba902b7");
 	assert_string_equal(t.flags, "01");
 	/* A later version may carry more fields after a '-'. */
-	assert_int_equal(trace_parse_traceparent(
-				 &t, "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-what"),
-			 0);
+	assert_int_equal(
+		trace_parse_traceparent(
+			&t, "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00-what"),
+		0);
 	assert_string_equal(t.flags, "00");
 }
 
-static void test_traceparent_invalid(void **state)
+static void
+test_traceparent_invalid(void **state)
 {
 	static const char *const bad[] = {
 		"",
@@ -72,7 +76,7 @@ static void test_traceparent_invalid(void **state)
 		"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
 		"0x-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	};
-	trace_ctx t = { 0 };
+	trace_ctx t = {0};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (trace_parse_traceparent(&t, bad[i]) != -1)
@@ -81,7 +85,8 @@ static void test_traceparent_invalid(void **state)
 	assert_string_equal(t.trace_id, "");
 }
 
-static void test_begin_keeps_what_is_valid(void **state)
+static void
+test_begin_keeps_what_is_valid(void **state)
 {
 	trace_ctx t;
 	char out[TRACE_PARENT_LEN + 1];
@@ -100,7 +105,8 @@ static void test_begin_keeps_what_is_valid(void **state)
 	assert_string_equal(out + 52, "-01");
 }
 
-static void test_begin_makes_what_is_missing_or_refused(void **state)
+static void
+test_begin_makes_what_is_missing_or_refused(void **state)
 {
 	trace_ctx t, u;
 
@@ -123,7 +129,8 @@ static void test_begin_makes_what_is_missing_or_refused(void **state)
 }
 
 /* The lines log_event writes to stderr while fn runs. */
-static void capture(char *out, size_t cap, void (*fn)(void))
+static void
+capture(char *out, size_t cap, void (*fn)(void))
 {
 	int fds[2], saved = dup(STDERR_FILENO);
 	ssize_t n;
@@ -139,7 +146,8 @@ static void capture(char *out, size_t cap, void (*fn)(void))
 	out[n > 0 ? n : 0] = '\0';
 }
 
-static void log_in_and_out_of_a_call(void)
+static void
+log_in_and_out_of_a_call(void)
 {
 	trace_ctx t;
 
@@ -150,7 +158,8 @@ static void log_in_and_out_of_a_call(void)
 	log_event(LOG_LVL_WARN, "outside", NULL);
 }
 
-static void test_log_lines_carry_the_call(void **state)
+static void
+test_log_lines_carry_the_call(void **state)
 {
 	char buf[4096], *nl;
 	json_t *in, *out;
@@ -174,7 +183,8 @@ static void test_log_lines_carry_the_call(void **state)
 	json_decref(out);
 }
 
-static void test_http_header_only_inside_a_call(void **state)
+static void
+test_http_header_only_inside_a_call(void **state)
 {
 	char line[96] = "";
 	trace_ctx t;
@@ -189,7 +199,8 @@ static void test_http_header_only_inside_a_call(void **state)
 	log_context_clear();
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_request_id_rule),

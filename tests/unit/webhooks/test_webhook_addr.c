@@ -90,18 +90,19 @@ static const addr_case cases[] = {
 	{"4000::1", 0},
 };
 
-static void test_the_table_of_addresses(void **state)
+static void
+test_the_table_of_addresses(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (whk_addr_text_public(cases[i].addr, 0) !=
-		    cases[i].is_public)
+		if (whk_addr_text_public(cases[i].addr, 0) != cases[i].is_public)
 			fail_msg("%s: expected %s", cases[i].addr,
 				 cases[i].is_public ? "public" : "refused");
 	}
 }
 
-static void test_loopback_only_with_the_test_flag(void **state)
+static void
+test_loopback_only_with_the_test_flag(void **state)
 {
 	(void)state;
 	assert_true(whk_addr_text_public("127.0.0.1", 1));
@@ -116,7 +117,8 @@ static void test_loopback_only_with_the_test_flag(void **state)
 	assert_false(whk_addr_text_public("::", 1));
 }
 
-static void test_socket_addresses_as_libcurl_gives_them(void **state)
+static void
+test_socket_addresses_as_libcurl_gives_them(void **state)
 {
 	struct sockaddr_in in = {.sin_family = AF_INET};
 	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6};
@@ -127,11 +129,9 @@ static void test_socket_addresses_as_libcurl_gives_them(void **state)
 	assert_false(whk_addr_public((struct sockaddr *)&in, 1));
 	assert_int_equal(inet_pton(AF_INET, "8.8.4.4", &in.sin_addr), 1);
 	assert_true(whk_addr_public((struct sockaddr *)&in, 0));
-	assert_int_equal(inet_pton(AF_INET6, "::ffff:10.0.0.1", &in6.sin6_addr),
-			 1);
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:10.0.0.1", &in6.sin6_addr), 1);
 	assert_false(whk_addr_public((struct sockaddr *)&in6, 1));
-	assert_int_equal(
-		inet_pton(AF_INET6, "2a00:1450:4001::1", &in6.sin6_addr), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2a00:1450:4001::1", &in6.sin6_addr), 1);
 	assert_true(whk_addr_public((struct sockaddr *)&in6, 0));
 	assert_false(whk_addr_public(&other, 1));
 	assert_false(whk_addr_public(NULL, 1));
@@ -142,17 +142,26 @@ static void test_socket_addresses_as_libcurl_gives_them(void **state)
 /* Hosts that spell a private or loopback address another way (decimal,
  * octal, hex, short forms, IPv4 in IPv6, a trailing dot): refused at
  * creation, whatever form libcurl would later connect to. */
-static void test_other_spellings_of_internal_addresses(void **state)
+static void
+test_other_spellings_of_internal_addresses(void **state)
 {
 	static const char *const urls[] = {
-		"https://2130706433/",	      "https://0x7f.1/",
-		"https://0x7f000001/",	      "https://017700000001/",
-		"https://127.1/",	      "https://0/",
-		"https://167772161/",	      "https://0xa9.0xfe.0xa9.0xfe/",
-		"https://[::ffff:7f00:1]/",   "https://[::ffff:a9fe:a9fe]/",
-		"https://[::127.0.0.1]/",     "https://[::]/",
-		"https://[64:ff9b::a9fe:a9fe]/", "https://[2002:7f00:1::]/",
-		"https://localhost./",	      "https://127.0.0.1./",
+		"https://2130706433/",
+		"https://0x7f.1/",
+		"https://0x7f000001/",
+		"https://017700000001/",
+		"https://127.1/",
+		"https://0/",
+		"https://167772161/",
+		"https://0xa9.0xfe.0xa9.0xfe/",
+		"https://[::ffff:7f00:1]/",
+		"https://[::ffff:a9fe:a9fe]/",
+		"https://[::127.0.0.1]/",
+		"https://[::]/",
+		"https://[64:ff9b::a9fe:a9fe]/",
+		"https://[2002:7f00:1::]/",
+		"https://localhost./",
+		"https://127.0.0.1./",
 		"https://[fe80::1%25eth0]/",
 	};
 
@@ -161,13 +170,13 @@ static void test_other_spellings_of_internal_addresses(void **state)
 		whk_url u;
 		whk_resolved r;
 
-		if (whk_url_parse(&u, urls[i], 0) == 0 &&
-		    whk_addr_resolve(&r, u.host, 0) == 0)
+		if (whk_url_parse(&u, urls[i], 0) == 0 && whk_addr_resolve(&r, u.host, 0) == 0)
 			fail_msg("%s was let through (to %s)", urls[i], r.addr);
 	}
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_the_table_of_addresses),

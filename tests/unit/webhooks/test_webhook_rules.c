@@ -12,18 +12,18 @@
 #include "events/events.h"
 #include "webhooks.h"
 
-static void expect_events_refused(char *const *names, size_t n,
-				  const char *reason)
+static void
+expect_events_refused(char *const *names, size_t n, const char *reason)
 {
 	err_clear();
 	assert_int_equal(whk_check_events(names, n), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, reason);
 }
 
-static void test_endpoints_choose_partner_visible_types(void **state)
+static void
+test_endpoints_choose_partner_visible_types(void **state)
 {
-	char *good[] = {"deposit.credited", "withdrawal.requested",
-			"webhook.paused"};
+	char *good[] = {"deposit.credited", "withdrawal.requested", "webhook.paused"};
 	char *all[] = {"*"};
 	char *unknown[] = {"deposit.credited", "deposit.stolen"};
 	char *code[] = {"user.email_code"};
@@ -47,7 +47,8 @@ static void test_endpoints_choose_partner_visible_types(void **state)
 	expect_events_refused(many, WHK_MAX_EVENTS + 1, "too_many_event_types");
 }
 
-static void test_partner_types_leave_out_private_ones(void **state)
+static void
+test_partner_types_leave_out_private_ones(void **state)
 {
 	const char *types[64];
 	size_t n_all = 0, n = whk_partner_types(types, 64);
@@ -62,10 +63,10 @@ static void test_partner_types_leave_out_private_ones(void **state)
 	}
 }
 
-static void test_secrets_are_sealed_under_the_key(void **state)
+static void
+test_secrets_are_sealed_under_the_key(void **state)
 {
-	unsigned char key[crypto_secretbox_KEYBYTES],
-		other[crypto_secretbox_KEYBYTES];
+	unsigned char key[crypto_secretbox_KEYBYTES], other[crypto_secretbox_KEYBYTES];
 	char secret[WHK_SECRET_MAX], opened[WHK_SECRET_MAX];
 	unsigned char *sealed = NULL;
 	size_t n = 0;
@@ -77,13 +78,11 @@ static void test_secrets_are_sealed_under_the_key(void **state)
 	assert_int_equal(key[31], 0x1f);
 	assert_int_equal(whk_key_parse(other, "ff"), ERR_INVALID_ARGUMENT);
 	assert_string_equal(err_last()->reason, "bad_config");
-	assert_int_equal(whk_key_parse(other,
-				       "zz0102030405060708090a0b0c0d0e0f"
-				       "101112131415161718191a1b1c1d1e1f"),
+	assert_int_equal(whk_key_parse(other, "zz0102030405060708090a0b0c0d0e0f"
+					      "101112131415161718191a1b1c1d1e1f"),
 			 ERR_INVALID_ARGUMENT);
-	assert_int_equal(whk_key_parse(other,
-				       "ff0102030405060708090a0b0c0d0e0f"
-				       "101112131415161718191a1b1c1d1e1f"),
+	assert_int_equal(whk_key_parse(other, "ff0102030405060708090a0b0c0d0e0f"
+					      "101112131415161718191a1b1c1d1e1f"),
 			 0);
 	whk_secret_new(secret);
 	whk_seal(&sealed, &n, key, secret);
@@ -101,7 +100,8 @@ static void test_secrets_are_sealed_under_the_key(void **state)
 static const whk_schedule sched = {
 	.first_ms = 1000, .max_ms = 4000, .window_ms = 10000, .pause_ms = 5000};
 
-static void test_a_2xx_delivers_and_ends_the_failing(void **state)
+static void
+test_a_2xx_delivers_and_ends_the_failing(void **state)
 {
 	whk_verdict v;
 	const whk_attempt a = {.delivered = 1,
@@ -118,7 +118,8 @@ static void test_a_2xx_delivers_and_ends_the_failing(void **state)
 	assert_false(v.pause);
 }
 
-static void test_a_failure_retries_then_dies_and_pauses(void **state)
+static void
+test_a_failure_retries_then_dies_and_pauses(void **state)
 {
 	whk_verdict v;
 	whk_attempt a = {.delivered = 0,
@@ -158,14 +159,13 @@ static void test_a_failure_retries_then_dies_and_pauses(void **state)
 	assert_int_equal(v.failing_since_ms, 6000);
 	assert_false(v.pause);
 	for (int s = 0; s < WHK_DELIVERY_STATE_COUNT; s++)
-		assert_int_equal(
-			whk_delivery_state_parse(whk_delivery_state_text(s)),
-			s);
+		assert_int_equal(whk_delivery_state_parse(whk_delivery_state_text(s)), s);
 	assert_int_equal(whk_delivery_state_parse("DEAD"), -1);
 	assert_int_equal(whk_delivery_state_parse(NULL), -1);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_endpoints_choose_partner_visible_types),

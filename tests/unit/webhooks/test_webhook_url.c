@@ -9,7 +9,8 @@
 
 #include "webhook_url.h"
 
-static void expect_refused(const char *url, int allow_http, const char *reason)
+static void
+expect_refused(const char *url, int allow_http, const char *reason)
 {
 	whk_url u;
 
@@ -17,32 +18,31 @@ static void expect_refused(const char *url, int allow_http, const char *reason)
 	if (whk_url_parse(&u, url, allow_http) != ERR_INVALID_ARGUMENT)
 		fail_msg("accepted: %s", url ? url : "(null)");
 	if (strcmp(err_last()->reason, reason) != 0)
-		fail_msg("%s: %s, not %s", url ? url : "(null)",
-			 err_last()->reason, reason);
+		fail_msg("%s: %s, not %s", url ? url : "(null)", err_last()->reason, reason);
 }
 
-static void test_https_urls_are_taken_apart(void **state)
+static void
+test_https_urls_are_taken_apart(void **state)
 {
 	whk_url u;
 
 	(void)state;
-	assert_int_equal(
-		whk_url_parse(&u, "https://Hooks.Example.COM/kolo?x=1", 0), 0);
+	assert_int_equal(whk_url_parse(&u, "https://Hooks.Example.COM/kolo?x=1", 0), 0);
 	assert_true(u.https);
 	assert_string_equal(u.host, "hooks.example.com");
 	assert_int_equal(u.port, 443);
 	assert_false(u.host_is_ipv6);
 	assert_int_equal(whk_url_parse(&u, "HTTPS://example.com:8443", 0), 0);
 	assert_int_equal(u.port, 8443);
-	assert_int_equal(whk_url_parse(&u, "https://[2001:4860::8888]:9/x", 0),
-			 0);
+	assert_int_equal(whk_url_parse(&u, "https://[2001:4860::8888]:9/x", 0), 0);
 	assert_string_equal(u.host, "2001:4860::8888");
 	assert_true(u.host_is_ipv6);
 	assert_int_equal(u.port, 9);
 	assert_int_equal(whk_url_parse(&u, "https://a-b.c1.example/", 0), 0);
 }
 
-static void test_other_schemes_are_not_https(void **state)
+static void
+test_other_schemes_are_not_https(void **state)
 {
 	(void)state;
 	expect_refused("http://example.com/hook", 0, "url_not_https");
@@ -55,7 +55,8 @@ static void test_other_schemes_are_not_https(void **state)
 	expect_refused("http://10.0.0.1/hook", 1, "url_not_https");
 }
 
-static void test_http_to_loopback_in_tests(void **state)
+static void
+test_http_to_loopback_in_tests(void **state)
 {
 	whk_url u;
 
@@ -71,7 +72,8 @@ static void test_http_to_loopback_in_tests(void **state)
 	assert_false(whk_url_host_is_loopback("localhost.example.com"));
 }
 
-static void test_malformed_urls_are_invalid(void **state)
+static void
+test_malformed_urls_are_invalid(void **state)
 {
 	static const char *bad[] = {
 		"",
@@ -116,7 +118,8 @@ static void test_malformed_urls_are_invalid(void **state)
 	}
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_https_urls_are_taken_apart),

@@ -9,7 +9,8 @@
 
 #include "withdrawals.h"
 
-static void test_same_words_in_any_order_and_case_match(void **state)
+static void
+test_same_words_in_any_order_and_case_match(void **state)
 {
 	(void)state;
 	assert_true(wdr_names_match("Ada Obi", "OBI ADA"));
@@ -17,7 +18,8 @@ static void test_same_words_in_any_order_and_case_match(void **state)
 	assert_true(wdr_names_match("Ada Obi", "ADA CHIOMA OBI"));
 }
 
-static void test_different_names_do_not_match(void **state)
+static void
+test_different_names_do_not_match(void **state)
 {
 	(void)state;
 	assert_false(wdr_names_match("Ada Obi", "ADA EZE"));
@@ -31,7 +33,8 @@ static void test_different_names_do_not_match(void **state)
 
 /* More words than are compared: no write past the word table (ASan and
  * valgrind watch), and only the first sixteen words count. */
-static void test_names_with_many_words_are_cut_safely(void **state)
+static void
+test_names_with_many_words_are_cut_safely(void **state)
 {
 	char many[4096] = "", long_word[200];
 
@@ -47,7 +50,8 @@ static void test_names_with_many_words_are_cut_safely(void **state)
 	assert_true(wdr_names_match(long_word, long_word));
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_words_in_any_order_and_case_match),

@@ -9,7 +9,8 @@
 #include "payout_state.h"
 #include "withdrawals.h"
 
-static void test_withdrawal_moves_and_who_makes_them(void **state)
+static void
+test_withdrawal_moves_and_who_makes_them(void **state)
 {
 	(void)state;
 	assert_true(wdr_move_allowed(WDR_PENDING, WDR_APPROVED, WDR_BY_OFFICER));
@@ -32,7 +33,8 @@ static void test_withdrawal_moves_and_who_makes_them(void **state)
 	assert_int_equal(wdr_state_parse("approved"), -1);
 }
 
-static void test_payout_word_and_the_attempt_cap(void **state)
+static void
+test_payout_word_and_the_attempt_cap(void **state)
 {
 	(void)state;
 	assert_int_equal(wdr_after_payout(WDR_WORD_PENDING, 1, 5), WDR_APPROVED);
@@ -43,7 +45,8 @@ static void test_payout_word_and_the_attempt_cap(void **state)
 	assert_int_equal(wdr_after_payout(WDR_WORD_FAILED, 1, 1), WDR_CLOSED);
 }
 
-static void test_retry_counts_against_the_rule_now(void **state)
+static void
+test_retry_counts_against_the_rule_now(void **state)
 {
 	(void)state;
 	assert_int_equal(wdr_after_retry(2, 2), WDR_APPROVED);
@@ -53,7 +56,8 @@ static void test_retry_counts_against_the_rule_now(void **state)
 	assert_int_equal(wdr_after_retry(1, 0), WDR_APPROVED);
 }
 
-static void test_backoff_doubles_to_a_ceiling(void **state)
+static void
+test_backoff_doubles_to_a_ceiling(void **state)
 {
 	(void)state;
 	assert_int_equal(wdr_backoff_s(0, 30, 3600), 30);
@@ -64,7 +68,8 @@ static void test_backoff_doubles_to_a_ceiling(void **state)
 	assert_int_equal(wdr_backoff_s(5, 0, 3600), 0); /* no idle time: ask every pass */
 }
 
-static void test_payout_moves(void **state)
+static void
+test_payout_moves(void **state)
 {
 	(void)state;
 	/* Money calls only after a claim; claims taken over only by the worker. */
@@ -98,10 +103,11 @@ static void test_payout_moves(void **state)
 /* Every group of 1-5 officers and 0-5 plain members, every rule, every
  * set of approvers: a request completes exactly when the approvers who
  * are officers reach the rule; members never count, however many. */
-static void test_approval_decision_over_small_groups(void **state)
+static void
+test_approval_decision_over_small_groups(void **state)
 {
-	static const char *const people[] = { "o1", "o2", "o3", "o4", "o5",
-					      "m1", "m2", "m3", "m4", "m5" };
+	static const char *const people[] = {"o1", "o2", "o3", "o4", "o5",
+					     "m1", "m2", "m3", "m4", "m5"};
 	const char *approvers[10];
 
 	(void)state;
@@ -111,11 +117,11 @@ static void test_approval_decision_over_small_groups(void **state)
 				unsigned everyone = 1u << (n_off + n_mem);
 
 				for (unsigned set = 0; set < everyone; set++) {
-					wdr_approval_facts f = { .rule_required = rule,
-								 .amount_kobo = 100,
-								 .officers = people,
-								 .n_officers = n_off,
-								 .approvers = approvers };
+					wdr_approval_facts f = {.rule_required = rule,
+								.amount_kobo = 100,
+								.officers = people,
+								.n_officers = n_off,
+								.approvers = approvers};
 					wdr_approval_decision d;
 					int officers_in = 0;
 
@@ -124,7 +130,8 @@ static void test_approval_decision_over_small_groups(void **state)
 							continue;
 						/* members are people[5..] */
 						approvers[f.n_approvers++] =
-							i < n_off ? people[i] : people[5 + i - n_off];
+							i < n_off ? people[i]
+								  : people[5 + i - n_off];
 						officers_in += i < n_off;
 					}
 					d = wdr_decide_approval(&f);
@@ -137,12 +144,17 @@ static void test_approval_decision_over_small_groups(void **state)
 	}
 }
 
-static void test_approval_counts_each_officer_once(void **state)
+static void
+test_approval_counts_each_officer_once(void **state)
 {
-	const char *officers[] = { "a", "b" };
-	const char *approvers[] = { "a", "a", "a" };
-	wdr_approval_facts f = { .rule_required = 2, .amount_kobo = 1, .officers = officers,
-				 .n_officers = 2, .approvers = approvers, .n_approvers = 3 };
+	const char *officers[] = {"a", "b"};
+	const char *approvers[] = {"a", "a", "a"};
+	wdr_approval_facts f = {.rule_required = 2,
+				.amount_kobo = 1,
+				.officers = officers,
+				.n_officers = 2,
+				.approvers = approvers,
+				.n_approvers = 3};
 
 	(void)state;
 	assert_int_equal(wdr_decide_approval(&f).counted, 1);
@@ -151,14 +163,19 @@ static void test_approval_counts_each_officer_once(void **state)
 
 /* Tiers raise the requirement by the amount plus the last 24 hours, so
  * splitting a large withdrawal does not dodge a tier; never below the rule. */
-static void test_tiers_and_the_look_back(void **state)
+static void
+test_tiers_and_the_look_back(void **state)
 {
-	const wdr_tier tiers[] = { { 100000, 2 }, { 1000000, 3 } };
-	const char *officers[] = { "a", "b", "c" };
-	const char *approvers[] = { "a", "b" };
-	wdr_approval_facts f = { .rule_required = 1, .tiers = tiers, .n_tiers = 2,
-				 .officers = officers, .n_officers = 3, .approvers = approvers,
-				 .n_approvers = 2 };
+	const wdr_tier tiers[] = {{100000, 2}, {1000000, 3}};
+	const char *officers[] = {"a", "b", "c"};
+	const char *approvers[] = {"a", "b"};
+	wdr_approval_facts f = {.rule_required = 1,
+				.tiers = tiers,
+				.n_tiers = 2,
+				.officers = officers,
+				.n_officers = 3,
+				.approvers = approvers,
+				.n_approvers = 2};
 
 	(void)state;
 	f.amount_kobo = 100000; /* not above the first threshold */
@@ -181,7 +198,8 @@ static void test_tiers_and_the_look_back(void **state)
 	assert_int_equal(wdr_decide_approval(&f).required, 1);
 }
 
-int main(void)
+int
+main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_withdrawal_moves_and_who_makes_them),
