@@ -472,3 +472,23 @@ grp_dues_statement(grp_stmt_line **out, size_t *out_n, mem_arena *a, const grp_d
 	*out_n = k;
 	return 0;
 }
+
+/* --- WaiveDues ------------------------------------------------------------------ */
+
+grp_waive_verdict
+grp_waive_decide(const grp_waive_facts *f)
+{
+	if (f->caller_role == GRP_ROLE_NONE)
+		return GRP_WAIVE_GROUP_NOT_FOUND;
+	if (!grp_is_officer(f->caller_role))
+		return GRP_WAIVE_OFFICER_ONLY;
+	if (!f->dues_found)
+		return GRP_WAIVE_DUES_NOT_FOUND;
+	if (!f->member_found)
+		return GRP_WAIVE_MEMBER_NOT_FOUND;
+	if (!f->dues_readable)
+		return GRP_WAIVE_DUES_UNREADABLE;
+	if (f->due_on != GRP_DAY_NONE && !grp_dues_is_due_day(&f->dues, f->due_on))
+		return GRP_WAIVE_NOT_A_DUE_DAY;
+	return GRP_WAIVE_OK;
+}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "err/err.h"
+#include "groups.h"
 #include "mem/mem.h"
 
 /* No day (an open end, a waiver of all of a dues). */
@@ -140,5 +141,33 @@ typedef struct grp_stmt_line {
 KOLO_MUST_CHECK int grp_dues_statement(grp_stmt_line **out, size_t *out_n, mem_arena *a,
 				       const grp_due_item *items, size_t n_items,
 				       const grp_dues_money *money, size_t n_money);
+
+/* --- WaiveDues: whether an officer may let a member off ------------------- */
+
+typedef enum grp_waive_verdict {
+	GRP_WAIVE_OK,
+	GRP_WAIVE_GROUP_NOT_FOUND,  /* the caller is not a member */
+	GRP_WAIVE_OFFICER_ONLY,	    /* the caller is a MEMBER */
+	GRP_WAIVE_DUES_NOT_FOUND,   /* the group has no such dues */
+	GRP_WAIVE_MEMBER_NOT_FOUND, /* the user is not a member */
+	GRP_WAIVE_DUES_UNREADABLE,  /* the stored dues is not a calendar (internal) */
+	GRP_WAIVE_NOT_A_DUE_DAY,    /* due_on is not one of the dues' days */
+} grp_waive_verdict;
+
+/* What WaiveDues knows of the group, the dues and the member. */
+typedef struct grp_waive_facts {
+	grp_role caller_role; /* GRP_ROLE_NONE: not a member */
+	int dues_found;	      /* the group has the dues */
+	int dues_readable;    /* the stored dues reads as a calendar */
+	grp_dues_def dues;    /* read when dues_readable */
+	int member_found;     /* the user is a member of the group */
+	grp_day due_on;	      /* the day waived; GRP_DAY_NONE: all of the dues */
+} grp_waive_facts;
+
+/* Whether the waiver may be written, the first rule broken in this order:
+ * the caller a member, an officer; the dues in the group; the user a
+ * member; the stored dues readable; due_on (when one) a due day of the dues within its start and
+ * end (grp_dues_is_due_day). Pure: no I/O. */
+grp_waive_verdict grp_waive_decide(const grp_waive_facts *f);
 
 #endif

@@ -1,6 +1,8 @@
 #include "groups.h"
 
+#include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "beneficiary/beneficiary.h"
 #include "text/text.h"
@@ -158,4 +160,108 @@ grp_holder_decide(const grp_holder_facts *f)
 	if (!beneficiary_names_match(f->kyc_name, f->holder_name))
 		return GRP_HOLDER_NAME_MISMATCH;
 	return GRP_HOLDER_OK;
+}
+
+/* --- payer accounts: MatchPayer's pick ------------------------------------------ */
+
+/* A bank's name as the provider writes it is compared with the bank list's
+ * in this many characters at most. */
+#define GRP_BANK_KEY_MAX 64
+
+/* name lower case, letters and digits only, into out. */
+static void
+grp_bank_key(char out[GRP_BANK_KEY_MAX], const char *name)
+{
+	size_t n = 0;
+
+	for (; *name && n + 1 < GRP_BANK_KEY_MAX; name++) {
+		if (isalnum((unsigned char)*name))
+			out[n++] = (char)tolower((unsigned char)*name);
+	}
+	out[n] = '\0';
+}
+
+/* 1 when a provider's bank name and a bank list's name are likely one
+ * bank: the same letters and digits, or one within the other (at least 3). */
+static int
+grp_bank_names_agree(const char *given, const char *listed)
+{
+	char a[GRP_BANK_KEY_MAX], b[GRP_BANK_KEY_MAX];
+
+	grp_bank_key(a, given);
+	grp_bank_key(b, listed);
+	if (strlen(a) < 3 || strlen(b) < 3)
+		return 0;
+	return strstr(a, b) != NULL || strstr(b, a) != NULL;
+}
+
+/* The one user among rows (ordered by user) that keep(row) holds for, or
+ * NULL when none or several. */
+static const char *
+grp_payer_only_user(const grp_payer *rows, int n, const char *bank_code, const char *bank_name)
+{
+	const char *user = NULL;
+
+	for (int i = 0; i < n; i++) {
+		if (bank_code[0] && strcmp(rows[i].bank_code, bank_code) != 0)
+			continue;
+		if (bank_name && !grp_bank_names_agree(bank_name, rows[i].bank_name))
+			continue;
+		if (user && strcmp(user, rows[i].user_id) != 0)
+			return NULL;
+		user = rows[i].user_id;
+	}
+	return user;
+}
+
+const char *
+grp_payer_pick(const grp_payer *rows, int n, const char *bank_code, const char *bank_name)
+{
+	int several = 0;
+	const char *user = NULL;
+
+	/* With no bank name to go by, or the bank's code: by number and code. */
+	if (bank_code[0] || !bank_name[0]) {
+		for (int i = 0; i < n; i++) {
+			if (bank_code[0] && strcmp(rows[i].bank_code, bank_code) != 0)
+				continue;
+			if (user && strcmp(user, rows[i].user_id) != 0)
+				several = 1;
+			user = rows[i].user_id;
+		}
+		return several ? NULL : user;
+	}
+	/* A bank name the provider's list could not map to a code: the one
+	 * member whose registered bank it names, a single candidate too (a
+	 * number at another bank is another account); none agrees: "". */
+	return grp_payer_only_user(rows, n, bank_code, bank_name);
+}
+
+/* --- deposits: AllocateDeposit's earlier try ------------------------------------ */
+
+int
+grp_alloc_may_be_earlier(int keyed, const char *refusal)
+{
+	return keyed &&
+	       (strcmp(refusal, "entry_already_allocated") == 0 ||
+		strcmp(refusal, "same_member") == 0 || strcmp(refusal, "allocation_changed") == 0);
+}
+
+int
+grp_alloc_earlier_pick(const grp_alloc_facts *f)
+{
+	int mine = -1;
+
+	for (size_t i = 0; i < f->n; i++) {
+		const grp_alloc_row *r = &f->rows[i];
+
+		if (!r->id[0] || r->superseded_at[0])
+			continue; /* the credit-time attribution, or superseded */
+		mine = strcasecmp(r->user_id, f->user_id) == 0 &&
+				       strcasecmp(r->allocated_by, f->officer) == 0 &&
+				       strcmp(r->reason, f->reason) == 0
+			       ? (int)i
+			       : -1;
+	}
+	return mine;
 }

@@ -94,4 +94,68 @@ typedef struct grp_holder_facts {
  * does. Pure: no I/O. */
 grp_holder_verdict grp_holder_decide(const grp_holder_facts *f);
 
+/* --- payer accounts: who of a group pays from an account (MatchPayer) ---- */
+
+/* A payer account: a bank account a user registered to pay from (the row
+ * of migration 0032; store_payer.c reads and writes it). */
+typedef struct grp_payer {
+	char *id;
+	char *user_id;
+	char *bank_code;
+	char *bank_name;
+	char *account_number;
+	char *account_name;
+	char *created_at; /* RFC 3339 UTC */
+} grp_payer;
+
+/* Who of a group paid from an account: among rows, the live registrations
+ * of its number by the group's members (user_id, bank_code and bank_name
+ * read; any order), the one user of the rows that agree with the deposit's
+ * bank, else NULL (none, or several users). A row agrees:
+ * - with a bank_code (bank_name is then not read): when its code is that;
+ * - with no bank_code and no bank_name ("" both): always;
+ * - with only a bank_name (the provider's list could not map it to a
+ *   code): when the two names are likely one bank: lower-cased letters and
+ *   digits of each (at most 63 kept), one within the other and both at
+ *   least 3 long. A number at another bank is another account, so a single
+ *   row that does not agree is no match.
+ * The result points into rows. Pure: no I/O. */
+const char *grp_payer_pick(const grp_payer *rows, int n, const char *bank_code,
+			   const char *bank_name);
+
+/* --- deposits: AllocateDeposit's earlier try (DESIGN §15) ---------------- */
+
+/* 1 when the ledger's refusal of an AllocateDeposit (its reason) may be
+ * met by a retry of a request the ledger already did: the request has a
+ * request_id (keyed) and the reason is entry_already_allocated,
+ * same_member or allocation_changed; else 0 (the refusal stands). Pure. */
+int grp_alloc_may_be_earlier(int keyed, const char *refusal);
+
+/* An allocation of a deposit as the ledger lists it. */
+typedef struct grp_alloc_row {
+	const char *id;		   /* "": the credit-time attribution */
+	const char *user_id;	   /* the member credited */
+	const char *allocated_by;  /* the officer */
+	const char *reason;	   /* the allocation's reason */
+	const char *superseded_at; /* "" while in force */
+} grp_alloc_row;
+
+/* What a retry of AllocateDeposit knows: the request and the deposit's
+ * allocations as the ledger lists them (oldest first). */
+typedef struct grp_alloc_facts {
+	const char *user_id; /* the request's member */
+	const char *officer; /* the caller */
+	const char *reason;  /* the request's reason */
+	const grp_alloc_row *rows;
+	size_t n;
+} grp_alloc_facts;
+
+/* The index in f->rows of the allocation an earlier try of this request
+ * wrote (one that died before its reply was stored: that allocation is
+ * the reply), or -1. The last allocation in force (an id, not superseded)
+ * decides: it is the request's when its member and officer are the
+ * request's (ids compared case aside) and its reason the same text.
+ * Pure: no I/O. */
+int grp_alloc_earlier_pick(const grp_alloc_facts *f);
+
 #endif

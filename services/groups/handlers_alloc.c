@@ -168,12 +168,33 @@ typedef struct grp_alloc_tx {
 	int recovered; /* the ledger's allocation of an earlier try, never logged */
 } grp_alloc_tx;
 
+/* The ledger's list of the deposit's allocations as the decision reads it. */
+static int
+grp_alloc_rows(grp_alloc_row **out, mem_arena *a,
+	       const Kolo__Ledger__V1__ListAllocationsResponse *l)
+{
+	grp_alloc_row *rows = mem_arena_alloc(a, sizeof(*rows) * (l->n_allocations + 1));
+
+	if (!rows)
+		return err_oom();
+	for (size_t i = 0; i < l->n_allocations; i++) {
+		const Kolo__Common__V1__Allocation *m = l->allocations[i];
+
+		rows[i] = (grp_alloc_row){.id = m->id,
+					  .user_id = m->user_id,
+					  .allocated_by = m->allocated_by,
+					  .reason = m->reason,
+					  .superseded_at = m->superseded_at};
+	}
+	*out = rows;
+	return 0;
+}
+
 /* After a ledger refusal that a retry of this very request meets
- * (entry_already_allocated, same_member, allocation_changed): when the
- * request has a request_id and the allocation in force is exactly this
- * request's (member, officer, reason), the ledger wrote it on an earlier
- * try that died before its reply was stored: that is the reply. *mine 0
- * otherwise (the refusal stands). */
+ * (grp_alloc_may_be_earlier): the deposit's allocations (the ledger's
+ * ListAllocations), then grp_alloc_earlier_pick: the allocation an earlier
+ * try wrote (it died before its reply was stored) is the reply, and *mine
+ * is 1. *mine 0 otherwise (the refusal stands). */
 static int
 grp_alloc_earlier(grp_alloc_tx *t, int *mine)
 {
@@ -181,30 +202,30 @@ grp_alloc_earlier(grp_alloc_tx *t, int *mine)
 	Kolo__Ledger__V1__ListAllocationsRequest lreq =
 		KOLO__LEDGER__V1__LIST_ALLOCATIONS_REQUEST__INIT;
 	Kolo__Ledger__V1__ListAllocationsResponse *l = NULL;
-	const char *reason = err_last()->reason;
-	int rc;
+	grp_alloc_facts f = {
+		.user_id = in->user_id, .officer = rpc_ctx_user_id(t->ctx), .reason = in->reason};
+	grp_alloc_row *rows = NULL;
+	int pick, rc;
 
 	*mine = 0;
-	if (!t->key.key ||
-	    (strcmp(reason, "entry_already_allocated") != 0 && strcmp(reason, "same_member") != 0 &&
-	     strcmp(reason, "allocation_changed") != 0))
+	if (!grp_alloc_may_be_earlier(t->key.key != NULL, err_last()->reason))
 		return 0;
 	lreq.group_id = in->group_id;
 	lreq.entry_id = in->entry_id;
 	rc = svc_call(t->ctx, grp_ledger, "ListAllocations", &lreq.base, (ProtobufCMessage **)&l,
 		      SVC_CALL_INTERNAL);
-	for (size_t i = 0; rc == 0 && i < l->n_allocations; i++) {
-		Kolo__Common__V1__Allocation *a = l->allocations[i];
-
-		if (!a->id[0] || a->superseded_at[0])
-			continue; /* the credit-time attribution, or superseded */
-		*mine = strcasecmp(a->user_id, in->user_id) == 0 &&
-			strcasecmp(a->allocated_by, rpc_ctx_user_id(t->ctx)) == 0 &&
-			strcmp(a->reason, in->reason) == 0;
-		if (*mine)
-			t->out->allocation = a;
+	if (rc == 0)
+		rc = grp_alloc_rows(&rows, rpc_ctx_arena(t->ctx), l);
+	if (rc < 0)
+		return rc;
+	f.rows = rows;
+	f.n = l->n_allocations;
+	pick = grp_alloc_earlier_pick(&f);
+	if (pick >= 0) {
+		t->out->allocation = l->allocations[pick];
+		*mine = 1;
 	}
-	return rc;
+	return 0;
 }
 
 static int

@@ -233,31 +233,92 @@ typedef struct grp_waive_tx {
 	grp_waiver_row stored;
 } grp_waive_tx;
 
-/* The dues exists in the group, the member is one, and due_on is one of
- * its days. */
+/* 1 when a read found nothing (ERR_NOT_FOUND, cleared), 0 when it found
+ * its row, else the read's error. */
 static int
-grp_waive_check(db_conn *c, grp_waive_tx *t)
+grp_waive_missing(int rc)
 {
-	const Kolo__Groups__V1__WaiveDuesRequest *in = t->in;
-	grp_dues_row row;
-	grp_dues_def def;
-	grp_member m;
-	grp_day day;
-	int rc = grp_store_dues_get(&row, t->base.arena, c, in->group_id, in->dues_id);
-
-	if (rc == 0)
-		rc = grp_store_member(&m, t->base.arena, c, in->group_id, in->user_id);
-	if (rc == 0)
-		rc = grp_dues_def_of(&row, &def);
-	if (rc < 0 || !in->due_on[0])
+	if (rc != ERR_NOT_FOUND)
 		return rc;
-	rc = grp_dues_date(in->due_on, "due_on", &day);
-	if (rc == 0 && !grp_dues_is_due_day(&def, day))
-		rc = err_set(ERR_INVALID_ARGUMENT, "not_a_due_day", "the dues does not fall on %s",
-			     in->due_on);
-	return rc;
+	err_clear();
+	return 1;
 }
 
+/* What grp_waive_decide reads: the caller's role, the dues (as the
+ * calendar reads it), whether the user is a member, the day waived. */
+static int
+grp_waive_gather(grp_waive_facts *f, db_conn *c, grp_waive_tx *t)
+{
+	const Kolo__Groups__V1__WaiveDuesRequest *in = t->in;
+	mem_arena *a = t->base.arena;
+	grp_view v;
+	grp_dues_row row;
+	grp_member m;
+	int rc = grp_store_view(&v, a, c, in->group_id, t->base.user, 0);
+
+	if (rc < 0)
+		return rc;
+	f->caller_role = v.my_role;
+	rc = grp_waive_missing(grp_store_dues_get(&row, a, c, in->group_id, in->dues_id));
+	f->dues_found = rc == 0;
+	/* A stored dues the calendar cannot read is refused after the member
+	 * check (grp_waive_decide's order), not here. */
+	f->dues_readable = rc == 0 && grp_dues_def_of(&row, &f->dues) == 0;
+	if (rc == 0 && !f->dues_readable)
+		err_clear();
+	if (rc >= 0)
+		rc = grp_waive_missing(grp_store_member(&m, a, c, in->group_id, in->user_id));
+	f->member_found = rc == 0;
+	f->due_on = GRP_DAY_NONE;
+	if (rc >= 0 && in->due_on[0])
+		rc = grp_dues_date(in->due_on, "due_on", &f->due_on);
+	return rc < 0 ? rc : 0;
+}
+
+/* The refusal a verdict of grp_waive_decide stands for, or 0. */
+static int
+grp_waive_refusal(grp_waive_verdict v, const char *due_on)
+{
+	switch (v) {
+	case GRP_WAIVE_OK:
+		return 0;
+	case GRP_WAIVE_GROUP_NOT_FOUND:
+		return err_set(ERR_NOT_FOUND, "group_not_found", "no such group");
+	case GRP_WAIVE_OFFICER_ONLY:
+		return err_set(ERR_PERMISSION_DENIED, "officer_only",
+			       "only an officer (OWNER or TREASURER) may do this");
+	case GRP_WAIVE_DUES_NOT_FOUND:
+		return err_set(ERR_NOT_FOUND, "dues_not_found", "the group has no such dues");
+	case GRP_WAIVE_MEMBER_NOT_FOUND:
+		return err_set(ERR_NOT_FOUND, "member_not_found", "no such member in the group");
+	case GRP_WAIVE_DUES_UNREADABLE:
+		return err_set(ERR_INTERNAL, "internal", "a stored dues is unreadable");
+	case GRP_WAIVE_NOT_A_DUE_DAY:
+		return err_set(ERR_INVALID_ARGUMENT, "not_a_due_day",
+			       "the dues does not fall on %s", due_on);
+	}
+	return err_set(ERR_INTERNAL, "internal", "unknown waiver verdict %d", (int)v);
+}
+
+static Kolo__Groups__V1__DuesWaiver *
+grp_waiver_message(mem_arena *a, const grp_waiver_row *r)
+{
+	Kolo__Groups__V1__DuesWaiver *w = mem_arena_alloc(a, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	kolo__groups__v1__dues_waiver__init(w);
+	w->id = r->id;
+	w->dues_id = r->dues_id;
+	w->user_id = r->user_id;
+	w->due_on = r->due_on;
+	w->reason = r->reason;
+	w->waived_by = r->waived_by;
+	w->created_at = r->created_at;
+	return w;
+}
+
+/* Gather, decide (grp_waive_decide), then write the waiver. */
 static int
 grp_waive_body(db_conn *c, void *arg)
 {
@@ -269,28 +330,17 @@ grp_waive_body(db_conn *c, void *arg)
 			      .due_on = t->in->due_on,
 			      .reason = t->in->reason,
 			      .waived_by = (char *)t->base.user};
-	Kolo__Groups__V1__DuesWaiver *w;
-	int rc = grp_dues_role(c, &t->base, 1);
+	grp_waive_facts f = {0};
+	int rc = grp_waive_gather(&f, c, t);
 
 	if (rc == 0)
-		rc = grp_waive_check(c, t);
+		rc = grp_waive_refusal(grp_waive_decide(&f), t->in->due_on);
 	if (rc == 0)
 		rc = grp_store_waiver_add(&t->stored, t->base.arena, c, &row);
 	if (rc < 0)
 		return rc;
-	w = mem_arena_alloc(t->base.arena, sizeof(*w));
-	if (!w)
-		return err_oom();
-	kolo__groups__v1__dues_waiver__init(w);
-	w->id = t->stored.id;
-	w->dues_id = t->stored.dues_id;
-	w->user_id = t->stored.user_id;
-	w->due_on = t->stored.due_on;
-	w->reason = t->stored.reason;
-	w->waived_by = t->stored.waived_by;
-	w->created_at = t->stored.created_at;
-	out->waiver = w;
-	return 0;
+	out->waiver = grp_waiver_message(t->base.arena, &t->stored);
+	return out->waiver ? 0 : err_oom();
 }
 
 int
@@ -341,16 +391,29 @@ grp_waive_dues(rpc_ctx *ctx, const Kolo__Groups__V1__WaiveDuesRequest *in,
 /* --- standing: facts
  * ------------------------------------------------------------- */
 
-/* What a standing is computed from. */
+/* What a standing is computed from (grp_standing_gather). */
 typedef struct grp_dues_facts {
-	grp_view view;
+	grp_view view; /* the caller's */
 	grp_day as_of;
 	grp_dues_row *rows;
 	grp_dues_def *defs;
 	int n_dues;
 	grp_waiver_row *waivers;
 	int n_waivers;
+	grp_voter *members; /* every member of the group */
+	int n_members;
+	int64_t joined_s; /* when one member's: when they joined */
+	Kolo__Ledger__V1__ListContributionsResponse *contrib;
 } grp_dues_facts;
+
+/* Whose standing is asked for, and who may read it. */
+typedef struct grp_standing_ask {
+	const char *group_id;
+	const char *user;  /* one member's (canonical), NULL: everyone's */
+	const char *as_of; /* as asked ("" today) */
+	int check_role;	   /* 0: the service's call (the public page), no role */
+	int need_officer;  /* with check_role: officers only */
+} grp_standing_ask;
 
 /* as_of "" is today in WAT. A day more than GRP_DUES_AS_OF_AHEAD days
  * ahead is refused before any work: each member's periods are counted up
@@ -436,6 +499,49 @@ grp_contributions(rpc_ctx *ctx, const char *group_id, const char *user, grp_day 
 	req.until = until;
 	return svc_call(ctx, grp_ledger, "ListContributions", &req.base, (ProtobufCMessage **)out,
 			SVC_CALL_INTERNAL);
+}
+
+/* When user is one of f's members: their join time into f->joined_s,
+ * else NOT_FOUND `member_not_found`. */
+static int
+grp_standing_member(grp_dues_facts *f, const char *user)
+{
+	for (int i = 0; i < f->n_members; i++) {
+		if (strcmp(f->members[i].user_id, user) == 0) {
+			f->joined_s = f->members[i].joined_s;
+			return 0;
+		}
+	}
+	return err_set(ERR_NOT_FOUND, "member_not_found", "the user is not a member of the group");
+}
+
+/* The facts of GetDuesStatus and GetMemberStatement, in this order: the
+ * day (grp_dues_as_of), the caller's view (a member, an officer with
+ * need_officer, unless !check_role), the members (q->user among them,
+ * else NOT_FOUND `member_not_found`), the dues and waivers (q->user's or
+ * everyone's), the ledger's contributions up to the day. In ctx's arena. */
+static int
+grp_standing_gather(grp_dues_facts *f, rpc_ctx *ctx, const grp_standing_ask *q)
+{
+	mem_arena *a = rpc_ctx_arena(ctx);
+	db_conn *c = NULL;
+	int rc = grp_dues_as_of(q->as_of, &f->as_of);
+
+	if (rc == 0)
+		rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = grp_store_view(&f->view, a, c, q->group_id, rpc_ctx_user_id(ctx), 0);
+	if (rc == 0 && q->check_role)
+		rc = grp_require_role(&f->view, q->need_officer, 0);
+	if (rc == 0)
+		rc = grp_store_voters(&f->members, &f->n_members, a, c, q->group_id);
+	if (rc == 0 && q->user)
+		rc = grp_standing_member(f, q->user);
+	if (rc == 0)
+		rc = grp_dues_facts_read(c, a, q->group_id, q->user, f);
+	if (rc == 0)
+		rc = grp_contributions(ctx, q->group_id, q->user, f->as_of, &f->contrib);
+	return rc;
 }
 
 /* One member's periods and standing. money in time order. */
@@ -536,81 +642,45 @@ grp_get_dues_status(rpc_ctx *ctx, const Kolo__Groups__V1__GetDuesStatusRequest *
 		    Kolo__Groups__V1__GetDuesStatusResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
-	Kolo__Ledger__V1__ListContributionsResponse *contrib = NULL;
-	grp_dues_facts f = {0};
-	grp_voter *members = NULL;
-	db_conn *c = NULL;
 	const char *caller = rpc_ctx_user_id(ctx);
 	/* The gateway's public page calls for nobody (service token). */
 	int service = grp_is_service_call(ctx), everyone = service;
+	grp_standing_ask q = {.group_id = in->group_id,
+			      .as_of = in->as_of,
+			      .check_role = !service,
+			      .need_officer = in->officers_only};
+	grp_dues_facts f = {0};
 	char as_of[11];
-	int n = 0, rc = grp_check_id(in->group_id, "group_id");
+	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
-		rc = grp_dues_as_of(in->as_of, &f.as_of);
-	if (rc == 0)
-		rc = db_thread_conn(&c);
-	if (rc == 0)
-		rc = grp_store_view(&f.view, a, c, in->group_id, caller, 0);
-	if (rc == 0 && !service)
-		rc = grp_require_role(&f.view, in->officers_only, 0);
-	/* Officers see every member's standing, a MEMBER their own
-	 * (docs/decisions.md). */
-	if (rc == 0 && !service)
-		everyone = grp_is_officer(f.view.my_role);
-	if (rc == 0)
-		rc = grp_dues_facts_read(c, a, in->group_id, NULL, &f);
-	if (rc == 0)
-		rc = grp_store_voters(&members, &n, a, c, in->group_id);
-	if (rc == 0)
-		rc = grp_contributions(ctx, in->group_id, NULL, f.as_of, &contrib);
+		rc = grp_standing_gather(&f, ctx, &q);
 	if (rc < 0)
 		return rc;
-	out->members = mem_arena_alloc(a, sizeof(*out->members) * (size_t)(n + 1));
+	/* Officers see every member's standing, a MEMBER their own
+	 * (docs/decisions.md). */
+	if (!service)
+		everyone = grp_is_officer(f.view.my_role);
+	out->members = mem_arena_alloc(a, sizeof(*out->members) * (size_t)(f.n_members + 1));
 	if (!out->members)
 		return err_oom();
-	for (int i = 0; rc == 0 && i < n; i++) {
-		if (!everyone && strcmp(members[i].user_id, caller) != 0)
+	for (int i = 0; rc == 0 && i < f.n_members; i++) {
+		if (!everyone && strcmp(f.members[i].user_id, caller) != 0)
 			continue;
-		rc = grp_status_one(ctx, &f, &members[i], contrib, &out->members[out->n_members++]);
+		rc = grp_status_one(ctx, &f, &f.members[i], f.contrib,
+				    &out->members[out->n_members++]);
 	}
 	if (rc < 0)
 		return rc;
 	grp_day_format(f.as_of, as_of);
 	out->as_of = mem_arena_strdup(a, as_of);
-	out->attributed_kobo = contrib->attributed_kobo;
-	out->unallocated_kobo = contrib->unallocated_kobo;
+	out->attributed_kobo = f.contrib->attributed_kobo;
+	out->unallocated_kobo = f.contrib->unallocated_kobo;
 	return out->as_of ? 0 : err_oom();
 }
 
 /* --- GetMemberStatement
  * ---------------------------------------------------------- */
-
-/* The caller reads their own statement, an officer anyone's; a
- * non-member is told the group does not exist. user is canonical (the
- * caller's id is); *joined_s of the member. */
-static int
-grp_statement_access(db_conn *c, mem_arena *a, const char *group_id, const char *user,
-		     const char *caller, grp_dues_facts *f, int64_t *joined_s)
-{
-	grp_voter *members = NULL;
-	int n = 0;
-	int rc = grp_store_view(&f->view, a, c, group_id, caller, 0);
-
-	if (rc == 0)
-		rc = grp_require_role(&f->view, strcmp(caller, user) != 0, 0);
-	if (rc == 0)
-		rc = grp_store_voters(&members, &n, a, c, group_id);
-	if (rc < 0)
-		return rc;
-	for (int i = 0; i < n; i++) {
-		if (strcmp(members[i].user_id, user) == 0) {
-			*joined_s = members[i].joined_s;
-			return 0;
-		}
-	}
-	return err_set(ERR_NOT_FOUND, "member_not_found", "the user is not a member of the group");
-}
 
 /* The ledger's contributions as the calendar reads them. */
 static int
@@ -694,49 +764,41 @@ grp_get_member_statement(rpc_ctx *ctx, const Kolo__Groups__V1__GetMemberStatemen
 			 Kolo__Groups__V1__GetMemberStatementResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
-	Kolo__Ledger__V1__ListContributionsResponse *contrib = NULL;
+	grp_standing_ask q = {.group_id = in->group_id, .as_of = in->as_of, .check_role = 1};
 	grp_dues_facts f = {0};
 	grp_dues_money *money = NULL;
 	grp_due_item *items = NULL;
 	grp_stmt_line *lines = NULL;
 	grp_dues_status st;
-	db_conn *c = NULL;
-	const char *user = NULL; /* in->user_id in lower case */
-	int64_t joined_s = 0;
 	size_t n_items = 0, n_lines = 0;
 	int rc = grp_check_id(in->group_id, "group_id");
 
 	if (rc == 0)
 		rc = grp_check_id(in->user_id, "user_id");
-	if (rc == 0 && !(user = text_uuid_canonical(a, in->user_id)))
+	/* in->user_id in lower case, as the caller's id is */
+	if (rc == 0 && !(q.user = text_uuid_canonical(a, in->user_id)))
 		rc = err_oom();
+	/* The caller reads their own statement, an officer anyone's; a
+	 * non-member is told the group does not exist. */
+	q.need_officer = q.user && strcmp(rpc_ctx_user_id(ctx), q.user) != 0;
 	if (rc == 0)
-		rc = grp_dues_as_of(in->as_of, &f.as_of);
+		rc = grp_standing_gather(&f, ctx, &q);
 	if (rc == 0)
-		rc = db_thread_conn(&c);
+		rc = grp_money_of(a, f.contrib, &money);
 	if (rc == 0)
-		rc = grp_statement_access(c, a, in->group_id, user, rpc_ctx_user_id(ctx), &f,
-					  &joined_s);
-	if (rc == 0)
-		rc = grp_dues_facts_read(c, a, in->group_id, user, &f);
-	if (rc == 0)
-		rc = grp_contributions(ctx, in->group_id, user, f.as_of, &contrib);
-	if (rc == 0)
-		rc = grp_money_of(a, contrib, &money);
-	if (rc == 0)
-		rc = grp_member_standing(a, &f, user, joined_s, money, contrib->n_contributions,
-					 &items, &n_items, &st);
+		rc = grp_member_standing(a, &f, q.user, f.joined_s, money,
+					 f.contrib->n_contributions, &items, &n_items, &st);
 	if (rc == 0)
 		rc = grp_dues_statement(&lines, &n_lines, a, items, n_items, money,
-					contrib->n_contributions);
+					f.contrib->n_contributions);
 	if (rc < 0)
 		return rc;
-	out->status = grp_status_message(ctx, user, &st, grp_last_paid_at(contrib));
+	out->status = grp_status_message(ctx, q.user, &st, grp_last_paid_at(f.contrib));
 	out->lines = mem_arena_alloc(a, sizeof(*out->lines) * (n_lines + 1));
 	if (!out->status || !out->lines)
 		return err_oom();
 	for (size_t i = 0; rc == 0 && i < n_lines; i++)
-		rc = grp_line_message(a, &f, items, contrib, &lines[i], &out->lines[i]);
+		rc = grp_line_message(a, &f, items, f.contrib, &lines[i], &out->lines[i]);
 	out->n_lines = n_lines;
 	return rc;
 }

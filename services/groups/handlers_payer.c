@@ -5,7 +5,6 @@
 #include "groups_service.h"
 #include "handlers.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include "kolo/payments/v1/payments.pb-c.h"
@@ -13,10 +12,6 @@
 #include "store_payer.h"
 #include "svc/call.h"
 #include "text/text.h"
-
-/* A bank's name as the provider writes it is compared with the bank list's
- * in this many characters at most. */
-#define GRP_BANK_KEY_MAX 64
 
 /* Live payer accounts a user may hold: each was a resolution of a holder's
  * name, and a member pays from a few accounts, not dozens. */
@@ -57,77 +52,6 @@ grp_payer_message(rpc_ctx *ctx, const grp_payer *p)
 	m->account_name = p->account_name;
 	m->created_at = p->created_at;
 	return m;
-}
-
-/* --- matching (pure) ---------------------------------------------------------- */
-
-/* name lower case, letters and digits only, into out. */
-static void
-grp_bank_key(char out[GRP_BANK_KEY_MAX], const char *name)
-{
-	size_t n = 0;
-
-	for (; *name && n + 1 < GRP_BANK_KEY_MAX; name++) {
-		if (isalnum((unsigned char)*name))
-			out[n++] = (char)tolower((unsigned char)*name);
-	}
-	out[n] = '\0';
-}
-
-/* 1 when a provider's bank name and a bank list's name are likely one
- * bank: the same letters and digits, or one within the other (at least 3). */
-static int
-grp_bank_names_agree(const char *given, const char *listed)
-{
-	char a[GRP_BANK_KEY_MAX], b[GRP_BANK_KEY_MAX];
-
-	grp_bank_key(a, given);
-	grp_bank_key(b, listed);
-	if (strlen(a) < 3 || strlen(b) < 3)
-		return 0;
-	return strstr(a, b) != NULL || strstr(b, a) != NULL;
-}
-
-/* The one user among rows (ordered by user) that keep(row) holds for, or
- * NULL when none or several. */
-static const char *
-grp_payer_only_user(const grp_payer *rows, int n, const char *bank_code, const char *bank_name)
-{
-	const char *user = NULL;
-
-	for (int i = 0; i < n; i++) {
-		if (bank_code[0] && strcmp(rows[i].bank_code, bank_code) != 0)
-			continue;
-		if (bank_name && !grp_bank_names_agree(bank_name, rows[i].bank_name))
-			continue;
-		if (user && strcmp(user, rows[i].user_id) != 0)
-			return NULL;
-		user = rows[i].user_id;
-	}
-	return user;
-}
-
-static const char *
-grp_payer_pick(const grp_payer *rows, int n, const char *bank_code, const char *bank_name)
-{
-	int several = 0;
-	const char *user = NULL;
-
-	/* With no bank name to go by, or the bank's code: by number and code. */
-	if (bank_code[0] || !bank_name[0]) {
-		for (int i = 0; i < n; i++) {
-			if (bank_code[0] && strcmp(rows[i].bank_code, bank_code) != 0)
-				continue;
-			if (user && strcmp(user, rows[i].user_id) != 0)
-				several = 1;
-			user = rows[i].user_id;
-		}
-		return several ? NULL : user;
-	}
-	/* A bank name the provider's list could not map to a code: the one
-	 * member whose registered bank it names, a single candidate too (a
-	 * number at another bank is another account); none agrees: "". */
-	return grp_payer_only_user(rows, n, bank_code, bank_name);
 }
 
 /* --- AddPayerAccount ------------------------------------------------------------ */

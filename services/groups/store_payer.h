@@ -4,17 +4,8 @@
 #define KOLO_GRP_STORE_PAYER_H
 
 #include "db/db.h"
+#include "groups.h"
 #include "mem/mem.h"
-
-typedef struct grp_payer {
-	char *id;
-	char *user_id;
-	char *bank_code;
-	char *bank_name;
-	char *account_number;
-	char *account_name;
-	char *created_at; /* RFC 3339 UTC */
-} grp_payer;
 
 /* Takes the account's registration lock (bank_code + account_number) until
  * the transaction ends: two users registering one account run in turn. */
