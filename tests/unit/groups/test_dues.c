@@ -392,6 +392,80 @@ test_statement_lines_and_running_balance(void **state)
 	mem_arena_free(a);
 }
 
+/* --- grp_waive_decide -------------------------------------------------------- */
+
+/* A dues and a day, and whether the day is one of its due days (by hand). */
+typedef struct waive_day {
+	int dues;	 /* index in waive_dues() */
+	const char *day; /* NULL: all of the dues */
+	int due;
+} waive_day;
+
+static const waive_day waive_days[] = {
+	{0, NULL, 1},	      {0, "2026-02-28", 1}, {0, "2026-06-30", 1}, {0, "2026-03-28", 0},
+	{0, "2026-07-31", 0}, {0, "2025-12-31", 0}, {1, NULL, 1},	  {1, "2026-03-03", 1},
+	{1, "2026-03-10", 0}, {2, NULL, 1},	    {2, "2027-01-07", 1}, {2, "2027-01-08", 0},
+};
+#define N_WAIVE_DAYS (sizeof(waive_days) / sizeof(waive_days[0]))
+
+/* The rules as dues.h states them, in their order. */
+static grp_waive_verdict
+waive_expected(const grp_waive_facts *f, int due)
+{
+	if (f->caller_role != GRP_ROLE_OWNER && f->caller_role != GRP_ROLE_TREASURER &&
+	    f->caller_role != GRP_ROLE_MEMBER)
+		return GRP_WAIVE_GROUP_NOT_FOUND;
+	if (f->caller_role == GRP_ROLE_MEMBER)
+		return GRP_WAIVE_OFFICER_ONLY;
+	if (!f->dues_found)
+		return GRP_WAIVE_DUES_NOT_FOUND;
+	if (!f->member_found)
+		return GRP_WAIVE_MEMBER_NOT_FOUND;
+	if (!f->dues_readable)
+		return GRP_WAIVE_DUES_UNREADABLE;
+	return due ? GRP_WAIVE_OK : GRP_WAIVE_NOT_A_DUE_DAY;
+}
+
+/* Every caller role x dues found x readable x member found x (dues, day). */
+static void
+test_waive_every_combination(void **state)
+{
+	const grp_dues_def dues[] = {
+		def(GRP_DUES_MONTHLY, "2026-01-31", "2026-06-30", 1),
+		def(GRP_DUES_ONCE, "2026-03-03", NULL, 1),
+		def(GRP_DUES_WEEKLY, "2026-12-31", NULL, 1),
+	};
+	const grp_role roles[] = {GRP_ROLE_NONE, GRP_ROLE_OWNER, GRP_ROLE_TREASURER,
+				  GRP_ROLE_MEMBER};
+	int count = 0, ok = 0;
+
+	(void)state;
+	for (size_t r = 0; r < 4; r++)
+		for (int found = 0; found < 2; found++)
+			for (int readable = 0; readable < 2; readable++)
+				for (int member = 0; member < 2; member++)
+					for (size_t d = 0; d < N_WAIVE_DAYS; d++) {
+						const waive_day *wd = &waive_days[d];
+						grp_waive_facts f = {
+							.caller_role = roles[r],
+							.dues_found = found,
+							.dues_readable = readable,
+							.dues = dues[wd->dues],
+							.member_found = member,
+							.due_on =
+								wd->day ? D(wd->day) : GRP_DAY_NONE,
+						};
+						grp_waive_verdict v = waive_expected(&f, wd->due);
+
+						assert_int_equal(grp_waive_decide(&f), v);
+						ok += v == GRP_WAIVE_OK;
+						count++;
+					}
+	assert_int_equal(count, 4 * 2 * 2 * 2 * (int)N_WAIVE_DAYS);
+	/* Two officer roles x the 7 due days (3 of them "all of it"). */
+	assert_int_equal(ok, 2 * 7);
+}
+
 int
 main(void)
 {
@@ -412,6 +486,7 @@ main(void)
 		cmocka_unit_test(test_settlement_oldest_first_with_waivers_and_reversal),
 		cmocka_unit_test(test_whole_dues_waiver_and_credit),
 		cmocka_unit_test(test_statement_lines_and_running_balance),
+		cmocka_unit_test(test_waive_every_combination),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
