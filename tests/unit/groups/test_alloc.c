@@ -20,8 +20,15 @@
 #define REASON	"paid in cash at the meeting"
 
 static const char *const refusals[] = {
-	"entry_already_allocated", "same_member", "allocation_changed", "not_a_member",
-	"self_allocation", "", "same_member ", "SAME_MEMBER", "allocation_changed_x",
+	"entry_already_allocated",
+	"same_member",
+	"allocation_changed",
+	"not_a_member",
+	"self_allocation",
+	"",
+	"same_member ",
+	"SAME_MEMBER",
+	"allocation_changed_x",
 };
 #define N_REFUSALS (sizeof(refusals) / sizeof(refusals[0]))
 
@@ -69,8 +76,8 @@ pick_expected(const grp_alloc_row *rows, size_t n)
 
 		if (strcmp(r->id, "") == 0 || strcmp(r->superseded_at, "") != 0)
 			continue;
-		if (strcasecmp(r->user_id, MEMBER) == 0 && strcasecmp(r->allocated_by, OFFICER) == 0 &&
-		    strcmp(r->reason, REASON) == 0)
+		if (strcasecmp(r->user_id, MEMBER) == 0 &&
+		    strcasecmp(r->allocated_by, OFFICER) == 0 && strcmp(r->reason, REASON) == 0)
 			return (int)i;
 		return -1;
 	}
@@ -121,15 +128,30 @@ static void
 test_pick_three_rows(void **state)
 {
 	const grp_alloc_row kinds[] = {
-		{.id = "", .superseded_at = "", .user_id = MEMBER, .allocated_by = OFFICER,
+		{.id = "",
+		 .superseded_at = "",
+		 .user_id = MEMBER,
+		 .allocated_by = OFFICER,
 		 .reason = REASON},
-		{.id = "a-1", .superseded_at = "x", .user_id = MEMBER, .allocated_by = OFFICER,
+		{.id = "a-1",
+		 .superseded_at = "x",
+		 .user_id = MEMBER,
+		 .allocated_by = OFFICER,
 		 .reason = REASON},
-		{.id = "a-2", .superseded_at = "", .user_id = MEMBER, .allocated_by = OFFICER,
+		{.id = "a-2",
+		 .superseded_at = "",
+		 .user_id = MEMBER,
+		 .allocated_by = OFFICER,
 		 .reason = REASON},
-		{.id = "a-3", .superseded_at = "", .user_id = OTHER, .allocated_by = OFFICER,
+		{.id = "a-3",
+		 .superseded_at = "",
+		 .user_id = OTHER,
+		 .allocated_by = OFFICER,
 		 .reason = REASON},
-		{.id = "a-4", .superseded_at = "", .user_id = MEMBER, .allocated_by = OTHER,
+		{.id = "a-4",
+		 .superseded_at = "",
+		 .user_id = MEMBER,
+		 .allocated_by = OTHER,
 		 .reason = REASON},
 	};
 	grp_alloc_row rows[3] = {{0}};
