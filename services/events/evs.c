@@ -221,3 +221,54 @@ evs_naira(char out[EVS_NAIRA_MAX], int64_t kobo)
 	snprintf(out, EVS_NAIRA_MAX, "%s\xE2\x82\xA6%s.%02u", kobo < 0 ? "-" : "", grouped,
 		 (unsigned)(mag % 100));
 }
+
+/* --- fan-out: who an event is drawn from ------------------------------------ */
+
+/* Marks the previous member among the people, or adds them (one no longer
+ * in the group is still told). */
+static void
+evs_mark_previous(evs_people *p, const char *previous)
+{
+	size_t i = 0;
+
+	if (!previous[0])
+		return;
+	while (i < p->n && strcmp(p->ids[i], previous) != 0)
+		i++;
+	if (i == p->n) {
+		p->ids[p->n] = (char *)previous;
+		p->who[p->n++] = (evs_recipient){0};
+	}
+	p->who[i].is_previous = 1;
+}
+
+int
+evs_people_build(evs_people *out, mem_arena *a, const evs_member *members, size_t n_members,
+		 const char *subject, const char *previous, const char *actor)
+{
+	evs_people p = {.n = 0};
+	int subject_seen = 0;
+
+	p.ids = mem_arena_alloc(a, sizeof(*p.ids) * (n_members + 2));
+	p.who = mem_arena_alloc(a, sizeof(*p.who) * (n_members + 2));
+	if (!p.ids || !p.who)
+		return err_oom();
+	for (size_t i = 0; i < n_members; i++) {
+		int is_subject = strcmp(members[i].user_id, subject) == 0;
+
+		subject_seen |= is_subject;
+		p.ids[p.n] = (char *)members[i].user_id;
+		p.who[p.n++] = (evs_recipient){.is_member = 1,
+					       .is_officer = members[i].is_officer,
+					       .is_subject = is_subject};
+	}
+	if (subject[0] && !subject_seen) {
+		p.ids[p.n] = (char *)subject;
+		p.who[p.n++] = (evs_recipient){.is_subject = 1};
+	}
+	evs_mark_previous(&p, previous);
+	for (size_t i = 0; i < p.n; i++)
+		p.who[i].is_actor = actor[0] && strcmp(p.ids[i], actor) == 0;
+	*out = p;
+	return 0;
+}

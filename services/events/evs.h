@@ -116,6 +116,31 @@ typedef struct evs_recipient {
 	int has_phone;
 } evs_recipient;
 
+/* A group's member as fan-out needs it. */
+typedef struct evs_member {
+	const char *user_id;
+	int is_officer;
+} evs_member;
+
+/* The people an event's audience is drawn from: ids[i] is who[i] (is_member,
+ * is_officer, is_subject, is_previous and is_actor set; choices and
+ * contacts not yet). */
+typedef struct evs_people {
+	char **ids;
+	evs_recipient *who;
+	size_t n;
+} evs_people;
+
+/* The candidates of an event, in this order: the group's members (as
+ * listed), then the subject when not one of them (a member removed hears
+ * of it), then previous when neither (one no longer in the group is still
+ * told); each marked the subject, the previous member, the actor ("" names
+ * nobody; ids compared exactly). *out in a (the ids point into the
+ * inputs). Pure: no I/O. ERR_RESOURCE_EXHAUSTED on memory. */
+KOLO_MUST_CHECK int evs_people_build(evs_people *out, mem_arena *a, const evs_member *members,
+				     size_t n_members, const char *subject, const char *previous,
+				     const char *actor);
+
 /* 1 when r would be told of t on some channel if they could be reached on
  * every channel: only such people's contacts are looked up. */
 int evs_wants(const evt_type *t, const evs_recipient *r);

@@ -29,12 +29,6 @@ KOLO_MUST_CHECK int evs_peer_read_outbox(Kolo__Common__V1__OutboxEvent ***out, s
 KOLO_MUST_CHECK int evs_peer_ack_outbox(evs_source source, char *const *ids, size_t n,
 					mem_arena *a);
 
-/* A group's member as fan-out needs it. */
-typedef struct evs_member {
-	const char *user_id;
-	int is_officer;
-} evs_member;
-
 /* Every member of group_id (all pages), in the arena. */
 KOLO_MUST_CHECK int evs_peer_members(evs_member **out, size_t *out_n, mem_arena *a,
 				     const char *group_id);

@@ -95,14 +95,6 @@ evs_ingest_source(evs_source source)
 
 /* --- fan-out ------------------------------------------------------------------ */
 
-/* The candidates of a group event: its members, and its subject even when
- * no longer one (a member removed hears of it). */
-typedef struct evs_people {
-	char **ids;
-	evs_recipient *who;
-	size_t n;
-} evs_people;
-
 /* The data's previous_user_id of an EVT_TO_PREVIOUS type ("" none), in a. */
 static const char *
 evs_previous_of(mem_arena *a, const evs_event *e, const evt_type *t)
@@ -120,30 +112,14 @@ evs_previous_of(mem_arena *a, const evs_event *e, const evt_type *t)
 	return id;
 }
 
-/* Marks the previous member among the people, or adds them (one no longer
- * in the group is still told). */
-static void
-evs_mark_previous(evs_people *p, const char *previous)
-{
-	size_t i = 0;
-
-	if (!previous[0])
-		return;
-	while (i < p->n && strcmp(p->ids[i], previous) != 0)
-		i++;
-	if (i == p->n) {
-		p->ids[p->n] = (char *)previous;
-		p->who[p->n++] = (evs_recipient){0};
-	}
-	p->who[i].is_previous = 1;
-}
-
+/* The event's group's members (groups, when its type tells officers or
+ * members), then the candidates among them (evs_people_build). */
 static int
 evs_people_of(mem_arena *a, const evs_event *e, const evt_type *t, evs_people *p)
 {
 	evs_member *members = NULL;
 	size_t n_members = 0;
-	int rc = 0, subject_seen = 0;
+	int rc = 0;
 	const char *previous = evs_previous_of(a, e, t);
 
 	if (e->group_id[0] && (t->audience & (EVT_TO_OFFICERS | EVT_TO_MEMBERS_OPT_IN)))
@@ -153,27 +129,9 @@ evs_people_of(mem_arena *a, const evs_event *e, const evt_type *t, evs_people *p
 		rc = 0;
 	if (rc < 0)
 		return rc;
-	p->ids = mem_arena_alloc(a, sizeof(*p->ids) * (n_members + 2));
-	p->who = mem_arena_alloc(a, sizeof(*p->who) * (n_members + 2));
-	if (!p->ids || !p->who || !previous)
+	if (!previous)
 		return err_oom();
-	p->n = 0;
-	for (size_t i = 0; i < n_members; i++) {
-		int subject = strcmp(members[i].user_id, e->user_id) == 0;
-
-		subject_seen |= subject;
-		p->ids[p->n] = (char *)members[i].user_id;
-		p->who[p->n++] = (evs_recipient){
-			.is_member = 1, .is_officer = members[i].is_officer, .is_subject = subject};
-	}
-	if (e->user_id[0] && !subject_seen) {
-		p->ids[p->n] = (char *)e->user_id;
-		p->who[p->n++] = (evs_recipient){.is_subject = 1};
-	}
-	evs_mark_previous(p, previous);
-	for (size_t i = 0; i < p->n; i++)
-		p->who[i].is_actor = e->actor_id[0] && strcmp(p->ids[i], e->actor_id) == 0;
-	return 0;
+	return evs_people_build(p, a, members, n_members, e->user_id, previous, e->actor_id);
 }
 
 /* Choices and contacts of the people, then the messages evs_channels()

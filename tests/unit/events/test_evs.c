@@ -417,6 +417,93 @@ test_a_dot_line_is_not_doubled_in_the_message(void **state)
 	mem_arena_free(a);
 }
 
+/* --- evs_people_build: who an event is drawn from ----------------------------- */
+
+static const char *const people_ids[] = {"u-a", "u-b", "u-c"};
+static const char *const subjects[] = {"", "u-a", "u-d"};
+static const char *const previouses[] = {"", "u-a", "u-b", "u-d", "u-e"};
+static const char *const actors[] = {"", "u-a", "u-d", "u-e"};
+
+/* The contract, id by id: members in order, then the subject when not one,
+ * then the previous member when neither; each flag says what the id is. */
+static void
+people_check(const evs_member *m, size_t n_m, const char *subject, const char *previous,
+	     const char *actor)
+{
+	mem_arena *a = mem_arena_new(0);
+	const char *want[5];
+	size_t n = 0;
+	evs_people p;
+
+	for (size_t i = 0; i < n_m; i++)
+		want[n++] = m[i].user_id;
+	for (const char *extra[] = {subject, previous}, **x = extra; x < extra + 2; x++) {
+		int seen = 0;
+
+		for (size_t i = 0; i < n; i++)
+			seen |= strcmp(want[i], *x) == 0;
+		if ((*x)[0] && !seen)
+			want[n++] = *x;
+	}
+	assert_int_equal(evs_people_build(&p, a, m, n_m, subject, previous, actor), 0);
+	assert_int_equal(p.n, n);
+	for (size_t i = 0; i < n; i++) {
+		const evs_member *mm = NULL;
+
+		for (size_t j = 0; j < n_m; j++)
+			mm = strcmp(m[j].user_id, want[i]) == 0 ? &m[j] : mm;
+		assert_string_equal(p.ids[i], want[i]);
+		assert_int_equal(p.who[i].is_member, mm != NULL);
+		assert_int_equal(p.who[i].is_officer, mm && mm->is_officer);
+		assert_int_equal(p.who[i].is_subject, strcmp(want[i], subject) == 0);
+		assert_int_equal(p.who[i].is_previous, strcmp(want[i], previous) == 0);
+		assert_int_equal(p.who[i].is_actor, strcmp(want[i], actor) == 0);
+		assert_false(p.who[i].chose_email || p.who[i].chose_sms ||
+			     p.who[i].email_verified || p.who[i].has_phone);
+	}
+	mem_arena_free(a);
+}
+
+static void
+people_all_events(const evs_member *m, size_t n_m, int *count)
+{
+	for (size_t s = 0; s < 3; s++)
+		for (size_t p = 0; p < 5; p++)
+			for (size_t x = 0; x < 4; x++) {
+				people_check(m, n_m, subjects[s], previouses[p], actors[x]);
+				(*count)++;
+			}
+}
+
+/* Every list of up to three distinct members (officer or not, any order)
+ * x subject x previous member x actor: a member, another, nobody. */
+static void
+test_the_audience_is_drawn_from_members_subject_and_previous(void **state)
+{
+	evs_member m[3] = {{0}};
+	int count = 0;
+
+	(void)state;
+	people_all_events(m, 0, &count);
+	for (int i = 0; i < 3 * 2; i++) {
+		m[0] = (evs_member){people_ids[i / 2], i % 2};
+		people_all_events(m, 1, &count);
+		for (int j = 0; j < 3 * 2; j++) {
+			if (j / 2 == i / 2)
+				continue;
+			m[1] = (evs_member){people_ids[j / 2], j % 2};
+			people_all_events(m, 2, &count);
+			for (int k = 0; k < 3 * 2; k++) {
+				if (k / 2 == i / 2 || k / 2 == j / 2)
+					continue;
+				m[2] = (evs_member){people_ids[k / 2], k % 2};
+				people_all_events(m, 3, &count);
+			}
+		}
+	}
+	assert_int_equal(count, (1 + 6 + 24 + 48) * 3 * 5 * 4);
+}
+
 int
 main(void)
 {
@@ -426,6 +513,7 @@ main(void)
 		cmocka_unit_test(test_members_get_what_they_chose_where_they_can),
 		cmocka_unit_test(test_only_those_who_would_be_told_are_looked_up),
 		cmocka_unit_test(test_the_subject_is_told_even_out_of_the_group),
+		cmocka_unit_test(test_the_audience_is_drawn_from_members_subject_and_previous),
 		cmocka_unit_test(test_choices_are_catalogue_types_members_choose),
 		cmocka_unit_test(test_production_refuses_the_mail_dir),
 		cmocka_unit_test(test_partners_see_only_catalogue_types_marked_visible),
