@@ -158,7 +158,6 @@ grp_store_my_groups(grp_view **out, int *out_n, mem_arena *a, db_conn *c, const 
 	const char *params[] = {user, page->key, page->after_id,
 				db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
-	grp_view *rows;
 	int rc = db_exec(c, &res,
 			 GRP_VIEW_SELECT " JOIN group_membership m ON m.group_id = g.id"
 					 " WHERE m.user_id = $1::uuid AND ($2::timestamp IS NULL OR"
@@ -168,15 +167,7 @@ grp_store_my_groups(grp_view **out, int *out_n, mem_arena *a, db_conn *c, const 
 
 	if (rc < 0)
 		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		if (grp_read_view(a, res, i, &rows[i]) < 0)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_READ_ROWS(out, out_n, a, res, grp_read_view);
 }
 
 int
@@ -312,7 +303,6 @@ grp_store_members(grp_member **out, int *out_n, mem_arena *a, db_conn *c, const 
 	const char *params[] = {group_id, page->key, page->after_id,
 				db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
-	grp_member *rows;
 	int rc = db_exec(c, &res,
 			 "SELECT " GRP_MEMBER_COLUMNS " FROM group_membership"
 			 " WHERE group_id = $1::uuid AND ($2::timestamp IS NULL OR"
@@ -322,15 +312,7 @@ grp_store_members(grp_member **out, int *out_n, mem_arena *a, db_conn *c, const 
 
 	if (rc < 0)
 		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		if (grp_read_member(a, res, i, &rows[i]) < 0)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_READ_ROWS(out, out_n, a, res, grp_read_member);
 }
 
 int

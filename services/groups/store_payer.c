@@ -20,25 +20,6 @@ grp_read_payer(mem_arena *a, const PGresult *res, int row, grp_payer *out)
 	return out->created_at ? 0 : err_oom();
 }
 
-static int
-grp_read_payers(mem_arena *a, const PGresult *res, grp_payer **out, int *n)
-{
-	int rows = PQntuples(res);
-
-	*n = 0;
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(rows + 1));
-	if (!*out)
-		return err_oom();
-	for (int i = 0; i < rows; i++) {
-		int rc = grp_read_payer(a, res, i, &(*out)[i]);
-
-		if (rc < 0)
-			return rc;
-		(*n)++;
-	}
-	return 0;
-}
-
 int
 grp_store_payer_lock(db_conn *c, const char *bank_code, const char *account_number)
 {
@@ -144,10 +125,9 @@ grp_store_payer_list(grp_payer **out, int *out_n, mem_arena *a, db_conn *c, cons
 			 " ORDER BY created_at, id",
 			 1, params);
 
-	if (rc == 0)
-		rc = grp_read_payers(a, res, out, out_n);
-	PQclear(res);
-	return rc;
+	if (rc < 0)
+		return rc;
+	return DB_READ_ROWS(out, out_n, a, res, grp_read_payer);
 }
 
 int
@@ -180,8 +160,7 @@ grp_store_payer_candidates(grp_payer **out, int *out_n, mem_arena *a, db_conn *c
 			 " ORDER BY p.user_id, p.created_at, p.id",
 			 2, params);
 
-	if (rc == 0)
-		rc = grp_read_payers(a, res, out, out_n);
-	PQclear(res);
-	return rc;
+	if (rc < 0)
+		return rc;
+	return DB_READ_ROWS(out, out_n, a, res, grp_read_payer);
 }

@@ -201,7 +201,6 @@ ldg_store_list(ldg_entry **out, int *out_n, mem_arena *a, db_conn *c, const char
 				page->after_id,
 				db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
-	ldg_entry *rows;
 	int rc = db_exec(c, &res, f->oldest_first ? ldg_list_oldest : ldg_list_newest, 7, params);
 
 	if (rc == ERR_INVALID_ARGUMENT)
@@ -209,15 +208,7 @@ ldg_store_list(ldg_entry **out, int *out_n, mem_arena *a, db_conn *c, const char
 			       "from and to must be RFC 3339 times");
 	if (rc < 0)
 		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		if (ldg_read_entry(a, res, i, &rows[i]) < 0)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_READ_ROWS(out, out_n, a, res, ldg_read_entry);
 }
 
 int

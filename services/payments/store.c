@@ -610,20 +610,11 @@ pay_payout_rows(db_conn *c, mem_arena *a, const char *sql, int n_params, const c
 		pay_payout **out, int *n)
 {
 	PGresult *res = NULL;
-	pay_payout *rows;
 	int rc = db_exec(c, &res, sql, n_params, params);
 
 	if (rc < 0)
 		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
-		if (pay_read_payout(a, res, i, &rows[i]) < 0)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_READ_ROWS(out, n, a, res, pay_read_payout);
 }
 
 int

@@ -747,6 +747,35 @@ db_affected(const PGresult *res)
 	return atoi(PQcmdTuples((PGresult *)res));
 }
 
+int
+db_read_rows(void *out_rows, int *out_n, mem_arena *arena, PGresult *res, size_t row_size,
+	     db_row_reader read)
+{
+	int n = PQntuples(res);
+	char *rows = mem_arena_alloc(arena, row_size * ((size_t)n + 1));
+	int rc = rows ? 0 : err_oom();
+
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = read(arena, res, i, rows + row_size * (size_t)i);
+	PQclear(res);
+	if (rc < 0) {
+		rows = NULL;
+		n = 0;
+	}
+	/* out_rows is a T ** whose T DB_READ_ROWS checked: store the
+	 * array's address in it without reading it as a void *. */
+	memcpy(out_rows, &(void *){rows}, sizeof(void *));
+	*out_n = n;
+	return rc;
+}
+
+int
+db_read_text(mem_arena *arena, const PGresult *res, int row, char **out)
+{
+	*out = db_text(arena, res, row, 0);
+	return *out ? 0 : err_oom();
+}
+
 /* A queue measure gives up after this long (the scrape waits for it). */
 #define DB_MEASURE_TIMEOUT_MS "2000"
 
