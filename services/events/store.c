@@ -152,19 +152,11 @@ evs_read_event(mem_arena *a, const PGresult *res, int row, int col, evs_event *o
 	return out->data_json ? 0 : err_oom();
 }
 
-/* Every row of res (cleared) as events, in a new arena array (*out, one
- * spare so it is never empty; *n rows). */
+/* A row of EVS_EVENT_COLUMNS alone (for DB_READ_ROWS). */
 static int
-evs_read_events(mem_arena *a, PGresult *res, evs_event **out, int *n)
+evs_read_event_row(mem_arena *a, const PGresult *res, int row, evs_event *out)
 {
-	int rc = 0;
-
-	*n = PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
-	for (int i = 0; *out && rc == 0 && i < *n; i++)
-		rc = evs_read_event(a, res, i, 0, &(*out)[i]);
-	PQclear(res);
-	return *out ? rc : err_oom();
+	return evs_read_event(a, res, row, 0, out);
 }
 
 int
@@ -179,7 +171,7 @@ evs_store_unfanned(evs_event **out, int *out_n, mem_arena *a, db_conn *c, int li
 			 " LIMIT $1::int",
 			 1, params);
 
-	return rc < 0 ? rc : evs_read_events(a, res, out, out_n);
+	return rc < 0 ? rc : DB_READ_ROWS(out, out_n, a, res, evs_read_event_row);
 }
 
 /* --- fan-out ------------------------------------------------------------------ */
@@ -293,6 +285,19 @@ evs_store_fanout_failed(int *out_gave_up, db_conn *c, const char *event_id, cons
  * nothing: the newer claim's outcome stands. */
 #define EVS_STILL_CLAIMED "attempts = $2::int AND status = 'PENDING'"
 
+/* One claimed delivery: (id, user_id, channel, address, attempts), then
+ * its event's EVS_EVENT_COLUMNS. */
+static int
+evs_read_delivery(mem_arena *a, const PGresult *res, int row, evs_delivery *out)
+{
+	out->id = db_int64(res, row, 0);
+	out->user_id = db_text(a, res, row, 1);
+	out->channel = db_text(a, res, row, 2);
+	out->address = db_text(a, res, row, 3);
+	out->attempts = (int)db_int64(res, row, 4);
+	return evs_read_event(a, res, row, 5, &out->event);
+}
+
 int
 evs_store_claim(evs_delivery **out, int *out_n, mem_arena *a, db_conn *c, int limit, int lease_s)
 {
@@ -312,20 +317,7 @@ evs_store_claim(evs_delivery **out, int *out_n, mem_arena *a, db_conn *c, int li
 
 	if (rc < 0)
 		return rc;
-	*out_n = PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*out_n + 1));
-	for (int i = 0; *out && rc == 0 && i < *out_n; i++) {
-		evs_delivery *d = &(*out)[i];
-
-		d->id = db_int64(res, i, 0);
-		d->user_id = db_text(a, res, i, 1);
-		d->channel = db_text(a, res, i, 2);
-		d->address = db_text(a, res, i, 3);
-		d->attempts = (int)db_int64(res, i, 4);
-		rc = evs_read_event(a, res, i, 5, &d->event);
-	}
-	PQclear(res);
-	return *out ? rc : err_oom();
+	return DB_READ_ROWS(out, out_n, a, res, evs_read_delivery);
 }
 
 int
@@ -439,7 +431,7 @@ evs_store_group_events(evs_event **out, int *out_n, mem_arena *a, db_conn *c, co
 			 " ORDER BY e.group_seq LIMIT $3::int",
 			 3, params);
 
-	return rc < 0 ? rc : evs_read_events(a, res, out, out_n);
+	return rc < 0 ? rc : DB_READ_ROWS(out, out_n, a, res, evs_read_event_row);
 }
 
 /* --- preferences ------------------------------------------------------------- */
@@ -450,6 +442,7 @@ evs_store_choices_channel(db_conn *c, mem_arena *a, const char *user_id, const c
 {
 	const char *params[2] = {user_id, channel};
 	PGresult *res = NULL;
+	int rows = 0;
 	int rc = db_exec(c, &res,
 			 "SELECT type FROM events_preference WHERE user_id = $1::uuid"
 			 " AND channel = $2 ORDER BY type",
@@ -457,12 +450,9 @@ evs_store_choices_channel(db_conn *c, mem_arena *a, const char *user_id, const c
 
 	if (rc < 0)
 		return rc;
-	*n = (size_t)PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * (*n + 1));
-	for (size_t i = 0; *out && i < *n; i++)
-		(*out)[i] = db_text(a, res, (int)i, 0);
-	PQclear(res);
-	return *out ? 0 : err_oom();
+	rc = DB_READ_ROWS(out, &rows, a, res, db_read_text);
+	*n = (size_t)rows;
+	return rc;
 }
 
 int

@@ -54,27 +54,6 @@ whk_split(mem_arena *a, const char *list, char ***out, size_t *n)
 	return 0;
 }
 
-/* Reads one row of a result into *dst (whk_endpoint, ...). */
-typedef int (*whk_row_fn)(mem_arena *a, const PGresult *res, int row, void *dst);
-
-/* Reads every row of res with read into a new arena array of elements of
- * size bytes (*out, one spare so it is never empty) and clears res; *rows:
- * how many (0 on error). */
-static int
-whk_read_rows(mem_arena *a, PGresult *res, size_t size, whk_row_fn read, void **out, int *rows)
-{
-	int n = PQntuples(res);
-	char *items = mem_arena_alloc(a, size * ((size_t)n + 1));
-	int rc = items ? 0 : err_oom();
-
-	for (int i = 0; rc == 0 && i < n; i++)
-		rc = read(a, res, i, items + size * (size_t)i);
-	*out = items;
-	*rows = rc == 0 ? n : 0;
-	PQclear(res);
-	return rc;
-}
-
 /* --- endpoints ------------------------------------------------------------ */
 
 #define WHK_ENDPOINT_COLUMNS                                                                       \
@@ -83,9 +62,8 @@ whk_read_rows(mem_arena *a, PGresult *res, size_t size, whk_row_fn read, void **
 	" " DB_RFC3339("w.created_at") ", " WHK_TS("w.failing_since") ", " WHK_TS("w.paused_at")
 
 static int
-whk_read_endpoint(mem_arena *a, const PGresult *res, int row, void *dst)
+whk_read_endpoint(mem_arena *a, const PGresult *res, int row, whk_endpoint *out)
 {
-	whk_endpoint *out = dst;
 
 	out->id = db_text(a, res, row, 0);
 	out->group_id = db_text(a, res, row, 1);
@@ -204,13 +182,11 @@ whk_store_list(whk_endpoint **out, size_t *out_n, mem_arena *a, db_conn *c, cons
 			 " WHERE w.group_id = $1::uuid AND w.status <> 'deleted'"
 			 " ORDER BY w.created_at, w.id",
 			 1, &group_id);
-	void *items = NULL;
-	int rows;
+	int rows = 0;
 
 	if (rc < 0)
 		return rc;
-	rc = whk_read_rows(a, res, sizeof(**out), whk_read_endpoint, &items, &rows);
-	*out = items;
+	rc = DB_READ_ROWS(out, &rows, a, res, whk_read_endpoint);
 	*out_n = (size_t)rows;
 	return rc;
 }
@@ -296,9 +272,8 @@ whk_store_resume(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_
 									     "d.created_at::text"
 
 static int
-whk_read_delivery(mem_arena *a, const PGresult *res, int row, void *dst)
+whk_read_delivery(mem_arena *a, const PGresult *res, int row, whk_delivery_row *out)
 {
-	whk_delivery_row *out = dst;
 
 	out->id = db_text(a, res, row, 0);
 	out->endpoint_id = db_text(a, res, row, 1);
@@ -337,15 +312,10 @@ whk_store_deliveries(whk_delivery_row **out, int *out_n, mem_arena *a, db_conn *
 			 " ($3::timestamptz, $4::uuid))"
 			 " ORDER BY d.created_at DESC, d.id DESC LIMIT $5::int",
 			 5, params);
-	void *items = NULL;
-	int rows;
 
 	if (rc < 0)
 		return rc;
-	rc = whk_read_rows(a, res, sizeof(**out), whk_read_delivery, &items, &rows);
-	*out = items;
-	*out_n = rows;
-	return rc;
+	return DB_READ_ROWS(out, out_n, a, res, whk_read_delivery);
 }
 
 int
@@ -441,9 +411,8 @@ whk_store_enqueue(int *out_added, db_conn *c, const char *const *types, size_t n
 }
 
 static int
-whk_read_claim(mem_arena *a, const PGresult *res, int row, void *dst)
+whk_read_claim(mem_arena *a, const PGresult *res, int row, whk_claim *out)
 {
-	whk_claim *out = dst;
 	const char *hex = PQgetvalue(res, row, 3);
 	size_t len = strlen(hex), got = 0;
 
@@ -510,15 +479,10 @@ whk_store_claim(whk_claim **out, int *out_n, mem_arena *a, db_conn *c, int limit
 											  "p_"
 											  "seq",
 			 2, params);
-	void *items = NULL;
-	int rows;
 
 	if (rc < 0)
 		return rc;
-	rc = whk_read_rows(a, res, sizeof(**out), whk_read_claim, &items, &rows);
-	*out = items;
-	*out_n = rows;
-	return rc;
+	return DB_READ_ROWS(out, out_n, a, res, whk_read_claim);
 }
 
 int

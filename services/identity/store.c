@@ -204,6 +204,20 @@ idn_store_revoke_all(int *out_count, db_conn *c, const char *user_id)
 				1, &user_id, out_count);
 }
 
+/* One session: (id, device_info, ip_address, created_at, expires_at,
+ * page key). */
+static int
+idn_read_session(mem_arena *a, const PGresult *res, int row, idn_session *out)
+{
+	out->id = db_text(a, res, row, 0);
+	out->device_info = db_text(a, res, row, 1);
+	out->ip_address = db_text(a, res, row, 2);
+	out->created_at = db_text(a, res, row, 3);
+	out->expires_at = db_text(a, res, row, 4);
+	out->page_key = db_text(a, res, row, 5);
+	return out->page_key ? 0 : err_oom();
+}
+
 int
 idn_store_sessions(idn_session **out, int *out_n, mem_arena *a, db_conn *c, const char *user_id,
 		   int64_t now, const page_request *page)
@@ -212,7 +226,6 @@ idn_store_sessions(idn_session **out, int *out_n, mem_arena *a, db_conn *c, cons
 	const char *params[] = {user_id, db_i64(now_text, now), page->key, page->after_id,
 				db_i64(limit_text, page_fetch_rows(page))};
 	PGresult *res = NULL;
-	idn_session *rows;
 	int rc = db_exec(
 		c, &res,
 		"SELECT id, device_info, ip_address, " DB_RFC3339("created_at") ", " DB_RFC3339(
@@ -229,21 +242,21 @@ idn_store_sessions(idn_session **out, int *out_n, mem_arena *a, db_conn *c, cons
 
 	if (rc < 0)
 		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		rows[i].id = db_text(a, res, i, 0);
-		rows[i].device_info = db_text(a, res, i, 1);
-		rows[i].ip_address = db_text(a, res, i, 2);
-		rows[i].created_at = db_text(a, res, i, 3);
-		rows[i].expires_at = db_text(a, res, i, 4);
-		rows[i].page_key = db_text(a, res, i, 5);
-		if (!rows[i].page_key)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_READ_ROWS(out, out_n, a, res, idn_read_session);
+}
+
+/* One activity event: (id, event, ip_address, device_info, created_at,
+ * page key). */
+static int
+idn_read_event(mem_arena *a, const PGresult *res, int row, idn_event *out)
+{
+	out->id = db_text(a, res, row, 0);
+	out->event = db_text(a, res, row, 1);
+	out->ip_address = db_text(a, res, row, 2);
+	out->device_info = db_text(a, res, row, 3);
+	out->created_at = db_text(a, res, row, 4);
+	out->page_key = db_text(a, res, row, 5);
+	return out->page_key ? 0 : err_oom();
 }
 
 int
@@ -254,7 +267,6 @@ idn_store_events(idn_event **out, int *out_n, mem_arena *a, db_conn *c, const ch
 	const char *params[] = {user_id, page->key, page->after_id,
 				db_i64(limit_text, page_fetch_rows(page))};
 	PGresult *res = NULL;
-	idn_event *rows;
 	int rc = db_exec(c, &res,
 			 "SELECT id, event, ip_address, device_info, " DB_RFC3339(
 				 "created_at") ", created_at::text"
@@ -266,21 +278,7 @@ idn_store_events(idn_event **out, int *out_n, mem_arena *a, db_conn *c, const ch
 
 	if (rc < 0)
 		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		rows[i].id = db_text(a, res, i, 0);
-		rows[i].event = db_text(a, res, i, 1);
-		rows[i].ip_address = db_text(a, res, i, 2);
-		rows[i].device_info = db_text(a, res, i, 3);
-		rows[i].created_at = db_text(a, res, i, 4);
-		rows[i].page_key = db_text(a, res, i, 5);
-		if (!rows[i].page_key)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_READ_ROWS(out, out_n, a, res, idn_read_event);
 }
 
 /* Unix microseconds of a timestamptz expression, 0 for NULL. */

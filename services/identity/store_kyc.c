@@ -55,25 +55,6 @@ idn_kyc_read(mem_arena *a, const PGresult *res, int row, idn_kyc_row *out)
 		       : err_set(ERR_INTERNAL, "pii_corrupt", "a sealed number is malformed");
 }
 
-static int
-idn_kyc_rows(mem_arena *a, const PGresult *res, idn_kyc_row **out, int *n)
-{
-	int rows = PQntuples(res);
-
-	*n = 0;
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
-	if (!*out)
-		return err_oom();
-	for (int i = 0; i < rows; i++) {
-		int rc = idn_kyc_read(a, res, i, &(*out)[i]);
-
-		if (rc < 0)
-			return rc;
-	}
-	*n = rows;
-	return 0;
-}
-
 int
 idn_store_kyc_get(idn_kyc_row *out, int *out_found, mem_arena *a, db_conn *c, const char *user_id,
 		  int lock)
@@ -204,10 +185,9 @@ idn_store_kyc_pending(idn_kyc_row **out, int *out_n, mem_arena *a, db_conn *c, i
 			 " LIMIT $1::int",
 			 1, &param);
 
-	if (rc == 0)
-		rc = idn_kyc_rows(a, res, out, out_n);
-	PQclear(res);
-	return rc;
+	if (rc < 0)
+		return rc;
+	return DB_READ_ROWS(out, out_n, a, res, idn_kyc_read);
 }
 
 int
@@ -238,10 +218,9 @@ idn_store_kyc_sealed_other(idn_kyc_row **out, int *out_n, mem_arena *a, db_conn 
 			 " AND key_id <> $1 ORDER BY user_id LIMIT $2::int",
 			 2, params);
 
-	if (rc == 0)
-		rc = idn_kyc_rows(a, res, out, out_n);
-	PQclear(res);
-	return rc;
+	if (rc < 0)
+		return rc;
+	return DB_READ_ROWS(out, out_n, a, res, idn_kyc_read);
 }
 
 int

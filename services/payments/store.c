@@ -116,24 +116,11 @@ pay_store_kyc_waiting(char ***out_group_ids, int *out_n, mem_arena *a, db_conn *
 			 " AND NOT EXISTS (SELECT 1 FROM account a WHERE a.group_id = r.group_id)"
 			 " ORDER BY r.updated_at LIMIT $1::int",
 			 1, &param);
-	int rows;
 
 	*out_n = 0;
 	if (rc < 0)
 		return rc;
-	rows = PQntuples(res);
-	*out_group_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(rows ? rows : 1));
-	for (int i = 0; *out_group_ids && i < rows; i++) {
-		(*out_group_ids)[i] = db_text(a, res, i, 0);
-		if (!(*out_group_ids)[i])
-			rc = err_oom();
-	}
-	PQclear(res);
-	if (!*out_group_ids)
-		return err_oom();
-	if (rc == 0)
-		*out_n = rows;
-	return rc;
+	return DB_READ_ROWS(out_group_ids, out_n, a, res, db_read_text);
 }
 
 int
@@ -283,12 +270,7 @@ pay_store_recoveries_due(char ***out_group_ids, int *out_n, mem_arena *a, db_con
 
 	if (rc < 0)
 		return rc;
-	*out_n = PQntuples(res);
-	*out_group_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(*out_n + 1));
-	for (int i = 0; *out_group_ids && i < *out_n; i++)
-		(*out_group_ids)[i] = db_text(a, res, i, 0);
-	PQclear(res);
-	return *out_group_ids ? 0 : err_oom();
+	return DB_READ_ROWS(out_group_ids, out_n, a, res, db_read_text);
 }
 
 int
@@ -402,13 +384,22 @@ pay_store_event_retry(db_conn *c, const char *id, const char *error)
 		      2, params);
 }
 
+/* One webhook event due: (id, provider or "", raw body). */
+static int
+pay_read_event(mem_arena *a, const PGresult *res, int row, pay_event_row *out)
+{
+	out->id = db_text(a, res, row, 0);
+	out->provider = db_text(a, res, row, 1);
+	out->body = db_text(a, res, row, 2);
+	return out->body ? 0 : err_oom();
+}
+
 int
 pay_store_events_due(pay_event_row **out, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *params[] = {db_i64(limit_text, limit)};
 	PGresult *res = NULL;
-	pay_event_row *rows;
 	int rc = db_exec(c, &res,
 			 "SELECT id, coalesce(provider, ''), CASE WHEN jsonb_typeof(raw_payload)"
 			 " = 'string' THEN raw_payload #>> '{}' ELSE raw_payload::text END"
@@ -419,18 +410,7 @@ pay_store_events_due(pay_event_row **out, int *out_n, mem_arena *a, db_conn *c, 
 
 	if (rc < 0)
 		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		rows[i].id = db_text(a, res, i, 0);
-		rows[i].provider = db_text(a, res, i, 1);
-		rows[i].body = db_text(a, res, i, 2);
-		if (!rows[i].body)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_READ_ROWS(out, out_n, a, res, pay_read_event);
 }
 
 int

@@ -140,9 +140,10 @@ KOLO_MUST_CHECK int db_read_rows(void *out_rows, int *out_n, mem_arena *arena, P
  * so the one cast of read_fn to db_row_reader below only forgets a type
  * the compiler has checked. Use as DB_READ_ROWS(&rows, &n, a, res, read). */
 #define DB_READ_ROWS(out_rows, out_n, arena, res, read_fn)                                         \
-	db_read_rows((out_rows), (out_n), (arena), (res), sizeof(**(out_rows)),                    \
-		     ((void)sizeof((read_fn)((mem_arena *)0, (const PGresult *)0, 0, *(out_rows))),   \
-		      (db_row_reader)(read_fn)))
+	db_read_rows(                                                                              \
+		(out_rows), (out_n), (arena), (res), sizeof(**(out_rows)),                         \
+		((void)sizeof((read_fn)((mem_arena *)0, (const PGresult *)0, 0, *(out_rows))),     \
+		 (db_row_reader)(read_fn)))
 
 /* A db_row_reader (through DB_READ_ROWS) for a result of one text column:
  * *out is the row's first field in the arena ("" for SQL NULL). */
