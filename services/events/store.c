@@ -164,14 +164,13 @@ evs_store_unfanned(evs_event **out, int *out_n, mem_arena *a, db_conn *c, int li
 {
 	char lim[DB_I64_TEXT];
 	const char *params[1] = {db_i64(lim, limit)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " EVS_EVENT_COLUMNS " FROM events_event e WHERE NOT e.fanned_out"
-			 " ORDER BY e.group_id IS NOT NULL, e.stored_at, e.group_id, e.group_seq"
-			 " LIMIT $1::int",
-			 1, params);
 
-	return rc < 0 ? rc : DB_READ_ROWS(out, out_n, a, res, evs_read_event_row);
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
+		"SELECT " EVS_EVENT_COLUMNS " FROM events_event e WHERE NOT e.fanned_out"
+		" ORDER BY e.group_id IS NOT NULL, e.stored_at, e.group_id, e.group_seq"
+		" LIMIT $1::int",
+		1, params, evs_read_event_row);
 }
 
 /* --- fan-out ------------------------------------------------------------------ */
@@ -303,21 +302,18 @@ evs_store_claim(evs_delivery **out, int *out_n, mem_arena *a, db_conn *c, int li
 {
 	char lim[DB_I64_TEXT], lease[DB_I64_TEXT];
 	const char *params[2] = {db_i64(lim, limit), db_i64(lease, lease_s)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE events_delivery d SET attempts = d.attempts + 1,"
-			 " lease_until = now() + $2::int * interval '1 second'"
-			 " FROM events_event e WHERE e.id = d.event_id AND d.id IN ("
-			 "  SELECT id FROM events_delivery WHERE status = 'PENDING'"
-			 "  AND next_at <= now() AND (lease_until IS NULL OR lease_until <= now())"
-			 "  ORDER BY next_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-			 " RETURNING d.id, d.user_id::text, d.channel, d.address, "
-			 "d.attempts, " EVS_EVENT_COLUMNS,
-			 2, params);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, evs_read_delivery);
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
+		"UPDATE events_delivery d SET attempts = d.attempts + 1,"
+		" lease_until = now() + $2::int * interval '1 second'"
+		" FROM events_event e WHERE e.id = d.event_id AND d.id IN ("
+		"  SELECT id FROM events_delivery WHERE status = 'PENDING'"
+		"  AND next_at <= now() AND (lease_until IS NULL OR lease_until <= now())"
+		"  ORDER BY next_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+		" RETURNING d.id, d.user_id::text, d.channel, d.address, "
+		"d.attempts, " EVS_EVENT_COLUMNS,
+		2, params, evs_read_delivery);
 }
 
 int
@@ -423,15 +419,13 @@ evs_store_group_events(evs_event **out, int *out_n, mem_arena *a, db_conn *c, co
 {
 	char after[DB_I64_TEXT], lim[DB_I64_TEXT];
 	const char *params[3] = {group_id, db_i64(after, after_seq), db_i64(lim, limit)};
-	PGresult *res = NULL;
-	/* events_event_group_seq (group_id, group_seq) serves it as a range. */
-	int rc = db_exec(c, &res,
-			 "SELECT " EVS_EVENT_COLUMNS " FROM events_event e"
-			 " WHERE e.group_id = $1::uuid AND e.group_seq > $2::bigint"
-			 " ORDER BY e.group_seq LIMIT $3::int",
-			 3, params);
 
-	return rc < 0 ? rc : DB_READ_ROWS(out, out_n, a, res, evs_read_event_row);
+	/* events_event_group_seq (group_id, group_seq) serves it as a range. */
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " EVS_EVENT_COLUMNS " FROM events_event e"
+			     " WHERE e.group_id = $1::uuid AND e.group_seq > $2::bigint"
+			     " ORDER BY e.group_seq LIMIT $3::int",
+			     3, params, evs_read_event_row);
 }
 
 /* --- preferences ------------------------------------------------------------- */
@@ -441,16 +435,12 @@ evs_store_choices_channel(db_conn *c, mem_arena *a, const char *user_id, const c
 			  char ***out, size_t *n)
 {
 	const char *params[2] = {user_id, channel};
-	PGresult *res = NULL;
 	int rows = 0;
-	int rc = db_exec(c, &res,
-			 "SELECT type FROM events_preference WHERE user_id = $1::uuid"
-			 " AND channel = $2 ORDER BY type",
-			 2, params);
+	int rc = DB_QUERY_ROWS(out, &rows, a, c,
+			       "SELECT type FROM events_preference WHERE user_id = $1::uuid"
+			       " AND channel = $2 ORDER BY type",
+			       2, params, db_read_text);
 
-	if (rc < 0)
-		return rc;
-	rc = DB_READ_ROWS(out, &rows, a, res, db_read_text);
 	*n = (size_t)rows;
 	return rc;
 }

@@ -64,7 +64,6 @@ whk_split(mem_arena *a, const char *list, char ***out, size_t *n)
 static int
 whk_read_endpoint(mem_arena *a, const PGresult *res, int row, whk_endpoint *out)
 {
-
 	out->id = db_text(a, res, row, 0);
 	out->group_id = db_text(a, res, row, 1);
 	out->url = db_text(a, res, row, 2);
@@ -176,17 +175,13 @@ whk_store_sealed(unsigned char **out_sealed, size_t *out_n_sealed, mem_arena *a,
 int
 whk_store_list(whk_endpoint **out, size_t *out_n, mem_arena *a, db_conn *c, const char *group_id)
 {
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " WHK_ENDPOINT_COLUMNS " FROM webhook_endpoint w"
-			 " WHERE w.group_id = $1::uuid AND w.status <> 'deleted'"
-			 " ORDER BY w.created_at, w.id",
-			 1, &group_id);
 	int rows = 0;
+	int rc = DB_QUERY_ROWS(out, &rows, a, c,
+			       "SELECT " WHK_ENDPOINT_COLUMNS " FROM webhook_endpoint w"
+			       " WHERE w.group_id = $1::uuid AND w.status <> 'deleted'"
+			       " ORDER BY w.created_at, w.id",
+			       1, &group_id, whk_read_endpoint);
 
-	if (rc < 0)
-		return rc;
-	rc = DB_READ_ROWS(out, &rows, a, res, whk_read_endpoint);
 	*out_n = (size_t)rows;
 	return rc;
 }
@@ -274,7 +269,6 @@ whk_store_resume(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_
 static int
 whk_read_delivery(mem_arena *a, const PGresult *res, int row, whk_delivery_row *out)
 {
-
 	out->id = db_text(a, res, row, 0);
 	out->endpoint_id = db_text(a, res, row, 1);
 	out->event_id = db_text(a, res, row, 2);
@@ -303,19 +297,15 @@ whk_store_deliveries(whk_delivery_row **out, int *out_n, mem_arena *a, db_conn *
 	char limit[DB_I64_TEXT];
 	const char *params[5] = {endpoint_id, status, page->key, page->after_id,
 				 db_i64(limit, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " WHK_DELIVERY_COLUMNS " FROM webhook_delivery d"
-			 " JOIN events_event e ON e.id = d.event_id"
-			 " WHERE d.endpoint_id = $1::uuid AND ($2 = '' OR d.status = $2)"
-			 " AND ($3::timestamptz IS NULL OR (d.created_at, d.id) <"
-			 " ($3::timestamptz, $4::uuid))"
-			 " ORDER BY d.created_at DESC, d.id DESC LIMIT $5::int",
-			 5, params);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, whk_read_delivery);
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " WHK_DELIVERY_COLUMNS " FROM webhook_delivery d"
+			     " JOIN events_event e ON e.id = d.event_id"
+			     " WHERE d.endpoint_id = $1::uuid AND ($2 = '' OR d.status = $2)"
+			     " AND ($3::timestamptz IS NULL OR (d.created_at, d.id) <"
+			     " ($3::timestamptz, $4::uuid))"
+			     " ORDER BY d.created_at DESC, d.id DESC LIMIT $5::int",
+			     5, params, whk_read_delivery);
 }
 
 int
@@ -444,45 +434,41 @@ whk_store_claim(whk_claim **out, int *out_n, mem_arena *a, db_conn *c, int limit
 {
 	char lim[DB_I64_TEXT], lease[DB_I64_TEXT];
 	const char *params[2] = {db_i64(lim, limit), db_i64(lease, lease_ms)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "WITH due AS (SELECT d.id FROM webhook_delivery d"
-			 " JOIN webhook_endpoint w ON w.id = d.endpoint_id"
-			 " WHERE d.status = 'pending' AND w.status = 'active'"
-			 " AND d.next_attempt_at <= now()"
-			 " AND (d.lease_until IS NULL OR d.lease_until < now())"
-			 " AND NOT EXISTS (SELECT 1 FROM webhook_delivery p"
-			 " WHERE p.endpoint_id = d.endpoint_id AND p.status = 'pending'"
-			 " AND p.group_seq < d.group_seq)"
-			 " ORDER BY d.next_attempt_at LIMIT $1::int FOR UPDATE OF d "
-			 "SKIP LOCKED)"
-			 " UPDATE webhook_delivery d SET attempts = d.attempts + 1,"
-			 " lease_until = now() + $2::bigint * interval '1 millisecond',"
-			 " first_attempt_at = coalesce(d.first_attempt_at, now()),"
-			 " last_attempt_at = now()"
-			 " FROM due, webhook_endpoint w, events_event e"
-			 " WHERE d.id = due.id AND w.id = d.endpoint_id AND e.id = "
-			 "d.event_id"
-			 " RETURNING d.id, d.endpoint_id, w.url, w.secret_sealed, "
-			 "d.attempts, " WHK_MS("d.first_attempt_at") ", e.id, e.type, "
-								     "e.group_id::text,"
-								     " " DB_RFC3339("e."
-										    "occurred_"
-										    "at") ", "
-											  "e."
-											  "data"
-											  "::"
-											  "text"
-											  ", "
-											  "d."
-											  "grou"
-											  "p_"
-											  "seq",
-			 2, params);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, whk_read_claim);
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "WITH due AS (SELECT d.id FROM webhook_delivery d"
+			     " JOIN webhook_endpoint w ON w.id = d.endpoint_id"
+			     " WHERE d.status = 'pending' AND w.status = 'active'"
+			     " AND d.next_attempt_at <= now()"
+			     " AND (d.lease_until IS NULL OR d.lease_until < now())"
+			     " AND NOT EXISTS (SELECT 1 FROM webhook_delivery p"
+			     " WHERE p.endpoint_id = d.endpoint_id AND p.status = 'pending'"
+			     " AND p.group_seq < d.group_seq)"
+			     " ORDER BY d.next_attempt_at LIMIT $1::int FOR UPDATE OF d "
+			     "SKIP LOCKED)"
+			     " UPDATE webhook_delivery d SET attempts = d.attempts + 1,"
+			     " lease_until = now() + $2::bigint * interval '1 millisecond',"
+			     " first_attempt_at = coalesce(d.first_attempt_at, now()),"
+			     " last_attempt_at = now()"
+			     " FROM due, webhook_endpoint w, events_event e"
+			     " WHERE d.id = due.id AND w.id = d.endpoint_id AND e.id = "
+			     "d.event_id"
+			     " RETURNING d.id, d.endpoint_id, w.url, w.secret_sealed, "
+			     "d.attempts, " WHK_MS("d.first_attempt_at") ", e.id, e.type, "
+									 "e.group_id::text,"
+									 " " DB_RFC3339("e."
+											"occurred_"
+											"at") ", "
+											      "e."
+											      "data"
+											      "::"
+											      "text"
+											      ", "
+											      "d."
+											      "grou"
+											      "p_"
+											      "seq",
+			     2, params, whk_read_claim);
 }
 
 int

@@ -65,15 +65,11 @@ grp_store_dues_add(grp_dues_row *out, mem_arena *a, db_conn *c, const grp_dues_r
 int
 grp_store_dues_list(grp_dues_row **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id)
 {
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " DUES_COLUMNS " FROM group_dues"
-			 " WHERE group_id = $1::uuid ORDER BY created_at, id",
-			 1, &group_id);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, dues_read);
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " DUES_COLUMNS " FROM group_dues"
+			     " WHERE group_id = $1::uuid ORDER BY created_at, id",
+			     1, &group_id, dues_read);
 }
 
 int
@@ -124,18 +120,14 @@ grp_store_waivers(grp_waiver_row **out, int *out_n, mem_arena *a, db_conn *c, co
 		  const char *user_id)
 {
 	const char *params[] = {group_id, user_id};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " WAIVER_COLUMNS " FROM dues_waiver w"
-			 " JOIN group_dues d ON d.id = w.dues_id"
-			 " WHERE d.group_id = $1::uuid"
-			 " AND ($2::uuid IS NULL OR w.user_id = $2::uuid)"
-			 " ORDER BY w.created_at, w.id",
-			 2, params);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, waiver_read);
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " WAIVER_COLUMNS " FROM dues_waiver w"
+			     " JOIN group_dues d ON d.id = w.dues_id"
+			     " WHERE d.group_id = $1::uuid"
+			     " AND ($2::uuid IS NULL OR w.user_id = $2::uuid)"
+			     " ORDER BY w.created_at, w.id",
+			     2, params, waiver_read);
 }
 
 int

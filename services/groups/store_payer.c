@@ -118,16 +118,12 @@ int
 grp_store_payer_list(grp_payer **out, int *out_n, mem_arena *a, db_conn *c, const char *user_id)
 {
 	const char *params[] = {user_id};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " GRP_PAYER_COLUMNS " FROM payer_account"
-			 " WHERE user_id = $1::uuid AND removed_at IS NULL"
-			 " ORDER BY created_at, id",
-			 1, params);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, grp_read_payer);
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " GRP_PAYER_COLUMNS " FROM payer_account"
+			     " WHERE user_id = $1::uuid AND removed_at IS NULL"
+			     " ORDER BY created_at, id",
+			     1, params, grp_read_payer);
 }
 
 int
@@ -151,16 +147,12 @@ grp_store_payer_candidates(grp_payer **out, int *out_n, mem_arena *a, db_conn *c
 			   const char *group_id, const char *account_number)
 {
 	const char *params[] = {group_id, account_number};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " GRP_PAYER_COLUMNS " FROM payer_account p"
-			 " WHERE p.account_number = $2 AND p.removed_at IS NULL"
-			 " AND EXISTS (SELECT 1 FROM group_membership m"
-			 " WHERE m.group_id = $1::uuid AND m.user_id = p.user_id)"
-			 " ORDER BY p.user_id, p.created_at, p.id",
-			 2, params);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, grp_read_payer);
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " GRP_PAYER_COLUMNS " FROM payer_account p"
+			     " WHERE p.account_number = $2 AND p.removed_at IS NULL"
+			     " AND EXISTS (SELECT 1 FROM group_membership m"
+			     " WHERE m.group_id = $1::uuid AND m.user_id = p.user_id)"
+			     " ORDER BY p.user_id, p.created_at, p.id",
+			     2, params, grp_read_payer);
 }

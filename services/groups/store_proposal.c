@@ -194,19 +194,14 @@ grp_read_vote(mem_arena *a, const PGresult *res, int row, grp_vote *out)
 static int
 grp_read_votes(db_conn *c, mem_arena *a, grp_proposal *p)
 {
-	PGresult *res = NULL;
 	const char *id = p->id;
-	int rc =
-		db_exec(c, &res,
-			"SELECT user_id, " DB_RFC3339("created_at") ", vote = 'OBJECT'"
-								    " FROM group_proposal_vote "
-								    "WHERE proposal_id = $1::uuid"
-								    " ORDER BY created_at, user_id",
-			1, &id);
-
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(&p->votes, &p->n_votes, a, res, grp_read_vote);
+	return DB_QUERY_ROWS(
+		&p->votes, &p->n_votes, a, c,
+		"SELECT user_id, " DB_RFC3339("created_at") ", vote = 'OBJECT'"
+							    " FROM group_proposal_vote "
+							    "WHERE proposal_id = $1::uuid"
+							    " ORDER BY created_at, user_id",
+		1, &id, grp_read_vote);
 }
 
 /* One proposal row, without its votes (grp_read_votes). */
@@ -265,17 +260,13 @@ grp_store_proposals(grp_proposal **out, int *out_n, mem_arena *a, db_conn *c, co
 	char limit[DB_I64_TEXT];
 	const char *params[] = {group_id, page->key, page->after_id,
 				db_i64(limit, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " GRP_PROPOSAL_COLUMNS " FROM group_proposal"
-			 " WHERE group_id = $1::uuid AND ($2::timestamp IS NULL OR"
-			 " (created_at, id) < ($2::timestamp, $3::uuid))"
-			 " ORDER BY created_at DESC, id DESC LIMIT $4::int",
-			 4, params);
+	int rc = DB_QUERY_ROWS(out, out_n, a, c,
+			       "SELECT " GRP_PROPOSAL_COLUMNS " FROM group_proposal"
+			       " WHERE group_id = $1::uuid AND ($2::timestamp IS NULL OR"
+			       " (created_at, id) < ($2::timestamp, $3::uuid))"
+			       " ORDER BY created_at DESC, id DESC LIMIT $4::int",
+			       4, params, grp_read_proposal);
 
-	if (rc < 0)
-		return rc;
-	rc = DB_READ_ROWS(out, out_n, a, res, grp_read_proposal);
 	for (int i = 0; rc == 0 && i < *out_n; i++)
 		rc = grp_read_votes(c, a, &(*out)[i]);
 	return rc;
@@ -348,17 +339,13 @@ grp_read_voter(mem_arena *a, const PGresult *res, int row, grp_voter *out)
 int
 grp_store_voters(grp_voter **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id)
 {
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT user_id, role_in_group, extract(epoch from "
-			 "joined_at)::bigint"
-			 " FROM group_membership WHERE group_id = $1::uuid "
-			 "ORDER BY joined_at, id",
-			 1, &group_id);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, grp_read_voter);
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT user_id, role_in_group, extract(epoch from "
+			     "joined_at)::bigint"
+			     " FROM group_membership WHERE group_id = $1::uuid "
+			     "ORDER BY joined_at, id",
+			     1, &group_id, grp_read_voter);
 }
 
 int
@@ -406,18 +393,14 @@ grp_store_proposals_due(char ***out, int *out_n, mem_arena *a, db_conn *c, int l
 {
 	char lim[DB_I64_TEXT];
 	const char *params[] = {db_i64(lim, limit)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "(SELECT id FROM group_proposal WHERE status = 'PASSED'"
-			 " AND applies_at <= localtimestamp ORDER BY applies_at "
-			 "LIMIT $1::int)"
-			 " UNION ALL (SELECT id FROM group_proposal WHERE "
-			 "status = 'PENDING'"
-			 " AND expires_at <= localtimestamp ORDER BY expires_at "
-			 "LIMIT $1::int)",
-			 1, params);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, db_read_text);
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "(SELECT id FROM group_proposal WHERE status = 'PASSED'"
+			     " AND applies_at <= localtimestamp ORDER BY applies_at "
+			     "LIMIT $1::int)"
+			     " UNION ALL (SELECT id FROM group_proposal WHERE "
+			     "status = 'PENDING'"
+			     " AND expires_at <= localtimestamp ORDER BY expires_at "
+			     "LIMIT $1::int)",
+			     1, params, db_read_text);
 }

@@ -225,9 +225,9 @@ idn_store_sessions(idn_session **out, int *out_n, mem_arena *a, db_conn *c, cons
 	char now_text[DB_I64_TEXT], limit_text[DB_I64_TEXT];
 	const char *params[] = {user_id, db_i64(now_text, now), page->key, page->after_id,
 				db_i64(limit_text, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
+
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
 		"SELECT id, device_info, ip_address, " DB_RFC3339("created_at") ", " DB_RFC3339(
 			"expires_at") ", created_at::text"
 				      " FROM refresh_tokens WHERE user_id = $1::uuid AND revoked = "
@@ -238,11 +238,7 @@ idn_store_sessions(idn_session **out, int *out_n, mem_arena *a, db_conn *c, cons
 						    "$4::uuid))"
 						    " ORDER BY created_at DESC, id DESC LIMIT "
 						    "$5::int",
-		5, params);
-
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, idn_read_session);
+		5, params, idn_read_session);
 }
 
 /* One activity event: (id, event, ip_address, device_info, created_at,
@@ -266,19 +262,16 @@ idn_store_events(idn_event **out, int *out_n, mem_arena *a, db_conn *c, const ch
 	char limit_text[DB_I64_TEXT];
 	const char *params[] = {user_id, page->key, page->after_id,
 				db_i64(limit_text, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT id, event, ip_address, device_info, " DB_RFC3339(
-				 "created_at") ", created_at::text"
-					       " FROM user_activity_log WHERE user_id = $1::uuid"
-					       " AND ($2::timestamp IS NULL OR"
-					       " (created_at, id) < ($2::timestamp, $3::uuid))"
-					       " ORDER BY created_at DESC, id DESC LIMIT $4::int",
-			 4, params);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, idn_read_event);
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
+		"SELECT id, event, ip_address, device_info, " DB_RFC3339(
+			"created_at") ", created_at::text"
+				      " FROM user_activity_log WHERE user_id = $1::uuid"
+				      " AND ($2::timestamp IS NULL OR"
+				      " (created_at, id) < ($2::timestamp, $3::uuid))"
+				      " ORDER BY created_at DESC, id DESC LIMIT $4::int",
+		4, params, idn_read_event);
 }
 
 /* Unix microseconds of a timestamptz expression, 0 for NULL. */

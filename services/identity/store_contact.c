@@ -43,19 +43,16 @@ idn_store_contacts(idn_contact **out, int *out_n, mem_arena *a, db_conn *c, char
 		   size_t n_ids)
 {
 	char *array = NULL;
-	PGresult *res = NULL;
 	int rc = idn_uuid_array(&array, a, ids, n_ids);
 
-	if (rc == 0)
-		rc = db_exec(c, &res,
+	if (rc < 0)
+		return rc;
+	return DB_QUERY_ROWS(out, out_n, a, c,
 			     "SELECT id, name, email, email_verified_at IS NOT NULL,"
 			     " CASE WHEN phone_verified_at IS NOT NULL THEN phone"
 			     " ELSE '' END FROM \"user\""
 			     " WHERE id = ANY ($1::uuid[])",
-			     1, (const char *const *)&array);
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, idn_read_contact);
+			     1, (const char *const *)&array, idn_read_contact);
 }
 
 int

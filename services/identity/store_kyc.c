@@ -178,16 +178,12 @@ idn_store_kyc_pending(idn_kyc_row **out, int *out_n, mem_arena *a, db_conn *c, i
 {
 	char lim[DB_I64_TEXT];
 	const char *param = db_i64(lim, limit);
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " IDN_KYC_COLUMNS " FROM user_kyc WHERE status = 'pending'"
-			 " AND provider_ref IS NOT NULL ORDER BY checked_at NULLS FIRST"
-			 " LIMIT $1::int",
-			 1, &param);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, idn_kyc_read);
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " IDN_KYC_COLUMNS " FROM user_kyc WHERE status = 'pending'"
+			     " AND provider_ref IS NOT NULL ORDER BY checked_at NULLS FIRST"
+			     " LIMIT $1::int",
+			     1, &param, idn_kyc_read);
 }
 
 int
@@ -212,15 +208,11 @@ idn_store_kyc_sealed_other(idn_kyc_row **out, int *out_n, mem_arena *a, db_conn 
 {
 	char lim[DB_I64_TEXT];
 	const char *params[] = {kid, db_i64(lim, limit)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " IDN_KYC_COLUMNS " FROM user_kyc WHERE key_id IS NOT NULL"
-			 " AND key_id <> $1 ORDER BY user_id LIMIT $2::int",
-			 2, params);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, idn_kyc_read);
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " IDN_KYC_COLUMNS " FROM user_kyc WHERE key_id IS NOT NULL"
+			     " AND key_id <> $1 ORDER BY user_id LIMIT $2::int",
+			     2, params, idn_kyc_read);
 }
 
 int

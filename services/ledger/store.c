@@ -200,15 +200,14 @@ ldg_store_list(ldg_entry **out, int *out_n, mem_arena *a, db_conn *c, const char
 				page->key,
 				page->after_id,
 				db_i64(limit, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res, f->oldest_first ? ldg_list_oldest : ldg_list_newest, 7, params);
+	int rc =
+		DB_QUERY_ROWS(out, out_n, a, c, f->oldest_first ? ldg_list_oldest : ldg_list_newest,
+			      7, params, ldg_read_entry);
 
 	if (rc == ERR_INVALID_ARGUMENT)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_time",
 			       "from and to must be RFC 3339 times");
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, ldg_read_entry);
+	return rc;
 }
 
 int
@@ -636,8 +635,8 @@ ldg_store_unallocated(ldg_unallocated **out, int *out_n, int64_t *out_total, mem
 		return rc;
 	*out_total = db_int64(res, 0, 0);
 	PQclear(res);
-	rc = db_exec(
-		c, &res,
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
 		"SELECT " LDG_COLUMNS ", coalesce(payer_name, ''),"
 		" coalesce(payer_account_number, ''), coalesce(payer_bank_name, '')"
 		" FROM (SELECT e.*, p.payer_name, p.payer_account_number, p.payer_bank_name"
@@ -646,10 +645,7 @@ ldg_store_unallocated(ldg_unallocated **out, int *out_n, int64_t *out_total, mem
 		" WHERE d.group_id = $1::uuid AND d.user_id IS NULL AND d.reversal_id IS NULL"
 		" AND ($2::timestamp IS NULL OR (e.created_at, e.id) > ($2::timestamp, $3::uuid))"
 		" ORDER BY e.created_at, e.id LIMIT $4::int) x ORDER BY created_at, id",
-		4, params);
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, ldg_read_unallocated);
+		4, params, ldg_read_unallocated);
 }
 
 /* Deposits and reversals credited to members, before $2 ("" all); a
@@ -708,17 +704,13 @@ ldg_read_contribution(mem_arena *a, const PGresult *res, int row, ldg_contributi
 static int
 ldg_contrib_lines(db_conn *c, mem_arena *a, const char *const *params, ldg_contributions *out)
 {
-	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
+
+	return DB_QUERY_ROWS(
+		&out->lines, &out->n_lines, a, c,
 		LDG_CONTRIB_LINES " SELECT id, user_id, amount_kobo, " DB_RFC3339(
 			"created_at") ", kind, reference, reversed FROM l"
 				      " WHERE user_id = $3::uuid ORDER BY created_at, kind, id",
-		3, params);
-
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(&out->lines, &out->n_lines, a, res, ldg_read_contribution);
+		3, params, ldg_read_contribution);
 }
 
 /* One member's total: (user_id, paid, last paid at or ""). */
@@ -734,19 +726,14 @@ ldg_read_contribution_total(mem_arena *a, const PGresult *res, int row, ldg_cont
 static int
 ldg_contrib_totals(db_conn *c, mem_arena *a, const char *const *params, ldg_contributions *out)
 {
-	PGresult *res = NULL;
-	int rc =
-		db_exec(c, &res,
-			LDG_CONTRIB_LINES " SELECT user_id, sum(amount_kobo), coalesce(" DB_RFC3339(
-				"max(created_at) FILTER (WHERE kind = 'deposit'"
-				" AND NOT reversed)") ", '')"
-						      " FROM l WHERE user_id IS NOT NULL GROUP BY "
-						      "user_id ORDER BY user_id",
-			2, params);
-
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(&out->totals, &out->n_totals, a, res, ldg_read_contribution_total);
+	return DB_QUERY_ROWS(
+		&out->totals, &out->n_totals, a, c,
+		LDG_CONTRIB_LINES " SELECT user_id, sum(amount_kobo), coalesce(" DB_RFC3339(
+			"max(created_at) FILTER (WHERE kind = 'deposit'"
+			" AND NOT reversed)") ", '')"
+					      " FROM l WHERE user_id IS NOT NULL GROUP BY "
+					      "user_id ORDER BY user_id",
+		2, params, ldg_read_contribution_total);
 }
 
 int

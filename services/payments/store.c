@@ -110,17 +110,13 @@ pay_store_kyc_waiting(char ***out_group_ids, int *out_n, mem_arena *a, db_conn *
 {
 	char lim[DB_I64_TEXT];
 	const char *param = db_i64(lim, limit);
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT r.group_id FROM va_request r WHERE r.kyc_reason IS NOT NULL"
-			 " AND NOT EXISTS (SELECT 1 FROM account a WHERE a.group_id = r.group_id)"
-			 " ORDER BY r.updated_at LIMIT $1::int",
-			 1, &param);
 
-	*out_n = 0;
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out_group_ids, out_n, a, res, db_read_text);
+	return DB_QUERY_ROWS(
+		out_group_ids, out_n, a, c,
+		"SELECT r.group_id FROM va_request r WHERE r.kyc_reason IS NOT NULL"
+		" AND NOT EXISTS (SELECT 1 FROM account a WHERE a.group_id = r.group_id)"
+		" ORDER BY r.updated_at LIMIT $1::int",
+		1, &param, db_read_text);
 }
 
 int
@@ -260,17 +256,13 @@ pay_store_recoveries_due(char ***out_group_ids, int *out_n, mem_arena *a, db_con
 {
 	char limit_text[DB_I64_TEXT];
 	const char *params[] = {db_i64(limit_text, limit)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT group_id FROM va_recovery WHERE status = 'pending'"
-			 " AND (last_retry_at IS NULL OR last_retry_at +"
-			 " least(power(2, retry_count), 600) * interval '1 second' <= now())"
-			 " ORDER BY last_retry_at NULLS FIRST LIMIT $1::int",
-			 1, params);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out_group_ids, out_n, a, res, db_read_text);
+	return DB_QUERY_ROWS(out_group_ids, out_n, a, c,
+			     "SELECT group_id FROM va_recovery WHERE status = 'pending'"
+			     " AND (last_retry_at IS NULL OR last_retry_at +"
+			     " least(power(2, retry_count), 600) * interval '1 second' <= now())"
+			     " ORDER BY last_retry_at NULLS FIRST LIMIT $1::int",
+			     1, params, db_read_text);
 }
 
 int
@@ -399,18 +391,15 @@ pay_store_events_due(pay_event_row **out, int *out_n, mem_arena *a, db_conn *c, 
 {
 	char limit_text[DB_I64_TEXT];
 	const char *params[] = {db_i64(limit_text, limit)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT id, coalesce(provider, ''), CASE WHEN jsonb_typeof(raw_payload)"
-			 " = 'string' THEN raw_payload #>> '{}' ELSE raw_payload::text END"
-			 " FROM webhook_event WHERE processed = false AND signature_valid"
-			 " AND next_attempt_at <= now() AND attempts < 50"
-			 " ORDER BY next_attempt_at LIMIT $1::int",
-			 1, params);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, out_n, a, res, pay_read_event);
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
+		"SELECT id, coalesce(provider, ''), CASE WHEN jsonb_typeof(raw_payload)"
+		" = 'string' THEN raw_payload #>> '{}' ELSE raw_payload::text END"
+		" FROM webhook_event WHERE processed = false AND signature_valid"
+		" AND next_attempt_at <= now() AND attempts < 50"
+		" ORDER BY next_attempt_at LIMIT $1::int",
+		1, params, pay_read_event);
 }
 
 int
@@ -589,12 +578,8 @@ static int
 pay_payout_rows(db_conn *c, mem_arena *a, const char *sql, int n_params, const char *const *params,
 		pay_payout **out, int *n)
 {
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res, sql, n_params, params);
 
-	if (rc < 0)
-		return rc;
-	return DB_READ_ROWS(out, n, a, res, pay_read_payout);
+	return DB_QUERY_ROWS(out, n, a, c, sql, n_params, params, pay_read_payout);
 }
 
 int

@@ -747,6 +747,16 @@ db_affected(const PGresult *res)
 	return atoi(PQcmdTuples((PGresult *)res));
 }
 
+/* *out_rows = rows and *out_n = n, where out_rows is the address of a
+ * T * whose T DB_ROW_READER_FOR checked: the array's address is copied in
+ * without the T * being accessed as a void *. */
+static void
+db_rows_store(void *out_rows, int *out_n, void *rows, int n)
+{
+	memcpy(out_rows, &rows, sizeof(rows));
+	*out_n = n;
+}
+
 int
 db_read_rows(void *out_rows, int *out_n, mem_arena *arena, PGresult *res, size_t row_size,
 	     db_row_reader read)
@@ -762,10 +772,20 @@ db_read_rows(void *out_rows, int *out_n, mem_arena *arena, PGresult *res, size_t
 		rows = NULL;
 		n = 0;
 	}
-	/* out_rows is a T ** whose T DB_READ_ROWS checked: store the
-	 * array's address in it without reading it as a void *. */
-	memcpy(out_rows, &(void *){rows}, sizeof(void *));
-	*out_n = n;
+	db_rows_store(out_rows, out_n, rows, n);
+	return rc;
+}
+
+int
+db_query_rows(void *out_rows, int *out_n, mem_arena *arena, db_conn *conn, const char *sql,
+	      int nparams, const char *const *params, size_t row_size, db_row_reader read)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(conn, &res, sql, nparams, params);
+
+	if (rc == 0)
+		return db_read_rows(out_rows, out_n, arena, res, row_size, read);
+	db_rows_store(out_rows, out_n, NULL, 0);
 	return rc;
 }
 

@@ -137,13 +137,32 @@ KOLO_MUST_CHECK int db_read_rows(void *out_rows, int *out_n, mem_arena *arena, P
 /* db_read_rows() into T *rows, with read_fn an
  * int read_fn(mem_arena *, const PGresult *, int row, T *out): a reader of
  * another row type (or of another shape) does not compile (under -Werror),
- * so the one cast of read_fn to db_row_reader below only forgets a type
- * the compiler has checked. Use as DB_READ_ROWS(&rows, &n, a, res, read). */
+ * so the one cast of read_fn to db_row_reader (DB_ROW_READER_FOR) only
+ * forgets a type the compiler has checked. Use as
+ * DB_READ_ROWS(&rows, &n, a, res, read). */
 #define DB_READ_ROWS(out_rows, out_n, arena, res, read_fn)                                         \
-	db_read_rows(                                                                              \
-		(out_rows), (out_n), (arena), (res), sizeof(**(out_rows)),                         \
-		((void)sizeof((read_fn)((mem_arena *)0, (const PGresult *)0, 0, *(out_rows))),     \
-		 (db_row_reader)(read_fn)))
+	db_read_rows((out_rows), (out_n), (arena), (res), sizeof(**(out_rows)),                    \
+		     DB_ROW_READER_FOR(out_rows, read_fn))
+
+/* db_exec() of a statement, then db_read_rows() of its rows: on failure
+ * *out_rows is NULL, *out_n 0 and the error db_exec's or the reader's.
+ * Call it as DB_QUERY_ROWS. */
+KOLO_MUST_CHECK int db_query_rows(void *out_rows, int *out_n, mem_arena *arena, db_conn *conn,
+				  const char *sql, int nparams, const char *const *params,
+				  size_t row_size, db_row_reader read);
+
+/* db_query_rows() into T *rows with a reader of T, checked as in
+ * DB_READ_ROWS: DB_QUERY_ROWS(&rows, &n, a, conn, sql, nparams, params,
+ * read). */
+#define DB_QUERY_ROWS(out_rows, out_n, arena, conn, sql, nparams, params, read_fn)                 \
+	db_query_rows((out_rows), (out_n), (arena), (conn), (sql), (nparams), (params),            \
+		      sizeof(**(out_rows)), DB_ROW_READER_FOR(out_rows, read_fn))
+
+/* read_fn as a db_row_reader, after checking that it reads a row into the
+ * element type of *out_rows: the one cast of a reader. */
+#define DB_ROW_READER_FOR(out_rows, read_fn)                                                       \
+	((void)sizeof((read_fn)((mem_arena *)0, (const PGresult *)0, 0, *(out_rows))),             \
+	 (db_row_reader)(read_fn))
 
 /* A db_row_reader (through DB_READ_ROWS) for a result of one text column:
  * *out is the row's first field in the arena ("" for SQL NULL). */
