@@ -100,7 +100,6 @@ evs_store_event(int *out_stored, db_conn *c, const char *source, const evs_event
 {
 	char seq[DB_I64_TEXT] = "";
 	const char *params[9];
-	PGresult *res = NULL;
 	int known = 0, rc = evs_store_known(c, e->id, &known);
 
 	*out_stored = 0;
@@ -117,18 +116,14 @@ evs_store_event(int *out_stored, db_conn *c, const char *source, const evs_event
 	params[6] = e->occurred_at;
 	params[7] = e->data_json[0] ? e->data_json : "{}";
 	params[8] = seq;
-	rc = db_exec(c, &res,
-		     "INSERT INTO events_event (id, source, type, group_id, user_id, actor_id,"
-		     " occurred_at, data, group_seq) VALUES ($1::uuid, $2, $3,"
-		     " nullif($4, '')::uuid, nullif($5, '')::uuid, nullif($6, '')::uuid,"
-		     " $7::timestamptz, $8::jsonb, nullif($9, '')::bigint)"
-		     " ON CONFLICT (id) DO NOTHING",
-		     9, params);
-	if (rc < 0)
-		return rc;
-	*out_stored = db_affected(res);
-	PQclear(res);
-	return 0;
+	return db_run_count(
+		out_stored, c,
+		"INSERT INTO events_event (id, source, type, group_id, user_id, actor_id,"
+		" occurred_at, data, group_seq) VALUES ($1::uuid, $2, $3,"
+		" nullif($4, '')::uuid, nullif($5, '')::uuid, nullif($6, '')::uuid,"
+		" $7::timestamptz, $8::jsonb, nullif($9, '')::bigint)"
+		" ON CONFLICT (id) DO NOTHING",
+		9, params);
 }
 
 #define EVS_EVENT_COLUMNS                                                                          \
@@ -371,8 +366,7 @@ evs_store_sms_token(int *out_got, db_conn *c, double rate_per_s)
 {
 	char rate[64];
 	const char *params[1] = {rate};
-	PGresult *res = NULL;
-	int rc;
+	int n = 0, rc;
 
 	snprintf(rate, sizeof(rate), "%.6f", rate_per_s);
 	rc = db_run(c,
@@ -380,18 +374,15 @@ evs_store_sms_token(int *out_got, db_conn *c, double rate_per_s)
 		    " VALUES (greatest($1::float8, 1), now()) ON CONFLICT (id) DO NOTHING",
 		    1, params);
 	if (rc == 0)
-		rc = db_exec(c, &res,
-			     "UPDATE events_sms_bucket SET refilled_at = clock_timestamp(),"
-			     " tokens = least(greatest($1::float8, 1), tokens + $1::float8 *"
-			     "  extract(epoch FROM clock_timestamp() - refilled_at)) - 1"
-			     " WHERE least(greatest($1::float8, 1), tokens + $1::float8 *"
-			     "  extract(epoch FROM clock_timestamp() - refilled_at)) >= 1",
-			     1, params);
-	if (rc < 0)
-		return rc;
-	*out_got = db_affected(res) > 0;
-	PQclear(res);
-	return 0;
+		rc = db_run_count(&n, c,
+				  "UPDATE events_sms_bucket SET refilled_at = clock_timestamp(),"
+				  " tokens = least(greatest($1::float8, 1), tokens + $1::float8 *"
+				  "  extract(epoch FROM clock_timestamp() - refilled_at)) - 1"
+				  " WHERE least(greatest($1::float8, 1), tokens + $1::float8 *"
+				  "  extract(epoch FROM clock_timestamp() - refilled_at)) >= 1",
+				  1, params);
+	*out_got = n > 0;
+	return rc;
 }
 
 /* --- streams (WatchEvents) --------------------------------------------------- */

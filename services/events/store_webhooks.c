@@ -521,25 +521,23 @@ whk_store_attempted(int *out_applied, db_conn *c, const whk_claim *claim, const 
 				 db_i64(code, r->status_code),
 				 r->error,
 				 r->response};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE webhook_delivery SET status = $3, lease_until = NULL,"
-			 " next_attempt_at = CASE WHEN $3 = 'pending' THEN " DB_FROM_US(
-				 "$4") " ELSE next_attempt_at END,"
-				       " delivered_at = CASE WHEN $3 = 'delivered' "
-				       "THEN " DB_FROM_US("$5") " END, last_status_code = "
-								"nullif($6::int, 0),"
-								" last_error = nullif($7, ''), "
-								"last_response = nullif($8, '')"
-								" WHERE id = $1::uuid AND attempts "
-								"= $2::int AND status = 'pending'",
-			 8, params);
+	int n = 0;
+	int rc = db_run_count(
+		&n, c,
+		"UPDATE webhook_delivery SET status = $3, lease_until = NULL,"
+		" next_attempt_at = CASE WHEN $3 = 'pending' THEN " DB_FROM_US(
+			"$4") " ELSE next_attempt_at END,"
+			      " delivered_at = CASE WHEN $3 = 'delivered' "
+			      "THEN " DB_FROM_US("$5") " END, last_status_code = "
+						       "nullif($6::int, 0),"
+						       " last_error = nullif($7, ''), "
+						       "last_response = nullif($8, '')"
+						       " WHERE id = $1::uuid AND attempts "
+						       "= $2::int AND status = 'pending'",
+		8, params);
 
-	if (rc < 0)
-		return rc;
-	*out_applied = db_affected(res) == 1;
-	PQclear(res);
-	return 0;
+	*out_applied = n == 1;
+	return rc;
 }
 
 int
@@ -560,18 +558,15 @@ whk_store_pause(int *out_paused, db_conn *c, const char *id, int64_t now_ms)
 {
 	char us[DB_I64_TEXT];
 	const char *params[2] = {id, db_i64(us, now_ms * 1000)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE webhook_endpoint SET status = 'paused', paused_at "
-			 "= " DB_FROM_US("$2") ", updated_at = now() WHERE id = $1::uuid"
-					       " AND status = 'active'",
-			 2, params);
+	int n = 0;
+	int rc = db_run_count(&n, c,
+			      "UPDATE webhook_endpoint SET status = 'paused', paused_at "
+			      "= " DB_FROM_US("$2") ", updated_at = now() WHERE id = $1::uuid"
+						    " AND status = 'active'",
+			      2, params);
 
-	if (rc < 0)
-		return rc;
-	*out_paused = db_affected(res) == 1;
-	PQclear(res);
-	return 0;
+	*out_paused = n == 1;
+	return rc;
 }
 
 int

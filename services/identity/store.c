@@ -170,38 +170,25 @@ idn_store_replace_refresh(db_conn *c, const char *old_id, const char *new_id)
 		      2, params);
 }
 
-/* Runs an UPDATE and reports how many rows it changed. */
-static int
-idn_update_count(db_conn *c, const char *sql, int n, const char *const *params, int *count)
-{
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res, sql, n, params);
-
-	if (rc == 0)
-		*count = db_affected(res);
-	PQclear(res);
-	return rc;
-}
-
 int
 idn_store_revoke_refresh(int *out_count, db_conn *c, const char *id, const char *user_id)
 {
 	const char *params[] = {id, user_id};
 
-	return idn_update_count(c,
-				"UPDATE refresh_tokens SET revoked = true"
-				" WHERE id = $1::uuid AND user_id = $2::uuid"
-				" AND revoked = false",
-				2, params, out_count);
+	return db_run_count(out_count, c,
+			    "UPDATE refresh_tokens SET revoked = true"
+			    " WHERE id = $1::uuid AND user_id = $2::uuid"
+			    " AND revoked = false",
+			    2, params);
 }
 
 int
 idn_store_revoke_all(int *out_count, db_conn *c, const char *user_id)
 {
-	return idn_update_count(c,
-				"UPDATE refresh_tokens SET revoked = true"
-				" WHERE user_id = $1::uuid AND revoked = false",
-				1, &user_id, out_count);
+	return db_run_count(out_count, c,
+			    "UPDATE refresh_tokens SET revoked = true"
+			    " WHERE user_id = $1::uuid AND revoked = false",
+			    1, &user_id);
 }
 
 /* One session: (id, device_info, ip_address, created_at, expires_at,

@@ -155,22 +155,17 @@ idn_store_kyc_result(int *out_changed, db_conn *c, const char *user_id, const ch
 {
 	const char *params[] = {user_id, provider_ref, status, reason,
 				verified_name && verified_name[0] ? verified_name : NULL};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE user_kyc SET status = $3, reason = $4, checked_at = "
-			 "now(),"
-			 " consent_url = CASE WHEN $3 = 'pending' THEN consent_url END,"
-			 " verified_at = CASE WHEN $3 = 'verified' THEN now() END,"
-			 " verified_name = CASE WHEN $3 = 'verified' THEN $5 END"
-			 " WHERE user_id = $1::uuid AND provider_ref = $2 AND status = "
-			 "'pending'",
-			 5, params);
+	int rc = db_run_count(out_changed, c,
+			      "UPDATE user_kyc SET status = $3, reason = $4, checked_at = "
+			      "now(),"
+			      " consent_url = CASE WHEN $3 = 'pending' THEN consent_url END,"
+			      " verified_at = CASE WHEN $3 = 'verified' THEN now() END,"
+			      " verified_name = CASE WHEN $3 = 'verified' THEN $5 END"
+			      " WHERE user_id = $1::uuid AND provider_ref = $2 AND status = "
+			      "'pending'",
+			      5, params);
 
-	if (rc == ERR_ALREADY_EXISTS)
-		return idn_kyc_in_use();
-	*out_changed = rc == 0 ? db_affected(res) : 0;
-	PQclear(res);
-	return rc;
+	return rc == ERR_ALREADY_EXISTS ? idn_kyc_in_use() : rc;
 }
 
 int
@@ -189,17 +184,12 @@ idn_store_kyc_pending(idn_kyc_row **out, int *out_n, mem_arena *a, db_conn *c, i
 int
 idn_store_kyc_erase(int *out_erased, db_conn *c, const char *user_id)
 {
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE user_kyc SET key_id = NULL, id_nonce = NULL, "
-			 "id_cipher = NULL,"
-			 " erased_at = now() WHERE user_id = $1::uuid AND "
-			 "key_id IS NOT NULL",
-			 1, &user_id);
-
-	*out_erased = rc == 0 ? db_affected(res) : 0;
-	PQclear(res);
-	return rc;
+	return db_run_count(out_erased, c,
+			    "UPDATE user_kyc SET key_id = NULL, id_nonce = NULL, "
+			    "id_cipher = NULL,"
+			    " erased_at = now() WHERE user_id = $1::uuid AND "
+			    "key_id IS NOT NULL",
+			    1, &user_id);
 }
 
 int
@@ -221,17 +211,12 @@ idn_store_kyc_reseal(int *out_changed, db_conn *c, const char *user_id, const ch
 {
 	char nonce[IDN_PII_NONCE_BYTES * 2 + 1], cipher[IDN_PII_CIPHER_MAX * 2 + 1];
 	const char *params[] = {user_id, old_kid, sealed->kid, nonce, cipher};
-	PGresult *res = NULL;
-	int rc;
 
 	sodium_bin2hex(nonce, sizeof(nonce), sealed->nonce, sizeof(sealed->nonce));
 	sodium_bin2hex(cipher, sizeof(cipher), sealed->cipher, sealed->cipher_len);
-	rc = db_exec(c, &res,
-		     "UPDATE user_kyc SET key_id = $3, id_nonce = decode($4, 'hex'),"
-		     " id_cipher = decode($5, 'hex') WHERE user_id = $1::uuid AND "
-		     "key_id = $2",
-		     5, params);
-	*out_changed = rc == 0 ? db_affected(res) : 0;
-	PQclear(res);
-	return rc;
+	return db_run_count(out_changed, c,
+			    "UPDATE user_kyc SET key_id = $3, id_nonce = decode($4, 'hex'),"
+			    " id_cipher = decode($5, 'hex') WHERE user_id = $1::uuid AND "
+			    "key_id = $2",
+			    5, params);
 }

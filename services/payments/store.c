@@ -557,19 +557,18 @@ pay_store_payout_move(int *out_moved, db_conn *c, const char *id, int from_versi
 				failure_reason,
 				executed ? "true" : "false",
 				db_i64(version, from_version)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE payout SET stage = $2, status = $3,"
-			 " provider_reference = coalesce($4::text, provider_reference),"
-			 " failure_reason = coalesce($5::text, failure_reason),"
-			 " executed_at = CASE WHEN $6::boolean THEN now() ELSE executed_at END,"
-			 " version = version + 1, updated_at = now()"
-			 " WHERE id = $1::uuid AND version = $7::int",
-			 7, params);
+	int n = 0;
+	int rc =
+		db_run_count(&n, c,
+			     "UPDATE payout SET stage = $2, status = $3,"
+			     " provider_reference = coalesce($4::text, provider_reference),"
+			     " failure_reason = coalesce($5::text, failure_reason),"
+			     " executed_at = CASE WHEN $6::boolean THEN now() ELSE executed_at END,"
+			     " version = version + 1, updated_at = now()"
+			     " WHERE id = $1::uuid AND version = $7::int",
+			     7, params);
 
-	if (rc == 0)
-		*out_moved = db_affected(res) == 1;
-	PQclear(res);
+	*out_moved = n == 1;
 	return rc;
 }
 

@@ -555,6 +555,17 @@ db_run(db_conn *conn, const char *sql, int nparams, const char *const *params)
 	return rc;
 }
 
+int
+db_run_count(int *out_n, db_conn *conn, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(conn, &res, sql, nparams, params);
+
+	*out_n = rc == 0 ? db_affected(res) : 0;
+	PQclear(res);
+	return rc;
+}
+
 /* Sleeps 2^attempt ms plus up to as much again at random, so that two
  * transactions that just collided do not collide again in lockstep. */
 static void

@@ -70,6 +70,11 @@ KOLO_MUST_CHECK int db_exec(db_conn *conn, PGresult **out, const char *sql, int 
 /* Like db_exec() for a statement whose rows are not needed. */
 KOLO_MUST_CHECK int db_run(db_conn *conn, const char *sql, int nparams, const char *const *params);
 
+/* db_run() of an INSERT/UPDATE/DELETE that reports in *out_n how many rows
+ * it changed (0 on failure). */
+KOLO_MUST_CHECK int db_run_count(int *out_n, db_conn *conn, const char *sql, int nparams,
+				 const char *const *params);
+
 /* Body of a transaction: runs its statements on conn and returns 0 or an
  * err_code. It may run more than once (retries), so it must not have side
  * effects outside the database before it returns success. It may start
