@@ -204,22 +204,20 @@ int
 whk_store_delete(db_conn *c, const char *group_id, const char *id)
 {
 	const char *params[2] = {group_id, id};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE webhook_endpoint SET status = 'deleted', "
-			 "deleted_at = now(),"
-			 " updated_at = now() WHERE group_id = $1::uuid AND id "
-			 "= $2::uuid"
-			 " AND status <> 'deleted'",
-			 2, params);
+	int n = 0;
+	int rc = db_run_count(&n, c,
+			      "UPDATE webhook_endpoint SET status = 'deleted', "
+			      "deleted_at = now(),"
+			      " updated_at = now() WHERE group_id = $1::uuid AND id "
+			      "= $2::uuid"
+			      " AND status <> 'deleted'",
+			      2, params);
 
 	if (rc < 0)
 		return rc;
-	rc = db_affected(res) == 1
-		     ? 0
-		     : err_set(ERR_NOT_FOUND, "webhook_not_found", "no such webhook in this group");
-	PQclear(res);
-	return rc;
+	return n == 1 ? 0
+		      : err_set(ERR_NOT_FOUND, "webhook_not_found",
+				"no such webhook in this group");
 }
 
 int
