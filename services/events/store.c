@@ -100,7 +100,6 @@ evs_store_event(int *out_stored, db_conn *c, const char *source, const evs_event
 {
 	char seq[DB_I64_TEXT] = "";
 	const char *params[9];
-	PGresult *res = NULL;
 	int known = 0, rc = evs_store_known(c, e->id, &known);
 
 	*out_stored = 0;
@@ -117,18 +116,14 @@ evs_store_event(int *out_stored, db_conn *c, const char *source, const evs_event
 	params[6] = e->occurred_at;
 	params[7] = e->data_json[0] ? e->data_json : "{}";
 	params[8] = seq;
-	rc = db_exec(c, &res,
-		     "INSERT INTO events_event (id, source, type, group_id, user_id, actor_id,"
-		     " occurred_at, data, group_seq) VALUES ($1::uuid, $2, $3,"
-		     " nullif($4, '')::uuid, nullif($5, '')::uuid, nullif($6, '')::uuid,"
-		     " $7::timestamptz, $8::jsonb, nullif($9, '')::bigint)"
-		     " ON CONFLICT (id) DO NOTHING",
-		     9, params);
-	if (rc < 0)
-		return rc;
-	*out_stored = db_affected(res);
-	PQclear(res);
-	return 0;
+	return db_run_count(
+		out_stored, c,
+		"INSERT INTO events_event (id, source, type, group_id, user_id, actor_id,"
+		" occurred_at, data, group_seq) VALUES ($1::uuid, $2, $3,"
+		" nullif($4, '')::uuid, nullif($5, '')::uuid, nullif($6, '')::uuid,"
+		" $7::timestamptz, $8::jsonb, nullif($9, '')::bigint)"
+		" ON CONFLICT (id) DO NOTHING",
+		9, params);
 }
 
 #define EVS_EVENT_COLUMNS                                                                          \
@@ -152,19 +147,11 @@ evs_read_event(mem_arena *a, const PGresult *res, int row, int col, evs_event *o
 	return out->data_json ? 0 : err_oom();
 }
 
-/* Every row of res (cleared) as events, in a new arena array (*out, one
- * spare so it is never empty; *n rows). */
+/* A row of EVS_EVENT_COLUMNS alone (for DB_READ_ROWS). */
 static int
-evs_read_events(mem_arena *a, PGresult *res, evs_event **out, int *n)
+evs_read_event_row(mem_arena *a, const PGresult *res, int row, evs_event *out)
 {
-	int rc = 0;
-
-	*n = PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*n + 1));
-	for (int i = 0; *out && rc == 0 && i < *n; i++)
-		rc = evs_read_event(a, res, i, 0, &(*out)[i]);
-	PQclear(res);
-	return *out ? rc : err_oom();
+	return evs_read_event(a, res, row, 0, out);
 }
 
 int
@@ -172,14 +159,13 @@ evs_store_unfanned(evs_event **out, int *out_n, mem_arena *a, db_conn *c, int li
 {
 	char lim[DB_I64_TEXT];
 	const char *params[1] = {db_i64(lim, limit)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " EVS_EVENT_COLUMNS " FROM events_event e WHERE NOT e.fanned_out"
-			 " ORDER BY e.group_id IS NOT NULL, e.stored_at, e.group_id, e.group_seq"
-			 " LIMIT $1::int",
-			 1, params);
 
-	return rc < 0 ? rc : evs_read_events(a, res, out, out_n);
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
+		"SELECT " EVS_EVENT_COLUMNS " FROM events_event e WHERE NOT e.fanned_out"
+		" ORDER BY e.group_id IS NOT NULL, e.stored_at, e.group_id, e.group_seq"
+		" LIMIT $1::int",
+		1, params, evs_read_event_row);
 }
 
 /* --- fan-out ------------------------------------------------------------------ */
@@ -293,39 +279,36 @@ evs_store_fanout_failed(int *out_gave_up, db_conn *c, const char *event_id, cons
  * nothing: the newer claim's outcome stands. */
 #define EVS_STILL_CLAIMED "attempts = $2::int AND status = 'PENDING'"
 
+/* One claimed delivery: (id, user_id, channel, address, attempts), then
+ * its event's EVS_EVENT_COLUMNS. */
+static int
+evs_read_delivery(mem_arena *a, const PGresult *res, int row, evs_delivery *out)
+{
+	out->id = db_int64(res, row, 0);
+	out->user_id = db_text(a, res, row, 1);
+	out->channel = db_text(a, res, row, 2);
+	out->address = db_text(a, res, row, 3);
+	out->attempts = (int)db_int64(res, row, 4);
+	return evs_read_event(a, res, row, 5, &out->event);
+}
+
 int
 evs_store_claim(evs_delivery **out, int *out_n, mem_arena *a, db_conn *c, int limit, int lease_s)
 {
 	char lim[DB_I64_TEXT], lease[DB_I64_TEXT];
 	const char *params[2] = {db_i64(lim, limit), db_i64(lease, lease_s)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE events_delivery d SET attempts = d.attempts + 1,"
-			 " lease_until = now() + $2::int * interval '1 second'"
-			 " FROM events_event e WHERE e.id = d.event_id AND d.id IN ("
-			 "  SELECT id FROM events_delivery WHERE status = 'PENDING'"
-			 "  AND next_at <= now() AND (lease_until IS NULL OR lease_until <= now())"
-			 "  ORDER BY next_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-			 " RETURNING d.id, d.user_id::text, d.channel, d.address, "
-			 "d.attempts, " EVS_EVENT_COLUMNS,
-			 2, params);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*out_n + 1));
-	for (int i = 0; *out && rc == 0 && i < *out_n; i++) {
-		evs_delivery *d = &(*out)[i];
-
-		d->id = db_int64(res, i, 0);
-		d->user_id = db_text(a, res, i, 1);
-		d->channel = db_text(a, res, i, 2);
-		d->address = db_text(a, res, i, 3);
-		d->attempts = (int)db_int64(res, i, 4);
-		rc = evs_read_event(a, res, i, 5, &d->event);
-	}
-	PQclear(res);
-	return *out ? rc : err_oom();
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
+		"UPDATE events_delivery d SET attempts = d.attempts + 1,"
+		" lease_until = now() + $2::int * interval '1 second'"
+		" FROM events_event e WHERE e.id = d.event_id AND d.id IN ("
+		"  SELECT id FROM events_delivery WHERE status = 'PENDING'"
+		"  AND next_at <= now() AND (lease_until IS NULL OR lease_until <= now())"
+		"  ORDER BY next_at, id LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+		" RETURNING d.id, d.user_id::text, d.channel, d.address, "
+		"d.attempts, " EVS_EVENT_COLUMNS,
+		2, params, evs_read_delivery);
 }
 
 int
@@ -383,8 +366,7 @@ evs_store_sms_token(int *out_got, db_conn *c, double rate_per_s)
 {
 	char rate[64];
 	const char *params[1] = {rate};
-	PGresult *res = NULL;
-	int rc;
+	int n = 0, rc;
 
 	snprintf(rate, sizeof(rate), "%.6f", rate_per_s);
 	rc = db_run(c,
@@ -392,18 +374,15 @@ evs_store_sms_token(int *out_got, db_conn *c, double rate_per_s)
 		    " VALUES (greatest($1::float8, 1), now()) ON CONFLICT (id) DO NOTHING",
 		    1, params);
 	if (rc == 0)
-		rc = db_exec(c, &res,
-			     "UPDATE events_sms_bucket SET refilled_at = clock_timestamp(),"
-			     " tokens = least(greatest($1::float8, 1), tokens + $1::float8 *"
-			     "  extract(epoch FROM clock_timestamp() - refilled_at)) - 1"
-			     " WHERE least(greatest($1::float8, 1), tokens + $1::float8 *"
-			     "  extract(epoch FROM clock_timestamp() - refilled_at)) >= 1",
-			     1, params);
-	if (rc < 0)
-		return rc;
-	*out_got = db_affected(res) > 0;
-	PQclear(res);
-	return 0;
+		rc = db_run_count(&n, c,
+				  "UPDATE events_sms_bucket SET refilled_at = clock_timestamp(),"
+				  " tokens = least(greatest($1::float8, 1), tokens + $1::float8 *"
+				  "  extract(epoch FROM clock_timestamp() - refilled_at)) - 1"
+				  " WHERE least(greatest($1::float8, 1), tokens + $1::float8 *"
+				  "  extract(epoch FROM clock_timestamp() - refilled_at)) >= 1",
+				  1, params);
+	*out_got = n > 0;
+	return rc;
 }
 
 /* --- streams (WatchEvents) --------------------------------------------------- */
@@ -431,15 +410,13 @@ evs_store_group_events(evs_event **out, int *out_n, mem_arena *a, db_conn *c, co
 {
 	char after[DB_I64_TEXT], lim[DB_I64_TEXT];
 	const char *params[3] = {group_id, db_i64(after, after_seq), db_i64(lim, limit)};
-	PGresult *res = NULL;
-	/* events_event_group_seq (group_id, group_seq) serves it as a range. */
-	int rc = db_exec(c, &res,
-			 "SELECT " EVS_EVENT_COLUMNS " FROM events_event e"
-			 " WHERE e.group_id = $1::uuid AND e.group_seq > $2::bigint"
-			 " ORDER BY e.group_seq LIMIT $3::int",
-			 3, params);
 
-	return rc < 0 ? rc : evs_read_events(a, res, out, out_n);
+	/* events_event_group_seq (group_id, group_seq) serves it as a range. */
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " EVS_EVENT_COLUMNS " FROM events_event e"
+			     " WHERE e.group_id = $1::uuid AND e.group_seq > $2::bigint"
+			     " ORDER BY e.group_seq LIMIT $3::int",
+			     3, params, evs_read_event_row);
 }
 
 /* --- preferences ------------------------------------------------------------- */
@@ -449,20 +426,14 @@ evs_store_choices_channel(db_conn *c, mem_arena *a, const char *user_id, const c
 			  char ***out, size_t *n)
 {
 	const char *params[2] = {user_id, channel};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT type FROM events_preference WHERE user_id = $1::uuid"
-			 " AND channel = $2 ORDER BY type",
-			 2, params);
+	int rows = 0;
+	int rc = DB_QUERY_ROWS(out, &rows, a, c,
+			       "SELECT type FROM events_preference WHERE user_id = $1::uuid"
+			       " AND channel = $2 ORDER BY type",
+			       2, params, db_read_text);
 
-	if (rc < 0)
-		return rc;
-	*n = (size_t)PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * (*n + 1));
-	for (size_t i = 0; *out && i < *n; i++)
-		(*out)[i] = db_text(a, res, (int)i, 0);
-	PQclear(res);
-	return *out ? 0 : err_oom();
+	*n = (size_t)rows;
+	return rc;
 }
 
 int

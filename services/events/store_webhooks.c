@@ -54,27 +54,6 @@ whk_split(mem_arena *a, const char *list, char ***out, size_t *n)
 	return 0;
 }
 
-/* Reads one row of a result into *dst (whk_endpoint, ...). */
-typedef int (*whk_row_fn)(mem_arena *a, const PGresult *res, int row, void *dst);
-
-/* Reads every row of res with read into a new arena array of elements of
- * size bytes (*out, one spare so it is never empty) and clears res; *rows:
- * how many (0 on error). */
-static int
-whk_read_rows(mem_arena *a, PGresult *res, size_t size, whk_row_fn read, void **out, int *rows)
-{
-	int n = PQntuples(res);
-	char *items = mem_arena_alloc(a, size * ((size_t)n + 1));
-	int rc = items ? 0 : err_oom();
-
-	for (int i = 0; rc == 0 && i < n; i++)
-		rc = read(a, res, i, items + size * (size_t)i);
-	*out = items;
-	*rows = rc == 0 ? n : 0;
-	PQclear(res);
-	return rc;
-}
-
 /* --- endpoints ------------------------------------------------------------ */
 
 #define WHK_ENDPOINT_COLUMNS                                                                       \
@@ -83,10 +62,8 @@ whk_read_rows(mem_arena *a, PGresult *res, size_t size, whk_row_fn read, void **
 	" " DB_RFC3339("w.created_at") ", " WHK_TS("w.failing_since") ", " WHK_TS("w.paused_at")
 
 static int
-whk_read_endpoint(mem_arena *a, const PGresult *res, int row, void *dst)
+whk_read_endpoint(mem_arena *a, const PGresult *res, int row, whk_endpoint *out)
 {
-	whk_endpoint *out = dst;
-
 	out->id = db_text(a, res, row, 0);
 	out->group_id = db_text(a, res, row, 1);
 	out->url = db_text(a, res, row, 2);
@@ -198,19 +175,13 @@ whk_store_sealed(unsigned char **out_sealed, size_t *out_n_sealed, mem_arena *a,
 int
 whk_store_list(whk_endpoint **out, size_t *out_n, mem_arena *a, db_conn *c, const char *group_id)
 {
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " WHK_ENDPOINT_COLUMNS " FROM webhook_endpoint w"
-			 " WHERE w.group_id = $1::uuid AND w.status <> 'deleted'"
-			 " ORDER BY w.created_at, w.id",
-			 1, &group_id);
-	void *items = NULL;
-	int rows;
+	int rows = 0;
+	int rc = DB_QUERY_ROWS(out, &rows, a, c,
+			       "SELECT " WHK_ENDPOINT_COLUMNS " FROM webhook_endpoint w"
+			       " WHERE w.group_id = $1::uuid AND w.status <> 'deleted'"
+			       " ORDER BY w.created_at, w.id",
+			       1, &group_id, whk_read_endpoint);
 
-	if (rc < 0)
-		return rc;
-	rc = whk_read_rows(a, res, sizeof(**out), whk_read_endpoint, &items, &rows);
-	*out = items;
 	*out_n = (size_t)rows;
 	return rc;
 }
@@ -233,22 +204,20 @@ int
 whk_store_delete(db_conn *c, const char *group_id, const char *id)
 {
 	const char *params[2] = {group_id, id};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE webhook_endpoint SET status = 'deleted', "
-			 "deleted_at = now(),"
-			 " updated_at = now() WHERE group_id = $1::uuid AND id "
-			 "= $2::uuid"
-			 " AND status <> 'deleted'",
-			 2, params);
+	int n = 0;
+	int rc = db_run_count(&n, c,
+			      "UPDATE webhook_endpoint SET status = 'deleted', "
+			      "deleted_at = now(),"
+			      " updated_at = now() WHERE group_id = $1::uuid AND id "
+			      "= $2::uuid"
+			      " AND status <> 'deleted'",
+			      2, params);
 
 	if (rc < 0)
 		return rc;
-	rc = db_affected(res) == 1
-		     ? 0
-		     : err_set(ERR_NOT_FOUND, "webhook_not_found", "no such webhook in this group");
-	PQclear(res);
-	return rc;
+	return n == 1 ? 0
+		      : err_set(ERR_NOT_FOUND, "webhook_not_found",
+				"no such webhook in this group");
 }
 
 int
@@ -296,10 +265,8 @@ whk_store_resume(whk_endpoint *out, mem_arena *a, db_conn *c, const char *group_
 									     "d.created_at::text"
 
 static int
-whk_read_delivery(mem_arena *a, const PGresult *res, int row, void *dst)
+whk_read_delivery(mem_arena *a, const PGresult *res, int row, whk_delivery_row *out)
 {
-	whk_delivery_row *out = dst;
-
 	out->id = db_text(a, res, row, 0);
 	out->endpoint_id = db_text(a, res, row, 1);
 	out->event_id = db_text(a, res, row, 2);
@@ -328,24 +295,15 @@ whk_store_deliveries(whk_delivery_row **out, int *out_n, mem_arena *a, db_conn *
 	char limit[DB_I64_TEXT];
 	const char *params[5] = {endpoint_id, status, page->key, page->after_id,
 				 db_i64(limit, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " WHK_DELIVERY_COLUMNS " FROM webhook_delivery d"
-			 " JOIN events_event e ON e.id = d.event_id"
-			 " WHERE d.endpoint_id = $1::uuid AND ($2 = '' OR d.status = $2)"
-			 " AND ($3::timestamptz IS NULL OR (d.created_at, d.id) <"
-			 " ($3::timestamptz, $4::uuid))"
-			 " ORDER BY d.created_at DESC, d.id DESC LIMIT $5::int",
-			 5, params);
-	void *items = NULL;
-	int rows;
 
-	if (rc < 0)
-		return rc;
-	rc = whk_read_rows(a, res, sizeof(**out), whk_read_delivery, &items, &rows);
-	*out = items;
-	*out_n = rows;
-	return rc;
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " WHK_DELIVERY_COLUMNS " FROM webhook_delivery d"
+			     " JOIN events_event e ON e.id = d.event_id"
+			     " WHERE d.endpoint_id = $1::uuid AND ($2 = '' OR d.status = $2)"
+			     " AND ($3::timestamptz IS NULL OR (d.created_at, d.id) <"
+			     " ($3::timestamptz, $4::uuid))"
+			     " ORDER BY d.created_at DESC, d.id DESC LIMIT $5::int",
+			     5, params, whk_read_delivery);
 }
 
 int
@@ -441,9 +399,8 @@ whk_store_enqueue(int *out_added, db_conn *c, const char *const *types, size_t n
 }
 
 static int
-whk_read_claim(mem_arena *a, const PGresult *res, int row, void *dst)
+whk_read_claim(mem_arena *a, const PGresult *res, int row, whk_claim *out)
 {
-	whk_claim *out = dst;
 	const char *hex = PQgetvalue(res, row, 3);
 	size_t len = strlen(hex), got = 0;
 
@@ -475,50 +432,41 @@ whk_store_claim(whk_claim **out, int *out_n, mem_arena *a, db_conn *c, int limit
 {
 	char lim[DB_I64_TEXT], lease[DB_I64_TEXT];
 	const char *params[2] = {db_i64(lim, limit), db_i64(lease, lease_ms)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "WITH due AS (SELECT d.id FROM webhook_delivery d"
-			 " JOIN webhook_endpoint w ON w.id = d.endpoint_id"
-			 " WHERE d.status = 'pending' AND w.status = 'active'"
-			 " AND d.next_attempt_at <= now()"
-			 " AND (d.lease_until IS NULL OR d.lease_until < now())"
-			 " AND NOT EXISTS (SELECT 1 FROM webhook_delivery p"
-			 " WHERE p.endpoint_id = d.endpoint_id AND p.status = 'pending'"
-			 " AND p.group_seq < d.group_seq)"
-			 " ORDER BY d.next_attempt_at LIMIT $1::int FOR UPDATE OF d "
-			 "SKIP LOCKED)"
-			 " UPDATE webhook_delivery d SET attempts = d.attempts + 1,"
-			 " lease_until = now() + $2::bigint * interval '1 millisecond',"
-			 " first_attempt_at = coalesce(d.first_attempt_at, now()),"
-			 " last_attempt_at = now()"
-			 " FROM due, webhook_endpoint w, events_event e"
-			 " WHERE d.id = due.id AND w.id = d.endpoint_id AND e.id = "
-			 "d.event_id"
-			 " RETURNING d.id, d.endpoint_id, w.url, w.secret_sealed, "
-			 "d.attempts, " WHK_MS("d.first_attempt_at") ", e.id, e.type, "
-								     "e.group_id::text,"
-								     " " DB_RFC3339("e."
-										    "occurred_"
-										    "at") ", "
-											  "e."
-											  "data"
-											  "::"
-											  "text"
-											  ", "
-											  "d."
-											  "grou"
-											  "p_"
-											  "seq",
-			 2, params);
-	void *items = NULL;
-	int rows;
 
-	if (rc < 0)
-		return rc;
-	rc = whk_read_rows(a, res, sizeof(**out), whk_read_claim, &items, &rows);
-	*out = items;
-	*out_n = rows;
-	return rc;
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "WITH due AS (SELECT d.id FROM webhook_delivery d"
+			     " JOIN webhook_endpoint w ON w.id = d.endpoint_id"
+			     " WHERE d.status = 'pending' AND w.status = 'active'"
+			     " AND d.next_attempt_at <= now()"
+			     " AND (d.lease_until IS NULL OR d.lease_until < now())"
+			     " AND NOT EXISTS (SELECT 1 FROM webhook_delivery p"
+			     " WHERE p.endpoint_id = d.endpoint_id AND p.status = 'pending'"
+			     " AND p.group_seq < d.group_seq)"
+			     " ORDER BY d.next_attempt_at LIMIT $1::int FOR UPDATE OF d "
+			     "SKIP LOCKED)"
+			     " UPDATE webhook_delivery d SET attempts = d.attempts + 1,"
+			     " lease_until = now() + $2::bigint * interval '1 millisecond',"
+			     " first_attempt_at = coalesce(d.first_attempt_at, now()),"
+			     " last_attempt_at = now()"
+			     " FROM due, webhook_endpoint w, events_event e"
+			     " WHERE d.id = due.id AND w.id = d.endpoint_id AND e.id = "
+			     "d.event_id"
+			     " RETURNING d.id, d.endpoint_id, w.url, w.secret_sealed, "
+			     "d.attempts, " WHK_MS("d.first_attempt_at") ", e.id, e.type, "
+									 "e.group_id::text,"
+									 " " DB_RFC3339("e."
+											"occurred_"
+											"at") ", "
+											      "e."
+											      "data"
+											      "::"
+											      "text"
+											      ", "
+											      "d."
+											      "grou"
+											      "p_"
+											      "seq",
+			     2, params, whk_read_claim);
 }
 
 int
@@ -571,25 +519,23 @@ whk_store_attempted(int *out_applied, db_conn *c, const whk_claim *claim, const 
 				 db_i64(code, r->status_code),
 				 r->error,
 				 r->response};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE webhook_delivery SET status = $3, lease_until = NULL,"
-			 " next_attempt_at = CASE WHEN $3 = 'pending' THEN " DB_FROM_US(
-				 "$4") " ELSE next_attempt_at END,"
-				       " delivered_at = CASE WHEN $3 = 'delivered' "
-				       "THEN " DB_FROM_US("$5") " END, last_status_code = "
-								"nullif($6::int, 0),"
-								" last_error = nullif($7, ''), "
-								"last_response = nullif($8, '')"
-								" WHERE id = $1::uuid AND attempts "
-								"= $2::int AND status = 'pending'",
-			 8, params);
+	int n = 0;
+	int rc = db_run_count(
+		&n, c,
+		"UPDATE webhook_delivery SET status = $3, lease_until = NULL,"
+		" next_attempt_at = CASE WHEN $3 = 'pending' THEN " DB_FROM_US(
+			"$4") " ELSE next_attempt_at END,"
+			      " delivered_at = CASE WHEN $3 = 'delivered' "
+			      "THEN " DB_FROM_US("$5") " END, last_status_code = "
+						       "nullif($6::int, 0),"
+						       " last_error = nullif($7, ''), "
+						       "last_response = nullif($8, '')"
+						       " WHERE id = $1::uuid AND attempts "
+						       "= $2::int AND status = 'pending'",
+		8, params);
 
-	if (rc < 0)
-		return rc;
-	*out_applied = db_affected(res) == 1;
-	PQclear(res);
-	return 0;
+	*out_applied = n == 1;
+	return rc;
 }
 
 int
@@ -610,18 +556,15 @@ whk_store_pause(int *out_paused, db_conn *c, const char *id, int64_t now_ms)
 {
 	char us[DB_I64_TEXT];
 	const char *params[2] = {id, db_i64(us, now_ms * 1000)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE webhook_endpoint SET status = 'paused', paused_at "
-			 "= " DB_FROM_US("$2") ", updated_at = now() WHERE id = $1::uuid"
-					       " AND status = 'active'",
-			 2, params);
+	int n = 0;
+	int rc = db_run_count(&n, c,
+			      "UPDATE webhook_endpoint SET status = 'paused', paused_at "
+			      "= " DB_FROM_US("$2") ", updated_at = now() WHERE id = $1::uuid"
+						    " AND status = 'active'",
+			      2, params);
 
-	if (rc < 0)
-		return rc;
-	*out_paused = db_affected(res) == 1;
-	PQclear(res);
-	return 0;
+	*out_paused = n == 1;
+	return rc;
 }
 
 int

@@ -157,26 +157,14 @@ grp_store_my_groups(grp_view **out, int *out_n, mem_arena *a, db_conn *c, const 
 	char limit[DB_I64_TEXT];
 	const char *params[] = {user, page->key, page->after_id,
 				db_i64(limit, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	grp_view *rows;
-	int rc = db_exec(c, &res,
-			 GRP_VIEW_SELECT " JOIN group_membership m ON m.group_id = g.id"
-					 " WHERE m.user_id = $1::uuid AND ($2::timestamp IS NULL OR"
-					 " (m.joined_at, m.id) < ($2::timestamp, $3::uuid))"
-					 " ORDER BY m.joined_at DESC, m.id DESC LIMIT $4::int",
-			 4, params);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		if (grp_read_view(a, res, i, &rows[i]) < 0)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     GRP_VIEW_SELECT
+			     " JOIN group_membership m ON m.group_id = g.id"
+			     " WHERE m.user_id = $1::uuid AND ($2::timestamp IS NULL OR"
+			     " (m.joined_at, m.id) < ($2::timestamp, $3::uuid))"
+			     " ORDER BY m.joined_at DESC, m.id DESC LIMIT $4::int",
+			     4, params, grp_read_view);
 }
 
 int
@@ -311,26 +299,13 @@ grp_store_members(grp_member **out, int *out_n, mem_arena *a, db_conn *c, const 
 	char limit[DB_I64_TEXT];
 	const char *params[] = {group_id, page->key, page->after_id,
 				db_i64(limit, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	grp_member *rows;
-	int rc = db_exec(c, &res,
-			 "SELECT " GRP_MEMBER_COLUMNS " FROM group_membership"
-			 " WHERE group_id = $1::uuid AND ($2::timestamp IS NULL OR"
-			 " (joined_at, id) > ($2::timestamp, $3::uuid))"
-			 " ORDER BY joined_at, id LIMIT $4::int",
-			 4, params);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		if (grp_read_member(a, res, i, &rows[i]) < 0)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " GRP_MEMBER_COLUMNS " FROM group_membership"
+			     " WHERE group_id = $1::uuid AND ($2::timestamp IS NULL OR"
+			     " (joined_at, id) > ($2::timestamp, $3::uuid))"
+			     " ORDER BY joined_at, id LIMIT $4::int",
+			     4, params, grp_read_member);
 }
 
 int

@@ -62,35 +62,14 @@ grp_store_dues_add(grp_dues_row *out, mem_arena *a, db_conn *c, const grp_dues_r
 	return rc;
 }
 
-static int
-dues_rows(mem_arena *a, PGresult *res, grp_dues_row **out, int *n)
-{
-	grp_dues_row *rows;
-	int rc = 0;
-
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n + 1));
-	if (!rows)
-		rc = err_oom();
-	for (int i = 0; rc == 0 && i < *n; i++)
-		rc = dues_read(a, res, i, &rows[i]);
-	PQclear(res);
-	*out = rows;
-	return rc;
-}
-
 int
 grp_store_dues_list(grp_dues_row **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id)
 {
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " DUES_COLUMNS " FROM group_dues"
-			 " WHERE group_id = $1::uuid ORDER BY created_at, id",
-			 1, &group_id);
 
-	if (rc < 0)
-		return rc;
-	return dues_rows(a, res, out, out_n);
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " DUES_COLUMNS " FROM group_dues"
+			     " WHERE group_id = $1::uuid ORDER BY created_at, id",
+			     1, &group_id, dues_read);
 }
 
 int
@@ -141,27 +120,14 @@ grp_store_waivers(grp_waiver_row **out, int *out_n, mem_arena *a, db_conn *c, co
 		  const char *user_id)
 {
 	const char *params[] = {group_id, user_id};
-	PGresult *res = NULL;
-	grp_waiver_row *rows;
-	int rc = db_exec(c, &res,
-			 "SELECT " WAIVER_COLUMNS " FROM dues_waiver w"
-			 " JOIN group_dues d ON d.id = w.dues_id"
-			 " WHERE d.group_id = $1::uuid"
-			 " AND ($2::uuid IS NULL OR w.user_id = $2::uuid)"
-			 " ORDER BY w.created_at, w.id",
-			 2, params);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n + 1));
-	if (!rows)
-		rc = err_oom();
-	for (int i = 0; rc == 0 && i < *out_n; i++)
-		rc = waiver_read(a, res, i, &rows[i]);
-	PQclear(res);
-	*out = rows;
-	return rc;
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " WAIVER_COLUMNS " FROM dues_waiver w"
+			     " JOIN group_dues d ON d.id = w.dues_id"
+			     " WHERE d.group_id = $1::uuid"
+			     " AND ($2::uuid IS NULL OR w.user_id = $2::uuid)"
+			     " ORDER BY w.created_at, w.id",
+			     2, params, waiver_read);
 }
 
 int

@@ -20,25 +20,6 @@ grp_read_payer(mem_arena *a, const PGresult *res, int row, grp_payer *out)
 	return out->created_at ? 0 : err_oom();
 }
 
-static int
-grp_read_payers(mem_arena *a, const PGresult *res, grp_payer **out, int *n)
-{
-	int rows = PQntuples(res);
-
-	*n = 0;
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(rows + 1));
-	if (!*out)
-		return err_oom();
-	for (int i = 0; i < rows; i++) {
-		int rc = grp_read_payer(a, res, i, &(*out)[i]);
-
-		if (rc < 0)
-			return rc;
-		(*n)++;
-	}
-	return 0;
-}
-
 int
 grp_store_payer_lock(db_conn *c, const char *bank_code, const char *account_number)
 {
@@ -137,17 +118,12 @@ int
 grp_store_payer_list(grp_payer **out, int *out_n, mem_arena *a, db_conn *c, const char *user_id)
 {
 	const char *params[] = {user_id};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " GRP_PAYER_COLUMNS " FROM payer_account"
-			 " WHERE user_id = $1::uuid AND removed_at IS NULL"
-			 " ORDER BY created_at, id",
-			 1, params);
 
-	if (rc == 0)
-		rc = grp_read_payers(a, res, out, out_n);
-	PQclear(res);
-	return rc;
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " GRP_PAYER_COLUMNS " FROM payer_account"
+			     " WHERE user_id = $1::uuid AND removed_at IS NULL"
+			     " ORDER BY created_at, id",
+			     1, params, grp_read_payer);
 }
 
 int
@@ -171,17 +147,12 @@ grp_store_payer_candidates(grp_payer **out, int *out_n, mem_arena *a, db_conn *c
 			   const char *group_id, const char *account_number)
 {
 	const char *params[] = {group_id, account_number};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " GRP_PAYER_COLUMNS " FROM payer_account p"
-			 " WHERE p.account_number = $2 AND p.removed_at IS NULL"
-			 " AND EXISTS (SELECT 1 FROM group_membership m"
-			 " WHERE m.group_id = $1::uuid AND m.user_id = p.user_id)"
-			 " ORDER BY p.user_id, p.created_at, p.id",
-			 2, params);
 
-	if (rc == 0)
-		rc = grp_read_payers(a, res, out, out_n);
-	PQclear(res);
-	return rc;
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " GRP_PAYER_COLUMNS " FROM payer_account p"
+			     " WHERE p.account_number = $2 AND p.removed_at IS NULL"
+			     " AND EXISTS (SELECT 1 FROM group_membership m"
+			     " WHERE m.group_id = $1::uuid AND m.user_id = p.user_id)"
+			     " ORDER BY p.user_id, p.created_at, p.id",
+			     2, params, grp_read_payer);
 }

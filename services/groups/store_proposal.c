@@ -180,39 +180,34 @@ grp_store_proposal_add(char **out_id, mem_arena *a, db_conn *c, const char *grou
 															 "localtimestamp)::bigint," \
 															 " created_at::text"
 
+/* One vote: (user_id, created_at, objection). */
+static int
+grp_read_vote(mem_arena *a, const PGresult *res, int row, grp_vote *out)
+{
+	out->user_id = db_text(a, res, row, 0);
+	out->created_at = db_text(a, res, row, 1);
+	out->objection = db_bool(res, row, 2);
+	return out->user_id && out->created_at ? 0 : err_oom();
+}
+
+/* The votes of proposal p, oldest first, into p. */
 static int
 grp_read_votes(db_conn *c, mem_arena *a, grp_proposal *p)
 {
-	PGresult *res = NULL;
 	const char *id = p->id;
-	int rc =
-		db_exec(c, &res,
-			"SELECT user_id, " DB_RFC3339("created_at") ", vote = 'OBJECT'"
-								    " FROM group_proposal_vote "
-								    "WHERE proposal_id = $1::uuid"
-								    " ORDER BY created_at, user_id",
-			1, &id);
-
-	if (rc < 0)
-		return rc;
-	p->n_votes = PQntuples(res);
-	p->votes = mem_arena_alloc(a, sizeof(*p->votes) * (size_t)(p->n_votes + 1));
-	for (int i = 0; p->votes && i < p->n_votes; i++) {
-		p->votes[i].user_id = db_text(a, res, i, 0);
-		p->votes[i].created_at = db_text(a, res, i, 1);
-		p->votes[i].objection = db_bool(res, i, 2);
-		if (!p->votes[i].created_at)
-			p->votes = NULL;
-	}
-	PQclear(res);
-	return p->votes ? 0 : err_oom();
+	return DB_QUERY_ROWS(
+		&p->votes, &p->n_votes, a, c,
+		"SELECT user_id, " DB_RFC3339("created_at") ", vote = 'OBJECT'"
+							    " FROM group_proposal_vote "
+							    "WHERE proposal_id = $1::uuid"
+							    " ORDER BY created_at, user_id",
+		1, &id, grp_read_vote);
 }
 
+/* One proposal row, without its votes (grp_read_votes). */
 static int
-grp_read_proposal(db_conn *c, mem_arena *a, const PGresult *res, int row, grp_proposal *out)
+grp_read_proposal(mem_arena *a, const PGresult *res, int row, grp_proposal *out)
 {
-	int rc;
-
 	memset(out, 0, sizeof(*out));
 	out->id = db_text(a, res, row, 0);
 	out->group_id = db_text(a, res, row, 1);
@@ -233,11 +228,8 @@ grp_read_proposal(db_conn *c, mem_arena *a, const PGresult *res, int row, grp_pr
 	out->page_key = db_text(a, res, row, 18);
 	if (!out->page_key || !out->id)
 		return err_oom();
-	rc = grp_change_parse(&out->change, grp_prop_kind_parse(PQgetvalue(res, row, 2)),
-			      PQgetvalue(res, row, 3));
-	if (rc == 0)
-		rc = grp_read_votes(c, a, out);
-	return rc;
+	return grp_change_parse(&out->change, grp_prop_kind_parse(PQgetvalue(res, row, 2)),
+				PQgetvalue(res, row, 3));
 }
 
 int
@@ -254,8 +246,10 @@ grp_store_proposal(grp_proposal *out, mem_arena *a, db_conn *c, const char *id, 
 	if (rc == 0 && PQntuples(res) == 0)
 		rc = err_set(ERR_NOT_FOUND, "proposal_not_found", "no such proposal");
 	if (rc == 0)
-		rc = grp_read_proposal(c, a, res, 0, out);
+		rc = grp_read_proposal(a, res, 0, out);
 	PQclear(res);
+	if (rc == 0)
+		rc = grp_read_votes(c, a, out);
 	return rc;
 }
 
@@ -266,26 +260,16 @@ grp_store_proposals(grp_proposal **out, int *out_n, mem_arena *a, db_conn *c, co
 	char limit[DB_I64_TEXT];
 	const char *params[] = {group_id, page->key, page->after_id,
 				db_i64(limit, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	grp_proposal *rows;
-	int rc = db_exec(c, &res,
-			 "SELECT " GRP_PROPOSAL_COLUMNS " FROM group_proposal"
-			 " WHERE group_id = $1::uuid AND ($2::timestamp IS NULL OR"
-			 " (created_at, id) < ($2::timestamp, $3::uuid))"
-			 " ORDER BY created_at DESC, id DESC LIMIT $4::int",
-			 4, params);
+	int rc = DB_QUERY_ROWS(out, out_n, a, c,
+			       "SELECT " GRP_PROPOSAL_COLUMNS " FROM group_proposal"
+			       " WHERE group_id = $1::uuid AND ($2::timestamp IS NULL OR"
+			       " (created_at, id) < ($2::timestamp, $3::uuid))"
+			       " ORDER BY created_at DESC, id DESC LIMIT $4::int",
+			       4, params, grp_read_proposal);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rc == 0 && rows && i < *out_n; i++)
-		rc = grp_read_proposal(c, a, res, i, &rows[i]);
-	PQclear(res);
-	*out = rows;
-	if (rc < 0)
-		return rc;
-	return rows ? 0 : err_oom();
+	for (int i = 0; rc == 0 && i < *out_n; i++)
+		rc = grp_read_votes(c, a, &(*out)[i]);
+	return rc;
 }
 
 int
@@ -342,32 +326,26 @@ grp_store_proposal_required(db_conn *c, const char *id, int required)
 		      2, params);
 }
 
+/* One voter: (user_id, role_in_group, joined_at in Unix seconds). */
+static int
+grp_read_voter(mem_arena *a, const PGresult *res, int row, grp_voter *out)
+{
+	out->user_id = db_text(a, res, row, 0);
+	out->role = grp_role_parse(PQgetvalue(res, row, 1));
+	out->joined_s = db_int64(res, row, 2);
+	return out->user_id ? 0 : err_oom();
+}
+
 int
 grp_store_voters(grp_voter **out, int *out_n, mem_arena *a, db_conn *c, const char *group_id)
 {
-	PGresult *res = NULL;
-	grp_voter *rows;
-	int rc = db_exec(c, &res,
-			 "SELECT user_id, role_in_group, extract(epoch from "
-			 "joined_at)::bigint"
-			 " FROM group_membership WHERE group_id = $1::uuid "
-			 "ORDER BY joined_at, id",
-			 1, &group_id);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		rows[i].user_id = db_text(a, res, i, 0);
-		rows[i].role = grp_role_parse(PQgetvalue(res, i, 1));
-		rows[i].joined_s = db_int64(res, i, 2);
-		if (!rows[i].user_id)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT user_id, role_in_group, extract(epoch from "
+			     "joined_at)::bigint"
+			     " FROM group_membership WHERE group_id = $1::uuid "
+			     "ORDER BY joined_at, id",
+			     1, &group_id, grp_read_voter);
 }
 
 int
@@ -415,28 +393,14 @@ grp_store_proposals_due(char ***out, int *out_n, mem_arena *a, db_conn *c, int l
 {
 	char lim[DB_I64_TEXT];
 	const char *params[] = {db_i64(lim, limit)};
-	PGresult *res = NULL;
-	char **ids;
-	int rc = db_exec(c, &res,
-			 "(SELECT id FROM group_proposal WHERE status = 'PASSED'"
-			 " AND applies_at <= localtimestamp ORDER BY applies_at "
-			 "LIMIT $1::int)"
-			 " UNION ALL (SELECT id FROM group_proposal WHERE "
-			 "status = 'PENDING'"
-			 " AND expires_at <= localtimestamp ORDER BY expires_at "
-			 "LIMIT $1::int)",
-			 1, params);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	ids = mem_arena_alloc(a, sizeof(*ids) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; ids && i < *out_n; i++) {
-		ids[i] = db_text(a, res, i, 0);
-		if (!ids[i])
-			ids = NULL;
-	}
-	PQclear(res);
-	*out = ids;
-	return ids ? 0 : err_oom();
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "(SELECT id FROM group_proposal WHERE status = 'PASSED'"
+			     " AND applies_at <= localtimestamp ORDER BY applies_at "
+			     "LIMIT $1::int)"
+			     " UNION ALL (SELECT id FROM group_proposal WHERE "
+			     "status = 'PENDING'"
+			     " AND expires_at <= localtimestamp ORDER BY expires_at "
+			     "LIMIT $1::int)",
+			     1, params, db_read_text);
 }

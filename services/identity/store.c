@@ -170,38 +170,39 @@ idn_store_replace_refresh(db_conn *c, const char *old_id, const char *new_id)
 		      2, params);
 }
 
-/* Runs an UPDATE and reports how many rows it changed. */
-static int
-idn_update_count(db_conn *c, const char *sql, int n, const char *const *params, int *count)
-{
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res, sql, n, params);
-
-	if (rc == 0)
-		*count = db_affected(res);
-	PQclear(res);
-	return rc;
-}
-
 int
 idn_store_revoke_refresh(int *out_count, db_conn *c, const char *id, const char *user_id)
 {
 	const char *params[] = {id, user_id};
 
-	return idn_update_count(c,
-				"UPDATE refresh_tokens SET revoked = true"
-				" WHERE id = $1::uuid AND user_id = $2::uuid"
-				" AND revoked = false",
-				2, params, out_count);
+	return db_run_count(out_count, c,
+			    "UPDATE refresh_tokens SET revoked = true"
+			    " WHERE id = $1::uuid AND user_id = $2::uuid"
+			    " AND revoked = false",
+			    2, params);
 }
 
 int
 idn_store_revoke_all(int *out_count, db_conn *c, const char *user_id)
 {
-	return idn_update_count(c,
-				"UPDATE refresh_tokens SET revoked = true"
-				" WHERE user_id = $1::uuid AND revoked = false",
-				1, &user_id, out_count);
+	return db_run_count(out_count, c,
+			    "UPDATE refresh_tokens SET revoked = true"
+			    " WHERE user_id = $1::uuid AND revoked = false",
+			    1, &user_id);
+}
+
+/* One session: (id, device_info, ip_address, created_at, expires_at,
+ * page key). */
+static int
+idn_read_session(mem_arena *a, const PGresult *res, int row, idn_session *out)
+{
+	out->id = db_text(a, res, row, 0);
+	out->device_info = db_text(a, res, row, 1);
+	out->ip_address = db_text(a, res, row, 2);
+	out->created_at = db_text(a, res, row, 3);
+	out->expires_at = db_text(a, res, row, 4);
+	out->page_key = db_text(a, res, row, 5);
+	return out->page_key ? 0 : err_oom();
 }
 
 int
@@ -211,10 +212,9 @@ idn_store_sessions(idn_session **out, int *out_n, mem_arena *a, db_conn *c, cons
 	char now_text[DB_I64_TEXT], limit_text[DB_I64_TEXT];
 	const char *params[] = {user_id, db_i64(now_text, now), page->key, page->after_id,
 				db_i64(limit_text, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	idn_session *rows;
-	int rc = db_exec(
-		c, &res,
+
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
 		"SELECT id, device_info, ip_address, " DB_RFC3339("created_at") ", " DB_RFC3339(
 			"expires_at") ", created_at::text"
 				      " FROM refresh_tokens WHERE user_id = $1::uuid AND revoked = "
@@ -225,25 +225,21 @@ idn_store_sessions(idn_session **out, int *out_n, mem_arena *a, db_conn *c, cons
 						    "$4::uuid))"
 						    " ORDER BY created_at DESC, id DESC LIMIT "
 						    "$5::int",
-		5, params);
+		5, params, idn_read_session);
+}
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		rows[i].id = db_text(a, res, i, 0);
-		rows[i].device_info = db_text(a, res, i, 1);
-		rows[i].ip_address = db_text(a, res, i, 2);
-		rows[i].created_at = db_text(a, res, i, 3);
-		rows[i].expires_at = db_text(a, res, i, 4);
-		rows[i].page_key = db_text(a, res, i, 5);
-		if (!rows[i].page_key)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+/* One activity event: (id, event, ip_address, device_info, created_at,
+ * page key). */
+static int
+idn_read_event(mem_arena *a, const PGresult *res, int row, idn_event *out)
+{
+	out->id = db_text(a, res, row, 0);
+	out->event = db_text(a, res, row, 1);
+	out->ip_address = db_text(a, res, row, 2);
+	out->device_info = db_text(a, res, row, 3);
+	out->created_at = db_text(a, res, row, 4);
+	out->page_key = db_text(a, res, row, 5);
+	return out->page_key ? 0 : err_oom();
 }
 
 int
@@ -253,34 +249,16 @@ idn_store_events(idn_event **out, int *out_n, mem_arena *a, db_conn *c, const ch
 	char limit_text[DB_I64_TEXT];
 	const char *params[] = {user_id, page->key, page->after_id,
 				db_i64(limit_text, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	idn_event *rows;
-	int rc = db_exec(c, &res,
-			 "SELECT id, event, ip_address, device_info, " DB_RFC3339(
-				 "created_at") ", created_at::text"
-					       " FROM user_activity_log WHERE user_id = $1::uuid"
-					       " AND ($2::timestamp IS NULL OR"
-					       " (created_at, id) < ($2::timestamp, $3::uuid))"
-					       " ORDER BY created_at DESC, id DESC LIMIT $4::int",
-			 4, params);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		rows[i].id = db_text(a, res, i, 0);
-		rows[i].event = db_text(a, res, i, 1);
-		rows[i].ip_address = db_text(a, res, i, 2);
-		rows[i].device_info = db_text(a, res, i, 3);
-		rows[i].created_at = db_text(a, res, i, 4);
-		rows[i].page_key = db_text(a, res, i, 5);
-		if (!rows[i].page_key)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
+		"SELECT id, event, ip_address, device_info, " DB_RFC3339(
+			"created_at") ", created_at::text"
+				      " FROM user_activity_log WHERE user_id = $1::uuid"
+				      " AND ($2::timestamp IS NULL OR"
+				      " (created_at, id) < ($2::timestamp, $3::uuid))"
+				      " ORDER BY created_at DESC, id DESC LIMIT $4::int",
+		4, params, idn_read_event);
 }
 
 /* Unix microseconds of a timestamptz expression, 0 for NULL. */

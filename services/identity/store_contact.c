@@ -26,40 +26,33 @@ idn_uuid_array(char **out, mem_arena *a, char *const *ids, size_t n)
 	return 0;
 }
 
+/* One contact: (id, name, email, email verified, verified phone or ""). */
+static int
+idn_read_contact(mem_arena *a, const PGresult *res, int row, idn_contact *out)
+{
+	out->user_id = db_text(a, res, row, 0);
+	out->name = db_text(a, res, row, 1);
+	out->email = db_text(a, res, row, 2);
+	out->email_verified = db_bool(res, row, 3);
+	out->phone = db_text(a, res, row, 4);
+	return out->user_id && out->name && out->email && out->phone ? 0 : err_oom();
+}
+
 int
 idn_store_contacts(idn_contact **out, int *out_n, mem_arena *a, db_conn *c, char *const *ids,
 		   size_t n_ids)
 {
 	char *array = NULL;
-	PGresult *res = NULL;
 	int rc = idn_uuid_array(&array, a, ids, n_ids);
 
-	if (rc == 0)
-		rc = db_exec(c, &res,
+	if (rc < 0)
+		return rc;
+	return DB_QUERY_ROWS(out, out_n, a, c,
 			     "SELECT id, name, email, email_verified_at IS NOT NULL,"
 			     " CASE WHEN phone_verified_at IS NOT NULL THEN phone"
 			     " ELSE '' END FROM \"user\""
 			     " WHERE id = ANY ($1::uuid[])",
-			     1, (const char *const *)&array);
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(*out_n + 1));
-	if (!*out)
-		rc = err_oom();
-	for (int i = 0; rc == 0 && i < *out_n; i++) {
-		idn_contact *ct = &(*out)[i];
-
-		ct->user_id = db_text(a, res, i, 0);
-		ct->name = db_text(a, res, i, 1);
-		ct->email = db_text(a, res, i, 2);
-		ct->email_verified = db_bool(res, i, 3);
-		ct->phone = db_text(a, res, i, 4);
-		if (!ct->user_id || !ct->name || !ct->email || !ct->phone)
-			rc = err_oom();
-	}
-	PQclear(res);
-	return rc;
+			     1, (const char *const *)&array, idn_read_contact);
 }
 
 int

@@ -55,25 +55,6 @@ idn_kyc_read(mem_arena *a, const PGresult *res, int row, idn_kyc_row *out)
 		       : err_set(ERR_INTERNAL, "pii_corrupt", "a sealed number is malformed");
 }
 
-static int
-idn_kyc_rows(mem_arena *a, const PGresult *res, idn_kyc_row **out, int *n)
-{
-	int rows = PQntuples(res);
-
-	*n = 0;
-	*out = mem_arena_alloc(a, sizeof(**out) * (size_t)(rows ? rows : 1));
-	if (!*out)
-		return err_oom();
-	for (int i = 0; i < rows; i++) {
-		int rc = idn_kyc_read(a, res, i, &(*out)[i]);
-
-		if (rc < 0)
-			return rc;
-	}
-	*n = rows;
-	return 0;
-}
-
 int
 idn_store_kyc_get(idn_kyc_row *out, int *out_found, mem_arena *a, db_conn *c, const char *user_id,
 		  int lock)
@@ -174,22 +155,17 @@ idn_store_kyc_result(int *out_changed, db_conn *c, const char *user_id, const ch
 {
 	const char *params[] = {user_id, provider_ref, status, reason,
 				verified_name && verified_name[0] ? verified_name : NULL};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE user_kyc SET status = $3, reason = $4, checked_at = "
-			 "now(),"
-			 " consent_url = CASE WHEN $3 = 'pending' THEN consent_url END,"
-			 " verified_at = CASE WHEN $3 = 'verified' THEN now() END,"
-			 " verified_name = CASE WHEN $3 = 'verified' THEN $5 END"
-			 " WHERE user_id = $1::uuid AND provider_ref = $2 AND status = "
-			 "'pending'",
-			 5, params);
+	int rc = db_run_count(out_changed, c,
+			      "UPDATE user_kyc SET status = $3, reason = $4, checked_at = "
+			      "now(),"
+			      " consent_url = CASE WHEN $3 = 'pending' THEN consent_url END,"
+			      " verified_at = CASE WHEN $3 = 'verified' THEN now() END,"
+			      " verified_name = CASE WHEN $3 = 'verified' THEN $5 END"
+			      " WHERE user_id = $1::uuid AND provider_ref = $2 AND status = "
+			      "'pending'",
+			      5, params);
 
-	if (rc == ERR_ALREADY_EXISTS)
-		return idn_kyc_in_use();
-	*out_changed = rc == 0 ? db_affected(res) : 0;
-	PQclear(res);
-	return rc;
+	return rc == ERR_ALREADY_EXISTS ? idn_kyc_in_use() : rc;
 }
 
 int
@@ -197,33 +173,23 @@ idn_store_kyc_pending(idn_kyc_row **out, int *out_n, mem_arena *a, db_conn *c, i
 {
 	char lim[DB_I64_TEXT];
 	const char *param = db_i64(lim, limit);
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " IDN_KYC_COLUMNS " FROM user_kyc WHERE status = 'pending'"
-			 " AND provider_ref IS NOT NULL ORDER BY checked_at NULLS FIRST"
-			 " LIMIT $1::int",
-			 1, &param);
 
-	if (rc == 0)
-		rc = idn_kyc_rows(a, res, out, out_n);
-	PQclear(res);
-	return rc;
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " IDN_KYC_COLUMNS " FROM user_kyc WHERE status = 'pending'"
+			     " AND provider_ref IS NOT NULL ORDER BY checked_at NULLS FIRST"
+			     " LIMIT $1::int",
+			     1, &param, idn_kyc_read);
 }
 
 int
 idn_store_kyc_erase(int *out_erased, db_conn *c, const char *user_id)
 {
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE user_kyc SET key_id = NULL, id_nonce = NULL, "
-			 "id_cipher = NULL,"
-			 " erased_at = now() WHERE user_id = $1::uuid AND "
-			 "key_id IS NOT NULL",
-			 1, &user_id);
-
-	*out_erased = rc == 0 ? db_affected(res) : 0;
-	PQclear(res);
-	return rc;
+	return db_run_count(out_erased, c,
+			    "UPDATE user_kyc SET key_id = NULL, id_nonce = NULL, "
+			    "id_cipher = NULL,"
+			    " erased_at = now() WHERE user_id = $1::uuid AND "
+			    "key_id IS NOT NULL",
+			    1, &user_id);
 }
 
 int
@@ -232,16 +198,11 @@ idn_store_kyc_sealed_other(idn_kyc_row **out, int *out_n, mem_arena *a, db_conn 
 {
 	char lim[DB_I64_TEXT];
 	const char *params[] = {kid, db_i64(lim, limit)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT " IDN_KYC_COLUMNS " FROM user_kyc WHERE key_id IS NOT NULL"
-			 " AND key_id <> $1 ORDER BY user_id LIMIT $2::int",
-			 2, params);
 
-	if (rc == 0)
-		rc = idn_kyc_rows(a, res, out, out_n);
-	PQclear(res);
-	return rc;
+	return DB_QUERY_ROWS(out, out_n, a, c,
+			     "SELECT " IDN_KYC_COLUMNS " FROM user_kyc WHERE key_id IS NOT NULL"
+			     " AND key_id <> $1 ORDER BY user_id LIMIT $2::int",
+			     2, params, idn_kyc_read);
 }
 
 int
@@ -250,17 +211,12 @@ idn_store_kyc_reseal(int *out_changed, db_conn *c, const char *user_id, const ch
 {
 	char nonce[IDN_PII_NONCE_BYTES * 2 + 1], cipher[IDN_PII_CIPHER_MAX * 2 + 1];
 	const char *params[] = {user_id, old_kid, sealed->kid, nonce, cipher};
-	PGresult *res = NULL;
-	int rc;
 
 	sodium_bin2hex(nonce, sizeof(nonce), sealed->nonce, sizeof(sealed->nonce));
 	sodium_bin2hex(cipher, sizeof(cipher), sealed->cipher, sealed->cipher_len);
-	rc = db_exec(c, &res,
-		     "UPDATE user_kyc SET key_id = $3, id_nonce = decode($4, 'hex'),"
-		     " id_cipher = decode($5, 'hex') WHERE user_id = $1::uuid AND "
-		     "key_id = $2",
-		     5, params);
-	*out_changed = rc == 0 ? db_affected(res) : 0;
-	PQclear(res);
-	return rc;
+	return db_run_count(out_changed, c,
+			    "UPDATE user_kyc SET key_id = $3, id_nonce = decode($4, 'hex'),"
+			    " id_cipher = decode($5, 'hex') WHERE user_id = $1::uuid AND "
+			    "key_id = $2",
+			    5, params);
 }

@@ -200,24 +200,14 @@ ldg_store_list(ldg_entry **out, int *out_n, mem_arena *a, db_conn *c, const char
 				page->key,
 				page->after_id,
 				db_i64(limit, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	ldg_entry *rows;
-	int rc = db_exec(c, &res, f->oldest_first ? ldg_list_oldest : ldg_list_newest, 7, params);
+	int rc =
+		DB_QUERY_ROWS(out, out_n, a, c, f->oldest_first ? ldg_list_oldest : ldg_list_newest,
+			      7, params, ldg_read_entry);
 
 	if (rc == ERR_INVALID_ARGUMENT)
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_time",
 			       "from and to must be RFC 3339 times");
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		if (ldg_read_entry(a, res, i, &rows[i]) < 0)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return rc;
 }
 
 int
@@ -615,6 +605,21 @@ ldg_store_allocations(ldg_allocation **out, int *out_n, char **out_current, int 
 	" FROM ledger_deposit d WHERE d.group_id = $1::uuid AND d.user_id IS NULL"                 \
 	" AND d.reversal_id IS NULL"
 
+/* One unallocated deposit: LDG_COLUMNS, then the payer's name, account
+ * number and bank name. */
+static int
+ldg_read_unallocated(mem_arena *a, const PGresult *res, int row, ldg_unallocated *out)
+{
+	int rc = ldg_read_entry(a, res, row, &out->entry);
+
+	if (rc < 0)
+		return rc;
+	out->payer_name = db_text(a, res, row, 15);
+	out->payer_account_number = db_text(a, res, row, 16);
+	out->payer_bank_name = db_text(a, res, row, 17);
+	return out->payer_bank_name ? 0 : err_oom();
+}
+
 int
 ldg_store_unallocated(ldg_unallocated **out, int *out_n, int64_t *out_total, mem_arena *a,
 		      db_conn *c, const char *group_id, const page_request *page)
@@ -623,7 +628,6 @@ ldg_store_unallocated(ldg_unallocated **out, int *out_n, int64_t *out_total, mem
 	const char *params[] = {group_id, page->key, page->after_id,
 				db_i64(limit, page_fetch_rows(page))};
 	PGresult *res = NULL;
-	ldg_unallocated *rows;
 	int rc = db_exec(c, &res, "SELECT coalesce(sum(d.amount_kobo), 0)" LDG_UNALLOC_WHERE, 1,
 			 params);
 
@@ -631,8 +635,8 @@ ldg_store_unallocated(ldg_unallocated **out, int *out_n, int64_t *out_total, mem
 		return rc;
 	*out_total = db_int64(res, 0, 0);
 	PQclear(res);
-	rc = db_exec(
-		c, &res,
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
 		"SELECT " LDG_COLUMNS ", coalesce(payer_name, ''),"
 		" coalesce(payer_account_number, ''), coalesce(payer_bank_name, '')"
 		" FROM (SELECT e.*, p.payer_name, p.payer_account_number, p.payer_bank_name"
@@ -641,25 +645,7 @@ ldg_store_unallocated(ldg_unallocated **out, int *out_n, int64_t *out_total, mem
 		" WHERE d.group_id = $1::uuid AND d.user_id IS NULL AND d.reversal_id IS NULL"
 		" AND ($2::timestamp IS NULL OR (e.created_at, e.id) > ($2::timestamp, $3::uuid))"
 		" ORDER BY e.created_at, e.id LIMIT $4::int) x ORDER BY created_at, id",
-		4, params);
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		if (ldg_read_entry(a, res, i, &rows[i].entry) < 0)
-			rows = NULL;
-		else {
-			rows[i].payer_name = db_text(a, res, i, 15);
-			rows[i].payer_account_number = db_text(a, res, i, 16);
-			rows[i].payer_bank_name = db_text(a, res, i, 17);
-			if (!rows[i].payer_bank_name)
-				rows = NULL;
-		}
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+		4, params, ldg_read_unallocated);
 }
 
 /* Deposits and reversals credited to members, before $2 ("" all); a
@@ -700,66 +686,54 @@ ldg_contrib_sums(db_conn *c, const char *const *params, ldg_contributions *out)
 	return 0;
 }
 
+/* One contribution line: (entry id, user_id, amount, created_at, kind,
+ * reference, reversed). */
+static int
+ldg_read_contribution(mem_arena *a, const PGresult *res, int row, ldg_contribution *out)
+{
+	out->entry_id = db_text(a, res, row, 0);
+	out->user_id = db_text(a, res, row, 1);
+	out->amount_kobo = db_int64(res, row, 2);
+	out->created_at = db_text(a, res, row, 3);
+	out->kind = db_text(a, res, row, 4);
+	out->reference = db_text(a, res, row, 5);
+	out->reversed = db_bool(res, row, 6);
+	return out->reference ? 0 : err_oom();
+}
+
 static int
 ldg_contrib_lines(db_conn *c, mem_arena *a, const char *const *params, ldg_contributions *out)
 {
-	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
+
+	return DB_QUERY_ROWS(
+		&out->lines, &out->n_lines, a, c,
 		LDG_CONTRIB_LINES " SELECT id, user_id, amount_kobo, " DB_RFC3339(
 			"created_at") ", kind, reference, reversed FROM l"
 				      " WHERE user_id = $3::uuid ORDER BY created_at, kind, id",
-		3, params);
+		3, params, ldg_read_contribution);
+}
 
-	if (rc < 0)
-		return rc;
-	out->n_lines = PQntuples(res);
-	out->lines = mem_arena_alloc(a, sizeof(*out->lines) * (size_t)(out->n_lines + 1));
-	for (int i = 0; out->lines && i < out->n_lines; i++) {
-		ldg_contribution *l = &out->lines[i];
-
-		l->entry_id = db_text(a, res, i, 0);
-		l->user_id = db_text(a, res, i, 1);
-		l->amount_kobo = db_int64(res, i, 2);
-		l->created_at = db_text(a, res, i, 3);
-		l->kind = db_text(a, res, i, 4);
-		l->reference = db_text(a, res, i, 5);
-		l->reversed = db_bool(res, i, 6);
-		if (!l->reference)
-			out->lines = NULL;
-	}
-	PQclear(res);
-	return out->lines ? 0 : err_oom();
+/* One member's total: (user_id, paid, last paid at or ""). */
+static int
+ldg_read_contribution_total(mem_arena *a, const PGresult *res, int row, ldg_contribution_total *out)
+{
+	out->user_id = db_text(a, res, row, 0);
+	out->paid_kobo = db_int64(res, row, 1);
+	out->last_paid_at = db_text(a, res, row, 2);
+	return out->last_paid_at ? 0 : err_oom();
 }
 
 static int
 ldg_contrib_totals(db_conn *c, mem_arena *a, const char *const *params, ldg_contributions *out)
 {
-	PGresult *res = NULL;
-	int rc =
-		db_exec(c, &res,
-			LDG_CONTRIB_LINES " SELECT user_id, sum(amount_kobo), coalesce(" DB_RFC3339(
-				"max(created_at) FILTER (WHERE kind = 'deposit'"
-				" AND NOT reversed)") ", '')"
-						      " FROM l WHERE user_id IS NOT NULL GROUP BY "
-						      "user_id ORDER BY user_id",
-			2, params);
-
-	if (rc < 0)
-		return rc;
-	out->n_totals = PQntuples(res);
-	out->totals = mem_arena_alloc(a, sizeof(*out->totals) * (size_t)(out->n_totals + 1));
-	for (int i = 0; out->totals && i < out->n_totals; i++) {
-		ldg_contribution_total *t = &out->totals[i];
-
-		t->user_id = db_text(a, res, i, 0);
-		t->paid_kobo = db_int64(res, i, 1);
-		t->last_paid_at = db_text(a, res, i, 2);
-		if (!t->last_paid_at)
-			out->totals = NULL;
-	}
-	PQclear(res);
-	return out->totals ? 0 : err_oom();
+	return DB_QUERY_ROWS(
+		&out->totals, &out->n_totals, a, c,
+		LDG_CONTRIB_LINES " SELECT user_id, sum(amount_kobo), coalesce(" DB_RFC3339(
+			"max(created_at) FILTER (WHERE kind = 'deposit'"
+			" AND NOT reversed)") ", '')"
+					      " FROM l WHERE user_id IS NOT NULL GROUP BY "
+					      "user_id ORDER BY user_id",
+		2, params, ldg_read_contribution_total);
 }
 
 int

@@ -110,30 +110,13 @@ pay_store_kyc_waiting(char ***out_group_ids, int *out_n, mem_arena *a, db_conn *
 {
 	char lim[DB_I64_TEXT];
 	const char *param = db_i64(lim, limit);
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT r.group_id FROM va_request r WHERE r.kyc_reason IS NOT NULL"
-			 " AND NOT EXISTS (SELECT 1 FROM account a WHERE a.group_id = r.group_id)"
-			 " ORDER BY r.updated_at LIMIT $1::int",
-			 1, &param);
-	int rows;
 
-	*out_n = 0;
-	if (rc < 0)
-		return rc;
-	rows = PQntuples(res);
-	*out_group_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(rows ? rows : 1));
-	for (int i = 0; *out_group_ids && i < rows; i++) {
-		(*out_group_ids)[i] = db_text(a, res, i, 0);
-		if (!(*out_group_ids)[i])
-			rc = err_oom();
-	}
-	PQclear(res);
-	if (!*out_group_ids)
-		return err_oom();
-	if (rc == 0)
-		*out_n = rows;
-	return rc;
+	return DB_QUERY_ROWS(
+		out_group_ids, out_n, a, c,
+		"SELECT r.group_id FROM va_request r WHERE r.kyc_reason IS NOT NULL"
+		" AND NOT EXISTS (SELECT 1 FROM account a WHERE a.group_id = r.group_id)"
+		" ORDER BY r.updated_at LIMIT $1::int",
+		1, &param, db_read_text);
 }
 
 int
@@ -273,22 +256,13 @@ pay_store_recoveries_due(char ***out_group_ids, int *out_n, mem_arena *a, db_con
 {
 	char limit_text[DB_I64_TEXT];
 	const char *params[] = {db_i64(limit_text, limit)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT group_id FROM va_recovery WHERE status = 'pending'"
-			 " AND (last_retry_at IS NULL OR last_retry_at +"
-			 " least(power(2, retry_count), 600) * interval '1 second' <= now())"
-			 " ORDER BY last_retry_at NULLS FIRST LIMIT $1::int",
-			 1, params);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	*out_group_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(*out_n + 1));
-	for (int i = 0; *out_group_ids && i < *out_n; i++)
-		(*out_group_ids)[i] = db_text(a, res, i, 0);
-	PQclear(res);
-	return *out_group_ids ? 0 : err_oom();
+	return DB_QUERY_ROWS(out_group_ids, out_n, a, c,
+			     "SELECT group_id FROM va_recovery WHERE status = 'pending'"
+			     " AND (last_retry_at IS NULL OR last_retry_at +"
+			     " least(power(2, retry_count), 600) * interval '1 second' <= now())"
+			     " ORDER BY last_retry_at NULLS FIRST LIMIT $1::int",
+			     1, params, db_read_text);
 }
 
 int
@@ -402,35 +376,30 @@ pay_store_event_retry(db_conn *c, const char *id, const char *error)
 		      2, params);
 }
 
+/* One webhook event due: (id, provider or "", raw body). */
+static int
+pay_read_event(mem_arena *a, const PGresult *res, int row, pay_event_row *out)
+{
+	out->id = db_text(a, res, row, 0);
+	out->provider = db_text(a, res, row, 1);
+	out->body = db_text(a, res, row, 2);
+	return out->body ? 0 : err_oom();
+}
+
 int
 pay_store_events_due(pay_event_row **out, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *params[] = {db_i64(limit_text, limit)};
-	PGresult *res = NULL;
-	pay_event_row *rows;
-	int rc = db_exec(c, &res,
-			 "SELECT id, coalesce(provider, ''), CASE WHEN jsonb_typeof(raw_payload)"
-			 " = 'string' THEN raw_payload #>> '{}' ELSE raw_payload::text END"
-			 " FROM webhook_event WHERE processed = false AND signature_valid"
-			 " AND next_attempt_at <= now() AND attempts < 50"
-			 " ORDER BY next_attempt_at LIMIT $1::int",
-			 1, params);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		rows[i].id = db_text(a, res, i, 0);
-		rows[i].provider = db_text(a, res, i, 1);
-		rows[i].body = db_text(a, res, i, 2);
-		if (!rows[i].body)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
+		"SELECT id, coalesce(provider, ''), CASE WHEN jsonb_typeof(raw_payload)"
+		" = 'string' THEN raw_payload #>> '{}' ELSE raw_payload::text END"
+		" FROM webhook_event WHERE processed = false AND signature_valid"
+		" AND next_attempt_at <= now() AND attempts < 50"
+		" ORDER BY next_attempt_at LIMIT $1::int",
+		1, params, pay_read_event);
 }
 
 int
@@ -588,19 +557,18 @@ pay_store_payout_move(int *out_moved, db_conn *c, const char *id, int from_versi
 				failure_reason,
 				executed ? "true" : "false",
 				db_i64(version, from_version)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "UPDATE payout SET stage = $2, status = $3,"
-			 " provider_reference = coalesce($4::text, provider_reference),"
-			 " failure_reason = coalesce($5::text, failure_reason),"
-			 " executed_at = CASE WHEN $6::boolean THEN now() ELSE executed_at END,"
-			 " version = version + 1, updated_at = now()"
-			 " WHERE id = $1::uuid AND version = $7::int",
-			 7, params);
+	int n = 0;
+	int rc =
+		db_run_count(&n, c,
+			     "UPDATE payout SET stage = $2, status = $3,"
+			     " provider_reference = coalesce($4::text, provider_reference),"
+			     " failure_reason = coalesce($5::text, failure_reason),"
+			     " executed_at = CASE WHEN $6::boolean THEN now() ELSE executed_at END,"
+			     " version = version + 1, updated_at = now()"
+			     " WHERE id = $1::uuid AND version = $7::int",
+			     7, params);
 
-	if (rc == 0)
-		*out_moved = db_affected(res) == 1;
-	PQclear(res);
+	*out_moved = n == 1;
 	return rc;
 }
 
@@ -609,21 +577,8 @@ static int
 pay_payout_rows(db_conn *c, mem_arena *a, const char *sql, int n_params, const char *const *params,
 		pay_payout **out, int *n)
 {
-	PGresult *res = NULL;
-	pay_payout *rows;
-	int rc = db_exec(c, &res, sql, n_params, params);
 
-	if (rc < 0)
-		return rc;
-	*n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*n ? *n : 1));
-	for (int i = 0; rows && i < *n; i++) {
-		if (pay_read_payout(a, res, i, &rows[i]) < 0)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_QUERY_ROWS(out, n, a, c, sql, n_params, params, pay_read_payout);
 }
 
 int

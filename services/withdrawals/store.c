@@ -61,28 +61,29 @@ wdr_read(mem_arena *a, const PGresult *res, int row, wdr_row *out)
 	return 0;
 }
 
+/* One approval: (approver_user_id, created_at). */
+static int
+wdr_read_approval(mem_arena *a, const PGresult *res, int row, wdr_approval *out)
+{
+	out->user_id = db_text(a, res, row, 0);
+	out->created_at = db_text(a, res, row, 1);
+	return out->user_id && out->created_at ? 0 : err_oom();
+}
+
 /* The approvals of a request, oldest first. */
 static int
 wdr_read_approvals(db_conn *c, mem_arena *a, wdr_row *w)
 {
-	PGresult *res = NULL;
-	int rc = db_exec(
-		c, &res,
+	int n = 0;
+	int rc = DB_QUERY_ROWS(
+		&w->approvals, &n, a, c,
 		"SELECT approver_user_id, " DB_RFC3339(
 			"created_at") " FROM approval"
 				      " WHERE withdrawal_id = $1::uuid ORDER BY created_at, id",
-		1, (const char *const *)&w->id);
+		1, (const char *const *)&w->id, wdr_read_approval);
 
-	if (rc < 0)
-		return rc;
-	w->n_approvals = (size_t)PQntuples(res);
-	w->approvals = mem_arena_alloc(a, sizeof(*w->approvals) * (w->n_approvals + 1));
-	for (size_t i = 0; w->approvals && i < w->n_approvals; i++) {
-		w->approvals[i].user_id = db_text(a, res, (int)i, 0);
-		w->approvals[i].created_at = db_text(a, res, (int)i, 1);
-	}
-	PQclear(res);
-	return w->approvals ? 0 : err_oom();
+	w->n_approvals = (size_t)n;
+	return rc;
 }
 
 /* The index in rows of the request id (n is at most a page). */
@@ -360,29 +361,17 @@ wdr_store_list(wdr_row **out, int *out_n, mem_arena *a, db_conn *c, const char *
 	char limit[DB_I64_TEXT];
 	const char *params[] = {group_id, status, page->key, page->after_id,
 				db_i64(limit, page_fetch_rows(page))};
-	PGresult *res = NULL;
-	wdr_row *rows;
-	int rc = db_exec(c, &res,
-			 "SELECT " WDR_COLUMNS " FROM withdrawal_request w"
-			 " WHERE w.group_id = $1::uuid AND ($2 = '' OR w.status = $2)"
-			 " AND ($3::timestamp IS NULL OR (w.created_at, w.id) <"
-			 " ($3::timestamp, $4::uuid))"
-			 " ORDER BY w.created_at DESC, w.id DESC LIMIT $5::int",
-			 5, params);
+	int rc = DB_QUERY_ROWS(out, out_n, a, c,
+			       "SELECT " WDR_COLUMNS " FROM withdrawal_request w"
+			       " WHERE w.group_id = $1::uuid AND ($2 = '' OR w.status = $2)"
+			       " AND ($3::timestamp IS NULL OR (w.created_at, w.id) <"
+			       " ($3::timestamp, $4::uuid))"
+			       " ORDER BY w.created_at DESC, w.id DESC LIMIT $5::int",
+			       5, params, wdr_read);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		if (wdr_read(a, res, i, &rows[i]) < 0)
-			rows = NULL;
-	}
-	PQclear(res);
-	if (rows && *out_n > 0)
-		rc = wdr_read_page_approvals(c, a, rows, *out_n);
-	*out = rows;
-	return rows ? rc : err_oom();
+	if (rc == 0 && *out_n > 0)
+		rc = wdr_read_page_approvals(c, a, *out, *out_n);
+	return rc;
 }
 
 int
@@ -390,31 +379,19 @@ wdr_store_expire(wdr_row **out, int *out_n, mem_arena *a, db_conn *c, int limit)
 {
 	char limit_text[DB_I64_TEXT];
 	const char *param = db_i64(limit_text, limit);
-	PGresult *res = NULL;
-	wdr_row *rows;
-	int rc = db_exec(c, &res,
-			 "UPDATE withdrawal_request w SET"
-			 " status = CASE w.status WHEN 'PENDING' THEN 'DECLINED' ELSE 'CLOSED' END,"
-			 " declined_by = NULL, decline_reason = 'expired', updated_at = now()"
-			 " WHERE w.id IN (SELECT id FROM withdrawal_request"
-			 " WHERE status IN ('PENDING', 'PAYOUT_FAILED')"
-			 " AND expires_at <= now() AT TIME ZONE 'UTC'"
-			 " ORDER BY expires_at LIMIT $1::int FOR UPDATE SKIP LOCKED)"
-			 " AND w.status IN ('PENDING', 'PAYOUT_FAILED')"
-			 " RETURNING " WDR_COLUMNS,
-			 1, &param);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	rows = mem_arena_alloc(a, sizeof(*rows) * (size_t)(*out_n ? *out_n : 1));
-	for (int i = 0; rows && i < *out_n; i++) {
-		if (wdr_read(a, res, i, &rows[i]) < 0)
-			rows = NULL;
-	}
-	PQclear(res);
-	*out = rows;
-	return rows ? 0 : err_oom();
+	return DB_QUERY_ROWS(
+		out, out_n, a, c,
+		"UPDATE withdrawal_request w SET"
+		" status = CASE w.status WHEN 'PENDING' THEN 'DECLINED' ELSE 'CLOSED' END,"
+		" declined_by = NULL, decline_reason = 'expired', updated_at = now()"
+		" WHERE w.id IN (SELECT id FROM withdrawal_request"
+		" WHERE status IN ('PENDING', 'PAYOUT_FAILED')"
+		" AND expires_at <= now() AT TIME ZONE 'UTC'"
+		" ORDER BY expires_at LIMIT $1::int FOR UPDATE SKIP LOCKED)"
+		" AND w.status IN ('PENDING', 'PAYOUT_FAILED')"
+		" RETURNING " WDR_COLUMNS,
+		1, &param, wdr_read);
 }
 
 int
@@ -433,23 +410,15 @@ wdr_store_unpaid(char ***out_ids, int *out_n, mem_arena *a, db_conn *c, int idle
 {
 	char idle[DB_I64_TEXT], limit_text[DB_I64_TEXT];
 	const char *params[] = {db_i64(idle, idle_s), db_i64(limit_text, limit)};
-	PGresult *res = NULL;
-	int rc = db_exec(c, &res,
-			 "SELECT id FROM withdrawal_request WHERE status = 'APPROVED'"
-			 " AND (payout_status IS NULL OR payout_status = 'PENDING')"
-			 " AND coalesce(next_payout_at, updated_at + $1::int * interval '1 second')"
-			 " <= now()"
-			 " ORDER BY coalesce(next_payout_at, updated_at) LIMIT $2::int",
-			 2, params);
 
-	if (rc < 0)
-		return rc;
-	*out_n = PQntuples(res);
-	*out_ids = mem_arena_alloc(a, sizeof(char *) * (size_t)(*out_n + 1));
-	for (int i = 0; *out_ids && i < *out_n; i++)
-		(*out_ids)[i] = db_text(a, res, i, 0);
-	PQclear(res);
-	return *out_ids ? 0 : err_oom();
+	return DB_QUERY_ROWS(
+		out_ids, out_n, a, c,
+		"SELECT id FROM withdrawal_request WHERE status = 'APPROVED'"
+		" AND (payout_status IS NULL OR payout_status = 'PENDING')"
+		" AND coalesce(next_payout_at, updated_at + $1::int * interval '1 second')"
+		" <= now()"
+		" ORDER BY coalesce(next_payout_at, updated_at) LIMIT $2::int",
+		2, params, db_read_text);
 }
 
 int

@@ -555,6 +555,17 @@ db_run(db_conn *conn, const char *sql, int nparams, const char *const *params)
 	return rc;
 }
 
+int
+db_run_count(int *out_n, db_conn *conn, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(conn, &res, sql, nparams, params);
+
+	*out_n = rc == 0 ? db_affected(res) : 0;
+	PQclear(res);
+	return rc;
+}
+
 /* Sleeps 2^attempt ms plus up to as much again at random, so that two
  * transactions that just collided do not collide again in lockstep. */
 static void
@@ -745,6 +756,55 @@ int
 db_affected(const PGresult *res)
 {
 	return atoi(PQcmdTuples((PGresult *)res));
+}
+
+/* *out_rows = rows and *out_n = n, where out_rows is the address of a
+ * T * whose T DB_ROW_READER_FOR checked: the array's address is copied in
+ * without the T * being accessed as a void *. */
+static void
+db_rows_store(void *out_rows, int *out_n, void *rows, int n)
+{
+	memcpy(out_rows, &rows, sizeof(rows));
+	*out_n = n;
+}
+
+int
+db_read_rows(void *out_rows, int *out_n, mem_arena *arena, PGresult *res, size_t row_size,
+	     db_row_reader read)
+{
+	int n = PQntuples(res);
+	char *rows = mem_arena_alloc(arena, row_size * ((size_t)n + 1));
+	int rc = rows ? 0 : err_oom();
+
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = read(arena, res, i, rows + row_size * (size_t)i);
+	PQclear(res);
+	if (rc < 0) {
+		rows = NULL;
+		n = 0;
+	}
+	db_rows_store(out_rows, out_n, rows, n);
+	return rc;
+}
+
+int
+db_query_rows(void *out_rows, int *out_n, mem_arena *arena, db_conn *conn, const char *sql,
+	      int nparams, const char *const *params, size_t row_size, db_row_reader read)
+{
+	PGresult *res = NULL;
+	int rc = db_exec(conn, &res, sql, nparams, params);
+
+	if (rc == 0)
+		return db_read_rows(out_rows, out_n, arena, res, row_size, read);
+	db_rows_store(out_rows, out_n, NULL, 0);
+	return rc;
+}
+
+int
+db_read_text(mem_arena *arena, const PGresult *res, int row, char **out)
+{
+	*out = db_text(arena, res, row, 0);
+	return *out ? 0 : err_oom();
 }
 
 /* A queue measure gives up after this long (the scrape waits for it). */

@@ -70,6 +70,11 @@ KOLO_MUST_CHECK int db_exec(db_conn *conn, PGresult **out, const char *sql, int 
 /* Like db_exec() for a statement whose rows are not needed. */
 KOLO_MUST_CHECK int db_run(db_conn *conn, const char *sql, int nparams, const char *const *params);
 
+/* db_run() of an INSERT/UPDATE/DELETE that reports in *out_n how many rows
+ * it changed (0 on failure). */
+KOLO_MUST_CHECK int db_run_count(int *out_n, db_conn *conn, const char *sql, int nparams,
+				 const char *const *params);
+
 /* Body of a transaction: runs its statements on conn and returns 0 or an
  * err_code. It may run more than once (retries), so it must not have side
  * effects outside the database before it returns success. It may start
@@ -120,6 +125,53 @@ const char *db_i64(char buf[DB_I64_TEXT], int64_t value);
  * session statement_timeout it sets to 2 s (the scrape's thread: its
  * connection serves nothing else). */
 KOLO_MUST_CHECK int db_measure_queue(const char *sql, int64_t *depth, double *oldest_age_s);
+
+/* Reads row `row` of res into *out, a row of the caller's type; 0 or the
+ * err_code it recorded (err_oom() when the arena is full). */
+typedef int (*db_row_reader)(mem_arena *arena, const PGresult *res, int row, void *out);
+
+/* Reads every row of res with read into a new arena array of n + 1
+ * elements of row_size bytes (the last one zeroed, so it is never empty)
+ * and PQclear()s res in every case. On success the array's address is
+ * stored in the pointer out_rows points to and *out_n is n; on failure
+ * they are NULL and 0 and the error is read's (or err_oom()). Call it as
+ * DB_READ_ROWS, which checks the types. */
+KOLO_MUST_CHECK int db_read_rows(void *out_rows, int *out_n, mem_arena *arena, PGresult *res,
+				 size_t row_size, db_row_reader read);
+
+/* db_read_rows() into T *rows, with read_fn an
+ * int read_fn(mem_arena *, const PGresult *, int row, T *out): a reader of
+ * another row type (or of another shape) does not compile (under -Werror),
+ * so the one cast of read_fn to db_row_reader (DB_ROW_READER_FOR) only
+ * forgets a type the compiler has checked. Use as
+ * DB_READ_ROWS(&rows, &n, a, res, read). */
+#define DB_READ_ROWS(out_rows, out_n, arena, res, read_fn)                                         \
+	db_read_rows((out_rows), (out_n), (arena), (res), sizeof(**(out_rows)),                    \
+		     DB_ROW_READER_FOR(out_rows, read_fn))
+
+/* db_exec() of a statement, then db_read_rows() of its rows: on failure
+ * *out_rows is NULL, *out_n 0 and the error db_exec's or the reader's.
+ * Call it as DB_QUERY_ROWS. */
+KOLO_MUST_CHECK int db_query_rows(void *out_rows, int *out_n, mem_arena *arena, db_conn *conn,
+				  const char *sql, int nparams, const char *const *params,
+				  size_t row_size, db_row_reader read);
+
+/* db_query_rows() into T *rows with a reader of T, checked as in
+ * DB_READ_ROWS: DB_QUERY_ROWS(&rows, &n, a, conn, sql, nparams, params,
+ * read). */
+#define DB_QUERY_ROWS(out_rows, out_n, arena, conn, sql, nparams, params, read_fn)                 \
+	db_query_rows((out_rows), (out_n), (arena), (conn), (sql), (nparams), (params),            \
+		      sizeof(**(out_rows)), DB_ROW_READER_FOR(out_rows, read_fn))
+
+/* read_fn as a db_row_reader, after checking that it reads a row into the
+ * element type of *out_rows: the one cast of a reader. */
+#define DB_ROW_READER_FOR(out_rows, read_fn)                                                       \
+	((void)sizeof((read_fn)((mem_arena *)0, (const PGresult *)0, 0, *(out_rows))),             \
+	 (db_row_reader)(read_fn))
+
+/* A db_row_reader (through DB_READ_ROWS) for a result of one text column:
+ * *out is the row's first field in the arena ("" for SQL NULL). */
+KOLO_MUST_CHECK int db_read_text(mem_arena *arena, const PGresult *res, int row, char **out);
 
 /* The row count of an UPDATE/DELETE/INSERT result. */
 int db_affected(const PGresult *res);
