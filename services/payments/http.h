@@ -36,6 +36,30 @@ typedef struct pay_http_pool {
 	size_t n_idle;
 } pay_http_pool;
 
+/* What a request does, which decides how it goes out: a read reuses an
+ * open connection; a create goes alone on a fresh one that is then closed
+ * (libcurl re-sends a request on a new connection when a reused one turns
+ * out dead, and a create must never go out twice). */
+typedef enum pay_http_kind {
+	PAY_HTTP_GET,	      /* a read */
+	PAY_HTTP_POST_READ,   /* a post that is harmless twice */
+	PAY_HTTP_POST_CREATE, /* makes something: alone, on a fresh connection */
+} pay_http_kind;
+
+/* One live provider's connection to its API: read-only after
+ * pay_http_client_init() but for the pool, so any number of threads may
+ * call at once. */
+typedef struct pay_http_client {
+	const char *provider;	    /* "flutterwave", "paystack": messages and metrics */
+	char *base_url;		    /* without a trailing '/'; owned */
+	char *ca_file;		    /* extra CA bundle; NULL = system; owned */
+	long timeout_ms;	    /* per request */
+	struct curl_slist *headers; /* Authorization and JSON, built once; owned */
+	pay_http_pool pool;
+	/* 1 when a 2xx reply's "status" member says the provider refused. */
+	int (*refused)(json_t *status);
+} pay_http_client;
+
 /* curl_global_init, once per process. ERR_INTERNAL "provider_http" when
  * libcurl cannot start. */
 KOLO_MUST_CHECK int pay_http_global_init(void);
@@ -88,6 +112,50 @@ void pay_http_pool_init(pay_http_pool *pool);
 CURL *pay_http_pool_take(pay_http_pool *pool);
 void pay_http_pool_give(pay_http_pool *pool, CURL *c);
 void pay_http_pool_destroy(pay_http_pool *pool);
+
+/* Sets cl up (provider and refused are kept, the strings copied; base_url
+ * loses its trailing '/'s; ca_file NULL or "" is none) with the headers
+ * "Authorization: Bearer <secret_key>" (secret_key at most
+ * PAY_HTTP_KEY_MAX bytes) and JSON in and out. ERR_INTERNAL provider_http
+ * when the headers cannot be made: cl is then still to be destroyed. */
+#define PAY_HTTP_KEY_MAX 512
+KOLO_MUST_CHECK int pay_http_client_init(pay_http_client *cl, const char *provider,
+					 const char *base_url, const char *ca_file,
+					 const char *secret_key, long timeout_ms,
+					 int (*refused)(json_t *status));
+/* Frees what pay_http_client_init made (headers wiped). */
+void pay_http_client_destroy(pay_http_client *cl);
+
+/* One request to cl's base_url + path (body: a POST's JSON, NULL = "{}").
+ * 0 with *r holding a 2xx reply; otherwise the mapped error, r freed but
+ * its status kept: no answer, 5xx, 408 or 429 -> ERR_UNAVAILABLE
+ * provider_unavailable; timeout -> ERR_DEADLINE_EXCEEDED; 401/403 ->
+ * ERR_UNAVAILABLE provider_auth; 404 -> ERR_NOT_FOUND; other 4xx ->
+ * ERR_INVALID_ARGUMENT provider_refused with the provider's message;
+ * anything else ERR_INTERNAL. what names the request in messages. */
+KOLO_MUST_CHECK int pay_http_call(pay_http_client *cl, pay_http_kind kind, const char *path,
+				  const char *body, pay_http_reply *r, const char *what);
+/* Parses a 2xx reply: *root the document (json_decref), *data its "data"
+ * (borrowed, may be NULL). A reply whose "status" cl->refused() is a
+ * refusal (ERR_INVALID_ARGUMENT provider_refused); one that is not a JSON
+ * object, ERR_INTERNAL provider_bad_reply. */
+KOLO_MUST_CHECK int pay_http_open(json_t **root, json_t **data, const pay_http_client *cl,
+				  const pay_http_reply *r, const char *what);
+/* The end of a provider call: on a failure (rc < 0) zeroes size bytes of
+ * out (NULL: nothing); releases root (may be NULL) and r. Returns rc. */
+int pay_http_end(int rc, void *out, size_t size, json_t *root, pay_http_reply *r);
+/* ERR_INTERNAL provider_bad_reply: provider's reply to what is unreadable. */
+int pay_http_bad_reply(const char *provider, const char *what);
+/* The holder's name of a resolved account, data's "account_name"
+ * sanitised into name: ERR_INTERNAL when it is not a string,
+ * ERR_NOT_FOUND account_not_found when it is empty. */
+KOLO_MUST_CHECK int pay_http_account_name(char *name, size_t cap, const pay_http_client *cl,
+					  json_t *data, const char *what);
+/* GET path: the provider's bank list ("data": [{code, name}], at most
+ * PAY_HTTP_BANKS_MAX; an unusable entry left out). *out malloc'd (free()). */
+#define PAY_HTTP_BANKS_MAX 4096
+KOLO_MUST_CHECK int pay_http_list_banks(pay_bank **out, size_t *n, pay_http_client *cl,
+					const char *path);
 
 /* Counts the request c just made to provider (kolo_provider_calls_total:
  * its HTTP status class, or transport_error when none came). */

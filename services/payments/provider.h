@@ -238,6 +238,16 @@ typedef struct pay_paystack_config {
  * configuration. */
 KOLO_MUST_CHECK int pay_paystack_new(pay_provider **out, const pay_paystack_config *cfg);
 
+/* firstname/lastname from a name: its first word and the rest ("Ajo
+ * Savings Club" -> "Ajo", "Savings Club"; "Ajo" -> "Ajo", "Group"; none ->
+ * "Kolo", "Group"), sanitised, each at most cap - 1 bytes. */
+void pay_provider_split_name(char *first, char *last, size_t cap, const char *name);
+/* The refusal just recorded (err_last()), its message kept, as "no such
+ * account": ERR_NOT_FOUND account_not_found. */
+int pay_provider_no_account(void);
+/* A delivery that failed to parse: out zeroed but its type (for the log). */
+void pay_provider_event_clear(pay_event *out);
+
 /* Frees a result's raw reply. */
 void pay_free_raw(char **raw_json);
 

@@ -38,21 +38,12 @@
 #include "text/text.h"
 #include "metrics/metrics.h"
 
-#define FLW_BANKS_MAX	4096
-#define FLW_KEY_MAX	512
-#define FLW_MESSAGE_MAX 160
-
 typedef struct flw_state {
-	char *base_url; /* without a trailing '/' or "/v3" */
-	char *secret_key;
+	pay_http_client http; /* its base_url without "/v3"; holds the key (headers) */
 	char *secret_hash;
 	size_t secret_hash_len;
-	char *ca_file;
 	char *account_email;	/* "" when not configured */
 	char *kyc_redirect_url; /* "" when not configured */
-	long timeout_ms;
-	struct curl_slist *headers; /* built once, only read afterwards */
-	pay_http_pool pool;
 } flw_state;
 
 static const char *const flw_data_amount[] = {"data", "amount"};
@@ -86,162 +77,16 @@ flw_amount(int64_t *kobo, const char *body, size_t len, const char *const *path,
 static int
 flw_bad_reply(const char *what)
 {
-	return err_set(ERR_INTERNAL, "provider_bad_reply",
-		       "flutterwave sent an unreadable reply to %s", what);
+	return pay_http_bad_reply("flutterwave", what);
 }
 
 /* --- HTTP ------------------------------------------------------------- */
 
-/* What a request does, which decides how it goes out (see top). */
-typedef enum flw_kind {
-	FLW_GET,	 /* a read */
-	FLW_POST_READ,	 /* a read with a body (resolve): sending it twice is harmless */
-	FLW_POST_CREATE, /* makes something: alone, on a fresh connection */
-} flw_kind;
-
-/* One request. 0 with *r holding a 2xx reply; otherwise the mapped error
- * (with r freed): no answer or 5xx -> ERR_UNAVAILABLE, timeout ->
- * ERR_DEADLINE_EXCEEDED, 404 -> ERR_NOT_FOUND, other 4xx ->
- * ERR_INVALID_ARGUMENT with the provider's message; 408 and 429 (try
- * again later) -> ERR_UNAVAILABLE; anything else ERR_INTERNAL. */
+/* A 2xx reply whose own status is not "success" is a refusal. */
 static int
-flw_call(flw_state *f, flw_kind kind, const char *path, const char *body, pay_http_reply *r,
-	 const char *what)
+flw_refused(json_t *status)
 {
-	char *url = NULL, message[FLW_MESSAGE_MAX];
-	CURL *c = NULL;
-	CURLcode cc;
-	int rc = 0;
-
-	memset(r, 0, sizeof(*r));
-	r->body = xmalloc(1);
-	r->body[0] = '\0';
-	r->cap = 1;
-	c = pay_http_pool_take(&f->pool);
-	if (!c) {
-		rc = err_set(ERR_INTERNAL, "provider_http", "cannot start an http request");
-		goto out;
-	}
-	url = xmalloc(strlen(f->base_url) + strlen(path) + 1);
-	strcpy(url, f->base_url);
-	strcat(url, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, pay_http_traced(r, f->headers));
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "kolo-payments");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, f->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (f->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, f->ca_file);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PAY_HTTP_REPLY_MAX);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, pay_http_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	if (kind == FLW_POST_CREATE) {
-		/* Never re-sent by libcurl on another connection (see top). */
-		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
-		curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-	}
-	if (kind != FLW_GET) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "{}");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-				 (curl_off_t)strlen(body ? body : "{}"));
-	} else {
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	}
-
-	cc = curl_easy_perform(c);
-	pay_count_provider_call(c, "flutterwave");
-	if (cc == CURLE_OPERATION_TIMEDOUT) {
-		rc = err_set(ERR_DEADLINE_EXCEEDED, "provider_timeout",
-			     "flutterwave did not answer %s in %ld ms", what, f->timeout_ms);
-		goto out;
-	}
-	if (r->too_large || cc == CURLE_FILESIZE_EXCEEDED) {
-		rc = err_set(ERR_INTERNAL, "provider_reply_too_large",
-			     "flutterwave's reply to %s is too large", what);
-		goto out;
-	}
-	if (cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL) {
-		rc = err_set(ERR_INTERNAL, "provider_config",
-			     "the flutterwave base url is unusable (%s)", curl_easy_strerror(cc));
-		goto out;
-	}
-	if (cc != CURLE_OK) {
-		rc = err_set(ERR_UNAVAILABLE, "provider_unavailable",
-			     "flutterwave could not be reached for %s (%s)", what,
-			     curl_easy_strerror(cc));
-		goto out;
-	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	if (r->status >= 200 && r->status <= 299)
-		goto out;
-	pay_http_reply_message(message, sizeof(message), r);
-	if (r->status >= 500 || r->status == 408 || r->status == 429)
-		rc = err_set(ERR_UNAVAILABLE, "provider_unavailable",
-			     "flutterwave answered %s with http %ld", what, r->status);
-	else if (r->status == 401 || r->status == 403)
-		rc = err_set(ERR_UNAVAILABLE, "provider_auth",
-			     "flutterwave refused our credentials for %s (http %ld): %s", what,
-			     r->status, message[0] ? message : "no reason given");
-	else if (r->status == 404)
-		rc = err_set(ERR_NOT_FOUND, "provider_not_found",
-			     "flutterwave does not know it (%s): %s", what,
-			     message[0] ? message : "not found");
-	else if (r->status >= 400)
-		rc = err_set(ERR_INVALID_ARGUMENT, "provider_refused", "flutterwave refused %s: %s",
-			     what, message[0] ? message : "no reason given");
-	else
-		rc = err_set(ERR_INTERNAL, "provider_bad_reply",
-			     "flutterwave answered %s with http %ld", what, r->status);
-out:
-	if (rc < 0) {
-		long status = r->status;
-
-		/* The status stays for callers that tell refusals apart. */
-		pay_http_reply_free(r);
-		r->status = status;
-	}
-	pay_http_pool_give(&f->pool, c);
-	free(url);
-	return rc;
-}
-
-/* Parses a 2xx reply: *root the document (json_decref), *data its "data"
- * (borrowed, may be NULL). A reply whose own status is not "success" is a
- * refusal (ERR_INVALID_ARGUMENT); one that is not a JSON object,
- * ERR_INTERNAL. */
-static int
-flw_open(json_t **root, json_t **data, const pay_http_reply *r, const char *what)
-{
-	char message[FLW_MESSAGE_MAX];
-	json_t *status;
-
-	*data = NULL;
-	*root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(*root)) {
-		json_decref(*root);
-		*root = NULL;
-		return flw_bad_reply(what);
-	}
-	status = json_object_get(*root, "status");
-	if (json_is_string(status) && strcmp(json_string_value(status), "success") != 0) {
-		pay_http_reply_message(message, sizeof(message), r);
-		json_decref(*root);
-		*root = NULL;
-		return err_set(ERR_INVALID_ARGUMENT, "provider_refused",
-			       "flutterwave refused %s: %s", what,
-			       message[0] ? message : "no reason given");
-	}
-	*data = json_object_get(*root, "data");
-	return 0;
+	return json_is_string(status) && strcmp(json_string_value(status), "success") != 0;
 }
 
 /* A request body: obj (stolen) as compact JSON, with "amount" first when
@@ -278,27 +123,6 @@ flw_bad_request(const char *what)
 
 /* --- virtual accounts ------------------------------------------------- */
 
-/* firstname/lastname from the group's name: its first word and the rest
- * ("Ajo Savings Club" -> "Ajo", "Savings Club"; "Ajo" -> "Ajo", "Group"). */
-static void
-flw_split_name(char *first, char *last, size_t cap, const char *name)
-{
-	char clean[256];
-	char *p, *space;
-
-	text_sanitize_into(clean, sizeof(clean), name);
-	p = clean;
-	while (*p == ' ')
-		p++;
-	space = strchr(p, ' ');
-	if (space)
-		*space++ = '\0';
-	while (space && *space == ' ')
-		space++;
-	text_sanitize_into(first, cap, p[0] ? p : "Kolo");
-	text_sanitize_into(last, cap, space && space[0] ? space : "Group");
-}
-
 static int
 flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_result *out)
 {
@@ -314,7 +138,7 @@ flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_result *out)
 	memset(out, 0, sizeof(*out));
 	if (!req->tx_ref || !req->tx_ref[0] || !req->group_name || !req->group_name[0])
 		return flw_bad_request(what);
-	flw_split_name(first, last, sizeof(first), req->group_name);
+	pay_provider_split_name(first, last, sizeof(first), req->group_name);
 	obj = json_pack("{s:s, s:b, s:s, s:s, s:s}", "tx_ref", req->tx_ref, "is_permanent", 1,
 			"narration", req->group_name, "firstname", first, "lastname", last);
 	/* Flutterwave wants an email: the caller's, else the configured
@@ -335,11 +159,12 @@ flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_result *out)
 	body = flw_body(obj, NULL);
 	if (!body)
 		return flw_bad_request(what);
-	rc = flw_call(f, FLW_POST_CREATE, "/v3/virtual-account-numbers", body, &r, what);
+	rc = pay_http_call(&f->http, PAY_HTTP_POST_CREATE, "/v3/virtual-account-numbers", body, &r,
+			   what);
 	pay_http_wipe_free(body);
 	if (rc < 0)
 		return rc;
-	rc = flw_open(&root, &data, &r, what);
+	rc = pay_http_open(&root, &data, &f->http, &r, what);
 	if (rc < 0)
 		goto out;
 	if (pay_http_get_text(out->account_number, sizeof(out->account_number), data,
@@ -356,11 +181,7 @@ flw_create_va(pay_provider *p, const pay_va_request *req, pay_va_result *out)
 		out->provider_ref[0] = '\0';
 	out->raw_json = pay_http_reply_take(&r);
 out:
-	if (rc < 0)
-		memset(out, 0, sizeof(*out));
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_end(rc, out, sizeof(*out), root, &r);
 }
 
 /* --- identity checks (BVN consent) ------------------------------------ */
@@ -413,7 +234,7 @@ flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out)
 	memset(out, 0, sizeof(*out));
 	if (rc < 0)
 		return rc;
-	flw_split_name(first, last, sizeof(first), req->name);
+	pay_provider_split_name(first, last, sizeof(first), req->name);
 	obj = json_pack("{s:s, s:s, s:s}", "bvn", req->id_number, "firstname", first, "lastname",
 			last);
 	if (obj && f->kyc_redirect_url[0] &&
@@ -424,11 +245,11 @@ flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out)
 	body = flw_body(obj, NULL);
 	if (!body)
 		return flw_bad_request(what);
-	rc = flw_call(f, FLW_POST_CREATE, "/v3/bvn/verifications", body, &r, what);
+	rc = pay_http_call(&f->http, PAY_HTTP_POST_CREATE, "/v3/bvn/verifications", body, &r, what);
 	pay_http_wipe_free(body);
 	if (rc < 0)
 		return flw_kyc_refusal(rc);
-	rc = flw_open(&root, &data, &r, what);
+	rc = pay_http_open(&root, &data, &f->http, &r, what);
 	if (rc < 0)
 		rc = flw_kyc_refusal(rc);
 	if (rc == 0 &&
@@ -440,9 +261,7 @@ flw_kyc_start(pay_provider *p, const pay_kyc_request *req, pay_kyc_result *out)
 		out->status = PAY_KYC_PENDING;
 	else
 		memset(out, 0, sizeof(*out));
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_end(rc, NULL, 0, root, &r);
 }
 
 /* "first middle last" of the holder, from the reply's data (or its
@@ -487,10 +306,10 @@ flw_kyc_get(pay_provider *p, const char *id_type, const char *reference, pay_kyc
 	if (rc < 0)
 		return rc;
 	snprintf(path, sizeof(path), "/v3/bvn/verifications/%s", reference);
-	rc = flw_call(f, FLW_GET, path, NULL, &r, what);
+	rc = pay_http_call(&f->http, PAY_HTTP_GET, path, NULL, &r, what);
 	if (rc < 0)
 		return rc;
-	rc = flw_open(&root, &data, &r, what);
+	rc = pay_http_open(&root, &data, &f->http, &r, what);
 	if (rc == 0 && pay_http_get_text(status, sizeof(status), data, "status") < 0)
 		rc = flw_bad_reply(what);
 	if (rc == 0) {
@@ -504,11 +323,7 @@ flw_kyc_get(pay_provider *p, const char *id_type, const char *reference, pay_kyc
 		if (out->status == PAY_KYC_VERIFIED && !out->name[0])
 			rc = flw_bad_reply(what);
 	}
-	if (rc < 0)
-		memset(out, 0, sizeof(*out));
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_end(rc, out, sizeof(*out), root, &r);
 }
 
 /* --- transfers -------------------------------------------------------- */
@@ -596,11 +411,11 @@ flw_transfer_id_by_reference(flw_state *f, const char *reference, char *id, size
 	url_path = xmalloc(strlen(escaped) + 32);
 	sprintf(url_path, "/v3/transfers?reference=%s", escaped);
 	free(escaped);
-	rc = flw_call(f, FLW_GET, url_path, NULL, &r, what);
+	rc = pay_http_call(&f->http, PAY_HTTP_GET, url_path, NULL, &r, what);
 	free(url_path);
 	if (rc < 0)
 		return rc;
-	rc = flw_open(&root, &data, &r, what);
+	rc = pay_http_open(&root, &data, &f->http, &r, what);
 	if (rc == 0 && !json_is_array(data))
 		rc = flw_bad_reply(what);
 	id[0] = '\0';
@@ -619,9 +434,7 @@ flw_transfer_id_by_reference(flw_state *f, const char *reference, char *id, size
 	if (rc == 0 && !id[0])
 		rc = err_set(ERR_NOT_FOUND, "transfer_not_found",
 			     "flutterwave has no transfer with this reference");
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_end(rc, NULL, 0, root, &r);
 }
 
 /* get_transfer: read by the provider's id, GET /v3/transfers/{id}, which
@@ -651,13 +464,13 @@ flw_get_transfer(pay_provider *p, const char *reference, const char *known_id,
 	if (rc < 0)
 		return rc;
 	snprintf(path, sizeof(path), "/v3/transfers/%s", id);
-	rc = flw_call(f, FLW_GET, path, NULL, &r, what);
+	rc = pay_http_call(&f->http, PAY_HTTP_GET, path, NULL, &r, what);
 	if (rc == ERR_NOT_FOUND)
 		rc = err_set(ERR_UNAVAILABLE, "provider_inconsistent",
 			     "flutterwave does not return a transfer it made");
 	if (rc < 0)
 		goto out;
-	rc = flw_open(&root, &data, &r, what);
+	rc = pay_http_open(&root, &data, &f->http, &r, what);
 	if (rc == 0 && !json_is_object(data))
 		rc = flw_bad_reply(what);
 	if (rc == 0)
@@ -665,11 +478,7 @@ flw_get_transfer(pay_provider *p, const char *reference, const char *known_id,
 	if (rc == 0)
 		out->raw_json = pay_http_reply_take(&r);
 out:
-	if (rc < 0)
-		memset(out, 0, sizeof(*out));
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_end(rc, out, sizeof(*out), root, &r);
 }
 
 /* A refusal's message says the reference was used before. */
@@ -714,7 +523,7 @@ flw_create_transfer(pay_provider *p, const pay_transfer_request *req, pay_transf
 	body = flw_body(obj, amount);
 	if (!body)
 		return flw_bad_request(what);
-	rc = flw_call(f, FLW_POST_CREATE, "/v3/transfers", body, &r, what);
+	rc = pay_http_call(&f->http, PAY_HTTP_POST_CREATE, "/v3/transfers", body, &r, what);
 	free(body);
 	if (rc == ERR_INVALID_ARGUMENT || rc == ERR_NOT_FOUND) {
 		/* A refusal may be the provider's answer to a reference it has
@@ -738,7 +547,7 @@ flw_create_transfer(pay_provider *p, const pay_transfer_request *req, pay_transf
 		return rc;
 	/* From here the transfer may exist whatever we fail to read: an
 	 * unreadable reply is an unknown outcome, not a failure. */
-	rc = flw_open(&root, &data, &r, what);
+	rc = pay_http_open(&root, &data, &f->http, &r, what);
 	if (rc == 0 && !json_is_object(data))
 		rc = ERR_INTERNAL;
 	if (rc == 0)
@@ -767,11 +576,7 @@ flw_create_transfer(pay_provider *p, const pay_transfer_request *req, pay_transf
 		out->raw_json = pay_http_reply_take(&r);
 	}
 out:
-	if (rc < 0)
-		memset(out, 0, sizeof(*out));
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_end(rc, out, sizeof(*out), root, &r);
 }
 
 /* --- deposits, accounts, banks ---------------------------------------- */
@@ -826,10 +631,10 @@ flw_verify_charge(pay_provider *p, const char *transaction_id, pay_charge *out)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_transaction_id",
 			       "a flutterwave transaction id is letters, digits, '-', '_' or '.'");
 	snprintf(path, sizeof(path), "/v3/transactions/%s/verify", transaction_id);
-	rc = flw_call(f, FLW_GET, path, NULL, &r, what);
+	rc = pay_http_call(&f->http, PAY_HTTP_GET, path, NULL, &r, what);
 	if (rc < 0)
 		return rc;
-	rc = flw_open(&root, &data, &r, what);
+	rc = pay_http_open(&root, &data, &f->http, &r, what);
 	if (rc < 0)
 		goto out;
 	if (pay_http_get_id(out->id, sizeof(out->id), data, "id") < 0 ||
@@ -857,21 +662,7 @@ flw_verify_charge(pay_provider *p, const char *transaction_id, pay_charge *out)
 	out->successful = strcmp(status, "successful") == 0;
 	out->raw_json = pay_http_reply_take(&r);
 out:
-	if (rc < 0)
-		memset(out, 0, sizeof(*out));
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
-}
-
-/* The refusal just recorded, as "no such account" (ERR_NOT_FOUND). */
-static int
-flw_no_account(void)
-{
-	char message[ERR_MESSAGE_MAX];
-
-	snprintf(message, sizeof(message), "%s", err_last()->message);
-	return err_set(ERR_NOT_FOUND, "account_not_found", "%s", message);
+	return pay_http_end(rc, out, sizeof(*out), root, &r);
 }
 
 /* Flutterwave answers 400 for an account it cannot resolve: that is the
@@ -883,7 +674,7 @@ flw_resolve_account(pay_provider *p, const char *bank_code, const char *account_
 {
 	static const char *const what = "an account name";
 	flw_state *f = p->state;
-	json_t *obj, *root = NULL, *data, *v;
+	json_t *obj, *root = NULL, *data;
 	pay_http_reply r;
 	char *body;
 	int rc;
@@ -896,79 +687,26 @@ flw_resolve_account(pay_provider *p, const char *bank_code, const char *account_
 	body = flw_body(obj, NULL);
 	if (!body)
 		return flw_bad_request(what);
-	rc = flw_call(f, FLW_POST_READ, "/v3/accounts/resolve", body, &r, what);
+	rc = pay_http_call(&f->http, PAY_HTTP_POST_READ, "/v3/accounts/resolve", body, &r, what);
 	free(body);
 	if (rc == ERR_INVALID_ARGUMENT && (r.status == 400 || r.status == 422))
-		return flw_no_account();
+		return pay_provider_no_account();
 	if (rc < 0)
 		return rc;
-	rc = flw_open(&root, &data, &r, what);
+	rc = pay_http_open(&root, &data, &f->http, &r, what);
 	if (rc == ERR_INVALID_ARGUMENT)
-		rc = flw_no_account();
-	if (rc < 0)
-		goto out;
-	v = json_is_object(data) ? json_object_get(data, "account_name") : NULL;
-	if (!json_is_string(v)) {
-		rc = flw_bad_reply(what);
-		goto out;
-	}
-	text_sanitize_into(name, cap, json_string_value(v));
-	if (!name[0])
-		rc = err_set(ERR_NOT_FOUND, "account_not_found",
-			     "flutterwave has no name for this account");
-out:
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+		rc = pay_provider_no_account();
+	if (rc == 0)
+		rc = pay_http_account_name(name, cap, &f->http, data, what);
+	return pay_http_end(rc, NULL, 0, root, &r);
 }
 
 static int
 flw_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 {
-	static const char *const what = "the bank list";
 	flw_state *f = p->state;
-	json_t *root = NULL, *data, *b;
-	pay_bank *banks = NULL;
-	size_t i, count = 0;
-	pay_http_reply r;
-	int rc;
 
-	*out = NULL;
-	*n = 0;
-	rc = flw_call(f, FLW_GET, "/v3/banks/NG", NULL, &r, what);
-	if (rc < 0)
-		return rc;
-	rc = flw_open(&root, &data, &r, what);
-	if (rc < 0)
-		goto out;
-	if (!json_is_array(data)) {
-		rc = flw_bad_reply(what);
-		goto out;
-	}
-	banks = xcalloc(json_array_size(data) ? json_array_size(data) : 1, sizeof(*banks));
-	json_array_foreach(data, i, b)
-	{
-		json_t *name = json_object_get(b, "name");
-
-		if (count == FLW_BANKS_MAX)
-			break;
-		/* An entry we cannot use is left out, not the whole list. */
-		if (pay_http_get_id(banks[count].code, sizeof(banks[count].code), b, "code") < 0 ||
-		    !pay_http_is_token(banks[count].code, sizeof(banks[count].code) - 1) ||
-		    !json_is_string(name) || !json_string_value(name)[0])
-			continue;
-		text_sanitize_into(banks[count].name, sizeof(banks[count].name),
-				   json_string_value(name));
-		count++;
-	}
-	*out = banks;
-	*n = count;
-	banks = NULL;
-out:
-	free(banks);
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_list_banks(out, n, &f->http, "/v3/banks/NG");
 }
 
 /* --- webhooks --------------------------------------------------------- */
@@ -1079,13 +817,8 @@ flw_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay_event *out
 		rc = flw_bad_event("no event name");
 	}
 out:
-	if (rc < 0) {
-		char type_copy[sizeof(out->type)];
-
-		memcpy(type_copy, out->type, sizeof(type_copy));
-		memset(out, 0, sizeof(*out));
-		memcpy(out->type, type_copy, sizeof(type_copy));
-	}
+	if (rc < 0)
+		pay_provider_event_clear(out);
 	json_decref(root);
 	return rc;
 }
@@ -1101,12 +834,8 @@ flw_destroy(pay_provider *p)
 		return;
 	f = p->state;
 	if (f) {
-		pay_http_pool_destroy(&f->pool);
-		pay_http_headers_free(f->headers);
-		pay_http_wipe_free(f->secret_key);
+		pay_http_client_destroy(&f->http);
 		pay_http_wipe_free(f->secret_hash);
-		free(f->base_url);
-		free(f->ca_file);
 		free(f->account_email);
 		free(f->kyc_redirect_url);
 		free(f);
@@ -1134,17 +863,16 @@ static const pay_provider_ops flw_ops = {
 int
 pay_flutterwave_new(pay_provider **out, const pay_flutterwave_config *cfg)
 {
-	char auth[FLW_KEY_MAX + 32];
-	struct curl_slist *h = NULL, *next;
 	pay_provider *p;
 	flw_state *f;
 	size_t n;
+	int rc;
 
 	*out = NULL;
 	if (!cfg->base_url || !pay_http_base_url_ok(cfg->base_url))
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
 			       "the flutterwave base url must be https (or http to localhost)");
-	if (!cfg->secret_key || !cfg->secret_key[0] || strlen(cfg->secret_key) > FLW_KEY_MAX ||
+	if (!cfg->secret_key || !cfg->secret_key[0] || strlen(cfg->secret_key) > PAY_HTTP_KEY_MAX ||
 	    !pay_http_header_safe(cfg->secret_key))
 		return err_set(ERR_INVALID_ARGUMENT, "bad_config",
 			       "the flutterwave secret key is missing or malformed");
@@ -1155,42 +883,22 @@ pay_flutterwave_new(pay_provider **out, const pay_flutterwave_config *cfg)
 		return -1;
 
 	f = xcalloc(1, sizeof(*f));
-	pay_http_pool_init(&f->pool);
-	f->base_url = xstrdup(cfg->base_url);
-	n = strlen(f->base_url);
-	while (n > 0 && f->base_url[n - 1] == '/')
-		f->base_url[--n] = '\0';
+	rc = pay_http_client_init(&f->http, "flutterwave", cfg->base_url, cfg->ca_file,
+				  cfg->secret_key, (long)cfg->timeout_ms, flw_refused);
 	/* Both "https://api.flutterwave.com" and ".../v3" are taken. */
-	if (n >= 3 && strcmp(f->base_url + n - 3, "/v3") == 0)
-		f->base_url[n - 3] = '\0';
-	f->secret_key = xstrdup(cfg->secret_key);
+	n = strlen(f->http.base_url);
+	if (n >= 3 && strcmp(f->http.base_url + n - 3, "/v3") == 0)
+		f->http.base_url[n - 3] = '\0';
 	f->secret_hash = xstrdup(cfg->secret_hash ? cfg->secret_hash : "");
 	f->secret_hash_len = strlen(f->secret_hash);
-	f->ca_file = cfg->ca_file && cfg->ca_file[0] ? xstrdup(cfg->ca_file) : NULL;
 	f->account_email = xstrdup(cfg->account_email ? cfg->account_email : "");
 	f->kyc_redirect_url = xstrdup(cfg->kyc_redirect_url ? cfg->kyc_redirect_url : "");
-	f->timeout_ms = (long)cfg->timeout_ms;
-
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", f->secret_key);
-	next = curl_slist_append(h, auth);
-	sodium_memzero(auth, sizeof(auth));
-	if (next) {
-		h = next;
-		next = curl_slist_append(h, "Content-Type: application/json");
-	}
-	if (next) {
-		h = next;
-		next = curl_slist_append(h, "Accept: application/json");
-	}
-	if (next)
-		h = next;
-	f->headers = h;
 	p = xcalloc(1, sizeof(*p));
 	p->ops = &flw_ops;
 	p->state = f;
-	if (!next) {
+	if (rc < 0) {
 		flw_destroy(p);
-		return err_set(ERR_INTERNAL, "provider_http", "out of memory for headers");
+		return rc;
 	}
 	*out = p;
 	return 0;

@@ -40,30 +40,17 @@
 #include "text/text.h"
 #include "metrics/metrics.h"
 
-#define PSK_BANKS_MAX	  4096
-#define PSK_KEY_MAX	  512
-#define PSK_MESSAGE_MAX	  160
 #define PSK_SIGNATURE_HEX (crypto_auth_hmacsha512_BYTES * 2)
 #define PSK_EMAIL_MAX	  254
 #define PSK_LOCAL_MAX	  22 /* 64 - strlen("+kolo-<uuid>") */
 
 typedef struct psk_state {
-	char *base_url; /* without a trailing '/' */
+	pay_http_client http;
 	char *secret_key;
 	size_t secret_key_len;
-	char *ca_file;
 	char *account_email;  /* local@domain: customers are local+<tx_ref>@domain */
 	char *preferred_bank; /* e.g. "wema-bank" */
-	long timeout_ms;
-	struct curl_slist *headers; /* built once, only read afterwards */
-	pay_http_pool pool;
 } psk_state;
-
-typedef enum psk_kind {
-	PSK_GET,	 /* a read */
-	PSK_POST_READ,	 /* a post that is harmless twice (a transfer recipient) */
-	PSK_POST_CREATE, /* makes something: alone, on a fresh connection */
-} psk_kind;
 
 /* --- small helpers ---------------------------------------------------- */
 
@@ -100,8 +87,7 @@ psk_is_transfer_reference(const char *s)
 static int
 psk_bad_reply(const char *what)
 {
-	return err_set(ERR_INTERNAL, "provider_bad_reply",
-		       "paystack sent an unreadable reply to %s", what);
+	return pay_http_bad_reply("paystack", what);
 }
 
 static int
@@ -113,151 +99,11 @@ psk_bad_request(const char *what, const char *why)
 
 /* --- HTTP ------------------------------------------------------------- */
 
-static void
-psk_set_options(psk_state *s, CURL *c, psk_kind kind, const char *url, const char *body,
-		pay_http_reply *r)
-{
-	curl_easy_setopt(c, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, pay_http_traced(r, s->headers));
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "kolo-payments");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, s->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (s->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PAY_HTTP_REPLY_MAX);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, pay_http_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	if (kind == PSK_POST_CREATE) {
-		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
-		curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-	}
-	if (kind != PSK_GET) {
-		curl_easy_setopt(c, CURLOPT_POST, 1L);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-	} else {
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-	}
-}
-
-/* The error of a non-2xx answer (see psk_call). */
+/* "status": false is a refusal. */
 static int
-psk_status_error(const pay_http_reply *r, const char *what)
+psk_refused(json_t *status)
 {
-	char message[PSK_MESSAGE_MAX];
-
-	pay_http_reply_message(message, sizeof(message), r);
-	if (r->status >= 500 || r->status == 408 || r->status == 429)
-		return err_set(ERR_UNAVAILABLE, "provider_unavailable",
-			       "paystack answered %s with http %ld", what, r->status);
-	if (r->status == 401 || r->status == 403)
-		return err_set(ERR_UNAVAILABLE, "provider_auth",
-			       "paystack refused our credentials for %s (http %ld): %s", what,
-			       r->status, message[0] ? message : "no reason given");
-	if (r->status == 404)
-		return err_set(ERR_NOT_FOUND, "provider_not_found",
-			       "paystack does not know it (%s): %s", what,
-			       message[0] ? message : "not found");
-	if (r->status >= 400)
-		return err_set(ERR_INVALID_ARGUMENT, "provider_refused", "paystack refused %s: %s",
-			       what, message[0] ? message : "no reason given");
-	return err_set(ERR_INTERNAL, "provider_bad_reply", "paystack answered %s with http %ld",
-		       what, r->status);
-}
-
-/* One request. 0 with *r holding a 2xx reply; otherwise (r freed but its
- * status kept): no answer or 5xx, 408, 429 -> ERR_UNAVAILABLE, timeout ->
- * ERR_DEADLINE_EXCEEDED, 401/403 -> ERR_UNAVAILABLE provider_auth, 404 ->
- * ERR_NOT_FOUND, other 4xx -> ERR_INVALID_ARGUMENT with the provider's
- * message. */
-static int
-psk_call(psk_state *s, psk_kind kind, const char *path, const char *body, pay_http_reply *r,
-	 const char *what)
-{
-	char *url = NULL;
-	CURL *c;
-	CURLcode cc;
-	int rc = 0;
-
-	memset(r, 0, sizeof(*r));
-	r->body = xmalloc(1);
-	r->body[0] = '\0';
-	r->cap = 1;
-	c = pay_http_pool_take(&s->pool);
-	if (!c) {
-		rc = err_set(ERR_INTERNAL, "provider_http", "cannot start an http request");
-		goto out;
-	}
-	url = xmalloc(strlen(s->base_url) + strlen(path) + 1);
-	strcpy(url, s->base_url);
-	strcat(url, path);
-	psk_set_options(s, c, kind, url, body ? body : "{}", r);
-	cc = curl_easy_perform(c);
-	pay_count_provider_call(c, "paystack");
-	if (cc == CURLE_OPERATION_TIMEDOUT)
-		rc = err_set(ERR_DEADLINE_EXCEEDED, "provider_timeout",
-			     "paystack did not answer %s in %ld ms", what, s->timeout_ms);
-	else if (r->too_large || cc == CURLE_FILESIZE_EXCEEDED)
-		rc = err_set(ERR_INTERNAL, "provider_reply_too_large",
-			     "paystack's reply to %s is too large", what);
-	else if (cc == CURLE_URL_MALFORMAT || cc == CURLE_UNSUPPORTED_PROTOCOL)
-		rc = err_set(ERR_INTERNAL, "provider_config",
-			     "the paystack base url is unusable (%s)", curl_easy_strerror(cc));
-	else if (cc != CURLE_OK)
-		rc = err_set(ERR_UNAVAILABLE, "provider_unavailable",
-			     "paystack could not be reached for %s (%s)", what,
-			     curl_easy_strerror(cc));
-	if (rc < 0)
-		goto out;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
-	if (r->status < 200 || r->status > 299)
-		rc = psk_status_error(r, what);
-out:
-	if (rc < 0) {
-		long status = r->status;
-
-		pay_http_reply_free(r);
-		r->status = status;
-	}
-	pay_http_pool_give(&s->pool, c);
-	free(url);
-	return rc;
-}
-
-/* Parses a 2xx reply: *root the document (json_decref), *data its "data"
- * (borrowed, may be NULL). "status": false is a refusal
- * (ERR_INVALID_ARGUMENT); a reply that is not a JSON object, ERR_INTERNAL. */
-static int
-psk_open(json_t **root, json_t **data, const pay_http_reply *r, const char *what)
-{
-	char message[PSK_MESSAGE_MAX];
-	json_t *status;
-
-	*data = NULL;
-	*root = json_loadb(r->body, r->len, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(*root)) {
-		json_decref(*root);
-		*root = NULL;
-		return psk_bad_reply(what);
-	}
-	status = json_object_get(*root, "status");
-	if (json_is_false(status)) {
-		pay_http_reply_message(message, sizeof(message), r);
-		json_decref(*root);
-		*root = NULL;
-		return err_set(ERR_INVALID_ARGUMENT, "provider_refused", "paystack refused %s: %s",
-			       what, message[0] ? message : "no reason given");
-	}
-	*data = json_object_get(*root, "data");
-	return 0;
+	return json_is_false(status);
 }
 
 /* A request body: obj (stolen) as compact JSON; NULL when it cannot be. */
@@ -273,42 +119,41 @@ psk_body(json_t *obj)
 /* One GET or POST whose "data" must be an object: *root to json_decref(),
  * *data borrowed, r holds the reply (pay_http_reply_free()). */
 static int
-psk_fetch(psk_state *s, psk_kind kind, const char *path, const char *body, pay_http_reply *r,
+psk_fetch(psk_state *s, pay_http_kind kind, const char *path, const char *body, pay_http_reply *r,
 	  json_t **root, json_t **data, const char *what)
 {
-	int rc = psk_call(s, kind, path, body, r, what);
+	int rc = pay_http_call(&s->http, kind, path, body, r, what);
 
 	*root = NULL;
 	*data = NULL;
 	if (rc == 0)
-		rc = psk_open(root, data, r, what);
+		rc = pay_http_open(root, data, &s->http, r, what);
 	if (rc == 0 && !json_is_object(*data))
 		rc = psk_bad_reply(what);
 	return rc;
 }
 
-/* --- dedicated accounts ----------------------------------------------- */
-
-/* first/last name from the group's name ("Ajo Savings Club" -> "Ajo",
- * "Savings Club"; "Ajo" -> "Ajo", "Group"). */
-static void
-psk_split_name(char *first, char *last, size_t cap, const char *name)
+/* POST body (malloc'd JSON, freed here; NULL when it could not be made)
+ * to path: the token member key of the reply's data into code. */
+static int
+psk_post_for_code(char *code, size_t cap, psk_state *s, pay_http_kind kind, const char *path,
+		  char *body, const char *key, const char *what)
 {
-	char clean[256];
-	char *p, *space;
+	json_t *root = NULL, *data;
+	pay_http_reply r;
+	int rc;
 
-	text_sanitize_into(clean, sizeof(clean), name);
-	p = clean;
-	while (*p == ' ')
-		p++;
-	space = strchr(p, ' ');
-	if (space)
-		*space++ = '\0';
-	while (space && *space == ' ')
-		space++;
-	text_sanitize_into(first, cap, p[0] ? p : "Kolo");
-	text_sanitize_into(last, cap, space && space[0] ? space : "Group");
+	if (!body)
+		return psk_bad_request(what, "a field is not valid utf-8");
+	rc = psk_fetch(s, kind, path, body, &r, &root, &data, what);
+	free(body);
+	if (rc == 0 &&
+	    (pay_http_get_text(code, cap, data, key) < 0 || !pay_http_is_token(code, cap - 1)))
+		rc = psk_bad_reply(what);
+	return pay_http_end(rc, NULL, 0, root, &r);
 }
+
+/* --- dedicated accounts ----------------------------------------------- */
 
 /* The group's own customer email: local+<tx_ref>@domain of the configured
  * mailbox; -1 when it does not fit. */
@@ -347,24 +192,12 @@ static int
 psk_customer_named(psk_state *s, const char *email, const char *first, const char *last,
 		   const char *meta_key, const char *meta_value, char *code, size_t cap)
 {
-	static const char *const what = "a customer";
-	json_t *root = NULL, *data;
-	pay_http_reply r;
-	char *body;
-	int rc;
+	char *body =
+		psk_body(json_pack("{s:s, s:s, s:s, s:{s:s}}", "email", email, "first_name", first,
+				   "last_name", last, "metadata", meta_key, meta_value));
 
-	body = psk_body(json_pack("{s:s, s:s, s:s, s:{s:s}}", "email", email, "first_name", first,
-				  "last_name", last, "metadata", meta_key, meta_value));
-	if (!body)
-		return psk_bad_request(what, "a field is not valid utf-8");
-	rc = psk_fetch(s, PSK_POST_CREATE, "/customer", body, &r, &root, &data, what);
-	free(body);
-	if (rc == 0 && (pay_http_get_text(code, cap, data, "customer_code") < 0 ||
-			!pay_http_is_token(code, cap - 1)))
-		rc = psk_bad_reply(what);
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return psk_post_for_code(code, cap, s, PAY_HTTP_POST_CREATE, "/customer", body,
+				 "customer_code", "a customer");
 }
 
 /* The group's customer, named after the group. */
@@ -373,7 +206,7 @@ psk_customer(psk_state *s, const pay_va_request *req, const char *email, char *c
 {
 	char first[128], last[128];
 
-	psk_split_name(first, last, sizeof(first), req->group_name);
+	pay_provider_split_name(first, last, sizeof(first), req->group_name);
 	return psk_customer_named(s, email, first, last, "kolo_tx_ref", req->tx_ref, code, cap);
 }
 
@@ -389,7 +222,7 @@ psk_existing_va(psk_state *s, const char *code, pay_va_result *out, pay_http_rep
 	int rc;
 
 	snprintf(path, sizeof(path), "/customer/%s", code);
-	rc = psk_fetch(s, PSK_GET, path, NULL, r, &root, &data, what);
+	rc = psk_fetch(s, PAY_HTTP_GET, path, NULL, r, &root, &data, what);
 	if (rc < 0)
 		goto out;
 	dva = json_object_get(data, "dedicated_account");
@@ -435,7 +268,7 @@ psk_create_va(pay_provider *p, const pay_va_request *req, pay_va_result *out)
 		json_pack("{s:s, s:s}", "customer", code, "preferred_bank", s->preferred_bank));
 	if (!body)
 		return psk_bad_request(what, "a field is not valid utf-8");
-	rc = psk_fetch(s, PSK_POST_CREATE, "/dedicated_account", body, &r, &root, &data, what);
+	rc = psk_fetch(s, PAY_HTTP_POST_CREATE, "/dedicated_account", body, &r, &root, &data, what);
 	free(body);
 	if (rc == 0 && psk_va_fill(out, data) < 0)
 		rc = psk_bad_reply(what);
@@ -446,9 +279,7 @@ done:
 	} else {
 		memset(out, 0, sizeof(*out));
 	}
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_end(rc, NULL, 0, root, &r);
 }
 
 /* --- transfers -------------------------------------------------------- */
@@ -512,7 +343,7 @@ psk_get_transfer(pay_provider *p, const char *reference, const char *known_id,
 	if (!psk_is_transfer_reference(reference))
 		return psk_bad_request(what, "a reference is 16 to 50 of a-z, 0-9, '-', '_'");
 	snprintf(path, sizeof(path), "/transfer/verify/%s", reference);
-	rc = psk_fetch(s, PSK_GET, path, NULL, &r, &root, &data, what);
+	rc = psk_fetch(s, PAY_HTTP_GET, path, NULL, &r, &root, &data, what);
 	if (rc == ERR_INVALID_ARGUMENT && (r.status == 400 || r.status == 422))
 		rc = err_set(ERR_NOT_FOUND, "transfer_not_found",
 			     "paystack has no transfer with this reference");
@@ -525,9 +356,7 @@ psk_get_transfer(pay_provider *p, const char *reference, const char *known_id,
 		out->raw_json = pay_http_reply_take(&r);
 	else
 		memset(out, 0, sizeof(*out));
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_end(rc, NULL, 0, root, &r);
 }
 
 /* POST /transferrecipient: the recipient_code for the beneficiary (Paystack
@@ -535,27 +364,14 @@ psk_get_transfer(pay_provider *p, const char *reference, const char *known_id,
 static int
 psk_recipient(psk_state *s, const pay_transfer_request *req, char *code, size_t cap)
 {
-	static const char *const what = "a transfer recipient";
-	json_t *root = NULL, *data;
-	pay_http_reply r;
-	char *body;
-	int rc;
+	char *body = psk_body(json_pack(
+		"{s:s, s:s, s:s, s:s, s:s}", "type", "nuban", "name",
+		req->account_name && req->account_name[0] ? req->account_name : "Kolo payee",
+		"account_number", req->account_number, "bank_code", req->bank_code, "currency",
+		"NGN"));
 
-	body = psk_body(json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "nuban", "name",
-				  req->account_name && req->account_name[0] ? req->account_name
-									    : "Kolo payee",
-				  "account_number", req->account_number, "bank_code",
-				  req->bank_code, "currency", "NGN"));
-	if (!body)
-		return psk_bad_request(what, "a field is not valid utf-8");
-	rc = psk_fetch(s, PSK_POST_READ, "/transferrecipient", body, &r, &root, &data, what);
-	free(body);
-	if (rc == 0 && (pay_http_get_text(code, cap, data, "recipient_code") < 0 ||
-			!pay_http_is_token(code, cap - 1)))
-		rc = psk_bad_reply(what);
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return psk_post_for_code(code, cap, s, PAY_HTTP_POST_READ, "/transferrecipient", body,
+				 "recipient_code", "a transfer recipient");
 }
 
 /* A refusal of POST /transfer: the transfer may exist (a repeated
@@ -602,14 +418,14 @@ psk_create_transfer(pay_provider *p, const pay_transfer_request *req, pay_transf
 				  req->reference, "reason", req->narration ? req->narration : ""));
 	if (!body)
 		return psk_bad_request(what, "a field is not valid utf-8");
-	rc = psk_call(s, PSK_POST_CREATE, "/transfer", body, &r, what);
+	rc = pay_http_call(&s->http, PAY_HTTP_POST_CREATE, "/transfer", body, &r, what);
 	free(body);
 	if (rc == ERR_INVALID_ARGUMENT || rc == ERR_NOT_FOUND)
 		return psk_after_refusal(p, req->reference, out);
 	if (rc < 0)
 		return rc;
 	/* From here the transfer may exist whatever we fail to read. */
-	rc = psk_open(&root, &data, &r, what);
+	rc = pay_http_open(&root, &data, &s->http, &r, what);
 	if (rc == ERR_INVALID_ARGUMENT) {
 		json_decref(root);
 		pay_http_reply_free(&r);
@@ -628,9 +444,7 @@ psk_create_transfer(pay_provider *p, const pay_transfer_request *req, pay_transf
 			out->amount_kobo = req->amount_kobo;
 		out->raw_json = pay_http_reply_take(&r);
 	}
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_end(rc, NULL, 0, root, &r);
 }
 
 /* --- deposits, accounts, banks ---------------------------------------- */
@@ -660,7 +474,7 @@ psk_verify_charge(pay_provider *p, const char *reference, pay_charge *out)
 		return err_set(ERR_INVALID_ARGUMENT, "bad_transaction_id",
 			       "a paystack reference is letters, digits, '-', '_' or '.'");
 	snprintf(path, sizeof(path), "/transaction/verify/%s", reference);
-	rc = psk_fetch(s, PSK_GET, path, NULL, &r, &root, &data, what);
+	rc = psk_fetch(s, PAY_HTTP_GET, path, NULL, &r, &root, &data, what);
 	if (rc == ERR_NOT_FOUND)
 		rc = err_set(ERR_INVALID_ARGUMENT, "charge_not_found",
 			     "paystack knows no transaction with this reference");
@@ -689,11 +503,7 @@ psk_verify_charge(pay_provider *p, const char *reference, pay_charge *out)
 	out->successful = strcmp(status, "success") == 0;
 	out->raw_json = pay_http_reply_take(&r);
 out:
-	if (rc < 0)
-		memset(out, 0, sizeof(*out));
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_end(rc, out, sizeof(*out), root, &r);
 }
 
 /* GET /bank/resolve: Paystack refuses (400/422) an account it cannot
@@ -705,7 +515,7 @@ psk_resolve_account(pay_provider *p, const char *bank_code, const char *account_
 	static const char *const what = "an account name";
 	psk_state *s = p->state;
 	char path[160];
-	json_t *root = NULL, *data, *v;
+	json_t *root = NULL, *data;
 	pay_http_reply r;
 	int rc;
 
@@ -715,74 +525,20 @@ psk_resolve_account(pay_provider *p, const char *bank_code, const char *account_
 		return psk_bad_request(what, "a bank code or account number is not valid");
 	snprintf(path, sizeof(path), "/bank/resolve?account_number=%s&bank_code=%s", account_number,
 		 bank_code);
-	rc = psk_fetch(s, PSK_GET, path, NULL, &r, &root, &data, what);
-	if (rc == ERR_INVALID_ARGUMENT || rc == ERR_NOT_FOUND) {
-		char message[ERR_MESSAGE_MAX];
-
-		snprintf(message, sizeof(message), "%s", err_last()->message);
-		rc = err_set(ERR_NOT_FOUND, "account_not_found", "%s", message);
-	}
-	if (rc < 0)
-		goto out;
-	v = json_object_get(data, "account_name");
-	if (!json_is_string(v)) {
-		rc = psk_bad_reply(what);
-		goto out;
-	}
-	text_sanitize_into(name, cap, json_string_value(v));
-	if (!name[0])
-		rc = err_set(ERR_NOT_FOUND, "account_not_found",
-			     "paystack has no name for this account");
-out:
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	rc = psk_fetch(s, PAY_HTTP_GET, path, NULL, &r, &root, &data, what);
+	if (rc == ERR_INVALID_ARGUMENT || rc == ERR_NOT_FOUND)
+		rc = pay_provider_no_account();
+	if (rc == 0)
+		rc = pay_http_account_name(name, cap, &s->http, data, what);
+	return pay_http_end(rc, NULL, 0, root, &r);
 }
 
 static int
 psk_list_banks(pay_provider *p, pay_bank **out, size_t *n)
 {
-	static const char *const what = "the bank list";
 	psk_state *s = p->state;
-	json_t *root = NULL, *data = NULL, *b;
-	pay_bank *banks = NULL;
-	size_t i, count = 0;
-	pay_http_reply r;
-	int rc;
 
-	*out = NULL;
-	*n = 0;
-	rc = psk_call(s, PSK_GET, "/bank?country=nigeria&currency=NGN", NULL, &r, what);
-	if (rc == 0)
-		rc = psk_open(&root, &data, &r, what);
-	if (rc == 0 && !json_is_array(data))
-		rc = psk_bad_reply(what);
-	if (rc < 0)
-		goto out;
-	banks = xcalloc(json_array_size(data) ? json_array_size(data) : 1, sizeof(*banks));
-	json_array_foreach(data, i, b)
-	{
-		json_t *name = json_object_get(b, "name");
-
-		if (count == PSK_BANKS_MAX)
-			break;
-		/* An entry we cannot use is left out, not the whole list. */
-		if (pay_http_get_id(banks[count].code, sizeof(banks[count].code), b, "code") < 0 ||
-		    !pay_http_is_token(banks[count].code, sizeof(banks[count].code) - 1) ||
-		    !json_is_string(name) || !json_string_value(name)[0])
-			continue;
-		text_sanitize_into(banks[count].name, sizeof(banks[count].name),
-				   json_string_value(name));
-		count++;
-	}
-	*out = banks;
-	*n = count;
-	banks = NULL;
-out:
-	free(banks);
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_list_banks(out, n, &s->http, "/bank?country=nigeria&currency=NGN");
 }
 
 /* --- webhooks --------------------------------------------------------- */
@@ -901,13 +657,8 @@ psk_parse_event(pay_provider *p, const uint8_t *body, size_t len, pay_event *out
 			out->kind = PAY_EVENT_TRANSFER;
 	}
 out:
-	if (rc < 0) {
-		char type_copy[sizeof(out->type)];
-
-		memcpy(type_copy, out->type, sizeof(type_copy));
-		memset(out, 0, sizeof(*out));
-		memcpy(out->type, type_copy, sizeof(type_copy));
-	}
+	if (rc < 0)
+		pay_provider_event_clear(out);
 	json_decref(root);
 	return rc;
 }
@@ -928,7 +679,7 @@ psk_person_name(char *first, char *last, size_t cap, const char *name)
 	text_sanitize_into(clean, sizeof(clean), name);
 	for (; *p; p++)
 		words += *p != ' ' && (p == clean || p[-1] == ' ');
-	psk_split_name(first, last, cap, name);
+	pay_provider_split_name(first, last, cap, name);
 	if (words < 2)
 		snprintf(last, cap, "%s", first);
 }
@@ -1000,14 +751,12 @@ psk_identify(psk_state *s, const char *code, const pay_kyc_request *req, const c
 	if (!body)
 		return psk_bad_request(what, "a field is not valid utf-8");
 	snprintf(path, sizeof(path), "/customer/%s/identification", code);
-	rc = psk_call(s, PSK_POST_READ, path, body, &r, what);
+	rc = pay_http_call(&s->http, PAY_HTTP_POST_READ, path, body, &r, what);
 	sodium_memzero(body, strlen(body));
 	free(body);
 	if (rc == 0)
-		rc = psk_open(&root, &data, &r, what);
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+		rc = pay_http_open(&root, &data, &s->http, &r, what);
+	return pay_http_end(rc, NULL, 0, root, &r);
 }
 
 /* The person's own customer (local+kyc-<user id>@domain), then its
@@ -1050,7 +799,7 @@ psk_customer_identified(psk_state *s, const char *code, int *identified, char *n
 	int rc;
 
 	snprintf(path, sizeof(path), "/customer/%s", code);
-	rc = psk_fetch(s, PSK_GET, path, NULL, &r, &root, &data, what);
+	rc = psk_fetch(s, PAY_HTTP_GET, path, NULL, &r, &root, &data, what);
 	if (rc == 0) {
 		(void)pay_http_get_text(first, sizeof(first), data, "first_name");
 		(void)pay_http_get_text(last, sizeof(last), data, "last_name");
@@ -1060,9 +809,7 @@ psk_customer_identified(psk_state *s, const char *code, int *identified, char *n
 		snprintf(full, sizeof(full), "%s%s%s", first, first[0] && last[0] ? " " : "", last);
 		text_sanitize_into(name, cap, full);
 	}
-	json_decref(root);
-	pay_http_reply_free(&r);
-	return rc;
+	return pay_http_end(rc, NULL, 0, root, &r);
 }
 
 /* The read-back decides a verification (the customer is identified); a
@@ -1114,11 +861,8 @@ psk_destroy(pay_provider *p)
 		return;
 	s = p->state;
 	if (s) {
-		pay_http_pool_destroy(&s->pool);
-		pay_http_headers_free(s->headers);
+		pay_http_client_destroy(&s->http);
 		pay_http_wipe_free(s->secret_key);
-		free(s->base_url);
-		free(s->ca_file);
 		free(s->account_email);
 		free(s->preferred_bank);
 		free(s);
@@ -1151,7 +895,7 @@ psk_config_problem(const pay_paystack_config *cfg)
 
 	if (!cfg->base_url || !pay_http_base_url_ok(cfg->base_url))
 		return "the paystack base url must be https (or http to localhost)";
-	if (!cfg->secret_key || !cfg->secret_key[0] || strlen(cfg->secret_key) > PSK_KEY_MAX ||
+	if (!cfg->secret_key || !cfg->secret_key[0] || strlen(cfg->secret_key) > PAY_HTTP_KEY_MAX ||
 	    !pay_http_header_safe(cfg->secret_key))
 		return "the paystack secret key is missing or malformed";
 	if (!at || at == cfg->account_email || !at[1] || strchr(at + 1, '@') ||
@@ -1168,35 +912,13 @@ psk_config_problem(const pay_paystack_config *cfg)
 	return NULL;
 }
 
-static struct curl_slist *
-psk_headers(const char *secret_key)
-{
-	static const char *const fixed[] = {"Content-Type: application/json",
-					    "Accept: application/json"};
-	char auth[PSK_KEY_MAX + 32];
-	struct curl_slist *h, *next;
-
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", secret_key);
-	h = curl_slist_append(NULL, auth);
-	sodium_memzero(auth, sizeof(auth));
-	for (size_t i = 0; h && i < sizeof(fixed) / sizeof(fixed[0]); i++) {
-		next = curl_slist_append(h, fixed[i]);
-		if (!next) {
-			sodium_memzero(h->data, strlen(h->data));
-			curl_slist_free_all(h);
-		}
-		h = next;
-	}
-	return h;
-}
-
 int
 pay_paystack_new(pay_provider **out, const pay_paystack_config *cfg)
 {
 	const char *problem = psk_config_problem(cfg);
 	pay_provider *p;
 	psk_state *s;
-	size_t n;
+	int rc;
 
 	*out = NULL;
 	if (problem)
@@ -1204,25 +926,19 @@ pay_paystack_new(pay_provider **out, const pay_paystack_config *cfg)
 	if (pay_http_global_init() < 0)
 		return -1;
 	s = xcalloc(1, sizeof(*s));
-	pay_http_pool_init(&s->pool);
-	s->base_url = xstrdup(cfg->base_url);
-	n = strlen(s->base_url);
-	while (n > 0 && s->base_url[n - 1] == '/')
-		s->base_url[--n] = '\0';
+	rc = pay_http_client_init(&s->http, "paystack", cfg->base_url, cfg->ca_file,
+				  cfg->secret_key, (long)cfg->timeout_ms, psk_refused);
 	s->secret_key = xstrdup(cfg->secret_key);
 	s->secret_key_len = strlen(s->secret_key);
-	s->ca_file = cfg->ca_file && cfg->ca_file[0] ? xstrdup(cfg->ca_file) : NULL;
 	s->account_email = xstrdup(cfg->account_email);
 	s->preferred_bank = xstrdup(
 		cfg->preferred_bank && cfg->preferred_bank[0] ? cfg->preferred_bank : "wema-bank");
-	s->timeout_ms = (long)cfg->timeout_ms;
-	s->headers = psk_headers(s->secret_key);
 	p = xcalloc(1, sizeof(*p));
 	p->ops = &psk_ops;
 	p->state = s;
-	if (!s->headers) {
+	if (rc < 0) {
 		psk_destroy(p);
-		return err_set(ERR_INTERNAL, "provider_http", "out of memory for headers");
+		return rc;
 	}
 	*out = p;
 	return 0;
