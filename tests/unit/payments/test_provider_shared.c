@@ -101,19 +101,18 @@ test_open_by_provider_rule(void **state)
 	assert_string_equal(open_reason(refused_unless_success, "[1]", NULL), "provider_bad_reply");
 	assert_string_equal(open_reason(refused_when_false, "not json", NULL),
 			    "provider_bad_reply");
-	assert_string_equal(
-		open_reason(refused_unless_success, "{\"status\":\"error\",\"message\":\"no\"}", NULL),
-		"provider_refused");
+	assert_string_equal(open_reason(refused_unless_success,
+					"{\"status\":\"error\",\"message\":\"no\"}", NULL),
+			    "provider_refused");
 	assert_string_equal(err_last()->message, "prov refused a test: no");
 	assert_string_equal(open_reason(refused_when_false, "{\"status\":\"error\"}", NULL), "");
 	assert_string_equal(open_reason(refused_when_false, "{\"status\":false}", NULL),
 			    "provider_refused");
 	assert_string_equal(err_last()->message, "prov refused a test: no reason given");
 	assert_string_equal(open_reason(refused_unless_success, "{\"status\":false}", NULL), "");
-	assert_string_equal(
-		open_reason(refused_unless_success, "{\"status\":\"success\",\"data\":{\"a\":1}}",
-			    &data),
-		"");
+	assert_string_equal(open_reason(refused_unless_success,
+					"{\"status\":\"success\",\"data\":{\"a\":1}}", &data),
+			    "");
 	assert_true(json_is_object(data));
 	json_decref(data);
 }
