@@ -267,9 +267,7 @@ grp_allocate_deposit(rpc_ctx *ctx, const Kolo__Groups__V1__AllocateDepositReques
 		     Kolo__Groups__V1__AllocateDepositResponse *out)
 {
 	static const char *const omit[] = {"pin", NULL};
-	grp_alloc_tx t = {.ctx = ctx,
-			  .in = in,
-			  .out = (Kolo__Groups__V1__AllocateDepositResponse *)&out->base};
+	grp_alloc_tx t = {.ctx = ctx, .in = in, .out = out};
 	/* One try: the body asks the ledger (a retry would ask again). */
 	idem_tx it = {.key = &t.key,
 		      .arena = rpc_ctx_arena(ctx),

@@ -241,8 +241,7 @@ int
 grp_add_payer_account(rpc_ctx *ctx, const Kolo__Groups__V1__AddPayerAccountRequest *in,
 		      Kolo__Groups__V1__AddPayerAccountResponse *out)
 {
-	grp_payer_tx t = {.ctx = ctx,
-			  .out = (Kolo__Groups__V1__AddPayerAccountResponse *)&out->base};
+	grp_payer_tx t = {.ctx = ctx, .out = out};
 	idem_tx it = {.key = &t.key,
 		      .arena = rpc_ctx_arena(ctx),
 		      .resp = &out->base,
