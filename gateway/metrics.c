@@ -17,25 +17,9 @@ static const int64_t gw_buckets_us[] = {1000,	2500,	5000,	10000,	 25000,	  50000
 					100000, 250000, 500000, 1000000, 2500000, 5000000};
 #define GW_N_BUCKETS (sizeof(gw_buckets_us) / sizeof(gw_buckets_us[0]))
 
-static const char *const gw_grpc_codes[17] = {
-	"OK",
-	"CANCELLED",
-	"UNKNOWN",
-	"INVALID_ARGUMENT",
-	"DEADLINE_EXCEEDED",
-	"NOT_FOUND",
-	"ALREADY_EXISTS",
-	"PERMISSION_DENIED",
-	"RESOURCE_EXHAUSTED",
-	"FAILED_PRECONDITION",
-	"ABORTED",
-	"OUT_OF_RANGE",
-	"UNIMPLEMENTED",
-	"INTERNAL",
-	"UNAVAILABLE",
-	"DATA_LOSS",
-	"UNAUTHENTICATED",
-};
+/* One upstream error counter's line: service, gRPC code name, count. */
+#define GW_UPSTREAM_ERRORS_LINE                                                                    \
+	"kolo_gateway_upstream_errors_total{service=\"%s\",code=\"%s\"} %lu\n"
 
 static atomic_ulong gw_requests[GW_ROUTE_SLOTS][GW_N_STATUSES];
 static atomic_ulong gw_latency[GW_ROUTE_SLOTS][GW_N_BUCKETS + 1];
@@ -172,10 +156,8 @@ gw_write_upstreams(FILE *f)
 			unsigned long n = atomic_load(&gw_upstream_errors[u][c]);
 
 			if (n)
-				fprintf(f,
-					"kolo_gateway_upstream_errors_total{service=\"%s\",code=\"%"
-					"s\"} %lu\n",
-					gw_upstream_name((gw_upstream)u), gw_grpc_codes[c], n);
+				fprintf(f, GW_UPSTREAM_ERRORS_LINE,
+					gw_upstream_name((gw_upstream)u), rpc_code_name(c), n);
 		}
 	}
 }
