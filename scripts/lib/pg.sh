@@ -12,6 +12,21 @@
 #   kolo_pg_url DBNAME [USER [PASSWORD]] print a libpq conninfo for the
 #                                      running cluster (USER defaults to
 #                                      postgres)
+#   kolo_pg_start_standby PRIMARY_DIR PRIMARY_PORT DIR PORT [NAME [on|off]]
+#                                      a streaming standby of the running
+#                                      trust cluster in PRIMARY_DIR: a base
+#                                      backup into DIR/data if there is none,
+#                                      then start it (NAME, default
+#                                      kolo_standby, is its application_name;
+#                                      the last argument is fsync). Does not
+#                                      touch PGHOST/PGPORT.
+#   kolo_pg_sync DIR NAME              make the running cluster in DIR wait at
+#                                      each commit for the standby NAME
+#                                      (synchronous_commit on); NAME '' = none
+#   kolo_pg_promote DIR                promote the standby in DIR and wait
+#                                      until it takes writes
+#   kolo_pg_kill DIR                   kill -9 the cluster's postmaster (its
+#                                      backends then exit on their own)
 # kolo_pg_start exports PGHOST (the socket folder DIR), PGPORT and PGUSER.
 #
 # PostgreSQL refuses to run as root. As root the cluster runs as the
@@ -244,4 +259,119 @@ kolo_pg_url() {
 	else
 		printf 'host=%s port=%s dbname=%s user=%s\n' "$PGHOST" "$PGPORT" "$dbname" "$user"
 	fi
+}
+
+# SQL on the running cluster in DIR ($1) as the superuser, quietly.
+_kolo_pg_sql() {
+	local dir="$1" sql="$2" port
+	port="$(sed -n 4p "$dir/data/postmaster.pid" 2>/dev/null)"
+	[ -n "$port" ] || {
+		_kolo_pg_err "no running cluster in $dir"
+		return 1
+	}
+	psql -X -q -At -h "$dir" -p "$port" -U "$KOLO_PG_SUPERUSER" -d postgres \
+		-v ON_ERROR_STOP=1 -c "$sql"
+}
+
+kolo_pg_start_standby() {
+	local pdir="${1:-}" pport="${2:-}" dir="${3:-}" port="${4:-}"
+	local name="${5:-kolo_standby}" fsync="${6:-on}" opts
+
+	if [ -z "$pdir" ] || [ -z "$pport" ] || [ -z "$dir" ] || [ -z "$port" ]; then
+		_kolo_pg_err "usage: kolo_pg_start_standby PRIMARY_DIR PRIMARY_PORT DIR PORT [NAME [on|off]]"
+		return 2
+	fi
+	case "$name" in
+	'' | *[!a-z0-9_]*)
+		_kolo_pg_err "the standby name must be [a-z0-9_]+: $name"
+		return 2
+		;;
+	esac
+	pdir="$(cd "$pdir" && pwd -P)" || return 1
+	mkdir -p "$dir" || return 1
+	dir="$(cd "$dir" && pwd -P)" || return 1
+	_kolo_pg_prepare_dir "$dir" || return 1
+	if [ ! -f "$dir/data/PG_VERSION" ]; then
+		_kolo_pg_as_owner "$dir" "$KOLO_PG_BIN/pg_basebackup" -D "$dir/data" -X stream \
+			-c fast -d "host=$pdir port=$pport user=$KOLO_PG_SUPERUSER" \
+			>"$dir/basebackup.log" 2>&1 || {
+			_kolo_pg_err "pg_basebackup from $pdir failed, see $dir/basebackup.log"
+			tail -n 20 "$dir/basebackup.log" >&2
+			return 1
+		}
+		# A standby of its own: it streams from the primary under NAME and,
+		# once promoted, waits for no standby of its own.
+		cat >>"$dir/data/postgresql.auto.conf" <<-EOF || return 1
+			primary_conninfo = 'host=$pdir port=$pport user=$KOLO_PG_SUPERUSER application_name=$name'
+			synchronous_standby_names = ''
+		EOF
+		_kolo_pg_as_owner "$dir" touch "$dir/data/standby.signal" || return 1
+		rm -f "$dir/data/postmaster.pid" "$dir/data/postmaster.opts"
+	fi
+	if _kolo_pg_as_owner "$dir" "$KOLO_PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+		return 0
+	fi
+	opts="-p $port -k $dir -c listen_addresses='127.0.0.1' -c hot_standby=on"
+	if [ "$fsync" = off ]; then
+		opts="$opts -c fsync=off"
+	fi
+	_kolo_pg_as_owner "$dir" "$KOLO_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" \
+		-w -t 60 -o "$opts" start >/dev/null || {
+		_kolo_pg_err "the standby in $dir did not start, see $dir/log"
+		tail -n 20 "$dir/log" >&2 2>/dev/null
+		return 1
+	}
+	return 0
+}
+
+kolo_pg_sync() {
+	local dir="${1:-}" name="${2-}"
+
+	if [ -z "$dir" ]; then
+		_kolo_pg_err "usage: kolo_pg_sync DIR NAME"
+		return 2
+	fi
+	case "$name" in
+	*[!a-z0-9_]*)
+		_kolo_pg_err "the standby name must be [a-z0-9_]*: $name"
+		return 2
+		;;
+	esac
+	_kolo_pg_sql "$dir" "ALTER SYSTEM SET synchronous_standby_names = '$name'" &&
+		_kolo_pg_sql "$dir" "ALTER SYSTEM SET synchronous_commit = on" &&
+		_kolo_pg_sql "$dir" "SELECT pg_reload_conf()" >/dev/null
+}
+
+kolo_pg_promote() {
+	local dir="${1:-}" _
+
+	if [ -z "$dir" ]; then
+		_kolo_pg_err "usage: kolo_pg_promote DIR"
+		return 2
+	fi
+	dir="$(cd "$dir" && pwd -P)" || return 1
+	_kolo_pg_as_owner "$dir" "$KOLO_PG_BIN/pg_ctl" -D "$dir/data" -w -t 60 promote \
+		>/dev/null || {
+		_kolo_pg_err "promoting $dir failed, see $dir/log"
+		return 1
+	}
+	for _ in $(seq 1 600); do
+		[ "$(_kolo_pg_sql "$dir" "SELECT pg_is_in_recovery()")" = f ] && return 0
+		sleep 0.1
+	done
+	_kolo_pg_err "$dir still in recovery after promote"
+	return 1
+}
+
+kolo_pg_kill() {
+	local dir="${1:-}" pid
+
+	pid="$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null)"
+	case "$pid" in
+	'' | *[!0-9]*)
+		_kolo_pg_err "no running cluster in $dir"
+		return 1
+		;;
+	esac
+	kill -9 "$pid"
 }
