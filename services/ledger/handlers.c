@@ -354,6 +354,26 @@ ldg_filter_of(ldg_filter *out, const Kolo__Ledger__V1__ListEntriesRequest *in)
 	return 0;
 }
 
+/* ListEntries' page, read by db_read (a replica when one is set). */
+typedef struct ldg_list_read {
+	mem_arena *arena;
+	const char *group_id;
+	const ldg_filter *filter;
+	const page_request *page;
+	ldg_entry *rows; /* out */
+	int n;		 /* out */
+} ldg_list_read;
+
+static int
+ldg_list_read_run(db_conn *c, void *arg)
+{
+	ldg_list_read *r = arg;
+
+	return ldg_store_list(&r->rows, &r->n, r->arena, c, r->group_id, r->filter, r->page);
+}
+
+/* A list for reading, never for deciding: it may come from the read
+ * replica, and then says how fresh it is (as_of). */
 int
 ldg_list_entries(rpc_ctx *ctx, const Kolo__Ledger__V1__ListEntriesRequest *in,
 		 Kolo__Ledger__V1__ListEntriesResponse *out)
@@ -361,20 +381,22 @@ ldg_list_entries(rpc_ctx *ctx, const Kolo__Ledger__V1__ListEntriesRequest *in,
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
 	ldg_filter filter;
-	ldg_entry *rows = NULL;
-	db_conn *c = NULL;
-	int n = 0, rc = ldg_check_reader(ctx, in->group_id);
+	ldg_list_read r = {.arena = a, .group_id = in->group_id, .filter = &filter, .page = &page};
+	const char *as_of = NULL;
+	ldg_entry *rows;
+	int n, rc = ldg_check_reader(ctx, in->group_id);
 
 	if (rc == 0)
 		rc = page_request_parse(&page, a, in->page_size, in->page_token);
 	if (rc == 0)
 		rc = ldg_filter_of(&filter, in);
 	if (rc == 0)
-		rc = db_thread_conn(&c);
-	if (rc == 0)
-		rc = ldg_store_list(&rows, &n, a, c, in->group_id, &filter, &page);
+		rc = db_read(&as_of, a, ldg_list_read_run, &r);
 	if (rc < 0)
 		return rc;
+	rows = r.rows;
+	n = r.n;
+	out->as_of = (char *)(as_of ? as_of : "");
 	out->entries = page_items(&out->n_entries, a, &page, n, sizeof(*out->entries));
 	if (!out->entries)
 		return err_oom();

@@ -39,6 +39,7 @@ static const svc_def ledger_service = {
 	.name = "kolo-ledger",
 	.self = SVC_PEER_LEDGER,
 	.db_env = "KOLO_LEDGER_DATABASE_URL",
+	.read_db_env = "KOLO_LEDGER_READ_DATABASE_URL",
 	.rpc = &ldg_rpc_service,
 	.start = ldg_start,
 	.stop = ldg_stop,

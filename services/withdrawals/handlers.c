@@ -753,6 +753,26 @@ wdr_get_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__GetWithdrawalReque
 	return out->withdrawal ? 0 : err_oom();
 }
 
+/* ListWithdrawals' page, read by db_read (a replica when one is set). */
+typedef struct wdr_list_read {
+	mem_arena *arena;
+	const char *group_id;
+	const char *status;
+	const page_request *page;
+	wdr_row *rows; /* out */
+	int n;	       /* out */
+} wdr_list_read;
+
+static int
+wdr_list_read_run(db_conn *c, void *arg)
+{
+	wdr_list_read *r = arg;
+
+	return wdr_store_list(&r->rows, &r->n, r->arena, c, r->group_id, r->status, r->page);
+}
+
+/* A list for reading, never for deciding: it may come from the read
+ * replica, and then says how fresh it is (as_of). */
 int
 wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsRequest *in,
 		     Kolo__Withdrawals__V1__ListWithdrawalsResponse *out)
@@ -761,21 +781,25 @@ wdr_list_withdrawals(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ListWithdrawalsR
 					       "PAID", "PAYOUT_FAILED", "CLOSED"};
 	mem_arena *a = rpc_ctx_arena(ctx);
 	page_request page;
-	wdr_row *rows = NULL;
-	db_conn *c = NULL;
-	int n = 0;
+	wdr_list_read r = {.arena = a, .group_id = in->group_id, .page = &page};
+	const char *as_of = NULL;
+	wdr_row *rows;
+	int n;
 	int rc = membership_check_reader(ctx, wdr_current()->groups, in->group_id);
 
 	if (rc == 0 && (in->status < 0 || in->status > 6))
 		rc = err_set(ERR_INVALID_ARGUMENT, "invalid_status", "unknown status");
 	if (rc == 0)
 		rc = page_request_parse(&page, a, in->page_size, in->page_token);
-	if (rc == 0)
-		rc = db_thread_conn(&c);
-	if (rc == 0)
-		rc = wdr_store_list(&rows, &n, a, c, in->group_id, statuses[in->status], &page);
+	if (rc == 0) {
+		r.status = statuses[in->status];
+		rc = db_read(&as_of, a, wdr_list_read_run, &r);
+	}
 	if (rc < 0)
 		return rc;
+	rows = r.rows;
+	n = r.n;
+	out->as_of = (char *)(as_of ? as_of : "");
 	out->withdrawals = page_items(&out->n_withdrawals, a, &page, n, sizeof(*out->withdrawals));
 	if (!out->withdrawals)
 		return err_oom();

@@ -56,6 +56,7 @@ static const svc_def withdrawals_service = {
 	.name = "kolo-withdrawals",
 	.self = SVC_PEER_WITHDRAWALS,
 	.db_env = "KOLO_WITHDRAWALS_DATABASE_URL",
+	.read_db_env = "KOLO_WITHDRAWALS_READ_DATABASE_URL",
 	.rpc = &wdr_rpc_service,
 	.start = wdr_start,
 	.stop = wdr_stop,

@@ -176,4 +176,47 @@ KOLO_MUST_CHECK int db_read_text(mem_arena *arena, const PGresult *res, int row,
 /* The row count of an UPDATE/DELETE/INSERT result. */
 int db_affected(const PGresult *res);
 
+/* --- reads from a replica (replica.c; docs/decisions.md, "Database past
+ * one machine: reads from a replica") ---
+ *
+ * Reads that may lag (lists, statements, public pages) can run on a hot
+ * standby: its own connection per thread, opened on first use with the
+ * conninfo db_replica_configure() set and reopened after a loss. Balance
+ * checks and every write stay on db_thread_conn(). */
+
+/* Sets the read replica's conninfo (copied); NULL or "" = none, every
+ * read on the primary. Registers kolo_db_replica_lag_seconds (measured
+ * at scrape) while one is set. Call once at start-up, before any worker
+ * runs. 0 (cannot fail but for out-of-memory, which aborts). */
+KOLO_MUST_CHECK int db_replica_configure(const char *conninfo);
+
+/* Forgets the replica and unregisters its metric. */
+void db_replica_unconfigure(void);
+
+/* Makes the calling thread read from conninfo instead of the configured
+ * replica (borrowed: it must outlive the thread; NULL = the configured
+ * one). For processes that serve several services (tests). */
+void db_replica_thread_set_conninfo(const char *conninfo);
+
+/* Closes the calling thread's replica connection now (NULL is fine). */
+void db_replica_thread_close(void);
+
+/* A read that db_read() runs: statements on conn only, no side effects,
+ * 0 or an err_code. It may run twice (replica, then primary). */
+typedef int (*db_read_fn)(db_conn *conn, void *arg);
+
+/* Runs fn on the replica when one is configured and answers, with
+ * *out_as_of the RFC 3339 UTC time its data is at least as fresh as (in
+ * arena); otherwise, or when the replica is unreachable, not ready, or
+ * fails fn with UNAVAILABLE, ABORTED (a recovery conflict) or
+ * DEADLINE_EXCEEDED, runs fn on the primary with *out_as_of NULL.
+ * Returns fn's result (or db_thread_conn's error). */
+KOLO_MUST_CHECK int db_read(const char **out_as_of, mem_arena *arena, db_read_fn fn, void *arg);
+
+/* Seconds the replica may lag behind the primary now (its as_of's age,
+ * 0 when it is not in recovery), on the calling thread's replica
+ * connection: what kolo_db_replica_lag_seconds shows. ERR_UNAVAILABLE
+ * when none is configured or it cannot be reached. */
+KOLO_MUST_CHECK int db_replica_lag(double *out_s);
+
 #endif

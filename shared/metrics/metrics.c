@@ -21,6 +21,7 @@ static pthread_mutex_t metrics_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t metrics_queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static metrics_family *metrics_families; /* registration order, reversed */
 static metrics_queue *metrics_queues;
+static metrics_probe *metrics_probes; /* under metrics_queue_lock too */
 
 static metrics_family metrics_provider_calls =
 	METRICS_FAMILY(METRICS_COUNTER, "kolo_provider_calls_total",
@@ -214,6 +215,53 @@ metrics_write_queues(FILE *f)
 	}
 }
 
+/* --- probes ------------------------------------------------------------------- */
+
+void
+metrics_probe_register(metrics_probe *p)
+{
+	metrics_probe *q;
+
+	pthread_mutex_lock(&metrics_queue_lock);
+	for (q = metrics_probes; q && q != p; q = q->next)
+		;
+	if (!q) {
+		p->next = metrics_probes;
+		metrics_probes = p;
+	}
+	pthread_mutex_unlock(&metrics_queue_lock);
+}
+
+void
+metrics_probe_unregister(metrics_probe *p)
+{
+	pthread_mutex_lock(&metrics_queue_lock);
+	for (metrics_probe **q = &metrics_probes; *q; q = &(*q)->next) {
+		if (*q == p) {
+			*q = p->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&metrics_queue_lock);
+}
+
+/* Each probe measured now (metrics_queue_lock held); one that fails is
+ * left out of this scrape. */
+static void
+metrics_write_probes(FILE *f)
+{
+	double value;
+
+	for (metrics_probe *p = metrics_probes; p; p = p->next) {
+		if (p->measure(p->arg, &value) < 0) {
+			err_clear();
+			continue;
+		}
+		fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n%s %.3f\n", p->name, p->help, p->name,
+			p->name, value);
+	}
+}
+
 /* --- exposition --------------------------------------------------------------- */
 
 static void
@@ -370,6 +418,7 @@ metrics_write(FILE *f)
 	pthread_mutex_unlock(&metrics_lock);
 	pthread_mutex_lock(&metrics_queue_lock);
 	metrics_write_queues(f);
+	metrics_write_probes(f);
 	pthread_mutex_unlock(&metrics_queue_lock);
 	metrics_write_process(f);
 }

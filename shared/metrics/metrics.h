@@ -89,6 +89,23 @@ typedef struct metrics_queue {
 void metrics_queue_register(metrics_queue *q);
 void metrics_queue_unregister(metrics_queue *q);
 
+/* A gauge of one series measured at each scrape: measure() runs on the
+ * scrape's thread (it may use a database connection of that thread) and
+ * returns 0 with *value, or an err_code (the gauge is then left out of
+ * that scrape). name and help are static text. */
+typedef struct metrics_probe {
+	const char *name; /* "kolo_db_replica_lag_seconds" */
+	const char *help;
+	int (*measure)(void *arg, double *value);
+	void *arg;
+	/* private */
+	struct metrics_probe *next;
+} metrics_probe;
+
+/* Adds p (owned by the caller, kept until metrics_probe_unregister). */
+void metrics_probe_register(metrics_probe *p);
+void metrics_probe_unregister(metrics_probe *p);
+
 /* Counts one call to an outside provider: outcome is "transport_error"
  * when no HTTP answer came (http_status ignored), else the status class
  * ("2xx", "4xx", "5xx", "other"). Family kolo_provider_calls_total. */

@@ -33,6 +33,24 @@ svc_caller_of(const svc_def *def)
 	return strncmp(def->name, "kolo-", 5) == 0 ? def->name + 5 : def->name;
 }
 
+/* The read replica of def->read_db_env, when the service has one and it
+ * is set (db_replica_configure). */
+static int
+svc_configure_replica(const svc_def *def)
+{
+	const char *url = "";
+	const cfg_var vars[] = {{def->read_db_env, CFG_STRING, "", 0, 0, &url}};
+
+	if (!def->read_db_env)
+		return 0;
+	if (cfg_load(vars, 1) < 0)
+		return -1;
+	if (url[0])
+		log_event(LOG_LVL_INFO, "reads that may lag go to a replica", "variable",
+			  def->read_db_env, NULL);
+	return db_replica_configure(url);
+}
+
 static int
 svc_load_config(const svc_def *def)
 {
@@ -191,7 +209,7 @@ svc_main(const svc_def *def, int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	if (svc_load_config(def) < 0 || auth_init() < 0 ||
 	    auth_keyring_parse(&keys, svc_cfg.jwt_public_keys) < 0 ||
-	    db_configure(svc_cfg.database_url) < 0) {
+	    db_configure(svc_cfg.database_url) < 0 || svc_configure_replica(def) < 0) {
 		log_event(LOG_LVL_ERROR, "cannot start", "error", err_last()->message, NULL);
 		return 2;
 	}
@@ -218,6 +236,7 @@ out:
 		outbox_metrics_unregister(outbox);
 	rpc_shutdown();
 	svc_calls_unconfigure();
+	db_replica_unconfigure();
 	db_unconfigure();
 	log_event(LOG_LVL_INFO, "stopped", NULL);
 	return status;

@@ -14,6 +14,10 @@ typedef struct svc_def {
 	const char *name;   /* process name "kolo-<caller>", e.g. "kolo-ledger" */
 	svc_peer self;	    /* its row of the peers table: listen address */
 	const char *db_env; /* e.g. "KOLO_LEDGER_DATABASE_URL" */
+	/* Optional: the variable naming a read replica for reads that may
+	 * lag (db_read), e.g. "KOLO_LEDGER_READ_DATABASE_URL"; unset or ""
+	 * = none. */
+	const char *read_db_env;
 	const rpc_service *rpc;
 	/* Optional: runs after the configuration is read and before the
 	 * server starts (e.g. opening client channels); 0 or an err_code. */

@@ -71,6 +71,7 @@ test_worker_start(void *arg)
 
 	if (ts->conninfo)
 		db_thread_set_conninfo(ts->conninfo);
+	db_replica_thread_set_conninfo(ts->read_conninfo);
 	/* Several services share this process: each one's workers call as it. */
 	if (ts->caller)
 		svc_calls_thread_caller(ts->caller, test_caller_token(ts->caller));

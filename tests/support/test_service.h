@@ -16,6 +16,9 @@ typedef struct test_service {
 	const char *service_name; /* the descriptor's full name */
 	const char *caller;	  /* its caller name ("ledger"); NULL: none */
 	const char *conninfo;	  /* its workers' database; NULL: none */
+	/* Its workers' read replica (db_read); NULL: none. Set before
+	 * test_service_start_db (borrowed; it must outlive the server). */
+	const char *read_conninfo;
 } test_service;
 
 /* The test service token of caller ("payments"): static. */

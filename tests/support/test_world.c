@@ -22,6 +22,21 @@
 #include "svc/call.h"
 #include "svc/sessions.h"
 
+/* conninfo with KOLO_TEST_PG_READ's words after it (the last of a word
+ * wins), or NULL without it. Owned by the caller. */
+static char *
+test_world_read_conninfo(const char *conninfo)
+{
+	const char *read = getenv("KOLO_TEST_PG_READ");
+	char *out = NULL;
+
+	if (!read || !read[0] || !conninfo)
+		return NULL;
+	if (asprintf(&out, "%s %s", conninfo, read) < 0)
+		abort();
+	return out;
+}
+
 static int
 test_world_start_withdrawals(test_world *w)
 {
@@ -36,6 +51,8 @@ test_world_start_withdrawals(test_world *w)
 
 	wdr_configure(&deps);
 	w->withdrawals_conninfo = test_pg_conninfo(w->dbname, "kolo_withdrawals");
+	w->withdrawals_read_conninfo = test_world_read_conninfo(w->withdrawals_conninfo);
+	w->withdrawals.read_conninfo = w->withdrawals_read_conninfo;
 	return test_service_start_db(&w->withdrawals, &wdr_rpc_service, &w->identity.keys,
 				     w->withdrawals_conninfo);
 }
@@ -87,6 +104,8 @@ test_world_start(test_world *w)
 		return -1;
 	w->groups_conninfo = test_pg_conninfo(w->dbname, "kolo_groups");
 	w->ledger_conninfo = test_pg_conninfo(w->dbname, "kolo_ledger");
+	w->ledger_read_conninfo = test_world_read_conninfo(w->ledger_conninfo);
+	w->ledger.read_conninfo = w->ledger_read_conninfo;
 	if (rpc_channel_open(&w->to_identity, w->identity.service.target,
 			     &kolo__identity__v1__identity_service__descriptor, NULL) < 0 ||
 	    rpc_channel_open(&w->to_payments, "127.0.0.1:1",
@@ -173,6 +192,8 @@ test_world_stop(test_world *w)
 	free(w->ledger_conninfo);
 	free(w->payments_conninfo);
 	free(w->withdrawals_conninfo);
+	free(w->ledger_read_conninfo);
+	free(w->withdrawals_read_conninfo);
 	test_pg_fresh_end(w->dbname, w->admin);
 }
 
