@@ -3,7 +3,7 @@
  * Field names are the proto's (snake_case). Enums are written without
  * their type prefix (ROLE_OWNER -> "OWNER"), lower case for the enums the
  * seed schema keeps in lower case; *_UNSPECIFIED is null. int64 is a JSON
- * number. A NULL sub-message and an empty `*_at` time are null. */
+ * number. A NULL sub-message and an empty `*_at` time (or as_of) are null. */
 #include "gw.h"
 
 #include <ctype.h>
@@ -341,11 +341,13 @@ gw_ends_with(const char *name, const char *suffix)
 }
 
 /* A time the protos write as "" when there is none: created_at,
- * failing_since. */
+ * failing_since, and as_of (a reply read from a replica; "" = from the
+ * primary). */
 static int
 gw_is_time_field(const char *name)
 {
-	return gw_ends_with(name, "_at") || gw_ends_with(name, "_since");
+	return gw_ends_with(name, "_at") || gw_ends_with(name, "_since") ||
+	       strcmp(name, "as_of") == 0;
 }
 
 static json_t *

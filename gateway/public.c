@@ -149,6 +149,21 @@ gw_public_gather(gw_request *req, gw_public *v)
 	return 0;
 }
 
+/* The older as_of of the lists read from replicas (RFC 3339 UTC, so
+ * compared as text), or NULL when both came from the primary. The balance
+ * is always the primary's. */
+static const char *
+gw_public_as_of(const gw_public *v)
+{
+	const char *e = v->entries->as_of, *w = v->withdrawals->as_of;
+
+	if (!e[0])
+		return w[0] ? w : NULL;
+	if (!w[0])
+		return e;
+	return strcmp(e, w) <= 0 ? e : w;
+}
+
 /* "••••6789": the last four digits of an account number. */
 static const char *
 gw_masked(mem_arena *a, const char *number)
@@ -265,6 +280,8 @@ gw_public_json_route(const gw_route *route, gw_request *req, gw_response *resp)
 			 "withdrawals", withdrawals, "governance", governance);
 	if (body && v.dues)
 		json_object_set_new(body, "dues", gw_public_dues_json(&v));
+	if (body && gw_public_as_of(&v))
+		json_object_set_new(body, "as_of", json_string(gw_public_as_of(&v)));
 	gw_reply_json(resp, 200, body);
 	resp->cache_control = "public, max-age=30";
 }
@@ -391,6 +408,22 @@ gw_page_governance(gw_html *h, const gw_public *v)
 	gw_html_raw(h, "</table>");
 }
 
+/* Where the lists came from a replica: the time they are at least as
+ * fresh as. */
+static void
+gw_page_as_of(gw_html *h, const gw_public *v)
+{
+	const char *as_of = gw_public_as_of(v);
+	char when[40];
+
+	if (!as_of)
+		return;
+	gw_lagos_time(when, as_of);
+	gw_html_raw(h, "<p class=\"muted\" id=\"as-of\">Ledger and withdrawals as of ");
+	gw_html_text(h, when);
+	gw_html_raw(h, "</p>");
+}
+
 /* Paid/unpaid per member, where the group shows it. */
 static void
 gw_page_dues(gw_html *h, const gw_public *v)
@@ -450,6 +483,7 @@ gw_public_page_route(const gw_route *route, gw_request *req, gw_response *resp)
 	gw_html_raw(&h, "</p><p><a href=\"/p/");
 	gw_html_text(&h, gw_token_param(req));
 	gw_html_raw(&h, "/statement.csv\">Download the full statement (CSV)</a></p>");
+	gw_page_as_of(&h, &v);
 	gw_page_entries(&h, &v);
 	gw_page_withdrawals(&h, req, &v);
 	gw_page_governance(&h, &v);

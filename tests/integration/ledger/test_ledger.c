@@ -985,6 +985,8 @@ test_list_filters_and_order(void **state)
 	assert_int_equal(list_page(&b, &b.owner, 0, "", 0, 0, &resp), 0);
 	assert_int_equal(resp->n_entries, 3);
 	assert_string_equal(resp->entries[0]->reference, "f-3");
+	/* No read replica here: the primary's page, current, without as_of. */
+	assert_string_equal(resp->as_of, "");
 	assert_int_equal(list_page(&b, &b.owner, 0, "", 0, 1, &resp), 0);
 	assert_string_equal(resp->entries[0]->reference, "f-1");
 	assert_int_equal(list_page(&b, &stranger, 0, "", 0, 0, &resp), ERR_NOT_FOUND);

@@ -220,9 +220,9 @@ test_lists_from_the_replica_carry_as_of_and_its_rows(void **state)
 	(void)state;
 	test_world_team(&w, &t, "replica-rows", "Replica rows", TEST_TEAM_PINS);
 	assert_int_equal(test_world_deposit(&w, t.group, &t.owner, 100000), 0);
-	assert_int_equal(test_world_withdraw(&w, t.group, &t.owner, 40000, GOOD_ACCOUNT, PIN, NULL,
-					     NULL),
-			 0);
+	assert_int_equal(
+		test_world_withdraw(&w, t.group, &t.owner, 40000, GOOD_ACCOUNT, PIN, NULL, NULL),
+		0);
 	wait_replayed();
 	entries = list_entries(&t);
 	assert_int_equal(entries->n_entries, count_on_primary(&t, "ledger_entry"));
@@ -262,9 +262,9 @@ test_balance_is_fresh_while_lists_from_a_paused_replica_are_stale(void **state)
 	assert_int_equal(test_world_deposit(&w, t.group, &t.owner, 50000), 0);
 	second = newest_on_primary(&t, "ledger_entry");
 	/* More than the standby's balance: only the primary's allows it. */
-	assert_int_equal(test_world_withdraw(&w, t.group, &t.owner, 120000, GOOD_ACCOUNT, PIN,
-					     NULL, &wd),
-			 0);
+	assert_int_equal(
+		test_world_withdraw(&w, t.group, &t.owner, 120000, GOOD_ACCOUNT, PIN, NULL, &wd),
+		0);
 	wait_received();
 
 	assert_int_equal(get_balance(&t)->balance_kobo, 150000);

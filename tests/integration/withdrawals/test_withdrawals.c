@@ -658,6 +658,8 @@ test_two_withdrawals_racing_for_one_balance_pay_at_most_once(void **state)
 		test_world_call(&w, &w.withdrawals, "ListWithdrawals", &list, &listed, &t.owner),
 		0);
 	assert_int_equal(listed->n_withdrawals, 1);
+	/* No read replica here: the primary's page, without as_of. */
+	assert_string_equal(listed->as_of, "");
 	assert_int_equal(approve(listed->withdrawals[0]->id, &t.treasurer, PIN, NULL), 0);
 	assert_int_equal(get(listed->withdrawals[0]->id, &t.owner)->status, W_PAID);
 	assert_int_equal(debits(&t), 1);
