@@ -341,13 +341,13 @@ gw_ends_with(const char *name, const char *suffix)
 }
 
 /* A time the protos write as "" when there is none: created_at,
- * failing_since, and as_of (a reply read from a replica; "" = from the
- * primary). */
+ * failing_since, and as_of / data_as_of (a reply read from a replica;
+ * "" = from the primary). */
 static int
 gw_is_time_field(const char *name)
 {
 	return gw_ends_with(name, "_at") || gw_ends_with(name, "_since") ||
-	       strcmp(name, "as_of") == 0;
+	       strcmp(name, "as_of") == 0 || gw_ends_with(name, "_as_of");
 }
 
 static json_t *

@@ -17,6 +17,7 @@
 #include "kolo/identity/v1/identity.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
+#include "db/db.h"
 #include "log/log.h"
 
 #define GW_PUBLIC_WITHDRAWALS 50
@@ -149,19 +150,24 @@ gw_public_gather(gw_request *req, gw_public *v)
 	return 0;
 }
 
-/* The older as_of of the lists read from replicas (RFC 3339 UTC, so
- * compared as text), or NULL when both came from the primary. The balance
- * is always the primary's. */
+/* The oldest as_of of the lists (and dues) read from replicas, or NULL
+ * when all came from the primary. The balance is always the primary's. */
+static const char *
+gw_older_as_of(const char *a, const char *b)
+{
+	if (!a || !a[0])
+		return b && b[0] ? b : NULL;
+	if (!b || !b[0])
+		return a;
+	return strcmp(a, b) <= 0 ? a : b; /* one fixed-width UTC form */
+}
+
 static const char *
 gw_public_as_of(const gw_public *v)
 {
-	const char *e = v->entries->as_of, *w = v->withdrawals->as_of;
+	const char *as_of = gw_older_as_of(v->entries->as_of, v->withdrawals->as_of);
 
-	if (!e[0])
-		return w[0] ? w : NULL;
-	if (!w[0])
-		return e;
-	return strcmp(e, w) <= 0 ? e : w;
+	return gw_older_as_of(as_of, v->dues ? v->dues->data_as_of : NULL);
 }
 
 /* "••••6789": the last four digits of an account number. */
@@ -419,7 +425,7 @@ gw_page_as_of(gw_html *h, const gw_public *v)
 	if (!as_of)
 		return;
 	gw_lagos_time(when, as_of);
-	gw_html_raw(h, "<p class=\"muted\" id=\"as-of\">Ledger and withdrawals as of ");
+	gw_html_raw(h, "<p class=\"muted\" id=\"as-of\">Lists as of ");
 	gw_html_text(h, when);
 	gw_html_raw(h, "</p>");
 }

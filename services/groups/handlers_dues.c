@@ -404,6 +404,9 @@ typedef struct grp_dues_facts {
 	int n_members;
 	int64_t joined_s; /* when one member's: when they joined */
 	Kolo__Ledger__V1__ListContributionsResponse *contrib;
+	/* The oldest as_of of the reads from replicas (groups' own, the
+	 * ledger's contributions); NULL: all from the primaries. */
+	const char *data_as_of;
 } grp_dues_facts;
 
 /* Whose standing is asked for, and who may read it. */
@@ -515,18 +518,42 @@ grp_standing_member(grp_dues_facts *f, const char *user)
 	return err_set(ERR_NOT_FOUND, "member_not_found", "the user is not a member of the group");
 }
 
+/* The members, dues and waivers of a standing, read by db_read (a
+ * replica when one is set). */
+typedef struct grp_standing_read {
+	mem_arena *arena;
+	const grp_standing_ask *q;
+	grp_dues_facts *f;
+} grp_standing_read;
+
+static int
+grp_standing_read_run(db_conn *c, void *arg)
+{
+	grp_standing_read *r = arg;
+	int rc = grp_store_voters(&r->f->members, &r->f->n_members, r->arena, c, r->q->group_id);
+
+	if (rc == 0)
+		rc = grp_dues_facts_read(c, r->arena, r->q->group_id, r->q->user, r->f);
+	return rc;
+}
+
 /* The facts of GetDuesStatus and GetMemberStatement, in this order: the
  * day (grp_dues_as_of), the caller's view (a member, an officer with
- * need_officer, unless !check_role), the members (q->user among them,
- * else NOT_FOUND `member_not_found`), the dues and waivers (q->user's or
- * everyone's), the ledger's contributions up to the day. In ctx's arena. */
+ * need_officer, unless !check_role) from the primary, then what the
+ * standing is computed from, which may come from the read replicas
+ * (f->data_as_of): the members (q->user among them, else NOT_FOUND
+ * `member_not_found`), the dues and waivers (q->user's or everyone's), the
+ * ledger's contributions up to the day. In ctx's arena. */
 static int
 grp_standing_gather(grp_dues_facts *f, rpc_ctx *ctx, const grp_standing_ask *q)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
+	grp_standing_read r = {.arena = a, .q = q, .f = f};
+	const char *as_of = NULL;
 	db_conn *c = NULL;
 	int rc = grp_dues_as_of(q->as_of, &f->as_of);
 
+	/* Who may read is the primary's word: a replica may lag a removal. */
 	if (rc == 0)
 		rc = db_thread_conn(&c);
 	if (rc == 0)
@@ -534,13 +561,13 @@ grp_standing_gather(grp_dues_facts *f, rpc_ctx *ctx, const grp_standing_ask *q)
 	if (rc == 0 && q->check_role)
 		rc = grp_require_role(&f->view, q->need_officer, 0);
 	if (rc == 0)
-		rc = grp_store_voters(&f->members, &f->n_members, a, c, q->group_id);
+		rc = db_read(&as_of, a, grp_standing_read_run, &r);
 	if (rc == 0 && q->user)
 		rc = grp_standing_member(f, q->user);
 	if (rc == 0)
-		rc = grp_dues_facts_read(c, a, q->group_id, q->user, f);
-	if (rc == 0)
 		rc = grp_contributions(ctx, q->group_id, q->user, f->as_of, &f->contrib);
+	if (rc == 0)
+		f->data_as_of = db_as_of_older(as_of, f->contrib->as_of);
 	return rc;
 }
 
@@ -676,6 +703,7 @@ grp_get_dues_status(rpc_ctx *ctx, const Kolo__Groups__V1__GetDuesStatusRequest *
 	out->as_of = mem_arena_strdup(a, as_of);
 	out->attributed_kobo = f.contrib->attributed_kobo;
 	out->unallocated_kobo = f.contrib->unallocated_kobo;
+	out->data_as_of = (char *)(f.data_as_of ? f.data_as_of : "");
 	return out->as_of ? 0 : err_oom();
 }
 
@@ -800,5 +828,6 @@ grp_get_member_statement(rpc_ctx *ctx, const Kolo__Groups__V1__GetMemberStatemen
 	for (size_t i = 0; rc == 0 && i < n_lines; i++)
 		rc = grp_line_message(a, &f, items, f.contrib, &lines[i], &out->lines[i]);
 	out->n_lines = n_lines;
+	out->data_as_of = (char *)(f.data_as_of ? f.data_as_of : "");
 	return rc;
 }

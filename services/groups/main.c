@@ -76,6 +76,7 @@ static const svc_def groups_service = {
 	.name = "kolo-groups",
 	.self = SVC_PEER_GROUPS,
 	.db_env = "KOLO_GROUPS_DATABASE_URL",
+	.read_db_env = "KOLO_GROUPS_READ_DATABASE_URL",
 	.rpc = &grp_rpc_service,
 	.start = grp_start,
 	.stop = grp_stop,

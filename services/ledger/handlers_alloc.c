@@ -188,13 +188,31 @@ ldg_contributions_out(mem_arena *a, const ldg_contributions *r,
 	return 0;
 }
 
+/* ListContributions' read, run by db_read (a replica when one is set). */
+typedef struct ldg_contrib_read {
+	mem_arena *arena;
+	const Kolo__Ledger__V1__ListContributionsRequest *in;
+	ldg_contributions r; /* out */
+} ldg_contrib_read;
+
+static int
+ldg_contrib_read_run(db_conn *c, void *arg)
+{
+	ldg_contrib_read *q = arg;
+
+	return ldg_store_contributions(&q->r, q->arena, c, q->in->group_id, q->in->user_id,
+				       q->in->until);
+}
+
+/* For statements and standings (groups), never for deciding: it may come
+ * from the read replica, and then says how fresh it is (as_of). */
 int
 ldg_list_contributions(rpc_ctx *ctx, const Kolo__Ledger__V1__ListContributionsRequest *in,
 		       Kolo__Ledger__V1__ListContributionsResponse *out)
 {
 	mem_arena *a = rpc_ctx_arena(ctx);
-	ldg_contributions r = {0};
-	db_conn *c = NULL;
+	ldg_contrib_read q = {.arena = a, .in = in};
+	const char *as_of = NULL;
 	int rc = 0;
 
 	if (!text_is_uuid(in->group_id))
@@ -204,10 +222,9 @@ ldg_list_contributions(rpc_ctx *ctx, const Kolo__Ledger__V1__ListContributionsRe
 	if (in->until[0] && !text_is_rfc3339(in->until))
 		return err_set(ERR_INVALID_ARGUMENT, "invalid_time",
 			       "until must be an RFC 3339 time");
-	rc = db_thread_conn(&c);
-	if (rc == 0)
-		rc = ldg_store_contributions(&r, a, c, in->group_id, in->user_id, in->until);
+	rc = db_read(&as_of, a, ldg_contrib_read_run, &q);
 	if (rc < 0)
 		return rc;
-	return ldg_contributions_out(a, &r, out);
+	out->as_of = (char *)(as_of ? as_of : "");
+	return ldg_contributions_out(a, &q.r, out);
 }

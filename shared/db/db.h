@@ -213,6 +213,12 @@ typedef int (*db_read_fn)(db_conn *conn, void *arg);
  * Returns fn's result (or db_thread_conn's error). */
 KOLO_MUST_CHECK int db_read(const char **out_as_of, mem_arena *arena, db_read_fn fn, void *arg);
 
+/* Of two as_of times (RFC 3339 UTC as db_read writes them; NULL or "" =
+ * read from the primary, current), the one a reply built from both may
+ * claim: the older, or NULL when both are current. Borrowed from the
+ * arguments. */
+const char *db_as_of_older(const char *a, const char *b);
+
 /* Seconds the replica may lag behind the primary now (its as_of's age,
  * 0 when it is not in recovery), on the calling thread's replica
  * connection: what kolo_db_replica_lag_seconds shows. ERR_UNAVAILABLE

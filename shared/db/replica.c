@@ -17,9 +17,10 @@
  * must not add a connection attempt to every read. */
 #define DB_REPLICA_RETRY_MS 5000
 
-/* A replica's statements give up after this long (a session setting):
- * a read past it goes to the primary instead. */
-#define DB_REPLICA_STATEMENT_TIMEOUT "SET statement_timeout = 10000"
+/* A read on the replica gives up after this long (then the primary
+ * answers instead). */
+#define DB_REPLICA_TIMEOUT_MS	10000
+#define DB_REPLICA_TIMEOUT_TEXT "10000"
 
 /* The time the replica's data is at least as fresh as, as RFC 3339 UTC
  * (NULL when it cannot say yet: nothing replayed since it started). */
@@ -167,8 +168,9 @@ db_replica_conn(db_conn **out)
 		return err_set(ERR_UNAVAILABLE, "replica_unavailable",
 			       "the read replica failed recently");
 	rc = db_connect(&conn, conninfo);
+	/* For its statements outside a read (as_of, the lag). */
 	if (rc == 0)
-		rc = db_run(conn, DB_REPLICA_STATEMENT_TIMEOUT, 0, NULL);
+		rc = db_run(conn, "SET statement_timeout = " DB_REPLICA_TIMEOUT_TEXT, 0, NULL);
 	if (rc < 0) {
 		db_close(conn);
 		retry_at_ms = db_replica_now_ms() + DB_REPLICA_RETRY_MS;
@@ -209,20 +211,42 @@ db_replica_worth_primary(int rc)
 	return rc == ERR_UNAVAILABLE || rc == ERR_ABORTED || rc == ERR_DEADLINE_EXCEEDED;
 }
 
-/* fn on the replica: *out_as_of set on success. A failed as_of is
- * reported as ERR_UNAVAILABLE whatever it was (the primary can answer). */
+/* A read and its argument, as the body of the replica's transaction. */
+typedef struct db_replica_read {
+	db_read_fn fn;
+	void *arg;
+} db_replica_read;
+
+/* fn's statements see one snapshot of the replica (a read of several
+ * statements, e.g. sums and their lines, agrees with itself). */
+static int
+db_replica_body(db_conn *conn, void *arg)
+{
+	db_replica_read *r = arg;
+	int rc =
+		db_run(conn, "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL);
+
+	return rc == 0 ? r->fn(conn, r->arg) : rc;
+}
+
+/* fn on the replica: *out_as_of set on success. as_of is read before the
+ * transaction whose snapshot fn reads, so the data is at least that
+ * fresh; the transaction is never retried (a retry could reconnect to
+ * another standby of a multi-host URL, which as_of does not describe): a
+ * failure goes to the primary. A failed as_of is reported as
+ * ERR_UNAVAILABLE whatever it was (the primary can answer). */
 static int
 db_replica_try(const char **out_as_of, mem_arena *arena, db_read_fn fn, void *arg)
 {
+	db_replica_read r = {fn, arg};
 	db_conn *conn = NULL;
 	int rc = db_replica_conn(&conn);
 
-	/* Whatever stopped the replica telling its as_of, the primary can
-	 * answer: UNAVAILABLE (err_last() keeps the reason for the log). */
+	/* err_last() keeps the reason for the log. */
 	if (rc == 0 && db_replica_as_of(out_as_of, arena, conn) < 0)
 		rc = ERR_UNAVAILABLE;
 	if (rc == 0)
-		rc = fn(conn, arg);
+		rc = db_tx_single(conn, DB_REPLICA_TIMEOUT_MS, db_replica_body, &r);
 	if (rc < 0 && conn && PQstatus(db_pg(conn)) != CONNECTION_OK)
 		db_replica_thread_close();
 	return rc;
@@ -255,6 +279,17 @@ db_read(const char **out_as_of, mem_arena *arena, db_read_fn fn, void *arg)
 	metrics_add(&db_replica_reads, "served_by=\"primary\"", 1);
 	rc = db_thread_conn(&conn);
 	return rc == 0 ? fn(conn, arg) : rc;
+}
+
+const char *
+db_as_of_older(const char *a, const char *b)
+{
+	if (!a || !a[0])
+		return b && b[0] ? b : NULL;
+	if (!b || !b[0])
+		return a;
+	/* One fixed-width UTC form: text order is time order. */
+	return strcmp(a, b) <= 0 ? a : b;
 }
 
 int

@@ -103,6 +103,8 @@ test_world_start(test_world *w)
 	if (test_identity_start(&w->identity, w->dbname) < 0)
 		return -1;
 	w->groups_conninfo = test_pg_conninfo(w->dbname, "kolo_groups");
+	w->groups_read_conninfo = test_world_read_conninfo(w->groups_conninfo);
+	w->groups.read_conninfo = w->groups_read_conninfo;
 	w->ledger_conninfo = test_pg_conninfo(w->dbname, "kolo_ledger");
 	w->ledger_read_conninfo = test_world_read_conninfo(w->ledger_conninfo);
 	w->ledger.read_conninfo = w->ledger_read_conninfo;
@@ -192,6 +194,7 @@ test_world_stop(test_world *w)
 	free(w->ledger_conninfo);
 	free(w->payments_conninfo);
 	free(w->withdrawals_conninfo);
+	free(w->groups_read_conninfo);
 	free(w->ledger_read_conninfo);
 	free(w->withdrawals_read_conninfo);
 	test_pg_fresh_end(w->dbname, w->admin);

@@ -27,9 +27,10 @@ typedef struct test_world {
 	char *groups_conninfo, *ledger_conninfo, *payments_conninfo;
 	char *withdrawals_conninfo;
 	/* With KOLO_TEST_PG_READ set (conninfo words that name a standby of
-	 * KOLO_TEST_PG's cluster, "host=/tmp/sb port=5633"): ledger's and
-	 * withdrawals' conninfo with those words, their read replicas. */
-	char *ledger_read_conninfo, *withdrawals_read_conninfo;
+	 * KOLO_TEST_PG's cluster, "host=/tmp/sb port=5633"): groups',
+	 * ledger's and withdrawals' conninfo with those words, their read
+	 * replicas. */
+	char *groups_read_conninfo, *ledger_read_conninfo, *withdrawals_read_conninfo;
 	struct pay_provider *provider; /* owned */
 } test_world;
 

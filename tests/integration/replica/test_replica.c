@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "db/db.h"
+#include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "kolo/withdrawals/v1/withdrawals.pb-c.h"
 #include "metrics/metrics.h"
@@ -288,6 +289,74 @@ test_balance_is_fresh_while_lists_from_a_paused_replica_are_stale(void **state)
 	free(second);
 }
 
+static int
+dues_status(const test_team *t, const test_user *as, Kolo__Groups__V1__GetDuesStatusResponse **out)
+{
+	Kolo__Groups__V1__GetDuesStatusRequest req =
+		KOLO__GROUPS__V1__GET_DUES_STATUS_REQUEST__INIT;
+
+	req.group_id = (char *)t->group;
+	return test_world_call(&w, &w.groups, "GetDuesStatus", &req, out, as);
+}
+
+static int
+member_statement(const test_team *t, const test_user *as, const test_user *whose,
+		 Kolo__Groups__V1__GetMemberStatementResponse **out)
+{
+	Kolo__Groups__V1__GetMemberStatementRequest req =
+		KOLO__GROUPS__V1__GET_MEMBER_STATEMENT_REQUEST__INIT;
+
+	req.group_id = (char *)t->group;
+	req.user_id = (char *)whose->id;
+	return test_world_call(&w, &w.groups, "GetMemberStatement", &req, out, as);
+}
+
+static void
+remove_member(const test_team *t, const test_user *who)
+{
+	Kolo__Groups__V1__RemoveMemberRequest req = KOLO__GROUPS__V1__REMOVE_MEMBER_REQUEST__INIT;
+	Kolo__Groups__V1__RemoveMemberResponse *resp = NULL;
+
+	req.group_id = (char *)t->group;
+	req.user_id = (char *)who->id;
+	assert_int_equal(test_world_call(&w, &w.groups, "RemoveMember", &req, &resp, &t->owner), 0);
+}
+
+/* Standings and statements come from the replicas (groups' and the
+ * ledger's) with data_as_of; who may read them is the primary's word: a
+ * member removed while the replica is paused is refused at once, though
+ * the replica still lists them. */
+static void
+test_statements_from_the_replica_carry_as_of_but_not_its_permissions(void **state)
+{
+	test_team t;
+	Kolo__Groups__V1__GetDuesStatusResponse *st = NULL;
+	Kolo__Groups__V1__GetMemberStatementResponse *stmt = NULL;
+
+	(void)state;
+	test_world_team(&w, &t, "replica-dues", "Replica dues", TEST_TEAM_PINS);
+	wait_replayed();
+	assert_int_equal(dues_status(&t, &t.owner, &st), 0);
+	assert_int_equal(st->n_members, 3);
+	assert_rfc3339_utc(st->data_as_of);
+	assert_int_equal(member_statement(&t, &t.member, &t.member, &stmt), 0);
+	assert_rfc3339_utc(stmt->data_as_of);
+
+	pause_replay();
+	remove_member(&t, &t.member);
+	wait_received();
+	/* The replica still has three members; the primary refuses the
+	 * removed one. */
+	assert_int_equal(dues_status(&t, &t.owner, &st), 0);
+	assert_int_equal(st->n_members, 3);
+	assert_rfc3339_utc(st->data_as_of);
+	assert_int_equal(member_statement(&t, &t.member, &t.member, &stmt), ERR_NOT_FOUND);
+	resume_replay();
+	wait_replayed();
+	assert_int_equal(dues_status(&t, &t.owner, &st), 0);
+	assert_int_equal(st->n_members, 2);
+}
+
 /* The replica stopped: lists come from the primary, current, without as_of;
  * started again: from the replica again (after its retry pause). */
 static void
@@ -316,6 +385,12 @@ test_replica_down_lists_fall_back_to_the_primary(void **state)
 		assert_string_equal(wds->as_of, "");
 	}
 	assert_int_equal(get_balance(&t)->balance_kobo, 105000);
+	{
+		Kolo__Groups__V1__GetDuesStatusResponse *st = NULL;
+
+		assert_int_equal(dues_status(&t, &t.owner, &st), 0);
+		assert_string_equal(st->data_as_of, "");
+	}
 
 	run_env_command("KOLO_TEST_PG_READ_START");
 	for (waited = 0; waited < WAIT_MS; waited += 100) {
@@ -375,6 +450,9 @@ main(void)
 					  test_world_check_ledger),
 		cmocka_unit_test_teardown(
 			test_balance_is_fresh_while_lists_from_a_paused_replica_are_stale,
+			test_world_check_ledger),
+		cmocka_unit_test_teardown(
+			test_statements_from_the_replica_carry_as_of_but_not_its_permissions,
 			test_world_check_ledger),
 		cmocka_unit_test(test_lag_metric_is_measured_at_scrape),
 		cmocka_unit_test_teardown(test_replica_down_lists_fall_back_to_the_primary,
