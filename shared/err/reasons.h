@@ -256,6 +256,9 @@
 	X(refresh_token_reused, UNAUTHENTICATED, 0, "the refresh token was used before: every session is signed out") \
 	X(refresh_token_rotated, UNAUTHENTICATED, 0, "the refresh token was just used") \
 	X(refresh_token_unknown, NOT_FOUND, 0, "no such refresh token") \
+	X(replica_not_configured, UNAVAILABLE, 0, "no read replica is set (internal: the read goes to the primary)") \
+	X(replica_not_ready, UNAVAILABLE, 0, "the read replica cannot tell how fresh it is yet (internal: the read goes to the primary)") \
+	X(replica_unavailable, UNAVAILABLE, 0, "the read replica failed moments ago (internal: reads go to the primary for 5 s)") \
 	X(reply_too_large, RESOURCE_EXHAUSTED, 0, "the reply is larger than … bytes") \
 	X(request_id_reused, ALREADY_EXISTS, 0, "request_id was used with a different request") \
 	X(request_too_large, INVALID_ARGUMENT, 0, "a message of a client stream is over its size bound") \

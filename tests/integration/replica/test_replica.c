@@ -2,7 +2,8 @@
  * real primary and its streaming hot standby: run_replica.sh starts both
  * and sets KOLO_TEST_PG (the primary), KOLO_TEST_PG_READ (the words that
  * name the standby) and KOLO_TEST_PG_READ_STOP / _START (shell commands
- * that stop and start it). The world's ledger and withdrawals read their
+ * that stop and start it; run alone, the program runs itself through
+ * it). The world's ledger and withdrawals read their
  * lists from the standby; balances, withdrawals and deposits stay on the
  * primary. */
 #include <setjmp.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "db/db.h"
 #include "kolo/groups/v1/groups.pb-c.h"
@@ -443,8 +445,18 @@ test_lag_metric_is_measured_at_scrape(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	(void)argc;
+	/* Run by itself (e.g. scripts/valgrind-tests): through the wrapper
+	 * that starts the primary and the standby. */
+	if (!getenv("KOLO_TEST_PG_READ")) {
+		execl("/bin/bash", "bash",
+		      KOLO_SOURCE_DIR "/tests/integration/replica/run_replica.sh", KOLO_SOURCE_DIR,
+		      argv[0], (char *)NULL);
+		perror("run_replica.sh");
+		return 1;
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_lists_from_the_replica_carry_as_of_and_its_rows,
 					  test_world_check_ledger),
