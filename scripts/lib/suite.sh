@@ -133,6 +133,21 @@ _kolo_suite_spawn() {
 	KOLO_SUITE_PID[$name]=$!
 }
 
+# With KOLO_SUITE_READ_CONNINFO (conninfo words naming a hot standby of the
+# suite's cluster, e.g. "host=/tmp/sb port=5631"): the services that read
+# from a replica (groups, ledger, withdrawals) get their own URL with those
+# words as KOLO_<SERVICE>_READ_DATABASE_URL, unless it is set already (the
+# URLs in key=value form, as kolo_pg_url writes them).
+kolo_suite_read_url() {
+	local svc="$1" var
+	case "$svc" in groups | ledger | withdrawals) ;; *) return 0 ;; esac
+	[ -n "${KOLO_SUITE_READ_CONNINFO:-}" ] || return 0
+	var="KOLO_$(_kolo_upper "$svc")_READ_DATABASE_URL"
+	[ -z "${!var:-}" ] || return 0
+	local url="KOLO_$(_kolo_upper "$svc")_DATABASE_URL"
+	export "$var=${!url} $KOLO_SUITE_READ_CONNINFO"
+}
+
 kolo_suite_start() {
 	local bindir="$1" rundir="$2" db="$3" svc var addr pw
 	mkdir -p "$rundir"
@@ -148,6 +163,7 @@ kolo_suite_start() {
 			pw="KOLO_$(_kolo_upper "$svc")_DB_PASSWORD"
 			export "$var=$(kolo_pg_url "$db" "kolo_$svc" "${!pw:-}")"
 		fi
+		kolo_suite_read_url "$svc"
 		_kolo_suite_spawn "$svc" "$bindir/services/$svc/kolo-$svc" "$rundir/$svc.log" || return 1
 	done
 	for svc in "${KOLO_SERVICES[@]}"; do
