@@ -12,9 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-/* After the replica could not be reached, a thread reads from the primary
- * for this long before it tries the replica again: a replica that is down
- * must not add a connection attempt to every read. */
+/* After the replica could not be reached (or could not tell its as_of), a
+ * thread reads from the primary for this long before it tries the replica
+ * again: a replica that is down must not add a connection attempt (and a
+ * log line) to every read. */
 #define DB_REPLICA_RETRY_MS 5000
 
 /* A read on the replica gives up after this long (then the primary
@@ -116,13 +117,20 @@ db_replica_thread_set_conninfo(const char *conninfo)
 	thread_conninfo = conninfo;
 }
 
-void
-db_replica_thread_close(void)
+/* Closes the thread's replica connection, keeping its retry time. */
+static void
+db_replica_drop(void)
 {
 	db_conn *conn = db_replica_get();
 
 	db_replica_set(NULL);
 	db_close(conn);
+}
+
+void
+db_replica_thread_close(void)
+{
+	db_replica_drop();
 	retry_at_ms = 0;
 }
 
@@ -163,7 +171,7 @@ db_replica_conn(db_conn **out)
 		*out = conn;
 		return 0;
 	}
-	db_replica_thread_close();
+	db_replica_drop();
 	if (retry_at_ms && db_replica_now_ms() < retry_at_ms)
 		return err_set(ERR_UNAVAILABLE, "replica_unavailable",
 			       "the read replica failed recently");
@@ -242,13 +250,18 @@ db_replica_try(const char **out_as_of, mem_arena *arena, db_read_fn fn, void *ar
 	db_conn *conn = NULL;
 	int rc = db_replica_conn(&conn);
 
-	/* err_last() keeps the reason for the log. */
-	if (rc == 0 && db_replica_as_of(out_as_of, arena, conn) < 0)
-		rc = ERR_UNAVAILABLE;
+	/* A replica that cannot tell its as_of (not ready, or without
+	 * migration 0036) is left alone for a while like an unreachable one;
+	 * err_last() keeps the reason for the log. */
+	if (rc == 0 && db_replica_as_of(out_as_of, arena, conn) < 0) {
+		db_replica_drop();
+		retry_at_ms = db_replica_now_ms() + DB_REPLICA_RETRY_MS;
+		return ERR_UNAVAILABLE;
+	}
 	if (rc == 0)
 		rc = db_tx_single(conn, DB_REPLICA_TIMEOUT_MS, db_replica_body, &r);
 	if (rc < 0 && conn && PQstatus(db_pg(conn)) != CONNECTION_OK)
-		db_replica_thread_close();
+		db_replica_drop();
 	return rc;
 }
 
@@ -304,7 +317,7 @@ db_replica_lag(double *out_s)
 		rc = db_exec(conn, &res, db_replica_lag_sql, 0, NULL);
 	if (rc < 0) {
 		if (conn && PQstatus(db_pg(conn)) != CONNECTION_OK)
-			db_replica_thread_close();
+			db_replica_drop();
 		return rc;
 	}
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))

@@ -61,6 +61,12 @@ for svc in "${KOLO_SERVICES[@]}"; do
 		;;
 	esac
 	[ "$svc" = withdrawals ] && has "$f" 'kolo_worker_queue_depth{worker="payouts"} '
+	# Run with KOLO_SUITE_READ_CONNINFO (a standby: scripts/lib/suite.sh), the
+	# services that read from it measure its lag at each scrape.
+	case "$svc" in groups | ledger | withdrawals)
+		[ -z "${KOLO_SUITE_READ_CONNINFO:-}" ] || has "$f" 'kolo_db_replica_lag_seconds '
+		;;
+	esac
 done
 check gateway "$(kolo_suite_url)/metrics"
 has "$out/gateway.txt" 'kolo_gateway_requests_total{'

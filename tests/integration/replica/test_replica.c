@@ -359,6 +359,32 @@ test_statements_from_the_replica_carry_as_of_but_not_its_permissions(void **stat
 	assert_int_equal(st->n_members, 2);
 }
 
+/* The text of metrics_write(). Owned by the caller. */
+static char *
+exposition(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	metrics_write(f);
+	fclose(f);
+	return text;
+}
+
+/* kolo_db_connects_total{outcome="failed"} of this process. */
+static long
+failed_connects(void)
+{
+	char *text = exposition();
+	const char *line = strstr(text, "\nkolo_db_connects_total{outcome=\"failed\"} ");
+	long n = line ? atol(strchr(line + 1, ' ') + 1) : 0;
+
+	free(text);
+	return n;
+}
+
 /* The replica stopped: lists come from the primary, current, without as_of;
  * started again: from the replica again (after its retry pause). */
 static void
@@ -367,6 +393,8 @@ test_replica_down_lists_fall_back_to_the_primary(void **state)
 	test_team t;
 	Kolo__Ledger__V1__ListEntriesResponse *entries;
 	Kolo__Withdrawals__V1__ListWithdrawalsResponse *wds;
+	long failed_before;
+	time_t started;
 	int waited;
 
 	(void)state;
@@ -377,6 +405,8 @@ test_replica_down_lists_fall_back_to_the_primary(void **state)
 	standby = NULL;
 	run_env_command("KOLO_TEST_PG_READ_STOP");
 	assert_int_equal(test_world_deposit(&w, t.group, &t.owner, 5000), 0);
+	failed_before = failed_connects();
+	started = time(NULL);
 	/* Several calls: each of the services' workers finds it down. */
 	for (int i = 0; i < 8; i++) {
 		entries = list_entries(&t);
@@ -386,6 +416,11 @@ test_replica_down_lists_fall_back_to_the_primary(void **state)
 		assert_int_equal(wds->n_withdrawals, 0);
 		assert_string_equal(wds->as_of, "");
 	}
+	/* Each worker thread of ledger and withdrawals (4 each) tried to
+	 * connect at most once: then it waits 5 s before trying again (when
+	 * the loop was that quick, as it is). */
+	if (time(NULL) - started < 4)
+		assert_true(failed_connects() - failed_before <= 8);
 	assert_int_equal(get_balance(&t)->balance_kobo, 105000);
 	{
 		Kolo__Groups__V1__GetDuesStatusResponse *st = NULL;
@@ -404,20 +439,6 @@ test_replica_down_lists_fall_back_to_the_primary(void **state)
 	assert_true(entries->as_of[0]);
 	assert_int_equal(entries->n_entries, count_on_primary(&t, "ledger_entry"));
 	standby = connect_standby();
-}
-
-/* The text of metrics_write(). Owned by the caller. */
-static char *
-exposition(void)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	assert_non_null(f);
-	metrics_write(f);
-	fclose(f);
-	return text;
 }
 
 /* kolo_db_replica_lag_seconds: a number, measured at scrape, while a
