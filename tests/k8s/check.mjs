@@ -5,8 +5,9 @@
 //
 // Each NAME=file is the output of `kubectl kustomize` for one kustomization
 // (base, dev, prod, prod-mtls = prod + k8s/components/mutual-tls,
-// prod-monitoring = prod + k8s/components/monitoring). Every
-// object (but the ServiceMonitor, checked by hand) is validated against the Kubernetes
+// prod-monitoring = prod + k8s/components/monitoring, prod-cloudnativepg =
+// prod + k8s/components/cloudnativepg + monitoring). Every object (but the
+// prometheus-operator and CloudNativePG ones, checked by hand) is validated against the Kubernetes
 // schemas (kubernetes-models@4), then the facts k8s/README.md promises are
 // asserted against the repository's own code: probes hit the ports the
 // binaries listen on, every variable a container gets is one its binary
@@ -300,6 +301,54 @@ function allowed(policies, src, dst, port, protocol = "TCP", side = "both") {
 
 // --- one build ----------------------------------------------------------------------
 
+// The roles the migrations create (0002's FOREACH over an ARRAY of names,
+// 0026's CREATE ROLE), comments left out: a CloudNativePG Cluster manages each.
+const MIGRATION_ROLES = new Set();
+for (const f of fs.readdirSync(path.join(root, "migrations")).filter((x) => x.endsWith(".sql"))) {
+  const sql = read(`migrations/${f}`).replace(/--[^\n]*/g, " ");
+  for (const m of sql.matchAll(/CREATE ROLE\s+(\w+)/gi)) MIGRATION_ROLES.add(m[1]);
+  if (/CREATE ROLE %I/i.test(sql)) {
+    const names = sql.match(/FOREACH\s+\w+\s+IN\s+ARRAY\s+ARRAY\[([^\]]*)\]/i)?.[1] || "";
+    for (const m of names.matchAll(/'(\w+)'/g)) MIGRATION_ROLES.add(m[1]);
+  }
+}
+check(
+  "the migrations create one role per service (kolo_<service>)",
+  SERVICES.every((s) => MIGRATION_ROLES.has(`kolo_${s}`)),
+  [...MIGRATION_ROLES].join(","),
+);
+
+// libpq's environment: a password from a Secret instead of inside a
+// database URL (k8s/components/cloudnativepg). Read by every binary that
+// connects to PostgreSQL.
+const LIBPQ_ENV = new Set(["PGPASSWORD"]);
+// A password written into a libpq conninfo or URI, or a URI's query.
+function hasPassword(v) {
+  return /(^|\s)password\s*=/i.test(v || "") || /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/i.test(v || "") || /[?&]password=/i.test(v || "");
+}
+// A libpq conninfo ("key=value key='v a l'") as an object.
+function conninfo(s) {
+  const out = {};
+  for (const m of (s || "").matchAll(/(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/g)) out[m[1]] = m[2].replace(/^'(.*)'$/, "$1");
+  return out;
+}
+
+// The services whose lagging reads go to a standby (issue 24): those whose
+// code reads KOLO_<SERVICE>_READ_DATABASE_URL, and at least these three.
+const READ_SERVICES = new Set([
+  "groups",
+  "ledger",
+  "withdrawals",
+  ...SERVICES.filter((s) => BINARIES.get(`kolo-${s}`).src.includes(`"KOLO_${s.toUpperCase()}_READ_DATABASE_URL"`)),
+]);
+// A read URL of READ_SERVICES that the binary does not read yet: reported
+// as skipped rather than failed until the read-replica code lands; any
+// other unread variable fails.
+function isReadUrlPending(binary, varName) {
+  const svc = varName.match(/^KOLO_([A-Z]+)_READ_DATABASE_URL$/)?.[1]?.toLowerCase();
+  return Boolean(svc) && binary === `kolo-${svc}` && READ_SERVICES.has(svc) && !BINARIES.get(binary).src.includes(`"${varName}"`);
+}
+
 const SECRET_NAMES = new Set([
   "kolo-jwt",
   "kolo-service-tokens",
@@ -312,12 +361,19 @@ const SECRET_NAMES = new Set([
   "kolo-tls",
   "kolo-db-migrate",
   ...SERVICES.map((s) => `kolo-db-${s}`),
+  // k8s/components/cloudnativepg: the roles' passwords (the operator's
+  // basic-auth Secrets) and the Cluster's CA (made by CloudNativePG).
+  "kolo-pg-migrate",
+  ...SERVICES.map((s) => `kolo-pg-${s}`),
+  "kolo-db-ca",
 ]);
 // Who may reference which secret (and key): least privilege.
 function secretAllowed(workload, container, secret, key) {
   // The owner's credential (CREATEROLE): the migration Job alone; the
   // services wait for the migrations with their own role (0016).
-  if (secret === "kolo-db-migrate") return workload === "kolo-migrate";
+  if (secret === "kolo-db-migrate" || secret === "kolo-pg-migrate") return workload === "kolo-migrate";
+  if (secret === "kolo-db-ca") return false; // a volume of ca.crt alone, never an env value
+  if (secret.startsWith("kolo-pg-")) return workload === `kolo-${secret.slice(8)}`;
   if (secret.startsWith("kolo-db-")) return workload === `kolo-${secret.slice(8)}`;
   if (secret === "kolo-flutterwave" || secret === "kolo-paystack") return workload === "kolo-payments";
   // SMTP and SMS credentials: the process that sends mail alone.
@@ -348,9 +404,11 @@ function checkBuild(name, objects) {
   const clientCerts = name === "prod-mtls";
   const byKind = (k) => objects.filter((o) => o.kind === k);
 
-  // 1. schemas (a ServiceMonitor is prometheus-operator's CRD: checked in 9)
+  // 1. schemas (a ServiceMonitor or PodMonitor is prometheus-operator's CRD:
+  // checked in 9; a CloudNativePG Cluster in 10)
   for (const o of objects) {
-    if (o.apiVersion === "monitoring.coreos.com/v1" && o.kind === "ServiceMonitor") continue;
+    if (o.apiVersion === "monitoring.coreos.com/v1" && (o.kind === "ServiceMonitor" || o.kind === "PodMonitor")) continue;
+    if (o.apiVersion === "postgresql.cnpg.io/v1" && o.kind === "Cluster") continue;
     const models = MODELS[o.apiVersion];
     const Model = models && models[o.kind];
     if (!check(`${at(o)} has a known apiVersion/kind`, Boolean(Model), o.apiVersion)) continue;
@@ -493,8 +551,17 @@ function checkBuild(name, objects) {
       if (v.secret) {
         const okVol =
           (w.name === "kolo-identity" && v.secret.secretName === "kolo-jwt") ||
-          (w.name !== "kolo-migrate" && v.secret.secretName === "kolo-tls");
+          (w.name !== "kolo-migrate" && v.secret.secretName === "kolo-tls") ||
+          (w.name !== "kolo-gateway" && v.secret.secretName === "kolo-db-ca");
         check(`${w.name}: secret volume ${v.secret.secretName} allowed`, okVol);
+        if (v.secret.secretName === "kolo-db-ca") {
+          // CloudNativePG's CA Secret also holds the CA's key (ca.key).
+          check(
+            `${w.name}: volume of kolo-db-ca holds ca.crt alone (never the CA's key)`,
+            JSON.stringify((v.secret.items || []).map((i) => i.key)) === JSON.stringify(["ca.crt"]),
+            JSON.stringify(v.secret.items),
+          );
+        }
         check(`${w.name}: secret volume readable by the pod group only`, [256, 288].includes(v.secret.defaultMode));
       }
     }
@@ -533,10 +600,23 @@ function checkBuild(name, objects) {
     check(`${w.name}: runs its own binary`, binary === w.name);
     const env = envOf(w, c);
     for (const [varName, { value, source }] of env) {
-      check(`${w.name}: ${varName} is read by ${binary}`, bin.src.includes(`"${varName}"`) || bin.vars.has(varName));
+      const readByLibpq = LIBPQ_ENV.has(varName) && binary !== "kolo-gateway";
+      if (isReadUrlPending(binary, varName)) {
+        skip(`${w.name}: ${varName} is read by ${binary}`, "the binary does not read it yet (issue 24's read replicas)");
+      } else {
+        check(`${w.name}: ${varName} is read by ${binary}`, bin.src.includes(`"${varName}"`) || bin.vars.has(varName) || readByLibpq);
+      }
       if (varName === "KOLO_HEALTH_ADDR") check(`${w.name}: KOLO_HEALTH_ADDR=${value} is host:port`, /^[^:].*:[0-9]{1,5}$/.test(value || ""));
-      if (SECRET_LIKE.test(varName) && !varName.endsWith("_FILE"))
-        check(`${w.name}: ${varName} comes from a Secret`, source === "secret");
+      if (SECRET_LIKE.test(varName) && !varName.endsWith("_FILE")) {
+        // A database URL may be written out when it holds no password: the
+        // password is then libpq's PGPASSWORD, from a Secret.
+        if (/DATABASE_URL$/.test(varName) && source === "value") {
+          check(
+            `${w.name}: ${varName} holds no password (PGPASSWORD from a Secret does)`,
+            !hasPassword(value) && env.get("PGPASSWORD")?.source === "secret",
+          );
+        } else check(`${w.name}: ${varName} comes from a Secret`, source === "secret");
+      }
       const def = bin.vars.get(varName);
       if (def && value !== undefined) checkValue(w, c, varName, def, value);
     }
@@ -688,12 +768,24 @@ function checkBuild(name, objects) {
       const wait = (spec.initContainers || []).find((i) => i.name === "wait-for-migrations");
       check(`${w.name}: waits for the migrations`, wait && /kolo-migrate --status/.test(wait.command.join(" ")));
       const svcName = w.name.slice(5);
-      const waitDb = (wait?.env || []).find((e) => e.name === "KOLO_DATABASE_URL")?.valueFrom?.secretKeyRef;
-      check(
-        `${w.name}: wait-for-migrations reads with the service's own role (kolo-db-${svcName})`,
-        waitDb?.name === `kolo-db-${svcName}` && waitDb?.key === `KOLO_${svcName.toUpperCase()}_DATABASE_URL`,
-        JSON.stringify(waitDb),
-      );
+      const waitDbEnv = (wait?.env || []).find((e) => e.name === "KOLO_DATABASE_URL");
+      const waitDb = waitDbEnv?.valueFrom?.secretKeyRef;
+      if (waitDbEnv?.value !== undefined) {
+        // k8s/components/cloudnativepg: the service's own URL and password.
+        const mainDb = (c.env || []).find((e) => e.name === `KOLO_${svcName.toUpperCase()}_DATABASE_URL`);
+        const pw = (x) => JSON.stringify((x?.env || []).find((e) => e.name === "PGPASSWORD")?.valueFrom?.secretKeyRef);
+        check(
+          `${w.name}: wait-for-migrations reads with the service's own URL and password`,
+          waitDbEnv.value === mainDb?.value && pw(wait) === pw(c) && pw(c) !== undefined,
+          waitDbEnv.value,
+        );
+      } else {
+        check(
+          `${w.name}: wait-for-migrations reads with the service's own role (kolo-db-${svcName})`,
+          waitDb?.name === `kolo-db-${svcName}` && waitDb?.key === `KOLO_${svcName.toUpperCase()}_DATABASE_URL`,
+          JSON.stringify(waitDb),
+        );
+      }
       check(
         `${w.name}: accepts callers by their token hashes (KOLO_CALLER_TOKEN_HASHES)`,
         env.get("KOLO_CALLER_TOKEN_HASHES")?.source === "secret",
@@ -925,6 +1017,185 @@ function checkBuild(name, objects) {
       const target = port && w.ports.find((p) => p.name === port.targetPort || p.port === port.targetPort)?.port;
       const want = Number(w.obj.spec.template.metadata.annotations?.["prometheus.io/port"]);
       check(`${at(m)} scrapes ${w.name} on its metrics port ${want}`, target === want, String(target));
+    }
+  }
+  // A PodMonitor (k8s/components/monitoring) scrapes the CloudNativePG
+  // instances' exporter, port "metrics" (9187), in namespace kolo.
+  const podMonitors = objects.filter((o) => o.kind === "PodMonitor");
+  if (name === "prod-monitoring" || name === "prod-cloudnativepg") check(`${name}: one PodMonitor`, podMonitors.length === 1);
+  for (const m of podMonitors) {
+    const eps = m.spec?.podMetricsEndpoints || [];
+    check(`${at(m)} looks in namespace kolo`, (m.spec?.namespaceSelector?.matchNames || []).includes("kolo"));
+    check(`${at(m)} scrapes the port named metrics`, eps.length > 0 && eps.every((e) => e.port === "metrics" && (e.scheme || "http") === "http"));
+  }
+
+  // 10. PostgreSQL on CloudNativePG (k8s/components/cloudnativepg): the
+  // Cluster's promises (docs/ha.md) and every process pointed at it.
+  const clusters = objects.filter((o) => o.kind === "Cluster");
+  if (name === "prod-cloudnativepg") check(`${name}: one CloudNativePG Cluster`, clusters.length === 1);
+  for (const cl of clusters) checkCnpg(cl);
+  // No password in the clear anywhere: env values, init containers
+  // included, and ConfigMaps.
+  for (const w of workloads) {
+    for (const cc of [...(w.spec.initContainers || []), ...w.spec.containers]) {
+      for (const e of cc.env || []) {
+        if (e.value !== undefined) check(`${w.name}/${cc.name} ${e.name}: no password in the clear`, !hasPassword(e.value) && !/PASSWORD/.test(e.name));
+      }
+    }
+  }
+  for (const [cm, data] of configMaps) {
+    for (const [k, v] of Object.entries(data)) check(`${name}: ConfigMap ${cm} ${k}: no password in the clear`, !hasPassword(v) && !/PASSWORD/.test(k));
+  }
+
+  function checkCnpg(cl) {
+    const spec = cl.spec || {};
+    const n = cl.metadata.name;
+    const ns = cl.metadata.namespace;
+    check(`${at(cl)} is postgresql.cnpg.io/v1`, cl.apiVersion === "postgresql.cnpg.io/v1");
+    check(`${at(cl)} has 3 instances`, spec.instances === 3, String(spec.instances));
+    // Synchronous replication (CloudNativePG 1.24+ stanza; 1.25+
+    // dataDurability, 1.28+ failoverQuorum): ANY/FIRST n of the standbys,
+    // writes wait rather than drop to asynchronous.
+    const sync = spec.postgresql?.synchronous;
+    check(
+      `${at(cl)} has one synchronous standby or more (postgresql.synchronous method any|first, number 1..instances-1)`,
+      sync && ["any", "first"].includes(sync.method) && Number.isInteger(sync.number) && sync.number >= 1 && sync.number < spec.instances,
+      JSON.stringify(sync),
+    );
+    check(`${at(cl)} keeps data durability required (never preferred: RPO 0)`, sync && (sync.dataDurability ?? "required") === "required", String(sync?.dataDurability));
+    check(`${at(cl)} sets no legacy minSyncReplicas/maxSyncReplicas beside it`, spec.minSyncReplicas === undefined && spec.maxSyncReplicas === undefined);
+    check(`${at(cl)} promotes only with a failover quorum`, sync?.failoverQuorum === true);
+    const params = spec.postgresql?.parameters || {};
+    check(`${at(cl)} synchronous_commit on (or remote_apply)`, ["on", "remote_apply"].includes(params.synchronous_commit), String(params.synchronous_commit));
+    check(`${at(cl)} leaves synchronous_standby_names to the operator`, !("synchronous_standby_names" in params));
+    check(`${at(cl)} has storage with a size`, Boolean(spec.storage?.size));
+    const r = spec.resources || {};
+    check(`${at(cl)} has cpu and memory requests and limits`, Boolean(r.requests?.cpu && r.requests?.memory && r.limits?.cpu && r.limits?.memory));
+    check(`${at(cl)} keeps the operator's PodDisruptionBudget`, spec.enablePDB !== false);
+    const aff = spec.affinity || {};
+    check(
+      `${at(cl)} never puts two instances on one node (required anti-affinity on kubernetes.io/hostname)`,
+      aff.enablePodAntiAffinity !== false && aff.podAntiAffinityType === "required" && (aff.topologyKey ?? "kubernetes.io/hostname") === "kubernetes.io/hostname",
+      JSON.stringify(aff),
+    );
+    check(`${at(cl)} leaves backups to a documented hook (no backup or plugins)`, spec.backup === undefined && spec.plugins === undefined);
+    check(`${at(cl)} has no superuser Secret`, spec.enableSuperuserAccess !== true);
+
+    // Roles: the migrator owns the database and creates roles; every role
+    // the migrations create is managed, LOGIN, no other privilege, with its
+    // own password Secret (a name k8s/README.md lists).
+    const initdb = spec.bootstrap?.initdb || {};
+    const roles = new Map((spec.managed?.roles || []).map((x) => [x.name, x]));
+    const owner = roles.get(initdb.owner);
+    check(
+      `${at(cl)} bootstraps database ${initdb.database} owned by a managed role that may create roles`,
+      Boolean(initdb.database && owner && owner.login === true && owner.createrole === true && owner.superuser !== true),
+      JSON.stringify(initdb),
+    );
+    check(
+      `${at(cl)} owner's password is the Secret the migration Job uses`,
+      owner?.passwordSecret?.name === initdb.secret?.name && initdb.secret?.name === "kolo-pg-migrate",
+    );
+    for (const role of MIGRATION_ROLES) {
+      const x = roles.get(role);
+      check(
+        `${at(cl)} manages role ${role} (LOGIN, nothing else)`,
+        x && (x.ensure ?? "present") === "present" && x.login === true &&
+          !x.superuser && !x.createrole && !x.createdb && !x.replication && !x.bypassrls && !x.disablePassword,
+        JSON.stringify(x),
+      );
+      const secret = x?.passwordSecret?.name;
+      check(`${at(cl)} role ${role} has its password Secret kolo-pg-${role.slice(5)}`, secret === `kolo-pg-${role.slice(5)}` && SECRET_NAMES.has(secret), String(secret));
+    }
+    for (const x of roles.values()) {
+      check(`${at(cl)} manages only the migrator and the migrations' roles (${x.name})`, x.name === initdb.owner || MIGRATION_ROLES.has(x.name));
+    }
+
+    // Every process at the operator's Services: the writes and the Job at
+    // <cluster>-rw, the lagging reads at <cluster>-ro.
+    const hosts = (suffix) => [`${n}-${suffix}`, `${n}-${suffix}.${ns}`, `${n}-${suffix}.${ns}.svc`, `${n}-${suffix}.${ns}.svc.cluster.local`];
+    const rw = hosts("rw");
+    const ro = hosts("ro");
+    const timeoutOk = (u) => /^[0-9]+$/.test(u.connect_timeout || "") && Number(u.connect_timeout) >= 2 && Number(u.connect_timeout) <= 30;
+    function checkUrl(w, cc, varName, want) {
+      const e = (cc.env || []).find((x) => x.name === varName);
+      const u = conninfo(e?.value);
+      const what = `${w.name}/${cc.name} ${varName}`;
+      if (!check(`${what} is written out (a conninfo without password)`, e?.value !== undefined && !hasPassword(e.value), JSON.stringify(e))) return;
+      const hs = (u.host || "").split(",");
+      check(`${what} points at ${n}-${want.rw ? "rw" : "ro"}`, hs.every((h) => (want.rw ? rw : ro).includes(h)), u.host);
+      if (want.rw) check(`${what} asks for the primary (target_session_attrs=read-write)`, u.target_session_attrs === "read-write", String(u.target_session_attrs));
+      else check(`${what} does not ask for the primary`, u.target_session_attrs !== "read-write" && u.target_session_attrs !== "primary");
+      check(`${what} bounds each connection attempt (connect_timeout 2..30 s)`, timeoutOk(u), String(u.connect_timeout));
+      check(`${what} is role ${want.user} on database ${initdb.database}`, u.user === want.user && u.dbname === initdb.database, `${u.user} ${u.dbname}`);
+      check(
+        `${what} verifies the server (sslmode=verify-full, the mounted kolo-db-ca)`,
+        u.sslmode === "verify-full" && tlsSecretOf(w, cc, u.sslrootcert || "") === "kolo-db-ca",
+        `${u.sslmode} ${u.sslrootcert}`,
+      );
+      const pw = (cc.env || []).find((x) => x.name === "PGPASSWORD")?.valueFrom?.secretKeyRef;
+      check(`${what}'s password is PGPASSWORD from ${want.secret}/password`, pw?.name === want.secret && pw?.key === "password", JSON.stringify(pw));
+    }
+    for (const w of workloads) {
+      const main = w.spec.containers[0];
+      if (w.obj.kind === "Job") {
+        checkUrl(w, main, "KOLO_DATABASE_URL", { rw: true, user: initdb.owner, secret: initdb.secret?.name });
+        continue;
+      }
+      const svc = w.name.slice(5);
+      if (!SERVICES.includes(svc)) continue;
+      const role = roles.get(`kolo_${svc}`);
+      const want = { rw: true, user: `kolo_${svc}`, secret: role?.passwordSecret?.name };
+      checkUrl(w, main, `KOLO_${svc.toUpperCase()}_DATABASE_URL`, want);
+      const wait = (w.spec.initContainers || []).find((i) => i.name === "wait-for-migrations");
+      if (wait) checkUrl(w, wait, "KOLO_DATABASE_URL", want);
+      const readVar = `KOLO_${svc.toUpperCase()}_READ_DATABASE_URL`;
+      if (READ_SERVICES.has(svc)) checkUrl(w, main, readVar, { ...want, rw: false });
+      else check(`${w.name}: no ${readVar} (its reads stay on the primary)`, !(main.env || []).some((x) => x.name === readVar));
+    }
+    // Nothing else of Kolo names the old external-database Secrets.
+    const text = JSON.stringify(workloads.map((w) => w.spec));
+    for (const old of ["kolo-db-migrate", ...SERVICES.map((s) => `kolo-db-${s}`)]) {
+      check(`${name}: no process references ${old} (the external database's Secret)`, !text.includes(`"${old}"`));
+    }
+
+    // NetworkPolicies: the instances (and the operator's Jobs, same label)
+    // reach each other; the six services and the Job reach 5432; the
+    // operator its ports, Prometheus the exporter; nobody else anything.
+    const inst = (i) => ({
+      ns,
+      nsLabels,
+      labels: { "cnpg.io/cluster": n, "cnpg.io/podRole": "instance", "cnpg.io/instanceName": `${n}-${i}` },
+      ip: `10.244.3.${i}`,
+      ports: [
+        { name: "postgresql", port: 5432, protocol: "TCP" },
+        { name: "status", port: 8000, protocol: "TCP" },
+        { name: "metrics", port: 9187, protocol: "TCP" },
+      ],
+    });
+    const db1 = inst(1);
+    const db2 = inst(2);
+    for (const w of workloads) {
+      const needs = w.name !== "kolo-gateway";
+      check(`${name}: ${w.name} ${needs ? "reaches" : "cannot reach"} ${n} on 5432`, allowed(policies, w, db1, 5432) === needs);
+      check(`${name}: ${w.name} cannot reach ${n}'s status and metrics ports`, !allowed(policies, w, db1, 8000) && !allowed(policies, w, db1, 9187));
+      for (const p of w.ports) check(`${name}: ${n} cannot reach ${w.name}:${p.port}`, !allowed(policies, db1, w, p.port));
+    }
+    for (const port of [5432, 8000]) {
+      check(`${name}: ${n} instances reach each other on ${port} (replication, status)`, allowed(policies, db2, db1, port));
+    }
+    const operator = all({ "app.kubernetes.io/name": "cloudnative-pg" }, "cnpg-system", { "kubernetes.io/metadata.name": "cnpg-system" });
+    for (const port of [8000, 5432]) check(`${name}: the CloudNativePG operator reaches ${n} on ${port}`, allowed(policies, operator, db1, port, "TCP", "ingress"));
+    check(`${name}: Prometheus reaches ${n}'s exporter (9187) and nothing else of it`, allowed(policies, prometheus, db1, 9187, "TCP", "ingress") && !allowed(policies, prometheus, db1, 5432, "TCP", "ingress"));
+    for (const port of [5432, 8000, 9187]) {
+      check(`${name}: a stray pod of this namespace cannot reach ${n} on ${port}`, !allowed(policies, intruderHere, db1, port));
+      check(`${name}: a pod of another namespace cannot reach ${n} on ${port}`, !allowed(policies, otherNs, db1, port));
+    }
+    check(`${name}: ${n} reaches the Kubernetes API (443)`, allowed(policies, db1, { ip: "10.96.0.1" }, 443));
+    check(`${name}: ${n} cannot reach the internet over plain HTTP or mail`, !allowed(policies, db1, internet, 80) && !allowed(policies, db1, internet, 25));
+    check(`${name}: ${n} resolves names`, allowed(policies, db1, dns, 53, "UDP"));
+    for (const m of podMonitors) {
+      check(`${at(m)} selects the instances of ${n}`, selects(m.spec.selector, db1.labels));
     }
   }
 }

@@ -2,8 +2,10 @@
 # tests/k8s/run.sh [BUILD_DIR]: the offline checks of k8s/ and the Dockerfile.
 #
 # Builds k8s/base, k8s/overlays/dev, k8s/overlays/prod,
-# tests/k8s/overlays/prod-mtls (prod + k8s/components/mutual-tls) and
-# tests/k8s/overlays/prod-monitoring (prod + k8s/components/monitoring) with
+# tests/k8s/overlays/prod-mtls (prod + k8s/components/mutual-tls),
+# tests/k8s/overlays/prod-monitoring (prod + k8s/components/monitoring) and
+# tests/k8s/overlays/prod-cloudnativepg (prod + k8s/components/cloudnativepg
+# + k8s/components/monitoring) with
 # `kubectl kustomize` (kustomize v4 or newer; the machine image's kubectl
 # has v5), then runs check.mjs on the output: every object validated
 # against the Kubernetes schemas (kubernetes-models@4) and the policy facts
@@ -62,9 +64,11 @@ out="$(mktemp -d /tmp/kolo-k8s.XXXXXX)"
 trap 'rm -rf "$out"' EXIT
 builds=()
 # prod-mtls: k8s/overlays/prod plus the k8s/components/mutual-tls component;
-# prod-monitoring: prod plus k8s/components/monitoring (a ServiceMonitor).
+# prod-monitoring: prod plus k8s/components/monitoring (a ServiceMonitor);
+# prod-cloudnativepg: prod plus k8s/components/cloudnativepg (the database
+# as a CloudNativePG Cluster) and monitoring.
 for dir in k8s/base k8s/overlays/dev k8s/overlays/prod tests/k8s/overlays/prod-mtls \
-	tests/k8s/overlays/prod-monitoring; do
+	tests/k8s/overlays/prod-monitoring tests/k8s/overlays/prod-cloudnativepg; do
 	name="$(basename "$dir")"
 	if ! "${kustomize[@]}" "$root/$dir" >"$out/$name.yaml" 2>"$out/$name.err"; then
 		echo "k8s: FAIL kustomize $dir:" >&2
