@@ -1093,6 +1093,11 @@ function checkBuild(name, objects) {
       JSON.stringify(initdb),
     );
     check(
+      `${at(cl)} owner reads replication status (pg_read_all_stats, for kolo_replica_as_of)`,
+      Array.isArray(owner?.inRoles) && owner.inRoles.length === 1 && owner.inRoles[0] === "pg_read_all_stats",
+      JSON.stringify(owner?.inRoles),
+    );
+    check(
       `${at(cl)} owner's password is the Secret the migration Job uses`,
       owner?.passwordSecret?.name === initdb.secret?.name && initdb.secret?.name === "kolo-pg-migrate",
     );
