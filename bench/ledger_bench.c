@@ -9,6 +9,12 @@
  *   ledger_bench ADDR credit THREADS SECS FILE
  *       PostEntry CREDIT of 100 kobo, unique references, round-robin over
  *       the "GROUP ACCOUNT" lines of FILE
+ *   ledger_bench ADDR fundall THREADS FILE AMOUNT
+ *       posts one CREDIT of AMOUNT kobo to each "GROUP ACCOUNT" line of
+ *       FILE, from THREADS threads (the many-groups workload's funding)
+ *   ledger_bench ADDR spread THREADS SECS FILE
+ *       PostEntry DEBIT of 1 kobo, unique references, round-robin over the
+ *       "GROUP ACCOUNT" lines of FILE (debits spread across groups)
  *   ledger_bench ADDR debit THREADS SECS GROUP ACCOUNT
  *   ledger_bench ADDR holdcap THREADS SECS GROUP ACCOUNT (hold, then capture)
  *       PostEntry DEBIT of 1 kobo on one group, unique references
@@ -18,6 +24,7 @@
  *
  * Each measuring mode prints one bench_run line (see load.h); the exit
  * status is 1 when any call failed. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +37,7 @@
 #include "money/money.h"
 #include "rpc/rpc.h"
 
-#define BENCH_MAX_GROUPS 1024
+#define BENCH_MAX_GROUPS 16384
 #define BENCH_ID_MAX	 64
 
 typedef struct bench_target {
@@ -106,6 +113,17 @@ bench_debit(void *arg, mem_arena *arena)
 	(void)arg;
 	return bench_post(&targets[0], KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT, 1, arena, 0,
 			  atomic_fetch_add(&next_ref, 1));
+}
+
+/* Debits spread across the groups of FILE, one after the other. */
+static int
+bench_spread(void *arg, mem_arena *arena)
+{
+	unsigned long n = atomic_fetch_add(&next_ref, 1);
+
+	(void)arg;
+	return bench_post(&targets[n % n_targets], KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT,
+			  1, arena, 0, n);
 }
 
 /* A withdrawal's money on the hot group (DESIGN §13): a hold of 1 kobo,
@@ -208,11 +226,52 @@ bench_fund(const char *amount_text)
 	return rc == 0 ? 0 : 1;
 }
 
+static atomic_ulong fund_next;
+static atomic_long fund_errors;
+static int64_t fund_amount;
+
+/* One funding thread: a CREDIT of fund_amount to each group it takes. */
+static void *
+bench_fund_thread(void *arg)
+{
+	mem_arena *arena = mem_arena_new(0);
+	unsigned long i;
+
+	(void)arg;
+	while ((i = atomic_fetch_add(&fund_next, 1)) < n_targets) {
+		mem_arena_reset(arena);
+		if (bench_post(&targets[i], KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT,
+			       fund_amount, arena, 1, i) != 0)
+			atomic_fetch_add(&fund_errors, 1);
+	}
+	mem_arena_free(arena);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+/* Funds every target once from threads threads; prints one line. Returns
+ * the number of failed credits. */
+static long
+bench_fund_all(int threads)
+{
+	pthread_t ids[256];
+
+	for (int i = 0; i < threads; i++)
+		pthread_create(&ids[i], NULL, bench_fund_thread, NULL);
+	for (int i = 0; i < threads; i++)
+		pthread_join(ids[i], NULL);
+	printf("fundall groups=%zu errors=%ld\n", n_targets, atomic_load(&fund_errors));
+	fflush(stdout);
+	return atomic_load(&fund_errors);
+}
+
 static int
 usage(void)
 {
 	fprintf(stderr, "usage: ledger_bench ADDR fund GROUP ACCOUNT AMOUNT\n"
 			"       ledger_bench ADDR credit THREADS SECS FILE\n"
+			"       ledger_bench ADDR fundall THREADS FILE AMOUNT\n"
+			"       ledger_bench ADDR spread THREADS SECS FILE\n"
 			"       ledger_bench ADDR debit THREADS SECS GROUP ACCOUNT\n"
 			"       ledger_bench ADDR holdcap THREADS SECS GROUP ACCOUNT\n"
 			"       ledger_bench ADDR balance THREADS SECS GROUP EXPECTED\n");
@@ -244,6 +303,12 @@ main(int argc, char **argv)
 		if (argc != 6 || bench_set_target(&targets[0], argv[3], argv[4]) < 0)
 			return usage();
 		n_targets = 1;
+	} else if (strcmp(mode, "fundall") == 0) {
+		if (argc != 6 || cfg_parse_int(&threads, argv[3], 1, 256) < 0 ||
+		    cfg_parse_int(&fund_amount, argv[5], 1, MONEY_MAX_KOBO) < 0)
+			return usage();
+		if (bench_read_targets(argv[4]) < 0)
+			return 2;
 	} else {
 		if (argc < 6 || cfg_parse_int(&threads, argv[3], 1, 256) < 0 ||
 		    cfg_parse_int(&secs, argv[4], 1, 600) < 0)
@@ -252,6 +317,10 @@ main(int argc, char **argv)
 			if (bench_read_targets(argv[5]) < 0)
 				return 2;
 			call = bench_credit;
+		} else if (strcmp(mode, "spread") == 0 && argc == 6) {
+			if (bench_read_targets(argv[5]) < 0)
+				return 2;
+			call = bench_spread;
 		} else if (strcmp(mode, "debit") == 0 && argc == 7) {
 			if (bench_set_target(&targets[0], argv[5], argv[6]) < 0)
 				return usage();
@@ -276,7 +345,9 @@ main(int argc, char **argv)
 		rpc_shutdown();
 		return 1;
 	}
-	if (!call) {
+	if (strcmp(mode, "fundall") == 0) {
+		errors = bench_fund_all((int)threads);
+	} else if (!call) {
 		errors = bench_fund(argv[5]);
 	} else {
 		snprintf(label, sizeof(label), "%s", mode);
