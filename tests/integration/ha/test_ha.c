@@ -54,7 +54,8 @@ pg_sh(const char *fmt, ...)
 	n = vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
 	assert_true(n > 0 && (size_t)n < sizeof(cmd));
-	snprintf(line, sizeof(line), "bash -c '. %s/scripts/lib/pg.sh && %s'", KOLO_SOURCE_DIR, cmd);
+	snprintf(line, sizeof(line), "bash -c '. %s/scripts/lib/pg.sh && %s'", KOLO_SOURCE_DIR,
+		 cmd);
 	assert_int_equal(system(line), 0);
 }
 
@@ -194,16 +195,22 @@ idem_body(db_conn *c, void *arg)
 	return insert_body(c, &a->id);
 }
 
+static const idem_key idem_k = {
+	.table = IDEM_GROUPS,
+	.method = "kolo.test.Ha",
+	.caller = "ha",
+	.key = "ha-key-1",
+	.hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
+
 static int
 idem_call(Kolo__Ledger__V1__GetBalanceResponse *resp, int *replayed, int id)
 {
-	static const idem_key key = {.table = IDEM_GROUPS,
-				     .method = "kolo.test.Ha",
-				     .caller = "ha",
-				     .key = "ha-key-1",
-				     .hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"};
 	idem_arg a = {.resp = resp, .id = id};
-	idem_tx t = {.key = &key, .arena = w.arena, .resp = &resp->base, .body = idem_body, .arg = &a};
+	idem_tx t = {.key = &idem_k,
+		     .arena = w.arena,
+		     .resp = &resp->base,
+		     .body = idem_body,
+		     .arg = &a};
 	int rc;
 
 	kolo__ledger__v1__get_balance_response__init(resp);
@@ -227,11 +234,18 @@ test_idem_replay_fenced(void **state)
 	assert_int_equal(rows_with(4), 1);
 	assert_outcome_unknown(idem_call(&resp, &replayed, 4));
 	assert_int_equal(replayed, 1);
+	/* The look before a transaction (idem_replayed) is fenced too. */
+	kolo__ledger__v1__get_balance_response__init(&resp);
+	db_deadline_set(conn, 500);
+	assert_outcome_unknown(idem_replayed(conn, &idem_k, w.arena, &resp.base));
 	standby_start();
 	assert_int_equal(idem_call(&resp, &replayed, 4), 0);
 	assert_int_equal(replayed, 1);
 	assert_int_equal(resp.balance_kobo, 4242);
 	assert_int_equal(rows_with(4), 1);
+	kolo__ledger__v1__get_balance_response__init(&resp);
+	assert_int_equal(idem_replayed(conn, &idem_k, w.arena, &resp.base), 1);
+	assert_int_equal(resp.balance_kobo, 4242);
 }
 
 static int
@@ -292,6 +306,7 @@ test_ledger_replay_fenced(void **state)
 	char group[64], account[64];
 
 	(void)state;
+	standby_start(); /* running, unless a test before failed */
 	test_identity_user(&w.identity, &owner, "ha");
 	test_world_group(&w, &owner, "HA group", group);
 	test_world_account(&w, group, account);
@@ -314,11 +329,11 @@ test_ledger_replay_fenced(void **state)
 /* --- (f) failover ------------------------------------------------------ */
 
 typedef struct failover {
-	const char *url;  /* the multi-host conninfo */
-	sem_t killed;	  /* posted once the standby is promoted */
-	int first_rc;	  /* the db_tx whose COMMIT was in flight */
+	const char *url; /* the multi-host conninfo */
+	sem_t killed;	 /* posted once the standby is promoted */
+	int first_rc;	 /* the db_tx whose COMMIT was in flight */
 	char first_reason[ERR_REASON_MAX];
-	int second_rc;	  /* the next db_tx, on the new primary */
+	int second_rc; /* the next db_tx, on the new primary */
 	char port_before[16], port_after[16];
 } failover;
 
@@ -377,8 +392,8 @@ test_failover(void **state)
 		 "host=%s,%s port=%s,%s dbname=postgres user=postgres"
 		 " target_session_attrs=read-write connect_timeout=5",
 		 sdir, pdir, sport, pport);
-	snprintf(promoted_info, sizeof(promoted_info), "host=%s port=%s dbname=postgres user=postgres",
-		 sdir, sport);
+	snprintf(promoted_info, sizeof(promoted_info),
+		 "host=%s port=%s dbname=postgres user=postgres", sdir, sport);
 	admin_info = test_pg_conninfo("postgres", NULL);
 	admin = test_pg_connect(admin_info);
 	free(admin_info);
