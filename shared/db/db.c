@@ -4,7 +4,9 @@
 #include "metrics/metrics.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -42,6 +44,16 @@ struct db_conn {
 	bool unnamed_only;
 	/* Counted in db_connections (metrics) while it lives. */
 	bool counted;
+	/* A statement outlived its deadline and the cancel's grace: the
+	 * session is in an unknown state; db_revive() resets it. */
+	bool broken;
+	/* The statement being read drew a WARNING that the server stopped
+	 * waiting for the synchronous standby (db_notice_receive). */
+	bool sync_unconfirmed;
+	/* Monotonic microseconds: the running db_tx's deadline (0: none),
+	 * and the one db_deadline_set() gave statements outside it. */
+	int64_t tx_deadline_us;
+	int64_t deadline_us;
 	unsigned nstmts;
 	db_stmt stmts[DB_STMT_SLOTS];
 };
@@ -109,26 +121,175 @@ db_err_from_sqlstate(const char *sqlstate)
 	return map ? map->code : ERR_INTERNAL;
 }
 
-/* Silences notices and warnings: the server's chatter must not reach the
- * services' stderr, which carries JSON log lines only. */
-static void
-db_notice_ignore(void *arg, const char *message)
+/* --- bounded waits. Every statement is sent asynchronously and its result
+ * awaited with poll() until a deadline: a COMMIT waiting for a synchronous
+ * standby that is gone ignores statement_timeout and would wait for ever.
+ * At the deadline the statement is cancelled and its answer read for at
+ * most DB_CANCEL_GRACE_MS more; past that the session is given up. */
+
+/* How long a cancelled statement's answer is waited for. */
+#define DB_CANCEL_GRACE_MS 1000
+
+static _Atomic int64_t db_wait_cap_ms = DB_WAIT_CAP_MS;
+
+void
+db_test_set_wait_cap_ms(int64_t cap_ms)
 {
-	(void)arg;
-	(void)message;
+	db_wait_cap_ms = cap_ms > 0 ? cap_ms : DB_WAIT_CAP_MS;
 }
 
-/* Per-session settings every connection gets: quiet notices, and UTC so
+static int64_t
+db_now_us(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+void
+db_deadline_set(db_conn *conn, int64_t timeout_ms)
+{
+	assert(conn != NULL);
+	conn->deadline_us = timeout_ms > 0 ? db_now_us() + timeout_ms * 1000 : 0;
+}
+
+/* The deadline of the next statement: its transaction's, else the one
+ * db_deadline_set() gave, else the cap from now. */
+static int64_t
+db_deadline_of(const db_conn *conn)
+{
+	if (conn->tx_deadline_us > 0)
+		return conn->tx_deadline_us;
+	if (conn->deadline_us > 0)
+		return conn->deadline_us;
+	return db_now_us() + db_wait_cap_ms * 1000;
+}
+
+/* 1 when the session can no longer be used as it is. */
+static bool
+db_lost(const db_conn *conn)
+{
+	return conn->broken || PQstatus(conn->pg) != CONNECTION_OK;
+}
+
+/* Asks the server to cancel the running statement (best effort). */
+static void
+db_cancel(db_conn *conn)
+{
+	char why[256];
+	PGcancel *cancel = PQgetCancel(conn->pg);
+
+	if (cancel == NULL)
+		return;
+	(void)PQcancel(cancel, why, (int)sizeof(why));
+	PQfreeCancel(cancel);
+}
+
+/* Reads until a result can be taken without blocking: 0 ready, 1 the
+ * deadline passed, -1 the connection failed. */
+static int
+db_wait_ready(PGconn *pg, int64_t deadline_us)
+{
+	struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+
+	for (;;) {
+		int64_t left_us;
+
+		if (PQconsumeInput(pg) == 0)
+			return -1;
+		if (!PQisBusy(pg))
+			return 0;
+		left_us = deadline_us - db_now_us();
+		if (left_us <= 0)
+			return 1;
+		if (pfd.fd < 0)
+			return -1;
+		if (poll(&pfd, 1, (int)((left_us + 999) / 1000)) < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* Keeps the result PQexec() would return: the first error, else the
+ * last result. */
+static PGresult *
+db_keep(PGresult *kept, PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(kept);
+
+	if (kept != NULL && (st == PGRES_FATAL_ERROR || st == PGRES_NONFATAL_ERROR)) {
+		PQclear(res);
+		return kept;
+	}
+	PQclear(kept);
+	return res;
+}
+
+/* After a PQsend* (sent: its return), the statement's result as PQexec()
+ * would give it, or NULL when the send failed, the connection was lost,
+ * or the statement outlived deadline_us and the cancel's grace (then the
+ * session is marked broken). Clears and then records sync_unconfirmed. */
+static PGresult *
+db_roundtrip(db_conn *conn, int sent, int64_t deadline_us)
+{
+	PGresult *kept = NULL, *res;
+	bool cancelled = false;
+
+	if (!sent)
+		return NULL;
+	conn->sync_unconfirmed = false;
+	for (;;) {
+		int ready = db_wait_ready(conn->pg, deadline_us);
+
+		if (ready == 1 && !cancelled) {
+			db_cancel(conn);
+			cancelled = true;
+			deadline_us = db_now_us() + DB_CANCEL_GRACE_MS * 1000;
+			continue;
+		}
+		if (ready == 1) {
+			conn->broken = true;
+			PQclear(kept);
+			return NULL;
+		}
+		res = PQgetResult(conn->pg);
+		if (res == NULL)
+			return kept;
+		kept = db_keep(kept, res);
+	}
+}
+
+/* A cancelled wait for the synchronous standby (01000) or one cut by a
+ * shutdown (57P01) comes as a WARNING to a command that then answers
+ * success: the commit is local only. Recorded on the connection for the
+ * statement being read; nothing is printed (stderr carries JSON log lines
+ * only, and the server's chatter is not ours to log). */
+static void
+db_notice_receive(void *arg, const PGresult *res)
+{
+	db_conn *conn = arg;
+	const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	if (severity == NULL || sqlstate == NULL || strcmp(severity, "WARNING") != 0)
+		return;
+	if (strcmp(sqlstate, "01000") == 0 || strcmp(sqlstate, "57P01") == 0)
+		conn->sync_unconfirmed = true;
+}
+
+/* Per-session settings every connection gets, after every (re)connect
+ * (PQreset may or may not keep hooks): the notice receiver, and UTC so
  * that now() into the seed's `timestamp without time zone` columns and
  * every timestamp we print are UTC whatever the server's default. */
 static int
-db_session_setup(PGconn *pg)
+db_session_setup(db_conn *conn)
 {
 	PGresult *res;
 	int ok;
 
-	PQsetNoticeProcessor(pg, db_notice_ignore, NULL);
-	res = PQexec(pg, "SET TIME ZONE 'UTC'");
+	PQsetNoticeReceiver(conn->pg, db_notice_receive, conn);
+	res = db_roundtrip(conn, PQsendQuery(conn->pg, "SET TIME ZONE 'UTC'"),
+			   db_now_us() + DB_CANCEL_GRACE_MS * 1000);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
 	return ok ? 0
@@ -178,7 +339,7 @@ db_connect(db_conn **out, const char *conninfo)
 			     "cannot connect to the database");
 		goto out;
 	}
-	rc = db_session_setup(conn->pg);
+	rc = db_session_setup(conn);
 	if (rc < 0)
 		goto out;
 	conn->counted = true;
@@ -215,9 +376,9 @@ db_stmts_refresh(db_conn *conn)
 	PGresult *res;
 	bool done;
 
-	if (!conn->stmts_stale || PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
+	if (!conn->stmts_stale || db_lost(conn) || PQtransactionStatus(conn->pg) != PQTRANS_IDLE)
 		return;
-	res = PQexec(conn->pg, "DEALLOCATE ALL");
+	res = db_roundtrip(conn, PQsendQuery(conn->pg, "DEALLOCATE ALL"), db_deadline_of(conn));
 	done = PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
 	/* Forgotten only once the server has dropped them too: otherwise
@@ -302,14 +463,17 @@ db_poll_idle(PGconn *pg)
 static int
 db_revive(db_conn *conn)
 {
-	if (PQstatus(conn->pg) == CONNECTION_OK)
+	if (!db_lost(conn))
 		return 0;
+	/* With a multi-host conninfo (target_session_attrs=read-write) this
+	 * lands on whichever host is the primary now. */
 	PQreset(conn->pg);
+	conn->broken = false;
 	db_stmts_forget(conn); /* a new session has none */
 	if (PQstatus(conn->pg) != CONNECTION_OK)
 		return err_set(ERR_UNAVAILABLE, "database_unavailable",
 			       "cannot reconnect to the database");
-	return db_session_setup(conn->pg);
+	return db_session_setup(conn);
 }
 
 void
@@ -343,6 +507,7 @@ db_thread_conn(db_conn **out)
 	rc = db_revive(conn);
 	if (rc < 0)
 		return rc;
+	conn->deadline_us = 0; /* a new call: no deadline until one is set */
 	*out = conn;
 	return 0;
 }
@@ -381,7 +546,7 @@ db_fail(db_conn *conn, const PGresult *res, bool prepared)
 	const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
 	const db_state_map *map = db_state_lookup(sqlstate);
-	bool lost = PQstatus(conn->pg) != CONNECTION_OK;
+	bool lost = db_lost(conn);
 
 	/* Serialization failures and deadlocks (ERR_ABORTED) are worth a
 	 * second run of the whole transaction. */
@@ -406,6 +571,26 @@ db_fail(db_conn *conn, const PGresult *res, bool prepared)
 	return err_set(map->code, map->reason, "%s (sqlstate %s)", map->what, sqlstate);
 }
 
+/* 1 when the statement just read ended a transaction (COMMIT, or an
+ * autocommit statement) that the server committed locally but stopped
+ * waiting for the synchronous standby to confirm. */
+static bool
+db_unconfirmed(const db_conn *conn)
+{
+	return conn->sync_unconfirmed &&
+	       (db_lost(conn) || PQtransactionStatus(conn->pg) == PQTRANS_IDLE);
+}
+
+/* A commit whose outcome the caller cannot know: never retried. */
+static int
+db_outcome_unknown(db_conn *conn)
+{
+	conn->retryable = false;
+	conn->sync_unconfirmed = false;
+	return err_set(ERR_UNAVAILABLE, "commit_outcome_unknown",
+		       "the commit was not confirmed by the synchronous standby");
+}
+
 /* Takes a result: a success is handed to *out (when out is not NULL, else
  * cleared), a failure is recorded and returned. prepared: res came from a
  * named statement. */
@@ -415,19 +600,27 @@ db_result(db_conn *conn, PGresult *res, PGresult **out, bool prepared)
 	int rc;
 
 	if (res == NULL) {
-		/* libpq returns NULL only when it cannot even allocate the
-		 * error result, or the connection is gone. */
-		if (PQstatus(conn->pg) != CONNECTION_OK) {
+		/* NULL: the connection is gone, the statement outlived its
+		 * deadline and the cancel's grace (db_roundtrip), or libpq
+		 * could not send it. */
+		if (db_lost(conn)) {
 			conn->retryable = true;
-			return err_set(ERR_UNAVAILABLE, "database_unavailable",
-				       "lost the connection to the database");
+			return db_unconfirmed(conn)
+				       ? db_outcome_unknown(conn)
+				       : err_set(ERR_UNAVAILABLE, "database_unavailable",
+						 "lost the connection to the database");
 		}
-		abort(); /* out of memory inside libpq */
+		return err_set(ERR_INTERNAL, "database_error",
+			       "the database call could not be sent");
 	}
 	switch (PQresultStatus(res)) {
 	case PGRES_COMMAND_OK:
 	case PGRES_TUPLES_OK:
 	case PGRES_EMPTY_QUERY:
+		if (db_unconfirmed(conn)) {
+			rc = db_outcome_unknown(conn);
+			break;
+		}
 		if (out != NULL) {
 			*out = res;
 			res = NULL;
@@ -487,7 +680,10 @@ db_stmt_name(db_conn *conn, const char *sql, int nparams, char name[DB_STMT_NAME
 	if (conn->nstmts >= DB_STMT_MAX)
 		return 0;
 	snprintf(name, DB_STMT_NAME, "k%u", conn->nstmts);
-	rc = db_result(conn, PQprepare(conn->pg, name, sql, nparams, NULL), NULL, false);
+	rc = db_result(conn,
+		       db_roundtrip(conn, PQsendPrepare(conn->pg, name, sql, nparams, NULL),
+				    db_deadline_of(conn)),
+		       NULL, false);
 	if (rc < 0) {
 		name[0] = '\0';
 		return rc;
@@ -515,10 +711,17 @@ db_exec_once(db_conn *conn, PGresult **out, const char *sql, int nparams, const 
 	}
 	if (name[0] == '\0')
 		return db_result(conn,
-				 PQexecParams(conn->pg, sql, nparams, NULL, params, NULL, NULL, 0),
+				 db_roundtrip(conn,
+					      PQsendQueryParams(conn->pg, sql, nparams, NULL,
+								params, NULL, NULL, 0),
+					      db_deadline_of(conn)),
 				 out, false);
-	return db_result(conn, PQexecPrepared(conn->pg, name, nparams, params, NULL, NULL, 0), out,
-			 !fresh);
+	return db_result(
+		conn,
+		db_roundtrip(conn,
+			     PQsendQueryPrepared(conn->pg, name, nparams, params, NULL, NULL, 0),
+			     db_deadline_of(conn)),
+		out, !fresh);
 }
 
 /* Statements with parameters are prepared once per session and then run
@@ -553,6 +756,12 @@ db_run(db_conn *conn, const char *sql, int nparams, const char *const *params)
 	rc = db_exec(conn, &res, sql, nparams, params);
 	PQclear(res);
 	return rc;
+}
+
+int
+db_fence(db_conn *conn)
+{
+	return db_run(conn, "SELECT pg_logical_emit_message(true, 'kolo', 'fence')", 0, NULL);
 }
 
 int
@@ -592,16 +801,18 @@ db_backoff(int attempt)
 	nanosleep(&delay, NULL);
 }
 
-/* Ends a failed attempt. ROLLBACK goes through plain PQexec so that its
- * own failure cannot overwrite the error the caller is about to see. */
+/* Ends a failed attempt. ROLLBACK bypasses db_result so that its own
+ * failure cannot overwrite the error the caller is about to see; it gets
+ * the cancel's grace, not the (maybe spent) deadline. */
 static void
 db_rollback(db_conn *conn)
 {
-	if (PQstatus(conn->pg) != CONNECTION_OK)
+	if (db_lost(conn))
 		return;
 	if (PQtransactionStatus(conn->pg) == PQTRANS_IDLE)
 		return;
-	PQclear(PQexec(conn->pg, "ROLLBACK"));
+	PQclear(db_roundtrip(conn, PQsendQuery(conn->pg, "ROLLBACK"),
+			     db_now_us() + DB_CANCEL_GRACE_MS * 1000));
 }
 
 /* BEGIN, and with timeout_ms > 0 a LOCAL statement_timeout, in one round
@@ -620,7 +831,8 @@ db_begin(db_conn *conn, int64_t timeout_ms)
 	if (timeout_ms > 0)
 		snprintf(sql, sizeof(sql), "BEGIN; SET LOCAL statement_timeout = %" PRId64,
 			 timeout_ms);
-	return db_result(conn, PQexec(conn->pg, sql), NULL, false);
+	return db_result(conn, db_roundtrip(conn, PQsendQuery(conn->pg, sql), db_deadline_of(conn)),
+			 NULL, false);
 }
 
 static int
@@ -632,7 +844,9 @@ db_commit(db_conn *conn)
 
 	rc = db_exec(conn, &res, "COMMIT", 0, NULL);
 	if (rc < 0) {
-		if (PQstatus(conn->pg) != CONNECTION_OK) {
+		if (strcmp(err_last()->reason, "commit_outcome_unknown") == 0)
+			return rc;
+		if (db_lost(conn)) {
 			/* The COMMIT may or may not have reached the server;
 			 * running fn again could do its work twice. */
 			conn->retryable = false;
@@ -674,7 +888,7 @@ db_tx_once(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 	rc = fn(conn, arg);
 	if (rc < 0)
 		goto out;
-	if (PQstatus(conn->pg) != CONNECTION_OK) {
+	if (db_lost(conn)) {
 		conn->retryable = true;
 		rc = err_set(ERR_UNAVAILABLE, "database_unavailable",
 			     "lost the connection to the database");
@@ -689,6 +903,14 @@ out:
 	return rc;
 }
 
+/* Every statement of a db_tx (its retries too) ends by timeout_ms from
+ * now; with none, each gets the cap (db_deadline_of). */
+static void
+db_tx_deadline_start(db_conn *conn, int64_t timeout_ms)
+{
+	conn->tx_deadline_us = timeout_ms > 0 ? db_now_us() + timeout_ms * 1000 : 0;
+}
+
 int
 db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 {
@@ -696,6 +918,7 @@ db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 	int attempt;
 
 	assert(conn != NULL && fn != NULL);
+	db_tx_deadline_start(conn, timeout_ms);
 	for (attempt = 0; attempt < DB_TX_ATTEMPTS; attempt++) {
 		if (attempt > 0) {
 			metrics_add(&db_retries, "", 1);
@@ -706,6 +929,7 @@ db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 			break;
 	}
 	conn->retryable = false;
+	conn->tx_deadline_us = 0;
 	return rc;
 }
 
@@ -716,9 +940,11 @@ db_tx_single(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg)
 
 	assert(conn != NULL && fn != NULL);
 	conn->unnamed_only = true;
+	db_tx_deadline_start(conn, timeout_ms);
 	rc = db_tx_once(conn, timeout_ms, fn, arg);
 	conn->unnamed_only = false;
 	conn->retryable = false;
+	conn->tx_deadline_us = 0;
 	return rc;
 }
 

@@ -23,6 +23,10 @@ typedef struct db_conn db_conn;
  * unlike to_timestamp(double)). Use as DB_FROM_US("$2"). */
 #define DB_FROM_US(param) "('epoch'::timestamptz + " param "::bigint * interval '1 microsecond')"
 
+/* How long a statement with no deadline (db_deadline_set, db_tx's
+ * timeout_ms) may wait for its answer before it is cancelled. */
+#define DB_WAIT_CAP_MS 30000
+
 /* How many times db_tx() runs a transaction that failed with a retryable
  * error (serialization failure, deadlock, connection lost before COMMIT). */
 #define DB_TX_ATTEMPTS 5
@@ -59,6 +63,10 @@ void db_thread_close(void);
 PGconn *db_pg(db_conn *conn);
 
 /* Runs one parameterised statement. params are text (NULL = SQL NULL).
+ * It waits until its transaction's or the connection's deadline (or
+ * DB_WAIT_CAP_MS): see db_deadline_set(). An autocommit write whose commit
+ * the synchronous standby did not confirm fails with ERR_UNAVAILABLE
+ * "commit_outcome_unknown" (its rows dropped).
  * A statement with parameters is usually prepared once per session and then
  * run by name (not inside db_tx_single, past the cache's size, or while the
  * cache is being refreshed: docs/decisions.md, "Database").
@@ -75,6 +83,27 @@ KOLO_MUST_CHECK int db_run(db_conn *conn, const char *sql, int nparams, const ch
 KOLO_MUST_CHECK int db_run_count(int *out_n, db_conn *conn, const char *sql, int nparams,
 				 const char *const *params);
 
+/* Makes the transaction it runs in (or, outside one, its own) write WAL,
+ * so that its commit waits for the synchronous standby: WAL is ordered, so
+ * once it is confirmed every commit before it is too. For a path that
+ * answers success for work it found already done (a replay): without it a
+ * read-only transaction answers at once, maybe for a row the standby never
+ * got (docs/decisions.md, "Database past one machine: commits the standby
+ * has not confirmed"). Errors as db_run's. */
+KOLO_MUST_CHECK int db_fence(db_conn *conn);
+
+/* Gives the statements conn runs outside a transaction a deadline
+ * timeout_ms from now (<= 0: none, DB_WAIT_CAP_MS each). db_thread_conn()
+ * clears it, so set it after that, once per call (e.g. from
+ * svc_tx_timeout()). At the deadline a statement is cancelled; a write
+ * whose commit was waiting for the synchronous standby then answers
+ * ERR_UNAVAILABLE "commit_outcome_unknown". */
+void db_deadline_set(db_conn *conn, int64_t timeout_ms);
+
+/* The wait cap of statements with no deadline, in ms (<= 0: back to
+ * DB_WAIT_CAP_MS). For tests only. */
+void db_test_set_wait_cap_ms(int64_t cap_ms);
+
 /* Body of a transaction: runs its statements on conn and returns 0 or an
  * err_code. It may run more than once (retries), so it must not have side
  * effects outside the database before it returns success. It may start
@@ -84,10 +113,14 @@ typedef int (*db_tx_fn)(db_conn *conn, void *arg);
 
 /* Runs fn between BEGIN and COMMIT. timeout_ms > 0 sets a LOCAL
  * statement_timeout for the transaction (pass the call's remaining
- * deadline). Serialization failures, deadlocks and a connection lost before
- * COMMIT are retried up to DB_TX_ATTEMPTS times; a connection lost during
- * COMMIT is ERR_UNAVAILABLE with reason "commit_outcome_unknown" and is not
- * retried. fn's own error rolls back and is returned as is. */
+ * deadline) and bounds every statement of it, retries included, to
+ * timeout_ms from now (a statement past it is cancelled); with none, each
+ * statement waits at most DB_WAIT_CAP_MS. Serialization failures, deadlocks
+ * and a connection lost before COMMIT are retried up to DB_TX_ATTEMPTS
+ * times; a connection lost during COMMIT, or a COMMIT the synchronous
+ * standby did not confirm (the wait cancelled at the deadline), is
+ * ERR_UNAVAILABLE with reason "commit_outcome_unknown" and is not retried.
+ * fn's own error rolls back and is returned as is. */
 KOLO_MUST_CHECK int db_tx(db_conn *conn, int64_t timeout_ms, db_tx_fn fn, void *arg);
 
 /* db_tx that runs fn once, never retried: for a body that must make an

@@ -63,7 +63,7 @@
 	X(code_expired, FAILED_PRECONDITION, 0, "the verification code has expired: ask for a new one") \
 	X(code_invalid, PERMISSION_DENIED, 0, "the verification code is wrong (attempts left in the message)") \
 	X(code_locked, FAILED_PRECONDITION, 0, "too many wrong codes: ask for a new one") \
-	X(commit_outcome_unknown, UNAVAILABLE, 0, "connection lost during commit") \
+	X(commit_outcome_unknown, UNAVAILABLE, 0, "connection lost during commit, or the commit not confirmed by the synchronous standby") \
 	X(crypto_init, INTERNAL, 0, "libsodium failed to initialise") \
 	X(data_loss, DATA_LOSS, 0, "the default of DATA_LOSS") \
 	X(database_error, INTERNAL, 0, "a database call failed without a SQLSTATE") \
