@@ -209,6 +209,19 @@ ldg_fee_of(ldg_post_tx *t, ldg_entry_spec *out, int64_t fee_kobo)
 	return 0;
 }
 
+/* The calling thread's connection, its statements (each its own
+ * transaction) bounded by the call's deadline: a commit the synchronous
+ * standby does not confirm by then is commit_outcome_unknown. */
+static int
+ldg_conn(db_conn **out, rpc_ctx *ctx)
+{
+	int rc = db_thread_conn(out);
+
+	if (rc == 0)
+		db_deadline_set(*out, svc_tx_timeout(ctx));
+	return rc;
+}
+
 /* The posting is one statement, its own transaction, so the group's
  * balance row is held only while PostgreSQL runs it (a transaction around
  * it would hold the hot row across a round trip). It waits for that row at
@@ -286,7 +299,7 @@ ldg_post_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__PostEntryRequest *in,
 	if (rc == 0)
 		rc = ldg_fee_of(&t, &fee, in->fee_kobo);
 	if (rc == 0)
-		rc = db_thread_conn(&c);
+		rc = ldg_conn(&c, ctx);
 	if (rc == 0 && in->reverses_reference[0])
 		rc = ldg_reversal_target(c, &t, in->reverses_reference);
 	if (rc < 0)
@@ -304,6 +317,10 @@ ldg_post_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__PostEntryRequest *in,
 		rc = ldg_reversal_target(c, &t, in->reverses_reference);
 	if (rc == 0 && !t.posted && !found)
 		rc = ldg_refused(c, &spec);
+	/* A replay answers for a posting found done, maybe one whose commit
+	 * the standby never confirmed: a commit of its own waits for it. */
+	if (rc == 0 && !t.posted)
+		rc = db_fence(c);
 	if (rc < 0)
 		return rc;
 	out->replayed = !t.posted;
@@ -323,7 +340,7 @@ ldg_get_balance(rpc_ctx *ctx, const Kolo__Ledger__V1__GetBalanceRequest *in,
 	int rc = ldg_check_reader(ctx, in->group_id);
 
 	if (rc == 0)
-		rc = db_thread_conn(&c);
+		rc = ldg_conn(&c, ctx);
 	if (rc == 0)
 		rc = ldg_store_balance(&out->balance_kobo, &out->held_kobo, c, in->group_id);
 	out->available_kobo =
@@ -370,7 +387,7 @@ ldg_list_entries(rpc_ctx *ctx, const Kolo__Ledger__V1__ListEntriesRequest *in,
 	if (rc == 0)
 		rc = ldg_filter_of(&filter, in);
 	if (rc == 0)
-		rc = db_thread_conn(&c);
+		rc = ldg_conn(&c, ctx);
 	if (rc == 0)
 		rc = ldg_store_list(&rows, &n, a, c, in->group_id, &filter, &page);
 	if (rc < 0)
@@ -403,7 +420,7 @@ ldg_get_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__GetEntryRequest *in,
 		rc = err_set(ERR_INVALID_ARGUMENT, "missing_key",
 			     "entry_id or reference is required");
 	if (rc == 0)
-		rc = db_thread_conn(&c);
+		rc = ldg_conn(&c, ctx);
 	if (rc == 0)
 		rc = ldg_store_find(&entry, &found, rpc_ctx_arena(ctx), c,
 				    by_id ? "id" : "reference",
@@ -471,7 +488,7 @@ ldg_place_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__PlaceHoldRequest *in,
 	int rc = ldg_hold_check(in->group_id, in->amount_kobo, in->reference);
 
 	if (rc == 0)
-		rc = db_thread_conn(&c);
+		rc = ldg_conn(&c, ctx);
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_place_hold(&h, &found, &existed, rpc_ctx_arena(ctx), c,
 						   in->group_id, in->amount_kobo, in->reference,
@@ -490,6 +507,8 @@ ldg_place_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__PlaceHoldRequest *in,
 	if (strcmp(h.status, "held") != 0)
 		return err_set(ERR_FAILED_PRECONDITION, "hold_closed", "the hold %.64s was %s",
 			       in->reference, h.closed_reason);
+	if (existed && db_fence(c) < 0) /* as a posting's replay */
+		return err_last()->code;
 	out->replayed = existed;
 	out->hold = ldg_hold_message(ctx, &h);
 	return out->hold ? 0 : err_oom();
@@ -505,7 +524,7 @@ ldg_release_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__ReleaseHoldRequest *in,
 	int rc = ldg_hold_ref_check(in->reference);
 
 	if (rc == 0)
-		rc = db_thread_conn(&c);
+		rc = ldg_conn(&c, ctx);
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_release_hold(&h, &found, rpc_ctx_arena(ctx), c,
 						     in->reference, ldg_wait_ms(ctx)));
@@ -554,7 +573,7 @@ ldg_capture_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__CaptureHoldRequest *in,
 	if (rc == 0)
 		rc = ldg_capture_spec(&spec, in);
 	if (rc == 0)
-		rc = db_thread_conn(&c);
+		rc = ldg_conn(&c, ctx);
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_capture_hold(&t.entry, &t.posted, a, c, in->reference,
 						     &spec, ldg_wait_ms(ctx)));
@@ -569,6 +588,8 @@ ldg_capture_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__CaptureHoldRequest *in,
 		return err_set(ERR_FAILED_PRECONDITION, "hold_not_held",
 			       "no live hold %.64s of that group and amount to capture",
 			       in->reference);
+	if (rc == 0 && !t.posted) /* as a posting's replay */
+		rc = db_fence(c);
 	if (rc < 0)
 		return rc;
 	out->replayed = !t.posted;

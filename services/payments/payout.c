@@ -419,8 +419,13 @@ static int
 pay_start_body(db_conn *c, void *arg)
 {
 	pay_start_tx *t = arg;
+	int rc = pay_store_payout_add(t->out, &t->created, t->arena, c, t->spec);
 
-	return pay_store_payout_add(t->out, &t->created, t->arena, c, t->spec);
+	/* A payout found started may be a commit the standby never confirmed:
+	 * this transaction's commit then waits for it. */
+	if (rc == 0 && !t->created)
+		rc = db_fence(c);
+	return rc;
 }
 
 /* Money leaves only through the provider that took it in: a group whose

@@ -333,6 +333,10 @@ wdr_replay(rpc_ctx *ctx, const Kolo__Withdrawals__V1__CreateWithdrawalRequest *i
 	if (!wdr_same_request(rpc_ctx_arena(ctx), &row, in))
 		return err_set(ERR_ALREADY_EXISTS, "idempotency_key_used",
 			       "this Idempotency-Key was used for another request");
+	/* The row found may be a commit the standby never confirmed. */
+	rc = db_fence(c);
+	if (rc < 0)
+		return rc;
 	*replayed = 1;
 	out->replayed = 1;
 	out->withdrawal = wdr_message(ctx, &row);

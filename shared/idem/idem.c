@@ -269,6 +269,9 @@ idem_replayed(db_conn *c, const idem_key *k, mem_arena *a, ProtobufCMessage *res
 	else if ((rc = idem_replay(PQgetvalue(res, 0, 1), a, resp)) == 0)
 		rc = 1;
 	PQclear(res);
+	/* The stored reply may be a commit the standby never confirmed. */
+	if (rc == 1 && db_fence(c) < 0)
+		return err_last()->code;
 	return rc;
 }
 
@@ -308,8 +311,12 @@ idem_tx_body(db_conn *c, void *arg)
 	t->replayed = rc == 1;
 	if (rc < 0)
 		return rc;
-	if (t->replayed)
-		return t->replay ? t->replay(c, t->arg) : 0;
+	/* A replay answers success for a commit found done, maybe one the
+	 * standby never confirmed: its own commit waits for it (db_fence). */
+	if (t->replayed) {
+		rc = db_fence(c);
+		return rc == 0 && t->replay ? t->replay(c, t->arg) : rc;
+	}
 	rc = t->body(c, t->arg);
 	return rc != 0 ? rc : idem_store(c, t->key, t->resp);
 }
