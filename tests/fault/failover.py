@@ -10,8 +10,8 @@ up to a cap, and the cap is the failure.
 
   failover  load (deposits into two groups, withdrawals requested, approved
             and paid out of one hot group) while the primary's postmaster is
-            killed (kill -9), its WAL sender stopped for the second before
-            (commits in flight), and, a second later,
+            killed (kill -9), its WAL sender stopped for STALL_S before
+            (commits in flight, retries of them), and, a second later,
             the standby is promoted;
             no service is restarted. Every acknowledged deposit is credited
             once, every acknowledged withdrawal exists once and is paid
@@ -53,6 +53,10 @@ RECOVERY_CAP = 20.0
 # deadline is KOLO_GATEWAY_UPSTREAM_TIMEOUT_MS, 5 s by default): longer is
 # a hang.
 REQUEST_TIMEOUT = 15
+# How long the primary's WAL sender is held still before the kill: past
+# the gateway's deadline, so that requests time out and are retried while
+# the standby has not got their first attempt.
+STALL_S = 7.0
 # How long the load generator retries one item (same key, same reference)
 # before it gives up, which fails the scenario.
 CONVERGE_CAP = 60.0
@@ -99,7 +103,7 @@ class Tally:
     def __init__(self):
         self.lock = threading.Lock()
         self.counts = {"acknowledged": 0, "found_on_retry": 0, "failed": 0, "retried": 0,
-                       "errors": 0}
+                       "errors": 0, "refused_then_retried": 0}
         self.statuses = {}
 
     def add(self, key, n=1):
@@ -111,10 +115,11 @@ class Tally:
             self.statuses[s] = self.statuses.get(s, 0) + 1
 
 
-def converge(tally, what, send, done, stop_retrying=None):
+def converge(tally, what, send, done, again=lambda status, reply: False):
     """send() until done(status, reply) is true, as a client does with the
-    same key: 5xx and connection errors are tried again; anything else is a
-    failure of the scenario. Returns the final reply."""
+    same key: 5xx, connection errors and what again(status, reply) names
+    are tried again; anything else is a failure of the scenario. Returns
+    the final reply."""
     deadline = time.monotonic() + CONVERGE_CAP
     first = True
     while True:
@@ -131,8 +136,11 @@ def converge(tally, what, send, done, stop_retrying=None):
             # whose answer was lost: 409/422) is not an acknowledgement.
             tally.add("acknowledged" if 200 <= status < 300 else "found_on_retry")
             return reply
-        tally.add("failed" if status != "error" else "errors")
-        check(status == "error" or status in RETRYABLE,
+        if status != "error" and again(status, reply):
+            tally.add("refused_then_retried")
+        else:
+            tally.add("failed" if status != "error" else "errors")
+        check(status == "error" or status in RETRYABLE or again(status, reply),
               "%s: answered %s %s (not a retryable failure)" % (what, status, reply))
         check(time.monotonic() < deadline,
               "%s: not acknowledged within %d s (last %s %s)" % (what, CONVERGE_CAP, status, reply))
@@ -166,17 +174,22 @@ class Withdrawal:
         self.id = reply["id"]
 
     def approve(self, tally, treasurer):
+        def found(status, reply):
+            code = reply.get("error", {}).get("code") if isinstance(reply, dict) else None
+            return (status, code) in ((409, "already_approved"), (422, "not_pending"))
+
         def done(status, reply):
             if status == 200:
                 return True
             # An approval that committed while its answer was lost: the
             # retry finds it (409 already_approved, or 422 not_pending once
             # the approval completed the request), the approval stored.
-            code = reply.get("error", {}).get("code") if isinstance(reply, dict) else None
-            return ((status, code) in ((409, "already_approved"), (422, "not_pending"))
-                    and self.group_status() in ("APPROVED", "PAID")
+            return (found(status, reply) and self.group_status() in ("APPROVED", "PAID")
                     and self.approvals(treasurer) == 1)
-        converge(tally, "approval of %s" % self.id, lambda: self.send_approve(treasurer), done)
+        # Such a refusal read from a commit the standby had not confirmed
+        # (lost in the failover): the approval is not there; again.
+        converge(tally, "approval of %s" % self.id, lambda: self.send_approve(treasurer), done,
+                 again=found)
         self.approved = True
 
     def approvals(self, user):
@@ -356,16 +369,21 @@ def scenario_failover(ctx):
     load = Load(hot, other, treasurer)
     load.start()
     poll("the load acknowledged 40 requests", lambda: load.acknowledged() >= 40)
-    # The primary's WAL sender held still for a second first, and killed
+    # The primary's WAL sender held still for STALL_S first, and killed
     # with the postmaster, so that the kill finds commits the standby never
-    # got: with a synchronous standby they are waiting, never acknowledged;
-    # with an asynchronous one (KOLO_FAILOVER_SYNC=off) they were
-    # acknowledged and are lost with the primary, and this scenario fails.
+    # got: with a synchronous standby they are waiting, never acknowledged,
+    # and their retries (same key) must not be answered from the primary's
+    # local copy either; with an asynchronous one (KOLO_FAILOVER_SYNC=off)
+    # they were acknowledged and are lost with the primary, and this
+    # scenario fails.
     sender = int(sql_on(A, "SELECT pid FROM pg_stat_replication WHERE application_name = '%s'"
                         % STANDBY_NAME))
     os.kill(sender, signal.SIGSTOP)
-    time.sleep(1.0)
+    stalled = load.acknowledged()
+    time.sleep(STALL_S)
     before_kill = load.acknowledged()
+    log("failover: %d acknowledgements while the standby got nothing"
+        % (before_kill - stalled))
     pg('kolo_pg_kill "$1"', A)
     os.kill(sender, signal.SIGKILL)
     log("failover: primary killed after %d acknowledgements" % before_kill)
