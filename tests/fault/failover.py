@@ -23,6 +23,8 @@ up to a cap, and the cap is the failure.
             gateway's deadline (never 200, never a hang), reads still
             answer; once it is back the same requests, same keys, succeed
             exactly once.
+  shutdown  (only when named) SIGTERM to every process while the standby is
+            lost: each must exit 0 within 30 s.
 
 Environment: faults.py's (KOLO_FAULT_*, the services' configuration) and
 KOLO_FAILOVER_A, KOLO_FAILOVER_B (the clusters' folders), KOLO_FAILOVER_PORT_A,
@@ -530,7 +532,52 @@ def scenario_standby(ctx):
     F.invariants("standby")
 
 
-SCENARIOS = [("failover", scenario_failover), ("standby", scenario_standby)]
+def scenario_shutdown(ctx):
+    """SIGTERM while the synchronous standby is lost: every service exits 0
+    within the cap (30 s), then starts again once the standby is back."""
+    primary = B if ctx.get("failed_over") else A
+    standby = A if primary == B else B
+    if primary == B and not ctx.get("standby_restored"):
+        restore_standby()
+    pg('kolo_pg_kill "$1"', standby)
+    poll("the primary without its standby", lambda: sql_on(
+        primary, "SELECT count(*) FROM pg_stat_replication WHERE application_name = '%s'"
+        % STANDBY_NAME) == "0")
+    # A deposit (answered 503) leaves work committed on the primary alone
+    # (cancelled at its deadline): the background passes that take it up
+    # wait for the standby; each process must still stop.
+    d = new_deposit(ctx["other"], "12.34")
+    check(d.deliver(timeout=REQUEST_TIMEOUT)[0] == 503, "shutdown: a deposit answered")
+    poll("a session waiting for the lost standby", lambda: psql(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") != "0")
+    stopped = []
+    try:
+        for name in ["gateway"] + F.SERVICES[::-1]:
+            t0 = time.monotonic()
+            F.terminate(name)
+            stopped.append(name)
+            log("shutdown: kolo-%s exited 0 in %.1f s" % (name, time.monotonic() - t0))
+    finally:
+        pg('kolo_pg_start_standby "$1" "$2" "$3" "$4" %s off' % STANDBY_NAME, primary,
+           PORTS[primary], standby, PORTS[standby])
+        wait_sync(primary)
+        for name in F.SERVICES + ["gateway"]:
+            if name not in F.PROCS:
+                F.start(name)
+        for name in F.SERVICES + ["gateway"]:
+            F.wait_healthy(name)
+    F.wait_money_acts(ctx["owner"])
+    d.deliver_until_accepted()
+    check_deposits("shutdown", [d])
+    F.invariants("shutdown")
+
+
+# "shutdown" only when named: kolo-events does not stop within 30 s while
+# the standby is lost (its passes run on, each statement up to its 10 s
+# deadline); scripts/test runs it once that is fixed.
+SCENARIOS = [("failover", scenario_failover), ("standby", scenario_standby),
+             ("shutdown", scenario_shutdown)]
+NAMED_ONLY = {"shutdown"}
 
 
 def setup():
@@ -555,12 +602,14 @@ def main():
             F.wait_healthy(name)
         ctx = setup()
         for name, fn in SCENARIOS:
-            if only and name not in only:
+            if (only and name not in only) or (not only and name in NAMED_ONLY):
                 continue
             t0 = time.monotonic()
             fn(ctx)
             if name == "failover":
                 ctx["failed_over"] = True
+            if name == "standby":
+                ctx["standby_restored"] = True
             log("%s: ok (%.1f s) - %s" % (name, time.monotonic() - t0,
                                          " ".join(fn.__doc__.split())))
     except Exception as e:  # noqa: BLE001 (the run's verdict)
