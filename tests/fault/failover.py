@@ -282,22 +282,23 @@ class Load:
             raise self.errors[0]
 
 
-def service_calls(owner, g):
+def service_calls(owner, g, since, first):
     """A real call per service through the gateway (each reads its own
-    database), and every process's health."""
+    database), and every process's health; first[name]: seconds from
+    since to its first answer."""
     calls = [("identity", "/v1/me"), ("groups", "/v1/groups/" + g.id),
              ("ledger", "/v1/groups/%s/balance" % g.id),
              ("withdrawals", "/v1/groups/%s/withdrawals" % g.id),
              ("payments", "/v1/groups/%s/payouts" % g.id),
              ("events", "/v1/me/notifications")]
     for name, path in calls:
-        status, reply = http("GET", path, token=owner.token, timeout=5)
-        if status != 200:
-            return None
+        if name not in first and http("GET", path, token=owner.token, timeout=5)[0] == 200:
+            first[name] = round(time.monotonic() - since, 1)
     for name in F.SERVICES + ["gateway"]:
-        if F.PROCS[name].poll() is not None or not F.healthy(name):
-            return None
-    return True
+        check(F.PROCS[name].poll() is None, "kolo-%s exited" % name)
+        if "health:" + name not in first and F.healthy(name):
+            first["health:" + name] = round(time.monotonic() - since, 1)
+    return len(first) == len(calls) + len(F.SERVICES) + 1
 
 
 def no_reference_twice(groups):
@@ -393,8 +394,12 @@ def scenario_failover(ctx):
     pg('kolo_pg_promote "$1"', B)
     promoted = time.monotonic()
     log("failover: standby promoted")
-    poll("every service answering after the promotion",
-         lambda: service_calls(owner, hot), cap=RECOVERY_CAP)
+    first = {}
+    try:
+        poll("every service answering after the promotion",
+             lambda: service_calls(owner, hot, promoted, first), cap=RECOVERY_CAP)
+    finally:
+        log("failover: first answers after the promotion (s): %s" % first)
     answered = time.monotonic() - promoted
     after = load.acknowledged()
     poll("the load acknowledged 30 more after every service answered",
