@@ -187,27 +187,28 @@ db_cancel(db_conn *conn)
 }
 
 /* Reads until a result can be taken without blocking: 0 ready, 1 the
- * deadline passed, -1 the connection failed. */
+ * deadline passed, -1 the connection failed. Polls before it reads (as
+ * PQexec does): a read right after the send would only find nothing. */
 static int
 db_wait_ready(PGconn *pg, int64_t deadline_us)
 {
 	struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
 
-	for (;;) {
-		int64_t left_us;
+	while (PQisBusy(pg)) {
+		int64_t left_us = deadline_us - db_now_us();
+		int n;
 
-		if (PQconsumeInput(pg) == 0)
-			return -1;
-		if (!PQisBusy(pg))
-			return 0;
-		left_us = deadline_us - db_now_us();
 		if (left_us <= 0)
 			return 1;
 		if (pfd.fd < 0)
 			return -1;
-		if (poll(&pfd, 1, (int)((left_us + 999) / 1000)) < 0 && errno != EINTR)
+		n = poll(&pfd, 1, (int)((left_us + 999) / 1000));
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n > 0 && PQconsumeInput(pg) == 0)
 			return -1;
 	}
+	return 0;
 }
 
 /* Keeps the result PQexec() would return: the first error, else the

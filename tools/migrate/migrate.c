@@ -522,6 +522,9 @@ out:
 	return rc;
 }
 
+/* How long a migrator waits for another one's lock. */
+#define MIG_LOCK_WAIT_MS (60 * 60 * 1000)
+
 static int
 mig_lock(db_conn *conn, FILE *log)
 {
@@ -541,7 +544,12 @@ mig_lock(db_conn *conn, FILE *log)
 		return 0;
 	if (log != NULL)
 		fprintf(log, "waiting for another migrator to finish\n");
-	return db_run(conn, "SELECT pg_advisory_lock($1::bigint)", 1, params);
+	/* Another migrator may run for long: past shared/db's cap
+	 * (DB_WAIT_CAP_MS), but not for ever. */
+	db_deadline_set(conn, MIG_LOCK_WAIT_MS);
+	rc = db_run(conn, "SELECT pg_advisory_lock($1::bigint)", 1, params);
+	db_deadline_set(conn, 0);
+	return rc;
 }
 
 static void

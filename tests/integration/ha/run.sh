@@ -36,4 +36,9 @@ kolo_pg_sync "$tmp/primary" kolo_standby
 export KOLO_TEST_PG="host=$tmp/primary port=$pport dbname=postgres user=postgres"
 export KOLO_HA_PRIMARY_DIR="$tmp/primary" KOLO_HA_PRIMARY_PORT="$pport"
 export KOLO_HA_STANDBY_DIR="$tmp/standby" KOLO_HA_STANDBY_PORT="$sport"
-"$bin"
+# In the background, so that a TERM (ctest's TIMEOUT) ends it too and the
+# clusters still go.
+"$bin" &
+child=$!
+trap 'kill "$child" 2>/dev/null; exit 143' TERM INT
+wait "$child"

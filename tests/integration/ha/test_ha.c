@@ -160,6 +160,7 @@ test_autocommit_bounded(void **state)
 	const char *params[] = {"2"};
 
 	(void)state;
+	standby_stop(); /* stopped already, unless run alone */
 	db_deadline_set(conn, 500);
 	assert_outcome_unknown(db_run(conn, "INSERT INTO ha_t (id) VALUES ($1::int)", 1, params));
 	assert_int_equal(rows_with(2), 1);
@@ -174,6 +175,7 @@ test_no_deadline_capped(void **state)
 	const char *params[] = {"3"};
 
 	(void)state;
+	standby_stop(); /* stopped already, unless run alone */
 	db_test_set_wait_cap_ms(700);
 	db_deadline_set(conn, 0);
 	assert_outcome_unknown(db_run(conn, "INSERT INTO ha_t (id) VALUES ($1::int)", 1, params));
@@ -230,6 +232,7 @@ test_idem_replay_fenced(void **state)
 	int replayed = 0;
 
 	(void)state;
+	standby_stop(); /* stopped already, unless run alone */
 	assert_outcome_unknown(idem_call(&resp, &replayed, 4));
 	assert_int_equal(rows_with(4), 1);
 	assert_outcome_unknown(idem_call(&resp, &replayed, 4));
@@ -444,7 +447,13 @@ main(void)
 	const struct CMUnitTest after[] = {
 		cmocka_unit_test(test_failover),
 	};
-	int failed = cmocka_run_group_tests_name("standby", standby, group_setup, group_teardown);
+	int failed;
+
+	/* KOLO_HA_ONLY: a glob of the tests to run (one at a time, to show
+	 * each hang on code without the bounded wait). */
+	if (getenv("KOLO_HA_ONLY"))
+		cmocka_set_test_filter(getenv("KOLO_HA_ONLY"));
+	failed = cmocka_run_group_tests_name("standby", standby, group_setup, group_teardown);
 
 	/* After the others: it kills the primary. */
 	return failed + cmocka_run_group_tests_name("failover", after, NULL, NULL);
