@@ -567,6 +567,25 @@ wdr_load_for(rpc_ctx *ctx, const char *id, int need_officer, wdr_row *out,
 	return rc;
 }
 
+/* A refusal that reports the withdrawal's state (already approved by the
+ * caller, no longer pending) may have read a commit the synchronous
+ * standby never confirmed (a retry of a call that answered
+ * commit_outcome_unknown): answered only once a commit of its own has been
+ * confirmed, as a replay is (db_fence). Any other rc is returned as is. */
+static int
+wdr_refusal_fenced(int rc)
+{
+	err_info refusal;
+	db_conn *c = NULL;
+
+	if (rc != ERR_ALREADY_EXISTS && rc != ERR_FAILED_PRECONDITION)
+		return rc;
+	refusal = *err_last();
+	if (db_thread_conn(&c) < 0 || db_fence(c) < 0)
+		return err_last()->code;
+	return err_restore(&refusal);
+}
+
 int
 wdr_approve_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ApproveWithdrawalRequest *in,
 		       Kolo__Withdrawals__V1__ApproveWithdrawalResponse *out)
@@ -592,7 +611,7 @@ wdr_approve_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__ApproveWithdra
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), wdr_approve_body, &t);
 	if (rc < 0)
-		return rc;
+		return wdr_refusal_fenced(rc);
 	log_event(LOG_LVL_INFO, "withdrawal_approved", "withdrawal_id", t.id, "actor", t.actor,
 		  "complete", t.approved ? "true" : "false", NULL);
 	if (t.approved)
@@ -631,7 +650,7 @@ wdr_decline_withdrawal(rpc_ctx *ctx, const Kolo__Withdrawals__V1__DeclineWithdra
 	if (rc == 0)
 		rc = db_tx(c, svc_tx_timeout(ctx), wdr_decline_body, &t);
 	if (rc < 0)
-		return rc;
+		return wdr_refusal_fenced(rc);
 	log_event(LOG_LVL_INFO, "withdrawal_declined", "withdrawal_id", t.id, "actor", t.actor,
 		  NULL);
 	/* Its money is free again (the worker finishes this after a crash). */

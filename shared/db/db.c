@@ -87,6 +87,7 @@ static const db_state_map state_map[] = {
 static pthread_key_t thread_key;
 static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
 static char *configured_conninfo;
+static int64_t (*deadline_source)(void);
 static _Thread_local const char *thread_conninfo;
 
 static const db_state_map *
@@ -152,6 +153,12 @@ db_deadline_set(db_conn *conn, int64_t timeout_ms)
 {
 	assert(conn != NULL);
 	conn->deadline_us = timeout_ms > 0 ? db_now_us() + timeout_ms * 1000 : 0;
+}
+
+void
+db_set_deadline_source(int64_t (*remaining_ms)(void))
+{
+	deadline_source = remaining_ms;
 }
 
 /* The deadline of the next statement: its transaction's, else the one
@@ -508,7 +515,8 @@ db_thread_conn(db_conn **out)
 	rc = db_revive(conn);
 	if (rc < 0)
 		return rc;
-	conn->deadline_us = 0; /* a new call: no deadline until one is set */
+	/* A new call: the deadline of the call the thread serves, if any. */
+	db_deadline_set(conn, deadline_source ? deadline_source() : 0);
 	*out = conn;
 	return 0;
 }

@@ -100,6 +100,13 @@ KOLO_MUST_CHECK int db_fence(db_conn *conn);
  * ERR_UNAVAILABLE "commit_outcome_unknown". */
 void db_deadline_set(db_conn *conn, int64_t timeout_ms);
 
+/* Where db_thread_conn() finds the deadline of the call the calling thread
+ * serves: remaining_ms() answers the milliseconds left (<= 0: none, the
+ * cap applies), and every connection db_thread_conn() hands out starts
+ * with it as its db_deadline_set(). NULL (the default): none. Set once at
+ * start-up, before any worker runs (svc_main does). */
+void db_set_deadline_source(int64_t (*remaining_ms)(void));
+
 /* The wait cap of statements with no deadline, in ms (<= 0: back to
  * DB_WAIT_CAP_MS). For tests only. */
 void db_test_set_wait_cap_ms(int64_t cap_ms);

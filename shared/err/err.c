@@ -123,6 +123,13 @@ err_last(void)
 	return &last_error;
 }
 
+err_code
+err_restore(const err_info *saved)
+{
+	last_error = *saved;
+	return saved->code;
+}
+
 int
 err_to_grpc(err_code code)
 {

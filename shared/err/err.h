@@ -91,6 +91,10 @@ void err_clear(void);
 /* The last error of this thread (code ERR_OK when none). */
 const err_info *err_last(void);
 
+/* Makes a copy of an earlier err_last() the last error again (after calls
+ * in between recorded others); returns its code. */
+err_code err_restore(const err_info *saved);
+
 /* gRPC status code (0..16) of an err_code; ERR_OK -> 0. */
 int err_to_grpc(err_code code);
 

@@ -296,6 +296,12 @@ const trace_ctx *rpc_ctx_trace(const rpc_ctx *ctx);
 /* Milliseconds left before the call's deadline (INT64_MAX: none). */
 int64_t rpc_ctx_remaining_ms(const rpc_ctx *ctx);
 
+/* The unary call the calling thread is serving now (borrowed, valid until
+ * its handler returns); NULL outside a handler and on stream threads. For
+ * layers below the handler that need the call's deadline (db_thread_conn
+ * through svc). */
+const rpc_ctx *rpc_current_call(void);
+
 /* The call's arena (borrowed; freed by the layer after the reply). */
 mem_arena *rpc_ctx_arena(rpc_ctx *ctx);
 

@@ -426,6 +426,15 @@ rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
 		  ctx->pending->trace.parent_id[0] ? ctx->pending->trace.parent_id : NULL, NULL);
 }
 
+/* The call rpc_serve() is running a handler for on this thread. */
+static _Thread_local const rpc_ctx *rpc_thread_call;
+
+const rpc_ctx *
+rpc_current_call(void)
+{
+	return rpc_thread_call;
+}
+
 static void
 rpc_serve(rpc_pending *p)
 {
@@ -453,7 +462,9 @@ rpc_serve(rpc_pending *p)
 	}
 	if (rc == 0) {
 		b->desc->output->message_init(resp);
+		rpc_thread_call = &ctx;
 		rc = b->handler(&ctx, req, resp);
+		rpc_thread_call = NULL;
 	}
 	if (rc == 0)
 		rc = rpc_pack(&out, resp, s->max_message);

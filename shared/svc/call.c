@@ -123,6 +123,14 @@ svc_tx_timeout(const rpc_ctx *ctx)
 }
 
 int64_t
+svc_current_tx_timeout(void)
+{
+	const rpc_ctx *ctx = rpc_current_call();
+
+	return ctx ? svc_tx_timeout(ctx) : SVC_BACKGROUND_TIMEOUT_MS;
+}
+
+int64_t
 svc_env_timeout(const svc_env *env)
 {
 	return env->ctx ? svc_tx_timeout(env->ctx) : SVC_BACKGROUND_TIMEOUT_MS;

@@ -71,4 +71,12 @@ int64_t svc_tx_timeout(const rpc_ctx *ctx);
  * work. */
 int64_t svc_env_timeout(const svc_env *env);
 
+/* svc_tx_timeout() of the call the calling thread serves
+ * (rpc_current_call()); SVC_BACKGROUND_TIMEOUT_MS outside a call
+ * (background passes, scrapes, session checks). svc_main makes it
+ * db_thread_conn()'s deadline source, so that every statement run outside
+ * a transaction (whose commit may wait for the synchronous standby) waits
+ * no longer than its call's deadline, or a background step's. */
+int64_t svc_current_tx_timeout(void);
+
 #endif

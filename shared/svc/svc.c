@@ -214,6 +214,7 @@ svc_main(const svc_def *def, int argc, char **argv)
 		return 2;
 	}
 	log_init(def->name, (log_level)log_level_parse(svc_cfg.log_level));
+	db_set_deadline_source(svc_current_tx_timeout);
 	svc_probe_database();
 	svc_calls_configure(svc_caller_of(def), svc_cfg.internal_token);
 	membership_reader_cache_set_ttl(svc_cfg.member_cache_ms);

@@ -516,6 +516,17 @@ def scenario_standby(ctx):
     check(approved == 0 or pending.group_status() == "APPROVED",
           "standby: approval of %s stored (%d) but the request %s"
           % (pending.id, approved, pending.group_status()))
+    # Its retry while the standby is still lost must not report an approval
+    # the standby never confirmed (409 already_approved / 422 not_pending
+    # read from the primary's own commit): the refusal waits for a commit
+    # of its own, as a replay does, and so answers 503 too.
+    status, reply = pending.send_approve(treasurer)
+    code = reply.get("error", {}).get("code") if isinstance(reply, dict) else reply
+    log("standby: the approval's retry (approval stored on the primary: %d): %s %s"
+        % (approved, status, code))
+    check(status == 503 and code in CLEAR_REASONS,
+          "standby: the approval's retry answered %s %s without the standby, want 503"
+          % (status, reply))
     invariants_unsettled("standby lost")
 
     pg('kolo_pg_start_standby "$1" "$2" "$3" "$4" %s off' % STANDBY_NAME, primary,
