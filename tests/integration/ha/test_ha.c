@@ -435,8 +435,17 @@ test_failover(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+	(void)argc;
+	/* Run by itself (e.g. scripts/valgrind-tests): through the wrapper
+	 * that starts the primary and the standby. */
+	if (!getenv("KOLO_HA_STANDBY_DIR")) {
+		execl("/bin/bash", "bash", KOLO_SOURCE_DIR "/tests/integration/ha/run.sh", argv[0],
+		      (char *)NULL);
+		perror("run.sh");
+		return 1;
+	}
 	const struct CMUnitTest standby[] = {
 		cmocka_unit_test(test_tx_commit_bounded),
 		cmocka_unit_test(test_autocommit_bounded),
