@@ -22,6 +22,7 @@
 #include "db/db.h"
 #include "idem/idem.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
+#include "svc/call.h"
 #include "test_world.h"
 
 #define CREDIT KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_CREDIT
@@ -109,6 +110,9 @@ group_setup(void **state)
 	char *info;
 
 	(void)state;
+	/* As svc_main does: statements outside a transaction wait no longer
+	 * than the call (or background step) they serve. */
+	db_set_deadline_source(svc_current_tx_timeout);
 	if (test_world_start(&w) < 0)
 		return -1;
 	info = test_pg_conninfo(w.dbname, NULL);
@@ -329,6 +333,53 @@ test_ledger_replay_fenced(void **state)
 			 1);
 }
 
+/* (g) kolo-withdrawals: a refusal that reports the withdrawal's state
+ * (not_pending) is not given while that state is a commit the standby has
+ * not confirmed: after a failover the client would have been told of a
+ * decision that is gone. Once the standby has it, the refusal stands. */
+static int
+approve_as(const char *id, const test_user *as)
+{
+	Kolo__Withdrawals__V1__ApproveWithdrawalRequest req =
+		KOLO__WITHDRAWALS__V1__APPROVE_WITHDRAWAL_REQUEST__INIT;
+	Kolo__Withdrawals__V1__ApproveWithdrawalResponse *resp = NULL;
+
+	req.withdrawal_id = (char *)id;
+	req.pin = (char *)TEST_PIN;
+	return test_world_call(&w, &w.withdrawals, "ApproveWithdrawal", &req, &resp, as);
+}
+
+static void
+test_refusal_fenced(void **state)
+{
+	Kolo__Withdrawals__V1__Withdrawal *wd = NULL;
+	const char *params[1];
+	test_team t;
+
+	(void)state;
+	standby_start(); /* running, unless a test before failed */
+	test_world_team(&w, &t, "hawd", "HA withdrawals", TEST_TEAM_PINS);
+	assert_int_equal(test_world_deposit(&w, t.group, &t.owner, 100000), 0);
+	assert_int_equal(test_world_withdraw(&w, t.group, &t.owner, 20000, "0123456789", TEST_PIN,
+					     NULL, &wd),
+			 0);
+	params[0] = wd->id;
+	standby_stop();
+	/* Declined on the primary alone: the commit's wait is cancelled. */
+	db_deadline_set(conn, 300);
+	assert_not_acknowledged(db_run(conn,
+				       "UPDATE withdrawal_request SET status = 'DECLINED'"
+				       " WHERE id = $1::uuid",
+				       1, params));
+	ledger_settled();
+	/* Before: FAILED_PRECONDITION not_pending, read from that commit. */
+	assert_not_acknowledged(approve_as(wd->id, &t.treasurer));
+	ledger_settled();
+	standby_start();
+	assert_int_equal(approve_as(wd->id, &t.treasurer), ERR_FAILED_PRECONDITION);
+	assert_string_equal(err_last()->reason, "not_pending");
+}
+
 /* --- (f) failover ------------------------------------------------------ */
 
 typedef struct failover {
@@ -452,6 +503,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_no_deadline_capped),
 		cmocka_unit_test(test_idem_replay_fenced),
 		cmocka_unit_test(test_ledger_replay_fenced),
+		cmocka_unit_test(test_refusal_fenced),
 	};
 	const struct CMUnitTest after[] = {
 		cmocka_unit_test(test_failover),
