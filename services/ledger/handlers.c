@@ -209,19 +209,6 @@ ldg_fee_of(ldg_post_tx *t, ldg_entry_spec *out, int64_t fee_kobo)
 	return 0;
 }
 
-/* The calling thread's connection, its statements (each its own
- * transaction) bounded by the call's deadline: a commit the synchronous
- * standby does not confirm by then is commit_outcome_unknown. */
-static int
-ldg_conn(db_conn **out, rpc_ctx *ctx)
-{
-	int rc = db_thread_conn(out);
-
-	if (rc == 0)
-		db_deadline_set(*out, svc_tx_timeout(ctx));
-	return rc;
-}
-
 /* The posting is one statement, its own transaction, so the group's
  * balance row is held only while PostgreSQL runs it (a transaction around
  * it would hold the hot row across a round trip). It waits for that row at
@@ -299,7 +286,7 @@ ldg_post_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__PostEntryRequest *in,
 	if (rc == 0)
 		rc = ldg_fee_of(&t, &fee, in->fee_kobo);
 	if (rc == 0)
-		rc = ldg_conn(&c, ctx);
+		rc = db_thread_conn(&c);
 	if (rc == 0 && in->reverses_reference[0])
 		rc = ldg_reversal_target(c, &t, in->reverses_reference);
 	if (rc < 0)
@@ -340,7 +327,7 @@ ldg_get_balance(rpc_ctx *ctx, const Kolo__Ledger__V1__GetBalanceRequest *in,
 	int rc = ldg_check_reader(ctx, in->group_id);
 
 	if (rc == 0)
-		rc = ldg_conn(&c, ctx);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = ldg_store_balance(&out->balance_kobo, &out->held_kobo, c, in->group_id);
 	out->available_kobo =
@@ -442,7 +429,7 @@ ldg_get_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__GetEntryRequest *in,
 		rc = err_set(ERR_INVALID_ARGUMENT, "missing_key",
 			     "entry_id or reference is required");
 	if (rc == 0)
-		rc = ldg_conn(&c, ctx);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = ldg_store_find(&entry, &found, rpc_ctx_arena(ctx), c,
 				    by_id ? "id" : "reference",
@@ -510,7 +497,7 @@ ldg_place_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__PlaceHoldRequest *in,
 	int rc = ldg_hold_check(in->group_id, in->amount_kobo, in->reference);
 
 	if (rc == 0)
-		rc = ldg_conn(&c, ctx);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_place_hold(&h, &found, &existed, rpc_ctx_arena(ctx), c,
 						   in->group_id, in->amount_kobo, in->reference,
@@ -546,7 +533,7 @@ ldg_release_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__ReleaseHoldRequest *in,
 	int rc = ldg_hold_ref_check(in->reference);
 
 	if (rc == 0)
-		rc = ldg_conn(&c, ctx);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_release_hold(&h, &found, rpc_ctx_arena(ctx), c,
 						     in->reference, ldg_wait_ms(ctx)));
@@ -595,7 +582,7 @@ ldg_capture_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__CaptureHoldRequest *in,
 	if (rc == 0)
 		rc = ldg_capture_spec(&spec, in);
 	if (rc == 0)
-		rc = ldg_conn(&c, ctx);
+		rc = db_thread_conn(&c);
 	if (rc == 0)
 		rc = ldg_busy(ldg_store_capture_hold(&t.entry, &t.posted, a, c, in->reference,
 						     &spec, ldg_wait_ms(ctx)));

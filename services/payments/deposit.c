@@ -302,16 +302,16 @@ pay_process_parsed(pay_env *env, const pay_event *ev, const char **outcome)
 }
 
 /* Marks a processed event, or queues it again with the error (an
- * autocommit UPDATE, bounded by env's deadline). */
+ * autocommit UPDATE, bounded by the deadline of the call or background
+ * step: db_thread_conn). */
 static int
-pay_event_finish(pay_env *env, const char *id, int rc, const char *outcome)
+pay_event_finish(const char *id, int rc, const char *outcome)
 {
 	db_conn *c = NULL;
 	int rc2 = db_thread_conn(&c);
 
 	if (rc2 < 0)
 		return rc2;
-	db_deadline_set(c, svc_env_timeout(env));
 	if (rc == 0)
 		return pay_store_event_done(c, id, outcome);
 	return pay_store_event_retry(c, id, err_last()->reason);
@@ -327,7 +327,7 @@ pay_process_event(pay_env *env, const char *event_id, const uint8_t *body, size_
 
 	if (prov->ops->parse_event(prov, body, len, &ev) >= 0)
 		rc = pay_process_parsed(env, &ev, &outcome);
-	return pay_event_finish(env, event_id, rc, outcome);
+	return pay_event_finish(event_id, rc, outcome);
 }
 
 /* The SHA-256 of data as 64 hex digits in the arena (NULL when full). */
@@ -455,11 +455,9 @@ pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t l
 		return pay_webhook_unsigned(env, body, len, headers, n_headers,
 					    ev.type[0] ? ev.type : "unknown", client_addr, out);
 	/* Stored before it is processed, so a crash loses nothing. */
+	/* An autocommit INSERT, bounded by the call's deadline (db_thread_conn
+	 * gives the connection the deadline of the call the thread serves). */
 	rc = db_thread_conn(&c);
-	/* An autocommit INSERT: bounded by the call's deadline, not the cap
-	 * (a lost synchronous standby would hold the thread past the answer). */
-	if (rc == 0)
-		db_deadline_set(c, svc_env_timeout(env));
 	if (rc == 0)
 		rc = pay_store_event_add(&out->event_id, env->arena, c, prov->ops->name,
 					 ev.type[0] ? ev.type : "unknown", body, len, signed_ok,
@@ -475,12 +473,12 @@ pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t l
 			  "reason", err_last()->reason, NULL);
 		out->processed = 0;
 		out->status = "queued";
-		return pay_event_finish(env, out->event_id, rc, NULL);
+		return pay_event_finish(out->event_id, rc, NULL);
 	}
 	out->processed = 1;
 	out->status = strcmp(outcome, "duplicate") == 0 ? "duplicate"
 		      : strcmp(outcome, "credited") == 0 || strcmp(outcome, "transfer_checked") == 0
 			      ? "processed"
 			      : "ignored";
-	return pay_event_finish(env, out->event_id, 0, outcome);
+	return pay_event_finish(out->event_id, 0, outcome);
 }
