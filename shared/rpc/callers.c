@@ -53,6 +53,7 @@ static const rpc_caller_rule rpc_rules[] = {
 	/* Money moves: credits and captures by payments, holds by withdrawals;
 	 * reads for the withdrawal check and the public page. */
 	{RPC_SVC_LEDGER, "PostEntry", RPC_CALLER_PAYMENTS},
+	{RPC_SVC_LEDGER, "PostEntries", RPC_CALLER_PAYMENTS},
 	{RPC_SVC_LEDGER, "GetBalance", RPC_CALLER_WITHDRAWALS | RPC_CALLER_GATEWAY},
 	{RPC_SVC_LEDGER, "ListEntries", RPC_CALLER_GATEWAY},
 	/* No process reads single entries today; payments, which posts
