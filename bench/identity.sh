@@ -19,7 +19,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-kolo_pg_start "$tmp/pg" 55311 on >/dev/null
+kolo_pg_start "$tmp/pg" 17370 on >/dev/null
 /usr/lib/postgresql/15/bin/psql "$(kolo_pg_url postgres)" -qc "CREATE DATABASE kolo"
 KOLO_DATABASE_URL="$(kolo_pg_url kolo)" build/tools/migrate/kolo-migrate --dir migrations 2>/dev/null
 kolo_suite_secrets "$tmp/secrets.env" build/tools/keygen/kolo-keygen

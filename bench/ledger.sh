@@ -46,7 +46,7 @@ trap 'exit 130' INT TERM
 
 echo "ledger bench: ${secs} s per run, KOLO_RPC_WORKERS=$workers, $(nproc) CPUs," \
 	"load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-kolo_pg_start "$tmp/pg" 55321 on >/dev/null
+kolo_pg_start "$tmp/pg" 17620 on >/dev/null
 psql() { "$bin/psql" -X -v ON_ERROR_STOP=1 -q "$@"; }
 psql "$(kolo_pg_url postgres)" -c "CREATE DATABASE kolo" -c "CREATE DATABASE pgbench"
 KOLO_DATABASE_URL="$(kolo_pg_url kolo)" build/tools/migrate/kolo-migrate --dir migrations 2>/dev/null
