@@ -158,7 +158,8 @@ mail_code(char code[8], const char *email)
 		char path[1024];
 
 		while (d && (e = readdir(d)) != NULL) {
-			if (!strstr(e->d_name, ".eml"))
+			/* (not kolo-events' ".tmp-" files: still being written) */
+			if (!strstr(e->d_name, ".eml") || e->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 			mail_file_code(code, path, email);
