@@ -315,7 +315,11 @@ ldg_post_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__PostEntryRequest *in,
 
 	if (rc < 0)
 		return rc;
-	rc = ldg_post_settle(c, &o, in, ldg_post(ctx, c, &o.t));
+	/* A plain debit may be posted with others of its group (coalesce.c). */
+	if (o.spec.type == LDG_DEBIT && !o.t.fee && !in->reverses_reference[0])
+		rc = ldg_post_settle(c, &o, in, ldg_coalesce_post(ctx, c, &o.t));
+	else
+		rc = ldg_post_settle(c, &o, in, ldg_post(ctx, c, &o.t));
 	/* A replay answers for a posting found done, maybe one whose commit
 	 * the standby never confirmed: a commit of its own waits for it. */
 	if (rc == 0 && !o.t.posted)

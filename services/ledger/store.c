@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "events/events.h"
@@ -59,25 +60,32 @@ static const char ldg_debit_sql[] =
 	" NULLIF($16, '')::uuid FROM e WHERE $14 <> '')"
 	" SELECT " LDG_COLUMNS " FROM e";
 
+/* An entry from LDG_COLUMNS starting at column col of row. */
+static int
+ldg_read_entry_at(mem_arena *a, const PGresult *res, int row, int col, ldg_entry *out)
+{
+	out->id = db_text(a, res, row, col);
+	out->spec.group_id = db_text(a, res, row, col + 1);
+	out->spec.account_id = db_text(a, res, row, col + 2);
+	out->spec.user_id = db_text(a, res, row, col + 3);
+	out->spec.type = ldg_type_parse(PQgetvalue(res, row, col + 4));
+	out->spec.amount_kobo = db_int64(res, row, col + 5);
+	out->spec.currency = db_text(a, res, row, col + 6);
+	out->spec.source = db_text(a, res, row, col + 7);
+	out->spec.reference = db_text(a, res, row, col + 8);
+	out->spec.client_ref = db_text(a, res, row, col + 9);
+	out->spec.simulated = db_bool(res, row, col + 10);
+	out->spec.payment_channel = db_text(a, res, row, col + 11);
+	out->rule_status = db_text(a, res, row, col + 12);
+	out->created_at = db_text(a, res, row, col + 13);
+	out->page_key = db_text(a, res, row, col + 14);
+	return out->page_key ? 0 : err_oom();
+}
+
 static int
 ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry *out)
 {
-	out->id = db_text(a, res, row, 0);
-	out->spec.group_id = db_text(a, res, row, 1);
-	out->spec.account_id = db_text(a, res, row, 2);
-	out->spec.user_id = db_text(a, res, row, 3);
-	out->spec.type = ldg_type_parse(PQgetvalue(res, row, 4));
-	out->spec.amount_kobo = db_int64(res, row, 5);
-	out->spec.currency = db_text(a, res, row, 6);
-	out->spec.source = db_text(a, res, row, 7);
-	out->spec.reference = db_text(a, res, row, 8);
-	out->spec.client_ref = db_text(a, res, row, 9);
-	out->spec.simulated = db_bool(res, row, 10);
-	out->spec.payment_channel = db_text(a, res, row, 11);
-	out->rule_status = db_text(a, res, row, 12);
-	out->created_at = db_text(a, res, row, 13);
-	out->page_key = db_text(a, res, row, 14);
-	return out->page_key ? 0 : err_oom();
+	return ldg_read_entry_at(a, res, row, 0, out);
 }
 
 int
@@ -117,6 +125,82 @@ ldg_store_post(ldg_entry *out, ldg_entry *out_fee, int *out_posted, mem_arena *a
 	if (rc == 0 && p->fee)
 		rc = PQntuples(res) == 2 ? ldg_read_entry(a, res, 1, out_fee)
 					 : err_set(ERR_INTERNAL, NULL, "a fee was not posted");
+	PQclear(res);
+	return rc;
+}
+
+/* The batch is one JSON array parameter, each element the arguments of one
+ * ledger_post_debit call; the lateral call runs once per element in array
+ * order, and each sees the rows the calls before it wrote (VOLATILE). */
+static const char ldg_debits_sql[] =
+	"SELECT r.ord, " LDG_COLUMNS " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY"
+	" AS r(j, ord) CROSS JOIN LATERAL public.ledger_post_debit((r.j->>'g')::uuid,"
+	" (r.j->>'a')::uuid, NULLIF(r.j->>'u', '')::uuid, (r.j->>'m')::bigint, r.j->>'c',"
+	" r.j->>'s', r.j->>'r', NULLIF(r.j->>'k', ''), (r.j->>'x')::boolean, r.j->>'p',"
+	" $2::int) AS e";
+
+static char *
+ldg_debits_json(const ldg_debit_slot *slots, int n)
+{
+	json_t *arr = json_array();
+	char *text = NULL;
+	int failed = !arr;
+
+	for (int i = 0; i < n && !failed; i++) {
+		const ldg_entry_spec *s = slots[i].spec;
+
+		failed = json_array_append_new(
+				 arr,
+				 json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:b, s:s}",
+					   "g", s->group_id, "a", s->account_id, "u", s->user_id,
+					   "m", (json_int_t)s->amount_kobo, "c", s->currency, "s",
+					   s->source, "r", s->reference, "k", s->client_ref, "x",
+					   s->simulated, "p", s->payment_channel)) != 0;
+	}
+	if (!failed)
+		text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return text;
+}
+
+/* Reads the entries the batch posted: row (ord, LDG_COLUMNS...). */
+static int
+ldg_read_debits(const ldg_debit_slot *slots, int n, const PGresult *res)
+{
+	for (int i = 0; i < n; i++)
+		*slots[i].posted = 0;
+	for (int row = 0; row < PQntuples(res); row++) {
+		int64_t ord = db_int64(res, row, 0);
+		ldg_entry *e;
+		int rc;
+
+		if (ord < 1 || ord > n)
+			return err_set(ERR_INTERNAL, NULL, "a batch row of no debit");
+		e = slots[ord - 1].out;
+		rc = ldg_read_entry_at(slots[ord - 1].arena, res, row, 1, e);
+		if (rc < 0)
+			return rc;
+		*slots[ord - 1].posted = 1;
+	}
+	return 0;
+}
+
+int
+ldg_store_post_debits(db_conn *c, const ldg_debit_slot *slots, int n, int64_t lock_wait_ms)
+{
+	char wait[DB_I64_TEXT];
+	char *batch = ldg_debits_json(slots, n);
+	const char *params[] = {batch, db_i64(wait, lock_wait_ms)};
+	PGresult *res = NULL;
+	int rc;
+
+	if (!batch)
+		return err_set(ERR_INTERNAL, NULL, "the batch could not be encoded");
+	rc = db_exec(c, &res, ldg_debits_sql, 2, params);
+	free(batch);
+	if (rc < 0)
+		return rc;
+	rc = ldg_read_debits(slots, n, res);
 	PQclear(res);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "ledger_service.h"
@@ -21,10 +22,10 @@
 #define DEBIT  KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT
 
 /* gRPC codes of a result */
-#define CODE_INVALID_ARGUMENT	3
-#define CODE_ALREADY_EXISTS	6
+#define CODE_INVALID_ARGUMENT	 3
+#define CODE_ALREADY_EXISTS	 6
 #define CODE_FAILED_PRECONDITION 9
-#define CODE_UNAVAILABLE	14
+#define CODE_UNAVAILABLE	 14
 
 static test_world w;
 
@@ -202,10 +203,11 @@ test_a_batch_posts_in_one_transaction(void **state)
 				       "SELECT count(*) FROM ledger_outbox WHERE type ="
 				       " 'deposit.credited' AND data->>'reference' LIKE 'bone-%%'"),
 			 3);
-	assert_int_equal(test_pg_longf(w.admin,
-				       "SELECT (data->>'fee_kobo')::int FROM ledger_outbox WHERE"
-				       " type = 'deposit.credited' AND data->>'reference' = 'bone-2'"),
-			 150);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT (data->>'fee_kobo')::int FROM ledger_outbox WHERE"
+			      " type = 'deposit.credited' AND data->>'reference' = 'bone-2'"),
+		150);
 	assert_int_equal(test_pg_longf(w.admin,
 				       "SELECT count(*) FROM ledger_deposit_payer p JOIN"
 				       " ledger_entry e ON e.id = p.entry_id WHERE e.reference ="
@@ -229,16 +231,16 @@ test_each_entry_is_answered_as_post_entry_would(void **state)
 	const book *books[] = {&a, &a, &a, &a, &a, &a, &a, &a, &a, &a, &a};
 	post posts[] = {
 		{CREDIT, 1000, "bmix-new", .fee = 10, .payer_account = "0123456789"}, /* 0 */
-		{DEBIT, 0, "bmix-zero"},				/* 1 invalid */
-		{CREDIT, 5000, "bmix-earlier", .fee = 50},		/* 2 replay */
-		{CREDIT, 5001, "bmix-earlier"},				/* 3 conflict */
+		{DEBIT, 0, "bmix-zero"},		   /* 1 invalid */
+		{CREDIT, 5000, "bmix-earlier", .fee = 50}, /* 2 replay */
+		{CREDIT, 5001, "bmix-earlier"},		   /* 3 conflict */
 		{CREDIT, 1000, "bmix-new", .fee = 10, .payer_account = "0123456789"}, /* 4 twice */
-		{DEBIT, 300, "bmix-out"},				/* 5 */
-		{DEBIT, 300, "bmix-out"},				/* 6 twice */
-		{DEBIT, 1000000, "bmix-big"},				/* 7 refused */
-		{DEBIT, 900000, "bmix-refused-earlier"},		/* 8 refused before */
-		{DEBIT, 50, "bmix-fee", .fee = 5},			/* 9 fee on a debit */
-		{CREDIT, 200, "bmix-keyed", .client_ref = "bmix-earlier-key"},	/* 10 */
+		{DEBIT, 300, "bmix-out"},					      /* 5 */
+		{DEBIT, 300, "bmix-out"},					      /* 6 twice */
+		{DEBIT, 1000000, "bmix-big"},		 /* 7 refused */
+		{DEBIT, 900000, "bmix-refused-earlier"}, /* 8 refused before */
+		{DEBIT, 50, "bmix-fee", .fee = 5},	 /* 9 fee on a debit */
+		{CREDIT, 200, "bmix-keyed", .client_ref = "bmix-earlier-key"}, /* 10 */
 	};
 	long outbox;
 
@@ -268,13 +270,15 @@ test_each_entry_is_answered_as_post_entry_would(void **state)
 				       " reference IN ('bmix-new', 'fee:bmix-new', 'bmix-out',"
 				       " 'bmix-keyed')"),
 			 1);
-	assert_int_equal(test_pg_longf(w.admin,
-				       "SELECT count(*) FROM ledger_refusal WHERE reference = 'bmix-big'"),
-			 1);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_refusal WHERE reference = 'bmix-big'"),
+		1);
 	assert_int_equal(entries_of(&a), 2 + 2 + 1 + 1);
 	assert_int_equal(balance(&a), 5000 - 50 + 1000 - 10 - 300 + 200);
-	outbox = test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE type ="
-					" 'deposit.credited' AND data->>'reference' LIKE 'bmix-%%'");
+	outbox =
+		test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE type ="
+				       " 'deposit.credited' AND data->>'reference' LIKE 'bmix-%%'");
 	assert_int_equal(outbox, 3);
 	assert_int_equal(test_pg_longf(w.admin,
 				       "SELECT count(*) FROM ledger_deposit_payer p JOIN"
@@ -459,6 +463,225 @@ test_concurrent_batches_never_overdraw(void **state)
 	assert_int_equal(balance(&a), 0);
 }
 
+/* --- coalesced debits ------------------------------------------------------- */
+
+/* A thread posting one debit with PostEntry, keeping its outcome. */
+typedef struct debiter {
+	const book *b;
+	char reference[48];
+	int64_t amount;
+	int rc;
+	int replayed;
+	char reason[64];
+	pthread_t thread;
+} debiter;
+
+static void *
+debiter_run(void *arg)
+{
+	debiter *d = arg;
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Ledger__V1__PostEntryRequest req;
+	ProtobufCMessage *resp = NULL;
+	test_caller svc = {.internal = 1};
+
+	post_request(&req, d->b, &(post){DEBIT, d->amount, d->reference});
+	d->rc = test_call(&w.ledger, "PostEntry", &req.base, &resp, a, &svc);
+	snprintf(d->reason, sizeof(d->reason), "%s", d->rc ? err_last()->reason : "");
+	d->replayed = d->rc == 0 && ((Kolo__Ledger__V1__PostEntryResponse *)resp)->replayed;
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+static void
+start_debit(debiter *d, const book *b, const char *reference, int64_t amount)
+{
+	*d = (debiter){.b = b, .amount = amount};
+	snprintf(d->reference, sizeof(d->reference), "%s", reference);
+	assert_int_equal(pthread_create(&d->thread, NULL, debiter_run, d), 0);
+}
+
+/* Polls until cond holds (a few seconds at most; fails the test then). */
+#define WAIT_UNTIL(cond)                                                                           \
+	do {                                                                                       \
+		int tries_ = 0;                                                                    \
+		while (!(cond) && tries_++ < 1000)                                                 \
+			usleep(5000);                                                              \
+		assert_true(cond);                                                                 \
+	} while (0)
+
+static long
+lock_waiters(void)
+{
+	return test_pg_long(w.admin, "SELECT count(*) FROM pg_locks WHERE NOT granted");
+}
+
+/* The group's row held: one debit (alone) waits for it in PostgreSQL, the
+ * others queue behind it in the ledger; once the row is free they are
+ * posted together, each checked against what the ones before it left. */
+static void
+test_queued_debits_are_posted_together(void **state)
+{
+	book a;
+	debiter d[4];
+	PGconn *holder;
+	int64_t batches = ldg_coalesced("batches"), debits = ldg_coalesced("debits");
+	int ok = 0, refused = 0;
+
+	(void)state;
+	open_book(&a, "coalesce-together");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 1000, "bco-funds"}), 0);
+	holder = lock_balance_row(&a);
+	start_debit(&d[0], &a, "bco-0", 300);
+	WAIT_UNTIL(lock_waiters() == 1);
+	start_debit(&d[1], &a, "bco-1", 300);
+	start_debit(&d[2], &a, "bco-2", 300);
+	start_debit(&d[3], &a, "bco-3", 300);
+	WAIT_UNTIL(ldg_coalesced("waiting") == 3);
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(d[i].thread, NULL);
+		ok += d[i].rc == 0 && !d[i].replayed;
+		refused += d[i].rc == ERR_FAILED_PRECONDITION &&
+			   strcmp(d[i].reason, "insufficient_funds") == 0;
+	}
+	assert_int_equal(d[0].rc, 0); /* the first, alone */
+	assert_int_equal(ok, 3);
+	assert_int_equal(refused, 1);
+	assert_int_equal(ldg_coalesced("batches") - batches, 1);
+	assert_int_equal(ldg_coalesced("debits") - debits, 3);
+	assert_int_equal(balance(&a), 100);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_entry WHERE reference LIKE 'bco-_'"),
+		3);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_refusal WHERE reference LIKE 'bco-_'"),
+		1);
+	/* the three after the first in one transaction */
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(DISTINCT xmin::text) FROM ledger_entry WHERE"
+				       " reference IN ('bco-1', 'bco-2', 'bco-3')"),
+			 1);
+	/* a refused reference stays refused, a posted one replays */
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 5000, "bco-more"}), 0);
+	for (int i = 1; i < 4; i++)
+		if (d[i].rc != 0)
+			assert_int_equal(post_entry(&a, &(post){DEBIT, 300, d[i].reference}),
+					 ERR_FAILED_PRECONDITION);
+	assert_int_equal(balance(&a), 5100);
+}
+
+/* The same reference twice in one coalesced batch: posted once, the second
+ * a replay of it. */
+static void
+test_the_same_debit_twice_at_once_is_posted_once(void **state)
+{
+	book a;
+	debiter d[3];
+	PGconn *holder;
+	int64_t batches = ldg_coalesced("batches");
+
+	(void)state;
+	open_book(&a, "coalesce-twice");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 1000, "btw-funds"}), 0);
+	holder = lock_balance_row(&a);
+	start_debit(&d[0], &a, "btw-first", 100);
+	WAIT_UNTIL(lock_waiters() == 1);
+	start_debit(&d[1], &a, "btw-same", 400);
+	start_debit(&d[2], &a, "btw-same", 400);
+	WAIT_UNTIL(ldg_coalesced("waiting") == 2);
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(d[i].thread, NULL);
+		assert_int_equal(d[i].rc, 0);
+	}
+	assert_int_equal(d[1].replayed + d[2].replayed, 1);
+	assert_int_equal(ldg_coalesced("batches") - batches, 1);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_entry WHERE reference = 'btw-same'"),
+		1);
+	assert_int_equal(balance(&a), 500);
+}
+
+/* Debits queued behind a row held past their wait give up: group_busy,
+ * nothing of them written; the group takes debits again afterwards. */
+static void
+test_queued_debits_give_up_after_their_wait(void **state)
+{
+	book a;
+	debiter d[3];
+	PGconn *holder;
+
+	(void)state;
+	open_book(&a, "coalesce-busy");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 1000, "bbu-funds"}), 0);
+	ldg_set_lock_wait_ms(300);
+	holder = lock_balance_row(&a);
+	start_debit(&d[0], &a, "bbu-0", 100);
+	WAIT_UNTIL(lock_waiters() == 1);
+	start_debit(&d[1], &a, "bbu-1", 100);
+	start_debit(&d[2], &a, "bbu-2", 100);
+	for (int i = 0; i < 3; i++)
+		pthread_join(d[i].thread, NULL);
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+	ldg_set_lock_wait_ms(LDG_LOCK_WAIT_DEFAULT_MS);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(d[i].rc, ERR_UNAVAILABLE);
+		assert_string_equal(d[i].reason, "group_busy");
+	}
+	assert_int_equal(ldg_coalesced("waiting"), 0);
+	assert_int_equal(entries_of(&a), 1);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_refusal WHERE reference LIKE 'bbu-%%'"),
+		0);
+	assert_int_equal(post_entry(&a, &(post){DEBIT, 100, "bbu-1"}), 0);
+	assert_int_equal(balance(&a), 900);
+}
+
+/* Many debits of one group at once, its balance covering some: exactly
+ * those posted, the rest refused, each reference once, never below zero,
+ * coalesced or not. */
+#define RACERS 24
+
+static void
+test_many_debits_of_one_group_never_overdraw(void **state)
+{
+	book a;
+	debiter d[RACERS];
+	char ref[32];
+	int ok = 0, refused = 0;
+
+	(void)state;
+	open_book(&a, "coalesce-race");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 1000, "bcr-funds"}), 0);
+	for (int i = 0; i < RACERS; i++) {
+		snprintf(ref, sizeof(ref), "bcr-%d", i % (RACERS - 4)); /* 4 sent twice */
+		start_debit(&d[i], &a, ref, 100);
+	}
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(d[i].thread, NULL);
+		ok += d[i].rc == 0 && !d[i].replayed;
+		refused += d[i].rc == ERR_FAILED_PRECONDITION;
+	}
+	assert_int_equal(ok, 10);
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_entry WHERE"
+						" reference LIKE 'bcr-%%' AND type = 'DEBIT'"),
+			 10);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_refusal WHERE reference LIKE 'bcr-%%'"),
+		RACERS - 4 - 10);
+	assert_int_equal(balance(&a), 0);
+}
+
 int
 main(void)
 {
@@ -472,6 +695,14 @@ main(void)
 		cmocka_unit_test_teardown(test_a_busy_group_fails_its_entries_only,
 					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_concurrent_batches_never_overdraw,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_queued_debits_are_posted_together,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_the_same_debit_twice_at_once_is_posted_once,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_queued_debits_give_up_after_their_wait,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_many_debits_of_one_group_never_overdraw,
 					  test_world_check_ledger),
 	};
 
