@@ -54,6 +54,13 @@ typedef struct ldg_lane {
 static pthread_mutex_t ldg_lanes_lock = PTHREAD_MUTEX_INITIALIZER;
 static ldg_lane ldg_lanes[LDG_LANES];
 static _Atomic int ldg_waiting; /* queued now, for tests */
+static _Atomic int ldg_coalesce_on = 1;
+
+void
+ldg_set_coalesce(int on)
+{
+	ldg_coalesce_on = on;
+}
 
 static int64_t
 ldg_now_us(void)
@@ -221,6 +228,8 @@ ldg_coalesce_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
 	ldg_lane *lane;
 	int claimed, rc;
 
+	if (!ldg_coalesce_on)
+		return ldg_post(ctx, c, t);
 	pthread_mutex_lock(&ldg_lanes_lock);
 	lane = ldg_lane_find(t->spec->group_id, &claimed);
 	if (!lane || claimed) { /* the group is free (or no lane is): at once */
