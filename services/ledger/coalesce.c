@@ -17,6 +17,7 @@
 #include "ledger_service.h"
 #include "metrics/metrics.h"
 #include "post.h"
+#include "svc/call.h"
 
 #define LDG_COALESCE_MAX 64
 /* Groups with a posting in flight at once (more than the workers). */
@@ -38,7 +39,8 @@ enum ldg_turn {
 
 typedef struct ldg_waiter {
 	ldg_post_tx *t;
-	int64_t give_up_us; /* monotonic: the lock wait's end (ldg_wait_ms) */
+	int64_t give_up_us;  /* monotonic: the lock wait's end (ldg_wait_ms) */
+	int64_t deadline_us; /* monotonic: its call's deadline (0: none) */
 	pthread_cond_t cond;
 	enum ldg_turn turn;
 	struct ldg_waiter *next; /* in the queue, then in the batch */
@@ -175,10 +177,27 @@ ldg_wait_turn(ldg_lane *lane, ldg_waiter *w)
 	return 0;
 }
 
+/* The batch's statement ends by the earliest deadline among its waiters:
+ * the leader's connection is given it for that statement, then its own
+ * again. */
+static void
+ldg_lead_deadline(db_conn *c, const ldg_waiter *lead, int64_t now, int64_t leader_ms)
+{
+	int64_t first = 0;
+
+	for (const ldg_waiter *m = lead; m; m = m->next)
+		if (m->deadline_us > 0 && (first == 0 || m->deadline_us < first))
+			first = m->deadline_us;
+	if (first > 0)
+		db_deadline_set(c, first - now > 1000 ? (first - now) / 1000 : 1);
+	else
+		db_deadline_set(c, leader_ms);
+}
+
 /* The batch lead heads: one statement, waiting for the row no longer than
- * the shortest wait left among them. Each waiter's outcome is then its
- * posting's (posted, or not: read back by its own thread), or, when the
- * statement failed, nothing: each posts on its own. */
+ * the shortest wait left among them, and ending by the earliest deadline. Each waiter's outcome is
+ * then its posting's (posted, or not: read back by its own thread), or, when the statement failed,
+ * nothing: each posts on its own. */
 static int
 ldg_lead(rpc_ctx *ctx, db_conn *c, ldg_lane *lane, ldg_waiter *lead)
 {
@@ -200,7 +219,9 @@ ldg_lead(rpc_ctx *ctx, db_conn *c, ldg_lane *lane, ldg_waiter *lead)
 		if (m->give_up_us - now < wait_us)
 			wait_us = m->give_up_us - now;
 	}
+	ldg_lead_deadline(c, lead, now, svc_tx_timeout(ctx));
 	rc = ldg_store_post_debits(c, slots, n, wait_us > 1000 ? wait_us / 1000 : 1);
+	db_deadline_set(c, svc_tx_timeout(ctx));
 	metrics_add(&ldg_coalesced_family, rc == 0 ? "kind=\"batches\"" : "kind=\"failed\"", 1);
 	if (rc == 0)
 		metrics_add(&ldg_coalesced_family, "kind=\"debits\"", n);
@@ -240,6 +261,7 @@ ldg_coalesce_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
 		return rc;
 	}
 	w.give_up_us = ldg_now_us() + ldg_wait_ms(ctx) * 1000;
+	w.deadline_us = svc_tx_timeout(ctx) > 0 ? ldg_now_us() + svc_tx_timeout(ctx) * 1000 : 0;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&w.cond, &attr);
