@@ -50,6 +50,7 @@ typedef struct post {
 	int64_t fee;
 	const char *payer_account;
 	const char *client_ref;
+	const char *reverses;
 } post;
 
 static void
@@ -65,6 +66,7 @@ post_request(Kolo__Ledger__V1__PostEntryRequest *req, const book *b, const post 
 	req->client_ref = (char *)(p->client_ref ? p->client_ref : "");
 	req->simulated = 1;
 	req->fee_kobo = p->fee;
+	req->reverses_reference = (char *)(p->reverses ? p->reverses : "");
 	if (p->payer_account) {
 		req->payer_name = "ADA OBI";
 		req->payer_account_number = (char *)p->payer_account;
@@ -463,6 +465,65 @@ test_concurrent_batches_never_overdraw(void **state)
 	assert_int_equal(balance(&a), 0);
 }
 
+/* More entries failing on their own account than the batch reruns for:
+ * every entry is then posted on its own, each answered as alone. */
+static void
+test_a_batch_of_many_replays_posts_each_alone(void **state)
+{
+	book a;
+	Kolo__Ledger__V1__PostEntriesResponse *resp = NULL;
+	const book *books[8];
+	post posts[8];
+	char refs[8][32];
+
+	(void)state;
+	open_book(&a, "batch-replays");
+	for (int i = 0; i < 8; i++) {
+		books[i] = &a;
+		snprintf(refs[i], sizeof(refs[i]), "brep-%d", i);
+		posts[i] = (post){CREDIT, 100 + i, refs[i]};
+		if (i < 6)
+			assert_int_equal(post_entry(&a, &posts[i]), 0);
+	}
+	assert_int_equal(post_entries(books, posts, 8, &resp), 0);
+	for (int i = 0; i < 8; i++)
+		assert_ok(resp->results[i], i < 6, 100 + i);
+	assert_int_equal(entries_of(&a), 8);
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_outbox WHERE type ="
+				       " 'deposit.credited' AND data->>'reference' LIKE 'brep-%%'"),
+			 8);
+}
+
+/* Two reversals of one deposit in one batch: the first takes it back, the
+ * second is refused as it would be after the first alone. */
+static void
+test_a_deposit_is_reversed_once_in_a_batch(void **state)
+{
+	book a;
+	Kolo__Ledger__V1__PostEntriesResponse *resp = NULL;
+	const book *books[] = {&a, &a};
+	post posts[] = {{DEBIT, 5000, "chargeback:brv-1", .reverses = "brv-dep"},
+			{DEBIT, 5000, "chargeback:brv-2", .reverses = "brv-dep"}};
+
+	(void)state;
+	open_book(&a, "batch-reversal");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 5000, "brv-dep"}), 0);
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 1000, "brv-more"}), 0);
+	assert_int_equal(post_entries(books, posts, 2, &resp), 0);
+	assert_ok(resp->results[0], 0, 5000);
+	assert_refused(resp->results[1], CODE_ALREADY_EXISTS, "deposit_already_reversed");
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal r JOIN"
+						" ledger_entry e ON e.id = r.reverses_entry_id"
+						" WHERE e.reference = 'brv-dep'"),
+			 1);
+	assert_int_equal(balance(&a), 1000);
+	/* the batch again: the first a replay, the second still refused */
+	assert_int_equal(post_entries(books, posts, 2, &resp), 0);
+	assert_ok(resp->results[0], 1, 5000);
+	assert_refused(resp->results[1], CODE_ALREADY_EXISTS, "deposit_already_reversed");
+}
+
 /* --- coalesced debits ------------------------------------------------------- */
 
 /* A thread posting one debit with PostEntry, keeping its outcome. */
@@ -695,6 +756,10 @@ main(void)
 		cmocka_unit_test_teardown(test_a_busy_group_fails_its_entries_only,
 					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_concurrent_batches_never_overdraw,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_batch_of_many_replays_posts_each_alone,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_deposit_is_reversed_once_in_a_batch,
 					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_queued_debits_are_posted_together,
 					  test_world_check_ledger),
