@@ -37,8 +37,14 @@ enum ldg_turn {
 	LDG_ALONE,  /* the batch failed: post on your own */
 };
 
+/* What a waiter asks for: a batch holds one kind only. */
+enum ldg_kind { LDG_KIND_DEBIT, LDG_KIND_HOLD };
+
 typedef struct ldg_waiter {
-	ldg_post_tx *t;
+	enum ldg_kind kind;
+	rpc_ctx *ctx;
+	ldg_post_tx *t;	     /* a debit's posting */
+	ldg_hold_slot *hold; /* a hold's ask and outcome */
 	int64_t give_up_us;  /* monotonic: the lock wait's end (ldg_wait_ms) */
 	int64_t deadline_us; /* monotonic: its call's deadline (0: none) */
 	pthread_cond_t cond;
@@ -124,7 +130,8 @@ ldg_lane_pass(ldg_lane *lane)
 		pthread_mutex_unlock(&ldg_lanes_lock);
 		return;
 	}
-	for (last = lead; last->next && n < LDG_COALESCE_MAX; last = last->next, n++)
+	for (last = lead; last->next && last->next->kind == lead->kind && n < LDG_COALESCE_MAX;
+	     last = last->next, n++)
 		last->next->turn = LDG_TAKEN;
 	lane->head = last->next;
 	if (!lane->head)
@@ -194,84 +201,130 @@ ldg_lead_deadline(db_conn *c, const ldg_waiter *lead, int64_t now, int64_t leade
 		db_deadline_set(c, leader_ms);
 }
 
-/* The batch lead heads: one statement, waiting for the row no longer than
- * the shortest wait left among them, and ending by the earliest deadline. Each waiter's outcome is
- * then its posting's (posted, or not: read back by its own thread), or, when the statement failed,
- * nothing: each posts on its own. */
+/* What a waiter does on its own: today's single statement. */
 static int
-ldg_lead(rpc_ctx *ctx, db_conn *c, ldg_lane *lane, ldg_waiter *lead)
+ldg_alone(db_conn *c, ldg_waiter *w)
 {
-	ldg_debit_slot slots[LDG_COALESCE_MAX];
-	int posted[LDG_COALESCE_MAX];
+	ldg_hold_slot *h = w->hold;
+
+	if (w->kind == LDG_KIND_DEBIT)
+		return ldg_post(w->ctx, c, w->t);
+	return ldg_store_place_hold(h->out, h->found, h->existed, h->arena, c, h->group_id,
+				    h->amount_kobo, h->reference, h->expires_at,
+				    ldg_wait_ms(w->ctx));
+}
+
+/* The batch's one statement; its outcomes are written into each waiter's
+ * posting or hold (each waiter sleeps until told). */
+static int
+ldg_batch_statement(db_conn *c, ldg_waiter *lead, int n, int64_t wait_ms)
+{
+	ldg_debit_slot debits[LDG_COALESCE_MAX];
+	ldg_hold_slot holds[LDG_COALESCE_MAX];
+	int i = 0;
+
+	for (ldg_waiter *m = lead; m; m = m->next, i++) {
+		if (lead->kind == LDG_KIND_HOLD) {
+			holds[i] = *m->hold;
+			continue;
+		}
+		m->t->has_fee = 0;
+		debits[i] = (ldg_debit_slot){.spec = m->t->spec,
+					     .arena = m->t->arena,
+					     .out = &m->t->entry,
+					     .posted = &m->t->posted};
+	}
+	return lead->kind == LDG_KIND_HOLD ? ldg_store_place_holds(c, holds, n, wait_ms)
+					   : ldg_store_post_debits(c, debits, n, wait_ms);
+}
+
+/* The batch lead heads: one statement, waiting for the row no longer than
+ * the shortest wait left among them, and ending by the earliest deadline.
+ * Each waiter's outcome is then its own (posted or not, read back by its
+ * own thread), or, when the statement failed, nothing: each posts on its
+ * own. */
+static int
+ldg_lead(db_conn *c, ldg_lane *lane, ldg_waiter *lead)
+{
 	int64_t now = ldg_now_us(), wait_us = INT64_MAX;
 	int n = 0, rc;
 
 	if (!lead->next) { /* alone after all */
-		rc = ldg_post(ctx, c, lead->t);
+		rc = ldg_alone(c, lead);
 		ldg_lane_pass(lane);
 		return rc;
 	}
-	for (ldg_waiter *m = lead; m; m = m->next, n++) {
-		slots[n] = (ldg_debit_slot){.spec = m->t->spec,
-					    .arena = m->t->arena,
-					    .out = &m->t->entry,
-					    .posted = &posted[n]};
+	for (ldg_waiter *m = lead; m; m = m->next, n++)
 		if (m->give_up_us - now < wait_us)
 			wait_us = m->give_up_us - now;
-	}
-	ldg_lead_deadline(c, lead, now, svc_tx_timeout(ctx));
-	rc = ldg_store_post_debits(c, slots, n, wait_us > 1000 ? wait_us / 1000 : 1);
-	db_deadline_set(c, svc_tx_timeout(ctx));
+	ldg_lead_deadline(c, lead, now, svc_tx_timeout(lead->ctx));
+	rc = ldg_batch_statement(c, lead, n, wait_us > 1000 ? wait_us / 1000 : 1);
+	db_deadline_set(c, svc_tx_timeout(lead->ctx));
 	metrics_add(&ldg_coalesced_family, rc == 0 ? "kind=\"batches\"" : "kind=\"failed\"", 1);
 	if (rc == 0)
-		metrics_add(&ldg_coalesced_family, "kind=\"debits\"", n);
+		metrics_add(&ldg_coalesced_family,
+			    lead->kind == LDG_KIND_HOLD ? "kind=\"holds\"" : "kind=\"debits\"", n);
 	pthread_mutex_lock(&ldg_lanes_lock);
-	n = 0;
-	for (ldg_waiter *m = lead, *next; m; m = next, n++) {
+	for (ldg_waiter *m = lead->next, *next; m; m = next) {
 		next = m->next; /* m may return (and its stack go) once told */
-		m->t->posted = rc == 0 && posted[n];
-		m->t->has_fee = 0;
-		if (m == lead)
-			continue;
 		m->turn = rc == 0 ? LDG_POSTED : LDG_ALONE;
 		pthread_cond_signal(&m->cond);
 	}
 	pthread_mutex_unlock(&ldg_lanes_lock);
 	ldg_lane_pass(lane);
-	return rc == 0 ? 0 : ldg_post(ctx, c, lead->t);
+	return rc == 0 ? 0 : ldg_alone(c, lead);
 }
 
-int
-ldg_coalesce_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
+/* w through its group's lane: at once when the group is free, else queued
+ * for the next batch of its kind. */
+static int
+ldg_coalesce(db_conn *c, ldg_waiter *w, const char *group_id)
 {
-	ldg_waiter w = {.t = t, .turn = LDG_QUEUED};
 	pthread_condattr_t attr;
 	ldg_lane *lane;
 	int claimed, rc;
 
 	if (!ldg_coalesce_on)
-		return ldg_post(ctx, c, t);
+		return ldg_alone(c, w);
 	pthread_mutex_lock(&ldg_lanes_lock);
-	lane = ldg_lane_find(t->spec->group_id, &claimed);
+	lane = ldg_lane_find(group_id, &claimed);
 	if (!lane || claimed) { /* the group is free (or no lane is): at once */
 		pthread_mutex_unlock(&ldg_lanes_lock);
-		rc = ldg_post(ctx, c, t);
+		rc = ldg_alone(c, w);
 		if (lane)
 			ldg_lane_pass(lane);
 		return rc;
 	}
-	w.give_up_us = ldg_now_us() + ldg_wait_ms(ctx) * 1000;
-	w.deadline_us = svc_tx_timeout(ctx) > 0 ? ldg_now_us() + svc_tx_timeout(ctx) * 1000 : 0;
+	w->turn = LDG_QUEUED;
+	w->give_up_us = ldg_now_us() + ldg_wait_ms(w->ctx) * 1000;
+	w->deadline_us =
+		svc_tx_timeout(w->ctx) > 0 ? ldg_now_us() + svc_tx_timeout(w->ctx) * 1000 : 0;
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&w.cond, &attr);
+	pthread_cond_init(&w->cond, &attr);
 	pthread_condattr_destroy(&attr);
-	rc = ldg_wait_turn(lane, &w);
+	rc = ldg_wait_turn(lane, w);
 	pthread_mutex_unlock(&ldg_lanes_lock);
-	if (rc == 0 && w.turn == LDG_LEAD)
-		rc = ldg_lead(ctx, c, lane, &w);
-	else if (rc == 0 && w.turn == LDG_ALONE)
-		rc = ldg_post(ctx, c, t);
-	pthread_cond_destroy(&w.cond);
+	if (rc == 0 && w->turn == LDG_LEAD)
+		rc = ldg_lead(c, lane, w);
+	else if (rc == 0 && w->turn == LDG_ALONE)
+		rc = ldg_alone(c, w);
+	pthread_cond_destroy(&w->cond);
 	return rc;
+}
+
+int
+ldg_coalesce_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
+{
+	ldg_waiter w = {.kind = LDG_KIND_DEBIT, .ctx = ctx, .t = t};
+
+	return ldg_coalesce(c, &w, t->spec->group_id);
+}
+
+int
+ldg_coalesce_hold(rpc_ctx *ctx, db_conn *c, ldg_hold_slot *hold)
+{
+	ldg_waiter w = {.kind = LDG_KIND_HOLD, .ctx = ctx, .hold = hold};
+
+	return ldg_coalesce(c, &w, hold->group_id);
 }

@@ -506,14 +506,21 @@ ldg_place_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__PlaceHoldRequest *in,
 	ldg_hold h;
 	db_conn *c = NULL;
 	int found = 0, existed = 0;
+	ldg_hold_slot ask = {.group_id = in->group_id,
+			     .amount_kobo = in->amount_kobo,
+			     .reference = in->reference,
+			     .expires_at = in->expires_at,
+			     .arena = rpc_ctx_arena(ctx),
+			     .out = &h,
+			     .found = &found,
+			     .existed = &existed};
 	int rc = ldg_hold_check(in->group_id, in->amount_kobo, in->reference);
 
 	if (rc == 0)
 		rc = db_thread_conn(&c);
+	/* with other holds of the group arriving together (coalesce.c) */
 	if (rc == 0)
-		rc = ldg_busy(ldg_store_place_hold(&h, &found, &existed, rpc_ctx_arena(ctx), c,
-						   in->group_id, in->amount_kobo, in->reference,
-						   in->expires_at, ldg_wait_ms(ctx)));
+		rc = ldg_busy(ldg_coalesce_hold(ctx, c, &ask));
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_group", "no such group");
 	if (rc < 0)

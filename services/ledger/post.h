@@ -52,6 +52,12 @@ KOLO_MUST_CHECK int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t);
  * Answers as ldg_post. */
 KOLO_MUST_CHECK int ldg_coalesce_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t);
 
+/* ldg_store_place_hold of h (its outputs filled as that function's)
+ * through the group's queue, as ldg_coalesce_post: at once when no other
+ * posting of the group is in flight, else with the holds queued meanwhile
+ * in one statement. */
+KOLO_MUST_CHECK int ldg_coalesce_hold(rpc_ctx *ctx, db_conn *c, ldg_hold_slot *h);
+
 /* After the posting committed (rc its statement's outcome): a key taken or
  * a debit not posted is read back as a replay (t->posted 0, the original in
  * t->entry), a conflict or a refusal (their errors). No fence: a caller

@@ -324,19 +324,26 @@ ldg_store_refusal(ldg_refusal *out, int *out_found, db_conn *c, const char *refe
 						      "created_at") ","                            \
 								    " coalesce(closed_reason, '')"
 
+/* A hold from LDG_HOLD_COLUMNS starting at column col of row. */
+static int
+ldg_read_hold_at(mem_arena *a, const PGresult *res, int row, int col, ldg_hold *out)
+{
+	out->id = db_text(a, res, row, col);
+	out->group_id = db_text(a, res, row, col + 1);
+	out->reference = db_text(a, res, row, col + 2);
+	out->amount_kobo = db_int64(res, row, col + 3);
+	out->status = db_text(a, res, row, col + 4);
+	out->expires_at = db_text(a, res, row, col + 5);
+	out->entry_id = db_text(a, res, row, col + 6);
+	out->created_at = db_text(a, res, row, col + 7);
+	out->closed_reason = db_text(a, res, row, col + 8);
+	return out->closed_reason ? 0 : err_oom();
+}
+
 static int
 ldg_read_hold(mem_arena *a, const PGresult *res, ldg_hold *out)
 {
-	out->id = db_text(a, res, 0, 0);
-	out->group_id = db_text(a, res, 0, 1);
-	out->reference = db_text(a, res, 0, 2);
-	out->amount_kobo = db_int64(res, 0, 3);
-	out->status = db_text(a, res, 0, 4);
-	out->expires_at = db_text(a, res, 0, 5);
-	out->entry_id = db_text(a, res, 0, 6);
-	out->created_at = db_text(a, res, 0, 7);
-	out->closed_reason = db_text(a, res, 0, 8);
-	return out->closed_reason ? 0 : err_oom();
+	return ldg_read_hold_at(a, res, 0, 0, out);
 }
 
 /* One hold from a statement returning LDG_HOLD_COLUMNS; *found 0 for none. */
@@ -381,6 +388,89 @@ ldg_store_place_hold(ldg_hold *out, int *out_found, int *out_existed, mem_arena 
 	*out_existed = *out_found && strcmp(PQgetvalue(res, 0, 9), "t") == 0;
 	if (*out_found)
 		rc = ldg_read_hold(a, res, out);
+	PQclear(res);
+	return rc;
+}
+
+/* As ldg_debits_sql: one ledger_place_hold call per element, in order. */
+static const char ldg_holds_sql[] =
+	"SELECT r.ord, " LDG_HOLD_COLUMNS
+	", created_at <> now() FROM jsonb_array_elements($1::jsonb)"
+	" WITH ORDINALITY AS r(j, ord) CROSS JOIN LATERAL public.ledger_place_hold("
+	"(r.j->>'g')::uuid, (r.j->>'m')::bigint, r.j->>'r', NULLIF(r.j->>'e', '')::timestamptz,"
+	" $2::int) AS h";
+
+static char *
+ldg_holds_json(const ldg_hold_slot *slots, int n)
+{
+	json_t *arr = json_array();
+	char *text = NULL;
+	int failed = !arr;
+
+	for (int i = 0; i < n && !failed; i++)
+		failed = json_array_append_new(
+				 arr, json_pack("{s:s, s:I, s:s, s:s}", "g", slots[i].group_id, "m",
+						(json_int_t)slots[i].amount_kobo, "r",
+						slots[i].reference, "e", slots[i].expires_at)) != 0;
+	if (!failed)
+		text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return text;
+}
+
+/* A hold the batch returned for an earlier element too (the same
+ * reference twice) was there already for this one. */
+static void
+ldg_holds_existed(const ldg_hold_slot *slots, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < i && *slots[i].found && !*slots[i].existed; j++)
+			if (*slots[j].found && strcmp(slots[j].out->id, slots[i].out->id) == 0)
+				*slots[i].existed = 1;
+}
+
+static int
+ldg_read_holds(const ldg_hold_slot *slots, int n, const PGresult *res)
+{
+	for (int i = 0; i < n; i++)
+		*slots[i].found = *slots[i].existed = 0;
+	for (int row = 0; row < PQntuples(res); row++) {
+		int64_t ord = db_int64(res, row, 0);
+		const ldg_hold_slot *slot;
+		int rc;
+
+		if (ord < 1 || ord > n)
+			return err_set(ERR_INTERNAL, NULL, "a batch row of no hold");
+		slot = &slots[ord - 1];
+		rc = ldg_read_hold_at(slot->arena, res, row, 1, slot->out);
+		if (rc < 0)
+			return rc;
+		*slot->found = 1;
+		*slot->existed = strcmp(PQgetvalue(res, row, 10), "t") == 0;
+	}
+	ldg_holds_existed(slots, n);
+	return 0;
+}
+
+int
+ldg_store_place_holds(db_conn *c, const ldg_hold_slot *slots, int n, int64_t lock_wait_ms)
+{
+	char wait[DB_I64_TEXT];
+	char *batch = ldg_holds_json(slots, n);
+	const char *params[] = {batch, db_i64(wait, lock_wait_ms)};
+	PGresult *res = NULL;
+	int rc;
+
+	if (!batch)
+		return err_set(ERR_INTERNAL, NULL, "the batch could not be encoded");
+	rc = db_exec(c, &res, ldg_holds_sql, 2, params);
+	free(batch);
+	if (rc == ERR_INVALID_ARGUMENT)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_time",
+			       "expires_at must be an RFC 3339 time");
+	if (rc < 0)
+		return rc;
+	rc = ldg_read_holds(slots, n, res);
 	PQclear(res);
 	return rc;
 }

@@ -92,6 +92,26 @@ KOLO_MUST_CHECK int ldg_store_place_hold(ldg_hold *out, int *out_found, int *out
 					 mem_arena *a, db_conn *c, const char *group_id,
 					 int64_t amount_kobo, const char *reference,
 					 const char *expires_at, int64_t lock_wait_ms);
+/* One PlaceHold of a coalesced batch, and what came of it (as
+ * ldg_store_place_hold's outputs; out in arena). */
+typedef struct ldg_hold_slot {
+	const char *group_id;
+	int64_t amount_kobo;
+	const char *reference;
+	const char *expires_at;
+	mem_arena *arena;
+	ldg_hold *out;
+	int *found;   /* out */
+	int *existed; /* out */
+} ldg_hold_slot;
+
+/* PlaceHolds of one group in ONE statement, in order: ledger_place_hold
+ * once for each, each against what the ones before it left (a reference
+ * twice: the second finds the first's hold, existed). Any failure writes
+ * nothing of any. */
+KOLO_MUST_CHECK int ldg_store_place_holds(db_conn *c, const ldg_hold_slot *slots, int n,
+					  int64_t lock_wait_ms);
+
 /* ReleaseHold in one statement: *out is the hold after it (*out_found 0: none). */
 KOLO_MUST_CHECK int ldg_store_release_hold(ldg_hold *out, int *out_found, mem_arena *a, db_conn *c,
 					   const char *reference, int64_t lock_wait_ms);

@@ -707,6 +707,84 @@ test_queued_debits_give_up_after_their_wait(void **state)
 	assert_int_equal(balance(&a), 900);
 }
 
+/* A thread placing one hold with PlaceHold, keeping its outcome. */
+static void *
+holder_run(void *arg)
+{
+	debiter *d = arg;
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Ledger__V1__PlaceHoldRequest req = KOLO__LEDGER__V1__PLACE_HOLD_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	test_caller svc = {.internal = 1};
+
+	req.group_id = (char *)d->b->group;
+	req.amount_kobo = d->amount;
+	req.reference = d->reference;
+	d->rc = test_call(&w.ledger, "PlaceHold", &req.base, &resp, a, &svc);
+	snprintf(d->reason, sizeof(d->reason), "%s", d->rc ? err_last()->reason : "");
+	d->replayed = d->rc == 0 && ((Kolo__Ledger__V1__PlaceHoldResponse *)resp)->replayed;
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+static void
+start_hold(debiter *d, const book *b, const char *reference, int64_t amount)
+{
+	*d = (debiter){.b = b, .amount = amount};
+	snprintf(d->reference, sizeof(d->reference), "%s", reference);
+	assert_int_equal(pthread_create(&d->thread, NULL, holder_run, d), 0);
+}
+
+/* Holds queued behind the group's row are placed together, each against
+ * the available balance the ones before it left; the same reference twice
+ * is one hold, the second a replay. */
+static void
+test_queued_holds_are_placed_together(void **state)
+{
+	book a;
+	debiter d[4];
+	PGconn *holder;
+	int64_t batches = ldg_coalesced("batches"), holds = ldg_coalesced("holds");
+	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
+
+	(void)state;
+	open_book(&a, "coalesce-holds");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 800, "bho-funds"}), 0);
+	holder = lock_balance_row(&a);
+	/* the tests' ledger has 4 workers: one alone, three queued */
+	start_hold(&d[0], &a, "bho-0", 300);
+	WAIT_UNTIL(lock_waiters() == 1);
+	start_hold(&d[1], &a, "bho-1", 300);
+	WAIT_UNTIL(ldg_coalesced("waiting") == 1);
+	start_hold(&d[2], &a, "bho-1", 300);
+	WAIT_UNTIL(ldg_coalesced("waiting") == 2);
+	start_hold(&d[3], &a, "bho-2", 300);
+	WAIT_UNTIL(ldg_coalesced("waiting") == 3);
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+	for (int i = 0; i < 4; i++)
+		pthread_join(d[i].thread, NULL);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(d[i].rc, 0);
+	assert_false(d[1].replayed);
+	assert_true(d[2].replayed);
+	assert_int_equal(d[3].rc, ERR_FAILED_PRECONDITION);
+	assert_string_equal(d[3].reason, "insufficient_funds");
+	assert_int_equal(ldg_coalesced("batches") - batches, 1);
+	assert_int_equal(ldg_coalesced("holds") - holds, 3);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_hold WHERE reference LIKE 'bho-%%'"
+			      " AND status = 'held'"),
+		2);
+	req.group_id = a.group;
+	assert_int_equal(test_world_call(&w, &w.ledger, "GetBalance", &req, &resp, NULL), 0);
+	assert_int_equal(resp->held_kobo, 600);
+	assert_int_equal(resp->available_kobo, 200);
+}
+
 /* Many debits of one group at once, its balance covering some: exactly
  * those posted, the rest refused, each reference once, never below zero,
  * coalesced or not. */
@@ -766,6 +844,8 @@ main(void)
 		cmocka_unit_test_teardown(test_the_same_debit_twice_at_once_is_posted_once,
 					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_queued_debits_give_up_after_their_wait,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_queued_holds_are_placed_together,
 					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_many_debits_of_one_group_never_overdraw,
 					  test_world_check_ledger),
