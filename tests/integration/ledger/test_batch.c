@@ -572,10 +572,12 @@ start_debit(debiter *d, const book *b, const char *reference, int64_t amount)
 		assert_true(cond);                                                                 \
 	} while (0)
 
+/* Sessions of this test's database waiting for a lock. */
 static long
 lock_waiters(void)
 {
-	return test_pg_long(w.admin, "SELECT count(*) FROM pg_locks WHERE NOT granted");
+	return test_pg_long(w.admin, "SELECT count(*) FROM pg_stat_activity WHERE"
+				     " datname = current_database() AND wait_event_type = 'Lock'");
 }
 
 /* The group's row held: one debit (alone) waits for it in PostgreSQL, the
