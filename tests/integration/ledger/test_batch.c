@@ -531,6 +531,7 @@ typedef struct debiter {
 	const book *b;
 	char reference[48];
 	int64_t amount;
+	int64_t timeout_ms; /* the call's deadline; 0: test_call's */
 	int rc;
 	int replayed;
 	char reason[64];
@@ -544,7 +545,7 @@ debiter_run(void *arg)
 	mem_arena *a = mem_arena_new(0);
 	Kolo__Ledger__V1__PostEntryRequest req;
 	ProtobufCMessage *resp = NULL;
-	test_caller svc = {.internal = 1};
+	test_caller svc = {.internal = 1, .timeout_ms = d->timeout_ms};
 
 	post_request(&req, d->b, &(post){DEBIT, d->amount, d->reference});
 	d->rc = test_call(&w.ledger, "PostEntry", &req.base, &resp, a, &svc);
@@ -787,6 +788,43 @@ test_queued_holds_are_placed_together(void **state)
 	assert_int_equal(resp->available_kobo, 200);
 }
 
+/* A queued debit whose call's deadline comes before the row is free
+ * leaves the queue by then (the one ahead of it still waits): nothing of it
+ * is written, and its reference posts later as new. */
+static void
+test_a_queued_debit_keeps_its_deadline(void **state)
+{
+	book a;
+	debiter d[2];
+	PGconn *holder;
+
+	(void)state;
+	open_book(&a, "coalesce-deadline");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 1000, "bdl-funds"}), 0);
+	holder = lock_balance_row(&a);
+	start_debit(&d[0], &a, "bdl-0", 100);
+	WAIT_UNTIL(lock_waiters() == 1);
+	d[1] = (debiter){.b = &a, .amount = 100, .timeout_ms = 400};
+	snprintf(d[1].reference, sizeof(d[1].reference), "bdl-1");
+	assert_int_equal(pthread_create(&d[1].thread, NULL, debiter_run, &d[1]), 0);
+	pthread_join(d[1].thread, NULL);
+	/* answered while the row is still held: it left the queue */
+	assert_true(d[1].rc == ERR_UNAVAILABLE || d[1].rc == ERR_DEADLINE_EXCEEDED);
+	WAIT_UNTIL(ldg_coalesced("waiting") == 0);
+	assert_int_equal(lock_waiters(), 1);
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+	pthread_join(d[0].thread, NULL);
+	assert_int_equal(d[0].rc, 0);
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_entry e FULL JOIN"
+				       " ledger_refusal f USING (reference) WHERE reference"
+				       " = 'bdl-1'"),
+			 0);
+	assert_int_equal(post_entry(&a, &(post){DEBIT, 100, "bdl-1"}), 0);
+	assert_int_equal(balance(&a), 800);
+}
+
 /* Many debits of one group at once, its balance covering some: exactly
  * those posted, the rest refused, each reference once, never below zero,
  * coalesced or not. */
@@ -848,6 +886,8 @@ main(void)
 		cmocka_unit_test_teardown(test_queued_debits_give_up_after_their_wait,
 					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_queued_holds_are_placed_together,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_queued_debit_keeps_its_deadline,
 					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_many_debits_of_one_group_never_overdraw,
 					  test_world_check_ledger),
