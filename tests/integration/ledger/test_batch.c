@@ -801,6 +801,7 @@ test_a_queued_debit_keeps_its_deadline(void **state)
 	(void)state;
 	open_book(&a, "coalesce-deadline");
 	assert_int_equal(post_entry(&a, &(post){CREDIT, 1000, "bdl-funds"}), 0);
+	ldg_set_lock_wait_ms(8000); /* the first waits for the row all along */
 	holder = lock_balance_row(&a);
 	start_debit(&d[0], &a, "bdl-0", 100);
 	WAIT_UNTIL(lock_waiters() == 1);
@@ -815,6 +816,7 @@ test_a_queued_debit_keeps_its_deadline(void **state)
 	test_pg_ok(holder, "ROLLBACK");
 	PQfinish(holder);
 	pthread_join(d[0].thread, NULL);
+	ldg_set_lock_wait_ms(LDG_LOCK_WAIT_DEFAULT_MS);
 	assert_int_equal(d[0].rc, 0);
 	assert_int_equal(test_pg_longf(w.admin,
 				       "SELECT count(*) FROM ledger_entry e FULL JOIN"
