@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <stdlib.h>
 
+#include "batch.h"
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "log/log.h"
@@ -433,6 +434,69 @@ pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len, const pay_he
 		       "the webhook signature does not match");
 }
 
+/* --- storing deliveries: group commit ------------------------------------------ */
+
+/* The most deliveries one INSERT stores. */
+#define PAY_STORE_BATCH 64
+
+/* The combiner's writer: the deliveries queued at this moment, stored in
+ * one statement and one commit on the leading thread's connection (with
+ * the deadline of the call it serves). */
+static int
+pay_events_write(pay_batch_item *const *items, size_t n)
+{
+	pay_event_new *evs[PAY_STORE_BATCH];
+	mem_arena *a = mem_arena_new(0);
+	db_conn *c = NULL;
+	int rc = db_thread_conn(&c);
+
+	for (size_t i = 0; i < n; i++)
+		evs[i] = items[i]->arg;
+	if (rc == 0)
+		rc = pay_store_events_add(a, c, evs, n, pay_current()->provider->ops->name,
+					  pay_current()->event_grace_s);
+	if (rc < 0 && c && pay_store_refused_uncommitted(c)) {
+		log_event(LOG_LVL_WARN, "webhook batch refused: each stored alone", "reason",
+			  err_last()->reason, NULL);
+		rc = PAY_BATCH_ALONE;
+	}
+	mem_arena_free(a);
+	return rc;
+}
+
+static pay_batch pay_store_batch =
+	PAY_BATCH_INIT("webhook_store", PAY_STORE_BATCH, pay_events_write);
+
+size_t
+pay_webhook_store_queued(void)
+{
+	return pay_batch_queued(&pay_store_batch);
+}
+
+/* Stores a signed delivery (committed when this returns 0): with the
+ * deliveries that arrive at the same moment, else, when their batch was
+ * refused, alone. */
+static int
+pay_webhook_store(char **out_id, pay_env *env, const char *type, const uint8_t *body, size_t len)
+{
+	pay_event_new ev = {.type = type, .body = body, .len = len};
+	pay_batch_item item = {.arg = &ev};
+	db_conn *c = NULL;
+	int rc = pay_batch_run(&pay_store_batch, &item);
+
+	if (rc == 0) {
+		*out_id = mem_arena_strdup(env->arena, ev.id);
+		return *out_id ? 0 : err_oom();
+	}
+	if (rc != PAY_BATCH_ALONE)
+		return rc;
+	rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = pay_store_event_add(out_id, env->arena, c, pay_current()->provider->ops->name,
+					 type, body, len, 1, pay_current()->event_grace_s);
+	return rc;
+}
+
 int
 pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t len,
 	    const pay_header *headers, size_t n_headers, const char *route_provider,
@@ -444,7 +508,6 @@ pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t l
 	int ours = !route_provider || !route_provider[0] ||
 		   strcmp(route_provider, prov->ops->name) == 0;
 	int signed_ok = ours && prov->ops->signature_ok(prov, headers, n_headers, body, len);
-	db_conn *c = NULL;
 	int parsed, rc;
 
 	memset(&ev, 0, sizeof(ev));
@@ -454,14 +517,9 @@ pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t l
 	if (!signed_ok)
 		return pay_webhook_unsigned(env, body, len, headers, n_headers,
 					    ev.type[0] ? ev.type : "unknown", client_addr, out);
-	/* Stored before it is processed, so a crash loses nothing. */
-	/* An autocommit INSERT, bounded by the call's deadline (db_thread_conn
-	 * gives the connection the deadline of the call the thread serves). */
-	rc = db_thread_conn(&c);
-	if (rc == 0)
-		rc = pay_store_event_add(&out->event_id, env->arena, c, prov->ops->name,
-					 ev.type[0] ? ev.type : "unknown", body, len, signed_ok,
-					 pay_current()->event_grace_s);
+	/* Stored (committed) before it is processed, so a crash loses
+	 * nothing, and before anything is answered. */
+	rc = pay_webhook_store(&out->event_id, env, ev.type[0] ? ev.type : "unknown", body, len);
 	if (rc < 0)
 		return rc;
 	if (parsed)
