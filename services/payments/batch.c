@@ -26,7 +26,9 @@ pay_batch_count(const pay_batch *b, size_t n, int rc)
 
 	snprintf(labels, sizeof(labels), "batch=\"%s\",size=\"%s\",result=\"%s\"", b->name,
 		 pay_batch_size_label(n),
-		 rc == 0 ? "committed" : rc == PAY_BATCH_ALONE ? "alone" : "failed");
+		 rc == 0		 ? "committed"
+		 : rc == PAY_BATCH_ALONE ? "alone"
+					 : "failed");
 	metrics_add(&pay_metric_batches, labels, 1);
 	if (rc == 0 && n > 1) {
 		snprintf(labels, sizeof(labels), "batch=\"%s\"", b->name);

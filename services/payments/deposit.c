@@ -306,16 +306,27 @@ pay_process_parsed(pay_env *env, const pay_event *ev, const char **outcome)
  * autocommit UPDATE, bounded by the deadline of the call or background
  * step: db_thread_conn). */
 static int
-pay_event_finish(const char *id, int rc, const char *outcome)
+pay_event_record(const char *id, int done, const char *outcome)
 {
 	db_conn *c = NULL;
-	int rc2 = db_thread_conn(&c);
+	int rc = db_thread_conn(&c);
 
-	if (rc2 < 0)
-		return rc2;
-	if (rc == 0)
+	if (rc < 0)
+		return rc;
+	if (done)
 		return pay_store_event_done(c, id, outcome);
-	return pay_store_event_retry(c, id, err_last()->reason);
+	return pay_store_event_retry(c, id, outcome);
+}
+
+static int
+pay_event_finish(const char *id, int rc, const char *outcome)
+{
+	char reason[ERR_REASON_MAX];
+
+	if (rc == 0)
+		return pay_event_record(id, 1, outcome);
+	snprintf(reason, sizeof(reason), "%s", err_last()->reason);
+	return pay_event_record(id, 0, reason);
 }
 
 int
@@ -473,6 +484,57 @@ pay_webhook_store_queued(void)
 	return pay_batch_queued(&pay_store_batch);
 }
 
+/* The combiner's writer of outcomes: the events finished at this moment,
+ * in one UPDATE and one commit. */
+static int
+pay_outcomes_write(pay_batch_item *const *items, size_t n)
+{
+	pay_event_outcome *evs[PAY_STORE_BATCH];
+	mem_arena *a = mem_arena_new(0);
+	db_conn *c = NULL;
+	int rc = db_thread_conn(&c);
+
+	for (size_t i = 0; i < n; i++)
+		evs[i] = items[i]->arg;
+	if (rc == 0)
+		rc = pay_store_events_finish(a, c, evs, n);
+	if (rc < 0 && c && pay_store_refused_uncommitted(c)) {
+		log_event(LOG_LVL_WARN, "webhook outcomes refused: each written alone", "reason",
+			  err_last()->reason, NULL);
+		rc = PAY_BATCH_ALONE;
+	}
+	mem_arena_free(a);
+	return rc;
+}
+
+static pay_batch pay_outcome_batch =
+	PAY_BATCH_INIT("webhook_outcome", PAY_STORE_BATCH, pay_outcomes_write);
+
+size_t
+pay_webhook_outcome_queued(void)
+{
+	return pay_batch_queued(&pay_outcome_batch);
+}
+
+/* pay_event_finish of a delivery just handled: with the others finished
+ * at the same moment, else (their batch refused) alone. */
+static int
+pay_webhook_finish(const char *id, int rc, const char *outcome)
+{
+	char reason[ERR_REASON_MAX];
+	pay_event_outcome ev = {.id = id, .done = rc == 0, .outcome = outcome};
+	pay_batch_item item = {.arg = &ev};
+
+	if (rc < 0) {
+		snprintf(reason, sizeof(reason), "%s", err_last()->reason);
+		ev.outcome = reason;
+	}
+	rc = pay_batch_run(&pay_outcome_batch, &item);
+	if (rc != PAY_BATCH_ALONE)
+		return rc;
+	return pay_event_record(id, ev.done, ev.outcome);
+}
+
 /* Stores a signed delivery (committed when this returns 0): with the
  * deliveries that arrive at the same moment, else, when their batch was
  * refused, alone. */
@@ -531,12 +593,12 @@ pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t l
 			  "reason", err_last()->reason, NULL);
 		out->processed = 0;
 		out->status = "queued";
-		return pay_event_finish(out->event_id, rc, NULL);
+		return pay_webhook_finish(out->event_id, rc, NULL);
 	}
 	out->processed = 1;
 	out->status = strcmp(outcome, "duplicate") == 0 ? "duplicate"
 		      : strcmp(outcome, "credited") == 0 || strcmp(outcome, "transfer_checked") == 0
 			      ? "processed"
 			      : "ignored";
-	return pay_event_finish(out->event_id, 0, outcome);
+	return pay_webhook_finish(out->event_id, 0, outcome);
 }

@@ -444,6 +444,37 @@ pay_store_events_add(mem_arena *a, db_conn *c, pay_event_new *const *evs, size_t
 }
 
 int
+pay_store_events_finish(mem_arena *a, db_conn *c, pay_event_outcome *const *evs, size_t n)
+{
+	const char **ids = mem_arena_alloc(a, sizeof(*ids) * n);
+	const char **done = mem_arena_alloc(a, sizeof(*done) * n);
+	const char **outcomes = mem_arena_alloc(a, sizeof(*outcomes) * n);
+	const char *params[3];
+
+	if (!ids || !done || !outcomes)
+		return err_oom();
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = evs[i]->id;
+		done[i] = evs[i]->done ? "t" : "f";
+		outcomes[i] = evs[i]->outcome;
+	}
+	params[0] = pay_array(a, ids, n);
+	params[1] = pay_array(a, done, n);
+	params[2] = pay_array(a, outcomes, n);
+	if (!params[0] || !params[1] || !params[2])
+		return err_oom();
+	/* pay_store_event_done and pay_store_event_retry, row by row. */
+	return db_run(c,
+		      "UPDATE webhook_event w SET attempts = w.attempts + 1, outcome = u.outcome,"
+		      " processed = w.processed OR u.done, processed_at = CASE WHEN u.done"
+		      " THEN now() ELSE w.processed_at END, next_attempt_at = CASE WHEN u.done"
+		      " THEN w.next_attempt_at ELSE now() + least(power(2, w.attempts), 600)"
+		      " * interval '1 second' END FROM unnest($1::uuid[], $2::boolean[],"
+		      " $3::text[]) AS u(id, done, outcome) WHERE w.id = u.id",
+		      3, params);
+}
+
+int
 pay_store_refused_uncommitted(db_conn *c)
 {
 	PGconn *pg = db_pg(c);

@@ -133,6 +133,17 @@ typedef struct pay_event_new {
  * (pay_store_event_add keeps such a body as a JSON string). */
 KOLO_MUST_CHECK int pay_store_events_add(mem_arena *a, db_conn *c, pay_event_new *const *evs,
 					 size_t n, const char *provider, int grace_s);
+/* The outcome of a stored delivery: done (processed, with outcome) or to
+ * be tried again (outcome is the error's reason). */
+typedef struct pay_event_outcome {
+	const char *id;
+	int done;
+	const char *outcome;
+} pay_event_outcome;
+/* pay_store_event_done or pay_store_event_retry of n (>= 1) events in one
+ * UPDATE and one commit (autocommit). */
+KOLO_MUST_CHECK int pay_store_events_finish(mem_arena *a, db_conn *c, pay_event_outcome *const *evs,
+					    size_t n);
 /* After a failed autocommit write on c: 1 when the database refused it
  * (nothing of it committed, c is usable), 0 when its outcome is unknown
  * (the connection was lost, or the standby did not confirm the commit). */

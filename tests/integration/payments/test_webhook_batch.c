@@ -265,8 +265,8 @@ batches(const char *size, const char *result)
 {
 	char labels[METRICS_LABELS_MAX];
 
-	snprintf(labels, sizeof(labels), "batch=\"webhook_store\",size=\"%s\",result=\"%s\"",
-		 size, result);
+	snprintf(labels, sizeof(labels), "batch=\"webhook_store\",size=\"%s\",result=\"%s\"", size,
+		 result);
 	return metrics_value(&pay_metric_batches, labels);
 }
 
@@ -405,6 +405,72 @@ test_refused_batch_acknowledges_nothing_and_each_is_stored_alone(void **state)
 	assert_int_equal(balance(&c), 3 * 10000);
 }
 
+/* Deliveries handled at the same moment have their outcomes written
+ * together: the first UPDATE waits (a trigger takes an advisory lock the
+ * test holds) until the others are queued behind it. */
+static void
+test_outcomes_of_concurrent_deliveries_are_written_together(void **state)
+{
+	club c;
+	char *first = new_transaction(), *tx[3];
+	delivery lead, d[3];
+	int64_t before = metrics_value(&pay_metric_batched_items, "batch=\"webhook_outcome\"");
+
+	(void)state;
+	open_club(&c, "batch-outcomes");
+	test_fake_flw_transaction(first, c.tx_ref, "100.00", "successful");
+	for (int i = 0; i < 3; i++) {
+		tx[i] = new_transaction();
+		test_fake_flw_transaction(tx[i], c.tx_ref, "100.00", "successful");
+	}
+	test_pg_ok(w.admin, "CREATE FUNCTION test_hold_outcome() RETURNS trigger LANGUAGE plpgsql"
+			    " AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(2025);"
+			    " RETURN NEW; END $$");
+	test_pg_ok(w.admin, "CREATE TRIGGER test_hold_outcome BEFORE UPDATE ON webhook_event"
+			    " FOR EACH ROW EXECUTE FUNCTION test_hold_outcome()");
+	test_pg_ok(w.admin, "SELECT pg_advisory_lock(2025)");
+
+	deliver(&lead, charge_body(first, c.tx_ref, "100.00"), SECRET_HASH);
+	for (long waited = 0; test_pg_long(w.admin, "SELECT count(*) FROM pg_locks WHERE NOT"
+						    " granted AND locktype = 'advisory'") < 1;
+	     waited += 5) {
+		if (waited > WAIT_CAP_MS)
+			fail_msg("no outcome ever waited for the test's lock");
+		pause_ms(5);
+	}
+	for (int i = 0; i < 3; i++)
+		deliver(&d[i], charge_body(tx[i], c.tx_ref, "100.00"), SECRET_HASH);
+	for (long waited = 0; pay_webhook_outcome_queued() < 3; waited += 5) {
+		if (waited > WAIT_CAP_MS)
+			fail_msg("3 outcomes never queued (%zu are)", pay_webhook_outcome_queued());
+		pause_ms(5);
+	}
+	test_pg_ok(w.admin, "SELECT pg_advisory_unlock(2025)");
+	pthread_join(lead.thread, NULL);
+	for (int i = 0; i < 3; i++)
+		pthread_join(d[i].thread, NULL);
+	test_pg_ok(w.admin, "DROP TRIGGER test_hold_outcome ON webhook_event");
+	test_pg_ok(w.admin, "DROP FUNCTION test_hold_outcome()");
+
+	assert_int_equal(metrics_value(&pay_metric_batched_items, "batch=\"webhook_outcome\""),
+			 before + 3);
+	assert_int_equal(lead.rc, 0);
+	assert_own_row(&lead, first);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(d[i].rc, 0);
+		assert_string_equal(d[i].status, "processed");
+		assert_int_equal(test_pg_longf(w.admin,
+					       "SELECT count(*) FROM webhook_event WHERE id = '%s'"
+					       " AND processed AND processed_at IS NOT NULL"
+					       " AND outcome = 'credited' AND attempts = 1"
+					       " AND raw_payload->'data'->>'id' = '%s'",
+					       d[i].event_id, tx[i]),
+				 1);
+		assert_int_equal(credits_of(tx[i]), 1);
+	}
+	assert_int_equal(balance(&c), 4 * 10000);
+}
+
 int
 main(void)
 {
@@ -414,6 +480,9 @@ main(void)
 			check_invariant),
 		cmocka_unit_test_teardown(
 			test_refused_batch_acknowledges_nothing_and_each_is_stored_alone,
+			check_invariant),
+		cmocka_unit_test_teardown(
+			test_outcomes_of_concurrent_deliveries_are_written_together,
 			check_invariant),
 	};
 
