@@ -55,7 +55,7 @@ pay_batch_take(pay_batch *b, pay_batch_item **items)
 /* This thread writes one batch: taken under the lock, written without it,
  * answered under it. Locked on entry and on return. */
 static void
-pay_batch_lead(pay_batch *b)
+pay_batch_lead(pay_batch *b, pay_batch_item *own)
 {
 	pay_batch_item *items[PAY_BATCH_MAX];
 	size_t n = pay_batch_take(b, items);
@@ -64,7 +64,7 @@ pay_batch_lead(pay_batch *b)
 
 	b->writing = 1;
 	pthread_mutex_unlock(&b->lock);
-	rc = b->write(items, n);
+	rc = b->write(own, items, n);
 	if (rc < 0)
 		failed = *err_last();
 	pay_batch_count(b, n, rc);
@@ -98,7 +98,7 @@ pay_batch_run(pay_batch *b, pay_batch_item *item)
 		if (b->writing)
 			pthread_cond_wait(&b->cond, &b->lock);
 		else
-			pay_batch_lead(b);
+			pay_batch_lead(b, item);
 	}
 	rc = item->rc;
 	pthread_mutex_unlock(&b->lock);

@@ -37,8 +37,10 @@ typedef struct pay_batch_item {
 /* Writes items[0..n) (n >= 1) in one transaction on the calling thread's
  * connection and returns 0 (each arg answered), PAY_BATCH_ALONE when the
  * database refused it before its commit (nothing written), or another
- * err_code (outcome unknown: every item is refused with it). */
-typedef int (*pay_batch_write_fn)(pay_batch_item *const *items, size_t n);
+ * err_code (outcome unknown: every item is refused with it). own is the
+ * writing thread's own item (maybe not among items): what it knows of the
+ * call that thread serves. */
+typedef int (*pay_batch_write_fn)(pay_batch_item *own, pay_batch_item *const *items, size_t n);
 
 typedef struct pay_batch {
 	const char *name; /* the metrics label, e.g. "webhook_store" */
