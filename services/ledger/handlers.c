@@ -6,6 +6,7 @@
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "ledger_service.h"
+#include "post.h"
 #include "membership/membership.h"
 #include "store.h"
 #include "svc/call.h"
@@ -62,23 +63,6 @@ ldg_entry_message(rpc_ctx *ctx, const ldg_entry *e)
 }
 
 /* --- PostEntry ------------------------------------------------------------- */
-
-/* One PostEntry: an entry, and with a CREDIT's fee its fee DEBIT, written
- * together (ldg_store_post), and what came of it. */
-typedef struct ldg_post_tx {
-	mem_arena *arena;
-	const ldg_entry_spec *spec;
-	const ldg_entry_spec *fee;     /* NULL: no fee */
-	ldg_entry entry;	       /* out: posted, or the original of a replay */
-	ldg_entry fee_entry;	       /* out when has_fee */
-	int posted;		       /* out */
-	int has_fee;		       /* out: the entry has a fee DEBIT */
-	const ldg_payer *payer;	       /* a CREDIT's payer, or NULL */
-	const char *reverses_entry_id; /* a deposit's reversal: the deposit, or "" */
-	int other_reversal;	       /* out: the stored DEBIT reverses another, or none */
-	const char *reversal_reason;   /* a deposit's reversal: why, who ("" none) */
-	const char *actor_id;
-} ldg_post_tx;
 
 /* The fee DEBIT posted with a stored CREDIT, if any (t->has_fee). */
 static int
@@ -215,7 +199,7 @@ ldg_fee_of(ldg_post_tx *t, ldg_entry_spec *out, int64_t fee_kobo)
  * most KOLO_LEDGER_LOCK_WAIT_MS, and never past the caller's deadline: a
  * group held by a long transaction costs each caller a bounded wait of a
  * worker, not the worker, and other groups go on. */
-static int
+int
 ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t)
 {
 	int64_t deadline_ms = svc_tx_timeout(ctx);
@@ -263,58 +247,82 @@ ldg_reversal_target(db_conn *c, ldg_post_tx *t, const char *reverses_reference)
 }
 
 int
-ldg_post_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__PostEntryRequest *in,
-	       Kolo__Ledger__V1__PostEntryResponse *out)
+ldg_post_prepare(rpc_ctx *ctx, ldg_post_one *o, const Kolo__Ledger__V1__PostEntryRequest *in,
+		 db_conn **out_conn)
 {
-	ldg_entry_spec spec, fee;
-	ldg_payer payer = {in->payer_name, in->payer_account_number, in->payer_bank_name};
-	ldg_post_tx t = {.arena = rpc_ctx_arena(ctx),
-			 .spec = &spec,
-			 .payer = &payer,
-			 .reverses_entry_id = "",
-			 .reversal_reason = in->reversal_reason,
-			 .actor_id = in->actor_id};
-	db_conn *c = NULL;
-	int found = 0;
-	int rc = ldg_spec_of(&spec, in);
+	int rc;
 
+	o->payer = (ldg_payer){in->payer_name, in->payer_account_number, in->payer_bank_name};
+	o->t = (ldg_post_tx){.arena = rpc_ctx_arena(ctx),
+			     .spec = &o->spec,
+			     .payer = &o->payer,
+			     .reverses_entry_id = "",
+			     .reversal_reason = in->reversal_reason,
+			     .actor_id = in->actor_id};
+	rc = ldg_spec_of(&o->spec, in);
 	if (rc == 0)
-		rc = ldg_extras_check(&spec, &payer, in->reverses_reference);
+		rc = ldg_extras_check(&o->spec, &o->payer, in->reverses_reference);
 	if (rc == 0)
 		rc = ldg_reversal_audit_check(in->reverses_reference, in->reversal_reason,
 					      in->actor_id);
 	if (rc == 0)
-		rc = ldg_fee_of(&t, &fee, in->fee_kobo);
+		rc = ldg_fee_of(&o->t, &o->fee, in->fee_kobo);
 	if (rc == 0)
-		rc = db_thread_conn(&c);
+		rc = db_thread_conn(out_conn);
 	if (rc == 0 && in->reverses_reference[0])
-		rc = ldg_reversal_target(c, &t, in->reverses_reference);
-	if (rc < 0)
-		return rc;
-	rc = ldg_post(ctx, c, &t);
+		rc = ldg_reversal_target(*out_conn, &o->t, in->reverses_reference);
+	return rc;
+}
+
+int
+ldg_post_settle(db_conn *c, ldg_post_one *o, const Kolo__Ledger__V1__PostEntryRequest *in, int rc)
+{
+	ldg_post_tx *t = &o->t;
+	int found = 0;
+
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_account",
 			       "the group has no such account");
 	/* Not posted (taken key, or a debit the balance refused): a replay
 	 * of an earlier post, or a refusal, now or earlier. */
-	if (rc == ERR_ALREADY_EXISTS || (rc == 0 && !t.posted))
-		rc = ldg_existing(c, &t, &found);
+	if (rc == ERR_ALREADY_EXISTS || (rc == 0 && !t->posted))
+		rc = ldg_existing(c, t, &found);
 	/* Another reversal of the deposit won the race (its UNIQUE). */
-	if (rc == 0 && !t.posted && !found && in->reverses_reference[0])
-		rc = ldg_reversal_target(c, &t, in->reverses_reference);
-	if (rc == 0 && !t.posted && !found)
-		rc = ldg_refused(c, &spec);
+	if (rc == 0 && !t->posted && !found && in->reverses_reference[0])
+		rc = ldg_reversal_target(c, t, in->reverses_reference);
+	if (rc == 0 && !t->posted && !found)
+		rc = ldg_refused(c, &o->spec);
+	return rc;
+}
+
+int
+ldg_post_answer(rpc_ctx *ctx, const ldg_post_tx *t, Kolo__Ledger__V1__PostEntryResponse *out)
+{
+	out->replayed = !t->posted;
+	out->entry = ldg_entry_message(ctx, &t->entry);
+	if (out->entry && t->has_fee)
+		out->fee_entry = ldg_entry_message(ctx, &t->fee_entry);
+	return out->entry && (!t->has_fee || out->fee_entry) ? 0 : err_oom();
+}
+
+int
+ldg_post_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__PostEntryRequest *in,
+	       Kolo__Ledger__V1__PostEntryResponse *out)
+{
+	ldg_post_one o;
+	db_conn *c = NULL;
+	int rc = ldg_post_prepare(ctx, &o, in, &c);
+
+	if (rc < 0)
+		return rc;
+	rc = ldg_post_settle(c, &o, in, ldg_post(ctx, c, &o.t));
 	/* A replay answers for a posting found done, maybe one whose commit
 	 * the standby never confirmed: a commit of its own waits for it. */
-	if (rc == 0 && !t.posted)
+	if (rc == 0 && !o.t.posted)
 		rc = db_fence(c);
 	if (rc < 0)
 		return rc;
-	out->replayed = !t.posted;
-	out->entry = ldg_entry_message(ctx, &t.entry);
-	if (out->entry && t.has_fee)
-		out->fee_entry = ldg_entry_message(ctx, &t.fee_entry);
-	return out->entry && (!t.has_fee || out->fee_entry) ? 0 : err_oom();
+	return ldg_post_answer(ctx, &o.t, out);
 }
 
 /* --- reads -------------------------------------------------------------------- */
@@ -609,6 +617,7 @@ ldg_capture_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__CaptureHoldRequest *in,
 /* --- the method table: every LedgerService RPC with its handler and who may call it. */
 static const rpc_method ldg_methods[] = {
 	RPC_METHOD(Kolo__Ledger__V1__, PostEntry, ldg_post_entry, RPC_AUTH_INTERNAL),
+	RPC_METHOD(Kolo__Ledger__V1__, PostEntries, ldg_post_entries, RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Ledger__V1__, GetBalance, ldg_get_balance,
 		   RPC_AUTH_USER | RPC_AUTH_INTERNAL),
 	RPC_METHOD(Kolo__Ledger__V1__, ListEntries, ldg_list_entries,

@@ -8,6 +8,10 @@
 
 int ldg_post_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__PostEntryRequest *in,
 		   Kolo__Ledger__V1__PostEntryResponse *out);
+/* PostEntries (batch.c): each entry as PostEntry would answer it, the posted
+ * ones in one transaction. */
+int ldg_post_entries(rpc_ctx *ctx, const Kolo__Ledger__V1__PostEntriesRequest *in,
+		     Kolo__Ledger__V1__PostEntriesResponse *out);
 int ldg_get_balance(rpc_ctx *ctx, const Kolo__Ledger__V1__GetBalanceRequest *in,
 		    Kolo__Ledger__V1__GetBalanceResponse *out);
 int ldg_list_entries(rpc_ctx *ctx, const Kolo__Ledger__V1__ListEntriesRequest *in,

@@ -113,6 +113,7 @@
 	X(invalid_argument, INVALID_ARGUMENT, 0, "the default of INVALID_ARGUMENT") \
 	X(invalid_attempt, INVALID_ARGUMENT, 0, "attempt must be 1 to 100") \
 	X(invalid_bank_code, INVALID_ARGUMENT, 0, "bank_code must be 3 to 6 digits") \
+	X(invalid_batch, INVALID_ARGUMENT, 0, "PostEntries holds 1 to 64 entries") \
 	X(invalid_beneficiary, INVALID_ARGUMENT, 0, "the beneficiary bank account is incomplete or malformed") \
 	X(invalid_client_ref, INVALID_ARGUMENT, 0, "client_ref is 1 to 200 printable characters") \
 	X(invalid_code, INVALID_ARGUMENT, 0, "code must be the 6 digits of the email") \
