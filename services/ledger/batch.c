@@ -24,13 +24,13 @@ typedef struct ldg_batch {
 	rpc_ctx *ctx;
 	const Kolo__Ledger__V1__PostEntriesRequest *in;
 	ldg_post_one *one;
-	int *rc;	/* per entry: 0 ready (then posted, replayed), else its error */
-	err_info *err;	/* the error of an entry whose rc < 0 */
-	size_t *order;	/* the ready entries by group id, then request order */
+	int *rc;       /* per entry: 0 ready (then posted, replayed), else its error */
+	err_info *err; /* the error of an entry whose rc < 0 */
+	size_t *order; /* the ready entries by group id, then request order */
 	size_t n_order;
-	int *stmt_rc;	     /* per entry: its statement's own failure, kept out of the batch */
-	err_info *stmt_err;  /* the error of each stmt_rc < 0 */
-	size_t failed;	     /* the entry whose statement ended the transaction */
+	int *stmt_rc;	    /* per entry: its statement's own failure, kept out of the batch */
+	err_info *stmt_err; /* the error of each stmt_rc < 0 */
+	size_t failed;	    /* the entry whose statement ended the transaction */
 } ldg_batch;
 
 static int

@@ -228,6 +228,12 @@ pay_credits_write(pay_batch_item *own, pay_batch_item *const *items, size_t n)
 
 static pay_batch pay_credit_batch = PAY_BATCH_INIT("credit", PAY_CREDIT_BATCH, pay_credits_write);
 
+size_t
+pay_credit_queued(void)
+{
+	return pay_batch_queued(&pay_credit_batch);
+}
+
 /* Posts a credit (PostEntry's request) with the credits ready at the same
  * moment; *out_replayed as PostEntry answers it. */
 static int

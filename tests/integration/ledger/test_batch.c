@@ -21,10 +21,10 @@
 #define DEBIT  KOLO__COMMON__V1__ENTRY_TYPE__ENTRY_TYPE_DEBIT
 
 /* gRPC codes of a result */
-#define CODE_INVALID_ARGUMENT	3
-#define CODE_ALREADY_EXISTS	6
+#define CODE_INVALID_ARGUMENT	 3
+#define CODE_ALREADY_EXISTS	 6
 #define CODE_FAILED_PRECONDITION 9
-#define CODE_UNAVAILABLE	14
+#define CODE_UNAVAILABLE	 14
 
 static test_world w;
 
@@ -202,10 +202,11 @@ test_a_batch_posts_in_one_transaction(void **state)
 				       "SELECT count(*) FROM ledger_outbox WHERE type ="
 				       " 'deposit.credited' AND data->>'reference' LIKE 'bone-%%'"),
 			 3);
-	assert_int_equal(test_pg_longf(w.admin,
-				       "SELECT (data->>'fee_kobo')::int FROM ledger_outbox WHERE"
-				       " type = 'deposit.credited' AND data->>'reference' = 'bone-2'"),
-			 150);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT (data->>'fee_kobo')::int FROM ledger_outbox WHERE"
+			      " type = 'deposit.credited' AND data->>'reference' = 'bone-2'"),
+		150);
 	assert_int_equal(test_pg_longf(w.admin,
 				       "SELECT count(*) FROM ledger_deposit_payer p JOIN"
 				       " ledger_entry e ON e.id = p.entry_id WHERE e.reference ="
@@ -229,16 +230,16 @@ test_each_entry_is_answered_as_post_entry_would(void **state)
 	const book *books[] = {&a, &a, &a, &a, &a, &a, &a, &a, &a, &a, &a};
 	post posts[] = {
 		{CREDIT, 1000, "bmix-new", .fee = 10, .payer_account = "0123456789"}, /* 0 */
-		{DEBIT, 0, "bmix-zero"},				/* 1 invalid */
-		{CREDIT, 5000, "bmix-earlier", .fee = 50},		/* 2 replay */
-		{CREDIT, 5001, "bmix-earlier"},				/* 3 conflict */
+		{DEBIT, 0, "bmix-zero"},		   /* 1 invalid */
+		{CREDIT, 5000, "bmix-earlier", .fee = 50}, /* 2 replay */
+		{CREDIT, 5001, "bmix-earlier"},		   /* 3 conflict */
 		{CREDIT, 1000, "bmix-new", .fee = 10, .payer_account = "0123456789"}, /* 4 twice */
-		{DEBIT, 300, "bmix-out"},				/* 5 */
-		{DEBIT, 300, "bmix-out"},				/* 6 twice */
-		{DEBIT, 1000000, "bmix-big"},				/* 7 refused */
-		{DEBIT, 900000, "bmix-refused-earlier"},		/* 8 refused before */
-		{DEBIT, 50, "bmix-fee", .fee = 5},			/* 9 fee on a debit */
-		{CREDIT, 200, "bmix-keyed", .client_ref = "bmix-earlier-key"},	/* 10 */
+		{DEBIT, 300, "bmix-out"},					      /* 5 */
+		{DEBIT, 300, "bmix-out"},					      /* 6 twice */
+		{DEBIT, 1000000, "bmix-big"},		 /* 7 refused */
+		{DEBIT, 900000, "bmix-refused-earlier"}, /* 8 refused before */
+		{DEBIT, 50, "bmix-fee", .fee = 5},	 /* 9 fee on a debit */
+		{CREDIT, 200, "bmix-keyed", .client_ref = "bmix-earlier-key"}, /* 10 */
 	};
 	long outbox;
 
@@ -268,13 +269,15 @@ test_each_entry_is_answered_as_post_entry_would(void **state)
 				       " reference IN ('bmix-new', 'fee:bmix-new', 'bmix-out',"
 				       " 'bmix-keyed')"),
 			 1);
-	assert_int_equal(test_pg_longf(w.admin,
-				       "SELECT count(*) FROM ledger_refusal WHERE reference = 'bmix-big'"),
-			 1);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_refusal WHERE reference = 'bmix-big'"),
+		1);
 	assert_int_equal(entries_of(&a), 2 + 2 + 1 + 1);
 	assert_int_equal(balance(&a), 5000 - 50 + 1000 - 10 - 300 + 200);
-	outbox = test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE type ="
-					" 'deposit.credited' AND data->>'reference' LIKE 'bmix-%%'");
+	outbox =
+		test_pg_longf(w.admin, "SELECT count(*) FROM ledger_outbox WHERE type ="
+				       " 'deposit.credited' AND data->>'reference' LIKE 'bmix-%%'");
 	assert_int_equal(outbox, 3);
 	assert_int_equal(test_pg_longf(w.admin,
 				       "SELECT count(*) FROM ledger_deposit_payer p JOIN"

@@ -471,6 +471,103 @@ test_outcomes_of_concurrent_deliveries_are_written_together(void **state)
 	assert_int_equal(balance(&c), 4 * 10000);
 }
 
+/* Waits until a statement waits for the advisory lock the test holds. */
+static void
+wait_advisory_waiter(void)
+{
+	for (long waited = 0; test_pg_long(w.admin, "SELECT count(*) FROM pg_locks WHERE NOT"
+						    " granted AND locktype = 'advisory'") < 1;
+	     waited += 5) {
+		if (waited > WAIT_CAP_MS)
+			fail_msg("nothing ever waited for the test's lock");
+		pause_ms(5);
+	}
+}
+
+/* Credits of deliveries handled at the same moment go to the ledger in
+ * one PostEntries, each with its fee and its own answer; the same
+ * transaction twice in one batch is credited once. The first credit waits
+ * (a trigger on ledger_entry takes an advisory lock the test holds) until
+ * the others are queued behind it. */
+static void
+test_credits_of_concurrent_deliveries_are_posted_together(void **state)
+{
+	club c;
+	char *first = new_transaction(), *feed = new_transaction(), *twice = new_transaction();
+	char *plain = new_transaction();
+	delivery lead, d[4];
+	int64_t before = metrics_value(&pay_metric_batched_items, "batch=\"credit\"");
+	int processed = 0, duplicate = 0;
+
+	(void)state;
+	open_club(&c, "batch-credits");
+	test_fake_flw_transaction(first, c.tx_ref, "100.00", "successful");
+	test_fake_flw_transaction_fee(feed, c.tx_ref, "100.00", "1.50", "successful");
+	test_fake_flw_transaction(twice, c.tx_ref, "40.00", "successful");
+	test_fake_flw_transaction(plain, c.tx_ref, "20.00", "successful");
+	test_pg_ok(w.admin, "CREATE FUNCTION test_hold_credit() RETURNS trigger LANGUAGE plpgsql"
+			    " AS $$ BEGIN PERFORM pg_advisory_xact_lock_shared(2026);"
+			    " RETURN NEW; END $$");
+	test_pg_ok(w.admin, "CREATE TRIGGER test_hold_credit BEFORE INSERT ON ledger_entry"
+			    " FOR EACH ROW EXECUTE FUNCTION test_hold_credit()");
+	test_pg_ok(w.admin, "SELECT pg_advisory_lock(2026)");
+
+	deliver(&lead, charge_body(first, c.tx_ref, "100.00"), SECRET_HASH);
+	wait_advisory_waiter();
+	deliver(&d[0], charge_body(feed, c.tx_ref, "100.00"), SECRET_HASH);
+	deliver(&d[1], charge_body(twice, c.tx_ref, "40.00"), SECRET_HASH);
+	deliver(&d[2], charge_body(twice, c.tx_ref, "40.00"), SECRET_HASH);
+	for (long waited = 0; pay_credit_queued() < 3; waited += 5) {
+		if (waited > WAIT_CAP_MS)
+			fail_msg("3 credits never queued (%zu are)", pay_credit_queued());
+		pause_ms(5);
+	}
+	test_pg_ok(w.admin, "SELECT pg_advisory_unlock(2026)");
+	pthread_join(lead.thread, NULL);
+	for (int i = 0; i < 3; i++)
+		pthread_join(d[i].thread, NULL);
+	/* And one alone, after: a batch of one is PostEntry as before. */
+	deliver(&d[3], charge_body(plain, c.tx_ref, "20.00"), SECRET_HASH);
+	pthread_join(d[3].thread, NULL);
+	test_pg_ok(w.admin, "DROP TRIGGER test_hold_credit ON ledger_entry");
+	test_pg_ok(w.admin, "DROP FUNCTION test_hold_credit()");
+
+	/* The two distinct ones of the batch went in one PostEntries (the
+	 * repeated transaction is posted alone, after it). */
+	assert_true(metrics_value(&pay_metric_batched_items, "batch=\"credit\"") >= before + 2);
+	assert_int_equal(lead.rc, 0);
+	assert_string_equal(lead.status, "processed");
+	assert_int_equal(d[0].rc, 0);
+	assert_string_equal(d[0].status, "processed");
+	assert_int_equal(d[3].rc, 0);
+	assert_string_equal(d[3].status, "processed");
+	for (int i = 1; i <= 2; i++) {
+		assert_int_equal(d[i].rc, 0);
+		processed += strcmp(d[i].status, "processed") == 0;
+		duplicate += strcmp(d[i].status, "duplicate") == 0;
+	}
+	assert_int_equal(processed, 1);
+	assert_int_equal(duplicate, 1);
+	assert_int_equal(credits_of(first), 1);
+	assert_int_equal(credits_of(feed), 1);
+	assert_int_equal(credits_of(twice), 1);
+	assert_int_equal(credits_of(plain), 1);
+	/* The fee the provider kept: debited once, with its credit. */
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_entry WHERE reference = 'fee:%s'"
+			      " AND type = 'DEBIT' AND amount_kobo = 150",
+			      feed),
+		1);
+	assert_int_equal(balance(&c), 10000 + 10000 - 150 + 4000 + 2000);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM webhook_event WHERE outcome = 'credited'"
+			      " AND raw_payload->'data'->>'id' IN ('%s', '%s', '%s', '%s')",
+			      first, feed, twice, plain),
+		4);
+}
+
 int
 main(void)
 {
@@ -484,6 +581,8 @@ main(void)
 		cmocka_unit_test_teardown(
 			test_outcomes_of_concurrent_deliveries_are_written_together,
 			check_invariant),
+		cmocka_unit_test_teardown(test_credits_of_concurrent_deliveries_are_posted_together,
+					  check_invariant),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
