@@ -113,6 +113,24 @@ ldg_batch_entry_failure(int rc)
  * whose statement failed, before each entry goes on its own. */
 #define LDG_BATCH_ROUNDS 4
 
+/* Keeps the entry whose statement failed out of the next round; a busy
+ * group's other entries too (each would wait the lock wait again). */
+static void
+ldg_batch_keep_out(ldg_batch *b, int rc)
+{
+	const char *group = b->one[b->failed].spec.group_id;
+	int busy = strcmp(err_last()->reason, "group_busy") == 0;
+
+	for (size_t k = 0; k < b->n_order; k++) {
+		size_t i = b->order[k];
+
+		if (i != b->failed && (!busy || strcasecmp(b->one[i].spec.group_id, group) != 0))
+			continue;
+		b->stmt_rc[i] = rc;
+		b->stmt_err[i] = *err_last();
+	}
+}
+
 /* The batch's transaction: when one entry's statement fails on its own
  * account, that entry is kept out (its failure settled after the commit,
  * as PostEntry's would be) and the transaction runs again without it. */
@@ -125,8 +143,7 @@ ldg_batch_commit(ldg_batch *b, db_conn *c)
 		rc = db_tx(c, svc_tx_timeout(b->ctx), ldg_batch_run, b);
 		if (rc == 0 || b->failed == SIZE_MAX || !ldg_batch_entry_failure(rc))
 			return rc;
-		b->stmt_rc[b->failed] = rc;
-		b->stmt_err[b->failed] = *err_last();
+		ldg_batch_keep_out(b, rc);
 	}
 	return rc;
 }

@@ -315,7 +315,11 @@ ldg_post_entry(rpc_ctx *ctx, const Kolo__Ledger__V1__PostEntryRequest *in,
 
 	if (rc < 0)
 		return rc;
-	rc = ldg_post_settle(c, &o, in, ldg_post(ctx, c, &o.t));
+	/* A plain debit may be posted with others of its group (coalesce.c). */
+	if (o.spec.type == LDG_DEBIT && !o.t.fee && !in->reverses_reference[0])
+		rc = ldg_post_settle(c, &o, in, ldg_coalesce_post(ctx, c, &o.t));
+	else
+		rc = ldg_post_settle(c, &o, in, ldg_post(ctx, c, &o.t));
 	/* A replay answers for a posting found done, maybe one whose commit
 	 * the standby never confirmed: a commit of its own waits for it. */
 	if (rc == 0 && !o.t.posted)
@@ -502,14 +506,21 @@ ldg_place_hold(rpc_ctx *ctx, const Kolo__Ledger__V1__PlaceHoldRequest *in,
 	ldg_hold h;
 	db_conn *c = NULL;
 	int found = 0, existed = 0;
+	ldg_hold_slot ask = {.group_id = in->group_id,
+			     .amount_kobo = in->amount_kobo,
+			     .reference = in->reference,
+			     .expires_at = in->expires_at,
+			     .arena = rpc_ctx_arena(ctx),
+			     .out = &h,
+			     .found = &found,
+			     .existed = &existed};
 	int rc = ldg_hold_check(in->group_id, in->amount_kobo, in->reference);
 
 	if (rc == 0)
 		rc = db_thread_conn(&c);
+	/* with other holds of the group arriving together (coalesce.c) */
 	if (rc == 0)
-		rc = ldg_busy(ldg_store_place_hold(&h, &found, &existed, rpc_ctx_arena(ctx), c,
-						   in->group_id, in->amount_kobo, in->reference,
-						   in->expires_at, ldg_wait_ms(ctx)));
+		rc = ldg_busy(ldg_coalesce_hold(ctx, c, &ask));
 	if (rc == ERR_FAILED_PRECONDITION)
 		return err_set(ERR_FAILED_PRECONDITION, "unknown_group", "no such group");
 	if (rc < 0)

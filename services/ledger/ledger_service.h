@@ -19,6 +19,15 @@ void ldg_use_channels(rpc_channel *groups);
 #define LDG_LOCK_WAIT_DEFAULT_MS 3000
 void ldg_set_lock_wait_ms(int64_t ms);
 
+/* Whether plain debits of one group arriving together are posted together
+ * (coalesce.c; KOLO_LEDGER_COALESCE, default on). Set at start-up. */
+void ldg_set_coalesce(int on);
+
+/* Coalesced debits so far (coalesce.c): "batches" of more than one debit
+ * posted in one statement, the "debits" they carried, batches that "failed"
+ * (their debits then posted each alone); "waiting": debits queued now. */
+int64_t ldg_coalesced(const char *what);
+
 /* The hold sweeper (worker.c): one pass, and the thread that loops it. */
 void ldg_worker_pass(void);
 KOLO_MUST_CHECK int ldg_worker_start(int interval_ms);

@@ -13,15 +13,18 @@ static int
 ldg_start(void)
 {
 	int64_t lock_wait_ms = 0, interval_ms = 0;
+	int coalesce = 1;
 	const cfg_var vars[] = {
 		{"KOLO_LEDGER_LOCK_WAIT_MS", CFG_INT, LDG_TEXT(LDG_LOCK_WAIT_DEFAULT_MS), 1, 600000,
 		 &lock_wait_ms},
 		{"KOLO_LEDGER_WORKER_INTERVAL_MS", CFG_INT, "5000", 50, 600000, &interval_ms},
+		{"KOLO_LEDGER_COALESCE", CFG_BOOL, "true", 0, 0, &coalesce},
 	};
 
 	if (cfg_load(vars, sizeof(vars) / sizeof(vars[0])) < 0)
 		return -1;
 	ldg_set_lock_wait_ms(lock_wait_ms);
+	ldg_set_coalesce(coalesce);
 	if (svc_peer_open(&groups_channel, SVC_PEER_GROUPS) < 0)
 		return -1;
 	ldg_use_channels(groups_channel);

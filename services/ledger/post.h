@@ -46,6 +46,18 @@ KOLO_MUST_CHECK int ldg_post_prepare(rpc_ctx *ctx, ldg_post_one *o,
  * or on its own. UNAVAILABLE "group_busy" when the row stayed held. */
 KOLO_MUST_CHECK int ldg_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t);
 
+/* ldg_post of a plain DEBIT (no fee, no reversal) through the group's
+ * queue (coalesce.c): posted at once when no other debit of the group is
+ * being posted, else with the others queued meanwhile in one statement.
+ * Answers as ldg_post. */
+KOLO_MUST_CHECK int ldg_coalesce_post(rpc_ctx *ctx, db_conn *c, ldg_post_tx *t);
+
+/* ldg_store_place_hold of h (its outputs filled as that function's)
+ * through the group's queue, as ldg_coalesce_post: at once when no other
+ * posting of the group is in flight, else with the holds queued meanwhile
+ * in one statement. */
+KOLO_MUST_CHECK int ldg_coalesce_hold(rpc_ctx *ctx, db_conn *c, ldg_hold_slot *h);
+
 /* After the posting committed (rc its statement's outcome): a key taken or
  * a debit not posted is read back as a replay (t->posted 0, the original in
  * t->entry), a conflict or a refusal (their errors). No fence: a caller

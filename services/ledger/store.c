@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "events/events.h"
@@ -59,25 +60,32 @@ static const char ldg_debit_sql[] =
 	" NULLIF($16, '')::uuid FROM e WHERE $14 <> '')"
 	" SELECT " LDG_COLUMNS " FROM e";
 
+/* An entry from LDG_COLUMNS starting at column col of row. */
+static int
+ldg_read_entry_at(mem_arena *a, const PGresult *res, int row, int col, ldg_entry *out)
+{
+	out->id = db_text(a, res, row, col);
+	out->spec.group_id = db_text(a, res, row, col + 1);
+	out->spec.account_id = db_text(a, res, row, col + 2);
+	out->spec.user_id = db_text(a, res, row, col + 3);
+	out->spec.type = ldg_type_parse(PQgetvalue(res, row, col + 4));
+	out->spec.amount_kobo = db_int64(res, row, col + 5);
+	out->spec.currency = db_text(a, res, row, col + 6);
+	out->spec.source = db_text(a, res, row, col + 7);
+	out->spec.reference = db_text(a, res, row, col + 8);
+	out->spec.client_ref = db_text(a, res, row, col + 9);
+	out->spec.simulated = db_bool(res, row, col + 10);
+	out->spec.payment_channel = db_text(a, res, row, col + 11);
+	out->rule_status = db_text(a, res, row, col + 12);
+	out->created_at = db_text(a, res, row, col + 13);
+	out->page_key = db_text(a, res, row, col + 14);
+	return out->page_key ? 0 : err_oom();
+}
+
 static int
 ldg_read_entry(mem_arena *a, const PGresult *res, int row, ldg_entry *out)
 {
-	out->id = db_text(a, res, row, 0);
-	out->spec.group_id = db_text(a, res, row, 1);
-	out->spec.account_id = db_text(a, res, row, 2);
-	out->spec.user_id = db_text(a, res, row, 3);
-	out->spec.type = ldg_type_parse(PQgetvalue(res, row, 4));
-	out->spec.amount_kobo = db_int64(res, row, 5);
-	out->spec.currency = db_text(a, res, row, 6);
-	out->spec.source = db_text(a, res, row, 7);
-	out->spec.reference = db_text(a, res, row, 8);
-	out->spec.client_ref = db_text(a, res, row, 9);
-	out->spec.simulated = db_bool(res, row, 10);
-	out->spec.payment_channel = db_text(a, res, row, 11);
-	out->rule_status = db_text(a, res, row, 12);
-	out->created_at = db_text(a, res, row, 13);
-	out->page_key = db_text(a, res, row, 14);
-	return out->page_key ? 0 : err_oom();
+	return ldg_read_entry_at(a, res, row, 0, out);
 }
 
 int
@@ -117,6 +125,82 @@ ldg_store_post(ldg_entry *out, ldg_entry *out_fee, int *out_posted, mem_arena *a
 	if (rc == 0 && p->fee)
 		rc = PQntuples(res) == 2 ? ldg_read_entry(a, res, 1, out_fee)
 					 : err_set(ERR_INTERNAL, NULL, "a fee was not posted");
+	PQclear(res);
+	return rc;
+}
+
+/* The batch is one JSON array parameter, each element the arguments of one
+ * ledger_post_debit call; the lateral call runs once per element in array
+ * order, and each sees the rows the calls before it wrote (VOLATILE). */
+static const char ldg_debits_sql[] =
+	"SELECT r.ord, " LDG_COLUMNS " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY"
+	" AS r(j, ord) CROSS JOIN LATERAL public.ledger_post_debit((r.j->>'g')::uuid,"
+	" (r.j->>'a')::uuid, NULLIF(r.j->>'u', '')::uuid, (r.j->>'m')::bigint, r.j->>'c',"
+	" r.j->>'s', r.j->>'r', NULLIF(r.j->>'k', ''), (r.j->>'x')::boolean, r.j->>'p',"
+	" $2::int) AS e";
+
+static char *
+ldg_debits_json(const ldg_debit_slot *slots, int n)
+{
+	json_t *arr = json_array();
+	char *text = NULL;
+	int failed = !arr;
+
+	for (int i = 0; i < n && !failed; i++) {
+		const ldg_entry_spec *s = slots[i].spec;
+
+		failed = json_array_append_new(
+				 arr,
+				 json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:b, s:s}",
+					   "g", s->group_id, "a", s->account_id, "u", s->user_id,
+					   "m", (json_int_t)s->amount_kobo, "c", s->currency, "s",
+					   s->source, "r", s->reference, "k", s->client_ref, "x",
+					   s->simulated, "p", s->payment_channel)) != 0;
+	}
+	if (!failed)
+		text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return text;
+}
+
+/* Reads the entries the batch posted: row (ord, LDG_COLUMNS...). */
+static int
+ldg_read_debits(const ldg_debit_slot *slots, int n, const PGresult *res)
+{
+	for (int i = 0; i < n; i++)
+		*slots[i].posted = 0;
+	for (int row = 0; row < PQntuples(res); row++) {
+		int64_t ord = db_int64(res, row, 0);
+		ldg_entry *e;
+		int rc;
+
+		if (ord < 1 || ord > n)
+			return err_set(ERR_INTERNAL, NULL, "a batch row of no debit");
+		e = slots[ord - 1].out;
+		rc = ldg_read_entry_at(slots[ord - 1].arena, res, row, 1, e);
+		if (rc < 0)
+			return rc;
+		*slots[ord - 1].posted = 1;
+	}
+	return 0;
+}
+
+int
+ldg_store_post_debits(db_conn *c, const ldg_debit_slot *slots, int n, int64_t lock_wait_ms)
+{
+	char wait[DB_I64_TEXT];
+	char *batch = ldg_debits_json(slots, n);
+	const char *params[] = {batch, db_i64(wait, lock_wait_ms)};
+	PGresult *res = NULL;
+	int rc;
+
+	if (!batch)
+		return err_set(ERR_INTERNAL, NULL, "the batch could not be encoded");
+	rc = db_exec(c, &res, ldg_debits_sql, 2, params);
+	free(batch);
+	if (rc < 0)
+		return rc;
+	rc = ldg_read_debits(slots, n, res);
 	PQclear(res);
 	return rc;
 }
@@ -240,19 +324,26 @@ ldg_store_refusal(ldg_refusal *out, int *out_found, db_conn *c, const char *refe
 						      "created_at") ","                            \
 								    " coalesce(closed_reason, '')"
 
+/* A hold from LDG_HOLD_COLUMNS starting at column col of row. */
+static int
+ldg_read_hold_at(mem_arena *a, const PGresult *res, int row, int col, ldg_hold *out)
+{
+	out->id = db_text(a, res, row, col);
+	out->group_id = db_text(a, res, row, col + 1);
+	out->reference = db_text(a, res, row, col + 2);
+	out->amount_kobo = db_int64(res, row, col + 3);
+	out->status = db_text(a, res, row, col + 4);
+	out->expires_at = db_text(a, res, row, col + 5);
+	out->entry_id = db_text(a, res, row, col + 6);
+	out->created_at = db_text(a, res, row, col + 7);
+	out->closed_reason = db_text(a, res, row, col + 8);
+	return out->closed_reason ? 0 : err_oom();
+}
+
 static int
 ldg_read_hold(mem_arena *a, const PGresult *res, ldg_hold *out)
 {
-	out->id = db_text(a, res, 0, 0);
-	out->group_id = db_text(a, res, 0, 1);
-	out->reference = db_text(a, res, 0, 2);
-	out->amount_kobo = db_int64(res, 0, 3);
-	out->status = db_text(a, res, 0, 4);
-	out->expires_at = db_text(a, res, 0, 5);
-	out->entry_id = db_text(a, res, 0, 6);
-	out->created_at = db_text(a, res, 0, 7);
-	out->closed_reason = db_text(a, res, 0, 8);
-	return out->closed_reason ? 0 : err_oom();
+	return ldg_read_hold_at(a, res, 0, 0, out);
 }
 
 /* One hold from a statement returning LDG_HOLD_COLUMNS; *found 0 for none. */
@@ -297,6 +388,89 @@ ldg_store_place_hold(ldg_hold *out, int *out_found, int *out_existed, mem_arena 
 	*out_existed = *out_found && strcmp(PQgetvalue(res, 0, 9), "t") == 0;
 	if (*out_found)
 		rc = ldg_read_hold(a, res, out);
+	PQclear(res);
+	return rc;
+}
+
+/* As ldg_debits_sql: one ledger_place_hold call per element, in order. */
+static const char ldg_holds_sql[] =
+	"SELECT r.ord, " LDG_HOLD_COLUMNS
+	", created_at <> now() FROM jsonb_array_elements($1::jsonb)"
+	" WITH ORDINALITY AS r(j, ord) CROSS JOIN LATERAL public.ledger_place_hold("
+	"(r.j->>'g')::uuid, (r.j->>'m')::bigint, r.j->>'r', NULLIF(r.j->>'e', '')::timestamptz,"
+	" $2::int) AS h";
+
+static char *
+ldg_holds_json(const ldg_hold_slot *slots, int n)
+{
+	json_t *arr = json_array();
+	char *text = NULL;
+	int failed = !arr;
+
+	for (int i = 0; i < n && !failed; i++)
+		failed = json_array_append_new(
+				 arr, json_pack("{s:s, s:I, s:s, s:s}", "g", slots[i].group_id, "m",
+						(json_int_t)slots[i].amount_kobo, "r",
+						slots[i].reference, "e", slots[i].expires_at)) != 0;
+	if (!failed)
+		text = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return text;
+}
+
+/* A hold the batch returned for an earlier element too (the same
+ * reference twice) was there already for this one. */
+static void
+ldg_holds_existed(const ldg_hold_slot *slots, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < i && *slots[i].found && !*slots[i].existed; j++)
+			if (*slots[j].found && strcmp(slots[j].out->id, slots[i].out->id) == 0)
+				*slots[i].existed = 1;
+}
+
+static int
+ldg_read_holds(const ldg_hold_slot *slots, int n, const PGresult *res)
+{
+	for (int i = 0; i < n; i++)
+		*slots[i].found = *slots[i].existed = 0;
+	for (int row = 0; row < PQntuples(res); row++) {
+		int64_t ord = db_int64(res, row, 0);
+		const ldg_hold_slot *slot;
+		int rc;
+
+		if (ord < 1 || ord > n)
+			return err_set(ERR_INTERNAL, NULL, "a batch row of no hold");
+		slot = &slots[ord - 1];
+		rc = ldg_read_hold_at(slot->arena, res, row, 1, slot->out);
+		if (rc < 0)
+			return rc;
+		*slot->found = 1;
+		*slot->existed = strcmp(PQgetvalue(res, row, 10), "t") == 0;
+	}
+	ldg_holds_existed(slots, n);
+	return 0;
+}
+
+int
+ldg_store_place_holds(db_conn *c, const ldg_hold_slot *slots, int n, int64_t lock_wait_ms)
+{
+	char wait[DB_I64_TEXT];
+	char *batch = ldg_holds_json(slots, n);
+	const char *params[] = {batch, db_i64(wait, lock_wait_ms)};
+	PGresult *res = NULL;
+	int rc;
+
+	if (!batch)
+		return err_set(ERR_INTERNAL, NULL, "the batch could not be encoded");
+	rc = db_exec(c, &res, ldg_holds_sql, 2, params);
+	free(batch);
+	if (rc == ERR_INVALID_ARGUMENT)
+		return err_set(ERR_INVALID_ARGUMENT, "invalid_time",
+			       "expires_at must be an RFC 3339 time");
+	if (rc < 0)
+		return rc;
+	rc = ldg_read_holds(slots, n, res);
 	PQclear(res);
 	return rc;
 }

@@ -42,6 +42,24 @@ typedef struct ldg_posting {
 KOLO_MUST_CHECK int ldg_store_post(ldg_entry *out, ldg_entry *out_fee, int *out_posted,
 				   mem_arena *a, db_conn *c, const ldg_posting *p);
 
+/* One plain DEBIT (no fee, no reversal) of a coalesced batch: the entry
+ * written into arena when posted. */
+typedef struct ldg_debit_slot {
+	const ldg_entry_spec *spec;
+	mem_arena *arena;
+	ldg_entry *out; /* out when *posted */
+	int *posted;	/* out */
+} ldg_debit_slot;
+
+/* Plain DEBITs of one group in ONE statement (its own transaction), in
+ * order: ledger_post_debit once for each, so each is checked, refused and
+ * recorded exactly as ldg_store_post's alone, against what the ones before
+ * it left. Any failure (a key taken meanwhile, the row held past
+ * lock_wait_ms, a lost connection) writes nothing of any: the caller posts
+ * each on its own. */
+KOLO_MUST_CHECK int ldg_store_post_debits(db_conn *c, const ldg_debit_slot *slots, int n,
+					  int64_t lock_wait_ms);
+
 /* A DEBIT the balance refused: the reference's only outcome. */
 typedef struct ldg_refusal {
 	char group_id[40];
@@ -74,6 +92,26 @@ KOLO_MUST_CHECK int ldg_store_place_hold(ldg_hold *out, int *out_found, int *out
 					 mem_arena *a, db_conn *c, const char *group_id,
 					 int64_t amount_kobo, const char *reference,
 					 const char *expires_at, int64_t lock_wait_ms);
+/* One PlaceHold of a coalesced batch, and what came of it (as
+ * ldg_store_place_hold's outputs; out in arena). */
+typedef struct ldg_hold_slot {
+	const char *group_id;
+	int64_t amount_kobo;
+	const char *reference;
+	const char *expires_at;
+	mem_arena *arena;
+	ldg_hold *out;
+	int *found;   /* out */
+	int *existed; /* out */
+} ldg_hold_slot;
+
+/* PlaceHolds of one group in ONE statement, in order: ledger_place_hold
+ * once for each, each against what the ones before it left (a reference
+ * twice: the second finds the first's hold, existed). Any failure writes
+ * nothing of any. */
+KOLO_MUST_CHECK int ldg_store_place_holds(db_conn *c, const ldg_hold_slot *slots, int n,
+					  int64_t lock_wait_ms);
+
 /* ReleaseHold in one statement: *out is the hold after it (*out_found 0: none). */
 KOLO_MUST_CHECK int ldg_store_release_hold(ldg_hold *out, int *out_found, mem_arena *a, db_conn *c,
 					   const char *reference, int64_t lock_wait_ms);

@@ -406,4 +406,14 @@ UNION ALL
 SELECT 'chargeback_unlinked', e.id::text, format('%s %s of %s', e.type, e.amount_kobo, e.reference)
 FROM ledger_entry e
 WHERE e.reference LIKE 'chargeback:%'
-  AND NOT EXISTS (SELECT 1 FROM ledger_reversal r WHERE r.entry_id = e.id);
+  AND NOT EXISTS (SELECT 1 FROM ledger_reversal r WHERE r.entry_id = e.id)
+-- 8. Batched and coalesced postings (issue 25): a deposit is told once,
+--    however it was posted (alone, in a PostEntries batch, or replayed by
+--    one): at most one deposit.credited waiting per entry (acked ones are
+--    deleted).
+UNION ALL
+SELECT 'deposit_event_twice', o.data ->> 'entry_id', format('%s events', count(*))
+FROM ledger_outbox o
+WHERE o.type = 'deposit.credited'
+GROUP BY o.data ->> 'entry_id'
+HAVING count(*) > 1;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "ledger_service.h"
@@ -49,6 +50,7 @@ typedef struct post {
 	int64_t fee;
 	const char *payer_account;
 	const char *client_ref;
+	const char *reverses;
 } post;
 
 static void
@@ -64,6 +66,7 @@ post_request(Kolo__Ledger__V1__PostEntryRequest *req, const book *b, const post 
 	req->client_ref = (char *)(p->client_ref ? p->client_ref : "");
 	req->simulated = 1;
 	req->fee_kobo = p->fee;
+	req->reverses_reference = (char *)(p->reverses ? p->reverses : "");
 	if (p->payer_account) {
 		req->payer_name = "ADA OBI";
 		req->payer_account_number = (char *)p->payer_account;
@@ -462,6 +465,362 @@ test_concurrent_batches_never_overdraw(void **state)
 	assert_int_equal(balance(&a), 0);
 }
 
+/* More entries failing on their own account than the batch reruns for:
+ * every entry is then posted on its own, each answered as alone. */
+static void
+test_a_batch_of_many_replays_posts_each_alone(void **state)
+{
+	book a;
+	Kolo__Ledger__V1__PostEntriesResponse *resp = NULL;
+	const book *books[8];
+	post posts[8];
+	char refs[8][32];
+
+	(void)state;
+	open_book(&a, "batch-replays");
+	for (int i = 0; i < 8; i++) {
+		books[i] = &a;
+		snprintf(refs[i], sizeof(refs[i]), "brep-%d", i);
+		posts[i] = (post){CREDIT, 100 + i, refs[i]};
+		if (i < 6)
+			assert_int_equal(post_entry(&a, &posts[i]), 0);
+	}
+	assert_int_equal(post_entries(books, posts, 8, &resp), 0);
+	for (int i = 0; i < 8; i++)
+		assert_ok(resp->results[i], i < 6, 100 + i);
+	assert_int_equal(entries_of(&a), 8);
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(*) FROM ledger_outbox WHERE type ="
+				       " 'deposit.credited' AND data->>'reference' LIKE 'brep-%%'"),
+			 8);
+}
+
+/* Two reversals of one deposit in one batch: the first takes it back, the
+ * second is refused as it would be after the first alone. */
+static void
+test_a_deposit_is_reversed_once_in_a_batch(void **state)
+{
+	book a;
+	Kolo__Ledger__V1__PostEntriesResponse *resp = NULL;
+	const book *books[] = {&a, &a};
+	post posts[] = {{DEBIT, 5000, "chargeback:brv-1", .reverses = "brv-dep"},
+			{DEBIT, 5000, "chargeback:brv-2", .reverses = "brv-dep"}};
+
+	(void)state;
+	open_book(&a, "batch-reversal");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 5000, "brv-dep"}), 0);
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 1000, "brv-more"}), 0);
+	assert_int_equal(post_entries(books, posts, 2, &resp), 0);
+	assert_ok(resp->results[0], 0, 5000);
+	assert_refused(resp->results[1], CODE_ALREADY_EXISTS, "deposit_already_reversed");
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_reversal r JOIN"
+						" ledger_entry e ON e.id = r.reverses_entry_id"
+						" WHERE e.reference = 'brv-dep'"),
+			 1);
+	assert_int_equal(balance(&a), 1000);
+	/* the batch again: the first a replay, the second still refused */
+	assert_int_equal(post_entries(books, posts, 2, &resp), 0);
+	assert_ok(resp->results[0], 1, 5000);
+	assert_refused(resp->results[1], CODE_ALREADY_EXISTS, "deposit_already_reversed");
+}
+
+/* --- coalesced debits ------------------------------------------------------- */
+
+/* A thread posting one debit with PostEntry, keeping its outcome. */
+typedef struct debiter {
+	const book *b;
+	char reference[48];
+	int64_t amount;
+	int rc;
+	int replayed;
+	char reason[64];
+	pthread_t thread;
+} debiter;
+
+static void *
+debiter_run(void *arg)
+{
+	debiter *d = arg;
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Ledger__V1__PostEntryRequest req;
+	ProtobufCMessage *resp = NULL;
+	test_caller svc = {.internal = 1};
+
+	post_request(&req, d->b, &(post){DEBIT, d->amount, d->reference});
+	d->rc = test_call(&w.ledger, "PostEntry", &req.base, &resp, a, &svc);
+	snprintf(d->reason, sizeof(d->reason), "%s", d->rc ? err_last()->reason : "");
+	d->replayed = d->rc == 0 && ((Kolo__Ledger__V1__PostEntryResponse *)resp)->replayed;
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+static void
+start_debit(debiter *d, const book *b, const char *reference, int64_t amount)
+{
+	*d = (debiter){.b = b, .amount = amount};
+	snprintf(d->reference, sizeof(d->reference), "%s", reference);
+	assert_int_equal(pthread_create(&d->thread, NULL, debiter_run, d), 0);
+}
+
+/* Polls until cond holds (a few seconds at most; fails the test then). */
+#define WAIT_UNTIL(cond)                                                                           \
+	do {                                                                                       \
+		int tries_ = 0;                                                                    \
+		while (!(cond) && tries_++ < 1000)                                                 \
+			usleep(5000);                                                              \
+		assert_true(cond);                                                                 \
+	} while (0)
+
+static long
+lock_waiters(void)
+{
+	return test_pg_long(w.admin, "SELECT count(*) FROM pg_locks WHERE NOT granted");
+}
+
+/* The group's row held: one debit (alone) waits for it in PostgreSQL, the
+ * others queue behind it in the ledger; once the row is free they are
+ * posted together, each checked against what the ones before it left. */
+static void
+test_queued_debits_are_posted_together(void **state)
+{
+	book a;
+	debiter d[4];
+	PGconn *holder;
+	int64_t batches = ldg_coalesced("batches"), debits = ldg_coalesced("debits");
+	int ok = 0, refused = 0;
+
+	(void)state;
+	open_book(&a, "coalesce-together");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 1000, "bco-funds"}), 0);
+	holder = lock_balance_row(&a);
+	start_debit(&d[0], &a, "bco-0", 300);
+	WAIT_UNTIL(lock_waiters() == 1);
+	start_debit(&d[1], &a, "bco-1", 300);
+	start_debit(&d[2], &a, "bco-2", 300);
+	start_debit(&d[3], &a, "bco-3", 300);
+	WAIT_UNTIL(ldg_coalesced("waiting") == 3);
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(d[i].thread, NULL);
+		ok += d[i].rc == 0 && !d[i].replayed;
+		refused += d[i].rc == ERR_FAILED_PRECONDITION &&
+			   strcmp(d[i].reason, "insufficient_funds") == 0;
+	}
+	assert_int_equal(d[0].rc, 0); /* the first, alone */
+	assert_int_equal(ok, 3);
+	assert_int_equal(refused, 1);
+	assert_int_equal(ldg_coalesced("batches") - batches, 1);
+	assert_int_equal(ldg_coalesced("debits") - debits, 3);
+	assert_int_equal(balance(&a), 100);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_entry WHERE reference LIKE 'bco-_'"),
+		3);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_refusal WHERE reference LIKE 'bco-_'"),
+		1);
+	/* the three after the first in one transaction */
+	assert_int_equal(test_pg_longf(w.admin,
+				       "SELECT count(DISTINCT xmin::text) FROM ledger_entry WHERE"
+				       " reference IN ('bco-1', 'bco-2', 'bco-3')"),
+			 1);
+	/* a refused reference stays refused, a posted one replays */
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 5000, "bco-more"}), 0);
+	for (int i = 1; i < 4; i++)
+		if (d[i].rc != 0)
+			assert_int_equal(post_entry(&a, &(post){DEBIT, 300, d[i].reference}),
+					 ERR_FAILED_PRECONDITION);
+	assert_int_equal(balance(&a), 5100);
+}
+
+/* The same reference twice in one coalesced batch: posted once, the second
+ * a replay of it. */
+static void
+test_the_same_debit_twice_at_once_is_posted_once(void **state)
+{
+	book a;
+	debiter d[3];
+	PGconn *holder;
+	int64_t batches = ldg_coalesced("batches");
+
+	(void)state;
+	open_book(&a, "coalesce-twice");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 1000, "btw-funds"}), 0);
+	holder = lock_balance_row(&a);
+	start_debit(&d[0], &a, "btw-first", 100);
+	WAIT_UNTIL(lock_waiters() == 1);
+	start_debit(&d[1], &a, "btw-same", 400);
+	start_debit(&d[2], &a, "btw-same", 400);
+	WAIT_UNTIL(ldg_coalesced("waiting") == 2);
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+	for (int i = 0; i < 3; i++) {
+		pthread_join(d[i].thread, NULL);
+		assert_int_equal(d[i].rc, 0);
+	}
+	assert_int_equal(d[1].replayed + d[2].replayed, 1);
+	assert_int_equal(ldg_coalesced("batches") - batches, 1);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_entry WHERE reference = 'btw-same'"),
+		1);
+	assert_int_equal(balance(&a), 500);
+}
+
+/* Debits queued behind a row held past their wait give up: group_busy,
+ * nothing of them written; the group takes debits again afterwards. */
+static void
+test_queued_debits_give_up_after_their_wait(void **state)
+{
+	book a;
+	debiter d[3];
+	PGconn *holder;
+
+	(void)state;
+	open_book(&a, "coalesce-busy");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 1000, "bbu-funds"}), 0);
+	ldg_set_lock_wait_ms(300);
+	holder = lock_balance_row(&a);
+	start_debit(&d[0], &a, "bbu-0", 100);
+	WAIT_UNTIL(lock_waiters() == 1);
+	start_debit(&d[1], &a, "bbu-1", 100);
+	start_debit(&d[2], &a, "bbu-2", 100);
+	for (int i = 0; i < 3; i++)
+		pthread_join(d[i].thread, NULL);
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+	ldg_set_lock_wait_ms(LDG_LOCK_WAIT_DEFAULT_MS);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(d[i].rc, ERR_UNAVAILABLE);
+		assert_string_equal(d[i].reason, "group_busy");
+	}
+	assert_int_equal(ldg_coalesced("waiting"), 0);
+	assert_int_equal(entries_of(&a), 1);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_refusal WHERE reference LIKE 'bbu-%%'"),
+		0);
+	assert_int_equal(post_entry(&a, &(post){DEBIT, 100, "bbu-1"}), 0);
+	assert_int_equal(balance(&a), 900);
+}
+
+/* A thread placing one hold with PlaceHold, keeping its outcome. */
+static void *
+holder_run(void *arg)
+{
+	debiter *d = arg;
+	mem_arena *a = mem_arena_new(0);
+	Kolo__Ledger__V1__PlaceHoldRequest req = KOLO__LEDGER__V1__PLACE_HOLD_REQUEST__INIT;
+	ProtobufCMessage *resp = NULL;
+	test_caller svc = {.internal = 1};
+
+	req.group_id = (char *)d->b->group;
+	req.amount_kobo = d->amount;
+	req.reference = d->reference;
+	d->rc = test_call(&w.ledger, "PlaceHold", &req.base, &resp, a, &svc);
+	snprintf(d->reason, sizeof(d->reason), "%s", d->rc ? err_last()->reason : "");
+	d->replayed = d->rc == 0 && ((Kolo__Ledger__V1__PlaceHoldResponse *)resp)->replayed;
+	mem_arena_free(a);
+	rpc_client_thread_done();
+	return NULL;
+}
+
+static void
+start_hold(debiter *d, const book *b, const char *reference, int64_t amount)
+{
+	*d = (debiter){.b = b, .amount = amount};
+	snprintf(d->reference, sizeof(d->reference), "%s", reference);
+	assert_int_equal(pthread_create(&d->thread, NULL, holder_run, d), 0);
+}
+
+/* Holds queued behind the group's row are placed together, each against
+ * the available balance the ones before it left; the same reference twice
+ * is one hold, the second a replay. */
+static void
+test_queued_holds_are_placed_together(void **state)
+{
+	book a;
+	debiter d[4];
+	PGconn *holder;
+	int64_t batches = ldg_coalesced("batches"), holds = ldg_coalesced("holds");
+	Kolo__Ledger__V1__GetBalanceRequest req = KOLO__LEDGER__V1__GET_BALANCE_REQUEST__INIT;
+	Kolo__Ledger__V1__GetBalanceResponse *resp = NULL;
+
+	(void)state;
+	open_book(&a, "coalesce-holds");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 800, "bho-funds"}), 0);
+	holder = lock_balance_row(&a);
+	/* the tests' ledger has 4 workers: one alone, three queued */
+	start_hold(&d[0], &a, "bho-0", 300);
+	WAIT_UNTIL(lock_waiters() == 1);
+	start_hold(&d[1], &a, "bho-1", 300);
+	WAIT_UNTIL(ldg_coalesced("waiting") == 1);
+	start_hold(&d[2], &a, "bho-1", 300);
+	WAIT_UNTIL(ldg_coalesced("waiting") == 2);
+	start_hold(&d[3], &a, "bho-2", 300);
+	WAIT_UNTIL(ldg_coalesced("waiting") == 3);
+	test_pg_ok(holder, "ROLLBACK");
+	PQfinish(holder);
+	for (int i = 0; i < 4; i++)
+		pthread_join(d[i].thread, NULL);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(d[i].rc, 0);
+	assert_false(d[1].replayed);
+	assert_true(d[2].replayed);
+	assert_int_equal(d[3].rc, ERR_FAILED_PRECONDITION);
+	assert_string_equal(d[3].reason, "insufficient_funds");
+	assert_int_equal(ldg_coalesced("batches") - batches, 1);
+	assert_int_equal(ldg_coalesced("holds") - holds, 3);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_hold WHERE reference LIKE 'bho-%%'"
+			      " AND status = 'held'"),
+		2);
+	req.group_id = a.group;
+	assert_int_equal(test_world_call(&w, &w.ledger, "GetBalance", &req, &resp, NULL), 0);
+	assert_int_equal(resp->held_kobo, 600);
+	assert_int_equal(resp->available_kobo, 200);
+}
+
+/* Many debits of one group at once, its balance covering some: exactly
+ * those posted, the rest refused, each reference once, never below zero,
+ * coalesced or not. */
+#define RACERS 24
+
+static void
+test_many_debits_of_one_group_never_overdraw(void **state)
+{
+	book a;
+	debiter d[RACERS];
+	char ref[32];
+	int ok = 0, refused = 0;
+
+	(void)state;
+	open_book(&a, "coalesce-race");
+	assert_int_equal(post_entry(&a, &(post){CREDIT, 1000, "bcr-funds"}), 0);
+	for (int i = 0; i < RACERS; i++) {
+		snprintf(ref, sizeof(ref), "bcr-%d", i % (RACERS - 4)); /* 4 sent twice */
+		start_debit(&d[i], &a, ref, 100);
+	}
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(d[i].thread, NULL);
+		ok += d[i].rc == 0 && !d[i].replayed;
+		refused += d[i].rc == ERR_FAILED_PRECONDITION;
+	}
+	assert_int_equal(ok, 10);
+	assert_int_equal(test_pg_longf(w.admin, "SELECT count(*) FROM ledger_entry WHERE"
+						" reference LIKE 'bcr-%%' AND type = 'DEBIT'"),
+			 10);
+	assert_int_equal(
+		test_pg_longf(w.admin,
+			      "SELECT count(*) FROM ledger_refusal WHERE reference LIKE 'bcr-%%'"),
+		RACERS - 4 - 10);
+	assert_int_equal(balance(&a), 0);
+}
+
 int
 main(void)
 {
@@ -475,6 +834,20 @@ main(void)
 		cmocka_unit_test_teardown(test_a_busy_group_fails_its_entries_only,
 					  test_world_check_ledger),
 		cmocka_unit_test_teardown(test_concurrent_batches_never_overdraw,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_batch_of_many_replays_posts_each_alone,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_a_deposit_is_reversed_once_in_a_batch,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_queued_debits_are_posted_together,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_the_same_debit_twice_at_once_is_posted_once,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_queued_debits_give_up_after_their_wait,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_queued_holds_are_placed_together,
+					  test_world_check_ledger),
+		cmocka_unit_test_teardown(test_many_debits_of_one_group_never_overdraw,
 					  test_world_check_ledger),
 	};
 
