@@ -9,7 +9,9 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <time.h>
 
+#include "batch.h"
 #include "kolo/groups/v1/groups.pb-c.h"
 #include "kolo/ledger/v1/ledger.pb-c.h"
 #include "log/log.h"
@@ -93,6 +95,164 @@ pay_sender_bank(pay_env *env, const pay_payer *payer)
 	return code;
 }
 
+/* --- credits: through the ledger's PostEntries ------------------------------------ */
+
+/* The most credits one PostEntries carries (the ledger takes 1..64). */
+#define PAY_CREDIT_BATCH 64
+/* How long a ledger that answered PostEntries UNIMPLEMENTED is asked
+ * PostEntry only (an older ledger during a rolling upgrade). */
+#define PAY_POST_ENTRIES_OFF_MS 60000
+
+/* A credit waiting for its batch: the request (the caller's), and its own
+ * answer. */
+typedef struct pay_credit_job {
+	pay_env *env;
+	Kolo__Ledger__V1__PostEntryRequest *req;
+	int alone;    /* answered: post it with PostEntry, alone */
+	int rc;	      /* answered: 0 or the entry's err_code */
+	err_info err; /* when rc < 0 */
+	int replayed;
+} pay_credit_job;
+
+static _Atomic int64_t pay_post_entries_off_until;
+
+static int64_t
+pay_monotonic_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* PostEntry of one credit, as before batches. */
+static int
+pay_post_entry(int *out_replayed, pay_env *env, Kolo__Ledger__V1__PostEntryRequest *req)
+{
+	Kolo__Ledger__V1__PostEntryResponse *resp = NULL;
+	int rc = pay_call((ProtobufCMessage **)&resp, env, pay_current()->ledger, "PostEntry",
+			  &req->base);
+
+	if (rc < 0)
+		return rc;
+	*out_replayed = resp->replayed;
+	return 0;
+}
+
+/* A job answered by its entry's result in a PostEntries response. */
+static void
+pay_credit_answer(pay_credit_job *job, const Kolo__Ledger__V1__PostEntryResult *r)
+{
+	const char *reason = r->reason[0] ? r->reason : NULL; /* the ledger's, relayed */
+
+	if (r->code == 0 && r->response) {
+		job->rc = 0;
+		job->replayed = r->response->replayed;
+		return;
+	}
+	job->rc = err_set(r->code ? err_from_grpc(r->code) : ERR_INTERNAL, reason, "%s",
+			  r->message[0] ? r->message : "the ledger did not post the credit");
+	job->err = *err_last();
+}
+
+/* Sends the jobs that are not alone in one PostEntries; a job whose
+ * reference an earlier job of the batch carries posts alone (after it,
+ * as a repeated delivery would). 0, or an err_code when the call failed
+ * as a whole (none of it was posted by it, says the ledger). */
+static int
+pay_credits_send(pay_env *env, pay_credit_job **jobs, size_t n)
+{
+	Kolo__Ledger__V1__PostEntriesRequest req = KOLO__LEDGER__V1__POST_ENTRIES_REQUEST__INIT;
+	Kolo__Ledger__V1__PostEntriesResponse *resp = NULL;
+	Kolo__Ledger__V1__PostEntryRequest *entries[PAY_CREDIT_BATCH];
+	pay_credit_job *sent[PAY_CREDIT_BATCH];
+	size_t m = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < m && !jobs[i]->alone; j++)
+			jobs[i]->alone =
+				strcmp(sent[j]->req->reference, jobs[i]->req->reference) == 0;
+		if (!jobs[i]->alone) {
+			sent[m] = jobs[i];
+			entries[m++] = jobs[i]->req;
+		}
+	}
+	req.entries = entries;
+	req.n_entries = m;
+	rc = pay_call((ProtobufCMessage **)&resp, env, pay_current()->ledger, "PostEntries",
+		      &req.base);
+	if (rc == 0 && resp->n_results != m)
+		rc = err_set(ERR_INTERNAL, NULL, "PostEntries answered %zu results for %zu entries",
+			     resp->n_results, m);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < m; i++)
+		pay_credit_answer(sent[i], resp->results[i]);
+	return 0;
+}
+
+/* The combiner's writer of credits: the credits ready at this moment, in
+ * one PostEntries (one ledger transaction), on the call of the writing
+ * thread (its deadline). A batch of one, or a ledger without PostEntries,
+ * is PostEntry as before; a PostEntries that failed as a whole leaves each
+ * to its own PostEntry (idempotent by reference: a credit the ledger did
+ * post after all is then answered replayed, never posted twice). */
+static int
+pay_credits_write(pay_batch_item *own, pay_batch_item *const *items, size_t n)
+{
+	pay_credit_job *mine = own->arg;
+	pay_credit_job *jobs[PAY_CREDIT_BATCH];
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		jobs[i] = items[i]->arg;
+	if (n == 1) {
+		jobs[0]->rc = pay_post_entry(&jobs[0]->replayed, mine->env, jobs[0]->req);
+		if (jobs[0]->rc < 0)
+			jobs[0]->err = *err_last();
+		return 0;
+	}
+	if (pay_monotonic_ms() < pay_post_entries_off_until)
+		return PAY_BATCH_ALONE;
+	rc = pay_credits_send(mine->env, jobs, n);
+	if (rc == ERR_UNIMPLEMENTED)
+		pay_post_entries_off_until = pay_monotonic_ms() + PAY_POST_ENTRIES_OFF_MS;
+	if (rc < 0) {
+		log_event(LOG_LVL_WARN, "credits batch not posted: each posted alone", "reason",
+			  err_last()->reason, NULL);
+		return PAY_BATCH_ALONE;
+	}
+	return 0;
+}
+
+static pay_batch pay_credit_batch = PAY_BATCH_INIT("credit", PAY_CREDIT_BATCH, pay_credits_write);
+
+size_t
+pay_credit_queued(void)
+{
+	return pay_batch_queued(&pay_credit_batch);
+}
+
+/* Posts a credit (PostEntry's request) with the credits ready at the same
+ * moment; *out_replayed as PostEntry answers it. */
+static int
+pay_post_credit(int *out_replayed, pay_env *env, Kolo__Ledger__V1__PostEntryRequest *req)
+{
+	pay_credit_job job = {.env = env, .req = req};
+	pay_batch_item item = {.arg = &job};
+	int rc = pay_batch_run(&pay_credit_batch, &item);
+
+	if (rc == PAY_BATCH_ALONE || (rc == 0 && job.alone))
+		return pay_post_entry(out_replayed, env, req);
+	if (rc < 0)
+		return rc;
+	if (job.rc < 0)
+		return err_restore(&job.err);
+	*out_replayed = job.replayed;
+	return 0;
+}
+
 /* Credits a verified charge to the group of its tx_ref; the provider's
  * transaction id is the ledger reference, so a charge credits once. A fee
  * the provider kept is debited in the same ledger transaction
@@ -102,8 +262,8 @@ pay_credit(pay_env *env, const pay_charge *charge, const char **outcome)
 {
 	pay_provider *prov = pay_current()->provider;
 	Kolo__Ledger__V1__PostEntryRequest req = KOLO__LEDGER__V1__POST_ENTRY_REQUEST__INIT;
-	Kolo__Ledger__V1__PostEntryResponse *resp = NULL;
 	pay_account acct;
+	int replayed = 0;
 	db_conn *c = NULL;
 	char *group_id = NULL;
 	int found = 0;
@@ -136,11 +296,10 @@ pay_credit(pay_env *env, const pay_charge *charge, const char **outcome)
 	req.source = (char *)prov->ops->deposit_source;
 	req.reference = (char *)charge->id;
 	req.simulated = 0;
-	rc = pay_call((ProtobufCMessage **)&resp, env, pay_current()->ledger, "PostEntry",
-		      &req.base);
+	rc = pay_post_credit(&replayed, env, &req);
 	if (rc < 0)
 		return rc;
-	*outcome = resp->replayed ? "duplicate" : "credited";
+	*outcome = replayed ? "duplicate" : "credited";
 	return 0;
 }
 
@@ -305,16 +464,27 @@ pay_process_parsed(pay_env *env, const pay_event *ev, const char **outcome)
  * autocommit UPDATE, bounded by the deadline of the call or background
  * step: db_thread_conn). */
 static int
-pay_event_finish(const char *id, int rc, const char *outcome)
+pay_event_record(const char *id, int done, const char *outcome)
 {
 	db_conn *c = NULL;
-	int rc2 = db_thread_conn(&c);
+	int rc = db_thread_conn(&c);
 
-	if (rc2 < 0)
-		return rc2;
-	if (rc == 0)
+	if (rc < 0)
+		return rc;
+	if (done)
 		return pay_store_event_done(c, id, outcome);
-	return pay_store_event_retry(c, id, err_last()->reason);
+	return pay_store_event_retry(c, id, outcome);
+}
+
+static int
+pay_event_finish(const char *id, int rc, const char *outcome)
+{
+	char reason[ERR_REASON_MAX];
+
+	if (rc == 0)
+		return pay_event_record(id, 1, outcome);
+	snprintf(reason, sizeof(reason), "%s", err_last()->reason);
+	return pay_event_record(id, 0, reason);
 }
 
 int
@@ -433,6 +603,122 @@ pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len, const pay_he
 		       "the webhook signature does not match");
 }
 
+/* --- storing deliveries: group commit ------------------------------------------ */
+
+/* The most deliveries one INSERT stores. */
+#define PAY_STORE_BATCH 64
+
+/* The combiner's writer: the deliveries queued at this moment, stored in
+ * one statement and one commit on the leading thread's connection (with
+ * the deadline of the call it serves). */
+static int
+pay_events_write(pay_batch_item *own, pay_batch_item *const *items, size_t n)
+{
+	pay_event_new *evs[PAY_STORE_BATCH];
+	mem_arena *a = mem_arena_new(0);
+	db_conn *c = NULL;
+	int rc = db_thread_conn(&c);
+
+	(void)own;
+	for (size_t i = 0; i < n; i++)
+		evs[i] = items[i]->arg;
+	if (rc == 0)
+		rc = pay_store_events_add(a, c, evs, n, pay_current()->provider->ops->name,
+					  pay_current()->event_grace_s);
+	if (rc < 0 && c && pay_store_refused_uncommitted(c)) {
+		log_event(LOG_LVL_WARN, "webhook batch refused: each stored alone", "reason",
+			  err_last()->reason, NULL);
+		rc = PAY_BATCH_ALONE;
+	}
+	mem_arena_free(a);
+	return rc;
+}
+
+static pay_batch pay_store_batch =
+	PAY_BATCH_INIT("webhook_store", PAY_STORE_BATCH, pay_events_write);
+
+size_t
+pay_webhook_store_queued(void)
+{
+	return pay_batch_queued(&pay_store_batch);
+}
+
+/* The combiner's writer of outcomes: the events finished at this moment,
+ * in one UPDATE and one commit. */
+static int
+pay_outcomes_write(pay_batch_item *own, pay_batch_item *const *items, size_t n)
+{
+	pay_event_outcome *evs[PAY_STORE_BATCH];
+	mem_arena *a = mem_arena_new(0);
+	db_conn *c = NULL;
+	int rc = db_thread_conn(&c);
+
+	(void)own;
+	for (size_t i = 0; i < n; i++)
+		evs[i] = items[i]->arg;
+	if (rc == 0)
+		rc = pay_store_events_finish(a, c, evs, n);
+	if (rc < 0 && c && pay_store_refused_uncommitted(c)) {
+		log_event(LOG_LVL_WARN, "webhook outcomes refused: each written alone", "reason",
+			  err_last()->reason, NULL);
+		rc = PAY_BATCH_ALONE;
+	}
+	mem_arena_free(a);
+	return rc;
+}
+
+static pay_batch pay_outcome_batch =
+	PAY_BATCH_INIT("webhook_outcome", PAY_STORE_BATCH, pay_outcomes_write);
+
+size_t
+pay_webhook_outcome_queued(void)
+{
+	return pay_batch_queued(&pay_outcome_batch);
+}
+
+/* pay_event_finish of a delivery just handled: with the others finished
+ * at the same moment, else (their batch refused) alone. */
+static int
+pay_webhook_finish(const char *id, int rc, const char *outcome)
+{
+	char reason[ERR_REASON_MAX];
+	pay_event_outcome ev = {.id = id, .done = rc == 0, .outcome = outcome};
+	pay_batch_item item = {.arg = &ev};
+
+	if (rc < 0) {
+		snprintf(reason, sizeof(reason), "%s", err_last()->reason);
+		ev.outcome = reason;
+	}
+	rc = pay_batch_run(&pay_outcome_batch, &item);
+	if (rc != PAY_BATCH_ALONE)
+		return rc;
+	return pay_event_record(id, ev.done, ev.outcome);
+}
+
+/* Stores a signed delivery (committed when this returns 0): with the
+ * deliveries that arrive at the same moment, else, when their batch was
+ * refused, alone. */
+static int
+pay_webhook_store(char **out_id, pay_env *env, const char *type, const uint8_t *body, size_t len)
+{
+	pay_event_new ev = {.type = type, .body = body, .len = len};
+	pay_batch_item item = {.arg = &ev};
+	db_conn *c = NULL;
+	int rc = pay_batch_run(&pay_store_batch, &item);
+
+	if (rc == 0) {
+		*out_id = mem_arena_strdup(env->arena, ev.id);
+		return *out_id ? 0 : err_oom();
+	}
+	if (rc != PAY_BATCH_ALONE)
+		return rc;
+	rc = db_thread_conn(&c);
+	if (rc == 0)
+		rc = pay_store_event_add(out_id, env->arena, c, pay_current()->provider->ops->name,
+					 type, body, len, 1, pay_current()->event_grace_s);
+	return rc;
+}
+
 int
 pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t len,
 	    const pay_header *headers, size_t n_headers, const char *route_provider,
@@ -444,7 +730,6 @@ pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t l
 	int ours = !route_provider || !route_provider[0] ||
 		   strcmp(route_provider, prov->ops->name) == 0;
 	int signed_ok = ours && prov->ops->signature_ok(prov, headers, n_headers, body, len);
-	db_conn *c = NULL;
 	int parsed, rc;
 
 	memset(&ev, 0, sizeof(ev));
@@ -454,14 +739,9 @@ pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t l
 	if (!signed_ok)
 		return pay_webhook_unsigned(env, body, len, headers, n_headers,
 					    ev.type[0] ? ev.type : "unknown", client_addr, out);
-	/* Stored before it is processed, so a crash loses nothing. */
-	/* An autocommit INSERT, bounded by the call's deadline (db_thread_conn
-	 * gives the connection the deadline of the call the thread serves). */
-	rc = db_thread_conn(&c);
-	if (rc == 0)
-		rc = pay_store_event_add(&out->event_id, env->arena, c, prov->ops->name,
-					 ev.type[0] ? ev.type : "unknown", body, len, signed_ok,
-					 pay_current()->event_grace_s);
+	/* Stored (committed) before it is processed, so a crash loses
+	 * nothing, and before anything is answered. */
+	rc = pay_webhook_store(&out->event_id, env, ev.type[0] ? ev.type : "unknown", body, len);
 	if (rc < 0)
 		return rc;
 	if (parsed)
@@ -473,12 +753,12 @@ pay_webhook(pay_webhook_result *out, pay_env *env, const uint8_t *body, size_t l
 			  "reason", err_last()->reason, NULL);
 		out->processed = 0;
 		out->status = "queued";
-		return pay_event_finish(out->event_id, rc, NULL);
+		return pay_webhook_finish(out->event_id, rc, NULL);
 	}
 	out->processed = 1;
 	out->status = strcmp(outcome, "duplicate") == 0 ? "duplicate"
 		      : strcmp(outcome, "credited") == 0 || strcmp(outcome, "transfer_checked") == 0
 			      ? "processed"
 			      : "ignored";
-	return pay_event_finish(out->event_id, 0, outcome);
+	return pay_webhook_finish(out->event_id, 0, outcome);
 }

@@ -131,6 +131,14 @@ KOLO_MUST_CHECK int pay_webhook(pay_webhook_result *out, pay_env *env, const uin
 				size_t len, const pay_header *headers, size_t n_headers,
 				const char *route_provider, const char *client_addr);
 
+/* How many signed deliveries wait to be stored by the batch being
+ * written now: for tests. */
+size_t pay_webhook_store_queued(void);
+/* The same for the outcomes of handled deliveries. */
+size_t pay_webhook_outcome_queued(void);
+/* The same for the credits of verified deposits. */
+size_t pay_credit_queued(void);
+
 /* A charge event, decided before anything is written (DESIGN §15): the
  * facts are the signed delivery and the provider's verification of it. */
 typedef enum pay_charge_verdict {

@@ -1,6 +1,8 @@
 #include "store.h"
 
 #include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -279,53 +281,206 @@ pay_store_recovery_retry(db_conn *c, const char *group_id, const char *error, in
 		      3, params);
 }
 
+/* The payload of a delivery as webhook_event keeps it: the body's text
+ * when it is JSON (*is_json 1), else a text to keep as a JSON string (the
+ * body, or its base64 when it is not even text): nothing a provider sends
+ * is lost. In the arena. */
+static int
+pay_event_payload(const char **out, int *is_json, mem_arena *a, const uint8_t *body, size_t len)
+{
+	char *text = mem_arena_strndup(a, (const char *)body, len);
+	json_t *parsed = NULL;
+	char *b64;
+
+	if (!text)
+		return err_oom();
+	*out = text;
+	*is_json = 0;
+	if (strlen(text) == len && text_is_multiline(text)) {
+		parsed = json_loadb(text, len, 0, NULL);
+		*is_json = parsed != NULL;
+		json_decref(parsed);
+		return 0;
+	}
+	b64 = mem_arena_alloc(a, auth_b64url_len(len) + 1);
+	if (!b64 || auth_b64url_encode(b64, auth_b64url_len(len) + 1, body, len) < 0)
+		return err_oom();
+	*out = b64;
+	return 0;
+}
+
 int
 pay_store_event_add(char **out_id, mem_arena *a, db_conn *c, const char *provider, const char *type,
 		    const uint8_t *body, size_t len, int signature_valid, int grace_s)
 {
-	char *text = mem_arena_strndup(a, (const char *)body, len);
 	char grace[DB_I64_TEXT];
-	const char *params[] = {type, text, provider, signature_valid ? "true" : "false",
+	const char *params[] = {type, NULL, provider, signature_valid ? "true" : "false",
 				db_i64(grace, grace_s)};
-	json_t *parsed = NULL;
 	PGresult *res = NULL;
-	int rc;
+	int is_json = 0;
+	int rc = pay_event_payload(&params[1], &is_json, a, body, len);
 
-	if (!text)
-		return err_oom();
-	/* A body that is not JSON is kept as a JSON string (base64 when it is
-	 * not even text): nothing a provider sends is lost. */
-	if (strlen(text) == len && text_is_multiline(text))
-		parsed = json_loadb(text, len, 0, NULL);
-	else {
-		char *b64 = mem_arena_alloc(a, auth_b64url_len(len) + 1);
-
-		if (!b64 || auth_b64url_encode(b64, auth_b64url_len(len) + 1, body, len) < 0)
-			return err_oom();
-		params[1] = b64;
-	}
+	if (rc < 0)
+		return rc;
 	rc = db_exec(
 		c, &res,
-		parsed ? "INSERT INTO webhook_event (event_type, raw_payload, provider,"
-			 " signature_valid, next_attempt_at) VALUES ($1, $2::jsonb, $3,"
-			 " $4::boolean, now() + $5::int * interval '1 second') RETURNING id"
-		       : "INSERT INTO webhook_event (event_type, raw_payload, provider,"
-			 " signature_valid, next_attempt_at) VALUES ($1, to_jsonb($2::text),"
-			 " $3, $4::boolean, now() + $5::int * interval '1 second') RETURNING id",
+		is_json ? "INSERT INTO webhook_event (event_type, raw_payload, provider,"
+			  " signature_valid, next_attempt_at) VALUES ($1, $2::jsonb, $3,"
+			  " $4::boolean, now() + $5::int * interval '1 second') RETURNING id"
+			: "INSERT INTO webhook_event (event_type, raw_payload, provider,"
+			  " signature_valid, next_attempt_at) VALUES ($1, to_jsonb($2::text),"
+			  " $3, $4::boolean, now() + $5::int * interval '1 second') RETURNING id",
 		5, params);
-	if (rc == ERR_INVALID_ARGUMENT && parsed) /* JSON PostgreSQL refuses */
+	if (rc == ERR_INVALID_ARGUMENT && is_json) /* JSON PostgreSQL refuses */
 		rc = db_exec(
 			c, &res,
 			"INSERT INTO webhook_event (event_type, raw_payload, provider,"
 			" signature_valid, next_attempt_at) VALUES ($1, to_jsonb($2::text),"
 			" $3, $4::boolean, now() + $5::int * interval '1 second') RETURNING id",
 			5, params);
-	json_decref(parsed);
 	if (rc < 0)
 		return rc;
 	*out_id = db_text(a, res, 0, 0);
 	PQclear(res);
 	return *out_id ? 0 : err_oom();
+}
+
+/* A PostgreSQL array literal of the texts (each quoted), in the arena. */
+static char *
+pay_array(mem_arena *a, const char *const *items, size_t n)
+{
+	size_t cap = 3;
+	char *out, *p;
+
+	for (size_t i = 0; i < n; i++)
+		cap += 2 * strlen(items[i]) + 3;
+	out = mem_arena_alloc(a, cap);
+	if (!out)
+		return NULL;
+	p = out;
+	*p++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		for (const char *s = items[i]; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				*p++ = '\\';
+			*p++ = *s;
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return out;
+}
+
+/* A random (version 4) uuid as text. */
+static void
+pay_new_uuid(char out[PAY_UUID_TEXT])
+{
+	unsigned char b[16];
+
+	randombytes_buf(b, sizeof(b));
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, PAY_UUID_TEXT,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+		 b[15]);
+}
+
+/* The columns of the batch as array literals: ids (made here), types,
+ * payloads, is_json. */
+static int
+pay_events_columns(const char **cols, mem_arena *a, pay_event_new *const *evs, size_t n)
+{
+	const char **ids = mem_arena_alloc(a, sizeof(*ids) * n);
+	const char **types = mem_arena_alloc(a, sizeof(*types) * n);
+	const char **payloads = mem_arena_alloc(a, sizeof(*payloads) * n);
+	const char **json = mem_arena_alloc(a, sizeof(*json) * n);
+
+	if (!ids || !types || !payloads || !json)
+		return err_oom();
+	for (size_t i = 0; i < n; i++) {
+		int is_json = 0;
+		int rc = pay_event_payload(&payloads[i], &is_json, a, evs[i]->body, evs[i]->len);
+
+		if (rc < 0)
+			return rc;
+		pay_new_uuid(evs[i]->id);
+		ids[i] = evs[i]->id;
+		types[i] = evs[i]->type;
+		json[i] = is_json ? "t" : "f";
+	}
+	cols[0] = pay_array(a, ids, n);
+	cols[1] = pay_array(a, types, n);
+	cols[2] = pay_array(a, payloads, n);
+	cols[3] = pay_array(a, json, n);
+	return cols[0] && cols[1] && cols[2] && cols[3] ? 0 : err_oom();
+}
+
+int
+pay_store_events_add(mem_arena *a, db_conn *c, pay_event_new *const *evs, size_t n,
+		     const char *provider, int grace_s)
+{
+	char grace[DB_I64_TEXT];
+	const char *params[6] = {NULL, NULL, NULL, NULL, provider, db_i64(grace, grace_s)};
+	int rc = pay_events_columns(params, a, evs, n);
+
+	if (rc < 0)
+		return rc;
+	/* One statement, one commit for all of them; a body PostgreSQL
+	 * refuses as JSON fails the whole of it (the callers then store each
+	 * alone, which keeps such a body as a JSON string). */
+	return db_run(c,
+		      "INSERT INTO webhook_event (id, event_type, raw_payload, provider,"
+		      " signature_valid, next_attempt_at) SELECT e.id, e.type, CASE WHEN"
+		      " e.is_json THEN e.payload::jsonb ELSE to_jsonb(e.payload) END, $5,"
+		      " true, now() + $6::int * interval '1 second' FROM unnest($1::uuid[],"
+		      " $2::text[], $3::text[], $4::boolean[]) WITH ORDINALITY"
+		      " AS e(id, type, payload, is_json, i) ORDER BY e.i",
+		      6, params);
+}
+
+int
+pay_store_events_finish(mem_arena *a, db_conn *c, pay_event_outcome *const *evs, size_t n)
+{
+	const char **ids = mem_arena_alloc(a, sizeof(*ids) * n);
+	const char **done = mem_arena_alloc(a, sizeof(*done) * n);
+	const char **outcomes = mem_arena_alloc(a, sizeof(*outcomes) * n);
+	const char *params[3];
+
+	if (!ids || !done || !outcomes)
+		return err_oom();
+	for (size_t i = 0; i < n; i++) {
+		ids[i] = evs[i]->id;
+		done[i] = evs[i]->done ? "t" : "f";
+		outcomes[i] = evs[i]->outcome;
+	}
+	params[0] = pay_array(a, ids, n);
+	params[1] = pay_array(a, done, n);
+	params[2] = pay_array(a, outcomes, n);
+	if (!params[0] || !params[1] || !params[2])
+		return err_oom();
+	/* pay_store_event_done and pay_store_event_retry, row by row. */
+	return db_run(c,
+		      "UPDATE webhook_event w SET attempts = w.attempts + 1, outcome = u.outcome,"
+		      " processed = w.processed OR u.done, processed_at = CASE WHEN u.done"
+		      " THEN now() ELSE w.processed_at END, next_attempt_at = CASE WHEN u.done"
+		      " THEN w.next_attempt_at ELSE now() + least(power(2, w.attempts), 600)"
+		      " * interval '1 second' END FROM unnest($1::uuid[], $2::boolean[],"
+		      " $3::text[]) AS u(id, done, outcome) WHERE w.id = u.id",
+		      3, params);
+}
+
+int
+pay_store_refused_uncommitted(db_conn *c)
+{
+	PGconn *pg = db_pg(c);
+
+	return strcmp(err_last()->reason, "commit_outcome_unknown") != 0 &&
+	       PQstatus(pg) == CONNECTION_OK && PQtransactionStatus(pg) == PQTRANS_IDLE;
 }
 
 int

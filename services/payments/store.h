@@ -119,6 +119,35 @@ KOLO_MUST_CHECK int pay_store_officer_waiting(int *out_n, db_conn *c, const char
 KOLO_MUST_CHECK int pay_store_event_add(char **out_id, mem_arena *a, db_conn *c,
 					const char *provider, const char *type, const uint8_t *body,
 					size_t len, int signature_valid, int grace_s);
+/* A signed delivery to store in a batch; id is answered. */
+#define PAY_UUID_TEXT 37
+typedef struct pay_event_new {
+	const char *type;
+	const uint8_t *body;
+	size_t len;
+	char id[PAY_UUID_TEXT]; /* the new row's id (made before the INSERT) */
+} pay_event_new;
+/* Stores n (>= 1) signed deliveries of provider as pay_store_event_add
+ * does, in one INSERT and one commit (autocommit), and gives each its id.
+ * All or none: a body PostgreSQL refuses as JSON fails all of them
+ * (pay_store_event_add keeps such a body as a JSON string). */
+KOLO_MUST_CHECK int pay_store_events_add(mem_arena *a, db_conn *c, pay_event_new *const *evs,
+					 size_t n, const char *provider, int grace_s);
+/* The outcome of a stored delivery: done (processed, with outcome) or to
+ * be tried again (outcome is the error's reason). */
+typedef struct pay_event_outcome {
+	const char *id;
+	int done;
+	const char *outcome;
+} pay_event_outcome;
+/* pay_store_event_done or pay_store_event_retry of n (>= 1) events in one
+ * UPDATE and one commit (autocommit). */
+KOLO_MUST_CHECK int pay_store_events_finish(mem_arena *a, db_conn *c, pay_event_outcome *const *evs,
+					    size_t n);
+/* After a failed autocommit write on c: 1 when the database refused it
+ * (nothing of it committed, c is usable), 0 when its outcome is unknown
+ * (the connection was lost, or the standby did not confirm the commit). */
+int pay_store_refused_uncommitted(db_conn *c);
 /* Stores a delivery whose signature failed: kept (JSON text: headers and
  * a prefix), never the body itself, with the body's length and SHA-256
  * (hex) and the client's address. Never processed. */

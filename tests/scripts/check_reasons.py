@@ -33,6 +33,7 @@ RELAYS = {
     "gateway/response.c": {"e->reason[0] ? e->reason : err_default_reason(code)"},
     "services/payments/provider_paystack.c": {"refusal.reason"},
     "services/payments/provider_flutterwave.c": {"refusal.reason"},
+    "services/payments/deposit.c": {"reason"},
     "services/withdrawals/flow.c": {"kept.reason", "saved.reason"},
     "services/groups/handlers_alloc.c": {"why.reason"},
 }
