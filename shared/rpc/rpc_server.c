@@ -268,20 +268,11 @@ int
 rpc_unpack(ProtobufCMessage **out, rpc_ctx *ctx)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(ctx->arena);
-	grpc_byte_buffer_reader reader;
-	grpc_slice slice;
 
 	if (!ctx->pending->payload)
 		return err_set(ERR_INVALID_ARGUMENT, "missing_message",
 			       "the call carried no request message");
-	if (!grpc_byte_buffer_reader_init(&reader, ctx->pending->payload))
-		return err_set(ERR_INVALID_ARGUMENT, "malformed_message",
-			       "the request message cannot be read");
-	slice = grpc_byte_buffer_reader_readall(&reader);
-	grpc_byte_buffer_reader_destroy(&reader);
-	*out = protobuf_c_message_unpack(ctx->bound->desc->input, &alloc, GRPC_SLICE_LENGTH(slice),
-					 GRPC_SLICE_START_PTR(slice));
-	grpc_slice_unref(slice);
+	*out = rpc_bb_unpack(ctx->bound->desc->input, &alloc, ctx->pending->payload);
 	if (!*out)
 		return err_set(ERR_INVALID_ARGUMENT, "malformed_message",
 			       "the request message is not a valid %s",
