@@ -236,14 +236,18 @@ ldg_store_balance(int64_t *out_balance, int64_t *out_held, db_conn *c, const cha
 	int rc = db_exec(
 		c, &res,
 		/* ledger_posted and ledger_held (0017) in one scan,
-		 * written out: a function call costs this read ~10 % */
-		"SELECT b.balance_kobo - coalesce(sum(h.amount_kobo)"
-		" FILTER (WHERE h.status = 'captured'), 0),"
-		" coalesce(sum(h.amount_kobo) FILTER (WHERE h.status = 'held' AND"
-		" (h.expires_at IS NULL OR h.expires_at > clock_timestamp())), 0)"
-		" FROM ledger_balance b LEFT JOIN ledger_hold h ON h.group_id = b.group_id"
-		" AND (h.status = 'held' OR (h.status = 'captured' AND h.folded_at IS NULL))"
-		" WHERE b.group_id = $1::uuid GROUP BY b.balance_kobo",
+		 * written out: a function call costs this read ~10 %;
+		 * the open holds summed beside the balance row (LATERAL)
+		 * rather than joined and grouped: no sort, no group
+		 * step, ~20 % less executor time (issue 25) */
+		"SELECT b.balance_kobo - h.captured, h.held"
+		" FROM ledger_balance b, LATERAL (SELECT"
+		" coalesce(sum(amount_kobo) FILTER (WHERE status = 'captured'), 0) AS captured,"
+		" coalesce(sum(amount_kobo) FILTER (WHERE status = 'held' AND"
+		" (expires_at IS NULL OR expires_at > clock_timestamp())), 0) AS held"
+		" FROM ledger_hold WHERE group_id = b.group_id"
+		" AND (status = 'held' OR (status = 'captured' AND folded_at IS NULL))) h"
+		" WHERE b.group_id = $1::uuid",
 		1, &group_id);
 
 	if (rc < 0)

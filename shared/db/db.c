@@ -454,8 +454,14 @@ db_thread_key_create(void)
 static void
 db_poll_idle(PGconn *pg)
 {
+	struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
 	int round;
 
+	/* The usual case, nothing sent: one poll() that does not wait, not
+	 * two reads that find nothing (issue 25). Data, end-of-file or an
+	 * error all make the socket readable and are read below. */
+	if (pfd.fd >= 0 && poll(&pfd, 1, 0) == 0)
+		return;
 	for (round = 0; round < 2; round++) {
 		if (PQstatus(pg) != CONNECTION_OK)
 			return;

@@ -54,13 +54,28 @@ trace_parse_traceparent(trace_ctx *t, const char *h)
 	return 0;
 }
 
+/* Random bytes for ids, drawn from the system's generator a pool at a
+ * time per thread: each byte is handed out once. One getrandom() per
+ * ~12 calls instead of three per call (issue 25); the ids are as random
+ * as before. */
+#define TRACE_POOL_BYTES 512
+
+static _Thread_local unsigned char trace_pool[TRACE_POOL_BYTES];
+static _Thread_local size_t trace_pool_left;
+
 static void
 trace_random_hex(char *out, size_t n_bytes)
 {
-	unsigned char raw[16];
+	unsigned char *raw;
 
-	randombytes_buf(raw, n_bytes);
+	if (trace_pool_left < n_bytes) {
+		randombytes_buf(trace_pool, sizeof(trace_pool));
+		trace_pool_left = sizeof(trace_pool);
+	}
+	trace_pool_left -= n_bytes;
+	raw = trace_pool + trace_pool_left;
 	sodium_bin2hex(out, n_bytes * 2 + 1, raw, n_bytes);
+	sodium_memzero(raw, n_bytes);
 }
 
 /* A tracestate worth passing on: printable ASCII, not too long. */

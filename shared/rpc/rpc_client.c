@@ -6,7 +6,6 @@
 
 #include "config/cfg.h"
 
-#include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
 #include <grpc/grpc_security.h>
 #include <grpc/support/alloc.h>
@@ -281,19 +280,10 @@ static int
 rpc_client_unpack(ProtobufCMessage **out, const rpc_client_call *c,
 		  const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *alloc)
 {
-	grpc_byte_buffer_reader reader;
-	grpc_slice slice;
-
 	if (!c->recv)
 		return err_set(ERR_INTERNAL, "empty_reply",
 			       "the server answered OK without a message");
-	if (!grpc_byte_buffer_reader_init(&reader, c->recv))
-		return err_set(ERR_INTERNAL, "malformed_reply", "the reply cannot be read");
-	slice = grpc_byte_buffer_reader_readall(&reader);
-	grpc_byte_buffer_reader_destroy(&reader);
-	*out = protobuf_c_message_unpack(desc, alloc, GRPC_SLICE_LENGTH(slice),
-					 GRPC_SLICE_START_PTR(slice));
-	grpc_slice_unref(slice);
+	*out = rpc_bb_unpack(desc, alloc, c->recv);
 	if (!*out)
 		return err_set(ERR_INTERNAL, "malformed_reply", "the reply is not a valid %s",
 			       desc->name);

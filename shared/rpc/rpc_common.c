@@ -1,5 +1,6 @@
 #include "rpc_internal.h"
 
+#include <grpc/byte_buffer_reader.h>
 #include <grpc/grpc.h>
 #include <grpc/support/log.h>
 #include <sodium.h>
@@ -111,4 +112,29 @@ rpc_free_secret(char *secret)
 		return;
 	sodium_memzero(secret, strlen(secret));
 	free(secret);
+}
+
+ProtobufCMessage *
+rpc_bb_unpack(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *alloc,
+	      grpc_byte_buffer *bb)
+{
+	grpc_byte_buffer_reader reader;
+	ProtobufCMessage *msg;
+	grpc_slice slice;
+
+	/* One slice, not compressed: read in place, no copy (issue 25). */
+	if (bb->type == GRPC_BB_RAW && bb->data.raw.compression == GRPC_COMPRESS_NONE &&
+	    bb->data.raw.slice_buffer.count == 1) {
+		slice = bb->data.raw.slice_buffer.slices[0];
+		return protobuf_c_message_unpack(desc, alloc, GRPC_SLICE_LENGTH(slice),
+						 GRPC_SLICE_START_PTR(slice));
+	}
+	if (!grpc_byte_buffer_reader_init(&reader, bb))
+		return NULL;
+	slice = grpc_byte_buffer_reader_readall(&reader);
+	grpc_byte_buffer_reader_destroy(&reader);
+	msg = protobuf_c_message_unpack(desc, alloc, GRPC_SLICE_LENGTH(slice),
+					GRPC_SLICE_START_PTR(slice));
+	grpc_slice_unref(slice);
+	return msg;
 }

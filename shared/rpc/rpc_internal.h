@@ -2,8 +2,10 @@
 #ifndef KOLO_RPC_INTERNAL_H
 #define KOLO_RPC_INTERNAL_H
 
+#include <grpc/grpc.h>
 #include <grpc/slice.h>
 #include <grpc/support/time.h>
+#include <protobuf-c/protobuf-c.h>
 #include <stdint.h>
 
 #include "err/err.h"
@@ -38,6 +40,12 @@ void rpc_status_meta_apply(const uint8_t *data, size_t len);
 /* Reads a whole (PEM) file of at most 1 MiB; *out is NUL-terminated and
  * owned by the caller (free() or rpc_free_secret()). */
 int rpc_read_file(char **out, const char *path);
+
+/* Unpacks a received message as desc into alloc: straight from its slice
+ * when it is one uncompressed slice (the usual small message), else from
+ * a flat copy. NULL when it is not a valid desc. */
+ProtobufCMessage *rpc_bb_unpack(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *alloc,
+				grpc_byte_buffer *bb);
 
 /* Wipes and frees a NUL-terminated secret (NULL is fine). */
 void rpc_free_secret(char *secret);

@@ -144,8 +144,8 @@ rpc_run_batch(rpc_pending *p, const grpc_op *ops, size_t n)
 	}
 	rc = grpc_call_start_batch(p->call, ops, n, p, NULL);
 	if (rc == GRPC_CALL_OK)
-		grpc_completion_queue_pluck(p->worker->call_cq, p,
-					    gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+		grpc_completion_queue_pluck(p->call_cq, p, gpr_inf_future(GPR_CLOCK_REALTIME),
+					    NULL);
 	else
 		log_event(LOG_LVL_ERROR, "reply batch refused", "method",
 			  p->bound >= 0 ? p->worker->server->bound[p->bound].path : "?", NULL);
@@ -268,20 +268,11 @@ int
 rpc_unpack(ProtobufCMessage **out, rpc_ctx *ctx)
 {
 	ProtobufCAllocator alloc = mem_arena_allocator(ctx->arena);
-	grpc_byte_buffer_reader reader;
-	grpc_slice slice;
 
 	if (!ctx->pending->payload)
 		return err_set(ERR_INVALID_ARGUMENT, "missing_message",
 			       "the call carried no request message");
-	if (!grpc_byte_buffer_reader_init(&reader, ctx->pending->payload))
-		return err_set(ERR_INVALID_ARGUMENT, "malformed_message",
-			       "the request message cannot be read");
-	slice = grpc_byte_buffer_reader_readall(&reader);
-	grpc_byte_buffer_reader_destroy(&reader);
-	*out = protobuf_c_message_unpack(ctx->bound->desc->input, &alloc, GRPC_SLICE_LENGTH(slice),
-					 GRPC_SLICE_START_PTR(slice));
-	grpc_slice_unref(slice);
+	*out = rpc_bb_unpack(ctx->bound->desc->input, &alloc, ctx->pending->payload);
 	if (!*out)
 		return err_set(ERR_INVALID_ARGUMENT, "malformed_message",
 			       "the request message is not a valid %s",
@@ -426,6 +417,10 @@ rpc_log_call(rpc_ctx *ctx, int rc, const struct timespec *start)
 		  ctx->pending->trace.parent_id[0] ? ctx->pending->trace.parent_id : NULL, NULL);
 }
 
+/* The worker this thread is: its arena serves whichever slot's call it
+ * takes from the shared queue. */
+static _Thread_local rpc_worker *rpc_thread_worker;
+
 /* The call rpc_serve() is running a handler for on this thread. */
 static _Thread_local const rpc_ctx *rpc_thread_call;
 
@@ -440,7 +435,7 @@ rpc_serve(rpc_pending *p)
 {
 	rpc_server *s = p->worker->server;
 	const rpc_bound *b = &s->bound[p->bound];
-	rpc_ctx ctx = {.pending = p, .server = s, .bound = b, .arena = p->worker->arena};
+	rpc_ctx ctx = {.pending = p, .server = s, .bound = b, .arena = rpc_thread_worker->arena};
 	ProtobufCMessage *req = NULL, *resp = NULL;
 	grpc_byte_buffer *out = NULL;
 	struct timespec start;
@@ -578,14 +573,14 @@ rpc_request(rpc_pending *p)
 	if (p->bound < 0) {
 		grpc_call_details_init(&p->details);
 		rc = grpc_server_request_call(s->grpc, &p->call, &p->details, &p->metadata,
-					      w->call_cq, w->cq, p);
+					      p->call_cq, w->cq, p);
 	} else {
 		/* A stream's batches complete on the stream queue: its
 		 * thread, not this worker, waits for them. */
 		rc = grpc_server_request_registered_call(
 			s->grpc, s->bound[p->bound].handle, &p->call, &p->deadline, &p->metadata,
 			s->bound[p->bound].bidi ? NULL : &p->payload,
-			s->bound[p->bound].stream_handler ? s->stream_cq : w->call_cq, w->cq, p);
+			s->bound[p->bound].stream_handler ? s->stream_cq : p->call_cq, w->cq, p);
 	}
 	if (rc != GRPC_CALL_OK) {
 		log_event(LOG_LVL_ERROR, "cannot request calls", NULL);
@@ -646,7 +641,7 @@ rpc_trace_begin(rpc_pending *p)
 static void
 rpc_handle(rpc_pending *p)
 {
-	mem_arena_reset(p->worker->arena);
+	mem_arena_reset(rpc_thread_worker->arena);
 	rpc_metrics_peer(p->worker->server, p->call);
 	rpc_trace_begin(p);
 	if (p->bound < 0) {
@@ -667,6 +662,7 @@ rpc_worker_main(void *arg)
 	rpc_server *s = w->server;
 	grpc_event ev;
 
+	rpc_thread_worker = w;
 	if (s->worker_start)
 		s->worker_start(s->worker_arg);
 	for (size_t i = 0; i <= s->n_bound; i++)
@@ -959,15 +955,20 @@ rpc_workers_create(rpc_server *s, int n)
 		rpc_worker *w = &s->workers[i];
 
 		w->server = s;
-		w->cq = grpc_completion_queue_create_for_next(NULL);
-		w->call_cq = grpc_completion_queue_create_for_pluck(NULL);
+		/* One notification queue for all workers: a new call is
+		 * taken by whichever worker is free, often the very thread
+		 * that read it from the socket, instead of waking the one
+		 * whose slot it matched (issue 25). */
+		w->cq = i == 0 ? grpc_completion_queue_create_for_next(NULL) : s->workers[0].cq;
 		w->arena = mem_arena_new(0);
 		w->pending = xcalloc(s->n_bound + 1, sizeof(*w->pending));
 		for (size_t j = 0; j <= s->n_bound; j++) {
 			w->pending[j].worker = w;
 			w->pending[j].bound = j < s->n_bound ? (int)j : -1;
+			w->pending[j].call_cq = grpc_completion_queue_create_for_pluck(NULL);
 		}
-		grpc_server_register_completion_queue(s->grpc, w->cq, NULL);
+		if (i == 0)
+			grpc_server_register_completion_queue(s->grpc, w->cq, NULL);
 	}
 }
 
@@ -977,11 +978,11 @@ rpc_server_free(rpc_server *s)
 	for (int i = 0; i < s->n_workers; i++) {
 		rpc_worker *w = &s->workers[i];
 
-		if (w->cq)
+		if (i == 0 && w->cq)
 			grpc_completion_queue_destroy(w->cq);
-		if (w->call_cq) {
-			grpc_completion_queue_shutdown(w->call_cq);
-			grpc_completion_queue_destroy(w->call_cq);
+		for (size_t j = 0; w->pending && j <= s->n_bound; j++) {
+			grpc_completion_queue_shutdown(w->pending[j].call_cq);
+			grpc_completion_queue_destroy(w->pending[j].call_cq);
 		}
 		mem_arena_free(w->arena);
 		free(w->pending);
@@ -1050,10 +1051,9 @@ rpc_server_start(rpc_server **out, const rpc_service *service, const rpc_server_
 	if (s->port == 0) {
 		grpc_server_destroy(s->grpc);
 		rpc_drain_and_destroy(s->shutdown_cq);
-		for (int i = 0; i < s->n_workers; i++) {
-			rpc_drain_and_destroy(s->workers[i].cq);
+		rpc_drain_and_destroy(s->workers[0].cq);
+		for (int i = 0; i < s->n_workers; i++)
 			s->workers[i].cq = NULL;
-		}
 		rpc_streams_destroy(s);
 		rpc_server_free(s);
 		return err_set(ERR_UNAVAILABLE, "bind_failed", "cannot listen on %s", config->addr);
@@ -1105,8 +1105,7 @@ rpc_server_stop(rpc_server *s)
 	pthread_mutex_unlock(&s->request_mu);
 	grpc_server_destroy(s->grpc);
 	rpc_drain_and_destroy(s->shutdown_cq);
-	for (int i = 0; i < s->n_workers; i++)
-		grpc_completion_queue_shutdown(s->workers[i].cq);
+	grpc_completion_queue_shutdown(s->workers[0].cq);
 	for (int i = 0; i < s->n_workers; i++)
 		pthread_join(s->workers[i].thread, NULL);
 	rpc_streams_destroy(s);

@@ -43,14 +43,16 @@ typedef struct rpc_pending {
 	grpc_byte_buffer *payload;
 	grpc_call_details details;
 	trace_ctx trace; /* the call's request id and trace (rpc_trace_begin) */
+	/* The slot's own queue for its unary call's reply batch (pluck):
+	 * any worker may serve any slot, so no two wait on one queue. */
+	grpc_completion_queue *call_cq;
 } rpc_pending;
 
 typedef struct rpc_worker {
 	rpc_server *server;
 	pthread_t thread;
-	grpc_completion_queue *cq;	/* new-call notifications (next) */
-	grpc_completion_queue *call_cq; /* each call's own batch (pluck) */
-	rpc_pending *pending;		/* n_bound + 1 slots */
+	grpc_completion_queue *cq; /* new-call notifications (next): the server's one */
+	rpc_pending *pending;	   /* n_bound + 1 slots */
 	mem_arena *arena;
 } rpc_worker;
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -128,6 +129,48 @@ test_begin_makes_what_is_missing_or_refused(void **state)
 	assert_string_equal(u.tracestate, "");
 }
 
+/* New ids come from a per-thread pool of random bytes (issue 25): across
+ * many refills of the pool every id is new, hex, of its length, and no
+ * id's bytes are another's (a byte handed out twice would repeat ids). */
+#define N_IDS 300
+
+static int
+test_seen(char (*seen)[33], size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(seen[i], id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+test_begin_ids_are_never_repeated(void **state)
+{
+	static char seen[3 * N_IDS][33];
+	size_t n = 0;
+	trace_ctx t;
+
+	(void)state;
+	for (int i = 0; i < N_IDS; i++) {
+		const char *ids[3];
+
+		trace_begin(&t, NULL, NULL, NULL);
+		ids[0] = t.request_id;
+		ids[1] = t.trace_id;
+		ids[2] = t.span_id;
+		assert_int_equal(strlen(t.request_id), 32);
+		assert_int_equal(strlen(t.trace_id), 32);
+		assert_int_equal(strlen(t.span_id), 16);
+		for (int k = 0; k < 3; k++) {
+			assert_int_equal(strspn(ids[k], "0123456789abcdef"), strlen(ids[k]));
+			/* A span id is 8 bytes: compared as its own 16 digits. */
+			assert_false(test_seen(seen, n, ids[k]));
+			snprintf(seen[n++], sizeof(seen[0]), "%s", ids[k]);
+		}
+	}
+}
+
 /* The lines log_event writes to stderr while fn runs. */
 static void
 capture(char *out, size_t cap, void (*fn)(void))
@@ -208,6 +251,7 @@ main(void)
 		cmocka_unit_test(test_traceparent_invalid),
 		cmocka_unit_test(test_begin_keeps_what_is_valid),
 		cmocka_unit_test(test_begin_makes_what_is_missing_or_refused),
+		cmocka_unit_test(test_begin_ids_are_never_repeated),
 		cmocka_unit_test(test_log_lines_carry_the_call),
 		cmocka_unit_test(test_http_header_only_inside_a_call),
 	};
