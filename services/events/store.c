@@ -7,36 +7,6 @@
 
 #include "events/events.h"
 
-/* A PostgreSQL array literal of the texts (each quoted), in the arena. */
-static char *
-evs_array(mem_arena *a, char *const *items, size_t n)
-{
-	size_t cap = 3;
-	char *out, *p;
-
-	for (size_t i = 0; i < n; i++)
-		cap += 2 * strlen(items[i]) + 3;
-	out = mem_arena_alloc(a, cap);
-	if (!out)
-		return NULL;
-	p = out;
-	*p++ = '{';
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			*p++ = ',';
-		*p++ = '"';
-		for (const char *s = items[i]; *s; s++) {
-			if (*s == '"' || *s == '\\')
-				*p++ = '\\';
-			*p++ = *s;
-		}
-		*p++ = '"';
-	}
-	*p++ = '}';
-	*p = '\0';
-	return out;
-}
-
 /* --- ingest ------------------------------------------------------------------ */
 
 /* An arbitrary constant naming the ingest lock ("kolo" 0026). */
@@ -185,7 +155,7 @@ evs_store_choices_of(int *out_chose_email, int *out_chose_sms, db_conn *c, const
 		     char *const *users, size_t n)
 {
 	mem_arena *a = mem_arena_new(0);
-	const char *params[2] = {type, evs_array(a, users, n)};
+	const char *params[2] = {type, db_text_array(a, (const char *const *)users, n)};
 	PGresult *res = NULL;
 	int rc = params[1] ? 0 : err_oom();
 
@@ -220,7 +190,7 @@ evs_messages_column(mem_arena *a, const evs_message *msgs, size_t n, int field)
 		items[i] = (char *)(field == 0	 ? msgs[i].user_id
 				    : field == 1 ? msgs[i].channel
 						 : msgs[i].address);
-	return items ? evs_array(a, items, n) : NULL;
+	return items ? db_text_array(a, (const char *const *)items, n) : NULL;
 }
 
 int
@@ -449,7 +419,7 @@ static int
 evs_store_choices_add(db_conn *c, mem_arena *a, const char *user_id, const char *channel,
 		      char *const *types, size_t n)
 {
-	const char *params[3] = {user_id, channel, evs_array(a, types, n)};
+	const char *params[3] = {user_id, channel, db_text_array(a, (const char *const *)types, n)};
 
 	if (!params[2])
 		return err_oom();
@@ -480,7 +450,7 @@ int
 evs_store_group_heads(int64_t *out_heads, db_conn *c, char *const *groups, size_t n)
 {
 	mem_arena *a = mem_arena_new(0);
-	const char *params[1] = {evs_array(a, groups, n)};
+	const char *params[1] = {db_text_array(a, (const char *const *)groups, n)};
 	PGresult *res = NULL;
 	int rc = params[0] ? 0 : err_oom();
 

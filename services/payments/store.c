@@ -345,36 +345,6 @@ pay_store_event_add(char **out_id, mem_arena *a, db_conn *c, const char *provide
 	return *out_id ? 0 : err_oom();
 }
 
-/* A PostgreSQL array literal of the texts (each quoted), in the arena. */
-static char *
-pay_array(mem_arena *a, const char *const *items, size_t n)
-{
-	size_t cap = 3;
-	char *out, *p;
-
-	for (size_t i = 0; i < n; i++)
-		cap += 2 * strlen(items[i]) + 3;
-	out = mem_arena_alloc(a, cap);
-	if (!out)
-		return NULL;
-	p = out;
-	*p++ = '{';
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			*p++ = ',';
-		*p++ = '"';
-		for (const char *s = items[i]; *s; s++) {
-			if (*s == '"' || *s == '\\')
-				*p++ = '\\';
-			*p++ = *s;
-		}
-		*p++ = '"';
-	}
-	*p++ = '}';
-	*p = '\0';
-	return out;
-}
-
 /* A random (version 4) uuid as text. */
 static void
 pay_new_uuid(char out[PAY_UUID_TEXT])
@@ -413,10 +383,10 @@ pay_events_columns(const char **cols, mem_arena *a, pay_event_new *const *evs, s
 		types[i] = evs[i]->type;
 		json[i] = is_json ? "t" : "f";
 	}
-	cols[0] = pay_array(a, ids, n);
-	cols[1] = pay_array(a, types, n);
-	cols[2] = pay_array(a, payloads, n);
-	cols[3] = pay_array(a, json, n);
+	cols[0] = db_text_array(a, ids, n);
+	cols[1] = db_text_array(a, types, n);
+	cols[2] = db_text_array(a, payloads, n);
+	cols[3] = db_text_array(a, json, n);
 	return cols[0] && cols[1] && cols[2] && cols[3] ? 0 : err_oom();
 }
 
@@ -458,9 +428,9 @@ pay_store_events_finish(mem_arena *a, db_conn *c, pay_event_outcome *const *evs,
 		done[i] = evs[i]->done ? "t" : "f";
 		outcomes[i] = evs[i]->outcome;
 	}
-	params[0] = pay_array(a, ids, n);
-	params[1] = pay_array(a, done, n);
-	params[2] = pay_array(a, outcomes, n);
+	params[0] = db_text_array(a, ids, n);
+	params[1] = db_text_array(a, done, n);
+	params[2] = db_text_array(a, outcomes, n);
 	if (!params[0] || !params[1] || !params[2])
 		return err_oom();
 	/* pay_store_event_done and pay_store_event_retry, row by row. */

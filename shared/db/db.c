@@ -972,6 +972,35 @@ db_text(mem_arena *arena, const PGresult *res, int row, int col)
 				 (size_t)PQgetlength(res, row, col));
 }
 
+char *
+db_text_array(mem_arena *arena, const char *const *items, size_t n)
+{
+	size_t cap = 3;
+	char *out, *p;
+
+	for (size_t i = 0; i < n; i++)
+		cap += 2 * strlen(items[i]) + 3;
+	out = mem_arena_alloc(arena, cap);
+	if (!out)
+		return NULL;
+	p = out;
+	*p++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		for (const char *s = items[i]; *s; s++) {
+			if (*s == '"' || *s == '\\')
+				*p++ = '\\';
+			*p++ = *s;
+		}
+		*p++ = '"';
+	}
+	*p++ = '}';
+	*p = '\0';
+	return out;
+}
+
 int
 db_bool(const PGresult *res, int row, int col)
 {

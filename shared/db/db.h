@@ -148,6 +148,11 @@ err_code db_err_from_sqlstate(const char *sqlstate);
  * the arena is full. */
 char *db_text(mem_arena *arena, const PGresult *res, int row, int col);
 
+/* The texts as one PostgreSQL array literal ({"a","b\"c"}: each quoted,
+ * '"' and '\' escaped by a '\'), in the arena, for passing a column of a batch as
+ * one text[] parameter. NULL only when the arena is full. */
+char *db_text_array(mem_arena *arena, const char *const *items, size_t n);
+
 /* 1 when a boolean result field is true ('t'). */
 int db_bool(const PGresult *res, int row, int col);
 
