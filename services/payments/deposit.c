@@ -608,6 +608,18 @@ pay_webhook_unsigned(pay_env *env, const uint8_t *body, size_t len, const pay_he
 /* The most deliveries one INSERT stores. */
 #define PAY_STORE_BATCH 64
 
+/* A batch statement's outcome for the combiner: a statement the database
+ * refused with nothing committed becomes PAY_BATCH_ALONE (each caller
+ * writes its own), anything else stays as it is. */
+static int
+pay_batch_refused(int rc, db_conn *c, const char *what)
+{
+	if (rc >= 0 || !c || !pay_store_refused_uncommitted(c))
+		return rc;
+	log_event(LOG_LVL_WARN, what, "reason", err_last()->reason, NULL);
+	return PAY_BATCH_ALONE;
+}
+
 /* The combiner's writer: the deliveries queued at this moment, stored in
  * one statement and one commit on the leading thread's connection (with
  * the deadline of the call it serves). */
@@ -625,13 +637,8 @@ pay_events_write(pay_batch_item *own, pay_batch_item *const *items, size_t n)
 	if (rc == 0)
 		rc = pay_store_events_add(a, c, evs, n, pay_current()->provider->ops->name,
 					  pay_current()->event_grace_s);
-	if (rc < 0 && c && pay_store_refused_uncommitted(c)) {
-		log_event(LOG_LVL_WARN, "webhook batch refused: each stored alone", "reason",
-			  err_last()->reason, NULL);
-		rc = PAY_BATCH_ALONE;
-	}
 	mem_arena_free(a);
-	return rc;
+	return pay_batch_refused(rc, c, "webhook batch refused: each stored alone");
 }
 
 static pay_batch pay_store_batch =
@@ -658,13 +665,8 @@ pay_outcomes_write(pay_batch_item *own, pay_batch_item *const *items, size_t n)
 		evs[i] = items[i]->arg;
 	if (rc == 0)
 		rc = pay_store_events_finish(a, c, evs, n);
-	if (rc < 0 && c && pay_store_refused_uncommitted(c)) {
-		log_event(LOG_LVL_WARN, "webhook outcomes refused: each written alone", "reason",
-			  err_last()->reason, NULL);
-		rc = PAY_BATCH_ALONE;
-	}
 	mem_arena_free(a);
-	return rc;
+	return pay_batch_refused(rc, c, "webhook outcomes refused: each written alone");
 }
 
 static pay_batch pay_outcome_batch =
